@@ -1,0 +1,88 @@
+/**
+ * Correct (not fast) implementations of kernels the wasm backend lacks, borrowed from the `cpu`
+ * backend: inputs are copied to a `cpu` backend, its kernel runs, and the result is copied back.
+ * This makes every model trainable on wasm; the kernel pack (`kernels/`) replaces the hot ones
+ * with fast versions.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+type KernelFunc = tf.KernelConfig['kernelFunc'];
+
+/** The slice of a backend's interface the fallback uses (public methods of KernelBackend subclasses). */
+interface DataBackend {
+  readSync(dataId: object): tf.backend_util.BackendValues;
+  makeTensorInfo(
+    shape: number[],
+    dtype: tf.DataType,
+    values: tf.backend_util.BackendValues,
+  ): tf.TensorInfo;
+  disposeData(dataId: object): boolean;
+}
+
+/** Kernels the wasm backend of tfjs 4.22 does not register but our models may need. */
+export const WASM_MISSING_KERNELS = [
+  'Conv2DBackpropFilter',
+  'DepthwiseConv2dNativeBackpropFilter',
+  'DepthwiseConv2dNativeBackpropInput',
+  'UnsortedSegmentSum',
+  'Einsum',
+] as const;
+
+/**
+ * A kernel function for `target` that runs the `cpu` backend's kernel `kernelName` on copies of
+ * its inputs.
+ */
+export function cpuFallbackKernel(kernelName: string): KernelFunc {
+  return ({ inputs, attrs, backend }) => {
+    const cpu = tf.findBackend('cpu') as unknown as DataBackend | null;
+    const target = backend as unknown as DataBackend;
+    const cpuKernel = tf.getKernel(kernelName, 'cpu');
+    if (cpu === null || cpuKernel === undefined) {
+      throw new Error(`deepprob: no cpu kernel '${kernelName}' to fall back on`);
+    }
+    const copied: tf.TensorInfo[] = [];
+    const cpuInputs: Record<string, tf.TensorInfo> = {};
+    for (const [name, info] of Object.entries(inputs)) {
+      if (info === undefined) continue;
+      const values = target.readSync(info.dataId);
+      const cpuInfo = cpu.makeTensorInfo(
+        info.shape,
+        info.dtype,
+        values as tf.backend_util.BackendValues,
+      );
+      copied.push(cpuInfo);
+      cpuInputs[name] = cpuInfo;
+    }
+    try {
+      const out = cpuKernel.kernelFunc({
+        inputs: cpuInputs,
+        attrs,
+        backend: cpu as unknown as tf.KernelBackend,
+      });
+      const outs = Array.isArray(out) ? out : [out];
+      const results = outs.map((o) => {
+        const values = cpu.readSync(o.dataId) as tf.backend_util.BackendValues;
+        cpu.disposeData(o.dataId);
+        return target.makeTensorInfo(o.shape, o.dtype, values);
+      });
+      return Array.isArray(out) ? results : (results[0] as tf.TensorInfo);
+    } finally {
+      for (const c of copied) cpu.disposeData(c.dataId);
+    }
+  };
+}
+
+/** Register cpu fallbacks on `backendName` for every kernel in `names` it does not have. */
+export function registerCpuFallbacks(
+  backendName: string,
+  names: readonly string[] = WASM_MISSING_KERNELS,
+): string[] {
+  const added: string[] = [];
+  for (const kernelName of names) {
+    if (tf.getKernel(kernelName, backendName) !== undefined) continue;
+    if (tf.getKernel(kernelName, 'cpu') === undefined) continue;
+    tf.registerKernel({ kernelName, backendName, kernelFunc: cpuFallbackKernel(kernelName) });
+    added.push(kernelName);
+  }
+  return added;
+}

@@ -1,0 +1,143 @@
+/**
+ * Backend selection: one `await ready()` before any tensor work.
+ *
+ * Order of preference:
+ * - Node: `tensorflow` (when the user has `@tensorflow/tfjs-node` installed), then `wasm`
+ *   (XNNPACK, SIMD), then `cpu`.
+ * - Browser: `webgpu` (when `@tensorflow/tfjs-backend-webgpu` is importable), `webgl`, `wasm`, `cpu`.
+ *
+ * `DEEPPROB_BACKEND=cpu|wasm|tensorflow|webgl|webgpu` (or the `backend` option) overrides the order.
+ * On wasm, the kernels that tfjs-backend-wasm lacks (e.g. `Conv2DBackpropFilter`) are registered,
+ * so every model trains.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { getEnv, isNode } from './env.js';
+import { registerCpuFallbacks } from './cpu_fallback.js';
+import { installKernelPack } from './kernels/index.js';
+
+/** Options of {@link ready}. */
+export interface ReadyOptions {
+  /** Backend name to use instead of the automatic choice (also `DEEPPROB_BACKEND`). */
+  backend?: string;
+  /** Print the chosen backend on stderr. Default false (the CLI prints it itself). */
+  verbose?: boolean;
+}
+
+/** What {@link ready} chose. */
+export interface BackendInfo {
+  /** The active tfjs backend name. */
+  backend: string;
+  /** Whether deepprob's fast kernel pack is active (see `DEEPPROB_KERNELS`). */
+  kernels: 'fast' | 'stock';
+  /** Backends tried and why each was skipped. */
+  skipped: { backend: string; reason: string }[];
+}
+
+let chosen: BackendInfo | undefined;
+let pending: Promise<BackendInfo> | undefined;
+
+async function importOptional(name: string): Promise<boolean> {
+  try {
+    // A variable specifier keeps bundlers from trying to resolve optional packages.
+    const spec = name;
+    await import(/* @vite-ignore */ spec);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function wasmDistDir(): Promise<string | undefined> {
+  if (!isNode()) return undefined;
+  const { createRequire } = await import('node:module');
+  const path = await import('node:path');
+  const require = createRequire(import.meta.url);
+  return path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')) + '/dist/';
+}
+
+async function tryBackend(name: string): Promise<string | undefined> {
+  try {
+    if (name === 'tensorflow') {
+      if (!(await importOptional('@tensorflow/tfjs-node')))
+        return 'package @tensorflow/tfjs-node not installed';
+    } else if (name === 'webgpu') {
+      if (!(await importOptional('@tensorflow/tfjs-backend-webgpu')))
+        return 'package @tensorflow/tfjs-backend-webgpu not installed';
+    } else if (name === 'wasm') {
+      const dir = await wasmDistDir();
+      if (dir !== undefined) setWasmPaths(dir);
+    }
+    if (tf.findBackendFactory(name) === null) return 'not registered';
+    const ok = await tf.setBackend(name);
+    if (!ok) return 'failed to initialise';
+    await tf.ready();
+    return undefined;
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e);
+  }
+}
+
+/**
+ * Choose and initialise the best available backend; idempotent (later calls return the first
+ * choice unless `backend` differs).
+ *
+ * @param options optional backend override and verbosity.
+ * @returns the backend chosen and whether the fast kernel pack is active.
+ * @example
+ * ```ts
+ * import { ready } from 'deepprob';
+ * const { backend } = await ready(); // 'wasm' in plain Node
+ * ```
+ */
+export async function ready(options: ReadyOptions = {}): Promise<BackendInfo> {
+  const requested = options.backend ?? getEnv('DEEPPROB_BACKEND');
+  if (chosen !== undefined && (requested === undefined || requested === chosen.backend))
+    return chosen;
+  if (pending !== undefined && requested === undefined) return pending;
+  pending = select(requested, options.verbose ?? false);
+  try {
+    chosen = await pending;
+    return chosen;
+  } finally {
+    pending = undefined;
+  }
+}
+
+async function select(requested: string | undefined, verbose: boolean): Promise<BackendInfo> {
+  const order =
+    requested !== undefined
+      ? [requested]
+      : isNode()
+        ? ['tensorflow', 'wasm', 'cpu']
+        : ['webgpu', 'webgl', 'wasm', 'cpu'];
+  const skipped: { backend: string; reason: string }[] = [];
+  for (const name of order) {
+    const reason = await tryBackend(name);
+    if (reason === undefined) {
+      if (name === 'wasm') registerCpuFallbacks('wasm');
+      const kernels = installKernelPack(name);
+      const info: BackendInfo = { backend: name, kernels, skipped };
+      if (verbose) console.error(describeBackend(info));
+      return info;
+    }
+    skipped.push({ backend: name, reason });
+  }
+  const why = skipped.map((s) => `${s.backend} (${s.reason})`).join(', ');
+  throw new Error(
+    requested !== undefined
+      ? `DEEPPROB_BACKEND/backend: backend '${requested}' is not usable: ${why}`
+      : `no tfjs backend could be initialised: ${why}`,
+  );
+}
+
+/** One line describing the chosen backend, as printed by the CLI. */
+export function describeBackend(info: BackendInfo): string {
+  const threads = info.backend === 'wasm' ? `, kernels ${info.kernels}` : '';
+  return `deepprob: backend ${info.backend} (tfjs ${tf.version.tfjs}${threads})`;
+}
+
+/** The backend chosen by {@link ready}, or undefined before it ran. */
+export function backendInfo(): BackendInfo | undefined {
+  return chosen;
+}

@@ -1,0 +1,238 @@
+/**
+ * The base of every distribution (template-method pattern, after TFP and Distrax).
+ *
+ * Public methods (`sample`, `logProb`, `cdf`, ...) convert and check their inputs, run under
+ * `tf.tidy` and return exactly one new tensor. Subclasses implement only the math, in protected
+ * `_`-prefixed hooks: `_sample`, `_logProb`, and where defined `_rsample`, `_cdf`, `_mean`,
+ * `_mode`, `_variance`, `_entropy`. Derived quantities (`prob`, `stddev`, `survival`, `logCdf`,
+ * `crossEntropy`) come from the base.
+ *
+ * Memory: parameters given as numbers or arrays are converted to tensors owned by the distribution
+ * and freed by {@link Distribution.dispose}; tensors given by the caller stay the caller's.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ArgumentError, NotDefinedError } from '../utils/errors.js';
+import { nextSeed } from '../utils/seed.js';
+import {
+  broadcastShapes,
+  checkShape,
+  checkValues,
+  stopGradient,
+  toFloat,
+  type TensorInput,
+} from '../utils/tensor.js';
+import { klDivergence } from './kl.js';
+
+export type { TensorInput } from '../utils/tensor.js';
+
+/** Options shared by all distributions. */
+export interface DistributionOptions {
+  /** Check parameter values (positivity, ranges, shapes) at construction. Default true. */
+  validateArgs?: boolean;
+  /** A name used in error messages and summaries. */
+  name?: string;
+}
+
+/** Abstract base class of all distributions. */
+export abstract class Distribution {
+  /** Name used in messages. */
+  readonly name: string;
+  /** Whether parameters were validated at construction. */
+  readonly validateArgs: boolean;
+  /** Tensors created by this distribution from non-tensor parameters; freed by `dispose`. */
+  private readonly ownedTensors: tf.Tensor[] = [];
+
+  constructor(options: DistributionOptions = {}) {
+    this.name = options.name ?? this.constructor.name;
+    this.validateArgs = options.validateArgs ?? true;
+  }
+
+  /** Shape of a batch of independent distributions (broadcast of the parameters' shapes). */
+  abstract get batchShape(): number[];
+  /** Shape of one draw of one distribution (`[]` for scalar families). */
+  abstract get eventShape(): number[];
+  /** True when `rsample` gives reparameterized samples that carry gradients to parameters. */
+  get hasRsample(): boolean {
+    return false;
+  }
+
+  // ---- hooks for subclasses -------------------------------------------------------------
+
+  /** Draw samples of shape `[...shape, ...batchShape, ...eventShape]`. */
+  protected abstract _sample(shape: number[], seed: number): tf.Tensor;
+  /** Log-density (or log-mass) of `value`, shape `broadcast(value, batch)` minus event dims. */
+  protected abstract _logProb(value: tf.Tensor): tf.Tensor;
+  protected _rsample(shape: number[], seed: number): tf.Tensor {
+    void shape;
+    void seed;
+    throw new NotDefinedError(`${this.name}: rsample (reparameterized sampling) is not available`);
+  }
+  protected _cdf(value: tf.Tensor): tf.Tensor {
+    void value;
+    throw this.undefinedError('cdf');
+  }
+  protected _logCdf(value: tf.Tensor): tf.Tensor {
+    return tf.log(this._cdf(value));
+  }
+  protected _survival(value: tf.Tensor): tf.Tensor {
+    return tf.sub(1, this._cdf(value));
+  }
+  protected _logSurvival(value: tf.Tensor): tf.Tensor {
+    return tf.log(this._survival(value));
+  }
+  protected _mean(): tf.Tensor {
+    throw this.undefinedError('mean');
+  }
+  protected _mode(): tf.Tensor {
+    throw this.undefinedError('mode');
+  }
+  protected _variance(): tf.Tensor {
+    throw this.undefinedError('variance');
+  }
+  protected _stddev(): tf.Tensor {
+    return tf.sqrt(this._variance());
+  }
+  protected _entropy(): tf.Tensor {
+    throw this.undefinedError('entropy');
+  }
+
+  // ---- public API ---------------------------------------------------------------------
+
+  /**
+   * Draw samples with no gradient to the parameters.
+   * @param shape sample shape prepended to `batchShape + eventShape`. Default `[]`.
+   * @param seed per-call seed; otherwise the global stream of `setSeed`.
+   */
+  sample(shape: number[] = [], seed?: number): tf.Tensor {
+    const s = checkShape(shape, 'shape');
+    const sd = nextSeed(seed);
+    return tf.tidy(() =>
+      this.hasRsample ? stopGradient(this._rsample(s, sd)) : this._sample(s, sd),
+    );
+  }
+
+  /**
+   * Draw reparameterized samples, differentiable with respect to the parameters
+   * (e.g. `loc + scale * eps`, `eps ~ N(0, 1)` for a Normal).
+   */
+  rsample(shape: number[] = [], seed?: number): tf.Tensor {
+    if (!this.hasRsample) {
+      throw new NotDefinedError(
+        `${this.name}: rsample (reparameterized sampling) is not available`,
+      );
+    }
+    const s = checkShape(shape, 'shape');
+    const sd = nextSeed(seed);
+    return tf.tidy(() => this._rsample(s, sd));
+  }
+
+  /** Log-probability (density or mass) of `value`. */
+  logProb(value: TensorInput): tf.Tensor {
+    return tf.tidy(() => this._logProb(this.checkValue(value)));
+  }
+  /** Probability (density or mass) of `value`: `exp(logProb(value))`. */
+  prob(value: TensorInput): tf.Tensor {
+    return tf.tidy(() => tf.exp(this._logProb(this.checkValue(value))));
+  }
+  /** Cumulative distribution function `P(X <= value)`. */
+  cdf(value: TensorInput): tf.Tensor {
+    return tf.tidy(() => this._cdf(this.checkValue(value)));
+  }
+  /** `log P(X <= value)`. */
+  logCdf(value: TensorInput): tf.Tensor {
+    return tf.tidy(() => this._logCdf(this.checkValue(value)));
+  }
+  /** Survival function `P(X > value) = 1 - cdf(value)`. */
+  survival(value: TensorInput): tf.Tensor {
+    return tf.tidy(() => this._survival(this.checkValue(value)));
+  }
+  /** `log P(X > value)`. */
+  logSurvival(value: TensorInput): tf.Tensor {
+    return tf.tidy(() => this._logSurvival(this.checkValue(value)));
+  }
+  /** Mean, shape `batchShape + eventShape`. */
+  mean(): tf.Tensor {
+    return tf.tidy(() => this._mean());
+  }
+  /** Mode, shape `batchShape + eventShape`. */
+  mode(): tf.Tensor {
+    return tf.tidy(() => this._mode());
+  }
+  /** Variance, shape `batchShape + eventShape`. */
+  variance(): tf.Tensor {
+    return tf.tidy(() => this._variance());
+  }
+  /** Standard deviation: `sqrt(variance)`. */
+  stddev(): tf.Tensor {
+    return tf.tidy(() => this._stddev());
+  }
+  /** Differential (or Shannon) entropy `H[p] = -E_p[log p(X)]`, shape `batchShape`. */
+  entropy(): tf.Tensor {
+    return tf.tidy(() => this._entropy());
+  }
+  /** Cross entropy `H[p, q] = -E_p[log q(X)] = H[p] + KL(p || q)`. */
+  crossEntropy(other: Distribution): tf.Tensor {
+    return tf.tidy(() => tf.add(this._entropy(), klDivergence(this, other)));
+  }
+  /** `KL(this || other)` from the KL registry (analytic). */
+  klDivergence(other: Distribution): tf.Tensor {
+    return klDivergence(this, other);
+  }
+
+  /** Free tensors this distribution created from non-tensor parameters. */
+  dispose(): void {
+    for (const t of this.ownedTensors) if (!t.isDisposed) t.dispose();
+    this.ownedTensors.length = 0;
+  }
+
+  // ---- helpers for subclasses -----------------------------------------------------------
+
+  /**
+   * Convert a parameter to float32. Tensors created here are owned (freed by `dispose`) and kept
+   * out of any enclosing `tf.tidy`... unless the distribution itself is made inside the tidy.
+   */
+  protected param(value: TensorInput, name: string): tf.Tensor {
+    const t = toFloat(value, name);
+    if (t !== value) this.ownedTensors.push(t);
+    return t;
+  }
+
+  /** Throw unless every element of `t` is finite and > 0. */
+  protected checkPositive(t: tf.Tensor, name: string): void {
+    if (this.validateArgs)
+      checkValues(t, name, (v) => v > 0 && Number.isFinite(v), 'a finite value > 0');
+  }
+  /** Throw unless every element of `t` is finite. */
+  protected checkFinite(t: tf.Tensor, name: string): void {
+    if (this.validateArgs) checkValues(t, name, (v) => Number.isFinite(v), 'a finite value');
+  }
+  /** Throw unless every element of `t` lies in `[lo, hi]`. */
+  protected checkInRange(t: tf.Tensor, name: string, lo: number, hi: number): void {
+    if (this.validateArgs) {
+      checkValues(t, name, (v) => v >= lo && v <= hi, `a value in [${lo}, ${hi}]`);
+    }
+  }
+  /** Broadcast parameter shapes to the batch shape; throws naming the parameters on mismatch. */
+  protected broadcastParams(shapes: Record<string, readonly number[]>): number[] {
+    return broadcastShapes(shapes);
+  }
+  /** Broadcast `t` to `batchShape + eventShape`. */
+  protected expand(t: tf.Tensor): tf.Tensor {
+    const shape = [...this.batchShape, ...this.eventShape];
+    return arraysEqual(t.shape, shape) ? t.clone() : tf.broadcastTo(t, shape);
+  }
+  /** Convert a value argument; `logProb` & co. call this before the hook. */
+  protected checkValue(value: TensorInput): tf.Tensor {
+    return toFloat(value, 'value');
+  }
+  protected undefinedError(method: string): NotDefinedError {
+    return new NotDefinedError(`${this.name}: ${method} is not defined for this distribution`);
+  }
+  protected argError(name: string, message: string): ArgumentError {
+    return new ArgumentError(name, message);
+  }
+}
+
+function arraysEqual(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}

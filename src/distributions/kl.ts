@@ -1,0 +1,123 @@
+/**
+ * The KL-divergence registry.
+ *
+ * Each family registers its analytic pairs in its own file with {@link registerKL}.
+ * {@link klDivergence} walks both prototype chains and uses the registered pair nearest to the
+ * actual classes (smallest sum of distances), as TFP's `kullback_leibler` does; an unknown pair is
+ * an error, never a silent Monte Carlo fallback. {@link monteCarloKL} gives the explicit estimate
+ *
+ * $$\mathrm{KL}(p\,\|\,q) \approx \frac1N\sum_{i=1}^N \log p(x_i) - \log q(x_i),\quad x_i\sim p.$$
+ */
+import * as tf from '@tensorflow/tfjs';
+import { NotRegisteredError } from '../utils/errors.js';
+import type { Distribution } from './distribution.js';
+
+/** A constructor of some distribution class. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type DistributionClass<D extends Distribution = Distribution> = abstract new (
+  ...args: any[]
+) => D;
+
+/** An analytic KL function for a pair of classes. */
+export type KLFunction<P extends Distribution, Q extends Distribution> = (p: P, q: Q) => tf.Tensor;
+
+const registry = new Map<object, Map<object, KLFunction<Distribution, Distribution>>>();
+
+/**
+ * Register the analytic `KL(p || q)` for instances of `P` and `Q` (and, by nearest match, their
+ * subclasses). Called at module load by each family file.
+ */
+export function registerKL<P extends Distribution, Q extends Distribution>(
+  pClass: DistributionClass<P>,
+  qClass: DistributionClass<Q>,
+  fn: KLFunction<P, Q>,
+): void {
+  let inner = registry.get(pClass.prototype as object);
+  if (inner === undefined) {
+    inner = new Map();
+    registry.set(pClass.prototype as object, inner);
+  }
+  inner.set(qClass.prototype as object, fn as unknown as KLFunction<Distribution, Distribution>);
+}
+
+function chain(obj: object): object[] {
+  const out: object[] = [];
+  let p: object | null = Object.getPrototypeOf(obj) as object | null;
+  while (p !== null && p !== Object.prototype) {
+    out.push(p);
+    p = Object.getPrototypeOf(p) as object | null;
+  }
+  return out;
+}
+
+/** The registered KL function nearest to the classes of `p` and `q`, or undefined. */
+export function lookupKL(
+  p: Distribution,
+  q: Distribution,
+): KLFunction<Distribution, Distribution> | undefined {
+  const pc = chain(p);
+  const qc = chain(q);
+  let best: { d: number; fn: KLFunction<Distribution, Distribution> } | undefined;
+  pc.forEach((pp, i) => {
+    const inner = registry.get(pp);
+    if (inner === undefined) return;
+    qc.forEach((qq, j) => {
+      const fn = inner.get(qq);
+      if (fn !== undefined && (best === undefined || i + j < best.d)) best = { d: i + j, fn };
+    });
+  });
+  return best?.fn;
+}
+
+/**
+ * Analytic `KL(p || q) = E_p[log p(X) - log q(X)]`, shape `broadcast(p.batchShape, q.batchShape)`.
+ *
+ * @throws NotRegisteredError when no analytic form is registered for the pair; use
+ *   {@link monteCarloKL} for an estimate.
+ * @example
+ * ```ts
+ * const kl = klDivergence(new Normal(0, 1), new Normal(1, 2));
+ * ```
+ */
+export function klDivergence(p: Distribution, q: Distribution): tf.Tensor {
+  const fn = lookupKL(p, q);
+  if (fn === undefined) {
+    throw new NotRegisteredError(
+      `klDivergence: no analytic KL registered for (${p.constructor.name}, ${q.constructor.name}); ` +
+        'use monteCarloKL(p, q, {numSamples}) for an estimate',
+    );
+  }
+  return tf.tidy(() => fn(p, q));
+}
+
+/** Options of {@link monteCarloKL}. */
+export interface MonteCarloKLOptions {
+  /** Number of samples from p. Default 1000. */
+  numSamples?: number;
+  /** Seed of the samples. */
+  seed?: number;
+  /** Use reparameterized samples (differentiable in p's parameters) when available. Default true. */
+  reparameterized?: boolean;
+}
+
+/**
+ * Monte Carlo estimate of `KL(p || q)` for any pair: the mean over samples `x ~ p` of
+ * `log p(x) - log q(x)`. Unbiased; its standard error falls as `1/sqrt(numSamples)`.
+ */
+export function monteCarloKL(
+  p: Distribution,
+  q: Distribution,
+  options: MonteCarloKLOptions = {},
+): tf.Tensor {
+  const n = options.numSamples ?? 1000;
+  if (!Number.isInteger(n) || n < 1) {
+    throw new RangeError(`numSamples: expected an integer >= 1, got ${n}`);
+  }
+  return tf.tidy(() => {
+    const x =
+      (options.reparameterized ?? true) && p.hasRsample
+        ? p.rsample([n], options.seed)
+        : p.sample([n], options.seed);
+    return tf.mean(tf.sub(p.logProb(x), q.logProb(x)), 0);
+  });
+}

@@ -1,0 +1,68 @@
+/**
+ * Global and per-call seeds.
+ *
+ * `setSeed(n)` starts a deterministic stream of integer seeds (a SplitMix32 generator); every
+ * sampler that is not given an explicit seed draws its seed from this stream through
+ * {@link nextSeed}. Without `setSeed`, `nextSeed` draws from `Math.random`, so runs differ.
+ */
+
+let state: number | undefined;
+
+/**
+ * Make every subsequent sampling call reproducible within this process.
+ *
+ * @param seed any finite number; the same seed gives the same sequence of samples.
+ * @example
+ * ```ts
+ * setSeed(42);
+ * const a = new Normal(0, 1).sample([3]);
+ * setSeed(42);
+ * const b = new Normal(0, 1).sample([3]); // equal to a
+ * ```
+ */
+export function setSeed(seed: number): void {
+  if (!Number.isFinite(seed)) throw new RangeError(`seed: expected a finite number, got ${seed}`);
+  state = Math.floor(seed) >>> 0;
+}
+
+/** Forget the global seed: sampling becomes non-deterministic again. */
+export function clearSeed(): void {
+  state = undefined;
+}
+
+/** SplitMix32 step: a well-mixed 32-bit integer from a 32-bit counter. */
+function splitmix32(): number {
+  state = ((state ?? 0) + 0x9e3779b9) >>> 0;
+  let z = state;
+  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+  return (z ^ (z >>> 16)) >>> 0;
+}
+
+/**
+ * The seed for the next sampling call: the explicit `seed` when one is given, otherwise the next
+ * value of the global stream, otherwise a random one.
+ */
+export function nextSeed(seed?: number): number {
+  if (seed !== undefined) {
+    if (!Number.isFinite(seed)) throw new RangeError(`seed: expected a finite number, got ${seed}`);
+    return Math.floor(seed);
+  }
+  if (state !== undefined) return splitmix32();
+  return Math.floor(Math.random() * 2 ** 31);
+}
+
+/**
+ * A small deterministic uniform generator on [0, 1) (Mulberry32), for host-side sampling
+ * (rejection samplers, shuffling) that must follow the same seeds as tensor sampling.
+ */
+export function makeRng(seed?: number): () => number {
+  let a = nextSeed(seed) >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

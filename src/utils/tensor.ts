@@ -1,0 +1,112 @@
+/**
+ * Small pure helpers over tfjs-core shared by every module: conversion of parameters, shape
+ * broadcasting with argument-naming errors, a stop-gradient op and numerically stable functions.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ArgumentError } from './errors.js';
+
+/** Anything a parameter may be given as: a tensor, a number or a nested array of numbers. */
+export type TensorInput = tf.Tensor | tf.TensorLike;
+
+/** Convert `x` to a float32 tensor (a no-op for float32 tensors). `name` appears in errors. */
+export function toFloat(x: TensorInput, name: string): tf.Tensor {
+  if (x instanceof tf.Tensor) {
+    if (x.isDisposed) throw new ArgumentError(name, 'tensor is disposed');
+    return x.dtype === 'float32' ? x : tf.cast(x, 'float32');
+  }
+  if (typeof x === 'number' || Array.isArray(x) || ArrayBuffer.isView(x)) {
+    return tf.tensor(x as tf.TensorLike, undefined, 'float32');
+  }
+  throw new ArgumentError(
+    name,
+    `expected a tensor, a number or an array of numbers, got ${typeof x}`,
+  );
+}
+
+/** Broadcast shapes in numpy style; throws an error naming the arguments when they do not fit. */
+export function broadcastShapes(shapes: Record<string, readonly number[]>): number[] {
+  const entries = Object.entries(shapes);
+  const rank = Math.max(0, ...entries.map(([, s]) => s.length));
+  const out: number[] = new Array<number>(rank).fill(1);
+  for (const [, s] of entries) {
+    for (let i = 0; i < s.length; i++) {
+      const j = rank - s.length + i;
+      const d = s[i] as number;
+      const o = out[j] as number;
+      if (d === o || d === 1) continue;
+      if (o === 1) {
+        out[j] = d;
+        continue;
+      }
+      const desc = entries.map(([n, sh]) => `${n} [${sh.join(',')}]`).join(', ');
+      throw new ArgumentError(
+        entries.map(([n]) => n).join('/'),
+        `shapes do not broadcast: ${desc}`,
+      );
+    }
+  }
+  return out;
+}
+
+/** Check that `shape` is a list of non-negative integers; `name` appears in the error. */
+export function checkShape(shape: readonly number[], name = 'shape'): number[] {
+  if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) {
+    throw new ArgumentError(
+      name,
+      `expected an array of non-negative integers, got ${JSON.stringify(shape)}`,
+    );
+  }
+  return [...shape];
+}
+
+/**
+ * Identity in the forward pass, zero gradient in the backward pass (TF's `stop_gradient`).
+ *
+ * $$\operatorname{sg}(x) = x,\qquad \partial\operatorname{sg}(x)/\partial x = 0$$
+ */
+export const stopGradient: <T extends tf.Tensor>(x: T) => T = <T extends tf.Tensor>(x: T): T => {
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
+    value: (args[0] as tf.Tensor).clone(),
+    gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy),
+  }));
+  return f(x) as T;
+};
+
+/** `log(1 + exp(x))`, stable for large |x|. */
+export function softplus(x: tf.Tensor): tf.Tensor {
+  return tf.softplus(x);
+}
+
+/** Inverse of softplus: `log(exp(y) - 1) = y + log(-expm1(-y))`, for y > 0. */
+export function softplusInverse(y: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => tf.add(y, tf.log(tf.neg(tf.expm1(tf.neg(y))))));
+}
+
+/** `log(sum(exp(x), axis))` computed stably. */
+export function logSumExp(x: tf.Tensor, axis: number | number[] = -1, keepDims = false): tf.Tensor {
+  return tf.logSumExp(x, axis, keepDims);
+}
+
+/** Host-side values of a small tensor, for validation. */
+export function valuesOf(t: tf.Tensor): Float32Array | Int32Array | Uint8Array {
+  return t.dataSync() as Float32Array | Int32Array | Uint8Array;
+}
+
+/** Throw `ArgumentError(name)` unless every element satisfies `pred`. */
+export function checkValues(
+  t: tf.Tensor,
+  name: string,
+  pred: (v: number) => boolean,
+  expected: string,
+): void {
+  const vals = valuesOf(t);
+  for (let i = 0; i < vals.length; i++) {
+    const v = vals[i] as number;
+    if (!pred(v)) {
+      throw new ArgumentError(
+        name,
+        `expected ${expected}, got ${v}${vals.length > 1 ? ` at index ${i}` : ''}`,
+      );
+    }
+  }
+}

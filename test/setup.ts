@@ -1,0 +1,60 @@
+import { expect } from 'vitest';
+import { ready } from '../src/index.js';
+
+await ready();
+
+interface AllcloseOptions {
+  rtol?: number;
+  atol?: number;
+}
+
+function flatten(x: unknown): number[] {
+  if (typeof x === 'number') return [x];
+  if (
+    x !== null &&
+    typeof x === 'object' &&
+    'dataSync' in x &&
+    typeof (x as { dataSync: unknown }).dataSync === 'function'
+  ) {
+    return Array.from((x as { dataSync: () => ArrayLike<number> }).dataSync());
+  }
+  if (ArrayBuffer.isView(x)) return Array.from(x as unknown as ArrayLike<number>);
+  if (Array.isArray(x)) return x.flatMap(flatten);
+  throw new Error(`toBeAllclose: cannot read ${String(x)}`);
+}
+
+expect.extend({
+  toBeAllclose(actual: unknown, expected: unknown, opts: AllcloseOptions = {}) {
+    const { rtol = 1e-5, atol = 1e-6 } = opts;
+    const a = flatten(actual);
+    const e = flatten(expected);
+    const n = e.length === 1 ? a.length : e.length;
+    if (a.length !== n) {
+      return { pass: false, message: () => `length ${a.length} != ${e.length}` };
+    }
+    let worst = -1;
+    let worstErr = 0;
+    for (let i = 0; i < n; i++) {
+      const ai = a[i] as number;
+      const ei = (e.length === 1 ? e[0] : e[i]) as number;
+      const ok =
+        (Number.isNaN(ai) && Number.isNaN(ei)) ||
+        ai === ei ||
+        Math.abs(ai - ei) <= atol + rtol * Math.abs(ei);
+      if (!ok) {
+        const err = Math.abs(ai - ei);
+        if (worst < 0 || err > worstErr) {
+          worst = i;
+          worstErr = err;
+        }
+      }
+    }
+    return {
+      pass: worst < 0,
+      message: () =>
+        worst < 0
+          ? 'expected arrays not to be close'
+          : `arrays differ at ${worst}: ${a[worst]} vs ${e.length === 1 ? e[0] : e[worst]} (rtol ${rtol}, atol ${atol})`,
+    };
+  },
+});
