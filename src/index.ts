@@ -3,11 +3,22 @@
  *
  * The public surface is organised as namespaces: `distributions`, `bijectors`, `layers`, `infer`,
  * `ppl`, `dpn`, `transforms`, `toolbox`, `models`, `train`, `data`. Call `await ready()` once
- * before tensor work to pick the best backend.
+ * before tensor work to pick the best backend. Node-only pieces (file IO, dataset files, the CLI)
+ * are in the `deepprob/node` entry.
  *
  * @packageDocumentation
  */
 export * as distributions from './distributions/index.js';
+export * as bijectors from './bijectors/index.js';
+export * as layers from './layers/index.js';
+export * as infer from './infer/index.js';
+export * as ppl from './ppl/index.js';
+export * as dpn from './dpn/index.js';
+export * as transforms from './transforms/index.js';
+export * as toolbox from './toolbox/index.js';
+export * as models from './models/index.js';
+export * as train from './train/index.js';
+export * as data from './data/index.js';
 export {
   ready,
   backendInfo,

@@ -1,10 +1,21 @@
 /**
  * The `deepprob` command-line program. Each subcommand lives in its own file under `src/cli/`
- * and registers itself on the commander program here.
+ * exporting `register(program)`; this file only assembles them.
  */
 import { Command } from 'commander';
 import { ready, describeBackend } from '../backend/ready.js';
 import { version } from '../version.js';
+
+/** Options every subcommand inherits. */
+export interface GlobalOptions {
+  backend?: string;
+}
+
+/** Select the backend for a CLI run and print the choice (every subcommand calls this first). */
+export async function cliReady(program: Command): Promise<void> {
+  const info = await ready({ backend: program.opts<GlobalOptions>().backend });
+  console.error(describeBackend(info));
+}
 
 /** Build the commander program with every subcommand. */
 export function buildProgram(): Command {
@@ -16,8 +27,7 @@ export function buildProgram(): Command {
     .command('info')
     .description('print the chosen backend and versions')
     .action(async () => {
-      const info = await ready({ backend: program.opts<{ backend?: string }>().backend });
-      console.log(describeBackend(info));
+      await cliReady(program);
     });
   return program;
 }

@@ -1,0 +1,2 @@
+/** bijectors (work in progress). */
+export {};

@@ -1,0 +1,2 @@
+/** data (work in progress). */
+export {};

@@ -1,0 +1,2 @@
+/** dpn (work in progress). */
+export {};

@@ -1,0 +1,2 @@
+/** infer (work in progress). */
+export {};

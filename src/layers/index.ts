@@ -1,0 +1,2 @@
+/** layers (work in progress). */
+export {};

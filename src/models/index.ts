@@ -1,0 +1,2 @@
+/** models (work in progress). */
+export {};

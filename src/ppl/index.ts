@@ -1,0 +1,2 @@
+/** ppl (work in progress). */
+export {};

@@ -1,0 +1,2 @@
+/** toolbox (work in progress). */
+export {};

@@ -1,0 +1,2 @@
+/** train (work in progress). */
+export {};

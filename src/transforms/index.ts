@@ -1,0 +1,2 @@
+/** transforms (work in progress). */
+export {};
