@@ -15,6 +15,7 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { getEnv, isNode } from './env.js';
 import { registerCpuFallbacks } from './cpu_fallback.js';
 import { installKernelPack } from './kernels/index.js';
+import { registerThreadedWasm, wantedWasmThreads, wasmThreads } from './threads.js';
 
 /** Options of {@link ready}. */
 export interface ReadyOptions {
@@ -30,6 +31,8 @@ export interface BackendInfo {
   backend: string;
   /** Whether deepprob's fast kernel pack is active (see `DEEPPROB_KERNELS`). */
   kernels: 'fast' | 'stock';
+  /** Threads of the wasm backend (1 = single-threaded; see `DEEPPROB_WASM_THREADS`). */
+  threads: number;
   /** Backends tried and why each was skipped. */
   skipped: { backend: string; reason: string }[];
 }
@@ -67,6 +70,7 @@ async function tryBackend(name: string): Promise<string | undefined> {
     } else if (name === 'wasm') {
       const dir = await wasmDistDir();
       if (dir !== undefined) setWasmPaths(dir);
+      if (await startThreadedWasm()) return undefined;
     }
     if (tf.findBackendFactory(name) === null) return 'not registered';
     const ok = await tf.setBackend(name);
@@ -76,6 +80,28 @@ async function tryBackend(name: string): Promise<string | undefined> {
   } catch (e) {
     return e instanceof Error ? e.message : String(e);
   }
+}
+
+/**
+ * In Node, with the kernel pack on, start the multi-threaded wasm build (threads sized to the
+ * machine). Returns false (and restores the stock single-threaded factory) when it cannot start.
+ */
+async function startThreadedWasm(): Promise<boolean> {
+  if (!isNode() || getEnv('DEEPPROB_KERNELS') === 'stock') return false;
+  if (tf.findBackend('wasm') !== null) return false;
+  const threads = await wantedWasmThreads();
+  if (threads < 2) return false;
+  const restore = await registerThreadedWasm(threads);
+  try {
+    if (await tf.setBackend('wasm')) {
+      await tf.ready();
+      return true;
+    }
+  } catch {
+    // fall through to the single-threaded build
+  }
+  restore();
+  return false;
 }
 
 /**
@@ -117,7 +143,8 @@ async function select(requested: string | undefined, verbose: boolean): Promise<
     if (reason === undefined) {
       if (name === 'wasm') registerCpuFallbacks('wasm');
       const kernels = installKernelPack(name);
-      const info: BackendInfo = { backend: name, kernels, skipped };
+      const threads = name === 'wasm' ? Math.max(1, wasmThreads()) : 1;
+      const info: BackendInfo = { backend: name, kernels, threads, skipped };
       if (verbose) console.error(describeBackend(info));
       return info;
     }
@@ -133,8 +160,9 @@ async function select(requested: string | undefined, verbose: boolean): Promise<
 
 /** One line describing the chosen backend, as printed by the CLI. */
 export function describeBackend(info: BackendInfo): string {
-  const threads = info.backend === 'wasm' ? `, kernels ${info.kernels}` : '';
-  return `deepprob: backend ${info.backend} (tfjs ${tf.version.tfjs}${threads})`;
+  const extra =
+    info.backend === 'wasm' ? `, kernels ${info.kernels}, ${info.threads} thread(s)` : '';
+  return `deepprob: backend ${info.backend} (tfjs ${tf.version.tfjs}${extra})`;
 }
 
 /** The backend chosen by {@link ready}, or undefined before it ran. */

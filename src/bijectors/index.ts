@@ -1,2 +1,20 @@
-/** bijectors (work in progress). */
-export {};
+/**
+ * Bijectors: invertible maps with tractable log-determinant Jacobians, for transformed
+ * distributions and normalizing flows. Each subclass implements only `forwardAndLogDet` and
+ * `inverse`; `forward`, `inverseAndLogDet` and both log-det Jacobians derive from them.
+ */
+export {
+  Bijector,
+  type BijectorOptions,
+  type ForwardResult,
+  type InverseResult,
+  type TensorInput,
+} from './bijector.js';
+export { Exp } from './exp.js';
+export { Sigmoid } from './sigmoid.js';
+export { Softplus } from './softplus.js';
+export { ScalarAffine } from './scalar_affine.js';
+export { PowerTransform } from './power_transform.js';
+export { GumbelCDF } from './gumbel_cdf.js';
+export { Invert } from './invert.js';
+export { Chain } from './chain.js';

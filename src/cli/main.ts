@@ -5,6 +5,9 @@
 import { Command } from 'commander';
 import { ready, describeBackend } from '../backend/ready.js';
 import { version } from '../version.js';
+import { register as registerTrain } from './train.js';
+import { register as registerEval } from './eval.js';
+import { register as registerDemo } from './demo.js';
 
 /** Options every subcommand inherits. */
 export interface GlobalOptions {
@@ -29,6 +32,9 @@ export function buildProgram(): Command {
     .action(async () => {
       await cliReady(program);
     });
+  registerTrain(program);
+  registerEval(program);
+  registerDemo(program);
   return program;
 }
 

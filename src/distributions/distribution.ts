@@ -192,29 +192,66 @@ export abstract class Distribution {
    * out of any enclosing `tf.tidy`... unless the distribution itself is made inside the tidy.
    */
   protected param(value: TensorInput, name: string): tf.Tensor {
-    const t = toFloat(value, name);
+    let t: tf.Tensor;
+    try {
+      t = toFloat(value, name);
+    } catch (e) {
+      this.dispose();
+      throw e;
+    }
     if (t !== value) this.ownedTensors.push(t);
     return t;
   }
 
+  /** Take ownership of a tensor derived at construction (freed by `dispose`). */
+  protected own<T extends tf.Tensor>(t: T): T {
+    this.ownedTensors.push(t);
+    return t;
+  }
+
+  /*
+   * The checks below are meant for constructors: when one fails, the tensors the distribution
+   * already owns are freed before the error propagates (the half-built object is unreachable).
+   */
+
+  /** Run a constructor-time check; on failure free owned tensors and rethrow. */
+  private guarded(check: () => void): void {
+    try {
+      check();
+    } catch (e) {
+      this.dispose();
+      throw e;
+    }
+  }
   /** Throw unless every element of `t` is finite and > 0. */
   protected checkPositive(t: tf.Tensor, name: string): void {
-    if (this.validateArgs)
-      checkValues(t, name, (v) => v > 0 && Number.isFinite(v), 'a finite value > 0');
+    if (this.validateArgs) {
+      this.guarded(() =>
+        checkValues(t, name, (v) => v > 0 && Number.isFinite(v), 'a finite value > 0'),
+      );
+    }
   }
   /** Throw unless every element of `t` is finite. */
   protected checkFinite(t: tf.Tensor, name: string): void {
-    if (this.validateArgs) checkValues(t, name, (v) => Number.isFinite(v), 'a finite value');
+    if (this.validateArgs) {
+      this.guarded(() => checkValues(t, name, (v) => Number.isFinite(v), 'a finite value'));
+    }
   }
   /** Throw unless every element of `t` lies in `[lo, hi]`. */
   protected checkInRange(t: tf.Tensor, name: string, lo: number, hi: number): void {
     if (this.validateArgs) {
-      checkValues(t, name, (v) => v >= lo && v <= hi, `a value in [${lo}, ${hi}]`);
+      this.guarded(() =>
+        checkValues(t, name, (v) => v >= lo && v <= hi, `a value in [${lo}, ${hi}]`),
+      );
     }
   }
   /** Broadcast parameter shapes to the batch shape; throws naming the parameters on mismatch. */
   protected broadcastParams(shapes: Record<string, readonly number[]>): number[] {
-    return broadcastShapes(shapes);
+    let out: number[] = [];
+    this.guarded(() => {
+      out = broadcastShapes(shapes);
+    });
+    return out;
   }
   /** Broadcast `t` to `batchShape + eventShape`. */
   protected expand(t: tf.Tensor): tf.Tensor {
@@ -229,6 +266,11 @@ export abstract class Distribution {
     return new NotDefinedError(`${this.name}: ${method} is not defined for this distribution`);
   }
   protected argError(name: string, message: string): ArgumentError {
+    return new ArgumentError(name, message);
+  }
+  /** An `ArgumentError` for a constructor: frees the tensors owned so far, then returns it. */
+  protected constructionError(name: string, message: string): ArgumentError {
+    this.dispose();
     return new ArgumentError(name, message);
   }
 }

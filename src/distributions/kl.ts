@@ -13,9 +13,8 @@ import { NotRegisteredError } from '../utils/errors.js';
 import type { Distribution } from './distribution.js';
 
 /** A constructor of some distribution class. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type DistributionClass<D extends Distribution = Distribution> = abstract new (
-  ...args: any[]
+  ...args: never[]
 ) => D;
 
 /** An analytic KL function for a pair of classes. */

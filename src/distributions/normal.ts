@@ -4,11 +4,13 @@
  * $$p(x;\mu,\sigma) = \frac{1}{\sigma\sqrt{2\pi}}\exp\!\Big(-\frac{(x-\mu)^2}{2\sigma^2}\Big)$$
  *
  * Mean and mode `mu`, variance `sigma^2`, entropy `1/2 log(2 pi e sigma^2)`,
- * CDF `1/2 (1 + erf((x-mu)/(sigma sqrt 2)))`. Reparameterized: `x = mu + sigma * eps`.
+ * CDF `Phi((x-mu)/sigma) = 1/2 erfc(-(x-mu)/(sigma sqrt 2))` (accurate in both tails; `logCdf`
+ * is computed in log space). Reparameterized: `x = mu + sigma * eps`.
  */
 import * as tf from '@tensorflow/tfjs';
 import { Distribution, type DistributionOptions, type TensorInput } from './distribution.js';
 import { registerKL } from './kl.js';
+import { logNdtr, ndtr } from './special.js';
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 
@@ -63,9 +65,20 @@ export class Normal extends Distribution {
     const z = tf.div(tf.sub(x, this.loc), this.scale);
     return tf.sub(tf.mul(-0.5, tf.square(z)), tf.add(HALF_LOG_2PI, tf.log(this.scale)));
   }
+  private z(x: tf.Tensor): tf.Tensor {
+    return tf.div(tf.sub(x, this.loc), this.scale);
+  }
   protected override _cdf(x: tf.Tensor): tf.Tensor {
-    const z = tf.div(tf.sub(x, this.loc), tf.mul(this.scale, Math.SQRT2));
-    return tf.mul(0.5, tf.add(1, tf.erf(z)));
+    return ndtr(this.z(x));
+  }
+  protected override _logCdf(x: tf.Tensor): tf.Tensor {
+    return logNdtr(this.z(x));
+  }
+  protected override _survival(x: tf.Tensor): tf.Tensor {
+    return ndtr(tf.neg(this.z(x)));
+  }
+  protected override _logSurvival(x: tf.Tensor): tf.Tensor {
+    return logNdtr(tf.neg(this.z(x)));
   }
   protected override _mean(): tf.Tensor {
     return this.expand(this.loc);
@@ -86,6 +99,13 @@ export class Normal extends Distribution {
 
 /**
  * `KL(N(mu1, s1) || N(mu2, s2)) = log(s2/s1) + (s1^2 + (mu1-mu2)^2) / (2 s2^2) - 1/2`
+ *
+ * @param p the first distribution.
+ * @param q the second distribution.
+ * @example
+ * ```ts
+ * klNormalNormal(new Normal(0, 1), new Normal(1, 2)); // same as klDivergence(p, q)
+ * ```
  */
 export function klNormalNormal(p: Normal, q: Normal): tf.Tensor {
   return tf.tidy(() => {

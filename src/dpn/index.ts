@@ -1,2 +1,7 @@
-/** dpn (work in progress). */
-export {};
+/**
+ * Deep probabilistic networks (MindSpore's `nn.probability.dpn`): the variational auto-encoder
+ * and its label-conditioned variant. Train them with `infer.ELBO` and `infer.SVI`.
+ */
+export { VAE, VAEBase, type VAEOutput, type VAEOptions, type ProbabilisticNetwork } from './vae.js';
+export { ConditionalVAE } from './conditional_vae.js';
+export { applyNetwork, networkVariables, disposeNetwork, type Network } from './network.js';

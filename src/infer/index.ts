@@ -1,2 +1,14 @@
-/** infer (work in progress). */
-export {};
+/**
+ * Variational inference for deep probabilistic networks (MindSpore's `nn.probability.infer`):
+ * the `ELBO` loss and `SVI` training, plus `WithLossCell`. The Pyro-style model/guide inference
+ * lives in the `ppl` namespace (`ppl.SVI`, `ppl.TraceELBO`).
+ */
+export {
+  ELBO,
+  squaredErrorSum,
+  bernoulliNLLSum,
+  klStandardNormalSum,
+  type ELBOOptions,
+} from './elbo.js';
+export { WithLossCell, type NetWithLoss, type OutputLoss } from './with_loss.js';
+export { SVI, type Batch, type Dataset, type SVIOptions, type EpochReport } from './svi.js';

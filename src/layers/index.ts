@@ -1,2 +1,103 @@
-/** layers (work in progress). */
-export {};
+/**
+ * Bayesian layers (TF.js layers with weight posteriors) and the Bayesian losses.
+ *
+ * - Dense and Conv2D (NHWC) layers in three estimators: `DenseReparam`, `DenseLocalReparam`,
+ *   `DenseFlipout`, `ConvReparam`, `ConvLocalReparam`, `ConvFlipout` (lowercase factories
+ *   `denseReparam(...)`, ...). They mix with ordinary tfjs layers, train with `model.fit`
+ *   (their KL is in the model's losses, scaled by `klScale`) and save/load with
+ *   `model.save` / `tf.loadLayersModel`.
+ * - Priors and posteriors as JSON objects: `normalPrior`, `scaleMixturePrior`, `normalPosterior`.
+ * - Model helpers: `bayesianLayers`, `setMode` (`'sample'` | `'mean'`), `modelKL`, `setKLScale`.
+ * - Loss cells: `WithBNNLoss` (MindSpore), `ELBOLoss` (BayesianCNN) with KL schedules.
+ */
+export {
+  BayesianLayer,
+  isBayesianLayer,
+  type BayesianLayerArgs,
+  type BayesianMode,
+  type LayerArgs,
+  type PosteriorValues,
+  type PosteriorTensors,
+} from './bayesian_layer.js';
+export { DenseVariational, type DenseVariationalArgs } from './dense_variational.js';
+export { ConvVariational, type ConvVariationalArgs, type PadMode } from './conv_variational.js';
+export {
+  DenseReparam,
+  DenseLocalReparam,
+  DenseFlipout,
+  denseReparam,
+  denseLocalReparam,
+  denseFlipout,
+} from './dense.js';
+export {
+  ConvReparam,
+  ConvLocalReparam,
+  ConvFlipout,
+  convReparam,
+  convLocalReparam,
+  convFlipout,
+} from './conv.js';
+export {
+  reparamKernel,
+  localReparamKernel,
+  flipoutKernel,
+  rademacher,
+  standardNormal,
+  type LinearOp,
+} from './estimators.js';
+export {
+  normalPrior,
+  scaleMixturePrior,
+  normalPosterior,
+  normalizePrior,
+  normalizePosterior,
+  priorLogProb,
+  DEFAULT_PRIOR,
+  DEFAULT_POSTERIOR,
+  type NormalPrior,
+  type ScaleMixturePrior,
+  type PriorConfig,
+  type NormalPosterior,
+  type PosteriorConfig,
+  type PriorInput,
+  type PosteriorInput,
+} from './priors.js';
+export { ACTIVATION_NAMES, normalizeActivation, applyActivation } from './activations.js';
+export {
+  bayesianLayers,
+  setMode,
+  restoreModes,
+  modelKL,
+  setKLScale,
+  numBayesianParams,
+  type LayerContainer,
+} from './model_utils.js';
+export {
+  softmaxCrossEntropy,
+  meanSquaredError,
+  resolveLoss,
+  type LossFn,
+  type LossName,
+} from './losses.js';
+export {
+  constantKL,
+  blundellKL,
+  uniformKL,
+  soenderbyKL,
+  klSchedule,
+  type KLSchedule,
+  type KLScheduleContext,
+  type KLScheduleSpec,
+  type SoenderbyOptions,
+} from './kl_schedules.js';
+export {
+  BayesianLossCell,
+  WithBNNLoss,
+  ELBOLoss,
+  type Backbone,
+  type LossContext,
+  type LossTerms,
+  type StepResult,
+  type TrainStepOptions,
+  type ELBOLossOptions,
+} from './bnn_loss.js';

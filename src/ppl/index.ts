@@ -1,2 +1,75 @@
-/** ppl (work in progress). */
-export {};
+/**
+ * A Pyro-style probabilistic language on TensorFlow.js: the primitives `sample`, `param`,
+ * `deterministic` and `plate`, composable effect handlers (`trace`, `replay`, `condition`,
+ * `block`, `seed`, `scale`, `mask`, `substitute`), a parameter store with constraints, SVI with
+ * `TraceELBO`/`TraceMeanFieldELBO`, `Predictive`, autoguides and Bayesian lifting of tfjs networks.
+ *
+ * @example
+ * ```ts
+ * import { ppl, distributions as D } from 'deepprob';
+ * const model = (y: tf.Tensor) => {
+ *   const mu = ppl.sample('mu', new D.Normal(0, 10));
+ *   ppl.plate('data', y.shape[0], () => ppl.sample('y', new D.Normal(mu, 1), { obs: y }));
+ * };
+ * const guide = () => {
+ *   const loc = ppl.param('loc', 0);
+ *   const scale = ppl.param('scale', 1, { constraint: ppl.constraints.positive });
+ *   ppl.sample('mu', new D.Normal(loc, scale));
+ * };
+ * const svi = new ppl.SVI(model, guide, tf.train.adam(0.05), new ppl.TraceELBO());
+ * for (let i = 0; i < 500; i++) svi.step(y);
+ * ```
+ */
+export {
+  sample,
+  param,
+  subsample,
+  applyStack,
+  makeMessage,
+  HANDLER_STACK,
+  type Message,
+  type PlateFrame,
+  type SiteType,
+  type SampleOptions,
+  type ParamOptions,
+  type ParamInit,
+  type Handler,
+} from './runtime.js';
+export { Messenger, wrapWith, type Fn } from './messenger.js';
+export { Trace, siteLogProbSum } from './trace.js';
+export { ParamStore, getParamStore, clearParamStore } from './param_store.js';
+export * as constraints from './constraints.js';
+export type { Constraint } from './constraints.js';
+export { Delta } from './delta.js';
+export { deterministic } from './deterministic.js';
+export * from './handlers/index.js';
+export {
+  TraceELBO,
+  TraceMeanFieldELBO,
+  asFn,
+  guideAndModelTraces,
+  type ELBOLoss,
+  type ELBOOptions,
+  type Callable,
+} from './infer/elbo.js';
+export { SVI } from './infer/svi.js';
+export { Predictive, type PredictiveOptions } from './infer/predictive.js';
+export { AutoNormal, type AutoGuideOptions } from './autoguide/auto_normal.js';
+export { AutoDiagonalNormal } from './autoguide/auto_diagonal_normal.js';
+export { AutoDelta } from './autoguide/auto_delta.js';
+export type { InitLoc } from './autoguide/prototype.js';
+export {
+  randomModule,
+  bayesianModule,
+  BayesianModule,
+  type Priors,
+  type WeightPrior,
+  type LiftedNetwork,
+} from './nn/module.js';
+export {
+  forwardWith,
+  namedWeights,
+  layersOf,
+  type SequentialNet,
+  type NamedWeight,
+} from './nn/functional.js';

@@ -1,2 +1,70 @@
-/** toolbox (work in progress). */
-export {};
+/**
+ * The uncertainty toolbox: decomposition of predictive uncertainty from Monte Carlo samples,
+ * evidential deep learning, MC-dropout and ensemble baselines behind one prediction interface,
+ * calibration and out-of-distribution metrics, and MindSpore's `UncertaintyEvaluation`.
+ */
+export {
+  meanProbs,
+  predictiveEntropy,
+  expectedEntropy,
+  mutualInformation,
+  probabilityVariance,
+  decompose,
+  kwonUncertainty,
+  softmaxUncertainty,
+  normalizedUncertainty,
+  softplusNormalize,
+  type Decomposition,
+  type AleatoricEpistemic,
+} from './decomposition.js';
+export { lgamma, digamma } from './special.js';
+export {
+  accuracy,
+  nll,
+  brierScore,
+  calibration,
+  classificationMetrics,
+  type Calibration,
+  type ReliabilityBin,
+  type ClassificationMetrics,
+} from './metrics.js';
+export {
+  auroc,
+  aupr,
+  fprAtTpr,
+  rocCurve,
+  oodMetrics,
+  type OodMetrics,
+  type OperatingPoint,
+} from './ood.js';
+export { histogram, type Histogram } from './histogram.js';
+export type { ProbMatrix } from './host.js';
+export {
+  stochasticPredictor,
+  mcDropoutPredictor,
+  ensemblePredictor,
+  predictSamplesBatched,
+  hasDropout,
+  type Predictor,
+  type OutputKind,
+} from './predictors.js';
+export * as evidential from './evidential/index.js';
+export {
+  heteroscedasticRegressionLoss,
+  heteroscedasticClassificationLoss,
+} from './heteroscedastic.js';
+export {
+  cloneModel,
+  withMcDropout,
+  heteroscedasticClassifier,
+  heteroscedasticRegressor,
+} from './model_surgery.js';
+export { fit, type TrainData, type DataBatch, type FitOptions } from './fit.js';
+export {
+  UncertaintyEvaluation,
+  routerModelStore,
+  type ModelStore,
+  type UncertaintyEvaluationOptions,
+} from './uncertainty_evaluation.js';
+export { buildReport, type ReportInput, type ScoreInput } from './report/build.js';
+export type { UncertaintyReport, ScoreSummary, GalleryItem } from './report/types.js';

@@ -66,3 +66,23 @@ export function makeRng(seed?: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/**
+ * `n` well-mixed seeds derived from one seed (a SplitMix32 hash of `seed + i`), for samplers that
+ * need several independent random streams (e.g. a normal and a gamma draw) from one call's seed.
+ *
+ * @example
+ * ```ts
+ * const [sNormal, sGamma] = deriveSeeds(nextSeed(seed), 2);
+ * ```
+ */
+export function deriveSeeds(seed: number, n: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    let z = (Math.floor(seed) + Math.imul(i + 1, 0x9e3779b9)) >>> 0;
+    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+    out.push((z ^ (z >>> 16)) >>> 0);
+  }
+  return out;
+}

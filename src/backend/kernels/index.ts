@@ -1,14 +1,108 @@
 /**
  * deepprob's kernel pack: fast replacements for backend kernels that are slow or missing.
  * `DEEPPROB_KERNELS=stock` turns it off for comparison.
+ *
+ * The pack composes the wasm backend's own kernels through its internals (data map, heap), so it
+ * is pinned to one tfjs version: installing it on another version throws instead of running
+ * silently slow or wrong.
  */
+import * as tf from '@tensorflow/tfjs';
+import { version_wasm } from '@tensorflow/tfjs-backend-wasm';
 import { getEnv } from '../env.js';
+import { captureStock } from './wasm_util.js';
+import { conv2dBackpropFilterKernel } from './conv2d_backprop_filter.js';
+import { conv2dBackpropInputKernel } from './conv2d_backprop_input.js';
+import { batchMatMulKernel } from './batch_matmul.js';
+import { avgPoolGradKernel, maxPoolGradKernel } from './pool_grad.js';
+import { ADAM_KERNEL, adamWasm, installFusedAdam } from './adam.js';
+import { RANDOM_NORMAL_KERNEL, randomNormalCpu, randomNormalWasm } from './random_normal.js';
+import {
+  depthwiseBackpropFilterKernel,
+  depthwiseBackpropInputKernel,
+} from './depthwise_backprop.js';
+
+/** The exact tfjs version the kernel pack was written and tested against. */
+export const PINNED_TFJS_VERSION = '4.22.0';
+
+type KernelFunc = tf.KernelConfig['kernelFunc'];
+
+/** A kernel of the pack: its name and a factory given the kernel it replaces (if any). */
+interface PackKernel {
+  kernelName: string;
+  make(previous: KernelFunc | undefined): KernelFunc;
+}
+
+/** The kernels the pack installs on the wasm backend. */
+const WASM_PACK: PackKernel[] = [
+  { kernelName: 'Conv2DBackpropFilter', make: conv2dBackpropFilterKernel },
+  { kernelName: 'Conv2DBackpropInput', make: conv2dBackpropInputKernel },
+  { kernelName: 'BatchMatMul', make: batchMatMulKernel },
+  { kernelName: 'MaxPoolGrad', make: maxPoolGradKernel },
+  { kernelName: 'AvgPoolGrad', make: avgPoolGradKernel },
+  { kernelName: 'DepthwiseConv2dNativeBackpropFilter', make: depthwiseBackpropFilterKernel },
+  { kernelName: 'DepthwiseConv2dNativeBackpropInput', make: depthwiseBackpropInputKernel },
+  { kernelName: RANDOM_NORMAL_KERNEL, make: () => randomNormalWasm },
+  { kernelName: ADAM_KERNEL, make: () => adamWasm },
+];
+
+const installed = new Set<string>();
+
+/**
+ * Throw unless the installed tfjs and tfjs-backend-wasm are the pinned version.
+ *
+ * @param versions the versions to check (defaults to the installed ones).
+ */
+export function checkPinnedVersion(
+  versions: { tfjs: string; wasm: string } = { tfjs: tf.version.tfjs, wasm: version_wasm },
+): void {
+  if (versions.tfjs !== PINNED_TFJS_VERSION || versions.wasm !== PINNED_TFJS_VERSION) {
+    throw new Error(
+      `deepprob: the fast kernel pack is pinned to @tensorflow/tfjs ${PINNED_TFJS_VERSION} ` +
+        `(found tfjs ${versions.tfjs}, tfjs-backend-wasm ${versions.wasm}). Install ` +
+        `@tensorflow/tfjs@${PINNED_TFJS_VERSION} and @tensorflow/tfjs-backend-wasm@${PINNED_TFJS_VERSION}, ` +
+        `or set DEEPPROB_KERNELS=stock to run without the pack.`,
+    );
+  }
+}
+
+/** The names of the kernels the pack replaces on `backendName`. */
+export function packKernelNames(backendName = 'wasm'): string[] {
+  return backendName === 'wasm' ? WASM_PACK.map((k) => k.kernelName) : [];
+}
 
 /**
  * Install the kernel pack on `backendName` (idempotent). Returns which kernels are active.
+ *
+ * @param backendName the tfjs backend just initialised (the pack targets `wasm`).
+ * @returns `'fast'` when the pack is active, `'stock'` otherwise (or with `DEEPPROB_KERNELS=stock`).
+ * @example
+ * ```ts
+ * await tf.setBackend('wasm');
+ * installKernelPack('wasm'); // 'fast'
+ * ```
  */
 export function installKernelPack(backendName: string): 'fast' | 'stock' {
   if (getEnv('DEEPPROB_KERNELS') === 'stock') return 'stock';
-  if (backendName !== 'wasm' && backendName !== 'cpu') return 'stock';
-  return 'stock';
+  if (tf.getKernel(RANDOM_NORMAL_KERNEL, 'cpu') === undefined) {
+    tf.registerKernel({
+      kernelName: RANDOM_NORMAL_KERNEL,
+      backendName: 'cpu',
+      kernelFunc: randomNormalCpu,
+    });
+  }
+  if (backendName !== 'wasm') return 'stock';
+  checkPinnedVersion();
+  for (const k of WASM_PACK) {
+    if (installed.has(k.kernelName)) continue;
+    const previous = captureStock(k.kernelName);
+    if (previous !== undefined) tf.unregisterKernel(k.kernelName, 'wasm');
+    tf.registerKernel({
+      kernelName: k.kernelName,
+      backendName: 'wasm',
+      kernelFunc: k.make(previous),
+    });
+    installed.add(k.kernelName);
+  }
+  installFusedAdam();
+  return 'fast';
 }

@@ -1,0 +1,43 @@
+/**
+ * The MindSpore VAE example's networks (seed 000): encoder 1024-800-400 (ReLU), decoder
+ * 400 -> 1024 with a sigmoid, latent 20, on 32×32 MNIST; and the evaluation loop.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ELBO } from '../../src/infer/elbo.js';
+import type { VAEBase } from '../../src/dpn/vae.js';
+import type { MnistSet } from './mnist.js';
+import { batches } from './mnist.js';
+
+export const IMAGE = 32;
+export const IMAGE_SHAPE = [-1, IMAGE, IMAGE, 1];
+
+/** `Flatten -> Dense(800, relu) -> Dense(400, relu)`; `inputs` pixels (+ label width). */
+export function encoder(inputs: number[]): tf.Sequential {
+  return tf.sequential({
+    layers: [
+      tf.layers.flatten({ inputShape: inputs }),
+      tf.layers.dense({ units: 800, activation: 'relu' }),
+      tf.layers.dense({ units: 400, activation: 'relu' }),
+    ],
+  });
+}
+
+/** `Dense(1024, sigmoid)` from the 400-wide hidden vector. */
+export function decoder(): tf.Sequential {
+  return tf.sequential({
+    layers: [tf.layers.dense({ inputShape: [400], units: IMAGE * IMAGE, activation: 'sigmoid' })],
+  });
+}
+
+/** Mean loss per image of `vae` on `set` (one latent draw per image, as in training). */
+export function evaluate(vae: VAEBase, set: MnistSet, loss: ELBO, conditional: boolean): number {
+  let total = 0;
+  for (const b of batches(set, 500, [IMAGE, IMAGE, 1], { shuffle: false })()) {
+    const l = tf.tidy(() => loss.call(conditional ? vae.apply(b.x, b.y) : vae.apply(b.x)));
+    total += l.dataSync()[0] as number;
+    l.dispose();
+    b.x.dispose();
+    b.y.dispose();
+  }
+  return total / set.n;
+}

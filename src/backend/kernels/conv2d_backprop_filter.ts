@@ -1,0 +1,115 @@
+/**
+ * `Conv2DBackpropFilter` on the wasm backend as one forward convolution (XNNPACK).
+ *
+ * For a convolution with strides (sh, sw), pads (pt, pl) and unit dilation (tfjs computes no
+ * filter gradient for dilated convolutions), the filter gradient is
+ *
+ *   dW[kh, kw, ci, co] = sum_{b, oh, ow} xpad[b, oh*sh + kh, ow*sw + kw, ci] * dy[b, oh, ow, co]
+ *
+ * which is a forward convolution whose "batch" is ci and whose "channels" are b:
+ * input X'[ci, H, W, b] = x transposed, filter F'[oh, ow, b, co] = dy transposed, unit strides,
+ * dilation (sh, sw), pads (pt, pl) and bottom/right pads chosen so the output is [ci, kh, kw, co];
+ * transposing that gives dW.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { call, release, transpose, type WasmBackend } from './wasm_util.js';
+
+type KernelFunc = tf.KernelConfig['kernelFunc'];
+
+/** Attributes of tfjs's `Conv2DBackpropFilter` kernel. */
+interface BackpropFilterAttrs {
+  strides: number | [number, number];
+  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+  dataFormat: 'NHWC' | 'NCHW';
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  filterShape: [number, number, number, number];
+}
+
+/**
+ * Filter gradient of a 2-D convolution (NHWC) computed by a forward convolution on the wasm
+ * backend. Returns undefined when the case is not handled (the caller falls back).
+ */
+export function conv2dBackpropFilterWasm(
+  backend: WasmBackend,
+  x: tf.TensorInfo,
+  dy: tf.TensorInfo,
+  attrs: BackpropFilterAttrs,
+): tf.TensorInfo | undefined {
+  const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs;
+  if (dataFormat === 'NCHW' || x.dtype !== 'float32' || dy.dtype !== 'float32') return undefined;
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    filterShape,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+  );
+  const { batchSize: B, inHeight: H, inWidth: W, inChannels: ci } = info;
+  const { filterHeight: kh, filterWidth: kw, outHeight: oh, outWidth: ow } = info;
+  const { strideHeight: sh, strideWidth: sw } = info;
+  const pt = info.padInfo.top;
+  const pl = info.padInfo.left;
+  if (oh <= 0 || ow <= 0) return undefined;
+  // Rows/cols of the padded input actually touched: pt + H + pb' = (oh-1)*sh + kh.
+  let pb = (oh - 1) * sh + kh - H - pt;
+  let pr = (ow - 1) * sw + kw - W - pl;
+  const temps: tf.TensorInfo[] = [];
+  try {
+    let xin = x;
+    if (pb < 0 || pr < 0) {
+      const hUsed = pb < 0 ? H + pb : H;
+      const wUsed = pr < 0 ? W + pr : W;
+      if (hUsed <= 0 || wUsed <= 0) return undefined;
+      xin = call(backend, 'Slice', { x }, { begin: [0, 0, 0, 0], size: [B, hUsed, wUsed, ci] });
+      temps.push(xin);
+      pb = Math.max(pb, 0);
+      pr = Math.max(pr, 0);
+    }
+    const xt = transpose(backend, xin, [3, 1, 2, 0]); // [ci, H, W, B]
+    temps.push(xt);
+    const dyt = transpose(backend, dy, [1, 2, 0, 3]); // [oh, ow, B, co]
+    temps.push(dyt);
+    const conv = call(
+      backend,
+      'Conv2D',
+      { x: xt, filter: dyt },
+      {
+        strides: [1, 1],
+        dilations: [sh, sw],
+        pad: [
+          [0, 0],
+          [pt, pb],
+          [pl, pr],
+          [0, 0],
+        ],
+        dataFormat: 'NHWC',
+      },
+    ); // [ci, kh, kw, co]
+    temps.push(conv);
+    if (conv.shape[1] !== kh || conv.shape[2] !== kw) {
+      throw new Error(
+        `deepprob kernels: Conv2DBackpropFilter shape mismatch ${String(conv.shape)} vs ${kh}x${kw}`,
+      );
+    }
+    return transpose(backend, conv, [1, 2, 0, 3]);
+  } finally {
+    release(backend, ...temps);
+  }
+}
+
+/** Kernel function for `Conv2DBackpropFilter`; unhandled cases go to `fallback`. */
+export function conv2dBackpropFilterKernel(fallback: KernelFunc | undefined): KernelFunc {
+  return (args) => {
+    const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+    const out = conv2dBackpropFilterWasm(
+      args.backend as unknown as WasmBackend,
+      x,
+      dy,
+      args.attrs as unknown as BackpropFilterAttrs,
+    );
+    if (out !== undefined) return out;
+    if (fallback === undefined) throw new Error('deepprob kernels: no Conv2DBackpropFilter');
+    return fallback(args);
+  };
+}

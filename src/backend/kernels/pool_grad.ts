@@ -1,0 +1,272 @@
+/**
+ * `MaxPoolGrad` and `AvgPoolGrad` (NHWC) on the wasm backend, as tight loops over the backend's
+ * heap with the channel axis innermost (the stock kernels loop channel-outermost and are ~10x
+ * slower).
+ *
+ * Max pooling: dx[argmax_window(x)] += dy, the arg max being the first strict maximum in window
+ * scan order (as the `cpu` backend does).
+ * Average pooling: dx[p] = sum_{windows w containing p} dy[w] / (fh * fw).
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { WasmBackend } from './wasm_util.js';
+
+type KernelFunc = tf.KernelConfig['kernelFunc'];
+
+interface PoolGradAttrs {
+  filterSize: number | [number, number];
+  strides: number | [number, number];
+  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+}
+
+/** Pure loop: max-pool gradient of NHWC `x` into zeroed `dx`. */
+export function maxPoolGradLoop(
+  x: Float32Array,
+  dy: Float32Array,
+  dx: Float32Array,
+  info: tf.backend_util.Conv2DInfo,
+): void {
+  const {
+    batchSize: B,
+    inHeight: H,
+    inWidth: W,
+    inChannels: C,
+    outHeight: oh,
+    outWidth: ow,
+  } = info;
+  const { strideHeight: sh, strideWidth: sw, filterHeight: fh, filterWidth: fw } = info;
+  const { dilationHeight: dh, dilationWidth: dw } = info;
+  const pt = info.padInfo.top;
+  const pl = info.padInfo.left;
+  if (
+    fh === 2 &&
+    fw === 2 &&
+    sh === 2 &&
+    sw === 2 &&
+    dh === 1 &&
+    dw === 1 &&
+    pt === 0 &&
+    pl === 0
+  ) {
+    maxPoolGrad2x2(x, dy, dx, B, H, W, C, oh, ow);
+    return;
+  }
+  dx.fill(0);
+  const maxv = new Float32Array(C);
+  const pos = new Int32Array(C);
+  let dyIdx = 0;
+  for (let b = 0; b < B; b++) {
+    for (let i = 0; i < oh; i++) {
+      const h0 = i * sh - pt;
+      for (let j = 0; j < ow; j++) {
+        const w0 = j * sw - pl;
+        if (C === 1) {
+          let m = Number.NEGATIVE_INFINITY;
+          let p = -1;
+          for (let r = 0; r < fh; r++) {
+            const h = h0 + r * dh;
+            if (h < 0 || h >= H) continue;
+            const row = (b * H + h) * W;
+            for (let s = 0; s < fw; s++) {
+              const w = w0 + s * dw;
+              if (w < 0 || w >= W) continue;
+              const v = x[row + w] as number;
+              if (v > m) {
+                m = v;
+                p = row + w;
+              }
+            }
+          }
+          if (p >= 0) dx[p] = (dx[p] as number) + (dy[dyIdx] as number);
+          dyIdx++;
+          continue;
+        }
+        maxv.fill(Number.NEGATIVE_INFINITY);
+        pos.fill(-1);
+        for (let r = 0; r < fh; r++) {
+          const h = h0 + r * dh;
+          if (h < 0 || h >= H) continue;
+          for (let s = 0; s < fw; s++) {
+            const w = w0 + s * dw;
+            if (w < 0 || w >= W) continue;
+            const base = ((b * H + h) * W + w) * C;
+            for (let c = 0; c < C; c++) {
+              const v = x[base + c] as number;
+              if (v > (maxv[c] as number)) {
+                maxv[c] = v;
+                pos[c] = base + c;
+              }
+            }
+          }
+        }
+        for (let c = 0; c < C; c++) {
+          const p = pos[c] as number;
+          if (p >= 0) dx[p] = (dx[p] as number) + (dy[dyIdx + c] as number);
+        }
+        dyIdx += C;
+      }
+    }
+  }
+}
+
+/**
+ * The common 2x2 / stride 2 / no-padding case: windows do not overlap, so every dx element is
+ * written exactly once (dy at the window's first strict maximum, 0 elsewhere) without a zero fill.
+ */
+function maxPoolGrad2x2(
+  x: Float32Array,
+  dy: Float32Array,
+  dx: Float32Array,
+  B: number,
+  H: number,
+  W: number,
+  C: number,
+  oh: number,
+  ow: number,
+): void {
+  const rowStride = W * C;
+  for (let b = 0; b < B; b++) {
+    const img = b * H * rowStride;
+    for (let i = 0; i < oh; i++) {
+      const r0 = img + 2 * i * rowStride;
+      const r1 = r0 + rowStride;
+      let o = (b * oh + i) * ow * C;
+      for (let j = 0; j < ow; j++) {
+        const a0 = r0 + 2 * j * C;
+        const b0 = r1 + 2 * j * C;
+        for (let c = 0; c < C; c++, o++) {
+          const p00 = a0 + c;
+          const p01 = p00 + C;
+          const p10 = b0 + c;
+          const p11 = p10 + C;
+          const v00 = x[p00] as number;
+          const v01 = x[p01] as number;
+          const v10 = x[p10] as number;
+          const v11 = x[p11] as number;
+          // first strict maximum in scan order (00, 01, 10, 11), NaN never wins
+          let k = v00 > Number.NEGATIVE_INFINITY ? 0 : -1;
+          let m = k === 0 ? v00 : Number.NEGATIVE_INFINITY;
+          if (v01 > m) {
+            m = v01;
+            k = 1;
+          }
+          if (v10 > m) {
+            m = v10;
+            k = 2;
+          }
+          if (v11 > m) k = 3;
+          const g = dy[o] as number;
+          dx[p00] = k === 0 ? g : 0;
+          dx[p01] = k === 1 ? g : 0;
+          dx[p10] = k === 2 ? g : 0;
+          dx[p11] = k === 3 ? g : 0;
+        }
+      }
+    }
+    // rows/cols not covered by any window (odd H or W) get no gradient
+    if (H > 2 * oh || W > 2 * ow) {
+      for (let h = 0; h < H; h++) {
+        for (let w = 0; w < W; w++) {
+          if (h < 2 * oh && w < 2 * ow) continue;
+          dx.fill(0, img + (h * W + w) * C, img + (h * W + w + 1) * C);
+        }
+      }
+    }
+  }
+}
+
+/** Pure loop: average-pool gradient (multiplier 1/(fh*fw), as the `cpu` backend) into `dx`. */
+export function avgPoolGradLoop(
+  dy: Float32Array,
+  dx: Float32Array,
+  info: tf.backend_util.Conv2DInfo,
+): void {
+  const {
+    batchSize: B,
+    inHeight: H,
+    inWidth: W,
+    inChannels: C,
+    outHeight: oh,
+    outWidth: ow,
+  } = info;
+  const { strideHeight: sh, strideWidth: sw, filterHeight: fh, filterWidth: fw } = info;
+  const { dilationHeight: dh, dilationWidth: dw } = info;
+  const pt = info.padInfo.top;
+  const pl = info.padInfo.left;
+  const k = 1 / (fh * fw);
+  dx.fill(0);
+  let dyIdx = 0;
+  for (let b = 0; b < B; b++) {
+    for (let i = 0; i < oh; i++) {
+      const h0 = i * sh - pt;
+      for (let j = 0; j < ow; j++) {
+        const w0 = j * sw - pl;
+        for (let r = 0; r < fh; r++) {
+          const h = h0 + r * dh;
+          if (h < 0 || h >= H) continue;
+          for (let s = 0; s < fw; s++) {
+            const w = w0 + s * dw;
+            if (w < 0 || w >= W) continue;
+            const base = ((b * H + h) * W + w) * C;
+            for (let c = 0; c < C; c++) {
+              dx[base + c] = (dx[base + c] as number) + (dy[dyIdx + c] as number) * k;
+            }
+          }
+        }
+        dyIdx += C;
+      }
+    }
+  }
+}
+
+function poolInfo(xShape: number[], attrs: PoolGradAttrs): tf.backend_util.Conv2DInfo {
+  return tf.backend_util.computePool2DInfo(
+    xShape as [number, number, number, number],
+    attrs.filterSize,
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+  );
+}
+
+/** Kernel function for `MaxPoolGrad` (inputs dy, input, output). */
+export function maxPoolGradKernel(previous: KernelFunc | undefined): KernelFunc {
+  return (args) => {
+    const backend = args.backend as unknown as WasmBackend;
+    const { dy, input } = args.inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
+    if (input.dtype !== 'float32' || dy.dtype !== 'float32') {
+      if (previous === undefined) throw new Error('deepprob kernels: no MaxPoolGrad');
+      return previous(args);
+    }
+    const info = poolInfo(input.shape, args.attrs as unknown as PoolGradAttrs);
+    const out = backend.makeOutput(input.shape, 'float32');
+    maxPoolGradLoop(
+      backend.typedArrayFromHeap(input) as Float32Array,
+      backend.typedArrayFromHeap(dy) as Float32Array,
+      backend.typedArrayFromHeap(out) as Float32Array,
+      info,
+    );
+    return out;
+  };
+}
+
+/** Kernel function for `AvgPoolGrad` (inputs dy, input). */
+export function avgPoolGradKernel(previous: KernelFunc | undefined): KernelFunc {
+  return (args) => {
+    const backend = args.backend as unknown as WasmBackend;
+    const { dy, input } = args.inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
+    if (dy.dtype !== 'float32') {
+      if (previous === undefined) throw new Error('deepprob kernels: no AvgPoolGrad');
+      return previous(args);
+    }
+    const info = poolInfo(input.shape, args.attrs as unknown as PoolGradAttrs);
+    const out = backend.makeOutput(input.shape, 'float32');
+    avgPoolGradLoop(
+      backend.typedArrayFromHeap(dy) as Float32Array,
+      backend.typedArrayFromHeap(out) as Float32Array,
+      info,
+    );
+    return out;
+  };
+}

@@ -1,0 +1,42 @@
+/**
+ * The exponential bijector: `y = exp(x)`, mapping the real line onto `(0, inf)`.
+ */
+import * as tf from '@tensorflow/tfjs';
+import {
+  Bijector,
+  type BijectorOptions,
+  type ForwardResult,
+  type InverseResult,
+} from './bijector.js';
+
+/**
+ * Exponential bijector (MindSpore `Exp`).
+ *
+ * $$y = e^x,\qquad x = \log y,\qquad \log\left|\frac{dy}{dx}\right| = x,\qquad
+ *   \log\left|\frac{dx}{dy}\right| = -\log y.$$
+ *
+ * @example
+ * ```ts
+ * const b = new Exp();
+ * b.forward([0, 1]);               // [1, 2.718...]
+ * b.inverseLogDetJacobian([2]);    // [-log 2]
+ * // log-normal: new TransformedDistribution(new Normal(0, 1), new Exp())
+ * ```
+ */
+export class Exp extends Bijector {
+  /** @param options name and validation flag. */
+  constructor(options: BijectorOptions = {}) {
+    super(options);
+  }
+
+  protected _forwardAndLogDet(x: tf.Tensor): ForwardResult {
+    return { y: tf.exp(x), logDet: x.clone() };
+  }
+  protected _inverse(y: tf.Tensor): tf.Tensor {
+    return tf.log(y);
+  }
+  protected override _inverseAndLogDet(y: tf.Tensor): InverseResult {
+    const x = tf.log(y);
+    return { x, logDet: tf.neg(x) };
+  }
+}

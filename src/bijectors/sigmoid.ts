@@ -1,0 +1,49 @@
+/**
+ * The logistic-sigmoid bijector: `y = 1 / (1 + exp(-x))`, mapping the real line onto `(0, 1)`.
+ */
+import * as tf from '@tensorflow/tfjs';
+import {
+  Bijector,
+  type BijectorOptions,
+  type ForwardResult,
+  type InverseResult,
+} from './bijector.js';
+
+/**
+ * Sigmoid bijector (TFP `Sigmoid`).
+ *
+ * $$y = \sigma(x) = \frac{1}{1+e^{-x}},\qquad x = \log y - \log(1-y),$$
+ * $$\log\frac{dy}{dx} = \log\sigma(x) + \log\sigma(-x) = -\operatorname{softplus}(-x)
+ *   - \operatorname{softplus}(x),\qquad \log\frac{dx}{dy} = -\log y - \log(1-y).$$
+ *
+ * The softplus form stays finite for large `|x|`, where `log(y (1 - y))` underflows.
+ *
+ * @example
+ * ```ts
+ * const b = new Sigmoid();
+ * b.forward([0]);                 // [0.5]
+ * b.forwardLogDetJacobian([0]);   // [log 0.25]
+ * b.inverse([0.5]);               // [0]
+ * ```
+ */
+export class Sigmoid extends Bijector {
+  /** @param options name and validation flag. */
+  constructor(options: BijectorOptions = {}) {
+    super(options);
+  }
+
+  protected _forwardAndLogDet(x: tf.Tensor): ForwardResult {
+    return {
+      y: tf.sigmoid(x),
+      logDet: tf.neg(tf.add(tf.softplus(tf.neg(x)), tf.softplus(x))),
+    };
+  }
+  protected _inverse(y: tf.Tensor): tf.Tensor {
+    return tf.sub(tf.log(y), tf.log1p(tf.neg(y)));
+  }
+  protected override _inverseAndLogDet(y: tf.Tensor): InverseResult {
+    const logY = tf.log(y);
+    const log1mY = tf.log1p(tf.neg(y));
+    return { x: tf.sub(logY, log1mY), logDet: tf.neg(tf.add(logY, log1mY)) };
+  }
+}

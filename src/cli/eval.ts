@@ -1,0 +1,69 @@
+/**
+ * `deepprob eval`: evaluate a checkpoint on a test set: accuracy with one pass, with the
+ * posterior-mean weights and with the MC predictive; NLL, entropy and mutual information.
+ */
+import type { Command } from 'commander';
+import { DATASETS } from '../data/files.js';
+import { runEvaluation, type EvalConfig } from '../train/run.js';
+import { cliReady } from './main.js';
+import { pct, positiveInt } from './options.js';
+
+/** Options of `deepprob eval`. */
+interface EvalCliOptions {
+  checkpoint: string;
+  dataset?: string;
+  dataDir?: string;
+  mcSamples?: number;
+  limit?: number;
+  batchSize?: number;
+  json?: boolean;
+}
+
+/** Register `eval` on `program`. */
+export function register(program: Command): void {
+  program
+    .command('eval')
+    .description('evaluate a trained checkpoint on a test set')
+    .requiredOption(
+      '--checkpoint <dir>',
+      'run directory (from train --out) or checkpoint directory',
+    )
+    .option('--dataset <name>', `dataset (default: the training one): ${DATASETS.join(' | ')}`)
+    .option('--data-dir <dir>', 'directory with the dataset files')
+    .option('--mc-samples <n>', 'MC samples (default: as in training, else 10)', positiveInt)
+    .option('--limit <n>', 'evaluate only the first N test images', positiveInt)
+    .option('--batch-size <n>', 'evaluation batch size', positiveInt, 500)
+    .option('--json', 'print the result as JSON on stdout')
+    .addHelpText('after', '\nExample:\n  deepprob eval --checkpoint runs/bnn --mc-samples 20')
+    .action(async (o: EvalCliOptions) => {
+      await cliReady(program);
+      const c: EvalConfig = { checkpoint: o.checkpoint };
+      if (o.dataset !== undefined) c.dataset = o.dataset;
+      if (o.dataDir !== undefined) c.dataDir = o.dataDir;
+      if (o.mcSamples !== undefined) c.mcSamples = o.mcSamples;
+      if (o.limit !== undefined) c.limit = o.limit;
+      if (o.batchSize !== undefined) c.batchSize = o.batchSize;
+      const r = await runEvaluation(c);
+      if (o.json === true) {
+        console.log(JSON.stringify(r));
+        return;
+      }
+      console.log(
+        `model ${r.model} on ${r.dataset} (${r.count} images), ${r.seconds.toFixed(1)} s`,
+      );
+      console.log(`accuracy (1 pass): ${pct(r.accuracy)}`);
+      if (r.accuracyMean !== undefined)
+        console.log(`accuracy (posterior mean): ${pct(r.accuracyMean)}`);
+      if (r.accuracyMc !== undefined) {
+        console.log(`accuracy (MC, ${r.mcSamples} samples): ${pct(r.accuracyMc)}`);
+      }
+      console.log(`NLL: ${r.nll.toFixed(4)} nats/image`);
+      console.log(`mean predictive entropy: ${r.entropy.toFixed(4)} nats`);
+      if (r.mutualInformation !== undefined) {
+        console.log(`mean mutual information (epistemic): ${r.mutualInformation.toFixed(4)} nats`);
+      }
+      if (r.evidentialUncertainty !== undefined) {
+        console.log(`mean evidential uncertainty K/S: ${r.evidentialUncertainty.toFixed(4)}`);
+      }
+    });
+}

@@ -1,0 +1,49 @@
+/** Option parsers shared by the subcommands: they fail with the option's name and the expected form. */
+import { InvalidArgumentError } from 'commander';
+
+/** Parse a positive integer option value. */
+export function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) {
+    throw new InvalidArgumentError(`expected a positive integer, got '${value}'`);
+  }
+  return n;
+}
+
+/** Parse an integer option value. */
+export function integer(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n)) throw new InvalidArgumentError(`expected an integer, got '${value}'`);
+  return n;
+}
+
+/** Parse a finite number option value. */
+export function finiteNumber(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n)) {
+    throw new InvalidArgumentError(`expected a number, got '${value}'`);
+  }
+  return n;
+}
+
+/** Parse a number > 0. */
+export function positiveNumber(value: string): number {
+  const n = finiteNumber(value);
+  if (!(n > 0)) throw new InvalidArgumentError(`expected a number > 0, got '${value}'`);
+  return n;
+}
+
+/** A parser accepting one of `choices`. */
+export function oneOf<T extends string>(choices: readonly T[]): (value: string) => T {
+  return (value: string) => {
+    if (!(choices as readonly string[]).includes(value)) {
+      throw new InvalidArgumentError(`expected one of ${choices.join(', ')}, got '${value}'`);
+    }
+    return value as T;
+  };
+}
+
+/** Format a fraction as a percentage with two decimals. */
+export function pct(v: number | undefined): string {
+  return v === undefined ? '-' : `${(100 * v).toFixed(2)}%`;
+}

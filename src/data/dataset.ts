@@ -1,0 +1,91 @@
+/**
+ * The in-memory image dataset type shared by the readers, loaders and the mini-batcher.
+ *
+ * Images stay on the host as one typed array in NHWC order (`count x height x width x channels`),
+ * pixel values as stored in the file (0..255 for the IDX/CIFAR formats); tensors are made only for
+ * the current mini-batch (see {@link Batcher}).
+ */
+import { ArgumentError } from '../utils/errors.js';
+
+/** A labelled image dataset held as host typed arrays. */
+export interface ImageSet {
+  /** Short name, e.g. `mnist/train`. */
+  name: string;
+  /** Pixels, NHWC, length `count * height * width * channels`. */
+  images: Uint8Array | Float32Array;
+  /** Class labels in `[0, numClasses)`, length `count`. */
+  labels: Uint8Array;
+  /** Number of images. */
+  count: number;
+  /** Image height in pixels. */
+  height: number;
+  /** Image width in pixels. */
+  width: number;
+  /** Channels (1 for MNIST-like sets, 3 for CIFAR). */
+  channels: number;
+  /** Number of classes. */
+  numClasses: number;
+  /** Optional class names, length `numClasses`. */
+  classNames?: string[];
+}
+
+/**
+ * Check the internal consistency of an {@link ImageSet} (array lengths, label range).
+ *
+ * @param set the dataset to check.
+ * @param name argument name used in errors.
+ * @returns the same dataset.
+ */
+export function checkImageSet(set: ImageSet, name = 'set'): ImageSet {
+  const { count, height, width, channels, numClasses } = set;
+  for (const [k, v] of Object.entries({ count, height, width, channels, numClasses })) {
+    if (!Number.isInteger(v) || v < 0) {
+      throw new ArgumentError(`${name}.${k}`, `expected a non-negative integer, got ${v}`);
+    }
+  }
+  const pixels = count * height * width * channels;
+  if (set.images.length !== pixels) {
+    throw new ArgumentError(
+      `${name}.images`,
+      `expected ${count}x${height}x${width}x${channels} = ${pixels} values, got ${set.images.length}`,
+    );
+  }
+  if (set.labels.length !== count) {
+    throw new ArgumentError(`${name}.labels`, `expected ${count} labels, got ${set.labels.length}`);
+  }
+  for (let i = 0; i < count; i++) {
+    const l = set.labels[i] as number;
+    if (l >= numClasses) {
+      throw new ArgumentError(
+        `${name}.labels`,
+        `expected labels in [0, ${numClasses}), got ${l} at index ${i}`,
+      );
+    }
+  }
+  return set;
+}
+
+/**
+ * The first `n` images of a dataset, as views on the same typed arrays (no copy).
+ *
+ * @param set the dataset.
+ * @param n how many images to keep (`n >= count` returns `set`).
+ * @example
+ * ```ts
+ * const small = limitImageSet(train, 1000); // quick runs
+ * ```
+ */
+export function limitImageSet(set: ImageSet, n: number): ImageSet {
+  if (!Number.isInteger(n) || n <= 0) {
+    throw new ArgumentError('limit', `expected a positive integer, got ${n}`);
+  }
+  if (n >= set.count) return set;
+  const per = set.height * set.width * set.channels;
+  return {
+    ...set,
+    name: `${set.name}[:${n}]`,
+    images: set.images.subarray(0, n * per),
+    labels: set.labels.subarray(0, n),
+    count: n,
+  };
+}

@@ -1,0 +1,117 @@
+/**
+ * The Bernoulli distribution.
+ *
+ * $$P(X = 1) = p,\quad P(X = 0) = 1 - p,\qquad P(X = k) = p^k (1-p)^{1-k}$$
+ *
+ * Mean `p`, variance `p (1 - p)`, mode `1` if `p > 1/2` else `0`, entropy
+ * `-p log p - (1-p) log(1-p)`; with logits `l = log(p/(1-p))`, `log P(X = k) = k l - softplus(l)`.
+ * Samples are float32 zeros and ones; no `rsample` (the support is discrete).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Distribution, type DistributionOptions, type TensorInput } from './distribution.js';
+import { registerKL } from './kl.js';
+import { readProbsOrLogits, type ProbsOrLogits } from './probs.js';
+import { maskLogProb, mulNoNan, whereB } from './special.js';
+
+/**
+ * Bernoulli distribution given by `{probs}` (p in [0, 1]) or `{logits}` (log-odds); a bare
+ * tensor or array is read as `probs`.
+ *
+ * @example
+ * ```ts
+ * const d = new Bernoulli({ logits: [0, 2] });
+ * d.mean();          // sigmoid([0, 2])
+ * d.logProb([1, 0]);
+ * ```
+ */
+export class Bernoulli extends Distribution {
+  /** Probability of a one. */
+  readonly probs: tf.Tensor;
+  /** Log-odds `log(p / (1 - p))`. */
+  readonly logits: tf.Tensor;
+  private readonly _batchShape: number[];
+  private readonly fromLogits: boolean;
+
+  /** @param params `{probs}` or `{logits}` (or probs directly). */
+  constructor(params: TensorInput | ProbsOrLogits, options: DistributionOptions = {}) {
+    super(options);
+    const { kind, value } = readProbsOrLogits(params);
+    this.fromLogits = kind === 'logits';
+    if (this.fromLogits) {
+      this.logits = this.param(value, 'logits');
+      // NaN fails every comparison; +-Infinity (p = 1 or 0) is allowed.
+      this.checkInRange(this.logits, 'logits', -Infinity, Infinity);
+      this.probs = this.own(tf.sigmoid(this.logits));
+    } else {
+      this.probs = this.param(value, 'probs');
+      this.checkInRange(this.probs, 'probs', 0, 1);
+      this.logits = this.own(
+        tf.tidy(() => tf.sub(tf.log(this.probs), tf.log1p(tf.neg(this.probs)))),
+      );
+    }
+    this._batchShape = [...this.probs.shape];
+  }
+
+  get batchShape(): number[] {
+    return [...this._batchShape];
+  }
+  get eventShape(): number[] {
+    return [];
+  }
+
+  /** `[log P(X = 1), log P(X = 0)]`, stable for either parameterization. */
+  logProbsPair(): [tf.Tensor, tf.Tensor] {
+    if (this.fromLogits) {
+      return [tf.neg(tf.softplus(tf.neg(this.logits))), tf.neg(tf.softplus(this.logits))];
+    }
+    return [tf.log(this.probs), tf.log1p(tf.neg(this.probs))];
+  }
+
+  protected _sample(shape: number[], seed: number): tf.Tensor {
+    const u = tf.randomUniform([...shape, ...this._batchShape], 0, 1, 'float32', seed);
+    return tf.cast(tf.less(u, this.probs), 'float32');
+  }
+  protected _logProb(x: tf.Tensor): tf.Tensor {
+    const [l1, l0] = this.logProbsPair();
+    const one = tf.equal(x, 1);
+    const lp = whereB(one, l1, l0);
+    return maskLogProb(tf.logicalOr(one, tf.equal(x, 0)), lp);
+  }
+  protected override _cdf(x: tf.Tensor): tf.Tensor {
+    const q = tf.sub(1, this.probs);
+    return whereB(tf.less(x, 0), tf.scalar(0), whereB(tf.less(x, 1), q, tf.scalar(1)));
+  }
+  protected override _mean(): tf.Tensor {
+    return this.expand(this.probs);
+  }
+  protected override _mode(): tf.Tensor {
+    return tf.cast(tf.greater(this.probs, 0.5), 'float32');
+  }
+  protected override _variance(): tf.Tensor {
+    return this.expand(tf.mul(this.probs, tf.sub(1, this.probs)));
+  }
+  protected override _entropy(): tf.Tensor {
+    const [l1, l0] = this.logProbsPair();
+    return tf.neg(tf.add(mulNoNan(this.probs, l1), mulNoNan(tf.sub(1, this.probs), l0)));
+  }
+}
+
+/**
+ * `KL(Ber(p) || Ber(q)) = p log(p/q) + (1-p) log((1-p)/(1-q))` (0 log 0 = 0).
+ *
+ * @param p the first distribution.
+ * @param q the second distribution.
+ * @example
+ * ```ts
+ * klBernoulliBernoulli(new Bernoulli({ probs: 0.3 }), new Bernoulli({ logits: 0 })); // same as klDivergence(p, q)
+ * ```
+ */
+export function klBernoulliBernoulli(p: Bernoulli, q: Bernoulli): tf.Tensor {
+  return tf.tidy(() => {
+    const [p1, p0] = p.logProbsPair();
+    const [q1, q0] = q.logProbsPair();
+    return tf.add(mulNoNan(p.probs, tf.sub(p1, q1)), mulNoNan(tf.sub(1, p.probs), tf.sub(p0, q0)));
+  });
+}
+
+registerKL(Bernoulli, Bernoulli, klBernoulliBernoulli);

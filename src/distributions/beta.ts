@@ -1,0 +1,181 @@
+/**
+ * The Beta distribution.
+ *
+ * $$p(x;a,b) = \frac{x^{a-1}(1-x)^{b-1}}{B(a,b)},\quad 0 \le x \le 1$$
+ *
+ * CDF `I_x(a, b)` (regularized incomplete beta), mean `a/(a+b)`, variance
+ * `ab / ((a+b)^2 (a+b+1))`, mode `(a-1)/(a+b-2)` for `a, b > 1` (0 or 1 at the edges, NaN when
+ * bimodal or flat), entropy `log B(a,b) - (a-1) psi(a) - (b-1) psi(b) + (a+b-2) psi(a+b)`.
+ *
+ * Sampling: `x = G1/(G1 + G2)`, `G1 ~ Gamma(a)`, `G2 ~ Gamma(b)`; `rsample` is differentiable in
+ * both concentrations through the implicitly reparameterized Gamma draws.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { deriveSeeds } from '../utils/seed.js';
+import { Distribution, type DistributionOptions, type TensorInput } from './distribution.js';
+import { standardGammaRsample } from './host_sampling.js';
+import { registerKL } from './kl.js';
+import { betainc, digamma, lbeta, maskLogProb, mulNoNan, safe } from './special.js';
+
+/**
+ * Beta distribution with `concentration1` (a, the "successes" exponent) and `concentration0`
+ * (b), both > 0 (the naming of TFP and MindSpore).
+ *
+ * @example
+ * ```ts
+ * const d = new Beta(2, 5);
+ * d.mean(); // 2/7
+ * ```
+ */
+export class Beta extends Distribution {
+  /** The exponent a of `x`. */
+  readonly concentration1: tf.Tensor;
+  /** The exponent b of `1 - x`. */
+  readonly concentration0: tf.Tensor;
+  private readonly _batchShape: number[];
+
+  /**
+   * @param concentration1 a, > 0.
+   * @param concentration0 b, > 0.
+   */
+  constructor(
+    concentration1: TensorInput,
+    concentration0: TensorInput,
+    options: DistributionOptions = {},
+  ) {
+    super(options);
+    this.concentration1 = this.param(concentration1, 'concentration1');
+    this.concentration0 = this.param(concentration0, 'concentration0');
+    this.checkPositive(this.concentration1, 'concentration1');
+    this.checkPositive(this.concentration0, 'concentration0');
+    this._batchShape = this.broadcastParams({
+      concentration1: this.concentration1.shape,
+      concentration0: this.concentration0.shape,
+    });
+  }
+
+  get batchShape(): number[] {
+    return [...this._batchShape];
+  }
+  get eventShape(): number[] {
+    return [];
+  }
+  override get hasRsample(): boolean {
+    return true;
+  }
+
+  protected _sample(shape: number[], seed: number): tf.Tensor {
+    return this._rsample(shape, seed);
+  }
+  protected override _rsample(shape: number[], seed: number): tf.Tensor {
+    const [s1, s0] = deriveSeeds(seed, 2) as [number, number];
+    const g1 = standardGammaRsample(
+      tf.broadcastTo(this.concentration1, this._batchShape),
+      shape,
+      s1,
+    );
+    const g0 = standardGammaRsample(
+      tf.broadcastTo(this.concentration0, this._batchShape),
+      shape,
+      s0,
+    );
+    return tf.div(g1, tf.add(g1, g0));
+  }
+  protected _logProb(x: tf.Tensor): tf.Tensor {
+    const inside = tf.logicalAnd(tf.greaterEqual(x, 0), tf.lessEqual(x, 1));
+    const xs = safe(inside, x, 0.5);
+    const lp = tf.sub(
+      tf.add(
+        mulNoNan(tf.sub(this.concentration1, 1), tf.log(xs)),
+        mulNoNan(tf.sub(this.concentration0, 1), tf.log1p(tf.neg(xs))),
+      ),
+      lbeta(this.concentration1, this.concentration0),
+    );
+    return maskLogProb(inside, lp);
+  }
+  protected override _cdf(x: tf.Tensor): tf.Tensor {
+    return betainc(this.concentration1, this.concentration0, x);
+  }
+  protected override _survival(x: tf.Tensor): tf.Tensor {
+    return betainc(this.concentration0, this.concentration1, tf.sub(1, x), x);
+  }
+  private total(): tf.Tensor {
+    return tf.add(this.concentration1, this.concentration0);
+  }
+  protected override _mean(): tf.Tensor {
+    return this.expand(tf.div(this.concentration1, this.total()));
+  }
+  protected override _mode(): tf.Tensor {
+    const a = tf.broadcastTo(this.concentration1, this._batchShape);
+    const b = tf.broadcastTo(this.concentration0, this._batchShape);
+    const interior = tf.div(tf.sub(a, 1), tf.sub(tf.add(a, b), 2));
+    const aGt1 = tf.greater(a, 1);
+    const bGt1 = tf.greater(b, 1);
+    const aGe1 = tf.greaterEqual(a, 1);
+    const bGe1 = tf.greaterEqual(b, 1);
+    const zeros = tf.zerosLike(a);
+    const nan = tf.fill(a.shape, NaN);
+    // a <= 1 < b or a < 1 <= b: mode 0; b <= 1 < a or b < 1 <= a: mode 1.
+    const atZero = tf.logicalOr(
+      tf.logicalAnd(tf.logicalNot(aGt1), bGt1),
+      tf.logicalAnd(tf.logicalNot(aGe1), bGe1),
+    );
+    const atOne = tf.logicalOr(
+      tf.logicalAnd(tf.logicalNot(bGt1), aGt1),
+      tf.logicalAnd(tf.logicalNot(bGe1), aGe1),
+    );
+    return tf.where(
+      tf.logicalAnd(aGt1, bGt1),
+      interior,
+      tf.where(atZero, zeros, tf.where(atOne, tf.onesLike(a), nan)),
+    );
+  }
+  protected override _variance(): tf.Tensor {
+    const t = this.total();
+    return this.expand(
+      tf.div(tf.mul(this.concentration1, this.concentration0), tf.mul(tf.square(t), tf.add(t, 1))),
+    );
+  }
+  protected override _entropy(): tf.Tensor {
+    const a = this.concentration1;
+    const b = this.concentration0;
+    return this.expand(
+      tf.add(
+        tf.sub(
+          tf.sub(lbeta(a, b), tf.mul(tf.sub(a, 1), digamma(a))),
+          tf.mul(tf.sub(b, 1), digamma(b)),
+        ),
+        tf.mul(tf.sub(this.total(), 2), digamma(this.total())),
+      ),
+    );
+  }
+}
+
+/**
+ * `KL(Beta(a1, b1) || Beta(a2, b2)) = log B(a2, b2) - log B(a1, b1) + (a1 - a2) psi(a1)
+ *   + (b1 - b2) psi(b1) + (a2 - a1 + b2 - b1) psi(a1 + b1)`.
+ *
+ * @param p the first distribution.
+ * @param q the second distribution.
+ * @example
+ * ```ts
+ * klBetaBeta(new Beta(2, 3), new Beta(1, 1)); // same as klDivergence(p, q)
+ * ```
+ */
+export function klBetaBeta(p: Beta, q: Beta): tf.Tensor {
+  return tf.tidy(() => {
+    const a1 = p.concentration1;
+    const b1 = p.concentration0;
+    const a2 = q.concentration1;
+    const b2 = q.concentration0;
+    return tf.add(
+      tf.add(
+        tf.sub(lbeta(a2, b2), lbeta(a1, b1)),
+        tf.add(tf.mul(tf.sub(a1, a2), digamma(a1)), tf.mul(tf.sub(b1, b2), digamma(b1))),
+      ),
+      tf.mul(tf.sub(tf.add(a2, b2), tf.add(a1, b1)), digamma(tf.add(a1, b1))),
+    );
+  });
+}
+
+registerKL(Beta, Beta, klBetaBeta);

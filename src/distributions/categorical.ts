@@ -1,0 +1,117 @@
+/**
+ * The categorical distribution over `{0, ..., K-1}`.
+ *
+ * $$P(X = k) = p_k = \frac{e^{l_k}}{\sum_j e^{l_j}}$$
+ *
+ * Mode `argmax_k p_k`, entropy `-sum_k p_k log p_k`; the mean and variance of a category index are
+ * not meaningful and are not defined. Samples are float32 category indices (`tf.multinomial`).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Distribution, type DistributionOptions, type TensorInput } from './distribution.js';
+import { registerKL } from './kl.js';
+import { readProbsOrLogits, type ProbsOrLogits } from './probs.js';
+import { maskLogProb, mulNoNan, safe } from './special.js';
+
+/**
+ * Categorical distribution given by `{probs}` (shape `[...batch, K]`, each row summing to 1) or
+ * `{logits}` (unnormalized log-probabilities); a bare tensor or array is read as `probs`.
+ *
+ * @example
+ * ```ts
+ * const d = new Categorical({ logits: [0, 1, 2] });
+ * d.logProb(2);     // 2 - logSumExp([0, 1, 2])
+ * d.sample([10]);   // shape [10], values in {0, 1, 2}
+ * ```
+ */
+export class Categorical extends Distribution {
+  /** Normalized probabilities, shape `[...batch, K]`. */
+  readonly probs: tf.Tensor;
+  /** Normalized log-probabilities `log p_k`, shape `[...batch, K]`. */
+  readonly logits: tf.Tensor;
+
+  /** @param params `{probs}` or `{logits}` (or probs directly), rank >= 1. */
+  constructor(params: TensorInput | ProbsOrLogits, options: DistributionOptions = {}) {
+    super(options);
+    const { kind, value } = readProbsOrLogits(params);
+    const t = this.param(value, kind);
+    if (t.rank < 1 || (t.shape.at(-1) ?? 0) < 1) {
+      throw this.constructionError(
+        kind,
+        `expected shape [...batch, K] with K >= 1, got [${t.shape.join(',')}]`,
+      );
+    }
+    if (kind === 'logits') {
+      this.checkInRange(t, 'logits', -Infinity, Infinity);
+      this.logits = this.own(tf.tidy(() => tf.sub(t, tf.logSumExp(t, -1, true))));
+      this.probs = this.own(tf.exp(this.logits));
+    } else {
+      this.checkInRange(t, 'probs', 0, 1);
+      if (this.validateArgs) {
+        const sums = tf.tidy(() => tf.sum(t, -1));
+        try {
+          this.checkInRange(sums, 'probs', 1 - 1e-4, 1 + 1e-4);
+        } catch {
+          throw this.constructionError('probs', 'expected each row (last axis) to sum to 1');
+        } finally {
+          sums.dispose();
+        }
+      }
+      this.probs = this.own(tf.tidy(() => tf.div(t, tf.sum(t, -1, true))));
+      this.logits = this.own(tf.log(this.probs));
+    }
+  }
+
+  /** Number of categories K. */
+  get numCategories(): number {
+    return this.probs.shape.at(-1) as number;
+  }
+  get batchShape(): number[] {
+    return this.probs.shape.slice(0, -1);
+  }
+  get eventShape(): number[] {
+    return [];
+  }
+
+  protected _sample(shape: number[], seed: number): tf.Tensor {
+    const k = this.numCategories;
+    const batch = this.batchShape;
+    const nb = batch.reduce((a, b) => a * b, 1);
+    const n = shape.reduce((a, b) => a * b, 1);
+    if (n === 0 || nb === 0) return tf.zeros([...shape, ...batch]);
+    const logits2d = tf.reshape(this.logits, [nb, k]) as tf.Tensor2D;
+    const draws = tf.multinomial(logits2d, n, seed); // [nb, n] int32
+    return tf.reshape(tf.cast(tf.transpose(draws), 'float32'), [...shape, ...batch]);
+  }
+  protected _logProb(x: tf.Tensor): tf.Tensor {
+    const k = this.numCategories;
+    const ok = tf.logicalAnd(
+      tf.logicalAnd(tf.greaterEqual(x, 0), tf.less(x, k)),
+      tf.equal(x, tf.floor(x)),
+    );
+    const idx = tf.cast(safe(ok, x, 0), 'int32');
+    const lp = tf.sum(mulNoNan(tf.oneHot(idx, k), this.logits), -1);
+    return maskLogProb(ok, lp);
+  }
+  protected override _mode(): tf.Tensor {
+    return tf.cast(tf.argMax(this.probs, -1), 'float32');
+  }
+  protected override _entropy(): tf.Tensor {
+    return tf.neg(tf.sum(mulNoNan(this.probs, this.logits), -1));
+  }
+}
+
+/**
+ * `KL(Cat(p) || Cat(q)) = sum_k p_k (log p_k - log q_k)` (0 log 0 = 0).
+ *
+ * @param p the first distribution.
+ * @param q the second distribution.
+ * @example
+ * ```ts
+ * klCategoricalCategorical(new Categorical({ probs: [0.2, 0.8] }), new Categorical({ logits: [0, 0] })); // same as klDivergence(p, q)
+ * ```
+ */
+export function klCategoricalCategorical(p: Categorical, q: Categorical): tf.Tensor {
+  return tf.tidy(() => tf.sum(mulNoNan(p.probs, tf.sub(p.logits, q.logits)), -1));
+}
+
+registerKL(Categorical, Categorical, klCategoricalCategorical);

@@ -1,0 +1,102 @@
+/**
+ * The Cauchy distribution.
+ *
+ * $$p(x;x_0,\gamma) = \frac{1}{\pi\gamma\,\big(1 + ((x-x_0)/\gamma)^2\big)}$$
+ *
+ * CDF `1/2 + atan((x - x0)/gamma)/pi`, entropy `log(4 pi gamma)`, mode and median `x0`; the mean
+ * and variance do not exist (they throw `NotDefinedError`). Reparameterized:
+ * `x = x0 + gamma tan(pi (u - 1/2))`, `u ~ U(0, 1)`.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Distribution, type DistributionOptions, type TensorInput } from './distribution.js';
+import { registerKL } from './kl.js';
+
+/**
+ * Cauchy distribution with location `loc` and scale `scale > 0`.
+ *
+ * @example
+ * ```ts
+ * const d = new Cauchy(0, 1);
+ * d.cdf(1); // 0.75
+ * ```
+ */
+export class Cauchy extends Distribution {
+  /** Location (median and mode). */
+  readonly loc: tf.Tensor;
+  /** Scale (half width at half maximum). */
+  readonly scale: tf.Tensor;
+  private readonly _batchShape: number[];
+
+  /**
+   * @param loc location, any real.
+   * @param scale scale, > 0.
+   */
+  constructor(loc: TensorInput, scale: TensorInput, options: DistributionOptions = {}) {
+    super(options);
+    this.loc = this.param(loc, 'loc');
+    this.scale = this.param(scale, 'scale');
+    this.checkFinite(this.loc, 'loc');
+    this.checkPositive(this.scale, 'scale');
+    this._batchShape = this.broadcastParams({ loc: this.loc.shape, scale: this.scale.shape });
+  }
+
+  get batchShape(): number[] {
+    return [...this._batchShape];
+  }
+  get eventShape(): number[] {
+    return [];
+  }
+  override get hasRsample(): boolean {
+    return true;
+  }
+
+  protected _sample(shape: number[], seed: number): tf.Tensor {
+    return this._rsample(shape, seed);
+  }
+  protected override _rsample(shape: number[], seed: number): tf.Tensor {
+    const u = tf.randomUniform([...shape, ...this._batchShape], 0, 1, 'float32', seed);
+    return tf.add(this.loc, tf.mul(this.scale, tf.tan(tf.mul(Math.PI, tf.sub(u, 0.5)))));
+  }
+  private z(x: tf.Tensor): tf.Tensor {
+    return tf.div(tf.sub(x, this.loc), this.scale);
+  }
+  protected _logProb(x: tf.Tensor): tf.Tensor {
+    return tf.neg(tf.add(tf.log(tf.mul(Math.PI, this.scale)), tf.log1p(tf.square(this.z(x)))));
+  }
+  protected override _cdf(x: tf.Tensor): tf.Tensor {
+    return tf.add(0.5, tf.div(tf.atan(this.z(x)), Math.PI));
+  }
+  protected override _survival(x: tf.Tensor): tf.Tensor {
+    return tf.sub(0.5, tf.div(tf.atan(this.z(x)), Math.PI));
+  }
+  protected override _mode(): tf.Tensor {
+    return this.expand(this.loc);
+  }
+  protected override _entropy(): tf.Tensor {
+    return this.expand(tf.log(tf.mul(4 * Math.PI, this.scale)));
+  }
+}
+
+/**
+ * `KL(C(l1, s1) || C(l2, s2)) = log( ((s1 + s2)^2 + (l1 - l2)^2) / (4 s1 s2) )`
+ * (Chyzak & Nielsen, 2019).
+ *
+ * @param p the first distribution.
+ * @param q the second distribution.
+ * @example
+ * ```ts
+ * klCauchyCauchy(new Cauchy(0, 1), new Cauchy(1, 2)); // same as klDivergence(p, q)
+ * ```
+ */
+export function klCauchyCauchy(p: Cauchy, q: Cauchy): tf.Tensor {
+  return tf.tidy(() =>
+    tf.log(
+      tf.div(
+        tf.add(tf.square(tf.add(p.scale, q.scale)), tf.square(tf.sub(p.loc, q.loc))),
+        tf.mul(4, tf.mul(p.scale, q.scale)),
+      ),
+    ),
+  );
+}
+
+registerKL(Cauchy, Cauchy, klCauchyCauchy);

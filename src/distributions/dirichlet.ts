@@ -1,0 +1,124 @@
+/**
+ * The Dirichlet distribution on the probability simplex.
+ *
+ * $$p(x;\alpha) = \frac{\Gamma(\alpha_0)}{\prod_j\Gamma(\alpha_j)}\prod_{j=1}^K x_j^{\alpha_j-1},
+ *   \qquad \alpha_0 = \sum_j \alpha_j,\quad x_j \ge 0,\ \sum_j x_j = 1$$
+ *
+ * Mean `alpha / alpha0`, variance `alpha (alpha0 - alpha) / (alpha0^2 (alpha0 + 1))`, mode
+ * `(alpha - 1)/(alpha0 - K)` when every `alpha_j > 1` (NaN otherwise), entropy
+ * `log B(alpha) + (alpha0 - K) psi(alpha0) - sum_j (alpha_j - 1) psi(alpha_j)`.
+ *
+ * Sampling normalizes independent Gamma(alpha_j) draws; `rsample` is differentiable in `alpha`
+ * through their implicit reparameterization.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Distribution, type DistributionOptions, type TensorInput } from './distribution.js';
+import { standardGammaRsample } from './host_sampling.js';
+import { registerKL } from './kl.js';
+import { digamma, lgamma, mulNoNan } from './special.js';
+
+/**
+ * Dirichlet distribution with `concentration` of shape `[...batchShape, K]`, every entry > 0.
+ * Event shape `[K]`.
+ *
+ * @example
+ * ```ts
+ * const d = new Dirichlet([1, 2, 3]);
+ * d.mean();                    // [1/6, 2/6, 3/6]
+ * d.logProb([0.2, 0.3, 0.5]);  // scalar
+ * ```
+ */
+export class Dirichlet extends Distribution {
+  /** Concentration alpha, shape `[...batchShape, K]`. */
+  readonly concentration: tf.Tensor;
+
+  /** @param concentration alpha, rank >= 1, every entry > 0. */
+  constructor(concentration: TensorInput, options: DistributionOptions = {}) {
+    super(options);
+    this.concentration = this.param(concentration, 'concentration');
+    if (this.concentration.rank < 1 || (this.concentration.shape.at(-1) ?? 0) < 1) {
+      throw this.constructionError(
+        'concentration',
+        `expected shape [...batch, K] with K >= 1, got [${this.concentration.shape.join(',')}]`,
+      );
+    }
+    this.checkPositive(this.concentration, 'concentration');
+  }
+
+  get batchShape(): number[] {
+    return this.concentration.shape.slice(0, -1);
+  }
+  get eventShape(): number[] {
+    return this.concentration.shape.slice(-1);
+  }
+  override get hasRsample(): boolean {
+    return true;
+  }
+
+  private total(keepDims = false): tf.Tensor {
+    return tf.sum(this.concentration, -1, keepDims);
+  }
+  protected _sample(shape: number[], seed: number): tf.Tensor {
+    return this._rsample(shape, seed);
+  }
+  protected override _rsample(shape: number[], seed: number): tf.Tensor {
+    const g = standardGammaRsample(this.concentration, shape, seed);
+    return tf.div(g, tf.sum(g, -1, true));
+  }
+  protected _logProb(x: tf.Tensor): tf.Tensor {
+    const a = this.concentration;
+    const logNorm = tf.sub(tf.sum(lgamma(a), -1), lgamma(this.total()));
+    return tf.sub(tf.sum(mulNoNan(tf.sub(a, 1), tf.log(x)), -1), logNorm);
+  }
+  protected override _mean(): tf.Tensor {
+    return tf.div(this.concentration, this.total(true));
+  }
+  protected override _mode(): tf.Tensor {
+    const a = this.concentration;
+    const k = a.shape.at(-1) as number;
+    const mode = tf.div(tf.sub(a, 1), tf.sub(this.total(true), k));
+    const ok = tf.all(tf.greater(a, 1), -1, true);
+    return tf.where(tf.broadcastTo(ok, a.shape), mode, tf.fill(a.shape, NaN));
+  }
+  protected override _variance(): tf.Tensor {
+    const a = this.concentration;
+    const a0 = this.total(true);
+    return tf.div(tf.mul(a, tf.sub(a0, a)), tf.mul(tf.square(a0), tf.add(a0, 1)));
+  }
+  protected override _entropy(): tf.Tensor {
+    const a = this.concentration;
+    const k = a.shape.at(-1) as number;
+    const a0 = this.total();
+    const logB = tf.sub(tf.sum(lgamma(a), -1), lgamma(a0));
+    return tf.sub(
+      tf.add(logB, tf.mul(tf.sub(a0, k), digamma(a0))),
+      tf.sum(tf.mul(tf.sub(a, 1), digamma(a)), -1),
+    );
+  }
+}
+
+/**
+ * `KL(Dir(a) || Dir(b)) = log Gamma(a0) - sum log Gamma(a_j) - log Gamma(b0) + sum log Gamma(b_j)
+ *   + sum_j (a_j - b_j)(psi(a_j) - psi(a0))`.
+ *
+ * @param p the first distribution.
+ * @param q the second distribution.
+ * @example
+ * ```ts
+ * klDirichletDirichlet(new Dirichlet([1, 2, 3]), new Dirichlet([1, 1, 1])); // same as klDivergence(p, q)
+ * ```
+ */
+export function klDirichletDirichlet(p: Dirichlet, q: Dirichlet): tf.Tensor {
+  return tf.tidy(() => {
+    const a = p.concentration;
+    const b = q.concentration;
+    const a0 = tf.sum(a, -1, true);
+    const b0 = tf.sum(b, -1);
+    const t1 = tf.sub(lgamma(tf.squeeze(a0, [-1])), tf.sum(lgamma(a), -1));
+    const t2 = tf.sub(tf.sum(lgamma(b), -1), lgamma(b0));
+    const t3 = tf.sum(tf.mul(tf.sub(a, b), tf.sub(digamma(a), digamma(a0))), -1);
+    return tf.add(tf.add(t1, t2), t3);
+  });
+}
+
+registerKL(Dirichlet, Dirichlet, klDirichletDirichlet);

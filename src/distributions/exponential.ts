@@ -1,0 +1,99 @@
+/**
+ * The exponential distribution.
+ *
+ * $$p(x;\lambda) = \lambda e^{-\lambda x},\quad x \ge 0$$
+ *
+ * CDF `1 - exp(-lambda x)`, mean `1/lambda`, variance `1/lambda^2`, mode 0, entropy
+ * `1 - log lambda`. Reparameterized: `x = -log(1 - u) / lambda`.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Distribution, type DistributionOptions, type TensorInput } from './distribution.js';
+import { registerKL } from './kl.js';
+import { maskLogProb } from './special.js';
+
+/**
+ * Exponential distribution with rate `rate > 0` (mean `1/rate`).
+ *
+ * @example
+ * ```ts
+ * const d = new Exponential(2);
+ * d.cdf(1); // 1 - exp(-2)
+ * ```
+ */
+export class Exponential extends Distribution {
+  /** Rate (inverse scale). */
+  readonly rate: tf.Tensor;
+  private readonly _batchShape: number[];
+
+  /** @param rate rate, > 0. */
+  constructor(rate: TensorInput, options: DistributionOptions = {}) {
+    super(options);
+    this.rate = this.param(rate, 'rate');
+    this.checkPositive(this.rate, 'rate');
+    this._batchShape = [...this.rate.shape];
+  }
+
+  get batchShape(): number[] {
+    return [...this._batchShape];
+  }
+  get eventShape(): number[] {
+    return [];
+  }
+  override get hasRsample(): boolean {
+    return true;
+  }
+
+  protected _sample(shape: number[], seed: number): tf.Tensor {
+    return this._rsample(shape, seed);
+  }
+  protected override _rsample(shape: number[], seed: number): tf.Tensor {
+    const u = tf.randomUniform([...shape, ...this._batchShape], 0, 1, 'float32', seed);
+    return tf.div(tf.neg(tf.log1p(tf.neg(u))), this.rate);
+  }
+  protected _logProb(x: tf.Tensor): tf.Tensor {
+    return maskLogProb(tf.greaterEqual(x, 0), tf.sub(tf.log(this.rate), tf.mul(this.rate, x)));
+  }
+  protected override _cdf(x: tf.Tensor): tf.Tensor {
+    return tf.neg(tf.expm1(tf.neg(tf.mul(this.rate, tf.relu(x)))));
+  }
+  protected override _survival(x: tf.Tensor): tf.Tensor {
+    return tf.exp(tf.neg(tf.mul(this.rate, tf.relu(x))));
+  }
+  protected override _logSurvival(x: tf.Tensor): tf.Tensor {
+    return tf.neg(tf.mul(this.rate, tf.relu(x)));
+  }
+  protected override _mean(): tf.Tensor {
+    return this.expand(tf.reciprocal(this.rate));
+  }
+  protected override _mode(): tf.Tensor {
+    return tf.zeros(this._batchShape);
+  }
+  protected override _variance(): tf.Tensor {
+    return this.expand(tf.reciprocal(tf.square(this.rate)));
+  }
+  protected override _stddev(): tf.Tensor {
+    return this.expand(tf.reciprocal(this.rate));
+  }
+  protected override _entropy(): tf.Tensor {
+    return this.expand(tf.sub(1, tf.log(this.rate)));
+  }
+}
+
+/**
+ * `KL(Exp(a) || Exp(b)) = log(a/b) + b/a - 1`.
+ *
+ * @param p the first distribution.
+ * @param q the second distribution.
+ * @example
+ * ```ts
+ * klExponentialExponential(new Exponential(1), new Exponential(2)); // same as klDivergence(p, q)
+ * ```
+ */
+export function klExponentialExponential(p: Exponential, q: Exponential): tf.Tensor {
+  return tf.tidy(() => {
+    const r = tf.div(q.rate, p.rate);
+    return tf.sub(tf.sub(r, tf.log(r)), 1);
+  });
+}
+
+registerKL(Exponential, Exponential, klExponentialExponential);

@@ -1,0 +1,115 @@
+/**
+ * The Gumbel (type-I extreme value) distribution.
+ *
+ * $$p(x;\mu,\beta) = \frac1\beta\exp\!\big(-(z + e^{-z})\big),\qquad z = \frac{x-\mu}{\beta}$$
+ *
+ * CDF `exp(-exp(-z))`, mean `mu + beta gamma_E`, variance `pi^2 beta^2 / 6`, mode `mu`, entropy
+ * `log beta + gamma_E + 1`. Reparameterized: `x = mu - beta log(-log u)`, `u ~ U(0, 1)`.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Distribution, type DistributionOptions, type TensorInput } from './distribution.js';
+import { registerKL } from './kl.js';
+import { lgamma, openUniform } from './special.js';
+
+/** The Euler–Mascheroni constant. */
+export const EULER_GAMMA = 0.5772156649015329;
+
+/**
+ * Gumbel distribution with location `loc` and scale `scale > 0`.
+ *
+ * @example
+ * ```ts
+ * const d = new Gumbel(0, 2);
+ * d.mean(); // 2 * 0.5772...
+ * ```
+ */
+export class Gumbel extends Distribution {
+  /** Location (mode). */
+  readonly loc: tf.Tensor;
+  /** Scale. */
+  readonly scale: tf.Tensor;
+  private readonly _batchShape: number[];
+
+  /**
+   * @param loc location, any real.
+   * @param scale scale, > 0.
+   */
+  constructor(loc: TensorInput, scale: TensorInput, options: DistributionOptions = {}) {
+    super(options);
+    this.loc = this.param(loc, 'loc');
+    this.scale = this.param(scale, 'scale');
+    this.checkFinite(this.loc, 'loc');
+    this.checkPositive(this.scale, 'scale');
+    this._batchShape = this.broadcastParams({ loc: this.loc.shape, scale: this.scale.shape });
+  }
+
+  get batchShape(): number[] {
+    return [...this._batchShape];
+  }
+  get eventShape(): number[] {
+    return [];
+  }
+  override get hasRsample(): boolean {
+    return true;
+  }
+
+  protected _sample(shape: number[], seed: number): tf.Tensor {
+    return this._rsample(shape, seed);
+  }
+  protected override _rsample(shape: number[], seed: number): tf.Tensor {
+    const u = openUniform([...shape, ...this._batchShape], seed);
+    return tf.sub(this.loc, tf.mul(this.scale, tf.log(tf.neg(tf.log(u)))));
+  }
+  private z(x: tf.Tensor): tf.Tensor {
+    return tf.div(tf.sub(x, this.loc), this.scale);
+  }
+  protected _logProb(x: tf.Tensor): tf.Tensor {
+    const z = this.z(x);
+    return tf.sub(tf.neg(tf.add(z, tf.exp(tf.neg(z)))), tf.log(this.scale));
+  }
+  protected override _cdf(x: tf.Tensor): tf.Tensor {
+    return tf.exp(tf.neg(tf.exp(tf.neg(this.z(x)))));
+  }
+  protected override _logCdf(x: tf.Tensor): tf.Tensor {
+    return tf.neg(tf.exp(tf.neg(this.z(x))));
+  }
+  protected override _survival(x: tf.Tensor): tf.Tensor {
+    return tf.neg(tf.expm1(tf.neg(tf.exp(tf.neg(this.z(x))))));
+  }
+  protected override _mean(): tf.Tensor {
+    return this.expand(tf.add(this.loc, tf.mul(EULER_GAMMA, this.scale)));
+  }
+  protected override _mode(): tf.Tensor {
+    return this.expand(this.loc);
+  }
+  protected override _variance(): tf.Tensor {
+    return this.expand(tf.mul((Math.PI * Math.PI) / 6, tf.square(this.scale)));
+  }
+  protected override _entropy(): tf.Tensor {
+    return this.expand(tf.add(tf.log(this.scale), EULER_GAMMA + 1));
+  }
+}
+
+/**
+ * `KL(G(m1, b1) || G(m2, b2)) = log(b2/b1) + gamma_E (b1/b2 - 1)
+ *   + exp((m2 - m1)/b2) Gamma(b1/b2 + 1) - 1 + (m1 - m2)/b2`.
+ *
+ * @param p the first distribution.
+ * @param q the second distribution.
+ * @example
+ * ```ts
+ * klGumbelGumbel(new Gumbel(0, 1), new Gumbel(1, 2)); // same as klDivergence(p, q)
+ * ```
+ */
+export function klGumbelGumbel(p: Gumbel, q: Gumbel): tf.Tensor {
+  return tf.tidy(() => {
+    const r = tf.div(p.scale, q.scale);
+    const d = tf.div(tf.sub(p.loc, q.loc), q.scale);
+    return tf.add(
+      tf.add(tf.neg(tf.log(r)), tf.mul(EULER_GAMMA, tf.sub(r, 1))),
+      tf.add(tf.expm1(tf.add(tf.neg(d), lgamma(tf.add(r, 1)))), d),
+    );
+  });
+}
+
+registerKL(Gumbel, Gumbel, klGumbelGumbel);

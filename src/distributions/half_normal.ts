@@ -1,0 +1,97 @@
+/**
+ * The half-normal distribution: `|X|` for `X ~ N(0, sigma)`.
+ *
+ * $$p(x;\sigma) = \frac{\sqrt2}{\sigma\sqrt\pi}\exp\!\Big(-\frac{x^2}{2\sigma^2}\Big),\quad x \ge 0$$
+ *
+ * CDF `erf(x / (sigma sqrt 2))`, mean `sigma sqrt(2/pi)`, variance `sigma^2 (1 - 2/pi)`, mode 0,
+ * entropy `1/2 log(pi sigma^2 / 2) + 1/2`. Reparameterized: `x = sigma |eps|`, `eps ~ N(0, 1)`.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Distribution, type DistributionOptions, type TensorInput } from './distribution.js';
+import { registerKL } from './kl.js';
+import { erfc, maskLogProb } from './special.js';
+
+/**
+ * Half-normal distribution with scale `scale > 0` (support `x >= 0`).
+ *
+ * @example
+ * ```ts
+ * const d = new HalfNormal(2);
+ * d.mean(); // 2 * sqrt(2 / pi)
+ * ```
+ */
+export class HalfNormal extends Distribution {
+  /** Scale (the standard deviation of the underlying normal). */
+  readonly scale: tf.Tensor;
+  private readonly _batchShape: number[];
+
+  /** @param scale scale, > 0. */
+  constructor(scale: TensorInput, options: DistributionOptions = {}) {
+    super(options);
+    this.scale = this.param(scale, 'scale');
+    this.checkPositive(this.scale, 'scale');
+    this._batchShape = [...this.scale.shape];
+  }
+
+  get batchShape(): number[] {
+    return [...this._batchShape];
+  }
+  get eventShape(): number[] {
+    return [];
+  }
+  override get hasRsample(): boolean {
+    return true;
+  }
+
+  protected _sample(shape: number[], seed: number): tf.Tensor {
+    return this._rsample(shape, seed);
+  }
+  protected override _rsample(shape: number[], seed: number): tf.Tensor {
+    const eps = tf.randomNormal([...shape, ...this._batchShape], 0, 1, 'float32', seed);
+    return tf.mul(this.scale, tf.abs(eps));
+  }
+  protected _logProb(x: tf.Tensor): tf.Tensor {
+    const lp = tf.sub(
+      tf.sub(0.5 * Math.log(2 / Math.PI), tf.log(this.scale)),
+      tf.mul(0.5, tf.square(tf.div(x, this.scale))),
+    );
+    return maskLogProb(tf.greaterEqual(x, 0), lp);
+  }
+  protected override _cdf(x: tf.Tensor): tf.Tensor {
+    return tf.sub(1, this._survival(x));
+  }
+  protected override _survival(x: tf.Tensor): tf.Tensor {
+    return erfc(tf.div(tf.relu(x), tf.mul(Math.SQRT2, this.scale)));
+  }
+  protected override _mean(): tf.Tensor {
+    return this.expand(tf.mul(Math.sqrt(2 / Math.PI), this.scale));
+  }
+  protected override _mode(): tf.Tensor {
+    return tf.zeros(this._batchShape);
+  }
+  protected override _variance(): tf.Tensor {
+    return this.expand(tf.mul(1 - 2 / Math.PI, tf.square(this.scale)));
+  }
+  protected override _entropy(): tf.Tensor {
+    return this.expand(tf.add(tf.log(this.scale), 0.5 * Math.log(Math.PI / 2) + 0.5));
+  }
+}
+
+/**
+ * `KL(HN(s1) || HN(s2)) = log(s2/s1) + s1^2 / (2 s2^2) - 1/2`.
+ *
+ * @param p the first distribution.
+ * @param q the second distribution.
+ * @example
+ * ```ts
+ * klHalfNormalHalfNormal(new HalfNormal(1), new HalfNormal(2)); // same as klDivergence(p, q)
+ * ```
+ */
+export function klHalfNormalHalfNormal(p: HalfNormal, q: HalfNormal): tf.Tensor {
+  return tf.tidy(() => {
+    const r = tf.div(p.scale, q.scale);
+    return tf.sub(tf.mul(0.5, tf.square(r)), tf.add(tf.log(r), 0.5));
+  });
+}
+
+registerKL(HalfNormal, HalfNormal, klHalfNormalHalfNormal);

@@ -1,0 +1,115 @@
+/**
+ * The Laplace (double exponential) distribution.
+ *
+ * $$p(x;\mu,b) = \frac{1}{2b}\exp\!\Big(-\frac{|x-\mu|}{b}\Big)$$
+ *
+ * CDF `1/2 exp(z)` for `z < 0`, `1 - 1/2 exp(-z)` otherwise (`z = (x - mu)/b`), mean and mode
+ * `mu`, variance `2 b^2`, entropy `1 + log(2b)`. Reparameterized:
+ * `x = mu - b sign(u) log(1 - |u|)`, `u ~ U(-1, 1)`.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Distribution, type DistributionOptions, type TensorInput } from './distribution.js';
+import { registerKL } from './kl.js';
+
+/**
+ * Laplace distribution with location `loc` and scale `scale > 0`.
+ *
+ * @example
+ * ```ts
+ * const d = new Laplace(0, 1);
+ * d.variance(); // 2
+ * ```
+ */
+export class Laplace extends Distribution {
+  /** Location (mean, median and mode). */
+  readonly loc: tf.Tensor;
+  /** Scale (mean absolute deviation). */
+  readonly scale: tf.Tensor;
+  private readonly _batchShape: number[];
+
+  /**
+   * @param loc location, any real.
+   * @param scale scale, > 0.
+   */
+  constructor(loc: TensorInput, scale: TensorInput, options: DistributionOptions = {}) {
+    super(options);
+    this.loc = this.param(loc, 'loc');
+    this.scale = this.param(scale, 'scale');
+    this.checkFinite(this.loc, 'loc');
+    this.checkPositive(this.scale, 'scale');
+    this._batchShape = this.broadcastParams({ loc: this.loc.shape, scale: this.scale.shape });
+  }
+
+  get batchShape(): number[] {
+    return [...this._batchShape];
+  }
+  get eventShape(): number[] {
+    return [];
+  }
+  override get hasRsample(): boolean {
+    return true;
+  }
+
+  protected _sample(shape: number[], seed: number): tf.Tensor {
+    return this._rsample(shape, seed);
+  }
+  protected override _rsample(shape: number[], seed: number): tf.Tensor {
+    // u in (-1, 1): the lower end is nudged so that log(1 - |u|) stays finite.
+    const u = tf.randomUniform([...shape, ...this._batchShape], -1 + 1e-7, 1, 'float32', seed);
+    return tf.sub(this.loc, tf.mul(this.scale, tf.mul(tf.sign(u), tf.log1p(tf.neg(tf.abs(u))))));
+  }
+  private z(x: tf.Tensor): tf.Tensor {
+    return tf.div(tf.sub(x, this.loc), this.scale);
+  }
+  protected _logProb(x: tf.Tensor): tf.Tensor {
+    return tf.neg(tf.add(tf.abs(this.z(x)), tf.log(tf.mul(2, this.scale))));
+  }
+  protected override _cdf(x: tf.Tensor): tf.Tensor {
+    const z = this.z(x);
+    const half = tf.mul(0.5, tf.exp(tf.neg(tf.abs(z))));
+    return tf.where(tf.less(z, 0), half, tf.sub(1, half));
+  }
+  protected override _survival(x: tf.Tensor): tf.Tensor {
+    const z = this.z(x);
+    const half = tf.mul(0.5, tf.exp(tf.neg(tf.abs(z))));
+    return tf.where(tf.less(z, 0), tf.sub(1, half), half);
+  }
+  protected override _mean(): tf.Tensor {
+    return this.expand(this.loc);
+  }
+  protected override _mode(): tf.Tensor {
+    return this.expand(this.loc);
+  }
+  protected override _variance(): tf.Tensor {
+    return this.expand(tf.mul(2, tf.square(this.scale)));
+  }
+  protected override _stddev(): tf.Tensor {
+    return this.expand(tf.mul(Math.SQRT2, this.scale));
+  }
+  protected override _entropy(): tf.Tensor {
+    return this.expand(tf.add(1, tf.log(tf.mul(2, this.scale))));
+  }
+}
+
+/**
+ * `KL(L(m1, b1) || L(m2, b2)) = log(b2/b1) + |m1 - m2|/b2 + (b1/b2) exp(-|m1 - m2|/b1) - 1`.
+ *
+ * @param p the first distribution.
+ * @param q the second distribution.
+ * @example
+ * ```ts
+ * klLaplaceLaplace(new Laplace(0, 1), new Laplace(1, 2)); // same as klDivergence(p, q)
+ * ```
+ */
+export function klLaplaceLaplace(p: Laplace, q: Laplace): tf.Tensor {
+  return tf.tidy(() => {
+    const d = tf.abs(tf.sub(p.loc, q.loc));
+    const r = tf.div(p.scale, q.scale);
+    return tf.add(
+      tf.sub(tf.div(d, q.scale), tf.log(r)),
+      tf.sub(tf.mul(r, tf.exp(tf.neg(tf.div(d, p.scale)))), 1),
+    );
+  });
+}
+
+registerKL(Laplace, Laplace, klLaplaceLaplace);

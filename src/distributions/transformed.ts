@@ -1,0 +1,202 @@
+/**
+ * A distribution pushed forward through a bijector: `Y = f(X)`, `X ~ base`.
+ *
+ * By the change of variables,
+ *
+ * $$\log p_Y(y) = \log p_X\big(f^{-1}(y)\big) + \log\left|\det J_{f^{-1}}(y)\right|,$$
+ *
+ * and for a scalar, strictly monotone `f`: `F_Y(y) = F_X(f^{-1}(y))` when `f` is increasing and
+ * `F_Y(y) = 1 - F_X(f^{-1}(y))` when it is decreasing.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Bijector } from '../bijectors/bijector.js';
+import { ScalarAffine } from '../bijectors/scalar_affine.js';
+import { ArgumentError, NotDefinedError, NotRegisteredError } from '../utils/errors.js';
+import { broadcastShapes } from '../utils/tensor.js';
+import { Distribution, type DistributionOptions } from './distribution.js';
+import { klDivergence, registerKL } from './kl.js';
+
+/**
+ * The distribution of `Y = f(X)` for `X ~ distribution` and a bijector `f` (MindSpore and TFP
+ * `TransformedDistribution`).
+ *
+ * - `sample`/`rsample`: `f(x)` for base draws `x` (reparameterized when the base is).
+ * - `logProb(y) = base.logProb(f^{-1}(y)) + log|det J_{f^{-1}}(y)|`, the log-det summed over the
+ *   base's event dimensions that `f` treats elementwise.
+ * - `cdf`, `logCdf`, `survival`: for scalar monotone bijectors (`bijector.isIncreasing` defined).
+ * - `mean`, `mode`, `variance`, `stddev`, `entropy`: closed forms for a {@link ScalarAffine}
+ *   bijector (`E[aX+b] = a E[X] + b`, `Var = a^2 Var X`, `H = H[X] + log|a|`); otherwise they
+ *   have no closed form in general and throw `NotDefinedError` (estimate them from samples).
+ *
+ * The base distribution and the bijector stay the caller's: `dispose()` frees neither.
+ *
+ * @example
+ * ```ts
+ * // A log-normal distribution: Y = exp(X), X ~ N(0, 0.5)
+ * const d = new TransformedDistribution(new Normal(0, 0.5), new Exp());
+ * d.logProb([1, 2]);   // lognormal log-density
+ * d.cdf([1]);          // [0.5]
+ * d.sample([1000]);    // positive draws
+ * ```
+ */
+export class TransformedDistribution extends Distribution {
+  /** The base distribution of `X`. */
+  readonly distribution: Distribution;
+  /** The bijector `f`. */
+  readonly bijector: Bijector;
+
+  /**
+   * @param distribution the base distribution of `X`.
+   * @param bijector the bijector `f`; its event rank must not exceed the base's, and its
+   *   parameters must broadcast to the base's `batchShape + eventShape` without enlarging it.
+   * @param options name and validation flag.
+   */
+  constructor(distribution: Distribution, bijector: Bijector, options: DistributionOptions = {}) {
+    super(options);
+    if (!(distribution instanceof Distribution)) {
+      throw new ArgumentError('distribution', 'expected a Distribution instance');
+    }
+    if (!(bijector instanceof Bijector)) {
+      throw new ArgumentError('bijector', 'expected a Bijector instance');
+    }
+    const eventRank = distribution.eventShape.length;
+    if (bijector.eventRank > eventRank) {
+      throw new ArgumentError(
+        'bijector',
+        `event rank ${bijector.eventRank} exceeds the event rank ${eventRank} of the base distribution`,
+      );
+    }
+    const full = [...distribution.batchShape, ...distribution.eventShape];
+    const paramShape = bijector.paramShape;
+    const joint = broadcastShapes({ distribution: full, bijector: paramShape });
+    if (joint.length !== full.length || joint.some((d, i) => d !== full[i])) {
+      throw new ArgumentError(
+        'bijector',
+        `parameter shape [${paramShape.join(',')}] would enlarge the base shape ` +
+          `[${full.join(',')}] (batch + event); give the base distribution the full batch shape`,
+      );
+    }
+    this.distribution = distribution;
+    this.bijector = bijector;
+  }
+
+  get batchShape(): number[] {
+    return this.distribution.batchShape;
+  }
+  get eventShape(): number[] {
+    return this.distribution.eventShape;
+  }
+  override get hasRsample(): boolean {
+    return this.distribution.hasRsample;
+  }
+
+  protected _sample(shape: number[], seed: number): tf.Tensor {
+    return this.bijector.forward(this.distribution.sample(shape, seed));
+  }
+  protected override _rsample(shape: number[], seed: number): tf.Tensor {
+    return this.bijector.forward(this.distribution.rsample(shape, seed));
+  }
+  protected _logProb(y: tf.Tensor): tf.Tensor {
+    const { x, logDet } = this.bijector.inverseAndLogDet(y);
+    const extra = this.distribution.eventShape.length - this.bijector.eventRank;
+    const ld =
+      extra === 0
+        ? logDet
+        : tf.sum(
+            logDet,
+            Array.from({ length: extra }, (_, i) => logDet.rank - extra + i),
+          );
+    return tf.add(this.distribution.logProb(x), ld);
+  }
+
+  /** Direction of the scalar monotone bijector; throws where the CDF has no closed form. */
+  private direction(method: string): boolean {
+    const inc = this.bijector.isIncreasing;
+    if (this.distribution.eventShape.length !== 0 || inc === undefined) {
+      throw new NotDefinedError(
+        `${this.name}: ${method} needs a scalar base distribution and a monotone bijector`,
+      );
+    }
+    return inc;
+  }
+  protected override _cdf(y: tf.Tensor): tf.Tensor {
+    const inc = this.direction('cdf');
+    const x = this.bijector.inverse(y);
+    return inc ? this.distribution.cdf(x) : this.distribution.survival(x);
+  }
+  protected override _logCdf(y: tf.Tensor): tf.Tensor {
+    const inc = this.direction('logCdf');
+    const x = this.bijector.inverse(y);
+    return inc ? this.distribution.logCdf(x) : this.distribution.logSurvival(x);
+  }
+  protected override _survival(y: tf.Tensor): tf.Tensor {
+    const inc = this.direction('survival');
+    const x = this.bijector.inverse(y);
+    return inc ? this.distribution.survival(x) : this.distribution.cdf(x);
+  }
+  protected override _logSurvival(y: tf.Tensor): tf.Tensor {
+    const inc = this.direction('logSurvival');
+    const x = this.bijector.inverse(y);
+    return inc ? this.distribution.logSurvival(x) : this.distribution.logCdf(x);
+  }
+
+  /** The affine bijector, or a NotDefinedError for moments without a closed form. */
+  private affine(method: string): ScalarAffine {
+    if (this.bijector instanceof ScalarAffine) return this.bijector;
+    throw new NotDefinedError(
+      `${this.name}: ${method} has no closed form for bijector ${this.bijector.name}; ` +
+        'estimate it from sample()',
+    );
+  }
+  protected override _mean(): tf.Tensor {
+    return this.affine('mean').forward(this.distribution.mean());
+  }
+  protected override _mode(): tf.Tensor {
+    return this.affine('mode').forward(this.distribution.mode());
+  }
+  protected override _variance(): tf.Tensor {
+    const a = this.affine('variance');
+    return tf.mul(tf.square(a.scale), this.distribution.variance());
+  }
+  protected override _stddev(): tf.Tensor {
+    const a = this.affine('stddev');
+    return tf.mul(tf.abs(a.scale), this.distribution.stddev());
+  }
+  protected override _entropy(): tf.Tensor {
+    const a = this.affine('entropy');
+    // H[aX + b] = H[X] + sum over event dims of log|a|
+    const logAbs = tf.broadcastTo(tf.log(tf.abs(a.scale)), [
+      ...this.batchShape,
+      ...this.eventShape,
+    ]);
+    const ev = this.eventShape.length;
+    const perBatch =
+      ev === 0
+        ? logAbs
+        : tf.sum(
+            logAbs,
+            Array.from({ length: ev }, (_, i) => logAbs.rank - ev + i),
+          );
+    return tf.add(this.distribution.entropy(), perBatch);
+  }
+}
+
+/**
+ * `KL(f(X) || f(Z)) = KL(X || Z)` for the same bijector `f` (a bijection preserves the KL).
+ * Registered for pairs of transformed distributions; throws `NotRegisteredError` when the two
+ * bijectors are different objects.
+ */
+export function klTransformedTransformed(
+  p: TransformedDistribution,
+  q: TransformedDistribution,
+): tf.Tensor {
+  if (p.bijector !== q.bijector) {
+    throw new NotRegisteredError(
+      `KL(${p.name} || ${q.name}): analytic only when both use the same bijector object; ` +
+        'use monteCarloKL',
+    );
+  }
+  return klDivergence(p.distribution, q.distribution);
+}
+
+registerKL(TransformedDistribution, TransformedDistribution, klTransformedTransformed);

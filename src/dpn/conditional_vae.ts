@@ -1,0 +1,103 @@
+/**
+ * MindSpore's `dpn.ConditionalVAE` (Sohn et al. 2015): the encoder sees the image and its
+ * one-hot label `c`, the decoder sees `[z, c]`:
+ *
+ * $$h = \mathrm{enc}(x, c),\quad z = \mu(h) + \sigma(h)\odot\epsilon,\quad
+ *   \hat x = \mathrm{dec}(W [z, c] + b).$$
+ *
+ * A two-input encoder model receives `[x, c]`; a one-input encoder receives
+ * `concat(flatten(x), c)`.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { nextSeed } from '../utils/seed.js';
+import { ArgumentError } from '../utils/errors.js';
+import { applyNetwork, checkSize, numInputs, type Network } from './network.js';
+import { VAEBase, type VAEOptions, type VAEOutput } from './vae.js';
+
+/**
+ * A label-conditioned VAE.
+ *
+ * @example
+ * ```ts
+ * const cvae = new ConditionalVAE(encoder, decoder, 400, 20, 10);
+ * const sevens = cvae.generateSample(7, 16, [-1, 32, 32, 1]);
+ * ```
+ */
+export class ConditionalVAE extends VAEBase {
+  readonly numClasses: number;
+
+  /**
+   * @param encoder network mapping `(x, onehot)` to `[n, hiddenSize]`.
+   * @param decoder network mapping `[n, hiddenSize]` to the reconstruction.
+   * @param hiddenSize width of the encoder output.
+   * @param latentSize dimension of `z`.
+   * @param numClasses number of labels.
+   */
+  constructor(
+    encoder: Network,
+    decoder: Network,
+    hiddenSize: number,
+    latentSize: number,
+    numClasses: number,
+    options: VAEOptions = {},
+  ) {
+    super(
+      encoder,
+      decoder,
+      hiddenSize,
+      latentSize,
+      latentSize + checkSize(numClasses, 'numClasses'),
+      options,
+    );
+    this.numClasses = numClasses;
+  }
+
+  private oneHot(y: tf.Tensor, n: number): tf.Tensor {
+    if (y.rank !== 1 || y.shape[0] !== n) {
+      throw new ArgumentError('y', `expected integer labels of shape [${n}], got [${y.shape}]`);
+    }
+    return tf.oneHot(tf.cast(y, 'int32') as tf.Tensor1D, this.numClasses).toFloat();
+  }
+
+  /** Encode `(x, y)`, sample `z`, decode `[z, onehot(y)]`. */
+  apply(x: tf.Tensor, y?: tf.Tensor): VAEOutput {
+    if (y === undefined) throw new ArgumentError('y', 'ConditionalVAE needs the labels');
+    return tf.tidy(() => {
+      const n = x.shape[0] as number;
+      const c = this.oneHot(y, n);
+      const h =
+        numInputs(this.encoder) === 2
+          ? applyNetwork(this.encoder, [x, c])
+          : applyNetwork(this.encoder, tf.concat([tf.reshape(x, [n, -1]), c], 1));
+      const { mu, std } = this.heads(h);
+      const z = this.reparameterize(mu, std);
+      const reconX = this.decode(tf.concat([z, c], 1));
+      return { reconX, x, mu, std };
+    }) as VAEOutput;
+  }
+
+  /**
+   * Decode `n` draws `z ~ N(0, I)` conditioned on `label` (one label for all, or `n` labels).
+   */
+  generateSample(label: number | number[] | tf.Tensor, n: number, shape?: number[]): tf.Tensor {
+    checkSize(n, 'n');
+    return tf.tidy(() => {
+      const labels =
+        label instanceof tf.Tensor
+          ? label
+          : tf.tensor1d(
+              typeof label === 'number' ? new Array<number>(n).fill(label) : label,
+              'int32',
+            );
+      const c = this.oneHot(labels, n);
+      const z = tf.randomNormal([n, this.latentSize], 0, 1, 'float32', nextSeed());
+      const out = this.decode(tf.concat([z, c], 1));
+      return shape === undefined ? out : tf.reshape(out, shape);
+    });
+  }
+
+  /** Reconstruct `x` given its labels `y`, shaped as `x`. */
+  reconstructSample(x: tf.Tensor, y: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => tf.reshape(this.apply(x, y).reconX, x.shape));
+  }
+}

@@ -1,0 +1,183 @@
+/**
+ * The variational auto-encoder of MindSpore's `dpn.VAE` (Kingma & Welling 2014).
+ *
+ * The user's encoder maps `x` to a hidden vector `h` of width `hiddenSize`; the VAE adds
+ *
+ * $$\mu = W_\mu h + b_\mu,\quad \sigma = \operatorname{softplus}(W_\sigma h + b_\sigma),\quad
+ *   z = \mu + \sigma\odot\epsilon,\ \epsilon\sim\mathcal N(0, I),$$
+ *
+ * maps `z` back to `hiddenSize` with a dense layer and hands it to the user's decoder, whose
+ * output is the reconstruction. Train it with `infer.ELBO` and `infer.SVI`.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { nextSeed } from '../utils/seed.js';
+import { ArgumentError } from '../utils/errors.js';
+import {
+  applyNetwork,
+  builtDense,
+  checkNetwork,
+  checkSize,
+  disposeNetwork,
+  networkVariables,
+  type Network,
+} from './network.js';
+
+/** What a VAE returns on a batch (MindSpore's `(recon_x, x, mu, std)`). */
+export interface VAEOutput {
+  /** Decoder output. */
+  reconX: tf.Tensor;
+  /** The input. */
+  x: tf.Tensor;
+  /** Posterior mean, `[n, latentSize]`. */
+  mu: tf.Tensor;
+  /** Posterior standard deviation, `[n, latentSize]`. */
+  std: tf.Tensor;
+}
+
+/** A network trainable by `infer.SVI`: forward pass and trainable variables. */
+export interface ProbabilisticNetwork {
+  apply(x: tf.Tensor, y?: tf.Tensor): VAEOutput;
+  trainableVariables(): tf.Variable[];
+  dispose(): void;
+}
+
+/** Options of {@link VAE}. */
+export interface VAEOptions {
+  /** Map from the dense head to the std: `softplus` (default) or `exp(0.5 * ·)` (log-variance). */
+  stdTransform?: 'softplus' | 'exp';
+}
+
+/** Shared parts of {@link VAE} and the conditional VAE. */
+export abstract class VAEBase implements ProbabilisticNetwork {
+  readonly encoder: Network;
+  readonly decoder: Network;
+  readonly hiddenSize: number;
+  readonly latentSize: number;
+  protected readonly stdTransform: 'softplus' | 'exp';
+  /** Dense heads: hidden -> mean, hidden -> std (pre-activation), latent(-ish) -> hidden. */
+  protected readonly dense1: tf.layers.Layer;
+  protected readonly dense2: tf.layers.Layer;
+  protected readonly dense3: tf.layers.Layer;
+
+  protected constructor(
+    encoder: Network,
+    decoder: Network,
+    hiddenSize: number,
+    latentSize: number,
+    decoderInputSize: number,
+    options: VAEOptions,
+  ) {
+    this.encoder = checkNetwork(encoder, 'encoder');
+    this.decoder = checkNetwork(decoder, 'decoder');
+    this.hiddenSize = checkSize(hiddenSize, 'hiddenSize');
+    this.latentSize = checkSize(latentSize, 'latentSize');
+    this.stdTransform = options.stdTransform ?? 'softplus';
+    this.dense1 = builtDense(hiddenSize, latentSize, 'vae_mu');
+    this.dense2 = builtDense(hiddenSize, latentSize, 'vae_std');
+    this.dense3 = builtDense(decoderInputSize, hiddenSize, 'vae_dec');
+  }
+
+  abstract apply(x: tf.Tensor, y?: tf.Tensor): VAEOutput;
+
+  /** Encoder output -> (mu, std). */
+  protected heads(h: tf.Tensor): { mu: tf.Tensor; std: tf.Tensor } {
+    if (h.rank !== 2 || h.shape[1] !== this.hiddenSize) {
+      throw new ArgumentError(
+        'encoder',
+        `expected the encoder to output [n, ${this.hiddenSize}] (hiddenSize), got [${h.shape}]`,
+      );
+    }
+    const mu = this.dense1.apply(h) as tf.Tensor;
+    const s = this.dense2.apply(h) as tf.Tensor;
+    const std = this.stdTransform === 'softplus' ? tf.softplus(s) : tf.exp(tf.mul(0.5, s));
+    return { mu, std };
+  }
+
+  /** Reparameterized draw `z = mu + std * eps`. */
+  protected reparameterize(mu: tf.Tensor, std: tf.Tensor): tf.Tensor {
+    const eps = tf.randomNormal(mu.shape, 0, 1, 'float32', nextSeed());
+    return tf.add(mu, tf.mul(std, eps));
+  }
+
+  /** `decoder(dense3(z))`. */
+  protected decode(z: tf.Tensor): tf.Tensor {
+    return applyNetwork(this.decoder, this.dense3.apply(z) as tf.Tensor);
+  }
+
+  /** Every trainable variable: encoder, the three dense heads, decoder. */
+  trainableVariables(): tf.Variable[] {
+    const heads = [this.dense1, this.dense2, this.dense3].flatMap((l) =>
+      l.trainableWeights.map((w) => w.read() as tf.Variable),
+    );
+    return [...networkVariables(this.encoder), ...heads, ...networkVariables(this.decoder)];
+  }
+
+  /** Free the encoder, decoder and heads. */
+  dispose(): void {
+    disposeNetwork(this.encoder);
+    disposeNetwork(this.decoder);
+    for (const l of [this.dense1, this.dense2, this.dense3]) l.dispose();
+  }
+}
+
+function reshapeTo(t: tf.Tensor, shape: number[] | undefined): tf.Tensor {
+  return shape === undefined ? t : tf.reshape(t, shape);
+}
+
+/**
+ * MindSpore's `dpn.VAE(encoder, decoder, hiddenSize, latentSize)`.
+ *
+ * @example
+ * ```ts
+ * const encoder = tf.sequential({ layers: [
+ *   tf.layers.flatten({ inputShape: [32, 32, 1] }),
+ *   tf.layers.dense({ units: 800, activation: 'relu' }),
+ *   tf.layers.dense({ units: 400, activation: 'relu' })] });
+ * const decoder = tf.sequential({ layers: [
+ *   tf.layers.dense({ inputShape: [400], units: 1024, activation: 'sigmoid' })] });
+ * const vae = new VAE(encoder, decoder, 400, 20);
+ * const images = vae.generateSample(64, [-1, 32, 32, 1]);
+ * ```
+ */
+export class VAE extends VAEBase {
+  /**
+   * @param encoder network mapping `x` to `[n, hiddenSize]`.
+   * @param decoder network mapping `[n, hiddenSize]` to the reconstruction.
+   * @param hiddenSize width of the encoder output.
+   * @param latentSize dimension of `z`.
+   */
+  constructor(
+    encoder: Network,
+    decoder: Network,
+    hiddenSize: number,
+    latentSize: number,
+    options: VAEOptions = {},
+  ) {
+    super(encoder, decoder, hiddenSize, latentSize, latentSize, options);
+  }
+
+  /** Encode, sample `z` by reparameterization, decode. */
+  apply(x: tf.Tensor): VAEOutput {
+    return tf.tidy(() => {
+      const { mu, std } = this.heads(applyNetwork(this.encoder, x));
+      const reconX = this.decode(this.reparameterize(mu, std));
+      return { reconX, x, mu, std };
+    }) as VAEOutput;
+  }
+
+  /**
+   * Decode `n` draws `z ~ N(0, I)`, reshaped to `shape` (e.g. `[-1, 32, 32, 1]`).
+   */
+  generateSample(n: number, shape?: number[]): tf.Tensor {
+    checkSize(n, 'n');
+    return tf.tidy(() => {
+      const z = tf.randomNormal([n, this.latentSize], 0, 1, 'float32', nextSeed());
+      return reshapeTo(this.decode(z), shape);
+    });
+  }
+
+  /** Encode `x`, draw `z ~ q(z|x)` and decode: the reconstruction, shaped as `x`. */
+  reconstructSample(x: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => reshapeTo(this.apply(x).reconX, x.shape));
+  }
+}

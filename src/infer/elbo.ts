@@ -1,0 +1,120 @@
+/**
+ * The VAE loss of MindSpore's `infer.ELBO`: the negative evidence lower bound of a batch,
+ *
+ * $$-\mathrm{ELBO} = \underbrace{-\log p(x\mid z)}_{\text{reconstruction}} +
+ *   \mathrm{KL}\big(\mathcal N(\mu,\sigma^2)\,\|\,\mathcal N(0, I)\big),$$
+ *
+ * with the KL in closed form, `sum_j (sigma_j^2 + mu_j^2 - 1)/2 - log sigma_j`, and the
+ * reconstruction term given by the output prior:
+ * - `'Normal'` (MindSpore's `MSELoss(reduction='sum')`): `sum (x - x̂)^2`, the Normal
+ *   log-likelihood up to its scale and constant;
+ * - `'Bernoulli'` (`BCELoss(reduction='sum')`): `-sum x log x̂ + (1 - x) log(1 - x̂)`.
+ *
+ * Summed over the batch (MindSpore's convention); `reduction: 'mean'` divides by the batch size.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { klNormalNormal, Normal } from '../distributions/normal.js';
+import { ArgumentError } from '../utils/errors.js';
+import type { VAEOutput } from '../dpn/vae.js';
+
+/** Options of {@link ELBO}. */
+export interface ELBOOptions {
+  /** Prior of the latent: only `'Normal'` (standard Normal). */
+  latentPrior?: 'Normal';
+  /** Likelihood of the data given the decoder output. Default `'Normal'`. */
+  outputPrior?: 'Normal' | 'Bernoulli';
+  /** `'sum'` over the batch (default, as MindSpore) or `'mean'` per example. */
+  reduction?: 'sum' | 'mean';
+}
+
+const EPS = 1e-7;
+
+/**
+ * Squared error `sum (x - x̂)^2` (shapes flattened per example). */
+export function squaredErrorSum(x: tf.Tensor, recon: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const n = x.shape[0] as number;
+    return tf.sum(tf.squaredDifference(tf.reshape(x, [n, -1]), tf.reshape(recon, [n, -1])));
+  });
+}
+
+/** Binary cross-entropy `-sum x log p + (1-x) log(1-p)`, with `p` clipped to `[1e-7, 1-1e-7]`. */
+export function bernoulliNLLSum(x: tf.Tensor, p: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const n = x.shape[0] as number;
+    const xf = tf.reshape(x, [n, -1]);
+    const pf = tf.clipByValue(tf.reshape(p, [n, -1]), EPS, 1 - EPS);
+    return tf.neg(
+      tf.sum(tf.add(tf.mul(xf, tf.log(pf)), tf.mul(tf.sub(1, xf), tf.log(tf.sub(1, pf))))),
+    );
+  });
+}
+
+/** `sum KL(N(mu, std^2) || N(0, 1))` over all elements. */
+export function klStandardNormalSum(mu: tf.Tensor, std: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const q = new Normal(mu, std, { validateArgs: false });
+    const p = new Normal(tf.zerosLike(mu), tf.onesLike(std), { validateArgs: false });
+    return tf.sum(klNormalNormal(q, p));
+  });
+}
+
+/**
+ * MindSpore's `ELBO(latentPrior, outputPrior)` as a loss on a VAE output.
+ *
+ * @example
+ * ```ts
+ * const loss = new ELBO({ latentPrior: 'Normal', outputPrior: 'Normal' });
+ * const l = loss.call(vae.apply(x)); // scalar: sum of squared errors + KL over the batch
+ * ```
+ */
+export class ELBO {
+  readonly latentPrior: 'Normal';
+  readonly outputPrior: 'Normal' | 'Bernoulli';
+  readonly reduction: 'sum' | 'mean';
+
+  constructor(options: ELBOOptions = {}) {
+    const lp = options.latentPrior ?? 'Normal';
+    if (lp !== 'Normal') {
+      throw new ArgumentError('latentPrior', `expected 'Normal', got '${String(lp)}'`);
+    }
+    const op = options.outputPrior ?? 'Normal';
+    if (op !== 'Normal' && op !== 'Bernoulli') {
+      throw new ArgumentError(
+        'outputPrior',
+        `expected 'Normal' or 'Bernoulli', got '${String(op)}'`,
+      );
+    }
+    const r = options.reduction ?? 'sum';
+    if (r !== 'sum' && r !== 'mean') {
+      throw new ArgumentError('reduction', `expected 'sum' or 'mean', got '${String(r)}'`);
+    }
+    this.latentPrior = lp;
+    this.outputPrior = op;
+    this.reduction = r;
+  }
+
+  /** The reconstruction term `-log p(x | x̂)` (up to constants for `'Normal'`), summed. */
+  reconstructionLoss(x: tf.Tensor, reconX: tf.Tensor): tf.Tensor {
+    if (x.size !== reconX.size) {
+      throw new ArgumentError(
+        'reconX',
+        `expected the decoder output to have as many elements as x ([${x.shape}]), got [${reconX.shape}]`,
+      );
+    }
+    return this.outputPrior === 'Normal' ? squaredErrorSum(x, reconX) : bernoulliNLLSum(x, reconX);
+  }
+
+  /** The loss of one batch: reconstruction + KL. */
+  call(out: VAEOutput): tf.Scalar {
+    return tf.tidy(() => {
+      const total = tf.add(
+        this.reconstructionLoss(out.x, out.reconX),
+        klStandardNormalSum(out.mu, out.std),
+      );
+      return (
+        this.reduction === 'sum' ? total : tf.div(total, out.x.shape[0] as number)
+      ) as tf.Scalar;
+    });
+  }
+}

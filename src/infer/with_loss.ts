@@ -1,0 +1,42 @@
+/**
+ * MindSpore's `nn.WithLossCell`: a network and its loss in one object, so that training needs
+ * only `(x, y) -> scalar loss` and the trainable variables.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { ProbabilisticNetwork, VAEOutput } from '../dpn/vae.js';
+
+/** A network with a loss, as trained by {@link SVI}. */
+export interface NetWithLoss<N> {
+  /** The wrapped network (what `SVI.run` returns). */
+  readonly network: N;
+  /** The scalar loss of a batch. */
+  call(x: tf.Tensor, y?: tf.Tensor): tf.Scalar;
+  /** The variables to optimize. */
+  trainableVariables(): tf.Variable[];
+}
+
+/** A loss of a network output (e.g. `infer.ELBO`). */
+export interface OutputLoss {
+  call(out: VAEOutput): tf.Scalar;
+}
+
+/**
+ * Wrap a probabilistic network and a loss.
+ *
+ * @example
+ * ```ts
+ * const netWithLoss = new WithLossCell(vae, new ELBO({ outputPrior: 'Normal' }));
+ * ```
+ */
+export class WithLossCell<N extends ProbabilisticNetwork> implements NetWithLoss<N> {
+  constructor(
+    readonly network: N,
+    readonly loss: OutputLoss,
+  ) {}
+  call(x: tf.Tensor, y?: tf.Tensor): tf.Scalar {
+    return tf.tidy(() => this.loss.call(this.network.apply(x, y)));
+  }
+  trainableVariables(): tf.Variable[] {
+    return this.network.trainableVariables();
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * Activation functions of Bayesian layers, by name (the tfjs / Keras names, plus MindSpore's).
+ * A name, not a function, is stored in the layer config so that saved models load back.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ArgumentError } from '../utils/errors.js';
+
+const ACTIVATIONS: Record<string, (x: tf.Tensor) => tf.Tensor> = {
+  linear: (x) => x,
+  relu: (x) => tf.relu(x),
+  relu6: (x) => tf.relu6(x),
+  elu: (x) => tf.elu(x),
+  selu: (x) => tf.selu(x),
+  sigmoid: (x) => tf.sigmoid(x),
+  hardSigmoid: (x) => tf.clipByValue(tf.add(tf.mul(x, 0.2), 0.5), 0, 1),
+  tanh: (x) => tf.tanh(x),
+  softplus: (x) => tf.softplus(x),
+  softsign: (x) => tf.div(x, tf.add(1, tf.abs(x))),
+  softmax: (x) => tf.softmax(x),
+  logSoftmax: (x) => tf.logSoftmax(x),
+  swish: (x) => tf.mul(x, tf.sigmoid(x)),
+  mish: (x) => tf.mul(x, tf.tanh(tf.softplus(x))),
+  gelu: (x) => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2)))),
+};
+
+/** Names accepted as `activation`. */
+export const ACTIVATION_NAMES: readonly string[] = Object.keys(ACTIVATIONS);
+
+/**
+ * Canonical name of an activation: accepts `null`/`undefined`/`'none'` (linear), the tfjs names
+ * and snake case (`'hard_sigmoid'`, `'log_softmax'`).
+ * @throws ArgumentError naming `activation` for an unknown name.
+ */
+export function normalizeActivation(name: string | null | undefined): string {
+  if (name === undefined || name === null || name === '' || name === 'none') return 'linear';
+  const camel = name.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+  if (camel in ACTIVATIONS) return camel;
+  throw new ArgumentError(
+    'activation',
+    `expected one of ${ACTIVATION_NAMES.join(', ')}, got '${name}'`,
+  );
+}
+
+/** Apply the activation `name` (a canonical name from {@link normalizeActivation}). */
+export function applyActivation(name: string, x: tf.Tensor): tf.Tensor {
+  const f = ACTIVATIONS[name];
+  if (f === undefined) throw new ArgumentError('activation', `unknown activation '${name}'`);
+  return f(x);
+}

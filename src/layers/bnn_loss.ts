@@ -1,0 +1,300 @@
+/**
+ * Bayesian loss cells: a model, a data loss and the KL divergence of its Bayesian layers.
+ *
+ * - {@link WithBNNLoss} (MindSpore `WithBNNLossCell(backbone, lossFn, dnnFactor, bnnFactor)`):
+ *   `loss = dnnFactor * lossFn(model(x), y) + bnnFactor * sum_l KL_l`.
+ * - {@link ELBOLoss} (BayesianCNN's `ELBO` with an explicit data-set size `N` and a KL-weight
+ *   schedule `beta`): `loss = NLL_mean + beta * sum_l KL_l / N`, i.e. BayesianCNN's
+ *   `N * NLL_mean + beta * KL` divided by `N`; with `beta = 1` it is the minibatch estimate of
+ *   the negative ELBO per training example, `-(E_q[log p(D|w)] - KL(q||p)) / N`.
+ *
+ * Memory and gradients. `compute(x, y, ctx)` returns `{loss, nll, kl, output}` as tensors of the
+ * current scope: call it inside `optimizer.minimize(() => ...)`, `tf.tidy` or `tf.variableGrads`,
+ * and `tf.keep` what must outlive the scope. {@link BayesianLossCell.trainStep} does one
+ * optimizer step and returns kept scalars the caller disposes:
+ *
+ * ```ts
+ * const cell = new ELBOLoss(model, { datasetSize: 60000, klWeight: 'blundell' });
+ * const r = cell.trainStep(optimizer, xs, ys, { step, epoch, numBatches });
+ * const [loss, nll, kl] = await Promise.all([r.loss.data(), r.nll.data(), r.kl.data()]);
+ * tf.dispose([r.loss, r.nll, r.kl]);
+ * ```
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ArgumentError } from '../utils/errors.js';
+import type { BayesianLayer } from './bayesian_layer.js';
+import { klSchedule, type KLSchedule, type KLScheduleSpec } from './kl_schedules.js';
+import { resolveLoss, type LossFn, type LossName } from './losses.js';
+import { bayesianLayers } from './model_utils.js';
+
+/** A network: a tfjs model or a single layer. */
+export type Backbone = tf.LayersModel | tf.layers.Layer;
+
+/** Where training is (used by KL schedules). All fields optional. */
+export interface LossContext {
+  /** Minibatch index within the epoch, 0-based. Default 0. */
+  step?: number;
+  /** Epoch, 0-based. Default 0. */
+  epoch?: number;
+  /** Minibatches per epoch `M`; default from the cell's options or `ceil(N / batchSize)`. */
+  numBatches?: number;
+  /** Epochs of the run (for warm-up schedules). */
+  numEpochs?: number;
+}
+
+/** The terms of a loss evaluation (tensors of the caller's scope). */
+export interface LossTerms {
+  /** The minimised loss. */
+  loss: tf.Scalar;
+  /** The data term: `lossFn(output, y)` (mean over the batch). */
+  nll: tf.Scalar;
+  /** The summed KL divergence of all Bayesian layers (unweighted). */
+  kl: tf.Scalar;
+  /** The network output `model(x)`. */
+  output: tf.Tensor;
+  /** The factor applied to `kl` in `loss` (a host number, no sync). */
+  klFactor: number;
+}
+
+/** Result of {@link BayesianLossCell.trainStep}: kept tensors the caller must dispose. */
+export interface StepResult {
+  loss: tf.Scalar;
+  nll: tf.Scalar;
+  kl: tf.Scalar;
+  /** The output, only with `keepOutput: true`. */
+  output?: tf.Tensor;
+  klFactor: number;
+}
+
+/** Options of {@link BayesianLossCell.trainStep}. */
+export interface TrainStepOptions {
+  /** Also keep and return the network output (e.g. for training accuracy). Default false. */
+  keepOutput?: boolean;
+}
+
+/** The common part of the loss cells: forward pass, KL, and one optimizer step. */
+export abstract class BayesianLossCell {
+  /** The network. */
+  readonly backbone: Backbone;
+  /** The data loss. */
+  readonly lossFn: LossFn;
+  /** The Bayesian layers of the backbone (found once). */
+  readonly layers: BayesianLayer[];
+
+  constructor(backbone: Backbone, lossFn: LossFn | LossName | undefined) {
+    if (!(backbone instanceof tf.LayersModel) && !(backbone instanceof tf.layers.Layer)) {
+      throw new ArgumentError('backbone', 'expected a tf.LayersModel or a tf.layers.Layer');
+    }
+    this.backbone = backbone;
+    this.lossFn = resolveLoss(lossFn);
+    this.layers = bayesianLayers(backbone);
+  }
+
+  /** The factor of the summed KL in the loss for this minibatch. */
+  protected abstract klFactor(x: tf.Tensor, ctx: LossContext): number;
+  /** The factor of the data term. */
+  protected nllFactor(): number {
+    return 1;
+  }
+
+  /** Run the network on `x` in training mode. */
+  forward(x: tf.Tensor): tf.Tensor {
+    const out = this.backbone.apply(x, { training: true });
+    if (!(out instanceof tf.Tensor)) {
+      throw new ArgumentError('backbone', 'expected a network with exactly one output tensor');
+    }
+    return out;
+  }
+
+  /** Summed KL of the Bayesian layers (a scalar 0 when there are none). */
+  kl(): tf.Scalar {
+    return tf.tidy(() =>
+      this.layers.length === 0
+        ? tf.scalar(0)
+        : (tf.addN(this.layers.map((l) => l.kl())) as tf.Scalar),
+    );
+  }
+
+  /**
+   * Evaluate the loss and its terms on a minibatch; differentiable, for use inside
+   * `optimizer.minimize` (the returned tensors belong to the caller's scope).
+   * @param x inputs.
+   * @param y targets (class indices or one-hot for cross-entropy).
+   * @param ctx the position in training, for KL schedules.
+   */
+  compute(x: tf.Tensor, y: tf.Tensor, ctx: LossContext = {}): LossTerms {
+    if (x.shape[0] !== y.shape[0]) {
+      throw new ArgumentError(
+        'y',
+        `expected ${x.shape[0]} targets (the batch size of x [${x.shape.join(', ')}]), got shape ` +
+          `[${y.shape.join(', ')}]`,
+      );
+    }
+    const klFactor = this.klFactor(x, ctx);
+    const nllFactor = this.nllFactor();
+    const output = this.forward(x);
+    const nll = this.lossFn(output, y);
+    const kl = this.kl();
+    const loss = tf.tidy(() => tf.add(tf.mul(nll, nllFactor), tf.mul(kl, klFactor)) as tf.Scalar);
+    return { loss, nll, kl, output, klFactor };
+  }
+
+  /**
+   * One optimizer step on a minibatch: minimises `compute(x, y, ctx).loss` over the backbone's
+   * trainable weights.
+   * @returns kept scalars `loss`, `nll`, `kl` (and `output` with `keepOutput`) that the caller
+   *   disposes; reading them (`await t.data()`) is the only sync.
+   */
+  trainStep(
+    optimizer: tf.Optimizer,
+    x: tf.Tensor,
+    y: tf.Tensor,
+    ctx: LossContext = {},
+    options: TrainStepOptions = {},
+  ): StepResult {
+    let nll: tf.Scalar | undefined;
+    let kl: tf.Scalar | undefined;
+    let output: tf.Tensor | undefined;
+    let klFactor = 0;
+    const vars = this.backbone.trainableWeights.map((w) => w.read() as tf.Variable);
+    const loss = optimizer.minimize(
+      () => {
+        const r = this.compute(x, y, ctx);
+        nll = tf.keep(r.nll);
+        kl = tf.keep(r.kl);
+        if (options.keepOutput === true) output = tf.keep(r.output);
+        klFactor = r.klFactor;
+        return r.loss;
+      },
+      true,
+      vars,
+    );
+    if (loss === null || nll === undefined || kl === undefined) {
+      throw new Error('trainStep: the optimizer returned no loss');
+    }
+    return output === undefined ? { loss, nll, kl, klFactor } : { loss, nll, kl, output, klFactor };
+  }
+}
+
+/**
+ * MindSpore's `WithBNNLossCell`:
+ * `loss = dnnFactor * lossFn(backbone(x), y) + bnnFactor * sum_l KL_l`.
+ * @example
+ * ```ts
+ * // MindSpore's Bayesian LeNet example: WithBNNLossCell(network, criterion, 60000, 0.000001)
+ * const cell = new WithBNNLoss(model, 'softmaxCrossEntropy', 60000, 1e-6);
+ * optimizer.minimize(() => cell.compute(x, y).loss);
+ * ```
+ */
+export class WithBNNLoss extends BayesianLossCell {
+  readonly dnnFactor: number;
+  readonly bnnFactor: number;
+
+  /**
+   * @param backbone the network.
+   * @param lossFn data loss `lossFn(output, target)` or a name. Default softmax cross-entropy.
+   * @param dnnFactor factor of the data loss. Default 1.
+   * @param bnnFactor factor of the summed KL. Default 1.
+   */
+  constructor(
+    backbone: Backbone,
+    lossFn: LossFn | LossName = 'softmaxCrossEntropy',
+    dnnFactor = 1,
+    bnnFactor = 1,
+  ) {
+    super(backbone, lossFn);
+    for (const [name, v] of [
+      ['dnnFactor', dnnFactor],
+      ['bnnFactor', bnnFactor],
+    ] as const) {
+      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
+        throw new ArgumentError(name, `expected a finite number >= 0, got ${String(v)}`);
+      }
+    }
+    this.dnnFactor = dnnFactor;
+    this.bnnFactor = bnnFactor;
+  }
+
+  protected klFactor(): number {
+    return this.bnnFactor;
+  }
+  protected override nllFactor(): number {
+    return this.dnnFactor;
+  }
+}
+
+/** Options of {@link ELBOLoss}. */
+export interface ELBOLossOptions {
+  /** Number of training examples `N`. Required. */
+  datasetSize: number;
+  /** KL weight `beta`: a number, a schedule name or a function. Default 1 (exact ELBO). */
+  klWeight?: KLScheduleSpec;
+  /** Data loss (the NLL, mean over the batch). Default softmax cross-entropy from logits. */
+  lossFn?: LossFn | LossName;
+  /** Minibatches per epoch `M`. Default `ceil(datasetSize / batchSize)` of each call. */
+  numBatches?: number;
+  /** Epochs of the run (for the Sønderby warm-up). */
+  numEpochs?: number;
+}
+
+/**
+ * The minibatch ELBO of BayesianCNN with explicit data-set size:
+ *
+ * $$\mathcal L = \frac1B\sum_{b} -\log p(y_b \mid x_b, w) + \beta\,\frac{\mathrm{KL}(q\,\|\,p)}{N},
+ * \quad w \sim q$$
+ *
+ * `beta` comes from the schedule (see `kl_schedules.ts`); BayesianCNN's loss is `N` times this.
+ * @example
+ * ```ts
+ * const elbo = new ELBOLoss(model, { datasetSize: 60000, klWeight: 'blundell' });
+ * optimizer.minimize(() => elbo.compute(x, y, { step: i, epoch, numBatches: 235 }).loss);
+ * ```
+ */
+export class ELBOLoss extends BayesianLossCell {
+  readonly datasetSize: number;
+  readonly schedule: KLSchedule;
+  readonly numBatches: number | undefined;
+  readonly numEpochs: number | undefined;
+
+  constructor(backbone: Backbone, options: ELBOLossOptions) {
+    super(backbone, options?.lossFn);
+    const n = options?.datasetSize;
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) {
+      throw new ArgumentError('datasetSize', `expected an integer >= 1, got ${String(n)}`);
+    }
+    if (
+      options.numBatches !== undefined &&
+      (!Number.isInteger(options.numBatches) || options.numBatches < 1)
+    ) {
+      throw new ArgumentError(
+        'numBatches',
+        `expected an integer >= 1, got ${String(options.numBatches)}`,
+      );
+    }
+    this.datasetSize = n;
+    this.schedule = klSchedule(options.klWeight);
+    this.numBatches = options.numBatches;
+    this.numEpochs = options.numEpochs;
+  }
+
+  /** The weight `beta` for a minibatch of `batchSize` examples at `ctx`. */
+  klWeight(batchSize: number, ctx: LossContext = {}): number {
+    const numBatches =
+      ctx.numBatches ?? this.numBatches ?? Math.ceil(this.datasetSize / Math.max(1, batchSize));
+    const numEpochs = ctx.numEpochs ?? this.numEpochs;
+    const beta = this.schedule({
+      step: ctx.step ?? 0,
+      epoch: ctx.epoch ?? 0,
+      numBatches,
+      ...(numEpochs === undefined ? {} : { numEpochs }),
+    });
+    if (!Number.isFinite(beta) || beta < 0) {
+      throw new ArgumentError('klWeight', `the schedule returned ${beta}; expected a number >= 0`);
+    }
+    return beta;
+  }
+
+  protected klFactor(x: tf.Tensor, ctx: LossContext): number {
+    return this.klWeight(x.shape[0] as number, ctx) / this.datasetSize;
+  }
+}

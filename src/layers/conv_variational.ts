@@ -1,0 +1,246 @@
+/**
+ * The Conv2D kind of Bayesian layer (NHWC, as TF.js): `y = activation(conv2d(x, W) + b)` with
+ * `W ~ q(W)` of shape `[kh, kw, inChannels / group, outChannels]` (the tfjs `conv2d` kernel layout).
+ *
+ * MindSpore's arguments: `padMode` `'same'` (output `ceil(H / stride)`, extra padding at the
+ * bottom/right), `'valid'` (no padding) or `'pad'` (explicit `padding`, a number or
+ * `[top, bottom, left, right]`); `dilation`; `group` > 1 splits the channels into `group`
+ * independent convolutions (output channels `[g * out/group, (g+1) * out/group)` see input
+ * channels `[g * in/group, (g+1) * in/group)`).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ArgumentError } from '../utils/errors.js';
+import { BayesianLayer, type BayesianLayerArgs } from './bayesian_layer.js';
+
+/** MindSpore's padding modes. */
+export type PadMode = 'same' | 'valid' | 'pad';
+
+/** Arguments of the Bayesian Conv2D layers (MindSpore `ConvReparam` names). */
+export interface ConvVariationalArgs extends BayesianLayerArgs {
+  /** Kernel height and width (a number for a square kernel). Required. */
+  kernelSize: number | readonly number[];
+  /** Stride (height, width). Default 1. */
+  stride?: number | readonly number[];
+  /** `'same'`, `'valid'` or `'pad'`. Default `'same'` (MindSpore's default). */
+  padMode?: PadMode;
+  /** Explicit padding for `padMode: 'pad'`: a number or `[top, bottom, left, right]`. Default 0. */
+  padding?: number | readonly number[];
+  /** Dilation (height, width). Default 1. */
+  dilation?: number | readonly number[];
+  /** Number of channel groups; must divide `inChannels` and `outChannels`. Default 1. */
+  group?: number;
+}
+
+function intPair(
+  v: number | readonly number[] | undefined,
+  dflt: number,
+  name: string,
+  min: number,
+): [number, number] {
+  const arr = v === undefined ? [dflt, dflt] : typeof v === 'number' ? [v, v] : [...v];
+  if (arr.length !== 2 || arr.some((d) => !Number.isInteger(d) || d < min)) {
+    throw new ArgumentError(
+      name,
+      `expected an integer >= ${min} or a pair of them, got ${JSON.stringify(v)}`,
+    );
+  }
+  return [arr[0] as number, arr[1] as number];
+}
+
+function padQuad(v: number | readonly number[] | undefined): [number, number, number, number] {
+  const arr = v === undefined ? [0, 0, 0, 0] : typeof v === 'number' ? [v, v, v, v] : [...v];
+  if (arr.length !== 4 || arr.some((d) => !Number.isInteger(d) || d < 0)) {
+    throw new ArgumentError(
+      'padding',
+      `expected an integer >= 0 or [top, bottom, left, right], got ${JSON.stringify(v)}`,
+    );
+  }
+  return arr as [number, number, number, number];
+}
+
+/** Output length of one spatial axis (null when the input length is unknown). */
+function outLength(
+  n: number | null,
+  k: number,
+  s: number,
+  d: number,
+  mode: PadMode,
+  before: number,
+  after: number,
+): number | null {
+  if (n === null) return null;
+  const eff = (k - 1) * d + 1;
+  if (mode === 'same') return Math.ceil(n / s);
+  const padded = mode === 'pad' ? n + before + after : n;
+  return Math.floor((padded - eff) / s) + 1;
+}
+
+/**
+ * The kernel of a dilated convolution as an ordinary kernel: zeros between the taps,
+ * `[kh, kw, i, o] -> [(kh-1)dh+1, (kw-1)dw+1, i, o]`. tfjs has no conv2d gradient for dilation
+ * > 1 (and cannot stride and dilate at once); pad, reshape and slice have gradients.
+ */
+export function dilateKernel(kernel: tf.Tensor4D, dh: number, dw: number): tf.Tensor4D {
+  if (dh === 1 && dw === 1) return kernel;
+  const [kh, kw, ci, co] = kernel.shape;
+  const k6 = tf.reshape(kernel, [kh, 1, kw, 1, ci, co]);
+  const padded = tf.pad(k6, [
+    [0, 0],
+    [0, dh - 1],
+    [0, 0],
+    [0, dw - 1],
+    [0, 0],
+    [0, 0],
+  ]);
+  const flat = tf.reshape(padded, [kh * dh, kw * dw, ci, co]);
+  return tf.slice(
+    flat,
+    [0, 0, 0, 0],
+    [(kh - 1) * dh + 1, (kw - 1) * dw + 1, ci, co],
+  ) as tf.Tensor4D;
+}
+
+/** Abstract Bayesian Conv2D layer; estimators override only `applyVariationalKernel`. */
+export abstract class ConvVariational extends BayesianLayer {
+  readonly kernelSize: [number, number];
+  readonly stride: [number, number];
+  readonly padMode: PadMode;
+  readonly padding: [number, number, number, number];
+  readonly dilation: [number, number];
+  readonly group: number;
+
+  /** @param args see {@link ConvVariationalArgs}; `hasBias` defaults to false (MindSpore). */
+  constructor(args: ConvVariationalArgs) {
+    super(args, false);
+    if (args.kernelSize === undefined) {
+      throw new ArgumentError('kernelSize', 'is required (a number or [height, width])');
+    }
+    this.kernelSize = intPair(args.kernelSize, 1, 'kernelSize', 1);
+    this.stride = intPair(args.stride, 1, 'stride', 1);
+    this.dilation = intPair(args.dilation, 1, 'dilation', 1);
+    const padMode = args.padMode ?? 'same';
+    if (padMode !== 'same' && padMode !== 'valid' && padMode !== 'pad') {
+      throw new ArgumentError(
+        'padMode',
+        `expected 'same', 'valid' or 'pad', got '${String(padMode)}'`,
+      );
+    }
+    this.padMode = padMode;
+    this.padding = padQuad(args.padding);
+    if (padMode !== 'pad' && this.padding.some((p) => p !== 0)) {
+      throw new ArgumentError(
+        'padding',
+        `must be 0 unless padMode is 'pad' (padMode '${padMode}', padding ${JSON.stringify(args.padding)})`,
+      );
+    }
+    const group = args.group ?? 1;
+    if (!Number.isInteger(group) || group < 1) {
+      throw new ArgumentError('group', `expected an integer >= 1, got ${String(group)}`);
+    }
+    this.group = group;
+    if (this.outChannels % group !== 0) {
+      throw new ArgumentError(
+        'group',
+        `must divide outChannels (${this.outChannels}), got group=${group}`,
+      );
+    }
+    if (this.inChannels !== null) this.checkGroup(this.inChannels);
+  }
+
+  private checkGroup(inChannels: number): void {
+    if (inChannels % this.group !== 0) {
+      throw new ArgumentError(
+        'group',
+        `must divide inChannels (${inChannels}), got group=${this.group}`,
+      );
+    }
+  }
+
+  protected channelsOf(inputShape: tf.Shape | number[]): number {
+    const c = inputShape[3];
+    if (inputShape.length !== 4 || c === null || c === undefined) {
+      throw new ArgumentError(
+        'inputs',
+        `layer '${this.name}' expects NHWC inputs of shape [batch, height, width, inChannels], ` +
+          `got [${inputShape.map((d) => (d === null ? 'null' : d)).join(', ')}]`,
+      );
+    }
+    return c;
+  }
+
+  protected kernelShape(inChannels: number): number[] {
+    this.checkGroup(inChannels);
+    return [this.kernelSize[0], this.kernelSize[1], inChannels / this.group, this.outChannels];
+  }
+
+  protected linear(x: tf.Tensor, kernel: tf.Tensor): tf.Tensor {
+    if (this.group === 1) return this.conv(x as tf.Tensor4D, kernel as tf.Tensor4D);
+    const xs = tf.split(x, this.group, 3);
+    const ws = tf.split(kernel, this.group, 3);
+    return tf.concat(
+      xs.map((xi, g) => this.conv(xi as tf.Tensor4D, ws[g] as tf.Tensor4D)),
+      3,
+    );
+  }
+
+  /** One (ungrouped) convolution with this layer's stride, padding and dilation. */
+  private conv(x: tf.Tensor4D, w: tf.Tensor4D): tf.Tensor4D {
+    const kernel = dilateKernel(w, this.dilation[0], this.dilation[1]);
+    if (this.padMode !== 'pad') return tf.conv2d(x, kernel, this.stride, this.padMode);
+    const [t, b, l, r] = this.padding;
+    return tf.conv2d(x, kernel, this.stride, [
+      [0, 0],
+      [t, b],
+      [l, r],
+      [0, 0],
+    ]);
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
+    const [t, b, l, r] = this.padding;
+    const h = outLength(
+      shape[1] ?? null,
+      this.kernelSize[0],
+      this.stride[0],
+      this.dilation[0],
+      this.padMode,
+      t,
+      b,
+    );
+    const w = outLength(
+      shape[2] ?? null,
+      this.kernelSize[1],
+      this.stride[1],
+      this.dilation[1],
+      this.padMode,
+      l,
+      r,
+    );
+    if ((h !== null && h < 1) || (w !== null && w < 1)) {
+      throw new ArgumentError(
+        'inputs',
+        `layer '${this.name}': input [${shape.join(', ')}] is too small for kernelSize ` +
+          `[${this.kernelSize.join(', ')}] with padMode '${this.padMode}'`,
+      );
+    }
+    return [shape[0] ?? null, h, w, this.outChannels];
+  }
+
+  protected override checkInput(x: tf.Tensor): void {
+    super.checkInput(x);
+    this.computeOutputShape(x.shape);
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return {
+      ...super.getConfig(),
+      kernelSize: [...this.kernelSize],
+      stride: [...this.stride],
+      padMode: this.padMode,
+      padding: [...this.padding],
+      dilation: [...this.dilation],
+      group: this.group,
+    };
+  }
+}

@@ -1,0 +1,147 @@
+/**
+ * KL-weight schedules `beta` of the minibatch ELBO, in BayesianCNN's convention
+ * (`metrics.get_beta`): the loss of minibatch `i` (1-based) of `M` is
+ *
+ * $$\mathcal L_i = \mathrm{NLL}_i + \beta_i\,\mathrm{KL}/N$$
+ *
+ * (BayesianCNN's `N * NLL_i + beta_i * KL`, divided by the data-set size `N`; see `ELBOLoss`).
+ * `beta = 1` is the exact negative ELBO per example; Blundell's and the uniform schedule spread
+ * one KL over the `M` minibatches of an epoch (their epoch average is `1/M`).
+ *
+ * - {@link constantKL}: `beta_i = c`.
+ * - {@link blundellKL}: `beta_i = 2^(M-i) / (2^M - 1)` (Blundell et al. 2015, eq. 9): early
+ *   minibatches carry most of the KL; sums to 1 over the epoch.
+ * - {@link uniformKL}: `beta_i = 1/M` (BayesianCNN's "Standard").
+ * - {@link soenderbyKL}: linear warm-up (Sønderby et al. 2016),
+ *   `beta = min(1, epoch / warmupEpochs)` with 0-based epochs; BayesianCNN uses
+ *   `warmupEpochs = floor(numEpochs / 4)`.
+ */
+import { ArgumentError } from '../utils/errors.js';
+
+/** Where training is when the weight is asked for. */
+export interface KLScheduleContext {
+  /** Index of the minibatch within the epoch, 0-based. */
+  step: number;
+  /** Number of minibatches per epoch `M`. */
+  numBatches: number;
+  /** Epoch, 0-based. */
+  epoch: number;
+  /** Number of epochs of the run, when known. */
+  numEpochs?: number;
+}
+
+/** A KL-weight schedule: `beta` for a minibatch. */
+export type KLSchedule = (ctx: KLScheduleContext) => number;
+
+/** A schedule given by value: a number (constant), a name, or a function. */
+export type KLScheduleSpec =
+  number | 'blundell' | 'uniform' | 'standard' | 'soenderby' | 'constant' | KLSchedule;
+
+/**
+ * Constant weight `beta = c` (`c = 1`: the exact ELBO).
+ * @param c a finite number >= 0. Default 1.
+ */
+export function constantKL(c = 1): KLSchedule {
+  if (typeof c !== 'number' || !Number.isFinite(c) || c < 0) {
+    throw new ArgumentError('klWeight', `expected a finite number >= 0, got ${String(c)}`);
+  }
+  return () => c;
+}
+
+function checkCtx(ctx: KLScheduleContext): void {
+  if (!Number.isInteger(ctx.numBatches) || ctx.numBatches < 1) {
+    throw new ArgumentError(
+      'numBatches',
+      `expected an integer >= 1, got ${String(ctx.numBatches)}`,
+    );
+  }
+  if (!Number.isInteger(ctx.step) || ctx.step < 0 || ctx.step >= ctx.numBatches) {
+    throw new ArgumentError(
+      'step',
+      `expected the minibatch index in [0, ${ctx.numBatches - 1}], got ${String(ctx.step)}`,
+    );
+  }
+}
+
+/**
+ * Blundell et al.'s schedule `beta_i = 2^(M-i) / (2^M - 1)`, `i = step + 1`; computed as
+ * `2^-i / (1 - 2^-M)` so that it stays finite for any `M`.
+ * @example
+ * ```ts
+ * blundellKL()({ step: 0, numBatches: 2, epoch: 0 }); // 2/3
+ * ```
+ */
+export function blundellKL(): KLSchedule {
+  return (ctx) => {
+    checkCtx(ctx);
+    const i = ctx.step + 1;
+    return Math.pow(2, -i) / (1 - Math.pow(2, -ctx.numBatches));
+  };
+}
+
+/** The uniform schedule `beta_i = 1/M`. */
+export function uniformKL(): KLSchedule {
+  return (ctx) => {
+    checkCtx(ctx);
+    return 1 / ctx.numBatches;
+  };
+}
+
+/** Options of {@link soenderbyKL}. */
+export interface SoenderbyOptions {
+  /** Epochs of warm-up. Default `max(1, floor(numEpochs / 4))` (BayesianCNN). */
+  warmupEpochs?: number;
+  /** Ramp within epochs too: `beta = min(1, (epoch + step/M) / warmupEpochs)`. Default false. */
+  perStep?: boolean;
+}
+
+/**
+ * Sønderby et al.'s linear warm-up `beta = min(1, epoch / warmupEpochs)` (0 in the first epoch).
+ * @throws ArgumentError when neither `warmupEpochs` nor the context's `numEpochs` is known.
+ */
+export function soenderbyKL(options: SoenderbyOptions = {}): KLSchedule {
+  if (options.warmupEpochs !== undefined && !(options.warmupEpochs > 0)) {
+    throw new ArgumentError('warmupEpochs', `expected a number > 0, got ${options.warmupEpochs}`);
+  }
+  return (ctx) => {
+    let warm = options.warmupEpochs;
+    if (warm === undefined) {
+      if (ctx.numEpochs === undefined) {
+        throw new ArgumentError(
+          'numEpochs',
+          "the 'soenderby' KL schedule needs numEpochs (or warmupEpochs) to be known",
+        );
+      }
+      warm = Math.max(1, Math.floor(ctx.numEpochs / 4));
+    }
+    const t = options.perStep === true ? ctx.epoch + ctx.step / ctx.numBatches : ctx.epoch;
+    return Math.min(1, t / warm);
+  };
+}
+
+/**
+ * A schedule from a number (constant), a name (`'blundell'`, `'uniform'` = `'standard'`,
+ * `'soenderby'`, `'constant'` = 1) or a function.
+ * @throws ArgumentError naming `klWeight` for anything else.
+ */
+export function klSchedule(spec: KLScheduleSpec | undefined): KLSchedule {
+  if (spec === undefined) return constantKL(1);
+  if (typeof spec === 'function') return spec;
+  if (typeof spec === 'number') return constantKL(spec);
+  switch (spec) {
+    case 'blundell':
+      return blundellKL();
+    case 'uniform':
+    case 'standard':
+      return uniformKL();
+    case 'soenderby':
+      return soenderbyKL();
+    case 'constant':
+      return constantKL(1);
+    default:
+      throw new ArgumentError(
+        'klWeight',
+        `expected a number, a function or one of 'blundell', 'uniform', 'soenderby', 'constant', got '${String(spec)}'`,
+      );
+  }
+}

@@ -1,0 +1,192 @@
+/**
+ * Build a `tf.Sequential` from a list of {@link LayerSpec}s, plain or Bayesian.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ArgumentError } from '../utils/errors.js';
+import * as L from '../layers/index.js';
+import { outSize, type LayerSpec } from './spec.js';
+
+/** Variational estimators of the Bayesian twins. */
+export type Estimator = 'reparam' | 'local' | 'flipout';
+
+/** Prior and posterior-initialisation options of the Bayesian layers (BayesianCNN's `priors`). */
+export interface PriorOptions {
+  /** Mean of the Normal weight prior (default 0). */
+  priorMu?: number;
+  /** Standard deviation of the Normal weight prior (default 0.1). */
+  priorSigma?: number;
+  /** `[mean, std]` of the initial posterior means (default `[0, 0.1]`). */
+  posteriorMuInitial?: readonly number[];
+  /** `[mean, std]` of the initial posterior rho, `sigma = softplus(rho)` (default `[-3, 0.1]`). */
+  posteriorRhoInitial?: readonly number[];
+}
+
+/** Options common to every model factory of the zoo. */
+export interface ModelOptions {
+  /** Number of classes (default 10). */
+  numClasses?: number;
+  /** Input shape `[H, W, C]` (default depends on the model). */
+  inputShape?: [number, number, number];
+  /** Make a Bayesian twin with this estimator; plain when undefined. */
+  bayesian?: Estimator;
+  /** Priors of the Bayesian layers. */
+  priors?: PriorOptions;
+  /** Model name (default: the registry name). */
+  name?: string;
+}
+
+/** The Bayesian conv/dense layer classes of each estimator. */
+function bayesClasses(estimator: Estimator): {
+  conv: new (args: L.ConvVariationalArgs) => tf.layers.Layer;
+  dense: new (args: L.DenseVariationalArgs) => tf.layers.Layer;
+} {
+  switch (estimator) {
+    case 'reparam':
+      return { conv: L.ConvReparam, dense: L.DenseReparam };
+    case 'local':
+      return { conv: L.ConvLocalReparam, dense: L.DenseLocalReparam };
+    case 'flipout':
+      return { conv: L.ConvFlipout, dense: L.DenseFlipout };
+    default:
+      throw new ArgumentError(
+        'bayesian',
+        `expected 'reparam', 'local' or 'flipout', got '${String(estimator)}'`,
+      );
+  }
+}
+
+/**
+ * Build a sequential model from `specs`.
+ *
+ * Plain: conv -> `tf.layers.conv2d` (explicit padding via `zeroPadding2d` + `'valid'`), dense ->
+ * `tf.layers.dense`. Bayesian: conv -> `Conv<Estimator>` with MindSpore arguments (`padMode`
+ * `'valid'`/`'same'`/`'pad'` + `padding`), dense -> `Dense<Estimator>`.
+ *
+ * @param specs the architecture.
+ * @param inputShape `[H, W, C]`.
+ * @param options `bayesian` estimator and `priors`; `name` of the model.
+ * @throws ArgumentError when the spatial size shrinks to zero (input too small for the architecture).
+ */
+export function buildSequential(
+  specs: LayerSpec[],
+  inputShape: [number, number, number],
+  options: { bayesian?: Estimator; priors?: PriorOptions; name: string },
+): tf.Sequential {
+  const [h0, w0, c0] = inputShape;
+  for (const [i, v] of inputShape.entries()) {
+    if (!Number.isInteger(v) || v <= 0) {
+      throw new ArgumentError(
+        'inputShape',
+        `expected [H, W, C] positive integers, got [${inputShape.join(', ')}] (bad entry ${i})`,
+      );
+    }
+  }
+  const classes = options.bayesian !== undefined ? bayesClasses(options.bayesian) : undefined;
+  const priors = options.priors ?? {};
+  const model = tf.sequential({ name: options.name });
+  let h = h0;
+  let w = w0;
+  let c = c0;
+  let flat = -1;
+  let first = true;
+  const shapeArg = (): { inputShape?: number[] } => {
+    if (!first) return {};
+    first = false;
+    return { inputShape: [h0, w0, c0] };
+  };
+  for (const s of specs) {
+    switch (s.kind) {
+      case 'conv': {
+        const stride = s.stride ?? 1;
+        const pad = s.padding ?? 'valid';
+        h = outSize(h, s.kernelSize, stride, pad);
+        w = outSize(w, s.kernelSize, stride, pad);
+        if (classes !== undefined) {
+          model.add(
+            new classes.conv({
+              ...shapeArg(),
+              name: s.name,
+              inChannels: c,
+              outChannels: s.filters,
+              kernelSize: s.kernelSize,
+              stride,
+              padMode: typeof pad === 'number' ? 'pad' : pad,
+              padding: typeof pad === 'number' ? pad : 0,
+              hasBias: s.bias ?? true,
+              ...priors,
+            }),
+          );
+        } else {
+          if (typeof pad === 'number' && pad > 0) {
+            model.add(
+              tf.layers.zeroPadding2d({ ...shapeArg(), padding: pad, name: `${s.name}_pad` }),
+            );
+          }
+          model.add(
+            tf.layers.conv2d({
+              ...shapeArg(),
+              name: s.name,
+              filters: s.filters,
+              kernelSize: s.kernelSize,
+              strides: stride,
+              padding: pad === 'same' ? 'same' : 'valid',
+              useBias: s.bias ?? true,
+            }),
+          );
+        }
+        c = s.filters;
+        break;
+      }
+      case 'maxpool':
+        h = outSize(h, s.size, s.stride, 'valid');
+        w = outSize(w, s.size, s.stride, 'valid');
+        model.add(tf.layers.maxPooling2d({ ...shapeArg(), poolSize: s.size, strides: s.stride }));
+        break;
+      case 'act':
+        model.add(tf.layers.activation({ ...shapeArg(), activation: s.fn }));
+        break;
+      case 'flatten':
+        flat = h * w * c;
+        model.add(tf.layers.flatten(shapeArg()));
+        break;
+      case 'dropout':
+        model.add(tf.layers.dropout({ ...shapeArg(), rate: s.rate }));
+        break;
+      case 'dense': {
+        const inUnits = flat > 0 ? flat : c;
+        if (classes !== undefined) {
+          model.add(
+            new classes.dense({
+              ...shapeArg(),
+              name: s.name,
+              inChannels: inUnits,
+              outChannels: s.units,
+              hasBias: s.bias ?? true,
+              ...priors,
+            }),
+          );
+        } else {
+          model.add(
+            tf.layers.dense({
+              ...shapeArg(),
+              name: s.name,
+              units: s.units,
+              useBias: s.bias ?? true,
+            }),
+          );
+        }
+        flat = s.units;
+        c = s.units;
+        break;
+      }
+    }
+    if (h <= 0 || w <= 0) {
+      throw new ArgumentError(
+        'inputShape',
+        `[${inputShape.join(', ')}] is too small for ${options.name}: the feature map shrinks to ` +
+          `${h}x${w} (pad or resize the images, e.g. to 32x32)`,
+      );
+    }
+  }
+  return model;
+}

@@ -1,0 +1,36 @@
+/**
+ * `condition`: observe sample sites at given values (Pyro's `ConditionMessenger`). The sites
+ * become observed: inference scores them instead of sampling them.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Messenger, wrapWith, type Fn } from '../messenger.js';
+import type { Message } from '../runtime.js';
+
+/** Fixes named sample sites to data. */
+export class ConditionMessenger extends Messenger {
+  constructor(private readonly data: Record<string, tf.Tensor | tf.TensorLike>) {
+    super();
+  }
+  override processMessage(msg: Message): void {
+    if (msg.type !== 'sample' || !(msg.name in this.data)) return;
+    const v = this.data[msg.name] as tf.Tensor | tf.TensorLike;
+    msg.value = v instanceof tf.Tensor ? v : tf.tensor(v);
+    msg.isObserved = true;
+  }
+}
+
+/**
+ * Condition `fn` on `data` (`{siteName: value}`).
+ *
+ * @example
+ * ```ts
+ * const conditioned = condition(model, { y: tf.tensor([1.2, 0.7]) });
+ * trace(conditioned).getTrace().get('y')?.isObserved; // true
+ * ```
+ */
+export function condition<A extends unknown[], R>(
+  fn: Fn<A, R>,
+  data: Record<string, tf.Tensor | tf.TensorLike>,
+): Fn<A, R> {
+  return wrapWith(fn, () => new ConditionMessenger(data));
+}

@@ -1,0 +1,10 @@
+/** The effect handlers, one per file. */
+export { trace, TraceMessenger, type TracedFn } from './trace.js';
+export { replay, ReplayMessenger } from './replay.js';
+export { condition, ConditionMessenger } from './condition.js';
+export { block, BlockMessenger, type BlockOptions } from './block.js';
+export { seed, SeedMessenger } from './seed.js';
+export { scale, ScaleMessenger } from './scale.js';
+export { mask, MaskMessenger } from './mask.js';
+export { substitute, SubstituteMessenger, type SubstituteData } from './substitute.js';
+export { plate, PlateMessenger, type PlateOptions } from './plate.js';

@@ -1,0 +1,38 @@
+/**
+ * `substitute`: give param (and latent sample) sites fixed values (NumPyro's `substitute`), e.g.
+ * to evaluate a model at chosen parameters without touching the parameter store.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Messenger, wrapWith, type Fn } from '../messenger.js';
+import type { Message } from '../runtime.js';
+
+/** Values by site name, or a function of the message returning a value or undefined. */
+export type SubstituteData =
+  Record<string, tf.Tensor | tf.TensorLike> | ((msg: Message) => tf.Tensor | undefined);
+
+/** Sets `msg.value` from the data. */
+export class SubstituteMessenger extends Messenger {
+  constructor(private readonly data: SubstituteData) {
+    super();
+  }
+  override processMessage(msg: Message): void {
+    if (msg.type === 'subsample' || msg.isObserved) return;
+    let v: tf.Tensor | tf.TensorLike | undefined;
+    if (typeof this.data === 'function') v = this.data(msg);
+    else if (msg.name in this.data) v = this.data[msg.name];
+    if (v === undefined) return;
+    msg.value = v instanceof tf.Tensor ? v : tf.tensor(v);
+  }
+}
+
+/**
+ * Substitute values for param and latent sample sites of `fn`.
+ *
+ * @example
+ * ```ts
+ * const fixed = substitute(guide, { q_loc: tf.scalar(0.3) });
+ * ```
+ */
+export function substitute<A extends unknown[], R>(fn: Fn<A, R>, data: SubstituteData): Fn<A, R> {
+  return wrapWith(fn, () => new SubstituteMessenger(data));
+}

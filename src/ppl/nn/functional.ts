@@ -1,0 +1,132 @@
+/**
+ * A functional forward pass of a sequential tfjs-layers network with substituted weights.
+ *
+ * `model.apply` reads the network's own variables; to run it with *sampled* weights (and let
+ * gradients reach the distributions they were sampled from) Dense and Conv2D layers are evaluated
+ * here from their config, `y = act(x W + b)` and `y = act(conv(x, K) + b)`, with the weights given
+ * by the caller. Weightless layers (Flatten, Reshape, pooling, Activation, Dropout...) run through
+ * their own `apply`.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ArgumentError } from '../../utils/errors.js';
+
+/** A sequential network: a `tf.Sequential`/linear `tf.LayersModel`, or an array of layers. */
+export type SequentialNet = tf.LayersModel | tf.layers.Layer[];
+
+/** The layers of a sequential network in order (input layers skipped). */
+export function layersOf(net: SequentialNet): tf.layers.Layer[] {
+  const ls = Array.isArray(net) ? net : net.layers;
+  return ls.filter((l) => l.getClassName() !== 'InputLayer');
+}
+
+/** A weight of a network: `key` is `layerName.kernel` or `layerName.bias`. */
+export interface NamedWeight {
+  key: string;
+  layer: tf.layers.Layer;
+  variable: tf.LayerVariable;
+  shape: number[];
+}
+
+/** The weights of a sequential network keyed `layerName.weightName` (e.g. `fc1.kernel`). */
+export function namedWeights(net: SequentialNet): NamedWeight[] {
+  const out: NamedWeight[] = [];
+  for (const layer of layersOf(net)) {
+    for (const w of layer.weights) {
+      const short = w.originalName.split('/').pop() as string;
+      out.push({
+        key: `${layer.name}.${short}`,
+        layer,
+        variable: w,
+        shape: [...w.shape] as number[],
+      });
+    }
+  }
+  return out;
+}
+
+const ACTIVATIONS: Record<string, (x: tf.Tensor) => tf.Tensor> = {
+  linear: (x) => x,
+  relu: (x) => tf.relu(x),
+  relu6: (x) => tf.relu6(x),
+  elu: (x) => tf.elu(x),
+  selu: (x) => tf.selu(x),
+  sigmoid: (x) => tf.sigmoid(x),
+  tanh: (x) => tf.tanh(x),
+  softplus: (x) => tf.softplus(x),
+  softsign: (x) => tf.div(x, tf.add(1, tf.abs(x))),
+  softmax: (x) => tf.softmax(x),
+  swish: (x) => tf.mul(x, tf.sigmoid(x)),
+};
+
+function activation(name: unknown): (x: tf.Tensor) => tf.Tensor {
+  const n = typeof name === 'string' ? name : 'linear';
+  const f = ACTIVATIONS[n];
+  if (f === undefined) throw new ArgumentError('activation', `unsupported activation '${n}'`);
+  return f;
+}
+
+/**
+ * Run `net` on `x` with each weight taken from `weights(key)` (falling back to the layer's own
+ * variable when it returns undefined).
+ *
+ * @example
+ * ```ts
+ * const y = forwardWith(net, (key) => sampled[key], x);
+ * ```
+ */
+export function forwardWith(
+  net: SequentialNet,
+  weights: (key: string) => tf.Tensor | undefined,
+  x: tf.Tensor,
+): tf.Tensor {
+  return tf.tidy(() => {
+    let h = x;
+    for (const layer of layersOf(net)) {
+      const cls = layer.getClassName();
+      const w = (name: string): tf.Tensor | undefined => {
+        const own = layer.weights.find((v) => v.originalName.split('/').pop() === name);
+        if (own === undefined) return undefined;
+        return weights(`${layer.name}.${name}`) ?? own.read();
+      };
+      const cfg = layer.getConfig();
+      if (cls === 'Dense') {
+        const kernel = w('kernel') as tf.Tensor;
+        const bias = w('bias');
+        const flat = h.rank > 2 ? tf.reshape(h, [-1, h.shape[h.rank - 1] as number]) : h;
+        let y = tf.matMul(flat, kernel);
+        if (bias !== undefined) y = tf.add(y, bias);
+        if (h.rank > 2) y = tf.reshape(y, [...h.shape.slice(0, -1), kernel.shape[1] as number]);
+        h = activation(cfg.activation)(y);
+      } else if (cls === 'Conv2D') {
+        if (cfg.dataFormat === 'channelsFirst') {
+          throw new ArgumentError(
+            'net',
+            `layer ${layer.name}: only channelsLast Conv2D is supported`,
+          );
+        }
+        const kernel = w('kernel') as tf.Tensor4D;
+        const bias = w('bias');
+        const strides = cfg.strides as [number, number];
+        const dil = cfg.dilationRate as number | [number, number];
+        let y: tf.Tensor = tf.conv2d(
+          h as tf.Tensor4D,
+          kernel,
+          strides,
+          cfg.padding as 'same' | 'valid',
+          'NHWC',
+          dil,
+        );
+        if (bias !== undefined) y = tf.add(y, bias);
+        h = activation(cfg.activation)(y);
+      } else if (layer.weights.length === 0) {
+        h = layer.apply(h, { training: false }) as tf.Tensor;
+      } else {
+        throw new ArgumentError(
+          'net',
+          `layer ${layer.name} (${cls}) has weights but no functional form; use Dense/Conv2D`,
+        );
+      }
+    }
+    return h;
+  });
+}

@@ -1,0 +1,265 @@
+/**
+ * The effect-handler runtime of the probabilistic language (after Pyro's `poutine/runtime.py`
+ * and NumPyro's `primitives.py`).
+ *
+ * A model is an ordinary synchronous function that calls the primitives {@link sample} and
+ * {@link param}. Each call builds a typed {@link Message} and hands it to {@link applyStack}, which
+ * lets the active handlers (the global {@link HANDLER_STACK}, innermost last) rewrite it, computes
+ * a default value when no handler supplied one, and then lets the handlers record the final
+ * message, innermost first on the way in and outermost last on the way out.
+ *
+ * Model execution must stay synchronous: the stack is global, so an `await` inside a model would
+ * let unrelated code run under the model's handlers.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Distribution } from '../distributions/distribution.js';
+import { ArgumentError } from '../utils/errors.js';
+import { nextSeed } from '../utils/seed.js';
+import { getParamStore } from './param_store.js';
+import type { Constraint } from './constraints.js';
+
+/** A conditionally independent frame pushed by a `plate` (its name, full size and batch size). */
+export interface PlateFrame {
+  name: string;
+  /** Full size of the plate (e.g. the number of data points). */
+  size: number;
+  /** Number of indices actually visited (the minibatch size). */
+  subsampleSize: number;
+}
+
+/** The kinds of effectful sites. */
+export type SiteType = 'sample' | 'param' | 'subsample';
+
+/** Initial value of a parameter: a tensor/array, or a function called once to make it. */
+export type ParamInit = tf.Tensor | tf.TensorLike | (() => tf.Tensor);
+
+/**
+ * One effectful call, passed through the handler stack. Handlers mutate it in place; `trace`
+ * records a shallow copy in its post-processing hook so it sees the final value.
+ */
+export interface Message {
+  type: SiteType;
+  /** Site name, unique within one execution of a model. */
+  name: string;
+  /** The distribution of a `sample` site (null for `param` and `subsample` sites). */
+  fn: Distribution | null;
+  /** The site's value: set by a handler (`replay`, `condition`, ...) or by the default rule. */
+  value: tf.Tensor | null;
+  /** True for observed sample sites (`obs` given or set by `condition`). */
+  isObserved: boolean;
+  /** Multiplier of the site's log-probability (plates and `scale` multiply into it). */
+  scale: number;
+  /** Boolean mask on the site's log-probability; `null` means no mask. */
+  mask: tf.Tensor | boolean | null;
+  /** Plates enclosing the site, outermost first. */
+  cond: PlateFrame[];
+  /** Seed for the default sampler (set by the `seed` handler). */
+  seed: number | undefined;
+  /** Stop the way in: handlers below this one do not see the message (used by `block`). */
+  stop: boolean;
+  /** A handler has finished the message; the default rule does nothing. */
+  done: boolean;
+  /** For `param` sites: the initial value and constraint. */
+  init: ParamInit | undefined;
+  constraint: Constraint | undefined;
+  /** For `subsample` sites: the full size and the requested subsample size. */
+  size: number;
+  subsampleSize: number;
+  /** Free-form annotations for inference algorithms (e.g. `{enumerate: ...}`), as Pyro's `infer`. */
+  infer: Record<string, unknown>;
+}
+
+/** What a handler overrides: both hooks do nothing by default. */
+export interface Handler {
+  processMessage(msg: Message): void;
+  postprocessMessage(msg: Message): void;
+}
+
+/** The global handler stack, innermost handler last. */
+export const HANDLER_STACK: Handler[] = [];
+
+/** Make a message with the defaults filled in. */
+export function makeMessage(fields: Partial<Message> & Pick<Message, 'type' | 'name'>): Message {
+  return {
+    fn: null,
+    value: null,
+    isObserved: false,
+    scale: 1,
+    mask: null,
+    cond: [],
+    seed: undefined,
+    stop: false,
+    done: false,
+    init: undefined,
+    constraint: undefined,
+    size: 0,
+    subsampleSize: 0,
+    infer: {},
+    ...fields,
+  };
+}
+
+/**
+ * Run a message through the stack: `processMessage` from the innermost handler outwards (until
+ * one sets `stop`), then the default rule, then `postprocessMessage` from the handler where the
+ * message stopped back inwards.
+ */
+export function applyStack(msg: Message): Message {
+  let pointer = 0;
+  for (let i = HANDLER_STACK.length - 1; i >= 0; i--) {
+    pointer = i;
+    (HANDLER_STACK[i] as Handler).processMessage(msg);
+    if (msg.stop) break;
+  }
+  defaultProcessMessage(msg);
+  for (let i = pointer; i < HANDLER_STACK.length; i++) {
+    (HANDLER_STACK[i] as Handler).postprocessMessage(msg);
+  }
+  return msg;
+}
+
+/**
+ * The default rule, applied when no handler produced a value: sample sites draw from their
+ * distribution (reparameterized when it can, so gradients reach its parameters), param sites read
+ * (or create) the parameter store entry, subsample sites draw indices without replacement.
+ */
+export function defaultProcessMessage(msg: Message): void {
+  if (msg.done || msg.value !== null) {
+    msg.done = true;
+    return;
+  }
+  if (msg.type === 'sample') {
+    const fn = msg.fn as Distribution;
+    msg.value = fn.hasRsample ? fn.rsample([], msg.seed) : fn.sample([], msg.seed);
+  } else if (msg.type === 'param') {
+    msg.value = getParamStore().get(msg.name, msg.init, msg.constraint);
+  } else {
+    msg.value = subsampleIndices(msg.size, msg.subsampleSize, msg.seed);
+  }
+  msg.done = true;
+}
+
+/** `k` distinct indices of `0..n-1` in random order (a partial Fisher-Yates shuffle). */
+function subsampleIndices(n: number, k: number, seed: number | undefined): tf.Tensor {
+  if (k >= n) return tf.range(0, n, 1, 'int32');
+  let a = nextSeed(seed) >>> 0;
+  const rng = (): number => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const perm = new Int32Array(n);
+  for (let i = 0; i < n; i++) perm[i] = i;
+  for (let i = 0; i < k; i++) {
+    const j = i + Math.floor(rng() * (n - i));
+    const t = perm[i] as number;
+    perm[i] = perm[j] as number;
+    perm[j] = t;
+  }
+  return tf.tensor1d(perm.subarray(0, k), 'int32');
+}
+
+/** Options of {@link sample}. */
+export interface SampleOptions {
+  /** Observed value: the site is conditioned on it and contributes `log p(obs)`. */
+  obs?: tf.Tensor | tf.TensorLike | null;
+  /** Annotations for inference algorithms. */
+  infer?: Record<string, unknown>;
+}
+
+/**
+ * Declare a random variable `name ~ dist` (Pyro's `pyro.sample`).
+ *
+ * Outside any handler it just draws a value (or returns `obs`). Under handlers the value may be
+ * replayed, conditioned or substituted, and `trace` records the site with its distribution, so
+ * that inference can compute `log p(value)`.
+ *
+ * @param name site name, unique within one run of the model.
+ * @param dist the site's distribution.
+ * @param options `obs` to observe a value.
+ * @returns the site's value.
+ * @example
+ * ```ts
+ * const model = (y: tf.Tensor) => {
+ *   const mu = sample('mu', new Normal(0, 10));
+ *   sample('y', new Normal(mu, 1), { obs: y });
+ * };
+ * ```
+ */
+export function sample(name: string, dist: Distribution, options: SampleOptions = {}): tf.Tensor {
+  checkName(name);
+  if (dist === null || typeof dist !== 'object' || typeof dist.logProb !== 'function') {
+    throw new ArgumentError('dist', `sample('${name}'): expected a Distribution`);
+  }
+  const obs = options.obs ?? null;
+  const obsT = obs === null ? null : obs instanceof tf.Tensor ? obs : tf.tensor(obs);
+  if (HANDLER_STACK.length === 0) {
+    if (obsT !== null) return obsT;
+    return dist.hasRsample ? dist.rsample() : dist.sample();
+  }
+  const msg = makeMessage({
+    type: 'sample',
+    name,
+    fn: dist,
+    value: obsT,
+    isObserved: obsT !== null,
+    infer: { ...(options.infer ?? {}) },
+  });
+  return applyStack(msg).value as tf.Tensor;
+}
+
+/** Options of {@link param}. */
+export interface ParamOptions {
+  /** Support of the parameter; the store keeps an unconstrained variable. Default `real`. */
+  constraint?: Constraint;
+}
+
+/**
+ * Declare a learnable parameter (Pyro's `pyro.param`), stored in the global parameter store.
+ *
+ * The store keeps an unconstrained `tf.Variable` `u` and returns `constraint.forward(u)`, so an
+ * optimizer may move `u` freely: e.g. `positive` gives `softplus(u) > 0`.
+ *
+ * @param name parameter name (global).
+ * @param init initial (constrained) value, used only on first use; a function is called lazily.
+ * @param options `constraint` (default `real`).
+ * @returns the constrained value (differentiable in the variable).
+ * @example
+ * ```ts
+ * const loc = param('q_loc', 0);
+ * const scale = param('q_scale', 1, { constraint: positive });
+ * sample('mu', new Normal(loc, scale));
+ * ```
+ */
+export function param(name: string, init?: ParamInit, options: ParamOptions = {}): tf.Tensor {
+  checkName(name);
+  const msg = makeMessage({
+    type: 'param',
+    name,
+    init,
+    constraint: options.constraint,
+  });
+  if (HANDLER_STACK.length === 0) {
+    defaultProcessMessage(msg);
+    return msg.value as tf.Tensor;
+  }
+  return applyStack(msg).value as tf.Tensor;
+}
+
+/** Subsample indices of a plate as an effectful site (so `trace`/`replay`/`seed` see them). */
+export function subsample(name: string, size: number, subsampleSize: number): tf.Tensor {
+  const msg = makeMessage({ type: 'subsample', name, size, subsampleSize });
+  if (HANDLER_STACK.length === 0) {
+    defaultProcessMessage(msg);
+    return msg.value as tf.Tensor;
+  }
+  return applyStack(msg).value as tf.Tensor;
+}
+
+function checkName(name: string): void {
+  if (typeof name !== 'string' || name.length === 0) {
+    throw new ArgumentError('name', `expected a non-empty string, got ${String(name)}`);
+  }
+}

@@ -1,0 +1,142 @@
+/**
+ * An execution trace: the ordered record of every site of one run of a model, with the site's
+ * distribution, final value, scale, mask and plates (Pyro's `Trace`).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ArgumentError } from '../utils/errors.js';
+import type { Message } from './runtime.js';
+
+/**
+ * The log-probability of one sample site, summed over all elements:
+ * `scale * sum(mask ? log p(value) : 0)`.
+ */
+export function siteLogProbSum(site: Message): tf.Tensor {
+  return tf.tidy(() => {
+    if (site.fn === null || site.value === null) return tf.scalar(0);
+    let lp = site.fn.logProb(site.value);
+    if (site.mask !== null && site.mask !== true) {
+      lp =
+        site.mask === false
+          ? tf.zerosLike(lp)
+          : tf.where(tf.broadcastTo(tf.cast(site.mask, 'bool'), lp.shape), lp, tf.zerosLike(lp));
+    }
+    const s = tf.sum(lp);
+    return site.scale === 1 ? s : tf.mul(s, site.scale);
+  });
+}
+
+/** The ordered sites of one model run. */
+export class Trace {
+  /** Sites by name, in execution order. */
+  readonly nodes = new Map<string, Message>();
+  private kept: tf.Tensor[] = [];
+
+  /** Record a site; two sites with the same name in one run are an error. */
+  add(site: Message): void {
+    if (this.nodes.has(site.name)) {
+      throw new ArgumentError(
+        'name',
+        `site '${site.name}' appears twice in one run (site names must be unique)`,
+      );
+    }
+    this.nodes.set(site.name, site);
+  }
+
+  /** The site `name`, or undefined. */
+  get(name: string): Message | undefined {
+    return this.nodes.get(name);
+  }
+
+  /** Whether a site `name` exists. */
+  has(name: string): boolean {
+    return this.nodes.has(name);
+  }
+
+  /** The value of site `name`; throws if absent. */
+  value(name: string): tf.Tensor {
+    const s = this.nodes.get(name);
+    if (s === undefined || s.value === null) {
+      throw new ArgumentError('name', `no site named '${name}' in trace`);
+    }
+    return s.value;
+  }
+
+  /** All sites in execution order. */
+  sites(): Message[] {
+    return [...this.nodes.values()];
+  }
+
+  /** Sample sites (observed and latent). */
+  sampleSites(): Message[] {
+    return this.sites().filter((s) => s.type === 'sample');
+  }
+
+  /** Latent (non-observed) sample sites. */
+  latentSites(): Message[] {
+    return this.sampleSites().filter((s) => !s.isObserved);
+  }
+
+  /** Observed sample sites. */
+  observedSites(): Message[] {
+    return this.sampleSites().filter((s) => s.isObserved);
+  }
+
+  /** Param sites. */
+  paramSites(): Message[] {
+    return this.sites().filter((s) => s.type === 'param');
+  }
+
+  /**
+   * `sum_sites scale * sum log p(value)` over the sample sites (optionally only those passing
+   * `filter`), a scalar tensor.
+   */
+  logProbSum(filter?: (site: Message) => boolean): tf.Tensor {
+    return tf.tidy(() => {
+      let total: tf.Tensor = tf.scalar(0);
+      for (const s of this.sampleSites()) {
+        if (filter !== undefined && !filter(s)) continue;
+        total = tf.add(total, siteLogProbSum(s));
+      }
+      return total;
+    });
+  }
+
+  /**
+   * Keep the tensors of this trace that were created after tensor id `startId` (site values and
+   * tensors held by the sites' distributions) alive past the enclosing `tf.tidy`; they are freed
+   * by {@link Trace.dispose}. Tensors that existed before the run (data, variables) are untouched.
+   */
+  keepCreatedAfter(startId: number): void {
+    const seen = new Set<number>();
+    const visit = (t: unknown): void => {
+      if (!(t instanceof tf.Tensor) || t instanceof tf.Variable) return;
+      if (t.id <= startId || seen.has(t.id) || t.isDisposed) return;
+      seen.add(t.id);
+      this.kept.push(tf.keep(t));
+    };
+    for (const s of this.nodes.values()) {
+      visit(s.value);
+      if (s.mask instanceof tf.Tensor) visit(s.mask);
+      if (s.fn !== null) {
+        for (const v of Object.values(s.fn)) {
+          if (Array.isArray(v)) v.forEach(visit);
+          else visit(v);
+        }
+      }
+    }
+  }
+
+  /** Free the tensors kept by {@link Trace.keepCreatedAfter}. */
+  dispose(): void {
+    for (const t of this.kept) if (!t.isDisposed) t.dispose();
+    this.kept = [];
+  }
+}
+
+/** The id that the next tensor will get minus one (tensors with larger ids are newer). */
+export function lastTensorId(): number {
+  const probe = tf.scalar(0);
+  const id = probe.id;
+  probe.dispose();
+  return id;
+}

@@ -1,0 +1,45 @@
+/** Evidential deep learning (Sensoy et al. 2018): evidence, losses, KL annealing, outputs. */
+export {
+  reluEvidence,
+  softplusEvidence,
+  expEvidence,
+  evidenceFunction,
+  EVIDENCE_FUNCTIONS,
+  type EvidenceName,
+} from './evidence.js';
+export {
+  maximumLikelihoodLoss,
+  crossEntropyBayesRisk,
+  squaredErrorBayesRisk,
+  evidentialLossFunction,
+  EVIDENTIAL_LOSSES,
+  type EvidentialLossName,
+} from './losses.js';
+export { klUniformLoss } from './kl.js';
+export type { Reduction } from './common.js';
+export {
+  piecewiseLinear,
+  relativePiecewise,
+  epochAnnealing,
+  scheduleByName,
+  LABML_KL_SCHEDULE,
+  type Schedule,
+  type ScheduleName,
+  type TrainingProgress,
+} from './schedule.js';
+export {
+  dirichletOutputs,
+  evidentialStatistics,
+  type DirichletOutputs,
+  type EvidentialStatistics,
+} from './dirichlet.js';
+export {
+  EvidentialLoss,
+  evidentialTrainLoss,
+  runNetwork,
+  type TrainerProgress,
+  type TrainerLossTerms,
+  type Network,
+  type EvidentialLossOptions,
+  type EvidentialLossResult,
+} from './loss_object.js';

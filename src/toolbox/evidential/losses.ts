@@ -1,0 +1,137 @@
+/**
+ * The three evidential classification losses of Sensoy et al. 2018 ("Evidential Deep Learning to
+ * Quantify Classification Uncertainty"), written as in labml's annotated implementation.
+ *
+ * All take evidence `e >= 0` of shape `[N, K]` (from an evidence function), so that
+ * `alpha = e + 1` parameterises a Dirichlet with strength `S = sum_k alpha_k`, and targets as
+ * one-hot rows `[N, K]` or integer labels `[N]`.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ArgumentError } from '../../utils/errors.js';
+import type { TensorInput } from '../../utils/tensor.js';
+import { digamma } from '../special.js';
+import { checkEvidence, checkTarget, reduce, type Reduction } from './common.js';
+
+/** Names of the evidential losses (CLI spelling). */
+export type EvidentialLossName =
+  'max-likelihood' | 'cross-entropy-bayes-risk' | 'squared-error-bayes-risk';
+
+/** The names accepted by {@link evidentialLossFunction}. */
+export const EVIDENTIAL_LOSSES: readonly EvidentialLossName[] = [
+  'max-likelihood',
+  'cross-entropy-bayes-risk',
+  'squared-error-bayes-risk',
+];
+
+/**
+ * Type-II maximum likelihood loss: the negative log marginal likelihood of the label under the
+ * Dirichlet–categorical model.
+ *
+ * $$\mathcal{L} = -\log\int \prod_k p_k^{y_k}\,\mathrm{Dir}(p\mid\alpha)\,dp
+ * = \sum_k y_k\big(\log S - \log\alpha_k\big)$$
+ *
+ * @param evidence `[N, K]` non-negative evidence.
+ * @param target one-hot `[N, K]` or labels `[N]`.
+ * @param reduction `'mean'` (default), `'sum'` or `'none'` (per input `[N]`).
+ * @example
+ * ```ts
+ * maximumLikelihoodLoss([[9, 0]], [0]); // log(11/10)
+ * ```
+ */
+export function maximumLikelihoodLoss(
+  evidence: TensorInput,
+  target: TensorInput,
+  reduction: Reduction = 'mean',
+): tf.Tensor {
+  return tf.tidy(() => {
+    const e = checkEvidence(evidence);
+    const y = checkTarget(target, e.shape);
+    const alpha = tf.add(e, 1);
+    const strength = tf.sum(alpha, -1, true);
+    return reduce(tf.sum(tf.mul(y, tf.sub(tf.log(strength), tf.log(alpha))), -1), reduction);
+  });
+}
+
+/**
+ * Bayes risk of the cross-entropy: the expected cross-entropy under the Dirichlet.
+ *
+ * $$\mathcal{L} = \int \Big[-\sum_k y_k\log p_k\Big]\mathrm{Dir}(p\mid\alpha)\,dp
+ * = \sum_k y_k\big(\psi(S) - \psi(\alpha_k)\big)$$
+ *
+ * @param evidence `[N, K]` non-negative evidence.
+ * @param target one-hot `[N, K]` or labels `[N]`.
+ * @param reduction `'mean'` (default), `'sum'` or `'none'`.
+ * @example
+ * ```ts
+ * crossEntropyBayesRisk([[9, 0]], [0]); // digamma(11) - digamma(10) = 1/10
+ * ```
+ */
+export function crossEntropyBayesRisk(
+  evidence: TensorInput,
+  target: TensorInput,
+  reduction: Reduction = 'mean',
+): tf.Tensor {
+  return tf.tidy(() => {
+    const e = checkEvidence(evidence);
+    const y = checkTarget(target, e.shape);
+    const alpha = tf.add(e, 1);
+    const strength = tf.sum(alpha, -1, true);
+    return reduce(tf.sum(tf.mul(y, tf.sub(digamma(strength), digamma(alpha))), -1), reduction);
+  });
+}
+
+/**
+ * Bayes risk of the squared error: the expected squared distance between `p ~ Dir(alpha)` and
+ * the one-hot label, i.e. squared error of the mean plus the Dirichlet variance.
+ *
+ * $$\mathcal{L} = \sum_k \Big[(y_k - \hat p_k)^2 + \frac{\hat p_k(1-\hat p_k)}{S+1}\Big],
+ * \qquad \hat p_k = \alpha_k / S$$
+ *
+ * @param evidence `[N, K]` non-negative evidence.
+ * @param target one-hot `[N, K]` or labels `[N]`.
+ * @param reduction `'mean'` (default), `'sum'` or `'none'`.
+ * @example
+ * ```ts
+ * squaredErrorBayesRisk([[0, 0]], [0]); // 0.5 + 2 * (0.25 / 3)
+ * ```
+ */
+export function squaredErrorBayesRisk(
+  evidence: TensorInput,
+  target: TensorInput,
+  reduction: Reduction = 'mean',
+): tf.Tensor {
+  return tf.tidy(() => {
+    const e = checkEvidence(evidence);
+    const y = checkTarget(target, e.shape);
+    const alpha = tf.add(e, 1);
+    const strength = tf.sum(alpha, -1, true);
+    const p = tf.div(alpha, strength);
+    const err = tf.square(tf.sub(y, p));
+    const variance = tf.div(tf.mul(p, tf.sub(1, p)), tf.add(strength, 1));
+    return reduce(tf.sum(tf.add(err, variance), -1), reduction);
+  });
+}
+
+/**
+ * The loss function with the given name.
+ * @param name one of {@link EVIDENTIAL_LOSSES}; underscores are accepted for hyphens.
+ */
+export function evidentialLossFunction(
+  name: string,
+): (evidence: TensorInput, target: TensorInput, reduction?: Reduction) => tf.Tensor {
+  switch (name.replace(/_/g, '-')) {
+    case 'max-likelihood':
+    case 'maximum-likelihood':
+    case 'max-likelihood-loss':
+      return maximumLikelihoodLoss;
+    case 'cross-entropy-bayes-risk':
+      return crossEntropyBayesRisk;
+    case 'squared-error-bayes-risk':
+      return squaredErrorBayesRisk;
+    default:
+      throw new ArgumentError(
+        'loss',
+        `expected one of ${EVIDENTIAL_LOSSES.join(', ')}, got '${name}'`,
+      );
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * A small Adam training loop for the toolbox's auxiliary models (the MC-dropout and
+ * heteroscedastic copies of `UncertaintyEvaluation`), over in-memory tensors or any batch source.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ArgumentError } from '../utils/errors.js';
+import { makeRng } from '../utils/seed.js';
+
+/** A batch of inputs and targets; `dispose` frees them (when the source made them). */
+export interface DataBatch {
+  x: tf.Tensor;
+  y: tf.Tensor;
+  dispose?: () => void;
+}
+
+/**
+ * Training data: in-memory tensors `{x, y}` (shuffled into batches of `batchSize`), or a batch
+ * source such as `data.Batcher` (`batches(epoch)` yields batches the loop disposes).
+ */
+export type TrainData =
+  { x: tf.Tensor; y: tf.Tensor } | { batches(epoch: number): Iterable<DataBatch> };
+
+/** Options of {@link fit}. */
+export interface FitOptions {
+  epochs: number;
+  batchSize?: number;
+  learningRate?: number;
+  seed?: number;
+  /** Called after each epoch with its mean loss. */
+  onEpoch?: (epoch: number, loss: number) => void;
+}
+
+/** Iterate the batches of one epoch. */
+export function* epochBatches(
+  data: TrainData,
+  epoch: number,
+  batchSize: number,
+  seed: number,
+): Generator<DataBatch> {
+  if ('batches' in data) {
+    yield* data.batches(epoch);
+    return;
+  }
+  const n = data.x.shape[0] ?? 0;
+  if (data.y.shape[0] !== n) {
+    throw new ArgumentError('trainDataset', `x has ${n} rows but y has ${data.y.shape[0]}`);
+  }
+  const rng = makeRng((seed + epoch * 7919) >>> 0);
+  const idx = Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(rng() * (i + 1));
+    [idx[i], idx[j]] = [idx[j] as number, idx[i] as number];
+  }
+  for (let i = 0; i < n; i += batchSize) {
+    const ids = tf.tensor1d(idx.slice(i, i + batchSize), 'int32');
+    const x = tf.gather(data.x, ids);
+    const y = tf.gather(data.y, ids);
+    ids.dispose();
+    yield { x, y, dispose: () => tf.dispose([x, y]) };
+  }
+}
+
+/**
+ * Minimise `loss(x, y)` over the trainable weights of `model` with Adam.
+ *
+ * @param model the model to train (its weights change).
+ * @param loss scalar objective of a batch (runs inside `optimizer.minimize`).
+ * @param data training data.
+ * @param options epochs, batch size (default 32), learning rate (default 1e-3).
+ * @returns mean loss per epoch.
+ */
+export async function fit(
+  model: tf.LayersModel,
+  loss: (x: tf.Tensor, y: tf.Tensor) => tf.Scalar,
+  data: TrainData,
+  options: FitOptions,
+): Promise<number[]> {
+  const { epochs } = options;
+  if (!Number.isInteger(epochs) || epochs < 1) {
+    throw new ArgumentError('epochs', `expected a positive integer, got ${epochs}`);
+  }
+  const batchSize = options.batchSize ?? 32;
+  const optimizer = tf.train.adam(options.learningRate ?? 1e-3);
+  const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const history: number[] = [];
+  try {
+    for (let e = 0; e < epochs; e++) {
+      let sum = 0;
+      let count = 0;
+      for (const b of epochBatches(data, e, batchSize, options.seed ?? 0)) {
+        try {
+          const l = optimizer.minimize(() => loss(b.x, b.y), true, vars);
+          sum += l === null ? NaN : (l.dataSync()[0] as number);
+          count++;
+          l?.dispose();
+        } finally {
+          b.dispose?.();
+        }
+        if (count % 20 === 0) await new Promise((r) => setTimeout(r, 0));
+      }
+      const mean = sum / Math.max(1, count);
+      history.push(mean);
+      options.onEpoch?.(e, mean);
+    }
+  } finally {
+    optimizer.dispose();
+  }
+  return history;
+}

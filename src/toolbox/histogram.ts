@@ -1,0 +1,29 @@
+/** Equal-width histograms of host values (for statistics and reports). */
+
+/** A histogram with equal-width bins on `[lo, hi]`. */
+export interface Histogram {
+  /** Bin edges, `bins + 1` values. */
+  edges: number[];
+  /** Counts per bin. */
+  counts: number[];
+}
+
+/**
+ * Histogram of `values` on `[lo, hi]` with `bins` equal-width bins (the last bin is closed;
+ * values outside are clamped into the end bins).
+ * @example
+ * ```ts
+ * histogram([0.1, 0.9], 2); // { edges: [0, 0.5, 1], counts: [1, 1] }
+ * ```
+ */
+export function histogram(values: ArrayLike<number>, bins = 20, lo = 0, hi = 1): Histogram {
+  const counts = new Array<number>(bins).fill(0);
+  const width = (hi - lo) / bins;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i] as number;
+    if (Number.isNaN(v)) continue;
+    const b = Math.min(bins - 1, Math.max(0, Math.floor((v - lo) / width)));
+    counts[b] = (counts[b] as number) + 1;
+  }
+  return { edges: Array.from({ length: bins + 1 }, (_, i) => lo + i * width), counts };
+}

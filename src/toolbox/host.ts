@@ -1,0 +1,94 @@
+/**
+ * Host-side views of predictions for the metrics: a probability matrix as a flat row-major
+ * `Float64Array` plus its shape, built from a tensor or from nested arrays.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ArgumentError } from '../utils/errors.js';
+
+/** A matrix of class probabilities `[N, K]`: a rank-2 tensor or an array of rows. */
+export type ProbMatrix = tf.Tensor | ArrayLike<number>[];
+
+/** A flat row-major matrix on the host. */
+export interface HostMatrix {
+  values: Float64Array;
+  rows: number;
+  cols: number;
+}
+
+/** Read `m` into a flat row-major `Float64Array` (synchronously), naming `name` in errors. */
+export function toHostMatrix(m: ProbMatrix, name: string): HostMatrix {
+  if (m instanceof tf.Tensor) {
+    if (m.rank !== 2) {
+      throw new ArgumentError(name, `expected a rank-2 tensor [N, K], got [${m.shape.join(',')}]`);
+    }
+    return {
+      values: Float64Array.from(m.dataSync()),
+      rows: m.shape[0] as number,
+      cols: m.shape[1] as number,
+    };
+  }
+  if (!Array.isArray(m)) throw new ArgumentError(name, 'expected a tensor or an array of rows');
+  const rows = m.length;
+  const cols = rows > 0 ? (m[0] as ArrayLike<number>).length : 0;
+  const values = new Float64Array(rows * cols);
+  for (let i = 0; i < rows; i++) {
+    const r = m[i] as ArrayLike<number>;
+    if (r.length !== cols) {
+      throw new ArgumentError(name, `row ${i} has ${r.length} entries, expected ${cols}`);
+    }
+    for (let j = 0; j < cols; j++) values[i * cols + j] = r[j] as number;
+  }
+  return { values, rows, cols };
+}
+
+/** Read labels (a tensor or an array of integers) into an `Int32Array` of length `n`. */
+export function toHostLabels(
+  labels: tf.Tensor | ArrayLike<number>,
+  n: number,
+  numClasses: number,
+  name = 'labels',
+): Int32Array {
+  const vals = labels instanceof tf.Tensor ? labels.dataSync() : labels;
+  if (vals.length !== n) {
+    throw new ArgumentError(
+      name,
+      `expected ${n} labels (one per row of probs), got ${vals.length}`,
+    );
+  }
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const v = vals[i] as number;
+    if (!Number.isInteger(v) || v < 0 || v >= numClasses) {
+      throw new ArgumentError(name, `expected integers in [0, ${numClasses}), got ${v} at ${i}`);
+    }
+    out[i] = v;
+  }
+  return out;
+}
+
+/** Read a 1-D score vector (tensor or array) into a `Float64Array`. */
+export function toHostVector(v: tf.Tensor | ArrayLike<number>, name: string): Float64Array {
+  if (v instanceof tf.Tensor) {
+    if (v.rank !== 1) throw new ArgumentError(name, `expected rank 1, got [${v.shape.join(',')}]`);
+    return Float64Array.from(v.dataSync());
+  }
+  const out = Float64Array.from(v);
+  for (let i = 0; i < out.length; i++) {
+    if (Number.isNaN(out[i] as number)) throw new ArgumentError(name, `NaN at index ${i}`);
+  }
+  return out;
+}
+
+/** Index of the largest entry of row `i` (first one on ties). */
+export function argmaxRow(m: HostMatrix, i: number): number {
+  let best = 0;
+  let bv = -Infinity;
+  for (let j = 0; j < m.cols; j++) {
+    const v = m.values[i * m.cols + j] as number;
+    if (v > bv) {
+      bv = v;
+      best = j;
+    }
+  }
+  return best;
+}

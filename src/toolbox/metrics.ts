@@ -1,0 +1,193 @@
+/**
+ * Classification and calibration metrics on host arrays: accuracy, negative log-likelihood,
+ * Brier score, expected and maximum calibration error with the reliability-diagram data.
+ */
+import type * as tf from '@tensorflow/tfjs';
+import { ArgumentError } from '../utils/errors.js';
+import { argmaxRow, toHostLabels, toHostMatrix, type ProbMatrix } from './host.js';
+
+/** Probabilities below this are clipped inside the log of {@link nll}. */
+const EPS = 1e-12;
+
+/**
+ * Fraction of inputs whose most probable class is the label.
+ *
+ * $$\text{acc} = \frac1N\sum_n \mathbb{1}[\arg\max_k p_{n,k} = y_n]$$
+ *
+ * @param probs `[N, K]` probabilities (or scores: only the argmax matters).
+ * @param labels `N` integer labels.
+ * @example
+ * ```ts
+ * accuracy([[0.9, 0.1], [0.3, 0.7]], [0, 0]); // 0.5
+ * ```
+ */
+export function accuracy(probs: ProbMatrix, labels: tf.Tensor | ArrayLike<number>): number {
+  const m = toHostMatrix(probs, 'probs');
+  const y = toHostLabels(labels, m.rows, m.cols);
+  let hits = 0;
+  for (let i = 0; i < m.rows; i++) if (argmaxRow(m, i) === y[i]) hits++;
+  return m.rows === 0 ? NaN : hits / m.rows;
+}
+
+/**
+ * Mean negative log-likelihood of the labels (nats per input).
+ *
+ * $$\text{NLL} = -\frac1N\sum_n \log \max(p_{n,y_n}, 10^{-12})$$
+ *
+ * @param probs `[N, K]` probabilities.
+ * @param labels `N` integer labels.
+ * @example
+ * ```ts
+ * nll([[0.5, 0.5]], [1]); // log 2
+ * ```
+ */
+export function nll(probs: ProbMatrix, labels: tf.Tensor | ArrayLike<number>): number {
+  const m = toHostMatrix(probs, 'probs');
+  const y = toHostLabels(labels, m.rows, m.cols);
+  let s = 0;
+  for (let i = 0; i < m.rows; i++) {
+    s -= Math.log(Math.max(m.values[i * m.cols + (y[i] as number)] as number, EPS));
+  }
+  return s / m.rows;
+}
+
+/**
+ * Brier score: mean over inputs of the squared distance between the probability vector and the
+ * one-hot label (summed over classes, so between 0 and 2).
+ *
+ * $$\text{BS} = \frac1N\sum_n\sum_k (p_{n,k} - \mathbb{1}[k=y_n])^2$$
+ *
+ * @param probs `[N, K]` probabilities.
+ * @param labels `N` integer labels.
+ * @example
+ * ```ts
+ * brierScore([[1, 0]], [0]); // 0
+ * ```
+ */
+export function brierScore(probs: ProbMatrix, labels: tf.Tensor | ArrayLike<number>): number {
+  const m = toHostMatrix(probs, 'probs');
+  const y = toHostLabels(labels, m.rows, m.cols);
+  let s = 0;
+  for (let i = 0; i < m.rows; i++) {
+    for (let j = 0; j < m.cols; j++) {
+      const d = (m.values[i * m.cols + j] as number) - (j === y[i] ? 1 : 0);
+      s += d * d;
+    }
+  }
+  return s / m.rows;
+}
+
+/** One bin of a reliability diagram. */
+export interface ReliabilityBin {
+  /** Lower edge (exclusive, except 0 for the first bin). */
+  lower: number;
+  /** Upper edge (inclusive). */
+  upper: number;
+  /** Number of inputs whose confidence falls in the bin. */
+  count: number;
+  /** Fraction of those that are correct (NaN when empty). */
+  accuracy: number;
+  /** Their mean confidence (NaN when empty). */
+  confidence: number;
+}
+
+/** What {@link calibration} returns. */
+export interface Calibration {
+  /** Expected calibration error. */
+  ece: number;
+  /** Maximum calibration error (over non-empty bins). */
+  mce: number;
+  /** Reliability-diagram data, one entry per bin. */
+  bins: ReliabilityBin[];
+}
+
+/**
+ * Expected and maximum calibration error over `numBins` equal-width confidence bins, with the
+ * reliability-diagram data (Naeini et al. 2015; Guo et al. 2017). The confidence of input `n`
+ * is `c_n = max_k p_{n,k}`; bin `b` holds the inputs with `b/B < c_n <= (b+1)/B`.
+ *
+ * $$\text{ECE} = \sum_b \frac{|B_b|}{N}\,\big|\text{acc}(B_b) - \text{conf}(B_b)\big|,\qquad
+ * \text{MCE} = \max_{b:\,|B_b|>0} \big|\text{acc}(B_b) - \text{conf}(B_b)\big|$$
+ *
+ * @param probs `[N, K]` probabilities.
+ * @param labels `N` integer labels.
+ * @param numBins number of bins `B` (default 15).
+ * @example
+ * ```ts
+ * const { ece, mce, bins } = calibration(probs, labels, 10);
+ * ```
+ */
+export function calibration(
+  probs: ProbMatrix,
+  labels: tf.Tensor | ArrayLike<number>,
+  numBins = 15,
+): Calibration {
+  if (!Number.isInteger(numBins) || numBins < 1) {
+    throw new ArgumentError('numBins', `expected a positive integer, got ${numBins}`);
+  }
+  const m = toHostMatrix(probs, 'probs');
+  const y = toHostLabels(labels, m.rows, m.cols);
+  const count = new Float64Array(numBins);
+  const hit = new Float64Array(numBins);
+  const conf = new Float64Array(numBins);
+  for (let i = 0; i < m.rows; i++) {
+    const k = argmaxRow(m, i);
+    const c = m.values[i * m.cols + k] as number;
+    const b = Math.min(numBins - 1, Math.max(0, Math.ceil(c * numBins) - 1));
+    count[b] = (count[b] as number) + 1;
+    conf[b] = (conf[b] as number) + c;
+    if (k === y[i]) hit[b] = (hit[b] as number) + 1;
+  }
+  let ece = 0;
+  let mce = 0;
+  const bins: ReliabilityBin[] = [];
+  for (let b = 0; b < numBins; b++) {
+    const n = count[b] as number;
+    const acc = n > 0 ? (hit[b] as number) / n : NaN;
+    const cf = n > 0 ? (conf[b] as number) / n : NaN;
+    if (n > 0) {
+      const gap = Math.abs(acc - cf);
+      ece += (n / m.rows) * gap;
+      mce = Math.max(mce, gap);
+    }
+    bins.push({
+      lower: b / numBins,
+      upper: (b + 1) / numBins,
+      count: n,
+      accuracy: acc,
+      confidence: cf,
+    });
+  }
+  return { ece, mce, bins };
+}
+
+/** Summary of {@link classificationMetrics}. */
+export interface ClassificationMetrics {
+  accuracy: number;
+  nll: number;
+  brier: number;
+  ece: number;
+  mce: number;
+}
+
+/**
+ * Accuracy, NLL, Brier score, ECE and MCE in one call.
+ *
+ * @param probs `[N, K]` probabilities.
+ * @param labels `N` integer labels.
+ * @param numBins calibration bins (default 15).
+ */
+export function classificationMetrics(
+  probs: ProbMatrix,
+  labels: tf.Tensor | ArrayLike<number>,
+  numBins = 15,
+): ClassificationMetrics {
+  const cal = calibration(probs, labels, numBins);
+  return {
+    accuracy: accuracy(probs, labels),
+    nll: nll(probs, labels),
+    brier: brierScore(probs, labels),
+    ece: cal.ece,
+    mce: cal.mce,
+  };
+}

@@ -1,0 +1,198 @@
+/**
+ * Copies of a tfjs layers model with extra pieces, as MindSpore's toolbox builds them: an
+ * MC-dropout copy (a dropout layer after the first dense/conv layer) and heteroscedastic copies
+ * (an extra head predicting the log variance). The given model is never modified: every copy is
+ * rebuilt from its JSON topology and gets copies of its weights.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ArgumentError } from '../utils/errors.js';
+
+interface LayerJson {
+  class_name: string;
+  config: Record<string, unknown>;
+}
+
+interface ModelJson {
+  class_name: string;
+  config: { name?: string; layers: LayerJson[] } & Record<string, unknown>;
+}
+
+/** The Python-style topology JSON of a model. */
+function topology(model: tf.LayersModel): ModelJson {
+  return model.toJSON(null, false) as unknown as ModelJson;
+}
+
+async function fromTopology(json: ModelJson): Promise<tf.LayersModel> {
+  return tf.models.modelFromJSON({
+    modelTopology: json as unknown as tf.io.ModelJSON['modelTopology'],
+  } as tf.io.ModelJSON);
+}
+
+/** Copy weights of `from` into `to` (same order and shapes). */
+function copyWeights(from: tf.LayersModel, to: tf.LayersModel): void {
+  const w = from.getWeights();
+  to.setWeights(w);
+}
+
+/**
+ * A deep copy of `model` (new layers, copied weights).
+ *
+ * @param model any layers model whose layer classes are registered.
+ * @example
+ * ```ts
+ * const copy = await cloneModel(net);
+ * ```
+ */
+export async function cloneModel(model: tf.LayersModel): Promise<tf.LayersModel> {
+  const copy = await fromTopology(topology(model));
+  copyWeights(model, copy);
+  return copy;
+}
+
+const TRAINABLE_CLASS = /dense|conv/i;
+
+/**
+ * A copy of a `tf.Sequential` with a `Dropout(rate)` layer inserted after its first dense or
+ * convolutional layer (MindSpore's `EpistemicUncertaintyModel._make_epistemic`), so that MC
+ * dropout can sample it. Models that already contain dropout are returned as copies unchanged.
+ *
+ * @param model a sequential model.
+ * @param rate dropout rate (default 0.5, MindSpore's `keep_prob=0.5`).
+ * @example
+ * ```ts
+ * const mc = await withMcDropout(lenet5Model);
+ * ```
+ */
+export async function withMcDropout(model: tf.LayersModel, rate = 0.5): Promise<tf.LayersModel> {
+  if (!(rate > 0 && rate < 1))
+    throw new ArgumentError('rate', `expected a rate in (0, 1), got ${rate}`);
+  const json = topology(model);
+  if (json.class_name !== 'Sequential') {
+    throw new ArgumentError(
+      'model',
+      `inserting dropout needs a tf.Sequential, got a ${json.class_name}; add a Dropout layer to the model instead`,
+    );
+  }
+  const layers = json.config.layers;
+  if (!layers.some((l) => /dropout/i.test(l.class_name))) {
+    const i = layers.findIndex((l) => TRAINABLE_CLASS.test(l.class_name));
+    if (i < 0) {
+      throw new ArgumentError(
+        'model',
+        'has no dense or convolutional layer to follow with dropout',
+      );
+    }
+    layers.splice(i + 1, 0, {
+      class_name: 'Dropout',
+      config: {
+        name: `mc_dropout_${Date.now() % 100000}`,
+        rate,
+        trainable: true,
+        dtype: 'float32',
+      },
+    });
+  }
+  const copy = await fromTopology(json);
+  copyWeights(model, copy);
+  return copy;
+}
+
+/** Input shape of a model without the batch dimension. */
+function inputShapeOf(model: tf.LayersModel): number[] {
+  const shape = model.inputs[0]?.shape;
+  if (shape === undefined) throw new ArgumentError('model', 'has no input');
+  return shape.slice(1).map((d) => {
+    if (d === null) throw new ArgumentError('model', 'input shape must be fully defined');
+    return d;
+  });
+}
+
+/**
+ * Heteroscedastic classifier (MindSpore's `AleatoricUncertaintyModel` for classification): a
+ * copy of `model` (outputs logits `[N, K]`) followed by `Dense(K)` on the logits predicting the
+ * log variance `s` of each logit. Outputs `[logits, logVar]`.
+ *
+ * @param model the trained classifier.
+ * @param numClasses `K`.
+ */
+export async function heteroscedasticClassifier(
+  model: tf.LayersModel,
+  numClasses: number,
+): Promise<tf.LayersModel> {
+  const base = await cloneModel(model);
+  const input = tf.input({ shape: inputShapeOf(model) });
+  const logits = applyLayers(base, input);
+  const logVar = tf.layers
+    .dense({
+      units: numClasses,
+      name: 'aleatoric_log_var',
+      kernelInitializer: 'zeros',
+      biasInitializer: 'zeros',
+    })
+    .apply(logits) as tf.SymbolicTensor;
+  const m = tf.model({ inputs: input, outputs: [logits, logVar], name: 'aleatoric_classifier' });
+  releaseContainer(base);
+  return m;
+}
+
+/**
+ * Heteroscedastic regressor (MindSpore's `AleatoricUncertaintyModel` for regression): the
+ * features before the last dense layer of a copy of `model` feed both that layer (the mean) and a
+ * new dense layer of the same width (the log variance `s`). Outputs `[mean, logVar]`.
+ *
+ * @param model the trained regressor (a `tf.Sequential` ending in a dense layer).
+ */
+export async function heteroscedasticRegressor(model: tf.LayersModel): Promise<tf.LayersModel> {
+  const base = await cloneModel(model);
+  if (!(base instanceof tf.Sequential)) {
+    throw new ArgumentError(
+      'model',
+      'a regression model must be a tf.Sequential ending in a dense layer',
+    );
+  }
+  let last = -1;
+  base.layers.forEach((l, i) => {
+    if (/^dense/i.test(l.getClassName())) last = i;
+  });
+  if (last < 0) throw new ArgumentError('model', 'has no dense layer to use as the mean head');
+  const dense = base.layers[last] as tf.layers.Layer;
+  const units = (dense.getConfig() as { units?: number }).units;
+  if (units === undefined) throw new ArgumentError('model', 'its last dense layer has no units');
+  const input = tf.input({ shape: inputShapeOf(model) });
+  let h: tf.SymbolicTensor = input;
+  for (let i = 0; i < last; i++)
+    h = (base.layers[i] as tf.layers.Layer).apply(h) as tf.SymbolicTensor;
+  let mean = dense.apply(h) as tf.SymbolicTensor;
+  for (let i = last + 1; i < base.layers.length; i++) {
+    mean = (base.layers[i] as tf.layers.Layer).apply(mean) as tf.SymbolicTensor;
+  }
+  const logVar = tf.layers
+    .dense({
+      units,
+      name: 'aleatoric_log_var',
+      kernelInitializer: 'zeros',
+      biasInitializer: 'zeros',
+    })
+    .apply(h) as tf.SymbolicTensor;
+  const m = tf.model({ inputs: input, outputs: [mean, logVar], name: 'aleatoric_regressor' });
+  releaseContainer(base);
+  return m;
+}
+
+/** Apply the layers of a sequential model in order (flat graph), or the model as one layer. */
+function applyLayers(model: tf.LayersModel, input: tf.SymbolicTensor): tf.SymbolicTensor {
+  if (model instanceof tf.Sequential) {
+    let h = input;
+    for (const l of model.layers) h = l.apply(h) as tf.SymbolicTensor;
+    return h;
+  }
+  return model.apply(input) as tf.SymbolicTensor;
+}
+
+/**
+ * Drop the copy's own reference to its layers once they live in a new model, so that disposing
+ * the new model frees their weights (tfjs counts the models each layer belongs to).
+ */
+function releaseContainer(base: tf.LayersModel): void {
+  if (base instanceof tf.Sequential) base.dispose();
+}

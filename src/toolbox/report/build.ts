@@ -1,0 +1,171 @@
+/**
+ * Assemble an {@link UncertaintyReport} from host arrays: predictive probabilities and labels of
+ * the in-distribution test set, and any number of uncertainty scores for both sets.
+ */
+import { ArgumentError } from '../../utils/errors.js';
+import { calibration, classificationMetrics } from '../metrics.js';
+import { oodMetrics } from '../ood.js';
+import type { GalleryItem, ScoreSummary, UncertaintyReport } from './types.js';
+
+/** One score given to {@link buildReport}. */
+export interface ScoreInput {
+  key: string;
+  name: string;
+  description: string;
+  /** Scores of the in-distribution inputs (length `N`). */
+  inScores: ArrayLike<number>;
+  /** Scores of the out-of-distribution inputs. */
+  outScores: ArrayLike<number>;
+}
+
+/** Inputs of {@link buildReport}. */
+export interface ReportInput {
+  title?: string;
+  model: { name: string; kind: string; checkpoint?: string };
+  inName: string;
+  outName: string;
+  /** Predictive probabilities of the in-distribution set, flat row-major `[N, K]`. */
+  probs: ArrayLike<number>;
+  numClasses: number;
+  labels: ArrayLike<number>;
+  /** Scores; the first one orders the gallery. */
+  scores: ScoreInput[];
+  mcSamples?: number;
+  /** Calibration bins (default 15). */
+  numBins?: number;
+  /** Histogram bins (default 30). */
+  histogramBins?: number;
+  /** Images per gallery row (default 12). */
+  gallerySize?: number;
+  /** PNG data URI of test image `i` (optional). */
+  image?: (index: number) => string;
+  classNames?: string[];
+}
+
+function rows(flat: ArrayLike<number>, n: number, k: number): number[][] {
+  return Array.from({ length: n }, (_, i) =>
+    Array.from({ length: k }, (_, j) => flat[i * k + j] as number),
+  );
+}
+
+function mean(v: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < v.length; i++) s += v[i] as number;
+  return s / Math.max(1, v.length);
+}
+
+/** Histogram of both sets on shared equal-width bins spanning their joint range. */
+function sharedHistogram(
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  bins: number,
+): ScoreSummary['histogram'] {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of [a, b]) {
+    for (let i = 0; i < v.length; i++) {
+      lo = Math.min(lo, v[i] as number);
+      hi = Math.max(hi, v[i] as number);
+    }
+  }
+  if (!(hi > lo)) hi = lo + 1;
+  const width = (hi - lo) / bins;
+  const count = (v: ArrayLike<number>): number[] => {
+    const c = new Array<number>(bins).fill(0);
+    for (let i = 0; i < v.length; i++) {
+      const b = Math.min(bins - 1, Math.max(0, Math.floor(((v[i] as number) - lo) / width)));
+      c[b] = (c[b] as number) + 1;
+    }
+    return c;
+  };
+  return {
+    edges: Array.from({ length: bins + 1 }, (_, i) => lo + i * width),
+    countsIn: count(a),
+    countsOut: count(b),
+  };
+}
+
+/**
+ * Compute every number of the report: metrics and reliability bins of the predictive
+ * distribution, OOD metrics and histograms for each score, and the gallery of the most and least
+ * certain in-distribution inputs under the first score.
+ *
+ * @param input probabilities, labels, scores and names.
+ * @example
+ * ```ts
+ * const report = buildReport({ model: { name: 'bayes-lenet5', kind: 'bayesian' }, inName: 'mnist',
+ *   outName: 'fashion-mnist', probs, numClasses: 10, labels, scores });
+ * ```
+ */
+export function buildReport(input: ReportInput): UncertaintyReport {
+  const k = input.numClasses;
+  const n = input.labels.length;
+  if (input.probs.length !== n * k) {
+    throw new ArgumentError(
+      'probs',
+      `expected ${n} x ${k} = ${n * k} values, got ${input.probs.length}`,
+    );
+  }
+  if (input.scores.length === 0) throw new ArgumentError('scores', 'expected at least one score');
+  for (const s of input.scores) {
+    if (s.inScores.length !== n) {
+      throw new ArgumentError(
+        `scores.${s.key}.inScores`,
+        `expected ${n} values, got ${s.inScores.length}`,
+      );
+    }
+  }
+  const numBins = input.numBins ?? 15;
+  const p = rows(input.probs, n, k);
+  const m = classificationMetrics(p, input.labels, numBins);
+  const cal = calibration(p, input.labels, numBins);
+  const scores: ScoreSummary[] = input.scores.map((s) => ({
+    key: s.key,
+    name: s.name,
+    description: s.description,
+    ood: oodMetrics(s.inScores, s.outScores),
+    meanIn: mean(s.inScores),
+    meanOut: mean(s.outScores),
+    histogram: sharedHistogram(s.inScores, s.outScores, input.histogramBins ?? 30),
+  }));
+  const primary = input.scores[0] as ScoreInput;
+  const order = Array.from({ length: n }, (_, i) => i).sort(
+    (a, b) => (primary.inScores[a] as number) - (primary.inScores[b] as number),
+  );
+  const g = Math.min(input.gallerySize ?? 12, Math.floor(n / 2));
+  const item = (i: number): GalleryItem => {
+    const probs = p[i] as number[];
+    const prediction = probs.indexOf(Math.max(...probs));
+    const it: GalleryItem = {
+      index: i,
+      label: input.labels[i] as number,
+      prediction,
+      probs,
+      score: primary.inScores[i] as number,
+    };
+    if (input.image !== undefined) it.image = input.image(i);
+    return it;
+  };
+  const report: UncertaintyReport = {
+    title:
+      input.title ??
+      `Uncertainty report: ${input.model.name} (${input.inName} vs ${input.outName})`,
+    createdAt: new Date().toISOString(),
+    model: input.model,
+    inDistribution: { name: input.inName, count: n },
+    outOfDistribution: { name: input.outName, count: primary.outScores.length },
+    metrics: { ...m, numBins },
+    reliability: cal.bins,
+    scores,
+    gallery: {
+      mostCertain: order.slice(0, g).map(item),
+      leastCertain: order
+        .slice(n - g)
+        .reverse()
+        .map(item),
+    },
+  };
+  if (input.mcSamples !== undefined) report.mcSamples = input.mcSamples;
+  if (input.classNames !== undefined) report.classNames = input.classNames;
+  return report;
+}

@@ -1,0 +1,198 @@
+/**
+ * The report's plots as Vega-Lite specifications, rendered to standalone SVG strings with
+ * Vega's headless `View.toSVG()` (no browser, no external scripts).
+ */
+import * as vega from 'vega';
+import { compile, type TopLevelSpec } from 'vega-lite';
+import type { ReliabilityBin } from '../metrics.js';
+import type { GalleryItem, ScoreSummary } from './types.js';
+
+const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
+const IN_COLOR = '#1f77b4';
+const OUT_COLOR = '#ff7f0e';
+
+/**
+ * Render a Vega-Lite spec to an SVG string.
+ * @param spec a top-level Vega-Lite specification with inline data.
+ */
+export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+/**
+ * Reliability diagram: accuracy per confidence bin (bars), the diagonal of perfect calibration,
+ * and the number of inputs per bin (tooltip-free labels in the JSON).
+ */
+export function reliabilitySpec(bins: ReliabilityBin[], ece: number): TopLevelSpec {
+  const values = bins
+    .filter((b) => b.count > 0)
+    .map((b) => ({
+      lower: b.lower,
+      upper: b.upper,
+      accuracy: b.accuracy,
+      confidence: b.confidence,
+      gap: b.confidence - b.accuracy,
+      count: b.count,
+      zero: 0,
+    }));
+  return {
+    $schema: SCHEMA,
+    title: { text: 'Reliability diagram', subtitle: `ECE ${(100 * ece).toFixed(2)}%` },
+    width: 320,
+    height: 320,
+    layer: [
+      {
+        data: { values },
+        mark: { type: 'rect', color: IN_COLOR, opacity: 0.85, stroke: 'white' },
+        encoding: {
+          x: {
+            field: 'lower',
+            type: 'quantitative',
+            scale: { domain: [0, 1] },
+            title: 'confidence (max probability)',
+          },
+          x2: { field: 'upper' },
+          y: { field: 'zero', type: 'quantitative' },
+          y2: { field: 'accuracy' },
+        },
+      },
+      {
+        data: { values },
+        mark: { type: 'tick', color: '#d62728', thickness: 2 },
+        encoding: {
+          x: { field: 'confidence', type: 'quantitative' },
+          y: { field: 'confidence', type: 'quantitative' },
+        },
+      },
+      {
+        data: {
+          values: [
+            { x: 0, y: 0 },
+            { x: 1, y: 1 },
+          ],
+        },
+        mark: { type: 'line', color: 'gray', strokeDash: [4, 4] },
+        encoding: {
+          x: { field: 'x', type: 'quantitative' },
+          y: { field: 'y', type: 'quantitative', scale: { domain: [0, 1] }, title: 'accuracy' },
+        },
+      },
+    ],
+  };
+}
+
+/** Bar chart of the number of inputs per confidence bin (log scale). */
+export function confidenceCountSpec(bins: ReliabilityBin[]): TopLevelSpec {
+  return {
+    $schema: SCHEMA,
+    title: 'Inputs per confidence bin',
+    width: 320,
+    height: 120,
+    data: {
+      values: bins
+        .filter((b) => b.count > 0)
+        .map((b) => ({ lower: b.lower, upper: b.upper, count: b.count })),
+    },
+    mark: { type: 'rect', color: '#7f7f7f', stroke: 'white' },
+    encoding: {
+      x: { field: 'lower', type: 'quantitative', scale: { domain: [0, 1] }, title: 'confidence' },
+      x2: { field: 'upper' },
+      y: { field: 'count', type: 'quantitative', scale: { type: 'symlog' }, title: 'inputs' },
+    },
+  };
+}
+
+/** Overlaid histograms (as fractions of each set) of one score, in- vs out-of-distribution. */
+export function scoreHistogramSpec(s: ScoreSummary, inName: string, outName: string): TopLevelSpec {
+  const { edges, countsIn, countsOut } = s.histogram;
+  const totIn = countsIn.reduce((a, b) => a + b, 0) || 1;
+  const totOut = countsOut.reduce((a, b) => a + b, 0) || 1;
+  const values: { lo: number; hi: number; fraction: number; set: string }[] = [];
+  countsIn.forEach((c, i) =>
+    values.push({
+      lo: edges[i] as number,
+      hi: edges[i + 1] as number,
+      fraction: c / totIn,
+      set: inName,
+    }),
+  );
+  countsOut.forEach((c, i) =>
+    values.push({
+      lo: edges[i] as number,
+      hi: edges[i + 1] as number,
+      fraction: c / totOut,
+      set: outName,
+    }),
+  );
+  return {
+    $schema: SCHEMA,
+    title: {
+      text: s.name,
+      subtitle: `AUROC ${s.ood.auroc.toFixed(3)}  AUPR ${s.ood.aupr.toFixed(3)}  FPR@95 ${s.ood.fpr95.toFixed(3)}`,
+    },
+    width: 300,
+    height: 170,
+    data: { values },
+    mark: { type: 'rect', opacity: 0.55, stroke: null },
+    encoding: {
+      x: { field: 'lo', type: 'quantitative', title: s.key },
+      x2: { field: 'hi' },
+      y: { field: 'fraction', type: 'quantitative', stack: null, title: 'fraction of set' },
+      color: {
+        field: 'set',
+        type: 'nominal',
+        scale: { domain: [inName, outName], range: [IN_COLOR, OUT_COLOR] },
+        legend: { orient: 'top', title: null },
+      },
+    },
+  };
+}
+
+/** Small bar chart of one image's predictive distribution (label green, a wrong prediction red). */
+export function probabilitySpec(item: GalleryItem, classNames?: string[]): TopLevelSpec {
+  const name = (k: number): string => classNames?.[k] ?? String(k);
+  return {
+    $schema: SCHEMA,
+    width: 150,
+    height: 60,
+    data: {
+      values: item.probs.map((p, k) => ({
+        cls: name(k),
+        p,
+        role: k === item.label ? 'label' : k === item.prediction ? 'wrong prediction' : 'other',
+      })),
+    },
+    mark: { type: 'bar' },
+    encoding: {
+      x: {
+        field: 'cls',
+        type: 'nominal',
+        sort: null,
+        title: null,
+        axis: { labelAngle: 0, labelFontSize: 8 },
+      },
+      y: {
+        field: 'p',
+        type: 'quantitative',
+        scale: { domain: [0, 1] },
+        title: null,
+        axis: { tickCount: 2, labelFontSize: 8 },
+      },
+      color: {
+        field: 'role',
+        type: 'nominal',
+        scale: {
+          domain: ['label', 'wrong prediction', 'other'],
+          range: ['#2ca02c', '#d62728', '#9e9e9e'],
+        },
+        legend: null,
+      },
+    },
+    config: { view: { stroke: null } },
+  };
+}

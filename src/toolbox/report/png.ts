@@ -1,0 +1,39 @@
+/** PNG data URIs of dataset images for the report's gallery (Node: uses pngjs). */
+import { PNG } from 'pngjs';
+import type { ImageSet } from '../../data/dataset.js';
+import { ArgumentError } from '../../utils/errors.js';
+
+/**
+ * Encode image `index` of `set` (stored pixels, 0..255 for uint8 sets; floats are scaled by
+ * their maximum) as a `data:image/png;base64,...` URI.
+ *
+ * @param set the dataset (NHWC, 1 or 3 channels).
+ * @param index which image.
+ * @example
+ * ```ts
+ * `<img src="${imageDataUri(mnistTest, 0)}">`
+ * ```
+ */
+export function imageDataUri(set: ImageSet, index: number): string {
+  if (!Number.isInteger(index) || index < 0 || index >= set.count) {
+    throw new ArgumentError('index', `expected an integer in [0, ${set.count}), got ${index}`);
+  }
+  const { height: h, width: w, channels: c } = set;
+  const per = h * w * c;
+  const px = set.images.subarray(index * per, (index + 1) * per);
+  let scale = 1;
+  if (px instanceof Float32Array) {
+    let max = 0;
+    for (let i = 0; i < px.length; i++) max = Math.max(max, px[i] as number);
+    scale = max > 1.5 ? 1 : 255;
+  }
+  const png = new PNG({ width: w, height: h });
+  for (let i = 0; i < h * w; i++) {
+    for (let ch = 0; ch < 3; ch++) {
+      const v = (px[i * c + (c === 1 ? 0 : ch)] as number) * scale;
+      png.data[i * 4 + ch] = Math.max(0, Math.min(255, Math.round(v)));
+    }
+    png.data[i * 4 + 3] = 255;
+  }
+  return `data:image/png;base64,${PNG.sync.write(png).toString('base64')}`;
+}

@@ -1,0 +1,339 @@
+/**
+ * `deepprob uncertainty` as a function (Node): load a training checkpoint, predict the
+ * in-distribution test set and an out-of-distribution test set, compute the metrics and
+ * uncertainty scores, and write `report.json` and a self-contained `report.html` atomically.
+ */
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { Batcher } from '../../data/batcher.js';
+import { limitImageSet, type ImageSet } from '../../data/dataset.js';
+import { loadDataset } from '../../data/files.js';
+import { DataFormatError } from '../../data/idx.js';
+import { loadFashionNpmTestLenient } from './fashion_fallback.js';
+import { bayesianLayers, setMode } from '../../layers/index.js';
+import { getModelEntry, type ModelKind } from '../../models/registry.js';
+import { loadCheckpoint } from '../../train/checkpoint.js';
+import { atomicWriteFile } from '../../train/file_io.js';
+import { transformOf, TRAIN_DEFAULTS, type TrainConfig } from '../../train/run.js';
+import { ArgumentError } from '../../utils/errors.js';
+import { decompose, kwonUncertainty, normalizedUncertainty } from '../decomposition.js';
+import { dirichletOutputs } from '../evidential/dirichlet.js';
+import { evidenceFunction } from '../evidential/evidence.js';
+import { hasDropout } from '../predictors.js';
+import { buildReport, type ScoreInput } from './build.js';
+import { renderReportHtml } from './html.js';
+import { imageDataUri } from './png.js';
+import type { UncertaintyReport } from './types.js';
+
+/** Options of {@link runUncertaintyReport}. */
+export interface UncertaintyRunOptions {
+  /** Run or checkpoint directory written by `deepprob train`. */
+  checkpoint: string;
+  /** Out-of-distribution dataset name (default `fashion-mnist`). */
+  ood?: string;
+  /** Output directory (default `<checkpoint>/uncertainty`). */
+  out?: string;
+  /** Monte Carlo samples for Bayesian / MC-dropout models (default 20). */
+  mcSamples?: number;
+  /** Use only the first N images of each test set. */
+  limit?: number;
+  /** Evaluation batch size (default 500). */
+  batchSize?: number;
+  /** Evidence function of evidential models (default `softplus`). */
+  evidence?: string;
+  /** Calibration bins (default 15). */
+  numBins?: number;
+  /** Directory of the dataset files. */
+  dataDir?: string;
+  /** Progress lines (default stderr). */
+  log?: (line: string) => void;
+}
+
+/** What {@link runUncertaintyReport} returns. */
+export interface UncertaintyRunResult {
+  report: UncertaintyReport;
+  htmlPath: string;
+  jsonPath: string;
+}
+
+/** Host-side predictions of one dataset. */
+interface Predictions {
+  probs: Float32Array;
+  scores: Map<string, Float32Array>;
+}
+
+interface ScoreDef {
+  key: string;
+  name: string;
+  description: string;
+}
+
+const SCORES: Record<string, ScoreDef> = {
+  evidential_u: {
+    key: 'evidential_u',
+    name: 'uncertainty mass u = K/S',
+    description: 'Dirichlet uncertainty mass of the evidential network (Sensoy et al. 2018)',
+  },
+  mutual_information: {
+    key: 'mutual_information',
+    name: 'mutual information (epistemic)',
+    description: 'H[mean p] - mean H[p_s]: disagreement between Monte Carlo samples (BALD)',
+  },
+  predictive_entropy: {
+    key: 'predictive_entropy',
+    name: 'predictive entropy (total)',
+    description: 'entropy of the (mean) predictive distribution',
+  },
+  expected_entropy: {
+    key: 'expected_entropy',
+    name: 'expected entropy (aleatoric)',
+    description: 'mean entropy of the sampled predictive distributions',
+  },
+  one_minus_max_prob: {
+    key: 'one_minus_max_prob',
+    name: '1 - max probability',
+    description: 'one minus the confidence of the predicted class',
+  },
+  softmax_epistemic: {
+    key: 'softmax_epistemic',
+    name: 'epistemic, softmax (Kwon)',
+    description:
+      'trace of mean_s (p_s - pbar)(p_s - pbar)^T with softmax outputs (BayesianCNN "softmax")',
+  },
+  softmax_aleatoric: {
+    key: 'softmax_aleatoric',
+    name: 'aleatoric, softmax (Kwon)',
+    description:
+      'trace of mean_s diag(p_s) - p_s p_s^T with softmax outputs (BayesianCNN "softmax")',
+  },
+  normalized_epistemic: {
+    key: 'normalized_epistemic',
+    name: 'epistemic, softplus-normalized',
+    description:
+      'Kwon epistemic term on softplus-normalised outputs (BayesianCNN "normalized", Shridhar et al. 2018)',
+  },
+  normalized_aleatoric: {
+    key: 'normalized_aleatoric',
+    name: 'aleatoric, softplus-normalized',
+    description: 'Kwon aleatoric term on softplus-normalised outputs (BayesianCNN "normalized")',
+  },
+};
+
+/** Which scores each kind of model yields, primary first. */
+function scoreKeys(mode: 'evidential' | 'sampling' | 'single'): string[] {
+  if (mode === 'evidential') return ['evidential_u', 'predictive_entropy', 'one_minus_max_prob'];
+  if (mode === 'single') return ['predictive_entropy', 'one_minus_max_prob'];
+  return [
+    'mutual_information',
+    'predictive_entropy',
+    'expected_entropy',
+    'one_minus_max_prob',
+    'softmax_epistemic',
+    'softmax_aleatoric',
+    'normalized_epistemic',
+    'normalized_aleatoric',
+  ];
+}
+
+/** Per-batch computation: returns `[B, K]` probabilities and `[B]` scores keyed by name. */
+type BatchFn = (x: tf.Tensor) => { probs: tf.Tensor; scores: Record<string, tf.Tensor> };
+
+function batchFunction(
+  model: tf.LayersModel,
+  mode: 'evidential' | 'sampling' | 'single',
+  mcSamples: number,
+  evidence: string,
+  training: boolean,
+): BatchFn {
+  if (mode === 'evidential') {
+    const toEvidence = evidenceFunction(evidence);
+    return (x) => {
+      const d = dirichletOutputs(toEvidence(model.apply(x, { training: false }) as tf.Tensor));
+      const p = d.probs;
+      return {
+        probs: p,
+        scores: {
+          evidential_u: d.uncertainty,
+          predictive_entropy: tf.neg(tf.sum(tf.mul(p, tf.log(tf.maximum(p, 1e-12))), -1)),
+          one_minus_max_prob: tf.sub(1, tf.max(p, -1)),
+        },
+      };
+    };
+  }
+  if (mode === 'single') {
+    return (x) => {
+      const p = tf.softmax(model.apply(x, { training: false }) as tf.Tensor);
+      return {
+        probs: p,
+        scores: {
+          predictive_entropy: tf.neg(tf.sum(tf.mul(p, tf.log(tf.maximum(p, 1e-12))), -1)),
+          one_minus_max_prob: tf.sub(1, tf.max(p, -1)),
+        },
+      };
+    };
+  }
+  return (x) => {
+    const logits: tf.Tensor[] = [];
+    for (let s = 0; s < mcSamples; s++) logits.push(model.apply(x, { training }) as tf.Tensor);
+    const l = tf.stack(logits);
+    const probs = tf.softmax(l, -1);
+    const d = decompose(probs);
+    const k = kwonUncertainty(probs);
+    const nz = normalizedUncertainty(l);
+    return {
+      probs: d.meanProbs,
+      scores: {
+        mutual_information: d.mutualInformation,
+        predictive_entropy: d.predictiveEntropy,
+        expected_entropy: d.expectedEntropy,
+        one_minus_max_prob: d.oneMinusMaxProb,
+        softmax_epistemic: k.epistemicTotal,
+        softmax_aleatoric: k.aleatoricTotal,
+        normalized_epistemic: nz.epistemicTotal,
+        normalized_aleatoric: nz.aleatoricTotal,
+      },
+    };
+  };
+}
+
+async function predictSet(
+  fn: BatchFn,
+  set: ImageSet,
+  batcher: Batcher,
+  keys: string[],
+  log: (s: string) => void,
+): Promise<Predictions> {
+  const k = set.numClasses;
+  const probs = new Float32Array(set.count * k);
+  const scores = new Map(keys.map((key) => [key, new Float32Array(set.count)]));
+  let done = 0;
+  let lastLog = Date.now();
+  for (const b of batcher.batches(0)) {
+    try {
+      const out = tf.tidy(() => {
+        const r = fn(b.x);
+        return [r.probs, ...keys.map((key) => r.scores[key] as tf.Tensor)];
+      });
+      const vals = await Promise.all(out.map((t) => t.data()));
+      tf.dispose(out);
+      probs.set(vals[0] as Float32Array, done * k);
+      keys.forEach((key, i) =>
+        (scores.get(key) as Float32Array).set(vals[i + 1] as Float32Array, done),
+      );
+      done += b.size;
+    } finally {
+      b.dispose();
+    }
+    if (Date.now() - lastLog > 15000) {
+      log(`deepprob: ${set.name}: ${done}/${set.count} images`);
+      lastLog = Date.now();
+    }
+  }
+  return { probs, scores };
+}
+
+/**
+ * Compute and write the uncertainty report of a checkpoint.
+ *
+ * @param options checkpoint, OOD dataset, output directory, MC samples.
+ * @example
+ * ```ts
+ * const { htmlPath } = await runUncertaintyReport({ checkpoint: 'runs/bnn', ood: 'fashion-mnist' });
+ * ```
+ */
+export async function runUncertaintyReport(
+  options: UncertaintyRunOptions,
+): Promise<UncertaintyRunResult> {
+  const log = options.log ?? ((s: string) => console.error(s));
+  const mcSamples = options.mcSamples ?? 20;
+  if (!Number.isInteger(mcSamples) || mcSamples < 2) {
+    throw new ArgumentError('mcSamples', `expected an integer >= 2, got ${mcSamples}`);
+  }
+  const ck = await loadCheckpoint<TrainConfig, unknown>(options.checkpoint);
+  const model = ck.model;
+  try {
+    const saved = ck.state?.config;
+    let kind: ModelKind;
+    if (saved !== undefined) kind = getModelEntry(saved.model).kind;
+    else kind = bayesianLayers(model).length > 0 ? 'bayesian' : 'plain';
+    const mode: 'evidential' | 'sampling' | 'single' =
+      kind === 'evidential'
+        ? 'evidential'
+        : kind === 'bayesian' || hasDropout(model)
+          ? 'sampling'
+          : 'single';
+    const inShape = model.inputs[0]?.shape ?? [];
+    const cfg: TrainConfig = {
+      ...TRAIN_DEFAULTS,
+      out: options.checkpoint,
+      ...(saved ?? { model: kind === 'bayesian' ? 'bayes-lenet5' : 'lenet5' }),
+      ...(typeof inShape[1] === 'number' ? { inputSize: inShape[1] } : {}),
+    } as TrainConfig;
+    const ood = options.ood ?? 'fashion-mnist';
+    const dir = options.dataDir ?? cfg.dataDir;
+    const load = (name: string): ImageSet => {
+      const set = loadDataset(name, {
+        split: 'test',
+        ...(dir !== undefined && name === cfg.dataset ? { dir } : {}),
+      });
+      return options.limit !== undefined ? limitImageSet(set, options.limit) : set;
+    };
+    const inSet = load(cfg.dataset);
+    const outSet = load(ood);
+    if (
+      outSet.height !== inSet.height ||
+      outSet.width !== inSet.width ||
+      outSet.channels !== inSet.channels
+    ) {
+      throw new ArgumentError(
+        'ood',
+        `images of ${ood} (${outSet.height}x${outSet.width}x${outSet.channels}) differ from ${cfg.dataset}'s`,
+      );
+    }
+    // both sets go through the training transform (normalised like the training data)
+    const transform = transformOf(cfg, inSet);
+    const batcher = (set: ImageSet): Batcher =>
+      new Batcher(set, { batchSize: options.batchSize ?? 500, shuffle: false, transform });
+    if (kind === 'bayesian') setMode(model, 'sample');
+    const fn = batchFunction(
+      model,
+      mode,
+      mcSamples,
+      options.evidence ?? 'softplus',
+      kind !== 'bayesian',
+    );
+    const keys = scoreKeys(mode);
+    log(
+      `deepprob: ${cfg.model} (${kind}, ${mode === 'sampling' ? `${mcSamples} MC samples` : 'one pass'}) on ${inSet.name} vs ${outSet.name}`,
+    );
+    const pin = await predictSet(fn, inSet, batcher(inSet), keys, log);
+    const pout = await predictSet(fn, outSet, batcher(outSet), keys, log);
+    const scores: ScoreInput[] = keys.map((key) => ({
+      ...(SCORES[key] as ScoreDef),
+      inScores: pin.scores.get(key) as Float32Array,
+      outScores: pout.scores.get(key) as Float32Array,
+    }));
+    const report = buildReport({
+      model: { name: cfg.model, kind, checkpoint: ck.dir },
+      inName: inSet.name,
+      outName: outSet.name,
+      probs: pin.probs,
+      numClasses: inSet.numClasses,
+      labels: inSet.labels,
+      scores,
+      ...(mode === 'sampling' ? { mcSamples } : {}),
+      numBins: options.numBins ?? 15,
+      image: (i) => imageDataUri(inSet, i),
+      ...(inSet.classNames !== undefined ? { classNames: inSet.classNames } : {}),
+    });
+    const out = options.out ?? join(options.checkpoint, 'uncertainty');
+    const html = await renderReportHtml(report);
+    const jsonPath = join(out, 'report.json');
+    const htmlPath = join(out, 'report.html');
+    atomicWriteFile(jsonPath, JSON.stringify(report, null, 1));
+    atomicWriteFile(htmlPath, html);
+    return { report, htmlPath, jsonPath };
+  } finally {
+    model.dispose();
+  }
+}

@@ -1,0 +1,277 @@
+/**
+ * MindSpore's `UncertaintyEvaluation` toolbox for tfjs layers models: epistemic uncertainty by
+ * MC dropout (Gal & Ghahramani 2016) and aleatoric uncertainty from a heteroscedastic copy of the
+ * model trained with Kendall & Gal's loss, for classification and regression. The auxiliary
+ * models are trained on demand and saved to / reloaded from the given paths.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ArgumentError } from '../utils/errors.js';
+import { fit, type TrainData } from './fit.js';
+import {
+  heteroscedasticClassificationLoss,
+  heteroscedasticRegressionLoss,
+} from './heteroscedastic.js';
+import {
+  heteroscedasticClassifier,
+  heteroscedasticRegressor,
+  withMcDropout,
+} from './model_surgery.js';
+import { hasDropout } from './predictors.js';
+
+export type { TrainData } from './fit.js';
+
+/** Saves and loads models by path (default: tfjs IO routers, e.g. `indexeddb://` or, with
+ * `deepprob/node` imported, `file://` and plain directory paths). */
+export interface ModelStore {
+  save(model: tf.LayersModel, path: string): Promise<void>;
+  load(path: string): Promise<tf.LayersModel>;
+}
+
+/** The default store: `model.save(path)` and `tf.loadLayersModel(path)`. */
+export const routerModelStore: ModelStore = {
+  async save(model, path) {
+    await model.save(path);
+  },
+  async load(path) {
+    return tf.loadLayersModel(path);
+  },
+};
+
+/** Options of {@link UncertaintyEvaluation} (MindSpore's arguments, camel-cased, plus extras). */
+export interface UncertaintyEvaluationOptions {
+  /** The trained model (outputs logits for classification, values for regression). */
+  model: tf.LayersModel;
+  /** Data to train the auxiliary models on (needed unless they are loaded from paths). */
+  trainDataset?: TrainData;
+  /** `'classification'` or `'regression'`. */
+  taskType: 'classification' | 'regression';
+  /** Number of classes (classification). */
+  numClasses?: number;
+  /** Training epochs of the auxiliary models (default 1). */
+  epochs?: number;
+  /** Where the MC-dropout model is saved to / loaded from. */
+  epiUncerModelPath?: string;
+  /** Where the heteroscedastic model is saved to / loaded from. */
+  aleUncerModelPath?: string;
+  /** Train and save the auxiliary models (needs both paths); otherwise load them when a path is given. */
+  saveModel?: boolean;
+  /** Forward passes of MC dropout (default 10, as MindSpore). */
+  mcSamples?: number;
+  /** Dropout rate inserted when the model has none (default 0.5). */
+  dropoutRate?: number;
+  /** Batch size of the auxiliary training (default 32). */
+  batchSize?: number;
+  /** Adam learning rate of the auxiliary training (default 1e-3). */
+  learningRate?: number;
+  /** How models are saved and loaded (default {@link routerModelStore}). */
+  store?: ModelStore;
+  /** Progress callback of the auxiliary training. */
+  onEpoch?: (which: 'epistemic' | 'aleatoric', epoch: number, loss: number) => void;
+  /** Seed of batch shuffling. */
+  seed?: number;
+}
+
+/**
+ * Epistemic and aleatoric uncertainty of a trained model (after MindSpore's
+ * `mindspore.nn.probability.toolbox.UncertaintyEvaluation`).
+ *
+ * - **Epistemic**: `T` forward passes with dropout active; if the model has no dropout, a copy
+ *   with `Dropout(0.5)` after its first dense/conv layer is fine-tuned for `epochs` epochs. The
+ *   result is the variance over passes of each output,
+ *   $$\operatorname{Var}_t[f_t(x)]\in\mathbb{R}^{N\times K}$$
+ *   (`[N, D]` for regression), as MindSpore's `eval_epistemic_uncertainty`.
+ * - **Aleatoric**: a heteroscedastic copy predicting a log variance `s` per output, trained with
+ *   Kendall & Gal's loss (Gaussian NLL with learnt variance for regression; sampled-logit softmax
+ *   likelihood for classification). The result is the predicted variance summed over outputs,
+ *   $$\sum_k \sigma_k^2(x) = \sum_k e^{s_k(x)}\in\mathbb{R}^{N}.$$
+ *
+ * @example
+ * ```ts
+ * const evaluation = new UncertaintyEvaluation({
+ *   model: net, trainDataset: { x: xTrain, y: yTrain }, taskType: 'classification', numClasses: 10,
+ *   epochs: 1, epiUncerModelPath: 'file://runs/epi', aleUncerModelPath: 'file://runs/ale', saveModel: true,
+ * });
+ * const epistemic = await evaluation.evalEpistemicUncertainty(xTest); // [N, 10]
+ * const aleatoric = await evaluation.evalAleatoricUncertainty(xTest); // [N]
+ * evaluation.dispose();
+ * ```
+ */
+export class UncertaintyEvaluation {
+  readonly taskType: 'classification' | 'regression';
+  readonly numClasses: number | undefined;
+  readonly epochs: number;
+  readonly mcSamples: number;
+  private readonly options: UncertaintyEvaluationOptions;
+  private readonly store: ModelStore;
+  private epiModel: tf.LayersModel | undefined;
+  private epiOwned = false;
+  private aleModel: tf.LayersModel | undefined;
+
+  constructor(options: UncertaintyEvaluationOptions) {
+    if (!(options.model instanceof tf.LayersModel)) {
+      throw new ArgumentError('model', 'expected a tf.LayersModel');
+    }
+    if (options.taskType !== 'classification' && options.taskType !== 'regression') {
+      throw new ArgumentError(
+        'taskType',
+        `expected 'classification' or 'regression', got '${String(options.taskType)}'`,
+      );
+    }
+    const epochs = options.epochs ?? 1;
+    if (!Number.isInteger(epochs) || epochs < 1) {
+      throw new ArgumentError('epochs', `expected a positive integer, got ${epochs}`);
+    }
+    if (options.taskType === 'classification') {
+      const k = options.numClasses;
+      if (k === undefined || !Number.isInteger(k) || k < 2) {
+        throw new ArgumentError(
+          'numClasses',
+          `expected an integer >= 2 for classification, got ${k}`,
+        );
+      }
+    }
+    if (
+      options.saveModel === true &&
+      (options.epiUncerModelPath === undefined || options.aleUncerModelPath === undefined)
+    ) {
+      throw new ArgumentError(
+        'saveModel',
+        'when saveModel is true, epiUncerModelPath and aleUncerModelPath must both be given',
+      );
+    }
+    const mc = options.mcSamples ?? 10;
+    if (!Number.isInteger(mc) || mc < 2) {
+      throw new ArgumentError('mcSamples', `expected an integer >= 2, got ${mc}`);
+    }
+    this.options = options;
+    this.taskType = options.taskType;
+    this.numClasses = options.numClasses;
+    this.epochs = epochs;
+    this.mcSamples = mc;
+    this.store = options.store ?? routerModelStore;
+  }
+
+  private supervisedLoss(model: tf.LayersModel): (x: tf.Tensor, y: tf.Tensor) => tf.Scalar {
+    return (x, y) => {
+      const out = model.apply(x, { training: true }) as tf.Tensor;
+      if (this.taskType === 'classification') {
+        const onehot = tf.oneHot(tf.cast(tf.reshape(y, [-1]), 'int32'), this.numClasses as number);
+        return tf.losses.softmaxCrossEntropy(onehot, out) as tf.Scalar;
+      }
+      return tf.losses.meanSquaredError(tf.reshape(y, out.shape), out) as tf.Scalar;
+    };
+  }
+
+  private requireData(which: string): TrainData {
+    const d = this.options.trainDataset;
+    if (d === undefined) {
+      throw new ArgumentError(
+        'trainDataset',
+        `needed to train the ${which} uncertainty model (or give a path to load it from)`,
+      );
+    }
+    return d;
+  }
+
+  /** The MC-dropout model: the given model when it has dropout, else a trained/loaded copy. */
+  async epistemicModel(): Promise<tf.LayersModel> {
+    if (this.epiModel !== undefined) return this.epiModel;
+    const o = this.options;
+    if (hasDropout(o.model)) {
+      this.epiModel = o.model;
+      return o.model;
+    }
+    let m: tf.LayersModel;
+    if (o.saveModel !== true && o.epiUncerModelPath !== undefined) {
+      m = await this.store.load(o.epiUncerModelPath);
+    } else {
+      m = await withMcDropout(o.model, o.dropoutRate ?? 0.5);
+      await fit(m, this.supervisedLoss(m), this.requireData('epistemic'), {
+        epochs: this.epochs,
+        batchSize: o.batchSize,
+        learningRate: o.learningRate,
+        seed: o.seed,
+        onEpoch: (e, l) => o.onEpoch?.('epistemic', e, l),
+      });
+      if (o.saveModel === true) await this.store.save(m, o.epiUncerModelPath as string);
+    }
+    this.epiModel = m;
+    this.epiOwned = true;
+    return m;
+  }
+
+  /** The heteroscedastic model `x -> [output, logVar]`, trained or loaded on first use. */
+  async aleatoricModel(): Promise<tf.LayersModel> {
+    if (this.aleModel !== undefined) return this.aleModel;
+    const o = this.options;
+    let m: tf.LayersModel;
+    if (o.saveModel !== true && o.aleUncerModelPath !== undefined) {
+      m = await this.store.load(o.aleUncerModelPath);
+    } else {
+      m =
+        this.taskType === 'classification'
+          ? await heteroscedasticClassifier(o.model, this.numClasses as number)
+          : await heteroscedasticRegressor(o.model);
+      const loss = (x: tf.Tensor, y: tf.Tensor): tf.Scalar => {
+        const [out, logVar] = m.apply(x, { training: true }) as tf.Tensor[];
+        if (this.taskType === 'classification') {
+          return heteroscedasticClassificationLoss(out as tf.Tensor, logVar as tf.Tensor, y, 10);
+        }
+        return heteroscedasticRegressionLoss(
+          out as tf.Tensor,
+          logVar as tf.Tensor,
+          tf.reshape(y, (out as tf.Tensor).shape),
+        );
+      };
+      await fit(m, loss, this.requireData('aleatoric'), {
+        epochs: this.epochs,
+        batchSize: o.batchSize,
+        learningRate: o.learningRate,
+        seed: o.seed,
+        onEpoch: (e, l) => o.onEpoch?.('aleatoric', e, l),
+      });
+      if (o.saveModel === true) await this.store.save(m, o.aleUncerModelPath as string);
+    }
+    this.aleModel = m;
+    return m;
+  }
+
+  /**
+   * Epistemic (model) uncertainty: the variance over `mcSamples` dropout passes of each output.
+   * @param x inputs `[N, ...]`.
+   * @returns `[N, K]` (classification) or `[N, D]` (regression); the caller disposes it.
+   */
+  async evalEpistemicUncertainty(x: tf.Tensor): Promise<tf.Tensor2D> {
+    const m = await this.epistemicModel();
+    return tf.tidy(() => {
+      const outs: tf.Tensor[] = [];
+      for (let t = 0; t < this.mcSamples; t++) {
+        const o = m.apply(x, { training: true }) as tf.Tensor;
+        outs.push(o.rank === 1 ? tf.expandDims(o, -1) : tf.reshape(o, [o.shape[0] as number, -1]));
+      }
+      return tf.moments(tf.stack(outs), 0).variance as tf.Tensor2D;
+    });
+  }
+
+  /**
+   * Aleatoric (data) uncertainty: the predicted variance, summed over outputs.
+   * @param x inputs `[N, ...]`.
+   * @returns `[N]`; the caller disposes it.
+   */
+  async evalAleatoricUncertainty(x: tf.Tensor): Promise<tf.Tensor1D> {
+    const m = await this.aleatoricModel();
+    return tf.tidy(() => {
+      const [, logVar] = m.apply(x, { training: false }) as tf.Tensor[];
+      const s = logVar as tf.Tensor;
+      return tf.sum(tf.exp(tf.reshape(s, [s.shape[0] as number, -1])), -1) as tf.Tensor1D;
+    });
+  }
+
+  /** Free the auxiliary models this object created (never the given model). */
+  dispose(): void {
+    if (this.epiOwned) this.epiModel?.dispose();
+    this.aleModel?.dispose();
+    this.epiModel = undefined;
+    this.aleModel = undefined;
+  }
+}

@@ -1,0 +1,208 @@
+/**
+ * Test-set evaluation of a classifier: accuracy with one forward pass, with the posterior-mean
+ * weights (Bayesian models) and with the N-sample Monte Carlo predictive
+ *
+ * $$p(y\mid x) \approx \frac1N \sum_{s=1}^N \operatorname{softmax}(f_{w_s}(x)),\quad w_s \sim q(w),$$
+ *
+ * plus the predictive NLL `-log p(y|x)`, the predictive entropy `H[p]`, the expected entropy
+ * `E_s H[p_s]` (aleatoric part) and the mutual information `H[p] - E_s H[p_s]` (epistemic part).
+ * For evidential models, the mean Dirichlet uncertainty `u = K / sum_k alpha_k` with
+ * `alpha = softplus(o) + 1`.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Batcher } from '../data/batcher.js';
+
+/** Which kind of model is evaluated (decides what is computed). */
+export type EvalKind = 'plain' | 'bayesian' | 'evidential';
+
+/** Options of {@link evaluate}. */
+export interface EvaluateOptions {
+  /** Model kind (default `'plain'`). */
+  kind?: EvalKind;
+  /** MC samples for Bayesian models (default 10). */
+  mcSamples?: number;
+  /** Switch a Bayesian model between sampling and posterior-mean weights. */
+  setMode?: (model: tf.LayersModel, mode: 'sample' | 'mean') => void;
+  /** Also return per-image entropy, mutual information and correctness. Default false. */
+  perExample?: boolean;
+  /** Called after each batch with (done, total) images. */
+  onBatch?: (done: number, total: number) => void;
+}
+
+/** Evaluation results (accuracies in [0, 1], information in nats, averages per image). */
+export interface EvalResult {
+  /** Images evaluated. */
+  count: number;
+  /** Accuracy of one forward pass (one weight sample for Bayesian models). */
+  accuracy: number;
+  /** Accuracy with posterior-mean weights (Bayesian only). */
+  accuracyMean?: number;
+  /** Accuracy of the MC predictive (Bayesian only). */
+  accuracyMc?: number;
+  /** MC samples used. */
+  mcSamples?: number;
+  /** Predictive NLL (MC predictive for Bayesian models). */
+  nll: number;
+  /** Mean predictive entropy. */
+  entropy: number;
+  /** Mean expected entropy (aleatoric). */
+  expectedEntropy?: number;
+  /** Mean mutual information (epistemic). */
+  mutualInformation?: number;
+  /** Mean evidential uncertainty `K / S` (evidential only). */
+  evidentialUncertainty?: number;
+  /** Per-image values, with `perExample: true`. */
+  perExample?: PerExample;
+}
+
+/** Per-image uncertainty of the (MC) predictive. */
+export interface PerExample {
+  /** Predictive entropy (nats). */
+  entropy: Float32Array;
+  /** Mutual information (Bayesian) or evidential uncertainty `K/S` (evidential); else 0. */
+  epistemic: Float32Array;
+  /** 1 when the (MC) prediction is correct. */
+  correct: Uint8Array;
+}
+
+const EPS = 1e-12;
+
+/** Per-image entropy of probability rows `[B, K]`. */
+function entropyRows(p: tf.Tensor): tf.Tensor {
+  return tf.neg(tf.sum(tf.mul(p, tf.log(tf.add(p, EPS))), -1));
+}
+
+/**
+ * Evaluate `model` on every batch of `batcher` (which should not shuffle).
+ *
+ * @param model the classifier (outputs logits).
+ * @param batcher test batches.
+ * @param options kind, MC samples, mode switch.
+ * @example
+ * ```ts
+ * const r = await evaluate(net, testBatcher, { kind: 'bayesian', mcSamples: 10, setMode });
+ * console.log(r.accuracyMc);
+ * ```
+ */
+export async function evaluate(
+  model: tf.LayersModel,
+  batcher: Batcher,
+  options: EvaluateOptions = {},
+): Promise<EvalResult> {
+  const kind = options.kind ?? 'plain';
+  const n = kind === 'bayesian' ? Math.max(1, options.mcSamples ?? 10) : 1;
+  const setMode = options.setMode;
+  if (kind === 'bayesian' && setMode === undefined) {
+    throw new Error('evaluate: kind bayesian needs setMode');
+  }
+  // sums: correct1, correctMean, correctMc, nll, entropy, expectedEntropy, u
+  const sums = new Float64Array(7);
+  let count = 0;
+  const total = batcher.set.count;
+  const per: PerExample | undefined =
+    options.perExample === true
+      ? {
+          entropy: new Float32Array(total),
+          epistemic: new Float32Array(total),
+          correct: new Uint8Array(total),
+        }
+      : undefined;
+  for (const batch of batcher.batches(0)) {
+    try {
+      let rows: tf.Tensor | undefined;
+      const vals = tf.tidy(() => {
+        const y = batch.y;
+        const hit = (logits: tf.Tensor): tf.Tensor =>
+          tf.cast(tf.equal(tf.argMax(logits, -1), y), 'float32');
+        const k = (logits: tf.Tensor): tf.Tensor =>
+          tf.sum(tf.cast(tf.equal(tf.argMax(logits, -1), y), 'float32'));
+        const out: tf.Tensor[] = [];
+        if (kind === 'bayesian' && setMode !== undefined) {
+          setMode(model, 'sample');
+          let sumP: tf.Tensor | undefined;
+          let sumH: tf.Tensor | undefined;
+          let sumHRows: tf.Tensor | undefined;
+          let first: tf.Tensor | undefined;
+          for (let s = 0; s < n; s++) {
+            const logits = model.apply(batch.x, { training: false }) as tf.Tensor;
+            if (s === 0) first = k(logits);
+            const p = tf.softmax(logits);
+            const hr = entropyRows(p);
+            const h = tf.sum(hr);
+            if (per !== undefined) sumHRows = sumHRows === undefined ? hr : tf.add(sumHRows, hr);
+            sumP = sumP === undefined ? p : tf.add(sumP, p);
+            sumH = sumH === undefined ? h : tf.add(sumH, h);
+          }
+          setMode(model, 'mean');
+          const meanLogits = model.apply(batch.x, { training: false }) as tf.Tensor;
+          setMode(model, 'sample');
+          const pm = tf.div(sumP as tf.Tensor, n);
+          if (per !== undefined) {
+            // per-image MI needs the per-image expected entropy: recompute it from the samples' sum
+            const hm = entropyRows(pm);
+            rows = tf.keep(
+              tf.stack([hm, tf.sub(hm, tf.div(sumHRows as tf.Tensor, n)), hit(pm)], 1),
+            );
+          }
+          const py = tf.sum(tf.mul(pm, tf.oneHot(y, pm.shape[1] as number)), -1);
+          out.push(
+            first as tf.Tensor,
+            k(meanLogits),
+            k(pm),
+            tf.neg(tf.sum(tf.log(tf.add(py, EPS)))),
+            tf.sum(entropyRows(pm)),
+            tf.div(sumH as tf.Tensor, n),
+            tf.scalar(0),
+          );
+        } else {
+          const logits = model.apply(batch.x, { training: false }) as tf.Tensor;
+          const logp = tf.logSoftmax(logits);
+          const kk = logits.shape[1] as number;
+          const nll = tf.neg(tf.sum(tf.mul(logp, tf.oneHot(y, kk))));
+          const c = k(logits);
+          let u: tf.Tensor = tf.scalar(0);
+          let uRows: tf.Tensor = tf.zeros([batch.size]);
+          if (kind === 'evidential') {
+            const alpha = tf.add(tf.softplus(logits), 1);
+            uRows = tf.div(kk, tf.sum(alpha, -1));
+            u = tf.sum(uRows);
+          }
+          if (per !== undefined) {
+            rows = tf.keep(tf.stack([entropyRows(tf.exp(logp)), uRows, hit(logits)], 1));
+          }
+          out.push(c, c, c, nll, tf.sum(entropyRows(tf.exp(logp))), tf.scalar(0), u);
+        }
+        return tf.stack(out);
+      });
+      const v = vals.dataSync();
+      vals.dispose();
+      if (rows !== undefined && per !== undefined) {
+        const r = rows.dataSync();
+        rows.dispose();
+        for (let i = 0; i < batch.size; i++) {
+          per.entropy[count + i] = r[3 * i] as number;
+          per.epistemic[count + i] = Math.max(0, r[3 * i + 1] as number);
+          per.correct[count + i] = (r[3 * i + 2] as number) > 0.5 ? 1 : 0;
+        }
+      }
+      for (let i = 0; i < 7; i++) sums[i] = (sums[i] as number) + (v[i] as number);
+      count += batch.size;
+      options.onBatch?.(count, batcher.set.count);
+    } finally {
+      batch.dispose();
+    }
+    await new Promise((r) => setTimeout(r, 0));
+  }
+  const m = (i: number): number => (sums[i] as number) / Math.max(1, count);
+  const r: EvalResult = { count, accuracy: m(0), nll: m(3), entropy: m(4) };
+  if (kind === 'bayesian') {
+    r.accuracyMean = m(1);
+    r.accuracyMc = m(2);
+    r.mcSamples = n;
+    r.expectedEntropy = m(5);
+    r.mutualInformation = Math.max(0, m(4) - m(5));
+  }
+  if (kind === 'evidential') r.evidentialUncertainty = m(6);
+  if (per !== undefined) r.perExample = per;
+  return r;
+}

@@ -1,0 +1,144 @@
+/**
+ * Node file IO for `model.save` / `tf.loadLayersModel` (stock tfjs needs `@tensorflow/tfjs-node`
+ * for `file://`): a directory with `model.json` (topology + weights manifest) and `weights.bin`,
+ * each written atomically (temporary file in the same directory, then `rename`), so a crash never
+ * leaves a half-written file under the final name.
+ */
+import {
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+  openSync,
+  fsyncSync,
+  closeSync,
+} from 'node:fs';
+import { dirname, join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { DeepProbError } from '../utils/errors.js';
+
+/**
+ * Write `data` to `path` atomically: write and fsync `path.tmp-<pid>-<n>`, then rename it over
+ * `path` (atomic on POSIX file systems).
+ *
+ * @param path destination.
+ * @param data bytes or UTF-8 text.
+ * @example
+ * ```ts
+ * atomicWriteFile('out/state.json', JSON.stringify(state));
+ * ```
+ */
+export function atomicWriteFile(path: string, data: Uint8Array | string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.tmp-${process.pid}-${Math.floor(Math.random() * 1e9)}`;
+  try {
+    writeFileSync(tmp, data);
+    const fd = openSync(tmp, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+/** File names used by {@link fileIO}. */
+export interface FileIOOptions {
+  /** Topology + manifest file (default `model.json`). */
+  modelFile?: string;
+  /** Weights file (default `weights.bin`). */
+  weightsFile?: string;
+}
+
+function toBytes(data: tf.io.WeightData | undefined): Uint8Array {
+  if (data === undefined) return new Uint8Array(0);
+  const buf = Array.isArray(data) ? tf.io.CompositeArrayBuffer.join(data) : data;
+  return new Uint8Array(buf);
+}
+
+const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, float16: 2 };
+
+function specBytes(w: tf.io.WeightsManifestEntry): number {
+  const n = w.shape.reduce((a, b) => a * b, 1);
+  if (w.quantization !== undefined) {
+    return n * (w.quantization.dtype === 'uint8' ? 1 : w.quantization.dtype === 'uint16' ? 2 : 2);
+  }
+  return n * (DTYPE_BYTES[w.dtype] ?? 4);
+}
+
+/**
+ * An IO handler saving to / loading from directory `dir`.
+ *
+ * @param dir the model directory (created on save).
+ * @param options file names.
+ * @example
+ * ```ts
+ * await model.save(fileIO('runs/lenet'));
+ * const back = await tf.loadLayersModel(fileIO('runs/lenet'));
+ * ```
+ */
+export function fileIO(dir: string, options: FileIOOptions = {}): tf.io.IOHandler {
+  const modelFile = options.modelFile ?? 'model.json';
+  const weightsFile = options.weightsFile ?? 'weights.bin';
+  return {
+    async save(artifacts: tf.io.ModelArtifacts): Promise<tf.io.SaveResult> {
+      if (artifacts.modelTopology instanceof ArrayBuffer) {
+        throw new DeepProbError('fileIO: binary model topologies are not supported');
+      }
+      mkdirSync(dir, { recursive: true });
+      const weights = toBytes(artifacts.weightData);
+      atomicWriteFile(join(dir, weightsFile), weights);
+      const json: tf.io.ModelJSON = {
+        modelTopology: artifacts.modelTopology as object,
+        weightsManifest: [{ paths: [weightsFile], weights: artifacts.weightSpecs ?? [] }],
+        format: artifacts.format,
+        generatedBy: artifacts.generatedBy,
+        convertedBy: artifacts.convertedBy,
+      };
+      if (artifacts.trainingConfig !== undefined) json.trainingConfig = artifacts.trainingConfig;
+      if (artifacts.userDefinedMetadata !== undefined) {
+        json.userDefinedMetadata = artifacts.userDefinedMetadata;
+      }
+      atomicWriteFile(join(dir, modelFile), JSON.stringify(json));
+      return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
+    },
+    async load(): Promise<tf.io.ModelArtifacts> {
+      const path = join(dir, modelFile);
+      let json: tf.io.ModelJSON;
+      try {
+        json = JSON.parse(readFileSync(path, 'utf8')) as tf.io.ModelJSON;
+      } catch (e) {
+        throw new DeepProbError(
+          `${path}: cannot read model: ${e instanceof Error ? e.message : String(e)}`,
+        );
+      }
+      return tf.io.getModelArtifactsForJSON(json, async (manifest) => {
+        const specs: tf.io.WeightsManifestEntry[] = [];
+        const parts: Uint8Array[] = [];
+        for (const group of manifest) {
+          for (const p of group.paths) parts.push(new Uint8Array(readFileSync(join(dir, p))));
+          specs.push(...group.weights);
+        }
+        const total = parts.reduce((a, b) => a + b.length, 0);
+        const expected = specs.reduce((a, w) => a + specBytes(w), 0);
+        if (total !== expected) {
+          throw new DeepProbError(
+            `${dir}: weight files hold ${total} bytes, the manifest of ${modelFile} expects ${expected} (truncated or mismatched weights)`,
+          );
+        }
+        const joined = new Uint8Array(total);
+        let off = 0;
+        for (const p of parts) {
+          joined.set(p, off);
+          off += p.length;
+        }
+        return [specs, joined.buffer];
+      });
+    },
+  };
+}

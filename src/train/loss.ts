@@ -1,0 +1,118 @@
+/**
+ * Training objectives as functions of (model, batch, progress): each returns the scalar to
+ * minimise plus its parts (NLL, KL) and the logits, so the trainer can report them separately.
+ *
+ * - plain models: softmax cross-entropy, `L = -1/B sum_i log softmax(f(x_i))_{y_i}`;
+ * - Bayesian models: the negative ELBO per image of the `layers` namespace,
+ *   `L = NLL + w_t KL(q || p) / N` (N = dataset size, `w_t` a KL-weight schedule);
+ * - evidential models: the evidential losses of the `toolbox` namespace.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ELBOLoss, type KLScheduleSpec } from '../layers/index.js';
+import { evidential } from '../toolbox/index.js';
+import type { EvidentialLossOptions } from '../toolbox/evidential/index.js';
+
+/** Where training is, passed to every loss evaluation (for KL/annealing schedules). */
+export interface TrainProgress {
+  /** Global step (0-based, counts optimizer updates since the start of training). */
+  step: number;
+  /** Epoch (0-based). */
+  epoch: number;
+  /** Batch index within the epoch. */
+  batch: number;
+  /** Batches per epoch. */
+  stepsPerEpoch: number;
+  /** Total epochs planned. */
+  epochs: number;
+}
+
+/** The parts of one loss evaluation. */
+export interface LossTerms {
+  /** Scalar minimised by the optimizer. */
+  loss: tf.Scalar;
+  /** Negative log-likelihood (data term), per image. */
+  nll: tf.Scalar;
+  /** Regulariser as added to `loss` (weighted KL per image; 0 for plain models). */
+  kl: tf.Scalar;
+  /** Network outputs `[B, K]` (for the training accuracy). */
+  logits: tf.Tensor;
+}
+
+/** A training objective. Called inside `optimizer.minimize` (so inside a tidy). */
+export type TrainLoss = (
+  model: tf.LayersModel,
+  x: tf.Tensor,
+  y: tf.Tensor1D,
+  progress: TrainProgress,
+) => LossTerms;
+
+/**
+ * Softmax cross-entropy of a plain classifier (mean over the batch), with `training: true`
+ * (dropout active).
+ *
+ * $$L = -\frac1B\sum_i \log \operatorname{softmax}(f(x_i))_{y_i}$$
+ *
+ * @example
+ * ```ts
+ * const loss = crossEntropyLoss();
+ * optimizer.minimize(() => loss(model, x, y, progress).loss);
+ * ```
+ */
+export function crossEntropyLoss(): TrainLoss {
+  return (model, x, y) => {
+    const logits = model.apply(x, { training: true }) as tf.Tensor;
+    const k = logits.shape[logits.shape.length - 1] as number;
+    const nll = tf.losses.softmaxCrossEntropy(tf.oneHot(y, k), logits) as tf.Scalar;
+    return { loss: nll, nll, kl: tf.scalar(0), logits };
+  };
+}
+
+/** Options of {@link elboLoss}. */
+export interface ElboLossOptions {
+  /** Training-set size `N` (the KL is divided by it). */
+  datasetSize: number;
+  /** KL weight `beta`: a number or a schedule name of `layers` (`'blundell'`, `'soenderby'`, ...). Default 1. */
+  klWeight?: KLScheduleSpec;
+}
+
+/**
+ * The negative ELBO per training image of a Bayesian model (the `layers` namespace's
+ * {@link ELBOLoss}), `L = NLL + beta_t KL(q || p) / N`; `kl` in the returned terms is the weighted
+ * part `beta_t KL / N` that was added to the loss.
+ *
+ * @example
+ * ```ts
+ * const loss = elboLoss({ datasetSize: 60000, klWeight: 'soenderby' });
+ * ```
+ */
+export function elboLoss(options: ElboLossOptions): TrainLoss {
+  const cache = new WeakMap<tf.LayersModel, ELBOLoss>();
+  const weight = options.klWeight ?? 1;
+  return (model, x, y, p) => {
+    let cell = cache.get(model);
+    if (cell === undefined) {
+      cell = new ELBOLoss(model, { datasetSize: options.datasetSize, klWeight: weight });
+      cache.set(model, cell);
+    }
+    const r = cell.compute(x, y, {
+      step: p.batch,
+      epoch: p.epoch,
+      numBatches: p.stepsPerEpoch,
+      numEpochs: p.epochs,
+    });
+    const kl = tf.mul(r.kl, r.klFactor) as tf.Scalar;
+    return { loss: r.loss, nll: r.nll, kl, logits: r.output };
+  };
+}
+
+/** Options of {@link evidentialLoss} (see the toolbox's `EvidentialLoss`). */
+export type EvidentialTrainOptions = EvidentialLossOptions;
+
+/**
+ * The evidential objective of the toolbox (Sensoy et al. 2018; default squared-error Bayes risk,
+ * softplus evidence, labml's KL annealing), as a {@link TrainLoss}.
+ */
+export function evidentialLoss(options: EvidentialTrainOptions = {}): TrainLoss {
+  const f = evidential.evidentialTrainLoss(options);
+  return (model, x, y, p) => f(model, x, y, p);
+}

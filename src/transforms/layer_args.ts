@@ -1,0 +1,168 @@
+/**
+ * MindSpore-style views of TF.js layers and the argument rules of `TransformToBNN`.
+ *
+ * MindSpore's `get_dense_args` / `get_conv_args` read a DNN layer `dp` through its attributes
+ * (`dp.in_channels`, `dp.has_bias`, ...). Here {@link denseView} and {@link convView} build the same
+ * view of a tfjs `Dense` / `Conv2D` layer, so user getters are written as in MindSpore:
+ * `(dp) => ({ inChannels: dp.inChannels, outChannels: dp.outChannels })`.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ArgumentError } from '../utils/errors.js';
+
+/** What a getter sees of a Dense layer (MindSpore `nn.Dense` attribute names). */
+export interface DenseView {
+  readonly kind: 'Dense';
+  /** The tfjs layer itself. */
+  readonly layer: tf.layers.Layer;
+  readonly name: string;
+  readonly inChannels: number;
+  readonly outChannels: number;
+  readonly hasBias: boolean;
+  readonly activation: string;
+}
+
+/** What a getter sees of a Conv2D layer (MindSpore `nn.Conv2d` attribute names). */
+export interface ConvView {
+  readonly kind: 'Conv2D';
+  readonly layer: tf.layers.Layer;
+  readonly name: string;
+  readonly inChannels: number;
+  readonly outChannels: number;
+  readonly kernelSize: [number, number];
+  readonly stride: [number, number];
+  readonly padMode: 'same' | 'valid';
+  readonly padding: number;
+  readonly dilation: [number, number];
+  readonly group: number;
+  readonly hasBias: boolean;
+  readonly activation: string;
+}
+
+/** Arguments given to a Bayesian layer constructor (plain JSON values). */
+export type LayerArgsDict = Record<string, unknown>;
+
+/** A MindSpore-style getter: which arguments of the DNN layer the Bayesian layer receives. */
+export type GetArgs<V> = (dp: V) => LayerArgsDict;
+
+function pair(v: unknown, name: string): [number, number] {
+  const arr = typeof v === 'number' ? [v, v] : Array.isArray(v) ? v : [];
+  if (arr.length !== 2 || arr.some((d) => typeof d !== 'number')) {
+    throw new ArgumentError(
+      name,
+      `expected a number or a pair of numbers, got ${JSON.stringify(v)}`,
+    );
+  }
+  return [arr[0] as number, arr[1] as number];
+}
+
+function activationName(v: unknown): string {
+  if (v === undefined || v === null) return 'linear';
+  if (typeof v === 'string') return v;
+  if (typeof v === 'object' && 'getClassName' in v) {
+    return String((v as { getClassName: () => string }).getClassName()).toLowerCase();
+  }
+  return String(v);
+}
+
+function kernelShape(layer: tf.layers.Layer): number[] {
+  const w = layer.weights[0];
+  if (w === undefined) {
+    throw new ArgumentError('model', `layer '${layer.name}' is not built (it has no weights)`);
+  }
+  return w.shape as number[];
+}
+
+/** The MindSpore view of a built tfjs `Dense` layer. */
+export function denseView(layer: tf.layers.Layer): DenseView {
+  const c = layer.getConfig();
+  const [inChannels] = kernelShape(layer);
+  return {
+    kind: 'Dense',
+    layer,
+    name: layer.name,
+    inChannels: inChannels as number,
+    outChannels: c.units as number,
+    hasBias: c.useBias !== false,
+    activation: activationName(c.activation),
+  };
+}
+
+/** The MindSpore view of a built tfjs `Conv2D` layer (channels-last only). */
+export function convView(layer: tf.layers.Layer): ConvView {
+  const c = layer.getConfig();
+  if (c.dataFormat !== undefined && c.dataFormat !== 'channelsLast') {
+    throw new ArgumentError(
+      'model',
+      `layer '${layer.name}': only channels-last Conv2D layers can be converted (got ${String(c.dataFormat)})`,
+    );
+  }
+  const k = kernelShape(layer);
+  const padding = c.padding === 'same' ? 'same' : c.padding === 'valid' ? 'valid' : undefined;
+  if (padding === undefined) {
+    throw new ArgumentError(
+      'model',
+      `layer '${layer.name}': unsupported padding ${String(c.padding)}`,
+    );
+  }
+  return {
+    kind: 'Conv2D',
+    layer,
+    name: layer.name,
+    inChannels: k[2] as number,
+    outChannels: c.filters as number,
+    kernelSize: pair(c.kernelSize, 'kernelSize'),
+    stride: pair(c.strides ?? 1, 'strides'),
+    padMode: padding,
+    padding: 0,
+    dilation: pair(c.dilationRate ?? 1, 'dilationRate'),
+    group: 1,
+    hasBias: c.useBias !== false,
+    activation: activationName(c.activation),
+  };
+}
+
+/** MindSpore's default `get_dense_args`: in/out channels, bias and activation. */
+export const defaultDenseArgs: GetArgs<DenseView> = (dp) => ({
+  inChannels: dp.inChannels,
+  outChannels: dp.outChannels,
+  hasBias: dp.hasBias,
+  activation: dp.activation,
+});
+
+/** MindSpore's default `get_conv_args`: every geometric argument of the convolution. */
+export const defaultConvArgs: GetArgs<ConvView> = (dp) => ({
+  inChannels: dp.inChannels,
+  outChannels: dp.outChannels,
+  padMode: dp.padMode,
+  kernelSize: dp.kernelSize,
+  stride: dp.stride,
+  hasBias: dp.hasBias,
+  padding: dp.padding,
+  dilation: dp.dilation,
+  group: dp.group,
+  activation: dp.activation,
+});
+
+/**
+ * `{...get, ...add}`, with MindSpore's rule that `add` may not repeat a key of `get`.
+ * @param argName the option name used in the error (`addDenseArgs`, `addConvArgs`, `addArgs`).
+ */
+export function mergeArgs(
+  get: LayerArgsDict,
+  add: LayerArgsDict | undefined,
+  argName: string,
+): LayerArgsDict {
+  if (add === undefined) return { ...get };
+  if (add === null || typeof add !== 'object' || Array.isArray(add)) {
+    throw new ArgumentError(argName, 'expected an object of extra layer arguments');
+  }
+  const dup = Object.keys(add).filter((k) => k in get);
+  if (dup.length > 0) {
+    throw new ArgumentError(
+      argName,
+      `may not repeat arguments taken from the DNN layer (${dup.join(', ')}); ` +
+        'change the get*Args function instead',
+    );
+  }
+  return { ...get, ...add };
+}

@@ -1,0 +1,574 @@
+/**
+ * DNN -> BNN conversion of TF.js models (MindSpore's `TransformToBNN`).
+ *
+ * The model's topology (Sequential or functional, built in code or loaded from a `model.json`,
+ * nested models included) is taken from its JSON description; every layer of a selected type
+ * (`Dense`, `Conv2D`) is replaced by a Bayesian layer built from MindSpore-style arguments
+ * (`get*Args(dp)` plus `add*Args`), all other layers (pooling, batch norm, dropout, residual
+ * adds, concatenations, depthwise convolutions, ...) pass through unchanged with their weights,
+ * and the layer names, order and connections stay those of the DNN. The Bayesian layers start
+ * from the DNN:
+ *
+ * $$\mu = w_{\text{DNN}},\qquad \sigma = \delta\,|w_{\text{DNN}}|\ \text{(MOPED, default
+ * } \delta = 0.1)\ \text{or a constant } \sigma_0,$$
+ *
+ * so the converted model predicts like the DNN before any Bayesian training (`init: 'fresh'`
+ * keeps the Bayesian layers' own random initialisation instead). With `mopedPrior: true` the
+ * prior of every weight is centred on its DNN value, `p(w) = N(w_DNN, sigma_p^2)` (see
+ * `moped_prior.ts`); otherwise it is the layers' scalar prior `N(priorMu, priorSigma^2)`.
+ * The result trains with `WithBNNLoss(model, lossFn, dnnFactor, bnnFactor)`.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { BayesianLayer, isBayesianLayer } from '../layers/bayesian_layer.js';
+import { ACTIVATION_NAMES, normalizeActivation } from '../layers/activations.js';
+import { WithBNNLoss } from '../layers/bnn_loss.js';
+import type { LossFn, LossName } from '../layers/losses.js';
+import { ArgumentError } from '../utils/errors.js';
+import {
+  convView,
+  defaultConvArgs,
+  defaultDenseArgs,
+  denseView,
+  mergeArgs,
+  type ConvView,
+  type DenseView,
+  type GetArgs,
+  type LayerArgsDict,
+} from './layer_args.js';
+import { isCentredPriorLayer, MOPED_CLASS } from './moped_prior.js';
+import { summarizeModel } from './summary.js';
+
+/** Weight estimator of the Bayesian layers: Bayes by Backprop, local reparameterization, Flipout. */
+export type Estimator = 'reparam' | 'local' | 'flipout';
+
+/** The DNN layer types that can be converted. */
+export type DnnLayerType = 'Dense' | 'Conv2D';
+
+/** Bayesian Dense class name for each estimator. */
+export const BNN_DENSE_CLASS: Readonly<Record<Estimator, string>> = {
+  reparam: 'DenseReparam',
+  local: 'DenseLocalReparam',
+  flipout: 'DenseFlipout',
+};
+
+/** Bayesian Conv2D class name for each estimator. */
+export const BNN_CONV_CLASS: Readonly<Record<Estimator, string>> = {
+  reparam: 'ConvReparam',
+  local: 'ConvLocalReparam',
+  flipout: 'ConvFlipout',
+};
+
+const DENSE_CLASSES: readonly string[] = [
+  ...Object.values(BNN_DENSE_CLASS),
+  ...Object.values(BNN_DENSE_CLASS).map((c) => MOPED_CLASS[c] as string),
+];
+const CONV_CLASSES: readonly string[] = [
+  ...Object.values(BNN_CONV_CLASS),
+  ...Object.values(BNN_CONV_CLASS).map((c) => MOPED_CLASS[c] as string),
+];
+
+/** How the posterior (and optionally the prior) of a converted layer starts. */
+export interface PosteriorInitOptions {
+  /**
+   * `'dnn'` (default): posterior means are the DNN's weights. `'fresh'`: the Bayesian layers keep
+   * their own random initialisation (`posteriorMuInitial`, `posteriorRhoInitial`).
+   */
+  init?: 'dnn' | 'fresh';
+  /**
+   * MOPED factor `delta`: initial posterior std `sigma = delta * |w|` (Krishnan et al. 2020),
+   * floored at `1e-8`. Default 0.1. Ignored when `posteriorSigma` is given.
+   */
+  moped?: number;
+  /** A constant initial posterior std for every weight (e.g. `1e-8` to reproduce the DNN). */
+  posteriorSigma?: number;
+  /**
+   * Centre the Normal prior of every converted weight on its DNN value,
+   * `p(w) = N(w_DNN, priorSigma^2)` (MOPED's empirical-Bayes prior); the converted layers are
+   * then the `Moped*` classes of `moped_prior.ts`. Default false (the layers' scalar prior).
+   */
+  mopedPrior?: boolean;
+}
+
+/** Options of {@link TransformToBNN}. */
+export interface TransformToBNNOptions extends PosteriorInitOptions {
+  /** Factor of the data loss in `WithBNNLoss` (MindSpore's `dnn_factor`). Default 1. */
+  dnnFactor?: number;
+  /** Factor of the summed KL in `WithBNNLoss` (MindSpore's `bnn_factor`). Default 1. */
+  bnnFactor?: number;
+  /** The data loss. Default softmax cross-entropy from logits. */
+  lossFn?: LossFn | LossName;
+  /** Estimator of the layers made by `transformToBnnModel`. Default `'reparam'`. */
+  estimator?: Estimator;
+}
+
+/** Options of {@link TransformToBNN.transformToBnnModel} (MindSpore's four arguments). */
+export interface TransformModelOptions {
+  /** Which arguments of a DNN Dense layer the Bayesian layer receives. Default {@link defaultDenseArgs}. */
+  getDenseArgs?: GetArgs<DenseView>;
+  /** Which arguments of a DNN Conv2D layer the Bayesian layer receives. Default {@link defaultConvArgs}. */
+  getConvArgs?: GetArgs<ConvView>;
+  /** Extra Bayesian Dense arguments (e.g. `{priorSigma: 0.05}`); may not repeat a getter key. */
+  addDenseArgs?: LayerArgsDict;
+  /** Extra Bayesian Conv arguments; may not repeat a getter key. */
+  addConvArgs?: LayerArgsDict;
+}
+
+/** Options of {@link TransformToBNN.transformToBnnLayer}. */
+export interface TransformLayerOptions {
+  /** Getter of the DNN layer's arguments (a Dense or a Conv view, matching `dnnLayerType`). */
+  getArgs?: GetArgs<DenseView> | GetArgs<ConvView>;
+  /** Extra Bayesian layer arguments; may not repeat a key of `getArgs`. */
+  addArgs?: LayerArgsDict;
+}
+
+/** One replaced layer (`path` is `outer/inner` for layers of nested models). */
+export interface ConvertedLayer {
+  name: string;
+  path: string;
+  from: DnnLayerType;
+  to: string;
+}
+
+/** The result of a conversion: a trainable Bayesian model. */
+export interface BnnConversion {
+  /** The Bayesian model (a new model; the DNN is left untouched). */
+  model: tf.LayersModel;
+  /** `WithBNNLoss(model, lossFn, dnnFactor, bnnFactor)`, ready for `optimizer.minimize`. */
+  loss: WithBNNLoss;
+  /** The layers that became Bayesian, in model order. */
+  converted: ConvertedLayer[];
+  /** A printable listing of the model, like MindSpore's, showing which layers became Bayesian. */
+  summary(): string;
+}
+
+/** One conversion rule: DNN class -> Bayesian class with the argument function. */
+export interface ConversionRule {
+  from: DnnLayerType;
+  to: string;
+  args: (layer: tf.layers.Layer) => LayerArgsDict;
+}
+
+/** A layer entry of a model's (Python-style) JSON topology. */
+interface PyLayerEntry {
+  class_name: string;
+  config: Record<string, unknown>;
+  name?: string;
+  inbound_nodes?: unknown;
+}
+
+const NESTED_MODEL_CLASSES = ['Sequential', 'Model', 'Functional'];
+
+function checkModel(model: unknown): tf.LayersModel {
+  if (!(model instanceof tf.LayersModel)) {
+    throw new ArgumentError(
+      'model',
+      'expected a tf.LayersModel (tf.sequential, tf.model or a loaded model.json), got ' +
+        (model === null
+          ? 'null'
+          : typeof model === 'object'
+            ? model.constructor.name
+            : typeof model),
+    );
+  }
+  return model;
+}
+
+function checkFactor(v: number | undefined, name: string, dflt: number): number {
+  const x = v ?? dflt;
+  if (typeof x !== 'number' || !Number.isFinite(x) || x < 0) {
+    throw new ArgumentError(name, `expected a finite number >= 0, got ${String(v)}`);
+  }
+  return x;
+}
+
+function checkEstimator(est: unknown): Estimator {
+  if (typeof est !== 'string' || !(est in BNN_DENSE_CLASS)) {
+    throw new ArgumentError(
+      'estimator',
+      `expected 'reparam', 'local' or 'flipout', got '${String(est)}'`,
+    );
+  }
+  return est as Estimator;
+}
+
+/** Validate the initialisation options; returns them with defaults filled in. */
+export function checkInit(o: PosteriorInitOptions): PosteriorInitOptions {
+  const init = o.init ?? 'dnn';
+  if (init !== 'dnn' && init !== 'fresh') {
+    throw new ArgumentError('init', `expected 'dnn' or 'fresh', got '${String(init)}'`);
+  }
+  const moped = o.moped ?? 0.1;
+  if (typeof moped !== 'number' || !(moped > 0) || !Number.isFinite(moped)) {
+    throw new ArgumentError('moped', `expected a number > 0, got ${String(o.moped)}`);
+  }
+  if (
+    o.posteriorSigma !== undefined &&
+    !(
+      typeof o.posteriorSigma === 'number' &&
+      o.posteriorSigma > 0 &&
+      Number.isFinite(o.posteriorSigma)
+    )
+  ) {
+    throw new ArgumentError(
+      'posteriorSigma',
+      `expected a number > 0, got ${String(o.posteriorSigma)}`,
+    );
+  }
+  const mopedPrior = o.mopedPrior ?? false;
+  if (typeof mopedPrior !== 'boolean') {
+    throw new ArgumentError('mopedPrior', `expected true or false, got ${String(o.mopedPrior)}`);
+  }
+  return { ...o, init, moped, mopedPrior };
+}
+
+/**
+ * `rho = softplus^{-1}(sigma) = log(expm1(sigma))`, accurate in float32 for tiny `sigma`
+ * (`log(sigma) + sigma / 2` below 1e-3, where `expm1` would round to 0) and large `sigma`
+ * (`rho = sigma` above 20).
+ * @param sigma standard deviations > 0.
+ * @returns a new tensor owned by the caller.
+ * @example
+ * ```ts
+ * posteriorRho(tf.tensor([1e-8, 0.1, 1])); // ≈ [-18.42, -2.252, 0.5413]
+ * ```
+ */
+export function posteriorRho(sigma: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const small = tf.less(sigma, 1e-3);
+    const large = tf.greater(sigma, 20);
+    const safe = tf.clipByValue(sigma, 1e-3, 20);
+    const mid = tf.log(tf.expm1(safe));
+    const tiny = tf.add(tf.log(tf.maximum(sigma, 1e-37)), tf.mul(sigma, 0.5));
+    return tf.where(small, tiny, tf.where(large, sigma, mid));
+  });
+}
+
+/** Start the posterior of a converted layer from the DNN layer `dnn` (and centre its prior). */
+function initFromDnn(bnn: BayesianLayer, dnn: tf.layers.Layer, o: PosteriorInitOptions): void {
+  const [kernel, bias] = dnn.getWeights();
+  if (kernel === undefined) return;
+  const b = bnn.hasBias ? (bias ?? null) : null;
+  if (isCentredPriorLayer(bnn)) bnn.setPriorMean(kernel, b);
+  if (o.init !== 'dnn') return;
+  tf.tidy(() => {
+    const rhoOf = (w: tf.Tensor): tf.Tensor =>
+      posteriorRho(
+        o.posteriorSigma !== undefined
+          ? tf.fill(w.shape, o.posteriorSigma)
+          : tf.maximum(tf.mul(tf.abs(w), o.moped ?? 0.1), 1e-8),
+      );
+    bnn.setPosterior({
+      kernelMu: kernel,
+      kernelRho: rhoOf(kernel),
+      ...(b !== null ? { biasMu: b, biasRho: rhoOf(b) } : {}),
+    });
+  });
+}
+
+/** Rewrite the layer entries of a JSON topology in place (recursing into nested models). */
+function rewriteEntries(
+  entries: PyLayerEntry[],
+  layers: readonly tf.layers.Layer[],
+  rules: readonly ConversionRule[],
+  prefix: string,
+  converted: ConvertedLayer[],
+): void {
+  const byName = new Map(layers.map((l) => [l.name, l]));
+  for (const entry of entries) {
+    const name = String(entry.config.name);
+    const layer = byName.get(name);
+    if (layer === undefined) {
+      throw new ArgumentError(
+        'model',
+        `layer '${prefix}${name}' of the topology is not in the model`,
+      );
+    }
+    if (NESTED_MODEL_CLASSES.includes(entry.class_name) && layer instanceof tf.LayersModel) {
+      const inner = entry.config.layers;
+      if (Array.isArray(inner)) {
+        rewriteEntries(
+          inner as PyLayerEntry[],
+          layer.layers,
+          rules,
+          `${prefix}${name}/`,
+          converted,
+        );
+      }
+      continue;
+    }
+    const rule = rules.find((r) => r.from === entry.class_name);
+    if (rule === undefined) continue;
+    const args = rule.args(layer);
+    if (typeof args.activation === 'string') {
+      try {
+        normalizeActivation(args.activation);
+      } catch {
+        throw new ArgumentError(
+          'model',
+          `layer '${prefix}${name}': activation '${args.activation}' has no Bayesian ` +
+            `counterpart (supported: ${ACTIVATION_NAMES.join(', ')})`,
+        );
+      }
+    }
+    const keep: Record<string, unknown> = { name, trainable: entry.config.trainable ?? true };
+    // Sequential models carry their input shape on the first layer.
+    if (entry.config.batch_input_shape !== undefined) {
+      keep.batch_input_shape = entry.config.batch_input_shape;
+    }
+    // Keys and string values without underscores pass tfjs's pythonic->ts conversion unchanged.
+    entry.class_name = rule.to;
+    entry.config = { ...args, ...keep };
+    converted.push({ name, path: `${prefix}${name}`, from: rule.from, to: rule.to });
+  }
+}
+
+/** Copy the DNN's weights into the rebuilt model, layer by layer (recursing into nested models). */
+function copyWeights(
+  layers: readonly tf.layers.Layer[],
+  old: readonly tf.layers.Layer[],
+  init: PosteriorInitOptions,
+): void {
+  const byName = new Map(old.map((l) => [l.name, l]));
+  for (const layer of layers) {
+    const prev = byName.get(layer.name);
+    if (prev === undefined) continue;
+    if (layer instanceof tf.LayersModel && prev instanceof tf.LayersModel) {
+      copyWeights(layer.layers, prev.layers, init);
+    } else if (isBayesianLayer(layer) && !isBayesianLayer(prev)) {
+      initFromDnn(layer, prev, init);
+    } else if (prev.weights.length > 0) {
+      layer.setWeights(prev.getWeights());
+    }
+  }
+}
+
+/**
+ * Rebuild `model` with the layers matched by `rules` replaced, copy all other weights and start
+ * the Bayesian posteriors from the DNN. The input model is not modified; the new model owns new
+ * variables (dispose it with `model.dispose()`).
+ * @param model the DNN.
+ * @param rules which layer class becomes which Bayesian class, with its arguments.
+ * @param init posterior (and prior) initialisation.
+ * @returns the Bayesian model and the converted layers.
+ * @example
+ * ```ts
+ * const { model } = await convertModel(dnn, [{ from: 'Dense', to: 'DenseFlipout',
+ *   args: (l) => defaultDenseArgs(denseView(l)) }], { init: 'dnn', moped: 0.1 });
+ * ```
+ */
+export async function convertModel(
+  model: tf.LayersModel,
+  rules: readonly ConversionRule[],
+  init: PosteriorInitOptions,
+): Promise<{ model: tf.LayersModel; converted: ConvertedLayer[] }> {
+  checkModel(model);
+  const opts = checkInit(init);
+  const json = model.toJSON(null, false) as unknown as { config: { layers?: PyLayerEntry[] } };
+  const entries = json.config.layers;
+  if (!Array.isArray(entries)) {
+    throw new ArgumentError('model', 'its JSON topology has no layer list');
+  }
+  const converted: ConvertedLayer[] = [];
+  rewriteEntries(entries, model.layers, rules, '', converted);
+  const bnn = await tf.models.modelFromJSON(
+    json as unknown as Parameters<typeof tf.models.modelFromJSON>[0],
+  );
+  try {
+    copyWeights(bnn.layers, model.layers, opts);
+  } catch (e) {
+    bnn.dispose();
+    throw e;
+  }
+  return { model: bnn, converted };
+}
+
+function bnnClassName(t: unknown, name: string): string {
+  const cls =
+    typeof t === 'string'
+      ? t
+      : typeof t === 'function' && typeof (t as { className?: unknown }).className === 'string'
+        ? (t as unknown as { className: string }).className
+        : undefined;
+  const known = [...DENSE_CLASSES, ...CONV_CLASSES];
+  if (cls === undefined || !known.includes(cls)) {
+    throw new ArgumentError(
+      name,
+      `expected a Bayesian layer class or one of ${known.join(', ')}, got ${String(cls ?? t)}`,
+    );
+  }
+  return cls;
+}
+
+/**
+ * MindSpore's `TransformToBNN`: convert a trained DNN into a trainable BNN, the whole model at
+ * once ({@link TransformToBNN.transformToBnnModel}) or one layer type
+ * ({@link TransformToBNN.transformToBnnLayer}). The loss of the result is MindSpore's
+ * `WithBNNLossCell`: `dnnFactor * lossFn(model(x), y) + bnnFactor * sum_l KL_l`.
+ *
+ * @example
+ * ```ts
+ * // MindSpore: TransformToBNN(train_network, 60000, 0.000001)
+ * const t = new TransformToBNN(lenet, { dnnFactor: 60000, bnnFactor: 1e-6 });
+ * const { model, loss, summary } = await t.transformToBnnModel();
+ * console.log(summary());
+ * const opt = tf.train.adam(1e-3);
+ * opt.minimize(() => loss.compute(x, y).loss);
+ * ```
+ */
+export class TransformToBNN {
+  readonly model: tf.LayersModel;
+  readonly dnnFactor: number;
+  readonly bnnFactor: number;
+  readonly lossFn: LossFn | LossName;
+  readonly estimator: Estimator;
+  private readonly init: PosteriorInitOptions;
+
+  /**
+   * @param model the trained DNN (`tf.LayersModel`).
+   * @param options loss factors (MindSpore's `dnn_factor`, `bnn_factor`), loss, estimator, init.
+   */
+  constructor(model: tf.LayersModel, options: TransformToBNNOptions = {}) {
+    this.model = checkModel(model);
+    if (options === null || typeof options !== 'object') {
+      throw new ArgumentError('options', `expected an object, got ${String(options)}`);
+    }
+    this.dnnFactor = checkFactor(options.dnnFactor, 'dnnFactor', 1);
+    this.bnnFactor = checkFactor(options.bnnFactor, 'bnnFactor', 1);
+    this.lossFn = options.lossFn ?? 'softmaxCrossEntropy';
+    this.estimator = checkEstimator(options.estimator ?? 'reparam');
+    this.init = checkInit(options);
+  }
+
+  /** The Bayesian class a converted layer gets (its MOPED twin with `mopedPrior`). */
+  private target(cls: string): string {
+    return this.init.mopedPrior === true ? (MOPED_CLASS[cls] ?? cls) : cls;
+  }
+
+  /**
+   * Convert every Dense and Conv2D layer (MindSpore `transform_to_bnn_model`).
+   * @param options MindSpore's `get_dense_args`, `get_conv_args`, `add_dense_args`,
+   *   `add_conv_args`; an `add*Args` key that repeats a `get*Args` key is an error.
+   */
+  async transformToBnnModel(options: TransformModelOptions = {}): Promise<BnnConversion> {
+    const getDense = options.getDenseArgs ?? defaultDenseArgs;
+    const getConv = options.getConvArgs ?? defaultConvArgs;
+    return this.run([
+      {
+        from: 'Dense',
+        to: this.target(BNN_DENSE_CLASS[this.estimator]),
+        args: (l) => mergeArgs(getDense(denseView(l)), options.addDenseArgs, 'addDenseArgs'),
+      },
+      {
+        from: 'Conv2D',
+        to: this.target(BNN_CONV_CLASS[this.estimator]),
+        args: (l) => mergeArgs(getConv(convView(l)), options.addConvArgs, 'addConvArgs'),
+      },
+    ]);
+  }
+
+  /**
+   * Convert the layers of one type only (MindSpore `transform_to_bnn_layer`), e.g.
+   * `transformToBnnLayer('Dense', 'DenseReparam')` leaves the convolutions deterministic.
+   * @param dnnLayerType `'Dense'` or `'Conv2D'`.
+   * @param bnnLayerType a Bayesian layer class (e.g. `layers.DenseReparam`) or its class name;
+   *   must be of the same kind as `dnnLayerType`.
+   * @param options `getArgs` / `addArgs`, as MindSpore's `get_args` / `add_args`.
+   */
+  async transformToBnnLayer(
+    dnnLayerType: DnnLayerType,
+    bnnLayerType: string | { className: string },
+    options: TransformLayerOptions = {},
+  ): Promise<BnnConversion> {
+    if (dnnLayerType !== 'Dense' && dnnLayerType !== 'Conv2D') {
+      throw new ArgumentError(
+        'dnnLayerType',
+        `expected 'Dense' or 'Conv2D', got '${String(dnnLayerType)}'`,
+      );
+    }
+    const cls = bnnClassName(bnnLayerType, 'bnnLayerType');
+    if (DENSE_CLASSES.includes(cls) !== (dnnLayerType === 'Dense')) {
+      throw new ArgumentError(
+        'bnnLayerType',
+        `${cls} cannot replace a ${dnnLayerType} layer (expected one of ` +
+          `${(dnnLayerType === 'Dense' ? DENSE_CLASSES : CONV_CLASSES).join(', ')})`,
+      );
+    }
+    const to = this.target(cls);
+    const rule: ConversionRule =
+      dnnLayerType === 'Dense'
+        ? {
+            from: 'Dense',
+            to,
+            args: (l) =>
+              mergeArgs(
+                ((options.getArgs as GetArgs<DenseView> | undefined) ?? defaultDenseArgs)(
+                  denseView(l),
+                ),
+                options.addArgs,
+                'addArgs',
+              ),
+          }
+        : {
+            from: 'Conv2D',
+            to,
+            args: (l) =>
+              mergeArgs(
+                ((options.getArgs as GetArgs<ConvView> | undefined) ?? defaultConvArgs)(
+                  convView(l),
+                ),
+                options.addArgs,
+                'addArgs',
+              ),
+          };
+    return this.run([rule]);
+  }
+
+  private async run(rules: ConversionRule[]): Promise<BnnConversion> {
+    const { model, converted } = await convertModel(this.model, rules, this.init);
+    const loss = new WithBNNLoss(model, this.lossFn, this.dnnFactor, this.bnnFactor);
+    return { model, loss, converted, summary: () => summarizeModel(model) };
+  }
+}
+
+/** Options of the one-line {@link transformToBnn}. */
+export interface TransformToBnnOptions extends TransformToBNNOptions {
+  /** Which layer types to convert. Default `'all'`. */
+  layers?: 'dense' | 'conv' | 'all';
+  /** Extra Bayesian Dense arguments (e.g. `{priorSigma: 0.05}`). */
+  addDenseArgs?: LayerArgsDict;
+  /** Extra Bayesian Conv arguments. */
+  addConvArgs?: LayerArgsDict;
+}
+
+/**
+ * One-line DNN -> BNN conversion.
+ *
+ * @param model a trained `tf.LayersModel`.
+ * @param options which layers (`'dense' | 'conv' | 'all'`), the estimator, the posterior
+ *   initialisation (`init`, `moped`, `posteriorSigma`, `mopedPrior`), extra layer arguments and
+ *   the loss factors.
+ * @returns the Bayesian model, its `WithBNNLoss` and the list of converted layers.
+ * @example
+ * ```ts
+ * const { model, loss, summary } = await transforms.transformToBnn(dnn, { estimator: 'flipout' });
+ * console.log(summary());
+ * ```
+ */
+export async function transformToBnn(
+  model: tf.LayersModel,
+  options: TransformToBnnOptions = {},
+): Promise<BnnConversion> {
+  const t = new TransformToBNN(model, options);
+  const which = options.layers ?? 'all';
+  const dense = { addArgs: options.addDenseArgs };
+  const conv = { addArgs: options.addConvArgs };
+  if (which === 'all') {
+    return t.transformToBnnModel({
+      addDenseArgs: options.addDenseArgs,
+      addConvArgs: options.addConvArgs,
+    });
+  }
+  if (which === 'dense') return t.transformToBnnLayer('Dense', BNN_DENSE_CLASS[t.estimator], dense);
+  if (which === 'conv') return t.transformToBnnLayer('Conv2D', BNN_CONV_CLASS[t.estimator], conv);
+  throw new ArgumentError('layers', `expected 'dense', 'conv' or 'all', got '${String(which)}'`);
+}

@@ -1,0 +1,127 @@
+import * as tf from '@tensorflow/tfjs';
+import { describe, expect, it } from 'vitest';
+import { backendInfo } from '../../src/index.js';
+import { activeKernel, cpuKernel, randInt, randTensor, rng } from './reference.js';
+
+type Pad =
+  'valid' | 'same' | [[number, number], [number, number], [number, number], [number, number]];
+
+function randomCase(r: () => number): {
+  xShape: [number, number, number, number];
+  filterShape: [number, number, number, number];
+  strides: [number, number];
+  pad: Pad;
+} {
+  const kh = randInt(r, 1, 5);
+  const kw = randInt(r, 1, 5);
+  const sh = randInt(r, 1, 3);
+  const sw = randInt(r, 1, 3);
+  const H = randInt(r, kh, 13);
+  const W = randInt(r, kw, 13);
+  const mode = randInt(r, 0, 2);
+  const pad: Pad =
+    mode === 0
+      ? 'valid'
+      : mode === 1
+        ? 'same'
+        : [
+            [0, 0],
+            [randInt(r, 0, 2), randInt(r, 0, 2)],
+            [randInt(r, 0, 2), randInt(r, 0, 2)],
+            [0, 0],
+          ];
+  return {
+    xShape: [randInt(r, 1, 5), H, W, randInt(r, 1, 4)],
+    filterShape: [kh, kw, randInt(r, 1, 4), randInt(r, 1, 5)],
+    strides: [sh, sw],
+    pad,
+  };
+}
+
+describe('kernel pack on wasm', () => {
+  it('is active by default', () => {
+    expect(tf.getBackend()).toBe('wasm');
+    expect(backendInfo()?.kernels).toBe('fast');
+  });
+});
+
+describe('Conv2DBackpropFilter', () => {
+  it('matches the cpu backend on random shapes, strides and paddings', () => {
+    const r = rng(1234);
+    for (let trial = 0; trial < 60; trial++) {
+      const c = randomCase(r);
+      c.filterShape[2] = c.xShape[3];
+      const info = tf.backend_util.computeConv2DInfo(c.xShape, c.filterShape, c.strides, 1, c.pad);
+      if (info.outHeight <= 0 || info.outWidth <= 0) continue;
+      const x = randTensor(r, c.xShape);
+      const dy = randTensor(r, info.outShape);
+      const attrs = {
+        strides: c.strides,
+        pad: c.pad,
+        dataFormat: 'NHWC',
+        filterShape: c.filterShape,
+      };
+      const before = tf.memory().numTensors;
+      const got = activeKernel('Conv2DBackpropFilter', { x, dy }, attrs);
+      const [want] = cpuKernel('Conv2DBackpropFilter', { x, dy }, attrs);
+      expect(got.shape, JSON.stringify(c)).toEqual(want?.shape);
+      expect(got).toBeAllclose(want?.values, { rtol: 1e-4, atol: 1e-4 });
+      got.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+      x.dispose();
+      dy.dispose();
+    }
+  });
+
+  it('gives the gradient of tf.conv2d for a LeNet-sized layer', () => {
+    const r = rng(7);
+    const x = randTensor(r, [8, 14, 14, 6]) as tf.Tensor4D;
+    const w = randTensor(r, [5, 5, 6, 16]) as tf.Tensor4D;
+    const dy = randTensor(r, [8, 10, 10, 16]);
+    const g = tf.grad(
+      (wv: tf.Tensor) =>
+        tf
+          .conv2d(x, wv as tf.Tensor4D, 1, 'valid')
+          .mul(dy)
+          .sum() as tf.Scalar,
+    )(w);
+    const [want] = cpuKernel(
+      'Conv2DBackpropFilter',
+      { x, dy },
+      {
+        strides: [1, 1],
+        pad: 'valid',
+        dataFormat: 'NHWC',
+        filterShape: [5, 5, 6, 16],
+      },
+    );
+    expect(g).toBeAllclose(want?.values, { rtol: 1e-4, atol: 1e-3 });
+    tf.dispose([x, w, dy, g]);
+  });
+});
+
+describe('Conv2DBackpropInput', () => {
+  it('matches the cpu backend on random shapes, strides and paddings', () => {
+    const r = rng(99);
+    let tested = 0;
+    for (let trial = 0; trial < 60; trial++) {
+      const c = randomCase(r);
+      c.filterShape[2] = c.xShape[3];
+      const info = tf.backend_util.computeConv2DInfo(c.xShape, c.filterShape, c.strides, 1, c.pad);
+      if (info.outHeight <= 0 || info.outWidth <= 0) continue;
+      const filter = randTensor(r, c.filterShape);
+      const dy = randTensor(r, info.outShape);
+      const attrs = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', inputShape: c.xShape };
+      const before = tf.memory().numTensors;
+      const got = activeKernel('Conv2DBackpropInput', { dy, filter }, attrs);
+      const [want] = cpuKernel('Conv2DBackpropInput', { dy, filter }, attrs);
+      expect(got.shape, JSON.stringify(c)).toEqual(want?.shape);
+      expect(got).toBeAllclose(want?.values, { rtol: 1e-4, atol: 1e-4 });
+      got.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+      tf.dispose([filter, dy]);
+      tested++;
+    }
+    expect(tested).toBeGreaterThan(40);
+  });
+});

@@ -1,0 +1,72 @@
+import * as tf from '@tensorflow/tfjs';
+import { describe, expect, it } from 'vitest';
+import { activeKernel, cpuKernel, randInt, randTensor, rng } from './reference.js';
+
+describe('BatchMatMul with transposed operands', () => {
+  it('matches the cpu backend for all transpose combinations and batch broadcasting', () => {
+    const r = rng(5);
+    for (let trial = 0; trial < 40; trial++) {
+      const m = randInt(r, 1, 37);
+      const k = randInt(r, 1, 41);
+      const n = randInt(r, 1, 29);
+      const ta = r() < 0.5;
+      const tb = r() < 0.5;
+      const batched = r() < 0.3;
+      const ba = batched ? randInt(r, 1, 3) : 0;
+      const bb = batched ? (r() < 0.5 ? 1 : ba) : 0;
+      const aShape = [...(batched ? [ba] : []), ...(ta ? [k, m] : [m, k])];
+      const bShape = [...(batched ? [bb] : []), ...(tb ? [n, k] : [k, n])];
+      const a = randTensor(r, aShape);
+      const b = randTensor(r, bShape);
+      const attrs = { transposeA: ta, transposeB: tb };
+      const before = tf.memory().numTensors;
+      const got = activeKernel('BatchMatMul', { a, b }, attrs);
+      const [want] = cpuKernel('BatchMatMul', { a, b }, attrs);
+      expect(got.shape).toEqual(want?.shape);
+      expect(got).toBeAllclose(want?.values, { rtol: 1e-4, atol: 1e-4 });
+      got.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+      tf.dispose([a, b]);
+    }
+  });
+});
+
+type Pad = 'valid' | 'same';
+
+describe('MaxPoolGrad and AvgPoolGrad', () => {
+  it('match the cpu backend on random shapes, windows, strides and paddings', () => {
+    const r = rng(11);
+    for (let trial = 0; trial < 50; trial++) {
+      // every other case is the 2x2 / stride 2 / valid fast path (with odd sizes)
+      const fast = trial % 2 === 0;
+      const fh = fast ? 2 : randInt(r, 1, 4);
+      const fw = fast ? 2 : randInt(r, 1, 4);
+      const strides: [number, number] = fast ? [2, 2] : [randInt(r, 1, 3), randInt(r, 1, 3)];
+      const pad: Pad = fast || r() < 0.5 ? 'valid' : 'same';
+      const shape: [number, number, number, number] = [
+        randInt(r, 1, 4),
+        randInt(r, fh, 11),
+        randInt(r, fw, 11),
+        randInt(r, 1, 5),
+      ];
+      // Values with many ties (as after a relu) to check which position gets the gradient.
+      const raw = randTensor(r, shape);
+      const x = r() < 0.5 ? tf.relu(tf.sub(tf.round(tf.mul(raw, 3)), 1)) : tf.clone(raw);
+      const filterSize: [number, number] = [fh, fw];
+      const info = tf.backend_util.computePool2DInfo(shape, filterSize, strides, 1, pad);
+      const dy = randTensor(r, info.outShape);
+      const y = tf.maxPool(x as tf.Tensor4D, filterSize, strides, pad);
+      const attrs = { filterSize, strides, pad };
+      const before = tf.memory().numTensors;
+      const gotMax = activeKernel('MaxPoolGrad', { dy, input: x, output: y }, attrs);
+      const [wantMax] = cpuKernel('MaxPoolGrad', { dy, input: x, output: y }, attrs);
+      expect(gotMax).toBeAllclose(wantMax?.values, { rtol: 1e-5, atol: 1e-6 });
+      const gotAvg = activeKernel('AvgPoolGrad', { dy, input: x }, attrs);
+      const [wantAvg] = cpuKernel('AvgPoolGrad', { dy, input: x }, attrs);
+      expect(gotAvg).toBeAllclose(wantAvg?.values, { rtol: 1e-5, atol: 1e-6 });
+      tf.dispose([gotMax, gotAvg]);
+      expect(tf.memory().numTensors).toBe(before);
+      tf.dispose([raw, x, dy, y]);
+    }
+  });
+});

@@ -1,0 +1,340 @@
+/**
+ * End-to-end test of the browser demo in headless Chromium (`npm run test:browser`).
+ *
+ * 1. Builds `web/` with Vite and serves the build with `vite preview`.
+ * 2. Opens the page in Debian's Chromium through playwright-core (no browser download), waits for
+ *    the models, draws a digit with mouse events and checks that a prediction with its
+ *    uncertainty values appears; then picks an MNIST, a Fashion-MNIST and a rotated image, and
+ *    switches models. Screenshots go to `out/browser/`.
+ * 3. Parity: the frozen ('mean' mode) predictions of every model for fixed inputs, computed in the
+ *    page (webgl when available, else wasm) and in Node (wasm) from the same checkpoint files with
+ *    the same code (`web/src/predict.ts`), agree to float32 tolerance; the page is then reloaded
+ *    with `?backend=wasm` (and `?backend=cpu` with `--all-backends`) and checked again.
+ *
+ * Needs `/usr/bin/chromium` (`apt-get install -y chromium`) or `CHROMIUM=/path/to/chrome`, and
+ * the models (`web/public/models/manifest.json`, see scripts/build-web-models.ts).
+ * Exit code 0 when every check passes.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Page } from 'playwright-core';
+import { build, createLogger, preview } from 'vite';
+import { ready, describeBackend } from '../../src/index.js';
+import { loadModelDir } from '../../scripts/web-node.js';
+import type { Manifest } from '../../web/src/manifest.js';
+import { predictFrozen, type Prediction } from '../../web/src/predict.js';
+import { decodePixels } from '../../web/src/preprocess.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const WEB = path.join(ROOT, 'web');
+const OUT = path.join(ROOT, 'out/browser');
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+/** Absolute tolerance on probabilities between backends (float32 accumulation order differs). */
+const PARITY_ATOL = 1e-4;
+
+interface SampleFile {
+  groups: { id: string; items: { name: string; label: number; pixels: string }[] }[];
+}
+
+interface DemoWindow {
+  deepprobDemo?: {
+    backend: string;
+    models: string[];
+    predictFrozen(model: string, images: number[][]): Promise<number[][]>;
+    predict(model: string, image: number[], mcSamples?: number): Promise<Prediction>;
+    pick(group: string, index: number): Promise<void>;
+    settled(): Promise<void>;
+    input(): number[] | undefined;
+    numTensors(): number;
+  };
+  deepprobDemoError?: string;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const addr = s.address();
+      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function log(msg: string): void {
+  console.log(`[browser] ${msg}`);
+}
+
+/** Open the page and wait until the demo API is up (or the page reports an error). */
+async function openDemo(page: Page, url: string): Promise<string> {
+  await page.goto(url);
+  await page.waitForFunction(
+    () => {
+      const w = window as unknown as DemoWindow;
+      return w.deepprobDemo !== undefined || w.deepprobDemoError !== undefined;
+    },
+    undefined,
+    { timeout: 120_000 },
+  );
+  const err = await page.evaluate(() => (window as unknown as DemoWindow).deepprobDemoError);
+  assert.equal(err, undefined, `page failed to start: ${err}`);
+  return page.evaluate(() => (window as unknown as DemoWindow).deepprobDemo?.backend ?? '?');
+}
+
+/** Numbers shown on the page for the current prediction. */
+async function shown(page: Page): Promise<Record<string, string>> {
+  return page.evaluate(() => {
+    const out: Record<string, string> = {};
+    for (const el of document.querySelectorAll<HTMLElement>('[data-testid]')) {
+      out[el.dataset.testid ?? ''] = (el.textContent ?? '').trim();
+    }
+    out.knows = document.getElementById('verdict')?.dataset.knows ?? '';
+    out.rows = String(document.querySelectorAll('#compare tbody tr').length);
+    out.dots = String(document.querySelectorAll('#bars circle.sample').length);
+    return out;
+  });
+}
+
+function finite(s: string | undefined, what: string): number {
+  const v = Number(s);
+  assert.ok(
+    s !== undefined && s !== '' && Number.isFinite(v),
+    `${what}: expected a number, got '${s}'`,
+  );
+  return v;
+}
+
+async function drawDigitSeven(page: Page): Promise<void> {
+  const box = await page.locator('#pad').boundingBox();
+  assert.ok(box !== null, '#pad not visible');
+  const px = (x: number, y: number): [number, number] => [
+    box.x + (x / 280) * box.width,
+    box.y + (y / 280) * box.height,
+  ];
+  // A "7": top bar, then the diagonal down to the lower left.
+  const path7: [number, number][] = [
+    [70, 60],
+    [210, 60],
+    [190, 110],
+    [160, 170],
+    [135, 230],
+  ];
+  const [x0, y0] = px(...(path7[0] as [number, number]));
+  await page.mouse.move(x0, y0);
+  await page.mouse.down();
+  for (let i = 1; i < path7.length; i++) {
+    const [x, y] = px(...(path7[i] as [number, number]));
+    await page.mouse.move(x, y, { steps: 8 });
+  }
+  await page.mouse.up();
+  await page.evaluate(() => (window as unknown as DemoWindow).deepprobDemo?.settled());
+}
+
+async function main(): Promise<void> {
+  const allBackends = process.argv.includes('--all-backends');
+  assert.ok(
+    existsSync(CHROMIUM),
+    `${CHROMIUM} missing: apt-get install -y chromium (or set CHROMIUM)`,
+  );
+  const manifestFile = path.join(WEB, 'public/models/manifest.json');
+  assert.ok(
+    existsSync(manifestFile),
+    `${manifestFile} missing: npx tsx scripts/build-web-models.ts`,
+  );
+  mkdirSync(OUT, { recursive: true });
+
+  // 1. Build and serve.
+  // Vite warns when a module imports a Node built-in ("externalized for browser compatibility"):
+  // collect those warnings to report which library files pull Node-only modules into the page.
+  const warnings: string[] = [];
+  const logger = createLogger('warn');
+  const warn = logger.warn.bind(logger);
+  logger.warn = (msg, opts) => {
+    warnings.push(msg);
+    warn(msg, opts);
+  };
+  await build({ configFile: path.join(WEB, 'vite.config.ts'), customLogger: logger });
+  const port = await freePort();
+  const server = await preview({
+    configFile: path.join(WEB, 'vite.config.ts'),
+    preview: { port, strictPort: true, host: '127.0.0.1' },
+    logLevel: 'warn',
+  });
+  const url = `http://127.0.0.1:${port}/`;
+  log(`serving web/dist at ${url}`);
+
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+      '--disable-sync',
+      '--disable-quic',
+      // Software WebGL (SwiftShader), so the webgl backend can run without a GPU.
+      '--enable-unsafe-swiftshader',
+      '--use-angle=swiftshader',
+    ],
+  });
+  const report: Record<string, unknown> = { chromium: browser.version() };
+  try {
+    const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    const consoleErrors: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(m.text());
+    });
+    page.on('pageerror', (e) => consoleErrors.push(e.message));
+    page.on('response', (r) => {
+      if (r.status() >= 400) consoleErrors.push(`HTTP ${r.status()} ${r.url()}`);
+    });
+
+    // 2. The page.
+    const backend = await openDemo(page, url);
+    log(`page backend: ${backend}`);
+    report.backend = backend;
+
+    await drawDigitSeven(page);
+    const drawn = await shown(page);
+    log(`drawn "7": ${JSON.stringify(drawn)}`);
+    assert.match(
+      drawn.answer ?? '',
+      /^(It's a \d|I don't know)$/,
+      'a verdict appears after drawing',
+    );
+    for (const k of ['entropy', 'aleatoric', 'epistemic']) finite(drawn[k], `drawn ${k}`);
+    assert.equal(drawn.rows, '3', 'all three models compared');
+    assert.ok(Number(drawn.dots) >= 10, 'the MC samples are drawn as dots');
+    const input = await page.evaluate(() =>
+      (window as unknown as DemoWindow).deepprobDemo?.input(),
+    );
+    assert.ok(input !== undefined && input.length === 784, 'the drawing became a 28x28 input');
+    assert.ok(Math.max(...input) > 0.5, 'the 28x28 input has ink');
+    await page.screenshot({ path: path.join(OUT, 'e2e-draw.png'), fullPage: true });
+    report.drawn = drawn;
+
+    const tensorsBefore = await page.evaluate(() =>
+      (window as unknown as DemoWindow).deepprobDemo?.numTensors(),
+    );
+    const picks: [string, number, string][] = [
+      ['mnist', 0, 'e2e-mnist.png'],
+      ['fashion', 3, 'e2e-fashion.png'],
+      ['rotated', 6, 'e2e-rotated.png'],
+    ];
+    for (const [group, index, shot] of picks) {
+      await page.evaluate(([g, i]) => (window as unknown as DemoWindow).deepprobDemo?.pick(g, i), [
+        group,
+        index,
+      ] as [string, number]);
+      const s = await shown(page);
+      log(`${group}[${index}]: ${JSON.stringify(s)}`);
+      for (const k of ['entropy', 'aleatoric', 'epistemic']) finite(s[k], `${group} ${k}`);
+      report[group] = s;
+      await page.screenshot({ path: path.join(OUT, shot), fullPage: true });
+    }
+
+    const tensorsAfter = await page.evaluate(() =>
+      (window as unknown as DemoWindow).deepprobDemo?.numTensors(),
+    );
+    log(`tensors in the page before/after 3 inputs x 3 models: ${tensorsBefore}/${tensorsAfter}`);
+    assert.equal(tensorsAfter, tensorsBefore, 'predictions in the page leak no tensors');
+
+    // Switch to the evidential and the plain model.
+    for (const id of ['evidential-lenet', 'lenet5']) {
+      await page.locator(`label:has(input[name=model][value="${id}"])`).click();
+      await page.evaluate(() => (window as unknown as DemoWindow).deepprobDemo?.settled());
+      const s = await shown(page);
+      log(`switch to ${id}: ${JSON.stringify(s)}`);
+      finite(s.entropy, `${id} entropy`);
+      if (id === 'evidential-lenet') finite(s.u, 'evidential u');
+      await page.screenshot({ path: path.join(OUT, `e2e-${id}.png`), fullPage: true });
+      report[`switch_${id}`] = s;
+    }
+    assert.deepEqual(consoleErrors, [], 'no errors in the browser console');
+
+    // 3. Parity, page vs Node, frozen mode, same checkpoint files and code.
+    const samples = JSON.parse(
+      readFileSync(path.join(WEB, 'public/samples.json'), 'utf8'),
+    ) as SampleFile;
+    const fixed: number[][] = [];
+    for (const g of samples.groups) {
+      for (const it of g.items.slice(0, 3)) fixed.push(Array.from(decodePixels(it.pixels)));
+    }
+    const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as Manifest;
+    const nodeInfo = await ready();
+    log(`node: ${describeBackend(nodeInfo)}`);
+    const nodeProbs = new Map<string, number[][]>();
+    for (const entry of manifest.models) {
+      const model = await loadModelDir(path.join(WEB, 'public/models', entry.id));
+      nodeProbs.set(
+        entry.id,
+        await predictFrozen(
+          model,
+          entry,
+          fixed.map((f) => Float32Array.from(f)),
+        ),
+      );
+      model.dispose();
+    }
+    // The page's own choice (webgl with SwiftShader here), then wasm in the browser too.
+    const pageBackends = allBackends ? [undefined, 'wasm', 'cpu'] : [undefined, 'wasm'];
+    const parity: Record<string, Record<string, number>> = {};
+    for (const b of pageBackends) {
+      const name = b === undefined ? backend : await openDemo(page, `${url}?backend=${b}`);
+      parity[name] = {};
+      for (const entry of manifest.models) {
+        const probs = await page.evaluate(
+          ([id, xs]) => (window as unknown as DemoWindow).deepprobDemo?.predictFrozen(id, xs),
+          [entry.id, fixed] as [string, number[][]],
+        );
+        assert.ok(probs !== undefined, 'page returned predictions');
+        const ref = nodeProbs.get(entry.id) ?? [];
+        let worst = 0;
+        let agree = 0;
+        probs.forEach((row, i) => {
+          const r = ref[i] ?? [];
+          row.forEach((v, k) => (worst = Math.max(worst, Math.abs(v - (r[k] ?? NaN)))));
+          const am = (a: number[]): number => a.indexOf(Math.max(...a));
+          if (am(row) === am(r)) agree++;
+        });
+        parity[name][entry.id] = worst;
+        log(
+          `parity ${entry.id}: page ${name} vs node ${nodeInfo.backend}: max |dp| = ${worst.toExponential(2)} over ${fixed.length} inputs, argmax agree ${agree}/${fixed.length}`,
+        );
+        assert.ok(
+          worst <= PARITY_ATOL,
+          `${entry.id} on ${name}: max |dp| ${worst} > ${PARITY_ATOL}`,
+        );
+        assert.equal(agree, fixed.length, `${entry.id} on ${name}: argmax differs`);
+      }
+    }
+    report.parity = parity;
+    report.parityInputs = fixed.length;
+    const nodeImports = warnings.filter(
+      (w) => /externalized for browser/.test(w) && /\/src\//.test(w),
+    );
+    report.nodeBuiltinsImportedBySrc = nodeImports;
+    if (nodeImports.length > 0)
+      log(`library files importing Node built-ins: ${nodeImports.length}`);
+  } finally {
+    await browser.close();
+    await new Promise<void>((resolve) => server.httpServer.close(() => resolve()));
+  }
+  writeFileSync(path.join(OUT, 'e2e.json'), JSON.stringify(report, null, 2) + '\n');
+  log(`ok; screenshots and e2e.json in ${path.relative(ROOT, OUT)}/`);
+}
+
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    console.error(e instanceof Error ? (e.stack ?? e.message) : e);
+    process.exit(1);
+  },
+);

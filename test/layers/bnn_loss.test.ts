@@ -1,0 +1,211 @@
+/**
+ * The Bayesian losses: cross-entropy against a float64 reference, KL schedules against their
+ * formulas, WithBNNLoss / ELBOLoss composition, training with a decreasing loss, and no tensor
+ * leak over 50 training steps (after the optimizer's slots exist).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  blundellKL,
+  constantKL,
+  ConvLocalReparam,
+  DenseFlipout,
+  DenseReparam,
+  ELBOLoss,
+  klSchedule,
+  meanSquaredError,
+  modelKL,
+  soenderbyKL,
+  softmaxCrossEntropy,
+  uniformKL,
+  WithBNNLoss,
+} from '../../src/layers/index.js';
+import { clearSeed, setSeed } from '../../src/utils/seed.js';
+import { expectNoLeak } from '../helpers.js';
+import { fixedArray } from './reference.js';
+
+beforeAll(() => setSeed(3));
+afterAll(() => clearSeed());
+
+describe('softmaxCrossEntropy', () => {
+  const logits = [
+    [2, -1, 0.5],
+    [0, 0, 3],
+    [-2, 1, 1],
+  ];
+  const labels = [0, 2, 1];
+  const ref =
+    labels
+      .map((c, i) => {
+        const z = logits[i]!;
+        const m = Math.max(...z);
+        const lse = m + Math.log(z.reduce((a, v) => a + Math.exp(v - m), 0));
+        return lse - z[c]!;
+      })
+      .reduce((a, b) => a + b) / 3;
+
+  it('matches a float64 reference for integer, float and one-hot labels', () => {
+    const z = tf.tensor2d(logits);
+    const li = tf.tensor1d(labels, 'int32');
+    const lf = tf.tensor1d(labels, 'float32');
+    const oh = tf.oneHot(li, 3);
+    const [a] = expectNoLeak(() => softmaxCrossEntropy(z, li));
+    const [b] = expectNoLeak(() => softmaxCrossEntropy(z, lf));
+    const [c] = expectNoLeak(() => softmaxCrossEntropy(z, oh));
+    expect(a).toBeAllclose(ref, { rtol: 1e-5 });
+    expect(b).toBeAllclose(ref, { rtol: 1e-5 });
+    expect(c).toBeAllclose(ref, { rtol: 1e-5 });
+    const bad = [
+      tf.tensor1d([0, 1]),
+      tf.zeros([3, 4]),
+      tf.tensor1d([1, 2]),
+      tf.tensor1d([0, 4]),
+      tf.tensor1d([1]),
+    ];
+    expect(() => softmaxCrossEntropy(z, bad[0]!)).toThrow(/labels.*\[3\]/);
+    expect(() => softmaxCrossEntropy(z, bad[1]!)).toThrow(/labels/);
+    const [m] = expectNoLeak(() => meanSquaredError(bad[2]!, bad[3]!));
+    expect(m).toBeAllclose(2.5);
+    expect(() => meanSquaredError(bad[2]!, bad[4]!)).toThrow(/target/);
+    tf.dispose([z, li, lf, oh, ...bad]);
+  });
+});
+
+describe('KL schedules', () => {
+  it('follow their formulas', () => {
+    const b = blundellKL();
+    expect([0, 1, 2].map((step) => b({ step, numBatches: 3, epoch: 0 }))).toBeAllclose([
+      4 / 7,
+      2 / 7,
+      1 / 7,
+    ]);
+    const M = 2000; // 2^M overflows a double: the schedule must stay finite and sum to 1
+    let sum = 0;
+    for (let step = 0; step < M; step++) sum += b({ step, numBatches: M, epoch: 0 });
+    expect(sum).toBeAllclose(1, { rtol: 1e-12 });
+    expect(uniformKL()({ step: 4, numBatches: 8, epoch: 1 })).toBe(1 / 8);
+    const s = soenderbyKL();
+    expect(
+      [0, 1, 2, 3].map((epoch) => s({ step: 0, numBatches: 10, epoch, numEpochs: 8 })),
+    ).toEqual([0, 0.5, 1, 1]);
+    expect(
+      soenderbyKL({ warmupEpochs: 2, perStep: true })({ step: 5, numBatches: 10, epoch: 0 }),
+    ).toBe(0.25);
+    expect(() => s({ step: 0, numBatches: 10, epoch: 0 })).toThrow(/numEpochs/);
+    expect(constantKL(0.1)({ step: 0, numBatches: 1, epoch: 0 })).toBe(0.1);
+    expect(klSchedule(0.3)({ step: 0, numBatches: 1, epoch: 0 })).toBe(0.3);
+    expect(klSchedule('standard')({ step: 0, numBatches: 4, epoch: 0 })).toBe(0.25);
+    expect(() => klSchedule('cosine' as 'uniform')).toThrow(/klWeight/);
+    expect(() => constantKL(-1)).toThrow(/klWeight/);
+    expect(() => b({ step: 3, numBatches: 3, epoch: 0 })).toThrow(/step/);
+  });
+});
+
+function smallModel(): tf.Sequential {
+  return tf.sequential({
+    layers: [
+      new ConvLocalReparam({
+        inChannels: 1,
+        outChannels: 3,
+        kernelSize: 3,
+        inputShape: [6, 6, 1],
+        activation: 'relu',
+      }),
+      tf.layers.maxPooling2d({ poolSize: 2 }),
+      tf.layers.flatten(),
+      new DenseFlipout({ outChannels: 8, activation: 'relu' }),
+      new DenseReparam({ outChannels: 3 }),
+    ],
+  });
+}
+
+function toyData(n: number): { x: tf.Tensor; y: tf.Tensor } {
+  // class = which third of the image is brightest
+  const xs = fixedArray(n * 36, 9, 0, 0.3);
+  const ys: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const c = i % 3;
+    ys.push(c);
+    for (let r = 0; r < 6; r++)
+      for (let col = 2 * c; col < 2 * c + 2; col++) xs[i * 36 + r * 6 + col]! += 1;
+  }
+  return { x: tf.tensor4d(xs, [n, 6, 6, 1]), y: tf.tensor1d(ys, 'int32') };
+}
+
+describe('WithBNNLoss and ELBOLoss', () => {
+  it('compose the data loss and the summed KL as documented', () => {
+    const model = smallModel();
+    const { x, y } = toyData(12);
+    tf.dispose(model.predict(x) as tf.Tensor);
+    const cell = new WithBNNLoss(model, 'softmaxCrossEntropy', 3, 0.5);
+    const before = tf.memory().numTensors;
+    const vals = tf.tidy(() => {
+      const r = cell.compute(x, y);
+      const ce = softmaxCrossEntropy(r.output, y);
+      const kl = modelKL(model);
+      return [r.loss, r.nll, r.kl, ce, kl].map((t) => t.dataSync()[0] as number);
+    });
+    expect(tf.memory().numTensors).toBe(before);
+    const [loss, nll, kl, ce, kl2] = vals as [number, number, number, number, number];
+    expect(nll).toBeAllclose(ce, { rtol: 1e-6 });
+    expect(kl).toBeAllclose(kl2, { rtol: 1e-6 }); // Normal priors: analytic, deterministic
+    expect(loss).toBeAllclose(3 * nll + 0.5 * kl, { rtol: 1e-5 });
+
+    const elbo = new ELBOLoss(model, { datasetSize: 600, klWeight: 'blundell' });
+    const r2 = tf.tidy(() => {
+      const r = elbo.compute(x, y, { step: 1, epoch: 0 }); // M = ceil(600 / 12) = 50
+      return { v: [r.loss, r.nll, r.kl].map((t) => t.dataSync()[0] as number), f: r.klFactor };
+    });
+    const beta = Math.pow(2, -2) / (1 - Math.pow(2, -50));
+    expect(r2.f).toBeAllclose(beta / 600, { rtol: 1e-12 });
+    expect(r2.v[0]).toBeAllclose(r2.v[1]! + (beta * r2.v[2]!) / 600, { rtol: 1e-5 });
+    expect(elbo.klWeight(12, { step: 0, numBatches: 3 })).toBeAllclose(4 / 7);
+
+    expect(() => cell.compute(x, tf.tensor1d([0, 1], 'int32'))).toThrow(/y: expected 12 targets/);
+    expect(() => new ELBOLoss(model, { datasetSize: 0 })).toThrow(/datasetSize/);
+    expect(() => new WithBNNLoss(model, 'softmaxCrossEntropy', -1)).toThrow(/dnnFactor/);
+    expect(() => new WithBNNLoss(model, 'hinge' as 'mse')).toThrow(/lossFn/);
+    tf.dispose([x, y]);
+    model.dispose();
+  });
+
+  it('trains (loss falls) with gradients to every weight, and does not leak over 50 steps', () => {
+    const model = smallModel();
+    const { x, y } = toyData(30);
+    const elbo = new ELBOLoss(model, { datasetSize: 30, klWeight: 1 });
+    const opt = tf.train.adam(0.02);
+    // every trainable weight gets a gradient
+    const { value, grads } = tf.variableGrads(
+      () => elbo.compute(x, y).loss,
+      model.trainableWeights.map((w) => w.read() as tf.Variable),
+    );
+    expect(Object.keys(grads)).toHaveLength(model.trainableWeights.length);
+    tf.dispose([value, ...Object.values(grads)]);
+
+    // warm-up step creates Adam's slots
+    const first = elbo.trainStep(opt, x, y, { step: 0, epoch: 0 }, { keepOutput: true });
+    expect(first.output?.shape).toEqual([30, 3]);
+    const firstLoss = first.loss.dataSync()[0] as number;
+    tf.dispose([first.loss, first.nll, first.kl, first.output!]);
+    const before = tf.memory().numTensors;
+    const losses: number[] = [];
+    for (let i = 0; i < 50; i++) {
+      if (i % 2 === 0) {
+        const r = elbo.trainStep(opt, x, y, { step: 0, epoch: i });
+        losses.push(r.nll.dataSync()[0] as number);
+        expect(r.klFactor).toBeAllclose(1 / 30);
+        tf.dispose([r.loss, r.nll, r.kl]);
+      } else {
+        // the plain optimizer.minimize pattern of a training loop
+        const cost = opt.minimize(() => elbo.compute(x, y, { step: 0, epoch: i }).loss, true);
+        cost?.dispose();
+      }
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    const lateNll = losses.slice(-5).reduce((a, b) => a + b) / 5;
+    expect(lateNll).toBeLessThan(0.6 * firstLoss);
+    opt.dispose();
+    tf.dispose([x, y]);
+    model.dispose();
+  });
+});

@@ -1,0 +1,81 @@
+import * as tf from '@tensorflow/tfjs';
+import { describe, expect, it } from 'vitest';
+import { toolbox, ArgumentError } from '../../src/index.js';
+
+function net(seed: number, dropout: boolean): tf.Sequential {
+  const layers: tf.layers.Layer[] = [
+    tf.layers.dense({
+      inputShape: [3],
+      units: 12,
+      activation: 'relu',
+      kernelInitializer: tf.initializers.glorotUniform({ seed }),
+    }),
+  ];
+  if (dropout) layers.push(tf.layers.dropout({ rate: 0.5 }));
+  layers.push(
+    tf.layers.dense({
+      units: 4,
+      kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 1 }),
+    }),
+  );
+  return tf.sequential({ layers });
+}
+
+describe('prediction interface', () => {
+  const x = tf.tensor2d([
+    [0.1, 0.2, 0.3],
+    [1, -1, 0.5],
+  ]);
+
+  it('MC dropout draws different masks; samples are probability vectors; no leaks', () => {
+    const m = net(1, true);
+    const p = toolbox.mcDropoutPredictor(m);
+    p.predictSamples(x, 1).dispose(); // warm-up
+    const before = tf.memory().numTensors;
+    const s = p.predictSamples(x, 8);
+    expect(s.shape).toEqual([8, 2, 4]);
+    expect(tf.memory().numTensors).toBe(before + 1);
+    const sums = tf.tidy(() => tf.sum(s, -1));
+    expect(sums).toBeAllclose(1, { rtol: 1e-5 });
+    const mi = toolbox.mutualInformation(s);
+    expect(Math.max(...Array.from(mi.dataSync()))).toBeGreaterThan(1e-4);
+    tf.dispose([s, sums, mi]);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(() => toolbox.mcDropoutPredictor(net(2, false))).toThrow(/Dropout/);
+    expect(() => p.predictSamples(x, 0)).toThrow(ArgumentError);
+    m.dispose();
+  });
+
+  it('ensemble samples are the members softmax outputs, with zero MI for identical members', () => {
+    const a = net(3, false);
+    const b = net(5, false);
+    const ens = toolbox.ensemblePredictor([a, b]);
+    const s = ens.predictSamples(x, 2);
+    const ref = tf.tidy(() =>
+      tf.stack([tf.softmax(a.predict(x) as tf.Tensor), tf.softmax(b.predict(x) as tf.Tensor)]),
+    );
+    expect(s).toBeAllclose(ref, { rtol: 1e-5 });
+    const same = toolbox.ensemblePredictor([a, a, a]).predictSamples(x, 3);
+    const mi = toolbox.mutualInformation(same);
+    expect(mi).toBeAllclose([0, 0], { atol: 1e-6 });
+    expect(() => ens.predictSamples(x, 3)).toThrow(/members/);
+    tf.dispose([s, ref, same, mi]);
+    a.dispose();
+    b.dispose();
+  });
+
+  it('stochasticPredictor and batching agree with one big call for a deterministic forward', () => {
+    const m = net(7, false);
+    const p = toolbox.stochasticPredictor((t) => m.predict(t) as tf.Tensor);
+    const big = tf.randomNormal([7, 3], 0, 1, 'float32', 3);
+    const before = tf.memory().numTensors;
+    const whole = p.predictSamples(big, 2);
+    const batched = toolbox.predictSamplesBatched(p, big, 2, 3);
+    expect(batched.shape).toEqual([2, 7, 4]);
+    expect(batched).toBeAllclose(whole, { rtol: 1e-5 });
+    tf.dispose([whole, batched]);
+    expect(tf.memory().numTensors).toBe(before);
+    big.dispose();
+    m.dispose();
+  });
+});

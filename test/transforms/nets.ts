@@ -1,0 +1,140 @@
+/**
+ * Small DNNs of the four families the transform is validated on (as MindSpore's: LeNet, VGG,
+ * ResNet, MobileNet), with non-trivial batch-norm statistics so that weight copying is tested.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { lenet5 } from '../../src/models/index.js';
+
+/** Give every batch-norm layer random gamma, beta, moving mean and (positive) moving variance. */
+export function randomizeBatchNorm(model: tf.LayersModel): void {
+  for (const l of model.layers) {
+    if (l.getClassName() !== 'BatchNormalization') continue;
+    const ws = l.getWeights();
+    const fresh = ws.map((w, i) =>
+      i === 3 ? tf.randomUniform(w.shape, 0.5, 2) : tf.randomNormal(w.shape, i === 0 ? 1 : 0, 0.3),
+    );
+    l.setWeights(fresh);
+    tf.dispose(fresh);
+  }
+}
+
+/** MindSpore's LeNet5 from the model zoo (32x32x1 input, 10 classes). */
+export function lenetNet(): tf.LayersModel {
+  return lenet5();
+}
+
+/** A VGG-style stack: conv-conv-pool twice (one dilated, one strided), dense head with dropout. */
+export function vggNet(): tf.LayersModel {
+  return tf.sequential({
+    name: 'vgg_small',
+    layers: [
+      tf.layers.conv2d({
+        inputShape: [16, 16, 3],
+        filters: 8,
+        kernelSize: 3,
+        padding: 'same',
+        activation: 'relu',
+        name: 'block1_conv1',
+      }),
+      tf.layers.conv2d({
+        filters: 8,
+        kernelSize: 3,
+        padding: 'same',
+        activation: 'relu',
+        name: 'block1_conv2',
+      }),
+      tf.layers.maxPooling2d({ poolSize: 2, name: 'block1_pool' }),
+      tf.layers.conv2d({
+        filters: 12,
+        kernelSize: 3,
+        padding: 'same',
+        dilationRate: 2,
+        activation: 'relu',
+        name: 'block2_conv1',
+      }),
+      tf.layers.conv2d({
+        filters: 12,
+        kernelSize: 3,
+        strides: 2,
+        padding: 'valid',
+        activation: 'relu',
+        name: 'block2_conv2',
+      }),
+      tf.layers.flatten({ name: 'flatten' }),
+      tf.layers.dense({ units: 32, activation: 'relu', name: 'fc1' }),
+      tf.layers.dropout({ rate: 0.3, name: 'drop1' }),
+      tf.layers.dense({ units: 10, name: 'predictions' }),
+    ],
+  });
+}
+
+/** A small functional ResNet: stem, an identity block, a projection block, GAP, dropout, dense. */
+export function resnetNet(): tf.LayersModel {
+  const input = tf.input({ shape: [16, 16, 3], name: 'image' });
+  const conv = (filters: number, k: number, strides: number, name: string) =>
+    tf.layers.conv2d({ filters, kernelSize: k, strides, padding: 'same', useBias: false, name });
+  const bn = (name: string) => tf.layers.batchNormalization({ name });
+  const relu = (name: string) => tf.layers.activation({ activation: 'relu', name });
+  const apply = (l: tf.layers.Layer, x: tf.SymbolicTensor | tf.SymbolicTensor[]) =>
+    l.apply(x) as tf.SymbolicTensor;
+
+  let x = apply(relu('stem_relu'), apply(bn('stem_bn'), apply(conv(8, 3, 1, 'stem_conv'), input)));
+  // identity block
+  let y = apply(relu('b1_relu1'), apply(bn('b1_bn1'), apply(conv(8, 3, 1, 'b1_conv1'), x)));
+  y = apply(bn('b1_bn2'), apply(conv(8, 3, 1, 'b1_conv2'), y));
+  x = apply(relu('b1_out'), apply(tf.layers.add({ name: 'b1_add' }), [x, y]));
+  // projection block (stride 2)
+  y = apply(relu('b2_relu1'), apply(bn('b2_bn1'), apply(conv(16, 3, 2, 'b2_conv1'), x)));
+  y = apply(bn('b2_bn2'), apply(conv(16, 3, 1, 'b2_conv2'), y));
+  const s = apply(bn('b2_proj_bn'), apply(conv(16, 1, 2, 'b2_proj'), x));
+  x = apply(relu('b2_out'), apply(tf.layers.add({ name: 'b2_add' }), [s, y]));
+  x = apply(tf.layers.averagePooling2d({ poolSize: 2, name: 'pool' }), x);
+  x = apply(tf.layers.globalAveragePooling2d({ name: 'gap' }), x);
+  x = apply(tf.layers.dropout({ rate: 0.2, name: 'drop' }), x);
+  const out = apply(tf.layers.dense({ units: 10, name: 'logits' }), x);
+  const model = tf.model({ inputs: input, outputs: out, name: 'resnet_small' });
+  randomizeBatchNorm(model);
+  return model;
+}
+
+/** A MobileNet-style block: depthwise 3x3 + BN + ReLU6, pointwise 1x1 + BN + ReLU6, a
+ * concatenation skip, GAP and a dense classifier (functional). */
+export function mobilenetNet(): tf.LayersModel {
+  const input = tf.input({ shape: [16, 16, 8], name: 'image' });
+  const apply = (l: tf.layers.Layer, x: tf.SymbolicTensor | tf.SymbolicTensor[]) =>
+    l.apply(x) as tf.SymbolicTensor;
+  let x = apply(
+    tf.layers.depthwiseConv2d({ kernelSize: 3, padding: 'same', useBias: false, name: 'dw' }),
+    input,
+  );
+  x = apply(tf.layers.batchNormalization({ name: 'dw_bn' }), x);
+  x = apply(tf.layers.reLU({ maxValue: 6, name: 'dw_relu' }), x);
+  x = apply(tf.layers.conv2d({ filters: 16, kernelSize: 1, useBias: false, name: 'pw' }), x);
+  x = apply(tf.layers.batchNormalization({ name: 'pw_bn' }), x);
+  x = apply(tf.layers.reLU({ maxValue: 6, name: 'pw_relu' }), x);
+  x = apply(tf.layers.concatenate({ name: 'concat' }), [x, input]);
+  x = apply(tf.layers.globalAveragePooling2d({ name: 'gap' }), x);
+  const out = apply(tf.layers.dense({ units: 5, activation: 'softmax', name: 'probs' }), x);
+  const model = tf.model({ inputs: input, outputs: out, name: 'mobilenet_block' });
+  randomizeBatchNorm(model);
+  return model;
+}
+
+/** The four test networks with their input shapes. */
+export const NETS: { name: string; build: () => tf.LayersModel; input: number[] }[] = [
+  { name: 'LeNet5', build: lenetNet, input: [32, 32, 1] },
+  { name: 'VGG-style', build: vggNet, input: [16, 16, 3] },
+  { name: 'ResNet (functional)', build: resnetNet, input: [16, 16, 3] },
+  { name: 'MobileNet block', build: mobilenetNet, input: [16, 16, 8] },
+];
+
+/** The graph of a model: per layer, its name, class and the names of its inbound layers. */
+export function layerGraph(
+  model: tf.LayersModel,
+): { name: string; cls: string; inbound: string[][] }[] {
+  return model.layers.map((l) => ({
+    name: l.name,
+    cls: l.getClassName(),
+    inbound: l.inboundNodes.map((n) => n.inboundLayers.map((p) => p.name)),
+  }));
+}
