@@ -162,6 +162,78 @@ function timePredict(w: Workload, batch: number, samples: number, reps: number):
   };
 }
 
+const NOTES = `
+## What the kernel pack does and what limits the next step
+
+- Replaced on wasm (src/backend/kernels): Conv2DBackpropFilter and Conv2DBackpropInput as one
+  XNNPACK forward convolution each (transposes / flipped filter / zero insertion for strides),
+  BatchMatMul with transposed operands (explicit transpose + fast A@B path; stock is 10-20x slower),
+  MaxPoolGrad/AvgPoolGrad (channel-innermost loops, branch-light 2x2 fast path), depthwise conv
+  gradients (heap loops instead of copy-to-cpu), a ziggurat normal generator writing into the
+  wasm heap (\`randomNormal\` in src/backend/random.ts, ~3x tf.randomNormal), and a fused Adam
+  update (1 kernel per variable instead of ~14). Threaded XNNPACK in Node (DEEPPROB_WASM_THREADS).
+- Limits: (1) XNNPACK in wasm is 128-bit SIMD without FMA, and the filter gradient repacks dy as
+  a convolution filter every step; (2) per-kernel dispatch in tfjs (tens of microseconds) times
+  ~800 kernel calls per BBB step, most of them tiny (autodiff Identity/Cast/Reshape, per-variable
+  KL terms); (3) the JS loops (pool gradients, normal generation, Adam) are single-threaded at
+  1-5 ns per element; (4) with threads on a loaded machine, every parallelised op waits for the
+  slowest thread, so small ops (Square, Sigmoid, Neg on weight-sized tensors) get slow: set
+  DEEPPROB_WASM_THREADS=1 on shared machines.
+- Next steps: a small SIMD wasm module (built from source in the repo) working in place on the
+  backend heap for pooling gradients, normal generation, Adam and fused element-wise chains;
+  layers using tf.fused.conv2d / tf.fused.matMul (bias + relu fused) and the pack's randomNormal.
+`;
+
+/** Per-kernel breakdown of a training step (tf.profile), as a markdown section. */
+async function profileStep(
+  impl: 'zoo' | 'self',
+  est: Estimator,
+  batch: number,
+  steps: number,
+): Promise<string> {
+  const w = build(impl, est, 'lenet5');
+  const [d] = makeBatches(batch, 28, 1);
+  const { x, y } = d as { x: tf.Tensor4D; y: tf.Tensor2D };
+  w.step(x, y);
+  w.step(x, y);
+  const totals = new Map<string, { ms: number; n: number }>();
+  let wall = 0;
+  for (let i = 0; i < steps; i++) {
+    const t0 = performance.now();
+    const prof = await tf.profile(() => {
+      w.step(x, y);
+    });
+    wall += performance.now() - t0;
+    for (const k of prof.kernels) {
+      const e = totals.get(k.name) ?? { ms: 0, n: 0 };
+      e.ms += k.kernelTimeMs as number;
+      e.n += 1;
+      totals.set(k.name, e);
+    }
+  }
+  w.dispose();
+  tf.dispose([x, y]);
+  const rows = [...totals.entries()].sort((a, b) => b[1].ms - a[1].ms);
+  const sum = rows.reduce((a, [, e]) => a + e.ms, 0);
+  const calls = rows.reduce((a, [, e]) => a + e.n, 0);
+  const lines = [
+    `## Per-kernel profile: ${w.name}, batch ${batch} (tf.profile, mean of ${steps} steps)`,
+    '',
+    `Profiled step ${(wall / steps).toFixed(1)} ms; kernel time ${(sum / steps).toFixed(1)} ms in ${(calls / steps).toFixed(0)} kernel calls; the rest is JS outside kernels (autodiff bookkeeping, op dispatch, tensor creation).`,
+    '',
+    '| kernel | ms/step | share | calls/step |',
+    '|---|---|---|---|',
+    ...rows
+      .slice(0, 18)
+      .map(
+        ([name, e]) =>
+          `| ${name} | ${(e.ms / steps).toFixed(2)} | ${((100 * e.ms) / sum).toFixed(0)}% | ${(e.n / steps).toFixed(0)} |`,
+      ),
+    '',
+  ];
+  return lines.join('\n') + '\n';
+}
+
 function cpuModel(): string {
   try {
     const info = fs.readFileSync('/proc/cpuinfo', 'utf8');
@@ -197,7 +269,7 @@ async function main(): Promise<void> {
   for (const p of plan) {
     for (const b of p.batches) {
       const w = build(args.impl, p.est, p.arch);
-      const row = timeTrain(w, b, warm, args.child ? 3 : steps);
+      const row = timeTrain(w, b, args.child ? 1 : warm, args.child ? 2 : steps);
       row.reference = REFERENCE[`${row.workload}@${b}`];
       rows.push(row);
       console.error(
@@ -223,6 +295,7 @@ async function main(): Promise<void> {
     process.stdout.write(JSON.stringify(rows) + '\n');
     return;
   }
+  const profile = await profileStep(args.impl, 'reparam', 256, args.quick ? 2 : 3);
   let stockRows: Row[] = [];
   if (args.stock) {
     try {
@@ -231,7 +304,7 @@ async function main(): Promise<void> {
         env: { ...process.env, DEEPPROB_KERNELS: 'stock' },
         encoding: 'utf8',
         stdio: ['ignore', 'pipe', 'inherit'],
-        timeout: 300_000,
+        timeout: 420_000,
       });
       stockRows = JSON.parse(out.trim().split('\n').pop() ?? '[]') as Row[];
     } catch (e) {
@@ -239,7 +312,7 @@ async function main(): Promise<void> {
     }
   }
   const totalS = (performance.now() - t0) / 1000;
-  const md = report(args, info, rows, stockRows, totalS);
+  const md = report(args, info, rows, stockRows, totalS) + profile + NOTES;
   const tmp = `${args.out}.${process.pid}.tmp`;
   fs.writeFileSync(tmp, md);
   fs.renameSync(tmp, args.out);
@@ -288,12 +361,13 @@ function report(
     const ref = r.reference;
     const refStr =
       ref === undefined ? '–' : ref[0] === ref[1] ? fmt(ref[0]) : `${fmt(ref[0])}–${fmt(ref[1])}`;
+    const rf = (v: number): string => (v >= 0.1 ? v.toFixed(2) : v.toPrecision(2));
     const ratio =
       ref === undefined
         ? '–'
         : ref[0] === ref[1]
-          ? (r.imagesPerSec / ref[0]).toFixed(2)
-          : `${(r.imagesPerSec / ref[1]).toFixed(2)}–${(r.imagesPerSec / ref[0]).toFixed(2)}`;
+          ? rf(r.imagesPerSec / ref[0])
+          : `${rf(r.imagesPerSec / ref[1])}–${rf(r.imagesPerSec / ref[0])}`;
     const name = r.kind === 'predict' ? `${r.workload} (MC prediction)` : r.workload;
     lines.push(
       `| ${name} | ${r.batch} | ${r.msPerStep.toFixed(1)} | ${fmt(r.imagesPerSec)} | ${refStr} | ${ratio} |`,

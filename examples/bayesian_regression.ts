@@ -45,13 +45,18 @@ for (let i = 0; i < n; i++) {
 }
 
 // Closed form (3x3, in float64 on the host).
-const lam = [0, 1, 2].map((i) => [0, 1, 2].map((j) => (i === j ? 1 : 0) + X.reduce((s, r) => s + r[i]! * r[j]!, 0) / sigma ** 2));
+const lam = [0, 1, 2].map((i) =>
+  [0, 1, 2].map((j) => (i === j ? 1 : 0) + X.reduce((s, r) => s + r[i]! * r[j]!, 0) / sigma ** 2),
+);
 const xty = [0, 1, 2].map((j) => X.reduce((s, r, i) => s + r[j]! * Y[i]!, 0) / sigma ** 2);
 function inv3(m: number[][]): number[][] {
   const [a, b, c] = m as [number[], number[], number[]];
   const det =
-    a[0]! * (b[1]! * c[2]! - b[2]! * c[1]!) - a[1]! * (b[0]! * c[2]! - b[2]! * c[0]!) + a[2]! * (b[0]! * c[1]! - b[1]! * c[0]!);
-  const cof = (r1: number[], r2: number[], i: number, j: number): number => r1[i]! * r2[j]! - r1[j]! * r2[i]!;
+    a[0]! * (b[1]! * c[2]! - b[2]! * c[1]!) -
+    a[1]! * (b[0]! * c[2]! - b[2]! * c[0]!) +
+    a[2]! * (b[0]! * c[1]! - b[1]! * c[0]!);
+  const cof = (r1: number[], r2: number[], i: number, j: number): number =>
+    r1[i]! * r2[j]! - r1[j]! * r2[i]!;
   return [
     [cof(b, c, 1, 2) / det, -cof(a, c, 1, 2) / det, cof(a, b, 1, 2) / det],
     [-cof(b, c, 0, 2) / det, cof(a, c, 0, 2) / det, -cof(a, b, 0, 2) / det],
@@ -68,7 +73,9 @@ const x = tf.tensor2d(X);
 const y = tf.tensor2d(Y, [n, 1]);
 const model = scale((xx: tf.Tensor, yy: tf.Tensor): void => {
   const w = sample('w', new Normal(tf.zeros([P, 3]), 1));
-  plate('data', n, () => sample('y', new Normal(tf.matMul(xx, w, false, true), sigma), { obs: yy }));
+  plate('data', n, () =>
+    sample('y', new Normal(tf.matMul(xx, w, false, true), sigma), { obs: yy }),
+  );
 }, 1 / P);
 const guide = scale((): void => {
   const loc = param('w_loc', tf.zeros([3]));
@@ -91,7 +98,9 @@ for (let i = 0; i < 1000; i++) {
   s.dataSync().forEach((v, j) => (avgSd[j] = avgSd[j]! + v / 1000));
   tf.dispose([l, s]);
 }
-console.log(`SVI: 2000 steps in ${((performance.now() - t0) / 1000).toFixed(1)} s; final -ELBO ${svi2.evaluateLoss(x, y).toFixed(2)}`);
+console.log(
+  `SVI: 2000 steps in ${((performance.now() - t0) / 1000).toFixed(1)} s; final -ELBO ${svi2.evaluateLoss(x, y).toFixed(2)}`,
+);
 const f = (v: number): string => v.toFixed(4).padStart(9);
 console.log('weight   true    closed-form mean   SVI loc   | exact sd  mean-field sd   SVI scale');
 ['w1', 'w2', 'bias'].forEach((name, j) => {
@@ -101,5 +110,7 @@ console.log('weight   true    closed-form mean   SVI loc   | exact sd  mean-fiel
 });
 const relLoc = Math.max(...avgLoc.map((v, j) => Math.abs(v - mean[j]!) / Math.abs(mean[j]!)));
 const relSd = Math.max(...avgSd.map((v, j) => Math.abs(v - mfSd[j]!) / mfSd[j]!));
-console.log(`max relative error: loc ${(100 * relLoc).toFixed(2)}%, scale vs mean-field optimum ${(100 * relSd).toFixed(2)}%`);
+console.log(
+  `max relative error: loc ${(100 * relLoc).toFixed(2)}%, scale vs mean-field optimum ${(100 * relSd).toFixed(2)}%`,
+);
 tf.dispose([x, y]);

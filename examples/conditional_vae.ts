@@ -47,7 +47,9 @@ vi.run(batches(train, 128, [IMAGE, IMAGE, 1], { seed: 1 }), epochs, (r) =>
   ),
 );
 const seconds = (performance.now() - t0) / 1000;
-console.log(`test loss ${evaluate(cvae, test, loss, true).toFixed(2)} per image (squared error + KL)`);
+console.log(
+  `test loss ${evaluate(cvae, test, loss, true).toFixed(2)} per image (squared error + KL)`,
+);
 console.log(`throughput ${((train.n * epochs) / seconds).toFixed(0)} images/s`);
 
 const labels = Array.from({ length: 80 }, (_, i) => Math.floor(i / 8));

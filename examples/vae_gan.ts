@@ -79,8 +79,7 @@ class VaeGanLoss extends ELBO {
   override call(out: VAEOutput): tf.Scalar {
     const o = out as VaeGanOutput;
     return tf.tidy(() => {
-      const mse = (a: tf.Tensor, target: number): tf.Tensor =>
-        tf.sum(tf.square(tf.sub(a, target)));
+      const mse = (a: tf.Tensor, target: number): tf.Tensor => tf.sum(tf.square(tf.sub(a, target)));
       const lossD = mse(o.ldReal, 1);
       const lossGD = mse(o.ldP, 0);
       const lossG = mse(o.ldFake, 1);

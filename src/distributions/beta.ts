@@ -11,6 +11,7 @@
  * both concentrations through the implicitly reparameterized Gamma draws.
  */
 import * as tf from '@tensorflow/tfjs';
+import { broadcastTo } from '../utils/tensor.js';
 import { deriveSeeds } from '../utils/seed.js';
 import { Distribution, type DistributionOptions, type TensorInput } from './distribution.js';
 import { standardGammaRsample } from './host_sampling.js';
@@ -69,16 +70,8 @@ export class Beta extends Distribution {
   }
   protected override _rsample(shape: number[], seed: number): tf.Tensor {
     const [s1, s0] = deriveSeeds(seed, 2) as [number, number];
-    const g1 = standardGammaRsample(
-      tf.broadcastTo(this.concentration1, this._batchShape),
-      shape,
-      s1,
-    );
-    const g0 = standardGammaRsample(
-      tf.broadcastTo(this.concentration0, this._batchShape),
-      shape,
-      s0,
-    );
+    const g1 = standardGammaRsample(broadcastTo(this.concentration1, this._batchShape), shape, s1);
+    const g0 = standardGammaRsample(broadcastTo(this.concentration0, this._batchShape), shape, s0);
     return tf.div(g1, tf.add(g1, g0));
   }
   protected _logProb(x: tf.Tensor): tf.Tensor {
@@ -106,8 +99,8 @@ export class Beta extends Distribution {
     return this.expand(tf.div(this.concentration1, this.total()));
   }
   protected override _mode(): tf.Tensor {
-    const a = tf.broadcastTo(this.concentration1, this._batchShape);
-    const b = tf.broadcastTo(this.concentration0, this._batchShape);
+    const a = broadcastTo(this.concentration1, this._batchShape);
+    const b = broadcastTo(this.concentration0, this._batchShape);
     const interior = tf.div(tf.sub(a, 1), tf.sub(tf.add(a, b), 2));
     const aGt1 = tf.greater(a, 1);
     const bGt1 = tf.greater(b, 1);

@@ -12,6 +12,7 @@
  * through their implicit reparameterization.
  */
 import * as tf from '@tensorflow/tfjs';
+import { broadcastTo } from '../utils/tensor.js';
 import { Distribution, type DistributionOptions, type TensorInput } from './distribution.js';
 import { standardGammaRsample } from './host_sampling.js';
 import { registerKL } from './kl.js';
@@ -78,7 +79,7 @@ export class Dirichlet extends Distribution {
     const k = a.shape.at(-1) as number;
     const mode = tf.div(tf.sub(a, 1), tf.sub(this.total(true), k));
     const ok = tf.all(tf.greater(a, 1), -1, true);
-    return tf.where(tf.broadcastTo(ok, a.shape), mode, tf.fill(a.shape, NaN));
+    return tf.where(broadcastTo(ok, a.shape), mode, tf.fill(a.shape, NaN));
   }
   protected override _variance(): tf.Tensor {
     const a = this.concentration;

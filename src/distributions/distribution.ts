@@ -15,11 +15,12 @@ import { ArgumentError, NotDefinedError } from '../utils/errors.js';
 import { nextSeed } from '../utils/seed.js';
 import {
   broadcastShapes,
+  broadcastTo,
   checkShape,
   checkValues,
   stopGradient,
-  toFloat,
   type TensorInput,
+  toFloat,
 } from '../utils/tensor.js';
 import { klDivergence } from './kl.js';
 
@@ -256,7 +257,7 @@ export abstract class Distribution {
   /** Broadcast `t` to `batchShape + eventShape`. */
   protected expand(t: tf.Tensor): tf.Tensor {
     const shape = [...this.batchShape, ...this.eventShape];
-    return arraysEqual(t.shape, shape) ? t.clone() : tf.broadcastTo(t, shape);
+    return arraysEqual(t.shape, shape) ? t.clone() : broadcastTo(t, shape);
   }
   /** Convert a value argument; `logProb` & co. call this before the hook. */
   protected checkValue(value: TensorInput): tf.Tensor {

@@ -12,6 +12,7 @@
  * `dx/dalpha = -(dF/dalpha)(x; alpha) / f(x; alpha)` (Figurnov et al., 2018).
  */
 import * as tf from '@tensorflow/tfjs';
+import { broadcastTo } from '../utils/tensor.js';
 import { Distribution, type DistributionOptions, type TensorInput } from './distribution.js';
 import { standardGammaRsample } from './host_sampling.js';
 import { registerKL } from './kl.js';
@@ -68,7 +69,7 @@ export class Gamma extends Distribution {
     return this._rsample(shape, seed);
   }
   protected override _rsample(shape: number[], seed: number): tf.Tensor {
-    const alpha = tf.broadcastTo(this.concentration, this._batchShape);
+    const alpha = broadcastTo(this.concentration, this._batchShape);
     return tf.div(standardGammaRsample(alpha, shape, seed), this.rate);
   }
   protected _logProb(x: tf.Tensor): tf.Tensor {

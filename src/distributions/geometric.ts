@@ -9,6 +9,7 @@
  * `(-(1-p) log(1-p) - p log p) / p`. Sampling: `floor(log u / log(1 - p))`; no `rsample`.
  */
 import * as tf from '@tensorflow/tfjs';
+import { broadcastTo } from '../utils/tensor.js';
 import { Distribution, type DistributionOptions, type TensorInput } from './distribution.js';
 import { registerKL } from './kl.js';
 import { readProbsOrLogits, type ProbsOrLogits } from './probs.js';
@@ -103,7 +104,7 @@ export class Geometric extends Distribution {
 /** 0 where `k < 0` (log P(X > k) = 0 below the support), `v` elsewhere. */
 function whereNeg(k: tf.Tensor, v: tf.Tensor): tf.Tensor {
   const shape = tf.backend_util.assertAndGetBroadcastShape(k.shape, v.shape);
-  return tf.where(tf.broadcastTo(tf.less(k, 0), shape), tf.zeros(shape), tf.broadcastTo(v, shape));
+  return tf.where(broadcastTo(tf.less(k, 0), shape), tf.zeros(shape), broadcastTo(v, shape));
 }
 
 /**

@@ -9,6 +9,7 @@
  * for parameters in the hundreds. These are internal helpers of the distribution families.
  */
 import * as tf from '@tensorflow/tfjs';
+import { broadcastTo } from '../utils/tensor.js';
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 /** The shift used before the asymptotic series: lgamma(x) = lgamma(x+6) - sum log(x+k). */
@@ -80,7 +81,7 @@ export function mulNoNan(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
   return tf.tidy(() => {
     const zero = tf.equal(a, 0);
     const shape = bshape(a, b);
-    const bSafe = tf.where(tf.broadcastTo(zero, shape), tf.zeros(shape), tf.broadcastTo(b, shape));
+    const bSafe = tf.where(broadcastTo(zero, shape), tf.zeros(shape), broadcastTo(b, shape));
     return tf.mul(a, bSafe);
   });
 }
@@ -177,8 +178,8 @@ export function gammaincPQ(a: tf.Tensor, x: tf.Tensor): [tf.Tensor, tf.Tensor] {
   const n = termsFor(maxOf(a, x), 20, 6);
   return tf.tidy(() => {
     const shape = bshape(a, x);
-    const A = tf.broadcastTo(a, shape);
-    const X = tf.broadcastTo(tf.maximum(x, 0), shape);
+    const A = broadcastTo(a, shape);
+    const X = broadcastTo(tf.maximum(x, 0), shape);
     const useSeries = tf.less(X, tf.add(A, 1));
     const ones = tf.onesLike(A);
     // log of the prefactor x^a e^-x / Gamma(a); 0 at x = 0 handled by where below.
@@ -228,12 +229,12 @@ export function betainc(a: tf.Tensor, b: tf.Tensor, x: tf.Tensor, y?: tf.Tensor)
   return tf.tidy(() => {
     const yy = y ?? tf.sub(1, x);
     const shape = bshape(a, b, x, yy);
-    const A0 = tf.broadcastTo(a, shape);
-    const B0 = tf.broadcastTo(b, shape);
+    const A0 = broadcastTo(a, shape);
+    const B0 = broadcastTo(b, shape);
     const inside = tf.logicalAnd(tf.greater(x, 0), tf.greater(yy, 0));
     const half = tf.fill(shape, 0.5);
-    const X0 = tf.where(inside, tf.broadcastTo(x, shape), half);
-    const Y0 = tf.where(inside, tf.broadcastTo(yy, shape), half);
+    const X0 = tf.where(inside, broadcastTo(x, shape), half);
+    const Y0 = tf.where(inside, broadcastTo(yy, shape), half);
     const flip = tf.greaterEqual(X0, tf.div(tf.add(A0, 1), tf.add(tf.add(A0, B0), 2)));
     const A = tf.where(flip, B0, A0);
     const B = tf.where(flip, A0, B0);
@@ -262,7 +263,7 @@ export function betainc(a: tf.Tensor, b: tf.Tensor, x: tf.Tensor, y?: tf.Tensor)
     }
     const r = tf.div(tf.mul(tf.exp(logBt), h), A);
     const val = tf.clipByValue(tf.where(flip, tf.sub(1, r), r), 0, 1);
-    const xb = tf.broadcastTo(x, shape);
+    const xb = broadcastTo(x, shape);
     return tf.where(
       inside,
       val,
@@ -275,11 +276,7 @@ export function betainc(a: tf.Tensor, b: tf.Tensor, x: tf.Tensor, y?: tf.Tensor)
 export function maskLogProb(ok: tf.Tensor, logp: tf.Tensor): tf.Tensor {
   return tf.tidy(() => {
     const shape = bshape(ok, logp);
-    return tf.where(
-      tf.broadcastTo(ok, shape),
-      tf.broadcastTo(logp, shape),
-      tf.fill(shape, -Infinity),
-    );
+    return tf.where(broadcastTo(ok, shape), broadcastTo(logp, shape), tf.fill(shape, -Infinity));
   });
 }
 
@@ -287,7 +284,7 @@ export function maskLogProb(ok: tf.Tensor, logp: tf.Tensor): tf.Tensor {
 export function safe(ok: tf.Tensor, x: tf.Tensor, fallback: number): tf.Tensor {
   return tf.tidy(() => {
     const shape = bshape(ok, x);
-    return tf.where(tf.broadcastTo(ok, shape), tf.broadcastTo(x, shape), tf.fill(shape, fallback));
+    return tf.where(broadcastTo(ok, shape), broadcastTo(x, shape), tf.fill(shape, fallback));
   });
 }
 
@@ -305,10 +302,6 @@ export function openUniform(shape: number[], seed: number): tf.Tensor {
 export function whereB(cond: tf.Tensor, a: tf.Tensor, b: tf.Tensor): tf.Tensor {
   return tf.tidy(() => {
     const shape = bshape(cond, a, b);
-    return tf.where(
-      tf.broadcastTo(cond, shape),
-      tf.broadcastTo(a, shape),
-      tf.broadcastTo(b, shape),
-    );
+    return tf.where(broadcastTo(cond, shape), broadcastTo(a, shape), broadcastTo(b, shape));
   });
 }

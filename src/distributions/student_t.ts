@@ -13,6 +13,7 @@
  * `rsample` is differentiable in all three parameters (implicit reparameterization of `G`).
  */
 import * as tf from '@tensorflow/tfjs';
+import { broadcastTo } from '../utils/tensor.js';
 import { deriveSeeds } from '../utils/seed.js';
 import { Distribution, type DistributionOptions, type TensorInput } from './distribution.js';
 import { standardGammaRsample } from './host_sampling.js';
@@ -78,7 +79,7 @@ export class StudentT extends Distribution {
     const [sn, sg] = deriveSeeds(seed, 2) as [number, number];
     const full = [...shape, ...this._batchShape];
     const eps = tf.randomNormal(full, 0, 1, 'float32', sn);
-    const halfDf = tf.broadcastTo(tf.mul(0.5, this.df), this._batchShape);
+    const halfDf = broadcastTo(tf.mul(0.5, this.df), this._batchShape);
     const g = standardGammaRsample(halfDf, shape, sg);
     const t = tf.mul(eps, tf.sqrt(tf.div(this.df, tf.mul(2, g))));
     return tf.add(this.loc, tf.mul(this.scale, t));

@@ -25,6 +25,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { klNormalNormal, Normal } from '../distributions/normal.js';
 import { ArgumentError } from '../utils/errors.js';
+import { nextSeed } from '../utils/seed.js';
 import { softplusInverse } from '../utils/tensor.js';
 import { applyActivation, normalizeActivation } from './activations.js';
 import { standardNormal } from './estimators.js';
@@ -72,7 +73,7 @@ export interface BayesianLayerArgs extends LayerArgs {
   prior?: PriorInput;
   /** Full posterior object; overrides `posteriorMuInitial`/`posteriorRhoInitial`. */
   posterior?: PosteriorInput;
-  /** Prediction mode. Default `'sample'`. */
+  /** Prediction mode (saved with the model). Default `'sample'`. */
   mode?: BayesianMode;
   /** Factor of `kl()` in the layer's losses seen by `model.fit`. Default 1 (TFP's convention). */
   klScale?: number;
@@ -138,6 +139,9 @@ export abstract class BayesianLayer extends tf.layers.Layer {
         ? null
         : positiveInt(args.inChannels, 'inChannels');
     this.hasBias = args.hasBias ?? defaultHasBias;
+    if (typeof this.hasBias !== 'boolean') {
+      throw new ArgumentError('hasBias', `expected true or false, got ${String(args.hasBias)}`);
+    }
     this.activation = normalizeActivation(args.activation);
     if (args.prior !== undefined && args.prior !== null) {
       this.prior = normalizePrior(args.prior, 'prior');
@@ -220,7 +224,8 @@ export abstract class BayesianLayer extends tf.layers.Layer {
     const kShape = this.kernelShape(c);
     const [muMean, muStd] = this.posterior.muInitial;
     const [rhoMean, rhoStd] = this.posterior.rhoInitial;
-    const init = (mean: number, stddev: number) => tf.initializers.randomNormal({ mean, stddev });
+    const init = (mean: number, stddev: number) =>
+      tf.initializers.randomNormal({ mean, stddev, seed: nextSeed() });
     this.kernelMu = this.addWeight('kernel_mu', kShape, 'float32', init(muMean, muStd));
     this.kernelRho = this.addWeight('kernel_rho', kShape, 'float32', init(rhoMean, rhoStd));
     if (this.hasBias) {

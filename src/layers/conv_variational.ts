@@ -6,7 +6,9 @@
  * bottom/right), `'valid'` (no padding) or `'pad'` (explicit `padding`, a number or
  * `[top, bottom, left, right]`); `dilation`; `group` > 1 splits the channels into `group`
  * independent convolutions (output channels `[g * out/group, (g+1) * out/group)` see input
- * channels `[g * in/group, (g+1) * in/group)`).
+ * channels `[g * in/group, (g+1) * in/group)`; a depthwise convolution when `group = inChannels`).
+ * Dilation is applied by spreading the kernel taps ({@link dilateKernel}), since tfjs has no
+ * conv2d gradient for dilation > 1; any stride and dilation combine.
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
@@ -174,26 +176,38 @@ export abstract class ConvVariational extends BayesianLayer {
   }
 
   protected linear(x: tf.Tensor, kernel: tf.Tensor): tf.Tensor {
-    if (this.group === 1) return this.conv(x as tf.Tensor4D, kernel as tf.Tensor4D);
-    const xs = tf.split(x, this.group, 3);
-    const ws = tf.split(kernel, this.group, 3);
+    const x4 = x as tf.Tensor4D;
+    const k = dilateKernel(kernel as tf.Tensor4D, this.dilation[0], this.dilation[1]);
+    if (this.group === 1) return tf.conv2d(x4, k, this.stride, this.padArg());
+    const inC = x.shape[3] as number;
+    if (this.group === inC) {
+      // one group per input channel: a depthwise convolution with multiplier out/in; output
+      // channel o = c * multiplier + m, which is the order of the grouped kernel's last axis.
+      const [kh, kw] = k.shape;
+      const filter = tf.reshape(k, [kh, kw, inC, this.outChannels / inC]) as tf.Tensor4D;
+      return tf.depthwiseConv2d(x4, filter, this.stride, this.padArg());
+    }
+    const xs = tf.split(x4, this.group, 3);
+    const ks = tf.split(k, this.group, 3);
     return tf.concat(
-      xs.map((xi, g) => this.conv(xi as tf.Tensor4D, ws[g] as tf.Tensor4D)),
+      xs.map((xi, g) =>
+        tf.conv2d(xi as tf.Tensor4D, ks[g] as tf.Tensor4D, this.stride, this.padArg()),
+      ),
       3,
     );
   }
 
-  /** One (ungrouped) convolution with this layer's stride, padding and dilation. */
-  private conv(x: tf.Tensor4D, w: tf.Tensor4D): tf.Tensor4D {
-    const kernel = dilateKernel(w, this.dilation[0], this.dilation[1]);
-    if (this.padMode !== 'pad') return tf.conv2d(x, kernel, this.stride, this.padMode);
+  /** The tfjs padding argument: `'same'`, `'valid'` or explicit NHWC pads for `'pad'`. */
+  private padArg():
+    'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]] {
+    if (this.padMode !== 'pad') return this.padMode;
     const [t, b, l, r] = this.padding;
-    return tf.conv2d(x, kernel, this.stride, [
+    return [
       [0, 0],
       [t, b],
       [l, r],
       [0, 0],
-    ]);
+    ];
   }
 
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {

@@ -20,7 +20,12 @@ export {
   type PosteriorTensors,
 } from './bayesian_layer.js';
 export { DenseVariational, type DenseVariationalArgs } from './dense_variational.js';
-export { ConvVariational, type ConvVariationalArgs, type PadMode } from './conv_variational.js';
+export {
+  ConvVariational,
+  dilateKernel,
+  type ConvVariationalArgs,
+  type PadMode,
+} from './conv_variational.js';
 export {
   DenseReparam,
   DenseLocalReparam,

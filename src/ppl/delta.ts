@@ -21,7 +21,7 @@ const pointMassLogProb = (x: tf.Tensor, v: tf.Tensor): tf.Tensor => {
     const same = tf.equal(a, b);
     return {
       value: tf.where(same, tf.zerosLike(same).toFloat(), tf.fill(same.shape, -Infinity)),
-      gradFunc: (dy: tf.Tensor) => [tf.zerosLike(a), tf.zerosLike(b)],
+      gradFunc: (_dy: tf.Tensor) => [tf.zerosLike(a), tf.zerosLike(b)],
     };
   });
   return f(x, v);

@@ -17,6 +17,23 @@ import {
   withMcDropout,
 } from './model_surgery.js';
 import { hasDropout } from './predictors.js';
+import { bayesianLayers, modelKL, setMode } from '../layers/index.js';
+import { transformToBnn } from '../transforms/index.js';
+
+/** Number of training examples of a {@link TrainData}. */
+function datasetSize(data: TrainData): number {
+  if ('batches' in data) {
+    const set = (data as { set?: { count?: number } }).set;
+    if (set?.count !== undefined) return set.count;
+    let n = 0;
+    for (const b of data.batches(0)) {
+      n += b.x.shape[0] ?? 0;
+      b.dispose?.();
+    }
+    return n;
+  }
+  return data.x.shape[0] ?? 0;
+}
 
 export type { TrainData } from './fit.js';
 
@@ -57,6 +74,13 @@ export interface UncertaintyEvaluationOptions {
   saveModel?: boolean;
   /** Forward passes of MC dropout (default 10, as MindSpore). */
   mcSamples?: number;
+  /**
+   * How the epistemic model is made: `'mc-dropout'` (default, MindSpore) or `'bnn'`: the DNN -> BNN
+   * transform (posterior means at the trained weights, MOPED scales `0.1 |w|`), fine-tuned on
+   * `trainDataset` with the ELBO `CE + KL / N` for `epochs` when data is given, sampled with
+   * `setMode(model, 'sample')`.
+   */
+  epistemicMethod?: 'mc-dropout' | 'bnn';
   /** Dropout rate inserted when the model has none (default 0.5). */
   dropoutRate?: number;
   /** Batch size of the auxiliary training (default 32). */
@@ -76,7 +100,8 @@ export interface UncertaintyEvaluationOptions {
  * `mindspore.nn.probability.toolbox.UncertaintyEvaluation`).
  *
  * - **Epistemic**: `T` forward passes with dropout active; if the model has no dropout, a copy
- *   with `Dropout(0.5)` after its first dense/conv layer is fine-tuned for `epochs` epochs. The
+ *   with `Dropout(0.5)` after its first dense/conv layer is fine-tuned for `epochs` epochs
+ *   (`epistemicMethod: 'bnn'`: a Bayesian copy from the DNN -> BNN transform, sampled instead). The
  *   result is the variance over passes of each output,
  *   $$\operatorname{Var}_t[f_t(x)]\in\mathbb{R}^{N\times K}$$
  *   (`[N, D]` for regression), as MindSpore's `eval_epistemic_uncertainty`.
@@ -177,13 +202,30 @@ export class UncertaintyEvaluation {
   async epistemicModel(): Promise<tf.LayersModel> {
     if (this.epiModel !== undefined) return this.epiModel;
     const o = this.options;
-    if (hasDropout(o.model)) {
+    const bnn = o.epistemicMethod === 'bnn';
+    if (!bnn && hasDropout(o.model)) {
       this.epiModel = o.model;
       return o.model;
     }
     let m: tf.LayersModel;
     if (o.saveModel !== true && o.epiUncerModelPath !== undefined) {
       m = await this.store.load(o.epiUncerModelPath);
+    } else if (bnn) {
+      m = (await transformToBnn(o.model, { layers: 'all', moped: 0.1 })).model;
+      const data = o.trainDataset;
+      if (data !== undefined) {
+        const n = datasetSize(data);
+        const nll = this.supervisedLoss(m);
+        setMode(m, 'sample');
+        await fit(m, (x, y) => tf.add(nll(x, y), tf.div(modelKL(m), n)) as tf.Scalar, data, {
+          epochs: this.epochs,
+          batchSize: o.batchSize,
+          learningRate: o.learningRate,
+          seed: o.seed,
+          onEpoch: (e, l) => o.onEpoch?.('epistemic', e, l),
+        });
+      }
+      if (o.saveModel === true) await this.store.save(m, o.epiUncerModelPath as string);
     } else {
       m = await withMcDropout(o.model, o.dropoutRate ?? 0.5);
       await fit(m, this.supervisedLoss(m), this.requireData('epistemic'), {
@@ -243,10 +285,13 @@ export class UncertaintyEvaluation {
    */
   async evalEpistemicUncertainty(x: tf.Tensor): Promise<tf.Tensor2D> {
     const m = await this.epistemicModel();
+    const sampleWeights = bayesianLayers(m).length > 0;
+    if (sampleWeights) setMode(m, 'sample');
     return tf.tidy(() => {
       const outs: tf.Tensor[] = [];
       for (let t = 0; t < this.mcSamples; t++) {
-        const o = m.apply(x, { training: true }) as tf.Tensor;
+        // Bayesian layers sample their weights; dropout layers need the training flag
+        const o = m.apply(x, { training: !sampleWeights }) as tf.Tensor;
         outs.push(o.rank === 1 ? tf.expandDims(o, -1) : tf.reshape(o, [o.shape[0] as number, -1]));
       }
       return tf.moments(tf.stack(outs), 0).variance as tf.Tensor2D;

@@ -17,6 +17,12 @@
  * prior of every weight is centred on its DNN value, `p(w) = N(w_DNN, sigma_p^2)` (see
  * `moped_prior.ts`); otherwise it is the layers' scalar prior `N(priorMu, priorSigma^2)`.
  * The result trains with `WithBNNLoss(model, lossFn, dnnFactor, bnnFactor)`.
+ *
+ * Limits: only channels-last `Dense` and `Conv2D` layers are converted (no Bayesian depthwise,
+ * separable or transposed convolution exists, so those stay deterministic); kernel/bias
+ * regularizers and constraints of a converted layer are dropped (the KL plays the regularizer's
+ * part); the prior is the layers' scalar `N(priorMu, priorSigma^2)` (or, with `mopedPrior`,
+ * centred elementwise on the DNN weights with the scalar `priorSigma`).
  */
 import * as tf from '@tensorflow/tfjs';
 import { BayesianLayer, isBayesianLayer } from '../layers/bayesian_layer.js';

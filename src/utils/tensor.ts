@@ -110,3 +110,25 @@ export function checkValues(
     }
   }
 }
+
+/**
+ * Broadcast `x` to `shape` (numpy rules) with a fast gradient.
+ *
+ * `tf.broadcastTo` runs the `Tile` kernel, whose gradient in tfjs 4.22 is a JS loop of one
+ * `slice` + `add` per repetition: quadratic time, about a minute for a scalar broadcast to 1e5
+ * elements. Adding zeros of the target shape gives the same value and the usual broadcast
+ * gradient (a single `sum` reduction). Boolean and int tensors (no gradient) use `broadcastTo`.
+ *
+ * @param x the tensor to broadcast.
+ * @param shape the target shape; `x.shape` must broadcast to it.
+ * @example
+ * ```ts
+ * broadcastTo(tf.scalar(2), [3]); // [2, 2, 2], d/dx sum = 3 in one reduction
+ * ```
+ */
+export function broadcastTo(x: tf.Tensor, shape: readonly number[]): tf.Tensor {
+  const target = [...shape];
+  if (x.shape.length === target.length && x.shape.every((d, i) => d === target[i])) return x;
+  if (x.dtype !== 'float32') return tf.broadcastTo(x, target);
+  return tf.add(x, tf.zeros(target));
+}

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { backendInfo } from '../../src/index.js';
+import { cpuFallbackKernel } from '../../src/backend/cpu_fallback.js';
 import { activeKernel, cpuKernel, randInt, randTensor, rng } from './reference.js';
 
 type Pad =
@@ -75,9 +76,9 @@ describe('Conv2DBackpropFilter', () => {
 
   it('gives the gradient of tf.conv2d for a LeNet-sized layer', () => {
     const r = rng(7);
-    const x = randTensor(r, [8, 14, 14, 6]) as tf.Tensor4D;
+    const x = randTensor(r, [4, 14, 14, 6]) as tf.Tensor4D;
     const w = randTensor(r, [5, 5, 6, 16]) as tf.Tensor4D;
-    const dy = randTensor(r, [8, 10, 10, 16]);
+    const dy = randTensor(r, [4, 10, 10, 16]);
     const g = tf.grad(
       (wv: tf.Tensor) =>
         tf
@@ -123,5 +124,27 @@ describe('Conv2DBackpropInput', () => {
       tested++;
     }
     expect(tested).toBeGreaterThan(40);
+  });
+});
+
+describe('cpu fallback kernels (used with DEEPPROB_KERNELS=stock)', () => {
+  it('run the cpu kernel on copies of wasm tensors and return wasm tensors', () => {
+    const r = rng(31);
+    const x = randTensor(r, [2, 7, 7, 3]);
+    const dy = randTensor(r, [2, 3, 3, 4]);
+    const attrs = { strides: [2, 2], pad: 'valid', dataFormat: 'NHWC', filterShape: [3, 3, 3, 4] };
+    const kernel = cpuFallbackKernel('Conv2DBackpropFilter');
+    const before = tf.memory().numTensors;
+    const out = kernel({
+      inputs: { x, dy },
+      attrs: attrs as unknown as tf.NamedAttrMap,
+      backend: tf.backend(),
+    }) as tf.TensorInfo;
+    const got = tf.engine().makeTensorFromTensorInfo(out);
+    const [want] = cpuKernel('Conv2DBackpropFilter', { x, dy }, attrs);
+    expect(got).toBeAllclose(want?.values, { rtol: 1e-5, atol: 1e-5 });
+    got.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([x, dy]);
   });
 });

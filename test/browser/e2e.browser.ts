@@ -25,7 +25,7 @@ import { build, createLogger, preview } from 'vite';
 import { ready, describeBackend } from '../../src/index.js';
 import { loadModelDir } from '../../scripts/web-node.js';
 import type { Manifest } from '../../web/src/manifest.js';
-import { predictFrozen, type Prediction } from '../../web/src/predict.js';
+import { predictFrozen, type Prediction, type Verdict } from '../../web/src/predict.js';
 import { decodePixels } from '../../web/src/preprocess.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -44,7 +44,11 @@ interface DemoWindow {
     backend: string;
     models: string[];
     predictFrozen(model: string, images: number[][]): Promise<number[][]>;
-    predict(model: string, image: number[], mcSamples?: number): Promise<Prediction>;
+    predict(
+      model: string,
+      image: number[],
+      mcSamples?: number,
+    ): Promise<{ prediction: Prediction; verdict: Verdict }>;
     pick(group: string, index: number): Promise<void>;
     settled(): Promise<void>;
     input(): number[] | undefined;
@@ -217,6 +221,12 @@ async function main(): Promise<void> {
     );
     assert.ok(input !== undefined && input.length === 784, 'the drawing became a 28x28 input');
     assert.ok(Math.max(...input) > 0.5, 'the 28x28 input has ink');
+    const drawnTop = await page.evaluate(
+      (x) => (window as unknown as DemoWindow).deepprobDemo?.predict('bayes-lenet5', x),
+      input,
+    );
+    log(`drawn "7": Bayesian LeNet5 top class ${drawnTop?.prediction.top}`);
+    assert.equal(drawnTop?.prediction.top, 7, 'the Bayesian LeNet5 reads the drawn 7 as a 7');
     await page.screenshot({ path: path.join(OUT, 'e2e-draw.png'), fullPage: true });
     report.drawn = drawn;
 
@@ -259,10 +269,39 @@ async function main(): Promise<void> {
     }
     assert.deepEqual(consoleErrors, [], 'no errors in the browser console');
 
-    // 3. Parity, page vs Node, frozen mode, same checkpoint files and code.
+    // The verdicts on the whole bundled sample set, through the page: the Bayesian model should
+    // answer most MNIST digits and refuse most Fashion-MNIST images.
     const samples = JSON.parse(
       readFileSync(path.join(WEB, 'public/samples.json'), 'utf8'),
     ) as SampleFile;
+    const verdicts: Record<
+      string,
+      Record<string, { knows: number; correct: number; n: number }>
+    > = {};
+    for (const id of ['bayes-lenet5', 'lenet5', 'evidential-lenet']) {
+      const byGroup: Record<string, { knows: number; correct: number; n: number }> = {};
+      for (const g of samples.groups) {
+        const tally = { knows: 0, correct: 0, n: g.items.length };
+        for (const it of g.items) {
+          const r = await page.evaluate(
+            ([m, x]) => (window as unknown as DemoWindow).deepprobDemo?.predict(m, x),
+            [id, Array.from(decodePixels(it.pixels))] as [string, number[]],
+          );
+          if (r?.verdict.knows === true) tally.knows++;
+          if (r?.prediction.top === it.label) tally.correct++;
+        }
+        byGroup[g.id] = tally;
+      }
+      verdicts[id] = byGroup;
+      log(`verdicts ${id}: ${JSON.stringify(byGroup)}`);
+    }
+    report.verdicts = verdicts;
+    const bay = verdicts['bayes-lenet5'] ?? {};
+    assert.ok((bay.mnist?.correct ?? 0) >= 18, 'Bayesian LeNet5 gets >= 18/20 MNIST samples right');
+    assert.ok((bay.mnist?.knows ?? 0) >= 16, 'Bayesian LeNet5 answers >= 16/20 MNIST samples');
+    assert.ok((bay.fashion?.knows ?? 20) <= 4, 'Bayesian LeNet5 refuses >= 16/20 Fashion images');
+
+    // 3. Parity, page vs Node, frozen mode, same checkpoint files and code.
     const fixed: number[][] = [];
     for (const g of samples.groups) {
       for (const it of g.items.slice(0, 3)) fixed.push(Array.from(decodePixels(it.pixels)));

@@ -192,3 +192,69 @@ describe('ownership and validation', () => {
     }
   });
 });
+
+describe('wide parameter ranges (float32 limits documented in the tolerances)', () => {
+  it('Poisson entropy across the exact-sum / asymptotic switch', async () => {
+    const { default: poissonRef } = await import('@stdlib/stats-base-dists-poisson');
+    const rates = [0.05, 0.7, 3.5, 29.9, 30.1, 500];
+    use(new d.Poisson(rates), (p) => {
+      expect(expectNoLeak(() => p.entropy())).toBeAllclose(
+        rates.map((r) => (poissonRef.entropy as Fn)(r)),
+        { rtol: 1e-5, atol: 1e-6 },
+      );
+    });
+  });
+
+  it('large shape parameters: Gamma, Beta, StudentT cdf and logProb', async () => {
+    const { default: gammaRef } = await import('@stdlib/stats-base-dists-gamma');
+    const { default: betaRef } = await import('@stdlib/stats-base-dists-beta');
+    const { default: tRef } = await import('@stdlib/stats-base-dists-t');
+    use(new d.Gamma(200, 2), (g) => {
+      const x = [95, 100, 108];
+      expect(expectNoLeak(() => g.cdf(x))).toBeAllclose(
+        x.map((v) => (gammaRef.cdf as Fn)(v, 200, 2)),
+        { rtol: 5e-5, atol: 1e-6 },
+      );
+      expect(expectNoLeak(() => g.logProb(x))).toBeAllclose(
+        x.map((v) => (gammaRef.logpdf as Fn)(v, 200, 2)),
+        { rtol: 1e-4 },
+      );
+    });
+    use(new d.Beta(200, 150), (b) => {
+      const x = [0.55, 0.57, 0.6];
+      expect(expectNoLeak(() => b.cdf(x))).toBeAllclose(
+        x.map((v) => (betaRef.cdf as Fn)(v, 200, 150)),
+        { rtol: 1e-4, atol: 1e-6 },
+      );
+    });
+    use(new d.StudentT(300, 0, 1), (t) => {
+      const x = [-2.5, 0.3, 1.9];
+      expect(expectNoLeak(() => t.cdf(x))).toBeAllclose(
+        x.map((v) => (tRef.cdf as Fn)(v, 300)),
+        { rtol: 1e-5, atol: 1e-6 },
+      );
+    });
+  });
+});
+
+describe('Categorical sampling', () => {
+  it('category frequencies match probs within 5 standard errors, per batch row', () => {
+    const probs = [
+      [0.2, 0.5, 0.3],
+      [0.6, 0.1, 0.3],
+    ];
+    use(new d.Categorical({ probs }), (c) => {
+      const n = 40000;
+      const freq = tf.tidy(() => {
+        const x = c.sample([n], 31); // [n, 2]
+        return tf.mean(tf.oneHot(tf.cast(x, 'int32'), 3), 0).arraySync() as number[][];
+      });
+      probs.forEach((row, b) =>
+        row.forEach((p, k) => {
+          const se = Math.sqrt((p * (1 - p)) / n);
+          expect(Math.abs((freq[b] as number[])[k]! - p)).toBeLessThan(5 * se);
+        }),
+      );
+    });
+  });
+});

@@ -120,7 +120,10 @@ describe.each(KL_CASES)('KL $name', ({ p: makeP, q: makeQ }) => {
     });
     expect(kl.every((v) => v >= -1e-6)).toBe(true);
     kl.forEach((v, i) => {
-      expect(Math.abs(v - (mc[i] as number))).toBeLessThan(5 * (se[i] as number) + 2e-4);
+      // 5 standard errors, plus float32 rounding of a 40000-term mean (relative ~1e-4).
+      expect(Math.abs(v - (mc[i] as number))).toBeLessThan(
+        5 * (se[i] as number) + 5e-4 * Math.abs(v) + 2e-4,
+      );
     });
     // Cross entropy H[p, q] = -E_p[log q].
     const ce = expectNoLeak(() => p.crossEntropy(q));

@@ -106,3 +106,17 @@ describe('special functions', () => {
     }
   });
 });
+
+describe('broadcastTo (utils/tensor)', () => {
+  it('has the broadcast gradient in one reduction (tf.broadcastTo tiles: quadratic)', async () => {
+    const { broadcastTo } = await import('../../src/utils/tensor.js');
+    const x = tf.scalar(2);
+    const t0 = performance.now();
+    const g = expectNoLeak(() => tf.grad((v: tf.Tensor) => tf.sum(broadcastTo(v, [200000])))(x));
+    expect(g).toEqual([200000]);
+    expect(performance.now() - t0).toBeLessThan(5000); // tf.broadcastTo's Tile grad: minutes
+    const b = tf.tensor1d([true, false], 'bool');
+    expect(expectNoLeak(() => broadcastTo(b, [2, 2]))).toEqual([1, 0, 1, 0]);
+    tf.dispose([x, b]);
+  });
+});

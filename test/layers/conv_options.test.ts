@@ -69,6 +69,17 @@ const cases: Case[] = [
   },
   { name: 'group 2', kernelSize: [3, 3], inC: 4, outC: 6, hw: [5, 5], padMode: 'same', group: 2 },
   {
+    name: 'depthwise multiplier 2, pad, stride 2',
+    kernelSize: [3, 3],
+    inC: 2,
+    outC: 4,
+    hw: [6, 5],
+    padMode: 'pad',
+    padding: [1, 1, 0, 2],
+    stride: [2, 2],
+    group: 2,
+  },
+  {
     name: 'depthwise group 3',
     kernelSize: [2, 2],
     inC: 3,
@@ -116,10 +127,18 @@ describe.each(cases)('Conv option $name', (c) => {
       ...ref.shape.slice(1),
     ]);
     expect(y).toBeAllclose(ref.data, { rtol: 1e-4, atol: 1e-5 });
-    // sampling runs with the same options and keeps the shape
+    // sampling runs with the same options and keeps the shape; gradients exist for every option
     layer.mode = 'sample';
     const s = layer.apply(x) as tf.Tensor;
     expect(s.shape).toEqual(ref.shape);
+    const { value, grads } = tf.variableGrads(
+      () => tf.sum(tf.square(layer.apply(x) as tf.Tensor)) as tf.Scalar,
+      layer.trainableWeights.map((w) => w.read() as tf.Variable),
+    );
+    const gMu = grads[(layer.trainableWeights[0]!.read() as tf.Variable).name]!;
+    expect(gMu.shape).toEqual(kShape);
+    expect(tf.tidy(() => tf.sum(tf.abs(gMu)).dataSync()[0])).toBeGreaterThan(0);
+    tf.dispose([value, ...Object.values(grads)]);
     tf.dispose([x, y, s]);
     layer.dispose();
     expect(tf.memory().numTensors).toBe(before);

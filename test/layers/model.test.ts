@@ -195,8 +195,17 @@ describe('model.fit', () => {
     ]);
     expect(lossTerm).toBeAllclose(kl / n, { rtol: 1e-5 });
 
+    const meanModeMse = (): number =>
+      tf.tidy(() => {
+        setMode(model, 'mean');
+        const pred = model.predict(x) as tf.Tensor;
+        setMode(model, 'sample');
+        return tf.losses.meanSquaredError(y, pred).dataSync()[0] as number;
+      });
+    const mseBefore = meanModeMse();
     model.compile({ optimizer: tf.train.adam(0.1), loss: 'meanSquaredError' });
     const klBefore = tf.tidy(() => modelKL(model).dataSync()[0] as number);
+    expect(klBefore).toBeGreaterThan(0);
     const before = tf.memory().numTensors;
     const hist = await model.fit(x, y, { epochs: 20, batchSize: n, verbose: 0 });
     // fit keeps only the optimizer's state: Adam's 2 slots per weight (8 weights) and its 2 powers
@@ -204,19 +213,11 @@ describe('model.fit', () => {
     const losses = hist.history.loss as number[];
     const first = losses.slice(0, 3).reduce((a, b) => a + b) / 3;
     const last = losses.slice(-3).reduce((a, b) => a + b) / 3;
-    expect(last).toBeLessThan(0.3 * first);
-    // the reported loss includes the KL term: it is above the data loss alone
-    const mse = tf.tidy(() => {
-      setMode(model, 'mean');
-      const v = tf.losses
-        .meanSquaredError(y, model.predict(x) as tf.Tensor)
-        .dataSync()[0] as number;
-      setMode(model, 'sample');
-      return v;
-    });
+    expect(last).toBeLessThan(0.6 * first);
+    expect(meanModeMse()).toBeLessThan(0.2 * mseBefore);
+    // the reported loss includes the KL term: it is at least KL / n
     const klAfter = tf.tidy(() => modelKL(model).dataSync()[0] as number);
     expect(last).toBeGreaterThan(klAfter / n);
-    expect(Number.isFinite(mse)).toBe(true);
 
     // the KL term drives training: from the same start, klScale 1 ends with a much smaller KL
     // than klScale 0
@@ -232,7 +233,6 @@ describe('model.fit', () => {
       kls.push(tf.tidy(() => modelKL(m).dataSync()[0] as number));
     }
     expect(kls[0]!).toBeLessThan(kls[1]! - 5);
-    expect(klBefore).toBeGreaterThan(0);
     tf.dispose([x, y]);
     model.dispose();
     withKL.dispose();

@@ -53,10 +53,10 @@ describe('TraceELBO', () => {
       ys.reduce((a, v) => a - 0.5 * Math.log(2 * Math.PI) - ((v - m) ** 2 + s * s) / 2, 0) +
       0.5 * Math.log(2 * Math.PI * Math.E * s * s);
     setSeed(2);
-    const est = new TraceELBO({ numParticles: 1000 }).loss(model, guide, y);
+    const est = new TraceELBO({ numParticles: 400 }).loss(model, guide, y);
     clearSeed();
-    // per-particle standard deviation is about 1.5: 1000 particles give a standard error ~0.05
-    expect(Math.abs(-est - exact(0.3, 0.5))).toBeLessThan(0.2);
+    // per-particle standard deviation is about 1.5: 400 particles give a standard error ~0.075
+    expect(Math.abs(-est - exact(0.3, 0.5))).toBeLessThan(0.3);
     y.dispose();
   });
 });

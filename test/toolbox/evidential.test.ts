@@ -204,4 +204,36 @@ describe('evidential pieces', () => {
     tf.dispose([x, y]);
     model.dispose();
   });
+
+  it('evidentialTrainLoss has the trainer shape with the annealed KL as kl', () => {
+    const model = tf.sequential({
+      layers: [
+        tf.layers.dense({
+          inputShape: [2],
+          units: 3,
+          kernelInitializer: tf.initializers.glorotUniform({ seed: 4 }),
+        }),
+      ],
+    });
+    const f = ev.evidentialTrainLoss({ loss: 'max-likelihood', evidence: 'exp' });
+    const x = tf.tensor2d([
+      [1, 2],
+      [0.5, -1],
+    ]);
+    const y = tf.tensor1d([2, 0], 'int32');
+    const t = tf.tidy(() => {
+      const r = f(model, x, y, { step: 50, epoch: 0, stepsPerEpoch: 100, epochs: 1 });
+      const direct = tf.add(
+        ev.maximumLikelihoodLoss(ev.expEvidence(r.logits), y),
+        tf.mul(ev.klUniformLoss(ev.expEvidence(r.logits), y), 0.01 + (0.99 * 0.3) / 0.8),
+      );
+      return [r.loss, direct, r.nll, r.kl];
+    });
+    expect(t[0]).toBeAllclose(t[1] as tf.Tensor, { rtol: 1e-5 });
+    const sum = tf.tidy(() => tf.add(t[2] as tf.Tensor, t[3] as tf.Tensor));
+    expect(t[0]).toBeAllclose(sum, { rtol: 1e-6 });
+    expect(() => ev.evidentialTrainLoss({ loss: 'hinge' })).toThrow(/loss/);
+    tf.dispose([...t, sum, x, y]);
+    model.dispose();
+  });
 });

@@ -78,4 +78,19 @@ describe('prediction interface', () => {
     big.dispose();
     m.dispose();
   });
+
+  it('withMcDropout copies a model, inserting dropout after the first dense layer', async () => {
+    const m = net(9, false);
+    const copy = await toolbox.withMcDropout(m, 0.3);
+    expect(copy.layers.map((l) => l.getClassName())).toEqual(['Dense', 'Dropout', 'Dense']);
+    expect(toolbox.hasDropout(m)).toBe(false);
+    const a = m.predict(x) as tf.Tensor;
+    const b = copy.predict(x) as tf.Tensor;
+    expect(b).toBeAllclose(a, { rtol: 1e-6 });
+    const c = await toolbox.cloneModel(m);
+    const d = c.predict(x) as tf.Tensor;
+    expect(d).toBeAllclose(a, { rtol: 1e-6 });
+    tf.dispose([a, b, d]);
+    [m, copy, c].forEach((k) => k.dispose());
+  });
 });

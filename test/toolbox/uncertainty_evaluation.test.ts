@@ -114,6 +114,37 @@ describe('UncertaintyEvaluation', () => {
     model.dispose();
   });
 
+  it("epistemicMethod 'bnn': DNN -> BNN copy fine-tuned with the ELBO, saved and reloaded", async () => {
+    const model = mlp(2, 11);
+    const data = blobs(128, 12);
+    const path = join(dir, 'epi-bnn');
+    const ue = new toolbox.UncertaintyEvaluation({
+      model,
+      trainDataset: data,
+      taskType: 'classification',
+      numClasses: 2,
+      epochs: 1,
+      epistemicMethod: 'bnn',
+      epiUncerModelPath: path,
+      aleUncerModelPath: join(dir, 'ale-bnn'),
+      saveModel: true,
+      store: fileModelStore,
+    });
+    const probe = tf.tensor2d([
+      [-1.5, -1],
+      [6, -6],
+    ]);
+    const epi = await ue.evalEpistemicUncertainty(probe);
+    expect(epi.shape).toEqual([2, 2]);
+    expect(Math.min(...Array.from(epi.dataSync()))).toBeGreaterThan(0);
+    const loaded = await fileModelStore.load(path);
+    expect(loaded.layers.map((l) => l.getClassName())).toContain('DenseReparam');
+    loaded.dispose();
+    tf.dispose([epi, probe, data.x, data.y]);
+    ue.dispose();
+    model.dispose();
+  });
+
   it('regression: aleatoric variance follows the noise level of the data', async () => {
     // y = x + eps, sd(eps) = 0.05 + 0.6 |x|
     const rng = makeRng(9);

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { ready, describeBackend } from '../../src/index.js';
 import { loadManifest, type Manifest, type ModelEntry } from './manifest.js';
-import { predict, predictFrozen, verdict, type Prediction } from './predict.js';
+import { predict, predictFrozen, verdict, type Prediction, type Verdict } from './predict.js';
 import { decodePixels, toMnist, MNIST_SIZE } from './preprocess.js';
 import { renderBars, renderMeters, renderVerdict } from './view.js';
 
@@ -30,8 +30,12 @@ export interface DemoApi {
   models: string[];
   /** Frozen ('mean' mode) probabilities of a model for 784-value images in [0, 1]. */
   predictFrozen(model: string, images: number[][]): Promise<number[][]>;
-  /** Full prediction (with uncertainty) of a model for one image. */
-  predict(model: string, image: number[], mcSamples?: number): Promise<Prediction>;
+  /** Full prediction (with uncertainty) of a model for one image, and the page's verdict. */
+  predict(
+    model: string,
+    image: number[],
+    mcSamples?: number,
+  ): Promise<{ prediction: Prediction; verdict: Verdict }>;
   /** Show sample `index` of group `group` as the current input; resolves when rendered. */
   pick(group: string, index: number): Promise<void>;
   /** Resolves when the predictions of the current input are on the page. */
@@ -309,7 +313,8 @@ async function main(): Promise<void> {
     },
     async predict(id, image, n) {
       const { entry, model } = get(id);
-      return predict(model, entry, Float32Array.from(image), n ?? mcSamples);
+      const prediction = await predict(model, entry, Float32Array.from(image), n ?? mcSamples);
+      return { prediction, verdict: verdict(prediction, entry.thresholds) };
     },
     async pick(groupId, index) {
       const thumb = document.querySelector<HTMLCanvasElement>(

@@ -147,7 +147,7 @@ export function scoreHistogramSpec(s: ScoreSummary, inName: string, outName: str
         field: 'set',
         type: 'nominal',
         scale: { domain: [inName, outName], range: [IN_COLOR, OUT_COLOR] },
-        legend: { orient: 'top', title: null },
+        legend: { orient: 'top', title: null, labelLimit: 400 },
       },
     },
   };

