@@ -80,7 +80,7 @@ const model = scale((xx: tf.Tensor, yy: tf.Tensor): void => {
 const guide = scale((): void => {
   const loc = param('w_loc', tf.zeros([3]));
   const sd = param('w_scale', tf.fill([3], 0.1), { constraint: constraints.positive });
-  sample('w', new Normal(tf.broadcastTo(loc, [P, 3]), tf.broadcastTo(sd, [P, 3])));
+  sample('w', new Normal(tf.add(tf.zeros([P, 3]), loc), tf.add(tf.zeros([P, 3]), sd)));
 }, 1 / P);
 
 clearParamStore();

@@ -12,7 +12,7 @@
  *    test set and on the Fashion-MNIST test set (out of distribution: it should be higher).
  *
  *   npx tsx examples/transform_lenet.ts [--epochs 2] [--finetune-epochs 1] [--samples 10]
- *     [--estimator reparam] [--moped 0.1] [--lr 0.001] [--limit 60000] [--seed 0]
+ *     [--estimator reparam] [--moped 0.1] [--moped-prior] [--lr 0.001] [--limit 60000] [--seed 0]
  *     [--out examples/out/transform_lenet.json]
  */
 import * as tf from '@tensorflow/tfjs';
@@ -36,13 +36,16 @@ const finetuneEpochs = numArg('finetune-epochs', 1);
 const samples = numArg('samples', 10);
 const estimator = arg('estimator', 'reparam') as Estimator;
 const moped = numArg('moped', 0.1);
+const mopedPrior = process.argv.includes('--moped-prior');
 const lr = numArg('lr', 1e-3);
 const limit = numArg('limit', 60000);
 const batchSize = numArg('batch-size', 64);
 const outFile = arg('out', 'examples/out/transform_lenet.json');
 const t0 = Date.now();
 const log = (s: string): void => console.log(`[${((Date.now() - t0) / 1000).toFixed(0)} s] ${s}`);
-log(`backend ${info.backend}; LeNet-5 ${epochs} epoch(s), then ${estimator} BNN, ${samples} samples`);
+log(
+  `backend ${info.backend}; LeNet-5 ${epochs} epoch(s), then ${estimator} BNN, ${samples} samples`,
+);
 
 const transform = { normalize: 'mnist' };
 const train = limitImageSet(loadMnist({ split: 'train' }), limit);
@@ -132,11 +135,14 @@ log(
 const { model, loss, converted, summary } = await transformToBnn(dnn, {
   estimator,
   moped,
+  mopedPrior,
   dnnFactor: 1,
   bnnFactor: 1 / N,
 });
 console.log(summary());
-log(`converted ${converted.length} layers: ${converted.map((c) => `${c.name}->${c.to}`).join(', ')}`);
+log(
+  `converted ${converted.length} layers: ${converted.map((c) => `${c.name}->${c.to}`).join(', ')}`,
+);
 const before = evaluate(model, samples);
 setMode(model, 'mean');
 const beforeMean = score(predictive(model, test, 1), test).accuracy;
@@ -180,6 +186,7 @@ const result = {
   finetuneEpochs,
   estimator,
   moped,
+  mopedPrior,
   mcSamples: samples,
   dnn: dnnEval,
   bnnBefore: { ...before, posteriorMeanAccuracy: beforeMean },

@@ -27,6 +27,7 @@ export {
   type ReadyOptions,
 } from './backend/ready.js';
 export { setSeed, clearSeed } from './utils/seed.js';
+export { randomNormal } from './backend/random.js';
 export {
   DeepProbError,
   ArgumentError,

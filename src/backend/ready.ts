@@ -65,7 +65,32 @@ async function wasmDistDir(): Promise<string | undefined> {
   return path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')) + '/dist/';
 }
 
+/**
+ * The emscripten glue of tfjs-backend-wasm installs process-wide `uncaughtException` and
+ * `unhandledRejection` listeners that rethrow from inside its minified source, so any later user
+ * error would be printed with tens of kilobytes of that source. Run `init` and take back the
+ * listeners it added: Node's default reporting of uncaught errors stays in place.
+ */
+async function withoutEmscriptenListeners<T>(init: () => Promise<T>): Promise<T> {
+  if (!isNode()) return init();
+  const events = ['uncaughtException', 'unhandledRejection'] as const;
+  const before = new Map(events.map((e) => [e, new Set(process.listeners(e))]));
+  try {
+    return await init();
+  } finally {
+    for (const e of events) {
+      for (const l of process.listeners(e)) {
+        if (!before.get(e)?.has(l)) process.removeListener(e, l as (...args: unknown[]) => void);
+      }
+    }
+  }
+}
+
 async function tryBackend(name: string): Promise<string | undefined> {
+  return name === 'wasm' ? withoutEmscriptenListeners(() => initBackend(name)) : initBackend(name);
+}
+
+async function initBackend(name: string): Promise<string | undefined> {
   try {
     if (name === 'tensorflow') {
       if (!(await importOptional('@tensorflow/tfjs-node')))

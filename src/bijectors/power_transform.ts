@@ -8,7 +8,7 @@ import {
   type ForwardResult,
   type InverseResult,
 } from './bijector.js';
-import { broadcastShapes, type TensorInput } from '../utils/tensor.js';
+import { broadcastShapes, broadcastTo, type TensorInput } from '../utils/tensor.js';
 
 /**
  * Power-transform bijector (MindSpore `PowerTransform`), mapping `{x : 1 + c x > 0}` onto
@@ -62,8 +62,8 @@ export class PowerTransform extends Bijector {
     const logY = tf.div(log1pCx, c);
     const logDetPow = tf.mul(tf.sub(tf.div(1, c), 1), log1pCx);
     const shape = logY.shape;
-    const zero = tf.broadcastTo(isZero, shape);
-    const xb = tf.broadcastTo(x, shape);
+    const zero = broadcastTo(isZero, shape);
+    const xb = broadcastTo(x, shape);
     const logYAll = tf.where(zero, xb, logY);
     return { y: tf.exp(logYAll), logDet: tf.where(zero, xb, logDetPow) };
   }
@@ -75,9 +75,9 @@ export class PowerTransform extends Bijector {
     const logY = tf.log(y);
     const xPow = tf.div(tf.expm1(tf.mul(c, logY)), c);
     const shape = xPow.shape;
-    const zero = tf.broadcastTo(isZero, shape);
-    const logYb = tf.broadcastTo(logY, shape);
-    const powB = tf.broadcastTo(this.power, shape);
+    const zero = broadcastTo(isZero, shape);
+    const logYb = broadcastTo(logY, shape);
+    const powB = broadcastTo(this.power, shape);
     // (c - 1) log y is also -log y at c = 0, so one formula covers both branches.
     return { x: tf.where(zero, logYb, xPow), logDet: tf.mul(tf.sub(powB, 1), logYb) };
   }

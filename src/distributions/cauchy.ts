@@ -8,11 +8,12 @@
  * `x = x0 + gamma tan(pi (u - 1/2))`, `u ~ U(0, 1)`.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Distribution, type DistributionOptions, type TensorInput } from './distribution.js';
+import { LocationScaleDistribution } from './location_scale.js';
 import { registerKL } from './kl.js';
 
 /**
- * Cauchy distribution with location `loc` and scale `scale > 0`.
+ * Cauchy distribution with location `loc` (median and mode) and scale `scale > 0` (half width at
+ * half maximum). Constructor `new Cauchy(loc, scale, options?)`.
  *
  * @example
  * ```ts
@@ -20,54 +21,21 @@ import { registerKL } from './kl.js';
  * d.cdf(1); // 0.75
  * ```
  */
-export class Cauchy extends Distribution {
-  /** Location (median and mode). */
-  readonly loc: tf.Tensor;
-  /** Scale (half width at half maximum). */
-  readonly scale: tf.Tensor;
-  private readonly _batchShape: number[];
-
-  /**
-   * @param loc location, any real.
-   * @param scale scale, > 0.
-   */
-  constructor(loc: TensorInput, scale: TensorInput, options: DistributionOptions = {}) {
-    super(options);
-    this.loc = this.param(loc, 'loc');
-    this.scale = this.param(scale, 'scale');
-    this.checkFinite(this.loc, 'loc');
-    this.checkPositive(this.scale, 'scale');
-    this._batchShape = this.broadcastParams({ loc: this.loc.shape, scale: this.scale.shape });
-  }
-
-  get batchShape(): number[] {
-    return [...this._batchShape];
-  }
-  get eventShape(): number[] {
-    return [];
-  }
-  override get hasRsample(): boolean {
-    return true;
-  }
-
-  protected _sample(shape: number[], seed: number): tf.Tensor {
-    return this._rsample(shape, seed);
-  }
-  protected override _rsample(shape: number[], seed: number): tf.Tensor {
-    const u = tf.randomUniform([...shape, ...this._batchShape], 0, 1, 'float32', seed);
-    return tf.add(this.loc, tf.mul(this.scale, tf.tan(tf.mul(Math.PI, tf.sub(u, 0.5)))));
-  }
-  private z(x: tf.Tensor): tf.Tensor {
-    return tf.div(tf.sub(x, this.loc), this.scale);
+export class Cauchy extends LocationScaleDistribution {
+  protected _standardSample(shape: number[], seed: number): tf.Tensor {
+    const u = tf.randomUniform(shape, 0, 1, 'float32', seed);
+    return tf.tan(tf.mul(Math.PI, tf.sub(u, 0.5)));
   }
   protected _logProb(x: tf.Tensor): tf.Tensor {
-    return tf.neg(tf.add(tf.log(tf.mul(Math.PI, this.scale)), tf.log1p(tf.square(this.z(x)))));
+    return tf.neg(
+      tf.add(tf.log(tf.mul(Math.PI, this.scale)), tf.log1p(tf.square(this.standardize(x)))),
+    );
   }
   protected override _cdf(x: tf.Tensor): tf.Tensor {
-    return tf.add(0.5, tf.div(tf.atan(this.z(x)), Math.PI));
+    return tf.add(0.5, tf.div(tf.atan(this.standardize(x)), Math.PI));
   }
   protected override _survival(x: tf.Tensor): tf.Tensor {
-    return tf.sub(0.5, tf.div(tf.atan(this.z(x)), Math.PI));
+    return tf.sub(0.5, tf.div(tf.atan(this.standardize(x)), Math.PI));
   }
   protected override _mode(): tf.Tensor {
     return this.expand(this.loc);

@@ -20,7 +20,8 @@ import { digamma, lgamma, mulNoNan } from './special.js';
 
 /**
  * Dirichlet distribution with `concentration` of shape `[...batchShape, K]`, every entry > 0.
- * Event shape `[K]`.
+ * Event shape `[K]`. `logProb` evaluates the density formula: values are taken to lie on the
+ * simplex (they are not checked, to keep `logProb` free of host synchronisation).
  *
  * @example
  * ```ts

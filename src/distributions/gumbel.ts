@@ -7,7 +7,7 @@
  * `log beta + gamma_E + 1`. Reparameterized: `x = mu - beta log(-log u)`, `u ~ U(0, 1)`.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Distribution, type DistributionOptions, type TensorInput } from './distribution.js';
+import { LocationScaleDistribution } from './location_scale.js';
 import { registerKL } from './kl.js';
 import { lgamma, openUniform } from './special.js';
 
@@ -15,7 +15,8 @@ import { lgamma, openUniform } from './special.js';
 export const EULER_GAMMA = 0.5772156649015329;
 
 /**
- * Gumbel distribution with location `loc` and scale `scale > 0`.
+ * Gumbel distribution with location `loc` (mode) and scale `scale > 0`. Constructor
+ * `new Gumbel(loc, scale, options?)`.
  *
  * @example
  * ```ts
@@ -23,58 +24,22 @@ export const EULER_GAMMA = 0.5772156649015329;
  * d.mean(); // 2 * 0.5772...
  * ```
  */
-export class Gumbel extends Distribution {
-  /** Location (mode). */
-  readonly loc: tf.Tensor;
-  /** Scale. */
-  readonly scale: tf.Tensor;
-  private readonly _batchShape: number[];
-
-  /**
-   * @param loc location, any real.
-   * @param scale scale, > 0.
-   */
-  constructor(loc: TensorInput, scale: TensorInput, options: DistributionOptions = {}) {
-    super(options);
-    this.loc = this.param(loc, 'loc');
-    this.scale = this.param(scale, 'scale');
-    this.checkFinite(this.loc, 'loc');
-    this.checkPositive(this.scale, 'scale');
-    this._batchShape = this.broadcastParams({ loc: this.loc.shape, scale: this.scale.shape });
-  }
-
-  get batchShape(): number[] {
-    return [...this._batchShape];
-  }
-  get eventShape(): number[] {
-    return [];
-  }
-  override get hasRsample(): boolean {
-    return true;
-  }
-
-  protected _sample(shape: number[], seed: number): tf.Tensor {
-    return this._rsample(shape, seed);
-  }
-  protected override _rsample(shape: number[], seed: number): tf.Tensor {
-    const u = openUniform([...shape, ...this._batchShape], seed);
-    return tf.sub(this.loc, tf.mul(this.scale, tf.log(tf.neg(tf.log(u)))));
-  }
-  private z(x: tf.Tensor): tf.Tensor {
-    return tf.div(tf.sub(x, this.loc), this.scale);
+export class Gumbel extends LocationScaleDistribution {
+  protected _standardSample(shape: number[], seed: number): tf.Tensor {
+    return tf.neg(tf.log(tf.neg(tf.log(openUniform(shape, seed)))));
   }
   protected _logProb(x: tf.Tensor): tf.Tensor {
-    const z = this.z(x);
+    const z = this.standardize(x);
     return tf.sub(tf.neg(tf.add(z, tf.exp(tf.neg(z)))), tf.log(this.scale));
   }
   protected override _cdf(x: tf.Tensor): tf.Tensor {
-    return tf.exp(tf.neg(tf.exp(tf.neg(this.z(x)))));
+    return tf.exp(tf.neg(tf.exp(tf.neg(this.standardize(x)))));
   }
   protected override _logCdf(x: tf.Tensor): tf.Tensor {
-    return tf.neg(tf.exp(tf.neg(this.z(x))));
+    return tf.neg(tf.exp(tf.neg(this.standardize(x))));
   }
   protected override _survival(x: tf.Tensor): tf.Tensor {
-    return tf.neg(tf.expm1(tf.neg(tf.exp(tf.neg(this.z(x))))));
+    return tf.neg(tf.expm1(tf.neg(tf.exp(tf.neg(this.standardize(x))))));
   }
   protected override _mean(): tf.Tensor {
     return this.expand(tf.add(this.loc, tf.mul(EULER_GAMMA, this.scale)));

@@ -8,11 +8,12 @@
  * `x = mu - b sign(u) log(1 - |u|)`, `u ~ U(-1, 1)`.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Distribution, type DistributionOptions, type TensorInput } from './distribution.js';
+import { LocationScaleDistribution } from './location_scale.js';
 import { registerKL } from './kl.js';
 
 /**
- * Laplace distribution with location `loc` and scale `scale > 0`.
+ * Laplace distribution with location `loc` (mean, median and mode) and scale `scale > 0` (mean
+ * absolute deviation). Constructor `new Laplace(loc, scale, options?)`.
  *
  * @example
  * ```ts
@@ -20,57 +21,22 @@ import { registerKL } from './kl.js';
  * d.variance(); // 2
  * ```
  */
-export class Laplace extends Distribution {
-  /** Location (mean, median and mode). */
-  readonly loc: tf.Tensor;
-  /** Scale (mean absolute deviation). */
-  readonly scale: tf.Tensor;
-  private readonly _batchShape: number[];
-
-  /**
-   * @param loc location, any real.
-   * @param scale scale, > 0.
-   */
-  constructor(loc: TensorInput, scale: TensorInput, options: DistributionOptions = {}) {
-    super(options);
-    this.loc = this.param(loc, 'loc');
-    this.scale = this.param(scale, 'scale');
-    this.checkFinite(this.loc, 'loc');
-    this.checkPositive(this.scale, 'scale');
-    this._batchShape = this.broadcastParams({ loc: this.loc.shape, scale: this.scale.shape });
-  }
-
-  get batchShape(): number[] {
-    return [...this._batchShape];
-  }
-  get eventShape(): number[] {
-    return [];
-  }
-  override get hasRsample(): boolean {
-    return true;
-  }
-
-  protected _sample(shape: number[], seed: number): tf.Tensor {
-    return this._rsample(shape, seed);
-  }
-  protected override _rsample(shape: number[], seed: number): tf.Tensor {
+export class Laplace extends LocationScaleDistribution {
+  protected _standardSample(shape: number[], seed: number): tf.Tensor {
     // u in (-1, 1): the lower end is nudged so that log(1 - |u|) stays finite.
-    const u = tf.randomUniform([...shape, ...this._batchShape], -1 + 1e-7, 1, 'float32', seed);
-    return tf.sub(this.loc, tf.mul(this.scale, tf.mul(tf.sign(u), tf.log1p(tf.neg(tf.abs(u))))));
-  }
-  private z(x: tf.Tensor): tf.Tensor {
-    return tf.div(tf.sub(x, this.loc), this.scale);
+    const u = tf.randomUniform(shape, -1 + 1e-7, 1, 'float32', seed);
+    return tf.neg(tf.mul(tf.sign(u), tf.log1p(tf.neg(tf.abs(u)))));
   }
   protected _logProb(x: tf.Tensor): tf.Tensor {
-    return tf.neg(tf.add(tf.abs(this.z(x)), tf.log(tf.mul(2, this.scale))));
+    return tf.neg(tf.add(tf.abs(this.standardize(x)), tf.log(tf.mul(2, this.scale))));
   }
   protected override _cdf(x: tf.Tensor): tf.Tensor {
-    const z = this.z(x);
+    const z = this.standardize(x);
     const half = tf.mul(0.5, tf.exp(tf.neg(tf.abs(z))));
     return tf.where(tf.less(z, 0), half, tf.sub(1, half));
   }
   protected override _survival(x: tf.Tensor): tf.Tensor {
-    const z = this.z(x);
+    const z = this.standardize(x);
     const half = tf.mul(0.5, tf.exp(tf.neg(tf.abs(z))));
     return tf.where(tf.less(z, 0), tf.sub(1, half), half);
   }

@@ -9,14 +9,16 @@
  * Reparameterized: `x = exp(mu + sigma eps)`.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Distribution, type DistributionOptions, type TensorInput } from './distribution.js';
+import { LocationScaleDistribution } from './location_scale.js';
 import { registerKL } from './kl.js';
+import { gaussianKL } from './normal.js';
 import { logNdtr, maskLogProb, ndtr, safe } from './special.js';
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 
 /**
- * Log-normal distribution; `loc` and `scale` are the mean and standard deviation of `log X`.
+ * Log-normal distribution; `loc` and `scale > 0` are the mean and standard deviation of `log X`.
+ * Constructor `new LogNormal(loc, scale, options?)`; samples are `exp(loc + scale * eps)`.
  *
  * @example
  * ```ts
@@ -24,64 +26,40 @@ const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
  * d.mean(); // exp(0.125)
  * ```
  */
-export class LogNormal extends Distribution {
-  /** Mean of `log X`. */
-  readonly loc: tf.Tensor;
-  /** Standard deviation of `log X`. */
-  readonly scale: tf.Tensor;
-  private readonly _batchShape: number[];
-
-  /**
-   * @param loc mean of the log, any real.
-   * @param scale standard deviation of the log, > 0.
-   */
-  constructor(loc: TensorInput, scale: TensorInput, options: DistributionOptions = {}) {
-    super(options);
-    this.loc = this.param(loc, 'loc');
-    this.scale = this.param(scale, 'scale');
-    this.checkFinite(this.loc, 'loc');
-    this.checkPositive(this.scale, 'scale');
-    this._batchShape = this.broadcastParams({ loc: this.loc.shape, scale: this.scale.shape });
+export class LogNormal extends LocationScaleDistribution {
+  protected _standardSample(shape: number[], seed: number): tf.Tensor {
+    return tf.randomNormal(shape, 0, 1, 'float32', seed);
   }
-
-  get batchShape(): number[] {
-    return [...this._batchShape];
-  }
-  get eventShape(): number[] {
-    return [];
-  }
-  override get hasRsample(): boolean {
-    return true;
-  }
-
-  protected _sample(shape: number[], seed: number): tf.Tensor {
-    return this._rsample(shape, seed);
-  }
+  /** `exp(loc + scale * eps)`. */
   protected override _rsample(shape: number[], seed: number): tf.Tensor {
-    const eps = tf.randomNormal([...shape, ...this._batchShape], 0, 1, 'float32', seed);
-    return tf.exp(tf.add(this.loc, tf.mul(this.scale, eps)));
+    return tf.exp(super._rsample(shape, seed));
   }
-  private z(x: tf.Tensor): tf.Tensor {
+  /** `log x` with non-positive `x` replaced by 1 (masked by the callers), and its mask. */
+  private safeLog(x: tf.Tensor): { pos: tf.Tensor; logx: tf.Tensor } {
     const pos = tf.greater(x, 0);
-    return tf.div(tf.sub(tf.log(safe(pos, x, 1)), this.loc), this.scale);
+    return { pos, logx: tf.log(safe(pos, x, 1)) };
   }
   protected _logProb(x: tf.Tensor): tf.Tensor {
-    const pos = tf.greater(x, 0);
-    const logx = tf.log(safe(pos, x, 1));
-    const z = tf.div(tf.sub(logx, this.loc), this.scale);
+    const { pos, logx } = this.safeLog(x);
+    const z = this.standardize(logx);
     const lp = tf.neg(
       tf.add(tf.add(tf.mul(0.5, tf.square(z)), tf.add(HALF_LOG_2PI, tf.log(this.scale))), logx),
     );
     return maskLogProb(pos, lp);
   }
   protected override _cdf(x: tf.Tensor): tf.Tensor {
-    return tf.where(tf.greater(x, 0), ndtr(this.z(x)), tf.zerosLike(this.z(x)));
+    const { pos, logx } = this.safeLog(x);
+    const z = this.standardize(logx);
+    return tf.where(pos, ndtr(z), tf.zerosLike(z));
   }
   protected override _logCdf(x: tf.Tensor): tf.Tensor {
-    return maskLogProb(tf.greater(x, 0), logNdtr(this.z(x)));
+    const { pos, logx } = this.safeLog(x);
+    return maskLogProb(pos, logNdtr(this.standardize(logx)));
   }
   protected override _survival(x: tf.Tensor): tf.Tensor {
-    return tf.where(tf.greater(x, 0), ndtr(tf.neg(this.z(x))), tf.onesLike(this.z(x)));
+    const { pos, logx } = this.safeLog(x);
+    const z = this.standardize(logx);
+    return tf.where(pos, ndtr(tf.neg(z)), tf.onesLike(z));
   }
   protected override _mean(): tf.Tensor {
     return this.expand(tf.exp(tf.add(this.loc, tf.mul(0.5, tf.square(this.scale)))));
@@ -109,14 +87,7 @@ export class LogNormal extends Distribution {
  * ```
  */
 export function klLogNormalLogNormal(p: LogNormal, q: LogNormal): tf.Tensor {
-  return tf.tidy(() => {
-    const ratio = tf.div(p.scale, q.scale);
-    const diff = tf.div(tf.sub(p.loc, q.loc), q.scale);
-    return tf.mul(
-      0.5,
-      tf.sub(tf.add(tf.square(ratio), tf.square(diff)), tf.add(1, tf.mul(2, tf.log(ratio)))),
-    );
-  });
+  return tf.tidy(() => gaussianKL(p, q));
 }
 
 registerKL(LogNormal, LogNormal, klLogNormalLogNormal);

@@ -7,11 +7,12 @@
  * Reparameterized: `x = mu + s (log u - log(1 - u))`, `u ~ U(0, 1)`.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Distribution, type DistributionOptions, type TensorInput } from './distribution.js';
+import { LocationScaleDistribution } from './location_scale.js';
 import { openUniform } from './special.js';
 
 /**
- * Logistic distribution with location `loc` and scale `scale > 0`.
+ * Logistic distribution with location `loc` (mean, median and mode) and scale `scale > 0`.
+ * Constructor `new Logistic(loc, scale, options?)`.
  *
  * @example
  * ```ts
@@ -19,61 +20,26 @@ import { openUniform } from './special.js';
  * d.cdf(0); // 0.5
  * ```
  */
-export class Logistic extends Distribution {
-  /** Location (mean, median and mode). */
-  readonly loc: tf.Tensor;
-  /** Scale. */
-  readonly scale: tf.Tensor;
-  private readonly _batchShape: number[];
-
-  /**
-   * @param loc location, any real.
-   * @param scale scale, > 0.
-   */
-  constructor(loc: TensorInput, scale: TensorInput, options: DistributionOptions = {}) {
-    super(options);
-    this.loc = this.param(loc, 'loc');
-    this.scale = this.param(scale, 'scale');
-    this.checkFinite(this.loc, 'loc');
-    this.checkPositive(this.scale, 'scale');
-    this._batchShape = this.broadcastParams({ loc: this.loc.shape, scale: this.scale.shape });
-  }
-
-  get batchShape(): number[] {
-    return [...this._batchShape];
-  }
-  get eventShape(): number[] {
-    return [];
-  }
-  override get hasRsample(): boolean {
-    return true;
-  }
-
-  protected _sample(shape: number[], seed: number): tf.Tensor {
-    return this._rsample(shape, seed);
-  }
-  protected override _rsample(shape: number[], seed: number): tf.Tensor {
-    const u = openUniform([...shape, ...this._batchShape], seed);
-    return tf.add(this.loc, tf.mul(this.scale, tf.sub(tf.log(u), tf.log1p(tf.neg(u)))));
-  }
-  private z(x: tf.Tensor): tf.Tensor {
-    return tf.div(tf.sub(x, this.loc), this.scale);
+export class Logistic extends LocationScaleDistribution {
+  protected _standardSample(shape: number[], seed: number): tf.Tensor {
+    const u = openUniform(shape, seed);
+    return tf.sub(tf.log(u), tf.log1p(tf.neg(u)));
   }
   protected _logProb(x: tf.Tensor): tf.Tensor {
-    const z = this.z(x);
+    const z = this.standardize(x);
     return tf.sub(tf.sub(tf.neg(z), tf.mul(2, tf.softplus(tf.neg(z)))), tf.log(this.scale));
   }
   protected override _cdf(x: tf.Tensor): tf.Tensor {
-    return tf.sigmoid(this.z(x));
+    return tf.sigmoid(this.standardize(x));
   }
   protected override _logCdf(x: tf.Tensor): tf.Tensor {
-    return tf.neg(tf.softplus(tf.neg(this.z(x))));
+    return tf.neg(tf.softplus(tf.neg(this.standardize(x))));
   }
   protected override _survival(x: tf.Tensor): tf.Tensor {
-    return tf.sigmoid(tf.neg(this.z(x)));
+    return tf.sigmoid(tf.neg(this.standardize(x)));
   }
   protected override _logSurvival(x: tf.Tensor): tf.Tensor {
-    return tf.neg(tf.softplus(this.z(x)));
+    return tf.neg(tf.softplus(this.standardize(x)));
   }
   protected override _mean(): tf.Tensor {
     return this.expand(this.loc);

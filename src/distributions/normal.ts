@@ -8,7 +8,7 @@
  * is computed in log space). Reparameterized: `x = mu + sigma * eps`.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Distribution, type DistributionOptions, type TensorInput } from './distribution.js';
+import { LocationScaleDistribution } from './location_scale.js';
 import { registerKL } from './kl.js';
 import { logNdtr, ndtr } from './special.js';
 
@@ -16,6 +16,7 @@ const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 
 /**
  * Normal distribution with location `loc` (mean) and scale `scale` (standard deviation > 0).
+ * Constructor `new Normal(loc, scale, options?)`.
  *
  * @example
  * ```ts
@@ -24,61 +25,25 @@ const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
  * d.rsample([100]);                     // shape [100, 2], differentiable in loc and scale
  * ```
  */
-export class Normal extends Distribution {
-  /** Location (mean). */
-  readonly loc: tf.Tensor;
-  /** Scale (standard deviation). */
-  readonly scale: tf.Tensor;
-  private readonly _batchShape: number[];
-
-  /**
-   * @param loc mean, any real.
-   * @param scale standard deviation, > 0.
-   */
-  constructor(loc: TensorInput, scale: TensorInput, options: DistributionOptions = {}) {
-    super(options);
-    this.loc = this.param(loc, 'loc');
-    this.scale = this.param(scale, 'scale');
-    this.checkFinite(this.loc, 'loc');
-    this.checkPositive(this.scale, 'scale');
-    this._batchShape = this.broadcastParams({ loc: this.loc.shape, scale: this.scale.shape });
-  }
-
-  get batchShape(): number[] {
-    return [...this._batchShape];
-  }
-  get eventShape(): number[] {
-    return [];
-  }
-  override get hasRsample(): boolean {
-    return true;
-  }
-
-  protected _sample(shape: number[], seed: number): tf.Tensor {
-    return this._rsample(shape, seed);
-  }
-  protected override _rsample(shape: number[], seed: number): tf.Tensor {
-    const eps = tf.randomNormal([...shape, ...this._batchShape], 0, 1, 'float32', seed);
-    return tf.add(this.loc, tf.mul(this.scale, eps));
+export class Normal extends LocationScaleDistribution {
+  protected _standardSample(shape: number[], seed: number): tf.Tensor {
+    return tf.randomNormal(shape, 0, 1, 'float32', seed);
   }
   protected _logProb(x: tf.Tensor): tf.Tensor {
-    const z = tf.div(tf.sub(x, this.loc), this.scale);
+    const z = this.standardize(x);
     return tf.sub(tf.mul(-0.5, tf.square(z)), tf.add(HALF_LOG_2PI, tf.log(this.scale)));
   }
-  private z(x: tf.Tensor): tf.Tensor {
-    return tf.div(tf.sub(x, this.loc), this.scale);
-  }
   protected override _cdf(x: tf.Tensor): tf.Tensor {
-    return ndtr(this.z(x));
+    return ndtr(this.standardize(x));
   }
   protected override _logCdf(x: tf.Tensor): tf.Tensor {
-    return logNdtr(this.z(x));
+    return logNdtr(this.standardize(x));
   }
   protected override _survival(x: tf.Tensor): tf.Tensor {
-    return ndtr(tf.neg(this.z(x)));
+    return ndtr(tf.neg(this.standardize(x)));
   }
   protected override _logSurvival(x: tf.Tensor): tf.Tensor {
-    return logNdtr(tf.neg(this.z(x)));
+    return logNdtr(tf.neg(this.standardize(x)));
   }
   protected override _mean(): tf.Tensor {
     return this.expand(this.loc);
@@ -108,14 +73,34 @@ export class Normal extends Distribution {
  * ```
  */
 export function klNormalNormal(p: Normal, q: Normal): tf.Tensor {
-  return tf.tidy(() => {
-    const ratio = tf.div(p.scale, q.scale);
-    const diff = tf.div(tf.sub(p.loc, q.loc), q.scale);
-    return tf.mul(
-      0.5,
-      tf.sub(tf.add(tf.square(ratio), tf.square(diff)), tf.add(1, tf.mul(2, tf.log(ratio)))),
-    );
-  });
+  return tf.tidy(() => gaussianKL(p, q));
+}
+
+/**
+ * The Gaussian KL from the parameters alone, shared by Normal and LogNormal (a bijection of both
+ * preserves the KL): `KL = 1/2 (r^2 + d^2 - 1 - 2 log r)`, `r = s1/s2`, `d = (mu1 - mu2)/s2`.
+ * Intermediates are not freed: call it inside `tf.tidy`.
+ *
+ * @param p `loc` (mu1) and `scale` (s1) of the first distribution.
+ * @param q `loc` (mu2) and `scale` (s2) of the second distribution.
+ * @example
+ * ```ts
+ * tf.tidy(() => gaussianKL(new Normal(0, 1), new Normal(1, 2)));
+ * ```
+ */
+export function gaussianKL(p: GaussianParams, q: GaussianParams): tf.Tensor {
+  const ratio = tf.div(p.scale, q.scale);
+  const diff = tf.div(tf.sub(p.loc, q.loc), q.scale);
+  return tf.mul(
+    0.5,
+    tf.sub(tf.add(tf.square(ratio), tf.square(diff)), tf.add(1, tf.mul(2, tf.log(ratio)))),
+  );
+}
+
+/** The parameters {@link gaussianKL} reads: mean `loc` and standard deviation `scale`. */
+export interface GaussianParams {
+  readonly loc: tf.Tensor;
+  readonly scale: tf.Tensor;
 }
 
 registerKL(Normal, Normal, klNormalNormal);

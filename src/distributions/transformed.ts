@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Bijector } from '../bijectors/bijector.js';
 import { ScalarAffine } from '../bijectors/scalar_affine.js';
 import { ArgumentError, NotDefinedError, NotRegisteredError } from '../utils/errors.js';
-import { broadcastShapes } from '../utils/tensor.js';
+import { broadcastShapes, broadcastTo } from '../utils/tensor.js';
 import { Distribution, type DistributionOptions } from './distribution.js';
 import { klDivergence, registerKL } from './kl.js';
 
@@ -165,10 +165,7 @@ export class TransformedDistribution extends Distribution {
   protected override _entropy(): tf.Tensor {
     const a = this.affine('entropy');
     // H[aX + b] = H[X] + sum over event dims of log|a|
-    const logAbs = tf.broadcastTo(tf.log(tf.abs(a.scale)), [
-      ...this.batchShape,
-      ...this.eventShape,
-    ]);
+    const logAbs = broadcastTo(tf.log(tf.abs(a.scale)), [...this.batchShape, ...this.eventShape]);
     const ev = this.eventShape.length;
     const perBatch =
       ev === 0

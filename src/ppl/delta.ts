@@ -63,7 +63,7 @@ export class Delta extends Distribution {
     void seed;
     return shape.length === 0
       ? tf.add(this.v, 0)
-      : tf.broadcastTo(this.v, [...shape, ...this.v.shape]);
+      : tf.add(tf.zeros([...shape, ...this.v.shape]), this.v); // (broadcastTo's gradient is O(reps) kernels)
   }
   protected _logProb(x: tf.Tensor): tf.Tensor {
     const lp = pointMassLogProb(x, this.v);

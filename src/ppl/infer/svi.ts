@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { getParamStore } from '../param_store.js';
-import type { Callable, ELBOLoss } from './elbo.js';
+import { guideAndModelTraces, type Callable, type ELBOLoss } from './elbo.js';
 import { ArgumentError } from '../../utils/errors.js';
 
 /**
@@ -35,24 +35,44 @@ export class SVI<A extends unknown[]> {
     }
   }
 
+  /** Names of the parameters the model and guide use (found by tracing their param sites). */
+  private paramNames: string[] | undefined;
+
   /**
-   * One gradient step; returns the `-ELBO` estimate before the step. Parameters created during
-   * the first run are included by running the estimate again once they exist.
+   * Run model and guide once without gradients, creating their parameters, and return the names
+   * of the param sites they touch (Pyro captures params with a param-only trace the same way).
+   */
+  private discoverParams(args: A): string[] {
+    const names = new Set<string>();
+    tf.tidy(() => {
+      const { guideTrace, modelTrace } = guideAndModelTraces(this.model, this.guide, args);
+      for (const t of [guideTrace, modelTrace])
+        for (const site of t.paramSites()) names.add(site.name);
+    });
+    return [...names];
+  }
+
+  /**
+   * One gradient step on the parameters the model and guide use; returns the `-ELBO` estimate
+   * before the step. The parameters are discovered on the first step (and again whenever a step
+   * creates new ones).
    */
   step(...args: A): number {
     const store = getParamStore();
     for (;;) {
-      const before = new Set(store.names());
-      const vars = store.variables();
+      this.paramNames ??= this.discoverParams(args);
+      const sizeBefore = store.size;
+      const vars = store.variables(this.paramNames.filter((n) => store.has(n)));
       const f = (): tf.Scalar => this.loss.differentiableLoss(this.model, this.guide, args);
       const { value, grads } =
         vars.length > 0
           ? tf.variableGrads(f, vars)
           : { value: tf.tidy(f), grads: {} as tf.NamedTensorMap };
-      const created = store.names().some((n) => !before.has(n));
-      if (created) {
+      if (store.size !== sizeBefore) {
+        // this run created parameters: find them and take the step again
         value.dispose();
         tf.dispose(grads);
+        this.paramNames = undefined;
         continue;
       }
       if (Object.keys(grads).length > 0) this.optimizer.applyGradients(grads);
