@@ -135,11 +135,19 @@ function scoreKeys(mode: 'evidential' | 'sampling' | 'single'): string[] {
   ];
 }
 
+/** The evidence functions of `evidential/evidence.ts` in float64 on the host. */
+function hostEvidenceFunction(name: string): (o: number) => number {
+  evidenceFunction(name); // validates the name
+  if (name === 'relu') return (o) => Math.max(0, o);
+  if (name === 'exp') return (o) => Math.exp(Math.min(10, Math.max(-10, o)));
+  return (o) => (o > 0 ? o + Math.log1p(Math.exp(-o)) : Math.log1p(Math.exp(o)));
+}
+
 /** Per-batch computation: returns `[B, K]` probabilities and `[B]` scores keyed by name. */
 type BatchFn = (x: tf.Tensor) => {
   probs: tf.Tensor;
   scores: Record<string, tf.Tensor>;
-  /** `probs` holds evidence `e`: the host computes `(e + 1) / S` in float64. */
+  /** `probs` holds logits: the host computes `alpha / S`, `alpha = f(o) + 1`, in float64. */
   evidence?: boolean;
 };
 
@@ -153,13 +161,13 @@ function batchFunction(
   if (mode === 'evidential') {
     const toEvidence = evidenceFunction(evidence);
     return (x) => {
-      const e = toEvidence(model.apply(x, { training: false }) as tf.Tensor);
-      const d = dirichletOutputs(e);
+      const logits = model.apply(x, { training: false }) as tf.Tensor;
+      const d = dirichletOutputs(toEvidence(logits));
       const p = d.probs;
       return {
-        // alpha / S is formed on the host in float64: in float32, e + 1 rounds tiny evidence
-        // (softplus of very negative outputs) to 1, and the predicted class would become a tie
-        probs: e,
+        // alpha / S is formed on the host in float64 from the logits: in float32, softplus of
+        // outputs below about -17 rounds to 0 evidence, and the predicted class becomes a tie
+        probs: logits,
         evidence: true,
         scores: {
           evidential_u: d.uncertainty,
@@ -207,6 +215,7 @@ function batchFunction(
 
 async function predictSet(
   fn: BatchFn,
+  hostEvidence: (o: number) => number,
   set: ImageSet,
   batcher: Batcher,
   keys: string[],
@@ -229,11 +238,14 @@ async function predictSet(
       tf.dispose(out);
       const pv = vals[0] as Float32Array;
       if (evidence) {
+        const alpha = new Float64Array(k);
         for (let i = 0; i < b.size; i++) {
           let sum = 0;
-          for (let j = 0; j < k; j++) sum += (pv[i * k + j] as number) + 1;
-          for (let j = 0; j < k; j++)
-            probs[(done + i) * k + j] = ((pv[i * k + j] as number) + 1) / sum;
+          for (let j = 0; j < k; j++) {
+            alpha[j] = hostEvidence(pv[i * k + j] as number) + 1;
+            sum += alpha[j] as number;
+          }
+          for (let j = 0; j < k; j++) probs[(done + i) * k + j] = (alpha[j] as number) / sum;
         }
       } else {
         probs.set(pv, done * k);
@@ -335,8 +347,9 @@ export async function runUncertaintyReport(
     log(
       `deepprob: ${cfg.model} (${kind}, ${mode === 'sampling' ? `${mcSamples} MC samples` : 'one pass'}) on ${inSet.name} vs ${outSet.name}`,
     );
-    const pin = await predictSet(fn, inSet, batcher(inSet), keys, log);
-    const pout = await predictSet(fn, outSet, batcher(outSet), keys, log);
+    const hostEv = hostEvidenceFunction(options.evidence ?? 'softplus');
+    const pin = await predictSet(fn, hostEv, inSet, batcher(inSet), keys, log);
+    const pout = await predictSet(fn, hostEv, outSet, batcher(outSet), keys, log);
     const scores: ScoreInput[] = keys.map((key) => ({
       ...(SCORES[key] as ScoreDef),
       inScores: pin.scores.get(key) as Float32Array,
