@@ -53,4 +53,18 @@ export {
   describeRecord,
   setLearningRate,
 } from './train/run.js';
+export {
+  fileModelStore,
+  runUncertaintyReport,
+  imageDataUri,
+  renderReportHtml,
+  escapeHtml,
+  renderSvg,
+  reliabilitySpec,
+  confidenceCountSpec,
+  scoreHistogramSpec,
+  probabilitySpec,
+  type UncertaintyRunOptions,
+  type UncertaintyRunResult,
+} from './toolbox/node.js';
 export { buildProgram, main } from './cli/main.js';

@@ -33,6 +33,8 @@ interface TrainCliOptions {
   resize: 'pad' | 'bilinear';
   quiet?: boolean;
   json?: boolean;
+  loss?: string;
+  evidence?: string;
 }
 
 /** Build the {@link TrainConfig} of parsed options. */
@@ -58,6 +60,8 @@ export function trainConfigOf(o: TrainCliOptions): TrainConfig {
   if (o.priorSigma !== undefined) c.priorSigma = o.priorSigma;
   if (o.rhoInit !== undefined) c.rhoInit = o.rhoInit;
   if (o.inputSize !== undefined) c.inputSize = o.inputSize;
+  if (o.loss !== undefined) c.evidentialLoss = o.loss;
+  if (o.evidence !== undefined) c.evidence = o.evidence;
   return c;
 }
 
@@ -111,6 +115,11 @@ export function register(program: Command): void {
       oneOf(['pad', 'bilinear'] as const),
       'pad',
     )
+    .option(
+      '--loss <name>',
+      'evidential loss: squared-error-bayes-risk | cross-entropy-bayes-risk | max-likelihood',
+    )
+    .option('--evidence <fn>', 'evidential evidence function: relu | softplus | exp', 'softplus')
     .option('--quiet', 'no progress bar')
     .option('--json', 'print the final metrics as JSON on stdout')
     .addHelpText(

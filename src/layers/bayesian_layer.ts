@@ -224,8 +224,11 @@ export abstract class BayesianLayer extends tf.layers.Layer {
     const kShape = this.kernelShape(c);
     const [muMean, muStd] = this.posterior.muInitial;
     const [rhoMean, rhoStd] = this.posterior.rhoInitial;
+    // tfjs's randomNormal initializer replaces a stddev of 0 by 0.05: use a constant instead.
     const init = (mean: number, stddev: number) =>
-      tf.initializers.randomNormal({ mean, stddev, seed: nextSeed() });
+      stddev === 0
+        ? tf.initializers.constant({ value: mean })
+        : tf.initializers.randomNormal({ mean, stddev, seed: nextSeed() });
     this.kernelMu = this.addWeight('kernel_mu', kShape, 'float32', init(muMean, muStd));
     this.kernelRho = this.addWeight('kernel_rho', kShape, 'float32', init(rhoMean, rhoStd));
     if (this.hasBias) {

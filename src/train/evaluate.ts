@@ -7,9 +7,10 @@
  * plus the predictive NLL `-log p(y|x)`, the predictive entropy `H[p]`, the expected entropy
  * `E_s H[p_s]` (aleatoric part) and the mutual information `H[p] - E_s H[p_s]` (epistemic part).
  * For evidential models, the mean Dirichlet uncertainty `u = K / sum_k alpha_k` with
- * `alpha = softplus(o) + 1`.
+ * `alpha = evidence(o) + 1` (softplus evidence by default).
  */
 import * as tf from '@tensorflow/tfjs';
+import { evidenceFunction } from '../toolbox/evidential/evidence.js';
 import type { Batcher } from '../data/batcher.js';
 
 /** Which kind of model is evaluated (decides what is computed). */
@@ -27,6 +28,8 @@ export interface EvaluateOptions {
   perExample?: boolean;
   /** Called after each batch with (done, total) images. */
   onBatch?: (done: number, total: number) => void;
+  /** Evidence function of evidential models, `relu | softplus | exp` (default `softplus`). */
+  evidence?: string;
 }
 
 /** Evaluation results (accuracies in [0, 1], information in nats, averages per image). */
@@ -90,6 +93,7 @@ export async function evaluate(
   options: EvaluateOptions = {},
 ): Promise<EvalResult> {
   const kind = options.kind ?? 'plain';
+  const evidenceOf = evidenceFunction(options.evidence ?? 'softplus');
   const n = kind === 'bayesian' ? Math.max(1, options.mcSamples ?? 10) : 1;
   const setMode = options.setMode;
   if (kind === 'bayesian' && setMode === undefined) {
@@ -163,7 +167,7 @@ export async function evaluate(
           let u: tf.Tensor = tf.scalar(0);
           let uRows: tf.Tensor = tf.zeros([batch.size]);
           if (kind === 'evidential') {
-            const alpha = tf.add(tf.softplus(logits), 1);
+            const alpha = tf.add(evidenceOf(logits), 1);
             uRows = tf.div(kk, tf.sum(alpha, -1));
             u = tf.sum(uRows);
           }

