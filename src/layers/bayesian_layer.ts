@@ -9,13 +9,20 @@
  *
  * Weights, in this order (`layer.getWeights()` / `layer.setWeights()`):
  * `[kernelMu, kernelRho]` then, when `hasBias`, `[biasMu, biasRho]`, named
- * `<layer>/kernel_mu`, `<layer>/kernel_rho`, `<layer>/bias_mu`, `<layer>/bias_rho`.
+ * `<layer>/kernel_mu`, `<layer>/kernel_rho`, `<layer>/bias_mu`, `<layer>/bias_rho`; with
+ * `centredPrior` then the non-trainable prior means `<layer>/kernel_prior_mu` and, when `hasBias`,
+ * `<layer>/bias_prior_mu` (zeros until {@link BayesianLayer.setPriorMean}).
  *
  * KL divergence `KL(q || p) = sum_w KL(q(w) || p(w))` over kernel and bias:
  * analytic for a {@link NormalPrior},
  * `log(s_p / s) + (s^2 + (mu - mu_p)^2) / (2 s_p^2) - 1/2`; for a {@link ScaleMixturePrior},
  * `-H[q] - log p(w)` with the entropy `H[q] = sum(1/2 log(2 pi e s^2))` exact and `log p(w)` at
  * one fresh reparameterized sample `w = mu + s * eps` (unbiased, differentiable).
+ *
+ * Prior centred on given weights (`centredPrior: true`, MOPED's empirical-Bayes prior, Krishnan,
+ * Subedar & Tickoo 2020): every weight has its own prior mean `w0_i` (e.g. a trained DNN's weight),
+ * `p(w_i) = N(w0_i, s_p^2)` with `s_p = prior.sigma` (`prior.mu` is unused), so
+ * `KL = sum_i log(s_p / s_i) + (s_i^2 + (mu_i - w0_i)^2) / (2 s_p^2) - 1/2`. Needs a Normal prior.
  *
  * `model.fit`: every layer adds `klScale * kl()` to its losses (`layer.addLoss`), which tfjs-layers
  * adds to the mean data loss of each batch. For the per-example ELBO on a data set of `N`
@@ -77,6 +84,18 @@ export interface BayesianLayerArgs extends LayerArgs {
   mode?: BayesianMode;
   /** Factor of `kl()` in the layer's losses seen by `model.fit`. Default 1 (TFP's convention). */
   klScale?: number;
+  /**
+   * Centre the Normal prior of each weight on its own mean `w0_i` (non-trainable weights set by
+   * {@link BayesianLayer.setPriorMean}, saved with the model): `p(w_i) = N(w0_i, priorSigma^2)`.
+   * Default false (the scalar prior `N(priorMu, priorSigma^2)`).
+   */
+  centredPrior?: boolean;
+}
+
+/** Prior means of a layer with `centredPrior` (new tensors owned by the caller). */
+export interface PriorMeans {
+  kernel: tf.Tensor;
+  bias: tf.Tensor | null;
 }
 
 /** Posterior parameters given to {@link BayesianLayer.setPosterior}; `sigma` wins over `rho`. */
@@ -122,11 +141,15 @@ export abstract class BayesianLayer extends tf.layers.Layer {
   mode: BayesianMode;
   /** Factor of `kl()` in the losses seen by `model.fit`. */
   klScale: number;
+  /** Whether each weight's prior is centred on its own mean (see {@link BayesianLayerArgs}). */
+  readonly centredPrior: boolean;
 
   protected kernelMu: tf.LayerVariable | null = null;
   protected kernelRho: tf.LayerVariable | null = null;
   protected biasMu: tf.LayerVariable | null = null;
   protected biasRho: tf.LayerVariable | null = null;
+  protected kernelPriorMu: tf.LayerVariable | null = null;
+  protected biasPriorMu: tf.LayerVariable | null = null;
 
   constructor(args: BayesianLayerArgs, defaultHasBias: boolean) {
     super(args);
@@ -176,6 +199,21 @@ export abstract class BayesianLayer extends tf.layers.Layer {
       throw new ArgumentError('klScale', `expected a finite number >= 0, got ${String(klScale)}`);
     }
     this.klScale = klScale;
+    const centred = args.centredPrior ?? false;
+    if (typeof centred !== 'boolean') {
+      throw new ArgumentError(
+        'centredPrior',
+        `expected true or false, got ${String(args.centredPrior)}`,
+      );
+    }
+    if (centred && this.prior.type !== 'normal') {
+      throw new ArgumentError(
+        'prior',
+        `layer '${this.name}': a prior centred on the DNN weights (MOPED) needs a Normal prior, ` +
+          `got '${this.prior.type}'`,
+      );
+    }
+    this.centredPrior = centred;
   }
 
   // ---- hooks of a kind (Dense, Conv) ------------------------------------------------------
@@ -240,6 +278,28 @@ export abstract class BayesianLayer extends tf.layers.Layer {
         init(rhoMean, rhoStd),
       );
     }
+    if (this.centredPrior) {
+      // After the variational weights, so the order of the other weights does not depend on it.
+      const zeros = () => tf.initializers.zeros();
+      this.kernelPriorMu = this.addWeight(
+        'kernel_prior_mu',
+        kShape,
+        'float32',
+        zeros(),
+        undefined,
+        false,
+      );
+      if (this.hasBias) {
+        this.biasPriorMu = this.addWeight(
+          'bias_prior_mu',
+          [this.outChannels],
+          'float32',
+          zeros(),
+          undefined,
+          false,
+        );
+      }
+    }
     this.addLoss(() => tf.tidy(() => tf.mul(this.kl(), this.klScale) as tf.Scalar));
     this.built = true;
   }
@@ -284,6 +344,7 @@ export abstract class BayesianLayer extends tf.layers.Layer {
       },
       mode: this.mode,
       klScale: this.klScale,
+      centredPrior: this.centredPrior,
     };
     return { ...super.getConfig(), ...config };
   }
@@ -291,8 +352,9 @@ export abstract class BayesianLayer extends tf.layers.Layer {
   // ---- Bayesian API -----------------------------------------------------------------------
 
   /**
-   * `KL(q || p)` summed over all kernel and bias weights (analytic for a Normal prior, a
-   * one-sample reparameterized estimate for a scale-mixture prior); differentiable in `mu`, `rho`.
+   * `KL(q || p)` summed over all kernel and bias weights (analytic for a Normal prior, centred
+   * on the prior means with `centredPrior`; a one-sample reparameterized estimate for a
+   * scale-mixture prior); differentiable in `mu`, `rho`.
    * @returns a new scalar owned by the caller.
    * @example
    * ```ts
@@ -302,21 +364,29 @@ export abstract class BayesianLayer extends tf.layers.Layer {
    */
   kl(): tf.Scalar {
     const { kernelMu, kernelRho } = this.variables();
+    const centre = (v: tf.LayerVariable | null): tf.Tensor | null =>
+      this.centredPrior && v !== null ? v.read() : null;
     return tf.tidy(() => {
-      let total = this.klOf(kernelMu.read(), kernelRho.read());
+      let total = this.klOf(kernelMu.read(), kernelRho.read(), centre(this.kernelPriorMu));
       if (this.biasMu !== null && this.biasRho !== null) {
-        total = tf.add(total, this.klOf(this.biasMu.read(), this.biasRho.read()));
+        total = tf.add(
+          total,
+          this.klOf(this.biasMu.read(), this.biasRho.read(), centre(this.biasPriorMu)),
+        );
       }
       return total as tf.Scalar;
     });
   }
 
-  /** Sum of the KL of the weights with means `mu` and raw scales `rho`. */
-  private klOf(mu: tf.Tensor, rho: tf.Tensor): tf.Tensor {
+  /**
+   * Sum of the KL of the weights with means `mu` and raw scales `rho`; `centre` (with
+   * `centredPrior`) replaces the scalar prior mean by elementwise ones.
+   */
+  private klOf(mu: tf.Tensor, rho: tf.Tensor, centre: tf.Tensor | null): tf.Tensor {
     const sigma = tf.softplus(rho);
     if (this.prior.type === 'normal') {
       const q = new Normal(mu, sigma, { validateArgs: false });
-      const p = new Normal(this.prior.mu, this.prior.sigma, { validateArgs: false });
+      const p = new Normal(centre ?? this.prior.mu, this.prior.sigma, { validateArgs: false });
       return tf.sum(klNormalNormal(q, p));
     }
     const w = tf.add(mu, tf.mul(sigma, standardNormal(mu.shape)));
@@ -390,6 +460,47 @@ export abstract class BayesianLayer extends tf.layers.Layer {
     else assign(this.biasRho, values.biasRho, 'biasRho', false);
   }
 
+  /**
+   * Set the prior means `w0` of a layer with `centredPrior` (kernel layout of the matching tfjs
+   * layer: Dense `[in, out]`, Conv2D `[kh, kw, in/group, out]`); then
+   * `p(w_i) = N(w0_i, priorSigma^2)`. An omitted or null `bias` keeps its values.
+   * The layer must be built.
+   * @param kernel prior means of the kernel, the kernel's shape.
+   * @param bias prior means of the bias, shape `[outChannels]` (only when `hasBias`).
+   * @throws ArgumentError naming `centredPrior` when the flag is off, or the entry whose shape
+   * does not match.
+   * @example
+   * ```ts
+   * const l = new DenseReparam({ outChannels: 10, centredPrior: true });
+   * l.apply(tf.zeros([1, 4]));
+   * l.setPriorMean(dense.getWeights()[0], dense.getWeights()[1]);
+   * ```
+   */
+  setPriorMean(kernel: tf.Tensor, bias?: tf.Tensor | null): void {
+    this.checkCentred();
+    this.writePriorMean(this.kernelPriorMu, kernel, 'kernel');
+    this.writePriorMean(this.biasPriorMu, bias, 'bias');
+  }
+
+  /**
+   * The prior means `w0` of a layer with `centredPrior`.
+   * @returns new tensors owned by the caller (`bias` null without bias).
+   * @throws ArgumentError naming `centredPrior` when the flag is off, or `layer` when not built.
+   * @example
+   * ```ts
+   * const { kernel, bias } = layer.getPriorMean();
+   * tf.dispose([kernel, bias]);
+   * ```
+   */
+  getPriorMean(): PriorMeans {
+    this.checkCentred();
+    const kernel = this.kernelPriorMu ?? this.notBuilt();
+    return {
+      kernel: kernel.read().clone(),
+      bias: this.biasPriorMu === null ? null : this.biasPriorMu.read().clone(),
+    };
+  }
+
   /** Number of scalar weights with a posterior (kernel plus bias). */
   numBayesianParams(): number {
     const { kernelMu } = this.variables();
@@ -412,13 +523,53 @@ export abstract class BayesianLayer extends tf.layers.Layer {
 
   /** The kernel variables; throws when the layer is not built yet. */
   protected variables(): { kernelMu: tf.LayerVariable; kernelRho: tf.LayerVariable } {
-    if (this.kernelMu === null || this.kernelRho === null) {
+    if (this.kernelMu === null || this.kernelRho === null) this.notBuilt();
+    return { kernelMu: this.kernelMu, kernelRho: this.kernelRho };
+  }
+
+  /** Throw the error of a layer used before `build`. */
+  private notBuilt(): never {
+    throw new ArgumentError(
+      'layer',
+      `'${this.name}' is not built yet: call it on an input or put it in a model first`,
+    );
+  }
+
+  /** Throw naming `centredPrior` when the layer has no prior means. */
+  private checkCentred(): void {
+    if (!this.centredPrior) {
       throw new ArgumentError(
-        'layer',
-        `'${this.name}' is not built yet: call it on an input or put it in a model first`,
+        'centredPrior',
+        `layer '${this.name}' has a scalar prior: construct it with centredPrior: true to set ` +
+          'or read prior means',
       );
     }
-    return { kernelMu: this.kernelMu, kernelRho: this.kernelRho };
+  }
+
+  /** Write checked prior means into `target` (no-op for an omitted value). */
+  private writePriorMean(
+    target: tf.LayerVariable | null,
+    value: tf.Tensor | null | undefined,
+    name: string,
+  ): void {
+    if (value === undefined || value === null) return;
+    if (target === null) {
+      if (name === 'bias') {
+        throw new ArgumentError(name, `layer '${this.name}' has no bias (hasBias is false)`);
+      }
+      this.notBuilt();
+    }
+    const shape = target.shape;
+    if (value.shape.length !== shape.length || value.shape.some((d, i) => d !== shape[i])) {
+      throw new ArgumentError(
+        name,
+        `layer '${this.name}': expected prior means of shape [${shape.join(', ')}], got ` +
+          `[${value.shape.join(', ')}]`,
+      );
+    }
+    tf.tidy(() => {
+      target.write(tf.cast(value, 'float32'));
+    });
   }
 }
 
