@@ -45,6 +45,7 @@ export {
 export {
   reparamKernel,
   localReparamKernel,
+  LOCAL_REPARAM_MIN_VARIANCE,
   flipoutKernel,
   rademacher,
   standardNormal,
