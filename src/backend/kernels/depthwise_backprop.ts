@@ -8,7 +8,7 @@
  * Accumulation is in float64. These replace the copy-to-cpu fallback (same math, no copies).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { WasmBackend } from './wasm_util.js';
+import { convGeometry, heapKernel } from './wasm_util.js';
 
 type KernelFunc = tf.KernelConfig['kernelFunc'];
 
@@ -32,19 +32,9 @@ export function depthwiseFilterGradLoop(
   df: Float32Array,
   info: tf.backend_util.Conv2DInfo,
 ): void {
-  const {
-    batchSize: B,
-    inHeight: H,
-    inWidth: W,
-    inChannels: C,
-    outHeight: oh,
-    outWidth: ow,
-  } = info;
-  const { strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw } = info;
+  const { B, H, W, C, oh, ow, sh, sw, fh: kh, fw: kw, pt, pl } = convGeometry(info);
   const M = info.outChannels / C;
   const CM = C * M;
-  const pt = info.padInfo.top;
-  const pl = info.padInfo.left;
   const acc = new Float64Array(kh * kw * CM);
   for (let b = 0; b < B; b++) {
     for (let i = 0; i < oh; i++) {
@@ -89,19 +79,9 @@ export function depthwiseInputGradLoop(
   dx: Float32Array,
   info: tf.backend_util.Conv2DInfo,
 ): void {
-  const {
-    batchSize: B,
-    inHeight: H,
-    inWidth: W,
-    inChannels: C,
-    outHeight: oh,
-    outWidth: ow,
-  } = info;
-  const { strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw } = info;
+  const { B, H, W, C, oh, ow, sh, sw, fh: kh, fw: kw, pt, pl } = convGeometry(info);
   const M = info.outChannels / C;
   const CM = C * M;
-  const pt = info.padInfo.top;
-  const pl = info.padInfo.left;
   const acc = new Float64Array(B * H * W * C);
   for (let b = 0; b < B; b++) {
     for (let i = 0; i < oh; i++) {
@@ -130,72 +110,53 @@ export function depthwiseInputGradLoop(
   dx.set(acc);
 }
 
+/** Shape information of a depthwise convolution (the attributes' `dimRoundingMode`, depthwise). */
+function depthwiseInfo(
+  xShape: [number, number, number, number],
+  filterShape: [number, number, number, number],
+  attrs: DepthwiseAttrs,
+): tf.backend_util.Conv2DInfo {
+  return tf.backend_util.computeConv2DInfo(
+    xShape,
+    filterShape,
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    true,
+  );
+}
+
 /** Kernel function for `DepthwiseConv2dNativeBackpropFilter` (inputs x, dy). */
 export function depthwiseBackpropFilterKernel(previous: KernelFunc | undefined): KernelFunc {
-  return (args) => {
-    const backend = args.backend as unknown as WasmBackend;
-    const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
-    const attrs = args.attrs as unknown as DepthwiseAttrs;
-    if (
-      !unitDilation(attrs.dilations) ||
-      attrs.filterShape === undefined ||
-      x.dtype !== 'float32'
-    ) {
-      if (previous === undefined)
-        throw new Error('deepprob kernels: no DepthwiseConv2dNativeBackpropFilter');
-      return previous(args);
-    }
-    const info = tf.backend_util.computeConv2DInfo(
-      x.shape as [number, number, number, number],
-      attrs.filterShape,
-      attrs.strides,
-      1,
-      attrs.pad,
-      attrs.dimRoundingMode,
-      true,
-    );
-    const out = backend.makeOutput(attrs.filterShape, 'float32');
-    depthwiseFilterGradLoop(
-      backend.typedArrayFromHeap(x) as Float32Array,
-      backend.typedArrayFromHeap(dy) as Float32Array,
-      backend.typedArrayFromHeap(out) as Float32Array,
-      info,
-    );
-    return out;
-  };
+  return heapKernel(
+    'DepthwiseConv2dNativeBackpropFilter',
+    previous,
+    ['x', 'dy'],
+    ['x'],
+    ({ x }, attrs: DepthwiseAttrs) => {
+      const { filterShape } = attrs;
+      if (!unitDilation(attrs.dilations) || filterShape === undefined) return undefined;
+      const info = depthwiseInfo(x.shape as [number, number, number, number], filterShape, attrs);
+      return { outShape: filterShape, context: info };
+    },
+    (heap, out, info) => depthwiseFilterGradLoop(heap('x'), heap('dy'), out, info),
+  );
 }
 
 /** Kernel function for `DepthwiseConv2dNativeBackpropInput` (inputs dy, filter). */
 export function depthwiseBackpropInputKernel(previous: KernelFunc | undefined): KernelFunc {
-  return (args) => {
-    const backend = args.backend as unknown as WasmBackend;
-    const { dy, filter } = args.inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
-    const attrs = args.attrs as unknown as DepthwiseAttrs;
-    if (
-      !unitDilation(attrs.dilations) ||
-      attrs.inputShape === undefined ||
-      dy.dtype !== 'float32'
-    ) {
-      if (previous === undefined)
-        throw new Error('deepprob kernels: no DepthwiseConv2dNativeBackpropInput');
-      return previous(args);
-    }
-    const info = tf.backend_util.computeConv2DInfo(
-      attrs.inputShape,
-      filter.shape as [number, number, number, number],
-      attrs.strides,
-      1,
-      attrs.pad,
-      attrs.dimRoundingMode,
-      true,
-    );
-    const out = backend.makeOutput(attrs.inputShape, 'float32');
-    depthwiseInputGradLoop(
-      backend.typedArrayFromHeap(dy) as Float32Array,
-      backend.typedArrayFromHeap(filter) as Float32Array,
-      backend.typedArrayFromHeap(out) as Float32Array,
-      info,
-    );
-    return out;
-  };
+  return heapKernel(
+    'DepthwiseConv2dNativeBackpropInput',
+    previous,
+    ['dy', 'filter'],
+    ['dy'],
+    ({ filter }, attrs: DepthwiseAttrs) => {
+      const { inputShape } = attrs;
+      if (!unitDilation(attrs.dilations) || inputShape === undefined) return undefined;
+      const f = filter.shape as [number, number, number, number];
+      return { outShape: inputShape, context: depthwiseInfo(inputShape, f, attrs) };
+    },
+    (heap, out, info) => depthwiseInputGradLoop(heap('dy'), heap('filter'), out, info),
+  );
 }

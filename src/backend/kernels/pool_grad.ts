@@ -8,7 +8,7 @@
  * Average pooling: dx[p] = sum_{windows w containing p} dy[w] / (fh * fw).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { WasmBackend } from './wasm_util.js';
+import { convGeometry, heapKernel, type HeapPlan } from './wasm_util.js';
 
 type KernelFunc = tf.KernelConfig['kernelFunc'];
 
@@ -26,18 +26,7 @@ export function maxPoolGradLoop(
   dx: Float32Array,
   info: tf.backend_util.Conv2DInfo,
 ): void {
-  const {
-    batchSize: B,
-    inHeight: H,
-    inWidth: W,
-    inChannels: C,
-    outHeight: oh,
-    outWidth: ow,
-  } = info;
-  const { strideHeight: sh, strideWidth: sw, filterHeight: fh, filterWidth: fw } = info;
-  const { dilationHeight: dh, dilationWidth: dw } = info;
-  const pt = info.padInfo.top;
-  const pl = info.padInfo.left;
+  const { B, H, W, C, oh, ow, sh, sw, fh, fw, dh, dw, pt, pl } = convGeometry(info);
   if (
     fh === 2 &&
     fw === 2 &&
@@ -181,18 +170,7 @@ export function avgPoolGradLoop(
   dx: Float32Array,
   info: tf.backend_util.Conv2DInfo,
 ): void {
-  const {
-    batchSize: B,
-    inHeight: H,
-    inWidth: W,
-    inChannels: C,
-    outHeight: oh,
-    outWidth: ow,
-  } = info;
-  const { strideHeight: sh, strideWidth: sw, filterHeight: fh, filterWidth: fw } = info;
-  const { dilationHeight: dh, dilationWidth: dw } = info;
-  const pt = info.padInfo.top;
-  const pl = info.padInfo.left;
+  const { B, H, W, C, oh, ow, sh, sw, fh, fw, dh, dw, pt, pl } = convGeometry(info);
   const k = 1 / (fh * fw);
   dx.fill(0);
   let dyIdx = 0;
@@ -219,8 +197,12 @@ export function avgPoolGradLoop(
   }
 }
 
-function poolInfo(xShape: number[], attrs: PoolGradAttrs): tf.backend_util.Conv2DInfo {
-  return tf.backend_util.computePool2DInfo(
+function poolPlan(
+  inputs: Record<'input', tf.TensorInfo>,
+  attrs: PoolGradAttrs,
+): HeapPlan<tf.backend_util.Conv2DInfo> {
+  const xShape = inputs.input.shape;
+  const info = tf.backend_util.computePool2DInfo(
     xShape as [number, number, number, number],
     attrs.filterSize,
     attrs.strides,
@@ -228,45 +210,24 @@ function poolInfo(xShape: number[], attrs: PoolGradAttrs): tf.backend_util.Conv2
     attrs.pad,
     attrs.dimRoundingMode,
   );
+  return { outShape: xShape, context: info };
 }
 
 /** Kernel function for `MaxPoolGrad` (inputs dy, input, output). */
 export function maxPoolGradKernel(previous: KernelFunc | undefined): KernelFunc {
-  return (args) => {
-    const backend = args.backend as unknown as WasmBackend;
-    const { dy, input } = args.inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
-    if (input.dtype !== 'float32' || dy.dtype !== 'float32') {
-      if (previous === undefined) throw new Error('deepprob kernels: no MaxPoolGrad');
-      return previous(args);
-    }
-    const info = poolInfo(input.shape, args.attrs as unknown as PoolGradAttrs);
-    const out = backend.makeOutput(input.shape, 'float32');
-    maxPoolGradLoop(
-      backend.typedArrayFromHeap(input) as Float32Array,
-      backend.typedArrayFromHeap(dy) as Float32Array,
-      backend.typedArrayFromHeap(out) as Float32Array,
-      info,
-    );
-    return out;
-  };
+  return heapKernel(
+    'MaxPoolGrad',
+    previous,
+    ['dy', 'input'],
+    ['input', 'dy'],
+    poolPlan,
+    (heap, out, info) => maxPoolGradLoop(heap('input'), heap('dy'), out, info),
+  );
 }
 
 /** Kernel function for `AvgPoolGrad` (inputs dy, input). */
 export function avgPoolGradKernel(previous: KernelFunc | undefined): KernelFunc {
-  return (args) => {
-    const backend = args.backend as unknown as WasmBackend;
-    const { dy, input } = args.inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
-    if (dy.dtype !== 'float32') {
-      if (previous === undefined) throw new Error('deepprob kernels: no AvgPoolGrad');
-      return previous(args);
-    }
-    const info = poolInfo(input.shape, args.attrs as unknown as PoolGradAttrs);
-    const out = backend.makeOutput(input.shape, 'float32');
-    avgPoolGradLoop(
-      backend.typedArrayFromHeap(dy) as Float32Array,
-      backend.typedArrayFromHeap(out) as Float32Array,
-      info,
-    );
-    return out;
-  };
+  return heapKernel('AvgPoolGrad', previous, ['dy', 'input'], ['dy'], poolPlan, (heap, out, info) =>
+    avgPoolGradLoop(heap('dy'), out, info),
+  );
 }

@@ -89,3 +89,103 @@ export function transpose(backend: WasmBackend, x: tf.TensorInfo, perm: number[]
 export function reshape(backend: WasmBackend, x: tf.TensorInfo, shape: number[]): tf.TensorInfo {
   return call(backend, 'Reshape', { x }, { shape });
 }
+
+/**
+ * The geometry of a `Conv2DInfo` under the short names the NHWC loops use: batch `B`, input
+ * `H x W x C`, output `oh x ow`, strides `sh, sw`, filter `fh x fw`, dilations `dh, dw`, and the
+ * top/left padding `pt, pl` (output row `i` starts at input row `i*sh - pt`).
+ *
+ * @param info the shape information computed by `tf.backend_util.computeConv2DInfo` / `computePool2DInfo`.
+ * @example
+ * ```ts
+ * const { B, H, W, C, oh, ow } = convGeometry(info);
+ * ```
+ */
+export function convGeometry(info: tf.backend_util.Conv2DInfo): {
+  B: number;
+  H: number;
+  W: number;
+  C: number;
+  oh: number;
+  ow: number;
+  sh: number;
+  sw: number;
+  fh: number;
+  fw: number;
+  dh: number;
+  dw: number;
+  pt: number;
+  pl: number;
+} {
+  return {
+    B: info.batchSize,
+    H: info.inHeight,
+    W: info.inWidth,
+    C: info.inChannels,
+    oh: info.outHeight,
+    ow: info.outWidth,
+    sh: info.strideHeight,
+    sw: info.strideWidth,
+    fh: info.filterHeight,
+    fw: info.filterWidth,
+    dh: info.dilationHeight,
+    dw: info.dilationWidth,
+    pt: info.padInfo.top,
+    pl: info.padInfo.left,
+  };
+}
+
+/** What a {@link heapKernel} computes before running its loop: the output shape and the loop's context. */
+export interface HeapPlan<T> {
+  outShape: number[];
+  context: T;
+}
+
+/**
+ * A float32 kernel that runs a pure loop over views of the wasm heap. Unless every input named in
+ * `float32` is float32 and `plan` accepts the call, the kernel defers to `previous` (the kernel
+ * registered before). Otherwise it allocates a float32 output of shape `plan(...).outShape` and
+ * calls `loop(heap, out, context)`, where `heap(name)` is a `Float32Array` view of that input and
+ * `out` one of the output (views are made after the allocation, which may move the heap), and
+ * returns the output.
+ *
+ * @param name kernel name (used in the error when there is no fallback).
+ * @param previous the kernel to defer to for calls the loop does not handle.
+ * @param inputNames the kernel inputs that `plan` and `loop` use.
+ * @param float32 the inputs that must be float32 for the fast path.
+ * @param plan output shape and loop context from the inputs and attributes, or `undefined` to defer.
+ * @param loop fills `out` from the input views.
+ * @example
+ * ```ts
+ * heapKernel('AvgPoolGrad', prev, ['dy', 'input'], ['dy'], planFn, (heap, out, info) =>
+ *   avgPoolGradLoop(heap('dy'), out, info),
+ * );
+ * ```
+ */
+export function heapKernel<N extends string, A, T>(
+  name: string,
+  previous: KernelFunc | undefined,
+  inputNames: readonly N[],
+  float32: readonly N[],
+  plan: (inputs: Record<N, tf.TensorInfo>, attrs: A) => HeapPlan<T> | undefined,
+  loop: (heap: (input: N) => Float32Array, out: Float32Array, context: T) => void,
+): KernelFunc {
+  return (args) => {
+    const backend = args.backend as unknown as WasmBackend;
+    const inputs = args.inputs as Record<N, tf.TensorInfo>;
+    const p = float32.every((n) => inputs[n].dtype === 'float32')
+      ? plan(inputs, args.attrs as unknown as A)
+      : undefined;
+    if (p === undefined) {
+      if (previous === undefined) throw new Error(`deepprob kernels: no ${name}`);
+      return previous(args);
+    }
+    const out = backend.makeOutput(p.outShape, 'float32');
+    loop(
+      (n) => backend.typedArrayFromHeap(inputs[n]) as Float32Array,
+      backend.typedArrayFromHeap(out) as Float32Array,
+      p.context,
+    );
+    return out;
+  };
+}

@@ -6,7 +6,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { TensorInput } from '../../utils/tensor.js';
 import { digamma, lgamma } from '../special.js';
-import { checkEvidence, checkTarget, reduce, type Reduction } from './common.js';
+import type { Reduction } from './common.js';
+import { evidentialLoss } from './losses.js';
 
 /**
  * KL divergence from the Dirichlet with the correct-class evidence removed to the uniform
@@ -29,11 +30,7 @@ export function klUniformLoss(
   target: TensorInput,
   reduction: Reduction = 'mean',
 ): tf.Tensor {
-  return tf.tidy(() => {
-    const e = checkEvidence(evidence);
-    const y = checkTarget(target, e.shape);
-    const k = e.shape[1];
-    const alpha = tf.add(e, 1);
+  return evidentialLoss(evidence, target, reduction, ({ y, alpha, classes: k }) => {
     const alphaTilde = tf.add(y, tf.mul(tf.sub(1, y), alpha));
     const sTilde = tf.sum(alphaTilde, -1);
     const first = tf.sub(
@@ -47,6 +44,6 @@ export function klUniformLoss(
       ),
       -1,
     );
-    return reduce(tf.add(first, second), reduction);
+    return tf.add(first, second);
   });
 }

@@ -23,6 +23,47 @@ export const EVIDENTIAL_LOSSES: readonly EvidentialLossName[] = [
   'squared-error-bayes-risk',
 ];
 
+/** The Dirichlet quantities every evidential loss starts from. */
+export interface EvidentialTerms {
+  /** One-hot (or soft) targets `[N, K]`. */
+  y: tf.Tensor;
+  /** Dirichlet concentrations `alpha = e + 1`, `[N, K]`. */
+  alpha: tf.Tensor;
+  /** Dirichlet strength `S = sum_k alpha_k`, `[N, 1]`. */
+  strength: tf.Tensor;
+  /** Number of classes `K`. */
+  classes: number;
+}
+
+/**
+ * Shared frame of the evidential losses: checks `evidence` `[N, K]` and `target` (one-hot
+ * `[N, K]` or labels `[N]`), forms `alpha = e + 1` and `S = sum_k alpha_k`, applies `perInput`
+ * (a per-input loss `[N]`) and reduces it, all under `tf.tidy`.
+ *
+ * @param evidence `[N, K]` non-negative evidence.
+ * @param target one-hot `[N, K]` or labels `[N]`.
+ * @param reduction `'mean'`, `'sum'` or `'none'`.
+ * @param perInput the loss of each input from the {@link EvidentialTerms}.
+ * @example
+ * ```ts
+ * evidentialLoss([[9, 0]], [0], 'mean', ({ y, alpha }) => tf.sum(tf.mul(y, alpha), -1)); // 10
+ * ```
+ */
+export function evidentialLoss(
+  evidence: TensorInput,
+  target: TensorInput,
+  reduction: Reduction,
+  perInput: (terms: EvidentialTerms) => tf.Tensor,
+): tf.Tensor {
+  return tf.tidy(() => {
+    const e = checkEvidence(evidence);
+    const y = checkTarget(target, e.shape);
+    const alpha = tf.add(e, 1);
+    const strength = tf.sum(alpha, -1, true);
+    return reduce(perInput({ y, alpha, strength, classes: e.shape[1] }), reduction);
+  });
+}
+
 /**
  * Type-II maximum likelihood loss: the negative log marginal likelihood of the label under the
  * Dirichlet–categorical model.
@@ -43,13 +84,9 @@ export function maximumLikelihoodLoss(
   target: TensorInput,
   reduction: Reduction = 'mean',
 ): tf.Tensor {
-  return tf.tidy(() => {
-    const e = checkEvidence(evidence);
-    const y = checkTarget(target, e.shape);
-    const alpha = tf.add(e, 1);
-    const strength = tf.sum(alpha, -1, true);
-    return reduce(tf.sum(tf.mul(y, tf.sub(tf.log(strength), tf.log(alpha))), -1), reduction);
-  });
+  return evidentialLoss(evidence, target, reduction, ({ y, alpha, strength }) =>
+    tf.sum(tf.mul(y, tf.sub(tf.log(strength), tf.log(alpha))), -1),
+  );
 }
 
 /**
@@ -71,13 +108,9 @@ export function crossEntropyBayesRisk(
   target: TensorInput,
   reduction: Reduction = 'mean',
 ): tf.Tensor {
-  return tf.tidy(() => {
-    const e = checkEvidence(evidence);
-    const y = checkTarget(target, e.shape);
-    const alpha = tf.add(e, 1);
-    const strength = tf.sum(alpha, -1, true);
-    return reduce(tf.sum(tf.mul(y, tf.sub(digamma(strength), digamma(alpha))), -1), reduction);
-  });
+  return evidentialLoss(evidence, target, reduction, ({ y, alpha, strength }) =>
+    tf.sum(tf.mul(y, tf.sub(digamma(strength), digamma(alpha))), -1),
+  );
 }
 
 /**
@@ -100,15 +133,11 @@ export function squaredErrorBayesRisk(
   target: TensorInput,
   reduction: Reduction = 'mean',
 ): tf.Tensor {
-  return tf.tidy(() => {
-    const e = checkEvidence(evidence);
-    const y = checkTarget(target, e.shape);
-    const alpha = tf.add(e, 1);
-    const strength = tf.sum(alpha, -1, true);
+  return evidentialLoss(evidence, target, reduction, ({ y, alpha, strength }) => {
     const p = tf.div(alpha, strength);
     const err = tf.square(tf.sub(y, p));
     const variance = tf.div(tf.mul(p, tf.sub(1, p)), tf.add(strength, 1));
-    return reduce(tf.sum(tf.add(err, variance), -1), reduction);
+    return tf.sum(tf.add(err, variance), -1);
   });
 }
 
