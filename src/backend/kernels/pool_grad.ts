@@ -197,6 +197,7 @@ export function avgPoolGradLoop(
   }
 }
 
+/** Output shape (that of `input`) and pooling geometry of a pool-gradient call. */
 function poolPlan(
   inputs: Record<'input', tf.TensorInfo>,
   attrs: PoolGradAttrs,

@@ -95,7 +95,7 @@ export function reshape(backend: WasmBackend, x: tf.TensorInfo, shape: number[])
  * `H x W x C`, output `oh x ow`, strides `sh, sw`, filter `fh x fw`, dilations `dh, dw`, and the
  * top/left padding `pt, pl` (output row `i` starts at input row `i*sh - pt`).
  *
- * @param info the shape information computed by `tf.backend_util.computeConv2DInfo` / `computePool2DInfo`.
+ * @param info shape information from `tf.backend_util.computeConv2DInfo` or `computePool2DInfo`.
  * @example
  * ```ts
  * const { B, H, W, C, oh, ow } = convGeometry(info);
@@ -135,7 +135,7 @@ export function convGeometry(info: tf.backend_util.Conv2DInfo): {
   };
 }
 
-/** What a {@link heapKernel} computes before running its loop: the output shape and the loop's context. */
+/** What a {@link heapKernel} works out before its loop: the output shape and the loop's context. */
 export interface HeapPlan<T> {
   outShape: number[];
   context: T;
@@ -153,7 +153,7 @@ export interface HeapPlan<T> {
  * @param previous the kernel to defer to for calls the loop does not handle.
  * @param inputNames the kernel inputs that `plan` and `loop` use.
  * @param float32 the inputs that must be float32 for the fast path.
- * @param plan output shape and loop context from the inputs and attributes, or `undefined` to defer.
+ * @param plan output shape and loop context from inputs and attributes, or `undefined` to defer.
  * @param loop fills `out` from the input views.
  * @example
  * ```ts
