@@ -4,6 +4,13 @@
  *
  * @packageDocumentation
  */
+import { nodeHooks } from './backend/node_hooks.js';
+import { setNodeHooks } from './backend/ready.js';
+
+// The Node-only half of `ready()` (wasm file location, threaded wasm build), installed up front
+// so that `ready()` does not have to load it by URL.
+setNodeHooks(nodeHooks);
+
 export * from './index.js';
 export {
   type Split,

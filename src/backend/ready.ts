@@ -15,13 +15,17 @@
  * - `DEEPPROB_WASM_THREADS=n`: XNNPACK threads in Node (default: logical cores, at most 8;
  *   1 = the single-threaded build). The threaded build's workers are unreferenced, so a Node
  *   process still exits by itself.
+ *
+ * This module is part of the browser entry and imports no Node built-in: the Node-only pieces
+ * (wasm file location, threaded build) are {@link NodeHooks} implemented in `node_hooks.ts`,
+ * installed by the `deepprob/node` entry or, when `ready()` runs in Node without them (the main
+ * entry, the CLI, tests), loaded through a computed URL that bundlers leave alone.
  */
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { getEnv, isNode } from './env.js';
 import { registerCpuFallbacks } from './cpu_fallback.js';
 import { installKernelPack } from './kernels/index.js';
-import { registerThreadedWasm, wantedWasmThreads, wasmThreads } from './threads.js';
 
 /** Options of {@link ready}. */
 export interface ReadyOptions {
@@ -57,12 +61,57 @@ async function importOptional(name: string): Promise<boolean> {
   }
 }
 
-async function wasmDistDir(): Promise<string | undefined> {
-  if (!isNode()) return undefined;
-  const { createRequire } = await import('node:module');
-  const path = await import('node:path');
-  const require = createRequire(import.meta.url);
-  return path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')) + '/dist/';
+/** The Node-only pieces of backend selection (implemented in `node_hooks.ts`). */
+export interface NodeHooks {
+  /** Directory of the tfjs-backend-wasm `.wasm` binaries, with a trailing slash. */
+  wasmDistDir(): string;
+  /** XNNPACK threads wanted (`DEEPPROB_WASM_THREADS` or the machine's cores, at most 8). */
+  wantedWasmThreads(): Promise<number>;
+  /**
+   * Register the threaded `wasm` factory with `threads` threads; resolves to a function that
+   * restores the stock factory.
+   */
+  registerThreadedWasm(threads: number): Promise<() => void>;
+}
+
+let hooks: NodeHooks | undefined;
+/** Threads of the threaded wasm backend once started, 0 for the single-threaded build. */
+let threadedCount = 0;
+
+/**
+ * Install the Node-only pieces used by {@link ready} (done by the `deepprob/node` entry; `ready()`
+ * loads them itself in Node when none are installed). `undefined` uninstalls them.
+ *
+ * @param value the hooks, e.g. `nodeHooks` from `backend/node_hooks.ts`.
+ * @example
+ * ```ts
+ * import { nodeHooks } from './node_hooks.js';
+ * setNodeHooks(nodeHooks);
+ * ```
+ */
+export function setNodeHooks(value: NodeHooks | undefined): void {
+  hooks = value;
+}
+
+/**
+ * The installed Node hooks; in Node with none installed, load `node_hooks` next to this module
+ * (`.ts` when running from source under vitest/tsx, `.js` from `dist`). The specifier is computed
+ * at run time so that bundlers neither follow nor rewrite it: the browser graph never contains the
+ * Node built-ins. Undefined in browsers, or when loading fails (then the stock wasm build is used).
+ */
+async function nodeHooks(): Promise<NodeHooks | undefined> {
+  if (hooks !== undefined || !isNode()) return hooks;
+  try {
+    const file = './node_hooks' + (import.meta.url.endsWith('.ts') ? '.ts' : '.js');
+    const spec = new URL(file, import.meta.url).href;
+    const mod = (await import(/* @vite-ignore */ /* webpackIgnore: true */ spec)) as {
+      nodeHooks?: NodeHooks;
+    };
+    hooks ??= mod.nodeHooks;
+  } catch {
+    // e.g. bundled for Node without node_hooks.js next to this file: stock wasm, no threads
+  }
+  return hooks;
 }
 
 /**
@@ -99,9 +148,11 @@ async function initBackend(name: string): Promise<string | undefined> {
       if (!(await importOptional('@tensorflow/tfjs-backend-webgpu')))
         return 'package @tensorflow/tfjs-backend-webgpu not installed';
     } else if (name === 'wasm') {
-      const dir = await wasmDistDir();
-      if (dir !== undefined) setWasmPaths(dir);
-      if (await startThreadedWasm()) return undefined;
+      const node = await nodeHooks();
+      if (node !== undefined) {
+        setWasmPaths(node.wasmDistDir());
+        if (await startThreadedWasm(node)) return undefined;
+      }
     }
     if (tf.findBackendFactory(name) === null) return 'not registered';
     const ok = await tf.setBackend(name);
@@ -117,20 +168,21 @@ async function initBackend(name: string): Promise<string | undefined> {
  * In Node, with the kernel pack on, start the multi-threaded wasm build (threads sized to the
  * machine). Returns false (and restores the stock single-threaded factory) when it cannot start.
  */
-async function startThreadedWasm(): Promise<boolean> {
-  if (!isNode() || getEnv('DEEPPROB_KERNELS') === 'stock') return false;
+async function startThreadedWasm(node: NodeHooks): Promise<boolean> {
+  if (getEnv('DEEPPROB_KERNELS') === 'stock') return false;
   if (tf.findBackend('wasm') !== null) return false;
-  const threads = await wantedWasmThreads();
+  const threads = await node.wantedWasmThreads();
   if (threads < 2) return false;
   let restore: () => void;
   try {
-    restore = await registerThreadedWasm(threads);
+    restore = await node.registerThreadedWasm(threads);
   } catch {
     return false; // e.g. no writable temp dir for the worker script
   }
   try {
     if (await tf.setBackend('wasm')) {
       await tf.ready();
+      threadedCount = threads;
       return true;
     }
   } catch {
@@ -179,7 +231,7 @@ async function select(requested: string | undefined, verbose: boolean): Promise<
     if (reason === undefined) {
       if (name === 'wasm') registerCpuFallbacks('wasm');
       const kernels = installKernelPack(name);
-      const threads = name === 'wasm' ? Math.max(1, wasmThreads()) : 1;
+      const threads = name === 'wasm' ? Math.max(1, threadedCount) : 1;
       const info: BackendInfo = { backend: name, kernels, threads, skipped };
       if (verbose) console.error(describeBackend(info));
       return info;

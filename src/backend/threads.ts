@@ -1,5 +1,6 @@
 /**
- * Multi-threaded wasm backend for Node.
+ * Multi-threaded wasm backend for Node. Node-only (imports Node built-ins): reached only through
+ * `node_hooks.ts`, never from the browser entry.
  *
  * tfjs 4.22 disables wasm threads in Node: its pthread worker is passed as a Blob URL, which
  * `worker_threads` cannot load, and it caps XNNPACK's pool at (logical cores / 2). This module
@@ -7,8 +8,15 @@
  * script written to a file, sizes the pool to the machine, and unreferences the pool's workers so
  * that a Node process still exits when its work is done.
  */
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { BackendWasm, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+
+const require = createRequire(import.meta.url);
 
 /** Emscripten module of the threaded build (the parts we touch). */
 interface ThreadedModule {
@@ -26,17 +34,11 @@ export function wasmThreads(): number {
   return threadedCount;
 }
 
-async function writeWorkerFile(): Promise<string> {
-  const { createRequire } = await import('node:module');
-  const fs = await import('node:fs');
-  const os = await import('node:os');
-  const path = await import('node:path');
-  const require = createRequire(import.meta.url);
+function writeWorkerFile(): string {
   const { wasmWorkerContents } =
     require('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.worker.js') as {
       wasmWorkerContents: string;
     };
-  const { createHash } = await import('node:crypto');
   // tfjs escapes newlines the same way before making its Blob: the string holds JS source whose
   // string literals contain raw newlines.
   const source = wasmWorkerContents.replace(/\n/g, '\\n');
@@ -63,7 +65,6 @@ export async function wantedWasmThreads(): Promise<number> {
     }
     return Math.min(n, 8);
   }
-  const os = await import('node:os');
   const cores =
     typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
   return Math.max(1, Math.min(cores, 8));
@@ -76,15 +77,11 @@ export async function wantedWasmThreads(): Promise<number> {
  * @param threads XNNPACK pool size (>= 2 to be useful).
  */
 export async function registerThreadedWasm(threads: number): Promise<() => void> {
-  const { createRequire } = await import('node:module');
-  const path = await import('node:path');
-  const fs = await import('node:fs');
-  const require = createRequire(import.meta.url);
   const mainScript =
     require.resolve('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js');
   const factory = require(mainScript) as Factory;
   const wasmFile = path.join(path.dirname(mainScript), 'tfjs-backend-wasm-threaded-simd.wasm');
-  const workerFile = await writeWorkerFile();
+  const workerFile = writeWorkerFile();
   const original = tf.findBackendFactory('wasm');
   tf.removeBackend('wasm');
   tf.registerBackend(
