@@ -9,7 +9,8 @@
  * `--elbo scaled` wraps the likelihood in `plate('data', 60000, {subsample: batchIndices})`, so
  * it is multiplied by N/B = 60000/128 and each step estimates the full-data ELBO.
  *
- *   npx tsx examples/bnn.ts [--elbo tutorial|scaled] [--epochs 5] [--limit 60000]
+ *   npx tsx examples/bnn.ts [--elbo tutorial|scaled] [--epochs 5] [--limit 60000] [--seed 0]
+ *     [--adam-eps 1e-8] [--eval-images 2000]
  */
 import * as fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
@@ -25,7 +26,7 @@ import { randomModule, type LiftedNetwork } from '../src/ppl/nn/module.js';
 import { SVI } from '../src/ppl/infer/svi.js';
 import { TraceELBO } from '../src/ppl/infer/elbo.js';
 import { clearParamStore } from '../src/ppl/param_store.js';
-import { setSeed } from '../src/utils/seed.js';
+import { nextSeed, setSeed } from '../src/utils/seed.js';
 import { arg, numArg } from './lib/args.js';
 import { batches, loadMnist } from './lib/mnist.js';
 
@@ -78,8 +79,11 @@ function guide(_x?: tf.Tensor, _y?: tf.Tensor, _idx?: Int32Array): LiftedNetwork
   void _idx;
   const dists: Record<string, Normal> = {};
   for (const [k, s] of Object.entries(shapes)) {
-    const mu = param(`${k}.mu`, () => tf.randomNormal(s));
-    const sigma = tf.softplus(param(`${k}.sigma`, () => tf.randomNormal(s)));
+    // seeded from the --seed stream so that runs are reproducible (torch.randn_like in the seed)
+    const mu = param(`${k}.mu`, () => tf.randomNormal(s, 0, 1, 'float32', nextSeed()));
+    const sigma = tf.softplus(
+      param(`${k}.sigma`, () => tf.randomNormal(s, 0, 1, 'float32', nextSeed())),
+    );
     dists[k] = new Normal(mu, sigma, { validateArgs: false });
   }
   return randomModule('module', net, dists)();
@@ -115,9 +119,11 @@ function accuracy(n: number): { logits: number; probs: number } {
   return { logits: (100 * a) / seen, probs: (100 * c) / seen };
 }
 
-// Steps 6-7: SVI with Trace_ELBO and Adam(0.01).
+// Steps 6-7: SVI with Trace_ELBO and Adam(0.01). Pyro's Adam is torch.optim.Adam (betas 0.9/0.999,
+// eps 1e-8); tf.train.adam's default eps is the backend's 1e-7, so pass Pyro's explicitly.
 clearParamStore();
-const svi = new SVI(model, guide, tf.train.adam(0.01), new TraceELBO());
+const adamEps = numArg('adam-eps', 1e-8);
+const svi = new SVI(model, guide, tf.train.adam(0.01, 0.9, 0.999, adamEps), new TraceELBO());
 let trainSeconds = 0;
 const evalEvery = numArg('eval-images', 2000);
 for (let epoch = 0; epoch < epochs; epoch++) {

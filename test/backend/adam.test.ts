@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { installFusedAdam, uninstallFusedAdam } from '../../src/backend/kernels/adam.js';
 import { randTensor, rng } from './reference.js';
 
-function run(fused: boolean, steps: number): { values: number[][] } {
+function run(fused: boolean, steps: number, epsilon = 1e-7, lossScale = 1): { values: number[][] } {
   if (fused) installFusedAdam();
   else uninstallFusedAdam();
   try {
@@ -11,17 +11,20 @@ function run(fused: boolean, steps: number): { values: number[][] } {
     const init = [randTensor(r, [7, 5]), randTensor(r, [5]), randTensor(r, [3, 3, 2, 4])];
     const vars = init.map((t) => tf.variable(t));
     tf.dispose(init);
-    const opt = tf.train.adam(0.01, 0.9, 0.999, 1e-7);
+    const opt = tf.train.adam(0.01, 0.9, 0.999, epsilon);
     for (let s = 0; s < steps; s++) {
       // a loss whose gradient changes every step
       const target = randTensor(r, [7, 5]);
       opt.minimize(
         () =>
-          tf.addN([
-            tf.sum(tf.square(tf.sub(vars[0] as tf.Variable, target))),
-            tf.sum(tf.mul(tf.sin(vars[1] as tf.Variable), 3)),
-            tf.sum(tf.pow(vars[2] as tf.Variable, 4)),
-          ]) as tf.Scalar,
+          tf.mul(
+            tf.addN([
+              tf.sum(tf.square(tf.sub(vars[0] as tf.Variable, target))),
+              tf.sum(tf.mul(tf.sin(vars[1] as tf.Variable), 3)),
+              tf.sum(tf.pow(vars[2] as tf.Variable, 4)),
+            ]),
+            lossScale,
+          ) as tf.Scalar,
         false,
         vars,
       );
@@ -45,6 +48,20 @@ describe('fused Adam update', () => {
       expect(fused.values[i]).toBeAllclose(stock.values[i], { rtol: 1e-5, atol: 1e-6 });
     }
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it("honours the optimizer's epsilon (PyTorch/Pyro's 1e-8 vs tfjs's default 1e-7)", () => {
+    // gradients ~1e-7, where the step lr * m / (sqrt(v) + eps) depends on eps
+    const stock = run(false, 4, 1e-8, 1e-7);
+    const fused = run(true, 4, 1e-8, 1e-7);
+    const fused7 = run(true, 4, 1e-7, 1e-7);
+    for (let i = 0; i < stock.values.length; i++) {
+      expect(fused.values[i]).toBeAllclose(stock.values[i], { rtol: 1e-5, atol: 1e-6 });
+    }
+    const diff = (stock.values[0] as number[]).map((v, j) =>
+      Math.abs(v - (fused7.values[0]?.[j] ?? 0)),
+    );
+    expect(Math.max(...diff)).toBeGreaterThan(1e-3);
   });
 
   it('is the update that training uses on wasm and leaks nothing over many steps', async () => {
