@@ -67,7 +67,7 @@ export class Bernoulli extends Distribution {
     return [tf.log(this.probs), tf.log1p(tf.neg(this.probs))];
   }
 
-  protected _sample(shape: number[], seed: number): tf.Tensor {
+  protected override _sample(shape: number[], seed: number): tf.Tensor {
     const u = tf.randomUniform([...shape, ...this._batchShape], 0, 1, 'float32', seed);
     return tf.cast(tf.less(u, this.probs), 'float32');
   }

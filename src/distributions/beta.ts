@@ -65,9 +65,6 @@ export class Beta extends Distribution {
     return true;
   }
 
-  protected _sample(shape: number[], seed: number): tf.Tensor {
-    return this._rsample(shape, seed);
-  }
   protected override _rsample(shape: number[], seed: number): tf.Tensor {
     const [s1, s0] = deriveSeeds(seed, 2) as [number, number];
     const g1 = standardGammaRsample(broadcastTo(this.concentration1, this._batchShape), shape, s1);

@@ -72,7 +72,7 @@ export class Categorical extends Distribution {
     return [];
   }
 
-  protected _sample(shape: number[], seed: number): tf.Tensor {
+  protected override _sample(shape: number[], seed: number): tf.Tensor {
     const k = this.numCategories;
     const batch = this.batchShape;
     const nb = batch.reduce((a, b) => a * b, 1);

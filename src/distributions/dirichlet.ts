@@ -60,9 +60,6 @@ export class Dirichlet extends Distribution {
   private total(keepDims = false): tf.Tensor {
     return tf.sum(this.concentration, -1, keepDims);
   }
-  protected _sample(shape: number[], seed: number): tf.Tensor {
-    return this._rsample(shape, seed);
-  }
   protected override _rsample(shape: number[], seed: number): tf.Tensor {
     const g = standardGammaRsample(this.concentration, shape, seed);
     return tf.div(g, tf.sum(g, -1, true));

@@ -59,8 +59,14 @@ export abstract class Distribution {
 
   // ---- hooks for subclasses -------------------------------------------------------------
 
-  /** Draw samples of shape `[...shape, ...batchShape, ...eventShape]`. */
-  protected abstract _sample(shape: number[], seed: number): tf.Tensor;
+  /**
+   * Draw samples of shape `[...shape, ...batchShape, ...eventShape]`. Families with a
+   * reparameterization implement only `_rsample` (`sample` then stops its gradient); the others
+   * (discrete families) override this hook.
+   */
+  protected _sample(shape: number[], seed: number): tf.Tensor {
+    return this._rsample(shape, seed);
+  }
   /** Log-density (or log-mass) of `value`, shape `broadcast(value, batch)` minus event dims. */
   protected abstract _logProb(value: tf.Tensor): tf.Tensor;
   protected _rsample(shape: number[], seed: number): tf.Tensor {

@@ -65,9 +65,6 @@ export class Gamma extends Distribution {
     return true;
   }
 
-  protected _sample(shape: number[], seed: number): tf.Tensor {
-    return this._rsample(shape, seed);
-  }
   protected override _rsample(shape: number[], seed: number): tf.Tensor {
     const alpha = broadcastTo(this.concentration, this._batchShape);
     return tf.div(standardGammaRsample(alpha, shape, seed), this.rate);

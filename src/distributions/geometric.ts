@@ -63,7 +63,7 @@ export class Geometric extends Distribution {
   private log1mp(): tf.Tensor {
     return tf.log1p(tf.neg(this.probs));
   }
-  protected _sample(shape: number[], seed: number): tf.Tensor {
+  protected override _sample(shape: number[], seed: number): tf.Tensor {
     const u = openUniform([...shape, ...this._batchShape], seed);
     return tf.floor(tf.div(tf.log(u), this.log1mp()));
   }

@@ -43,9 +43,6 @@ export class HalfNormal extends Distribution {
     return true;
   }
 
-  protected _sample(shape: number[], seed: number): tf.Tensor {
-    return this._rsample(shape, seed);
-  }
   protected override _rsample(shape: number[], seed: number): tf.Tensor {
     const eps = tf.randomNormal([...shape, ...this._batchShape], 0, 1, 'float32', seed);
     return tf.mul(this.scale, tf.abs(eps));

@@ -93,7 +93,7 @@ export class Independent extends Distribution {
     return tf.sum(t, axes);
   }
 
-  protected _sample(shape: number[], seed: number): tf.Tensor {
+  protected override _sample(shape: number[], seed: number): tf.Tensor {
     return this.b._sample(shape, seed);
   }
   protected override _rsample(shape: number[], seed: number): tf.Tensor {

@@ -66,9 +66,6 @@ export abstract class LocationScaleDistribution extends Distribution {
    */
   protected abstract _standardSample(shape: number[], seed: number): tf.Tensor;
 
-  protected _sample(shape: number[], seed: number): tf.Tensor {
-    return this._rsample(shape, seed);
-  }
   /** `loc + scale * eps`, differentiable in `loc` and `scale`. */
   protected override _rsample(shape: number[], seed: number): tf.Tensor {
     const eps = this._standardSample([...shape, ...this._batchShape], seed);

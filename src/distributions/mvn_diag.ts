@@ -60,9 +60,6 @@ export class MultivariateNormalDiag extends Distribution {
     return true;
   }
 
-  protected _sample(shape: number[], seed: number): tf.Tensor {
-    return this._rsample(shape, seed);
-  }
   protected override _rsample(shape: number[], seed: number): tf.Tensor {
     const eps = tf.randomNormal([...shape, ...this.full], 0, 1, 'float32', seed);
     return tf.add(this.loc, tf.mul(this.scaleDiag, eps));

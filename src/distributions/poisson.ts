@@ -47,7 +47,7 @@ export class Poisson extends Distribution {
     return [];
   }
 
-  protected _sample(shape: number[], seed: number): tf.Tensor {
+  protected override _sample(shape: number[], seed: number): tf.Tensor {
     return poissonSample(this.rate, shape, seed);
   }
   protected _logProb(k: tf.Tensor): tf.Tensor {

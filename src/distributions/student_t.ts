@@ -72,9 +72,6 @@ export class StudentT extends Distribution {
     return true;
   }
 
-  protected _sample(shape: number[], seed: number): tf.Tensor {
-    return this._rsample(shape, seed);
-  }
   protected override _rsample(shape: number[], seed: number): tf.Tensor {
     const [sn, sg] = deriveSeeds(seed, 2) as [number, number];
     const full = [...shape, ...this._batchShape];

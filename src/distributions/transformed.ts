@@ -90,7 +90,7 @@ export class TransformedDistribution extends Distribution {
     return this.distribution.hasRsample;
   }
 
-  protected _sample(shape: number[], seed: number): tf.Tensor {
+  protected override _sample(shape: number[], seed: number): tf.Tensor {
     return this.bijector.forward(this.distribution.sample(shape, seed));
   }
   protected override _rsample(shape: number[], seed: number): tf.Tensor {

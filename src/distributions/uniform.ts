@@ -64,9 +64,6 @@ export class Uniform extends Distribution {
   private width(): tf.Tensor {
     return tf.sub(this.high, this.low);
   }
-  protected _sample(shape: number[], seed: number): tf.Tensor {
-    return this._rsample(shape, seed);
-  }
   protected override _rsample(shape: number[], seed: number): tf.Tensor {
     const u = tf.randomUniform([...shape, ...this._batchShape], 0, 1, 'float32', seed);
     return tf.add(this.low, tf.mul(this.width(), u));

@@ -56,7 +56,7 @@ export class Delta extends Distribution {
   override get hasRsample(): boolean {
     return true;
   }
-  protected _sample(shape: number[], seed: number): tf.Tensor {
+  protected override _sample(shape: number[], seed: number): tf.Tensor {
     return this._rsample(shape, seed);
   }
   protected override _rsample(shape: number[], seed: number): tf.Tensor {
