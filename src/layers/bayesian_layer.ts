@@ -30,7 +30,7 @@
  * `BayesianELBO`, which read `kl()` directly and ignore `klScale`.
  */
 import * as tf from '@tensorflow/tfjs';
-import { klNormalNormal, Normal } from '../distributions/normal.js';
+import { klSoftplusNormal, softplusReparam } from '../backend/fused.js';
 import { ArgumentError } from '../utils/errors.js';
 import { nextSeed } from '../utils/seed.js';
 import { softplusInverse } from '../utils/tensor.js';
@@ -237,14 +237,10 @@ export abstract class BayesianLayer extends tf.layers.Layer {
   // ---- hook of an estimator ---------------------------------------------------------------
 
   /**
-   * Apply the variational kernel `W ~ N(mu, sigma^2)` to a prepared input (TFP's
+   * Apply the variational kernel `W ~ N(mu, softplus(rho)^2)` to a prepared input (TFP's
    * `_apply_variational_kernel`); the bias is added by the base.
    */
-  protected abstract applyVariationalKernel(
-    x: tf.Tensor,
-    mu: tf.Tensor,
-    sigma: tf.Tensor,
-  ): tf.Tensor;
+  protected abstract applyVariationalKernel(x: tf.Tensor, mu: tf.Tensor, rho: tf.Tensor): tf.Tensor;
 
   // ---- tfjs Layer -------------------------------------------------------------------------
 
@@ -319,11 +315,9 @@ export abstract class BayesianLayer extends tf.layers.Layer {
         y = this.linear(x, kernelMu.read());
         if (this.biasMu !== null) y = tf.add(y, this.biasMu.read());
       } else {
-        y = this.applyVariationalKernel(x, kernelMu.read(), tf.softplus(kernelRho.read()));
+        y = this.applyVariationalKernel(x, kernelMu.read(), kernelRho.read());
         if (this.biasMu !== null && this.biasRho !== null) {
-          const bMu = this.biasMu.read();
-          const bSigma = tf.softplus(this.biasRho.read());
-          y = tf.add(y, tf.add(bMu, tf.mul(bSigma, standardNormal(bMu.shape))));
+          y = tf.add(y, softplusReparam(this.biasMu.read(), this.biasRho.read()));
         }
       }
       return applyActivation(this.activation, this.restoreOutput(y, raw));
@@ -383,12 +377,10 @@ export abstract class BayesianLayer extends tf.layers.Layer {
    * `centredPrior`) replaces the scalar prior mean by elementwise ones.
    */
   private klOf(mu: tf.Tensor, rho: tf.Tensor, centre: tf.Tensor | null): tf.Tensor {
-    const sigma = tf.softplus(rho);
     if (this.prior.type === 'normal') {
-      const q = new Normal(mu, sigma, { validateArgs: false });
-      const p = new Normal(centre ?? this.prior.mu, this.prior.sigma, { validateArgs: false });
-      return tf.sum(klNormalNormal(q, p));
+      return klSoftplusNormal(mu, rho, centre ?? this.prior.mu, this.prior.sigma);
     }
+    const sigma = tf.softplus(rho);
     const w = tf.add(mu, tf.mul(sigma, standardNormal(mu.shape)));
     const negEntropy = tf.neg(tf.add(tf.sum(tf.log(sigma)), HALF_LOG_2PI_E * mu.size));
     return tf.sub(negEntropy, tf.sum(priorLogProb(this.prior, w)));

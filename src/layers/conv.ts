@@ -19,8 +19,8 @@ import { flipoutKernel, localReparamKernel, reparamKernel } from './estimators.j
  */
 export class ConvReparam extends ConvVariational {
   static className = 'ConvReparam';
-  protected applyVariationalKernel(x: tf.Tensor, mu: tf.Tensor, sigma: tf.Tensor): tf.Tensor {
-    return reparamKernel(x, mu, sigma, (a, w) => this.linear(a, w));
+  protected applyVariationalKernel(x: tf.Tensor, mu: tf.Tensor, rho: tf.Tensor): tf.Tensor {
+    return reparamKernel(x, mu, rho, (a, w) => this.linear(a, w));
   }
 }
 
@@ -30,8 +30,8 @@ export class ConvReparam extends ConvVariational {
  */
 export class ConvLocalReparam extends ConvVariational {
   static className = 'ConvLocalReparam';
-  protected applyVariationalKernel(x: tf.Tensor, mu: tf.Tensor, sigma: tf.Tensor): tf.Tensor {
-    return localReparamKernel(x, mu, sigma, (a, w) => this.linear(a, w));
+  protected applyVariationalKernel(x: tf.Tensor, mu: tf.Tensor, rho: tf.Tensor): tf.Tensor {
+    return localReparamKernel(x, mu, rho, (a, w) => this.linear(a, w));
   }
 }
 
@@ -42,8 +42,8 @@ export class ConvLocalReparam extends ConvVariational {
  */
 export class ConvFlipout extends ConvVariational {
   static className = 'ConvFlipout';
-  protected applyVariationalKernel(x: tf.Tensor, mu: tf.Tensor, sigma: tf.Tensor): tf.Tensor {
-    return flipoutKernel(x, mu, sigma, (a, w) => this.linear(a, w));
+  protected applyVariationalKernel(x: tf.Tensor, mu: tf.Tensor, rho: tf.Tensor): tf.Tensor {
+    return flipoutKernel(x, mu, rho, (a, w) => this.linear(a, w));
   }
 }
 

@@ -20,8 +20,8 @@ import { flipoutKernel, localReparamKernel, reparamKernel } from './estimators.j
  */
 export class DenseReparam extends DenseVariational {
   static className = 'DenseReparam';
-  protected applyVariationalKernel(x: tf.Tensor, mu: tf.Tensor, sigma: tf.Tensor): tf.Tensor {
-    return reparamKernel(x, mu, sigma, (a, w) => this.linear(a, w));
+  protected applyVariationalKernel(x: tf.Tensor, mu: tf.Tensor, rho: tf.Tensor): tf.Tensor {
+    return reparamKernel(x, mu, rho, (a, w) => this.linear(a, w));
   }
 }
 
@@ -31,8 +31,8 @@ export class DenseReparam extends DenseVariational {
  */
 export class DenseLocalReparam extends DenseVariational {
   static className = 'DenseLocalReparam';
-  protected applyVariationalKernel(x: tf.Tensor, mu: tf.Tensor, sigma: tf.Tensor): tf.Tensor {
-    return localReparamKernel(x, mu, sigma, (a, w) => this.linear(a, w));
+  protected applyVariationalKernel(x: tf.Tensor, mu: tf.Tensor, rho: tf.Tensor): tf.Tensor {
+    return localReparamKernel(x, mu, rho, (a, w) => this.linear(a, w));
   }
 }
 
@@ -42,8 +42,8 @@ export class DenseLocalReparam extends DenseVariational {
  */
 export class DenseFlipout extends DenseVariational {
   static className = 'DenseFlipout';
-  protected applyVariationalKernel(x: tf.Tensor, mu: tf.Tensor, sigma: tf.Tensor): tf.Tensor {
-    return flipoutKernel(x, mu, sigma, (a, w) => this.linear(a, w));
+  protected applyVariationalKernel(x: tf.Tensor, mu: tf.Tensor, rho: tf.Tensor): tf.Tensor {
+    return flipoutKernel(x, mu, rho, (a, w) => this.linear(a, w));
   }
 }
 

@@ -16,6 +16,7 @@
  * For one example all three give `E[y] = op(x, mu)` and `Var[y] = op(x^2, sigma^2)`.
  */
 import * as tf from '@tensorflow/tfjs';
+import { localReparamSample, softplusReparam } from '../backend/fused.js';
 import { randomNormal } from '../backend/random.js';
 import { makeRng } from '../utils/seed.js';
 
@@ -53,37 +54,42 @@ export function rademacher(shape: number[]): tf.Tensor {
 }
 
 /**
- * Reparameterization: `y = op(x, mu + sigma * eps)`, `eps ~ N(0, I)` of the kernel's shape.
+ * Reparameterization: `y = op(x, mu + sigma * eps)`, `sigma = softplus(rho)`, `eps ~ N(0, I)` of
+ * the kernel's shape (one fused kernel for the weight sample, `backend/fused.ts`).
  * @param x input.
  * @param mu posterior mean of the kernel.
- * @param sigma posterior standard deviation of the kernel (same shape as `mu`).
+ * @param rho posterior raw scale of the kernel, `sigma = log(1 + e^rho)` (same shape as `mu`).
  * @param op the linear map.
  */
 export function reparamKernel(
   x: tf.Tensor,
   mu: tf.Tensor,
-  sigma: tf.Tensor,
+  rho: tf.Tensor,
   op: LinearOp,
 ): tf.Tensor {
-  return tf.tidy(() => op(x, tf.add(mu, tf.mul(sigma, standardNormal(mu.shape)))));
+  return tf.tidy(() => op(x, softplusReparam(mu, rho)));
 }
 
 /**
- * Local reparameterization: `y = op(x, mu) + sqrt(op(x^2, sigma^2)) * eps`, `eps ~ N(0, I)` of
- * the output's shape (the variance is floored at {@link LOCAL_REPARAM_MIN_VARIANCE}, so that
- * all-zero receptive fields, e.g. image borders, keep finite gradients).
+ * Local reparameterization: `y = op(x, mu) + sqrt(op(x^2, sigma^2)) * eps`,
+ * `sigma = softplus(rho)`, `eps ~ N(0, I)` of the output's shape (the variance is floored at
+ * {@link LOCAL_REPARAM_MIN_VARIANCE}, so that all-zero receptive fields, e.g. image borders, keep
+ * finite gradients; the last step is one fused kernel, `backend/fused.ts`).
+ * @param x input.
+ * @param mu posterior mean of the kernel.
+ * @param rho posterior raw scale of the kernel (same shape as `mu`).
+ * @param op the linear map.
  */
 export function localReparamKernel(
   x: tf.Tensor,
   mu: tf.Tensor,
-  sigma: tf.Tensor,
+  rho: tf.Tensor,
   op: LinearOp,
 ): tf.Tensor {
   return tf.tidy(() => {
     const mean = op(x, mu);
-    const variance = op(tf.square(x), tf.square(sigma));
-    const sd = tf.sqrt(tf.maximum(variance, LOCAL_REPARAM_MIN_VARIANCE));
-    return tf.add(mean, tf.mul(sd, standardNormal(mean.shape)));
+    const variance = op(tf.square(x), tf.square(tf.softplus(rho)));
+    return localReparamSample(mean, variance, LOCAL_REPARAM_MIN_VARIANCE);
   });
 }
 
@@ -96,19 +102,23 @@ function signShape(t: tf.Tensor): number[] {
 }
 
 /**
- * Flipout: `y = op(x, mu) + op(x * s_in, sigma * eps) * s_out`, with one kernel perturbation
- * `eps ~ N(0, I)` per call and Rademacher signs `s_in` (per example and input channel) and
- * `s_out` (per example and output channel).
+ * Flipout: `y = op(x, mu) + op(x * s_in, sigma * eps) * s_out`, `sigma = softplus(rho)`, with one
+ * kernel perturbation `eps ~ N(0, I)` per call and Rademacher signs `s_in` (per example and input
+ * channel) and `s_out` (per example and output channel).
+ * @param x input.
+ * @param mu posterior mean of the kernel.
+ * @param rho posterior raw scale of the kernel (same shape as `mu`).
+ * @param op the linear map.
  */
 export function flipoutKernel(
   x: tf.Tensor,
   mu: tf.Tensor,
-  sigma: tf.Tensor,
+  rho: tf.Tensor,
   op: LinearOp,
 ): tf.Tensor {
   return tf.tidy(() => {
     const mean = op(x, mu);
-    const delta = tf.mul(sigma, standardNormal(mu.shape));
+    const delta = tf.mul(tf.softplus(rho), standardNormal(mu.shape));
     const perturbed = op(tf.mul(x, rademacher(signShape(x))), delta);
     return tf.add(mean, tf.mul(perturbed, rademacher(signShape(perturbed))));
   });

@@ -17,6 +17,12 @@ import { avgPoolGradKernel, maxPoolGradKernel } from './pool_grad.js';
 import { ADAM_KERNEL, adamWasm, installFusedAdam } from './adam.js';
 import { RANDOM_NORMAL_KERNEL, randomNormalCpu, randomNormalWasm } from './random_normal.js';
 import {
+  klSoftplusNormalKernels,
+  localReparamKernels,
+  softplusReparamKernels,
+} from './variational.js';
+import type { HostKernel } from './host.js';
+import {
   depthwiseBackpropFilterKernel,
   depthwiseBackpropInputKernel,
 } from './depthwise_backprop.js';
@@ -45,7 +51,22 @@ const WASM_PACK: PackKernel[] = [
   { kernelName: ADAM_KERNEL, make: () => adamWasm },
 ];
 
+/** Host-loop kernels of the pack, installed on both the wasm and the cpu backend. */
+const HOST_KERNELS: Record<string, HostKernel> = {
+  ...softplusReparamKernels,
+  ...klSoftplusNormalKernels,
+  ...localReparamKernels,
+};
+
 const installed = new Set<string>();
+
+/** Register the host-loop kernels on `backendName` (`'wasm'` or `'cpu'`) where missing. */
+function installHostKernels(backendName: 'wasm' | 'cpu'): void {
+  for (const [kernelName, k] of Object.entries(HOST_KERNELS)) {
+    if (tf.getKernel(kernelName, backendName) !== undefined) continue;
+    tf.registerKernel({ kernelName, backendName, kernelFunc: k[backendName] });
+  }
+}
 
 /**
  * Throw unless the installed tfjs and tfjs-backend-wasm are the pinned version.
@@ -67,7 +88,10 @@ export function checkPinnedVersion(
 
 /** The names of the kernels the pack replaces on `backendName`. */
 export function packKernelNames(backendName = 'wasm'): string[] {
-  return backendName === 'wasm' ? WASM_PACK.map((k) => k.kernelName) : [];
+  if (backendName === 'cpu') return [RANDOM_NORMAL_KERNEL, ...Object.keys(HOST_KERNELS)];
+  return backendName === 'wasm'
+    ? [...WASM_PACK.map((k) => k.kernelName), ...Object.keys(HOST_KERNELS)]
+    : [];
 }
 
 /**
@@ -90,8 +114,10 @@ export function installKernelPack(backendName: string): 'fast' | 'stock' {
       kernelFunc: randomNormalCpu,
     });
   }
+  installHostKernels('cpu');
   if (backendName !== 'wasm') return 'stock';
   checkPinnedVersion();
+  installHostKernels('wasm');
   for (const k of WASM_PACK) {
     if (installed.has(k.kernelName)) continue;
     const previous = captureStock(k.kernelName);

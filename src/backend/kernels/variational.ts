@@ -1,0 +1,153 @@
+/**
+ * Fused kernels of the mean-field Gaussian variational estimators (one kernel instead of the
+ * 4-20 small element-wise kernels of the composed ops, forward and backward). Each is a host loop
+ * (`host.ts`) computing in float64 and rounding once to float32, on the wasm and cpu backends.
+ *
+ * - `DeepprobSoftplusReparam` (mu, rho; seed) -> (w, eps):
+ *   `eps ~ N(0, 1)`, `w = mu + softplus(rho) * eps`; its gradient kernel
+ *   `DeepprobSoftplusReparamGrad` (dy, eps, rho) -> `dy * eps * sigmoid(rho)` (= dL/drho).
+ * - `DeepprobKLSoftplusNormal` (mu, rho, centre; priorSigma) -> scalar
+ *   `sum_i log(s_p / s_i) + (s_i^2 + (mu_i - c_i)^2) / (2 s_p^2) - 1/2`, `s_i = softplus(rho_i)`,
+ *   `c` a scalar or one prior mean per weight; `DeepprobKLSoftplusNormalGrad`
+ *   (dy, mu, rho, centre) -> (dy (mu - c) / s_p^2, dy (s / s_p^2 - 1 / s) sigmoid(rho)).
+ * - `DeepprobLocalReparam` (mean, variance; seed, floor) -> (out, eps):
+ *   `out = mean + sqrt(max(variance, floor)) * eps`; `DeepprobLocalReparamGrad`
+ *   (dy, eps, variance; floor) -> `dy * eps / (2 sqrt(variance))` where `variance >= floor`, else 0
+ *   (the subgradient of `tf.maximum`, as the composed op).
+ */
+import { fillNormal } from './random_normal.js';
+import { hostKernel, type HostKernel } from './host.js';
+
+export const SOFTPLUS_REPARAM = 'DeepprobSoftplusReparam';
+export const SOFTPLUS_REPARAM_GRAD = 'DeepprobSoftplusReparamGrad';
+export const KL_SOFTPLUS_NORMAL = 'DeepprobKLSoftplusNormal';
+export const KL_SOFTPLUS_NORMAL_GRAD = 'DeepprobKLSoftplusNormalGrad';
+export const LOCAL_REPARAM = 'DeepprobLocalReparam';
+export const LOCAL_REPARAM_GRAD = 'DeepprobLocalReparamGrad';
+
+/** `softplus(r) = log(1 + e^r)` in float64 (exact branch for large `r`). */
+export function softplus64(r: number): number {
+  return r > 36 ? r : Math.log1p(Math.exp(r));
+}
+
+/** `sigmoid(r) = 1 / (1 + e^-r)` in float64, stable for both signs. */
+export function sigmoid64(r: number): number {
+  if (r >= 0) return 1 / (1 + Math.exp(-r));
+  const e = Math.exp(r);
+  return e / (1 + e);
+}
+
+const same = (ts: { shape: number[] }[]): number[][] => [(ts[0] as { shape: number[] }).shape];
+
+/** Forward and gradient of the fused reparameterized sample. */
+export const softplusReparamKernels: Record<string, HostKernel> = {
+  [SOFTPLUS_REPARAM]: hostKernel<{ seed: number }>({
+    inputs: ['mu', 'rho'],
+    outputShapes: (ins) => {
+      const s = (ins[0] as { shape: number[] }).shape;
+      return [s, s];
+    },
+    loop: ([mu, rho], [w, eps], { seed }) => {
+      const m = mu as Float32Array;
+      const r = rho as Float32Array;
+      const e = eps as Float32Array;
+      const o = w as Float32Array;
+      fillNormal(e, seed);
+      for (let i = 0; i < o.length; i++) o[i] = m[i]! + softplus64(r[i]!) * e[i]!;
+    },
+  }),
+  [SOFTPLUS_REPARAM_GRAD]: hostKernel<Record<string, never>>({
+    inputs: ['dy', 'eps', 'rho'],
+    outputShapes: same,
+    loop: ([dy, eps, rho], [out]) => {
+      const g = dy as Float32Array;
+      const e = eps as Float32Array;
+      const r = rho as Float32Array;
+      const o = out as Float32Array;
+      for (let i = 0; i < o.length; i++) o[i] = g[i]! * e[i]! * sigmoid64(r[i]!);
+    },
+  }),
+};
+
+/** Forward and gradient of the fused analytic KL to a Normal prior. */
+export const klSoftplusNormalKernels: Record<string, HostKernel> = {
+  [KL_SOFTPLUS_NORMAL]: hostKernel<{ priorSigma: number }>({
+    inputs: ['mu', 'rho', 'centre'],
+    outputShapes: () => [[]],
+    loop: ([mu, rho, centre], [out], { priorSigma }) => {
+      const m = mu as Float32Array;
+      const r = rho as Float32Array;
+      const c = centre as Float32Array;
+      const scalar = c.length === 1;
+      const c0 = c[0]!;
+      const inv2v = 1 / (2 * priorSigma * priorSigma);
+      let acc = 0;
+      for (let i = 0; i < m.length; i++) {
+        const s = softplus64(r[i]!);
+        const d = m[i]! - (scalar ? c0 : c[i]!);
+        acc += (s * s + d * d) * inv2v - Math.log(s);
+      }
+      (out as Float32Array)[0] = acc + m.length * (Math.log(priorSigma) - 0.5);
+    },
+  }),
+  [KL_SOFTPLUS_NORMAL_GRAD]: hostKernel<{ priorSigma: number }>({
+    inputs: ['dy', 'mu', 'rho', 'centre'],
+    outputShapes: (ins) => {
+      const s = (ins[1] as { shape: number[] }).shape;
+      return [s, s];
+    },
+    loop: ([dy, mu, rho, centre], [dmu, drho], { priorSigma }) => {
+      const g = (dy as Float32Array)[0]!;
+      const m = mu as Float32Array;
+      const r = rho as Float32Array;
+      const c = centre as Float32Array;
+      const om = dmu as Float32Array;
+      const or = drho as Float32Array;
+      const scalar = c.length === 1;
+      const c0 = c[0]!;
+      const invV = 1 / (priorSigma * priorSigma);
+      for (let i = 0; i < m.length; i++) {
+        const ri = r[i]!;
+        const s = softplus64(ri);
+        om[i] = g * (m[i]! - (scalar ? c0 : c[i]!)) * invV;
+        or[i] = g * (s * invV - 1 / s) * sigmoid64(ri);
+      }
+    },
+  }),
+};
+
+/** Forward and gradient of the fused local-reparameterization output. */
+export const localReparamKernels: Record<string, HostKernel> = {
+  [LOCAL_REPARAM]: hostKernel<{ seed: number; floor: number }>({
+    inputs: ['mean', 'variance'],
+    outputShapes: (ins) => {
+      const s = (ins[0] as { shape: number[] }).shape;
+      return [s, s];
+    },
+    loop: ([mean, variance], [out, eps], { seed, floor }) => {
+      const m = mean as Float32Array;
+      const v = variance as Float32Array;
+      const e = eps as Float32Array;
+      const o = out as Float32Array;
+      fillNormal(e, seed);
+      for (let i = 0; i < o.length; i++) {
+        const vi = v[i]!;
+        o[i] = m[i]! + Math.sqrt(vi >= floor ? vi : floor) * e[i]!;
+      }
+    },
+  }),
+  [LOCAL_REPARAM_GRAD]: hostKernel<{ floor: number }>({
+    inputs: ['dy', 'eps', 'variance'],
+    outputShapes: same,
+    loop: ([dy, eps, variance], [out], { floor }) => {
+      const g = dy as Float32Array;
+      const e = eps as Float32Array;
+      const v = variance as Float32Array;
+      const o = out as Float32Array;
+      for (let i = 0; i < o.length; i++) {
+        const vi = v[i]!;
+        o[i] = vi >= floor ? (0.5 * g[i]! * e[i]!) / Math.sqrt(vi) : 0;
+      }
+    },
+  }),
+};
