@@ -26,6 +26,8 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { getEnv, isNode } from './env.js';
 import { registerCpuFallbacks } from './cpu_fallback.js';
 import { installKernelPack } from './kernels/index.js';
+import type { WasmBackend } from './kernels/wasm_util.js';
+import { loadSimd } from './simd/loader.js';
 
 /** Options of {@link ready}. */
 export interface ReadyOptions {
@@ -43,6 +45,8 @@ export interface BackendInfo {
   kernels: 'fast' | 'stock';
   /** Threads of the wasm backend (1 = single-threaded; see `DEEPPROB_WASM_THREADS`). */
   threads: number;
+  /** Whether deepprob's SIMD wasm module runs the pack's loops (wasm only; `DEEPPROB_SIMD=0` turns it off). */
+  simd: boolean;
   /** Backends tried and why each was skipped. */
   skipped: { backend: string; reason: string }[];
 }
@@ -232,7 +236,11 @@ async function select(requested: string | undefined, verbose: boolean): Promise<
       if (name === 'wasm') registerCpuFallbacks('wasm');
       const kernels = installKernelPack(name);
       const threads = name === 'wasm' ? Math.max(1, threadedCount) : 1;
-      const info: BackendInfo = { backend: name, kernels, threads, skipped };
+      const simd =
+        name === 'wasm' && kernels === 'fast'
+          ? await loadSimd(tf.backend() as unknown as WasmBackend)
+          : false;
+      const info: BackendInfo = { backend: name, kernels, threads, simd, skipped };
       if (verbose) console.error(describeBackend(info));
       return info;
     }
@@ -249,7 +257,9 @@ async function select(requested: string | undefined, verbose: boolean): Promise<
 /** One line describing the chosen backend, as printed by the CLI. */
 export function describeBackend(info: BackendInfo): string {
   const extra =
-    info.backend === 'wasm' ? `, kernels ${info.kernels}, ${info.threads} thread(s)` : '';
+    info.backend === 'wasm'
+      ? `, kernels ${info.kernels}${info.simd ? ' + SIMD' : ''}, ${info.threads} thread(s)`
+      : '';
   return `deepprob: backend ${info.backend} (tfjs ${tf.version.tfjs}${extra})`;
 }
 

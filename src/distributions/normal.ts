@@ -6,8 +6,14 @@
  * Mean and mode `mu`, variance `sigma^2`, entropy `1/2 log(2 pi e sigma^2)`,
  * CDF `Phi((x-mu)/sigma) = 1/2 erfc(-(x-mu)/(sigma sqrt 2))` (accurate in both tails; `logCdf`
  * is computed in log space). Reparameterized: `x = mu + sigma * eps`.
+ *
+ * Sampling and the log-density run deepprob's fused Normal kernels on wasm/cpu (one kernel forward,
+ * one backward; `backend/normal_fused.ts`) and composed tfjs ops elsewhere.
  */
 import * as tf from '@tensorflow/tfjs';
+import { normalLogProb, normalLogProbSum, normalRsample } from '../backend/normal_fused.js';
+import { randomNormal } from '../backend/random.js';
+import type { TensorInput } from './distribution.js';
 import { LocationScaleDistribution } from './location_scale.js';
 import { registerKL } from './kl.js';
 import { logNdtr, ndtr } from './special.js';
@@ -27,11 +33,29 @@ const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
  */
 export class Normal extends LocationScaleDistribution {
   protected _standardSample(shape: number[], seed: number): tf.Tensor {
-    return tf.randomNormal(shape, 0, 1, 'float32', seed);
+    return randomNormal(shape, 0, 1, seed);
+  }
+  /** `loc + scale * eps`, the noise drawn inside one fused kernel where available. */
+  protected override _rsample(shape: number[], seed: number): tf.Tensor {
+    return normalRsample(this.loc, this.scale, [...shape, ...this.batchShape], seed);
   }
   protected _logProb(x: tf.Tensor): tf.Tensor {
-    const z = this.standardize(x);
-    return tf.sub(tf.mul(-0.5, tf.square(z)), tf.add(HALF_LOG_2PI, tf.log(this.scale)));
+    return normalLogProb(x, this.loc, this.scale);
+  }
+  /**
+   * `sum_i log p(x_i) = sum_i [-z_i^2/2 - log(scale_i)] - n log(2 pi)/2`, `z = (x - loc)/scale`,
+   * over every element of `broadcast(value, batchShape)`: equal to `tf.sum(logProb(value))`, in
+   * one kernel forward and one backward on wasm/cpu (what the ELBO estimators sum per site).
+   *
+   * @param value the values (broadcast against the batch shape).
+   * @returns a new scalar.
+   * @example
+   * ```ts
+   * new Normal(tf.zeros([784, 1024]), 1).logProbSum(w); // log N(w; 0, I)
+   * ```
+   */
+  logProbSum(value: TensorInput): tf.Scalar {
+    return tf.tidy(() => normalLogProbSum(this.checkValue(value), this.loc, this.scale));
   }
   protected override _cdf(x: tf.Tensor): tf.Tensor {
     return ndtr(this.standardize(x));

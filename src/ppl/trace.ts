@@ -6,13 +6,27 @@ import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
 import type { Message } from './runtime.js';
 
+/** A distribution that sums its log-density itself (fused, e.g. `Normal.logProbSum`). */
+interface SummedLogProb {
+  logProbSum(value: tf.Tensor): tf.Tensor;
+}
+
+function hasLogProbSum(d: object): d is SummedLogProb {
+  return typeof (d as Partial<SummedLogProb>).logProbSum === 'function';
+}
+
 /**
  * The log-probability of one sample site, summed over all elements:
- * `scale * sum(mask ? log p(value) : 0)`.
+ * `scale * sum(mask ? log p(value) : 0)`. Unmasked sites of distributions with a `logProbSum`
+ * method (Normal: one fused kernel forward and backward) use it instead of `sum(logProb)`.
  */
 export function siteLogProbSum(site: Message): tf.Tensor {
   return tf.tidy(() => {
     if (site.fn === null || site.value === null) return tf.scalar(0);
+    if ((site.mask === null || site.mask === true) && hasLogProbSum(site.fn)) {
+      const total = site.fn.logProbSum(site.value);
+      return site.scale === 1 ? total : tf.mul(total, site.scale);
+    }
     let lp = site.fn.logProb(site.value);
     if (site.mask !== null && site.mask !== true) {
       lp =

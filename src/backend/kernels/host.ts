@@ -6,6 +6,7 @@
  * grow (and so move) the wasm heap, which invalidates earlier views.
  */
 import type * as tf from '@tensorflow/tfjs';
+import { simdKernels, type SimdKernels } from '../simd/loader.js';
 import type { WasmBackend } from './wasm_util.js';
 
 type KernelFunc = tf.KernelConfig['kernelFunc'];
@@ -18,6 +19,11 @@ export interface HostKernelSpec<A> {
   outputShapes(inputs: tf.TensorInfo[], attrs: A): number[][];
   /** Fill `outs` (fresh, uninitialised on wasm) from `ins`. */
   loop(ins: Float32Array[], outs: Float32Array[], attrs: A): void;
+  /**
+   * The same on the wasm heap with the SIMD module (`simd/loader.ts`), when it is loaded; the
+   * arrays are heap views (their `byteOffset` is the pointer to pass).
+   */
+  simd?(k: SimdKernels, ins: Float32Array[], outs: Float32Array[], attrs: A): void;
 }
 
 /** A host loop kernel for both backends. */
@@ -62,11 +68,11 @@ export function hostKernel<A>(spec: HostKernelSpec<A>): HostKernel {
       const a = attrs as unknown as A;
       const ins = infosOf(inputs);
       const outs = spec.outputShapes(ins, a).map((s) => be.makeOutput(s, 'float32'));
-      spec.loop(
-        ins.map((t) => be.typedArrayFromHeap(t) as Float32Array),
-        outs.map((t) => be.typedArrayFromHeap(t) as Float32Array),
-        a,
-      );
+      const inViews = ins.map((t) => be.typedArrayFromHeap(t) as Float32Array);
+      const outViews = outs.map((t) => be.typedArrayFromHeap(t) as Float32Array);
+      const k = spec.simd === undefined ? undefined : simdKernels();
+      if (k !== undefined && spec.simd !== undefined) spec.simd(k, inViews, outViews, a);
+      else spec.loop(inViews, outViews, a);
       return result(outs);
     },
     cpu: ({ inputs, attrs, backend }) => {

@@ -21,6 +21,7 @@ import {
   localReparamKernels,
   softplusReparamKernels,
 } from './variational.js';
+import { normalKernels } from './normal.js';
 import type { HostKernel } from './host.js';
 import {
   depthwiseBackpropFilterKernel,
@@ -56,6 +57,7 @@ const HOST_KERNELS: Record<string, HostKernel> = {
   ...softplusReparamKernels,
   ...klSoftplusNormalKernels,
   ...localReparamKernels,
+  ...normalKernels,
 };
 
 const installed = new Set<string>();

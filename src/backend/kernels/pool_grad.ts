@@ -8,6 +8,7 @@
  * Average pooling: dx[p] = sum_{windows w containing p} dy[w] / (fh * fw).
  */
 import * as tf from '@tensorflow/tfjs';
+import { simdKernels } from '../simd/loader.js';
 import { convGeometry, heapKernel, type HeapPlan } from './wasm_util.js';
 
 type KernelFunc = tf.KernelConfig['kernelFunc'];
@@ -26,17 +27,9 @@ export function maxPoolGradLoop(
   dx: Float32Array,
   info: tf.backend_util.Conv2DInfo,
 ): void {
-  const { B, H, W, C, oh, ow, sh, sw, fh, fw, dh, dw, pt, pl } = convGeometry(info);
-  if (
-    fh === 2 &&
-    fw === 2 &&
-    sh === 2 &&
-    sw === 2 &&
-    dh === 1 &&
-    dw === 1 &&
-    pt === 0 &&
-    pl === 0
-  ) {
+  const g = convGeometry(info);
+  const { B, H, W, C, oh, ow, sh, sw, fh, fw, dh, dw, pt, pl } = g;
+  if (is2x2(g)) {
     maxPoolGrad2x2(x, dy, dx, B, H, W, C, oh, ow);
     return;
   }
@@ -96,6 +89,22 @@ export function maxPoolGradLoop(
       }
     }
   }
+}
+
+/** Whether a pooling is the common 2x2 / stride 2 / undilated / unpadded case. */
+function is2x2(g: ReturnType<typeof convGeometry>): boolean {
+  return (
+    g.fh === 2 &&
+    g.fw === 2 &&
+    g.sh === 2 &&
+    g.sw === 2 &&
+    g.dh === 1 &&
+    g.dw === 1 &&
+    g.pt === 0 &&
+    g.pl === 0 &&
+    2 * g.oh <= g.H &&
+    2 * g.ow <= g.W
+  );
 }
 
 /**
@@ -222,7 +231,23 @@ export function maxPoolGradKernel(previous: KernelFunc | undefined): KernelFunc 
     ['dy', 'input'],
     ['input', 'dy'],
     poolPlan,
-    (heap, out, info) => maxPoolGradLoop(heap('input'), heap('dy'), out, info),
+    (heap, out, info) => {
+      const k = simdKernels();
+      const g = convGeometry(info);
+      if (k !== undefined && is2x2(g)) {
+        k.fns.max_pool_grad_2x2(
+          heap('input').byteOffset,
+          heap('dy').byteOffset,
+          out.byteOffset,
+          g.B,
+          g.H,
+          g.W,
+          g.C,
+        );
+        return;
+      }
+      maxPoolGradLoop(heap('input'), heap('dy'), out, info);
+    },
   );
 }
 

@@ -10,6 +10,7 @@
  * Output: x_i = mean + stdDev * z_i, z_i ~ N(0, 1) i.i.d.; the same seed gives the same values.
  */
 import * as tf from '@tensorflow/tfjs';
+import { simdKernels } from '../simd/loader.js';
 import type { WasmBackend } from './wasm_util.js';
 
 /** Name of the kernel registered on the wasm and cpu backends. */
@@ -41,6 +42,15 @@ const fn = new Float64Array(LAYERS);
     wn[i] = dn / M1;
   }
 })();
+
+/** The ziggurat tables `kn, wn, fn` (128 float64 each), concatenated, for the SIMD module. */
+export function zigguratTables(): Float64Array {
+  const t = new Float64Array(3 * LAYERS);
+  t.set(kn, 0);
+  t.set(wn, LAYERS);
+  t.set(fn, 2 * LAYERS);
+  return t;
+}
 
 /**
  * Fill `out` with mean + stdDev * N(0, 1) draws from the stream of `seed`.
@@ -151,7 +161,11 @@ export const randomNormalWasm: tf.KernelConfig['kernelFunc'] = ({ attrs, backend
   const { shape, mean, stdDev, seed } = attrs as unknown as RandomNormalAttrs;
   const be = backend as unknown as WasmBackend;
   const out = be.makeOutput(shape, 'float32');
-  fillNormal(be.typedArrayFromHeap(out) as Float32Array, seed, mean, stdDev);
+  const view = be.typedArrayFromHeap(out) as Float32Array;
+  const k = simdKernels();
+  if (k !== undefined)
+    k.fns.normal_fill(view.byteOffset, view.length, seed, mean, stdDev, k.tables);
+  else fillNormal(view, seed, mean, stdDev);
   return out;
 };
 

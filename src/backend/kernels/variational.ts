@@ -37,6 +37,9 @@ export function sigmoid64(r: number): number {
   return e / (1 + e);
 }
 
+/** Heap pointer of a view (the SIMD module takes byte offsets). */
+const p = (a: Float32Array | undefined): number => (a as Float32Array).byteOffset;
+
 const same = (ts: { shape: number[] }[]): number[][] => [(ts[0] as { shape: number[] }).shape];
 
 /** Forward and gradient of the fused reparameterized sample. */
@@ -55,6 +58,10 @@ export const softplusReparamKernels: Record<string, HostKernel> = {
       fillNormal(e, seed);
       for (let i = 0; i < o.length; i++) o[i] = m[i]! + softplus64(r[i]!) * e[i]!;
     },
+    simd: (k, [mu, rho], [w, eps], { seed }) => {
+      const n = (w as Float32Array).length;
+      k.fns.softplus_reparam(p(mu), p(rho), p(w), p(eps), n, seed, k.tables);
+    },
   }),
   [SOFTPLUS_REPARAM_GRAD]: hostKernel<Record<string, never>>({
     inputs: ['dy', 'eps', 'rho'],
@@ -65,6 +72,9 @@ export const softplusReparamKernels: Record<string, HostKernel> = {
       const r = rho as Float32Array;
       const o = out as Float32Array;
       for (let i = 0; i < o.length; i++) o[i] = g[i]! * e[i]! * sigmoid64(r[i]!);
+    },
+    simd: (k, [dy, eps, rho], [out]) => {
+      k.fns.softplus_reparam_grad(p(dy), p(eps), p(rho), p(out), (out as Float32Array).length);
     },
   }),
 };
@@ -88,6 +98,18 @@ export const klSoftplusNormalKernels: Record<string, HostKernel> = {
         acc += (s * s + d * d) * inv2v - Math.log(s);
       }
       (out as Float32Array)[0] = acc + m.length * (Math.log(priorSigma) - 0.5);
+    },
+    simd: (k, [mu, rho, centre], [out], { priorSigma }) => {
+      const n = (mu as Float32Array).length;
+      const clen = (centre as Float32Array).length;
+      (out as Float32Array)[0] = k.fns.kl_softplus_normal(
+        p(mu),
+        p(rho),
+        p(centre),
+        clen,
+        n,
+        priorSigma,
+      );
     },
   }),
   [KL_SOFTPLUS_NORMAL_GRAD]: hostKernel<{ priorSigma: number }>({
@@ -113,6 +135,22 @@ export const klSoftplusNormalKernels: Record<string, HostKernel> = {
         or[i] = g * (s * invV - 1 / s) * sigmoid64(ri);
       }
     },
+    simd: (k, [dy, mu, rho, centre], [dmu, drho], { priorSigma }) => {
+      const g = (dy as Float32Array)[0]!;
+      const n = (mu as Float32Array).length;
+      const clen = (centre as Float32Array).length;
+      k.fns.kl_softplus_normal_grad(
+        g,
+        p(mu),
+        p(rho),
+        p(centre),
+        clen,
+        p(dmu),
+        p(drho),
+        n,
+        priorSigma,
+      );
+    },
   }),
 };
 
@@ -135,6 +173,10 @@ export const localReparamKernels: Record<string, HostKernel> = {
         o[i] = m[i]! + Math.sqrt(vi >= floor ? vi : floor) * e[i]!;
       }
     },
+    simd: (k, [mean, variance], [out, eps], { seed, floor }) => {
+      const n = (out as Float32Array).length;
+      k.fns.local_reparam(p(mean), p(variance), p(out), p(eps), n, seed, floor, k.tables);
+    },
   }),
   [LOCAL_REPARAM_GRAD]: hostKernel<{ floor: number }>({
     inputs: ['dy', 'eps', 'variance'],
@@ -148,6 +190,10 @@ export const localReparamKernels: Record<string, HostKernel> = {
         const vi = v[i]!;
         o[i] = vi >= floor ? (0.5 * g[i]! * e[i]!) / Math.sqrt(vi) : 0;
       }
+    },
+    simd: (k, [dy, eps, variance], [out], { floor }) => {
+      const n = (out as Float32Array).length;
+      k.fns.local_reparam_grad(p(dy), p(eps), p(variance), p(out), n, floor);
     },
   }),
 };

@@ -1,0 +1,384 @@
+/*
+ * deepprob's SIMD kernels (WebAssembly SIMD128), working in place on the tfjs wasm backend's heap.
+ *
+ * Built by scripts/build-simd.mjs (clang 14, wasm32, -msimd128) into a module that imports the
+ * backend's memory ("env"."memory") and has no data segment and no shadow stack: it never writes
+ * outside the buffers it is given. All pointers are byte offsets into that memory.
+ *
+ * Contents:
+ * - normal_fill: the seeded ziggurat of random_normal.ts, bit for bit (same xoshiro128** stream,
+ *   same tables, float64 arithmetic; the rare slow path calls the host's Math.log / Math.exp).
+ * - the fused element-wise kernels of kernels/variational.ts in float32 SIMD with vector exp/log
+ *   (max relative error ~2e-7): softplus reparameterization, analytic Normal KL (float64 sum),
+ *   local reparameterization, and their gradients.
+ * - max_pool_grad_2x2: the gradient of 2x2/stride-2 max pooling (NHWC), first strict maximum in
+ *   scan order, as the cpu backend.
+ */
+#include <stdint.h>
+#include <wasm_simd128.h>
+
+#define EXPORT(name) __attribute__((export_name(#name)))
+#define IMPORT(name) __attribute__((import_module("env"), import_name(#name)))
+
+IMPORT(log) double host_log(double);
+IMPORT(exp) double host_exp(double);
+
+/* ---- ziggurat normal generator (Marsaglia & Tsang 2000, 128 layers) ---------------------- */
+
+typedef struct {
+  uint32_t s0, s1, s2, s3;
+} rng_t;
+
+static inline uint32_t rotl(uint32_t x, int k) { return (x << k) | (x >> (32 - k)); }
+
+static inline uint32_t next_u32(rng_t *r) {
+  uint32_t out = rotl(r->s1 * 5u, 7) * 9u;
+  uint32_t t = r->s1 << 9;
+  r->s2 ^= r->s0;
+  r->s3 ^= r->s1;
+  r->s1 ^= r->s2;
+  r->s0 ^= r->s3;
+  r->s2 ^= t;
+  r->s3 = rotl(r->s3, 11);
+  return out;
+}
+
+/* SplitMix32 step k of the seeding */
+static inline uint32_t splitmix(uint32_t seed, uint32_t k) {
+  uint32_t z = seed + k * 0x9e3779b9u;
+  z = (z ^ (z >> 16)) * 0x85ebca6bu;
+  z = (z ^ (z >> 13)) * 0xc2b2ae35u;
+  return z ^ (z >> 16);
+}
+
+static inline __attribute__((always_inline)) void seed_rng(rng_t *r, uint32_t seed) {
+  r->s0 = splitmix(seed, 1);
+  r->s1 = splitmix(seed, 2);
+  r->s2 = splitmix(seed, 3);
+  r->s3 = splitmix(seed, 4);
+  if ((r->s0 | r->s1 | r->s2 | r->s3) == 0) r->s0 = 1;
+}
+
+#define ZIG_R 3.442619855899
+
+/* uniform on (0, 1) from the top 24 bits */
+static inline double uniform(rng_t *r) { return ((double)(next_u32(r) >> 8) + 0.5) / 16777216.0; }
+
+static inline __attribute__((always_inline)) double slow_path(rng_t *r, int32_t j, int iz, const double *kn, const double *wn,
+                        const double *fn) {
+  for (;;) {
+    double x = (double)j * wn[iz];
+    if (iz == 0) {
+      double xt, yt;
+      do {
+        xt = -host_log(uniform(r)) / ZIG_R;
+        yt = -host_log(uniform(r));
+      } while (yt + yt < xt * xt);
+      return j > 0 ? ZIG_R + xt : -ZIG_R - xt;
+    }
+    if (fn[iz] + uniform(r) * (fn[iz - 1] - fn[iz]) < host_exp(-0.5 * x * x)) return x;
+    int32_t u = (int32_t)next_u32(r);
+    iz = u & 127;
+    j = u >> 7;
+    if ((double)(j < 0 ? -j : j) < kn[iz]) return (double)j * wn[iz];
+  }
+}
+
+/* out[i] = mean + sd * z_i; tables = kn[128], wn[128], fn[128] (float64) */
+EXPORT(normal_fill)
+void normal_fill(float *out, int n, uint32_t seed, double mean, double sd, const double *tables) {
+  const double *kn = tables, *wn = tables + 128, *fn = tables + 256;
+  rng_t r;
+  seed_rng(&r, seed);
+  for (int i = 0; i < n; i++) {
+    int32_t u = (int32_t)next_u32(&r);
+    int iz = u & 127;
+    int32_t j = u >> 7;
+    double z;
+    if ((double)(j < 0 ? -j : j) < kn[iz]) {
+      z = sd * (double)j * wn[iz];
+    } else {
+      z = sd * slow_path(&r, j, iz, kn, wn, fn);
+    }
+    out[i] = (float)(mean + z);
+  }
+}
+
+/* ---- float32 vector math ------------------------------------------------------------------ */
+
+typedef v128_t f4;
+#define SPLAT(x) wasm_f32x4_splat((float)(x))
+
+/* e^x, Cephes-style range reduction and degree-5 polynomial; x clamped to [-87.3, 88.3] */
+static inline f4 vexp(f4 x) {
+  x = wasm_f32x4_min(wasm_f32x4_max(x, SPLAT(-87.3)), SPLAT(88.3));
+  f4 fx = wasm_f32x4_floor(wasm_f32x4_add(wasm_f32x4_mul(x, SPLAT(1.44269504088896341)), SPLAT(0.5)));
+  x = wasm_f32x4_sub(x, wasm_f32x4_mul(fx, SPLAT(0.693359375)));
+  x = wasm_f32x4_sub(x, wasm_f32x4_mul(fx, SPLAT(-2.12194440e-4)));
+  f4 z = wasm_f32x4_mul(x, x);
+  f4 y = SPLAT(1.9875691500e-4);
+  y = wasm_f32x4_add(wasm_f32x4_mul(y, x), SPLAT(1.3981999507e-3));
+  y = wasm_f32x4_add(wasm_f32x4_mul(y, x), SPLAT(8.3334519073e-3));
+  y = wasm_f32x4_add(wasm_f32x4_mul(y, x), SPLAT(4.1665795894e-2));
+  y = wasm_f32x4_add(wasm_f32x4_mul(y, x), SPLAT(1.6666665459e-1));
+  y = wasm_f32x4_add(wasm_f32x4_mul(y, x), SPLAT(5.0000001201e-1));
+  y = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_mul(y, z), x), SPLAT(1.0));
+  v128_t e = wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(fx), wasm_i32x4_splat(127)), 23);
+  return wasm_f32x4_mul(y, e);
+}
+
+/* log(x) for positive normal x: x = m 2^e, m in [sqrt(1/2), sqrt(2)), Cephes polynomial */
+static inline f4 vlog(f4 x) {
+  v128_t bits = x;
+  v128_t e = wasm_i32x4_sub(wasm_u32x4_shr(bits, 23), wasm_i32x4_splat(126));
+  f4 m = wasm_v128_or(wasm_v128_and(bits, wasm_i32x4_splat(0x007fffff)), wasm_i32x4_splat(0x3f000000));
+  /* m in [0.5, 1): if m < sqrt(1/2) use 2m - 1 and e - 1, else m - 1 */
+  v128_t small = wasm_f32x4_lt(m, SPLAT(0.707106781186547524));
+  f4 ef = wasm_f32x4_convert_i32x4(wasm_i32x4_add(e, small)); /* small is -1 where true */
+  f4 f = wasm_f32x4_sub(wasm_f32x4_add(m, wasm_v128_and(small, m)), SPLAT(1.0));
+  f4 z = wasm_f32x4_mul(f, f);
+  f4 y = SPLAT(7.0376836292e-2);
+  y = wasm_f32x4_add(wasm_f32x4_mul(y, f), SPLAT(-1.1514610310e-1));
+  y = wasm_f32x4_add(wasm_f32x4_mul(y, f), SPLAT(1.1676998740e-1));
+  y = wasm_f32x4_add(wasm_f32x4_mul(y, f), SPLAT(-1.2420140846e-1));
+  y = wasm_f32x4_add(wasm_f32x4_mul(y, f), SPLAT(1.4249322787e-1));
+  y = wasm_f32x4_add(wasm_f32x4_mul(y, f), SPLAT(-1.6668057665e-1));
+  y = wasm_f32x4_add(wasm_f32x4_mul(y, f), SPLAT(2.0000714765e-1));
+  y = wasm_f32x4_add(wasm_f32x4_mul(y, f), SPLAT(-2.4999993993e-1));
+  y = wasm_f32x4_add(wasm_f32x4_mul(y, f), SPLAT(3.3333331174e-1));
+  y = wasm_f32x4_mul(wasm_f32x4_mul(y, f), z);
+  y = wasm_f32x4_add(y, wasm_f32x4_mul(ef, SPLAT(-2.12194440e-4)));
+  y = wasm_f32x4_sub(y, wasm_f32x4_mul(z, SPLAT(0.5)));
+  return wasm_f32x4_add(wasm_f32x4_add(f, y), wasm_f32x4_mul(ef, SPLAT(0.693359375)));
+}
+
+/* log1p(t) for t in [0, 1]: log(u) * t / (u - 1), u = 1 + t (exact t where u == 1) */
+static inline f4 vlog1p01(f4 t) {
+  f4 u = wasm_f32x4_add(t, SPLAT(1.0));
+  f4 d = wasm_f32x4_sub(u, SPLAT(1.0));
+  f4 r = wasm_f32x4_div(wasm_f32x4_mul(vlog(u), t), d);
+  return wasm_v128_bitselect(t, r, wasm_f32x4_eq(d, SPLAT(0.0)));
+}
+
+/* softplus(r) = max(r, 0) + log1p(e^-|r|) */
+static inline f4 vsoftplus(f4 r) {
+  return wasm_f32x4_add(wasm_f32x4_max(r, SPLAT(0.0)), vlog1p01(vexp(wasm_f32x4_neg(wasm_f32x4_abs(r)))));
+}
+
+/* sigmoid(r) = 1 / (1 + e^-r), via e = e^-|r| for both signs */
+static inline f4 vsigmoid(f4 r) {
+  f4 e = vexp(wasm_f32x4_neg(wasm_f32x4_abs(r)));
+  f4 inv = wasm_f32x4_div(SPLAT(1.0), wasm_f32x4_add(e, SPLAT(1.0)));
+  return wasm_v128_bitselect(inv, wasm_f32x4_mul(e, inv), wasm_f32x4_ge(r, SPLAT(0.0)));
+}
+
+/* the scalar tail of a loop runs through the same vector code on a zero-padded lane group */
+#define TAIL_LOAD(p, i, n) tail_load((p) + (i), (n) - (i))
+/* (lane by lane: no arrays, so that nothing lives on a shadow stack) */
+static inline f4 tail_load(const float *p, int k) {
+  f4 v = wasm_f32x4_replace_lane(wasm_f32x4_splat(0.0f), 0, p[0]);
+  if (k > 1) v = wasm_f32x4_replace_lane(v, 1, p[1]);
+  if (k > 2) v = wasm_f32x4_replace_lane(v, 2, p[2]);
+  return v;
+}
+static inline void tail_store(float *p, int k, f4 v) {
+  p[0] = wasm_f32x4_extract_lane(v, 0);
+  if (k > 1) p[1] = wasm_f32x4_extract_lane(v, 1);
+  if (k > 2) p[2] = wasm_f32x4_extract_lane(v, 2);
+}
+/* sum of the first k lanes */
+static inline double tail_sum(f4 v, int k) {
+  double s = wasm_f32x4_extract_lane(v, 0);
+  if (k > 1) s += wasm_f32x4_extract_lane(v, 1);
+  if (k > 2) s += wasm_f32x4_extract_lane(v, 2);
+  return s;
+}
+
+/* ---- fused variational kernels ------------------------------------------------------------ */
+
+EXPORT(softplus_reparam)
+void softplus_reparam(const float *mu, const float *rho, float *w, float *eps, int n, uint32_t seed,
+                      const double *tables) {
+  normal_fill(eps, n, seed, 0.0, 1.0, tables);
+  int i = 0;
+  for (; i + 4 <= n; i += 4) {
+    f4 s = vsoftplus(wasm_v128_load(rho + i));
+    wasm_v128_store(w + i, wasm_f32x4_add(wasm_v128_load(mu + i), wasm_f32x4_mul(s, wasm_v128_load(eps + i))));
+  }
+  if (i < n) {
+    f4 s = vsoftplus(TAIL_LOAD(rho, i, n));
+    tail_store(w + i, n - i, wasm_f32x4_add(TAIL_LOAD(mu, i, n), wasm_f32x4_mul(s, TAIL_LOAD(eps, i, n))));
+  }
+}
+
+EXPORT(softplus_reparam_grad)
+void softplus_reparam_grad(const float *dy, const float *eps, const float *rho, float *out, int n) {
+  int i = 0;
+  for (; i + 4 <= n; i += 4) {
+    f4 g = wasm_f32x4_mul(wasm_v128_load(dy + i), wasm_v128_load(eps + i));
+    wasm_v128_store(out + i, wasm_f32x4_mul(g, vsigmoid(wasm_v128_load(rho + i))));
+  }
+  if (i < n) {
+    f4 g = wasm_f32x4_mul(TAIL_LOAD(dy, i, n), TAIL_LOAD(eps, i, n));
+    tail_store(out + i, n - i, wasm_f32x4_mul(g, vsigmoid(TAIL_LOAD(rho, i, n))));
+  }
+}
+
+/* per-lane KL terms (s^2 + d^2) / (2 v) - log s; log s = rho where softplus(rho) ~ e^rho */
+static inline f4 kl_terms(f4 m, f4 r, f4 c, f4 inv2v) {
+  f4 s = vsoftplus(r);
+  f4 d = wasm_f32x4_sub(m, c);
+  f4 logs = wasm_v128_bitselect(r, vlog(s), wasm_f32x4_lt(r, SPLAT(-30.0)));
+  f4 q = wasm_f32x4_mul(wasm_f32x4_add(wasm_f32x4_mul(s, s), wasm_f32x4_mul(d, d)), inv2v);
+  return wasm_f32x4_sub(q, logs);
+}
+
+/* sum_i KL(N(mu_i, softplus(rho_i)^2) || N(c_i, sigma_p^2)); c has 1 or n elements */
+EXPORT(kl_softplus_normal)
+double kl_softplus_normal(const float *mu, const float *rho, const float *centre, int clen, int n,
+                          double prior_sigma) {
+  f4 inv2v = SPLAT(1.0 / (2.0 * prior_sigma * prior_sigma));
+  v128_t acc0 = wasm_f64x2_splat(0.0), acc1 = wasm_f64x2_splat(0.0);
+  f4 c0 = wasm_f32x4_splat(centre[0]);
+  int i = 0;
+  for (; i + 4 <= n; i += 4) {
+    f4 c = clen == 1 ? c0 : wasm_v128_load(centre + i);
+    f4 t = kl_terms(wasm_v128_load(mu + i), wasm_v128_load(rho + i), c, inv2v);
+    acc0 = wasm_f64x2_add(acc0, wasm_f64x2_promote_low_f32x4(t));
+    acc1 = wasm_f64x2_add(acc1, wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(t, t, 2, 3, 0, 1)));
+  }
+  double tail = 0.0;
+  if (i < n) {
+    f4 c = clen == 1 ? c0 : TAIL_LOAD(centre, i, n);
+    f4 t = kl_terms(TAIL_LOAD(mu, i, n), TAIL_LOAD(rho, i, n), c, inv2v);
+    tail = tail_sum(t, n - i);
+  }
+  double sum = wasm_f64x2_extract_lane(acc0, 0) + wasm_f64x2_extract_lane(acc0, 1) +
+               wasm_f64x2_extract_lane(acc1, 0) + wasm_f64x2_extract_lane(acc1, 1) + tail;
+  return sum + (double)n * (host_log(prior_sigma) - 0.5);
+}
+
+/* dmu = g (mu - c) / v; drho = g (s / v - 1 / s) sigmoid(rho), with sigmoid(rho) / s -> 1 */
+static inline void kl_grad4(f4 g, f4 m, f4 r, f4 c, f4 invv, f4 *dm, f4 *dr) {
+  f4 s = vsoftplus(r);
+  f4 sig = vsigmoid(r);
+  f4 ratio = wasm_v128_bitselect(SPLAT(1.0), wasm_f32x4_div(sig, s), wasm_f32x4_lt(r, SPLAT(-15.0)));
+  *dm = wasm_f32x4_mul(g, wasm_f32x4_mul(wasm_f32x4_sub(m, c), invv));
+  *dr = wasm_f32x4_mul(g, wasm_f32x4_sub(wasm_f32x4_mul(wasm_f32x4_mul(s, invv), sig), ratio));
+}
+
+EXPORT(kl_softplus_normal_grad)
+void kl_softplus_normal_grad(float dy, const float *mu, const float *rho, const float *centre,
+                             int clen, float *dmu, float *drho, int n, double prior_sigma) {
+  f4 invv = SPLAT(1.0 / (prior_sigma * prior_sigma));
+  f4 g = wasm_f32x4_splat(dy);
+  f4 c0 = wasm_f32x4_splat(centre[0]);
+  f4 dm, dr;
+  int i = 0;
+  for (; i + 4 <= n; i += 4) {
+    f4 c = clen == 1 ? c0 : wasm_v128_load(centre + i);
+    kl_grad4(g, wasm_v128_load(mu + i), wasm_v128_load(rho + i), c, invv, &dm, &dr);
+    wasm_v128_store(dmu + i, dm);
+    wasm_v128_store(drho + i, dr);
+  }
+  if (i < n) {
+    f4 c = clen == 1 ? c0 : TAIL_LOAD(centre, i, n);
+    kl_grad4(g, TAIL_LOAD(mu, i, n), TAIL_LOAD(rho, i, n), c, invv, &dm, &dr);
+    tail_store(dmu + i, n - i, dm);
+    tail_store(drho + i, n - i, dr);
+  }
+}
+
+EXPORT(local_reparam)
+void local_reparam(const float *mean, const float *var, float *out, float *eps, int n, uint32_t seed,
+                   float floor_, const double *tables) {
+  normal_fill(eps, n, seed, 0.0, 1.0, tables);
+  f4 fl = wasm_f32x4_splat(floor_);
+  int i = 0;
+  for (; i + 4 <= n; i += 4) {
+    f4 sd = wasm_f32x4_sqrt(wasm_f32x4_max(wasm_v128_load(var + i), fl));
+    wasm_v128_store(out + i, wasm_f32x4_add(wasm_v128_load(mean + i), wasm_f32x4_mul(sd, wasm_v128_load(eps + i))));
+  }
+  for (; i < n; i++) {
+    float v = var[i] >= floor_ ? var[i] : floor_;
+    out[i] = mean[i] + __builtin_sqrtf(v) * eps[i];
+  }
+}
+
+EXPORT(local_reparam_grad)
+void local_reparam_grad(const float *dy, const float *eps, const float *var, float *out, int n,
+                        float floor_) {
+  f4 fl = wasm_f32x4_splat(floor_);
+  int i = 0;
+  for (; i + 4 <= n; i += 4) {
+    f4 v = wasm_v128_load(var + i);
+    f4 g = wasm_f32x4_div(wasm_f32x4_mul(wasm_f32x4_mul(SPLAT(0.5), wasm_v128_load(dy + i)), wasm_v128_load(eps + i)),
+                          wasm_f32x4_sqrt(v));
+    wasm_v128_store(out + i, wasm_v128_and(g, wasm_f32x4_ge(v, fl)));
+  }
+  for (; i < n; i++) out[i] = var[i] >= floor_ ? 0.5f * dy[i] * eps[i] / __builtin_sqrtf(var[i]) : 0.0f;
+}
+
+/* ---- 2x2 / stride 2 max-pooling gradient (NHWC, no padding) ------------------------------- */
+
+static inline void pool4(f4 v00, f4 v01, f4 v10, f4 v11, f4 g, f4 *d00, f4 *d01, f4 *d10, f4 *d11) {
+  v128_t k0 = wasm_f32x4_gt(v00, SPLAT(-__builtin_inff()));
+  f4 m = wasm_v128_bitselect(v00, SPLAT(-__builtin_inff()), k0);
+  v128_t k1 = wasm_f32x4_gt(v01, m);
+  m = wasm_v128_bitselect(v01, m, k1);
+  v128_t k2 = wasm_f32x4_gt(v10, m);
+  m = wasm_v128_bitselect(v10, m, k2);
+  v128_t k3 = wasm_f32x4_gt(v11, m);
+  *d11 = wasm_v128_and(g, k3);
+  *d10 = wasm_v128_andnot(wasm_v128_and(g, k2), k3);
+  *d01 = wasm_v128_andnot(wasm_v128_andnot(wasm_v128_and(g, k1), k2), k3);
+  *d00 = wasm_v128_andnot(wasm_v128_andnot(wasm_v128_andnot(wasm_v128_and(g, k0), k1), k2), k3);
+}
+
+EXPORT(max_pool_grad_2x2)
+void max_pool_grad_2x2(const float *x, const float *dy, float *dx, int B, int H, int W, int C) {
+  int oh = H / 2, ow = W / 2, rs = W * C;
+  for (int b = 0; b < B; b++) {
+    const float *img = x + (long)b * H * rs;
+    float *dimg = dx + (long)b * H * rs;
+    for (int i = 0; i < oh; i++) {
+      const float *r0 = img + 2 * i * rs, *r1 = r0 + rs;
+      float *q0 = dimg + 2 * i * rs, *q1 = q0 + rs;
+      const float *g = dy + ((long)(b * oh + i) * ow) * C;
+      for (int j = 0; j < ow; j++) {
+        int a = 2 * j * C;
+        int c = 0;
+        f4 d00, d01, d10, d11;
+        for (; c + 4 <= C; c += 4) {
+          pool4(wasm_v128_load(r0 + a + c), wasm_v128_load(r0 + a + C + c), wasm_v128_load(r1 + a + c),
+                wasm_v128_load(r1 + a + C + c), wasm_v128_load(g + j * C + c), &d00, &d01, &d10, &d11);
+          wasm_v128_store(q0 + a + c, d00);
+          wasm_v128_store(q0 + a + C + c, d01);
+          wasm_v128_store(q1 + a + c, d10);
+          wasm_v128_store(q1 + a + C + c, d11);
+        }
+        if (c < C) {
+          int k = C - c;
+          pool4(tail_load(r0 + a + c, k), tail_load(r0 + a + C + c, k), tail_load(r1 + a + c, k),
+                tail_load(r1 + a + C + c, k), tail_load(g + j * C + c, k), &d00, &d01, &d10, &d11);
+          tail_store(q0 + a + c, k, d00);
+          tail_store(q0 + a + C + c, k, d01);
+          tail_store(q1 + a + c, k, d10);
+          tail_store(q1 + a + C + c, k, d11);
+        }
+      }
+      /* an odd last column gets no gradient */
+      if (W > 2 * ow) {
+        for (int c = 0; c < C; c++) {
+          q0[2 * ow * C + c] = 0.0f;
+          q1[2 * ow * C + c] = 0.0f;
+        }
+      }
+    }
+    /* an odd last row gets no gradient */
+    if (H > 2 * oh) {
+      float *q = dimg + 2 * oh * rs;
+      for (int t = 0; t < rs; t++) q[t] = 0.0f;
+    }
+  }
+}

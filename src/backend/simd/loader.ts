@@ -1,0 +1,148 @@
+/**
+ * Loads deepprob's SIMD wasm module (deepprob_simd.c, embedded by scripts/build-simd.mjs) onto the
+ * tfjs wasm backend's own memory, so that its kernels read and write tensors in place (pointers
+ * are the byte offsets of the backend's heap views, `view.byteOffset`).
+ *
+ * Loaded by `ready()` when the wasm backend is chosen and the kernel pack is on; kernels fall back
+ * to their JavaScript loops when it is not loaded (other backends, `DEEPPROB_SIMD=0`, or a runtime
+ * without WebAssembly SIMD).
+ */
+import { getEnv } from '../env.js';
+import { zigguratTables } from '../kernels/random_normal.js';
+import type { WasmBackend } from '../kernels/wasm_util.js';
+import { SIMD_WASM_PLAIN, SIMD_WASM_SHARED } from './module.generated.js';
+
+/** The exported functions of the SIMD module (pointers are byte offsets into the heap). */
+export interface SimdExports {
+  normal_fill(out: number, n: number, seed: number, mean: number, sd: number, tables: number): void;
+  softplus_reparam(
+    mu: number,
+    rho: number,
+    w: number,
+    eps: number,
+    n: number,
+    seed: number,
+    tables: number,
+  ): void;
+  softplus_reparam_grad(dy: number, eps: number, rho: number, out: number, n: number): void;
+  kl_softplus_normal(
+    mu: number,
+    rho: number,
+    centre: number,
+    clen: number,
+    n: number,
+    priorSigma: number,
+  ): number;
+  kl_softplus_normal_grad(
+    dy: number,
+    mu: number,
+    rho: number,
+    centre: number,
+    clen: number,
+    dmu: number,
+    drho: number,
+    n: number,
+    priorSigma: number,
+  ): void;
+  local_reparam(
+    mean: number,
+    variance: number,
+    out: number,
+    eps: number,
+    n: number,
+    seed: number,
+    floor: number,
+    tables: number,
+  ): void;
+  local_reparam_grad(
+    dy: number,
+    eps: number,
+    variance: number,
+    out: number,
+    n: number,
+    floor: number,
+  ): void;
+  max_pool_grad_2x2(
+    x: number,
+    dy: number,
+    dx: number,
+    B: number,
+    H: number,
+    W: number,
+    C: number,
+  ): void;
+}
+
+/** The loaded module: its exports and the heap address of the ziggurat tables. */
+export interface SimdKernels {
+  fns: SimdExports;
+  tables: number;
+}
+
+let loaded: SimdKernels | undefined;
+let loadedFor: object | undefined;
+
+/** The SIMD kernels when loaded on the current wasm backend, else undefined. */
+export function simdKernels(): SimdKernels | undefined {
+  return loaded;
+}
+
+/** The backend's `WebAssembly.Memory` (threaded build: `wasmMemory`; single-threaded: `asm.memory`). */
+function backendMemory(be: WasmBackend): WebAssembly.Memory | undefined {
+  const m = be.wasm as unknown as {
+    wasmMemory?: WebAssembly.Memory;
+    asm?: { memory?: WebAssembly.Memory };
+  };
+  return m.wasmMemory ?? m.asm?.memory;
+}
+
+function decode(b64: string): Uint8Array<ArrayBuffer> {
+  if (typeof atob === 'function') {
+    const s = atob(b64);
+    const out = new Uint8Array(s.length);
+    for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+    return out;
+  }
+  throw new Error('deepprob: no base64 decoder (atob) in this runtime');
+}
+
+/**
+ * Instantiate the SIMD module on `backend`'s memory (idempotent per backend).
+ *
+ * @param backend the tfjs wasm backend.
+ * @returns whether the SIMD kernels are active.
+ */
+export async function loadSimd(backend: WasmBackend): Promise<boolean> {
+  if (loadedFor === backend && loaded !== undefined) return true;
+  loaded = undefined;
+  loadedFor = undefined;
+  if (getEnv('DEEPPROB_SIMD') === '0') return false;
+  const memory = backendMemory(backend);
+  if (memory === undefined || typeof WebAssembly === 'undefined') return false;
+  const shared =
+    typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+  try {
+    const bytes = decode(shared ? SIMD_WASM_SHARED : SIMD_WASM_PLAIN);
+    const module = await WebAssembly.compile(bytes);
+    const instance = await WebAssembly.instantiate(module, {
+      env: { memory, log: Math.log, exp: Math.exp },
+    });
+    const t = zigguratTables();
+    const tables = backend.wasm._malloc(t.byteLength);
+    new Float64Array(memory.buffer, tables, t.length).set(t);
+    loaded = { fns: instance.exports as unknown as SimdExports, tables };
+    loadedFor = backend;
+    return true;
+  } catch (e) {
+    if (getEnv('DEEPPROB_VERBOSE') !== undefined) {
+      console.error(`deepprob: SIMD module not loaded (${String(e)})`);
+    }
+    return false;
+  }
+}
+
+/** Forget the loaded module (tests; a new backend instance loads its own). */
+export function unloadSimd(): void {
+  loaded = undefined;
+  loadedFor = undefined;
+}
