@@ -9,6 +9,7 @@ export default tseslint.config(
       'docs/**',
       'node_modules/**',
       'runs/**',
+      'scratch/**',
       'out/**',
       'web/dist/**',
       'coverage/**',

@@ -157,7 +157,10 @@ export const normalRsampleKernels: Record<string, HostKernel> = {
         return;
       }
       const acc = new Float64Array(ns);
-      for (let i = 0; i < n; i++) acc[i % ns] += g[i]! * e[i]!;
+      for (let i = 0; i < n; i++) {
+        const j = i % ns;
+        acc[j] = acc[j]! + g[i]! * e[i]!;
+      }
       o.set(acc);
     },
   }),
@@ -216,8 +219,9 @@ export const normalLogProbKernels: Record<string, HostKernel> = {
         const gi = scalarG ? g0 : g[i]!;
         const d = gi * z * inv;
         ox[i] = -d;
-        al[i % nl] += d;
-        as[j] += gi * (z * z - 1) * inv;
+        const k = i % nl;
+        al[k] = al[k]! + d;
+        as[j] = as[j]! + gi * (z * z - 1) * inv;
       }
       ol.set(al);
       os.set(as);
