@@ -150,10 +150,23 @@ describe('SIMD wasm module', () => {
       }
       const x = tf.tensor4d(vals, [B, H, W, C]);
       const [a, b] = await simdVsJs(() => [
-        tf.grad((t: tf.Tensor4D) => tf.mul(tf.maxPool(t, 2, 2, 'valid'), 1.5))(x),
+        tf.grad((t: tf.Tensor) => tf.mul(tf.maxPool(t as tf.Tensor4D, 2, 2, 'valid'), 1.5))(x),
       ]);
       expect(a[0]).toEqual(b[0]);
       x.dispose();
     }
+  });
+});
+
+describe('ReLU gradient kernel', () => {
+  it('equals dy * step(x) (zeros, negatives, NaN) with SIMD, the JS loop and on cpu', async () => {
+    const vals = [-2, -0, 0, 1e-30, 3, NaN, -Infinity, Infinity, 0.5, -0.5, 7, -7, 2];
+    const x = tf.tensor1d(vals);
+    const dy = tf.tensor1d(vals.map((_, i) => i + 1));
+    const expected = vals.map((v, i) => (Number.isNaN(v) ? NaN : v > 0 ? i + 1 : 0));
+    const [a, b] = await simdVsJs(() => [tf.grad((t: tf.Tensor) => tf.relu(t))(x, dy)]);
+    expect(a[0]).toEqual(expected);
+    expect(b[0]).toEqual(expected);
+    tf.dispose([x, dy]);
   });
 });

@@ -23,6 +23,7 @@ import {
 } from './variational.js';
 import { normalKernels } from './normal.js';
 import type { HostKernel } from './host.js';
+import { installReluGrad, reluGradKernels } from './relu_grad.js';
 import {
   depthwiseBackpropFilterKernel,
   depthwiseBackpropInputKernel,
@@ -117,6 +118,7 @@ export function installKernelPack(backendName: string): 'fast' | 'stock' {
     });
   }
   installHostKernels('cpu');
+  installReluGrad();
   if (backendName !== 'wasm') return 'stock';
   checkPinnedVersion();
   installHostKernels('wasm');

@@ -382,3 +382,17 @@ void max_pool_grad_2x2(const float *x, const float *dy, float *dx, int B, int H,
     }
   }
 }
+
+/* ---- ReLU gradient: dx = dy where x > 0, 0 where x <= 0, NaN where x is NaN (as step(x)) ---- */
+
+EXPORT(relu_grad)
+void relu_grad(const float *dy, const float *x, float *out, int n) {
+  int i = 0;
+  for (; i + 4 <= n; i += 4) {
+    f4 xv = wasm_v128_load(x + i);
+    f4 g = wasm_v128_and(wasm_v128_load(dy + i), wasm_f32x4_gt(xv, SPLAT(0.0)));
+    /* x != x only for NaN: propagate it */
+    wasm_v128_store(out + i, wasm_v128_bitselect(xv, g, wasm_f32x4_ne(xv, xv)));
+  }
+  for (; i < n; i++) out[i] = x[i] != x[i] ? x[i] : (x[i] > 0.0f ? dy[i] : 0.0f);
+}

@@ -62,6 +62,7 @@ export interface SimdExports {
     n: number,
     floor: number,
   ): void;
+  relu_grad(dy: number, x: number, out: number, n: number): void;
   max_pool_grad_2x2(
     x: number,
     dy: number,
