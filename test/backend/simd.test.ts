@@ -167,6 +167,13 @@ describe('ReLU gradient kernel', () => {
     const [a, b] = await simdVsJs(() => [tf.grad((t: tf.Tensor) => tf.relu(t))(x, dy)]);
     expect(a[0]).toEqual(expected);
     expect(b[0]).toEqual(expected);
+    // the gradient runs as the one fused kernel, not dy * cast(step(x))
+    const prof = await tf.profile(() => {
+      tf.grad((t: tf.Tensor) => tf.relu(t))(x, dy).dispose();
+    });
+    const names = prof.kernels.map((k) => k.name);
+    expect(names).toContain('DeepprobReluGrad');
+    expect(names).not.toContain('Step');
     tf.dispose([x, dy]);
   });
 });

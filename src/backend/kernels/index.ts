@@ -59,6 +59,7 @@ const HOST_KERNELS: Record<string, HostKernel> = {
   ...klSoftplusNormalKernels,
   ...localReparamKernels,
   ...normalKernels,
+  ...reluGradKernels,
 };
 
 const installed = new Set<string>();
