@@ -6,7 +6,12 @@ import { klSoftplusNormal, localReparamSample, softplusReparam } from '../../src
 import { fillNormal } from '../../src/backend/kernels/random_normal.js';
 import type { WasmBackend } from '../../src/backend/kernels/wasm_util.js';
 import { randomNormal } from '../../src/backend/random.js';
-import { loadSimd, simdKernels, unloadSimd } from '../../src/backend/simd/loader.js';
+import {
+  loadSimd,
+  simdKernels,
+  unloadSimd,
+  type SimdKernels,
+} from '../../src/backend/simd/loader.js';
 import {
   SIMD_SOURCE_SHA256,
   SIMD_WASM_PLAIN,
@@ -175,5 +180,45 @@ describe('ReLU gradient kernel', () => {
     expect(names).toContain('DeepprobReluGrad');
     expect(names).not.toContain('Step');
     tf.dispose([x, dy]);
+  });
+});
+
+describe('SIMD forward ReLU and 2x2 max pooling', () => {
+  it('equal the stock wasm kernels (odd sizes, channel tails, -Infinity)', async () => {
+    const r = rng(3);
+    for (const [B, H, W, C] of [
+      [2, 6, 6, 1],
+      [3, 7, 5, 3],
+      [2, 8, 8, 4],
+      [1, 5, 9, 6],
+      [2, 4, 6, 9],
+    ] as const) {
+      const n = B * H * W * C;
+      const vals = new Float32Array(n);
+      for (let i = 0; i < n; i++) vals[i] = r() < 0.05 ? -Infinity : r() * 4 - 2;
+      const x = tf.tensor4d(vals, [B, H, W, C]);
+      const [a, b] = await simdVsJs(() => [tf.relu(x), tf.maxPool(x, 2, 2, 'valid')]);
+      expect(a[0]).toEqual(b[0]);
+      expect(a[1]).toEqual(b[1]);
+      x.dispose();
+    }
+    // and the SIMD kernels really ran
+    const k = simdKernels() as SimdKernels;
+    const fns = k.fns;
+    const used: string[] = [];
+    k.fns = new Proxy(fns, {
+      get: (t, name) => {
+        used.push(String(name));
+        return Reflect.get(t, name) as unknown;
+      },
+    });
+    try {
+      const x = tf.ones([1, 4, 4, 2]) as tf.Tensor4D;
+      tf.tidy(() => [tf.relu(x), tf.maxPool(x, 2, 2, 'valid')]).forEach((t) => t.dispose());
+      x.dispose();
+    } finally {
+      k.fns = fns;
+    }
+    expect(used).toEqual(['relu', 'max_pool_2x2']);
   });
 });

@@ -24,6 +24,7 @@ import {
 import { normalKernels } from './normal.js';
 import type { HostKernel } from './host.js';
 import { installReluGrad, reluGradKernels } from './relu_grad.js';
+import { maxPoolKernel, reluKernel } from './simd_forward.js';
 import {
   depthwiseBackpropFilterKernel,
   depthwiseBackpropInputKernel,
@@ -46,6 +47,8 @@ const WASM_PACK: PackKernel[] = [
   { kernelName: 'Conv2DBackpropInput', make: conv2dBackpropInputKernel },
   { kernelName: 'BatchMatMul', make: batchMatMulKernel },
   { kernelName: 'MaxPoolGrad', make: maxPoolGradKernel },
+  { kernelName: 'Relu', make: reluKernel },
+  { kernelName: 'MaxPool', make: maxPoolKernel },
   { kernelName: 'AvgPoolGrad', make: avgPoolGradKernel },
   { kernelName: 'DepthwiseConv2dNativeBackpropFilter', make: depthwiseBackpropFilterKernel },
   { kernelName: 'DepthwiseConv2dNativeBackpropInput', make: depthwiseBackpropInputKernel },

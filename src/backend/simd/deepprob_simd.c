@@ -396,3 +396,42 @@ void relu_grad(const float *dy, const float *x, float *out, int n) {
   }
   for (; i < n; i++) out[i] = x[i] != x[i] ? x[i] : (x[i] > 0.0f ? dy[i] : 0.0f);
 }
+
+/* ---- ReLU and 2x2 / stride 2 max pooling, forward ------------------------------------------ */
+
+EXPORT(relu)
+void relu(const float *x, float *out, int n) {
+  int i = 0;
+  for (; i + 4 <= n; i += 4) {
+    f4 v = wasm_v128_load(x + i);
+    /* max(x, 0) keeping NaN: x where x > 0 or x is NaN */
+    wasm_v128_store(out + i, wasm_v128_and(v, wasm_v128_or(wasm_f32x4_gt(v, SPLAT(0.0)), wasm_f32x4_ne(v, v))));
+  }
+  for (; i < n; i++) out[i] = (x[i] > 0.0f || x[i] != x[i]) ? x[i] : 0.0f;
+}
+
+/* out[b, i, j, c] = max over the 2x2 window (NaN propagates) */
+EXPORT(max_pool_2x2)
+void max_pool_2x2(const float *x, float *out, int B, int H, int W, int C) {
+  int oh = H / 2, ow = W / 2, rs = W * C;
+  for (int b = 0; b < B; b++) {
+    for (int i = 0; i < oh; i++) {
+      const float *r0 = x + ((long)b * H + 2 * i) * rs, *r1 = r0 + rs;
+      float *o = out + ((long)(b * oh + i) * ow) * C;
+      for (int j = 0; j < ow; j++) {
+        int a = 2 * j * C, c = 0;
+        for (; c + 4 <= C; c += 4) {
+          f4 m = wasm_f32x4_max(wasm_f32x4_max(wasm_v128_load(r0 + a + c), wasm_v128_load(r0 + a + C + c)),
+                                wasm_f32x4_max(wasm_v128_load(r1 + a + c), wasm_v128_load(r1 + a + C + c)));
+          wasm_v128_store(o + j * C + c, m);
+        }
+        if (c < C) {
+          int k = C - c;
+          f4 m = wasm_f32x4_max(wasm_f32x4_max(tail_load(r0 + a + c, k), tail_load(r0 + a + C + c, k)),
+                                wasm_f32x4_max(tail_load(r1 + a + c, k), tail_load(r1 + a + C + c, k)));
+          tail_store(o + j * C + c, k, m);
+        }
+      }
+    }
+  }
+}

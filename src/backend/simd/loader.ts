@@ -63,6 +63,8 @@ export interface SimdExports {
     floor: number,
   ): void;
   relu_grad(dy: number, x: number, out: number, n: number): void;
+  relu(x: number, out: number, n: number): void;
+  max_pool_2x2(x: number, out: number, B: number, H: number, W: number, C: number): void;
   max_pool_grad_2x2(
     x: number,
     dy: number,
