@@ -74,6 +74,47 @@ describe('Conv2DBackpropFilter', () => {
     }
   });
 
+  it('single-input-channel SIMD path: matches the cpu backend, any padding and channel count', () => {
+    const r = rng(99);
+    const be = tf.backend() as unknown as { dataIdMap: { numDataIds(): number } };
+    for (let trial = 0; trial < 24; trial++) {
+      const kh = randInt(r, 1, 5);
+      const kw = randInt(r, 1, 5);
+      const xShape: [number, number, number, number] = [
+        randInt(r, 1, 4),
+        randInt(r, kh, 17),
+        randInt(r, kw, 17),
+        1,
+      ];
+      const filterShape: [number, number, number, number] = [kh, kw, 1, randInt(r, 1, 9)];
+      const p = (): number => randInt(r, 0, 3);
+      const pad: Pad =
+        trial % 3 === 0
+          ? 'valid'
+          : trial % 3 === 1
+            ? 'same'
+            : [
+                [0, 0],
+                [p(), p()],
+                [p(), p()],
+                [0, 0],
+              ];
+      const info = tf.backend_util.computeConv2DInfo(xShape, filterShape, 1, 1, pad);
+      if (info.outHeight <= 0 || info.outWidth <= 0) continue;
+      const x = randTensor(r, xShape);
+      const dy = randTensor(r, info.outShape);
+      const attrs = { strides: 1, pad, dataFormat: 'NHWC', filterShape };
+      const ids = be.dataIdMap.numDataIds();
+      const got = activeKernel('Conv2DBackpropFilter', { x, dy }, attrs);
+      const [want] = cpuKernel('Conv2DBackpropFilter', { x, dy }, attrs);
+      expect(got.shape).toEqual(want?.shape);
+      expect(got).toBeAllclose(want?.values, { rtol: 1e-5, atol: 1e-5 });
+      got.dispose();
+      expect(be.dataIdMap.numDataIds()).toBe(ids); // scratch released
+      tf.dispose([x, dy]);
+    }
+  });
+
   it('gives the gradient of tf.conv2d for a LeNet-sized layer', () => {
     const r = rng(7);
     const x = randTensor(r, [4, 14, 14, 6]) as tf.Tensor4D;

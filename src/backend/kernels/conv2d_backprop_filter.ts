@@ -12,6 +12,7 @@
  * transposing that gives dW.
  */
 import * as tf from '@tensorflow/tfjs';
+import { simdKernels } from '../simd/loader.js';
 import { call, release, transpose, type WasmBackend } from './wasm_util.js';
 
 type KernelFunc = tf.KernelConfig['kernelFunc'];
@@ -51,6 +52,27 @@ export function conv2dBackpropFilterWasm(
   const pt = info.padInfo.top;
   const pl = info.padInfo.left;
   if (oh <= 0 || ow <= 0) return undefined;
+  const k = simdKernels();
+  if (
+    k !== undefined &&
+    ci === 1 &&
+    sh === 1 &&
+    sw === 1 &&
+    info.dilationHeight === 1 &&
+    info.dilationWidth === 1
+  ) {
+    // single input channel (first layer on grayscale images): one SIMD pass over dy
+    const co = filterShape[3];
+    const out = backend.makeOutput(filterShape, 'float32');
+    // float64 totals then float32 per-image partials
+    const scratch = backend.makeOutput([3 * kh * kw * co], 'float32');
+    const p = (t: tf.TensorInfo): number => backend.typedArrayFromHeap(t).byteOffset;
+    const sp = p(scratch);
+    if (sp % 8 !== 0) throw new Error('deepprob kernels: unaligned scratch');
+    k.fns.conv_filter_grad_c1(p(x), p(dy), p(out), sp, B, H, W, oh, ow, kh, kw, co, pt, pl);
+    release(backend, scratch);
+    return out;
+  }
   // Rows/cols of the padded input actually touched: pt + H + pb' = (oh-1)*sh + kh.
   let pb = (oh - 1) * sh + kh - H - pt;
   let pr = (ow - 1) * sw + kw - W - pl;

@@ -435,3 +435,68 @@ void max_pool_2x2(const float *x, float *out, int B, int H, int W, int C) {
     }
   }
 }
+
+/* ---- filter gradient of a single-input-channel convolution (NHWC, unit stride/dilation) ----
+ * dw[kh, kw, 0, co] = sum_{b, oy, ox} xpad[b, oy + kh, ox + kw] * dy[b, oy, ox, co], the input
+ * padded by (pt, pl) with zeros. One pass over dy: for each output row, every (kh, kw) adds its
+ * row sum into a float32 partial of the image (L1-resident), vectorised over co, and each image's
+ * partial is added into float64 totals; the last, partial group of co is loaded with 32/64-bit
+ * zero-extending loads and stored lane by lane, so nothing is read or written outside x, dy, dw
+ * and the scratch (8-byte aligned, KH*KW*CO float64 totals then KH*KW*CO float32 partials).
+ * dw is [KH, KW, 1, CO]. */
+
+static inline f4 load_part(const float *p, int r) {
+  if (r == 4) return wasm_v128_load(p);
+  if (r == 2) return wasm_v128_load64_zero(p);
+  if (r == 1) return wasm_v128_load32_zero(p);
+  return wasm_f32x4_replace_lane(wasm_v128_load64_zero(p), 2, p[2]);
+}
+
+EXPORT(conv_filter_grad_c1)
+void conv_filter_grad_c1(const float *x, const float *dy, float *dw, double *scratch, int B, int H,
+                         int W, int OH, int OW, int KH, int KW, int CO, int pt, int pl) {
+  int nv = (CO + 3) / 4, K = KH * KW * CO;
+  double *total = scratch;
+  float *part = (float *)(scratch + K);
+  for (int t = 0; t < K; t++) total[t] = 0.0;
+  for (int b = 0; b < B; b++) {
+    for (int t = 0; t < K; t++) part[t] = 0.0f;
+    for (int oy = 0; oy < OH; oy++) {
+      const float *drow = dy + ((long)(b * OH + oy) * OW) * CO;
+      for (int kh = 0; kh < KH; kh++) {
+        int iy = oy + kh - pt;
+        if (iy < 0 || iy >= H) continue;
+        const float *xrow = x + ((long)b * H + iy) * W;
+        for (int kw = 0; kw < KW; kw++) {
+          /* output columns whose input column ox + kw - pl is inside the image */
+          int x0 = pl - kw > 0 ? pl - kw : 0;
+          int x1 = W + pl - kw < OW ? W + pl - kw : OW;
+          if (x1 <= x0) continue;
+          const float *xr = xrow + (kw - pl);
+          float *o = part + (kh * KW + kw) * CO;
+          for (int g = 0; g < nv; g++) {
+            int c0 = 4 * g, r = CO - c0 < 4 ? CO - c0 : 4;
+            const float *dr = drow + c0;
+            f4 a0 = wasm_f32x4_splat(0.0f), a1 = a0;
+            int ox = x0;
+            for (; ox + 2 <= x1; ox += 2) {
+              a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(wasm_f32x4_splat(xr[ox]), load_part(dr + ox * CO, r)));
+              a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(wasm_f32x4_splat(xr[ox + 1]), load_part(dr + (ox + 1) * CO, r)));
+            }
+            if (ox < x1) a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(wasm_f32x4_splat(xr[ox]), load_part(dr + ox * CO, r)));
+            a0 = wasm_f32x4_add(a0, a1);
+            if (r == 4) {
+              wasm_v128_store(o + c0, wasm_f32x4_add(wasm_v128_load(o + c0), a0));
+            } else {
+              o[c0] += wasm_f32x4_extract_lane(a0, 0);
+              if (r > 1) o[c0 + 1] += wasm_f32x4_extract_lane(a0, 1);
+              if (r > 2) o[c0 + 2] += wasm_f32x4_extract_lane(a0, 2);
+            }
+          }
+        }
+      }
+    }
+    for (int t = 0; t < K; t++) total[t] += part[t];
+  }
+  for (int t = 0; t < K; t++) dw[t] = (float)total[t];
+}

@@ -64,6 +64,22 @@ export interface SimdExports {
   ): void;
   relu_grad(dy: number, x: number, out: number, n: number): void;
   relu(x: number, out: number, n: number): void;
+  conv_filter_grad_c1(
+    x: number,
+    dy: number,
+    dw: number,
+    scratch: number,
+    B: number,
+    H: number,
+    W: number,
+    OH: number,
+    OW: number,
+    KH: number,
+    KW: number,
+    CO: number,
+    pt: number,
+    pl: number,
+  ): void;
   max_pool_2x2(x: number, out: number, B: number, H: number, W: number, C: number): void;
   max_pool_grad_2x2(
     x: number,
