@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { randomNormal } from '../../src/backend/random.js';
+import { modelKL } from '../../src/layers/model_utils.js';
+import { lenet5 } from '../../src/models/index.js';
 
 interface WasmInternals {
   wasm: { HEAPU8: Uint8Array };
@@ -56,4 +58,48 @@ describe('kernel pack memory', () => {
     opt.dispose();
     tf.dispose([...mu, ...rho, x, y]);
   });
+
+  for (const estimator of ['reparam', 'local'] as const) {
+    it(`keeps tensors, data ids and the wasm heap flat over 500 steps of a ${estimator} LeNet-5`, async () => {
+      const be = tf.backend() as unknown as WasmInternals;
+      const model = lenet5({ inputShape: [28, 28, 1], bayesian: estimator });
+      const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+      const opt = tf.train.adam(1e-3);
+      const x = tf.tidy(() => tf.relu(randomNormal([4, 28, 28, 1], 0, 1, 5)));
+      const y = tf.oneHot(tf.tensor1d([1, 7, 3, 9], 'int32'), 10);
+      const step = (): number => {
+        const loss = opt.minimize(
+          () =>
+            tf.add(
+              tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor),
+              tf.div(modelKL(model), 60000),
+            ) as tf.Scalar,
+          true,
+          vars,
+        ) as tf.Scalar;
+        const v = loss.dataSync()[0] as number;
+        loss.dispose();
+        return v;
+      };
+      for (let i = 0; i < 20; i++) step();
+      const tensors = tf.memory().numTensors;
+      const ids = be.dataIdMap.numDataIds();
+      const heap = be.wasm.HEAPU8.length;
+      let last = 0;
+      for (let i = 0; i < 500; i++) last = step();
+      expect(tf.memory().numTensors).toBe(tensors);
+      expect(be.dataIdMap.numDataIds()).toBe(ids);
+      expect(be.wasm.HEAPU8.length).toBe(heap);
+      expect(Number.isFinite(last)).toBe(true);
+      // the step runs on the pack's fused kernels
+      const prof = await tf.profile(() => void step());
+      const fused = estimator === 'local' ? 'DeepprobLocalReparam' : 'DeepprobSoftplusReparam';
+      for (const k of [fused, 'DeepprobKLSoftplusNormal', 'DeepprobReluGrad', 'MaxPoolGrad']) {
+        expect(prof.kernelNames).toContain(k);
+      }
+      opt.dispose();
+      model.dispose();
+      tf.dispose([x, y]);
+    }, 60_000);
+  }
 });
