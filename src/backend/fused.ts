@@ -10,12 +10,53 @@ import { nextSeed } from '../utils/seed.js';
 import { randomNormal } from './random.js';
 import {
   KL_SOFTPLUS_NORMAL,
-  KL_SOFTPLUS_NORMAL_GRAD,
+  KL_NORMAL_GRAD_MU,
+  KL_SOFTPLUS_GRAD_RHO,
   LOCAL_REPARAM,
   LOCAL_REPARAM_GRAD,
   SOFTPLUS_REPARAM,
   SOFTPLUS_REPARAM_GRAD,
 } from './kernels/variational.js';
+
+/**
+ * Gradients of the fused kernels, registered once (they run only where the forward kernel ran).
+ * `DeepprobSoftplusReparam`: d/dmu = dy, d/drho = dy eps sigmoid(rho), d/deps = dy softplus(rho).
+ * `DeepprobKLSoftplusNormal`: one kernel per gradient; d/dc = -d/dmu (summed for a scalar c).
+ */
+function registerGradients(): void {
+  tf.registerGradient({
+    kernelName: SOFTPLUS_REPARAM,
+    inputsToSave: ['rho', 'eps'],
+    gradFunc: (dy, saved) => {
+      const [rho, eps] = saved as [tf.Tensor, tf.Tensor];
+      const g = f32(dy as tf.Tensor);
+      return {
+        mu: () => g.clone(),
+        rho: () => tf.engine().runKernel(SOFTPLUS_REPARAM_GRAD, { dy: g, eps, rho }) as tf.Tensor,
+        eps: () => tf.mul(g, tf.softplus(rho)),
+      };
+    },
+  });
+  tf.registerGradient({
+    kernelName: KL_SOFTPLUS_NORMAL,
+    inputsToSave: ['mu', 'rho', 'centre'],
+    gradFunc: (dy, saved, a) => {
+      const [mu, rho, centre] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
+      const g = f32(dy as tf.Tensor);
+      const e = tf.engine();
+      return {
+        mu: () => e.runKernel(KL_NORMAL_GRAD_MU, { dy: g, mu, centre }, a) as tf.Tensor,
+        rho: () => e.runKernel(KL_SOFTPLUS_GRAD_RHO, { dy: g, rho }, a) as tf.Tensor,
+        // d/dc = -d/dmu, summed when the prior mean is one scalar
+        centre: () => {
+          const dmu = e.runKernel(KL_NORMAL_GRAD_MU, { dy: g, mu, centre }, a) as tf.Tensor;
+          return centre.size === 1 ? tf.reshape(tf.neg(tf.sum(dmu)), centre.shape) : tf.neg(dmu);
+        },
+      };
+    },
+  });
+}
+registerGradients();
 
 /** Whether the current backend has the fused kernel `name`. */
 function fused(name: string): boolean {
@@ -70,28 +111,13 @@ function f32(t: tf.Tensor): tf.Tensor {
 export function softplusReparam(mu: tf.Tensor, rho: tf.Tensor, seed?: number): tf.Tensor {
   sameShape(mu, rho, ['mu', 'rho']);
   const s = nextSeed(seed) >>> 0;
-  if (!fused(SOFTPLUS_REPARAM)) {
-    return tf.tidy(() => tf.add(mu, tf.mul(tf.softplus(rho), randomNormal(mu.shape, 0, 1, s))));
-  }
-  const op = customGrad2((m, r, save) => {
-    const [w, eps] = tf
+  return tf.tidy(() => {
+    const eps = randomNormal(mu.shape, 0, 1, s);
+    if (!fused(SOFTPLUS_REPARAM)) return tf.add(mu, tf.mul(tf.softplus(rho), eps));
+    return tf
       .engine()
-      .runKernel(SOFTPLUS_REPARAM, { mu: m, rho: r }, attrs({ seed: s })) as tf.Tensor[];
-    save([eps as tf.Tensor, r]);
-    (eps as tf.Tensor).dispose();
-    return {
-      value: w as tf.Tensor,
-      gradFunc: (dy, saved) => [
-        dy.clone(),
-        tf.engine().runKernel(SOFTPLUS_REPARAM_GRAD, {
-          dy: f32(dy),
-          eps: saved[0] as tf.Tensor,
-          rho: saved[1] as tf.Tensor,
-        }) as tf.Tensor,
-      ],
-    };
+      .runKernel(SOFTPLUS_REPARAM, { mu: f32(mu), rho: f32(rho), eps }) as tf.Tensor;
   });
-  return tf.tidy(() => op(f32(mu), f32(rho)));
 }
 
 /**
@@ -101,7 +127,7 @@ export function softplusReparam(mu: tf.Tensor, rho: tf.Tensor, seed?: number): t
  *
  * @param mu posterior means.
  * @param rho posterior raw scales, the shape of `mu`.
- * @param priorMu prior mean: a number, or a tensor of `mu`'s shape (one prior mean per weight).
+ * @param priorMu prior mean: a number or scalar tensor, or a tensor of `mu`'s shape (one per weight).
  * @param priorSigma prior standard deviation `s_p > 0`.
  * @returns a new scalar.
  * @example
@@ -116,7 +142,7 @@ export function klSoftplusNormal(
   priorSigma: number,
 ): tf.Scalar {
   sameShape(mu, rho, ['mu', 'rho']);
-  if (priorMu instanceof tf.Tensor) sameShape(mu, priorMu, ['mu', 'priorMu']);
+  if (priorMu instanceof tf.Tensor && priorMu.rank > 0) sameShape(mu, priorMu, ['mu', 'priorMu']);
   if (!(priorSigma > 0) || !Number.isFinite(priorSigma)) {
     throw new ArgumentError('priorSigma', `expected a finite number > 0, got ${priorSigma}`);
   }
@@ -131,25 +157,13 @@ export function klSoftplusNormal(
       );
       return tf.add(tf.sum(terms), mu.size * (Math.log(priorSigma) - 0.5)) as tf.Scalar;
     }
-    const a = attrs({ priorSigma });
-    const op = customGrad2((m, r, save) => {
-      save([m, r, centre]);
-      return {
-        value: tf.engine().runKernel(KL_SOFTPLUS_NORMAL, { mu: m, rho: r, centre }, a) as tf.Tensor,
-        gradFunc: (dy, saved) =>
-          tf.engine().runKernel(
-            KL_SOFTPLUS_NORMAL_GRAD,
-            {
-              dy: f32(dy),
-              mu: saved[0] as tf.Tensor,
-              rho: saved[1] as tf.Tensor,
-              centre: saved[2] as tf.Tensor,
-            },
-            a,
-          ) as tf.Tensor[],
-      };
-    });
-    return op(f32(mu), f32(rho)) as tf.Scalar;
+    return tf
+      .engine()
+      .runKernel(
+        KL_SOFTPLUS_NORMAL,
+        { mu: f32(mu), rho: f32(rho), centre },
+        attrs({ priorSigma }),
+      ) as tf.Scalar;
   });
 }
 

@@ -135,3 +135,20 @@ describe('fused variational kernels', () => {
     tf.dispose([a, b]);
   });
 });
+
+describe('fused kernels: gradients to every input', () => {
+  it('KL gradient w.r.t. the prior means is -dKL/dmu (summed for a scalar), as the composed op', () => {
+    const r = rng(8);
+    const mu = randTensor(r, [3, 4]);
+    const rho = randTensor(r, [3, 4]);
+    for (const c of [tf.scalar(0.2), randTensor(r, [3, 4])]) {
+      const [gMu, gC] = tf.grads((m: tf.Tensor, cc: tf.Tensor) =>
+        klSoftplusNormal(m, rho, cc, 0.5),
+      )([mu, c]);
+      const want = c.size === 1 ? tf.neg(tf.sum(gMu as tf.Tensor)) : tf.neg(gMu as tf.Tensor);
+      expect(gC).toBeAllclose(want, { rtol: 1e-5 });
+      tf.dispose([gMu, gC, want, c]);
+    }
+    tf.dispose([mu, rho]);
+  });
+});

@@ -3,13 +3,13 @@
  * 4-20 small element-wise kernels of the composed ops, forward and backward). Each is a host loop
  * (`host.ts`) computing in float64 and rounding once to float32, on the wasm and cpu backends.
  *
- * - `DeepprobSoftplusReparam` (mu, rho; seed) -> (w, eps):
- *   `eps ~ N(0, 1)`, `w = mu + softplus(rho) * eps`; its gradient kernel
- *   `DeepprobSoftplusReparamGrad` (dy, eps, rho) -> `dy * eps * sigmoid(rho)` (= dL/drho).
+ * - `DeepprobSoftplusReparam` (mu, rho, eps) -> `w = mu + softplus(rho) * eps`; its gradient
+ *   kernel `DeepprobSoftplusReparamGrad` (dy, eps, rho) -> `dy * eps * sigmoid(rho)` (= dL/drho).
  * - `DeepprobKLSoftplusNormal` (mu, rho, centre; priorSigma) -> scalar
  *   `sum_i log(s_p / s_i) + (s_i^2 + (mu_i - c_i)^2) / (2 s_p^2) - 1/2`, `s_i = softplus(rho_i)`,
- *   `c` a scalar or one prior mean per weight; `DeepprobKLSoftplusNormalGrad`
- *   (dy, mu, rho, centre) -> (dy (mu - c) / s_p^2, dy (s / s_p^2 - 1 / s) sigmoid(rho)).
+ *   `c` a scalar or one prior mean per weight; its gradient kernels `DeepprobKLNormalGradMu`
+ *   (dy, mu, centre) -> `dy (mu - c) / s_p^2` and `DeepprobKLSoftplusGradRho` (dy, rho) ->
+ *   `dy (s / s_p^2 - 1 / s) sigmoid(rho)`.
  * - `DeepprobLocalReparam` (mean, variance; seed, floor) -> (out, eps):
  *   `out = mean + sqrt(max(variance, floor)) * eps`; `DeepprobLocalReparamGrad`
  *   (dy, eps, variance; floor) -> `dy * eps / (2 sqrt(variance))` where `variance >= floor`, else 0
@@ -21,7 +21,8 @@ import { hostKernel, type HostKernel } from './host.js';
 export const SOFTPLUS_REPARAM = 'DeepprobSoftplusReparam';
 export const SOFTPLUS_REPARAM_GRAD = 'DeepprobSoftplusReparamGrad';
 export const KL_SOFTPLUS_NORMAL = 'DeepprobKLSoftplusNormal';
-export const KL_SOFTPLUS_NORMAL_GRAD = 'DeepprobKLSoftplusNormalGrad';
+export const KL_NORMAL_GRAD_MU = 'DeepprobKLNormalGradMu';
+export const KL_SOFTPLUS_GRAD_RHO = 'DeepprobKLSoftplusGradRho';
 export const LOCAL_REPARAM = 'DeepprobLocalReparam';
 export const LOCAL_REPARAM_GRAD = 'DeepprobLocalReparamGrad';
 
@@ -44,23 +45,18 @@ const same = (ts: { shape: number[] }[]): number[][] => [(ts[0] as { shape: numb
 
 /** Forward and gradient of the fused reparameterized sample. */
 export const softplusReparamKernels: Record<string, HostKernel> = {
-  [SOFTPLUS_REPARAM]: hostKernel<{ seed: number }>({
-    inputs: ['mu', 'rho'],
-    outputShapes: (ins) => {
-      const s = (ins[0] as { shape: number[] }).shape;
-      return [s, s];
-    },
-    loop: ([mu, rho], [w, eps], { seed }) => {
+  [SOFTPLUS_REPARAM]: hostKernel<Record<string, never>>({
+    inputs: ['mu', 'rho', 'eps'],
+    outputShapes: same,
+    loop: ([mu, rho, eps], [w]) => {
       const m = mu as Float32Array;
       const r = rho as Float32Array;
       const e = eps as Float32Array;
       const o = w as Float32Array;
-      fillNormal(e, seed);
       for (let i = 0; i < o.length; i++) o[i] = m[i]! + softplus64(r[i]!) * e[i]!;
     },
-    simd: (k, [mu, rho], [w, eps], { seed }) => {
-      const n = (w as Float32Array).length;
-      k.fns.softplus_reparam(p(mu), p(rho), p(w), p(eps), n, seed, k.tables);
+    simd: (k, [mu, rho, eps], [w]) => {
+      k.fns.softplus_reparam(p(mu), p(rho), p(eps), p(w), (w as Float32Array).length);
     },
   }),
   [SOFTPLUS_REPARAM_GRAD]: hostKernel<Record<string, never>>({
@@ -112,44 +108,42 @@ export const klSoftplusNormalKernels: Record<string, HostKernel> = {
       );
     },
   }),
-  [KL_SOFTPLUS_NORMAL_GRAD]: hostKernel<{ priorSigma: number }>({
-    inputs: ['dy', 'mu', 'rho', 'centre'],
-    outputShapes: (ins) => {
-      const s = (ins[1] as { shape: number[] }).shape;
-      return [s, s];
-    },
-    loop: ([dy, mu, rho, centre], [dmu, drho], { priorSigma }) => {
-      const g = (dy as Float32Array)[0]!;
+  [KL_NORMAL_GRAD_MU]: hostKernel<{ priorSigma: number }>({
+    inputs: ['dy', 'mu', 'centre'],
+    outputShapes: (ins) => [(ins[1] as { shape: number[] }).shape],
+    loop: ([dy, mu, centre], [dmu], { priorSigma }) => {
+      const g = (dy as Float32Array)[0]! / (priorSigma * priorSigma);
       const m = mu as Float32Array;
-      const r = rho as Float32Array;
       const c = centre as Float32Array;
-      const om = dmu as Float32Array;
-      const or = drho as Float32Array;
+      const o = dmu as Float32Array;
       const scalar = c.length === 1;
       const c0 = c[0]!;
-      const invV = 1 / (priorSigma * priorSigma);
-      for (let i = 0; i < m.length; i++) {
-        const ri = r[i]!;
-        const s = softplus64(ri);
-        om[i] = g * (m[i]! - (scalar ? c0 : c[i]!)) * invV;
-        or[i] = g * (s * invV - 1 / s) * sigmoid64(ri);
-      }
+      for (let i = 0; i < m.length; i++) o[i] = g * (m[i]! - (scalar ? c0 : c[i]!));
     },
-    simd: (k, [dy, mu, rho, centre], [dmu, drho], { priorSigma }) => {
+    simd: (k, [dy, mu, centre], [dmu], { priorSigma }) => {
       const g = (dy as Float32Array)[0]!;
       const n = (mu as Float32Array).length;
       const clen = (centre as Float32Array).length;
-      k.fns.kl_softplus_normal_grad(
-        g,
-        p(mu),
-        p(rho),
-        p(centre),
-        clen,
-        p(dmu),
-        p(drho),
-        n,
-        priorSigma,
-      );
+      k.fns.kl_normal_grad_mu(g, p(mu), p(centre), clen, p(dmu), n, priorSigma);
+    },
+  }),
+  [KL_SOFTPLUS_GRAD_RHO]: hostKernel<{ priorSigma: number }>({
+    inputs: ['dy', 'rho'],
+    outputShapes: (ins) => [(ins[1] as { shape: number[] }).shape],
+    loop: ([dy, rho], [drho], { priorSigma }) => {
+      const g = (dy as Float32Array)[0]!;
+      const r = rho as Float32Array;
+      const o = drho as Float32Array;
+      const invV = 1 / (priorSigma * priorSigma);
+      for (let i = 0; i < r.length; i++) {
+        const ri = r[i]!;
+        const s = softplus64(ri);
+        o[i] = g * (s * invV - 1 / s) * sigmoid64(ri);
+      }
+    },
+    simd: (k, [dy, rho], [drho], { priorSigma }) => {
+      const g = (dy as Float32Array)[0]!;
+      k.fns.kl_softplus_grad_rho(g, p(rho), p(drho), (rho as Float32Array).length, priorSigma);
     },
   }),
 };

@@ -197,9 +197,7 @@ static inline double tail_sum(f4 v, int k) {
 /* ---- fused variational kernels ------------------------------------------------------------ */
 
 EXPORT(softplus_reparam)
-void softplus_reparam(const float *mu, const float *rho, float *w, float *eps, int n, uint32_t seed,
-                      const double *tables) {
-  normal_fill(eps, n, seed, 0.0, 1.0, tables);
+void softplus_reparam(const float *mu, const float *rho, const float *eps, float *w, int n) {
   int i = 0;
   for (; i + 4 <= n; i += 4) {
     f4 s = vsoftplus(wasm_v128_load(rho + i));
@@ -258,35 +256,35 @@ double kl_softplus_normal(const float *mu, const float *rho, const float *centre
   return sum + (double)n * (host_log(prior_sigma) - 0.5);
 }
 
-/* dmu = g (mu - c) / v; drho = g (s / v - 1 / s) sigmoid(rho), with sigmoid(rho) / s -> 1 */
-static inline void kl_grad4(f4 g, f4 m, f4 r, f4 c, f4 invv, f4 *dm, f4 *dr) {
-  f4 s = vsoftplus(r);
-  f4 sig = vsigmoid(r);
-  f4 ratio = wasm_v128_bitselect(SPLAT(1.0), wasm_f32x4_div(sig, s), wasm_f32x4_lt(r, SPLAT(-15.0)));
-  *dm = wasm_f32x4_mul(g, wasm_f32x4_mul(wasm_f32x4_sub(m, c), invv));
-  *dr = wasm_f32x4_mul(g, wasm_f32x4_sub(wasm_f32x4_mul(wasm_f32x4_mul(s, invv), sig), ratio));
-}
-
-EXPORT(kl_softplus_normal_grad)
-void kl_softplus_normal_grad(float dy, const float *mu, const float *rho, const float *centre,
-                             int clen, float *dmu, float *drho, int n, double prior_sigma) {
-  f4 invv = SPLAT(1.0 / (prior_sigma * prior_sigma));
-  f4 g = wasm_f32x4_splat(dy);
+/* dmu = g (mu - c) / v */
+EXPORT(kl_normal_grad_mu)
+void kl_normal_grad_mu(float dy, const float *mu, const float *centre, int clen, float *dmu, int n,
+                       double prior_sigma) {
+  f4 gv = wasm_f32x4_splat((float)(dy / (prior_sigma * prior_sigma)));
   f4 c0 = wasm_f32x4_splat(centre[0]);
-  f4 dm, dr;
   int i = 0;
   for (; i + 4 <= n; i += 4) {
     f4 c = clen == 1 ? c0 : wasm_v128_load(centre + i);
-    kl_grad4(g, wasm_v128_load(mu + i), wasm_v128_load(rho + i), c, invv, &dm, &dr);
-    wasm_v128_store(dmu + i, dm);
-    wasm_v128_store(drho + i, dr);
+    wasm_v128_store(dmu + i, wasm_f32x4_mul(gv, wasm_f32x4_sub(wasm_v128_load(mu + i), c)));
   }
-  if (i < n) {
-    f4 c = clen == 1 ? c0 : TAIL_LOAD(centre, i, n);
-    kl_grad4(g, TAIL_LOAD(mu, i, n), TAIL_LOAD(rho, i, n), c, invv, &dm, &dr);
-    tail_store(dmu + i, n - i, dm);
-    tail_store(drho + i, n - i, dr);
-  }
+  for (; i < n; i++) dmu[i] = wasm_f32x4_extract_lane(gv, 0) * (mu[i] - (clen == 1 ? centre[0] : centre[i]));
+}
+
+/* drho = g (s / v - 1 / s) sigmoid(rho), s = softplus(rho), with sigmoid(rho) / s -> 1 */
+static inline f4 kl_grad_rho4(f4 g, f4 r, f4 invv) {
+  f4 s = vsoftplus(r);
+  f4 sig = vsigmoid(r);
+  f4 ratio = wasm_v128_bitselect(SPLAT(1.0), wasm_f32x4_div(sig, s), wasm_f32x4_lt(r, SPLAT(-15.0)));
+  return wasm_f32x4_mul(g, wasm_f32x4_sub(wasm_f32x4_mul(wasm_f32x4_mul(s, invv), sig), ratio));
+}
+
+EXPORT(kl_softplus_grad_rho)
+void kl_softplus_grad_rho(float dy, const float *rho, float *drho, int n, double prior_sigma) {
+  f4 invv = SPLAT(1.0 / (prior_sigma * prior_sigma));
+  f4 g = wasm_f32x4_splat(dy);
+  int i = 0;
+  for (; i + 4 <= n; i += 4) wasm_v128_store(drho + i, kl_grad_rho4(g, wasm_v128_load(rho + i), invv));
+  if (i < n) tail_store(drho + i, n - i, kl_grad_rho4(g, TAIL_LOAD(rho, i, n), invv));
 }
 
 EXPORT(local_reparam)

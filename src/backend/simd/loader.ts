@@ -15,15 +15,7 @@ import { SIMD_WASM_PLAIN, SIMD_WASM_SHARED } from './module.generated.js';
 /** The exported functions of the SIMD module (pointers are byte offsets into the heap). */
 export interface SimdExports {
   normal_fill(out: number, n: number, seed: number, mean: number, sd: number, tables: number): void;
-  softplus_reparam(
-    mu: number,
-    rho: number,
-    w: number,
-    eps: number,
-    n: number,
-    seed: number,
-    tables: number,
-  ): void;
+  softplus_reparam(mu: number, rho: number, eps: number, w: number, n: number): void;
   softplus_reparam_grad(dy: number, eps: number, rho: number, out: number, n: number): void;
   kl_softplus_normal(
     mu: number,
@@ -33,17 +25,16 @@ export interface SimdExports {
     n: number,
     priorSigma: number,
   ): number;
-  kl_softplus_normal_grad(
+  kl_normal_grad_mu(
     dy: number,
     mu: number,
-    rho: number,
     centre: number,
     clen: number,
     dmu: number,
-    drho: number,
     n: number,
     priorSigma: number,
   ): void;
+  kl_softplus_grad_rho(dy: number, rho: number, drho: number, n: number, priorSigma: number): void;
   local_reparam(
     mean: number,
     variance: number,
