@@ -16,6 +16,8 @@ import {
   LOCAL_REPARAM_GRAD,
   SOFTPLUS_REPARAM,
   SOFTPLUS_REPARAM_GRAD,
+  SOFTPLUS_SQUARE,
+  SOFTPLUS_SQUARE_GRAD,
 } from './kernels/variational.js';
 
 /**
@@ -52,6 +54,17 @@ function registerGradients(): void {
           const dmu = e.runKernel(KL_NORMAL_GRAD_MU, { dy: g, mu, centre }, a) as tf.Tensor;
           return centre.size === 1 ? tf.reshape(tf.neg(tf.sum(dmu)), centre.shape) : tf.neg(dmu);
         },
+      };
+    },
+  });
+  tf.registerGradient({
+    kernelName: SOFTPLUS_SQUARE,
+    inputsToSave: ['rho'],
+    gradFunc: (dy, saved) => {
+      const [rho] = saved as [tf.Tensor];
+      const g = f32(dy as tf.Tensor);
+      return {
+        rho: () => tf.engine().runKernel(SOFTPLUS_SQUARE_GRAD, { dy: g, rho }) as tf.Tensor,
       };
     },
   });
@@ -165,6 +178,25 @@ export function klSoftplusNormal(
         attrs({ priorSigma }),
       ) as tf.Scalar;
   });
+}
+
+/**
+ * The posterior variances `sigma^2 = softplus(rho)^2 = log(1 + e^rho)^2`, with gradient
+ * `d/drho = 2 softplus(rho) sigmoid(rho)` (one kernel each way where the backend has it).
+ *
+ * @param rho raw scales.
+ * @returns a new tensor of `rho`'s shape.
+ * @example
+ * ```ts
+ * const variance = softplusSquare(kernelRho);
+ * ```
+ */
+export function softplusSquare(rho: tf.Tensor): tf.Tensor {
+  return tf.tidy(() =>
+    fused(SOFTPLUS_SQUARE)
+      ? (tf.engine().runKernel(SOFTPLUS_SQUARE, { rho: f32(rho) }) as tf.Tensor)
+      : tf.square(tf.softplus(rho)),
+  );
 }
 
 /**

@@ -16,7 +16,7 @@
  * For one example all three give `E[y] = op(x, mu)` and `Var[y] = op(x^2, sigma^2)`.
  */
 import * as tf from '@tensorflow/tfjs';
-import { localReparamSample, softplusReparam } from '../backend/fused.js';
+import { localReparamSample, softplusReparam, softplusSquare } from '../backend/fused.js';
 import { randomNormal } from '../backend/random.js';
 import { makeRng } from '../utils/seed.js';
 
@@ -88,7 +88,7 @@ export function localReparamKernel(
 ): tf.Tensor {
   return tf.tidy(() => {
     const mean = op(x, mu);
-    const variance = op(tf.square(x), tf.square(tf.softplus(rho)));
+    const variance = op(tf.square(x), softplusSquare(rho));
     return localReparamSample(mean, variance, LOCAL_REPARAM_MIN_VARIANCE);
   });
 }

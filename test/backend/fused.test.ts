@@ -1,6 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { klSoftplusNormal, localReparamSample, softplusReparam } from '../../src/backend/fused.js';
+import {
+  klSoftplusNormal,
+  localReparamSample,
+  softplusReparam,
+  softplusSquare,
+} from '../../src/backend/fused.js';
 import { randomNormal } from '../../src/backend/random.js';
 import { expectNoLeak, finiteDiff } from '../helpers.js';
 import { randTensor, rng } from './reference.js';
@@ -150,5 +155,34 @@ describe('fused kernels: gradients to every input', () => {
       tf.dispose([gMu, gC, want, c]);
     }
     tf.dispose([mu, rho]);
+  });
+});
+
+describe('softplusSquare', () => {
+  it('equals softplus(rho)^2 with its gradient (SIMD, JS loop, composed), and runs fused', async () => {
+    const r = rng(21);
+    const rho = tf.tidy(() => tf.mul(randTensor(r, [5, 7]), 10));
+    const dy = randTensor(r, [5, 7]);
+    const ref = tf.tidy(() => {
+      const { value, grads } = tf.valueAndGrads((x: tf.Tensor) => tf.square(tf.softplus(x)))(
+        [rho],
+        dy,
+      );
+      return [value, ...grads];
+    });
+    const got = tf.tidy(() => {
+      const { value, grads } = tf.valueAndGrads((x: tf.Tensor) => softplusSquare(x))([rho], dy);
+      return [value, ...grads];
+    });
+    expect(got[0]).toBeAllclose(ref[0]!, { rtol: 1e-5, atol: 1e-7 });
+    expect(got[1]).toBeAllclose(ref[1]!, { rtol: 1e-5, atol: 1e-7 });
+    const prof = await tf.profile(() => {
+      tf.grad((x: tf.Tensor) => softplusSquare(x))(rho, dy).dispose();
+    });
+    expect(prof.kernelNames).toEqual(
+      expect.arrayContaining(['DeepprobSoftplusSquare', 'DeepprobSoftplusSquareGrad']),
+    );
+    expectNoLeak(() => softplusSquare(rho));
+    tf.dispose([rho, dy, ...ref, ...got]);
   });
 });

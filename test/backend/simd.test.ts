@@ -2,7 +2,12 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { klSoftplusNormal, localReparamSample, softplusReparam } from '../../src/backend/fused.js';
+import {
+  klSoftplusNormal,
+  localReparamSample,
+  softplusReparam,
+  softplusSquare,
+} from '../../src/backend/fused.js';
 import { fillNormal } from '../../src/backend/kernels/random_normal.js';
 import type { WasmBackend } from '../../src/backend/kernels/wasm_util.js';
 import { randomNormal } from '../../src/backend/random.js';
@@ -125,6 +130,14 @@ describe('SIMD wasm module', () => {
       expect(a[2]).toBeAllclose(b[2], { rtol: 1e-5, atol: 1e-6 });
       tf.dispose([rr, centre]);
     }
+  });
+
+  it('softplusSquare: SIMD equals the float64 loop, values and gradients', async () => {
+    const [a, b] = await simdVsJs(() => {
+      const { value, grads } = tf.valueAndGrads((x: tf.Tensor) => softplusSquare(x))([rho], dy);
+      return [value, ...grads];
+    });
+    for (let i = 0; i < 2; i++) expect(a[i]).toBeAllclose(b[i], { rtol: 2e-6, atol: 1e-7 });
   });
 
   it('localReparamSample: SIMD equals the float64 loop, with the floor mask', async () => {

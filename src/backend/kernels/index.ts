@@ -20,6 +20,7 @@ import {
   klSoftplusNormalKernels,
   localReparamKernels,
   softplusReparamKernels,
+  softplusSquareKernels,
 } from './variational.js';
 import { normalKernels } from './normal.js';
 import type { HostKernel } from './host.js';
@@ -61,6 +62,7 @@ const HOST_KERNELS: Record<string, HostKernel> = {
   ...softplusReparamKernels,
   ...klSoftplusNormalKernels,
   ...localReparamKernels,
+  ...softplusSquareKernels,
   ...normalKernels,
   ...reluGradKernels,
 };

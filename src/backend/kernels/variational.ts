@@ -10,6 +10,8 @@
  *   `c` a scalar or one prior mean per weight; its gradient kernels `DeepprobKLNormalGradMu`
  *   (dy, mu, centre) -> `dy (mu - c) / s_p^2` and `DeepprobKLSoftplusGradRho` (dy, rho) ->
  *   `dy (s / s_p^2 - 1 / s) sigmoid(rho)`.
+ * - `DeepprobSoftplusSquare` (rho) -> `softplus(rho)^2` (the posterior variances);
+ *   `DeepprobSoftplusSquareGrad` (dy, rho) -> `2 dy softplus(rho) sigmoid(rho)`.
  * - `DeepprobLocalReparam` (mean, variance; seed, floor) -> (out, eps):
  *   `out = mean + sqrt(max(variance, floor)) * eps`; `DeepprobLocalReparamGrad`
  *   (dy, eps, variance; floor) -> `dy * eps / (2 sqrt(variance))` where `variance >= floor`, else 0
@@ -23,6 +25,8 @@ export const SOFTPLUS_REPARAM_GRAD = 'DeepprobSoftplusReparamGrad';
 export const KL_SOFTPLUS_NORMAL = 'DeepprobKLSoftplusNormal';
 export const KL_NORMAL_GRAD_MU = 'DeepprobKLNormalGradMu';
 export const KL_SOFTPLUS_GRAD_RHO = 'DeepprobKLSoftplusGradRho';
+export const SOFTPLUS_SQUARE = 'DeepprobSoftplusSquare';
+export const SOFTPLUS_SQUARE_GRAD = 'DeepprobSoftplusSquareGrad';
 export const LOCAL_REPARAM = 'DeepprobLocalReparam';
 export const LOCAL_REPARAM_GRAD = 'DeepprobLocalReparamGrad';
 
@@ -145,6 +149,35 @@ export const klSoftplusNormalKernels: Record<string, HostKernel> = {
       const g = (dy as Float32Array)[0]!;
       k.fns.kl_softplus_grad_rho(g, p(rho), p(drho), (rho as Float32Array).length, priorSigma);
     },
+  }),
+};
+
+/** Forward and gradient of the posterior variance `softplus(rho)^2`. */
+export const softplusSquareKernels: Record<string, HostKernel> = {
+  [SOFTPLUS_SQUARE]: hostKernel<Record<string, never>>({
+    inputs: ['rho'],
+    outputShapes: same,
+    loop: ([rho], [out]) => {
+      const r = rho as Float32Array;
+      const o = out as Float32Array;
+      for (let i = 0; i < o.length; i++) {
+        const s = softplus64(r[i]!);
+        o[i] = s * s;
+      }
+    },
+    simd: (k, [rho], [out]) => k.fns.softplus_square(p(rho), p(out), (out as Float32Array).length),
+  }),
+  [SOFTPLUS_SQUARE_GRAD]: hostKernel<Record<string, never>>({
+    inputs: ['dy', 'rho'],
+    outputShapes: same,
+    loop: ([dy, rho], [out]) => {
+      const g = dy as Float32Array;
+      const r = rho as Float32Array;
+      const o = out as Float32Array;
+      for (let i = 0; i < o.length; i++) o[i] = 2 * g[i]! * softplus64(r[i]!) * sigmoid64(r[i]!);
+    },
+    simd: (k, [dy, rho], [out]) =>
+      k.fns.softplus_square_grad(p(dy), p(rho), p(out), (out as Float32Array).length),
   }),
 };
 

@@ -287,6 +287,32 @@ void kl_softplus_grad_rho(float dy, const float *rho, float *drho, int n, double
   if (i < n) tail_store(drho + i, n - i, kl_grad_rho4(g, TAIL_LOAD(rho, i, n), invv));
 }
 
+/* variance of the posterior: v = softplus(rho)^2; dv/drho = 2 softplus(rho) sigmoid(rho) */
+EXPORT(softplus_square)
+void softplus_square(const float *rho, float *out, int n) {
+  int i = 0;
+  for (; i + 4 <= n; i += 4) {
+    f4 s = vsoftplus(wasm_v128_load(rho + i));
+    wasm_v128_store(out + i, wasm_f32x4_mul(s, s));
+  }
+  if (i < n) {
+    f4 s = vsoftplus(TAIL_LOAD(rho, i, n));
+    tail_store(out + i, n - i, wasm_f32x4_mul(s, s));
+  }
+}
+
+static inline f4 softplus_square_grad4(f4 g, f4 r) {
+  return wasm_f32x4_mul(wasm_f32x4_mul(g, SPLAT(2.0)), wasm_f32x4_mul(vsoftplus(r), vsigmoid(r)));
+}
+
+EXPORT(softplus_square_grad)
+void softplus_square_grad(const float *dy, const float *rho, float *out, int n) {
+  int i = 0;
+  for (; i + 4 <= n; i += 4)
+    wasm_v128_store(out + i, softplus_square_grad4(wasm_v128_load(dy + i), wasm_v128_load(rho + i)));
+  if (i < n) tail_store(out + i, n - i, softplus_square_grad4(TAIL_LOAD(dy, i, n), TAIL_LOAD(rho, i, n)));
+}
+
 EXPORT(local_reparam)
 void local_reparam(const float *mean, const float *var, float *out, float *eps, int n, uint32_t seed,
                    float floor_, const double *tables) {

@@ -35,6 +35,8 @@ export interface SimdExports {
     priorSigma: number,
   ): void;
   kl_softplus_grad_rho(dy: number, rho: number, drho: number, n: number, priorSigma: number): void;
+  softplus_square(rho: number, out: number, n: number): void;
+  softplus_square_grad(dy: number, rho: number, out: number, n: number): void;
   local_reparam(
     mean: number,
     variance: number,

@@ -10,12 +10,12 @@
  * nothing useful) when a scale is not a positive normal float32 (zero, subnormal, negative,
  * infinite, NaN), where vlog is not valid: the caller then runs its exact JavaScript loop.
  *
- * - normal_rsample: eps = normal_fill(seed) (the ziggurat stream of random_normal.ts),
- *   x = loc + scale * eps.
+ * - normal_rsample: x = loc + scale * eps (eps drawn by the caller, e.g. normal_fill).
  * - normal_log_prob: out_i = -z_i^2 / 2 - log(scale_i) - log(2 pi) / 2, z = (x - loc) / scale.
  * - normal_log_prob_sum: out[0] = sum_i of the same, accumulated in float64.
- * - normal_log_prob_grad (nl = ns = n): dx = -g z / s, dloc = g z / s, dscale = g (z^2 - 1) / s,
- *   g = dy_i (ndy = n) or dy_0 (ndy = 1).
+ * - normal_log_prob_grad: one of dx = -g z / s, dloc = g z / s, dscale = g (z^2 - 1) / s
+ *   (g = dy_i, or dy_0 when dy has one element), per element or summed for a one-element
+ *   parameter.
  */
 
 #define NORMAL_HALF_LOG_2PI 0.91893853320467274178
@@ -42,9 +42,7 @@ static inline f4 normal_terms(f4 x, f4 l, f4 s) {
 }
 
 EXPORT(normal_rsample)
-void normal_rsample(const float *loc, int nl, const float *scale, int ns, float *x, float *eps, int n,
-                    uint32_t seed, const double *tables) {
-  normal_fill(eps, n, seed, 0.0, 1.0, tables);
+void normal_rsample(const float *loc, int nl, const float *scale, int ns, const float *eps, float *x, int n) {
   f4 l0 = wasm_f32x4_splat(loc[0]), s0 = wasm_f32x4_splat(scale[0]);
   int i = 0;
   for (; i + 4 <= n; i += 4) {
@@ -99,27 +97,44 @@ int normal_log_prob_sum(const float *x, const float *loc, int nl, const float *s
   return wasm_i32x4_all_true(ok) ? 0 : 1;
 }
 
+/* the per-element gradient wrt x (0), loc (1) or scale (2): -g z / s, g z / s, g (z^2 - 1) / s */
+static inline f4 normal_grad4(f4 g, f4 x, f4 l, f4 s, int wrt) {
+  f4 inv = wasm_f32x4_div(SPLAT(1.0), s);
+  f4 z = wasm_f32x4_mul(wasm_f32x4_sub(x, l), inv);
+  if (wrt == 2) return wasm_f32x4_mul(wasm_f32x4_mul(g, wasm_f32x4_sub(wasm_f32x4_mul(z, z), SPLAT(1.0))), inv);
+  f4 d = wasm_f32x4_mul(wasm_f32x4_mul(g, z), inv);
+  return wrt == 0 ? wasm_f32x4_neg(d) : d;
+}
+
+/*
+ * out = the gradient wrt x (wrt 0), loc (1) or scale (2) of sum_i dy_i log N(x_i; loc, scale):
+ * per element when nout = n, summed in float64 into out[0] when nout = 1 (a one-element loc or
+ * scale). dy, loc and scale have 1 or n elements (ndy, nl, ns).
+ */
 EXPORT(normal_log_prob_grad)
-void normal_log_prob_grad(const float *dy, int ndy, const float *x, const float *loc, const float *scale,
-                          float *dx, float *dloc, float *dscale, int n) {
-  f4 g0 = wasm_f32x4_splat(dy[0]);
+void normal_log_prob_grad(const float *dy, int ndy, const float *x, const float *loc, int nl, const float *scale,
+                          int ns, float *out, int nout, int n, int wrt) {
+  f4 g0 = wasm_f32x4_splat(dy[0]), l0 = wasm_f32x4_splat(loc[0]), s0 = wasm_f32x4_splat(scale[0]);
+  v128_t acc0 = wasm_f64x2_splat(0.0), acc1 = wasm_f64x2_splat(0.0);
   int i = 0;
   for (; i + 4 <= n; i += 4) {
-    f4 inv = wasm_f32x4_div(SPLAT(1.0), wasm_v128_load(scale + i));
-    f4 z = wasm_f32x4_mul(wasm_f32x4_sub(wasm_v128_load(x + i), wasm_v128_load(loc + i)), inv);
-    f4 g = NLOAD(dy, ndy, g0, i);
-    f4 d = wasm_f32x4_mul(wasm_f32x4_mul(g, z), inv);
-    wasm_v128_store(dx + i, wasm_f32x4_neg(d));
-    wasm_v128_store(dloc + i, d);
-    wasm_v128_store(dscale + i, wasm_f32x4_mul(wasm_f32x4_mul(g, wasm_f32x4_sub(wasm_f32x4_mul(z, z), SPLAT(1.0))), inv));
+    f4 t = normal_grad4(NLOAD(dy, ndy, g0, i), wasm_v128_load(x + i), NLOAD(loc, nl, l0, i), NLOAD(scale, ns, s0, i), wrt);
+    if (nout == n) {
+      wasm_v128_store(out + i, t);
+    } else {
+      acc0 = wasm_f64x2_add(acc0, wasm_f64x2_promote_low_f32x4(t));
+      acc1 = wasm_f64x2_add(acc1, wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(t, t, 2, 3, 0, 1)));
+    }
   }
-  for (; i < n; i++) {
-    float inv = 1.0f / scale[i];
-    float z = (x[i] - loc[i]) * inv;
-    float g = ndy == 1 ? dy[0] : dy[i];
-    float d = g * z * inv;
-    dx[i] = -d;
-    dloc[i] = d;
-    dscale[i] = g * (z * z - 1.0f) * inv;
+  double tail = 0.0;
+  if (i < n) {
+    f4 s = ns == 1 ? s0 : normal_tail_scale(scale, i, n);
+    f4 t = normal_grad4(NTAIL(dy, ndy, g0, i, n), TAIL_LOAD(x, i, n), NTAIL(loc, nl, l0, i, n), s, wrt);
+    if (nout == n) tail_store(out + i, n - i, t);
+    else tail = tail_sum(t, n - i);
+  }
+  if (nout != n) {
+    out[0] = (float)(wasm_f64x2_extract_lane(acc0, 0) + wasm_f64x2_extract_lane(acc0, 1) +
+                     wasm_f64x2_extract_lane(acc1, 0) + wasm_f64x2_extract_lane(acc1, 1) + tail);
   }
 }
