@@ -98,3 +98,21 @@ describe('randomNormal (ziggurat kernel)', () => {
     expect(() => randomNormal([2], NaN)).toThrow(/mean/);
   });
 });
+
+describe('float64 exp/log of the ziggurat slow path', () => {
+  it('agree with Math.exp / Math.log to ~2 ulp over the ranges used', async () => {
+    const { zigExp, zigLog } = await import('../../src/backend/kernels/random_normal.js');
+    for (let i = 0; i <= 2000; i++) {
+      const x = -8 + (8 * i) / 2000; // -x^2/2 for x < 3.5 and a margin
+      expect(Math.abs(zigExp(x) - Math.exp(x))).toBeLessThanOrEqual(4.5e-16 * Math.exp(x));
+      const u = (i + 0.5) / 2001; // uniforms in (0, 1)
+      expect(Math.abs(zigLog(u) - Math.log(u))).toBeLessThanOrEqual(
+        4.5e-16 * Math.abs(Math.log(u)) + 1e-300,
+      );
+      const big = 0.01 + i * 3.7; // prior scales
+      expect(Math.abs(zigLog(big) - Math.log(big))).toBeLessThanOrEqual(
+        4.5e-16 * Math.abs(Math.log(big)) + 2.3e-16,
+      );
+    }
+  });
+});

@@ -6,8 +6,8 @@
  * outside the buffers it is given. All pointers are byte offsets into that memory.
  *
  * Contents:
- * - normal_fill: the seeded ziggurat of random_normal.ts, bit for bit (same xoshiro128** stream,
- *   same tables, float64 arithmetic; the rare slow path calls the host's Math.log / Math.exp).
+ * - normal_fill: the seeded ziggurat of random_normal.ts, bit for bit (four xoshiro128** streams
+ *   stepped in SIMD, vectorised fast path, float64 exp/log of our own in the rare slow path).
  * - the fused element-wise kernels of kernels/variational.ts in float32 SIMD with vector exp/log
  *   (max relative error ~2e-7): softplus reparameterization, analytic Normal KL (float64 sum),
  *   local reparameterization, and their gradients.
@@ -18,90 +18,67 @@
 #include <wasm_simd128.h>
 
 #define EXPORT(name) __attribute__((export_name(#name)))
-#define IMPORT(name) __attribute__((import_module("env"), import_name(#name)))
 
-IMPORT(log) double host_log(double);
-IMPORT(exp) double host_exp(double);
+/* ---- float64 exp and log for the ziggurat's slow path ------------------------------------
+ * Same operation sequence as zigExp / zigLog in random_normal.ts, so both give the same bits.
+ * exp: x = k ln2 + r, |r| <= ln2 / 2, Taylor series to r^13 (error < 2e-16, Estrin's scheme),
+ * times 2^k.
+ * log (x > 0 normal): x = m 2^e, m in [sqrt(1/2), sqrt(2)), log m = 2 atanh((m - 1) / (m + 1))
+ * by its odd series to s^21 (error < 1e-17), plus e ln2. */
+#define LN2_HI 6.93147180369123816490e-01
+#define LN2_LO 1.90821492927058770002e-10
 
-/* ---- ziggurat normal generator (Marsaglia & Tsang 2000, 128 layers) ---------------------- */
-
-typedef struct {
-  uint32_t s0, s1, s2, s3;
-} rng_t;
-
-static inline uint32_t rotl(uint32_t x, int k) { return (x << k) | (x >> (32 - k)); }
-
-static inline uint32_t next_u32(rng_t *r) {
-  uint32_t out = rotl(r->s1 * 5u, 7) * 9u;
-  uint32_t t = r->s1 << 9;
-  r->s2 ^= r->s0;
-  r->s3 ^= r->s1;
-  r->s1 ^= r->s2;
-  r->s0 ^= r->s3;
-  r->s2 ^= t;
-  r->s3 = rotl(r->s3, 11);
-  return out;
+static inline double pow2i(int k) {
+  union {
+    double d;
+    uint64_t u;
+  } v;
+  v.u = (uint64_t)(k + 1023) << 52;
+  return v.d;
 }
 
-/* SplitMix32 step k of the seeding */
-static inline uint32_t splitmix(uint32_t seed, uint32_t k) {
-  uint32_t z = seed + k * 0x9e3779b9u;
-  z = (z ^ (z >> 16)) * 0x85ebca6bu;
-  z = (z ^ (z >> 13)) * 0xc2b2ae35u;
-  return z ^ (z >> 16);
+static inline double zig_exp(double x) {
+  double k = __builtin_floor(x * 1.44269504088896338700e+00 + 0.5);
+  double r = (x - k * LN2_HI) - k * LN2_LO;
+  /* Estrin's scheme (short dependency chains) for sum_{i<=13} r^i / i! */
+  double r2 = r * r, r4 = r2 * r2, r8 = r4 * r4;
+  double q0 = 1.0 + r, q1 = 0.5 + r * (1.0 / 6.0);
+  double q2 = 1.0 / 24.0 + r * (1.0 / 120.0), q3 = 1.0 / 720.0 + r * (1.0 / 5040.0);
+  double q4 = 1.0 / 40320.0 + r * (1.0 / 362880.0), q5 = 1.0 / 3628800.0 + r * (1.0 / 39916800.0);
+  double q6 = 1.0 / 479001600.0 + r * (1.0 / 6227020800.0);
+  double t0 = q0 + q1 * r2, t1 = q2 + q3 * r2, t2 = q4 + q5 * r2;
+  double u0 = t0 + t1 * r4, u1 = t2 + q6 * r4;
+  double p = u0 + u1 * r8;
+  return p * pow2i((int)k);
 }
 
-static inline __attribute__((always_inline)) void seed_rng(rng_t *r, uint32_t seed) {
-  r->s0 = splitmix(seed, 1);
-  r->s1 = splitmix(seed, 2);
-  r->s2 = splitmix(seed, 3);
-  r->s3 = splitmix(seed, 4);
-  if ((r->s0 | r->s1 | r->s2 | r->s3) == 0) r->s0 = 1;
-}
-
-#define ZIG_R 3.442619855899
-
-/* uniform on (0, 1) from the top 24 bits */
-static inline double uniform(rng_t *r) { return ((double)(next_u32(r) >> 8) + 0.5) / 16777216.0; }
-
-static inline __attribute__((always_inline)) double slow_path(rng_t *r, int32_t j, int iz, const double *kn, const double *wn,
-                        const double *fn) {
-  for (;;) {
-    double x = (double)j * wn[iz];
-    if (iz == 0) {
-      double xt, yt;
-      do {
-        xt = -host_log(uniform(r)) / ZIG_R;
-        yt = -host_log(uniform(r));
-      } while (yt + yt < xt * xt);
-      return j > 0 ? ZIG_R + xt : -ZIG_R - xt;
-    }
-    if (fn[iz] + uniform(r) * (fn[iz - 1] - fn[iz]) < host_exp(-0.5 * x * x)) return x;
-    int32_t u = (int32_t)next_u32(r);
-    iz = u & 127;
-    j = u >> 7;
-    if ((double)(j < 0 ? -j : j) < kn[iz]) return (double)j * wn[iz];
+static inline double zig_log(double x) {
+  union {
+    double d;
+    uint64_t u;
+  } v;
+  v.d = x;
+  int e = (int)((v.u >> 52) & 0x7ff) - 1023;
+  v.u = (v.u & 0x000fffffffffffffull) | 0x3ff0000000000000ull; /* m in [1, 2) */
+  double m = v.d;
+  if (m > 1.41421356237309504880) {
+    m = m * 0.5;
+    e = e + 1;
   }
-}
-
-/* out[i] = mean + sd * z_i; tables = kn[128], wn[128], fn[128] (float64) */
-EXPORT(normal_fill)
-void normal_fill(float *out, int n, uint32_t seed, double mean, double sd, const double *tables) {
-  const double *kn = tables, *wn = tables + 128, *fn = tables + 256;
-  rng_t r;
-  seed_rng(&r, seed);
-  for (int i = 0; i < n; i++) {
-    int32_t u = (int32_t)next_u32(&r);
-    int iz = u & 127;
-    int32_t j = u >> 7;
-    double z;
-    if ((double)(j < 0 ? -j : j) < kn[iz]) {
-      z = sd * (double)j * wn[iz];
-    } else {
-      z = sd * slow_path(&r, j, iz, kn, wn, fn);
-    }
-    out[i] = (float)(mean + z);
-  }
+  double s = (m - 1.0) / (m + 1.0);
+  double s2 = s * s;
+  double p = 1.0 / 21.0;
+  p = p * s2 + 1.0 / 19.0;
+  p = p * s2 + 1.0 / 17.0;
+  p = p * s2 + 1.0 / 15.0;
+  p = p * s2 + 1.0 / 13.0;
+  p = p * s2 + 1.0 / 11.0;
+  p = p * s2 + 1.0 / 9.0;
+  p = p * s2 + 1.0 / 7.0;
+  p = p * s2 + 1.0 / 5.0;
+  p = p * s2 + 1.0 / 3.0;
+  p = p * s2 + 1.0;
+  return (double)e * LN2_HI + ((2.0 * s) * p + (double)e * LN2_LO);
 }
 
 /* ---- float32 vector math ------------------------------------------------------------------ */
@@ -194,6 +171,140 @@ static inline double tail_sum(f4 v, int k) {
   return s;
 }
 
+/* ---- ziggurat normal generator (Marsaglia & Tsang 2000, 128 layers) ----------------------
+ * Four interleaved xoshiro128** streams (lane L draws for outputs L, L + 4, ...), stepped together
+ * in SIMD, one draw per output; the fast path (~97% of draws) is vectorised, and a rejected draw
+ * finishes on a fifth, scalar stream used only by the slow path (in output order). Fast-path values are float32 (j * wn[iz] rounded once); the slow path is
+ * float64 rounded to float32. random_normal.ts implements the same streams in JavaScript, bit for
+ * bit. Tables at `tables`: kn, wn, fn (float64[128] each), then kn as int32[128] and wn as
+ * float32[128], then 4 words of scratch for the slow path's stream state. */
+
+typedef struct {
+  uint32_t s0, s1, s2, s3;
+} rng_t;
+
+static inline uint32_t rotl(uint32_t x, int k) { return (x << k) | (x >> (32 - k)); }
+
+static inline uint32_t next_u32(rng_t *r) {
+  uint32_t out = rotl(r->s1 * 5u, 7) * 9u;
+  uint32_t t = r->s1 << 9;
+  r->s2 ^= r->s0;
+  r->s3 ^= r->s1;
+  r->s1 ^= r->s2;
+  r->s0 ^= r->s3;
+  r->s2 ^= t;
+  r->s3 = rotl(r->s3, 11);
+  return out;
+}
+
+/* SplitMix32 output k of `seed` */
+static inline uint32_t splitmix(uint32_t seed, uint32_t k) {
+  uint32_t z = seed + k * 0x9e3779b9u;
+  z = (z ^ (z >> 16)) * 0x85ebca6bu;
+  z = (z ^ (z >> 13)) * 0xc2b2ae35u;
+  return z ^ (z >> 16);
+}
+
+#define ZIG_R 3.442619855899
+
+/* uniform on (0, 1) from the top 24 bits */
+static inline double uniform(rng_t *r) { return ((double)(next_u32(r) >> 8) + 0.5) / 16777216.0; }
+
+/* the rejection step of a draw (j, iz) that missed the fast path, on its lane's stream */
+static inline __attribute__((always_inline)) double slow_path(rng_t *r, int32_t j, int iz,
+                                                              const double *kn, const double *wn,
+                                                              const double *fn) {
+  for (;;) {
+    double x = (double)j * wn[iz];
+    if (iz == 0) {
+      double xt, yt;
+      do {
+        xt = -zig_log(uniform(r)) / ZIG_R;
+        yt = -zig_log(uniform(r));
+      } while (yt + yt < xt * xt);
+      return j > 0 ? ZIG_R + xt : -ZIG_R - xt;
+    }
+    if (fn[iz] + uniform(r) * (fn[iz - 1] - fn[iz]) < zig_exp(-0.5 * x * x)) return x;
+    int32_t u = (int32_t)next_u32(r);
+    iz = u & 127;
+    j = u >> 7;
+    if ((double)(j < 0 ? -j : j) < kn[iz]) return (double)j * wn[iz];
+  }
+}
+
+static inline v128_t rotl4(v128_t x, int k) {
+  return wasm_v128_or(wasm_i32x4_shl(x, k), wasm_u32x4_shr(x, 32 - k));
+}
+
+/* The slow path of a rejected draw u, on the fifth (slow-path) stream whose state is kept in
+ * `st` (4 words of scratch after the tables); out of line so that the vector loop stays small. */
+__attribute__((noinline)) static float slow_lane(uint32_t *st, int32_t u, const double *tables) {
+  rng_t r = {st[0], st[1], st[2], st[3]};
+  float z = (float)slow_path(&r, u >> 7, u & 127, tables, tables + 128, tables + 256);
+  st[0] = r.s0;
+  st[1] = r.s1;
+  st[2] = r.s2;
+  st[3] = r.s3;
+  return z;
+}
+
+#define SLOW_LANE(L)                                                                          \
+  if (!wasm_i32x4_extract_lane(ok, L) && i + L < n)                                           \
+    out[i + L] = mean + sd * slow_lane(st, wasm_i32x4_extract_lane(uv, L), tables);
+
+/* out[i] = mean + sd * z_i (float32) */
+EXPORT(normal_fill)
+void normal_fill(float *out, int n, uint32_t seed, float mean, float sd, const double *tables) {
+  const int32_t *kni = (const int32_t *)(tables + 384);
+  const float *wnf = (const float *)(kni + 128);
+  uint32_t *st = (uint32_t *)(wnf + 128);
+  /* stream L: words splitmix(seed, 4L + 1 .. 4L + 4); an all-zero state becomes s0 = 1 */
+#define W(L, k) splitmix(seed, 4 * (L) + (k))
+  v128_t s0 = wasm_i32x4_make(W(0, 1), W(1, 1), W(2, 1), W(3, 1));
+  v128_t s1 = wasm_i32x4_make(W(0, 2), W(1, 2), W(2, 2), W(3, 2));
+  v128_t s2 = wasm_i32x4_make(W(0, 3), W(1, 3), W(2, 3), W(3, 3));
+  v128_t s3 = wasm_i32x4_make(W(0, 4), W(1, 4), W(2, 4), W(3, 4));
+#undef W
+  v128_t zero = wasm_v128_or(wasm_v128_or(s0, s1), wasm_v128_or(s2, s3));
+  s0 = wasm_v128_bitselect(wasm_i32x4_splat(1), s0, wasm_i32x4_eq(zero, wasm_i32x4_splat(0)));
+  /* the slow-path stream: words splitmix(seed, 17 .. 20) */
+  st[0] = splitmix(seed, 17);
+  st[1] = splitmix(seed, 18);
+  st[2] = splitmix(seed, 19);
+  st[3] = splitmix(seed, 20);
+  if ((st[0] | st[1] | st[2] | st[3]) == 0) st[0] = 1;
+  f4 mv = wasm_f32x4_splat(mean), sv = wasm_f32x4_splat(sd);
+  for (int i = 0; i < n; i += 4) {
+    v128_t uv = wasm_i32x4_mul(rotl4(wasm_i32x4_mul(s1, wasm_i32x4_splat(5)), 7), wasm_i32x4_splat(9));
+    v128_t t = wasm_i32x4_shl(s1, 9);
+    s2 = wasm_v128_xor(s2, s0);
+    s3 = wasm_v128_xor(s3, s1);
+    s1 = wasm_v128_xor(s1, s2);
+    s0 = wasm_v128_xor(s0, s3);
+    s2 = wasm_v128_xor(s2, t);
+    s3 = rotl4(s3, 11);
+    v128_t iz = wasm_v128_and(uv, wasm_i32x4_splat(127));
+    v128_t j = wasm_i32x4_shr(uv, 7);
+    int i0 = wasm_i32x4_extract_lane(iz, 0), i1 = wasm_i32x4_extract_lane(iz, 1);
+    int i2 = wasm_i32x4_extract_lane(iz, 2), i3 = wasm_i32x4_extract_lane(iz, 3);
+    v128_t knv = wasm_i32x4_make(kni[i0], kni[i1], kni[i2], kni[i3]);
+    f4 wnv = wasm_f32x4_make(wnf[i0], wnf[i1], wnf[i2], wnf[i3]);
+    v128_t ok = wasm_i32x4_lt(wasm_i32x4_abs(j), knv);
+    f4 z = wasm_f32x4_add(mv, wasm_f32x4_mul(sv, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(j), wnv)));
+    if (i + 4 <= n) {
+      wasm_v128_store(out + i, z);
+    } else {
+      tail_store(out + i, n - i, z);
+    }
+    if (!wasm_i32x4_all_true(ok)) {
+      SLOW_LANE(0)
+      SLOW_LANE(1)
+      SLOW_LANE(2)
+      SLOW_LANE(3)
+    }
+  }
+}
+
 /* ---- fused variational kernels ------------------------------------------------------------ */
 
 EXPORT(softplus_reparam)
@@ -253,7 +364,7 @@ double kl_softplus_normal(const float *mu, const float *rho, const float *centre
   }
   double sum = wasm_f64x2_extract_lane(acc0, 0) + wasm_f64x2_extract_lane(acc0, 1) +
                wasm_f64x2_extract_lane(acc1, 0) + wasm_f64x2_extract_lane(acc1, 1) + tail;
-  return sum + (double)n * (host_log(prior_sigma) - 0.5);
+  return sum + (double)n * (zig_log(prior_sigma) - 0.5);
 }
 
 /* dmu = g (mu - c) / v */
@@ -316,7 +427,7 @@ void softplus_square_grad(const float *dy, const float *rho, float *out, int n) 
 EXPORT(local_reparam)
 void local_reparam(const float *mean, const float *var, float *out, float *eps, int n, uint32_t seed,
                    float floor_, const double *tables) {
-  normal_fill(eps, n, seed, 0.0, 1.0, tables);
+  normal_fill(eps, n, seed, 0.0f, 1.0f, tables);
   f4 fl = wasm_f32x4_splat(floor_);
   int i = 0;
   for (; i + 4 <= n; i += 4) {

@@ -137,7 +137,7 @@ export async function loadSimd(backend: WasmBackend): Promise<boolean> {
     const bytes = decode(shared ? SIMD_WASM_SHARED : SIMD_WASM_PLAIN);
     const module = await WebAssembly.compile(bytes);
     const instance = await WebAssembly.instantiate(module, {
-      env: { memory, log: Math.log, exp: Math.exp },
+      env: { memory },
     });
     const t = zigguratTables();
     const tables = backend.wasm._malloc(t.byteLength);
