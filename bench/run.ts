@@ -18,6 +18,7 @@ import * as path from 'node:path';
 import { ready } from '../src/index.js';
 import { buildWorkload, type Estimator, type Workload } from './workloads.js';
 import { buildZooWorkload } from './zoo.js';
+import { profileWorkload } from './profile.js';
 
 interface Args {
   quick: boolean;
@@ -165,74 +166,27 @@ function timePredict(w: Workload, batch: number, samples: number, reps: number):
 const NOTES = `
 ## What the kernel pack does and what limits the next step
 
-- Replaced on wasm (src/backend/kernels): Conv2DBackpropFilter and Conv2DBackpropInput as one
-  XNNPACK forward convolution each (transposes / flipped filter / zero insertion for strides),
-  BatchMatMul with transposed operands (explicit transpose + fast A@B path; stock is 10-20x slower),
-  MaxPoolGrad/AvgPoolGrad (channel-innermost loops, branch-light 2x2 fast path), depthwise conv
-  gradients (heap loops instead of copy-to-cpu), a ziggurat normal generator writing into the
-  wasm heap (\`randomNormal\` in src/backend/random.ts, ~3x tf.randomNormal), and a fused Adam
-  update (1 kernel per variable instead of ~14). Threaded XNNPACK in Node (DEEPPROB_WASM_THREADS).
-- Limits: (1) XNNPACK in wasm is 128-bit SIMD without FMA, and the filter gradient repacks dy as
-  a convolution filter every step; (2) per-kernel dispatch in tfjs (tens of microseconds) times
-  ~800 kernel calls per BBB step, most of them tiny (autodiff Identity/Cast/Reshape, per-variable
-  KL terms); (3) the JS loops (pool gradients, normal generation, Adam) are single-threaded at
-  1-5 ns per element; (4) with threads on a loaded machine, every parallelised op waits for the
-  slowest thread, so small ops (Square, Sigmoid, Neg on weight-sized tensors) get slow: set
+- Kernel pack on wasm (src/backend/kernels): Conv2DBackpropFilter and Conv2DBackpropInput as one
+  XNNPACK forward convolution each (transposes / flipped filter / zero insertion for strides), and
+  the single-input-channel filter gradient (LeNet's conv1 on grayscale) as one SIMD pass over dy;
+  BatchMatMul with transposed operands; MaxPool/MaxPoolGrad (2x2), ReLU and its gradient as single
+  SIMD passes; depthwise conv gradients; a fused Adam update (1 kernel per variable instead of ~14).
+- Fused variational kernels (src/backend/fused.ts): the weight sample mu + softplus(rho) * eps, the
+  analytic Normal KL and its two gradients, the posterior variance softplus(rho)^2, and the local
+  reparameterization output mean + sqrt(var) * eps with in-kernel noise: one kernel each way
+  instead of 4-20 small ones (a BBB LeNet-5 step went from ~790 to ~265 kernel calls).
+- deepprob's own SIMD wasm module (src/backend/simd/deepprob_simd.c, clang 14, rebuilt by
+  \`node scripts/build-simd.mjs\`, embedded as base64) runs these loops in place on the tfjs heap;
+  its ziggurat normal generator (4 SIMD streams, bit-identical to the JavaScript fallback) runs
+  at ~2.6 ns per draw vs ~11 ns in JavaScript.
+- Limits: (1) XNNPACK in wasm is 128-bit SIMD without FMA (~4x fewer flops per cycle than
+  PyTorch's AVX2+FMA kernels), and the convolution gradients now take ~70% of a BBB step;
+  (2) the filter gradient of multi-channel convolutions still repacks dy as an XNNPACK filter
+  every step; (3) our SIMD kernels run on one thread (XNNPACK's pool is not reachable from them);
+  (4) per-kernel dispatch in tfjs (~5-20 us) times ~265 kernel calls, ~100 of them autodiff clones;
+  (5) on a loaded machine every threaded XNNPACK op waits for its slowest thread: set
   DEEPPROB_WASM_THREADS=1 on shared machines.
-- Next steps: a small SIMD wasm module (built from source in the repo) working in place on the
-  backend heap for pooling gradients, normal generation, Adam and fused element-wise chains;
-  layers using tf.fused.conv2d / tf.fused.matMul (bias + relu fused) and the pack's randomNormal.
 `;
-
-/** Per-kernel breakdown of a training step (tf.profile), as a markdown section. */
-async function profileStep(
-  impl: 'zoo' | 'self',
-  est: Estimator,
-  batch: number,
-  steps: number,
-): Promise<string> {
-  const w = build(impl, est, 'lenet5');
-  const [d] = makeBatches(batch, 28, 1);
-  const { x, y } = d as { x: tf.Tensor4D; y: tf.Tensor2D };
-  w.step(x, y);
-  w.step(x, y);
-  const totals = new Map<string, { ms: number; n: number }>();
-  let wall = 0;
-  for (let i = 0; i < steps; i++) {
-    const t0 = performance.now();
-    const prof = await tf.profile(() => {
-      w.step(x, y);
-    });
-    wall += performance.now() - t0;
-    for (const k of prof.kernels) {
-      const e = totals.get(k.name) ?? { ms: 0, n: 0 };
-      e.ms += k.kernelTimeMs as number;
-      e.n += 1;
-      totals.set(k.name, e);
-    }
-  }
-  w.dispose();
-  tf.dispose([x, y]);
-  const rows = [...totals.entries()].sort((a, b) => b[1].ms - a[1].ms);
-  const sum = rows.reduce((a, [, e]) => a + e.ms, 0);
-  const calls = rows.reduce((a, [, e]) => a + e.n, 0);
-  const lines = [
-    `## Per-kernel profile: ${w.name}, batch ${batch} (tf.profile, mean of ${steps} steps)`,
-    '',
-    `Profiled step ${(wall / steps).toFixed(1)} ms; kernel time ${(sum / steps).toFixed(1)} ms in ${(calls / steps).toFixed(0)} kernel calls; the rest is JS outside kernels (autodiff bookkeeping, op dispatch, tensor creation).`,
-    '',
-    '| kernel | ms/step | share | calls/step |',
-    '|---|---|---|---|',
-    ...rows
-      .slice(0, 18)
-      .map(
-        ([name, e]) =>
-          `| ${name} | ${(e.ms / steps).toFixed(2)} | ${((100 * e.ms) / sum).toFixed(0)}% | ${(e.n / steps).toFixed(0)} |`,
-      ),
-    '',
-  ];
-  return lines.join('\n') + '\n';
-}
 
 function cpuModel(): string {
   try {
@@ -295,7 +249,9 @@ async function main(): Promise<void> {
     process.stdout.write(JSON.stringify(rows) + '\n');
     return;
   }
-  const profile = await profileStep(args.impl, 'reparam', 256, args.quick ? 2 : 3);
+  const profile =
+    (await profileWorkload('reparam', 256, args.quick ? 2 : 3)) +
+    (await profileWorkload('local', 256, args.quick ? 2 : 3));
   let stockRows: Row[] = [];
   if (args.stock) {
     try {
@@ -348,13 +304,13 @@ function report(
     `- peak memory: tfjs ${(peakBytes / 2 ** 20).toFixed(0)} MiB in tensors, wasm heap ${(peakHeap / 2 ** 20).toFixed(0)} MiB, process RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB`,
   );
   lines.push('');
-  lines.push(
-    '**Noise warning:** these figures were taken on a machine shared with other jobs; absolute',
-  );
-  lines.push(
-    'throughput varies a lot run to run (see the load average). Compare ratios within one run.',
-  );
-  lines.push('');
+  if (os.loadavg()[0] > 1.5) {
+    lines.push(
+      '**Noise warning:** the load average shows other jobs on this machine; absolute throughput',
+      'varies a lot run to run under load. Compare ratios within one run.',
+      '',
+    );
+  }
   lines.push('| workload | batch | ms/step | images/s | PyTorch images/s (anchors.md) | ratio |');
   lines.push('|---|---|---|---|---|---|');
   for (const r of rows) {
