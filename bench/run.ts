@@ -304,7 +304,7 @@ function report(
     `- peak memory: tfjs ${(peakBytes / 2 ** 20).toFixed(0)} MiB in tensors, wasm heap ${(peakHeap / 2 ** 20).toFixed(0)} MiB, process RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB`,
   );
   lines.push('');
-  if (os.loadavg()[0] > 1.5) {
+  if ((os.loadavg()[0] ?? 0) > 1.5) {
     lines.push(
       '**Noise warning:** the load average shows other jobs on this machine; absolute throughput',
       'varies a lot run to run under load. Compare ratios within one run.',
