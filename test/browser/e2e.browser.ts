@@ -328,6 +328,15 @@ async function main(): Promise<void> {
     for (const b of pageBackends) {
       const name = b === undefined ? backend : await openDemo(page, `${url}?backend=${b}`);
       parity[name] = {};
+      if (name === 'wasm') {
+        // the page's wasm backend runs deepprob's kernel pack and SIMD module too
+        const status = (await shown(page)).status ?? '';
+        log(`page wasm: ${status}`);
+        assert.ok(
+          /kernels fast \+ SIMD/.test(status),
+          `wasm page without the SIMD kernels: ${status}`,
+        );
+      }
       for (const entry of manifest.models) {
         const probs = await page.evaluate(
           ([id, xs]) => (window as unknown as DemoWindow).deepprobDemo?.predictFrozen(id, xs),
