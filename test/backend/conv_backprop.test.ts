@@ -77,16 +77,23 @@ describe('Conv2DBackpropFilter', () => {
   it('single-input-channel SIMD path: matches the cpu backend, any padding and channel count', () => {
     const r = rng(99);
     const be = tf.backend() as unknown as { dataIdMap: { numDataIds(): number } };
-    for (let trial = 0; trial < 24; trial++) {
-      const kh = randInt(r, 1, 5);
-      const kw = randInt(r, 1, 5);
+    for (let trial = 0; trial < 36; trial++) {
+      // trials >= 24: LeNet's 5x5 kernels with 5-8 output channels (the unrolled SIMD path)
+      const lenet = trial >= 24;
+      const kh = lenet ? 5 : randInt(r, 1, 5);
+      const kw = lenet ? 5 : randInt(r, 1, 5);
       const xShape: [number, number, number, number] = [
         randInt(r, 1, 4),
         randInt(r, kh, 17),
         randInt(r, kw, 17),
         1,
       ];
-      const filterShape: [number, number, number, number] = [kh, kw, 1, randInt(r, 1, 9)];
+      const filterShape: [number, number, number, number] = [
+        kh,
+        kw,
+        1,
+        lenet ? randInt(r, 5, 8) : randInt(r, 1, 9),
+      ];
       const p = (): number => randInt(r, 0, 3);
       const pad: Pad =
         trial % 3 === 0

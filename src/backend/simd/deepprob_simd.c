@@ -587,12 +587,73 @@ static inline f4 load_part(const float *p, int r) {
   return wasm_f32x4_replace_lane(wasm_v128_load64_zero(p), 2, p[2]);
 }
 
+/* the row sums of one (kh, kw) tap over output columns [x0, x1), co group at c0 (r lanes) */
+static inline f4 tap_row(const float *xr, const float *dr, int x0, int x1, int CO, int r) {
+  f4 a0 = wasm_f32x4_splat(0.0f), a1 = a0;
+  int ox = x0;
+  for (; ox + 2 <= x1; ox += 2) {
+    a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(wasm_f32x4_splat(xr[ox]), load_part(dr + ox * CO, r)));
+    a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(wasm_f32x4_splat(xr[ox + 1]), load_part(dr + (ox + 1) * CO, r)));
+  }
+  if (ox < x1) a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(wasm_f32x4_splat(xr[ox]), load_part(dr + ox * CO, r)));
+  return wasm_f32x4_add(a0, a1);
+}
+
+static inline void add_part(float *o, int r, f4 v) {
+  if (r == 4) {
+    wasm_v128_store(o, wasm_f32x4_add(wasm_v128_load(o), v));
+  } else {
+    o[0] += wasm_f32x4_extract_lane(v, 0);
+    if (r > 1) o[1] += wasm_f32x4_extract_lane(v, 1);
+    if (r > 2) o[2] += wasm_f32x4_extract_lane(v, 2);
+  }
+}
+
+/* KW = 5 and 5 <= CO <= 8 (LeNet's first layers): one pass over the interior columns of a row
+ * serves all five kw taps of both co groups (10 accumulators; each dy vector loaded once). */
+static void row_kw5_co8(const float *xr, const float *dr, float *o, int x0, int x1, int CO) {
+  int r1 = CO - 4;
+  f4 z = wasm_f32x4_splat(0.0f);
+  f4 a0 = z, a1 = z, a2 = z, a3 = z, a4 = z, b0 = z, b1 = z, b2 = z, b3 = z, b4 = z;
+  for (int ox = x0; ox < x1; ox++) {
+    const float *d = dr + ox * CO;
+    f4 g0 = wasm_v128_load(d);
+    f4 g1 = load_part(d + 4, r1);
+    const float *xp = xr + ox;
+    f4 v0 = wasm_f32x4_splat(xp[0]), v1 = wasm_f32x4_splat(xp[1]), v2 = wasm_f32x4_splat(xp[2]);
+    f4 v3 = wasm_f32x4_splat(xp[3]), v4 = wasm_f32x4_splat(xp[4]);
+    a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(v0, g0));
+    b0 = wasm_f32x4_add(b0, wasm_f32x4_mul(v0, g1));
+    a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(v1, g0));
+    b1 = wasm_f32x4_add(b1, wasm_f32x4_mul(v1, g1));
+    a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(v2, g0));
+    b2 = wasm_f32x4_add(b2, wasm_f32x4_mul(v2, g1));
+    a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(v3, g0));
+    b3 = wasm_f32x4_add(b3, wasm_f32x4_mul(v3, g1));
+    a4 = wasm_f32x4_add(a4, wasm_f32x4_mul(v4, g0));
+    b4 = wasm_f32x4_add(b4, wasm_f32x4_mul(v4, g1));
+  }
+  add_part(o, 4, a0);
+  add_part(o + 4, r1, b0);
+  add_part(o + CO, 4, a1);
+  add_part(o + CO + 4, r1, b1);
+  add_part(o + 2 * CO, 4, a2);
+  add_part(o + 2 * CO + 4, r1, b2);
+  add_part(o + 3 * CO, 4, a3);
+  add_part(o + 3 * CO + 4, r1, b3);
+  add_part(o + 4 * CO, 4, a4);
+  add_part(o + 4 * CO + 4, r1, b4);
+}
+
 EXPORT(conv_filter_grad_c1)
 void conv_filter_grad_c1(const float *x, const float *dy, float *dw, double *scratch, int B, int H,
                          int W, int OH, int OW, int KH, int KW, int CO, int pt, int pl) {
   int nv = (CO + 3) / 4, K = KH * KW * CO;
   double *total = scratch;
   float *part = (float *)(scratch + K);
+  /* columns where every kw tap is inside the image: ox - pl >= 0 and ox + KW - 1 - pl < W */
+  int in0 = pl, in1 = W - KW + 1 + pl < OW ? W - KW + 1 + pl : OW;
+  int fast = KW == 5 && CO >= 5 && CO <= 8 && in1 > in0;
   for (int t = 0; t < K; t++) total[t] = 0.0;
   for (int b = 0; b < B; b++) {
     for (int t = 0; t < K; t++) part[t] = 0.0f;
@@ -602,30 +663,25 @@ void conv_filter_grad_c1(const float *x, const float *dy, float *dw, double *scr
         int iy = oy + kh - pt;
         if (iy < 0 || iy >= H) continue;
         const float *xrow = x + ((long)b * H + iy) * W;
+        float *orow = part + kh * KW * CO;
+        if (fast) row_kw5_co8(xrow - pl, drow, orow, in0, in1, CO);
         for (int kw = 0; kw < KW; kw++) {
           /* output columns whose input column ox + kw - pl is inside the image */
           int x0 = pl - kw > 0 ? pl - kw : 0;
           int x1 = W + pl - kw < OW ? W + pl - kw : OW;
-          if (x1 <= x0) continue;
           const float *xr = xrow + (kw - pl);
-          float *o = part + (kh * KW + kw) * CO;
+          float *o = orow + kw * CO;
           for (int g = 0; g < nv; g++) {
             int c0 = 4 * g, r = CO - c0 < 4 ? CO - c0 : 4;
             const float *dr = drow + c0;
-            f4 a0 = wasm_f32x4_splat(0.0f), a1 = a0;
-            int ox = x0;
-            for (; ox + 2 <= x1; ox += 2) {
-              a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(wasm_f32x4_splat(xr[ox]), load_part(dr + ox * CO, r)));
-              a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(wasm_f32x4_splat(xr[ox + 1]), load_part(dr + (ox + 1) * CO, r)));
-            }
-            if (ox < x1) a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(wasm_f32x4_splat(xr[ox]), load_part(dr + ox * CO, r)));
-            a0 = wasm_f32x4_add(a0, a1);
-            if (r == 4) {
-              wasm_v128_store(o + c0, wasm_f32x4_add(wasm_v128_load(o + c0), a0));
-            } else {
-              o[c0] += wasm_f32x4_extract_lane(a0, 0);
-              if (r > 1) o[c0 + 1] += wasm_f32x4_extract_lane(a0, 1);
-              if (r > 2) o[c0 + 2] += wasm_f32x4_extract_lane(a0, 2);
+            if (fast) {
+              /* only the edge columns outside [in0, in1) are left */
+              f4 e = wasm_f32x4_splat(0.0f);
+              if (x0 < in0) e = wasm_f32x4_add(e, tap_row(xr, dr, x0, in0 < x1 ? in0 : x1, CO, r));
+              if (x1 > in1) e = wasm_f32x4_add(e, tap_row(xr, dr, in1 > x0 ? in1 : x0, x1, CO, r));
+              add_part(o + c0, r, e);
+            } else if (x1 > x0) {
+              add_part(o + c0, r, tap_row(xr, dr, x0, x1, CO, r));
             }
           }
         }
