@@ -2,6 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { installFusedAdam, uninstallFusedAdam } from '../../src/backend/kernels/adam.js';
 import { randTensor, rng } from './reference.js';
+import { loadSimd, unloadSimd } from '../../src/backend/simd/loader.js';
+import type { WasmBackend } from '../../src/backend/kernels/wasm_util.js';
 
 function run(fused: boolean, steps: number, epsilon = 1e-7, lossScale = 1): { values: number[][] } {
   if (fused) installFusedAdam();
@@ -48,6 +50,19 @@ describe('fused Adam update', () => {
       expect(fused.values[i]).toBeAllclose(stock.values[i], { rtol: 1e-5, atol: 1e-6 });
     }
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('gives the same update with the SIMD module and with the float64 JavaScript loop', async () => {
+    const withSimd = run(true, 6);
+    unloadSimd();
+    try {
+      const js = run(true, 6);
+      for (let i = 0; i < js.values.length; i++) {
+        expect(withSimd.values[i]).toBeAllclose(js.values[i], { rtol: 1e-5, atol: 1e-6 });
+      }
+    } finally {
+      await loadSimd(tf.backend() as unknown as WasmBackend);
+    }
   });
 
   it("honours the optimizer's epsilon (PyTorch/Pyro's 1e-8 vs tfjs's default 1e-7)", () => {

@@ -8,9 +8,11 @@
  *   m' = b1 m + (1 - b1) g,   v' = b2 v + (1 - b2) g^2,
  *   x' = x - lr * (m' / (1 - b1^t)) / (sqrt(v' / (1 - b2^t)) + eps),
  *
- * exactly the stock update (same state variables, names, `getWeights`/`setWeights`).
+ * exactly the stock update (same state variables, names, `getWeights`/`setWeights`); with the SIMD
+ * module loaded the loop runs in float32 SIMD (the stock update's own precision).
  */
 import * as tf from '@tensorflow/tfjs';
+import { simdKernels } from '../simd/loader.js';
 import type { WasmBackend } from './wasm_util.js';
 
 /** Name of the fused kernel (inputs x, m, v, g; outputs x', m', v'). */
@@ -58,7 +60,31 @@ export const adamWasm: tf.KernelConfig['kernelFunc'] = ({ inputs, attrs, backend
   const mo = be.makeOutput(x.shape, 'float32');
   const vo = be.makeOutput(x.shape, 'float32');
   const f = (t: tf.TensorInfo): Float32Array => be.typedArrayFromHeap(t) as Float32Array;
-  adamLoop(f(x), f(m), f(v), f(g), f(xo), f(mo), f(vo), attrs as unknown as AdamAttrs);
+  const a = attrs as unknown as AdamAttrs;
+  const k = simdKernels();
+  if (k !== undefined) {
+    // float32 SIMD (the stock update's arithmetic)
+    const p = (t: tf.TensorInfo): number => f(t).byteOffset;
+    const n = f(x).length;
+    k.fns.adam(
+      p(x),
+      p(m),
+      p(v),
+      p(g),
+      p(xo),
+      p(mo),
+      p(vo),
+      n,
+      a.beta1,
+      a.beta2,
+      a.epsilon,
+      a.learningRate,
+      a.c1,
+      a.c2,
+    );
+  } else {
+    adamLoop(f(x), f(m), f(v), f(g), f(xo), f(mo), f(vo), a);
+  }
   return [xo, mo, vo];
 };
 

@@ -691,3 +691,37 @@ void conv_filter_grad_c1(const float *x, const float *dy, float *dw, double *scr
   }
   for (int t = 0; t < K; t++) dw[t] = (float)total[t];
 }
+
+/* ---- Adam update (float32, the stock tfjs formula) -----------------------------------------
+ * m' = b1 m + (1 - b1) g; v' = b2 v + (1 - b2) g^2; x' = x - lr (m' c1) / (sqrt(v' c2) + eps),
+ * c1 = 1 / (1 - b1^t), c2 = 1 / (1 - b2^t). */
+static inline void adam4(const float *x, const float *m, const float *v, const float *g, float *xo,
+                         float *mo, float *vo, f4 b1, f4 d1, f4 b2, f4 d2, f4 eps, f4 lr, f4 c1,
+                         f4 c2) {
+  f4 gv = wasm_v128_load(g);
+  f4 mi = wasm_f32x4_add(wasm_f32x4_mul(b1, wasm_v128_load(m)), wasm_f32x4_mul(d1, gv));
+  f4 vi = wasm_f32x4_add(wasm_f32x4_mul(b2, wasm_v128_load(v)), wasm_f32x4_mul(d2, wasm_f32x4_mul(gv, gv)));
+  f4 den = wasm_f32x4_add(wasm_f32x4_sqrt(wasm_f32x4_mul(vi, c2)), eps);
+  f4 step = wasm_f32x4_div(wasm_f32x4_mul(lr, wasm_f32x4_mul(mi, c1)), den);
+  wasm_v128_store(mo, mi);
+  wasm_v128_store(vo, vi);
+  wasm_v128_store(xo, wasm_f32x4_sub(wasm_v128_load(x), step));
+}
+
+EXPORT(adam)
+void adam(const float *x, const float *m, const float *v, const float *g, float *xo, float *mo,
+          float *vo, int n, float beta1, float beta2, float epsilon, float lr, float c1, float c2) {
+  f4 b1 = wasm_f32x4_splat(beta1), d1 = wasm_f32x4_splat(1.0f - beta1);
+  f4 b2 = wasm_f32x4_splat(beta2), d2 = wasm_f32x4_splat(1.0f - beta2);
+  f4 e = wasm_f32x4_splat(epsilon), l = wasm_f32x4_splat(lr);
+  f4 k1 = wasm_f32x4_splat(c1), k2 = wasm_f32x4_splat(c2);
+  int i = 0;
+  for (; i + 4 <= n; i += 4) adam4(x + i, m + i, v + i, g + i, xo + i, mo + i, vo + i, b1, d1, b2, d2, e, l, k1, k2);
+  for (; i < n; i++) {
+    float mi = beta1 * m[i] + (1.0f - beta1) * g[i];
+    float vi = beta2 * v[i] + (1.0f - beta2) * g[i] * g[i];
+    mo[i] = mi;
+    vo[i] = vi;
+    xo[i] = x[i] - lr * (mi * c1) / (__builtin_sqrtf(vi * c2) + epsilon);
+  }
+}

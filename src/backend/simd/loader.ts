@@ -57,6 +57,22 @@ export interface SimdExports {
   ): void;
   relu_grad(dy: number, x: number, out: number, n: number): void;
   relu(x: number, out: number, n: number): void;
+  adam(
+    x: number,
+    m: number,
+    v: number,
+    g: number,
+    xo: number,
+    mo: number,
+    vo: number,
+    n: number,
+    beta1: number,
+    beta2: number,
+    epsilon: number,
+    lr: number,
+    c1: number,
+    c2: number,
+  ): void;
   conv_filter_grad_c1(
     x: number,
     dy: number,
