@@ -21,7 +21,8 @@ const pointMassLogProb = (x: tf.Tensor, v: tf.Tensor): tf.Tensor => {
     const same = tf.equal(a, b);
     return {
       value: tf.where(same, tf.zerosLike(same).toFloat(), tf.fill(same.shape, -Infinity)),
-      gradFunc: (_dy: tf.Tensor) => [tf.zerosLike(a), tf.zerosLike(b)],
+      // zeros of the inputs' shapes, not zerosLike: the inputs may be disposed by backward time
+      gradFunc: (_dy: tf.Tensor) => [tf.zeros(a.shape, 'float32'), tf.zeros(b.shape, 'float32')],
     };
   });
   return f(x, v);
