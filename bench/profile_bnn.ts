@@ -5,8 +5,10 @@
  *
  *   npx tsx bench/profile_bnn.ts [profiledSteps=3] [timedSteps=20]
  *
- * Prints the wall time of unprofiled steps (ms/step, images/s) and a markdown table of the
- * kernels by total time (tf.profile).
+ * Prints the wall time of unprofiled steps (mean and median ms/step, images/s), the process CPU
+ * time per step (all threads: steadier than wall time on a shared machine) and a markdown table
+ * of the kernels by total time (tf.profile). `BNN_TRACE=1` also lists, in order, every kernel of
+ * one step that touches >= 1000 elements, with its shapes.
  */
 import * as tf from '@tensorflow/tfjs';
 import { ready } from '../src/index.js';
@@ -69,9 +71,17 @@ const step = (): number => {
 step();
 step();
 const startTensors = tf.memory().numTensors;
-const t0 = performance.now();
-for (let i = 0; i < timed; i++) step();
-const msStep = (performance.now() - t0) / timed;
+const times: number[] = [];
+const cpu0 = process.cpuUsage();
+for (let i = 0; i < timed; i++) {
+  const t0 = performance.now();
+  step();
+  times.push(performance.now() - t0);
+}
+const cpu1 = process.cpuUsage(cpu0);
+const cpuMs = (cpu1.user + cpu1.system) / 1000 / timed;
+const msStep = times.reduce((a, t) => a + t, 0) / timed;
+const median = [...times].sort((a, b) => a - b)[Math.floor(timed / 2)] as number;
 
 const totals = new Map<string, { ms: number; n: number }>();
 let wall = 0;
@@ -109,7 +119,9 @@ console.log(
   [
     `## BNN SVI step (backend ${info.backend}, batch 128)`,
     '',
-    `Unprofiled: ${msStep.toFixed(1)} ms/step over ${timed} steps = ${((128 * 1000) / msStep).toFixed(0)} images/s; ` +
+    `Unprofiled: mean ${msStep.toFixed(1)} ms/step (median ${median.toFixed(1)}) over ${timed} steps = ` +
+      `${((128 * 1000) / msStep).toFixed(0)} images/s (median ${((128 * 1000) / median).toFixed(0)}); ` +
+      `process CPU time ${cpuMs.toFixed(1)} ms/step (all threads); ` +
       `live tensors ${tf.memory().numTensors} (was ${startTensors}).`,
     `Profiled step ${(wall / profiled).toFixed(1)} ms; kernel time ${(sum / profiled).toFixed(1)} ms in ` +
       `${(calls / profiled).toFixed(0)} kernel calls.`,

@@ -5,6 +5,10 @@
  * webgpu, tensorflow, `DEEPPROB_KERNELS=stock`) or when the parameters broadcast in a way the
  * kernels do not index (see {@link normalFusable}). Both paths draw the same seeded noise
  * (`randomNormal`), so they agree to float32 rounding.
+ *
+ * The kernels' gradients are registered (no `customGrad` scope): autodiff calls only the closures
+ * of the inputs on the path to the loss, each one kernel, so a prior with constant `loc`/`scale`
+ * costs one gradient kernel (in `x`), a guide's `log q` three.
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
@@ -19,6 +23,63 @@ import {
   NORMAL_RSAMPLE,
   NORMAL_RSAMPLE_GRAD,
 } from './kernels/normal.js';
+
+/** `dy` as float32 (gradients may arrive as another dtype). */
+function f32(t: tf.Tensor): tf.Tensor {
+  return t.dtype === 'float32' ? t : tf.cast(t, 'float32');
+}
+
+/** `dy` summed down to a cyclically indexed parameter's shape (gradient of broadcasting). */
+function reduceTo(dy: tf.Tensor, shape: number[]): tf.Tensor {
+  const size = shape.reduce((a, d) => a * d, 1);
+  if (size === dy.size) return tf.reshape(dy, shape);
+  return tf.reshape(tf.sum(tf.reshape(dy, [-1, size]), 0), shape);
+}
+
+/**
+ * Gradients of the fused kernels, registered once (they run only where the forward kernel ran).
+ * `DeepprobNormalRsample`: d/dloc = dy, d/dscale = dy eps, d/deps = dy scale (summed over shared
+ * parameters). `DeepprobNormalLogProb(Sum)`: one `DeepprobNormalLogProbGrad` kernel per input.
+ */
+function registerGradients(): void {
+  tf.registerGradient({
+    kernelName: NORMAL_RSAMPLE,
+    // loc only by its shape (an attribute): saving it would copy it on wasm
+    inputsToSave: ['scale', 'eps'],
+    gradFunc: (dy, saved, attrs) => {
+      const [scale, eps] = saved as [tf.Tensor, tf.Tensor];
+      const { locShape } = attrs as unknown as { locShape: number[] };
+      const g = f32(dy as tf.Tensor);
+      return {
+        loc: () => reduceTo(g, locShape),
+        // one scale per element: dy * eps is a single (multithreaded SIMD) multiply
+        scale: () =>
+          scale.size === g.size
+            ? tf.mul(g, eps)
+            : (tf.engine().runKernel(NORMAL_RSAMPLE_GRAD, { dy: g, eps }, {
+                scaleShape: scale.shape,
+              } as unknown as tf.NamedAttrMap) as tf.Tensor),
+        eps: () => tf.mul(g, scale),
+      };
+    },
+  });
+  for (const kernelName of [NORMAL_LOG_PROB, NORMAL_LOG_PROB_SUM]) {
+    tf.registerGradient({
+      kernelName,
+      inputsToSave: ['x', 'loc', 'scale'],
+      gradFunc: (dy, saved) => {
+        const [x, loc, scale] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
+        const g = f32(dy as tf.Tensor);
+        const grad = (wrt: number) => (): tf.Tensor =>
+          tf.engine().runKernel(NORMAL_LOG_PROB_GRAD, { dy: g, x, loc, scale }, {
+            wrt,
+          } as unknown as tf.NamedAttrMap) as tf.Tensor;
+        return { x: grad(0), loc: grad(1), scale: grad(2) };
+      },
+    });
+  }
+}
+registerGradients();
 
 /** Whether the current backend has the fused kernel `name`. */
 function hasKernel(name: string): boolean {
@@ -68,37 +129,11 @@ export function normalFusable(
   return hasKernel(kernel) && cyclic(loc, out) && cyclic(scale, out);
 }
 
-function f32(t: tf.Tensor): tf.Tensor {
-  return t.dtype === 'float32' ? t : tf.cast(t, 'float32');
-}
-
-/** `dy` summed down to a cyclically indexed parameter's shape (gradient of broadcasting). */
-function reduceTo(dy: tf.Tensor, shape: number[]): tf.Tensor {
-  const size = shape.reduce((a, d) => a * d, 1);
-  if (size === dy.size) return tf.reshape(dy, shape);
-  return tf.reshape(tf.sum(tf.reshape(dy, [-1, size]), 0), shape);
-}
-
-type GradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[];
-type CustomOp = (
-  inputs: tf.Tensor[],
-  save: tf.GradSaveFunc,
-) => { value: tf.Tensor; gradFunc: GradFunc };
-
-/** `tf.customGrad` over a fixed list of tensor inputs (typed wrapper). */
-function customGradN(f: CustomOp): (...inputs: tf.Tensor[]) => tf.Tensor {
-  const g = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const save = args[args.length - 1] as tf.GradSaveFunc;
-    return f(args.slice(0, -1) as tf.Tensor[], save);
-  });
-  return (...inputs) => g(...inputs);
-}
-
 /**
  * A reparameterized draw of `x ~ N(loc, scale^2)` of shape `shape`:
  * `x = loc + scale * eps`, `eps ~ N(0, I)`, with gradients `dx/dloc = 1`, `dx/dscale = eps`
- * (summed over the elements that share a parameter). On wasm/cpu the noise is drawn inside one
- * kernel and the backward pass is one kernel.
+ * (summed over the elements that share a parameter). On wasm/cpu: the seeded noise kernel, then
+ * one kernel forward and one per gradient backward.
  *
  * @param loc means; must broadcast to `shape`.
  * @param scale standard deviations (> 0, not checked here); must broadcast to `shape`.
@@ -129,33 +164,15 @@ export function normalRsample(
     );
   }
   const s = nextSeed(seed) >>> 0;
-  if (!normalFusable(NORMAL_RSAMPLE, shape, loc.shape, scale.shape)) {
-    return tf.tidy(() => tf.add(loc, tf.mul(scale, randomNormal(shape, 0, 1, s))));
-  }
-  const locShape = loc.shape;
-  const scaleShape = scale.shape;
-  const op = customGradN(([l, sc], save) => {
-    const [x, eps] = tf
-      .engine()
-      .runKernel(NORMAL_RSAMPLE, { loc: l as tf.Tensor, scale: sc as tf.Tensor }, {
-        seed: s,
-        shape,
-      } as unknown as tf.NamedAttrMap) as tf.Tensor[];
-    save([eps as tf.Tensor]);
-    (eps as tf.Tensor).dispose();
-    return {
-      value: x as tf.Tensor,
-      gradFunc: (dy, saved) => [
-        reduceTo(dy, locShape),
-        tf
-          .engine()
-          .runKernel(NORMAL_RSAMPLE_GRAD, { dy: f32(dy), eps: saved[0] as tf.Tensor }, {
-            scaleShape,
-          } as unknown as tf.NamedAttrMap) as tf.Tensor,
-      ],
-    };
+  return tf.tidy(() => {
+    const eps = randomNormal(shape, 0, 1, s);
+    if (!normalFusable(NORMAL_RSAMPLE, shape, loc.shape, scale.shape)) {
+      return tf.add(loc, tf.mul(scale, eps));
+    }
+    return tf.engine().runKernel(NORMAL_RSAMPLE, { loc: f32(loc), scale: f32(scale), eps }, {
+      locShape: loc.shape,
+    } as unknown as tf.NamedAttrMap) as tf.Tensor;
   });
-  return tf.tidy(() => op(f32(loc), f32(scale)));
 }
 
 /** The composed log-density `-z^2/2 - log(scale) - log(2 pi)/2`, `z = (x - loc)/scale`. */
@@ -165,24 +182,9 @@ function composedLogProb(x: tf.Tensor, loc: tf.Tensor, scale: tf.Tensor): tf.Ten
 }
 
 function fusedLogProb(kernel: string, x: tf.Tensor, loc: tf.Tensor, scale: tf.Tensor): tf.Tensor {
-  const op = customGradN(([xx, l, sc], save) => {
-    save([xx as tf.Tensor, l as tf.Tensor, sc as tf.Tensor]);
-    return {
-      value: tf.engine().runKernel(kernel, {
-        x: xx as tf.Tensor,
-        loc: l as tf.Tensor,
-        scale: sc as tf.Tensor,
-      }) as tf.Tensor,
-      gradFunc: (dy, saved) =>
-        tf.engine().runKernel(NORMAL_LOG_PROB_GRAD, {
-          dy: f32(dy),
-          x: saved[0] as tf.Tensor,
-          loc: saved[1] as tf.Tensor,
-          scale: saved[2] as tf.Tensor,
-        }) as tf.Tensor[],
-    };
-  });
-  return op(f32(x), f32(loc), f32(scale));
+  return tf
+    .engine()
+    .runKernel(kernel, { x: f32(x), loc: f32(loc), scale: f32(scale) }) as tf.Tensor;
 }
 
 /** Whether the log-density kernels apply: the value has the full broadcast shape. */

@@ -8,7 +8,8 @@
  * is computed in log space). Reparameterized: `x = mu + sigma * eps`.
  *
  * Sampling and the log-density run deepprob's fused Normal kernels on wasm/cpu (one kernel forward,
- * one backward; `backend/normal_fused.ts`) and composed tfjs ops elsewhere.
+ * one per needed gradient backward; `backend/normal_fused.ts`) and composed tfjs ops elsewhere;
+ * the noise is deepprob's seeded `randomNormal` on every path.
  */
 import * as tf from '@tensorflow/tfjs';
 import { normalLogProb, normalLogProbSum, normalRsample } from '../backend/normal_fused.js';
@@ -35,7 +36,7 @@ export class Normal extends LocationScaleDistribution {
   protected _standardSample(shape: number[], seed: number): tf.Tensor {
     return randomNormal(shape, 0, 1, seed);
   }
-  /** `loc + scale * eps`, the noise drawn inside one fused kernel where available. */
+  /** `loc + scale * eps`, `eps ~ N(0, I)` from `randomNormal`, one fused kernel where available. */
   protected override _rsample(shape: number[], seed: number): tf.Tensor {
     return normalRsample(this.loc, this.scale, [...shape, ...this.batchShape], seed);
   }
@@ -45,7 +46,8 @@ export class Normal extends LocationScaleDistribution {
   /**
    * `sum_i log p(x_i) = sum_i [-z_i^2/2 - log(scale_i)] - n log(2 pi)/2`, `z = (x - loc)/scale`,
    * over every element of `broadcast(value, batchShape)`: equal to `tf.sum(logProb(value))`, in
-   * one kernel forward and one backward on wasm/cpu (what the ELBO estimators sum per site).
+   * one kernel forward (float64 sum) and one per needed gradient backward on wasm/cpu (what the
+   * ELBO estimators sum per site).
    *
    * @param value the values (broadcast against the batch shape).
    * @returns a new scalar.

@@ -66,9 +66,16 @@ describe('SIMD wasm module', () => {
   it('is loaded on the wasm backend and built from the current source', () => {
     expect(tf.getBackend()).toBe('wasm');
     expect(simdKernels()).toBeDefined();
-    const src = fs.readFileSync('src/backend/simd/deepprob_simd.c');
-    // rebuild with `node scripts/build-simd.mjs` after editing deepprob_simd.c
-    expect(createHash('sha256').update(src).digest('hex')).toBe(SIMD_SOURCE_SHA256);
+    // rebuild with `node scripts/build-simd.mjs` after editing any .c file of src/backend/simd
+    const dir = 'src/backend/simd';
+    const hash = createHash('sha256');
+    for (const f of fs
+      .readdirSync(dir)
+      .filter((n) => n.endsWith('.c'))
+      .sort()) {
+      hash.update(fs.readFileSync(`${dir}/${f}`));
+    }
+    expect(hash.digest('hex')).toBe(SIMD_SOURCE_SHA256);
     for (const b64 of [SIMD_WASM_PLAIN, SIMD_WASM_SHARED]) {
       const bytes = Buffer.from(b64, 'base64');
       const m = new WebAssembly.Module(bytes);

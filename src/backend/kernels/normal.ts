@@ -7,224 +7,312 @@
  * a suffix of the output shape, so element `i` of the output reads `loc[i % loc.length]` and
  * `scale[i % scale.length]` (the ops in `normal_fused.ts` check the shapes before calling them).
  *
- * - `DeepprobNormalRsample` (loc, scale; seed, shape) -> (x, eps):
- *   `eps ~ N(0, 1)` drawn in the kernel, `x = loc + scale * eps`;
- *   `DeepprobNormalRsampleGrad` (dy, eps; scaleShape) -> `dscale_j = sum_{i % n = j} dy_i eps_i`.
+ * - `DeepprobNormalRsample` (loc, scale, eps) -> `x = loc + scale * eps`;
+ *   `DeepprobNormalRsampleGrad` (dy, eps; scaleShape) -> `dscale_j = sum_{i % n_s = j} dy_i eps_i`.
  * - `DeepprobNormalLogProb` (x, loc, scale) -> `lp_i = -z_i^2 / 2 - log(scale) - log(2 pi) / 2`,
  *   `z_i = (x_i - loc) / scale`; `DeepprobNormalLogProbSum` -> the scalar `sum_i lp_i`
  *   (accumulated in float64).
- * - `DeepprobNormalLogProbGrad` (dy, x, loc, scale) -> (dx, dloc, dscale) with, per element,
- *   `dx = -g z / scale`, `dloc = g z / scale`, `dscale = g (z^2 - 1) / scale`, where `g` is `dy_i`
- *   (element-wise log-density) or the scalar `dy` (summed), and `dloc`, `dscale` are summed over
- *   the elements that share a parameter.
+ * - `DeepprobNormalLogProbGrad` (dy, x, loc, scale; wrt) -> one gradient of `sum_i dy_i lp_i`:
+ *   `dx_i = -g_i z_i / scale` (wrt 0), `dloc = sum g_i z_i / scale` (wrt 1) or
+ *   `dscale = sum g_i (z_i^2 - 1) / scale` (wrt 2), `g_i = dy_i` (element-wise log-density) or the
+ *   scalar `dy` (summed), the sums running over the elements that share a parameter. One kernel
+ *   per gradient, so that autodiff computes only those it needs (none for a constant prior).
+ *
+ * On wasm with the SIMD module loaded, the kernels run its `normal_*` functions
+ * (`simd/normal_simd.c`, float32 SIMD with a vector log, sums in float64) when the build has them
+ * and every operand has 1 or n elements; otherwise these JavaScript loops.
  */
-import { fillNormal } from './random_normal.js';
+import type { SimdKernels } from '../simd/loader.js';
 import { hostKernel, type HostKernel } from './host.js';
 
+/** Kernel `x = loc + scale * eps` (inputs loc, scale, eps). */
 export const NORMAL_RSAMPLE = 'DeepprobNormalRsample';
+/** Kernel `dscale_j = sum_{i % n_s = j} dy_i eps_i` (inputs dy, eps; attr scaleShape). */
 export const NORMAL_RSAMPLE_GRAD = 'DeepprobNormalRsampleGrad';
+/** Kernel `lp_i = -((x_i - loc)/scale)^2/2 - log(scale) - log(2 pi)/2` (inputs x, loc, scale). */
 export const NORMAL_LOG_PROB = 'DeepprobNormalLogProb';
+/** Kernel `sum_i lp_i`, a scalar accumulated in float64 (inputs x, loc, scale). */
 export const NORMAL_LOG_PROB_SUM = 'DeepprobNormalLogProbSum';
+/** Kernel: the gradient of `sum_i dy_i lp_i` in x (attr wrt 0), loc (1) or scale (2). */
 export const NORMAL_LOG_PROB_GRAD = 'DeepprobNormalLogProbGrad';
 
 /** `log(2 pi) / 2`. */
 export const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 
-const LN2 = Math.LN2;
-const MANT = 1 / 8388608; // 2^-23
+/** The Normal functions of the SIMD module (optional: absent from builds without normal_simd.c). */
+interface NormalSimd {
+  normal_rsample?(
+    loc: number,
+    nl: number,
+    scale: number,
+    ns: number,
+    eps: number,
+    x: number,
+    n: number,
+  ): void;
+  normal_log_prob?(
+    x: number,
+    loc: number,
+    nl: number,
+    scale: number,
+    ns: number,
+    out: number,
+    n: number,
+  ): number;
+  normal_log_prob_sum?(
+    x: number,
+    loc: number,
+    nl: number,
+    scale: number,
+    ns: number,
+    out: number,
+    n: number,
+  ): number;
+  normal_log_prob_grad?(
+    dy: number,
+    ndy: number,
+    x: number,
+    loc: number,
+    nl: number,
+    scale: number,
+    ns: number,
+    out: number,
+    nout: number,
+    n: number,
+    wrt: number,
+  ): void;
+}
+
+const simdOf = (k: SimdKernels): NormalSimd => k.fns as unknown as NormalSimd;
+
+/** Heap pointer of a view (the SIMD module takes byte offsets). */
+const ptr = (a: Float32Array | undefined): number => (a as Float32Array).byteOffset;
+
+/** Whether a parameter of `m` elements is indexed by the SIMD loops (one value or one per element). */
+const simdParam = (m: number, n: number): boolean => m === 1 || m === n;
+
+const shapeOf = (t: { shape: number[] } | undefined): number[] => (t as { shape: number[] }).shape;
 
 /**
- * `log(v)` of the float32 whose bit pattern is `bits`, accurate to about 1e-12 relative (far below
- * float32 rounding) and several times faster than `Math.log` in a loop:
- * `v = 2^e m`, `m` in `[sqrt(1/2), sqrt(2))`, `log v = e ln 2 + 2 atanh(f)`, `f = (m - 1)/(m + 1)`,
- * with the atanh series to `f^13` (`|f| <= 0.1716`). Zero, subnormal, negative, infinite and NaN
- * inputs take `Math.log` (exact IEEE semantics: `-Infinity`, `NaN`, ...).
+ * `sum_j log(s_j)` in float64 with one `Math.log` per four values: `log(s_a s_b s_c s_d)` (the
+ * product of four float32 values > 0 neither overflows nor underflows float64 and is rounded
+ * once). Groups holding a value that is not > 0 (zero, negative, NaN) take one log per value, so
+ * `-Infinity`/`NaN` come out as from the element-wise sum.
  *
- * @param bits the float32 bit pattern (e.g. from an `Int32Array` view of a `Float32Array`).
- * @param v the same value as a number (used for the special cases).
- * @returns `log(v)` in float64.
+ * @param s the values.
+ * @returns `sum_j log(s_j)`.
  * @example
  * ```ts
- * const f = new Float32Array([2.5]);
- * logF32(new Int32Array(f.buffer)[0]!, f[0]!); // 0.9162907318741551
+ * sumLog(new Float32Array([1, 2, 4, 8, 16])); // 10 ln 2
  * ```
  */
-export function logF32(bits: number, v: number): number {
-  const ef = (bits >>> 23) & 0xff;
-  if (bits < 0 || ef === 0 || ef === 0xff) return Math.log(v);
-  let e = ef - 127;
-  let m = 1 + (bits & 0x7fffff) * MANT;
-  if (m > Math.SQRT2) {
-    m *= 0.5;
-    e += 1;
+export function sumLog(s: Float32Array): number {
+  const n = s.length;
+  const m = n - (n % 4);
+  let acc = 0;
+  for (let i = 0; i < m; i += 4) {
+    const a = s[i]!;
+    const b = s[i + 1]!;
+    const c = s[i + 2]!;
+    const d = s[i + 3]!;
+    if (a > 0 && b > 0 && c > 0 && d > 0) acc += Math.log(a * b * c * d);
+    else acc += Math.log(a) + Math.log(b) + Math.log(c) + Math.log(d);
   }
-  const f = (m - 1) / (m + 1);
-  const s = f * f;
-  const p =
-    1 + s * (1 / 3 + s * (1 / 5 + s * (1 / 7 + s * (1 / 9 + s * (1 / 11 + s * (1 / 13))))));
-  return e * LN2 + 2 * f * p;
+  for (let i = m; i < n; i++) acc += Math.log(s[i]!);
+  return acc;
 }
 
-/** An `Int32Array` view of the bits of `a` (no copy). */
-function bitsOf(a: Float32Array): Int32Array {
-  return new Int32Array(a.buffer, a.byteOffset, a.length);
-}
-
-const shapeOf = (t: { shape: number[] } | undefined): number[] =>
-  (t as { shape: number[] }).shape;
-
-/** `lp_i` (when `out` has one slot per element) or `sum_i lp_i` (into `out[0]`). */
-function logProbLoop(
-  x: Float32Array,
-  loc: Float32Array,
-  scale: Float32Array,
-  out: Float32Array,
-  summed: boolean,
-): void {
+/** `lp_i = -z_i^2/2 - log(scale) - log(2 pi)/2` into `out`. */
+function logProbLoop(x: Float32Array, loc: Float32Array, scale: Float32Array, out: Float32Array) {
   const n = x.length;
   const nl = loc.length;
   const ns = scale.length;
-  const sb = bitsOf(scale);
-  if (ns === 1) {
-    // one scale: log once
-    const s = scale[0]!;
-    const inv = 1 / s;
-    const c = logF32(sb[0]!, s) + HALF_LOG_2PI;
-    let acc = 0;
-    for (let i = 0; i < n; i++) {
-      const z = (x[i]! - (nl === n ? loc[i]! : loc[i % nl]!)) * inv;
-      const v = -0.5 * z * z - c;
-      if (summed) acc += v;
-      else out[i] = v;
-    }
-    if (summed) out[0] = acc;
-    return;
-  }
-  let acc = 0;
   if (nl === n && ns === n) {
     for (let i = 0; i < n; i++) {
       const s = scale[i]!;
       const z = (x[i]! - loc[i]!) / s;
-      const v = -0.5 * z * z - logF32(sb[i]!, s) - HALF_LOG_2PI;
-      if (summed) acc += v;
-      else out[i] = v;
+      out[i] = -0.5 * z * z - Math.log(s) - HALF_LOG_2PI;
+    }
+  } else if (ns === 1) {
+    const inv = 1 / scale[0]!;
+    const c = Math.log(scale[0]!) + HALF_LOG_2PI;
+    for (let i = 0; i < n; i++) {
+      const z = (x[i]! - loc[i % nl]!) * inv;
+      out[i] = -0.5 * z * z - c;
     }
   } else {
     for (let i = 0; i < n; i++) {
-      const j = i % ns;
-      const s = scale[j]!;
+      const s = scale[i % ns]!;
       const z = (x[i]! - loc[i % nl]!) / s;
-      const v = -0.5 * z * z - logF32(sb[j]!, s) - HALF_LOG_2PI;
-      if (summed) acc += v;
-      else out[i] = v;
+      out[i] = -0.5 * z * z - Math.log(s) - HALF_LOG_2PI;
     }
   }
-  if (summed) out[0] = acc;
+}
+
+/**
+ * `sum_i lp_i = -1/2 sum_i z_i^2 - (n / n_s) sum_j log(scale_j) - n log(2 pi)/2` (each scale is
+ * shared by `n / n_s` elements), accumulated in float64.
+ */
+function logProbSumLoop(x: Float32Array, loc: Float32Array, scale: Float32Array): number {
+  const n = x.length;
+  const nl = loc.length;
+  const ns = scale.length;
+  let sq = 0;
+  if (nl === n && ns === n) {
+    for (let i = 0; i < n; i++) {
+      const z = (x[i]! - loc[i]!) / scale[i]!;
+      sq += z * z;
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const z = (x[i]! - loc[i % nl]!) / scale[i % ns]!;
+      sq += z * z;
+    }
+  }
+  const logs = n === 0 ? 0 : (n / ns) * sumLog(scale);
+  return -0.5 * sq - logs - n * HALF_LOG_2PI;
+}
+
+/** `x_i = loc[i % n_l] + scale[i % n_s] * eps_i`. */
+function rsampleLoop(loc: Float32Array, scale: Float32Array, eps: Float32Array, x: Float32Array) {
+  const n = x.length;
+  const nl = loc.length;
+  const ns = scale.length;
+  if (nl === n && ns === n) {
+    for (let i = 0; i < n; i++) x[i] = loc[i]! + scale[i]! * eps[i]!;
+  } else {
+    for (let i = 0; i < n; i++) x[i] = loc[i % nl]! + scale[i % ns]! * eps[i]!;
+  }
+}
+
+/** `dscale_j = sum_{i % n_s = j} dy_i eps_i`. */
+function rsampleGradLoop(dy: Float32Array, eps: Float32Array, dscale: Float32Array) {
+  const n = dy.length;
+  const ns = dscale.length;
+  if (ns === n) {
+    for (let i = 0; i < n; i++) dscale[i] = dy[i]! * eps[i]!;
+    return;
+  }
+  const acc = new Float64Array(ns);
+  for (let i = 0; i < n; i++) {
+    const j = i % ns;
+    acc[j] = acc[j]! + dy[i]! * eps[i]!;
+  }
+  dscale.set(acc);
 }
 
 /** Forward and gradient of the fused reparameterized Normal sample. */
 export const normalRsampleKernels: Record<string, HostKernel> = {
-  [NORMAL_RSAMPLE]: hostKernel<{ seed: number; shape: number[] }>({
-    inputs: ['loc', 'scale'],
-    outputShapes: (_ins, { shape }) => [shape, shape],
-    loop: ([loc, scale], [x, eps], { seed }) => {
-      const l = loc as Float32Array;
-      const s = scale as Float32Array;
-      const e = eps as Float32Array;
-      const o = x as Float32Array;
-      fillNormal(e, seed);
-      const n = o.length;
-      const nl = l.length;
-      const ns = s.length;
-      if (nl === n && ns === n) {
-        for (let i = 0; i < n; i++) o[i] = l[i]! + s[i]! * e[i]!;
+  [NORMAL_RSAMPLE]: hostKernel<Record<string, never>>({
+    inputs: ['loc', 'scale', 'eps'],
+    outputShapes: (ins) => [shapeOf(ins[2])],
+    loop: ([loc, scale, eps], [x]) => rsampleLoop(loc!, scale!, eps!, x!),
+    simd: (k, [loc, scale, eps], [x]) => {
+      const [n, nl, ns] = [eps!.length, loc!.length, scale!.length];
+      const f = simdOf(k).normal_rsample;
+      if (f !== undefined && simdParam(nl, n) && simdParam(ns, n)) {
+        f(ptr(loc), nl, ptr(scale), ns, ptr(eps), ptr(x), n);
       } else {
-        for (let i = 0; i < n; i++) o[i] = l[i % nl]! + s[i % ns]! * e[i]!;
+        rsampleLoop(loc!, scale!, eps!, x!);
       }
     },
   }),
   [NORMAL_RSAMPLE_GRAD]: hostKernel<{ scaleShape: number[] }>({
     inputs: ['dy', 'eps'],
     outputShapes: (_ins, { scaleShape }) => [scaleShape],
-    loop: ([dy, eps], [dscale]) => {
-      const g = dy as Float32Array;
-      const e = eps as Float32Array;
-      const o = dscale as Float32Array;
-      const n = g.length;
-      const ns = o.length;
-      if (ns === n) {
-        for (let i = 0; i < n; i++) o[i] = g[i]! * e[i]!;
-        return;
-      }
-      const acc = new Float64Array(ns);
-      for (let i = 0; i < n; i++) {
-        const j = i % ns;
-        acc[j] = acc[j]! + g[i]! * e[i]!;
-      }
-      o.set(acc);
-    },
+    loop: ([dy, eps], [dscale]) => rsampleGradLoop(dy!, eps!, dscale!),
   }),
 };
+
+/**
+ * One gradient of `sum_i g_i lp_i` (`g_i = dy_i`, or `dy_0` when `dy` has one element):
+ * `-g_i z_i / s` (wrt 0, per element), `g_i z_i / s` (wrt 1) or `g_i (z_i^2 - 1) / s` (wrt 2),
+ * summed in float64 over the elements sharing a parameter (`out` has the parameter's length).
+ */
+function logProbGradLoop(
+  dy: Float32Array,
+  x: Float32Array,
+  loc: Float32Array,
+  scale: Float32Array,
+  out: Float32Array,
+  wrt: number,
+): void {
+  const n = x.length;
+  const nl = loc.length;
+  const ns = scale.length;
+  const no = out.length;
+  const g0 = dy[0]!;
+  const scalarG = dy.length === 1;
+  if (no === n && nl === n && ns === n) {
+    // the common case (one parameter per element), without index arithmetic
+    for (let i = 0; i < n; i++) {
+      const inv = 1 / scale[i]!;
+      const z = (x[i]! - loc[i]!) * inv;
+      const g = scalarG ? g0 : dy[i]!;
+      out[i] = wrt === 0 ? -g * z * inv : wrt === 1 ? g * z * inv : g * (z * z - 1) * inv;
+    }
+    return;
+  }
+  const acc = new Float64Array(no);
+  for (let i = 0; i < n; i++) {
+    const inv = 1 / scale[ns === n ? i : i % ns]!;
+    const z = (x[i]! - loc[nl === n ? i : i % nl]!) * inv;
+    const g = scalarG ? g0 : dy[i]!;
+    const t = wrt === 0 ? -g * z * inv : wrt === 1 ? g * z * inv : g * (z * z - 1) * inv;
+    const j = no === n ? i : i % no;
+    acc[j] = acc[j]! + t;
+  }
+  out.set(acc);
+}
 
 /** Forward (element-wise and summed) and gradient of the fused Normal log-density. */
 export const normalLogProbKernels: Record<string, HostKernel> = {
   [NORMAL_LOG_PROB]: hostKernel<Record<string, never>>({
     inputs: ['x', 'loc', 'scale'],
     outputShapes: (ins) => [shapeOf(ins[0])],
-    loop: ([x, loc, scale], [out]) => {
-      logProbLoop(x as Float32Array, loc as Float32Array, scale as Float32Array, out!, false);
+    loop: ([x, loc, scale], [out]) => logProbLoop(x!, loc!, scale!, out!),
+    simd: (k, [x, loc, scale], [out]) => {
+      const [n, nl, ns] = [x!.length, loc!.length, scale!.length];
+      const f = simdOf(k).normal_log_prob;
+      const done =
+        f !== undefined &&
+        simdParam(nl, n) &&
+        simdParam(ns, n) &&
+        f(ptr(x), ptr(loc), nl, ptr(scale), ns, ptr(out), n) === 0;
+      if (!done) logProbLoop(x!, loc!, scale!, out!);
     },
   }),
   [NORMAL_LOG_PROB_SUM]: hostKernel<Record<string, never>>({
     inputs: ['x', 'loc', 'scale'],
     outputShapes: () => [[]],
     loop: ([x, loc, scale], [out]) => {
-      logProbLoop(x as Float32Array, loc as Float32Array, scale as Float32Array, out!, true);
+      out![0] = logProbSumLoop(x!, loc!, scale!);
+    },
+    simd: (k, [x, loc, scale], [out]) => {
+      const [n, nl, ns] = [x!.length, loc!.length, scale!.length];
+      const f = simdOf(k).normal_log_prob_sum;
+      const done =
+        f !== undefined &&
+        simdParam(nl, n) &&
+        simdParam(ns, n) &&
+        f(ptr(x), ptr(loc), nl, ptr(scale), ns, ptr(out), n) === 0;
+      if (!done) out![0] = logProbSumLoop(x!, loc!, scale!);
     },
   }),
-  [NORMAL_LOG_PROB_GRAD]: hostKernel<Record<string, never>>({
+  [NORMAL_LOG_PROB_GRAD]: hostKernel<{ wrt: number }>({
     inputs: ['dy', 'x', 'loc', 'scale'],
-    outputShapes: (ins) => [shapeOf(ins[1]), shapeOf(ins[2]), shapeOf(ins[3])],
-    loop: ([dy, x, loc, scale], [dx, dloc, dscale]) => {
-      const g = dy as Float32Array;
-      const xv = x as Float32Array;
-      const l = loc as Float32Array;
-      const s = scale as Float32Array;
-      const ox = dx as Float32Array;
-      const ol = dloc as Float32Array;
-      const os = dscale as Float32Array;
-      const n = xv.length;
-      const nl = l.length;
-      const ns = s.length;
-      const g0 = g[0]!;
-      const scalarG = g.length === 1;
-      if (nl === n && ns === n) {
-        for (let i = 0; i < n; i++) {
-          const inv = 1 / s[i]!;
-          const z = (xv[i]! - l[i]!) * inv;
-          const gi = scalarG ? g0 : g[i]!;
-          const d = gi * z * inv;
-          ox[i] = -d;
-          ol[i] = d;
-          os[i] = gi * (z * z - 1) * inv;
-        }
-        return;
+    outputShapes: (ins, { wrt }) => [shapeOf(ins[wrt + 1])],
+    loop: ([dy, x, loc, scale], [out], { wrt }) =>
+      logProbGradLoop(dy!, x!, loc!, scale!, out!, wrt),
+    simd: (k, [dy, x, loc, scale], [out], { wrt }) => {
+      const [n, nd, nl, ns, no] = [x!.length, dy!.length, loc!.length, scale!.length, out!.length];
+      const f = simdOf(k).normal_log_prob_grad;
+      const ok = [nd, nl, ns, no].every((m) => simdParam(m, n));
+      if (f !== undefined && ok) {
+        f(ptr(dy), nd, ptr(x), ptr(loc), nl, ptr(scale), ns, ptr(out), no, n, wrt);
+      } else {
+        logProbGradLoop(dy!, x!, loc!, scale!, out!, wrt);
       }
-      const al = new Float64Array(nl);
-      const as = new Float64Array(ns);
-      for (let i = 0; i < n; i++) {
-        const j = i % ns;
-        const inv = 1 / s[j]!;
-        const z = (xv[i]! - l[i % nl]!) * inv;
-        const gi = scalarG ? g0 : g[i]!;
-        const d = gi * z * inv;
-        ox[i] = -d;
-        const k = i % nl;
-        al[k] = al[k]! + d;
-        as[j] = as[j]! + gi * (z * z - 1) * inv;
-      }
-      ol.set(al);
-      os.set(as);
     },
   }),
 };

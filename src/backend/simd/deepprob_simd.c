@@ -725,3 +725,6 @@ void adam(const float *x, const float *m, const float *v, const float *g, float 
     xo[i] = x[i] - lr * (mi * c1) / (__builtin_sqrtf(vi * c2) + epsilon);
   }
 }
+
+/* ---- fused Normal kernels ---------------------------------------------------------------- */
+#include "normal_simd.c"
