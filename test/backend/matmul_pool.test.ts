@@ -70,3 +70,32 @@ describe('MaxPoolGrad and AvgPoolGrad', () => {
     }
   });
 });
+
+describe('BatchMatMul right-operand cache', () => {
+  it('is correct when one buffer is the right operand under two shapes (reshape / unit-axis transpose)', () => {
+    const w = tf.tensor2d([0.5, -1, 2, 3], [4, 1]);
+    const x = tf.tensor2d([1, 2, 3, 4, 5, 6, 7, 8], [2, 4]);
+    const y = tf.tensor2d([1, -2], [2, 1]);
+    const first = tf.matMul(x, w); // packs w as [4, 1]
+    const second = tf.matMul(y, w, false, true); // w^T: [1, 4], the same buffer
+    const third = tf.matMul(y, tf.reshape(w, [1, 4])); // a reshape of the same buffer
+    expect(first).toBeAllclose([0.5 - 2 + 6 + 12, 2.5 - 6 + 14 + 24]);
+    expect(second).toBeAllclose([0.5, -1, 2, 3, -1, 2, -4, -6]);
+    expect(third).toBeAllclose([0.5, -1, 2, 3, -1, 2, -4, -6]);
+    tf.dispose([w, x, y, first, second, third]);
+  });
+});
+
+describe('Identity on wasm', () => {
+  it('shares the buffer (no copy) and keeps it alive until the last reference is disposed', () => {
+    const be = tf.backend() as unknown as { dataIdMap: { numDataIds(): number } };
+    const ids = be.dataIdMap.numDataIds();
+    const a = tf.tensor1d([1, 2, 3]);
+    const b = tf.clone(a);
+    expect(be.dataIdMap.numDataIds()).toBe(ids + 1); // one buffer for both
+    a.dispose();
+    expect(Array.from(b.dataSync())).toEqual([1, 2, 3]);
+    b.dispose();
+    expect(be.dataIdMap.numDataIds()).toBe(ids);
+  });
+});

@@ -7,6 +7,9 @@
  * permutation, O(mk + kn)) and calls the fast path:
  *
  *   op(A) @ op(B) = transpose(A)? @ transpose(B)?  with transposeA = transposeB = false.
+ *
+ * It also guards the stock kernel's cache of packed right operands, keyed by buffer id only
+ * (see `freshRight`).
  */
 import * as tf from '@tensorflow/tfjs';
 import { call, release, transpose, type WasmBackend } from './wasm_util.js';
@@ -20,6 +23,31 @@ function swapLast(rank: number): number[] {
   return perm;
 }
 
+/**
+ * The shape each data buffer was last multiplied with as the right operand. The stock kernel
+ * caches XNNPACK's packed copy of `B` by the buffer's id, whatever its shape, so a buffer seen
+ * again under another shape (a reshape, or a transpose of a unit axis, shares the buffer) would
+ * reuse weights packed for the old shape. Such a `B` is copied to a fresh buffer first.
+ */
+const rightShapes = new WeakMap<object, string>();
+
+/** `b`, or a copy of it with its own buffer when that buffer was last used under another shape. */
+function freshRight(backend: WasmBackend, b: tf.TensorInfo, temps: tf.TensorInfo[]): tf.TensorInfo {
+  const key = b.shape.join(',');
+  const seen = rightShapes.get(b.dataId);
+  if (seen === undefined || seen === key) {
+    rightShapes.set(b.dataId, key);
+    return b;
+  }
+  const copy = backend.makeOutput(b.shape, b.dtype);
+  (backend.typedArrayFromHeap(copy) as Float32Array).set(
+    backend.typedArrayFromHeap(b) as Float32Array,
+  );
+  temps.push(copy);
+  rightShapes.set(copy.dataId, key);
+  return copy;
+}
+
 /** Kernel function for `BatchMatMul` that never runs the stock transposed paths. */
 export function batchMatMulKernel(previous: KernelFunc | undefined): KernelFunc {
   return (args) => {
@@ -28,7 +56,13 @@ export function batchMatMulKernel(previous: KernelFunc | undefined): KernelFunc 
     const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
     if ((!transposeA && !transposeB) || a.dtype !== 'float32' || b.dtype !== 'float32') {
       if (previous === undefined) throw new Error('deepprob kernels: no BatchMatMul');
-      return previous(args);
+      if (b.dtype !== 'float32') return previous(args);
+      const temps: tf.TensorInfo[] = [];
+      try {
+        return previous({ ...args, inputs: { a, b: freshRight(backend, b, temps) } });
+      } finally {
+        release(backend, ...temps);
+      }
     }
     const temps: tf.TensorInfo[] = [];
     try {
@@ -45,7 +79,7 @@ export function batchMatMulKernel(previous: KernelFunc | undefined): KernelFunc 
       return call(
         backend,
         'BatchMatMul',
-        { a: aa, b: bb },
+        { a: aa, b: freshRight(backend, bb, temps) },
         { transposeA: false, transposeB: false },
       );
     } finally {

@@ -26,6 +26,7 @@ import { normalKernels } from './normal.js';
 import type { HostKernel } from './host.js';
 import { installReluGrad, reluGradKernels } from './relu_grad.js';
 import { maxPoolKernel, reluKernel } from './simd_forward.js';
+import { identityKernel } from './identity.js';
 import {
   depthwiseBackpropFilterKernel,
   depthwiseBackpropInputKernel,
@@ -49,6 +50,7 @@ const WASM_PACK: PackKernel[] = [
   { kernelName: 'BatchMatMul', make: batchMatMulKernel },
   { kernelName: 'MaxPoolGrad', make: maxPoolGradKernel },
   { kernelName: 'Relu', make: reluKernel },
+  { kernelName: 'Identity', make: identityKernel },
   { kernelName: 'MaxPool', make: maxPoolKernel },
   { kernelName: 'AvgPoolGrad', make: avgPoolGradKernel },
   { kernelName: 'DepthwiseConv2dNativeBackpropFilter', make: depthwiseBackpropFilterKernel },
