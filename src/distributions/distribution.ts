@@ -17,14 +17,18 @@ import {
   broadcastShapes,
   broadcastTo,
   checkShape,
+  allWithin,
   checkValues,
+  valuesOf,
   stopGradient,
   type TensorInput,
   toFloat,
 } from '../utils/tensor.js';
 import { klDivergence } from './kl.js';
-
 export type { TensorInput } from '../utils/tensor.js';
+
+/** The largest finite double: `v <= MAX_FINITE` is false for +Infinity and NaN. */
+const MAX_FINITE = Number.MAX_VALUE;
 
 /** Options shared by all distributions. */
 export interface DistributionOptions {
@@ -230,23 +234,23 @@ export abstract class Distribution {
       throw e;
     }
   }
-  /** Throw unless every element of `t` is finite and > 0. */
+  /** Throw unless every element of `t` is finite and > 0 (fast screen, exact scan on failure). */
   protected checkPositive(t: tf.Tensor, name: string): void {
-    if (this.validateArgs) {
+    if (this.validateArgs && !allWithin(valuesOf(t), 0, MAX_FINITE, true)) {
       this.guarded(() =>
         checkValues(t, name, (v) => v > 0 && Number.isFinite(v), 'a finite value > 0'),
       );
     }
   }
-  /** Throw unless every element of `t` is finite. */
+  /** Throw unless every element of `t` is finite (fast screen, exact scan on failure). */
   protected checkFinite(t: tf.Tensor, name: string): void {
-    if (this.validateArgs) {
+    if (this.validateArgs && !allWithin(valuesOf(t), -MAX_FINITE, MAX_FINITE)) {
       this.guarded(() => checkValues(t, name, (v) => Number.isFinite(v), 'a finite value'));
     }
   }
-  /** Throw unless every element of `t` lies in `[lo, hi]`. */
+  /** Throw unless every element of `t` lies in `[lo, hi]` (fast screen, exact scan on failure). */
   protected checkInRange(t: tf.Tensor, name: string, lo: number, hi: number): void {
-    if (this.validateArgs) {
+    if (this.validateArgs && !allWithin(valuesOf(t), lo, hi)) {
       this.guarded(() =>
         checkValues(t, name, (v) => v >= lo && v <= hi, `a value in [${lo}, ${hi}]`),
       );

@@ -26,6 +26,25 @@ describe('Normal', () => {
     expect(() => new Normal([0, 0, 0], [1, 1])).toThrow(/loc\/scale/);
   });
 
+  it('rejects every invalid value behind the fast screen, with the index of the first', () => {
+    const big = (v: number, at: number): number[] =>
+      Array.from({ length: 5000 }, (_, i) => (i === at ? v : 1));
+    for (const [bad, at] of [
+      [0, 4999],
+      [-0.5, 17],
+      [Infinity, 2500],
+      [NaN, 0],
+    ] as const) {
+      expect(() => new Normal(0, big(bad, at))).toThrow(
+        new RegExp(`scale.*got ${bad} at index ${at}`),
+      );
+    }
+    expect(() => new Normal(big(NaN, 3), 1)).toThrow(/loc.*NaN at index 3/);
+    expect(() => new Normal(big(-Infinity, 9), 1)).toThrow(/loc.*-Infinity at index 9/);
+    const ok = new Normal(big(-3e38, 1), big(1e-38, 2));
+    ok.dispose();
+  });
+
   it('analytic KL matches Monte Carlo', () => {
     const p = new Normal(0.3, 0.8);
     const q = new Normal(-0.5, 1.7);
