@@ -238,3 +238,40 @@ describe('SIMD forward ReLU and 2x2 max pooling', () => {
     expect(used).toEqual(['relu', 'max_pool_2x2']);
   });
 });
+
+describe('SIMD softplus and sigmoid', () => {
+  it('match the float64 definitions to ~3e-7 relative (1.2e-38 absolute below e^-87), and run', async () => {
+    const xs = Array.from({ length: 2003 }, (_, i) => -90 + (180 * i) / 2002);
+    const x = tf.tensor1d(xs);
+    const [sp, sg] = tf
+      .tidy(() => [tf.softplus(x), tf.sigmoid(x)])
+      .map((t) => {
+        const v = Array.from(t.dataSync());
+        t.dispose();
+        return v;
+      });
+    xs.forEach((v, i) => {
+      const f32 = Math.fround(v);
+      const spRef = f32 > 0 ? f32 + Math.log1p(Math.exp(-f32)) : Math.log1p(Math.exp(f32));
+      const sgRef = 1 / (1 + Math.exp(-f32));
+      expect(Math.abs((sp[i] as number) - spRef)).toBeLessThanOrEqual(3e-7 * spRef + 1.2e-38);
+      expect(Math.abs((sg[i] as number) - sgRef)).toBeLessThanOrEqual(3e-7 * sgRef + 1.2e-38);
+    });
+    const k = simdKernels() as SimdKernels;
+    const fns = k.fns;
+    const used: string[] = [];
+    k.fns = new Proxy(fns, {
+      get: (t, name) => {
+        used.push(String(name));
+        return Reflect.get(t, name) as unknown;
+      },
+    });
+    try {
+      tf.tidy(() => [tf.softplus(x), tf.sigmoid(x)]).forEach((t) => t.dispose());
+    } finally {
+      k.fns = fns;
+    }
+    expect(used).toEqual(['softplus', 'sigmoid']);
+    x.dispose();
+  });
+});

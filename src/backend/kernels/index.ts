@@ -25,7 +25,7 @@ import {
 import { normalKernels } from './normal.js';
 import type { HostKernel } from './host.js';
 import { installReluGrad, reluGradKernels } from './relu_grad.js';
-import { maxPoolKernel, reluKernel } from './simd_forward.js';
+import { maxPoolKernel, reluKernel, sigmoidKernel, softplusKernel } from './simd_forward.js';
 import { identityKernel } from './identity.js';
 import {
   depthwiseBackpropFilterKernel,
@@ -50,6 +50,8 @@ const WASM_PACK: PackKernel[] = [
   { kernelName: 'BatchMatMul', make: batchMatMulKernel },
   { kernelName: 'MaxPoolGrad', make: maxPoolGradKernel },
   { kernelName: 'Relu', make: reluKernel },
+  { kernelName: 'Softplus', make: softplusKernel },
+  { kernelName: 'Sigmoid', make: sigmoidKernel },
   { kernelName: 'Identity', make: identityKernel },
   { kernelName: 'MaxPool', make: maxPoolKernel },
   { kernelName: 'AvgPoolGrad', make: avgPoolGradKernel },

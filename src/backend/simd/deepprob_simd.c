@@ -726,5 +726,21 @@ void adam(const float *x, const float *m, const float *v, const float *g, float 
   }
 }
 
+/* ---- softplus and sigmoid, forward (float32, vector exp/log) -------------------------------- */
+
+EXPORT(softplus)
+void softplus(const float *x, float *out, int n) {
+  int i = 0;
+  for (; i + 4 <= n; i += 4) wasm_v128_store(out + i, vsoftplus(wasm_v128_load(x + i)));
+  if (i < n) tail_store(out + i, n - i, vsoftplus(TAIL_LOAD(x, i, n)));
+}
+
+EXPORT(sigmoid)
+void sigmoid(const float *x, float *out, int n) {
+  int i = 0;
+  for (; i + 4 <= n; i += 4) wasm_v128_store(out + i, vsigmoid(wasm_v128_load(x + i)));
+  if (i < n) tail_store(out + i, n - i, vsigmoid(TAIL_LOAD(x, i, n)));
+}
+
 /* ---- fused Normal kernels ---------------------------------------------------------------- */
 #include "normal_simd.c"

@@ -57,6 +57,8 @@ export interface SimdExports {
   ): void;
   relu_grad(dy: number, x: number, out: number, n: number): void;
   relu(x: number, out: number, n: number): void;
+  softplus(x: number, out: number, n: number): void;
+  sigmoid(x: number, out: number, n: number): void;
   adam(
     x: number,
     m: number,
