@@ -254,8 +254,8 @@ describe('SIMD softplus and sigmoid', () => {
       const f32 = Math.fround(v);
       const spRef = f32 > 0 ? f32 + Math.log1p(Math.exp(-f32)) : Math.log1p(Math.exp(f32));
       const sgRef = 1 / (1 + Math.exp(-f32));
-      expect(Math.abs((sp[i] as number) - spRef)).toBeLessThanOrEqual(3e-7 * spRef + 1.2e-38);
-      expect(Math.abs((sg[i] as number) - sgRef)).toBeLessThanOrEqual(3e-7 * sgRef + 1.2e-38);
+      expect(Math.abs((sp as number[])[i]! - spRef)).toBeLessThanOrEqual(3e-7 * spRef + 1.2e-38);
+      expect(Math.abs((sg as number[])[i]! - sgRef)).toBeLessThanOrEqual(3e-7 * sgRef + 1.2e-38);
     });
     const k = simdKernels() as SimdKernels;
     const fns = k.fns;
@@ -273,5 +273,23 @@ describe('SIMD softplus and sigmoid', () => {
     }
     expect(used).toEqual(['softplus', 'sigmoid']);
     x.dispose();
+  });
+});
+
+describe('softplus gradient kernel', () => {
+  it('equals dy * sigmoid(x) with SIMD and the JS loop, and runs as one kernel', async () => {
+    const r = rng(4);
+    const x = tf.tidy(() => tf.mul(randTensor(r, [1001]), 20));
+    const dy = randTensor(r, [1001]);
+    const ref = tf.tidy(() => tf.mul(dy, tf.sigmoid(x)));
+    const [a, b] = await simdVsJs(() => [tf.grad((t: tf.Tensor) => tf.softplus(t))(x, dy)]);
+    expect(a[0]).toBeAllclose(ref, { rtol: 1e-6, atol: 1e-7 });
+    expect(b[0]).toBeAllclose(ref, { rtol: 1e-6, atol: 1e-7 });
+    const prof = await tf.profile(() => {
+      tf.grad((t: tf.Tensor) => tf.softplus(t))(x, dy).dispose();
+    });
+    expect(prof.kernelNames).toContain('DeepprobSoftplusGrad');
+    expect(prof.kernelNames).not.toContain('Sigmoid');
+    tf.dispose([x, dy, ref]);
   });
 });

@@ -24,7 +24,7 @@ import {
 } from './variational.js';
 import { normalKernels } from './normal.js';
 import type { HostKernel } from './host.js';
-import { installReluGrad, reluGradKernels } from './relu_grad.js';
+import { activationGradKernels, installActivationGrads } from './activation_grad.js';
 import { maxPoolKernel, reluKernel, sigmoidKernel, softplusKernel } from './simd_forward.js';
 import { identityKernel } from './identity.js';
 import {
@@ -68,7 +68,7 @@ const HOST_KERNELS: Record<string, HostKernel> = {
   ...localReparamKernels,
   ...softplusSquareKernels,
   ...normalKernels,
-  ...reluGradKernels,
+  ...activationGradKernels,
 };
 
 const installed = new Set<string>();
@@ -128,7 +128,7 @@ export function installKernelPack(backendName: string): 'fast' | 'stock' {
     });
   }
   installHostKernels('cpu');
-  installReluGrad();
+  installActivationGrads();
   if (backendName !== 'wasm') return 'stock';
   checkPinnedVersion();
   installHostKernels('wasm');

@@ -749,5 +749,14 @@ void sigmoid(const float *x, float *out, int n) {
   if (i < n) tail_store(out + i, n - i, vsigmoid(TAIL_LOAD(x, i, n)));
 }
 
+/* softplus gradient: dx = dy * sigmoid(x), one pass */
+EXPORT(softplus_grad)
+void softplus_grad(const float *dy, const float *x, float *out, int n) {
+  int i = 0;
+  for (; i + 4 <= n; i += 4)
+    wasm_v128_store(out + i, wasm_f32x4_mul(wasm_v128_load(dy + i), vsigmoid(wasm_v128_load(x + i))));
+  if (i < n) tail_store(out + i, n - i, wasm_f32x4_mul(TAIL_LOAD(dy, i, n), vsigmoid(TAIL_LOAD(x, i, n))));
+}
+
 /* ---- fused Normal kernels ---------------------------------------------------------------- */
 #include "normal_simd.c"

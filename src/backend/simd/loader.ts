@@ -56,6 +56,7 @@ export interface SimdExports {
     floor: number,
   ): void;
   relu_grad(dy: number, x: number, out: number, n: number): void;
+  softplus_grad(dy: number, x: number, out: number, n: number): void;
   relu(x: number, out: number, n: number): void;
   softplus(x: number, out: number, n: number): void;
   sigmoid(x: number, out: number, n: number): void;
