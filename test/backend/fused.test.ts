@@ -8,18 +8,7 @@ import {
 } from '../../src/backend/fused.js';
 import { randomNormal } from '../../src/backend/random.js';
 import { expectNoLeak, finiteDiff } from '../helpers.js';
-import { randTensor, rng } from './reference.js';
-
-/** Run `f` on the `cpu` backend, then return to the previous one. */
-async function onCpu<T>(f: () => T): Promise<T> {
-  const prev = tf.getBackend();
-  await tf.setBackend('cpu');
-  try {
-    return f();
-  } finally {
-    await tf.setBackend(prev);
-  }
-}
+import { onCpu, randTensor, rng } from './reference.js';
 
 /** Composed reference: the same seeded noise through stock tfjs ops, and its gradients. */
 function reparamReference(mu: tf.Tensor, rho: tf.Tensor, seed: number, dy: tf.Tensor) {

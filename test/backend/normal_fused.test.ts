@@ -17,20 +17,9 @@ import { Normal } from '../../src/distributions/normal.js';
 import { siteLogProbSum } from '../../src/ppl/trace.js';
 import type { Message } from '../../src/ppl/runtime.js';
 import { expectNoLeak, finiteDiff } from '../helpers.js';
-import { randTensor, rng } from './reference.js';
+import { onCpu, randTensor, rng } from './reference.js';
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
-
-/** Run `f` on the `cpu` backend, then return to the previous one. */
-async function onCpu<T>(f: () => T): Promise<T> {
-  const prev = tf.getBackend();
-  await tf.setBackend('cpu');
-  try {
-    return f();
-  } finally {
-    await tf.setBackend(prev);
-  }
-}
 
 /** The composed ops (stock tfjs kernels) of the log-density. */
 function composedLogProb(x: tf.Tensor, loc: tf.Tensor, scale: tf.Tensor): tf.Tensor {

@@ -74,3 +74,35 @@ export function randTensor(r: () => number, shape: number[]): tf.Tensor {
   for (let i = 0; i < n; i++) v[i] = r() * 2 - 1;
   return tf.tensor(v, shape);
 }
+
+/** Run `f` on the `cpu` backend, then return to the previous one. */
+export async function onCpu<T>(f: () => T): Promise<T> {
+  const prev = tf.getBackend();
+  await tf.setBackend('cpu');
+  try {
+    return f();
+  } finally {
+    await tf.setBackend(prev);
+  }
+}
+
+/**
+ * Run `f` and return the names of the SIMD module's functions it looked up (to check that a
+ * kernel really ran on the module).
+ */
+export function simdCalls(k: { fns: object }, f: () => void): string[] {
+  const fns = k.fns;
+  const used: string[] = [];
+  k.fns = new Proxy(fns, {
+    get: (t, name) => {
+      used.push(String(name));
+      return Reflect.get(t, name) as unknown;
+    },
+  });
+  try {
+    f();
+  } finally {
+    k.fns = fns;
+  }
+  return used;
+}

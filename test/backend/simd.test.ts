@@ -22,7 +22,7 @@ import {
   SIMD_WASM_PLAIN,
   SIMD_WASM_SHARED,
 } from '../../src/backend/simd/module.generated.js';
-import { randTensor, rng } from './reference.js';
+import { randTensor, rng, simdCalls } from './reference.js';
 
 /** Section ids of a wasm binary (11 = data). */
 function sectionIds(b: Uint8Array): number[] {
@@ -219,22 +219,11 @@ describe('SIMD forward ReLU and 2x2 max pooling', () => {
       x.dispose();
     }
     // and the SIMD kernels really ran
-    const k = simdKernels() as SimdKernels;
-    const fns = k.fns;
-    const used: string[] = [];
-    k.fns = new Proxy(fns, {
-      get: (t, name) => {
-        used.push(String(name));
-        return Reflect.get(t, name) as unknown;
-      },
-    });
-    try {
+    const used = simdCalls(simdKernels() as SimdKernels, () => {
       const x = tf.ones([1, 4, 4, 2]) as tf.Tensor4D;
       tf.tidy(() => [tf.relu(x), tf.maxPool(x, 2, 2, 'valid')]).forEach((t) => t.dispose());
       x.dispose();
-    } finally {
-      k.fns = fns;
-    }
+    });
     expect(used).toEqual(['relu', 'max_pool_2x2']);
   });
 });
@@ -257,20 +246,9 @@ describe('SIMD softplus and sigmoid', () => {
       expect(Math.abs((sp as number[])[i]! - spRef)).toBeLessThanOrEqual(3e-7 * spRef + 1.2e-38);
       expect(Math.abs((sg as number[])[i]! - sgRef)).toBeLessThanOrEqual(3e-7 * sgRef + 1.2e-38);
     });
-    const k = simdKernels() as SimdKernels;
-    const fns = k.fns;
-    const used: string[] = [];
-    k.fns = new Proxy(fns, {
-      get: (t, name) => {
-        used.push(String(name));
-        return Reflect.get(t, name) as unknown;
-      },
-    });
-    try {
+    const used = simdCalls(simdKernels() as SimdKernels, () => {
       tf.tidy(() => [tf.softplus(x), tf.sigmoid(x)]).forEach((t) => t.dispose());
-    } finally {
-      k.fns = fns;
-    }
+    });
     expect(used).toEqual(['softplus', 'sigmoid']);
     x.dispose();
   });

@@ -61,38 +61,37 @@ function usable(name: string, dy: tf.Tensor, x: tf.Tensor): boolean {
   );
 }
 
+/**
+ * Register the gradient of the unary kernel `kernelName` as the fused kernel `fused(dy, x)` where
+ * usable, `stock(dy, x)` otherwise.
+ */
+function registerFusedGrad(
+  kernelName: string,
+  fused: string,
+  stock: (dy: tf.Tensor, x: tf.Tensor) => tf.Tensor,
+): void {
+  tf.registerGradient({
+    kernelName,
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved) => {
+      const [x] = saved as [tf.Tensor];
+      const g = dy as tf.Tensor;
+      return {
+        x: () =>
+          usable(fused, g, x)
+            ? (tf.engine().runKernel(fused, { dy: g, x }) as tf.Tensor)
+            : stock(g, x),
+      };
+    },
+  });
+}
+
 let installed = false;
 
 /** Register the `Relu` and `Softplus` gradients that use the fused kernels (idempotent). */
 export function installActivationGrads(): void {
   if (installed) return;
   installed = true;
-  tf.registerGradient({
-    kernelName: 'Relu',
-    inputsToSave: ['x'],
-    gradFunc: (dy, saved) => {
-      const [x] = saved as [tf.Tensor];
-      const g = dy as tf.Tensor;
-      return {
-        x: () =>
-          usable(RELU_GRAD, g, x)
-            ? (tf.engine().runKernel(RELU_GRAD, { dy: g, x }) as tf.Tensor)
-            : tf.mul(g, tf.cast(tf.step(x), 'float32')),
-      };
-    },
-  });
-  tf.registerGradient({
-    kernelName: 'Softplus',
-    inputsToSave: ['x'],
-    gradFunc: (dy, saved) => {
-      const [x] = saved as [tf.Tensor];
-      const g = dy as tf.Tensor;
-      return {
-        x: () =>
-          usable(SOFTPLUS_GRAD, g, x)
-            ? (tf.engine().runKernel(SOFTPLUS_GRAD, { dy: g, x }) as tf.Tensor)
-            : tf.mul(g, tf.sigmoid(x)),
-      };
-    },
-  });
+  registerFusedGrad('Relu', RELU_GRAD, (g, x) => tf.mul(g, tf.cast(tf.step(x), 'float32')));
+  registerFusedGrad('Softplus', SOFTPLUS_GRAD, (g, x) => tf.mul(g, tf.sigmoid(x)));
 }
