@@ -84,6 +84,37 @@ describe('BatchMatMul right-operand cache', () => {
     expect(third).toBeAllclose([0.5, -1, 2, 3, -1, 2, -4, -6]);
     tf.dispose([w, x, y, first, second, third]);
   });
+
+  it('keeps gradients right when a dense ReLU stack is applied twice in one gradient', () => {
+    // regression: the last layer's [1024, 1] kernel is packed by the forward fused matmul and
+    // then used transposed (a view of the same buffer) by the input gradients
+    const r = rng(3);
+    const d = tf.sequential({
+      layers: [
+        tf.layers.dense({ units: 400, activation: 'relu', inputShape: [64] }),
+        tf.layers.dense({ units: 720, activation: 'relu' }),
+        tf.layers.dense({ units: 1024, activation: 'relu' }),
+        tf.layers.dense({ units: 1, activation: 'sigmoid' }),
+      ],
+    });
+    const vars = d.trainableWeights.map((w) => w.read() as tf.Variable);
+    const x = randTensor(r, [128, 64]);
+    const loss = (k: number) => (): tf.Scalar =>
+      tf.addN(
+        [0, 1, 2]
+          .slice(0, k)
+          .map((j) => tf.sum(tf.square(tf.sub(d.apply(tf.mul(x, 1 - 0.1 * j)) as tf.Tensor, 1)))),
+      ) as tf.Scalar;
+    for (const k of [1, 2, 3]) {
+      const { value, grads } = tf.variableGrads(loss(k), vars);
+      for (const g of Object.values(grads)) {
+        expect(tf.all(tf.isFinite(g)).dataSync()[0]).toBe(1);
+      }
+      tf.dispose([value, ...Object.values(grads)]);
+    }
+    tf.dispose(x);
+    d.dispose();
+  });
 });
 
 describe('Identity on wasm', () => {

@@ -73,7 +73,7 @@ export function batchMatMulKernel(previous: KernelFunc | undefined): KernelFunc 
         temps.push(aa);
       }
       if (transposeB) {
-        bb = transpose(backend, b, swapLast(b.shape.length));
+        bb = transpose(backend, b, swapLast(b.shape.length), true);
         temps.push(bb);
       }
       return call(
@@ -82,6 +82,25 @@ export function batchMatMulKernel(previous: KernelFunc | undefined): KernelFunc 
         { a: aa, b: freshRight(backend, bb, temps) },
         { transposeA: false, transposeB: false },
       );
+    } finally {
+      release(backend, ...temps);
+    }
+  };
+}
+
+/**
+ * Kernel function for `_FusedMatMul` (matmul + bias + activation): the stock kernel, with the
+ * right operand guarded like {@link batchMatMulKernel}'s (the two share the packed-weight cache).
+ */
+export function fusedMatMulKernel(previous: KernelFunc | undefined): KernelFunc {
+  return (args) => {
+    if (previous === undefined) throw new Error('deepprob kernels: no _FusedMatMul');
+    const backend = args.backend as unknown as WasmBackend;
+    const { b } = args.inputs as { b: tf.TensorInfo };
+    if (b === undefined || b.dtype !== 'float32') return previous(args);
+    const temps: tf.TensorInfo[] = [];
+    try {
+      return previous({ ...args, inputs: { ...args.inputs, b: freshRight(backend, b, temps) } });
     } finally {
       release(backend, ...temps);
     }

@@ -90,7 +90,7 @@ export function conv2dBackpropFilterWasm(
     }
     const xt = transpose(backend, xin, [3, 1, 2, 0]); // [ci, H, W, B]
     temps.push(xt);
-    const dyt = transpose(backend, dy, [1, 2, 0, 3]); // [oh, ow, B, co]
+    const dyt = transpose(backend, dy, [1, 2, 0, 3], true); // [oh, ow, B, co], the filter
     temps.push(dyt);
     const conv = call(
       backend,

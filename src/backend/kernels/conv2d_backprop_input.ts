@@ -129,7 +129,7 @@ export function conv2dBackpropInputWasm(
   const temps: tf.TensorInfo[] = [];
   try {
     // W'[i, j, co, ci] = W[kh-1-i, kw-1-j, ci, co]
-    const wt = transpose(backend, filter, [0, 1, 3, 2]);
+    const wt = transpose(backend, filter, [0, 1, 3, 2], true);
     temps.push(wt);
     const wf = call(backend, 'Reverse', { x: wt }, { dims: [0, 1] });
     temps.push(wf);

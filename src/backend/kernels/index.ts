@@ -12,7 +12,7 @@ import { getEnv } from '../env.js';
 import { captureStock } from './wasm_util.js';
 import { conv2dBackpropFilterKernel } from './conv2d_backprop_filter.js';
 import { conv2dBackpropInputKernel } from './conv2d_backprop_input.js';
-import { batchMatMulKernel } from './batch_matmul.js';
+import { batchMatMulKernel, fusedMatMulKernel } from './batch_matmul.js';
 import { avgPoolGradKernel, maxPoolGradKernel } from './pool_grad.js';
 import { ADAM_KERNEL, adamWasm, installFusedAdam } from './adam.js';
 import { RANDOM_NORMAL_KERNEL, randomNormalCpu, randomNormalWasm } from './random_normal.js';
@@ -48,6 +48,7 @@ const WASM_PACK: PackKernel[] = [
   { kernelName: 'Conv2DBackpropFilter', make: conv2dBackpropFilterKernel },
   { kernelName: 'Conv2DBackpropInput', make: conv2dBackpropInputKernel },
   { kernelName: 'BatchMatMul', make: batchMatMulKernel },
+  { kernelName: '_FusedMatMul', make: fusedMatMulKernel },
   { kernelName: 'MaxPoolGrad', make: maxPoolGradKernel },
   { kernelName: 'Relu', make: reluKernel },
   { kernelName: 'Softplus', make: softplusKernel },

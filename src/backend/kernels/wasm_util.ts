@@ -76,12 +76,29 @@ export function release(backend: WasmBackend, ...infos: (tf.TensorInfo | undefin
   for (const t of infos) if (t !== undefined) backend.disposeData(t.dataId);
 }
 
-/** Transpose `x` by `perm` on the wasm backend (a reshape when only unit axes move). */
-export function transpose(backend: WasmBackend, x: tf.TensorInfo, perm: number[]): tf.TensorInfo {
+/**
+ * Transpose `x` by `perm` on the wasm backend (a reshape, sharing the buffer, when only unit axes
+ * move). With `fresh`, the result always has its own buffer: use it for operands that XNNPACK
+ * kernels cache by buffer id (matmul right operands, convolution filters), where a view of a
+ * buffer already cached under another shape would reuse stale packed weights.
+ */
+export function transpose(
+  backend: WasmBackend,
+  x: tf.TensorInfo,
+  perm: number[],
+  fresh = false,
+): tf.TensorInfo {
   const shape = perm.map((p) => x.shape[p] as number);
   const moved = perm.filter((p) => (x.shape[p] as number) !== 1);
   const sorted = moved.every((p, i) => i === 0 || p > (moved[i - 1] as number));
-  if (sorted) return call(backend, 'Reshape', { x }, { shape });
+  if (sorted && !fresh) return call(backend, 'Reshape', { x }, { shape });
+  if (sorted) {
+    const out = backend.makeOutput(shape, x.dtype);
+    (backend.typedArrayFromHeap(out) as Float32Array).set(
+      backend.typedArrayFromHeap(x) as Float32Array,
+    );
+    return out;
+  }
   return call(backend, 'Transpose', { x }, { perm });
 }
 
