@@ -2,7 +2,11 @@
  * `npm run bench`: training and MC-prediction throughput of the LeNet workloads on the default
  * Node backend, compared with the PyTorch reference figures of ../shared/anchors.md.
  *
- * Usage: `npx tsx bench/run.ts [--quick] [--impl zoo|self] [--no-stock] [--out bench/RESULTS.md]`
+ * Usage: `npx tsx bench/run.ts [--quick] [--impl zoo|self] [--no-stock] [--no-torch] [--out bench/RESULTS.md]`
+ *
+ * - When Debian's PyTorch is installed (`/usr/bin/python3` with `torch`), the same LeNet-5
+ *   workloads run in PyTorch right after ours (`bench/reference/lenet5_torch.py`), so that the
+ *   ratio is measured in the same minutes (this machine's throughput moves +-30% over hours).
  *
  * - `--impl zoo` (default) builds the networks with `models.lenet5` / `models.evidentialLenet`
  *   (the library's Bayesian layers); `--impl self` uses the stand-alone tfjs versions in
@@ -22,6 +26,7 @@ import { profileWorkload } from './profile.js';
 
 interface Args {
   quick: boolean;
+  torch: boolean;
   impl: 'zoo' | 'self';
   stock: boolean;
   out: string;
@@ -29,11 +34,19 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { quick: false, impl: 'zoo', stock: true, out: 'bench/RESULTS.md', child: false };
+  const a: Args = {
+    quick: false,
+    torch: true,
+    impl: 'zoo',
+    stock: true,
+    out: 'bench/RESULTS.md',
+    child: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const v = argv[i];
     if (v === '--quick') a.quick = true;
     else if (v === '--no-stock') a.stock = false;
+    else if (v === '--no-torch') a.torch = false;
     else if (v === '--child') a.child = true;
     else if (v === '--impl') a.impl = argv[++i] === 'self' ? 'self' : 'zoo';
     else if (v === '--out') a.out = argv[++i] ?? a.out;
@@ -188,6 +201,67 @@ const NOTES = `
   DEEPPROB_WASM_THREADS=1 on shared machines.
 `;
 
+/** One row of the PyTorch twin (`bench/reference/lenet5_torch.py`). */
+interface TorchRow {
+  workload: string;
+  batch: number;
+  ms: number;
+  images_per_s: number;
+}
+
+/** Run the PyTorch twin if Debian's PyTorch is there; undefined otherwise. */
+function torchTwin(): { rows: TorchRow[]; version: string } | undefined {
+  const py = '/usr/bin/python3';
+  try {
+    const version = execFileSync(py, ['-c', 'import torch; print(torch.__version__)'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
+    const out = execFileSync(py, ['bench/reference/lenet5_torch.py', '--threads', '2'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+      timeout: 300_000,
+    });
+    const rows = out
+      .trim()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as TorchRow);
+    for (const r of rows) {
+      console.error(`pytorch ${r.workload} batch ${r.batch}: ${fmt(r.images_per_s)} images/s`);
+    }
+    return { rows, version };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The same-run comparison with the PyTorch twin, as a markdown section ('' without PyTorch). */
+function torchSection(
+  rows: Row[],
+  torch: { rows: TorchRow[]; version: string } | undefined,
+): string {
+  if (torch === undefined || torch.rows.length === 0) return '';
+  const lines = [
+    `## Same run, same machine: PyTorch ${torch.version} (Debian, 2 threads) vs deepprob`,
+    '',
+    'Measured right after the table above by `bench/reference/lenet5_torch.py` (the same',
+    'LeNet-5 workloads written in PyTorch: synthetic 28x28 inputs, Adam, analytic KL / 60,000).',
+    '',
+    '| workload | batch | PyTorch images/s | deepprob images/s | ratio |',
+    '|---|---|---|---|---|',
+  ];
+  for (const t of torch.rows) {
+    const ours = rows.find((r) => r.workload === t.workload && r.batch === t.batch);
+    const ratio = ours === undefined ? '–' : (ours.imagesPerSec / t.images_per_s).toFixed(2);
+    const name = t.workload.startsWith('mc10') ? `${t.workload} (MC prediction)` : t.workload;
+    lines.push(
+      `| ${name} | ${t.batch} | ${fmt(t.images_per_s)} | ${ours === undefined ? '–' : fmt(ours.imagesPerSec)} | ${ratio} |`,
+    );
+  }
+  return lines.join('\n') + '\n\n';
+}
+
 function cpuModel(): string {
   try {
     const info = fs.readFileSync('/proc/cpuinfo', 'utf8');
@@ -268,7 +342,9 @@ async function main(): Promise<void> {
     }
   }
   const totalS = (performance.now() - t0) / 1000;
-  const md = report(args, info, rows, stockRows, totalS) + profile + NOTES;
+  const torch = args.torch ? torchTwin() : undefined;
+  const md =
+    report(args, info, rows, stockRows, totalS) + torchSection(rows, torch) + profile + NOTES;
   const tmp = `${args.out}.${process.pid}.tmp`;
   fs.writeFileSync(tmp, md);
   fs.renameSync(tmp, args.out);
