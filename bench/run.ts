@@ -183,7 +183,10 @@ const NOTES = `
   XNNPACK forward convolution each (transposes / flipped filter / zero insertion for strides), and
   the single-input-channel filter gradient (LeNet's conv1 on grayscale) as one SIMD pass over dy;
   BatchMatMul with transposed operands; MaxPool/MaxPoolGrad (2x2), ReLU and its gradient as single
-  SIMD passes; depthwise conv gradients; a fused Adam update (1 kernel per variable instead of ~14).
+  SIMD passes; softplus/sigmoid and the ReLU/softplus gradients as SIMD passes; a no-copy
+  Identity (autodiff clones every saved tensor); depthwise conv gradients; a fused Adam update
+  (1 kernel per variable instead of ~14). The stock matmul caches XNNPACK's packed weights by
+  buffer id only: the pack copies a right operand seen before under another shape.
 - Fused variational kernels (src/backend/fused.ts): the weight sample mu + softplus(rho) * eps, the
   analytic Normal KL and its two gradients, the posterior variance softplus(rho)^2, and the local
   reparameterization output mean + sqrt(var) * eps with in-kernel noise: one kernel each way
