@@ -118,6 +118,17 @@ describe('fused variational kernels', () => {
     tf.dispose([mean, variance, g, ...ref, ...out]);
   });
 
+  it('klSoftplusNormal and its gradients leak nothing', () => {
+    expectNoLeak(() => klSoftplusNormal(mu, rho, 0.1, 0.5));
+    expectNoLeak(() => {
+      const g = tf.grads((m: tf.Tensor, rr: tf.Tensor) => klSoftplusNormal(m, rr, 0, 0.2))([
+        mu,
+        rho,
+      ]);
+      tf.dispose(g);
+    });
+  });
+
   it('rejects mismatched shapes and bad priors/floors by name', () => {
     const a = tf.zeros([2, 3]);
     const b = tf.zeros([3, 2]);

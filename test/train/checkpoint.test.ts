@@ -173,8 +173,12 @@ describe('resume', () => {
       initialEpoch: 1,
       initialStep: 3,
     });
+    // The threaded wasm backend is not bit-reproducible from run to run (about 1 run in 8 differs
+    // by up to ~5e-5 relative after these 6 steps; single-threaded runs agree to 1e-5). A resume
+    // that loses the Adam state, the step count or the noise stream is off by ~1e-2 (one step is
+    // lr = 1e-3 on weights ~0.1), so 2e-4 still tells them apart.
     a.getWeights().forEach((w, i) =>
-      expect(ck.model.getWeights()[i]).toBeAllclose(w, { rtol: 1e-5, atol: 1e-6 }),
+      expect(ck.model.getWeights()[i]).toBeAllclose(w, { rtol: 2e-4, atol: 1e-6 }),
     );
     tf.dispose(saved.map((s) => s.tensor));
     [a, b1, ck.model].forEach((m) => m.dispose());
