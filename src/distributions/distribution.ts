@@ -19,7 +19,7 @@ import {
   checkShape,
   allWithin,
   checkValues,
-  valuesOf,
+  peekValues,
   stopGradient,
   type TensorInput,
   toFloat,
@@ -236,7 +236,7 @@ export abstract class Distribution {
   }
   /** Throw unless every element of `t` is finite and > 0 (fast screen, exact scan on failure). */
   protected checkPositive(t: tf.Tensor, name: string): void {
-    if (this.validateArgs && !allWithin(valuesOf(t), 0, MAX_FINITE, true)) {
+    if (this.validateArgs && !allWithin(peekValues(t), 0, MAX_FINITE, true)) {
       this.guarded(() =>
         checkValues(t, name, (v) => v > 0 && Number.isFinite(v), 'a finite value > 0'),
       );
@@ -244,13 +244,13 @@ export abstract class Distribution {
   }
   /** Throw unless every element of `t` is finite (fast screen, exact scan on failure). */
   protected checkFinite(t: tf.Tensor, name: string): void {
-    if (this.validateArgs && !allWithin(valuesOf(t), -MAX_FINITE, MAX_FINITE)) {
+    if (this.validateArgs && !allWithin(peekValues(t), -MAX_FINITE, MAX_FINITE)) {
       this.guarded(() => checkValues(t, name, (v) => Number.isFinite(v), 'a finite value'));
     }
   }
   /** Throw unless every element of `t` lies in `[lo, hi]` (fast screen, exact scan on failure). */
   protected checkInRange(t: tf.Tensor, name: string, lo: number, hi: number): void {
-    if (this.validateArgs && !allWithin(valuesOf(t), lo, hi)) {
+    if (this.validateArgs && !allWithin(peekValues(t), lo, hi)) {
       this.guarded(() =>
         checkValues(t, name, (v) => v >= lo && v <= hi, `a value in [${lo}, ${hi}]`),
       );

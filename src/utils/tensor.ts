@@ -92,6 +92,32 @@ export function valuesOf(t: tf.Tensor): Float32Array | Int32Array | Uint8Array {
   return t.dataSync() as Float32Array | Int32Array | Uint8Array;
 }
 
+/** The part of tfjs's wasm backend {@link peekValues} uses. */
+interface HeapBackend {
+  dataIdMap?: { get(dataId: object): unknown };
+  typedArrayFromHeap?(info: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
+}
+
+/**
+ * The values of `t` without a copy where the backend holds them in host memory (a view of the
+ * wasm heap), else `dataSync()`. A heap view is valid only until the next tensor allocation:
+ * read it at once (the argument screens below do).
+ *
+ * @param t a numeric tensor.
+ */
+export function peekValues(t: tf.Tensor): ArrayLike<number> {
+  const be = tf.backend() as unknown as HeapBackend;
+  if (
+    typeof be.typedArrayFromHeap === 'function' &&
+    t.dtype !== 'string' &&
+    t.dtype !== 'complex64' &&
+    be.dataIdMap?.get(t.dataId) !== undefined
+  ) {
+    return be.typedArrayFromHeap({ dataId: t.dataId, shape: t.shape, dtype: t.dtype });
+  }
+  return valuesOf(t);
+}
+
 /**
  * Whether every element lies in `[lo, hi]` with the bounds' finiteness: a tight loop with no
  * callback (about 1 ns per element), the screen run before the exact {@link checkValues}.
