@@ -41,7 +41,7 @@ const shapes: Record<string, number[]> = {
 };
 function model(x: tf.Tensor, y: tf.Tensor): void {
   const priors = Object.fromEntries(
-    Object.entries(shapes).map(([k, s]) => [k, new Normal(tf.zeros(s), tf.ones(s))]),
+    Object.entries(shapes).map(([k, s]) => [k, new Normal(tf.fill(s, 0), tf.fill(s, 1))]),
   );
   const lifted = randomModule('module', net, priors)();
   const lhat = tf.logSoftmax(lifted(x));

@@ -56,10 +56,12 @@ const shapes: Record<string, number[]> = {
   'out.bias': [10],
 };
 
-// Step 4: Normal(0, 1) priors on every weight, lifted with random_module.
+// Step 4: Normal(0, 1) priors on every weight, lifted with random_module (torch.zeros_like /
+// ones_like in the seed; tf.fill runs as one backend kernel, where tf.zeros/tf.ones build the
+// 802k values in JavaScript and copy them over on every call).
 function model(x: tf.Tensor, y: tf.Tensor | undefined, batchIdx?: Int32Array): void {
   const priors = Object.fromEntries(
-    Object.entries(shapes).map(([k, s]) => [k, new Normal(tf.zeros(s), tf.ones(s))]),
+    Object.entries(shapes).map(([k, s]) => [k, new Normal(tf.fill(s, 0), tf.fill(s, 1))]),
   );
   const lifted = randomModule('module', net, priors)();
   const lhat = tf.logSoftmax(lifted(x));
