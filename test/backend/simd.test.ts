@@ -43,6 +43,15 @@ function sectionIds(b: Uint8Array): number[] {
   return ids;
 }
 
+/** NHWC shapes for the 2x2 pooling kernels: odd sizes and channel counts around the SIMD width. */
+const POOL_SHAPES = [
+  [2, 6, 6, 1],
+  [3, 7, 5, 3],
+  [2, 8, 8, 4],
+  [1, 5, 9, 6],
+  [2, 4, 6, 9],
+] as const;
+
 const backend = (): WasmBackend => tf.backend() as unknown as WasmBackend;
 
 /** Values and gradients of `f` with the SIMD module, then with the JavaScript loops. */
@@ -156,13 +165,7 @@ describe('SIMD wasm module', () => {
   });
 
   it('max_pool_grad_2x2 equals the JavaScript loop, with ties, -Infinity, NaN and odd sizes', async () => {
-    for (const [B, H, W, C] of [
-      [2, 6, 6, 1],
-      [3, 7, 5, 3],
-      [2, 8, 8, 4],
-      [1, 5, 9, 6],
-      [2, 4, 6, 9],
-    ] as const) {
+    for (const [B, H, W, C] of POOL_SHAPES) {
       const n = B * H * W * C;
       const vals = new Float32Array(n);
       for (let i = 0; i < n; i++) {
@@ -202,13 +205,7 @@ describe('ReLU gradient kernel', () => {
 describe('SIMD forward ReLU and 2x2 max pooling', () => {
   it('equal the stock wasm kernels (odd sizes, channel tails, -Infinity)', async () => {
     const r = rng(3);
-    for (const [B, H, W, C] of [
-      [2, 6, 6, 1],
-      [3, 7, 5, 3],
-      [2, 8, 8, 4],
-      [1, 5, 9, 6],
-      [2, 4, 6, 9],
-    ] as const) {
+    for (const [B, H, W, C] of POOL_SHAPES) {
       const n = B * H * W * C;
       const vals = new Float32Array(n);
       for (let i = 0; i < n; i++) vals[i] = r() < 0.05 ? -Infinity : r() * 4 - 2;

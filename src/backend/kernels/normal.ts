@@ -19,10 +19,9 @@
  *   per gradient, so that autodiff computes only those it needs (none for a constant prior).
  *
  * On wasm with the SIMD module loaded, the kernels run its `normal_*` functions
- * (`simd/normal_simd.c`, float32 SIMD with a vector log, sums in float64) when the build has them
- * and every operand has 1 or n elements; otherwise these JavaScript loops.
+ * (`simd/normal_simd.c`, float32 SIMD with a vector log, sums in float64) when every operand has
+ * 1 or n elements; otherwise these JavaScript loops.
  */
-import type { SimdKernels } from '../simd/loader.js';
 import { hostKernel, type HostKernel } from './host.js';
 
 /** Kernel `x = loc + scale * eps` (inputs loc, scale, eps). */
@@ -38,52 +37,6 @@ export const NORMAL_LOG_PROB_GRAD = 'DeepprobNormalLogProbGrad';
 
 /** `log(2 pi) / 2`. */
 export const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
-
-/** The Normal functions of the SIMD module (optional: absent from builds without normal_simd.c). */
-interface NormalSimd {
-  normal_rsample?(
-    loc: number,
-    nl: number,
-    scale: number,
-    ns: number,
-    eps: number,
-    x: number,
-    n: number,
-  ): void;
-  normal_log_prob?(
-    x: number,
-    loc: number,
-    nl: number,
-    scale: number,
-    ns: number,
-    out: number,
-    n: number,
-  ): number;
-  normal_log_prob_sum?(
-    x: number,
-    loc: number,
-    nl: number,
-    scale: number,
-    ns: number,
-    out: number,
-    n: number,
-  ): number;
-  normal_log_prob_grad?(
-    dy: number,
-    ndy: number,
-    x: number,
-    loc: number,
-    nl: number,
-    scale: number,
-    ns: number,
-    out: number,
-    nout: number,
-    n: number,
-    wrt: number,
-  ): void;
-}
-
-const simdOf = (k: SimdKernels): NormalSimd => k.fns as unknown as NormalSimd;
 
 /** Heap pointer of a view (the SIMD module takes byte offsets). */
 const ptr = (a: Float32Array | undefined): number => (a as Float32Array).byteOffset;
@@ -209,9 +162,8 @@ export const normalRsampleKernels: Record<string, HostKernel> = {
     loop: ([loc, scale, eps], [x]) => rsampleLoop(loc!, scale!, eps!, x!),
     simd: (k, [loc, scale, eps], [x]) => {
       const [n, nl, ns] = [eps!.length, loc!.length, scale!.length];
-      const f = simdOf(k).normal_rsample;
-      if (f !== undefined && simdParam(nl, n) && simdParam(ns, n)) {
-        f(ptr(loc), nl, ptr(scale), ns, ptr(eps), ptr(x), n);
+      if (simdParam(nl, n) && simdParam(ns, n)) {
+        k.fns.normal_rsample(ptr(loc), nl, ptr(scale), ns, ptr(eps), ptr(x), n);
       } else {
         rsampleLoop(loc!, scale!, eps!, x!);
       }
@@ -273,12 +225,10 @@ export const normalLogProbKernels: Record<string, HostKernel> = {
     loop: ([x, loc, scale], [out]) => logProbLoop(x!, loc!, scale!, out!),
     simd: (k, [x, loc, scale], [out]) => {
       const [n, nl, ns] = [x!.length, loc!.length, scale!.length];
-      const f = simdOf(k).normal_log_prob;
       const done =
-        f !== undefined &&
         simdParam(nl, n) &&
         simdParam(ns, n) &&
-        f(ptr(x), ptr(loc), nl, ptr(scale), ns, ptr(out), n) === 0;
+        k.fns.normal_log_prob(ptr(x), ptr(loc), nl, ptr(scale), ns, ptr(out), n) === 0;
       if (!done) logProbLoop(x!, loc!, scale!, out!);
     },
   }),
@@ -290,12 +240,10 @@ export const normalLogProbKernels: Record<string, HostKernel> = {
     },
     simd: (k, [x, loc, scale], [out]) => {
       const [n, nl, ns] = [x!.length, loc!.length, scale!.length];
-      const f = simdOf(k).normal_log_prob_sum;
       const done =
-        f !== undefined &&
         simdParam(nl, n) &&
         simdParam(ns, n) &&
-        f(ptr(x), ptr(loc), nl, ptr(scale), ns, ptr(out), n) === 0;
+        k.fns.normal_log_prob_sum(ptr(x), ptr(loc), nl, ptr(scale), ns, ptr(out), n) === 0;
       if (!done) out![0] = logProbSumLoop(x!, loc!, scale!);
     },
   }),
@@ -306,10 +254,20 @@ export const normalLogProbKernels: Record<string, HostKernel> = {
       logProbGradLoop(dy!, x!, loc!, scale!, out!, wrt),
     simd: (k, [dy, x, loc, scale], [out], { wrt }) => {
       const [n, nd, nl, ns, no] = [x!.length, dy!.length, loc!.length, scale!.length, out!.length];
-      const f = simdOf(k).normal_log_prob_grad;
-      const ok = [nd, nl, ns, no].every((m) => simdParam(m, n));
-      if (f !== undefined && ok) {
-        f(ptr(dy), nd, ptr(x), ptr(loc), nl, ptr(scale), ns, ptr(out), no, n, wrt);
+      if ([nd, nl, ns, no].every((m) => simdParam(m, n))) {
+        k.fns.normal_log_prob_grad(
+          ptr(dy),
+          nd,
+          ptr(x),
+          ptr(loc),
+          nl,
+          ptr(scale),
+          ns,
+          ptr(out),
+          no,
+          n,
+          wrt,
+        );
       } else {
         logProbGradLoop(dy!, x!, loc!, scale!, out!, wrt);
       }

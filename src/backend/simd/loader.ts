@@ -58,6 +58,47 @@ export interface SimdExports {
   relu_grad(dy: number, x: number, out: number, n: number): void;
   softplus_grad(dy: number, x: number, out: number, n: number): void;
   relu(x: number, out: number, n: number): void;
+  normal_rsample(
+    loc: number,
+    nl: number,
+    scale: number,
+    ns: number,
+    eps: number,
+    x: number,
+    n: number,
+  ): void;
+  /** Returns 1 (and leaves `out` to the caller's exact loop) when a scale is not a normal float32 > 0. */
+  normal_log_prob(
+    x: number,
+    loc: number,
+    nl: number,
+    scale: number,
+    ns: number,
+    out: number,
+    n: number,
+  ): number;
+  normal_log_prob_sum(
+    x: number,
+    loc: number,
+    nl: number,
+    scale: number,
+    ns: number,
+    out: number,
+    n: number,
+  ): number;
+  normal_log_prob_grad(
+    dy: number,
+    ndy: number,
+    x: number,
+    loc: number,
+    nl: number,
+    scale: number,
+    ns: number,
+    out: number,
+    nout: number,
+    n: number,
+    wrt: number,
+  ): void;
   softplus(x: number, out: number, n: number): void;
   sigmoid(x: number, out: number, n: number): void;
   adam(

@@ -6,7 +6,7 @@
 
 /** sha256 of the sources this module was built from (the .c files of src/backend/simd, by name). */
 export const SIMD_SOURCE_SHA256 =
-  '24350d19f4609376e09ac0d262ffd24adad91e89e3692af5ca92d7c4aace796c';
+  'f2ca76da719bfaca5d65110596046d9ea26d191dbf51213bfdc4b5b59c98284f';
 
 /** The module importing a plain memory (single-threaded tfjs wasm build), base64. */
 export const SIMD_WASM_PLAIN =

@@ -3,8 +3,7 @@
  *
  * Not a module of its own: deepprob_simd.c includes it at its end (it uses that file's EXPORT,
  * f4, SPLAT, vlog, normal_fill and the TAIL_LOAD / tail_store / tail_sum helpers), so it is
- * built by scripts/build-simd.mjs with the rest. The TypeScript kernels look the exports up by
- * name and keep their JavaScript loops when a build lacks them.
+ * built by scripts/build-simd.mjs with the rest (declared in simd/loader.ts's SimdExports).
  *
  * loc and scale have 1 or n elements (nl, ns); the log-density kernels return 1 (and write
  * nothing useful) when a scale is not a positive normal float32 (zero, subnormal, negative,
