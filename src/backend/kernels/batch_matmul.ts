@@ -73,7 +73,7 @@ export function batchMatMulKernel(previous: KernelFunc | undefined): KernelFunc 
         temps.push(aa);
       }
       if (transposeB) {
-        bb = transpose(backend, b, swapLast(b.shape.length), true);
+        bb = transpose(backend, b, swapLast(b.shape.length));
         temps.push(bb);
       }
       return call(

@@ -78,9 +78,9 @@ export function release(backend: WasmBackend, ...infos: (tf.TensorInfo | undefin
 
 /**
  * Transpose `x` by `perm` on the wasm backend (a reshape, sharing the buffer, when only unit axes
- * move). With `fresh`, the result always has its own buffer: use it for operands that XNNPACK
- * kernels cache by buffer id (matmul right operands, convolution filters), where a view of a
- * buffer already cached under another shape would reuse stale packed weights.
+ * move). With `fresh`, the result always has its own buffer: use it for convolution filters,
+ * which XNNPACK packs and caches by buffer id (matmul right operands are guarded by shape in
+ * `batch_matmul.ts` instead).
  */
 export function transpose(
   backend: WasmBackend,
