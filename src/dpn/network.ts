@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
+import { nextSeed } from '../utils/seed.js';
 
 /** A `tf.LayersModel` or an array of layers applied in sequence. */
 export type Network = tf.LayersModel | tf.layers.Layer[];
@@ -57,7 +58,13 @@ export function checkSize(v: number, name: string): number {
 
 /** A dense layer built for inputs of width `inputSize`. */
 export function builtDense(inputSize: number, units: number, name: string): tf.layers.Layer {
-  const d = tf.layers.dense({ units, inputShape: [inputSize], name: `${name}_${uid++}` });
+  const d = tf.layers.dense({
+    units,
+    inputShape: [inputSize],
+    name: `${name}_${uid++}`,
+    // Glorot uniform (tfjs's default) from the deepprob seed stream: reproducible under setSeed.
+    kernelInitializer: tf.initializers.glorotUniform({ seed: nextSeed() }),
+  });
   tf.tidy(() => {
     d.apply(tf.zeros([1, inputSize]));
   });

@@ -3,6 +3,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
+import { nextSeed } from '../utils/seed.js';
 import * as L from '../layers/index.js';
 import { outSize, type LayerSpec } from './spec.js';
 
@@ -131,6 +132,7 @@ export function buildSequential(
               strides: stride,
               padding: pad === 'same' ? 'same' : 'valid',
               useBias: s.bias ?? true,
+              kernelInitializer: seededGlorot(),
             }),
           );
         }
@@ -172,6 +174,7 @@ export function buildSequential(
               name: s.name,
               units: s.units,
               useBias: s.bias ?? true,
+              kernelInitializer: seededGlorot(),
             }),
           );
         }
@@ -189,4 +192,12 @@ export function buildSequential(
     }
   }
   return model;
+}
+
+/**
+ * tfjs's default kernel initializer (Glorot uniform, `U(-a, a)` with `a = sqrt(6 / (fanIn + fanOut))`)
+ * drawn from the deepprob seed stream, so that `setSeed(s)` makes plain twins reproducible too.
+ */
+function seededGlorot(): ReturnType<typeof tf.initializers.glorotUniform> {
+  return tf.initializers.glorotUniform({ seed: nextSeed() });
 }

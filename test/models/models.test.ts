@@ -15,6 +15,7 @@ import {
   threeConvThreeFC,
 } from '../../src/models/index.js';
 import { fileIO } from '../../src/train/file_io.js';
+import { setSeed } from '../../src/utils/seed.js';
 
 /** Parameters of a conv (k x k, cin -> cout) and a dense layer, counted by hand. */
 const conv = (k: number, cin: number, cout: number, bias = true): number =>
@@ -145,5 +146,24 @@ describe('model zoo', () => {
     const yb = back.predict(x) as tf.Tensor;
     expect(yb).toBeAllclose(ya, { rtol: 1e-6, atol: 1e-6 });
     tf.dispose([x, ya, yb]);
+  });
+
+  it('setSeed makes the plain twins reproducible (seeded Glorot kernels)', () => {
+    const kernels = (seed: number): Float32Array[] => {
+      setSeed(seed);
+      const net = lenet5();
+      const out = net.getWeights().map((w) => w.dataSync() as Float32Array);
+      net.dispose();
+      return out;
+    };
+    const a = kernels(7);
+    const b = kernels(7);
+    const c = kernels(8);
+    expect(a.length).toBe(b.length);
+    a.forEach((w, i) => expect(b[i]).toEqual(w));
+    // a different seed gives different kernels, each inside Glorot's U(-a, a)
+    expect(c[0]).not.toEqual(a[0]);
+    const limit = Math.sqrt(6 / (5 * 5 * 1 + 5 * 5 * 6)); // conv1: fanIn 25, fanOut 150
+    expect(Math.max(...Array.from(a[0] as Float32Array).map(Math.abs))).toBeLessThanOrEqual(limit);
   });
 });
