@@ -8,7 +8,8 @@
  * Samples are float32 zeros and ones; no `rsample` (the support is discrete).
  */
 import * as tf from '@tensorflow/tfjs';
-import { Distribution, type DistributionOptions, type TensorInput } from './distribution.js';
+import { ScalarDistribution } from './scalar.js';
+import type { DistributionOptions, TensorInput } from './distribution.js';
 import { registerKL } from './kl.js';
 import { readProbsOrLogits, type ProbsOrLogits } from './probs.js';
 import { maskLogProb, mulNoNan, whereB } from './special.js';
@@ -24,12 +25,11 @@ import { maskLogProb, mulNoNan, whereB } from './special.js';
  * d.logProb([1, 0]);
  * ```
  */
-export class Bernoulli extends Distribution {
+export class Bernoulli extends ScalarDistribution {
   /** Probability of a one. */
   readonly probs: tf.Tensor;
   /** Log-odds `log(p / (1 - p))`. */
   readonly logits: tf.Tensor;
-  private readonly _batchShape: number[];
   private readonly fromLogits: boolean;
 
   /** @param params `{probs}` or `{logits}` (or probs directly). */
@@ -49,14 +49,7 @@ export class Bernoulli extends Distribution {
         tf.tidy(() => tf.sub(tf.log(this.probs), tf.log1p(tf.neg(this.probs)))),
       );
     }
-    this._batchShape = [...this.probs.shape];
-  }
-
-  get batchShape(): number[] {
-    return [...this._batchShape];
-  }
-  get eventShape(): number[] {
-    return [];
+    this.setBatchShape({ probs: this.probs });
   }
 
   /** `[log P(X = 1), log P(X = 0)]`, stable for either parameterization. */

@@ -13,7 +13,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { broadcastTo } from '../utils/tensor.js';
 import { deriveSeeds } from '../utils/seed.js';
-import { Distribution, type DistributionOptions, type TensorInput } from './distribution.js';
+import { ScalarDistribution } from './scalar.js';
+import type { DistributionOptions, TensorInput } from './distribution.js';
 import { standardGammaRsample } from './host_sampling.js';
 import { registerKL } from './kl.js';
 import { betainc, digamma, lbeta, maskLogProb, mulNoNan, safe } from './special.js';
@@ -28,12 +29,11 @@ import { betainc, digamma, lbeta, maskLogProb, mulNoNan, safe } from './special.
  * d.mean(); // 2/7
  * ```
  */
-export class Beta extends Distribution {
+export class Beta extends ScalarDistribution {
   /** The exponent a of `x`. */
   readonly concentration1: tf.Tensor;
   /** The exponent b of `1 - x`. */
   readonly concentration0: tf.Tensor;
-  private readonly _batchShape: number[];
 
   /**
    * @param concentration1 a, > 0.
@@ -49,18 +49,12 @@ export class Beta extends Distribution {
     this.concentration0 = this.param(concentration0, 'concentration0');
     this.checkPositive(this.concentration1, 'concentration1');
     this.checkPositive(this.concentration0, 'concentration0');
-    this._batchShape = this.broadcastParams({
-      concentration1: this.concentration1.shape,
-      concentration0: this.concentration0.shape,
+    this.setBatchShape({
+      concentration1: this.concentration1,
+      concentration0: this.concentration0,
     });
   }
 
-  get batchShape(): number[] {
-    return [...this._batchShape];
-  }
-  get eventShape(): number[] {
-    return [];
-  }
   override get hasRsample(): boolean {
     return true;
   }

@@ -7,7 +7,8 @@
  * `1 - log lambda`. Reparameterized: `x = -log(1 - u) / lambda`.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Distribution, type DistributionOptions, type TensorInput } from './distribution.js';
+import { ScalarDistribution } from './scalar.js';
+import type { DistributionOptions, TensorInput } from './distribution.js';
 import { registerKL } from './kl.js';
 import { maskLogProb } from './special.js';
 
@@ -20,25 +21,18 @@ import { maskLogProb } from './special.js';
  * d.cdf(1); // 1 - exp(-2)
  * ```
  */
-export class Exponential extends Distribution {
+export class Exponential extends ScalarDistribution {
   /** Rate (inverse scale). */
   readonly rate: tf.Tensor;
-  private readonly _batchShape: number[];
 
   /** @param rate rate, > 0. */
   constructor(rate: TensorInput, options: DistributionOptions = {}) {
     super(options);
     this.rate = this.param(rate, 'rate');
     this.checkPositive(this.rate, 'rate');
-    this._batchShape = [...this.rate.shape];
+    this.setBatchShape({ rate: this.rate });
   }
 
-  get batchShape(): number[] {
-    return [...this._batchShape];
-  }
-  get eventShape(): number[] {
-    return [];
-  }
   override get hasRsample(): boolean {
     return true;
   }

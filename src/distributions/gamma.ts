@@ -13,7 +13,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { broadcastTo } from '../utils/tensor.js';
-import { Distribution, type DistributionOptions, type TensorInput } from './distribution.js';
+import { ScalarDistribution } from './scalar.js';
+import type { DistributionOptions, TensorInput } from './distribution.js';
 import { standardGammaRsample } from './host_sampling.js';
 import { registerKL } from './kl.js';
 import { digamma, gammaincPQ, lgamma, maskLogProb, safe } from './special.js';
@@ -28,12 +29,11 @@ import { digamma, gammaincPQ, lgamma, maskLogProb, safe } from './special.js';
  * d.rsample([100]);  // differentiable in both parameters
  * ```
  */
-export class Gamma extends Distribution {
+export class Gamma extends ScalarDistribution {
   /** Shape parameter alpha. */
   readonly concentration: tf.Tensor;
   /** Rate parameter beta (inverse scale). */
   readonly rate: tf.Tensor;
-  private readonly _batchShape: number[];
 
   /**
    * @param concentration shape alpha, > 0.
@@ -49,18 +49,9 @@ export class Gamma extends Distribution {
     this.rate = this.param(rate, 'rate');
     this.checkPositive(this.concentration, 'concentration');
     this.checkPositive(this.rate, 'rate');
-    this._batchShape = this.broadcastParams({
-      concentration: this.concentration.shape,
-      rate: this.rate.shape,
-    });
+    this.setBatchShape({ concentration: this.concentration, rate: this.rate });
   }
 
-  get batchShape(): number[] {
-    return [...this._batchShape];
-  }
-  get eventShape(): number[] {
-    return [];
-  }
   override get hasRsample(): boolean {
     return true;
   }

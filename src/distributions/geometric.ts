@@ -10,7 +10,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { broadcastTo } from '../utils/tensor.js';
-import { Distribution, type DistributionOptions, type TensorInput } from './distribution.js';
+import { ScalarDistribution } from './scalar.js';
+import type { DistributionOptions, TensorInput } from './distribution.js';
 import { registerKL } from './kl.js';
 import { readProbsOrLogits, type ProbsOrLogits } from './probs.js';
 import { isCount, maskLogProb, mulNoNan, openUniform, safe } from './special.js';
@@ -25,12 +26,11 @@ import { isCount, maskLogProb, mulNoNan, openUniform, safe } from './special.js'
  * d.prob(0);   // 0.25
  * ```
  */
-export class Geometric extends Distribution {
+export class Geometric extends ScalarDistribution {
   /** Success probability p. */
   readonly probs: tf.Tensor;
   /** Log-odds of success. */
   readonly logits: tf.Tensor;
-  private readonly _batchShape: number[];
 
   /** @param params `{probs}` or `{logits}` (or probs directly); p must be > 0. */
   constructor(params: TensorInput | ProbsOrLogits, options: DistributionOptions = {}) {
@@ -49,14 +49,7 @@ export class Geometric extends Distribution {
         tf.tidy(() => tf.sub(tf.log(this.probs), tf.log1p(tf.neg(this.probs)))),
       );
     }
-    this._batchShape = [...this.probs.shape];
-  }
-
-  get batchShape(): number[] {
-    return [...this._batchShape];
-  }
-  get eventShape(): number[] {
-    return [];
+    this.setBatchShape({ probs: this.probs });
   }
 
   /** `log(1 - p)`. */

@@ -7,7 +7,8 @@
  * entropy `1/2 log(pi sigma^2 / 2) + 1/2`. Reparameterized: `x = sigma |eps|`, `eps ~ N(0, 1)`.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Distribution, type DistributionOptions, type TensorInput } from './distribution.js';
+import { ScalarDistribution } from './scalar.js';
+import type { DistributionOptions, TensorInput } from './distribution.js';
 import { registerKL } from './kl.js';
 import { erfc, maskLogProb } from './special.js';
 
@@ -20,25 +21,18 @@ import { erfc, maskLogProb } from './special.js';
  * d.mean(); // 2 * sqrt(2 / pi)
  * ```
  */
-export class HalfNormal extends Distribution {
+export class HalfNormal extends ScalarDistribution {
   /** Scale (the standard deviation of the underlying normal). */
   readonly scale: tf.Tensor;
-  private readonly _batchShape: number[];
 
   /** @param scale scale, > 0. */
   constructor(scale: TensorInput, options: DistributionOptions = {}) {
     super(options);
     this.scale = this.param(scale, 'scale');
     this.checkPositive(this.scale, 'scale');
-    this._batchShape = [...this.scale.shape];
+    this.setBatchShape({ scale: this.scale });
   }
 
-  get batchShape(): number[] {
-    return [...this._batchShape];
-  }
-  get eventShape(): number[] {
-    return [];
-  }
   override get hasRsample(): boolean {
     return true;
   }

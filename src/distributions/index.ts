@@ -6,6 +6,8 @@
  * registers its analytic KL pairs with {@link registerKL} in its own file.
  */
 export { Distribution, type DistributionOptions, type TensorInput } from './distribution.js';
+export { ScalarDistribution } from './scalar.js';
+export { LocationScaleDistribution } from './location_scale.js';
 export {
   klDivergence,
   monteCarloKL,

@@ -12,7 +12,8 @@
  * registered for this base: the KL registry keeps dispatching on the concrete family classes.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Distribution, type DistributionOptions, type TensorInput } from './distribution.js';
+import { ScalarDistribution } from './scalar.js';
+import type { DistributionOptions, TensorInput } from './distribution.js';
 
 /**
  * Abstract scalar location-scale distribution with parameters `loc` and `scale > 0`; batch shape
@@ -28,12 +29,11 @@ import { Distribution, type DistributionOptions, type TensorInput } from './dist
  * }
  * ```
  */
-export abstract class LocationScaleDistribution extends Distribution {
+export abstract class LocationScaleDistribution extends ScalarDistribution {
   /** Location `mu` (any finite real). */
   readonly loc: tf.Tensor;
   /** Scale `sigma` (finite, > 0). */
   readonly scale: tf.Tensor;
-  private readonly _batchShape: number[];
 
   /**
    * @param loc location, any finite real.
@@ -46,15 +46,9 @@ export abstract class LocationScaleDistribution extends Distribution {
     this.scale = this.param(scale, 'scale');
     this.checkFinite(this.loc, 'loc');
     this.checkPositive(this.scale, 'scale');
-    this._batchShape = this.broadcastParams({ loc: this.loc.shape, scale: this.scale.shape });
+    this.setBatchShape({ loc: this.loc, scale: this.scale });
   }
 
-  get batchShape(): number[] {
-    return [...this._batchShape];
-  }
-  get eventShape(): number[] {
-    return [];
-  }
   override get hasRsample(): boolean {
     return true;
   }

@@ -10,7 +10,8 @@
  * Sampling: Knuth's method (`lambda < 10`) or PTRS (Hörmann, 1993) on the host; no `rsample`.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Distribution, type DistributionOptions, type TensorInput } from './distribution.js';
+import { ScalarDistribution } from './scalar.js';
+import type { DistributionOptions, TensorInput } from './distribution.js';
 import { poissonSample } from './host_sampling.js';
 import { registerKL } from './kl.js';
 import { gammaincPQ, isCount, lgamma, maskLogProb, mulNoNan, safe } from './special.js';
@@ -27,24 +28,16 @@ const ENTROPY_SUM_TERMS = 160;
  * d.prob(2); // 3.5^2 e^-3.5 / 2
  * ```
  */
-export class Poisson extends Distribution {
+export class Poisson extends ScalarDistribution {
   /** Rate lambda (mean). */
   readonly rate: tf.Tensor;
-  private readonly _batchShape: number[];
 
   /** @param rate rate lambda, > 0. */
   constructor(rate: TensorInput, options: DistributionOptions = {}) {
     super(options);
     this.rate = this.param(rate, 'rate');
     this.checkPositive(this.rate, 'rate');
-    this._batchShape = [...this.rate.shape];
-  }
-
-  get batchShape(): number[] {
-    return [...this._batchShape];
-  }
-  get eventShape(): number[] {
-    return [];
+    this.setBatchShape({ rate: this.rate });
   }
 
   protected override _sample(shape: number[], seed: number): tf.Tensor {

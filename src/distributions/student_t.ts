@@ -15,7 +15,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { broadcastTo } from '../utils/tensor.js';
 import { deriveSeeds } from '../utils/seed.js';
-import { Distribution, type DistributionOptions, type TensorInput } from './distribution.js';
+import { ScalarDistribution } from './scalar.js';
+import type { DistributionOptions, TensorInput } from './distribution.js';
 import { standardGammaRsample } from './host_sampling.js';
 import { betainc, digamma, lbeta, lgamma } from './special.js';
 
@@ -28,14 +29,13 @@ import { betainc, digamma, lbeta, lgamma } from './special.js';
  * d.variance(); // 3
  * ```
  */
-export class StudentT extends Distribution {
+export class StudentT extends ScalarDistribution {
   /** Degrees of freedom nu. */
   readonly df: tf.Tensor;
   /** Location mu. */
   readonly loc: tf.Tensor;
   /** Scale sigma. */
   readonly scale: tf.Tensor;
-  private readonly _batchShape: number[];
 
   /**
    * @param df degrees of freedom, > 0.
@@ -55,19 +55,9 @@ export class StudentT extends Distribution {
     this.checkPositive(this.df, 'df');
     this.checkFinite(this.loc, 'loc');
     this.checkPositive(this.scale, 'scale');
-    this._batchShape = this.broadcastParams({
-      df: this.df.shape,
-      loc: this.loc.shape,
-      scale: this.scale.shape,
-    });
+    this.setBatchShape({ df: this.df, loc: this.loc, scale: this.scale });
   }
 
-  get batchShape(): number[] {
-    return [...this._batchShape];
-  }
-  get eventShape(): number[] {
-    return [];
-  }
   override get hasRsample(): boolean {
     return true;
   }

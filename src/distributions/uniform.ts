@@ -8,7 +8,8 @@
  * `x = a + (b - a) u`.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Distribution, type DistributionOptions, type TensorInput } from './distribution.js';
+import { ScalarDistribution } from './scalar.js';
+import type { DistributionOptions, TensorInput } from './distribution.js';
 import { registerKL } from './kl.js';
 import { maskLogProb } from './special.js';
 
@@ -21,12 +22,11 @@ import { maskLogProb } from './special.js';
  * d.entropy();                      // [0, log 2]
  * ```
  */
-export class Uniform extends Distribution {
+export class Uniform extends ScalarDistribution {
   /** Lower bound. */
   readonly low: tf.Tensor;
   /** Upper bound. */
   readonly high: tf.Tensor;
-  private readonly _batchShape: number[];
 
   /**
    * @param low lower bound, finite.
@@ -38,7 +38,7 @@ export class Uniform extends Distribution {
     this.high = this.param(high, 'high');
     this.checkFinite(this.low, 'low');
     this.checkFinite(this.high, 'high');
-    this._batchShape = this.broadcastParams({ low: this.low.shape, high: this.high.shape });
+    this.setBatchShape({ low: this.low, high: this.high });
     if (this.validateArgs) {
       const width = tf.tidy(() => tf.sub(this.high, this.low));
       try {
@@ -51,12 +51,6 @@ export class Uniform extends Distribution {
     }
   }
 
-  get batchShape(): number[] {
-    return [...this._batchShape];
-  }
-  get eventShape(): number[] {
-    return [];
-  }
   override get hasRsample(): boolean {
     return true;
   }

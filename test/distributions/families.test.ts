@@ -37,6 +37,32 @@ describe('parameter broadcasting', () => {
     expect(loc.isDisposed).toBe(false); // the caller's tensor stays the caller's
     loc.dispose();
   });
+
+  it('a user family on ScalarDistribution gets the broadcast batch shape and named errors', () => {
+    /** Exponential with rate a * b (a test-only family built on the public base). */
+    class ProductRate extends d.ScalarDistribution {
+      readonly a: tf.Tensor;
+      readonly b: tf.Tensor;
+      constructor(a: distributions.TensorInput, b: distributions.TensorInput) {
+        super();
+        this.a = this.param(a, 'a');
+        this.b = this.param(b, 'b');
+        this.setBatchShape({ a: this.a, b: this.b });
+      }
+      protected _logProb(x: tf.Tensor): tf.Tensor {
+        const r = tf.mul(this.a, this.b);
+        return tf.sub(tf.log(r), tf.mul(r, x));
+      }
+    }
+    use(new ProductRate([[1], [2]], [1, 3, 0.5]), (p) => {
+      expect(p.batchShape).toEqual([2, 3]);
+      expect(p.eventShape).toEqual([]);
+      const lp = p.logProb(0);
+      expect(lp).toBeAllclose([0, Math.log(3), Math.log(0.5), Math.log(2), Math.log(6), 0]);
+      lp.dispose();
+    });
+    expect(() => new ProductRate([1, 2], [1, 2, 3])).toThrow(/a.*b|b.*a/);
+  });
 });
 
 describe('support edges', () => {
