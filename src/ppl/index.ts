@@ -46,6 +46,7 @@ export * from './handlers/index.js';
 export {
   TraceELBO,
   TraceMeanFieldELBO,
+  ParticleELBO,
   asFn,
   guideAndModelTraces,
   type ELBOLoss,

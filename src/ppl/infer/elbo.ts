@@ -80,6 +80,55 @@ function scoreFunctionTerm(guideTrace: Trace, elbo: tf.Tensor): tf.Tensor {
 }
 
 /**
+ * The common frame of the particle ELBO estimators (Pyro's `ELBO` base): each particle runs the
+ * guide, replays the model on its sample and contributes one estimate `L_p`, plus the
+ * score-function surrogate of the guide sites that cannot be reparameterized; the loss is
+ *
+ * $$-\hat{\mathcal L} = -\frac1P\sum_{p=1}^P \mathcal L_p$$
+ *
+ * Subclasses give `L_p` from the two traces ({@link ParticleELBO.particleElbo}).
+ *
+ * @example
+ * ```ts
+ * class MyELBO extends ParticleELBO {
+ *   protected particleElbo(guideTrace: Trace, modelTrace: Trace) {
+ *     return tf.sub(modelTrace.logProbSum(), guideTrace.logProbSum((s) => !s.isObserved));
+ *   }
+ * }
+ * ```
+ */
+export abstract class ParticleELBO implements ELBOLoss {
+  readonly numParticles: number;
+  constructor(options: ELBOOptions = {}) {
+    this.numParticles = checkParticles(options.numParticles ?? 1);
+  }
+
+  /** One particle's ELBO estimate from the guide's trace and the model's replayed trace. */
+  protected abstract particleElbo(guideTrace: Trace, modelTrace: Trace): tf.Tensor;
+
+  differentiableLoss<A extends unknown[]>(
+    model: Callable<A>,
+    guide: Callable<A>,
+    args: A,
+  ): tf.Scalar {
+    return tf.tidy(() => {
+      let total: tf.Tensor = tf.scalar(0);
+      for (let p = 0; p < this.numParticles; p++) {
+        const { guideTrace, modelTrace } = guideAndModelTraces(model, guide, args);
+        const elbo = this.particleElbo(guideTrace, modelTrace);
+        total = tf.add(total, tf.add(elbo, scoreFunctionTerm(guideTrace, elbo)));
+      }
+      return tf.div(tf.neg(total), this.numParticles) as tf.Scalar;
+    });
+  }
+
+  /** `-ELBO` as a number (no gradients). */
+  loss<A extends unknown[]>(model: Callable<A>, guide: Callable<A>, ...args: A): number {
+    return tf.tidy(() => this.differentiableLoss(model, guide, args)).arraySync() as number;
+  }
+}
+
+/**
  * The Monte Carlo ELBO of Pyro's `Trace_ELBO`:
  *
  * $$\mathcal L = \mathbb E_{q(z)}\Big[\sum_{\text{model sites}} s\,\log p - \sum_{\text{guide sites}} s\,\log q\Big]$$
@@ -92,34 +141,12 @@ function scoreFunctionTerm(guideTrace: Trace, elbo: tf.Tensor): tf.Tensor {
  * const svi = new SVI(model, guide, tf.train.adam(0.01), new TraceELBO());
  * ```
  */
-export class TraceELBO implements ELBOLoss {
-  readonly numParticles: number;
-  constructor(options: ELBOOptions = {}) {
-    this.numParticles = checkParticles(options.numParticles ?? 1);
-  }
-
-  differentiableLoss<A extends unknown[]>(
-    model: Callable<A>,
-    guide: Callable<A>,
-    args: A,
-  ): tf.Scalar {
-    return tf.tidy(() => {
-      let total: tf.Tensor = tf.scalar(0);
-      for (let p = 0; p < this.numParticles; p++) {
-        const { guideTrace, modelTrace } = guideAndModelTraces(model, guide, args);
-        const elbo = tf.sub(
-          modelTrace.logProbSum(),
-          guideTrace.logProbSum((s) => !s.isObserved),
-        );
-        total = tf.add(total, tf.add(elbo, scoreFunctionTerm(guideTrace, elbo)));
-      }
-      return tf.div(tf.neg(total), this.numParticles) as tf.Scalar;
-    });
-  }
-
-  /** `-ELBO` as a number (no gradients). */
-  loss<A extends unknown[]>(model: Callable<A>, guide: Callable<A>, ...args: A): number {
-    return tf.tidy(() => this.differentiableLoss(model, guide, args)).arraySync() as number;
+export class TraceELBO extends ParticleELBO {
+  protected particleElbo(guideTrace: Trace, modelTrace: Trace): tf.Tensor {
+    return tf.sub(
+      modelTrace.logProbSum(),
+      guideTrace.logProbSum((s) => !s.isObserved),
+    );
   }
 }
 
@@ -154,41 +181,20 @@ function klTerm(q: Message, p: Message): tf.Tensor {
  * Valid when the guide is mean-field and each prior depends on no other latent (then the KL is
  * exact; otherwise it is the usual unbiased estimate conditioned on the sampled parents).
  */
-export class TraceMeanFieldELBO implements ELBOLoss {
-  readonly numParticles: number;
-  constructor(options: ELBOOptions = {}) {
-    this.numParticles = checkParticles(options.numParticles ?? 1);
-  }
-
-  differentiableLoss<A extends unknown[]>(
-    model: Callable<A>,
-    guide: Callable<A>,
-    args: A,
-  ): tf.Scalar {
-    return tf.tidy(() => {
-      let total: tf.Tensor = tf.scalar(0);
-      for (let p = 0; p < this.numParticles; p++) {
-        const { guideTrace, modelTrace } = guideAndModelTraces(model, guide, args);
-        let elbo: tf.Tensor = tf.scalar(0);
-        for (const site of modelTrace.sampleSites()) {
-          const g = guideTrace.get(site.name);
-          if (!site.isObserved && g !== undefined && g.type === 'sample' && !g.isObserved) {
-            elbo = tf.sub(elbo, klTerm(g, site));
-          } else {
-            elbo = tf.add(elbo, siteLogProbSum(site));
-          }
-        }
-        for (const g of guideTrace.latentSites()) {
-          if (!modelTrace.has(g.name)) elbo = tf.sub(elbo, siteLogProbSum(g));
-        }
-        total = tf.add(total, tf.add(elbo, scoreFunctionTerm(guideTrace, elbo)));
+export class TraceMeanFieldELBO extends ParticleELBO {
+  protected particleElbo(guideTrace: Trace, modelTrace: Trace): tf.Tensor {
+    let elbo: tf.Tensor = tf.scalar(0);
+    for (const site of modelTrace.sampleSites()) {
+      const g = guideTrace.get(site.name);
+      if (!site.isObserved && g !== undefined && g.type === 'sample' && !g.isObserved) {
+        elbo = tf.sub(elbo, klTerm(g, site));
+      } else {
+        elbo = tf.add(elbo, siteLogProbSum(site));
       }
-      return tf.div(tf.neg(total), this.numParticles) as tf.Scalar;
-    });
-  }
-
-  /** `-ELBO` as a number (no gradients). */
-  loss<A extends unknown[]>(model: Callable<A>, guide: Callable<A>, ...args: A): number {
-    return tf.tidy(() => this.differentiableLoss(model, guide, args)).arraySync() as number;
+    }
+    for (const g of guideTrace.latentSites()) {
+      if (!modelTrace.has(g.name)) elbo = tf.sub(elbo, siteLogProbSum(g));
+    }
+    return elbo;
   }
 }
