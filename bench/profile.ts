@@ -1,6 +1,6 @@
 /**
  * Per-kernel profile of one bench workload (tf.profile): `npx tsx bench/profile.ts
- * [reparam|local|flipout|plain] [batch] [train|predict]`. Prints the markdown table that
+ * [reparam|local|flipout|plain] [batch] [train|predict] [lenet5|lenet|evidential]`. Prints the markdown table that
  * `npm run bench` also writes to bench/RESULTS.md for the BBB step.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -14,8 +14,9 @@ export async function profileWorkload(
   batch: number,
   steps: number,
   mode: 'train' | 'predict' = 'train',
+  arch: 'lenet5' | 'lenet' | 'evidential' = 'lenet5',
 ): Promise<string> {
-  const w = buildZooWorkload(est, 'lenet5');
+  const w = buildZooWorkload(est, arch);
   const x = tf.randomUniform([batch, 28, 28, 1], 0, 1, 'float32', 1) as tf.Tensor4D;
   const y = tf.oneHot(tf.randomUniform([batch], 0, 10, 'int32', 2) as tf.Tensor1D, 10).toFloat();
   const run = (): void => {
@@ -66,6 +67,10 @@ if (process.argv[1]?.endsWith('profile.ts')) {
   const est = (process.argv[2] ?? 'reparam') as Estimator;
   const batch = Number(process.argv[3] ?? 256);
   const mode = process.argv[4] === 'predict' ? 'predict' : 'train';
-  console.log(await profileWorkload(est, batch, 3, mode));
+  const arch = process.argv[5] ?? 'lenet5';
+  if (arch !== 'lenet5' && arch !== 'lenet' && arch !== 'evidential') {
+    throw new Error(`arch must be lenet5, lenet or evidential, got '${arch}'`);
+  }
+  console.log(await profileWorkload(est, batch, 3, mode, arch));
   process.exit(0);
 }

@@ -25,6 +25,7 @@ import {
 import { normalKernels } from './normal.js';
 import type { HostKernel } from './host.js';
 import { activationGradKernels, installActivationGrads } from './activation_grad.js';
+import { installFusedOpGrads } from './fused_op_grads.js';
 import { maxPoolKernel, reluKernel, sigmoidKernel, softplusKernel } from './simd_forward.js';
 import { identityKernel } from './identity.js';
 import {
@@ -130,6 +131,7 @@ export function installKernelPack(backendName: string): 'fast' | 'stock' {
   }
   installHostKernels('cpu');
   installActivationGrads();
+  if (getEnv('DEEPPROB_FUSED_GRADS') !== '0') installFusedOpGrads(PINNED_TFJS_VERSION);
   if (backendName !== 'wasm') return 'stock';
   checkPinnedVersion();
   installHostKernels('wasm');
