@@ -29,6 +29,19 @@ export function decoder(): tf.Sequential {
   });
 }
 
+/**
+ * `Dense(400, relu) -> Dense(1024, sigmoid)`: the seed's decoder with one hidden ReLU layer, so
+ * that the path from `[z, label]` to the image is no longer affine before the sigmoid.
+ */
+export function mlpDecoder(): tf.Sequential {
+  return tf.sequential({
+    layers: [
+      tf.layers.dense({ inputShape: [400], units: 400, activation: 'relu' }),
+      tf.layers.dense({ units: IMAGE * IMAGE, activation: 'sigmoid' }),
+    ],
+  });
+}
+
 /** Mean loss per image of `vae` on `set` (one latent draw per image, as in training). */
 export function evaluate(vae: VAEBase, set: MnistSet, loss: ELBO, conditional: boolean): number {
   let total = 0;
