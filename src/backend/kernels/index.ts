@@ -28,6 +28,7 @@ import { activationGradKernels, installActivationGrads } from './activation_grad
 import { installFusedOpGrads } from './fused_op_grads.js';
 import { maxPoolKernel, reluKernel, sigmoidKernel, softplusKernel } from './simd_forward.js';
 import { identityKernel } from './identity.js';
+import { padKernel } from './pad.js';
 import {
   depthwiseBackpropFilterKernel,
   depthwiseBackpropInputKernel,
@@ -56,6 +57,7 @@ const WASM_PACK: PackKernel[] = [
   { kernelName: 'Sigmoid', make: sigmoidKernel },
   { kernelName: 'Identity', make: identityKernel },
   { kernelName: 'MaxPool', make: maxPoolKernel },
+  { kernelName: 'PadV2', make: padKernel },
   { kernelName: 'AvgPoolGrad', make: avgPoolGradKernel },
   { kernelName: 'DepthwiseConv2dNativeBackpropFilter', make: depthwiseBackpropFilterKernel },
   { kernelName: 'DepthwiseConv2dNativeBackpropInput', make: depthwiseBackpropInputKernel },

@@ -6,16 +6,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { simdKernels } from '../simd/loader.js';
-import type { WasmBackend } from './wasm_util.js';
+import { deferTo, type WasmBackend } from './wasm_util.js';
 
 type KernelFunc = tf.KernelConfig['kernelFunc'];
-
-function deferTo(previous: KernelFunc | undefined, name: string): KernelFunc {
-  return (args) => {
-    if (previous === undefined) throw new Error(`deepprob kernels: no ${name}`);
-    return previous(args);
-  };
-}
 
 /** An element-wise float32 kernel run by the SIMD export `fn`; `previous` otherwise. */
 function unaryKernel(

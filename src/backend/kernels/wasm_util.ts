@@ -55,6 +55,14 @@ export function stockKernel(name: string): KernelFunc {
   return k;
 }
 
+/** The kernel a pack kernel replaced (`previous`), for the cases it does not handle itself. */
+export function deferTo(previous: KernelFunc | undefined, name: string): KernelFunc {
+  return (args) => {
+    if (previous === undefined) throw new Error(`deepprob kernels: no ${name}`);
+    return previous(args);
+  };
+}
+
 /** Run the stock wasm kernel `name` on `inputs` and return its single output. */
 export function call(
   backend: WasmBackend,
