@@ -2,7 +2,9 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { backendInfo } from '../../src/index.js';
 import { cpuFallbackKernel } from '../../src/backend/cpu_fallback.js';
-import { activeKernel, cpuKernel, randInt, randTensor, rng } from './reference.js';
+import { backpropInputPath } from '../../src/backend/kernels/conv2d_backprop_input.js';
+import { simdKernels } from '../../src/backend/simd/loader.js';
+import { activeKernel, cpuKernel, randInt, randTensor, rng, simdCalls } from './reference.js';
 
 type Pad =
   'valid' | 'same' | [[number, number], [number, number], [number, number], [number, number]];
@@ -150,28 +152,65 @@ describe('Conv2DBackpropFilter', () => {
 });
 
 describe('Conv2DBackpropInput', () => {
-  it('matches the cpu backend on random shapes, strides and paddings', () => {
+  it('matches the cpu backend on random shapes, strides and paddings, by either formulation', () => {
     const r = rng(99);
     let tested = 0;
-    for (let trial = 0; trial < 60; trial++) {
-      const c = randomCase(r);
-      c.filterShape[2] = c.xShape[3];
-      const info = tf.backend_util.computeConv2DInfo(c.xShape, c.filterShape, c.strides, 1, c.pad);
-      if (info.outHeight <= 0 || info.outWidth <= 0) continue;
-      const filter = randTensor(r, c.filterShape);
-      const dy = randTensor(r, info.outShape);
-      const attrs = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', inputShape: c.xShape };
-      const before = tf.memory().numTensors;
-      const got = activeKernel('Conv2DBackpropInput', { dy, filter }, attrs);
-      const [want] = cpuKernel('Conv2DBackpropInput', { dy, filter }, attrs);
-      expect(got.shape, JSON.stringify(c)).toEqual(want?.shape);
-      expect(got).toBeAllclose(want?.values, { rtol: 1e-4, atol: 1e-4 });
-      got.dispose();
-      expect(tf.memory().numTensors).toBe(before);
-      tf.dispose([filter, dy]);
-      tested++;
+    try {
+      for (let trial = 0; trial < 60; trial++) {
+        const c = randomCase(r);
+        c.filterShape[2] = c.xShape[3];
+        const info = tf.backend_util.computeConv2DInfo(
+          c.xShape,
+          c.filterShape,
+          c.strides,
+          1,
+          c.pad,
+        );
+        if (info.outHeight <= 0 || info.outWidth <= 0) continue;
+        const filter = randTensor(r, c.filterShape);
+        const dy = randTensor(r, info.outShape);
+        const attrs = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', inputShape: c.xShape };
+        const [want] = cpuKernel('Conv2DBackpropInput', { dy, filter }, attrs);
+        // the full correlation, GEMM + SIMD col2im, and the shape-based choice between them
+        for (const mode of ['conv', 'gemm', 'auto'] as const) {
+          backpropInputPath.mode = mode;
+          const before = tf.memory().numTensors;
+          const ids = tf.engine().backend.numDataIds();
+          const got = activeKernel('Conv2DBackpropInput', { dy, filter }, attrs);
+          expect(got.shape, JSON.stringify(c)).toEqual(want?.shape);
+          expect(got, `${mode} ${JSON.stringify(c)}`).toBeAllclose(want?.values, {
+            rtol: 1e-4,
+            atol: 1e-4,
+          });
+          got.dispose();
+          expect(tf.memory().numTensors).toBe(before);
+          expect(tf.engine().backend.numDataIds()).toBe(ids); // no leaked temporaries
+        }
+        tf.dispose([filter, dy]);
+        tested++;
+      }
+    } finally {
+      backpropInputPath.mode = 'auto';
     }
     expect(tested).toBeGreaterThan(40);
+  });
+
+  it('the GEMM path runs col2im on the SIMD module for the zoo 5x5 layers', () => {
+    const k = simdKernels();
+    expect(k).toBeDefined();
+    const dy = tf.randomNormal([4, 8, 8, 16], 0, 1, 'float32', 3);
+    const filter = tf.randomNormal([5, 5, 6, 16], 0, 1, 'float32', 4);
+    const used = simdCalls(k as NonNullable<typeof k>, () => {
+      tf.conv2dTranspose(
+        dy as tf.Tensor4D,
+        filter as tf.Tensor4D,
+        [4, 12, 12, 6],
+        1,
+        'valid',
+      ).dispose();
+    });
+    expect(used).toContain('col2im_add');
+    tf.dispose([dy, filter]);
   });
 });
 

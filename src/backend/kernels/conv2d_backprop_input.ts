@@ -12,6 +12,7 @@
  * the input's size. dyd is dy with s-1 zeros inserted between rows/columns (dyd = dy when s = 1).
  */
 import * as tf from '@tensorflow/tfjs';
+import { simdKernels, type SimdKernels } from '../simd/loader.js';
 import { call, release, reshape, transpose, type WasmBackend } from './wasm_util.js';
 
 type KernelFunc = tf.KernelConfig['kernelFunc'];
@@ -98,6 +99,84 @@ function zeroInsert(backend: WasmBackend, x: tf.TensorInfo, sh: number, sw: numb
   }
 }
 
+/**
+ * Which input-gradient formulation to use: `'auto'` (the default: by shape, see
+ * {@link useGemm}), or one of the two forced (for benchmarks and tests).
+ */
+export const backpropInputPath: { mode: 'auto' | 'gemm' | 'conv' } = { mode: 'auto' };
+
+/**
+ * Whether the GEMM + col2im formulation beats the full correlation for this convolution.
+ *
+ * The full correlation computes every input pixel from all `KH*KW*CO` taps over the padded,
+ * zero-inserted map: `H*W / (OH*OW)` times the useful work (1 for a 3x3 'same' layer, ~2 for a
+ * 5x5 'valid' one, 4 for stride 2), and XNNPACK runs it with the layer's *input* channels as
+ * output channels, which leaves its tiles mostly empty when there are 1-3 of them. The GEMM does
+ * the useful work only, but writes and re-reads `cols` (`OH*OW*KH*KW*CI` values per image) and
+ * has `CO` as its inner size. Measured on the shapes of the model zoo (LeNet, AlexNet, 3Conv3FC)
+ * and 3x3 'same' layers: the GEMM wins with wasted work >= 1.5x, with <= 3 input channels, or
+ * with >= 64 output channels; the full correlation wins for 3x3 'same' layers of 4-32 channels.
+ */
+function useGemm(info: tf.backend_util.Conv2DInfo): boolean {
+  if (backpropInputPath.mode !== 'auto') return backpropInputPath.mode === 'gemm';
+  const waste = (info.inHeight * info.inWidth) / (info.outHeight * info.outWidth);
+  return waste >= 1.5 || info.inChannels <= 3 || info.outChannels >= 64;
+}
+
+/**
+ * Input gradient as `cols = dy Wᵀ` (one BatchMatMul: `[N, CO] x [CO, KH*KW*CI]`, N the output
+ * pixels) followed by `dx = col2im(cols)` (the SIMD module's scatter-add).
+ */
+function backpropInputGemm(
+  backend: WasmBackend,
+  k: SimdKernels,
+  dy: tf.TensorInfo,
+  filter: tf.TensorInfo,
+  info: tf.backend_util.Conv2DInfo,
+): tf.TensorInfo {
+  const { batchSize: B, inHeight: H, inWidth: W, inChannels: C } = info;
+  const { filterHeight: KH, filterWidth: KW, outHeight: OH, outWidth: OW } = info;
+  const CO = info.outChannels;
+  const N = B * OH * OW;
+  const K = KH * KW * C;
+  const temps: tf.TensorInfo[] = [];
+  try {
+    const a = reshape(backend, dy, [1, N, CO]);
+    temps.push(a);
+    // Wᵀ as [1, CO, K] (the wasm BatchMatMul runs XNNPACK only without transposes); the
+    // transpose also gives it a buffer of its own: XNNPACK packs and caches right operands by
+    // buffer id, and the filter's buffer feeds the forward Conv2D
+    const fr = reshape(backend, filter, [1, K, CO]);
+    temps.push(fr);
+    const b = transpose(backend, fr, [0, 2, 1], true);
+    temps.push(b);
+    const cols = call(backend, 'BatchMatMul', { a, b }, { transposeA: false, transposeB: false });
+    temps.push(cols);
+    const dx = backend.makeOutput([B, H, W, C], 'float32');
+    const p = (t: tf.TensorInfo): number => backend.typedArrayFromHeap(t).byteOffset;
+    (backend.typedArrayFromHeap(dx) as Float32Array).fill(0);
+    k.fns.col2im_add(
+      p(cols),
+      p(dx),
+      B,
+      H,
+      W,
+      C,
+      OH,
+      OW,
+      KH,
+      KW,
+      info.strideHeight,
+      info.strideWidth,
+      info.padInfo.top,
+      info.padInfo.left,
+    );
+    return dx;
+  } finally {
+    release(backend, ...temps);
+  }
+}
+
 /** Input gradient of an NHWC 2-D convolution; undefined when the case is not handled. */
 export function conv2dBackpropInputWasm(
   backend: WasmBackend,
@@ -126,6 +205,8 @@ export function conv2dBackpropInputWasm(
   const pb = H - rowsD - pt + kh - 1;
   const pr = W - colsD - pl + kw - 1;
   if (rowsD + pt + pb <= 0 || colsD + pl + pr <= 0) return undefined;
+  const k = simdKernels();
+  if (k !== undefined && useGemm(info)) return backpropInputGemm(backend, k, dy, filter, info);
   const temps: tf.TensorInfo[] = [];
   try {
     // W'[i, j, co, ci] = W[kh-1-i, kw-1-j, ci, co]

@@ -760,3 +760,6 @@ void softplus_grad(const float *dy, const float *x, float *out, int n) {
 
 /* ---- fused Normal kernels ---------------------------------------------------------------- */
 #include "normal_simd.c"
+
+/* ---- convolution input gradient: col2im ------------------------------------------------ */
+#include "col2im_simd.c"

@@ -133,6 +133,22 @@ export interface SimdExports {
     pt: number,
     pl: number,
   ): void;
+  col2im_add(
+    cols: number,
+    dx: number,
+    B: number,
+    H: number,
+    W: number,
+    C: number,
+    OH: number,
+    OW: number,
+    KH: number,
+    KW: number,
+    sh: number,
+    sw: number,
+    pt: number,
+    pl: number,
+  ): void;
   max_pool_2x2(x: number, out: number, B: number, H: number, W: number, C: number): void;
   max_pool_grad_2x2(
     x: number,

@@ -1,0 +1,41 @@
+/* ---- col2im: the scatter-add half of a convolution's input gradient ----------------------
+ *
+ * For a 2-D convolution (NHWC, filter [KH, KW, C, CO], strides sh/sw, pads pt/pl, unit dilation)
+ * the input gradient is dx = col2im(dy W^T), where cols = dy W^T has one row per output pixel
+ * (b, oy, ox) and one column per filter tap (kh, kw, c):
+ *
+ *   dx[b, oy*sh - pt + kh, ox*sw - pl + kw, c] += cols[(b, oy, ox), (kh, kw, c)]
+ *
+ * For fixed (b, oy, ox, kh) the taps kw = 0..KW-1 land on consecutive input columns, so the
+ * KW*C values are added to one contiguous run of dx (clipped at the image border). dx must be
+ * zeroed by the caller. Each image's rows are visited in order, so the result does not depend on
+ * anything but the inputs. Included by deepprob_simd.c. */
+
+EXPORT(col2im_add)
+void col2im_add(const float *cols, float *dx, int B, int H, int W, int C, int OH, int OW, int KH,
+                int KW, int sh, int sw, int pt, int pl) {
+  int K = KH * KW * C;
+  const float *row = cols;
+  for (int b = 0; b < B; b++) {
+    float *img = dx + (long)b * H * W * C;
+    for (int oy = 0; oy < OH; oy++) {
+      for (int ox = 0; ox < OW; ox++, row += K) {
+        int ix0 = ox * sw - pl;
+        int kw0 = ix0 < 0 ? -ix0 : 0;
+        int kw1 = ix0 + KW > W ? W - ix0 : KW;
+        if (kw1 <= kw0) continue;
+        int n = (kw1 - kw0) * C;
+        for (int kh = 0; kh < KH; kh++) {
+          int iy = oy * sh - pt + kh;
+          if (iy < 0 || iy >= H) continue;
+          const float *src = row + (kh * KW + kw0) * C;
+          float *dst = img + ((long)iy * W + ix0 + kw0) * C;
+          int i = 0;
+          for (; i + 4 <= n; i += 4)
+            wasm_v128_store(dst + i, wasm_f32x4_add(wasm_v128_load(dst + i), wasm_v128_load(src + i)));
+          for (; i < n; i++) dst[i] += src[i];
+        }
+      }
+    }
+  }
+}
