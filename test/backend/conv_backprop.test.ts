@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { backendInfo } from '../../src/index.js';
 import { cpuFallbackKernel } from '../../src/backend/cpu_fallback.js';
+import { backpropFilterPath } from '../../src/backend/kernels/conv2d_backprop_filter.js';
 import { backpropInputPath } from '../../src/backend/kernels/conv2d_backprop_input.js';
 import { simdKernels } from '../../src/backend/simd/loader.js';
 import { activeKernel, cpuKernel, randInt, randTensor, rng, simdCalls } from './reference.js';
@@ -64,13 +65,26 @@ describe('Conv2DBackpropFilter', () => {
         dataFormat: 'NHWC',
         filterShape: c.filterShape,
       };
-      const before = tf.memory().numTensors;
-      const got = activeKernel('Conv2DBackpropFilter', { x, dy }, attrs);
       const [want] = cpuKernel('Conv2DBackpropFilter', { x, dy }, attrs);
-      expect(got.shape, JSON.stringify(c)).toEqual(want?.shape);
-      expect(got).toBeAllclose(want?.values, { rtol: 1e-4, atol: 1e-4 });
-      got.dispose();
-      expect(tf.memory().numTensors).toBe(before);
+      // batch-as-channels convolution, im2colᵀ + GEMM, and the shape-based choice
+      for (const mode of ['conv', 'gemm', 'auto'] as const) {
+        backpropFilterPath.mode = mode;
+        try {
+          const before = tf.memory().numTensors;
+          const ids = tf.engine().backend.numDataIds();
+          const got = activeKernel('Conv2DBackpropFilter', { x, dy }, attrs);
+          expect(got.shape, JSON.stringify(c)).toEqual(want?.shape);
+          expect(got, `${mode} ${JSON.stringify(c)}`).toBeAllclose(want?.values, {
+            rtol: 1e-4,
+            atol: 1e-4,
+          });
+          got.dispose();
+          expect(tf.memory().numTensors).toBe(before);
+          expect(tf.engine().backend.numDataIds()).toBe(ids); // no leaked temporaries
+        } finally {
+          backpropFilterPath.mode = 'auto';
+        }
+      }
       x.dispose();
       dy.dispose();
     }
@@ -195,7 +209,7 @@ describe('Conv2DBackpropInput', () => {
     expect(tested).toBeGreaterThan(40);
   });
 
-  it('the GEMM path runs col2im on the SIMD module for the zoo 5x5 layers', () => {
+  it('the GEMM paths run col2im / im2colᵀ on the SIMD module', () => {
     const k = simdKernels();
     expect(k).toBeDefined();
     const dy = tf.randomNormal([4, 8, 8, 16], 0, 1, 'float32', 3);
@@ -210,7 +224,22 @@ describe('Conv2DBackpropInput', () => {
       ).dispose();
     });
     expect(used).toContain('col2im_add');
-    tf.dispose([dy, filter]);
+    // and the filter gradient of an RGB first layer gathers im2colᵀ there
+    const x = tf.randomNormal([2, 12, 12, 3], 0, 1, 'float32', 5);
+    const dy1 = tf.randomNormal([2, 8, 8, 16], 0, 1, 'float32', 6);
+    const usedF = simdCalls(k as NonNullable<typeof k>, () => {
+      (
+        tf
+          .engine()
+          .runKernel(
+            'Conv2DBackpropFilter',
+            { x, dy: dy1 },
+            { strides: 1, pad: 'valid', dataFormat: 'NHWC', filterShape: [5, 5, 3, 16] },
+          ) as tf.Tensor
+      ).dispose();
+    });
+    expect(usedF).toContain('im2col_t');
+    tf.dispose([dy, filter, x, dy1]);
   });
 });
 

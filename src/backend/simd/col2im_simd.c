@@ -39,3 +39,41 @@ void col2im_add(const float *cols, float *dx, int B, int H, int W, int C, int OH
     }
   }
 }
+
+/* ---- im2col, transposed: the gather half of a convolution's filter gradient ---------------
+ *
+ *   colsT[(kh, kw, c), (b, oy, ox)] = x[b, oy*sh - pt + kh, ox*sw - pl + kw, c]   (0 outside x)
+ *
+ * so that dW[(kh, kw, c), co] = colsT dy, one GEMM with the output pixels as inner dimension.
+ * Rows are written contiguously; x is read with a stride of sw*C. */
+
+EXPORT(im2col_t)
+void im2col_t(const float *x, float *colsT, int B, int H, int W, int C, int OH, int OW, int KH,
+              int KW, int sh, int sw, int pt, int pl) {
+  long N = (long)B * OH * OW;
+  for (int kh = 0; kh < KH; kh++) {
+    for (int kw = 0; kw < KW; kw++) {
+      for (int c = 0; c < C; c++) {
+        float *out = colsT + ((long)(kh * KW + kw) * C + c) * N;
+        /* output columns whose input column ox*sw - pl + kw is inside the image */
+        int lo = 0, hi = OW;
+        while (lo < OW && lo * sw - pl + kw < 0) lo++;
+        while (hi > lo && (hi - 1) * sw - pl + kw >= W) hi--;
+        for (int b = 0; b < B; b++) {
+          for (int oy = 0; oy < OH; oy++, out += OW) {
+            int iy = oy * sh - pt + kh;
+            if (iy < 0 || iy >= H) {
+              for (int ox = 0; ox < OW; ox++) out[ox] = 0.0f;
+              continue;
+            }
+            const float *src = x + (((long)b * H + iy) * W + (lo * sw - pl + kw)) * C + c;
+            int ox = 0;
+            for (; ox < lo; ox++) out[ox] = 0.0f;
+            for (; ox < hi; ox++, src += (long)sw * C) out[ox] = *src;
+            for (; ox < OW; ox++) out[ox] = 0.0f;
+          }
+        }
+      }
+    }
+  }
+}

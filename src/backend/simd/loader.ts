@@ -149,6 +149,22 @@ export interface SimdExports {
     pt: number,
     pl: number,
   ): void;
+  im2col_t(
+    x: number,
+    colsT: number,
+    B: number,
+    H: number,
+    W: number,
+    C: number,
+    OH: number,
+    OW: number,
+    KH: number,
+    KW: number,
+    sh: number,
+    sw: number,
+    pt: number,
+    pl: number,
+  ): void;
   max_pool_2x2(x: number, out: number, B: number, H: number, W: number, C: number): void;
   max_pool_grad_2x2(
     x: number,
