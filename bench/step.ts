@@ -1,40 +1,102 @@
 /**
- * Time the training step of one bench workload (for A/B runs of a switch such as
- * `DEEPPROB_FUSED_GRADS=0` or `DEEPPROB_KERNELS=stock`, interleaved on a shared machine):
+ * Time the training step of one workload (for A/B runs of a switch such as
+ * `DEEPPROB_FUSED_GRADS=0`, `DEEPPROB_CONV_GRAD=conv` or `DEEPPROB_KERNELS=stock`, interleaved on
+ * a shared machine):
  *
  *   npx tsx bench/step.ts [lenet5|lenet|evidential] [plain|reparam|local|flipout] [batch 256] [steps 30]
+ *   npx tsx bench/step.ts cifar:<model> [batch 64] [steps 8]     e.g. cifar:bayes-alexnet
  *
- * Prints the mean ms per step over `steps` steps after 5 warm-up steps, and images/s.
+ * The first form runs the bench workloads (`bench/zoo.ts`, 28x28x1); the second a model of the
+ * zoo registry on 32x32x3 inputs (CIFAR-10's shape) with softmax cross-entropy + KL / 50,000 and
+ * Adam. Prints the mean ms per step after warm-up steps, and images/s.
  */
 import * as tf from '@tensorflow/tfjs';
 import { ready } from '../src/index.js';
+import { createModel } from '../src/models/index.js';
+import { modelKL } from '../src/layers/model_utils.js';
 import type { Estimator } from './workloads.js';
 import { buildZooWorkload } from './zoo.js';
 
-const arch = process.argv[2] ?? 'lenet5';
-if (arch !== 'lenet5' && arch !== 'lenet' && arch !== 'evidential') {
-  throw new Error(`arch must be lenet5, lenet or evidential, got '${arch}'`);
+interface Stepper {
+  name: string;
+  batch: number;
+  step(): void;
+  dispose(): void;
 }
-const est = (process.argv[3] ?? 'plain') as Estimator;
-const batch = Number(process.argv[4] ?? 256);
-const steps = Number(process.argv[5] ?? 30);
+
+function zooStepper(arch: string, est: Estimator, batch: number): Stepper {
+  if (arch !== 'lenet5' && arch !== 'lenet' && arch !== 'evidential') {
+    throw new Error(`workload must be lenet5, lenet, evidential or cifar:<model>, got '${arch}'`);
+  }
+  const w = buildZooWorkload(est, arch);
+  const x = tf.randomUniform([batch, 28, 28, 1], 0, 1, 'float32', 1) as tf.Tensor4D;
+  const y = tf.tidy(() =>
+    tf.oneHot(tf.randomUniform([batch], 0, 10, 'int32', 2) as tf.Tensor1D, 10).toFloat(),
+  ) as tf.Tensor2D;
+  return {
+    name: w.name,
+    batch,
+    step: () => void w.step(x, y),
+    dispose: () => {
+      w.dispose();
+      tf.dispose([x, y]);
+    },
+  };
+}
+
+function cifarStepper(name: string, batch: number): Stepper {
+  const model = createModel(name, { inputShape: [32, 32, 3], numClasses: 10 });
+  const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const opt = tf.train.adam(1e-3);
+  const x = tf.randomUniform([batch, 32, 32, 3], 0, 1, 'float32', 1);
+  const y = tf.tidy(() =>
+    tf.oneHot(tf.randomUniform([batch], 0, 10, 'int32', 2) as tf.Tensor1D, 10).toFloat(),
+  );
+  return {
+    name: `${name} (32x32x3)`,
+    batch,
+    step: () => {
+      const l = opt.minimize(
+        () => {
+          const logits = model.apply(x, { training: true }) as tf.Tensor;
+          // KL / N is zero for a plain model
+          return tf.add(
+            tf.losses.softmaxCrossEntropy(y, logits),
+            tf.div(modelKL(model), 50000),
+          ) as tf.Scalar;
+        },
+        true,
+        vars,
+      );
+      l?.dispose();
+    },
+    dispose: () => {
+      model.dispose();
+      opt.dispose();
+      tf.dispose([x, y]);
+    },
+  };
+}
+
+const workload = process.argv[2] ?? 'lenet5';
+const cifar = workload.startsWith('cifar:');
+const rest = process.argv.slice(cifar ? 3 : 4);
+const batch = Number(rest[0] ?? (cifar ? 64 : 256));
+const steps = Number(rest[1] ?? (cifar ? 8 : 30));
 await ready();
-const w = buildZooWorkload(est, arch);
-const x = tf.randomUniform([batch, 28, 28, 1], 0, 1, 'float32', 1) as tf.Tensor4D;
-const y = tf.tidy(() =>
-  tf.oneHot(tf.randomUniform([batch], 0, 10, 'int32', 2) as tf.Tensor1D, 10).toFloat(),
-) as tf.Tensor2D;
-for (let i = 0; i < 5; i++) w.step(x, y);
+const s = cifar
+  ? cifarStepper(workload.slice('cifar:'.length), batch)
+  : zooStepper(workload, (process.argv[3] ?? 'plain') as Estimator, batch);
+for (let i = 0; i < (cifar ? 2 : 5); i++) s.step();
 const t0 = performance.now();
-for (let i = 0; i < steps; i++) w.step(x, y);
+for (let i = 0; i < steps; i++) s.step();
 const ms = (performance.now() - t0) / steps;
-const env = ['DEEPPROB_FUSED_GRADS', 'DEEPPROB_KERNELS', 'DEEPPROB_SIMD']
+const env = ['DEEPPROB_FUSED_GRADS', 'DEEPPROB_CONV_GRAD', 'DEEPPROB_KERNELS', 'DEEPPROB_SIMD']
   .filter((k) => process.env[k] !== undefined)
   .map((k) => `${k}=${process.env[k]}`)
   .join(' ');
 console.log(
-  `${w.name} b${batch}: ${ms.toFixed(1)} ms/step, ${((batch * 1000) / ms).toFixed(0)} images/s` +
+  `${s.name} b${batch}: ${ms.toFixed(1)} ms/step, ${((batch * 1000) / ms).toFixed(0)} images/s` +
     (env === '' ? '' : ` (${env})`),
 );
-w.dispose();
-tf.dispose([x, y]);
+s.dispose();

@@ -13,6 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { simdKernels, type SimdKernels } from '../simd/loader.js';
+import { convGradMode, type ConvGradMode } from './conv_grad_mode.js';
 import { call, release, reshape, transpose, type WasmBackend } from './wasm_util.js';
 
 type KernelFunc = tf.KernelConfig['kernelFunc'];
@@ -27,7 +28,7 @@ interface BackpropFilterAttrs {
 }
 
 /** Which filter-gradient formulation to use: by shape (`'auto'`), or one forced (tests, benchmarks). */
-export const backpropFilterPath: { mode: 'auto' | 'gemm' | 'conv' } = { mode: 'auto' };
+export const backpropFilterPath: { mode: ConvGradMode } = { mode: convGradMode() };
 
 /**
  * Whether `dW = im2colᵀ(x) dy` (one GEMM over the output pixels) beats the batch-as-channels

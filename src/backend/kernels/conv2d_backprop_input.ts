@@ -13,6 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { simdKernels, type SimdKernels } from '../simd/loader.js';
+import { convGradMode, type ConvGradMode } from './conv_grad_mode.js';
 import { call, release, reshape, transpose, type WasmBackend } from './wasm_util.js';
 
 type KernelFunc = tf.KernelConfig['kernelFunc'];
@@ -103,7 +104,7 @@ function zeroInsert(backend: WasmBackend, x: tf.TensorInfo, sh: number, sw: numb
  * Which input-gradient formulation to use: `'auto'` (the default: by shape, see
  * {@link useGemm}), or one of the two forced (for benchmarks and tests).
  */
-export const backpropInputPath: { mode: 'auto' | 'gemm' | 'conv' } = { mode: 'auto' };
+export const backpropInputPath: { mode: ConvGradMode } = { mode: convGradMode() };
 
 /**
  * Whether the GEMM + col2im formulation beats the full correlation for this convolution.

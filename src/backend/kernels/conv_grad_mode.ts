@@ -1,0 +1,18 @@
+/**
+ * The formulation of the convolution gradients on wasm (`Conv2DBackpropInput`,
+ * `Conv2DBackpropFilter`): `'auto'` picks by layer shape between XNNPACK convolutions and
+ * GEMM + SIMD im2col/col2im; `DEEPPROB_CONV_GRAD=conv|gemm` forces one (A/B runs, opting out).
+ */
+import { getEnv } from '../env.js';
+
+/** `'auto'` (by shape), or one formulation forced. */
+export type ConvGradMode = 'auto' | 'gemm' | 'conv';
+
+/** The mode from `DEEPPROB_CONV_GRAD` (default `'auto'`; other values are rejected). */
+export function convGradMode(): ConvGradMode {
+  const v = getEnv('DEEPPROB_CONV_GRAD') ?? 'auto';
+  if (v !== 'auto' && v !== 'gemm' && v !== 'conv') {
+    throw new Error(`DEEPPROB_CONV_GRAD must be auto, gemm or conv, got '${v}'`);
+  }
+  return v;
+}
