@@ -2,8 +2,14 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { backendInfo } from '../../src/index.js';
 import { cpuFallbackKernel } from '../../src/backend/cpu_fallback.js';
-import { backpropFilterPath } from '../../src/backend/kernels/conv2d_backprop_filter.js';
-import { backpropInputPath } from '../../src/backend/kernels/conv2d_backprop_input.js';
+import {
+  backpropFilterPath,
+  useGemm as filterUsesGemm,
+} from '../../src/backend/kernels/conv2d_backprop_filter.js';
+import {
+  backpropInputPath,
+  useGemm as inputUsesGemm,
+} from '../../src/backend/kernels/conv2d_backprop_input.js';
 import { simdKernels } from '../../src/backend/simd/loader.js';
 import { activeKernel, cpuKernel, randInt, randTensor, rng, simdCalls } from './reference.js';
 
@@ -262,5 +268,33 @@ describe('cpu fallback kernels (used with DEEPPROB_KERNELS=stock)', () => {
     got.dispose();
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([x, dy]);
+  });
+});
+
+describe('choice of the convolution-gradient formulation', () => {
+  const info = (x: number[], f: number[], s: number, pad: 'valid' | 'same') =>
+    tf.backend_util.computeConv2DInfo(
+      x as [number, number, number, number],
+      f as [number, number, number, number],
+      s,
+      1,
+      pad,
+    );
+  it('takes the GEMM where the measurements favour it, the convolution elsewhere', () => {
+    const lenetConv2 = info([256, 14, 14, 6], [5, 5, 6, 16], 1, 'valid');
+    expect(inputUsesGemm(lenetConv2)).toBe(true); // 14x14 from 10x10: ~2x wasted work
+    expect(filterUsesGemm(lenetConv2)).toBe(false);
+    const same3x3 = info([256, 14, 14, 16], [3, 3, 16, 16], 1, 'same');
+    expect(inputUsesGemm(same3x3)).toBe(false);
+    expect(filterUsesGemm(same3x3)).toBe(false);
+    const rgb = info([64, 32, 32, 3], [5, 5, 3, 32], 1, 'valid');
+    expect(filterUsesGemm(rgb)).toBe(true);
+    expect(filterUsesGemm(info([32, 16, 16, 32], [3, 3, 32, 64], 2, 'same'))).toBe(true);
+  });
+  it('keeps the convolution when the im2col matrix would exceed 2^25 values', () => {
+    // 224x224 images, 3x3x64: 8 * 224 * 224 * 576 = 231M values
+    const big = info([8, 224, 224, 64], [3, 3, 64, 128], 1, 'same');
+    expect(inputUsesGemm(big)).toBe(false);
+    expect(filterUsesGemm(big)).toBe(false);
   });
 });

@@ -13,7 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { simdKernels, type SimdKernels } from '../simd/loader.js';
-import { convGradMode, type ConvGradMode } from './conv_grad_mode.js';
+import { MAX_COLS, colsSize, convGradMode, type ConvGradMode } from './conv_grad_mode.js';
 import { call, release, reshape, transpose, type WasmBackend } from './wasm_util.js';
 
 type KernelFunc = tf.KernelConfig['kernelFunc'];
@@ -39,8 +39,9 @@ export const backpropFilterPath: { mode: ConvGradMode } = { mode: convGradMode()
  * (9.8 -> 7.0 ms), and loses on LeNet-5's conv2 (5.0 vs 7.8 ms) and 3x3 layers of 4-16 channels.
  * One input channel has its own SIMD kernel.
  */
-function useGemm(info: tf.backend_util.Conv2DInfo): boolean {
+export function useGemm(info: tf.backend_util.Conv2DInfo): boolean {
   if (backpropFilterPath.mode !== 'auto') return backpropFilterPath.mode === 'gemm';
+  if (colsSize(info) > MAX_COLS) return false;
   return (
     info.inChannels <= 3 || info.outChannels >= 64 || info.strideHeight > 1 || info.strideWidth > 1
   );

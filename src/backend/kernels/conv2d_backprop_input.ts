@@ -13,7 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { simdKernels, type SimdKernels } from '../simd/loader.js';
-import { convGradMode, type ConvGradMode } from './conv_grad_mode.js';
+import { MAX_COLS, colsSize, convGradMode, type ConvGradMode } from './conv_grad_mode.js';
 import { call, release, reshape, transpose, type WasmBackend } from './wasm_util.js';
 
 type KernelFunc = tf.KernelConfig['kernelFunc'];
@@ -118,9 +118,10 @@ export const backpropInputPath: { mode: ConvGradMode } = { mode: convGradMode() 
  * and 3x3 'same' layers: the GEMM wins with wasted work >= 1.5x, with <= 3 input channels, or
  * with >= 64 output channels; the full correlation wins for 3x3 'same' layers of 4-32 channels.
  */
-function useGemm(info: tf.backend_util.Conv2DInfo): boolean {
+export function useGemm(info: tf.backend_util.Conv2DInfo): boolean {
   if (backpropInputPath.mode !== 'auto') return backpropInputPath.mode === 'gemm';
   const waste = (info.inHeight * info.inWidth) / (info.outHeight * info.outWidth);
+  if (colsSize(info) > MAX_COLS) return false;
   return waste >= 1.5 || info.inChannels <= 3 || info.outChannels >= 64;
 }
 

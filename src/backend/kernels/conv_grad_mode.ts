@@ -16,3 +16,29 @@ export function convGradMode(): ConvGradMode {
   }
   return v;
 }
+
+/**
+ * The largest im2col matrix (values) the GEMM formulations build: 2^25 floats, 128 MiB of the
+ * wasm heap. Larger layers (big images, big batches) keep the convolution formulation, whose
+ * temporaries are the size of the layer's own tensors.
+ */
+export const MAX_COLS = 2 ** 25;
+
+/** Values in the im2col matrix of a convolution: output pixels x filter taps x input channels. */
+export function colsSize(info: {
+  batchSize: number;
+  outHeight: number;
+  outWidth: number;
+  filterHeight: number;
+  filterWidth: number;
+  inChannels: number;
+}): number {
+  return (
+    info.batchSize *
+    info.outHeight *
+    info.outWidth *
+    info.filterHeight *
+    info.filterWidth *
+    info.inChannels
+  );
+}
