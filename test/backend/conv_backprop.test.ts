@@ -48,6 +48,38 @@ function randomCase(r: () => number): {
   };
 }
 
+/**
+ * Run the wasm `kernel` under each formulation of `path` ('conv', 'gemm', 'auto') and compare
+ * with the cpu backend's result `want`; no tensor and no backend data id may be left behind.
+ */
+function expectEveryMode(
+  path: { mode: 'auto' | 'gemm' | 'conv' },
+  kernel: string,
+  inputs: Record<string, tf.Tensor>,
+  attrs: Record<string, unknown>,
+  want: { shape: number[]; values: ArrayLike<number> } | undefined,
+  label: unknown,
+): void {
+  for (const mode of ['conv', 'gemm', 'auto'] as const) {
+    path.mode = mode;
+    try {
+      const before = tf.memory().numTensors;
+      const ids = tf.engine().backend.numDataIds();
+      const got = activeKernel(kernel, inputs, attrs);
+      expect(got.shape, JSON.stringify(label)).toEqual(want?.shape);
+      expect(got, `${mode} ${JSON.stringify(label)}`).toBeAllclose(want?.values, {
+        rtol: 1e-4,
+        atol: 1e-4,
+      });
+      got.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+      expect(tf.engine().backend.numDataIds()).toBe(ids); // no leaked temporaries
+    } finally {
+      path.mode = 'auto';
+    }
+  }
+}
+
 describe('kernel pack on wasm', () => {
   it('is active by default', () => {
     expect(tf.getBackend()).toBe('wasm');
@@ -73,24 +105,7 @@ describe('Conv2DBackpropFilter', () => {
       };
       const [want] = cpuKernel('Conv2DBackpropFilter', { x, dy }, attrs);
       // batch-as-channels convolution, im2colᵀ + GEMM, and the shape-based choice
-      for (const mode of ['conv', 'gemm', 'auto'] as const) {
-        backpropFilterPath.mode = mode;
-        try {
-          const before = tf.memory().numTensors;
-          const ids = tf.engine().backend.numDataIds();
-          const got = activeKernel('Conv2DBackpropFilter', { x, dy }, attrs);
-          expect(got.shape, JSON.stringify(c)).toEqual(want?.shape);
-          expect(got, `${mode} ${JSON.stringify(c)}`).toBeAllclose(want?.values, {
-            rtol: 1e-4,
-            atol: 1e-4,
-          });
-          got.dispose();
-          expect(tf.memory().numTensors).toBe(before);
-          expect(tf.engine().backend.numDataIds()).toBe(ids); // no leaked temporaries
-        } finally {
-          backpropFilterPath.mode = 'auto';
-        }
-      }
+      expectEveryMode(backpropFilterPath, 'Conv2DBackpropFilter', { x, dy }, attrs, want, c);
       x.dispose();
       dy.dispose();
     }
@@ -175,42 +190,19 @@ describe('Conv2DBackpropInput', () => {
   it('matches the cpu backend on random shapes, strides and paddings, by either formulation', () => {
     const r = rng(99);
     let tested = 0;
-    try {
-      for (let trial = 0; trial < 60; trial++) {
-        const c = randomCase(r);
-        c.filterShape[2] = c.xShape[3];
-        const info = tf.backend_util.computeConv2DInfo(
-          c.xShape,
-          c.filterShape,
-          c.strides,
-          1,
-          c.pad,
-        );
-        if (info.outHeight <= 0 || info.outWidth <= 0) continue;
-        const filter = randTensor(r, c.filterShape);
-        const dy = randTensor(r, info.outShape);
-        const attrs = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', inputShape: c.xShape };
-        const [want] = cpuKernel('Conv2DBackpropInput', { dy, filter }, attrs);
-        // the full correlation, GEMM + SIMD col2im, and the shape-based choice between them
-        for (const mode of ['conv', 'gemm', 'auto'] as const) {
-          backpropInputPath.mode = mode;
-          const before = tf.memory().numTensors;
-          const ids = tf.engine().backend.numDataIds();
-          const got = activeKernel('Conv2DBackpropInput', { dy, filter }, attrs);
-          expect(got.shape, JSON.stringify(c)).toEqual(want?.shape);
-          expect(got, `${mode} ${JSON.stringify(c)}`).toBeAllclose(want?.values, {
-            rtol: 1e-4,
-            atol: 1e-4,
-          });
-          got.dispose();
-          expect(tf.memory().numTensors).toBe(before);
-          expect(tf.engine().backend.numDataIds()).toBe(ids); // no leaked temporaries
-        }
-        tf.dispose([filter, dy]);
-        tested++;
-      }
-    } finally {
-      backpropInputPath.mode = 'auto';
+    for (let trial = 0; trial < 60; trial++) {
+      const c = randomCase(r);
+      c.filterShape[2] = c.xShape[3];
+      const info = tf.backend_util.computeConv2DInfo(c.xShape, c.filterShape, c.strides, 1, c.pad);
+      if (info.outHeight <= 0 || info.outWidth <= 0) continue;
+      const filter = randTensor(r, c.filterShape);
+      const dy = randTensor(r, info.outShape);
+      const attrs = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', inputShape: c.xShape };
+      const [want] = cpuKernel('Conv2DBackpropInput', { dy, filter }, attrs);
+      // the full correlation, GEMM + SIMD col2im, and the shape-based choice between them
+      expectEveryMode(backpropInputPath, 'Conv2DBackpropInput', { dy, filter }, attrs, want, c);
+      tf.dispose([filter, dy]);
+      tested++;
     }
     expect(tested).toBeGreaterThan(40);
   });

@@ -13,7 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { simdKernels, type SimdKernels } from '../simd/loader.js';
-import { MAX_COLS, colsSize, convGradMode, type ConvGradMode } from './conv_grad_mode.js';
+import { MAX_COLS, colsSize, convGradMode, gemmGeometry, type ConvGradMode } from './conv_gemm.js';
 import { call, release, reshape, transpose, type WasmBackend } from './wasm_util.js';
 
 type KernelFunc = tf.KernelConfig['kernelFunc'];
@@ -58,32 +58,13 @@ function backpropFilterGemm(
   dy: tf.TensorInfo,
   info: tf.backend_util.Conv2DInfo,
 ): tf.TensorInfo {
-  const { batchSize: B, inHeight: H, inWidth: W, inChannels: C } = info;
-  const { filterHeight: KH, filterWidth: KW, outHeight: OH, outWidth: OW } = info;
-  const CO = info.outChannels;
-  const N = B * OH * OW;
-  const K = KH * KW * C;
+  const { N, K, CO, loop } = gemmGeometry(info);
   const temps: tf.TensorInfo[] = [];
   try {
     const colsT = backend.makeOutput([1, K, N], 'float32');
     temps.push(colsT);
     const p = (t: tf.TensorInfo): number => backend.typedArrayFromHeap(t).byteOffset;
-    k.fns.im2col_t(
-      p(x),
-      p(colsT),
-      B,
-      H,
-      W,
-      C,
-      OH,
-      OW,
-      KH,
-      KW,
-      info.strideHeight,
-      info.strideWidth,
-      info.padInfo.top,
-      info.padInfo.left,
-    );
+    k.fns.im2col_t(p(x), p(colsT), ...loop);
     // dy as the right operand, in a buffer of its own (XNNPACK caches packed right operands by
     // buffer id, and dy's buffer may have been packed under another shape)
     const dy3 = reshape(backend, dy, [1, N, CO]);
@@ -97,7 +78,7 @@ function backpropFilterGemm(
       { transposeA: false, transposeB: false },
     );
     temps.push(dw);
-    return reshape(backend, dw, [KH, KW, C, CO]);
+    return reshape(backend, dw, info.filterShape);
   } finally {
     release(backend, ...temps);
   }

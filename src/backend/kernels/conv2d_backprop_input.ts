@@ -13,7 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { simdKernels, type SimdKernels } from '../simd/loader.js';
-import { MAX_COLS, colsSize, convGradMode, type ConvGradMode } from './conv_grad_mode.js';
+import { MAX_COLS, colsSize, convGradMode, gemmGeometry, type ConvGradMode } from './conv_gemm.js';
 import { call, release, reshape, transpose, type WasmBackend } from './wasm_util.js';
 
 type KernelFunc = tf.KernelConfig['kernelFunc'];
@@ -136,11 +136,7 @@ function backpropInputGemm(
   filter: tf.TensorInfo,
   info: tf.backend_util.Conv2DInfo,
 ): tf.TensorInfo {
-  const { batchSize: B, inHeight: H, inWidth: W, inChannels: C } = info;
-  const { filterHeight: KH, filterWidth: KW, outHeight: OH, outWidth: OW } = info;
-  const CO = info.outChannels;
-  const N = B * OH * OW;
-  const K = KH * KW * C;
+  const { N, K, CO, loop } = gemmGeometry(info);
   const temps: tf.TensorInfo[] = [];
   try {
     const a = reshape(backend, dy, [1, N, CO]);
@@ -154,25 +150,10 @@ function backpropInputGemm(
     temps.push(b);
     const cols = call(backend, 'BatchMatMul', { a, b }, { transposeA: false, transposeB: false });
     temps.push(cols);
-    const dx = backend.makeOutput([B, H, W, C], 'float32');
+    const dx = backend.makeOutput(info.inShape, 'float32');
     const p = (t: tf.TensorInfo): number => backend.typedArrayFromHeap(t).byteOffset;
     (backend.typedArrayFromHeap(dx) as Float32Array).fill(0);
-    k.fns.col2im_add(
-      p(cols),
-      p(dx),
-      B,
-      H,
-      W,
-      C,
-      OH,
-      OW,
-      KH,
-      KW,
-      info.strideHeight,
-      info.strideWidth,
-      info.padInfo.top,
-      info.padInfo.left,
-    );
+    k.fns.col2im_add(p(cols), p(dx), ...loop);
     return dx;
   } finally {
     release(backend, ...temps);
