@@ -115,7 +115,9 @@ describe('PadV2 (constant padding) as block copies', () => {
       [1, 3],
       [0, 0],
     ];
+    const ids = tf.engine().backend.numDataIds();
     const y = tf.pad(x, pads, 0.25);
+    expect(tf.engine().backend.numDataIds()).toBe(ids + 1); // the output only
     const want = await onCpu(() =>
       tf.tidy(() => tf.pad(tf.tensor(x.dataSync(), x.shape), pads, 0.25).dataSync()),
     );
