@@ -5,9 +5,18 @@
  *
  *   loss = |D(x) - 1|² + |D(x̂) - 1|² + |D(G(z_p))|² + (squared error + KL)
  *
- * trained jointly by `infer.SVI` with Adam(1e-3), as in MindSpore's example.
+ * trained jointly by `infer.SVI` with Adam(1e-3), as in MindSpore's example. Minimised jointly, the
+ * GAN terms have no adversary (D may call everything real); `--adversarial` trains the same
+ * networks as a least-squares VAE-GAN instead, alternating per batch
  *
- *   npx tsx examples/vae_gan.ts [--epochs 1] [--limit 60000]
+ *   D:      min  |D(x) - 1|² + |D(x̂)|² + |D(G(z_p))|²                       (D's weights)
+ *   E, G:   min  |D(x̂) - 1|² + |D(G(z_p)) - 1|² + (squared error + KL)      (the rest)
+ *
+ * with Adam(1e-3) for E/G and Adam(`--lr-d`, default 2e-4) for D, and also writes samples of the
+ * generator path G(dense(z_p)), which only the adversarial terms train.
+ *
+ *   npx tsx examples/vae_gan.ts [--epochs 1] [--limit 60000] [--adversarial] [--lr-d 2e-4]
+ *     [--decoder seed|mlp]
  */
 import * as tf from '@tensorflow/tfjs';
 import { ready } from '../src/backend/ready.js';
@@ -20,7 +29,12 @@ import { setSeed, nextSeed } from '../src/utils/seed.js';
 import { arg, numArg } from './lib/args.js';
 import { batches, loadMnist } from './lib/mnist.js';
 import { imageGrid, writePng } from './lib/png.js';
-import { IMAGE, IMAGE_SHAPE, decoder, encoder, evaluate } from './lib/vae_common.js';
+import { IMAGE, IMAGE_SHAPE, decoder, encoder, evaluate, mlpDecoder } from './lib/vae_common.js';
+
+const decoderKind = arg('decoder', 'seed');
+if (decoderKind !== 'seed' && decoderKind !== 'mlp') {
+  throw new Error(`--decoder must be 'seed' or 'mlp', got '${decoderKind}'`);
+}
 
 interface VaeGanOutput extends VAEOutput {
   ldReal: tf.Tensor;
@@ -30,7 +44,7 @@ interface VaeGanOutput extends VAEOutput {
 
 /** MindSpore's `VaeGan` cell: E, G (the VAE decoder), D, and dense(20 -> 400). */
 class VaeGan implements ProbabilisticNetwork {
-  readonly G = decoder();
+  readonly G = decoderKind === 'mlp' ? mlpDecoder() : decoder();
   readonly D = tf.sequential({
     layers: [
       tf.layers.flatten({ inputShape: [IMAGE, IMAGE, 1] }),
@@ -61,11 +75,21 @@ class VaeGan implements ProbabilisticNetwork {
     }) as VaeGanOutput;
   }
   trainableVariables(): tf.Variable[] {
-    return [
-      ...this.vae.trainableVariables(),
-      ...networkVariables(this.D),
-      ...networkVariables(this.dense),
-    ];
+    return [...this.generatorVariables(), ...this.discriminatorVariables()];
+  }
+  /** E, G (the VAE) and the prior map: what the adversarial G step updates. */
+  generatorVariables(): tf.Variable[] {
+    return [...this.vae.trainableVariables(), ...networkVariables(this.dense)];
+  }
+  discriminatorVariables(): tf.Variable[] {
+    return networkVariables(this.D);
+  }
+  /** `n` images from the generator path `G(dense(z_p))`, `z_p ~ N(0, I)`. */
+  generatorSample(n: number): tf.Tensor {
+    return tf.tidy(() => {
+      const zp = tf.randomNormal([n, 20], 0, 1, 'float32', nextSeed());
+      return tf.reshape(applyNetwork(this.G, applyNetwork(this.dense, zp)), [-1, IMAGE, IMAGE, 1]);
+    });
   }
   dispose(): void {
     this.vae.dispose();
@@ -93,22 +117,68 @@ setSeed(numArg('seed', 0));
 const epochs = numArg('epochs', 1);
 const limit = numArg('limit', 60000);
 const out = arg('out', 'examples/figures');
-console.log(`backend ${info.backend}; ${epochs} epochs on ${limit} images`);
+const adversarial = process.argv.includes('--adversarial');
+console.log(
+  `backend ${info.backend}; ${epochs} epochs on ${limit} images; ` +
+    `${adversarial ? 'adversarial' : 'joint (seed)'} training; decoder ${decoderKind}`,
+);
 const train = loadMnist('train', IMAGE, limit);
 const test = loadMnist('test', IMAGE);
 
 const net = new VaeGan();
 const loss = new VaeGanLoss({ outputPrior: 'Normal' });
-const vi = new SVI({
-  netWithLoss: new WithLossCell(net, loss),
-  optimizer: tf.train.adam(1e-3),
-});
 const t0 = performance.now();
-vi.run(batches(train, 128, [IMAGE, IMAGE, 1], { seed: 1 }), epochs, (r) =>
-  console.log(
-    `epoch ${r.epoch}: loss ${r.loss.toFixed(2)} per image, ${(r.examples / r.seconds).toFixed(0)} images/s`,
-  ),
-);
+if (!adversarial) {
+  const vi = new SVI({
+    netWithLoss: new WithLossCell(net, loss),
+    optimizer: tf.train.adam(1e-3),
+  });
+  vi.run(batches(train, 128, [IMAGE, IMAGE, 1], { seed: 1 }), epochs, (r) =>
+    console.log(
+      `epoch ${r.epoch}: loss ${r.loss.toFixed(2)} per image, ${(r.examples / r.seconds).toFixed(0)} images/s`,
+    ),
+  );
+} else {
+  const optD = tf.train.adam(numArg('lr-d', 2e-4));
+  const optG = tf.train.adam(1e-3);
+  const elboOnly = new ELBO({ outputPrior: 'Normal' });
+  const sq = (a: tf.Tensor, target: number): tf.Tensor => tf.sum(tf.square(tf.sub(a, target)));
+  for (let epoch = 1; epoch <= epochs; epoch++) {
+    const te = performance.now();
+    let sumD = 0;
+    let sumG = 0;
+    let n = 0;
+    for (const b of batches(train, 128, [IMAGE, IMAGE, 1], { seed: epoch })()) {
+      const lD = optD.minimize(
+        () => {
+          const o = net.apply(b.x);
+          return tf.addN([sq(o.ldReal, 1), sq(o.ldFake, 0), sq(o.ldP, 0)]) as tf.Scalar;
+        },
+        true,
+        net.discriminatorVariables(),
+      );
+      const lG = optG.minimize(
+        () => {
+          const o = net.apply(b.x);
+          return tf.addN([sq(o.ldFake, 1), sq(o.ldP, 1), elboOnly.call(o)]) as tf.Scalar;
+        },
+        true,
+        net.generatorVariables(),
+      );
+      sumD += lD?.dataSync()[0] ?? NaN;
+      sumG += lG?.dataSync()[0] ?? NaN;
+      n += b.x.shape[0] as number;
+      tf.dispose([lD ?? [], lG ?? [], b.x, b.y]);
+    }
+    const secs = (performance.now() - te) / 1000;
+    console.log(
+      `epoch ${epoch}: D loss ${(sumD / n).toFixed(3)}, E/G loss ${(sumG / n).toFixed(2)} per image, ` +
+        `${(n / secs).toFixed(0)} images/s`,
+    );
+  }
+  optD.dispose();
+  optG.dispose();
+}
 const seconds = (performance.now() - t0) / 1000;
 console.log(`throughput ${((train.n * epochs) / seconds).toFixed(0)} images/s`);
 // Test loss per image: the full VAE-GAN loss, and its ELBO part (squared error + KL) of the VAE
@@ -124,8 +194,15 @@ console.log(
   `test loss ${(total / test.n).toFixed(2)} per image (VAE-GAN loss); ` +
     `ELBO part ${elbo.toFixed(2)} (squared error + KL)`,
 );
+const tag =
+  (adversarial ? 'vae_gan_adversarial' : 'vae_gan') + (decoderKind === 'mlp' ? '_mlp' : '');
 const gen = net.vae.generateSample(64, IMAGE_SHAPE);
-writePng(`${out}/vae_gan_generated.png`, imageGrid(gen.dataSync(), 64, IMAGE, IMAGE, 8, 2));
+writePng(`${out}/${tag}_generated.png`, imageGrid(gen.dataSync(), 64, IMAGE, IMAGE, 8, 2));
 gen.dispose();
-console.log(`wrote ${out}/vae_gan_generated.png`);
+const gp = net.generatorSample(64);
+writePng(`${out}/${tag}_generator_path.png`, imageGrid(gp.dataSync(), 64, IMAGE, IMAGE, 8, 2));
+gp.dispose();
+console.log(
+  `wrote ${out}/${tag}_generated.png (VAE prior samples) and ${out}/${tag}_generator_path.png (G(dense(z_p)))`,
+);
 net.dispose();
