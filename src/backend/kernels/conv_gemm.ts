@@ -6,6 +6,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import { getEnv } from '../env.js';
+import type { ConvLoopArgs } from '../simd/loader.js';
 
 /** `'auto'` (by shape), or one formulation forced. */
 export type ConvGradMode = 'auto' | 'gemm' | 'conv';
@@ -41,20 +42,7 @@ export interface GemmGeometry {
   /** Output channels. */
   CO: number;
   /** `B, H, W, C, OH, OW, KH, KW, sh, sw, pt, pl`, as `im2col_t` and `col2im_add` take them. */
-  loop: [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
+  loop: ConvLoopArgs;
 }
 
 /** {@link GemmGeometry} of a convolution (unit dilation). */

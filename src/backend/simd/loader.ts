@@ -12,6 +12,25 @@ import { zigguratTables } from '../kernels/random_normal.js';
 import type { WasmBackend } from '../kernels/wasm_util.js';
 import { SIMD_WASM_PLAIN, SIMD_WASM_SHARED } from './module.generated.js';
 
+/**
+ * The convolution geometry the `im2col_t` / `col2im_add` loops take after their two pointers
+ * (batch, input size, output size, filter size, strides, top/left pads; unit dilation).
+ */
+export type ConvLoopArgs = [
+  B: number,
+  H: number,
+  W: number,
+  C: number,
+  OH: number,
+  OW: number,
+  KH: number,
+  KW: number,
+  sh: number,
+  sw: number,
+  pt: number,
+  pl: number,
+];
+
 /** The exported functions of the SIMD module (pointers are byte offsets into the heap). */
 export interface SimdExports {
   normal_fill(out: number, n: number, seed: number, mean: number, sd: number, tables: number): void;
@@ -133,38 +152,8 @@ export interface SimdExports {
     pt: number,
     pl: number,
   ): void;
-  col2im_add(
-    cols: number,
-    dx: number,
-    B: number,
-    H: number,
-    W: number,
-    C: number,
-    OH: number,
-    OW: number,
-    KH: number,
-    KW: number,
-    sh: number,
-    sw: number,
-    pt: number,
-    pl: number,
-  ): void;
-  im2col_t(
-    x: number,
-    colsT: number,
-    B: number,
-    H: number,
-    W: number,
-    C: number,
-    OH: number,
-    OW: number,
-    KH: number,
-    KW: number,
-    sh: number,
-    sw: number,
-    pt: number,
-    pl: number,
-  ): void;
+  col2im_add(cols: number, dx: number, ...geometry: ConvLoopArgs): void;
+  im2col_t(x: number, colsT: number, ...geometry: ConvLoopArgs): void;
   max_pool_2x2(x: number, out: number, B: number, H: number, W: number, C: number): void;
   max_pool_grad_2x2(
     x: number,
