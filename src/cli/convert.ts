@@ -13,7 +13,7 @@ import { fileIO } from '../train/file_io.js';
 import { transformToBnn, type Estimator, type TransformToBnnOptions } from '../transforms/index.js';
 import { ArgumentError } from '../utils/errors.js';
 import { cliReady } from './main.js';
-import { oneOf, positiveNumber } from './options.js';
+import { estimatorOption, oneOf, positiveNumber } from './options.js';
 
 /** Options of `deepprob convert`. */
 export interface ConvertCliOptions {
@@ -115,12 +115,7 @@ export function register(program: Command): void {
       oneOf(['dense', 'conv', 'all'] as const),
       'all',
     )
-    .option(
-      '--estimator <name>',
-      'weight estimator: reparam | local | flipout',
-      oneOf(['reparam', 'local', 'flipout'] as const),
-      'reparam',
-    )
+    .option(...estimatorOption('weight estimator'))
     .option('--moped <delta>', 'MOPED posterior std delta*|w| (default 0.1)', positiveNumber)
     .option(
       '--posterior-sigma <s>',

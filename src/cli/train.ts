@@ -7,12 +7,21 @@ import { MODELS } from '../models/registry.js';
 import { DATASETS } from '../data/files.js';
 import { runTraining, TRAIN_DEFAULTS, type TrainConfig } from '../train/run.js';
 import { cliReady } from './main.js';
-import { finiteNumber, oneOf, pct, positiveInt, positiveNumber, integer } from './options.js';
+import type { Estimator } from '../layers/estimator_registry.js';
+import {
+  estimatorOption,
+  finiteNumber,
+  oneOf,
+  pct,
+  positiveInt,
+  positiveNumber,
+  integer,
+} from './options.js';
 
 /** Options of `deepprob train` as commander parses them. */
 interface TrainCliOptions {
   model: string;
-  estimator: 'reparam' | 'local' | 'flipout';
+  estimator: Estimator;
   dataset: string;
   dataDir?: string;
   epochs: number;
@@ -71,12 +80,7 @@ export function register(program: Command): void {
     .command('train')
     .description('train a model of the zoo (plain, Bayesian or evidential) on an image dataset')
     .option('--model <name>', `model: ${Object.keys(MODELS).join(' | ')}`, 'bayes-lenet5')
-    .option(
-      '--estimator <name>',
-      'Bayesian estimator: reparam | local | flipout',
-      oneOf(['reparam', 'local', 'flipout'] as const),
-      TRAIN_DEFAULTS.estimator,
-    )
+    .option(...estimatorOption('Bayesian estimator'))
     .option('--dataset <name>', `dataset: ${DATASETS.join(' | ')}`, TRAIN_DEFAULTS.dataset)
     .option('--data-dir <dir>', 'directory with the dataset files (default: bundled source)')
     .option('--epochs <n>', 'epochs to train (in total, also when resuming)', positiveInt, 5)

@@ -30,67 +30,21 @@
  * `BayesianELBO`, which read `kl()` directly and ignore `klScale`.
  */
 import * as tf from '@tensorflow/tfjs';
-import { klSoftplusNormal, softplusReparam } from '../backend/fused.js';
-import { ArgumentError } from '../utils/errors.js';
+import { softplusReparam } from '../backend/fused.js';
+import { ArgumentError, DeepProbError } from '../utils/errors.js';
 import { nextSeed } from '../utils/seed.js';
 import { softplusInverse } from '../utils/tensor.js';
-import { applyActivation, normalizeActivation } from './activations.js';
-import { standardNormal } from './estimators.js';
+import { applyActivation } from './activations.js';
 import {
-  checkFinite,
-  checkMeanStd,
-  DEFAULT_POSTERIOR,
-  DEFAULT_PRIOR,
-  normalizePosterior,
-  normalizePrior,
-  priorLogProb,
-  type PosteriorConfig,
-  type PosteriorInput,
-  type PriorConfig,
-  type PriorInput,
-} from './priors.js';
+  normalizeBayesianArgs,
+  type BayesianLayerArgs,
+  type BayesianMode,
+} from './bayesian_args.js';
+import { ESTIMATORS, type Estimator } from './estimator_registry.js';
+import type { PosteriorConfig, PriorConfig } from './priors.js';
+import { weightKL } from './weight_kl.js';
 
-/** Arguments of the tfjs `Layer` constructor (name, trainable, inputShape, batchInputShape...). */
-export type LayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
-
-/** `'sample'`: draw weights/activations on every call; `'mean'`: use the posterior means. */
-export type BayesianMode = 'sample' | 'mean';
-
-const HALF_LOG_2PI_E = 0.5 * Math.log(2 * Math.PI * Math.E);
-
-/** Arguments shared by all Bayesian layers (MindSpore names, BayesianCNN priors). */
-export interface BayesianLayerArgs extends LayerArgs {
-  /** Number of input channels (features); inferred from the input when omitted, checked when given. */
-  inChannels?: number;
-  /** Number of output channels (units). Required. */
-  outChannels: number;
-  /** Whether the layer has a (Bayesian) bias. Default: Dense `true`, Conv `false` (as MindSpore). */
-  hasBias?: boolean;
-  /** Activation name (`'relu'`, `'tanh'`, `'softmax'`, ...). Default linear. */
-  activation?: string | null;
-  /** Mean of the Normal prior (BayesianCNN `prior_mu`). Default 0. Ignored when `prior` is given. */
-  priorMu?: number;
-  /** Std of the Normal prior (BayesianCNN `prior_sigma`), > 0. Default 0.1. */
-  priorSigma?: number;
-  /** (mean, std) of the normal initialisation of the posterior means. Default `[0, 0.1]`. */
-  posteriorMuInitial?: readonly number[];
-  /** (mean, std) of the normal initialisation of `rho`, `sigma = softplus(rho)`. Default `[-3, 0.1]`. */
-  posteriorRhoInitial?: readonly number[];
-  /** Full prior object; overrides `priorMu`/`priorSigma`. */
-  prior?: PriorInput;
-  /** Full posterior object; overrides `posteriorMuInitial`/`posteriorRhoInitial`. */
-  posterior?: PosteriorInput;
-  /** Prediction mode (saved with the model). Default `'sample'`. */
-  mode?: BayesianMode;
-  /** Factor of `kl()` in the layer's losses seen by `model.fit`. Default 1 (TFP's convention). */
-  klScale?: number;
-  /**
-   * Centre the Normal prior of each weight on its own mean `w0_i` (non-trainable weights set by
-   * {@link BayesianLayer.setPriorMean}, saved with the model): `p(w_i) = N(w0_i, priorSigma^2)`.
-   * Default false (the scalar prior `N(priorMu, priorSigma^2)`).
-   */
-  centredPrior?: boolean;
-}
+export type { BayesianLayerArgs, BayesianMode, LayerArgs } from './bayesian_args.js';
 
 /** Prior means of a layer with `centredPrior` (new tensors owned by the caller). */
 export interface PriorMeans {
@@ -114,13 +68,6 @@ export interface PosteriorTensors {
   kernelSigma: tf.Tensor;
   biasMu: tf.Tensor | null;
   biasSigma: tf.Tensor | null;
-}
-
-function positiveInt(v: unknown, name: string): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
-    throw new ArgumentError(name, `expected an integer >= 1, got ${String(v)}`);
-  }
-  return v;
 }
 
 /** Abstract base of the Bayesian layers; see the module documentation. */
@@ -151,69 +98,35 @@ export abstract class BayesianLayer extends tf.layers.Layer {
   protected kernelPriorMu: tf.LayerVariable | null = null;
   protected biasPriorMu: tf.LayerVariable | null = null;
 
+  /** Estimator of a concrete class (set by the classes of `bayesian_classes.ts`). */
+  static estimator: Estimator | undefined = undefined;
+  /** Whether a concrete class always centres its prior (the MOPED classes). */
+  static centred = false;
+
   constructor(args: BayesianLayerArgs, defaultHasBias: boolean) {
-    super(args);
-    if (args === undefined || args === null || typeof args !== 'object') {
-      throw new ArgumentError('args', 'expected an object with at least outChannels');
-    }
-    this.outChannels = positiveInt(args.outChannels, 'outChannels');
-    this.inChannels =
-      args.inChannels === undefined || args.inChannels === null
-        ? null
-        : positiveInt(args.inChannels, 'inChannels');
-    this.hasBias = args.hasBias ?? defaultHasBias;
-    if (typeof this.hasBias !== 'boolean') {
-      throw new ArgumentError('hasBias', `expected true or false, got ${String(args.hasBias)}`);
-    }
-    this.activation = normalizeActivation(args.activation);
-    if (args.prior !== undefined && args.prior !== null) {
-      this.prior = normalizePrior(args.prior, 'prior');
-    } else {
-      const mu = checkFinite(args.priorMu ?? DEFAULT_PRIOR.mu, 'priorMu');
-      const sigma = checkFinite(args.priorSigma ?? DEFAULT_PRIOR.sigma, 'priorSigma');
-      if (!(sigma > 0))
-        throw new ArgumentError('priorSigma', `expected a number > 0, got ${sigma}`);
-      this.prior = { type: 'normal', mu, sigma };
-    }
-    this.posterior =
-      args.posterior !== undefined && args.posterior !== null
-        ? normalizePosterior(args.posterior, 'posterior')
-        : {
-            type: 'normal',
-            muInitial: checkMeanStd(
-              args.posteriorMuInitial ?? DEFAULT_POSTERIOR.muInitial,
-              'posteriorMuInitial',
-            ),
-            rhoInitial: checkMeanStd(
-              args.posteriorRhoInitial ?? DEFAULT_POSTERIOR.rhoInitial,
-              'posteriorRhoInitial',
-            ),
-          };
-    const mode = args.mode ?? 'sample';
-    if (mode !== 'sample' && mode !== 'mean') {
-      throw new ArgumentError('mode', `expected 'sample' or 'mean', got '${String(mode)}'`);
-    }
-    this.mode = mode;
-    const klScale = args.klScale ?? 1;
-    if (typeof klScale !== 'number' || !Number.isFinite(klScale) || klScale < 0) {
-      throw new ArgumentError('klScale', `expected a finite number >= 0, got ${String(klScale)}`);
-    }
-    this.klScale = klScale;
-    const centred = args.centredPrior ?? false;
-    if (typeof centred !== 'boolean') {
-      throw new ArgumentError(
-        'centredPrior',
-        `expected true or false, got ${String(args.centredPrior)}`,
-      );
-    }
-    if (centred && this.prior.type !== 'normal') {
+    const statics = new.target as unknown as { centred: boolean };
+    const full =
+      statics.centred && args !== null && typeof args === 'object'
+        ? { ...args, centredPrior: true }
+        : args;
+    super(full);
+    const a = normalizeBayesianArgs(full, defaultHasBias);
+    this.outChannels = a.outChannels;
+    this.inChannels = a.inChannels;
+    this.hasBias = a.hasBias;
+    this.activation = a.activation;
+    this.prior = a.prior;
+    this.posterior = a.posterior;
+    this.mode = a.mode;
+    this.klScale = a.klScale;
+    this.centredPrior = a.centredPrior;
+    if (this.centredPrior && this.prior.type !== 'normal') {
       throw new ArgumentError(
         'prior',
         `layer '${this.name}': a prior centred on the DNN weights (MOPED) needs a Normal prior, ` +
           `got '${this.prior.type}'`,
       );
     }
-    this.centredPrior = centred;
   }
 
   // ---- hooks of a kind (Dense, Conv) ------------------------------------------------------
@@ -240,7 +153,15 @@ export abstract class BayesianLayer extends tf.layers.Layer {
    * Apply the variational kernel `W ~ N(mu, softplus(rho)^2)` to a prepared input (TFP's
    * `_apply_variational_kernel`); the bias is added by the base.
    */
-  protected abstract applyVariationalKernel(x: tf.Tensor, mu: tf.Tensor, rho: tf.Tensor): tf.Tensor;
+  protected applyVariationalKernel(x: tf.Tensor, mu: tf.Tensor, rho: tf.Tensor): tf.Tensor {
+    const estimator = (this.constructor as typeof BayesianLayer).estimator;
+    if (estimator === undefined) {
+      throw new DeepProbError(
+        `${this.getClassName()}: no estimator (use a class of the estimator registry, e.g. DenseReparam)`,
+      );
+    }
+    return ESTIMATORS[estimator].sample(x, mu, rho, (a, w) => this.linear(a, w));
+  }
 
   // ---- tfjs Layer -------------------------------------------------------------------------
 
@@ -361,29 +282,20 @@ export abstract class BayesianLayer extends tf.layers.Layer {
     const centre = (v: tf.LayerVariable | null): tf.Tensor | null =>
       this.centredPrior && v !== null ? v.read() : null;
     return tf.tidy(() => {
-      let total = this.klOf(kernelMu.read(), kernelRho.read(), centre(this.kernelPriorMu));
+      let total = weightKL(
+        this.prior,
+        kernelMu.read(),
+        kernelRho.read(),
+        centre(this.kernelPriorMu),
+      );
       if (this.biasMu !== null && this.biasRho !== null) {
         total = tf.add(
           total,
-          this.klOf(this.biasMu.read(), this.biasRho.read(), centre(this.biasPriorMu)),
+          weightKL(this.prior, this.biasMu.read(), this.biasRho.read(), centre(this.biasPriorMu)),
         );
       }
       return total as tf.Scalar;
     });
-  }
-
-  /**
-   * Sum of the KL of the weights with means `mu` and raw scales `rho`; `centre` (with
-   * `centredPrior`) replaces the scalar prior mean by elementwise ones.
-   */
-  private klOf(mu: tf.Tensor, rho: tf.Tensor, centre: tf.Tensor | null): tf.Tensor {
-    if (this.prior.type === 'normal') {
-      return klSoftplusNormal(mu, rho, centre ?? this.prior.mu, this.prior.sigma);
-    }
-    const sigma = tf.softplus(rho);
-    const w = tf.add(mu, tf.mul(sigma, standardNormal(mu.shape)));
-    const negEntropy = tf.neg(tf.add(tf.sum(tf.log(sigma)), HALF_LOG_2PI_E * mu.size));
-    return tf.sub(negEntropy, tf.sum(priorLogProb(this.prior, w)));
   }
 
   /**

@@ -10,8 +10,8 @@ import { BayesianLayer, type BayesianLayerArgs } from './bayesian_layer.js';
 /** Arguments of the Bayesian Dense layers (MindSpore `DenseReparam` names). */
 export type DenseVariationalArgs = BayesianLayerArgs;
 
-/** Abstract Bayesian Dense layer; estimators override only `applyVariationalKernel`. */
-export abstract class DenseVariational extends BayesianLayer {
+/** Bayesian Dense layer; the concrete classes (one per registered estimator) are made in `bayesian_classes.ts`. */
+export class DenseVariational extends BayesianLayer {
   /** @param args see {@link BayesianLayerArgs}; `hasBias` defaults to true. */
   constructor(args: DenseVariationalArgs) {
     super(args, true);

@@ -13,12 +13,18 @@
 export {
   BayesianLayer,
   isBayesianLayer,
-  type BayesianLayerArgs,
-  type BayesianMode,
-  type LayerArgs,
+  type PriorMeans,
   type PosteriorValues,
   type PosteriorTensors,
 } from './bayesian_layer.js';
+export {
+  normalizeBayesianArgs,
+  type BayesianLayerArgs,
+  type BayesianMode,
+  type LayerArgs,
+  type NormalizedBayesianArgs,
+} from './bayesian_args.js';
+export { weightKL } from './weight_kl.js';
 export { DenseVariational, type DenseVariationalArgs } from './dense_variational.js';
 export {
   ConvVariational,
@@ -33,15 +39,42 @@ export {
   denseReparam,
   denseLocalReparam,
   denseFlipout,
-} from './dense.js';
-export {
   ConvReparam,
   ConvLocalReparam,
   ConvFlipout,
   convReparam,
   convLocalReparam,
   convFlipout,
-} from './conv.js';
+  MopedDenseReparam,
+  MopedDenseLocalReparam,
+  MopedDenseFlipout,
+  MopedConvReparam,
+  MopedConvLocalReparam,
+  MopedConvFlipout,
+  isCentredPriorLayer,
+  type CentredPriorLayer,
+} from './named_classes.js';
+export {
+  ESTIMATORS,
+  ESTIMATOR_NAMES,
+  DEFAULT_ESTIMATOR,
+  isEstimator,
+  checkEstimator,
+  type Estimator,
+  type EstimatorSpec,
+  type VariationalKernel,
+} from './estimator_registry.js';
+export {
+  ESTIMATOR_CLASSES,
+  BAYESIAN_CLASSES,
+  bayesianClassName,
+  bayesianClassInfo,
+  type BayesianKind,
+  type BayesianClassInfo,
+  type EstimatorClasses,
+  type DenseClass,
+  type ConvClass,
+} from './bayesian_classes.js';
 export {
   reparamKernel,
   localReparamKernel,

@@ -5,10 +5,10 @@ import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
 import { nextSeed } from '../utils/seed.js';
 import * as L from '../layers/index.js';
+import type { Estimator } from '../layers/estimator_registry.js';
 import { outSize, type LayerSpec } from './spec.js';
 
-/** Variational estimators of the Bayesian twins. */
-export type Estimator = 'reparam' | 'local' | 'flipout';
+export type { Estimator } from '../layers/estimator_registry.js';
 
 /** Prior and posterior-initialisation options of the Bayesian layers (BayesianCNN's `priors`). */
 export interface PriorOptions {
@@ -34,26 +34,6 @@ export interface ModelOptions {
   priors?: PriorOptions;
   /** Model name (default: the registry name). */
   name?: string;
-}
-
-/** The Bayesian conv/dense layer classes of each estimator. */
-function bayesClasses(estimator: Estimator): {
-  conv: new (args: L.ConvVariationalArgs) => tf.layers.Layer;
-  dense: new (args: L.DenseVariationalArgs) => tf.layers.Layer;
-} {
-  switch (estimator) {
-    case 'reparam':
-      return { conv: L.ConvReparam, dense: L.DenseReparam };
-    case 'local':
-      return { conv: L.ConvLocalReparam, dense: L.DenseLocalReparam };
-    case 'flipout':
-      return { conv: L.ConvFlipout, dense: L.DenseFlipout };
-    default:
-      throw new ArgumentError(
-        'bayesian',
-        `expected 'reparam', 'local' or 'flipout', got '${String(estimator)}'`,
-      );
-  }
 }
 
 /**
@@ -82,7 +62,10 @@ export function buildSequential(
       );
     }
   }
-  const classes = options.bayesian !== undefined ? bayesClasses(options.bayesian) : undefined;
+  const classes =
+    options.bayesian !== undefined
+      ? L.ESTIMATOR_CLASSES[L.checkEstimator(options.bayesian, 'bayesian')]
+      : undefined;
   const priors = options.priors ?? {};
   const model = tf.sequential({ name: options.name });
   let h = h0;

@@ -2,6 +2,7 @@
  * The model zoo by name, as used by the CLI (`--model`).
  */
 import type * as tf from '@tensorflow/tfjs';
+import { DEFAULT_ESTIMATOR } from '../layers/estimator_registry.js';
 import { ArgumentError } from '../utils/errors.js';
 import { alexnet } from './alexnet.js';
 import type { Estimator, ModelOptions } from './build.js';
@@ -28,7 +29,7 @@ export interface ModelEntry {
 
 const bayes = (o: ModelOptions, name: string): ModelOptions => ({
   ...o,
-  bayesian: o.bayesian ?? 'reparam',
+  bayesian: o.bayesian ?? DEFAULT_ESTIMATOR,
   name: o.name ?? name,
 });
 

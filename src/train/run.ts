@@ -12,6 +12,7 @@ import { loadDataset } from '../data/files.js';
 import type { ImageTransform } from '../data/transform.js';
 import { bayesianLayers, setMode } from '../layers/index.js';
 import { createModel, getModelEntry, type Estimator, type ModelKind } from '../models/index.js';
+import { DEFAULT_ESTIMATOR } from '../layers/estimator_registry.js';
 import { ArgumentError } from '../utils/errors.js';
 import { setSeed } from '../utils/seed.js';
 import {
@@ -81,7 +82,7 @@ export interface TrainConfig {
 
 /** Defaults of {@link TrainConfig}. */
 export const TRAIN_DEFAULTS = {
-  estimator: 'reparam' as Estimator,
+  estimator: DEFAULT_ESTIMATOR as Estimator,
   dataset: 'mnist',
   epochs: 5,
   batchSize: 64,
@@ -294,7 +295,9 @@ export async function runTraining(
     model = createModel(cfg.model, {
       numClasses: trainSet.numClasses,
       inputShape: trainBatches.inputShape,
-      ...(entry.kind === 'bayesian' ? { bayesian: cfg.estimator ?? 'reparam', priors } : {}),
+      ...(entry.kind === 'bayesian'
+        ? { bayesian: cfg.estimator ?? DEFAULT_ESTIMATOR, priors }
+        : {}),
     });
   }
   const settings: OptimizerSettings = {
@@ -318,7 +321,7 @@ export async function runTraining(
   mkdirSync(cfg.out, { recursive: true });
   const progress = options.progress ?? (options.quiet === true ? quietProgress() : barProgress());
   log(
-    `deepprob: training ${cfg.model}${kind === 'bayesian' ? ` (${cfg.estimator ?? 'reparam'})` : ''} on ` +
+    `deepprob: training ${cfg.model}${kind === 'bayesian' ? ` (${cfg.estimator ?? DEFAULT_ESTIMATOR})` : ''} on ` +
       `${trainSet.name} (${trainSet.count} images, input ${trainBatches.inputShape.join('x')}), ` +
       `${model.countParams()} parameters, batch ${cfg.batchSize}, lr ${cfg.lr}, epochs ${startEpoch + 1}..${cfg.epochs}`,
   );

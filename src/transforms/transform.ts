@@ -41,37 +41,40 @@ import {
   type GetArgs,
   type LayerArgsDict,
 } from './layer_args.js';
-import { isCentredPriorLayer, MOPED_CLASS } from './moped_prior.js';
+import { MOPED_CLASS } from './moped_prior.js';
+import {
+  BAYESIAN_CLASSES,
+  bayesianClassName,
+  type BayesianKind,
+} from '../layers/bayesian_classes.js';
+import { checkEstimator, ESTIMATOR_NAMES, type Estimator } from '../layers/estimator_registry.js';
+import { isCentredPriorLayer } from '../layers/named_classes.js';
 import { summarizeModel } from './summary.js';
 
-/** Weight estimator of the Bayesian layers: Bayes by Backprop, local reparameterization, Flipout. */
-export type Estimator = 'reparam' | 'local' | 'flipout';
+export type { Estimator } from '../layers/estimator_registry.js';
 
 /** The DNN layer types that can be converted. */
 export type DnnLayerType = 'Dense' | 'Conv2D';
 
-/** Bayesian Dense class name for each estimator. */
-export const BNN_DENSE_CLASS: Readonly<Record<Estimator, string>> = {
-  reparam: 'DenseReparam',
-  local: 'DenseLocalReparam',
-  flipout: 'DenseFlipout',
-};
+/** Bayesian Dense class name for each estimator (from the estimator registry). */
+export const BNN_DENSE_CLASS: Readonly<Record<Estimator, string>> = classNames('dense');
 
-/** Bayesian Conv2D class name for each estimator. */
-export const BNN_CONV_CLASS: Readonly<Record<Estimator, string>> = {
-  reparam: 'ConvReparam',
-  local: 'ConvLocalReparam',
-  flipout: 'ConvFlipout',
-};
+/** Bayesian Conv2D class name for each estimator (from the estimator registry). */
+export const BNN_CONV_CLASS: Readonly<Record<Estimator, string>> = classNames('conv');
 
-const DENSE_CLASSES: readonly string[] = [
-  ...Object.values(BNN_DENSE_CLASS),
-  ...Object.values(BNN_DENSE_CLASS).map((c) => MOPED_CLASS[c] as string),
-];
-const CONV_CLASSES: readonly string[] = [
-  ...Object.values(BNN_CONV_CLASS),
-  ...Object.values(BNN_CONV_CLASS).map((c) => MOPED_CLASS[c] as string),
-];
+function classNames(kind: BayesianKind): Record<Estimator, string> {
+  return Object.fromEntries(ESTIMATOR_NAMES.map((e) => [e, bayesianClassName(kind, e)])) as Record<
+    Estimator,
+    string
+  >;
+}
+
+/** Every registered class name of a kind (plain and MOPED). */
+function classesOf(kind: BayesianKind): string[] {
+  return BAYESIAN_CLASSES.filter((c) => c.kind === kind).map((c) => c.className);
+}
+const DENSE_CLASSES: readonly string[] = classesOf('dense');
+const CONV_CLASSES: readonly string[] = classesOf('conv');
 
 /** How the posterior (and optionally the prior) of a converted layer starts. */
 export interface PosteriorInitOptions {
@@ -185,16 +188,6 @@ function checkFactor(v: number | undefined, name: string, dflt: number): number 
     throw new ArgumentError(name, `expected a finite number >= 0, got ${String(v)}`);
   }
   return x;
-}
-
-function checkEstimator(est: unknown): Estimator {
-  if (typeof est !== 'string' || !(est in BNN_DENSE_CLASS)) {
-    throw new ArgumentError(
-      'estimator',
-      `expected 'reparam', 'local' or 'flipout', got '${String(est)}'`,
-    );
-  }
-  return est as Estimator;
 }
 
 /** Validate the initialisation options; returns them with defaults filled in. */
@@ -441,7 +434,7 @@ export class TransformToBNN {
     this.dnnFactor = checkFactor(options.dnnFactor, 'dnnFactor', 1);
     this.bnnFactor = checkFactor(options.bnnFactor, 'bnnFactor', 1);
     this.lossFn = options.lossFn ?? 'softmaxCrossEntropy';
-    this.estimator = checkEstimator(options.estimator ?? 'reparam');
+    this.estimator = checkEstimator(options.estimator);
     this.init = checkInit(options);
   }
 
