@@ -23,7 +23,7 @@ import { limitImageSet } from '../src/data/dataset.js';
 import { loadFashionMnist, loadMnist } from '../src/data/files.js';
 import { setMode } from '../src/layers/model_utils.js';
 import { lenet5 } from '../src/models/index.js';
-import { atomicWriteFile } from '../src/train/file_io.js';
+import { atomicWriteFile } from '../src/utils/file_io.js';
 import { transformToBnn, type Estimator } from '../src/transforms/index.js';
 import { setSeed } from '../src/utils/seed.js';
 import { arg, numArg } from './lib/args.js';

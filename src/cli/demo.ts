@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { auroc } from '../toolbox/ood.js';
-import { runEvaluation, runTraining, TRAIN_DEFAULTS, type PerExampleLike } from '../train/run.js';
+import { runEvaluation, runTraining, TRAIN_DEFAULTS } from '../app/index.js';
+import type { PerExample } from '../train/evaluate.js';
 import { cliReady } from './main.js';
 import type { Estimator } from '../layers/estimator_registry.js';
 import { estimatorOption, pct, positiveInt } from './options.js';
@@ -37,7 +38,7 @@ function mean(xs: Float32Array, mask?: (i: number) => boolean): number {
 }
 
 /** Mean uncertainties of correct and wrong predictions. */
-function splitByCorrect(p: PerExampleLike): {
+function splitByCorrect(p: PerExample): {
   right: [number, number];
   wrong: [number, number];
   nWrong: number;

@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { DATASETS } from '../data/files.js';
-import { runEvaluation, type EvalConfig } from '../train/run.js';
+import { runEvaluation, type EvalConfig } from '../app/index.js';
 import { cliReady } from './main.js';
 import { pct, positiveInt } from './options.js';
 

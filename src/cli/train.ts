@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { MODELS } from '../models/registry.js';
 import { DATASETS } from '../data/files.js';
-import { runTraining, TRAIN_DEFAULTS, type TrainConfig } from '../train/run.js';
+import { runTraining, TRAIN_DEFAULTS, type TrainConfig } from '../app/index.js';
 import { cliReady } from './main.js';
 import type { Estimator } from '../layers/estimator_registry.js';
 import {

@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { DATASETS } from '../data/files.js';
-import { runUncertaintyReport, type UncertaintyRunOptions } from '../toolbox/report/run.js';
+import { runUncertaintyReport, type UncertaintyRunOptions } from '../app/index.js';
 import { cliReady } from './main.js';
 import { positiveInt } from './options.js';
 

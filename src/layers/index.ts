@@ -124,6 +124,7 @@ export {
   uniformKL,
   soenderbyKL,
   klSchedule,
+  parseKLWeight,
   type KLSchedule,
   type KLScheduleContext,
   type KLScheduleSpec,

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { createModel } from '../../src/models/index.js';
 import { loadCheckpoint, resolveCheckpoint, saveCheckpoint } from '../../src/train/checkpoint.js';
-import { atomicWriteFile, fileIO } from '../../src/train/file_io.js';
+import { atomicWriteFile, fileIO } from '../../src/utils/file_io.js';
 import { toCsv, toJsonl, writeMetricLogs } from '../../src/train/metrics_log.js';
 import { crossEntropyLoss } from '../../src/train/loss.js';
 import { trainStep } from '../../src/train/step.js';
