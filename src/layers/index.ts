@@ -45,15 +45,8 @@ export {
   convReparam,
   convLocalReparam,
   convFlipout,
-  MopedDenseReparam,
-  MopedDenseLocalReparam,
-  MopedDenseFlipout,
-  MopedConvReparam,
-  MopedConvLocalReparam,
-  MopedConvFlipout,
-  isCentredPriorLayer,
-  type CentredPriorLayer,
 } from './named_classes.js';
+export * from './moped_classes.js';
 export {
   ESTIMATORS,
   ESTIMATOR_NAMES,

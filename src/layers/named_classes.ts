@@ -7,16 +7,13 @@
  * - Conv2D (MindSpore `ConvReparam`; BayesianCNN `BBBConv2d` with and without LRT; TFP
  *   `Convolution2DFlipout`): at every output position `E[y] = conv2d(x, mu) + mu_b`,
  *   `Var[y] = conv2d(x^2, sigma^2) + sigma_b^2`.
- * - MOPED twins (`MopedDenseReparam`, ...; Krishnan, Subedar & Tickoo 2020): the same layers with
- *   a Normal prior centred on given (DNN) weights, `p(w_i) = N(w0_i, priorSigma^2)`
- *   (`centredPrior` always on; set the centres with `setPriorMean`).
+ * - their MOPED twins are in `moped_classes.ts`.
  *
  * The estimators differ in how the noise is shared across a batch (`estimators.ts`):
  * reparameterization draws one `W = mu + softplus(rho) * eps` per call; local reparameterization
  * samples the pre-activations `y = op(x, mu) + sqrt(op(x^2, sigma^2)) * eps` per example;
  * Flipout perturbs `y = op(x, mu) + op(x * s_in, sigma * eps) * s_out` with random signs.
  */
-import { BayesianLayer } from './bayesian_layer.js';
 import { ESTIMATOR_CLASSES } from './bayesian_classes.js';
 import type { ConvVariational, ConvVariationalArgs } from './conv_variational.js';
 import type { DenseVariational, DenseVariationalArgs } from './dense_variational.js';
@@ -51,26 +48,6 @@ export const ConvReparam = reparam.conv;
 export const ConvLocalReparam = local.conv;
 /** Conv2D layer with Flipout (signs `s_in` `[batch, 1, 1, in]`, `s_out` `[batch, 1, 1, out]`). */
 export const ConvFlipout = flipout.conv;
-/**
- * `DenseReparam` with a prior centred on DNN weights.
- * @example
- * ```ts
- * const l = new MopedDenseReparam({ outChannels: 10, priorSigma: 0.1 });
- * // after build: l.setPriorMean(dense.getWeights()[0], dense.getWeights()[1]);
- * ```
- */
-export const MopedDenseReparam = reparam.mopedDense;
-/** `DenseLocalReparam` with a prior centred on DNN weights. */
-export const MopedDenseLocalReparam = local.mopedDense;
-/** `DenseFlipout` with a prior centred on DNN weights. */
-export const MopedDenseFlipout = flipout.mopedDense;
-/** `ConvReparam` with a prior centred on DNN weights. */
-export const MopedConvReparam = reparam.mopedConv;
-/** `ConvLocalReparam` with a prior centred on DNN weights. */
-export const MopedConvLocalReparam = local.mopedConv;
-/** `ConvFlipout` with a prior centred on DNN weights. */
-export const MopedConvFlipout = flipout.mopedConv;
-
 /** Instance types of the classes above (every Dense class makes a `DenseVariational`, every Conv2D class a `ConvVariational`). */
 export type DenseReparam = DenseVariational;
 export type DenseLocalReparam = DenseVariational;
@@ -78,12 +55,6 @@ export type DenseFlipout = DenseVariational;
 export type ConvReparam = ConvVariational;
 export type ConvLocalReparam = ConvVariational;
 export type ConvFlipout = ConvVariational;
-export type MopedDenseReparam = DenseVariational;
-export type MopedDenseLocalReparam = DenseVariational;
-export type MopedDenseFlipout = DenseVariational;
-export type MopedConvReparam = ConvVariational;
-export type MopedConvLocalReparam = ConvVariational;
-export type MopedConvFlipout = ConvVariational;
 
 /** Factory of {@link DenseReparam}. */
 export const denseReparam = (args: DenseVariationalArgs): DenseVariational =>
@@ -101,13 +72,3 @@ export const convLocalReparam = (args: ConvVariationalArgs): ConvVariational =>
   new local.conv(args);
 /** Factory of {@link ConvFlipout}. */
 export const convFlipout = (args: ConvVariationalArgs): ConvVariational => new flipout.conv(args);
-
-/** A Bayesian layer with a prior centred on given weights (`centredPrior` on). */
-export interface CentredPriorLayer extends BayesianLayer {
-  readonly centredPrior: true;
-}
-
-/** True when `layer` is a Bayesian layer with a prior centred on given (DNN) weights. */
-export function isCentredPriorLayer(layer: unknown): layer is CentredPriorLayer {
-  return layer instanceof BayesianLayer && layer.centredPrior;
-}

@@ -178,6 +178,27 @@ export function buildSequential(
 }
 
 /**
+ * Build a model of the zoo from its layer list: the input shape defaults to `defaults.inputShape`
+ * and the name to `defaults.name`, or `bayes-<name>` for a Bayesian twin.
+ *
+ * @param specs the architecture.
+ * @param options the factory's options (`inputShape`, `bayesian`, `priors`, `name`).
+ * @param defaults the model's default input shape and plain name.
+ */
+export function buildZooModel(
+  specs: LayerSpec[],
+  options: ModelOptions,
+  defaults: { inputShape: [number, number, number]; name: string },
+): tf.Sequential {
+  const plain = options.bayesian === undefined;
+  return buildSequential(specs, options.inputShape ?? defaults.inputShape, {
+    name: options.name ?? (plain ? defaults.name : `bayes-${defaults.name}`),
+    bayesian: options.bayesian,
+    priors: options.priors,
+  });
+}
+
+/**
  * tfjs's default kernel initializer (Glorot uniform, `U(-a, a)` with `a = sqrt(6 / (fanIn + fanOut))`)
  * drawn from the deepprob seed stream, so that `setSeed(s)` makes plain twins reproducible too.
  */

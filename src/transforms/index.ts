@@ -34,16 +34,7 @@ export {
   type GetArgs,
   type LayerArgsDict,
 } from './layer_args.js';
-export {
-  MopedDenseReparam,
-  MopedDenseLocalReparam,
-  MopedDenseFlipout,
-  MopedConvReparam,
-  MopedConvLocalReparam,
-  MopedConvFlipout,
-  MOPED_CLASS,
-  isCentredPriorLayer,
-  type CentredPriorLayer,
-  type PriorMeans,
-} from './moped_prior.js';
+export { MOPED_CLASS } from './moped_prior.js';
+export * from '../layers/moped_classes.js';
+export type { PriorMeans } from '../layers/bayesian_layer.js';
 export { summarizeModel } from './summary.js';

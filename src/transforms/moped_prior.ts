@@ -8,22 +8,10 @@
  *   + \frac{\sigma_i^2 + (\mu_i - w^{\text{DNN}}_i)^2}{2\sigma_p^2} - \frac12 .$$
  *
  * The capability lives in `BayesianLayer` (`centredPrior: true`); the `Moped*` classes are made
- * for every estimator by the estimator registry (`layers/bayesian_classes.ts`) and re-exported
- * here under this namespace, with the map from each Bayesian class name to its MOPED twin.
+ * for every estimator by the estimator registry (`layers/moped_classes.ts`) and re-exported by
+ * this namespace; here is the map from each Bayesian class name to its MOPED twin.
  */
 import { BAYESIAN_CLASSES, bayesianClassName } from '../layers/bayesian_classes.js';
-
-export {
-  MopedDenseReparam,
-  MopedDenseLocalReparam,
-  MopedDenseFlipout,
-  MopedConvReparam,
-  MopedConvLocalReparam,
-  MopedConvFlipout,
-  isCentredPriorLayer,
-  type CentredPriorLayer,
-} from '../layers/named_classes.js';
-export type { PriorMeans } from '../layers/bayesian_layer.js';
 
 /** MOPED class name of each Bayesian class name (`DenseReparam` -> `MopedDenseReparam`, ...). */
 export const MOPED_CLASS: Readonly<Record<string, string>> = Object.fromEntries(

@@ -48,7 +48,7 @@ import {
   type BayesianKind,
 } from '../layers/bayesian_classes.js';
 import { checkEstimator, ESTIMATOR_NAMES, type Estimator } from '../layers/estimator_registry.js';
-import { isCentredPriorLayer } from '../layers/named_classes.js';
+import { isCentredPriorLayer } from '../layers/moped_classes.js';
 import { summarizeModel } from './summary.js';
 
 export type { Estimator } from '../layers/estimator_registry.js';
