@@ -9,7 +9,12 @@ import { Batcher } from '../data/batcher.js';
 import { limitImageSet, type ImageSet } from '../data/dataset.js';
 import { loadDataset } from '../data/files.js';
 import { setMode } from '../layers/model_utils.js';
-import { decompose, kwonUncertainty, normalizedUncertainty } from '../toolbox/decomposition.js';
+import {
+  decompose,
+  entropyLastAxis,
+  kwonUncertainty,
+  normalizedUncertainty,
+} from '../toolbox/decomposition.js';
 import { dirichletOutputs } from '../toolbox/evidential/dirichlet.js';
 import { evidenceFunction } from '../toolbox/evidential/evidence.js';
 import { hasDropout } from '../toolbox/predictors.js';
@@ -168,7 +173,7 @@ function batchFunction(
         evidence: true,
         scores: {
           evidential_u: d.uncertainty,
-          predictive_entropy: tf.neg(tf.sum(tf.mul(p, tf.log(tf.maximum(p, 1e-12))), -1)),
+          predictive_entropy: entropyLastAxis(p),
           one_minus_max_prob: tf.sub(1, tf.max(p, -1)),
         },
       };
@@ -180,7 +185,7 @@ function batchFunction(
       return {
         probs: p,
         scores: {
-          predictive_entropy: tf.neg(tf.sum(tf.mul(p, tf.log(tf.maximum(p, 1e-12))), -1)),
+          predictive_entropy: entropyLastAxis(p),
           one_minus_max_prob: tf.sub(1, tf.max(p, -1)),
         },
       };

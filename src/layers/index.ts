@@ -111,6 +111,7 @@ export {
   type LossFn,
   type LossName,
 } from './losses.js';
+export { type StepContext, runProgress } from './step_context.js';
 export {
   constantKL,
   blundellKL,

@@ -17,18 +17,10 @@
  *   `warmupEpochs = floor(numEpochs / 4)`.
  */
 import { ArgumentError } from '../utils/errors.js';
+import type { StepContext } from './step_context.js';
 
-/** Where training is when the weight is asked for. */
-export interface KLScheduleContext {
-  /** Index of the minibatch within the epoch, 0-based. */
-  step: number;
-  /** Number of minibatches per epoch `M`. */
-  numBatches: number;
-  /** Epoch, 0-based. */
-  epoch: number;
-  /** Number of epochs of the run, when known. */
-  numEpochs?: number;
-}
+/** Where training is when the weight is asked for (the trainer's {@link StepContext}). */
+export type KLScheduleContext = StepContext;
 
 /** A KL-weight schedule: `beta` for a minibatch. */
 export type KLSchedule = (ctx: KLScheduleContext) => number;

@@ -57,7 +57,7 @@ describe('checkpoints', () => {
     const opt = tf.train.adam(1e-3);
     const x = tf.randomNormal([4, 32, 32, 1], 0, 1, 'float32', 1);
     const y = tf.tensor1d([0, 1, 2, 1], 'int32');
-    const p = { step: 0, epoch: 0, batch: 0, stepsPerEpoch: 1, epochs: 1 };
+    const p = { step: 0, epoch: 0, numBatches: 1, numEpochs: 1 };
     for (let i = 0; i < 3; i++) trainStep(model, opt, crossEntropyLoss(), x, y, p);
     const dir = await saveCheckpoint(run, model, opt, {
       version: 1,
