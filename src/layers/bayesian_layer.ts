@@ -2,7 +2,7 @@
  * The base of every Bayesian layer (after TFP's `_DenseVariational`): it owns the variational
  * parameters, `build`, `call`, `getConfig`, the KL divergence and its report to the model's
  * losses. A kind (Dense, Conv2D) adds the linear map and the shapes; an estimator
- * (Reparam, LocalReparam, Flipout) overrides only {@link BayesianLayer.applyVariationalKernel}.
+ * (a registry entry, `estimator_registry.ts`) supplies {@link BayesianLayer.applyVariationalKernel}.
  *
  * Variational family (mean field): every kernel and bias weight has
  * `q(w) = N(mu, sigma^2)`, `sigma = softplus(rho) = log(1 + exp(rho))`.
@@ -13,16 +13,10 @@
  * `centredPrior` then the non-trainable prior means `<layer>/kernel_prior_mu` and, when `hasBias`,
  * `<layer>/bias_prior_mu` (zeros until {@link BayesianLayer.setPriorMean}).
  *
- * KL divergence `KL(q || p) = sum_w KL(q(w) || p(w))` over kernel and bias:
- * analytic for a {@link NormalPrior},
- * `log(s_p / s) + (s^2 + (mu - mu_p)^2) / (2 s_p^2) - 1/2`; for a {@link ScaleMixturePrior},
- * `-H[q] - log p(w)` with the entropy `H[q] = sum(1/2 log(2 pi e s^2))` exact and `log p(w)` at
- * one fresh reparameterized sample `w = mu + s * eps` (unbiased, differentiable).
- *
- * Prior centred on given weights (`centredPrior: true`, MOPED's empirical-Bayes prior, Krishnan,
- * Subedar & Tickoo 2020): every weight has its own prior mean `w0_i` (e.g. a trained DNN's weight),
- * `p(w_i) = N(w0_i, s_p^2)` with `s_p = prior.sigma` (`prior.mu` is unused), so
- * `KL = sum_i log(s_p / s_i) + (s_i^2 + (mu_i - w0_i)^2) / (2 s_p^2) - 1/2`. Needs a Normal prior.
+ * KL divergence `KL(q || p) = sum_w KL(q(w) || p(w))` over kernel and bias (`weight_kl.ts`):
+ * analytic for a Normal prior, `log(s_p / s) + (s^2 + (mu - mu_p)^2) / (2 s_p^2) - 1/2`, with
+ * `mu_p = w0_i` per weight for a prior centred on given weights (`centredPrior`, MOPED); a
+ * one-sample estimate `-H[q] - log p(w)` for a scale-mixture prior.
  *
  * `model.fit`: every layer adds `klScale * kl()` to its losses (`layer.addLoss`), which tfjs-layers
  * adds to the mean data loss of each batch. For the per-example ELBO on a data set of `N`
@@ -33,7 +27,6 @@ import * as tf from '@tensorflow/tfjs';
 import { softplusReparam } from '../backend/fused.js';
 import { ArgumentError, DeepProbError } from '../utils/errors.js';
 import { nextSeed } from '../utils/seed.js';
-import { softplusInverse } from '../utils/tensor.js';
 import { applyActivation } from './activations.js';
 import {
   normalizeBayesianArgs,
@@ -43,32 +36,16 @@ import {
 import { ESTIMATORS, type Estimator } from './estimator_registry.js';
 import type { PosteriorConfig, PriorConfig } from './priors.js';
 import { weightKL } from './weight_kl.js';
+import {
+  writeWeight,
+  type PosteriorTensors,
+  type PosteriorValues,
+  type PriorMeans,
+} from './weight_values.js';
 
 export type { BayesianLayerArgs, BayesianMode, LayerArgs } from './bayesian_args.js';
 
-/** Prior means of a layer with `centredPrior` (new tensors owned by the caller). */
-export interface PriorMeans {
-  kernel: tf.Tensor;
-  bias: tf.Tensor | null;
-}
-
-/** Posterior parameters given to {@link BayesianLayer.setPosterior}; `sigma` wins over `rho`. */
-export interface PosteriorValues {
-  kernelMu?: tf.Tensor | tf.TensorLike;
-  kernelRho?: tf.Tensor | tf.TensorLike;
-  kernelSigma?: tf.Tensor | tf.TensorLike;
-  biasMu?: tf.Tensor | tf.TensorLike;
-  biasRho?: tf.Tensor | tf.TensorLike;
-  biasSigma?: tf.Tensor | tf.TensorLike;
-}
-
-/** Posterior means and standard deviations (new tensors owned by the caller). */
-export interface PosteriorTensors {
-  kernelMu: tf.Tensor;
-  kernelSigma: tf.Tensor;
-  biasMu: tf.Tensor | null;
-  biasSigma: tf.Tensor | null;
-}
+export type { PriorMeans, PosteriorValues, PosteriorTensors } from './weight_values.js';
 
 /** Abstract base of the Bayesian layers; see the module documentation. */
 export abstract class BayesianLayer extends tf.layers.Layer {
@@ -184,37 +161,24 @@ export abstract class BayesianLayer extends tf.layers.Layer {
       stddev === 0
         ? tf.initializers.constant({ value: mean })
         : tf.initializers.randomNormal({ mean, stddev, seed: nextSeed() });
-    this.kernelMu = this.addWeight('kernel_mu', kShape, 'float32', init(muMean, muStd));
-    this.kernelRho = this.addWeight('kernel_rho', kShape, 'float32', init(rhoMean, rhoStd));
+    const add = (
+      name: string,
+      shape: number[],
+      i: ReturnType<typeof tf.initializers.zeros>,
+      trainable = true,
+    ) => this.addWeight(name, shape, 'float32', i, undefined, trainable);
+    const biasShape = [this.outChannels];
+    this.kernelMu = add('kernel_mu', kShape, init(muMean, muStd));
+    this.kernelRho = add('kernel_rho', kShape, init(rhoMean, rhoStd));
     if (this.hasBias) {
-      this.biasMu = this.addWeight('bias_mu', [this.outChannels], 'float32', init(muMean, muStd));
-      this.biasRho = this.addWeight(
-        'bias_rho',
-        [this.outChannels],
-        'float32',
-        init(rhoMean, rhoStd),
-      );
+      this.biasMu = add('bias_mu', biasShape, init(muMean, muStd));
+      this.biasRho = add('bias_rho', biasShape, init(rhoMean, rhoStd));
     }
     if (this.centredPrior) {
       // After the variational weights, so the order of the other weights does not depend on it.
-      const zeros = () => tf.initializers.zeros();
-      this.kernelPriorMu = this.addWeight(
-        'kernel_prior_mu',
-        kShape,
-        'float32',
-        zeros(),
-        undefined,
-        false,
-      );
+      this.kernelPriorMu = add('kernel_prior_mu', kShape, tf.initializers.zeros(), false);
       if (this.hasBias) {
-        this.biasPriorMu = this.addWeight(
-          'bias_prior_mu',
-          [this.outChannels],
-          'float32',
-          zeros(),
-          undefined,
-          false,
-        );
+        this.biasPriorMu = add('bias_prior_mu', biasShape, tf.initializers.zeros(), false);
       }
     }
     this.addLoss(() => tf.tidy(() => tf.mul(this.kl(), this.klScale) as tf.Scalar));
@@ -246,21 +210,11 @@ export abstract class BayesianLayer extends tf.layers.Layer {
   }
 
   override getConfig(): tf.serialization.ConfigDict {
-    const config: tf.serialization.ConfigDict = {
-      inChannels: this.inChannels,
-      outChannels: this.outChannels,
-      hasBias: this.hasBias,
-      activation: this.activation,
-      prior: { ...this.prior },
-      posterior: {
-        type: this.posterior.type,
-        muInitial: [...this.posterior.muInitial],
-        rhoInitial: [...this.posterior.rhoInitial],
-      },
-      mode: this.mode,
-      klScale: this.klScale,
-      centredPrior: this.centredPrior,
-    };
+    const { inChannels, outChannels, hasBias, activation, mode, klScale, centredPrior } = this;
+    const { type, muInitial, rhoInitial } = this.posterior;
+    const posterior = { type, muInitial: [...muInitial], rhoInitial: [...rhoInitial] };
+    const config: tf.serialization.ConfigDict = { inChannels, outChannels, hasBias, activation };
+    Object.assign(config, { prior: { ...this.prior }, posterior, mode, klScale, centredPrior });
     return { ...super.getConfig(), ...config };
   }
 
@@ -326,42 +280,21 @@ export abstract class BayesianLayer extends tf.layers.Layer {
    */
   setPosterior(values: PosteriorValues): void {
     const { kernelMu, kernelRho } = this.variables();
-    const assign = (
+    const write = (
       v: tf.LayerVariable | null,
       value: tf.Tensor | tf.TensorLike | undefined,
       name: string,
       isSigma: boolean,
     ): void => {
       if (value === undefined) return;
-      if (v === null) {
-        throw new ArgumentError(name, `layer '${this.name}' has no bias (hasBias is false)`);
-      }
-      const shape = v.read().shape;
-      tf.tidy(() => {
-        let t = value instanceof tf.Tensor ? tf.cast(value, 'float32') : tf.tensor(value);
-        if (t.rank === 0) t = tf.fill(shape, t.dataSync()[0] as number);
-        if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
-          throw new ArgumentError(
-            name,
-            `expected shape [${shape.join(', ')}], got [${t.shape.join(', ')}]`,
-          );
-        }
-        if (isSigma) {
-          if (tf.min(t).dataSync()[0]! <= 0) {
-            throw new ArgumentError(name, 'expected standard deviations > 0');
-          }
-          t = softplusInverse(t);
-        }
-        v.write(t);
-      });
+      writeWeight(v ?? this.noBias(name), value, name, { sigma: isSigma });
     };
-    assign(kernelMu, values.kernelMu, 'kernelMu', false);
-    if (values.kernelSigma !== undefined)
-      assign(kernelRho, values.kernelSigma, 'kernelSigma', true);
-    else assign(kernelRho, values.kernelRho, 'kernelRho', false);
-    assign(this.biasMu, values.biasMu, 'biasMu', false);
-    if (values.biasSigma !== undefined) assign(this.biasRho, values.biasSigma, 'biasSigma', true);
-    else assign(this.biasRho, values.biasRho, 'biasRho', false);
+    write(kernelMu, values.kernelMu, 'kernelMu', false);
+    if (values.kernelSigma !== undefined) write(kernelRho, values.kernelSigma, 'kernelSigma', true);
+    else write(kernelRho, values.kernelRho, 'kernelRho', false);
+    write(this.biasMu, values.biasMu, 'biasMu', false);
+    if (values.biasSigma !== undefined) write(this.biasRho, values.biasSigma, 'biasSigma', true);
+    else write(this.biasRho, values.biasRho, 'biasRho', false);
   }
 
   /**
@@ -382,8 +315,11 @@ export abstract class BayesianLayer extends tf.layers.Layer {
    */
   setPriorMean(kernel: tf.Tensor, bias?: tf.Tensor | null): void {
     this.checkCentred();
-    this.writePriorMean(this.kernelPriorMu, kernel, 'kernel');
-    this.writePriorMean(this.biasPriorMu, bias, 'bias');
+    const opts = { expected: `layer '${this.name}': expected prior means of`, scalar: false };
+    writeWeight(this.kernelPriorMu ?? this.notBuilt(), kernel, 'kernel', opts);
+    if (bias !== undefined && bias !== null) {
+      writeWeight(this.biasPriorMu ?? this.noBias('bias'), bias, 'bias', opts);
+    }
   }
 
   /**
@@ -450,30 +386,9 @@ export abstract class BayesianLayer extends tf.layers.Layer {
     }
   }
 
-  /** Write checked prior means into `target` (no-op for an omitted value). */
-  private writePriorMean(
-    target: tf.LayerVariable | null,
-    value: tf.Tensor | null | undefined,
-    name: string,
-  ): void {
-    if (value === undefined || value === null) return;
-    if (target === null) {
-      if (name === 'bias') {
-        throw new ArgumentError(name, `layer '${this.name}' has no bias (hasBias is false)`);
-      }
-      this.notBuilt();
-    }
-    const shape = target.shape;
-    if (value.shape.length !== shape.length || value.shape.some((d, i) => d !== shape[i])) {
-      throw new ArgumentError(
-        name,
-        `layer '${this.name}': expected prior means of shape [${shape.join(', ')}], got ` +
-          `[${value.shape.join(', ')}]`,
-      );
-    }
-    tf.tidy(() => {
-      target.write(tf.cast(value, 'float32'));
-    });
+  /** Throw naming `name` for a bias of a layer without bias. */
+  private noBias(name: string): never {
+    throw new ArgumentError(name, `layer '${this.name}' has no bias (hasBias is false)`);
   }
 }
 

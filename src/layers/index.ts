@@ -10,13 +10,14 @@
  * - Model helpers: `bayesianLayers`, `setMode` (`'sample'` | `'mean'`), `modelKL`, `setKLScale`.
  * - Loss cells: `WithBNNLoss` (MindSpore), `ELBOLoss` (BayesianCNN) with KL schedules.
  */
+export { BayesianLayer, isBayesianLayer } from './bayesian_layer.js';
 export {
-  BayesianLayer,
-  isBayesianLayer,
+  writeWeight,
+  type WriteWeightOptions,
   type PriorMeans,
   type PosteriorValues,
   type PosteriorTensors,
-} from './bayesian_layer.js';
+} from './weight_values.js';
 export {
   normalizeBayesianArgs,
   type BayesianLayerArgs,

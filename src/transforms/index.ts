@@ -7,22 +7,22 @@
 export {
   TransformToBNN,
   transformToBnn,
-  convertModel,
-  checkInit,
-  posteriorRho,
   BNN_DENSE_CLASS,
   BNN_CONV_CLASS,
   type Estimator,
-  type DnnLayerType,
-  type PosteriorInitOptions,
   type TransformToBNNOptions,
   type TransformToBnnOptions,
   type TransformModelOptions,
   type TransformLayerOptions,
-  type ConvertedLayer,
-  type ConversionRule,
   type BnnConversion,
 } from './transform.js';
+export {
+  convertModel,
+  type ConvertedLayer,
+  type ConversionRule,
+  type DnnLayerType,
+} from './topology.js';
+export { checkInit, posteriorRho, type PosteriorInitOptions } from './posterior_init.js';
 export {
   denseView,
   convView,
