@@ -1,0 +1,174 @@
+/**
+ * Potential energy of a model's posterior over one flat vector of unconstrained latents.
+ *
+ * Every latent (non-observed) sample site `x_i` with support `S_i` is written `x_i = T_i(z_i)`,
+ * `T_i = bijectTo(S_i)` (chosen at run time from the site's distribution, as NumPyro does, so
+ * supports may depend on other latents), and
+ *
+ * `U(z) = -( log p(data, T(z)) + sum_i log|det J_{T_i}(z_i)| )`,
+ *
+ * where `log p` is the scaled, masked log-density of the trace (observed sites, `factor` sites and
+ * latent sites; `deterministic` sites contribute nothing). One evaluation runs the model once
+ * under `trace` and a substituting handler inside `tf.valueAndGrad`, all in one `tf.tidy`: only
+ * two float64 arrays leave it.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { bijectTo } from '../../distributions/transform_to.js';
+import { ArgumentError } from '../../utils/errors.js';
+import { Delta } from '../delta.js';
+import { Messenger } from '../messenger.js';
+import type { Message } from '../runtime.js';
+import { trace } from '../handlers/trace.js';
+import type { PotentialPoint } from './integrator.js';
+
+/**
+ * A differentiable potential energy over `R^dim` (minus a log density, up to a constant).
+ * Implement it to sample any target with {@link HMC}/{@link NUTS} directly.
+ */
+export interface Potential {
+  /** Number of coordinates. */
+  readonly dim: number;
+  /** `U(z)` and `dU/dz` at `z` (a new gradient array). */
+  valueAndGrad(z: Float64Array): PotentialPoint;
+}
+
+/** One latent site's place in the flat vector. */
+export interface LatentSite {
+  name: string;
+  /** Shape of the constrained value. */
+  shape: number[];
+  /** Shape of its unconstrained image (differs for simplex, corrCholesky, ...). */
+  unconstrainedShape: number[];
+  /** First coordinate in the flat vector. */
+  offset: number;
+  /** Number of unconstrained coordinates. */
+  size: number;
+}
+
+/** Whether a trace site is a `deterministic` one (recorded, not scored). */
+export function isDeterministicSite(msg: Message): boolean {
+  return msg.type === 'sample' && msg.isObserved && msg.fn instanceof Delta;
+}
+
+/** Throw unless the latent site `msg` is continuous. */
+export function checkContinuous(msg: Message): void {
+  const fn = msg.fn;
+  if (fn === null) return;
+  if (fn.support.isDiscrete) {
+    throw new ArgumentError(
+      'model',
+      `MCMC: latent site '${msg.name}' has the discrete support '${fn.support.name}'; ` +
+        'HMC/NUTS need continuous latents (observe it, or marginalize it out)',
+    );
+  }
+}
+
+/** Substitutes latent sites by `T(z_i)` and collects the log-determinants. */
+class UnconstrainedSubstitute extends Messenger {
+  readonly logDets: tf.Tensor[] = [];
+  constructor(
+    private readonly sites: Map<string, { site: LatentSite; z: tf.Tensor }>,
+    private readonly withLogDet: boolean,
+  ) {
+    super();
+  }
+  override processMessage(msg: Message): void {
+    if (msg.type !== 'sample' || msg.isObserved || msg.value !== null) return;
+    const entry = this.sites.get(msg.name);
+    if (entry === undefined) {
+      throw new ArgumentError(
+        'model',
+        `MCMC: latent site '${msg.name}' was not in the model's first run (the set of latent ` +
+          'sites must not change between runs)',
+      );
+    }
+    checkContinuous(msg);
+    const bij = bijectTo((msg.fn as NonNullable<Message['fn']>).support);
+    const u = tf.reshape(entry.z, entry.site.unconstrainedShape);
+    if (this.withLogDet) {
+      const { y, logDet } = bij.forwardAndLogDet(u);
+      msg.value = y;
+      this.logDets.push(tf.sum(logDet));
+    } else {
+      msg.value = bij.forward(u);
+    }
+  }
+}
+
+/** Split a flat `[dim]` (or `[batch, dim]`) tensor into the sites' pieces along its last axis. */
+function splitSites(z: tf.Tensor, sites: readonly LatentSite[]): tf.Tensor[] {
+  if (sites.length === 1) return [z];
+  return tf.split(
+    z,
+    sites.map((s) => s.size),
+    -1,
+  );
+}
+
+/** A model's potential energy over its flat unconstrained latents (see the module docs). */
+export class ModelPotential<A extends unknown[]> implements Potential {
+  readonly dim: number;
+
+  /**
+   * @param model the model.
+   * @param args its arguments (fixed for the run).
+   * @param sites the latent layout, from the initialization run.
+   */
+  constructor(
+    readonly model: (...args: A) => unknown,
+    readonly args: A,
+    readonly sites: readonly LatentSite[],
+  ) {
+    this.dim = sites.reduce((n, s) => n + s.size, 0);
+  }
+
+  /** The potential as a scalar tensor of a flat `[dim]` tensor (differentiable, untidied). */
+  energy(z: tf.Tensor): tf.Scalar {
+    const parts = splitSites(z, this.sites);
+    const map = new Map(this.sites.map((s, i) => [s.name, { site: s, z: parts[i] as tf.Tensor }]));
+    const sub = new UnconstrainedSubstitute(map, true);
+    const tr = trace((...a: A) => sub.run(() => this.model(...a))).getTraceUntidied(
+      ...this.args,
+    ).trace;
+    const lp = tr.logProbSum((s) => !isDeterministicSite(s));
+    const terms = [lp, ...sub.logDets];
+    return tf.neg(terms.length === 1 ? lp : tf.addN(terms)) as tf.Scalar;
+  }
+
+  valueAndGrad(z: Float64Array): PotentialPoint {
+    let out: PotentialPoint = { value: NaN, grad: new Float64Array(this.dim) };
+    tf.tidy(() => {
+      const zt = tf.tensor1d(Float32Array.from(z));
+      const { value, grad } = tf.valueAndGrad((x: tf.Tensor) => this.energy(x))(zt);
+      out = { value: value.dataSync()[0] as number, grad: Float64Array.from(grad.dataSync()) };
+    });
+    return out;
+  }
+
+  /**
+   * The constrained values of the latent sites and the values of the `deterministic` sites at
+   * `z`, as host arrays (one model run, no gradient).
+   */
+  constrain(z: Float64Array): Map<string, { shape: number[]; values: Float32Array }> {
+    const out = new Map<string, { shape: number[]; values: Float32Array }>();
+    tf.tidy(() => {
+      const zt = tf.tensor1d(Float32Array.from(z));
+      const parts = splitSites(zt, this.sites);
+      const map = new Map(
+        this.sites.map((s, i) => [s.name, { site: s, z: parts[i] as tf.Tensor }]),
+      );
+      const sub = new UnconstrainedSubstitute(map, false);
+      const tr = trace((...a: A) => sub.run(() => this.model(...a))).getTraceUntidied(
+        ...this.args,
+      ).trace;
+      for (const s of tr.sampleSites()) {
+        if (s.value === null || (s.isObserved && !isDeterministicSite(s))) continue;
+        out.set(s.name, {
+          shape: [...s.value.shape],
+          values: Float32Array.from(s.value.dataSync()),
+        });
+      }
+    });
+    return out;
+  }
+}
