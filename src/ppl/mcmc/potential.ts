@@ -13,11 +13,12 @@
  * two float64 arrays leave it.
  */
 import * as tf from '@tensorflow/tfjs';
+import { IndependentConstraint, type Constraint } from '../../distributions/constraints.js';
 import { bijectTo } from '../../distributions/transform_to.js';
 import { ArgumentError } from '../../utils/errors.js';
 import { Delta } from '../delta.js';
 import { Messenger } from '../messenger.js';
-import type { Message } from '../runtime.js';
+import { enableValidation, isValidationEnabled, type Message } from '../runtime.js';
 import { trace } from '../handlers/trace.js';
 import type { PotentialPoint } from './integrator.js';
 
@@ -63,6 +64,12 @@ export function checkContinuous(msg: Message): void {
   }
 }
 
+/** Whether `c` is the real line (possibly with event dims): its bijector is the identity. */
+function isReal(c: Constraint): boolean {
+  if (c.kind === 'real') return true;
+  return c instanceof IndependentConstraint && isReal(c.base);
+}
+
 /** Substitutes latent sites by `T(z_i)` and collects the log-determinants. */
 class UnconstrainedSubstitute extends Messenger {
   readonly logDets: tf.Tensor[] = [];
@@ -83,8 +90,13 @@ class UnconstrainedSubstitute extends Messenger {
       );
     }
     checkContinuous(msg);
-    const bij = bijectTo((msg.fn as NonNullable<Message['fn']>).support);
+    const support = (msg.fn as NonNullable<Message['fn']>).support;
     const u = tf.reshape(entry.z, entry.site.unconstrainedShape);
+    if (isReal(support)) {
+      msg.value = u; // identity: no transform, log-determinant 0
+      return;
+    }
+    const bij = bijectTo(support);
     if (this.withLogDet) {
       const { y, logDet } = bij.forwardAndLogDet(u);
       msg.value = y;
@@ -92,6 +104,20 @@ class UnconstrainedSubstitute extends Messenger {
     } else {
       msg.value = bij.forward(u);
     }
+  }
+}
+
+/**
+ * Run `fn` with site-value validation off: latent values are in their supports by construction
+ * and the observed ones were checked by the initialization run.
+ */
+function unvalidated<T>(fn: () => T): T {
+  const was = isValidationEnabled();
+  enableValidation(false);
+  try {
+    return fn();
+  } finally {
+    enableValidation(was);
   }
 }
 
@@ -127,9 +153,10 @@ export class ModelPotential<A extends unknown[]> implements Potential {
     const parts = splitSites(z, this.sites);
     const map = new Map(this.sites.map((s, i) => [s.name, { site: s, z: parts[i] as tf.Tensor }]));
     const sub = new UnconstrainedSubstitute(map, true);
-    const tr = trace((...a: A) => sub.run(() => this.model(...a))).getTraceUntidied(
-      ...this.args,
-    ).trace;
+    const tr = unvalidated(
+      () =>
+        trace((...a: A) => sub.run(() => this.model(...a))).getTraceUntidied(...this.args).trace,
+    );
     const lp = tr.logProbSum((s) => !isDeterministicSite(s));
     const terms = [lp, ...sub.logDets];
     return tf.neg(terms.length === 1 ? lp : tf.addN(terms)) as tf.Scalar;
