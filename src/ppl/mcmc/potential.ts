@@ -20,6 +20,7 @@ import { Delta } from '../delta.js';
 import { Messenger } from '../messenger.js';
 import { enableValidation, isValidationEnabled, type Message } from '../runtime.js';
 import { trace } from '../handlers/trace.js';
+import { siteLogProbSum } from '../trace.js';
 import type { PotentialPoint } from './integrator.js';
 
 /**
@@ -70,14 +71,22 @@ function isReal(c: Constraint): boolean {
   return c instanceof IndependentConstraint && isReal(c.base);
 }
 
-/** Substitutes latent sites by `T(z_i)` and collects the log-determinants. */
+/**
+ * Substitutes latent sites by `T(z_i)`; when scoring, also collects each scored site's
+ * `scale * sum(mask * log p)` and the log-determinants while the model runs (no trace kept).
+ */
 class UnconstrainedSubstitute extends Messenger {
-  readonly logDets: tf.Tensor[] = [];
+  /** Log-density terms and log-determinants, summed by the caller. */
+  readonly terms: tf.Tensor[] = [];
   constructor(
     private readonly sites: Map<string, { site: LatentSite; z: tf.Tensor }>,
     private readonly withLogDet: boolean,
   ) {
     super();
+  }
+  override postprocessMessage(msg: Message): void {
+    if (!this.withLogDet || msg.type !== 'sample' || isDeterministicSite(msg)) return;
+    this.terms.push(siteLogProbSum(msg));
   }
   override processMessage(msg: Message): void {
     if (msg.type !== 'sample' || msg.isObserved || msg.value !== null) return;
@@ -100,7 +109,7 @@ class UnconstrainedSubstitute extends Messenger {
     if (this.withLogDet) {
       const { y, logDet } = bij.forwardAndLogDet(u);
       msg.value = y;
-      this.logDets.push(tf.sum(logDet));
+      this.terms.push(tf.sum(logDet));
     } else {
       msg.value = bij.forward(u);
     }
@@ -153,13 +162,10 @@ export class ModelPotential<A extends unknown[]> implements Potential {
     const parts = splitSites(z, this.sites);
     const map = new Map(this.sites.map((s, i) => [s.name, { site: s, z: parts[i] as tf.Tensor }]));
     const sub = new UnconstrainedSubstitute(map, true);
-    const tr = unvalidated(
-      () =>
-        trace((...a: A) => sub.run(() => this.model(...a))).getTraceUntidied(...this.args).trace,
-    );
-    const lp = tr.logProbSum((s) => !isDeterministicSite(s));
-    const terms = [lp, ...sub.logDets];
-    return tf.neg(terms.length === 1 ? lp : tf.addN(terms)) as tf.Scalar;
+    unvalidated(() => sub.run(() => this.model(...this.args)));
+    const t = sub.terms;
+    if (t.length === 0) return tf.scalar(0);
+    return tf.neg(t.length === 1 ? (t[0] as tf.Tensor) : tf.addN(t)) as tf.Scalar;
   }
 
   valueAndGrad(z: Float64Array): PotentialPoint {
