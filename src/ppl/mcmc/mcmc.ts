@@ -189,7 +189,15 @@ export class MCMC {
         throw new ArgumentError('model', 'MCMC: the model has no latent sample sites');
       }
       const mp = new ModelPotential(model, args, sites);
-      if (attempt >= 99 || finiteAt(mp, z)) {
+      let ok = false;
+      try {
+        const { value, grad } = mp.evaluate(z);
+        ok = Number.isFinite(value) && grad.every(Number.isFinite);
+      } catch (e) {
+        // a start the model rejects (e.g. a parameter out of range): redraw, up to 100 times
+        if (!(e instanceof ArgumentError) || e.argument === 'model' || attempt >= 99) throw e;
+      }
+      if (ok || attempt >= 99) {
         this.sites = sites;
         return { potential: mp, model: mp, z };
       }

@@ -168,7 +168,23 @@ export class ModelPotential<A extends unknown[]> implements Potential {
     return tf.neg(t.length === 1 ? (t[0] as tf.Tensor) : tf.addN(t)) as tf.Scalar;
   }
 
+  /**
+   * `U(z)` and `dU/dz`. Where the model rejects the values it is given (a distribution parameter
+   * out of range, e.g. a scale that overflowed to infinity far out on a trajectory), the point has
+   * infinite energy: `U = +Infinity`, gradient NaN, so the sampler treats it as a divergence.
+   * {@link ModelPotential.evaluate} throws instead.
+   */
   valueAndGrad(z: Float64Array): PotentialPoint {
+    try {
+      return this.evaluate(z);
+    } catch (e) {
+      if (!(e instanceof ArgumentError) || e.argument === 'model') throw e;
+      return { value: Infinity, grad: new Float64Array(this.dim).fill(NaN) };
+    }
+  }
+
+  /** `U(z)` and `dU/dz`; errors of the model propagate. */
+  evaluate(z: Float64Array): PotentialPoint {
     let out: PotentialPoint = { value: NaN, grad: new Float64Array(this.dim) };
     tf.tidy(() => {
       const zt = tf.tensor1d(Float32Array.from(z));
