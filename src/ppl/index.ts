@@ -34,13 +34,28 @@ export {
   type ParamOptions,
   type ParamInit,
   type Handler,
+  enableValidation,
+  isValidationEnabled,
+  validateSampleValue,
 } from './runtime.js';
+export { factor } from './factor.js';
+export { Unit } from './unit.js';
+export { checkModelGuideMatch } from './infer/check.js';
 export { Messenger, wrapWith, type Fn } from './messenger.js';
 export { Trace, siteLogProbSum } from './trace.js';
-export { ParamStore, getParamStore, clearParamStore } from './param_store.js';
+export {
+  ParamStore,
+  getParamStore,
+  clearParamStore,
+  constraintToSpec,
+  constraintFromSpec,
+  type ParamStoreSpec,
+  type SavedParamStore,
+  type ConstraintSpec,
+} from './param_store.js';
 export * as constraints from './constraints.js';
 export type { Constraint } from './constraints.js';
-export { Delta } from './delta.js';
+export { Delta, type DeltaOptions } from './delta.js';
 export { deterministic } from './deterministic.js';
 export * from './handlers/index.js';
 export {
@@ -58,7 +73,16 @@ export { Predictive, type PredictiveOptions } from './infer/predictive.js';
 export { AutoNormal, type AutoGuideOptions } from './autoguide/auto_normal.js';
 export { AutoDiagonalNormal } from './autoguide/auto_diagonal_normal.js';
 export { AutoDelta } from './autoguide/auto_delta.js';
-export type { InitLoc } from './autoguide/prototype.js';
+export { AutoGuide } from './autoguide/guide.js';
+export { AutoContinuous } from './autoguide/continuous.js';
+export { AutoMultivariateNormal } from './autoguide/auto_multivariate_normal.js';
+export {
+  AutoLowRankMultivariateNormal,
+  type AutoLowRankOptions,
+} from './autoguide/auto_low_rank.js';
+export { ScaleTrilNormal, LowRankNormal } from './autoguide/latent.js';
+export { Pushforward } from './autoguide/pushforward.js';
+export type { InitLoc, LatentSpec } from './autoguide/prototype.js';
 export {
   randomModule,
   bayesianModule,
