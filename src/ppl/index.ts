@@ -98,3 +98,17 @@ export {
   type SequentialNet,
   type NamedWeight,
 } from './nn/functional.js';
+export {
+  MCMC,
+  NUTS,
+  HMC,
+  initToMedian,
+  initToUniform,
+  initToValue,
+  type MCMCOptions,
+  type NUTSOptions,
+  type HMCOptions,
+  type InitStrategy,
+  type Potential,
+} from './mcmc/index.js';
+export * as mcmc from './mcmc/index.js';
