@@ -18,6 +18,7 @@ import type { DistributionOptions, TensorInput } from './distribution.js';
 import { standardGammaRsample } from './host_sampling.js';
 import { registerKL } from './kl.js';
 import { betainc, digamma, lbeta, maskLogProb, mulNoNan, safe } from './special.js';
+import { unitInterval, type Constraint } from './constraints.js';
 
 /**
  * Beta distribution with `concentration1` (a, the "successes" exponent) and `concentration0`
@@ -55,6 +56,10 @@ export class Beta extends ScalarDistribution {
     });
   }
 
+  /** Support: `[0, 1]`. */
+  override get support(): Constraint {
+    return unitInterval;
+  }
   override get hasRsample(): boolean {
     return true;
   }
@@ -87,7 +92,7 @@ export class Beta extends ScalarDistribution {
     return tf.add(this.concentration1, this.concentration0);
   }
   protected override _mean(): tf.Tensor {
-    return this.expand(tf.div(this.concentration1, this.total()));
+    return this.expandToBatch(tf.div(this.concentration1, this.total()));
   }
   protected override _mode(): tf.Tensor {
     const a = broadcastTo(this.concentration1, this._batchShape);
@@ -116,14 +121,14 @@ export class Beta extends ScalarDistribution {
   }
   protected override _variance(): tf.Tensor {
     const t = this.total();
-    return this.expand(
+    return this.expandToBatch(
       tf.div(tf.mul(this.concentration1, this.concentration0), tf.mul(tf.square(t), tf.add(t, 1))),
     );
   }
   protected override _entropy(): tf.Tensor {
     const a = this.concentration1;
     const b = this.concentration0;
-    return this.expand(
+    return this.expandToBatch(
       tf.add(
         tf.sub(
           tf.sub(lbeta(a, b), tf.mul(tf.sub(a, 1), digamma(a))),

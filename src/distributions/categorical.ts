@@ -11,6 +11,7 @@ import { Distribution, type DistributionOptions, type TensorInput } from './dist
 import { registerKL } from './kl.js';
 import { readProbsOrLogits, type ProbsOrLogits } from './probs.js';
 import { maskLogProb, mulNoNan, safe } from './special.js';
+import { integerInterval, type Constraint } from './constraints.js';
 
 /**
  * Categorical distribution given by `{probs}` (shape `[...batch, K]`, each row summing to 1) or
@@ -64,6 +65,10 @@ export class Categorical extends Distribution {
   /** Number of categories K. */
   get numCategories(): number {
     return this.probs.shape.at(-1) as number;
+  }
+  /** Support: `{0, ..., K-1}`. */
+  override get support(): Constraint {
+    return integerInterval(0, this.numCategories - 1);
   }
   get batchShape(): number[] {
     return this.probs.shape.slice(0, -1);

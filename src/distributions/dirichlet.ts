@@ -17,6 +17,7 @@ import { Distribution, type DistributionOptions, type TensorInput } from './dist
 import { standardGammaRsample } from './host_sampling.js';
 import { registerKL } from './kl.js';
 import { digamma, lgamma, mulNoNan } from './special.js';
+import { simplex, type Constraint } from './constraints.js';
 
 /**
  * Dirichlet distribution with `concentration` of shape `[...batchShape, K]`, every entry > 0.
@@ -47,6 +48,10 @@ export class Dirichlet extends Distribution {
     this.checkPositive(this.concentration, 'concentration');
   }
 
+  /** Support: the probability simplex. */
+  override get support(): Constraint {
+    return simplex;
+  }
   get batchShape(): number[] {
     return this.concentration.shape.slice(0, -1);
   }

@@ -38,3 +38,7 @@ export { Poisson, klPoissonPoisson } from './poisson.js';
 export { StudentT } from './student_t.js';
 export { Uniform, klUniformUniform } from './uniform.js';
 export { TransformedDistribution } from './transformed.js';
+export { ExpandedDistribution, klExpandedExpanded } from './expanded.js';
+export * as constraints from './constraints.js';
+export { Constraint, type Bound, type ConstraintKind } from './constraints.js';
+export { bijectTo, transformTo, registerBijectTo, type BijectorFactory } from './transform_to.js';

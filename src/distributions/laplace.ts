@@ -41,19 +41,19 @@ export class Laplace extends LocationScaleDistribution {
     return tf.where(tf.less(z, 0), tf.sub(1, half), half);
   }
   protected override _mean(): tf.Tensor {
-    return this.expand(this.loc);
+    return this.expandToBatch(this.loc);
   }
   protected override _mode(): tf.Tensor {
-    return this.expand(this.loc);
+    return this.expandToBatch(this.loc);
   }
   protected override _variance(): tf.Tensor {
-    return this.expand(tf.mul(2, tf.square(this.scale)));
+    return this.expandToBatch(tf.mul(2, tf.square(this.scale)));
   }
   protected override _stddev(): tf.Tensor {
-    return this.expand(tf.mul(Math.SQRT2, this.scale));
+    return this.expandToBatch(tf.mul(Math.SQRT2, this.scale));
   }
   protected override _entropy(): tf.Tensor {
-    return this.expand(tf.add(1, tf.log(tf.mul(2, this.scale))));
+    return this.expandToBatch(tf.add(1, tf.log(tf.mul(2, this.scale))));
   }
 }
 

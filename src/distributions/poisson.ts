@@ -15,6 +15,7 @@ import type { DistributionOptions, TensorInput } from './distribution.js';
 import { poissonSample } from './host_sampling.js';
 import { registerKL } from './kl.js';
 import { gammaincPQ, isCount, lgamma, maskLogProb, mulNoNan, safe } from './special.js';
+import { nonnegativeInteger, type Constraint } from './constraints.js';
 
 const ENTROPY_SUM_MAX_RATE = 30;
 const ENTROPY_SUM_TERMS = 160;
@@ -40,6 +41,10 @@ export class Poisson extends ScalarDistribution {
     this.setBatchShape({ rate: this.rate });
   }
 
+  /** Support: `{0, 1, 2, ...}`. */
+  override get support(): Constraint {
+    return nonnegativeInteger;
+  }
   protected override _sample(shape: number[], seed: number): tf.Tensor {
     return poissonSample(this.rate, shape, seed);
   }
@@ -58,13 +63,13 @@ export class Poisson extends ScalarDistribution {
     return tf.where(tf.less(k, 0), tf.onesLike(p), p);
   }
   protected override _mean(): tf.Tensor {
-    return this.expand(this.rate);
+    return this.expandToBatch(this.rate);
   }
   protected override _mode(): tf.Tensor {
-    return this.expand(tf.floor(this.rate));
+    return this.expandToBatch(tf.floor(this.rate));
   }
   protected override _variance(): tf.Tensor {
-    return this.expand(this.rate);
+    return this.expandToBatch(this.rate);
   }
   protected override _entropy(): tf.Tensor {
     const lam = this.rate;
@@ -80,7 +85,7 @@ export class Poisson extends ScalarDistribution {
       tf.mul(0.5, tf.log(tf.mul(2 * Math.PI * Math.E, ll))),
       tf.mul(inv, tf.add(1 / 12, tf.mul(inv, tf.add(1 / 24, tf.mul(inv, 19 / 360))))),
     );
-    return this.expand(tf.where(small, exact, asym));
+    return this.expandToBatch(tf.where(small, exact, asym));
   }
 }
 

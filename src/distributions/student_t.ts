@@ -95,14 +95,14 @@ export class StudentT extends ScalarDistribution {
     return tf.where(tf.greater(z, 0), tf.sub(1, tail), tail);
   }
   protected override _mean(): tf.Tensor {
-    const loc = this.expand(this.loc);
-    return tf.where(tf.greater(this.expand(this.df), 1), loc, tf.fill(loc.shape, NaN));
+    const loc = this.expandToBatch(this.loc);
+    return tf.where(tf.greater(this.expandToBatch(this.df), 1), loc, tf.fill(loc.shape, NaN));
   }
   protected override _mode(): tf.Tensor {
-    return this.expand(this.loc);
+    return this.expandToBatch(this.loc);
   }
   protected override _variance(): tf.Tensor {
-    const nu = this.expand(this.df);
+    const nu = this.expandToBatch(this.df);
     const v = tf.div(tf.mul(tf.square(this.scale), nu), tf.sub(nu, 2));
     return tf.where(
       tf.greater(nu, 2),
@@ -114,7 +114,7 @@ export class StudentT extends ScalarDistribution {
     const nu = this.df;
     const half = tf.mul(0.5, nu);
     const half1 = tf.add(half, 0.5);
-    return this.expand(
+    return this.expandToBatch(
       tf.add(
         tf.mul(half1, tf.sub(digamma(half1), digamma(half))),
         tf.add(tf.add(tf.mul(0.5, tf.log(nu)), lbeta(half, tf.scalar(0.5))), tf.log(this.scale)),

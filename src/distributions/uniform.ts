@@ -12,6 +12,7 @@ import { ScalarDistribution } from './scalar.js';
 import type { DistributionOptions, TensorInput } from './distribution.js';
 import { registerKL } from './kl.js';
 import { maskLogProb } from './special.js';
+import { interval, type Constraint } from './constraints.js';
 
 /**
  * Uniform distribution on `[low, high]`, `low < high`.
@@ -51,6 +52,10 @@ export class Uniform extends ScalarDistribution {
     }
   }
 
+  /** Support: `[low, high]`. */
+  override get support(): Constraint {
+    return interval(this.low, this.high);
+  }
   override get hasRsample(): boolean {
     return true;
   }
@@ -70,13 +75,13 @@ export class Uniform extends ScalarDistribution {
     return tf.clipByValue(tf.div(tf.sub(x, this.low), this.width()), 0, 1);
   }
   protected override _mean(): tf.Tensor {
-    return this.expand(tf.mul(0.5, tf.add(this.low, this.high)));
+    return this.expandToBatch(tf.mul(0.5, tf.add(this.low, this.high)));
   }
   protected override _variance(): tf.Tensor {
-    return this.expand(tf.div(tf.square(this.width()), 12));
+    return this.expandToBatch(tf.div(tf.square(this.width()), 12));
   }
   protected override _entropy(): tf.Tensor {
-    return this.expand(tf.log(this.width()));
+    return this.expandToBatch(tf.log(this.width()));
   }
 }
 
