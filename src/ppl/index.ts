@@ -68,6 +68,13 @@ export {
   type ELBOOptions,
   type Callable,
 } from './infer/elbo.js';
+export { TraceEnumELBO } from './infer/trace_enum_elbo.js';
+export {
+  contractFactors,
+  addFactors,
+  type LabeledFactor,
+  type PlateInfo,
+} from './infer/contract.js';
 export { SVI } from './infer/svi.js';
 export { Predictive, type PredictiveOptions } from './infer/predictive.js';
 export { AutoNormal, type AutoGuideOptions } from './autoguide/auto_normal.js';

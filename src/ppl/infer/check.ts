@@ -20,7 +20,7 @@ export function isEnumerated(site: { infer: Record<string, unknown> }): boolean 
  */
 export function checkModelGuideMatch(modelTrace: Trace, guideTrace: Trace): void {
   for (const s of modelTrace.latentSites()) {
-    if (isEnumerated(s)) continue;
+    if (isEnumerated(s) || s.infer.enumerate === 'parallel') continue;
     const g = guideTrace.get(s.name);
     if (g === undefined || g.type !== 'sample') {
       throw new ArgumentError(

@@ -159,6 +159,15 @@ export abstract class ParticleELBO implements ELBOLoss {
     this.maxPlateNesting = m;
   }
 
+  /** The guide's trace and the model's trace replayed at the guide's sample (untidied). */
+  protected traces<A extends unknown[]>(
+    model: Callable<A>,
+    guide: Callable<A>,
+    args: A,
+  ): { guideTrace: Trace; modelTrace: Trace } {
+    return guideAndModelTraces(model, guide, args);
+  }
+
   /** One particle's ELBO estimate from the guide's trace and the model's replayed trace. */
   protected abstract particleElbo(guideTrace: Trace, modelTrace: Trace): tf.Tensor;
 
@@ -172,7 +181,7 @@ export abstract class ParticleELBO implements ELBOLoss {
       if (this.vectorizeParticles) {
         this.maxPlateNesting ??= guessMaxPlateNesting(model, guide, args);
         const dim = -(this.maxPlateNesting + 1);
-        const { guideTrace, modelTrace } = guideAndModelTraces(
+        const { guideTrace, modelTrace } = this.traces(
           inParticlePlate(model, this.numParticles, dim),
           inParticlePlate(guide, this.numParticles, dim),
           args,
@@ -182,7 +191,7 @@ export abstract class ParticleELBO implements ELBOLoss {
         return tf.div(tf.neg(total), this.numParticles) as tf.Scalar;
       }
       for (let p = 0; p < this.numParticles; p++) {
-        const { guideTrace, modelTrace } = guideAndModelTraces(model, guide, args);
+        const { guideTrace, modelTrace } = this.traces(model, guide, args);
         const elbo = this.particleElbo(guideTrace, modelTrace);
         total = tf.add(total, tf.add(elbo, scoreFunctionTerm(guideTrace, elbo)));
       }
