@@ -2,7 +2,7 @@
  * Markov chain Monte Carlo: `HMC` and `NUTS` kernels with Stan's warmup adaptation, the `MCMC`
  * driver, potentials from models, initialization strategies and convergence diagnostics.
  */
-export { MCMC, drive, type MCMCOptions, type ChainStats } from './mcmc.js';
+export { MCMC, drive, type MCMCOptions, type ChainStats, type DriveCounters } from './mcmc.js';
 export { NUTS, type NUTSOptions } from './nuts.js';
 export { HMC, type HMCOptions } from './hmc.js';
 export {

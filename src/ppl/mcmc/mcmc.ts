@@ -52,20 +52,34 @@ export interface ChainStats {
   gradientEvaluations: number;
   /** Wall time of the chain in milliseconds (warmup included). */
   milliseconds: number;
+  /** Of which in potential/gradient evaluations (the rest is host-side tree building). */
+  potentialMilliseconds: number;
+}
+
+/** Counters of {@link drive}: evaluations and the milliseconds spent in the potential. */
+export interface DriveCounters {
+  n: number;
+  ms: number;
 }
 
 /** Run a potential-request coroutine to completion against `potential`. */
 export function drive<T>(
   gen: PotentialRequests<T>,
   potential: Potential,
-  count?: { n: number },
+  count?: DriveCounters,
 ): T {
   let r = gen.next();
   while (r.done !== true) {
     const q = r.value;
-    const point = potential.valueAndGrad(q);
-    if (count !== undefined) count.n += 1;
-    r = gen.next(point);
+    if (count === undefined) {
+      r = gen.next(potential.valueAndGrad(q));
+    } else {
+      const t = performance.now();
+      const point = potential.valueAndGrad(q);
+      count.ms += performance.now() - t;
+      count.n += 1;
+      r = gen.next(point);
+    }
   }
   return r.value;
 }
@@ -207,7 +221,7 @@ export class MCMC {
   private runChain(c: number, rng: ChainRng, args: unknown[], progress: MCMCProgress): void {
     const t0 = performance.now();
     const { potential, model, z } = this.setup(rng, args);
-    const count = { n: 0 };
+    const count: DriveCounters = { n: 0, ms: 0 };
     const sampler = this.kernel.chain(z, this.warmupSteps, rng);
     drive(sampler.initialize(), potential, count);
     const total = this.warmupSteps + this.numSamples;
@@ -223,6 +237,7 @@ export class MCMC {
       warmupDivergences: 0,
       gradientEvaluations: 0,
       milliseconds: 0,
+      potentialMilliseconds: 0,
     };
     const kept: Float64Array[] = [];
     let divergences = 0;
@@ -255,6 +270,7 @@ export class MCMC {
       progress.stop();
     }
     st.gradientEvaluations = count.n;
+    st.potentialMilliseconds = count.ms;
     st.milliseconds = performance.now() - t0;
     this.stats.push(st);
     this.store(c, kept, model);
