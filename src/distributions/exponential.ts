@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ScalarDistribution } from './scalar.js';
 import type { DistributionOptions, TensorInput } from './distribution.js';
 import { registerKL } from './kl.js';
-import { maskLogProb } from './special.js';
+import { ge, maskLogProb } from './special.js';
 import { nonnegative, type Constraint } from './constraints.js';
 
 /**
@@ -47,7 +47,7 @@ export class Exponential extends ScalarDistribution {
     return tf.div(tf.neg(tf.log1p(tf.neg(u))), this.rate);
   }
   protected _logProb(x: tf.Tensor): tf.Tensor {
-    return maskLogProb(tf.greaterEqual(x, 0), tf.sub(tf.log(this.rate), tf.mul(this.rate, x)));
+    return maskLogProb(ge(x, 0), tf.sub(tf.log(this.rate), tf.mul(this.rate, x)));
   }
   protected override _cdf(x: tf.Tensor): tf.Tensor {
     return tf.neg(tf.expm1(tf.neg(tf.mul(this.rate, tf.relu(x)))));

@@ -17,7 +17,7 @@ import { ScalarDistribution } from './scalar.js';
 import type { DistributionOptions, TensorInput } from './distribution.js';
 import { standardGammaRsample } from './host_sampling.js';
 import { registerKL } from './kl.js';
-import { digamma, gammaincPQ, lgamma, maskLogProb, safe } from './special.js';
+import { digamma, gammaincPQ, gt, lgamma, maskLogProb, safe } from './special.js';
 import { positive, type Constraint } from './constraints.js';
 
 /**
@@ -66,7 +66,7 @@ export class Gamma extends ScalarDistribution {
     return tf.div(standardGammaRsample(alpha, shape, seed), this.rate);
   }
   protected _logProb(x: tf.Tensor): tf.Tensor {
-    const pos = tf.greater(x, 0);
+    const pos = gt(x, 0);
     const a = this.concentration;
     const lp = tf.sub(
       tf.add(tf.mul(a, tf.log(this.rate)), tf.mul(tf.sub(a, 1), tf.log(safe(pos, x, 1)))),

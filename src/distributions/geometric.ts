@@ -14,7 +14,7 @@ import { ScalarDistribution } from './scalar.js';
 import type { DistributionOptions, TensorInput } from './distribution.js';
 import { registerKL } from './kl.js';
 import { readProbsOrLogits, type ProbsOrLogits } from './probs.js';
-import { isCount, maskLogProb, mulNoNan, openUniform, safe } from './special.js';
+import { isCount, lt, maskLogProb, mulNoNan, openUniform, safe } from './special.js';
 import { nonnegativeInteger, type Constraint } from './constraints.js';
 
 /**
@@ -102,7 +102,7 @@ export class Geometric extends ScalarDistribution {
 /** 0 where `k < 0` (log P(X > k) = 0 below the support), `v` elsewhere. */
 function whereNeg(k: tf.Tensor, v: tf.Tensor): tf.Tensor {
   const shape = tf.backend_util.assertAndGetBroadcastShape(k.shape, v.shape);
-  return tf.where(broadcastTo(tf.less(k, 0), shape), tf.zeros(shape), broadcastTo(v, shape));
+  return tf.where(broadcastTo(lt(k, 0), shape), tf.zeros(shape), broadcastTo(v, shape));
 }
 
 /**

@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ScalarDistribution } from './scalar.js';
 import type { DistributionOptions, TensorInput } from './distribution.js';
 import { registerKL } from './kl.js';
-import { erfc, maskLogProb } from './special.js';
+import { erfc, ge, maskLogProb } from './special.js';
 import { nonnegative, type Constraint } from './constraints.js';
 
 /**
@@ -51,7 +51,7 @@ export class HalfNormal extends ScalarDistribution {
       tf.sub(0.5 * Math.log(2 / Math.PI), tf.log(this.scale)),
       tf.mul(0.5, tf.square(tf.div(x, this.scale))),
     );
-    return maskLogProb(tf.greaterEqual(x, 0), lp);
+    return maskLogProb(ge(x, 0), lp);
   }
   protected override _cdf(x: tf.Tensor): tf.Tensor {
     return tf.sub(1, this._survival(x));

@@ -10,6 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { LocationScaleDistribution } from './location_scale.js';
 import { registerKL } from './kl.js';
+import { lt } from './special.js';
 
 /**
  * Laplace distribution with location `loc` (mean, median and mode) and scale `scale > 0` (mean
@@ -33,12 +34,12 @@ export class Laplace extends LocationScaleDistribution {
   protected override _cdf(x: tf.Tensor): tf.Tensor {
     const z = this.standardize(x);
     const half = tf.mul(0.5, tf.exp(tf.neg(tf.abs(z))));
-    return tf.where(tf.less(z, 0), half, tf.sub(1, half));
+    return tf.where(lt(z, 0), half, tf.sub(1, half));
   }
   protected override _survival(x: tf.Tensor): tf.Tensor {
     const z = this.standardize(x);
     const half = tf.mul(0.5, tf.exp(tf.neg(tf.abs(z))));
-    return tf.where(tf.less(z, 0), tf.sub(1, half), half);
+    return tf.where(lt(z, 0), tf.sub(1, half), half);
   }
   protected override _mean(): tf.Tensor {
     return this.expandToBatch(this.loc);

@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import { LocationScaleDistribution } from './location_scale.js';
 import { registerKL } from './kl.js';
 import { gaussianKL } from './normal.js';
-import { logNdtr, maskLogProb, ndtr, safe } from './special.js';
+import { gt, logNdtr, maskLogProb, ndtr, safe } from './special.js';
 import { positive, type Constraint } from './constraints.js';
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
@@ -41,7 +41,7 @@ export class LogNormal extends LocationScaleDistribution {
   }
   /** `log x` with non-positive `x` replaced by 1 (masked by the callers), and its mask. */
   private safeLog(x: tf.Tensor): { pos: tf.Tensor; logx: tf.Tensor } {
-    const pos = tf.greater(x, 0);
+    const pos = gt(x, 0);
     return { pos, logx: tf.log(safe(pos, x, 1)) };
   }
   protected _logProb(x: tf.Tensor): tf.Tensor {

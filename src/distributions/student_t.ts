@@ -18,7 +18,7 @@ import { deriveSeeds } from '../utils/seed.js';
 import { ScalarDistribution } from './scalar.js';
 import type { DistributionOptions, TensorInput } from './distribution.js';
 import { standardGammaRsample } from './host_sampling.js';
-import { betainc, digamma, lbeta, lgamma } from './special.js';
+import { betainc, digamma, gt, lbeta, lgamma } from './special.js';
 
 /**
  * Student's t distribution with degrees of freedom `df > 0`, location `loc` and scale `scale > 0`.
@@ -92,11 +92,11 @@ export class StudentT extends ScalarDistribution {
       0.5,
       betainc(tf.mul(0.5, this.df), tf.scalar(0.5), tf.div(this.df, denom), tf.div(z2, denom)),
     );
-    return tf.where(tf.greater(z, 0), tf.sub(1, tail), tail);
+    return tf.where(gt(z, 0), tf.sub(1, tail), tail);
   }
   protected override _mean(): tf.Tensor {
     const loc = this.expandToBatch(this.loc);
-    return tf.where(tf.greater(this.expandToBatch(this.df), 1), loc, tf.fill(loc.shape, NaN));
+    return tf.where(gt(this.expandToBatch(this.df), 1), loc, tf.fill(loc.shape, NaN));
   }
   protected override _mode(): tf.Tensor {
     return this.expandToBatch(this.loc);
@@ -105,9 +105,9 @@ export class StudentT extends ScalarDistribution {
     const nu = this.expandToBatch(this.df);
     const v = tf.div(tf.mul(tf.square(this.scale), nu), tf.sub(nu, 2));
     return tf.where(
-      tf.greater(nu, 2),
+      gt(nu, 2),
       v,
-      tf.where(tf.greater(nu, 1), tf.fill(nu.shape, Infinity), tf.fill(nu.shape, NaN)),
+      tf.where(gt(nu, 1), tf.fill(nu.shape, Infinity), tf.fill(nu.shape, NaN)),
     );
   }
   protected override _entropy(): tf.Tensor {

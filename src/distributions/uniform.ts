@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ScalarDistribution } from './scalar.js';
 import type { DistributionOptions, TensorInput } from './distribution.js';
 import { registerKL } from './kl.js';
-import { maskLogProb } from './special.js';
+import { andB, ge, le, maskLogProb } from './special.js';
 import { interval, type Constraint } from './constraints.js';
 
 /**
@@ -68,7 +68,7 @@ export class Uniform extends ScalarDistribution {
     return tf.add(this.low, tf.mul(this.width(), u));
   }
   protected _logProb(x: tf.Tensor): tf.Tensor {
-    const inside = tf.logicalAnd(tf.greaterEqual(x, this.low), tf.lessEqual(x, this.high));
+    const inside = andB(ge(x, this.low), le(x, this.high));
     return maskLogProb(inside, tf.neg(tf.log(this.width())));
   }
   protected override _cdf(x: tf.Tensor): tf.Tensor {
@@ -99,7 +99,7 @@ export class Uniform extends ScalarDistribution {
 export function klUniformUniform(p: Uniform, q: Uniform): tf.Tensor {
   return tf.tidy(() => {
     const kl = tf.log(tf.div(tf.sub(q.high, q.low), tf.sub(p.high, p.low)));
-    const inside = tf.logicalAnd(tf.lessEqual(q.low, p.low), tf.greaterEqual(q.high, p.high));
+    const inside = andB(le(q.low, p.low), ge(q.high, p.high));
     return tf.where(inside, kl, tf.fill(kl.shape, Infinity));
   });
 }
