@@ -100,7 +100,7 @@ class UnconstrainedSubstitute extends Messenger {
     }
     checkContinuous(msg);
     const support = (msg.fn as NonNullable<Message['fn']>).support;
-    const u = tf.reshape(entry.z, entry.site.unconstrainedShape);
+    const u = entry.z;
     if (isReal(support)) {
       msg.value = u; // identity: no transform, log-determinant 0
       return;
@@ -109,7 +109,7 @@ class UnconstrainedSubstitute extends Messenger {
     if (this.withLogDet) {
       const { y, logDet } = bij.forwardAndLogDet(u);
       msg.value = y;
-      this.terms.push(tf.sum(logDet));
+      this.terms.push(logDet.rank === 0 ? logDet : tf.sum(logDet));
     } else {
       msg.value = bij.forward(u);
     }
@@ -130,13 +130,14 @@ function unvalidated<T>(fn: () => T): T {
   }
 }
 
-/** Split a flat `[dim]` (or `[batch, dim]`) tensor into the sites' pieces along its last axis. */
-function splitSites(z: tf.Tensor, sites: readonly LatentSite[]): tf.Tensor[] {
-  if (sites.length === 1) return [z];
-  return tf.split(
-    z,
-    sites.map((s) => s.size),
-    -1,
+/** Per-site tensors of shape `unconstrainedShape` holding the sites' slices of `z` (float32). */
+function siteTensors(z: Float64Array, sites: readonly LatentSite[]): tf.Tensor[] {
+  return sites.map((s) =>
+    tf.tensor(
+      Float32Array.from(z.subarray(s.offset, s.offset + s.size)),
+      s.unconstrainedShape,
+      'float32',
+    ),
   );
 }
 
@@ -157,15 +158,17 @@ export class ModelPotential<A extends unknown[]> implements Potential {
     this.dim = sites.reduce((n, s) => n + s.size, 0);
   }
 
-  /** The potential as a scalar tensor of a flat `[dim]` tensor (differentiable, untidied). */
-  energy(z: tf.Tensor): tf.Scalar {
-    const parts = splitSites(z, this.sites);
+  /**
+   * The log joint density in the unconstrained space, `-U`, as a scalar tensor of the sites'
+   * unconstrained values (one tensor per site, in layout order; differentiable, untidied).
+   */
+  logDensity(parts: tf.Tensor[]): tf.Scalar {
     const map = new Map(this.sites.map((s, i) => [s.name, { site: s, z: parts[i] as tf.Tensor }]));
     const sub = new UnconstrainedSubstitute(map, true);
     unvalidated(() => sub.run(() => this.model(...this.args)));
     const t = sub.terms;
     if (t.length === 0) return tf.scalar(0);
-    return tf.neg(t.length === 1 ? (t[0] as tf.Tensor) : tf.addN(t)) as tf.Scalar;
+    return (t.length === 1 ? t[0] : tf.addN(t)) as tf.Scalar;
   }
 
   /**
@@ -187,9 +190,15 @@ export class ModelPotential<A extends unknown[]> implements Potential {
   evaluate(z: Float64Array): PotentialPoint {
     let out: PotentialPoint = { value: NaN, grad: new Float64Array(this.dim) };
     tf.tidy(() => {
-      const zt = tf.tensor1d(Float32Array.from(z));
-      const { value, grad } = tf.valueAndGrad((x: tf.Tensor) => this.energy(x))(zt);
-      out = { value: value.dataSync()[0] as number, grad: Float64Array.from(grad.dataSync()) };
+      // one input per site: no split/reshape/concat kernels on the gradient path
+      const parts = siteTensors(z, this.sites);
+      const { value, grads } = tf.valueAndGrads((...xs: tf.Tensor[]) => this.logDensity(xs))(parts);
+      const grad = new Float64Array(this.dim);
+      this.sites.forEach((s, i) => {
+        const g = (grads[i] as tf.Tensor).dataSync();
+        for (let k = 0; k < s.size; k++) grad[s.offset + k] = -(g[k] as number);
+      });
+      out = { value: -(value.dataSync()[0] as number), grad };
     });
     return out;
   }
@@ -201,8 +210,7 @@ export class ModelPotential<A extends unknown[]> implements Potential {
   constrain(z: Float64Array): Map<string, { shape: number[]; values: Float32Array }> {
     const out = new Map<string, { shape: number[]; values: Float32Array }>();
     tf.tidy(() => {
-      const zt = tf.tensor1d(Float32Array.from(z));
-      const parts = splitSites(zt, this.sites);
+      const parts = siteTensors(z, this.sites);
       const map = new Map(
         this.sites.map((s, i) => [s.name, { site: s, z: parts[i] as tf.Tensor }]),
       );
