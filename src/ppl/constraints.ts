@@ -12,6 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { softplusInverse } from '../utils/tensor.js';
+import { keepCreated, lastTensorId } from './keep.js';
 import type { Bijector } from '../bijectors/bijector.js';
 import { Positive, type Constraint, type ConstraintKind } from '../distributions/constraints.js';
 import { bijectTo } from '../distributions/transform_to.js';
@@ -59,7 +60,9 @@ const expTransform: ParamTransform = {
 export function paramTransform(c: Constraint): ParamTransform {
   if (c.kind === 'positive') return softplusTransform;
   if (c.kind === 'positiveExp') return expTransform;
+  const start = lastTensorId();
   const b: Bijector = bijectTo(c);
+  keepCreated(b, start); // parameters are often created inside an ELBO's tf.tidy
   return {
     forward: (u) => b.forward(u),
     inverse: (x) => b.inverse(x),

@@ -151,10 +151,4 @@ export class Trace {
   }
 }
 
-/** The id that the next tensor will get minus one (tensors with larger ids are newer). */
-export function lastTensorId(): number {
-  const probe = tf.scalar(0);
-  const id = probe.id;
-  probe.dispose();
-  return id;
-}
+export { lastTensorId } from './keep.js';

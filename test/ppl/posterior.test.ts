@@ -118,7 +118,7 @@ describe('SVI recovers conjugate posteriors', () => {
   it.each(KINDS)('Beta-Bernoulli with %s', (kind) => {
     setSeed(2);
     const n = 80;
-    const yv = Array.from({ length: n }, (_, i) => ((i * 7) % 10 < 3 ? 1 : 0));
+    const yv: number[] = Array.from({ length: n }, (_, i) => ((i * 7) % 10 < 3 ? 1 : 0));
     const k = yv.reduce((a, b) => a + b, 0);
     const y = tf.tensor1d(yv);
     const [a, b] = [2, 3];

@@ -14,6 +14,7 @@ import { block } from '../handlers/block.js';
 import { trace } from '../handlers/trace.js';
 import type { Fn } from '../messenger.js';
 import type { PlateFrame } from '../runtime.js';
+import { keepCreated, lastTensorId } from '../keep.js';
 import type { Trace } from '../trace.js';
 
 /** A latent site of the model as seen by an autoguide. */
@@ -90,7 +91,10 @@ export function latentSpecs<A extends unknown[]>(
             'or write its guide by hand',
         );
       }
+      const start = lastTensorId();
       const bijector = bijectTo(support);
+      // the guide may be set up inside a caller's tf.tidy: its bijectors outlive that scope
+      keepCreated(bijector, start);
       const unconstrainedShape = bijector.inverseShape(v.shape);
       const init = tf.tidy(() => {
         if (initLoc === 'feasible') return tf.zeros(unconstrainedShape);

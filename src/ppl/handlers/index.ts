@@ -16,3 +16,11 @@ export {
   inferConfig,
   InferConfigMessenger,
 } from './enum.js';
+export {
+  reparam,
+  ReparamMessenger,
+  LocScaleReparam,
+  TransformReparam,
+  type Reparam,
+  type ReparamMessage,
+} from './reparam.js';
