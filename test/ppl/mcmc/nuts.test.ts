@@ -2,7 +2,16 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { Bernoulli, Beta, Normal } from '../../../src/distributions/index.js';
 import { deterministic } from '../../../src/ppl/deterministic.js';
-import { HMC, MCMC, NUTS, initToValue, type Potential } from '../../../src/ppl/mcmc/index.js';
+import {
+  ChainRng,
+  HMC,
+  MCMC,
+  NUTS,
+  initToMedian,
+  initToValue,
+  initialPoint,
+  type Potential,
+} from '../../../src/ppl/mcmc/index.js';
 import { sample } from '../../../src/ppl/runtime.js';
 import { ArgumentError } from '../../../src/utils/errors.js';
 import { expectNoLeakAsync } from '../../helpers.js';
@@ -172,8 +181,8 @@ describe('NUTS on models', () => {
   it('Beta–Bernoulli conjugate posterior (unit-interval support through bijectTo)', async () => {
     const obs = tf.tensor1d(y);
     const mcmc = new MCMC(new NUTS(betaBernoulli), {
-      numSamples: 500,
-      warmupSteps: 300,
+      numSamples: 250,
+      warmupSteps: 150,
       seed: 7,
       progressBar: false,
     });
@@ -181,7 +190,7 @@ describe('NUTS on models', () => {
       await mcmc.run(obs);
       const s = mcmc.getSamples();
       expect(Object.keys(s).sort()).toEqual(['odds', 'p']);
-      expect(s.p?.shape).toEqual([500]);
+      expect(s.p?.shape).toEqual([250]);
       tf.dispose(Object.values(s));
     });
     const e = mcmc.summary().p?.elements[0];
@@ -200,19 +209,23 @@ describe('NUTS on models', () => {
   });
 
   it('same seed: bit-identical chains; another seed: different; grouped by chain', async () => {
-    const obs = tf.tensor1d(y);
+    const obs = tf.tensor1d([0.3, -1.2, 2.2]);
+    const normalMean = (x: tf.Tensor) => {
+      const mu = sample('mu', new Normal(0, 10));
+      sample('x', new Normal(mu, 1), { obs: x });
+    };
     const draw = async (seed: number) => {
-      const m = new MCMC(new NUTS(betaBernoulli, { initStrategy: 'median' }), {
-        numSamples: 20,
-        warmupSteps: 20,
+      const m = new MCMC(new NUTS(normalMean, { initStrategy: 'median' }), {
+        numSamples: 10,
+        warmupSteps: 10,
         numChains: 2,
         seed,
         progressBar: false,
       });
       await m.run(obs);
       const g = m.getSamples({ groupByChain: true });
-      expect(g.p?.shape).toEqual([2, 20]);
-      const v = Array.from(g.p?.dataSync() ?? []);
+      expect(g.mu?.shape).toEqual([2, 10]);
+      const v = Array.from(g.mu?.dataSync() ?? []);
       tf.dispose(Object.values(g));
       return v;
     };
@@ -224,20 +237,23 @@ describe('NUTS on models', () => {
     obs.dispose();
   });
 
-  it('initToValue starts at the given constrained value', async () => {
+  it('initToValue / median / uniform initial points in the unconstrained space', () => {
     const obs = tf.tensor1d(y);
-    const m = new MCMC(
-      new NUTS(betaBernoulli, {
-        initStrategy: initToValue({ p: 0.3 }),
-        adaptStepSize: false,
-        stepSize: 1e-3,
-      }),
-      { numSamples: 1, warmupSteps: 0, progressBar: false, seed: 0 },
-    );
-    await m.run(obs);
-    const p = m.getSamples().p as tf.Tensor;
-    expect(p.dataSync()[0]).toBeCloseTo(0.3, 2);
-    p.dispose();
+    const before = tf.memory().numTensors;
+    const v = initialPoint(betaBernoulli, [obs], initToValue({ p: 0.3 }), new ChainRng(0));
+    expect(v.sites.map((s) => [s.name, s.shape, s.size])).toEqual([['p', [], 1]]);
+    expect(v.z[0]).toBeCloseTo(Math.log(0.3 / 0.7), 5); // sigmoid^{-1}(0.3)
+    const u = initialPoint(betaBernoulli, [obs], 'uniform', new ChainRng(1));
+    expect(Math.abs(u.z[0] as number)).toBeLessThanOrEqual(2);
+    // median of 15 prior draws of Beta(2, 3): near the prior median 0.386
+    const m = initialPoint(betaBernoulli, [obs], initToMedian(), new ChainRng(2));
+    const pm = 1 / (1 + Math.exp(-(m.z[0] as number)));
+    expect(pm).toBeGreaterThan(0.15);
+    expect(pm).toBeLessThan(0.65);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(() =>
+      initialPoint(betaBernoulli, [obs], initToValue({ q: 1 }), new ChainRng(0)),
+    ).toThrow(/q/);
     obs.dispose();
   });
 
