@@ -69,6 +69,8 @@ export {
   type Callable,
 } from './infer/elbo.js';
 export { TraceEnumELBO } from './infer/trace_enum_elbo.js';
+export { TraceGraphELBO, type TraceGraphELBOOptions } from './infer/trace_graph_elbo.js';
+export { RenyiELBO, type RenyiELBOOptions } from './infer/renyi_elbo.js';
 export {
   contractFactors,
   addFactors,
