@@ -11,9 +11,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../utils/errors.js';
 import { deriveSeeds, nextSeed } from '../../utils/seed.js';
-import type { PotentialRequests } from './integrator.js';
+import type { PotentialPoint, PotentialRequests } from './integrator.js';
 import { initialPoint } from './init.js';
-import type { HamiltonianKernel, TransitionStats } from './kernel.js';
+import type { ChainSampler, HamiltonianKernel, TransitionStats } from './kernel.js';
 import { ModelPotential, type LatentSite, type Potential } from './potential.js';
 import { silentProgress, stderrProgress, type MCMCProgress } from './progress.js';
 import { ChainRng } from './rng.js';
@@ -31,8 +31,12 @@ export interface MCMCOptions {
   progressBar?: boolean | MCMCProgress;
   /** Seed of the run (each chain gets a derived seed). Default: the global seed stream. */
   seed?: number;
-  /** How chains run: one after the other (default). */
-  chainMethod?: 'sequential';
+  /**
+   * How chains run: `'sequential'` (default) one after the other; `'vectorized'` all chains in
+   * lockstep with one batched potential evaluation per round (NumPyro's `chain_method`): the
+   * latents get a leading chain dimension, so the model must broadcast over it.
+   */
+  chainMethod?: 'sequential' | 'vectorized';
   /** For a kernel over a flat {@link Potential}: the start (default `Uniform(-2, 2)` draws). */
   initParams?: Float64Array | number[];
 }
@@ -48,7 +52,10 @@ export interface ChainStats {
   potentialEnergy: Float64Array;
   /** Warmup divergences (not counted in `summary`). */
   warmupDivergences: number;
-  /** Gradient evaluations of the whole chain (warmup, step-size searches and draws). */
+  /**
+   * Gradient evaluations of the whole chain (warmup, step-size searches and draws); with
+   * `vectorized` chains, the batched evaluations shared by all chains.
+   */
   gradientEvaluations: number;
   /** Wall time of the chain in milliseconds (warmup included). */
   milliseconds: number;
@@ -82,6 +89,40 @@ export function drive<T>(
     }
   }
   return r.value;
+}
+
+/**
+ * Run several coroutines to completion together: each round answers every pending request at
+ * once (one `valueAndGradBatch` call when the potential has one).
+ */
+export function driveAll<T>(
+  gens: PotentialRequests<T>[],
+  potential: Potential,
+  count?: DriveCounters,
+): T[] {
+  if (gens.length === 1) return [drive(gens[0] as PotentialRequests<T>, potential, count)];
+  const res = gens.map((g) => g.next());
+  for (;;) {
+    const active: number[] = [];
+    res.forEach((r, k) => {
+      if (r.done !== true) active.push(k);
+    });
+    if (active.length === 0) break;
+    const zs = active.map((k) => (res[k] as IteratorYieldResult<Float64Array>).value);
+    const t = performance.now();
+    const pts =
+      potential.valueAndGradBatch !== undefined
+        ? potential.valueAndGradBatch(zs)
+        : zs.map((z) => potential.valueAndGrad(z));
+    if (count !== undefined) {
+      count.ms += performance.now() - t;
+      count.n += 1;
+    }
+    active.forEach((k, a) => {
+      res[k] = (gens[k] as PotentialRequests<T>).next(pts[a] as PotentialPoint);
+    });
+  }
+  return res.map((r) => r.value as T);
 }
 
 /**
@@ -128,8 +169,11 @@ export class MCMC {
       throw new ArgumentError('numChains', `expected an integer >= 1, got ${nc}`);
     }
     const cm = options.chainMethod ?? 'sequential';
-    if (cm !== 'sequential') {
-      throw new ArgumentError('chainMethod', `expected 'sequential', got '${String(cm)}'`);
+    if (cm !== 'sequential' && cm !== 'vectorized') {
+      throw new ArgumentError(
+        'chainMethod',
+        `expected 'sequential' or 'vectorized', got '${String(cm)}'`,
+      );
     }
     if (options.seed !== undefined && !Number.isFinite(options.seed)) {
       throw new ArgumentError('seed', `expected a finite number, got ${options.seed}`);
@@ -174,8 +218,11 @@ export class MCMC {
     const seeds = deriveSeeds(nextSeed(this.options.seed), this.numChains);
     this.draws = new Map();
     this.stats = [];
-    for (let c = 0; c < this.numChains; c++) {
-      this.runChain(c, new ChainRng(seeds[c] as number), args, progress);
+    const rngs = seeds.map((sd) => new ChainRng(sd));
+    if ((this.options.chainMethod ?? 'sequential') === 'vectorized') {
+      this.runChains(0, rngs, args, progress);
+    } else {
+      rngs.forEach((rng, c) => this.runChains(c, [rng], args, progress));
     }
   }
 
@@ -218,15 +265,9 @@ export class MCMC {
     }
   }
 
-  private runChain(c: number, rng: ChainRng, args: unknown[], progress: MCMCProgress): void {
-    const t0 = performance.now();
-    const { potential, model, z } = this.setup(rng, args);
-    const count: DriveCounters = { n: 0, ms: 0 };
-    const sampler = this.kernel.chain(z, this.warmupSteps, rng);
-    drive(sampler.initialize(), potential, count);
-    const total = this.warmupSteps + this.numSamples;
+  private emptyStats(): ChainStats {
     const ns = this.numSamples;
-    const st: ChainStats = {
+    return {
       divergent: [],
       acceptStat: new Float64Array(ns),
       stepSize: new Float64Array(ns),
@@ -239,15 +280,55 @@ export class MCMC {
       milliseconds: 0,
       potentialMilliseconds: 0,
     };
-    const kept: Float64Array[] = [];
+  }
+
+  /**
+   * Run chains `first..first+rngs.length-1` in lockstep: each iteration advances every chain's
+   * transition, answering all pending potential requests together (one batched evaluation when
+   * the potential has `valueAndGradBatch`). With one chain this is the plain sequential loop.
+   */
+  private runChains(
+    first: number,
+    rngs: ChainRng[],
+    args: unknown[],
+    progress: MCMCProgress,
+  ): void {
+    const t0 = performance.now();
+    const setups = rngs.map((rng) => this.setup(rng, args));
+    const potential = (setups[0] as (typeof setups)[number]).potential;
+    const samplers = setups.map((s, k) =>
+      this.kernel.chain(s.z, this.warmupSteps, rngs[k] as ChainRng),
+    );
+    const count: DriveCounters = { n: 0, ms: 0 };
+    driveAll(
+      samplers.map((s) => s.initialize()),
+      potential,
+      count,
+    );
+    const total = this.warmupSteps + this.numSamples;
+    const stats = samplers.map(() => this.emptyStats());
+    const kept: Float64Array[][] = samplers.map(() => []);
     let divergences = 0;
-    progress.start(this.numChains > 1 ? `chain ${c + 1}/${this.numChains}` : 'sample', total);
+    const label =
+      this.numChains === 1
+        ? 'sample'
+        : rngs.length > 1
+          ? `${rngs.length} chains (vectorized)`
+          : `chain ${first + 1}/${this.numChains}`;
+    progress.start(label, total);
     try {
       for (let i = 0; i < total; i++) {
-        const s: TransitionStats = drive(sampler.step(), potential, count);
-        if (i < this.warmupSteps) {
-          if (s.divergent) st.warmupDivergences += 1;
-        } else {
+        const res = driveAll(
+          samplers.map((s) => s.step()),
+          potential,
+          count,
+        );
+        res.forEach((s: TransitionStats, k) => {
+          const st = stats[k] as ChainStats;
+          if (i < this.warmupSteps) {
+            if (s.divergent) st.warmupDivergences += 1;
+            return;
+          }
           const j = i - this.warmupSteps;
           st.divergent.push(s.divergent);
           if (s.divergent) divergences += 1;
@@ -257,23 +338,34 @@ export class MCMC {
           st.numSteps[j] = s.numSteps;
           st.energy[j] = s.energy;
           st.potentialEnergy[j] = s.potentialEnergy;
-          kept.push(sampler.point.q.slice());
-        }
+          (kept[k] as Float64Array[]).push((samplers[k] as ChainSampler).point.q.slice());
+        });
+        const s0 = res[0] as TransitionStats;
         progress.update(i + 1, {
           phase: i < this.warmupSteps ? 'warmup' : 'sample',
-          stepSize: s.stepSize,
-          treeDepth: s.treeDepth,
-          divergences: i < this.warmupSteps ? st.warmupDivergences : divergences,
+          stepSize: s0.stepSize,
+          treeDepth: s0.treeDepth,
+          divergences:
+            i < this.warmupSteps
+              ? stats.reduce((a, st) => a + st.warmupDivergences, 0)
+              : divergences,
         });
       }
     } finally {
       progress.stop();
     }
-    st.gradientEvaluations = count.n;
-    st.potentialMilliseconds = count.ms;
-    st.milliseconds = performance.now() - t0;
-    this.stats.push(st);
-    this.store(c, kept, model);
+    const ms = performance.now() - t0;
+    stats.forEach((st, k) => {
+      st.gradientEvaluations = count.n;
+      st.potentialMilliseconds = count.ms;
+      st.milliseconds = ms;
+      this.stats[first + k] = st;
+      this.store(
+        first + k,
+        kept[k] as Float64Array[],
+        (setups[k] as (typeof setups)[number]).model,
+      );
+    });
   }
 
   /** Map the kept unconstrained draws to site values and append them as chain `c`. */

@@ -32,6 +32,11 @@ export interface Potential {
   readonly dim: number;
   /** `U(z)` and `dU/dz` at `z` (a new gradient array). */
   valueAndGrad(z: Float64Array): PotentialPoint;
+  /**
+   * Optional: the same at several independent points at once (one batched evaluation), used by
+   * `chainMethod: 'vectorized'`.
+   */
+  valueAndGradBatch?(zs: Float64Array[]): PotentialPoint[];
 }
 
 /** One latent site's place in the flat vector. */
@@ -78,15 +83,47 @@ function isReal(c: Constraint): boolean {
 class UnconstrainedSubstitute extends Messenger {
   /** Log-density terms and log-determinants, summed by the caller. */
   readonly terms: tf.Tensor[] = [];
+  /**
+   * @param sites each latent site's unconstrained value.
+   * @param withLogDet score the run (else only substitute).
+   * @param batch with a leading chain dimension of this size: terms are reduced per chain, to
+   *   shape `[batch]` (terms without that leading dimension do not depend on the latents and are
+   *   summed to a scalar).
+   */
   constructor(
     private readonly sites: Map<string, { site: LatentSite; z: tf.Tensor }>,
     private readonly withLogDet: boolean,
+    private readonly batch?: number,
   ) {
     super();
   }
+  /** Sum `t` over everything but the chain dimension (or over everything without batching). */
+  private reduce(t: tf.Tensor): tf.Tensor {
+    if (t.rank === 0) return t;
+    const b = this.batch;
+    if (b === undefined || t.shape[0] !== b) return tf.sum(t);
+    if (t.rank === 1) return t;
+    return tf.sum(
+      t,
+      Array.from({ length: t.rank - 1 }, (_, i) => i + 1),
+    );
+  }
   override postprocessMessage(msg: Message): void {
     if (!this.withLogDet || msg.type !== 'sample' || isDeterministicSite(msg)) return;
-    this.terms.push(siteLogProbSum(msg));
+    if (this.batch === undefined) {
+      this.terms.push(siteLogProbSum(msg));
+      return;
+    }
+    const fn = msg.fn;
+    if (fn === null || msg.value === null) return;
+    let lp = fn.logProb(msg.value);
+    const mask = msg.mask;
+    if (mask === false) return;
+    if (mask !== null && mask !== true) {
+      lp = tf.where(tf.broadcastTo(tf.cast(mask, 'bool'), lp.shape), lp, tf.zerosLike(lp));
+    }
+    const r = this.reduce(lp);
+    this.terms.push(msg.scale === 1 ? r : tf.mul(r, msg.scale));
   }
   override processMessage(msg: Message): void {
     if (msg.type !== 'sample' || msg.isObserved || msg.value !== null) return;
@@ -109,7 +146,7 @@ class UnconstrainedSubstitute extends Messenger {
     if (this.withLogDet) {
       const { y, logDet } = bij.forwardAndLogDet(u);
       msg.value = y;
-      this.terms.push(logDet.rank === 0 ? logDet : tf.sum(logDet));
+      this.terms.push(this.reduce(logDet));
     } else {
       msg.value = bij.forward(u);
     }
@@ -139,6 +176,15 @@ function siteTensors(z: Float64Array, sites: readonly LatentSite[]): tf.Tensor[]
       'float32',
     ),
   );
+}
+
+/** Per-site tensors `[batch, ...unconstrainedShape]` stacking the sites' slices of each `z`. */
+function batchedSiteTensors(zs: Float64Array[], sites: readonly LatentSite[]): tf.Tensor[] {
+  return sites.map((s) => {
+    const v = new Float32Array(zs.length * s.size);
+    zs.forEach((z, c) => v.set(z.subarray(s.offset, s.offset + s.size), c * s.size));
+    return tf.tensor(v, [zs.length, ...s.unconstrainedShape], 'float32');
+  });
 }
 
 /** A model's potential energy over its flat unconstrained latents (see the module docs). */
@@ -184,6 +230,57 @@ export class ModelPotential<A extends unknown[]> implements Potential {
       if (!(e instanceof ArgumentError) || e.argument === 'model') throw e;
       return { value: Infinity, grad: new Float64Array(this.dim).fill(NaN) };
     }
+  }
+
+  /**
+   * `U` and `dU/dz` at several points in one run of the model, the latents carrying a leading
+   * chain dimension: the model must broadcast over it (NumPyro's `chain_method='vectorized'`),
+   * e.g. by writing plates with negative `dim`s and indexing from the right. Where the model
+   * rejects the values, every point gets `U = +Infinity`.
+   */
+  valueAndGradBatch(zs: Float64Array[]): PotentialPoint[] {
+    const n = zs.length;
+    const out: PotentialPoint[] = [];
+    let captured: tf.Tensor | undefined;
+    try {
+      tf.tidy(() => {
+        const parts = batchedSiteTensors(zs, this.sites);
+        const { value, grads } = tf.valueAndGrads((...xs: tf.Tensor[]) => {
+          const map = new Map(
+            this.sites.map((s, i) => [s.name, { site: s, z: xs[i] as tf.Tensor }]),
+          );
+          const sub = new UnconstrainedSubstitute(map, true, n);
+          unvalidated(() => sub.run(() => this.model(...this.args)));
+          let total: tf.Tensor = tf.zeros([n]);
+          for (const t of sub.terms) total = tf.add(total, t);
+          if (total.rank !== 1 || total.shape[0] !== n) {
+            throw new ArgumentError(
+              'model',
+              `MCMC (vectorized): the log density has shape [${total.shape}], expected [${n}] (one value per chain): the model must broadcast over a leading chain dimension`,
+            );
+          }
+          captured = tf.keep(total);
+          return tf.sum(total) as tf.Scalar;
+        })(parts);
+        void value; // the sum over chains; the per-chain values are `captured`
+        const per = (captured as tf.Tensor).dataSync();
+        const gs = grads.map((g) => g.dataSync());
+        for (let c = 0; c < n; c++) {
+          const grad = new Float64Array(this.dim);
+          this.sites.forEach((s, i) => {
+            const g = gs[i] as ArrayLike<number>;
+            for (let k = 0; k < s.size; k++) grad[s.offset + k] = -(g[c * s.size + k] as number);
+          });
+          out.push({ value: -(per[c] as number), grad });
+        }
+      });
+    } catch (e) {
+      if (!(e instanceof ArgumentError) || e.argument === 'model') throw e;
+      return zs.map(() => ({ value: Infinity, grad: new Float64Array(this.dim).fill(NaN) }));
+    } finally {
+      captured?.dispose();
+    }
+    return out;
   }
 
   /** `U(z)` and `dU/dz`; errors of the model propagate. */
