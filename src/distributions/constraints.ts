@@ -38,6 +38,7 @@ export type ConstraintKind =
   | 'integerInterval'
   | 'boolean'
   | 'independent'
+  | 'multinomial'
   | (string & { readonly __custom?: never });
 
 /**
@@ -461,6 +462,32 @@ export class IndependentConstraint extends Constraint {
   }
 }
 
+/**
+ * Count vectors with a fixed total (Pyro's `multinomial(n)`, event dim 1): non-negative integers
+ * summing to `totalCount`.
+ */
+export class MultinomialConstraint extends Constraint {
+  readonly kind: ConstraintKind = 'multinomial';
+  readonly eventDim: number = 1;
+  override readonly isDiscrete: boolean = true;
+  /** The fixed total. */
+  readonly totalCount: number;
+  constructor(totalCount: number) {
+    super();
+    if (!Number.isInteger(totalCount) || totalCount < 0) {
+      throw new ArgumentError('totalCount', `expected a non-negative integer, got ${totalCount}`);
+    }
+    this.totalCount = totalCount;
+  }
+  override get name(): string {
+    return `multinomial(${this.totalCount})`;
+  }
+  protected _check(x: tf.Tensor): tf.Tensor {
+    const counts = tf.all(tf.logicalAnd(tf.equal(x, tf.round(x)), tf.greaterEqual(x, 0)), -1);
+    return tf.logicalAnd(counts, tf.equal(tf.sum(x, -1), this.totalCount));
+  }
+}
+
 // ---- instances and factories (Pyro's names in camelCase) -----------------------------------
 
 /** The real line. */
@@ -509,6 +536,10 @@ export function lessThan(a: Bound): Constraint {
 /** `{a, ..., b}`. @param a lowest value. @param b highest value. */
 export function integerInterval(a: Bound, b: Bound): Constraint {
   return new IntegerInterval(a, b);
+}
+/** Count vectors summing to `n` (event dim 1). @param n the total count. */
+export function multinomial(n: number): Constraint {
+  return new MultinomialConstraint(n);
 }
 /**
  * Reinterpret `n` more trailing dims of `c` as one event (`n = 0` returns `c`).

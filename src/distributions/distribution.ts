@@ -25,7 +25,7 @@ import {
   toFloat,
 } from '../utils/tensor.js';
 import { klDivergence } from './kl.js';
-import { independent, real, type Constraint } from './constraints.js';
+import { IndependentConstraint, independent, real, type Constraint } from './constraints.js';
 export type { TensorInput } from '../utils/tensor.js';
 
 /**
@@ -164,9 +164,30 @@ export abstract class Distribution {
     return tf.tidy(() => this._rsample(s, sd));
   }
 
-  /** Log-probability (density or mass) of `value`. */
+  /**
+   * Log-probability (density or mass) of `value`. Scalar families return `-Infinity` outside
+   * their support; with `validateArgs`, families whose support has event dims other than the
+   * reals (simplex, count vectors, correlation factors...) throw an `ArgumentError` naming the
+   * distribution and its support for values outside it (as Pyro's `validate_args`).
+   */
   logProb(value: TensorInput): tf.Tensor {
-    return tf.tidy(() => this._logProb(this.checkValue(value)));
+    return tf.tidy(() => {
+      const v = this.checkValue(value);
+      if (this.validateArgs) this.checkSupport(v);
+      return this._logProb(v);
+    });
+  }
+
+  /** Throw when an event-level support (not the reals) does not contain `v`. */
+  private checkSupport(v: tf.Tensor): void {
+    const s = this.support;
+    if (s.eventDim === 0 || isRealSupport(s) || v.rank < s.eventDim) return;
+    if (!s.checkAll(v)) {
+      throw new ArgumentError(
+        'value',
+        `${this.name}: a value lies outside the support ${s.name} (shape [${v.shape.join(',')}])`,
+      );
+    }
   }
   /** Probability (density or mass) of `value`: `exp(logProb(value))`. */
   prob(value: TensorInput): tf.Tensor {
@@ -343,6 +364,13 @@ export abstract class Distribution {
     this.dispose();
     return new ArgumentError(name, message);
   }
+}
+
+/** True for `real` and `independent(real, n)`, whose membership test is only "not NaN". */
+function isRealSupport(c: Constraint): boolean {
+  let x: Constraint = c;
+  while (x instanceof IndependentConstraint) x = x.base;
+  return x.kind === 'real';
 }
 
 function arraysEqual(a: readonly number[], b: readonly number[]): boolean {
