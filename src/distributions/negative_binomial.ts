@@ -15,6 +15,7 @@ import type { DistributionOptions, TensorInput } from './distribution.js';
 import { readProbsOrLogits, type ProbsOrLogits } from './probs.js';
 import {
   betainc,
+  ge,
   gt,
   isCount,
   lgamma,
@@ -125,7 +126,7 @@ export class NegativeBinomial extends ScalarDistribution {
   protected override _cdf(k: tf.Tensor): tf.Tensor {
     const kf = tf.floor(k);
     const neg = lt(kf, 0);
-    const b = safe(neg, tf.add(kf, 1), 1);
+    const b = safe(ge(kf, 0), tf.add(kf, 1), 1);
     const val = betainc(this.totalCount, tf.add(tf.zerosLike(b), b), tf.sub(1, this.probs));
     return whereB(neg, tf.scalar(0), val);
   }
