@@ -7,8 +7,10 @@
  * - `real`: `x = u`;
  * - `positive`: `x = softplus(u) = log(1 + e^u)` (bounded gradients for large `u`; the store's
  *   historical choice), `positiveExp`: `x = e^u` (Pyro's `biject_to(positive)`);
+ * - `lowerCholesky`: `L = tril(u, -1) + diag(softplus(diag(u)))` on square `u` (Pyro's
+ *   `softplus_lower_cholesky`);
  * - every other constraint `c`: `bijectTo(c)` (e.g. `unitInterval`: sigmoid, `simplex`:
- *   stick-breaking, `lowerCholesky`: strictly-lower part plus a positive diagonal).
+ *   stick-breaking).
  */
 import * as tf from '@tensorflow/tfjs';
 import { softplusInverse } from '../utils/tensor.js';
@@ -53,13 +55,46 @@ const expTransform: ParamTransform = {
 };
 
 /**
+ * Lower-triangular matrices with a positive diagonal from square real matrices of the same shape
+ * (Pyro's `softplus_lower_cholesky`): `L = tril(u, -1) + diag(softplus(diag(u)))`.
+ */
+/** `tril(x)` by a constant mask (tfjs's `bandPart` has no usable gradient: it unstacks). */
+export function trilMask(n: number, strict = false): tf.Tensor {
+  const v = new Float32Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < (strict ? i : i + 1); j++) v[i * n + j] = 1;
+  return tf.tensor2d(v, [n, n]);
+}
+
+const lowerCholeskyTransform: ParamTransform = {
+  forward: (u) =>
+    tf.tidy(() => {
+      const n = u.shape[u.rank - 1] as number;
+      const eye = tf.eye(n);
+      const strict = tf.mul(u, trilMask(n, true));
+      return tf.add(strict, tf.mul(tf.softplus(u), eye));
+    }),
+  inverse: (x) =>
+    tf.tidy(() => {
+      const n = x.shape[x.rank - 1] as number;
+      const eye = tf.eye(n);
+      const strict = tf.mul(x, trilMask(n, true));
+      const diag = tf.sum(tf.mul(x, eye), -1, true);
+      return tf.add(strict, tf.mul(softplusInverse(diag), eye));
+    }),
+  inverseShape: (s) => [...s],
+  dispose: () => undefined,
+};
+
+/**
  * The bijection from the unconstrained reals onto a parameter's constraint, as the parameter
- * store uses it (dispose it when the parameter goes).
+ * store uses it (dispose it when the parameter goes). `lowerCholesky` parameters keep their
+ * square shape (strict lower part as is, softplus on the diagonal).
  * @param c the parameter's constraint.
  */
 export function paramTransform(c: Constraint): ParamTransform {
   if (c.kind === 'positive') return softplusTransform;
   if (c.kind === 'positiveExp') return expTransform;
+  if (c.kind === 'lowerCholesky') return lowerCholeskyTransform;
   const start = lastTensorId();
   const b: Bijector = bijectTo(c);
   keepCreated(b, start); // parameters are often created inside an ELBO's tf.tidy

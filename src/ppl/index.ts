@@ -90,6 +90,15 @@ export {
   type AutoLowRankOptions,
 } from './autoguide/auto_low_rank.js';
 export { ScaleTrilNormal, LowRankNormal } from './autoguide/latent.js';
+export { AutoLaplaceApproximation } from './autoguide/auto_laplace.js';
+export {
+  AutoIAFNormal,
+  IAFLatent,
+  madeMasks,
+  iafStep,
+  type AutoIAFOptions,
+  type MadeWeights,
+} from './autoguide/auto_iaf.js';
 export { Pushforward } from './autoguide/pushforward.js';
 export type { InitLoc, LatentSpec } from './autoguide/prototype.js';
 export {

@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Distribution } from '../../distributions/distribution.js';
 import { ArgumentError } from '../../utils/errors.js';
-import { lowerCholesky } from '../constraints.js';
+import { lowerCholesky, trilMask } from '../constraints.js';
 import type { Fn } from '../messenger.js';
 import { getParamStore } from '../param_store.js';
 import { param } from '../runtime.js';
@@ -52,7 +52,7 @@ export class AutoMultivariateNormal<A extends unknown[]> extends AutoContinuous<
   locAndScale(): { loc: tf.Tensor; scale: tf.Tensor } {
     const loc = getParamStore().value(`${this.prefix}.loc`);
     const scale = tf.tidy(() => {
-      const l = tf.linalg.bandPart(getParamStore().value(this.scaleTrilName), -1, 0);
+      const l = tf.mul(getParamStore().value(this.scaleTrilName), trilMask(this.latentDim));
       return tf.sqrt(tf.sum(tf.square(l), -1));
     });
     return { loc, scale };
@@ -60,7 +60,7 @@ export class AutoMultivariateNormal<A extends unknown[]> extends AutoContinuous<
   /** The posterior covariance `L L^T` of the unconstrained latent vector, `[D, D]`. */
   covariance(): tf.Tensor {
     return tf.tidy(() => {
-      const l = tf.linalg.bandPart(getParamStore().value(this.scaleTrilName), -1, 0);
+      const l = tf.mul(getParamStore().value(this.scaleTrilName), trilMask(this.latentDim));
       return tf.matMul(l, l, false, true);
     });
   }

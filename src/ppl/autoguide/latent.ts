@@ -16,6 +16,7 @@ import { Distribution, type DistributionOptions } from '../../distributions/dist
 import { independent, real, type Constraint } from '../../distributions/constraints.js';
 import { cholesky, triangularSolve } from '../../utils/linalg.js';
 import { nextSeed } from '../../utils/seed.js';
+import { trilMask } from '../constraints.js';
 import type { TensorInput } from '../../utils/tensor.js';
 
 const LOG_2PI = Math.log(2 * Math.PI);
@@ -72,7 +73,7 @@ export class ScaleTrilNormal extends Distribution {
     return true;
   }
   private tril(): tf.Tensor {
-    return tf.linalg.bandPart(this.scaleTril, -1, 0);
+    return tf.mul(this.scaleTril, trilMask(this.loc.shape[0] as number));
   }
   /** `loc + L ε`; a single draw keeps `ε` for {@link ScaleTrilNormal.logProb}. */
   override rsample(shape: number[] = [], seed?: number): tf.Tensor {
