@@ -8,6 +8,13 @@ import { ArgumentError } from '../utils/errors.js';
 import { lowerCholesky, positiveDefinite, type Constraint } from '../distributions/constraints.js';
 import { cholesky, matrixDiag, matrixTranspose } from '../utils/linalg.js';
 
+/** Ones on and below the diagonal of an `n x n` matrix. */
+function lowerMask(n: number): tf.Tensor {
+  const v = new Float32Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) v[i * n + j] = 1;
+  return tf.tensor2d(v, [n, n]);
+}
+
 /**
  * Cholesky-outer-product bijector:
  *
@@ -41,7 +48,8 @@ export class CholeskyOuter extends Bijector {
   protected _forwardAndLogDet(x: tf.Tensor): ForwardResult {
     if (x.rank < 2) throw new ArgumentError('x', 'expected matrices [..., D, D]');
     const n = x.shape[x.rank - 1] as number;
-    const l = tf.linalg.bandPart(x, -1, 0);
+    // lower triangle by a constant mask (tf.linalg.bandPart's unstack/stack breaks gradients)
+    const l = tf.mul(x, lowerMask(n));
     const y = tf.matMul(l, matrixTranspose(l));
     const logDet = tf.add(n * Math.LN2, tf.sum(tf.mul(tf.log(matrixDiag(l)), this.weights(n)), -1));
     return { y, logDet };

@@ -25,7 +25,7 @@ function logOffsets(km1: number): tf.Tensor {
  * $$y_k = z_k r_k\ (k < K),\qquad y_K = r_K,\qquad
  *   \log|\det J| = \sum_{k=1}^{K-1}\big[\log z_k + \log(1 - z_k) + \log r_k\big].$$
  *
- * Everything is computed in log space (`log z = logsigmoid`), so extreme inputs do not underflow
+ * Everything is computed in log space (`log z = -softplus(-x')`), so extreme inputs do not underflow
  * to `log 0`. The inverse: `x_k = log y_k - log(1 - sum_{j<=k} y_j) + log(K - k)`.
  * Event dims 1 on both sides; the last dim grows by one (`forwardShape`).
  *
@@ -60,8 +60,9 @@ export class StickBreaking extends Bijector {
     if (x.rank < 1) throw new ArgumentError('x', 'StickBreaking expects vectors [..., K-1]');
     const km1 = x.shape[x.rank - 1] as number;
     const xs = tf.sub(x, logOffsets(km1));
-    const logZ = tf.logSigmoid(xs);
-    const log1mZ = tf.logSigmoid(tf.neg(xs));
+    // log sigmoid(t) = -softplus(-t) (tf.logSigmoid's gradient fails on tidy intermediates)
+    const logZ = tf.neg(tf.softplus(tf.neg(xs)));
+    const log1mZ = tf.neg(tf.softplus(xs));
     const logR = cumsumLast(log1mZ, true); // exclusive: log r_k
     const logLast = tf.sum(log1mZ, -1, true);
     const y = tf.exp(tf.concat([tf.add(logZ, logR), logLast], -1));
