@@ -100,7 +100,7 @@ describe('NUTS on exact targets', () => {
     const st = mcmc.getExtraFields()[0];
     const meanAccept = (st?.acceptStat as Float64Array).reduce((a, b) => a + b, 0) / 1000;
     expect(meanAccept).toBeGreaterThan(0.7);
-  });
+  }, 600_000);
 
   it('correlated 2-D Gaussian: the dense metric learns the covariance and needs fewer steps', async () => {
     const mean = [1, -2];
@@ -136,7 +136,7 @@ describe('NUTS on exact targets', () => {
     const steps = (m: MCMC) =>
       (m.getExtraFields()[0]?.numSteps as Int32Array).reduce((x, y) => x + y, 0);
     expect(steps(dense)).toBeLessThan(0.6 * steps(diag));
-  });
+  }, 600_000);
 
   it('HMC (fixed trajectory length) on a Gaussian', async () => {
     const mcmc = new MCMC(
@@ -166,7 +166,7 @@ describe('NUTS on exact targets', () => {
       2 / Math.sqrt(el[1]?.essBulk as number),
     );
     expect(el[1]?.sd).toBeCloseTo(0.5, 1);
-  });
+  }, 600_000);
 });
 
 describe('NUTS on models', () => {
@@ -206,7 +206,7 @@ describe('NUTS on models', () => {
     );
     expect(mcmc.printSummary()).toMatch(/Number of divergences: 0/);
     obs.dispose();
-  });
+  }, 600_000);
 
   it('same seed: bit-identical chains; another seed: different; grouped by chain', async () => {
     const obs = tf.tensor1d([0.3, -1.2, 2.2]);
@@ -235,7 +235,7 @@ describe('NUTS on models', () => {
     expect(a).toEqual(b);
     expect(a).not.toEqual(c);
     obs.dispose();
-  });
+  }, 600_000);
 
   it('initToValue / median / uniform initial points in the unconstrained space', () => {
     const obs = tf.tensor1d(y);
@@ -273,5 +273,5 @@ describe('NUTS on models', () => {
     );
     expect(() => new NUTS(42)).toThrow(/model/);
     expect(() => new MCMC(new NUTS(betaBernoulli), { numSamples: 5 }).getSamples()).toThrow(/run/);
-  });
+  }, 600_000);
 });

@@ -66,5 +66,5 @@ describe('vectorized chains', () => {
     expect(Math.abs((e?.mean as number) - mean)).toBeLessThan(0.35);
     expect(e?.rHat).toBeLessThan(1.1);
     obs.dispose();
-  });
+  }, 600_000);
 });
