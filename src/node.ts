@@ -75,3 +75,4 @@ export {
   type UncertaintyRunResult,
 } from './toolbox/node.js';
 export { buildProgram, main } from './cli/main.js';
+export { saveParamStore, loadParamStore } from './ppl/param_store_file.js';
