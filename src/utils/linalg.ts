@@ -52,9 +52,15 @@ export function cholesky(a: tf.Tensor): tf.Tensor {
     const cols: tf.Tensor[] = [];
     for (let j = 0; j < n; j++) {
       let c = column(a, j); // [..., n]
-      for (let k = 0; k < j; k++) {
-        const ck = cols[k] as tf.Tensor;
-        c = tf.sub(c, tf.mul(ck, entry(ck, j)));
+      if (j > 0) {
+        // subtract sum_{k<j} L[:, k] L[j, k] in one op over the columns found so far
+        const prev = tf.stack(cols, -1); // [..., n, j]
+        const rowJ = tf.slice(
+          prev,
+          [...Array<number>(prev.rank - 2).fill(0), j, 0],
+          [...prev.shape.slice(0, -2), 1, j],
+        ); // [..., 1, j]
+        c = tf.sub(c, tf.sum(tf.mul(prev, rowJ), -1));
       }
       const d = tf.sqrt(entry(c, j));
       const mask = tf.tensor1d(Array.from({ length: n }, (_, i) => (i >= j ? 1 : 0)));
@@ -81,34 +87,25 @@ export function triangularSolve(l: tf.Tensor, b: tf.Tensor, transpose = false): 
     throw new ArgumentError('b', `expected [..., ${n}, m], got [${b.shape.join(',')}]`);
   }
   return tf.tidy(() => {
+    // solve with T = L (forward, rows 0..n-1) or T = L^T (backward, rows n-1..0)
+    const t = transpose ? matrixTranspose(l) : l;
+    const lead = t.shape.slice(0, -2);
+    const zeros = Array<number>(lead.length).fill(0);
+    const bRow = (i: number): tf.Tensor =>
+      tf.slice(b, [...Array<number>(b.rank - 2).fill(0), i, 0], [...b.shape.slice(0, -2), 1, -1]);
+    const coef = (i: number, from: number, len: number): tf.Tensor =>
+      tf.slice(t, [...zeros, i, from], [...lead, 1, len]); // [..., 1, len]
     const rows: tf.Tensor[] = new Array<tf.Tensor>(n);
-    const row = (t: tf.Tensor, i: number): tf.Tensor => {
-      const begin = Array<number>(t.rank).fill(0);
-      begin[t.rank - 2] = i;
-      const size = [...t.shape];
-      size[t.rank - 2] = 1;
-      return tf.slice(t, begin, size); // [..., 1, m]
-    };
-    // lik(i, k) = L[i, k] (or L[k, i] for the transpose) as [..., 1, 1]
-    const lik = (i: number, k: number): tf.Tensor => {
-      const [r, c] = transpose ? [k, i] : [i, k];
-      const begin = Array<number>(l.rank).fill(0);
-      begin[l.rank - 2] = r;
-      begin[l.rank - 1] = c;
-      const size = [...l.shape];
-      size[l.rank - 2] = 1;
-      size[l.rank - 1] = 1;
-      return tf.slice(l, begin, size);
-    };
-    const order = Array.from({ length: n }, (_, i) => (transpose ? n - 1 - i : i));
-    for (let t = 0; t < n; t++) {
-      const i = order[t] as number;
-      let acc = row(b, i);
-      for (let s = 0; s < t; s++) {
-        const k = order[s] as number;
-        acc = tf.sub(acc, tf.mul(lik(i, k), rows[k] as tf.Tensor));
+    for (let s = 0; s < n; s++) {
+      const i = transpose ? n - 1 - s : s;
+      let acc = bRow(i); // [..., 1, m]
+      if (s > 0) {
+        const from = transpose ? i + 1 : 0;
+        const known = tf.concat(rows.slice(from, from + s), -2); // [..., s, m]
+        const c = matrixTranspose(coef(i, from, s)); // [..., s, 1]
+        acc = tf.sub(acc, tf.sum(tf.mul(c, known), -2, true));
       }
-      rows[i] = tf.div(acc, lik(i, i));
+      rows[i] = tf.div(acc, coef(i, i, 1));
     }
     return tf.concat(rows, -2);
   });
