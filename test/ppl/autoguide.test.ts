@@ -69,7 +69,8 @@ function fitVectorized<A extends unknown[]>(
   }
 }
 
-describe('AutoMultivariateNormal', () => {
+// generous: SVI runs are slow on a loaded shared machine
+describe('AutoMultivariateNormal', { timeout: 600_000 }, () => {
   it('recovers the exact Gaussian posterior of regression weights, covariance included', () => {
     setSeed(0);
     const x = X();
@@ -97,7 +98,8 @@ describe('AutoMultivariateNormal', () => {
   });
 });
 
-describe('AutoLaplaceApproximation', () => {
+// generous: SVI runs are slow on a loaded shared machine
+describe('AutoLaplaceApproximation', { timeout: 600_000 }, () => {
   it('MAP then the inverse Hessian: exact for a Gaussian posterior', () => {
     setSeed(1);
     const x = X();
@@ -121,7 +123,8 @@ describe('AutoLaplaceApproximation', () => {
   });
 });
 
-describe('guides respect supports', () => {
+// generous: SVI runs are slow on a loaded shared machine
+describe('guides respect supports', { timeout: 600_000 }, () => {
   const model = (): void => {
     ppl.sample('tau', new D.HalfNormal(2));
     ppl.sample('p', new D.Beta(2, 3));

@@ -10,7 +10,8 @@ afterEach(() => {
   clearSeed();
 });
 
-describe('RenyiELBO', () => {
+// generous: SVI runs are slow on a loaded shared machine
+describe('RenyiELBO', { timeout: 600_000 }, () => {
   // mu ~ N(m0, s0^2), y_i ~ N(mu, s^2): the exact posterior as the guide makes every weight p(y)
   const ys = [1.2, 0.4, 2.1, 1.7, 0.9];
   const [m0, s0, s] = [0, 2, 1];
@@ -74,7 +75,8 @@ describe('RenyiELBO', () => {
   });
 });
 
-describe('TraceGraphELBO', () => {
+// generous: SVI runs are slow on a loaded shared machine
+describe('TraceGraphELBO', { timeout: 600_000 }, () => {
   const lik = (x: number, z: number): number => normalRef.pdf(x, 3 * z - 1.5, 1.2);
 
   it('learns the exact posterior of a global discrete latent (score function with baseline)', () => {

@@ -18,7 +18,8 @@ const lse = (xs: number[]): number => {
 const ENUM = { infer: { enumerate: 'parallel' } };
 const noGuide = (): void => undefined;
 
-describe('TraceEnumELBO', () => {
+// generous: SVI runs are slow on a loaded shared machine
+describe('TraceEnumELBO', { timeout: 600_000 }, () => {
   const ys = [-2.1, -1.7, 0.3, 2.2, 1.9, 2.6, -1.2];
   const w = [0.3, 0.7];
   const mus = [-2, 2];
