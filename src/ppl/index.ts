@@ -3,6 +3,8 @@
  * `deterministic` and `plate`, composable effect handlers (`trace`, `replay`, `condition`,
  * `block`, `seed`, `scale`, `mask`, `substitute`), a parameter store with constraints, SVI with
  * `TraceELBO`/`TraceMeanFieldELBO`, `Predictive`, autoguides and Bayesian lifting of tfjs networks.
+ * Gradient-based MCMC: `MCMC` with the `NUTS` and `HMC` kernels (Stan's adaptation), diagnostics
+ * in the `mcmc` namespace.
  *
  * @example
  * ```ts
