@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { distributions, ArgumentError, NotDefinedError } from '../../src/index.js';
+import { bijectors, distributions, ArgumentError, NotDefinedError } from '../../src/index.js';
 import { expectNoLeak } from '../helpers.js';
 
 const d = distributions;
@@ -225,5 +225,29 @@ describe('logProb validates event-level supports (validateArgs)', () => {
     const loose = new d.Dirichlet([1, 2, 3], { validateArgs: false });
     expect(expectNoLeak(() => loose.logProb([0.5, 0.6, 0.2])).length).toBe(1);
     for (const x of [dir, mn, lkj, loose]) x.dispose();
+  });
+});
+
+describe('TransformedDistribution with an event-size-changing bijector', () => {
+  it('logistic-normal on the simplex: shapes, support and change of variables', () => {
+    const base = new d.MultivariateNormalDiag([0.2, -0.4], [1, 0.5]);
+    const sb = new bijectors.StickBreaking();
+    const ln = new d.TransformedDistribution(base, sb);
+    expect(ln.eventShape).toEqual([3]);
+    expect(ln.support.name).toBe('simplex');
+    const y = ln.sample([5], 3);
+    expect(y.shape).toEqual([5, 3]);
+    expect(d.constraints.simplex.checkAll(y)).toBe(true);
+    // log p(y) = log p_base(x) - log|det J_f(x)| at x = f^{-1}(y)
+    const got = expectNoLeak(() => ln.logProb(y));
+    const want = read(
+      tf.tidy(() => {
+        const x = sb.inverse(y);
+        return tf.sub(base.logProb(x), sb.forwardLogDetJacobian(x));
+      }),
+    );
+    expect(got).toBeAllclose(want, { atol: 1e-4 });
+    y.dispose();
+    base.dispose();
   });
 });
