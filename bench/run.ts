@@ -23,6 +23,7 @@ import { ready } from '../src/index.js';
 import { buildWorkload, type Estimator, type Workload } from './workloads.js';
 import { buildZooWorkload } from './zoo.js';
 import { profileWorkload } from './profile.js';
+import { nutsSection } from './nuts.js';
 
 interface Args {
   quick: boolean;
@@ -344,10 +345,15 @@ async function main(): Promise<void> {
       console.error(`bench: stock run failed: ${String(e)}`);
     }
   }
+  const nuts = nutsSection(args.quick);
   const totalS = (performance.now() - t0) / 1000;
   const torch = args.torch ? torchTwin() : undefined;
   const md =
-    report(args, info, rows, stockRows, totalS) + torchSection(rows, torch) + profile + NOTES;
+    report(args, info, rows, stockRows, totalS) +
+    torchSection(rows, torch) +
+    nuts +
+    profile +
+    NOTES;
   const tmp = `${args.out}.${process.pid}.tmp`;
   fs.writeFileSync(tmp, md);
   fs.renameSync(tmp, args.out);

@@ -73,7 +73,8 @@ const x = tf.tensor2d(X);
 const y = tf.tensor2d(Y, [n, 1]);
 const model = scale((xx: tf.Tensor, yy: tf.Tensor): void => {
   const w = sample('w', new Normal(tf.zeros([P, 3]), 1));
-  plate('data', n, () =>
+  // the likelihood is [n, P]: the data plate is dim -2 (the particles fill dim -1)
+  plate('data', n, { dim: -2 }, () =>
     sample('y', new Normal(tf.matMul(xx, w, false, true), sigma), { obs: yy }),
   );
 }, 1 / P);

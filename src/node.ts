@@ -81,3 +81,4 @@ export {
   probabilitySpec,
 } from './toolbox/node.js';
 export { buildProgram, main } from './cli/main.js';
+export { saveParamStore, loadParamStore } from './ppl/param_store_file.js';

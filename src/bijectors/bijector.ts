@@ -17,14 +17,15 @@
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
 import { checkValues, toFloat, type TensorInput } from '../utils/tensor.js';
+import { independent, real, type Constraint } from '../distributions/constraints.js';
 
 export type { TensorInput } from '../utils/tensor.js';
 
 /** Result of {@link Bijector.forwardAndLogDet}: `y = f(x)` and `log|det J_f(x)|`. */
 export type ForwardResult = {
-  /** `f(x)`, same shape as the input (broadcast with the parameters). */
+  /** `f(x)`, shape `forwardShape(x.shape)` (broadcast with the parameters). */
   y: tf.Tensor;
-  /** `log|det df/dx|`, shape of `y` minus the `eventRank` trailing dimensions. */
+  /** `log|det df/dx|`, shape of `x` minus the `domainEventDim` trailing dimensions. */
   logDet: tf.Tensor;
 };
 
@@ -32,7 +33,7 @@ export type ForwardResult = {
 export type InverseResult = {
   /** `f^{-1}(y)`. */
   x: tf.Tensor;
-  /** `log|det d f^{-1}/dy|`, shape of `x` minus the `eventRank` trailing dimensions. */
+  /** `log|det d f^{-1}/dy|`, shape of `x` minus the `domainEventDim` trailing dimensions. */
   logDet: tf.Tensor;
 };
 
@@ -61,6 +62,8 @@ export abstract class Bijector {
   readonly validateArgs: boolean;
   /** Tensors created by this bijector from non-tensor parameters; freed by `dispose`. */
   private readonly ownedTensors: tf.Tensor[] = [];
+  /** Bijectors this one owns (adopted parts of a composite); disposed with it. */
+  private readonly ownedParts: Bijector[] = [];
 
   constructor(options: BijectorOptions = {}) {
     this.name = options.name ?? this.constructor.name;
@@ -69,10 +72,47 @@ export abstract class Bijector {
 
   /**
    * Number of trailing dimensions that form one event: 0 for elementwise (scalar) bijectors,
-   * whose log-det has the shape of the input.
+   * whose log-det has the shape of the input. Equal to {@link Bijector.domainEventDim}; kept for
+   * the bijectors that do not change the event rank.
    */
   get eventRank(): number {
     return 0;
+  }
+
+  /**
+   * Event dims of the input `x` (Pyro's `domain.event_dim`): the log-det has the shape of `x`
+   * minus these trailing dims. Defaults to `eventRank`.
+   */
+  get domainEventDim(): number {
+    return this.eventRank;
+  }
+  /** Event dims of the output `y` (Pyro's `codomain.event_dim`). Defaults to `eventRank`. */
+  get codomainEventDim(): number {
+    return this.eventRank;
+  }
+  /** The set the forward map accepts (default: reals with `domainEventDim` event dims). */
+  get domain(): Constraint {
+    return independent(real, this.domainEventDim);
+  }
+  /** The set the forward map lands in (default: reals with `codomainEventDim` event dims). */
+  get codomain(): Constraint {
+    return independent(real, this.codomainEventDim);
+  }
+
+  /**
+   * Shape of `f(x)` for an `x` of shape `shape` (identity unless the bijector changes the event
+   * size, e.g. StickBreaking `[..., K-1] -> [..., K]`).
+   * @param shape the input shape.
+   */
+  forwardShape(shape: readonly number[]): number[] {
+    return [...shape];
+  }
+  /**
+   * Shape of `f^{-1}(y)` for a `y` of shape `shape`.
+   * @param shape the output-space shape.
+   */
+  inverseShape(shape: readonly number[]): number[] {
+    return [...shape];
   }
 
   /**
@@ -157,9 +197,23 @@ export abstract class Bijector {
   dispose(): void {
     for (const t of this.ownedTensors) if (!t.isDisposed) t.dispose();
     this.ownedTensors.length = 0;
+    for (const b of this.ownedParts) b.dispose();
+    this.ownedParts.length = 0;
   }
 
   // ---- helpers for subclasses -----------------------------------------------------------
+
+  /**
+   * Take ownership of a tensor or of a part bijector (freed by {@link Bijector.dispose}); used by
+   * factories such as `bijectTo` that derive parameters (e.g. `upper - lower`) or build composite
+   * bijectors whose parts nobody else holds.
+   * @param t the tensor or bijector to own.
+   */
+  adopt<T extends tf.Tensor | Bijector>(t: T): T {
+    if (t instanceof Bijector) this.ownedParts.push(t);
+    else this.ownedTensors.push(t);
+    return t;
+  }
 
   /** Convert a parameter to float32; tensors created here are owned (freed by `dispose`). */
   protected param(value: TensorInput, name: string): tf.Tensor {

@@ -8,6 +8,7 @@ import {
   type ForwardResult,
   type InverseResult,
 } from './bijector.js';
+import { positive, type Constraint } from '../distributions/constraints.js';
 
 /**
  * Exponential bijector (MindSpore `Exp`).
@@ -27,6 +28,11 @@ export class Exp extends Bijector {
   /** @param options name and validation flag. */
   constructor(options: BijectorOptions = {}) {
     super(options);
+  }
+
+  /** The image of the real line: `positive`. */
+  override get codomain(): Constraint {
+    return positive;
   }
 
   protected _forwardAndLogDet(x: tf.Tensor): ForwardResult {

@@ -3,6 +3,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
+import type { Constraint } from '../distributions/constraints.js';
 import {
   Bijector,
   type BijectorOptions,
@@ -43,7 +44,25 @@ export class Invert extends Bijector {
   }
 
   override get eventRank(): number {
-    return this.bijector.eventRank;
+    return this.bijector.codomainEventDim;
+  }
+  override get domainEventDim(): number {
+    return this.bijector.codomainEventDim;
+  }
+  override get codomainEventDim(): number {
+    return this.bijector.domainEventDim;
+  }
+  override get domain(): Constraint {
+    return this.bijector.codomain;
+  }
+  override get codomain(): Constraint {
+    return this.bijector.domain;
+  }
+  override forwardShape(shape: readonly number[]): number[] {
+    return this.bijector.inverseShape(shape);
+  }
+  override inverseShape(shape: readonly number[]): number[] {
+    return this.bijector.forwardShape(shape);
   }
   /** The inverse of a monotone map is monotone in the same direction. */
   override get isIncreasing(): boolean | undefined {

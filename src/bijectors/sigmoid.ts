@@ -8,6 +8,7 @@ import {
   type ForwardResult,
   type InverseResult,
 } from './bijector.js';
+import { unitInterval, type Constraint } from '../distributions/constraints.js';
 
 /**
  * Sigmoid bijector (TFP `Sigmoid`).
@@ -30,6 +31,11 @@ export class Sigmoid extends Bijector {
   /** @param options name and validation flag. */
   constructor(options: BijectorOptions = {}) {
     super(options);
+  }
+
+  /** The image of the real line: `unitInterval`. */
+  override get codomain(): Constraint {
+    return unitInterval;
   }
 
   protected _forwardAndLogDet(x: tf.Tensor): ForwardResult {

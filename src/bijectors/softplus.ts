@@ -9,6 +9,7 @@ import {
   type ForwardResult,
   type InverseResult,
 } from './bijector.js';
+import { positive, type Constraint } from '../distributions/constraints.js';
 import { broadcastShapes, type TensorInput } from '../utils/tensor.js';
 
 /**
@@ -47,6 +48,11 @@ export class Softplus extends Bijector {
 
   override get paramShape(): number[] {
     return [...this._paramShape];
+  }
+
+  /** The image of the real line: `positive`. */
+  override get codomain(): Constraint {
+    return positive;
   }
 
   protected _forwardAndLogDet(x: tf.Tensor): ForwardResult {

@@ -12,7 +12,8 @@ import { ScalarDistribution } from './scalar.js';
 import type { DistributionOptions, TensorInput } from './distribution.js';
 import { registerKL } from './kl.js';
 import { readProbsOrLogits, type ProbsOrLogits } from './probs.js';
-import { maskLogProb, mulNoNan, whereB } from './special.js';
+import { eq, gt, lt, maskLogProb, mulNoNan, orB, whereB } from './special.js';
+import { boolean, type Constraint } from './constraints.js';
 
 /**
  * Bernoulli distribution given by `{probs}` (p in [0, 1]) or `{logits}` (log-odds); a bare
@@ -60,28 +61,32 @@ export class Bernoulli extends ScalarDistribution {
     return [tf.log(this.probs), tf.log1p(tf.neg(this.probs))];
   }
 
+  /** Support: `{0, 1}`. */
+  override get support(): Constraint {
+    return boolean;
+  }
   protected override _sample(shape: number[], seed: number): tf.Tensor {
     const u = tf.randomUniform([...shape, ...this._batchShape], 0, 1, 'float32', seed);
-    return tf.cast(tf.less(u, this.probs), 'float32');
+    return tf.cast(lt(u, this.probs), 'float32');
   }
   protected _logProb(x: tf.Tensor): tf.Tensor {
     const [l1, l0] = this.logProbsPair();
-    const one = tf.equal(x, 1);
+    const one = eq(x, 1);
     const lp = whereB(one, l1, l0);
-    return maskLogProb(tf.logicalOr(one, tf.equal(x, 0)), lp);
+    return maskLogProb(orB(one, eq(x, 0)), lp);
   }
   protected override _cdf(x: tf.Tensor): tf.Tensor {
     const q = tf.sub(1, this.probs);
-    return whereB(tf.less(x, 0), tf.scalar(0), whereB(tf.less(x, 1), q, tf.scalar(1)));
+    return whereB(lt(x, 0), tf.scalar(0), whereB(lt(x, 1), q, tf.scalar(1)));
   }
   protected override _mean(): tf.Tensor {
-    return this.expand(this.probs);
+    return this.expandToBatch(this.probs);
   }
   protected override _mode(): tf.Tensor {
-    return tf.cast(tf.greater(this.probs, 0.5), 'float32');
+    return tf.cast(gt(this.probs, 0.5), 'float32');
   }
   protected override _variance(): tf.Tensor {
-    return this.expand(tf.mul(this.probs, tf.sub(1, this.probs)));
+    return this.expandToBatch(tf.mul(this.probs, tf.sub(1, this.probs)));
   }
   protected override _entropy(): tf.Tensor {
     const [l1, l0] = this.logProbsPair();

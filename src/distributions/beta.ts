@@ -17,7 +17,21 @@ import { ScalarDistribution } from './scalar.js';
 import type { DistributionOptions, TensorInput } from './distribution.js';
 import { standardGammaRsample } from './host_sampling.js';
 import { registerKL } from './kl.js';
-import { betainc, digamma, lbeta, maskLogProb, mulNoNan, safe } from './special.js';
+import {
+  andB,
+  betainc,
+  digamma,
+  ge,
+  gt,
+  lbeta,
+  le,
+  maskLogProb,
+  mulNoNan,
+  notB,
+  orB,
+  safe,
+} from './special.js';
+import { unitInterval, type Constraint } from './constraints.js';
 
 /**
  * Beta distribution with `concentration1` (a, the "successes" exponent) and `concentration0`
@@ -55,6 +69,10 @@ export class Beta extends ScalarDistribution {
     });
   }
 
+  /** Support: `[0, 1]`. */
+  override get support(): Constraint {
+    return unitInterval;
+  }
   override get hasRsample(): boolean {
     return true;
   }
@@ -66,7 +84,7 @@ export class Beta extends ScalarDistribution {
     return tf.div(g1, tf.add(g1, g0));
   }
   protected _logProb(x: tf.Tensor): tf.Tensor {
-    const inside = tf.logicalAnd(tf.greaterEqual(x, 0), tf.lessEqual(x, 1));
+    const inside = andB(ge(x, 0), le(x, 1));
     const xs = safe(inside, x, 0.5);
     const lp = tf.sub(
       tf.add(
@@ -87,43 +105,37 @@ export class Beta extends ScalarDistribution {
     return tf.add(this.concentration1, this.concentration0);
   }
   protected override _mean(): tf.Tensor {
-    return this.expand(tf.div(this.concentration1, this.total()));
+    return this.expandToBatch(tf.div(this.concentration1, this.total()));
   }
   protected override _mode(): tf.Tensor {
     const a = broadcastTo(this.concentration1, this._batchShape);
     const b = broadcastTo(this.concentration0, this._batchShape);
     const interior = tf.div(tf.sub(a, 1), tf.sub(tf.add(a, b), 2));
-    const aGt1 = tf.greater(a, 1);
-    const bGt1 = tf.greater(b, 1);
-    const aGe1 = tf.greaterEqual(a, 1);
-    const bGe1 = tf.greaterEqual(b, 1);
+    const aGt1 = gt(a, 1);
+    const bGt1 = gt(b, 1);
+    const aGe1 = ge(a, 1);
+    const bGe1 = ge(b, 1);
     const zeros = tf.zerosLike(a);
     const nan = tf.fill(a.shape, NaN);
     // a <= 1 < b or a < 1 <= b: mode 0; b <= 1 < a or b < 1 <= a: mode 1.
-    const atZero = tf.logicalOr(
-      tf.logicalAnd(tf.logicalNot(aGt1), bGt1),
-      tf.logicalAnd(tf.logicalNot(aGe1), bGe1),
-    );
-    const atOne = tf.logicalOr(
-      tf.logicalAnd(tf.logicalNot(bGt1), aGt1),
-      tf.logicalAnd(tf.logicalNot(bGe1), aGe1),
-    );
+    const atZero = orB(andB(notB(aGt1), bGt1), andB(notB(aGe1), bGe1));
+    const atOne = orB(andB(notB(bGt1), aGt1), andB(notB(bGe1), aGe1));
     return tf.where(
-      tf.logicalAnd(aGt1, bGt1),
+      andB(aGt1, bGt1),
       interior,
       tf.where(atZero, zeros, tf.where(atOne, tf.onesLike(a), nan)),
     );
   }
   protected override _variance(): tf.Tensor {
     const t = this.total();
-    return this.expand(
+    return this.expandToBatch(
       tf.div(tf.mul(this.concentration1, this.concentration0), tf.mul(tf.square(t), tf.add(t, 1))),
     );
   }
   protected override _entropy(): tf.Tensor {
     const a = this.concentration1;
     const b = this.concentration0;
-    return this.expand(
+    return this.expandToBatch(
       tf.add(
         tf.sub(
           tf.sub(lbeta(a, b), tf.mul(tf.sub(a, 1), digamma(a))),

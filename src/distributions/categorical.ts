@@ -10,7 +10,8 @@ import * as tf from '@tensorflow/tfjs';
 import { Distribution, type DistributionOptions, type TensorInput } from './distribution.js';
 import { registerKL } from './kl.js';
 import { readProbsOrLogits, type ProbsOrLogits } from './probs.js';
-import { maskLogProb, mulNoNan, safe } from './special.js';
+import { andB, eq, ge, lt, maskLogProb, mulNoNan, safe } from './special.js';
+import { integerInterval, type Constraint } from './constraints.js';
 
 /**
  * Categorical distribution given by `{probs}` (shape `[...batch, K]`, each row summing to 1) or
@@ -65,6 +66,10 @@ export class Categorical extends Distribution {
   get numCategories(): number {
     return this.probs.shape.at(-1) as number;
   }
+  /** Support: `{0, ..., K-1}`. */
+  override get support(): Constraint {
+    return integerInterval(0, this.numCategories - 1);
+  }
   get batchShape(): number[] {
     return this.probs.shape.slice(0, -1);
   }
@@ -84,10 +89,7 @@ export class Categorical extends Distribution {
   }
   protected _logProb(x: tf.Tensor): tf.Tensor {
     const k = this.numCategories;
-    const ok = tf.logicalAnd(
-      tf.logicalAnd(tf.greaterEqual(x, 0), tf.less(x, k)),
-      tf.equal(x, tf.floor(x)),
-    );
+    const ok = andB(andB(ge(x, 0), lt(x, k)), eq(x, tf.floor(x)));
     const idx = tf.cast(safe(ok, x, 0), 'int32');
     const lp = tf.sum(mulNoNan(tf.oneHot(idx, k), this.logits), -1);
     return maskLogProb(ok, lp);

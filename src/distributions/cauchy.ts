@@ -38,10 +38,10 @@ export class Cauchy extends LocationScaleDistribution {
     return tf.sub(0.5, tf.div(tf.atan(this.standardize(x)), Math.PI));
   }
   protected override _mode(): tf.Tensor {
-    return this.expand(this.loc);
+    return this.expandToBatch(this.loc);
   }
   protected override _entropy(): tf.Tensor {
-    return this.expand(tf.log(tf.mul(4 * Math.PI, this.scale)));
+    return this.expandToBatch(tf.log(tf.mul(4 * Math.PI, this.scale)));
   }
 }
 

@@ -16,7 +16,8 @@ import { broadcastTo } from '../utils/tensor.js';
 import { Distribution, type DistributionOptions, type TensorInput } from './distribution.js';
 import { standardGammaRsample } from './host_sampling.js';
 import { registerKL } from './kl.js';
-import { digamma, lgamma, mulNoNan } from './special.js';
+import { digamma, gt, lgamma, mulNoNan } from './special.js';
+import { simplex, type Constraint } from './constraints.js';
 
 /**
  * Dirichlet distribution with `concentration` of shape `[...batchShape, K]`, every entry > 0.
@@ -47,6 +48,10 @@ export class Dirichlet extends Distribution {
     this.checkPositive(this.concentration, 'concentration');
   }
 
+  /** Support: the probability simplex. */
+  override get support(): Constraint {
+    return simplex;
+  }
   get batchShape(): number[] {
     return this.concentration.shape.slice(0, -1);
   }
@@ -76,7 +81,7 @@ export class Dirichlet extends Distribution {
     const a = this.concentration;
     const k = a.shape.at(-1) as number;
     const mode = tf.div(tf.sub(a, 1), tf.sub(this.total(true), k));
-    const ok = tf.all(tf.greater(a, 1), -1, true);
+    const ok = tf.all(gt(a, 1), -1, true);
     return tf.where(broadcastTo(ok, a.shape), mode, tf.fill(a.shape, NaN));
   }
   protected override _variance(): tf.Tensor {

@@ -25,7 +25,26 @@ import {
   toFloat,
 } from '../utils/tensor.js';
 import { klDivergence } from './kl.js';
+import { IndependentConstraint, independent, real, type Constraint } from './constraints.js';
 export type { TensorInput } from '../utils/tensor.js';
+
+/**
+ * Builders of the generic wrappers (set by `expanded.ts` and `independent.ts` when they load,
+ * which avoids an import cycle with the subclasses).
+ */
+const wrappers: {
+  expand?: (d: Distribution, batchShape: number[]) => Distribution;
+  toEvent?: (d: Distribution, n: number) => Distribution;
+} = {};
+
+/** @internal Registers the `expand` implementation (called by `expanded.ts`). */
+export function registerExpand(f: (d: Distribution, batchShape: number[]) => Distribution): void {
+  wrappers.expand = f;
+}
+/** @internal Registers the `toEvent` implementation (called by `independent.ts`). */
+export function registerToEvent(f: (d: Distribution, n: number) => Distribution): void {
+  wrappers.toEvent = f;
+}
 
 /** The largest finite double: `v <= MAX_FINITE` is false for +Infinity and NaN. */
 const MAX_FINITE = Number.MAX_VALUE;
@@ -56,6 +75,14 @@ export abstract class Distribution {
   abstract get batchShape(): number[];
   /** Shape of one draw of one distribution (`[]` for scalar families). */
   abstract get eventShape(): number[];
+  /**
+   * The set of values with positive density (Pyro's `support`), e.g. `positive` for Gamma,
+   * `simplex` for Dirichlet. Default: reals with the event rank as event dims. Map it to an
+   * unconstrained space with `bijectTo(dist.support)`.
+   */
+  get support(): Constraint {
+    return independent(real, this.eventShape.length);
+  }
   /** True when `rsample` gives reparameterized samples that carry gradients to parameters. */
   get hasRsample(): boolean {
     return false;
@@ -137,9 +164,30 @@ export abstract class Distribution {
     return tf.tidy(() => this._rsample(s, sd));
   }
 
-  /** Log-probability (density or mass) of `value`. */
+  /**
+   * Log-probability (density or mass) of `value`. Scalar families return `-Infinity` outside
+   * their support; with `validateArgs`, families whose support has event dims other than the
+   * reals (simplex, count vectors, correlation factors...) throw an `ArgumentError` naming the
+   * distribution and its support for values outside it (as Pyro's `validate_args`).
+   */
   logProb(value: TensorInput): tf.Tensor {
-    return tf.tidy(() => this._logProb(this.checkValue(value)));
+    return tf.tidy(() => {
+      const v = this.checkValue(value);
+      if (this.validateArgs) this.checkSupport(v);
+      return this._logProb(v);
+    });
+  }
+
+  /** Throw when an event-level support (not the reals) does not contain `v`. */
+  private checkSupport(v: tf.Tensor): void {
+    const s = this.support;
+    if (s.eventDim === 0 || isRealSupport(s) || v.rank < s.eventDim) return;
+    if (!s.checkAll(v)) {
+      throw new ArgumentError(
+        'value',
+        `${this.name}: a value lies outside the support ${s.name} (shape [${v.shape.join(',')}])`,
+      );
+    }
   }
   /** Probability (density or mass) of `value`: `exp(logProb(value))`. */
   prob(value: TensorInput): tf.Tensor {
@@ -188,6 +236,38 @@ export abstract class Distribution {
   /** `KL(this || other)` from the KL registry (analytic). */
   klDivergence(other: Distribution): tf.Tensor {
     return klDivergence(this, other);
+  }
+
+  /**
+   * The same family broadcast to a larger batch shape (Pyro's `expand`): draws are independent
+   * across the new batch entries, `logProb` broadcasts. `batchShape` must be a broadcast of the
+   * current batch shape (same or more leading dims; size-1 dims may grow).
+   *
+   * $$\text{batchShape}' = \text{batchShape} \text{ broadcast to } b$$
+   *
+   * The result wraps this distribution (which stays the caller's).
+   * @param batchShape the new batch shape.
+   */
+  expand(batchShape: number[]): Distribution {
+    if (wrappers.expand === undefined) {
+      throw new NotDefinedError('expand: import the distributions index to enable it');
+    }
+    return wrappers.expand(this, batchShape);
+  }
+
+  /**
+   * Reinterpret the last `n` batch dims as event dims (Pyro's `to_event`, = `Independent`):
+   *
+   * $$\log p(x) = \sum_{\text{last } n \text{ batch dims}} \log p_i(x_i).$$
+   *
+   * With `n` omitted, all batch dims. The result wraps this distribution.
+   * @param n how many batch dims to move to the event.
+   */
+  toEvent(n?: number): Distribution {
+    if (wrappers.toEvent === undefined) {
+      throw new NotDefinedError('toEvent: import the distributions index to enable it');
+    }
+    return wrappers.toEvent(this, n ?? this.batchShape.length);
   }
 
   /** Free tensors this distribution created from non-tensor parameters. */
@@ -265,7 +345,7 @@ export abstract class Distribution {
     return out;
   }
   /** Broadcast `t` to `batchShape + eventShape`. */
-  protected expand(t: tf.Tensor): tf.Tensor {
+  protected expandToBatch(t: tf.Tensor): tf.Tensor {
     const shape = [...this.batchShape, ...this.eventShape];
     return arraysEqual(t.shape, shape) ? t.clone() : broadcastTo(t, shape);
   }
@@ -284,6 +364,13 @@ export abstract class Distribution {
     this.dispose();
     return new ArgumentError(name, message);
   }
+}
+
+/** True for `real` and `independent(real, n)`, whose membership test is only "not NaN". */
+function isRealSupport(c: Constraint): boolean {
+  let x: Constraint = c;
+  while (x instanceof IndependentConstraint) x = x.base;
+  return x.kind === 'real';
 }
 
 function arraysEqual(a: readonly number[], b: readonly number[]): boolean {

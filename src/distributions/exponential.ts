@@ -10,7 +10,8 @@ import * as tf from '@tensorflow/tfjs';
 import { ScalarDistribution } from './scalar.js';
 import type { DistributionOptions, TensorInput } from './distribution.js';
 import { registerKL } from './kl.js';
-import { maskLogProb } from './special.js';
+import { ge, maskLogProb } from './special.js';
+import { nonnegative, type Constraint } from './constraints.js';
 
 /**
  * Exponential distribution with rate `rate > 0` (mean `1/rate`).
@@ -33,6 +34,10 @@ export class Exponential extends ScalarDistribution {
     this.setBatchShape({ rate: this.rate });
   }
 
+  /** Support: `[0, inf)`. */
+  override get support(): Constraint {
+    return nonnegative;
+  }
   override get hasRsample(): boolean {
     return true;
   }
@@ -42,7 +47,7 @@ export class Exponential extends ScalarDistribution {
     return tf.div(tf.neg(tf.log1p(tf.neg(u))), this.rate);
   }
   protected _logProb(x: tf.Tensor): tf.Tensor {
-    return maskLogProb(tf.greaterEqual(x, 0), tf.sub(tf.log(this.rate), tf.mul(this.rate, x)));
+    return maskLogProb(ge(x, 0), tf.sub(tf.log(this.rate), tf.mul(this.rate, x)));
   }
   protected override _cdf(x: tf.Tensor): tf.Tensor {
     return tf.neg(tf.expm1(tf.neg(tf.mul(this.rate, tf.relu(x)))));
@@ -54,19 +59,19 @@ export class Exponential extends ScalarDistribution {
     return tf.neg(tf.mul(this.rate, tf.relu(x)));
   }
   protected override _mean(): tf.Tensor {
-    return this.expand(tf.reciprocal(this.rate));
+    return this.expandToBatch(tf.reciprocal(this.rate));
   }
   protected override _mode(): tf.Tensor {
     return tf.zeros(this._batchShape);
   }
   protected override _variance(): tf.Tensor {
-    return this.expand(tf.reciprocal(tf.square(this.rate)));
+    return this.expandToBatch(tf.reciprocal(tf.square(this.rate)));
   }
   protected override _stddev(): tf.Tensor {
-    return this.expand(tf.reciprocal(this.rate));
+    return this.expandToBatch(tf.reciprocal(this.rate));
   }
   protected override _entropy(): tf.Tensor {
-    return this.expand(tf.sub(1, tf.log(this.rate)));
+    return this.expandToBatch(tf.sub(1, tf.log(this.rate)));
   }
 }
 

@@ -17,7 +17,8 @@ import { ScalarDistribution } from './scalar.js';
 import type { DistributionOptions, TensorInput } from './distribution.js';
 import { standardGammaRsample } from './host_sampling.js';
 import { registerKL } from './kl.js';
-import { digamma, gammaincPQ, lgamma, maskLogProb, safe } from './special.js';
+import { digamma, gammaincPQ, gt, lgamma, maskLogProb, safe } from './special.js';
+import { positive, type Constraint } from './constraints.js';
 
 /**
  * Gamma distribution with `concentration` (shape alpha > 0) and `rate` (beta > 0).
@@ -52,6 +53,10 @@ export class Gamma extends ScalarDistribution {
     this.setBatchShape({ concentration: this.concentration, rate: this.rate });
   }
 
+  /** Support: `(0, inf)`. */
+  override get support(): Constraint {
+    return positive;
+  }
   override get hasRsample(): boolean {
     return true;
   }
@@ -61,7 +66,7 @@ export class Gamma extends ScalarDistribution {
     return tf.div(standardGammaRsample(alpha, shape, seed), this.rate);
   }
   protected _logProb(x: tf.Tensor): tf.Tensor {
-    const pos = tf.greater(x, 0);
+    const pos = gt(x, 0);
     const a = this.concentration;
     const lp = tf.sub(
       tf.add(tf.mul(a, tf.log(this.rate)), tf.mul(tf.sub(a, 1), tf.log(safe(pos, x, 1)))),
@@ -76,17 +81,17 @@ export class Gamma extends ScalarDistribution {
     return gammaincPQ(this.concentration, tf.mul(this.rate, tf.relu(x)))[1];
   }
   protected override _mean(): tf.Tensor {
-    return this.expand(tf.div(this.concentration, this.rate));
+    return this.expandToBatch(tf.div(this.concentration, this.rate));
   }
   protected override _mode(): tf.Tensor {
-    return this.expand(tf.div(tf.relu(tf.sub(this.concentration, 1)), this.rate));
+    return this.expandToBatch(tf.div(tf.relu(tf.sub(this.concentration, 1)), this.rate));
   }
   protected override _variance(): tf.Tensor {
-    return this.expand(tf.div(this.concentration, tf.square(this.rate)));
+    return this.expandToBatch(tf.div(this.concentration, tf.square(this.rate)));
   }
   protected override _entropy(): tf.Tensor {
     const a = this.concentration;
-    return this.expand(
+    return this.expandToBatch(
       tf.add(tf.sub(a, tf.log(this.rate)), tf.add(lgamma(a), tf.mul(tf.sub(1, a), digamma(a)))),
     );
   }

@@ -14,7 +14,8 @@ import { ScalarDistribution } from './scalar.js';
 import type { DistributionOptions, TensorInput } from './distribution.js';
 import { registerKL } from './kl.js';
 import { readProbsOrLogits, type ProbsOrLogits } from './probs.js';
-import { isCount, maskLogProb, mulNoNan, openUniform, safe } from './special.js';
+import { isCount, lt, maskLogProb, mulNoNan, openUniform, safe } from './special.js';
+import { nonnegativeInteger, type Constraint } from './constraints.js';
 
 /**
  * Geometric distribution given by `{probs}` (success probability p in (0, 1]) or `{logits}`.
@@ -56,6 +57,10 @@ export class Geometric extends ScalarDistribution {
   private log1mp(): tf.Tensor {
     return tf.log1p(tf.neg(this.probs));
   }
+  /** Support: `{0, 1, 2, ...}`. */
+  override get support(): Constraint {
+    return nonnegativeInteger;
+  }
   protected override _sample(shape: number[], seed: number): tf.Tensor {
     const u = openUniform([...shape, ...this._batchShape], seed);
     return tf.floor(tf.div(tf.log(u), this.log1mp()));
@@ -79,13 +84,13 @@ export class Geometric extends ScalarDistribution {
     return this.logSurv(k);
   }
   protected override _mean(): tf.Tensor {
-    return this.expand(tf.div(tf.sub(1, this.probs), this.probs));
+    return this.expandToBatch(tf.div(tf.sub(1, this.probs), this.probs));
   }
   protected override _mode(): tf.Tensor {
     return tf.zeros(this._batchShape);
   }
   protected override _variance(): tf.Tensor {
-    return this.expand(tf.div(tf.sub(1, this.probs), tf.square(this.probs)));
+    return this.expandToBatch(tf.div(tf.sub(1, this.probs), tf.square(this.probs)));
   }
   protected override _entropy(): tf.Tensor {
     const p = this.probs;
@@ -97,7 +102,7 @@ export class Geometric extends ScalarDistribution {
 /** 0 where `k < 0` (log P(X > k) = 0 below the support), `v` elsewhere. */
 function whereNeg(k: tf.Tensor, v: tf.Tensor): tf.Tensor {
   const shape = tf.backend_util.assertAndGetBroadcastShape(k.shape, v.shape);
-  return tf.where(broadcastTo(tf.less(k, 0), shape), tf.zeros(shape), broadcastTo(v, shape));
+  return tf.where(broadcastTo(lt(k, 0), shape), tf.zeros(shape), broadcastTo(v, shape));
 }
 
 /**

@@ -42,16 +42,16 @@ export class Gumbel extends LocationScaleDistribution {
     return tf.neg(tf.expm1(tf.neg(tf.exp(tf.neg(this.standardize(x))))));
   }
   protected override _mean(): tf.Tensor {
-    return this.expand(tf.add(this.loc, tf.mul(EULER_GAMMA, this.scale)));
+    return this.expandToBatch(tf.add(this.loc, tf.mul(EULER_GAMMA, this.scale)));
   }
   protected override _mode(): tf.Tensor {
-    return this.expand(this.loc);
+    return this.expandToBatch(this.loc);
   }
   protected override _variance(): tf.Tensor {
-    return this.expand(tf.mul((Math.PI * Math.PI) / 6, tf.square(this.scale)));
+    return this.expandToBatch(tf.mul((Math.PI * Math.PI) / 6, tf.square(this.scale)));
   }
   protected override _entropy(): tf.Tensor {
-    return this.expand(tf.add(tf.log(this.scale), EULER_GAMMA + 1));
+    return this.expandToBatch(tf.add(tf.log(this.scale), EULER_GAMMA + 1));
   }
 }
 

@@ -10,7 +10,8 @@ import * as tf from '@tensorflow/tfjs';
 import { ScalarDistribution } from './scalar.js';
 import type { DistributionOptions, TensorInput } from './distribution.js';
 import { registerKL } from './kl.js';
-import { erfc, maskLogProb } from './special.js';
+import { erfc, ge, maskLogProb } from './special.js';
+import { nonnegative, type Constraint } from './constraints.js';
 
 /**
  * Half-normal distribution with scale `scale > 0` (support `x >= 0`).
@@ -33,6 +34,10 @@ export class HalfNormal extends ScalarDistribution {
     this.setBatchShape({ scale: this.scale });
   }
 
+  /** Support: `[0, inf)`. */
+  override get support(): Constraint {
+    return nonnegative;
+  }
   override get hasRsample(): boolean {
     return true;
   }
@@ -46,7 +51,7 @@ export class HalfNormal extends ScalarDistribution {
       tf.sub(0.5 * Math.log(2 / Math.PI), tf.log(this.scale)),
       tf.mul(0.5, tf.square(tf.div(x, this.scale))),
     );
-    return maskLogProb(tf.greaterEqual(x, 0), lp);
+    return maskLogProb(ge(x, 0), lp);
   }
   protected override _cdf(x: tf.Tensor): tf.Tensor {
     return tf.sub(1, this._survival(x));
@@ -55,16 +60,16 @@ export class HalfNormal extends ScalarDistribution {
     return erfc(tf.div(tf.relu(x), tf.mul(Math.SQRT2, this.scale)));
   }
   protected override _mean(): tf.Tensor {
-    return this.expand(tf.mul(Math.sqrt(2 / Math.PI), this.scale));
+    return this.expandToBatch(tf.mul(Math.sqrt(2 / Math.PI), this.scale));
   }
   protected override _mode(): tf.Tensor {
     return tf.zeros(this._batchShape);
   }
   protected override _variance(): tf.Tensor {
-    return this.expand(tf.mul(1 - 2 / Math.PI, tf.square(this.scale)));
+    return this.expandToBatch(tf.mul(1 - 2 / Math.PI, tf.square(this.scale)));
   }
   protected override _entropy(): tf.Tensor {
-    return this.expand(tf.add(tf.log(this.scale), 0.5 * Math.log(Math.PI / 2) + 0.5));
+    return this.expandToBatch(tf.add(tf.log(this.scale), 0.5 * Math.log(Math.PI / 2) + 0.5));
   }
 }
 

@@ -188,3 +188,21 @@ export function poissonSample(rate: tf.Tensor, shape: number[], seed: number): t
     return tf.tensor(out, full, 'float32');
   });
 }
+
+/**
+ * One Binomial(n, p) draw by geometric waiting times (exact; expected `n min(p, 1-p) + 1` uniform
+ * draws): the gaps between successes are Geometric(p), counted until they pass `n` trials.
+ */
+export function binomialDraw(n: number, p: number, rng: () => number): number {
+  if (n <= 0 || p <= 0) return 0;
+  if (p >= 1) return n;
+  if (p > 0.5) return n - binomialDraw(n, 1 - p, rng);
+  const logq = Math.log1p(-p);
+  let k = 0;
+  let pos = 0;
+  for (;;) {
+    pos += Math.floor(Math.log(1 - rng()) / logq) + 1;
+    if (pos > n) return k;
+    k++;
+  }
+}

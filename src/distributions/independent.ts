@@ -10,7 +10,8 @@
  * the base's. `KL(Ind(p) || Ind(q))` sums the base KL over `R`.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Distribution, type DistributionOptions } from './distribution.js';
+import { Distribution, registerToEvent, type DistributionOptions } from './distribution.js';
+import { independent, type Constraint } from './constraints.js';
 import { ArgumentError } from '../utils/errors.js';
 import { klDivergence, registerKL } from './kl.js';
 
@@ -84,6 +85,10 @@ export class Independent extends Distribution {
   override get hasRsample(): boolean {
     return this.base.hasRsample;
   }
+  /** The base support with the reinterpreted dims as event dims. */
+  override get support(): Constraint {
+    return independent(this.base.support, this.reinterpretedBatchNdims);
+  }
 
   /** Sum the rightmost `reinterpretedBatchNdims` axes of a batch-shaped tensor. */
   private reduce(t: tf.Tensor): tf.Tensor {
@@ -152,3 +157,4 @@ export function klIndependentIndependent(p: Independent, q: Independent): tf.Ten
 }
 
 registerKL(Independent, Independent, klIndependentIndependent);
+registerToEvent((d, n) => new Independent(d, n));

@@ -10,6 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { LocationScaleDistribution } from './location_scale.js';
 import { registerKL } from './kl.js';
+import { lt } from './special.js';
 
 /**
  * Laplace distribution with location `loc` (mean, median and mode) and scale `scale > 0` (mean
@@ -33,27 +34,27 @@ export class Laplace extends LocationScaleDistribution {
   protected override _cdf(x: tf.Tensor): tf.Tensor {
     const z = this.standardize(x);
     const half = tf.mul(0.5, tf.exp(tf.neg(tf.abs(z))));
-    return tf.where(tf.less(z, 0), half, tf.sub(1, half));
+    return tf.where(lt(z, 0), half, tf.sub(1, half));
   }
   protected override _survival(x: tf.Tensor): tf.Tensor {
     const z = this.standardize(x);
     const half = tf.mul(0.5, tf.exp(tf.neg(tf.abs(z))));
-    return tf.where(tf.less(z, 0), tf.sub(1, half), half);
+    return tf.where(lt(z, 0), tf.sub(1, half), half);
   }
   protected override _mean(): tf.Tensor {
-    return this.expand(this.loc);
+    return this.expandToBatch(this.loc);
   }
   protected override _mode(): tf.Tensor {
-    return this.expand(this.loc);
+    return this.expandToBatch(this.loc);
   }
   protected override _variance(): tf.Tensor {
-    return this.expand(tf.mul(2, tf.square(this.scale)));
+    return this.expandToBatch(tf.mul(2, tf.square(this.scale)));
   }
   protected override _stddev(): tf.Tensor {
-    return this.expand(tf.mul(Math.SQRT2, this.scale));
+    return this.expandToBatch(tf.mul(Math.SQRT2, this.scale));
   }
   protected override _entropy(): tf.Tensor {
-    return this.expand(tf.add(1, tf.log(tf.mul(2, this.scale))));
+    return this.expandToBatch(tf.add(1, tf.log(tf.mul(2, this.scale))));
   }
 }
 

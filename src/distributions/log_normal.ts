@@ -12,7 +12,8 @@ import * as tf from '@tensorflow/tfjs';
 import { LocationScaleDistribution } from './location_scale.js';
 import { registerKL } from './kl.js';
 import { gaussianKL } from './normal.js';
-import { logNdtr, maskLogProb, ndtr, safe } from './special.js';
+import { gt, logNdtr, maskLogProb, ndtr, safe } from './special.js';
+import { positive, type Constraint } from './constraints.js';
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 
@@ -27,6 +28,10 @@ const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
  * ```
  */
 export class LogNormal extends LocationScaleDistribution {
+  /** Support: `(0, inf)`. */
+  override get support(): Constraint {
+    return positive;
+  }
   protected _standardSample(shape: number[], seed: number): tf.Tensor {
     return tf.randomNormal(shape, 0, 1, 'float32', seed);
   }
@@ -36,7 +41,7 @@ export class LogNormal extends LocationScaleDistribution {
   }
   /** `log x` with non-positive `x` replaced by 1 (masked by the callers), and its mask. */
   private safeLog(x: tf.Tensor): { pos: tf.Tensor; logx: tf.Tensor } {
-    const pos = tf.greater(x, 0);
+    const pos = gt(x, 0);
     return { pos, logx: tf.log(safe(pos, x, 1)) };
   }
   protected _logProb(x: tf.Tensor): tf.Tensor {
@@ -62,17 +67,17 @@ export class LogNormal extends LocationScaleDistribution {
     return tf.where(pos, ndtr(tf.neg(z)), tf.onesLike(z));
   }
   protected override _mean(): tf.Tensor {
-    return this.expand(tf.exp(tf.add(this.loc, tf.mul(0.5, tf.square(this.scale)))));
+    return this.expandToBatch(tf.exp(tf.add(this.loc, tf.mul(0.5, tf.square(this.scale)))));
   }
   protected override _mode(): tf.Tensor {
-    return this.expand(tf.exp(tf.sub(this.loc, tf.square(this.scale))));
+    return this.expandToBatch(tf.exp(tf.sub(this.loc, tf.square(this.scale))));
   }
   protected override _variance(): tf.Tensor {
     const s2 = tf.square(this.scale);
-    return this.expand(tf.mul(tf.expm1(s2), tf.exp(tf.add(tf.mul(2, this.loc), s2))));
+    return this.expandToBatch(tf.mul(tf.expm1(s2), tf.exp(tf.add(tf.mul(2, this.loc), s2))));
   }
   protected override _entropy(): tf.Tensor {
-    return this.expand(tf.add(tf.add(this.loc, tf.log(this.scale)), 0.5 + HALF_LOG_2PI));
+    return this.expandToBatch(tf.add(tf.add(this.loc, tf.log(this.scale)), 0.5 + HALF_LOG_2PI));
   }
 }
 

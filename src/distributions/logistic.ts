@@ -42,15 +42,15 @@ export class Logistic extends LocationScaleDistribution {
     return tf.neg(tf.softplus(this.standardize(x)));
   }
   protected override _mean(): tf.Tensor {
-    return this.expand(this.loc);
+    return this.expandToBatch(this.loc);
   }
   protected override _mode(): tf.Tensor {
-    return this.expand(this.loc);
+    return this.expandToBatch(this.loc);
   }
   protected override _variance(): tf.Tensor {
-    return this.expand(tf.mul((Math.PI * Math.PI) / 3, tf.square(this.scale)));
+    return this.expandToBatch(tf.mul((Math.PI * Math.PI) / 3, tf.square(this.scale)));
   }
   protected override _entropy(): tf.Tensor {
-    return this.expand(tf.add(tf.log(this.scale), 2));
+    return this.expandToBatch(tf.add(tf.log(this.scale), 2));
   }
 }

@@ -10,6 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Distribution, type DistributionOptions, type TensorInput } from './distribution.js';
 import { registerKL } from './kl.js';
+import { realVector, type Constraint } from './constraints.js';
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 
@@ -50,6 +51,10 @@ export class MultivariateNormalDiag extends Distribution {
     this.full = this.broadcastParams({ loc: this.loc.shape, scaleDiag: this.scaleDiag.shape });
   }
 
+  /** Support: real vectors. */
+  override get support(): Constraint {
+    return realVector;
+  }
   get batchShape(): number[] {
     return this.full.slice(0, -1);
   }
@@ -70,19 +75,19 @@ export class MultivariateNormalDiag extends Distribution {
     return tf.sum(lp, -1);
   }
   protected override _mean(): tf.Tensor {
-    return this.expand(this.loc);
+    return this.expandToBatch(this.loc);
   }
   protected override _mode(): tf.Tensor {
-    return this.expand(this.loc);
+    return this.expandToBatch(this.loc);
   }
   protected override _variance(): tf.Tensor {
-    return this.expand(tf.square(this.scaleDiag));
+    return this.expandToBatch(tf.square(this.scaleDiag));
   }
   protected override _stddev(): tf.Tensor {
-    return this.expand(this.scaleDiag);
+    return this.expandToBatch(this.scaleDiag);
   }
   protected override _entropy(): tf.Tensor {
-    const h = this.expand(tf.add(tf.log(this.scaleDiag), 0.5 + HALF_LOG_2PI));
+    const h = this.expandToBatch(tf.add(tf.log(this.scaleDiag), 0.5 + HALF_LOG_2PI));
     return tf.sum(h, -1);
   }
 }

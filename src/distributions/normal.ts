@@ -72,19 +72,19 @@ export class Normal extends LocationScaleDistribution {
     return logNdtr(tf.neg(this.standardize(x)));
   }
   protected override _mean(): tf.Tensor {
-    return this.expand(this.loc);
+    return this.expandToBatch(this.loc);
   }
   protected override _mode(): tf.Tensor {
-    return this.expand(this.loc);
+    return this.expandToBatch(this.loc);
   }
   protected override _variance(): tf.Tensor {
-    return this.expand(tf.square(this.scale));
+    return this.expandToBatch(tf.square(this.scale));
   }
   protected override _stddev(): tf.Tensor {
-    return this.expand(this.scale);
+    return this.expandToBatch(this.scale);
   }
   protected override _entropy(): tf.Tensor {
-    return this.expand(tf.add(0.5 + HALF_LOG_2PI, tf.log(this.scale)));
+    return this.expandToBatch(tf.add(0.5 + HALF_LOG_2PI, tf.log(this.scale)));
   }
 }
 

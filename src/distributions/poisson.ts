@@ -14,7 +14,18 @@ import { ScalarDistribution } from './scalar.js';
 import type { DistributionOptions, TensorInput } from './distribution.js';
 import { poissonSample } from './host_sampling.js';
 import { registerKL } from './kl.js';
-import { gammaincPQ, isCount, lgamma, maskLogProb, mulNoNan, safe } from './special.js';
+import {
+  gammaincPQ,
+  isCount,
+  le,
+  lgamma,
+  lt,
+  maskLogProb,
+  mulNoNan,
+  notB,
+  safe,
+} from './special.js';
+import { nonnegativeInteger, type Constraint } from './constraints.js';
 
 const ENTROPY_SUM_MAX_RATE = 30;
 const ENTROPY_SUM_TERMS = 160;
@@ -40,6 +51,10 @@ export class Poisson extends ScalarDistribution {
     this.setBatchShape({ rate: this.rate });
   }
 
+  /** Support: `{0, 1, 2, ...}`. */
+  override get support(): Constraint {
+    return nonnegativeInteger;
+  }
   protected override _sample(shape: number[], seed: number): tf.Tensor {
     return poissonSample(this.rate, shape, seed);
   }
@@ -51,36 +66,36 @@ export class Poisson extends ScalarDistribution {
   }
   protected override _cdf(k: tf.Tensor): tf.Tensor {
     const [, q] = gammaincPQ(tf.add(tf.floor(tf.relu(k)), 1), this.rate);
-    return tf.where(tf.less(k, 0), tf.zerosLike(q), q);
+    return tf.where(lt(k, 0), tf.zerosLike(q), q);
   }
   protected override _survival(k: tf.Tensor): tf.Tensor {
     const [p] = gammaincPQ(tf.add(tf.floor(tf.relu(k)), 1), this.rate);
-    return tf.where(tf.less(k, 0), tf.onesLike(p), p);
+    return tf.where(lt(k, 0), tf.onesLike(p), p);
   }
   protected override _mean(): tf.Tensor {
-    return this.expand(this.rate);
+    return this.expandToBatch(this.rate);
   }
   protected override _mode(): tf.Tensor {
-    return this.expand(tf.floor(this.rate));
+    return this.expandToBatch(tf.floor(this.rate));
   }
   protected override _variance(): tf.Tensor {
-    return this.expand(this.rate);
+    return this.expandToBatch(this.rate);
   }
   protected override _entropy(): tf.Tensor {
     const lam = this.rate;
-    const small = tf.lessEqual(lam, ENTROPY_SUM_MAX_RATE);
+    const small = le(lam, ENTROPY_SUM_MAX_RATE);
     // Exact sum -sum_k p_k log p_k over k < 160 (tail < 1e-40 for lambda <= 30).
     const ls = tf.expandDims(safe(small, lam, 1), -1);
     const k = tf.range(0, ENTROPY_SUM_TERMS, 1, 'float32');
     const logp = tf.sub(tf.sub(tf.mul(k, tf.log(ls)), ls), lgamma(tf.add(k, 1)));
     const exact = tf.neg(tf.sum(tf.mul(tf.exp(logp), logp), -1));
-    const ll = safe(tf.logicalNot(small), lam, 100);
+    const ll = safe(notB(small), lam, 100);
     const inv = tf.reciprocal(ll);
     const asym = tf.sub(
       tf.mul(0.5, tf.log(tf.mul(2 * Math.PI * Math.E, ll))),
       tf.mul(inv, tf.add(1 / 12, tf.mul(inv, tf.add(1 / 24, tf.mul(inv, 19 / 360))))),
     );
-    return this.expand(tf.where(small, exact, asym));
+    return this.expandToBatch(tf.where(small, exact, asym));
   }
 }
 

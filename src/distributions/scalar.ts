@@ -10,6 +10,9 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import { Distribution } from './distribution.js';
+// side-effect imports: they enable `dist.expand()` / `dist.toEvent()` for every family
+import './expanded.js';
+import './independent.js';
 
 /**
  * Abstract scalar-event distribution.

@@ -79,7 +79,7 @@ export function lbeta(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
 /** `a * b`, but 0 where `a == 0` even if `b` is infinite (the `0 log 0 = 0` convention). */
 export function mulNoNan(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
   return tf.tidy(() => {
-    const zero = tf.equal(a, 0);
+    const zero = eq(a, 0);
     const shape = bshape(a, b);
     const bSafe = tf.where(broadcastTo(zero, shape), tf.zeros(shape), broadcastTo(b, shape));
     return tf.mul(a, bSafe);
@@ -105,7 +105,7 @@ function logErfcPos(y: tf.Tensor): tf.Tensor {
  * and ~1e-5 at |x| = 5 in float32 (where `1 - erf` would have none left). */
 export function erfc(x: tf.Tensor): tf.Tensor {
   return tf.tidy(() => {
-    const pos = tf.greaterEqual(x, 0);
+    const pos = ge(x, 0);
     const e = tf.exp(logErfcPos(tf.where(pos, x, tf.neg(x))));
     return tf.where(pos, e, tf.sub(2, e));
   });
@@ -122,7 +122,7 @@ export function ndtr(z: tf.Tensor): tf.Tensor {
 /** `log Phi(z)`, finite down to very negative `z` (computed in log space). */
 export function logNdtr(z: tf.Tensor): tf.Tensor {
   return tf.tidy(() => {
-    const neg = tf.less(z, 0);
+    const neg = lt(z, 0);
     // Feed each branch a safe input so that the unused branch has finite gradients.
     const zNeg = tf.where(neg, z, tf.zerosLike(z));
     const zPos = tf.where(neg, tf.zerosLike(z), z);
@@ -135,7 +135,7 @@ export function logNdtr(z: tf.Tensor): tf.Tensor {
 /** Guard for the modified Lentz algorithm: replace tiny denominators by `FPMIN`. */
 const FPMIN = 1e-30;
 function guard(d: tf.Tensor): tf.Tensor {
-  return tf.where(tf.less(tf.abs(d), FPMIN), tf.fill(d.shape, FPMIN), d);
+  return tf.where(lt(tf.abs(d), FPMIN), tf.fill(d.shape, FPMIN), d);
 }
 
 /** Number of series / continued-fraction terms for parameters up to `m` (host-side maximum). */
@@ -155,7 +155,7 @@ function maxOf(...ts: tf.Tensor[]): number {
  */
 function logGammaPrefactor(a: tf.Tensor, x: tf.Tensor): tf.Tensor {
   const direct = tf.sub(tf.sub(tf.mul(a, tf.log(x)), x), lgamma(a));
-  const big = tf.greater(a, 10);
+  const big = gt(a, 10);
   const ab = tf.where(big, a, tf.fill(a.shape, 20));
   const inv = tf.reciprocal(ab);
   const inv2 = tf.square(inv);
@@ -180,12 +180,12 @@ export function gammaincPQ(a: tf.Tensor, x: tf.Tensor): [tf.Tensor, tf.Tensor] {
     const shape = bshape(a, x);
     const A = broadcastTo(a, shape);
     const X = broadcastTo(tf.maximum(x, 0), shape);
-    const useSeries = tf.less(X, tf.add(A, 1));
+    const useSeries = lt(X, tf.add(A, 1));
     const ones = tf.onesLike(A);
     // log of the prefactor x^a e^-x / Gamma(a); 0 at x = 0 handled by where below.
-    const xSafe = tf.where(tf.greater(X, 0), X, ones);
+    const xSafe = tf.where(gt(X, 0), X, ones);
     const logPre = logGammaPrefactor(A, xSafe);
-    const pre = tf.where(tf.greater(X, 0), tf.exp(logPre), tf.zerosLike(A));
+    const pre = tf.where(gt(X, 0), tf.exp(logPre), tf.zerosLike(A));
     // Series branch (inputs made safe where the CF branch is used).
     const xs = tf.where(useSeries, X, tf.zerosLike(X));
     let ap = A;
@@ -231,11 +231,11 @@ export function betainc(a: tf.Tensor, b: tf.Tensor, x: tf.Tensor, y?: tf.Tensor)
     const shape = bshape(a, b, x, yy);
     const A0 = broadcastTo(a, shape);
     const B0 = broadcastTo(b, shape);
-    const inside = tf.logicalAnd(tf.greater(x, 0), tf.greater(yy, 0));
+    const inside = andB(gt(x, 0), gt(yy, 0));
     const half = tf.fill(shape, 0.5);
     const X0 = tf.where(inside, broadcastTo(x, shape), half);
     const Y0 = tf.where(inside, broadcastTo(yy, shape), half);
-    const flip = tf.greaterEqual(X0, tf.div(tf.add(A0, 1), tf.add(tf.add(A0, B0), 2)));
+    const flip = ge(X0, tf.div(tf.add(A0, 1), tf.add(tf.add(A0, B0), 2)));
     const A = tf.where(flip, B0, A0);
     const B = tf.where(flip, A0, B0);
     const X = tf.where(flip, Y0, X0);
@@ -264,12 +264,55 @@ export function betainc(a: tf.Tensor, b: tf.Tensor, x: tf.Tensor, y?: tf.Tensor)
     const r = tf.div(tf.mul(tf.exp(logBt), h), A);
     const val = tf.clipByValue(tf.where(flip, tf.sub(1, r), r), 0, 1);
     const xb = broadcastTo(x, shape);
-    return tf.where(
-      inside,
-      val,
-      tf.where(tf.lessEqual(xb, 0), tf.zerosLike(val), tf.onesLike(val)),
-    );
+    return tf.where(inside, val, tf.where(le(xb, 0), tf.zerosLike(val), tf.onesLike(val)));
   });
+}
+
+/**
+ * A boolean (or any non-differentiable) function of tensors computed off the gradient tape:
+ * `noGrad(f, a, b)` equals `f(a, b)` and has zero gradient with respect to `a` and `b`, so a
+ * support test such as `x > 0` can feed a `tf.where` inside a differentiated `logProb` (tfjs has
+ * no gradient for comparison ops; a stopped-gradient condition is exact since the indicator is
+ * piecewise constant).
+ */
+export function noGrad(f: (...xs: tf.Tensor[]) => tf.Tensor, ...xs: tf.Tensor[]): tf.Tensor {
+  const g = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const inputs = args.slice(0, xs.length) as tf.Tensor[];
+    const shapes = inputs.map((t) => t.shape);
+    return {
+      value: f(...inputs),
+      // zeros of the inputs' shapes (the inputs may be disposed by backward time)
+      gradFunc: () => shapes.map((s) => tf.zeros(s)),
+    };
+  });
+  return g(...xs);
+}
+
+/** `a > b` off the gradient tape (see {@link noGrad}). */
+export const gt = (a: tf.Tensor, b: tf.Tensor | number): tf.Tensor =>
+  noGrad((x, y) => tf.greater(x as tf.Tensor, y as tf.Tensor), a, toT(b));
+/** `a >= b` off the gradient tape. */
+export const ge = (a: tf.Tensor, b: tf.Tensor | number): tf.Tensor =>
+  noGrad((x, y) => tf.greaterEqual(x as tf.Tensor, y as tf.Tensor), a, toT(b));
+/** `a < b` off the gradient tape. */
+export const lt = (a: tf.Tensor, b: tf.Tensor | number): tf.Tensor =>
+  noGrad((x, y) => tf.less(x as tf.Tensor, y as tf.Tensor), a, toT(b));
+/** `a <= b` off the gradient tape. */
+export const le = (a: tf.Tensor, b: tf.Tensor | number): tf.Tensor =>
+  noGrad((x, y) => tf.lessEqual(x as tf.Tensor, y as tf.Tensor), a, toT(b));
+/** `a == b` off the gradient tape. */
+export const eq = (a: tf.Tensor, b: tf.Tensor | number): tf.Tensor =>
+  noGrad((x, y) => tf.equal(x as tf.Tensor, y as tf.Tensor), a, toT(b));
+/** Logical AND off the gradient tape. */
+export const andB = (a: tf.Tensor, b: tf.Tensor): tf.Tensor =>
+  noGrad((x, y) => tf.logicalAnd(x as tf.Tensor, y as tf.Tensor), a, b);
+/** Logical OR off the gradient tape. */
+export const orB = (a: tf.Tensor, b: tf.Tensor): tf.Tensor =>
+  noGrad((x, y) => tf.logicalOr(x as tf.Tensor, y as tf.Tensor), a, b);
+/** Logical NOT off the gradient tape. */
+export const notB = (a: tf.Tensor): tf.Tensor => noGrad((x) => tf.logicalNot(x as tf.Tensor), a);
+function toT(b: tf.Tensor | number): tf.Tensor {
+  return typeof b === 'number' ? tf.scalar(b) : b;
 }
 
 /** `logp` where `ok`, `-Infinity` elsewhere (the log-density outside the support). */
@@ -290,7 +333,7 @@ export function safe(ok: tf.Tensor, x: tf.Tensor, fallback: number): tf.Tensor {
 
 /** True where `x` is a non-negative integer. */
 export function isCount(x: tf.Tensor): tf.Tensor {
-  return tf.tidy(() => tf.logicalAnd(tf.greaterEqual(x, 0), tf.equal(x, tf.floor(x))));
+  return tf.tidy(() => andB(ge(x, 0), eq(x, tf.floor(x))));
 }
 
 /** Uniform draws on the open interval (0, 1): never exactly 0, so `log u` is finite. */

@@ -18,7 +18,7 @@ import { deriveSeeds } from '../utils/seed.js';
 import { ScalarDistribution } from './scalar.js';
 import type { DistributionOptions, TensorInput } from './distribution.js';
 import { standardGammaRsample } from './host_sampling.js';
-import { betainc, digamma, lbeta, lgamma } from './special.js';
+import { betainc, digamma, gt, lbeta, lgamma } from './special.js';
 
 /**
  * Student's t distribution with degrees of freedom `df > 0`, location `loc` and scale `scale > 0`.
@@ -92,29 +92,29 @@ export class StudentT extends ScalarDistribution {
       0.5,
       betainc(tf.mul(0.5, this.df), tf.scalar(0.5), tf.div(this.df, denom), tf.div(z2, denom)),
     );
-    return tf.where(tf.greater(z, 0), tf.sub(1, tail), tail);
+    return tf.where(gt(z, 0), tf.sub(1, tail), tail);
   }
   protected override _mean(): tf.Tensor {
-    const loc = this.expand(this.loc);
-    return tf.where(tf.greater(this.expand(this.df), 1), loc, tf.fill(loc.shape, NaN));
+    const loc = this.expandToBatch(this.loc);
+    return tf.where(gt(this.expandToBatch(this.df), 1), loc, tf.fill(loc.shape, NaN));
   }
   protected override _mode(): tf.Tensor {
-    return this.expand(this.loc);
+    return this.expandToBatch(this.loc);
   }
   protected override _variance(): tf.Tensor {
-    const nu = this.expand(this.df);
+    const nu = this.expandToBatch(this.df);
     const v = tf.div(tf.mul(tf.square(this.scale), nu), tf.sub(nu, 2));
     return tf.where(
-      tf.greater(nu, 2),
+      gt(nu, 2),
       v,
-      tf.where(tf.greater(nu, 1), tf.fill(nu.shape, Infinity), tf.fill(nu.shape, NaN)),
+      tf.where(gt(nu, 1), tf.fill(nu.shape, Infinity), tf.fill(nu.shape, NaN)),
     );
   }
   protected override _entropy(): tf.Tensor {
     const nu = this.df;
     const half = tf.mul(0.5, nu);
     const half1 = tf.add(half, 0.5);
-    return this.expand(
+    return this.expandToBatch(
       tf.add(
         tf.mul(half1, tf.sub(digamma(half1), digamma(half))),
         tf.add(tf.add(tf.mul(0.5, tf.log(nu)), lbeta(half, tf.scalar(0.5))), tf.log(this.scale)),

@@ -15,6 +15,7 @@ import { ArgumentError, NotDefinedError, NotRegisteredError } from '../utils/err
 import { broadcastShapes, broadcastTo } from '../utils/tensor.js';
 import { Distribution, type DistributionOptions } from './distribution.js';
 import { klDivergence, registerKL } from './kl.js';
+import { independent, type Constraint } from './constraints.js';
 
 /**
  * The distribution of `Y = f(X)` for `X ~ distribution` and a bijector `f` (MindSpore and TFP
@@ -60,10 +61,10 @@ export class TransformedDistribution extends Distribution {
       throw new ArgumentError('bijector', 'expected a Bijector instance');
     }
     const eventRank = distribution.eventShape.length;
-    if (bijector.eventRank > eventRank) {
+    if (bijector.domainEventDim > eventRank) {
       throw new ArgumentError(
         'bijector',
-        `event rank ${bijector.eventRank} exceeds the event rank ${eventRank} of the base distribution`,
+        `event rank ${bijector.domainEventDim} exceeds the event rank ${eventRank} of the base distribution`,
       );
     }
     const full = [...distribution.batchShape, ...distribution.eventShape];
@@ -84,7 +85,14 @@ export class TransformedDistribution extends Distribution {
     return this.distribution.batchShape;
   }
   get eventShape(): number[] {
-    return this.distribution.eventShape;
+    const batch = this.distribution.batchShape;
+    const full = this.bijector.forwardShape([...batch, ...this.distribution.eventShape]);
+    return full.slice(batch.length);
+  }
+  /** The bijector's codomain, with the base's extra event dims reinterpreted. */
+  override get support(): Constraint {
+    const extra = this.distribution.eventShape.length - this.bijector.domainEventDim;
+    return independent(this.bijector.codomain, Math.max(0, extra));
   }
   override get hasRsample(): boolean {
     return this.distribution.hasRsample;
@@ -98,7 +106,7 @@ export class TransformedDistribution extends Distribution {
   }
   protected _logProb(y: tf.Tensor): tf.Tensor {
     const { x, logDet } = this.bijector.inverseAndLogDet(y);
-    const extra = this.distribution.eventShape.length - this.bijector.eventRank;
+    const extra = this.distribution.eventShape.length - this.bijector.domainEventDim;
     const ld =
       extra === 0
         ? logDet

@@ -11,7 +11,8 @@ import * as tf from '@tensorflow/tfjs';
 import { ScalarDistribution } from './scalar.js';
 import type { DistributionOptions, TensorInput } from './distribution.js';
 import { registerKL } from './kl.js';
-import { maskLogProb } from './special.js';
+import { andB, ge, le, maskLogProb } from './special.js';
+import { interval, type Constraint } from './constraints.js';
 
 /**
  * Uniform distribution on `[low, high]`, `low < high`.
@@ -51,6 +52,10 @@ export class Uniform extends ScalarDistribution {
     }
   }
 
+  /** Support: `[low, high]`. */
+  override get support(): Constraint {
+    return interval(this.low, this.high);
+  }
   override get hasRsample(): boolean {
     return true;
   }
@@ -63,20 +68,20 @@ export class Uniform extends ScalarDistribution {
     return tf.add(this.low, tf.mul(this.width(), u));
   }
   protected _logProb(x: tf.Tensor): tf.Tensor {
-    const inside = tf.logicalAnd(tf.greaterEqual(x, this.low), tf.lessEqual(x, this.high));
+    const inside = andB(ge(x, this.low), le(x, this.high));
     return maskLogProb(inside, tf.neg(tf.log(this.width())));
   }
   protected override _cdf(x: tf.Tensor): tf.Tensor {
     return tf.clipByValue(tf.div(tf.sub(x, this.low), this.width()), 0, 1);
   }
   protected override _mean(): tf.Tensor {
-    return this.expand(tf.mul(0.5, tf.add(this.low, this.high)));
+    return this.expandToBatch(tf.mul(0.5, tf.add(this.low, this.high)));
   }
   protected override _variance(): tf.Tensor {
-    return this.expand(tf.div(tf.square(this.width()), 12));
+    return this.expandToBatch(tf.div(tf.square(this.width()), 12));
   }
   protected override _entropy(): tf.Tensor {
-    return this.expand(tf.log(this.width()));
+    return this.expandToBatch(tf.log(this.width()));
   }
 }
 
@@ -94,7 +99,7 @@ export class Uniform extends ScalarDistribution {
 export function klUniformUniform(p: Uniform, q: Uniform): tf.Tensor {
   return tf.tidy(() => {
     const kl = tf.log(tf.div(tf.sub(q.high, q.low), tf.sub(p.high, p.low)));
-    const inside = tf.logicalAnd(tf.lessEqual(q.low, p.low), tf.greaterEqual(q.high, p.high));
+    const inside = andB(le(q.low, p.low), ge(q.high, p.high));
     return tf.where(inside, kl, tf.fill(kl.shape, Infinity));
   });
 }

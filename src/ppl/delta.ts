@@ -3,12 +3,21 @@
  *
  * $$\log p(x) = \begin{cases}0 & x = v\\ -\infty & \text{otherwise}\end{cases}$$
  *
- * summed over the rightmost `eventDim` dimensions. Sampling returns `v` itself, so gradients flow
- * to `v` (a MAP estimate when `v` is a parameter).
+ * summed over the rightmost `eventDim` dimensions, plus an optional `logDensity` (Pyro's
+ * `Delta(v, log_density)`: the autoguides put `log q(u) - log|det J_T(u)|` there, the density of
+ * the constrained value they push forward). Sampling returns `v` itself, so gradients flow to `v`
+ * (a MAP estimate when `v` is a parameter) and to `logDensity`.
  */
 import * as tf from '@tensorflow/tfjs';
 import { Distribution, type DistributionOptions } from '../distributions/distribution.js';
 import type { TensorInput } from '../utils/tensor.js';
+import { independent, real, type Constraint } from '../distributions/constraints.js';
+
+/** Options of {@link Delta}. */
+export interface DeltaOptions extends DistributionOptions {
+  /** Added to the log-density at `v` (shape: broadcastable to the batch shape). Default 0. */
+  logDensity?: TensorInput;
+}
 
 /**
  * `0` where `x == v`, `-inf` elsewhere. The density is piecewise constant, so its gradient is zero;
@@ -31,15 +40,20 @@ const pointMassLogProb = (x: tf.Tensor, v: tf.Tensor): tf.Tensor => {
 /** A point mass at `v` (local to the probabilistic language). */
 export class Delta extends Distribution {
   readonly v: tf.Tensor;
+  /** The log-density added at `v`, or null. */
+  readonly logDensity: tf.Tensor | null;
   private readonly eventDim: number;
 
   /**
    * @param v the location.
    * @param eventDim how many rightmost dims of `v` form one event. Default 0.
+   * @param options `logDensity` and the usual distribution options.
    */
-  constructor(v: TensorInput, eventDim = 0, options: DistributionOptions = {}) {
+  constructor(v: TensorInput, eventDim = 0, options: DeltaOptions = {}) {
     super(options);
     this.v = this.param(v, 'v');
+    this.logDensity =
+      options.logDensity === undefined ? null : this.param(options.logDensity, 'logDensity');
     if (!Number.isInteger(eventDim) || eventDim < 0 || eventDim > this.v.rank) {
       throw this.argError(
         'eventDim',
@@ -54,6 +68,9 @@ export class Delta extends Distribution {
   get eventShape(): number[] {
     return this.v.shape.slice(this.v.rank - this.eventDim);
   }
+  override get support(): Constraint {
+    return independent(real, this.eventDim);
+  }
   override get hasRsample(): boolean {
     return true;
   }
@@ -67,10 +84,12 @@ export class Delta extends Distribution {
       : tf.add(tf.zeros([...shape, ...this.v.shape]), this.v); // (broadcastTo's gradient is O(reps) kernels)
   }
   protected _logProb(x: tf.Tensor): tf.Tensor {
-    const lp = pointMassLogProb(x, this.v);
-    if (this.eventDim === 0) return lp;
-    const axes = Array.from({ length: this.eventDim }, (_, i) => lp.rank - 1 - i);
-    return tf.sum(lp, axes);
+    let lp = pointMassLogProb(x, this.v);
+    if (this.eventDim > 0) {
+      const axes = Array.from({ length: this.eventDim }, (_, i) => lp.rank - 1 - i);
+      lp = tf.sum(lp, axes);
+    }
+    return this.logDensity === null ? lp : tf.add(lp, this.logDensity);
   }
   protected override _mean(): tf.Tensor {
     return this.v.clone();

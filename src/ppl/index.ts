@@ -3,6 +3,8 @@
  * `deterministic` and `plate`, composable effect handlers (`trace`, `replay`, `condition`,
  * `block`, `seed`, `scale`, `mask`, `substitute`), a parameter store with constraints, SVI with
  * `TraceELBO`/`TraceMeanFieldELBO`, `Predictive`, autoguides and Bayesian lifting of tfjs networks.
+ * Gradient-based MCMC: `MCMC` with the `NUTS` and `HMC` kernels (Stan's adaptation), diagnostics
+ * in the `mcmc` namespace.
  *
  * @example
  * ```ts
@@ -34,13 +36,28 @@ export {
   type ParamOptions,
   type ParamInit,
   type Handler,
+  enableValidation,
+  isValidationEnabled,
+  validateSampleValue,
 } from './runtime.js';
+export { factor } from './factor.js';
+export { Unit } from './unit.js';
+export { checkModelGuideMatch } from './infer/check.js';
 export { Messenger, wrapWith, type Fn } from './messenger.js';
 export { Trace, siteLogProbSum } from './trace.js';
-export { ParamStore, getParamStore, clearParamStore } from './param_store.js';
+export {
+  ParamStore,
+  getParamStore,
+  clearParamStore,
+  constraintToSpec,
+  constraintFromSpec,
+  type ParamStoreSpec,
+  type SavedParamStore,
+  type ConstraintSpec,
+} from './param_store.js';
 export * as constraints from './constraints.js';
 export type { Constraint } from './constraints.js';
-export { Delta } from './delta.js';
+export { Delta, type DeltaOptions } from './delta.js';
 export { deterministic } from './deterministic.js';
 export * from './handlers/index.js';
 export {
@@ -53,12 +70,39 @@ export {
   type ELBOOptions,
   type Callable,
 } from './infer/elbo.js';
+export { TraceEnumELBO } from './infer/trace_enum_elbo.js';
+export { TraceGraphELBO, type TraceGraphELBOOptions } from './infer/trace_graph_elbo.js';
+export { RenyiELBO, type RenyiELBOOptions } from './infer/renyi_elbo.js';
+export {
+  contractFactors,
+  addFactors,
+  type LabeledFactor,
+  type PlateInfo,
+} from './infer/contract.js';
 export { SVI } from './infer/svi.js';
 export { Predictive, type PredictiveOptions } from './infer/predictive.js';
 export { AutoNormal, type AutoGuideOptions } from './autoguide/auto_normal.js';
 export { AutoDiagonalNormal } from './autoguide/auto_diagonal_normal.js';
 export { AutoDelta } from './autoguide/auto_delta.js';
-export type { InitLoc } from './autoguide/prototype.js';
+export { AutoGuide } from './autoguide/guide.js';
+export { AutoContinuous } from './autoguide/continuous.js';
+export { AutoMultivariateNormal } from './autoguide/auto_multivariate_normal.js';
+export {
+  AutoLowRankMultivariateNormal,
+  type AutoLowRankOptions,
+} from './autoguide/auto_low_rank.js';
+export { ScaleTrilNormal, LowRankNormal } from './autoguide/latent.js';
+export { AutoLaplaceApproximation } from './autoguide/auto_laplace.js';
+export {
+  AutoIAFNormal,
+  IAFLatent,
+  madeMasks,
+  iafStep,
+  type AutoIAFOptions,
+  type MadeWeights,
+} from './autoguide/auto_iaf.js';
+export { Pushforward } from './autoguide/pushforward.js';
+export type { InitLoc, LatentSpec } from './autoguide/prototype.js';
 export {
   randomModule,
   bayesianModule,
@@ -74,3 +118,17 @@ export {
   type SequentialNet,
   type NamedWeight,
 } from './nn/functional.js';
+export {
+  MCMC,
+  NUTS,
+  HMC,
+  initToMedian,
+  initToUniform,
+  initToValue,
+  type MCMCOptions,
+  type NUTSOptions,
+  type HMCOptions,
+  type InitStrategy,
+  type Potential,
+} from './mcmc/index.js';
+export * as mcmc from './mcmc/index.js';

@@ -1,28 +1,143 @@
 /**
  * The parameter store (Pyro's `ParamStoreDict`): a global map from parameter names to
- * unconstrained trainable `tf.Variable`s and their constraints.
+ * unconstrained trainable `tf.Variable`s `u` and their constraints; `get` hands out the
+ * constrained value `T(u)` with `T` the constraint's transform ({@link paramTransform}). The
+ * store saves to and loads from a JSON description plus one flat float32 weight buffer
+ * (`save()`/`load()`; files through `saveParamStore`/`loadParamStore` of `deepprob/node`).
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
-import { real, type Constraint } from './constraints.js';
+import {
+  greaterThan,
+  greaterThanEq,
+  independent,
+  integer,
+  integerInterval,
+  interval,
+  lessThan,
+  paramTransform,
+  positiveExp,
+  real,
+  type Constraint,
+  type ParamTransform,
+} from './constraints.js';
+import * as C from '../distributions/constraints.js';
 import type { ParamInit } from './runtime.js';
 
 interface Entry {
   unconstrained: tf.Variable;
   constraint: Constraint;
+  transform: ParamTransform;
 }
 
 let variableCounter = 0;
 
+/** A constraint as JSON: its kind, numeric bounds, and the base of an `independent`. */
+export interface ConstraintSpec {
+  kind: string;
+  lower?: number;
+  upper?: number;
+  base?: ConstraintSpec;
+  reinterpretedBatchNdims?: number;
+}
+
+/** The JSON half of a saved store: one record per parameter, in creation order. */
+export interface ParamStoreSpec {
+  format: 'deepprob-param-store';
+  version: 1;
+  params: { name: string; constraint: ConstraintSpec; shape: number[]; offset: number }[];
+}
+
+/** A saved store: the JSON description and the unconstrained values, concatenated. */
+export interface SavedParamStore {
+  spec: ParamStoreSpec;
+  weights: Float32Array;
+}
+
+function boundValue(b: unknown, what: string): number {
+  if (typeof b === 'number') return b;
+  if (b instanceof tf.Tensor && b.size === 1) return b.dataSync()[0] as number;
+  throw new ArgumentError('constraint', `cannot save the tensor-valued bound of ${what}`);
+}
+
+/** The JSON form of a constraint (numeric bounds only). */
+export function constraintToSpec(c: Constraint): ConstraintSpec {
+  const o = c as Constraint & {
+    lower?: unknown;
+    upper?: unknown;
+    base?: Constraint;
+    reinterpretedBatchNdims?: number;
+  };
+  const spec: ConstraintSpec = { kind: c.kind };
+  if (c.kind === 'independent' && o.base !== undefined) {
+    spec.base = constraintToSpec(o.base);
+    spec.reinterpretedBatchNdims = o.reinterpretedBatchNdims ?? 0;
+    return spec;
+  }
+  const parametrized = ['interval', 'greaterThan', 'greaterThanEq', 'lessThan', 'integerInterval'];
+  if (parametrized.includes(c.kind)) {
+    if (o.lower !== undefined) spec.lower = boundValue(o.lower, c.name);
+    if (o.upper !== undefined) spec.upper = boundValue(o.upper, c.name);
+  }
+  return spec;
+}
+
+const NAMED: Record<string, Constraint> = {
+  real: C.real,
+  positive: C.positive,
+  positiveExp,
+  nonnegative: C.nonnegative,
+  unitInterval: C.unitInterval,
+  simplex: C.simplex,
+  ordered: C.ordered,
+  lowerCholesky: C.lowerCholesky,
+  corrCholesky: C.corrCholesky,
+  positiveDefinite: C.positiveDefinite,
+  integer,
+  nonnegativeInteger: C.nonnegativeInteger,
+  boolean: C.boolean,
+};
+
+/** Rebuild a constraint from its JSON form. */
+export function constraintFromSpec(s: ConstraintSpec): Constraint {
+  const named = NAMED[s.kind];
+  if (named !== undefined) return named;
+  const need = (v: number | undefined, field: string): number => {
+    if (typeof v !== 'number') {
+      throw new ArgumentError('spec', `constraint ${s.kind}: missing numeric '${field}'`);
+    }
+    return v;
+  };
+  switch (s.kind) {
+    case 'interval':
+      return interval(need(s.lower, 'lower'), need(s.upper, 'upper'));
+    case 'integerInterval':
+      return integerInterval(need(s.lower, 'lower'), need(s.upper, 'upper'));
+    case 'greaterThan':
+      return greaterThan(need(s.lower, 'lower'));
+    case 'greaterThanEq':
+      return greaterThanEq(need(s.lower, 'lower'));
+    case 'lessThan':
+      return lessThan(need(s.upper, 'upper'));
+    case 'independent':
+      if (s.base === undefined) throw new ArgumentError('spec', 'independent: missing base');
+      return independent(constraintFromSpec(s.base), need(s.reinterpretedBatchNdims, 'n'));
+    default:
+      throw new ArgumentError('spec', `unknown constraint kind '${s.kind}'`);
+  }
+}
+
 /**
- * A map `name -> (u, constraint)`; `get` returns the constrained value `constraint.forward(u)`.
+ * A map `name -> (u, constraint)`; `get` returns the constrained value `T(u)`.
  *
  * @example
  * ```ts
  * const store = getParamStore();
  * store.get('scale', 1, positive);    // creates u = softplus^{-1}(1)
  * store.value('scale');               // a new tensor [1]
+ * const saved = store.save();         // {spec, weights}
  * store.clear();
+ * store.load(saved);                  // the same parameters again
  * ```
  */
 export class ParamStore {
@@ -56,13 +171,13 @@ export class ParamStore {
       this.set(name, init, constraint ?? real);
       e = this.entries.get(name) as Entry;
     }
-    return e.constraint === real ? e.unconstrained : e.constraint.forward(e.unconstrained);
+    return e.constraint.kind === 'real' ? e.unconstrained : e.transform.forward(e.unconstrained);
   }
 
   /** A new tensor holding the constrained value of `name` (not differentiable). */
   value(name: string): tf.Tensor {
     const e = this.entry(name);
-    return tf.tidy(() => e.constraint.forward(e.unconstrained).clone());
+    return tf.tidy(() => e.transform.forward(e.unconstrained).clone());
   }
 
   /** The unconstrained variable of `name` (what optimizers update). */
@@ -75,34 +190,57 @@ export class ParamStore {
     return this.entry(name).constraint;
   }
 
-  /** Set (or replace) `name` to the constrained value `init`. */
+  /** Set (or replace) `name` to the constrained value `init` (which must satisfy `constraint`). */
   set(name: string, init: ParamInit, constraint: Constraint = real): void {
-    const u = tf.tidy(() => {
-      const x0 = typeof init === 'function' ? init() : init;
-      const x = x0 instanceof tf.Tensor ? x0 : tf.tensor(x0);
-      const xf = x.dtype === 'float32' ? x : tf.cast(x, 'float32');
-      const vals = xf.dataSync();
-      for (let i = 0; i < vals.length; i++) {
-        if (!constraint.check(vals[i] as number)) {
-          throw new ArgumentError(
-            'init',
-            `param '${name}': initial value ${vals[i]} at index ${i} is not ${constraint.name}`,
-          );
+    if (typeof constraint !== 'object' || typeof constraint.check !== 'function') {
+      throw new ArgumentError('constraint', `param '${name}': expected a Constraint`);
+    }
+    const transform = constraint.kind === 'real' ? identity : paramTransform(constraint);
+    let u: tf.Tensor;
+    try {
+      u = tf.tidy(() => {
+        const x0 = typeof init === 'function' ? init() : init;
+        const x = x0 instanceof tf.Tensor ? x0 : tf.tensor(x0);
+        const xf = x.dtype === 'float32' ? x : tf.cast(x, 'float32');
+        const ok = constraint.check(xf);
+        const flags = ok.dataSync();
+        const vals = xf.dataSync();
+        for (let i = 0; i < flags.length; i++) {
+          if (!flags[i]) {
+            const at = Math.floor((i * vals.length) / flags.length);
+            throw new ArgumentError(
+              'init',
+              `param '${name}': initial value ${vals[at]} at index ${at} is not in ${constraint.name}`,
+            );
+          }
         }
-      }
-      return constraint.inverse(xf);
-    });
+        return transform.inverse(xf);
+      });
+    } catch (e) {
+      transform.dispose();
+      throw e;
+    }
+    this.install(name, u, constraint, transform);
+  }
+
+  private install(name: string, u: tf.Tensor, constraint: Constraint, transform: ParamTransform) {
     const old = this.entries.get(name);
     const v = tf.variable(u, true, `ppl/${name}#${variableCounter++}`);
     u.dispose();
-    if (old !== undefined) old.unconstrained.dispose();
-    this.entries.set(name, { unconstrained: v, constraint });
+    if (old !== undefined) {
+      old.unconstrained.dispose();
+      old.transform.dispose();
+    }
+    this.entries.set(name, { unconstrained: v, constraint, transform });
   }
 
   /** Remove one parameter and free its variable. */
   delete(name: string): void {
     const e = this.entries.get(name);
-    if (e !== undefined) e.unconstrained.dispose();
+    if (e !== undefined) {
+      e.unconstrained.dispose();
+      e.transform.dispose();
+    }
     this.entries.delete(name);
   }
 
@@ -113,8 +251,68 @@ export class ParamStore {
 
   /** Remove every parameter and free the variables. */
   clear(): void {
-    for (const e of this.entries.values()) e.unconstrained.dispose();
+    for (const e of this.entries.values()) {
+      e.unconstrained.dispose();
+      e.transform.dispose();
+    }
     this.entries.clear();
+  }
+
+  /**
+   * The store as a JSON description (names, constraints, shapes, offsets) and one float32
+   * buffer of the unconstrained values (Pyro's `get_state`).
+   */
+  save(): SavedParamStore {
+    const params: ParamStoreSpec['params'] = [];
+    let offset = 0;
+    for (const [name, e] of this.entries) {
+      params.push({
+        name,
+        constraint: constraintToSpec(e.constraint),
+        shape: [...e.unconstrained.shape],
+        offset,
+      });
+      offset += e.unconstrained.size;
+    }
+    const weights = new Float32Array(offset);
+    for (const [i, e] of [...this.entries.values()].entries()) {
+      weights.set(e.unconstrained.dataSync(), (params[i] as { offset: number }).offset);
+    }
+    return { spec: { format: 'deepprob-param-store', version: 1, params }, weights };
+  }
+
+  /**
+   * Load a saved store (Pyro's `set_state`): every saved parameter replaces the one of the same
+   * name; others are kept. Checks the description against the buffer before changing anything.
+   */
+  load(saved: SavedParamStore): void {
+    const spec = saved?.spec;
+    const w = saved?.weights;
+    if (
+      spec?.format !== 'deepprob-param-store' ||
+      spec.version !== 1 ||
+      !Array.isArray(spec.params)
+    ) {
+      throw new ArgumentError('saved', 'expected {spec, weights} made by ParamStore.save()');
+    }
+    if (!(w instanceof Float32Array)) {
+      throw new ArgumentError('saved.weights', 'expected a Float32Array');
+    }
+    const parsed = spec.params.map((p) => {
+      const size = p.shape.reduce((a, b) => a * b, 1);
+      if (!Number.isInteger(p.offset) || p.offset < 0 || p.offset + size > w.length) {
+        throw new ArgumentError(
+          'saved.weights',
+          `param '${p.name}' needs ${size} values at offset ${p.offset}; the buffer has ${w.length}`,
+        );
+      }
+      return { p, size, constraint: constraintFromSpec(p.constraint) };
+    });
+    for (const { p, size, constraint } of parsed) {
+      const transform = constraint.kind === 'real' ? identity : paramTransform(constraint);
+      const u = tf.tensor(w.slice(p.offset, p.offset + size), p.shape, 'float32');
+      this.install(p.name, u, constraint, transform);
+    }
   }
 
   private entry(name: string): Entry {
@@ -123,6 +321,13 @@ export class ParamStore {
     return e;
   }
 }
+
+const identity: ParamTransform = {
+  forward: (u) => u,
+  inverse: (x) => x,
+  inverseShape: (s) => [...s],
+  dispose: () => undefined,
+};
 
 const globalStore = new ParamStore();
 

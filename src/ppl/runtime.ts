@@ -14,17 +14,22 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Distribution } from '../distributions/distribution.js';
 import { ArgumentError } from '../utils/errors.js';
-import { nextSeed } from '../utils/seed.js';
+import { makeRng } from '../utils/seed.js';
 import { getParamStore } from './param_store.js';
 import type { Constraint } from './constraints.js';
 
-/** A conditionally independent frame pushed by a `plate` (its name, full size and batch size). */
+/**
+ * A conditionally independent frame pushed by a `plate` (Pyro's `CondIndepStackFrame`): its name,
+ * full size, batch size and the (negative) batch dimension it occupies.
+ */
 export interface PlateFrame {
   name: string;
   /** Full size of the plate (e.g. the number of data points). */
   size: number;
   /** Number of indices actually visited (the minibatch size). */
   subsampleSize: number;
+  /** The batch dimension of the plate, counted from the right: `-1` is the rightmost. */
+  dim: number;
 }
 
 /** The kinds of effectful sites. */
@@ -111,11 +116,84 @@ export function applyStack(msg: Message): Message {
     (HANDLER_STACK[i] as Handler).processMessage(msg);
     if (msg.stop) break;
   }
+  const preset = msg.type === 'sample' && msg.value !== null;
   defaultProcessMessage(msg);
+  if (preset && validation) validateSampleValue(msg);
   for (let i = pointer; i < HANDLER_STACK.length; i++) {
     (HANDLER_STACK[i] as Handler).postprocessMessage(msg);
   }
   return msg;
+}
+
+let validation = true;
+
+/**
+ * Turn the checks of site values on or off (Pyro's `enable_validation`; on by default). With
+ * validation, a value given to a sample site by `obs`, `condition`, `replay` or `substitute` must
+ * broadcast with the site's batch and event shapes and lie in the distribution's support; the
+ * error names the site. The check reads the value on the host once per site and run.
+ *
+ * @param on whether to validate.
+ * @example
+ * ```ts
+ * enableValidation(false); // trusted inner loop
+ * ```
+ */
+export function enableValidation(on = true): void {
+  validation = on;
+}
+
+/** Whether site values are validated (see {@link enableValidation}). */
+export function isValidationEnabled(): boolean {
+  return validation;
+}
+
+function shapeStr(s: readonly number[]): string {
+  return `[${s.join(',')}]`;
+}
+
+/**
+ * Check that the value of sample site `msg` broadcasts with `batchShape + eventShape` of its
+ * distribution (event dims equal) and lies in its support; throws an `ArgumentError` naming the
+ * site otherwise.
+ */
+export function validateSampleValue(msg: Message): void {
+  const fn = msg.fn;
+  const v = msg.value;
+  if (fn === null || v === null) return;
+  const event = fn.eventShape;
+  const full = [...fn.batchShape, ...event];
+  const tail = v.shape.slice(v.rank - event.length);
+  let ok = v.rank >= event.length && tail.every((d, i) => d === event[i]);
+  for (let i = 1; ok && i <= Math.min(v.rank, full.length); i++) {
+    const a = v.shape[v.rank - i] as number;
+    const b = full[full.length - i] as number;
+    ok = a === b || a === 1 || b === 1;
+  }
+  if (!ok) {
+    throw new ArgumentError(
+      msg.name,
+      `sample site '${msg.name}': value of shape ${shapeStr(v.shape)} does not broadcast with ` +
+        `the distribution's batch shape ${shapeStr(fn.batchShape)} and event shape ` +
+        `${shapeStr(event)}`,
+    );
+  }
+  const support = fn.support;
+  const inside = support.check(v);
+  const flags = inside.dataSync();
+  inside.dispose();
+  for (let i = 0; i < flags.length; i++) {
+    if (!flags[i]) {
+      const bad = tf.tidy(
+        () => tf.reshape(v, [-1]).dataSync()[i * Math.max(1, v.size / flags.length)],
+      );
+      throw new ArgumentError(
+        msg.name,
+        `sample site '${msg.name}': value ${bad} (element ${i}) is outside the support ` +
+          `${support.name} of ${fn.name}`,
+      );
+    }
+  }
 }
 
 /**
@@ -142,14 +220,7 @@ export function defaultProcessMessage(msg: Message): void {
 /** `k` distinct indices of `0..n-1` in random order (a partial Fisher-Yates shuffle). */
 function subsampleIndices(n: number, k: number, seed: number | undefined): tf.Tensor {
   if (k >= n) return tf.range(0, n, 1, 'int32');
-  let a = nextSeed(seed) >>> 0;
-  const rng = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = makeRng(seed);
   const perm = new Int32Array(n);
   for (let i = 0; i < n; i++) perm[i] = i;
   for (let i = 0; i < k; i++) {

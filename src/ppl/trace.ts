@@ -128,15 +128,19 @@ export class Trace {
       seen.add(t.id);
       this.kept.push(tf.keep(t));
     };
+    // distributions hold tensors in fields, arrays, and nested parts (an expanded or
+    // transformed distribution's base, a bijector, a support's bounds): walk a few levels
+    const objects = new Set<object>();
+    const walk = (o: unknown, depth: number): void => {
+      if (o instanceof tf.Tensor) return visit(o);
+      if (depth > 4 || o === null || typeof o !== 'object' || objects.has(o)) return;
+      objects.add(o);
+      for (const v of Array.isArray(o) ? o : Object.values(o)) walk(v, depth + 1);
+    };
     for (const s of this.nodes.values()) {
       visit(s.value);
       if (s.mask instanceof tf.Tensor) visit(s.mask);
-      if (s.fn !== null) {
-        for (const v of Object.values(s.fn)) {
-          if (Array.isArray(v)) v.forEach(visit);
-          else visit(v);
-        }
-      }
+      if (s.fn !== null) walk(s.fn, 0);
     }
   }
 
@@ -147,10 +151,4 @@ export class Trace {
   }
 }
 
-/** The id that the next tensor will get minus one (tensors with larger ids are newer). */
-export function lastTensorId(): number {
-  const probe = tf.scalar(0);
-  const id = probe.id;
-  probe.dispose();
-  return id;
-}
+export { lastTensorId } from './keep.js';

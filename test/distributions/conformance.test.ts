@@ -15,6 +15,7 @@ import {
 } from '../../src/index.js';
 import { expectNoLeak } from '../helpers.js';
 import { CASES, type Case } from './cases.js';
+import './cases_more.js';
 
 type Dist = distributions.Distribution;
 
@@ -70,7 +71,8 @@ describe.each(CASES)('$name', (c) => {
       }
       if (c.mode !== undefined)
         expect(expectNoLeak(() => dist.mode())).toBeAllclose(c.mode, tol(c));
-      expect(expectNoLeak(() => dist.entropy())).toBeAllclose(c.entropy, tol(c));
+      if (c.entropy !== undefined)
+        expect(expectNoLeak(() => dist.entropy())).toBeAllclose(c.entropy, tol(c));
     });
   });
 
@@ -94,9 +96,11 @@ describe.each(CASES)('$name', (c) => {
       expect(lp.shape).toEqual([4, 3, ...dist.batchShape]);
       expect(Array.from(lp.dataSync()).every(Number.isFinite)).toBe(true);
       tf.dispose([x, lp]);
-      const e = dist.entropy();
-      expect(e.shape).toEqual(dist.batchShape);
-      e.dispose();
+      if (c.entropy !== undefined) {
+        const e = dist.entropy();
+        expect(e.shape).toEqual(dist.batchShape);
+        e.dispose();
+      }
       expect(expectNoLeak(() => dist.sample([0]))).toEqual([]);
     });
   });

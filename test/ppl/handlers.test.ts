@@ -180,12 +180,15 @@ describe('plate', () => {
     const f = (): void => {
       plate('outer', 10, { subsample: [1, 2] }, () =>
         plate('inner', 6, { subsample: [0, 3, 4] }, () =>
-          sample('z', new Normal(tf.zeros([3]), 1)),
+          sample('z', new Normal(tf.zeros([3, 1]), 1)),
         ),
       );
     };
     const tr = trace(f).getTrace();
     expect(tr.get('z')?.scale).toBeCloseTo((10 / 2) * (6 / 3));
+    // outer plate at dim -1 (2 visited), inner at dim -2 (3 visited)
+    expect(tr.value('z').shape).toEqual([3, 2]);
+    expect(tr.get('z')?.cond.map((c) => c.dim)).toEqual([-1, -2]);
     expect(tr.get('z')?.cond.map((c) => c.name)).toEqual(['outer', 'inner']);
     tr.dispose();
     expect(() => plate('p', 3, { subsampleSize: 5 }, () => 0)).toThrow(/subsampleSize/);

@@ -73,7 +73,10 @@ describe('SVI', () => {
     const postSd = Math.sqrt(1 / prec);
     const model = particles((obs: tf.Tensor): void => {
       const mu = sample('mu', new Normal(tf.fill([P], 1), 2));
-      plate('data', 20, () => sample('y', new Normal(tf.reshape(mu, [1, P]), 1.5), { obs }));
+      // the particles occupy dim -1, the data plate dim -2
+      plate('data', 20, { dim: -2 }, () =>
+        sample('y', new Normal(tf.reshape(mu, [1, P]), 1.5), { obs }),
+      );
     });
     const guide = particles((): void => {
       const loc = param('loc', 0);
@@ -161,7 +164,7 @@ describe('Bayesian linear regression', () => {
     const y = tf.tensor2d(ys, [n, 1]);
     const vmodel = particles((xx: tf.Tensor, yy: tf.Tensor): void => {
       const w = sample('w', new Normal(tf.zeros([P, 2]), 1)); // [P, 2]
-      plate('data', n, () =>
+      plate('data', n, { dim: -2 }, () =>
         sample('y', new Normal(tf.matMul(xx, w, false, true), 0.5), { obs: yy }),
       );
     });

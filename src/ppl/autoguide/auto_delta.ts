@@ -1,14 +1,17 @@
 /**
- * `AutoDelta` (Pyro's): a point-mass guide `q(z) = δ(z - ẑ)` with learnable `ẑ`; SVI with it
- * maximizes `log p(x, ẑ)`, i.e. finds a MAP estimate.
+ * `AutoDelta` (Pyro's): a point-mass guide `q(z) = δ(z - ẑ)` with a learnable `ẑ` per latent
+ * site, kept in the site's support by the parameter store (the parameter has the site's support
+ * as its constraint, so it lives on the unconstrained scale `ẑ = T(u)`). SVI with it maximizes
+ * `log p(x, ẑ)`: a MAP estimate.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { Distribution } from '../../distributions/distribution.js';
+import { ArgumentError } from '../../utils/errors.js';
 import { Delta } from '../delta.js';
+import type { Fn } from '../messenger.js';
 import { getParamStore } from '../param_store.js';
 import { param, sample } from '../runtime.js';
-import type { Fn } from '../messenger.js';
-import { latentSpecs, type InitLoc, type LatentSpec } from './prototype.js';
-import { ArgumentError } from '../../utils/errors.js';
+import { AutoGuide, checkNumSamples, type AutoGuideOptions } from './guide.js';
 
 /**
  * A MAP guide.
@@ -20,36 +23,66 @@ import { ArgumentError } from '../../utils/errors.js';
  * guide.median(); // the MAP estimates
  * ```
  */
-export class AutoDelta<A extends unknown[]> {
-  readonly prefix: string;
-  private specs: LatentSpec[] | undefined;
-  private readonly initLoc: InitLoc;
+export class AutoDelta<A extends unknown[]> extends AutoGuide<A> {
+  constructor(model: Fn<A, unknown>, options: Omit<AutoGuideOptions, 'initScale'> = {}) {
+    super(model, { initLoc: 'sample', ...options }, 'AutoDelta');
+  }
 
-  constructor(
-    readonly model: Fn<A, unknown>,
-    options: { prefix?: string; initLoc?: InitLoc } = {},
-  ) {
-    this.prefix = options.prefix ?? 'AutoDelta';
-    this.initLoc = options.initLoc ?? 'sample';
+  /** Name of the parameter of site `name`. */
+  paramName(name: string): string {
+    return `${this.prefix}.${name}`;
   }
 
   /** The guide: every latent site is the point mass at its parameter. */
   call(...args: A): Record<string, tf.Tensor> {
-    this.specs ??= latentSpecs(this.model, args, this.initLoc);
     const out: Record<string, tf.Tensor> = {};
-    for (const s of this.specs) {
-      const v = param(`${this.prefix}.${s.name}`, s.init);
-      out[s.name] = sample(s.name, new Delta(v));
+    for (const s of this.setup(args)) {
+      const v = param(this.paramName(s.name), () => s.bijector.forward(s.init), {
+        constraint: s.support,
+      });
+      out[s.name] = sample(s.name, new Delta(v, s.eventDim));
     }
-    for (const s of this.specs) if (!s.init.isDisposed) s.init.dispose();
+    this.releaseInits();
     return out;
   }
 
   /** The point estimates, new tensors by site name. */
   median(): Record<string, tf.Tensor> {
-    if (this.specs === undefined) throw new ArgumentError('guide', 'call the guide first');
-    const out: Record<string, tf.Tensor> = {};
-    for (const s of this.specs) out[s.name] = getParamStore().value(`${this.prefix}.${s.name}`);
+    return this.collect((s) => getParamStore().value(this.paramName(s.name)));
+  }
+
+  /** A point mass has every quantile at its location: shape `[qs.length, ...siteShape]`. */
+  quantiles(qs: number[]): Record<string, tf.Tensor> {
+    if (!Array.isArray(qs) || qs.some((q) => !(q > 0 && q < 1))) {
+      throw new ArgumentError('quantiles', 'expected levels in (0, 1)');
+    }
+    return this.collect((s) =>
+      tf.tidy(() => {
+        const v = getParamStore().value(this.paramName(s.name));
+        return tf.stack(qs.map(() => v));
+      }),
+    );
+  }
+
+  /** `n` copies of the point estimates, shape `[n, ...siteShape]`. */
+  samplePosterior(n: number): Record<string, tf.Tensor> {
+    checkNumSamples(n);
+    return this.collect((s) =>
+      tf.tidy(() => {
+        const v = getParamStore().value(this.paramName(s.name));
+        return tf.tile(tf.expandDims(v, 0), [n, ...v.shape.map(() => 1)]);
+      }),
+    );
+  }
+
+  /** The point masses by site (new distributions; `dispose()` them). */
+  getPosterior(): Record<string, Distribution> {
+    const out: Record<string, Distribution> = {};
+    for (const s of this.specs) {
+      const v = getParamStore().value(this.paramName(s.name));
+      out[s.name] = new Delta(v.arraySync() as number, s.eventDim);
+      v.dispose();
+    }
     return out;
   }
 }

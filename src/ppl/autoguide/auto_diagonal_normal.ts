@@ -1,75 +1,70 @@
 /**
- * `AutoDiagonalNormal` (Pyro's): all latent sites flattened into one vector `z ∈ R^D` with
- * `q(z) = Normal(loc, diag(scale^2))`, one `loc` and one positive `scale` vector of length `D`.
- * Each site receives its slice, reshaped; the density is the same as `AutoNormal`'s, the
- * parameters are packed (convenient for covariance-free summaries of the whole posterior).
+ * `AutoDiagonalNormal` (Pyro's): all latent sites mapped to the unconstrained space and
+ * concatenated into `u ∈ R^D`, with
+ *
+ * $$q(u) = \mathcal N\big(\mathrm{loc}, \mathrm{diag}(\mathrm{scale}^2)\big)$$
+ *
+ * (one `loc` and one positive `scale` vector of length `D`); each site receives `T_s(u_s)`.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Normal } from '../../distributions/normal.js';
+import type { Distribution } from '../../distributions/distribution.js';
+import { MultivariateNormalDiag } from '../../distributions/mvn_diag.js';
+import { ArgumentError } from '../../utils/errors.js';
 import { positive } from '../constraints.js';
-import { getParamStore } from '../param_store.js';
-import { param, sample } from '../runtime.js';
-import { AutoNormal, type AutoGuideOptions } from './auto_normal.js';
 import type { Fn } from '../messenger.js';
+import { getParamStore } from '../param_store.js';
+import { param } from '../runtime.js';
+import { AutoContinuous, unpackLatent } from './continuous.js';
+import type { AutoGuideOptions } from './guide.js';
 
 /**
- * A diagonal Normal guide over the concatenated latent vector.
+ * A diagonal Normal guide over the concatenated unconstrained latent vector.
  *
  * @example
  * ```ts
  * const guide = new AutoDiagonalNormal(model);
+ * const svi = new SVI(model, guide, tf.train.adam(0.01), new TraceELBO());
  * ```
  */
-export class AutoDiagonalNormal<A extends unknown[]> extends AutoNormal<A> {
+export class AutoDiagonalNormal<A extends unknown[]> extends AutoContinuous<A> {
+  readonly initScale: number;
   constructor(model: Fn<A, unknown>, options: AutoGuideOptions = {}) {
-    super(model, { prefix: 'AutoDiagonalNormal', ...options });
+    super(model, options, 'AutoDiagonalNormal');
+    this.initScale = options.initScale ?? 0.1;
+    if (!(this.initScale > 0) || !Number.isFinite(this.initScale)) {
+      throw new ArgumentError('initScale', `expected a finite number > 0, got ${this.initScale}`);
+    }
   }
-
-  override call(...args: A): Record<string, tf.Tensor> {
-    const specs = this.setup(args);
-    const sizes = specs.map((s) => s.shape.reduce((a, b) => a * b, 1));
-    const d = sizes.reduce((a, b) => a + b, 0);
-    const loc = param(`${this.prefix}.loc`, () =>
-      tf.concat(specs.map((s) => tf.reshape(s.init, [-1]))),
-    );
-    const scale = param(`${this.prefix}.scale`, () => tf.fill([d], this.initScale), {
+  protected latentDistribution(): Distribution {
+    const loc = param(`${this.prefix}.loc`, () => this.initLatent());
+    const scale = param(`${this.prefix}.scale`, () => tf.fill([this.latentDim], this.initScale), {
       constraint: positive,
     });
-    // slices rather than tf.split: split's gradient fails when it has a single output
-    const out: Record<string, tf.Tensor> = {};
-    let offset = 0;
-    specs.forEach((s, i) => {
-      const k = sizes[i] as number;
-      const q = new Normal(
-        tf.reshape(tf.slice(loc, [offset], [k]), s.shape),
-        tf.reshape(tf.slice(scale, [offset], [k]), s.shape),
-      );
-      offset += k;
-      out[s.name] = sample(s.name, q);
-    });
-    this.releaseInits();
-    return out;
+    return new MultivariateNormalDiag(loc, scale);
   }
-
-  override median(): Record<string, tf.Tensor> {
-    return this.unpack(`${this.prefix}.loc`);
+  locAndScale(): { loc: tf.Tensor; scale: tf.Tensor } {
+    return {
+      loc: getParamStore().value(`${this.prefix}.loc`),
+      scale: getParamStore().value(`${this.prefix}.scale`),
+    };
   }
-  override scales(): Record<string, tf.Tensor> {
-    return this.unpack(`${this.prefix}.scale`);
-  }
-
-  private unpack(name: string): Record<string, tf.Tensor> {
-    const specs = this.specs ?? [];
-    const sizes = specs.map((s) => s.shape.reduce((a, b) => a * b, 1));
-    const v = getParamStore().value(name);
-    const out: Record<string, tf.Tensor> = {};
-    let offset = 0;
-    specs.forEach((s, i) => {
-      const k = sizes[i] as number;
-      out[s.name] = tf.tidy(() => tf.reshape(tf.slice(v, [offset], [k]), s.shape));
-      offset += k;
-    });
+  /** Unconstrained posterior scales by site, new tensors. */
+  scales(): Record<string, tf.Tensor> {
+    const v = getParamStore().value(`${this.prefix}.scale`);
+    const parts = unpackLatent(v, this.specs);
     v.dispose();
+    const out: Record<string, tf.Tensor> = {};
+    this.specs.forEach((s, i) => (out[s.name] = parts[i] as tf.Tensor));
     return out;
+  }
+  override getPosterior(): Distribution {
+    const { loc, scale } = this.locAndScale();
+    const d = new MultivariateNormalDiag(
+      loc.arraySync() as number[],
+      scale.arraySync() as number[],
+    );
+    loc.dispose();
+    scale.dispose();
+    return d;
   }
 }

@@ -1,104 +1,148 @@
 /**
- * `AutoNormal`: a mean-field Normal guide built from the model (Pyro's `AutoNormal`): for every
- * latent site `z` of the model, `q(z) = Normal(loc_z, scale_z)` with learnable `loc_z` and
- * `scale_z = softplus(u_z) > 0`.
+ * `AutoNormal`: a mean-field Normal guide built from the model (Pyro's `AutoNormal`). For every
+ * latent site `z` with support `S` and `T = bijectTo(S)`:
+ *
+ * $$u_z \sim \mathcal N(\mathrm{loc}_z, \mathrm{scale}_z^2),\qquad z = T(u_z),\qquad
+ *   \log q(z) = \log \mathcal N(u_z) - \log\lvert\det J_T(u_z)\rvert$$
+ *
+ * with learnable `loc_z` and `scale_z = softplus(.) > 0` in the unconstrained space, so draws
+ * always lie in the support (a `HalfCauchy` scale stays positive, a `Beta` probability in (0, 1),
+ * a `Dirichlet` draw on the simplex). Real-valued sites are sampled from the Normal itself (so
+ * `TraceMeanFieldELBO` finds their analytic KL).
  */
 import * as tf from '@tensorflow/tfjs';
+import { Independent } from '../../distributions/independent.js';
 import { Normal } from '../../distributions/normal.js';
+import type { Distribution } from '../../distributions/distribution.js';
 import { ArgumentError } from '../../utils/errors.js';
 import { positive } from '../constraints.js';
 import type { Fn } from '../messenger.js';
 import { getParamStore } from '../param_store.js';
 import { param, sample } from '../runtime.js';
-import { latentSpecs, type InitLoc, type LatentSpec } from './prototype.js';
+import {
+  AutoGuide,
+  checkNumSamples,
+  isRealSupport,
+  normalQuantiles,
+  type AutoGuideOptions,
+} from './guide.js';
+import type { LatentSpec } from './prototype.js';
+import { Pushforward } from './pushforward.js';
 
-/** Options of the autoguides. */
-export interface AutoGuideOptions {
-  /** Prefix of the guide's parameter names. */
-  prefix?: string;
-  /** Initial scale of the Normal guides. Default 0.1 (as Pyro). */
-  initScale?: number;
-  /** Initial locations: `'feasible'` (zeros, default), `'sample'` (a prior draw) or a function. */
-  initLoc?: InitLoc;
-}
+export type { AutoGuideOptions } from './guide.js';
 
 /**
- * A mean-field Normal guide over the model's real-valued latent sites.
+ * A mean-field Normal guide in the unconstrained space of the model's latent sites.
  *
  * @example
  * ```ts
  * const guide = new AutoNormal(model);
- * const svi = new SVI(model, guide, tf.train.adam(0.01), new TraceMeanFieldELBO());
+ * const svi = new SVI(model, guide, tf.train.adam(0.01), new TraceELBO());
  * svi.step(data);
- * guide.median(); // {siteName: loc}
+ * guide.median();              // {siteName: T(loc)}
+ * guide.quantiles([0.05, 0.95]);
  * ```
  */
-export class AutoNormal<A extends unknown[]> {
-  readonly prefix: string;
+export class AutoNormal<A extends unknown[]> extends AutoGuide<A> {
   readonly initScale: number;
-  protected specs: LatentSpec[] | undefined;
 
-  constructor(
-    readonly model: Fn<A, unknown>,
-    options: AutoGuideOptions = {},
-  ) {
-    this.prefix = options.prefix ?? 'AutoNormal';
+  constructor(model: Fn<A, unknown>, options: AutoGuideOptions = {}) {
+    super(model, options, 'AutoNormal');
     this.initScale = options.initScale ?? 0.1;
-    if (!(this.initScale > 0)) {
-      throw new ArgumentError('initScale', `expected a number > 0, got ${this.initScale}`);
+    if (!(this.initScale > 0) || !Number.isFinite(this.initScale)) {
+      throw new ArgumentError('initScale', `expected a finite number > 0, got ${this.initScale}`);
     }
-    this.initLoc = options.initLoc ?? 'feasible';
-  }
-  private readonly initLoc: InitLoc;
-
-  /** Discover the latent sites on first call. */
-  protected setup(args: A): LatentSpec[] {
-    if (this.specs === undefined) this.specs = latentSpecs(this.model, args, this.initLoc);
-    return this.specs;
   }
 
-  /** Name of the location parameter of site `name`. */
+  /** Name of the (unconstrained) location parameter of site `name`. */
   locName(name: string): string {
     return `${this.prefix}.locs.${name}`;
   }
-  /** Name of the scale parameter of site `name`. */
+  /** Name of the (unconstrained) scale parameter of site `name`. */
   scaleName(name: string): string {
     return `${this.prefix}.scales.${name}`;
   }
 
-  /** The guide: samples every latent site from its Normal. */
+  /** The site's guide distribution at the current parameters. */
+  private siteDist(s: LatentSpec, loc: tf.Tensor, scale: tf.Tensor): Distribution {
+    const base = new Normal(loc, scale);
+    if (isRealSupport(s) && s.unconstrainedShape.length === s.shape.length) {
+      return s.eventDim === 0 ? base : new Independent(base, s.eventDim);
+    }
+    return new Pushforward(base, s.bijector, s.support);
+  }
+
+  /** The guide: samples every latent site. */
   call(...args: A): Record<string, tf.Tensor> {
     const out: Record<string, tf.Tensor> = {};
     for (const s of this.setup(args)) {
       const loc = param(this.locName(s.name), s.init);
-      const scale = param(this.scaleName(s.name), () => tf.fill(s.shape, this.initScale), {
-        constraint: positive,
-      });
-      out[s.name] = sample(s.name, new Normal(loc, scale));
+      const scale = param(
+        this.scaleName(s.name),
+        () => tf.fill(s.unconstrainedShape, this.initScale),
+        {
+          constraint: positive,
+        },
+      );
+      out[s.name] = sample(s.name, this.siteDist(s, loc, scale));
     }
     this.releaseInits();
     return out;
   }
 
-  /** Posterior medians (the locations), new tensors by site name. */
+  /** Posterior medians `T(loc)`, new tensors by site name. */
   median(): Record<string, tf.Tensor> {
-    return this.collect((n) => getParamStore().value(this.locName(n)));
+    return this.collect((s) =>
+      tf.tidy(() => {
+        const loc = getParamStore().value(this.locName(s.name));
+        return s.bijector.forward(loc);
+      }),
+    );
   }
 
-  /** Posterior scales, new tensors by site name. */
+  /** Marginal quantiles `T(loc + scale * Phi^{-1}(q))`, shape `[qs.length, ...siteShape]`. */
+  quantiles(qs: number[]): Record<string, tf.Tensor> {
+    const z = normalQuantiles(qs);
+    return this.collect((s) =>
+      tf.tidy(() => {
+        const loc = getParamStore().value(this.locName(s.name));
+        const scale = getParamStore().value(this.scaleName(s.name));
+        return tf.stack(z.map((zq) => s.bijector.forward(tf.add(loc, tf.mul(scale, zq)))));
+      }),
+    );
+  }
+
+  /** `n` draws by site, shape `[n, ...siteShape]` (new tensors). */
+  samplePosterior(n: number): Record<string, tf.Tensor> {
+    checkNumSamples(n);
+    return this.collect((s) =>
+      tf.tidy(() => {
+        const loc = getParamStore().value(this.locName(s.name));
+        const scale = getParamStore().value(this.scaleName(s.name));
+        return s.bijector.forward(new Normal(loc, scale).sample([n]));
+      }),
+    );
+  }
+
+  /** Posterior scales in the unconstrained space, new tensors by site name. */
   scales(): Record<string, tf.Tensor> {
-    return this.collect((n) => getParamStore().value(this.scaleName(n)));
+    return this.collect((s) => getParamStore().value(this.scaleName(s.name)));
   }
 
-  protected collect(f: (name: string) => tf.Tensor): Record<string, tf.Tensor> {
-    if (this.specs === undefined) throw new ArgumentError('guide', 'call the guide first');
-    const out: Record<string, tf.Tensor> = {};
-    for (const s of this.specs) out[s.name] = f(s.name);
+  /**
+   * The posterior of each site as a distribution over its constrained value (new objects holding
+   * copies of the parameters; `dispose()` them).
+   */
+  getPosterior(): Record<string, Distribution> {
+    const out: Record<string, Distribution> = {};
+    for (const s of this.specs) {
+      const loc = getParamStore().value(this.locName(s.name));
+      const scale = getParamStore().value(this.scaleName(s.name));
+      const base = new Normal(loc.arraySync() as number, scale.arraySync() as number);
+      loc.dispose();
+      scale.dispose();
+      out[s.name] = new Pushforward(base, s.bijector, s.support);
+    }
     return out;
-  }
-
-  /** Initial values are needed only until the parameters exist. */
-  protected releaseInits(): void {
-    for (const s of this.specs ?? []) if (!s.init.isDisposed) s.init.dispose();
   }
 }

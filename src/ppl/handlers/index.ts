@@ -8,3 +8,19 @@ export { scale, ScaleMessenger } from './scale.js';
 export { mask, MaskMessenger } from './mask.js';
 export { substitute, SubstituteMessenger, type SubstituteData } from './substitute.js';
 export { plate, PlateMessenger, type PlateOptions } from './plate.js';
+export {
+  enumerate,
+  EnumMessenger,
+  enumerateSupportValues,
+  configEnumerate,
+  inferConfig,
+  InferConfigMessenger,
+} from './enum.js';
+export {
+  reparam,
+  ReparamMessenger,
+  LocScaleReparam,
+  TransformReparam,
+  type Reparam,
+  type ReparamMessage,
+} from './reparam.js';

@@ -1,5 +1,13 @@
 /**
- * `plate`: a set of conditionally independent sites, optionally subsampled (Pyro's `plate`).
+ * `plate`: a vectorized set of conditionally independent sites, optionally subsampled (Pyro's
+ * `plate`, i.e. `PlateMessenger` = `BroadcastMessenger` + `SubsampleMessenger`).
+ *
+ * A plate occupies one batch dimension `dim < 0` (counted from the right). Every sample site
+ * inside gets its distribution broadcast (`fn.expand`) so that its batch shape has the plate's
+ * (sub)sample size `B` at `dim`: `plate('J', 8, () => sample('eta', new Normal(0, 1)))` gives a
+ * site of shape `[8]`. A batch dimension that is neither 1 nor `B` at `dim` is an error naming
+ * the site, the plate and both shapes. Nested plates without an explicit `dim` take the
+ * rightmost free dimension (the outer plate `-1`, the next `-2`, ...), as Pyro allocates them.
  *
  * When only `subsampleSize = B` of the `size = N` members are visited, every sample site inside
  * gets its log-probability multiplied by `N / B`, so that
@@ -10,6 +18,7 @@
  * scaled estimate of the full ELBO (the KL of global latents is counted once, not once per batch).
  */
 import * as tf from '@tensorflow/tfjs';
+import type { Distribution } from '../../distributions/distribution.js';
 import { ArgumentError } from '../../utils/errors.js';
 import { Messenger } from '../messenger.js';
 import { subsample as subsampleSite, type Message, type PlateFrame } from '../runtime.js';
@@ -20,9 +29,99 @@ export interface PlateOptions {
   subsample?: tf.Tensor | number[];
   /** Visit a random subset of this size (drawn through an effectful `subsample` site). */
   subsampleSize?: number;
+  /** The batch dimension of the plate (negative); default: the rightmost free dimension. */
+  dim?: number;
 }
 
-/** Pushes a plate frame and scales log-probabilities by `size / subsampleSize`. */
+/**
+ * Which plate holds each batch dimension: `allocated[i]` is the plate at dim `-1 - i` (Pyro's
+ * `_DimAllocator`). Global, like the handler stack: models run synchronously.
+ */
+const allocated: (string | null)[] = [];
+
+/** Reserve `dim` (or the rightmost free dimension) for plate `name`; returns the dim. */
+export function allocateDim(name: string, dim: number | undefined): number {
+  if (allocated.includes(name)) {
+    throw new ArgumentError(
+      'name',
+      `plate '${name}' is already active (plate names must be unique)`,
+    );
+  }
+  let d: number;
+  if (dim === undefined) {
+    d = -1;
+    while (-d <= allocated.length && allocated[-1 - d] !== null) d--;
+  } else {
+    if (!Number.isInteger(dim) || dim >= 0) {
+      throw new ArgumentError('dim', `plate '${name}': expected a negative integer, got ${dim}`);
+    }
+    d = dim;
+  }
+  while (allocated.length < -d) allocated.push(null);
+  const holder = allocated[-1 - d];
+  if (holder !== null && holder !== undefined) {
+    throw new ArgumentError('dim', `plates '${holder}' and '${name}' both use dim ${d}`);
+  }
+  allocated[-1 - d] = name;
+  return d;
+}
+
+/** Release the dimension of plate `name`. */
+export function freeDim(dim: number): void {
+  if (-1 - dim < allocated.length) allocated[-1 - dim] = null;
+  while (allocated.length > 0 && allocated[allocated.length - 1] === null) allocated.pop();
+}
+
+/** Number of batch dimensions held by the active plates (the highest `-dim` in use). */
+export function activePlateNesting(): number {
+  return allocated.length;
+}
+
+/**
+ * The batch shape that site `msg` must have inside its plates: the plate sizes at their dims,
+ * the distribution's own sizes elsewhere (1 where it has none). Throws naming the site, the plate
+ * and the shapes when a dimension is neither 1 nor the plate's size.
+ */
+export function plateBatchShape(msg: Message, batchShape: readonly number[]): number[] {
+  let rank = batchShape.length;
+  for (const f of msg.cond) rank = Math.max(rank, -f.dim);
+  const target: number[] = new Array<number>(rank).fill(1);
+  for (let i = 0; i < batchShape.length; i++) {
+    target[rank - batchShape.length + i] = batchShape[i] as number;
+  }
+  for (const f of msg.cond) {
+    const at = rank + f.dim;
+    const have =
+      at >= rank - batchShape.length ? (batchShape[at - rank + batchShape.length] as number) : 1;
+    if (have !== 1 && have !== f.subsampleSize) {
+      throw new ArgumentError(
+        msg.name,
+        `sample site '${msg.name}' inside plate '${f.name}' (size ${f.subsampleSize} at dim ` +
+          `${f.dim}): its batch shape [${batchShape.join(',')}] has size ${have} at that dim; ` +
+          `expected 1 or ${f.subsampleSize}`,
+      );
+    }
+    target[at] = f.subsampleSize;
+  }
+  return target;
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+/**
+ * Broadcast the distribution of a sample site to the batch shape its plates require
+ * ({@link plateBatchShape}); a no-op when it already has it.
+ */
+export function broadcastSite(msg: Message): void {
+  if (msg.type !== 'sample' || msg.fn === null || msg.cond.length === 0) return;
+  const fn: Distribution = msg.fn;
+  const target = plateBatchShape(msg, fn.batchShape);
+  if (!sameShape(target, fn.batchShape)) msg.fn = fn.expand(target);
+}
+
+/** Pushes a plate frame, broadcasts sites and scales log-probabilities by `size / subsampleSize`. */
 export class PlateMessenger extends Messenger {
   constructor(readonly frame: PlateFrame) {
     super();
@@ -33,22 +132,31 @@ export class PlateMessenger extends Messenger {
     if (this.frame.subsampleSize !== this.frame.size) {
       msg.scale *= this.frame.size / this.frame.subsampleSize;
     }
+    broadcastSite(msg);
+  }
+  protected override exit(): void {
+    freeDim(this.frame.dim);
   }
 }
 
 /**
  * Run `fn(indices)` inside a plate of `size` members; `indices` are the visited members
- * (all of `0..size-1` unless subsampled).
+ * (all of `0..size-1` unless subsampled). Sample sites inside are broadcast to the plate's
+ * (sub)sample size at its dim.
  *
  * @param name plate name (the subsample site is named after it).
  * @param size full number of members, e.g. the data set size.
- * @param options `subsample` indices or `subsampleSize`.
+ * @param options `subsample` indices or `subsampleSize`, and the plate's `dim`.
  * @param fn the body; receives the int32 indices.
  * @example
  * ```ts
+ * // eight schools: eta has shape [8]
+ * plate('J', 8, () => sample('eta', new Normal(0, 1)));
  * // x, y: the current minibatch of a data set of 60000 points
  * plate('data', 60000, { subsample: batchIndices }, () =>
  *   sample('obs', new Categorical({ logits }), { obs: y }));
+ * // nested: a [3, 4] grid (outer plate at dim -1, inner at -2 unless dims are given)
+ * plate('cols', 4, { dim: -1 }, () => plate('rows', 3, { dim: -2 }, () => sample('z', d)));
  * ```
  */
 export function plate<R>(
@@ -59,27 +167,50 @@ export function plate<R>(
 ): R {
   const body = typeof options === 'function' ? options : fn;
   const o: PlateOptions = typeof options === 'function' ? {} : options;
-  if (body === undefined) throw new ArgumentError('fn', 'plate needs a body function');
+  if (typeof name !== 'string' || name.length === 0) {
+    throw new ArgumentError('name', `expected a non-empty string, got ${String(name)}`);
+  }
+  if (typeof body !== 'function')
+    throw new ArgumentError('fn', `plate '${name}' needs a body function`);
   if (!Number.isInteger(size) || size < 1) {
-    throw new ArgumentError('size', `expected an integer >= 1, got ${size}`);
+    throw new ArgumentError('size', `plate '${name}': expected an integer >= 1, got ${size}`);
+  }
+  if (o.dim !== undefined && (!Number.isInteger(o.dim) || o.dim >= 0)) {
+    throw new ArgumentError('dim', `plate '${name}': expected a negative integer, got ${o.dim}`);
   }
   let indices: tf.Tensor;
   if (o.subsample !== undefined) {
     indices = o.subsample instanceof tf.Tensor ? o.subsample : tf.tensor1d(o.subsample, 'int32');
     if (indices.rank !== 1) {
-      throw new ArgumentError('subsample', `expected a 1-d tensor, got shape [${indices.shape}]`);
+      throw new ArgumentError(
+        'subsample',
+        `plate '${name}': expected a 1-d tensor, got shape [${indices.shape}]`,
+      );
     }
   } else {
     const k = o.subsampleSize ?? size;
     if (!Number.isInteger(k) || k < 1 || k > size) {
-      throw new ArgumentError('subsampleSize', `expected an integer in [1, ${size}], got ${k}`);
+      throw new ArgumentError(
+        'subsampleSize',
+        `plate '${name}': expected an integer in [1, ${size}], got ${k}`,
+      );
     }
     indices = subsampleSite(name, size, k);
   }
   const k = indices.shape[0] as number;
   if (k < 1 || k > size) {
-    throw new ArgumentError('subsample', `expected between 1 and ${size} indices, got ${k}`);
+    throw new ArgumentError(
+      'subsample',
+      `plate '${name}': expected between 1 and ${size} indices, got ${k}`,
+    );
   }
-  const m = new PlateMessenger({ name, size, subsampleSize: k });
+  const dim = allocateDim(name, o.dim);
+  let m: PlateMessenger;
+  try {
+    m = new PlateMessenger({ name, size, subsampleSize: k, dim });
+  } catch (e) {
+    freeDim(dim);
+    throw e;
+  }
   return m.run(() => body(indices));
 }

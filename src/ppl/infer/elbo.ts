@@ -9,10 +9,12 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { lookupKL } from '../../distributions/kl.js';
+import { plate } from '../handlers/plate.js';
 import { replay } from '../handlers/replay.js';
 import { trace } from '../handlers/trace.js';
 import type { Fn } from '../messenger.js';
-import type { Message } from '../runtime.js';
+import { isValidationEnabled, type Message } from '../runtime.js';
+import { checkModelGuideMatch } from './check.js';
 import { siteLogProbSum, type Trace } from '../trace.js';
 import { ArgumentError } from '../../utils/errors.js';
 import { stopGradient } from '../../utils/tensor.js';
@@ -43,6 +45,50 @@ export interface ELBOLoss {
 export interface ELBOOptions {
   /** Number of Monte Carlo particles averaged per estimate. Default 1. */
   numParticles?: number;
+  /**
+   * Draw the particles in one vectorized run (Pyro's `vectorize_particles`): model and guide run
+   * inside a plate of `numParticles` at dim `-(maxPlateNesting + 1)`, so every site gets a
+   * leading particle dimension. The model must broadcast over batch dims (vector sites declared
+   * with `toEvent`). Default false.
+   */
+  vectorizeParticles?: boolean;
+  /** The largest number of nested plates in model and guide; default: found by one trial run. */
+  maxPlateNesting?: number;
+}
+
+/** Name of the plate of vectorized particles. */
+export const PARTICLE_PLATE = '_num_particles_vectorized';
+
+/**
+ * The largest `-dim` of any plate around a site of the model or guide (Pyro's
+ * `max_plate_nesting`), found by tracing both once.
+ */
+export function guessMaxPlateNesting<A extends unknown[]>(
+  model: Callable<A>,
+  guide: Callable<A>,
+  args: A,
+): number {
+  let n = 0;
+  tf.tidy(() => {
+    const guideTrace = trace(asFn(guide)).getTraceUntidied(...args).trace;
+    const modelTrace = trace(replay(asFn(model), { trace: guideTrace })).getTraceUntidied(
+      ...args,
+    ).trace;
+    for (const t of [guideTrace, modelTrace]) {
+      for (const s of t.sites()) for (const f of s.cond) n = Math.max(n, -f.dim);
+    }
+  });
+  return n;
+}
+
+/** `fn` run inside the plate of `p` vectorized particles at `dim`. */
+export function inParticlePlate<A extends unknown[]>(
+  fn: Callable<A>,
+  p: number,
+  dim: number,
+): Fn<A, unknown> {
+  const f = asFn(fn);
+  return (...args: A) => plate(PARTICLE_PLATE, p, { dim }, () => f(...args));
 }
 
 /** Run the guide, then the model replayed at the guide's sample; both traces (untidied). */
@@ -55,6 +101,7 @@ export function guideAndModelTraces<A extends unknown[]>(
   const modelTrace = trace(replay(asFn(model), { trace: guideTrace })).getTraceUntidied(
     ...args,
   ).trace;
+  if (isValidationEnabled()) checkModelGuideMatch(modelTrace, guideTrace);
   return { guideTrace, modelTrace };
 }
 
@@ -99,8 +146,26 @@ function scoreFunctionTerm(guideTrace: Trace, elbo: tf.Tensor): tf.Tensor {
  */
 export abstract class ParticleELBO implements ELBOLoss {
   readonly numParticles: number;
+  readonly vectorizeParticles: boolean;
+  /** The plate nesting of the model (given, or found on the first vectorized estimate). */
+  protected maxPlateNesting: number | undefined;
   constructor(options: ELBOOptions = {}) {
     this.numParticles = checkParticles(options.numParticles ?? 1);
+    this.vectorizeParticles = options.vectorizeParticles ?? false;
+    const m = options.maxPlateNesting;
+    if (m !== undefined && (!Number.isInteger(m) || m < 0)) {
+      throw new ArgumentError('maxPlateNesting', `expected an integer >= 0, got ${m}`);
+    }
+    this.maxPlateNesting = m;
+  }
+
+  /** The guide's trace and the model's trace replayed at the guide's sample (untidied). */
+  protected traces<A extends unknown[]>(
+    model: Callable<A>,
+    guide: Callable<A>,
+    args: A,
+  ): { guideTrace: Trace; modelTrace: Trace } {
+    return guideAndModelTraces(model, guide, args);
   }
 
   /** One particle's ELBO estimate from the guide's trace and the model's replayed trace. */
@@ -113,8 +178,20 @@ export abstract class ParticleELBO implements ELBOLoss {
   ): tf.Scalar {
     return tf.tidy(() => {
       let total: tf.Tensor = tf.scalar(0);
+      if (this.vectorizeParticles) {
+        this.maxPlateNesting ??= guessMaxPlateNesting(model, guide, args);
+        const dim = -(this.maxPlateNesting + 1);
+        const { guideTrace, modelTrace } = this.traces(
+          inParticlePlate(model, this.numParticles, dim),
+          inParticlePlate(guide, this.numParticles, dim),
+          args,
+        );
+        const elbo = this.particleElbo(guideTrace, modelTrace);
+        total = tf.add(elbo, scoreFunctionTerm(guideTrace, elbo));
+        return tf.div(tf.neg(total), this.numParticles) as tf.Scalar;
+      }
       for (let p = 0; p < this.numParticles; p++) {
-        const { guideTrace, modelTrace } = guideAndModelTraces(model, guide, args);
+        const { guideTrace, modelTrace } = this.traces(model, guide, args);
         const elbo = this.particleElbo(guideTrace, modelTrace);
         total = tf.add(total, tf.add(elbo, scoreFunctionTerm(guideTrace, elbo)));
       }

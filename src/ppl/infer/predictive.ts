@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { replay } from '../handlers/replay.js';
+import { condition } from '../handlers/condition.js';
 import { trace } from '../handlers/trace.js';
 import { ArgumentError } from '../../utils/errors.js';
 import { asFn, type Callable } from './elbo.js';
@@ -14,6 +15,11 @@ export interface PredictiveOptions<A extends unknown[]> {
   guide?: Callable<A>;
   /** Number of draws. Default 1. */
   numSamples?: number;
+  /**
+   * Posterior draws `{site: [numSamples, ...shape]}` (e.g. `MCMC.getSamples()`): draw `i` runs the
+   * model conditioned on every site's `i`-th value. `numSamples` is their leading dimension.
+   */
+  posteriorSamples?: Record<string, tf.Tensor>;
   /**
    * Sites to return. Default: all sample sites of the model that are not latent sites of the
    * guide (the predictive sites, including observed ones and `deterministic` ones).
@@ -36,7 +42,24 @@ export class Predictive<A extends unknown[]> {
     readonly model: Callable<A>,
     readonly options: PredictiveOptions<A> = {},
   ) {
-    const n = options.numSamples ?? 1;
+    const ps = options.posteriorSamples;
+    let n = options.numSamples ?? 1;
+    if (ps !== undefined) {
+      const lead = Object.values(ps).map((t) => t.shape[0]);
+      if (lead.length === 0 || lead.some((d) => d !== lead[0]) || options.guide !== undefined) {
+        throw new ArgumentError(
+          'posteriorSamples',
+          'expected tensors with one common leading (sample) dimension, and no guide',
+        );
+      }
+      if (options.numSamples !== undefined && options.numSamples !== lead[0]) {
+        throw new ArgumentError(
+          'numSamples',
+          `expected ${String(lead[0])} (the posteriorSamples' leading dimension), got ${options.numSamples}`,
+        );
+      }
+      n = lead[0] as number;
+    }
     if (!Number.isInteger(n) || n < 1) {
       throw new ArgumentError('numSamples', `expected an integer >= 1, got ${n}`);
     }
@@ -51,13 +74,23 @@ export class Predictive<A extends unknown[]> {
     for (let i = 0; i < this.numSamples; i++) {
       tf.tidy(() => {
         const gt = guide === undefined ? undefined : trace(guide).getTraceUntidied(...args).trace;
-        const run = gt === undefined ? model : replay(model, { trace: gt });
+        const ps = this.options.posteriorSamples;
+        const run =
+          ps !== undefined
+            ? condition(
+                model,
+                Object.fromEntries(Object.entries(ps).map(([k, t]) => [k, tf.gather(t, i)])),
+              )
+            : gt === undefined
+              ? model
+              : replay(model, { trace: gt });
         const mt = trace(run).getTraceUntidied(...args).trace;
         const names =
           this.options.returnSites ??
           mt
             .sampleSites()
             .filter((s) => gt === undefined || !gt.get(s.name) || gt.get(s.name)?.isObserved)
+            .filter((s) => ps === undefined || !(s.name in ps))
             .map((s) => s.name);
         for (const n of names) {
           const site = mt.get(n) ?? gt?.get(n);

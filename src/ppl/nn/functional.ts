@@ -8,6 +8,7 @@
  * their own `apply`.
  */
 import * as tf from '@tensorflow/tfjs';
+import { applyActivation, normalizeActivation } from '../../layers/activations.js';
 import { ArgumentError } from '../../utils/errors.js';
 
 /** A sequential network: a `tf.Sequential`/linear `tf.LayersModel`, or an array of layers. */
@@ -44,25 +45,10 @@ export function namedWeights(net: SequentialNet): NamedWeight[] {
   return out;
 }
 
-const ACTIVATIONS: Record<string, (x: tf.Tensor) => tf.Tensor> = {
-  linear: (x) => x,
-  relu: (x) => tf.relu(x),
-  relu6: (x) => tf.relu6(x),
-  elu: (x) => tf.elu(x),
-  selu: (x) => tf.selu(x),
-  sigmoid: (x) => tf.sigmoid(x),
-  tanh: (x) => tf.tanh(x),
-  softplus: (x) => tf.softplus(x),
-  softsign: (x) => tf.div(x, tf.add(1, tf.abs(x))),
-  softmax: (x) => tf.softmax(x),
-  swish: (x) => tf.mul(x, tf.sigmoid(x)),
-};
-
+/** The layer's activation by its config name (the Bayesian layers' table, `layers/activations`). */
 function activation(name: unknown): (x: tf.Tensor) => tf.Tensor {
-  const n = typeof name === 'string' ? name : 'linear';
-  const f = ACTIVATIONS[n];
-  if (f === undefined) throw new ArgumentError('activation', `unsupported activation '${n}'`);
-  return f;
+  const n = normalizeActivation(typeof name === 'string' ? name : null);
+  return (x) => applyActivation(n, x);
 }
 
 /**

@@ -1,0 +1,200 @@
+/**
+ * The binomial distribution: successes in `totalCount` independent trials of probability `p`.
+ *
+ * $$P(X = k) = \binom{n}{k}p^k(1-p)^{n-k},\quad k = 0..n,\qquad
+ *   F(k) = I_{1-p}(n - k, k + 1).$$
+ *
+ * Mean `np`, variance `np(1-p)`, mode `min(floor((n+1)p), n)`, entropy by summing over the
+ * support. Parameterized by `{probs}` or `{logits}` (log-odds, stable `k l - n softplus(l)`).
+ * Samples are exact (host-side geometric waiting times), seeded, float32 counts.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ScalarDistribution } from './scalar.js';
+import type { DistributionOptions, TensorInput } from './distribution.js';
+import { registerKL } from './kl.js';
+import { readProbsOrLogits, type ProbsOrLogits } from './probs.js';
+import {
+  andB,
+  betainc,
+  ge,
+  gt,
+  isCount,
+  le,
+  lgamma,
+  lt,
+  maskLogProb,
+  mulNoNan,
+  safe,
+  whereB,
+} from './special.js';
+import { integerInterval, type Constraint } from './constraints.js';
+import { binomialDraw } from './host_sampling.js';
+import { broadcastTo, valuesOf } from '../utils/tensor.js';
+import { makeRng } from '../utils/seed.js';
+import { ArgumentError } from '../utils/errors.js';
+
+/** Log binomial coefficient `log C(n, k)` through log-gamma. */
+export function logBinom(n: tf.Tensor, k: tf.Tensor): tf.Tensor {
+  return tf.sub(
+    lgamma(tf.add(n, 1)),
+    tf.add(lgamma(tf.add(k, 1)), lgamma(tf.add(tf.sub(n, k), 1))),
+  );
+}
+
+/**
+ * Binomial distribution with `totalCount` n (a non-negative integer) and `{probs}`/`{logits}`.
+ *
+ * @example
+ * ```ts
+ * const d = new Binomial(10, { probs: 0.3 });
+ * d.logProb(3);  // log(C(10,3) 0.3^3 0.7^7)
+ * ```
+ */
+export class Binomial extends ScalarDistribution {
+  /** Number of trials n. */
+  readonly totalCount: tf.Tensor;
+  /** Success probability. */
+  readonly probs: tf.Tensor;
+  /** Log-odds. */
+  readonly logits: tf.Tensor;
+  private readonly fromLogits: boolean;
+
+  /**
+   * @param totalCount number of trials, non-negative integers.
+   * @param params `{probs}` in [0, 1] or `{logits}`.
+   * @param options validation flag and name.
+   */
+  constructor(
+    totalCount: TensorInput,
+    params: TensorInput | ProbsOrLogits,
+    options: DistributionOptions = {},
+  ) {
+    super(options);
+    this.totalCount = this.param(totalCount, 'totalCount');
+    if (this.validateArgs) {
+      const v = valuesOf(this.totalCount);
+      for (let i = 0; i < v.length; i++) {
+        const n = v[i] as number;
+        if (!(Number.isInteger(n) && n >= 0)) {
+          throw this.constructionError(
+            'totalCount',
+            `expected non-negative integers, got ${n} at index ${i}`,
+          );
+        }
+      }
+    }
+    let kind: 'probs' | 'logits';
+    let value: TensorInput;
+    try {
+      ({ kind, value } = readProbsOrLogits(params));
+    } catch (e) {
+      this.dispose();
+      throw e;
+    }
+    this.fromLogits = kind === 'logits';
+    if (this.fromLogits) {
+      this.logits = this.param(value, 'logits');
+      this.checkInRange(this.logits, 'logits', -Infinity, Infinity);
+      this.probs = this.own(tf.sigmoid(this.logits));
+    } else {
+      this.probs = this.param(value, 'probs');
+      this.checkInRange(this.probs, 'probs', 0, 1);
+      this.logits = this.own(
+        tf.tidy(() => tf.sub(tf.log(this.probs), tf.log1p(tf.neg(this.probs)))),
+      );
+    }
+    this.setBatchShape({
+      totalCount: this.totalCount,
+      [kind]: this.fromLogits ? this.logits : this.probs,
+    });
+  }
+
+  /** Support: `{0, ..., totalCount}`. */
+  override get support(): Constraint {
+    return integerInterval(0, this.totalCount);
+  }
+  /** `[log p, log(1 - p)]`, stable for either parameterization. */
+  private logPair(): [tf.Tensor, tf.Tensor] {
+    if (this.fromLogits) {
+      return [tf.neg(tf.softplus(tf.neg(this.logits))), tf.neg(tf.softplus(this.logits))];
+    }
+    return [tf.log(this.probs), tf.log1p(tf.neg(this.probs))];
+  }
+  protected override _sample(shape: number[], seed: number): tf.Tensor {
+    const full = [...shape, ...this._batchShape];
+    if (full.some((d) => d === 0)) return tf.zeros(full);
+    const n = broadcastTo(this.totalCount, full).dataSync();
+    const p = broadcastTo(this.probs, full).dataSync();
+    const rng = makeRng(seed);
+    const out = new Float32Array(n.length);
+    for (let i = 0; i < n.length; i++) out[i] = binomialDraw(n[i] as number, p[i] as number, rng);
+    return tf.tensor(out, full, 'float32');
+  }
+  protected _logProb(k: tf.Tensor): tf.Tensor {
+    const n = this.totalCount;
+    const ok = andB(isCount(k), le(k, n));
+    const ks = safe(ok, k, 0);
+    const [lp, lq] = this.logPair();
+    const lpmf = tf.add(logBinom(n, ks), tf.add(mulNoNan(ks, lp), mulNoNan(tf.sub(n, ks), lq)));
+    return maskLogProb(ok, lpmf);
+  }
+  protected override _cdf(k: tf.Tensor): tf.Tensor {
+    const n = this.totalCount;
+    const kf = tf.floor(k);
+    const inside = andB(ge(kf, 0), lt(kf, n));
+    const a = safe(inside, tf.sub(n, kf), 1);
+    const b = safe(inside, tf.add(kf, 1), 1);
+    const val = betainc(a, b, tf.sub(1, this.probs));
+    return whereB(inside, val, whereB(lt(kf, 0), tf.scalar(0), tf.scalar(1)));
+  }
+  protected override _mean(): tf.Tensor {
+    return this.expandToBatch(tf.mul(this.totalCount, this.probs));
+  }
+  protected override _mode(): tf.Tensor {
+    return this.expandToBatch(
+      tf.minimum(tf.floor(tf.mul(tf.add(this.totalCount, 1), this.probs)), this.totalCount),
+    );
+  }
+  protected override _variance(): tf.Tensor {
+    return this.expandToBatch(tf.mul(tf.mul(this.totalCount, this.probs), tf.sub(1, this.probs)));
+  }
+  /** `-sum_k P(k) log P(k)` over `k = 0..max n` (exact). */
+  protected override _entropy(): tf.Tensor {
+    const nMax = Math.max(0, ...Array.from(valuesOf(this.totalCount)));
+    const ks = tf.reshape(tf.range(0, nMax + 1, 1, 'float32'), [
+      nMax + 1,
+      ...this._batchShape.map(() => 1),
+    ]);
+    const lp = this._logProb(ks);
+    const terms = tf.where(gt(lp, -Infinity), tf.mul(tf.exp(lp), lp), tf.zerosLike(lp));
+    return tf.neg(tf.sum(terms, 0));
+  }
+}
+
+/**
+ * `KL(Bin(n, p) || Bin(n, q)) = n [p log(p/q) + (1-p) log((1-p)/(1-q))]` (equal `totalCount`).
+ * @param p the first distribution. @param q the second distribution.
+ */
+export function klBinomialBinomial(p: Binomial, q: Binomial): tf.Tensor {
+  const a = Array.from(valuesOf(p.totalCount));
+  const b = Array.from(valuesOf(q.totalCount));
+  const same =
+    (a.length === 1 && b.every((v) => v === a[0])) ||
+    (b.length === 1 && a.every((v) => v === b[0])) ||
+    (a.length === b.length && a.every((v, i) => v === b[i]));
+  if (!same) {
+    throw new ArgumentError('q', 'KL between binomials needs equal totalCount');
+  }
+  return tf.tidy(() => {
+    const pp = p.probs;
+    const qq = q.probs;
+    const t1 = mulNoNan(pp, tf.sub(tf.log(pp), tf.log(qq)));
+    const t2 = mulNoNan(tf.sub(1, pp), tf.sub(tf.log1p(tf.neg(pp)), tf.log1p(tf.neg(qq))));
+    const kl = tf.mul(p.totalCount, tf.add(t1, t2));
+    return tf.broadcastTo(kl, [
+      ...(p.batchShape.length >= q.batchShape.length ? p.batchShape : q.batchShape),
+    ]);
+  });
+}
+
+registerKL(Binomial, Binomial, klBinomialBinomial);

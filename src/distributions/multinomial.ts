@@ -1,0 +1,132 @@
+/**
+ * The multinomial distribution: counts of `totalCount` independent categorical draws over `K`
+ * categories.
+ *
+ * $$P(x) = \frac{n!}{\prod_k x_k!}\prod_k p_k^{x_k},\qquad \sum_k x_k = n.$$
+ *
+ * Mean `n p`, variance `n p (1 - p)` (per category). Samples are exact (host-side sequential
+ * conditional binomials), seeded, float32 counts. `totalCount` is one non-negative integer.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Distribution, type DistributionOptions, type TensorInput } from './distribution.js';
+import { readProbsOrLogits, type ProbsOrLogits } from './probs.js';
+import { lgamma, mulNoNan } from './special.js';
+import { multinomial, type Constraint } from './constraints.js';
+import { binomialDraw } from './host_sampling.js';
+import { makeRng } from '../utils/seed.js';
+import './expanded.js';
+import './independent.js';
+
+/**
+ * Multinomial distribution with event shape `[K]`.
+ *
+ * @example
+ * ```ts
+ * const d = new Multinomial(10, { probs: [0.2, 0.3, 0.5] });
+ * d.logProb([2, 3, 5]);
+ * d.sample([4]); // [4, 3], each row sums to 10
+ * ```
+ */
+export class Multinomial extends Distribution {
+  /** The number of draws n. */
+  readonly totalCount: number;
+  /** Normalized probabilities `[..., K]`. */
+  readonly probs: tf.Tensor;
+  /** Normalized log-probabilities `[..., K]`. */
+  readonly logits: tf.Tensor;
+
+  /**
+   * @param totalCount n, a non-negative integer.
+   * @param params `{probs}` (rows summing to 1) or `{logits}` (unnormalized), shape `[..., K]`.
+   * @param options validation flag and name.
+   */
+  constructor(
+    totalCount: number,
+    params: TensorInput | ProbsOrLogits,
+    options: DistributionOptions = {},
+  ) {
+    super(options);
+    if (!Number.isInteger(totalCount) || totalCount < 0) {
+      throw this.constructionError(
+        'totalCount',
+        `expected a non-negative integer, got ${String(totalCount)}`,
+      );
+    }
+    this.totalCount = totalCount;
+    const { kind, value } = readProbsOrLogits(params);
+    const t = this.param(value, kind);
+    if (t.rank < 1 || (t.shape.at(-1) ?? 0) < 1) {
+      throw this.constructionError(
+        kind,
+        `expected shape [...batch, K] with K >= 1, got [${t.shape.join(',')}]`,
+      );
+    }
+    if (kind === 'logits') {
+      this.checkInRange(t, 'logits', -Infinity, Infinity);
+      this.logits = this.own(tf.tidy(() => tf.sub(t, tf.logSumExp(t, -1, true))));
+      this.probs = this.own(tf.exp(this.logits));
+    } else {
+      this.checkInRange(t, 'probs', 0, 1);
+      if (this.validateArgs) {
+        const sums = tf.tidy(() => tf.sum(t, -1));
+        try {
+          this.checkInRange(sums, 'probs', 1 - 1e-4, 1 + 1e-4);
+        } catch {
+          throw this.constructionError('probs', 'expected each row (last axis) to sum to 1');
+        } finally {
+          sums.dispose();
+        }
+      }
+      this.probs = this.own(tf.tidy(() => tf.div(t, tf.sum(t, -1, true))));
+      this.logits = this.own(tf.log(this.probs));
+    }
+  }
+
+  get batchShape(): number[] {
+    return this.probs.shape.slice(0, -1);
+  }
+  get eventShape(): number[] {
+    return [this.probs.shape.at(-1) as number];
+  }
+  /** Support: count vectors summing to `totalCount`. */
+  override get support(): Constraint {
+    return multinomial(this.totalCount);
+  }
+
+  protected override _sample(shape: number[], seed: number): tf.Tensor {
+    const k = this.eventShape[0] as number;
+    const batch = this.batchShape;
+    const rows = batch.reduce((a, b) => a * b, 1);
+    const reps = shape.reduce((a, b) => a * b, 1);
+    const p = this.probs.dataSync();
+    const rng = makeRng(seed);
+    const out = new Float32Array(reps * rows * k);
+    for (let s = 0; s < reps; s++) {
+      for (let r = 0; r < rows; r++) {
+        let left = this.totalCount;
+        let mass = 1;
+        const base = (s * rows + r) * k;
+        for (let j = 0; j < k && left > 0; j++) {
+          const pj = p[r * k + j] as number;
+          const c =
+            j === k - 1 || mass <= 0 ? left : binomialDraw(left, Math.min(1, pj / mass), rng);
+          out[base + j] = c;
+          left -= c;
+          mass -= pj;
+        }
+      }
+    }
+    return tf.tensor(out, [...shape, ...batch, k], 'float32');
+  }
+  protected _logProb(x: tf.Tensor): tf.Tensor {
+    const n = this.totalCount;
+    const norm = tf.sub(lgamma(tf.scalar(n + 1)), tf.sum(lgamma(tf.add(x, 1)), -1));
+    return tf.add(norm, tf.sum(mulNoNan(x, this.logits), -1));
+  }
+  protected override _mean(): tf.Tensor {
+    return tf.mul(this.totalCount, this.probs);
+  }
+  protected override _variance(): tf.Tensor {
+    return tf.mul(this.totalCount, tf.mul(this.probs, tf.sub(1, this.probs)));
+  }
+}

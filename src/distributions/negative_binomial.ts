@@ -1,0 +1,147 @@
+/**
+ * The negative binomial distribution (Pyro's parameterization): the number of successes, each of
+ * probability `p`, before `totalCount` r failures.
+ *
+ * $$P(X = k) = \frac{\Gamma(k + r)}{k!\,\Gamma(r)}p^k(1-p)^r,\quad k = 0, 1, \ldots,\qquad
+ *   F(k) = I_{1-p}(r, k + 1).$$
+ *
+ * Mean `r p / (1-p)`, variance `r p / (1-p)^2`, mode `floor((r-1) p / (1-p))` for r > 1.
+ * Sampling: the gamma–Poisson mixture `Poisson(G)`, `G ~ Gamma(r, (1-p)/p)`, on the host.
+ * `totalCount` may be any real > 0.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ScalarDistribution } from './scalar.js';
+import type { DistributionOptions, TensorInput } from './distribution.js';
+import { readProbsOrLogits, type ProbsOrLogits } from './probs.js';
+import {
+  betainc,
+  ge,
+  gt,
+  isCount,
+  lgamma,
+  lt,
+  maskLogProb,
+  mulNoNan,
+  safe,
+  whereB,
+} from './special.js';
+import { nonnegativeInteger, type Constraint } from './constraints.js';
+import { poissonDraw, standardGammaDraw } from './host_sampling.js';
+import { broadcastTo } from '../utils/tensor.js';
+import { makeRng } from '../utils/seed.js';
+
+/**
+ * Negative binomial distribution with `totalCount` r > 0 and `{probs}`/`{logits}` of success.
+ *
+ * @example
+ * ```ts
+ * const d = new NegativeBinomial(5, { probs: 0.4 });
+ * d.mean(); // 5 * 0.4 / 0.6
+ * ```
+ */
+export class NegativeBinomial extends ScalarDistribution {
+  /** Number of failures r (> 0, real). */
+  readonly totalCount: tf.Tensor;
+  /** Success probability p. */
+  readonly probs: tf.Tensor;
+  /** Log-odds of success. */
+  readonly logits: tf.Tensor;
+  private readonly fromLogits: boolean;
+
+  /**
+   * @param totalCount r > 0.
+   * @param params `{probs}` in [0, 1) or `{logits}`.
+   * @param options validation flag and name.
+   */
+  constructor(
+    totalCount: TensorInput,
+    params: TensorInput | ProbsOrLogits,
+    options: DistributionOptions = {},
+  ) {
+    super(options);
+    this.totalCount = this.param(totalCount, 'totalCount');
+    this.checkPositive(this.totalCount, 'totalCount');
+    let kind: 'probs' | 'logits';
+    let value: TensorInput;
+    try {
+      ({ kind, value } = readProbsOrLogits(params));
+    } catch (e) {
+      this.dispose();
+      throw e;
+    }
+    this.fromLogits = kind === 'logits';
+    if (this.fromLogits) {
+      this.logits = this.param(value, 'logits');
+      this.checkInRange(this.logits, 'logits', -Infinity, Number.MAX_VALUE);
+      this.probs = this.own(tf.sigmoid(this.logits));
+    } else {
+      this.probs = this.param(value, 'probs');
+      this.checkInRange(this.probs, 'probs', 0, 1 - 1e-7);
+      this.logits = this.own(
+        tf.tidy(() => tf.sub(tf.log(this.probs), tf.log1p(tf.neg(this.probs)))),
+      );
+    }
+    this.setBatchShape({
+      totalCount: this.totalCount,
+      [kind]: this.fromLogits ? this.logits : this.probs,
+    });
+  }
+
+  /** Support: `{0, 1, 2, ...}`. */
+  override get support(): Constraint {
+    return nonnegativeInteger;
+  }
+  private logPair(): [tf.Tensor, tf.Tensor] {
+    if (this.fromLogits) {
+      return [tf.neg(tf.softplus(tf.neg(this.logits))), tf.neg(tf.softplus(this.logits))];
+    }
+    return [tf.log(this.probs), tf.log1p(tf.neg(this.probs))];
+  }
+  protected override _sample(shape: number[], seed: number): tf.Tensor {
+    const full = [...shape, ...this._batchShape];
+    if (full.some((d) => d === 0)) return tf.zeros(full);
+    const r = broadcastTo(this.totalCount, full).dataSync();
+    const p = broadcastTo(this.probs, full).dataSync();
+    const rng = makeRng(seed);
+    const out = new Float32Array(r.length);
+    for (let i = 0; i < r.length; i++) {
+      const pi = p[i] as number;
+      if (pi <= 0) continue;
+      const g = (standardGammaDraw(r[i] as number, rng) * pi) / (1 - pi);
+      out[i] = poissonDraw(g, rng);
+    }
+    return tf.tensor(out, full, 'float32');
+  }
+  protected _logProb(k: tf.Tensor): tf.Tensor {
+    const r = this.totalCount;
+    const ok = isCount(k);
+    const ks = safe(ok, k, 0);
+    const [lp, lq] = this.logPair();
+    const lpmf = tf.add(
+      tf.sub(lgamma(tf.add(ks, r)), tf.add(lgamma(tf.add(ks, 1)), lgamma(r))),
+      tf.add(mulNoNan(ks, lp), tf.mul(r, lq)),
+    );
+    return maskLogProb(ok, lpmf);
+  }
+  protected override _cdf(k: tf.Tensor): tf.Tensor {
+    const kf = tf.floor(k);
+    const neg = lt(kf, 0);
+    const b = safe(ge(kf, 0), tf.add(kf, 1), 1);
+    const val = betainc(this.totalCount, tf.add(tf.zerosLike(b), b), tf.sub(1, this.probs));
+    return whereB(neg, tf.scalar(0), val);
+  }
+  protected override _mean(): tf.Tensor {
+    return this.expandToBatch(tf.div(tf.mul(this.totalCount, this.probs), tf.sub(1, this.probs)));
+  }
+  protected override _mode(): tf.Tensor {
+    const m = tf.floor(
+      tf.div(tf.mul(tf.sub(this.totalCount, 1), this.probs), tf.sub(1, this.probs)),
+    );
+    return this.expandToBatch(whereB(gt(this.totalCount, 1), m, tf.zerosLike(m)));
+  }
+  protected override _variance(): tf.Tensor {
+    return this.expandToBatch(
+      tf.div(tf.mul(this.totalCount, this.probs), tf.square(tf.sub(1, this.probs))),
+    );
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * The Weibull distribution with `scale` lambda > 0 and `concentration` k > 0.
+ *
+ * $$p(x;\lambda,k) = \frac k\lambda\Big(\frac x\lambda\Big)^{k-1}e^{-(x/\lambda)^k},\quad x \ge 0,
+ *   \qquad F(x) = 1 - e^{-(x/\lambda)^k}.$$
+ *
+ * Mean `lambda Gamma(1 + 1/k)`, variance `lambda^2 (Gamma(1 + 2/k) - Gamma(1 + 1/k)^2)`, mode
+ * `lambda ((k-1)/k)^{1/k}` for k > 1 (0 otherwise), entropy `gamma (1 - 1/k) + log(lambda/k) + 1`.
+ * Reparameterized: `x = lambda (-log u)^{1/k}`.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ScalarDistribution } from './scalar.js';
+import type { DistributionOptions, TensorInput } from './distribution.js';
+import { registerKL } from './kl.js';
+import { ge, gt, lgamma, maskLogProb, openUniform, safe, whereB } from './special.js';
+import { nonnegative, type Constraint } from './constraints.js';
+import { EULER_GAMMA } from './gumbel.js';
+
+/**
+ * Weibull distribution.
+ *
+ * @example
+ * ```ts
+ * const d = new Weibull(2, 1.5);   // scale 2, concentration 1.5
+ * d.cdf(1);
+ * ```
+ */
+export class Weibull extends ScalarDistribution {
+  /** Scale lambda. */
+  readonly scale: tf.Tensor;
+  /** Shape k. */
+  readonly concentration: tf.Tensor;
+
+  /**
+   * @param scale scale lambda, > 0.
+   * @param concentration shape k, > 0.
+   * @param options validation flag and name.
+   */
+  constructor(scale: TensorInput, concentration: TensorInput, options: DistributionOptions = {}) {
+    super(options);
+    this.scale = this.param(scale, 'scale');
+    this.concentration = this.param(concentration, 'concentration');
+    this.checkPositive(this.scale, 'scale');
+    this.checkPositive(this.concentration, 'concentration');
+    this.setBatchShape({ scale: this.scale, concentration: this.concentration });
+  }
+  /** Support: `[0, inf)`. */
+  override get support(): Constraint {
+    return nonnegative;
+  }
+  override get hasRsample(): boolean {
+    return true;
+  }
+  protected override _rsample(shape: number[], seed: number): tf.Tensor {
+    const u = openUniform([...shape, ...this._batchShape], seed);
+    const e = tf.neg(tf.log(u));
+    return tf.mul(this.scale, tf.pow(e, tf.reciprocal(this.concentration)));
+  }
+  protected _logProb(x: tf.Tensor): tf.Tensor {
+    const k = this.concentration;
+    const pos = gt(x, 0);
+    const z = tf.div(safe(pos, x, 1), this.scale);
+    const logz = tf.log(z);
+    const lp = tf.sub(
+      tf.add(tf.sub(tf.log(k), tf.log(this.scale)), tf.mul(tf.sub(k, 1), logz)),
+      tf.exp(tf.mul(k, logz)),
+    );
+    // x = 0 has density k/lambda (k = 1), 0 (k > 1) or inf (k < 1): handled by the limit of lp
+    const atZero = tf.where(
+      gt(k, 1),
+      tf.fill(k.shape, -Infinity),
+      tf.where(ge(k, 1), tf.sub(tf.log(k), tf.log(this.scale)), tf.fill(k.shape, Infinity)),
+    );
+    const nonneg = ge(x, 0);
+    return maskLogProb(nonneg, whereB(pos, lp, atZero));
+  }
+  protected override _cdf(x: tf.Tensor): tf.Tensor {
+    return tf.neg(tf.expm1(tf.neg(tf.pow(tf.div(tf.relu(x), this.scale), this.concentration))));
+  }
+  protected override _survival(x: tf.Tensor): tf.Tensor {
+    return tf.exp(tf.neg(tf.pow(tf.div(tf.relu(x), this.scale), this.concentration)));
+  }
+  protected override _mean(): tf.Tensor {
+    return this.expandToBatch(
+      tf.mul(this.scale, tf.exp(lgamma(tf.add(1, tf.reciprocal(this.concentration))))),
+    );
+  }
+  protected override _mode(): tf.Tensor {
+    const k = this.expandToBatch(this.concentration);
+    const m = tf.mul(this.scale, tf.pow(tf.div(tf.sub(k, 1), k), tf.reciprocal(k)));
+    return tf.where(gt(k, 1), m, tf.zerosLike(k));
+  }
+  protected override _variance(): tf.Tensor {
+    const k = this.concentration;
+    const g1 = tf.exp(lgamma(tf.add(1, tf.reciprocal(k))));
+    const g2 = tf.exp(lgamma(tf.add(1, tf.div(2, k))));
+    return this.expandToBatch(tf.mul(tf.square(this.scale), tf.sub(g2, tf.square(g1))));
+  }
+  protected override _entropy(): tf.Tensor {
+    const k = this.concentration;
+    return this.expandToBatch(
+      tf.add(
+        tf.add(tf.mul(EULER_GAMMA, tf.sub(1, tf.reciprocal(k))), tf.log(tf.div(this.scale, k))),
+        1,
+      ),
+    );
+  }
+}
+
+/**
+ * `KL(W(l1, k1) || W(l2, k2))` in closed form (Bauckhage, 2013):
+ *
+ * $$\log\frac{k_1}{\lambda_1^{k_1}} - \log\frac{k_2}{\lambda_2^{k_2}}
+ *   + (k_1 - k_2)\Big(\log\lambda_1 - \frac{\gamma}{k_1}\Big)
+ *   + \Big(\frac{\lambda_1}{\lambda_2}\Big)^{k_2}\Gamma\Big(\frac{k_2}{k_1} + 1\Big) - 1.$$
+ *
+ * @param p the first distribution. @param q the second distribution.
+ */
+export function klWeibullWeibull(p: Weibull, q: Weibull): tf.Tensor {
+  return tf.tidy(() => {
+    const l1 = p.scale;
+    const k1 = p.concentration;
+    const l2 = q.scale;
+    const k2 = q.concentration;
+    const t1 = tf.sub(tf.log(k1), tf.mul(k1, tf.log(l1)));
+    const t2 = tf.sub(tf.log(k2), tf.mul(k2, tf.log(l2)));
+    const t3 = tf.mul(tf.sub(k1, k2), tf.sub(tf.log(l1), tf.div(EULER_GAMMA, k1)));
+    const t4 = tf.mul(tf.pow(tf.div(l1, l2), k2), tf.exp(lgamma(tf.add(tf.div(k2, k1), 1))));
+    return tf.sub(tf.add(tf.add(tf.sub(t1, t2), t3), t4), 1);
+  });
+}
+
+registerKL(Weibull, Weibull, klWeibullWeibull);

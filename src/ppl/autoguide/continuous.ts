@@ -1,0 +1,142 @@
+/**
+ * The base of the joint autoguides (Pyro's `AutoContinuous`): all latent sites are mapped to the
+ * unconstrained space and concatenated into one vector `u ∈ R^D`, drawn from a joint
+ * distribution `q(u)` at an auxiliary guide site; each model site then receives
+ *
+ * $$z_s = T_s(u_s),\qquad \log q(z) = \log q(u) - \sum_s \log\lvert\det J_{T_s}(u_s)\rvert$$
+ *
+ * through a point mass whose `logDensity` carries `-log|det J|` (Pyro's `Delta(log_density)`).
+ * Subclasses give `q(u)` ({@link AutoContinuous.latentDistribution}) and, for the summaries, its
+ * location and marginal scales ({@link AutoContinuous.locAndScale}).
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Distribution } from '../../distributions/distribution.js';
+import { Delta } from '../delta.js';
+import type { Fn } from '../messenger.js';
+import { sample } from '../runtime.js';
+import { AutoGuide, checkNumSamples, normalQuantiles, type AutoGuideOptions } from './guide.js';
+import type { LatentSpec } from './prototype.js';
+
+/** Slices of a flat latent vector, one per site. */
+export function unpackLatent(u: tf.Tensor, specs: LatentSpec[]): tf.Tensor[] {
+  const lead = u.shape.slice(0, u.rank - 1);
+  const out: tf.Tensor[] = [];
+  let offset = 0;
+  for (const s of specs) {
+    const begin = [...lead.map(() => 0), offset];
+    const size = [...lead, s.size];
+    // slices rather than tf.split: split's gradient fails when it has a single output
+    out.push(tf.reshape(tf.slice(u, begin, size), [...lead, ...s.unconstrainedShape]));
+    offset += s.size;
+  }
+  return out;
+}
+
+/** A joint guide over the concatenated unconstrained latent vector. */
+export abstract class AutoContinuous<A extends unknown[]> extends AutoGuide<A> {
+  constructor(model: Fn<A, unknown>, options: AutoGuideOptions, defaultPrefix: string) {
+    super(model, options, defaultPrefix);
+  }
+
+  /** Total unconstrained dimension `D`. */
+  get latentDim(): number {
+    return this.specs.reduce((a, s) => a + s.size, 0);
+  }
+
+  /** The initial unconstrained latent vector (concatenated site inits). */
+  protected initLatent(): tf.Tensor {
+    return tf.concat(this.specs.map((s) => tf.reshape(s.init, [-1])));
+  }
+
+  /** Name of the auxiliary site of the latent vector. */
+  get latentSiteName(): string {
+    return `_${this.prefix}_latent`;
+  }
+
+  /** `q(u)` at the current parameters (creates or reads them with `param`). */
+  protected abstract latentDistribution(): Distribution;
+
+  /** Location of `q(u)` and its marginal standard deviations, `[D]` each (new tensors). */
+  abstract locAndScale(): { loc: tf.Tensor; scale: tf.Tensor };
+
+  /** The guide: draws `u`, then each site `T_s(u_s)`. */
+  call(...args: A): Record<string, tf.Tensor> {
+    const specs = this.setup(args);
+    const q = this.latentDistribution();
+    this.releaseInits();
+    const u = sample(this.latentSiteName, q, { infer: { isAuxiliary: true } });
+    const parts = unpackLatent(u, specs);
+    const out: Record<string, tf.Tensor> = {};
+    const lead = u.rank - 1; // particle/batch dims of the draw (0 for a single draw)
+    specs.forEach((s, i) => {
+      const { y, logDet } = s.bijector.forwardAndLogDet(parts[i] as tf.Tensor);
+      const k = logDet.rank - lead;
+      const ld =
+        k > 0
+          ? tf.neg(
+              tf.sum(
+                logDet,
+                Array.from({ length: k }, (_, j) => lead + j),
+              ),
+            )
+          : tf.neg(logDet);
+      out[s.name] = sample(s.name, new Delta(y, y.rank - lead, { logDensity: ld }));
+    });
+    return out;
+  }
+
+  /** `n` joint draws by site: shape `[n, ...siteShape]` (new tensors). */
+  samplePosterior(n: number): Record<string, tf.Tensor> {
+    checkNumSamples(n);
+    const q = this.getPosterior();
+    const out: Record<string, tf.Tensor> = {};
+    try {
+      tf.tidy(() => {
+        const parts = unpackLatent(q.sample([n]), this.specs);
+        this.specs.forEach((s, i) => {
+          out[s.name] = tf.keep(s.bijector.forward(parts[i] as tf.Tensor));
+        });
+      });
+    } finally {
+      q.dispose();
+    }
+    return out;
+  }
+
+  /** Posterior medians `T_s(loc_s)` (for the Gaussian guides). */
+  median(): Record<string, tf.Tensor> {
+    const { loc, scale } = this.locAndScale();
+    scale.dispose();
+    const parts = unpackLatent(loc, this.specs);
+    loc.dispose();
+    const out: Record<string, tf.Tensor> = {};
+    this.specs.forEach((s, i) => {
+      out[s.name] = s.bijector.forward(parts[i] as tf.Tensor);
+    });
+    tf.dispose(parts);
+    return out;
+  }
+
+  /** Marginal quantiles `T_s(loc_s + sd_s * Phi^{-1}(q))`, shape `[qs.length, ...siteShape]`. */
+  quantiles(qs: number[]): Record<string, tf.Tensor> {
+    const z = normalQuantiles(qs);
+    const { loc, scale } = this.locAndScale();
+    const out: Record<string, tf.Tensor> = {};
+    tf.tidy(() => {
+      const u = tf.add(tf.expandDims(loc, 0), tf.mul(tf.tensor2d(z, [z.length, 1]), scale));
+      const parts = unpackLatent(u, this.specs);
+      this.specs.forEach((s, i) => {
+        out[s.name] = tf.keep(s.bijector.forward(parts[i] as tf.Tensor));
+      });
+    });
+    loc.dispose();
+    scale.dispose();
+    return out;
+  }
+
+  /**
+   * The joint posterior `q(u)` over the unconstrained latent vector: a new distribution holding
+   * copies of the parameters (`dispose()` it).
+   */
+  abstract getPosterior(): Distribution;
+}

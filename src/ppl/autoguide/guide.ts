@@ -1,0 +1,123 @@
+/**
+ * The base of the autoguides (Pyro's `AutoGuide`): a guide built from the model's prototype trace
+ * ({@link latentSpecs}), callable as `guide.call(...args)`, with posterior summaries in the
+ * constrained space of every site: `median()`, `quantiles(qs)` and `getPosterior()`.
+ */
+import * as tf from '@tensorflow/tfjs';
+import quantile from '@stdlib/stats-base-dists-normal-quantile';
+import { ArgumentError } from '../../utils/errors.js';
+import type { Fn } from '../messenger.js';
+import {
+  disposePrototype,
+  latentSpecs,
+  type InitLoc,
+  type LatentSpec,
+  type Prototype,
+} from './prototype.js';
+
+/** Options of the autoguides. */
+export interface AutoGuideOptions {
+  /** Prefix of the guide's parameter names. */
+  prefix?: string;
+  /** Initial scale of the Normal guides (in the unconstrained space). Default 0.1 (as Pyro). */
+  initScale?: number;
+  /** Initial locations (see {@link InitLoc}); default `'feasible'`. */
+  initLoc?: InitLoc;
+}
+
+/** Standard normal quantiles `Phi^{-1}(q)` of the levels `qs` (each in (0, 1)). */
+export function normalQuantiles(qs: readonly number[]): number[] {
+  if (!Array.isArray(qs) || qs.length === 0) {
+    throw new ArgumentError('quantiles', 'expected a non-empty array of levels in (0, 1)');
+  }
+  return qs.map((q) => {
+    if (!(typeof q === 'number' && q > 0 && q < 1)) {
+      throw new ArgumentError('quantiles', `expected levels in (0, 1), got ${q}`);
+    }
+    return quantile(q, 0, 1);
+  });
+}
+
+/**
+ * Common frame: the model, a parameter prefix and the prototype made on the first call.
+ */
+export abstract class AutoGuide<A extends unknown[]> {
+  readonly prefix: string;
+  protected readonly initLoc: InitLoc;
+  private proto: Prototype | undefined;
+
+  constructor(
+    readonly model: Fn<A, unknown>,
+    options: AutoGuideOptions,
+    defaultPrefix: string,
+  ) {
+    if (typeof model !== 'function') throw new ArgumentError('model', 'expected a function');
+    this.prefix = options.prefix ?? defaultPrefix;
+    this.initLoc = options.initLoc ?? 'feasible';
+  }
+
+  /** The latent sites, discovered by running the model once on the first call. */
+  protected setup(args: A): LatentSpec[] {
+    this.proto ??= latentSpecs(this.model, args, this.initLoc);
+    return this.proto.specs;
+  }
+
+  /** The latent sites (after the first call). */
+  get specs(): LatentSpec[] {
+    if (this.proto === undefined) {
+      throw new ArgumentError('guide', 'call the guide (or take one SVI step) first');
+    }
+    return this.proto.specs;
+  }
+
+  /** The guide: draws every latent site of the model; returns the values by site name. */
+  abstract call(...args: A): Record<string, tf.Tensor>;
+
+  /** Posterior medians in the constrained space, new tensors by site name. */
+  abstract median(): Record<string, tf.Tensor>;
+
+  /**
+   * Marginal posterior quantiles at the levels `qs`, by site: shape `[qs.length, ...siteShape]`.
+   * @param qs levels in (0, 1), e.g. `[0.05, 0.5, 0.95]`.
+   */
+  abstract quantiles(qs: number[]): Record<string, tf.Tensor>;
+
+  /**
+   * `n` independent draws from the guide's posterior, by site: shape `[n, ...siteShape]`, in
+   * the constrained space (new tensors). Checked against the `ArgumentError` rules first.
+   * @param n number of draws.
+   */
+  abstract samplePosterior(n: number): Record<string, tf.Tensor>;
+
+  /** Free the prototype's tensors (parameters stay in the param store). */
+  dispose(): void {
+    if (this.proto !== undefined) disposePrototype(this.proto);
+    this.proto = undefined;
+  }
+
+  /** Initial values are needed only until the parameters exist. */
+  protected releaseInits(): void {
+    for (const s of this.proto?.specs ?? []) if (!s.init.isDisposed) s.init.dispose();
+  }
+
+  /** Map `f` over the sites into a record. */
+  protected collect(f: (s: LatentSpec) => tf.Tensor): Record<string, tf.Tensor> {
+    const out: Record<string, tf.Tensor> = {};
+    for (const s of this.specs) out[s.name] = f(s);
+    return out;
+  }
+}
+
+/** Check a number of draws. */
+export function checkNumSamples(n: number): number {
+  if (!Number.isInteger(n) || n < 1) {
+    throw new ArgumentError('numSamples', `expected an integer >= 1, got ${n}`);
+  }
+  return n;
+}
+
+/** Whether a support is the real line (with any event dims): no transform needed. */
+export function isRealSupport(spec: LatentSpec): boolean {
+  const c = spec.support as { kind: string; base?: { kind: string } };
+  return c.kind === 'real' || (c.kind === 'independent' && c.base?.kind === 'real');
+}

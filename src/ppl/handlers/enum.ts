@@ -1,0 +1,143 @@
+/**
+ * `enumerate`: parallel enumeration of discrete latent sites (Pyro's `EnumMessenger` with
+ * `enumerate: 'parallel'`). Every unobserved sample site marked `{infer: {enumerate: 'parallel'}}`
+ * and given no value by an inner handler takes *all* its support values at once, laid out along
+ * a fresh batch dimension to the left of every plate:
+ *
+ * $$z = (0, 1, \dots, K-1) \text{ reshaped to } [K, 1, \dots, 1] \quad(\text{dim } d = d_0 - i),$$
+ *
+ * with `d_0 = -(maxPlateNesting + 1)` and `i` the index of the enumerated site in the run. The
+ * model's downstream computations broadcast over these dims, so its log-densities hold every
+ * combination; `TraceEnumELBO` sums them out exactly.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Distribution } from '../../distributions/distribution.js';
+import { ArgumentError } from '../../utils/errors.js';
+import { Messenger, wrapWith, type Fn } from '../messenger.js';
+import type { Message } from '../runtime.js';
+
+/**
+ * The support values `lower..upper` (finite integer intervals) or `{0, 1}` of a discrete site, as
+ * float32 like the family's draws (cast with `tf.cast(z, 'int32')` to index).
+ */
+export function enumerateSupportValues(fn: Distribution, site: string): number[] {
+  const c = fn.support as { kind: string; lower?: unknown; upper?: unknown };
+  const num = (b: unknown): number | undefined =>
+    typeof b === 'number'
+      ? b
+      : b instanceof tf.Tensor && b.size === 1
+        ? (b.dataSync()[0] as number)
+        : undefined;
+  if (c.kind === 'boolean') return [0, 1];
+  if (c.kind === 'integerInterval') {
+    const lo = num(c.lower);
+    const hi = num(c.upper);
+    if (lo !== undefined && hi !== undefined && hi >= lo) {
+      return Array.from({ length: hi - lo + 1 }, (_, i) => lo + i);
+    }
+  }
+  throw new ArgumentError(
+    site,
+    `site '${site}': cannot enumerate the support ${fn.support.name} of ${fn.name} (expected ` +
+      'a boolean or a finite integer interval with the same bounds for the whole batch)',
+  );
+}
+
+/** The deepest batch dim an enumerated site may take (tfjs kernels stop at rank 6). */
+export const MAX_ENUM_RANK = 5;
+
+/** Gives enumerated sites their support values at fresh dims left of `firstAvailableDim`. */
+export class EnumMessenger extends Messenger {
+  private next: number;
+  constructor(readonly firstAvailableDim: number) {
+    super();
+    if (!Number.isInteger(firstAvailableDim) || firstAvailableDim >= 0) {
+      throw new ArgumentError(
+        'firstAvailableDim',
+        `expected a negative integer, got ${firstAvailableDim}`,
+      );
+    }
+    this.next = firstAvailableDim;
+  }
+  override processMessage(msg: Message): void {
+    if (msg.type !== 'sample' || msg.isObserved || msg.value !== null || msg.fn === null) return;
+    if (msg.infer.enumerate !== 'parallel') return;
+    const values = enumerateSupportValues(msg.fn, msg.name);
+    const dim = this.next--;
+    if (-dim > MAX_ENUM_RANK) {
+      throw new ArgumentError(
+        msg.name,
+        `site '${msg.name}': enumerating it needs batch dim ${dim}, but tfjs kernels handle ` +
+          `tensors of rank <= 6 (a Categorical adds one): at most ${MAX_ENUM_RANK} plate and ` +
+          'enumeration dims together',
+      );
+    }
+    const shape = [values.length, ...new Array<number>(-dim - 1).fill(1)];
+    msg.value = tf.tensor(values, shape, 'float32');
+    msg.infer = { ...msg.infer, _enumerated: true, _enumDim: dim };
+  }
+}
+
+/**
+ * Enumerate the sites of `fn` marked `{infer: {enumerate: 'parallel'}}`.
+ *
+ * @param fn the model.
+ * @param firstAvailableDim the rightmost dim free of plates, `-(maxPlateNesting + 1)`.
+ * @example
+ * ```ts
+ * const tr = trace(enumerate(model, -2)).getTrace(data); // z has shape [K, 1]
+ * ```
+ */
+export function enumerate<A extends unknown[], R>(
+  fn: Fn<A, R>,
+  firstAvailableDim: number,
+): Fn<A, R> {
+  new EnumMessenger(firstAvailableDim); // validate now
+  return wrapWith(fn, () => new EnumMessenger(firstAvailableDim));
+}
+
+/**
+ * Mark every discrete latent site of `fn` for parallel enumeration (Pyro's `config_enumerate`);
+ * sites that already have an `enumerate` annotation keep it.
+ *
+ * @example
+ * ```ts
+ * const elbo = new TraceEnumELBO();
+ * const svi = new SVI(configEnumerate(model), guide, tf.train.adam(0.05), elbo);
+ * ```
+ */
+export function configEnumerate<A extends unknown[], R>(fn: Fn<A, R>): Fn<A, R> {
+  return inferConfig(fn, (msg) =>
+    msg.type === 'sample' && !msg.isObserved && msg.fn !== null && msg.fn.support.isDiscrete
+      ? { enumerate: 'parallel' }
+      : {},
+  );
+}
+
+/** Adds `config(msg)` to the `infer` annotations of every site (Pyro's `infer_config`). */
+export class InferConfigMessenger extends Messenger {
+  constructor(private readonly config: (msg: Message) => Record<string, unknown>) {
+    super();
+  }
+  override processMessage(msg: Message): void {
+    if (msg.type !== 'sample' && msg.type !== 'param') return;
+    msg.infer = { ...this.config(msg), ...msg.infer };
+  }
+}
+
+/**
+ * Annotate the sites of `fn` with `infer` options computed from each message (site options set
+ * in the model win).
+ *
+ * @example
+ * ```ts
+ * const m = inferConfig(model, (msg) => (msg.name === 'z' ? { enumerate: 'parallel' } : {}));
+ * ```
+ */
+export function inferConfig<A extends unknown[], R>(
+  fn: Fn<A, R>,
+  config: (msg: Message) => Record<string, unknown>,
+): Fn<A, R> {
+  if (typeof config !== 'function') throw new ArgumentError('config', 'expected a function');
+  return wrapWith(fn, () => new InferConfigMessenger(config));
+}

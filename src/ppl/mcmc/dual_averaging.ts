@@ -1,0 +1,64 @@
+/**
+ * Nesterov dual averaging of the log step size (Hoffman & Gelman 2014, Algorithm 5; Stan's
+ * `stepsize_adaptation`). After each warmup transition with acceptance statistic `a`:
+ *
+ * `eta = 1/(t + t0)`, `s_bar = (1 - eta) s_bar + eta (delta - a)`,
+ * `x = mu - s_bar sqrt(t) / gamma`, `x_bar = (1 - t^-kappa) x_bar + t^-kappa x`, `eps = exp(x)`;
+ * at the end of warmup `eps = exp(x_bar)`. `mu = log(10 eps_0)` is reset with each new metric.
+ */
+
+/** Options of {@link DualAveraging} (Stan's defaults). */
+export interface DualAveragingOptions {
+  /** Target acceptance statistic `delta`. Default 0.8. */
+  targetAcceptProb?: number;
+  /** Shrinkage `gamma`. Default 0.05. */
+  gamma?: number;
+  /** Iteration offset `t0`. Default 10. */
+  t0?: number;
+  /** Decay exponent `kappa` of the averaging weights. Default 0.75. */
+  kappa?: number;
+}
+
+/** The dual-averaging state. */
+export class DualAveraging {
+  private counter = 0;
+  private sBar = 0;
+  private xBar = 0;
+  private mu = 0;
+  readonly delta: number;
+  readonly gamma: number;
+  readonly t0: number;
+  readonly kappa: number;
+
+  constructor(options: DualAveragingOptions = {}) {
+    this.delta = options.targetAcceptProb ?? 0.8;
+    this.gamma = options.gamma ?? 0.05;
+    this.t0 = options.t0 ?? 10;
+    this.kappa = options.kappa ?? 0.75;
+  }
+
+  /** Restart the averages around a new initial step size: `mu = log(10 eps0)`. */
+  restart(stepSize: number): void {
+    this.counter = 0;
+    this.sBar = 0;
+    this.xBar = 0;
+    this.mu = Math.log(10 * stepSize);
+  }
+
+  /** One update with acceptance statistic `acceptStat` (clipped to 1); returns the new step size. */
+  update(acceptStat: number): number {
+    this.counter += 1;
+    const a = Number.isFinite(acceptStat) ? Math.min(1, acceptStat) : 0;
+    const eta = 1 / (this.counter + this.t0);
+    this.sBar = (1 - eta) * this.sBar + eta * (this.delta - a);
+    const x = this.mu - (this.sBar * Math.sqrt(this.counter)) / this.gamma;
+    const xEta = this.counter ** -this.kappa;
+    this.xBar = (1 - xEta) * this.xBar + xEta * x;
+    return Math.exp(x);
+  }
+
+  /** The averaged step size `exp(x_bar)` used after warmup. */
+  final(): number {
+    return Math.exp(this.xBar);
+  }
+}

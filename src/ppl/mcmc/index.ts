@@ -1,0 +1,54 @@
+/**
+ * Markov chain Monte Carlo: `HMC` and `NUTS` kernels with Stan's warmup adaptation, the `MCMC`
+ * driver, potentials from models, initialization strategies and convergence diagnostics.
+ */
+export { MCMC, drive, type MCMCOptions, type ChainStats, type DriveCounters } from './mcmc.js';
+export { NUTS, type NUTSOptions } from './nuts.js';
+export { HMC, type HMCOptions } from './hmc.js';
+export {
+  HamiltonianKernel,
+  ChainSampler,
+  type HamiltonianOptions,
+  type TransitionStats,
+  type TrajectoryResult,
+} from './kernel.js';
+export {
+  ModelPotential,
+  isDeterministicSite,
+  type Potential,
+  type LatentSite,
+} from './potential.js';
+export {
+  initToMedian,
+  initToUniform,
+  initToValue,
+  initialPoint,
+  type InitStrategy,
+} from './init.js';
+export {
+  hamiltonian,
+  leapfrog,
+  clonePoint,
+  type PhasePoint,
+  type PotentialPoint,
+  type PotentialRequests,
+} from './integrator.js';
+export { Metric, cholesky, type MetricKind } from './metric.js';
+export { WelfordEstimator } from './welford.js';
+export { DualAveraging, type DualAveragingOptions } from './dual_averaging.js';
+export { warmupWindows, type WarmupWindowOptions } from './warmup.js';
+export { findReasonableStepSize } from './step_size.js';
+export { ChainRng } from './rng.js';
+export {
+  quantile,
+  splitChains,
+  rankNormalize,
+  rhat,
+  splitRhat,
+  ess,
+  essBulk,
+  essTail,
+  type ChainDraws,
+} from './diagnostics.js';
+export { summarizeSite, formatSummary, type SiteSummary, type ScalarSummary } from './summary.js';
+export { silentProgress, stderrProgress, type MCMCProgress } from './progress.js';

@@ -1,0 +1,189 @@
+/**
+ * Initialization strategies of MCMC chains (Pyro's `init_to_*`), applied site by site while the
+ * model runs once, so that each site's initial value can depend on the earlier ones:
+ *
+ * - `uniform` (default, Stan's): every unconstrained coordinate `~ Uniform(-radius, radius)`,
+ *   `radius = 2`;
+ * - `median`: the element-wise median of 15 prior draws of the site;
+ * - `sample`: one prior draw;
+ * - `{ values }` (`initToValue`): the given constrained values, the other sites `uniform`.
+ *
+ * A start where the potential or its gradient is not finite is redrawn (up to 100 times).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { bijectTo } from '../../distributions/transform_to.js';
+import { ArgumentError } from '../../utils/errors.js';
+import { Messenger } from '../messenger.js';
+import type { Message } from '../runtime.js';
+import { trace } from '../handlers/trace.js';
+import { checkContinuous, type LatentSite } from './potential.js';
+import type { ChainRng } from './rng.js';
+
+/** How chains start. */
+export type InitStrategy =
+  | 'uniform'
+  | 'median'
+  | 'sample'
+  | { kind: 'uniform'; radius: number }
+  | { kind: 'median'; numSamples: number }
+  | { kind: 'value'; values: Record<string, tf.Tensor | tf.TensorLike> };
+
+/** `Uniform(-radius, radius)` in the unconstrained space (Pyro's `init_to_uniform`). */
+export function initToUniform(radius = 2): InitStrategy {
+  if (!(radius > 0)) throw new ArgumentError('radius', `expected a number > 0, got ${radius}`);
+  return { kind: 'uniform', radius };
+}
+/** The median of `numSamples` prior draws (Pyro's `init_to_median`). */
+export function initToMedian(numSamples = 15): InitStrategy {
+  if (!Number.isInteger(numSamples) || numSamples < 1) {
+    throw new ArgumentError('numSamples', `expected an integer >= 1, got ${numSamples}`);
+  }
+  return { kind: 'median', numSamples };
+}
+/** Given constrained values; unnamed sites start `uniform` (Pyro's `init_to_value`). */
+export function initToValue(values: Record<string, tf.Tensor | tf.TensorLike>): InitStrategy {
+  if (values === null || typeof values !== 'object') {
+    throw new ArgumentError('values', 'expected an object {siteName: value}');
+  }
+  return { kind: 'value', values };
+}
+
+/** The resolved form of a strategy. */
+type Resolved =
+  | { kind: 'uniform'; radius: number }
+  | { kind: 'median'; numSamples: number }
+  | { kind: 'sample' }
+  | { kind: 'value'; values: Record<string, tf.Tensor | tf.TensorLike> };
+
+function resolve(s: InitStrategy | undefined): Resolved {
+  if (s === undefined || s === 'uniform') return { kind: 'uniform', radius: 2 };
+  if (s === 'median') return { kind: 'median', numSamples: 15 };
+  if (s === 'sample') return { kind: 'sample' };
+  if (typeof s === 'object' && s !== null && 'kind' in s) return s;
+  throw new ArgumentError(
+    'initStrategy',
+    `expected 'uniform', 'median', 'sample', initToUniform(), initToMedian() or initToValue(), got ${String(s)}`,
+  );
+}
+
+/** Element-wise median over the first axis of `[n, ...shape]` draws. */
+function medianOverFirst(x: tf.Tensor): tf.Tensor {
+  const n = x.shape[0] as number;
+  const rest = x.shape.slice(1);
+  const v = x.dataSync();
+  const m = v.length / n;
+  const out = new Float32Array(m);
+  const col = new Float64Array(n);
+  for (let j = 0; j < m; j++) {
+    for (let i = 0; i < n; i++) col[i] = v[i * m + j] as number;
+    col.sort();
+    out[j] =
+      n % 2 === 1
+        ? (col[(n - 1) / 2] as number)
+        : 0.5 * ((col[n / 2 - 1] as number) + (col[n / 2] as number));
+  }
+  return tf.tensor(out, rest);
+}
+
+/** Sets each latent site's initial value and records its unconstrained image. */
+class InitMessenger extends Messenger {
+  readonly unconstrained = new Map<
+    string,
+    { shape: number[]; ushape: number[]; z: Float64Array }
+  >();
+  constructor(
+    private readonly strategy: Resolved,
+    private readonly rng: ChainRng,
+  ) {
+    super();
+  }
+  override processMessage(msg: Message): void {
+    if (msg.type !== 'sample' || msg.isObserved || msg.value !== null || msg.fn === null) return;
+    checkContinuous(msg);
+    const fn = msg.fn;
+    const bij = bijectTo(fn.support);
+    const shape = [...fn.batchShape, ...fn.eventShape];
+    const ushape = bij.inverseShape(shape);
+    const s = this.strategy;
+    const seed = Math.floor(this.rng.uniform() * 2147483647);
+    let value: tf.Tensor | undefined;
+    if (s.kind === 'value' && msg.name in s.values) {
+      const v = s.values[msg.name] as tf.Tensor | tf.TensorLike;
+      value = v instanceof tf.Tensor ? v : tf.tensor(v);
+      if (value.size !== shape.reduce((a, b) => a * b, 1)) {
+        throw new ArgumentError(
+          'initStrategy',
+          `init value of site '${msg.name}': expected shape [${shape}], got [${value.shape}]`,
+        );
+      }
+      value = tf.reshape(value, shape);
+    } else if (s.kind === 'median') {
+      value = medianOverFirst(fn.sample([s.numSamples], seed));
+    } else if (s.kind === 'sample') {
+      value = fn.sample([], seed);
+    }
+    let z: tf.Tensor;
+    if (value === undefined) {
+      const radius = s.kind === 'uniform' ? s.radius : 2;
+      const n = ushape.reduce((a, b) => a * b, 1);
+      const u = new Float32Array(n);
+      for (let i = 0; i < n; i++) u[i] = (2 * this.rng.uniform() - 1) * radius;
+      z = tf.tensor(u, ushape);
+      value = bij.forward(z);
+    } else {
+      z = bij.inverse(value);
+    }
+    msg.value = value;
+    this.unconstrained.set(msg.name, {
+      shape,
+      ushape,
+      z: Float64Array.from(z.dataSync()),
+    });
+  }
+}
+
+/**
+ * Run the model once under the strategy: returns the latent layout (in execution order) and the
+ * flat unconstrained start.
+ */
+export function initialPoint<A extends unknown[]>(
+  model: (...args: A) => unknown,
+  args: A,
+  strategy: InitStrategy | undefined,
+  rng: ChainRng,
+): { sites: LatentSite[]; z: Float64Array } {
+  const s = resolve(strategy);
+  const sites: LatentSite[] = [];
+  const parts: Float64Array[] = [];
+  tf.tidy(() => {
+    const init = new InitMessenger(s, rng);
+    const tr = trace((...a: A) => init.run(() => model(...a))).getTraceUntidied(...args).trace;
+    let offset = 0;
+    for (const site of tr.latentSites()) {
+      const u = init.unconstrained.get(site.name);
+      if (u === undefined) continue; // a value given by a handler inside the model
+      sites.push({
+        name: site.name,
+        shape: u.shape,
+        unconstrainedShape: u.ushape,
+        offset,
+        size: u.z.length,
+      });
+      parts.push(u.z);
+      offset += u.z.length;
+    }
+  });
+  if (s.kind === 'value') {
+    for (const name of Object.keys(s.values)) {
+      if (!sites.some((x) => x.name === name)) {
+        throw new ArgumentError(
+          'initStrategy',
+          `init value for '${name}': no latent site of that name`,
+        );
+      }
+    }
+  }
+  const z = new Float64Array(sites.reduce((n, x) => n + x.size, 0));
+  parts.forEach((p, i) => z.set(p, (sites[i] as LatentSite).offset));
+  return { sites, z };
+}

@@ -1,0 +1,253 @@
+/**
+ * The shared machinery of the Hamiltonian kernels ({@link HMC}, {@link NUTS}): options, the
+ * per-chain state and Stan's warmup (initial step-size search, dual averaging of the step size
+ * towards `targetAcceptProb`, windowed estimation of a diagonal or dense inverse metric).
+ * Subclasses write only the trajectory: how one transition moves from a phase point.
+ */
+import { ArgumentError } from '../../utils/errors.js';
+import { DualAveraging } from './dual_averaging.js';
+import { hamiltonian, type PhasePoint, type PotentialRequests } from './integrator.js';
+import { Metric } from './metric.js';
+import type { ChainRng } from './rng.js';
+import { findReasonableStepSize } from './step_size.js';
+import { WelfordEstimator } from './welford.js';
+import { warmupWindows, type WarmupWindowOptions } from './warmup.js';
+import type { InitStrategy } from './init.js';
+import type { Potential } from './potential.js';
+
+/** Options shared by {@link HMC} and {@link NUTS} (Pyro's names, camel-cased). */
+export interface HamiltonianOptions extends WarmupWindowOptions {
+  /** Initial step size (adapted during warmup unless `adaptStepSize` is false). Default 1. */
+  stepSize?: number;
+  /** Dual-averaging adaptation of the step size during warmup. Default true. */
+  adaptStepSize?: boolean;
+  /** Windowed adaptation of the inverse mass matrix during warmup. Default true. */
+  adaptMassMatrix?: boolean;
+  /** Dense inverse mass matrix (full covariance) instead of a diagonal one. Default false. */
+  fullMass?: boolean;
+  /** Initial inverse mass matrix: `dim` values (diag) or `dim*dim` row-major (dense). */
+  inverseMassMatrix?: Float64Array | number[];
+  /** Target acceptance statistic of the step-size adaptation. Default 0.8. */
+  targetAcceptProb?: number;
+  /** Energy error above which a trajectory is marked divergent (Stan: 1000). Default 1000. */
+  maxDeltaEnergy?: number;
+  /** How the chain starts in the unconstrained space. Default `'uniform'` (Stan's). */
+  initStrategy?: InitStrategy;
+}
+
+/** What one transition reports. */
+export interface TransitionStats {
+  /** Mean Metropolis acceptance probability over the trajectory (Stan's `accept_stat__`). */
+  acceptStat: number;
+  /** Step size used. */
+  stepSize: number;
+  /** Leapfrog steps taken (gradient evaluations). */
+  numSteps: number;
+  /** Tree depth (NUTS) or 0 (HMC). */
+  treeDepth: number;
+  /** The trajectory hit an energy error above `maxDeltaEnergy` (or a non-finite energy). */
+  divergent: boolean;
+  /** Hamiltonian at the returned point. */
+  energy: number;
+  /** Potential energy `U(q)` at the returned point (minus the log density). */
+  potentialEnergy: number;
+}
+
+/** A trajectory's outcome: the next point plus its statistics. */
+export interface TrajectoryResult {
+  point: PhasePoint;
+  acceptStat: number;
+  numSteps: number;
+  treeDepth: number;
+  divergent: boolean;
+}
+
+/** Resolved options. */
+interface Resolved {
+  stepSize: number;
+  adaptStepSize: boolean;
+  adaptMassMatrix: boolean;
+  fullMass: boolean;
+  inverseMassMatrix: Float64Array | undefined;
+  targetAcceptProb: number;
+  maxDeltaEnergy: number;
+  windows: WarmupWindowOptions;
+}
+
+/** The base of the Hamiltonian kernels. */
+export abstract class HamiltonianKernel {
+  /** The model (a function) or a flat potential, as given. */
+  readonly target: unknown;
+  /** Initialization strategy. */
+  readonly initStrategy: InitStrategy | undefined;
+  protected readonly opts: Resolved;
+
+  constructor(target: unknown, options: HamiltonianOptions) {
+    if (
+      typeof target !== 'function' &&
+      !(target !== null && typeof target === 'object' && 'valueAndGrad' in target)
+    ) {
+      throw new ArgumentError(
+        'model',
+        'expected a model function or a Potential ({dim, valueAndGrad})',
+      );
+    }
+    this.target = target;
+    const stepSize = options.stepSize ?? 1;
+    if (!(stepSize > 0) || !Number.isFinite(stepSize)) {
+      throw new ArgumentError('stepSize', `expected a finite number > 0, got ${stepSize}`);
+    }
+    const tap = options.targetAcceptProb ?? 0.8;
+    if (!(tap > 0 && tap < 1)) {
+      throw new ArgumentError('targetAcceptProb', `expected a number in (0, 1), got ${tap}`);
+    }
+    const mde = options.maxDeltaEnergy ?? 1000;
+    if (!(mde > 0)) {
+      throw new ArgumentError('maxDeltaEnergy', `expected a number > 0, got ${mde}`);
+    }
+    const imm = options.inverseMassMatrix;
+    this.opts = {
+      stepSize,
+      adaptStepSize: options.adaptStepSize ?? true,
+      adaptMassMatrix: options.adaptMassMatrix ?? true,
+      fullMass: options.fullMass ?? false,
+      inverseMassMatrix: imm === undefined ? undefined : Float64Array.from(imm),
+      targetAcceptProb: tap,
+      maxDeltaEnergy: mde,
+      windows: {
+        initBuffer: options.initBuffer,
+        termBuffer: options.termBuffer,
+        baseWindow: options.baseWindow,
+      },
+    };
+    this.initStrategy = options.initStrategy;
+  }
+
+  /** Whether the kernel wraps a flat {@link Potential} rather than a model. */
+  get isPotential(): boolean {
+    return typeof this.target !== 'function';
+  }
+
+  /** The flat potential given instead of a model (throws if a model was given). */
+  get potential(): Potential {
+    if (!this.isPotential) throw new ArgumentError('model', 'this kernel wraps a model');
+    return this.target as Potential;
+  }
+
+  /** Move from `z` (momentum already drawn) with step size `eps`. */
+  abstract trajectory(
+    z: PhasePoint,
+    eps: number,
+    metric: Metric,
+    rng: ChainRng,
+  ): PotentialRequests<TrajectoryResult>;
+
+  /**
+   * A new chain at unconstrained position `q0` with `numWarmup` warmup iterations to adapt over.
+   */
+  chain(q0: Float64Array, numWarmup: number, rng: ChainRng): ChainSampler {
+    return new ChainSampler(this, this.opts, q0, numWarmup, rng);
+  }
+}
+
+/** The state of one chain of a Hamiltonian kernel, stepped by the MCMC driver. */
+export class ChainSampler {
+  /** Current position, potential and gradient (`p` holds the last momentum). */
+  point: PhasePoint;
+  /** Current step size. */
+  stepSize: number;
+  readonly metric: Metric;
+  private readonly dual: DualAveraging;
+  private readonly estimator: WelfordEstimator;
+  private readonly windows: [number, number][];
+  private iteration = 0;
+
+  constructor(
+    private readonly kernel: HamiltonianKernel,
+    private readonly opts: Resolved,
+    q0: Float64Array,
+    readonly numWarmup: number,
+    readonly rng: ChainRng,
+  ) {
+    const d = q0.length;
+    this.metric = new Metric(d, opts.fullMass ? 'dense' : 'diag', opts.inverseMassMatrix);
+    this.stepSize = opts.stepSize;
+    this.dual = new DualAveraging({ targetAcceptProb: opts.targetAcceptProb });
+    this.estimator = new WelfordEstimator(d, opts.fullMass);
+    this.windows = opts.adaptMassMatrix ? warmupWindows(numWarmup, opts.windows) : [];
+    this.point = {
+      q: q0.slice(),
+      p: new Float64Array(d),
+      potential: NaN,
+      grad: new Float64Array(d),
+    };
+  }
+
+  /** Evaluate the initial point and (when adapting) search a first step size. */
+  *initialize(): PotentialRequests<void> {
+    const { value, grad } = yield this.point.q.slice();
+    if (!Number.isFinite(value) || !grad.every(Number.isFinite)) {
+      throw new ArgumentError(
+        'initParams',
+        `the potential energy or its gradient is not finite at the initial point (U = ${value})`,
+      );
+    }
+    this.point = { ...this.point, potential: value, grad };
+    if (this.opts.adaptStepSize && this.numWarmup > 0) {
+      this.stepSize = yield* findReasonableStepSize(
+        this.point,
+        this.stepSize,
+        this.metric,
+        this.rng,
+      );
+      this.dual.restart(this.stepSize);
+    }
+  }
+
+  /** One transition; during the first `numWarmup` iterations it also adapts. */
+  *step(): PotentialRequests<TransitionStats> {
+    const warmup = this.iteration < this.numWarmup;
+    const start: PhasePoint = {
+      ...this.point,
+      p: this.metric.sampleMomentum(this.rng, new Float64Array(this.point.q.length)),
+    };
+    const eps = this.stepSize;
+    const res = yield* this.kernel.trajectory(start, eps, this.metric, this.rng);
+    this.point = res.point;
+    const stats: TransitionStats = {
+      acceptStat: res.acceptStat,
+      stepSize: eps,
+      numSteps: res.numSteps,
+      treeDepth: res.treeDepth,
+      divergent: res.divergent,
+      energy: hamiltonian(res.point, this.metric),
+      potentialEnergy: res.point.potential,
+    };
+    if (warmup) yield* this.adapt(res.acceptStat);
+    this.iteration += 1;
+    return stats;
+  }
+
+  private *adapt(acceptStat: number): PotentialRequests<void> {
+    const it = this.iteration;
+    if (this.opts.adaptStepSize) this.stepSize = this.dual.update(acceptStat);
+    const w = this.windows.find(([a, b]) => it >= a && it <= b);
+    if (w !== undefined) {
+      this.estimator.add(this.point.q);
+      if (it === w[1]) {
+        this.metric.set(this.estimator.regularizedVariance());
+        this.estimator.restart();
+        if (this.opts.adaptStepSize) {
+          this.stepSize = yield* findReasonableStepSize(
+            this.point,
+            this.stepSize,
+            this.metric,
+            this.rng,
+          );
+          this.dual.restart(this.stepSize);
+        }
+      }
+    }
+    if (it === this.numWarmup - 1 && this.opts.adaptStepSize) this.stepSize = this.dual.final();
+  }
+}

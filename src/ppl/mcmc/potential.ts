@@ -1,0 +1,328 @@
+/**
+ * Potential energy of a model's posterior over one flat vector of unconstrained latents.
+ *
+ * Every latent (non-observed) sample site `x_i` with support `S_i` is written `x_i = T_i(z_i)`,
+ * `T_i = bijectTo(S_i)` (chosen at run time from the site's distribution, as NumPyro does, so
+ * supports may depend on other latents), and
+ *
+ * `U(z) = -( log p(data, T(z)) + sum_i log|det J_{T_i}(z_i)| )`,
+ *
+ * where `log p` is the scaled, masked log-density of the trace (observed sites, `factor` sites and
+ * latent sites; `deterministic` sites contribute nothing). One evaluation runs the model once
+ * under `trace` and a substituting handler inside `tf.valueAndGrad`, all in one `tf.tidy`: only
+ * two float64 arrays leave it.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { IndependentConstraint, type Constraint } from '../../distributions/constraints.js';
+import { bijectTo } from '../../distributions/transform_to.js';
+import { ArgumentError } from '../../utils/errors.js';
+import { Delta } from '../delta.js';
+import { Messenger } from '../messenger.js';
+import { enableValidation, isValidationEnabled, type Message } from '../runtime.js';
+import { trace } from '../handlers/trace.js';
+import { siteLogProbSum } from '../trace.js';
+import type { PotentialPoint } from './integrator.js';
+
+/**
+ * A differentiable potential energy over `R^dim` (minus a log density, up to a constant).
+ * Implement it to sample any target with {@link HMC}/{@link NUTS} directly.
+ */
+export interface Potential {
+  /** Number of coordinates. */
+  readonly dim: number;
+  /** `U(z)` and `dU/dz` at `z` (a new gradient array). */
+  valueAndGrad(z: Float64Array): PotentialPoint;
+  /**
+   * Optional: the same at several independent points at once (one batched evaluation), used by
+   * `chainMethod: 'vectorized'`.
+   */
+  valueAndGradBatch?(zs: Float64Array[]): PotentialPoint[];
+}
+
+/** One latent site's place in the flat vector. */
+export interface LatentSite {
+  name: string;
+  /** Shape of the constrained value. */
+  shape: number[];
+  /** Shape of its unconstrained image (differs for simplex, corrCholesky, ...). */
+  unconstrainedShape: number[];
+  /** First coordinate in the flat vector. */
+  offset: number;
+  /** Number of unconstrained coordinates. */
+  size: number;
+}
+
+/** Whether a trace site is a `deterministic` one (recorded, not scored). */
+export function isDeterministicSite(msg: Message): boolean {
+  return msg.type === 'sample' && msg.isObserved && msg.fn instanceof Delta;
+}
+
+/** Throw unless the latent site `msg` is continuous. */
+export function checkContinuous(msg: Message): void {
+  const fn = msg.fn;
+  if (fn === null) return;
+  if (fn.support.isDiscrete) {
+    throw new ArgumentError(
+      'model',
+      `MCMC: latent site '${msg.name}' has the discrete support '${fn.support.name}'; ` +
+        'HMC/NUTS need continuous latents (observe it, or marginalize it out)',
+    );
+  }
+}
+
+/** Whether `c` is the real line (possibly with event dims): its bijector is the identity. */
+function isReal(c: Constraint): boolean {
+  if (c.kind === 'real') return true;
+  return c instanceof IndependentConstraint && isReal(c.base);
+}
+
+/**
+ * Substitutes latent sites by `T(z_i)`; when scoring, also collects each scored site's
+ * `scale * sum(mask * log p)` and the log-determinants while the model runs (no trace kept).
+ */
+class UnconstrainedSubstitute extends Messenger {
+  /** Log-density terms and log-determinants, summed by the caller. */
+  readonly terms: tf.Tensor[] = [];
+  /**
+   * @param sites each latent site's unconstrained value.
+   * @param withLogDet score the run (else only substitute).
+   * @param batch with a leading chain dimension of this size: terms are reduced per chain, to
+   *   shape `[batch]` (terms without that leading dimension do not depend on the latents and are
+   *   summed to a scalar).
+   */
+  constructor(
+    private readonly sites: Map<string, { site: LatentSite; z: tf.Tensor }>,
+    private readonly withLogDet: boolean,
+    private readonly batch?: number,
+  ) {
+    super();
+  }
+  /** Sum `t` over everything but the chain dimension (or over everything without batching). */
+  private reduce(t: tf.Tensor): tf.Tensor {
+    if (t.rank === 0) return t;
+    const b = this.batch;
+    if (b === undefined || t.shape[0] !== b) return tf.sum(t);
+    if (t.rank === 1) return t;
+    return tf.sum(
+      t,
+      Array.from({ length: t.rank - 1 }, (_, i) => i + 1),
+    );
+  }
+  override postprocessMessage(msg: Message): void {
+    if (!this.withLogDet || msg.type !== 'sample' || isDeterministicSite(msg)) return;
+    if (this.batch === undefined) {
+      this.terms.push(siteLogProbSum(msg));
+      return;
+    }
+    const fn = msg.fn;
+    if (fn === null || msg.value === null) return;
+    let lp = fn.logProb(msg.value);
+    const mask = msg.mask;
+    if (mask === false) return;
+    if (mask !== null && mask !== true) {
+      lp = tf.where(tf.broadcastTo(tf.cast(mask, 'bool'), lp.shape), lp, tf.zerosLike(lp));
+    }
+    const r = this.reduce(lp);
+    this.terms.push(msg.scale === 1 ? r : tf.mul(r, msg.scale));
+  }
+  override processMessage(msg: Message): void {
+    if (msg.type !== 'sample' || msg.isObserved || msg.value !== null) return;
+    const entry = this.sites.get(msg.name);
+    if (entry === undefined) {
+      throw new ArgumentError(
+        'model',
+        `MCMC: latent site '${msg.name}' was not in the model's first run (the set of latent ` +
+          'sites must not change between runs)',
+      );
+    }
+    checkContinuous(msg);
+    const support = (msg.fn as NonNullable<Message['fn']>).support;
+    const u = entry.z;
+    if (isReal(support)) {
+      msg.value = u; // identity: no transform, log-determinant 0
+      return;
+    }
+    const bij = bijectTo(support);
+    if (this.withLogDet) {
+      const { y, logDet } = bij.forwardAndLogDet(u);
+      msg.value = y;
+      this.terms.push(this.reduce(logDet));
+    } else {
+      msg.value = bij.forward(u);
+    }
+  }
+}
+
+/**
+ * Run `fn` with site-value validation off: latent values are in their supports by construction
+ * and the observed ones were checked by the initialization run.
+ */
+function unvalidated<T>(fn: () => T): T {
+  const was = isValidationEnabled();
+  enableValidation(false);
+  try {
+    return fn();
+  } finally {
+    enableValidation(was);
+  }
+}
+
+/** Per-site tensors of shape `unconstrainedShape` holding the sites' slices of `z` (float32). */
+function siteTensors(z: Float64Array, sites: readonly LatentSite[]): tf.Tensor[] {
+  return sites.map((s) =>
+    tf.tensor(
+      Float32Array.from(z.subarray(s.offset, s.offset + s.size)),
+      s.unconstrainedShape,
+      'float32',
+    ),
+  );
+}
+
+/** Per-site tensors `[batch, ...unconstrainedShape]` stacking the sites' slices of each `z`. */
+function batchedSiteTensors(zs: Float64Array[], sites: readonly LatentSite[]): tf.Tensor[] {
+  return sites.map((s) => {
+    const v = new Float32Array(zs.length * s.size);
+    zs.forEach((z, c) => v.set(z.subarray(s.offset, s.offset + s.size), c * s.size));
+    return tf.tensor(v, [zs.length, ...s.unconstrainedShape], 'float32');
+  });
+}
+
+/** A model's potential energy over its flat unconstrained latents (see the module docs). */
+export class ModelPotential<A extends unknown[]> implements Potential {
+  readonly dim: number;
+
+  /**
+   * @param model the model.
+   * @param args its arguments (fixed for the run).
+   * @param sites the latent layout, from the initialization run.
+   */
+  constructor(
+    readonly model: (...args: A) => unknown,
+    readonly args: A,
+    readonly sites: readonly LatentSite[],
+  ) {
+    this.dim = sites.reduce((n, s) => n + s.size, 0);
+  }
+
+  /**
+   * The log joint density in the unconstrained space, `-U`, as a scalar tensor of the sites'
+   * unconstrained values (one tensor per site, in layout order; differentiable, untidied).
+   */
+  logDensity(parts: tf.Tensor[]): tf.Scalar {
+    const map = new Map(this.sites.map((s, i) => [s.name, { site: s, z: parts[i] as tf.Tensor }]));
+    const sub = new UnconstrainedSubstitute(map, true);
+    unvalidated(() => sub.run(() => this.model(...this.args)));
+    const t = sub.terms;
+    if (t.length === 0) return tf.scalar(0);
+    return (t.length === 1 ? t[0] : tf.addN(t)) as tf.Scalar;
+  }
+
+  /**
+   * `U(z)` and `dU/dz`. Where the model rejects the values it is given (a distribution parameter
+   * out of range, e.g. a scale that overflowed to infinity far out on a trajectory), the point has
+   * infinite energy: `U = +Infinity`, gradient NaN, so the sampler treats it as a divergence.
+   * {@link ModelPotential.evaluate} throws instead.
+   */
+  valueAndGrad(z: Float64Array): PotentialPoint {
+    try {
+      return this.evaluate(z);
+    } catch (e) {
+      if (!(e instanceof ArgumentError) || e.argument === 'model') throw e;
+      return { value: Infinity, grad: new Float64Array(this.dim).fill(NaN) };
+    }
+  }
+
+  /**
+   * `U` and `dU/dz` at several points in one run of the model, the latents carrying a leading
+   * chain dimension: the model must broadcast over it (NumPyro's `chain_method='vectorized'`),
+   * e.g. by writing plates with negative `dim`s and indexing from the right. Where the model
+   * rejects the values, every point gets `U = +Infinity`.
+   */
+  valueAndGradBatch(zs: Float64Array[]): PotentialPoint[] {
+    const n = zs.length;
+    const out: PotentialPoint[] = [];
+    let captured: tf.Tensor | undefined;
+    try {
+      tf.tidy(() => {
+        const parts = batchedSiteTensors(zs, this.sites);
+        const { value, grads } = tf.valueAndGrads((...xs: tf.Tensor[]) => {
+          const map = new Map(
+            this.sites.map((s, i) => [s.name, { site: s, z: xs[i] as tf.Tensor }]),
+          );
+          const sub = new UnconstrainedSubstitute(map, true, n);
+          unvalidated(() => sub.run(() => this.model(...this.args)));
+          let total: tf.Tensor = tf.zeros([n]);
+          for (const t of sub.terms) total = tf.add(total, t);
+          if (total.rank !== 1 || total.shape[0] !== n) {
+            throw new ArgumentError(
+              'model',
+              `MCMC (vectorized): the log density has shape [${total.shape}], expected [${n}] (one value per chain): the model must broadcast over a leading chain dimension`,
+            );
+          }
+          captured = tf.keep(total);
+          return tf.sum(total) as tf.Scalar;
+        })(parts);
+        void value; // the sum over chains; the per-chain values are `captured`
+        const per = (captured as tf.Tensor).dataSync();
+        const gs = grads.map((g) => g.dataSync());
+        for (let c = 0; c < n; c++) {
+          const grad = new Float64Array(this.dim);
+          this.sites.forEach((s, i) => {
+            const g = gs[i] as ArrayLike<number>;
+            for (let k = 0; k < s.size; k++) grad[s.offset + k] = -(g[c * s.size + k] as number);
+          });
+          out.push({ value: -(per[c] as number), grad });
+        }
+      });
+    } catch (e) {
+      if (!(e instanceof ArgumentError) || e.argument === 'model') throw e;
+      return zs.map(() => ({ value: Infinity, grad: new Float64Array(this.dim).fill(NaN) }));
+    } finally {
+      captured?.dispose();
+    }
+    return out;
+  }
+
+  /** `U(z)` and `dU/dz`; errors of the model propagate. */
+  evaluate(z: Float64Array): PotentialPoint {
+    let out: PotentialPoint = { value: NaN, grad: new Float64Array(this.dim) };
+    tf.tidy(() => {
+      // one input per site: no split/reshape/concat kernels on the gradient path
+      const parts = siteTensors(z, this.sites);
+      const { value, grads } = tf.valueAndGrads((...xs: tf.Tensor[]) => this.logDensity(xs))(parts);
+      const grad = new Float64Array(this.dim);
+      this.sites.forEach((s, i) => {
+        const g = (grads[i] as tf.Tensor).dataSync();
+        for (let k = 0; k < s.size; k++) grad[s.offset + k] = -(g[k] as number);
+      });
+      out = { value: -(value.dataSync()[0] as number), grad };
+    });
+    return out;
+  }
+
+  /**
+   * The constrained values of the latent sites and the values of the `deterministic` sites at
+   * `z`, as host arrays (one model run, no gradient).
+   */
+  constrain(z: Float64Array): Map<string, { shape: number[]; values: Float32Array }> {
+    const out = new Map<string, { shape: number[]; values: Float32Array }>();
+    tf.tidy(() => {
+      const parts = siteTensors(z, this.sites);
+      const map = new Map(
+        this.sites.map((s, i) => [s.name, { site: s, z: parts[i] as tf.Tensor }]),
+      );
+      const sub = new UnconstrainedSubstitute(map, false);
+      const tr = trace((...a: A) => sub.run(() => this.model(...a))).getTraceUntidied(
+        ...this.args,
+      ).trace;
+      for (const s of tr.sampleSites()) {
+        if (s.value === null || (s.isObserved && !isDeterministicSite(s))) continue;
+        out.set(s.name, {
+          shape: [...s.value.shape],
+          values: Float32Array.from(s.value.dataSync()),
+        });
+      }
+    });
+    return out;
+  }
+}

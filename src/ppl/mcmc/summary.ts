@@ -1,0 +1,115 @@
+/**
+ * Posterior summaries of MCMC draws per site and element: mean, standard deviation (`n - 1`
+ * denominator), 5/50/95 % quantiles (linear interpolation), bulk and tail ESS and rank-normalized
+ * split R-hat (see `diagnostics.ts`), and a printed table in the layout of Pyro/NumPyro's
+ * `print_summary`.
+ */
+import { ArgumentError } from '../../utils/errors.js';
+import { essBulk, essTail, quantile, splitRhat } from './diagnostics.js';
+
+/** Summary of one scalar quantity. */
+export interface ScalarSummary {
+  mean: number;
+  sd: number;
+  /** Lower quantile (default 5 %). */
+  q5: number;
+  median: number;
+  /** Upper quantile (default 95 %). */
+  q95: number;
+  essBulk: number;
+  essTail: number;
+  rHat: number;
+}
+
+/** Summary of one site: one {@link ScalarSummary} per element (row-major). */
+export interface SiteSummary {
+  /** Shape of one draw of the site. */
+  shape: number[];
+  elements: ScalarSummary[];
+}
+
+/**
+ * Summarize draws `chains[c]` (each `numDraws * size` values, draw-major) of a site of `size`
+ * elements.
+ *
+ * @param prob the central interval mass (default 0.9: the 5 % and 95 % quantiles).
+ */
+export function summarizeSite(chains: Float32Array[], shape: number[], prob = 0.9): SiteSummary {
+  if (!(prob > 0 && prob < 1)) {
+    throw new ArgumentError('prob', `expected a number in (0, 1), got ${prob}`);
+  }
+  const size = shape.reduce((a, b) => a * b, 1);
+  const numDraws = (chains[0]?.length ?? 0) / size;
+  const elements: ScalarSummary[] = [];
+  for (let e = 0; e < size; e++) {
+    const per = chains.map((c) => {
+      const a = new Float64Array(numDraws);
+      for (let i = 0; i < numDraws; i++) a[i] = c[i * size + e] as number;
+      return a;
+    });
+    const all = new Float64Array(numDraws * chains.length);
+    per.forEach((a, c) => all.set(a, c * numDraws));
+    let m = 0;
+    for (const v of all) m += v;
+    m /= all.length;
+    let ss = 0;
+    for (const v of all) ss += (v - m) ** 2;
+    elements.push({
+      mean: m,
+      sd: Math.sqrt(ss / (all.length - 1)),
+      q5: quantile(all, (1 - prob) / 2),
+      median: quantile(all, 0.5),
+      q95: quantile(all, (1 + prob) / 2),
+      essBulk: essBulk(per),
+      essTail: essTail(per, [(1 - prob) / 2, (1 + prob) / 2]),
+      rHat: splitRhat(per),
+    });
+  }
+  return { shape, elements };
+}
+
+function fmt(v: number, digits = 2): string {
+  return Number.isFinite(v) ? v.toFixed(digits) : String(v);
+}
+
+/** Format summaries as a table (one row per scalar element, e.g. `theta[3]`). */
+export function formatSummary(
+  summaries: Record<string, SiteSummary>,
+  numDivergences?: number,
+  prob = 0.9,
+): string {
+  const lo = `${(((1 - prob) / 2) * 100).toFixed(1)}%`;
+  const hi = `${(((1 + prob) / 2) * 100).toFixed(1)}%`;
+  const header = ['', 'mean', 'std', 'median', lo, hi, 'ess_bulk', 'ess_tail', 'r_hat'];
+  const rows: string[][] = [];
+  for (const [name, s] of Object.entries(summaries)) {
+    const strides = s.shape.map((_, i) => s.shape.slice(i + 1).reduce((a, b) => a * b, 1));
+    s.elements.forEach((e, k) => {
+      const idx = strides.map((st, i) => Math.floor(k / st) % (s.shape[i] as number));
+      const label = s.shape.length === 0 ? name : `${name}[${idx.join(',')}]`;
+      rows.push([
+        label,
+        fmt(e.mean),
+        fmt(e.sd),
+        fmt(e.median),
+        fmt(e.q5),
+        fmt(e.q95),
+        fmt(e.essBulk, 1),
+        fmt(e.essTail, 1),
+        fmt(e.rHat),
+      ]);
+    });
+  }
+  const widths = header.map((h, i) =>
+    Math.max(h.length, ...rows.map((r) => (r[i] as string).length)),
+  );
+  const line = (r: string[]): string =>
+    r
+      .map((c, i) =>
+        i === 0 ? c.padStart(widths[i] as number) : c.padStart((widths[i] as number) + 2),
+      )
+      .join('');
+  const out = ['', line(header), ...rows.map(line), ''];
+  if (numDivergences !== undefined) out.push(`Number of divergences: ${numDivergences}`);
+  return out.join('\n');
+}

@@ -1,0 +1,42 @@
+/**
+ * `Unit`: the empty-event distribution behind {@link factor} (Pyro's `dist.Unit`). Its only value
+ * is a placeholder; its log-density is a given log-weight, whatever the value:
+ *
+ * $$\log p(x) = \ell \quad\text{for every } x$$
+ *
+ * so a site `sample(name, new Unit(l), {obs})` adds `l` to the model's log-joint.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Distribution, type DistributionOptions } from '../distributions/distribution.js';
+import { real, type Constraint } from '../distributions/constraints.js';
+import type { TensorInput } from '../utils/tensor.js';
+
+/** A log-weight as a distribution (batch shape = the log-weight's shape, event shape `[]`). */
+export class Unit extends Distribution {
+  /** The log-weight `l` (any real or `-inf`). */
+  readonly logFactor: tf.Tensor;
+
+  /** @param logFactor the log-weight added to the log-joint. */
+  constructor(logFactor: TensorInput, options: DistributionOptions = {}) {
+    super(options);
+    this.logFactor = this.param(logFactor, 'logFactor');
+  }
+  get batchShape(): number[] {
+    return this.logFactor.shape;
+  }
+  get eventShape(): number[] {
+    return [];
+  }
+  override get support(): Constraint {
+    return real;
+  }
+  /** The placeholder value: zeros of the batch shape. */
+  protected override _sample(shape: number[], seed: number): tf.Tensor {
+    void seed;
+    return tf.zeros([...shape, ...this.batchShape]);
+  }
+  /** `l`, broadcast against the value's batch dimensions. */
+  protected _logProb(x: tf.Tensor): tf.Tensor {
+    return tf.add(this.logFactor, tf.mul(tf.zerosLike(x), 0));
+  }
+}
