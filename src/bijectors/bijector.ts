@@ -17,7 +17,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
 import { checkValues, toFloat, type TensorInput } from '../utils/tensor.js';
-import { independent, real, type Constraint } from '../distributions/constraints.js';
+import { independent, real, type Constraint } from '../constraints/constraints.js';
 
 export type { TensorInput } from '../utils/tensor.js';
 

@@ -10,7 +10,7 @@ import {
 } from './bijector.js';
 import { ArgumentError } from '../utils/errors.js';
 import { broadcastShapes } from '../utils/tensor.js';
-import { independent, type Constraint } from '../distributions/constraints.js';
+import { independent, type Constraint } from '../constraints/constraints.js';
 
 /**
  * Chain bijector: `Chain([f1, f2, ..., fn])` is the composition `f1 ∘ f2 ∘ ... ∘ fn` (the last

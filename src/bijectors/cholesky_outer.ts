@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Bijector, type BijectorOptions, type ForwardResult } from './bijector.js';
 import { ArgumentError } from '../utils/errors.js';
-import { lowerCholesky, positiveDefinite, type Constraint } from '../distributions/constraints.js';
+import { lowerCholesky, positiveDefinite, type Constraint } from '../constraints/constraints.js';
 import { cholesky, matrixDiag, matrixTranspose } from '../utils/linalg.js';
 
 /** Ones on and below the diagonal of an `n x n` matrix. */

@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Bijector, type BijectorOptions, type ForwardResult } from './bijector.js';
 import { ArgumentError } from '../utils/errors.js';
-import { corrCholesky, type Constraint } from '../distributions/constraints.js';
+import { corrCholesky, type Constraint } from '../constraints/constraints.js';
 import { cumsumLast, trilIndices, trilToVec, vecToTril } from '../utils/linalg.js';
 import { logOneMinusTanhSq } from './tanh.js';
 import { triangularSide } from './lower_cholesky.js';

@@ -8,7 +8,7 @@ import {
   type ForwardResult,
   type InverseResult,
 } from './bijector.js';
-import { positive, type Constraint } from '../distributions/constraints.js';
+import { positive, type Constraint } from '../constraints/constraints.js';
 
 /**
  * Exponential bijector (MindSpore `Exp`).

@@ -10,7 +10,7 @@ import {
   type InverseResult,
 } from './bijector.js';
 import { ArgumentError } from '../utils/errors.js';
-import { independent, type Constraint } from '../distributions/constraints.js';
+import { independent, type Constraint } from '../constraints/constraints.js';
 
 /**
  * Independent (reinterpreted) bijector:

@@ -3,7 +3,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
-import type { Constraint } from '../distributions/constraints.js';
+import type { Constraint } from '../constraints/constraints.js';
 import {
   Bijector,
   type BijectorOptions,

@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Bijector, type BijectorOptions, type ForwardResult } from './bijector.js';
 import { ArgumentError } from '../utils/errors.js';
-import { lowerCholesky, type Constraint } from '../distributions/constraints.js';
+import { lowerCholesky, type Constraint } from '../constraints/constraints.js';
 import { diagMatrix, matrixDiag, trilToVec, vecToTril } from '../utils/linalg.js';
 
 /** `n` with `n (n + 1) / 2 = m`, or throw naming `what`. */

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Bijector, type BijectorOptions, type ForwardResult } from './bijector.js';
 import { ArgumentError } from '../utils/errors.js';
 import { cumsumLast } from '../utils/linalg.js';
-import { ordered, type Constraint } from '../distributions/constraints.js';
+import { ordered, type Constraint } from '../constraints/constraints.js';
 
 /**
  * Maps `R^K` onto strictly increasing vectors:

@@ -8,7 +8,7 @@ import {
   type ForwardResult,
   type InverseResult,
 } from './bijector.js';
-import { unitInterval, type Constraint } from '../distributions/constraints.js';
+import { unitInterval, type Constraint } from '../constraints/constraints.js';
 
 /**
  * Sigmoid bijector (TFP `Sigmoid`).

@@ -9,7 +9,7 @@ import {
   type ForwardResult,
   type InverseResult,
 } from './bijector.js';
-import { positive, type Constraint } from '../distributions/constraints.js';
+import { positive, type Constraint } from '../constraints/constraints.js';
 import { broadcastShapes, type TensorInput } from '../utils/tensor.js';
 
 /**

@@ -11,7 +11,7 @@ import {
 } from './bijector.js';
 import { ArgumentError } from '../utils/errors.js';
 import { cumsumLast } from '../utils/linalg.js';
-import { simplex, type Constraint } from '../distributions/constraints.js';
+import { simplex, type Constraint } from '../constraints/constraints.js';
 
 /** `log(K-1), log(K-2), ..., log 1` as a `[K-1]` tensor (centres `x = 0` at the uniform point). */
 function logOffsets(km1: number): tf.Tensor {

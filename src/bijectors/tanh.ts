@@ -8,7 +8,7 @@ import {
   type ForwardResult,
   type InverseResult,
 } from './bijector.js';
-import { interval, type Constraint } from '../distributions/constraints.js';
+import { interval, type Constraint } from '../constraints/constraints.js';
 
 /** `log(1 - tanh(x)^2) = 2 (log 2 - x - softplus(-2x))`, stable for large `|x|`. */
 export function logOneMinusTanhSq(x: tf.Tensor): tf.Tensor {

@@ -13,7 +13,7 @@ import type { DistributionOptions, TensorInput } from './distribution.js';
 import { registerKL } from './kl.js';
 import { readProbsOrLogits, type ProbsOrLogits } from './probs.js';
 import { eq, gt, lt, maskLogProb, mulNoNan, orB, whereB } from './special.js';
-import { boolean, type Constraint } from './constraints.js';
+import { boolean, type Constraint } from '../constraints/constraints.js';
 
 /**
  * Bernoulli distribution given by `{probs}` (p in [0, 1]) or `{logits}` (log-odds); a bare

@@ -31,7 +31,7 @@ import {
   orB,
   safe,
 } from './special.js';
-import { unitInterval, type Constraint } from './constraints.js';
+import { unitInterval, type Constraint } from '../constraints/constraints.js';
 
 /**
  * Beta distribution with `concentration1` (a, the "successes" exponent) and `concentration0`

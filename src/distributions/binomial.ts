@@ -27,7 +27,7 @@ import {
   safe,
   whereB,
 } from './special.js';
-import { integerInterval, type Constraint } from './constraints.js';
+import { integerInterval, type Constraint } from '../constraints/constraints.js';
 import { binomialDraw } from './host_sampling.js';
 import { broadcastTo, valuesOf } from '../utils/tensor.js';
 import { makeRng } from '../utils/seed.js';

@@ -11,7 +11,7 @@ import { Distribution, type DistributionOptions, type TensorInput } from './dist
 import { registerKL } from './kl.js';
 import { readProbsOrLogits, type ProbsOrLogits } from './probs.js';
 import { andB, eq, ge, lt, maskLogProb, mulNoNan, safe } from './special.js';
-import { integerInterval, type Constraint } from './constraints.js';
+import { integerInterval, type Constraint } from '../constraints/constraints.js';
 
 /**
  * Categorical distribution given by `{probs}` (shape `[...batch, K]`, each row summing to 1) or

@@ -17,7 +17,7 @@ import { Distribution, type DistributionOptions, type TensorInput } from './dist
 import { standardGammaRsample } from './host_sampling.js';
 import { registerKL } from './kl.js';
 import { digamma, gt, lgamma, mulNoNan } from './special.js';
-import { simplex, type Constraint } from './constraints.js';
+import { simplex, type Constraint } from '../constraints/constraints.js';
 
 /**
  * Dirichlet distribution with `concentration` of shape `[...batchShape, K]`, every entry > 0.

@@ -25,7 +25,12 @@ import {
   toFloat,
 } from '../utils/tensor.js';
 import { klDivergence } from './kl.js';
-import { IndependentConstraint, independent, real, type Constraint } from './constraints.js';
+import {
+  IndependentConstraint,
+  independent,
+  real,
+  type Constraint,
+} from '../constraints/constraints.js';
 export type { TensorInput } from '../utils/tensor.js';
 
 /**

@@ -13,7 +13,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
 import { checkShape } from '../utils/tensor.js';
 import { Distribution, registerExpand, type DistributionOptions } from './distribution.js';
-import type { Constraint } from './constraints.js';
+import type { Constraint } from '../constraints/constraints.js';
 import { klDivergence, registerKL } from './kl.js';
 
 /** The protected hooks of a base distribution that the wrapper forwards to. */

@@ -11,7 +11,7 @@ import { ScalarDistribution } from './scalar.js';
 import type { DistributionOptions, TensorInput } from './distribution.js';
 import { registerKL } from './kl.js';
 import { ge, maskLogProb } from './special.js';
-import { nonnegative, type Constraint } from './constraints.js';
+import { nonnegative, type Constraint } from '../constraints/constraints.js';
 
 /**
  * Exponential distribution with rate `rate > 0` (mean `1/rate`).

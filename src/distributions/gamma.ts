@@ -18,7 +18,7 @@ import type { DistributionOptions, TensorInput } from './distribution.js';
 import { standardGammaRsample } from './host_sampling.js';
 import { registerKL } from './kl.js';
 import { digamma, gammaincPQ, gt, lgamma, maskLogProb, safe } from './special.js';
-import { positive, type Constraint } from './constraints.js';
+import { positive, type Constraint } from '../constraints/constraints.js';
 
 /**
  * Gamma distribution with `concentration` (shape alpha > 0) and `rate` (beta > 0).

@@ -15,7 +15,7 @@ import type { DistributionOptions, TensorInput } from './distribution.js';
 import { registerKL } from './kl.js';
 import { readProbsOrLogits, type ProbsOrLogits } from './probs.js';
 import { isCount, lt, maskLogProb, mulNoNan, openUniform, safe } from './special.js';
-import { nonnegativeInteger, type Constraint } from './constraints.js';
+import { nonnegativeInteger, type Constraint } from '../constraints/constraints.js';
 
 /**
  * Geometric distribution given by `{probs}` (success probability p in (0, 1]) or `{logits}`.

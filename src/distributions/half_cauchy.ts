@@ -12,7 +12,7 @@ import { ScalarDistribution } from './scalar.js';
 import type { DistributionOptions, TensorInput } from './distribution.js';
 import { registerKL } from './kl.js';
 import { ge, maskLogProb, openUniform } from './special.js';
-import { nonnegative, type Constraint } from './constraints.js';
+import { nonnegative, type Constraint } from '../constraints/constraints.js';
 
 /**
  * Half-Cauchy distribution with `scale > 0`.

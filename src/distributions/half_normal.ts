@@ -11,7 +11,7 @@ import { ScalarDistribution } from './scalar.js';
 import type { DistributionOptions, TensorInput } from './distribution.js';
 import { registerKL } from './kl.js';
 import { erfc, ge, maskLogProb } from './special.js';
-import { nonnegative, type Constraint } from './constraints.js';
+import { nonnegative, type Constraint } from '../constraints/constraints.js';
 
 /**
  * Half-normal distribution with scale `scale > 0` (support `x >= 0`).

@@ -9,7 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Distribution, type DistributionOptions } from './distribution.js';
-import { Constraint } from './constraints.js';
+import { Constraint } from '../constraints/constraints.js';
 import { NotDefinedError } from '../utils/errors.js';
 import { checkShape } from '../utils/tensor.js';
 import './expanded.js';

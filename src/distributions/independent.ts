@@ -11,7 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Distribution, registerToEvent, type DistributionOptions } from './distribution.js';
-import { independent, type Constraint } from './constraints.js';
+import { independent, type Constraint } from '../constraints/constraints.js';
 import { ArgumentError } from '../utils/errors.js';
 import { klDivergence, registerKL } from './kl.js';
 

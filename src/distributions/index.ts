@@ -50,6 +50,6 @@ export { LKJCholesky } from './lkj_cholesky.js';
 export { VonMises } from './von_mises.js';
 export { ImproperUniform } from './improper_uniform.js';
 export { ExpandedDistribution, klExpandedExpanded } from './expanded.js';
-export * as constraints from './constraints.js';
-export { Constraint, type Bound, type ConstraintKind } from './constraints.js';
+export * as constraints from '../constraints/constraints.js';
+export { Constraint, type Bound, type ConstraintKind } from '../constraints/constraints.js';
 export { bijectTo, transformTo, registerBijectTo, type BijectorFactory } from './transform_to.js';

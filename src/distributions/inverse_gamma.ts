@@ -16,7 +16,7 @@ import type { DistributionOptions, TensorInput } from './distribution.js';
 import { standardGammaRsample } from './host_sampling.js';
 import { registerKL } from './kl.js';
 import { digamma, gammaincPQ, gt, lgamma, maskLogProb, safe, whereB } from './special.js';
-import { positive, type Constraint } from './constraints.js';
+import { positive, type Constraint } from '../constraints/constraints.js';
 
 /**
  * Inverse-gamma distribution with `concentration` alpha > 0 and `rate` (scale) beta > 0.

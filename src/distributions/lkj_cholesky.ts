@@ -13,7 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Distribution, type DistributionOptions, type TensorInput } from './distribution.js';
-import { corrCholesky, type Constraint } from './constraints.js';
+import { corrCholesky, type Constraint } from '../constraints/constraints.js';
 import { Beta } from './beta.js';
 import { lgamma } from './special.js';
 import { matrixDiag, vecToTril } from '../utils/linalg.js';

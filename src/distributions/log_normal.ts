@@ -13,7 +13,7 @@ import { LocationScaleDistribution } from './location_scale.js';
 import { registerKL } from './kl.js';
 import { gaussianKL } from './normal.js';
 import { gt, logNdtr, maskLogProb, ndtr, safe } from './special.js';
-import { positive, type Constraint } from './constraints.js';
+import { positive, type Constraint } from '../constraints/constraints.js';
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 

@@ -12,7 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Distribution, type DistributionOptions, type TensorInput } from './distribution.js';
-import { realVector, type Constraint } from './constraints.js';
+import { realVector, type Constraint } from '../constraints/constraints.js';
 import { registerKL } from './kl.js';
 import { broadcastShapes } from '../utils/tensor.js';
 import { cholesky, matrixDiag, triangularSolve } from '../utils/linalg.js';

@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Distribution, type DistributionOptions, type TensorInput } from './distribution.js';
 import { readProbsOrLogits, type ProbsOrLogits } from './probs.js';
 import { lgamma, mulNoNan } from './special.js';
-import { multinomial, type Constraint } from './constraints.js';
+import { multinomial, type Constraint } from '../constraints/constraints.js';
 import { binomialDraw } from './host_sampling.js';
 import { makeRng } from '../utils/seed.js';
 import './expanded.js';

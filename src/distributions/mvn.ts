@@ -13,7 +13,12 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Distribution, type DistributionOptions, type TensorInput } from './distribution.js';
-import { lowerCholesky, positiveDefinite, realVector, type Constraint } from './constraints.js';
+import {
+  lowerCholesky,
+  positiveDefinite,
+  realVector,
+  type Constraint,
+} from '../constraints/constraints.js';
 import { registerKL } from './kl.js';
 import { broadcastShapes } from '../utils/tensor.js';
 import {

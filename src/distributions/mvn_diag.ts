@@ -10,7 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Distribution, type DistributionOptions, type TensorInput } from './distribution.js';
 import { registerKL } from './kl.js';
-import { realVector, type Constraint } from './constraints.js';
+import { realVector, type Constraint } from '../constraints/constraints.js';
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 

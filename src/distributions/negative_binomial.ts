@@ -25,7 +25,7 @@ import {
   safe,
   whereB,
 } from './special.js';
-import { nonnegativeInteger, type Constraint } from './constraints.js';
+import { nonnegativeInteger, type Constraint } from '../constraints/constraints.js';
 import { poissonDraw, standardGammaDraw } from './host_sampling.js';
 import { broadcastTo } from '../utils/tensor.js';
 import { makeRng } from '../utils/seed.js';

@@ -25,7 +25,7 @@ import {
   notB,
   safe,
 } from './special.js';
-import { nonnegativeInteger, type Constraint } from './constraints.js';
+import { nonnegativeInteger, type Constraint } from '../constraints/constraints.js';
 
 const ENTROPY_SUM_MAX_RATE = 30;
 const ENTROPY_SUM_TERMS = 160;

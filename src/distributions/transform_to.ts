@@ -46,7 +46,7 @@ import {
   LessThan,
   type Bound,
   type ConstraintKind,
-} from './constraints.js';
+} from '../constraints/constraints.js';
 
 /** Builds the bijector for one constraint of a registered kind. */
 export type BijectorFactory = (c: Constraint) => Bijector;

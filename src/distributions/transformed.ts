@@ -15,7 +15,7 @@ import { ArgumentError, NotDefinedError, NotRegisteredError } from '../utils/err
 import { broadcastShapes, broadcastTo } from '../utils/tensor.js';
 import { Distribution, type DistributionOptions } from './distribution.js';
 import { klDivergence, registerKL } from './kl.js';
-import { independent, type Constraint } from './constraints.js';
+import { independent, type Constraint } from '../constraints/constraints.js';
 
 /**
  * The distribution of `Y = f(X)` for `X ~ distribution` and a bijector `f` (MindSpore and TFP

@@ -12,7 +12,7 @@ import { ScalarDistribution } from './scalar.js';
 import type { DistributionOptions, TensorInput } from './distribution.js';
 import { registerKL } from './kl.js';
 import { andB, ge, le, maskLogProb } from './special.js';
-import { interval, type Constraint } from './constraints.js';
+import { interval, type Constraint } from '../constraints/constraints.js';
 
 /**
  * Uniform distribution on `[low, high]`, `low < high`.

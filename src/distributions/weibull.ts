@@ -13,7 +13,7 @@ import { ScalarDistribution } from './scalar.js';
 import type { DistributionOptions, TensorInput } from './distribution.js';
 import { registerKL } from './kl.js';
 import { ge, gt, lgamma, maskLogProb, openUniform, safe, whereB } from './special.js';
-import { nonnegative, type Constraint } from './constraints.js';
+import { nonnegative, type Constraint } from '../constraints/constraints.js';
 import { EULER_GAMMA } from './gumbel.js';
 
 /**

@@ -16,10 +16,10 @@ import * as tf from '@tensorflow/tfjs';
 import { softplusInverse } from '../utils/tensor.js';
 import { keepCreated, lastTensorId } from './keep.js';
 import type { Bijector } from '../bijectors/bijector.js';
-import { Positive, type Constraint, type ConstraintKind } from '../distributions/constraints.js';
+import { Positive, type Constraint, type ConstraintKind } from '../constraints/constraints.js';
 import { bijectTo } from '../distributions/transform_to.js';
 
-export * from '../distributions/constraints.js';
+export * from '../constraints/constraints.js';
 
 /** `x > 0`, mapped from the reals by `exp` in the parameter store (Pyro's choice). */
 class PositiveExp extends Positive {

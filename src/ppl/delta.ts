@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Distribution, type DistributionOptions } from '../distributions/distribution.js';
 import type { TensorInput } from '../utils/tensor.js';
-import { independent, real, type Constraint } from '../distributions/constraints.js';
+import { independent, real, type Constraint } from '../constraints/constraints.js';
 
 /** Options of {@link Delta}. */
 export interface DeltaOptions extends DistributionOptions {

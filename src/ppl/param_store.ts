@@ -21,7 +21,7 @@ import {
   type Constraint,
   type ParamTransform,
 } from './constraints.js';
-import * as C from '../distributions/constraints.js';
+import * as C from '../constraints/constraints.js';
 import type { ParamInit } from './runtime.js';
 
 interface Entry {

@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Distribution, type DistributionOptions } from '../distributions/distribution.js';
-import { real, type Constraint } from '../distributions/constraints.js';
+import { real, type Constraint } from '../constraints/constraints.js';
 import type { TensorInput } from '../utils/tensor.js';
 
 /** A log-weight as a distribution (batch shape = the log-weight's shape, event shape `[]`). */

@@ -12,7 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Distribution, type DistributionOptions } from '../../distributions/distribution.js';
-import { independent, real, type Constraint } from '../../distributions/constraints.js';
+import { independent, real, type Constraint } from '../../constraints/constraints.js';
 import { ArgumentError } from '../../utils/errors.js';
 import { nextSeed } from '../../utils/seed.js';
 import type { Fn } from '../messenger.js';

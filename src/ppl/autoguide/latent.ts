@@ -13,7 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Distribution, type DistributionOptions } from '../../distributions/distribution.js';
-import { independent, real, type Constraint } from '../../distributions/constraints.js';
+import { independent, real, type Constraint } from '../../constraints/constraints.js';
 import { cholesky, triangularSolve } from '../../utils/linalg.js';
 import { nextSeed } from '../../utils/seed.js';
 import { trilMask } from '../constraints.js';

@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Bijector } from '../../bijectors/bijector.js';
-import type { Constraint } from '../../distributions/constraints.js';
+import type { Constraint } from '../../constraints/constraints.js';
 import { bijectTo } from '../../distributions/transform_to.js';
 import { ArgumentError } from '../../utils/errors.js';
 import { block } from '../handlers/block.js';

@@ -10,7 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Bijector } from '../../bijectors/bijector.js';
-import type { Constraint } from '../../distributions/constraints.js';
+import type { Constraint } from '../../constraints/constraints.js';
 import { Distribution, type DistributionOptions } from '../../distributions/distribution.js';
 
 /** Sum the last `n` dims of `t`. */

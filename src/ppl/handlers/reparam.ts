@@ -20,7 +20,7 @@ import { ExpandedDistribution } from '../../distributions/expanded.js';
 import { Independent } from '../../distributions/independent.js';
 import { LocationScaleDistribution } from '../../distributions/location_scale.js';
 import { TransformedDistribution } from '../../distributions/transformed.js';
-import { unitInterval } from '../../distributions/constraints.js';
+import { unitInterval } from '../../constraints/constraints.js';
 import { ArgumentError } from '../../utils/errors.js';
 import { Delta } from '../delta.js';
 import { Messenger, wrapWith, type Fn } from '../messenger.js';

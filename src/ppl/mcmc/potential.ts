@@ -13,7 +13,7 @@
  * two float64 arrays leave it.
  */
 import * as tf from '@tensorflow/tfjs';
-import { IndependentConstraint, type Constraint } from '../../distributions/constraints.js';
+import { IndependentConstraint, type Constraint } from '../../constraints/constraints.js';
 import { bijectTo } from '../../distributions/transform_to.js';
 import { ArgumentError } from '../../utils/errors.js';
 import { Delta } from '../delta.js';
