@@ -51,8 +51,8 @@
 #undef MR
 #undef SUF
 
-typedef void (*kernel_fn)(int kc, const float *ap, const float *bp, float *c, long ldc, int mr,
-                          int nr, int first, const float *bias, int act);
+typedef void (*kernel_fn)(int kc, const float *ap, const float *bp, float *c, long ldc, long csc,
+                          int mr, int nr, int first, const float *bias, int bias_rows, int act);
 
 static struct {
   kernel_fn kernel;
@@ -164,11 +164,12 @@ typedef struct {
   const float *b;
   long rsb, csb;
   float *c;
-  long ldc;
+  long ldc, csc; /* C[i][j] = c[i*ldc + j*csc] */
   int m, n, k;
   int accumulate;
-  const float *bias; /* per column, or NULL */
+  const float *bias; /* per column (per row with bias_rows), or NULL */
   int act;           /* 0 linear, 1 relu */
+  int bias_rows;
 } gemm_t;
 
 static _Thread_local float *tl_a = NULL, *tl_b = NULL;
@@ -235,12 +236,12 @@ static void gemm_block(const gemm_t *g, int m0, int m1, int n0, int n1) {
   if (m0 >= m1 || n0 >= n1) return;
   if (g->k == 0) {
     for (int i = m0; i < m1; i++) {
-      float *ci = g->c + (long)i * g->ldc;
       for (int j = n0; j < n1; j++) {
-        float v = g->accumulate ? ci[j] : 0.0f;
-        if (g->bias != NULL) v += g->bias[j];
+        float *cij = g->c + (long)i * g->ldc + (long)j * g->csc;
+        float v = g->accumulate ? *cij : 0.0f;
+        if (g->bias != NULL) v += g->bias_rows ? g->bias[i] : g->bias[j];
         if (g->act == 1 && !(v > 0.0f)) v = 0.0f;
-        ci[j] = v;
+        *cij = v;
       }
     }
     return;
@@ -260,12 +261,14 @@ static void gemm_block(const gemm_t *g, int m0, int m1, int n0, int n1) {
         pack_a(g, ic, mc, pc, kc, ap);
         for (int jr = 0; jr < nc; jr += nr) {
           int cols = nc - jr < nr ? nc - jr : nr;
-          const float *bias = last && g->bias != NULL ? g->bias + jc + jr : NULL;
           for (int ir = 0; ir < mc; ir += mr) {
             int rows = mc - ir < mr ? mc - ir : mr;
+            const float *bias = !last || g->bias == NULL ? NULL
+                                : g->bias_rows         ? g->bias + ic + ir
+                                                       : g->bias + jc + jr;
             K.kernel(kc, ap + (long)ir * kc, bp + (long)jr * kc,
-                     g->c + (long)(ic + ir) * g->ldc + jc + jr, g->ldc, rows, cols, first, bias,
-                     last ? g->act : 0);
+                     g->c + (long)(ic + ir) * g->ldc + (long)(jc + jr) * g->csc, g->ldc, g->csc,
+                     rows, cols, first, bias, g->bias_rows, last ? g->act : 0);
           }
         }
       }
@@ -290,8 +293,16 @@ static void gemm_task(void *ctx, int tid, int nth) {
 }
 
 static void gemm(gemm_t *g) {
+  gemm_t t;
+  if (g->n < K.nr / 2 && g->m >= 4 * K.nr && g->csc == 1) {
+    /* A narrow C (few output channels) would fill a fraction of each vector: compute
+     * C^T = B^T A^T instead, whose rows are C's columns (strides swapped, bias per row). */
+    t = (gemm_t){g->b, g->csb, g->rsb, g->a, g->csa, g->rsa, g->c, 1, g->ldc, g->n, g->m, g->k,
+                 g->accumulate, g->bias, g->act, 1};
+    g = &t;
+  }
   double flops = 2.0 * g->m * g->n * g->k;
-  if (flops < 2e5 || P.n == 1) {
+  if (flops < 2e6 || P.n == 1) {
     gemm_block(g, 0, g->m, 0, g->n);
   } else {
     run_parallel(gemm_task, g);
@@ -326,13 +337,31 @@ static void im2col_rows(const conv_t *s, const float *x, float *col, int b0, lon
     float *dst = col + r * kk;
     for (int fy = 0; fy < s->FH; fy++) {
       int iy = oy * s->SH + fy * s->DH - s->PT;
+      float *drow = dst + (long)fy * s->FW * s->C;
+      if (iy < 0 || iy >= s->H) {
+        memset(drow, 0, (size_t)s->FW * s->C * 4);
+        continue;
+      }
+      const float *xrow = x + ((long)b * s->H + iy) * s->W * s->C;
+      int ix0 = ox * s->SW - s->PL;
+      if (s->DW == 1) {
+        /* taps fx in [lo, hi) are inside the image and contiguous in x: one copy */
+        int lo = ix0 < 0 ? -ix0 : 0;
+        int hi = s->W - ix0 < s->FW ? s->W - ix0 : s->FW;
+        if (hi < lo) hi = lo;
+        if (lo > 0) memset(drow, 0, (size_t)lo * s->C * 4);
+        if (hi > lo) memcpy(drow + (long)lo * s->C, xrow + (long)(ix0 + lo) * s->C, (size_t)(hi - lo) * s->C * 4);
+        if (hi < s->FW) memset(drow + (long)hi * s->C, 0, (size_t)(s->FW - hi) * s->C * 4);
+        continue;
+      }
       for (int fx = 0; fx < s->FW; fx++) {
-        int ix = ox * s->SW + fx * s->DW - s->PL;
-        float *d = dst + ((long)fy * s->FW + fx) * s->C;
-        if (iy < 0 || iy >= s->H || ix < 0 || ix >= s->W) {
-          memset(d, 0, s->C * 4);
+        int ix = ix0 + fx * s->DW;
+        float *d = drow + (long)fx * s->C;
+        if (ix < 0 || ix >= s->W) {
+          for (int c = 0; c < s->C; c++) d[c] = 0.0f;
         } else {
-          memcpy(d, x + (((long)b * s->H + iy) * s->W + ix) * s->C, s->C * 4);
+          const float *v = xrow + (long)ix * s->C;
+          for (int c = 0; c < s->C; c++) d[c] = v[c];
         }
       }
     }
@@ -363,11 +392,22 @@ static void col2im_image(const conv_t *s, const float *col, float *dx, int b) {
       for (int fy = 0; fy < s->FH; fy++) {
         int iy = oy * s->SH + fy * s->DH - s->PT;
         if (iy < 0 || iy >= s->H) continue;
+        float *drow = dx + ((long)b * s->H + iy) * s->W * s->C;
+        const float *vrow = src + (long)fy * s->FW * s->C;
+        int ix0 = ox * s->SW - s->PL;
+        if (s->DW == 1) {
+          int lo = ix0 < 0 ? -ix0 : 0;
+          int hi = s->W - ix0 < s->FW ? s->W - ix0 : s->FW;
+          float *d = drow + (long)(ix0 + lo) * s->C;
+          const float *v = vrow + (long)lo * s->C;
+          for (long i = 0; i < (long)(hi - lo) * s->C; i++) d[i] += v[i];
+          continue;
+        }
         for (int fx = 0; fx < s->FW; fx++) {
-          int ix = ox * s->SW + fx * s->DW - s->PL;
+          int ix = ix0 + fx * s->DW;
           if (ix < 0 || ix >= s->W) continue;
-          const float *v = src + ((long)fy * s->FW + fx) * s->C;
-          float *d = dx + (((long)b * s->H + iy) * s->W + ix) * s->C;
+          const float *v = vrow + (long)fx * s->C;
+          float *d = drow + (long)ix * s->C;
           for (int c = 0; c < s->C; c++) d[c] += v[c];
         }
       }
@@ -407,7 +447,7 @@ static int is_pointwise(const conv_t *s) {
 static int conv_forward(const conv_t *s, const float *x, const float *w, float *y,
                         const float *bias, int act) {
   const long kk = (long)s->FH * s->FW * s->C, pix = (long)s->OH * s->OW;
-  gemm_t g = {NULL, kk, 1, w, s->CO, 1, NULL, s->CO, 0, s->CO, (int)kk, 0, bias, act};
+  gemm_t g = {NULL, kk, 1, w, s->CO, 1, NULL, s->CO, 1, 0, s->CO, (int)kk, 0, bias, act, 0};
   if (is_pointwise(s)) {
     g.a = x, g.c = y, g.m = (int)(s->B * pix);
     gemm(&g);
@@ -429,7 +469,7 @@ static int conv_forward(const conv_t *s, const float *x, const float *w, float *
 /* dw[FH*FW*C, CO] = im2col(x)^T @ dy[B*OH*OW, CO], summed over chunks. */
 static int conv_backprop_filter(const conv_t *s, const float *x, const float *dy, float *dw) {
   const long kk = (long)s->FH * s->FW * s->C, pix = (long)s->OH * s->OW;
-  gemm_t g = {NULL, 1, kk, NULL, s->CO, 1, dw, s->CO, (int)kk, s->CO, 0, 0, NULL, 0};
+  gemm_t g = {NULL, 1, kk, NULL, s->CO, 1, dw, s->CO, 1, (int)kk, s->CO, 0, 0, NULL, 0, 0};
   if (is_pointwise(s)) {
     g.a = x, g.b = dy, g.k = (int)(s->B * pix);
     gemm(&g);
@@ -452,7 +492,7 @@ static int conv_backprop_filter(const conv_t *s, const float *x, const float *dy
 /* dx = col2im(dy[B*OH*OW, CO] @ w^T[CO, FH*FW*C]). */
 static int conv_backprop_input(const conv_t *s, const float *dy, const float *w, float *dx) {
   const long kk = (long)s->FH * s->FW * s->C, pix = (long)s->OH * s->OW;
-  gemm_t g = {NULL, s->CO, 1, w, 1, s->CO, NULL, kk, 0, (int)kk, s->CO, 0, NULL, 0};
+  gemm_t g = {NULL, s->CO, 1, w, 1, s->CO, NULL, kk, 1, 0, (int)kk, s->CO, 0, NULL, 0, 0};
   if (is_pointwise(s)) {
     g.a = dy, g.c = dx, g.m = (int)(s->B * pix);
     gemm(&g);
@@ -538,8 +578,8 @@ static napi_value js_gemm(napi_env env, napi_callback_info info) {
   if ((size_t)lastA >= len || (size_t)lastB >= len || (size_t)lastC >= len ||
       (bias >= 0 && (size_t)(bias + n) > len))
     return throw_range(env, "deepprob native gemm: operand outside the heap");
-  gemm_t g = {heap + a, rsa,   csa, heap + b, rsb, csb, heap + c, ldc, m, n, k, (int)v[11],
-              bias >= 0 ? heap + bias : NULL, (int)v[13]};
+  gemm_t g = {heap + a, rsa, csa, heap + b, rsb, csb, heap + c, ldc, 1, m, n, k, (int)v[11],
+              bias >= 0 ? heap + bias : NULL, (int)v[13], 0};
   gemm(&g);
   return NULL;
 }

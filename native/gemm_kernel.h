@@ -7,7 +7,9 @@
  * (MR values per k) and Bp is packed k-major (2*VW values per k, 64-byte aligned). The products
  * are written as vector multiply-adds; with -ffp-contract=fast (GNU C's default) and an FMA
  * target the compiler emits vfmadd231ps. The epilogue adds the bias of each column and applies
- * the activation (0 linear, 1 relu) after the last k block.
+ * the activation (0 linear, 1 relu) after the last k block. C has row stride ldc and column stride
+ * csc (csc != 1 and per-row biases, used for the transposed formulation C^T = B^T A^T, go through
+ * the scalar write-back).
  */
 typedef float SUF(vf) __attribute__((vector_size(VW * 4)));
 typedef int SUF(vi) __attribute__((vector_size(VW * 4)));
@@ -27,8 +29,8 @@ static inline SUF(vf) SUF(relu)(SUF(vf) v) {
 }
 
 static void SUF(kernel)(int kc, const float *restrict ap, const float *restrict bp,
-                        float *restrict c, long ldc, int mr, int nr, int first,
-                        const float *bias, int act) {
+                        float *restrict c, long ldc, long csc, int mr, int nr, int first,
+                        const float *bias, int bias_rows, int act) {
   SUF(vf) acc[MR][2];
   for (int i = 0; i < MR; i++) {
     acc[i][0] = (SUF(vf)){0};
@@ -45,7 +47,7 @@ static void SUF(kernel)(int kc, const float *restrict ap, const float *restrict 
     ap += MR;
     bp += 2 * VW;
   }
-  if (mr == MR && nr == 2 * VW) {
+  if (mr == MR && nr == 2 * VW && csc == 1 && !bias_rows) {
     SUF(vf) bias0 = {0}, bias1 = {0};
     if (bias != NULL) {
       bias0 = SUF(loadu)(bias);
@@ -80,10 +82,11 @@ static void SUF(kernel)(int kc, const float *restrict ap, const float *restrict 
   for (int i = 0; i < mr; i++) {
     float *ci = c + i * ldc;
     for (int j = 0; j < nr; j++) {
-      float v = t[i][j] + (first ? 0.0f : ci[j]);
-      if (bias != NULL) v += bias[j];
+      float *cij = ci + j * csc;
+      float v = t[i][j] + (first ? 0.0f : *cij);
+      if (bias != NULL) v += bias_rows ? bias[i] : bias[j];
       if (act == 1 && !(v > 0.0f)) v = 0.0f;
-      ci[j] = v;
+      *cij = v;
     }
   }
 }

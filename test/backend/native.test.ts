@@ -35,7 +35,7 @@ function expectSame(
   const got = activeKernel(name, inputs, attrs);
   expect(nativeCalls[name] ?? 0).toBe(before + 1);
   expect(got.shape).toEqual(want?.shape);
-  const scale = (want?.values ?? []).reduce((m, v) => Math.max(m, Math.abs(v)), 1);
+  const scale = Array.from(want?.values ?? []).reduce((m, v) => Math.max(m, Math.abs(v)), 1);
   expect(got).toBeAllclose(want?.values, { rtol: tol, atol: tol * scale });
   tf.dispose([got, ...Object.values(inputs)]);
 }
@@ -66,7 +66,8 @@ function randomConv(r: () => number): {
             [randInt(r, 0, 2), randInt(r, 0, 2)],
             [0, 0],
           ];
-  const C = randInt(r, 1, 7);
+  // input channels >= MIN_NATIVE_CHANNELS (fewer go to the kernel the native one replaced)
+  const C = randInt(r, 8, 13);
   return {
     x: [randInt(r, 1, 4), H, W, C],
     f: [fh, fw, C, randInt(r, 1, 37)],
@@ -152,14 +153,14 @@ describe.skipIf(!on)('native CPU path (addon built)', () => {
         { transposeA: false, transposeB: false },
         1e-4,
       );
-      // a 256-float cap on the im2col buffer: one image (8 x 7 pixels x 3x3x3 taps) per
-      // chunk, so the forward and both gradients run over 3 chunks
+      // a 512-float cap on the im2col buffer: under one image (8 x 7 pixels x 3x3x8 taps) per
+      // chunk, so the forward and both gradients run over 3 chunks of one image
       const addon = nativeAddon();
       if (addon === undefined) throw new Error('native addon not installed');
-      const cap = addon.setChunkFloats(256);
+      const cap = addon.setChunkFloats(512);
       try {
-        const x = [3, 8, 7, 3];
-        const f = [3, 3, 3, 9];
+        const x = [3, 8, 7, 8];
+        const f = [3, 3, 8, 9];
         const attrs = { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', dilations: [1, 1] };
         expectSame('Conv2D', { x: randTensor(r, x), filter: randTensor(r, f) }, attrs);
         expectSame(
@@ -209,10 +210,16 @@ describe.skipIf(!on)('native CPU path (addon built)', () => {
         tf.dispose([a, b]);
         expectSame('BatchMatMul', { a: a3, b: b3 }, { transposeA, transposeB });
       }
-      for (const activation of ['relu', 'linear']) {
-        const a = randTensor(r, [33, 70]);
-        const w = randTensor(r, [70, 45]);
-        const bias = randTensor(r, [45]);
+      // [33 x 45]: C tiles by rows; [300 x 7]: a narrow C, computed as C^T = B^T A^T
+      for (const [activation, m, n] of [
+        ['relu', 33, 45],
+        ['linear', 33, 45],
+        ['relu', 300, 7],
+        ['linear', 300, 7],
+      ] as const) {
+        const a = randTensor(r, [m, 70]);
+        const w = randTensor(r, [70, n]);
+        const bias = randTensor(r, [n]);
         const before = nativeCalls['_FusedMatMul'] ?? 0;
         const got = activeKernel(
           '_FusedMatMul',
@@ -224,8 +231,8 @@ describe.skipIf(!on)('native CPU path (addon built)', () => {
           },
         );
         expect(nativeCalls['_FusedMatMul']).toBe(before + 1);
-        const a3 = tf.reshape(a, [1, 33, 70]);
-        const w3 = tf.reshape(w, [1, 70, 45]);
+        const a3 = tf.reshape(a, [1, m, 70]);
+        const w3 = tf.reshape(w, [1, 70, n]);
         const [mm] = cpuKernel(
           'BatchMatMul',
           { a: a3, b: w3 },
@@ -234,7 +241,7 @@ describe.skipIf(!on)('native CPU path (addon built)', () => {
         tf.dispose([a3, w3]);
         const bv = bias.dataSync();
         const want = Float32Array.from(mm?.values ?? [], (v, j) => {
-          const y = v + (bv[j % 45] as number);
+          const y = v + (bv[j % n] as number);
           return activation === 'relu' ? Math.max(0, y) : y;
         });
         expect(got).toBeAllclose(want, { rtol: 2e-5, atol: 1e-4 });
@@ -245,8 +252,8 @@ describe.skipIf(!on)('native CPU path (addon built)', () => {
 
   it('gradients of a small conv net agree with the cpu backend end to end', async () => {
     const r = rng(15);
-    const x = randTensor(r, [3, 11, 9, 2]);
-    const w1 = randTensor(r, [3, 3, 2, 5]);
+    const x = randTensor(r, [3, 11, 9, 8]);
+    const w1 = randTensor(r, [3, 3, 8, 5]);
     const w2 = randTensor(r, [30 * 5, 4]);
     const f = (xx: tf.Tensor, a: tf.Tensor, b: tf.Tensor): tf.Scalar =>
       tf.sum(
