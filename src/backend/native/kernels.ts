@@ -315,17 +315,43 @@ export function installNativeKernels(addon: NativeAddon): string {
   if (active !== undefined) return active;
   for (const k of nativeKernels(addon)) {
     const previous = tf.getKernel(k.kernelName, 'wasm')?.kernelFunc;
-    if (previous !== undefined) tf.unregisterKernel(k.kernelName, 'wasm');
-    tf.registerKernel({
-      kernelName: k.kernelName,
-      backendName: 'wasm',
-      kernelFunc: k.make(previous),
-    });
+    registered.set(k.kernelName, { previous, native: k.make(previous) });
   }
   loaded = addon;
   const info = addon.info();
   active = `native ${info.isa}, ${info.threads} thread(s)`;
+  setNativeEnabled(true);
   return active;
+}
+
+/** Each overridden kernel: the one it replaced and the native one. */
+const registered = new Map<string, { previous: KernelFunc | undefined; native: KernelFunc }>();
+
+/**
+ * Switch the installed native kernels off (the kernels they replaced run again) or back on, e.g.
+ * to compare both paths in one process or to test the wasm path. No effect when none are
+ * installed.
+ *
+ * @param on true for the native kernels, false for the ones they replaced.
+ * @example
+ * ```ts
+ * setNativeEnabled(false); // wasm kernel pack / XNNPACK for matmul and conv
+ * ```
+ */
+export function setNativeEnabled(on: boolean): void {
+  for (const [kernelName, k] of registered) {
+    const fn = on ? k.native : k.previous;
+    if (tf.getKernel(kernelName, 'wasm') !== undefined) tf.unregisterKernel(kernelName, 'wasm');
+    if (fn !== undefined) tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: fn });
+  }
+  enabled = on && registered.size > 0;
+}
+
+let enabled = false;
+
+/** Whether the native kernels are installed and switched on. */
+export function nativeEnabled(): boolean {
+  return enabled;
 }
 
 /** The active native path (`'native avx512, 2 thread(s)'`), or undefined when it is off. */
