@@ -9,7 +9,13 @@ import * as tf from '@tensorflow/tfjs';
 import * as fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { backendInfo } from '../../src/index.js';
-import { nativeAddon, nativeCalls } from '../../src/backend/native/kernels.js';
+import {
+  MIN_NATIVE_CHANNELS,
+  nativeAddon,
+  nativeCalls,
+  nativeEnabled,
+  setNativeEnabled,
+} from '../../src/backend/native/kernels.js';
 import { loadNativeAddon, nativeAddonPath } from '../../src/backend/native/load.js';
 import { expectNoLeak } from '../helpers.js';
 import { activeKernel, cpuKernel, randInt, randTensor, rng } from './reference.js';
@@ -277,6 +283,40 @@ describe.skipIf(!on)('native CPU path (addon built)', () => {
     await tf.setBackend(prev);
     for (let i = 0; i < 3; i++) expect(got[i]).toBeAllclose(want[i], { rtol: 1e-4, atol: 1e-4 });
     tf.dispose([...g, x, w1, w2]);
+  });
+
+  it('hands convolutions of few input channels to the kernel it replaced, with the same result', () => {
+    const r = rng(16);
+    expectNoLeak(() => {
+      const x = randTensor(r, [2, 9, 9, MIN_NATIVE_CHANNELS - 1]);
+      const filter = randTensor(r, [3, 3, MIN_NATIVE_CHANNELS - 1, 4]);
+      const attrs = { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', dilations: [1, 1] };
+      const before = nativeCalls['Conv2D'] ?? 0;
+      const [want] = cpuKernel('Conv2D', { x, filter }, attrs);
+      const got = activeKernel('Conv2D', { x, filter }, attrs);
+      expect(nativeCalls['Conv2D'] ?? 0).toBe(before);
+      expect(got).toBeAllclose(want?.values, { rtol: 1e-4, atol: 1e-4 });
+      tf.dispose([got, x, filter]);
+    });
+  });
+
+  it('setNativeEnabled(false) restores the replaced kernels, true the native ones', () => {
+    const a = tf.ones([4, 5]);
+    const b = tf.ones([5, 3]);
+    const before = nativeCalls['BatchMatMul'] ?? 0;
+    setNativeEnabled(false);
+    try {
+      expect(nativeEnabled()).toBe(false);
+      tf.matMul(a, b).dispose();
+      expect(nativeCalls['BatchMatMul'] ?? 0).toBe(before);
+    } finally {
+      setNativeEnabled(true);
+    }
+    expect(nativeEnabled()).toBe(true);
+    const y = tf.matMul(a, b);
+    expect(nativeCalls['BatchMatMul']).toBe(before + 1);
+    expect(y).toBeAllclose(new Float32Array(12).fill(5));
+    tf.dispose([a, b, y]);
   });
 
   it('DEEPPROB_NATIVE=0 turns the path off with the reason', () => {
