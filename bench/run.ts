@@ -236,7 +236,14 @@ function cpuModel(): string {
 function peaks(): { ghz: number; cores: number; rows: [string, number][] } {
   const model = cpuModel();
   const nominal = /@\s*([\d.]+)\s*GHz/i.exec(model);
-  const ghz = nominal !== null ? Number(nominal[1]) : (os.cpus()[0]?.speed ?? 2000) / 1000;
+  let mhz = 0;
+  try {
+    mhz = Number(/cpu MHz\s*:\s*([\d.]+)/.exec(fs.readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? 0);
+  } catch {
+    // not Linux
+  }
+  if (!(mhz > 0)) mhz = os.cpus()[0]?.speed ?? 0;
+  const ghz = nominal !== null ? Number(nominal[1]) : mhz > 0 ? mhz / 1000 : 2.6;
   const cores = os.availableParallelism();
   let flags = '';
   try {
