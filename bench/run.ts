@@ -1,91 +1,84 @@
 /**
- * `npm run bench`: training and MC-prediction throughput of the LeNet workloads on the default
- * Node backend, compared with the PyTorch reference figures of ../shared/anchors.md.
+ * `npm run bench`: throughput, GFLOP/s and peak RSS of every workload of `bench/suite.ts` on each
+ * engine path, next to the PyTorch twin (`bench/reference/torch_twin.py`) measured in the same
+ * minutes on the same machine, and the ratio to it.
  *
- * Usage: `npx tsx bench/run.ts [--quick] [--impl zoo|self] [--no-stock] [--no-torch] [--out bench/RESULTS.md]`
+ * Usage: `npx tsx bench/run.ts [--quick] [--paths native,wasm,stock] [--only a,b] [--no-torch]
+ *   [--profile] [--out bench/RESULTS.md]`
  *
- * - When Debian's PyTorch is installed (`/usr/bin/python3` with `torch`), the same LeNet-5
- *   workloads run in PyTorch right after ours (`bench/reference/lenet5_torch.py`), so that the
- *   ratio is measured in the same minutes (this machine's throughput moves +-30% over hours).
- *
- * - `--impl zoo` (default) builds the networks with `models.lenet5` / `models.evidentialLenet`
- *   (the library's Bayesian layers); `--impl self` uses the stand-alone tfjs versions in
- *   `bench/workloads.ts` (also used when the zoo fails to build).
- * - The stock comparison (`DEEPPROB_KERNELS=stock`, tfjs kernels only) runs in a child process.
- * - Each figure is the median over several timed steps after warm-up steps.
+ * - Every workload x path runs in its own child process (`--child <name>`), so that each peak RSS
+ *   is the workload's own and the path is chosen by environment: `native` = the default Node path
+ *   (the native addon for matmul/conv when built), `wasm` = `DEEPPROB_NATIVE=0` (the path of
+ *   browsers and machines without a compiler), `stock` = `DEEPPROB_KERNELS=stock` (tfjs kernels).
+ * - The PyTorch twin runs each workload right after ours, also in its own process. First it
+ *   reports the BLAS library torch really loaded (from /proc/self/maps) and its SGEMM rate: on
+ *   the netlib reference BLAS (or no known optimised BLAS) no ratio is printed, because Debian's
+ *   python3-torch is 2-27x slower there than on OpenBLAS (`apt-get install libopenblas0-pthread`).
+ * - GFLOP/s are FLOPs per image (counted from the layer list, see suite.ts) x images/s, next to
+ *   the machine's peak for each instruction set (cores x GHz x FLOPs per cycle).
+ * - Each figure is the median over timed steps after warm-up steps; the load average at each row
+ *   is printed, because this machine is shared and its throughput moves by 2x under load.
  */
-import * as tf from '@tensorflow/tfjs';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ready } from '../src/index.js';
-import { buildWorkload, type Estimator, type Workload } from './workloads.js';
-import { buildZooWorkload } from './zoo.js';
+import * as tf from '@tensorflow/tfjs';
+import { describeBackend, ready } from '../src/index.js';
+import { SUITE, buildStepper, type SuiteEntry } from './suite.js';
 import { profileWorkload } from './profile.js';
 import { nutsSection } from './nuts.js';
+
+type PathName = 'native' | 'wasm' | 'stock';
 
 interface Args {
   quick: boolean;
   torch: boolean;
-  impl: 'zoo' | 'self';
-  stock: boolean;
+  paths: PathName[];
+  only: string[] | undefined;
+  profile: boolean;
   out: string;
-  child: boolean;
+  child: string | undefined;
 }
 
 function parseArgs(argv: string[]): Args {
   const a: Args = {
     quick: false,
     torch: true,
-    impl: 'zoo',
-    stock: true,
+    paths: ['native', 'wasm'],
+    only: undefined,
+    profile: false,
     out: 'bench/RESULTS.md',
-    child: false,
+    child: undefined,
   };
   for (let i = 0; i < argv.length; i++) {
     const v = argv[i];
     if (v === '--quick') a.quick = true;
-    else if (v === '--no-stock') a.stock = false;
     else if (v === '--no-torch') a.torch = false;
-    else if (v === '--child') a.child = true;
-    else if (v === '--impl') a.impl = argv[++i] === 'self' ? 'self' : 'zoo';
+    else if (v === '--profile') a.profile = true;
+    else if (v === '--child') a.child = argv[++i];
     else if (v === '--out') a.out = argv[++i] ?? a.out;
-    else throw new Error(`bench: unknown argument '${v}'`);
+    else if (v === '--only') a.only = (argv[++i] ?? '').split(',');
+    else if (v === '--paths') {
+      const ps = (argv[++i] ?? '').split(',');
+      for (const p of ps) {
+        if (p !== 'native' && p !== 'wasm' && p !== 'stock') {
+          throw new Error(`bench: --paths takes native, wasm, stock; got '${p}'`);
+        }
+      }
+      a.paths = ps as PathName[];
+    } else throw new Error(`bench: unknown argument '${v}'`);
+  }
+  if (a.only !== undefined) {
+    for (const n of a.only) {
+      if (!SUITE.some((e) => e.name === n)) {
+        throw new Error(
+          `bench: --only: unknown workload '${n}' (${SUITE.map((e) => e.name).join(', ')})`,
+        );
+      }
+    }
   }
   return a;
-}
-
-/** One row of the results table. */
-interface Row {
-  workload: string;
-  batch: number;
-  msPerStep: number;
-  imagesPerSec: number;
-  steps: number;
-  reference?: [number, number];
-  kind: 'train' | 'predict';
-}
-
-const REFERENCE: Record<string, [number, number]> = {
-  'plain-lenet5@256': [15800, 15800],
-  'reparam-lenet5@256': [12400, 16300],
-  'local-lenet5@256': [6800, 8300],
-  'plain-lenet@64': [3600, 3600],
-  'plain-lenet@256': [4500, 4500],
-  'evidential-lenet@64': [4100, 4100],
-  'mc10-reparam-lenet5@256': [2500, 3200],
-  'mc10-local-lenet5@256': [1400, 1400],
-};
-
-let peakBytes = 0;
-let peakHeap = 0;
-let peakRss = 0;
-function sampleMemory(): void {
-  peakBytes = Math.max(peakBytes, tf.memory().numBytes);
-  const be = tf.backend() as unknown as { wasm?: { HEAPU8: Uint8Array } };
-  if (be.wasm !== undefined) peakHeap = Math.max(peakHeap, be.wasm.HEAPU8.length);
-  peakRss = Math.max(peakRss, process.memoryUsage().rss);
 }
 
 function median(xs: number[]): number {
@@ -96,264 +89,248 @@ function median(xs: number[]): number {
     : ((s[n / 2 - 1] as number) + (s[n / 2] as number)) / 2;
 }
 
-function makeBatches(
-  batch: number,
-  hw: number,
-  count: number,
-): { x: tf.Tensor4D; y: tf.Tensor2D }[] {
-  return Array.from({ length: count }, (_, i) => ({
-    x: tf.randomUniform([batch, hw, hw, 1], 0, 1, 'float32', 100 + i) as tf.Tensor4D,
-    y: tf
-      .oneHot(tf.randomUniform([batch], 0, 10, 'int32', 200 + i) as tf.Tensor1D, 10)
-      .toFloat() as tf.Tensor2D,
-  }));
+/** What a child reports. */
+interface ChildResult {
+  ms: number;
+  imagesPerSec: number;
+  maxRssMiB: number;
+  engine: string;
 }
 
-function build(
-  impl: 'zoo' | 'self',
-  est: Estimator,
-  arch: 'lenet5' | 'evidential' | 'lenet',
-): Workload {
-  if (impl === 'zoo') {
-    try {
-      return buildZooWorkload(est, arch);
-    } catch (e) {
-      console.error(
-        `bench: zoo model ${est}-${arch} failed (${String(e)}); using bench/workloads.ts`,
-      );
-    }
-  }
-  return buildWorkload(est, arch === 'lenet' ? 'evidential' : arch);
-}
-
-function timeTrain(w: Workload, batch: number, warm: number, steps: number): Row {
-  const data = makeBatches(batch, 28, 3);
-  for (let i = 0; i < warm; i++) {
-    const d = data[i % data.length] as { x: tf.Tensor4D; y: tf.Tensor2D };
-    w.step(d.x, d.y);
-  }
+async function runChild(name: string, quick: boolean): Promise<void> {
+  const info = await ready();
+  const e = SUITE.find((s) => s.name === name);
+  if (e === undefined) throw new Error(`bench: unknown workload ${name}`);
+  const s = buildStepper(e);
+  const heavy = e.family === 'cifar';
+  const warm = heavy ? 1 : 2;
+  const steps = e.kind === 'predict' ? (quick ? 3 : 5) : heavy ? (quick ? 3 : 5) : quick ? 5 : 9;
+  for (let i = 0; i < warm; i++) s.step();
   const ts: number[] = [];
   for (let i = 0; i < steps; i++) {
-    const d = data[i % data.length] as { x: tf.Tensor4D; y: tf.Tensor2D };
     const t0 = performance.now();
-    w.step(d.x, d.y);
+    s.step();
     ts.push(performance.now() - t0);
-    sampleMemory();
   }
-  for (const d of data) tf.dispose([d.x, d.y]);
+  s.dispose();
   const ms = median(ts);
-  return {
-    workload: w.name,
-    batch,
-    msPerStep: ms,
-    imagesPerSec: (batch * 1000) / ms,
-    steps,
-    kind: 'train',
+  const r: ChildResult = {
+    ms,
+    imagesPerSec: (e.batch * 1000) / ms,
+    maxRssMiB: process.resourceUsage().maxRSS / 1024,
+    engine: describeBackend(info).replace(/^deepprob: /, ''),
   };
+  process.stdout.write(JSON.stringify(r) + '\n');
 }
 
-function timePredict(w: Workload, batch: number, samples: number, reps: number): Row {
-  const [d] = makeBatches(batch, 28, 1);
-  const x = (d as { x: tf.Tensor4D }).x;
-  w.predict(x, samples).dispose();
-  const ts: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const t0 = performance.now();
-    const p = w.predict(x, samples);
-    p.dataSync();
-    ts.push(performance.now() - t0);
-    sampleMemory();
-    p.dispose();
+const PATH_ENV: Record<PathName, Record<string, string>> = {
+  native: {},
+  wasm: { DEEPPROB_NATIVE: '0' },
+  stock: { DEEPPROB_NATIVE: '0', DEEPPROB_KERNELS: 'stock' },
+};
+
+function spawnChild(name: string, p: PathName, quick: boolean): ChildResult | undefined {
+  try {
+    const tsx = path.join('node_modules', '.bin', 'tsx');
+    const out = execFileSync(
+      tsx,
+      ['bench/run.ts', '--child', name, ...(quick ? ['--quick'] : [])],
+      {
+        env: { ...process.env, ...PATH_ENV[p] },
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'inherit'],
+        timeout: 600_000,
+      },
+    );
+    return JSON.parse(out.trim().split('\n').pop() ?? '') as ChildResult;
+  } catch (e) {
+    console.error(`bench: ${name} on ${p} failed: ${String(e)}`);
+    return undefined;
   }
-  tf.dispose([x, (d as { y: tf.Tensor }).y]);
-  const ms = median(ts);
-  return {
-    workload: `mc${samples}-${w.name}`,
-    batch,
-    msPerStep: ms,
-    imagesPerSec: (batch * 1000) / ms,
-    steps: reps,
-    kind: 'predict',
-  };
 }
 
-const NOTES = `
-## What the kernel pack does and what limits the next step
+/** The PyTorch twin's BLAS report. */
+interface TorchInfo {
+  torch: string;
+  blas: string[];
+  blas_kind: string;
+  sgemm_gflops: number;
+  mkldnn: boolean;
+  threads: number;
+}
 
-- Kernel pack on wasm (src/backend/kernels): Conv2DBackpropFilter and Conv2DBackpropInput as one
-  XNNPACK forward convolution each (transposes / flipped filter / zero insertion for strides), and
-  the single-input-channel filter gradient (LeNet's conv1 on grayscale) as one SIMD pass over dy;
-  BatchMatMul with transposed operands; MaxPool/MaxPoolGrad (2x2), ReLU and its gradient as single
-  SIMD passes; softplus/sigmoid and the ReLU/softplus gradients as SIMD passes; a no-copy
-  Identity (autodiff clones every saved tensor); depthwise conv gradients; a fused Adam update
-  (1 kernel per variable instead of ~14). The stock matmul caches XNNPACK's packed weights by
-  buffer id only: the pack copies a right operand seen before under another shape.
-- Fused variational kernels (src/backend/fused.ts): the weight sample mu + softplus(rho) * eps, the
-  analytic Normal KL and its two gradients, the posterior variance softplus(rho)^2, and the local
-  reparameterization output mean + sqrt(var) * eps with in-kernel noise: one kernel each way
-  instead of 4-20 small ones (a BBB LeNet-5 step went from ~790 to ~265 kernel calls).
-- deepprob's own SIMD wasm module (src/backend/simd/deepprob_simd.c, clang 14, rebuilt by
-  \`node scripts/build-simd.mjs\`, embedded as base64) runs these loops in place on the tfjs heap;
-  its ziggurat normal generator (4 SIMD streams, bit-identical to the JavaScript fallback) runs
-  at ~2.6 ns per draw vs ~11 ns in JavaScript.
-- Limits: (1) XNNPACK in wasm is 128-bit SIMD without FMA (~4x fewer flops per cycle than
-  PyTorch's AVX2+FMA kernels), and the convolution gradients now take ~70% of a BBB step;
-  (2) the filter gradient of multi-channel convolutions still repacks dy as an XNNPACK filter
-  every step; (3) our SIMD kernels run on one thread (XNNPACK's pool is not reachable from them);
-  (4) per-kernel dispatch in tfjs (~5-20 us) times ~265 kernel calls, ~100 of them autodiff clones;
-  (5) on a loaded machine every threaded XNNPACK op waits for its slowest thread: set
-  DEEPPROB_WASM_THREADS=1 on shared machines.
-`;
-
-/** One row of the PyTorch twin (`bench/reference/lenet5_torch.py`). */
 interface TorchRow {
-  workload: string;
-  batch: number;
   ms: number;
   images_per_s: number;
+  max_rss_mib: number;
 }
 
-/** Run the PyTorch twin if Debian's PyTorch is there; undefined otherwise. */
-function torchTwin(): { rows: TorchRow[]; version: string } | undefined {
-  const py = '/usr/bin/python3';
+const PY = '/usr/bin/python3';
+const TWIN = 'bench/reference/torch_twin.py';
+
+function torchInfo(): TorchInfo | undefined {
   try {
-    const version = execFileSync(py, ['-c', 'import torch; print(torch.__version__)'], {
+    const out = execFileSync(PY, [TWIN, '--info', '--threads', '2'], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'ignore'],
-    }).trim();
-    const out = execFileSync(py, ['bench/reference/lenet5_torch.py', '--threads', '2'], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'inherit'],
-      timeout: 300_000,
+      timeout: 120_000,
     });
-    const rows = out
-      .trim()
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as TorchRow);
-    for (const r of rows) {
-      console.error(`pytorch ${r.workload} batch ${r.batch}: ${fmt(r.images_per_s)} images/s`);
-    }
-    return { rows, version };
+    return JSON.parse(out.trim()) as TorchInfo;
   } catch {
     return undefined;
   }
 }
 
-/** The same-run comparison with the PyTorch twin, as a markdown section ('' without PyTorch). */
-function torchSection(
-  rows: Row[],
-  torch: { rows: TorchRow[]; version: string } | undefined,
-): string {
-  if (torch === undefined || torch.rows.length === 0) return '';
-  const lines = [
-    `## Same run, same machine: PyTorch ${torch.version} (Debian, 2 threads) vs deepprob`,
-    '',
-    'Measured right after the table above by `bench/reference/lenet5_torch.py` (the same',
-    'LeNet-5 workloads written in PyTorch: synthetic 28x28 inputs, Adam, analytic KL / 60,000).',
-    '',
-    '| workload | batch | PyTorch images/s | deepprob images/s | ratio |',
-    '|---|---|---|---|---|',
-  ];
-  for (const t of torch.rows) {
-    const ours = rows.find((r) => r.workload === t.workload && r.batch === t.batch);
-    const ratio = ours === undefined ? '–' : (ours.imagesPerSec / t.images_per_s).toFixed(2);
-    const name = t.workload.startsWith('mc10') ? `${t.workload} (MC prediction)` : t.workload;
-    lines.push(
-      `| ${name} | ${t.batch} | ${fmt(t.images_per_s)} | ${ours === undefined ? '–' : fmt(ours.imagesPerSec)} | ${ratio} |`,
+function torchRow(e: SuiteEntry, quick: boolean): TorchRow | undefined {
+  const steps = e.family === 'cifar' || e.kind === 'predict' ? (quick ? 3 : 5) : quick ? 5 : 9;
+  try {
+    const out = execFileSync(
+      PY,
+      [
+        TWIN,
+        '--workload',
+        e.name,
+        '--batch',
+        String(e.batch),
+        '--threads',
+        '2',
+        '--steps',
+        String(steps),
+      ],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 600_000 },
+    );
+    return JSON.parse(out.trim().split('\n').pop() ?? '') as TorchRow;
+  } catch (err) {
+    console.error(`bench: PyTorch twin ${e.name} failed: ${String(err)}`);
+    return undefined;
+  }
+}
+
+/**
+ * Why ratios against this PyTorch must not be printed, or undefined when they may: the library
+ * torch loaded is the netlib reference BLAS, or no known optimised BLAS (OpenBLAS, MKL, BLIS).
+ * The SGEMM rate is printed beside, but not used to refuse: on a loaded machine OpenBLAS itself
+ * measures low.
+ */
+function ratioRefusal(t: TorchInfo | undefined): string | undefined {
+  if (t === undefined) return 'PyTorch (Debian python3-torch, /usr/bin/python3) is not installed';
+  if (t.blas_kind === 'reference' || t.blas_kind === 'unknown') {
+    return (
+      `PyTorch runs on ${t.blas_kind === 'reference' ? 'the netlib reference BLAS' : 'no known optimised BLAS'} ` +
+      `(${t.blas.join(', ') || 'none found'}; SGEMM ${t.sgemm_gflops} GFLOP/s): ratios against it would ` +
+      'flatter deepprob 2-27x. Install OpenBLAS (`apt-get install libopenblas0-pthread`) and rerun'
     );
   }
-  return lines.join('\n') + '\n\n';
+  return undefined;
 }
 
 function cpuModel(): string {
   try {
-    const info = fs.readFileSync('/proc/cpuinfo', 'utf8');
-    const m = /model name\s*:\s*(.*)/.exec(info);
+    const m = /model name\s*:\s*(.*)/.exec(fs.readFileSync('/proc/cpuinfo', 'utf8'));
     return m?.[1]?.trim() ?? os.cpus()[0]?.model ?? 'unknown';
   } catch {
     return os.cpus()[0]?.model ?? 'unknown';
   }
 }
 
-function fmt(n: number): string {
-  return Math.round(n).toLocaleString('en-US');
+/** Peak GFLOP/s of this machine per instruction set: cores x GHz x FLOPs per cycle per core. */
+function peaks(): { ghz: number; cores: number; rows: [string, number][] } {
+  const model = cpuModel();
+  const nominal = /@\s*([\d.]+)\s*GHz/i.exec(model);
+  let mhz = 0;
+  try {
+    mhz = Number(/cpu MHz\s*:\s*([\d.]+)/.exec(fs.readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? 0);
+  } catch {
+    // not Linux
+  }
+  if (!(mhz > 0)) mhz = os.cpus()[0]?.speed ?? 0;
+  const ghz = nominal !== null ? Number(nominal[1]) : mhz > 0 ? mhz / 1000 : 2.6;
+  const cores = os.availableParallelism();
+  let flags = '';
+  try {
+    flags = /flags\s*:\s*(.*)/.exec(fs.readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? '';
+  } catch {
+    // not Linux: flags unknown
+  }
+  const has = (f: string): boolean => new RegExp(`\\b${f}\\b`).test(flags);
+  const rows: [string, number][] = [];
+  // two FMA ports: 2 x lanes x 2 FLOPs per cycle; wasm SIMD without FMA: 2 ports x 4 lanes
+  if (has('avx512f')) rows.push(['AVX-512 FMA (native path)', cores * ghz * 2 * 16 * 2]);
+  if (has('avx2') && has('fma')) rows.push(['AVX2 FMA', cores * ghz * 2 * 8 * 2]);
+  rows.push(['wasm SIMD128, no FMA (wasm path)', cores * ghz * 2 * 4]);
+  rows.push(['wasm SIMD128 with relaxed-SIMD FMA', cores * ghz * 2 * 4 * 2]);
+  return { ghz, cores, rows };
+}
+
+function fmt(n: number | undefined): string {
+  return n === undefined ? '–' : Math.round(n).toLocaleString('en-US');
+}
+
+function gflops(e: SuiteEntry, ips: number | undefined): string {
+  return ips === undefined ? '–' : ((e.flopsPerImage * ips) / 1e9).toFixed(1);
+}
+
+interface Row {
+  e: SuiteEntry;
+  paths: Partial<Record<PathName, ChildResult>>;
+  torch: TorchRow | undefined;
+  load: number;
 }
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  const info = await ready();
-  const t0 = performance.now();
-  const warm = 2;
-  const steps = args.quick ? 5 : 9;
-  const rows: Row[] = [];
-  const plan: { est: Estimator; arch: 'lenet5' | 'evidential' | 'lenet'; batches: number[] }[] =
-    args.child
-      ? [{ est: 'reparam', arch: 'lenet5', batches: [256] }]
-      : [
-          { est: 'plain', arch: 'lenet5', batches: args.quick ? [256] : [64, 256] },
-          { est: 'reparam', arch: 'lenet5', batches: args.quick ? [256] : [64, 256] },
-          { est: 'local', arch: 'lenet5', batches: args.quick ? [256] : [64, 256] },
-          { est: 'flipout', arch: 'lenet5', batches: args.quick ? [256] : [64, 256] },
-          { est: 'plain', arch: 'lenet', batches: args.quick ? [64] : [64, 256] },
-          { est: 'plain', arch: 'evidential', batches: args.quick ? [64] : [64, 256] },
-        ];
-  for (const p of plan) {
-    for (const b of p.batches) {
-      const w = build(args.impl, p.est, p.arch);
-      const row = timeTrain(w, b, args.child ? 1 : warm, args.child ? 2 : steps);
-      row.reference = REFERENCE[`${row.workload}@${b}`];
-      rows.push(row);
-      console.error(
-        `${row.workload} batch ${b}: ${row.msPerStep.toFixed(1)} ms/step, ${fmt(row.imagesPerSec)} images/s`,
-      );
-      if (
-        !args.child &&
-        b === 256 &&
-        p.arch === 'lenet5' &&
-        (p.est === 'reparam' || p.est === 'local')
-      ) {
-        const pr = timePredict(w, 256, 10, args.quick ? 3 : 5);
-        pr.reference = REFERENCE[`${pr.workload}@256`];
-        rows.push(pr);
-        console.error(
-          `${pr.workload} batch 256: ${pr.msPerStep.toFixed(1)} ms, ${fmt(pr.imagesPerSec)} images/s`,
-        );
-      }
-      w.dispose();
-    }
-  }
-  if (args.child) {
-    process.stdout.write(JSON.stringify(rows) + '\n');
+  if (args.child !== undefined) {
+    await runChild(args.child, args.quick);
     return;
   }
-  const profile =
-    (await profileWorkload('reparam', 256, args.quick ? 2 : 3)) +
-    (await profileWorkload('local', 256, args.quick ? 2 : 3));
-  let stockRows: Row[] = [];
-  if (args.stock) {
-    try {
-      const tsx = path.join('node_modules', '.bin', 'tsx');
-      const out = execFileSync(tsx, ['bench/run.ts', '--child', '--impl', args.impl], {
-        env: { ...process.env, DEEPPROB_KERNELS: 'stock' },
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'inherit'],
-        timeout: 420_000,
-      });
-      stockRows = JSON.parse(out.trim().split('\n').pop() ?? '[]') as Row[];
-    } catch (e) {
-      console.error(`bench: stock run failed: ${String(e)}`);
+  const t0 = performance.now();
+  const startLoad = os.loadavg();
+  const tinfo = args.torch ? torchInfo() : undefined;
+  const refusal = args.torch ? ratioRefusal(tinfo) : 'PyTorch twin not run (--no-torch)';
+  if (tinfo !== undefined) {
+    console.error(
+      `pytorch ${tinfo.torch}: BLAS ${tinfo.blas_kind} (${tinfo.blas.join(', ')}), SGEMM ${tinfo.sgemm_gflops} GFLOP/s, ${tinfo.threads} threads`,
+    );
+  }
+  if (refusal !== undefined) console.error(`bench: no ratios: ${refusal}`);
+  const rows: Row[] = [];
+  const entries = SUITE.filter((e) => args.only === undefined || args.only.includes(e.name));
+  for (const e of entries) {
+    const row: Row = { e, paths: {}, torch: undefined, load: os.loadavg()[0] ?? 0 };
+    for (const p of args.paths) {
+      const r = spawnChild(e.name, p, args.quick);
+      if (r !== undefined) {
+        row.paths[p] = r;
+        console.error(
+          `${e.name} b${e.batch} ${p}: ${r.ms.toFixed(1)} ms, ${fmt(r.imagesPerSec)} images/s, ${r.maxRssMiB.toFixed(0)} MiB (${r.engine})`,
+        );
+      }
     }
+    if (tinfo !== undefined) {
+      row.torch = torchRow(e, args.quick);
+      if (row.torch !== undefined) {
+        console.error(
+          `${e.name} b${e.batch} pytorch: ${row.torch.ms.toFixed(1)} ms, ${fmt(row.torch.images_per_s)} images/s, ${row.torch.max_rss_mib} MiB`,
+        );
+      }
+    }
+    rows.push(row);
+  }
+  const engines = [
+    ...new Set(rows.flatMap((r) => Object.entries(r.paths).map(([p, c]) => `${p}: ${c.engine}`))),
+  ];
+  let profile = '';
+  if (args.profile) {
+    await ready();
+    profile =
+      (await profileWorkload('reparam', 256, args.quick ? 2 : 3)) +
+      (await profileWorkload('local', 256, args.quick ? 2 : 3));
   }
   const nuts = nutsSection(args.quick);
-  const totalS = (performance.now() - t0) / 1000;
-  const torch = args.torch ? torchTwin() : undefined;
   const md =
-    report(args, info, rows, stockRows, totalS) +
-    torchSection(rows, torch) +
+    report(args, rows, tinfo, refusal, engines, startLoad, (performance.now() - t0) / 1000) +
     nuts +
-    profile +
-    NOTES;
+    profile;
   const tmp = `${args.out}.${process.pid}.tmp`;
   fs.writeFileSync(tmp, md);
   fs.renameSync(tmp, args.out);
@@ -362,77 +339,101 @@ async function main(): Promise<void> {
 
 function report(
   args: Args,
-  info: Awaited<ReturnType<typeof ready>>,
   rows: Row[],
-  stock: Row[],
+  tinfo: TorchInfo | undefined,
+  refusal: string | undefined,
+  engines: string[],
+  startLoad: number[],
   totalS: number,
 ): string {
-  const lines: string[] = [];
-  const cmd = `npm run bench${args.quick ? ' -- --quick' : ''}${args.impl === 'self' ? ' -- --impl self' : ''}`;
-  lines.push('# deepprob benchmark results', '');
-  lines.push(`- date: ${new Date().toISOString()}`);
-  lines.push(`- command: \`${cmd}\` (${totalS.toFixed(0)} s)`);
-  lines.push(
-    `- machine: ${os.cpus().length} logical cores (nproc), ${cpuModel()}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, load average at end ${os
+  const pk = peaks();
+  const L: string[] = [];
+  const flags = [
+    args.quick ? '--quick' : '',
+    args.paths.join(',') !== 'native,wasm' ? `--paths ${args.paths.join(',')}` : '',
+    args.only !== undefined ? `--only ${args.only.join(',')}` : '',
+  ].filter((s) => s !== '');
+  L.push('# deepprob benchmark results', '');
+  L.push(`- date: ${new Date().toISOString()}`);
+  L.push(
+    `- command: \`npm run bench${flags.length > 0 ? ' -- ' + flags.join(' ') : ''}\` (${totalS.toFixed(0)} s)`,
+  );
+  L.push(
+    `- machine: ${os.availableParallelism()} logical cores, ${cpuModel()}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM; load average (1/5/15 min) at start ${startLoad.map((l) => l.toFixed(1)).join(' / ')}, at end ${os
       .loadavg()
       .map((l) => l.toFixed(1))
       .join(' / ')}`,
   );
-  lines.push(
-    `- node ${process.version}, tfjs ${tf.version.tfjs}, backend ${info.backend}, kernels ${info.kernels}, ${info.threads} wasm thread(s)`,
+  L.push(
+    `- node ${process.version}, tfjs ${tf.version.tfjs}; engine per path: ${engines.join('; ') || '–'}`,
   );
-  lines.push(
-    `- models: ${args.impl === 'zoo' ? 'library model zoo (`models.lenet5`, `models.lenet`, `models.evidentialLenet`)' : 'stand-alone tfjs versions in bench/workloads.ts'}; synthetic 28x28 inputs, Adam, 1 MC sample per step`,
+  if (tinfo !== undefined) {
+    L.push(
+      `- PyTorch twin: torch ${tinfo.torch} (Debian), ${tinfo.threads} threads, BLAS **${tinfo.blas_kind}** (${tinfo.blas.join(', ')}), SGEMM 128x784 @ 784x1024 **${tinfo.sgemm_gflops} GFLOP/s**, oneDNN ${tinfo.mkldnn ? 'on' : 'off'}`,
+    );
+  }
+  L.push(
+    `- peak GFLOP/s of this machine (${pk.cores} cores x ${pk.ghz.toFixed(2)} GHz): ${pk.rows.map(([k, v]) => `${k} ${v.toFixed(0)}`).join('; ')}`,
   );
-  lines.push(`- figures are medians of ${args.quick ? 5 : 9} timed steps after 2 warm-up steps`);
-  lines.push(
-    `- peak memory: tfjs ${(peakBytes / 2 ** 20).toFixed(0)} MiB in tensors, wasm heap ${(peakHeap / 2 ** 20).toFixed(0)} MiB, process RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB`,
+  L.push(
+    '- each figure is the median of timed steps after warm-up steps, each workload x path in its own process',
   );
-  lines.push('');
-  if ((os.loadavg()[0] ?? 0) > 1.5) {
-    lines.push(
-      '**Noise warning:** the load average shows other jobs on this machine; absolute throughput',
-      'varies a lot run to run under load. Compare ratios within one run.',
+  L.push('');
+  if (refusal !== undefined) L.push(`**No ratios:** ${refusal}.`, '');
+  if ((os.loadavg()[0] ?? 0) > 1.5 || (startLoad[0] ?? 0) > 1.5) {
+    L.push(
+      '**Noise warning:** the load average shows other jobs on this machine (2 cores); absolute',
+      'figures move by 2x or more under load. Compare ratios within one row (measured minutes apart).',
       '',
     );
   }
-  lines.push('| workload | batch | ms/step | images/s | PyTorch images/s (anchors.md) | ratio |');
-  lines.push('|---|---|---|---|---|---|');
+  const ps = args.paths;
+  const head = [
+    'workload',
+    'batch',
+    ...ps.map((p) => `${p} images/s`),
+    'PyTorch images/s',
+    ...ps.map((p) => `ratio ${p}`),
+    ...ps.map((p) => `GFLOP/s ${p}`),
+    'GFLOP/s PyTorch',
+    `peak RSS MiB ${ps[0] ?? ''}`,
+    'peak RSS MiB PyTorch',
+    'load',
+  ];
+  L.push(`| ${head.join(' | ')} |`);
+  L.push(`|${head.map(() => '---').join('|')}|`);
   for (const r of rows) {
-    const ref = r.reference;
-    const refStr =
-      ref === undefined ? '–' : ref[0] === ref[1] ? fmt(ref[0]) : `${fmt(ref[0])}–${fmt(ref[1])}`;
-    const rf = (v: number): string => (v >= 0.1 ? v.toFixed(2) : v.toPrecision(2));
-    const ratio =
-      ref === undefined
-        ? '–'
-        : ref[0] === ref[1]
-          ? rf(r.imagesPerSec / ref[0])
-          : `${rf(r.imagesPerSec / ref[1])}–${rf(r.imagesPerSec / ref[0])}`;
-    const name = r.kind === 'predict' ? `${r.workload} (MC prediction)` : r.workload;
-    lines.push(
-      `| ${name} | ${r.batch} | ${r.msPerStep.toFixed(1)} | ${fmt(r.imagesPerSec)} | ${refStr} | ${ratio} |`,
+    const t = r.torch?.images_per_s;
+    const name = r.e.kind === 'predict' ? `${r.e.name} (MC prediction)` : r.e.name;
+    const ratio = (v: number | undefined): string =>
+      refusal !== undefined || v === undefined || t === undefined ? '–' : (v / t).toFixed(2);
+    const first = ps[0] !== undefined ? r.paths[ps[0]] : undefined;
+    L.push(
+      `| ${[
+        name,
+        String(r.e.batch),
+        ...ps.map((p) => fmt(r.paths[p]?.imagesPerSec)),
+        fmt(t),
+        ...ps.map((p) => ratio(r.paths[p]?.imagesPerSec)),
+        ...ps.map((p) => gflops(r.e, r.paths[p]?.imagesPerSec)),
+        gflops(r.e, t),
+        first === undefined ? '–' : first.maxRssMiB.toFixed(0),
+        r.torch === undefined ? '–' : String(r.torch.max_rss_mib),
+        r.load.toFixed(1),
+      ].join(' | ')} |`,
     );
   }
-  lines.push('');
-  if (stock.length > 0) {
-    lines.push(
-      '## Kernel pack vs stock tfjs kernels (`DEEPPROB_KERNELS=stock`, single-threaded)',
-      '',
-    );
-    lines.push('| workload | batch | stock ms/step | fast ms/step | speed-up |');
-    lines.push('|---|---|---|---|---|');
-    for (const s of stock) {
-      const f = rows.find(
-        (r) => r.workload === s.workload && r.batch === s.batch && r.kind === s.kind,
-      );
-      lines.push(
-        `| ${s.workload} | ${s.batch} | ${s.msPerStep.toFixed(0)} | ${f?.msPerStep.toFixed(1) ?? '–'} | ${f === undefined ? '–' : (s.msPerStep / f.msPerStep).toFixed(1) + 'x'} |`,
-      );
-    }
-    lines.push('');
-  }
-  return lines.join('\n') + '\n';
+  L.push('');
+  L.push(
+    'FLOPs per image are counted from the layer lists (bench/suite.ts): a training step as 3x the',
+    'forward pass (2x that for local reparameterization and Flipout), MC prediction as 10 forward',
+    'passes; GFLOP/s = FLOPs per image x images/s. Workloads: LeNet-5 28x28x1 (conv 6/16, fc',
+    '120/84/10); LeNet conv 20/50 + fc 500 (the evidential LeNet adds dropout 0.5 and the Sensoy',
+    'loss); BayesianCNN AlexNet and 3Conv3FC on 32x32x3 with softplus; the MindSpore VAE',
+    '1024-800-400-20; the Pyro-seed BNN 784-1024-10 as Bayes-by-Backprop dense layers.',
+    '',
+  );
+  return L.join('\n') + '\n';
 }
 
 await main();

@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import type { NodeHooks } from './ready.js';
 import { registerThreadedWasm, wantedWasmThreads } from './threads.js';
+import { loadNativeAddon } from './native/load.js';
 
 const require = createRequire(import.meta.url);
 
@@ -27,11 +28,17 @@ export function wasmDistDir(): string {
 
 /**
  * The Node implementation of {@link NodeHooks}: wasm file location plus the threaded wasm build
- * (`DEEPPROB_WASM_THREADS` threads, default the machine's logical cores, at most 8).
+ * (`DEEPPROB_WASM_THREADS` threads, default the machine's logical cores, at most 8), and the
+ * native CPU addon (`native/`, `DEEPPROB_NATIVE=0` turns it off).
  *
  * @example
  * ```ts
  * setNodeHooks(nodeHooks); // done by the 'deepprob/node' entry
  * ```
  */
-export const nodeHooks: NodeHooks = { wasmDistDir, wantedWasmThreads, registerThreadedWasm };
+export const nodeHooks: NodeHooks = {
+  wasmDistDir,
+  wantedWasmThreads,
+  registerThreadedWasm,
+  loadNative: loadNativeAddon,
+};

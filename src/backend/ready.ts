@@ -28,6 +28,8 @@ import { registerCpuFallbacks } from './cpu_fallback.js';
 import { installKernelPack } from './kernels/index.js';
 import type { WasmBackend } from './kernels/wasm_util.js';
 import { loadSimd } from './simd/loader.js';
+import type { NativeAddon } from './native/addon.js';
+import { installNativeKernels } from './native/kernels.js';
 
 /** Options of {@link ready}. */
 export interface ReadyOptions {
@@ -49,6 +51,14 @@ export interface BackendInfo {
   simd: boolean;
   /** Backends tried and why each was skipped. */
   skipped: { backend: string; reason: string }[];
+  /**
+   * The native CPU path running matmul and convolutions on the wasm heap (Node, wasm backend,
+   * fast kernels), e.g. `'native avx512, 2 thread(s)'`; undefined when off (`DEEPPROB_NATIVE=0`),
+   * not built, or not Node. `nativeOff` then says why.
+   */
+  native?: string;
+  /** Why the native path is off, when it is. */
+  nativeOff?: string;
 }
 
 let chosen: BackendInfo | undefined;
@@ -76,6 +86,8 @@ export interface NodeHooks {
    * restores the stock factory.
    */
   registerThreadedWasm(threads: number): Promise<() => void>;
+  /** Load and start the native CPU addon; undefined (with `why.reason`) when it is off or absent. */
+  loadNative?(why: { reason?: string }): NativeAddon | undefined;
 }
 
 let hooks: NodeHooks | undefined;
@@ -241,6 +253,7 @@ async function select(requested: string | undefined, verbose: boolean): Promise<
           ? await loadSimd(tf.backend() as unknown as WasmBackend)
           : false;
       const info: BackendInfo = { backend: name, kernels, threads, simd, skipped };
+      if (name === 'wasm' && kernels === 'fast') Object.assign(info, await startNative());
       if (verbose) console.error(describeBackend(info));
       return info;
     }
@@ -254,11 +267,28 @@ async function select(requested: string | undefined, verbose: boolean): Promise<
   );
 }
 
+/** On wasm in Node: register the native addon's kernels when it loads; say why not otherwise. */
+async function startNative(): Promise<{ native?: string; nativeOff?: string }> {
+  const node = await nodeHooks();
+  if (node?.loadNative === undefined) return { nativeOff: 'not Node' };
+  const why: { reason?: string } = {};
+  const addon = node.loadNative(why);
+  return addon === undefined
+    ? { nativeOff: why.reason ?? 'unavailable' }
+    : { native: installNativeKernels(addon) };
+}
+
 /** One line describing the chosen backend, as printed by the CLI. */
 export function describeBackend(info: BackendInfo): string {
+  const path =
+    info.native !== undefined
+      ? `; ${info.native} for matmul/conv`
+      : info.nativeOff !== undefined && info.nativeOff !== 'not Node'
+        ? `; native path off: ${info.nativeOff}`
+        : '';
   const extra =
     info.backend === 'wasm'
-      ? `, kernels ${info.kernels}${info.simd ? ' + SIMD' : ''}, ${info.threads} thread(s)`
+      ? `, kernels ${info.kernels}${info.simd ? ' + SIMD' : ''}, ${info.threads} thread(s)${path}`
       : '';
   return `deepprob: backend ${info.backend} (tfjs ${tf.version.tfjs}${extra})`;
 }

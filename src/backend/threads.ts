@@ -15,6 +15,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { BackendWasm, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import { nativeAddonPath } from './native/load.js';
 
 const require = createRequire(import.meta.url);
 
@@ -53,8 +54,9 @@ function writeWorkerFile(): string {
 }
 
 /**
- * Number of wasm threads to use: `DEEPPROB_WASM_THREADS` if set, otherwise the machine's logical
- * cores (at most 8, the size of tfjs's worker pool); 1 means the stock single-threaded build.
+ * Number of wasm threads to use: `DEEPPROB_WASM_THREADS` if set; otherwise 1 when the native
+ * addon will run matmul and convolutions (its own pool), else the machine's logical cores (at
+ * most 8, the size of tfjs's worker pool); 1 means the stock single-threaded build.
  */
 export async function wantedWasmThreads(): Promise<number> {
   const env = process.env.DEEPPROB_WASM_THREADS;
@@ -65,9 +67,21 @@ export async function wantedWasmThreads(): Promise<number> {
     }
     return Math.min(n, 8);
   }
+  // With the native path on, matmul and convolutions run in its own thread pool; the threaded
+  // wasm build would add a worker isolate (~140 MiB of RSS) for the few small ops left to XNNPACK.
+  if (nativeWillRun()) return 1;
   const cores =
     typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
   return Math.max(1, Math.min(cores, 8));
+}
+
+/** Whether `ready()` will start the native addon: built, not `DEEPPROB_NATIVE=0`, kernel pack on. */
+function nativeWillRun(): boolean {
+  return (
+    process.env.DEEPPROB_NATIVE !== '0' &&
+    process.env.DEEPPROB_KERNELS !== 'stock' &&
+    fs.existsSync(nativeAddonPath())
+  );
 }
 
 /**

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, afterAll, describe, expect, it } from 'vitest';
+import { setNativeEnabled } from '../../src/backend/native/kernels.js';
 import { backendInfo } from '../../src/index.js';
 import { cpuFallbackKernel } from '../../src/backend/cpu_fallback.js';
 import {
@@ -12,6 +13,11 @@ import {
 } from '../../src/backend/kernels/conv2d_backprop_input.js';
 import { simdKernels } from '../../src/backend/simd/loader.js';
 import { activeKernel, cpuKernel, randInt, randTensor, rng, simdCalls } from './reference.js';
+
+// The wasm kernel pack's own paths (browsers, machines without a compiler): with the native
+// addon built, its kernels are switched off in this file (test/backend/native.test.ts covers them).
+beforeAll(() => setNativeEnabled(false));
+afterAll(() => setNativeEnabled(true));
 
 type Pad =
   'valid' | 'same' | [[number, number], [number, number], [number, number], [number, number]];

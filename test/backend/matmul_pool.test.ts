@@ -1,6 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, afterAll, describe, expect, it } from 'vitest';
+import { setNativeEnabled } from '../../src/backend/native/kernels.js';
 import { activeKernel, cpuKernel, randInt, randTensor, rng } from './reference.js';
+
+// The wasm kernel pack's own paths (browsers, machines without a compiler): with the native
+// addon built, its kernels are switched off in this file (test/backend/native.test.ts covers them).
+beforeAll(() => setNativeEnabled(false));
+afterAll(() => setNativeEnabled(true));
 
 describe('BatchMatMul with transposed operands', () => {
   it('matches the cpu backend for all transpose combinations and batch broadcasting', () => {

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, describe, expect, it } from 'vitest';
+import { beforeAll, afterAll, describe, expect, it } from 'vitest';
+import { setNativeEnabled } from '../../src/backend/native/kernels.js';
 import {
   klSoftplusNormal,
   localReparamSample,
@@ -23,6 +24,11 @@ import {
   SIMD_WASM_SHARED,
 } from '../../src/backend/simd/module.generated.js';
 import { randTensor, rng, simdCalls } from './reference.js';
+
+// The wasm kernel pack's own paths (browsers, machines without a compiler): with the native
+// addon built, its kernels are switched off in this file (test/backend/native.test.ts covers them).
+beforeAll(() => setNativeEnabled(false));
+afterAll(() => setNativeEnabled(true));
 
 /** Section ids of a wasm binary (11 = data). */
 function sectionIds(b: Uint8Array): number[] {

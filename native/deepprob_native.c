@@ -1,0 +1,682 @@
+/*
+ * deepprob's native CPU kernels for Node (N-API, C): a packed, register-blocked SGEMM with an
+ * AVX-512 / AVX2+FMA / SSE micro-kernel chosen at run time from the CPU's flags, a small thread
+ * pool, a bias + activation epilogue, and the three convolution kernels (forward, gradient of
+ * the input, gradient of the filter) as im2col / col2im + GEMM over chunks of images.
+ *
+ * Every function works in place on memory the caller owns: the tfjs wasm backend's heap is passed
+ * as a Float32Array (its ArrayBuffer or SharedArrayBuffer), and tensors as float offsets into it,
+ * so nothing is copied across the JavaScript boundary. Written for deepprob.
+ *
+ * Layouts (tfjs): images NHWC, filters [FH, FW, C, CO], matrices row-major.
+ */
+#define NAPI_VERSION 8
+#include <node_api.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ------------------------------------------------------------------------------------------ */
+/* Micro-kernels, one per instruction set                                                      */
+
+#pragma GCC push_options
+#pragma GCC target("avx512f,fma")
+#define VW 16
+#define MR 8
+#define SUF(n) n##_avx512
+#include "gemm_kernel.h"
+#undef VW
+#undef MR
+#undef SUF
+#pragma GCC pop_options
+
+#pragma GCC push_options
+#pragma GCC target("avx2,fma")
+#define VW 8
+#define MR 6
+#define SUF(n) n##_avx2
+#include "gemm_kernel.h"
+#undef VW
+#undef MR
+#undef SUF
+#pragma GCC pop_options
+
+#define VW 4
+#define MR 6
+#define SUF(n) n##_sse
+#include "gemm_kernel.h"
+#undef VW
+#undef MR
+#undef SUF
+
+typedef void (*kernel_fn)(int kc, const float *ap, const float *bp, float *c, long ldc, long csc,
+                          int mr, int nr, int first, const float *bias, int bias_rows, int act);
+
+static struct {
+  kernel_fn kernel;
+  int mr, nr;
+  const char *isa;
+} K = {kernel_sse, 6, 8, "sse"};
+
+#define KC 256
+#define MC 96
+#define NC 2048
+
+static void choose_isa(const char *force) {
+  __builtin_cpu_init();
+  int avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma");
+  int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  if (force != NULL && strcmp(force, "avx2") == 0) avx512 = 0;
+  if (force != NULL && strcmp(force, "sse") == 0) avx512 = avx2 = 0;
+  if (avx512) {
+    K.kernel = kernel_avx512, K.mr = 8, K.nr = 32, K.isa = "avx512";
+  } else if (avx2) {
+    K.kernel = kernel_avx2, K.mr = 6, K.nr = 16, K.isa = "avx2";
+  } else {
+    K.kernel = kernel_sse, K.mr = 6, K.nr = 8, K.isa = "sse";
+  }
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Thread pool: workers sleep on a condition variable; the calling thread is worker 0.        */
+
+#define MAX_THREADS 16
+typedef void (*task_fn)(void *ctx, int tid, int nth);
+
+static struct {
+  int n;
+  pthread_mutex_t mu;
+  pthread_cond_t go, done;
+  unsigned gen;
+  int pending;
+  task_fn fn;
+  void *ctx;
+} P = {1, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0,
+       NULL, NULL};
+
+static void *worker(void *arg) {
+  int tid = (int)(intptr_t)arg;
+  unsigned seen = 0;
+  for (;;) {
+    pthread_mutex_lock(&P.mu);
+    while (P.gen == seen) pthread_cond_wait(&P.go, &P.mu);
+    seen = P.gen;
+    task_fn fn = P.fn;
+    void *ctx = P.ctx;
+    int n = P.n;
+    pthread_mutex_unlock(&P.mu);
+    fn(ctx, tid, n);
+    pthread_mutex_lock(&P.mu);
+    if (--P.pending == 0) pthread_cond_signal(&P.done);
+    pthread_mutex_unlock(&P.mu);
+  }
+  return NULL;
+}
+
+static void start_pool(int n) {
+  if (n < 1) n = 1;
+  if (n > MAX_THREADS) n = MAX_THREADS;
+  int started = 1;
+  for (int t = 1; t < n; t++) {
+    pthread_t th;
+    pthread_attr_t at;
+    pthread_attr_init(&at);
+    pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&th, &at, worker, (void *)(intptr_t)t) == 0) started++;
+    pthread_attr_destroy(&at);
+    if (started != t + 1) break;
+  }
+  P.n = started;
+}
+
+/** Run fn(ctx, tid, nth) on every thread of the pool, and wait. */
+static pthread_mutex_t caller = PTHREAD_MUTEX_INITIALIZER;
+
+static void run_parallel(task_fn fn, void *ctx) {
+  if (P.n == 1) {
+    fn(ctx, 0, 1);
+    return;
+  }
+  /* One caller at a time (Node worker threads may share the loaded addon). */
+  pthread_mutex_lock(&caller);
+  pthread_mutex_lock(&P.mu);
+  P.fn = fn;
+  P.ctx = ctx;
+  P.pending = P.n - 1;
+  P.gen++;
+  pthread_cond_broadcast(&P.go);
+  pthread_mutex_unlock(&P.mu);
+  fn(ctx, 0, P.n);
+  pthread_mutex_lock(&P.mu);
+  while (P.pending > 0) pthread_cond_wait(&P.done, &P.mu);
+  pthread_mutex_unlock(&P.mu);
+  pthread_mutex_unlock(&caller);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Packed GEMM: C[M x N] (+)= A[M x K] B[K x N] with element strides (transposes are strides). */
+
+typedef struct {
+  const float *a;
+  long rsa, csa;
+  const float *b;
+  long rsb, csb;
+  float *c;
+  long ldc, csc; /* C[i][j] = c[i*ldc + j*csc] */
+  int m, n, k;
+  int accumulate;
+  const float *bias; /* per column (per row with bias_rows), or NULL */
+  int act;           /* 0 linear, 1 relu */
+  int bias_rows;
+} gemm_t;
+
+static _Thread_local float *tl_a = NULL, *tl_b = NULL;
+
+static float *thread_buffer(float **slot, size_t floats) {
+  if (*slot == NULL) *slot = aligned_alloc(64, floats * sizeof(float));
+  return *slot;
+}
+
+static void pack_a(const gemm_t *g, int ic, int mc, int pc, int kc, float *dst) {
+  const int mr = K.mr;
+  for (int ir = 0; ir < mc; ir += mr) {
+    int rows = mc - ir < mr ? mc - ir : mr;
+    float *d = dst + (long)ir * kc;
+    const float *src = g->a + (long)(ic + ir) * g->rsa + (long)pc * g->csa;
+    if (g->rsa == 1 && rows == mr) {
+      for (int k = 0; k < kc; k++) memcpy(d + (long)k * mr, src + (long)k * g->csa, mr * 4);
+      continue;
+    }
+    for (int i = 0; i < mr; i++) {
+      if (i >= rows) {
+        for (int k = 0; k < kc; k++) d[(long)k * mr + i] = 0.0f;
+        continue;
+      }
+      const float *row = src + (long)i * g->rsa;
+      if (g->csa == 1) {
+        for (int k = 0; k < kc; k++) d[(long)k * mr + i] = row[k];
+      } else {
+        for (int k = 0; k < kc; k++) d[(long)k * mr + i] = row[(long)k * g->csa];
+      }
+    }
+  }
+}
+
+static void pack_b(const gemm_t *g, int pc, int kc, int jc, int nc, float *dst) {
+  const int nr = K.nr;
+  for (int jr = 0; jr < nc; jr += nr) {
+    int cols = nc - jr < nr ? nc - jr : nr;
+    float *d = dst + (long)jr * kc;
+    const float *src = g->b + (long)pc * g->rsb + (long)(jc + jr) * g->csb;
+    if (g->csb == 1) {
+      for (int k = 0; k < kc; k++) {
+        const float *row = src + (long)k * g->rsb;
+        float *o = d + (long)k * nr;
+        memcpy(o, row, cols * 4);
+        for (int j = cols; j < nr; j++) o[j] = 0.0f;
+      }
+    } else {
+      for (int j = 0; j < nr; j++) {
+        if (j >= cols) {
+          for (int k = 0; k < kc; k++) d[(long)k * nr + j] = 0.0f;
+          continue;
+        }
+        const float *col = src + (long)j * g->csb;
+        for (int k = 0; k < kc; k++) d[(long)k * nr + j] = col[(long)k * g->rsb];
+      }
+    }
+  }
+}
+
+/** The part of C with rows [m0, m1) and columns [n0, n1), on one thread. */
+static void gemm_block(const gemm_t *g, int m0, int m1, int n0, int n1) {
+  const int mr = K.mr, nr = K.nr;
+  if (m0 >= m1 || n0 >= n1) return;
+  if (g->k == 0) {
+    for (int i = m0; i < m1; i++) {
+      for (int j = n0; j < n1; j++) {
+        float *cij = g->c + (long)i * g->ldc + (long)j * g->csc;
+        float v = g->accumulate ? *cij : 0.0f;
+        if (g->bias != NULL) v += g->bias_rows ? g->bias[i] : g->bias[j];
+        if (g->act == 1 && !(v > 0.0f)) v = 0.0f;
+        *cij = v;
+      }
+    }
+    return;
+  }
+  float *ap = thread_buffer(&tl_a, (size_t)(MC + 16) * KC);
+  float *bp = thread_buffer(&tl_b, (size_t)(NC + 32) * KC);
+  if (ap == NULL || bp == NULL) abort();
+  for (int jc = n0; jc < n1; jc += NC) {
+    int nc = n1 - jc < NC ? n1 - jc : NC;
+    for (int pc = 0; pc < g->k; pc += KC) {
+      int kc = g->k - pc < KC ? g->k - pc : KC;
+      int first = pc == 0 && !g->accumulate;
+      int last = pc + kc >= g->k;
+      pack_b(g, pc, kc, jc, nc, bp);
+      for (int ic = m0; ic < m1; ic += MC) {
+        int mc = m1 - ic < MC ? m1 - ic : MC;
+        pack_a(g, ic, mc, pc, kc, ap);
+        for (int jr = 0; jr < nc; jr += nr) {
+          int cols = nc - jr < nr ? nc - jr : nr;
+          for (int ir = 0; ir < mc; ir += mr) {
+            int rows = mc - ir < mr ? mc - ir : mr;
+            const float *bias = !last || g->bias == NULL ? NULL
+                                : g->bias_rows         ? g->bias + ic + ir
+                                                       : g->bias + jc + jr;
+            K.kernel(kc, ap + (long)ir * kc, bp + (long)jr * kc,
+                     g->c + (long)(ic + ir) * g->ldc + (long)(jc + jr) * g->csc, g->ldc, g->csc,
+                     rows, cols, first, bias, g->bias_rows, last ? g->act : 0);
+          }
+        }
+      }
+    }
+  }
+}
+
+static void gemm_task(void *ctx, int tid, int nth) {
+  const gemm_t *g = ctx;
+  /* Split the longer side (in whole tiles) so that each thread packs its own operands. */
+  if ((long)g->m * K.nr >= (long)g->n * K.mr) {
+    int tiles = (g->m + K.mr - 1) / K.mr;
+    int t0 = (int)((long)tiles * tid / nth), t1 = (int)((long)tiles * (tid + 1) / nth);
+    int m0 = t0 * K.mr, m1 = t1 * K.mr < g->m ? t1 * K.mr : g->m;
+    gemm_block(g, m0, m1, 0, g->n);
+  } else {
+    int tiles = (g->n + K.nr - 1) / K.nr;
+    int t0 = (int)((long)tiles * tid / nth), t1 = (int)((long)tiles * (tid + 1) / nth);
+    int n0 = t0 * K.nr, n1 = t1 * K.nr < g->n ? t1 * K.nr : g->n;
+    gemm_block(g, 0, g->m, n0, n1);
+  }
+}
+
+static void gemm(gemm_t *g) {
+  gemm_t t;
+  if (g->n < K.nr / 2 && g->m >= 4 * K.nr && g->csc == 1) {
+    /* A narrow C (few output channels) would fill a fraction of each vector: compute
+     * C^T = B^T A^T instead, whose rows are C's columns (strides swapped, bias per row). */
+    t = (gemm_t){g->b, g->csb, g->rsb, g->a, g->csa, g->rsa, g->c, 1, g->ldc, g->n, g->m, g->k,
+                 g->accumulate, g->bias, g->act, 1};
+    g = &t;
+  }
+  double flops = 2.0 * g->m * g->n * g->k;
+  if (flops < 2e6 || P.n == 1) {
+    gemm_block(g, 0, g->m, 0, g->n);
+  } else {
+    run_parallel(gemm_task, g);
+  }
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Convolutions: im2col / col2im over chunks of whole images.                                  */
+
+typedef struct {
+  int B, H, W, C, OH, OW, FH, FW, SH, SW, DH, DW, PT, PL, CO;
+} conv_t;
+
+/* Cap on the im2col buffer (floats): 2^22 = 16 MiB; settable for tests (setChunkFloats). */
+static long chunk_floats = 1L << 22;
+
+typedef struct {
+  const conv_t *s;
+  const float *x;
+  float *col;
+  int b0, nb;
+} im2col_t;
+
+/* One row of the im2col matrix per output pixel: taps (fy, fx) x channels c. */
+static void im2col_rows(const conv_t *s, const float *x, float *col, int b0, long r0, long r1) {
+  const long kk = (long)s->FH * s->FW * s->C;
+  const long pix = (long)s->OH * s->OW;
+  for (long r = r0; r < r1; r++) {
+    int b = b0 + (int)(r / pix);
+    int rem = (int)(r % pix);
+    int oy = rem / s->OW, ox = rem % s->OW;
+    float *dst = col + r * kk;
+    for (int fy = 0; fy < s->FH; fy++) {
+      int iy = oy * s->SH + fy * s->DH - s->PT;
+      float *drow = dst + (long)fy * s->FW * s->C;
+      if (iy < 0 || iy >= s->H) {
+        memset(drow, 0, (size_t)s->FW * s->C * 4);
+        continue;
+      }
+      const float *xrow = x + ((long)b * s->H + iy) * s->W * s->C;
+      int ix0 = ox * s->SW - s->PL;
+      if (s->DW == 1) {
+        /* taps fx in [lo, hi) are inside the image and contiguous in x: one copy */
+        int lo = ix0 < 0 ? -ix0 : 0;
+        int hi = s->W - ix0 < s->FW ? s->W - ix0 : s->FW;
+        if (hi < lo) hi = lo;
+        if (lo > 0) memset(drow, 0, (size_t)lo * s->C * 4);
+        if (hi > lo) memcpy(drow + (long)lo * s->C, xrow + (long)(ix0 + lo) * s->C, (size_t)(hi - lo) * s->C * 4);
+        if (hi < s->FW) memset(drow + (long)hi * s->C, 0, (size_t)(s->FW - hi) * s->C * 4);
+        continue;
+      }
+      for (int fx = 0; fx < s->FW; fx++) {
+        int ix = ix0 + fx * s->DW;
+        float *d = drow + (long)fx * s->C;
+        if (ix < 0 || ix >= s->W) {
+          for (int c = 0; c < s->C; c++) d[c] = 0.0f;
+        } else {
+          const float *v = xrow + (long)ix * s->C;
+          for (int c = 0; c < s->C; c++) d[c] = v[c];
+        }
+      }
+    }
+  }
+}
+
+static void im2col_task(void *ctx, int tid, int nth) {
+  const im2col_t *t = ctx;
+  long rows = (long)t->nb * t->s->OH * t->s->OW;
+  im2col_rows(t->s, t->x, t->col, t->b0, rows * tid / nth, rows * (tid + 1) / nth);
+}
+
+static void im2col(const conv_t *s, const float *x, float *col, int b0, int nb) {
+  im2col_t t = {s, x, col, b0, nb};
+  if ((long)nb * s->OH * s->OW * s->FH * s->FW * s->C < 65536 || P.n == 1) {
+    im2col_task(&t, 0, 1);
+  } else {
+    run_parallel(im2col_task, &t);
+  }
+}
+
+/* dx[b] += col2im(col rows of image b), one image per task (images do not overlap). */
+static void col2im_image(const conv_t *s, const float *col, float *dx, int b) {
+  const long kk = (long)s->FH * s->FW * s->C;
+  for (int oy = 0; oy < s->OH; oy++) {
+    for (int ox = 0; ox < s->OW; ox++) {
+      const float *src = col + ((long)oy * s->OW + ox) * kk;
+      for (int fy = 0; fy < s->FH; fy++) {
+        int iy = oy * s->SH + fy * s->DH - s->PT;
+        if (iy < 0 || iy >= s->H) continue;
+        float *drow = dx + ((long)b * s->H + iy) * s->W * s->C;
+        const float *vrow = src + (long)fy * s->FW * s->C;
+        int ix0 = ox * s->SW - s->PL;
+        if (s->DW == 1) {
+          int lo = ix0 < 0 ? -ix0 : 0;
+          int hi = s->W - ix0 < s->FW ? s->W - ix0 : s->FW;
+          float *d = drow + (long)(ix0 + lo) * s->C;
+          const float *v = vrow + (long)lo * s->C;
+          for (long i = 0; i < (long)(hi - lo) * s->C; i++) d[i] += v[i];
+          continue;
+        }
+        for (int fx = 0; fx < s->FW; fx++) {
+          int ix = ix0 + fx * s->DW;
+          if (ix < 0 || ix >= s->W) continue;
+          const float *v = vrow + (long)fx * s->C;
+          float *d = drow + (long)ix * s->C;
+          for (int c = 0; c < s->C; c++) d[c] += v[c];
+        }
+      }
+    }
+  }
+}
+
+typedef struct {
+  const conv_t *s;
+  const float *col;
+  float *dx;
+  int b0, nb;
+} col2im_t;
+
+static void col2im_task(void *ctx, int tid, int nth) {
+  const col2im_t *t = ctx;
+  const long per = (long)t->s->OH * t->s->OW * t->s->FH * t->s->FW * t->s->C;
+  for (int i = t->nb * tid / nth; i < t->nb * (tid + 1) / nth; i++) {
+    col2im_image(t->s, t->col + i * per, t->dx, t->b0 + i);
+  }
+}
+
+static int images_per_chunk(const conv_t *s) {
+  long per = (long)s->OH * s->OW * s->FH * s->FW * s->C;
+  long nb = per > 0 ? chunk_floats / per : s->B;
+  if (nb < 1) nb = 1;
+  if (nb > s->B) nb = s->B;
+  return (int)nb;
+}
+
+static int is_pointwise(const conv_t *s) {
+  return s->FH == 1 && s->FW == 1 && s->SH == 1 && s->SW == 1 && s->PT == 0 && s->PL == 0 &&
+         s->OH == s->H && s->OW == s->W;
+}
+
+/* y[B*OH*OW, CO] = im2col(x) @ w[FH*FW*C, CO] (+ bias, activation). Returns 0 or -1 (memory). */
+static int conv_forward(const conv_t *s, const float *x, const float *w, float *y,
+                        const float *bias, int act) {
+  const long kk = (long)s->FH * s->FW * s->C, pix = (long)s->OH * s->OW;
+  gemm_t g = {NULL, kk, 1, w, s->CO, 1, NULL, s->CO, 1, 0, s->CO, (int)kk, 0, bias, act, 0};
+  if (is_pointwise(s)) {
+    g.a = x, g.c = y, g.m = (int)(s->B * pix);
+    gemm(&g);
+    return 0;
+  }
+  int nb = images_per_chunk(s);
+  float *col = malloc((size_t)nb * pix * kk * sizeof(float));
+  if (col == NULL) return -1;
+  for (int b0 = 0; b0 < s->B; b0 += nb) {
+    int n = s->B - b0 < nb ? s->B - b0 : nb;
+    im2col(s, x, col, b0, n);
+    g.a = col, g.c = y + (long)b0 * pix * s->CO, g.m = (int)(n * pix);
+    gemm(&g);
+  }
+  free(col);
+  return 0;
+}
+
+/* dw[FH*FW*C, CO] = im2col(x)^T @ dy[B*OH*OW, CO], summed over chunks. */
+static int conv_backprop_filter(const conv_t *s, const float *x, const float *dy, float *dw) {
+  const long kk = (long)s->FH * s->FW * s->C, pix = (long)s->OH * s->OW;
+  gemm_t g = {NULL, 1, kk, NULL, s->CO, 1, dw, s->CO, 1, (int)kk, s->CO, 0, 0, NULL, 0, 0};
+  if (is_pointwise(s)) {
+    g.a = x, g.b = dy, g.k = (int)(s->B * pix);
+    gemm(&g);
+    return 0;
+  }
+  int nb = images_per_chunk(s);
+  float *col = malloc((size_t)nb * pix * kk * sizeof(float));
+  if (col == NULL) return -1;
+  for (int b0 = 0; b0 < s->B; b0 += nb) {
+    int n = s->B - b0 < nb ? s->B - b0 : nb;
+    im2col(s, x, col, b0, n);
+    g.a = col, g.b = dy + (long)b0 * pix * s->CO, g.k = (int)(n * pix);
+    g.accumulate = b0 > 0;
+    gemm(&g);
+  }
+  free(col);
+  return 0;
+}
+
+/* dx = col2im(dy[B*OH*OW, CO] @ w^T[CO, FH*FW*C]). */
+static int conv_backprop_input(const conv_t *s, const float *dy, const float *w, float *dx) {
+  const long kk = (long)s->FH * s->FW * s->C, pix = (long)s->OH * s->OW;
+  gemm_t g = {NULL, s->CO, 1, w, 1, s->CO, NULL, kk, 1, 0, (int)kk, s->CO, 0, NULL, 0, 0};
+  if (is_pointwise(s)) {
+    g.a = dy, g.c = dx, g.m = (int)(s->B * pix);
+    gemm(&g);
+    return 0;
+  }
+  memset(dx, 0, (size_t)s->B * s->H * s->W * s->C * sizeof(float));
+  int nb = images_per_chunk(s);
+  float *col = malloc((size_t)nb * pix * kk * sizeof(float));
+  if (col == NULL) return -1;
+  for (int b0 = 0; b0 < s->B; b0 += nb) {
+    int n = s->B - b0 < nb ? s->B - b0 : nb;
+    g.a = dy + (long)b0 * pix * s->CO, g.c = col, g.m = (int)(n * pix);
+    gemm(&g);
+    col2im_t t = {s, col, dx, b0, n};
+    if (n == 1 || P.n == 1) {
+      col2im_task(&t, 0, 1);
+    } else {
+      run_parallel(col2im_task, &t);
+    }
+  }
+  free(col);
+  return 0;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* N-API bindings                                                                               */
+
+#define CHECK(call)                                                                         \
+  do {                                                                                      \
+    if ((call) != napi_ok) {                                                                \
+      napi_throw_error(env, NULL, "deepprob native: bad arguments to " __FILE__);           \
+      return NULL;                                                                          \
+    }                                                                                       \
+  } while (0)
+
+/* The float data of a Float32Array argument and its length in floats. */
+static int heap_arg(napi_env env, napi_value v, float **data, size_t *len) {
+  napi_typedarray_type type;
+  size_t length, offset;
+  void *ptr;
+  napi_value ab;
+  if (napi_get_typedarray_info(env, v, &type, &length, &ptr, &ab, &offset) != napi_ok) return -1;
+  if (type != napi_float32_array || ptr == NULL) return -1;
+  *data = ptr;
+  *len = length;
+  return 0;
+}
+
+static int get_nums(napi_env env, napi_value *argv, int from, int count, double *out) {
+  for (int i = 0; i < count; i++) {
+    if (napi_get_value_double(env, argv[from + i], &out[i]) != napi_ok) return -1;
+  }
+  return 0;
+}
+
+static napi_value throw_range(napi_env env, const char *what) {
+  napi_throw_range_error(env, NULL, what);
+  return NULL;
+}
+
+/* gemm(heap, m, n, k, a, rsa, csa, b, rsb, csb, c, ldc, accumulate, bias (-1: none), act) */
+static napi_value js_gemm(napi_env env, napi_callback_info info) {
+  size_t argc = 15;
+  napi_value argv[15];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 15) return throw_range(env, "deepprob native gemm: expected 15 arguments");
+  float *heap;
+  size_t len;
+  if (heap_arg(env, argv[0], &heap, &len) != 0)
+    return throw_range(env, "deepprob native gemm: heap must be a Float32Array");
+  double v[14];
+  if (get_nums(env, argv, 1, 14, v) != 0)
+    return throw_range(env, "deepprob native gemm: numbers expected");
+  int m = (int)v[0], n = (int)v[1], k = (int)v[2];
+  long a = (long)v[3], rsa = (long)v[4], csa = (long)v[5];
+  long b = (long)v[6], rsb = (long)v[7], csb = (long)v[8];
+  long c = (long)v[9], ldc = (long)v[10];
+  long bias = (long)v[12];
+  if (m < 0 || n < 0 || k < 0 || a < 0 || b < 0 || c < 0) return throw_range(env, "gemm: < 0");
+  long lastA = m > 0 && k > 0 ? a + (long)(m - 1) * rsa + (long)(k - 1) * csa : a;
+  long lastB = k > 0 && n > 0 ? b + (long)(k - 1) * rsb + (long)(n - 1) * csb : b;
+  long lastC = m > 0 && n > 0 ? c + (long)(m - 1) * ldc + n - 1 : c;
+  if ((size_t)lastA >= len || (size_t)lastB >= len || (size_t)lastC >= len ||
+      (bias >= 0 && (size_t)(bias + n) > len))
+    return throw_range(env, "deepprob native gemm: operand outside the heap");
+  gemm_t g = {heap + a, rsa, csa, heap + b, rsb, csb, heap + c, ldc, 1, m, n, k, (int)v[11],
+              bias >= 0 ? heap + bias : NULL, (int)v[13], 0};
+  gemm(&g);
+  return NULL;
+}
+
+/* conv(kind, heap, p0, p1, p2, bias, act, B, H, W, C, OH, OW, FH, FW, SH, SW, DH, DW, PT, PL, CO)
+ * kind 0: forward (x, w, y); 1: gradient of the input (dy, w, dx); 2: of the filter (x, dy, dw). */
+static napi_value js_conv(napi_env env, napi_callback_info info) {
+  size_t argc = 22;
+  napi_value argv[22];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 22) return throw_range(env, "deepprob native conv: expected 22 arguments");
+  float *heap;
+  size_t len;
+  if (heap_arg(env, argv[1], &heap, &len) != 0)
+    return throw_range(env, "deepprob native conv: heap must be a Float32Array");
+  double kind, p[5], d[15];
+  if (napi_get_value_double(env, argv[0], &kind) != napi_ok || get_nums(env, argv, 2, 5, p) != 0 ||
+      get_nums(env, argv, 7, 15, d) != 0)
+    return throw_range(env, "deepprob native conv: numbers expected");
+  conv_t s = {(int)d[0], (int)d[1],  (int)d[2],  (int)d[3],  (int)d[4],
+              (int)d[5], (int)d[6],  (int)d[7],  (int)d[8],  (int)d[9],
+              (int)d[10], (int)d[11], (int)d[12], (int)d[13], (int)d[14]};
+  for (int i = 0; i < 15; i++)
+    if (d[i] < (i >= 12 && i <= 13 ? -1e9 : 0)) return throw_range(env, "conv: bad geometry");
+  size_t xs = (size_t)s.B * s.H * s.W * s.C, ws = (size_t)s.FH * s.FW * s.C * s.CO,
+         ys = (size_t)s.B * s.OH * s.OW * s.CO;
+  size_t need[3][3] = {{xs, ws, ys}, {ys, ws, xs}, {xs, ys, ws}};
+  int kd = (int)kind;
+  if (kd < 0 || kd > 2) return throw_range(env, "deepprob native conv: kind must be 0, 1 or 2");
+  for (int i = 0; i < 3; i++)
+    if (p[i] < 0 || (size_t)p[i] + need[kd][i] > len)
+      return throw_range(env, "deepprob native conv: operand outside the heap");
+  if (p[3] >= 0 && (size_t)p[3] + s.CO > len)
+    return throw_range(env, "deepprob native conv: bias outside the heap");
+  float *a0 = heap + (long)p[0], *a1 = heap + (long)p[1], *a2 = heap + (long)p[2];
+  int rc = kd == 0   ? conv_forward(&s, a0, a1, a2, p[3] >= 0 ? heap + (long)p[3] : NULL, (int)p[4])
+           : kd == 1 ? conv_backprop_input(&s, a0, a1, a2)
+                     : conv_backprop_filter(&s, a0, a1, a2);
+  if (rc != 0) napi_throw_error(env, NULL, "deepprob native conv: out of memory");
+  return NULL;
+}
+
+/* info() -> { isa, threads } */
+static napi_value js_info(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value o, isa, th;
+  CHECK(napi_create_object(env, &o));
+  CHECK(napi_create_string_utf8(env, K.isa, NAPI_AUTO_LENGTH, &isa));
+  CHECK(napi_create_int32(env, P.n, &th));
+  CHECK(napi_set_named_property(env, o, "isa", isa));
+  CHECK(napi_set_named_property(env, o, "threads", th));
+  return o;
+}
+
+/* setChunkFloats(n) -> previous cap on the im2col buffer, in floats (n >= 1). */
+static napi_value js_set_chunk(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], out;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  double v;
+  if (argc != 1 || napi_get_value_double(env, argv[0], &v) != napi_ok || !(v >= 1))
+    return throw_range(env, "deepprob native setChunkFloats: expected a number >= 1");
+  CHECK(napi_create_double(env, (double)chunk_floats, &out));
+  chunk_floats = (long)v;
+  return out;
+}
+
+static int initialised = 0;
+
+/* init(threads, isa) once per process (later calls keep the first pool). */
+static napi_value js_init(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t threads = 1;
+  if (argc >= 1) CHECK(napi_get_value_int32(env, argv[0], &threads));
+  char isa[16] = "";
+  size_t n = 0;
+  if (argc >= 2) CHECK(napi_get_value_string_utf8(env, argv[1], isa, sizeof isa, &n));
+  if (!initialised) {
+    choose_isa(n > 0 ? isa : NULL);
+    start_pool(threads);
+    initialised = 1;
+  }
+  return js_info(env, info);
+}
+
+static napi_value Init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+      {"init", NULL, js_init, NULL, NULL, NULL, napi_default, NULL},
+      {"info", NULL, js_info, NULL, NULL, NULL, napi_default, NULL},
+      {"gemm", NULL, js_gemm, NULL, NULL, NULL, napi_default, NULL},
+      {"conv", NULL, js_conv, NULL, NULL, NULL, napi_default, NULL},
+      {"setChunkFloats", NULL, js_set_chunk, NULL, NULL, NULL, napi_default, NULL},
+  };
+  if (napi_define_properties(env, exports, 5, props) != napi_ok) return NULL;
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)

@@ -1,0 +1,64 @@
+/**
+ * The interface of deepprob's native CPU addon (`native/deepprob_native.c`, built at install into
+ * `native/build/deepprob_native.node`; loaded in Node only, by `node_hooks.ts`).
+ *
+ * Every function works in place on the wasm backend's heap: `heap` is the heap as a
+ * `Float32Array` (over its `ArrayBuffer` or `SharedArrayBuffer`), and operands are offsets into it
+ * counted in floats. Nothing is copied; the call returns when the result is written.
+ */
+
+/** What the addon chose at start-up. */
+export interface NativeInfo {
+  /** Micro-kernel instruction set chosen from the CPU's flags: `'avx512'`, `'avx2'` or `'sse'`. */
+  isa: string;
+  /** Threads of its pool (the calling thread included). */
+  threads: number;
+}
+
+/**
+ * The native addon's functions.
+ *
+ * `gemm` computes, with element strides (a transpose is a swap of the two strides),
+ * $$C_{ij} \leftarrow [\text{accumulate}]\,C_{ij} + \sum_{k} A_{ik} B_{kj} + \text{bias}_j,$$
+ * followed by the activation `act` (0 linear, 1 relu), where
+ * `A_ik = heap[a + i*rsa + k*csa]`, `B_kj = heap[b + k*rsb + j*csb]`, `C_ij = heap[c + i*ldc + j]`.
+ *
+ * `conv` runs one NHWC convolution kernel on geometry `B, H, W, C, OH, OW, FH, FW, SH, SW, DH, DW,
+ * PT, PL, CO` (filters `[FH, FW, C, CO]`):
+ * - kind 0, forward: `y[b,i,j,o] = act(bias[o] + sum_{p,q,c} x[b, i*SH + p*DH - PT, j*SW + q*DW - PL, c] w[p,q,c,o])`;
+ * - kind 1, gradient of the input: `dx = dL/dx` of that map given `dy` (operands dy, w, dx);
+ * - kind 2, gradient of the filter: `dw = dL/dw` given `x` and `dy` (operands x, dy, dw).
+ */
+export interface NativeAddon {
+  init(threads: number, isa: string): NativeInfo;
+  info(): NativeInfo;
+  gemm(
+    heap: Float32Array,
+    m: number,
+    n: number,
+    k: number,
+    a: number,
+    rsa: number,
+    csa: number,
+    b: number,
+    rsb: number,
+    csb: number,
+    c: number,
+    ldc: number,
+    accumulate: number,
+    bias: number,
+    act: number,
+  ): void;
+  /** Set the cap on the im2col buffer, in floats (default 2^22); returns the previous cap. */
+  setChunkFloats(floats: number): number;
+  conv(
+    kind: 0 | 1 | 2,
+    heap: Float32Array,
+    p0: number,
+    p1: number,
+    p2: number,
+    bias: number,
+    act: number,
+    ...geometry: number[]
+  ): void;
+}
