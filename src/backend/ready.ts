@@ -2,11 +2,13 @@
  * Backend selection: one `await ready()` before any tensor work.
  *
  * Order of preference:
- * - Node: `tensorflow` (when the user has `@tensorflow/tfjs-node` installed), then `wasm`
- *   (XNNPACK, SIMD), then `cpu`.
+ * - Node: `tensorflow` (when the user has `@tensorflow/tfjs-node` installed), then `webgpu` (when
+ *   the optional `webgpu` package finds a hardware adapter; a software one such as SwiftShader is
+ *   skipped, being slower than wasm), then `wasm` (XNNPACK, SIMD), then `cpu`.
  * - Browser: `webgpu` (when `@tensorflow/tfjs-backend-webgpu` is importable), `webgl`, `wasm`, `cpu`.
  *
- * `DEEPPROB_BACKEND=cpu|wasm|tensorflow|webgl|webgpu` (or the `backend` option) overrides the order.
+ * `DEEPPROB_BACKEND=cpu|wasm|tensorflow|webgl|webgpu` (or the `backend` option) overrides the order;
+ * a forced `webgpu` accepts a software adapter (see `webgpu/index.ts`).
  * On wasm, the kernels that tfjs-backend-wasm lacks (e.g. `Conv2DBackpropFilter`) are registered,
  * so every model trains, and deepprob's kernel pack (`kernels/`) replaces the slow ones.
  *
@@ -28,6 +30,7 @@ import { registerCpuFallbacks } from './cpu_fallback.js';
 import { installKernelPack } from './kernels/index.js';
 import type { WasmBackend } from './kernels/wasm_util.js';
 import { loadSimd } from './simd/loader.js';
+import { initWebGPU, webgpuAdapter } from './webgpu/index.js';
 
 /** Options of {@link ready}. */
 export interface ReadyOptions {
@@ -47,6 +50,8 @@ export interface BackendInfo {
   threads: number;
   /** Whether deepprob's SIMD wasm module runs the pack's loops (wasm only; `DEEPPROB_SIMD=0` turns it off). */
   simd: boolean;
+  /** The GPU adapter (webgpu only), e.g. `nvidia hopper (NVIDIA H100)` or `google swiftshader (...), software`. */
+  adapter?: string;
   /** Backends tried and why each was skipped. */
   skipped: { backend: string; reason: string }[];
 }
@@ -139,7 +144,8 @@ async function withoutEmscriptenListeners<T>(init: () => Promise<T>): Promise<T>
   }
 }
 
-async function tryBackend(name: string): Promise<string | undefined> {
+async function tryBackend(name: string, forced: boolean): Promise<string | undefined> {
+  if (name === 'webgpu') return initWebGPU(forced || !isNode());
   return name === 'wasm' ? withoutEmscriptenListeners(() => initBackend(name)) : initBackend(name);
 }
 
@@ -148,9 +154,6 @@ async function initBackend(name: string): Promise<string | undefined> {
     if (name === 'tensorflow') {
       if (!(await importOptional('@tensorflow/tfjs-node')))
         return 'package @tensorflow/tfjs-node not installed';
-    } else if (name === 'webgpu') {
-      if (!(await importOptional('@tensorflow/tfjs-backend-webgpu')))
-        return 'package @tensorflow/tfjs-backend-webgpu not installed';
     } else if (name === 'wasm') {
       const node = await nodeHooks();
       if (node !== undefined) {
@@ -227,11 +230,11 @@ async function select(requested: string | undefined, verbose: boolean): Promise<
     requested !== undefined
       ? [requested]
       : isNode()
-        ? ['tensorflow', 'wasm', 'cpu']
+        ? ['tensorflow', 'webgpu', 'wasm', 'cpu']
         : ['webgpu', 'webgl', 'wasm', 'cpu'];
   const skipped: { backend: string; reason: string }[] = [];
   for (const name of order) {
-    const reason = await tryBackend(name);
+    const reason = await tryBackend(name, requested !== undefined);
     if (reason === undefined) {
       if (name === 'wasm') registerCpuFallbacks('wasm');
       const kernels = installKernelPack(name);
@@ -241,6 +244,8 @@ async function select(requested: string | undefined, verbose: boolean): Promise<
           ? await loadSimd(tf.backend() as unknown as WasmBackend)
           : false;
       const info: BackendInfo = { backend: name, kernels, threads, simd, skipped };
+      const adapter = name === 'webgpu' ? webgpuAdapter()?.description : undefined;
+      if (adapter !== undefined) info.adapter = adapter;
       if (verbose) console.error(describeBackend(info));
       return info;
     }
@@ -259,7 +264,9 @@ export function describeBackend(info: BackendInfo): string {
   const extra =
     info.backend === 'wasm'
       ? `, kernels ${info.kernels}${info.simd ? ' + SIMD' : ''}, ${info.threads} thread(s)`
-      : '';
+      : info.adapter !== undefined
+        ? `, ${info.adapter}`
+        : '';
   return `deepprob: backend ${info.backend} (tfjs ${tf.version.tfjs}${extra})`;
 }
 

@@ -1,0 +1,103 @@
+/**
+ * The webgpu backend in Node and browsers: adapter discovery (`navigator_gpu.ts`), the
+ * software/hardware distinction (`adapter.ts`), synchronous reads in Node (`sync_read.ts`) and
+ * deepprob's seeded normal generator (`random_normal.ts`). The fused variational and Normal ops
+ * (`fused.ts`, `normal_fused.ts`) run as composed tfjs ops on webgpu, checked against wasm by
+ * `test/webgpu`.
+ *
+ * {@link initWebGPU} is what `ready()` calls; it never throws, it returns why webgpu is not usable.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { isNode } from '../env.js';
+import { setupWebGPU, type WebGPUAdapter } from './navigator_gpu.js';
+import { installSyncRead, type WebGPUBackendInternals } from './sync_read.js';
+import { registerRandomNormal } from './random_normal.js';
+
+export { isSoftwareAdapter, describeAdapter, type AdapterInfoLike } from './adapter.js';
+export {
+  setupWebGPU,
+  shimAdapter,
+  installNavigatorGpu,
+  type WebGPUAdapter,
+} from './navigator_gpu.js';
+export { installSyncRead } from './sync_read.js';
+export { randomNormalWebGPU, registerRandomNormal } from './random_normal.js';
+
+/** `deasync`'s export (CommonJS, typed locally: the package is optional). */
+interface Deasync {
+  runLoopOnce(): void;
+}
+
+async function loadRunLoopOnce(): Promise<(() => void) | string> {
+  try {
+    const spec = 'deasync';
+    const mod = (await import(/* @vite-ignore */ spec)) as { default?: Deasync } & Partial<Deasync>;
+    const d = mod.default ?? (mod as Deasync);
+    if (typeof d.runLoopOnce !== 'function') return 'package deasync has no runLoopOnce';
+    return () => d.runLoopOnce();
+  } catch (e) {
+    return `package deasync not loadable, needed for synchronous reads in Node (${e instanceof Error ? e.message : String(e)})`;
+  }
+}
+
+let adapterFound: WebGPUAdapter | undefined;
+
+/**
+ * Make `webgpu` the active tfjs backend: find an adapter (in Node through the `webgpu` package),
+ * refuse a software adapter unless `allowSoftware`, load `@tensorflow/tfjs-backend-webgpu`, set the
+ * backend, install synchronous reads (Node) and deepprob's kernels. Returns `undefined` on success,
+ * otherwise the reason webgpu was skipped (the previous backend stays active).
+ *
+ * Software adapters (SwiftShader, llvmpipe, ...) run WebGPU on the CPU, much slower than wasm, so
+ * the automatic choice takes only hardware adapters; `DEEPPROB_BACKEND=webgpu` allows either.
+ *
+ * @param allowSoftware whether a software adapter is acceptable.
+ * @returns undefined when webgpu is active, else a sentence saying why not.
+ * @example
+ * ```ts
+ * const why = await initWebGPU(false);
+ * if (why !== undefined) console.error(`webgpu skipped: ${why}`);
+ * ```
+ */
+export async function initWebGPU(allowSoftware: boolean): Promise<string | undefined> {
+  const found = await setupWebGPU();
+  if (typeof found === 'string') return found;
+  if (found.software && !allowSoftware) {
+    return `software adapter only (${found.description}); DEEPPROB_BACKEND=webgpu uses it anyway`;
+  }
+  let runLoopOnce: (() => void) | undefined;
+  if (isNode()) {
+    const loaded = await loadRunLoopOnce();
+    if (typeof loaded === 'string') return loaded;
+    runLoopOnce = loaded;
+  }
+  try {
+    const spec = '@tensorflow/tfjs-backend-webgpu';
+    await import(/* @vite-ignore */ spec);
+  } catch {
+    return 'package @tensorflow/tfjs-backend-webgpu not installed';
+  }
+  if (tf.findBackendFactory('webgpu') === null)
+    return 'not registered (no navigator.gpu when loaded)';
+  if (!(await tf.setBackend('webgpu'))) return 'failed to initialise';
+  await tf.ready();
+  const backend = tf.findBackend('webgpu') as unknown as WebGPUBackendInternals;
+  if (runLoopOnce !== undefined && !syncReadInstalled.has(backend)) {
+    installSyncRead(backend, runLoopOnce);
+    syncReadInstalled.add(backend);
+  }
+  registerRandomNormal('webgpu');
+  adapterFound = found;
+  return undefined;
+}
+
+const syncReadInstalled = new WeakSet<object>();
+
+/**
+ * The adapter the webgpu backend runs on, once {@link initWebGPU} succeeded.
+ *
+ * @returns the adapter description, or undefined.
+ */
+export function webgpuAdapter(): WebGPUAdapter | undefined {
+  return adapterFound;
+}
