@@ -98,7 +98,9 @@ interface WebGPUPackage {
   globals: Record<string, unknown>;
 }
 
-let setup: Promise<WebGPUAdapter | string> | undefined;
+let found: WebGPUAdapter | undefined;
+/** The `GPU` this module installed (a failed one is replaced on the next try). */
+let ownGpu: GpuLike | undefined;
 
 /**
  * Find a WebGPU adapter: the browser's `navigator.gpu`, or in Node the `webgpu` package (installed
@@ -109,6 +111,9 @@ let setup: Promise<WebGPUAdapter | string> | undefined;
  * Debian's `chromium` package: `VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json`
  * (needs `libvulkan1`); the adapter is then reported as software.
  *
+ * An adapter found is kept for the process; a failure is not cached (a later call, e.g. after
+ * `VK_ICD_FILENAMES` was set, tries again with a new Dawn instance).
+ *
  * @returns the adapter, or a sentence saying why none could be created.
  * @example
  * ```ts
@@ -116,15 +121,17 @@ let setup: Promise<WebGPUAdapter | string> | undefined;
  * if (typeof found !== 'string' && !found.software) await tf.setBackend('webgpu');
  * ```
  */
-export function setupWebGPU(): Promise<WebGPUAdapter | string> {
-  setup ??= findAdapter();
-  return setup;
+export async function setupWebGPU(): Promise<WebGPUAdapter | string> {
+  if (found !== undefined) return found;
+  const result = await findAdapter();
+  if (typeof result !== 'string') found = result;
+  return result;
 }
 
 async function findAdapter(): Promise<WebGPUAdapter | string> {
   let gpu = currentGpu();
   let source: WebGPUAdapter['source'] = 'navigator';
-  if (gpu === undefined) {
+  if (gpu === undefined || gpu === ownGpu) {
     if (!isNode()) return 'this browser has no navigator.gpu';
     let pkg: WebGPUPackage;
     try {
@@ -139,6 +146,7 @@ async function findAdapter(): Promise<WebGPUAdapter | string> {
       return `webgpu: create() failed (${e instanceof Error ? e.message : String(e)})`;
     }
     installNavigatorGpu(gpu, pkg.globals);
+    ownGpu = gpu;
     source = 'webgpu package';
   }
   let adapter: AdapterLike | null;
