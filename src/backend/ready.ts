@@ -30,7 +30,7 @@ import { registerCpuFallbacks } from './cpu_fallback.js';
 import { installKernelPack } from './kernels/index.js';
 import type { WasmBackend } from './kernels/wasm_util.js';
 import { loadSimd } from './simd/loader.js';
-import { initWebGPU, webgpuAdapter } from './webgpu/index.js';
+import { initWebGPU, registerRandomNormal, webgpuAdapter } from './webgpu/index.js';
 
 /** Options of {@link ready}. */
 export interface ReadyOptions {
@@ -237,6 +237,8 @@ async function select(requested: string | undefined, verbose: boolean): Promise<
     const reason = await tryBackend(name, requested !== undefined);
     if (reason === undefined) {
       if (name === 'wasm') registerCpuFallbacks('wasm');
+      // the same seeded noise as wasm/cpu (host ziggurat, uploaded); webgpu registers its own
+      if (name === 'webgl') registerRandomNormal('webgl');
       const kernels = installKernelPack(name);
       const threads = name === 'wasm' ? Math.max(1, threadedCount) : 1;
       const simd =

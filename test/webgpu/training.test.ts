@@ -30,7 +30,7 @@ const SIZE = 16;
 const BATCH = 4;
 
 describe.skipIf(why !== undefined)('training on webgpu vs wasm', () => {
-  it.each(['reparam', 'flipout', 'local'])(
+  it.each(['reparam', 'flipout', 'local'] as const)(
     'Bayesian LeNet-5 (%s): losses and weights after Adam steps agree',
     async (estimator) => {
       const before = tf.memory().numTensors;

@@ -8,7 +8,7 @@
  * {@link initWebGPU} is what `ready()` calls; it never throws, it returns why webgpu is not usable.
  */
 import * as tf from '@tensorflow/tfjs';
-import { isNode } from '../env.js';
+import { getEnv, isNode } from '../env.js';
 import { setupWebGPU, type WebGPUAdapter } from './navigator_gpu.js';
 import { installSyncRead, type WebGPUBackendInternals } from './sync_read.js';
 import { registerRandomNormal } from './random_normal.js';
@@ -71,11 +71,14 @@ export async function initWebGPU(allowSoftware: boolean): Promise<string | undef
     if (typeof loaded === 'string') return loaded;
     runLoopOnce = loaded;
   }
-  try {
-    const spec = '@tensorflow/tfjs-backend-webgpu';
-    await import(/* @vite-ignore */ spec);
-  } catch {
-    return 'package @tensorflow/tfjs-backend-webgpu not installed';
+  if (tf.findBackendFactory('webgpu') === null) {
+    try {
+      // a page may have imported it already (a bundler cannot resolve this variable specifier)
+      const spec = '@tensorflow/tfjs-backend-webgpu';
+      await import(/* @vite-ignore */ spec);
+    } catch {
+      return 'package @tensorflow/tfjs-backend-webgpu not installed (or not imported by the page)';
+    }
   }
   if (tf.findBackendFactory('webgpu') === null)
     return 'not registered (no navigator.gpu when loaded)';
@@ -83,7 +86,8 @@ export async function initWebGPU(allowSoftware: boolean): Promise<string | undef
   await tf.ready();
   const backend = tf.findBackend('webgpu') as unknown as WebGPUBackendInternals;
   if (runLoopOnce !== undefined && !syncReadInstalled.has(backend)) {
-    installSyncRead(backend, runLoopOnce);
+    const limit = Number(getEnv('DEEPPROB_WEBGPU_READ_TIMEOUT_MS') ?? 600_000);
+    installSyncRead(backend, runLoopOnce, limit > 0 ? limit : 600_000);
     syncReadInstalled.add(backend);
   }
   registerRandomNormal('webgpu');

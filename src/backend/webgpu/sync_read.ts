@@ -71,7 +71,7 @@ function flags(): { COPY_DST: number; MAP_READ: number; READ: number } {
 export function installSyncRead(
   backend: WebGPUBackendInternals,
   runLoopOnce: () => void,
-  timeoutMs = 120_000,
+  timeoutMs = 600_000,
 ): void {
   const own = backend.readSync.bind(backend);
   backend.readSync = (dataId: object): tf.BackendValues => {
@@ -95,15 +95,17 @@ export function installSyncRead(
       failure = e ?? new Error('mapAsync failed');
     });
     const start = Date.now();
-    while (staging.mapState !== 'mapped' && failure === undefined) {
+    while (staging.mapState === 'pending' && failure === undefined) {
       if (Date.now() - start > timeoutMs) {
         throw new Error(`webgpu: synchronous read timed out after ${timeoutMs} ms`);
       }
       runLoopOnce();
     }
-    if (failure !== undefined) {
+    if (failure !== undefined || staging.mapState !== 'mapped') {
       backend.bufferManager.releaseBuffer(staging);
-      throw failure instanceof Error ? failure : new Error(String(failure));
+      throw failure instanceof Error
+        ? failure
+        : new Error(`webgpu: mapAsync failed (${String(failure ?? staging.mapState)})`);
     }
     const bytes = staging.getMappedRange().slice(0);
     staging.unmap();
