@@ -2,7 +2,12 @@
  * `npm run bench`: training and MC-prediction throughput of the LeNet workloads on the default
  * Node backend, compared with the PyTorch reference figures of ../shared/anchors.md.
  *
- * Usage: `npx tsx bench/run.ts [--quick] [--impl zoo|self] [--no-stock] [--no-torch] [--out bench/RESULTS.md]`
+ * Usage: `npx tsx bench/run.ts [--quick] [--impl zoo|self] [--no-stock] [--no-torch] [--backend <name>] [--out bench/RESULTS.md]`
+ *
+ * - `--backend webgpu` (or any tfjs backend name; also `DEEPPROB_BACKEND`) times the same workloads
+ *   on that backend (a software WebGPU adapter is accepted when named); the stock comparison and
+ *   the wasm kernel profile are wasm-only and skipped elsewhere. `bench/gpu/run_on_gpu.sh` runs it
+ *   on a GPU machine.
  *
  * - When Debian's PyTorch is installed (`/usr/bin/python3` with `torch`), the same LeNet-5
  *   workloads run in PyTorch right after ours (`bench/reference/lenet5_torch.py`), so that the
@@ -31,6 +36,7 @@ interface Args {
   stock: boolean;
   out: string;
   child: boolean;
+  backend?: string;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -50,7 +56,11 @@ function parseArgs(argv: string[]): Args {
     else if (v === '--child') a.child = true;
     else if (v === '--impl') a.impl = argv[++i] === 'self' ? 'self' : 'zoo';
     else if (v === '--out') a.out = argv[++i] ?? a.out;
-    else throw new Error(`bench: unknown argument '${v}'`);
+    else if (v === '--backend') {
+      const b = argv[++i];
+      if (b === undefined || b === '') throw new Error("bench: '--backend' needs a backend name");
+      a.backend = b;
+    } else throw new Error(`bench: unknown argument '${v}'`);
   }
   return a;
 }
@@ -281,7 +291,8 @@ function fmt(n: number): string {
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  const info = await ready();
+  const info = await ready(args.backend !== undefined ? { backend: args.backend } : {});
+  if (info.backend !== 'wasm') args.stock = false; // DEEPPROB_KERNELS=stock is a wasm switch
   const t0 = performance.now();
   const warm = 2;
   const steps = args.quick ? 5 : 9;
@@ -327,8 +338,10 @@ async function main(): Promise<void> {
     return;
   }
   const profile =
-    (await profileWorkload('reparam', 256, args.quick ? 2 : 3)) +
-    (await profileWorkload('local', 256, args.quick ? 2 : 3));
+    info.backend !== 'wasm'
+      ? ''
+      : (await profileWorkload('reparam', 256, args.quick ? 2 : 3)) +
+        (await profileWorkload('local', 256, args.quick ? 2 : 3));
   let stockRows: Row[] = [];
   if (args.stock) {
     try {

@@ -10,7 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { getEnv, isNode } from '../env.js';
 import { setupWebGPU, type WebGPUAdapter } from './navigator_gpu.js';
-import { installSyncRead, type WebGPUBackendInternals } from './sync_read.js';
+import { captureDawnTicks, installSyncRead, type WebGPUBackendInternals } from './sync_read.js';
 import { registerRandomNormal } from './random_normal.js';
 
 export { isSoftwareAdapter, describeAdapter, type AdapterInfoLike } from './adapter.js';
@@ -20,25 +20,8 @@ export {
   installNavigatorGpu,
   type WebGPUAdapter,
 } from './navigator_gpu.js';
-export { installSyncRead } from './sync_read.js';
+export { captureDawnTicks, installSyncRead, runDawnTicks } from './sync_read.js';
 export { randomNormalWebGPU, registerRandomNormal } from './random_normal.js';
-
-/** `deasync`'s export (CommonJS, typed locally: the package is optional). */
-interface Deasync {
-  runLoopOnce(): void;
-}
-
-async function loadRunLoopOnce(): Promise<(() => void) | string> {
-  try {
-    const spec = 'deasync';
-    const mod = (await import(/* @vite-ignore */ spec)) as { default?: Deasync } & Partial<Deasync>;
-    const d = mod.default ?? (mod as Deasync);
-    if (typeof d.runLoopOnce !== 'function') return 'package deasync has no runLoopOnce';
-    return () => d.runLoopOnce();
-  } catch (e) {
-    return `package deasync not loadable, needed for synchronous reads in Node (${e instanceof Error ? e.message : String(e)})`;
-  }
-}
 
 let adapterFound: WebGPUAdapter | undefined;
 
@@ -65,12 +48,8 @@ export async function initWebGPU(allowSoftware: boolean): Promise<string | undef
   if (found.software && !allowSoftware) {
     return `software adapter only (${found.description}); DEEPPROB_BACKEND=webgpu uses it anyway`;
   }
-  let runLoopOnce: (() => void) | undefined;
-  if (isNode()) {
-    const loaded = await loadRunLoopOnce();
-    if (typeof loaded === 'string') return loaded;
-    runLoopOnce = loaded;
-  }
+  // before the device exists: Dawn's first tick must be seen (Node only)
+  if (isNode()) captureDawnTicks();
   if (tf.findBackendFactory('webgpu') === null) {
     try {
       // a page may have imported it already (a bundler cannot resolve this variable specifier)
@@ -85,9 +64,9 @@ export async function initWebGPU(allowSoftware: boolean): Promise<string | undef
   if (!(await tf.setBackend('webgpu'))) return 'failed to initialise';
   await tf.ready();
   const backend = tf.findBackend('webgpu') as unknown as WebGPUBackendInternals;
-  if (runLoopOnce !== undefined && !syncReadInstalled.has(backend)) {
+  if (isNode() && !syncReadInstalled.has(backend)) {
     const limit = Number(getEnv('DEEPPROB_WEBGPU_READ_TIMEOUT_MS') ?? 600_000);
-    installSyncRead(backend, runLoopOnce, limit > 0 ? limit : 600_000);
+    installSyncRead(backend, limit > 0 ? limit : 600_000);
     syncReadInstalled.add(backend);
   }
   registerRandomNormal('webgpu');
