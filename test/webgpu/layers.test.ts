@@ -80,7 +80,10 @@ const cases: Case[] = [
 
 const SEED = 1234;
 
-describe.skipIf(why !== undefined)('Bayesian layers on webgpu vs wasm', () => {
+/** SwiftShader compiles every shader on first use: slow on a loaded 2-core machine. */
+const SLOW = { timeout: 600_000 };
+
+describe.skipIf(why !== undefined)('Bayesian layers on webgpu vs wasm', SLOW, () => {
   beforeAll(() => clearSeed());
 
   it.each(cases)('$name: output, KL and gradients agree', async (c) => {
@@ -126,7 +129,7 @@ describe.skipIf(why !== undefined)('Bayesian layers on webgpu vs wasm', () => {
   });
 });
 
-describe.skipIf(why !== undefined)('fused ops on webgpu vs wasm', () => {
+describe.skipIf(why !== undefined)('fused ops on webgpu vs wasm', SLOW, () => {
   const mu = tf.tensor(fixedArray(24, 11, -1, 1), [4, 6]);
   const rho = tf.tensor(fixedArray(24, 12, -4, 1), [4, 6]);
   const x = tf.tensor(fixedArray(24, 13, -2, 2), [4, 6]);

@@ -29,7 +29,10 @@ const STEPS = 2;
 const SIZE = 16;
 const BATCH = 4;
 
-describe.skipIf(why !== undefined)('training on webgpu vs wasm', () => {
+/** SwiftShader compiles every shader on first use: minutes on a loaded 2-core machine. */
+const SLOW = { timeout: 600_000 };
+
+describe.skipIf(why !== undefined)('training on webgpu vs wasm', SLOW, () => {
   it.each(['reparam', 'flipout', 'local'] as const)(
     'Bayesian LeNet-5 (%s): losses and weights after Adam steps agree',
     async (estimator) => {
