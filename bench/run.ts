@@ -4,7 +4,11 @@
  * minutes on the same machine, and the ratio to it.
  *
  * Usage: `npx tsx bench/run.ts [--quick] [--paths native,wasm,stock] [--only a,b] [--no-torch]
- *   [--profile] [--out bench/RESULTS.md]`
+ *   [--profile] [--backend <name>] [--out bench/RESULTS.md]`
+ *
+ * - `--backend webgpu` (or any tfjs backend name; also `DEEPPROB_BACKEND`) times the same workloads
+ *   on that backend in every child (a software WebGPU adapter is accepted when named; the native
+ *   and stock switches only matter on wasm). `bench/gpu/run_on_gpu.sh` runs it on a GPU machine.
  *
  * - Every workload x path runs in its own child process (`--child <name>`), so that each peak RSS
  *   is the workload's own and the path is chosen by environment: `native` = the default Node path
@@ -39,6 +43,7 @@ interface Args {
   profile: boolean;
   out: string;
   child: string | undefined;
+  backend?: string;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -59,7 +64,11 @@ function parseArgs(argv: string[]): Args {
     else if (v === '--child') a.child = argv[++i];
     else if (v === '--out') a.out = argv[++i] ?? a.out;
     else if (v === '--only') a.only = (argv[++i] ?? '').split(',');
-    else if (v === '--paths') {
+    else if (v === '--backend') {
+      const b = argv[++i];
+      if (b === undefined || b === '') throw new Error("bench: '--backend' needs a backend name");
+      a.backend = b;
+    } else if (v === '--paths') {
       const ps = (argv[++i] ?? '').split(',');
       for (const p of ps) {
         if (p !== 'native' && p !== 'wasm' && p !== 'stock') {
@@ -279,6 +288,7 @@ interface Row {
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
+  if (args.backend !== undefined) process.env['DEEPPROB_BACKEND'] = args.backend;
   if (args.child !== undefined) {
     await runChild(args.child, args.quick);
     return;

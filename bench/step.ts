@@ -68,6 +68,9 @@ function cifarStepper(name: string, batch: number): Stepper {
         true,
         vars,
       );
+      // read the loss, as a training loop does: on an asynchronous backend (webgpu) this waits for
+      // the step's GPU work, so the time per step is the real one
+      l?.dataSync();
       l?.dispose();
     },
     dispose: () => {
@@ -83,7 +86,7 @@ const cifar = workload.startsWith('cifar:');
 const rest = process.argv.slice(cifar ? 3 : 4);
 const batch = Number(rest[0] ?? (cifar ? 64 : 256));
 const steps = Number(rest[1] ?? (cifar ? 8 : 30));
-await ready();
+await ready(); // DEEPPROB_BACKEND=webgpu|wasm|... picks the backend
 const s = cifar
   ? cifarStepper(workload.slice('cifar:'.length), batch)
   : zooStepper(workload, (process.argv[3] ?? 'plain') as Estimator, batch);

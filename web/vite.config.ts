@@ -63,5 +63,11 @@ export default defineConfig({
     emptyOutDir: true,
     target: 'es2022',
     chunkSizeWarningLimit: 4096,
+    rollupOptions: {
+      input: {
+        main: path.join(webDir, 'index.html'),
+        playground: path.join(webDir, 'playground.html'),
+      },
+    },
   },
 });

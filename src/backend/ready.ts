@@ -2,11 +2,13 @@
  * Backend selection: one `await ready()` before any tensor work.
  *
  * Order of preference:
- * - Node: `tensorflow` (when the user has `@tensorflow/tfjs-node` installed), then `wasm`
- *   (XNNPACK, SIMD), then `cpu`.
+ * - Node: `tensorflow` (when the user has `@tensorflow/tfjs-node` installed), then `webgpu` (when
+ *   the optional `webgpu` package finds a hardware adapter; a software one such as SwiftShader is
+ *   skipped, being slower than wasm), then `wasm` (XNNPACK, SIMD), then `cpu`.
  * - Browser: `webgpu` (when `@tensorflow/tfjs-backend-webgpu` is importable), `webgl`, `wasm`, `cpu`.
  *
- * `DEEPPROB_BACKEND=cpu|wasm|tensorflow|webgl|webgpu` (or the `backend` option) overrides the order.
+ * `DEEPPROB_BACKEND=cpu|wasm|tensorflow|webgl|webgpu` (or the `backend` option) overrides the order;
+ * a forced `webgpu` accepts a software adapter (see `webgpu/index.ts`).
  * On wasm, the kernels that tfjs-backend-wasm lacks (e.g. `Conv2DBackpropFilter`) are registered,
  * so every model trains, and deepprob's kernel pack (`kernels/`) replaces the slow ones.
  *
@@ -30,6 +32,7 @@ import type { WasmBackend } from './kernels/wasm_util.js';
 import { loadSimd } from './simd/loader.js';
 import type { NativeAddon } from './native/addon.js';
 import { installNativeKernels } from './native/kernels.js';
+import { initWebGPU, registerRandomNormal, webgpuAdapter } from './webgpu/index.js';
 
 /** Options of {@link ready}. */
 export interface ReadyOptions {
@@ -49,6 +52,8 @@ export interface BackendInfo {
   threads: number;
   /** Whether deepprob's SIMD wasm module runs the pack's loops (wasm only; `DEEPPROB_SIMD=0` turns it off). */
   simd: boolean;
+  /** The GPU adapter (webgpu only), e.g. `nvidia hopper (NVIDIA H100)` or `google swiftshader (...), software`. */
+  adapter?: string;
   /** Backends tried and why each was skipped. */
   skipped: { backend: string; reason: string }[];
   /**
@@ -151,7 +156,8 @@ async function withoutEmscriptenListeners<T>(init: () => Promise<T>): Promise<T>
   }
 }
 
-async function tryBackend(name: string): Promise<string | undefined> {
+async function tryBackend(name: string, forced: boolean): Promise<string | undefined> {
+  if (name === 'webgpu') return initWebGPU(forced || !isNode());
   return name === 'wasm' ? withoutEmscriptenListeners(() => initBackend(name)) : initBackend(name);
 }
 
@@ -160,9 +166,6 @@ async function initBackend(name: string): Promise<string | undefined> {
     if (name === 'tensorflow') {
       if (!(await importOptional('@tensorflow/tfjs-node')))
         return 'package @tensorflow/tfjs-node not installed';
-    } else if (name === 'webgpu') {
-      if (!(await importOptional('@tensorflow/tfjs-backend-webgpu')))
-        return 'package @tensorflow/tfjs-backend-webgpu not installed';
     } else if (name === 'wasm') {
       const node = await nodeHooks();
       if (node !== undefined) {
@@ -239,13 +242,15 @@ async function select(requested: string | undefined, verbose: boolean): Promise<
     requested !== undefined
       ? [requested]
       : isNode()
-        ? ['tensorflow', 'wasm', 'cpu']
+        ? ['tensorflow', 'webgpu', 'wasm', 'cpu']
         : ['webgpu', 'webgl', 'wasm', 'cpu'];
   const skipped: { backend: string; reason: string }[] = [];
   for (const name of order) {
-    const reason = await tryBackend(name);
+    const reason = await tryBackend(name, requested !== undefined);
     if (reason === undefined) {
       if (name === 'wasm') registerCpuFallbacks('wasm');
+      // the same seeded noise as wasm/cpu (host ziggurat, uploaded); webgpu registers its own
+      if (name === 'webgl') registerRandomNormal('webgl');
       const kernels = installKernelPack(name);
       const threads = name === 'wasm' ? Math.max(1, threadedCount) : 1;
       const simd =
@@ -254,6 +259,8 @@ async function select(requested: string | undefined, verbose: boolean): Promise<
           : false;
       const info: BackendInfo = { backend: name, kernels, threads, simd, skipped };
       if (name === 'wasm' && kernels === 'fast') Object.assign(info, await startNative());
+      const adapter = name === 'webgpu' ? webgpuAdapter()?.description : undefined;
+      if (adapter !== undefined) info.adapter = adapter;
       if (verbose) console.error(describeBackend(info));
       return info;
     }
@@ -289,7 +296,9 @@ export function describeBackend(info: BackendInfo): string {
   const extra =
     info.backend === 'wasm'
       ? `, kernels ${info.kernels}${info.simd ? ' + SIMD' : ''}, ${info.threads} thread(s)${path}`
-      : '';
+      : info.adapter !== undefined
+        ? `, ${info.adapter}`
+        : '';
   return `deepprob: backend ${info.backend} (tfjs ${tf.version.tfjs}${extra})`;
 }
 

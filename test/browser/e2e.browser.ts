@@ -11,6 +11,10 @@
  *    the same code (`web/src/predict.ts`), agree to float32 tolerance; the page is then reloaded
  *    with `?backend=wasm` (and `?backend=cpu` with `--all-backends`) and checked again.
  *
+ * 4. Training: the Bayesian playground (`web/playground.html`) trains a Bayesian MLP a few steps on
+ *    webgpu (WebGPU on SwiftShader) and webgl; initial loss, gradients and step losses agree with
+ *    the same code on wasm in Node; the live page trains (screenshots `playground-*.png`).
+ *
  * Needs `/usr/bin/chromium` (`apt-get install -y chromium`) or `CHROMIUM=/path/to/chrome`, and
  * the models (`web/public/models/manifest.json`, see scripts/build-web-models.ts).
  * Exit code 0 when every check passes.
@@ -27,6 +31,8 @@ import { loadModelDir } from '../../scripts/web-node.js';
 import type { Manifest } from '../../web/src/manifest.js';
 import { predictFrozen, type Prediction, type Verdict } from '../../web/src/predict.js';
 import { decodePixels } from '../../web/src/preprocess.js';
+import { probe } from '../../web/src/playground/model.js';
+import * as tf from '@tensorflow/tfjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const WEB = path.join(ROOT, 'web');
@@ -371,12 +377,121 @@ async function main(): Promise<void> {
     report.nodeBuiltinsImportedBySrc = nodeImports;
     if (nodeImports.length > 0)
       log(`library files importing Node built-ins: ${nodeImports.length}`);
+
+    // 4. Training in the browser: the Bayesian playground on webgpu and webgl vs Node wasm.
+    report.training = await playgroundTraining(url);
   } finally {
     await browser.close();
     await new Promise<void>((resolve) => server.httpServer.close(() => resolve()));
   }
   writeFileSync(path.join(OUT, 'e2e.json'), JSON.stringify(report, null, 2) + '\n');
   log(`ok; screenshots and e2e.json in ${path.relative(ROOT, OUT)}/`);
+}
+
+/** Tolerances of the training parity (float32; Adam steps amplify rounding a little). */
+const TRAIN_TOL = { grads: { rtol: 1e-3, atol: 1e-4 }, loss: 2e-3 };
+
+function maxRelErr(a: number[], b: number[], atol: number): number {
+  let worst = 0;
+  a.forEach((v, i) => {
+    const r = b[i] ?? NaN;
+    worst = Math.max(worst, Math.abs(v - r) / (Math.abs(r) + atol / TRAIN_TOL.grads.rtol));
+  });
+  return worst;
+}
+
+/**
+ * The Bayesian playground (web/playground.html) trains in headless Chromium on webgpu (WebGPU on
+ * SwiftShader's Vulkan) and webgl: its initial loss and gradients, and the losses of a few Adam
+ * steps from the same seed, agree with the same code (web/src/playground/model.ts) on wasm in Node;
+ * and the live page trains (its step counter moves).
+ */
+async function playgroundTraining(url: string): Promise<Record<string, unknown>> {
+  const STEPS = 3;
+  const nodeRef = await probe(STEPS);
+  log(
+    `playground in node (${tf.getBackend()}): loss ${nodeRef.loss.toFixed(5)}, steps ${nodeRef.losses.map((l) => l.toFixed(5)).join(' ')}`,
+  );
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--enable-unsafe-webgpu',
+      '--enable-features=Vulkan',
+      '--use-vulkan=swiftshader',
+      '--use-webgpu-adapter=swiftshader',
+      '--enable-unsafe-swiftshader',
+      '--use-angle=swiftshader',
+    ],
+  });
+  const out: Record<string, unknown> = {};
+  try {
+    const page = await browser.newPage({ viewport: { width: 1200, height: 700 } });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    for (const want of ['webgpu', 'webgl']) {
+      await page.goto(`${url}playground.html?backend=${want}`);
+      await page.waitForFunction(
+        () => {
+          const w = window as unknown as PlaygroundWindow;
+          return w.deepprobPlayground !== undefined || w.deepprobPlaygroundError !== undefined;
+        },
+        undefined,
+        { timeout: 120_000 },
+      );
+      const err = await page.evaluate(
+        () => (window as unknown as PlaygroundWindow).deepprobPlaygroundError,
+      );
+      assert.equal(err, undefined, `playground failed to start on ${want}: ${err}`);
+      const got = await page.evaluate(async (n) => {
+        const api = (window as unknown as PlaygroundWindow).deepprobPlayground;
+        if (api === undefined) return undefined;
+        return { backend: api.backend, ...(await api.probe(n)) };
+      }, STEPS);
+      assert.ok(got !== undefined, 'playground probe returned');
+      assert.equal(got.backend, want, `playground runs on ${got.backend}, wanted ${want}`);
+      const gradErr = Math.max(
+        ...nodeRef.grads.map((g, i) => maxRelErr(got.grads[i] ?? [], g, TRAIN_TOL.grads.atol)),
+      );
+      const lossErr = maxRelErr([got.loss, ...got.losses], [nodeRef.loss, ...nodeRef.losses], 1e-6);
+      log(
+        `playground on ${want}: loss ${got.loss.toFixed(5)}, steps ${got.losses.map((l) => l.toFixed(5)).join(' ')}; vs node wasm: max rel err grads ${gradErr.toExponential(2)}, losses ${lossErr.toExponential(2)}`,
+      );
+      assert.equal(got.grads.length, nodeRef.grads.length, 'one gradient per weight');
+      assert.ok(
+        gradErr <= TRAIN_TOL.grads.rtol,
+        `${want}: gradients differ from wasm (${gradErr})`,
+      );
+      assert.ok(lossErr <= TRAIN_TOL.loss, `${want}: losses differ from wasm (${lossErr})`);
+      assert.ok((got.losses.at(-1) ?? Infinity) < got.loss, `${want}: the loss does not go down`);
+      // the live page trains: the step counter moves and the maps are painted
+      const s0 = await page.evaluate(
+        () => (window as unknown as PlaygroundWindow).deepprobPlayground?.steps() ?? 0,
+      );
+      await page.waitForFunction(
+        // one animation frame (4 steps + the maps); SwiftShader on a loaded machine is slow
+        (s) => ((window as unknown as PlaygroundWindow).deepprobPlayground?.steps() ?? 0) >= s + 4,
+        s0,
+        { timeout: 600_000 },
+      );
+      await page.screenshot({ path: path.join(OUT, `playground-${want}.png`) });
+      out[want] = { gradErr, lossErr, loss: got.loss, losses: got.losses };
+    }
+    assert.deepEqual(errors, [], `playground page errors: ${errors.join('; ')}`);
+  } finally {
+    await browser.close();
+  }
+  return out;
+}
+
+interface PlaygroundWindow {
+  deepprobPlayground?: {
+    backend: string;
+    probe(steps: number): Promise<{ loss: number; grads: number[][]; losses: number[] }>;
+    steps(): number;
+  };
+  deepprobPlaygroundError?: string;
 }
 
 main().then(
