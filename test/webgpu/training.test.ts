@@ -55,9 +55,8 @@ describe.skipIf(why !== undefined)('training on webgpu vs wasm', SLOW, () => {
           const s = trainStep(model, opt, loss, x, y, {
             step,
             epoch: 0,
-            batch: step,
-            stepsPerEpoch: STEPS,
-            epochs: 1,
+            numBatches: STEPS,
+            numEpochs: 1,
           });
           losses.push(s.loss, s.nll, s.kl);
         }
