@@ -4,6 +4,8 @@
  *
  * @packageDocumentation
  */
+// First: one clear message when the installed tfjs is not the tested version (kernel pack off).
+import './backend/tfjs_check.js';
 import { nodeHooks } from './backend/node_hooks.js';
 import { setNodeHooks } from './backend/ready.js';
 

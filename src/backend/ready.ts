@@ -28,6 +28,7 @@ import { registerCpuFallbacks } from './cpu_fallback.js';
 import { installKernelPack } from './kernels/index.js';
 import type { WasmBackend } from './kernels/wasm_util.js';
 import { loadSimd } from './simd/loader.js';
+import { tfjsCompatibility } from './tfjs_version.js';
 
 /** Options of {@link ready}. */
 export interface ReadyOptions {
@@ -173,7 +174,7 @@ async function initBackend(name: string): Promise<string | undefined> {
  * machine). Returns false (and restores the stock single-threaded factory) when it cannot start.
  */
 async function startThreadedWasm(node: NodeHooks): Promise<boolean> {
-  if (getEnv('DEEPPROB_KERNELS') === 'stock') return false;
+  if (getEnv('DEEPPROB_KERNELS') === 'stock' || !tfjsCompatibility().supported) return false;
   if (tf.findBackend('wasm') !== null) return false;
   const threads = await node.wantedWasmThreads();
   if (threads < 2) return false;
