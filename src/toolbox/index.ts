@@ -45,6 +45,8 @@ export {
   ensemblePredictor,
   predictSamplesBatched,
   hasDropout,
+  looksLikeProbs,
+  outputKindOf,
   type Predictor,
   type OutputKind,
 } from './predictors.js';
