@@ -78,6 +78,7 @@ export {
   numBayesianParams,
   type LayerContainer,
 } from './model_utils.js';
+export { compileBayesian, type CompileBayesianArgs } from './compile_bayesian.js';
 export {
   softmaxCrossEntropy,
   meanSquaredError,
