@@ -16,17 +16,16 @@
  *     [--out examples/out/transform_lenet.json]
  */
 import * as tf from '@tensorflow/tfjs';
-import { ready } from '../src/backend/ready.js';
-import { Batcher } from '../src/data/batcher.js';
-import type { ImageSet } from '../src/data/dataset.js';
-import { limitImageSet } from '../src/data/dataset.js';
-import { loadFashionMnist, loadMnist } from '../src/data/files.js';
-import { setMode } from '../src/layers/model_utils.js';
-import { lenet5 } from '../src/models/index.js';
-import { atomicWriteFile } from '../src/train/file_io.js';
-import { transformToBnn, type Estimator } from '../src/transforms/index.js';
-import { setSeed } from '../src/utils/seed.js';
+import { ready, setSeed, data, layers, models, transforms } from 'deepprob';
+import { atomicWriteFile, loadFashionMnist, loadMnist } from 'deepprob/node';
 import { arg, numArg } from './lib/args.js';
+
+const { Batcher, limitImageSet } = data;
+const { setMode } = layers;
+const { lenet5 } = models;
+const { transformToBnn } = transforms;
+type ImageSet = data.ImageSet;
+type Estimator = transforms.Estimator;
 
 const info = await ready();
 const seed = numArg('seed', 0);

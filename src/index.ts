@@ -29,7 +29,7 @@ export {
   type BackendInfo,
   type ReadyOptions,
 } from './backend/ready.js';
-export { setSeed, clearSeed } from './utils/seed.js';
+export { setSeed, clearSeed, nextSeed, makeRng } from './utils/seed.js';
 export { randomNormal } from './backend/random.js';
 export {
   DeepProbError,
