@@ -24,6 +24,9 @@ import { buildWorkload, type Estimator, type Workload } from './workloads.js';
 import { buildZooWorkload } from './zoo.js';
 import { profileWorkload } from './profile.js';
 
+/** `bench/RESULTS.md` keeps everything from this line on when `npm run bench` rewrites it. */
+const HISTORY_MARK = '<!-- history: kept by npm run bench -->';
+
 interface Args {
   quick: boolean;
   torch: boolean;
@@ -348,8 +351,12 @@ async function main(): Promise<void> {
   const torch = args.torch ? torchTwin() : undefined;
   const md =
     report(args, info, rows, stockRows, totalS) + torchSection(rows, torch) + profile + NOTES;
+  // Everything from the history marker on (earlier runs, notes) survives the rewrite.
+  const previous = fs.existsSync(args.out) ? fs.readFileSync(args.out, 'utf8') : '';
+  const at = previous.indexOf(HISTORY_MARK);
+  const history = at >= 0 ? `\n${previous.slice(at)}` : '';
   const tmp = `${args.out}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, md);
+  fs.writeFileSync(tmp, md + history);
   fs.renameSync(tmp, args.out);
   console.log(md);
 }
