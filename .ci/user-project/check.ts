@@ -38,7 +38,9 @@ g.forEach(([a, b], i) => {
 const acc = correct / g.length;
 assert.ok(acc > 0.85, `MC predictive accuracy on a grid ${acc}`);
 // Probabilities (no double softmax): rows sum to 1 and confident points are confident.
-const sums = (await tf.sum(probs, -1).array()) as number[][];
+const sumT = tf.sum(probs, -1);
+const sums = (await sumT.array()) as number[][];
+sumT.dispose();
 for (const row of sums) for (const s of row) assert.ok(Math.abs(s - 1) < 1e-5);
 const ent = (await d.predictiveEntropy.array()) as number[];
 const far = g.findIndex(

@@ -9,6 +9,8 @@
  * - Priors and posteriors as JSON objects: `normalPrior`, `scaleMixturePrior`, `normalPosterior`.
  * - Model helpers: `bayesianLayers`, `setMode` (`'sample'` | `'mean'`), `modelKL`, `setKLScale`.
  * - Loss cells: `WithBNNLoss` (MindSpore), `ELBOLoss` (BayesianCNN) with KL schedules.
+ *
+ * @module
  */
 export {
   BayesianLayer,

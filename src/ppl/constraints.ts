@@ -6,6 +6,8 @@
  * - `positive`: `x = softplus(u) = log(1 + e^u)`, `u = x + log(-expm1(-x))`.
  * - `positiveExp`: `x = e^u`, `u = log x`.
  * - `unitInterval`: `x = sigmoid(u)`, `u = log(x) - log(1 - x)`.
+ *
+ * @module
  */
 import * as tf from '@tensorflow/tfjs';
 import { softplusInverse } from '../utils/tensor.js';

@@ -22,7 +22,7 @@ export interface PlateOptions {
   subsampleSize?: number;
 }
 
-/** Pushes a plate frame and scales log-probabilities by `size / subsampleSize`. */
+/** Pushes a plate frame and scales log-probabilities by `size / subsampleSize`. @internal */
 export class PlateMessenger extends Messenger {
   constructor(readonly frame: PlateFrame) {
     super();
