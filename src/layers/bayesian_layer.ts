@@ -36,6 +36,7 @@ import { nextSeed } from '../utils/seed.js';
 import { softplusInverse } from '../utils/tensor.js';
 import { applyActivation, normalizeActivation } from './activations.js';
 import { standardNormal } from './estimators.js';
+import { resolveInitializer, type Initializer, type TfjsLayerArgs } from './tfjs_args.js';
 import {
   checkFinite,
   checkMeanStd,
@@ -58,13 +59,20 @@ export type BayesianMode = 'sample' | 'mean';
 
 const HALF_LOG_2PI_E = 0.5 * Math.log(2 * Math.PI * Math.E);
 
-/** Arguments shared by all Bayesian layers (MindSpore names, BayesianCNN priors). */
-export interface BayesianLayerArgs extends LayerArgs {
+/**
+ * Arguments shared by all Bayesian layers: TF.js names ({@link TfjsLayerArgs}: `useBias`,
+ * `kernelInitializer`, `biasInitializer`; `units` / `filters` on the kinds), MindSpore names
+ * (`outChannels`, `hasBias`, ...) as aliases, and BayesianCNN's priors.
+ */
+export interface BayesianLayerArgs extends LayerArgs, TfjsLayerArgs {
   /** Number of input channels (features); inferred from the input when omitted, checked when given. */
   inChannels?: number;
-  /** Number of output channels (units). Required. */
-  outChannels: number;
-  /** Whether the layer has a (Bayesian) bias. Default: Dense `true`, Conv `false` (as MindSpore). */
+  /** Number of output channels (MindSpore's name of `units` / `filters`). */
+  outChannels?: number;
+  /**
+   * Whether the layer has a (Bayesian) bias (MindSpore's name of `useBias`). Default `true`, but
+   * `false` for a convolution written with MindSpore's `outChannels` (as MindSpore).
+   */
   hasBias?: boolean;
   /** Activation name (`'relu'`, `'tanh'`, `'softmax'`, ...). Default linear. */
   activation?: string | null;
@@ -150,6 +158,8 @@ export abstract class BayesianLayer extends tf.layers.Layer {
   protected biasRho: tf.LayerVariable | null = null;
   protected kernelPriorMu: tf.LayerVariable | null = null;
   protected biasPriorMu: tf.LayerVariable | null = null;
+  /** `kernelInitializer` / `biasInitializer` of the posterior means, if given (else the posterior's). */
+  protected readonly muInitializers: { kernel: Initializer | null; bias: Initializer | null };
 
   constructor(args: BayesianLayerArgs, defaultHasBias: boolean) {
     super(args);
@@ -214,6 +224,16 @@ export abstract class BayesianLayer extends tf.layers.Layer {
       );
     }
     this.centredPrior = centred;
+    this.muInitializers = {
+      kernel:
+        args.kernelInitializer === undefined
+          ? null
+          : resolveInitializer(args.kernelInitializer, 'kernelInitializer'),
+      bias:
+        args.biasInitializer === undefined
+          ? null
+          : resolveInitializer(args.biasInitializer, 'biasInitializer'),
+    };
   }
 
   // ---- hooks of a kind (Dense, Conv) ------------------------------------------------------
@@ -263,10 +283,20 @@ export abstract class BayesianLayer extends tf.layers.Layer {
       stddev === 0
         ? tf.initializers.constant({ value: mean })
         : tf.initializers.randomNormal({ mean, stddev, seed: nextSeed() });
-    this.kernelMu = this.addWeight('kernel_mu', kShape, 'float32', init(muMean, muStd));
+    this.kernelMu = this.addWeight(
+      'kernel_mu',
+      kShape,
+      'float32',
+      this.muInitializers.kernel ?? init(muMean, muStd),
+    );
     this.kernelRho = this.addWeight('kernel_rho', kShape, 'float32', init(rhoMean, rhoStd));
     if (this.hasBias) {
-      this.biasMu = this.addWeight('bias_mu', [this.outChannels], 'float32', init(muMean, muStd));
+      this.biasMu = this.addWeight(
+        'bias_mu',
+        [this.outChannels],
+        'float32',
+        this.muInitializers.bias ?? init(muMean, muStd),
+      );
       this.biasRho = this.addWeight(
         'bias_rho',
         [this.outChannels],

@@ -39,8 +39,8 @@ export interface CompileBayesianArgs extends tf.ModelCompileArgs {
  * @example
  * ```ts
  * const model = tf.sequential({ layers: [
- *   layers.denseFlipout({ inputShape: [784], outChannels: 128, activation: 'relu' }),
- *   layers.denseFlipout({ outChannels: 10, activation: 'softmax' }) ] });
+ *   layers.denseFlipout({ inputShape: [784], units: 128, activation: 'relu' }),
+ *   layers.denseFlipout({ units: 10, activation: 'softmax' }) ] });
  * layers.compileBayesian(model, {
  *   datasetSize: 60000, optimizer: tf.train.adam(1e-3),
  *   loss: 'categoricalCrossentropy', metrics: ['accuracy'] });

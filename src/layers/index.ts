@@ -82,6 +82,16 @@ export {
 } from './model_utils.js';
 export { compileBayesian, type CompileBayesianArgs } from './compile_bayesian.js';
 export {
+  fromTfjsArgs,
+  resolveInitializer,
+  type Initializer,
+  type InitializerName,
+  type InitializerSpec,
+  type TfjsLayerArgs,
+  type TfjsDenseArgs,
+  type TfjsConvArgs,
+} from './tfjs_args.js';
+export {
   softmaxCrossEntropy,
   meanSquaredError,
   resolveLoss,
