@@ -24,7 +24,10 @@ function render(tex, displayMode, logger, where) {
 }
 
 function escapeHtml(s) {
-  return s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
+  return s.replace(
+    /[&<>"]/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c],
+  );
 }
 
 /** Replace the math of the prose parts of `md` (not code) by KaTeX HTML. */
@@ -35,8 +38,14 @@ export function renderMath(md, logger = console, where = 'markdown') {
     .map((part, i) => {
       if (i % 2 === 1) return part; // code
       return part
-        .replace(/\$\$([\s\S]+?)\$\$/g, (_, tex) => `\n\n${render(tex.trim(), true, logger, where)}\n\n`)
-        .replace(/(^|[^\\$\w])\$(?=\S)([^$\n]*?\S)\$(?!\d)/g, (_, pre, tex) => pre + render(tex, false, logger, where));
+        .replace(
+          /\$\$([\s\S]+?)\$\$/g,
+          (_, tex) => `\n\n${render(tex.trim(), true, logger, where)}\n\n`,
+        )
+        .replace(
+          /(^|[^\\$\w])\$(?=\S)([^$\n]*?\S)\$(?!\d)/g,
+          (_, pre, tex) => pre + render(tex, false, logger, where),
+        );
     })
     .join('');
 }
