@@ -122,7 +122,7 @@ export abstract class ConvVariational extends BayesianLayer {
   readonly group: number;
 
   /**
-   * @param args see {@link ConvVariationalArgs}; a bias by default when written with `filters`
+   * @param tfjsOrMindSporeArgs see {@link ConvVariationalArgs}; a bias by default when written with `filters`
    *   (TF.js), none when written with `outChannels` (MindSpore).
    */
   constructor(tfjsOrMindSporeArgs: ConvVariationalArgs) {
