@@ -26,7 +26,7 @@ import {
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { ready, describeBackend, setSeed, toolbox } from '../src/index.js';
-import { transformOf, type TrainConfig } from '../src/train/run.js';
+import { transformOf, type TrainConfig } from '../src/app/run_config.js';
 import type { Manifest, ModelEntry } from '../web/src/manifest.js';
 import { predictBatch, type Prediction } from '../web/src/predict.js';
 import type { data } from '../src/index.js';

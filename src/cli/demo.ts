@@ -10,14 +10,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { auroc } from '../toolbox/ood.js';
-import { runEvaluation, runTraining, TRAIN_DEFAULTS, type PerExampleLike } from '../train/run.js';
+import { runEvaluation, runTraining, TRAIN_DEFAULTS } from '../app/index.js';
+import type { PerExample } from '../train/evaluate.js';
 import { cliReady } from './main.js';
-import { oneOf, pct, positiveInt } from './options.js';
+import type { Estimator } from '../layers/estimator_registry.js';
+import { estimatorOption, pct, positiveInt } from './options.js';
 
 interface DemoOptions {
   epochs: number;
   limit?: number;
-  estimator: 'reparam' | 'local' | 'flipout';
+  estimator: Estimator;
   out?: string;
   oodLimit: number;
   mcSamples: number;
@@ -36,7 +38,7 @@ function mean(xs: Float32Array, mask?: (i: number) => boolean): number {
 }
 
 /** Mean uncertainties of correct and wrong predictions. */
-function splitByCorrect(p: PerExampleLike): {
+function splitByCorrect(p: PerExample): {
   right: [number, number];
   wrong: [number, number];
   nWrong: number;
@@ -61,12 +63,7 @@ export function register(program: Command): void {
     )
     .option('--epochs <n>', 'epochs', positiveInt, 1)
     .option('--limit <n>', 'use only the first N training images', positiveInt)
-    .option(
-      '--estimator <name>',
-      'reparam | local | flipout',
-      oneOf(['reparam', 'local', 'flipout'] as const),
-      'reparam',
-    )
+    .option(...estimatorOption('estimator'))
     .option('--mc-samples <n>', 'MC samples', positiveInt, 10)
     .option(
       '--ood-limit <n>',

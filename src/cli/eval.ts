@@ -4,20 +4,12 @@
  */
 import type { Command } from 'commander';
 import { DATASETS } from '../data/files.js';
-import { runEvaluation, type EvalConfig } from '../train/run.js';
+import { runEvaluation, type EvalConfig } from '../app/index.js';
 import { cliReady } from './main.js';
 import { pct, positiveInt } from './options.js';
 
-/** Options of `deepprob eval`. */
-interface EvalCliOptions {
-  checkpoint: string;
-  dataset?: string;
-  dataDir?: string;
-  mcSamples?: number;
-  limit?: number;
-  batchSize?: number;
-  json?: boolean;
-}
+/** Options of `deepprob eval`: the evaluation configuration and `--json`. */
+type EvalCliOptions = EvalConfig & { json?: boolean };
 
 /** Register `eval` on `program`. */
 export function register(program: Command): void {
@@ -37,13 +29,9 @@ export function register(program: Command): void {
     .addHelpText('after', '\nExample:\n  deepprob eval --checkpoint runs/bnn --mc-samples 20')
     .action(async (o: EvalCliOptions) => {
       await cliReady(program);
-      const c: EvalConfig = { checkpoint: o.checkpoint };
-      if (o.dataset !== undefined) c.dataset = o.dataset;
-      if (o.dataDir !== undefined) c.dataDir = o.dataDir;
-      if (o.mcSamples !== undefined) c.mcSamples = o.mcSamples;
-      if (o.limit !== undefined) c.limit = o.limit;
-      if (o.batchSize !== undefined) c.batchSize = o.batchSize;
-      const r = await runEvaluation(c);
+      const { json, ...config } = o;
+      void json;
+      const r = await runEvaluation(config);
       if (o.json === true) {
         console.log(JSON.stringify(r));
         return;

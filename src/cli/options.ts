@@ -1,5 +1,10 @@
 /** Option parsers shared by the subcommands: they fail with the option's name and the expected form. */
 import { InvalidArgumentError } from 'commander';
+import {
+  DEFAULT_ESTIMATOR,
+  ESTIMATOR_NAMES,
+  type Estimator,
+} from '../layers/estimator_registry.js';
 
 /** Parse a positive integer option value. */
 export function positiveInt(value: string): number {
@@ -46,4 +51,24 @@ export function oneOf<T extends string>(choices: readonly T[]): (value: string) 
 /** Format a fraction as a percentage with two decimals. */
 export function pct(v: number | undefined): string {
   return v === undefined ? '-' : `${(100 * v).toFixed(2)}%`;
+}
+
+/**
+ * The arguments of commander's `.option(...)` for `--estimator <name>`: a registered estimator of
+ * the layers' registry (`reparam | local | flipout`), default {@link DEFAULT_ESTIMATOR}.
+ * @param what the start of its help line (e.g. `'Bayesian estimator'`).
+ * @example
+ * ```ts
+ * program.command('train').option(...estimatorOption('Bayesian estimator'));
+ * ```
+ */
+export function estimatorOption(
+  what: string,
+): [string, string, (value: string) => Estimator, Estimator] {
+  return [
+    '--estimator <name>',
+    `${what}: ${ESTIMATOR_NAMES.join(' | ')}`,
+    oneOf(ESTIMATOR_NAMES),
+    DEFAULT_ESTIMATOR,
+  ];
 }

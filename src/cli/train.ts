@@ -5,64 +5,38 @@
 import type { Command } from 'commander';
 import { MODELS } from '../models/registry.js';
 import { DATASETS } from '../data/files.js';
-import { runTraining, TRAIN_DEFAULTS, type TrainConfig } from '../train/run.js';
+import { runTraining, TRAIN_DEFAULTS, type TrainConfig } from '../app/index.js';
 import { cliReady } from './main.js';
-import { finiteNumber, oneOf, pct, positiveInt, positiveNumber, integer } from './options.js';
+import {
+  estimatorOption,
+  finiteNumber,
+  oneOf,
+  pct,
+  positiveInt,
+  positiveNumber,
+  integer,
+} from './options.js';
 
-/** Options of `deepprob train` as commander parses them. */
-interface TrainCliOptions {
-  model: string;
-  estimator: 'reparam' | 'local' | 'flipout';
-  dataset: string;
-  dataDir?: string;
-  epochs: number;
-  batchSize: number;
-  lr: number;
-  lrDecay?: number;
-  mcSamples: number;
+/** Options of `deepprob train` as commander parses them: the run configuration and the CLI's flags. */
+type TrainCliOptions = Omit<TrainConfig, 'out' | 'evidentialLoss'> & {
   out?: string;
   resume?: boolean;
-  seed: number;
-  limit?: number;
-  testLimit?: number;
-  klWeight: string;
-  priorMu?: number;
-  priorSigma?: number;
-  rhoInit?: number;
-  inputSize?: number;
-  resize: 'pad' | 'bilinear';
   quiet?: boolean;
   json?: boolean;
   loss?: string;
-  evidence?: string;
-}
+};
 
-/** Build the {@link TrainConfig} of parsed options. */
+/** Build the {@link TrainConfig} of parsed options (`--out` defaults to `runs/<model>-<dataset>`). */
 export function trainConfigOf(o: TrainCliOptions): TrainConfig {
-  const c: TrainConfig = {
-    model: o.model,
-    estimator: o.estimator,
-    dataset: o.dataset,
-    epochs: o.epochs,
-    batchSize: o.batchSize,
-    lr: o.lr,
-    mcSamples: o.mcSamples,
-    out: o.out ?? `runs/${o.model}-${o.dataset}`,
-    seed: o.seed,
-    klWeight: o.klWeight,
-    resize: o.resize,
+  const { out, resume, quiet, json, loss, ...config } = o;
+  void resume;
+  void quiet;
+  void json;
+  return {
+    ...config,
+    out: out ?? `runs/${o.model}-${o.dataset}`,
+    ...(loss !== undefined ? { evidentialLoss: loss } : {}),
   };
-  if (o.dataDir !== undefined) c.dataDir = o.dataDir;
-  if (o.lrDecay !== undefined) c.lrDecay = o.lrDecay;
-  if (o.limit !== undefined) c.limit = o.limit;
-  if (o.testLimit !== undefined) c.testLimit = o.testLimit;
-  if (o.priorMu !== undefined) c.priorMu = o.priorMu;
-  if (o.priorSigma !== undefined) c.priorSigma = o.priorSigma;
-  if (o.rhoInit !== undefined) c.rhoInit = o.rhoInit;
-  if (o.inputSize !== undefined) c.inputSize = o.inputSize;
-  if (o.loss !== undefined) c.evidentialLoss = o.loss;
-  if (o.evidence !== undefined) c.evidence = o.evidence;
-  return c;
 }
 
 /** Register `train` on `program`. */
@@ -71,12 +45,7 @@ export function register(program: Command): void {
     .command('train')
     .description('train a model of the zoo (plain, Bayesian or evidential) on an image dataset')
     .option('--model <name>', `model: ${Object.keys(MODELS).join(' | ')}`, 'bayes-lenet5')
-    .option(
-      '--estimator <name>',
-      'Bayesian estimator: reparam | local | flipout',
-      oneOf(['reparam', 'local', 'flipout'] as const),
-      TRAIN_DEFAULTS.estimator,
-    )
+    .option(...estimatorOption('Bayesian estimator'))
     .option('--dataset <name>', `dataset: ${DATASETS.join(' | ')}`, TRAIN_DEFAULTS.dataset)
     .option('--data-dir <dir>', 'directory with the dataset files (default: bundled source)')
     .option('--epochs <n>', 'epochs to train (in total, also when resuming)', positiveInt, 5)
@@ -95,7 +64,11 @@ export function register(program: Command): void {
     .option('--resume', 'continue from the checkpoint in --out')
     .option('--seed <n>', 'seed of shuffling and weight sampling', integer, TRAIN_DEFAULTS.seed)
     .option('--limit <n>', 'use only the first N training images (quick runs)', positiveInt)
-    .option('--test-limit <n>', 'use only the first N test images', positiveInt)
+    .option(
+      '--test-limit <n>',
+      'use only the first N test images (default with --limit: the same fraction of the test set)',
+      positiveInt,
+    )
     .option(
       '--kl-weight <w>',
       'ELBO KL weight: a number, or blundell | uniform | soenderby (warm-up)',

@@ -5,23 +5,15 @@
  */
 import type { Command } from 'commander';
 import { DATASETS } from '../data/files.js';
-import { runUncertaintyReport, type UncertaintyRunOptions } from '../toolbox/report/run.js';
+import { runUncertaintyReport, type UncertaintyRunOptions } from '../app/index.js';
 import { cliReady } from './main.js';
 import { positiveInt } from './options.js';
 
-/** Options of `deepprob uncertainty` as commander parses them. */
-interface UncertaintyCliOptions {
-  checkpoint: string;
-  ood: string;
-  out?: string;
-  mcSamples: number;
-  limit?: number;
-  batchSize: number;
-  evidence: string;
+/** Options of `deepprob uncertainty` as commander parses them: the runner's options, `--bins`, `--json`. */
+type UncertaintyCliOptions = Omit<UncertaintyRunOptions, 'numBins' | 'log'> & {
   bins: number;
-  dataDir?: string;
   json?: boolean;
-}
+};
 
 /** Register `uncertainty` on `program`. */
 export function register(program: Command): void {
@@ -62,18 +54,12 @@ export function register(program: Command): void {
     )
     .action(async (o: UncertaintyCliOptions) => {
       await cliReady(program);
-      const opts: UncertaintyRunOptions = {
-        checkpoint: o.checkpoint,
-        ood: o.ood,
-        mcSamples: o.mcSamples,
-        batchSize: o.batchSize,
-        evidence: o.evidence,
-        numBins: o.bins,
-      };
-      if (o.out !== undefined) opts.out = o.out;
-      if (o.limit !== undefined) opts.limit = o.limit;
-      if (o.dataDir !== undefined) opts.dataDir = o.dataDir;
-      const { report, htmlPath, jsonPath } = await runUncertaintyReport(opts);
+      const { bins, json, ...options } = o;
+      void json;
+      const { report, htmlPath, jsonPath } = await runUncertaintyReport({
+        ...options,
+        numBins: bins,
+      });
       const summary = {
         model: report.model.name,
         inDistribution: report.inDistribution,

@@ -2,7 +2,7 @@
  * The base of every Bayesian layer (after TFP's `_DenseVariational`): it owns the variational
  * parameters, `build`, `call`, `getConfig`, the KL divergence and its report to the model's
  * losses. A kind (Dense, Conv2D) adds the linear map and the shapes; an estimator
- * (Reparam, LocalReparam, Flipout) overrides only {@link BayesianLayer.applyVariationalKernel}.
+ * (a registry entry, `estimator_registry.ts`) supplies {@link BayesianLayer.applyVariationalKernel}.
  *
  * Variational family (mean field): every kernel and bias weight has
  * `q(w) = N(mu, sigma^2)`, `sigma = softplus(rho) = log(1 + exp(rho))`.
@@ -13,16 +13,10 @@
  * `centredPrior` then the non-trainable prior means `<layer>/kernel_prior_mu` and, when `hasBias`,
  * `<layer>/bias_prior_mu` (zeros until {@link BayesianLayer.setPriorMean}).
  *
- * KL divergence `KL(q || p) = sum_w KL(q(w) || p(w))` over kernel and bias:
- * analytic for a {@link NormalPrior},
- * `log(s_p / s) + (s^2 + (mu - mu_p)^2) / (2 s_p^2) - 1/2`; for a {@link ScaleMixturePrior},
- * `-H[q] - log p(w)` with the entropy `H[q] = sum(1/2 log(2 pi e s^2))` exact and `log p(w)` at
- * one fresh reparameterized sample `w = mu + s * eps` (unbiased, differentiable).
- *
- * Prior centred on given weights (`centredPrior: true`, MOPED's empirical-Bayes prior, Krishnan,
- * Subedar & Tickoo 2020): every weight has its own prior mean `w0_i` (e.g. a trained DNN's weight),
- * `p(w_i) = N(w0_i, s_p^2)` with `s_p = prior.sigma` (`prior.mu` is unused), so
- * `KL = sum_i log(s_p / s_i) + (s_i^2 + (mu_i - w0_i)^2) / (2 s_p^2) - 1/2`. Needs a Normal prior.
+ * KL divergence `KL(q || p) = sum_w KL(q(w) || p(w))` over kernel and bias (`weight_kl.ts`):
+ * analytic for a Normal prior, `log(s_p / s) + (s^2 + (mu - mu_p)^2) / (2 s_p^2) - 1/2`, with
+ * `mu_p = w0_i` per weight for a prior centred on given weights (`centredPrior`, MOPED); a
+ * one-sample estimate `-H[q] - log p(w)` for a scale-mixture prior.
  *
  * `model.fit`: every layer adds `klScale * kl()` to its losses (`layer.addLoss`), which tfjs-layers
  * adds to the mean data loss of each batch. For the per-example ELBO on a data set of `N`
@@ -30,106 +24,29 @@
  * `BayesianELBO`, which read `kl()` directly and ignore `klScale`.
  */
 import * as tf from '@tensorflow/tfjs';
-import { klSoftplusNormal, softplusReparam } from '../backend/fused.js';
-import { ArgumentError } from '../utils/errors.js';
+import { softplusReparam } from '../backend/fused.js';
+import { ArgumentError, DeepProbError } from '../utils/errors.js';
 import { nextSeed } from '../utils/seed.js';
-import { softplusInverse } from '../utils/tensor.js';
-import { applyActivation, normalizeActivation } from './activations.js';
-import { standardNormal } from './estimators.js';
-import { resolveInitializer, type Initializer, type TfjsLayerArgs } from './tfjs_args.js';
+import { applyActivation } from './activations.js';
 import {
-  checkFinite,
-  checkMeanStd,
-  DEFAULT_POSTERIOR,
-  DEFAULT_PRIOR,
-  normalizePosterior,
-  normalizePrior,
-  priorLogProb,
-  type PosteriorConfig,
-  type PosteriorInput,
-  type PriorConfig,
-  type PriorInput,
-} from './priors.js';
+  normalizeBayesianArgs,
+  type BayesianLayerArgs,
+  type BayesianMode,
+} from './bayesian_args.js';
+import { ESTIMATORS, type Estimator } from './estimator_registry.js';
+import type { PosteriorConfig, PriorConfig } from './priors.js';
+import { weightKL } from './weight_kl.js';
+import { resolveInitializer, type Initializer } from './tfjs_args.js';
+import {
+  writeWeight,
+  type PosteriorTensors,
+  type PosteriorValues,
+  type PriorMeans,
+} from './weight_values.js';
 
-/** Arguments of the tfjs `Layer` constructor (name, trainable, inputShape, batchInputShape...). */
-export type LayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
+export type { BayesianLayerArgs, BayesianMode, LayerArgs } from './bayesian_args.js';
 
-/** `'sample'`: draw weights/activations on every call; `'mean'`: use the posterior means. */
-export type BayesianMode = 'sample' | 'mean';
-
-const HALF_LOG_2PI_E = 0.5 * Math.log(2 * Math.PI * Math.E);
-
-/**
- * Arguments shared by all Bayesian layers: TF.js names ({@link TfjsLayerArgs}: `useBias`,
- * `kernelInitializer`, `biasInitializer`; `units` / `filters` on the kinds), MindSpore names
- * (`outChannels`, `hasBias`, ...) as aliases, and BayesianCNN's priors.
- */
-export interface BayesianLayerArgs extends LayerArgs, TfjsLayerArgs {
-  /** Number of input channels (features); inferred from the input when omitted, checked when given. */
-  inChannels?: number;
-  /** Number of output channels (MindSpore's name of `units` / `filters`). */
-  outChannels?: number;
-  /**
-   * Whether the layer has a (Bayesian) bias (MindSpore's name of `useBias`). Default `true`, but
-   * `false` for a convolution written with MindSpore's `outChannels` (as MindSpore).
-   */
-  hasBias?: boolean;
-  /** Activation name (`'relu'`, `'tanh'`, `'softmax'`, ...). Default linear. */
-  activation?: string | null;
-  /** Mean of the Normal prior (BayesianCNN `prior_mu`). Default 0. Ignored when `prior` is given. */
-  priorMu?: number;
-  /** Std of the Normal prior (BayesianCNN `prior_sigma`), > 0. Default 0.1. */
-  priorSigma?: number;
-  /** (mean, std) of the normal initialisation of the posterior means. Default `[0, 0.1]`. */
-  posteriorMuInitial?: readonly number[];
-  /** (mean, std) of the normal initialisation of `rho`, `sigma = softplus(rho)`. Default `[-3, 0.1]`. */
-  posteriorRhoInitial?: readonly number[];
-  /** Full prior object; overrides `priorMu`/`priorSigma`. */
-  prior?: PriorInput;
-  /** Full posterior object; overrides `posteriorMuInitial`/`posteriorRhoInitial`. */
-  posterior?: PosteriorInput;
-  /** Prediction mode (saved with the model). Default `'sample'`. */
-  mode?: BayesianMode;
-  /** Factor of `kl()` in the layer's losses seen by `model.fit`. Default 1 (TFP's convention). */
-  klScale?: number;
-  /**
-   * Centre the Normal prior of each weight on its own mean `w0_i` (non-trainable weights set by
-   * {@link BayesianLayer.setPriorMean}, saved with the model): `p(w_i) = N(w0_i, priorSigma^2)`.
-   * Default false (the scalar prior `N(priorMu, priorSigma^2)`).
-   */
-  centredPrior?: boolean;
-}
-
-/** Prior means of a layer with `centredPrior` (new tensors owned by the caller). */
-export interface PriorMeans {
-  kernel: tf.Tensor;
-  bias: tf.Tensor | null;
-}
-
-/** Posterior parameters given to {@link BayesianLayer.setPosterior}; `sigma` wins over `rho`. */
-export interface PosteriorValues {
-  kernelMu?: tf.Tensor | tf.TensorLike;
-  kernelRho?: tf.Tensor | tf.TensorLike;
-  kernelSigma?: tf.Tensor | tf.TensorLike;
-  biasMu?: tf.Tensor | tf.TensorLike;
-  biasRho?: tf.Tensor | tf.TensorLike;
-  biasSigma?: tf.Tensor | tf.TensorLike;
-}
-
-/** Posterior means and standard deviations (new tensors owned by the caller). */
-export interface PosteriorTensors {
-  kernelMu: tf.Tensor;
-  kernelSigma: tf.Tensor;
-  biasMu: tf.Tensor | null;
-  biasSigma: tf.Tensor | null;
-}
-
-function positiveInt(v: unknown, name: string): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
-    throw new ArgumentError(name, `expected an integer >= 1, got ${String(v)}`);
-  }
-  return v;
-}
+export type { PriorMeans, PosteriorValues, PosteriorTensors } from './weight_values.js';
 
 /** Abstract base of the Bayesian layers; see the module documentation. */
 export abstract class BayesianLayer extends tf.layers.Layer {
@@ -161,79 +78,45 @@ export abstract class BayesianLayer extends tf.layers.Layer {
   /** `kernelInitializer` / `biasInitializer` of the posterior means, if given (else the posterior's). */
   protected readonly muInitializers: { kernel: Initializer | null; bias: Initializer | null };
 
+  /** Estimator of a concrete class (set by the classes of `bayesian_classes.ts`). */
+  static estimator: Estimator | undefined = undefined;
+  /** Whether a concrete class always centres its prior (the MOPED classes). */
+  static centred = false;
+
   constructor(args: BayesianLayerArgs, defaultHasBias: boolean) {
-    super(args);
-    if (args === undefined || args === null || typeof args !== 'object') {
-      throw new ArgumentError('args', 'expected an object with at least outChannels');
-    }
-    this.outChannels = positiveInt(args.outChannels, 'outChannels');
-    this.inChannels =
-      args.inChannels === undefined || args.inChannels === null
-        ? null
-        : positiveInt(args.inChannels, 'inChannels');
-    this.hasBias = args.hasBias ?? defaultHasBias;
-    if (typeof this.hasBias !== 'boolean') {
-      throw new ArgumentError('hasBias', `expected true or false, got ${String(args.hasBias)}`);
-    }
-    this.activation = normalizeActivation(args.activation);
-    if (args.prior !== undefined && args.prior !== null) {
-      this.prior = normalizePrior(args.prior, 'prior');
-    } else {
-      const mu = checkFinite(args.priorMu ?? DEFAULT_PRIOR.mu, 'priorMu');
-      const sigma = checkFinite(args.priorSigma ?? DEFAULT_PRIOR.sigma, 'priorSigma');
-      if (!(sigma > 0))
-        throw new ArgumentError('priorSigma', `expected a number > 0, got ${sigma}`);
-      this.prior = { type: 'normal', mu, sigma };
-    }
-    this.posterior =
-      args.posterior !== undefined && args.posterior !== null
-        ? normalizePosterior(args.posterior, 'posterior')
-        : {
-            type: 'normal',
-            muInitial: checkMeanStd(
-              args.posteriorMuInitial ?? DEFAULT_POSTERIOR.muInitial,
-              'posteriorMuInitial',
-            ),
-            rhoInitial: checkMeanStd(
-              args.posteriorRhoInitial ?? DEFAULT_POSTERIOR.rhoInitial,
-              'posteriorRhoInitial',
-            ),
-          };
-    const mode = args.mode ?? 'sample';
-    if (mode !== 'sample' && mode !== 'mean') {
-      throw new ArgumentError('mode', `expected 'sample' or 'mean', got '${String(mode)}'`);
-    }
-    this.mode = mode;
-    const klScale = args.klScale ?? 1;
-    if (typeof klScale !== 'number' || !Number.isFinite(klScale) || klScale < 0) {
-      throw new ArgumentError('klScale', `expected a finite number >= 0, got ${String(klScale)}`);
-    }
-    this.klScale = klScale;
-    const centred = args.centredPrior ?? false;
-    if (typeof centred !== 'boolean') {
-      throw new ArgumentError(
-        'centredPrior',
-        `expected true or false, got ${String(args.centredPrior)}`,
-      );
-    }
-    if (centred && this.prior.type !== 'normal') {
+    const statics = new.target as unknown as { centred: boolean };
+    const full =
+      statics.centred && args !== null && typeof args === 'object'
+        ? { ...args, centredPrior: true }
+        : args;
+    super(full);
+    const a = normalizeBayesianArgs(full, defaultHasBias);
+    this.outChannels = a.outChannels;
+    this.inChannels = a.inChannels;
+    this.hasBias = a.hasBias;
+    this.activation = a.activation;
+    this.prior = a.prior;
+    this.posterior = a.posterior;
+    this.mode = a.mode;
+    this.klScale = a.klScale;
+    this.centredPrior = a.centredPrior;
+    this.muInitializers = {
+      kernel:
+        full.kernelInitializer === undefined
+          ? null
+          : resolveInitializer(full.kernelInitializer, 'kernelInitializer'),
+      bias:
+        full.biasInitializer === undefined
+          ? null
+          : resolveInitializer(full.biasInitializer, 'biasInitializer'),
+    };
+    if (this.centredPrior && this.prior.type !== 'normal') {
       throw new ArgumentError(
         'prior',
         `layer '${this.name}': a prior centred on the DNN weights (MOPED) needs a Normal prior, ` +
           `got '${this.prior.type}'`,
       );
     }
-    this.centredPrior = centred;
-    this.muInitializers = {
-      kernel:
-        args.kernelInitializer === undefined
-          ? null
-          : resolveInitializer(args.kernelInitializer, 'kernelInitializer'),
-      bias:
-        args.biasInitializer === undefined
-          ? null
-          : resolveInitializer(args.biasInitializer, 'biasInitializer'),
-    };
   }
 
   // ---- hooks of a kind (Dense, Conv) ------------------------------------------------------
@@ -260,7 +143,15 @@ export abstract class BayesianLayer extends tf.layers.Layer {
    * Apply the variational kernel `W ~ N(mu, softplus(rho)^2)` to a prepared input (TFP's
    * `_apply_variational_kernel`); the bias is added by the base.
    */
-  protected abstract applyVariationalKernel(x: tf.Tensor, mu: tf.Tensor, rho: tf.Tensor): tf.Tensor;
+  protected applyVariationalKernel(x: tf.Tensor, mu: tf.Tensor, rho: tf.Tensor): tf.Tensor {
+    const estimator = (this.constructor as typeof BayesianLayer).estimator;
+    if (estimator === undefined) {
+      throw new DeepProbError(
+        `${this.getClassName()}: no estimator (use a class of the estimator registry, e.g. DenseReparam)`,
+      );
+    }
+    return ESTIMATORS[estimator].sample(x, mu, rho, (a, w) => this.linear(a, w));
+  }
 
   // ---- tfjs Layer -------------------------------------------------------------------------
 
@@ -283,47 +174,24 @@ export abstract class BayesianLayer extends tf.layers.Layer {
       stddev === 0
         ? tf.initializers.constant({ value: mean })
         : tf.initializers.randomNormal({ mean, stddev, seed: nextSeed() });
-    this.kernelMu = this.addWeight(
-      'kernel_mu',
-      kShape,
-      'float32',
-      this.muInitializers.kernel ?? init(muMean, muStd),
-    );
-    this.kernelRho = this.addWeight('kernel_rho', kShape, 'float32', init(rhoMean, rhoStd));
+    const add = (
+      name: string,
+      shape: number[],
+      i: ReturnType<typeof tf.initializers.zeros>,
+      trainable = true,
+    ) => this.addWeight(name, shape, 'float32', i, undefined, trainable);
+    const biasShape = [this.outChannels];
+    this.kernelMu = add('kernel_mu', kShape, this.muInitializers.kernel ?? init(muMean, muStd));
+    this.kernelRho = add('kernel_rho', kShape, init(rhoMean, rhoStd));
     if (this.hasBias) {
-      this.biasMu = this.addWeight(
-        'bias_mu',
-        [this.outChannels],
-        'float32',
-        this.muInitializers.bias ?? init(muMean, muStd),
-      );
-      this.biasRho = this.addWeight(
-        'bias_rho',
-        [this.outChannels],
-        'float32',
-        init(rhoMean, rhoStd),
-      );
+      this.biasMu = add('bias_mu', biasShape, this.muInitializers.bias ?? init(muMean, muStd));
+      this.biasRho = add('bias_rho', biasShape, init(rhoMean, rhoStd));
     }
     if (this.centredPrior) {
       // After the variational weights, so the order of the other weights does not depend on it.
-      const zeros = () => tf.initializers.zeros();
-      this.kernelPriorMu = this.addWeight(
-        'kernel_prior_mu',
-        kShape,
-        'float32',
-        zeros(),
-        undefined,
-        false,
-      );
+      this.kernelPriorMu = add('kernel_prior_mu', kShape, tf.initializers.zeros(), false);
       if (this.hasBias) {
-        this.biasPriorMu = this.addWeight(
-          'bias_prior_mu',
-          [this.outChannels],
-          'float32',
-          zeros(),
-          undefined,
-          false,
-        );
+        this.biasPriorMu = add('bias_prior_mu', biasShape, tf.initializers.zeros(), false);
       }
     }
     this.addLoss(() => tf.tidy(() => tf.mul(this.kl(), this.klScale) as tf.Scalar));
@@ -355,21 +223,11 @@ export abstract class BayesianLayer extends tf.layers.Layer {
   }
 
   override getConfig(): tf.serialization.ConfigDict {
-    const config: tf.serialization.ConfigDict = {
-      inChannels: this.inChannels,
-      outChannels: this.outChannels,
-      hasBias: this.hasBias,
-      activation: this.activation,
-      prior: { ...this.prior },
-      posterior: {
-        type: this.posterior.type,
-        muInitial: [...this.posterior.muInitial],
-        rhoInitial: [...this.posterior.rhoInitial],
-      },
-      mode: this.mode,
-      klScale: this.klScale,
-      centredPrior: this.centredPrior,
-    };
+    const { inChannels, outChannels, hasBias, activation, mode, klScale, centredPrior } = this;
+    const { type, muInitial, rhoInitial } = this.posterior;
+    const posterior = { type, muInitial: [...muInitial], rhoInitial: [...rhoInitial] };
+    const config: tf.serialization.ConfigDict = { inChannels, outChannels, hasBias, activation };
+    Object.assign(config, { prior: { ...this.prior }, posterior, mode, klScale, centredPrior });
     return { ...super.getConfig(), ...config };
   }
 
@@ -391,29 +249,20 @@ export abstract class BayesianLayer extends tf.layers.Layer {
     const centre = (v: tf.LayerVariable | null): tf.Tensor | null =>
       this.centredPrior && v !== null ? v.read() : null;
     return tf.tidy(() => {
-      let total = this.klOf(kernelMu.read(), kernelRho.read(), centre(this.kernelPriorMu));
+      let total = weightKL(
+        this.prior,
+        kernelMu.read(),
+        kernelRho.read(),
+        centre(this.kernelPriorMu),
+      );
       if (this.biasMu !== null && this.biasRho !== null) {
         total = tf.add(
           total,
-          this.klOf(this.biasMu.read(), this.biasRho.read(), centre(this.biasPriorMu)),
+          weightKL(this.prior, this.biasMu.read(), this.biasRho.read(), centre(this.biasPriorMu)),
         );
       }
       return total as tf.Scalar;
     });
-  }
-
-  /**
-   * Sum of the KL of the weights with means `mu` and raw scales `rho`; `centre` (with
-   * `centredPrior`) replaces the scalar prior mean by elementwise ones.
-   */
-  private klOf(mu: tf.Tensor, rho: tf.Tensor, centre: tf.Tensor | null): tf.Tensor {
-    if (this.prior.type === 'normal') {
-      return klSoftplusNormal(mu, rho, centre ?? this.prior.mu, this.prior.sigma);
-    }
-    const sigma = tf.softplus(rho);
-    const w = tf.add(mu, tf.mul(sigma, standardNormal(mu.shape)));
-    const negEntropy = tf.neg(tf.add(tf.sum(tf.log(sigma)), HALF_LOG_2PI_E * mu.size));
-    return tf.sub(negEntropy, tf.sum(priorLogProb(this.prior, w)));
   }
 
   /**
@@ -444,42 +293,21 @@ export abstract class BayesianLayer extends tf.layers.Layer {
    */
   setPosterior(values: PosteriorValues): void {
     const { kernelMu, kernelRho } = this.variables();
-    const assign = (
+    const write = (
       v: tf.LayerVariable | null,
       value: tf.Tensor | tf.TensorLike | undefined,
       name: string,
       isSigma: boolean,
     ): void => {
       if (value === undefined) return;
-      if (v === null) {
-        throw new ArgumentError(name, `layer '${this.name}' has no bias (hasBias is false)`);
-      }
-      const shape = v.read().shape;
-      tf.tidy(() => {
-        let t = value instanceof tf.Tensor ? tf.cast(value, 'float32') : tf.tensor(value);
-        if (t.rank === 0) t = tf.fill(shape, t.dataSync()[0] as number);
-        if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
-          throw new ArgumentError(
-            name,
-            `expected shape [${shape.join(', ')}], got [${t.shape.join(', ')}]`,
-          );
-        }
-        if (isSigma) {
-          if (tf.min(t).dataSync()[0]! <= 0) {
-            throw new ArgumentError(name, 'expected standard deviations > 0');
-          }
-          t = softplusInverse(t);
-        }
-        v.write(t);
-      });
+      writeWeight(v ?? this.noBias(name), value, name, { sigma: isSigma });
     };
-    assign(kernelMu, values.kernelMu, 'kernelMu', false);
-    if (values.kernelSigma !== undefined)
-      assign(kernelRho, values.kernelSigma, 'kernelSigma', true);
-    else assign(kernelRho, values.kernelRho, 'kernelRho', false);
-    assign(this.biasMu, values.biasMu, 'biasMu', false);
-    if (values.biasSigma !== undefined) assign(this.biasRho, values.biasSigma, 'biasSigma', true);
-    else assign(this.biasRho, values.biasRho, 'biasRho', false);
+    write(kernelMu, values.kernelMu, 'kernelMu', false);
+    if (values.kernelSigma !== undefined) write(kernelRho, values.kernelSigma, 'kernelSigma', true);
+    else write(kernelRho, values.kernelRho, 'kernelRho', false);
+    write(this.biasMu, values.biasMu, 'biasMu', false);
+    if (values.biasSigma !== undefined) write(this.biasRho, values.biasSigma, 'biasSigma', true);
+    else write(this.biasRho, values.biasRho, 'biasRho', false);
   }
 
   /**
@@ -500,8 +328,11 @@ export abstract class BayesianLayer extends tf.layers.Layer {
    */
   setPriorMean(kernel: tf.Tensor, bias?: tf.Tensor | null): void {
     this.checkCentred();
-    this.writePriorMean(this.kernelPriorMu, kernel, 'kernel');
-    this.writePriorMean(this.biasPriorMu, bias, 'bias');
+    const opts = { expected: `layer '${this.name}': expected prior means of`, scalar: false };
+    writeWeight(this.kernelPriorMu ?? this.notBuilt(), kernel, 'kernel', opts);
+    if (bias !== undefined && bias !== null) {
+      writeWeight(this.biasPriorMu ?? this.noBias('bias'), bias, 'bias', opts);
+    }
   }
 
   /**
@@ -568,30 +399,9 @@ export abstract class BayesianLayer extends tf.layers.Layer {
     }
   }
 
-  /** Write checked prior means into `target` (no-op for an omitted value). */
-  private writePriorMean(
-    target: tf.LayerVariable | null,
-    value: tf.Tensor | null | undefined,
-    name: string,
-  ): void {
-    if (value === undefined || value === null) return;
-    if (target === null) {
-      if (name === 'bias') {
-        throw new ArgumentError(name, `layer '${this.name}' has no bias (hasBias is false)`);
-      }
-      this.notBuilt();
-    }
-    const shape = target.shape;
-    if (value.shape.length !== shape.length || value.shape.some((d, i) => d !== shape[i])) {
-      throw new ArgumentError(
-        name,
-        `layer '${this.name}': expected prior means of shape [${shape.join(', ')}], got ` +
-          `[${value.shape.join(', ')}]`,
-      );
-    }
-    tf.tidy(() => {
-      target.write(tf.cast(value, 'float32'));
-    });
+  /** Throw naming `name` for a bias of a layer without bias. */
+  private noBias(name: string): never {
+    throw new ArgumentError(name, `layer '${this.name}' has no bias (hasBias is false)`);
   }
 }
 

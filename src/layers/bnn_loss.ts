@@ -25,22 +25,17 @@ import { ArgumentError } from '../utils/errors.js';
 import type { BayesianLayer } from './bayesian_layer.js';
 import { klSchedule, type KLSchedule, type KLScheduleSpec } from './kl_schedules.js';
 import { resolveLoss, type LossFn, type LossName } from './losses.js';
+import type { StepContext } from './step_context.js';
 import { bayesianLayers } from './model_utils.js';
 
 /** A network: a tfjs model or a single layer. */
 export type Backbone = tf.LayersModel | tf.layers.Layer;
 
-/** Where training is (used by KL schedules). All fields optional. */
-export interface LossContext {
-  /** Minibatch index within the epoch, 0-based. Default 0. */
-  step?: number;
-  /** Epoch, 0-based. Default 0. */
-  epoch?: number;
-  /** Minibatches per epoch `M`; default from the cell's options or `ceil(N / batchSize)`. */
-  numBatches?: number;
-  /** Epochs of the run (for warm-up schedules). */
-  numEpochs?: number;
-}
+/**
+ * Where training is (the trainer's {@link StepContext}, used by KL schedules); every field
+ * optional: `step`, `epoch` default 0, `numBatches` to the cell's option or `ceil(N / batchSize)`.
+ */
+export type LossContext = Partial<StepContext>;
 
 /** The terms of a loss evaluation (tensors of the caller's scope). */
 export interface LossTerms {

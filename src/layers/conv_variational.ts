@@ -112,8 +112,8 @@ export function dilateKernel(kernel: tf.Tensor4D, dh: number, dw: number): tf.Te
   ) as tf.Tensor4D;
 }
 
-/** Abstract Bayesian Conv2D layer; estimators override only `applyVariationalKernel`. */
-export abstract class ConvVariational extends BayesianLayer {
+/** Bayesian Conv2D layer; the concrete classes (one per registered estimator) are made in `bayesian_classes.ts`. */
+export class ConvVariational extends BayesianLayer {
   readonly kernelSize: [number, number];
   readonly stride: [number, number];
   readonly padMode: PadMode;

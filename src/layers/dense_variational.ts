@@ -14,8 +14,8 @@ import { fromTfjsArgs, type TfjsDenseArgs } from './tfjs_args.js';
  */
 export type DenseVariationalArgs = BayesianLayerArgs & TfjsDenseArgs;
 
-/** Abstract Bayesian Dense layer; estimators override only `applyVariationalKernel`. */
-export abstract class DenseVariational extends BayesianLayer {
+/** Bayesian Dense layer; the concrete classes (one per registered estimator) are made in `bayesian_classes.ts`. */
+export class DenseVariational extends BayesianLayer {
   /** @param args see {@link DenseVariationalArgs}; a bias by default. */
   constructor(args: DenseVariationalArgs) {
     const { args: canonical, defaultHasBias } = fromTfjsArgs(args, 'dense');

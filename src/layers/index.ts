@@ -12,15 +12,22 @@
  *
  * @module
  */
+export { BayesianLayer, isBayesianLayer } from './bayesian_layer.js';
 export {
-  BayesianLayer,
-  isBayesianLayer,
+  writeWeight,
+  type WriteWeightOptions,
+  type PriorMeans,
+  type PosteriorValues,
+  type PosteriorTensors,
+} from './weight_values.js';
+export {
+  normalizeBayesianArgs,
   type BayesianLayerArgs,
   type BayesianMode,
   type LayerArgs,
-  type PosteriorValues,
-  type PosteriorTensors,
-} from './bayesian_layer.js';
+  type NormalizedBayesianArgs,
+} from './bayesian_args.js';
+export { weightKL } from './weight_kl.js';
 export { DenseVariational, type DenseVariationalArgs } from './dense_variational.js';
 export {
   ConvVariational,
@@ -35,15 +42,35 @@ export {
   denseReparam,
   denseLocalReparam,
   denseFlipout,
-} from './dense.js';
-export {
   ConvReparam,
   ConvLocalReparam,
   ConvFlipout,
   convReparam,
   convLocalReparam,
   convFlipout,
-} from './conv.js';
+} from './named_classes.js';
+export * from './moped_classes.js';
+export {
+  ESTIMATORS,
+  ESTIMATOR_NAMES,
+  DEFAULT_ESTIMATOR,
+  isEstimator,
+  checkEstimator,
+  type Estimator,
+  type EstimatorSpec,
+  type VariationalKernel,
+} from './estimator_registry.js';
+export {
+  ESTIMATOR_CLASSES,
+  BAYESIAN_CLASSES,
+  bayesianClassName,
+  bayesianClassInfo,
+  type BayesianKind,
+  type BayesianClassInfo,
+  type EstimatorClasses,
+  type DenseClass,
+  type ConvClass,
+} from './bayesian_classes.js';
 export {
   reparamKernel,
   localReparamKernel,
@@ -98,12 +125,14 @@ export {
   type LossFn,
   type LossName,
 } from './losses.js';
+export { type StepContext, runProgress } from './step_context.js';
 export {
   constantKL,
   blundellKL,
   uniformKL,
   soenderbyKL,
   klSchedule,
+  parseKLWeight,
   type KLSchedule,
   type KLScheduleContext,
   type KLScheduleSpec,

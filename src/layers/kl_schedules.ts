@@ -17,18 +17,10 @@
  *   `warmupEpochs = floor(numEpochs / 4)`.
  */
 import { ArgumentError } from '../utils/errors.js';
+import type { StepContext } from './step_context.js';
 
-/** Where training is when the weight is asked for. */
-export interface KLScheduleContext {
-  /** Index of the minibatch within the epoch, 0-based. */
-  step: number;
-  /** Number of minibatches per epoch `M`. */
-  numBatches: number;
-  /** Epoch, 0-based. */
-  epoch: number;
-  /** Number of epochs of the run, when known. */
-  numEpochs?: number;
-}
+/** Where training is when the weight is asked for (the trainer's {@link StepContext}). */
+export type KLScheduleContext = StepContext;
 
 /** A KL-weight schedule: `beta` for a minibatch. */
 export type KLSchedule = (ctx: KLScheduleContext) => number;
@@ -120,15 +112,47 @@ export function soenderbyKL(options: SoenderbyOptions = {}): KLSchedule {
 }
 
 /**
- * A schedule from a number (constant), a name (`'blundell'`, `'uniform'` = `'standard'`,
- * `'soenderby'`, `'constant'` = 1) or a function.
+ * The one parser of a KL weight as users write it (API, `--kl-weight`, a saved configuration):
+ * a finite number >= 0 or its decimal string (`'0.1'`, `'1e-3'`), a schedule name
+ * (`'blundell'`, `'uniform'` = `'standard'`, `'soenderby'`, `'constant'` = 1) or a function.
+ * @param spec the weight; undefined means 1 (the exact ELBO).
+ * @returns the spec with a numeric string turned into its number.
+ * @throws ArgumentError naming `klWeight` for anything else (negative, non-finite, unknown name).
+ */
+export function parseKLWeight(spec: KLScheduleSpec | string | undefined): KLScheduleSpec {
+  if (spec === undefined) return 1;
+  if (typeof spec === 'function') return spec;
+  if (typeof spec === 'string' && spec.trim() !== '' && !Number.isNaN(Number(spec))) {
+    spec = Number(spec);
+  }
+  if (typeof spec === 'number') {
+    constantKL(spec);
+    return spec;
+  }
+  if (
+    spec === 'blundell' ||
+    spec === 'uniform' ||
+    spec === 'standard' ||
+    spec === 'soenderby' ||
+    spec === 'constant'
+  ) {
+    return spec;
+  }
+  throw new ArgumentError(
+    'klWeight',
+    `expected a number >= 0, a function or one of 'blundell', 'uniform', 'soenderby', 'constant', got '${String(spec)}'`,
+  );
+}
+
+/**
+ * A schedule from a KL weight as {@link parseKLWeight} reads it.
  * @throws ArgumentError naming `klWeight` for anything else.
  */
-export function klSchedule(spec: KLScheduleSpec | undefined): KLSchedule {
-  if (spec === undefined) return constantKL(1);
-  if (typeof spec === 'function') return spec;
-  if (typeof spec === 'number') return constantKL(spec);
-  switch (spec) {
+export function klSchedule(spec: KLScheduleSpec | string | undefined): KLSchedule {
+  const w = parseKLWeight(spec);
+  if (typeof w === 'function') return w;
+  if (typeof w === 'number') return constantKL(w);
+  switch (w) {
     case 'blundell':
       return blundellKL();
     case 'uniform':
@@ -136,12 +160,7 @@ export function klSchedule(spec: KLScheduleSpec | undefined): KLSchedule {
       return uniformKL();
     case 'soenderby':
       return soenderbyKL();
-    case 'constant':
-      return constantKL(1);
     default:
-      throw new ArgumentError(
-        'klWeight',
-        `expected a number, a function or one of 'blundell', 'uniform', 'soenderby', 'constant', got '${String(spec)}'`,
-      );
+      return constantKL(1);
   }
 }

@@ -5,10 +5,10 @@ import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
 import { nextSeed } from '../utils/seed.js';
 import * as L from '../layers/index.js';
+import type { Estimator } from '../layers/estimator_registry.js';
 import { outSize, type LayerSpec } from './spec.js';
 
-/** Variational estimators of the Bayesian twins. */
-export type Estimator = 'reparam' | 'local' | 'flipout';
+export type { Estimator } from '../layers/estimator_registry.js';
 
 /** Prior and posterior-initialisation options of the Bayesian layers (BayesianCNN's `priors`). */
 export interface PriorOptions {
@@ -34,26 +34,6 @@ export interface ModelOptions {
   priors?: PriorOptions;
   /** Model name (default: the registry name). */
   name?: string;
-}
-
-/** The Bayesian conv/dense layer classes of each estimator. */
-function bayesClasses(estimator: Estimator): {
-  conv: new (args: L.ConvVariationalArgs) => tf.layers.Layer;
-  dense: new (args: L.DenseVariationalArgs) => tf.layers.Layer;
-} {
-  switch (estimator) {
-    case 'reparam':
-      return { conv: L.ConvReparam, dense: L.DenseReparam };
-    case 'local':
-      return { conv: L.ConvLocalReparam, dense: L.DenseLocalReparam };
-    case 'flipout':
-      return { conv: L.ConvFlipout, dense: L.DenseFlipout };
-    default:
-      throw new ArgumentError(
-        'bayesian',
-        `expected 'reparam', 'local' or 'flipout', got '${String(estimator)}'`,
-      );
-  }
 }
 
 /**
@@ -82,7 +62,10 @@ export function buildSequential(
       );
     }
   }
-  const classes = options.bayesian !== undefined ? bayesClasses(options.bayesian) : undefined;
+  const classes =
+    options.bayesian !== undefined
+      ? L.ESTIMATOR_CLASSES[L.checkEstimator(options.bayesian, 'bayesian')]
+      : undefined;
   const priors = options.priors ?? {};
   const model = tf.sequential({ name: options.name });
   let h = h0;
@@ -192,6 +175,27 @@ export function buildSequential(
     }
   }
   return model;
+}
+
+/**
+ * Build a model of the zoo from its layer list: the input shape defaults to `defaults.inputShape`
+ * and the name to `defaults.name`, or `bayes-<name>` for a Bayesian twin.
+ *
+ * @param specs the architecture.
+ * @param options the factory's options (`inputShape`, `bayesian`, `priors`, `name`).
+ * @param defaults the model's default input shape and plain name.
+ */
+export function buildZooModel(
+  specs: LayerSpec[],
+  options: ModelOptions,
+  defaults: { inputShape: [number, number, number]; name: string },
+): tf.Sequential {
+  const plain = options.bayesian === undefined;
+  return buildSequential(specs, options.inputShape ?? defaults.inputShape, {
+    name: options.name ?? (plain ? defaults.name : `bayes-${defaults.name}`),
+    bayesian: options.bayesian,
+    priors: options.priors,
+  });
 }
 
 /**

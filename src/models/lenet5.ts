@@ -10,7 +10,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
-import { buildSequential, type ModelOptions } from './build.js';
+import { buildZooModel, type ModelOptions } from './build.js';
 import type { Activation, LayerSpec } from './spec.js';
 
 /** Options of {@link lenet5}. */
@@ -76,9 +76,8 @@ export function lenet5(options: LeNet5Options = {}): tf.Sequential {
     options.variant ??
     (options.inputShape !== undefined && options.inputShape[0] === 28 ? 'classic' : 'mindspore');
   const inputShape = options.inputShape ?? (variant === 'classic' ? [28, 28, 1] : [32, 32, 1]);
-  return buildSequential(lenet5Spec(numClasses, variant, options.activation), inputShape, {
-    name: options.name ?? (options.bayesian !== undefined ? 'bayes-lenet5' : 'lenet5'),
-    bayesian: options.bayesian,
-    priors: options.priors,
+  return buildZooModel(lenet5Spec(numClasses, variant, options.activation), options, {
+    inputShape,
+    name: 'lenet5',
   });
 }

@@ -2,6 +2,7 @@
  * The model zoo by name, as used by the CLI (`--model`).
  */
 import type * as tf from '@tensorflow/tfjs';
+import { DEFAULT_ESTIMATOR } from '../layers/estimator_registry.js';
 import { ArgumentError } from '../utils/errors.js';
 import { alexnet } from './alexnet.js';
 import type { Estimator, ModelOptions } from './build.js';
@@ -26,56 +27,64 @@ export interface ModelEntry {
   build(options: ModelOptions): tf.Sequential;
 }
 
-const bayes = (o: ModelOptions, name: string): ModelOptions => ({
-  ...o,
-  bayesian: o.bayesian ?? 'reparam',
-  name: o.name ?? name,
-});
+/**
+ * A plain model and its Bayesian twin `bayes-<name>` (default estimator {@link DEFAULT_ESTIMATOR}).
+ * @param name the plain model's name.
+ * @param descriptions the plain model's and the twin's descriptions.
+ * @param build the factory (a `bayesian` estimator makes the twin).
+ */
+function twins(
+  name: string,
+  descriptions: [string, string],
+  build: (o: ModelOptions) => tf.Sequential,
+): Record<string, ModelEntry> {
+  const defaultInputShape: [number, number, number] = [32, 32, 1];
+  const bayesName = `bayes-${name}`;
+  return {
+    [name]: {
+      name,
+      kind: 'plain',
+      defaultInputShape,
+      description: descriptions[0],
+      build: (o) => build({ ...o, bayesian: undefined }),
+    },
+    [bayesName]: {
+      name: bayesName,
+      kind: 'bayesian',
+      defaultInputShape,
+      description: descriptions[1],
+      build: (o) =>
+        build({ ...o, bayesian: o.bayesian ?? DEFAULT_ESTIMATOR, name: o.name ?? bayesName }),
+    },
+  };
+}
 
 /** Every model of the zoo. */
 export const MODELS: Record<string, ModelEntry> = {
-  lenet5: {
-    name: 'lenet5',
-    kind: 'plain',
-    defaultInputShape: [32, 32, 1],
-    description: "MindSpore's LeNet-5 (conv 6/16 5x5, fc 120/84), 32x32 input",
-    build: (o) => lenet5({ ...o, bayesian: undefined }),
-  },
-  'bayes-lenet5': {
-    name: 'bayes-lenet5',
-    kind: 'bayesian',
-    defaultInputShape: [32, 32, 1],
-    description: "MindSpore's BNNLeNet5 (Bayesian conv/dense layers), 32x32 input",
-    build: (o) => lenet5(bayes(o, 'bayes-lenet5')),
-  },
-  alexnet: {
-    name: 'alexnet',
-    kind: 'plain',
-    defaultInputShape: [32, 32, 1],
-    description: 'BayesianCNN AlexNet (conv 64/192/384/256/128), 32x32 input',
-    build: (o) => alexnet({ ...o, bayesian: undefined }),
-  },
-  'bayes-alexnet': {
-    name: 'bayes-alexnet',
-    kind: 'bayesian',
-    defaultInputShape: [32, 32, 1],
-    description: 'BayesianCNN BBBAlexNet, 32x32 input',
-    build: (o) => alexnet(bayes(o, 'bayes-alexnet')),
-  },
-  '3conv3fc': {
-    name: '3conv3fc',
-    kind: 'plain',
-    defaultInputShape: [32, 32, 1],
-    description: 'BayesianCNN 3Conv3FC (conv 32/64/128, fc 1000/1000), 32x32 input',
-    build: (o) => threeConvThreeFC({ ...o, bayesian: undefined }),
-  },
-  'bayes-3conv3fc': {
-    name: 'bayes-3conv3fc',
-    kind: 'bayesian',
-    defaultInputShape: [32, 32, 1],
-    description: 'BayesianCNN BBB3Conv3FC, 32x32 input',
-    build: (o) => threeConvThreeFC(bayes(o, 'bayes-3conv3fc')),
-  },
+  ...twins(
+    'lenet5',
+    [
+      "MindSpore's LeNet-5 (conv 6/16 5x5, fc 120/84), 32x32 input",
+      "MindSpore's BNNLeNet5 (Bayesian conv/dense layers), 32x32 input",
+    ],
+    lenet5,
+  ),
+  ...twins(
+    'alexnet',
+    [
+      'BayesianCNN AlexNet (conv 64/192/384/256/128), 32x32 input',
+      'BayesianCNN BBBAlexNet, 32x32 input',
+    ],
+    alexnet,
+  ),
+  ...twins(
+    '3conv3fc',
+    [
+      'BayesianCNN 3Conv3FC (conv 32/64/128, fc 1000/1000), 32x32 input',
+      'BayesianCNN BBB3Conv3FC, 32x32 input',
+    ],
+    threeConvThreeFC,
+  ),
   lenet: {
     name: 'lenet',
     kind: 'plain',

@@ -7,7 +7,7 @@
  * 1x1x128 = 128 (the first fc adapts).
  */
 import type * as tf from '@tensorflow/tfjs';
-import { buildSequential, type ModelOptions } from './build.js';
+import { buildZooModel, type ModelOptions } from './build.js';
 import { checkNumClasses } from './lenet5.js';
 import type { Activation, LayerSpec } from './spec.js';
 
@@ -53,13 +53,8 @@ export function threeConvThreeFCSpec(
  */
 export function threeConvThreeFC(options: ThreeConvThreeFCOptions = {}): tf.Sequential {
   const numClasses = checkNumClasses(options.numClasses);
-  return buildSequential(
-    threeConvThreeFCSpec(numClasses, options.activation),
-    options.inputShape ?? [32, 32, 1],
-    {
-      name: options.name ?? (options.bayesian !== undefined ? 'bayes-3conv3fc' : '3conv3fc'),
-      bayesian: options.bayesian,
-      priors: options.priors,
-    },
-  );
+  return buildZooModel(threeConvThreeFCSpec(numClasses, options.activation), options, {
+    inputShape: [32, 32, 1],
+    name: '3conv3fc',
+  });
 }

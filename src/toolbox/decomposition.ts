@@ -25,8 +25,17 @@ function checkSamples(t: tf.Tensor, name: string): tf.Tensor3D {
   return t as tf.Tensor3D;
 }
 
-/** `-sum_k p_k log p_k` along the last axis. */
-function entropyLastAxis(p: tf.Tensor): tf.Tensor {
+/**
+ * The entropy of categorical distributions along the last axis (the one home of this formula):
+ *
+ * $$\mathbb{H}[p] = -\sum_k p_k \log p_k\qquad (0 \log 0 = 0,\ \text{via } \log\max(p, 10^{-12}))$$
+ *
+ * A building block for tensors already known to be probabilities (no checks; runs in the
+ * caller's tidy). Use {@link predictiveEntropy} for checked input.
+ * @param p probabilities `[..., K]`.
+ * @returns `[...]`.
+ */
+export function entropyLastAxis(p: tf.Tensor): tf.Tensor {
   return tf.neg(tf.sum(tf.mul(p, tf.log(tf.maximum(p, TINY))), -1));
 }
 

@@ -3,14 +3,9 @@
  * file system for `UncertaintyEvaluation`, and the uncertainty report (PNG images, file output).
  */
 import * as tf from '@tensorflow/tfjs';
-import { fileIO } from '../train/file_io.js';
+import { fileIO } from '../utils/file_io.js';
 import type { ModelStore } from './uncertainty_evaluation.js';
 
-export {
-  runUncertaintyReport,
-  type UncertaintyRunOptions,
-  type UncertaintyRunResult,
-} from './report/run.js';
 export { imageDataUri } from './report/png.js';
 export { renderReportHtml, escapeHtml } from './report/html.js';
 export {

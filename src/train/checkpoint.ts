@@ -12,7 +12,7 @@ import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { DeepProbError } from '../utils/errors.js';
-import { atomicWriteFile, fileIO } from './file_io.js';
+import { atomicWriteFile, fileIO } from '../utils/file_io.js';
 
 /** Settings of the optimizer, enough to rebuild it. */
 export interface OptimizerSettings {

@@ -10,6 +10,7 @@
  * `alpha = evidence(o) + 1` (softplus evidence by default).
  */
 import * as tf from '@tensorflow/tfjs';
+import { entropyLastAxis } from '../toolbox/decomposition.js';
 import { evidenceFunction } from '../toolbox/evidential/evidence.js';
 import type { Batcher } from '../data/batcher.js';
 
@@ -68,12 +69,8 @@ export interface PerExample {
   correct: Uint8Array;
 }
 
+/** Floor of a probability before its log (NLL of a predicted class). */
 const EPS = 1e-12;
-
-/** Per-image entropy of probability rows `[B, K]`. */
-function entropyRows(p: tf.Tensor): tf.Tensor {
-  return tf.neg(tf.sum(tf.mul(p, tf.log(tf.add(p, EPS))), -1));
-}
 
 /**
  * Evaluate `model` on every batch of `batcher` (which should not shuffle).
@@ -131,7 +128,7 @@ export async function evaluate(
             const logits = model.apply(batch.x, { training: false }) as tf.Tensor;
             if (s === 0) first = k(logits);
             const p = tf.softmax(logits);
-            const hr = entropyRows(p);
+            const hr = entropyLastAxis(p);
             const h = tf.sum(hr);
             if (per !== undefined) sumHRows = sumHRows === undefined ? hr : tf.add(sumHRows, hr);
             sumP = sumP === undefined ? p : tf.add(sumP, p);
@@ -143,7 +140,7 @@ export async function evaluate(
           const pm = tf.div(sumP as tf.Tensor, n);
           if (per !== undefined) {
             // per-image MI needs the per-image expected entropy: recompute it from the samples' sum
-            const hm = entropyRows(pm);
+            const hm = entropyLastAxis(pm);
             rows = tf.keep(
               tf.stack([hm, tf.sub(hm, tf.div(sumHRows as tf.Tensor, n)), hit(pm)], 1),
             );
@@ -154,7 +151,7 @@ export async function evaluate(
             k(meanLogits),
             k(pm),
             tf.neg(tf.sum(tf.log(tf.add(py, EPS)))),
-            tf.sum(entropyRows(pm)),
+            tf.sum(entropyLastAxis(pm)),
             tf.div(sumH as tf.Tensor, n),
             tf.scalar(0),
           );
@@ -172,9 +169,9 @@ export async function evaluate(
             u = tf.sum(uRows);
           }
           if (per !== undefined) {
-            rows = tf.keep(tf.stack([entropyRows(tf.exp(logp)), uRows, hit(logits)], 1));
+            rows = tf.keep(tf.stack([entropyLastAxis(tf.exp(logp)), uRows, hit(logits)], 1));
           }
-          out.push(c, c, c, nll, tf.sum(entropyRows(tf.exp(logp))), tf.scalar(0), u);
+          out.push(c, c, c, nll, tf.sum(entropyLastAxis(tf.exp(logp))), tf.scalar(0), u);
         }
         return tf.stack(out);
       });

@@ -104,7 +104,7 @@ export async function fit(model: tf.LayersModel, options: FitOptions): Promise<E
           loss,
           batch.x,
           batch.y,
-          { step, epoch, batch: b, stepsPerEpoch: perEpoch, epochs },
+          { step: b, epoch, numBatches: perEpoch, numEpochs: epochs, globalStep: step },
           vars,
         );
       } finally {

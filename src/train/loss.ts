@@ -8,23 +8,12 @@
  * - evidential models: the evidential losses of the `toolbox` namespace.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ELBOLoss, type KLScheduleSpec } from '../layers/index.js';
+import { ELBOLoss, type KLScheduleSpec, type StepContext } from '../layers/index.js';
 import { evidential } from '../toolbox/index.js';
 import type { EvidentialLossOptions } from '../toolbox/evidential/index.js';
 
-/** Where training is, passed to every loss evaluation (for KL/annealing schedules). */
-export interface TrainProgress {
-  /** Global step (0-based, counts optimizer updates since the start of training). */
-  step: number;
-  /** Epoch (0-based). */
-  epoch: number;
-  /** Batch index within the epoch. */
-  batch: number;
-  /** Batches per epoch. */
-  stepsPerEpoch: number;
-  /** Total epochs planned. */
-  epochs: number;
-}
+/** Where training is, passed to every loss evaluation (the layers' {@link StepContext}). */
+export type TrainProgress = StepContext;
 
 /** The parts of one loss evaluation. */
 export interface LossTerms {
@@ -94,12 +83,7 @@ export function elboLoss(options: ElboLossOptions): TrainLoss {
       cell = new ELBOLoss(model, { datasetSize: options.datasetSize, klWeight: weight });
       cache.set(model, cell);
     }
-    const r = cell.compute(x, y, {
-      step: p.batch,
-      epoch: p.epoch,
-      numBatches: p.stepsPerEpoch,
-      numEpochs: p.epochs,
-    });
+    const r = cell.compute(x, y, p);
     const kl = tf.mul(r.kl, r.klFactor) as tf.Scalar;
     return { loss: r.loss, nll: r.nll, kl, logits: r.output };
   };

@@ -4,7 +4,7 @@
  * history each epoch, so a resumed run continues the same files.
  */
 import { join } from 'node:path';
-import { atomicWriteFile } from './file_io.js';
+import { atomicWriteFile } from '../utils/file_io.js';
 
 /** A flat record of numbers and strings. */
 export type MetricRecord = Record<string, number | string | undefined>;

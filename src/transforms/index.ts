@@ -9,22 +9,22 @@
 export {
   TransformToBNN,
   transformToBnn,
-  convertModel,
-  checkInit,
-  posteriorRho,
   BNN_DENSE_CLASS,
   BNN_CONV_CLASS,
   type Estimator,
-  type DnnLayerType,
-  type PosteriorInitOptions,
   type TransformToBNNOptions,
   type TransformToBnnOptions,
   type TransformModelOptions,
   type TransformLayerOptions,
-  type ConvertedLayer,
-  type ConversionRule,
   type BnnConversion,
 } from './transform.js';
+export {
+  convertModel,
+  type ConvertedLayer,
+  type ConversionRule,
+  type DnnLayerType,
+} from './topology.js';
+export { checkInit, posteriorRho, type PosteriorInitOptions } from './posterior_init.js';
 export {
   denseView,
   convView,
@@ -36,16 +36,7 @@ export {
   type GetArgs,
   type LayerArgsDict,
 } from './layer_args.js';
-export {
-  MopedDenseReparam,
-  MopedDenseLocalReparam,
-  MopedDenseFlipout,
-  MopedConvReparam,
-  MopedConvLocalReparam,
-  MopedConvFlipout,
-  MOPED_CLASS,
-  isCentredPriorLayer,
-  type CentredPriorLayer,
-  type PriorMeans,
-} from './moped_prior.js';
+export { MOPED_CLASS } from './moped_prior.js';
+export * from '../layers/moped_classes.js';
+export type { PriorMeans } from '../layers/bayesian_layer.js';
 export { summarizeModel } from './summary.js';

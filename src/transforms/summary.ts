@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { isBayesianLayer } from '../layers/bayesian_layer.js';
-import { isCentredPriorLayer } from './moped_prior.js';
+import { isCentredPriorLayer } from '../layers/moped_classes.js';
 
 function fmt(v: unknown): string {
   if (Array.isArray(v)) return `(${v.map(fmt).join(', ')})`;

@@ -25,8 +25,6 @@
  * centred elementwise on the DNN weights with the scalar `priorSigma`).
  */
 import * as tf from '@tensorflow/tfjs';
-import { BayesianLayer, isBayesianLayer } from '../layers/bayesian_layer.js';
-import { ACTIVATION_NAMES, normalizeActivation } from '../layers/activations.js';
 import { WithBNNLoss } from '../layers/bnn_loss.js';
 import type { LossFn, LossName } from '../layers/losses.js';
 import { ArgumentError } from '../utils/errors.js';
@@ -41,59 +39,44 @@ import {
   type GetArgs,
   type LayerArgsDict,
 } from './layer_args.js';
-import { isCentredPriorLayer, MOPED_CLASS } from './moped_prior.js';
+import { MOPED_CLASS } from './moped_prior.js';
+import {
+  BAYESIAN_CLASSES,
+  bayesianClassName,
+  type BayesianKind,
+} from '../layers/bayesian_classes.js';
+import { checkEstimator, ESTIMATOR_NAMES, type Estimator } from '../layers/estimator_registry.js';
 import { summarizeModel } from './summary.js';
+import {
+  checkModel,
+  convertModel,
+  type ConversionRule,
+  type ConvertedLayer,
+  type DnnLayerType,
+} from './topology.js';
+import { checkInit, type PosteriorInitOptions } from './posterior_init.js';
 
-/** Weight estimator of the Bayesian layers: Bayes by Backprop, local reparameterization, Flipout. */
-export type Estimator = 'reparam' | 'local' | 'flipout';
+export type { Estimator } from '../layers/estimator_registry.js';
 
-/** The DNN layer types that can be converted. */
-export type DnnLayerType = 'Dense' | 'Conv2D';
+/** Bayesian Dense class name for each estimator (from the estimator registry). */
+export const BNN_DENSE_CLASS: Readonly<Record<Estimator, string>> = classNames('dense');
 
-/** Bayesian Dense class name for each estimator. */
-export const BNN_DENSE_CLASS: Readonly<Record<Estimator, string>> = {
-  reparam: 'DenseReparam',
-  local: 'DenseLocalReparam',
-  flipout: 'DenseFlipout',
-};
+/** Bayesian Conv2D class name for each estimator (from the estimator registry). */
+export const BNN_CONV_CLASS: Readonly<Record<Estimator, string>> = classNames('conv');
 
-/** Bayesian Conv2D class name for each estimator. */
-export const BNN_CONV_CLASS: Readonly<Record<Estimator, string>> = {
-  reparam: 'ConvReparam',
-  local: 'ConvLocalReparam',
-  flipout: 'ConvFlipout',
-};
-
-const DENSE_CLASSES: readonly string[] = [
-  ...Object.values(BNN_DENSE_CLASS),
-  ...Object.values(BNN_DENSE_CLASS).map((c) => MOPED_CLASS[c] as string),
-];
-const CONV_CLASSES: readonly string[] = [
-  ...Object.values(BNN_CONV_CLASS),
-  ...Object.values(BNN_CONV_CLASS).map((c) => MOPED_CLASS[c] as string),
-];
-
-/** How the posterior (and optionally the prior) of a converted layer starts. */
-export interface PosteriorInitOptions {
-  /**
-   * `'dnn'` (default): posterior means are the DNN's weights. `'fresh'`: the Bayesian layers keep
-   * their own random initialisation (`posteriorMuInitial`, `posteriorRhoInitial`).
-   */
-  init?: 'dnn' | 'fresh';
-  /**
-   * MOPED factor `delta`: initial posterior std `sigma = delta * |w|` (Krishnan et al. 2020),
-   * floored at `1e-8`. Default 0.1. Ignored when `posteriorSigma` is given.
-   */
-  moped?: number;
-  /** A constant initial posterior std for every weight (e.g. `1e-8` to reproduce the DNN). */
-  posteriorSigma?: number;
-  /**
-   * Centre the Normal prior of every converted weight on its DNN value,
-   * `p(w) = N(w_DNN, priorSigma^2)` (MOPED's empirical-Bayes prior); the converted layers are
-   * then the `Moped*` classes of `moped_prior.ts`. Default false (the layers' scalar prior).
-   */
-  mopedPrior?: boolean;
+function classNames(kind: BayesianKind): Record<Estimator, string> {
+  return Object.fromEntries(ESTIMATOR_NAMES.map((e) => [e, bayesianClassName(kind, e)])) as Record<
+    Estimator,
+    string
+  >;
 }
+
+/** Every registered class name of a kind (plain and MOPED). */
+function classesOf(kind: BayesianKind): string[] {
+  return BAYESIAN_CLASSES.filter((c) => c.kind === kind).map((c) => c.className);
+}
+const DENSE_CLASSES: readonly string[] = classesOf('dense');
+const CONV_CLASSES: readonly string[] = classesOf('conv');
 
 /** Options of {@link TransformToBNN}. */
 export interface TransformToBNNOptions extends PosteriorInitOptions {
@@ -127,14 +110,6 @@ export interface TransformLayerOptions {
   addArgs?: LayerArgsDict;
 }
 
-/** One replaced layer (`path` is `outer/inner` for layers of nested models). */
-export interface ConvertedLayer {
-  name: string;
-  path: string;
-  from: DnnLayerType;
-  to: string;
-}
-
 /** The result of a conversion: a trainable Bayesian model. */
 export interface BnnConversion {
   /** The Bayesian model (a new model; the DNN is left untouched). */
@@ -147,38 +122,6 @@ export interface BnnConversion {
   summary(): string;
 }
 
-/** One conversion rule: DNN class -> Bayesian class with the argument function. */
-export interface ConversionRule {
-  from: DnnLayerType;
-  to: string;
-  args: (layer: tf.layers.Layer) => LayerArgsDict;
-}
-
-/** A layer entry of a model's (Python-style) JSON topology. */
-interface PyLayerEntry {
-  class_name: string;
-  config: Record<string, unknown>;
-  name?: string;
-  inbound_nodes?: unknown;
-}
-
-const NESTED_MODEL_CLASSES = ['Sequential', 'Model', 'Functional'];
-
-function checkModel(model: unknown): tf.LayersModel {
-  if (!(model instanceof tf.LayersModel)) {
-    throw new ArgumentError(
-      'model',
-      'expected a tf.LayersModel (tf.sequential, tf.model or a loaded model.json), got ' +
-        (model === null
-          ? 'null'
-          : typeof model === 'object'
-            ? model.constructor.name
-            : typeof model),
-    );
-  }
-  return model;
-}
-
 function checkFactor(v: number | undefined, name: string, dflt: number): number {
   const x = v ?? dflt;
   if (typeof x !== 'number' || !Number.isFinite(x) || x < 0) {
@@ -187,207 +130,7 @@ function checkFactor(v: number | undefined, name: string, dflt: number): number 
   return x;
 }
 
-function checkEstimator(est: unknown): Estimator {
-  if (typeof est !== 'string' || !(est in BNN_DENSE_CLASS)) {
-    throw new ArgumentError(
-      'estimator',
-      `expected 'reparam', 'local' or 'flipout', got '${String(est)}'`,
-    );
-  }
-  return est as Estimator;
-}
-
-/** Validate the initialisation options; returns them with defaults filled in. */
-export function checkInit(o: PosteriorInitOptions): PosteriorInitOptions {
-  const init = o.init ?? 'dnn';
-  if (init !== 'dnn' && init !== 'fresh') {
-    throw new ArgumentError('init', `expected 'dnn' or 'fresh', got '${String(init)}'`);
-  }
-  const moped = o.moped ?? 0.1;
-  if (typeof moped !== 'number' || !(moped > 0) || !Number.isFinite(moped)) {
-    throw new ArgumentError('moped', `expected a number > 0, got ${String(o.moped)}`);
-  }
-  if (
-    o.posteriorSigma !== undefined &&
-    !(
-      typeof o.posteriorSigma === 'number' &&
-      o.posteriorSigma > 0 &&
-      Number.isFinite(o.posteriorSigma)
-    )
-  ) {
-    throw new ArgumentError(
-      'posteriorSigma',
-      `expected a number > 0, got ${String(o.posteriorSigma)}`,
-    );
-  }
-  const mopedPrior = o.mopedPrior ?? false;
-  if (typeof mopedPrior !== 'boolean') {
-    throw new ArgumentError('mopedPrior', `expected true or false, got ${String(o.mopedPrior)}`);
-  }
-  return { ...o, init, moped, mopedPrior };
-}
-
-/**
- * `rho = softplus^{-1}(sigma) = log(expm1(sigma))`, accurate in float32 for tiny `sigma`
- * (`log(sigma) + sigma / 2` below 1e-3, where `expm1` would round to 0) and large `sigma`
- * (`rho = sigma` above 20).
- * @param sigma standard deviations > 0.
- * @returns a new tensor owned by the caller.
- * @example
- * ```ts
- * posteriorRho(tf.tensor([1e-8, 0.1, 1])); // ≈ [-18.42, -2.252, 0.5413]
- * ```
- */
-export function posteriorRho(sigma: tf.Tensor): tf.Tensor {
-  return tf.tidy(() => {
-    const small = tf.less(sigma, 1e-3);
-    const large = tf.greater(sigma, 20);
-    const safe = tf.clipByValue(sigma, 1e-3, 20);
-    const mid = tf.log(tf.expm1(safe));
-    const tiny = tf.add(tf.log(tf.maximum(sigma, 1e-37)), tf.mul(sigma, 0.5));
-    return tf.where(small, tiny, tf.where(large, sigma, mid));
-  });
-}
-
-/** Start the posterior of a converted layer from the DNN layer `dnn` (and centre its prior). */
-function initFromDnn(bnn: BayesianLayer, dnn: tf.layers.Layer, o: PosteriorInitOptions): void {
-  const [kernel, bias] = dnn.getWeights();
-  if (kernel === undefined) return;
-  const b = bnn.hasBias ? (bias ?? null) : null;
-  if (isCentredPriorLayer(bnn)) bnn.setPriorMean(kernel, b);
-  if (o.init !== 'dnn') return;
-  tf.tidy(() => {
-    const rhoOf = (w: tf.Tensor): tf.Tensor =>
-      posteriorRho(
-        o.posteriorSigma !== undefined
-          ? tf.fill(w.shape, o.posteriorSigma)
-          : tf.maximum(tf.mul(tf.abs(w), o.moped ?? 0.1), 1e-8),
-      );
-    bnn.setPosterior({
-      kernelMu: kernel,
-      kernelRho: rhoOf(kernel),
-      ...(b !== null ? { biasMu: b, biasRho: rhoOf(b) } : {}),
-    });
-  });
-}
-
-/** Rewrite the layer entries of a JSON topology in place (recursing into nested models). */
-function rewriteEntries(
-  entries: PyLayerEntry[],
-  layers: readonly tf.layers.Layer[],
-  rules: readonly ConversionRule[],
-  prefix: string,
-  converted: ConvertedLayer[],
-): void {
-  const byName = new Map(layers.map((l) => [l.name, l]));
-  for (const entry of entries) {
-    const name = String(entry.config.name);
-    const layer = byName.get(name);
-    if (layer === undefined) {
-      throw new ArgumentError(
-        'model',
-        `layer '${prefix}${name}' of the topology is not in the model`,
-      );
-    }
-    if (NESTED_MODEL_CLASSES.includes(entry.class_name) && layer instanceof tf.LayersModel) {
-      const inner = entry.config.layers;
-      if (Array.isArray(inner)) {
-        rewriteEntries(
-          inner as PyLayerEntry[],
-          layer.layers,
-          rules,
-          `${prefix}${name}/`,
-          converted,
-        );
-      }
-      continue;
-    }
-    const rule = rules.find((r) => r.from === entry.class_name);
-    if (rule === undefined) continue;
-    const args = rule.args(layer);
-    if (typeof args.activation === 'string') {
-      try {
-        normalizeActivation(args.activation);
-      } catch {
-        throw new ArgumentError(
-          'model',
-          `layer '${prefix}${name}': activation '${args.activation}' has no Bayesian ` +
-            `counterpart (supported: ${ACTIVATION_NAMES.join(', ')})`,
-        );
-      }
-    }
-    const keep: Record<string, unknown> = { name, trainable: entry.config.trainable ?? true };
-    // Sequential models carry their input shape on the first layer.
-    if (entry.config.batch_input_shape !== undefined) {
-      keep.batch_input_shape = entry.config.batch_input_shape;
-    }
-    // Keys and string values without underscores pass tfjs's pythonic->ts conversion unchanged.
-    entry.class_name = rule.to;
-    entry.config = { ...args, ...keep };
-    converted.push({ name, path: `${prefix}${name}`, from: rule.from, to: rule.to });
-  }
-}
-
-/** Copy the DNN's weights into the rebuilt model, layer by layer (recursing into nested models). */
-function copyWeights(
-  layers: readonly tf.layers.Layer[],
-  old: readonly tf.layers.Layer[],
-  init: PosteriorInitOptions,
-): void {
-  const byName = new Map(old.map((l) => [l.name, l]));
-  for (const layer of layers) {
-    const prev = byName.get(layer.name);
-    if (prev === undefined) continue;
-    if (layer instanceof tf.LayersModel && prev instanceof tf.LayersModel) {
-      copyWeights(layer.layers, prev.layers, init);
-    } else if (isBayesianLayer(layer) && !isBayesianLayer(prev)) {
-      initFromDnn(layer, prev, init);
-    } else if (prev.weights.length > 0) {
-      layer.setWeights(prev.getWeights());
-    }
-  }
-}
-
-/**
- * Rebuild `model` with the layers matched by `rules` replaced, copy all other weights and start
- * the Bayesian posteriors from the DNN. The input model is not modified; the new model owns new
- * variables (dispose it with `model.dispose()`).
- * @param model the DNN.
- * @param rules which layer class becomes which Bayesian class, with its arguments.
- * @param init posterior (and prior) initialisation.
- * @returns the Bayesian model and the converted layers.
- * @example
- * ```ts
- * const { model } = await convertModel(dnn, [{ from: 'Dense', to: 'DenseFlipout',
- *   args: (l) => defaultDenseArgs(denseView(l)) }], { init: 'dnn', moped: 0.1 });
- * ```
- */
-export async function convertModel(
-  model: tf.LayersModel,
-  rules: readonly ConversionRule[],
-  init: PosteriorInitOptions,
-): Promise<{ model: tf.LayersModel; converted: ConvertedLayer[] }> {
-  checkModel(model);
-  const opts = checkInit(init);
-  const json = model.toJSON(null, false) as unknown as { config: { layers?: PyLayerEntry[] } };
-  const entries = json.config.layers;
-  if (!Array.isArray(entries)) {
-    throw new ArgumentError('model', 'its JSON topology has no layer list');
-  }
-  const converted: ConvertedLayer[] = [];
-  rewriteEntries(entries, model.layers, rules, '', converted);
-  const bnn = await tf.models.modelFromJSON(
-    json as unknown as Parameters<typeof tf.models.modelFromJSON>[0],
-  );
-  try {
-    copyWeights(bnn.layers, model.layers, opts);
-  } catch (e) {
-    bnn.dispose();
-    throw e;
-  }
-  return { model: bnn, converted };
-}
-
+/** The class name of a Bayesian layer class or name; throws naming `name` otherwise. */
 function bnnClassName(t: unknown, name: string): string {
   const cls =
     typeof t === 'string'
@@ -441,7 +184,7 @@ export class TransformToBNN {
     this.dnnFactor = checkFactor(options.dnnFactor, 'dnnFactor', 1);
     this.bnnFactor = checkFactor(options.bnnFactor, 'bnnFactor', 1);
     this.lossFn = options.lossFn ?? 'softmaxCrossEntropy';
-    this.estimator = checkEstimator(options.estimator ?? 'reparam');
+    this.estimator = checkEstimator(options.estimator);
     this.init = checkInit(options);
   }
 

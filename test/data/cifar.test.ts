@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseCifar } from '../../src/data/index.js';
-import { loadCifar10, loadCifar100 } from '../../src/data/files.js';
+import { loadCifar10, loadCifar100 } from '../../src/node.js';
 
 const PLANE = 1024;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEBIAN_FASHION_MNIST_DIR, loadFashionMnist } from '../../src/data/files.js';
+import { DEBIAN_FASHION_MNIST_DIR, loadFashionMnist } from '../../src/node.js';
 import { existsSync } from 'node:fs';
 
 describe('Fashion-MNIST', () => {

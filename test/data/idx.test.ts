@@ -4,13 +4,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { DataFormatError, parseIdx } from '../../src/data/index.js';
-import {
-  loadEmnist,
-  loadIdxImageSet,
-  loadKmnist,
-  loadMnist,
-  readIdxFile,
-} from '../../src/data/files.js';
+import { loadEmnist, loadIdxImageSet, loadKmnist, loadMnist, readIdxFile } from '../../src/node.js';
 
 /** Build an IDX buffer by hand (big-endian header). */
 function idx(type: number, shape: number[], body: Uint8Array): Uint8Array {

@@ -14,7 +14,7 @@ import {
   outSize,
   threeConvThreeFC,
 } from '../../src/models/index.js';
-import { fileIO } from '../../src/train/file_io.js';
+import { fileIO } from '../../src/utils/file_io.js';
 import { setSeed } from '../../src/utils/seed.js';
 
 /** Parameters of a conv (k x k, cin -> cout) and a dense layer, counted by hand. */

@@ -222,7 +222,7 @@ describe('evidential pieces', () => {
     ]);
     const y = tf.tensor1d([2, 0], 'int32');
     const t = tf.tidy(() => {
-      const r = f(model, x, y, { step: 50, epoch: 0, stepsPerEpoch: 100, epochs: 1 });
+      const r = f(model, x, y, { step: 50, epoch: 0, numBatches: 100, numEpochs: 1 });
       const direct = tf.add(
         ev.maximumLikelihoodLoss(ev.expEvidence(r.logits), y),
         tf.mul(ev.klUniformLoss(ev.expEvidence(r.logits), y), 0.01 + (0.99 * 0.3) / 0.8),

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { createModel } from '../../src/models/index.js';
 import { loadCheckpoint, resolveCheckpoint, saveCheckpoint } from '../../src/train/checkpoint.js';
-import { atomicWriteFile, fileIO } from '../../src/train/file_io.js';
+import { atomicWriteFile, fileIO } from '../../src/utils/file_io.js';
 import { toCsv, toJsonl, writeMetricLogs } from '../../src/train/metrics_log.js';
 import { crossEntropyLoss } from '../../src/train/loss.js';
 import { trainStep } from '../../src/train/step.js';
@@ -57,7 +57,7 @@ describe('checkpoints', () => {
     const opt = tf.train.adam(1e-3);
     const x = tf.randomNormal([4, 32, 32, 1], 0, 1, 'float32', 1);
     const y = tf.tensor1d([0, 1, 2, 1], 'int32');
-    const p = { step: 0, epoch: 0, batch: 0, stepsPerEpoch: 1, epochs: 1 };
+    const p = { step: 0, epoch: 0, numBatches: 1, numEpochs: 1 };
     for (let i = 0; i < 3; i++) trainStep(model, opt, crossEntropyLoss(), x, y, p);
     const dir = await saveCheckpoint(run, model, opt, {
       version: 1,

@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { denseReparam, setMode } from '../../src/layers/index.js';
-import { fileLocation, fileRouter, registerFileScheme } from '../../src/train/file_scheme.js';
+import { fileLocation, fileRouter, registerFileScheme } from '../../src/utils/file_scheme.js';
 import { ArgumentError } from '../../src/utils/errors.js';
 
 function bayesModel(): tf.Sequential {

@@ -68,11 +68,11 @@ describe('training steps', () => {
       for (let epoch = 0; step < steps; epoch++) {
         for (const batch of b.batches(epoch)) {
           const s = trainStep(model, opt, loss, batch.x, batch.y, {
-            step,
+            step: step % b.numBatches,
             epoch,
-            batch: step % b.numBatches,
-            stepsPerEpoch: b.numBatches,
-            epochs: 20,
+            numBatches: b.numBatches,
+            numEpochs: 20,
+            globalStep: step,
           });
           batch.dispose();
           expect(Number.isFinite(s.loss)).toBe(true);

@@ -11,7 +11,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { register } from '../../src/cli/convert.js';
 import { buildProgram } from '../../src/cli/main.js';
 import { setMode } from '../../src/layers/index.js';
-import { fileIO } from '../../src/train/file_io.js';
+import { fileIO } from '../../src/utils/file_io.js';
 import { vggNet } from './nets.js';
 
 let out: string[] = [];

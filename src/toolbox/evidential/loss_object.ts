@@ -2,6 +2,7 @@
  * The evidential training objective as an object the training loop can call like the Bayesian
  * loss: `compute(x, y, progress) -> {loss, nll, kl, output}`.
  */
+import { runProgress, type StepContext } from '../../layers/step_context.js';
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../utils/errors.js';
 import type { TensorInput } from '../../utils/tensor.js';
@@ -126,17 +127,8 @@ export class EvidentialLoss {
   }
 }
 
-/** Training position as the trainer of `train` reports it. */
-export interface TrainerProgress {
-  /** Global optimizer step (0-based). */
-  step: number;
-  /** Epoch (0-based). */
-  epoch: number;
-  /** Batches per epoch. */
-  stepsPerEpoch: number;
-  /** Total epochs planned. */
-  epochs: number;
-}
+/** Training position as the trainer of `train` reports it (the layers' {@link StepContext}). */
+export type TrainerProgress = StepContext;
 
 /** The loss terms the trainer of `train` expects (`kl` is the weighted regulariser). */
 export interface TrainerLossTerms {
@@ -150,7 +142,7 @@ export interface TrainerLossTerms {
  * The evidential objective in the shape of the trainer's `TrainLoss`
  * (`(model, x, y, progress) -> {loss, nll, kl, logits}`, called inside `optimizer.minimize`);
  * `kl` is the annealed term `lambda_t * KL` that was added to the loss, and the relative
- * progress of the schedule is `step / (stepsPerEpoch * epochs)`.
+ * progress of the schedule is `globalStep / (numBatches * numEpochs)` ({@link runProgress}).
  *
  * @param options loss (default squared-error Bayes risk), evidence (default softplus), schedule.
  * @example
@@ -177,11 +169,7 @@ export function evidentialTrainLoss(
       objective = new EvidentialLoss(model, options);
       cache.set(model, objective);
     }
-    const r = objective.compute(x, y, {
-      step: progress.step,
-      totalSteps: Math.max(1, progress.stepsPerEpoch * progress.epochs),
-      epoch: progress.epoch,
-    });
+    const r = objective.compute(x, y, { ...runProgress(progress), epoch: progress.epoch });
     const kl = tf.mul(r.kl, r.klWeight) as tf.Scalar;
     r.kl.dispose();
     return { loss: r.loss, nll: r.nll, kl, logits: r.output };

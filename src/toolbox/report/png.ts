@@ -1,7 +1,15 @@
 /** PNG data URIs of dataset images for the report's gallery (Node: uses pngjs). */
 import { PNG } from 'pngjs';
-import type { ImageSet } from '../../data/dataset.js';
 import { ArgumentError } from '../../utils/errors.js';
+
+/** Images stored NHWC (a `data` `ImageSet` fits). */
+export interface ImageStack {
+  images: Uint8Array | Float32Array;
+  count: number;
+  height: number;
+  width: number;
+  channels: number;
+}
 
 /**
  * Encode image `index` of `set` (stored pixels, 0..255 for uint8 sets; floats are scaled by
@@ -14,7 +22,7 @@ import { ArgumentError } from '../../utils/errors.js';
  * `<img src="${imageDataUri(mnistTest, 0)}">`
  * ```
  */
-export function imageDataUri(set: ImageSet, index: number): string {
+export function imageDataUri(set: ImageStack, index: number): string {
   if (!Number.isInteger(index) || index < 0 || index >= set.count) {
     throw new ArgumentError('index', `expected an integer in [0, ${set.count}), got ${index}`);
   }

@@ -1,27 +1,31 @@
 /**
- * `deepprob uncertainty` as a function (Node): load a training checkpoint, predict the
+ * The uncertainty-report runner behind `deepprob uncertainty` (Node): load a training checkpoint, predict the
  * in-distribution test set and an out-of-distribution test set, compute the metrics and
  * uncertainty scores, and write `report.json` and a self-contained `report.html` atomically.
  */
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { Batcher } from '../../data/batcher.js';
-import { limitImageSet, type ImageSet } from '../../data/dataset.js';
-import { loadDataset } from '../../data/files.js';
-import { bayesianLayers, setMode } from '../../layers/index.js';
-import { getModelEntry, type ModelKind } from '../../models/registry.js';
-import { loadCheckpoint } from '../../train/checkpoint.js';
-import { atomicWriteFile } from '../../train/file_io.js';
-import { transformOf, TRAIN_DEFAULTS, type TrainConfig } from '../../train/run.js';
-import { ArgumentError } from '../../utils/errors.js';
-import { decompose, kwonUncertainty, normalizedUncertainty } from '../decomposition.js';
-import { dirichletOutputs } from '../evidential/dirichlet.js';
-import { evidenceFunction } from '../evidential/evidence.js';
-import { hasDropout } from '../predictors.js';
-import { buildReport, type ScoreInput } from './build.js';
-import { renderReportHtml } from './html.js';
-import { imageDataUri } from './png.js';
-import type { UncertaintyReport } from './types.js';
+import { Batcher } from '../data/batcher.js';
+import { limitImageSet, type ImageSet } from '../data/dataset.js';
+import { loadDataset } from '../data/files.js';
+import { setMode } from '../layers/model_utils.js';
+import {
+  decompose,
+  entropyLastAxis,
+  kwonUncertainty,
+  normalizedUncertainty,
+} from '../toolbox/decomposition.js';
+import { dirichletOutputs } from '../toolbox/evidential/dirichlet.js';
+import { evidenceFunction } from '../toolbox/evidential/evidence.js';
+import { hasDropout } from '../toolbox/predictors.js';
+import { buildReport, type ScoreInput } from '../toolbox/report/build.js';
+import { renderReportHtml } from '../toolbox/report/html.js';
+import { imageDataUri } from '../toolbox/report/png.js';
+import type { UncertaintyReport } from '../toolbox/report/types.js';
+import { ArgumentError } from '../utils/errors.js';
+import { atomicWriteFile } from '../utils/file_io.js';
+import { openRun } from './open_run.js';
+import { transformOf } from './run_config.js';
 
 /** Options of {@link runUncertaintyReport}. */
 export interface UncertaintyRunOptions {
@@ -169,7 +173,7 @@ function batchFunction(
         evidence: true,
         scores: {
           evidential_u: d.uncertainty,
-          predictive_entropy: tf.neg(tf.sum(tf.mul(p, tf.log(tf.maximum(p, 1e-12))), -1)),
+          predictive_entropy: entropyLastAxis(p),
           one_minus_max_prob: tf.sub(1, tf.max(p, -1)),
         },
       };
@@ -181,7 +185,7 @@ function batchFunction(
       return {
         probs: p,
         scores: {
-          predictive_entropy: tf.neg(tf.sum(tf.mul(p, tf.log(tf.maximum(p, 1e-12))), -1)),
+          predictive_entropy: entropyLastAxis(p),
           one_minus_max_prob: tf.sub(1, tf.max(p, -1)),
         },
       };
@@ -280,26 +284,16 @@ export async function runUncertaintyReport(
   if (!Number.isInteger(mcSamples) || mcSamples < 2) {
     throw new ArgumentError('mcSamples', `expected an integer >= 2, got ${mcSamples}`);
   }
-  const ck = await loadCheckpoint<TrainConfig, unknown>(options.checkpoint);
-  const model = ck.model;
+  const run = await openRun(options.checkpoint);
+  const { model, kind, config: cfg } = run;
+  const ck = run.checkpoint;
   try {
-    const saved = ck.state?.config;
-    let kind: ModelKind;
-    if (saved !== undefined) kind = getModelEntry(saved.model).kind;
-    else kind = bayesianLayers(model).length > 0 ? 'bayesian' : 'plain';
     const mode: 'evidential' | 'sampling' | 'single' =
       kind === 'evidential'
         ? 'evidential'
         : kind === 'bayesian' || hasDropout(model)
           ? 'sampling'
           : 'single';
-    const inShape = model.inputs[0]?.shape ?? [];
-    const cfg: TrainConfig = {
-      ...TRAIN_DEFAULTS,
-      out: options.checkpoint,
-      ...(saved ?? { model: kind === 'bayesian' ? 'bayes-lenet5' : 'lenet5' }),
-      ...(typeof inShape[1] === 'number' ? { inputSize: inShape[1] } : {}),
-    } as TrainConfig;
     const ood = options.ood ?? 'fashion-mnist';
     const dir = options.dataDir ?? cfg.dataDir;
     const load = (name: string): ImageSet => {

@@ -1,0 +1,174 @@
+/**
+ * The one configuration schema of the application runners (`deepprob train`, `eval`,
+ * `uncertainty`): {@link TrainConfig} (saved in a checkpoint's `state.json`), its defaults, its
+ * checks, and what derives from it (the input transform of a dataset, a dataset split).
+ */
+import { limitImageSet, type ImageSet } from '../data/dataset.js';
+import { loadDataset } from '../data/files.js';
+import type { ImageTransform } from '../data/transform.js';
+import { checkEstimator, DEFAULT_ESTIMATOR, type Estimator } from '../layers/estimator_registry.js';
+import { parseKLWeight } from '../layers/kl_schedules.js';
+import { getModelEntry } from '../models/registry.js';
+import { ArgumentError } from '../utils/errors.js';
+import type { ProgressReporter } from '../train/progress.js';
+
+/** Configuration of a training run (saved in the checkpoint's `state.json`). */
+export interface TrainConfig {
+  /** Model name of the zoo (`bayes-lenet5`, `lenet5`, ...). */
+  model: string;
+  /** Estimator of Bayesian models (default `'reparam'`). */
+  estimator?: Estimator;
+  /** Dataset name (`mnist`, `fashion-mnist`, ...). */
+  dataset: string;
+  /** Directory of the dataset files (default: the loader's). */
+  dataDir?: string;
+  /** Epochs to train in total. */
+  epochs: number;
+  /** Mini-batch size. */
+  batchSize: number;
+  /** Adam learning rate. */
+  lr: number;
+  /** Learning-rate decay per epoch: epoch `e` (0-based) uses `lr * lrDecay^e`. Default 1. */
+  lrDecay?: number;
+  /** MC samples of the validation predictive. */
+  mcSamples: number;
+  /** Run directory (checkpoint, logs). */
+  out: string;
+  /** Seed of shuffling and weight sampling. */
+  seed: number;
+  /** Use the first N training images only. */
+  limit?: number;
+  /**
+   * Use the first N test images only. Default: with `limit`, the same fraction of the test set
+   * ({@link proportionalTestLimit}); all of it otherwise.
+   */
+  testLimit?: number;
+  /** KL weight of the ELBO: a number or a `layers` schedule name. Default 1. */
+  klWeight?: number | string;
+  /** Prior N(priorMu, priorSigma^2) of Bayesian layers. */
+  priorMu?: number;
+  priorSigma?: number;
+  /** Mean of the initial posterior rho (`sigma = softplus(rho)`); std 0.1. */
+  rhoInit?: number;
+  /** Input side (default: the model's, 32 for LeNet5/AlexNet/3Conv3FC, 28 for the conv 20/50 LeNet). */
+  inputSize?: number;
+  /** Pad or bilinear-resize to `inputSize` (default pad). */
+  resize?: 'pad' | 'bilinear';
+  /** Normalisation name (default: the dataset's mean/std). */
+  normalize?: string;
+  /** Evidential loss name (evidential models). */
+  evidentialLoss?: string;
+  /** Evidence function of evidential models: relu | softplus | exp (default softplus). */
+  evidence?: string;
+  /** Batch size of evaluation (default 500). */
+  evalBatchSize?: number;
+}
+
+/** Defaults of {@link TrainConfig}. */
+export const TRAIN_DEFAULTS = {
+  estimator: DEFAULT_ESTIMATOR as Estimator,
+  dataset: 'mnist',
+  epochs: 5,
+  batchSize: 64,
+  lr: 1e-3,
+  mcSamples: 10,
+  seed: 1,
+  klWeight: 1,
+};
+
+/** Options of the runners that are not part of the saved configuration. */
+export interface RunOptions {
+  /** Continue from the checkpoint in `out` when there is one. */
+  resume?: boolean;
+  /** No progress bar or lines. */
+  quiet?: boolean;
+  /** Where summary lines go (default stderr unless quiet). */
+  log?: (line: string) => void;
+  /** A custom progress reporter. */
+  progress?: ProgressReporter;
+}
+
+/** Normalisation name of a dataset (its mean/std; `unit` for unknown sets). */
+export function datasetNormalization(dataset: string): string {
+  if (dataset === 'mnist') return 'mnist';
+  if (dataset === 'fashion-mnist' || dataset === 'fashion') return 'fashion-mnist';
+  if (dataset === 'cifar10') return 'cifar10';
+  if (dataset === 'cifar100') return 'cifar100';
+  return 'unit';
+}
+
+/** The input transform of a configuration. */
+export function transformOf(config: TrainConfig, set: ImageSet): ImageTransform {
+  const entry = getModelEntry(config.model);
+  const size = config.inputSize ?? entry.defaultInputShape[0];
+  const t: ImageTransform = {
+    normalize: config.normalize ?? datasetNormalization(config.dataset),
+    resize: config.resize ?? 'pad',
+  };
+  if (size !== set.height || size !== set.width) t.size = size;
+  return t;
+}
+
+/**
+ * Check a configuration before any data is loaded.
+ * @throws ArgumentError naming the first bad field.
+ */
+export function checkConfig(c: TrainConfig): void {
+  const posInt = (v: number | undefined, name: string): void => {
+    if (v !== undefined && (!Number.isInteger(v) || v <= 0)) {
+      throw new ArgumentError(name, `expected a positive integer, got ${v}`);
+    }
+  };
+  posInt(c.epochs, 'epochs');
+  posInt(c.batchSize, 'batchSize');
+  posInt(c.mcSamples, 'mcSamples');
+  posInt(c.limit, 'limit');
+  posInt(c.testLimit, 'testLimit');
+  if (!(c.lr > 0) || !Number.isFinite(c.lr)) {
+    throw new ArgumentError('lr', `expected a finite number > 0, got ${c.lr}`);
+  }
+  if (c.lrDecay !== undefined && !(c.lrDecay > 0 && c.lrDecay <= 1)) {
+    throw new ArgumentError('lrDecay', `expected a number in (0, 1], got ${c.lrDecay}`);
+  }
+  if (!Number.isFinite(c.seed)) throw new ArgumentError('seed', `expected a number, got ${c.seed}`);
+  if (c.priorSigma !== undefined && !(c.priorSigma > 0)) {
+    throw new ArgumentError('priorSigma', `expected a number > 0, got ${c.priorSigma}`);
+  }
+  parseKLWeight(c.klWeight);
+  checkEstimator(c.estimator);
+  getModelEntry(c.model);
+}
+
+/**
+ * The test images to validate on when only the training set is limited: the same fraction of the
+ * test set, `ceil(testCount * min(1, limit / trainCount))` (undefined, i.e. all, without a limit),
+ * so `deepprob train --limit 2000` on MNIST validates on 334 of the 10,000 test images.
+ *
+ * @param limit training images used, or undefined for all.
+ * @param trainCount size of the full training split.
+ * @param testCount size of the full test split.
+ * @returns the test limit, or undefined for the whole test split.
+ * @example
+ * ```ts
+ * proportionalTestLimit(2000, 60000, 10000); // 334
+ * ```
+ */
+export function proportionalTestLimit(
+  limit: number | undefined,
+  trainCount: number,
+  testCount: number,
+): number | undefined {
+  if (limit === undefined || limit >= trainCount || trainCount <= 0) return undefined;
+  return Math.max(1, Math.ceil((testCount * limit) / trainCount));
+}
+
+/**
+ * A split of the configuration's dataset (from `config.dataDir` when given), cut to `limit` images.
+ */
+export function loadSplit(config: TrainConfig, split: 'train' | 'test', limit?: number): ImageSet {
+  const set = loadDataset(config.dataset, {
+    split,
+    ...(config.dataDir !== undefined ? { dir: config.dataDir } : {}),
+  });
+  return limit !== undefined ? limitImageSet(set, limit) : set;
+}

@@ -1,0 +1,244 @@
+/**
+ * The training runner behind `deepprob train`: datasets from files, a model of the zoo, its
+ * objective (cross-entropy, ELBO or evidential), the {@link fit} loop with a progress bar,
+ * validation every epoch, atomic checkpoints, JSONL/CSV metric logs and `resume`.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { Batcher } from '../data/batcher.js';
+import { limitImageSet } from '../data/dataset.js';
+import { DEFAULT_ESTIMATOR } from '../layers/estimator_registry.js';
+import { parseKLWeight } from '../layers/kl_schedules.js';
+import { setMode } from '../layers/model_utils.js';
+import { createModel, getModelEntry, type ModelKind } from '../models/registry.js';
+import {
+  CHECKPOINT_DIR,
+  loadCheckpoint,
+  saveCheckpoint,
+  type OptimizerSettings,
+} from '../train/checkpoint.js';
+import { evaluate, type EvalResult } from '../train/evaluate.js';
+import { fit, type EpochRecord } from '../train/fit.js';
+import { crossEntropyLoss, elboLoss, evidentialLoss, type TrainLoss } from '../train/loss.js';
+import { writeMetricLogs } from '../train/metrics_log.js';
+import { barProgress, quietProgress } from '../train/progress.js';
+import { ArgumentError } from '../utils/errors.js';
+import { setSeed } from '../utils/seed.js';
+import {
+  checkConfig,
+  loadSplit,
+  proportionalTestLimit,
+  transformOf,
+  type RunOptions,
+  type TrainConfig,
+} from './run_config.js';
+
+function lossOf(kind: ModelKind, config: TrainConfig, datasetSize: number): TrainLoss {
+  if (kind === 'bayesian') {
+    return elboLoss({ datasetSize, klWeight: parseKLWeight(config.klWeight) });
+  }
+  if (kind === 'evidential') {
+    return evidentialLoss({
+      ...(config.evidentialLoss !== undefined ? { loss: config.evidentialLoss } : {}),
+      ...(config.evidence !== undefined ? { evidence: config.evidence } : {}),
+    });
+  }
+  return crossEntropyLoss();
+}
+
+/** Result of {@link runTraining}. */
+export interface TrainResult {
+  /** The trained model (caller disposes). */
+  model: tf.LayersModel;
+  /** Every epoch's record (including resumed history). */
+  records: EpochRecord[];
+  /** The checkpoint directory. */
+  checkpoint: string;
+  /** The configuration used. */
+  config: TrainConfig;
+  /** Wall time of this call (seconds). */
+  seconds: number;
+}
+
+/** Set the learning rate of a tfjs optimizer in place (keeps its state). */
+export function setLearningRate(optimizer: tf.Optimizer, lr: number): void {
+  (optimizer as unknown as { learningRate: number }).learningRate = lr;
+}
+
+/** Seed used for epoch `epoch` (weight sampling), derived from the run seed. */
+function epochSeed(seed: number, epoch: number): number {
+  return (Math.imul(seed >>> 0, 2654435761) + epoch * 40503 + 1) >>> 0;
+}
+
+function fmtPct(v: number | undefined): string {
+  return v === undefined ? '-' : `${(100 * v).toFixed(2)}%`;
+}
+
+/** One line summarising an epoch record. */
+export function describeRecord(r: EpochRecord): string {
+  const parts = [
+    `epoch ${r.epoch}`,
+    `loss ${r.trainLoss.toFixed(4)} (nll ${r.trainNll.toFixed(4)}, kl ${r.trainKl.toFixed(4)})`,
+    `train acc ${fmtPct(r.trainAccuracy)}`,
+    `${r.imagesPerSec.toFixed(0)} img/s`,
+    `test acc ${fmtPct(r.testAccuracy)}`,
+  ];
+  if (r.testAccuracyMean !== undefined) parts.push(`mean-weights ${fmtPct(r.testAccuracyMean)}`);
+  if (r.testAccuracyMc !== undefined) parts.push(`MC-${r.mcSamples} ${fmtPct(r.testAccuracyMc)}`);
+  if (r.testNll !== undefined) parts.push(`test nll ${r.testNll.toFixed(4)}`);
+  return parts.join(' | ');
+}
+
+/**
+ * Train a model of the zoo according to `config`, writing `out/checkpoint` every epoch and
+ * `out/metrics.{jsonl,csv}`.
+ *
+ * @param config what to train.
+ * @param options `resume`, `quiet`, `log`.
+ * @example
+ * ```ts
+ * const r = await runTraining({ ...TRAIN_DEFAULTS, model: 'bayes-lenet5', out: 'runs/bnn', epochs: 1 });
+ * ```
+ */
+export async function runTraining(
+  config: TrainConfig,
+  options: RunOptions = {},
+): Promise<TrainResult> {
+  const t0 = performance.now();
+  const log = options.log ?? (options.quiet === true ? () => {} : (l: string) => console.error(l));
+  let cfg: TrainConfig = { ...config };
+  let model: tf.LayersModel | undefined;
+  let startEpoch = 0;
+  let step = 0;
+  let history: EpochRecord[] = [];
+  let restoreOptimizer: { name: string; tensor: tf.Tensor }[] = [];
+  const hasCheckpoint =
+    existsSync(join(cfg.out, CHECKPOINT_DIR, 'model.json')) ||
+    existsSync(join(cfg.out, `${CHECKPOINT_DIR}.old`, 'model.json'));
+  if (options.resume === true && hasCheckpoint) {
+    const ck = await loadCheckpoint<TrainConfig, EpochRecord>(cfg.out);
+    if (ck.state === undefined) {
+      throw new ArgumentError('resume', `${ck.dir} has no state.json; cannot resume`);
+    }
+    // the saved configuration wins, except the number of epochs (to extend a run) and paths
+    cfg = { ...ck.state.config, epochs: config.epochs, out: config.out };
+    model = ck.model;
+    startEpoch = ck.state.epoch;
+    step = ck.state.step;
+    history = ck.state.metrics;
+    restoreOptimizer = ck.optimizerWeights();
+    log(`deepprob: resuming ${cfg.model} from ${ck.dir} after epoch ${startEpoch} (step ${step})`);
+  }
+  checkConfig(cfg);
+  const entry = getModelEntry(cfg.model);
+  const fullTrain = loadSplit(cfg, 'train');
+  const trainSet = cfg.limit !== undefined ? limitImageSet(fullTrain, cfg.limit) : fullTrain;
+  const fullTest = loadSplit(cfg, 'test');
+  // With --limit alone, validate on the same fraction of the test set.
+  const testLimit =
+    cfg.testLimit ?? proportionalTestLimit(cfg.limit, fullTrain.count, fullTest.count);
+  const testSet = testLimit !== undefined ? limitImageSet(fullTest, testLimit) : fullTest;
+  const transform = transformOf(cfg, trainSet);
+  const trainBatches = new Batcher(trainSet, {
+    batchSize: cfg.batchSize,
+    seed: cfg.seed,
+    transform,
+  });
+  const testBatches = new Batcher(testSet, {
+    batchSize: cfg.evalBatchSize ?? 500,
+    shuffle: false,
+    transform,
+  });
+  if (model === undefined) {
+    setSeed(cfg.seed);
+    const priors: Record<string, unknown> = {};
+    if (cfg.priorMu !== undefined) priors.priorMu = cfg.priorMu;
+    if (cfg.priorSigma !== undefined) priors.priorSigma = cfg.priorSigma;
+    if (cfg.rhoInit !== undefined) priors.posteriorRhoInitial = [cfg.rhoInit, 0.1];
+    model = createModel(cfg.model, {
+      numClasses: trainSet.numClasses,
+      inputShape: trainBatches.inputShape,
+      ...(entry.kind === 'bayesian'
+        ? { bayesian: cfg.estimator ?? DEFAULT_ESTIMATOR, priors }
+        : {}),
+    });
+  }
+  const settings: OptimizerSettings = {
+    name: 'adam',
+    learningRate: cfg.lr,
+    beta1: 0.9,
+    beta2: 0.999,
+    epsilon: 1e-7,
+  };
+  const optimizer = tf.train.adam(
+    settings.learningRate,
+    settings.beta1,
+    settings.beta2,
+    settings.epsilon,
+  );
+  if (restoreOptimizer.length > 0) {
+    await optimizer.setWeights(restoreOptimizer);
+  }
+  const kind = entry.kind;
+  const loss = lossOf(kind, cfg, trainSet.count);
+  mkdirSync(cfg.out, { recursive: true });
+  const progress = options.progress ?? (options.quiet === true ? quietProgress() : barProgress());
+  log(
+    `deepprob: training ${cfg.model}${kind === 'bayesian' ? ` (${cfg.estimator ?? DEFAULT_ESTIMATOR})` : ''} on ` +
+      `${trainSet.name} (${trainSet.count} images, input ${trainBatches.inputShape.join('x')}), ` +
+      `${model.countParams()} parameters, batch ${cfg.batchSize}, lr ${cfg.lr}, epochs ${startEpoch + 1}..${cfg.epochs}`,
+  );
+  let checkpoint = join(cfg.out, CHECKPOINT_DIR);
+  const records = [...history];
+  try {
+    await fit(model, {
+      optimizer,
+      loss,
+      train: trainBatches,
+      epochs: cfg.epochs,
+      initialEpoch: startEpoch,
+      initialStep: step,
+      progress,
+      onEpochStart: (epoch) => {
+        setSeed(epochSeed(cfg.seed, epoch));
+        setLearningRate(optimizer, cfg.lr * Math.pow(cfg.lrDecay ?? 1, epoch));
+      },
+      validate: async () => {
+        const r: EvalResult = await evaluate(model, testBatches, {
+          kind,
+          mcSamples: cfg.mcSamples,
+          ...(cfg.evidence !== undefined ? { evidence: cfg.evidence } : {}),
+          setMode: (m, mode) => {
+            setMode(m, mode);
+          },
+        });
+        return r;
+      },
+      onEpochEnd: async (record) => {
+        records.push(record);
+        checkpoint = await saveCheckpoint<TrainConfig, EpochRecord>(cfg.out, model, optimizer, {
+          version: 1,
+          epoch: record.epoch,
+          step: record.step,
+          config: cfg,
+          optimizer: settings,
+          seed: cfg.seed,
+          metrics: records,
+        });
+        writeMetricLogs(cfg.out, records);
+        log(describeRecord(record));
+      },
+    });
+  } finally {
+    optimizer.dispose();
+    tf.dispose(restoreOptimizer.map((n) => n.tensor));
+  }
+  return {
+    model,
+    records,
+    checkpoint,
+    config: cfg,
+    seconds: (performance.now() - t0) / 1000,
+  };
+}

@@ -1,0 +1,124 @@
+/**
+ * The Bayesian layer classes, made from the estimator registry: for every estimator `e` with
+ * suffix `S` (`estimator_registry.ts`) the Dense and Conv2D classes `DenseS`, `ConvS` and their
+ * MOPED twins `MopedDenseS`, `MopedConvS` (a Normal prior centred on given weights,
+ * `p(w_i) = N(w0_i, priorSigma^2)`: `centredPrior` always on). Each class is registered for
+ * serialization under its name, so models saved with any of them load with `tf.loadLayersModel`.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ArgumentError } from '../utils/errors.js';
+import { ConvVariational } from './conv_variational.js';
+import { DenseVariational } from './dense_variational.js';
+import {
+  ESTIMATOR_NAMES,
+  ESTIMATORS,
+  checkEstimator,
+  type Estimator,
+} from './estimator_registry.js';
+
+/** The two kinds of Bayesian layer: a Dense (matmul) or a Conv2D map. */
+export type BayesianKind = 'dense' | 'conv';
+
+/** A concrete Bayesian Dense class (registered under `className`). */
+export type DenseClass = typeof DenseVariational & { readonly className: string };
+/** A concrete Bayesian Conv2D class (registered under `className`). */
+export type ConvClass = typeof ConvVariational & { readonly className: string };
+
+/** The four classes of one estimator. */
+export interface EstimatorClasses {
+  /** `Dense<Suffix>`. */
+  readonly dense: DenseClass;
+  /** `Conv<Suffix>`. */
+  readonly conv: ConvClass;
+  /** `MopedDense<Suffix>` (prior centred on given weights; a subclass of `dense`). */
+  readonly mopedDense: DenseClass;
+  /** `MopedConv<Suffix>` (prior centred on given weights; a subclass of `conv`). */
+  readonly mopedConv: ConvClass;
+}
+
+/** What a registered Bayesian class name stands for. */
+export interface BayesianClassInfo {
+  readonly className: string;
+  readonly kind: BayesianKind;
+  readonly estimator: Estimator;
+  /** Whether it is a MOPED class (prior centred on given weights). */
+  readonly centred: boolean;
+}
+
+/** Give `cls` its class name and register it for serialization. */
+function registered<T extends tf.serialization.SerializableConstructor<tf.layers.Layer>>(
+  cls: T,
+  className: string,
+): T {
+  Object.defineProperty(cls, 'name', { value: className });
+  tf.serialization.registerClass(cls);
+  return cls;
+}
+
+/** Make and register the four classes of `estimator`. */
+function makeClasses(estimator: Estimator): EstimatorClasses {
+  const s = ESTIMATORS[estimator].suffix;
+  const dense = registered(
+    class extends DenseVariational {
+      static className = `Dense${s}`;
+      static override estimator: Estimator | undefined = estimator;
+    },
+    `Dense${s}`,
+  );
+  const conv = registered(
+    class extends ConvVariational {
+      static className = `Conv${s}`;
+      static override estimator: Estimator | undefined = estimator;
+    },
+    `Conv${s}`,
+  );
+  const mopedDense = registered(
+    class extends dense {
+      static override className = `MopedDense${s}`;
+      static override centred = true;
+    },
+    `MopedDense${s}`,
+  );
+  const mopedConv = registered(
+    class extends conv {
+      static override className = `MopedConv${s}`;
+      static override centred = true;
+    },
+    `MopedConv${s}`,
+  );
+  return { dense, conv, mopedDense, mopedConv };
+}
+
+/** The classes of every registered estimator. */
+export const ESTIMATOR_CLASSES: Readonly<Record<Estimator, EstimatorClasses>> = Object.fromEntries(
+  ESTIMATOR_NAMES.map((e) => [e, makeClasses(e)]),
+) as Record<Estimator, EstimatorClasses>;
+
+/** Every registered Bayesian class name with what it stands for. */
+export const BAYESIAN_CLASSES: readonly BayesianClassInfo[] = ESTIMATOR_NAMES.flatMap((e) => {
+  const s = ESTIMATORS[e].suffix;
+  return [
+    { className: `Dense${s}`, kind: 'dense', estimator: e, centred: false },
+    { className: `Conv${s}`, kind: 'conv', estimator: e, centred: false },
+    { className: `MopedDense${s}`, kind: 'dense', estimator: e, centred: true },
+    { className: `MopedConv${s}`, kind: 'conv', estimator: e, centred: true },
+  ] as const;
+});
+
+/**
+ * The class name of a kind, estimator and prior: `Dense<Suffix>`, `Conv<Suffix>`, with
+ * `centred` `MopedDense<Suffix>`, `MopedConv<Suffix>`.
+ * @throws ArgumentError naming `estimator` or `kind` when not registered.
+ */
+export function bayesianClassName(kind: BayesianKind, estimator: unknown, centred = false): string {
+  const s = ESTIMATORS[checkEstimator(estimator)].suffix;
+  if (kind === 'dense' || kind === 'conv') {
+    return `${centred ? 'Moped' : ''}${kind === 'dense' ? 'Dense' : 'Conv'}${s}`;
+  }
+  throw new ArgumentError('kind', `expected 'dense' or 'conv', got '${String(kind)}'`);
+}
+
+/** What `className` stands for, or undefined when it is not a Bayesian class of the registry. */
+export function bayesianClassInfo(className: string): BayesianClassInfo | undefined {
+  return BAYESIAN_CLASSES.find((c) => c.className === className);
+}

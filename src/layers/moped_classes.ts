@@ -1,0 +1,56 @@
+/**
+ * The MOPED twins of the Bayesian layer classes (Krishnan, Subedar & Tickoo 2020, "Specifying
+ * Weight Priors in Bayesian Deep Neural Networks with Empirical Bayes"): the same layers with a
+ * Normal prior centred on given (DNN) weights,
+ *
+ * $$p(w_i) = \mathcal N(w_i;\ w^{0}_i,\ \sigma_p^2),\qquad
+ * \mathrm{KL}(q\,\|\,p) = \sum_i \log\frac{\sigma_p}{\sigma_i}
+ *   + \frac{\sigma_i^2 + (\mu_i - w^{0}_i)^2}{2\sigma_p^2} - \frac12,$$
+ *
+ * with `centredPrior` always on (`sigma_p` is the scalar `priorSigma`; set the centres with
+ * `setPriorMean`). Made for every estimator of the registry in `bayesian_classes.ts`.
+ */
+import { BayesianLayer } from './bayesian_layer.js';
+import { ESTIMATOR_CLASSES } from './bayesian_classes.js';
+import type { ConvVariational } from './conv_variational.js';
+import type { DenseVariational } from './dense_variational.js';
+
+const { reparam, local, flipout } = ESTIMATOR_CLASSES;
+
+/**
+ * `DenseReparam` with a prior centred on DNN weights.
+ * @example
+ * ```ts
+ * const l = new MopedDenseReparam({ outChannels: 10, priorSigma: 0.1 });
+ * // after build: l.setPriorMean(dense.getWeights()[0], dense.getWeights()[1]);
+ * ```
+ */
+export const MopedDenseReparam = reparam.mopedDense;
+/** `DenseLocalReparam` with a prior centred on DNN weights. */
+export const MopedDenseLocalReparam = local.mopedDense;
+/** `DenseFlipout` with a prior centred on DNN weights. */
+export const MopedDenseFlipout = flipout.mopedDense;
+/** `ConvReparam` with a prior centred on DNN weights. */
+export const MopedConvReparam = reparam.mopedConv;
+/** `ConvLocalReparam` with a prior centred on DNN weights. */
+export const MopedConvLocalReparam = local.mopedConv;
+/** `ConvFlipout` with a prior centred on DNN weights. */
+export const MopedConvFlipout = flipout.mopedConv;
+
+/** Instance types of the MOPED classes. */
+export type MopedDenseReparam = DenseVariational;
+export type MopedDenseLocalReparam = DenseVariational;
+export type MopedDenseFlipout = DenseVariational;
+export type MopedConvReparam = ConvVariational;
+export type MopedConvLocalReparam = ConvVariational;
+export type MopedConvFlipout = ConvVariational;
+
+/** A Bayesian layer with a prior centred on given weights (`centredPrior` on). */
+export interface CentredPriorLayer extends BayesianLayer {
+  readonly centredPrior: true;
+}
+
+/** True when `layer` is a Bayesian layer with a prior centred on given (DNN) weights. */
+export function isCentredPriorLayer(layer: unknown): layer is CentredPriorLayer {
+  return layer instanceof BayesianLayer && layer.centredPrior;
+}

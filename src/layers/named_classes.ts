@@ -1,0 +1,74 @@
+/**
+ * The Bayesian layer classes of the registered estimators under their public names (made in
+ * `bayesian_classes.ts` from the estimator registry), with lowercase factories:
+ *
+ * - Dense (MindSpore `DenseReparam`, `DenseLocalReparam`; TFP `DenseFlipout`): for an input row
+ *   `x`, `E[y_j] = sum_i x_i mu_ij + mu_b_j`, `Var[y_j] = sum_i x_i^2 sigma_ij^2 + sigma_b_j^2`.
+ * - Conv2D (MindSpore `ConvReparam`; BayesianCNN `BBBConv2d` with and without LRT; TFP
+ *   `Convolution2DFlipout`): at every output position `E[y] = conv2d(x, mu) + mu_b`,
+ *   `Var[y] = conv2d(x^2, sigma^2) + sigma_b^2`.
+ * - their MOPED twins are in `moped_classes.ts`.
+ *
+ * The estimators differ in how the noise is shared across a batch (`estimators.ts`):
+ * reparameterization draws one `W = mu + softplus(rho) * eps` per call; local reparameterization
+ * samples the pre-activations `y = op(x, mu) + sqrt(op(x^2, sigma^2)) * eps` per example;
+ * Flipout perturbs `y = op(x, mu) + op(x * s_in, sigma * eps) * s_out` with random signs.
+ */
+import { ESTIMATOR_CLASSES } from './bayesian_classes.js';
+import type { ConvVariational, ConvVariationalArgs } from './conv_variational.js';
+import type { DenseVariational, DenseVariationalArgs } from './dense_variational.js';
+
+const { reparam, local, flipout } = ESTIMATOR_CLASSES;
+
+/**
+ * Dense layer with reparameterized weights (Bayes by Backprop), `y = x W + b`.
+ * @example
+ * ```ts
+ * const model = tf.sequential({ layers: [
+ *   layers.denseReparam({ inChannels: 4, outChannels: 8, activation: 'relu' }),
+ *   layers.denseReparam({ outChannels: 3 }) ]});
+ * ```
+ */
+export const DenseReparam = reparam.dense;
+/** Dense layer with the local reparameterization trick (BayesianCNN `BBB_LRT`). */
+export const DenseLocalReparam = local.dense;
+/** Dense layer with Flipout (Wen et al. 2018). */
+export const DenseFlipout = flipout.dense;
+/**
+ * Conv2D layer with reparameterized weights (Bayes by Backprop), `y = conv2d(x, W) + b`.
+ * @example
+ * ```ts
+ * // MindSpore's BNN LeNet conv1: ConvReparam(1, 6, 5, padMode 'valid', hasBias false)
+ * const conv1 = layers.convReparam({ inChannels: 1, outChannels: 6, kernelSize: 5,
+ *                                    padMode: 'valid', inputShape: [32, 32, 1] });
+ * ```
+ */
+export const ConvReparam = reparam.conv;
+/** Conv2D layer with the local reparameterization trick (`eps` per example and position). */
+export const ConvLocalReparam = local.conv;
+/** Conv2D layer with Flipout (signs `s_in` `[batch, 1, 1, in]`, `s_out` `[batch, 1, 1, out]`). */
+export const ConvFlipout = flipout.conv;
+/** Instance types of the classes above (every Dense class makes a `DenseVariational`, every Conv2D class a `ConvVariational`). */
+export type DenseReparam = DenseVariational;
+export type DenseLocalReparam = DenseVariational;
+export type DenseFlipout = DenseVariational;
+export type ConvReparam = ConvVariational;
+export type ConvLocalReparam = ConvVariational;
+export type ConvFlipout = ConvVariational;
+
+/** Factory of {@link DenseReparam}. */
+export const denseReparam = (args: DenseVariationalArgs): DenseVariational =>
+  new reparam.dense(args);
+/** Factory of {@link DenseLocalReparam}. */
+export const denseLocalReparam = (args: DenseVariationalArgs): DenseVariational =>
+  new local.dense(args);
+/** Factory of {@link DenseFlipout}. */
+export const denseFlipout = (args: DenseVariationalArgs): DenseVariational =>
+  new flipout.dense(args);
+/** Factory of {@link ConvReparam}. */
+export const convReparam = (args: ConvVariationalArgs): ConvVariational => new reparam.conv(args);
+/** Factory of {@link ConvLocalReparam}. */
+export const convLocalReparam = (args: ConvVariationalArgs): ConvVariational =>
+  new local.conv(args);
+/** Factory of {@link ConvFlipout}. */
+export const convFlipout = (args: ConvVariationalArgs): ConvVariational => new flipout.conv(args);
