@@ -35,6 +35,9 @@ import { nutsSection } from './nuts.js';
 
 type PathName = 'native' | 'wasm' | 'stock';
 
+/** `bench/RESULTS.md` keeps everything from this line on when `npm run bench` rewrites it. */
+const HISTORY_MARK = '<!-- history: kept by npm run bench -->';
+
 interface Args {
   quick: boolean;
   torch: boolean;
@@ -341,8 +344,12 @@ async function main(): Promise<void> {
     report(args, rows, tinfo, refusal, engines, startLoad, (performance.now() - t0) / 1000) +
     nuts +
     profile;
+  // Everything from the history marker on (earlier runs, notes) survives the rewrite.
+  const previous = fs.existsSync(args.out) ? fs.readFileSync(args.out, 'utf8') : '';
+  const at = previous.indexOf(HISTORY_MARK);
+  const history = at >= 0 ? `\n${previous.slice(at)}` : '';
   const tmp = `${args.out}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, md);
+  fs.writeFileSync(tmp, md + history);
   fs.renameSync(tmp, args.out);
   console.log(md);
 }

@@ -13,9 +13,10 @@
  *   npx tsx examples/bayesian_regression.ts
  */
 import * as tf from '@tensorflow/tfjs';
-import { ready } from '../src/backend/ready.js';
-import { Normal } from '../src/distributions/normal.js';
-import {
+import { makeRng, ready, setSeed, distributions, ppl } from 'deepprob';
+
+const { Normal } = distributions;
+const {
   clearParamStore,
   constraints,
   getParamStore,
@@ -25,8 +26,7 @@ import {
   scale,
   SVI,
   TraceMeanFieldELBO,
-} from '../src/ppl/index.js';
-import { makeRng, setSeed } from '../src/utils/seed.js';
+} = ppl;
 
 await ready();
 setSeed(0);

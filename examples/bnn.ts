@@ -20,18 +20,15 @@ import * as tf from '@tensorflow/tfjs';
 import { Resvg } from '@resvg/resvg-js';
 import * as vega from 'vega';
 import * as vl from 'vega-lite';
-import { ready } from '../src/backend/ready.js';
-import { Categorical } from '../src/distributions/categorical.js';
-import { Normal } from '../src/distributions/normal.js';
-import { param, sample } from '../src/ppl/runtime.js';
-import { plate } from '../src/ppl/handlers/plate.js';
-import { randomModule, type LiftedNetwork } from '../src/ppl/nn/module.js';
-import { SVI } from '../src/ppl/infer/svi.js';
-import { TraceELBO, TraceMeanFieldELBO } from '../src/ppl/infer/elbo.js';
-import { clearParamStore } from '../src/ppl/param_store.js';
-import { nextSeed, setSeed } from '../src/utils/seed.js';
+import { nextSeed, ready, setSeed, distributions, ppl } from 'deepprob';
 import { arg, numArg } from './lib/args.js';
 import { batches, loadMnist } from './lib/mnist.js';
+
+const { Categorical, Normal } = distributions;
+type Normal = distributions.Normal;
+const { param, sample, plate, randomModule, SVI, TraceELBO, TraceMeanFieldELBO, clearParamStore } =
+  ppl;
+type LiftedNetwork = ppl.LiftedNetwork;
 
 const info = await ready();
 setSeed(numArg('seed', 0));

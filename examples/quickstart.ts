@@ -1,7 +1,7 @@
 // The README's quick start: a Bayesian MLP on synthetic data, trained with the ELBO, then used to
 // predict with uncertainty. Run: npx tsx examples/quickstart.ts
 import * as tf from '@tensorflow/tfjs';
-import { ready, layers, toolbox } from '../src/index.js';
+import { layers, ready, toolbox } from 'deepprob';
 
 await ready(); // wasm in Node (tfjs-node if installed), webgl/webgpu in browsers
 const model = tf.sequential({

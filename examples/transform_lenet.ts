@@ -12,21 +12,20 @@
  *    test set and on the Fashion-MNIST test set (out of distribution: it should be higher).
  *
  *   npx tsx examples/transform_lenet.ts [--epochs 2] [--finetune-epochs 1] [--samples 10]
- *     [--estimator reparam] [--moped 0.1] [--moped-prior] [--lr 0.001] [--limit 60000] [--seed 0]
+ *     [--estimator reparam] [--moped 0.1] [--moped-prior] [--lr 0.001] [--limit 60000] [--test-limit 10000] [--seed 0]
  *     [--out examples/out/transform_lenet.json]
  */
 import * as tf from '@tensorflow/tfjs';
-import { ready } from '../src/backend/ready.js';
-import { Batcher } from '../src/data/batcher.js';
-import type { ImageSet } from '../src/data/dataset.js';
-import { limitImageSet } from '../src/data/dataset.js';
-import { loadFashionMnist, loadMnist } from '../src/data/sources.js';
-import { setMode } from '../src/layers/model_utils.js';
-import { lenet5 } from '../src/models/index.js';
-import { atomicWriteFile } from '../src/utils/file_io.js';
-import { transformToBnn, type Estimator } from '../src/transforms/index.js';
-import { setSeed } from '../src/utils/seed.js';
+import { ready, setSeed, data, layers, models, transforms } from 'deepprob';
+import { atomicWriteFile, loadFashionMnist, loadMnist } from 'deepprob/node';
 import { arg, numArg } from './lib/args.js';
+
+const { Batcher, limitImageSet } = data;
+const { setMode } = layers;
+const { lenet5 } = models;
+const { transformToBnn } = transforms;
+type ImageSet = data.ImageSet;
+type Estimator = transforms.Estimator;
 
 const info = await ready();
 const seed = numArg('seed', 0);
@@ -39,6 +38,7 @@ const moped = numArg('moped', 0.1);
 const mopedPrior = process.argv.includes('--moped-prior');
 const lr = numArg('lr', 1e-3);
 const limit = numArg('limit', 60000);
+const testLimit = numArg('test-limit', 10000);
 const batchSize = numArg('batch-size', 64);
 const outFile = arg('out', 'examples/out/transform_lenet.json');
 const t0 = Date.now();
@@ -49,8 +49,8 @@ log(
 
 const transform = { normalize: 'mnist' };
 const train = limitImageSet(loadMnist({ split: 'train' }), limit);
-const test = loadMnist({ split: 'test' });
-const fashion = loadFashionMnist({ split: 'test' });
+const test = limitImageSet(loadMnist({ split: 'test' }), testLimit);
+const fashion = limitImageSet(loadFashionMnist({ split: 'test' }), testLimit);
 const N = train.count;
 log(`MNIST train ${N}, test ${test.count}; Fashion-MNIST test ${fashion.count}`);
 

@@ -16,10 +16,10 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { ready } from '../src/backend/ready.js';
-import { UncertaintyEvaluation } from '../src/toolbox/uncertainty_evaluation.js';
-import { fileModelStore } from '../src/toolbox/node.js';
-import { makeRng, setSeed } from '../src/utils/seed.js';
+import { makeRng, ready, setSeed, toolbox } from 'deepprob';
+import { fileModelStore } from 'deepprob/node';
+
+const { UncertaintyEvaluation } = toolbox;
 
 function flag(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);

@@ -9,16 +9,14 @@
  *     [--decoder seed|mlp]
  */
 import * as tf from '@tensorflow/tfjs';
-import { ready } from '../src/backend/ready.js';
-import { VAE } from '../src/dpn/vae.js';
-import { ELBO } from '../src/infer/elbo.js';
-import { SVI } from '../src/infer/svi.js';
-import { WithLossCell } from '../src/infer/with_loss.js';
-import { setSeed } from '../src/utils/seed.js';
+import { ready, setSeed, dpn, infer } from 'deepprob';
 import { arg, numArg } from './lib/args.js';
 import { batches, loadMnist } from './lib/mnist.js';
 import { imageGrid, writePng } from './lib/png.js';
 import { IMAGE, IMAGE_SHAPE, decoder, encoder, evaluate, mlpDecoder } from './lib/vae_common.js';
+
+const { VAE } = dpn;
+const { ELBO, SVI, WithLossCell } = infer;
 
 const info = await ready();
 setSeed(numArg('seed', 0));

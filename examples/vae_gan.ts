@@ -19,17 +19,16 @@
  *     [--decoder seed|mlp]
  */
 import * as tf from '@tensorflow/tfjs';
-import { ready } from '../src/backend/ready.js';
-import { VAE, type ProbabilisticNetwork, type VAEOutput } from '../src/dpn/vae.js';
-import { applyNetwork, disposeNetwork, networkVariables } from '../src/dpn/network.js';
-import { ELBO } from '../src/infer/elbo.js';
-import { SVI } from '../src/infer/svi.js';
-import { WithLossCell } from '../src/infer/with_loss.js';
-import { setSeed, nextSeed } from '../src/utils/seed.js';
+import { nextSeed, ready, setSeed, dpn, infer } from 'deepprob';
 import { arg, numArg } from './lib/args.js';
 import { batches, loadMnist } from './lib/mnist.js';
 import { imageGrid, writePng } from './lib/png.js';
 import { IMAGE, IMAGE_SHAPE, decoder, encoder, evaluate, mlpDecoder } from './lib/vae_common.js';
+
+const { VAE, applyNetwork, disposeNetwork, networkVariables } = dpn;
+const { ELBO, SVI, WithLossCell } = infer;
+type ProbabilisticNetwork = dpn.ProbabilisticNetwork;
+type VAEOutput = dpn.VAEOutput;
 
 const decoderKind = arg('decoder', 'seed');
 if (decoderKind !== 'seed' && decoderKind !== 'mlp') {

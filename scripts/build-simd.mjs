@@ -98,14 +98,14 @@ const ts = `/**
  * Compiler: ${version}
  */
 
-/** sha256 of the sources this module was built from (the .c files of src/backend/simd, by name). */
-export const SIMD_SOURCE_SHA256 = '${sha}';
+/** sha256 of the sources this module was built from (the .c files of src/backend/simd, by name). @internal */
+export const SIMD_SOURCE_SHA256: string = '${sha}';
 
-/** The module importing a plain memory (single-threaded tfjs wasm build), base64. */
-export const SIMD_WASM_PLAIN = '${encoded.plain}';
+/** The module importing a plain memory (single-threaded tfjs wasm build), base64 (typed as string: the declaration file does not repeat it). @internal */
+export const SIMD_WASM_PLAIN: string = '${encoded.plain}';
 
-/** The module importing a shared memory (threaded tfjs wasm build), base64. */
-export const SIMD_WASM_SHARED = '${encoded.shared}';
+/** The module importing a shared memory (threaded tfjs wasm build), base64. @internal */
+export const SIMD_WASM_SHARED: string = '${encoded.shared}';
 `;
 const tmpOut = `${out}.${process.pid}.tmp`;
 fs.writeFileSync(tmpOut, ts);

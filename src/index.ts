@@ -8,6 +8,9 @@
  *
  * @packageDocumentation
  */
+// First: one clear message when the installed tfjs is not the tested version (kernel pack off).
+import './backend/tfjs_check.js';
+
 export * as distributions from './distributions/index.js';
 export * as bijectors from './bijectors/index.js';
 export * as layers from './layers/index.js';
@@ -26,7 +29,7 @@ export {
   type BackendInfo,
   type ReadyOptions,
 } from './backend/ready.js';
-export { setSeed, clearSeed } from './utils/seed.js';
+export { setSeed, clearSeed, nextSeed, makeRng } from './utils/seed.js';
 export { randomNormal } from './backend/random.js';
 export {
   DeepProbError,
@@ -36,3 +39,9 @@ export {
 } from './utils/errors.js';
 export { klDivergence, monteCarloKL } from './distributions/kl.js';
 export { version } from './version.js';
+export {
+  TESTED_TFJS_RANGE,
+  tfjsCompatibility,
+  type TfjsCompatibility,
+  type TfjsVersions,
+} from './backend/tfjs_version.js';

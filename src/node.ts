@@ -1,15 +1,22 @@
 /**
  * The Node.js entry of deepprob (`import ... from 'deepprob/node'`): everything of the main
  * entry plus Node-only pieces (file IO handlers, dataset loaders that read files, the CLI).
+ * Importing it registers tfjs's `file://` scheme, so `model.save('file://dir')` and
+ * `tf.loadLayersModel('file://dir/model.json')` work without `@tensorflow/tfjs-node`.
  *
  * @packageDocumentation
  */
+// First: one clear message when the installed tfjs is not the tested version (kernel pack off).
+import './backend/tfjs_check.js';
 import { nodeHooks } from './backend/node_hooks.js';
 import { setNodeHooks } from './backend/ready.js';
+import { registerFileScheme } from './utils/file_scheme.js';
 
 // The Node-only half of `ready()` (wasm file location, threaded wasm build), installed up front
 // so that `ready()` does not have to load it by URL.
 setNodeHooks(nodeHooks);
+// `model.save('file://dir')` and `tf.loadLayersModel('file://dir/model.json')` in plain Node.
+registerFileScheme();
 
 export * from './index.js';
 export {
@@ -38,6 +45,13 @@ export {
 export { loadDataset, DATASETS } from './data/files.js';
 export { type FileIOOptions, atomicWriteFile, fileIO } from './utils/file_io.js';
 export {
+  type FileLocation,
+  FILE_SCHEME,
+  fileLocation,
+  fileRouter,
+  registerFileScheme,
+} from './utils/file_scheme.js';
+export {
   type OptimizerSettings,
   type TrainerState,
   type LoadedCheckpoint,
@@ -65,6 +79,7 @@ export {
   runUncertaintyReport,
   convertFile,
   openRun,
+  proportionalTestLimit,
   transformOf,
   describeRecord,
   setLearningRate,

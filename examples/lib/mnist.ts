@@ -4,8 +4,8 @@
  * 32×32 (bilinear, as MindSpore's `CV.Resize((32, 32))`), and yields shuffled minibatches.
  */
 import * as tf from '@tensorflow/tfjs';
-import { loadMnist as loadMnistFiles } from '../../src/data/sources.js';
-import { makeRng } from '../../src/utils/seed.js';
+import { makeRng } from 'deepprob';
+import { loadMnist as loadMnistFiles } from 'deepprob/node';
 
 export interface MnistSet {
   /** Pixels in [0, 1], row-major `[n, size, size]`. */

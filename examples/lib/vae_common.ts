@@ -3,10 +3,12 @@
  * 400 -> 1024 with a sigmoid, latent 20, on 32×32 MNIST; and the evaluation loop.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ELBO } from '../../src/infer/elbo.js';
-import type { VAEBase } from '../../src/dpn/vae.js';
+import { dpn, infer } from 'deepprob';
 import type { MnistSet } from './mnist.js';
 import { batches } from './mnist.js';
+
+type ELBO = InstanceType<typeof infer.ELBO>; // (`infer` is a keyword in type position)
+type VAEBase = dpn.VAEBase;
 
 export const IMAGE = 32;
 export const IMAGE_SHAPE = [-1, IMAGE, IMAGE, 1];

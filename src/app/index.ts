@@ -11,6 +11,7 @@ export {
   datasetNormalization,
   transformOf,
   loadSplit,
+  proportionalTestLimit,
 } from './run_config.js';
 export { type OpenedRun, openRun } from './open_run.js';
 export { type TrainResult, runTraining, describeRecord, setLearningRate } from './train.js';

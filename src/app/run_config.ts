@@ -38,7 +38,10 @@ export interface TrainConfig {
   seed: number;
   /** Use the first N training images only. */
   limit?: number;
-  /** Use the first N test images only. */
+  /**
+   * Use the first N test images only. Default: with `limit`, the same fraction of the test set
+   * ({@link proportionalTestLimit}); all of it otherwise.
+   */
   testLimit?: number;
   /** KL weight of the ELBO: a number or a `layers` schedule name. Default 1. */
   klWeight?: number | string;
@@ -134,6 +137,29 @@ export function checkConfig(c: TrainConfig): void {
   parseKLWeight(c.klWeight);
   checkEstimator(c.estimator);
   getModelEntry(c.model);
+}
+
+/**
+ * The test images to validate on when only the training set is limited: the same fraction of the
+ * test set, `ceil(testCount * min(1, limit / trainCount))` (undefined, i.e. all, without a limit),
+ * so `deepprob train --limit 2000` on MNIST validates on 334 of the 10,000 test images.
+ *
+ * @param limit training images used, or undefined for all.
+ * @param trainCount size of the full training split.
+ * @param testCount size of the full test split.
+ * @returns the test limit, or undefined for the whole test split.
+ * @example
+ * ```ts
+ * proportionalTestLimit(2000, 60000, 10000); // 334
+ * ```
+ */
+export function proportionalTestLimit(
+  limit: number | undefined,
+  trainCount: number,
+  testCount: number,
+): number | undefined {
+  if (limit === undefined || limit >= trainCount || trainCount <= 0) return undefined;
+  return Math.max(1, Math.ceil((testCount * limit) / trainCount));
 }
 
 /**

@@ -7,6 +7,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { Batcher } from '../data/batcher.js';
+import { limitImageSet } from '../data/dataset.js';
 import { DEFAULT_ESTIMATOR } from '../layers/estimator_registry.js';
 import { parseKLWeight } from '../layers/kl_schedules.js';
 import { setMode } from '../layers/model_utils.js';
@@ -27,6 +28,7 @@ import { setSeed } from '../utils/seed.js';
 import {
   checkConfig,
   loadSplit,
+  proportionalTestLimit,
   transformOf,
   type RunOptions,
   type TrainConfig,
@@ -130,8 +132,13 @@ export async function runTraining(
   }
   checkConfig(cfg);
   const entry = getModelEntry(cfg.model);
-  const trainSet = loadSplit(cfg, 'train', cfg.limit);
-  const testSet = loadSplit(cfg, 'test', cfg.testLimit);
+  const fullTrain = loadSplit(cfg, 'train');
+  const trainSet = cfg.limit !== undefined ? limitImageSet(fullTrain, cfg.limit) : fullTrain;
+  const fullTest = loadSplit(cfg, 'test');
+  // With --limit alone, validate on the same fraction of the test set.
+  const testLimit =
+    cfg.testLimit ?? proportionalTestLimit(cfg.limit, fullTrain.count, fullTest.count);
+  const testSet = testLimit !== undefined ? limitImageSet(fullTest, testLimit) : fullTest;
   const transform = transformOf(cfg, trainSet);
   const trainBatches = new Batcher(trainSet, {
     batchSize: cfg.batchSize,

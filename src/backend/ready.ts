@@ -33,6 +33,7 @@ import { loadSimd } from './simd/loader.js';
 import type { NativeAddon } from './native/addon.js';
 import { installNativeKernels } from './native/kernels.js';
 import { initWebGPU, registerRandomNormal, webgpuAdapter } from './webgpu/index.js';
+import { tfjsCompatibility } from './tfjs_version.js';
 
 /** Options of {@link ready}. */
 export interface ReadyOptions {
@@ -188,7 +189,7 @@ async function initBackend(name: string): Promise<string | undefined> {
  * machine). Returns false (and restores the stock single-threaded factory) when it cannot start.
  */
 async function startThreadedWasm(node: NodeHooks): Promise<boolean> {
-  if (getEnv('DEEPPROB_KERNELS') === 'stock') return false;
+  if (getEnv('DEEPPROB_KERNELS') === 'stock' || !tfjsCompatibility().supported) return false;
   if (tf.findBackend('wasm') !== null) return false;
   const threads = await node.wantedWasmThreads();
   if (threads < 2) return false;

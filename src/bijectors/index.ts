@@ -2,6 +2,8 @@
  * Bijectors: invertible maps with tractable log-determinant Jacobians, for transformed
  * distributions and normalizing flows. Each subclass implements only `forwardAndLogDet` and
  * `inverse`; `forward`, `inverseAndLogDet` and both log-det Jacobians derive from them.
+ *
+ * @module
  */
 export {
   Bijector,

@@ -2,6 +2,8 @@
  * The `deepprob` command-line program. Each subcommand lives in its own file under `src/cli/`
  * exporting `register(program)`; this file only assembles them.
  */
+// First: one clear message when the installed tfjs is not the tested version (kernel pack off).
+import '../backend/tfjs_check.js';
 import { Command } from 'commander';
 import { ready, describeBackend } from '../backend/ready.js';
 import { version } from '../version.js';

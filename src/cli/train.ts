@@ -64,7 +64,11 @@ export function register(program: Command): void {
     .option('--resume', 'continue from the checkpoint in --out')
     .option('--seed <n>', 'seed of shuffling and weight sampling', integer, TRAIN_DEFAULTS.seed)
     .option('--limit <n>', 'use only the first N training images (quick runs)', positiveInt)
-    .option('--test-limit <n>', 'use only the first N test images', positiveInt)
+    .option(
+      '--test-limit <n>',
+      'use only the first N test images (default with --limit: the same fraction of the test set)',
+      positiveInt,
+    )
     .option(
       '--kl-weight <w>',
       'ELBO KL weight: a number, or blundell | uniform | soenderby (warm-up)',

@@ -2,6 +2,8 @@
  * Data: in-memory image datasets, the IDX and CIFAR parsers, host-side preprocessing and the
  * seeded mini-batcher. File reading (IDX/CIFAR files, bundled MNIST and Fashion-MNIST) is in the
  * Node entry `deepprob/node` (`loadMnist`, `loadFashionMnist`, ...).
+ *
+ * @module
  */
 export { type ImageSet, checkImageSet, limitImageSet } from './dataset.js';
 export { type IdxArray, DataFormatError, parseIdx } from './idx.js';

@@ -4,6 +4,8 @@
  * Every family derives from {@link Distribution} (sample, rsample, logProb, prob, cdf, logCdf,
  * survival, mean, mode, variance, stddev, entropy, crossEntropy, batchShape, eventShape) and
  * registers its analytic KL pairs with {@link registerKL} in its own file.
+ *
+ * @module
  */
 export { Distribution, type DistributionOptions, type TensorInput } from './distribution.js';
 export { ScalarDistribution } from './scalar.js';

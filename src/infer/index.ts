@@ -2,6 +2,8 @@
  * Variational inference for deep probabilistic networks (MindSpore's `nn.probability.infer`):
  * the `ELBO` loss and `SVI` training, plus `WithLossCell`. The Pyro-style model/guide inference
  * lives in the `ppl` namespace (`ppl.SVI`, `ppl.TraceELBO`).
+ *
+ * @module
  */
 export {
   ELBO,

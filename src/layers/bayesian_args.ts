@@ -7,6 +7,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
 import { normalizeActivation } from './activations.js';
+import type { TfjsLayerArgs } from './tfjs_args.js';
 import {
   checkFinite,
   checkMeanStd,
@@ -26,13 +27,20 @@ export type LayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer
 /** `'sample'`: draw weights/activations on every call; `'mean'`: use the posterior means. */
 export type BayesianMode = 'sample' | 'mean';
 
-/** Arguments shared by all Bayesian layers (MindSpore names, BayesianCNN priors). */
-export interface BayesianLayerArgs extends LayerArgs {
+/**
+ * Arguments shared by all Bayesian layers: TF.js names ({@link TfjsLayerArgs}: `useBias`,
+ * `kernelInitializer`, `biasInitializer`; `units` / `filters` on the kinds, mapped in
+ * `tfjs_args.ts`), MindSpore names (`outChannels`, `hasBias`, ...) as aliases, BayesianCNN priors.
+ */
+export interface BayesianLayerArgs extends LayerArgs, TfjsLayerArgs {
   /** Number of input channels (features); inferred from the input when omitted, checked when given. */
   inChannels?: number;
-  /** Number of output channels (units). Required. */
-  outChannels: number;
-  /** Whether the layer has a (Bayesian) bias. Default: Dense `true`, Conv `false` (as MindSpore). */
+  /** Number of output channels (MindSpore's name of `units` / `filters`). */
+  outChannels?: number;
+  /**
+   * Whether the layer has a (Bayesian) bias (MindSpore's name of `useBias`). Default `true`, but
+   * `false` for a convolution written with MindSpore's `outChannels` (as MindSpore).
+   */
   hasBias?: boolean;
   /** Activation name (`'relu'`, `'tanh'`, `'softmax'`, ...). Default linear. */
   activation?: string | null;

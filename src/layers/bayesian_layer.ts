@@ -36,6 +36,7 @@ import {
 import { ESTIMATORS, type Estimator } from './estimator_registry.js';
 import type { PosteriorConfig, PriorConfig } from './priors.js';
 import { weightKL } from './weight_kl.js';
+import { resolveInitializer, type Initializer } from './tfjs_args.js';
 import {
   writeWeight,
   type PosteriorTensors,
@@ -74,6 +75,8 @@ export abstract class BayesianLayer extends tf.layers.Layer {
   protected biasRho: tf.LayerVariable | null = null;
   protected kernelPriorMu: tf.LayerVariable | null = null;
   protected biasPriorMu: tf.LayerVariable | null = null;
+  /** `kernelInitializer` / `biasInitializer` of the posterior means, if given (else the posterior's). */
+  protected readonly muInitializers: { kernel: Initializer | null; bias: Initializer | null };
 
   /** Estimator of a concrete class (set by the classes of `bayesian_classes.ts`). */
   static estimator: Estimator | undefined = undefined;
@@ -97,6 +100,16 @@ export abstract class BayesianLayer extends tf.layers.Layer {
     this.mode = a.mode;
     this.klScale = a.klScale;
     this.centredPrior = a.centredPrior;
+    this.muInitializers = {
+      kernel:
+        full.kernelInitializer === undefined
+          ? null
+          : resolveInitializer(full.kernelInitializer, 'kernelInitializer'),
+      bias:
+        full.biasInitializer === undefined
+          ? null
+          : resolveInitializer(full.biasInitializer, 'biasInitializer'),
+    };
     if (this.centredPrior && this.prior.type !== 'normal') {
       throw new ArgumentError(
         'prior',
@@ -168,10 +181,10 @@ export abstract class BayesianLayer extends tf.layers.Layer {
       trainable = true,
     ) => this.addWeight(name, shape, 'float32', i, undefined, trainable);
     const biasShape = [this.outChannels];
-    this.kernelMu = add('kernel_mu', kShape, init(muMean, muStd));
+    this.kernelMu = add('kernel_mu', kShape, this.muInitializers.kernel ?? init(muMean, muStd));
     this.kernelRho = add('kernel_rho', kShape, init(rhoMean, rhoStd));
     if (this.hasBias) {
-      this.biasMu = add('bias_mu', biasShape, init(muMean, muStd));
+      this.biasMu = add('bias_mu', biasShape, this.muInitializers.bias ?? init(muMean, muStd));
       this.biasRho = add('bias_rho', biasShape, init(rhoMean, rhoStd));
     }
     if (this.centredPrior) {

@@ -13,20 +13,30 @@
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
 import { BayesianLayer, type BayesianLayerArgs } from './bayesian_layer.js';
+import { fromTfjsArgs, type TfjsConvArgs } from './tfjs_args.js';
 
 /** MindSpore's padding modes. */
 export type PadMode = 'same' | 'valid' | 'pad';
 
-/** Arguments of the Bayesian Conv2D layers (MindSpore `ConvReparam` names). */
-export interface ConvVariationalArgs extends BayesianLayerArgs {
+/**
+ * Arguments of the Bayesian Conv2D layers: TF.js's (`filters`, `kernelSize`, `strides`,
+ * `padding: 'same' | 'valid'`, `dilationRate`, `useBias`, ...) or MindSpore's `ConvReparam` names.
+ */
+export interface ConvVariationalArgs extends BayesianLayerArgs, TfjsConvArgs {
   /** Kernel height and width (a number for a square kernel). Required. */
   kernelSize: number | readonly number[];
   /** Stride (height, width). Default 1. */
   stride?: number | readonly number[];
-  /** `'same'`, `'valid'` or `'pad'`. Default `'same'` (MindSpore's default). */
+  /**
+   * `'same'`, `'valid'` or `'pad'` (MindSpore's name of TF.js's `padding` modes). Default
+   * `'valid'` with `filters` (TF.js), `'same'` with `outChannels` (MindSpore).
+   */
   padMode?: PadMode;
-  /** Explicit padding for `padMode: 'pad'`: a number or `[top, bottom, left, right]`. Default 0. */
-  padding?: number | readonly number[];
+  /**
+   * TF.js's `'same'` or `'valid'`; or MindSpore's explicit padding for `padMode: 'pad'`, a number or
+   * `[top, bottom, left, right]` (default 0).
+   */
+  padding?: 'same' | 'valid' | number | readonly number[];
   /** Dilation (height, width). Default 1. */
   dilation?: number | readonly number[];
   /** Number of channel groups; must divide `inChannels` and `outChannels`. Default 1. */
@@ -111,9 +121,13 @@ export class ConvVariational extends BayesianLayer {
   readonly dilation: [number, number];
   readonly group: number;
 
-  /** @param args see {@link ConvVariationalArgs}; `hasBias` defaults to false (MindSpore). */
-  constructor(args: ConvVariationalArgs) {
-    super(args, false);
+  /**
+   * @param tfjsOrMindSporeArgs see {@link ConvVariationalArgs}; a bias by default when written with `filters`
+   *   (TF.js), none when written with `outChannels` (MindSpore).
+   */
+  constructor(tfjsOrMindSporeArgs: ConvVariationalArgs) {
+    const { args, defaultHasBias } = fromTfjsArgs(tfjsOrMindSporeArgs, 'conv');
+    super(args, defaultHasBias);
     if (args.kernelSize === undefined) {
       throw new ArgumentError('kernelSize', 'is required (a number or [height, width])');
     }
@@ -128,7 +142,7 @@ export class ConvVariational extends BayesianLayer {
       );
     }
     this.padMode = padMode;
-    this.padding = padQuad(args.padding);
+    this.padding = padQuad(args.padding as number | readonly number[] | undefined);
     if (padMode !== 'pad' && this.padding.some((p) => p !== 0)) {
       throw new ArgumentError(
         'padding',

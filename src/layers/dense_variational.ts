@@ -6,15 +6,20 @@
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
 import { BayesianLayer, type BayesianLayerArgs } from './bayesian_layer.js';
+import { fromTfjsArgs, type TfjsDenseArgs } from './tfjs_args.js';
 
-/** Arguments of the Bayesian Dense layers (MindSpore `DenseReparam` names). */
-export type DenseVariationalArgs = BayesianLayerArgs;
+/**
+ * Arguments of the Bayesian Dense layers: TF.js's (`units`, `activation`, `useBias`,
+ * `kernelInitializer`, ...) or MindSpore's `DenseReparam` names (`outChannels`, `hasBias`).
+ */
+export type DenseVariationalArgs = BayesianLayerArgs & TfjsDenseArgs;
 
 /** Bayesian Dense layer; the concrete classes (one per registered estimator) are made in `bayesian_classes.ts`. */
 export class DenseVariational extends BayesianLayer {
-  /** @param args see {@link BayesianLayerArgs}; `hasBias` defaults to true. */
+  /** @param args see {@link DenseVariationalArgs}; a bias by default. */
   constructor(args: DenseVariationalArgs) {
-    super(args, true);
+    const { args: canonical, defaultHasBias } = fromTfjsArgs(args, 'dense');
+    super(canonical, defaultHasBias);
   }
 
   protected channelsOf(inputShape: tf.Shape | number[]): number {

@@ -9,6 +9,8 @@
  * - Priors and posteriors as JSON objects: `normalPrior`, `scaleMixturePrior`, `normalPosterior`.
  * - Model helpers: `bayesianLayers`, `setMode` (`'sample'` | `'mean'`), `modelKL`, `setKLScale`.
  * - Loss cells: `WithBNNLoss` (MindSpore), `ELBOLoss` (BayesianCNN) with KL schedules.
+ *
+ * @module
  */
 export { BayesianLayer, isBayesianLayer } from './bayesian_layer.js';
 export {
@@ -105,6 +107,17 @@ export {
   numBayesianParams,
   type LayerContainer,
 } from './model_utils.js';
+export { compileBayesian, type CompileBayesianArgs } from './compile_bayesian.js';
+export {
+  fromTfjsArgs,
+  resolveInitializer,
+  type Initializer,
+  type InitializerName,
+  type InitializerSpec,
+  type TfjsLayerArgs,
+  type TfjsDenseArgs,
+  type TfjsConvArgs,
+} from './tfjs_args.js';
 export {
   softmaxCrossEntropy,
   meanSquaredError,

@@ -2,6 +2,8 @@
  * Model zoo: LeNet-5 (MindSpore 32x32 and classic 28x28), AlexNet and 3Conv3FC (BayesianCNN), the
  * conv 20/50 LeNet and the evidential LeNet, each built as a `tf.Sequential` (so it saves and
  * loads), with Bayesian twins using the variational layers of `layers`.
+ *
+ * @module
  */
 export { type Padding, type Activation, type LayerSpec, outSize } from './spec.js';
 export { type Estimator, type PriorOptions, type ModelOptions, buildSequential } from './build.js';

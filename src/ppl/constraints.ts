@@ -11,6 +11,8 @@
  *   `softplus_lower_cholesky`);
  * - every other constraint `c`: `bijectTo(c)` (e.g. `unitInterval`: sigmoid, `simplex`:
  *   stick-breaking).
+ *
+ * @module
  */
 import * as tf from '@tensorflow/tfjs';
 import { softplusInverse } from '../utils/tensor.js';

@@ -21,6 +21,8 @@
  * const svi = new ppl.SVI(model, guide, tf.train.adam(0.05), new ppl.TraceELBO());
  * for (let i = 0; i < 500; i++) svi.step(y);
  * ```
+ *
+ * @module
  */
 export {
   sample,

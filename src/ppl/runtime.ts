@@ -80,10 +80,10 @@ export interface Handler {
   postprocessMessage(msg: Message): void;
 }
 
-/** The global handler stack, innermost handler last. */
+/** The global handler stack, innermost handler last. @internal */
 export const HANDLER_STACK: Handler[] = [];
 
-/** Make a message with the defaults filled in. */
+/** Make a message with the defaults filled in. @internal */
 export function makeMessage(fields: Partial<Message> & Pick<Message, 'type' | 'name'>): Message {
   return {
     fn: null,
@@ -108,6 +108,8 @@ export function makeMessage(fields: Partial<Message> & Pick<Message, 'type' | 'n
  * Run a message through the stack: `processMessage` from the innermost handler outwards (until
  * one sets `stop`), then the default rule, then `postprocessMessage` from the handler where the
  * message stopped back inwards.
+ *
+ * @internal (an implementation detail of the handlers; use the handler functions)
  */
 export function applyStack(msg: Message): Message {
   let pointer = 0;
@@ -200,6 +202,8 @@ export function validateSampleValue(msg: Message): void {
  * The default rule, applied when no handler produced a value: sample sites draw from their
  * distribution (reparameterized when it can, so gradients reach its parameters), param sites read
  * (or create) the parameter store entry, subsample sites draw indices without replacement.
+ *
+ * @internal (an implementation detail of the handlers; use the handler functions)
  */
 export function defaultProcessMessage(msg: Message): void {
   if (msg.done || msg.value !== null) {

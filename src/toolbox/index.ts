@@ -2,6 +2,8 @@
  * The uncertainty toolbox: decomposition of predictive uncertainty from Monte Carlo samples,
  * evidential deep learning, MC-dropout and ensemble baselines behind one prediction interface,
  * calibration and out-of-distribution metrics, and MindSpore's `UncertaintyEvaluation`.
+ *
+ * @module
  */
 export {
   meanProbs,
@@ -45,6 +47,8 @@ export {
   ensemblePredictor,
   predictSamplesBatched,
   hasDropout,
+  looksLikeProbs,
+  outputKindOf,
   type Predictor,
   type OutputKind,
 } from './predictors.js';

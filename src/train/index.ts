@@ -3,6 +3,8 @@
  * optimizer step with its statistics, the epoch loop {@link fit} and test-set evaluation with
  * 1-sample, posterior-mean and MC accuracy. Files (checkpoints, logs, the CLI runners) are in the
  * Node entry `deepprob/node`.
+ *
+ * @module
  */
 export {
   type TrainProgress,

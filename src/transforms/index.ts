@@ -3,6 +3,8 @@
  * (`transformToBnnModel`) or one layer type (`transformToBnnLayer`), topology and weights kept,
  * posteriors started from the DNN (MOPED scales or a constant), optionally with priors centred
  * on the DNN weights (`mopedPrior`).
+ *
+ * @module
  */
 export {
   TransformToBNN,

@@ -35,8 +35,8 @@ describe('bad configuration', () => {
     argError(() => new DenseReparam({ outChannels: 0 }), 'outChannels', /integer >= 1, got 0/);
     argError(
       () => new DenseReparam({} as unknown as { outChannels: number }),
-      'outChannels',
-      /integer >= 1/,
+      'units', // TF.js's name first (outChannels is its MindSpore alias)
+      /is required: the number of output units, an integer >= 1 \(or outChannels\)/,
     );
     argError(() => new DenseReparam({ outChannels: 2, inChannels: 1.5 }), 'inChannels', /integer/);
     argError(

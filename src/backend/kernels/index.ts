@@ -9,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { version_wasm } from '@tensorflow/tfjs-backend-wasm';
 import { getEnv } from '../env.js';
+import { tfjsCompatibility } from '../tfjs_version.js';
 import { captureStock } from './wasm_util.js';
 import { conv2dBackpropFilterKernel } from './conv2d_backprop_filter.js';
 import { conv2dBackpropInputKernel } from './conv2d_backprop_input.js';
@@ -115,7 +116,8 @@ export function packKernelNames(backendName = 'wasm'): string[] {
  * Install the kernel pack on `backendName` (idempotent). Returns which kernels are active.
  *
  * @param backendName the tfjs backend just initialised (the pack targets `wasm`).
- * @returns `'fast'` when the pack is active, `'stock'` otherwise (or with `DEEPPROB_KERNELS=stock`).
+ * @returns `'fast'` when the pack is active, `'stock'` otherwise (with `DEEPPROB_KERNELS=stock`, or
+ *   when the installed tfjs is outside the tested range: see `tfjs_version.ts`).
  * @example
  * ```ts
  * await tf.setBackend('wasm');
@@ -123,7 +125,7 @@ export function packKernelNames(backendName = 'wasm'): string[] {
  * ```
  */
 export function installKernelPack(backendName: string): 'fast' | 'stock' {
-  if (getEnv('DEEPPROB_KERNELS') === 'stock') return 'stock';
+  if (getEnv('DEEPPROB_KERNELS') === 'stock' || !tfjsCompatibility().supported) return 'stock';
   if (tf.getKernel(RANDOM_NORMAL_KERNEL, 'cpu') === undefined) {
     tf.registerKernel({
       kernelName: RANDOM_NORMAL_KERNEL,

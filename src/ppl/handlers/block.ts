@@ -19,7 +19,7 @@ export interface BlockOptions {
   hideFn?: (msg: Message) => boolean;
 }
 
-/** Stops hidden messages. */
+/** Stops hidden messages. @internal */
 export class BlockMessenger extends Messenger {
   private readonly hidden: (msg: Message) => boolean;
   constructor(o: BlockOptions = {}) {

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Messenger, wrapWith, type Fn } from '../messenger.js';
 import type { Message } from '../runtime.js';
 
-/** Fixes named sample sites to data. */
+/** Fixes named sample sites to data. @internal */
 export class ConditionMessenger extends Messenger {
   constructor(private readonly data: Record<string, tf.Tensor | tf.TensorLike>) {
     super();

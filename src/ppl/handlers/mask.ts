@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Messenger, wrapWith, type Fn } from '../messenger.js';
 import type { Message } from '../runtime.js';
 
-/** Combines a mask into `msg.mask`. */
+/** Combines a mask into `msg.mask`. @internal */
 export class MaskMessenger extends Messenger {
   constructor(private readonly maskValue: tf.Tensor | boolean) {
     super();

@@ -121,7 +121,7 @@ export function broadcastSite(msg: Message): void {
   if (!sameShape(target, fn.batchShape)) msg.fn = fn.expand(target);
 }
 
-/** Pushes a plate frame, broadcasts sites and scales log-probabilities by `size / subsampleSize`. */
+/** Pushes a plate frame, broadcasts sites and scales log-probabilities by `size / subsampleSize`. @internal */
 export class PlateMessenger extends Messenger {
   constructor(readonly frame: PlateFrame) {
     super();

@@ -7,7 +7,7 @@ import { Messenger, wrapWith, type Fn } from '../messenger.js';
 import type { Message } from '../runtime.js';
 import type { Trace } from '../trace.js';
 
-/** Copies values from a recorded trace. */
+/** Copies values from a recorded trace. @internal */
 export class ReplayMessenger extends Messenger {
   constructor(private readonly source: Trace) {
     super();

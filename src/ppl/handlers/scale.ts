@@ -6,7 +6,7 @@ import { ArgumentError } from '../../utils/errors.js';
 import { Messenger, wrapWith, type Fn } from '../messenger.js';
 import type { Message } from '../runtime.js';
 
-/** Multiplies `msg.scale`. */
+/** Multiplies `msg.scale`. @internal */
 export class ScaleMessenger extends Messenger {
   constructor(private readonly factor: number) {
     super();

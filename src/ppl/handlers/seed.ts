@@ -7,7 +7,7 @@ import { makeRng } from '../../utils/seed.js';
 import { Messenger, wrapWith, type Fn } from '../messenger.js';
 import type { Message } from '../runtime.js';
 
-/** Hands out per-site seeds. */
+/** Hands out per-site seeds. @internal */
 export class SeedMessenger extends Messenger {
   private rng: () => number = () => 0;
   constructor(private readonly rngSeed: number) {

@@ -10,7 +10,7 @@ import type { Message } from '../runtime.js';
 export type SubstituteData =
   Record<string, tf.Tensor | tf.TensorLike> | ((msg: Message) => tf.Tensor | undefined);
 
-/** Sets `msg.value` from the data. */
+/** Sets `msg.value` from the data. @internal */
 export class SubstituteMessenger extends Messenger {
   constructor(private readonly data: SubstituteData) {
     super();

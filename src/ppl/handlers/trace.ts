@@ -7,7 +7,7 @@ import { Messenger, type Fn } from '../messenger.js';
 import type { Message } from '../runtime.js';
 import { lastTensorId, Trace } from '../trace.js';
 
-/** Records sites into {@link TraceMessenger.trace}. */
+/** Records sites into {@link TraceMessenger.trace}. @internal */
 export class TraceMessenger extends Messenger {
   readonly trace = new Trace();
   constructor(private readonly paramOnly = false) {

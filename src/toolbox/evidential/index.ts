@@ -1,4 +1,8 @@
-/** Evidential deep learning (Sensoy et al. 2018): evidence, losses, KL annealing, outputs. */
+/**
+ * Evidential deep learning (Sensoy et al. 2018): evidence, losses, KL annealing, outputs.
+ *
+ * @module
+ */
 export {
   reluEvidence,
   softplusEvidence,

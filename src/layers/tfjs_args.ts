@@ -1,0 +1,211 @@
+/**
+ * TF.js argument names for the Bayesian layers. A TF.js user writes `units`, `filters`,
+ * `kernelSize`, `strides`, `padding: 'same' | 'valid'`, `dilationRate`, `useBias`,
+ * `kernelInitializer`; the layers' own (MindSpore) names are `outChannels`, `stride`, `padMode`,
+ * `dilation`, `hasBias`. This module maps the first onto the second, so both spellings work and the
+ * saved configuration keeps one form. Giving both names of one argument with different values is
+ * an error naming both.
+ *
+ * Defaults follow the spelling: a convolution written with `filters` has TF.js's defaults
+ * (`useBias: true`, `padding: 'valid'`); one written with MindSpore's `outChannels` keeps
+ * MindSpore's (`hasBias: false`, `padMode: 'same'`). Dense layers have a bias by default either way.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ArgumentError } from '../utils/errors.js';
+
+/** A tfjs initializer object (what `tf.initializers.*(...)` returns). */
+export type Initializer = ReturnType<typeof tf.initializers.zeros>;
+
+/** A tfjs initializer, or the name of one (`'glorotUniform'`, `'heNormal'`, `'zeros'`, ...). */
+export type InitializerSpec = Initializer | InitializerName;
+
+/** Initializer names accepted by {@link resolveInitializer} (those of `tf.initializers` without arguments). */
+export type InitializerName =
+  | 'glorotUniform'
+  | 'glorotNormal'
+  | 'heUniform'
+  | 'heNormal'
+  | 'leCunUniform'
+  | 'leCunNormal'
+  | 'randomNormal'
+  | 'randomUniform'
+  | 'truncatedNormal'
+  | 'zeros'
+  | 'ones';
+
+const INITIALIZERS: Record<InitializerName, () => Initializer> = {
+  glorotUniform: () => tf.initializers.glorotUniform({}),
+  glorotNormal: () => tf.initializers.glorotNormal({}),
+  heUniform: () => tf.initializers.heUniform({}),
+  heNormal: () => tf.initializers.heNormal({}),
+  leCunUniform: () => tf.initializers.leCunUniform({}),
+  leCunNormal: () => tf.initializers.leCunNormal({}),
+  randomNormal: () => tf.initializers.randomNormal({}),
+  randomUniform: () => tf.initializers.randomUniform({}),
+  truncatedNormal: () => tf.initializers.truncatedNormal({}),
+  zeros: () => tf.initializers.zeros(),
+  ones: () => tf.initializers.ones(),
+};
+
+/**
+ * A tfjs initializer from an {@link InitializerSpec}.
+ *
+ * @param spec an initializer object or one of the names of {@link InitializerName}.
+ * @param name the argument name used in errors.
+ * @returns the initializer.
+ * @example
+ * ```ts
+ * resolveInitializer('heNormal', 'kernelInitializer'); // tf.initializers.heNormal({})
+ * ```
+ */
+export function resolveInitializer(spec: InitializerSpec, name: string): Initializer {
+  // (tfjs exports the Initializer type but not the class: recognise an initializer by its apply)
+  if (typeof spec === 'object' && spec !== null && typeof spec.apply === 'function') return spec;
+  if (typeof spec === 'string' && Object.hasOwn(INITIALIZERS, spec)) {
+    return INITIALIZERS[spec]();
+  }
+  throw new ArgumentError(
+    name,
+    `expected a tf.initializers object or one of ${Object.keys(INITIALIZERS).join(', ')}, got ${String(spec)}`,
+  );
+}
+
+/** TF.js names shared by the Dense and Conv2D Bayesian layers. */
+export interface TfjsLayerArgs {
+  /** Whether the layer has a Bayesian bias (alias of `hasBias`). Default `true`. */
+  useBias?: boolean;
+  /**
+   * Initializer of the kernel's posterior means `mu` (instead of `posteriorMuInitial`), e.g.
+   * `'glorotUniform'`; the posterior scales still start from `posteriorRhoInitial`.
+   */
+  kernelInitializer?: InitializerSpec;
+  /** Initializer of the bias's posterior means (instead of `posteriorMuInitial`). */
+  biasInitializer?: InitializerSpec;
+}
+
+/** TF.js names of the Dense layers. */
+export interface TfjsDenseArgs extends TfjsLayerArgs {
+  /** Output units (alias of `outChannels`). */
+  units?: number;
+}
+
+/** TF.js names of the Conv2D layers (NHWC). */
+export interface TfjsConvArgs extends TfjsLayerArgs {
+  /** Output channels (alias of `outChannels`). */
+  filters?: number;
+  /** Strides (height, width) (alias of `stride`). Default 1. */
+  strides?: number | readonly number[];
+  /** Dilation (alias of `dilation`). Default 1. */
+  dilationRate?: number | readonly number[];
+}
+
+/** The MindSpore-named fields {@link fromTfjsArgs} fills in. */
+interface Canonical {
+  outChannels?: number;
+  hasBias?: boolean;
+  stride?: number | readonly number[];
+  dilation?: number | readonly number[];
+  padMode?: 'same' | 'valid' | 'pad';
+  padding?: number | readonly number[];
+}
+
+function same(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** Move `args[alias]` to `out[canonical]`, rejecting two different values. */
+function alias(
+  args: Record<string, unknown>,
+  out: Record<string, unknown>,
+  tfName: string,
+  msName: string,
+): void {
+  const a = args[tfName];
+  if (a === undefined) return;
+  const b = args[msName];
+  if (b !== undefined && !same(a, b)) {
+    throw new ArgumentError(
+      tfName,
+      `and ${msName} name the same argument; got ${JSON.stringify(a)} and ${JSON.stringify(b)}`,
+    );
+  }
+  out[msName] = a;
+  delete out[tfName];
+}
+
+/**
+ * Map TF.js argument names onto the layers' names (see the module documentation).
+ *
+ * For a convolution, `padding: 'same' | 'valid'` becomes `padMode`; a numeric `padding` keeps
+ * MindSpore's meaning (explicit padding with `padMode: 'pad'`).
+ *
+ * @param args the arguments as the user wrote them.
+ * @param kind `'dense'` or `'conv'`.
+ * @returns a copy with the canonical names, and the bias default that applies to it.
+ * @example
+ * ```ts
+ * fromTfjsArgs({ filters: 8, kernelSize: 3, padding: 'valid' }, 'conv');
+ * // { args: { outChannels: 8, kernelSize: 3, padMode: 'valid' }, defaultHasBias: true }
+ * ```
+ */
+export function fromTfjsArgs<T extends object>(
+  args: T,
+  kind: 'dense' | 'conv',
+): { args: T & Canonical; defaultHasBias: boolean } {
+  if (args === undefined || args === null || typeof args !== 'object') {
+    throw new ArgumentError(
+      'args',
+      kind === 'dense'
+        ? 'expected an object with at least units (or outChannels)'
+        : 'expected an object with at least filters (or outChannels) and kernelSize',
+    );
+  }
+  const a = args as Record<string, unknown>;
+  const out: Record<string, unknown> = { ...a };
+  alias(a, out, kind === 'dense' ? 'units' : 'filters', 'outChannels');
+  if (kind === 'dense' && a['filters'] !== undefined) {
+    throw new ArgumentError('filters', 'is an argument of convolutions; a Dense layer takes units');
+  }
+  if (kind === 'conv' && a['units'] !== undefined) {
+    throw new ArgumentError('units', 'is an argument of Dense layers; a convolution takes filters');
+  }
+  alias(a, out, 'useBias', 'hasBias');
+  if (kind === 'conv') {
+    alias(a, out, 'strides', 'stride');
+    alias(a, out, 'dilationRate', 'dilation');
+    const p = a['padding'];
+    if (typeof p === 'string') {
+      if (p !== 'same' && p !== 'valid') {
+        throw new ArgumentError('padding', `expected 'same' or 'valid' (or a number), got '${p}'`);
+      }
+      if (a['padMode'] !== undefined && a['padMode'] !== p) {
+        throw new ArgumentError(
+          'padding',
+          `and padMode name the same argument; got '${p}' and '${String(a['padMode'])}'`,
+        );
+      }
+      out['padMode'] = p;
+      delete out['padding'];
+    }
+  }
+  if (out['outChannels'] === undefined) {
+    throw new ArgumentError(
+      kind === 'dense' ? 'units' : 'filters',
+      kind === 'dense'
+        ? 'is required: the number of output units, an integer >= 1 (or outChannels)'
+        : 'is required: the number of output channels, an integer >= 1 (or outChannels)',
+    );
+  }
+  // TF.js defaults: useBias true, padding 'valid'; a convolution in MindSpore's names keeps
+  // hasBias false and padMode 'same' (applied by the layer).
+  const tfjsStyle = kind === 'dense' || a['filters'] !== undefined;
+  if (
+    kind === 'conv' &&
+    tfjsStyle &&
+    out['padMode'] === undefined &&
+    out['padding'] === undefined
+  ) {
+    out['padMode'] = 'valid';
+  }
+  return { args: out as T & Canonical, defaultHasBias: tfjsStyle };
+}
