@@ -78,8 +78,12 @@ export const TRAIN_DEFAULTS = {
 
 /** Options of the runners that are not part of the saved configuration. */
 export interface RunOptions {
-  /** Continue from the checkpoint in `out` when there is one. */
+  /** Continue from the checkpoint in `out` (an error when there is none, unless `resumeOrStart`). */
   resume?: boolean;
+  /** Continue from the checkpoint in `out` when there is one, else start. */
+  resumeOrStart?: boolean;
+  /** Start over in an `out` that already holds a run (its checkpoint is replaced). */
+  force?: boolean;
   /** No progress bar or lines. */
   quiet?: boolean;
   /** Where summary lines go (default stderr unless quiet). */

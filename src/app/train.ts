@@ -3,7 +3,7 @@
  * objective (cross-entropy, ELBO or evidential), the {@link fit} loop with a progress bar,
  * validation every epoch, atomic checkpoints, JSONL/CSV metric logs and `resume`.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { Batcher } from '../data/batcher.js';
@@ -15,6 +15,7 @@ import { createModel, getModelEntry, type ModelKind } from '../models/registry.j
 import {
   CHECKPOINT_DIR,
   loadCheckpoint,
+  recoverCheckpoint,
   saveCheckpoint,
   type OptimizerSettings,
 } from '../train/checkpoint.js';
@@ -33,6 +34,7 @@ import {
   type RunOptions,
   type TrainConfig,
 } from './run_config.js';
+import { ensureWritableDir, lockRun } from './run_dir.js';
 
 function lossOf(kind: ModelKind, config: TrainConfig, datasetSize: number): TrainLoss {
   if (kind === 'bayesian') {
@@ -107,16 +109,51 @@ export async function runTraining(
 ): Promise<TrainResult> {
   const t0 = performance.now();
   const log = options.log ?? (options.quiet === true ? () => {} : (l: string) => console.error(l));
-  let cfg: TrainConfig = { ...config };
+  const cfg: TrainConfig = { ...config };
+  checkConfig(cfg);
+  ensureWritableDir(cfg.out);
+  const unlock = lockRun(cfg.out);
+  try {
+    return await trainOwned(config, cfg, options, log, t0);
+  } finally {
+    unlock();
+  }
+}
+
+/** {@link runTraining} once the run directory is checked and locked. */
+async function trainOwned(
+  config: TrainConfig,
+  start: TrainConfig,
+  options: RunOptions,
+  log: (line: string) => void,
+  t0: number,
+): Promise<TrainResult> {
+  let cfg = start;
   let model: tf.LayersModel | undefined;
   let startEpoch = 0;
   let step = 0;
   let history: EpochRecord[] = [];
   let restoreOptimizer: { name: string; tensor: tf.Tensor }[] = [];
-  const hasCheckpoint =
-    existsSync(join(cfg.out, CHECKPOINT_DIR, 'model.json')) ||
-    existsSync(join(cfg.out, `${CHECKPOINT_DIR}.old`, 'model.json'));
-  if (options.resume === true && hasCheckpoint) {
+  const existing = recoverCheckpoint(cfg.out);
+  const hasCheckpoint = existing !== undefined;
+  if (
+    hasCheckpoint &&
+    options.resume !== true &&
+    options.resumeOrStart !== true &&
+    options.force !== true
+  ) {
+    throw new ArgumentError(
+      'out',
+      `${cfg.out} already holds a run (${existing}); pass --resume to continue it, or --force to start it over`,
+    );
+  }
+  if (!hasCheckpoint && options.resume === true && options.resumeOrStart !== true) {
+    throw new ArgumentError(
+      'resume',
+      `no checkpoint in ${cfg.out} to resume (train without --resume, or pass --resume-or-start)`,
+    );
+  }
+  if ((options.resume === true || options.resumeOrStart === true) && hasCheckpoint) {
     const ck = await loadCheckpoint<TrainConfig, EpochRecord>(cfg.out);
     if (ck.state === undefined) {
       throw new ArgumentError('resume', `${ck.dir} has no state.json; cannot resume`);

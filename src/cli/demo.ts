@@ -94,7 +94,7 @@ export function register(program: Command): void {
           out,
           ...(o.limit !== undefined ? { limit: o.limit } : {}),
         },
-        { quiet: o.quiet ?? false },
+        { quiet: o.quiet ?? false, force: true },
       );
       r.model.dispose();
       const last = r.records[r.records.length - 1];

@@ -21,6 +21,8 @@ import {
 type TrainCliOptions = Omit<TrainConfig, 'out' | 'evidentialLoss'> & {
   out?: string;
   resume?: boolean;
+  resumeOrStart?: boolean;
+  force?: boolean;
   quiet?: boolean;
   json?: boolean;
   loss?: string;
@@ -28,8 +30,10 @@ type TrainCliOptions = Omit<TrainConfig, 'out' | 'evidentialLoss'> & {
 
 /** Build the {@link TrainConfig} of parsed options (`--out` defaults to `runs/<model>-<dataset>`). */
 export function trainConfigOf(o: TrainCliOptions): TrainConfig {
-  const { out, resume, quiet, json, loss, ...config } = o;
+  const { out, resume, resumeOrStart, force, quiet, json, loss, ...config } = o;
   void resume;
+  void resumeOrStart;
+  void force;
   void quiet;
   void json;
   return {
@@ -61,7 +65,12 @@ export function register(program: Command): void {
       '--out <dir>',
       'run directory: checkpoint/, metrics.jsonl, metrics.csv (default runs/<model>-<dataset>)',
     )
-    .option('--resume', 'continue from the checkpoint in --out')
+    .option('--resume', 'continue from the checkpoint in --out (an error when there is none)')
+    .option(
+      '--resume-or-start',
+      'continue from the checkpoint in --out when there is one, else start',
+    )
+    .option('--force', 'start over in an --out that already holds a run (replaces its checkpoint)')
     .option('--seed <n>', 'seed of shuffling and weight sampling', integer, TRAIN_DEFAULTS.seed)
     .option('--limit <n>', 'use only the first N training images (quick runs)', positiveInt)
     .option(
@@ -102,7 +111,12 @@ export function register(program: Command): void {
     .action(async (o: TrainCliOptions) => {
       await cliReady(program);
       const config = trainConfigOf(o);
-      const r = await runTraining(config, { resume: o.resume ?? false, quiet: o.quiet ?? false });
+      const r = await runTraining(config, {
+        resume: o.resume ?? false,
+        resumeOrStart: o.resumeOrStart ?? false,
+        force: o.force ?? false,
+        quiet: o.quiet ?? false,
+      });
       const last = r.records[r.records.length - 1];
       r.model.dispose();
       if (o.json === true) {

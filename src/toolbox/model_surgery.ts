@@ -122,14 +122,7 @@ export async function heteroscedasticClassifier(
   const base = await cloneModel(model);
   const input = tf.input({ shape: inputShapeOf(model) });
   const logits = applyLayers(base, input);
-  const logVar = tf.layers
-    .dense({
-      units: numClasses,
-      name: 'aleatoric_log_var',
-      kernelInitializer: 'zeros',
-      biasInitializer: 'zeros',
-    })
-    .apply(logits) as tf.SymbolicTensor;
+  const logVar = logVarHead(numClasses, logits);
   const m = tf.model({ inputs: input, outputs: [logits, logVar], name: 'aleatoric_classifier' });
   releaseContainer(base);
   return m;
@@ -166,17 +159,21 @@ export async function heteroscedasticRegressor(model: tf.LayersModel): Promise<t
   for (let i = last + 1; i < base.layers.length; i++) {
     mean = (base.layers[i] as tf.layers.Layer).apply(mean) as tf.SymbolicTensor;
   }
-  const logVar = tf.layers
-    .dense({
-      units,
-      name: 'aleatoric_log_var',
-      kernelInitializer: 'zeros',
-      biasInitializer: 'zeros',
-    })
-    .apply(h) as tf.SymbolicTensor;
+  const logVar = logVarHead(units, h);
   const m = tf.model({ inputs: input, outputs: [mean, logVar], name: 'aleatoric_regressor' });
   releaseContainer(base);
   return m;
+}
+
+/** The log-variance head `s = W h + b`, started at `s = 0` (zero kernel and bias). */
+function logVarHead(units: number, h: tf.SymbolicTensor): tf.SymbolicTensor {
+  const dense = tf.layers.dense({
+    units,
+    name: 'aleatoric_log_var',
+    kernelInitializer: 'zeros',
+    biasInitializer: 'zeros',
+  });
+  return dense.apply(h) as tf.SymbolicTensor;
 }
 
 /** Apply the layers of a sequential model in order (flat graph), or the model as one layer. */

@@ -8,8 +8,8 @@ import { toHostVector } from './host.js';
 
 /** Scores of both sets, sorted by decreasing score, with labels 1 = OOD (positive). */
 function sortedScores(
-  inScores: tf.Tensor | ArrayLike<number>,
-  outScores: tf.Tensor | ArrayLike<number>,
+  inScores: Scores,
+  outScores: Scores,
 ): { score: Float64Array; positive: Uint8Array; nPos: number; nNeg: number } {
   const a = toHostVector(inScores, 'inScores');
   const b = toHostVector(outScores, 'outScores');
@@ -29,6 +29,9 @@ function sortedScores(
   return { score, positive, nPos: b.length, nNeg: a.length };
 }
 
+/** Uncertainty scores, one per input: a tensor or an array. */
+export type Scores = tf.Tensor | ArrayLike<number>;
+
 /** One point of a ROC / precision–recall sweep, at threshold `score >= threshold`. */
 export interface OperatingPoint {
   threshold: number;
@@ -44,10 +47,7 @@ export interface OperatingPoint {
  * @param inScores scores of in-distribution inputs (negatives).
  * @param outScores scores of out-of-distribution inputs (positives).
  */
-export function rocCurve(
-  inScores: tf.Tensor | ArrayLike<number>,
-  outScores: tf.Tensor | ArrayLike<number>,
-): OperatingPoint[] {
+export function rocCurve(inScores: Scores, outScores: Scores): OperatingPoint[] {
   const { score, positive, nPos, nNeg } = sortedScores(inScores, outScores);
   const pts: OperatingPoint[] = [{ threshold: Infinity, tpr: 0, fpr: 0, precision: 1 }];
   let tp = 0;
@@ -66,6 +66,17 @@ export function rocCurve(
   return pts;
 }
 
+/** `sum_i f(pts[i-1], pts[i])` over consecutive operating points. */
+function sumOverSteps(
+  pts: readonly OperatingPoint[],
+  f: (p: OperatingPoint, q: OperatingPoint) => number,
+): number {
+  let sum = 0;
+  for (let i = 1; i < pts.length; i++)
+    sum += f(pts[i - 1] as OperatingPoint, pts[i] as OperatingPoint);
+  return sum;
+}
+
 /**
  * Area under the ROC curve: the probability that a random out-of-distribution input scores
  * higher than a random in-distribution one, ties counting one half (Mann–Whitney U).
@@ -79,18 +90,12 @@ export function rocCurve(
  * auroc([0.1, 0.2], [0.3, 0.4]); // 1
  * ```
  */
-export function auroc(
-  inScores: tf.Tensor | ArrayLike<number>,
-  outScores: tf.Tensor | ArrayLike<number>,
-): number {
-  const pts = rocCurve(inScores, outScores);
-  let area = 0;
-  for (let i = 1; i < pts.length; i++) {
-    const p = pts[i - 1] as OperatingPoint;
-    const q = pts[i] as OperatingPoint;
-    area += ((q.fpr - p.fpr) * (q.tpr + p.tpr)) / 2;
-  }
-  return area;
+export function auroc(inScores: Scores, outScores: Scores): number {
+  // trapezoids between consecutive operating points
+  return sumOverSteps(
+    rocCurve(inScores, outScores),
+    (p, q) => ((q.fpr - p.fpr) * (q.tpr + p.tpr)) / 2,
+  );
 }
 
 /**
@@ -106,18 +111,9 @@ export function auroc(
  * aupr([0.1, 0.2], [0.3, 0.4]); // 1
  * ```
  */
-export function aupr(
-  inScores: tf.Tensor | ArrayLike<number>,
-  outScores: tf.Tensor | ArrayLike<number>,
-): number {
-  const pts = rocCurve(inScores, outScores);
-  let ap = 0;
-  for (let i = 1; i < pts.length; i++) {
-    const p = pts[i - 1] as OperatingPoint;
-    const q = pts[i] as OperatingPoint;
-    ap += (q.tpr - p.tpr) * q.precision;
-  }
-  return ap;
+export function aupr(inScores: Scores, outScores: Scores): number {
+  // recall steps weighted by the precision reached
+  return sumOverSteps(rocCurve(inScores, outScores), (p, q) => (q.tpr - p.tpr) * q.precision);
 }
 
 /**
@@ -135,11 +131,7 @@ export function aupr(
  * fprAtTpr([0.1, 0.5], [0.3, 0.4]); // 0.5
  * ```
  */
-export function fprAtTpr(
-  inScores: tf.Tensor | ArrayLike<number>,
-  outScores: tf.Tensor | ArrayLike<number>,
-  tpr = 0.95,
-): number {
+export function fprAtTpr(inScores: Scores, outScores: Scores, tpr = 0.95): number {
   if (!(tpr > 0 && tpr <= 1))
     throw new ArgumentError('tpr', `expected a value in (0, 1], got ${tpr}`);
   for (const p of rocCurve(inScores, outScores)) if (p.tpr >= tpr - 1e-12) return p.fpr;
@@ -159,10 +151,7 @@ export interface OodMetrics {
  * @param inScores uncertainty scores of in-distribution inputs.
  * @param outScores uncertainty scores of out-of-distribution inputs.
  */
-export function oodMetrics(
-  inScores: tf.Tensor | ArrayLike<number>,
-  outScores: tf.Tensor | ArrayLike<number>,
-): OodMetrics {
+export function oodMetrics(inScores: Scores, outScores: Scores): OodMetrics {
   return {
     auroc: auroc(inScores, outScores),
     aupr: aupr(inScores, outScores),

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
-import { fit, type TrainData } from './fit.js';
+import { fit, type FitOptions, type TrainData } from './fit.js';
 import {
   heteroscedasticClassificationLoss,
   heteroscedasticRegressionLoss,
@@ -198,6 +198,18 @@ export class UncertaintyEvaluation {
     return d;
   }
 
+  /** Options of the toolbox `fit` loop for the `which` uncertainty model. */
+  private fitOptions(which: 'epistemic' | 'aleatoric'): FitOptions {
+    const o = this.options;
+    return {
+      epochs: this.epochs,
+      batchSize: o.batchSize,
+      learningRate: o.learningRate,
+      seed: o.seed,
+      onEpoch: (e, l) => o.onEpoch?.(which, e, l),
+    };
+  }
+
   /** The MC-dropout model: the given model when it has dropout, else a trained/loaded copy. */
   async epistemicModel(): Promise<tf.LayersModel> {
     if (this.epiModel !== undefined) return this.epiModel;
@@ -217,24 +229,22 @@ export class UncertaintyEvaluation {
         const n = datasetSize(data);
         const nll = this.supervisedLoss(m);
         setMode(m, 'sample');
-        await fit(m, (x, y) => tf.add(nll(x, y), tf.div(modelKL(m), n)) as tf.Scalar, data, {
-          epochs: this.epochs,
-          batchSize: o.batchSize,
-          learningRate: o.learningRate,
-          seed: o.seed,
-          onEpoch: (e, l) => o.onEpoch?.('epistemic', e, l),
-        });
+        await fit(
+          m,
+          (x, y) => tf.add(nll(x, y), tf.div(modelKL(m), n)) as tf.Scalar,
+          data,
+          this.fitOptions('epistemic'),
+        );
       }
       if (o.saveModel === true) await this.store.save(m, o.epiUncerModelPath as string);
     } else {
       m = await withMcDropout(o.model, o.dropoutRate ?? 0.5);
-      await fit(m, this.supervisedLoss(m), this.requireData('epistemic'), {
-        epochs: this.epochs,
-        batchSize: o.batchSize,
-        learningRate: o.learningRate,
-        seed: o.seed,
-        onEpoch: (e, l) => o.onEpoch?.('epistemic', e, l),
-      });
+      await fit(
+        m,
+        this.supervisedLoss(m),
+        this.requireData('epistemic'),
+        this.fitOptions('epistemic'),
+      );
       if (o.saveModel === true) await this.store.save(m, o.epiUncerModelPath as string);
     }
     this.epiModel = m;
@@ -265,13 +275,7 @@ export class UncertaintyEvaluation {
           tf.reshape(y, (out as tf.Tensor).shape),
         );
       };
-      await fit(m, loss, this.requireData('aleatoric'), {
-        epochs: this.epochs,
-        batchSize: o.batchSize,
-        learningRate: o.learningRate,
-        seed: o.seed,
-        onEpoch: (e, l) => o.onEpoch?.('aleatoric', e, l),
-      });
+      await fit(m, loss, this.requireData('aleatoric'), this.fitOptions('aleatoric'));
       if (o.saveModel === true) await this.store.save(m, o.aleUncerModelPath as string);
     }
     this.aleModel = m;

@@ -1,18 +1,31 @@
 /**
  * Training checkpoints (Node): the model (`model.json` + `weights.bin`), the optimizer state
- * (`optimizer.bin`, e.g. Adam's moments and step count) and the trainer state (`state.json`:
- * epoch, step, configuration, optimizer settings, metrics history, seed).
+ * (`optimizer.bin`, e.g. Adam's moments and step count), the trainer state (`state.json`: epoch,
+ * step, batcher position, configuration, optimizer settings, metrics history, seed, the hash of
+ * the model's architecture) and `manifest.json` (SHA-256 of every file, written last).
  *
- * A checkpoint is one directory `<run>/checkpoint`, replaced atomically each epoch: the new one
- * is written to `checkpoint.tmp-<pid>` (every file itself atomically), then the old one is moved
- * to `checkpoint.old`, the new one renamed into place and the old one removed. A crash at any
- * point leaves either `checkpoint` or `checkpoint.old` complete; {@link resolveCheckpoint} finds it.
+ * Rotation that survives any sequence of crashes: a new version is written completely into
+ * `checkpoint.tmp-<pid>` (every file fsynced, the manifest last, the directory fsynced); then the
+ * current `checkpoint` is renamed to `checkpoint.old`, the new one renamed to `checkpoint`, and
+ * only then the old one deleted (deletions first rename a directory to `*.del-*`, so a half-deleted
+ * directory is never mistaken for a checkpoint); the run directory is fsynced after each step.
+ * At every instant one complete version exists; {@link recoverCheckpoint} (run before every save
+ * and by the trainer on start) keeps the newest complete one as `checkpoint` and removes the rest.
+ * Loading verifies the manifest, the trainer state's schema, the architecture hash and that
+ * every weight is finite, with an error naming the file.
  */
-import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { DeepProbError } from '../utils/errors.js';
-import { atomicWriteFile, fileIO } from '../utils/file_io.js';
+import { atomicWriteFile, fileIO, fsOps, fsyncDir } from '../utils/file_io.js';
+import {
+  MANIFEST_FILE,
+  manifestProblem,
+  sha256,
+  verifyManifest,
+  writeManifest,
+} from './manifest.js';
 
 /** Settings of the optimizer, enough to rebuild it. */
 export interface OptimizerSettings {
@@ -43,10 +56,103 @@ export interface TrainerState<C = unknown, M = unknown> {
   optimizerWeights: tf.io.WeightsManifestEntry[];
   /** ISO time of the save. */
   savedAt: string;
+  /** Batches of the current epoch already trained (a mid-epoch checkpoint); absent or 0 at an epoch end. */
+  batchInEpoch?: number;
+  /** SHA-256 of the model's JSON topology (which architecture this state belongs to). */
+  modelHash?: string;
 }
 
 /** Name of the checkpoint directory inside a run directory. */
 export const CHECKPOINT_DIR = 'checkpoint';
+
+/** Move a directory out of the way, then delete it (a half-deleted one is never a candidate). */
+function trash(dir: string): void {
+  if (!existsSync(dir)) return;
+  const del = `${dir}.del-${process.pid}-${Math.floor(Math.random() * 1e9)}`;
+  fsOps.renameSync(dir, del);
+  fsOps.rmSync(del, { recursive: true, force: true });
+}
+
+/** SHA-256 of a model's architecture (its JSON topology). */
+export function architectureHash(model: tf.LayersModel): string {
+  return sha256(JSON.stringify(model.toJSON(null, false)));
+}
+
+/** The trainer-state step of a checkpoint directory (-1 when it has none or it is unreadable). */
+function stepOf(dir: string): number {
+  try {
+    const st = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as { step?: unknown };
+    return typeof st.step === 'number' ? st.step : -1;
+  } catch {
+    return -1;
+  }
+}
+
+/** Whether `dir` holds a complete checkpoint (a model and, when it has one, a matching manifest). */
+function isComplete(dir: string, needManifest: boolean): boolean {
+  if (!existsSync(join(dir, 'model.json'))) return false;
+  if (!existsSync(join(dir, MANIFEST_FILE))) return !needManifest;
+  return manifestProblem(dir) === undefined;
+}
+
+/** The checkpoint versions found in a run directory, complete or not. */
+function candidates(runDir: string): { dir: string; rank: number; temp: boolean }[] {
+  if (!existsSync(runDir)) return [];
+  const out: { dir: string; rank: number; temp: boolean }[] = [];
+  for (const name of readdirSync(runDir)) {
+    if (name === CHECKPOINT_DIR) out.push({ dir: join(runDir, name), rank: 2, temp: false });
+    else if (name === `${CHECKPOINT_DIR}.old`)
+      out.push({ dir: join(runDir, name), rank: 1, temp: false });
+    else if (name.startsWith(`${CHECKPOINT_DIR}.tmp-`))
+      out.push({ dir: join(runDir, name), rank: 0, temp: true });
+  }
+  return out;
+}
+
+/** The newest complete checkpoint version of a run directory (read-only), or undefined. */
+function newestComplete(runDir: string): string | undefined {
+  let best: { dir: string; step: number; rank: number } | undefined;
+  for (const c of candidates(runDir)) {
+    // a temporary version counts only with its manifest (written last): older code wrote none
+    if (!isComplete(c.dir, c.temp)) continue;
+    const step = stepOf(c.dir);
+    if (best === undefined || step > best.step || (step === best.step && c.rank > best.rank)) {
+      best = { dir: c.dir, step, rank: c.rank };
+    }
+  }
+  return best?.dir;
+}
+
+/**
+ * Bring a run directory back to one clean checkpoint after any crash: the newest complete version
+ * (of `checkpoint`, `checkpoint.old`, `checkpoint.tmp-*`) becomes `checkpoint`; incomplete and
+ * older versions and `*.del-*` leftovers are deleted.
+ * @param runDir the run directory.
+ * @returns the checkpoint directory, or undefined when no complete version exists.
+ */
+export function recoverCheckpoint(runDir: string): string | undefined {
+  const final = join(runDir, CHECKPOINT_DIR);
+  const best = newestComplete(runDir);
+  if (best !== undefined && best !== final) {
+    trash(final);
+    fsOps.renameSync(best, final);
+    fsyncDir(runDir);
+  }
+  for (const c of candidates(runDir)) if (c.dir !== final) trash(c.dir);
+  if (existsSync(runDir)) {
+    for (const name of readdirSync(runDir)) {
+      if (name.startsWith(`${CHECKPOINT_DIR}.`) && name.includes('.del-')) {
+        fsOps.rmSync(join(runDir, name), { recursive: true, force: true });
+      }
+    }
+  }
+  if (best === undefined) {
+    trash(final);
+    return undefined;
+  }
+  fsyncDir(runDir);
+  return final;
+}
 
 /**
  * Save a checkpoint of `model` and `optimizer` under `runDir/checkpoint`, atomically.
@@ -66,7 +172,10 @@ export async function saveCheckpoint<C, M>(
   const final = join(runDir, CHECKPOINT_DIR);
   const tmp = join(runDir, `${CHECKPOINT_DIR}.tmp-${process.pid}`);
   const old = join(runDir, `${CHECKPOINT_DIR}.old`);
-  rmSync(tmp, { recursive: true, force: true });
+  fsOps.mkdirSync(runDir, { recursive: true });
+  // a crash may have left several versions: keep the newest complete one first
+  if (candidates(runDir).some((c) => c.dir !== final)) recoverCheckpoint(runDir);
+  fsOps.rmSync(tmp, { recursive: true, force: true });
   await model.save(fileIO(tmp));
   const named = await optimizer.getWeights();
   const { data, specs } = await tf.io.encodeWeights(named);
@@ -77,24 +186,43 @@ export async function saveCheckpoint<C, M>(
     ...state,
     optimizerWeights: specs,
     savedAt: new Date().toISOString(),
+    modelHash: architectureHash(model),
   };
   atomicWriteFile(join(tmp, 'state.json'), JSON.stringify(full, null, 1));
-  rmSync(old, { recursive: true, force: true });
-  if (existsSync(final)) renameSync(final, old);
-  renameSync(tmp, final);
-  rmSync(old, { recursive: true, force: true });
+  writeManifest(tmp);
+  fsyncDir(tmp);
+  fsyncDir(runDir);
+  if (existsSync(final)) {
+    trash(old);
+    fsOps.renameSync(final, old);
+    fsyncDir(runDir);
+  }
+  fsOps.renameSync(tmp, final);
+  fsyncDir(runDir);
+  trash(old);
+  fsyncDir(runDir);
   return final;
 }
 
 /**
- * The directory holding a complete checkpoint: `dir` itself when it has `model.json`, else
- * `dir/checkpoint`, else `dir/checkpoint.old` (left by a crash between the two renames).
+ * The directory holding a complete checkpoint: `dir` itself when it has `model.json`, else the
+ * newest complete version in the run directory `dir` (`checkpoint`, or `checkpoint.old` /
+ * `checkpoint.tmp-*` left by a crash). Read-only.
  *
- * @throws DeepProbError when none exists.
+ * @throws DeepProbError when none exists, naming the damaged file when a version is damaged.
  */
 export function resolveCheckpoint(dir: string): string {
-  for (const d of [dir, join(dir, CHECKPOINT_DIR), join(dir, `${CHECKPOINT_DIR}.old`)]) {
-    if (existsSync(join(d, 'model.json'))) return d;
+  if (existsSync(join(dir, 'model.json'))) return dir;
+  const best = newestComplete(dir);
+  if (best !== undefined) return best;
+  const damaged = candidates(dir).find((c) => !c.temp);
+  if (damaged !== undefined) {
+    const problem = existsSync(join(damaged.dir, 'model.json'))
+      ? manifestProblem(damaged.dir)
+      : `${join(damaged.dir, 'model.json')}: missing`;
+    throw new DeepProbError(
+      `checkpoint: ${problem ?? damaged.dir} (restore it, or train again with --force)`,
+    );
   }
   throw new DeepProbError(
     `checkpoint: no model.json in ${dir} or ${join(dir, CHECKPOINT_DIR)} (train with --out ${dir} first)`,
@@ -120,17 +248,39 @@ export interface LoadedCheckpoint<C, M> {
  */
 export async function loadCheckpoint<C, M>(dir: string): Promise<LoadedCheckpoint<C, M>> {
   const ck = resolveCheckpoint(dir);
-  const model = await tf.loadLayersModel(fileIO(ck));
+  verifyManifest(ck);
   const statePath = join(ck, 'state.json');
   let state: TrainerState<C, M> | undefined;
   if (existsSync(statePath)) {
+    let raw: unknown;
     try {
-      state = JSON.parse(readFileSync(statePath, 'utf8')) as TrainerState<C, M>;
+      raw = JSON.parse(readFileSync(statePath, 'utf8'));
     } catch (e) {
       throw new DeepProbError(
         `${statePath}: cannot parse trainer state: ${e instanceof Error ? e.message : String(e)}`,
       );
     }
+    state = checkTrainerState<C, M>(raw, statePath);
+  }
+  const model = await tf.loadLayersModel(fileIO(ck));
+  try {
+    if (state?.modelHash !== undefined && state.modelHash !== architectureHash(model)) {
+      throw new DeepProbError(
+        `${statePath}: belongs to another architecture than ${join(ck, 'model.json')} (files of two runs mixed?)`,
+      );
+    }
+    const bad = firstNonFinite(
+      model.getWeights(),
+      model.weights.map((w) => w.originalName),
+    );
+    if (bad !== undefined) {
+      throw new DeepProbError(
+        `${join(ck, 'weights.bin')}: weight ${bad} holds NaN or Infinity (a damaged or diverged checkpoint)`,
+      );
+    }
+  } catch (e) {
+    model.dispose();
+    throw e;
   }
   return {
     dir: ck,
@@ -140,11 +290,81 @@ export async function loadCheckpoint<C, M>(dir: string): Promise<LoadedCheckpoin
       if (state === undefined || state.optimizerWeights.length === 0) return [];
       const bytes = readFileSync(join(ck, 'optimizer.bin'));
       const buf = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+      const path = join(ck, 'optimizer.bin');
+      const need = state.optimizerWeights.reduce(
+        (a, w) => a + w.shape.reduce((x, y) => x * y, 1) * 4,
+        0,
+      );
+      if (bytes.length !== need) {
+        throw new DeepProbError(`${path}: ${bytes.length} bytes, state.json describes ${need}`);
+      }
       const map = tf.io.decodeWeights(buf, state.optimizerWeights);
-      return state.optimizerWeights.map((s) => ({
+      const out = state.optimizerWeights.map((s) => ({
         name: s.name,
         tensor: map[s.name] as tf.Tensor,
       }));
+      const bad = firstNonFinite(
+        out.map((o) => o.tensor),
+        out.map((o) => o.name),
+      );
+      if (bad !== undefined) {
+        tf.dispose(out.map((o) => o.tensor));
+        throw new DeepProbError(`${path}: optimizer state ${bad} holds NaN or Infinity`);
+      }
+      return out;
     },
   };
+}
+
+/** Name of the first tensor holding a NaN or an infinity, or undefined. */
+function firstNonFinite(
+  tensors: readonly tf.Tensor[],
+  names: readonly string[],
+): string | undefined {
+  for (const [i, t] of tensors.entries()) {
+    if (t.dtype !== 'float32') continue;
+    const ok = tf.tidy(() => tf.all(tf.isFinite(t)).dataSync()[0]);
+    if (ok !== 1) return names[i] ?? `#${i}`;
+  }
+  return undefined;
+}
+
+/**
+ * Check the schema of a parsed `state.json`.
+ * @throws DeepProbError naming the file and the field.
+ */
+export function checkTrainerState<C, M>(raw: unknown, path: string): TrainerState<C, M> {
+  const bad = (field: string, expected: string): never => {
+    throw new DeepProbError(
+      `${path}: field '${field}' must be ${expected} (the file is damaged or was edited)`,
+    );
+  };
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+    return bad('(root)', 'an object');
+  const st = raw as Record<string, unknown>;
+  const nonNegInt = (k: string): void => {
+    const v = st[k];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) bad(k, 'an integer >= 0');
+  };
+  if (st.version !== 1) bad('version', '1');
+  nonNegInt('epoch');
+  nonNegInt('step');
+  if (st.batchInEpoch !== undefined) nonNegInt('batchInEpoch');
+  if (typeof st.seed !== 'number' || !Number.isFinite(st.seed)) bad('seed', 'a finite number');
+  if (st.config === null || typeof st.config !== 'object') bad('config', 'an object');
+  if (!Array.isArray(st.metrics)) bad('metrics', 'an array');
+  if (!Array.isArray(st.optimizerWeights)) bad('optimizerWeights', 'an array');
+  const o = st.optimizer as Record<string, unknown> | null;
+  if (
+    o === null ||
+    typeof o !== 'object' ||
+    o.name !== 'adam' ||
+    !['learningRate', 'beta1', 'beta2', 'epsilon'].every(
+      (k) => typeof o[k] === 'number' && Number.isFinite(o[k]) && (o[k] as number) >= 0,
+    )
+  ) {
+    bad('optimizer', "Adam settings {name: 'adam', learningRate, beta1, beta2, epsilon}");
+  }
+  if (st.modelHash !== undefined && typeof st.modelHash !== 'string') bad('modelHash', 'a string');
+  return raw as TrainerState<C, M>;
 }

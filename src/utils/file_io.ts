@@ -5,18 +5,48 @@
  * leaves a half-written file under the final name.
  */
 import {
+  closeSync,
+  existsSync,
+  fsyncSync,
   mkdirSync,
+  openSync,
   readFileSync,
+  realpathSync,
   renameSync,
   rmSync,
   writeFileSync,
-  openSync,
-  fsyncSync,
-  closeSync,
 } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join, relative } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { DeepProbError } from '../utils/errors.js';
+import { DeepProbError } from './errors.js';
+
+/**
+ * The file-system calls that change files, in one object so that the fault-injection suite
+ * (`test/faults/`) can stop the process at any one of them; everything that writes checkpoints
+ * goes through it.
+ */
+export const fsOps = {
+  writeFileSync,
+  renameSync,
+  rmSync,
+  mkdirSync,
+  fsync(path: string): void {
+    const fd = openSync(path, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  },
+};
+
+/**
+ * fsync a directory, so that the renames and deletions inside it are durable.
+ * @param dir the directory.
+ */
+export function fsyncDir(dir: string): void {
+  fsOps.fsync(dir);
+}
 
 /**
  * Write `data` to `path` atomically: write and fsync `path.tmp-<pid>-<n>`, then rename it over
@@ -30,21 +60,45 @@ import { DeepProbError } from '../utils/errors.js';
  * ```
  */
 export function atomicWriteFile(path: string, data: Uint8Array | string): void {
-  mkdirSync(dirname(path), { recursive: true });
+  fsOps.mkdirSync(dirname(path), { recursive: true });
   const tmp = `${path}.tmp-${process.pid}-${Math.floor(Math.random() * 1e9)}`;
   try {
-    writeFileSync(tmp, data);
-    const fd = openSync(tmp, 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
+    fsOps.writeFileSync(tmp, data);
+    fsOps.fsync(tmp);
+    fsOps.renameSync(tmp, path);
   } catch (e) {
     rmSync(tmp, { force: true });
     throw e;
   }
+}
+
+/**
+ * The path of a file named in `dir`'s `model.json` (a weight file), confined to `dir`: a plain
+ * relative path with no `..` segment, not absolute, and (after resolving symbolic links) inside
+ * `dir`. Nothing outside the folder is ever read.
+ *
+ * @param dir the model directory.
+ * @param name the path as written in the manifest.
+ * @param source the file that names it (for the error).
+ * @throws DeepProbError naming `source` and the path otherwise (no size or content of the target).
+ */
+export function confinedPath(dir: string, name: unknown, source: string): string {
+  const bad = (why: string): never => {
+    throw new DeepProbError(
+      `${source}: weight path ${JSON.stringify(name)} ${why}; weight files must lie inside ${dir}`,
+    );
+  };
+  if (typeof name !== 'string' || name === '' || name.includes('\0'))
+    return bad('is not a file name');
+  if (isAbsolute(name) || /^[a-zA-Z]:/.test(name)) return bad('is absolute');
+  if (name.split(/[\\/]/).includes('..')) return bad("contains '..'");
+  const full = join(dir, name);
+  if (existsSync(full)) {
+    const rel = relative(realpathSync(dir), realpathSync(full));
+    if (rel === '' || rel.startsWith('..') || isAbsolute(rel))
+      return bad('leads outside the folder');
+  }
+  return full;
 }
 
 /** File names used by {@link fileIO}. */
@@ -90,7 +144,7 @@ export function fileIO(dir: string, options: FileIOOptions = {}): tf.io.IOHandle
       if (artifacts.modelTopology instanceof ArrayBuffer) {
         throw new DeepProbError('fileIO: binary model topologies are not supported');
       }
-      mkdirSync(dir, { recursive: true });
+      fsOps.mkdirSync(dir, { recursive: true });
       const weights = toBytes(artifacts.weightData);
       atomicWriteFile(join(dir, weightsFile), weights);
       const json: tf.io.ModelJSON = {
@@ -121,7 +175,13 @@ export function fileIO(dir: string, options: FileIOOptions = {}): tf.io.IOHandle
         const specs: tf.io.WeightsManifestEntry[] = [];
         const parts: Uint8Array[] = [];
         for (const group of manifest) {
-          for (const p of group.paths) parts.push(new Uint8Array(readFileSync(join(dir, p))));
+          for (const p of group.paths) {
+            const file = confinedPath(dir, p, path);
+            if (!existsSync(file)) {
+              throw new DeepProbError(`${path}: its weight file ${file} is missing`);
+            }
+            parts.push(new Uint8Array(readFileSync(file)));
+          }
           specs.push(...group.weights);
         }
         const total = parts.reduce((a, b) => a + b.length, 0);

@@ -71,6 +71,7 @@ describe('checkpoints', () => {
     expect(dir).toBe(join(run, 'checkpoint'));
     expect(readdirSync(run)).toEqual(['checkpoint']);
     expect(readdirSync(dir).sort()).toEqual([
+      'manifest.json',
       'model.json',
       'optimizer.bin',
       'state.json',

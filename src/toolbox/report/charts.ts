@@ -110,25 +110,17 @@ export function confidenceCountSpec(bins: ReliabilityBin[]): TopLevelSpec {
 /** Overlaid histograms (as fractions of each set) of one score, in- vs out-of-distribution. */
 export function scoreHistogramSpec(s: ScoreSummary, inName: string, outName: string): TopLevelSpec {
   const { edges, countsIn, countsOut } = s.histogram;
-  const totIn = countsIn.reduce((a, b) => a + b, 0) || 1;
-  const totOut = countsOut.reduce((a, b) => a + b, 0) || 1;
-  const values: { lo: number; hi: number; fraction: number; set: string }[] = [];
-  countsIn.forEach((c, i) =>
-    values.push({
+  // each set's counts as fractions of that set, one bar per bin
+  const fractions = (counts: readonly number[], set: string) => {
+    const total = counts.reduce((a, b) => a + b, 0) || 1;
+    return counts.map((c, i) => ({
       lo: edges[i] as number,
       hi: edges[i + 1] as number,
-      fraction: c / totIn,
-      set: inName,
-    }),
-  );
-  countsOut.forEach((c, i) =>
-    values.push({
-      lo: edges[i] as number,
-      hi: edges[i + 1] as number,
-      fraction: c / totOut,
-      set: outName,
-    }),
-  );
+      fraction: c / total,
+      set,
+    }));
+  };
+  const values = [...fractions(countsIn, inName), ...fractions(countsOut, outName)];
   return {
     $schema: SCHEMA,
     title: {
