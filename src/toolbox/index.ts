@@ -68,3 +68,25 @@ export {
 } from './uncertainty_evaluation.js';
 export { buildReport, type ReportInput, type ScoreInput } from './report/build.js';
 export type { UncertaintyReport, ScoreSummary, GalleryItem } from './report/types.js';
+export {
+  fitTemperature,
+  temperatureScale,
+  type TemperatureFit,
+  type TemperatureOptions,
+} from './posthoc/temperature.js';
+export {
+  calibrateConformal,
+  conformalSets,
+  type ConformalScore,
+  type ConformalOptions,
+  type ConformalCalibration,
+  type ConformalSets,
+} from './posthoc/conformal.js';
+export {
+  lastLayerLaplace,
+  LastLayerLaplace,
+  type LaplaceOptions,
+  type LaplacePredictOptions,
+  type LinkApproximation,
+} from './posthoc/laplace/last_layer.js';
+export type { HessianStructure, LaplaceLikelihood } from './posthoc/laplace/curvature.js';
