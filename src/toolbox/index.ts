@@ -90,3 +90,11 @@ export {
   type LinkApproximation,
 } from './posthoc/laplace/last_layer.js';
 export type { HessianStructure, LaplaceLikelihood } from './posthoc/laplace/curvature.js';
+export {
+  Swag,
+  swagPredictor,
+  trainSwag,
+  type SwagOptions,
+  type SwagSampleOptions,
+  type TrainSwagOptions,
+} from './posthoc/swag.js';
