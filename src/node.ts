@@ -74,4 +74,14 @@ export {
   type UncertaintyRunOptions,
   type UncertaintyRunResult,
 } from './toolbox/node.js';
+export {
+  runShiftBenchmark,
+  parseMethodSpec,
+  SHIFT_METHOD_KINDS,
+  type ShiftMethodKind,
+  type ShiftMethodSpec,
+  type ShiftRunOptions,
+  type ShiftRunResult,
+} from './toolbox/shift/run.js';
+export { shiftReportHtml, shiftChartSpec } from './toolbox/shift/html.js';
 export { buildProgram, main } from './cli/main.js';

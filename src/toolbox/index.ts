@@ -98,3 +98,15 @@ export {
   type SwagSampleOptions,
   type TrainSwagOptions,
 } from './posthoc/swag.js';
+export {
+  shiftBenchmark,
+  formatShiftTable,
+  type ShiftMethod,
+  type ShiftSet,
+  type OodSet,
+  type ShiftBenchmarkOptions,
+  type ShiftRow,
+  type OodRow,
+  type ShiftSummary,
+  type ShiftBenchmarkResult,
+} from './shift/benchmark.js';
