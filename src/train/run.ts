@@ -27,6 +27,7 @@ export type PerExampleLike = PerExample;
 import { fit, type EpochRecord } from './fit.js';
 import { crossEntropyLoss, elboLoss, evidentialLoss, type TrainLoss } from './loss.js';
 import { writeMetricLogs } from './metrics_log.js';
+import { klDominanceWarning } from './kl_guard.js';
 import { barProgress, quietProgress, type ProgressReporter } from './progress.js';
 import { join } from 'node:path';
 
@@ -361,6 +362,11 @@ export async function runTraining(
         });
         writeMetricLogs(cfg.out, records);
         log(describeRecord(record));
+        const warning =
+          kind === 'bayesian'
+            ? klDominanceWarning(record, trainSet.numClasses, trainSet.count)
+            : undefined;
+        if (warning !== undefined) console.error(warning);
       },
     });
   } finally {
