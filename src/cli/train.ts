@@ -35,6 +35,7 @@ interface TrainCliOptions {
   json?: boolean;
   loss?: string;
   evidence?: string;
+  ensemble?: number;
 }
 
 /** Build the {@link TrainConfig} of parsed options. */
@@ -120,6 +121,11 @@ export function register(program: Command): void {
       'evidential loss: squared-error-bayes-risk | cross-entropy-bayes-risk | max-likelihood',
     )
     .option('--evidence <fn>', 'evidential evidence function: relu | softplus | exp', 'softplus')
+    .option(
+      '--ensemble <n>',
+      'train a deep ensemble: n members in OUT/member-<i>, seeded seed + i - 1 (i = 1..n)',
+      positiveInt,
+    )
     .option('--quiet', 'no progress bar')
     .option('--json', 'print the final metrics as JSON on stdout')
     .addHelpText(
@@ -129,6 +135,20 @@ export function register(program: Command): void {
     .action(async (o: TrainCliOptions) => {
       await cliReady(program);
       const config = trainConfigOf(o);
+      if (o.ensemble !== undefined && o.ensemble > 1) {
+        for (let i = 1; i <= o.ensemble; i++) {
+          const member = { ...config, seed: config.seed + i - 1, out: `${config.out}/member-${i}` };
+          const r = await runTraining(member, {
+            resume: o.resume ?? false,
+            quiet: o.quiet ?? false,
+          });
+          r.model.dispose();
+          console.log(`member ${i}: ${r.checkpoint}`);
+        }
+        const dirs = Array.from({ length: o.ensemble }, (_, i) => `${config.out}/member-${i + 1}`);
+        console.log(`evaluate with: deepprob shift --methods ens=ensemble:${dirs.join(',')}`);
+        return;
+      }
       const r = await runTraining(config, { resume: o.resume ?? false, quiet: o.quiet ?? false });
       const last = r.records[r.records.length - 1];
       r.model.dispose();
