@@ -52,7 +52,7 @@ export function register(program: Command): void {
     .option('--limit <n>', 'test images per shifted set', positiveInt, 1000)
     .option(
       '--calibration <n>',
-      'held-out test images (from index 5000) for conformal / temperature',
+      'held-out test images (from index --limit) for conformal / temperature',
       positiveInt,
       1000,
     )

@@ -103,7 +103,11 @@ export interface ShiftRunOptions {
   out?: string;
   /** Test images per set (the first N of the test split; default 1000). */
   limit?: number;
-  /** Held-out calibration images (test images from index 5000; default 1000). */
+  /**
+   * Held-out calibration images (default 1000): test images `limit .. limit + n`, from the same
+   * half of the test split as the evaluated images (MNIST's two test halves differ, so a
+   * calibration set from the other half would not be exchangeable with them).
+   */
   calibrationSize?: number;
   /** Monte Carlo samples of stochastic methods (default 20). */
   mcSamples?: number;
@@ -253,7 +257,7 @@ export async function runShiftBenchmark(options: ShiftRunOptions): Promise<Shift
     const cleanSet = sliceSet(test, 0, limit);
     const clean = tensorsOf(cleanSet, cfg);
     toDispose.push(clean.x);
-    const calib = tensorsOf(sliceSet(test, 5000, calSize), cfg);
+    const calib = tensorsOf(sliceSet(test, limit, calSize), cfg);
     toDispose.push(calib.x);
     const shifted: ShiftSet[] = [];
     if (families.includes('rotation')) {
