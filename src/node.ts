@@ -95,5 +95,15 @@ export {
   scoreHistogramSpec,
   probabilitySpec,
 } from './toolbox/node.js';
+export {
+  runShiftBenchmark,
+  parseMethodSpec,
+  SHIFT_METHOD_KINDS,
+  type ShiftMethodKind,
+  type ShiftMethodSpec,
+  type ShiftRunOptions,
+  type ShiftRunResult,
+} from './app/shift/run.js';
+export { shiftReportHtml, shiftChartSpec } from './toolbox/shift/html.js';
 export { buildProgram, main } from './cli/main.js';
 export { saveParamStore, loadParamStore } from './ppl/param_store_file.js';

@@ -22,6 +22,7 @@ import {
 import { evaluate, type EvalResult } from '../train/evaluate.js';
 import { fit, type EpochRecord } from '../train/fit.js';
 import { crossEntropyLoss, elboLoss, evidentialLoss, type TrainLoss } from '../train/loss.js';
+import { klDominanceWarning } from '../train/kl_guard.js';
 import { writeMetricLogs } from '../train/metrics_log.js';
 import { barProgress, quietProgress } from '../train/progress.js';
 import { ArgumentError } from '../utils/errors.js';
@@ -265,6 +266,11 @@ async function trainOwned(
         });
         writeMetricLogs(cfg.out, records);
         log(describeRecord(record));
+        const warning =
+          kind === 'bayesian'
+            ? klDominanceWarning(record, trainSet.numClasses, trainSet.count)
+            : undefined;
+        if (warning !== undefined) console.error(warning);
       },
     });
   } finally {

@@ -12,6 +12,7 @@ import { register as registerEval } from './eval.js';
 import { register as registerDemo } from './demo.js';
 import { register as registerConvert } from './convert.js';
 import { register as registerUncertainty } from './uncertainty.js';
+import { register as registerShift } from './shift.js';
 
 /** Options every subcommand inherits. */
 export interface GlobalOptions {
@@ -41,6 +42,7 @@ export function buildProgram(): Command {
   registerDemo(program);
   registerConvert(program);
   registerUncertainty(program);
+  registerShift(program);
   return program;
 }
 

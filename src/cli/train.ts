@@ -26,16 +26,18 @@ type TrainCliOptions = Omit<TrainConfig, 'out' | 'evidentialLoss'> & {
   quiet?: boolean;
   json?: boolean;
   loss?: string;
+  ensemble?: number;
 };
 
 /** Build the {@link TrainConfig} of parsed options (`--out` defaults to `runs/<model>-<dataset>`). */
 export function trainConfigOf(o: TrainCliOptions): TrainConfig {
-  const { out, resume, resumeOrStart, force, quiet, json, loss, ...config } = o;
+  const { out, resume, resumeOrStart, force, quiet, json, loss, ensemble, ...config } = o;
   void resume;
   void resumeOrStart;
   void force;
   void quiet;
   void json;
+  void ensemble;
   return {
     ...config,
     out: out ?? `runs/${o.model}-${o.dataset}`,
@@ -102,6 +104,11 @@ export function register(program: Command): void {
       'evidential loss: squared-error-bayes-risk | cross-entropy-bayes-risk | max-likelihood',
     )
     .option('--evidence <fn>', 'evidential evidence function: relu | softplus | exp', 'softplus')
+    .option(
+      '--ensemble <n>',
+      'train a deep ensemble: n members in OUT/member-<i>, seeded seed + i - 1 (i = 1..n)',
+      positiveInt,
+    )
     .option('--quiet', 'no progress bar')
     .option('--json', 'print the final metrics as JSON on stdout')
     .addHelpText(
@@ -111,12 +118,24 @@ export function register(program: Command): void {
     .action(async (o: TrainCliOptions) => {
       await cliReady(program);
       const config = trainConfigOf(o);
-      const r = await runTraining(config, {
+      const runOptions = {
         resume: o.resume ?? false,
         resumeOrStart: o.resumeOrStart ?? false,
         force: o.force ?? false,
         quiet: o.quiet ?? false,
-      });
+      };
+      if (o.ensemble !== undefined && o.ensemble > 1) {
+        for (let i = 1; i <= o.ensemble; i++) {
+          const member = { ...config, seed: config.seed + i - 1, out: `${config.out}/member-${i}` };
+          const r = await runTraining(member, runOptions);
+          r.model.dispose();
+          console.log(`member ${i}: ${r.checkpoint}`);
+        }
+        const dirs = Array.from({ length: o.ensemble }, (_, i) => `${config.out}/member-${i + 1}`);
+        console.log(`evaluate with: deepprob shift --methods ens=ensemble:${dirs.join(',')}`);
+        return;
+      }
+      const r = await runTraining(config, runOptions);
       const last = r.records[r.records.length - 1];
       r.model.dispose();
       if (o.json === true) {

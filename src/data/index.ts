@@ -17,3 +17,10 @@ export {
   writeImage,
 } from './transform.js';
 export { type Batch, type BatcherOptions, Batcher } from './batcher.js';
+export {
+  CORRUPTIONS,
+  type Corruption,
+  rotateImages,
+  corruptImages,
+  uniformNoiseImages,
+} from './corruptions.js';

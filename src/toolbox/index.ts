@@ -72,3 +72,45 @@ export {
 } from './uncertainty_evaluation.js';
 export { buildReport, type ReportInput, type ScoreInput } from './report/build.js';
 export type { UncertaintyReport, ScoreSummary, GalleryItem } from './report/types.js';
+export {
+  fitTemperature,
+  temperatureScale,
+  type TemperatureFit,
+  type TemperatureOptions,
+} from './posthoc/temperature.js';
+export {
+  calibrateConformal,
+  conformalSets,
+  type ConformalScore,
+  type ConformalOptions,
+  type ConformalCalibration,
+  type ConformalSets,
+} from './posthoc/conformal.js';
+export {
+  lastLayerLaplace,
+  LastLayerLaplace,
+  type LaplaceOptions,
+  type LaplacePredictOptions,
+  type LinkApproximation,
+} from './posthoc/laplace/last_layer.js';
+export type { HessianStructure, LaplaceLikelihood } from './posthoc/laplace/curvature.js';
+export {
+  Swag,
+  swagPredictor,
+  trainSwag,
+  type SwagOptions,
+  type SwagSampleOptions,
+  type TrainSwagOptions,
+} from './posthoc/swag.js';
+export {
+  shiftBenchmark,
+  formatShiftTable,
+  type ShiftMethod,
+  type ShiftSet,
+  type OodSet,
+  type ShiftBenchmarkOptions,
+  type ShiftRow,
+  type OodRow,
+  type ShiftSummary,
+  type ShiftBenchmarkResult,
+} from './shift/benchmark.js';

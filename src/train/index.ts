@@ -26,3 +26,4 @@ export {
   evaluate,
 } from './evaluate.js';
 export type { ProgressReporter, ProgressValues } from './progress.js';
+export { klDominanceWarning, type KlGuardInput } from './kl_guard.js';

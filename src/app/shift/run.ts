@@ -1,0 +1,358 @@
+/**
+ * The shift/OOD benchmark as a Node runner (behind `deepprob shift`): load checkpoints written by
+ * `deepprob train`, build the methods (plain, temperature scaling, MC dropout, Bayesian sampling,
+ * deep ensembles, last-layer Laplace, SWAG, evidential), build rotated / corrupted MNIST from the
+ * test set and the OOD sets, run {@link shiftBenchmark}, and write `shift.json` and a
+ * self-contained `shift.html` with one chart per metric (metric vs shift intensity, one line per
+ * method).
+ */
+import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs';
+import { Batcher } from '../../data/batcher.js';
+import {
+  CORRUPTIONS,
+  corruptImages,
+  rotateImages,
+  uniformNoiseImages,
+} from '../../data/corruptions.js';
+import type { ImageSet } from '../../data/dataset.js';
+import { loadDataset } from '../../data/files.js';
+import { bayesianLayers, setMode } from '../../layers/index.js';
+import { loadCheckpoint } from '../../train/checkpoint.js';
+import { atomicWriteFile } from '../../utils/file_io.js';
+import { transformOf, TRAIN_DEFAULTS, type TrainConfig } from '../run_config.js';
+import { ArgumentError } from '../../utils/errors.js';
+import { setSeed } from '../../utils/seed.js';
+import { dirichletOutputs } from '../../toolbox/evidential/dirichlet.js';
+import { evidenceFunction } from '../../toolbox/evidential/evidence.js';
+import { fit } from '../../toolbox/fit.js';
+import { withMcDropout } from '../../toolbox/model_surgery.js';
+import { lastLayerLaplace } from '../../toolbox/posthoc/laplace/last_layer.js';
+import type { HessianStructure } from '../../toolbox/posthoc/laplace/curvature.js';
+import { swagPredictor, trainSwag } from '../../toolbox/posthoc/swag.js';
+import { fitTemperature } from '../../toolbox/posthoc/temperature.js';
+import { hasDropout } from '../../toolbox/predictors.js';
+import {
+  formatShiftTable,
+  shiftBenchmark,
+  type OodSet,
+  type ShiftMethod,
+  type ShiftSet,
+} from '../../toolbox/shift/benchmark.js';
+import { shiftReportHtml } from '../../toolbox/shift/html.js';
+
+import type { ShiftRunOptions, ShiftRunResult } from './spec.js';
+
+function sliceSet(set: ImageSet, start: number, count: number): ImageSet {
+  const n = Math.max(0, Math.min(count, set.count - start));
+  const per = set.height * set.width * set.channels;
+  return {
+    ...set,
+    name: `${set.name}[${start}:${start + n}]`,
+    images: set.images.slice(start * per, (start + n) * per),
+    labels: set.labels.slice(start, start + n),
+    count: n,
+  };
+}
+
+function tensorsOf(set: ImageSet, cfg: TrainConfig): { x: tf.Tensor; labels: Int32Array } {
+  const b = new Batcher(set, {
+    batchSize: set.count,
+    shuffle: false,
+    transform: transformOf(cfg, set),
+  });
+  const batch = b.gather(Array.from({ length: set.count }, (_, i) => i));
+  const labels = Int32Array.from(batch.y.dataSync());
+  batch.y.dispose();
+  return { x: batch.x, labels };
+}
+
+interface Loaded {
+  model: tf.LayersModel;
+  cfg: TrainConfig;
+}
+
+async function load(dir: string): Promise<Loaded> {
+  const ck = await loadCheckpoint<TrainConfig, unknown>(dir);
+  const saved = ck.state?.config;
+  const model = ck.model;
+  const isBayes = bayesianLayers(model).length > 0;
+  const inShape = model.inputs[0]?.shape ?? [];
+  const cfg = {
+    ...TRAIN_DEFAULTS,
+    out: dir,
+    ...(saved ?? { model: isBayes ? 'bayes-lenet5' : 'lenet5' }),
+    ...(typeof inShape[1] === 'number' ? { inputSize: inShape[1] } : {}),
+  } as TrainConfig;
+  return { model, cfg };
+}
+
+function deterministic(
+  model: tf.LayersModel,
+  transform?: (logits: tf.Tensor) => tf.Tensor,
+): ShiftMethod['predict'] {
+  return (x) =>
+    tf.tidy(() => {
+      const z = model.apply(x, { training: false }) as tf.Tensor;
+      return tf.expandDims(
+        tf.softmax(transform !== undefined ? transform(z) : z),
+        0,
+      ) as tf.Tensor3D;
+    });
+}
+
+function sampled(model: tf.LayersModel, s: number, training: boolean): ShiftMethod['predict'] {
+  return (x) =>
+    tf.tidy(() => {
+      const out: tf.Tensor[] = [];
+      for (let i = 0; i < s; i++) out.push(tf.softmax(model.apply(x, { training }) as tf.Tensor));
+      return tf.stack(out) as tf.Tensor3D;
+    });
+}
+
+/**
+ * Run the benchmark for the given methods and write `shift.json` / `shift.html` in `out`.
+ *
+ * @example
+ * ```ts
+ * await runShiftBenchmark({ methods: [parseMethodSpec('plain:runs/plain'), parseMethodSpec('laplace:runs/plain')] });
+ * ```
+ */
+export async function runShiftBenchmark(options: ShiftRunOptions): Promise<ShiftRunResult> {
+  const log = options.log ?? ((line: string): void => void process.stderr.write(`${line}\n`));
+  if (!Array.isArray(options.methods) || options.methods.length === 0) {
+    throw new ArgumentError('methods', 'expected at least one method spec');
+  }
+  const limit = options.limit ?? 1000;
+  const calSize = options.calibrationSize ?? 1000;
+  const s = options.mcSamples ?? 20;
+  for (const [v, name] of [
+    [limit, 'limit'],
+    [calSize, 'calibrationSize'],
+    [s, 'mcSamples'],
+  ] as const) {
+    if (!Number.isInteger(v) || v < 1)
+      throw new ArgumentError(name, `expected a positive integer, got ${v}`);
+  }
+  const families = options.families ?? ['rotation', 'corruption'];
+  const angles = options.angles ?? Array.from({ length: 12 }, (_, i) => 15 * (i + 1));
+  const severities = options.severities ?? [1, 3, 5];
+  const oodNames = options.ood ?? ['fashion-mnist', 'uniform-noise'];
+  const seed = options.seed ?? 1;
+  const out = options.out ?? 'runs/shift';
+  const toDispose: tf.Tensor[] = [];
+  const models: tf.LayersModel[] = [];
+  const loaded = new Map<string, Loaded>();
+  const get = async (dir: string): Promise<Loaded> => {
+    const have = loaded.get(dir);
+    if (have !== undefined) return have;
+    const l = await load(dir);
+    loaded.set(dir, l);
+    models.push(l.model);
+    return l;
+  };
+  try {
+    const first = await get(options.methods[0]?.checkpoints[0] as string);
+    const cfg = first.cfg;
+    const test = loadDataset(cfg.dataset, { split: 'test' });
+    const cleanSet = sliceSet(test, 0, limit);
+    const clean = tensorsOf(cleanSet, cfg);
+    toDispose.push(clean.x);
+    const calib = tensorsOf(sliceSet(test, limit, calSize), cfg);
+    toDispose.push(calib.x);
+    const shifted: ShiftSet[] = [];
+    if (families.includes('rotation')) {
+      for (const a of angles) {
+        const t = tensorsOf(rotateImages(cleanSet, a), cfg);
+        toDispose.push(t.x);
+        shifted.push({ family: 'rotation', level: a, x: t.x, labels: t.labels });
+      }
+    }
+    if (families.includes('corruption')) {
+      for (const c of CORRUPTIONS) {
+        for (const sev of severities) {
+          const t = tensorsOf(corruptImages(cleanSet, c, sev, seed), cfg);
+          toDispose.push(t.x);
+          shifted.push({ family: c, level: sev, x: t.x, labels: t.labels });
+        }
+      }
+    }
+    const ood: OodSet[] = [];
+    for (const name of oodNames) {
+      const set =
+        name === 'uniform-noise'
+          ? uniformNoiseImages(cleanSet, limit, seed)
+          : sliceSet(loadDataset(name, { split: 'test' }), 0, limit);
+      const t = tensorsOf(set, cfg);
+      toDispose.push(t.x);
+      ood.push({ name, x: t.x });
+    }
+    let train: { x: tf.Tensor; labels: Int32Array } | undefined;
+    const trainData = (): { x: tf.Tensor; labels: Int32Array } => {
+      if (train === undefined) {
+        const set = loadDataset(cfg.dataset, { split: 'train' });
+        train = tensorsOf(
+          options.trainLimit !== undefined ? sliceSet(set, 0, options.trainLimit) : set,
+          cfg,
+        );
+        toDispose.push(train.x);
+      }
+      return train;
+    };
+    const methods: ShiftMethod[] = [];
+    for (const spec of options.methods) {
+      const name = spec.name ?? spec.kind;
+      const dirs = spec.checkpoints;
+      const l = await get(dirs[0] as string);
+      setSeed(seed);
+      log(`shift: preparing ${name} (${spec.kind}: ${dirs.join(', ')})`);
+      switch (spec.kind) {
+        case 'plain':
+          methods.push({ name, predict: deterministic(l.model) });
+          break;
+        case 'temperature': {
+          const logits = tf.tidy(() => l.model.apply(calib.x, { training: false }) as tf.Tensor);
+          const t = fitTemperature(logits, calib.labels);
+          logits.dispose();
+          log(
+            `shift: temperature ${t.temperature.toFixed(3)} (held-out NLL ${t.nllBefore.toFixed(4)} -> ${t.nllAfter.toFixed(4)})`,
+          );
+          methods.push({ name, predict: deterministic(l.model, (z) => tf.div(z, t.temperature)) });
+          break;
+        }
+        case 'bayes':
+          setMode(l.model, 'sample');
+          methods.push({ name, predict: sampled(l.model, s, false) });
+          break;
+        case 'mc-dropout': {
+          let m = l.model;
+          if (!hasDropout(m)) {
+            m = await withMcDropout(l.model, 0.25);
+            models.push(m);
+            const d = trainData();
+            const y = tf.tensor1d(d.labels, 'int32');
+            toDispose.push(y);
+            await fit(
+              m,
+              (xb, yb) =>
+                tf.losses.softmaxCrossEntropy(
+                  tf.oneHot(tf.cast(yb, 'int32') as tf.Tensor1D, 10),
+                  m.apply(xb, { training: true }) as tf.Tensor,
+                ) as tf.Scalar,
+              { x: d.x, y },
+              { epochs: 1, batchSize: 64, learningRate: 1e-4 },
+            );
+          }
+          methods.push({ name, predict: sampled(m, s, true) });
+          break;
+        }
+        case 'ensemble': {
+          const members = await Promise.all(dirs.map((d) => get(d)));
+          methods.push({
+            name,
+            predict: (x) =>
+              tf.tidy(
+                () =>
+                  tf.stack(
+                    members.map((mm) =>
+                      tf.softmax(mm.model.apply(x, { training: false }) as tf.Tensor),
+                    ),
+                  ) as tf.Tensor3D,
+              ),
+          });
+          break;
+        }
+        case 'laplace':
+        case 'laplace-diag':
+        case 'laplace-full': {
+          const structure: HessianStructure =
+            spec.kind === 'laplace' ? 'kron' : spec.kind === 'laplace-diag' ? 'diag' : 'full';
+          const d = trainData();
+          const la = lastLayerLaplace(l.model, d.x, d.labels, { hessianStructure: structure });
+          const delta = la.optimizePriorPrecision();
+          log(
+            `shift: Laplace (${structure}) prior precision ${delta.toPrecision(4)} by marginal likelihood`,
+          );
+          methods.push({ name, predict: (x) => la.sampleProbs(x, s, seed) });
+          break;
+        }
+        case 'swag':
+        case 'multiswag': {
+          const swags = [];
+          for (const dir of dirs) {
+            // train a copy: the loaded checkpoint may be shared with other methods
+            const copy = await load(dir);
+            models.push(copy.model);
+            const d = trainData();
+            swags.push(
+              await trainSwag(copy.model, d.x, d.labels, {
+                epochs: options.swagEpochs ?? 1,
+                lr: options.swagLr ?? 0.005,
+                rank: options.swagRank ?? 20,
+                collectPerEpoch: Math.max(options.swagRank ?? 20, 20),
+                seed,
+                onEpoch: (e, loss) =>
+                  log(`shift: SWAG ${dir} epoch ${e + 1} loss ${loss.toFixed(4)}`),
+              }),
+            );
+          }
+          const pred = swagPredictor(swags, { seed });
+          methods.push({ name, predict: (x) => pred.predictSamples(x, s) });
+          break;
+        }
+        case 'evidential': {
+          const ev = evidenceFunction('softplus');
+          methods.push({
+            name,
+            predict: (x) =>
+              tf.tidy(() => {
+                const o = dirichletOutputs(ev(l.model.apply(x, { training: false }) as tf.Tensor));
+                const p = o.probs.clone();
+                tf.dispose(Object.values(o) as tf.Tensor[]);
+                return tf.expandDims(p, 0) as tf.Tensor3D;
+              }),
+          });
+          break;
+        }
+      }
+    }
+    const result = shiftBenchmark({
+      methods,
+      clean: { family: 'clean', level: 0, x: clean.x, labels: clean.labels },
+      shifted,
+      ood,
+      calibration: calib,
+      alpha: options.alpha ?? 0.05,
+      conformalScore: options.conformalScore ?? 'aps',
+      seed,
+      log,
+    });
+    const table = formatShiftTable(result);
+    mkdirSync(out, { recursive: true });
+    const jsonPath = join(out, 'shift.json');
+    const htmlPath = join(out, 'shift.html');
+    const meta = {
+      limit,
+      calibrationSize: calSize,
+      mcSamples: s,
+      methods: options.methods,
+      date: new Date().toISOString(),
+    };
+    atomicWriteFile(jsonPath, JSON.stringify({ meta, ...result }, null, 1));
+    atomicWriteFile(htmlPath, await shiftReportHtml(result, meta));
+    return { result, table, jsonPath, htmlPath };
+  } finally {
+    tf.dispose(toDispose);
+    for (const m of models) m.dispose();
+  }
+}
+
+export {
+  SHIFT_METHOD_KINDS,
+  parseMethodSpec,
+  type ShiftMethodKind,
+  type ShiftMethodSpec,
+  type ShiftRunOptions,
+  type ShiftRunResult,
+} from './spec.js';

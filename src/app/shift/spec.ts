@@ -1,0 +1,106 @@
+/**
+ * The method specifications and options of the `deepprob shift` runner: which uncertainty
+ * method (plain, temperature scaling, MC dropout, Bayesian sampling, ensembles, last-layer
+ * Laplace, SWAG, evidential) to build from which checkpoint(s), parsed from `label=kind:dir,...`.
+ */
+import type { ShiftBenchmarkResult } from '../../toolbox/shift/benchmark.js';
+import { ArgumentError } from '../../utils/errors.js';
+
+/** Method kinds of the shift runner (`runShiftBenchmark`). */
+export const SHIFT_METHOD_KINDS = [
+  'plain',
+  'temperature',
+  'mc-dropout',
+  'bayes',
+  'ensemble',
+  'laplace',
+  'laplace-diag',
+  'laplace-full',
+  'swag',
+  'multiswag',
+  'evidential',
+] as const;
+
+/** A method kind. */
+export type ShiftMethodKind = (typeof SHIFT_METHOD_KINDS)[number];
+
+/** One method to evaluate: a kind and the run directories it uses. */
+export interface ShiftMethodSpec {
+  /** Display name (default `kind`). */
+  name?: string;
+  kind: ShiftMethodKind;
+  /** Run/checkpoint directories (several for `ensemble` / `multiswag`, one otherwise). */
+  checkpoints: string[];
+}
+
+/**
+ * Parse `[name=]kind:dir[,dir...]` (e.g. `laplace:runs/plain`,
+ * `ens5=ensemble:runs/a,runs/b`).
+ */
+export function parseMethodSpec(spec: string): ShiftMethodSpec {
+  const m = /^(?:([^=:]+)=)?([a-z-]+):(.+)$/.exec(spec.trim());
+  if (m === null) {
+    throw new ArgumentError('methods', `expected [name=]kind:dir[,dir...], got '${spec}'`);
+  }
+  const kind = m[2] as ShiftMethodKind;
+  if (!(SHIFT_METHOD_KINDS as readonly string[]).includes(kind)) {
+    throw new ArgumentError(
+      'methods',
+      `unknown kind '${kind}' in '${spec}'; expected one of ${SHIFT_METHOD_KINDS.join(', ')}`,
+    );
+  }
+  const checkpoints = (m[3] as string).split(',').filter((s) => s.length > 0);
+  if (kind !== 'ensemble' && kind !== 'multiswag' && checkpoints.length !== 1) {
+    throw new ArgumentError(
+      'methods',
+      `${kind} takes one run directory, got ${checkpoints.length} in '${spec}'`,
+    );
+  }
+  return { kind, checkpoints, ...(m[1] !== undefined ? { name: m[1] } : {}) };
+}
+
+/** Options of {@link runShiftBenchmark}. */
+export interface ShiftRunOptions {
+  methods: ShiftMethodSpec[];
+  /** Output directory (default `runs/shift`). */
+  out?: string;
+  /** Test images per set (the first N of the test split; default 1000). */
+  limit?: number;
+  /**
+   * Held-out calibration images (default 1000): test images `limit .. limit + n`, from the same
+   * half of the test split as the evaluated images (MNIST's two test halves differ, so a
+   * calibration set from the other half would not be exchangeable with them).
+   */
+  calibrationSize?: number;
+  /** Monte Carlo samples of stochastic methods (default 20). */
+  mcSamples?: number;
+  /** Families to run: `rotation`, `corruption` (default both). */
+  families?: ('rotation' | 'corruption')[];
+  /** Rotation angles (default 15..180 step 15). */
+  angles?: number[];
+  /** Corruption severities (default [1, 3, 5]). */
+  severities?: number[];
+  /** OOD sets: `fashion-mnist`, `kmnist`, `uniform-noise` (default fashion-mnist, uniform-noise). */
+  ood?: string[];
+  /** Conformal level (default 0.05) and score (default `aps`). */
+  alpha?: number;
+  conformalScore?: 'lac' | 'aps' | 'raps';
+  /** Training images used by Laplace / SWAG / MC-dropout fine-tuning (default: all). */
+  trainLimit?: number;
+  /** SWAG: epochs of constant-lr SGD (default 1), learning rate (default 0.005), rank (default 20). */
+  swagEpochs?: number;
+  swagLr?: number;
+  swagRank?: number;
+  /** Seed (default 1). */
+  seed?: number;
+  /** Progress lines (default stderr). */
+  log?: (line: string) => void;
+}
+
+/** Result of {@link runShiftBenchmark}. */
+export interface ShiftRunResult {
+  result: ShiftBenchmarkResult;
+  table: string;
+  jsonPath: string;
+  htmlPath: string;
+}

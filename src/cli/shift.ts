@@ -1,0 +1,112 @@
+/**
+ * `deepprob shift`: the dataset-shift and OOD benchmark (rotated and corrupted test images,
+ * Fashion-MNIST / uniform noise) of one or more methods built from checkpoints of
+ * `deepprob train`: a table on stdout, `shift.json` and `shift.html` (charts) in `--out`.
+ */
+import type { Command } from 'commander';
+import { parseMethodSpec, runShiftBenchmark, type ShiftRunOptions } from '../app/shift/run.js';
+import { cliReady } from './main.js';
+import { oneOf, positiveInt, positiveNumber } from './options.js';
+
+/** Options of `deepprob shift` as commander parses them. */
+interface ShiftCliOptions {
+  checkpoint?: string;
+  methods?: string[];
+  out: string;
+  limit: number;
+  calibration: number;
+  mcSamples: number;
+  families: string;
+  severities: string;
+  ood: string;
+  alpha: number;
+  score: 'lac' | 'aps' | 'raps';
+  trainLimit?: number;
+  swagEpochs: number;
+  json?: boolean;
+}
+
+function list(s: string): string[] {
+  return s
+    .split(',')
+    .map((v) => v.trim())
+    .filter((v) => v.length > 0);
+}
+
+/** Register `shift` on `program`. */
+export function register(program: Command): void {
+  program
+    .command('shift')
+    .description(
+      'accuracy / NLL / ECE under rotation and corruptions, OOD AUROC and conformal coverage of several methods',
+    )
+    .option(
+      '--checkpoint <dir>',
+      'run directory of one model: evaluated as plain (or bayes) when --methods is absent',
+    )
+    .option(
+      '--methods <spec...>',
+      'methods as [name=]kind:dir[,dir...]; kinds: plain, temperature, mc-dropout, bayes, ensemble, laplace (KFAC last layer), laplace-diag, laplace-full, swag, multiswag, evidential',
+    )
+    .option('--out <dir>', 'output directory', 'runs/shift')
+    .option('--limit <n>', 'test images per shifted set', positiveInt, 1000)
+    .option(
+      '--calibration <n>',
+      'held-out test images (from index --limit) for conformal / temperature',
+      positiveInt,
+      1000,
+    )
+    .option('--mc-samples <n>', 'Monte Carlo samples of stochastic methods', positiveInt, 20)
+    .option('--families <list>', 'shift families: rotation,corruption', 'rotation,corruption')
+    .option('--severities <list>', 'corruption severities (1..5)', '1,3,5')
+    .option(
+      '--ood <list>',
+      'OOD sets: fashion-mnist, kmnist, uniform-noise',
+      'fashion-mnist,uniform-noise',
+    )
+    .option('--alpha <x>', 'conformal miscoverage level', positiveNumber, 0.05)
+    .option(
+      '--score <name>',
+      'conformal score: lac | aps | raps',
+      oneOf(['lac', 'aps', 'raps'] as const),
+      'aps',
+    )
+    .option(
+      '--train-limit <n>',
+      'training images for Laplace / SWAG / MC-dropout fine-tuning',
+      positiveInt,
+    )
+    .option('--swag-epochs <n>', 'epochs of constant-lr SGD collected by SWAG', positiveInt, 1)
+    .option('--json', 'print the summary as JSON on stdout')
+    .addHelpText(
+      'after',
+      '\nExample:\n  deepprob shift --methods plain:runs/plain laplace:runs/plain bayes:runs/bnn ens=ensemble:runs/p1,runs/p2 --out runs/shift',
+    )
+    .action(async (o: ShiftCliOptions) => {
+      await cliReady(program);
+      const specs =
+        o.methods !== undefined
+          ? o.methods.map(parseMethodSpec)
+          : o.checkpoint !== undefined
+            ? [parseMethodSpec(`plain:${o.checkpoint}`)]
+            : [];
+      const options: ShiftRunOptions = {
+        methods: specs,
+        out: o.out,
+        limit: o.limit,
+        calibrationSize: o.calibration,
+        mcSamples: o.mcSamples,
+        families: list(o.families) as ('rotation' | 'corruption')[],
+        severities: list(o.severities).map(Number),
+        ood: list(o.ood),
+        alpha: o.alpha,
+        conformalScore: o.score,
+        swagEpochs: o.swagEpochs,
+        ...(o.trainLimit !== undefined ? { trainLimit: o.trainLimit } : {}),
+      };
+      const r = await runShiftBenchmark(options);
+      if (o.json === true) console.log(JSON.stringify(r.result.summary));
+      else console.log(r.table);
+      console.error(`report: ${r.htmlPath}\njson: ${r.jsonPath}`);
+    });
+}

@@ -1,0 +1,347 @@
+/**
+ * SWAG and MultiSWAG (Maddox et al. 2019; Wilson & Izmailov 2020): a Gaussian over the weights
+ * of any tfjs model fitted to the SGD iterates of continued training at a constant learning rate.
+ * From `T` snapshots `theta_1..theta_T` it keeps the SWA mean, the diagonal second moment and the
+ * last `rank` deviations `D = [theta_t - thetabar_t]`, and samples
+ *
+ * $$\tilde\theta = \bar\theta + \sqrt{s}\Big(\Sigma_{diag}^{1/2} z_1 + \frac{D z_2}{\sqrt{K-1}}\Big),
+ *   \qquad \Sigma_{diag} = \overline{\theta^2} - \bar\theta^2,\ z_1, z_2 \sim \mathcal N(0, I)$$
+ *
+ * with `s = 1/2` (the paper's `Sigma = (Sigma_diag + D D^T/(K-1)) / 2`). MultiSWAG is an ensemble
+ * of independently trained SWAG posteriors.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ArgumentError } from '../../utils/errors.js';
+import { deriveSeeds, makeRng, nextSeed } from '../../utils/seed.js';
+import type { Predictor } from '../predictors.js';
+
+/** Options of {@link Swag}. */
+export interface SwagOptions {
+  /** Maximum number of deviation columns `K` kept for the low-rank part (default 20; 0: diagonal only). */
+  rank?: number;
+}
+
+/** Options of {@link Swag.sample} and {@link swagPredictor}. */
+export interface SwagSampleOptions {
+  /** Covariance scale `s` (default 0.5, as Maddox et al.). */
+  scale?: number;
+  /** Use the low-rank part (default true; false: SWAG-diagonal). */
+  lowRank?: boolean;
+  /** Seed of the draw(s). */
+  seed?: number;
+}
+
+/**
+ * Running SWAG moments over the trainable weights of a model. Owns its moment tensors: call
+ * {@link Swag.dispose} when done (the model stays the caller's).
+ */
+export class Swag {
+  readonly model: tf.LayersModel;
+  readonly rank: number;
+  private n = 0;
+  private mean: tf.Tensor[] = [];
+  private sqMean: tf.Tensor[] = [];
+  private deviations: tf.Tensor[][] = [];
+
+  constructor(model: tf.LayersModel, options: SwagOptions = {}) {
+    if (!(model instanceof tf.LayersModel))
+      throw new ArgumentError('model', 'expected a tf.LayersModel');
+    const rank = options.rank ?? 20;
+    if (!Number.isInteger(rank) || rank < 0) {
+      throw new ArgumentError('rank', `expected an integer >= 0, got ${rank}`);
+    }
+    if (model.trainableWeights.length === 0) {
+      throw new ArgumentError('model', 'has no trainable weights to collect');
+    }
+    this.model = model;
+    this.rank = rank;
+  }
+
+  /** Snapshots collected so far `T`. */
+  get numSnapshots(): number {
+    return this.n;
+  }
+
+  /** Deviation columns kept `K = min(T, rank)`. */
+  get numDeviations(): number {
+    return this.deviations.length;
+  }
+
+  private current(): tf.Tensor[] {
+    return this.model.trainableWeights.map((w) => w.read());
+  }
+
+  /**
+   * Add the model's current weights as a snapshot:
+   * `thetabar <- (T thetabar + theta)/(T+1)`, `mean of theta^2` likewise, and the deviation
+   * `theta - thetabar` (with the updated mean, as the reference implementation) appended to `D`
+   * (the oldest dropped beyond `rank`).
+   */
+  collect(): void {
+    const w = this.current();
+    const n = this.n;
+    const next = tf.tidy(() =>
+      w.map((t, i) => {
+        if (n === 0) return { m: t.clone(), q: tf.square(t) };
+        const m = tf.add(tf.mul(this.mean[i] as tf.Tensor, n / (n + 1)), tf.mul(t, 1 / (n + 1)));
+        const q = tf.add(
+          tf.mul(this.sqMean[i] as tf.Tensor, n / (n + 1)),
+          tf.mul(tf.square(t), 1 / (n + 1)),
+        );
+        return { m, q };
+      }),
+    );
+    tf.dispose([this.mean, this.sqMean]);
+    this.mean = next.map((v) => v.m);
+    this.sqMean = next.map((v) => v.q);
+    this.n = n + 1;
+    if (this.rank > 0) {
+      this.deviations.push(tf.tidy(() => w.map((t, i) => tf.sub(t, this.mean[i] as tf.Tensor))));
+      if (this.deviations.length > this.rank) tf.dispose(this.deviations.shift());
+    }
+  }
+
+  private checkReady(): void {
+    if (this.n === 0)
+      throw new ArgumentError('swag', 'no snapshot collected yet (call collect() during training)');
+  }
+
+  /** SWA mean weights (new tensors, in `model.trainableWeights` order; the caller disposes). */
+  swaMean(): tf.Tensor[] {
+    this.checkReady();
+    return this.mean.map((t) => t.clone());
+  }
+
+  /** Diagonal variance `max(mean of theta^2 - thetabar^2, 0)` per weight (new tensors). */
+  diagVariance(): tf.Tensor[] {
+    this.checkReady();
+    return tf.tidy(() =>
+      this.mean.map((m, i) => tf.relu(tf.sub(this.sqMean[i] as tf.Tensor, tf.square(m)))),
+    );
+  }
+
+  /** The deviation matrix as `K` columns, each a list of tensors like the weights (new tensors). */
+  deviationColumns(): tf.Tensor[][] {
+    return this.deviations.map((col) => col.map((t) => t.clone()));
+  }
+
+  /**
+   * Draw weights from the SWAG posterior (new tensors in `model.trainableWeights` order; the
+   * caller disposes): `thetabar + sqrt(s) (Sigma_diag^{1/2} z_1 + D z_2 / sqrt(K - 1))`.
+   */
+  sample(options: SwagSampleOptions = {}): tf.Tensor[] {
+    this.checkReady();
+    const scale = options.scale ?? 0.5;
+    if (!(scale >= 0) || !Number.isFinite(scale)) {
+      throw new ArgumentError('scale', `expected a finite number >= 0, got ${scale}`);
+    }
+    const k = this.deviations.length;
+    const useLowRank = (options.lowRank ?? true) && k >= 2;
+    const [s1, s2] = deriveSeeds(nextSeed(options.seed), 2) as [number, number];
+    const rng = makeRng(s2);
+    const z2 = Array.from({ length: k }, () => {
+      const u = 1 - rng();
+      return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng());
+    });
+    return tf.tidy(() => {
+      const variance = this.diagVariance();
+      return this.mean.map((m, i) => {
+        const z1 = tf.randomNormal(m.shape, 0, 1, 'float32', (s1 + i * 7919) >>> 0);
+        let noise = tf.mul(tf.sqrt(variance[i] as tf.Tensor), z1);
+        if (useLowRank) {
+          let low: tf.Tensor = tf.zerosLike(m);
+          for (let c = 0; c < k; c++) {
+            low = tf.add(
+              low,
+              tf.mul((this.deviations[c] as tf.Tensor[])[i] as tf.Tensor, z2[c] as number),
+            );
+          }
+          noise = tf.add(noise, tf.div(low, Math.sqrt(k - 1)));
+        }
+        return tf.add(m, tf.mul(noise, Math.sqrt(scale)));
+      });
+    });
+  }
+
+  /** Write `values` into the model's trainable weights. */
+  assign(values: tf.Tensor[]): void {
+    const ws = this.model.trainableWeights;
+    if (values.length !== ws.length) {
+      throw new ArgumentError('values', `expected ${ws.length} tensors, got ${values.length}`);
+    }
+    ws.forEach((w, i) => w.write(values[i] as tf.Tensor));
+  }
+
+  /** Free the moment tensors. */
+  dispose(): void {
+    tf.dispose([this.mean, this.sqMean, ...this.deviations]);
+    this.mean = [];
+    this.sqMean = [];
+    this.deviations = [];
+    this.n = 0;
+  }
+}
+
+/**
+ * A {@link Predictor} drawing one SWAG weight sample per Monte Carlo sample (MultiSWAG with
+ * several posteriors: the samples are split evenly over them, remainder to the first ones). The
+ * models' weights are restored after every call.
+ *
+ * $$p_s(y\mid x) = \operatorname{softmax}(f(x; \tilde\theta_s)),\quad \tilde\theta_s \sim \mathcal N_{SWAG}$$
+ *
+ * @param swag one {@link Swag} or several (MultiSWAG).
+ * @param options `scale`, `lowRank`, `seed` (samples are then reproducible per call).
+ */
+export function swagPredictor(swag: Swag | Swag[], options: SwagSampleOptions = {}): Predictor {
+  const members = Array.isArray(swag) ? swag : [swag];
+  if (members.length === 0 || !members.every((m) => m instanceof Swag)) {
+    throw new ArgumentError('swag', 'expected a Swag or a non-empty array of Swag');
+  }
+  let call = 0;
+  return {
+    predictSamples(x: tf.Tensor, numSamples: number): tf.Tensor3D {
+      if (!Number.isInteger(numSamples) || numSamples < 1) {
+        throw new ArgumentError('numSamples', `expected a positive integer, got ${numSamples}`);
+      }
+      const base = options.seed !== undefined ? options.seed + 1000003 * call++ : undefined;
+      const probs: tf.Tensor[] = [];
+      try {
+        for (let s = 0; s < numSamples; s++) {
+          const member = members[s % members.length] as Swag;
+          const saved = member.model.trainableWeights.map((w) => w.read().clone());
+          const draw = member.sample({
+            ...options,
+            ...(base !== undefined ? { seed: base + s } : {}),
+          });
+          try {
+            member.assign(draw);
+            probs.push(
+              tf.tidy(() => tf.softmax(member.model.apply(x, { training: false }) as tf.Tensor)),
+            );
+          } finally {
+            member.assign(saved);
+            tf.dispose([saved, draw]);
+          }
+        }
+        return tf.stack(probs) as tf.Tensor3D;
+      } finally {
+        tf.dispose(probs);
+      }
+    },
+  };
+}
+
+/** Options of {@link trainSwag}. */
+export interface TrainSwagOptions extends SwagOptions {
+  /** Epochs of continued SGD (default 2). */
+  epochs?: number;
+  /** Constant SGD learning rate (default 0.01). */
+  lr?: number;
+  /** SGD momentum (default 0.9). */
+  momentum?: number;
+  /** Mini-batch size (default 64). */
+  batchSize?: number;
+  /** Snapshots per epoch, evenly spaced (default 10; Maddox et al. collect 1 per epoch over many epochs). */
+  collectPerEpoch?: number;
+  /** Seed of the shuffling. */
+  seed?: number;
+  /** Called after every epoch with its mean training loss. */
+  onEpoch?: (epoch: number, loss: number) => void;
+}
+
+/**
+ * Continue training a (pre-trained) classifier with constant-learning-rate SGD on softmax
+ * cross-entropy and collect SWAG snapshots along the way (the model ends at its last iterate;
+ * `swag.swaMean()` gives the SWA weights).
+ *
+ * @param model pre-trained `tf.LayersModel` outputting logits (trained in place).
+ * @param x training inputs `[N, ...]`; @param y `N` integer labels.
+ * @example
+ * ```ts
+ * const swag = await toolbox.trainSwag(net, xTrain, yTrain, { epochs: 2, lr: 0.01 });
+ * const probs = toolbox.swagPredictor(swag).predictSamples(xTest, 30); // [30, N, K]
+ * ```
+ */
+export async function trainSwag(
+  model: tf.LayersModel,
+  x: tf.Tensor,
+  y: tf.Tensor | ArrayLike<number>,
+  options: TrainSwagOptions = {},
+): Promise<Swag> {
+  const epochs = options.epochs ?? 2;
+  const lr = options.lr ?? 0.01;
+  const momentum = options.momentum ?? 0.9;
+  const batchSize = options.batchSize ?? 64;
+  const perEpoch = options.collectPerEpoch ?? 10;
+  for (const [v, name] of [
+    [epochs, 'epochs'],
+    [batchSize, 'batchSize'],
+    [perEpoch, 'collectPerEpoch'],
+  ] as const) {
+    if (!Number.isInteger(v) || v < 1)
+      throw new ArgumentError(name, `expected a positive integer, got ${v}`);
+  }
+  if (!(lr > 0) || !Number.isFinite(lr))
+    throw new ArgumentError('lr', `expected a finite number > 0, got ${lr}`);
+  if (!(momentum >= 0 && momentum < 1))
+    throw new ArgumentError('momentum', `expected a number in [0, 1), got ${momentum}`);
+  if (!(x instanceof tf.Tensor) || x.rank < 2)
+    throw new ArgumentError('x', 'expected a tensor [N, ...]');
+  const n = x.shape[0] as number;
+  const labels = Int32Array.from(y instanceof tf.Tensor ? y.dataSync() : y);
+  if (labels.length !== n)
+    throw new ArgumentError('y', `expected ${n} labels, got ${labels.length}`);
+  const swag = new Swag(model, options.rank !== undefined ? { rank: options.rank } : {});
+  // Heavy-ball SGD written out (tfjs's MomentumOptimizer.dispose leaks its learning-rate scalar).
+  const vars = model.trainableWeights.map((w) => w.read() as unknown as tf.Variable);
+  const velocity: tf.Tensor[] = vars.map((v) => tf.keep(tf.zerosLike(v)));
+  const yAll = tf.tensor1d(labels, 'int32');
+  const numClasses = model.outputs[0]?.shape[1] as number;
+  const rng = makeRng(options.seed);
+  const steps = Math.ceil(n / batchSize);
+  const every = Math.max(1, Math.floor(steps / perEpoch));
+  try {
+    for (let e = 0; e < epochs; e++) {
+      const order = Array.from({ length: n }, (_, i) => i);
+      for (let i = n - 1; i > 0; i--) {
+        const j = Math.floor(rng() * (i + 1));
+        [order[i], order[j]] = [order[j] as number, order[i] as number];
+      }
+      let total = 0;
+      for (let s = 0; s < steps; s++) {
+        const idx = Int32Array.from(order.slice(s * batchSize, (s + 1) * batchSize));
+        const loss = tf.tidy(() => {
+          const ix = tf.tensor1d(idx, 'int32');
+          const xb = tf.gather(x, ix);
+          const yb = tf.oneHot(tf.gather(yAll, ix), numClasses);
+          const { value, grads } = tf.variableGrads(
+            () =>
+              tf.losses.softmaxCrossEntropy(
+                yb,
+                model.apply(xb, { training: true }) as tf.Tensor,
+              ) as tf.Scalar,
+            vars,
+          );
+          vars.forEach((v, i) => {
+            const g = grads[v.name] as tf.Tensor;
+            const vel = tf.add(tf.mul(velocity[i] as tf.Tensor, momentum), g);
+            (velocity[i] as tf.Tensor).dispose();
+            velocity[i] = tf.keep(vel);
+            v.assign(tf.sub(v, tf.mul(vel, lr)));
+          });
+          return value;
+        });
+        total += (await loss.data())[0] as number;
+        loss.dispose();
+        if ((s + 1) % every === 0 && (s + 1) / every <= perEpoch) swag.collect();
+      }
+      options.onEpoch?.(e, total / steps);
+    }
+    return swag;
+  } catch (err) {
+    swag.dispose();
+    throw err;
+  } finally {
+    tf.dispose([...velocity, yAll]);
+  }
+}

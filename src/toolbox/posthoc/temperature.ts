@@ -1,0 +1,150 @@
+/**
+ * Temperature scaling (Guo et al. 2017): one scalar `T > 0` divides the logits of a trained
+ * classifier, fitted by minimising the negative log-likelihood of held-out data. It changes the
+ * confidence, never the argmax.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ArgumentError } from '../../utils/errors.js';
+import { toHostLabels, toHostMatrix, type ProbMatrix } from '../host.js';
+
+/** Result of {@link fitTemperature}. */
+export interface TemperatureFit {
+  /** The fitted temperature `T` (logits are divided by it). */
+  temperature: number;
+  /** Held-out mean NLL at `T = 1`. */
+  nllBefore: number;
+  /** Held-out mean NLL at the fitted `T`. */
+  nllAfter: number;
+  /** Newton iterations used. */
+  iterations: number;
+}
+
+/** Options of {@link fitTemperature}. */
+export interface TemperatureOptions {
+  /** Largest inverse temperature searched, `1/T <= maxBeta` (default 100). */
+  maxBeta?: number;
+  /** Stop when the derivative of the mean NLL in `beta = 1/T` is below this (default 1e-10). */
+  tol?: number;
+}
+
+interface Moments {
+  nll: number;
+  grad: number;
+  hess: number;
+}
+
+/**
+ * Mean NLL of softmax(beta * z) and its first two derivatives in beta, in float64:
+ * `d/dbeta = mean(E_p[z] - z_y)`, `d2/dbeta2 = mean(Var_p[z]) >= 0` (convex in beta).
+ */
+function nllMoments(z: Float64Array, rows: number, cols: number, y: Int32Array, beta: number) {
+  const m: Moments = { nll: 0, grad: 0, hess: 0 };
+  for (let i = 0; i < rows; i++) {
+    let mx = -Infinity;
+    for (let k = 0; k < cols; k++) mx = Math.max(mx, beta * (z[i * cols + k] as number));
+    let s = 0;
+    let s1 = 0;
+    let s2 = 0;
+    for (let k = 0; k < cols; k++) {
+      const zk = z[i * cols + k] as number;
+      const e = Math.exp(beta * zk - mx);
+      s += e;
+      s1 += e * zk;
+      s2 += e * zk * zk;
+    }
+    const mean = s1 / s;
+    const zy = z[i * cols + (y[i] as number)] as number;
+    m.nll += mx + Math.log(s) - beta * zy;
+    m.grad += mean - zy;
+    m.hess += Math.max(s2 / s - mean * mean, 0);
+  }
+  m.nll /= rows;
+  m.grad /= rows;
+  m.hess /= rows;
+  return m;
+}
+
+/**
+ * Fit the temperature of a classifier on held-out logits by minimising the mean NLL
+ *
+ * $$T^\star = \arg\min_{T>0} -\frac1N\sum_n \log\operatorname{softmax}(z_n / T)_{y_n}.$$
+ *
+ * The NLL is convex in `beta = 1/T` (its second derivative is the mean variance of the logits under
+ * the tempered softmax), so a safeguarded Newton iteration in float64 finds the global minimum;
+ * when the held-out set is perfectly separated the minimum lies at `beta -> infinity` and
+ * `1/maxBeta` is returned.
+ *
+ * @param logits held-out logits `[N, K]` (never probabilities).
+ * @param labels `N` integer labels.
+ * @param options `maxBeta`, `tol`.
+ * @example
+ * ```ts
+ * const { temperature } = toolbox.fitTemperature(valLogits, valLabels);
+ * const calibrated = tf.softmax(tf.div(testLogits, temperature));
+ * ```
+ */
+export function fitTemperature(
+  logits: ProbMatrix,
+  labels: tf.Tensor | ArrayLike<number>,
+  options: TemperatureOptions = {},
+): TemperatureFit {
+  const maxBeta = options.maxBeta ?? 100;
+  const tol = options.tol ?? 1e-10;
+  if (!(maxBeta > 1) || !Number.isFinite(maxBeta)) {
+    throw new ArgumentError('maxBeta', `expected a finite number > 1, got ${maxBeta}`);
+  }
+  if (!(tol > 0)) throw new ArgumentError('tol', `expected a number > 0, got ${tol}`);
+  const m = toHostMatrix(logits, 'logits');
+  if (m.rows === 0) throw new ArgumentError('logits', 'expected at least one row');
+  if (m.cols < 2) throw new ArgumentError('logits', `expected K >= 2 classes, got ${m.cols}`);
+  for (let i = 0; i < m.values.length; i++) {
+    if (!Number.isFinite(m.values[i] as number)) {
+      throw new ArgumentError('logits', `expected finite values, got ${m.values[i]} at ${i}`);
+    }
+  }
+  const y = toHostLabels(labels, m.rows, m.cols);
+  const at = (b: number): Moments => nllMoments(m.values, m.rows, m.cols, y, b);
+  const before = at(1);
+  // Bracket the root of the derivative in [lo, hi] (the derivative is increasing in beta).
+  let lo = 0;
+  let hi = maxBeta;
+  const atHi = at(hi);
+  let beta: number;
+  let iterations = 0;
+  if (atHi.grad <= 0) {
+    beta = hi; // separable data: the NLL keeps falling as beta grows
+  } else {
+    beta = 1;
+    for (; iterations < 100; iterations++) {
+      const g = at(beta);
+      if (Math.abs(g.grad) < tol) break;
+      if (g.grad > 0) hi = beta;
+      else lo = beta;
+      let next = g.hess > 0 ? beta - g.grad / g.hess : NaN;
+      if (!(next > lo && next < hi)) next = 0.5 * (lo + hi);
+      if (Math.abs(next - beta) < 1e-14 * Math.max(1, beta)) {
+        beta = next;
+        break;
+      }
+      beta = next;
+    }
+  }
+  if (!(beta > 0)) beta = 1 / maxBeta; // all-equal logits: any temperature; keep it finite
+  const after = at(beta);
+  return { temperature: 1 / beta, nllBefore: before.nll, nllAfter: after.nll, iterations };
+}
+
+/**
+ * Divide logits by a temperature: `z / T` (a new tensor; `softmax` of it gives the calibrated
+ * probabilities).
+ *
+ * @param logits `[N, K]` logits.
+ * @param temperature `T > 0`.
+ */
+export function temperatureScale(logits: tf.Tensor, temperature: number): tf.Tensor {
+  if (!(temperature > 0) || !Number.isFinite(temperature)) {
+    throw new ArgumentError('temperature', `expected a finite number > 0, got ${temperature}`);
+  }
+  if (!(logits instanceof tf.Tensor)) throw new ArgumentError('logits', 'expected a tensor');
+  return tf.tidy(() => tf.div(logits, tf.scalar(temperature)));
+}

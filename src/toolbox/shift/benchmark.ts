@@ -1,0 +1,342 @@
+/**
+ * The dataset-shift and out-of-distribution benchmark of Ovadia et al. (2019) as a pure function
+ * over tensors: every method predicts every set; per shift level it reports accuracy, NLL, Brier
+ * score, ECE, mean predictive entropy and the coverage / size of conformal prediction sets
+ * calibrated in distribution; for every OOD set the AUROC of predictive entropy and mutual
+ * information against the clean test set. Datasets are built by the caller (Node runner:
+ * `runShiftBenchmark`).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ArgumentError } from '../../utils/errors.js';
+import { meanProbs, mutualInformation, predictiveEntropy } from '../decomposition.js';
+import { classificationMetrics } from '../metrics.js';
+import { auroc } from '../ood.js';
+import {
+  calibrateConformal,
+  conformalSets,
+  type ConformalCalibration,
+  type ConformalScore,
+} from '../posthoc/conformal.js';
+
+/** A method under test: returns `S` sampled probability vectors per input, `[S, N, K]`. */
+export interface ShiftMethod {
+  /** Display name (table row, chart line). */
+  name: string;
+  /** Predict one batch: `[S, B, K]` probabilities (`S = 1` for deterministic methods). */
+  predict: (x: tf.Tensor) => tf.Tensor3D;
+}
+
+/** A labelled test set at one shift level. */
+export interface ShiftSet {
+  /** Shift family, e.g. `'clean'`, `'rotation'`, `'gaussian-noise'`. */
+  family: string;
+  /** Intensity (degrees, severity; 0 for clean). */
+  level: number;
+  /** Inputs `[N, ...]` (already transformed for the network). */
+  x: tf.Tensor;
+  /** `N` integer labels. */
+  labels: ArrayLike<number>;
+}
+
+/** An unlabelled out-of-distribution set. */
+export interface OodSet {
+  name: string;
+  x: tf.Tensor;
+}
+
+/** Options of {@link shiftBenchmark}. */
+export interface ShiftBenchmarkOptions {
+  methods: ShiftMethod[];
+  /** The in-distribution test set (family `'clean'`, level 0). */
+  clean: ShiftSet;
+  /** Shifted sets (any families and levels). */
+  shifted: ShiftSet[];
+  /** OOD sets scored against `clean`. */
+  ood?: OodSet[];
+  /** Held-out in-distribution data for the conformal calibration (disjoint from `clean`). */
+  calibration?: { x: tf.Tensor; labels: ArrayLike<number> };
+  /** Conformal miscoverage level (default 0.05). */
+  alpha?: number;
+  /** Conformal score (default `'aps'`). */
+  conformalScore?: ConformalScore;
+  /** Calibration bins of the ECE (default 15). */
+  numBins?: number;
+  /** Inputs per prediction call (default 500). */
+  batchSize?: number;
+  /** Seed of the conformal randomisation (default 0). */
+  seed?: number;
+  /** Progress lines. */
+  log?: (line: string) => void;
+}
+
+/** Metrics of one method on one set. */
+export interface ShiftRow {
+  method: string;
+  family: string;
+  level: number;
+  accuracy: number;
+  nll: number;
+  brier: number;
+  ece: number;
+  /** Mean predictive entropy (nats). */
+  entropy: number;
+  /** Conformal coverage and mean set size (with `calibration`). */
+  coverage?: number;
+  setSize?: number;
+}
+
+/** OOD detection of one method on one OOD set. */
+export interface OodRow {
+  method: string;
+  dataset: string;
+  /** AUROC of the predictive entropy (OOD positive). */
+  aurocEntropy: number;
+  /** AUROC of the mutual information (0.5 for deterministic methods). */
+  aurocMI: number;
+}
+
+/** Per-method summary: means over the levels of each family (clean excluded). */
+export interface ShiftSummary {
+  method: string;
+  clean: ShiftRow;
+  /** Family -> mean NLL / ECE / accuracy over its levels. */
+  families: Record<string, { nll: number; ece: number; accuracy: number }>;
+  /** OOD set -> AUROC (entropy, MI). */
+  ood: Record<string, { entropy: number; mi: number }>;
+  conformal?: ConformalCalibration;
+}
+
+/** Result of {@link shiftBenchmark}. */
+export interface ShiftBenchmarkResult {
+  rows: ShiftRow[];
+  ood: OodRow[];
+  summary: ShiftSummary[];
+}
+
+interface Predicted {
+  probs: Float64Array;
+  rows: number;
+  cols: number;
+  entropy: Float64Array;
+  mi: Float64Array;
+}
+
+function predictSet(m: ShiftMethod, x: tf.Tensor, batchSize: number): Predicted {
+  const n = x.shape[0] as number;
+  const parts: { p: Float32Array; h: Float32Array; mi: Float32Array; k: number }[] = [];
+  for (let i = 0; i < n; i += batchSize) {
+    const size = Math.min(batchSize, n - i);
+    const r = tf.tidy(() => {
+      const samples = m.predict(tf.slice(x, [i], [size]));
+      if (samples.rank !== 3 || samples.shape[1] !== size) {
+        throw new ArgumentError(
+          `methods[${m.name}].predict`,
+          `expected [S, ${size}, K] probabilities, got [${samples.shape.join(',')}]`,
+        );
+      }
+      return {
+        p: meanProbs(samples).dataSync() as Float32Array,
+        h: predictiveEntropy(samples).dataSync() as Float32Array,
+        mi: mutualInformation(samples).dataSync() as Float32Array,
+        k: samples.shape[2],
+      };
+    });
+    parts.push(r);
+  }
+  const k = parts[0]?.k ?? 0;
+  const probs = new Float64Array(n * k);
+  const entropy = new Float64Array(n);
+  const mi = new Float64Array(n);
+  let off = 0;
+  for (const part of parts) {
+    probs.set(part.p, off * k);
+    entropy.set(part.h, off);
+    mi.set(part.mi, off);
+    off += part.h.length;
+  }
+  return { probs, rows: n, cols: k, entropy, mi };
+}
+
+function rowsOf(p: Predicted): number[][] {
+  return Array.from({ length: p.rows }, (_, i) =>
+    Array.from(p.probs.subarray(i * p.cols, (i + 1) * p.cols)),
+  );
+}
+
+function mean(a: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] as number;
+  return a.length > 0 ? s / a.length : NaN;
+}
+
+function checkSet(s: ShiftSet, name: string): void {
+  if (s === undefined || !(s.x instanceof tf.Tensor))
+    throw new ArgumentError(name, 'expected {family, level, x: tensor, labels}');
+  const n = s.x.shape[0] as number;
+  if (s.labels === undefined || s.labels.length !== n) {
+    throw new ArgumentError(`${name}.labels`, `expected ${n} labels, got ${s.labels?.length}`);
+  }
+}
+
+/**
+ * Run the shift/OOD benchmark. For method `m` and a set with mean predictive `pbar`:
+ * accuracy, `NLL = -mean log pbar_y`, Brier, ECE (equal-width bins), mean `H[pbar]`; with
+ * `calibration`, split-conformal sets at level `1 - alpha` (calibrated once per method on the
+ * held-out clean data) and their empirical coverage and mean size on every set; OOD AUROC of
+ * `H[pbar]` and of the mutual information `H[pbar] - mean_s H[p_s]` (OOD positive).
+ *
+ * @example
+ * ```ts
+ * const r = toolbox.shiftBenchmark({ methods, clean, shifted, ood, calibration });
+ * console.log(toolbox.formatShiftTable(r));
+ * ```
+ */
+export function shiftBenchmark(options: ShiftBenchmarkOptions): ShiftBenchmarkResult {
+  const { methods, clean, shifted } = options;
+  if (!Array.isArray(methods) || methods.length === 0) {
+    throw new ArgumentError('methods', 'expected a non-empty array of {name, predict}');
+  }
+  methods.forEach((m, i) => {
+    if (typeof m?.name !== 'string' || typeof m.predict !== 'function') {
+      throw new ArgumentError(
+        `methods[${i}]`,
+        'expected {name: string, predict: (x) => [S, N, K] probabilities}',
+      );
+    }
+  });
+  checkSet(clean, 'clean');
+  if (!Array.isArray(shifted)) throw new ArgumentError('shifted', 'expected an array of sets');
+  shifted.forEach((s, i) => checkSet(s, `shifted[${i}]`));
+  const ood = options.ood ?? [];
+  ood.forEach((o, i) => {
+    if (!(o?.x instanceof tf.Tensor))
+      throw new ArgumentError(`ood[${i}]`, 'expected {name, x: tensor}');
+  });
+  const bins = options.numBins ?? 15;
+  const batchSize = options.batchSize ?? 500;
+  if (!Number.isInteger(batchSize) || batchSize < 1) {
+    throw new ArgumentError('batchSize', `expected a positive integer, got ${batchSize}`);
+  }
+  const alpha = options.alpha ?? 0.05;
+  const log = options.log ?? ((): void => undefined);
+  const rows: ShiftRow[] = [];
+  const oodRows: OodRow[] = [];
+  const summary: ShiftSummary[] = [];
+  for (const m of methods) {
+    let cal: ConformalCalibration | undefined;
+    if (options.calibration !== undefined) {
+      const pc = predictSet(m, options.calibration.x, batchSize);
+      cal = calibrateConformal(rowsOf(pc), options.calibration.labels, {
+        alpha,
+        score: options.conformalScore ?? 'aps',
+        seed: options.seed ?? 0,
+      });
+    }
+    let cleanPred: Predicted | undefined;
+    let cleanRow: ShiftRow | undefined;
+    for (const s of [clean, ...shifted]) {
+      const p = predictSet(m, s.x, batchSize);
+      const probs = rowsOf(p);
+      const cm = classificationMetrics(probs, s.labels, bins);
+      const row: ShiftRow = {
+        method: m.name,
+        family: s.family,
+        level: s.level,
+        accuracy: cm.accuracy,
+        nll: cm.nll,
+        brier: cm.brier,
+        ece: cm.ece,
+        entropy: mean(p.entropy),
+      };
+      if (cal !== undefined) {
+        const cs = conformalSets(probs, cal, s.labels, (options.seed ?? 0) + 1);
+        row.coverage = cs.coverage as number;
+        row.setSize = cs.meanSize;
+      }
+      rows.push(row);
+      if (s === clean) {
+        cleanPred = p;
+        cleanRow = row;
+      }
+      log(
+        `${m.name} ${s.family} ${s.level}: acc ${(100 * row.accuracy).toFixed(2)}% NLL ${row.nll.toFixed(3)} ECE ${row.ece.toFixed(3)}`,
+      );
+    }
+    const oodSummary: Record<string, { entropy: number; mi: number }> = {};
+    for (const o of ood) {
+      const p = predictSet(m, o.x, batchSize);
+      const cp = cleanPred as Predicted;
+      const r: OodRow = {
+        method: m.name,
+        dataset: o.name,
+        aurocEntropy: auroc(cp.entropy, p.entropy),
+        aurocMI: auroc(cp.mi, p.mi),
+      };
+      oodRows.push(r);
+      oodSummary[o.name] = { entropy: r.aurocEntropy, mi: r.aurocMI };
+      log(
+        `${m.name} OOD ${o.name}: AUROC entropy ${r.aurocEntropy.toFixed(3)} MI ${r.aurocMI.toFixed(3)}`,
+      );
+    }
+    const families: ShiftSummary['families'] = {};
+    for (const fam of [...new Set(shifted.map((s) => s.family))]) {
+      const fr = rows.filter((r) => r.method === m.name && r.family === fam);
+      families[fam] = {
+        nll: mean(fr.map((r) => r.nll)),
+        ece: mean(fr.map((r) => r.ece)),
+        accuracy: mean(fr.map((r) => r.accuracy)),
+      };
+    }
+    summary.push({
+      method: m.name,
+      clean: cleanRow as ShiftRow,
+      families,
+      ood: oodSummary,
+      ...(cal !== undefined ? { conformal: cal } : {}),
+    });
+  }
+  return { rows, ood: oodRows, summary };
+}
+
+function pad(s: string, n: number): string {
+  return s.length >= n ? s : s + ' '.repeat(n - s.length);
+}
+
+/**
+ * A plain-text table of the summary: one line per method with clean accuracy/NLL/ECE, mean NLL
+ * and ECE over the levels of each shift family, OOD AUROC (entropy / MI) and conformal coverage
+ * and set size in distribution.
+ */
+export function formatShiftTable(result: ShiftBenchmarkResult): string {
+  const fams = [...new Set(result.summary.flatMap((s) => Object.keys(s.families)))];
+  const oods = [...new Set(result.summary.flatMap((s) => Object.keys(s.ood)))];
+  const head = [
+    pad('method', 22),
+    'acc%  ',
+    'NLL   ',
+    'ECE   ',
+    ...fams.map((f) => pad(`${f} NLL/ECE`, 20)),
+    ...oods.map((o) => pad(`${o} AUROC H/MI`, 24)),
+    'cover/size',
+  ].join(' ');
+  const lines = [head, '-'.repeat(head.length)];
+  for (const s of result.summary) {
+    const c = s.clean;
+    lines.push(
+      [
+        pad(s.method, 22),
+        pad((100 * c.accuracy).toFixed(2), 6),
+        pad(c.nll.toFixed(3), 6),
+        pad(c.ece.toFixed(3), 6),
+        ...fams.map((f) =>
+          pad(`${s.families[f]?.nll.toFixed(3)} / ${s.families[f]?.ece.toFixed(3)}`, 20),
+        ),
+        ...oods.map((o) => pad(`${s.ood[o]?.entropy.toFixed(3)} / ${s.ood[o]?.mi.toFixed(3)}`, 24)),
+        c.coverage !== undefined
+          ? `${(100 * c.coverage).toFixed(1)}% / ${c.setSize?.toFixed(2)}`
+          : '-',
+      ].join(' '),
+    );
+  }
+  return lines.join('\n');
+}

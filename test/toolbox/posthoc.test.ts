@@ -1,0 +1,179 @@
+import * as tf from '@tensorflow/tfjs';
+import binomialQuantile from '@stdlib/stats-base-dists-binomial-quantile';
+import { describe, expect, it } from 'vitest';
+import { ArgumentError, toolbox } from '../../src/index.js';
+import { makeRng } from '../../src/utils/seed.js';
+import { expectNoLeak } from '../helpers.js';
+
+const { fitTemperature, temperatureScale, calibrateConformal, conformalSets, nll } = toolbox;
+
+function gauss(rng: () => number): number {
+  return Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
+}
+
+/** Synthetic K-class data: true logits z*, labels drawn from softmax(z*), model reports c * z*. */
+function toy(n: number, k: number, overconfidence: number, seed: number) {
+  const rng = makeRng(seed);
+  const logits: number[][] = [];
+  const labels: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const z = Array.from({ length: k }, () => 1.5 * gauss(rng));
+    const mx = Math.max(...z);
+    const e = z.map((v) => Math.exp(v - mx));
+    const s = e.reduce((a, b) => a + b, 0);
+    let u = rng() * s;
+    let y = 0;
+    while (y < k - 1 && u > e[y]!) u -= e[y++]!;
+    labels.push(y);
+    logits.push(z.map((v) => v * overconfidence));
+  }
+  return { logits, labels };
+}
+
+function softmaxRows(z: number[][], t = 1): number[][] {
+  return z.map((r) => {
+    const mx = Math.max(...r);
+    const e = r.map((v) => Math.exp((v - mx) / t));
+    const s = e.reduce((a, b) => a + b, 0);
+    return e.map((v) => v / s);
+  });
+}
+
+describe('temperature scaling', () => {
+  it('recovers the temperature of an over-confident toy and reduces the held-out NLL', () => {
+    const { logits, labels } = toy(4000, 5, 3, 1);
+    const fit = fitTemperature(logits, labels);
+    expect(fit.temperature).toBeGreaterThan(2.6);
+    expect(fit.temperature).toBeLessThan(3.4);
+    expect(fit.nllAfter).toBeLessThan(fit.nllBefore - 0.2);
+    // fresh test data from the same toy: the fitted T lowers the NLL there too
+    const test = toy(4000, 5, 3, 2);
+    expect(nll(softmaxRows(test.logits, fit.temperature), test.labels)).toBeLessThan(
+      nll(softmaxRows(test.logits), test.labels),
+    );
+    // the minimum: the NLL is higher at T (1 +- 2%)
+    const at = (t: number): number => nll(softmaxRows(logits, t), labels);
+    expect(at(fit.temperature * 1.02)).toBeGreaterThan(fit.nllAfter);
+    expect(at(fit.temperature * 0.98)).toBeGreaterThan(fit.nllAfter);
+    expect(at(fit.temperature)).toBeCloseTo(fit.nllAfter, 6);
+  });
+
+  it('under-confident logits get T < 1; a tensor input works and does not leak', () => {
+    const { logits, labels } = toy(2000, 4, 0.4, 3);
+    const x = tf.tensor2d(logits);
+    const before = tf.memory().numTensors;
+    const fit = fitTemperature(x, labels);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(fit.temperature).toBeLessThan(0.5);
+    const scaled = expectNoLeak(() => temperatureScale(x, 2));
+    expect(scaled[0]).toBeCloseTo(logits[0]![0]! / 2, 5);
+    x.dispose();
+  });
+
+  it('rejects bad input', () => {
+    expect(() => fitTemperature([[0, Number.NaN]], [0])).toThrow(/logits: expected finite/);
+    expect(() => fitTemperature([[0, 1]], [2])).toThrow(ArgumentError);
+    expect(() => fitTemperature([[0], [1]], [0, 0])).toThrow(/K >= 2/);
+    expect(() => temperatureScale(tf.zeros([1, 2]), 0)).toThrow(/temperature/);
+  });
+});
+
+describe('split conformal prediction', () => {
+  // A calibrated toy: probabilities are the true class probabilities, so all scores are exchangeable.
+  const alpha = 0.1;
+  const nCal = 1000;
+  const nTest = 5000;
+  const cal = toy(nCal, 10, 1, 7);
+  const test = toy(nTest, 10, 1, 8);
+  // Conditional on calibration, coverage >= 1 - alpha; marginally its distribution over test
+  // points is within the binomial band of nTest draws at the nominal level.
+  const lowBand = binomialQuantile(1e-4, nTest, 1 - alpha) / nTest;
+  const upBand = binomialQuantile(1 - 1e-4, nTest, 1 - alpha + 1 / (nCal + 1)) / nTest;
+
+  for (const score of ['lac', 'aps', 'raps'] as const) {
+    it(`${score}: coverage within the binomial band of 1 - alpha`, () => {
+      const c = calibrateConformal(softmaxRows(cal.logits), cal.labels, { alpha, score, seed: 1 });
+      const r = conformalSets(softmaxRows(test.logits), c, test.labels, 2);
+      // the conformal quantile's own randomness (Beta(n+1-l, l) coverage) widens the band
+      const betaSd = Math.sqrt((alpha * (1 - alpha)) / (nCal + 2));
+      expect(r.coverage!).toBeGreaterThan(lowBand - 4 * betaSd);
+      expect(r.coverage!).toBeLessThan(upBand + 4 * betaSd);
+      expect(r.meanSize).toBeGreaterThan(1);
+      expect(r.meanSize).toBeLessThan(10);
+      expect(r.sets).toHaveLength(nTest);
+    });
+  }
+
+  it('averaged over 20 calibration splits, APS coverage is 1 - alpha within its binomial band', () => {
+    const rng = makeRng(3);
+    const all = toy(6000, 6, 1, 9);
+    const probs = softmaxRows(all.logits);
+    let covered = 0;
+    let total = 0;
+    for (let rep = 0; rep < 20; rep++) {
+      const idx = Array.from({ length: 6000 }, (_, i) => i);
+      for (let i = idx.length - 1; i > 0; i--) {
+        const j = Math.floor(rng() * (i + 1));
+        [idx[i], idx[j]] = [idx[j]!, idx[i]!];
+      }
+      const ci = idx.slice(0, 300);
+      const ti = idx.slice(300, 600);
+      const c = calibrateConformal(
+        ci.map((i) => probs[i]!),
+        ci.map((i) => all.labels[i]!),
+        { alpha: 0.2, seed: rep },
+      );
+      const r = conformalSets(
+        ti.map((i) => probs[i]!),
+        c,
+        ti.map((i) => all.labels[i]!),
+        100 + rep,
+      );
+      covered += r.coverage! * 300;
+      total += 300;
+    }
+    // exact coverage of randomised APS is in [1 - alpha, 1 - alpha + 1/(n+1)]; the average over
+    // 6,000 test points has SD <= sqrt(0.16/6000) plus the split-to-split spread sqrt(0.16/302/20)
+    const sd = Math.sqrt(0.16 / total + 0.16 / 302 / 20);
+    expect(covered / total).toBeGreaterThan(0.8 - 4 * sd);
+    expect(covered / total).toBeLessThan(0.8 + 1 / 301 + 4 * sd);
+  });
+
+  it('RAPS penalises large sets; non-randomised sets are never empty; lac sets match the threshold', () => {
+    const probs = softmaxRows(toy(500, 10, 0.3, 4).logits); // flat, uncertain probabilities
+    const labels = toy(500, 10, 0.3, 4).labels;
+    const aps = calibrateConformal(probs, labels, { score: 'aps', randomized: false });
+    const raps = calibrateConformal(probs, labels, {
+      score: 'raps',
+      lambda: 0.2,
+      kReg: 1,
+      randomized: false,
+    });
+    const sa = conformalSets(probs, aps);
+    const sr = conformalSets(probs, raps);
+    expect(sr.meanSize).toBeLessThan(sa.meanSize);
+    expect(sa.sets.every((s) => s.length > 0)).toBe(true);
+    const lac = calibrateConformal(probs, labels, { score: 'lac' });
+    const sl = conformalSets(probs, lac);
+    sl.sets.forEach((s, i) => {
+      const want = probs[i]!.map((p, k) => (1 - p <= lac.qhat ? k : -1)).filter((k) => k >= 0);
+      expect([...s].sort((a, b) => a - b)).toEqual(want);
+    });
+  });
+
+  it('too few calibration points give the full label set (qhat = infinity)', () => {
+    const c = calibrateConformal([[0.6, 0.4]], [0], { alpha: 0.1 });
+    expect(c.qhat).toBe(Infinity);
+    expect(conformalSets([[0.9, 0.1]], c).sets[0]).toHaveLength(2);
+  });
+
+  it('rejects bad input', () => {
+    expect(() => calibrateConformal([[0.5, 0.5]], [0], { alpha: 1 })).toThrow(/alpha/);
+    expect(() => calibrateConformal([[0.5, 1.5]], [0])).toThrow(/probs: expected probabilities/);
+    expect(() => calibrateConformal([[0.5, 0.5]], [0], { score: 'x' as 'aps' })).toThrow(
+      ArgumentError,
+    );
+    expect(() => calibrateConformal([[0.5, 0.5]], [0], { kReg: -1 })).toThrow(/kReg/);
+    expect(() => conformalSets([[0.5, 0.5]], {} as never)).toThrow(/calibration/);
+  });
+});
