@@ -89,7 +89,8 @@ describe.skipIf(why !== undefined)('training on webgpu vs wasm', SLOW, () => {
       clearParamStore();
       setSeed(23);
       const opt = tf.train.adam(0.05);
-      const svi = new SVI(model, new AutoNormal(model), opt, new TraceELBO());
+      const guide = new AutoNormal(model);
+      const svi = new SVI(model, guide, opt, new TraceELBO());
       const losses: number[] = [];
       for (let i = 0; i < 5; i++) losses.push(svi.step(xs, ys));
       const store = getParamStore();
@@ -100,6 +101,7 @@ describe.skipIf(why !== undefined)('training on webgpu vs wasm', SLOW, () => {
         return out;
       });
       clearParamStore();
+      guide.dispose(); // the guide owns its prototype's support bijectors
       opt.dispose();
       return { losses, params };
     };
