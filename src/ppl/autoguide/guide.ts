@@ -4,7 +4,7 @@
  * constrained space of every site: `median()`, `quantiles(qs)` and `getPosterior()`.
  */
 import * as tf from '@tensorflow/tfjs';
-import quantile from '@stdlib/stats-base-dists-normal-quantile';
+import { normalQuantile as quantile } from '../../utils/normal_quantile.js';
 import { ArgumentError } from '../../utils/errors.js';
 import type { Fn } from '../messenger.js';
 import {

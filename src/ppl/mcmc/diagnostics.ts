@@ -14,7 +14,7 @@
  *   `tau >= 1/log10(M N)`. Bulk ESS: on the rank-normalized split draws; tail ESS: the smaller ESS
  *   of the indicators `x <= q05` and `x <= q95` (split).
  */
-import quantileNormal from '@stdlib/stats-base-dists-normal-quantile';
+import { normalQuantile as quantileNormal } from '../../utils/normal_quantile.js';
 import { ArgumentError } from '../../utils/errors.js';
 
 /** Draws of one scalar quantity: `chains[c][i]`. */
