@@ -26,6 +26,7 @@ declare global {
   interface Window {
     deepprobPlayground?: PlaygroundApi;
     deepprobPlaygroundError?: string;
+    deepprobPlaygroundLoopError?: string;
   }
 }
 
@@ -155,19 +156,26 @@ async function start(): Promise<void> {
   };
 
   const frame = async (): Promise<void> => {
-    if (!paused && points.length > 0) {
-      let last = { loss: NaN };
-      for (let i = 0; i < STEPS_PER_FRAME; i++) last = await pg.step(points);
-      steps += STEPS_PER_FRAME;
-      $('pg-step').textContent = `step ${steps}`;
-      $('pg-loss').textContent = `loss ${last.loss.toFixed(3)}`;
-      const maps = await pg.grid(GRID, SAMPLES);
-      paint(decision, GRID, maps.p1, (v) => mix(BLUE, ORANGE, v));
-      paint(aleatoric, GRID, maps.aleatoric, heat);
-      paint(epistemic, GRID, maps.epistemic, heat);
-      drawPoints(decision, points, maps);
-      drawPoints(aleatoric, points);
-      drawPoints(epistemic, points);
+    try {
+      if (!paused && points.length > 0) {
+        let last = { loss: NaN };
+        for (let i = 0; i < STEPS_PER_FRAME; i++) last = await pg.step(points);
+        steps += STEPS_PER_FRAME;
+        $('pg-step').textContent = `step ${steps}`;
+        $('pg-loss').textContent = `loss ${last.loss.toFixed(3)}`;
+        const maps = await pg.grid(GRID, SAMPLES);
+        paint(decision, GRID, maps.p1, (v) => mix(BLUE, ORANGE, v));
+        paint(aleatoric, GRID, maps.aleatoric, heat);
+        paint(epistemic, GRID, maps.epistemic, heat);
+        drawPoints(decision, points, maps);
+        drawPoints(aleatoric, points);
+        drawPoints(epistemic, points);
+      }
+    } catch (e: unknown) {
+      // A failed frame is shown and kept for the end-to-end test; the loop goes on.
+      window.deepprobPlaygroundLoopError = e instanceof Error ? e.message : String(e);
+      const s = document.getElementById('status');
+      if (s !== null) s.textContent = `Error: ${window.deepprobPlaygroundLoopError}`;
     }
     requestAnimationFrame(() => void frame());
   };
