@@ -2,7 +2,19 @@
  * Markov chain Monte Carlo: `HMC` and `NUTS` kernels with Stan's warmup adaptation, the `MCMC`
  * driver, potentials from models, initialization strategies and convergence diagnostics.
  */
-export { MCMC, drive, type MCMCOptions, type ChainStats, type DriveCounters } from './mcmc.js';
+export { MCMC, type MCMCOptions, type ChainStats } from './mcmc.js';
+export { drive, driveAll, type DriveCounters } from './drive.js';
+export {
+  CompiledPotential,
+  compilePotential,
+  chainPotential,
+  recordPotential,
+  VERIFY_POINTS,
+  type CompileMode,
+} from './compiled_potential.js';
+export { recordTape, TapeRecordError } from './tape/record.js';
+export { TapeReplay, UnsupportedKernelError } from './tape/replay.js';
+export type { TapeProgram, TapeNode } from './tape/program.js';
 export { NUTS, type NUTSOptions } from './nuts.js';
 export { HMC, type HMCOptions } from './hmc.js';
 export {

@@ -14,6 +14,7 @@ import { WelfordEstimator } from './welford.js';
 import { warmupWindows, type WarmupWindowOptions } from './warmup.js';
 import type { InitStrategy } from './init.js';
 import type { Potential } from './potential.js';
+import type { CompileMode } from './compiled_potential.js';
 
 /** Options shared by {@link HMC} and {@link NUTS} (Pyro's names, camel-cased). */
 export interface HamiltonianOptions extends WarmupWindowOptions {
@@ -33,6 +34,13 @@ export interface HamiltonianOptions extends WarmupWindowOptions {
   maxDeltaEnergy?: number;
   /** How the chain starts in the unconstrained space. Default `'uniform'` (Stan's). */
   initStrategy?: InitStrategy;
+  /**
+   * Record the model's potential once and replay it in float64 without tfjs
+   * (`compiled_potential.ts`): `'auto'` (default) falls back to the tfjs potential when the model
+   * cannot be recorded or the replay disagrees with tfjs; `true` throws then; `false` always uses
+   * tfjs. The model's structure must not depend on latent values (NumPyro's `jit` contract).
+   */
+  compile?: CompileMode;
 }
 
 /** What one transition reports. */
@@ -80,6 +88,8 @@ export abstract class HamiltonianKernel {
   readonly target: unknown;
   /** Initialization strategy. */
   readonly initStrategy: InitStrategy | undefined;
+  /** Whether a model's potential is recorded and replayed (see {@link HamiltonianOptions}). */
+  readonly compile: CompileMode;
   protected readonly opts: Resolved;
 
   constructor(target: unknown, options: HamiltonianOptions) {
@@ -121,6 +131,11 @@ export abstract class HamiltonianKernel {
       },
     };
     this.initStrategy = options.initStrategy;
+    const compile = options.compile ?? 'auto';
+    if (compile !== 'auto' && compile !== true && compile !== false) {
+      throw new ArgumentError('compile', `expected 'auto', true or false, got ${String(compile)}`);
+    }
+    this.compile = compile;
   }
 
   /** Whether the kernel wraps a flat {@link Potential} rather than a model. */

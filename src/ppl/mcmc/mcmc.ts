@@ -11,7 +11,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../utils/errors.js';
 import { deriveSeeds, nextSeed } from '../../utils/seed.js';
-import type { PotentialPoint, PotentialRequests } from './integrator.js';
+import { driveAll, type DriveCounters } from './drive.js';
+import { chainPotential } from './compiled_potential.js';
 import { initialPoint } from './init.js';
 import type { ChainSampler, HamiltonianKernel, TransitionStats } from './kernel.js';
 import { ModelPotential, type LatentSite, type Potential } from './potential.js';
@@ -61,68 +62,10 @@ export interface ChainStats {
   milliseconds: number;
   /** Of which in potential/gradient evaluations (the rest is host-side tree building). */
   potentialMilliseconds: number;
-}
-
-/** Counters of {@link drive}: evaluations and the milliseconds spent in the potential. */
-export interface DriveCounters {
-  n: number;
-  ms: number;
-}
-
-/** Run a potential-request coroutine to completion against `potential`. */
-export function drive<T>(
-  gen: PotentialRequests<T>,
-  potential: Potential,
-  count?: DriveCounters,
-): T {
-  let r = gen.next();
-  while (r.done !== true) {
-    const q = r.value;
-    if (count === undefined) {
-      r = gen.next(potential.valueAndGrad(q));
-    } else {
-      const t = performance.now();
-      const point = potential.valueAndGrad(q);
-      count.ms += performance.now() - t;
-      count.n += 1;
-      r = gen.next(point);
-    }
-  }
-  return r.value;
-}
-
-/**
- * Run several coroutines to completion together: each round answers every pending request at
- * once (one `valueAndGradBatch` call when the potential has one).
- */
-export function driveAll<T>(
-  gens: PotentialRequests<T>[],
-  potential: Potential,
-  count?: DriveCounters,
-): T[] {
-  if (gens.length === 1) return [drive(gens[0] as PotentialRequests<T>, potential, count)];
-  const res = gens.map((g) => g.next());
-  for (;;) {
-    const active: number[] = [];
-    res.forEach((r, k) => {
-      if (r.done !== true) active.push(k);
-    });
-    if (active.length === 0) break;
-    const zs = active.map((k) => (res[k] as IteratorYieldResult<Float64Array>).value);
-    const t = performance.now();
-    const pts =
-      potential.valueAndGradBatch !== undefined
-        ? potential.valueAndGradBatch(zs)
-        : zs.map((z) => potential.valueAndGrad(z));
-    if (count !== undefined) {
-      count.ms += performance.now() - t;
-      count.n += 1;
-    }
-    active.forEach((k, a) => {
-      res[k] = (gens[k] as PotentialRequests<T>).next(pts[a] as PotentialPoint);
-    });
-  }
-  return res.map((r) => r.value as T);
+  /** Whether the potential was recorded and replayed (the kernel's `compile` option). */
+  compiled: boolean;
+  /** Why it was not (absent when it was). */
+  compileReason?: string;
 }
 
 /**
@@ -229,7 +172,13 @@ export class MCMC {
   private setup(
     rng: ChainRng,
     args: unknown[],
-  ): { potential: Potential; model?: ModelPotential<unknown[]>; z: Float64Array } {
+  ): {
+    potential: Potential;
+    model?: ModelPotential<unknown[]>;
+    z: Float64Array;
+    compiled?: boolean;
+    reason?: string;
+  } {
     const k = this.kernel;
     if (k.isPotential) {
       const potential = k.potential;
@@ -260,7 +209,8 @@ export class MCMC {
       }
       if (ok || attempt >= 99) {
         this.sites = sites;
-        return { potential: mp, model: mp, z };
+        const cp = chainPotential(mp, z, k.compile);
+        return { potential: cp.potential, model: mp, z, compiled: cp.compiled, reason: cp.reason };
       }
     }
   }
@@ -277,6 +227,7 @@ export class MCMC {
       potentialEnergy: new Float64Array(ns),
       warmupDivergences: 0,
       gradientEvaluations: 0,
+      compiled: false,
       milliseconds: 0,
       potentialMilliseconds: 0,
     };
@@ -359,6 +310,9 @@ export class MCMC {
       st.gradientEvaluations = count.n;
       st.potentialMilliseconds = count.ms;
       st.milliseconds = ms;
+      const su = setups[k] as (typeof setups)[number];
+      st.compiled = su.compiled === true;
+      if (su.reason !== undefined) st.compileReason = su.reason;
       this.stats[first + k] = st;
       this.store(
         first + k,
