@@ -13,6 +13,7 @@ import { ArgumentError } from '../../utils/errors.js';
 import { deriveSeeds, nextSeed } from '../../utils/seed.js';
 import { driveAll, type DriveCounters } from './drive.js';
 import { chainPotential } from './compiled_potential.js';
+import { compileConstrain, type Constrainer } from './compiled_constrain.js';
 import { initialPoint } from './init.js';
 import type { ChainSampler, HamiltonianKernel, TransitionStats } from './kernel.js';
 import { ModelPotential, type LatentSite, type Potential } from './potential.js';
@@ -174,7 +175,7 @@ export class MCMC {
     args: unknown[],
   ): {
     potential: Potential;
-    model?: ModelPotential<unknown[]>;
+    model?: Constrainer;
     z: Float64Array;
     compiled?: boolean;
     reason?: string;
@@ -210,7 +211,8 @@ export class MCMC {
       if (ok || attempt >= 99) {
         this.sites = sites;
         const cp = chainPotential(mp, z, k.compile);
-        return { potential: cp.potential, model: mp, z, compiled: cp.compiled, reason: cp.reason };
+        const model = (cp.compiled ? compileConstrain(mp, z) : null) ?? mp;
+        return { potential: cp.potential, model, z, compiled: cp.compiled, reason: cp.reason };
       }
     }
   }
@@ -323,7 +325,7 @@ export class MCMC {
   }
 
   /** Map the kept unconstrained draws to site values and append them as chain `c`. */
-  private store(c: number, kept: Float64Array[], model?: ModelPotential<unknown[]>): void {
+  private store(c: number, kept: Float64Array[], model?: Constrainer): void {
     const ns = kept.length;
     if (model === undefined) {
       const dim = kept[0]?.length ?? 0;

@@ -301,27 +301,37 @@ export class ModelPotential<A extends unknown[]> implements Potential {
   }
 
   /**
+   * The constrained values of the latent sites and the values of the `deterministic` sites, in
+   * trace order, as tensors of the sites' unconstrained values (one model run, untidied).
+   */
+  constrainTensors(parts: tf.Tensor[]): { names: string[]; values: tf.Tensor[] } {
+    const map = new Map(this.sites.map((s, i) => [s.name, { site: s, z: parts[i] as tf.Tensor }]));
+    const sub = new UnconstrainedSubstitute(map, false);
+    const tr = trace((...a: A) => sub.run(() => this.model(...a))).getTraceUntidied(
+      ...this.args,
+    ).trace;
+    const names: string[] = [];
+    const values: tf.Tensor[] = [];
+    for (const s of tr.sampleSites()) {
+      if (s.value === null || (s.isObserved && !isDeterministicSite(s))) continue;
+      names.push(s.name);
+      values.push(s.value);
+    }
+    return { names, values };
+  }
+
+  /**
    * The constrained values of the latent sites and the values of the `deterministic` sites at
    * `z`, as host arrays (one model run, no gradient).
    */
   constrain(z: Float64Array): Map<string, { shape: number[]; values: Float32Array }> {
     const out = new Map<string, { shape: number[]; values: Float32Array }>();
     tf.tidy(() => {
-      const parts = siteTensors(z, this.sites);
-      const map = new Map(
-        this.sites.map((s, i) => [s.name, { site: s, z: parts[i] as tf.Tensor }]),
-      );
-      const sub = new UnconstrainedSubstitute(map, false);
-      const tr = trace((...a: A) => sub.run(() => this.model(...a))).getTraceUntidied(
-        ...this.args,
-      ).trace;
-      for (const s of tr.sampleSites()) {
-        if (s.value === null || (s.isObserved && !isDeterministicSite(s))) continue;
-        out.set(s.name, {
-          shape: [...s.value.shape],
-          values: Float32Array.from(s.value.dataSync()),
-        });
-      }
+      const { names, values } = this.constrainTensors(siteTensors(z, this.sites));
+      names.forEach((name, i) => {
+        const v = values[i] as tf.Tensor;
+        out.set(name, { shape: [...v.shape], values: Float32Array.from(v.dataSync()) });
+      });
     });
     return out;
   }
