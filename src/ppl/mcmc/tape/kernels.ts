@@ -5,7 +5,7 @@
  *
  * Supported: the element-wise kernels of `elementwise.ts` with NumPy broadcasting, `Cast`,
  * `Select`, `AddN`, the reductions `Sum`, `Mean`, `Max`, `Min`, `Prod` (`axis`, `keepDims`),
- * `BatchMatMul` (batch broadcasting, transposes), `Softmax` (last axis), deepprob's fused Normal
+ * `BatchMatMul` (batch broadcasting, transposes), `Softmax` (last axis), `Cumsum`, deepprob's fused Normal
  * log-density kernels, and element maps (`Gather` nodes, see `program.ts`).
  */
 import {
@@ -373,6 +373,42 @@ function softmax(node: TapeNode, out: Slot, x: Slot): NodeSteps {
   };
 }
 
+/** `Cumsum` along `axis` (`exclusive`, `reverse`): a linear map, its transpose the reverse scan. */
+function cumsum(node: TapeNode, out: Slot, x: Slot): NodeSteps {
+  const shape = node.shape;
+  const r = shape.length;
+  const raw = typeof node.attrs.axis === 'number' ? node.attrs.axis : 0;
+  const axis = raw < 0 ? raw + r : raw;
+  const len = shape[axis] as number;
+  const stride = strides(shape)[axis] as number;
+  const outer = out.v.length / (len * stride);
+  const excl = node.attrs.exclusive === true;
+  const rev = node.attrs.reverse === true;
+  // scan `src` into `dst` along the axis, forwards or backwards, inclusive or exclusive, adding
+  const scan = (src: Float64Array, dst: Float64Array, backwards: boolean, add: boolean): void => {
+    for (let o = 0; o < outer; o++) {
+      for (let s = 0; s < stride; s++) {
+        const base = o * len * stride + s;
+        let acc = 0;
+        for (let t = 0; t < len; t++) {
+          const i = base + (backwards ? len - 1 - t : t) * stride;
+          if (excl) {
+            dst[i] = (add ? (dst[i] as number) : 0) + acc;
+            acc += src[i] as number;
+          } else {
+            acc += src[i] as number;
+            dst[i] = (add ? (dst[i] as number) : 0) + acc;
+          }
+        }
+      }
+    }
+  };
+  return {
+    fwd: () => scan(x.v, out.v, rev, false),
+    bwd: () => scan(out.g, x.g, !rev, true),
+  };
+}
+
 /** deepprob's fused Normal log-density (element-wise or summed); parameters index cyclically. */
 function normalLogProb(node: TapeNode, out: Slot, ins: Slot[]): NodeSteps {
   const [x, loc, scale] = ins as [Slot, Slot, Slot];
@@ -442,6 +478,7 @@ export function nodeSteps(node: TapeNode, out: Slot, ins: Slot[], shapes: number
   if (op === 'AddN') return addN(out, ins);
   if (op === 'BatchMatMul') return matmul(node, out, ins[0] as Slot, ins[1] as Slot, shapes);
   if (op === 'Softmax') return softmax(node, out, ins[0] as Slot);
+  if (op === 'Cumsum') return cumsum(node, out, ins[0] as Slot);
   if (op === NORMAL_LOG_PROB || op === NORMAL_LOG_PROB_SUM) return normalLogProb(node, out, ins);
   if (['Sum', 'Mean', 'Max', 'Min', 'Prod'].includes(op)) {
     return reduce(node, out, ins[0] as Slot, shapes[0] as number[]);

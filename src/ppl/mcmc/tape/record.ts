@@ -22,6 +22,8 @@ import { sizeOf, type TapeNode, type TapeProgram } from './program.js';
 /** Kernels recorded as element maps; the input named `indices` stays a constant operand. */
 export const ELEMENT_MAP_KERNELS: ReadonlySet<string> = new Set([
   'Reshape',
+  'ExpandDims',
+  'Squeeze',
   'Identity',
   'Transpose',
   'Tile',
@@ -184,8 +186,14 @@ class Recorder {
     const attrs = { ...(p.attrs ?? {}) };
     if ('constantValue' in attrs) attrs.constantValue = 0;
     let coded: tf.Tensor | tf.Tensor[];
+    // kernels of a list of tensors (Concat, Pack, AddN) take the list itself as inputs
+    const encoded = Array.isArray(p.inputs) ? names.map((k) => enc[k] as tf.Tensor) : enc;
     try {
-      coded = this.run({ kernelName: p.kernelName, inputs: enc, attrs });
+      coded = this.run({
+        kernelName: p.kernelName,
+        inputs: encoded as unknown as Record<string, tf.Tensor>,
+        attrs,
+      });
     } finally {
       tf.dispose(made);
     }
