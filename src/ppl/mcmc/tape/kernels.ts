@@ -96,6 +96,31 @@ function axesOf(attr: unknown, rank: number): number[] {
   return list.map((x) => (x < 0 ? x + rank : x));
 }
 
+type Loop = (...args: unknown[]) => void;
+
+/**
+ * A loop specialized for one node: `new Function` compiles `body` afresh per node, so the calls
+ * of the element functions inside it are monomorphic and V8 inlines them (one shared closure would
+ * see every kernel's function and call them megamorphically, ~10x slower). Where code generation
+ * is not allowed (a Content-Security-Policy without `unsafe-eval`), the generic `fallback`.
+ */
+function specialize(params: string, body: string, fallback: Loop): Loop {
+  try {
+    return new Function(`return function (${params}) { ${body} };`)() as Loop;
+  } catch {
+    return fallback;
+  }
+}
+
+const UNARY_FWD = 'for (let i = 0; i < n; i++) yv[i] = f(xv[i], attrs);';
+const UNARY_BWD = 'for (let i = 0; i < n; i++) xg[i] += yg[i] * d(xv[i], yv[i], attrs);';
+const BINARY_FWD = 'for (let i = 0; i < n; i++) yv[i] = f(av[ia[i]], bv[ib[i]]);';
+const BINARY_BWD = `for (let i = 0; i < n; i++) {
+  const x = av[ia[i]], y = bv[ib[i]], g = yg[i], r = yv[i];
+  if (gradA) ag[ia[i]] += g * da(x, y, r);
+  if (gradB) bg[ib[i]] += g * db(x, y, r);
+}`;
+
 function unary(node: TapeNode, out: Slot, x: Slot): NodeSteps {
   const attrs = node.attrs;
   if (node.op === 'Cast') {
@@ -113,19 +138,24 @@ function unary(node: TapeNode, out: Slot, x: Slot): NodeSteps {
   const { f, d } = op;
   const { v: xv, g: xg } = x;
   const { v: yv, g: yg } = out;
-  return {
-    fwd: () => {
-      for (let i = 0; i < yv.length; i++) yv[i] = f(xv[i] as number, attrs);
-    },
-    bwd:
-      d !== undefined && x.rg
-        ? () => {
-            for (let i = 0; i < yv.length; i++) {
-              xg[i] =
-                (xg[i] as number) + (yg[i] as number) * d(xv[i] as number, yv[i] as number, attrs);
-            }
+  const n = yv.length;
+  const fwd = specialize('f, xv, yv, n, attrs', UNARY_FWD, (...a: unknown[]) => {
+    void a;
+    for (let i = 0; i < n; i++) yv[i] = f(xv[i] as number, attrs);
+  });
+  const bwd =
+    d === undefined
+      ? undefined
+      : specialize('d, xv, yv, xg, yg, n, attrs', UNARY_BWD, (...a: unknown[]) => {
+          void a;
+          for (let i = 0; i < n; i++) {
+            xg[i] =
+              (xg[i] as number) + (yg[i] as number) * d(xv[i] as number, yv[i] as number, attrs);
           }
-        : undefined,
+        });
+  return {
+    fwd: () => fwd(f, xv, yv, n, attrs),
+    bwd: bwd !== undefined && x.rg ? () => bwd(d, xv, yv, xg, yg, n, attrs) : undefined,
   };
 }
 
@@ -133,40 +163,46 @@ function addInto(dst: Float64Array, src: Float64Array): void {
   for (let i = 0; i < dst.length; i++) dst[i] = (dst[i] as number) + (src[i] as number);
 }
 
+const zero = (): number => 0;
+
 function binary(node: TapeNode, out: Slot, a: Slot, b: Slot, shapes: number[][]): NodeSteps {
   const op = BINARY[node.op];
   if (op === undefined) throw new UnsupportedKernelError(`kernel '${node.op}'`);
-  const { f, da, db } = op;
+  const { f } = op;
+  const da = op.da ?? zero;
+  const db = op.db ?? zero;
   const ia = broadcastIndex(shapes[0] as number[], node.shape);
   const ib = broadcastIndex(shapes[1] as number[], node.shape);
   const { v: av, g: ag } = a;
   const { v: bv, g: bg } = b;
   const { v: yv, g: yg } = out;
   const n = yv.length;
-  const gradA = da !== undefined && a.rg;
-  const gradB = db !== undefined && b.rg;
-  return {
-    fwd: () => {
-      for (let i = 0; i < n; i++)
-        yv[i] = f(av[ia[i] as number] as number, bv[ib[i] as number] as number);
+  const gradA = op.da !== undefined && a.rg;
+  const gradB = op.db !== undefined && b.rg;
+  const fwd = specialize('f, av, bv, yv, ia, ib, n', BINARY_FWD, () => {
+    for (let i = 0; i < n; i++)
+      yv[i] = f(av[ia[i] as number] as number, bv[ib[i] as number] as number);
+  });
+  const bwd = specialize(
+    'da, db, av, bv, ag, bg, yv, yg, ia, ib, n, gradA, gradB',
+    BINARY_BWD,
+    () => {
+      for (let i = 0; i < n; i++) {
+        const x = av[ia[i] as number] as number;
+        const y = bv[ib[i] as number] as number;
+        const g = yg[i] as number;
+        const j = ia[i] as number;
+        const k = ib[i] as number;
+        if (gradA) ag[j] = (ag[j] as number) + g * da(x, y, yv[i] as number);
+        if (gradB) bg[k] = (bg[k] as number) + g * db(x, y, yv[i] as number);
+      }
     },
+  );
+  return {
+    fwd: () => fwd(f, av, bv, yv, ia, ib, n),
     bwd:
       gradA || gradB
-        ? () => {
-            for (let i = 0; i < n; i++) {
-              const x = av[ia[i] as number] as number;
-              const y = bv[ib[i] as number] as number;
-              const g = yg[i] as number;
-              if (gradA)
-                ag[ia[i] as number] =
-                  (ag[ia[i] as number] as number) +
-                  g * (da as NonNullable<typeof da>)(x, y, yv[i] as number);
-              if (gradB)
-                bg[ib[i] as number] =
-                  (bg[ib[i] as number] as number) +
-                  g * (db as NonNullable<typeof db>)(x, y, yv[i] as number);
-            }
-          }
+        ? () => bwd(da, db, av, bv, ag, bg, yv, yg, ia, ib, n, gradA, gradB)
         : undefined,
   };
 }
