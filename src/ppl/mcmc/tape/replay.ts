@@ -8,7 +8,8 @@
  * Element maps that keep every element in place (reshape, identity) share their input's buffers;
  * nodes no output depends on are not computed.
  */
-import { nodeSteps, type Slot, UnsupportedKernelError } from './kernels.js';
+import { UnsupportedKernelError } from './errors.js';
+import { nodeSteps, type Slot } from './kernels.js';
 import { sizeOf, type TapeNode, type TapeProgram } from './program.js';
 
 /** Whether a `Gather` node copies its only input unchanged. */
