@@ -19,38 +19,15 @@ import type { ModelPotential, Potential } from './potential.js';
 import { ChainRng } from './rng.js';
 import type { TapeProgram } from './tape/program.js';
 import { recordTape } from './tape/record.js';
-import { TapeReplay } from './tape/replay.js';
+import { CompiledPotential } from './replayed_potential.js';
+
+export { CompiledPotential };
 
 /** How a kernel evaluates a model's potential: recorded and replayed, tfjs, or either. */
 export type CompileMode = 'auto' | boolean;
 
 /** Points besides the initial one at which the replay is checked against tfjs. */
 export const VERIFY_POINTS = 3;
-
-/** A potential replayed from a recorded program of `log p + log|J|` (see the module docs). */
-export class CompiledPotential implements Potential {
-  readonly dim: number;
-  private readonly replay: TapeReplay;
-
-  /** @param program a recorded log density of the `dim` unconstrained latents (first output). */
-  constructor(readonly program: TapeProgram) {
-    this.replay = new TapeReplay(program);
-    this.dim = this.replay.inputSize;
-  }
-
-  /** `U(z) = -log density` and `dU/dz`; a non-finite density gives `U = +Infinity`. */
-  valueAndGrad(z: Float64Array): PotentialPoint {
-    const grad = new Float64Array(this.dim);
-    const lp = this.replay.valueAndGrad(z, grad);
-    for (let i = 0; i < grad.length; i++) grad[i] = -(grad[i] as number);
-    return { value: Number.isNaN(lp) ? Infinity : -lp, grad };
-  }
-
-  /** Kernel steps per evaluation (after dead-code removal). */
-  get steps(): number {
-    return this.replay.steps;
-  }
-}
 
 /** Record `mp`'s log density at `z` (float32 inputs, as the tfjs potential sees them). */
 export function recordPotential(mp: ModelPotential<unknown[]>, z: Float64Array): TapeProgram {

@@ -90,6 +90,8 @@ export abstract class HamiltonianKernel {
   readonly initStrategy: InitStrategy | undefined;
   /** Whether a model's potential is recorded and replayed (see {@link HamiltonianOptions}). */
   readonly compile: CompileMode;
+  /** The options as given (those of the subclass included). */
+  readonly options: HamiltonianOptions;
   protected readonly opts: Resolved;
 
   constructor(target: unknown, options: HamiltonianOptions) {
@@ -103,6 +105,7 @@ export abstract class HamiltonianKernel {
       );
     }
     this.target = target;
+    this.options = options;
     const stepSize = options.stepSize ?? 1;
     if (!(stepSize > 0) || !Number.isFinite(stepSize)) {
       throw new ArgumentError('stepSize', `expected a finite number > 0, got ${stepSize}`);

@@ -3,20 +3,23 @@
  * `warmupSteps` adaptation iterations and `numSamples` kept iterations, stores the kept draws in
  * the constrained space (latent and `deterministic` sites), and reports diagnostics.
  *
- * Chains run one after the other on the host. Each chain owns a generator seeded from the run's
- * seed (`seed` option, else the global `setSeed` stream), so the same seed gives bit-identical
- * chains on the same backend. The kernel's trajectory code asks for potentials one position at a
- * time; only `U(z)` and `dU/dz` are computed with tfjs (one `tf.tidy` per evaluation).
+ * Chains run one after the other on the host (`sequential`), in lockstep with batched potential
+ * evaluations (`vectorized`), or in worker threads (`parallel`, Node). Each chain owns a generator
+ * seeded from the run's seed (`seed` option, else the global `setSeed` stream), so the same seed
+ * gives bit-identical chains on the same backend, whichever way they run. The kernel's trajectory
+ * code asks for potentials one position at a time; `U(z)` and `dU/dz` come from the model's
+ * recorded and replayed potential, or from tfjs (`compile` option of the kernel).
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../utils/errors.js';
 import { deriveSeeds, nextSeed } from '../../utils/seed.js';
-import { driveAll, type DriveCounters } from './drive.js';
-import { chainPotential } from './compiled_potential.js';
-import { compileConstrain, type Constrainer } from './compiled_constrain.js';
-import { initialPoint } from './init.js';
-import type { ChainSampler, HamiltonianKernel, TransitionStats } from './kernel.js';
-import { ModelPotential, type LatentSite, type Potential } from './potential.js';
+import { runLockstep, type ChainStats } from './chain_loop.js';
+import { setupChain } from './chain_setup.js';
+import { kernelSpec, type ChainJob, type ChainJobResult } from './chain_worker.js';
+import type { Constrainer } from './compiled_constrain.js';
+import type { HamiltonianKernel, TransitionStats } from './kernel.js';
+import type { LatentSite } from './potential.js';
+import { CompiledPotential } from './replayed_potential.js';
 import { silentProgress, stderrProgress, type MCMCProgress } from './progress.js';
 import { ChainRng } from './rng.js';
 import { formatSummary, summarizeSite, type SiteSummary } from './summary.js';
@@ -36,38 +39,16 @@ export interface MCMCOptions {
   /**
    * How chains run: `'sequential'` (default) one after the other; `'vectorized'` all chains in
    * lockstep with one batched potential evaluation per round (NumPyro's `chain_method`): the
-   * latents get a leading chain dimension, so the model must broadcast over it.
+   * latents get a leading chain dimension, so the model must broadcast over it; `'parallel'`
+   * (Node, `await run()`) chains in worker threads, at most one per core, over the recorded
+   * potential (the kernel's `compile` must succeed): the same draws as `'sequential'`.
    */
-  chainMethod?: 'sequential' | 'vectorized';
+  chainMethod?: 'sequential' | 'vectorized' | 'parallel';
   /** For a kernel over a flat {@link Potential}: the start (default `Uniform(-2, 2)` draws). */
   initParams?: Float64Array | number[];
 }
 
-/** Per-iteration statistics of the kept draws of one chain. */
-export interface ChainStats {
-  divergent: boolean[];
-  acceptStat: Float64Array;
-  stepSize: Float64Array;
-  treeDepth: Int32Array;
-  numSteps: Int32Array;
-  energy: Float64Array;
-  potentialEnergy: Float64Array;
-  /** Warmup divergences (not counted in `summary`). */
-  warmupDivergences: number;
-  /**
-   * Gradient evaluations of the whole chain (warmup, step-size searches and draws); with
-   * `vectorized` chains, the batched evaluations shared by all chains.
-   */
-  gradientEvaluations: number;
-  /** Wall time of the chain in milliseconds (warmup included). */
-  milliseconds: number;
-  /** Of which in potential/gradient evaluations (the rest is host-side tree building). */
-  potentialMilliseconds: number;
-  /** Whether the potential was recorded and replayed (the kernel's `compile` option). */
-  compiled: boolean;
-  /** Why it was not (absent when it was). */
-  compileReason?: string;
-}
+export type { ChainStats };
 
 /**
  * Markov chain Monte Carlo driver.
@@ -113,10 +94,10 @@ export class MCMC {
       throw new ArgumentError('numChains', `expected an integer >= 1, got ${nc}`);
     }
     const cm = options.chainMethod ?? 'sequential';
-    if (cm !== 'sequential' && cm !== 'vectorized') {
+    if (cm !== 'sequential' && cm !== 'vectorized' && cm !== 'parallel') {
       throw new ArgumentError(
         'chainMethod',
-        `expected 'sequential' or 'vectorized', got '${String(cm)}'`,
+        `expected 'sequential', 'vectorized' or 'parallel', got '${String(cm)}'`,
       );
     }
     if (options.seed !== undefined && !Number.isFinite(options.seed)) {
@@ -149,11 +130,18 @@ export class MCMC {
   async run(...args: unknown[]): Promise<void> {
     const p = this.options.progressBar ?? true;
     const progress = p === false ? silentProgress() : p === true ? await stderrProgress() : p;
-    this.runWith(progress, args);
+    if (this.options.chainMethod === 'parallel') await this.runParallel(progress, args);
+    else this.runWith(progress, args);
   }
 
   /** {@link MCMC.run} without the progress bar, synchronously. */
   runSync(...args: unknown[]): void {
+    if (this.options.chainMethod === 'parallel') {
+      throw new ArgumentError(
+        'chainMethod',
+        "'parallel' runs chains in worker threads: use await run()",
+      );
+    }
     const p = this.options.progressBar;
     this.runWith(typeof p === 'object' ? p : silentProgress(), args);
   }
@@ -170,75 +158,9 @@ export class MCMC {
     }
   }
 
-  private setup(
-    rng: ChainRng,
-    args: unknown[],
-  ): {
-    potential: Potential;
-    model?: Constrainer;
-    z: Float64Array;
-    compiled?: boolean;
-    reason?: string;
-  } {
-    const k = this.kernel;
-    if (k.isPotential) {
-      const potential = k.potential;
-      for (let attempt = 0; ; attempt++) {
-        const z =
-          this.options.initParams !== undefined
-            ? Float64Array.from(this.options.initParams)
-            : Float64Array.from({ length: potential.dim }, () => 4 * rng.uniform() - 2);
-        if (this.options.initParams !== undefined || attempt >= 99 || finiteAt(potential, z)) {
-          return { potential, z };
-        }
-      }
-    }
-    const model = k.target as (...a: unknown[]) => unknown;
-    for (let attempt = 0; ; attempt++) {
-      const { sites, z } = initialPoint(model, args, k.initStrategy, rng);
-      if (sites.length === 0) {
-        throw new ArgumentError('model', 'MCMC: the model has no latent sample sites');
-      }
-      const mp = new ModelPotential(model, args, sites);
-      let ok = false;
-      try {
-        const { value, grad } = mp.evaluate(z);
-        ok = Number.isFinite(value) && grad.every(Number.isFinite);
-      } catch (e) {
-        // a start the model rejects (e.g. a parameter out of range): redraw, up to 100 times
-        if (!(e instanceof ArgumentError) || e.argument === 'model' || attempt >= 99) throw e;
-      }
-      if (ok || attempt >= 99) {
-        this.sites = sites;
-        const cp = chainPotential(mp, z, k.compile);
-        const model = (cp.compiled ? compileConstrain(mp, z) : null) ?? mp;
-        return { potential: cp.potential, model, z, compiled: cp.compiled, reason: cp.reason };
-      }
-    }
-  }
-
-  private emptyStats(): ChainStats {
-    const ns = this.numSamples;
-    return {
-      divergent: [],
-      acceptStat: new Float64Array(ns),
-      stepSize: new Float64Array(ns),
-      treeDepth: new Int32Array(ns),
-      numSteps: new Int32Array(ns),
-      energy: new Float64Array(ns),
-      potentialEnergy: new Float64Array(ns),
-      warmupDivergences: 0,
-      gradientEvaluations: 0,
-      compiled: false,
-      milliseconds: 0,
-      potentialMilliseconds: 0,
-    };
-  }
-
   /**
-   * Run chains `first..first+rngs.length-1` in lockstep: each iteration advances every chain's
-   * transition, answering all pending potential requests together (one batched evaluation when
-   * the potential has `valueAndGradBatch`). With one chain this is the plain sequential loop.
+   * Run chains `first..first+rngs.length-1` in lockstep ({@link runLockstep}): with one chain the
+   * plain sequential loop, with several the `vectorized` one.
    */
   private runChains(
     first: number,
@@ -246,81 +168,105 @@ export class MCMC {
     args: unknown[],
     progress: MCMCProgress,
   ): void {
-    const t0 = performance.now();
-    const setups = rngs.map((rng) => this.setup(rng, args));
-    const potential = (setups[0] as (typeof setups)[number]).potential;
+    const setups = rngs.map((rng) => setupChain(this.kernel, rng, args, this.options.initParams));
+    const s0 = setups[0] as (typeof setups)[number];
+    this.sites = s0.sites;
     const samplers = setups.map((s, k) =>
       this.kernel.chain(s.z, this.warmupSteps, rngs[k] as ChainRng),
     );
-    const count: DriveCounters = { n: 0, ms: 0 };
-    driveAll(
-      samplers.map((s) => s.initialize()),
-      potential,
-      count,
-    );
-    const total = this.warmupSteps + this.numSamples;
-    const stats = samplers.map(() => this.emptyStats());
-    const kept: Float64Array[][] = samplers.map(() => []);
-    let divergences = 0;
     const label =
       this.numChains === 1
         ? 'sample'
         : rngs.length > 1
           ? `${rngs.length} chains (vectorized)`
           : `chain ${first + 1}/${this.numChains}`;
-    progress.start(label, total);
+    const nw = this.warmupSteps;
+    progress.start(label, nw + this.numSamples);
+    let divergences = 0;
+    let result: ReturnType<typeof runLockstep>;
     try {
-      for (let i = 0; i < total; i++) {
-        const res = driveAll(
-          samplers.map((s) => s.step()),
-          potential,
-          count,
-        );
-        res.forEach((s: TransitionStats, k) => {
-          const st = stats[k] as ChainStats;
-          if (i < this.warmupSteps) {
-            if (s.divergent) st.warmupDivergences += 1;
-            return;
-          }
-          const j = i - this.warmupSteps;
-          st.divergent.push(s.divergent);
-          if (s.divergent) divergences += 1;
-          st.acceptStat[j] = s.acceptStat;
-          st.stepSize[j] = s.stepSize;
-          st.treeDepth[j] = s.treeDepth;
-          st.numSteps[j] = s.numSteps;
-          st.energy[j] = s.energy;
-          st.potentialEnergy[j] = s.potentialEnergy;
-          (kept[k] as Float64Array[]).push((samplers[k] as ChainSampler).point.q.slice());
-        });
-        const s0 = res[0] as TransitionStats;
+      result = runLockstep(samplers, s0.potential, nw, this.numSamples, (i, res, stats) => {
+        if (i >= nw) divergences += res.filter((r) => r.divergent).length;
+        const r0 = res[0] as TransitionStats;
         progress.update(i + 1, {
-          phase: i < this.warmupSteps ? 'warmup' : 'sample',
-          stepSize: s0.stepSize,
-          treeDepth: s0.treeDepth,
-          divergences:
-            i < this.warmupSteps
-              ? stats.reduce((a, st) => a + st.warmupDivergences, 0)
-              : divergences,
+          phase: i < nw ? 'warmup' : 'sample',
+          stepSize: r0.stepSize,
+          treeDepth: r0.treeDepth,
+          divergences: i < nw ? stats.reduce((a, st) => a + st.warmupDivergences, 0) : divergences,
         });
-      }
+      });
     } finally {
       progress.stop();
     }
-    const ms = performance.now() - t0;
-    stats.forEach((st, k) => {
-      st.gradientEvaluations = count.n;
-      st.potentialMilliseconds = count.ms;
-      st.milliseconds = ms;
+    result.stats.forEach((st, k) => {
       const su = setups[k] as (typeof setups)[number];
-      st.compiled = su.compiled === true;
+      st.compiled = su.compiled;
       if (su.reason !== undefined) st.compileReason = su.reason;
       this.stats[first + k] = st;
-      this.store(
-        first + k,
-        kept[k] as Float64Array[],
-        (setups[k] as (typeof setups)[number]).model,
+      this.store(first + k, result.kept[k] as Float64Array[], su.model);
+    });
+  }
+
+  /** `chainMethod: 'parallel'`: chains as plain-data jobs on a pool of worker threads (Node). */
+  private async runParallel(progress: MCMCProgress, args: unknown[]): Promise<void> {
+    const isNode = typeof process !== 'undefined' && process.versions?.node !== undefined;
+    if (!isNode) {
+      throw new ArgumentError(
+        'chainMethod',
+        "'parallel' needs Node worker threads; use 'sequential' or 'vectorized'",
       );
+    }
+    const seeds = deriveSeeds(nextSeed(this.options.seed), this.numChains);
+    this.draws = new Map();
+    this.stats = [];
+    const rngs = seeds.map((sd) => new ChainRng(sd));
+    const setups = rngs.map((rng) => setupChain(this.kernel, rng, args, this.options.initParams));
+    const spec = kernelSpec(this.kernel);
+    const jobs: ChainJob[] = setups.map((s, c) => {
+      if (!(s.potential instanceof CompiledPotential)) {
+        throw new ArgumentError(
+          'chainMethod',
+          `'parallel' runs chains in worker threads over the recorded potential, which is not available: ${s.reason ?? 'the kernel wraps a Potential that is not a CompiledPotential'} (use chainMethod 'sequential' or 'vectorized')`,
+        );
+      }
+      return {
+        program: s.potential.program,
+        kernel: spec,
+        rng: (rngs[c] as ChainRng).state(),
+        z0: s.z,
+        numWarmup: this.warmupSteps,
+        numSamples: this.numSamples,
+      };
+    });
+    this.sites = (setups[0] as (typeof setups)[number]).sites;
+    const file = './parallel_chains' + (import.meta.url.endsWith('.ts') ? '.ts' : '.js');
+    const spec2 = new URL(file, import.meta.url).href;
+    const mod = (await import(/* @vite-ignore */ /* webpackIgnore: true */ spec2)) as {
+      runParallelChains: (
+        jobs: ChainJob[],
+        o: { onProgress?: (chain: number, done: number) => void },
+      ) => Promise<ChainJobResult[]>;
+    };
+    const total = this.warmupSteps + this.numSamples;
+    const done = new Array<number>(jobs.length).fill(0);
+    progress.start(`${jobs.length} chains (parallel)`, total * jobs.length);
+    let results: ChainJobResult[];
+    try {
+      results = await mod.runParallelChains(jobs, {
+        onProgress: (c, d) => {
+          done[c] = Math.min(d, total);
+          progress.update(
+            done.reduce((a, b) => a + b, 0),
+            { phase: 'sample', stepSize: NaN, treeDepth: 0, divergences: 0 },
+          );
+        },
+      });
+    } finally {
+      progress.stop();
+    }
+    results.forEach((r, c) => {
+      this.stats[c] = r.stats;
+      this.store(c, r.kept, (setups[c] as (typeof setups)[number]).model);
     });
   }
 
@@ -415,9 +361,4 @@ export class MCMC {
     console.log(text);
     return text;
   }
-}
-
-function finiteAt(potential: Potential, z: Float64Array): boolean {
-  const { value, grad } = potential.valueAndGrad(z);
-  return Number.isFinite(value) && grad.every(Number.isFinite);
 }

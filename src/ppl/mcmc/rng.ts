@@ -5,14 +5,40 @@
  */
 import { makeRng } from '../../utils/seed.js';
 
+/** The state of a {@link ChainRng}: its seed, the draws taken and the cached normal. */
+export interface ChainRngState {
+  seed: number;
+  calls: number;
+  spare: number | undefined;
+}
+
 /** A seeded uniform and standard-normal generator (Mulberry32 + Box–Muller, float64). */
 export class ChainRng {
-  private readonly u: () => number;
+  private readonly gen: () => number;
   private spare: number | undefined;
+  private calls = 0;
 
   /** @param seed the chain's seed (an integer; see `deriveSeeds` for one seed per chain). */
-  constructor(seed: number) {
-    this.u = makeRng(seed);
+  constructor(readonly seed: number) {
+    this.gen = makeRng(seed);
+  }
+
+  private u(): number {
+    this.calls += 1;
+    return this.gen();
+  }
+
+  /** The generator's state as plain data (to continue the same stream in a worker thread). */
+  state(): ChainRngState {
+    return { seed: this.seed, calls: this.calls, spare: this.spare };
+  }
+
+  /** A generator continuing the stream of a {@link ChainRng.state}. */
+  static fromState(s: ChainRngState): ChainRng {
+    const r = new ChainRng(s.seed);
+    for (let i = 0; i < s.calls; i++) r.u();
+    r.spare = s.spare;
+    return r;
   }
 
   /** A uniform draw on `(0, 1)` (zero excluded, so `log(u)` is finite). */

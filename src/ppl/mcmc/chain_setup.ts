@@ -1,0 +1,90 @@
+/**
+ * Setting up one chain: its initial unconstrained point (the kernel's init strategy for a model,
+ * `Uniform(-2, 2)` draws or `initParams` for a flat potential; up to 100 redraws where the
+ * potential or its gradient is not finite or the model rejects the point) and the potential it
+ * samples: the model's potential recorded and replayed when the kernel's `compile` allows
+ * (`compiled_potential.ts`), else evaluated with tfjs; and the map from positions to stored site
+ * values.
+ */
+import { ArgumentError } from '../../utils/errors.js';
+import { compileConstrain, type Constrainer } from './compiled_constrain.js';
+import { chainPotential } from './compiled_potential.js';
+import { initialPoint } from './init.js';
+import type { HamiltonianKernel } from './kernel.js';
+import { ModelPotential, type LatentSite, type Potential } from './potential.js';
+import { CompiledPotential } from './replayed_potential.js';
+import type { ChainRng } from './rng.js';
+
+/** A chain ready to sample. */
+export interface ChainSetup {
+  potential: Potential;
+  /** Site values of a position (absent for a flat potential: the draws are stored as `z`). */
+  model?: Constrainer;
+  /** The initial position. */
+  z: Float64Array;
+  /** The latent layout (empty for a flat potential). */
+  sites: LatentSite[];
+  /** Whether `potential` is a recorded, replayed one. */
+  compiled: boolean;
+  /** Why it is not (when a model's potential was not compiled). */
+  reason?: string;
+}
+
+function finiteAt(potential: Potential, z: Float64Array): boolean {
+  const { value, grad } = potential.valueAndGrad(z);
+  return Number.isFinite(value) && grad.every(Number.isFinite);
+}
+
+/**
+ * Set up a chain of `kernel` on the model's `args` with the chain's generator `rng` (see the
+ * module docs).
+ */
+export function setupChain(
+  kernel: HamiltonianKernel,
+  rng: ChainRng,
+  args: unknown[],
+  initParams?: Float64Array | number[],
+): ChainSetup {
+  if (kernel.isPotential) {
+    const potential = kernel.potential;
+    const compiled = potential instanceof CompiledPotential;
+    for (let attempt = 0; ; attempt++) {
+      const z =
+        initParams !== undefined
+          ? Float64Array.from(initParams)
+          : Float64Array.from({ length: potential.dim }, () => 4 * rng.uniform() - 2);
+      if (initParams !== undefined || attempt >= 99 || finiteAt(potential, z)) {
+        return { potential, z, sites: [], compiled };
+      }
+    }
+  }
+  const model = kernel.target as (...a: unknown[]) => unknown;
+  for (let attempt = 0; ; attempt++) {
+    const { sites, z } = initialPoint(model, args, kernel.initStrategy, rng);
+    if (sites.length === 0) {
+      throw new ArgumentError('model', 'MCMC: the model has no latent sample sites');
+    }
+    const mp = new ModelPotential(model, args, sites);
+    let ok = false;
+    try {
+      const { value, grad } = mp.evaluate(z);
+      ok = Number.isFinite(value) && grad.every(Number.isFinite);
+    } catch (e) {
+      // a start the model rejects (e.g. a parameter out of range): redraw, up to 100 times
+      if (!(e instanceof ArgumentError) || e.argument === 'model' || attempt >= 99) throw e;
+    }
+    if (ok || attempt >= 99) {
+      const cp = chainPotential(mp, z, kernel.compile);
+      const constrainer = (cp.compiled ? compileConstrain(mp, z) : null) ?? mp;
+      const out: ChainSetup = {
+        potential: cp.potential,
+        model: constrainer,
+        z,
+        sites,
+        compiled: cp.compiled,
+      };
+      if (cp.reason !== undefined) out.reason = cp.reason;
+      return out;
+    }
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * One chain as plain data, runnable anywhere (`chainMethod: 'parallel'` sends it to a worker
+ * thread, `parallel_chains.ts`): the recorded potential (a {@link TapeProgram}), the kernel's kind
+ * and options, the chain's generator state after initialization and its initial point. Running it
+ * builds the same kernel over the replayed potential and runs the same loop as sequential chains
+ * ({@link runLockstep}), so a chain gives the same draws in a worker as on the main thread. This
+ * module imports neither tfjs nor Node built-ins.
+ */
+import { ArgumentError } from '../../utils/errors.js';
+import { runLockstep, type ChainStats } from './chain_loop.js';
+import { HMC } from './hmc.js';
+import type { HamiltonianKernel } from './kernel.js';
+import { NUTS } from './nuts.js';
+import { CompiledPotential } from './replayed_potential.js';
+import { ChainRng, type ChainRngState } from './rng.js';
+import type { TapeProgram } from './tape/program.js';
+
+/** A kernel as plain data: its class and its options (without `initStrategy` and `compile`). */
+export interface KernelSpec {
+  kind: 'NUTS' | 'HMC';
+  options: Record<string, unknown>;
+}
+
+/** A chain to run (see the module docs). */
+export interface ChainJob {
+  program: TapeProgram;
+  kernel: KernelSpec;
+  rng: ChainRngState;
+  z0: Float64Array;
+  numWarmup: number;
+  numSamples: number;
+}
+
+/** What a chain gives back: statistics of its kept iterations and its kept positions. */
+export interface ChainJobResult {
+  stats: ChainStats;
+  kept: Float64Array[];
+}
+
+/** The plain-data form of `kernel` (throws for a kernel class other than NUTS and HMC). */
+export function kernelSpec(kernel: HamiltonianKernel): KernelSpec {
+  const kind = kernel instanceof NUTS ? 'NUTS' : kernel instanceof HMC ? 'HMC' : undefined;
+  if (kind === undefined) {
+    throw new ArgumentError('chainMethod', "'parallel' runs NUTS and HMC kernels only");
+  }
+  const options: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(kernel.options)) {
+    if (k !== 'initStrategy' && k !== 'compile' && v !== undefined) options[k] = v;
+  }
+  return { kind, options };
+}
+
+/**
+ * Run a chain job.
+ *
+ * @param job the chain.
+ * @param progress called every 100 iterations with the number done.
+ */
+export function runChainJob(job: ChainJob, progress?: (done: number) => void): ChainJobResult {
+  const potential = new CompiledPotential(job.program);
+  const kernel =
+    job.kernel.kind === 'NUTS'
+      ? new NUTS(potential, job.kernel.options)
+      : new HMC(potential, job.kernel.options);
+  const sampler = kernel.chain(job.z0, job.numWarmup, ChainRng.fromState(job.rng));
+  const { stats, kept } = runLockstep([sampler], potential, job.numWarmup, job.numSamples, (i) => {
+    if ((i + 1) % 100 === 0) progress?.(i + 1);
+  });
+  const st = stats[0] as ChainStats;
+  st.compiled = true;
+  return { stats: st, kept: kept[0] as Float64Array[] };
+}
