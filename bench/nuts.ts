@@ -18,7 +18,16 @@ import { execFileSync } from 'node:child_process';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ready, distributions as D, ppl } from '../src/index.js';
-import { MCMC, NUTS, ModelPotential } from '../src/ppl/mcmc/index.js';
+import {
+  MCMC,
+  Metric,
+  NUTS,
+  ModelPotential,
+  compilePotential,
+  drive,
+  leapfrog,
+  type PhasePoint,
+} from '../src/ppl/mcmc/index.js';
 
 /** Pyro 1.8.6 NUTS on this model (anchors.md). */
 export const PYRO_DRAWS_PER_S = 133;
@@ -38,6 +47,16 @@ export interface NutsBenchResult {
   potentialShare: number;
   kernelsPerGradient: number;
   kernelCounts: Record<string, number>;
+  /** Whether the chain ran on the recorded, replayed potential (`compile`). */
+  compiled: boolean;
+  /** Replay steps (forward kernels) of the recorded potential. */
+  replaySteps: number;
+  /** Microseconds (CPU) of one replayed `U`, `dU/dz` at a typical point. */
+  replayMicros: number;
+  /** Microseconds (CPU) of one leapfrog step on the replayed potential (gradient included). */
+  leapfrogMicros: number;
+  /** Microseconds (CPU) per gradient evaluation of the whole run (tree building included). */
+  runMicrosPerGradient: number;
   mu: [number, number];
   tau: [number, number];
   divergences: number;
@@ -106,6 +125,33 @@ export async function benchNuts(quick = false): Promise<NutsBenchResult> {
   });
   const kernelCounts: Record<string, number> = {};
   for (const k of prof.kernels) kernelCounts[k.name] = (kernelCounts[k.name] ?? 0) + 1;
+  // the leapfrog step on the replayed potential, timed in CPU microseconds
+  const cpuMicros = (reps: number, f: () => void): number => {
+    const c = process.cpuUsage();
+    for (let i = 0; i < reps; i++) f();
+    const u = process.cpuUsage(c);
+    return (u.user + u.system) / reps;
+  };
+  const compiled = compilePotential(pot as ModelPotential<unknown[]>, z);
+  let replaySteps = 0;
+  let replayMicros = NaN;
+  let leapfrogMicros = NaN;
+  if ('potential' in compiled) {
+    const cp = compiled.potential;
+    replaySteps = cp.steps;
+    replayMicros = cpuMicros(20000, () => cp.valueAndGrad(z));
+    const metric = new Metric(pot.dim, 'diag');
+    const start = cp.valueAndGrad(z);
+    let point: PhasePoint = {
+      q: z.slice(),
+      p: new Float64Array(pot.dim).fill(0.3),
+      potential: start.value,
+      grad: start.grad,
+    };
+    leapfrogMicros = cpuMicros(20000, () => {
+      point = drive(leapfrog(point, 0.01, metric), cp);
+    });
+  }
   dispose();
   return {
     backend: info.backend,
@@ -119,6 +165,11 @@ export async function benchNuts(quick = false): Promise<NutsBenchResult> {
     potentialShare: st.potentialMilliseconds / st.milliseconds,
     kernelsPerGradient: prof.kernels.length,
     kernelCounts,
+    compiled: st.compiled,
+    replaySteps,
+    replayMicros,
+    leapfrogMicros,
+    runMicrosPerGradient: (1e6 * cpuSeconds) / st.gradientEvaluations,
     mu,
     tau,
     divergences: mcmc.numDivergences,
@@ -158,19 +209,26 @@ export function nutsSection(quick = false, backends = ['cpu', 'wasm']): string {
     '',
     'Wall-clock draws/s depend on how many other jobs share the 2 cores; draws per CPU-second (user + system time of the process, all threads) is what one idle core would give and is the fairer comparison with the anchor, measured on an idle machine.',
     '',
-    '| backend | draws/s (wall) | draws per CPU-s | vs Pyro (per CPU-s) | gradient evals | ms / gradient | time in potential | kernels / gradient | step size | mean tree depth | divergences | mu mean ± sd | tau mean ± sd |',
+    '| backend | potential | draws/s (wall) | draws per CPU-s | vs Pyro (per CPU-s) | gradient evals | ms / gradient (wall) | time in potential | step size | mean tree depth | divergences | mu mean ± sd | tau mean ± sd |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of results) {
     lines.push(
-      `| ${r.backend} | ${f(r.drawsPerSec, 1)} | ${f(r.drawsPerCpuSec, 1)} | ${(r.drawsPerCpuSec / PYRO_DRAWS_PER_S).toFixed(2)}x | ${r.gradientEvaluations} | ${r.msPerGradient.toFixed(3)} | ${f(100 * r.potentialShare)} % | ${r.kernelsPerGradient} | ${r.stepSize.toPrecision(3)} | ${r.meanTreeDepth.toFixed(2)} | ${r.divergences} | ${f(r.mu[0], 2)} ± ${f(r.mu[1], 2)} | ${f(r.tau[0], 2)} ± ${f(r.tau[1], 2)} |`,
+      `| ${r.backend} | ${r.compiled ? `replayed (${r.replaySteps} steps)` : `tfjs (${r.kernelsPerGradient} kernels)`} | ${f(r.drawsPerSec, 1)} | ${f(r.drawsPerCpuSec, 1)} | ${(r.drawsPerCpuSec / PYRO_DRAWS_PER_S).toFixed(2)}x | ${r.gradientEvaluations} | ${r.msPerGradient.toFixed(3)} | ${f(100 * r.potentialShare)} % | ${r.stepSize.toPrecision(3)} | ${r.meanTreeDepth.toFixed(2)} | ${r.divergences} | ${f(r.mu[0], 2)} ± ${f(r.mu[1], 2)} | ${f(r.tau[0], 2)} ± ${f(r.tau[1], 2)} |`,
+    );
+  }
+  const r0 = results[0];
+  if (r0 !== undefined && r0.compiled) {
+    lines.push(
+      '',
+      `Leapfrog step profile (${r0.backend}, CPU microseconds, measured after the run at a typical point): one replayed \`U, dU/dz\` ${r0.replayMicros.toFixed(1)} µs (${r0.replaySteps} forward steps + their backward), one leapfrog step including it ${r0.leapfrogMicros.toFixed(1)} µs, the whole run ${r0.runMicrosPerGradient.toFixed(1)} µs per gradient evaluation (tree building, adaptation, storing draws, setup and recording included).`,
     );
   }
   const k = results[0]?.kernelCounts;
   if (k !== undefined) {
     lines.push(
       '',
-      `Kernel calls of one gradient evaluation (forward + backward, ${results[0]?.backend}): ` +
+      `Kernel calls of one gradient evaluation on the tfjs path (\`compile: false\`; forward + backward, ${results[0]?.backend}): ` +
         Object.entries(k)
           .sort((a, b) => b[1] - a[1])
           .map(([name, c]) => `${name} ${c}`)
@@ -190,7 +248,7 @@ if (isMain) {
   if (argv.includes('--child')) {
     const r = await benchNuts(quick);
     console.error(
-      `nuts eight schools [${r.backend}]: ${r.drawsPerSec.toFixed(1)} draws/s (${r.drawsPerCpuSec.toFixed(1)} per CPU-s), ${r.msPerGradient.toFixed(3)} ms/gradient, ${r.kernelsPerGradient} kernels/gradient`,
+      `nuts eight schools [${r.backend}${r.compiled ? ', replayed' : ''}]: ${r.drawsPerSec.toFixed(1)} draws/s (${r.drawsPerCpuSec.toFixed(1)} per CPU-s), ${r.msPerGradient.toFixed(3)} ms/gradient, replay ${r.replayMicros.toFixed(1)} µs, leapfrog ${r.leapfrogMicros.toFixed(1)} µs, run ${r.runMicrosPerGradient.toFixed(1)} µs per gradient`,
     );
     process.stdout.write(JSON.stringify(r) + '\n');
   } else {

@@ -44,6 +44,23 @@ function noUTurn(pSharpMinus: Float64Array, pSharpPlus: Float64Array, rho: Float
   return dot(pSharpPlus, rho) > 0 && dot(pSharpMinus, rho) > 0;
 }
 
+/** {@link noUTurn} with `rho = a + b`, without forming the sum. */
+function noUTurnSum(
+  pSharpMinus: Float64Array,
+  pSharpPlus: Float64Array,
+  a: Float64Array,
+  b: Float64Array,
+): boolean {
+  let sp = 0;
+  let sm = 0;
+  for (let i = 0; i < a.length; i++) {
+    const r = (a[i] as number) + (b[i] as number);
+    sp += (pSharpPlus[i] as number) * r;
+    sm += (pSharpMinus[i] as number) * r;
+  }
+  return sp > 0 && sm > 0;
+}
+
 /** A subtree: its end points (momenta and velocities), summed momentum, sample and weight. */
 interface Subtree {
   /** The outermost point in the direction of integration (the next subtree starts there). */
@@ -131,11 +148,11 @@ export class NUTS extends HamiltonianKernel {
       // new subtree + the adjacent end of the old tree), oriented backward -> forward.
       let persist = noUTurn(bck.pSharp, fwd.pSharp, rho);
       if (forward) {
-        persist &&= noUTurn(bck.pSharp, newInner.pSharp, sum(rhoOld, newInner.p));
-        persist &&= noUTurn(oldInner.pSharp, fwd.pSharp, sum(t.rho, oldInner.p));
+        persist &&= noUTurnSum(bck.pSharp, newInner.pSharp, rhoOld, newInner.p);
+        persist &&= noUTurnSum(oldInner.pSharp, fwd.pSharp, t.rho, oldInner.p);
       } else {
-        persist &&= noUTurn(newInner.pSharp, fwd.pSharp, sum(rhoOld, newInner.p));
-        persist &&= noUTurn(bck.pSharp, oldInner.pSharp, sum(t.rho, oldInner.p));
+        persist &&= noUTurnSum(newInner.pSharp, fwd.pSharp, rhoOld, newInner.p);
+        persist &&= noUTurnSum(bck.pSharp, oldInner.pSharp, t.rho, oldInner.p);
       }
       if (!persist) break;
     }
@@ -172,7 +189,7 @@ export class NUTS extends HamiltonianKernel {
         pEnd: next.p,
         pSharpBeg: pSharp,
         pSharpEnd: pSharp,
-        rho: next.p.slice(),
+        rho: next.p, // never written in place (merges make new arrays)
         proposal: next,
         logSumWeight: Number.isFinite(dH) ? dH : -Infinity,
         valid: !c.divergent,
@@ -189,8 +206,8 @@ export class NUTS extends HamiltonianKernel {
     }
     const rho = sum(init.rho, fin.rho);
     let persist = noUTurn(init.pSharpBeg, fin.pSharpEnd, rho);
-    persist &&= noUTurn(init.pSharpBeg, fin.pSharpBeg, sum(init.rho, fin.pBeg));
-    persist &&= noUTurn(init.pSharpEnd, fin.pSharpEnd, sum(fin.rho, init.pEnd));
+    persist &&= noUTurnSum(init.pSharpBeg, fin.pSharpBeg, init.rho, fin.pBeg);
+    persist &&= noUTurnSum(init.pSharpEnd, fin.pSharpEnd, fin.rho, init.pEnd);
     return {
       end: fin.end,
       pBeg: init.pBeg,

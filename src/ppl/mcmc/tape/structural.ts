@@ -211,13 +211,15 @@ export function normalLogProb(node: TapeNode, out: Slot, ins: Slot[]): NodeSteps
   const nl = loc.v.length;
   const ns = scale.v.length;
   const summed = node.op === NORMAL_LOG_PROB_SUM;
+  const logScale = new Float64Array(ns); // log(scale) once per parameter, not per element
   return {
     fwd: () => {
+      for (let j = 0; j < ns; j++) logScale[j] = Math.log(scale.v[j] as number);
       let acc = 0;
       for (let i = 0; i < n; i++) {
         const s = scale.v[i % ns] as number;
         const z = ((x.v[i] as number) - (loc.v[i % nl] as number)) / s;
-        const lp = -0.5 * z * z - Math.log(s) - HALF_LOG_2PI;
+        const lp = -0.5 * z * z - (logScale[i % ns] as number) - HALF_LOG_2PI;
         if (summed) acc += lp;
         else out.v[i] = lp;
       }
