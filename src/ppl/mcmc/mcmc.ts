@@ -39,7 +39,8 @@ export interface MCMCOptions {
   /**
    * How chains run: `'sequential'` (default) one after the other; `'vectorized'` all chains in
    * lockstep with one batched potential evaluation per round (NumPyro's `chain_method`): the
-   * latents get a leading chain dimension, so the model must broadcast over it; `'parallel'`
+   * latents get a leading chain dimension, so the model must broadcast over it (with a recorded
+   * potential, each round replays every chain's point instead); `'parallel'`
    * (Node, `await run()`) chains in worker threads, at most one per core, over the recorded
    * potential (the kernel's `compile` must succeed): the same draws as `'sequential'`.
    */
