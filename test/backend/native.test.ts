@@ -10,7 +10,6 @@ import * as fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { backendInfo } from '../../src/index.js';
 import {
-  MIN_NATIVE_CHANNELS,
   nativeAddon,
   nativeCalls,
   nativeEnabled,
@@ -72,8 +71,8 @@ function randomConv(r: () => number): {
             [randInt(r, 0, 2), randInt(r, 0, 2)],
             [0, 0],
           ];
-  // input channels >= MIN_NATIVE_CHANNELS (fewer go to the kernel the native one replaced)
-  const C = randInt(r, 8, 13);
+  // few input channels (direct convolutions, up to 7) and more (im2col + GEMM)
+  const C = randInt(r, 1, 13);
   return {
     x: [randInt(r, 1, 4), H, W, C],
     f: [fh, fw, C, randInt(r, 1, 37)],
@@ -285,19 +284,59 @@ describe.skipIf(!on)('native CPU path (addon built)', () => {
     tf.dispose([...g, x, w1, w2]);
   });
 
-  it('hands convolutions of few input channels to the kernel it replaced, with the same result', () => {
+  it('direct and im2col convolutions both match the cpu backend (forward, filter gradient)', () => {
+    const addon = nativeAddon();
+    if (addon === undefined) throw new Error('native addon not installed');
     const r = rng(16);
-    expectNoLeak(() => {
-      const x = randTensor(r, [2, 9, 9, MIN_NATIVE_CHANNELS - 1]);
-      const filter = randTensor(r, [3, 3, MIN_NATIVE_CHANNELS - 1, 4]);
-      const attrs = { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', dilations: [1, 1] };
-      const before = nativeCalls['Conv2D'] ?? 0;
-      const [want] = cpuKernel('Conv2D', { x, filter }, attrs);
-      const got = activeKernel('Conv2D', { x, filter }, attrs);
-      expect(nativeCalls['Conv2D'] ?? 0).toBe(before);
-      expect(got).toBeAllclose(want?.values, { rtol: 1e-4, atol: 1e-4 });
-      tf.dispose([got, x, filter]);
-    });
+    // the same shapes through both algorithms: 1000 channels = always direct, 0 = never
+    for (const limit of [1000, 0]) {
+      const old = addon.setDirectMaxChannels(limit);
+      try {
+        expectNoLeak(() => {
+          const shapes = [
+            // above the threading threshold (2 MFLOP): images split across threads
+            { x: [3, 30, 29, 3], f: [5, 5, 3, 10], strides: [1, 1], pad: 'same' as Pad },
+            // one image: its rows split across threads; 37 output channels = 3 blocks
+            { x: [1, 64, 61, 2], f: [3, 3, 2, 37], strides: [1, 1], pad: 'valid' as Pad },
+            // strided (a plane per filter column), LeNet-5's layers
+            { x: [2, 32, 32, 3], f: [11, 11, 3, 9], strides: [4, 4], pad: 5 as Pad },
+            { x: [4, 28, 28, 1], f: [5, 5, 1, 6], strides: [1, 1], pad: 'same' as Pad },
+            { x: [4, 14, 14, 6], f: [5, 5, 6, 16], strides: [1, 1], pad: 'valid' as Pad },
+          ];
+          for (let i = 0; i < 12; i++) {
+            const c = randomConv(r);
+            shapes.push({ x: c.x, f: c.f, strides: c.strides, pad: c.pad });
+          }
+          for (const c of shapes) {
+            const attrs = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', dilations: [1, 1] };
+            expectSame('Conv2D', { x: randTensor(r, c.x), filter: randTensor(r, c.f) }, attrs);
+            const info = tf.backend_util.computeConv2DInfo(
+              c.x as [number, number, number, number],
+              c.f as [number, number, number, number],
+              c.strides as [number, number],
+              1,
+              c.pad as 'same',
+            );
+            expectSame(
+              'Conv2DBackpropFilter',
+              { x: randTensor(r, c.x), dy: randTensor(r, info.outShape) },
+              { ...attrs, filterShape: c.f },
+              1e-4,
+            );
+          }
+          // dilated few-channel convolutions (a plane per filter column)
+          const x = randTensor(r, [2, 13, 12, 3]);
+          const filter = randTensor(r, [3, 2, 3, 5]);
+          expectSame(
+            'Conv2D',
+            { x, filter },
+            { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', dilations: [2, 3] },
+          );
+        });
+      } finally {
+        addon.setDirectMaxChannels(old);
+      }
+    }
   });
 
   it('setNativeEnabled(false) restores the replaced kernels, true the native ones', () => {

@@ -51,6 +51,12 @@ export interface NativeAddon {
   ): void;
   /** Set the cap on the im2col buffer, in floats (default 2^22); returns the previous cap. */
   setChunkFloats(floats: number): number;
+  /**
+   * Set the most input channels for which the forward convolution and the filter gradient run as
+   * direct convolutions (vectorised over output pixels; default 7, 0 = never: im2col + GEMM);
+   * returns the previous limit.
+   */
+  setDirectMaxChannels(channels: number): number;
   conv(
     kind: 0 | 1 | 2,
     heap: Float32Array,

@@ -3,9 +3,11 @@
  * native addon (see `addon.ts`), in place on the wasm heap: `Conv2D`, `FusedConv2D` (bias +
  * linear/relu epilogue), `Conv2DBackpropInput`, `Conv2DBackpropFilter`, `BatchMatMul` and
  * `_FusedMatMul`. Each kernel handles float32 NHWC inputs and hands every other case (other
- * dtypes, NCHW, other fused activations, general batch broadcasting, empty tensors, and forward /
- * filter-gradient convolutions of fewer than {@link MIN_NATIVE_CHANNELS} input channels) to the
- * kernel it replaced, so the rest of the engine is unchanged.
+ * dtypes, NCHW, other fused activations, general batch broadcasting, empty tensors) to the kernel it
+ * replaced, so the rest of the engine is unchanged. Convolutions of few input channels (the addon's
+ * `setDirectMaxChannels`, default 7: LeNet's grayscale and 6-channel layers, RGB first layers) run
+ * as direct convolutions vectorised over output pixels (`native/conv_direct.h`), the others as
+ * im2col / col2im + GEMM.
  *
  * With `y = x * w` a 2-D convolution, the three kernels compute (`im2col` the matrix of input
  * patches, one row per output pixel):
@@ -56,15 +58,6 @@ function geometry(info: tf.backend_util.Conv2DInfo): number[] {
     info.outChannels,
   ];
 }
-
-/**
- * Fewest input channels for which the forward convolution and the filter gradient go native.
- * Below it (LeNet-5's conv1 on grayscale, C = 1, and conv2, C = 6) the im2col matrix repeats
- * each input value FH*FW times for only C*CO products per tap, and the kernel it replaces
- * (XNNPACK's direct convolution, the pack's single-channel SIMD filter gradient) is faster:
- * measured on LeNet-5 batch 256 (`bench/profile.ts reparam 256`, both paths, same minutes).
- */
-export const MIN_NATIVE_CHANNELS = 8;
 
 function usable(info: tf.backend_util.Conv2DInfo): boolean {
   return (
@@ -123,7 +116,6 @@ export function nativeConv2dKernel(addon: NativeAddon, fused: boolean) {
         act === undefined ||
         preluActivationWeights !== undefined ||
         (bias !== undefined && size(bias.shape) !== info.outChannels) ||
-        info.inChannels < MIN_NATIVE_CHANNELS ||
         !usable(info)
       ) {
         if (previous === undefined) throw new Error('deepprob native: no fallback for Conv2D');
@@ -182,7 +174,7 @@ export function nativeConv2dBackpropFilterKernel(addon: NativeAddon) {
       const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
       const attrs = args.attrs as unknown as ConvAttrs & { filterShape: number[] };
       const info = convInfo(x.shape, attrs.filterShape, attrs);
-      if (!f32(x, dy) || info.inChannels < MIN_NATIVE_CHANNELS || !usable(info)) {
+      if (!f32(x, dy) || !usable(info)) {
         if (previous === undefined) throw new Error('deepprob native: no Conv2DBackpropFilter');
         return previous(args);
       }
