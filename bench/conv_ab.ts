@@ -40,7 +40,7 @@ const modes = addon === undefined ? ['replaced'] : ['direct', 'im2col', 'replace
 function setMode(m: string): void {
   if (addon === undefined) return;
   setNativeEnabled(m !== 'replaced');
-  addon.setDirectMaxChannels(m === 'direct' ? 7 : 0);
+  addon.setDirectMaxChannels(m === 'direct' ? 7 : 0, m === 'direct' ? 7 : 0);
 }
 for (const L of LAYERS) {
   const x = tf.randomNormal(L.x, 0, 1, 'float32', 1) as tf.Tensor4D;
@@ -58,6 +58,14 @@ for (const L of LAYERS) {
         pad: L.pad as 'same',
         activation: 'relu',
       }),
+    'input grad': () =>
+      tf
+        .engine()
+        .runKernel(
+          'Conv2DBackpropInput',
+          { dy, filter: f },
+          { strides: L.strides, pad: L.pad, dataFormat: 'NHWC', inputShape: L.x },
+        ) as tf.Tensor,
     'filter grad': () =>
       tf
         .engine()
@@ -89,4 +97,3 @@ for (const L of LAYERS) {
   }
   tf.dispose([x, f, b, y, dy]);
 }
-setMode('direct');

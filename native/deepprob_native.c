@@ -339,20 +339,33 @@ static void gemm_task(void *ctx, int tid, int nth) {
   }
 }
 
-static void gemm(gemm_t *g) {
-  gemm_t t;
+/* g itself, or in t its transposed form C^T = B^T A^T when C is narrow. */
+static const gemm_t *gemm_oriented(const gemm_t *g, gemm_t *t) {
   if (g->n < K.nr / 2 && g->m >= 4 * K.nr && g->csc == 1) {
     /* A narrow C (few output channels) would fill a fraction of each vector: compute
      * C^T = B^T A^T instead, whose rows are C's columns (strides swapped, bias per row). */
-    t = (gemm_t){g->b, g->csb, g->rsb, g->a, g->csa, g->rsa, g->c, 1, g->ldc, g->n, g->m, g->k,
-                 g->accumulate, g->bias, g->act, 1};
-    g = &t;
+    *t = (gemm_t){g->b, g->csb, g->rsb, g->a, g->csa, g->rsa, g->c, 1, g->ldc, g->n, g->m, g->k,
+                  g->accumulate, g->bias, g->act, 1};
+    return t;
   }
-  double flops = 2.0 * g->m * g->n * g->k;
+  return g;
+}
+
+/* The whole product on the calling thread. */
+static void gemm_serial(const gemm_t *g) {
+  gemm_t t;
+  const gemm_t *o = gemm_oriented(g, &t);
+  gemm_block(o, 0, o->m, 0, o->n);
+}
+
+static void gemm(gemm_t *g) {
+  gemm_t t;
+  const gemm_t *o = gemm_oriented(g, &t);
+  double flops = 2.0 * o->m * o->n * o->k;
   if (flops < 2e6 || P.n == 1) {
-    gemm_block(g, 0, g->m, 0, g->n);
+    gemm_block(o, 0, o->m, 0, o->n);
   } else {
-    run_parallel(gemm_task, g);
+    run_parallel(gemm_task, (void *)o);
   }
 }
 
@@ -490,10 +503,14 @@ static int is_pointwise(const conv_t *s) {
 /* Direct convolutions for few input channels (conv_direct.h): packing and threading.          */
 
 /* Input channels up to which the forward convolution and the filter gradient run direct (more
- * go through im2col + GEMM); settable for tests (setDirectMaxChannels). */
-static int direct_max_channels = 7;
+ * go through im2col + GEMM), for unit horizontal stride and dilation (taps are shifts of one
+ * packed plane) and for the others (a plane per filter column: FW times the packing; im2col +
+ * GEMM was faster on AlexNet's 11x11 stride-4 layer); settable (setDirectMaxChannels). */
+static int direct_max_channels = 7, direct_max_channels_strided = 0;
 
-static int use_direct(const conv_t *s) { return s->C <= direct_max_channels; }
+static int use_direct(const conv_t *s) {
+  return s->C <= (s->SW == 1 && s->DW == 1 ? direct_max_channels : direct_max_channels_strided);
+}
 
 static direct_geom_t direct_geom(const conv_t *s) {
   direct_geom_t g;
@@ -762,6 +779,41 @@ static int conv_backprop_filter(const conv_t *s, const float *x, const float *dy
   return 0;
 }
 
+typedef struct {
+  const conv_t *s;
+  const float *dy, *w;
+  float *dx;
+  int failed;
+} col2im_group_t;
+
+static _Thread_local float *tl_col = NULL;
+static _Thread_local size_t tl_col_n = 0;
+
+/* This thread's share of the images: per group of nb images, col = dy_group @ w^T on this thread
+ * (nb*OH*OW rows: at least 256, or a group whose columns fit in 256 KiB), then col2im. */
+static void col2im_group_task(void *ctx, int tid, int nth) {
+  col2im_group_t *t = ctx;
+  const conv_t *s = t->s;
+  const long kk = (long)s->FH * s->FW * s->C, pix = (long)s->OH * s->OW;
+  const int b0 = (int)((long)s->B * tid / nth), b1 = (int)((long)s->B * (tid + 1) / nth);
+  long nb = 65536 / (pix * kk);
+  if (nb * pix < 256) nb = (256 + pix - 1) / pix;
+  if (nb > b1 - b0) nb = b1 - b0;
+  if (nb < 1) return;
+  float *col = grow(&tl_col, &tl_col_n, (size_t)(nb * pix * kk));
+  if (col == NULL) {
+    t->failed = 1;
+    return;
+  }
+  gemm_t g = {NULL, s->CO, 1, t->w, 1, s->CO, col, kk, 1, 0, (int)kk, s->CO, 0, NULL, 0, 0};
+  for (int b = b0; b < b1; b += (int)nb) {
+    const int n = b1 - b < nb ? b1 - b : (int)nb;
+    g.a = t->dy + (long)b * pix * s->CO, g.m = (int)(n * pix);
+    gemm_serial(&g);
+    for (int i = 0; i < n; i++) col2im_image(s, col + i * pix * kk, t->dx, b + i);
+  }
+}
+
 /* dx = col2im(dy[B*OH*OW, CO] @ w^T[CO, FH*FW*C]). */
 static int conv_backprop_input(const conv_t *s, const float *dy, const float *w, float *dx) {
   const long kk = (long)s->FH * s->FW * s->C, pix = (long)s->OH * s->OW;
@@ -772,6 +824,13 @@ static int conv_backprop_input(const conv_t *s, const float *dy, const float *w,
     return 0;
   }
   memset(dx, 0, (size_t)s->B * s->H * s->W * s->C * sizeof(float));
+  if (s->B >= 2 * P.n && P.n > 1) {
+    /* threads over groups of images, each computing its columns into a cache-sized buffer and
+     * scattering them at once (no round trip of the whole column matrix through memory) */
+    col2im_group_t t = {s, dy, w, dx, 0};
+    run_parallel(col2im_group_task, &t);
+    return t.failed ? -1 : 0;
+  }
   int nb = images_per_chunk(s);
   float *col = malloc((size_t)nb * pix * kk * sizeof(float));
   if (col == NULL) return -1;
@@ -920,17 +979,24 @@ static napi_value js_set_chunk(napi_env env, napi_callback_info info) {
   return out;
 }
 
-/* setDirectMaxChannels(n) -> previous limit: convolutions of at most n input channels run direct
- * (forward and filter gradient; 0 = never). */
+/* setDirectMaxChannels(n, strided) -> [previous n, previous strided]: convolutions of at most n
+ * input channels (strided for horizontal stride or dilation > 1) run direct (forward and filter
+ * gradient; 0 = never). */
 static napi_value js_set_direct(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1], out;
+  size_t argc = 2;
+  napi_value argv[2], out, prev0, prev1;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  double v;
-  if (argc != 1 || napi_get_value_double(env, argv[0], &v) != napi_ok || !(v >= 0))
-    return throw_range(env, "deepprob native setDirectMaxChannels: expected a number >= 0");
-  CHECK(napi_create_double(env, (double)direct_max_channels, &out));
+  double v, w;
+  if (argc != 2 || napi_get_value_double(env, argv[0], &v) != napi_ok ||
+      napi_get_value_double(env, argv[1], &w) != napi_ok || !(v >= 0) || !(w >= 0))
+    return throw_range(env, "deepprob native setDirectMaxChannels: expected two numbers >= 0");
+  CHECK(napi_create_array_with_length(env, 2, &out));
+  CHECK(napi_create_double(env, (double)direct_max_channels, &prev0));
+  CHECK(napi_create_double(env, (double)direct_max_channels_strided, &prev1));
+  CHECK(napi_set_element(env, out, 0, prev0));
+  CHECK(napi_set_element(env, out, 1, prev1));
   direct_max_channels = v > 1e6 ? 1000000 : (int)v;
+  direct_max_channels_strided = w > 1e6 ? 1000000 : (int)w;
   return out;
 }
 

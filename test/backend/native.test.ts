@@ -284,26 +284,30 @@ describe.skipIf(!on)('native CPU path (addon built)', () => {
     tf.dispose([...g, x, w1, w2]);
   });
 
-  it('direct and im2col convolutions both match the cpu backend (forward, filter gradient)', () => {
+  it('direct and im2col convolutions both match the cpu backend (forward, both gradients)', () => {
     const addon = nativeAddon();
     if (addon === undefined) throw new Error('native addon not installed');
     const r = rng(16);
     // the same shapes through both algorithms: 1000 channels = always direct, 0 = never
     for (const limit of [1000, 0]) {
-      const old = addon.setDirectMaxChannels(limit);
+      const old = addon.setDirectMaxChannels(limit, limit);
       try {
         expectNoLeak(() => {
-          const shapes = [
-            // above the threading threshold (2 MFLOP): images split across threads
+          // above the threading threshold (2 MFLOP; the direct algorithm only: the cpu
+          // reference is slow): images split across threads; one image, its rows split across
+          // threads, 45 output channels = 3 blocks
+          const threaded = [
             { x: [3, 30, 29, 3], f: [5, 5, 3, 10], strides: [1, 1], pad: 'same' as Pad },
-            // one image: its rows split across threads; 37 output channels = 3 blocks
-            { x: [1, 64, 61, 2], f: [3, 3, 2, 37], strides: [1, 1], pad: 'valid' as Pad },
+            { x: [1, 40, 37, 2], f: [3, 3, 2, 45], strides: [1, 1], pad: 'valid' as Pad },
+          ];
+          const shapes = [
+            ...(limit > 0 ? threaded : []),
             // strided (a plane per filter column), LeNet-5's layers
             { x: [2, 32, 32, 3], f: [11, 11, 3, 9], strides: [4, 4], pad: 5 as Pad },
             { x: [4, 28, 28, 1], f: [5, 5, 1, 6], strides: [1, 1], pad: 'same' as Pad },
             { x: [4, 14, 14, 6], f: [5, 5, 6, 16], strides: [1, 1], pad: 'valid' as Pad },
           ];
-          for (let i = 0; i < 12; i++) {
+          for (let i = 0; i < 6; i++) {
             const c = randomConv(r);
             shapes.push({ x: c.x, f: c.f, strides: c.strides, pad: c.pad });
           }
@@ -323,6 +327,12 @@ describe.skipIf(!on)('native CPU path (addon built)', () => {
               { ...attrs, filterShape: c.f },
               1e-4,
             );
+            // batches of >= 2 x threads: image groups per thread (GEMM + col2im in cache)
+            expectSame(
+              'Conv2DBackpropInput',
+              { dy: randTensor(r, info.outShape), filter: randTensor(r, c.f) },
+              { ...attrs, inputShape: c.x },
+            );
           }
           // dilated few-channel convolutions (a plane per filter column)
           const x = randTensor(r, [2, 13, 12, 3]);
@@ -334,7 +344,7 @@ describe.skipIf(!on)('native CPU path (addon built)', () => {
           );
         });
       } finally {
-        addon.setDirectMaxChannels(old);
+        addon.setDirectMaxChannels(...old);
       }
     }
   });

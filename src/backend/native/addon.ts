@@ -53,10 +53,11 @@ export interface NativeAddon {
   setChunkFloats(floats: number): number;
   /**
    * Set the most input channels for which the forward convolution and the filter gradient run as
-   * direct convolutions (vectorised over output pixels; default 7, 0 = never: im2col + GEMM);
-   * returns the previous limit.
+   * direct convolutions (vectorised over output pixels; `native/conv_direct.h`): `unit` for a
+   * horizontal stride and dilation of 1 (default 7), `strided` for the others (default 0);
+   * 0 = never (im2col + GEMM). Returns the previous pair.
    */
-  setDirectMaxChannels(channels: number): number;
+  setDirectMaxChannels(unit: number, strided: number): [number, number];
   conv(
     kind: 0 | 1 | 2,
     heap: Float32Array,

@@ -4,9 +4,9 @@
  * linear/relu epilogue), `Conv2DBackpropInput`, `Conv2DBackpropFilter`, `BatchMatMul` and
  * `_FusedMatMul`. Each kernel handles float32 NHWC inputs and hands every other case (other
  * dtypes, NCHW, other fused activations, general batch broadcasting, empty tensors) to the kernel it
- * replaced, so the rest of the engine is unchanged. Convolutions of few input channels (the addon's
- * `setDirectMaxChannels`, default 7: LeNet's grayscale and 6-channel layers, RGB first layers) run
- * as direct convolutions vectorised over output pixels (`native/conv_direct.h`), the others as
+ * replaced, so the rest of the engine is unchanged. Unit-stride convolutions of few input channels
+ * (the addon's `setDirectMaxChannels`, default 7: LeNet's grayscale and 6-channel layers, RGB
+ * first layers) run as direct convolutions vectorised over output pixels (`native/conv_direct.h`), the others as
  * im2col / col2im + GEMM.
  *
  * With `y = x * w` a 2-D convolution, the three kernels compute (`im2col` the matrix of input
