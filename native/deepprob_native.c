@@ -731,6 +731,83 @@ static int direct_backprop_filter(const conv_t *s, const float *x, const float *
   return t.failed ? -1 : 0;
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* im2col + GEMM over groups of images per thread: each thread builds the columns of a group of  */
+/* its images in a cache-sized buffer of its own and multiplies them at once (no round trip of   */
+/* the whole column matrix through memory, no per-call allocation).                             */
+
+typedef struct {
+  const conv_t *s;
+  const float *x, *w, *dy, *bias;
+  float *y;     /* forward output */
+  float *parts; /* filter gradient: one [FH*FW*C, CO] partial sum per thread */
+  int act;
+  int failed;
+} group_t;
+
+static _Thread_local float *tl_col = NULL;
+static _Thread_local size_t tl_col_n = 0;
+
+/* Images per group: at least 256 column rows, or as many as fit in 128 Ki floats (512 KiB). */
+static long group_images(const conv_t *s, int b0, int b1) {
+  const long kk = (long)s->FH * s->FW * s->C, pix = (long)s->OH * s->OW;
+  long nb = 131072 / (pix * kk);
+  if (nb * pix < 256) nb = (256 + pix - 1) / pix;
+  if (nb > b1 - b0) nb = b1 - b0;
+  return nb;
+}
+
+/* Groups per thread pay for packing the weights once per group: worth it for small weights (LeNet's
+ * layers), not for AlexNet's (1600 x 192 weights on 4x4 images: slower in an A/B run). */
+static int use_groups(const conv_t *s) {
+  return s->B >= 2 * P.n && P.n > 1 && (long)s->FH * s->FW * s->C * s->CO <= 65536;
+}
+
+static void forward_group_task(void *ctx, int tid, int nth) {
+  group_t *t = ctx;
+  const conv_t *s = t->s;
+  const long kk = (long)s->FH * s->FW * s->C, pix = (long)s->OH * s->OW;
+  const int b0 = (int)((long)s->B * tid / nth), b1 = (int)((long)s->B * (tid + 1) / nth);
+  const long nb = group_images(s, b0, b1);
+  if (nb < 1) return;
+  float *col = grow(&tl_col, &tl_col_n, (size_t)(nb * pix * kk));
+  if (col == NULL) {
+    t->failed = 1;
+    return;
+  }
+  gemm_t g = {col, kk, 1, t->w, s->CO, 1, NULL, s->CO, 1, 0, s->CO, (int)kk, 0, t->bias, t->act, 0};
+  for (int b = b0; b < b1; b += (int)nb) {
+    const int n = b1 - b < nb ? b1 - b : (int)nb;
+    im2col_rows(s, t->x, col, b, 0, n * pix);
+    g.c = t->y + (long)b * pix * s->CO, g.m = (int)(n * pix);
+    gemm_serial(&g);
+  }
+}
+
+static void filter_group_task(void *ctx, int tid, int nth) {
+  group_t *t = ctx;
+  const conv_t *s = t->s;
+  const long kk = (long)s->FH * s->FW * s->C, pix = (long)s->OH * s->OW;
+  float *part = t->parts + tid * kk * s->CO;
+  memset(part, 0, (size_t)kk * s->CO * sizeof(float));
+  const int b0 = (int)((long)s->B * tid / nth), b1 = (int)((long)s->B * (tid + 1) / nth);
+  const long nb = group_images(s, b0, b1);
+  if (nb < 1) return;
+  float *col = grow(&tl_col, &tl_col_n, (size_t)(nb * pix * kk));
+  if (col == NULL) {
+    t->failed = 1;
+    return;
+  }
+  /* part[kk, CO] += col^T dy_group */
+  gemm_t g = {col, 1, kk, NULL, s->CO, 1, part, s->CO, 1, (int)kk, s->CO, 0, 1, NULL, 0, 0};
+  for (int b = b0; b < b1; b += (int)nb) {
+    const int n = b1 - b < nb ? b1 - b : (int)nb;
+    im2col_rows(s, t->x, col, b, 0, n * pix);
+    g.b = t->dy + (long)b * pix * s->CO, g.k = (int)(n * pix);
+    gemm_serial(&g);
+  }
+}
+
 /* y[B*OH*OW, CO] = im2col(x) @ w[FH*FW*C, CO] (+ bias, activation). Returns 0 or -1 (memory). */
 static int conv_forward(const conv_t *s, const float *x, const float *w, float *y,
                         const float *bias, int act) {
@@ -741,6 +818,11 @@ static int conv_forward(const conv_t *s, const float *x, const float *w, float *
     g.a = x, g.c = y, g.m = (int)(s->B * pix);
     gemm(&g);
     return 0;
+  }
+  if (use_groups(s)) {
+    group_t t = {s, x, w, NULL, bias, y, NULL, act, 0};
+    run_parallel(forward_group_task, &t);
+    return t.failed ? -1 : 0;
   }
   int nb = images_per_chunk(s);
   float *col = malloc((size_t)nb * pix * kk * sizeof(float));
@@ -765,6 +847,19 @@ static int conv_backprop_filter(const conv_t *s, const float *x, const float *dy
     gemm(&g);
     return 0;
   }
+  if (use_groups(s)) {
+    float *parts = malloc((size_t)P.n * kk * s->CO * sizeof(float));
+    if (parts == NULL) return -1;
+    group_t t = {s, x, NULL, dy, NULL, NULL, parts, 0, 0};
+    run_parallel(filter_group_task, &t);
+    for (long i = 0; i < kk * s->CO; i++) {
+      float v = 0.0f;
+      for (int j = 0; j < P.n; j++) v += parts[j * kk * s->CO + i];
+      dw[i] = v;
+    }
+    free(parts);
+    return t.failed ? -1 : 0;
+  }
   int nb = images_per_chunk(s);
   float *col = malloc((size_t)nb * pix * kk * sizeof(float));
   if (col == NULL) return -1;
@@ -785,9 +880,6 @@ typedef struct {
   float *dx;
   int failed;
 } col2im_group_t;
-
-static _Thread_local float *tl_col = NULL;
-static _Thread_local size_t tl_col_n = 0;
 
 /* This thread's share of the images: per group of nb images, col = dy_group @ w^T on this thread
  * (nb*OH*OW rows: at least 256, or a group whose columns fit in 256 KiB), then col2im. */
@@ -824,7 +916,7 @@ static int conv_backprop_input(const conv_t *s, const float *dy, const float *w,
     return 0;
   }
   memset(dx, 0, (size_t)s->B * s->H * s->W * s->C * sizeof(float));
-  if (s->B >= 2 * P.n && P.n > 1) {
+  if (use_groups(s)) {
     /* threads over groups of images, each computing its columns into a cache-sized buffer and
      * scattering them at once (no round trip of the whole column matrix through memory) */
     col2im_group_t t = {s, dy, w, dx, 0};
