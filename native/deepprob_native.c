@@ -46,6 +46,7 @@ typedef struct {
 #define MR 8
 #define SUF(n) n##_avx512
 #include "gemm_kernel.h"
+#include "elementwise.h"
 #define DIRECT_MAX_OB 16
 #define DIRECT_DW_T 5
 #include "conv_direct.h"
@@ -62,6 +63,7 @@ typedef struct {
 #define MR 6
 #define SUF(n) n##_avx2
 #include "gemm_kernel.h"
+#include "elementwise.h"
 #define DIRECT_MAX_OB 12
 #define DIRECT_DW_T 2
 #include "conv_direct.h"
@@ -76,6 +78,7 @@ typedef struct {
 #define MR 6
 #define SUF(n) n##_sse
 #include "gemm_kernel.h"
+#include "elementwise.h"
 #define DIRECT_MAX_OB 12
 #define DIRECT_DW_T 2
 #include "conv_direct.h"
@@ -91,6 +94,7 @@ typedef void (*direct_fwd_fn)(const direct_geom_t *g, const float *xs, const flo
                               const float *bias, int act, int oy0, int oy1);
 typedef void (*direct_dw_fn)(const direct_geom_t *g, const float *xs, const float *dyp,
                              float *dw);
+typedef void (*eltwise_fn)(int op, const float *a, const float *b, float *out, long n);
 
 static struct {
   kernel_fn kernel;
@@ -99,7 +103,8 @@ static struct {
   direct_fwd_fn direct_fwd; /* conv_direct.h, this ISA */
   direct_dw_fn direct_dw;
   int vw, dw_t; /* floats per vector; filter-gradient tap block */
-} K = {kernel_sse, 6, 8, "sse", direct_fwd_rows_sse, direct_dw_image_sse, 4, 2};
+  eltwise_fn eltwise; /* elementwise.h, this ISA */
+} K = {kernel_sse, 6, 8, "sse", direct_fwd_rows_sse, direct_dw_image_sse, 4, 2, eltwise_sse};
 
 #define KC 256
 #define MC 96
@@ -114,15 +119,15 @@ static void choose_isa(const char *force) {
   if (avx512) {
     K.kernel = kernel_avx512, K.mr = 8, K.nr = 32, K.isa = "avx512";
     K.direct_fwd = direct_fwd_rows_avx512, K.direct_dw = direct_dw_image_avx512;
-    K.vw = 16, K.dw_t = 5;
+    K.vw = 16, K.dw_t = 5, K.eltwise = eltwise_avx512;
   } else if (avx2) {
     K.kernel = kernel_avx2, K.mr = 6, K.nr = 16, K.isa = "avx2";
     K.direct_fwd = direct_fwd_rows_avx2, K.direct_dw = direct_dw_image_avx2;
-    K.vw = 8, K.dw_t = 2;
+    K.vw = 8, K.dw_t = 2, K.eltwise = eltwise_avx2;
   } else {
     K.kernel = kernel_sse, K.mr = 6, K.nr = 8, K.isa = "sse";
     K.direct_fwd = direct_fwd_rows_sse, K.direct_dw = direct_dw_image_sse;
-    K.vw = 4, K.dw_t = 2;
+    K.vw = 4, K.dw_t = 2, K.eltwise = eltwise_sse;
   }
 }
 
@@ -1046,6 +1051,51 @@ static napi_value js_conv(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+typedef struct {
+  int op;
+  const float *a, *b;
+  float *out;
+  long n;
+} eltwise_t;
+
+static void eltwise_task(void *ctx, int tid, int nth) {
+  const eltwise_t *t = ctx;
+  /* split at multiples of 16 floats (whole vectors, whole cache lines) */
+  const long blocks = (t->n + 15) / 16;
+  long i0 = blocks * tid / nth * 16, i1 = blocks * (tid + 1) / nth * 16;
+  if (i1 > t->n) i1 = t->n;
+  if (i0 >= i1) return;
+  K.eltwise(t->op, t->a + i0, t->b == NULL ? NULL : t->b + i0, t->out + i0, i1 - i0);
+}
+
+/* eltwise(op, heap, a, b (-1: none), out, n): op 0 relu(a), op 1 relu gradient (dy = a, x = b). */
+static napi_value js_eltwise(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 6) return throw_range(env, "deepprob native eltwise: expected 6 arguments");
+  float *heap;
+  size_t len;
+  if (heap_arg(env, argv[1], &heap, &len) != 0)
+    return throw_range(env, "deepprob native eltwise: heap must be a Float32Array");
+  double op, v[4];
+  if (napi_get_value_double(env, argv[0], &op) != napi_ok || get_nums(env, argv, 2, 4, v) != 0)
+    return throw_range(env, "deepprob native eltwise: numbers expected");
+  const long a = (long)v[0], b = (long)v[1], out = (long)v[2], n = (long)v[3];
+  if ((op != 0 && op != 1) || (op == 1 && b < 0))
+    return throw_range(env, "deepprob native eltwise: op must be 0 (relu) or 1 (relu gradient)");
+  if (n < 0 || a < 0 || out < 0 || (size_t)(a + n) > len || (size_t)(out + n) > len ||
+      (b >= 0 && (size_t)(b + n) > len))
+    return throw_range(env, "deepprob native eltwise: operand outside the heap");
+  eltwise_t t = {(int)op, heap + a, b >= 0 ? heap + b : NULL, heap + out, n};
+  if (n < (1L << 16) || P.n == 1) {
+    eltwise_task(&t, 0, 1);
+  } else {
+    run_parallel(eltwise_task, &t);
+  }
+  return NULL;
+}
+
 /* info() -> { isa, threads } */
 static napi_value js_info(napi_env env, napi_callback_info info) {
   (void)info;
@@ -1120,8 +1170,9 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"conv", NULL, js_conv, NULL, NULL, NULL, napi_default, NULL},
       {"setChunkFloats", NULL, js_set_chunk, NULL, NULL, NULL, napi_default, NULL},
       {"setDirectMaxChannels", NULL, js_set_direct, NULL, NULL, NULL, napi_default, NULL},
+      {"eltwise", NULL, js_eltwise, NULL, NULL, NULL, napi_default, NULL},
   };
-  if (napi_define_properties(env, exports, 6, props) != napi_ok) return NULL;
+  if (napi_define_properties(env, exports, 7, props) != napi_ok) return NULL;
   return exports;
 }
 

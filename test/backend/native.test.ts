@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { backendInfo } from '../../src/index.js';
 import {
+  MIN_NATIVE_ELEMENTS,
   nativeAddon,
   nativeCalls,
   nativeEnabled,
@@ -347,6 +348,38 @@ describe.skipIf(!on)('native CPU path (addon built)', () => {
         addon.setDirectMaxChannels(...old);
       }
     }
+  });
+
+  it('Relu and the ReLU gradient (threaded; NaN, signed zeros, ragged lengths) match', () => {
+    const r = rng(17);
+    expectNoLeak(() => {
+      // below the native threshold (the replaced kernel), one thread, several threads + a tail
+      for (const n of [MIN_NATIVE_ELEMENTS - 1, MIN_NATIVE_ELEMENTS + 7, 3 * 65536 + 13]) {
+        const v = Float32Array.from({ length: n }, () => r() * 2 - 1);
+        v[0] = NaN;
+        v[1] = -0;
+        v[2] = 0;
+        v[3] = Infinity;
+        v[4] = -Infinity;
+        const x = tf.tensor1d(v);
+        const dy = randTensor(r, [n]);
+        const before = nativeCalls['Relu'] ?? 0;
+        const [want] = cpuKernel('Relu', { x }, {});
+        const got = activeKernel('Relu', { x }, {});
+        expect(nativeCalls['Relu'] ?? 0).toBe(before + (n >= MIN_NATIVE_ELEMENTS ? 1 : 0));
+        expect(got).toBeAllclose(want?.values, { rtol: 0, atol: 0 });
+        // the gradient: dy where x > 0, 0 where x <= 0, NaN where x is NaN
+        const g0 = nativeCalls['DeepprobReluGrad'] ?? 0;
+        const grad = activeKernel('DeepprobReluGrad', { dy, x }, {});
+        expect(nativeCalls['DeepprobReluGrad'] ?? 0).toBe(g0 + (n >= MIN_NATIVE_ELEMENTS ? 1 : 0));
+        const d = dy.dataSync();
+        const wantGrad = Float32Array.from(v, (xi, i) =>
+          Number.isNaN(xi) ? NaN : xi > 0 ? (d[i] as number) : 0,
+        );
+        expect(grad).toBeAllclose(wantGrad, { rtol: 0, atol: 0 });
+        tf.dispose([x, dy, got, grad]);
+      }
+    });
   });
 
   it('setNativeEnabled(false) restores the replaced kernels, true the native ones', () => {

@@ -58,6 +58,11 @@ export interface NativeAddon {
    * 0 = never (im2col + GEMM). Returns the previous pair.
    */
   setDirectMaxChannels(unit: number, strided: number): [number, number];
+  /**
+   * Element-wise, threaded: op 0 `out_i = relu(a_i)` (`b` = -1); op 1 the ReLU gradient
+   * `out_i = b_i > 0 ? a_i : (b_i is NaN ? b_i : 0)` with `a` = dy, `b` = x. Offsets in floats.
+   */
+  eltwise(op: 0 | 1, heap: Float32Array, a: number, b: number, out: number, n: number): void;
   conv(
     kind: 0 | 1 | 2,
     heap: Float32Array,
