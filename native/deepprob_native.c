@@ -846,7 +846,10 @@ static int conv_forward(const conv_t *s, const float *x, const float *w, float *
 static int conv_backprop_filter(const conv_t *s, const float *x, const float *dy, float *dw) {
   const long kk = (long)s->FH * s->FW * s->C, pix = (long)s->OH * s->OW;
   gemm_t g = {NULL, 1, kk, NULL, s->CO, 1, dw, s->CO, 1, (int)kk, s->CO, 0, 0, NULL, 0, 0};
-  if (use_direct(s) && !is_pointwise(s)) return direct_backprop_filter(s, x, dy, dw);
+  /* direct unless its per-thread accumulators (a vector per tap and channel pair) pass 8 MiB */
+  if (use_direct(s) && !is_pointwise(s) &&
+      (long)s->C * s->FH * s->FW * ((s->CO + 3) / 4 * 4) * K.vw <= (1L << 21))
+    return direct_backprop_filter(s, x, dy, dw);
   if (is_pointwise(s)) {
     g.a = x, g.b = dy, g.k = (int)(s->B * pix);
     gemm(&g);
