@@ -4,7 +4,8 @@
  * minutes on the same machine, and the ratio to it.
  *
  * Usage: `npx tsx bench/run.ts [--quick] [--paths native,wasm,stock] [--only a,b] [--no-torch]
- *   [--profile] [--backend <name>] [--out bench/RESULTS.md]`
+ *   [--profile] [--backend <name>] [--out bench/RESULTS.md]` (`--only` skips the NUTS section
+ *   unless it names `nuts`)
  *
  * - `--backend webgpu` (or any tfjs backend name; also `DEEPPROB_BACKEND`) times the same workloads
  *   on that backend in every child (a software WebGPU adapter is accepted when named; the native
@@ -339,7 +340,8 @@ async function main(): Promise<void> {
       (await profileWorkload('reparam', 256, args.quick ? 2 : 3)) +
       (await profileWorkload('local', 256, args.quick ? 2 : 3));
   }
-  const nuts = nutsSection(args.quick);
+  // the NUTS section runs in a full bench, or with `--only` when `nuts` is named
+  const nuts = args.only === undefined || args.only.includes('nuts') ? nutsSection(args.quick) : '';
   const md =
     report(args, rows, tinfo, refusal, engines, startLoad, (performance.now() - t0) / 1000) +
     nuts +

@@ -8,7 +8,8 @@
  *
  * The first form runs the bench workloads (`bench/zoo.ts`, 28x28x1); the second a model of the
  * zoo registry on 32x32x3 inputs (CIFAR-10's shape) with softmax cross-entropy + KL / 50,000 and
- * Adam. Prints the mean ms per step after warm-up steps, and images/s.
+ * Adam. Prints the mean ms per step after warm-up steps, images/s, and the process's CPU time per
+ * step (all threads; the steadier figure on a loaded machine).
  */
 import * as tf from '@tensorflow/tfjs';
 import { ready } from '../src/index.js';
@@ -92,14 +93,27 @@ const s = cifar
   : zooStepper(workload, (process.argv[3] ?? 'plain') as Estimator, batch);
 for (let i = 0; i < (cifar ? 2 : 5); i++) s.step();
 const t0 = performance.now();
+const c0 = process.cpuUsage();
 for (let i = 0; i < steps; i++) s.step();
 const ms = (performance.now() - t0) / steps;
-const env = ['DEEPPROB_FUSED_GRADS', 'DEEPPROB_CONV_GRAD', 'DEEPPROB_KERNELS', 'DEEPPROB_SIMD']
+// CPU time of the process (all threads) per step: on a shared, loaded machine closer to what an
+// idle one gives than wall time (threads waiting for a core do not count)
+const cpu = process.cpuUsage(c0);
+const cpuMs = (cpu.user + cpu.system) / 1000 / steps;
+const env = [
+  'DEEPPROB_FUSED_GRADS',
+  'DEEPPROB_CONV_GRAD',
+  'DEEPPROB_KERNELS',
+  'DEEPPROB_SIMD',
+  'DEEPPROB_NATIVE',
+  'DEEPPROB_NATIVE_DIRECT',
+]
   .filter((k) => process.env[k] !== undefined)
   .map((k) => `${k}=${process.env[k]}`)
   .join(' ');
 console.log(
-  `${s.name} b${batch}: ${ms.toFixed(1)} ms/step, ${((batch * 1000) / ms).toFixed(0)} images/s` +
+  `${s.name} b${batch}: ${ms.toFixed(1)} ms/step, ${((batch * 1000) / ms).toFixed(0)} images/s, ` +
+    `CPU ${cpuMs.toFixed(1)} ms/step` +
     (env === '' ? '' : ` (${env})`),
 );
 s.dispose();

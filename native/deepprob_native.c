@@ -18,6 +18,25 @@
 #include <string.h>
 #include <unistd.h>
 
+/* One convolution's geometry (NHWC images, filters [FH, FW, C, CO]). */
+typedef struct {
+  int B, H, W, C, OH, OW, FH, FW, SH, SW, DH, DW, PT, PL, CO;
+} conv_t;
+
+/* The packed planes of one image for the direct convolution (conv_direct.h): per input channel
+ * `planes` planes of Hp rows x rowstride floats; tap (fy, fx) of output pixel (oy, ox) reads
+ * xs[c*cstride + fx*fxstride + (oy*SH + fy*DH)*rowstride + ox]. */
+typedef struct {
+  const conv_t *s;
+  long OWr;       /* OW rounded up to whole vectors */
+  long Hp;        /* rows per plane */
+  long rowstride; /* floats per packed row */
+  long fxstride;  /* 1 (unit horizontal stride and dilation: taps are shifts) or one plane */
+  long cstride;   /* floats per input channel */
+  long COp;       /* CO rounded up to a multiple of 4 (zero weights / zero gradients beyond) */
+  int planes;     /* planes per channel: 1, or FW rounded up to the filter-gradient tap block */
+} direct_geom_t;
+
 /* ------------------------------------------------------------------------------------------ */
 /* Micro-kernels, one per instruction set                                                      */
 
@@ -27,6 +46,12 @@
 #define MR 8
 #define SUF(n) n##_avx512
 #include "gemm_kernel.h"
+#include "elementwise.h"
+#define DIRECT_MAX_OB 16
+#define DIRECT_DW_T 5
+#include "conv_direct.h"
+#undef DIRECT_MAX_OB
+#undef DIRECT_DW_T
 #undef VW
 #undef MR
 #undef SUF
@@ -38,6 +63,12 @@
 #define MR 6
 #define SUF(n) n##_avx2
 #include "gemm_kernel.h"
+#include "elementwise.h"
+#define DIRECT_MAX_OB 12
+#define DIRECT_DW_T 2
+#include "conv_direct.h"
+#undef DIRECT_MAX_OB
+#undef DIRECT_DW_T
 #undef VW
 #undef MR
 #undef SUF
@@ -47,18 +78,33 @@
 #define MR 6
 #define SUF(n) n##_sse
 #include "gemm_kernel.h"
+#include "elementwise.h"
+#define DIRECT_MAX_OB 12
+#define DIRECT_DW_T 2
+#include "conv_direct.h"
+#undef DIRECT_MAX_OB
+#undef DIRECT_DW_T
 #undef VW
 #undef MR
 #undef SUF
 
 typedef void (*kernel_fn)(int kc, const float *ap, const float *bp, float *c, long ldc, long csc,
                           int mr, int nr, int first, const float *bias, int bias_rows, int act);
+typedef void (*direct_fwd_fn)(const direct_geom_t *g, const float *xs, const float *wp, float *y,
+                              const float *bias, int act, int oy0, int oy1);
+typedef void (*direct_dw_fn)(const direct_geom_t *g, const float *xs, const float *dyp,
+                             float *dw);
+typedef void (*eltwise_fn)(int op, const float *a, const float *b, float *out, long n);
 
 static struct {
   kernel_fn kernel;
   int mr, nr;
   const char *isa;
-} K = {kernel_sse, 6, 8, "sse"};
+  direct_fwd_fn direct_fwd; /* conv_direct.h, this ISA */
+  direct_dw_fn direct_dw;
+  int vw, dw_t; /* floats per vector; filter-gradient tap block */
+  eltwise_fn eltwise; /* elementwise.h, this ISA */
+} K = {kernel_sse, 6, 8, "sse", direct_fwd_rows_sse, direct_dw_image_sse, 4, 2, eltwise_sse};
 
 #define KC 256
 #define MC 96
@@ -72,10 +118,16 @@ static void choose_isa(const char *force) {
   if (force != NULL && strcmp(force, "sse") == 0) avx512 = avx2 = 0;
   if (avx512) {
     K.kernel = kernel_avx512, K.mr = 8, K.nr = 32, K.isa = "avx512";
+    K.direct_fwd = direct_fwd_rows_avx512, K.direct_dw = direct_dw_image_avx512;
+    K.vw = 16, K.dw_t = 5, K.eltwise = eltwise_avx512;
   } else if (avx2) {
     K.kernel = kernel_avx2, K.mr = 6, K.nr = 16, K.isa = "avx2";
+    K.direct_fwd = direct_fwd_rows_avx2, K.direct_dw = direct_dw_image_avx2;
+    K.vw = 8, K.dw_t = 2, K.eltwise = eltwise_avx2;
   } else {
     K.kernel = kernel_sse, K.mr = 6, K.nr = 8, K.isa = "sse";
+    K.direct_fwd = direct_fwd_rows_sse, K.direct_dw = direct_dw_image_sse;
+    K.vw = 4, K.dw_t = 2, K.eltwise = eltwise_sse;
   }
 }
 
@@ -292,29 +344,38 @@ static void gemm_task(void *ctx, int tid, int nth) {
   }
 }
 
-static void gemm(gemm_t *g) {
-  gemm_t t;
+/* g itself, or in t its transposed form C^T = B^T A^T when C is narrow. */
+static const gemm_t *gemm_oriented(const gemm_t *g, gemm_t *t) {
   if (g->n < K.nr / 2 && g->m >= 4 * K.nr && g->csc == 1) {
     /* A narrow C (few output channels) would fill a fraction of each vector: compute
      * C^T = B^T A^T instead, whose rows are C's columns (strides swapped, bias per row). */
-    t = (gemm_t){g->b, g->csb, g->rsb, g->a, g->csa, g->rsa, g->c, 1, g->ldc, g->n, g->m, g->k,
-                 g->accumulate, g->bias, g->act, 1};
-    g = &t;
+    *t = (gemm_t){g->b, g->csb, g->rsb, g->a, g->csa, g->rsa, g->c, 1, g->ldc, g->n, g->m, g->k,
+                  g->accumulate, g->bias, g->act, 1};
+    return t;
   }
-  double flops = 2.0 * g->m * g->n * g->k;
+  return g;
+}
+
+/* The whole product on the calling thread. */
+static void gemm_serial(const gemm_t *g) {
+  gemm_t t;
+  const gemm_t *o = gemm_oriented(g, &t);
+  gemm_block(o, 0, o->m, 0, o->n);
+}
+
+static void gemm(gemm_t *g) {
+  gemm_t t;
+  const gemm_t *o = gemm_oriented(g, &t);
+  double flops = 2.0 * o->m * o->n * o->k;
   if (flops < 2e6 || P.n == 1) {
-    gemm_block(g, 0, g->m, 0, g->n);
+    gemm_block(o, 0, o->m, 0, o->n);
   } else {
-    run_parallel(gemm_task, g);
+    run_parallel(gemm_task, (void *)o);
   }
 }
 
 /* ------------------------------------------------------------------------------------------ */
 /* Convolutions: im2col / col2im over chunks of whole images.                                  */
-
-typedef struct {
-  int B, H, W, C, OH, OW, FH, FW, SH, SW, DH, DW, PT, PL, CO;
-} conv_t;
 
 /* Cap on the im2col buffer (floats): 2^22 = 16 MiB; settable for tests (setChunkFloats). */
 static long chunk_floats = 1L << 22;
@@ -443,15 +504,330 @@ static int is_pointwise(const conv_t *s) {
          s->OH == s->H && s->OW == s->W;
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* Direct convolutions for few input channels (conv_direct.h): packing and threading.          */
+
+/* Input channels up to which the forward convolution and the filter gradient run direct (more
+ * go through im2col + GEMM), for unit horizontal stride and dilation (taps are shifts of one
+ * packed plane) and for the others (a plane per filter column: FW times the packing; im2col +
+ * GEMM was faster on AlexNet's 11x11 stride-4 layer); settable (setDirectMaxChannels). */
+static int direct_max_channels = 7, direct_max_channels_strided = 0;
+
+static int use_direct(const conv_t *s) {
+  return s->C <= (s->SW == 1 && s->DW == 1 ? direct_max_channels : direct_max_channels_strided);
+}
+
+static direct_geom_t direct_geom(const conv_t *s) {
+  direct_geom_t g;
+  const long vw = K.vw, t = K.dw_t;
+  g.s = s;
+  g.OWr = (s->OW + vw - 1) / vw * vw;
+  g.Hp = (long)(s->OH - 1) * s->SH + (long)(s->FH - 1) * s->DH + 1;
+  if (s->SW == 1 && s->DW == 1) {
+    /* taps are shifts of one plane; room for the gradient's tap block past the last tap */
+    g.planes = 1;
+    g.rowstride = g.OWr + s->FW - 1 + t - 1;
+    g.fxstride = 1;
+  } else {
+    g.planes = (int)((s->FW + t - 1) / t * t);
+    g.rowstride = g.OWr;
+    g.fxstride = g.Hp * g.OWr;
+  }
+  g.cstride = g.planes * g.Hp * g.rowstride;
+  g.COp = (s->CO + 3) / 4 * 4;
+  return g;
+}
+
+/* Pack image b of x into zero-padded planes (layout in direct_geom_t). */
+static void direct_pack_x(const direct_geom_t *g, const float *x, int b, float *xs) {
+  const conv_t *s = g->s;
+  const float *xb = x + (long)b * s->H * s->W * s->C;
+  for (int c = 0; c < s->C; c++) {
+    for (int p = 0; p < g->planes; p++) {
+      /* column col of plane p reads input column col*step + p*DW - PL */
+      const long step = g->planes == 1 ? 1 : s->SW;
+      const long off = (g->planes == 1 ? 0 : (long)p * s->DW) - s->PL;
+      const int live = g->planes == 1 || p < s->FW;
+      for (long row = 0; row < g->Hp; row++) {
+        float *d = xs + c * g->cstride + p * g->Hp * g->rowstride + row * g->rowstride;
+        const long iy = row - s->PT;
+        if (!live || iy < 0 || iy >= s->H) {
+          memset(d, 0, (size_t)g->rowstride * sizeof(float));
+          continue;
+        }
+        const float *xr = xb + iy * s->W * s->C + c;
+        for (long col = 0; col < g->rowstride; col++) {
+          const long ix = col * step + off;
+          d[col] = ix >= 0 && ix < s->W ? xr[ix * s->C] : 0.0f;
+        }
+      }
+    }
+  }
+}
+
+/* Pack image b of dy into planes dyp[o][oy][ox] (o < COp, ox < OWr; zero beyond CO and OW). */
+static void direct_pack_dy(const direct_geom_t *g, const float *dy, int b, float *dyp) {
+  const conv_t *s = g->s;
+  const float *db = dy + (long)b * s->OH * s->OW * s->CO;
+  for (long o = 0; o < g->COp; o++) {
+    float *d = dyp + o * s->OH * g->OWr;
+    if (o >= s->CO) {
+      memset(d, 0, (size_t)s->OH * g->OWr * sizeof(float));
+      continue;
+    }
+    for (int oy = 0; oy < s->OH; oy++) {
+      float *dr = d + (long)oy * g->OWr;
+      const float *sr = db + (long)oy * s->OW * s->CO + o;
+      for (int ox = 0; ox < s->OW; ox++) dr[ox] = sr[(long)ox * s->CO];
+      for (long ox = s->OW; ox < g->OWr; ox++) dr[ox] = 0.0f;
+    }
+  }
+}
+
+static _Thread_local float *tl_xs = NULL, *tl_dyp = NULL;
+static _Thread_local size_t tl_xs_n = 0, tl_dyp_n = 0;
+
+/* A 64-byte aligned per-thread buffer of at least `floats` floats (kept for later calls). */
+static float *grow(float **slot, size_t *have, size_t floats) {
+  if (*have < floats) {
+    free(*slot);
+    *slot = aligned_alloc(64, (floats * sizeof(float) + 63) / 64 * 64);
+    *have = *slot == NULL ? 0 : floats;
+  }
+  return *slot;
+}
+
+typedef struct {
+  const direct_geom_t *g;
+  const float *x, *w, *dy, *bias;
+  float *y;     /* forward output */
+  float *parts; /* filter gradient: one [FH*FW*C*CO] partial sum per thread */
+  int act;
+  int failed;
+} direct_t;
+
+static void direct_fwd_task(void *ctx, int tid, int nth) {
+  direct_t *t = ctx;
+  const direct_geom_t *g = t->g;
+  const conv_t *s = g->s;
+  float *xs = grow(&tl_xs, &tl_xs_n, (size_t)(s->C * g->cstride));
+  if (xs == NULL) {
+    t->failed = 1;
+    return;
+  }
+  const long ysz = (long)s->OH * s->OW * s->CO;
+  if (s->B >= nth) {
+    /* whole images per thread */
+    for (int b = (int)((long)s->B * tid / nth); b < (int)((long)s->B * (tid + 1) / nth); b++) {
+      direct_pack_x(g, t->x, b, xs);
+      K.direct_fwd(g, xs, t->w, t->y + b * ysz, t->bias, t->act, 0, s->OH);
+    }
+  } else {
+    /* fewer images than threads: each thread takes a share of every image's rows */
+    const int oy0 = (int)((long)s->OH * tid / nth), oy1 = (int)((long)s->OH * (tid + 1) / nth);
+    if (oy0 >= oy1) return;
+    for (int b = 0; b < s->B; b++) {
+      direct_pack_x(g, t->x, b, xs);
+      K.direct_fwd(g, xs, t->w, t->y + b * ysz, t->bias, t->act, oy0, oy1);
+    }
+  }
+}
+
+static _Thread_local float *tl_vacc = NULL;
+static _Thread_local size_t tl_vacc_n = 0;
+
+/* Floats of the filter gradient's vector accumulators: one vector per (c, fy, fx, o < COp). */
+static long direct_vacc_floats(const direct_geom_t *g) {
+  const conv_t *s = g->s;
+  return (long)s->C * s->FH * s->FW * g->COp * K.vw;
+}
+
+/* dw[fy, fx, c, o] = the lane sum of the accumulator of (c, fy, fx, o): blocks of taps fx0..
+ * fx0+nt (nt = dw_t, or fewer at the row's end) x 4 channels, each [nt][4][vw]. */
+static void direct_dw_reduce(const direct_geom_t *g, const float *vacc, float *dw) {
+  const conv_t *s = g->s;
+  const int vw = K.vw, tb = K.dw_t;
+  for (int c = 0; c < s->C; c++) {
+    for (int fy = 0; fy < s->FH; fy++) {
+      for (int fx = 0; fx < s->FW; fx++) {
+        const int fx0 = fx - fx % tb, t = fx - fx0;
+        const int nt = s->FW - fx0 < tb ? s->FW - fx0 : tb;
+        for (int o = 0; o < s->CO; o++) {
+          const int ob = o - o % 4;
+          const float *v =
+              vacc + ((((long)c * s->FH + fy) * s->FW + fx0) * g->COp + (long)ob * nt + t * 4 +
+                      o % 4) * vw;
+          float sum = 0.0f;
+          for (int i = 0; i < vw; i++) sum += v[i];
+          dw[(((long)fy * s->FW + fx) * s->C + c) * s->CO + o] = sum;
+        }
+      }
+    }
+  }
+}
+
+static void direct_dw_task(void *ctx, int tid, int nth) {
+  direct_t *t = ctx;
+  const direct_geom_t *g = t->g;
+  const conv_t *s = g->s;
+  const long wsz = (long)s->FH * s->FW * s->C * s->CO;
+  float *part = t->parts + tid * wsz;
+  float *xs = grow(&tl_xs, &tl_xs_n, (size_t)(s->C * g->cstride));
+  float *dyp = grow(&tl_dyp, &tl_dyp_n, (size_t)(g->COp * s->OH * g->OWr));
+  float *vacc = grow(&tl_vacc, &tl_vacc_n, (size_t)direct_vacc_floats(g));
+  if (xs == NULL || dyp == NULL || vacc == NULL) {
+    t->failed = 1;
+    return;
+  }
+  memset(vacc, 0, (size_t)direct_vacc_floats(g) * sizeof(float));
+  for (int b = (int)((long)s->B * tid / nth); b < (int)((long)s->B * (tid + 1) / nth); b++) {
+    direct_pack_x(g, t->x, b, xs);
+    direct_pack_dy(g, t->dy, b, dyp);
+    K.direct_dw(g, xs, dyp, vacc);
+  }
+  direct_dw_reduce(g, vacc, part);
+}
+
+/* y = conv(x, w) (+ bias, activation), direct. Returns 0 or -1 (memory). */
+static int direct_forward(const conv_t *s, const float *x, const float *w, float *y,
+                          const float *bias, int act) {
+  direct_geom_t g = direct_geom(s);
+  const long taps = (long)s->FH * s->FW * s->C;
+  /* weights [FH, FW, C, COp]: zero columns past CO */
+  float *wp = aligned_alloc(64, ((size_t)(taps + 1) * g.COp * sizeof(float) + 63) / 64 * 64);
+  if (wp == NULL) return -1;
+  for (long k = 0; k < taps; k++) {
+    for (long o = 0; o < g.COp; o++) wp[k * g.COp + o] = o < s->CO ? w[k * s->CO + o] : 0.0f;
+  }
+  /* the bias, zero-padded to COp, after the weights */
+  float *bp = wp + taps * g.COp;
+  for (long o = 0; o < g.COp; o++) bp[o] = bias != NULL && o < s->CO ? bias[o] : 0.0f;
+  direct_t t = {&g, x, wp, NULL, bias == NULL ? NULL : bp, y, NULL, act, 0};
+  const double flops = 2.0 * s->B * s->OH * s->OW * s->CO * taps;
+  if (flops < 2e6 || P.n == 1) {
+    direct_fwd_task(&t, 0, 1);
+  } else {
+    run_parallel(direct_fwd_task, &t);
+  }
+  free(wp);
+  return t.failed ? -1 : 0;
+}
+
+/* dw = dL/dw of y = conv(x, w) given dy, direct: per-thread partial sums over images. */
+static int direct_backprop_filter(const conv_t *s, const float *x, const float *dy, float *dw) {
+  direct_geom_t g = direct_geom(s);
+  const long wsz = (long)s->FH * s->FW * s->C * s->CO;
+  const double flops = 2.0 * s->B * s->OH * s->OW * wsz;
+  const int nth = flops < 2e6 ? 1 : P.n;
+  float *parts = malloc((size_t)nth * wsz * sizeof(float));
+  if (parts == NULL) return -1;
+  direct_t t = {&g, x, NULL, dy, NULL, NULL, parts, 0, 0};
+  if (nth == 1) {
+    direct_dw_task(&t, 0, 1);
+  } else {
+    run_parallel(direct_dw_task, &t);
+  }
+  for (long k = 0; k < wsz; k++) {
+    float v = 0.0f;
+    for (int i = 0; i < nth; i++) v += parts[i * wsz + k];
+    dw[k] = v;
+  }
+  free(parts);
+  return t.failed ? -1 : 0;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* im2col + GEMM over groups of images per thread: each thread builds the columns of a group of  */
+/* its images in a cache-sized buffer of its own and multiplies them at once (no round trip of   */
+/* the whole column matrix through memory, no per-call allocation).                             */
+
+typedef struct {
+  const conv_t *s;
+  const float *x, *w, *dy, *bias;
+  float *y;     /* forward output */
+  float *parts; /* filter gradient: one [FH*FW*C, CO] partial sum per thread */
+  int act;
+  int failed;
+} group_t;
+
+static _Thread_local float *tl_col = NULL;
+static _Thread_local size_t tl_col_n = 0;
+
+/* Images per group: at least 256 column rows, or as many as fit in 128 Ki floats (512 KiB). */
+static long group_images(const conv_t *s, int b0, int b1) {
+  const long kk = (long)s->FH * s->FW * s->C, pix = (long)s->OH * s->OW;
+  long nb = 131072 / (pix * kk);
+  if (nb * pix < 256) nb = (256 + pix - 1) / pix;
+  if (nb > b1 - b0) nb = b1 - b0;
+  return nb;
+}
+
+/* Groups per thread pay for packing the weights once per group: worth it for small weights (LeNet's
+ * layers), not for AlexNet's (1600 x 192 weights on 4x4 images: slower in an A/B run). */
+static int use_groups(const conv_t *s) {
+  return s->B >= 2 * P.n && P.n > 1 && (long)s->FH * s->FW * s->C * s->CO <= 65536;
+}
+
+static void forward_group_task(void *ctx, int tid, int nth) {
+  group_t *t = ctx;
+  const conv_t *s = t->s;
+  const long kk = (long)s->FH * s->FW * s->C, pix = (long)s->OH * s->OW;
+  const int b0 = (int)((long)s->B * tid / nth), b1 = (int)((long)s->B * (tid + 1) / nth);
+  const long nb = group_images(s, b0, b1);
+  if (nb < 1) return;
+  float *col = grow(&tl_col, &tl_col_n, (size_t)(nb * pix * kk));
+  if (col == NULL) {
+    t->failed = 1;
+    return;
+  }
+  gemm_t g = {col, kk, 1, t->w, s->CO, 1, NULL, s->CO, 1, 0, s->CO, (int)kk, 0, t->bias, t->act, 0};
+  for (int b = b0; b < b1; b += (int)nb) {
+    const int n = b1 - b < nb ? b1 - b : (int)nb;
+    im2col_rows(s, t->x, col, b, 0, n * pix);
+    g.c = t->y + (long)b * pix * s->CO, g.m = (int)(n * pix);
+    gemm_serial(&g);
+  }
+}
+
+static void filter_group_task(void *ctx, int tid, int nth) {
+  group_t *t = ctx;
+  const conv_t *s = t->s;
+  const long kk = (long)s->FH * s->FW * s->C, pix = (long)s->OH * s->OW;
+  float *part = t->parts + tid * kk * s->CO;
+  memset(part, 0, (size_t)kk * s->CO * sizeof(float));
+  const int b0 = (int)((long)s->B * tid / nth), b1 = (int)((long)s->B * (tid + 1) / nth);
+  const long nb = group_images(s, b0, b1);
+  if (nb < 1) return;
+  float *col = grow(&tl_col, &tl_col_n, (size_t)(nb * pix * kk));
+  if (col == NULL) {
+    t->failed = 1;
+    return;
+  }
+  /* part[kk, CO] += col^T dy_group */
+  gemm_t g = {col, 1, kk, NULL, s->CO, 1, part, s->CO, 1, (int)kk, s->CO, 0, 1, NULL, 0, 0};
+  for (int b = b0; b < b1; b += (int)nb) {
+    const int n = b1 - b < nb ? b1 - b : (int)nb;
+    im2col_rows(s, t->x, col, b, 0, n * pix);
+    g.b = t->dy + (long)b * pix * s->CO, g.k = (int)(n * pix);
+    gemm_serial(&g);
+  }
+}
+
 /* y[B*OH*OW, CO] = im2col(x) @ w[FH*FW*C, CO] (+ bias, activation). Returns 0 or -1 (memory). */
 static int conv_forward(const conv_t *s, const float *x, const float *w, float *y,
                         const float *bias, int act) {
   const long kk = (long)s->FH * s->FW * s->C, pix = (long)s->OH * s->OW;
   gemm_t g = {NULL, kk, 1, w, s->CO, 1, NULL, s->CO, 1, 0, s->CO, (int)kk, 0, bias, act, 0};
+  if (use_direct(s) && !is_pointwise(s)) return direct_forward(s, x, w, y, bias, act);
   if (is_pointwise(s)) {
     g.a = x, g.c = y, g.m = (int)(s->B * pix);
     gemm(&g);
     return 0;
+  }
+  if (use_groups(s)) {
+    group_t t = {s, x, w, NULL, bias, y, NULL, act, 0};
+    run_parallel(forward_group_task, &t);
+    return t.failed ? -1 : 0;
   }
   int nb = images_per_chunk(s);
   float *col = malloc((size_t)nb * pix * kk * sizeof(float));
@@ -470,10 +846,27 @@ static int conv_forward(const conv_t *s, const float *x, const float *w, float *
 static int conv_backprop_filter(const conv_t *s, const float *x, const float *dy, float *dw) {
   const long kk = (long)s->FH * s->FW * s->C, pix = (long)s->OH * s->OW;
   gemm_t g = {NULL, 1, kk, NULL, s->CO, 1, dw, s->CO, 1, (int)kk, s->CO, 0, 0, NULL, 0, 0};
+  /* direct unless its per-thread accumulators (a vector per tap and channel pair) pass 8 MiB */
+  if (use_direct(s) && !is_pointwise(s) &&
+      (long)s->C * s->FH * s->FW * ((s->CO + 3) / 4 * 4) * K.vw <= (1L << 21))
+    return direct_backprop_filter(s, x, dy, dw);
   if (is_pointwise(s)) {
     g.a = x, g.b = dy, g.k = (int)(s->B * pix);
     gemm(&g);
     return 0;
+  }
+  if (use_groups(s)) {
+    float *parts = malloc((size_t)P.n * kk * s->CO * sizeof(float));
+    if (parts == NULL) return -1;
+    group_t t = {s, x, NULL, dy, NULL, NULL, parts, 0, 0};
+    run_parallel(filter_group_task, &t);
+    for (long i = 0; i < kk * s->CO; i++) {
+      float v = 0.0f;
+      for (int j = 0; j < P.n; j++) v += parts[j * kk * s->CO + i];
+      dw[i] = v;
+    }
+    free(parts);
+    return t.failed ? -1 : 0;
   }
   int nb = images_per_chunk(s);
   float *col = malloc((size_t)nb * pix * kk * sizeof(float));
@@ -489,6 +882,38 @@ static int conv_backprop_filter(const conv_t *s, const float *x, const float *dy
   return 0;
 }
 
+typedef struct {
+  const conv_t *s;
+  const float *dy, *w;
+  float *dx;
+  int failed;
+} col2im_group_t;
+
+/* This thread's share of the images: per group of nb images, col = dy_group @ w^T on this thread
+ * (nb*OH*OW rows: at least 256, or a group whose columns fit in 256 KiB), then col2im. */
+static void col2im_group_task(void *ctx, int tid, int nth) {
+  col2im_group_t *t = ctx;
+  const conv_t *s = t->s;
+  const long kk = (long)s->FH * s->FW * s->C, pix = (long)s->OH * s->OW;
+  const int b0 = (int)((long)s->B * tid / nth), b1 = (int)((long)s->B * (tid + 1) / nth);
+  long nb = 65536 / (pix * kk);
+  if (nb * pix < 256) nb = (256 + pix - 1) / pix;
+  if (nb > b1 - b0) nb = b1 - b0;
+  if (nb < 1) return;
+  float *col = grow(&tl_col, &tl_col_n, (size_t)(nb * pix * kk));
+  if (col == NULL) {
+    t->failed = 1;
+    return;
+  }
+  gemm_t g = {NULL, s->CO, 1, t->w, 1, s->CO, col, kk, 1, 0, (int)kk, s->CO, 0, NULL, 0, 0};
+  for (int b = b0; b < b1; b += (int)nb) {
+    const int n = b1 - b < nb ? b1 - b : (int)nb;
+    g.a = t->dy + (long)b * pix * s->CO, g.m = (int)(n * pix);
+    gemm_serial(&g);
+    for (int i = 0; i < n; i++) col2im_image(s, col + i * pix * kk, t->dx, b + i);
+  }
+}
+
 /* dx = col2im(dy[B*OH*OW, CO] @ w^T[CO, FH*FW*C]). */
 static int conv_backprop_input(const conv_t *s, const float *dy, const float *w, float *dx) {
   const long kk = (long)s->FH * s->FW * s->C, pix = (long)s->OH * s->OW;
@@ -499,6 +924,13 @@ static int conv_backprop_input(const conv_t *s, const float *dy, const float *w,
     return 0;
   }
   memset(dx, 0, (size_t)s->B * s->H * s->W * s->C * sizeof(float));
+  if (use_groups(s)) {
+    /* threads over groups of images, each computing its columns into a cache-sized buffer and
+     * scattering them at once (no round trip of the whole column matrix through memory) */
+    col2im_group_t t = {s, dy, w, dx, 0};
+    run_parallel(col2im_group_task, &t);
+    return t.failed ? -1 : 0;
+  }
   int nb = images_per_chunk(s);
   float *col = malloc((size_t)nb * pix * kk * sizeof(float));
   if (col == NULL) return -1;
@@ -622,6 +1054,51 @@ static napi_value js_conv(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+typedef struct {
+  int op;
+  const float *a, *b;
+  float *out;
+  long n;
+} eltwise_t;
+
+static void eltwise_task(void *ctx, int tid, int nth) {
+  const eltwise_t *t = ctx;
+  /* split at multiples of 16 floats (whole vectors, whole cache lines) */
+  const long blocks = (t->n + 15) / 16;
+  long i0 = blocks * tid / nth * 16, i1 = blocks * (tid + 1) / nth * 16;
+  if (i1 > t->n) i1 = t->n;
+  if (i0 >= i1) return;
+  K.eltwise(t->op, t->a + i0, t->b == NULL ? NULL : t->b + i0, t->out + i0, i1 - i0);
+}
+
+/* eltwise(op, heap, a, b (-1: none), out, n): op 0 relu(a), op 1 relu gradient (dy = a, x = b). */
+static napi_value js_eltwise(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 6) return throw_range(env, "deepprob native eltwise: expected 6 arguments");
+  float *heap;
+  size_t len;
+  if (heap_arg(env, argv[1], &heap, &len) != 0)
+    return throw_range(env, "deepprob native eltwise: heap must be a Float32Array");
+  double op, v[4];
+  if (napi_get_value_double(env, argv[0], &op) != napi_ok || get_nums(env, argv, 2, 4, v) != 0)
+    return throw_range(env, "deepprob native eltwise: numbers expected");
+  const long a = (long)v[0], b = (long)v[1], out = (long)v[2], n = (long)v[3];
+  if ((op != 0 && op != 1) || (op == 1 && b < 0))
+    return throw_range(env, "deepprob native eltwise: op must be 0 (relu) or 1 (relu gradient)");
+  if (n < 0 || a < 0 || out < 0 || (size_t)(a + n) > len || (size_t)(out + n) > len ||
+      (b >= 0 && (size_t)(b + n) > len))
+    return throw_range(env, "deepprob native eltwise: operand outside the heap");
+  eltwise_t t = {(int)op, heap + a, b >= 0 ? heap + b : NULL, heap + out, n};
+  if (n < (1L << 16) || P.n == 1) {
+    eltwise_task(&t, 0, 1);
+  } else {
+    run_parallel(eltwise_task, &t);
+  }
+  return NULL;
+}
+
 /* info() -> { isa, threads } */
 static napi_value js_info(napi_env env, napi_callback_info info) {
   (void)info;
@@ -644,6 +1121,27 @@ static napi_value js_set_chunk(napi_env env, napi_callback_info info) {
     return throw_range(env, "deepprob native setChunkFloats: expected a number >= 1");
   CHECK(napi_create_double(env, (double)chunk_floats, &out));
   chunk_floats = (long)v;
+  return out;
+}
+
+/* setDirectMaxChannels(n, strided) -> [previous n, previous strided]: convolutions of at most n
+ * input channels (strided for horizontal stride or dilation > 1) run direct (forward and filter
+ * gradient; 0 = never). */
+static napi_value js_set_direct(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2], out, prev0, prev1;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  double v, w;
+  if (argc != 2 || napi_get_value_double(env, argv[0], &v) != napi_ok ||
+      napi_get_value_double(env, argv[1], &w) != napi_ok || !(v >= 0) || !(w >= 0))
+    return throw_range(env, "deepprob native setDirectMaxChannels: expected two numbers >= 0");
+  CHECK(napi_create_array_with_length(env, 2, &out));
+  CHECK(napi_create_double(env, (double)direct_max_channels, &prev0));
+  CHECK(napi_create_double(env, (double)direct_max_channels_strided, &prev1));
+  CHECK(napi_set_element(env, out, 0, prev0));
+  CHECK(napi_set_element(env, out, 1, prev1));
+  direct_max_channels = v > 1e6 ? 1000000 : (int)v;
+  direct_max_channels_strided = w > 1e6 ? 1000000 : (int)w;
   return out;
 }
 
@@ -674,8 +1172,10 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"gemm", NULL, js_gemm, NULL, NULL, NULL, napi_default, NULL},
       {"conv", NULL, js_conv, NULL, NULL, NULL, napi_default, NULL},
       {"setChunkFloats", NULL, js_set_chunk, NULL, NULL, NULL, napi_default, NULL},
+      {"setDirectMaxChannels", NULL, js_set_direct, NULL, NULL, NULL, napi_default, NULL},
+      {"eltwise", NULL, js_eltwise, NULL, NULL, NULL, napi_default, NULL},
   };
-  if (napi_define_properties(env, exports, 5, props) != napi_ok) return NULL;
+  if (napi_define_properties(env, exports, 7, props) != napi_ok) return NULL;
   return exports;
 }
 

@@ -17,7 +17,9 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const src = path.join(root, 'native', 'deepprob_native.c');
-const hdr = path.join(root, 'native', 'gemm_kernel.h');
+const headers = ['gemm_kernel.h', 'conv_direct.h', 'elementwise.h'].map((h) =>
+  path.join(root, 'native', h),
+);
 const out = path.join(root, 'native', 'build', 'deepprob_native.node');
 
 function say(msg) {
@@ -46,7 +48,7 @@ function main() {
   const force = process.argv.includes('--force');
   if (!force && fs.existsSync(out)) {
     const built = fs.statSync(out).mtimeMs;
-    if (built >= fs.statSync(src).mtimeMs && built >= fs.statSync(hdr).mtimeMs) {
+    if ([src, ...headers].every((f) => built >= fs.statSync(f).mtimeMs)) {
       return say(`up to date (${path.relative(root, out)})`);
     }
   }

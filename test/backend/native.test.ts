@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { backendInfo } from '../../src/index.js';
 import {
-  MIN_NATIVE_CHANNELS,
+  MIN_NATIVE_ELEMENTS,
   nativeAddon,
   nativeCalls,
   nativeEnabled,
@@ -72,8 +72,8 @@ function randomConv(r: () => number): {
             [randInt(r, 0, 2), randInt(r, 0, 2)],
             [0, 0],
           ];
-  // input channels >= MIN_NATIVE_CHANNELS (fewer go to the kernel the native one replaced)
-  const C = randInt(r, 8, 13);
+  // few input channels (direct convolutions, up to 7) and more (im2col + GEMM)
+  const C = randInt(r, 1, 13);
   return {
     x: [randInt(r, 1, 4), H, W, C],
     f: [fh, fw, C, randInt(r, 1, 37)],
@@ -285,18 +285,100 @@ describe.skipIf(!on)('native CPU path (addon built)', () => {
     tf.dispose([...g, x, w1, w2]);
   });
 
-  it('hands convolutions of few input channels to the kernel it replaced, with the same result', () => {
+  it('direct and im2col convolutions both match the cpu backend (forward, both gradients)', () => {
+    const addon = nativeAddon();
+    if (addon === undefined) throw new Error('native addon not installed');
     const r = rng(16);
+    // the same shapes through both algorithms: 1000 channels = always direct, 0 = never
+    for (const limit of [1000, 0]) {
+      const old = addon.setDirectMaxChannels(limit, limit);
+      try {
+        expectNoLeak(() => {
+          // above the threading threshold (2 MFLOP; the direct algorithm only: the cpu
+          // reference is slow): images split across threads; one image, its rows split across
+          // threads, 45 output channels = 3 blocks
+          const threaded = [
+            { x: [3, 30, 29, 3], f: [5, 5, 3, 10], strides: [1, 1], pad: 'same' as Pad },
+            { x: [1, 40, 37, 2], f: [3, 3, 2, 45], strides: [1, 1], pad: 'valid' as Pad },
+          ];
+          const shapes = [
+            ...(limit > 0 ? threaded : []),
+            // strided (a plane per filter column), LeNet-5's layers
+            { x: [2, 32, 32, 3], f: [11, 11, 3, 9], strides: [4, 4], pad: 5 as Pad },
+            { x: [4, 28, 28, 1], f: [5, 5, 1, 6], strides: [1, 1], pad: 'same' as Pad },
+            { x: [4, 14, 14, 6], f: [5, 5, 6, 16], strides: [1, 1], pad: 'valid' as Pad },
+          ];
+          for (let i = 0; i < 6; i++) {
+            const c = randomConv(r);
+            shapes.push({ x: c.x, f: c.f, strides: c.strides, pad: c.pad });
+          }
+          for (const c of shapes) {
+            const attrs = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', dilations: [1, 1] };
+            expectSame('Conv2D', { x: randTensor(r, c.x), filter: randTensor(r, c.f) }, attrs);
+            const info = tf.backend_util.computeConv2DInfo(
+              c.x as [number, number, number, number],
+              c.f as [number, number, number, number],
+              c.strides as [number, number],
+              1,
+              c.pad as 'same',
+            );
+            expectSame(
+              'Conv2DBackpropFilter',
+              { x: randTensor(r, c.x), dy: randTensor(r, info.outShape) },
+              { ...attrs, filterShape: c.f },
+              1e-4,
+            );
+            // batches of >= 2 x threads: image groups per thread (GEMM + col2im in cache)
+            expectSame(
+              'Conv2DBackpropInput',
+              { dy: randTensor(r, info.outShape), filter: randTensor(r, c.f) },
+              { ...attrs, inputShape: c.x },
+            );
+          }
+          // dilated few-channel convolutions (a plane per filter column)
+          const x = randTensor(r, [2, 13, 12, 3]);
+          const filter = randTensor(r, [3, 2, 3, 5]);
+          expectSame(
+            'Conv2D',
+            { x, filter },
+            { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', dilations: [2, 3] },
+          );
+        });
+      } finally {
+        addon.setDirectMaxChannels(...old);
+      }
+    }
+  });
+
+  it('Relu and the ReLU gradient (threaded; NaN, signed zeros, ragged lengths) match', () => {
+    const r = rng(17);
     expectNoLeak(() => {
-      const x = randTensor(r, [2, 9, 9, MIN_NATIVE_CHANNELS - 1]);
-      const filter = randTensor(r, [3, 3, MIN_NATIVE_CHANNELS - 1, 4]);
-      const attrs = { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', dilations: [1, 1] };
-      const before = nativeCalls['Conv2D'] ?? 0;
-      const [want] = cpuKernel('Conv2D', { x, filter }, attrs);
-      const got = activeKernel('Conv2D', { x, filter }, attrs);
-      expect(nativeCalls['Conv2D'] ?? 0).toBe(before);
-      expect(got).toBeAllclose(want?.values, { rtol: 1e-4, atol: 1e-4 });
-      tf.dispose([got, x, filter]);
+      // below the native threshold (the replaced kernel), one thread, several threads + a tail
+      for (const n of [MIN_NATIVE_ELEMENTS - 1, MIN_NATIVE_ELEMENTS + 7, 3 * 65536 + 13]) {
+        const v = Float32Array.from({ length: n }, () => r() * 2 - 1);
+        v[0] = NaN;
+        v[1] = -0;
+        v[2] = 0;
+        v[3] = Infinity;
+        v[4] = -Infinity;
+        const x = tf.tensor1d(v);
+        const dy = randTensor(r, [n]);
+        const before = nativeCalls['Relu'] ?? 0;
+        const [want] = cpuKernel('Relu', { x }, {});
+        const got = activeKernel('Relu', { x }, {});
+        expect(nativeCalls['Relu'] ?? 0).toBe(before + (n >= MIN_NATIVE_ELEMENTS ? 1 : 0));
+        expect(got).toBeAllclose(want?.values, { rtol: 0, atol: 0 });
+        // the gradient: dy where x > 0, 0 where x <= 0, NaN where x is NaN
+        const g0 = nativeCalls['DeepprobReluGrad'] ?? 0;
+        const grad = activeKernel('DeepprobReluGrad', { dy, x }, {});
+        expect(nativeCalls['DeepprobReluGrad'] ?? 0).toBe(g0 + (n >= MIN_NATIVE_ELEMENTS ? 1 : 0));
+        const d = dy.dataSync();
+        const wantGrad = Float32Array.from(v, (xi, i) =>
+          Number.isNaN(xi) ? NaN : xi > 0 ? (d[i] as number) : 0,
+        );
+        expect(grad).toBeAllclose(wantGrad, { rtol: 0, atol: 0 });
+        tf.dispose([x, dy, got, grad]);
+      }
     });
   });
 

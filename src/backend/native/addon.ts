@@ -51,6 +51,18 @@ export interface NativeAddon {
   ): void;
   /** Set the cap on the im2col buffer, in floats (default 2^22); returns the previous cap. */
   setChunkFloats(floats: number): number;
+  /**
+   * Set the most input channels for which the forward convolution and the filter gradient run as
+   * direct convolutions (vectorised over output pixels; `native/conv_direct.h`): `unit` for a
+   * horizontal stride and dilation of 1 (default 7), `strided` for the others (default 0);
+   * 0 = never (im2col + GEMM). Returns the previous pair.
+   */
+  setDirectMaxChannels(unit: number, strided: number): [number, number];
+  /**
+   * Element-wise, threaded: op 0 `out_i = relu(a_i)` (`b` = -1); op 1 the ReLU gradient
+   * `out_i = b_i > 0 ? a_i : (b_i is NaN ? b_i : 0)` with `a` = dy, `b` = x. Offsets in floats.
+   */
+  eltwise(op: 0 | 1, heap: Float32Array, a: number, b: number, out: number, n: number): void;
   conv(
     kind: 0 | 1 | 2,
     heap: Float32Array,

@@ -1,11 +1,15 @@
 /**
  * Kernel overrides that run the wasm backend's matrix products and convolutions in deepprob's
  * native addon (see `addon.ts`), in place on the wasm heap: `Conv2D`, `FusedConv2D` (bias +
- * linear/relu epilogue), `Conv2DBackpropInput`, `Conv2DBackpropFilter`, `BatchMatMul` and
- * `_FusedMatMul`. Each kernel handles float32 NHWC inputs and hands every other case (other
- * dtypes, NCHW, other fused activations, general batch broadcasting, empty tensors, and forward /
- * filter-gradient convolutions of fewer than {@link MIN_NATIVE_CHANNELS} input channels) to the
- * kernel it replaced, so the rest of the engine is unchanged.
+ * linear/relu epilogue), `Conv2DBackpropInput`, `Conv2DBackpropFilter`, `BatchMatMul`,
+ * `_FusedMatMul`, and the element-wise `Relu` and `DeepprobReluGrad` (the pack's ReLU gradient;
+ * threaded, from {@link MIN_NATIVE_ELEMENTS} elements: the wasm backend runs one thread when the
+ * native path is on). Each kernel handles float32 NHWC inputs and hands every other case (other
+ * dtypes, NCHW, other fused activations, general batch broadcasting, empty tensors) to the kernel it
+ * replaced, so the rest of the engine is unchanged. Unit-stride convolutions of few input channels
+ * (the addon's `setDirectMaxChannels`, default 7: LeNet's grayscale and 6-channel layers, RGB
+ * first layers) run as direct convolutions vectorised over output pixels (`native/conv_direct.h`), the others as
+ * im2col / col2im + GEMM.
  *
  * With `y = x * w` a 2-D convolution, the three kernels compute (`im2col` the matrix of input
  * patches, one row per output pixel):
@@ -56,15 +60,6 @@ function geometry(info: tf.backend_util.Conv2DInfo): number[] {
     info.outChannels,
   ];
 }
-
-/**
- * Fewest input channels for which the forward convolution and the filter gradient go native.
- * Below it (LeNet-5's conv1 on grayscale, C = 1, and conv2, C = 6) the im2col matrix repeats
- * each input value FH*FW times for only C*CO products per tap, and the kernel it replaces
- * (XNNPACK's direct convolution, the pack's single-channel SIMD filter gradient) is faster:
- * measured on LeNet-5 batch 256 (`bench/profile.ts reparam 256`, both paths, same minutes).
- */
-export const MIN_NATIVE_CHANNELS = 8;
 
 function usable(info: tf.backend_util.Conv2DInfo): boolean {
   return (
@@ -123,7 +118,6 @@ export function nativeConv2dKernel(addon: NativeAddon, fused: boolean) {
         act === undefined ||
         preluActivationWeights !== undefined ||
         (bias !== undefined && size(bias.shape) !== info.outChannels) ||
-        info.inChannels < MIN_NATIVE_CHANNELS ||
         !usable(info)
       ) {
         if (previous === undefined) throw new Error('deepprob native: no fallback for Conv2D');
@@ -182,7 +176,7 @@ export function nativeConv2dBackpropFilterKernel(addon: NativeAddon) {
       const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
       const attrs = args.attrs as unknown as ConvAttrs & { filterShape: number[] };
       const info = convInfo(x.shape, attrs.filterShape, attrs);
-      if (!f32(x, dy) || info.inChannels < MIN_NATIVE_CHANNELS || !usable(info)) {
+      if (!f32(x, dy) || !usable(info)) {
         if (previous === undefined) throw new Error('deepprob native: no Conv2DBackpropFilter');
         return previous(args);
       }
@@ -282,6 +276,49 @@ export function nativeMatMulKernel(addon: NativeAddon, fused: boolean) {
     };
 }
 
+/** Fewest elements for which `Relu` / the ReLU gradient go native (smaller: the replaced kernel). */
+export const MIN_NATIVE_ELEMENTS = 4096;
+
+/** `Relu`: `y = max(x, 0)` (NaN stays NaN), threaded, in the native addon. */
+export function nativeReluKernel(addon: NativeAddon) {
+  return (previous: KernelFunc | undefined): KernelFunc =>
+    (args) => {
+      const backend = args.backend as unknown as WasmBackend;
+      const { x } = args.inputs as { x: tf.TensorInfo };
+      const n = size(x.shape);
+      if (x.dtype !== 'float32' || n < MIN_NATIVE_ELEMENTS) {
+        if (previous === undefined) throw new Error('deepprob native: no Relu');
+        return previous(args);
+      }
+      count('Relu');
+      const out = backend.makeOutput(x.shape, 'float32');
+      addon.eltwise(0, backend.wasm.HEAPF32, at(backend, x), -1, at(backend, out), n);
+      return out;
+    };
+}
+
+/**
+ * The pack's one-kernel ReLU gradient (`DeepprobReluGrad`, inputs dy and x):
+ * `dx = dy` where `x > 0`, `0` where `x <= 0`, NaN where `x` is NaN; threaded, in the addon.
+ */
+export function nativeReluGradKernel(addon: NativeAddon) {
+  return (previous: KernelFunc | undefined): KernelFunc =>
+    (args) => {
+      const backend = args.backend as unknown as WasmBackend;
+      const { dy, x } = args.inputs as { dy: tf.TensorInfo; x: tf.TensorInfo };
+      const n = size(x.shape);
+      if (!f32(dy, x) || size(dy.shape) !== n || n < MIN_NATIVE_ELEMENTS) {
+        if (previous === undefined) throw new Error('deepprob native: no DeepprobReluGrad');
+        return previous(args);
+      }
+      count('DeepprobReluGrad');
+      const out = backend.makeOutput(x.shape, 'float32');
+      const heap = backend.wasm.HEAPF32;
+      addon.eltwise(1, heap, at(backend, dy), at(backend, x), at(backend, out), n);
+      return out;
+    };
+}
+
 /** The kernels this module installs, by name. */
 export function nativeKernels(
   addon: NativeAddon,
@@ -293,6 +330,8 @@ export function nativeKernels(
     { kernelName: 'Conv2DBackpropFilter', make: nativeConv2dBackpropFilterKernel(addon) },
     { kernelName: 'BatchMatMul', make: nativeMatMulKernel(addon, false) },
     { kernelName: '_FusedMatMul', make: nativeMatMulKernel(addon, true) },
+    { kernelName: 'Relu', make: nativeReluKernel(addon) },
+    { kernelName: 'DeepprobReluGrad', make: nativeReluGradKernel(addon) },
   ];
 }
 
@@ -306,7 +345,8 @@ export function nativeAddon(): NativeAddon | undefined {
 
 /**
  * Register the native kernels on the wasm backend, over the kernels registered now (the kernel
- * pack's or the stock ones), which stay as fallbacks. Idempotent.
+ * pack's or the stock ones), which stay as fallbacks; the pack's own kernel names only where the
+ * pack registered them. Idempotent.
  *
  * @param addon the loaded addon (see `node_hooks.ts`).
  * @returns a description such as `'native avx512, 2 threads'`.
@@ -315,6 +355,9 @@ export function installNativeKernels(addon: NativeAddon): string {
   if (active !== undefined) return active;
   for (const k of nativeKernels(addon)) {
     const previous = tf.getKernel(k.kernelName, 'wasm')?.kernelFunc;
+    // the pack's own kernels (DeepprobReluGrad) are replaced only where the pack registered them
+    // (not under DEEPPROB_KERNELS=stock, where their absence selects the stock gradient)
+    if (previous === undefined && k.kernelName.startsWith('Deepprob')) continue;
     registered.set(k.kernelName, { previous, native: k.make(previous) });
   }
   loaded = addon;

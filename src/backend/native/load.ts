@@ -5,7 +5,9 @@
  *
  * Environment: `DEEPPROB_NATIVE=0` turns the native path off; `DEEPPROB_NATIVE_THREADS=n` sizes
  * its thread pool (default: the machine's available parallelism, at most 16);
- * `DEEPPROB_NATIVE_ISA=avx2|sse` caps the instruction set (default: the best the CPU has).
+ * `DEEPPROB_NATIVE_ISA=avx2|sse` caps the instruction set (default: the best the CPU has);
+ * `DEEPPROB_NATIVE_DIRECT=n`: unit-stride convolutions of at most n input channels run as direct
+ * convolutions (default 7; 0 = always im2col + GEMM), for A/B timing.
  */
 import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
@@ -52,6 +54,14 @@ export function loadNativeAddon(why: { reason?: string } = {}): NativeAddon | un
   try {
     const addon = require(file) as NativeAddon;
     addon.init(nativeThreads(), process.env['DEEPPROB_NATIVE_ISA'] ?? '');
+    const direct = process.env['DEEPPROB_NATIVE_DIRECT'];
+    if (direct !== undefined && direct !== '') {
+      const n = Number(direct);
+      if (!Number.isInteger(n) || n < 0) {
+        throw new Error(`DEEPPROB_NATIVE_DIRECT must be an integer >= 0, got '${direct}'`);
+      }
+      addon.setDirectMaxChannels(n, 0);
+    }
     return addon;
   } catch (e) {
     why.reason = e instanceof Error ? e.message : String(e);
