@@ -69,13 +69,20 @@ export async function startRedis(options: { appendOnly?: boolean } = {}): Promis
   const dir = mkdtempSync(join(tmpdir(), 'deepprob-redis-'));
   let proc: ChildProcess | undefined;
   const args = [
-    '--port', String(port),
-    '--bind', '127.0.0.1',
-    '--dir', dir,
-    '--save', '',
-    '--daemonize', 'no',
-    '--appendonly', options.appendOnly === true ? 'yes' : 'no',
-    '--appendfsync', 'always',
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    dir,
+    '--save',
+    '',
+    '--daemonize',
+    'no',
+    '--appendonly',
+    options.appendOnly === true ? 'yes' : 'no',
+    '--appendfsync',
+    'always',
   ];
   const start = async (): Promise<void> => {
     proc = spawn('redis-server', args, { stdio: 'ignore' });
@@ -113,11 +120,15 @@ export interface CliProcess {
 
 /** Run `deepprob <args>` in a child process (`node --import tsx test/queue/cli_entry.ts`). */
 export function deepprob(args: string[], env: NodeJS.ProcessEnv = {}): CliProcess {
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(root, 'test/queue/cli_entry.ts'), ...args], {
-    cwd: root,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const proc = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(root, 'test/queue/cli_entry.ts'), ...args],
+    {
+      cwd: root,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr?.on('data', (d: Buffer) => (out += d.toString()));
@@ -128,7 +139,11 @@ export function deepprob(args: string[], env: NodeJS.ProcessEnv = {}): CliProces
 }
 
 /** Wait until `cond()` holds (polling), or throw after `ms` with `what`. */
-export async function waitFor(cond: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
+export async function waitFor(
+  cond: () => boolean | Promise<boolean>,
+  ms: number,
+  what: string,
+): Promise<void> {
   const t0 = Date.now();
   while (!(await cond())) {
     if (Date.now() - t0 > ms) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
