@@ -66,7 +66,7 @@ export function register(program: Command): void {
           writeFileSync(join(o.out, name), store.blob(key, name));
       }
       if (o.json === true) {
-        console.log(JSON.stringify({ key, ...agg }));
+        console.log(JSON.stringify({ key: flow.key, ...agg }));
         return;
       }
       const m = agg.metrics;

@@ -28,7 +28,10 @@ export interface BullExecutorOptions {
 /** Progress of a job as workers report it (`job.updateProgress`). */
 export interface JobProgress {
   fraction: number;
+  /** Process id of the job's process. */
   pid?: number;
+  /** Process id of the worker that runs it. */
+  worker?: number;
   host?: string;
 }
 
