@@ -70,7 +70,12 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
               : { job: data.job, store: String(data.store) },
             (fraction) => {
               job
-                .updateProgress({ fraction, pid: child?.pid ?? process.pid, host })
+                .updateProgress({
+                  fraction,
+                  pid: child?.pid ?? process.pid,
+                  worker: process.pid,
+                  host,
+                })
                 .catch(() => {});
             },
             (c) => {
