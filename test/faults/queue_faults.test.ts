@@ -96,6 +96,7 @@ describe.skipIf(missing !== undefined)('queue faults', () => {
     dir = mkdtempSync(join(tmpdir(), 'deepprob-qf-'));
     redis = await startRedis({ appendOnly: true });
     queue = new Queue('deepprob', { connection: { url: redis.url, maxRetriesPerRequest: null } });
+    queue.on('error', () => {}); // refused connections while Redis restarts
     startWorker();
     startWorker();
   });
