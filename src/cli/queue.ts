@@ -3,7 +3,7 @@
  * progress of unfinished jobs).
  */
 import type { Command } from 'commander';
-import { REDIS_ENV, redisUrlOf } from '../queue/bullmq.js';
+import { REDIS_ENV, redisUrlOf } from '../queue/redis_url.js';
 import { formatQueueStatus, queueStatus } from '../queue/status.js';
 import { runWorker } from '../queue/worker.js';
 import { ArgumentError } from '../utils/errors.js';

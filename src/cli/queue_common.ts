@@ -9,7 +9,7 @@ import { DATASETS } from '../data/files.js';
 import { MODELS } from '../models/registry.js';
 import type { Aggregate } from '../queue/aggregate.js';
 import { BullExecutor } from '../queue/bull_executor.js';
-import { REDIS_ENV, redisUrlOf } from '../queue/bullmq.js';
+import { REDIS_ENV, redisUrlOf } from '../queue/redis_url.js';
 import { flowProgressBar, LocalExecutor, type Executor } from '../queue/executor.js';
 import type { FlowSpec } from '../queue/jobs.js';
 import {

@@ -8,7 +8,8 @@
 import type { Queue } from 'bullmq';
 import { DeepProbError } from '../utils/errors.js';
 import { aggregateFlow, type Aggregate } from './aggregate.js';
-import { connectionOf, loadBullMQ, pingRedis, QUEUE_NAME } from './bullmq.js';
+import { loadBullMQ, pingRedis } from './bullmq.js';
+import { connectionOf, QUEUE_NAME } from './redis_url.js';
 import type { Executor, FlowProgressFn } from './executor.js';
 import type { FlowSpec } from './jobs.js';
 import { DirResultStore } from './result_store.js';

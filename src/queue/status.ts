@@ -2,7 +2,8 @@
  * `deepprob queue status`: the job counts of the queue (waiting, active, completed, failed, ...)
  * and the progress of every unfinished job.
  */
-import { connectionOf, loadBullMQ, pingRedis, QUEUE_NAME } from './bullmq.js';
+import { loadBullMQ, pingRedis } from './bullmq.js';
+import { connectionOf, QUEUE_NAME } from './redis_url.js';
 import { progressFraction, type JobProgress } from './bull_executor.js';
 
 /** One unfinished job. */

@@ -8,7 +8,8 @@
 import type { ChildProcess } from 'node:child_process';
 import { hostname } from 'node:os';
 import { ArgumentError } from '../utils/errors.js';
-import { connectionOf, loadBullMQ, pingRedis, QUEUE_NAME } from './bullmq.js';
+import { loadBullMQ, pingRedis } from './bullmq.js';
+import { connectionOf, QUEUE_NAME } from './redis_url.js';
 import type { FlowSpec } from './jobs.js';
 import { runInChild } from './job_process.js';
 

@@ -5,7 +5,7 @@
  * or duplicated), a corrupt result file (a message naming the file, the job runs again), and
  * SIGTERM mid-job (the worker finishes the job, then exits 0). Skips where redis-server is missing.
  */
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
@@ -104,6 +104,7 @@ describe.skipIf(missing !== undefined)('queue faults', () => {
     await queue?.close();
     for (const w of workers) w.proc.kill('SIGKILL');
     await redis?.stop();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('a worker killed with SIGKILL mid-job: the other worker runs the job, the results are complete', async () => {

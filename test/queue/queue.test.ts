@@ -12,7 +12,7 @@ import { TRAIN_DEFAULTS } from '../../src/app/run_config.js';
 import { classificationMetrics } from '../../src/toolbox/metrics.js';
 import { LocalExecutor } from '../../src/queue/executor.js';
 import { scoreFlow } from '../../src/queue/flows.js';
-import { redisUrlOf } from '../../src/queue/bullmq.js';
+import { redisUrlOf } from '../../src/queue/redis_url.js';
 import { CorruptResultError, DirResultStore } from '../../src/queue/result_store.js';
 import { runJob } from '../../src/queue/run_job.js';
 import type { ScoreAggregate } from '../../src/queue/aggregate.js';
