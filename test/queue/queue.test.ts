@@ -3,10 +3,10 @@
  * checksummed result store, idempotent jobs, corrupt results re-run, sharded scoring equal to one
  * pass, grid validation and option errors.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it, beforeAll } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runTraining } from '../../src/app/train.js';
 import { TRAIN_DEFAULTS } from '../../src/app/run_config.js';
 import { classificationMetrics } from '../../src/toolbox/metrics.js';
@@ -21,7 +21,15 @@ import { gridPoints, parseSweepGrid } from '../../src/queue/sweep_grid.js';
 import { makeRng } from '../../src/utils/seed.js';
 import { expectNoLeakAsync } from '../helpers.js';
 
-const tmp = (): string => mkdtempSync(join(tmpdir(), 'deepprob-queue-'));
+const made: string[] = [];
+const tmp = (): string => {
+  const d = mkdtempSync(join(tmpdir(), 'deepprob-queue-'));
+  made.push(d);
+  return d;
+};
+afterAll(() => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
 
 /** Random probability vectors `[S, B, K]` (Dirichlet-like from exponentials). */
 function randomSamples(s: number, b: number, k: number, seed: number): Float64Array {
