@@ -107,3 +107,5 @@ export {
 export { shiftReportHtml, shiftChartSpec } from './toolbox/shift/html.js';
 export { buildProgram, main } from './cli/main.js';
 export { saveParamStore, loadParamStore } from './ppl/param_store_file.js';
+// The job queue: ensembles, sweeps and sharded scoring in-process or on BullMQ workers (issue 21).
+export * as queue from './queue/index.js';

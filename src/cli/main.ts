@@ -13,6 +13,10 @@ import { register as registerDemo } from './demo.js';
 import { register as registerConvert } from './convert.js';
 import { register as registerUncertainty } from './uncertainty.js';
 import { register as registerShift } from './shift.js';
+import { register as registerEnsemble } from './ensemble.js';
+import { register as registerSweep } from './sweep.js';
+import { register as registerScore } from './score.js';
+import { register as registerQueue } from './queue.js';
 
 /** Options every subcommand inherits. */
 export interface GlobalOptions {
@@ -43,6 +47,10 @@ export function buildProgram(): Command {
   registerConvert(program);
   registerUncertainty(program);
   registerShift(program);
+  registerEnsemble(program);
+  registerSweep(program);
+  registerScore(program);
+  registerQueue(program);
   return program;
 }
 

@@ -29,9 +29,10 @@ export const LAYERS: Readonly<Record<string, number>> = {
   models: 10,
   train: 11,
   app: 12,
-  cli: 13,
-  'index.ts': 14,
-  'node.ts': 15,
+  queue: 13,
+  cli: 14,
+  'index.ts': 15,
+  'node.ts': 16,
 };
 
 function filesOf(dir: string): string[] {

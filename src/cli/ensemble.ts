@@ -1,0 +1,84 @@
+/**
+ * `deepprob ensemble`: train a deep ensemble, one job per member (member `i` seeded `seed + i`),
+ * through the job queue (`--redis`) or in-process, and aggregate the ensemble predictive with its
+ * uncertainty report (accuracy, NLL, ECE, entropy, mutual information, OOD AUROC).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import type { EnsembleAggregate } from '../queue/aggregate.js';
+import { ensembleFlow } from '../queue/flows.js';
+import { aggregateKey } from '../queue/jobs.js';
+import { DirResultStore } from '../queue/result_store.js';
+import { cliReady } from './main.js';
+import { pct, positiveInt } from './options.js';
+import {
+  addQueueOptions,
+  addTrainingOptions,
+  runFlowCli,
+  trainingConfigOf,
+  type QueueCliOptions,
+} from './queue_common.js';
+
+/** Options of `deepprob ensemble`. */
+type EnsembleCliOptions = QueueCliOptions & {
+  members: number;
+  ood?: string;
+  evalLimit?: number;
+  out?: string;
+} & Record<string, unknown>;
+
+/** Register `ensemble` on `program`. */
+export function register(program: Command): void {
+  const cmd = program
+    .command('ensemble')
+    .description(
+      'train a deep ensemble through the job queue (or in-process) and report its uncertainty',
+    )
+    .requiredOption(
+      '--members <n>',
+      'ensemble members (jobs), member i seeded seed + i',
+      positiveInt,
+    )
+    .option('--ood <name>', 'out-of-distribution test set of the report', 'fashion-mnist')
+    .option('--eval-limit <n>', 'predict only the first N images of each test set', positiveInt)
+    .option('--out <dir>', 'also copy report.html / report.json here');
+  addQueueOptions(addTrainingOptions(cmd))
+    .addHelpText(
+      'after',
+      '\nExample:\n  deepprob ensemble --members 5 --epochs 3 --redis redis://127.0.0.1:6379 --store /shared/queue',
+    )
+    .action(async (o: EnsembleCliOptions) => {
+      await cliReady(program);
+      const flow = ensembleFlow({
+        config: trainingConfigOf(o),
+        members: o.members,
+        store: o.store,
+        ...(o.ood !== undefined ? { ood: o.ood } : {}),
+        ...(o.evalLimit !== undefined ? { evalLimit: o.evalLimit } : {}),
+      });
+      const agg = (await runFlowCli(flow, o, `ensemble of ${o.members}`)) as EnsembleAggregate;
+      const store = new DirResultStore(flow.store);
+      const key = aggregateKey(flow);
+      if (o.out !== undefined) {
+        mkdirSync(o.out, { recursive: true });
+        for (const name of ['report.html', 'report.json'])
+          writeFileSync(join(o.out, name), store.blob(key, name));
+      }
+      if (o.json === true) {
+        console.log(JSON.stringify({ key: flow.key, ...agg }));
+        return;
+      }
+      const m = agg.metrics;
+      console.log(
+        `ensemble of ${agg.members}: accuracy ${pct(m.accuracy)}, NLL ${m.nll.toFixed(4)}, ECE ${m.ece.toFixed(4)}, Brier ${m.brier.toFixed(4)}`,
+      );
+      console.log(`members: ${agg.memberAccuracy.map((a) => pct(a)).join(', ')}`);
+      console.log(
+        `OOD AUROC: ${Object.entries(agg.auroc)
+          .map(([k, v]) => `${k} ${v.toFixed(4)}`)
+          .join(', ')}`,
+      );
+      console.log(`report: ${join(store.location, 'results', key, 'report.html')}`);
+    });
+}

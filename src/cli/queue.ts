@@ -1,0 +1,87 @@
+/**
+ * `deepprob worker` (a queue worker process) and `deepprob queue status` (job counts and the
+ * progress of unfinished jobs).
+ */
+import type { Command } from 'commander';
+import { REDIS_ENV, redisUrlOf } from '../queue/redis_url.js';
+import { formatQueueStatus, queueStatus } from '../queue/status.js';
+import { runWorker } from '../queue/worker.js';
+import { ArgumentError } from '../utils/errors.js';
+import type { GlobalOptions } from './main.js';
+import { positiveInt } from './options.js';
+
+function requireUrl(o: { redis?: string }): string {
+  const url = redisUrlOf(o.redis);
+  if (url === undefined) {
+    throw new ArgumentError(
+      '--redis',
+      `a Redis URL is needed (or set ${REDIS_ENV}), e.g. redis://127.0.0.1:6379`,
+    );
+  }
+  return url;
+}
+
+/** Register `worker` and `queue status` on `program`. */
+export function register(program: Command): void {
+  program
+    .command('worker')
+    .description(
+      'run jobs of the queue (ensemble members, sweep points, scoring shards) until SIGTERM',
+    )
+    .option('--redis <url>', `Redis URL (default $${REDIS_ENV})`)
+    .option('--concurrency <n>', 'jobs run at once, each in its own process', positiveInt, 1)
+    .option(
+      '--threads <n>',
+      'compute threads per worker process (wasm and native paths)',
+      positiveInt,
+    )
+    .option('--queue <name>', 'queue name', 'deepprob')
+    .option(
+      '--lock-ms <n>',
+      "job lock; a dead worker's job is retried after it expires",
+      positiveInt,
+      30000,
+    )
+    .option('--idle-exit-ms <n>', 'exit after this long without a job', positiveInt)
+    .addHelpText(
+      'after',
+      '\nExample:\n  deepprob --backend wasm worker --redis redis://10.0.0.5:6379 --concurrency 2 --threads 4',
+    )
+    .action(
+      async (o: {
+        redis?: string;
+        concurrency: number;
+        threads?: number;
+        queue: string;
+        lockMs: number;
+        idleExitMs?: number;
+      }) => {
+        const url = requireUrl(o);
+        if (o.threads !== undefined) {
+          process.env.DEEPPROB_WASM_THREADS = String(o.threads);
+          process.env.DEEPPROB_NATIVE_THREADS = String(o.threads);
+        }
+        const backend = program.opts<GlobalOptions>().backend;
+        if (backend !== undefined) process.env.DEEPPROB_BACKEND = backend; // read by the job processes
+        await runWorker({
+          url,
+          concurrency: o.concurrency,
+          queue: o.queue,
+          lockMs: o.lockMs,
+          ...(o.idleExitMs !== undefined ? { idleExitMs: o.idleExitMs } : {}),
+        });
+      },
+    );
+  const queue = program.command('queue').description('inspect the job queue');
+  queue
+    .command('status')
+    .description('waiting / active / completed / failed counts and per-job progress')
+    .option('--redis <url>', `Redis URL (default $${REDIS_ENV})`)
+    .option('--queue <name>', 'queue name', 'deepprob')
+    .option('--json', 'print as JSON')
+    .action(async (o: { redis?: string; queue: string; json?: boolean }) => {
+      const s = await queueStatus(requireUrl(o), o.queue);
+      if (o.json === true) console.log(JSON.stringify(s));
+      else for (const l of formatQueueStatus(s)) console.log(l);
+    });
+}

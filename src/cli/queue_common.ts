@@ -1,0 +1,130 @@
+/**
+ * What the queue commands (`ensemble`, `sweep`, `score`) share: `--redis` / `--store` options,
+ * the choice of executor (BullMQ when a Redis URL is given, else in-process), running a flow with
+ * a progress bar, and the training options of `ensemble` (those of `deepprob train`).
+ */
+import type { Command } from 'commander';
+import { TRAIN_DEFAULTS, type TrainConfig } from '../app/run_config.js';
+import { DATASETS } from '../data/files.js';
+import { MODELS } from '../models/registry.js';
+import type { Aggregate } from '../queue/aggregate.js';
+import { BullExecutor } from '../queue/bull_executor.js';
+import { REDIS_ENV, redisUrlOf } from '../queue/redis_url.js';
+import { flowProgressBar, LocalExecutor, type Executor } from '../queue/executor.js';
+import type { FlowSpec } from '../queue/jobs.js';
+import {
+  estimatorOption,
+  finiteNumber,
+  integer,
+  oneOf,
+  positiveInt,
+  positiveNumber,
+} from './options.js';
+
+/** Options every submit command has. */
+export interface QueueCliOptions {
+  redis?: string;
+  store: string;
+  attempts?: number;
+  quiet?: boolean;
+  json?: boolean;
+}
+
+/** Add `--redis`, `--store`, `--attempts`, `--quiet`, `--json` to a submit command. */
+export function addQueueOptions(cmd: Command): Command {
+  return cmd
+    .option(
+      '--redis <url>',
+      `Redis URL of the job queue (default $${REDIS_ENV}; none: run in-process)`,
+    )
+    .option(
+      '--store <dir>',
+      'shared result store (a directory every worker can reach)',
+      'runs/queue',
+    )
+    .option('--attempts <n>', 'attempts per job before it fails (queue only)', positiveInt, 3)
+    .option('--quiet', 'no progress bar')
+    .option('--json', 'print the aggregate as JSON on stdout');
+}
+
+/** Run `flow` on the executor its options ask for, with a progress bar unless quiet. */
+export async function runFlowCli(
+  flow: FlowSpec,
+  o: QueueCliOptions,
+  label: string,
+): Promise<Aggregate> {
+  const url = redisUrlOf(o.redis);
+  const executor: Executor =
+    url !== undefined ? new BullExecutor(url, { attempts: o.attempts ?? 3 }) : new LocalExecutor();
+  console.error(
+    `deepprob: ${label}: ${flow.jobs.length} jobs on ${executor.name}, results in ${flow.store}`,
+  );
+  const bar = o.quiet === true ? undefined : flowProgressBar(label, flow.jobs.length);
+  try {
+    return await executor.run(flow, bar?.update);
+  } finally {
+    bar?.stop();
+    await executor.close();
+  }
+}
+
+/** Training options of `ensemble` as commander parses them. */
+export type TrainingCliOptions = Omit<TrainConfig, 'out'>;
+
+/** Add the training options of `deepprob train` (those that define a run) to `cmd`. */
+export function addTrainingOptions(cmd: Command): Command {
+  return cmd
+    .option('--model <name>', `model: ${Object.keys(MODELS).join(' | ')}`, 'bayes-lenet5')
+    .option(...estimatorOption('Bayesian estimator'))
+    .option('--dataset <name>', `dataset: ${DATASETS.join(' | ')}`, TRAIN_DEFAULTS.dataset)
+    .option('--data-dir <dir>', 'directory with the dataset files (default: bundled source)')
+    .option('--epochs <n>', 'epochs to train', positiveInt, 5)
+    .option('--batch-size <n>', 'mini-batch size', positiveInt, TRAIN_DEFAULTS.batchSize)
+    .option('--lr <x>', 'Adam learning rate', positiveNumber, TRAIN_DEFAULTS.lr)
+    .option('--lr-decay <f>', 'multiply the learning rate by f after every epoch', positiveNumber)
+    .option('--mc-samples <n>', 'MC samples of validation and of the predictive', positiveInt, 10)
+    .option('--seed <n>', 'seed of member 0 (member i: seed + i)', integer, TRAIN_DEFAULTS.seed)
+    .option('--limit <n>', 'use only the first N training images', positiveInt)
+    .option('--test-limit <n>', 'use only the first N test images', positiveInt)
+    .option('--kl-weight <w>', 'ELBO KL weight: a number, or blundell | uniform | soenderby', '1')
+    .option('--prior-mu <x>', 'mean of the Normal weight prior', finiteNumber)
+    .option('--prior-sigma <x>', 'std of the Normal weight prior', positiveNumber)
+    .option('--rho-init <x>', 'mean of the initial posterior rho', finiteNumber)
+    .option('--input-size <n>', "input side (default: the model's)", positiveInt)
+    .option(
+      '--resize <how>',
+      'reach the input size by pad | bilinear',
+      oneOf(['pad', 'bilinear'] as const),
+      'pad',
+    );
+}
+
+/** The training configuration among parsed options (commander leaves absent options out). */
+export function trainingConfigOf(o: Record<string, unknown>): Omit<TrainConfig, 'out'> {
+  const keys = [
+    'model',
+    'estimator',
+    'dataset',
+    'dataDir',
+    'epochs',
+    'batchSize',
+    'lr',
+    'lrDecay',
+    'mcSamples',
+    'seed',
+    'limit',
+    'testLimit',
+    'klWeight',
+    'priorMu',
+    'priorSigma',
+    'rhoInit',
+    'inputSize',
+    'resize',
+  ];
+  const c: Record<string, unknown> = {};
+  for (const k of keys) if (o[k] !== undefined) c[k] = o[k];
+  const w = Number(c.klWeight);
+  if (typeof c.klWeight === 'string' && c.klWeight.trim() !== '' && Number.isFinite(w))
+    c.klWeight = w;
+  return c as unknown as Omit<TrainConfig, 'out'>;
+}

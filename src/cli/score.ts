@@ -1,0 +1,79 @@
+/**
+ * `deepprob score`: Monte Carlo uncertainty scoring of a large image set, cut into `--shards`
+ * jobs; the shards' sufficient statistics merge (in any order) into the metrics of one pass.
+ */
+import type { Command } from 'commander';
+import { DATASETS } from '../data/files.js';
+import type { ScoreAggregate } from '../queue/aggregate.js';
+import { scoreFlow } from '../queue/flows.js';
+import { cliReady } from './main.js';
+import { integer, oneOf, pct, positiveInt } from './options.js';
+import { addQueueOptions, runFlowCli, type QueueCliOptions } from './queue_common.js';
+
+/** Options of `deepprob score`. */
+type ScoreCliOptions = QueueCliOptions & {
+  checkpoint: string;
+  data: string;
+  split: 'train' | 'test';
+  dataDir?: string;
+  limit?: number;
+  shards: number;
+  mcSamples: number;
+  blockSize: number;
+  seed: number;
+};
+
+/** Register `score` on `program`. */
+export function register(program: Command): void {
+  const cmd = program
+    .command('score')
+    .description(
+      'Monte Carlo uncertainty scoring of an image set in shards (queue jobs or in-process)',
+    )
+    .requiredOption('--checkpoint <dir>', 'run or checkpoint directory (from train --out)')
+    .requiredOption('--data <name>', `dataset: ${DATASETS.join(' | ')}`)
+    .option('--split <name>', 'train | test', oneOf(['train', 'test'] as const), 'test')
+    .option('--data-dir <dir>', 'directory with the dataset files')
+    .option('--limit <n>', 'score only the first N images', positiveInt)
+    .option('--shards <n>', 'jobs (each a range of whole blocks)', positiveInt, 8)
+    .option('--mc-samples <n>', 'forward passes per image', positiveInt, 20)
+    .option('--block-size <n>', 'images per seeded block', positiveInt, 500)
+    .option('--seed <n>', 'base seed of the blocks', integer, 0);
+  addQueueOptions(cmd)
+    .addHelpText(
+      'after',
+      '\nExample:\n  deepprob score --checkpoint runs/bnn --data mnist --split train --shards 8 --mc-samples 20',
+    )
+    .action(async (o: ScoreCliOptions) => {
+      const flow = scoreFlow({
+        checkpoint: o.checkpoint,
+        dataset: o.data,
+        split: o.split,
+        ...(o.dataDir !== undefined ? { dataDir: o.dataDir } : {}),
+        ...(o.limit !== undefined ? { limit: o.limit } : {}),
+        shards: o.shards,
+        mcSamples: o.mcSamples,
+        blockSize: o.blockSize,
+        seed: o.seed,
+        store: o.store,
+      });
+      await cliReady(program);
+      const t0 = performance.now();
+      const agg = (await runFlowCli(flow, o, `scoring in ${o.shards} shards`)) as ScoreAggregate;
+      const seconds = (performance.now() - t0) / 1000;
+      if (o.json === true) {
+        console.log(JSON.stringify({ key: flow.key, seconds, ...agg }));
+        return;
+      }
+      const m = agg.metrics;
+      console.log(
+        `${m.count} images, ${o.mcSamples} samples, ${agg.shards} shards, ${seconds.toFixed(1)} s (${(m.count / seconds).toFixed(0)} images/s)`,
+      );
+      console.log(
+        `accuracy ${pct(m.accuracy)}, NLL ${m.nll.toFixed(4)}, ECE ${m.ece.toFixed(4)}, Brier ${m.brier.toFixed(4)}`,
+      );
+      console.log(
+        `predictive entropy ${m.predictiveEntropy.toFixed(4)}, expected entropy ${m.expectedEntropy.toFixed(4)}, mutual information ${m.mutualInformation.toFixed(5)} nats`,
+      );
+    });
+}

@@ -1,0 +1,60 @@
+/**
+ * `deepprob sweep`: train every point of a grid (`--grid spec.json`: prior scale, KL weight,
+ * estimator, learning rate, ...) as one job each, through the job queue or in-process, and print
+ * the table ranked by the metric with the best configuration.
+ */
+import type { Command } from 'commander';
+import type { SweepAggregate } from '../queue/aggregate.js';
+import { sweepFlow } from '../queue/flows.js';
+import { readSweepGrid } from '../queue/sweep_grid.js';
+import { cliReady } from './main.js';
+import { addQueueOptions, runFlowCli, type QueueCliOptions } from './queue_common.js';
+
+/** The sweep table as lines: rank, parameters, metrics. */
+export function formatSweepTable(agg: SweepAggregate): string[] {
+  const cols = ['testNll', 'testAccuracy', 'testAccuracyMc', 'trainLoss'];
+  const params = Object.keys(agg.rows[0]?.params ?? {});
+  const head = ['#', ...params, ...cols, 's'];
+  const body = agg.rows.map((r, i) => [
+    String(i + 1),
+    ...params.map((p) => String(r.params[p])),
+    ...cols.map((c) => (r.metrics[c] !== undefined ? (r.metrics[c] as number).toFixed(4) : '-')),
+    r.seconds.toFixed(1),
+  ]);
+  const width = head.map((h, j) => Math.max(h.length, ...body.map((b) => (b[j] as string).length)));
+  const line = (cells: string[]): string =>
+    cells.map((c, j) => c.padStart(width[j] as number)).join('  ');
+  return [line(head), ...body.map(line)];
+}
+
+/** Register `sweep` on `program`. */
+export function register(program: Command): void {
+  const cmd = program
+    .command('sweep')
+    .description(
+      'train every point of a hyper-parameter grid as queue jobs; print the ranked table',
+    )
+    .requiredOption(
+      '--grid <file>',
+      'grid JSON: {"base": {...}, "grid": {"priorSigma": [...], ...}, "metric": "testNll"}',
+    );
+  addQueueOptions(cmd)
+    .addHelpText(
+      'after',
+      '\nExample:\n  deepprob sweep --grid sweep.json --redis redis://127.0.0.1:6379',
+    )
+    .action(async (o: QueueCliOptions & { grid: string }) => {
+      const grid = readSweepGrid(o.grid);
+      await cliReady(program);
+      const flow = sweepFlow(grid, o.store);
+      const agg = (await runFlowCli(flow, o, `sweep of ${flow.jobs.length}`)) as SweepAggregate;
+      if (o.json === true) {
+        console.log(JSON.stringify({ key: flow.key, ...agg }));
+        return;
+      }
+      for (const l of formatSweepTable(agg)) console.log(l);
+      console.log(
+        `best (${agg.metric.goal} ${agg.metric.name}): ${JSON.stringify(agg.best.params)}`,
+      );
+    });
+}

@@ -1,0 +1,127 @@
+/**
+ * The BullMQ executor: a flow becomes a BullMQ flow (`FlowProducer`), one child job per job spec
+ * and a parent `aggregate` job that a worker runs once every child is done. Children retry with
+ * exponential backoff and fail their parent when they run out of attempts. The submitter polls
+ * the jobs' states and progress (which survives a Redis restart: commands wait for the
+ * reconnection) and reads the aggregate from the shared store.
+ */
+import type { Queue } from 'bullmq';
+import { DeepProbError } from '../utils/errors.js';
+import { aggregateFlow, type Aggregate } from './aggregate.js';
+import { loadBullMQ, pingRedis } from './bullmq.js';
+import { connectionOf, QUEUE_NAME } from './redis_url.js';
+import type { Executor, FlowProgressFn } from './executor.js';
+import type { FlowSpec } from './jobs.js';
+import { DirResultStore } from './result_store.js';
+
+/** Options of {@link BullExecutor}. */
+export interface BullExecutorOptions {
+  /** Queue name (default `deepprob`). */
+  queue?: string;
+  /** Attempts per job (default 3). */
+  attempts?: number;
+  /** First retry delay in ms, doubled at every retry (default 2000). */
+  backoffMs?: number;
+  /** Poll interval of the submitter in ms (default 500). */
+  pollMs?: number;
+}
+
+/** Progress of a job as workers report it (`job.updateProgress`). */
+export interface JobProgress {
+  fraction: number;
+  /** Process id of the job's process. */
+  pid?: number;
+  /** Process id of the worker that runs it. */
+  worker?: number;
+  host?: string;
+}
+
+/** The fraction of a job's progress value (a number in [0, 1] or a {@link JobProgress}). */
+export function progressFraction(p: unknown): number {
+  if (typeof p === 'number') return p;
+  const f = (p as Partial<JobProgress> | null)?.fraction;
+  return typeof f === 'number' ? f : 0;
+}
+
+/** Runs flows through BullMQ on Redis. */
+export class BullExecutor implements Executor {
+  readonly name: string;
+  private queue: Queue | undefined;
+
+  /**
+   * @param url the Redis URL.
+   * @param options queue name, retries, polling.
+   */
+  constructor(
+    private readonly url: string,
+    private readonly options: BullExecutorOptions = {},
+  ) {
+    this.name = url;
+  }
+
+  async run(flow: FlowSpec, onProgress: FlowProgressFn = () => {}): Promise<Aggregate> {
+    await pingRedis(this.url);
+    const { FlowProducer, Queue } = await loadBullMQ();
+    const queueName = this.options.queue ?? QUEUE_NAME;
+    const connection = connectionOf(this.url);
+    const producer = new FlowProducer({ connection });
+    this.queue ??= new Queue(queueName, { connection });
+    const queue = this.queue;
+    const run = `${flow.key.replace(/\//g, '.')}.${Date.now().toString(36)}`;
+    const opts = {
+      attempts: this.options.attempts ?? 3,
+      backoff: { type: 'exponential', delay: this.options.backoffMs ?? 2000 },
+      removeOnComplete: { age: 7 * 24 * 3600 },
+      removeOnFail: { age: 7 * 24 * 3600 },
+    };
+    const childIds = flow.jobs.map((j) => `${run}.${j.index}`);
+    try {
+      await producer.add({
+        name: `aggregate-${flow.kind}`,
+        queueName,
+        data: { flow },
+        opts: { ...opts, jobId: `${run}.aggregate` },
+        children: flow.jobs.map((job, i) => ({
+          name: job.kind,
+          queueName,
+          data: { job, store: flow.store },
+          opts: { ...opts, jobId: childIds[i] as string, failParentOnFailure: true },
+        })),
+      });
+    } finally {
+      await producer.close();
+    }
+    const fractions = flow.jobs.map(() => 0);
+    for (;;) {
+      const parent = await queue.getJob(`${run}.aggregate`);
+      const state = parent === undefined ? 'unknown' : await parent.getState();
+      for (const [i, id] of childIds.entries()) {
+        if ((fractions[i] as number) >= 1) continue;
+        const child = await queue.getJob(id);
+        if (child === undefined) continue;
+        const cs = await child.getState();
+        if (cs === 'completed') fractions[i] = 1;
+        else fractions[i] = Math.min(0.999, progressFraction(child.progress));
+        if (cs === 'failed' && child.attemptsMade >= (child.opts.attempts ?? 1)) {
+          throw new DeepProbError(
+            `job ${flow.jobs[i]?.key} failed after ${child.attemptsMade} attempts: ${child.failedReason}`,
+          );
+        }
+      }
+      onProgress(fractions);
+      if (state === 'completed') break;
+      if (state === 'failed') {
+        throw new DeepProbError(
+          `the aggregation of ${flow.key} failed: ${parent?.failedReason ?? ''}`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, this.options.pollMs ?? 500));
+    }
+    return aggregateFlow(flow, new DirResultStore(flow.store));
+  }
+
+  async close(): Promise<void> {
+    await this.queue?.close();
+    this.queue = undefined;
+  }
+}

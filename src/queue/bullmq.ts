@@ -1,0 +1,76 @@
+/**
+ * Loading BullMQ on demand. `bullmq` (and its Redis driver `ioredis`) are optional peer
+ * dependencies: they are imported only when a Redis URL is given (`--redis` or
+ * `DEEPPROB_REDIS_URL`), so an installation without a queue stays light.
+ */
+import { DeepProbError } from '../utils/errors.js';
+import { REDIS_ENV } from './redis_url.js';
+
+/** The BullMQ module. */
+export type BullMQ = typeof import('bullmq');
+
+/** The versions this release was tested with. */
+const INSTALL = 'npm install bullmq@6.7.6 ioredis@6.1.0';
+
+let cached: Promise<BullMQ> | undefined;
+
+/**
+ * Import `bullmq` (checking that `ioredis` is there too).
+ * @throws DeepProbError naming the missing package and the install command.
+ */
+export function loadBullMQ(): Promise<BullMQ> {
+  cached ??= (async () => {
+    for (const name of ['ioredis', 'bullmq']) {
+      try {
+        await import(name);
+      } catch (e) {
+        cached = undefined;
+        const code = (e as NodeJS.ErrnoException).code;
+        throw new DeepProbError(
+          `the job queue (--redis, ${REDIS_ENV}) needs the optional package '${name}'` +
+            `${code === 'ERR_MODULE_NOT_FOUND' ? ', which is not installed' : ` (${(e as Error).message})`}: ${INSTALL}`,
+        );
+      }
+    }
+    return import('bullmq');
+  })();
+  return cached;
+}
+
+/**
+ * Check that Redis answers within `timeoutMs`.
+ * @throws DeepProbError naming the URL.
+ */
+export async function pingRedis(url: string, timeoutMs = 5000): Promise<void> {
+  await loadBullMQ();
+  const mod = (await import('ioredis')) as unknown as {
+    default: new (
+      url: string,
+      o: object,
+    ) => {
+      ping(): Promise<string>;
+      disconnect(): void;
+      on(e: string, f: () => void): void;
+    };
+  };
+  const client = new mod.default(url, {
+    maxRetriesPerRequest: 0,
+    lazyConnect: false,
+    retryStrategy: () => null,
+  });
+  client.on('error', () => {});
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      client.ping(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer in ${timeoutMs} ms`)), timeoutMs);
+      }),
+    ]);
+  } catch (e) {
+    throw new DeepProbError(`cannot reach Redis at ${url} (--redis): ${(e as Error).message}`);
+  } finally {
+    clearTimeout(timer);
+    client.disconnect();
+  }
+}

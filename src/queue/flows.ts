@@ -1,0 +1,148 @@
+/**
+ * Building the flows of the submit commands from their options: an ensemble of `members`
+ * training jobs (member `i` seeded `seed + i`, as `deepprob train --ensemble`), a sweep over a
+ * grid, and Monte Carlo scoring cut into `shards` jobs of whole blocks. Options are checked here,
+ * before anything is queued.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { checkConfig, type TrainConfig } from '../app/run_config.js';
+import { resolveCheckpoint } from '../train/checkpoint.js';
+import { ArgumentError } from '../utils/errors.js';
+import { contentKey, type FlowSpec, type MemberJob, type ShardJob, type SweepJob } from './jobs.js';
+import { scoringSet } from './shard_job.js';
+import { gridPoints, type SweepGrid } from './sweep_grid.js';
+
+function positiveInt(v: number | undefined, name: string): void {
+  if (v !== undefined && (!Number.isInteger(v) || v <= 0)) {
+    throw new ArgumentError(name, `expected a positive integer, got ${v}`);
+  }
+}
+
+/** Options of {@link ensembleFlow}. */
+export interface EnsembleFlowOptions {
+  /** Training configuration of member 0 (`out` is not used). */
+  config: Omit<TrainConfig, 'out'>;
+  members: number;
+  /** The shared store directory. */
+  store: string;
+  /** OOD dataset of the report (default `fashion-mnist`). */
+  ood?: string;
+  /** Test images predicted per set (default: the training test limit, else all). */
+  evalLimit?: number;
+  numBins?: number;
+}
+
+/** The flow of a deep ensemble. */
+export function ensembleFlow(o: EnsembleFlowOptions): FlowSpec {
+  positiveInt(o.members, '--members');
+  positiveInt(o.evalLimit, '--eval-limit');
+  if (o.members < 2) throw new ArgumentError('--members', `expected at least 2, got ${o.members}`);
+  checkConfig({ ...o.config, out: '.' });
+  const ood = o.ood ?? 'fashion-mnist';
+  const key = contentKey('ensemble', {
+    config: o.config,
+    members: o.members,
+    ood,
+    evalLimit: o.evalLimit ?? null,
+  });
+  const jobs: MemberJob[] = Array.from({ length: o.members }, (_, index) => ({
+    kind: 'member',
+    key: `${key}/member-${index}`,
+    index,
+    config: { ...o.config, seed: o.config.seed + index, out: '.' },
+    ood,
+    ...(o.evalLimit !== undefined ? { evalLimit: o.evalLimit } : {}),
+  }));
+  return { kind: 'ensemble', key, store: resolve(o.store), jobs, numBins: o.numBins ?? 15 };
+}
+
+/** The flow of a sweep. */
+export function sweepFlow(grid: SweepGrid, store: string): FlowSpec {
+  const key = contentKey('sweep', { base: grid.base, axes: grid.axes });
+  const jobs: SweepJob[] = gridPoints(grid).map((p) => ({
+    kind: 'sweep',
+    key: `${key}/point-${p.index}`,
+    index: p.index,
+    params: p.params,
+    config: { ...p.config, out: '.' },
+  }));
+  return { kind: 'sweep', key, store: resolve(store), jobs, metric: grid.metric };
+}
+
+/** Options of {@link scoreFlow}. */
+export interface ScoreFlowOptions {
+  checkpoint: string;
+  /** Dataset name. */
+  dataset: string;
+  split?: 'train' | 'test';
+  dataDir?: string;
+  limit?: number;
+  shards: number;
+  mcSamples: number;
+  /** Images per seeded block (default 500). */
+  blockSize?: number;
+  seed?: number;
+  numBins?: number;
+  store: string;
+}
+
+/** SHA-256 of a checkpoint's manifest (its identity), or its path when it has none. */
+function checkpointIdentity(dir: string): string {
+  const ck = resolveCheckpoint(dir);
+  const m = join(ck, 'manifest.json');
+  return existsSync(m) ? readFileSync(m, 'utf8') : resolve(ck);
+}
+
+/** The flow of Monte Carlo scoring. */
+export function scoreFlow(o: ScoreFlowOptions): FlowSpec {
+  positiveInt(o.shards, '--shards');
+  positiveInt(o.mcSamples, '--mc-samples');
+  positiveInt(o.blockSize, '--block-size');
+  positiveInt(o.limit, '--limit');
+  if (typeof o.checkpoint !== 'string' || !existsSync(o.checkpoint)) {
+    throw new ArgumentError(
+      '--checkpoint',
+      `expected a run or checkpoint directory, got ${String(o.checkpoint)}`,
+    );
+  }
+  const identity = checkpointIdentity(o.checkpoint);
+  const split = o.split ?? 'test';
+  const count = scoringSet({
+    dataset: o.dataset,
+    split,
+    ...(o.dataDir !== undefined ? { dataDir: o.dataDir } : {}),
+    ...(o.limit !== undefined ? { limit: o.limit } : {}),
+  }).count;
+  const blockSize = o.blockSize ?? 500;
+  const blocks = Math.ceil(count / blockSize);
+  if (o.shards > blocks) {
+    throw new ArgumentError(
+      '--shards',
+      `expected at most ${blocks} (blocks of ${blockSize} of ${count} images), got ${o.shards}`,
+    );
+  }
+  const seed = o.seed ?? 0;
+  const numBins = o.numBins ?? 15;
+  const base = {
+    checkpoint: resolve(o.checkpoint),
+    dataset: o.dataset,
+    split,
+    ...(o.dataDir !== undefined ? { dataDir: o.dataDir } : {}),
+    ...(o.limit !== undefined ? { limit: o.limit } : {}),
+    blockSize,
+    mcSamples: o.mcSamples,
+    seed,
+    numBins,
+  };
+  const key = contentKey('score', { ...base, identity, shards: o.shards });
+  const jobs: ShardJob[] = Array.from({ length: o.shards }, (_, index) => ({
+    kind: 'shard',
+    key: `${key}/shard-${index}`,
+    index,
+    ...base,
+    blockStart: Math.floor((index * blocks) / o.shards),
+    blockEnd: Math.floor(((index + 1) * blocks) / o.shards),
+  }));
+  return { kind: 'score', key, store: resolve(o.store), jobs };
+}

@@ -1,0 +1,109 @@
+/**
+ * Each queue job runs in a child process of its worker (`runInChild`), so that the worker's event
+ * loop stays free to renew the job's lock, report progress and handle signals while tfjs computes
+ * (a blocked loop would let the lock expire and the job be taken twice), and so that a job starts
+ * from a clean tfjs state. The child exits when its worker dies (the IPC channel closes) and
+ * ignores SIGINT/SIGTERM (the worker decides: finish, or kill it to release the job).
+ *
+ * This file is also the child's entry point (`fork`ed with the worker's `execArgv`).
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { basename, dirname, extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DeepProbError } from '../utils/errors.js';
+import type { FlowSpec } from './jobs.js';
+
+/** What the worker sends its child. */
+export type ChildRequest = { job: unknown; store: string } | { flow: FlowSpec };
+
+/** What the child sends back. */
+type ChildMessage =
+  | { type: 'progress'; fraction: number }
+  | { type: 'done'; result: unknown }
+  | { type: 'error'; message: string };
+
+const self = fileURLToPath(import.meta.url);
+
+/**
+ * Run a job (or a flow's aggregation) in a child process.
+ * @param request the job and its store, or the flow to aggregate.
+ * @param onProgress progress in [0, 1].
+ * @param onChild receives the child (so that a forced stop can kill it).
+ * @returns what the child's job returned.
+ * @throws DeepProbError with the child's message when the job failed or the child died.
+ */
+export function runInChild(
+  request: ChildRequest,
+  onProgress: (fraction: number) => void,
+  onChild: (child: ChildProcess) => void = () => {},
+): Promise<unknown> {
+  const entry = join(dirname(self), `job_process${extname(self)}`);
+  const child = fork(entry, ['--deepprob-job-child'], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  onChild(child);
+  return new Promise((resolveJob, reject) => {
+    let settled = false;
+    child.on('message', (m: ChildMessage) => {
+      if (m.type === 'progress') onProgress(m.fraction);
+      else if (m.type === 'done') {
+        settled = true;
+        resolveJob(m.result);
+      } else {
+        settled = true;
+        reject(new DeepProbError(m.message));
+      }
+    });
+    child.on('exit', (code, signal) => {
+      if (!settled)
+        reject(new DeepProbError(`the job process exited (${signal ?? code}) before finishing`));
+    });
+    child.send(request);
+  });
+}
+
+/** The child's side: run one request and exit. */
+async function childMain(): Promise<void> {
+  process.on('SIGINT', () => {});
+  process.on('SIGTERM', () => {});
+  process.on('disconnect', () => process.exit(1));
+  const request = await new Promise<ChildRequest>((r) =>
+    process.once('message', (m) => r(m as ChildRequest)),
+  );
+  const send = (m: ChildMessage): Promise<void> =>
+    new Promise((r) => {
+      if (process.send === undefined) r();
+      else process.send(m, () => r());
+    });
+  try {
+    await import('../backend/tfjs_check.js');
+    const { ready } = await import('../backend/ready.js');
+    await ready(); // DEEPPROB_BACKEND (set by the worker's --backend) picks the backend
+    const { DirResultStore } = await import('./result_store.js');
+    if ('flow' in request) {
+      const { aggregateFlow } = await import('./aggregate.js');
+      const agg = await aggregateFlow(request.flow, new DirResultStore(request.flow.store));
+      await send({ type: 'done', result: { kind: agg.kind } });
+    } else {
+      const { checkJob, runJob } = await import('./run_job.js');
+      const out = await runJob(
+        checkJob(request.job),
+        new DirResultStore(request.store),
+        (fraction) => {
+          void send({ type: 'progress', fraction });
+        },
+      );
+      await send({ type: 'done', result: { key: out.key, skipped: out.skipped } });
+    }
+  } catch (e) {
+    await send({ type: 'error', message: e instanceof Error ? e.message : String(e) });
+  }
+  process.disconnect?.();
+}
+
+if (
+  process.argv.includes('--deepprob-job-child') &&
+  basename(process.argv[1] ?? '').startsWith('job_process')
+) {
+  void childMain();
+}

@@ -1,0 +1,137 @@
+/**
+ * A queue worker (`deepprob worker`): takes up to `concurrency` jobs at a time from BullMQ and
+ * runs each in its own child process ({@link runInChild}: {@link runJob}, or a flow's
+ * aggregation), reporting progress with `job.updateProgress`. On SIGTERM/SIGINT it takes no new
+ * job, lets the running ones finish, and exits; a second signal kills the job processes and
+ * releases their jobs (they stall and another worker takes them once the lock expires).
+ */
+import type { ChildProcess } from 'node:child_process';
+import { hostname } from 'node:os';
+import { ArgumentError } from '../utils/errors.js';
+import { loadBullMQ, pingRedis } from './bullmq.js';
+import { connectionOf, QUEUE_NAME } from './redis_url.js';
+import type { FlowSpec } from './jobs.js';
+import { runInChild } from './job_process.js';
+
+/** Options of {@link runWorker}. */
+export interface WorkerOptions {
+  /** Redis URL. */
+  url: string;
+  /** Jobs run at once, each in its own process (default 1). */
+  concurrency?: number;
+  /** Queue name (default `deepprob`). */
+  queue?: string;
+  /** Lock of an active job in ms: a job whose worker stops renewing it stalls after this (default 30000). */
+  lockMs?: number;
+  /** How often stalled jobs are looked for, ms (default lockMs / 2). */
+  stalledMs?: number;
+  /** Exit once idle for this many ms (default: run until signalled). */
+  idleExitMs?: number;
+  /** Messages (default stderr). */
+  log?: (line: string) => void;
+}
+
+function checkPositiveInt(v: number | undefined, name: string): void {
+  if (v !== undefined && (!Number.isInteger(v) || v <= 0)) {
+    throw new ArgumentError(name, `expected a positive integer, got ${v}`);
+  }
+}
+
+/**
+ * Run a worker until it is signalled (or idle for `idleExitMs`).
+ * @param options the Redis URL, processes, locks.
+ * @throws ArgumentError naming the option; DeepProbError when Redis cannot be reached.
+ */
+export async function runWorker(options: WorkerOptions): Promise<void> {
+  const log = options.log ?? ((l: string) => console.error(l));
+  checkPositiveInt(options.concurrency, '--concurrency');
+  checkPositiveInt(options.lockMs, '--lock-ms');
+  checkPositiveInt(options.stalledMs, '--stalled-ms');
+  checkPositiveInt(options.idleExitMs, '--idle-exit-ms');
+  await pingRedis(options.url);
+  const { Worker } = await loadBullMQ();
+  const lockMs = options.lockMs ?? 30000;
+  const host = hostname();
+  let lastActive = Date.now();
+  let busy = 0;
+  const children = new Set<ChildProcess>();
+  const worker = new Worker(
+    options.queue ?? QUEUE_NAME,
+    async (job) => {
+      busy++;
+      try {
+        const data = job.data as { job?: unknown; store?: string; flow?: FlowSpec };
+        const what = data.flow !== undefined ? `aggregation of ${data.flow.key}` : `job ${job.id}`;
+        log(`deepprob worker ${process.pid}: ${what} (attempt ${job.attemptsMade + 1})`);
+        let child: ChildProcess | undefined;
+        try {
+          const result = await runInChild(
+            data.flow !== undefined
+              ? { flow: data.flow }
+              : { job: data.job, store: String(data.store) },
+            (fraction) => {
+              job
+                .updateProgress({
+                  fraction,
+                  pid: child?.pid ?? process.pid,
+                  worker: process.pid,
+                  host,
+                })
+                .catch(() => {});
+            },
+            (c) => {
+              child = c;
+              children.add(c);
+            },
+          );
+          log(`deepprob worker ${process.pid}: done ${what}`);
+          return result;
+        } finally {
+          if (child !== undefined) children.delete(child);
+        }
+      } finally {
+        busy--;
+        lastActive = Date.now();
+      }
+    },
+    {
+      connection: connectionOf(options.url),
+      concurrency: options.concurrency ?? 1,
+      lockDuration: lockMs,
+      stalledInterval: options.stalledMs ?? Math.max(500, Math.floor(lockMs / 2)),
+      maxStalledCount: 2,
+    },
+  );
+  worker.on('error', (e) => log(`deepprob worker ${process.pid}: ${e.message}`));
+  log(`deepprob worker ${process.pid} on ${options.url} (queue ${options.queue ?? QUEUE_NAME})`);
+  await new Promise<void>((resolveDone) => {
+    let closing = false;
+    const stop = (force: boolean): void => {
+      if (closing && !force) return;
+      closing = true;
+      log(
+        force
+          ? `deepprob worker ${process.pid}: releasing the current job now`
+          : `deepprob worker ${process.pid}: finishing the current job, then exiting (signal again to release it)`,
+      );
+      if (force) for (const c of children) c.kill('SIGKILL');
+      worker.close(force).then(resolveDone, resolveDone);
+    };
+    let signals = 0;
+    const onSignal = (): void => {
+      signals++;
+      stop(signals > 1);
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+    if (options.idleExitMs !== undefined) {
+      const idle = options.idleExitMs;
+      const t = setInterval(() => {
+        if (busy === 0 && Date.now() - lastActive > idle) {
+          clearInterval(t);
+          stop(false);
+        }
+      }, 250);
+    }
+  });
+}

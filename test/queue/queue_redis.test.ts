@@ -1,0 +1,123 @@
+/**
+ * The queue on a real Redis (Debian's redis-server on a free loopback port) with real worker
+ * processes: a 5-member ensemble of Bayesian LeNet-5s trained by 2 workers predicts exactly as the
+ * in-process path with the same seeds; `queue status` counts the jobs. Skips (with the reason
+ * printed) where redis-server is not installed.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deepprob, redisMissing, startRedis, type CliProcess, type RedisServer } from './procs.js';
+
+const missing = redisMissing();
+if (missing !== undefined) console.log(`SKIPPED Redis queue tests: ${missing}`);
+
+const env = { DEEPPROB_BACKEND: 'wasm' };
+const tiny = [
+  '--members',
+  '5',
+  '--epochs',
+  '1',
+  '--limit',
+  '64',
+  '--batch-size',
+  '64',
+  '--test-limit',
+  '20',
+  '--mc-samples',
+  '2',
+  '--eval-limit',
+  '100',
+  '--seed',
+  '11',
+  '--quiet',
+  '--json',
+];
+
+/** The JSON line a CLI process printed last on stdout. */
+function lastJson(p: CliProcess): Record<string, unknown> {
+  const lines = p
+    .output()
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('{'));
+  return JSON.parse(lines.at(-1) as string) as Record<string, unknown>;
+}
+
+describe.skipIf(missing !== undefined)('job queue on Redis', () => {
+  let redis: RedisServer;
+  const workers: CliProcess[] = [];
+  const dirs: string[] = [];
+  beforeAll(async () => {
+    redis = await startRedis();
+    for (let i = 0; i < 2; i++) {
+      workers.push(deepprob(['worker', '--redis', redis.url, '--lock-ms', '15000'], env));
+    }
+  });
+  afterAll(async () => {
+    for (const w of workers) w.proc.kill('SIGKILL');
+    await redis?.stop();
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  it('an ensemble trained by 2 workers predicts as the in-process path with the same seeds', async () => {
+    const queued = mkdtempSync(join(tmpdir(), 'deepprob-q-'));
+    const local = mkdtempSync(join(tmpdir(), 'deepprob-l-'));
+    dirs.push(queued, local);
+    const viaQueue = deepprob(['ensemble', ...tiny, '--redis', redis.url, '--store', queued], env);
+    const inProcess = deepprob(['ensemble', ...tiny, '--store', local], {
+      ...env,
+      DEEPPROB_REDIS_URL: '',
+    });
+    const [cq, cl] = await Promise.all([viaQueue.exited, inProcess.exited]);
+    expect(cq, viaQueue.output()).toBe(0);
+    expect(cl, inProcess.output()).toBe(0);
+    const q = lastJson(viaQueue);
+    const l = lastJson(inProcess);
+    expect(q.key).toBe(l.key);
+    expect(q.members).toBe(5);
+    // the same member predictions, image by image, in the test set and the OOD set
+    const key = String(q.key);
+    let maxDiff = 0;
+    for (let m = 0; m < 5; m++) {
+      for (const blob of ['in.f32', 'out.f32']) {
+        const read = (store: string): Float32Array => {
+          const b = readFileSync(join(store, 'results', key, `member-${m}`, blob));
+          return new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4);
+        };
+        const a = read(queued);
+        const b = read(local);
+        expect(a.length).toBe(100 * 10);
+        for (let i = 0; i < a.length; i++)
+          maxDiff = Math.max(maxDiff, Math.abs((a[i] as number) - (b[i] as number)));
+      }
+    }
+    expect(maxDiff).toBe(0); // bit for bit: same seeds, same kernels
+    expect(q.memberAccuracy).toEqual(l.memberAccuracy);
+    const mq = q.metrics as Record<string, number>;
+    const ml = l.metrics as Record<string, number>;
+    for (const k of ['accuracy', 'nll', 'ece', 'brier'])
+      expect(mq[k]).toBeCloseTo(ml[k] as number, 6);
+    // the members differ (seeds 11..15), so the ensemble has a positive mutual information
+    const memberProbs = [0, 1].map((m) =>
+      readFileSync(join(queued, 'results', key, `member-${m}`, 'in.f32')),
+    );
+    expect(Buffer.compare(memberProbs[0] as Buffer, memberProbs[1] as Buffer)).not.toBe(0);
+    expect(
+      readFileSync(join(queued, 'results', key, 'aggregate', 'report.html'), 'utf8'),
+    ).toContain('<html');
+    // queue status: 5 children and their parent completed
+    const status = deepprob(['queue', 'status', '--redis', redis.url, '--json']);
+    expect(await status.exited, status.output()).toBe(0);
+    const s = lastJson(status) as { counts: Record<string, number> };
+    expect(s.counts.completed).toBe(6);
+    expect(s.counts.failed).toBe(0);
+  }, 400_000);
+
+  it('SIGTERM stops an idle worker cleanly', async () => {
+    const w = workers.pop() as CliProcess;
+    w.proc.kill('SIGTERM');
+    expect(await w.exited).toBe(0);
+  }, 60_000);
+});
