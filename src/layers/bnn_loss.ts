@@ -24,7 +24,14 @@ import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
 import type { BayesianLayer } from './bayesian_layer.js';
 import { klSchedule, type KLSchedule, type KLScheduleSpec } from './kl_schedules.js';
-import { resolveLoss, type LossFn, type LossName } from './losses.js';
+import {
+  checkClassTargets,
+  meanSquaredError,
+  resolveLoss,
+  softmaxCrossEntropy,
+  type LossFn,
+  type LossName,
+} from './losses.js';
 import type { StepContext } from './step_context.js';
 import { bayesianLayers } from './model_utils.js';
 
@@ -135,8 +142,68 @@ export abstract class BayesianLossCell {
   }
 
   /**
+   * The output shape of the backbone for inputs of shape `inputShape`, when it can be known
+   * without running it (a model's symbolic output, or a built layer's `computeOutputShape`).
+   */
+  outputShape(inputShape: readonly number[]): (number | null)[] | undefined {
+    const b = this.backbone;
+    try {
+      if (b instanceof tf.LayersModel) {
+        const out = b.outputs[0];
+        return out === undefined ? undefined : [...out.shape];
+      }
+      const s = b.computeOutputShape([...inputShape]);
+      return Array.isArray(s[0]) ? undefined : [...(s as (number | null)[])];
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Check the arguments of a training step before any work: the optimizer, `x` a tensor with a
+   * batch dimension, and `y` fitting the data loss: for the softmax cross-entropy, class indices
+   * `[B]` in `[0, K)` or one-hot rows `[B, K]` ({@link checkClassTargets}, one host read of the
+   * labels); for the squared error, the output's shape; for any loss, `B` targets.
+   * @throws ArgumentError naming `optimizer`, `x` or `y`.
+   */
+  checkStepInputs(optimizer: unknown, x: unknown, y: unknown): void {
+    if (!(optimizer instanceof tf.Optimizer)) {
+      throw new ArgumentError('optimizer', `expected a tf.Optimizer, got ${typeof optimizer}`);
+    }
+    if (!(x instanceof tf.Tensor) || x.isDisposed || x.rank < 1) {
+      throw new ArgumentError('x', 'expected a live tf.Tensor of inputs with a batch dimension');
+    }
+    if (x.dtype !== 'float32' && x.dtype !== 'int32') {
+      throw new ArgumentError('x', `expected float32 inputs, got dtype ${x.dtype}`);
+    }
+    const batch = x.shape[0] as number;
+    if (!(y instanceof tf.Tensor) || y.isDisposed) {
+      throw new ArgumentError('y', 'expected a live tf.Tensor of targets');
+    }
+    const out = this.outputShape(x.shape);
+    const last = out?.[out.length - 1];
+    if (this.lossFn === softmaxCrossEntropy) {
+      checkClassTargets(y, batch, typeof last === 'number' ? last : undefined, 'y');
+    } else if (this.lossFn === meanSquaredError && out !== undefined) {
+      const want = [batch, ...out.slice(1)];
+      if (y.rank !== want.length || want.some((d, i) => d !== null && d !== y.shape[i])) {
+        throw new ArgumentError(
+          'y',
+          `expected targets of the output's shape [${want.join(', ')}], got [${y.shape.join(', ')}]`,
+        );
+      }
+    } else if (y.rank < 1 || y.shape[0] !== batch) {
+      throw new ArgumentError(
+        'y',
+        `expected ${batch} targets (the batch size of x), got shape [${y.shape.join(', ')}]`,
+      );
+    }
+  }
+
+  /**
    * One optimizer step on a minibatch: minimises `compute(x, y, ctx).loss` over the backbone's
-   * trainable weights.
+   * trainable weights. The arguments are checked first ({@link checkStepInputs}); a failing call
+   * leaves no tensor behind.
    * @returns kept scalars `loss`, `nll`, `kl` (and `output` with `keepOutput`) that the caller
    *   disposes; reading them (`await t.data()`) is the only sync.
    */
@@ -147,23 +214,30 @@ export abstract class BayesianLossCell {
     ctx: LossContext = {},
     options: TrainStepOptions = {},
   ): StepResult {
+    this.checkStepInputs(optimizer, x, y);
     let nll: tf.Scalar | undefined;
     let kl: tf.Scalar | undefined;
     let output: tf.Tensor | undefined;
     let klFactor = 0;
     const vars = this.backbone.trainableWeights.map((w) => w.read() as tf.Variable);
-    const loss = optimizer.minimize(
-      () => {
-        const r = this.compute(x, y, ctx);
-        nll = tf.keep(r.nll);
-        kl = tf.keep(r.kl);
-        if (options.keepOutput === true) output = tf.keep(r.output);
-        klFactor = r.klFactor;
-        return r.loss;
-      },
-      true,
-      vars,
-    );
+    let loss: tf.Scalar | null;
+    try {
+      loss = optimizer.minimize(
+        () => {
+          const r = this.compute(x, y, ctx);
+          nll = tf.keep(r.nll);
+          kl = tf.keep(r.kl);
+          if (options.keepOutput === true) output = tf.keep(r.output);
+          klFactor = r.klFactor;
+          return r.loss;
+        },
+        true,
+        vars,
+      );
+    } catch (e) {
+      tf.dispose([nll ?? [], kl ?? [], output ?? []]);
+      throw e;
+    }
     if (loss === null || nll === undefined || kl === undefined) {
       throw new Error('trainStep: the optimizer returned no loss');
     }

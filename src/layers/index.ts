@@ -124,6 +124,7 @@ export {
   resolveLoss,
   type LossFn,
   type LossName,
+  checkClassTargets,
 } from './losses.js';
 export { type StepContext, runProgress } from './step_context.js';
 export {
