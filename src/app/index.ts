@@ -21,4 +21,9 @@ export {
   type UncertaintyRunResult,
   runUncertaintyReport,
 } from './uncertainty_report.js';
-export { type ConvertCliOptions, type ConvertFileResult, convertFile } from './convert.js';
+export {
+  type ConvertCliOptions,
+  type ConvertFileResult,
+  checkConvertOut,
+  convertFile,
+} from './convert.js';

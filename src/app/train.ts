@@ -3,7 +3,7 @@
  * objective (cross-entropy, ELBO or evidential), the {@link fit} loop with a progress bar,
  * validation every epoch, atomic checkpoints, JSONL/CSV metric logs and `resume`.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { Batcher } from '../data/batcher.js';
@@ -112,6 +112,12 @@ export async function runTraining(
   const log = options.log ?? (options.quiet === true ? () => {} : (l: string) => console.error(l));
   const cfg: TrainConfig = { ...config };
   checkConfig(cfg);
+  if (options.resume === true && options.resumeOrStart !== true && !existsSync(cfg.out)) {
+    throw new ArgumentError(
+      'resume',
+      `${cfg.out} does not exist, so there is no run to resume (train without --resume, or pass --resume-or-start)`,
+    );
+  }
   ensureWritableDir(cfg.out);
   const unlock = lockRun(cfg.out);
   try {
