@@ -27,3 +27,4 @@ export {
   checkConvertOut,
   convertFile,
 } from './convert.js';
+export { checkSplits, checkSetsAgainstModel, describeSet } from './data_checks.js';

@@ -35,6 +35,7 @@ import {
   type RunOptions,
   type TrainConfig,
 } from './run_config.js';
+import { checkSetsAgainstModel, checkSplits } from './data_checks.js';
 import { ensureWritableDir, lockRun } from './run_dir.js';
 
 function lossOf(kind: ModelKind, config: TrainConfig, datasetSize: number): TrainLoss {
@@ -183,6 +184,7 @@ async function trainOwned(
   const testLimit =
     cfg.testLimit ?? proportionalTestLimit(cfg.limit, fullTrain.count, fullTest.count);
   const testSet = testLimit !== undefined ? limitImageSet(fullTest, testLimit) : fullTest;
+  checkSplits(trainSet, testSet);
   const transform = transformOf(cfg, trainSet);
   const trainBatches = new Batcher(trainSet, {
     batchSize: cfg.batchSize,
@@ -208,6 +210,7 @@ async function trainOwned(
         : {}),
     });
   }
+  checkSetsAgainstModel(model, trainBatches.inputShape, [trainSet, testSet]);
   const settings: OptimizerSettings = {
     name: 'adam',
     learningRate: cfg.lr,

@@ -143,6 +143,7 @@ export function loadIdxImageSet(o: IdxImageSetOptions): ImageSet {
     width,
     channels,
     numClasses,
+    files: [o.images, o.labels],
   };
   if (o.classNames !== undefined) set.classNames = o.classNames;
   return checkImageSet(set, o.name);
@@ -218,7 +219,7 @@ export function readCifarFiles(
   }
   const numClasses = variant === 'cifar10' ? 10 : label === 'fine' ? 100 : 20;
   return checkImageSet(
-    { name, images, labels, count, height: 32, width: 32, channels: 3, numClasses },
+    { name, images, labels, count, height: 32, width: 32, channels: 3, numClasses, files },
     name,
   );
 }
