@@ -202,13 +202,24 @@ async function trainOwned(
     if (cfg.priorMu !== undefined) priors.priorMu = cfg.priorMu;
     if (cfg.priorSigma !== undefined) priors.priorSigma = cfg.priorSigma;
     if (cfg.rhoInit !== undefined) priors.posteriorRhoInitial = [cfg.rhoInit, 0.1];
-    model = createModel(cfg.model, {
-      numClasses: trainSet.numClasses,
-      inputShape: trainBatches.inputShape,
-      ...(entry.kind === 'bayesian'
-        ? { bayesian: cfg.estimator ?? DEFAULT_ESTIMATOR, priors }
-        : {}),
-    });
+    try {
+      model = createModel(cfg.model, {
+        numClasses: trainSet.numClasses,
+        inputShape: trainBatches.inputShape,
+        ...(entry.kind === 'bayesian'
+          ? { bayesian: cfg.estimator ?? DEFAULT_ESTIMATOR, priors }
+          : {}),
+      });
+    } catch (e) {
+      if (e instanceof ArgumentError) throw e;
+      // tfjs refuses a network whose feature maps shrink to nothing
+      throw new ArgumentError(
+        'input-size',
+        `${cfg.model} cannot take ${trainBatches.inputShape.join('x')} inputs (a convolution or ` +
+          `pooling leaves no pixels); use a larger --input-size (the model's default is ` +
+          `${entry.defaultInputShape[0]})`,
+      );
+    }
   }
   checkSetsAgainstModel(model, trainBatches.inputShape, [trainSet, testSet]);
   const settings: OptimizerSettings = {
