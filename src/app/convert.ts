@@ -86,7 +86,10 @@ export function checkConvertOut(model: string, out: string): void {
  */
 export async function convertFile(options: ConvertCliOptions): Promise<ConvertFileResult> {
   if (options.moped !== undefined && options.posteriorSigma !== undefined) {
-    throw new ArgumentError('moped', 'give either --moped or --posterior-sigma, not both');
+    throw new ArgumentError(
+      'moped',
+      'give either --moped or --posterior-sigma (a constant posterior std), not both',
+    );
   }
   const path = resolve(options.model);
   checkConvertOut(path, options.out);

@@ -4,7 +4,9 @@
  * checks, and what derives from it (the input transform of a dataset, a dataset split).
  */
 import { limitImageSet, type ImageSet } from '../data/dataset.js';
-import { loadDataset } from '../data/files.js';
+import { DATASETS, loadDataset } from '../data/files.js';
+import { EVIDENCE_FUNCTIONS, EVIDENTIAL_LOSSES } from '../toolbox/evidential/index.js';
+import { ArgumentError } from '../utils/errors.js';
 import type { ImageTransform } from '../data/transform.js';
 import { checkEstimator, DEFAULT_ESTIMATOR, type Estimator } from '../layers/estimator_registry.js';
 import { parseKLWeight } from '../layers/kl_schedules.js';
@@ -141,6 +143,17 @@ export function checkConfig(c: TrainConfig): void {
   if (typeof kl === 'number') checkRange('kl-weight', kl, 'klWeight');
   checkEstimator(c.estimator);
   getModelEntry(c.model);
+  const names: [string | undefined, readonly string[], string][] = [
+    [c.dataset, [...DATASETS, 'fashion'], 'dataset'],
+    [c.evidence, EVIDENCE_FUNCTIONS, 'evidence'],
+    [c.evidentialLoss, EVIDENTIAL_LOSSES, 'loss'],
+    [c.resize, ['pad', 'bilinear'], 'resize'],
+  ];
+  for (const [v, allowed, argument] of names) {
+    if (v !== undefined && !allowed.includes(v)) {
+      throw new ArgumentError(argument, `expected one of ${allowed.join(', ')}, got '${v}'`);
+    }
+  }
 }
 
 /**

@@ -36,7 +36,7 @@ import {
   type TrainConfig,
 } from './run_config.js';
 import { checkSetsAgainstModel, checkSplits } from './data_checks.js';
-import { ensureWritableDir, lockRun } from './run_dir.js';
+import { ensureWritableDir, lockRun, removeCreatedDirs } from './run_dir.js';
 
 function lossOf(kind: ModelKind, config: TrainConfig, datasetSize: number): TrainLoss {
   if (kind === 'bayesian') {
@@ -119,10 +119,21 @@ export async function runTraining(
       `${cfg.out} does not exist, so there is no run to resume (train without --resume, or pass --resume-or-start)`,
     );
   }
-  ensureWritableDir(cfg.out);
-  const unlock = lockRun(cfg.out);
+  const created = ensureWritableDir(cfg.out);
+  let unlock: () => void;
+  try {
+    unlock = lockRun(cfg.out);
+  } catch (e) {
+    removeCreatedDirs(created);
+    throw e;
+  }
   try {
     return await trainOwned(config, cfg, options, log, t0);
+  } catch (e) {
+    // a run refused before its first checkpoint leaves no folder behind
+    unlock();
+    removeCreatedDirs(created);
+    throw e;
   } finally {
     unlock();
   }
@@ -211,7 +222,7 @@ async function trainOwned(
           : {}),
       });
     } catch (e) {
-      if (e instanceof ArgumentError) throw e;
+      if (e instanceof ArgumentError && e.argument !== 'inputShape') throw e;
       // tfjs refuses a network whose feature maps shrink to nothing
       throw new ArgumentError(
         'input-size',

@@ -6,7 +6,7 @@
  * (each file written atomically) into `--out`, loadable with `tf.loadLayersModel` once deepprob's
  * layers are imported.
  */
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { convertFile, type ConvertCliOptions } from '../app/convert.js';
 import { cliReady } from './main.js';
 import { estimatorOption, help, oneOf, ranged } from './options.js';
@@ -54,9 +54,6 @@ export function register(program: Command): void {
     )
     .action(async (o: ConvertCliOptions) => {
       await cliReady(program);
-      if (o.moped !== undefined && o.posteriorSigma !== undefined) {
-        throw new InvalidArgumentError('give either --moped or --posterior-sigma, not both');
-      }
       const r = await convertFile(o);
       console.log(r.summary);
       console.log(

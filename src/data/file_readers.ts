@@ -151,6 +151,7 @@ export function loadIdxImageSet(o: IdxImageSetOptions): ImageSet {
 
 /** Find `base` or `base.gz` in `dir`; throws a DataFormatError listing what was looked for. */
 export function findDataFile(dir: string, bases: string[]): string {
+  if (!existsSync(dir)) throw new DataFormatError(dir, 'no such directory');
   for (const base of bases) {
     for (const name of [base, `${base}.gz`]) {
       const p = join(dir, name);
