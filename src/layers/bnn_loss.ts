@@ -33,6 +33,7 @@ import {
   type LossName,
 } from './losses.js';
 import type { StepContext } from './step_context.js';
+import { minimizeStep, trainableVariables } from './train_step.js';
 import { bayesianLayers } from './model_utils.js';
 
 /** A network: a tfjs model or a single layer. */
@@ -54,8 +55,6 @@ export interface LossTerms {
   kl: tf.Scalar;
   /** The network output `model(x)`. */
   output: tf.Tensor;
-  /** The factor applied to `kl` in `loss` (a host number, no sync). */
-  klFactor: number;
 }
 
 /** Result of {@link BayesianLossCell.trainStep}: kept tensors the caller must dispose. */
@@ -65,7 +64,6 @@ export interface StepResult {
   kl: tf.Scalar;
   /** The output, only with `keepOutput: true`. */
   output?: tf.Tensor;
-  klFactor: number;
 }
 
 /** Options of {@link BayesianLossCell.trainStep}. */
@@ -92,8 +90,11 @@ export abstract class BayesianLossCell {
     this.layers = bayesianLayers(backbone);
   }
 
-  /** The factor of the summed KL in the loss for this minibatch. */
-  protected abstract klFactor(x: tf.Tensor, ctx: LossContext): number;
+  /**
+   * The factor of the summed KL in the loss for a minibatch of `batchSize` examples at `ctx`,
+   * computed once per step from the one step context and passed down to {@link terms}.
+   */
+  abstract klFactor(batchSize: number, ctx?: LossContext): number;
   /** The factor of the data term. */
   protected nllFactor(): number {
     return 1;
@@ -125,6 +126,17 @@ export abstract class BayesianLossCell {
    * @param ctx the position in training, for KL schedules.
    */
   compute(x: tf.Tensor, y: tf.Tensor, ctx: LossContext = {}): LossTerms {
+    return this.terms(x, y, this.klFactor(x.shape[0] as number, ctx));
+  }
+
+  /**
+   * The loss and its terms with a given KL factor `f`:
+   * `loss = nllFactor * lossFn(model(x), y) + f * sum_l KL_l` (tensors of the caller's scope).
+   * @param x inputs.
+   * @param y targets.
+   * @param klFactor the factor `f` of the summed KL (from {@link klFactor}).
+   */
+  terms(x: tf.Tensor, y: tf.Tensor, klFactor: number): LossTerms {
     if (x.shape[0] !== y.shape[0]) {
       throw new ArgumentError(
         'y',
@@ -132,13 +144,12 @@ export abstract class BayesianLossCell {
           `[${y.shape.join(', ')}]`,
       );
     }
-    const klFactor = this.klFactor(x, ctx);
     const nllFactor = this.nllFactor();
     const output = this.forward(x);
     const nll = this.lossFn(output, y);
     const kl = this.kl();
     const loss = tf.tidy(() => tf.add(tf.mul(nll, nllFactor), tf.mul(kl, klFactor)) as tf.Scalar);
-    return { loss, nll, kl, output, klFactor };
+    return { loss, nll, kl, output };
   }
 
   /**
@@ -215,33 +226,19 @@ export abstract class BayesianLossCell {
     options: TrainStepOptions = {},
   ): StepResult {
     this.checkStepInputs(optimizer, x, y);
-    let nll: tf.Scalar | undefined;
-    let kl: tf.Scalar | undefined;
-    let output: tf.Tensor | undefined;
-    let klFactor = 0;
-    const vars = this.backbone.trainableWeights.map((w) => w.read() as tf.Variable);
-    let loss: tf.Scalar | null;
-    try {
-      loss = optimizer.minimize(
-        () => {
-          const r = this.compute(x, y, ctx);
-          nll = tf.keep(r.nll);
-          kl = tf.keep(r.kl);
-          if (options.keepOutput === true) output = tf.keep(r.output);
-          klFactor = r.klFactor;
-          return r.loss;
-        },
-        true,
-        vars,
-      );
-    } catch (e) {
-      tf.dispose([nll ?? [], kl ?? [], output ?? []]);
-      throw e;
-    }
-    if (loss === null || nll === undefined || kl === undefined) {
-      throw new Error('trainStep: the optimizer returned no loss');
-    }
-    return output === undefined ? { loss, nll, kl, klFactor } : { loss, nll, kl, output, klFactor };
+    const f = this.klFactor(x.shape[0] as number, ctx);
+    const r = minimizeStep(
+      optimizer,
+      trainableVariables(this.backbone),
+      () => this.terms(x, y, f),
+      options.keepOutput === true,
+    );
+    return {
+      loss: r.loss,
+      nll: r.nll as tf.Scalar,
+      kl: r.kl as tf.Scalar,
+      ...(r.output !== undefined ? { output: r.output } : {}),
+    };
   }
 }
 
@@ -284,7 +281,7 @@ export class WithBNNLoss extends BayesianLossCell {
     this.bnnFactor = bnnFactor;
   }
 
-  protected klFactor(): number {
+  klFactor(): number {
     return this.bnnFactor;
   }
   protected override nllFactor(): number {
@@ -363,7 +360,8 @@ export class ELBOLoss extends BayesianLossCell {
     return beta;
   }
 
-  protected klFactor(x: tf.Tensor, ctx: LossContext): number {
-    return this.klWeight(x.shape[0] as number, ctx) / this.datasetSize;
+  /** `beta / N` for a minibatch of `batchSize` examples at `ctx`. */
+  klFactor(batchSize: number, ctx: LossContext = {}): number {
+    return this.klWeight(batchSize, ctx) / this.datasetSize;
   }
 }
