@@ -28,3 +28,10 @@ export {
   convertFile,
 } from './convert.js';
 export { checkSplits, checkSetsAgainstModel, describeSet } from './data_checks.js';
+export {
+  STOP_SIGNALS,
+  TrainingInterrupted,
+  watchSignals,
+  type StopSignal,
+  type StopSwitch,
+} from './graceful_stop.js';

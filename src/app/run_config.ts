@@ -92,6 +92,12 @@ export interface RunOptions {
   log?: (line: string) => void;
   /** A custom progress reporter. */
   progress?: ProgressReporter;
+  /**
+   * Stop gracefully on SIGINT/SIGTERM/SIGHUP (the CLI sets it): finish the current step, write a
+   * checkpoint with the batcher's position and throw `TrainingInterrupted`; a second signal exits
+   * at once. Default false (a library call leaves the process's signals alone).
+   */
+  handleSignals?: boolean;
 }
 
 /** Normalisation name of a dataset (its mean/std; `unit` for unknown sets). */

@@ -158,6 +158,7 @@ export function register(program: Command): void {
         resumeOrStart: o.resumeOrStart ?? false,
         force: o.force ?? false,
         quiet: o.quiet ?? false,
+        handleSignals: true,
       };
       if (o.ensemble !== undefined && o.ensemble > 1) {
         for (let i = 1; i <= o.ensemble; i++) {
