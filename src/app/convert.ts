@@ -5,7 +5,7 @@
  * (each file written atomically) with the conversion options in its metadata.
  */
 import { existsSync, realpathSync } from 'node:fs';
-import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { Estimator } from '../layers/estimator_registry.js';
 import { transformToBnn, type TransformToBnnOptions } from '../transforms/transform.js';
@@ -49,8 +49,9 @@ function realPathOf(p: string): string {
 }
 
 /**
- * Refuse an output folder that is the source model's folder or inside it (also through symlinks):
- * saving there would replace or mix with the source model.
+ * Refuse an output folder that is the source model's folder (by its real path: also through
+ * symlinks, `..` or a trailing slash): saving there would replace the source `model.json` and its
+ * weights. A subfolder of it is fine (other file names).
  * @param model the source `model.json`.
  * @param out the output folder.
  * @throws ArgumentError naming `out`.
@@ -61,13 +62,11 @@ export function checkConvertOut(model: string, out: string): void {
   }
   const src = realPathOf(dirname(resolve(model)));
   const dst = realPathOf(out);
-  const rel = relative(src, dst);
-  const outside = rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel);
-  if (!outside) {
+  if (relative(src, dst) === '') {
     throw new ArgumentError(
       'out',
-      `${out} is ${rel === '' ? 'the folder' : 'inside the folder'} of the source model (${src}); ` +
-        'saving there would replace or mix with the source model: choose another folder',
+      `${out} is the folder of the source model (${src}); saving there would replace the ` +
+        'source model.json and its weights: choose another folder',
     );
   }
 }
@@ -92,6 +91,9 @@ export async function convertFile(options: ConvertCliOptions): Promise<ConvertFi
     );
   }
   const path = resolve(options.model);
+  if (!existsSync(path)) {
+    throw new ArgumentError('model', `cannot load a TF.js layers model from ${path}: no such file`);
+  }
   checkConvertOut(path, options.out);
   let dnn: tf.LayersModel;
   try {

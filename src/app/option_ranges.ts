@@ -98,11 +98,15 @@ export const OPTION_RANGES = {
   alpha: { min: 0, max: 1, openMin: true, openMax: true, why: 'a miscoverage probability' },
   'swag-epochs': { min: 1, max: 1000, integer: true, why: 'epochs of SGD collected by SWAG' },
   moped: {
-    min: 1e-6,
+    min: 1e-12,
     max: 10,
-    why: 'MOPED posterior std delta * abs(w): delta is a relative scale, 1e-6 is already a point mass',
+    why: 'MOPED posterior std delta * abs(w): delta is a relative scale; down to 1e-12, a point mass whose rho = log(expm1(s)) is still finite in float32',
   },
-  'posterior-sigma': { min: 1e-6, max: 10, why: 'a posterior std of weights (see --prior-sigma)' },
+  'posterior-sigma': {
+    min: 1e-12,
+    max: 10,
+    why: 'a posterior std of weights, down to 1e-12 (a point mass, as --moped)',
+  },
 } as const satisfies Readonly<Record<string, OptionRange>>;
 
 /** The names of the ranged options. */
