@@ -4,7 +4,8 @@
  * layers whose posterior means are the DNN's weights (`transforms`), and save the Bayesian model
  * (each file written atomically) with the conversion options in its metadata.
  */
-import { basename, dirname, resolve } from 'node:path';
+import { existsSync, realpathSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { Estimator } from '../layers/estimator_registry.js';
 import { transformToBnn, type TransformToBnnOptions } from '../transforms/transform.js';
@@ -34,6 +35,42 @@ export interface ConvertFileResult {
   out: string;
 }
 
+/** The real path of `p` (symlinks resolved), also when its last components do not exist yet. */
+function realPathOf(p: string): string {
+  const rest: string[] = [];
+  let q = resolve(p);
+  while (!existsSync(q)) {
+    const up = dirname(q);
+    if (up === q) break;
+    rest.unshift(basename(q));
+    q = up;
+  }
+  return join(realpathSync(q), ...rest);
+}
+
+/**
+ * Refuse an output folder that is the source model's folder (by its real path: also through
+ * symlinks, `..` or a trailing slash): saving there would replace the source `model.json` and its
+ * weights. A subfolder of it is fine (other file names).
+ * @param model the source `model.json`.
+ * @param out the output folder.
+ * @throws ArgumentError naming `out`.
+ */
+export function checkConvertOut(model: string, out: string): void {
+  if (typeof out !== 'string' || out === '') {
+    throw new ArgumentError('out', `expected a directory path, got ${String(out)}`);
+  }
+  const src = realPathOf(dirname(resolve(model)));
+  const dst = realPathOf(out);
+  if (relative(src, dst) === '') {
+    throw new ArgumentError(
+      'out',
+      `${out} is the folder of the source model (${src}); saving there would replace the ` +
+        'source model.json and its weights: choose another folder',
+    );
+  }
+}
+
 /**
  * Load `options.model` (a `model.json` saved by `model.save`), convert it and save the Bayesian
  * model into `options.out` (`model.json` + `weights.bin`, each written atomically). The
@@ -48,9 +85,16 @@ export interface ConvertFileResult {
  */
 export async function convertFile(options: ConvertCliOptions): Promise<ConvertFileResult> {
   if (options.moped !== undefined && options.posteriorSigma !== undefined) {
-    throw new ArgumentError('moped', 'give either --moped or --posterior-sigma, not both');
+    throw new ArgumentError(
+      'moped',
+      'give either --moped or --posterior-sigma (a constant posterior std), not both',
+    );
   }
   const path = resolve(options.model);
+  if (!existsSync(path)) {
+    throw new ArgumentError('model', `cannot load a TF.js layers model from ${path}: no such file`);
+  }
+  checkConvertOut(path, options.out);
   let dnn: tf.LayersModel;
   try {
     dnn = await tf.loadLayersModel(fileIO(dirname(path), { modelFile: basename(path) }));

@@ -21,4 +21,17 @@ export {
   type UncertaintyRunResult,
   runUncertaintyReport,
 } from './uncertainty_report.js';
-export { type ConvertCliOptions, type ConvertFileResult, convertFile } from './convert.js';
+export {
+  type ConvertCliOptions,
+  type ConvertFileResult,
+  checkConvertOut,
+  convertFile,
+} from './convert.js';
+export { checkSplits, checkSetsAgainstModel, describeSet } from './data_checks.js';
+export {
+  STOP_SIGNALS,
+  TrainingInterrupted,
+  watchSignals,
+  type StopSignal,
+  type StopSwitch,
+} from './graceful_stop.js';

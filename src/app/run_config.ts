@@ -4,12 +4,14 @@
  * checks, and what derives from it (the input transform of a dataset, a dataset split).
  */
 import { limitImageSet, type ImageSet } from '../data/dataset.js';
-import { loadDataset } from '../data/files.js';
+import { DATASETS, loadDataset } from '../data/files.js';
+import { EVIDENCE_FUNCTIONS, EVIDENTIAL_LOSSES } from '../toolbox/evidential/index.js';
+import { ArgumentError } from '../utils/errors.js';
 import type { ImageTransform } from '../data/transform.js';
 import { checkEstimator, DEFAULT_ESTIMATOR, type Estimator } from '../layers/estimator_registry.js';
 import { parseKLWeight } from '../layers/kl_schedules.js';
 import { getModelEntry } from '../models/registry.js';
-import { ArgumentError } from '../utils/errors.js';
+import { checkRange, type RangedOption } from './option_ranges.js';
 import type { ProgressReporter } from '../train/progress.js';
 
 /** Configuration of a training run (saved in the checkpoint's `state.json`). */
@@ -90,6 +92,12 @@ export interface RunOptions {
   log?: (line: string) => void;
   /** A custom progress reporter. */
   progress?: ProgressReporter;
+  /**
+   * Stop gracefully on SIGINT/SIGTERM/SIGHUP (the CLI sets it): finish the current step, write a
+   * checkpoint with the batcher's position and throw `TrainingInterrupted`; a second signal exits
+   * at once. Default false (a library call leaves the process's signals alone).
+   */
+  handleSignals?: boolean;
 }
 
 /** Normalisation name of a dataset (its mean/std; `unit` for unknown sets). */
@@ -118,29 +126,40 @@ export function transformOf(config: TrainConfig, set: ImageSet): ImageTransform 
  * @throws ArgumentError naming the first bad field.
  */
 export function checkConfig(c: TrainConfig): void {
-  const posInt = (v: number | undefined, name: string): void => {
-    if (v !== undefined && (!Number.isInteger(v) || v <= 0)) {
-      throw new ArgumentError(name, `expected a positive integer, got ${v}`);
-    }
-  };
-  posInt(c.epochs, 'epochs');
-  posInt(c.batchSize, 'batchSize');
-  posInt(c.mcSamples, 'mcSamples');
-  posInt(c.limit, 'limit');
-  posInt(c.testLimit, 'testLimit');
-  if (!(c.lr > 0) || !Number.isFinite(c.lr)) {
-    throw new ArgumentError('lr', `expected a finite number > 0, got ${c.lr}`);
+  const ranges: [RangedOption, number | undefined, string][] = [
+    ['epochs', c.epochs, 'epochs'],
+    ['batch-size', c.batchSize, 'batchSize'],
+    ['lr', c.lr, 'lr'],
+    ['lr-decay', c.lrDecay, 'lrDecay'],
+    ['mc-samples', c.mcSamples, 'mcSamples'],
+    ['seed', c.seed, 'seed'],
+    ['limit', c.limit, 'limit'],
+    ['test-limit', c.testLimit, 'testLimit'],
+    ['prior-mu', c.priorMu, 'priorMu'],
+    ['prior-sigma', c.priorSigma, 'priorSigma'],
+    ['rho-init', c.rhoInit, 'rhoInit'],
+    ['input-size', c.inputSize, 'inputSize'],
+    ['batch-size', c.evalBatchSize, 'evalBatchSize'],
+  ];
+  const required = new Set(['epochs', 'batchSize', 'lr', 'mcSamples', 'seed']);
+  for (const [name, v, argument] of ranges) {
+    if (v !== undefined || required.has(argument)) checkRange(name, v as number, argument);
   }
-  if (c.lrDecay !== undefined && !(c.lrDecay > 0 && c.lrDecay <= 1)) {
-    throw new ArgumentError('lrDecay', `expected a number in (0, 1], got ${c.lrDecay}`);
-  }
-  if (!Number.isFinite(c.seed)) throw new ArgumentError('seed', `expected a number, got ${c.seed}`);
-  if (c.priorSigma !== undefined && !(c.priorSigma > 0)) {
-    throw new ArgumentError('priorSigma', `expected a number > 0, got ${c.priorSigma}`);
-  }
-  parseKLWeight(c.klWeight);
+  const kl = parseKLWeight(c.klWeight);
+  if (typeof kl === 'number') checkRange('kl-weight', kl, 'klWeight');
   checkEstimator(c.estimator);
   getModelEntry(c.model);
+  const names: [string | undefined, readonly string[], string][] = [
+    [c.dataset, [...DATASETS, 'fashion'], 'dataset'],
+    [c.evidence, EVIDENCE_FUNCTIONS, 'evidence'],
+    [c.evidentialLoss, EVIDENTIAL_LOSSES, 'loss'],
+    [c.resize, ['pad', 'bilinear'], 'resize'],
+  ];
+  for (const [v, allowed, argument] of names) {
+    if (v !== undefined && !allowed.includes(v)) {
+      throw new ArgumentError(argument, `expected one of ${allowed.join(', ')}, got '${v}'`);
+    }
+  }
 }
 
 /**

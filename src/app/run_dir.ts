@@ -10,6 +10,8 @@ import {
   existsSync,
   mkdirSync,
   readFileSync,
+  readdirSync,
+  rmdirSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -25,9 +27,10 @@ export const LOCK_FILE = '.lock';
  * Create `out` if needed and check that files can be written in it.
  * @param out the run directory.
  * @param argument the option name for errors (default `out`).
+ * @returns the folders it created, outermost first (for {@link removeCreatedDirs}).
  * @throws ArgumentError naming the argument when it is not a writable directory.
  */
-export function ensureWritableDir(out: string, argument = 'out'): void {
+export function ensureWritableDir(out: string, argument = 'out'): string[] {
   if (typeof out !== 'string' || out === '') {
     throw new ArgumentError(argument, `expected a directory path, got ${String(out)}`);
   }
@@ -54,7 +57,24 @@ export function ensureWritableDir(out: string, argument = 'out'): void {
     writeFileSync(probe, '');
     rmSync(probe, { force: true });
   } catch (e) {
+    removeCreatedDirs(missing);
     fail(e instanceof Error ? e.message : String(e));
+  }
+  return missing;
+}
+
+/**
+ * Remove folders made by {@link ensureWritableDir} that are still empty (innermost first), so
+ * that a run refused before it wrote anything leaves no trace.
+ * @param created the folders, outermost first.
+ */
+export function removeCreatedDirs(created: readonly string[]): void {
+  for (const d of [...created].reverse()) {
+    try {
+      if (readdirSync(d).length === 0) rmdirSync(d);
+    } catch {
+      // gone already, or not ours to remove
+    }
   }
 }
 

@@ -3,7 +3,7 @@
  * objective (cross-entropy, ELBO or evidential), the {@link fit} loop with a progress bar,
  * validation every epoch, atomic checkpoints, JSONL/CSV metric logs and `resume`.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { Batcher } from '../data/batcher.js';
@@ -26,7 +26,9 @@ import { klDominanceWarning } from '../train/kl_guard.js';
 import { writeMetricLogs } from '../train/metrics_log.js';
 import { barProgress, quietProgress } from '../train/progress.js';
 import { ArgumentError } from '../utils/errors.js';
-import { setSeed } from '../utils/seed.js';
+import { restoreSeedState, seedState, setSeed } from '../utils/seed.js';
+import type { EpochTotals, LoopPosition } from '../layers/fit_loop.js';
+import { TrainingInterrupted, watchSignals } from './graceful_stop.js';
 import {
   checkConfig,
   loadSplit,
@@ -35,7 +37,8 @@ import {
   type RunOptions,
   type TrainConfig,
 } from './run_config.js';
-import { ensureWritableDir, lockRun } from './run_dir.js';
+import { checkSetsAgainstModel, checkSplits } from './data_checks.js';
+import { ensureWritableDir, lockRun, removeCreatedDirs } from './run_dir.js';
 
 function lossOf(kind: ModelKind, config: TrainConfig, datasetSize: number): TrainLoss {
   if (kind === 'bayesian') {
@@ -112,10 +115,27 @@ export async function runTraining(
   const log = options.log ?? (options.quiet === true ? () => {} : (l: string) => console.error(l));
   const cfg: TrainConfig = { ...config };
   checkConfig(cfg);
-  ensureWritableDir(cfg.out);
-  const unlock = lockRun(cfg.out);
+  if (options.resume === true && options.resumeOrStart !== true && !existsSync(cfg.out)) {
+    throw new ArgumentError(
+      'resume',
+      `${cfg.out} does not exist, so there is no run to resume (train without --resume, or pass --resume-or-start)`,
+    );
+  }
+  const created = ensureWritableDir(cfg.out);
+  let unlock: () => void;
+  try {
+    unlock = lockRun(cfg.out);
+  } catch (e) {
+    removeCreatedDirs(created);
+    throw e;
+  }
   try {
     return await trainOwned(config, cfg, options, log, t0);
+  } catch (e) {
+    // a run refused before its first checkpoint leaves no folder behind
+    unlock();
+    removeCreatedDirs(created);
+    throw e;
   } finally {
     unlock();
   }
@@ -135,6 +155,7 @@ async function trainOwned(
   let step = 0;
   let history: EpochRecord[] = [];
   let restoreOptimizer: { name: string; tensor: tf.Tensor }[] = [];
+  let midEpoch: { batch: number; totals: EpochTotals; seedState: number | undefined } | undefined;
   const existing = recoverCheckpoint(cfg.out);
   const hasCheckpoint = existing !== undefined;
   if (
@@ -165,8 +186,21 @@ async function trainOwned(
     startEpoch = ck.state.epoch;
     step = ck.state.step;
     history = ck.state.metrics;
+    if ((ck.state.batchInEpoch ?? 0) > 0 && ck.state.epochTotals !== undefined) {
+      midEpoch = {
+        batch: ck.state.batchInEpoch as number,
+        totals: ck.state.epochTotals,
+        seedState: ck.state.seedState,
+      };
+    }
     restoreOptimizer = ck.optimizerWeights();
-    log(`deepprob: resuming ${cfg.model} from ${ck.dir} after epoch ${startEpoch} (step ${step})`);
+    log(
+      `deepprob: resuming ${cfg.model} from ${ck.dir} after epoch ${startEpoch}` +
+        (midEpoch !== undefined
+          ? ` and ${midEpoch.batch} batches of epoch ${startEpoch + 1}`
+          : '') +
+        ` (step ${step})`,
+    );
   }
   checkConfig(cfg);
   const entry = getModelEntry(cfg.model);
@@ -177,6 +211,7 @@ async function trainOwned(
   const testLimit =
     cfg.testLimit ?? proportionalTestLimit(cfg.limit, fullTrain.count, fullTest.count);
   const testSet = testLimit !== undefined ? limitImageSet(fullTest, testLimit) : fullTest;
+  checkSplits(trainSet, testSet);
   const transform = transformOf(cfg, trainSet);
   const trainBatches = new Batcher(trainSet, {
     batchSize: cfg.batchSize,
@@ -194,14 +229,26 @@ async function trainOwned(
     if (cfg.priorMu !== undefined) priors.priorMu = cfg.priorMu;
     if (cfg.priorSigma !== undefined) priors.priorSigma = cfg.priorSigma;
     if (cfg.rhoInit !== undefined) priors.posteriorRhoInitial = [cfg.rhoInit, 0.1];
-    model = createModel(cfg.model, {
-      numClasses: trainSet.numClasses,
-      inputShape: trainBatches.inputShape,
-      ...(entry.kind === 'bayesian'
-        ? { bayesian: cfg.estimator ?? DEFAULT_ESTIMATOR, priors }
-        : {}),
-    });
+    try {
+      model = createModel(cfg.model, {
+        numClasses: trainSet.numClasses,
+        inputShape: trainBatches.inputShape,
+        ...(entry.kind === 'bayesian'
+          ? { bayesian: cfg.estimator ?? DEFAULT_ESTIMATOR, priors }
+          : {}),
+      });
+    } catch (e) {
+      if (e instanceof ArgumentError && e.argument !== 'inputShape') throw e;
+      // tfjs refuses a network whose feature maps shrink to nothing
+      throw new ArgumentError(
+        'input-size',
+        `${cfg.model} cannot take ${trainBatches.inputShape.join('x')} inputs (a convolution or ` +
+          `pooling leaves no pixels); use a larger --input-size (the model's default is ` +
+          `${entry.defaultInputShape[0]})`,
+      );
+    }
   }
+  checkSetsAgainstModel(model, trainBatches.inputShape, [trainSet, testSet]);
   const settings: OptimizerSettings = {
     name: 'adam',
     learningRate: cfg.lr,
@@ -229,6 +276,21 @@ async function trainOwned(
   );
   let checkpoint = join(cfg.out, CHECKPOINT_DIR);
   const records = [...history];
+  // the stop messages show also with --quiet
+  const stop =
+    options.handleSignals === true
+      ? watchSignals(options.log ?? ((l: string) => console.error(l)))
+      : undefined;
+  let stoppedAt: LoopPosition | undefined;
+  const stateOf = (epoch: number, at: number) => ({
+    version: 1 as const,
+    epoch,
+    step: at,
+    config: cfg,
+    optimizer: settings,
+    seed: cfg.seed,
+    metrics: records,
+  });
   try {
     await fit(model, {
       optimizer,
@@ -237,9 +299,14 @@ async function trainOwned(
       epochs: cfg.epochs,
       initialEpoch: startEpoch,
       initialStep: step,
+      ...(midEpoch !== undefined
+        ? { initialBatch: midEpoch.batch, initialTotals: midEpoch.totals }
+        : {}),
       progress,
-      onEpochStart: (epoch) => {
-        setSeed(epochSeed(cfg.seed, epoch));
+      onEpochStart: (epoch, firstBatch) => {
+        // mid-epoch resume: continue the weight-sampling stream where the stop left it
+        if (firstBatch > 0 && midEpoch !== undefined) restoreSeedState(midEpoch.seedState);
+        else setSeed(epochSeed(cfg.seed, epoch));
         setLearningRate(optimizer, cfg.lr * Math.pow(cfg.lrDecay ?? 1, epoch));
       },
       validate: async () => {
@@ -255,15 +322,12 @@ async function trainOwned(
       },
       onEpochEnd: async (record) => {
         records.push(record);
-        checkpoint = await saveCheckpoint<TrainConfig, EpochRecord>(cfg.out, model, optimizer, {
-          version: 1,
-          epoch: record.epoch,
-          step: record.step,
-          config: cfg,
-          optimizer: settings,
-          seed: cfg.seed,
-          metrics: records,
-        });
+        checkpoint = await saveCheckpoint<TrainConfig, EpochRecord>(
+          cfg.out,
+          model,
+          optimizer,
+          stateOf(record.epoch, record.step),
+        );
         writeMetricLogs(cfg.out, records);
         log(describeRecord(record));
         const warning =
@@ -272,10 +336,37 @@ async function trainOwned(
             : undefined;
         if (warning !== undefined) console.error(warning);
       },
+      ...(stop !== undefined ? { shouldStop: () => stop.signal !== undefined } : {}),
+      onStop: async (position) => {
+        stoppedAt = position;
+        if (position.batch === 0) return; // the epoch-end checkpoint is the position
+        // a mid-epoch checkpoint: the batcher's position (its permutation is a function of the
+        // seed and the epoch), the weight-sampling stream and the epoch's running totals
+        checkpoint = await saveCheckpoint<TrainConfig, EpochRecord>(cfg.out, model, optimizer, {
+          ...stateOf(position.epoch, position.step),
+          batchInEpoch: position.batch,
+          epochTotals: position.totals,
+          ...(seedState() !== undefined ? { seedState: seedState() as number } : {}),
+        });
+      },
     });
   } finally {
+    stop?.dispose();
     optimizer.dispose();
     tf.dispose(restoreOptimizer.map((n) => n.tensor));
+  }
+  if (stop?.signal !== undefined && stoppedAt !== undefined) {
+    model.dispose();
+    const where =
+      stoppedAt.batch > 0
+        ? `epoch ${stoppedAt.epoch + 1}, after batch ${stoppedAt.batch} of ${trainBatches.numBatches}`
+        : `the end of epoch ${stoppedAt.epoch}`;
+    throw new TrainingInterrupted(
+      stop.signal,
+      checkpoint,
+      `deepprob: stopped by ${stop.signal} at ${where} (step ${stoppedAt.step}); saved the model, ` +
+        `optimizer state and position in ${checkpoint}. Resume with: deepprob train --out ${cfg.out} --resume`,
+    );
   }
   return {
     model,

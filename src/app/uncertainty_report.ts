@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { Batcher } from '../data/batcher.js';
 import { limitImageSet, type ImageSet } from '../data/dataset.js';
-import { loadDataset } from '../data/files.js';
+import { DATASETS, loadDataset } from '../data/files.js';
 import { setMode } from '../layers/model_utils.js';
 import {
   decompose,
@@ -283,6 +283,10 @@ export async function runUncertaintyReport(
   const mcSamples = options.mcSamples ?? 20;
   if (!Number.isInteger(mcSamples) || mcSamples < 2) {
     throw new ArgumentError('mcSamples', `expected an integer >= 2, got ${mcSamples}`);
+  }
+  const oodName = options.ood ?? 'fashion-mnist';
+  if (!(DATASETS as readonly string[]).includes(oodName) && oodName !== 'fashion') {
+    throw new ArgumentError('ood', `expected one of ${DATASETS.join(', ')}, got '${oodName}'`);
   }
   const run = await openRun(options.checkpoint);
   const { model, kind, config: cfg } = run;

@@ -6,10 +6,10 @@
  * (each file written atomically) into `--out`, loadable with `tf.loadLayersModel` once deepprob's
  * layers are imported.
  */
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { convertFile, type ConvertCliOptions } from '../app/convert.js';
 import { cliReady } from './main.js';
-import { estimatorOption, oneOf, positiveNumber } from './options.js';
+import { estimatorOption, help, oneOf, ranged } from './options.js';
 
 /** Register `convert` on `program`. */
 export function register(program: Command): void {
@@ -25,11 +25,15 @@ export function register(program: Command): void {
       'all',
     )
     .option(...estimatorOption('weight estimator'))
-    .option('--moped <delta>', 'MOPED posterior std delta*|w| (default 0.1)', positiveNumber)
+    .option(
+      '--moped <delta>',
+      help('MOPED posterior std delta*|w| (default 0.1)', 'moped'),
+      ranged('moped'),
+    )
     .option(
       '--posterior-sigma <s>',
-      'constant initial posterior std instead of MOPED',
-      positiveNumber,
+      help('constant initial posterior std instead of MOPED', 'posterior-sigma'),
+      ranged('posterior-sigma'),
     )
     .option(
       '--init <how>',
@@ -40,8 +44,8 @@ export function register(program: Command): void {
     .option('--moped-prior', 'centre each weight prior on its DNN value (MOPED empirical Bayes)')
     .option(
       '--prior-sigma <s>',
-      'prior standard deviation of the Bayesian layers (default 0.1)',
-      positiveNumber,
+      help('prior standard deviation of the Bayesian layers (default 0.1)', 'prior-sigma'),
+      ranged('prior-sigma'),
     )
     .addHelpText(
       'after',
@@ -50,9 +54,6 @@ export function register(program: Command): void {
     )
     .action(async (o: ConvertCliOptions) => {
       await cliReady(program);
-      if (o.moped !== undefined && o.posteriorSigma !== undefined) {
-        throw new InvalidArgumentError('give either --moped or --posterior-sigma, not both');
-      }
       const r = await convertFile(o);
       console.log(r.summary);
       console.log(

@@ -14,7 +14,7 @@ import { runEvaluation, runTraining, TRAIN_DEFAULTS } from '../app/index.js';
 import type { PerExample } from '../train/evaluate.js';
 import { cliReady } from './main.js';
 import type { Estimator } from '../layers/estimator_registry.js';
-import { estimatorOption, pct, positiveInt } from './options.js';
+import { estimatorOption, help, pct, ranged } from './options.js';
 
 interface DemoOptions {
   epochs: number;
@@ -61,14 +61,14 @@ export function register(program: Command): void {
     .description(
       'train a Bayesian LeNet-5 on MNIST (1 epoch), evaluate it and summarise its uncertainty (npm start)',
     )
-    .option('--epochs <n>', 'epochs', positiveInt, 1)
-    .option('--limit <n>', 'use only the first N training images', positiveInt)
+    .option('--epochs <n>', help('epochs', 'epochs'), ranged('epochs'), 1)
+    .option('--limit <n>', help('use only the first N training images', 'limit'), ranged('limit'))
     .option(...estimatorOption('estimator'))
-    .option('--mc-samples <n>', 'MC samples', positiveInt, 10)
+    .option('--mc-samples <n>', help('MC samples', 'mc-samples'), ranged('mc-samples'), 10)
     .option(
       '--ood-limit <n>',
-      'MNIST and Fashion-MNIST test images for the OOD check',
-      positiveInt,
+      help('MNIST and Fashion-MNIST test images for the OOD check', 'ood-limit'),
+      ranged('ood-limit'),
       2000,
     )
     .option('--out <dir>', 'run directory (default: a new temporary directory)')

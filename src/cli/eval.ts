@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { DATASETS } from '../data/files.js';
 import { runEvaluation, type EvalConfig } from '../app/index.js';
 import { cliReady } from './main.js';
-import { pct, positiveInt } from './options.js';
+import { help, pct, ranged } from './options.js';
 
 /** Options of `deepprob eval`: the evaluation configuration and `--json`. */
 type EvalCliOptions = EvalConfig & { json?: boolean };
@@ -22,9 +22,18 @@ export function register(program: Command): void {
     )
     .option('--dataset <name>', `dataset (default: the training one): ${DATASETS.join(' | ')}`)
     .option('--data-dir <dir>', 'directory with the dataset files')
-    .option('--mc-samples <n>', 'MC samples (default: as in training, else 10)', positiveInt)
-    .option('--limit <n>', 'evaluate only the first N test images', positiveInt)
-    .option('--batch-size <n>', 'evaluation batch size', positiveInt, 500)
+    .option(
+      '--mc-samples <n>',
+      help('MC samples (default: as in training, else 10)', 'mc-samples'),
+      ranged('mc-samples'),
+    )
+    .option('--limit <n>', help('evaluate only the first N test images', 'limit'), ranged('limit'))
+    .option(
+      '--batch-size <n>',
+      help('evaluation batch size', 'batch-size'),
+      ranged('batch-size'),
+      500,
+    )
     .option('--json', 'print the result as JSON on stdout')
     .addHelpText('after', '\nExample:\n  deepprob eval --checkpoint runs/bnn --mc-samples 20')
     .action(async (o: EvalCliOptions) => {

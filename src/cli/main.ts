@@ -7,6 +7,7 @@ import '../backend/tfjs_check.js';
 import { Command } from 'commander';
 import { ready, describeBackend } from '../backend/ready.js';
 import { version } from '../version.js';
+import { TrainingInterrupted } from '../app/graceful_stop.js';
 import { register as registerTrain } from './train.js';
 import { register as registerEval } from './eval.js';
 import { register as registerDemo } from './demo.js';
@@ -57,6 +58,15 @@ export function buildProgram(): Command {
 /** Entry point used by `bin/deepprob.js`; resolves to the process exit code. */
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
-  await program.parseAsync(argv);
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    // a graceful stop: its message says what was saved and how to resume; 130/143/129
+    if (e instanceof TrainingInterrupted) {
+      console.error(e.message);
+      return e.exitCode;
+    }
+    throw e;
+  }
   return 0;
 }

@@ -1,6 +1,14 @@
 /** Option parsers shared by the subcommands: they fail with the option's name and the expected form. */
 import { InvalidArgumentError } from 'commander';
 import {
+  checkRange,
+  OPTION_RANGES,
+  rangeText,
+  type OptionRange,
+  type RangedOption,
+} from '../app/option_ranges.js';
+import { parseKLWeight } from '../layers/kl_schedules.js';
+import {
   DEFAULT_ESTIMATOR,
   ESTIMATOR_NAMES,
   type Estimator,
@@ -36,6 +44,55 @@ export function positiveNumber(value: string): number {
   const n = finiteNumber(value);
   if (!(n > 0)) throw new InvalidArgumentError(`expected a number > 0, got '${value}'`);
   return n;
+}
+
+/**
+ * The parser of a ranged option: a number (an integer where the range says so) inside
+ * {@link OPTION_RANGES}`[name]`, else commander's error naming the option and the range.
+ * @param name the option name without dashes.
+ * @example
+ * ```ts
+ * program.option('--epochs <n>', help('epochs to train', 'epochs'), ranged('epochs'), 5);
+ * ```
+ */
+export function ranged(name: RangedOption): (value: string) => number {
+  return (value: string) => {
+    const n = value.trim() === '' ? NaN : Number(value);
+    try {
+      checkRange(name, n);
+    } catch {
+      const r: OptionRange = OPTION_RANGES[name];
+      throw new InvalidArgumentError(
+        `expected ${r.integer === true ? 'an integer' : 'a number'} in ${rangeText(name).replace(' integer', '')}, got '${value}'`,
+      );
+    }
+    return n;
+  };
+}
+
+/** A help line with the option's range appended: `'<what> (range [1, 100000] integer)'`. */
+export function help(what: string, name: RangedOption): string {
+  return `${what}; range ${rangeText(name)}`;
+}
+
+/**
+ * The parser of `--kl-weight`: a number in the `kl-weight` range, or a schedule name of the
+ * layers (`blundell | uniform | soenderby`, see `parseKLWeight`).
+ */
+export function klWeightOption(value: string): string {
+  const v = value.trim();
+  if (/^[a-z-]+$/i.test(v)) {
+    try {
+      parseKLWeight(v);
+    } catch {
+      throw new InvalidArgumentError(
+        `expected a number or blundell | uniform | soenderby, got '${value}'`,
+      );
+    }
+    return v;
+  }
+  ranged('kl-weight')(v);
+  return v;
 }
 
 /** A parser accepting one of `choices`. */

@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { parseMethodSpec, runShiftBenchmark, type ShiftRunOptions } from '../app/shift/run.js';
 import { cliReady } from './main.js';
-import { oneOf, positiveInt, positiveNumber } from './options.js';
+import { help, oneOf, ranged } from './options.js';
 
 /** Options of `deepprob shift` as commander parses them. */
 interface ShiftCliOptions {
@@ -49,14 +49,19 @@ export function register(program: Command): void {
       'methods as [name=]kind:dir[,dir...]; kinds: plain, temperature, mc-dropout, bayes, ensemble, laplace (KFAC last layer), laplace-diag, laplace-full, swag, multiswag, evidential',
     )
     .option('--out <dir>', 'output directory', 'runs/shift')
-    .option('--limit <n>', 'test images per shifted set', positiveInt, 1000)
+    .option('--limit <n>', help('test images per shifted set', 'limit'), ranged('limit'), 1000)
     .option(
       '--calibration <n>',
-      'held-out test images (from index --limit) for conformal / temperature',
-      positiveInt,
+      help('held-out test images (from index --limit) for conformal / temperature', 'calibration'),
+      ranged('calibration'),
       1000,
     )
-    .option('--mc-samples <n>', 'Monte Carlo samples of stochastic methods', positiveInt, 20)
+    .option(
+      '--mc-samples <n>',
+      help('Monte Carlo samples of stochastic methods', 'mc-samples'),
+      ranged('mc-samples'),
+      20,
+    )
     .option('--families <list>', 'shift families: rotation,corruption', 'rotation,corruption')
     .option('--severities <list>', 'corruption severities (1..5)', '1,3,5')
     .option(
@@ -64,7 +69,7 @@ export function register(program: Command): void {
       'OOD sets: fashion-mnist, kmnist, uniform-noise',
       'fashion-mnist,uniform-noise',
     )
-    .option('--alpha <x>', 'conformal miscoverage level', positiveNumber, 0.05)
+    .option('--alpha <x>', help('conformal miscoverage level', 'alpha'), ranged('alpha'), 0.05)
     .option(
       '--score <name>',
       'conformal score: lac | aps | raps',
@@ -73,10 +78,15 @@ export function register(program: Command): void {
     )
     .option(
       '--train-limit <n>',
-      'training images for Laplace / SWAG / MC-dropout fine-tuning',
-      positiveInt,
+      help('training images for Laplace / SWAG / MC-dropout fine-tuning', 'train-limit'),
+      ranged('train-limit'),
     )
-    .option('--swag-epochs <n>', 'epochs of constant-lr SGD collected by SWAG', positiveInt, 1)
+    .option(
+      '--swag-epochs <n>',
+      help('epochs of constant-lr SGD collected by SWAG', 'swag-epochs'),
+      ranged('swag-epochs'),
+      1,
+    )
     .option('--json', 'print the summary as JSON on stdout')
     .addHelpText(
       'after',

@@ -7,15 +7,7 @@ import { MODELS } from '../models/registry.js';
 import { DATASETS } from '../data/files.js';
 import { runTraining, TRAIN_DEFAULTS, type TrainConfig } from '../app/index.js';
 import { cliReady } from './main.js';
-import {
-  estimatorOption,
-  finiteNumber,
-  oneOf,
-  pct,
-  positiveInt,
-  positiveNumber,
-  integer,
-} from './options.js';
+import { estimatorOption, help, klWeightOption, oneOf, pct, ranged } from './options.js';
 
 /** Options of `deepprob train` as commander parses them: the run configuration and the CLI's flags. */
 type TrainCliOptions = Omit<TrainConfig, 'out' | 'evidentialLoss'> & {
@@ -54,15 +46,30 @@ export function register(program: Command): void {
     .option(...estimatorOption('Bayesian estimator'))
     .option('--dataset <name>', `dataset: ${DATASETS.join(' | ')}`, TRAIN_DEFAULTS.dataset)
     .option('--data-dir <dir>', 'directory with the dataset files (default: bundled source)')
-    .option('--epochs <n>', 'epochs to train (in total, also when resuming)', positiveInt, 5)
-    .option('--batch-size <n>', 'mini-batch size', positiveInt, TRAIN_DEFAULTS.batchSize)
-    .option('--lr <x>', 'Adam learning rate', positiveNumber, TRAIN_DEFAULTS.lr)
+    .option(
+      '--epochs <n>',
+      help('epochs to train (in total, also when resuming)', 'epochs'),
+      ranged('epochs'),
+      5,
+    )
+    .option(
+      '--batch-size <n>',
+      help('mini-batch size', 'batch-size'),
+      ranged('batch-size'),
+      TRAIN_DEFAULTS.batchSize,
+    )
+    .option('--lr <x>', help('Adam learning rate', 'lr'), ranged('lr'), TRAIN_DEFAULTS.lr)
     .option(
       '--lr-decay <f>',
-      'multiply the learning rate by f after every epoch (default 1)',
-      positiveNumber,
+      help('multiply the learning rate by f after every epoch (default 1)', 'lr-decay'),
+      ranged('lr-decay'),
     )
-    .option('--mc-samples <n>', 'MC samples of the validation predictive', positiveInt, 10)
+    .option(
+      '--mc-samples <n>',
+      help('MC samples of the validation predictive', 'mc-samples'),
+      ranged('mc-samples'),
+      10,
+    )
     .option(
       '--out <dir>',
       'run directory: checkpoint/, metrics.jsonl, metrics.csv (default runs/<model>-<dataset>)',
@@ -73,26 +80,51 @@ export function register(program: Command): void {
       'continue from the checkpoint in --out when there is one, else start',
     )
     .option('--force', 'start over in an --out that already holds a run (replaces its checkpoint)')
-    .option('--seed <n>', 'seed of shuffling and weight sampling', integer, TRAIN_DEFAULTS.seed)
-    .option('--limit <n>', 'use only the first N training images (quick runs)', positiveInt)
+    .option(
+      '--seed <n>',
+      help('seed of shuffling and weight sampling', 'seed'),
+      ranged('seed'),
+      TRAIN_DEFAULTS.seed,
+    )
+    .option(
+      '--limit <n>',
+      help('use only the first N training images (quick runs)', 'limit'),
+      ranged('limit'),
+    )
     .option(
       '--test-limit <n>',
-      'use only the first N test images (default with --limit: the same fraction of the test set)',
-      positiveInt,
+      help(
+        'use only the first N test images (default with --limit: the same fraction of the test set)',
+        'test-limit',
+      ),
+      ranged('test-limit'),
     )
     .option(
       '--kl-weight <w>',
-      'ELBO KL weight: a number, or blundell | uniform | soenderby (warm-up)',
+      help('ELBO KL weight: a number, or blundell | uniform | soenderby (warm-up)', 'kl-weight'),
+      klWeightOption,
       '1',
     )
-    .option('--prior-mu <x>', 'mean of the Normal weight prior (default 0)', finiteNumber)
-    .option('--prior-sigma <x>', 'std of the Normal weight prior (default 0.1)', positiveNumber)
+    .option(
+      '--prior-mu <x>',
+      help('mean of the Normal weight prior (default 0)', 'prior-mu'),
+      ranged('prior-mu'),
+    )
+    .option(
+      '--prior-sigma <x>',
+      help('std of the Normal weight prior (default 0.1)', 'prior-sigma'),
+      ranged('prior-sigma'),
+    )
     .option(
       '--rho-init <x>',
-      'mean of the initial posterior rho, sigma = softplus(rho) (default -3)',
-      finiteNumber,
+      help('mean of the initial posterior rho, sigma = softplus(rho) (default -3)', 'rho-init'),
+      ranged('rho-init'),
     )
-    .option('--input-size <n>', "input side (default: the model's, 32 for LeNet5)", positiveInt)
+    .option(
+      '--input-size <n>',
+      help("input side (default: the model's, 32 for LeNet5)", 'input-size'),
+      ranged('input-size'),
+    )
     .option(
       '--resize <how>',
       'reach the input size by pad | bilinear',
@@ -106,8 +138,11 @@ export function register(program: Command): void {
     .option('--evidence <fn>', 'evidential evidence function: relu | softplus | exp', 'softplus')
     .option(
       '--ensemble <n>',
-      'train a deep ensemble: n members in OUT/member-<i>, seeded seed + i - 1 (i = 1..n)',
-      positiveInt,
+      help(
+        'train a deep ensemble: n members in OUT/member-<i>, seeded seed + i - 1 (i = 1..n)',
+        'ensemble',
+      ),
+      ranged('ensemble'),
     )
     .option('--quiet', 'no progress bar')
     .option('--json', 'print the final metrics as JSON on stdout')
@@ -123,6 +158,7 @@ export function register(program: Command): void {
         resumeOrStart: o.resumeOrStart ?? false,
         force: o.force ?? false,
         quiet: o.quiet ?? false,
+        handleSignals: true,
       };
       if (o.ensemble !== undefined && o.ensemble > 1) {
         for (let i = 1; i <= o.ensemble; i++) {

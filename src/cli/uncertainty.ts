@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { DATASETS } from '../data/files.js';
 import { runUncertaintyReport, type UncertaintyRunOptions } from '../app/index.js';
 import { cliReady } from './main.js';
-import { positiveInt } from './options.js';
+import { help, ranged } from './options.js';
 
 /** Options of `deepprob uncertainty` as commander parses them: the runner's options, `--bins`, `--json`. */
 type UncertaintyCliOptions = Omit<UncertaintyRunOptions, 'numBins' | 'log'> & {
@@ -34,18 +34,27 @@ export function register(program: Command): void {
     .option('--out <dir>', 'output directory (default <checkpoint>/uncertainty)')
     .option(
       '--mc-samples <n>',
-      'Monte Carlo samples (Bayesian / MC-dropout models)',
-      positiveInt,
+      help('Monte Carlo samples (Bayesian / MC-dropout models)', 'mc-samples'),
+      ranged('mc-samples'),
       20,
     )
-    .option('--limit <n>', 'use only the first N images of each test set', positiveInt)
-    .option('--batch-size <n>', 'evaluation batch size', positiveInt, 500)
+    .option(
+      '--limit <n>',
+      help('use only the first N images of each test set', 'limit'),
+      ranged('limit'),
+    )
+    .option(
+      '--batch-size <n>',
+      help('evaluation batch size', 'batch-size'),
+      ranged('batch-size'),
+      500,
+    )
     .option(
       '--evidence <fn>',
       'evidence function of evidential models: relu | softplus | exp',
       'softplus',
     )
-    .option('--bins <n>', 'calibration bins', positiveInt, 15)
+    .option('--bins <n>', help('calibration bins', 'bins'), ranged('bins'), 15)
     .option('--data-dir <dir>', 'directory with the in-distribution dataset files')
     .option('--json', 'print the summary (metrics and OOD scores) as JSON on stdout')
     .addHelpText(

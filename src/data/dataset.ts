@@ -27,6 +27,8 @@ export interface ImageSet {
   numClasses: number;
   /** Optional class names, length `numClasses`. */
   classNames?: string[];
+  /** The files it was read from (for error messages), when read from files. */
+  files?: string[];
 }
 
 /**

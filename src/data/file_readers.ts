@@ -143,6 +143,7 @@ export function loadIdxImageSet(o: IdxImageSetOptions): ImageSet {
     width,
     channels,
     numClasses,
+    files: [o.images, o.labels],
   };
   if (o.classNames !== undefined) set.classNames = o.classNames;
   return checkImageSet(set, o.name);
@@ -150,6 +151,7 @@ export function loadIdxImageSet(o: IdxImageSetOptions): ImageSet {
 
 /** Find `base` or `base.gz` in `dir`; throws a DataFormatError listing what was looked for. */
 export function findDataFile(dir: string, bases: string[]): string {
+  if (!existsSync(dir)) throw new DataFormatError(dir, 'no such directory');
   for (const base of bases) {
     for (const name of [base, `${base}.gz`]) {
       const p = join(dir, name);
@@ -218,7 +220,7 @@ export function readCifarFiles(
   }
   const numClasses = variant === 'cifar10' ? 10 : label === 'fine' ? 100 : 20;
   return checkImageSet(
-    { name, images, labels, count, height: 32, width: 32, channels: 3, numClasses },
+    { name, images, labels, count, height: 32, width: 32, channels: 3, numClasses, files },
     name,
   );
 }

@@ -24,8 +24,16 @@ import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
 import type { BayesianLayer } from './bayesian_layer.js';
 import { klSchedule, type KLSchedule, type KLScheduleSpec } from './kl_schedules.js';
-import { resolveLoss, type LossFn, type LossName } from './losses.js';
+import {
+  checkClassTargets,
+  meanSquaredError,
+  resolveLoss,
+  softmaxCrossEntropy,
+  type LossFn,
+  type LossName,
+} from './losses.js';
 import type { StepContext } from './step_context.js';
+import { minimizeStep, trainableVariables } from './train_step.js';
 import { bayesianLayers } from './model_utils.js';
 
 /** A network: a tfjs model or a single layer. */
@@ -47,8 +55,6 @@ export interface LossTerms {
   kl: tf.Scalar;
   /** The network output `model(x)`. */
   output: tf.Tensor;
-  /** The factor applied to `kl` in `loss` (a host number, no sync). */
-  klFactor: number;
 }
 
 /** Result of {@link BayesianLossCell.trainStep}: kept tensors the caller must dispose. */
@@ -58,7 +64,6 @@ export interface StepResult {
   kl: tf.Scalar;
   /** The output, only with `keepOutput: true`. */
   output?: tf.Tensor;
-  klFactor: number;
 }
 
 /** Options of {@link BayesianLossCell.trainStep}. */
@@ -85,8 +90,11 @@ export abstract class BayesianLossCell {
     this.layers = bayesianLayers(backbone);
   }
 
-  /** The factor of the summed KL in the loss for this minibatch. */
-  protected abstract klFactor(x: tf.Tensor, ctx: LossContext): number;
+  /**
+   * The factor of the summed KL in the loss for a minibatch of `batchSize` examples at `ctx`,
+   * computed once per step from the one step context and passed down to {@link terms}.
+   */
+  abstract klFactor(batchSize: number, ctx?: LossContext): number;
   /** The factor of the data term. */
   protected nllFactor(): number {
     return 1;
@@ -118,6 +126,17 @@ export abstract class BayesianLossCell {
    * @param ctx the position in training, for KL schedules.
    */
   compute(x: tf.Tensor, y: tf.Tensor, ctx: LossContext = {}): LossTerms {
+    return this.terms(x, y, this.klFactor(x.shape[0] as number, ctx));
+  }
+
+  /**
+   * The loss and its terms with a given KL factor `f`:
+   * `loss = nllFactor * lossFn(model(x), y) + f * sum_l KL_l` (tensors of the caller's scope).
+   * @param x inputs.
+   * @param y targets.
+   * @param klFactor the factor `f` of the summed KL (from {@link klFactor}).
+   */
+  terms(x: tf.Tensor, y: tf.Tensor, klFactor: number): LossTerms {
     if (x.shape[0] !== y.shape[0]) {
       throw new ArgumentError(
         'y',
@@ -125,18 +144,77 @@ export abstract class BayesianLossCell {
           `[${y.shape.join(', ')}]`,
       );
     }
-    const klFactor = this.klFactor(x, ctx);
     const nllFactor = this.nllFactor();
     const output = this.forward(x);
     const nll = this.lossFn(output, y);
     const kl = this.kl();
     const loss = tf.tidy(() => tf.add(tf.mul(nll, nllFactor), tf.mul(kl, klFactor)) as tf.Scalar);
-    return { loss, nll, kl, output, klFactor };
+    return { loss, nll, kl, output };
+  }
+
+  /**
+   * The output shape of the backbone for inputs of shape `inputShape`, when it can be known
+   * without running it (a model's symbolic output, or a built layer's `computeOutputShape`).
+   */
+  outputShape(inputShape: readonly number[]): (number | null)[] | undefined {
+    const b = this.backbone;
+    try {
+      if (b instanceof tf.LayersModel) {
+        const out = b.outputs[0];
+        return out === undefined ? undefined : [...out.shape];
+      }
+      const s = b.computeOutputShape([...inputShape]);
+      return Array.isArray(s[0]) ? undefined : [...(s as (number | null)[])];
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Check the arguments of a training step before any work: the optimizer, `x` a tensor with a
+   * batch dimension, and `y` fitting the data loss: for the softmax cross-entropy, class indices
+   * `[B]` in `[0, K)` or one-hot rows `[B, K]` ({@link checkClassTargets}, one host read of the
+   * labels); for the squared error, the output's shape; for any loss, `B` targets.
+   * @throws ArgumentError naming `optimizer`, `x` or `y`.
+   */
+  checkStepInputs(optimizer: unknown, x: unknown, y: unknown): void {
+    if (!(optimizer instanceof tf.Optimizer)) {
+      throw new ArgumentError('optimizer', `expected a tf.Optimizer, got ${typeof optimizer}`);
+    }
+    if (!(x instanceof tf.Tensor) || x.isDisposed || x.rank < 1) {
+      throw new ArgumentError('x', 'expected a live tf.Tensor of inputs with a batch dimension');
+    }
+    if (x.dtype !== 'float32' && x.dtype !== 'int32') {
+      throw new ArgumentError('x', `expected float32 inputs, got dtype ${x.dtype}`);
+    }
+    const batch = x.shape[0] as number;
+    if (!(y instanceof tf.Tensor) || y.isDisposed) {
+      throw new ArgumentError('y', 'expected a live tf.Tensor of targets');
+    }
+    const out = this.outputShape(x.shape);
+    const last = out?.[out.length - 1];
+    if (this.lossFn === softmaxCrossEntropy) {
+      checkClassTargets(y, batch, typeof last === 'number' ? last : undefined, 'y');
+    } else if (this.lossFn === meanSquaredError && out !== undefined) {
+      const want = [batch, ...out.slice(1)];
+      if (y.rank !== want.length || want.some((d, i) => d !== null && d !== y.shape[i])) {
+        throw new ArgumentError(
+          'y',
+          `expected targets of the output's shape [${want.join(', ')}], got [${y.shape.join(', ')}]`,
+        );
+      }
+    } else if (y.rank < 1 || y.shape[0] !== batch) {
+      throw new ArgumentError(
+        'y',
+        `expected ${batch} targets (the batch size of x), got shape [${y.shape.join(', ')}]`,
+      );
+    }
   }
 
   /**
    * One optimizer step on a minibatch: minimises `compute(x, y, ctx).loss` over the backbone's
-   * trainable weights.
+   * trainable weights. The arguments are checked first ({@link checkStepInputs}); a failing call
+   * leaves no tensor behind.
    * @returns kept scalars `loss`, `nll`, `kl` (and `output` with `keepOutput`) that the caller
    *   disposes; reading them (`await t.data()`) is the only sync.
    */
@@ -147,27 +225,20 @@ export abstract class BayesianLossCell {
     ctx: LossContext = {},
     options: TrainStepOptions = {},
   ): StepResult {
-    let nll: tf.Scalar | undefined;
-    let kl: tf.Scalar | undefined;
-    let output: tf.Tensor | undefined;
-    let klFactor = 0;
-    const vars = this.backbone.trainableWeights.map((w) => w.read() as tf.Variable);
-    const loss = optimizer.minimize(
-      () => {
-        const r = this.compute(x, y, ctx);
-        nll = tf.keep(r.nll);
-        kl = tf.keep(r.kl);
-        if (options.keepOutput === true) output = tf.keep(r.output);
-        klFactor = r.klFactor;
-        return r.loss;
-      },
-      true,
-      vars,
+    this.checkStepInputs(optimizer, x, y);
+    const f = this.klFactor(x.shape[0] as number, ctx);
+    const r = minimizeStep(
+      optimizer,
+      trainableVariables(this.backbone),
+      () => this.terms(x, y, f),
+      options.keepOutput === true,
     );
-    if (loss === null || nll === undefined || kl === undefined) {
-      throw new Error('trainStep: the optimizer returned no loss');
-    }
-    return output === undefined ? { loss, nll, kl, klFactor } : { loss, nll, kl, output, klFactor };
+    return {
+      loss: r.loss,
+      nll: r.nll as tf.Scalar,
+      kl: r.kl as tf.Scalar,
+      ...(r.output !== undefined ? { output: r.output } : {}),
+    };
   }
 }
 
@@ -210,7 +281,7 @@ export class WithBNNLoss extends BayesianLossCell {
     this.bnnFactor = bnnFactor;
   }
 
-  protected klFactor(): number {
+  klFactor(): number {
     return this.bnnFactor;
   }
   protected override nllFactor(): number {
@@ -289,7 +360,8 @@ export class ELBOLoss extends BayesianLossCell {
     return beta;
   }
 
-  protected klFactor(x: tf.Tensor, ctx: LossContext): number {
-    return this.klWeight(x.shape[0] as number, ctx) / this.datasetSize;
+  /** `beta / N` for a minibatch of `batchSize` examples at `ctx`. */
+  klFactor(batchSize: number, ctx: LossContext = {}): number {
+    return this.klWeight(batchSize, ctx) / this.datasetSize;
   }
 }

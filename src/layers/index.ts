@@ -124,6 +124,7 @@ export {
   resolveLoss,
   type LossFn,
   type LossName,
+  checkClassTargets,
 } from './losses.js';
 export { type StepContext, runProgress } from './step_context.js';
 export {
@@ -149,3 +150,14 @@ export {
   type TrainStepOptions,
   type ELBOLossOptions,
 } from './bnn_loss.js';
+export { minimizeStep, trainableVariables, type StepTerms, type KeptStep } from './train_step.js';
+export {
+  epochLoop,
+  emptyTotals,
+  type BatchSource,
+  type EpochLoopOptions,
+  type EpochTotals,
+  type LoopBatch,
+  type LoopPosition,
+  type StepStats,
+} from './fit_loop.js';

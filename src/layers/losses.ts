@@ -69,6 +69,88 @@ export function meanSquaredError(output: tf.Tensor, target: tf.Tensor): tf.Scala
   );
 }
 
+/**
+ * Check class targets of a minibatch before a training step (one small host read of the labels):
+ * either class indices of shape `[batch]` (int32, or float32 holding integers) with every
+ * `0 <= y_b < K`, or one-hot / probability rows of shape `[batch, K]` with entries in `[0, 1]`
+ * summing to 1 (to 1e-3).
+ * @param labels the targets.
+ * @param batch the batch size of the inputs.
+ * @param classes `K`, the number of classes (the network's last output dimension), when known.
+ * @param name the argument name used in errors (default `y`).
+ * @throws ArgumentError naming `name` for a non-tensor, a wrong dtype, shape or value.
+ * @example
+ * ```ts
+ * checkClassTargets(tf.tensor1d([0, 2], 'int32'), 2, 3); // ok
+ * checkClassTargets(tf.tensor1d([0, 3], 'int32'), 2, 3); // ArgumentError: y: ... in [0, 3) ...
+ * ```
+ */
+export function checkClassTargets(
+  labels: unknown,
+  batch: number,
+  classes: number | undefined,
+  name = 'y',
+): void {
+  if (!(labels instanceof tf.Tensor)) {
+    throw new ArgumentError(name, `expected a tf.Tensor of class labels, got ${typeof labels}`);
+  }
+  if (labels.isDisposed) throw new ArgumentError(name, 'the tensor is disposed');
+  if (labels.dtype !== 'int32' && labels.dtype !== 'float32') {
+    throw new ArgumentError(name, `expected int32 or float32 labels, got dtype ${labels.dtype}`);
+  }
+  const k = classes !== undefined && classes > 0 ? classes : undefined;
+  const range = k === undefined ? 'integers >= 0' : `integers in [0, ${k})`;
+  if (labels.rank === 1) {
+    if (labels.shape[0] !== batch) {
+      throw new ArgumentError(
+        name,
+        `expected ${batch} labels (the batch size), got ${shapeStr(labels)}`,
+      );
+    }
+    const v = labels.dataSync();
+    for (let i = 0; i < v.length; i++) {
+      const c = v[i] as number;
+      if (!Number.isInteger(c) || c < 0 || (k !== undefined && c >= k)) {
+        throw new ArgumentError(name, `expected class indices (${range}), got ${c} at index ${i}`);
+      }
+    }
+    return;
+  }
+  if (
+    labels.rank === 2 &&
+    labels.shape[0] === batch &&
+    (k === undefined || labels.shape[1] === k)
+  ) {
+    const cols = labels.shape[1] as number;
+    const v = labels.dataSync();
+    for (let i = 0; i < batch; i++) {
+      let sum = 0;
+      for (let j = 0; j < cols; j++) {
+        const p = v[i * cols + j] as number;
+        if (!(p >= 0 && p <= 1)) {
+          throw new ArgumentError(
+            name,
+            `expected one-hot or probability rows in [0, 1], got ${p} in row ${i}`,
+          );
+        }
+        sum += p;
+      }
+      if (Math.abs(sum - 1) > 1e-3) {
+        throw new ArgumentError(
+          name,
+          `expected one-hot or probability rows summing to 1, row ${i} sums to ${sum}`,
+        );
+      }
+    }
+    return;
+  }
+  throw new ArgumentError(
+    name,
+    `expected class indices of shape [${batch}] or one-hot labels of shape [${batch}, ${k ?? 'K'}], ` +
+      `got ${shapeStr(labels)}`,
+  );
+}
+
 /** Resolve a loss given by name or function. */
 export function resolveLoss(loss: LossFn | LossName | undefined): LossFn {
   if (loss === undefined) return softmaxCrossEntropy;

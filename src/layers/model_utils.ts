@@ -55,8 +55,25 @@ export function setMode(model: LayerContainer, mode: BayesianMode): BayesianMode
   });
 }
 
-/** Restore modes returned by {@link setMode}. */
+/**
+ * Restore modes returned by {@link setMode}.
+ * @throws ArgumentError naming `modes` when it is not the array {@link setMode} returned for
+ *   this model (one `'sample' | 'mean'` per Bayesian layer).
+ */
 export function restoreModes(model: LayerContainer, modes: readonly BayesianMode[]): void {
+  if (!Array.isArray(modes)) {
+    throw new ArgumentError(
+      'modes',
+      `expected the array of modes returned by setMode(model, mode), got ${modes === null ? 'null' : typeof modes}`,
+    );
+  }
+  const bad = modes.findIndex((m) => m !== 'sample' && m !== 'mean');
+  if (bad >= 0) {
+    throw new ArgumentError(
+      'modes',
+      `expected 'sample' or 'mean' at index ${bad}, got '${String(modes[bad])}'`,
+    );
+  }
   const layers = bayesianLayers(model);
   if (layers.length !== modes.length) {
     throw new ArgumentError('modes', `expected ${layers.length} modes, got ${modes.length}`);

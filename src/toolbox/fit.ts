@@ -1,10 +1,13 @@
 /**
- * A small Adam training loop for the toolbox's auxiliary models (the MC-dropout and
- * heteroscedastic copies of `UncertaintyEvaluation`), over in-memory tensors or any batch source.
+ * The toolbox's Adam training of its auxiliary models (the MC-dropout and heteroscedastic copies
+ * of `UncertaintyEvaluation`), over in-memory tensors or any batch source: the layers' one epoch
+ * loop and one step, with the batches of in-memory data shuffled here.
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
 import { makeRng } from '../utils/seed.js';
+import { epochLoop } from '../layers/fit_loop.js';
+import { minimizeStep, trainableVariables } from '../layers/train_step.js';
 
 /** A batch of inputs and targets; `dispose` frees them (when the source made them). */
 export interface DataBatch {
@@ -61,7 +64,8 @@ export function* epochBatches(
 }
 
 /**
- * Minimise `loss(x, y)` over the trainable weights of `model` with Adam.
+ * Minimise `loss(x, y)` over the trainable weights of `model` with Adam, with the layers' one
+ * loop ({@link epochLoop}) and one step ({@link minimizeStep}).
  *
  * @param model the model to train (its weights change).
  * @param loss scalar objective of a batch (runs inside `optimizer.minimize`).
@@ -81,27 +85,25 @@ export async function fit(
   }
   const batchSize = options.batchSize ?? 32;
   const optimizer = tf.train.adam(options.learningRate ?? 1e-3);
-  const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const vars = trainableVariables(model);
   const history: number[] = [];
   try {
-    for (let e = 0; e < epochs; e++) {
-      let sum = 0;
-      let count = 0;
-      for (const b of epochBatches(data, e, batchSize, options.seed ?? 0)) {
-        try {
-          const l = optimizer.minimize(() => loss(b.x, b.y), true, vars);
-          sum += l === null ? NaN : (l.dataSync()[0] as number);
-          count++;
-          l?.dispose();
-        } finally {
-          b.dispose?.();
-        }
-        if (count % 20 === 0) await new Promise((r) => setTimeout(r, 0));
-      }
-      const mean = sum / Math.max(1, count);
-      history.push(mean);
-      options.onEpoch?.(e, mean);
-    }
+    await epochLoop({
+      source: { batches: (e) => epochBatches(data, e, batchSize, options.seed ?? 0) },
+      epochs,
+      yieldEvery: 20,
+      step: (b) => {
+        const r = minimizeStep(optimizer, vars, () => ({ loss: loss(b.x, b.y) }));
+        const l = r.loss.dataSync()[0] as number;
+        r.loss.dispose();
+        return { loss: l, nll: l, kl: 0, correct: 0, size: 1 };
+      },
+      onEpochEnd: (e, totals) => {
+        const mean = totals.loss / Math.max(1, totals.n);
+        history.push(mean);
+        options.onEpoch?.(e, mean);
+      },
+    });
   } finally {
     optimizer.dispose();
   }

@@ -17,6 +17,7 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import type { EpochTotals } from '../layers/fit_loop.js';
 import { DeepProbError } from '../utils/errors.js';
 import { atomicWriteFile, fileIO, fsOps, fsyncDir } from '../utils/file_io.js';
 import {
@@ -58,6 +59,10 @@ export interface TrainerState<C = unknown, M = unknown> {
   savedAt: string;
   /** Batches of the current epoch already trained (a mid-epoch checkpoint); absent or 0 at an epoch end. */
   batchInEpoch?: number;
+  /** Mid-epoch: the position of the global seed stream after the last step (weight sampling). */
+  seedState?: number;
+  /** Mid-epoch: the running totals of the batches of the current epoch already trained. */
+  epochTotals?: EpochTotals;
   /** SHA-256 of the model's JSON topology (which architecture this state belongs to). */
   modelHash?: string;
 }
@@ -350,6 +355,21 @@ export function checkTrainerState<C, M>(raw: unknown, path: string): TrainerStat
   nonNegInt('epoch');
   nonNegInt('step');
   if (st.batchInEpoch !== undefined) nonNegInt('batchInEpoch');
+  if (st.seedState !== undefined) {
+    nonNegInt('seedState');
+    if ((st.seedState as number) > 0xffffffff) bad('seedState', 'an unsigned 32-bit integer');
+  }
+  if (st.epochTotals !== undefined) {
+    const t = st.epochTotals as Record<string, unknown> | null;
+    const keys = ['loss', 'nll', 'kl', 'correct', 'n', 'steps'];
+    if (
+      t === null ||
+      typeof t !== 'object' ||
+      !keys.every((k) => typeof t[k] === 'number' && Number.isFinite(t[k]))
+    ) {
+      bad('epochTotals', `an object of finite numbers ${keys.join(', ')}`);
+    }
+  }
   if (typeof st.seed !== 'number' || !Number.isFinite(st.seed)) bad('seed', 'a finite number');
   if (st.config === null || typeof st.config !== 'object') bad('config', 'an object');
   if (!Array.isArray(st.metrics)) bad('metrics', 'an array');

@@ -1,11 +1,14 @@
 /**
- * The training loop: epochs of seeded mini-batches, one optimizer step per batch, running
- * averages on a progress reporter, validation and a callback (checkpointing, logs) after every
- * epoch. Pure TF.js (no file system): the Node runner ({@link runTraining}) adds files.
+ * The trainer's loop: the layers' one epoch loop ({@link epochLoop}) over seeded mini-batches
+ * with one {@link trainStep} per batch, running averages on a progress reporter, validation and a
+ * callback (checkpointing, logs) after every epoch, a cooperative stop after any step and a start
+ * in the middle of an epoch. Pure TF.js (no file system): the Node runner (`app/train.ts`) adds
+ * files and signals.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ArgumentError } from '../utils/errors.js';
+import { ArgumentError, DeepProbError } from '../utils/errors.js';
 import type { Batcher } from '../data/batcher.js';
+import { epochLoop, type EpochTotals, type LoopPosition } from '../layers/fit_loop.js';
 import type { EvalResult } from './evaluate.js';
 import type { TrainLoss } from './loss.js';
 import type { ProgressReporter } from './progress.js';
@@ -52,22 +55,34 @@ export interface FitOptions {
   initialEpoch?: number;
   /** Steps already done (resume), default 0. */
   initialStep?: number;
+  /** Batches of `initialEpoch` already trained (resume in the middle of an epoch), default 0. */
+  initialBatch?: number;
+  /** Totals of those batches (so that the epoch's averages cover the whole epoch). */
+  initialTotals?: EpochTotals;
   /** Progress display (default none). */
   progress?: ProgressReporter;
-  /** Called before each epoch, e.g. to re-seed weight sampling. */
-  onEpochStart?: (epoch: number) => void;
+  /**
+   * Called before each epoch with the batch it starts at (0 unless resumed mid-epoch), e.g. to
+   * re-seed weight sampling.
+   */
+  onEpochStart?: (epoch: number, firstBatch: number) => void;
   /** Validation after each epoch. */
   validate?: (epoch: number) => Promise<EvalResult | undefined>;
   /** Called with each epoch's record (checkpoints, logs). */
   onEpochEnd?: (record: EpochRecord) => Promise<void> | void;
   /** Stop an epoch after this many batches (smoke tests), default all. */
   maxBatchesPerEpoch?: number;
+  /** Checked after every step: true stops training there (graceful stop). */
+  shouldStop?: () => boolean;
+  /** Called once when `shouldStop` ended training, with the position to resume from. */
+  onStop?: (position: LoopPosition) => Promise<void> | void;
 }
 
 /**
- * Train `model` for epochs `initialEpoch .. epochs - 1`.
+ * Train `model` for epochs `initialEpoch .. epochs - 1` (from batch `initialBatch` of the first)
+ * with the layers' one loop ({@link epochLoop}) and one step ({@link trainStep}).
  *
- * @returns the records of the epochs run.
+ * @returns the records of the epochs completed.
  * @example
  * ```ts
  * const records = await fit(net, { optimizer: tf.train.adam(1e-3), loss: crossEntropyLoss(),
@@ -76,96 +91,97 @@ export interface FitOptions {
  */
 export async function fit(model: tf.LayersModel, options: FitOptions): Promise<EpochRecord[]> {
   const { optimizer, loss, train, epochs } = options;
-  const first = options.initialEpoch ?? 0;
   if (!Number.isInteger(epochs) || epochs < 0) {
     throw new ArgumentError('epochs', `expected a non-negative integer, got ${epochs}`);
   }
   const progress = options.progress;
   const vars = trainableVariables(model);
   const perEpoch = Math.min(train.numBatches, options.maxBatchesPerEpoch ?? Infinity);
-  let step = options.initialStep ?? 0;
   const records: EpochRecord[] = [];
-  for (let epoch = first; epoch < epochs; epoch++) {
-    options.onEpochStart?.(epoch);
-    progress?.start(`epoch ${epoch + 1}/${epochs}`, perEpoch);
-    const sums = { loss: 0, nll: 0, kl: 0, correct: 0, n: 0 };
-    const t0 = performance.now();
-    let b = 0;
-    for (const batch of train.batches(epoch)) {
-      if (b >= perEpoch) {
-        batch.dispose();
-        break;
-      }
-      let s;
-      try {
-        s = trainStep(
-          model,
-          optimizer,
-          loss,
-          batch.x,
-          batch.y,
-          { step: b, epoch, numBatches: perEpoch, numEpochs: epochs, globalStep: step },
-          vars,
-        );
-      } finally {
-        batch.dispose();
-      }
+  let t0 = performance.now();
+  let nStart: number | undefined;
+  const { stopped } = await epochLoop({
+    source: train,
+    epochs,
+    numBatches: perEpoch,
+    start: {
+      epoch: options.initialEpoch ?? 0,
+      batch: options.initialBatch ?? 0,
+      step: options.initialStep ?? 0,
+      ...(options.initialTotals !== undefined ? { totals: options.initialTotals } : {}),
+    },
+    step: (batch, ctx) => {
+      const s = trainStep(model, optimizer, loss, batch.x, batch.y as tf.Tensor1D, ctx, vars);
       if (!Number.isFinite(s.loss)) {
         progress?.stop();
-        throw new Error(
-          `training diverged: loss ${s.loss} at epoch ${epoch + 1}, batch ${b + 1} (lower --lr?)`,
+        throw new DeepProbError(
+          `training diverged: loss ${s.loss} at epoch ${ctx.epoch + 1}, batch ${ctx.step + 1} ` +
+            '(lower --lr, or check --kl-weight and the prior)',
         );
       }
-      sums.loss += s.loss * s.size;
-      sums.nll += s.nll * s.size;
-      sums.kl += s.kl * s.size;
-      sums.correct += s.correct;
-      sums.n += s.size;
-      step++;
-      b++;
+      return s;
+    },
+    onEpochStart: (epoch, firstBatch) => {
+      options.onEpochStart?.(epoch, firstBatch);
+      progress?.start(`epoch ${epoch + 1}/${epochs}`, perEpoch);
+      t0 = performance.now();
+      nStart = undefined;
+    },
+    onStep: (p, stats) => {
       const secs = (performance.now() - t0) / 1000;
-      progress?.update(b, {
-        loss: sums.loss / sums.n,
-        nll: sums.nll / sums.n,
-        kl: sums.kl / sums.n,
-        acc: sums.correct / sums.n,
-        ips: sums.n / Math.max(secs, 1e-9),
+      const t = p.totals;
+      nStart ??= t.n - stats.size;
+      progress?.update(p.batch, {
+        loss: t.loss / t.n,
+        nll: t.nll / t.n,
+        kl: t.kl / t.n,
+        acc: t.correct / t.n,
+        ips: (t.n - nStart) / Math.max(secs, 1e-9),
       });
-      // Let timers (progress redraws, signals) run between steps.
-      await new Promise((r) => setTimeout(r, 0));
-    }
-    progress?.stop();
-    const trainSeconds = (performance.now() - t0) / 1000;
-    const n = Math.max(1, sums.n);
-    const record: EpochRecord = {
-      epoch: epoch + 1,
-      step,
-      trainLoss: sums.loss / n,
-      trainNll: sums.nll / n,
-      trainKl: sums.kl / n,
-      trainAccuracy: sums.correct / n,
-      imagesPerSec: sums.n / Math.max(trainSeconds, 1e-9),
-      trainSeconds,
-    };
-    if (options.validate !== undefined) {
-      const e0 = performance.now();
-      const r = await options.validate(epoch);
-      if (r !== undefined) {
-        record.evalSeconds = (performance.now() - e0) / 1000;
-        record.testAccuracy = r.accuracy;
-        record.testNll = r.nll;
-        record.testEntropy = r.entropy;
-        if (r.accuracyMean !== undefined) record.testAccuracyMean = r.accuracyMean;
-        if (r.accuracyMc !== undefined) record.testAccuracyMc = r.accuracyMc;
-        if (r.mutualInformation !== undefined) record.testMutualInformation = r.mutualInformation;
-        if (r.mcSamples !== undefined) record.mcSamples = r.mcSamples;
-        if (r.evidentialUncertainty !== undefined) {
-          record.testEvidentialUncertainty = r.evidentialUncertainty;
-        }
+    },
+    onEpochEnd: async (epoch, totals, step) => {
+      progress?.stop();
+      const trainSeconds = (performance.now() - t0) / 1000;
+      const n = Math.max(1, totals.n);
+      const trained = totals.n - (nStart ?? totals.n);
+      const record: EpochRecord = {
+        epoch: epoch + 1,
+        step,
+        trainLoss: totals.loss / n,
+        trainNll: totals.nll / n,
+        trainKl: totals.kl / n,
+        trainAccuracy: totals.correct / n,
+        imagesPerSec: trained / Math.max(trainSeconds, 1e-9),
+        trainSeconds,
+      };
+      if (options.validate !== undefined) {
+        const e0 = performance.now();
+        const r = await options.validate(epoch);
+        if (r !== undefined) addEvaluation(record, r, (performance.now() - e0) / 1000);
       }
-    }
-    records.push(record);
-    await options.onEpochEnd?.(record);
+      records.push(record);
+      await options.onEpochEnd?.(record);
+    },
+    ...(options.shouldStop !== undefined ? { shouldStop: options.shouldStop } : {}),
+  });
+  if (stopped !== undefined) {
+    progress?.stop();
+    await options.onStop?.(stopped);
   }
   return records;
+}
+
+/** Copy an evaluation into an epoch record. */
+function addEvaluation(record: EpochRecord, r: EvalResult, seconds: number): void {
+  record.evalSeconds = seconds;
+  record.testAccuracy = r.accuracy;
+  record.testNll = r.nll;
+  record.testEntropy = r.entropy;
+  if (r.accuracyMean !== undefined) record.testAccuracyMean = r.accuracyMean;
+  if (r.accuracyMc !== undefined) record.testAccuracyMc = r.accuracyMc;
+  if (r.mutualInformation !== undefined) record.testMutualInformation = r.mutualInformation;
+  if (r.mcSamples !== undefined) record.mcSamples = r.mcSamples;
+  if (r.evidentialUncertainty !== undefined) {
+    record.testEvidentialUncertainty = r.evidentialUncertainty;
+  }
 }

@@ -83,8 +83,10 @@ export function elboLoss(options: ElboLossOptions): TrainLoss {
       cell = new ELBOLoss(model, { datasetSize: options.datasetSize, klWeight: weight });
       cache.set(model, cell);
     }
-    const r = cell.compute(x, y, p);
-    const kl = tf.mul(r.kl, r.klFactor) as tf.Scalar;
+    // the KL factor beta_t / N is computed once from the step context and passed down
+    const f = cell.klFactor(x.shape[0] as number, p);
+    const r = cell.terms(x, y, f);
+    const kl = tf.mul(r.kl, f) as tf.Scalar;
     return { loss: r.loss, nll: r.nll, kl, logits: r.output };
   };
 }

@@ -1,33 +1,26 @@
 /**
- * One optimisation step with bookkeeping: minimise the loss, and read back (in one transfer)
- * the loss, its parts and the number of correct predictions of the batch.
+ * One optimisation step with bookkeeping for any {@link TrainLoss}: the layers' one step
+ * ({@link minimizeStep}) plus, in one transfer, the loss, its parts and the number of correct
+ * predictions of the batch.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { StepStats } from '../layers/fit_loop.js';
+import { minimizeStep, trainableVariables } from '../layers/train_step.js';
 import type { TrainLoss, TrainProgress } from './loss.js';
 
-/** Host-side statistics of one step. */
-export interface StepStats {
-  /** Loss minimised. */
-  loss: number;
-  /** NLL part. */
-  nll: number;
-  /** KL (regulariser) part. */
-  kl: number;
-  /** Correct argmax predictions in the batch. */
-  correct: number;
-  /** Batch size. */
-  size: number;
-}
+export type { StepStats } from '../layers/fit_loop.js';
+export { trainableVariables } from '../layers/train_step.js';
 
 /**
- * Run one optimizer update on `(x, y)` and return its statistics. Leaves no tensors behind.
+ * Run one optimizer update on `(x, y)` and return its statistics. Leaves no tensors behind, also
+ * when it throws.
  *
  * @param model the network.
  * @param optimizer any tfjs optimizer.
  * @param loss the objective.
  * @param x inputs `[B, H, W, C]`.
  * @param y labels `[B]` int32.
- * @param progress where training is.
+ * @param progress where training is (the one {@link StepContext}, passed down to the loss).
  * @param varList variables to train (default: the model's trainable weights).
  */
 export function trainStep(
@@ -39,28 +32,32 @@ export function trainStep(
   progress: TrainProgress,
   varList: tf.Variable[] = trainableVariables(model),
 ): StepStats {
-  let stats: tf.Tensor | undefined;
-  const total = optimizer.minimize(
+  const r = minimizeStep(
+    optimizer,
+    varList,
     () => {
       const t = loss(model, x, y, progress);
-      const pred = tf.argMax(t.logits, -1);
-      const correct = tf.sum(tf.cast(tf.equal(pred, tf.cast(y, pred.dtype)), 'float32'));
-      stats = tf.keep(tf.stack([t.nll, t.kl, correct]));
-      return t.loss;
+      return { loss: t.loss, nll: t.nll, kl: t.kl, output: t.logits };
     },
     true,
-    varList,
   );
   try {
-    const [nll, kl, correct] = stats === undefined ? [NaN, NaN, 0] : Array.from(stats.dataSync());
-    const l = total === null ? NaN : (total.dataSync()[0] as number);
-    return { loss: l, nll: nll ?? NaN, kl: kl ?? NaN, correct: correct ?? 0, size: y.shape[0] };
+    const stats = tf.tidy(() => {
+      const out = r.output as tf.Tensor;
+      const pred = tf.argMax(out, -1);
+      const correct = tf.sum(tf.cast(tf.equal(pred, tf.cast(y, pred.dtype)), 'float32'));
+      return tf.stack([r.loss, r.nll ?? r.loss, r.kl ?? tf.scalar(0), correct]);
+    });
+    const [l, nll, kl, correct] = Array.from(stats.dataSync());
+    stats.dispose();
+    return {
+      loss: l ?? NaN,
+      nll: nll ?? NaN,
+      kl: kl ?? NaN,
+      correct: correct ?? 0,
+      size: y.shape[0],
+    };
   } finally {
-    tf.dispose([total ?? [], stats ?? []]);
+    tf.dispose([r.loss, r.nll ?? [], r.kl ?? [], r.output ?? []]);
   }
-}
-
-/** The trainable variables of a model, in a stable order (optimizer state is index-based). */
-export function trainableVariables(model: tf.LayersModel): tf.Variable[] {
-  return model.trainableWeights.map((w) => w.read() as tf.Variable);
 }

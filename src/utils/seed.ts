@@ -86,3 +86,31 @@ export function deriveSeeds(seed: number, n: number): number[] {
   }
   return out;
 }
+
+/**
+ * The position of the global seed stream (its 32-bit counter), to save with a checkpoint; undefined
+ * when no global seed is set. {@link restoreSeedState} continues the stream from it exactly.
+ * @example
+ * ```ts
+ * const s = seedState(); nextSeed(); restoreSeedState(s); // the same nextSeed() again
+ * ```
+ */
+export function seedState(): number | undefined {
+  return state;
+}
+
+/**
+ * Continue the global seed stream from a position returned by {@link seedState} (undefined
+ * clears the seed).
+ * @throws RangeError for anything but an unsigned 32-bit integer or undefined.
+ */
+export function restoreSeedState(s: number | undefined): void {
+  if (s === undefined) {
+    state = undefined;
+    return;
+  }
+  if (!Number.isInteger(s) || s < 0 || s > 0xffffffff) {
+    throw new RangeError(`seed state: expected an unsigned 32-bit integer, got ${s}`);
+  }
+  state = s;
+}

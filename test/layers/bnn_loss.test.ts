@@ -154,7 +154,10 @@ describe('WithBNNLoss and ELBOLoss', () => {
     const elbo = new ELBOLoss(model, { datasetSize: 600, klWeight: 'blundell' });
     const r2 = tf.tidy(() => {
       const r = elbo.compute(x, y, { step: 1, epoch: 0 }); // M = ceil(600 / 12) = 50
-      return { v: [r.loss, r.nll, r.kl].map((t) => t.dataSync()[0] as number), f: r.klFactor };
+      return {
+        v: [r.loss, r.nll, r.kl].map((t) => t.dataSync()[0] as number),
+        f: elbo.klFactor(12, { step: 1, epoch: 0 }),
+      };
     });
     const beta = Math.pow(2, -2) / (1 - Math.pow(2, -50));
     expect(r2.f).toBeAllclose(beta / 600, { rtol: 1e-12 });
@@ -193,7 +196,7 @@ describe('WithBNNLoss and ELBOLoss', () => {
       if (i % 2 === 0) {
         const r = elbo.trainStep(opt, x, y, { step: 0, epoch: i });
         losses.push(r.nll.dataSync()[0] as number);
-        expect(r.klFactor).toBeAllclose(1 / 30);
+        expect(elbo.klFactor(30, { step: 0, epoch: i })).toBeAllclose(1 / 30);
         tf.dispose([r.loss, r.nll, r.kl]);
       } else {
         // the plain optimizer.minimize pattern of a training loop
@@ -204,6 +207,63 @@ describe('WithBNNLoss and ELBOLoss', () => {
     expect(tf.memory().numTensors).toBe(before);
     const lateNll = losses.slice(-5).reduce((a, b) => a + b) / 5;
     expect(lateNll).toBeLessThan(0.6 * firstLoss);
+    opt.dispose();
+    tf.dispose([x, y]);
+    model.dispose();
+  });
+});
+
+describe('ELBOLoss.trainStep argument checks', () => {
+  it('refuses bad labels, inputs and optimizers before any work, leaking no tensor', () => {
+    const model = smallModel();
+    const { x, y } = toyData(4);
+    const elbo = new ELBOLoss(model, { datasetSize: 4 });
+    const opt = tf.train.adam(0.01);
+    // create Adam's slots first so that a failing call would show any leak
+    const ok = elbo.trainStep(opt, x, y);
+    tf.dispose([ok.loss, ok.nll, ok.kl]);
+    const weights = model.getWeights().map((w) => Array.from(w.dataSync()));
+    const bad: [string, () => unknown, RegExp][] = [
+      [
+        'label = K',
+        () => tf.tensor1d([0, 1, 2, 3], 'int32'),
+        /y: expected class indices \(integers in \[0, 3\)\), got 3/,
+      ],
+      ['negative label', () => tf.tensor1d([0, -1, 2, 1], 'int32'), /y: .*got -1 at index 1/],
+      ['fractional label', () => tf.tensor1d([0, 0.5, 2, 1]), /y: .*got 0\.5/],
+      ['NaN label', () => tf.tensor1d([0, NaN, 2, 1]), /y: .*got NaN/],
+      ['too few labels', () => tf.tensor1d([0, 1], 'int32'), /y: expected 4 labels/],
+      ['bool labels', () => tf.tensor1d([1, 0, 1, 0], 'bool'), /y: expected int32 or float32/],
+      ['rank 3 labels', () => tf.zeros([4, 3, 1]), /y: expected class indices of shape \[4\]/],
+      [
+        'one-hot of 4 classes',
+        () => tf.oneHot(tf.tensor1d([0, 1, 2, 3], 'int32'), 4),
+        /y: expected class indices of shape/,
+      ],
+      ['rows not summing to 1', () => tf.ones([4, 3]), /y: .*summing to 1/],
+      ['not a tensor', () => [0, 1, 2, 0], /y: expected a live tf.Tensor/],
+    ];
+    for (const [what, make, msg] of bad) {
+      const label = make();
+      const before = tf.memory().numTensors;
+      expect(() => elbo.trainStep(opt, x, label as tf.Tensor), what).toThrow(msg);
+      expect(tf.memory().numTensors, what).toBe(before);
+      if (label instanceof tf.Tensor) label.dispose();
+    }
+    const before = tf.memory().numTensors;
+    expect(() => elbo.trainStep({} as tf.Optimizer, x, y)).toThrow(
+      /optimizer: expected a tf.Optimizer/,
+    );
+    expect(() => elbo.trainStep(opt, [1] as unknown as tf.Tensor, y)).toThrow(/x: expected a live/);
+    expect(tf.memory().numTensors).toBe(before);
+    // no step was taken by the failing calls
+    model.getWeights().forEach((w, i) => expect(Array.from(w.dataSync())).toEqual(weights[i]));
+    // soft labels and float class indices are accepted
+    for (const label of [tf.tensor1d([0, 1, 2, 0]), tf.fill([4, 3], 1 / 3)]) {
+      const r = elbo.trainStep(opt, x, label);
+      expect(Number.isFinite(r.loss.dataSync()[0])).toBe(true);
+      tf.dispose([r.loss, r.nll, r.kl, label]);
+    }
     opt.dispose();
     tf.dispose([x, y]);
     model.dispose();
