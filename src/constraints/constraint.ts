@@ -2,8 +2,8 @@
  * The base of the support constraints (after Pyro's `torch.distributions.constraints`): a
  * {@link Constraint} is a set `S` of values with the number of trailing dimensions that form one
  * element (`eventDim`), whether `S` is discrete, and a membership test `check(x)`; plus the
- * helpers for the bounds of interval-type constraints. The families are in `real_line.ts`,
- * `structured.ts` and `discrete.ts`; `constraints.ts` holds the instances and factories.
+ * families in `real_line.ts`, `structured.ts` and `discrete.ts` (each with its instances and
+ * factories), the bound helpers in `bound.ts`; `constraints.ts` gathers them.
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
@@ -98,25 +98,4 @@ export abstract class Constraint {
       ok.dispose();
     }
   }
-}
-
-/** A bound for names and messages: the number, the scalar tensor's value or `tensor[shape]`. */
-export function boundName(b: Bound): string {
-  if (typeof b === 'number') return String(b);
-  return b.size === 1 ? String(b.dataSync()[0]) : `tensor[${b.shape.join(',')}]`;
-}
-/** Checks a bound argument: a non-NaN number or a live tensor (else an `ArgumentError` naming it). */
-export function checkBound(b: Bound, name: string): Bound {
-  if (typeof b === 'number') {
-    if (Number.isNaN(b)) throw new ArgumentError(name, 'expected a number, got NaN');
-    return b;
-  }
-  if (!(b instanceof tf.Tensor) || b.isDisposed) {
-    throw new ArgumentError(name, 'expected a number or a live tensor');
-  }
-  return b;
-}
-/** Bound as something tf ops accept, cast to float32 for tensors. */
-export function asOperand(b: Bound): tf.Tensor | number {
-  return typeof b === 'number' ? b : b.dtype === 'float32' ? b : b.toFloat();
 }

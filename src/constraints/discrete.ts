@@ -4,14 +4,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
-import {
-  boundName,
-  checkBound,
-  Constraint,
-  type Bound,
-  type ConstraintKind,
-} from './constraint.js';
-import { between } from './real_line.js';
+import { between, boundName, checkBound } from './bound.js';
+import { Constraint, type Bound, type ConstraintKind } from './constraint.js';
 
 /** `[x ∈ Z]` elementwise. */
 function isWhole(x: tf.Tensor): tf.Tensor {
@@ -22,23 +16,39 @@ function isCount(x: tf.Tensor): tf.Tensor {
   return tf.logicalAnd(isWhole(x), tf.greaterEqual(x, 0));
 }
 
-/** The integers (Pyro's `integer`). */
-export class IntegerConstraint extends Constraint {
-  readonly kind: ConstraintKind = 'integer';
+/** A discrete set given by an elementwise test (integers, counts, booleans). */
+abstract class ElementwiseDiscrete extends Constraint {
   readonly eventDim: number = 0;
   override readonly isDiscrete: boolean = true;
+  protected constructor(
+    readonly kind: ConstraintKind,
+    private readonly test: (x: tf.Tensor) => tf.Tensor,
+  ) {
+    super();
+  }
   protected _check(x: tf.Tensor): tf.Tensor {
-    return isWhole(x);
+    return this.test(x);
+  }
+}
+
+/** The integers (Pyro's `integer`). */
+export class IntegerConstraint extends ElementwiseDiscrete {
+  constructor() {
+    super('integer', isWhole);
   }
 }
 
 /** `{0, 1, 2, ...}` (Pyro's `nonnegative_integer`). */
-export class NonnegativeInteger extends Constraint {
-  readonly kind: ConstraintKind = 'nonnegativeInteger';
-  readonly eventDim: number = 0;
-  override readonly isDiscrete: boolean = true;
-  protected _check(x: tf.Tensor): tf.Tensor {
-    return isCount(x);
+export class NonnegativeInteger extends ElementwiseDiscrete {
+  constructor() {
+    super('nonnegativeInteger', isCount);
+  }
+}
+
+/** `{0, 1}` (Pyro's `boolean`). */
+export class BooleanConstraint extends ElementwiseDiscrete {
+  constructor() {
+    super('boolean', (x) => tf.logicalOr(tf.equal(x, 0), tf.equal(x, 1)));
   }
 }
 
@@ -61,16 +71,6 @@ export class IntegerInterval extends Constraint {
   }
   protected _check(x: tf.Tensor): tf.Tensor {
     return tf.logicalAnd(isWhole(x), between(x, this.lower, this.upper));
-  }
-}
-
-/** `{0, 1}` (Pyro's `boolean`). */
-export class BooleanConstraint extends Constraint {
-  readonly kind: ConstraintKind = 'boolean';
-  readonly eventDim: number = 0;
-  override readonly isDiscrete: boolean = true;
-  protected _check(x: tf.Tensor): tf.Tensor {
-    return tf.logicalOr(tf.equal(x, 0), tf.equal(x, 1));
   }
 }
 
@@ -98,4 +98,20 @@ export class MultinomialConstraint extends Constraint {
     const counts = tf.all(isCount(x), -1);
     return tf.logicalAnd(counts, tf.equal(tf.sum(x, -1), this.totalCount));
   }
+}
+
+/** The integers. */
+export const integer: Constraint = new IntegerConstraint();
+/** `{0, 1, 2, ...}`. */
+export const nonnegativeInteger: Constraint = new NonnegativeInteger();
+/** `{0, 1}`. */
+export const boolean: Constraint = new BooleanConstraint();
+
+/** `{a, ..., b}`. @param a lowest value. @param b highest value. */
+export function integerInterval(a: Bound, b: Bound): Constraint {
+  return new IntegerInterval(a, b);
+}
+/** Count vectors summing to `n` (event dim 1). @param n the total count. */
+export function multinomial(n: number): Constraint {
+  return new MultinomialConstraint(n);
 }

@@ -3,18 +3,13 @@
  * `interval` and their named instances `positive`, `nonnegative`, `unit_interval`).
  *
  * The three half lines share one class: a bound `c` and a comparison,
- * `S = {x : x ⋄ c}` with `⋄ ∈ {>, >=, <}`.
+ * `S = {x : x ⋄ c}` with `⋄ ∈ {>, >=, <}`. A named instance (`positive` = `greaterThan(0)`)
+ * is the same class under its own kind and name.
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
-import {
-  asOperand,
-  boundName,
-  checkBound,
-  Constraint,
-  type Bound,
-  type ConstraintKind,
-} from './constraint.js';
+import { asOperand, between, boundName, checkBound } from './bound.js';
+import { Constraint, type Bound, type ConstraintKind } from './constraint.js';
 
 /** The real line (Pyro's `real`): every non-NaN value. */
 export class RealConstraint extends Constraint {
@@ -30,17 +25,28 @@ type Compare = (x: tf.Tensor, c: tf.Tensor | number) => tf.Tensor;
 
 /** `{x : x ⋄ bound}`: one bound and one comparison (the shared body of the half lines). */
 abstract class HalfLine extends Constraint {
+  readonly kind: ConstraintKind;
   readonly eventDim: number = 0;
   /** The bound `c`. */
   protected readonly bound: Bound;
   private readonly compare: Compare;
-  protected constructor(bound: Bound, argName: 'lower' | 'upper', compare: Compare) {
+  /** The name of a named instance (`'positive'`), else undefined. */
+  private readonly alias: ConstraintKind | undefined;
+  protected constructor(
+    kind: ConstraintKind,
+    bound: Bound,
+    argName: 'lower' | 'upper',
+    compare: Compare,
+    alias?: ConstraintKind,
+  ) {
     super();
+    this.kind = alias ?? kind;
+    this.alias = alias;
     this.bound = checkBound(bound, argName);
     this.compare = compare;
   }
   override get name(): string {
-    return `${this.kind}(${boundName(this.bound)})`;
+    return this.alias ?? `${this.kind}(${boundName(this.bound)})`;
   }
   protected _check(x: tf.Tensor): tf.Tensor {
     return this.compare(x, asOperand(this.bound));
@@ -49,9 +55,9 @@ abstract class HalfLine extends Constraint {
 
 /** `{x : x > lower}` (Pyro's `greater_than`). */
 export class GreaterThan extends HalfLine {
-  readonly kind: ConstraintKind = 'greaterThan';
-  constructor(lower: Bound) {
-    super(lower, 'lower', tf.greater);
+  /** @param lower the exclusive lower bound. @param alias kind and name of a named instance. */
+  constructor(lower: Bound, alias?: ConstraintKind) {
+    super('greaterThan', lower, 'lower', tf.greater, alias);
   }
   /** The exclusive lower bound. */
   get lower(): Bound {
@@ -59,22 +65,11 @@ export class GreaterThan extends HalfLine {
   }
 }
 
-/** `{x : x > 0}` (Pyro's `positive`); `bijectTo` maps onto it with `exp`. */
-export class Positive extends GreaterThan {
-  override readonly kind: ConstraintKind = 'positive';
-  constructor() {
-    super(0);
-  }
-  override get name(): string {
-    return 'positive';
-  }
-}
-
 /** `{x : x >= lower}` (Pyro's `greater_than_eq`). */
 export class GreaterThanEq extends HalfLine {
-  readonly kind: ConstraintKind = 'greaterThanEq';
-  constructor(lower: Bound) {
-    super(lower, 'lower', tf.greaterEqual);
+  /** @param lower the inclusive lower bound. @param alias kind and name of a named instance. */
+  constructor(lower: Bound, alias?: ConstraintKind) {
+    super('greaterThanEq', lower, 'lower', tf.greaterEqual, alias);
   }
   /** The inclusive lower bound. */
   get lower(): Bound {
@@ -82,22 +77,11 @@ export class GreaterThanEq extends HalfLine {
   }
 }
 
-/** `{x : x >= 0}` (Pyro's `nonnegative`). */
-export class Nonnegative extends GreaterThanEq {
-  override readonly kind: ConstraintKind = 'nonnegative';
-  constructor() {
-    super(0);
-  }
-  override get name(): string {
-    return 'nonnegative';
-  }
-}
-
 /** `{x : x < upper}` (Pyro's `less_than`). */
 export class LessThan extends HalfLine {
-  readonly kind: ConstraintKind = 'lessThan';
+  /** @param upper the exclusive upper bound. */
   constructor(upper: Bound) {
-    super(upper, 'upper', tf.less);
+    super('lessThan', upper, 'upper', tf.less);
   }
   /** The exclusive upper bound. */
   get upper(): Bound {
@@ -105,21 +89,32 @@ export class LessThan extends HalfLine {
   }
 }
 
-/** `[lower <= x <= upper]` elementwise (the closed-interval test shared with `integerInterval`). */
-export function between(x: tf.Tensor, lower: Bound, upper: Bound): tf.Tensor {
-  return tf.logicalAnd(tf.greaterEqual(x, asOperand(lower)), tf.lessEqual(x, asOperand(upper)));
+/** `{x : x > 0}` (Pyro's `positive`); `bijectTo` maps onto it with `exp`. */
+export class Positive extends GreaterThan {
+  constructor() {
+    super(0, 'positive');
+  }
+}
+
+/** `{x : x >= 0}` (Pyro's `nonnegative`). */
+export class Nonnegative extends GreaterThanEq {
+  constructor() {
+    super(0, 'nonnegative');
+  }
 }
 
 /** `{x : lower <= x <= upper}` (Pyro's `interval`, closed as in Pyro). */
 export class Interval extends Constraint {
-  readonly kind: ConstraintKind = 'interval';
+  readonly kind: ConstraintKind;
   readonly eventDim: number = 0;
   /** Lower end. */
   readonly lower: Bound;
   /** Upper end. */
   readonly upper: Bound;
-  constructor(lower: Bound, upper: Bound) {
+  /** @param lower lower end. @param upper upper end. @param alias kind and name of a named instance. */
+  constructor(lower: Bound, upper: Bound, alias?: ConstraintKind) {
     super();
+    this.kind = alias ?? 'interval';
     this.lower = checkBound(lower, 'lower');
     this.upper = checkBound(upper, 'upper');
     if (typeof lower === 'number' && typeof upper === 'number' && !(lower < upper)) {
@@ -127,6 +122,7 @@ export class Interval extends Constraint {
     }
   }
   override get name(): string {
+    if (this.kind !== 'interval') return this.kind;
     return `interval(${boundName(this.lower)}, ${boundName(this.upper)})`;
   }
   protected _check(x: tf.Tensor): tf.Tensor {
@@ -136,11 +132,33 @@ export class Interval extends Constraint {
 
 /** `[0, 1]` (Pyro's `unit_interval`); `bijectTo` maps onto it with the sigmoid. */
 export class UnitInterval extends Interval {
-  override readonly kind: ConstraintKind = 'unitInterval';
   constructor() {
-    super(0, 1);
+    super(0, 1, 'unitInterval');
   }
-  override get name(): string {
-    return 'unitInterval';
-  }
+}
+
+/** The real line. */
+export const real: Constraint = new RealConstraint();
+/** `(0, inf)`. */
+export const positive: Constraint = new Positive();
+/** `[0, inf)`. */
+export const nonnegative: Constraint = new Nonnegative();
+/** `[0, 1]`. */
+export const unitInterval: Constraint = new UnitInterval();
+
+/** `[a, b]` (closed, as Pyro's `interval`). @param a lower end. @param b upper end. */
+export function interval(a: Bound, b: Bound): Constraint {
+  return new Interval(a, b);
+}
+/** `(a, inf)`. @param a the exclusive lower bound. */
+export function greaterThan(a: Bound): Constraint {
+  return new GreaterThan(a);
+}
+/** `[a, inf)`. @param a the inclusive lower bound. */
+export function greaterThanEq(a: Bound): Constraint {
+  return new GreaterThanEq(a);
+}
+/** `(-inf, a)`. @param a the exclusive upper bound. */
+export function lessThan(a: Bound): Constraint {
+  return new LessThan(a);
 }

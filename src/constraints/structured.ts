@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
 import { Constraint, type ConstraintKind } from './constraint.js';
+import { real } from './real_line.js';
 
 /**
  * The probability simplex `{x in R^K : x_k >= 0, |sum_k x_k - 1| <= tol}` (event dim 1), with the
@@ -155,4 +156,26 @@ export class IndependentConstraint extends Constraint {
     // the base reduces its own event dims; `check` then reduces the remaining ones
     return this.base.check(x);
   }
+}
+
+/** The probability simplex (event dim 1). */
+export const simplex: Constraint = new Simplex();
+/** Strictly increasing vectors (event dim 1). */
+export const ordered: Constraint = new Ordered();
+/** Lower-triangular matrices with positive diagonal (event dim 2). */
+export const lowerCholesky: Constraint = new LowerCholesky();
+/** Cholesky factors of correlation matrices (event dim 2). */
+export const corrCholesky: Constraint = new CorrCholesky();
+/** Symmetric positive-definite matrices (event dim 2). */
+export const positiveDefinite: Constraint = new PositiveDefinite();
+/** Real vectors: `independent(real, 1)`. */
+export const realVector: Constraint = new IndependentConstraint(real, 1);
+
+/**
+ * Reinterpret `n` more trailing dims of `c` as one event (`n = 0` returns `c`).
+ * @param c the base constraint. @param n extra event dims.
+ */
+export function independent(c: Constraint, n: number): Constraint {
+  if (n === 0 && c instanceof Constraint) return c;
+  return new IndependentConstraint(c, n);
 }
