@@ -51,6 +51,23 @@ export function registerToEvent(f: (d: Distribution, n: number) => Distribution)
   wrappers.toEvent = f;
 }
 
+/**
+ * @internal The protected hooks of a distribution, as the wrappers (`Expanded`, `Independent`)
+ * call them on their base.
+ */
+export type DistributionHooks = {
+  _sample(shape: number[], seed: number): tf.Tensor;
+  _rsample(shape: number[], seed: number): tf.Tensor;
+  _logProb(x: tf.Tensor): tf.Tensor;
+  _cdf(x: tf.Tensor): tf.Tensor;
+  _logCdf(x: tf.Tensor): tf.Tensor;
+  _mean(): tf.Tensor;
+  _mode(): tf.Tensor;
+  _variance(): tf.Tensor;
+  _stddev(): tf.Tensor;
+  _entropy(): tf.Tensor;
+};
+
 /** The largest finite double: `v <= MAX_FINITE` is false for +Infinity and NaN. */
 const MAX_FINITE = Number.MAX_VALUE;
 
@@ -88,9 +105,12 @@ export abstract class Distribution {
   get support(): Constraint {
     return independent(real, this.eventShape.length);
   }
-  /** True when `rsample` gives reparameterized samples that carry gradients to parameters. */
+  /**
+   * True when `rsample` gives reparameterized samples that carry gradients to parameters: by
+   * default, when the family implements the `_rsample` hook.
+   */
   get hasRsample(): boolean {
-    return false;
+    return this._rsample !== Distribution.prototype._rsample;
   }
 
   // ---- hooks for subclasses -------------------------------------------------------------

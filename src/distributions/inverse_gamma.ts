@@ -10,13 +10,10 @@
  * `rsample` is `beta / g`, `g ~ Gamma(alpha, 1)` reparameterized (implicit gradients in alpha).
  */
 import * as tf from '@tensorflow/tfjs';
-import { broadcastTo } from '../utils/tensor.js';
-import { ScalarDistribution } from './scalar.js';
+import { ShapeRateDistribution } from './shape_rate.js';
 import type { DistributionOptions, TensorInput } from './distribution.js';
-import { standardGammaRsample } from './host_sampling.js';
 import { registerKL } from './kl.js';
 import { digamma, gammaincPQ, gt, lgamma, maskLogProb, safe, whereB } from './special.js';
-import { positive, type Constraint } from '../constraints/constraints.js';
 
 /**
  * Inverse-gamma distribution with `concentration` alpha > 0 and `rate` (scale) beta > 0.
@@ -27,12 +24,7 @@ import { positive, type Constraint } from '../constraints/constraints.js';
  * d.mean(); // 1
  * ```
  */
-export class InverseGamma extends ScalarDistribution {
-  /** Shape alpha. */
-  readonly concentration: tf.Tensor;
-  /** Scale beta (the rate of the gamma `1/X`). */
-  readonly rate: tf.Tensor;
-
+export class InverseGamma extends ShapeRateDistribution {
   /**
    * @param concentration shape alpha, > 0.
    * @param rate scale beta, > 0. Default 1.
@@ -43,23 +35,10 @@ export class InverseGamma extends ScalarDistribution {
     rate: TensorInput = 1,
     options: DistributionOptions = {},
   ) {
-    super(options);
-    this.concentration = this.param(concentration, 'concentration');
-    this.rate = this.param(rate, 'rate');
-    this.checkPositive(this.concentration, 'concentration');
-    this.checkPositive(this.rate, 'rate');
-    this.setBatchShape({ concentration: this.concentration, rate: this.rate });
-  }
-  /** Support: `(0, inf)`. */
-  override get support(): Constraint {
-    return positive;
-  }
-  override get hasRsample(): boolean {
-    return true;
+    super(concentration, rate, options);
   }
   protected override _rsample(shape: number[], seed: number): tf.Tensor {
-    const alpha = broadcastTo(this.concentration, this._batchShape);
-    return tf.div(this.rate, standardGammaRsample(alpha, shape, seed));
+    return tf.div(this.rate, this.standardGamma(shape, seed));
   }
   protected _logProb(x: tf.Tensor): tf.Tensor {
     const pos = gt(x, 0);

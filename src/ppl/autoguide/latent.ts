@@ -69,9 +69,6 @@ export class ScaleTrilNormal extends Distribution {
   override get support(): Constraint {
     return independent(real, 1);
   }
-  override get hasRsample(): boolean {
-    return true;
-  }
   private tril(): tf.Tensor {
     return tf.mul(this.scaleTril, trilMask(this.loc.shape[0] as number));
   }
@@ -160,9 +157,6 @@ export class LowRankNormal extends Distribution {
   }
   override get support(): Constraint {
     return independent(real, 1);
-  }
-  override get hasRsample(): boolean {
-    return true;
   }
   protected override _rsample(shape: number[], seed: number): tf.Tensor {
     const [d, r] = this.covFactor.shape as [number, number];
