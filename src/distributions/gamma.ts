@@ -13,7 +13,6 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ShapeRateDistribution } from './shape_rate.js';
-import type { DistributionOptions, TensorInput } from './distribution.js';
 import { registerKL } from './kl.js';
 import { digamma, gammaincPQ, gt, lgamma, maskLogProb, safe } from './special.js';
 
@@ -28,18 +27,6 @@ import { digamma, gammaincPQ, gt, lgamma, maskLogProb, safe } from './special.js
  * ```
  */
 export class Gamma extends ShapeRateDistribution {
-  /**
-   * @param concentration shape alpha, > 0.
-   * @param rate rate beta, > 0. Default 1.
-   * @param options validation flag and name.
-   */
-  constructor(
-    concentration: TensorInput,
-    rate: TensorInput = 1,
-    options: DistributionOptions = {},
-  ) {
-    super(concentration, rate, options);
-  }
   protected override _rsample(shape: number[], seed: number): tf.Tensor {
     return tf.div(this.standardGamma(shape, seed), this.rate);
   }

@@ -11,7 +11,6 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ShapeRateDistribution } from './shape_rate.js';
-import type { DistributionOptions, TensorInput } from './distribution.js';
 import { registerKL } from './kl.js';
 import { digamma, gammaincPQ, gt, lgamma, maskLogProb, safe, whereB } from './special.js';
 
@@ -25,18 +24,6 @@ import { digamma, gammaincPQ, gt, lgamma, maskLogProb, safe, whereB } from './sp
  * ```
  */
 export class InverseGamma extends ShapeRateDistribution {
-  /**
-   * @param concentration shape alpha, > 0.
-   * @param rate scale beta, > 0. Default 1.
-   * @param options validation flag and name.
-   */
-  constructor(
-    concentration: TensorInput,
-    rate: TensorInput = 1,
-    options: DistributionOptions = {},
-  ) {
-    super(concentration, rate, options);
-  }
   protected override _rsample(shape: number[], seed: number): tf.Tensor {
     return tf.div(this.rate, this.standardGamma(shape, seed));
   }

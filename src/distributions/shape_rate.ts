@@ -20,13 +20,13 @@ export abstract class ShapeRateDistribution extends ScalarDistribution {
 
   /**
    * @param concentration shape alpha, > 0.
-   * @param rate beta, > 0.
+   * @param rate beta (the rate of the Gamma, the scale of the inverse Gamma), > 0. Default 1.
    * @param options validation flag and name.
    */
-  protected constructor(
+  constructor(
     concentration: TensorInput,
-    rate: TensorInput,
-    options: DistributionOptions,
+    rate: TensorInput = 1,
+    options: DistributionOptions = {},
   ) {
     super(options);
     ({ concentration: this.concentration, rate: this.rate } = this.positiveParams({
