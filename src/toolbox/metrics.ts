@@ -4,7 +4,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
-import { argmaxRow, toHostLabels, toHostMatrix, type ProbMatrix } from './host.js';
+import { argmaxRow, toHostLabels, toHostProbs, type ProbMatrix } from './host.js';
 
 /** Probabilities below this are clipped inside the log of {@link nll}. */
 const EPS = 1e-12;
@@ -22,11 +22,11 @@ const EPS = 1e-12;
  * ```
  */
 export function accuracy(probs: ProbMatrix, labels: tf.Tensor | ArrayLike<number>): number {
-  const m = toHostMatrix(probs, 'probs');
+  const m = toHostProbs(probs, 'probs');
   const y = toHostLabels(labels, m.rows, m.cols);
   let hits = 0;
   for (let i = 0; i < m.rows; i++) if (argmaxRow(m, i) === y[i]) hits++;
-  return m.rows === 0 ? NaN : hits / m.rows;
+  return hits / m.rows;
 }
 
 /**
@@ -42,7 +42,7 @@ export function accuracy(probs: ProbMatrix, labels: tf.Tensor | ArrayLike<number
  * ```
  */
 export function nll(probs: ProbMatrix, labels: tf.Tensor | ArrayLike<number>): number {
-  const m = toHostMatrix(probs, 'probs');
+  const m = toHostProbs(probs, 'probs');
   const y = toHostLabels(labels, m.rows, m.cols);
   let s = 0;
   for (let i = 0; i < m.rows; i++) {
@@ -65,7 +65,7 @@ export function nll(probs: ProbMatrix, labels: tf.Tensor | ArrayLike<number>): n
  * ```
  */
 export function brierScore(probs: ProbMatrix, labels: tf.Tensor | ArrayLike<number>): number {
-  const m = toHostMatrix(probs, 'probs');
+  const m = toHostProbs(probs, 'probs');
   const y = toHostLabels(labels, m.rows, m.cols);
   let s = 0;
   for (let i = 0; i < m.rows; i++) {
@@ -125,7 +125,7 @@ export function calibration(
   if (!Number.isInteger(numBins) || numBins < 1) {
     throw new ArgumentError('numBins', `expected a positive integer, got ${numBins}`);
   }
-  const m = toHostMatrix(probs, 'probs');
+  const m = toHostProbs(probs, 'probs');
   const y = toHostLabels(labels, m.rows, m.cols);
   const count = new Float64Array(numBins);
   const hit = new Float64Array(numBins);
