@@ -28,7 +28,6 @@ const P2 = [
   [0.7, 0.3],
   [0.2, 0.8],
 ];
-const S3 = () => tf.tensor3d([[[0.6, 0.4]], [[0.5, 0.5]]]); // [S=2, N=1, K=2]
 
 /** Build a distribution, call `f` on it, dispose it whatever happens. */
 function withDist<D extends dist.Distribution>(make: () => D, f: (d: D) => unknown): () => void {
