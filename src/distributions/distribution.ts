@@ -11,6 +11,7 @@
  * and freed by {@link Distribution.dispose}; tensors given by the caller stay the caller's.
  */
 import * as tf from '@tensorflow/tfjs';
+import { valueShapeProblem } from './value_shape.js';
 import { ArgumentError, NotDefinedError } from '../utils/errors.js';
 import { nextSeed } from '../utils/seed.js';
 import {
@@ -50,23 +51,6 @@ export function registerExpand(f: (d: Distribution, batchShape: number[]) => Dis
 export function registerToEvent(f: (d: Distribution, n: number) => Distribution): void {
   wrappers.toEvent = f;
 }
-
-/**
- * @internal The protected hooks of a distribution, as the wrappers (`Expanded`, `Independent`)
- * call them on their base.
- */
-export type DistributionHooks = {
-  _sample(shape: number[], seed: number): tf.Tensor;
-  _rsample(shape: number[], seed: number): tf.Tensor;
-  _logProb(x: tf.Tensor): tf.Tensor;
-  _cdf(x: tf.Tensor): tf.Tensor;
-  _logCdf(x: tf.Tensor): tf.Tensor;
-  _mean(): tf.Tensor;
-  _mode(): tf.Tensor;
-  _variance(): tf.Tensor;
-  _stddev(): tf.Tensor;
-  _entropy(): tf.Tensor;
-};
 
 /** The largest finite double: `v <= MAX_FINITE` is false for +Infinity and NaN. */
 const MAX_FINITE = Number.MAX_VALUE;
@@ -402,33 +386,6 @@ function isRealSupport(c: Constraint): boolean {
   let x: Constraint = c;
   while (x instanceof IndependentConstraint) x = x.base;
   return x.kind === 'real';
-}
-
-/**
- * Why a value of shape `shape` cannot be scored by a distribution with these batch and event
- * shapes (its last dims must equal the event shape, the rest must broadcast with the batch
- * shape), or null when it can.
- */
-export function valueShapeProblem(
-  shape: readonly number[],
-  batch: readonly number[],
-  event: readonly number[],
-): string | null {
-  const e = event.length;
-  const fmt = (s: readonly number[]): string => `[${s.join(',')}]`;
-  const eventOk = shape.length >= e && event.every((d, i) => shape[shape.length - e + i] === d);
-  if (!eventOk) {
-    return `expected a value whose last dims are the event shape ${fmt(event)}, got ${fmt(shape)}`;
-  }
-  const vb = shape.slice(0, shape.length - e);
-  for (let i = 1; i <= Math.min(vb.length, batch.length); i++) {
-    const a = vb[vb.length - i] as number;
-    const b = batch[batch.length - i] as number;
-    if (a !== b && a !== 1 && b !== 1) {
-      return `a value of shape ${fmt(shape)} does not broadcast with the batch shape ${fmt(batch)}`;
-    }
-  }
-  return null;
 }
 
 function arraysEqual(a: readonly number[], b: readonly number[]): boolean {

@@ -12,12 +12,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
 import { checkShape } from '../utils/tensor.js';
-import {
-  Distribution,
-  type DistributionHooks,
-  registerExpand,
-  type DistributionOptions,
-} from './distribution.js';
+import { Distribution, registerExpand, type DistributionOptions } from './distribution.js';
+import type { DistributionHooks } from './hooks.js';
 import type { Constraint } from '../constraints/constraints.js';
 import { klDivergence, registerKL } from './kl.js';
 

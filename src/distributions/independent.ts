@@ -10,12 +10,8 @@
  * the base's. `KL(Ind(p) || Ind(q))` sums the base KL over `R`.
  */
 import * as tf from '@tensorflow/tfjs';
-import {
-  Distribution,
-  type DistributionHooks,
-  registerToEvent,
-  type DistributionOptions,
-} from './distribution.js';
+import { Distribution, registerToEvent, type DistributionOptions } from './distribution.js';
+import type { DistributionHooks } from './hooks.js';
 import { independent, type Constraint } from '../constraints/constraints.js';
 import { ArgumentError } from '../utils/errors.js';
 import { klDivergence, registerKL } from './kl.js';
