@@ -58,7 +58,9 @@ export class Affine extends Bijector {
     try {
       this.checkFinite(this.loc, 'loc');
       this.checkNonZero(this.scale, 'scale');
-      this._paramShape = broadcastShapes({ loc: this.loc.shape, scale: this.scale.shape });
+      this._paramShape = this.guard(() =>
+        broadcastShapes({ loc: this.loc.shape, scale: this.scale.shape }),
+      );
     } catch (e) {
       this.dispose();
       throw e;

@@ -217,29 +217,49 @@ export abstract class Bijector {
 
   /** Convert a parameter to float32; tensors created here are owned (freed by `dispose`). */
   protected param(value: TensorInput, name: string): tf.Tensor {
-    const t = toFloat(value, name);
+    const t = this.guard(() => toFloat(value, name));
     if (t !== value) this.ownedTensors.push(t);
     return t;
+  }
+
+  /**
+   * Run a constructor-time step (a check, a shape broadcast); when it throws, free the tensors
+   * and parts this bijector already owns, then rethrow (the half-built object is unreachable).
+   */
+  protected guard<T>(step: () => T): T {
+    try {
+      return step();
+    } catch (e) {
+      this.dispose();
+      throw e;
+    }
   }
 
   /** Throw `ArgumentError(name)` unless every element of `t` is finite and > 0. */
   protected checkPositive(t: tf.Tensor, name: string): void {
     if (this.validateArgs)
-      checkValues(t, name, (v) => v > 0 && Number.isFinite(v), 'a finite value > 0');
+      this.guard(() =>
+        checkValues(t, name, (v) => v > 0 && Number.isFinite(v), 'a finite value > 0'),
+      );
   }
   /** Throw `ArgumentError(name)` unless every element of `t` is finite and >= 0. */
   protected checkNonNegative(t: tf.Tensor, name: string): void {
     if (this.validateArgs)
-      checkValues(t, name, (v) => v >= 0 && Number.isFinite(v), 'a finite value >= 0');
+      this.guard(() =>
+        checkValues(t, name, (v) => v >= 0 && Number.isFinite(v), 'a finite value >= 0'),
+      );
   }
   /** Throw `ArgumentError(name)` unless every element of `t` is finite and nonzero. */
   protected checkNonZero(t: tf.Tensor, name: string): void {
     if (this.validateArgs)
-      checkValues(t, name, (v) => v !== 0 && Number.isFinite(v), 'a finite nonzero value');
+      this.guard(() =>
+        checkValues(t, name, (v) => v !== 0 && Number.isFinite(v), 'a finite nonzero value'),
+      );
   }
   /** Throw `ArgumentError(name)` unless every element of `t` is finite. */
   protected checkFinite(t: tf.Tensor, name: string): void {
-    if (this.validateArgs) checkValues(t, name, (v) => Number.isFinite(v), 'a finite value');
+    if (this.validateArgs)
+      this.guard(() => checkValues(t, name, (v) => Number.isFinite(v), 'a finite value'));
   }
   protected argError(name: string, message: string): ArgumentError {
     return new ArgumentError(name, message);

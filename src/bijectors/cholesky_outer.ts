@@ -3,7 +3,7 @@
  * `CholeskyTransform().inv`, the last step of `biject_to(positive_definite)`).
  */
 import * as tf from '@tensorflow/tfjs';
-import { Bijector, type BijectorOptions, type ForwardResult } from './bijector.js';
+import { Bijector, type ForwardResult } from './bijector.js';
 import { ArgumentError } from '../utils/errors.js';
 import { lowerCholesky, positiveDefinite, type Constraint } from '../constraints/constraints.js';
 import { cholesky, matrixDiag, matrixTranspose } from '../utils/linalg.js';
@@ -29,10 +29,6 @@ function lowerMask(n: number): tf.Tensor {
  * ```
  */
 export class CholeskyOuter extends Bijector {
-  /** @param options name and validation flag. */
-  constructor(options: BijectorOptions = {}) {
-    super(options);
-  }
   override get eventRank(): number {
     return 2;
   }

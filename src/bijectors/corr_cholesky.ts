@@ -3,12 +3,12 @@
  * `CorrCholeskyTransform`, `biject_to(corrCholesky)`).
  */
 import * as tf from '@tensorflow/tfjs';
-import { Bijector, type BijectorOptions, type ForwardResult } from './bijector.js';
+import type { BijectorOptions, ForwardResult } from './bijector.js';
+import { VectorToTrilBijector } from './vector_to_tril.js';
 import { ArgumentError } from '../utils/errors.js';
 import { corrCholesky, type Constraint } from '../constraints/constraints.js';
 import { cumsumLast, trilIndices, trilToVec, vecToTril } from '../utils/linalg.js';
 import { logOneMinusTanhSq } from './tanh.js';
-import { triangularSide } from './lower_cholesky.js';
 
 /**
  * CorrCholesky bijector. `x` of length `D(D-1)/2` fills the strictly-lower triangle row-major
@@ -27,31 +27,16 @@ import { triangularSide } from './lower_cholesky.js';
  * new CorrCholeskyTransform().forward([0]); // [[1, 0], [0, 1]]
  * ```
  */
-export class CorrCholeskyTransform extends Bijector {
+export class CorrCholeskyTransform extends VectorToTrilBijector {
   /** @param options name and validation flag. */
   constructor(options: BijectorOptions = {}) {
-    super(options);
-  }
-  override get eventRank(): number {
-    return 1;
-  }
-  override get codomainEventDim(): number {
-    return 2;
+    super(options, true);
   }
   override get codomain(): Constraint {
     return corrCholesky;
   }
-  override forwardShape(shape: readonly number[]): number[] {
-    const n = triangularSide(shape[shape.length - 1] ?? -1, 'shape', true);
-    return [...shape.slice(0, -1), n, n];
-  }
-  override inverseShape(shape: readonly number[]): number[] {
-    const n = shape[shape.length - 1] ?? 0;
-    return [...shape.slice(0, -2), (n * (n - 1)) / 2];
-  }
   protected _forwardAndLogDet(x: tf.Tensor): ForwardResult {
-    if (x.rank < 1) throw new ArgumentError('x', 'expected vectors [..., D(D-1)/2]');
-    const n = triangularSide(x.shape[x.rank - 1] as number, 'x', true);
+    const n = this.sideOf(x);
     const l1m = logOneMinusTanhSq(x); // log(1 - t^2)
     const t = vecToTril(tf.tanh(x), n, -1);
     const halfLog = vecToTril(tf.mul(0.5, l1m), n, -1);

@@ -2,12 +2,7 @@
  * The exponential bijector: `y = exp(x)`, mapping the real line onto `(0, inf)`.
  */
 import * as tf from '@tensorflow/tfjs';
-import {
-  Bijector,
-  type BijectorOptions,
-  type ForwardResult,
-  type InverseResult,
-} from './bijector.js';
+import { Bijector, type ForwardResult, type InverseResult } from './bijector.js';
 import { positive, type Constraint } from '../constraints/constraints.js';
 
 /**
@@ -25,11 +20,6 @@ import { positive, type Constraint } from '../constraints/constraints.js';
  * ```
  */
 export class Exp extends Bijector {
-  /** @param options name and validation flag. */
-  constructor(options: BijectorOptions = {}) {
-    super(options);
-  }
-
   /** The image of the real line: `positive`. */
   override get codomain(): Constraint {
     return positive;

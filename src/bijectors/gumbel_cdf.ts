@@ -44,7 +44,9 @@ export class GumbelCDF extends Bijector {
     this.scale = this.param(scale, 'scale');
     this.checkFinite(this.loc, 'loc');
     this.checkPositive(this.scale, 'scale');
-    this._paramShape = broadcastShapes({ loc: this.loc.shape, scale: this.scale.shape });
+    this._paramShape = this.guard(() =>
+      broadcastShapes({ loc: this.loc.shape, scale: this.scale.shape }),
+    );
   }
 
   override get paramShape(): number[] {

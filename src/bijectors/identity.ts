@@ -2,7 +2,7 @@
  * The identity bijector `y = x` (what `bijectTo(real)` returns).
  */
 import * as tf from '@tensorflow/tfjs';
-import { Bijector, type BijectorOptions, type ForwardResult } from './bijector.js';
+import { Bijector, type ForwardResult } from './bijector.js';
 
 /**
  * Identity bijector.
@@ -15,10 +15,6 @@ import { Bijector, type BijectorOptions, type ForwardResult } from './bijector.j
  * ```
  */
 export class Identity extends Bijector {
-  /** @param options name and validation flag. */
-  constructor(options: BijectorOptions = {}) {
-    super(options);
-  }
   protected _forwardAndLogDet(x: tf.Tensor): ForwardResult {
     return { y: x.clone(), logDet: tf.zerosLike(x) };
   }

@@ -3,23 +3,11 @@
  * `LowerCholeskyTransform`, `biject_to(lowerCholesky)`).
  */
 import * as tf from '@tensorflow/tfjs';
-import { Bijector, type BijectorOptions, type ForwardResult } from './bijector.js';
+import type { BijectorOptions, ForwardResult } from './bijector.js';
+import { VectorToTrilBijector } from './vector_to_tril.js';
 import { ArgumentError } from '../utils/errors.js';
 import { lowerCholesky, type Constraint } from '../constraints/constraints.js';
 import { diagMatrix, matrixDiag, trilToVec, vecToTril } from '../utils/linalg.js';
-
-/** `n` with `n (n + 1) / 2 = m`, or throw naming `what`. */
-export function triangularSide(m: number, what: string, strict = false): number {
-  // m = n(n+1)/2 (or n(n-1)/2 when strict)
-  const n = strict ? (1 + Math.sqrt(1 + 8 * m)) / 2 : (-1 + Math.sqrt(1 + 8 * m)) / 2;
-  if (!Number.isInteger(n)) {
-    throw new ArgumentError(
-      what,
-      `expected a last dim n(n${strict ? '-' : '+'}1)/2 for some integer n, got ${m}`,
-    );
-  }
-  return n;
-}
 
 /**
  * Lower-Cholesky bijector: `x` of length `D(D+1)/2` holds the `D(D-1)/2` strictly-lower entries
@@ -36,32 +24,16 @@ export function triangularSide(m: number, what: string, strict = false): number 
  * new LowerCholeskyTransform().forward([0.5, 0, 0]); // [[1, 0], [0.5, 1]]
  * ```
  */
-export class LowerCholeskyTransform extends Bijector {
+export class LowerCholeskyTransform extends VectorToTrilBijector {
   /** @param options name and validation flag. */
   constructor(options: BijectorOptions = {}) {
-    super(options);
-  }
-  override get eventRank(): number {
-    return 1;
-  }
-  override get codomainEventDim(): number {
-    return 2;
+    super(options, false);
   }
   override get codomain(): Constraint {
     return lowerCholesky;
   }
-  override forwardShape(shape: readonly number[]): number[] {
-    const n = triangularSide(shape[shape.length - 1] ?? -1, 'shape');
-    return [...shape.slice(0, -1), n, n];
-  }
-  override inverseShape(shape: readonly number[]): number[] {
-    const n = shape[shape.length - 1] ?? 0;
-    return [...shape.slice(0, -2), (n * (n + 1)) / 2];
-  }
   protected _forwardAndLogDet(x: tf.Tensor): ForwardResult {
-    if (x.rank < 1) throw new ArgumentError('x', 'expected vectors [..., D(D+1)/2]');
-    const m = x.shape[x.rank - 1] as number;
-    const n = triangularSide(m, 'x');
+    const n = this.sideOf(x);
     const off = (n * (n - 1)) / 2;
     const lead = x.shape.slice(0, -1);
     const strict = tf.slice(x, Array(x.rank).fill(0), [...lead, off]);

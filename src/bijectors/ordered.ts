@@ -2,7 +2,7 @@
  * The ordered-vector bijector (Pyro's `OrderedTransform`, `biject_to(ordered)`).
  */
 import * as tf from '@tensorflow/tfjs';
-import { Bijector, type BijectorOptions, type ForwardResult } from './bijector.js';
+import { Bijector, type ForwardResult } from './bijector.js';
 import { ArgumentError } from '../utils/errors.js';
 import { cumsumLast } from '../utils/linalg.js';
 import { ordered, type Constraint } from '../constraints/constraints.js';
@@ -19,10 +19,6 @@ import { ordered, type Constraint } from '../constraints/constraints.js';
  * ```
  */
 export class OrderedTransform extends Bijector {
-  /** @param options name and validation flag. */
-  constructor(options: BijectorOptions = {}) {
-    super(options);
-  }
   override get eventRank(): number {
     return 1;
   }

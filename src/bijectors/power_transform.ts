@@ -43,7 +43,7 @@ export class PowerTransform extends Bijector {
     super(options);
     this.power = this.param(power, 'power');
     this.checkNonNegative(this.power, 'power');
-    this._paramShape = broadcastShapes({ power: this.power.shape });
+    this._paramShape = this.guard(() => broadcastShapes({ power: this.power.shape }));
   }
 
   override get paramShape(): number[] {

@@ -45,7 +45,9 @@ export class ScalarAffine extends Bijector {
     this.shift = this.param(shift, 'shift');
     this.checkNonZero(this.scale, 'scale');
     this.checkFinite(this.shift, 'shift');
-    this._paramShape = broadcastShapes({ scale: this.scale.shape, shift: this.shift.shape });
+    this._paramShape = this.guard(() =>
+      broadcastShapes({ scale: this.scale.shape, shift: this.shift.shape }),
+    );
     const s = Array.from(valuesOf(this.scale));
     this._isIncreasing = s.every((v) => v > 0) ? true : s.every((v) => v < 0) ? false : undefined;
   }

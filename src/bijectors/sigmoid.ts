@@ -2,12 +2,7 @@
  * The logistic-sigmoid bijector: `y = 1 / (1 + exp(-x))`, mapping the real line onto `(0, 1)`.
  */
 import * as tf from '@tensorflow/tfjs';
-import {
-  Bijector,
-  type BijectorOptions,
-  type ForwardResult,
-  type InverseResult,
-} from './bijector.js';
+import { Bijector, type ForwardResult, type InverseResult } from './bijector.js';
 import { unitInterval, type Constraint } from '../constraints/constraints.js';
 
 /**
@@ -28,11 +23,6 @@ import { unitInterval, type Constraint } from '../constraints/constraints.js';
  * ```
  */
 export class Sigmoid extends Bijector {
-  /** @param options name and validation flag. */
-  constructor(options: BijectorOptions = {}) {
-    super(options);
-  }
-
   /** The image of the real line: `unitInterval`. */
   override get codomain(): Constraint {
     return unitInterval;

@@ -43,7 +43,7 @@ export class Softplus extends Bijector {
     super(options);
     this.sharpness = this.param(sharpness, 'sharpness');
     this.checkPositive(this.sharpness, 'sharpness');
-    this._paramShape = broadcastShapes({ sharpness: this.sharpness.shape });
+    this._paramShape = this.guard(() => broadcastShapes({ sharpness: this.sharpness.shape }));
   }
 
   override get paramShape(): number[] {

@@ -3,12 +3,7 @@
  * `StickBreakingTransform`, `biject_to(simplex)`).
  */
 import * as tf from '@tensorflow/tfjs';
-import {
-  Bijector,
-  type BijectorOptions,
-  type ForwardResult,
-  type InverseResult,
-} from './bijector.js';
+import { Bijector, type ForwardResult, type InverseResult } from './bijector.js';
 import { ArgumentError } from '../utils/errors.js';
 import { cumsumLast } from '../utils/linalg.js';
 import { simplex, type Constraint } from '../constraints/constraints.js';
@@ -35,10 +30,6 @@ function logOffsets(km1: number): tf.Tensor {
  * ```
  */
 export class StickBreaking extends Bijector {
-  /** @param options name and validation flag. */
-  constructor(options: BijectorOptions = {}) {
-    super(options);
-  }
   override get eventRank(): number {
     return 1;
   }

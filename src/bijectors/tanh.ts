@@ -2,12 +2,7 @@
  * The hyperbolic-tangent bijector `y = tanh(x)`, mapping the real line onto `(-1, 1)`.
  */
 import * as tf from '@tensorflow/tfjs';
-import {
-  Bijector,
-  type BijectorOptions,
-  type ForwardResult,
-  type InverseResult,
-} from './bijector.js';
+import { Bijector, type ForwardResult, type InverseResult } from './bijector.js';
 import { interval, type Constraint } from '../constraints/constraints.js';
 
 /** `log(1 - tanh(x)^2) = 2 (log 2 - x - softplus(-2x))`, stable for large `|x|`. */
@@ -27,10 +22,6 @@ export function logOneMinusTanhSq(x: tf.Tensor): tf.Tensor {
  * ```
  */
 export class Tanh extends Bijector {
-  /** @param options name and validation flag. */
-  constructor(options: BijectorOptions = {}) {
-    super(options);
-  }
   /** The image `(-1, 1)` (closed in the check, as Pyro's interval). */
   override get codomain(): Constraint {
     return interval(-1, 1);

@@ -8,10 +8,10 @@
  * Samples are float32 zeros and ones; no `rsample` (the support is discrete).
  */
 import * as tf from '@tensorflow/tfjs';
-import { ScalarDistribution } from './scalar.js';
+import { BinaryProbsDistribution } from './binary_probs.js';
 import type { DistributionOptions, TensorInput } from './distribution.js';
 import { registerKL } from './kl.js';
-import { readProbsOrLogits, type ProbsOrLogits } from './probs.js';
+import type { ProbsOrLogits } from './probs.js';
 import { eq, gt, lt, maskLogProb, mulNoNan, orB, whereB } from './special.js';
 import { boolean, type Constraint } from '../constraints/constraints.js';
 
@@ -26,39 +26,11 @@ import { boolean, type Constraint } from '../constraints/constraints.js';
  * d.logProb([1, 0]);
  * ```
  */
-export class Bernoulli extends ScalarDistribution {
-  /** Probability of a one. */
-  readonly probs: tf.Tensor;
-  /** Log-odds `log(p / (1 - p))`. */
-  readonly logits: tf.Tensor;
-  private readonly fromLogits: boolean;
-
+export class Bernoulli extends BinaryProbsDistribution {
   /** @param params `{probs}` or `{logits}` (or probs directly). */
   constructor(params: TensorInput | ProbsOrLogits, options: DistributionOptions = {}) {
-    super(options);
-    const { kind, value } = readProbsOrLogits(params);
-    this.fromLogits = kind === 'logits';
-    if (this.fromLogits) {
-      this.logits = this.param(value, 'logits');
-      // NaN fails every comparison; +-Infinity (p = 1 or 0) is allowed.
-      this.checkInRange(this.logits, 'logits', -Infinity, Infinity);
-      this.probs = this.own(tf.sigmoid(this.logits));
-    } else {
-      this.probs = this.param(value, 'probs');
-      this.checkInRange(this.probs, 'probs', 0, 1);
-      this.logits = this.own(
-        tf.tidy(() => tf.sub(tf.log(this.probs), tf.log1p(tf.neg(this.probs)))),
-      );
-    }
+    super(params, options);
     this.setBatchShape({ probs: this.probs });
-  }
-
-  /** `[log P(X = 1), log P(X = 0)]`, stable for either parameterization. */
-  logProbsPair(): [tf.Tensor, tf.Tensor] {
-    if (this.fromLogits) {
-      return [tf.neg(tf.softplus(tf.neg(this.logits))), tf.neg(tf.softplus(this.logits))];
-    }
-    return [tf.log(this.probs), tf.log1p(tf.neg(this.probs))];
   }
 
   /** Support: `{0, 1}`. */

@@ -59,22 +59,13 @@ export class Beta extends ScalarDistribution {
     options: DistributionOptions = {},
   ) {
     super(options);
-    this.concentration1 = this.param(concentration1, 'concentration1');
-    this.concentration0 = this.param(concentration0, 'concentration0');
-    this.checkPositive(this.concentration1, 'concentration1');
-    this.checkPositive(this.concentration0, 'concentration0');
-    this.setBatchShape({
-      concentration1: this.concentration1,
-      concentration0: this.concentration0,
-    });
+    ({ concentration1: this.concentration1, concentration0: this.concentration0 } =
+      this.positiveParams({ concentration1, concentration0 }));
   }
 
   /** Support: `[0, 1]`. */
   override get support(): Constraint {
     return unitInterval;
-  }
-  override get hasRsample(): boolean {
-    return true;
   }
 
   protected override _rsample(shape: number[], seed: number): tf.Tensor {

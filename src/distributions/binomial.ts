@@ -9,10 +9,10 @@
  * Samples are exact (host-side geometric waiting times), seeded, float32 counts.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ScalarDistribution } from './scalar.js';
+import { BinaryProbsDistribution } from './binary_probs.js';
 import type { DistributionOptions, TensorInput } from './distribution.js';
 import { registerKL } from './kl.js';
-import { readProbsOrLogits, type ProbsOrLogits } from './probs.js';
+import type { ProbsOrLogits } from './probs.js';
 import {
   andB,
   betainc,
@@ -50,14 +50,9 @@ export function logBinom(n: tf.Tensor, k: tf.Tensor): tf.Tensor {
  * d.logProb(3);  // log(C(10,3) 0.3^3 0.7^7)
  * ```
  */
-export class Binomial extends ScalarDistribution {
+export class Binomial extends BinaryProbsDistribution {
   /** Number of trials n. */
   readonly totalCount: tf.Tensor;
-  /** Success probability. */
-  readonly probs: tf.Tensor;
-  /** Log-odds. */
-  readonly logits: tf.Tensor;
-  private readonly fromLogits: boolean;
 
   /**
    * @param totalCount number of trials, non-negative integers.
@@ -69,7 +64,7 @@ export class Binomial extends ScalarDistribution {
     params: TensorInput | ProbsOrLogits,
     options: DistributionOptions = {},
   ) {
-    super(options);
+    super(params, options);
     this.totalCount = this.param(totalCount, 'totalCount');
     if (this.validateArgs) {
       const v = valuesOf(this.totalCount);
@@ -83,42 +78,12 @@ export class Binomial extends ScalarDistribution {
         }
       }
     }
-    let kind: 'probs' | 'logits';
-    let value: TensorInput;
-    try {
-      ({ kind, value } = readProbsOrLogits(params));
-    } catch (e) {
-      this.dispose();
-      throw e;
-    }
-    this.fromLogits = kind === 'logits';
-    if (this.fromLogits) {
-      this.logits = this.param(value, 'logits');
-      this.checkInRange(this.logits, 'logits', -Infinity, Infinity);
-      this.probs = this.own(tf.sigmoid(this.logits));
-    } else {
-      this.probs = this.param(value, 'probs');
-      this.checkInRange(this.probs, 'probs', 0, 1);
-      this.logits = this.own(
-        tf.tidy(() => tf.sub(tf.log(this.probs), tf.log1p(tf.neg(this.probs)))),
-      );
-    }
-    this.setBatchShape({
-      totalCount: this.totalCount,
-      [kind]: this.fromLogits ? this.logits : this.probs,
-    });
+    this.setBatchShape({ totalCount: this.totalCount, ...this.givenParam() });
   }
 
   /** Support: `{0, ..., totalCount}`. */
   override get support(): Constraint {
     return integerInterval(0, this.totalCount);
-  }
-  /** `[log p, log(1 - p)]`, stable for either parameterization. */
-  private logPair(): [tf.Tensor, tf.Tensor] {
-    if (this.fromLogits) {
-      return [tf.neg(tf.softplus(tf.neg(this.logits))), tf.neg(tf.softplus(this.logits))];
-    }
-    return [tf.log(this.probs), tf.log1p(tf.neg(this.probs))];
   }
   protected override _sample(shape: number[], seed: number): tf.Tensor {
     const full = [...shape, ...this._batchShape];
@@ -134,7 +99,7 @@ export class Binomial extends ScalarDistribution {
     const n = this.totalCount;
     const ok = andB(isCount(k), le(k, n));
     const ks = safe(ok, k, 0);
-    const [lp, lq] = this.logPair();
+    const [lp, lq] = this.logProbsPair();
     const lpmf = tf.add(logBinom(n, ks), tf.add(mulNoNan(ks, lp), mulNoNan(tf.sub(n, ks), lq)));
     return maskLogProb(ok, lpmf);
   }

@@ -7,9 +7,10 @@
  * not meaningful and are not defined. Samples are float32 category indices (`tf.multinomial`).
  */
 import * as tf from '@tensorflow/tfjs';
-import { Distribution, type DistributionOptions, type TensorInput } from './distribution.js';
+import type { DistributionOptions, TensorInput } from './distribution.js';
+import { CategoricalProbsDistribution } from './categorical_probs.js';
 import { registerKL } from './kl.js';
-import { readProbsOrLogits, type ProbsOrLogits } from './probs.js';
+import type { ProbsOrLogits } from './probs.js';
 import { andB, eq, ge, lt, maskLogProb, mulNoNan, safe } from './special.js';
 import { integerInterval, type Constraint } from '../constraints/constraints.js';
 
@@ -24,54 +25,15 @@ import { integerInterval, type Constraint } from '../constraints/constraints.js'
  * d.sample([10]);   // shape [10], values in {0, 1, 2}
  * ```
  */
-export class Categorical extends Distribution {
-  /** Normalized probabilities, shape `[...batch, K]`. */
-  readonly probs: tf.Tensor;
-  /** Normalized log-probabilities `log p_k`, shape `[...batch, K]`. */
-  readonly logits: tf.Tensor;
-
+export class Categorical extends CategoricalProbsDistribution {
   /** @param params `{probs}` or `{logits}` (or probs directly), rank >= 1. */
   constructor(params: TensorInput | ProbsOrLogits, options: DistributionOptions = {}) {
-    super(options);
-    const { kind, value } = readProbsOrLogits(params);
-    const t = this.param(value, kind);
-    if (t.rank < 1 || (t.shape.at(-1) ?? 0) < 1) {
-      throw this.constructionError(
-        kind,
-        `expected shape [...batch, K] with K >= 1, got [${t.shape.join(',')}]`,
-      );
-    }
-    if (kind === 'logits') {
-      this.checkInRange(t, 'logits', -Infinity, Infinity);
-      this.logits = this.own(tf.tidy(() => tf.sub(t, tf.logSumExp(t, -1, true))));
-      this.probs = this.own(tf.exp(this.logits));
-    } else {
-      this.checkInRange(t, 'probs', 0, 1);
-      if (this.validateArgs) {
-        const sums = tf.tidy(() => tf.sum(t, -1));
-        try {
-          this.checkInRange(sums, 'probs', 1 - 1e-4, 1 + 1e-4);
-        } catch {
-          throw this.constructionError('probs', 'expected each row (last axis) to sum to 1');
-        } finally {
-          sums.dispose();
-        }
-      }
-      this.probs = this.own(tf.tidy(() => tf.div(t, tf.sum(t, -1, true))));
-      this.logits = this.own(tf.log(this.probs));
-    }
+    super(params, options);
   }
 
-  /** Number of categories K. */
-  get numCategories(): number {
-    return this.probs.shape.at(-1) as number;
-  }
   /** Support: `{0, ..., K-1}`. */
   override get support(): Constraint {
     return integerInterval(0, this.numCategories - 1);
-  }
-  get batchShape(): number[] {
-    return this.probs.shape.slice(0, -1);
   }
   get eventShape(): number[] {
     return [];

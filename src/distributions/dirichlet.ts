@@ -58,9 +58,6 @@ export class Dirichlet extends Distribution {
   get eventShape(): number[] {
     return this.concentration.shape.slice(-1);
   }
-  override get hasRsample(): boolean {
-    return true;
-  }
 
   private total(keepDims = false): tf.Tensor {
     return tf.sum(this.concentration, -1, keepDims);

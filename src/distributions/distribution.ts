@@ -11,6 +11,7 @@
  * and freed by {@link Distribution.dispose}; tensors given by the caller stay the caller's.
  */
 import * as tf from '@tensorflow/tfjs';
+import { valueShapeProblem } from './value_shape.js';
 import { ArgumentError, NotDefinedError } from '../utils/errors.js';
 import { nextSeed } from '../utils/seed.js';
 import {
@@ -88,9 +89,12 @@ export abstract class Distribution {
   get support(): Constraint {
     return independent(real, this.eventShape.length);
   }
-  /** True when `rsample` gives reparameterized samples that carry gradients to parameters. */
+  /**
+   * True when `rsample` gives reparameterized samples that carry gradients to parameters: by
+   * default, when the family implements the `_rsample` hook.
+   */
   get hasRsample(): boolean {
-    return false;
+    return this._rsample !== Distribution.prototype._rsample;
   }
 
   // ---- hooks for subclasses -------------------------------------------------------------
@@ -356,7 +360,13 @@ export abstract class Distribution {
   }
   /** Convert a value argument; `logProb` & co. call this before the hook. */
   protected checkValue(value: TensorInput): tf.Tensor {
-    return toFloat(value, 'value');
+    const v = toFloat(value, 'value');
+    const problem = valueShapeProblem(v.shape, this.batchShape, this.eventShape);
+    if (problem !== null) {
+      if (v !== value) v.dispose();
+      throw new ArgumentError('value', `${this.name}: ${problem}`);
+    }
+    return v;
   }
   protected undefinedError(method: string): NotDefinedError {
     return new NotDefinedError(`${this.name}: ${method} is not defined for this distribution`);

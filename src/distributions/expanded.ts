@@ -13,22 +13,9 @@ import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
 import { checkShape } from '../utils/tensor.js';
 import { Distribution, registerExpand, type DistributionOptions } from './distribution.js';
+import type { DistributionHooks } from './hooks.js';
 import type { Constraint } from '../constraints/constraints.js';
 import { klDivergence, registerKL } from './kl.js';
-
-/** The protected hooks of a base distribution that the wrapper forwards to. */
-type Hooks = {
-  _sample(shape: number[], seed: number): tf.Tensor;
-  _rsample(shape: number[], seed: number): tf.Tensor;
-  _logProb(x: tf.Tensor): tf.Tensor;
-  _cdf(x: tf.Tensor): tf.Tensor;
-  _logCdf(x: tf.Tensor): tf.Tensor;
-  _mean(): tf.Tensor;
-  _mode(): tf.Tensor;
-  _variance(): tf.Tensor;
-  _stddev(): tf.Tensor;
-  _entropy(): tf.Tensor;
-};
 
 /**
  * `base` broadcast to `batchShape`. The base stays the caller's (not disposed by `dispose`).
@@ -82,8 +69,8 @@ export class ExpandedDistribution extends Distribution {
     }
   }
 
-  private get b(): Hooks {
-    return this.base as unknown as Hooks;
+  private get b(): DistributionHooks {
+    return this.base as unknown as DistributionHooks;
   }
   get batchShape(): number[] {
     return [...this.newBatch];

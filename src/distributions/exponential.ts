@@ -29,17 +29,12 @@ export class Exponential extends ScalarDistribution {
   /** @param rate rate, > 0. */
   constructor(rate: TensorInput, options: DistributionOptions = {}) {
     super(options);
-    this.rate = this.param(rate, 'rate');
-    this.checkPositive(this.rate, 'rate');
-    this.setBatchShape({ rate: this.rate });
+    ({ rate: this.rate } = this.positiveParams({ rate }));
   }
 
   /** Support: `[0, inf)`. */
   override get support(): Constraint {
     return nonnegative;
-  }
-  override get hasRsample(): boolean {
-    return true;
   }
 
   protected override _rsample(shape: number[], seed: number): tf.Tensor {

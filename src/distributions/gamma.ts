@@ -12,13 +12,9 @@
  * `dx/dalpha = -(dF/dalpha)(x; alpha) / f(x; alpha)` (Figurnov et al., 2018).
  */
 import * as tf from '@tensorflow/tfjs';
-import { broadcastTo } from '../utils/tensor.js';
-import { ScalarDistribution } from './scalar.js';
-import type { DistributionOptions, TensorInput } from './distribution.js';
-import { standardGammaRsample } from './host_sampling.js';
+import { ShapeRateDistribution } from './shape_rate.js';
 import { registerKL } from './kl.js';
 import { digamma, gammaincPQ, gt, lgamma, maskLogProb, safe } from './special.js';
-import { positive, type Constraint } from '../constraints/constraints.js';
 
 /**
  * Gamma distribution with `concentration` (shape alpha > 0) and `rate` (beta > 0).
@@ -30,40 +26,9 @@ import { positive, type Constraint } from '../constraints/constraints.js';
  * d.rsample([100]);  // differentiable in both parameters
  * ```
  */
-export class Gamma extends ScalarDistribution {
-  /** Shape parameter alpha. */
-  readonly concentration: tf.Tensor;
-  /** Rate parameter beta (inverse scale). */
-  readonly rate: tf.Tensor;
-
-  /**
-   * @param concentration shape alpha, > 0.
-   * @param rate rate beta, > 0. Default 1.
-   */
-  constructor(
-    concentration: TensorInput,
-    rate: TensorInput = 1,
-    options: DistributionOptions = {},
-  ) {
-    super(options);
-    this.concentration = this.param(concentration, 'concentration');
-    this.rate = this.param(rate, 'rate');
-    this.checkPositive(this.concentration, 'concentration');
-    this.checkPositive(this.rate, 'rate');
-    this.setBatchShape({ concentration: this.concentration, rate: this.rate });
-  }
-
-  /** Support: `(0, inf)`. */
-  override get support(): Constraint {
-    return positive;
-  }
-  override get hasRsample(): boolean {
-    return true;
-  }
-
+export class Gamma extends ShapeRateDistribution {
   protected override _rsample(shape: number[], seed: number): tf.Tensor {
-    const alpha = broadcastTo(this.concentration, this._batchShape);
-    return tf.div(standardGammaRsample(alpha, shape, seed), this.rate);
+    return tf.div(this.standardGamma(shape, seed), this.rate);
   }
   protected _logProb(x: tf.Tensor): tf.Tensor {
     const pos = gt(x, 0);

@@ -10,10 +10,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { broadcastTo } from '../utils/tensor.js';
-import { ScalarDistribution } from './scalar.js';
+import { BinaryProbsDistribution } from './binary_probs.js';
 import type { DistributionOptions, TensorInput } from './distribution.js';
 import { registerKL } from './kl.js';
-import { readProbsOrLogits, type ProbsOrLogits } from './probs.js';
+import type { ProbsOrLogits } from './probs.js';
 import { isCount, lt, maskLogProb, mulNoNan, openUniform, safe } from './special.js';
 import { nonnegativeInteger, type Constraint } from '../constraints/constraints.js';
 
@@ -27,29 +27,11 @@ import { nonnegativeInteger, type Constraint } from '../constraints/constraints.
  * d.prob(0);   // 0.25
  * ```
  */
-export class Geometric extends ScalarDistribution {
-  /** Success probability p. */
-  readonly probs: tf.Tensor;
-  /** Log-odds of success. */
-  readonly logits: tf.Tensor;
-
+export class Geometric extends BinaryProbsDistribution {
   /** @param params `{probs}` or `{logits}` (or probs directly); p must be > 0. */
   constructor(params: TensorInput | ProbsOrLogits, options: DistributionOptions = {}) {
-    super(options);
-    const { kind, value } = readProbsOrLogits(params);
-    if (kind === 'logits') {
-      this.logits = this.param(value, 'logits');
-      this.checkInRange(this.logits, 'logits', -Infinity, Infinity);
-      this.probs = this.own(tf.sigmoid(this.logits));
-      this.checkPositive(this.probs, 'logits');
-    } else {
-      this.probs = this.param(value, 'probs');
-      this.checkInRange(this.probs, 'probs', 0, 1);
-      this.checkPositive(this.probs, 'probs');
-      this.logits = this.own(
-        tf.tidy(() => tf.sub(tf.log(this.probs), tf.log1p(tf.neg(this.probs)))),
-      );
-    }
+    super(params, options);
+    this.checkPositive(this.probs, this.fromLogits ? 'logits' : 'probs');
     this.setBatchShape({ probs: this.probs });
   }
 

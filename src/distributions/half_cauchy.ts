@@ -30,16 +30,11 @@ export class HalfCauchy extends ScalarDistribution {
   /** @param scale scale, > 0. Default 1. @param options validation flag and name. */
   constructor(scale: TensorInput = 1, options: DistributionOptions = {}) {
     super(options);
-    this.scale = this.param(scale, 'scale');
-    this.checkPositive(this.scale, 'scale');
-    this.setBatchShape({ scale: this.scale });
+    ({ scale: this.scale } = this.positiveParams({ scale }));
   }
   /** Support: `[0, inf)`. */
   override get support(): Constraint {
     return nonnegative;
-  }
-  override get hasRsample(): boolean {
-    return true;
   }
   protected override _rsample(shape: number[], seed: number): tf.Tensor {
     const u = openUniform([...shape, ...this._batchShape], seed);

@@ -29,17 +29,12 @@ export class HalfNormal extends ScalarDistribution {
   /** @param scale scale, > 0. */
   constructor(scale: TensorInput, options: DistributionOptions = {}) {
     super(options);
-    this.scale = this.param(scale, 'scale');
-    this.checkPositive(this.scale, 'scale');
-    this.setBatchShape({ scale: this.scale });
+    ({ scale: this.scale } = this.positiveParams({ scale }));
   }
 
   /** Support: `[0, inf)`. */
   override get support(): Constraint {
     return nonnegative;
-  }
-  override get hasRsample(): boolean {
-    return true;
   }
 
   protected override _rsample(shape: number[], seed: number): tf.Tensor {

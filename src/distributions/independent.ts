@@ -11,22 +11,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Distribution, registerToEvent, type DistributionOptions } from './distribution.js';
+import type { DistributionHooks } from './hooks.js';
 import { independent, type Constraint } from '../constraints/constraints.js';
 import { ArgumentError } from '../utils/errors.js';
 import { klDivergence, registerKL } from './kl.js';
-
-/** A distribution whose `_`-hooks {@link Independent} may call on its base. */
-type Hooks = {
-  _sample(shape: number[], seed: number): tf.Tensor;
-  _rsample(shape: number[], seed: number): tf.Tensor;
-  _logProb(x: tf.Tensor): tf.Tensor;
-  _logCdf(x: tf.Tensor): tf.Tensor;
-  _mean(): tf.Tensor;
-  _mode(): tf.Tensor;
-  _variance(): tf.Tensor;
-  _stddev(): tf.Tensor;
-  _entropy(): tf.Tensor;
-};
 
 /**
  * Treat the rightmost `reinterpretedBatchNdims` batch dimensions of `base` as event dimensions.
@@ -71,8 +59,8 @@ export class Independent extends Distribution {
     this.reinterpretedBatchNdims = n;
   }
 
-  private get b(): Hooks {
-    return this.base as unknown as Hooks;
+  private get b(): DistributionHooks {
+    return this.base as unknown as DistributionHooks;
   }
   get batchShape(): number[] {
     const bs = this.base.batchShape;

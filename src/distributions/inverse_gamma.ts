@@ -10,13 +10,9 @@
  * `rsample` is `beta / g`, `g ~ Gamma(alpha, 1)` reparameterized (implicit gradients in alpha).
  */
 import * as tf from '@tensorflow/tfjs';
-import { broadcastTo } from '../utils/tensor.js';
-import { ScalarDistribution } from './scalar.js';
-import type { DistributionOptions, TensorInput } from './distribution.js';
-import { standardGammaRsample } from './host_sampling.js';
+import { ShapeRateDistribution } from './shape_rate.js';
 import { registerKL } from './kl.js';
 import { digamma, gammaincPQ, gt, lgamma, maskLogProb, safe, whereB } from './special.js';
-import { positive, type Constraint } from '../constraints/constraints.js';
 
 /**
  * Inverse-gamma distribution with `concentration` alpha > 0 and `rate` (scale) beta > 0.
@@ -27,39 +23,9 @@ import { positive, type Constraint } from '../constraints/constraints.js';
  * d.mean(); // 1
  * ```
  */
-export class InverseGamma extends ScalarDistribution {
-  /** Shape alpha. */
-  readonly concentration: tf.Tensor;
-  /** Scale beta (the rate of the gamma `1/X`). */
-  readonly rate: tf.Tensor;
-
-  /**
-   * @param concentration shape alpha, > 0.
-   * @param rate scale beta, > 0. Default 1.
-   * @param options validation flag and name.
-   */
-  constructor(
-    concentration: TensorInput,
-    rate: TensorInput = 1,
-    options: DistributionOptions = {},
-  ) {
-    super(options);
-    this.concentration = this.param(concentration, 'concentration');
-    this.rate = this.param(rate, 'rate');
-    this.checkPositive(this.concentration, 'concentration');
-    this.checkPositive(this.rate, 'rate');
-    this.setBatchShape({ concentration: this.concentration, rate: this.rate });
-  }
-  /** Support: `(0, inf)`. */
-  override get support(): Constraint {
-    return positive;
-  }
-  override get hasRsample(): boolean {
-    return true;
-  }
+export class InverseGamma extends ShapeRateDistribution {
   protected override _rsample(shape: number[], seed: number): tf.Tensor {
-    const alpha = broadcastTo(this.concentration, this._batchShape);
-    return tf.div(this.rate, standardGammaRsample(alpha, shape, seed));
+    return tf.div(this.rate, this.standardGamma(shape, seed));
   }
   protected _logProb(x: tf.Tensor): tf.Tensor {
     const pos = gt(x, 0);

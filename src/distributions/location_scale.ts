@@ -49,10 +49,6 @@ export abstract class LocationScaleDistribution extends ScalarDistribution {
     this.setBatchShape({ loc: this.loc, scale: this.scale });
   }
 
-  override get hasRsample(): boolean {
-    return true;
-  }
-
   /**
    * Draw standard noise `eps ~ p0` (the family with `loc = 0`, `scale = 1`) of exactly `shape`.
    * @param shape the full shape `[...sampleShape, ...batchShape]`.

@@ -12,8 +12,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Distribution, type DistributionOptions, type TensorInput } from './distribution.js';
-import { realVector, type Constraint } from '../constraints/constraints.js';
 import { registerKL } from './kl.js';
+import { klFromCholesky } from './mvn.js';
 import { broadcastShapes } from '../utils/tensor.js';
 import { cholesky, matrixDiag, triangularSolve } from '../utils/linalg.js';
 import { ArgumentError } from '../utils/errors.js';
@@ -90,13 +90,6 @@ export class LowRankMultivariateNormal extends Distribution {
   }
   get eventShape(): number[] {
     return [this.dim];
-  }
-  override get hasRsample(): boolean {
-    return true;
-  }
-  /** Support: real vectors. */
-  override get support(): Constraint {
-    return realVector;
   }
 
   /** `W` and `d` broadcast to the batch shape. */
@@ -178,12 +171,7 @@ export function klLowRankLowRank(
     const batch = broadcastShapes({ p: p.batchShape, q: q.batchShape });
     const lp = cholesky(tf.broadcastTo(p.covarianceMatrix(), [...batch, d, d]));
     const lq = cholesky(tf.broadcastTo(q.covarianceMatrix(), [...batch, d, d]));
-    const m = triangularSolve(lq, lp);
-    const z = triangularSolve(lq, tf.expandDims(tf.sub(q.loc, p.loc), -1));
-    const tr = tf.sum(tf.square(m), [-2, -1]);
-    const maha = tf.sum(tf.square(z), [-2, -1]);
-    const ld = tf.sub(tf.sum(tf.log(matrixDiag(lq)), -1), tf.sum(tf.log(matrixDiag(lp)), -1));
-    return tf.broadcastTo(tf.add(tf.mul(0.5, tf.sub(tf.add(tr, maha), d)), ld), batch);
+    return klFromCholesky(p.loc, lp, q.loc, lq, batch);
   });
 }
 

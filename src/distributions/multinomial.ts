@@ -8,8 +8,9 @@
  * conditional binomials), seeded, float32 counts. `totalCount` is one non-negative integer.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Distribution, type DistributionOptions, type TensorInput } from './distribution.js';
-import { readProbsOrLogits, type ProbsOrLogits } from './probs.js';
+import type { DistributionOptions, TensorInput } from './distribution.js';
+import { CategoricalProbsDistribution } from './categorical_probs.js';
+import type { ProbsOrLogits } from './probs.js';
 import { lgamma, mulNoNan } from './special.js';
 import { multinomial, type Constraint } from '../constraints/constraints.js';
 import { binomialDraw } from './host_sampling.js';
@@ -27,13 +28,9 @@ import './independent.js';
  * d.sample([4]); // [4, 3], each row sums to 10
  * ```
  */
-export class Multinomial extends Distribution {
+export class Multinomial extends CategoricalProbsDistribution {
   /** The number of draws n. */
   readonly totalCount: number;
-  /** Normalized probabilities `[..., K]`. */
-  readonly probs: tf.Tensor;
-  /** Normalized log-probabilities `[..., K]`. */
-  readonly logits: tf.Tensor;
 
   /**
    * @param totalCount n, a non-negative integer.
@@ -45,7 +42,7 @@ export class Multinomial extends Distribution {
     params: TensorInput | ProbsOrLogits,
     options: DistributionOptions = {},
   ) {
-    super(options);
+    super(params, options);
     if (!Number.isInteger(totalCount) || totalCount < 0) {
       throw this.constructionError(
         'totalCount',
@@ -53,38 +50,8 @@ export class Multinomial extends Distribution {
       );
     }
     this.totalCount = totalCount;
-    const { kind, value } = readProbsOrLogits(params);
-    const t = this.param(value, kind);
-    if (t.rank < 1 || (t.shape.at(-1) ?? 0) < 1) {
-      throw this.constructionError(
-        kind,
-        `expected shape [...batch, K] with K >= 1, got [${t.shape.join(',')}]`,
-      );
-    }
-    if (kind === 'logits') {
-      this.checkInRange(t, 'logits', -Infinity, Infinity);
-      this.logits = this.own(tf.tidy(() => tf.sub(t, tf.logSumExp(t, -1, true))));
-      this.probs = this.own(tf.exp(this.logits));
-    } else {
-      this.checkInRange(t, 'probs', 0, 1);
-      if (this.validateArgs) {
-        const sums = tf.tidy(() => tf.sum(t, -1));
-        try {
-          this.checkInRange(sums, 'probs', 1 - 1e-4, 1 + 1e-4);
-        } catch {
-          throw this.constructionError('probs', 'expected each row (last axis) to sum to 1');
-        } finally {
-          sums.dispose();
-        }
-      }
-      this.probs = this.own(tf.tidy(() => tf.div(t, tf.sum(t, -1, true))));
-      this.logits = this.own(tf.log(this.probs));
-    }
   }
 
-  get batchShape(): number[] {
-    return this.probs.shape.slice(0, -1);
-  }
   get eventShape(): number[] {
     return [this.probs.shape.at(-1) as number];
   }

@@ -13,12 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Distribution, type DistributionOptions, type TensorInput } from './distribution.js';
-import {
-  lowerCholesky,
-  positiveDefinite,
-  realVector,
-  type Constraint,
-} from '../constraints/constraints.js';
+import { lowerCholesky, positiveDefinite } from '../constraints/constraints.js';
 import { registerKL } from './kl.js';
 import { broadcastShapes } from '../utils/tensor.js';
 import {
@@ -131,13 +126,6 @@ export class MultivariateNormal extends Distribution {
   get eventShape(): number[] {
     return [this.dim];
   }
-  override get hasRsample(): boolean {
-    return true;
-  }
-  /** Support: real vectors. */
-  override get support(): Constraint {
-    return realVector;
-  }
 
   /** The covariance `L L^T` (a new tensor). */
   covarianceMatrix(): tf.Tensor {
@@ -191,13 +179,28 @@ export class MultivariateNormal extends Distribution {
  */
 export function klMvnMvn(p: MultivariateNormal, q: MultivariateNormal): tf.Tensor {
   return tf.tidy(() => {
-    const d = p.eventShape[0] as number;
-    const lp = p.scaleTril;
-    const lq = q.scaleTril;
     const batch = broadcastShapes({ p: p.batchShape, q: q.batchShape });
-    const lpB = tf.broadcastTo(lp, [...batch, d, d]);
-    const m = triangularSolve(lq, lpB);
-    const z = triangularSolve(lq, tf.expandDims(tf.sub(q.loc, p.loc), -1));
+    return klFromCholesky(p.loc, p.scaleTril, q.loc, q.scaleTril, batch);
+  });
+}
+
+/**
+ * The Gaussian KL of the formula above from the means and Cholesky factors (`[..., D]`,
+ * `[..., D, D]`, broadcasting to `batch`); shared by the full-rank and low-rank families.
+ * @param locP mean of p. @param lp Cholesky factor of p. @param locQ mean of q.
+ * @param lq Cholesky factor of q. @param batch the broadcast batch shape.
+ */
+export function klFromCholesky(
+  locP: tf.Tensor,
+  lp: tf.Tensor,
+  locQ: tf.Tensor,
+  lq: tf.Tensor,
+  batch: number[],
+): tf.Tensor {
+  return tf.tidy(() => {
+    const d = lp.shape[lp.rank - 1] as number;
+    const m = triangularSolve(lq, tf.broadcastTo(lp, [...batch, d, d]));
+    const z = triangularSolve(lq, tf.expandDims(tf.sub(locQ, locP), -1));
     const tr = tf.sum(tf.square(m), [-2, -1]);
     const maha = tf.sum(tf.square(z), [-2, -1]);
     const ld = tf.sub(tf.sum(tf.log(matrixDiag(lq)), -1), tf.sum(tf.log(matrixDiag(lp)), -1));

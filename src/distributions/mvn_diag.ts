@@ -10,7 +10,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { Distribution, type DistributionOptions, type TensorInput } from './distribution.js';
 import { registerKL } from './kl.js';
-import { realVector, type Constraint } from '../constraints/constraints.js';
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 
@@ -51,18 +50,11 @@ export class MultivariateNormalDiag extends Distribution {
     this.full = this.broadcastParams({ loc: this.loc.shape, scaleDiag: this.scaleDiag.shape });
   }
 
-  /** Support: real vectors. */
-  override get support(): Constraint {
-    return realVector;
-  }
   get batchShape(): number[] {
     return this.full.slice(0, -1);
   }
   get eventShape(): number[] {
     return this.full.slice(-1);
-  }
-  override get hasRsample(): boolean {
-    return true;
   }
 
   protected override _rsample(shape: number[], seed: number): tf.Tensor {

@@ -10,9 +10,9 @@
  * `totalCount` may be any real > 0.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ScalarDistribution } from './scalar.js';
+import { BinaryProbsDistribution } from './binary_probs.js';
 import type { DistributionOptions, TensorInput } from './distribution.js';
-import { readProbsOrLogits, type ProbsOrLogits } from './probs.js';
+import type { ProbsOrLogits } from './probs.js';
 import {
   betainc,
   ge,
@@ -39,14 +39,9 @@ import { makeRng } from '../utils/seed.js';
  * d.mean(); // 5 * 0.4 / 0.6
  * ```
  */
-export class NegativeBinomial extends ScalarDistribution {
+export class NegativeBinomial extends BinaryProbsDistribution {
   /** Number of failures r (> 0, real). */
   readonly totalCount: tf.Tensor;
-  /** Success probability p. */
-  readonly probs: tf.Tensor;
-  /** Log-odds of success. */
-  readonly logits: tf.Tensor;
-  private readonly fromLogits: boolean;
 
   /**
    * @param totalCount r > 0.
@@ -58,44 +53,15 @@ export class NegativeBinomial extends ScalarDistribution {
     params: TensorInput | ProbsOrLogits,
     options: DistributionOptions = {},
   ) {
-    super(options);
+    super(params, options, { probsMax: 1 - 1e-7, logitsMax: Number.MAX_VALUE });
     this.totalCount = this.param(totalCount, 'totalCount');
     this.checkPositive(this.totalCount, 'totalCount');
-    let kind: 'probs' | 'logits';
-    let value: TensorInput;
-    try {
-      ({ kind, value } = readProbsOrLogits(params));
-    } catch (e) {
-      this.dispose();
-      throw e;
-    }
-    this.fromLogits = kind === 'logits';
-    if (this.fromLogits) {
-      this.logits = this.param(value, 'logits');
-      this.checkInRange(this.logits, 'logits', -Infinity, Number.MAX_VALUE);
-      this.probs = this.own(tf.sigmoid(this.logits));
-    } else {
-      this.probs = this.param(value, 'probs');
-      this.checkInRange(this.probs, 'probs', 0, 1 - 1e-7);
-      this.logits = this.own(
-        tf.tidy(() => tf.sub(tf.log(this.probs), tf.log1p(tf.neg(this.probs)))),
-      );
-    }
-    this.setBatchShape({
-      totalCount: this.totalCount,
-      [kind]: this.fromLogits ? this.logits : this.probs,
-    });
+    this.setBatchShape({ totalCount: this.totalCount, ...this.givenParam() });
   }
 
   /** Support: `{0, 1, 2, ...}`. */
   override get support(): Constraint {
     return nonnegativeInteger;
-  }
-  private logPair(): [tf.Tensor, tf.Tensor] {
-    if (this.fromLogits) {
-      return [tf.neg(tf.softplus(tf.neg(this.logits))), tf.neg(tf.softplus(this.logits))];
-    }
-    return [tf.log(this.probs), tf.log1p(tf.neg(this.probs))];
   }
   protected override _sample(shape: number[], seed: number): tf.Tensor {
     const full = [...shape, ...this._batchShape];
@@ -116,7 +82,7 @@ export class NegativeBinomial extends ScalarDistribution {
     const r = this.totalCount;
     const ok = isCount(k);
     const ks = safe(ok, k, 0);
-    const [lp, lq] = this.logPair();
+    const [lp, lq] = this.logProbsPair();
     const lpmf = tf.add(
       tf.sub(lgamma(tf.add(ks, r)), tf.add(lgamma(tf.add(ks, 1)), lgamma(r))),
       tf.add(mulNoNan(ks, lp), tf.mul(r, lq)),

@@ -46,9 +46,7 @@ export class Poisson extends ScalarDistribution {
   /** @param rate rate lambda, > 0. */
   constructor(rate: TensorInput, options: DistributionOptions = {}) {
     super(options);
-    this.rate = this.param(rate, 'rate');
-    this.checkPositive(this.rate, 'rate');
-    this.setBatchShape({ rate: this.rate });
+    ({ rate: this.rate } = this.positiveParams({ rate }));
   }
 
   /** Support: `{0, 1, 2, ...}`. */

@@ -9,7 +9,7 @@
  * once; its samplers read the shape through `_batchShape`.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { Distribution } from './distribution.js';
+import { Distribution, type TensorInput } from './distribution.js';
 // side-effect imports: they enable `dist.expand()` / `dist.toEvent()` for every family
 import './expanded.js';
 import './independent.js';
@@ -41,6 +41,20 @@ export abstract class ScalarDistribution extends Distribution {
     const shapes: Record<string, readonly number[]> = {};
     for (const [name, t] of Object.entries(params)) shapes[name] = t.shape;
     this.batch = this.broadcastParams(shapes);
+  }
+
+  /**
+   * The common preamble of the families whose parameters are all positive (`rate`, `scale`,
+   * `concentration`): convert each to float32 (owned), check it is finite and > 0 under
+   * `validateArgs`, and fix the batch shape to their broadcast. Call once, in the constructor.
+   * @param values the parameters by name (the name is used in error messages).
+   */
+  protected positiveParams<K extends string>(values: Record<K, TensorInput>): Record<K, tf.Tensor> {
+    const out = {} as Record<K, tf.Tensor>;
+    for (const name of Object.keys(values) as K[]) out[name] = this.param(values[name], name);
+    for (const name of Object.keys(out) as K[]) this.checkPositive(out[name], name);
+    this.setBatchShape(out);
+    return out;
   }
 
   get batchShape(): number[] {

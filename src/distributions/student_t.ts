@@ -58,10 +58,6 @@ export class StudentT extends ScalarDistribution {
     this.setBatchShape({ df: this.df, loc: this.loc, scale: this.scale });
   }
 
-  override get hasRsample(): boolean {
-    return true;
-  }
-
   protected override _rsample(shape: number[], seed: number): tf.Tensor {
     const [sn, sg] = deriveSeeds(seed, 2) as [number, number];
     const full = [...shape, ...this._batchShape];

@@ -56,9 +56,6 @@ export class Uniform extends ScalarDistribution {
   override get support(): Constraint {
     return interval(this.low, this.high);
   }
-  override get hasRsample(): boolean {
-    return true;
-  }
 
   private width(): tf.Tensor {
     return tf.sub(this.high, this.low);

@@ -38,18 +38,14 @@ export class Weibull extends ScalarDistribution {
    */
   constructor(scale: TensorInput, concentration: TensorInput, options: DistributionOptions = {}) {
     super(options);
-    this.scale = this.param(scale, 'scale');
-    this.concentration = this.param(concentration, 'concentration');
-    this.checkPositive(this.scale, 'scale');
-    this.checkPositive(this.concentration, 'concentration');
-    this.setBatchShape({ scale: this.scale, concentration: this.concentration });
+    ({ scale: this.scale, concentration: this.concentration } = this.positiveParams({
+      scale,
+      concentration,
+    }));
   }
   /** Support: `[0, inf)`. */
   override get support(): Constraint {
     return nonnegative;
-  }
-  override get hasRsample(): boolean {
-    return true;
   }
   protected override _rsample(shape: number[], seed: number): tf.Tensor {
     const u = openUniform([...shape, ...this._batchShape], seed);

@@ -36,7 +36,7 @@ import {
 import { ESTIMATORS, type Estimator } from './estimator_registry.js';
 import type { PosteriorConfig, PriorConfig } from './priors.js';
 import { weightKL } from './weight_kl.js';
-import { resolveInitializer, type Initializer } from './tfjs_args.js';
+import { muInitializersOf, normalInitializer, type Initializer } from './tfjs_args.js';
 import {
   writeWeight,
   type PosteriorTensors,
@@ -45,7 +45,6 @@ import {
 } from './weight_values.js';
 
 export type { BayesianLayerArgs, BayesianMode, LayerArgs } from './bayesian_args.js';
-
 export type { PriorMeans, PosteriorValues, PosteriorTensors } from './weight_values.js';
 
 /** Abstract base of the Bayesian layers; see the module documentation. */
@@ -100,16 +99,7 @@ export abstract class BayesianLayer extends tf.layers.Layer {
     this.mode = a.mode;
     this.klScale = a.klScale;
     this.centredPrior = a.centredPrior;
-    this.muInitializers = {
-      kernel:
-        full.kernelInitializer === undefined
-          ? null
-          : resolveInitializer(full.kernelInitializer, 'kernelInitializer'),
-      bias:
-        full.biasInitializer === undefined
-          ? null
-          : resolveInitializer(full.biasInitializer, 'biasInitializer'),
-    };
+    this.muInitializers = muInitializersOf(full);
     if (this.centredPrior && this.prior.type !== 'normal') {
       throw new ArgumentError(
         'prior',
@@ -169,11 +159,7 @@ export abstract class BayesianLayer extends tf.layers.Layer {
     const kShape = this.kernelShape(c);
     const [muMean, muStd] = this.posterior.muInitial;
     const [rhoMean, rhoStd] = this.posterior.rhoInitial;
-    // tfjs's randomNormal initializer replaces a stddev of 0 by 0.05: use a constant instead.
-    const init = (mean: number, stddev: number) =>
-      stddev === 0
-        ? tf.initializers.constant({ value: mean })
-        : tf.initializers.randomNormal({ mean, stddev, seed: nextSeed() });
+    const init = (mean: number, stddev: number) => normalInitializer(mean, stddev, nextSeed());
     const add = (
       name: string,
       shape: number[],

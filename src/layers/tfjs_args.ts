@@ -209,3 +209,30 @@ export function fromTfjsArgs<T extends object>(
   }
   return { args: out as T & Canonical, defaultHasBias: tfjsStyle };
 }
+
+/**
+ * The initializer of a variational weight drawn from `N(mean, stddev^2)`: a seeded random normal,
+ * or a constant when `stddev = 0` (tfjs's `randomNormal` replaces a stddev of 0 by 0.05).
+ * @param mean the mean. @param stddev the standard deviation, >= 0. @param seed the seed.
+ */
+export function normalInitializer(mean: number, stddev: number, seed: number): Initializer {
+  return stddev === 0
+    ? tf.initializers.constant({ value: mean })
+    : tf.initializers.randomNormal({ mean, stddev, seed });
+}
+
+/**
+ * The optional mean initializers of a Bayesian layer's `kernelInitializer` / `biasInitializer`
+ * arguments (null where not given: the posterior's `muInitial` is used).
+ * @param args the layer arguments.
+ */
+export function muInitializersOf(args: {
+  kernelInitializer?: InitializerSpec;
+  biasInitializer?: InitializerSpec;
+}): { kernel: Initializer | null; bias: Initializer | null } {
+  const { kernelInitializer: k, biasInitializer: b } = args;
+  return {
+    kernel: k === undefined ? null : resolveInitializer(k, 'kernelInitializer'),
+    bias: b === undefined ? null : resolveInitializer(b, 'biasInitializer'),
+  };
+}

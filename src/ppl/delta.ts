@@ -71,9 +71,6 @@ export class Delta extends Distribution {
   override get support(): Constraint {
     return independent(real, this.eventDim);
   }
-  override get hasRsample(): boolean {
-    return true;
-  }
   protected override _sample(shape: number[], seed: number): tf.Tensor {
     return this._rsample(shape, seed);
   }

@@ -65,6 +65,7 @@ export * from './handlers/index.js';
 export {
   TraceELBO,
   TraceMeanFieldELBO,
+  ELBOEstimator,
   ParticleELBO,
   asFn,
   guideAndModelTraces,

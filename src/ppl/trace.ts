@@ -16,6 +16,21 @@ function hasLogProbSum(d: object): d is SummedLogProb {
 }
 
 /**
+ * The masked, scaled log-probability of one sample site, elementwise over its batch shape:
+ * `scale * (mask ? log p(value) : 0)`. Not tidied (call inside a tidy).
+ * @param site the sample site. @param scale the factor (default the site's `scale`).
+ */
+export function siteLogProb(site: Message, scale: number = site.scale): tf.Tensor {
+  if (site.fn === null || site.value === null) return tf.scalar(0);
+  let lp = site.fn.logProb(site.value);
+  if (site.mask === false) lp = tf.zerosLike(lp);
+  else if (site.mask instanceof tf.Tensor) {
+    lp = tf.where(tf.broadcastTo(tf.cast(site.mask, 'bool'), lp.shape), lp, tf.zerosLike(lp));
+  }
+  return scale === 1 ? lp : tf.mul(lp, scale);
+}
+
+/**
  * The log-probability of one sample site, summed over all elements:
  * `scale * sum(mask ? log p(value) : 0)`. Unmasked sites of distributions with a `logProbSum`
  * method (Normal: one fused kernel forward and backward) use it instead of `sum(logProb)`.
@@ -27,15 +42,7 @@ export function siteLogProbSum(site: Message): tf.Tensor {
       const total = site.fn.logProbSum(site.value);
       return site.scale === 1 ? total : tf.mul(total, site.scale);
     }
-    let lp = site.fn.logProb(site.value);
-    if (site.mask !== null && site.mask !== true) {
-      lp =
-        site.mask === false
-          ? tf.zerosLike(lp)
-          : tf.where(tf.broadcastTo(tf.cast(site.mask, 'bool'), lp.shape), lp, tf.zerosLike(lp));
-    }
-    const s = tf.sum(lp);
-    return site.scale === 1 ? s : tf.mul(s, site.scale);
+    return tf.sum(siteLogProb(site));
   });
 }
 

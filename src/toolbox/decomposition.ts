@@ -9,9 +9,21 @@
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
 import { toFloat, type TensorInput } from '../utils/tensor.js';
+import { checkProbRows } from './host.js';
 
 /** Smallest probability inside a logarithm: keeps `0 log 0 = 0` without NaN. */
 const TINY = 1e-12;
+
+/**
+ * {@link checkSamples} for Monte Carlo class probabilities `[S, N, K]`: at least one input and
+ * one class, every row a probability vector (host check of the values).
+ */
+function checkProbSamples(t: tf.Tensor, name: string): tf.Tensor3D {
+  const p = checkSamples(t, name);
+  const [s, n, k] = p.shape;
+  checkProbRows(p.dataSync(), s * n, k, name);
+  return p;
+}
 
 /** Check that `t` has rank 3 `[S, N, K]` and return it. */
 function checkSamples(t: tf.Tensor, name: string): tf.Tensor3D {
@@ -50,7 +62,9 @@ export function entropyLastAxis(p: tf.Tensor): tf.Tensor {
  * ```
  */
 export function meanProbs(probs: TensorInput): tf.Tensor2D {
-  return tf.tidy(() => tf.mean(checkSamples(toFloat(probs, 'probs'), 'probs'), 0)) as tf.Tensor2D;
+  return tf.tidy(() =>
+    tf.mean(checkProbSamples(toFloat(probs, 'probs'), 'probs'), 0),
+  ) as tf.Tensor2D;
 }
 
 /**
@@ -69,7 +83,7 @@ export function meanProbs(probs: TensorInput): tf.Tensor2D {
  */
 export function predictiveEntropy(probs: TensorInput): tf.Tensor1D {
   return tf.tidy(() => {
-    const p = checkSamples(toFloat(probs, 'probs'), 'probs');
+    const p = checkProbSamples(toFloat(probs, 'probs'), 'probs');
     return entropyLastAxis(tf.mean(p, 0));
   }) as tf.Tensor1D;
 }
@@ -89,7 +103,7 @@ export function predictiveEntropy(probs: TensorInput): tf.Tensor1D {
  */
 export function expectedEntropy(probs: TensorInput): tf.Tensor1D {
   return tf.tidy(() => {
-    const p = checkSamples(toFloat(probs, 'probs'), 'probs');
+    const p = checkProbSamples(toFloat(probs, 'probs'), 'probs');
     return tf.mean(entropyLastAxis(p), 0);
   }) as tf.Tensor1D;
 }
@@ -111,7 +125,7 @@ export function expectedEntropy(probs: TensorInput): tf.Tensor1D {
  */
 export function mutualInformation(probs: TensorInput): tf.Tensor1D {
   return tf.tidy(() => {
-    const p = checkSamples(toFloat(probs, 'probs'), 'probs');
+    const p = checkProbSamples(toFloat(probs, 'probs'), 'probs');
     const total = entropyLastAxis(tf.mean(p, 0));
     const expected = tf.mean(entropyLastAxis(p), 0);
     return tf.relu(tf.sub(total, expected));
@@ -132,7 +146,7 @@ export function mutualInformation(probs: TensorInput): tf.Tensor1D {
  */
 export function probabilityVariance(probs: TensorInput): tf.Tensor2D {
   return tf.tidy(() => {
-    const p = checkSamples(toFloat(probs, 'probs'), 'probs');
+    const p = checkProbSamples(toFloat(probs, 'probs'), 'probs');
     return tf.moments(p, 0).variance;
   }) as tf.Tensor2D;
 }
@@ -169,7 +183,7 @@ export interface Decomposition {
  */
 export function decompose(probs: TensorInput): Decomposition {
   return tf.tidy(() => {
-    const p = checkSamples(toFloat(probs, 'probs'), 'probs');
+    const p = checkProbSamples(toFloat(probs, 'probs'), 'probs');
     const pbar = tf.mean(p, 0) as tf.Tensor2D;
     const total = entropyLastAxis(pbar) as tf.Tensor1D;
     const expected = tf.mean(entropyLastAxis(p), 0) as tf.Tensor1D;
@@ -216,7 +230,7 @@ export interface AleatoricEpistemic {
  */
 export function kwonUncertainty(probs: TensorInput): AleatoricEpistemic {
   return tf.tidy(() => {
-    const p = checkSamples(toFloat(probs, 'probs'), 'probs');
+    const p = checkProbSamples(toFloat(probs, 'probs'), 'probs');
     const pbar = tf.mean(p, 0);
     const aleatoric = tf.sub(pbar, tf.mean(tf.square(p), 0)) as tf.Tensor2D;
     const epistemic = tf.mean(tf.square(tf.sub(p, pbar)), 0) as tf.Tensor2D;

@@ -1,4 +1,5 @@
 /** Equal-width histograms of host values (for statistics and reports). */
+import { ArgumentError } from '../utils/errors.js';
 
 /** A histogram with equal-width bins on `[lo, hi]`. */
 export interface Histogram {
@@ -17,6 +18,16 @@ export interface Histogram {
  * ```
  */
 export function histogram(values: ArrayLike<number>, bins = 20, lo = 0, hi = 1): Histogram {
+  if (!Number.isInteger(bins) || bins < 1) {
+    throw new ArgumentError('bins', `expected a positive integer, got ${bins}`);
+  }
+  if (!Number.isFinite(lo)) throw new ArgumentError('lo', `expected a finite number, got ${lo}`);
+  if (!(Number.isFinite(hi) && hi > lo)) {
+    throw new ArgumentError('hi', `expected a finite number > lo = ${lo}, got ${hi}`);
+  }
+  if (values === null || typeof values !== 'object' || typeof values.length !== 'number') {
+    throw new ArgumentError('values', 'expected an array of numbers');
+  }
   const counts = new Array<number>(bins).fill(0);
   const width = (hi - lo) / bins;
   for (let i = 0; i < values.length; i++) {

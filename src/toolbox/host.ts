@@ -33,12 +33,57 @@ export function toHostMatrix(m: ProbMatrix, name: string): HostMatrix {
   const values = new Float64Array(rows * cols);
   for (let i = 0; i < rows; i++) {
     const r = m[i] as ArrayLike<number>;
+    if (!Array.isArray(r) && !ArrayBuffer.isView(r)) {
+      throw new ArgumentError(name, `expected an array of rows, got ${typeof r} at row ${i}`);
+    }
     if (r.length !== cols) {
       throw new ArgumentError(name, `row ${i} has ${r.length} entries, expected ${cols}`);
     }
     for (let j = 0; j < cols; j++) values[i * cols + j] = r[j] as number;
   }
   return { values, rows, cols };
+}
+
+/** Tolerance of the probability checks (float32 softmax rows sum to 1 within ~1e-6). */
+const PROB_TOL = 1e-3;
+
+/**
+ * Throw an `ArgumentError(name)` unless the `rows x cols` row-major `values` are probability
+ * rows: at least one row and one class, every entry finite in `[0, 1]`, every row summing to 1
+ * (within {@link PROB_TOL}).
+ */
+export function checkProbRows(
+  values: ArrayLike<number>,
+  rows: number,
+  cols: number,
+  name: string,
+): void {
+  if (rows < 1 || cols < 1) {
+    throw new ArgumentError(
+      name,
+      `expected at least one row and one class, got [${rows}, ${cols}]`,
+    );
+  }
+  for (let i = 0; i < rows; i++) {
+    let sum = 0;
+    for (let j = 0; j < cols; j++) {
+      const v = values[i * cols + j] as number;
+      if (!(v >= -PROB_TOL && v <= 1 + PROB_TOL)) {
+        throw new ArgumentError(name, `expected probabilities in [0, 1], got ${v} at [${i}, ${j}]`);
+      }
+      sum += v;
+    }
+    if (!(Math.abs(sum - 1) <= PROB_TOL)) {
+      throw new ArgumentError(name, `expected each row to sum to 1, row ${i} sums to ${sum}`);
+    }
+  }
+}
+
+/** {@link toHostMatrix} of a probability matrix, checked by {@link checkProbRows}. */
+export function toHostProbs(m: ProbMatrix, name: string): HostMatrix {
+  const h = toHostMatrix(m, name);
+  checkProbRows(h.values, h.rows, h.cols, name);
+  return h;
 }
 
 /** Read labels (a tensor or an array of integers) into an `Int32Array` of length `n`. */
@@ -48,6 +93,15 @@ export function toHostLabels(
   numClasses: number,
   name = 'labels',
 ): Int32Array {
+  if (labels instanceof tf.Tensor && labels.rank !== 1) {
+    throw new ArgumentError(name, `expected a rank-1 tensor [N], got [${labels.shape.join(',')}]`);
+  }
+  if (!(labels instanceof tf.Tensor) && !Array.isArray(labels) && !ArrayBuffer.isView(labels)) {
+    throw new ArgumentError(
+      name,
+      `expected a tensor or an array of integers, got ${typeof labels}`,
+    );
+  }
   const vals = labels instanceof tf.Tensor ? labels.dataSync() : labels;
   if (vals.length !== n) {
     throw new ArgumentError(

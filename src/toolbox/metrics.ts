@@ -4,7 +4,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
-import { argmaxRow, toHostLabels, toHostMatrix, type ProbMatrix } from './host.js';
+import { argmaxRow, toHostLabels, toHostProbs, type HostMatrix, type ProbMatrix } from './host.js';
 
 /** Probabilities below this are clipped inside the log of {@link nll}. */
 const EPS = 1e-12;
@@ -22,11 +22,23 @@ const EPS = 1e-12;
  * ```
  */
 export function accuracy(probs: ProbMatrix, labels: tf.Tensor | ArrayLike<number>): number {
-  const m = toHostMatrix(probs, 'probs');
+  return rowMean(probs, labels, (m, i, y) => (argmaxRow(m, i) === y ? 1 : 0));
+}
+
+/**
+ * `(1/N) sum_n f(m, n, y_n)` over checked probability rows `m` (`[N, K]`, N >= 1) and labels:
+ * the shared body of the per-input metrics.
+ */
+function rowMean(
+  probs: ProbMatrix,
+  labels: tf.Tensor | ArrayLike<number>,
+  f: (m: HostMatrix, i: number, y: number) => number,
+): number {
+  const m = toHostProbs(probs, 'probs');
   const y = toHostLabels(labels, m.rows, m.cols);
-  let hits = 0;
-  for (let i = 0; i < m.rows; i++) if (argmaxRow(m, i) === y[i]) hits++;
-  return m.rows === 0 ? NaN : hits / m.rows;
+  let s = 0;
+  for (let i = 0; i < m.rows; i++) s += f(m, i, y[i] as number);
+  return s / m.rows;
 }
 
 /**
@@ -42,13 +54,11 @@ export function accuracy(probs: ProbMatrix, labels: tf.Tensor | ArrayLike<number
  * ```
  */
 export function nll(probs: ProbMatrix, labels: tf.Tensor | ArrayLike<number>): number {
-  const m = toHostMatrix(probs, 'probs');
-  const y = toHostLabels(labels, m.rows, m.cols);
-  let s = 0;
-  for (let i = 0; i < m.rows; i++) {
-    s -= Math.log(Math.max(m.values[i * m.cols + (y[i] as number)] as number, EPS));
-  }
-  return s / m.rows;
+  return rowMean(
+    probs,
+    labels,
+    (m, i, y) => -Math.log(Math.max(m.values[i * m.cols + y] as number, EPS)),
+  );
 }
 
 /**
@@ -65,16 +75,12 @@ export function nll(probs: ProbMatrix, labels: tf.Tensor | ArrayLike<number>): n
  * ```
  */
 export function brierScore(probs: ProbMatrix, labels: tf.Tensor | ArrayLike<number>): number {
-  const m = toHostMatrix(probs, 'probs');
-  const y = toHostLabels(labels, m.rows, m.cols);
-  let s = 0;
-  for (let i = 0; i < m.rows; i++) {
-    for (let j = 0; j < m.cols; j++) {
-      const d = (m.values[i * m.cols + j] as number) - (j === y[i] ? 1 : 0);
-      s += d * d;
-    }
-  }
-  return s / m.rows;
+  return rowMean(probs, labels, (m, i, y) => {
+    let d2 = 0;
+    for (let j = 0; j < m.cols; j++)
+      d2 += ((m.values[i * m.cols + j] as number) - (j === y ? 1 : 0)) ** 2;
+    return d2;
+  });
 }
 
 /** One bin of a reliability diagram. */
@@ -125,7 +131,7 @@ export function calibration(
   if (!Number.isInteger(numBins) || numBins < 1) {
     throw new ArgumentError('numBins', `expected a positive integer, got ${numBins}`);
   }
-  const m = toHostMatrix(probs, 'probs');
+  const m = toHostProbs(probs, 'probs');
   const y = toHostLabels(labels, m.rows, m.cols);
   const count = new Float64Array(numBins);
   const hit = new Float64Array(numBins);

@@ -89,9 +89,6 @@ export class IAFLatent extends Distribution {
   override get support(): Constraint {
     return independent(real, 1);
   }
-  override get hasRsample(): boolean {
-    return true;
-  }
   private push(eps: tf.Tensor): { u: tf.Tensor; logQ: tf.Tensor } {
     let x = eps;
     let logQ = tf.mul(-0.5, tf.add(tf.sum(tf.square(eps), -1), this.dim * LOG_2PI));
@@ -276,9 +273,6 @@ class ShiftedLatent extends Distribution {
   }
   override get support(): Constraint {
     return independent(real, 1);
-  }
-  override get hasRsample(): boolean {
-    return true;
   }
   override rsample(shape: number[] = [], seed?: number): tf.Tensor {
     if (shape.length > 0) return super.rsample(shape, seed);

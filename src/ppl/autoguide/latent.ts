@@ -13,7 +13,6 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Distribution, type DistributionOptions } from '../../distributions/distribution.js';
-import { independent, real, type Constraint } from '../../constraints/constraints.js';
 import { cholesky, triangularSolve } from '../../utils/linalg.js';
 import { nextSeed } from '../../utils/seed.js';
 import { trilMask } from '../constraints.js';
@@ -32,9 +31,28 @@ function diagOf(m: tf.Tensor): tf.Tensor {
   return tf.sum(tf.mul(m, tf.eye(d)), -1);
 }
 
-/** A multivariate Normal `N(loc, L L^T)` given its Cholesky factor `L` (event shape `[D]`). */
-export class ScaleTrilNormal extends Distribution {
+/**
+ * The base of the flat-latent Gaussians of the autoguides: one unbatched real vector `[D]`
+ * around `loc` (batch shape `[]`, event shape `[D]`, support the real vectors).
+ */
+abstract class FlatLatentDistribution extends Distribution {
+  /** The mean `[D]`. */
   readonly loc: tf.Tensor;
+  /** @param loc mean `[D]`. @param options validation flag and name. */
+  protected constructor(loc: TensorInput, options: DistributionOptions) {
+    super(options);
+    this.loc = this.param(loc, 'loc');
+  }
+  get batchShape(): number[] {
+    return [];
+  }
+  get eventShape(): number[] {
+    return [...this.loc.shape];
+  }
+}
+
+/** A multivariate Normal `N(loc, L L^T)` given its Cholesky factor `L` (event shape `[D]`). */
+export class ScaleTrilNormal extends FlatLatentDistribution {
   readonly scaleTril: tf.Tensor;
   private cachedU: tf.Tensor | null = null;
   private cachedEps: tf.Tensor | null = null;
@@ -44,8 +62,7 @@ export class ScaleTrilNormal extends Distribution {
    * @param scaleTril lower-triangular `[D, D]` with a positive diagonal (upper triangle ignored).
    */
   constructor(loc: TensorInput, scaleTril: TensorInput, options: DistributionOptions = {}) {
-    super(options);
-    this.loc = this.param(loc, 'loc');
+    super(loc, options);
     this.scaleTril = this.param(scaleTril, 'scaleTril');
     const d = this.loc.shape[0];
     if (
@@ -59,18 +76,6 @@ export class ScaleTrilNormal extends Distribution {
         `expected loc [D] and scaleTril [D, D], got [${this.loc.shape}] and [${this.scaleTril.shape}]`,
       );
     }
-  }
-  get batchShape(): number[] {
-    return [];
-  }
-  get eventShape(): number[] {
-    return [...this.loc.shape];
-  }
-  override get support(): Constraint {
-    return independent(real, 1);
-  }
-  override get hasRsample(): boolean {
-    return true;
   }
   private tril(): tf.Tensor {
     return tf.mul(this.scaleTril, trilMask(this.loc.shape[0] as number));
@@ -118,8 +123,7 @@ export class ScaleTrilNormal extends Distribution {
 }
 
 /** A multivariate Normal with covariance `W W^T + diag(d^2)` (event shape `[D]`). */
-export class LowRankNormal extends Distribution {
-  readonly loc: tf.Tensor;
+export class LowRankNormal extends FlatLatentDistribution {
   readonly covFactor: tf.Tensor;
   readonly scale: tf.Tensor;
 
@@ -134,8 +138,7 @@ export class LowRankNormal extends Distribution {
     scale: TensorInput,
     options: DistributionOptions = {},
   ) {
-    super(options);
-    this.loc = this.param(loc, 'loc');
+    super(loc, options);
     this.covFactor = this.param(covFactor, 'covFactor');
     this.scale = this.param(scale, 'scale');
     const d = this.loc.shape[0];
@@ -151,18 +154,6 @@ export class LowRankNormal extends Distribution {
         `expected loc [D], covFactor [D, r], scale [D]; got [${this.loc.shape}], [${this.covFactor.shape}], [${this.scale.shape}]`,
       );
     }
-  }
-  get batchShape(): number[] {
-    return [];
-  }
-  get eventShape(): number[] {
-    return [...this.loc.shape];
-  }
-  override get support(): Constraint {
-    return independent(real, 1);
-  }
-  override get hasRsample(): boolean {
-    return true;
   }
   protected override _rsample(shape: number[], seed: number): tf.Tensor {
     const [d, r] = this.covFactor.shape as [number, number];

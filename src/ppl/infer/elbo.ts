@@ -41,6 +41,23 @@ export interface ELBOLoss {
   ): tf.Scalar;
 }
 
+/**
+ * The base of the ELBO estimators: a subclass gives the differentiable `-ELBO`; `loss` reads it
+ * as a number without gradients.
+ */
+export abstract class ELBOEstimator implements ELBOLoss {
+  abstract differentiableLoss<A extends unknown[]>(
+    model: Callable<A>,
+    guide: Callable<A>,
+    args: A,
+  ): tf.Scalar;
+
+  /** `-ELBO` as a number (no gradients). */
+  loss<A extends unknown[]>(model: Callable<A>, guide: Callable<A>, ...args: A): number {
+    return tf.tidy(() => this.differentiableLoss(model, guide, args)).arraySync() as number;
+  }
+}
+
 /** Options of the ELBO estimators. */
 export interface ELBOOptions {
   /** Number of Monte Carlo particles averaged per estimate. Default 1. */
@@ -144,12 +161,13 @@ function scoreFunctionTerm(guideTrace: Trace, elbo: tf.Tensor): tf.Tensor {
  * }
  * ```
  */
-export abstract class ParticleELBO implements ELBOLoss {
+export abstract class ParticleELBO extends ELBOEstimator {
   readonly numParticles: number;
   readonly vectorizeParticles: boolean;
   /** The plate nesting of the model (given, or found on the first vectorized estimate). */
   protected maxPlateNesting: number | undefined;
   constructor(options: ELBOOptions = {}) {
+    super();
     this.numParticles = checkParticles(options.numParticles ?? 1);
     this.vectorizeParticles = options.vectorizeParticles ?? false;
     const m = options.maxPlateNesting;
@@ -197,11 +215,6 @@ export abstract class ParticleELBO implements ELBOLoss {
       }
       return tf.div(tf.neg(total), this.numParticles) as tf.Scalar;
     });
-  }
-
-  /** `-ELBO` as a number (no gradients). */
-  loss<A extends unknown[]>(model: Callable<A>, guide: Callable<A>, ...args: A): number {
-    return tf.tidy(() => this.differentiableLoss(model, guide, args)).arraySync() as number;
   }
 }
 

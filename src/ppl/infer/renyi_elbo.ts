@@ -11,7 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../utils/errors.js';
-import { guideAndModelTraces, type Callable, type ELBOLoss } from './elbo.js';
+import { ELBOEstimator, guideAndModelTraces, type Callable } from './elbo.js';
 
 /** Options of {@link RenyiELBO}. */
 export interface RenyiELBOOptions {
@@ -29,10 +29,11 @@ export interface RenyiELBOOptions {
  * const svi = new SVI(model, guide, tf.train.adam(0.01), new RenyiELBO({ alpha: 0, numParticles: 8 }));
  * ```
  */
-export class RenyiELBO implements ELBOLoss {
+export class RenyiELBO extends ELBOEstimator {
   readonly alpha: number;
   readonly numParticles: number;
   constructor(options: RenyiELBOOptions = {}) {
+    super();
     const a = options.alpha ?? 0;
     if (typeof a !== 'number' || !Number.isFinite(a) || a === 1) {
       throw new ArgumentError(
@@ -76,10 +77,5 @@ export class RenyiELBO implements ELBOLoss {
       const bound = tf.div(tf.sub(tf.logSumExp(lw), Math.log(this.numParticles)), 1 - this.alpha);
       return tf.neg(bound) as tf.Scalar;
     });
-  }
-
-  /** `-L_α` as a number (no gradients). */
-  loss<A extends unknown[]>(model: Callable<A>, guide: Callable<A>, ...args: A): number {
-    return tf.tidy(() => this.differentiableLoss(model, guide, args)).arraySync() as number;
   }
 }

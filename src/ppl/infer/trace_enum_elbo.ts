@@ -18,7 +18,7 @@ import { enumerate } from '../handlers/enum.js';
 import { replay } from '../handlers/replay.js';
 import { trace } from '../handlers/trace.js';
 import { isValidationEnabled, type Message } from '../runtime.js';
-import { siteLogProbSum, type Trace } from '../trace.js';
+import { siteLogProb, siteLogProbSum, type Trace } from '../trace.js';
 import { checkModelGuideMatch } from './check.js';
 import { contractFactors, type LabeledFactor, type PlateInfo } from './contract.js';
 import {
@@ -30,20 +30,10 @@ import {
 } from './elbo.js';
 
 /** The log-density tensor of a site with its mask and non-plate scale applied. */
-function siteLogProb(site: Message): tf.Tensor {
-  const fn = site.fn;
-  const v = site.value;
-  if (fn === null || v === null) return tf.scalar(0);
-  let lp = fn.logProb(v);
-  if (site.mask === false) lp = tf.zerosLike(lp);
-  else if (site.mask instanceof tf.Tensor) {
-    const m = tf.broadcastTo(tf.cast(site.mask, 'bool'), lp.shape);
-    lp = tf.where(m, lp, tf.zerosLike(lp));
-  }
+function siteLocalLogProb(site: Message): tf.Tensor {
   let plateScale = 1;
   for (const f of site.cond) plateScale *= f.size / f.subsampleSize;
-  const s = site.scale / plateScale;
-  return s === 1 ? lp : tf.mul(lp, s);
+  return siteLogProb(site, site.scale / plateScale);
 }
 
 /**
@@ -110,7 +100,7 @@ export class TraceEnumELBO extends ParticleELBO {
     const factors: { ordinal: Set<string>; factor: LabeledFactor }[] = [];
     let elbo: tf.Tensor = tf.scalar(0);
     for (const s of modelTrace.sampleSites()) {
-      const lp = siteLogProb(s);
+      const lp = siteLocalLogProb(s);
       const dims: string[] = [];
       const keep: number[] = [];
       let enumerated = false;

@@ -16,8 +16,8 @@ import * as tf from '@tensorflow/tfjs';
 import { stopGradient } from '../../utils/tensor.js';
 import { ArgumentError } from '../../utils/errors.js';
 import type { Message } from '../runtime.js';
-import type { Trace } from '../trace.js';
-import { guideAndModelTraces, type Callable, type ELBOLoss } from './elbo.js';
+import { siteLogProb, type Trace } from '../trace.js';
+import { ELBOEstimator, guideAndModelTraces, type Callable } from './elbo.js';
 
 /** Options of {@link TraceGraphELBO}. */
 export interface TraceGraphELBOOptions {
@@ -25,19 +25,6 @@ export interface TraceGraphELBOOptions {
   numParticles?: number;
   /** Decay of the moving-average baselines, in [0, 1). Default 0.9. */
   baselineBeta?: number;
-}
-
-/** `scale * mask * log p(value)` of a site, elementwise over its batch shape. */
-function elementwiseLogProb(site: Message): tf.Tensor {
-  const fn = site.fn;
-  const v = site.value;
-  if (fn === null || v === null) return tf.scalar(0);
-  let lp = fn.logProb(v);
-  if (site.mask === false) lp = tf.zerosLike(lp);
-  else if (site.mask instanceof tf.Tensor) {
-    lp = tf.where(tf.broadcastTo(tf.cast(site.mask, 'bool'), lp.shape), lp, tf.zerosLike(lp));
-  }
-  return site.scale === 1 ? lp : tf.mul(lp, site.scale);
 }
 
 /** Sum `lp` (a term of site `t`) over every axis except the plate dims shared with `s`. */
@@ -61,12 +48,13 @@ function rbReduce(lp: tf.Tensor, t: Message, s: Message, targetRank: number): tf
  * const svi = new SVI(model, guide, tf.train.adam(0.05), new TraceGraphELBO());
  * ```
  */
-export class TraceGraphELBO implements ELBOLoss {
+export class TraceGraphELBO extends ELBOEstimator {
   readonly numParticles: number;
   readonly baselineBeta: number;
   /** The decaying-average baselines by site name. */
   readonly baselines = new Map<string, number>();
   constructor(options: TraceGraphELBOOptions = {}) {
+    super();
     const n = options.numParticles ?? 1;
     if (!Number.isInteger(n) || n < 1) {
       throw new ArgumentError('numParticles', `expected an integer >= 1, got ${n}`);
@@ -89,15 +77,15 @@ export class TraceGraphELBO implements ELBOLoss {
     let surrogate: tf.Tensor = tf.scalar(0);
     guideSites.forEach((s, gi) => {
       if (s.fn === null || s.fn.hasRsample) return;
-      const lq = elementwiseLogProb(s);
+      const lq = siteLogProb(s);
       const rank = lq.rank;
       let cost: tf.Tensor = tf.zeros(lq.shape);
       const mi = modelSites.findIndex((m) => m.name === s.name);
       for (const m of mi < 0 ? [] : modelSites.slice(mi)) {
-        cost = tf.add(cost, rbReduce(elementwiseLogProb(m), m, s, rank));
+        cost = tf.add(cost, rbReduce(siteLogProb(m), m, s, rank));
       }
       for (const g of guideSites.slice(gi)) {
-        cost = tf.sub(cost, rbReduce(elementwiseLogProb(g), g, s, rank));
+        cost = tf.sub(cost, rbReduce(siteLogProb(g), g, s, rank));
       }
       cost = stopGradient(cost);
       let centred = cost;
@@ -128,10 +116,5 @@ export class TraceGraphELBO implements ELBOLoss {
       }
       return tf.div(tf.neg(total), this.numParticles) as tf.Scalar;
     });
-  }
-
-  /** `-ELBO` as a number (no gradients). */
-  loss<A extends unknown[]>(model: Callable<A>, guide: Callable<A>, ...args: A): number {
-    return tf.tidy(() => this.differentiableLoss(model, guide, args)).arraySync() as number;
   }
 }

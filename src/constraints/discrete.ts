@@ -1,0 +1,117 @@
+/**
+ * Discrete constraints (Pyro's `integer`, `nonnegative_integer`, `integer_interval`, `boolean`,
+ * `multinomial`): sets of integers, for which no bijection from the reals exists.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ArgumentError } from '../utils/errors.js';
+import { between, boundName, checkBound } from './bound.js';
+import { Constraint, type Bound, type ConstraintKind } from './constraint.js';
+
+/** `[x ∈ Z]` elementwise. */
+function isWhole(x: tf.Tensor): tf.Tensor {
+  return tf.equal(x, tf.round(x));
+}
+/** `[x ∈ {0, 1, 2, ...}]` elementwise. */
+function isCount(x: tf.Tensor): tf.Tensor {
+  return tf.logicalAnd(isWhole(x), tf.greaterEqual(x, 0));
+}
+
+/** A discrete set given by an elementwise test (integers, counts, booleans). */
+abstract class ElementwiseDiscrete extends Constraint {
+  readonly eventDim: number = 0;
+  override readonly isDiscrete: boolean = true;
+  protected constructor(
+    readonly kind: ConstraintKind,
+    private readonly test: (x: tf.Tensor) => tf.Tensor,
+  ) {
+    super();
+  }
+  protected _check(x: tf.Tensor): tf.Tensor {
+    return this.test(x);
+  }
+}
+
+/** The integers (Pyro's `integer`). */
+export class IntegerConstraint extends ElementwiseDiscrete {
+  constructor() {
+    super('integer', isWhole);
+  }
+}
+
+/** `{0, 1, 2, ...}` (Pyro's `nonnegative_integer`). */
+export class NonnegativeInteger extends ElementwiseDiscrete {
+  constructor() {
+    super('nonnegativeInteger', isCount);
+  }
+}
+
+/** `{0, 1}` (Pyro's `boolean`). */
+export class BooleanConstraint extends ElementwiseDiscrete {
+  constructor() {
+    super('boolean', (x) => tf.logicalOr(tf.equal(x, 0), tf.equal(x, 1)));
+  }
+}
+
+/** `{lower, lower + 1, ..., upper}` (Pyro's `integer_interval`). */
+export class IntegerInterval extends Constraint {
+  readonly kind: ConstraintKind = 'integerInterval';
+  readonly eventDim: number = 0;
+  override readonly isDiscrete: boolean = true;
+  /** Lowest value. */
+  readonly lower: Bound;
+  /** Highest value. */
+  readonly upper: Bound;
+  constructor(lower: Bound, upper: Bound) {
+    super();
+    this.lower = checkBound(lower, 'lower');
+    this.upper = checkBound(upper, 'upper');
+  }
+  override get name(): string {
+    return `integerInterval(${boundName(this.lower)}, ${boundName(this.upper)})`;
+  }
+  protected _check(x: tf.Tensor): tf.Tensor {
+    return tf.logicalAnd(isWhole(x), between(x, this.lower, this.upper));
+  }
+}
+
+/**
+ * Count vectors with a fixed total (Pyro's `multinomial(n)`, event dim 1): non-negative integers
+ * summing to `totalCount`.
+ */
+export class MultinomialConstraint extends Constraint {
+  readonly kind: ConstraintKind = 'multinomial';
+  readonly eventDim: number = 1;
+  override readonly isDiscrete: boolean = true;
+  /** The fixed total. */
+  readonly totalCount: number;
+  constructor(totalCount: number) {
+    super();
+    if (!Number.isInteger(totalCount) || totalCount < 0) {
+      throw new ArgumentError('totalCount', `expected a non-negative integer, got ${totalCount}`);
+    }
+    this.totalCount = totalCount;
+  }
+  override get name(): string {
+    return `multinomial(${this.totalCount})`;
+  }
+  protected _check(x: tf.Tensor): tf.Tensor {
+    const counts = tf.all(isCount(x), -1);
+    return tf.logicalAnd(counts, tf.equal(tf.sum(x, -1), this.totalCount));
+  }
+}
+
+/** The integers. */
+export const integer: Constraint = new IntegerConstraint();
+/** `{0, 1, 2, ...}`. */
+export const nonnegativeInteger: Constraint = new NonnegativeInteger();
+/** `{0, 1}`. */
+export const boolean: Constraint = new BooleanConstraint();
+
+/** `{a, ..., b}`. @param a lowest value. @param b highest value. */
+export function integerInterval(a: Bound, b: Bound): Constraint {
+  return new IntegerInterval(a, b);
+}
+/** Count vectors summing to `n` (event dim 1). @param n the total count. */
+export function multinomial(n: number): Constraint {
+  return new MultinomialConstraint(n);
+}

@@ -1,0 +1,71 @@
+/**
+ * The base of the families with one success probability per batch element (Bernoulli,
+ * Binomial, NegativeBinomial, Geometric): parameterized by `{probs}` p or `{logits}`
+ * `l = log(p / (1 - p))`, the other derived at construction,
+ *
+ * $$p = \sigma(l),\qquad l = \log p - \log(1 - p),$$
+ *
+ * and the stable pair `[log p, log(1 - p)] = [-softplus(-l), -softplus(l)]` when given logits.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { DistributionOptions, TensorInput } from './distribution.js';
+import { readProbsOrLogits, type ProbsOrLogits } from './probs.js';
+import { ScalarDistribution } from './scalar.js';
+
+/** Admissible ranges of the success parameter (closed; NaN always fails). */
+export interface BinaryProbsRange {
+  /** Largest admissible `probs` (default 1). */
+  probsMax?: number;
+  /** Largest admissible `logits` (default `Infinity`: p = 1 allowed). */
+  logitsMax?: number;
+}
+
+/** A scalar family with a success probability given by `{probs}` or `{logits}`. */
+export abstract class BinaryProbsDistribution extends ScalarDistribution {
+  /** Success probability p. */
+  readonly probs: tf.Tensor;
+  /** Log-odds `log(p / (1 - p))`. */
+  readonly logits: tf.Tensor;
+  /** True when constructed from logits (the stable log pair then uses them). */
+  protected readonly fromLogits: boolean;
+
+  /**
+   * @param params `{probs}` or `{logits}` (or probs directly).
+   * @param options validation flag and name.
+   * @param range admissible ranges of the parameter.
+   */
+  protected constructor(
+    params: TensorInput | ProbsOrLogits,
+    options: DistributionOptions,
+    range: BinaryProbsRange = {},
+  ) {
+    super(options);
+    const { kind, value } = readProbsOrLogits(params);
+    this.fromLogits = kind === 'logits';
+    if (this.fromLogits) {
+      this.logits = this.param(value, 'logits');
+      // NaN fails every comparison; +-Infinity (p = 1 or 0) is allowed unless capped.
+      this.checkInRange(this.logits, 'logits', -Infinity, range.logitsMax ?? Infinity);
+      this.probs = this.own(tf.sigmoid(this.logits));
+    } else {
+      this.probs = this.param(value, 'probs');
+      this.checkInRange(this.probs, 'probs', 0, range.probsMax ?? 1);
+      this.logits = this.own(
+        tf.tidy(() => tf.sub(tf.log(this.probs), tf.log1p(tf.neg(this.probs)))),
+      );
+    }
+  }
+
+  /** The parameter the user gave, by its name (for `setBatchShape` and error messages). */
+  protected givenParam(): Record<string, tf.Tensor> {
+    return this.fromLogits ? { logits: this.logits } : { probs: this.probs };
+  }
+
+  /** `[log p, log(1 - p)]`, stable for either parameterization. */
+  logProbsPair(): [tf.Tensor, tf.Tensor] {
+    if (this.fromLogits) {
+      return [tf.neg(tf.softplus(tf.neg(this.logits))), tf.neg(tf.softplus(this.logits))];
+    }
+    return [tf.log(this.probs), tf.log1p(tf.neg(this.probs))];
+  }
+}

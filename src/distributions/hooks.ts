@@ -1,0 +1,19 @@
+/**
+ * The protected hooks of a distribution, as the wrappers (`Expanded`, `Independent`) call them on
+ * their base.
+ */
+import type * as tf from '@tensorflow/tfjs';
+
+/** @internal The hooks of a distribution the wrappers forward to. */
+export type DistributionHooks = {
+  _sample(shape: number[], seed: number): tf.Tensor;
+  _rsample(shape: number[], seed: number): tf.Tensor;
+  _logProb(x: tf.Tensor): tf.Tensor;
+  _cdf(x: tf.Tensor): tf.Tensor;
+  _logCdf(x: tf.Tensor): tf.Tensor;
+  _mean(): tf.Tensor;
+  _mode(): tf.Tensor;
+  _variance(): tf.Tensor;
+  _stddev(): tf.Tensor;
+  _entropy(): tf.Tensor;
+};

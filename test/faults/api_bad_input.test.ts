@@ -1,0 +1,672 @@
+/**
+ * The API bad-input table (issue #16): every row is a bad call a user can make on the public
+ * API. Each must throw an `ArgumentError` that names the offending argument (or site) before any
+ * work starts — never NaN, a silent wrong value, a raw tfjs message or a TypeError — and must
+ * leave the number of live tensors unchanged.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { afterEach, describe, expect, it } from 'vitest';
+import * as dist from '../../src/distributions/index.js';
+import * as bij from '../../src/bijectors/index.js';
+import * as toolbox from '../../src/toolbox/index.js';
+import * as layers from '../../src/layers/index.js';
+import * as ppl from '../../src/ppl/index.js';
+import { ArgumentError } from '../../src/utils/errors.js';
+import { clearSeed, setSeed } from '../../src/utils/seed.js';
+
+/** One bad call and the argument its error must name. */
+interface Case {
+  /** What the call is (the test's title). */
+  call: string;
+  /** Runs the bad call (may build and dispose valid helpers around it). */
+  run: () => unknown;
+  /** The argument (or site / parameter) the `ArgumentError` must name. */
+  arg: string | RegExp;
+}
+
+const P2 = [
+  [0.7, 0.3],
+  [0.2, 0.8],
+];
+
+/** Build a distribution, call `f` on it, dispose it whatever happens. */
+function withDist<D extends dist.Distribution>(make: () => D, f: (d: D) => unknown): () => void {
+  return () => {
+    const d = make();
+    try {
+      const out = f(d);
+      if (out instanceof tf.Tensor) out.dispose();
+    } finally {
+      d.dispose();
+    }
+  };
+}
+
+/** Call `f` with a tensor made here and disposed afterwards. */
+function withTensor(make: () => tf.Tensor, f: (t: tf.Tensor) => unknown): () => void {
+  return () => {
+    const t = make();
+    try {
+      const out = f(t);
+      if (out instanceof tf.Tensor) out.dispose();
+    } finally {
+      t.dispose();
+    }
+  };
+}
+
+const toolboxCases: Case[] = [
+  { call: 'accuracy([], [])', run: () => toolbox.accuracy([], []), arg: 'probs' },
+  { call: 'nll([], [])', run: () => toolbox.nll([], []), arg: 'probs' },
+  { call: 'brierScore([], [])', run: () => toolbox.brierScore([], []), arg: 'probs' },
+  { call: 'calibration([], [])', run: () => toolbox.calibration([], []), arg: 'probs' },
+  {
+    call: 'nll([[2, -1]], [1]) (not probabilities)',
+    run: () => toolbox.nll([[2, -1]], [1]),
+    arg: 'probs',
+  },
+  {
+    call: 'accuracy of rows not summing to 1',
+    run: () => toolbox.accuracy([[0.9, 0.9]], [0]),
+    arg: 'probs',
+  },
+  {
+    call: 'brierScore with a NaN probability',
+    run: () => toolbox.brierScore([[NaN, 1]], [1]),
+    arg: 'probs',
+  },
+  {
+    call: 'calibration with an Infinity',
+    run: () => toolbox.calibration([[Infinity, 0]], [0]),
+    arg: 'probs',
+  },
+  { call: 'nll label out of range', run: () => toolbox.nll(P2, [0, 2]), arg: 'labels' },
+  { call: 'accuracy negative label', run: () => toolbox.accuracy(P2, [-1, 0]), arg: 'labels' },
+  {
+    call: 'brierScore fractional label',
+    run: () => toolbox.brierScore(P2, [0.5, 1]),
+    arg: 'labels',
+  },
+  { call: 'calibration NaN label', run: () => toolbox.calibration(P2, [NaN, 1]), arg: 'labels' },
+  { call: 'accuracy mismatched lengths', run: () => toolbox.accuracy(P2, [0]), arg: 'labels' },
+  { call: 'nll ragged rows', run: () => toolbox.nll([[0.5, 0.5], [1]], [0, 0]), arg: 'probs' },
+  {
+    call: 'brierScore rows that are not arrays',
+    run: () => toolbox.brierScore([0.5, 0.5] as unknown as number[][], [0, 1]),
+    arg: 'probs',
+  },
+  {
+    call: 'accuracy labels not an array',
+    run: () => toolbox.accuracy(P2, 3 as unknown as number[]),
+    arg: 'labels',
+  },
+  { call: 'calibration numBins 0', run: () => toolbox.calibration(P2, [0, 1], 0), arg: 'numBins' },
+  {
+    call: 'calibration numBins 2.5',
+    run: () => toolbox.calibration(P2, [0, 1], 2.5),
+    arg: 'numBins',
+  },
+  {
+    call: 'accuracy rank-1 tensor probs',
+    run: withTensor(
+      () => tf.tensor1d([0.5, 0.5]),
+      (t) => toolbox.accuracy(t, [0]),
+    ),
+    arg: 'probs',
+  },
+  {
+    call: 'nll rank-3 tensor probs',
+    run: withTensor(
+      () => tf.ones([1, 1, 2]),
+      (t) => toolbox.nll(t, [0]),
+    ),
+    arg: 'probs',
+  },
+  {
+    call: 'accuracy int32 probability tensor',
+    run: withTensor(
+      () => tf.tensor2d([[1, 0]], [1, 2], 'int32'),
+      (t) => toolbox.accuracy(t, [2]),
+    ),
+    arg: 'labels',
+  },
+  {
+    call: 'nll with labels of rank 2',
+    run: withTensor(
+      () => tf.tensor2d([[0], [1]]),
+      (t) => toolbox.nll(P2, t),
+    ),
+    arg: 'labels',
+  },
+  {
+    call: 'predictiveEntropy of negative probabilities',
+    run: () => toolbox.predictiveEntropy([[[-0.5, 1.5]]]),
+    arg: 'probs',
+  },
+  {
+    call: 'predictiveEntropy of a NaN',
+    run: () => toolbox.predictiveEntropy([[[NaN, 1]]]),
+    arg: 'probs',
+  },
+  {
+    call: 'predictiveEntropy rank 2',
+    run: () => toolbox.predictiveEntropy([[0.5, 0.5]]),
+    arg: 'probs',
+  },
+  {
+    call: 'predictiveEntropy no samples',
+    run: withTensor(
+      () => tf.zeros([0, 1, 2]),
+      (t) => toolbox.predictiveEntropy(t),
+    ),
+    arg: 'probs',
+  },
+  {
+    call: 'expectedEntropy rows not summing to 1',
+    run: () => toolbox.expectedEntropy([[[0.9, 0.9]]]),
+    arg: 'probs',
+  },
+  {
+    call: 'mutualInformation of values > 1',
+    run: () => toolbox.mutualInformation([[[2, -1]]]),
+    arg: 'probs',
+  },
+  {
+    call: 'meanProbs of a string',
+    run: () => toolbox.meanProbs('x' as unknown as number[]),
+    arg: 'probs',
+  },
+  { call: 'decompose rank 1', run: () => toolbox.decompose([0.5, 0.5]), arg: 'probs' },
+  { call: 'auroc empty in-scores', run: () => toolbox.auroc([], [0.1]), arg: /inScores/ },
+  { call: 'auroc NaN score', run: () => toolbox.auroc([NaN], [0.1]), arg: /inScores/ },
+  { call: 'fprAtTpr tpr 1.5', run: () => toolbox.fprAtTpr([0.1, 0.2], [0.3], 1.5), arg: 'tpr' },
+  { call: 'histogram bins 0', run: () => toolbox.histogram([0.5], 0), arg: 'bins' },
+  { call: 'histogram lo >= hi', run: () => toolbox.histogram([0.5], 10, 1, 0), arg: 'hi' },
+];
+
+const distributionCases: Case[] = [
+  {
+    call: 'Normal(loc [2], scale [3]) broadcast mismatch',
+    run: () => new dist.Normal([0, 1], [1, 1, 1]).dispose(),
+    arg: /loc|scale/,
+  },
+  { call: 'Normal scale 0', run: () => new dist.Normal(0, 0).dispose(), arg: 'scale' },
+  { call: 'Normal scale NaN', run: () => new dist.Normal(0, NaN).dispose(), arg: 'scale' },
+  { call: 'Normal loc Infinity', run: () => new dist.Normal(Infinity, 1).dispose(), arg: 'loc' },
+  {
+    call: 'Normal loc a string',
+    run: () => new dist.Normal('a' as unknown as number, 1).dispose(),
+    arg: 'loc',
+  },
+  {
+    call: 'Normal.logProb of a value that does not broadcast',
+    run: withDist(
+      () => new dist.Normal([0, 0], [1, 1]),
+      (d) => d.logProb([1, 2, 3]),
+    ),
+    arg: 'value',
+  },
+  {
+    call: 'Normal.cdf of a value that does not broadcast',
+    run: withDist(
+      () => new dist.Normal([0, 0], [1, 1]),
+      (d) => d.cdf([1, 2, 3]),
+    ),
+    arg: 'value',
+  },
+  {
+    call: 'Normal.sample negative shape',
+    run: withDist(
+      () => new dist.Normal(0, 1),
+      (d) => d.sample([-1]),
+    ),
+    arg: /shape/,
+  },
+  {
+    call: 'Normal.sample fractional shape',
+    run: withDist(
+      () => new dist.Normal(0, 1),
+      (d) => d.sample([1.5]),
+    ),
+    arg: /shape/,
+  },
+  {
+    call: 'Gamma concentration -1',
+    run: () => new dist.Gamma(-1, 1).dispose(),
+    arg: 'concentration',
+  },
+  { call: 'Gamma rate 0', run: () => new dist.Gamma(1, 0).dispose(), arg: 'rate' },
+  {
+    call: 'Gamma broadcast mismatch',
+    run: () => new dist.Gamma([1, 2], [1, 2, 3]).dispose(),
+    arg: /concentration|rate/,
+  },
+  {
+    call: 'Gamma.logProb does not broadcast',
+    run: withDist(
+      () => new dist.Gamma([1, 2], 1),
+      (d) => d.logProb([1, 2, 3]),
+    ),
+    arg: 'value',
+  },
+  { call: 'InverseGamma rate -2', run: () => new dist.InverseGamma(1, -2).dispose(), arg: 'rate' },
+  { call: 'Exponential rate -1', run: () => new dist.Exponential(-1).dispose(), arg: 'rate' },
+  { call: 'Poisson rate NaN', run: () => new dist.Poisson(NaN).dispose(), arg: 'rate' },
+  {
+    call: 'Poisson.logProb does not broadcast',
+    run: withDist(
+      () => new dist.Poisson([1, 2]),
+      (d) => d.logProb([1, 2, 3]),
+    ),
+    arg: 'value',
+  },
+  { call: 'HalfNormal scale -1', run: () => new dist.HalfNormal(-1).dispose(), arg: 'scale' },
+  { call: 'HalfCauchy scale 0', run: () => new dist.HalfCauchy(0).dispose(), arg: 'scale' },
+  {
+    call: 'Beta concentration0 0',
+    run: () => new dist.Beta(1, 0).dispose(),
+    arg: 'concentration0',
+  },
+  {
+    call: 'Beta broadcast mismatch',
+    run: () => new dist.Beta([1, 1], [1, 1, 1]).dispose(),
+    arg: /concentration/,
+  },
+  { call: 'Uniform low >= high', run: () => new dist.Uniform(1, 0).dispose(), arg: /low|high/ },
+  {
+    call: 'Weibull concentration 0',
+    run: () => new dist.Weibull(1, 0).dispose(),
+    arg: 'concentration',
+  },
+  { call: 'StudentT df 0', run: () => new dist.StudentT(0, 0, 1).dispose(), arg: 'df' },
+  { call: 'Laplace scale -1', run: () => new dist.Laplace(0, -1).dispose(), arg: 'scale' },
+  {
+    call: 'Bernoulli probs 1.5',
+    run: () => new dist.Bernoulli({ probs: 1.5 }).dispose(),
+    arg: 'probs',
+  },
+  {
+    call: 'Bernoulli both probs and logits',
+    run: () => new dist.Bernoulli({ probs: 0.5, logits: 0 }).dispose(),
+    arg: /probs/,
+  },
+  {
+    call: 'Bernoulli logits NaN',
+    run: () => new dist.Bernoulli({ logits: NaN }).dispose(),
+    arg: 'logits',
+  },
+  {
+    call: 'Binomial totalCount 2.5',
+    run: () => new dist.Binomial(2.5, { probs: 0.5 }).dispose(),
+    arg: 'totalCount',
+  },
+  {
+    call: 'Binomial probs -0.1',
+    run: () => new dist.Binomial(3, { probs: -0.1 }).dispose(),
+    arg: 'probs',
+  },
+  {
+    call: 'Binomial broadcast mismatch',
+    run: () => new dist.Binomial([1, 2], { probs: [0.1, 0.2, 0.3] }).dispose(),
+    arg: /totalCount|probs/,
+  },
+  {
+    call: 'NegativeBinomial probs 1',
+    run: () => new dist.NegativeBinomial(2, { probs: 1 }).dispose(),
+    arg: 'probs',
+  },
+  {
+    call: 'NegativeBinomial totalCount 0',
+    run: () => new dist.NegativeBinomial(0, { probs: 0.5 }).dispose(),
+    arg: 'totalCount',
+  },
+  {
+    call: 'Geometric probs 0',
+    run: () => new dist.Geometric({ probs: 0 }).dispose(),
+    arg: 'probs',
+  },
+  {
+    call: 'Categorical probs not summing to 1',
+    run: () => new dist.Categorical({ probs: [0.5, 0.6] }).dispose(),
+    arg: 'probs',
+  },
+  {
+    call: 'Categorical scalar probs',
+    run: () => new dist.Categorical({ probs: 1 }).dispose(),
+    arg: 'probs',
+  },
+  {
+    call: 'Categorical.logProb does not broadcast',
+    run: withDist(
+      () =>
+        new dist.Categorical({
+          probs: [
+            [0.5, 0.5],
+            [0.2, 0.8],
+          ],
+        }),
+      (d) => d.logProb([0, 1, 1]),
+    ),
+    arg: 'value',
+  },
+  {
+    call: 'Multinomial totalCount -1',
+    run: () => new dist.Multinomial(-1, { probs: [0.5, 0.5] }).dispose(),
+    arg: 'totalCount',
+  },
+  {
+    call: 'Multinomial.logProb wrong event size',
+    run: withDist(
+      () => new dist.Multinomial(2, { probs: [0.5, 0.5] }),
+      (d) => d.logProb([1, 1, 0]),
+    ),
+    arg: 'value',
+  },
+  {
+    call: 'Dirichlet([1,1,1]).logProb([.5,.5,.5]) off the simplex',
+    run: withDist(
+      () => new dist.Dirichlet([1, 1, 1], { validateArgs: true }),
+      (d) => d.logProb([0.5, 0.5, 0.5]),
+    ),
+    arg: 'value',
+  },
+  {
+    call: 'Dirichlet concentration 0',
+    run: () => new dist.Dirichlet([1, 0]).dispose(),
+    arg: 'concentration',
+  },
+  {
+    call: 'Dirichlet scalar concentration',
+    run: () => new dist.Dirichlet(1).dispose(),
+    arg: 'concentration',
+  },
+  {
+    call: 'Dirichlet.logProb wrong event size',
+    run: withDist(
+      () => new dist.Dirichlet([1, 1, 1]),
+      (d) => d.logProb([0.5, 0.5]),
+    ),
+    arg: 'value',
+  },
+  {
+    call: 'MultivariateNormal non-PD covariance',
+    run: () =>
+      new dist.MultivariateNormal([0, 0], {
+        covarianceMatrix: [
+          [1, 2],
+          [2, 1],
+        ],
+      }).dispose(),
+    arg: 'covarianceMatrix',
+  },
+  {
+    call: 'MultivariateNormal loc/scale size mismatch',
+    run: () =>
+      new dist.MultivariateNormal([0, 0, 0], {
+        scaleTril: [
+          [1, 0],
+          [0, 1],
+        ],
+      }).dispose(),
+    arg: /loc|scaleTril/,
+  },
+  {
+    call: 'MultivariateNormal.logProb wrong event size',
+    run: withDist(
+      () =>
+        new dist.MultivariateNormal([0, 0], {
+          scaleTril: [
+            [1, 0],
+            [0, 1],
+          ],
+        }),
+      (d) => d.logProb([1, 2, 3]),
+    ),
+    arg: 'value',
+  },
+  {
+    call: 'LowRankMultivariateNormal covDiag 0',
+    run: () => new dist.LowRankMultivariateNormal([0, 0], [[1], [1]], [1, 0]).dispose(),
+    arg: 'covDiag',
+  },
+  {
+    call: 'Independent reinterpreting too many dims',
+    run: withDist(
+      () => new dist.Normal([0, 0], [1, 1]),
+      (d) => new dist.Independent(d, 2),
+    ),
+    arg: /reinterpreted/,
+  },
+  {
+    call: 'expand to an incompatible batch shape',
+    run: withDist(
+      () => new dist.Normal([0, 0], [1, 1]),
+      (d) => d.expand([3]),
+    ),
+    arg: /batchShape/,
+  },
+  {
+    call: 'klDivergence of unequal binomial counts',
+    run: () => {
+      const p = new dist.Binomial(3, { probs: 0.5 });
+      const q = new dist.Binomial(4, { probs: 0.5 });
+      try {
+        return dist.klDivergence(p, q);
+      } finally {
+        p.dispose();
+        q.dispose();
+      }
+    },
+    arg: 'q',
+  },
+];
+
+const bijectorCases: Case[] = [
+  {
+    call: 'Exp.inverse of a string',
+    run: () => new bij.Exp().inverse('x' as unknown as number),
+    arg: /y|value/,
+  },
+  { call: 'ScalarAffine scale 0', run: () => new bij.ScalarAffine(0, 0), arg: 'scale' },
+  {
+    call: 'Affine shift/scale broadcast mismatch',
+    run: () => new bij.Affine([0, 0], [1, 1, 1]).dispose(),
+    arg: /shift|scale|loc/,
+  },
+  {
+    call: 'LowerCholeskyTransform.forward of length 4',
+    run: () => new bij.LowerCholeskyTransform().forward([1, 2, 3, 4]),
+    arg: 'x',
+  },
+  {
+    call: 'CorrCholeskyTransform.forward of a scalar',
+    run: () => new bij.CorrCholeskyTransform().forward(1),
+    arg: 'x',
+  },
+  {
+    call: 'CorrCholeskyTransform.forward of length 2',
+    run: () => new bij.CorrCholeskyTransform().forward([1, 2]),
+    arg: 'x',
+  },
+  {
+    call: 'StickBreaking.forward of a scalar',
+    run: () => new bij.StickBreaking().forward(1),
+    arg: 'x',
+  },
+  { call: 'PowerTransform power NaN', run: () => new bij.PowerTransform(NaN), arg: 'power' },
+  {
+    call: 'Chain of a non-bijector',
+    run: () => new bij.Chain([1 as unknown as bij.Bijector]),
+    arg: /bijectors/,
+  },
+  {
+    call: 'IndependentTransform negative ndims',
+    run: () => new bij.IndependentTransform(new bij.Exp(), -1),
+    arg: /reinterpreted/,
+  },
+  {
+    call: 'TransformedDistribution of a non-bijector',
+    run: withDist(
+      () => new dist.Normal(0, 1),
+      (d) => new dist.TransformedDistribution(d, 3 as unknown as bij.Bijector),
+    ),
+    arg: /bijector|transform/,
+  },
+];
+
+const layerCases: Case[] = [
+  {
+    call: 'DenseReparam outChannels 0',
+    run: () => new layers.DenseReparam({ outChannels: 0 }),
+    arg: /outChannels|units/,
+  },
+  {
+    call: 'DenseReparam outChannels 2.5',
+    run: () => new layers.DenseReparam({ outChannels: 2.5 }),
+    arg: /outChannels|units/,
+  },
+  {
+    call: 'ConvReparam kernelSize -1',
+    run: () => new layers.ConvReparam({ outChannels: 2, kernelSize: -1 }),
+    arg: 'kernelSize',
+  },
+  {
+    call: 'DenseReparam unknown activation',
+    run: () => new layers.DenseReparam({ outChannels: 2, activation: 'nope' }),
+    arg: 'activation',
+  },
+  {
+    call: 'klSchedule of an unknown name',
+    run: () => layers.parseKLWeight('sometimes'),
+    arg: /kl/i,
+  },
+];
+
+/** Run `f` and clear the parameter store afterwards (its parameters are state, not leaks). */
+function inFreshStore(f: () => unknown): void {
+  try {
+    const out = f();
+    if (out instanceof tf.Tensor) out.dispose();
+  } finally {
+    ppl.clearParamStore();
+  }
+}
+
+/** One `SVI.step` with a fresh SGD optimizer (disposed afterwards: its learning rate is a tensor). */
+function sviStep(model: () => void, guide: () => void): number {
+  const opt = tf.train.sgd(0.01);
+  try {
+    return new ppl.SVI(model, guide, opt, new ppl.TraceELBO()).step();
+  } finally {
+    opt.dispose();
+  }
+}
+
+const pplCases: Case[] = [
+  {
+    call: 'SVI with a guide missing a model site',
+    arg: 'b',
+    run: () => {
+      const model = () => {
+        ppl.sample('a', new dist.Normal(0, 1));
+        ppl.sample('b', new dist.Normal(0, 1));
+      };
+      const guide = () => {
+        ppl.sample('a', new dist.Normal(ppl.param('qa', 0), 1));
+      };
+      inFreshStore(() => sviStep(model, guide));
+    },
+  },
+  {
+    call: 'SVI with an extra guide site',
+    arg: 'c',
+    run: () => {
+      const model = () => {
+        ppl.sample('a', new dist.Normal(0, 1));
+      };
+      const guide = () => {
+        ppl.sample('a', new dist.Normal(ppl.param('qa', 0), 1));
+        ppl.sample('c', new dist.Normal(0, 1));
+      };
+      inFreshStore(() => sviStep(model, guide));
+    },
+  },
+  {
+    call: 'sample with a non-distribution',
+    run: () => ppl.trace(() => ppl.sample('x', 3 as unknown as dist.Distribution)).getTrace(),
+    arg: /dist|x/,
+  },
+  { call: 'plate size 0', run: () => ppl.plate('p', 0, () => undefined), arg: /size/ },
+  {
+    call: 'TraceELBO numParticles 0',
+    run: () => new ppl.TraceELBO({ numParticles: 0 }),
+    arg: 'numParticles',
+  },
+  {
+    call: 'param with an unknown constraint',
+    run: () =>
+      inFreshStore(() =>
+        ppl.param('w', 1, { constraint: 'nope' as unknown as ppl.constraints.Constraint }),
+      ),
+    arg: /constraint/,
+  },
+];
+
+describe('API bad-input table (test:faults)', () => {
+  afterEach(() => {
+    ppl.clearParamStore();
+    clearSeed();
+  });
+  const tables: Record<string, Case[]> = {
+    toolbox: toolboxCases,
+    distributions: distributionCases,
+    bijectors: bijectorCases,
+    layers: layerCases,
+    ppl: pplCases,
+  };
+  const all = Object.entries(tables).flatMap(([area, cases]) =>
+    cases.map((c) => [area, c.call, c] as [string, string, Case]),
+  );
+  it.each(all)('%s: %s', (_area, _call, c) => {
+    setSeed(1);
+    const before = tf.memory().numTensors;
+    let err: unknown;
+    try {
+      c.run();
+    } catch (e) {
+      err = e;
+    }
+    expect(err, 'no ArgumentError').toBeInstanceOf(ArgumentError);
+    expect(tf.memory().numTensors, 'tensors leaked by the failing call').toBe(before);
+    const a = (err as ArgumentError).argument;
+    if (typeof c.arg === 'string') expect(a).toBe(c.arg);
+    else expect(a).toMatch(c.arg);
+  });
+});
+
+/**
+ * Bad-looking calls whose answer is defined and correct (not errors): a scalar family's
+ * log-density outside its support is `-Infinity` (its support is an elementwise set; Pyro's
+ * `validate_args` would raise, deepprob documents `-Infinity`), an empty histogram has zero
+ * counts.
+ */
+describe('API bad-looking calls with a correct value (test:faults)', () => {
+  it('logProb outside a scalar support is -Infinity, with no leak', () => {
+    for (const [make, x] of [
+      [() => new dist.Beta(2, 2, { validateArgs: true }), 1.5],
+      [() => new dist.Poisson(2, { validateArgs: true }), -1],
+      [() => new dist.Gamma(2, 1), -0.5],
+    ] as Array<[() => dist.Distribution, number]>) {
+      const before = tf.memory().numTensors;
+      const d = make();
+      const lp = d.logProb(x);
+      expect(lp.dataSync()[0]).toBe(-Infinity);
+      lp.dispose();
+      d.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+    }
+  });
+  it('histogram of no values has zero counts', () => {
+    expect(toolbox.histogram([], 4).counts).toEqual([0, 0, 0, 0]);
+  });
+});
