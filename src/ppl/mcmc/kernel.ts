@@ -211,15 +211,13 @@ export class ChainSampler {
       );
     }
     this.point = { ...this.point, potential: value, grad };
-    if (this.opts.adaptStepSize && this.numWarmup > 0) {
-      this.stepSize = yield* findReasonableStepSize(
-        this.point,
-        this.stepSize,
-        this.metric,
-        this.rng,
-      );
-      this.dual.restart(this.stepSize);
-    }
+    if (this.opts.adaptStepSize && this.numWarmup > 0) yield* this.restartStepSize();
+  }
+
+  /** Stan's heuristic initial step size at the current point; dual averaging restarts there. */
+  private *restartStepSize(): PotentialRequests<void> {
+    this.stepSize = yield* findReasonableStepSize(this.point, this.stepSize, this.metric, this.rng);
+    this.dual.restart(this.stepSize);
   }
 
   /** One transition; during the first `numWarmup` iterations it also adapts. */
@@ -255,15 +253,7 @@ export class ChainSampler {
       if (it === w[1]) {
         this.metric.set(this.estimator.regularizedVariance());
         this.estimator.restart();
-        if (this.opts.adaptStepSize) {
-          this.stepSize = yield* findReasonableStepSize(
-            this.point,
-            this.stepSize,
-            this.metric,
-            this.rng,
-          );
-          this.dual.restart(this.stepSize);
-        }
+        if (this.opts.adaptStepSize) yield* this.restartStepSize();
       }
     }
     if (it === this.numWarmup - 1 && this.opts.adaptStepSize) this.stepSize = this.dual.final();
