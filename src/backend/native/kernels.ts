@@ -140,25 +140,39 @@ export function nativeConv2dKernel(addon: NativeAddon, fused: boolean) {
     };
 }
 
-/** `Conv2DBackpropInput` (gradient of a convolution's input) in the native addon. */
-export function nativeConv2dBackpropInputKernel(addon: NativeAddon) {
+/**
+ * The two convolution gradients in the native addon, over the forward pass's geometry:
+ * `Conv2DBackpropInput` (`dx = conv^T(dy, W)`, addon mode 1, inputs `dy`, `filter`) and
+ * `Conv2DBackpropFilter` (`dW = sum_n x_n * dy_n`, addon mode 2, inputs `x`, `dy`).
+ */
+function nativeConvGradKernel(
+  addon: NativeAddon,
+  kernel: 'Conv2DBackpropInput' | 'Conv2DBackpropFilter',
+) {
+  const ofInput = kernel === 'Conv2DBackpropInput';
   return (previous: KernelFunc | undefined): KernelFunc =>
     (args) => {
       const backend = args.backend as unknown as WasmBackend;
-      const { dy, filter } = args.inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
-      const attrs = args.attrs as unknown as ConvAttrs & { inputShape: number[] };
-      const info = convInfo(attrs.inputShape, filter.shape, attrs);
-      if (!f32(dy, filter) || !usable(info)) {
-        if (previous === undefined) throw new Error('deepprob native: no Conv2DBackpropInput');
+      const ins = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo; filter: tf.TensorInfo };
+      const attrs = args.attrs as unknown as ConvAttrs & {
+        inputShape: number[];
+        filterShape: number[];
+      };
+      const [a, b] = ofInput ? [ins.dy, ins.filter] : [ins.x, ins.dy];
+      const info = ofInput
+        ? convInfo(attrs.inputShape, ins.filter.shape, attrs)
+        : convInfo(ins.x.shape, attrs.filterShape, attrs);
+      if (!f32(a, b) || !usable(info)) {
+        if (previous === undefined) throw new Error(`deepprob native: no ${kernel}`);
         return previous(args);
       }
-      count('Conv2DBackpropInput');
-      const out = backend.makeOutput(attrs.inputShape, 'float32');
+      count(kernel);
+      const out = backend.makeOutput(ofInput ? attrs.inputShape : attrs.filterShape, 'float32');
       addon.conv(
-        1,
+        ofInput ? 1 : 2,
         backend.wasm.HEAPF32,
-        at(backend, dy),
-        at(backend, filter),
+        at(backend, a),
+        at(backend, b),
         at(backend, out),
         -1,
         0,
@@ -168,32 +182,14 @@ export function nativeConv2dBackpropInputKernel(addon: NativeAddon) {
     };
 }
 
+/** `Conv2DBackpropInput` (gradient of a convolution's input) in the native addon. */
+export function nativeConv2dBackpropInputKernel(addon: NativeAddon) {
+  return nativeConvGradKernel(addon, 'Conv2DBackpropInput');
+}
+
 /** `Conv2DBackpropFilter` (gradient of a convolution's filter) in the native addon. */
 export function nativeConv2dBackpropFilterKernel(addon: NativeAddon) {
-  return (previous: KernelFunc | undefined): KernelFunc =>
-    (args) => {
-      const backend = args.backend as unknown as WasmBackend;
-      const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
-      const attrs = args.attrs as unknown as ConvAttrs & { filterShape: number[] };
-      const info = convInfo(x.shape, attrs.filterShape, attrs);
-      if (!f32(x, dy) || !usable(info)) {
-        if (previous === undefined) throw new Error('deepprob native: no Conv2DBackpropFilter');
-        return previous(args);
-      }
-      count('Conv2DBackpropFilter');
-      const out = backend.makeOutput(attrs.filterShape, 'float32');
-      addon.conv(
-        2,
-        backend.wasm.HEAPF32,
-        at(backend, x),
-        at(backend, dy),
-        at(backend, out),
-        -1,
-        0,
-        ...geometry(info),
-      );
-      return out;
-    };
+  return nativeConvGradKernel(addon, 'Conv2DBackpropFilter');
 }
 
 /**
