@@ -102,6 +102,7 @@ export {
   type SwagSampleOptions,
   type TrainSwagOptions,
 } from './posthoc/swag.js';
+export { withPosteriorScale } from './posthoc/posterior_scale.js';
 export {
   shiftBenchmark,
   formatShiftTable,
