@@ -47,7 +47,7 @@ export function register(program: Command): void {
     )
     .option(
       '--methods <spec...>',
-      'methods as [name=]kind[@scale]:dir[,dir...] (bayes@1.5: posterior std x1.5 at prediction); kinds: plain, temperature, mc-dropout, bayes, ensemble, laplace (KFAC last layer), laplace-diag, laplace-full, swag, multiswag, evidential',
+      'methods as [name=]kind[@scale]:dir[,dir...] (bayes@1.5: posterior std x1.5 at prediction); kinds: plain, temperature, mc-dropout, bayes, ensemble, laplace (KFAC last layer), laplace-diag, laplace-full, laplace-all (KFAC every Dense/Conv2D), laplace-all-diag, swag, multiswag, evidential',
     )
     .option('--out <dir>', 'output directory', 'runs/shift')
     .option('--limit <n>', 'test images per shifted set', positiveInt, 1000)

@@ -95,6 +95,12 @@ export {
 } from './posthoc/laplace/last_layer.js';
 export type { HessianStructure, LaplaceLikelihood } from './posthoc/laplace/curvature.js';
 export {
+  allLayersLaplace,
+  AllLayersLaplace,
+  type AllLayersLaplaceOptions,
+  type AllLayersStructure,
+} from './posthoc/laplace/all_layers.js';
+export {
   Swag,
   swagPredictor,
   trainSwag,

@@ -29,6 +29,7 @@ import { evidenceFunction } from '../../toolbox/evidential/evidence.js';
 import { fit } from '../../toolbox/fit.js';
 import { withMcDropout } from '../../toolbox/model_surgery.js';
 import { withPosteriorScale } from '../../toolbox/posthoc/posterior_scale.js';
+import { allLayersLaplace } from '../../toolbox/posthoc/laplace/all_layers.js';
 import { lastLayerLaplace } from '../../toolbox/posthoc/laplace/last_layer.js';
 import type { HessianStructure } from '../../toolbox/posthoc/laplace/curvature.js';
 import { swagPredictor, trainSwag } from '../../toolbox/posthoc/swag.js';
@@ -311,6 +312,18 @@ export async function runShiftBenchmark(options: ShiftRunOptions): Promise<Shift
           const delta = la.optimizePriorPrecision();
           log(
             `shift: Laplace (${structure}) prior precision ${delta.toPrecision(4)} by marginal likelihood`,
+          );
+          methods.push({ name, predict: (x) => la.sampleProbs(x, s, seed) });
+          break;
+        }
+        case 'laplace-all':
+        case 'laplace-all-diag': {
+          const structure = spec.kind === 'laplace-all' ? 'kron' : 'diag';
+          const d = trainData();
+          const la = allLayersLaplace(l.model, d.x, d.labels, { hessianStructure: structure });
+          const delta = la.optimizePriorPrecision();
+          log(
+            `shift: Laplace all layers (${structure}) prior precision ${delta.toPrecision(4)} by marginal likelihood`,
           );
           methods.push({ name, predict: (x) => la.sampleProbs(x, s, seed) });
           break;

@@ -16,6 +16,8 @@ export const SHIFT_METHOD_KINDS = [
   'laplace',
   'laplace-diag',
   'laplace-full',
+  'laplace-all',
+  'laplace-all-diag',
   'swag',
   'multiswag',
   'evidential',
