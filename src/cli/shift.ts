@@ -15,6 +15,7 @@ interface ShiftCliOptions {
   out: string;
   limit: number;
   calibration: number;
+  split: 'head' | 'random';
   mcSamples: number;
   families: string;
   severities: string;
@@ -46,7 +47,7 @@ export function register(program: Command): void {
     )
     .option(
       '--methods <spec...>',
-      'methods as [name=]kind:dir[,dir...]; kinds: plain, temperature, mc-dropout, bayes, ensemble, laplace (KFAC last layer), laplace-diag, laplace-full, swag, multiswag, evidential',
+      'methods as [name=]kind[@scale]:dir[,dir...] (bayes@1.5: posterior std x1.5 at prediction); kinds: plain, temperature, mc-dropout, bayes, ensemble, laplace (KFAC last layer), laplace-diag, laplace-full, laplace-all (KFAC every Dense/Conv2D), laplace-all-diag, swag, multiswag, evidential',
     )
     .option('--out <dir>', 'output directory', 'runs/shift')
     .option('--limit <n>', help('test images per shifted set', 'limit'), ranged('limit'), 1000)
@@ -55,6 +56,12 @@ export function register(program: Command): void {
       help('held-out test images (from index --limit) for conformal / temperature', 'calibration'),
       ranged('calibration'),
       1000,
+    )
+    .option(
+      '--split <how>',
+      'test images: head (the first --limit, then --calibration) | random (the same after a seeded shuffle of the whole test split: exchangeable halves)',
+      oneOf(['head', 'random'] as const),
+      'head',
     )
     .option(
       '--mc-samples <n>',
@@ -105,6 +112,7 @@ export function register(program: Command): void {
         out: o.out,
         limit: o.limit,
         calibrationSize: o.calibration,
+        split: o.split,
         mcSamples: o.mcSamples,
         families: list(o.families) as ('rotation' | 'corruption')[],
         severities: list(o.severities).map(Number),

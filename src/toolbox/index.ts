@@ -95,6 +95,12 @@ export {
 } from './posthoc/laplace/last_layer.js';
 export type { HessianStructure, LaplaceLikelihood } from './posthoc/laplace/curvature.js';
 export {
+  allLayersLaplace,
+  AllLayersLaplace,
+  type AllLayersLaplaceOptions,
+  type AllLayersStructure,
+} from './posthoc/laplace/all_layers.js';
+export {
   Swag,
   swagPredictor,
   trainSwag,
@@ -102,6 +108,7 @@ export {
   type SwagSampleOptions,
   type TrainSwagOptions,
 } from './posthoc/swag.js';
+export { withPosteriorScale } from './posthoc/posterior_scale.js';
 export {
   shiftBenchmark,
   formatShiftTable,

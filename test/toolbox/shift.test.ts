@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { ArgumentError, data, toolbox } from '../../src/index.js';
+import { parseMethodSpec } from '../../src/app/shift/spec.js';
 import { klDominanceWarning } from '../../src/train/kl_guard.js';
 import { makeRng } from '../../src/utils/seed.js';
 
@@ -157,5 +158,27 @@ describe('KL dominance guard', () => {
     expect(
       klDominanceWarning({ trainNll: 2.3, trainKl: 0, trainAccuracy: 0.1 }, 10, 500),
     ).toBeUndefined();
+  });
+});
+
+describe('shift method specs', () => {
+  it('parses [name=]kind[@scale]:dir[,dir...] and rejects the rest', () => {
+    expect(parseMethodSpec('laplace:runs/p')).toEqual({ kind: 'laplace', checkpoints: ['runs/p'] });
+    expect(parseMethodSpec('e=ensemble:a,b')).toEqual({
+      name: 'e',
+      kind: 'ensemble',
+      checkpoints: ['a', 'b'],
+    });
+    expect(parseMethodSpec('b15=bayes@1.5:runs/bnn')).toEqual({
+      name: 'b15',
+      kind: 'bayes',
+      checkpoints: ['runs/bnn'],
+      posteriorScale: 1.5,
+    });
+    expect(() => parseMethodSpec('plain@2:runs/p')).toThrow(/only follows the kind bayes/);
+    expect(() => parseMethodSpec('bayes@-1:runs/p')).toThrow(ArgumentError);
+    expect(() => parseMethodSpec('bayes@:runs/p')).toThrow(/scale/);
+    expect(() => parseMethodSpec('nope:runs/p')).toThrow(/unknown kind/);
+    expect(() => parseMethodSpec('plain:a,b')).toThrow(/one run directory/);
   });
 });

@@ -5,9 +5,21 @@ import { makeRng } from '../../src/utils/seed.js';
 
 const { Swag, swagPredictor, trainSwag } = toolbox;
 
-function tiny(): tf.Sequential {
+/**
+ * A 2 -> 2 dense layer. Its Glorot initializer is seeded: tfjs layer initializers draw from their
+ * own unseeded generator (deepprob's `setSeed` does not reach them), which made the training test
+ * below start from a different net on every run.
+ */
+function tiny(seed = 0): tf.Sequential {
   const m = tf.sequential();
-  m.add(tf.layers.dense({ units: 2, inputShape: [2], useBias: true }));
+  m.add(
+    tf.layers.dense({
+      units: 2,
+      inputShape: [2],
+      useBias: true,
+      kernelInitializer: tf.initializers.glorotUniform({ seed }),
+    }),
+  );
   return m;
 }
 
@@ -91,14 +103,21 @@ describe('SWAG', () => {
     swag.dispose();
   });
 
-  it('trainSwag collects snapshots; the predictor restores the weights and does not leak', async () => {
-    setSeed(5);
+  // SWAG assumes a pre-trained net (Maddox et al. collect at a constant learning rate around a
+  // solution). Collecting from a random init instead averages the transient of training, whose
+  // deviations are huge: that, with the unseeded init, gave 0.05-0.89 accuracy between runs.
+  async function pretrainedSwag(initSeed: number): Promise<{
+    m: tf.Sequential;
+    x: tf.Tensor2D;
+    ys: number[];
+    swag: InstanceType<typeof Swag>;
+  }> {
     const rng = makeRng(3);
     const xs = Array.from({ length: 128 }, () => [2 * rng() - 1, 2 * rng() - 1]);
     const ys = xs.map((r) => (r[0]! + r[1]! > 0 ? 1 : 0));
     const x = tf.tensor2d(xs);
-    const m = tiny();
-    const before = tf.memory().numTensors;
+    const m = tiny(initSeed);
+    (await trainSwag(m, x, ys, { epochs: 10, batchSize: 16, lr: 0.05, seed: 2 })).dispose();
     const swag = await trainSwag(m, x, ys, {
       epochs: 2,
       batchSize: 16,
@@ -107,6 +126,12 @@ describe('SWAG', () => {
       lr: 0.05,
       seed: 1,
     });
+    return { m, x, ys, swag };
+  }
+
+  it('trainSwag collects snapshots; the predictor restores the weights and does not leak', async () => {
+    const before = tf.memory().numTensors;
+    const { m, x, ys, swag } = await pretrainedSwag(0);
     expect(swag.numSnapshots).toBe(8);
     expect(swag.numDeviations).toBe(5);
     const w0 = flat(m.getWeights());
@@ -119,12 +144,29 @@ describe('SWAG', () => {
           .mean(tf.cast(tf.equal(tf.argMax(tf.mean(p, 0), 1), tf.tensor1d(ys, 'int32')), 'float32'))
           .dataSync()[0]!,
     );
-    expect(acc).toBeGreaterThan(0.5); // TODO: was 0.9; varies between runs (0.60-0.93), see report
+    // x0 + x1 > 0 is linearly separable: the pre-trained net and its SWAG samples get >= 0.98 on
+    // this sample from every init seed 0..11 (measured); a random net averages 0.5.
+    expect(acc).toBeGreaterThan(0.95);
     p.dispose();
     expect(flat(m.getWeights())).toEqual(w0);
     swag.dispose();
-    expect(tf.memory().numTensors).toBe(before);
+    m.dispose();
     x.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('is deterministic: the same seeds give the same SWAG moments and predictive', async () => {
+    const runs: number[][] = [];
+    for (let r = 0; r < 2; r++) {
+      const { m, x, swag } = await pretrainedSwag(7);
+      const p = swagPredictor(swag, { seed: 11 }).predictSamples(x, 3);
+      const mean = swag.swaMean();
+      runs.push([...flat(mean), ...Array.from(p.dataSync())]);
+      tf.dispose([p, mean, x]);
+      swag.dispose();
+      m.dispose();
+    }
+    expect(runs[1]).toEqual(runs[0]);
   });
 
   it('rejects bad input', async () => {

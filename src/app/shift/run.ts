@@ -23,11 +23,13 @@ import { loadCheckpoint } from '../../train/checkpoint.js';
 import { atomicWriteFile } from '../../utils/file_io.js';
 import { transformOf, TRAIN_DEFAULTS, type TrainConfig } from '../run_config.js';
 import { ArgumentError } from '../../utils/errors.js';
-import { setSeed } from '../../utils/seed.js';
+import { makeRng, setSeed } from '../../utils/seed.js';
 import { dirichletOutputs } from '../../toolbox/evidential/dirichlet.js';
 import { evidenceFunction } from '../../toolbox/evidential/evidence.js';
 import { fit } from '../../toolbox/fit.js';
 import { withMcDropout } from '../../toolbox/model_surgery.js';
+import { withPosteriorScale } from '../../toolbox/posthoc/posterior_scale.js';
+import { allLayersLaplace } from '../../toolbox/posthoc/laplace/all_layers.js';
 import { lastLayerLaplace } from '../../toolbox/posthoc/laplace/last_layer.js';
 import type { HessianStructure } from '../../toolbox/posthoc/laplace/curvature.js';
 import { swagPredictor, trainSwag } from '../../toolbox/posthoc/swag.js';
@@ -54,6 +56,26 @@ function sliceSet(set: ImageSet, start: number, count: number): ImageSet {
     labels: set.labels.slice(start, start + n),
     count: n,
   };
+}
+
+/** The set with its images in a seeded random order (Fisher-Yates with {@link makeRng}). */
+function shuffledSet(set: ImageSet, seed: number): ImageSet {
+  const rng = makeRng(seed);
+  const order = Array.from({ length: set.count }, (_, i) => i);
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = Math.floor(rng() * (i + 1));
+    [order[i], order[j]] = [order[j] as number, order[i] as number];
+  }
+  const per = set.height * set.width * set.channels;
+  const images = new (set.images.constructor as new (n: number) => typeof set.images)(
+    set.images.length,
+  );
+  const labels = new (set.labels.constructor as new (n: number) => typeof set.labels)(set.count);
+  order.forEach((src, dst) => {
+    images.set(set.images.subarray(src * per, (src + 1) * per), dst * per);
+    labels[dst] = set.labels[src] as number;
+  });
+  return { ...set, name: `${set.name}(shuffled, seed ${seed})`, images, labels };
 }
 
 function tensorsOf(set: ImageSet, cfg: TrainConfig): { x: tf.Tensor; labels: Int32Array } {
@@ -140,6 +162,10 @@ export async function runShiftBenchmark(options: ShiftRunOptions): Promise<Shift
   const severities = options.severities ?? [1, 3, 5];
   const oodNames = options.ood ?? ['fashion-mnist', 'uniform-noise'];
   const seed = options.seed ?? 1;
+  const split = options.split ?? 'head';
+  if (split !== 'head' && split !== 'random') {
+    throw new ArgumentError('split', `expected 'head' or 'random', got '${String(split)}'`);
+  }
   const out = options.out ?? 'runs/shift';
   const toDispose: tf.Tensor[] = [];
   const models: tf.LayersModel[] = [];
@@ -155,7 +181,14 @@ export async function runShiftBenchmark(options: ShiftRunOptions): Promise<Shift
   try {
     const first = await get(options.methods[0]?.checkpoints[0] as string);
     const cfg = first.cfg;
-    const test = loadDataset(cfg.dataset, { split: 'test' });
+    const testFile = loadDataset(cfg.dataset, { split: 'test' });
+    const test = split === 'random' ? shuffledSet(testFile, seed) : testFile;
+    if (limit + calSize > test.count) {
+      throw new ArgumentError(
+        'limit',
+        `limit + calibrationSize = ${limit + calSize} exceeds the ${test.count} test images`,
+      );
+    }
     const cleanSet = sliceSet(test, 0, limit);
     const clean = tensorsOf(cleanSet, cfg);
     toDispose.push(clean.x);
@@ -221,10 +254,16 @@ export async function runShiftBenchmark(options: ShiftRunOptions): Promise<Shift
           methods.push({ name, predict: deterministic(l.model, (z) => tf.div(z, t.temperature)) });
           break;
         }
-        case 'bayes':
+        case 'bayes': {
           setMode(l.model, 'sample');
-          methods.push({ name, predict: sampled(l.model, s, false) });
+          const tau = spec.posteriorScale ?? 1;
+          const base = sampled(l.model, s, false);
+          methods.push({
+            name,
+            predict: tau === 1 ? base : (x) => withPosteriorScale(l.model, tau, () => base(x)),
+          });
           break;
+        }
         case 'mc-dropout': {
           let m = l.model;
           if (!hasDropout(m)) {
@@ -273,6 +312,18 @@ export async function runShiftBenchmark(options: ShiftRunOptions): Promise<Shift
           const delta = la.optimizePriorPrecision();
           log(
             `shift: Laplace (${structure}) prior precision ${delta.toPrecision(4)} by marginal likelihood`,
+          );
+          methods.push({ name, predict: (x) => la.sampleProbs(x, s, seed) });
+          break;
+        }
+        case 'laplace-all':
+        case 'laplace-all-diag': {
+          const structure = spec.kind === 'laplace-all' ? 'kron' : 'diag';
+          const d = trainData();
+          const la = allLayersLaplace(l.model, d.x, d.labels, { hessianStructure: structure });
+          const delta = la.optimizePriorPrecision();
+          log(
+            `shift: Laplace all layers (${structure}) prior precision ${delta.toPrecision(4)} by marginal likelihood`,
           );
           methods.push({ name, predict: (x) => la.sampleProbs(x, s, seed) });
           break;
@@ -334,6 +385,7 @@ export async function runShiftBenchmark(options: ShiftRunOptions): Promise<Shift
     const htmlPath = join(out, 'shift.html');
     const meta = {
       limit,
+      split,
       calibrationSize: calSize,
       mcSamples: s,
       methods: options.methods,

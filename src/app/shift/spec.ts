@@ -16,6 +16,8 @@ export const SHIFT_METHOD_KINDS = [
   'laplace',
   'laplace-diag',
   'laplace-full',
+  'laplace-all',
+  'laplace-all-diag',
   'swag',
   'multiswag',
   'evidential',
@@ -31,16 +33,36 @@ export interface ShiftMethodSpec {
   kind: ShiftMethodKind;
   /** Run/checkpoint directories (several for `ensemble` / `multiswag`, one otherwise). */
   checkpoints: string[];
+  /**
+   * `bayes` only: factor on every posterior standard deviation at prediction (`kind@scale`, e.g.
+   * `bayes@1.5`; default 1), see `toolbox.withPosteriorScale`.
+   */
+  posteriorScale?: number;
 }
 
 /**
- * Parse `[name=]kind:dir[,dir...]` (e.g. `laplace:runs/plain`,
- * `ens5=ensemble:runs/a,runs/b`).
+ * Parse `[name=]kind[@scale]:dir[,dir...]` (e.g. `laplace:runs/plain`,
+ * `ens5=ensemble:runs/a,runs/b`, `bbb=bayes@1.5:runs/bnn`; `@scale` only for `bayes`).
  */
 export function parseMethodSpec(spec: string): ShiftMethodSpec {
-  const m = /^(?:([^=:]+)=)?([a-z-]+):(.+)$/.exec(spec.trim());
+  const m = /^(?:([^=:]+)=)?([a-z-]+)(?:@([^:]*))?:(.+)$/.exec(spec.trim());
   if (m === null) {
-    throw new ArgumentError('methods', `expected [name=]kind:dir[,dir...], got '${spec}'`);
+    throw new ArgumentError('methods', `expected [name=]kind[@scale]:dir[,dir...], got '${spec}'`);
+  }
+  let posteriorScale: number | undefined;
+  if (m[3] !== undefined) {
+    posteriorScale = Number(m[3]);
+    if (
+      m[2] !== 'bayes' ||
+      m[3] === '' ||
+      !(posteriorScale >= 0) ||
+      !Number.isFinite(posteriorScale)
+    ) {
+      throw new ArgumentError(
+        'methods',
+        `'@scale' takes a finite number >= 0 and only follows the kind bayes, got '${spec}'`,
+      );
+    }
   }
   const kind = m[2] as ShiftMethodKind;
   if (!(SHIFT_METHOD_KINDS as readonly string[]).includes(kind)) {
@@ -49,14 +71,19 @@ export function parseMethodSpec(spec: string): ShiftMethodSpec {
       `unknown kind '${kind}' in '${spec}'; expected one of ${SHIFT_METHOD_KINDS.join(', ')}`,
     );
   }
-  const checkpoints = (m[3] as string).split(',').filter((s) => s.length > 0);
+  const checkpoints = (m[4] as string).split(',').filter((s) => s.length > 0);
   if (kind !== 'ensemble' && kind !== 'multiswag' && checkpoints.length !== 1) {
     throw new ArgumentError(
       'methods',
       `${kind} takes one run directory, got ${checkpoints.length} in '${spec}'`,
     );
   }
-  return { kind, checkpoints, ...(m[1] !== undefined ? { name: m[1] } : {}) };
+  return {
+    kind,
+    checkpoints,
+    ...(m[1] !== undefined ? { name: m[1] } : {}),
+    ...(posteriorScale !== undefined ? { posteriorScale } : {}),
+  };
 }
 
 /** Options of {@link runShiftBenchmark}. */
@@ -72,6 +99,13 @@ export interface ShiftRunOptions {
    * calibration set from the other half would not be exchangeable with them).
    */
   calibrationSize?: number;
+  /**
+   * Which test images (default `'head'`): `'head'` evaluates the first `limit` and calibrates on
+   * the next `calibrationSize`; `'random'` does the same after a seeded random permutation of the
+   * whole test split, so the evaluated and calibration images are exchangeable (what split
+   * conformal's coverage guarantee assumes).
+   */
+  split?: 'head' | 'random';
   /** Monte Carlo samples of stochastic methods (default 20). */
   mcSamples?: number;
   /** Families to run: `rotation`, `corruption` (default both). */

@@ -1,0 +1,363 @@
+/**
+ * Laplace over all Dense/Conv2D weights (`subset 'all'`): the diagonal GGN equals the exact
+ * Gauss-Newton `sum_n J_n^T Lambda_n J_n` (Jacobians by tfjs autodiff through the model's own
+ * layers, checked against finite differences), KFAC equals the exact block on one example, the
+ * marginal likelihood equals Bayesian linear regression's closed form, and the GLM predictive
+ * samples have the covariance `J Sigma J^T` within Monte Carlo error.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { CholeskyDecomposition, inverse, Matrix } from 'ml-matrix';
+import { describe, expect, it } from 'vitest';
+import { ArgumentError, toolbox } from '../../src/index.js';
+import { makeRng } from '../../src/utils/seed.js';
+
+const { allLayersLaplace, lastLayerLaplace } = toolbox;
+
+/** conv 2@kxk (tanh) -> flatten -> dense 4 (tanh, fused) -> dense K; seeded initializers. */
+function convNet(side: number, kernel: number, k = 3, seed = 1): tf.Sequential {
+  const init = (s: number) => tf.initializers.randomNormal({ mean: 0, stddev: 0.5, seed: s });
+  return tf.sequential({
+    layers: [
+      tf.layers.conv2d({
+        inputShape: [side, side, 1],
+        filters: 2,
+        kernelSize: kernel,
+        activation: 'tanh',
+        kernelInitializer: init(seed),
+        biasInitializer: init(seed + 1),
+      }),
+      tf.layers.flatten(),
+      tf.layers.dense({
+        units: 4,
+        activation: 'tanh',
+        kernelInitializer: init(seed + 2),
+        biasInitializer: init(seed + 3),
+      }),
+      tf.layers.dense({
+        units: k,
+        kernelInitializer: init(seed + 4),
+        biasInitializer: init(seed + 5),
+      }),
+    ],
+  });
+}
+
+function inputs(n: number, side: number, seed: number): tf.Tensor4D {
+  const rng = makeRng(seed);
+  return tf.tensor4d(
+    Array.from({ length: n * side * side }, () => 2 * rng() - 1),
+    [n, side, side, 1],
+  );
+}
+
+/** Per-example Jacobians `J_n` `[K][P]` (all trainable weights, in order) by autodiff. */
+function jacobians(m: tf.Sequential, x: tf.Tensor4D): number[][][] {
+  const n = x.shape[0];
+  const k = m.outputs[0]!.shape[1] as number;
+  const vars = m.trainableWeights.map((w) => w.read() as tf.Variable);
+  const out: number[][][] = [];
+  for (let i = 0; i < n; i++) {
+    const rows: number[][] = [];
+    for (let c = 0; c < k; c++) {
+      const g = tf.tidy(() => {
+        const xi = tf.slice(x, [i], [1]);
+        const { grads } = tf.variableGrads(
+          () => tf.sum(tf.slice(m.apply(xi) as tf.Tensor, [0, c], [1, 1])) as tf.Scalar,
+          vars,
+        );
+        const flat = vars.map((v) => Array.from(grads[v.name]!.dataSync()));
+        tf.dispose(Object.values(grads));
+        return flat.flat();
+      });
+      rows.push(g);
+    }
+    out.push(rows);
+  }
+  return out;
+}
+
+/** Exact GGN in float64 for the softmax likelihood. */
+function exactGgn(m: tf.Sequential, x: tf.Tensor4D): number[][] {
+  const J = jacobians(m, x);
+  const logits = (m.predict(x) as tf.Tensor).arraySync() as number[][];
+  const p = J[0]![0]!.length;
+  const H = Array.from({ length: p }, () => new Array<number>(p).fill(0));
+  J.forEach((Jn, i) => {
+    const z = logits[i]!;
+    const mx = Math.max(...z);
+    const e = z.map((v) => Math.exp(v - mx));
+    const s = e.reduce((a, b) => a + b, 0);
+    const pr = e.map((v) => v / s);
+    const k = pr.length;
+    for (let c = 0; c < k; c++) {
+      for (let d = 0; d < k; d++) {
+        const lam = (c === d ? pr[c]! : 0) - pr[c]! * pr[d]!;
+        if (lam === 0) continue;
+        for (let a = 0; a < p; a++) {
+          const ja = Jn[c]![a]! * lam;
+          for (let b = 0; b < p; b++) H[a]![b]! += ja * Jn[d]![b]!;
+        }
+      }
+    }
+  });
+  return H;
+}
+
+/** Offsets of each parameter layer's block (kernel + bias) in the flat parameter vector. */
+function blocks(m: tf.Sequential): { start: number; size: number }[] {
+  const out: { start: number; size: number }[] = [];
+  let start = 0;
+  for (const l of m.layers) {
+    const size = l.trainableWeights.reduce((s, w) => s + w.shape.reduce((a, b) => a! * b!, 1)!, 0);
+    if (size > 0) out.push({ start, size });
+    start += size;
+  }
+  return out;
+}
+
+describe("Laplace subset 'all': curvature", () => {
+  it('autodiff Jacobians used as the reference agree with central finite differences', () => {
+    const m = convNet(5, 3);
+    const x = inputs(1, 5, 3);
+    const J = jacobians(m, x)[0]!;
+    const w = m.getWeights();
+    const flat = w.map((t) => Array.from(t.dataSync()));
+    const shapes = w.map((t) => t.shape); // getWeights returns the variables' own tensors
+    const f = (vals: number[][]): number[] => {
+      const ts = vals.map((v, i) => tf.tensor(v, shapes[i]));
+      m.setWeights(ts);
+      tf.dispose(ts);
+      return tf.tidy(() => Array.from((m.predict(x) as tf.Tensor).dataSync()));
+    };
+    const h = 1e-2;
+    let idx = 0;
+    flat.forEach((vals, wi) => {
+      for (let j = 0; j < vals.length; j += 3) {
+        const plus = flat.map((v) => v.slice());
+        const minus = flat.map((v) => v.slice());
+        plus[wi]![j]! += h;
+        minus[wi]![j]! -= h;
+        const fp = f(plus);
+        const fm = f(minus);
+        for (let c = 0; c < 3; c++) {
+          const fd = (fp[c]! - fm[c]!) / (2 * h);
+          expect(Math.abs(fd - J[c]![idx + j]!)).toBeLessThan(2e-3 + 1e-2 * Math.abs(fd));
+        }
+      }
+      idx += vals.length;
+    });
+    f(flat);
+    x.dispose();
+    m.dispose();
+  });
+
+  it('diag equals the diagonal of the exact GGN sum_n J_n^T Lambda_n J_n over all layers', () => {
+    const m = convNet(5, 3);
+    const x = inputs(7, 5, 4);
+    const y = [0, 1, 2, 0, 1, 2, 0];
+    const H = exactGgn(m, x);
+    const before = tf.memory().numTensors;
+    const la = allLayersLaplace(m, x, y, { hessianStructure: 'diag', batchSize: 3 });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(la.layerNames.length).toBe(3);
+    const bl = blocks(m);
+    expect(la.numParams).toBe(H.length);
+    bl.forEach((b, l) => {
+      const diag = la.curvatureEigenvalues(l);
+      expect(diag.length).toBe(b.size);
+      for (let i = 0; i < b.size; i++) {
+        const ref = H[b.start + i]![b.start + i]!;
+        expect(Math.abs(diag[i]! - ref)).toBeLessThan(1e-4 + 1e-3 * ref);
+      }
+    });
+    x.dispose();
+    m.dispose();
+  });
+
+  it('kron equals the exact GGN block of every layer on one example (conv with one output position)', () => {
+    // kernel 5 on a 5x5 input: the convolution has T = 1 position, so KFAC is exact too
+    const m = convNet(5, 5, 3, 7);
+    const x = inputs(1, 5, 9);
+    const H = exactGgn(m, x);
+    const la = allLayersLaplace(m, x, [2], { hessianStructure: 'kron' });
+    blocks(m).forEach((b, l) => {
+      const block = la.denseBlock(l, 'curvature');
+      let maxRef = 0;
+      for (let i = 0; i < b.size; i++)
+        for (let j = 0; j < b.size; j++)
+          maxRef = Math.max(maxRef, Math.abs(H[b.start + i]![b.start + j]!));
+      for (let i = 0; i < b.size; i++) {
+        for (let j = 0; j < b.size; j++) {
+          const ref = H[b.start + i]![b.start + j]!;
+          expect(Math.abs(block[i * b.size + j]! - ref)).toBeLessThan(1e-4 * maxRef + 1e-7);
+        }
+      }
+    });
+    x.dispose();
+    m.dispose();
+  });
+
+  it('a single Dense layer gives the same kron posterior and marginal likelihood as last-layer Laplace', () => {
+    const rng = makeRng(8);
+    const xs = Array.from({ length: 30 }, () => [2 * rng() - 1, 2 * rng() - 1, 2 * rng() - 1]);
+    const ys = xs.map((r) => (r[0]! > 0 ? (r[1]! > 0 ? 0 : 1) : 2));
+    const net = tf.sequential({
+      layers: [
+        tf.layers.dense({
+          units: 3,
+          inputShape: [3],
+          kernelInitializer: tf.initializers.randomNormal({ mean: 0, stddev: 1, seed: 2 }),
+        }),
+      ],
+    });
+    const x = tf.tensor2d(xs);
+    const all = allLayersLaplace(net, x, ys, { hessianStructure: 'kron', batchSize: 7 });
+    const last = lastLayerLaplace(net, x, ys, { hessianStructure: 'kron' });
+    const a = all.denseBlock(0, 'curvature');
+    const b = last.denseMatrix('precision'); // delta = 1
+    for (let i = 0; i < 12; i++) {
+      for (let j = 0; j < 12; j++) {
+        expect(a[i * 12 + j]! + (i === j ? 1 : 0)).toBeCloseTo(b[i * 12 + j]!, 4);
+      }
+    }
+    expect(all.logMarginalLikelihood(0.7)).toBeCloseTo(last.logMarginalLikelihood(0.7), 4);
+    expect(all.optimizePriorPrecision()).toBeCloseTo(last.optimizePriorPrecision(), 3);
+    x.dispose();
+    net.dispose();
+  });
+});
+
+describe("Laplace subset 'all': marginal likelihood and predictive", () => {
+  it('logMarginalLikelihood equals Bayesian linear regression: log N(y | 0, sigma^2 I + Phi Phi^T / delta)', () => {
+    const rng = makeRng(5);
+    const n = 25;
+    const d = 2;
+    const delta = 2.5;
+    const sigma = 0.3;
+    const xs = Array.from({ length: n }, () => Array.from({ length: d }, () => 2 * rng() - 1));
+    const ys = xs.map(
+      (r) => 0.8 * r[0]! - 0.5 * r[1]! + 0.3 + sigma * (rng() + rng() + rng() - 1.5),
+    );
+    const phi = new Matrix(xs.map((r) => [...r, 1]));
+    const yv = Matrix.columnVector(ys);
+    const prec = phi
+      .transpose()
+      .mmul(phi)
+      .div(sigma * sigma)
+      .add(Matrix.eye(d + 1).mul(delta));
+    const mean = inverse(prec)
+      .mmul(phi.transpose().mmul(yv))
+      .div(sigma * sigma);
+    const net = tf.sequential({ layers: [tf.layers.dense({ units: 1, inputShape: [d] })] });
+    net.setWeights([
+      tf.tensor2d([mean.get(0, 0), mean.get(1, 0)], [d, 1]),
+      tf.tensor1d([mean.get(d, 0)]),
+    ]);
+    const C = phi
+      .mmul(phi.transpose())
+      .div(delta)
+      .add(Matrix.eye(n).mul(sigma * sigma));
+    const L = new CholeskyDecomposition(C).lowerTriangularMatrix;
+    let logDet = 0;
+    for (let i = 0; i < n; i++) logDet += 2 * Math.log(L.get(i, i));
+    const quad = yv.transpose().mmul(inverse(C)).mmul(yv).get(0, 0);
+    const closed = -0.5 * (quad + logDet + n * Math.log(2 * Math.PI));
+    const x = tf.tensor2d(xs);
+    const la = allLayersLaplace(net, x, ys, {
+      likelihood: 'regression',
+      hessianStructure: 'kron',
+      sigmaNoise: sigma,
+      priorPrecision: delta,
+    });
+    expect(la.logMarginalLikelihood()).toBeCloseTo(closed, 3);
+    // the posterior precision is Phi^T Phi / sigma^2 + delta I
+    const P = la.denseBlock(0, 'precision');
+    // parameter order: kernel rows (x1, x2), then the bias
+    for (let i = 0; i < 3; i++)
+      for (let j = 0; j < 3; j++) expect(P[i * 3 + j]!).toBeCloseTo(prec.get(i, j), 2);
+    const best = la.optimizePriorPrecision();
+    for (const f of [0.5, 0.9, 1.1, 2])
+      expect(la.logMarginalLikelihood(best * f)).toBeLessThan(la.logMarginalLikelihood(best));
+    x.dispose();
+    net.dispose();
+  });
+
+  it('GLM predictive samples have mean f(x; theta*) and covariance J Sigma J^T (MC, 5 SE)', () => {
+    for (const structure of ['diag', 'kron'] as const) {
+      const m = convNet(5, 3, 3, 11);
+      const xTrain = inputs(12, 5, 12);
+      const yTrain = Array.from({ length: 12 }, (_, i) => i % 3);
+      const la = allLayersLaplace(m, xTrain, yTrain, {
+        hessianStructure: structure,
+        priorPrecision: 2,
+      });
+      const x = inputs(2, 5, 13);
+      const J = jacobians(m, x);
+      const mu = (m.predict(x) as tf.Tensor).arraySync() as number[][];
+      const bl = blocks(m);
+      const covs = bl.map((_, l) => la.denseBlock(l, 'covariance'));
+      const S = 3000;
+      const before = tf.memory().numTensors;
+      const f = la.sampleOutputs(x, S, 5);
+      const fs = f.arraySync() as number[][][];
+      f.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+      for (let i = 0; i < 2; i++) {
+        // reference covariance J Sigma J^T, block-diagonal Sigma
+        const ref = (c: number, e: number): number =>
+          bl.reduce((s, b, l) => {
+            const cov = covs[l]!;
+            let v = 0;
+            for (let a = 0; a < b.size; a++) {
+              const ja = J[i]![c]![b.start + a]!;
+              if (ja === 0) continue;
+              for (let bb = 0; bb < b.size; bb++)
+                v += ja * cov[a * b.size + bb]! * J[i]![e]![b.start + bb]!;
+            }
+            return s + v;
+          }, 0);
+        for (let c = 0; c < 3; c++) {
+          const mc = fs.reduce((s, smp) => s + smp[i]![c]!, 0) / S;
+          expect(Math.abs(mc - mu[i]![c]!)).toBeLessThan(5 * Math.sqrt(ref(c, c) / S) + 1e-5);
+          for (let e = c; e < 3; e++) {
+            const me = fs.reduce((s, smp) => s + smp[i]![e]!, 0) / S;
+            const emp =
+              fs.reduce((s, smp) => s + (smp[i]![c]! - mc) * (smp[i]![e]! - me), 0) / (S - 1);
+            const r = ref(c, e);
+            const se = Math.sqrt((ref(c, c) * ref(e, e) + r * r) / S);
+            expect(Math.abs(emp - r)).toBeLessThan(5 * se + 1e-6);
+          }
+        }
+      }
+      const p = la.sampleProbs(x, 4, 1);
+      expect(p.shape).toEqual([4, 2, 3]);
+      p.dispose();
+      tf.dispose([x, xTrain]);
+      m.dispose();
+    }
+  });
+
+  it('rejects bad input with an ArgumentError naming the argument', () => {
+    const m = convNet(5, 3);
+    const x = inputs(2, 5, 1);
+    expect(() => allLayersLaplace(m, x, [0, 1], { hessianStructure: 'full' as 'kron' })).toThrow(
+      /hessianStructure.*last layer only/,
+    );
+    expect(() => allLayersLaplace(m, x, [0, 5])).toThrow(/y: expected integer labels/);
+    expect(() => allLayersLaplace(m, x, [0])).toThrow(/expected 2 labels/);
+    expect(() => allLayersLaplace(m, x, [0, 1], { priorPrecision: 0 })).toThrow(ArgumentError);
+    const inp = tf.input({ shape: [3] });
+    const a = tf.layers.dense({ units: 2 }).apply(inp) as tf.SymbolicTensor;
+    const b = tf.layers.dense({ units: 2 }).apply(inp) as tf.SymbolicTensor;
+    const branched = tf.model({
+      inputs: inp,
+      outputs: tf.layers.add().apply([a, b]) as tf.SymbolicTensor,
+    });
+    expect(() => allLayersLaplace(branched, tf.zeros([2, 3]), [0, 1])).toThrow(/single chain/);
+    const la = allLayersLaplace(m, x, [0, 1]);
+    expect(() => la.sampleProbs(x, 0)).toThrow(/numSamples/);
+    expect(() => la.denseBlock(9, 'curvature')).toThrow(/layer index/);
+    x.dispose();
+    m.dispose();
+  });
+});
