@@ -86,8 +86,9 @@ export {
   type ConformalCalibration,
   type ConformalSets,
 } from './posthoc/conformal.js';
+export { lastLayerLaplace } from './posthoc/laplace/fit_last_layer.js';
+export { allLayersLaplace } from './posthoc/laplace/fit_all_layers.js';
 export {
-  lastLayerLaplace,
   LastLayerLaplace,
   type LaplaceOptions,
   type LaplacePredictOptions,
@@ -95,7 +96,6 @@ export {
 } from './posthoc/laplace/last_layer.js';
 export type { HessianStructure, LaplaceLikelihood } from './posthoc/laplace/curvature.js';
 export {
-  allLayersLaplace,
   AllLayersLaplace,
   type AllLayersLaplaceOptions,
   type AllLayersStructure,

@@ -1,0 +1,176 @@
+/**
+ * Fitting the all-weights Laplace approximation: per-layer GGN blocks (`diag`: the exact
+ * diagonal; `kron`: KFAC factors `A` and `G`) summed over the training data in batches, from the
+ * layer inputs and the back-propagated signals of the output cotangents `u_{n,c}` with
+ * `sum_c u_{n,c} u_{n,c}^T = Lambda_n` (see `all_layers.ts` for the posterior).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ArgumentError } from '../../../utils/errors.js';
+import { AllLayersLaplace, unitRows, type AllLayersLaplaceOptions } from './all_layers.js';
+import { checkPositive, checkTargets } from './checks.js';
+import { emptyCurvature, type LaplaceLikelihood } from './curvature.js';
+import {
+  augmentedRows,
+  backprop,
+  chainForward,
+  layerChain,
+  preActivationShapes,
+  signalRows,
+  type ParamLayer,
+} from './layer_chain.js';
+import { eigenCurvature } from './posterior.js';
+
+function addInto(target: Float64Array, t: tf.Tensor): void {
+  const v = t.dataSync();
+  for (let i = 0; i < v.length; i++) target[i] = (target[i] as number) + (v[i] as number);
+}
+
+/** Output cotangents `u_c` `[B, K]` whose outer products sum to `Lambda_n`. */
+function lambdaFactors(
+  out: tf.Tensor2D,
+  likelihood: LaplaceLikelihood,
+  sigmaNoise: number,
+): tf.Tensor2D[] {
+  const [b, k] = out.shape;
+  if (likelihood === 'regression') {
+    return Array.from({ length: k }, (_, c) =>
+      tf.tidy(() => tf.mul(unitRows(b, k, c), 1 / sigmaNoise) as tf.Tensor2D),
+    );
+  }
+  return tf.tidy(() => {
+    const p = tf.softmax(out);
+    return Array.from({ length: k }, (_, c) => {
+      const e = unitRows(b, k, c);
+      const pc = tf.slice(p, [0, c], [b, 1]);
+      return tf.mul(tf.sqrt(pc), tf.sub(e, p)) as tf.Tensor2D;
+    });
+  });
+}
+
+/**
+ * Fit a Laplace approximation over all Dense and Conv2D weights of a trained chain model
+ * (laplace-torch's `Laplace(model, likelihood, subset_of_weights='all', hessian_structure=...)`).
+ * Other trainable weights (e.g. batch normalisation) stay at their trained values.
+ *
+ * @param model trained `tf.LayersModel`, a single chain of layers ending in logits / means `[N, K]`.
+ * @param x training inputs `[N, ...]`; @param y `N` integer labels or targets `[N, K]`.
+ * @param options `likelihood`, `hessianStructure` (`kron` | `diag`), `priorPrecision`,
+ *   `sigmaNoise`, `batchSize`.
+ * @example
+ * ```ts
+ * const la = toolbox.allLayersLaplace(net, xTrain, yTrain, { hessianStructure: 'kron' });
+ * la.optimizePriorPrecision();
+ * const probs = la.sampleProbs(xTest, 30); // [30, N, K], GLM predictive
+ * ```
+ */
+export function allLayersLaplace(
+  model: tf.LayersModel,
+  x: tf.Tensor,
+  y: tf.Tensor | ArrayLike<number>,
+  options: AllLayersLaplaceOptions = {},
+): AllLayersLaplace {
+  const o: Required<AllLayersLaplaceOptions> = {
+    likelihood: options.likelihood ?? 'classification',
+    hessianStructure: options.hessianStructure ?? 'kron',
+    priorPrecision: options.priorPrecision ?? 1,
+    sigmaNoise: options.sigmaNoise ?? 1,
+    batchSize: options.batchSize ?? 128,
+  };
+  if (o.likelihood !== 'classification' && o.likelihood !== 'regression') {
+    throw new ArgumentError(
+      'likelihood',
+      `expected 'classification' or 'regression', got '${String(o.likelihood)}'`,
+    );
+  }
+  if (o.hessianStructure !== 'diag' && o.hessianStructure !== 'kron') {
+    throw new ArgumentError(
+      'hessianStructure',
+      `expected 'diag' or 'kron' over all layers ('full' is for the last layer only), got '${String(o.hessianStructure)}'`,
+    );
+  }
+  checkPositive(o.priorPrecision, 'priorPrecision');
+  checkPositive(o.sigmaNoise, 'sigmaNoise');
+  if (!Number.isInteger(o.batchSize) || o.batchSize < 1) {
+    throw new ArgumentError('batchSize', `expected a positive integer, got ${o.batchSize}`);
+  }
+  const chain = layerChain(model);
+  if (!(x instanceof tf.Tensor) || x.rank < 2) {
+    throw new ArgumentError('x', 'expected a tensor [N, ...]');
+  }
+  const n = x.shape[0] as number;
+  if (n < 1) throw new ArgumentError('x', 'expected at least one training input');
+  const k = model.outputs[0]?.shape[1];
+  if (typeof k !== 'number' || model.outputs[0]?.shape.length !== 2) {
+    throw new ArgumentError('model', 'expected outputs [batch, K]');
+  }
+  const yHost = checkTargets(y, n, k, o.likelihood);
+  const sums = chain.params.map((p) =>
+    emptyCurvature(o.hessianStructure, p.d + (p.hasBias ? 1 : 0), p.u),
+  );
+  const positions = chain.params.map(() => 0);
+  const thetaSq = chain.params.reduce(
+    (s, p) =>
+      s +
+      tf.tidy(() =>
+        p.layer.trainableWeights.reduce(
+          (a, w) => a + (tf.sum(tf.square(w.read())).dataSync()[0] as number),
+          0,
+        ),
+      ),
+    0,
+  );
+  let logLik = 0;
+  for (let i = 0; i < n; i += o.batchSize) {
+    const size = Math.min(o.batchSize, n - i);
+    tf.tidy(() => {
+      const xb = tf.slice(x, [i], [size]);
+      const fwd = chainForward(chain, xb);
+      const shapes = preActivationShapes(chain, fwd);
+      const rows = chain.params.map((p: ParamLayer, l) =>
+        augmentedRows(p, fwd.inputs[l] as tf.Tensor),
+      );
+      if (o.hessianStructure === 'kron') {
+        chain.params.forEach((_, l) => {
+          const r = rows[l] as tf.Tensor3D;
+          const flat = tf.reshape(r, [-1, r.shape[2]]) as tf.Tensor2D;
+          addInto((sums[l] as { a: Float64Array }).a, tf.matMul(flat, flat, true, false));
+          positions[l] = (positions[l] as number) + flat.shape[0];
+        });
+      }
+      for (const u of lambdaFactors(fwd.outputs, o.likelihood, o.sigmaNoise)) {
+        const gs = backprop(chain, xb, u, shapes);
+        chain.params.forEach((p, l) => {
+          const sr = signalRows(gs[l] as tf.Tensor, p.u);
+          const s = sums[l] as { a: Float64Array; g?: Float64Array };
+          if (o.hessianStructure === 'diag') {
+            const perExample = tf.matMul(rows[l] as tf.Tensor3D, sr, true, false); // [B, D1, U]
+            addInto(s.a, tf.sum(tf.square(perExample), 0));
+          } else {
+            const flat = tf.reshape(sr, [-1, p.u]) as tf.Tensor2D;
+            addInto(s.g as Float64Array, tf.matMul(flat, flat, true, false));
+          }
+        });
+      }
+      const yb = yHost.subarray(
+        i * (o.likelihood === 'classification' ? 1 : k),
+        (i + size) * (o.likelihood === 'classification' ? 1 : k),
+      );
+      if (o.likelihood === 'classification') {
+        const lp = tf.logSoftmax(fwd.outputs);
+        const oh = tf.oneHot(tf.tensor1d(Int32Array.from(yb), 'int32'), k);
+        logLik += tf.sum(tf.mul(lp, oh)).dataSync()[0] as number;
+      } else {
+        const r = tf.sub(fwd.outputs, tf.tensor2d(Float32Array.from(yb), [size, k]));
+        const s2 = o.sigmaNoise * o.sigmaNoise;
+        const sse = tf.sum(tf.square(r)).dataSync()[0] as number;
+        logLik += (-0.5 * sse) / s2 - 0.5 * size * k * Math.log(2 * Math.PI * s2);
+      }
+    });
+  }
+  const eigs = sums.map((s, l) => {
+    // kron: the eigenvalues are lambda^A lambda^G / n with n = N T (rows summed into A)
+    s.n = o.hessianStructure === 'kron' ? (positions[l] as number) : n;
+    return eigenCurvature(s);
+  });
+  return new AllLayersLaplace({ chain, eigs, thetaSq, n, logLikelihood: logLik, options: o });
+}
