@@ -9,21 +9,19 @@
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
-import { Batcher } from '../../data/batcher.js';
 import {
   CORRUPTIONS,
   corruptImages,
   rotateImages,
   uniformNoiseImages,
 } from '../../data/corruptions.js';
-import type { ImageSet } from '../../data/dataset.js';
 import { loadDataset } from '../../data/files.js';
 import { bayesianLayers, setMode } from '../../layers/index.js';
 import { loadCheckpoint } from '../../train/checkpoint.js';
 import { atomicWriteFile } from '../../utils/file_io.js';
-import { transformOf, TRAIN_DEFAULTS, type TrainConfig } from '../run_config.js';
+import { TRAIN_DEFAULTS, type TrainConfig } from '../run_config.js';
 import { ArgumentError } from '../../utils/errors.js';
-import { makeRng, setSeed } from '../../utils/seed.js';
+import { setSeed } from '../../utils/seed.js';
 import { dirichletOutputs } from '../../toolbox/evidential/dirichlet.js';
 import { evidenceFunction } from '../../toolbox/evidential/evidence.js';
 import { fit } from '../../toolbox/fit.js';
@@ -44,51 +42,8 @@ import {
 } from '../../toolbox/shift/benchmark.js';
 import { shiftReportHtml } from '../../toolbox/shift/html.js';
 
+import { shuffledSet, sliceSet, tensorsOf } from './sets.js';
 import type { ShiftRunOptions, ShiftRunResult } from './spec.js';
-
-function sliceSet(set: ImageSet, start: number, count: number): ImageSet {
-  const n = Math.max(0, Math.min(count, set.count - start));
-  const per = set.height * set.width * set.channels;
-  return {
-    ...set,
-    name: `${set.name}[${start}:${start + n}]`,
-    images: set.images.slice(start * per, (start + n) * per),
-    labels: set.labels.slice(start, start + n),
-    count: n,
-  };
-}
-
-/** The set with its images in a seeded random order (Fisher-Yates with {@link makeRng}). */
-function shuffledSet(set: ImageSet, seed: number): ImageSet {
-  const rng = makeRng(seed);
-  const order = Array.from({ length: set.count }, (_, i) => i);
-  for (let i = order.length - 1; i > 0; i--) {
-    const j = Math.floor(rng() * (i + 1));
-    [order[i], order[j]] = [order[j] as number, order[i] as number];
-  }
-  const per = set.height * set.width * set.channels;
-  const images = new (set.images.constructor as new (n: number) => typeof set.images)(
-    set.images.length,
-  );
-  const labels = new (set.labels.constructor as new (n: number) => typeof set.labels)(set.count);
-  order.forEach((src, dst) => {
-    images.set(set.images.subarray(src * per, (src + 1) * per), dst * per);
-    labels[dst] = set.labels[src] as number;
-  });
-  return { ...set, name: `${set.name}(shuffled, seed ${seed})`, images, labels };
-}
-
-function tensorsOf(set: ImageSet, cfg: TrainConfig): { x: tf.Tensor; labels: Int32Array } {
-  const b = new Batcher(set, {
-    batchSize: set.count,
-    shuffle: false,
-    transform: transformOf(cfg, set),
-  });
-  const batch = b.gather(Array.from({ length: set.count }, (_, i) => i));
-  const labels = Int32Array.from(batch.y.dataSync());
-  batch.y.dispose();
-  return { x: batch.x, labels };
-}
 
 interface Loaded {
   model: tf.LayersModel;

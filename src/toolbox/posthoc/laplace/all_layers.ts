@@ -22,6 +22,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../../utils/errors.js';
 import { checkPositive } from './checks.js';
+import { laplaceLogMarginal, maximizeLaplaceMarginal } from './marginal_likelihood.js';
 import { nextSeed } from '../../../utils/seed.js';
 import type { Predictor } from '../../predictors.js';
 import { type LaplaceLikelihood } from './curvature.js';
@@ -32,7 +33,7 @@ import {
   preActivationShapes,
   type LayerChain,
 } from './layer_chain.js';
-import { denseFromEigen, logDetPosterior, type EigenCurvature } from './posterior.js';
+import { denseFromEigen, type EigenCurvature } from './posterior.js';
 
 /** Hessian structures of the all-weights Laplace approximation. */
 export type AllLayersStructure = 'diag' | 'kron';
@@ -138,9 +139,7 @@ export class AllLayersLaplace {
    */
   logMarginalLikelihood(priorPrecision: number = this.priorPrecision): number {
     checkPositive(priorPrecision, 'priorPrecision');
-    const logDet = this.eigs.reduce((s, e) => s + logDetPosterior(e, priorPrecision), 0);
-    const ratio = logDet - this.numParams * Math.log(priorPrecision);
-    return this.logLikelihood - 0.5 * (ratio + priorPrecision * this.thetaSq);
+    return laplaceLogMarginal(this.eigs, this.logLikelihood, this.thetaSq, priorPrecision);
   }
 
   /**
@@ -149,22 +148,7 @@ export class AllLayersLaplace {
    * `[1e-8, 1e8]`); returns it.
    */
   optimizePriorPrecision(): number {
-    const p = this.numParams;
-    const grad = (d: number): number => {
-      let s = 0;
-      for (const e of this.eigs) for (const l of e.lambda) s += 1 / (l + d);
-      return p / d - s - this.thetaSq;
-    };
-    let lo = Math.log(1e-8);
-    let hi = Math.log(1e8);
-    if (grad(Math.exp(hi)) > 0) lo = hi;
-    else if (grad(Math.exp(lo)) < 0) hi = lo;
-    for (let i = 0; i < 200 && hi - lo > 1e-12; i++) {
-      const mid = 0.5 * (lo + hi);
-      if (grad(Math.exp(mid)) > 0) lo = mid;
-      else hi = mid;
-    }
-    this.priorPrecision = Math.exp(0.5 * (lo + hi));
+    this.priorPrecision = maximizeLaplaceMarginal(this.eigs, this.thetaSq);
     return this.priorPrecision;
   }
 

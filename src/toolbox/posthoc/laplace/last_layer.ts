@@ -12,13 +12,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../../utils/errors.js';
 import { checkPositive } from './checks.js';
+import { laplaceLogMarginal, maximizeLaplaceMarginal } from './marginal_likelihood.js';
 import { nextSeed } from '../../../utils/seed.js';
 import type { Predictor } from '../../predictors.js';
 import { type HessianStructure, type LaplaceLikelihood } from './curvature.js';
 import {
   glmCovariance,
   glmNoise,
-  logDetPosterior,
   denseFromEigen,
   noiseShape,
   type EigenCurvature,
@@ -112,9 +112,7 @@ export class LastLayerLaplace {
    */
   logMarginalLikelihood(priorPrecision: number = this.priorPrecision): number {
     checkPositive(priorPrecision, 'priorPrecision');
-    const p = this.numParams;
-    const logDetRatio = logDetPosterior(this.eig, priorPrecision) - p * Math.log(priorPrecision);
-    return this.logLikelihood - 0.5 * (logDetRatio + priorPrecision * this.thetaSq);
+    return laplaceLogMarginal([this.eig], this.logLikelihood, this.thetaSq, priorPrecision);
   }
 
   /**
@@ -125,23 +123,7 @@ export class LastLayerLaplace {
    * @returns the fitted prior precision.
    */
   optimizePriorPrecision(): number {
-    const p = this.numParams;
-    const grad = (d: number): number => {
-      let s = 0;
-      for (let i = 0; i < this.eig.lambda.length; i++)
-        s += 1 / ((this.eig.lambda[i] as number) + d);
-      return p / d - s - this.thetaSq;
-    };
-    let lo = Math.log(1e-8);
-    let hi = Math.log(1e8);
-    if (grad(Math.exp(hi)) > 0) lo = hi;
-    else if (grad(Math.exp(lo)) < 0) hi = lo;
-    for (let i = 0; i < 200 && hi - lo > 1e-12; i++) {
-      const mid = 0.5 * (lo + hi);
-      if (grad(Math.exp(mid)) > 0) lo = mid;
-      else hi = mid;
-    }
-    this.priorPrecision = Math.exp(0.5 * (lo + hi));
+    this.priorPrecision = maximizeLaplaceMarginal([this.eig], this.thetaSq);
     return this.priorPrecision;
   }
 
