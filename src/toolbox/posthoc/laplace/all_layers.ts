@@ -21,8 +21,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../../utils/errors.js';
-import { checkPositive } from './checks.js';
-import { laplaceLogMarginal, maximizeLaplaceMarginal } from './marginal_likelihood.js';
+import { LaplacePosterior } from './laplace_posterior.js';
 import { nextSeed } from '../../../utils/seed.js';
 import type { Predictor } from '../../predictors.js';
 import { type LaplaceLikelihood } from './curvature.js';
@@ -58,21 +57,10 @@ export function unitRows(b: number, k: number, c: number): tf.Tensor2D {
 }
 
 /** A fitted all-weights Laplace approximation (host curvature; the model stays the caller's). */
-export class AllLayersLaplace {
-  /** Isotropic prior precision `delta` in use. */
-  priorPrecision: number;
-  readonly likelihood: LaplaceLikelihood;
-  readonly structure: AllLayersStructure;
-  /** Training examples the curvature was summed over. */
-  readonly n: number;
-  /** `log p(D | theta*)`. */
-  readonly logLikelihood: number;
+export class AllLayersLaplace extends LaplacePosterior<AllLayersStructure> {
   /** Names of the layers with a posterior, in order. */
   readonly layerNames: string[];
   private readonly chain: LayerChain;
-  private readonly eigs: EigenCurvature[];
-  private readonly thetaSq: number;
-  private readonly batchSize: number;
 
   /** @internal use {@link allLayersLaplace}. */
   constructor(args: {
@@ -83,21 +71,9 @@ export class AllLayersLaplace {
     logLikelihood: number;
     options: Required<AllLayersLaplaceOptions>;
   }) {
+    super(args.eigs, args, args.options);
     this.chain = args.chain;
-    this.eigs = args.eigs;
-    this.thetaSq = args.thetaSq;
-    this.n = args.n;
-    this.logLikelihood = args.logLikelihood;
-    this.priorPrecision = args.options.priorPrecision;
-    this.likelihood = args.options.likelihood;
-    this.structure = args.options.hessianStructure;
-    this.batchSize = args.options.batchSize;
     this.layerNames = args.chain.params.map((p) => p.layer.name);
-  }
-
-  /** Parameters with a posterior, `P = sum_l (D_l + 1) U_l`. */
-  get numParams(): number {
-    return this.eigs.reduce((s, e) => s + e.d1 * e.k, 0);
   }
 
   /**
@@ -105,9 +81,12 @@ export class AllLayersLaplace {
    * eigenbasis: the diagonal itself for `diag`, `lambda^A_i lambda^G_j / (N T)` for `kron`).
    */
   curvatureEigenvalues(l: number): Float64Array {
-    const e = this.eigs[l];
+    const e = this.blocks[l];
     if (e === undefined) {
-      throw new ArgumentError('l', `expected a layer index in [0, ${this.eigs.length}), got ${l}`);
+      throw new ArgumentError(
+        'l',
+        `expected a layer index in [0, ${this.blocks.length}), got ${l}`,
+      );
     }
     return Float64Array.from(e.lambda);
   }
@@ -118,9 +97,12 @@ export class AllLayersLaplace {
    * posterior covariance `(H_l + delta I)^{-1}`. For inspection and small layers.
    */
   denseBlock(l: number, which: 'curvature' | 'precision' | 'covariance'): Float64Array {
-    const e = this.eigs[l];
+    const e = this.blocks[l];
     if (e === undefined) {
-      throw new ArgumentError('l', `expected a layer index in [0, ${this.eigs.length}), got ${l}`);
+      throw new ArgumentError(
+        'l',
+        `expected a layer index in [0, ${this.blocks.length}), got ${l}`,
+      );
     }
     if (which === 'curvature') return denseFromEigen(e, 0, 1);
     if (which === 'precision') return denseFromEigen(e, this.priorPrecision, 1);
@@ -132,32 +114,11 @@ export class AllLayersLaplace {
   }
 
   /**
-   * Laplace log marginal likelihood at prior precision `delta`:
-   *
-   * $$\log p(\mathcal D\mid\theta_*) - \tfrac12\Big[\sum_l \log\det(H_l + \delta I) - P\log\delta\Big]
-   *   - \tfrac\delta2\lVert\theta_*\rVert^2 .$$
-   */
-  logMarginalLikelihood(priorPrecision: number = this.priorPrecision): number {
-    checkPositive(priorPrecision, 'priorPrecision');
-    return laplaceLogMarginal(this.eigs, this.logLikelihood, this.thetaSq, priorPrecision);
-  }
-
-  /**
-   * Set `delta` to the maximiser of {@link logMarginalLikelihood} (the unique root of
-   * `P/delta - sum_i 1/(lambda_i + delta) - ||theta||^2`, bisection in `log delta` on
-   * `[1e-8, 1e8]`); returns it.
-   */
-  optimizePriorPrecision(): number {
-    this.priorPrecision = maximizeLaplaceMarginal(this.eigs, this.thetaSq);
-    return this.priorPrecision;
-  }
-
-  /**
    * `S` draws of `theta - theta*` per layer, as `[S, D1, U]` tensors (kernel rows, then the
    * bias row): `Q (lambda + delta)^{-1/2} z`, with `Q = Q_A (x) Q_G` for `kron`.
    */
   private sampleDeviations(s: number, seed: number): tf.Tensor3D[] {
-    return this.eigs.map((e, l) =>
+    return this.blocks.map((e, l) =>
       tf.tidy(() => {
         const z = tf.randomNormal([s, e.d1, e.k], 0, 1, 'float32', (seed + 7919 * l) >>> 0);
         const scale = tf.tensor2d(

@@ -11,8 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../../utils/errors.js';
-import { checkPositive } from './checks.js';
-import { laplaceLogMarginal, maximizeLaplaceMarginal } from './marginal_likelihood.js';
+import { LaplacePosterior } from './laplace_posterior.js';
 import { nextSeed } from '../../../utils/seed.js';
 import type { Predictor } from '../../predictors.js';
 import { type HessianStructure, type LaplaceLikelihood } from './curvature.js';
@@ -55,21 +54,11 @@ export interface LaplacePredictOptions {
  * A fitted last-layer Laplace approximation. Made by {@link lastLayerLaplace}; owns no tensors
  * (the curvature lives on the host), so it needs no disposal; the model stays the caller's.
  */
-export class LastLayerLaplace {
-  /** Isotropic prior precision `delta` in use. */
-  priorPrecision: number;
-  readonly likelihood: LaplaceLikelihood;
-  readonly structure: HessianStructure;
+export class LastLayerLaplace extends LaplacePosterior<HessianStructure> {
   readonly sigmaNoise: number;
-  /** Training examples the curvature was summed over. */
-  readonly n: number;
-  /** Log-likelihood of the training data at `theta_MAP`. */
-  readonly logLikelihood: number;
   private readonly eig: EigenCurvature;
-  private readonly thetaSq: number;
   private readonly features: tf.LayersModel;
   private readonly layer: tf.layers.Layer;
-  private readonly batchSize: number;
 
   /** @internal use {@link lastLayerLaplace}. */
   constructor(args: {
@@ -82,49 +71,11 @@ export class LastLayerLaplace {
     logLikelihood: number;
     options: Required<LaplaceOptions>;
   }) {
+    super([args.eig], args, args.options);
     this.features = args.features;
     this.layer = args.layer;
     this.eig = args.eig;
-    this.thetaSq = args.thetaSq;
-    this.n = args.n;
-    this.logLikelihood = args.logLikelihood;
-    this.priorPrecision = args.options.priorPrecision;
-    this.likelihood = args.options.likelihood;
-    this.structure = args.options.hessianStructure;
     this.sigmaNoise = args.options.sigmaNoise;
-    this.batchSize = args.options.batchSize;
-  }
-
-  /** Number of last-layer parameters `P = (D + 1) K`. */
-  get numParams(): number {
-    return this.eig.d1 * this.eig.k;
-  }
-
-  /**
-   * Laplace log marginal likelihood (laplace-torch's `log_marginal_likelihood`) at prior precision
-   * `delta` (default: the current one):
-   *
-   * $$\log p(\mathcal D\mid\delta) \approx \log p(\mathcal D\mid\theta_{MAP})
-   *   - \tfrac12\big[\log\det(H + \delta I) - P\log\delta\big] - \tfrac\delta2\lVert\theta_{MAP}\rVert^2 .$$
-   *
-   * Exact for a linear-Gaussian model (Bayesian linear regression) when `theta_MAP` is the posterior
-   * mean for `delta`.
-   */
-  logMarginalLikelihood(priorPrecision: number = this.priorPrecision): number {
-    checkPositive(priorPrecision, 'priorPrecision');
-    return laplaceLogMarginal([this.eig], this.logLikelihood, this.thetaSq, priorPrecision);
-  }
-
-  /**
-   * Set the prior precision to the maximiser of {@link logMarginalLikelihood}. Its derivative
-   * `1/2 [P/delta - sum_i 1/(lambda_i + delta) - ||theta||^2]` is decreasing in `delta`, so the
-   * unique root is found by bisection in `log delta` on `[1e-8, 1e8]`.
-   *
-   * @returns the fitted prior precision.
-   */
-  optimizePriorPrecision(): number {
-    this.priorPrecision = maximizeLaplaceMarginal([this.eig], this.thetaSq);
-    return this.priorPrecision;
   }
 
   /**

@@ -1,0 +1,100 @@
+/**
+ * What every fitted Laplace approximation has (last layer or all layers): the Gaussian posterior
+ * `N(theta_*, (H + delta I)^{-1})` with a block-diagonal curvature `H` held on the host as
+ * eigen-forms, the training data's log-likelihood at `theta_*` and `||theta_*||^2`, and from them
+ * the Laplace marginal likelihood in the isotropic prior precision `delta` and its maximiser
+ * (`marginal_likelihood.ts`).
+ */
+import { checkPositive } from './checks.js';
+import type { LaplaceLikelihood } from './curvature.js';
+import {
+  laplaceLogMarginal,
+  maximizeLaplaceMarginal,
+  numLaplaceParams,
+} from './marginal_likelihood.js';
+import type { EigenCurvature } from './posterior.js';
+
+/** The fitted statistics a Laplace posterior is made from (besides its curvature blocks). */
+export interface LaplaceFit {
+  /** `||theta_*||^2` over the parameters with a posterior. */
+  thetaSq: number;
+  /** Training examples the curvature was summed over. */
+  n: number;
+  /** `log p(D | theta_*)`. */
+  logLikelihood: number;
+}
+
+/** The fit options a Laplace posterior keeps. */
+export interface LaplacePosteriorOptions<S extends string> {
+  priorPrecision: number;
+  likelihood: LaplaceLikelihood;
+  hessianStructure: S;
+  /** Inputs per pass at prediction. */
+  batchSize: number;
+}
+
+/** Base of the Laplace posteriors: the marginal likelihood and the prior precision. */
+export abstract class LaplacePosterior<S extends string> {
+  /** Isotropic prior precision `delta` in use. */
+  priorPrecision: number;
+  readonly likelihood: LaplaceLikelihood;
+  readonly structure: S;
+  /** Training examples the curvature was summed over. */
+  readonly n: number;
+  /** `log p(D | theta_*)`, the training data's log-likelihood at the MAP. */
+  readonly logLikelihood: number;
+  protected readonly blocks: readonly EigenCurvature[];
+  protected readonly thetaSq: number;
+  protected readonly batchSize: number;
+
+  /**
+   * @param blocks curvature blocks (one per layer with a posterior).
+   * @param fit `thetaSq`, `n`, `logLikelihood`; @param options the fit's options.
+   */
+  protected constructor(
+    blocks: readonly EigenCurvature[],
+    fit: LaplaceFit,
+    options: LaplacePosteriorOptions<S>,
+  ) {
+    this.blocks = blocks;
+    this.thetaSq = fit.thetaSq;
+    this.n = fit.n;
+    this.logLikelihood = fit.logLikelihood;
+    this.priorPrecision = options.priorPrecision;
+    this.likelihood = options.likelihood;
+    this.structure = options.hessianStructure;
+    this.batchSize = options.batchSize;
+  }
+
+  /** Parameters with a posterior, `P = sum_b (D_b + 1) K_b`. */
+  get numParams(): number {
+    return numLaplaceParams(this.blocks);
+  }
+
+  /**
+   * Laplace log marginal likelihood (laplace-torch's `log_marginal_likelihood`) at prior precision
+   * `delta` (default: the current one):
+   *
+   * $$\log p(\mathcal D\mid\delta) \approx \log p(\mathcal D\mid\theta_*)
+   *   - \tfrac12\Big[\sum_b \log\det(H_b + \delta I) - P\log\delta\Big] - \tfrac\delta2\lVert\theta_*\rVert^2 .$$
+   *
+   * Exact for a linear-Gaussian model (Bayesian linear regression) when `theta_*` is the posterior
+   * mean for `delta`.
+   */
+  logMarginalLikelihood(priorPrecision: number = this.priorPrecision): number {
+    checkPositive(priorPrecision, 'priorPrecision');
+    return laplaceLogMarginal(this.blocks, this.logLikelihood, this.thetaSq, priorPrecision);
+  }
+
+  /**
+   * Set the prior precision to the maximiser of {@link logMarginalLikelihood}: its derivative
+   * `1/2 [P/delta - sum_i 1/(lambda_i + delta) - ||theta||^2]` is decreasing in `delta`, so the
+   * unique root is found by bisection in `log delta` on `[1e-8, 1e8]`.
+   *
+   * @returns the fitted prior precision.
+   */
+  optimizePriorPrecision(): number {
+    this.priorPrecision = maximizeLaplaceMarginal(this.blocks, this.thetaSq);
+    return this.priorPrecision;
+  }
+}
