@@ -115,9 +115,7 @@ async function runChild(name: string, quick: boolean): Promise<void> {
   const e = SUITE.find((s) => s.name === name);
   if (e === undefined) throw new Error(`bench: unknown workload ${name}`);
   const s = buildStepper(e);
-  const heavy = e.family === 'cifar';
-  const warm = heavy ? 1 : 2;
-  const steps = e.kind === 'predict' ? (quick ? 3 : 5) : heavy ? (quick ? 3 : 5) : quick ? 5 : 9;
+  const { warm, steps } = stepCounts(e, quick);
   for (let i = 0; i < warm; i++) s.step();
   const ts: number[] = [];
   for (let i = 0; i < steps; i++) {
@@ -194,8 +192,20 @@ function torchInfo(): TorchInfo | undefined {
   }
 }
 
+/**
+ * Warm-up and timed steps of a workload, the same for deepprob's children and the PyTorch twin:
+ * 5 warm-up and 30 timed steps for the light (MNIST) training workloads, 2 and 10 for the CIFAR
+ * networks and MC prediction (fewer with `--quick`). The medians of the 9 / 3 steps used before
+ * moved PyTorch's figures by up to 60 % between idle runs.
+ */
+function stepCounts(e: SuiteEntry, quick: boolean): { warm: number; steps: number } {
+  const heavy = e.family === 'cifar' || e.kind === 'predict';
+  if (quick) return { warm: heavy ? 1 : 2, steps: heavy ? 3 : 5 };
+  return { warm: heavy ? 2 : 5, steps: heavy ? 10 : 30 };
+}
+
 function torchRow(e: SuiteEntry, quick: boolean): TorchRow | undefined {
-  const steps = e.family === 'cifar' || e.kind === 'predict' ? (quick ? 3 : 5) : quick ? 5 : 9;
+  const { warm, steps } = stepCounts(e, quick);
   try {
     const out = execFileSync(
       PY,
@@ -209,6 +219,8 @@ function torchRow(e: SuiteEntry, quick: boolean): TorchRow | undefined {
         '2',
         '--steps',
         String(steps),
+        '--warm',
+        String(warm),
       ],
       { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 600_000 },
     );

@@ -191,8 +191,11 @@ THREECONV = [("conv", 32, 5, 1, 2), ("act", "softplus"), ("pool", 3, 2), ("conv"
 VAE = None  # built below
 
 
+WARM = 2  # warm-up steps at least (--warm; deepprob's children use the same count)
+
+
 def median_ms(fn, warm, steps):
-    for _ in range(warm):
+    for _ in range(max(warm, WARM)):
         fn()
     ts = []
     for _ in range(steps):
@@ -257,7 +260,7 @@ def run_classifier(name, batch, steps):
         with torch.no_grad():
             return sum(F.softmax(net(x), dim=1) for _ in range(10)) / 10
 
-    return median_ms(mc, 1, max(3, steps // 2))
+    return median_ms(mc, 1, steps)
 
 
 def run_vae(batch, steps):
@@ -313,10 +316,13 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--steps", type=int, default=9)
+    ap.add_argument("--warm", type=int, default=2)
     ap.add_argument("--batch", type=int, default=256)
     ap.add_argument("--workload", default="plain-lenet5")
     ap.add_argument("--info", action="store_true")
     a = ap.parse_args()
+    global WARM
+    WARM = a.warm
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     if a.info:
