@@ -18,21 +18,13 @@ import {
   waitFor,
   type CliProcess,
   type RedisServer,
+  lastJson,
 } from '../queue/procs.js';
 
 const missing = redisMissing();
 if (missing !== undefined) console.log(`SKIPPED queue fault tests: ${missing}`);
 
 const env = { DEEPPROB_BACKEND: 'wasm' };
-
-function lastJson(p: CliProcess): Record<string, unknown> {
-  const lines = p
-    .output()
-    .trim()
-    .split('\n')
-    .filter((l) => l.startsWith('{'));
-  return JSON.parse(lines.at(-1) as string) as Record<string, unknown>;
-}
 
 describe.skipIf(missing !== undefined)('queue faults', () => {
   let redis: RedisServer;

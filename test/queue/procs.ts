@@ -138,6 +138,16 @@ export function deepprob(args: string[], env: NodeJS.ProcessEnv = {}): CliProces
   return { proc, output: () => out, exited };
 }
 
+/** The JSON line a CLI process printed last on stdout. */
+export function lastJson(p: CliProcess): Record<string, unknown> {
+  const lines = p
+    .output()
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('{'));
+  return JSON.parse(lines.at(-1) as string) as Record<string, unknown>;
+}
+
 /** Wait until `cond()` holds (polling), or throw after `ms` with `what`. */
 export async function waitFor(
   cond: () => boolean | Promise<boolean>,

@@ -8,7 +8,14 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deepprob, redisMissing, startRedis, type CliProcess, type RedisServer } from './procs.js';
+import {
+  deepprob,
+  redisMissing,
+  startRedis,
+  type CliProcess,
+  type RedisServer,
+  lastJson,
+} from './procs.js';
 
 const missing = redisMissing();
 if (missing !== undefined) console.log(`SKIPPED Redis queue tests: ${missing}`);
@@ -34,16 +41,6 @@ const tiny = [
   '--quiet',
   '--json',
 ];
-
-/** The JSON line a CLI process printed last on stdout. */
-function lastJson(p: CliProcess): Record<string, unknown> {
-  const lines = p
-    .output()
-    .trim()
-    .split('\n')
-    .filter((l) => l.startsWith('{'));
-  return JSON.parse(lines.at(-1) as string) as Record<string, unknown>;
-}
 
 describe.skipIf(missing !== undefined)('job queue on Redis', () => {
   let redis: RedisServer;
