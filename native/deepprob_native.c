@@ -14,6 +14,7 @@
 #include <node_api.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -973,31 +974,47 @@ static int heap_arg(napi_env env, napi_value v, float **data, size_t *len) {
   return 0;
 }
 
-static int get_nums(napi_env env, napi_value *argv, int from, int count, double *out) {
-  for (int i = 0; i < count; i++) {
-    if (napi_get_value_double(env, argv[from + i], &out[i]) != napi_ok) return -1;
-  }
-  return 0;
-}
-
 static napi_value throw_range(napi_env env, const char *what) {
   napi_throw_range_error(env, NULL, what);
   return NULL;
 }
 
+/* The arguments of a kernel binding on the heap: exactly `argc` (<= 24) of them, the Float32Array
+ * heap at `heap_at`, every other one a number (into `nums`, in order). On a mismatch it throws a
+ * RangeError naming the binding and returns -1. */
+static int heap_call_args(napi_env env, napi_callback_info info, const char *name, size_t argc,
+                          size_t heap_at, float **heap, size_t *len, double *nums) {
+  size_t got = argc;
+  napi_value argv[24];
+  char msg[96];
+  if (napi_get_cb_info(env, info, &got, argv, NULL, NULL) != napi_ok) return -1;
+  if (got != argc) {
+    snprintf(msg, sizeof msg, "deepprob native %s: expected %zu arguments", name, argc);
+    throw_range(env, msg);
+    return -1;
+  }
+  if (heap_arg(env, argv[heap_at], heap, len) != 0) {
+    snprintf(msg, sizeof msg, "deepprob native %s: heap must be a Float32Array", name);
+    throw_range(env, msg);
+    return -1;
+  }
+  for (size_t i = 0, j = 0; i < argc; i++) {
+    if (i == heap_at) continue;
+    if (napi_get_value_double(env, argv[i], &nums[j++]) != napi_ok) {
+      snprintf(msg, sizeof msg, "deepprob native %s: numbers expected", name);
+      throw_range(env, msg);
+      return -1;
+    }
+  }
+  return 0;
+}
+
 /* gemm(heap, m, n, k, a, rsa, csa, b, rsb, csb, c, ldc, accumulate, bias (-1: none), act) */
 static napi_value js_gemm(napi_env env, napi_callback_info info) {
-  size_t argc = 15;
-  napi_value argv[15];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc != 15) return throw_range(env, "deepprob native gemm: expected 15 arguments");
   float *heap;
   size_t len;
-  if (heap_arg(env, argv[0], &heap, &len) != 0)
-    return throw_range(env, "deepprob native gemm: heap must be a Float32Array");
   double v[14];
-  if (get_nums(env, argv, 1, 14, v) != 0)
-    return throw_range(env, "deepprob native gemm: numbers expected");
+  if (heap_call_args(env, info, "gemm", 15, 0, &heap, &len, v) != 0) return NULL;
   int m = (int)v[0], n = (int)v[1], k = (int)v[2];
   long a = (long)v[3], rsa = (long)v[4], csa = (long)v[5];
   long b = (long)v[6], rsb = (long)v[7], csb = (long)v[8];
@@ -1019,18 +1036,11 @@ static napi_value js_gemm(napi_env env, napi_callback_info info) {
 /* conv(kind, heap, p0, p1, p2, bias, act, B, H, W, C, OH, OW, FH, FW, SH, SW, DH, DW, PT, PL, CO)
  * kind 0: forward (x, w, y); 1: gradient of the input (dy, w, dx); 2: of the filter (x, dy, dw). */
 static napi_value js_conv(napi_env env, napi_callback_info info) {
-  size_t argc = 22;
-  napi_value argv[22];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc != 22) return throw_range(env, "deepprob native conv: expected 22 arguments");
   float *heap;
   size_t len;
-  if (heap_arg(env, argv[1], &heap, &len) != 0)
-    return throw_range(env, "deepprob native conv: heap must be a Float32Array");
-  double kind, p[5], d[15];
-  if (napi_get_value_double(env, argv[0], &kind) != napi_ok || get_nums(env, argv, 2, 5, p) != 0 ||
-      get_nums(env, argv, 7, 15, d) != 0)
-    return throw_range(env, "deepprob native conv: numbers expected");
+  double v[21];
+  if (heap_call_args(env, info, "conv", 22, 1, &heap, &len, v) != 0) return NULL;
+  const double kind = v[0], *p = v + 1, *d = v + 6;
   conv_t s = {(int)d[0], (int)d[1],  (int)d[2],  (int)d[3],  (int)d[4],
               (int)d[5], (int)d[6],  (int)d[7],  (int)d[8],  (int)d[9],
               (int)d[10], (int)d[11], (int)d[12], (int)d[13], (int)d[14]};
@@ -1073,18 +1083,12 @@ static void eltwise_task(void *ctx, int tid, int nth) {
 
 /* eltwise(op, heap, a, b (-1: none), out, n): op 0 relu(a), op 1 relu gradient (dy = a, x = b). */
 static napi_value js_eltwise(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
-  napi_value argv[6];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc != 6) return throw_range(env, "deepprob native eltwise: expected 6 arguments");
   float *heap;
   size_t len;
-  if (heap_arg(env, argv[1], &heap, &len) != 0)
-    return throw_range(env, "deepprob native eltwise: heap must be a Float32Array");
-  double op, v[4];
-  if (napi_get_value_double(env, argv[0], &op) != napi_ok || get_nums(env, argv, 2, 4, v) != 0)
-    return throw_range(env, "deepprob native eltwise: numbers expected");
-  const long a = (long)v[0], b = (long)v[1], out = (long)v[2], n = (long)v[3];
+  double v[5];
+  if (heap_call_args(env, info, "eltwise", 6, 1, &heap, &len, v) != 0) return NULL;
+  const double op = v[0];
+  const long a = (long)v[1], b = (long)v[2], out = (long)v[3], n = (long)v[4];
   if ((op != 0 && op != 1) || (op == 1 && b < 0))
     return throw_range(env, "deepprob native eltwise: op must be 0 (relu) or 1 (relu gradient)");
   if (n < 0 || a < 0 || out < 0 || (size_t)(a + n) > len || (size_t)(out + n) > len ||
