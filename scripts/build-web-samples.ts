@@ -11,21 +11,10 @@
 import { readFileSync, renameSync, writeFileSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { FASHION_MNIST_CLASSES } from '../src/data/sources.js';
 
 const SIZE = 28;
 const PIXELS = SIZE * SIZE;
-const FASHION_CLASSES = [
-  'T-shirt/top',
-  'Trouser',
-  'Pullover',
-  'Dress',
-  'Coat',
-  'Sandal',
-  'Shirt',
-  'Sneaker',
-  'Bag',
-  'Ankle boot',
-];
 
 /** One image of the sample set. */
 interface SampleItem {
@@ -137,7 +126,7 @@ function main(): void {
       if (fashion.length >= perGroup) break;
       taken++;
       fashion.push({
-        name: `Fashion-MNIST ${FASHION_CLASSES[k]} #${idx}`,
+        name: `Fashion-MNIST ${FASHION_MNIST_CLASSES[k]} #${idx}`,
         label: -1,
         pixels: b64(Uint8Array.from(px)),
       });
