@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
-import { CholeskyDecomposition, Matrix, inverse } from 'ml-matrix';
+import { Matrix, inverse } from 'ml-matrix';
 import { describe, expect, it } from 'vitest';
 import { ArgumentError, setSeed, toolbox } from '../../src/index.js';
 import { makeRng } from '../../src/utils/seed.js';
+import { bayesianLinearRegression } from './blr_reference.js';
 import { expectNoLeak } from '../helpers.js';
 
 const { lastLayerLaplace } = toolbox;
@@ -144,42 +145,11 @@ describe('last-layer Laplace: curvature', () => {
 describe('last-layer Laplace: marginal likelihood and predictive (Bayesian linear regression)', () => {
   // y = phi^T theta + eps with phi = [x, 1]: the Laplace approximation is exact.
   function regression(delta: number, sigma: number) {
-    const rng = makeRng(5);
-    const n = 25;
-    const d = 2;
-    const xs = Array.from({ length: n }, () => Array.from({ length: d }, () => 2 * rng() - 1));
-    const ys = xs.map(
-      (r) => 0.8 * r[0]! - 0.5 * r[1]! + 0.3 + sigma * (rng() + rng() + rng() - 1.5),
-    );
-    const phi = new Matrix(xs.map((r) => [...r, 1]));
-    const yv = Matrix.columnVector(ys);
-    // posterior mean for prior precision delta: (Phi^T Phi / s^2 + delta I)^{-1} Phi^T y / s^2
-    const prec = phi
-      .transpose()
-      .mmul(phi)
-      .div(sigma * sigma)
-      .add(Matrix.eye(d + 1).mul(delta));
-    const mean = inverse(prec)
-      .mmul(phi.transpose().mmul(yv))
-      .div(sigma * sigma);
+    const { xs, ys, mean, closed, prec, n, d } = bayesianLinearRegression(delta, sigma);
     const net = tf.sequential();
     net.add(tf.layers.activation({ activation: 'linear', inputShape: [d] }));
     net.add(tf.layers.dense({ units: 1 }));
-    net.layers[1]!.setWeights([
-      tf.tensor2d([mean.get(0, 0), mean.get(1, 0)], [d, 1]),
-      tf.tensor1d([mean.get(d, 0)]),
-    ]);
-    // closed form: y ~ N(0, s^2 I + Phi Phi^T / delta)
-    const C = phi
-      .mmul(phi.transpose())
-      .div(delta)
-      .add(Matrix.eye(n).mul(sigma * sigma));
-    const chol = new CholeskyDecomposition(C);
-    const L = chol.lowerTriangularMatrix;
-    let logDet = 0;
-    for (let i = 0; i < n; i++) logDet += 2 * Math.log(L.get(i, i));
-    const quad = yv.transpose().mmul(inverse(C)).mmul(yv).get(0, 0);
-    const closed = -0.5 * (quad + logDet + n * Math.log(2 * Math.PI));
+    net.layers[1]!.setWeights([tf.tensor2d([mean[0]!, mean[1]!], [d, 1]), tf.tensor1d([mean[d]!])]);
     return { net, xs, ys, closed, prec, n, d };
   }
 
