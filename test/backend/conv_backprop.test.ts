@@ -12,15 +12,23 @@ import {
   useGemm as inputUsesGemm,
 } from '../../src/backend/kernels/conv2d_backprop_input.js';
 import { simdKernels } from '../../src/backend/simd/loader.js';
-import { activeKernel, cpuKernel, randInt, randTensor, rng, simdCalls } from './reference.js';
+import {
+  activeKernel,
+  cpuKernel,
+  randInt,
+  randPad,
+  randTensor,
+  rng,
+  simdCalls,
+  type ConvPad,
+} from './reference.js';
 
 // The wasm kernel pack's own paths (browsers, machines without a compiler): with the native
 // addon built, its kernels are switched off in this file (test/backend/native.test.ts covers them).
 beforeAll(() => setNativeEnabled(false));
 afterAll(() => setNativeEnabled(true));
 
-type Pad =
-  'valid' | 'same' | [[number, number], [number, number], [number, number], [number, number]];
+type Pad = ConvPad;
 
 function randomCase(r: () => number): {
   xShape: [number, number, number, number];
@@ -34,18 +42,7 @@ function randomCase(r: () => number): {
   const sw = randInt(r, 1, 3);
   const H = randInt(r, kh, 13);
   const W = randInt(r, kw, 13);
-  const mode = randInt(r, 0, 2);
-  const pad: Pad =
-    mode === 0
-      ? 'valid'
-      : mode === 1
-        ? 'same'
-        : [
-            [0, 0],
-            [randInt(r, 0, 2), randInt(r, 0, 2)],
-            [randInt(r, 0, 2), randInt(r, 0, 2)],
-            [0, 0],
-          ];
+  const pad: Pad = randPad(r);
   return {
     xShape: [randInt(r, 1, 5), H, W, randInt(r, 1, 4)],
     filterShape: [kh, kw, randInt(r, 1, 4), randInt(r, 1, 5)],

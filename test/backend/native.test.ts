@@ -18,7 +18,7 @@ import {
 } from '../../src/backend/native/kernels.js';
 import { loadNativeAddon, nativeAddonPath } from '../../src/backend/native/load.js';
 import { expectNoLeak } from '../helpers.js';
-import { activeKernel, cpuKernel, randInt, randTensor, rng } from './reference.js';
+import { activeKernel, cpuKernel, randInt, randPad, randTensor, rng } from './reference.js';
 
 const built = fs.existsSync(nativeAddonPath());
 const on = built && process.env['DEEPPROB_NATIVE'] !== '0';
@@ -60,18 +60,7 @@ function randomConv(r: () => number): {
     dil[0] === 1 && dil[1] === 1 ? [randInt(r, 1, 3), randInt(r, 1, 3)] : [1, 1];
   const H = randInt(r, (fh - 1) * dil[0] + 1, 14);
   const W = randInt(r, (fw - 1) * dil[1] + 1, 14);
-  const mode = randInt(r, 0, 2);
-  const pad: Pad =
-    mode === 0
-      ? 'valid'
-      : mode === 1
-        ? 'same'
-        : [
-            [0, 0],
-            [randInt(r, 0, 2), randInt(r, 0, 2)],
-            [randInt(r, 0, 2), randInt(r, 0, 2)],
-            [0, 0],
-          ];
+  const pad: Pad = randPad(r);
   // few input channels (direct convolutions, up to 7) and more (im2col + GEMM)
   const C = randInt(r, 1, 13);
   return {

@@ -67,6 +67,25 @@ export function randInt(r: () => number, lo: number, hi: number): number {
   return lo + Math.floor(r() * (hi - lo + 1));
 }
 
+/** A convolution's padding as tfjs takes it: `'valid'`, `'same'` or explicit NHWC pads. */
+export type ConvPad =
+  'valid' | 'same' | [[number, number], [number, number], [number, number], [number, number]];
+
+/** A random padding: `'valid'`, `'same'` or explicit pads of 0..2 per spatial side, a third each. */
+export function randPad(r: () => number): ConvPad {
+  const mode = randInt(r, 0, 2);
+  return mode === 0
+    ? 'valid'
+    : mode === 1
+      ? 'same'
+      : [
+          [0, 0],
+          [randInt(r, 0, 2), randInt(r, 0, 2)],
+          [randInt(r, 0, 2), randInt(r, 0, 2)],
+          [0, 0],
+        ];
+}
+
 /** A tensor of the given shape with standard-normal-ish values from `r`. */
 export function randTensor(r: () => number, shape: number[]): tf.Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
