@@ -351,6 +351,9 @@ async function trainOwned(
       },
     });
   } finally {
+    // a signal that arrived during the last step or the save is still queued in the event loop:
+    // let it be dispatched (a second signal exits now) before the handlers go
+    if (stop !== undefined) await new Promise<void>((resolve) => setImmediate(resolve));
     stop?.dispose();
     optimizer.dispose();
     tf.dispose(restoreOptimizer.map((n) => n.tensor));

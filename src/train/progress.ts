@@ -31,12 +31,21 @@ export function quietProgress(): ProgressReporter {
   return { start() {}, update() {}, stop() {}, log() {} };
 }
 
+/** `DEEPPROB_PROGRESS_INTERVAL_MS` when it is a positive integer. */
+function envInterval(): number | undefined {
+  const raw = process.env.DEEPPROB_PROGRESS_INTERVAL_MS;
+  if (raw === undefined || !/^[1-9][0-9]*$/.test(raw.trim())) return undefined;
+  return Number(raw.trim());
+}
+
 const fmt = (v: number, d: number): string => (Number.isFinite(v) ? v.toFixed(d) : String(v));
 
 /**
  * A `cli-progress` reporter on `process.stderr`.
  *
- * @param options `intervalMs` between lines when stderr is not a TTY (default 15000).
+ * @param options `intervalMs` between lines when stderr is not a TTY (default: the environment
+ *   variable `DEEPPROB_PROGRESS_INTERVAL_MS` when it is a positive integer, else 15000; CI logs
+ *   and the fault tests set it).
  */
 export function barProgress(options: { intervalMs?: number } = {}): ProgressReporter {
   let bar: cliProgress.SingleBar | undefined;
@@ -51,7 +60,7 @@ export function barProgress(options: { intervalMs?: number } = {}): ProgressRepo
           barsize: 20,
           stream: process.stderr,
           noTTYOutput: true,
-          notTTYSchedule: options.intervalMs ?? 15000,
+          notTTYSchedule: options.intervalMs ?? envInterval() ?? 15000,
           etaBuffer: 50,
           hideCursor: false,
         },

@@ -24,28 +24,32 @@ interface Proc {
 }
 
 /**
- * Spawn `deepprob train <args>`; `signals` are sent (by pid) once stderr shows the training line,
- * after `delayMs`, `gapMs` apart.
+ * Spawn `deepprob train <args>`; `signals` are sent (by pid), `gapMs` apart, once stderr shows a
+ * progress line of epoch 2 at batch `atBatch` or later (the progress lines come every 100 ms, so
+ * the signal lands mid-epoch whatever the machine's speed).
  */
 function train(
   args: string[],
   signals: NodeJS.Signals[] = [],
-  delayMs = 0,
+  atBatch = 10,
   gapMs = 0,
-  armOn = 'deepprob: training',
 ): Promise<Proc> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, 'train', ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, DEEPPROB_BACKEND: 'wasm' },
+      env: { ...process.env, DEEPPROB_BACKEND: 'wasm', DEEPPROB_PROGRESS_INTERVAL_MS: '100' },
     });
     let stderr = '';
     let armed = false;
+    const reached = (): boolean =>
+      [...stderr.matchAll(/epoch 2\/2 \|[^|]*\| (\d+)\/150/g)].some(
+        (m) => Number(m[1]) >= atBatch && Number(m[1]) < 150,
+      );
     child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString();
-      if (!armed && signals.length > 0 && stderr.includes(armOn)) {
+      if (!armed && signals.length > 0 && reached()) {
         armed = true;
-        signals.forEach((sig, i) => setTimeout(() => child.kill(sig), delayMs + i * gapMs));
+        signals.forEach((sig, i) => setTimeout(() => child.kill(sig), i * gapMs));
       }
     });
     child.stdout.resume();
@@ -100,7 +104,7 @@ describe('graceful stop of deepprob train', () => {
     cpSync(join(base, 's'), b, { recursive: true });
     const [full, stopped] = await Promise.all([
       train(run(data, a, 2, ['--resume'])),
-      train(run(data, b, 2, ['--resume']), ['SIGTERM'], 1500),
+      train(run(data, b, 2, ['--resume']), ['SIGTERM'], 20),
     ]);
     expect(full.code, full.stderr).toBe(0);
     expect(stopped.code, stopped.stderr).toBe(143);
@@ -165,7 +169,7 @@ describe('graceful stop of deepprob train', () => {
     const data = idxDataset({ count: 1200 }, { count: 48 });
     const out = join(mkdtempSync(join(tmpdir(), 'deepprob-stop-')), 'run');
     // SIGHUP then SIGINT 1 ms later, in epoch 2 (after the first epoch's checkpoint)
-    const r = await train(run(data, out, 2), ['SIGHUP', 'SIGINT'], 300, 1, 'epoch 1 |');
+    const r = await train(run(data, out, 2), ['SIGHUP', 'SIGINT'], 10, 1);
     expect(r.code, r.stderr).toBe(130);
     expect(r.stderr).toMatch(/SIGHUP received: finishing the current step/);
     expect(r.stderr).toMatch(/second signal \(SIGINT\): exiting at once/);
