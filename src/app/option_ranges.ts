@@ -77,6 +77,12 @@ export const OPTION_RANGES = {
     max: 100,
     why: 'the prior std of weights: below 1e-3 the KL of the initial posterior (std softplus(-3) = 0.049) is over 1,000 nats per weight and training diverges; above 100 the prior is flat for any weight',
   },
+  'train-samples': {
+    min: 1,
+    max: 64,
+    integer: true,
+    why: 'forward passes per training step (the data term averaged over weight samples): the step costs S times one pass, and past 64 a larger batch buys more',
+  },
   'rho-init': {
     min: -20,
     max: 5,

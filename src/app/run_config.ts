@@ -50,6 +50,11 @@ export interface TrainConfig {
   /** Prior N(priorMu, priorSigma^2) of Bayesian layers. */
   priorMu?: number;
   priorSigma?: number;
+  /**
+   * Weight samples per training step of Bayesian models: the ELBO's data term is averaged over
+   * `S` forward passes, `(1/S) sum_s NLL(f(x; w_s), y)`, `w_s ~ q` (default 1).
+   */
+  trainSamples?: number;
   /** Mean of the initial posterior rho (`sigma = softplus(rho)`); std 0.1. */
   rhoInit?: number;
   /** Input side (default: the model's, 32 for LeNet5/AlexNet/3Conv3FC, 28 for the conv 20/50 LeNet). */
@@ -138,6 +143,7 @@ export function checkConfig(c: TrainConfig): void {
     ['prior-mu', c.priorMu, 'priorMu'],
     ['prior-sigma', c.priorSigma, 'priorSigma'],
     ['rho-init', c.rhoInit, 'rhoInit'],
+    ['train-samples', c.trainSamples, 'trainSamples'],
     ['input-size', c.inputSize, 'inputSize'],
     ['batch-size', c.evalBatchSize, 'evalBatchSize'],
   ];

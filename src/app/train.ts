@@ -42,7 +42,11 @@ import { ensureWritableDir, lockRun, removeCreatedDirs } from './run_dir.js';
 
 function lossOf(kind: ModelKind, config: TrainConfig, datasetSize: number): TrainLoss {
   if (kind === 'bayesian') {
-    return elboLoss({ datasetSize, klWeight: parseKLWeight(config.klWeight) });
+    return elboLoss({
+      datasetSize,
+      klWeight: parseKLWeight(config.klWeight),
+      ...(config.trainSamples !== undefined ? { samples: config.trainSamples } : {}),
+    });
   }
   if (kind === 'evidential') {
     return evidentialLoss({

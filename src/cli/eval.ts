@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { DATASETS } from '../data/files.js';
 import { runEvaluation, type EvalConfig } from '../app/index.js';
+import { ECE_BINS } from '../train/evaluate.js';
 import { cliReady } from './main.js';
 import { help, pct, ranged } from './options.js';
 
@@ -55,6 +56,7 @@ export function register(program: Command): void {
         console.log(`accuracy (MC, ${r.mcSamples} samples): ${pct(r.accuracyMc)}`);
       }
       console.log(`NLL: ${r.nll.toFixed(4)} nats/image`);
+      console.log(`ECE (${ECE_BINS} bins): ${r.ece.toFixed(4)}`);
       console.log(`mean predictive entropy: ${r.entropy.toFixed(4)} nats`);
       if (r.mutualInformation !== undefined) {
         console.log(`mean mutual information (epistemic): ${r.mutualInformation.toFixed(4)} nats`);

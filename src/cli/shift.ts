@@ -18,6 +18,7 @@ interface ShiftCliOptions {
   split: 'head' | 'random';
   mcSamples: number;
   families: string;
+  angles: string;
   severities: string;
   ood: string;
   alpha: number;
@@ -70,6 +71,11 @@ export function register(program: Command): void {
       20,
     )
     .option('--families <list>', 'shift families: rotation,corruption', 'rotation,corruption')
+    .option(
+      '--angles <list>',
+      'rotation angles in degrees',
+      '15,30,45,60,75,90,105,120,135,150,165,180',
+    )
     .option('--severities <list>', 'corruption severities (1..5)', '1,3,5')
     .option(
       '--ood <list>',
@@ -115,6 +121,7 @@ export function register(program: Command): void {
         split: o.split,
         mcSamples: o.mcSamples,
         families: list(o.families) as ('rotation' | 'corruption')[],
+        angles: list(o.angles).map(Number),
         severities: list(o.severities).map(Number),
         ood: list(o.ood),
         alpha: o.alpha,

@@ -121,6 +121,14 @@ export function register(program: Command): void {
       ranged('rho-init'),
     )
     .option(
+      '--train-samples <n>',
+      help(
+        'Bayesian models: weight samples per training step, the data term averaged over them (default 1)',
+        'train-samples',
+      ),
+      ranged('train-samples'),
+    )
+    .option(
       '--input-size <n>',
       help("input side (default: the model's, 32 for LeNet5)", 'input-size'),
       ranged('input-size'),

@@ -5,7 +5,10 @@
  * $$p(y\mid x) \approx \frac1N \sum_{s=1}^N \operatorname{softmax}(f_{w_s}(x)),\quad w_s \sim q(w),$$
  *
  * plus the predictive NLL `-log p(y|x)`, the predictive entropy `H[p]`, the expected entropy
- * `E_s H[p_s]` (aleatoric part) and the mutual information `H[p] - E_s H[p_s]` (epistemic part).
+ * `E_s H[p_s]` (aleatoric part), the mutual information `H[p] - E_s H[p_s]` (epistemic part) and
+ * the expected calibration error of the predictive over {@link ECE_BINS} equal-width confidence
+ * bins `B_b = ((b-1)/15, b/15]`, `ECE = sum_b (|B_b|/n) |acc(B_b) - conf(B_b)|` (the toolbox's
+ * `calibration`).
  * For evidential models, the mean Dirichlet uncertainty `u = K / sum_k alpha_k` with
  * `alpha = evidence(o) + 1` (softplus evidence by default).
  */
@@ -53,6 +56,11 @@ export interface EvalResult {
   expectedEntropy?: number;
   /** Mean mutual information (epistemic). */
   mutualInformation?: number;
+  /**
+   * Expected calibration error of the predictive (the MC predictive for Bayesian models, the
+   * softmax of the outputs otherwise), {@link ECE_BINS} equal-width confidence bins.
+   */
+  ece: number;
   /** Mean evidential uncertainty `K / S` (evidential only). */
   evidentialUncertainty?: number;
   /** Per-image values, with `perExample: true`. */
@@ -68,6 +76,9 @@ export interface PerExample {
   /** 1 when the (MC) prediction is correct. */
   correct: Uint8Array;
 }
+
+/** Confidence bins of the ECE (as `toolbox.calibration`'s default). */
+export const ECE_BINS = 15;
 
 /** Floor of a probability before its log (NLL of a predicted class). */
 const EPS = 1e-12;
@@ -99,6 +110,12 @@ export async function evaluate(
   // sums: correct1, correctMean, correctMc, nll, entropy, expectedEntropy, u
   const sums = new Float64Array(7);
   let count = 0;
+  // per confidence bin: images, summed confidence, correct predictions
+  const bins = {
+    n: new Float64Array(ECE_BINS),
+    conf: new Float64Array(ECE_BINS),
+    hit: new Float64Array(ECE_BINS),
+  };
   const total = batcher.set.count;
   const per: PerExample | undefined =
     options.perExample === true
@@ -111,6 +128,7 @@ export async function evaluate(
   for (const batch of batcher.batches(0)) {
     try {
       let rows: tf.Tensor | undefined;
+      let cal: tf.Tensor | undefined;
       const vals = tf.tidy(() => {
         const y = batch.y;
         const hit = (logits: tf.Tensor): tf.Tensor =>
@@ -145,6 +163,7 @@ export async function evaluate(
               tf.stack([hm, tf.sub(hm, tf.div(sumHRows as tf.Tensor, n)), hit(pm)], 1),
             );
           }
+          cal = tf.keep(tf.stack([tf.max(pm, -1), hit(pm)], 1));
           const py = tf.sum(tf.mul(pm, tf.oneHot(y, pm.shape[1] as number)), -1);
           out.push(
             first as tf.Tensor,
@@ -161,6 +180,7 @@ export async function evaluate(
           const kk = logits.shape[1] as number;
           const nll = tf.neg(tf.sum(tf.mul(logp, tf.oneHot(y, kk))));
           const c = k(logits);
+          cal = tf.keep(tf.stack([tf.exp(tf.max(logp, -1)), hit(logits)], 1));
           let u: tf.Tensor = tf.scalar(0);
           let uRows: tf.Tensor = tf.zeros([batch.size]);
           if (kind === 'evidential') {
@@ -177,6 +197,17 @@ export async function evaluate(
       });
       const v = vals.dataSync();
       vals.dispose();
+      if (cal !== undefined) {
+        const c = cal.dataSync();
+        cal.dispose();
+        for (let i = 0; i < batch.size; i++) {
+          const conf = c[2 * i] as number;
+          const b = Math.min(ECE_BINS - 1, Math.max(0, Math.ceil(conf * ECE_BINS) - 1));
+          bins.n[b] = (bins.n[b] as number) + 1;
+          bins.conf[b] = (bins.conf[b] as number) + conf;
+          bins.hit[b] = (bins.hit[b] as number) + (c[2 * i + 1] as number);
+        }
+      }
       if (rows !== undefined && per !== undefined) {
         const r = rows.dataSync();
         rows.dispose();
@@ -195,7 +226,13 @@ export async function evaluate(
     await new Promise((r) => setTimeout(r, 0));
   }
   const m = (i: number): number => (sums[i] as number) / Math.max(1, count);
-  const r: EvalResult = { count, accuracy: m(0), nll: m(3), entropy: m(4) };
+  let ece = 0;
+  for (let b = 0; b < ECE_BINS; b++) {
+    const nb = bins.n[b] as number;
+    if (nb > 0)
+      ece += Math.abs((bins.hit[b] as number) - (bins.conf[b] as number)) / Math.max(1, count);
+  }
+  const r: EvalResult = { count, accuracy: m(0), nll: m(3), entropy: m(4), ece };
   if (kind === 'bayesian') {
     r.accuracyMean = m(1);
     r.accuracyMc = m(2);

@@ -10,6 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ELBOLoss, type KLScheduleSpec, type StepContext } from '../layers/index.js';
 import { evidential } from '../toolbox/index.js';
+import { ArgumentError } from '../utils/errors.js';
 import type { EvidentialLossOptions } from '../toolbox/evidential/index.js';
 
 /** Where training is, passed to every loss evaluation (the layers' {@link StepContext}). */
@@ -62,12 +63,26 @@ export interface ElboLossOptions {
   datasetSize: number;
   /** KL weight `beta`: a number or a schedule name of `layers` (`'blundell'`, `'soenderby'`, ...). Default 1. */
   klWeight?: KLScheduleSpec;
+  /**
+   * Weight samples `S` per step: the data term is averaged over `S` forward passes (fresh noise
+   * each), the KL (analytic, or one sample of it) added once. An integer >= 1; default 1.
+   */
+  samples?: number;
 }
 
 /**
  * The negative ELBO per training image of a Bayesian model (the `layers` namespace's
  * {@link ELBOLoss}), `L = NLL + beta_t KL(q || p) / N`; `kl` in the returned terms is the weighted
- * part `beta_t KL / N` that was added to the loss.
+ * part `beta_t KL / N` that was added to the loss. With `samples = S > 1` the data term is the
+ * average over `S` weight samples,
+ *
+ * $$L = \frac1S\sum_{s=1}^S \mathrm{NLL}(f(x; w_s), y) + \beta_t\,\mathrm{KL}(q\,\|\,p)/N,
+ *   \quad w_s \sim q,$$
+ *
+ * an unbiased estimate of the same objective with a lower-variance gradient (`logits` are the
+ * first sample's).
+ *
+ * @throws ArgumentError naming `samples` unless it is an integer >= 1.
  *
  * @example
  * ```ts
@@ -77,6 +92,10 @@ export interface ElboLossOptions {
 export function elboLoss(options: ElboLossOptions): TrainLoss {
   const cache = new WeakMap<tf.LayersModel, ELBOLoss>();
   const weight = options.klWeight ?? 1;
+  const samples = options.samples ?? 1;
+  if (!Number.isInteger(samples) || samples < 1) {
+    throw new ArgumentError('samples', `expected an integer >= 1, got ${String(samples)}`);
+  }
   return (model, x, y, p) => {
     let cell = cache.get(model);
     if (cell === undefined) {
@@ -87,7 +106,11 @@ export function elboLoss(options: ElboLossOptions): TrainLoss {
     const f = cell.klFactor(x.shape[0] as number, p);
     const r = cell.terms(x, y, f);
     const kl = tf.mul(r.kl, f) as tf.Scalar;
-    return { loss: r.loss, nll: r.nll, kl, logits: r.output };
+    if (samples === 1) return { loss: r.loss, nll: r.nll, kl, logits: r.output };
+    const nlls: tf.Tensor[] = [r.nll];
+    for (let s = 1; s < samples; s++) nlls.push(cell.lossFn(cell.forward(x), y));
+    const nll = tf.div(tf.addN(nlls), samples) as tf.Scalar;
+    return { loss: tf.add(nll, kl) as tf.Scalar, nll, kl, logits: r.output };
   };
 }
 

@@ -35,10 +35,12 @@ const W = [
 ];
 const B = [0.1, -0.2];
 
-function reference(): { acc: number; nll: number; ent: number } {
+function reference(): { acc: number; nll: number; ent: number; ece: number } {
   let acc = 0;
   let nll = 0;
   let ent = 0;
+  // 15 equal-width confidence bins ((b-1)/15, b/15]: [images, summed confidence, correct]
+  const bins = Array.from({ length: 15 }, () => [0, 0, 0]);
   X.forEach((x, i) => {
     const u = x.map((v) => v / 255);
     const l = [0, 1].map(
@@ -47,11 +49,18 @@ function reference(): { acc: number; nll: number; ent: number } {
     const m = Math.max(...l);
     const z = l.reduce((a, v) => a + Math.exp(v - m), 0);
     const p = l.map((v) => Math.exp(v - m) / z);
-    if ((l[1]! > l[0]! ? 1 : 0) === Y[i]) acc++;
+    const hit = (l[1]! > l[0]! ? 1 : 0) === Y[i] ? 1 : 0;
+    acc += hit;
+    const conf = Math.max(...p);
+    const bin = bins[Math.min(14, Math.ceil(conf * 15) - 1)]!;
+    bin[0]! += 1;
+    bin[1]! += conf;
+    bin[2]! += hit;
     nll -= Math.log(p[Y[i]!]!);
     ent -= p.reduce((a, q) => a + q * Math.log(q), 0);
   });
-  return { acc: acc / X.length, nll: nll / X.length, ent: ent / X.length };
+  const ece = bins.reduce((a, [n, c, h]) => a + (n! > 0 ? Math.abs(h! - c!) / X.length : 0), 0);
+  return { acc: acc / X.length, nll: nll / X.length, ent: ent / X.length, ece };
 }
 
 function plainModel(): tf.Sequential {
@@ -83,6 +92,8 @@ describe('evaluate', () => {
     expect(r.accuracy).toBeCloseTo(ref.acc, 6);
     expect(r.nll).toBeAllclose(ref.nll, { rtol: 1e-5 });
     expect(r.entropy).toBeAllclose(ref.ent, { rtol: 1e-5 });
+    expect(ref.ece).toBeGreaterThan(0.05);
+    expect(r.ece).toBeAllclose(ref.ece, { rtol: 1e-5 });
     expect(r.accuracyMc).toBeUndefined();
     expect(Array.from(r.perExample?.correct ?? [])).toEqual([1, 1, 0, 1, 0]);
     m.dispose();
@@ -99,6 +110,7 @@ describe('evaluate', () => {
     expect(r.accuracyMc).toBeCloseTo(ref.acc, 6);
     expect(r.mcSamples).toBe(4);
     expect(r.nll).toBeAllclose(ref.nll, { rtol: 1e-4 });
+    expect(r.ece).toBeAllclose(ref.ece, { rtol: 1e-4 });
     expect(r.mutualInformation).toBeLessThan(1e-6);
     m.dispose();
   });

@@ -114,6 +114,12 @@ export async function runShiftBenchmark(options: ShiftRunOptions): Promise<Shift
   }
   const families = options.families ?? ['rotation', 'corruption'];
   const angles = options.angles ?? Array.from({ length: 12 }, (_, i) => 15 * (i + 1));
+  if (!Array.isArray(angles) || angles.some((a) => typeof a !== 'number' || !Number.isFinite(a))) {
+    throw new ArgumentError(
+      'angles',
+      `expected finite rotation angles in degrees, got ${String(angles)}`,
+    );
+  }
   const severities = options.severities ?? [1, 3, 5];
   const oodNames = options.ood ?? ['fashion-mnist', 'uniform-noise'];
   const seed = options.seed ?? 1;
