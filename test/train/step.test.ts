@@ -38,6 +38,13 @@ const cases: {
     steps: 50,
   },
   {
+    name: 'bayes-lenet5 flipout, 3 weight samples per step',
+    model: 'bayes-lenet5',
+    opts: { bayesian: 'flipout' },
+    loss: (n) => elboLoss({ datasetSize: n, samples: 3 }),
+    size: 32,
+  },
+  {
     name: 'bayes-lenet5 local',
     model: 'bayes-lenet5',
     opts: { bayesian: 'local' },
