@@ -79,6 +79,10 @@ export {
   type TemperatureOptions,
 } from './posthoc/temperature.js';
 export {
+  fitMixtureTemperature,
+  type MixtureTemperatureOptions,
+} from './posthoc/mixture_temperature.js';
+export {
   calibrateConformal,
   conformalSets,
   type ConformalScore,

@@ -175,7 +175,12 @@ describe('shift method specs', () => {
       checkpoints: ['runs/bnn'],
       posteriorScale: 1.5,
     });
-    expect(() => parseMethodSpec('plain@2:runs/p')).toThrow(/only follows the kind bayes/);
+    expect(parseMethodSpec('bayes-temperature@1.4:runs/bnn')).toEqual({
+      kind: 'bayes-temperature',
+      checkpoints: ['runs/bnn'],
+      posteriorScale: 1.4,
+    });
+    expect(() => parseMethodSpec('plain@2:runs/p')).toThrow(/only follows the kinds bayes/);
     expect(() => parseMethodSpec('bayes@-1:runs/p')).toThrow(ArgumentError);
     expect(() => parseMethodSpec('bayes@:runs/p')).toThrow(/scale/);
     expect(() => parseMethodSpec('nope:runs/p')).toThrow(/unknown kind/);

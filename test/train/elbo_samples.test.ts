@@ -72,9 +72,9 @@ describe('elboLoss with several weight samples per step', () => {
     expect(one).toBe(plain);
     const opt = tf.train.adam(1e-2);
     const loss = elboLoss({ datasetSize: n, samples: 3 });
-    tf.dispose(opt.minimize(() => loss(m, x, y, ctx).loss)); // creates the optimizer's slots
+    tf.dispose(opt.minimize(() => loss(m, x, y, ctx).loss) ?? undefined); // creates the optimizer's slots
     expectNoLeak(() => {
-      tf.dispose(opt.minimize(() => loss(m, x, y, ctx).loss, true));
+      tf.dispose(opt.minimize(() => loss(m, x, y, ctx).loss, true) ?? undefined);
     });
     opt.dispose();
     m.dispose();

@@ -32,6 +32,7 @@ import { lastLayerLaplace } from '../../toolbox/posthoc/laplace/fit_last_layer.j
 import type { HessianStructure } from '../../toolbox/posthoc/laplace/curvature.js';
 import { swagPredictor, trainSwag } from '../../toolbox/posthoc/swag.js';
 import { fitTemperature } from '../../toolbox/posthoc/temperature.js';
+import { fitMixtureTemperature } from '../../toolbox/posthoc/mixture_temperature.js';
 import { hasDropout } from '../../toolbox/predictors.js';
 import {
   formatShiftTable,
@@ -79,11 +80,19 @@ function deterministic(
     });
 }
 
-function sampled(model: tf.LayersModel, s: number, training: boolean): ShiftMethod['predict'] {
+function sampled(
+  model: tf.LayersModel,
+  s: number,
+  training: boolean,
+  temperature = 1,
+): ShiftMethod['predict'] {
   return (x) =>
     tf.tidy(() => {
       const out: tf.Tensor[] = [];
-      for (let i = 0; i < s; i++) out.push(tf.softmax(model.apply(x, { training }) as tf.Tensor));
+      for (let i = 0; i < s; i++) {
+        const z = model.apply(x, { training }) as tf.Tensor;
+        out.push(tf.softmax(temperature === 1 ? z : tf.div(z, temperature)));
+      }
       return tf.stack(out) as tf.Tensor3D;
     });
 }
@@ -223,6 +232,31 @@ export async function runShiftBenchmark(options: ShiftRunOptions): Promise<Shift
             name,
             predict: tau === 1 ? base : (x) => withPosteriorScale(l.model, tau, () => base(x)),
           });
+          break;
+        }
+        case 'bayes-temperature': {
+          // one temperature on every sample's logits, fitted on the calibration images' MC NLL
+          setMode(l.model, 'sample');
+          const tau = spec.posteriorScale ?? 1;
+          const scaled = <T>(fn: () => T): T =>
+            tau === 1 ? fn() : withPosteriorScale(l.model, tau, fn);
+          const z = scaled(() =>
+            tf.tidy(() =>
+              tf.stack(
+                Array.from(
+                  { length: s },
+                  () => l.model.apply(calib.x, { training: false }) as tf.Tensor,
+                ),
+              ),
+            ),
+          );
+          const t = fitMixtureTemperature(z, calib.labels);
+          z.dispose();
+          log(
+            `shift: MC temperature ${t.temperature.toFixed(3)} (held-out NLL ${t.nllBefore.toFixed(4)} -> ${t.nllAfter.toFixed(4)})`,
+          );
+          const base = sampled(l.model, s, false, t.temperature);
+          methods.push({ name, predict: (x) => scaled(() => base(x)) });
           break;
         }
         case 'mc-dropout': {

@@ -12,6 +12,7 @@ export const SHIFT_METHOD_KINDS = [
   'temperature',
   'mc-dropout',
   'bayes',
+  'bayes-temperature',
   'ensemble',
   'laplace',
   'laplace-diag',
@@ -34,8 +35,8 @@ export interface ShiftMethodSpec {
   /** Run/checkpoint directories (several for `ensemble` / `multiswag`, one otherwise). */
   checkpoints: string[];
   /**
-   * `bayes` only: factor on every posterior standard deviation at prediction (`kind@scale`, e.g.
-   * `bayes@1.5`; default 1), see `toolbox.withPosteriorScale`.
+   * `bayes` and `bayes-temperature` only: factor on every posterior standard deviation at
+   * prediction (`kind@scale`, e.g. `bayes@1.5`; default 1), see `toolbox.withPosteriorScale`.
    */
   posteriorScale?: number;
 }
@@ -53,14 +54,14 @@ export function parseMethodSpec(spec: string): ShiftMethodSpec {
   if (m[3] !== undefined) {
     posteriorScale = Number(m[3]);
     if (
-      m[2] !== 'bayes' ||
+      (m[2] !== 'bayes' && m[2] !== 'bayes-temperature') ||
       m[3] === '' ||
       !(posteriorScale >= 0) ||
       !Number.isFinite(posteriorScale)
     ) {
       throw new ArgumentError(
         'methods',
-        `'@scale' takes a finite number >= 0 and only follows the kind bayes, got '${spec}'`,
+        `'@scale' takes a finite number >= 0 and only follows the kinds bayes and bayes-temperature, got '${spec}'`,
       );
     }
   }
