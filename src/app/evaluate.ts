@@ -5,6 +5,8 @@
 import { Batcher } from '../data/batcher.js';
 import { setMode } from '../layers/model_utils.js';
 import { evaluate, type EvalResult } from '../train/evaluate.js';
+import { ArgumentError } from '../utils/errors.js';
+import { setSeed } from '../utils/seed.js';
 import { openRun } from './open_run.js';
 import {
   datasetNormalization,
@@ -30,6 +32,11 @@ export interface EvalConfig {
   batchSize?: number;
   /** Also return per-image uncertainties. */
   perExample?: boolean;
+  /**
+   * Seed of the MC weight draws (an integer in `[0, 2^32 - 1]`; default: the run's training seed),
+   * so that evaluating the same checkpoint twice gives the same figures.
+   */
+  seed?: number;
 }
 
 /** Result of {@link runEvaluation}. */
@@ -46,7 +53,8 @@ export interface EvalRunResult extends EvalResult {
 
 /**
  * Evaluate a checkpoint on a test set (accuracy with one sample, mean weights and MC, NLL,
- * entropy, mutual information).
+ * entropy, mutual information). The MC weight draws are seeded (`config.seed`, default the run's
+ * training seed; this resets deepprob's global weight-sampling stream), so the figures repeat.
  *
  * @param config checkpoint directory and overrides.
  * @param options `log`, `quiet`.
@@ -60,6 +68,15 @@ export async function runEvaluation(
   options: RunOptions = {},
 ): Promise<EvalRunResult> {
   const t0 = performance.now();
+  if (
+    config.seed !== undefined &&
+    !(Number.isInteger(config.seed) && config.seed >= 0 && config.seed <= 0xffffffff)
+  ) {
+    throw new ArgumentError(
+      'seed',
+      `expected an integer in [0, 4294967295], got ${String(config.seed)}`,
+    );
+  }
   const run = await openRun(config.checkpoint);
   const { model, saved, kind, modelName } = run;
   const ck = run.checkpoint;
@@ -79,6 +96,7 @@ export async function runEvaluation(
       shuffle: false,
       transform: transformOf(cfg, testSet),
     });
+    setSeed(config.seed ?? run.config.seed ?? 1);
     const r = await evaluate(model, batches, {
       kind,
       mcSamples: config.mcSamples ?? saved?.mcSamples ?? 10,

@@ -86,6 +86,32 @@ describe('deepprob train / eval', () => {
     expect(ev.model).toBe('bayes-lenet5');
     expect(ev.dataset).toBe('mnist/test[:40]');
     expect(ev.accuracyMc).toBeGreaterThanOrEqual(0);
+    // the MC weight draws are seeded (the run's seed): a second evaluation repeats every figure
+    out = [];
+    await main([
+      'node',
+      'deepprob',
+      'eval',
+      '--checkpoint',
+      dir,
+      '--limit',
+      '40',
+      '--mc-samples',
+      '3',
+      '--json',
+    ]);
+    const again = JSON.parse(out.at(-1) as string) as Record<string, number | string>;
+    for (const k of [
+      'accuracyMc',
+      'nll',
+      'ece',
+      'meanEntropy',
+      'meanMutualInfo',
+      'accuracySingle',
+    ]) {
+      if (ev[k] !== undefined) expect(again[k], k).toBe(ev[k]);
+    }
+    expect(again.nll).toBeDefined();
     out = [];
     await main(['node', 'deepprob', 'eval', '--checkpoint', dir, '--limit', '40']);
     expect(out.join('\n')).toMatch(/accuracy \(MC, 2 samples\): \d+\.\d\d%/);
