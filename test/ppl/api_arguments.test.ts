@@ -70,3 +70,22 @@ describe('Predictive', () => {
     mu.dispose();
   });
 });
+
+describe('reparam', () => {
+  it("refuses a config entry that is not a reparameterizer (Pyro's config= keyword style)", () => {
+    const m = (): void => {
+      const mu = ppl.sample('mu', new D.Normal(0, 5));
+      ppl.sample('theta', new D.Normal(mu, 2));
+    };
+    // reparam(model, {config: {...}}) would otherwise be accepted and reparameterize nothing
+    expect(() =>
+      ppl.reparam(m, { config: { theta: new ppl.LocScaleReparam(0) } } as never),
+    ).toThrow(/^config: entry 'config' is not a Reparam/);
+    expect(() => ppl.reparam(m, { theta: 0 as never })).toThrow(/^config: entry 'theta'/);
+    // the right call makes theta a function of the decentred site
+    const nc = ppl.reparam(m, { theta: new ppl.LocScaleReparam(0) });
+    const tr = ppl.trace(nc).getTrace();
+    expect([...tr.nodes.keys()]).toContain('theta_decentered');
+    tr.dispose();
+  });
+});
