@@ -6,12 +6,11 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Distribution } from '../../distributions/distribution.js';
-import { ArgumentError } from '../../utils/errors.js';
 import { Delta } from '../delta.js';
 import type { Fn } from '../messenger.js';
 import { getParamStore } from '../param_store.js';
 import { param, sample } from '../runtime.js';
-import { AutoGuide, checkNumSamples, type AutoGuideOptions } from './guide.js';
+import { AutoGuide, checkNumSamples, normalQuantiles, type AutoGuideOptions } from './guide.js';
 
 /**
  * A MAP guide.
@@ -53,9 +52,7 @@ export class AutoDelta<A extends unknown[]> extends AutoGuide<A> {
 
   /** A point mass has every quantile at its location: shape `[qs.length, ...siteShape]`. */
   quantiles(qs: number[]): Record<string, tf.Tensor> {
-    if (!Array.isArray(qs) || qs.some((q) => !(q > 0 && q < 1))) {
-      throw new ArgumentError('quantiles', 'expected levels in (0, 1)');
-    }
+    normalQuantiles(qs); // the same checks (and messages) as the Gaussian guides
     return this.collect((s) =>
       tf.tidy(() => {
         const v = getParamStore().value(this.paramName(s.name));

@@ -141,7 +141,7 @@ export class AutoNormal<A extends unknown[]> extends AutoGuide<A> {
       const base = new Normal(loc.arraySync() as number, scale.arraySync() as number);
       loc.dispose();
       scale.dispose();
-      out[s.name] = new Pushforward(base, s.bijector, s.support);
+      out[s.name] = new Pushforward(base, s.bijector, s.support, { ownsBase: true });
     }
     return out;
   }
