@@ -28,11 +28,12 @@ function fitted<G extends { call(): unknown }>(make: () => G): G {
 
 describe('autoguide summaries', () => {
   it('median() of the flat-latent guides frees the intermediates of every bijector', () => {
-    for (const make of [
+    const makers: (() => ppl.AutoContinuous<[]>)[] = [
       () => new ppl.AutoDiagonalNormal(model),
       () => new ppl.AutoMultivariateNormal(model),
       () => new ppl.AutoLowRankMultivariateNormal(model),
-    ]) {
+    ];
+    for (const make of makers) {
       ppl.clearParamStore();
       const guide = fitted(make);
       const ls = guide.locAndScale();
