@@ -84,6 +84,7 @@ export function constraintToSpec(c: Constraint): ConstraintSpec {
 
 const NAMED: Record<string, Constraint> = {
   real: C.real,
+  circular: C.circular,
   positive: C.positive,
   positiveExp,
   nonnegative: C.nonnegative,
