@@ -12,6 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../utils/errors.js';
+import { checkOptionKeys } from '../../utils/options.js';
 import { deriveSeeds, nextSeed } from '../../utils/seed.js';
 import { runLockstep, type ChainStats } from './chain_loop.js';
 import { setupChain } from './chain_setup.js';
@@ -51,6 +52,17 @@ export interface MCMCOptions {
 
 export type { ChainStats };
 
+/** The option names of {@link MCMCOptions}. */
+const MCMC_OPTION_KEYS: readonly string[] = [
+  'numSamples',
+  'warmupSteps',
+  'numChains',
+  'progressBar',
+  'seed',
+  'chainMethod',
+  'initParams',
+];
+
 /**
  * Markov chain Monte Carlo driver.
  *
@@ -82,6 +94,7 @@ export class MCMC {
     if (options === null || typeof options !== 'object') {
       throw new ArgumentError('options', 'expected {numSamples, warmupSteps?, numChains?, ...}');
     }
+    checkOptionKeys(options, MCMC_OPTION_KEYS, 'MCMC');
     const ns = options.numSamples;
     if (!Number.isInteger(ns) || ns < 1) {
       throw new ArgumentError('numSamples', `expected an integer >= 1, got ${ns}`);
