@@ -89,3 +89,72 @@ describe('reparam', () => {
     tr.dispose();
   });
 });
+
+describe('option objects of the language name an unknown key (no silent default)', () => {
+  it("Predictive, the ELBOs, the autoguides and plate refuse Pyro's snake_case names", () => {
+    const cases: [() => unknown, RegExp][] = [
+      [
+        () => new ppl.Predictive(model, { num_samples: 100 } as never),
+        /^num_samples: not an option of Predictive \(did you mean numSamples\?\)/,
+      ],
+      [
+        () => new ppl.Predictive(model, { return_sites: ['a'] } as never),
+        /did you mean returnSites\?/,
+      ],
+      [
+        () => new ppl.TraceELBO({ num_particles: 8 } as never),
+        /^num_particles: not an option of TraceELBO \(did you mean numParticles\?\)/,
+      ],
+      [
+        () => new ppl.TraceMeanFieldELBO({ numParticle: 8 } as never),
+        /^numParticle: not an option of TraceMeanFieldELBO/,
+      ],
+      [
+        () => new ppl.TraceEnumELBO({ max_plate_nesting: 1 } as never),
+        /did you mean maxPlateNesting/,
+      ],
+      [
+        () => new ppl.RenyiELBO({ num_particles: 2 } as never),
+        /^num_particles: not an option of RenyiELBO/,
+      ],
+      [
+        () => new ppl.TraceGraphELBO({ baseline: 0.9 } as never),
+        /^baseline: not an option of TraceGraphELBO/,
+      ],
+      [
+        () => new ppl.AutoNormal(model, { init_scale: 0.01 } as never),
+        /^init_scale: not an option of AutoNormal \(did you mean initScale\?\)/,
+      ],
+      [
+        () => new ppl.AutoDiagonalNormal(model, { rank: 2 } as never),
+        /^rank: not an option of AutoDiagonalNormal/,
+      ],
+      [
+        () => new ppl.AutoIAFNormal(model, { hidden_dims: [4] } as never),
+        /did you mean hiddenDims/,
+      ],
+      [
+        () => ppl.plate('d', 10, { subsample_size: 3 } as never, () => undefined),
+        /^subsample_size: not an option of plate 'd' \(did you mean subsampleSize\?\)/,
+      ],
+      [
+        () => ppl.plate('d', 10, { subsample: [0, 10] }, () => undefined),
+        /^subsample: plate 'd': expected a tensor or an array of integer indices in \[0, 10\)/,
+      ],
+    ];
+    const before = tf.memory().numTensors;
+    for (const [f, re] of cases) {
+      expect(f).toThrow(ArgumentError);
+      expect(f).toThrow(re);
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    // the documented names work
+    expect(
+      () => new ppl.AutoLowRankMultivariateNormal(model, { rank: 1, initScale: 0.05 }),
+    ).not.toThrow();
+    expect(() => new ppl.AutoIAFNormal(model, { numTransforms: 1, hiddenDims: [4] })).not.toThrow();
+    expect(() => new ppl.TraceELBO({ numParticles: 2, vectorizeParticles: true })).not.toThrow();
+    const n = ppl.plate('d', 10, { subsample: [1, 3], dim: -1 }, (i) => i.shape[0]);
+    expect(n).toBe(2);
+  });
+});

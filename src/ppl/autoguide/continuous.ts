@@ -34,8 +34,13 @@ export function unpackLatent(u: tf.Tensor, specs: LatentSpec[]): tf.Tensor[] {
 
 /** A joint guide over the concatenated unconstrained latent vector. */
 export abstract class AutoContinuous<A extends unknown[]> extends AutoGuide<A> {
-  constructor(model: Fn<A, unknown>, options: AutoGuideOptions, defaultPrefix: string) {
-    super(model, options, defaultPrefix);
+  constructor(
+    model: Fn<A, unknown>,
+    options: AutoGuideOptions,
+    defaultPrefix: string,
+    extraKeys: readonly string[] = [],
+  ) {
+    super(model, options, defaultPrefix, extraKeys);
   }
 
   /** Total unconstrained dimension `D`. */

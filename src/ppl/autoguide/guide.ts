@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { normalQuantile as quantile } from '../../utils/normal_quantile.js';
 import { ArgumentError } from '../../utils/errors.js';
+import { checkOptionKeys } from '../../utils/options.js';
 import type { Fn } from '../messenger.js';
 import {
   disposePrototype,
@@ -46,12 +47,23 @@ export abstract class AutoGuide<A extends unknown[]> {
   protected readonly initLoc: InitLoc;
   private proto: Prototype | undefined;
 
+  /**
+   * @param model the model.
+   * @param options the guide's options.
+   * @param defaultPrefix the parameter-name prefix when `options.prefix` is not given.
+   * @param extraKeys the subclass's own option names (beyond {@link AutoGuideOptions}).
+   */
   constructor(
     readonly model: Fn<A, unknown>,
     options: AutoGuideOptions,
     defaultPrefix: string,
+    extraKeys: readonly string[] = [],
   ) {
     if (typeof model !== 'function') throw new ArgumentError('model', 'expected a function');
+    if (options === null || typeof options !== 'object') {
+      throw new ArgumentError('options', `expected an object, got ${String(options)}`);
+    }
+    checkOptionKeys(options, ['prefix', 'initScale', 'initLoc', ...extraKeys], defaultPrefix);
     this.prefix = options.prefix ?? defaultPrefix;
     this.initLoc = options.initLoc ?? 'feasible';
   }

@@ -7,6 +7,7 @@ import { replay } from '../handlers/replay.js';
 import { condition } from '../handlers/condition.js';
 import { trace } from '../handlers/trace.js';
 import { ArgumentError } from '../../utils/errors.js';
+import { checkOptionKeys } from '../../utils/options.js';
 import { asFn, type Callable } from './elbo.js';
 
 /** Options of {@link Predictive}. */
@@ -43,6 +44,14 @@ export class Predictive<A extends unknown[]> {
     readonly options: PredictiveOptions<A> = {},
   ) {
     asFn(model);
+    if (options === null || typeof options !== 'object') {
+      throw new ArgumentError('options', `expected an object, got ${String(options)}`);
+    }
+    checkOptionKeys(
+      options,
+      ['guide', 'numSamples', 'posteriorSamples', 'returnSites'],
+      'Predictive',
+    );
     if (options.guide !== undefined) asFn(options.guide);
     const rs = options.returnSites;
     if (
