@@ -82,6 +82,22 @@ export function constraintToSpec(c: Constraint): ConstraintSpec {
   return spec;
 }
 
+/** `tf.tensor(v)` for numbers or nested arrays of numbers; an `ArgumentError` naming `init` else. */
+function numericTensor(v: unknown, name: string): tf.Tensor {
+  const numeric = (x: unknown): boolean =>
+    typeof x === 'number' ||
+    typeof x === 'boolean' ||
+    ArrayBuffer.isView(x) ||
+    (Array.isArray(x) && x.every(numeric));
+  if (!numeric(v)) {
+    throw new ArgumentError(
+      'init',
+      `param '${name}': expected a tensor, a number, an array of numbers or a function returning a tensor, got ${typeof v}`,
+    );
+  }
+  return tf.tensor(v as tf.TensorLike);
+}
+
 const NAMED: Record<string, Constraint> = {
   real: C.real,
   circular: C.circular,
@@ -201,7 +217,13 @@ export class ParamStore {
     try {
       u = tf.tidy(() => {
         const x0 = typeof init === 'function' ? init() : init;
-        const x = x0 instanceof tf.Tensor ? x0 : tf.tensor(x0);
+        const x = x0 instanceof tf.Tensor ? x0 : numericTensor(x0, name);
+        if (x.dtype === 'string' || x.dtype === 'complex64') {
+          throw new ArgumentError(
+            'init',
+            `param '${name}': expected a numeric value, got ${x.dtype}`,
+          );
+        }
         const xf = x.dtype === 'float32' ? x : tf.cast(x, 'float32');
         const ok = constraint.check(xf);
         const flags = ok.dataSync();

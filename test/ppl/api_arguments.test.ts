@@ -158,3 +158,19 @@ describe('option objects of the language name an unknown key (no silent default)
     expect(n).toBe(2);
   });
 });
+
+describe('param', () => {
+  it('refuses a non-numeric initial value naming init (no raw tfjs cast error), leaking nothing', () => {
+    const before = tf.memory().numTensors;
+    expect(() => ppl.param('s', 'a' as never)).toThrow(/^init: param 's': expected a tensor/);
+    expect(() => ppl.param('s', [1, 'b'] as never)).toThrow(/^init: param 's'/);
+    expect(() => ppl.param('s', () => tf.tensor(['x']))).toThrow(
+      /^init: param 's': expected a numeric value, got string/,
+    );
+    expect(tf.memory().numTensors).toBe(before);
+    expect(ppl.getParamStore().has('s')).toBe(false);
+    // numbers, nested arrays and typed arrays are values
+    expect(ppl.param('t', [[1, 2]]).shape).toEqual([1, 2]);
+    expect(ppl.param('u', new Float32Array([1, 2, 3])).shape).toEqual([3]);
+  });
+});
