@@ -93,6 +93,25 @@ describe('autoguides on a subsampled plate', () => {
     guide.dispose();
   });
 
+  it('a plate subsampled with indices given by the model is refused (the guide cannot know them)', () => {
+    const idx = tf.tensor1d([0, 2, 5, 7], 'int32');
+    const given = (): void => {
+      const mu = ppl.sample('mu', new D.Normal(0, 1));
+      ppl.plate('data', N, { subsample: idx }, (ind) => {
+        const z = ppl.sample('z', new D.Normal(mu, 1));
+        ppl.sample('y', new D.Normal(z, 1), { obs: tf.gather(y, ind) });
+      });
+    };
+    const before = tf.memory().numTensors;
+    for (const g of [new ppl.AutoNormal(given), new ppl.AutoDelta(given)]) {
+      expect(() => g.call()).toThrow(
+        /^z: latent site 'z' is inside plate 'data' subsampled with indices given by the model/,
+      );
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    idx.dispose();
+  });
+
   it('the joint guides refuse it, naming the site and the per-site guides', () => {
     const g = new ppl.AutoMultivariateNormal(model);
     expect(() => g.call()).toThrow(/^z: latent site 'z' is inside a subsampled plate.*AutoNormal/);

@@ -120,6 +120,15 @@ export function latentSpecs<A extends unknown[]>(
             'latents as Pyro does, or write a guide with the same plate)',
         );
       }
+      const given = subsampled.find((p) => tr.get(p.name)?.type !== 'subsample');
+      if (given !== undefined) {
+        throw new ArgumentError(
+          s.name,
+          `latent site '${s.name}' is inside plate '${given.name}' subsampled with indices given ` +
+            'by the model, which a guide cannot know: give the plate subsampleSize instead (the ' +
+            'guide draws the indices and the model replays them), or write the guide',
+        );
+      }
       const bad = subsampled.find((p) => p.axis < 0 || v.shape[p.axis] !== p.subsampleSize);
       if (bad !== undefined) {
         throw new ArgumentError(
