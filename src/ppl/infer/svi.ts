@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { getParamStore } from '../param_store.js';
 import { guideAndModelTraces, type Callable, type ELBOLoss } from './elbo.js';
 import { ArgumentError } from '../../utils/errors.js';
+import { withTapeCleanup } from '../../utils/tape.js';
 
 /** Throw naming `name` unless `f` is a function or an object with a `call` method. */
 function checkCallable(f: unknown, name: string): void {
@@ -94,7 +95,7 @@ export class SVI<A extends unknown[]> {
       const f = (): tf.Scalar => this.loss.differentiableLoss(this.model, this.guide, args);
       const { value, grads } =
         vars.length > 0
-          ? tf.variableGrads(f, vars)
+          ? withTapeCleanup(() => tf.variableGrads(f, vars))
           : { value: tf.tidy(f), grads: {} as tf.NamedTensorMap };
       if (store.size !== sizeBefore) {
         // this run created parameters: find them and take the step again
