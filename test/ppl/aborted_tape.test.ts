@@ -13,6 +13,8 @@ import { ModelPotential } from '../../src/ppl/mcmc/potential.js';
 import { clearParamStore } from '../../src/ppl/param_store.js';
 import { sample } from '../../src/ppl/runtime.js';
 import { disposeAbortedTape, withTapeCleanup } from '../../src/utils/tape.js';
+import { minimizeStep } from '../../src/layers/train_step.js';
+import { SVI as MindSporeSVI } from '../../src/infer/svi.js';
 
 afterEach(() => {
   clearParamStore();
@@ -75,5 +77,27 @@ describe('aborted gradient tapes', () => {
     for (let i = 0; i < 3; i++) expect(() => svi.step()).toThrow('model failed');
     expect(tf.memory().numTensors).toBe(before);
     opt.dispose();
+  });
+
+  it('minimizeStep (the loss cells, train/, toolbox) frees them when the loss throws', () => {
+    const w = tf.variable(tf.tensor1d([0.5, -0.2]));
+    const opt = tf.train.sgd(0.1);
+    const before = tf.memory().numTensors;
+    const terms = (): { loss: tf.Scalar } => {
+      const h = tf.tanh(tf.mul(w, 3));
+      if (h.rank === 1) throw new Error('loss failed');
+      return { loss: tf.sum(h) };
+    };
+    for (let i = 0; i < 2; i++) expect(() => minimizeStep(opt, [w], terms)).toThrow('loss failed');
+    expect(tf.memory().numTensors).toBe(before);
+    opt.dispose();
+    w.dispose();
+  });
+
+  it("MindSpore's SVI names a missing optimizer (no raw TypeError from tf.Optimizer's instanceof)", () => {
+    const net = { call: () => tf.scalar(0), trainableVariables: () => [] };
+    expect(() => new MindSporeSVI({ netWithLoss: net, optimizer: undefined } as never)).toThrow(
+      /^optimizer: expected a tf.Optimizer/,
+    );
   });
 });
