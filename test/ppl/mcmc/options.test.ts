@@ -55,6 +55,24 @@ describe('MCMC options', () => {
     expect(() => checkOptionKeys({ a: 1, b: undefined }, ['a'], 'f')).not.toThrow();
   });
 
+  it('getSamples names an unknown or non-boolean option (group_by_chain was ignored)', async () => {
+    const mcmc = new MCMC(new NUTS(model), {
+      numSamples: 5,
+      warmupSteps: 5,
+      numChains: 2,
+      progressBar: false,
+      seed: 1,
+    });
+    await mcmc.run();
+    expect(() => mcmc.getSamples({ group_by_chain: true } as never)).toThrow(
+      /^group_by_chain: not an option of getSamples \(did you mean groupByChain\?\)/,
+    );
+    expect(() => mcmc.getSamples({ groupByChain: 1 } as never)).toThrow(/^groupByChain: expected/);
+    const s = mcmc.getSamples({ groupByChain: true });
+    expect(s.x?.shape).toEqual([2, 5]);
+    tf.dispose(Object.values(s));
+  });
+
   it('boolean options must be booleans', () => {
     for (const key of ['adaptStepSize', 'adaptMassMatrix', 'fullMass']) {
       const f = (): NUTS => new NUTS(model, { [key]: 'yes' });
