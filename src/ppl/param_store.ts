@@ -7,6 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
+import { isNumericLike } from '../utils/tensor.js';
 import {
   greaterThan,
   greaterThanEq,
@@ -84,12 +85,7 @@ export function constraintToSpec(c: Constraint): ConstraintSpec {
 
 /** `tf.tensor(v)` for numbers or nested arrays of numbers; an `ArgumentError` naming `init` else. */
 function numericTensor(v: unknown, name: string): tf.Tensor {
-  const numeric = (x: unknown): boolean =>
-    typeof x === 'number' ||
-    typeof x === 'boolean' ||
-    ArrayBuffer.isView(x) ||
-    (Array.isArray(x) && x.every(numeric));
-  if (!numeric(v)) {
+  if (!isNumericLike(v)) {
     throw new ArgumentError(
       'init',
       `param '${name}': expected a tensor, a number, an array of numbers or a function returning a tensor, got ${typeof v}`,
