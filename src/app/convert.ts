@@ -4,23 +4,29 @@
  * layers whose posterior means are the DNN's weights (`transforms`), and save the Bayesian model
  * (each file written atomically) with the conversion options in its metadata.
  */
-import { existsSync, realpathSync } from 'node:fs';
+import { existsSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { Estimator } from '../layers/estimator_registry.js';
 import { transformToBnn, type TransformToBnnOptions } from '../transforms/transform.js';
+import { checkFiniteWeights } from '../transforms/topology.js';
 import { ArgumentError } from '../utils/errors.js';
 import { fileIO } from '../utils/file_io.js';
 
 /** Options of `deepprob convert`. */
 export interface ConvertCliOptions {
+  /** The source `model.json` (or the folder `model.save('file://dir')` wrote). */
   model: string;
+  /** The output folder. */
   out: string;
-  layers: 'dense' | 'conv' | 'all';
-  estimator: Estimator;
+  /** Which layers become Bayesian. Default `'all'`. */
+  layers?: 'dense' | 'conv' | 'all';
+  /** Estimator of the Bayesian layers. Default `'reparam'`. */
+  estimator?: Estimator;
   moped?: number;
   posteriorSigma?: number;
-  init: 'dnn' | 'fresh';
+  /** Posterior start: from the DNN's weights (default `'dnn'`) or `'fresh'`. */
+  init?: 'dnn' | 'fresh';
   mopedPrior?: boolean;
   priorSigma?: number;
 }
@@ -90,10 +96,30 @@ export async function convertFile(options: ConvertCliOptions): Promise<ConvertFi
       'give either --moped or --posterior-sigma (a constant posterior std), not both',
     );
   }
-  const path = resolve(options.model);
+  if (options === null || typeof options !== 'object') {
+    throw new ArgumentError('options', `expected an object, got ${String(options)}`);
+  }
+  if (typeof options.model !== 'string' || options.model === '') {
+    throw new ArgumentError(
+      'model',
+      `expected the path of a model.json, got ${String(options.model)}`,
+    );
+  }
+  let path = resolve(options.model);
   if (!existsSync(path)) {
     throw new ArgumentError('model', `cannot load a TF.js layers model from ${path}: no such file`);
   }
+  // the folder that model.save('file://dir') wrote: its model.json
+  if (statSync(path).isDirectory()) path = join(path, 'model.json');
+  if (!existsSync(path)) {
+    throw new ArgumentError(
+      'model',
+      `${dirname(path)} is a folder without a model.json: give the model.json saved by model.save`,
+    );
+  }
+  const layers = options.layers ?? 'all';
+  const estimator = options.estimator ?? 'reparam';
+  const init = options.init ?? 'dnn';
   checkConvertOut(path, options.out);
   let dnn: tf.LayersModel;
   try {
@@ -105,10 +131,17 @@ export async function convertFile(options: ConvertCliOptions): Promise<ConvertFi
     );
   }
   try {
+    checkFiniteWeights(dnn);
+  } catch (e) {
+    dnn.dispose();
+    const why = e instanceof ArgumentError ? e.message.slice(e.argument.length + 2) : String(e);
+    throw new ArgumentError('model', `${path}: ${why}`);
+  }
+  try {
     const conv: TransformToBnnOptions = {
-      layers: options.layers,
-      estimator: options.estimator,
-      init: options.init,
+      layers,
+      estimator,
+      init,
       mopedPrior: options.mopedPrior === true,
     };
     if (options.moped !== undefined) conv.moped = options.moped;
@@ -122,9 +155,9 @@ export async function convertFile(options: ConvertCliOptions): Promise<ConvertFi
       model.setUserDefinedMetadata({
         dnnToBnn: {
           source: path,
-          layers: options.layers,
-          estimator: options.estimator,
-          init: options.init,
+          layers,
+          estimator,
+          init,
           moped: options.posteriorSigma === undefined ? (options.moped ?? 0.1) : null,
           posteriorSigma: options.posteriorSigma ?? null,
           mopedPrior: options.mopedPrior === true,

@@ -14,6 +14,7 @@ export type Bound = number | tf.Tensor;
 /** The kinds of the built-in constraints (the keys of the `bijectTo` registry). */
 export type ConstraintKind =
   | 'real'
+  | 'circular'
   | 'positive'
   | 'nonnegative'
   | 'unitInterval'

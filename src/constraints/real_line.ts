@@ -20,6 +20,17 @@ export class RealConstraint extends Constraint {
   }
 }
 
+/**
+ * Angles (NumPyro's `circular`): every non-NaN real is admissible, as for `real` (a periodic
+ * density such as the von Mises gives `x` and `x + 2 pi k` the same value, so observed angles may
+ * lie in any period), but {@link bijectTo} maps the real line onto one period `(-pi, pi)` by an
+ * affine sigmoid: a latent angle sampled or fitted over all reals would have an improper density
+ * (HMC/NUTS would drift from period to period).
+ */
+export class Circular extends RealConstraint {
+  override readonly kind: ConstraintKind = 'circular';
+}
+
 /** The comparisons of the half lines: `x > c`, `x >= c`, `x < c`. */
 type Compare = (x: tf.Tensor, c: tf.Tensor | number) => tf.Tensor;
 
@@ -139,6 +150,8 @@ export class UnitInterval extends Interval {
 
 /** The real line. */
 export const real: Constraint = new RealConstraint();
+/** Angles: every real, with the unconstrained map onto `(-pi, pi)`. */
+export const circular: Constraint = new Circular();
 /** `(0, inf)`. */
 export const positive: Constraint = new Positive();
 /** `[0, inf)`. */

@@ -234,6 +234,32 @@ export abstract class Distribution {
   stddev(): tf.Tensor {
     return tf.tidy(() => this._stddev());
   }
+  /**
+   * Every value of a finite discrete support (Pyro's `enumerate_support`): the `K` values
+   * `v_0 < ... < v_{K-1}` of a `boolean` support (`{0, 1}`) or of an integer interval
+   * `{lower, ..., upper}` with the same bounds over the batch, as float32 like the draws, along a
+   * new leading dim: shape `[K, ...batchShape]` (`expand`, default) or `[K, 1, ..., 1]`.
+   * @param expand broadcast the values over the batch shape (default true).
+   * @throws NotDefinedError for a continuous support, an event shape, or bounds that vary over
+   *   the batch.
+   */
+  enumerateSupport(expand = true): tf.Tensor {
+    if (typeof expand !== 'boolean') {
+      throw new ArgumentError('expand', `expected true or false, got ${String(expand)}`);
+    }
+    const values = this.eventShape.length === 0 ? finiteSupportValues(this.support) : undefined;
+    if (values === undefined) {
+      throw new NotDefinedError(
+        `${this.name}: enumerateSupport needs a boolean or finite integer-interval support with ` +
+          `the same bounds over the batch and no event shape, got ${this.support.name}`,
+      );
+    }
+    const batch = this.batchShape;
+    return tf.tidy(() => {
+      const v = tf.tensor(values, [values.length, ...batch.map(() => 1)], 'float32');
+      return expand ? tf.broadcastTo(v, [values.length, ...batch]) : v;
+    });
+  }
   /** Differential (or Shannon) entropy `H[p] = -E_p[log p(X)]`, shape `batchShape`. */
   entropy(): tf.Tensor {
     return tf.tidy(() => this._entropy());
@@ -379,6 +405,26 @@ export abstract class Distribution {
     this.dispose();
     return new ArgumentError(name, message);
   }
+}
+
+/**
+ * The values of a finite discrete support: `[0, 1]` for `boolean`, `lower..upper` for an integer
+ * interval whose bounds are numbers or one-element tensors; undefined otherwise.
+ */
+export function finiteSupportValues(c: Constraint): number[] | undefined {
+  const o = c as Constraint & { lower?: unknown; upper?: unknown };
+  const num = (b: unknown): number | undefined =>
+    typeof b === 'number'
+      ? b
+      : b instanceof tf.Tensor && b.size === 1
+        ? (b.dataSync()[0] as number)
+        : undefined;
+  if (c.kind === 'boolean') return [0, 1];
+  if (c.kind !== 'integerInterval') return undefined;
+  const lo = num(o.lower);
+  const hi = num(o.upper);
+  if (lo === undefined || hi === undefined || !(hi >= lo)) return undefined;
+  return Array.from({ length: hi - lo + 1 }, (_, i) => lo + i);
 }
 
 /** True for `real` and `independent(real, n)`, whose membership test is only "not NaN". */

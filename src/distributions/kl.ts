@@ -9,7 +9,7 @@
  * $$\mathrm{KL}(p\,\|\,q) \approx \frac1N\sum_{i=1}^N \log p(x_i) - \log q(x_i),\quad x_i\sim p.$$
  */
 import * as tf from '@tensorflow/tfjs';
-import { NotRegisteredError } from '../utils/errors.js';
+import { ArgumentError, NotRegisteredError } from '../utils/errors.js';
 import type { Distribution } from './distribution.js';
 
 /** A constructor of some distribution class. */
@@ -110,7 +110,7 @@ export function monteCarloKL(
 ): tf.Tensor {
   const n = options.numSamples ?? 1000;
   if (!Number.isInteger(n) || n < 1) {
-    throw new RangeError(`numSamples: expected an integer >= 1, got ${n}`);
+    throw new ArgumentError('numSamples', `expected an integer >= 1, got ${n}`);
   }
   return tf.tidy(() => {
     const x =

@@ -112,8 +112,8 @@ registerBijectTo('greaterThanEq', (c) => expShift((c as GreaterThanEq).lower, 1)
 registerBijectTo('nonnegative', () => expShift(0, 1));
 registerBijectTo('lessThan', (c) => expShift((c as LessThan).upper, -1));
 registerBijectTo('unitInterval', () => new Sigmoid());
-registerBijectTo('interval', (c) => {
-  const { lower, upper } = c as Interval;
+/** `lower + (upper - lower) * sigmoid(x)`, the chain owning its parts. */
+function sigmoidInterval(lower: Bound, upper: Bound): Bijector {
   const sig = new Sigmoid();
   let affine: Affine;
   if (typeof lower === 'number' && typeof upper === 'number') {
@@ -132,7 +132,10 @@ registerBijectTo('interval', (c) => {
   chain.adopt(affine);
   chain.adopt(sig);
   return chain;
-});
+}
+
+registerBijectTo('interval', (c) => sigmoidInterval((c as Interval).lower, (c as Interval).upper));
+registerBijectTo('circular', () => sigmoidInterval(-Math.PI, Math.PI));
 registerBijectTo('simplex', () => new StickBreaking());
 registerBijectTo('ordered', () => new OrderedTransform());
 registerBijectTo('lowerCholesky', () => new LowerCholeskyTransform());

@@ -4,7 +4,9 @@
  *
  * $$p(x;\mu,\kappa) = \frac{e^{\kappa\cos(x-\mu)}}{2\pi I_0(\kappa)},$$
  *
- * defined for every real `x` (periodic), as in Pyro. `log I_0` is computed stably as
+ * defined for every real `x` (periodic), as in Pyro; its support is `circular` (NumPyro's): every
+ * real is admissible, and `bijectTo` maps onto `(-pi, pi)`, so that MCMC and the autoguides work
+ * on one period, where the density is proper. `log I_0` is computed stably as
  * `kappa + log(i0e(kappa))` with the polynomial approximations of Abramowitz & Stegun 9.8.1–9.8.4
  * (relative error below 2e-7). Mean `loc` (circular mean), mode `loc`, circular variance
  * `1 - I_1(kappa)/I_0(kappa)`, entropy `log(2 pi I_0) - kappa I_1/I_0`.
@@ -12,6 +14,7 @@
  * `[-pi, pi)` around `loc`.
  */
 import * as tf from '@tensorflow/tfjs';
+import { circular, type Constraint } from '../constraints/constraints.js';
 import { ScalarDistribution } from './scalar.js';
 import type { DistributionOptions, TensorInput } from './distribution.js';
 import { lt } from './special.js';
@@ -104,6 +107,11 @@ export class VonMises extends ScalarDistribution {
     this.checkFinite(this.loc, 'loc');
     this.checkInRange(this.concentration, 'concentration', 0, Number.MAX_VALUE);
     this.setBatchShape({ loc: this.loc, concentration: this.concentration });
+  }
+
+  /** Angles: every real value, with the unconstrained map onto `(-pi, pi)`. */
+  override get support(): Constraint {
+    return circular;
   }
 
   protected override _sample(shape: number[], seed: number): tf.Tensor {

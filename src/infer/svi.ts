@@ -3,6 +3,7 @@
  * one optimizer step per minibatch.
  */
 import * as tf from '@tensorflow/tfjs';
+import { withTapeCleanup } from '../utils/tape.js';
 import { ArgumentError } from '../utils/errors.js';
 import type { NetWithLoss } from './with_loss.js';
 
@@ -57,7 +58,9 @@ export class SVI<N> {
     if (options === undefined || options.netWithLoss === undefined) {
       throw new ArgumentError('netWithLoss', 'expected a network with a loss (WithLossCell)');
     }
-    if (!(options.optimizer instanceof tf.Optimizer)) {
+    // tf.Optimizer's instanceof reads `minimize` of its operand: test null/undefined first
+    const opt: unknown = options.optimizer;
+    if (opt === null || typeof opt !== 'object' || !(opt instanceof tf.Optimizer)) {
       throw new ArgumentError('optimizer', 'expected a tf.Optimizer, e.g. tf.train.adam(1e-3)');
     }
     this.netWithLoss = options.netWithLoss;
@@ -67,7 +70,9 @@ export class SVI<N> {
   /** One optimizer step on a batch; returns the batch loss. */
   step(x: tf.Tensor, y?: tf.Tensor): number {
     const vars = this.netWithLoss.trainableVariables();
-    const cost = this.optimizer.minimize(() => this.netWithLoss.call(x, y), true, vars);
+    const cost = withTapeCleanup(() =>
+      this.optimizer.minimize(() => this.netWithLoss.call(x, y), true, vars),
+    );
     if (cost === null) throw new Error('SVI.step: the optimizer returned no loss');
     const v = cost.dataSync()[0] as number;
     cost.dispose();

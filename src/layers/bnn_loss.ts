@@ -178,7 +178,12 @@ export abstract class BayesianLossCell {
    * @throws ArgumentError naming `optimizer`, `x` or `y`.
    */
   checkStepInputs(optimizer: unknown, x: unknown, y: unknown): void {
-    if (!(optimizer instanceof tf.Optimizer)) {
+    // tf.Optimizer's instanceof reads `minimize` of its operand: test null/undefined first
+    if (
+      optimizer === null ||
+      typeof optimizer !== 'object' ||
+      !(optimizer instanceof tf.Optimizer)
+    ) {
       throw new ArgumentError('optimizer', `expected a tf.Optimizer, got ${typeof optimizer}`);
     }
     if (!(x instanceof tf.Tensor) || x.isDisposed || x.rank < 1) {

@@ -5,6 +5,7 @@
  * statistics of any objective) and the toolbox's small loop (`toolbox/fit.ts`).
  */
 import * as tf from '@tensorflow/tfjs';
+import { disposeAbortedTape } from '../utils/tape.js';
 import { DeepProbError } from '../utils/errors.js';
 
 /** What a loss evaluation returns to {@link minimizeStep}: the scalar to minimise and its parts. */
@@ -66,6 +67,7 @@ export function minimizeStep(
       varList,
     );
   } catch (e) {
+    disposeAbortedTape(); // the tensors tfjs saved for the backward pass that never ran
     tf.dispose([nll ?? [], kl ?? [], output ?? []]);
     throw e;
   }

@@ -6,6 +6,7 @@
  * *and everything above it*, so an exception thrown inside a model can never leave the global
  * stack corrupted (Pyro's `__exit__` does the same).
  */
+import { ArgumentError } from '../utils/errors.js';
 import { HANDLER_STACK, type Handler, type Message } from './runtime.js';
 
 /** A handler that does nothing; subclasses override one or both hooks. */
@@ -43,5 +44,8 @@ export type Fn<A extends unknown[] = unknown[], R = unknown> = (...args: A) => R
 
 /** Wrap `fn` so that each call runs under a fresh handler made by `make`. */
 export function wrapWith<A extends unknown[], R>(fn: Fn<A, R>, make: () => Messenger): Fn<A, R> {
+  if (typeof fn !== 'function') {
+    throw new ArgumentError('fn', `expected the model or guide function to wrap, got ${typeof fn}`);
+  }
   return (...args: A) => make().run(() => fn(...args));
 }

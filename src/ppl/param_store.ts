@@ -7,6 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
+import { isNumericLike } from '../utils/tensor.js';
 import {
   greaterThan,
   greaterThanEq,
@@ -82,8 +83,20 @@ export function constraintToSpec(c: Constraint): ConstraintSpec {
   return spec;
 }
 
+/** `tf.tensor(v)` for numbers or nested arrays of numbers; an `ArgumentError` naming `init` else. */
+function numericTensor(v: unknown, name: string): tf.Tensor {
+  if (!isNumericLike(v)) {
+    throw new ArgumentError(
+      'init',
+      `param '${name}': expected a tensor, a number, an array of numbers or a function returning a tensor, got ${typeof v}`,
+    );
+  }
+  return tf.tensor(v as tf.TensorLike);
+}
+
 const NAMED: Record<string, Constraint> = {
   real: C.real,
+  circular: C.circular,
   positive: C.positive,
   positiveExp,
   nonnegative: C.nonnegative,
@@ -200,7 +213,13 @@ export class ParamStore {
     try {
       u = tf.tidy(() => {
         const x0 = typeof init === 'function' ? init() : init;
-        const x = x0 instanceof tf.Tensor ? x0 : tf.tensor(x0);
+        const x = x0 instanceof tf.Tensor ? x0 : numericTensor(x0, name);
+        if (x.dtype === 'string' || x.dtype === 'complex64') {
+          throw new ArgumentError(
+            'init',
+            `param '${name}': expected a numeric value, got ${x.dtype}`,
+          );
+        }
         const xf = x.dtype === 'float32' ? x : tf.cast(x, 'float32');
         const ok = constraint.check(xf);
         const flags = ok.dataSync();

@@ -11,7 +11,7 @@ import { resolveCheckpoint } from '../train/checkpoint.js';
 import { ArgumentError } from '../utils/errors.js';
 import { contentKey, type FlowSpec, type MemberJob, type ShardJob, type SweepJob } from './jobs.js';
 import { scoringSet } from './shard_job.js';
-import { gridPoints, type SweepGrid } from './sweep_grid.js';
+import { checkSweepGrid, gridPoints, type SweepGrid } from './sweep_grid.js';
 
 function positiveInt(v: number | undefined, name: string): void {
   if (v !== undefined && (!Number.isInteger(v) || v <= 0)) {
@@ -59,6 +59,10 @@ export function ensembleFlow(o: EnsembleFlowOptions): FlowSpec {
 
 /** The flow of a sweep. */
 export function sweepFlow(grid: SweepGrid, store: string): FlowSpec {
+  checkSweepGrid(grid);
+  if (typeof store !== 'string' || store === '') {
+    throw new ArgumentError('store', `expected a directory path, got ${String(store)}`);
+  }
   const key = contentKey('sweep', { base: grid.base, axes: grid.axes });
   const jobs: SweepJob[] = gridPoints(grid).map((p) => ({
     kind: 'sweep',

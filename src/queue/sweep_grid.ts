@@ -161,8 +161,36 @@ export function readSweepGrid(path: string): SweepGrid {
   return parseSweepGrid(doc, path);
 }
 
+/**
+ * Throw unless `grid` has the shape {@link parseSweepGrid} returns (a base object, axes of
+ * `[option, non-empty values]` pairs and a metric): a grid written by hand is parsed first.
+ * @throws ArgumentError naming `grid`.
+ */
+export function checkSweepGrid(grid: unknown): asserts grid is SweepGrid {
+  const g = grid as Partial<SweepGrid> | null;
+  const ok =
+    g !== null &&
+    typeof g === 'object' &&
+    g.base !== null &&
+    typeof g.base === 'object' &&
+    Array.isArray(g.axes) &&
+    g.axes.every(
+      (a) => Array.isArray(a) && typeof a[0] === 'string' && Array.isArray(a[1]) && a[1].length > 0,
+    ) &&
+    g.metric !== null &&
+    typeof g.metric === 'object';
+  if (!ok) {
+    throw new ArgumentError(
+      'grid',
+      'expected a sweep grid made by parseSweepGrid or readSweepGrid ({base, axes, metric}); ' +
+        'parse a grid object or file first',
+    );
+  }
+}
+
 /** The Cartesian product of a grid's axes, last axis fastest. */
 export function gridPoints(grid: SweepGrid): GridPoint[] {
+  checkSweepGrid(grid);
   const total = grid.axes.reduce((n, [, v]) => n * v.length, 1);
   return Array.from({ length: total }, (_, index) => {
     const params: Record<string, string | number> = {};

@@ -113,6 +113,25 @@ function rewriteEntries(
   }
 }
 
+/**
+ * Refuse a DNN with a weight holding NaN or an infinity (a damaged or diverged model): its
+ * posterior means (and a MOPED scale `|w| * delta`) would be NaN and every prediction with them.
+ * @throws ArgumentError naming `model` and the weight.
+ */
+export function checkFiniteWeights(model: tf.LayersModel): void {
+  for (const w of model.weights) {
+    if (w.dtype !== 'float32') continue;
+    const ok = tf.tidy(() => tf.all(tf.isFinite(w.read())).dataSync()[0]);
+    if (ok !== 1) {
+      throw new ArgumentError(
+        'model',
+        `weight '${w.originalName}' holds NaN or Infinity (a damaged or diverged model); ` +
+          'it cannot be the posterior mean of a Bayesian layer',
+      );
+    }
+  }
+}
+
 /** Copy the DNN's weights into the rebuilt model, layer by layer (recursing into nested models). */
 function copyWeights(
   layers: readonly tf.layers.Layer[],
@@ -154,6 +173,7 @@ export async function convertModel(
 ): Promise<{ model: tf.LayersModel; converted: ConvertedLayer[] }> {
   checkModel(model);
   const opts = checkInit(init);
+  checkFiniteWeights(model);
   const json = model.toJSON(null, false) as unknown as { config: { layers?: PyLayerEntry[] } };
   const entries = json.config.layers;
   if (!Array.isArray(entries)) {

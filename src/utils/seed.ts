@@ -6,6 +6,8 @@
  * {@link nextSeed}. Without `setSeed`, `nextSeed` draws from `Math.random`, so runs differ.
  */
 
+import { ArgumentError } from './errors.js';
+
 let state: number | undefined;
 
 /**
@@ -21,7 +23,8 @@ let state: number | undefined;
  * ```
  */
 export function setSeed(seed: number): void {
-  if (!Number.isFinite(seed)) throw new RangeError(`seed: expected a finite number, got ${seed}`);
+  if (!Number.isFinite(seed))
+    throw new ArgumentError('seed', `expected a finite number, got ${seed}`);
   state = Math.floor(seed) >>> 0;
 }
 
@@ -45,7 +48,8 @@ function splitmix32(): number {
  */
 export function nextSeed(seed?: number): number {
   if (seed !== undefined) {
-    if (!Number.isFinite(seed)) throw new RangeError(`seed: expected a finite number, got ${seed}`);
+    if (!Number.isFinite(seed))
+      throw new ArgumentError('seed', `expected a finite number, got ${seed}`);
     return Math.floor(seed);
   }
   if (state !== undefined) return splitmix32();

@@ -184,3 +184,16 @@ export function broadcastTo(x: tf.Tensor, shape: readonly number[]): tf.Tensor {
   if (x.dtype !== 'float32') return tf.broadcastTo(x, target);
   return tf.add(x, tf.zeros(target));
 }
+
+/**
+ * Whether `x` is a value `tf.tensor(x)` turns into a numeric tensor: a number, a boolean, a typed
+ * array, or a (nested) array of those.
+ */
+export function isNumericLike(x: unknown): boolean {
+  return (
+    typeof x === 'number' ||
+    typeof x === 'boolean' ||
+    (ArrayBuffer.isView(x) && !(x instanceof DataView)) ||
+    (Array.isArray(x) && x.every(isNumericLike))
+  );
+}

@@ -6,12 +6,18 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Distribution } from '../../distributions/distribution.js';
-import { ArgumentError } from '../../utils/errors.js';
 import { Delta } from '../delta.js';
 import type { Fn } from '../messenger.js';
 import { getParamStore } from '../param_store.js';
 import { param, sample } from '../runtime.js';
-import { AutoGuide, checkNumSamples, type AutoGuideOptions } from './guide.js';
+import {
+  AutoGuide,
+  checkNumSamples,
+  normalQuantiles,
+  visitedMembers,
+  type AutoGuideOptions,
+} from './guide.js';
+import { scale as scaleHandler } from '../handlers/scale.js';
 
 /**
  * A MAP guide.
@@ -33,14 +39,26 @@ export class AutoDelta<A extends unknown[]> extends AutoGuide<A> {
     return `${this.prefix}.${name}`;
   }
 
-  /** The guide: every latent site is the point mass at its parameter. */
+  protected override get perSite(): boolean {
+    return true;
+  }
+
+  /**
+   * The guide: every latent site is the point mass at its parameter (for a local latent of a
+   * subsampled plate, at the visited members' parameters; the plate's subsample site is drawn
+   * here and replayed by the model).
+   */
   call(...args: A): Record<string, tf.Tensor> {
     const out: Record<string, tf.Tensor> = {};
+    const indices = new Map<string, tf.Tensor>();
     for (const s of this.setup(args)) {
-      const v = param(this.paramName(s.name), () => s.bijector.forward(s.init), {
+      const all = param(this.paramName(s.name), () => s.bijector.forward(s.init), {
         constraint: s.support,
       });
-      out[s.name] = sample(s.name, new Delta(v, s.eventDim));
+      const { params, scale: factor } = visitedMembers(s, [all], indices);
+      const v = params[0] as tf.Tensor;
+      const draw = (): tf.Tensor => sample(s.name, new Delta(v, s.eventDim));
+      out[s.name] = factor === 1 ? draw() : scaleHandler(draw, factor)();
     }
     this.releaseInits();
     return out;
@@ -53,9 +71,7 @@ export class AutoDelta<A extends unknown[]> extends AutoGuide<A> {
 
   /** A point mass has every quantile at its location: shape `[qs.length, ...siteShape]`. */
   quantiles(qs: number[]): Record<string, tf.Tensor> {
-    if (!Array.isArray(qs) || qs.some((q) => !(q > 0 && q < 1))) {
-      throw new ArgumentError('quantiles', 'expected levels in (0, 1)');
-    }
+    normalQuantiles(qs); // the same checks (and messages) as the Gaussian guides
     return this.collect((s) =>
       tf.tidy(() => {
         const v = getParamStore().value(this.paramName(s.name));

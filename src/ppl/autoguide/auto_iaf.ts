@@ -154,7 +154,7 @@ export class AutoIAFNormal<A extends unknown[]> extends AutoContinuous<A> {
   readonly numTransforms: number;
   private readonly hiddenOption: number[] | undefined;
   constructor(model: Fn<A, unknown>, options: AutoIAFOptions = {}) {
-    super(model, options, 'AutoIAFNormal');
+    super(model, options, 'AutoIAFNormal', ['numTransforms', 'hiddenDims']);
     const n = options.numTransforms ?? 2;
     if (!Number.isInteger(n) || n < 1) {
       throw new ArgumentError('numTransforms', `expected an integer >= 1, got ${n}`);

@@ -36,7 +36,7 @@ export class AutoLowRankMultivariateNormal<A extends unknown[]> extends AutoCont
   readonly initScale: number;
   private readonly rankOption: number | undefined;
   constructor(model: Fn<A, unknown>, options: AutoLowRankOptions = {}) {
-    super(model, options, 'AutoLowRankMultivariateNormal');
+    super(model, options, 'AutoLowRankMultivariateNormal', ['rank']);
     this.initScale = options.initScale ?? 0.1;
     if (!(this.initScale > 0) || !Number.isFinite(this.initScale)) {
       throw new ArgumentError('initScale', `expected a finite number > 0, got ${this.initScale}`);

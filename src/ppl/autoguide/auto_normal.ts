@@ -24,8 +24,10 @@ import {
   checkNumSamples,
   isRealSupport,
   normalQuantiles,
+  visitedMembers,
   type AutoGuideOptions,
 } from './guide.js';
+import { scale as scaleHandler } from '../handlers/scale.js';
 import type { LatentSpec } from './prototype.js';
 import { Pushforward } from './pushforward.js';
 
@@ -72,19 +74,31 @@ export class AutoNormal<A extends unknown[]> extends AutoGuide<A> {
     return new Pushforward(base, s.bijector, s.support);
   }
 
-  /** The guide: samples every latent site. */
+  protected override get perSite(): boolean {
+    return true;
+  }
+
+  /**
+   * The guide: samples every latent site. A local latent of a subsampled plate uses the
+   * parameters of the members the plate visits (its subsample site is drawn here and replayed by
+   * the model), its log-density scaled by `size / subsampleSize` as the model's.
+   */
   call(...args: A): Record<string, tf.Tensor> {
     const out: Record<string, tf.Tensor> = {};
+    const indices = new Map<string, tf.Tensor>();
     for (const s of this.setup(args)) {
-      const loc = param(this.locName(s.name), s.init);
-      const scale = param(
+      const locAll = param(this.locName(s.name), s.init);
+      const scaleAll = param(
         this.scaleName(s.name),
         () => tf.fill(s.unconstrainedShape, this.initScale),
         {
           constraint: positive,
         },
       );
-      out[s.name] = sample(s.name, this.siteDist(s, loc, scale));
+      const { params, scale: factor } = visitedMembers(s, [locAll, scaleAll], indices);
+      const [loc, scale] = params as [tf.Tensor, tf.Tensor];
+      const draw = (): tf.Tensor => sample(s.name, this.siteDist(s, loc, scale));
+      out[s.name] = factor === 1 ? draw() : scaleHandler(draw, factor)();
     }
     this.releaseInits();
     return out;
@@ -141,7 +155,7 @@ export class AutoNormal<A extends unknown[]> extends AutoGuide<A> {
       const base = new Normal(loc.arraySync() as number, scale.arraySync() as number);
       loc.dispose();
       scale.dispose();
-      out[s.name] = new Pushforward(base, s.bijector, s.support);
+      out[s.name] = new Pushforward(base, s.bijector, s.support, { ownsBase: true });
     }
     return out;
   }

@@ -34,8 +34,13 @@ export function unpackLatent(u: tf.Tensor, specs: LatentSpec[]): tf.Tensor[] {
 
 /** A joint guide over the concatenated unconstrained latent vector. */
 export abstract class AutoContinuous<A extends unknown[]> extends AutoGuide<A> {
-  constructor(model: Fn<A, unknown>, options: AutoGuideOptions, defaultPrefix: string) {
-    super(model, options, defaultPrefix);
+  constructor(
+    model: Fn<A, unknown>,
+    options: AutoGuideOptions,
+    defaultPrefix: string,
+    extraKeys: readonly string[] = [],
+  ) {
+    super(model, options, defaultPrefix, extraKeys);
   }
 
   /** Total unconstrained dimension `D`. */
@@ -107,13 +112,17 @@ export abstract class AutoContinuous<A extends unknown[]> extends AutoGuide<A> {
   median(): Record<string, tf.Tensor> {
     const { loc, scale } = this.locAndScale();
     scale.dispose();
-    const parts = unpackLatent(loc, this.specs);
-    loc.dispose();
     const out: Record<string, tf.Tensor> = {};
-    this.specs.forEach((s, i) => {
-      out[s.name] = s.bijector.forward(parts[i] as tf.Tensor);
-    });
-    tf.dispose(parts);
+    try {
+      tf.tidy(() => {
+        const parts = unpackLatent(loc, this.specs);
+        this.specs.forEach((s, i) => {
+          out[s.name] = tf.keep(s.bijector.forward(parts[i] as tf.Tensor));
+        });
+      });
+    } finally {
+      loc.dispose();
+    }
     return out;
   }
 

@@ -6,6 +6,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { normalQuantile as quantile } from '../../utils/normal_quantile.js';
 import { ArgumentError } from '../../utils/errors.js';
+import { subsample } from '../runtime.js';
+import { checkOptionKeys } from '../../utils/options.js';
 import type { Fn } from '../messenger.js';
 import {
   disposePrototype,
@@ -46,20 +48,39 @@ export abstract class AutoGuide<A extends unknown[]> {
   protected readonly initLoc: InitLoc;
   private proto: Prototype | undefined;
 
+  /**
+   * @param model the model.
+   * @param options the guide's options.
+   * @param defaultPrefix the parameter-name prefix when `options.prefix` is not given.
+   * @param extraKeys the subclass's own option names (beyond {@link AutoGuideOptions}).
+   */
   constructor(
     readonly model: Fn<A, unknown>,
     options: AutoGuideOptions,
     defaultPrefix: string,
+    extraKeys: readonly string[] = [],
   ) {
     if (typeof model !== 'function') throw new ArgumentError('model', 'expected a function');
+    if (options === null || typeof options !== 'object') {
+      throw new ArgumentError('options', `expected an object, got ${String(options)}`);
+    }
+    checkOptionKeys(options, ['prefix', 'initScale', 'initLoc', ...extraKeys], defaultPrefix);
     this.prefix = options.prefix ?? defaultPrefix;
     this.initLoc = options.initLoc ?? 'feasible';
   }
 
   /** The latent sites, discovered by running the model once on the first call. */
   protected setup(args: A): LatentSpec[] {
-    this.proto ??= latentSpecs(this.model, args, this.initLoc);
+    this.proto ??= latentSpecs(this.model, args, this.initLoc, this.perSite);
     return this.proto.specs;
+  }
+
+  /**
+   * Whether the guide is per site (`AutoNormal`, `AutoDelta`): then a local latent inside a
+   * subsampled plate gets full-size parameters of which each run uses the visited members.
+   */
+  protected get perSite(): boolean {
+    return false;
   }
 
   /** The latent sites (after the first call). */
@@ -120,4 +141,31 @@ export function checkNumSamples(n: number): number {
 export function isRealSupport(spec: LatentSpec): boolean {
   const c = spec.support as { kind: string; base?: { kind: string } };
   return c.kind === 'real' || (c.kind === 'independent' && c.base?.kind === 'real');
+}
+
+/**
+ * The per-site parameters `params` (full size at each subsampled plate of `spec`) restricted to
+ * the members visited in this run, and the factor `prod size / subsampleSize` by which the
+ * site's log-density is scaled, as the model's plate scales its own. The plate's indices come from
+ * its subsample site (drawn once per run and per plate, in `indices`; the model's plate replays
+ * them).
+ */
+export function visitedMembers(
+  spec: LatentSpec,
+  params: tf.Tensor[],
+  indices: Map<string, tf.Tensor>,
+): { params: tf.Tensor[]; scale: number } {
+  let out = params;
+  let scale = 1;
+  for (const p of spec.subsampled) {
+    let idx = indices.get(p.name);
+    if (idx === undefined) {
+      idx = subsample(p.name, p.size, p.subsampleSize);
+      indices.set(p.name, idx);
+    }
+    const i = idx;
+    out = out.map((t) => tf.gather(t, i, p.axis));
+    scale *= p.size / p.subsampleSize;
+  }
+  return { params: out, scale };
 }

@@ -34,8 +34,35 @@ export interface LatentSpec {
   eventDim: number;
   /** Plates around the site in the model. */
   cond: PlateFrame[];
+  /**
+   * The subsampled plates around the site (per-site guides only): the guide's parameters have
+   * the plate's full size at `axis` (of the value and of its unconstrained counterpart) and each
+   * run gathers the members the model's plate visits. `shape`/`unconstrainedShape` are full.
+   */
+  subsampled: SubsampledPlate[];
   /** The initial unconstrained value (a new tensor, kept until the guide's params exist). */
   init: tf.Tensor;
+}
+
+/** A subsampled plate around a latent site, as a per-site autoguide sees it. */
+export interface SubsampledPlate {
+  /** The plate's name (also the name of its subsample site). */
+  name: string;
+  /** Full size of the plate. */
+  size: number;
+  /** Members visited per run. */
+  subsampleSize: number;
+  /** The plate's axis in the site's value (counted from the left). */
+  axis: number;
+}
+
+/** `t` grown from `k` to `size` members along `axis` by repeating its members cyclically. */
+function tileAlong(t: tf.Tensor, axis: number, k: number, size: number): tf.Tensor {
+  const idx = tf.tensor1d(
+    Array.from({ length: size }, (_, i) => i % k),
+    'int32',
+  );
+  return tf.gather(t, idx, axis);
 }
 
 /**
@@ -66,6 +93,7 @@ export function latentSpecs<A extends unknown[]>(
   model: Fn<A, unknown>,
   args: A,
   initLoc: InitLoc,
+  allowSubsample = false,
 ): Prototype {
   const tr = block(() => trace(model).getTrace(...args))();
   const specs: LatentSpec[] = [];
@@ -75,13 +103,42 @@ export function latentSpecs<A extends unknown[]>(
       const fn = s.fn;
       const v = s.value;
       if (fn === null || v === null) continue;
-      if (s.cond.some((f) => f.subsampleSize !== f.size)) {
+      const batchRank = v.shape.length - fn.eventShape.length;
+      const subsampled: SubsampledPlate[] = s.cond
+        .filter((f) => f.subsampleSize !== f.size)
+        .map((f) => ({
+          name: f.name,
+          size: f.size,
+          subsampleSize: f.subsampleSize,
+          axis: batchRank + f.dim,
+        }));
+      if (subsampled.length > 0 && !allowSubsample) {
         throw new ArgumentError(
           s.name,
-          `latent site '${s.name}' is inside a subsampled plate; autoguides support only ` +
-            'latents of full plates (write a guide with the same plate)',
+          `latent site '${s.name}' is inside a subsampled plate; the joint autoguides support ` +
+            'only latents of full plates (use AutoNormal or AutoDelta, which subsample local ' +
+            'latents as Pyro does, or write a guide with the same plate)',
         );
       }
+      const given = subsampled.find((p) => tr.get(p.name)?.type !== 'subsample');
+      if (given !== undefined) {
+        throw new ArgumentError(
+          s.name,
+          `latent site '${s.name}' is inside plate '${given.name}' subsampled with indices given ` +
+            'by the model, which a guide cannot know: give the plate subsampleSize instead (the ' +
+            'guide draws the indices and the model replays them), or write the guide',
+        );
+      }
+      const bad = subsampled.find((p) => p.axis < 0 || v.shape[p.axis] !== p.subsampleSize);
+      if (bad !== undefined) {
+        throw new ArgumentError(
+          s.name,
+          `latent site '${s.name}' does not span the subsampled plate '${bad.name}' (shape ` +
+            `[${v.shape.join(',')}], expected ${bad.subsampleSize} at dim ${bad.axis - batchRank})`,
+        );
+      }
+      const fullShape = [...v.shape];
+      for (const p of subsampled) fullShape[p.axis] = p.size;
       const support = fn.support;
       if (support.isDiscrete) {
         throw new ArgumentError(
@@ -95,7 +152,8 @@ export function latentSpecs<A extends unknown[]>(
       const bijector = bijectTo(support);
       // the guide may be set up inside a caller's tf.tidy: its bijectors outlive that scope
       keepCreated(bijector, start);
-      const unconstrainedShape = bijector.inverseShape(v.shape);
+      const unconstrainedShape = bijector.inverseShape(fullShape);
+      const subShape = bijector.inverseShape(v.shape);
       const init = tf.tidy(() => {
         if (initLoc === 'feasible') return tf.zeros(unconstrainedShape);
         let x: tf.Tensor = v;
@@ -109,24 +167,27 @@ export function latentSpecs<A extends unknown[]>(
         } else if (typeof initLoc === 'function') {
           x = initLoc(s.name, v);
         }
-        const u = bijector.inverse(tf.cast(x, 'float32'));
-        if (!u.shape.every((d, i) => d === unconstrainedShape[i])) {
+        let u = bijector.inverse(tf.cast(x, 'float32'));
+        if (!u.shape.every((d, i) => d === subShape[i])) {
           throw new ArgumentError(
             'initLoc',
             `site '${s.name}': expected an initial value of shape [${v.shape.join(',')}]`,
           );
         }
+        // the visited members' initial values, repeated over the full plate
+        for (const p of subsampled) u = tileAlong(u, p.axis, p.subsampleSize, p.size);
         return u;
       });
       specs.push({
         name: s.name,
-        shape: v.shape,
+        shape: fullShape,
         unconstrainedShape,
         size: unconstrainedShape.reduce((a, b) => a * b, 1),
         support,
         bijector,
         eventDim: fn.eventShape.length,
         cond: [...s.cond],
+        subsampled,
         init,
       });
     }

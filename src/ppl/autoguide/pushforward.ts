@@ -33,15 +33,23 @@ export class Pushforward extends Distribution {
    * @param base distribution of `u` (batch + event shape = the unconstrained shape).
    * @param bijector `T`, onto the support.
    * @param targetSupport the support of `x` (the model site's).
+   * @param options `ownsBase`: `dispose()` also frees `base` (default false: the caller's).
    */
   constructor(
     readonly base: Distribution,
     readonly bijector: Bijector,
     readonly targetSupport: Constraint,
-    options: DistributionOptions = {},
+    options: DistributionOptions & { ownsBase?: boolean } = {},
   ) {
     super(options);
+    this.ownsBase = options.ownsBase === true;
     this.shape = bijector.forwardShape([...base.batchShape, ...base.eventShape]);
+  }
+  private readonly ownsBase: boolean;
+  /** Free the owned tensors (and the base distribution when it was given with `ownsBase`). */
+  override dispose(): void {
+    super.dispose();
+    if (this.ownsBase) this.base.dispose();
   }
   get batchShape(): number[] {
     return [];

@@ -2,7 +2,10 @@
  * `block`: hide sites from the handlers outside it (Pyro's `BlockMessenger`). A hidden message
  * stops on its way in, so outer handlers (e.g. an outer `trace`) never see it.
  */
+import { ArgumentError } from '../../utils/errors.js';
+import { checkOptionKeys } from '../../utils/options.js';
 import { Messenger, wrapWith, type Fn } from '../messenger.js';
+import { checkStringList } from './handler_args.js';
 import type { Message, SiteType } from '../runtime.js';
 
 /** Options of {@link block}: by default every site is hidden. */
@@ -47,5 +50,15 @@ export class BlockMessenger extends Messenger {
  * ```
  */
 export function block<A extends unknown[], R>(fn: Fn<A, R>, options: BlockOptions = {}): Fn<A, R> {
+  if (options === null || typeof options !== 'object') {
+    throw new ArgumentError('options', `block: expected an object, got ${String(options)}`);
+  }
+  checkOptionKeys(options, ['hide', 'expose', 'hideTypes', 'exposeTypes', 'hideFn'], 'block');
+  for (const k of ['hide', 'expose', 'hideTypes', 'exposeTypes'] as const) {
+    checkStringList(options[k], k, 'block');
+  }
+  if (options.hideFn !== undefined && typeof options.hideFn !== 'function') {
+    throw new ArgumentError('hideFn', 'block: expected a function of the message');
+  }
   return wrapWith(fn, () => new BlockMessenger(options));
 }

@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Messenger, wrapWith, type Fn } from '../messenger.js';
+import { checkSiteData } from './handler_args.js';
 import type { Message } from '../runtime.js';
 
 /** Fixes named sample sites to data. @internal */
@@ -32,5 +33,6 @@ export function condition<A extends unknown[], R>(
   fn: Fn<A, R>,
   data: Record<string, tf.Tensor | tf.TensorLike>,
 ): Fn<A, R> {
+  checkSiteData(data, 'condition');
   return wrapWith(fn, () => new ConditionMessenger(data));
 }

@@ -11,7 +11,7 @@
  * combination; `TraceEnumELBO` sums them out exactly.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Distribution } from '../../distributions/distribution.js';
+import { finiteSupportValues, type Distribution } from '../../distributions/distribution.js';
 import { ArgumentError } from '../../utils/errors.js';
 import { Messenger, wrapWith, type Fn } from '../messenger.js';
 import type { Message } from '../runtime.js';
@@ -21,21 +21,8 @@ import type { Message } from '../runtime.js';
  * float32 like the family's draws (cast with `tf.cast(z, 'int32')` to index).
  */
 export function enumerateSupportValues(fn: Distribution, site: string): number[] {
-  const c = fn.support as { kind: string; lower?: unknown; upper?: unknown };
-  const num = (b: unknown): number | undefined =>
-    typeof b === 'number'
-      ? b
-      : b instanceof tf.Tensor && b.size === 1
-        ? (b.dataSync()[0] as number)
-        : undefined;
-  if (c.kind === 'boolean') return [0, 1];
-  if (c.kind === 'integerInterval') {
-    const lo = num(c.lower);
-    const hi = num(c.upper);
-    if (lo !== undefined && hi !== undefined && hi >= lo) {
-      return Array.from({ length: hi - lo + 1 }, (_, i) => lo + i);
-    }
-  }
+  const values = finiteSupportValues(fn.support);
+  if (values !== undefined) return values;
   throw new ArgumentError(
     site,
     `site '${site}': cannot enumerate the support ${fn.support.name} of ${fn.name} (expected ` +

@@ -3,6 +3,7 @@
  * `MaskMessenger`): `log p -> mask ? log p : 0`. Masks combine by logical and.
  */
 import * as tf from '@tensorflow/tfjs';
+import { ArgumentError } from '../../utils/errors.js';
 import { Messenger, wrapWith, type Fn } from '../messenger.js';
 import type { Message } from '../runtime.js';
 
@@ -31,5 +32,8 @@ export class MaskMessenger extends Messenger {
  * ```
  */
 export function mask<A extends unknown[], R>(fn: Fn<A, R>, m: tf.Tensor | boolean): Fn<A, R> {
+  if (typeof m !== 'boolean' && !(m instanceof tf.Tensor && !m.isDisposed)) {
+    throw new ArgumentError('mask', `expected true, false or a live tensor, got ${typeof m}`);
+  }
   return wrapWith(fn, () => new MaskMessenger(m));
 }

@@ -20,6 +20,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Distribution } from '../../distributions/distribution.js';
 import { ArgumentError } from '../../utils/errors.js';
+import { checkOptionKeys } from '../../utils/options.js';
 import { Messenger } from '../messenger.js';
 import { subsample as subsampleSite, type Message, type PlateFrame } from '../runtime.js';
 
@@ -172,6 +173,10 @@ export function plate<R>(
   }
   if (typeof body !== 'function')
     throw new ArgumentError('fn', `plate '${name}' needs a body function`);
+  if (o === null || typeof o !== 'object') {
+    throw new ArgumentError('options', `plate '${name}': expected an object, got ${String(o)}`);
+  }
+  checkOptionKeys(o, ['subsample', 'subsampleSize', 'dim'], `plate '${name}'`);
   if (!Number.isInteger(size) || size < 1) {
     throw new ArgumentError('size', `plate '${name}': expected an integer >= 1, got ${size}`);
   }
@@ -180,6 +185,16 @@ export function plate<R>(
   }
   let indices: tf.Tensor;
   if (o.subsample !== undefined) {
+    if (
+      !(o.subsample instanceof tf.Tensor) &&
+      (!Array.isArray(o.subsample) ||
+        o.subsample.some((i) => !Number.isInteger(i) || i < 0 || i >= size))
+    ) {
+      throw new ArgumentError(
+        'subsample',
+        `plate '${name}': expected a tensor or an array of integer indices in [0, ${size})`,
+      );
+    }
     indices = o.subsample instanceof tf.Tensor ? o.subsample : tf.tensor1d(o.subsample, 'int32');
     if (indices.rank !== 1) {
       throw new ArgumentError(

@@ -192,6 +192,7 @@ export class ReparamMessenger extends Messenger {
  *
  * @param fn the model.
  * @param config `{site: reparam}` or `(msg) => reparam | null`.
+ * @throws ArgumentError naming `config` when it, or one of its entries, is not a reparameterizer.
  * @example
  * ```ts
  * const nonCentred = reparam(model, { theta: new LocScaleReparam(0) });
@@ -204,6 +205,21 @@ export function reparam<A extends unknown[], R>(
 ): Fn<A, R> {
   if (config === null || (typeof config !== 'object' && typeof config !== 'function')) {
     throw new ArgumentError('config', 'expected {site: Reparam} or a function of the message');
+  }
+  if (typeof config === 'object') {
+    for (const [site, r] of Object.entries(config)) {
+      if (
+        r === null ||
+        typeof r !== 'object' ||
+        typeof (r as Partial<Reparam>).apply !== 'function'
+      ) {
+        throw new ArgumentError(
+          'config',
+          `entry '${site}' is not a Reparam (expected e.g. new LocScaleReparam(0)); ` +
+            'the config maps site names to reparameterizers: reparam(model, {theta: ...})',
+        );
+      }
+    }
   }
   return wrapWith(fn, () => new ReparamMessenger(config));
 }

@@ -3,6 +3,7 @@
  * and subsample sites found in `trace` take their recorded value, so running a model under
  * `replay(model, {trace: guideTrace})` evaluates it at the guide's sample.
  */
+import { ArgumentError } from '../../utils/errors.js';
 import { Messenger, wrapWith, type Fn } from '../messenger.js';
 import type { Message } from '../runtime.js';
 import type { Trace } from '../trace.js';
@@ -30,5 +31,17 @@ export class ReplayMessenger extends Messenger {
  * ```
  */
 export function replay<A extends unknown[], R>(fn: Fn<A, R>, options: { trace: Trace }): Fn<A, R> {
+  if (
+    options === null ||
+    typeof options !== 'object' ||
+    options.trace === null ||
+    typeof options.trace !== 'object' ||
+    typeof (options.trace as Partial<Trace>).get !== 'function'
+  ) {
+    throw new ArgumentError(
+      'trace',
+      'replay: expected {trace} with a Trace from trace(fn).getTrace()',
+    );
+  }
   return wrapWith(fn, () => new ReplayMessenger(options.trace));
 }

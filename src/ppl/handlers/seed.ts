@@ -3,6 +3,7 @@
  * subsample site without a value gets the next seed of a private generator started at `rngSeed`,
  * so two runs under the same seed draw the same values whatever else happens in the process.
  */
+import { ArgumentError } from '../../utils/errors.js';
 import { makeRng } from '../../utils/seed.js';
 import { Messenger, wrapWith, type Fn } from '../messenger.js';
 import type { Message } from '../runtime.js';
@@ -33,6 +34,6 @@ export class SeedMessenger extends Messenger {
  */
 export function seed<A extends unknown[], R>(fn: Fn<A, R>, rngSeed: number): Fn<A, R> {
   if (!Number.isFinite(rngSeed))
-    throw new RangeError(`rngSeed: expected a finite number, got ${rngSeed}`);
+    throw new ArgumentError('rngSeed', `expected a finite number, got ${String(rngSeed)}`);
   return wrapWith(fn, () => new SeedMessenger(rngSeed));
 }

@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Messenger, wrapWith, type Fn } from '../messenger.js';
+import { checkSiteData } from './handler_args.js';
 import type { Message } from '../runtime.js';
 
 /** Values by site name, or a function of the message returning a value or undefined. */
@@ -34,5 +35,6 @@ export class SubstituteMessenger extends Messenger {
  * ```
  */
 export function substitute<A extends unknown[], R>(fn: Fn<A, R>, data: SubstituteData): Fn<A, R> {
+  if (typeof data !== 'function') checkSiteData(data, 'substitute');
   return wrapWith(fn, () => new SubstituteMessenger(data));
 }

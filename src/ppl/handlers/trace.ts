@@ -3,6 +3,7 @@
  * hook, so it sees the value chosen by handlers below it and by the default rule.
  */
 import * as tf from '@tensorflow/tfjs';
+import { ArgumentError } from '../../utils/errors.js';
 import { Messenger, type Fn } from '../messenger.js';
 import type { Message } from '../runtime.js';
 import { lastTensorId, Trace } from '../trace.js';
@@ -46,6 +47,9 @@ export function trace<A extends unknown[], R>(
   fn: Fn<A, R>,
   options: { paramOnly?: boolean } = {},
 ): TracedFn<A, R> {
+  if (typeof fn !== 'function') {
+    throw new ArgumentError('fn', `trace: expected the function to trace, got ${typeof fn}`);
+  }
   const run = (...args: A): { trace: Trace; value: R } => {
     const m = new TraceMessenger(options.paramOnly ?? false);
     const value = m.run(() => fn(...args));

@@ -17,6 +17,7 @@ import { isValidationEnabled, type Message } from '../runtime.js';
 import { checkModelGuideMatch } from './check.js';
 import { siteLogProbSum, type Trace } from '../trace.js';
 import { ArgumentError } from '../../utils/errors.js';
+import { checkOptionKeys } from '../../utils/options.js';
 import { stopGradient } from '../../utils/tensor.js';
 
 /** A model or guide: a function, or an object with a `call` method (autoguides). */
@@ -168,6 +169,11 @@ export abstract class ParticleELBO extends ELBOEstimator {
   protected maxPlateNesting: number | undefined;
   constructor(options: ELBOOptions = {}) {
     super();
+    checkOptionKeys(
+      options,
+      ['numParticles', 'vectorizeParticles', 'maxPlateNesting'],
+      new.target.name,
+    );
     this.numParticles = checkParticles(options.numParticles ?? 1);
     this.vectorizeParticles = options.vectorizeParticles ?? false;
     const m = options.maxPlateNesting;

@@ -7,6 +7,7 @@ import { replay } from '../handlers/replay.js';
 import { condition } from '../handlers/condition.js';
 import { trace } from '../handlers/trace.js';
 import { ArgumentError } from '../../utils/errors.js';
+import { checkOptionKeys } from '../../utils/options.js';
 import { asFn, type Callable } from './elbo.js';
 
 /** Options of {@link Predictive}. */
@@ -42,9 +43,37 @@ export class Predictive<A extends unknown[]> {
     readonly model: Callable<A>,
     readonly options: PredictiveOptions<A> = {},
   ) {
+    asFn(model);
+    if (options === null || typeof options !== 'object') {
+      throw new ArgumentError('options', `expected an object, got ${String(options)}`);
+    }
+    checkOptionKeys(
+      options,
+      ['guide', 'numSamples', 'posteriorSamples', 'returnSites'],
+      'Predictive',
+    );
+    if (options.guide !== undefined) asFn(options.guide);
+    const rs = options.returnSites;
+    if (
+      rs !== undefined &&
+      (!Array.isArray(rs) || rs.some((r) => typeof r !== 'string' || r === ''))
+    ) {
+      throw new ArgumentError('returnSites', 'expected an array of site names');
+    }
     const ps = options.posteriorSamples;
     let n = options.numSamples ?? 1;
     if (ps !== undefined) {
+      if (ps === null || typeof ps !== 'object') {
+        throw new ArgumentError('posteriorSamples', 'expected a record {site: tensor}');
+      }
+      for (const [k, t] of Object.entries(ps)) {
+        if (!(t instanceof tf.Tensor) || t.rank < 1 || t.isDisposed) {
+          throw new ArgumentError(
+            'posteriorSamples',
+            `site '${k}': expected a live tensor with a leading sample dimension`,
+          );
+        }
+      }
       const lead = Object.values(ps).map((t) => t.shape[0]);
       if (lead.length === 0 || lead.some((d) => d !== lead[0]) || options.guide !== undefined) {
         throw new ArgumentError(
@@ -71,6 +100,27 @@ export class Predictive<A extends unknown[]> {
     const model = asFn(this.model);
     const guide = this.options.guide === undefined ? undefined : asFn(this.options.guide);
     const draws: Record<string, tf.Tensor[]> = {};
+    try {
+      this.collect(model, guide, args, draws);
+    } catch (e) {
+      for (const ts of Object.values(draws)) tf.dispose(ts);
+      throw e;
+    }
+    const out: Record<string, tf.Tensor> = {};
+    for (const [n, ts] of Object.entries(draws)) {
+      out[n] = tf.stack(ts);
+      tf.dispose(ts);
+    }
+    return out;
+  }
+
+  /** Run the draws, pushing each kept site value into `draws` (freed by the caller on a throw). */
+  private collect(
+    model: (...a: A) => unknown,
+    guide: ((...a: A) => unknown) | undefined,
+    args: A,
+    draws: Record<string, tf.Tensor[]>,
+  ): void {
     for (let i = 0; i < this.numSamples; i++) {
       tf.tidy(() => {
         const gt = guide === undefined ? undefined : trace(guide).getTraceUntidied(...args).trace;
@@ -101,11 +151,5 @@ export class Predictive<A extends unknown[]> {
         }
       });
     }
-    const out: Record<string, tf.Tensor> = {};
-    for (const [n, ts] of Object.entries(draws)) {
-      out[n] = tf.stack(ts);
-      tf.dispose(ts);
-    }
-    return out;
   }
 }

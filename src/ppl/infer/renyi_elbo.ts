@@ -11,6 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../utils/errors.js';
+import { checkOptionKeys } from '../../utils/options.js';
 import { ELBOEstimator, guideAndModelTraces, type Callable } from './elbo.js';
 
 /** Options of {@link RenyiELBO}. */
@@ -34,6 +35,7 @@ export class RenyiELBO extends ELBOEstimator {
   readonly numParticles: number;
   constructor(options: RenyiELBOOptions = {}) {
     super();
+    checkOptionKeys(options, ['alpha', 'numParticles'], 'RenyiELBO');
     const a = options.alpha ?? 0;
     if (typeof a !== 'number' || !Number.isFinite(a) || a === 1) {
       throw new ArgumentError(

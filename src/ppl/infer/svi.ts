@@ -7,6 +7,20 @@ import * as tf from '@tensorflow/tfjs';
 import { getParamStore } from '../param_store.js';
 import { guideAndModelTraces, type Callable, type ELBOLoss } from './elbo.js';
 import { ArgumentError } from '../../utils/errors.js';
+import { withTapeCleanup } from '../../utils/tape.js';
+
+/** Throw naming `name` unless `f` is a function or an object with a `call` method. */
+function checkCallable(f: unknown, name: string): void {
+  const ok =
+    typeof f === 'function' ||
+    (f !== null && typeof f === 'object' && typeof (f as { call?: unknown }).call === 'function');
+  if (!ok) {
+    throw new ArgumentError(
+      name,
+      `expected a function or an object with a call method (e.g. an autoguide), got ${f === null ? 'null' : typeof f}`,
+    );
+  }
+}
 
 /**
  * SVI over a model and a guide.
@@ -23,6 +37,7 @@ export class SVI<A extends unknown[]> {
    * @param guide the guide, same arguments.
    * @param optimizer a tfjs optimizer (`tf.train.adam(lr)`...).
    * @param loss an ELBO estimator ({@link TraceELBO}, {@link TraceMeanFieldELBO}).
+   * @throws ArgumentError naming `model`, `guide`, `optimizer` or `loss` when it is not one.
    */
   constructor(
     readonly model: Callable<A>,
@@ -30,8 +45,22 @@ export class SVI<A extends unknown[]> {
     readonly optimizer: tf.Optimizer,
     readonly loss: ELBOLoss,
   ) {
-    if (!(optimizer instanceof tf.Optimizer)) {
+    checkCallable(model, 'model');
+    checkCallable(guide, 'guide');
+    // tf.Optimizer's instanceof reads `minimize` of its operand: test null/undefined first
+    if (
+      optimizer === null ||
+      typeof optimizer !== 'object' ||
+      !(optimizer instanceof tf.Optimizer)
+    ) {
       throw new ArgumentError('optimizer', 'expected a tf.Optimizer, e.g. tf.train.adam(0.01)');
+    }
+    if (
+      loss === null ||
+      typeof loss !== 'object' ||
+      typeof (loss as Partial<ELBOLoss>).differentiableLoss !== 'function'
+    ) {
+      throw new ArgumentError('loss', 'expected an ELBO estimator, e.g. new TraceELBO()');
     }
   }
 
@@ -66,7 +95,7 @@ export class SVI<A extends unknown[]> {
       const f = (): tf.Scalar => this.loss.differentiableLoss(this.model, this.guide, args);
       const { value, grads } =
         vars.length > 0
-          ? tf.variableGrads(f, vars)
+          ? withTapeCleanup(() => tf.variableGrads(f, vars))
           : { value: tf.tidy(f), grads: {} as tf.NamedTensorMap };
       if (store.size !== sizeBefore) {
         // this run created parameters: find them and take the step again

@@ -15,6 +15,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { stopGradient } from '../../utils/tensor.js';
 import { ArgumentError } from '../../utils/errors.js';
+import { checkOptionKeys } from '../../utils/options.js';
 import type { Message } from '../runtime.js';
 import { siteLogProb, type Trace } from '../trace.js';
 import { ELBOEstimator, guideAndModelTraces, type Callable } from './elbo.js';
@@ -55,6 +56,7 @@ export class TraceGraphELBO extends ELBOEstimator {
   readonly baselines = new Map<string, number>();
   constructor(options: TraceGraphELBOOptions = {}) {
     super();
+    checkOptionKeys(options, ['numParticles', 'baselineBeta'], 'TraceGraphELBO');
     const n = options.numParticles ?? 1;
     if (!Number.isInteger(n) || n < 1) {
       throw new ArgumentError('numParticles', `expected an integer >= 1, got ${n}`);

@@ -4,8 +4,14 @@
  * accept the end point with probability `min(1, exp(H(q, p) - H(q', p')))`.
  */
 import { ArgumentError } from '../../utils/errors.js';
+import { checkOptionKeys } from '../../utils/options.js';
 import { hamiltonian, leapfrog, type PhasePoint, type PotentialRequests } from './integrator.js';
-import { HamiltonianKernel, type HamiltonianOptions, type TrajectoryResult } from './kernel.js';
+import {
+  HAMILTONIAN_OPTION_KEYS,
+  HamiltonianKernel,
+  type HamiltonianOptions,
+  type TrajectoryResult,
+} from './kernel.js';
 import type { Metric } from './metric.js';
 import type { ChainRng } from './rng.js';
 
@@ -36,6 +42,7 @@ export class HMC extends HamiltonianKernel {
    */
   constructor(model: unknown, options: HMCOptions = {}) {
     super(model, options);
+    checkOptionKeys(options, [...HAMILTONIAN_OPTION_KEYS, 'trajectoryLength', 'numSteps'], 'HMC');
     const len = options.trajectoryLength ?? 2 * Math.PI;
     if (!(len > 0) || !Number.isFinite(len)) {
       throw new ArgumentError('trajectoryLength', `expected a finite number > 0, got ${len}`);

@@ -85,6 +85,21 @@ function medianOverFirst(x: tf.Tensor): tf.Tensor {
   return tf.tensor(out, rest);
 }
 
+/**
+ * Throw when the sample site `msg` lies in a subsampled plate: HMC/NUTS need one fixed potential,
+ * and a minibatch potential (fresh indices at every evaluation, scaled by `size / subsampleSize`)
+ * is neither fixed nor the posterior's (NumPyro refuses it the same way).
+ */
+function checkFullPlates(msg: Message): void {
+  const f = msg.cond.find((c) => c.subsampleSize !== c.size);
+  if (f === undefined) return;
+  throw new ArgumentError(
+    'model',
+    `MCMC: site '${msg.name}' is inside plate '${f.name}' subsampled to ${f.subsampleSize} of ` +
+      `${f.size}; HMC/NUTS need the full data (drop subsample/subsampleSize for MCMC)`,
+  );
+}
+
 /** Sets each latent site's initial value and records its unconstrained image. */
 class InitMessenger extends Messenger {
   readonly unconstrained = new Map<
@@ -98,6 +113,7 @@ class InitMessenger extends Messenger {
     super();
   }
   override processMessage(msg: Message): void {
+    if (msg.type === 'sample') checkFullPlates(msg);
     if (msg.type !== 'sample' || msg.isObserved || msg.value !== null || msg.fn === null) return;
     checkContinuous(msg);
     const fn = msg.fn;

@@ -5,6 +5,7 @@
  * Subclasses write only the trajectory: how one transition moves from a phase point.
  */
 import { ArgumentError } from '../../utils/errors.js';
+import { booleanOption } from '../../utils/options.js';
 import { DualAveraging } from './dual_averaging.js';
 import { hamiltonian, type PhasePoint, type PotentialRequests } from './integrator.js';
 import { Metric } from './metric.js';
@@ -15,6 +16,22 @@ import { warmupWindows, type WarmupWindowOptions } from './warmup.js';
 import type { InitStrategy } from './init.js';
 import type { Potential } from './potential.js';
 import type { CompileMode } from './compiled_potential.js';
+
+/** The option names of {@link HamiltonianOptions}. */
+export const HAMILTONIAN_OPTION_KEYS: readonly string[] = [
+  'stepSize',
+  'adaptStepSize',
+  'adaptMassMatrix',
+  'fullMass',
+  'inverseMassMatrix',
+  'targetAcceptProb',
+  'maxDeltaEnergy',
+  'initStrategy',
+  'compile',
+  'initBuffer',
+  'termBuffer',
+  'baseWindow',
+];
 
 /** Options shared by {@link HMC} and {@link NUTS} (Pyro's names, camel-cased). */
 export interface HamiltonianOptions extends WarmupWindowOptions {
@@ -104,6 +121,9 @@ export abstract class HamiltonianKernel {
         'expected a model function or a Potential ({dim, valueAndGrad})',
       );
     }
+    if (options === null || typeof options !== 'object') {
+      throw new ArgumentError('options', `expected an object, got ${String(options)}`);
+    }
     this.target = target;
     this.options = options;
     const stepSize = options.stepSize ?? 1;
@@ -121,9 +141,9 @@ export abstract class HamiltonianKernel {
     const imm = options.inverseMassMatrix;
     this.opts = {
       stepSize,
-      adaptStepSize: options.adaptStepSize ?? true,
-      adaptMassMatrix: options.adaptMassMatrix ?? true,
-      fullMass: options.fullMass ?? false,
+      adaptStepSize: booleanOption(options.adaptStepSize, 'adaptStepSize', true),
+      adaptMassMatrix: booleanOption(options.adaptMassMatrix, 'adaptMassMatrix', true),
+      fullMass: booleanOption(options.fullMass, 'fullMass', false),
       inverseMassMatrix: imm === undefined ? undefined : Float64Array.from(imm),
       targetAcceptProb: tap,
       maxDeltaEnergy: mde,

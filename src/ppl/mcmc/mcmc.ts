@@ -12,6 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../utils/errors.js';
+import { booleanOption, checkOptionKeys } from '../../utils/options.js';
 import { deriveSeeds, nextSeed } from '../../utils/seed.js';
 import { runLockstep, type ChainStats } from './chain_loop.js';
 import { setupChain } from './chain_setup.js';
@@ -51,6 +52,17 @@ export interface MCMCOptions {
 
 export type { ChainStats };
 
+/** The option names of {@link MCMCOptions}. */
+const MCMC_OPTION_KEYS: readonly string[] = [
+  'numSamples',
+  'warmupSteps',
+  'numChains',
+  'progressBar',
+  'seed',
+  'chainMethod',
+  'initParams',
+];
+
 /**
  * Markov chain Monte Carlo driver.
  *
@@ -82,6 +94,7 @@ export class MCMC {
     if (options === null || typeof options !== 'object') {
       throw new ArgumentError('options', 'expected {numSamples, warmupSteps?, numChains?, ...}');
     }
+    checkOptionKeys(options, MCMC_OPTION_KEYS, 'MCMC');
     const ns = options.numSamples;
     if (!Number.isInteger(ns) || ns < 1) {
       throw new ArgumentError('numSamples', `expected an integer >= 1, got ${ns}`);
@@ -321,13 +334,18 @@ export class MCMC {
    * over a flat potential gives one site `z` of shape `[dim]`.
    */
   getSamples(options: { groupByChain?: boolean } = {}): Record<string, tf.Tensor> {
+    if (options === null || typeof options !== 'object') {
+      throw new ArgumentError('options', `expected {groupByChain?}, got ${String(options)}`);
+    }
+    checkOptionKeys(options, ['groupByChain'], 'getSamples');
+    const group = booleanOption(options.groupByChain, 'groupByChain', false);
     this.requireRun();
     const out: Record<string, tf.Tensor> = {};
     for (const [name, e] of this.draws) {
       const size = e.shape.reduce((a, b) => a * b, 1);
       const all = new Float32Array(this.numChains * this.numSamples * size);
       e.chains.forEach((ch, c) => all.set(ch, c * this.numSamples * size));
-      out[name] = options.groupByChain
+      out[name] = group
         ? tf.tensor(all, [this.numChains, this.numSamples, ...e.shape])
         : tf.tensor(all, [this.numChains * this.numSamples, ...e.shape]);
     }

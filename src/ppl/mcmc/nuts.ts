@@ -8,8 +8,14 @@
  * (`H - H0 > maxDeltaEnergy`).
  */
 import { ArgumentError } from '../../utils/errors.js';
+import { checkOptionKeys } from '../../utils/options.js';
 import { hamiltonian, leapfrog, type PhasePoint, type PotentialRequests } from './integrator.js';
-import { HamiltonianKernel, type HamiltonianOptions, type TrajectoryResult } from './kernel.js';
+import {
+  HAMILTONIAN_OPTION_KEYS,
+  HamiltonianKernel,
+  type HamiltonianOptions,
+  type TrajectoryResult,
+} from './kernel.js';
 import type { Metric } from './metric.js';
 import type { ChainRng } from './rng.js';
 
@@ -104,6 +110,7 @@ export class NUTS extends HamiltonianKernel {
    */
   constructor(model: unknown, options: NUTSOptions = {}) {
     super(model, options);
+    checkOptionKeys(options, [...HAMILTONIAN_OPTION_KEYS, 'maxTreeDepth'], 'NUTS');
     const depth = options.maxTreeDepth ?? 10;
     if (!Number.isInteger(depth) || depth < 1 || depth > 30) {
       throw new ArgumentError('maxTreeDepth', `expected an integer in [1, 30], got ${depth}`);

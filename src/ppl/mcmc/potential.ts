@@ -16,6 +16,7 @@ import * as tf from '@tensorflow/tfjs';
 import { IndependentConstraint, type Constraint } from '../../constraints/constraints.js';
 import { bijectTo } from '../../distributions/transform_to.js';
 import { ArgumentError } from '../../utils/errors.js';
+import { disposeAbortedTape, withTapeCleanup } from '../../utils/tape.js';
 import { Delta } from '../delta.js';
 import { Messenger } from '../messenger.js';
 import { enableValidation, isValidationEnabled, type Message } from '../runtime.js';
@@ -275,6 +276,7 @@ export class ModelPotential<A extends unknown[]> implements Potential {
         }
       });
     } catch (e) {
+      disposeAbortedTape(); // the model threw mid-run: free the gradient tape's saved tensors
       if (!(e instanceof ArgumentError) || e.argument === 'model') throw e;
       return zs.map(() => ({ value: Infinity, grad: new Float64Array(this.dim).fill(NaN) }));
     } finally {
@@ -286,17 +288,22 @@ export class ModelPotential<A extends unknown[]> implements Potential {
   /** `U(z)` and `dU/dz`; errors of the model propagate. */
   evaluate(z: Float64Array): PotentialPoint {
     let out: PotentialPoint = { value: NaN, grad: new Float64Array(this.dim) };
-    tf.tidy(() => {
-      // one input per site: no split/reshape/concat kernels on the gradient path
-      const parts = siteTensors(z, this.sites);
-      const { value, grads } = tf.valueAndGrads((...xs: tf.Tensor[]) => this.logDensity(xs))(parts);
-      const grad = new Float64Array(this.dim);
-      this.sites.forEach((s, i) => {
-        const g = (grads[i] as tf.Tensor).dataSync();
-        for (let k = 0; k < s.size; k++) grad[s.offset + k] = -(g[k] as number);
-      });
-      out = { value: -(value.dataSync()[0] as number), grad };
-    });
+    // a model that throws mid-run leaves the gradient tape's saved tensors: free them
+    withTapeCleanup(() =>
+      tf.tidy(() => {
+        // one input per site: no split/reshape/concat kernels on the gradient path
+        const parts = siteTensors(z, this.sites);
+        const { value, grads } = tf.valueAndGrads((...xs: tf.Tensor[]) => this.logDensity(xs))(
+          parts,
+        );
+        const grad = new Float64Array(this.dim);
+        this.sites.forEach((s, i) => {
+          const g = (grads[i] as tf.Tensor).dataSync();
+          for (let k = 0; k < s.size; k++) grad[s.offset + k] = -(g[k] as number);
+        });
+        out = { value: -(value.dataSync()[0] as number), grad };
+      }),
+    );
     return out;
   }
 
