@@ -256,7 +256,7 @@ async function select(requested: string | undefined, verbose: boolean): Promise<
       const threads = name === 'wasm' ? Math.max(1, threadedCount) : 1;
       const simd =
         name === 'wasm' && kernels === 'fast'
-          ? await loadSimd(tf.backend() as unknown as WasmBackend)
+          ? await loadSimd(tf.backend() as unknown as WasmBackend, threads)
           : false;
       const info: BackendInfo = { backend: name, kernels, threads, simd, skipped };
       if (name === 'wasm' && kernels === 'fast') Object.assign(info, await startNative());

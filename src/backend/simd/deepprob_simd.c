@@ -763,3 +763,6 @@ void softplus_grad(const float *dy, const float *x, float *out, int n) {
 
 /* ---- convolution input gradient: col2im ------------------------------------------------ */
 #include "col2im_simd.c"
+
+/* ---- GEMM (matmul, im2col convolutions) ------------------------------------------------- */
+#include "gemm_simd.c"

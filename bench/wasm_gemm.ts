@@ -1,0 +1,82 @@
+/**
+ * Interleaved A/B timing of matrix products on the wasm path (run with `DEEPPROB_NATIVE=0`):
+ * deepprob's SIMD GEMM (`kernels/simd_gemm.ts`; relaxed-SIMD FMA where the engine has it) against
+ * the stock XNNPACK `BatchMatMul`, in one process, at the shapes of the bench's workloads (AlexNet's
+ * im2col convolutions and fully connected layers, the VAE's layers, LeNet's).
+ * `npx tsx bench/wasm_gemm.ts [reps 10]`; prints ms per call (median) and GFLOP/s of each.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ready } from '../src/index.js';
+import { simdKernels } from '../src/backend/simd/loader.js';
+import { gemmThreads } from '../src/backend/simd/pool.js';
+import { simdMatMul } from '../src/backend/kernels/simd_gemm.js';
+import { stockKernel, type WasmBackend } from '../src/backend/kernels/wasm_util.js';
+
+/** name, M, K, N */
+const SHAPES: [string, number, number, number][] = [
+  ['alexnet conv2 fwd (b64, 8x8 px)', 64 * 64, 5 * 5 * 64, 192],
+  ['alexnet conv3 fwd (b64, 4x4 px)', 64 * 16, 3 * 3 * 192, 384],
+  ['alexnet conv4 fwd', 64 * 16, 3 * 3 * 384, 256],
+  ['alexnet conv5 fwd', 64 * 16, 3 * 3 * 256, 256],
+  ['3conv3fc conv2 fwd (b64, 16x16 px)', 64 * 256, 5 * 5 * 32, 64],
+  ['vae 784->1024 (b128)', 128, 784, 1024],
+  ['vae 1024->800', 128, 1024, 800],
+  ['lenet5 fc 400->120 (b256)', 256, 400, 120],
+  ['square 512', 512, 512, 512],
+  ['odd 333x257x101', 333, 257, 101],
+];
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] as number;
+}
+
+const info = await ready();
+const k = simdKernels();
+if (k === undefined) throw new Error('no SIMD module (run on the wasm path)');
+const backend = tf.backend() as unknown as WasmBackend;
+const reps = Number(process.argv[2] ?? 10);
+console.log(
+  `${process.version} backend ${info.backend}, ${info.threads} tfjs thread(s), SIMD module ` +
+    `${k.relaxed ? 'relaxed (FMA)' : 'plain'}, GEMM threads ${gemmThreads()}, load ${(
+      await import('node:os')
+    )
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+);
+for (const [name, M, K, N] of SHAPES) {
+  const a = tf.randomNormal([1, M, K]);
+  const b = tf.randomNormal([1, K, N]);
+  const ai = { dataId: a.dataId, shape: a.shape, dtype: a.dtype } as tf.TensorInfo;
+  const bi = { dataId: b.dataId, shape: b.shape, dtype: b.dtype } as tf.TensorInfo;
+  const stock = (): tf.TensorInfo =>
+    stockKernel('BatchMatMul')({
+      inputs: { a: ai, b: bi },
+      attrs: { transposeA: false, transposeB: false },
+      backend: backend as unknown as tf.KernelBackend,
+    }) as tf.TensorInfo;
+  const ours = (): tf.TensorInfo => simdMatMul(backend, k, ai, bi);
+  const t: Record<string, number[]> = { xnnpack: [], simd: [] };
+  for (let r = 0; r < reps + 2; r++) {
+    for (const [m, f] of [
+      ['xnnpack', stock],
+      ['simd', ours],
+    ] as const) {
+      const t0 = performance.now();
+      const o = f();
+      const dt = performance.now() - t0;
+      backend.disposeData(o.dataId);
+      if (r >= 2) (t[m] as number[]).push(dt);
+    }
+  }
+  const flop = 2 * M * N * K;
+  const row = Object.entries(t)
+    .map(
+      ([m, xs]) => `${m} ${median(xs).toFixed(2)} ms ${(flop / median(xs) / 1e6).toFixed(1)} GF/s`,
+    )
+    .join(' | ');
+  console.log(`${name.padEnd(36)} ${row}`);
+  a.dispose();
+  b.dispose();
+}
