@@ -66,16 +66,16 @@ function applyAct(v: number, act: string, alpha: number): number {
   return v;
 }
 
-/** Shapes around the micro-tile (6 x 8), the K block (256) and the A block (120 rows). */
+/** Shapes around the micro-tile (4 x 8), the K block (512) and the A block (120 rows). */
 const CASES: [M: number, N: number, K: number][] = [
   [1, 1, 1],
   [1, 9, 3],
   [7, 1, 5],
   [5, 7, 2],
-  [6, 8, 256],
-  [13, 17, 257],
+  [4, 8, 512],
+  [13, 17, 513],
   [121, 9, 31],
-  [250, 33, 700],
+  [250, 33, 1100],
   [37, 131, 19],
 ];
 
@@ -125,11 +125,11 @@ function gemmOnMemory(
   if (bias !== undefined) heap.set(bias, pbias);
   heap.fill(NaN, pc, pc + M * N); // every element must be written
   const panels = Math.ceil(N / 8);
-  runSplit(k, M, panels, 6, M * N * K, (shares) => {
+  runSplit(k, M, panels, k.fns.gemm_mr(), M * N * K, (shares) => {
     let off = ps;
     return shares.map(([m0, m1, p0, p1]): GemmLoopArgs => {
       const s = off;
-      off += 256 * (8 * (p1 - p0) + 120);
+      off += k.fns.gemm_scratch_floats(p1 - p0);
       if (off * 4 > k.memory.buffer.byteLength) throw new Error('test memory too small');
       return [
         4 * pa,

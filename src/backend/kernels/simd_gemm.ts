@@ -6,8 +6,7 @@
  *
  * over broadcast batches, with the bias and the activation (linear, relu, relu6, leaky relu) fused
  * into the last pass over C. With the relaxed-SIMD build the multiply-add is one fused FMA
- * (`f32x4.relaxed_madd`), which doubles the arithmetic ceiling of 128-bit SIMD over XNNPACK's
- * separate multiply and add; with the plain build it is the same operation count as XNNPACK.
+ * (`f32x4.relaxed_madd`); with the plain build a multiply then an add, as XNNPACK does.
  * The work is cut into row or column ranges and shared with the worker threads of
  * `simd/pool.ts` when they run.
  *
@@ -27,11 +26,8 @@ export const GEMM_ACTIVATIONS: Readonly<Record<string, number>> = {
   leakyrelu: 3,
 };
 
-/** Rows of a micro-tile, columns of a panel, depth of a K block and rows of an A block. */
-const MR = 6;
+/** Columns of a panel (as in gemm_simd.c). */
 const NR = 8;
-const KC = 256;
-const MC = 120;
 
 /** Options of {@link simdMatMul}. */
 export interface GemmOptions {
@@ -57,11 +53,6 @@ function scratch(backend: WasmBackend, floats: number): number {
   if (ptr === 0) throw new Error('deepprob kernels: out of wasm memory for the GEMM scratch');
   scratchOf.set(backend, { ptr, floats: grown });
   return ptr;
-}
-
-/** Floats of scratch one share of the work needs (packed B panels and one packed A block). */
-function shareFloats(panels: number): number {
-  return KC * (NR * panels + MC);
 }
 
 /** Product of the batch dimensions of a shape (all but the last two). */
@@ -101,16 +92,16 @@ export function gemmShape(
 
 /**
  * Whether the SIMD GEMM should run `M x K @ K x N` (x `batch`) rather than XNNPACK. Forced by
- * `DEEPPROB_SIMD_GEMM=1|0`; otherwise only the relaxed-SIMD (FMA) build is used, on products big
- * enough that packing is paid back (the plain build does what XNNPACK does, which also runs on
- * tfjs's own thread pool).
+ * `DEEPPROB_SIMD_GEMM=1|0`; otherwise from 2^14 multiply-adds (below that a call is a few
+ * microseconds either way). Measured per core (CPU time, one thread, Node 20, 2026-12-06): the
+ * plain build 31-39 GFLOP/s against XNNPACK's 30-33 on the bench's shapes (AlexNet's im2col
+ * convolutions, the VAE's and LeNet's layers), the relaxed-SIMD build 41-51; XNNPACK wins on none.
  */
-export function useSimdGemm(k: SimdKernels, M: number, N: number, K: number, batch = 1): boolean {
+export function useSimdGemm(M: number, N: number, K: number, batch = 1): boolean {
   const forced = getEnv('DEEPPROB_SIMD_GEMM');
   if (forced === '0') return false;
   if (forced === '1') return true;
-  if (!k.relaxed) return false;
-  return batch * M * N * K >= 1 << 18 && K >= 16 && N >= 8;
+  return batch * M * N * K >= 2 ** 14;
 }
 
 /**
@@ -153,8 +144,8 @@ export function simdMatMul(
   const panels = Math.ceil(N / NR);
   const bias = opts.bias === undefined ? 0 : p(opts.bias);
   const alpha = opts.alpha ?? 0;
-  runSplit(k, M, panels, MR, batch * M * N * K, (shares) => {
-    const per = shares.map(([, , p0, p1]) => shareFloats(p1 - p0));
+  runSplit(k, M, panels, k.fns.gemm_mr(), batch * M * N * K, (shares) => {
+    const per = shares.map(([, , p0, p1]) => k.fns.gemm_scratch_floats(p1 - p0));
     const total = per.reduce((s, f) => s + f, 0);
     const base = scratch(backend, total);
     // pointers after the scratch allocation (which may grow the heap; offsets stay valid)
@@ -236,7 +227,7 @@ export function simdGemmKernel(
       return undefined;
     }
   }
-  if (!useSimdGemm(k, M, N, K, batchOf(shape))) return undefined;
+  if (!useSimdGemm(M, N, K, batchOf(shape))) return undefined;
   return simdMatMul(backend, k, a, b, {
     transposeA: tA,
     transposeB: tB,

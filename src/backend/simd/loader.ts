@@ -172,6 +172,10 @@ export interface SimdExports {
   ): void;
   /** 1 when the module was built with relaxed SIMD (fused multiply-add), else 0. */
   gemm_fused_madd(): number;
+  /** Rows of the GEMM's micro-tile. */
+  gemm_mr(): number;
+  /** Floats of scratch a GEMM share of `panels` 8-column panels needs. */
+  gemm_scratch_floats(panels: number): number;
   /** The packed GEMM of gemm_simd.c (see {@link GemmLoopArgs}). */
   gemm(...args: GemmLoopArgs): void;
 }
@@ -181,7 +185,7 @@ export interface SimdExports {
  * with `A[b](i, k) = A[b*sA + i*rsA + k*csA]`, `B[b](k, n) = B[b*sB + k*rsB + n*csB]` (strides in
  * floats), rows `m0..m1` and 8-column panels `p0..p1` of each item; `bias` 0 for none; act 0
  * linear, 1 relu, 2 relu6, 3 leaky relu with slope `alpha`; `scratch` holds
- * `256 * (8 * (p1 - p0) + 120)` floats.
+ * `gemm_scratch_floats(p1 - p0)` floats.
  */
 export type GemmLoopArgs = [
   A: number,
