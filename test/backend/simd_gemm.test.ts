@@ -17,7 +17,17 @@ import {
   SIMD_WASM_SHARED,
 } from '../../src/backend/simd/module.generated.js';
 import { runSplit, splitGemm, startGemmPool, stopGemmPool } from '../../src/backend/simd/pool.js';
-import { activeKernel, cpuKernel, randInt, randTensor, rng, simdCalls } from './reference.js';
+import { backpropFilterPath } from '../../src/backend/kernels/conv2d_backprop_filter.js';
+import { backpropInputPath } from '../../src/backend/kernels/conv2d_backprop_input.js';
+import {
+  activeKernel,
+  cpuKernel,
+  randInt,
+  randPad,
+  randTensor,
+  rng,
+  simdCalls,
+} from './reference.js';
 
 // The wasm path's GEMM (browsers, machines without a compiler): the native addon's kernels are
 // switched off in this file (test/backend/native.test.ts covers them).
@@ -335,5 +345,76 @@ describe('BatchMatMul and _FusedMatMul on the SIMD GEMM', () => {
     const a = tf.zeros([2, 3]);
     expect(() => simdMatMul(be, k, a, a)).toThrow(/GEMM shapes/);
     a.dispose();
+  });
+});
+
+describe('convolutions on im2col + the SIMD GEMM', () => {
+  const saved = {
+    gemm: process.env.DEEPPROB_SIMD_GEMM,
+    conv: process.env.DEEPPROB_SIMD_CONV,
+    modes: [backpropFilterPath.mode, backpropInputPath.mode] as const,
+  };
+  beforeAll(() => {
+    process.env.DEEPPROB_SIMD_GEMM = '1';
+    process.env.DEEPPROB_SIMD_CONV = '1';
+    backpropFilterPath.mode = 'gemm';
+    backpropInputPath.mode = 'gemm';
+  });
+  afterAll(() => {
+    for (const [key, v] of [
+      ['DEEPPROB_SIMD_GEMM', saved.gemm],
+      ['DEEPPROB_SIMD_CONV', saved.conv],
+    ] as const) {
+      if (v === undefined) delete process.env[key];
+      else process.env[key] = v;
+    }
+    [backpropFilterPath.mode, backpropInputPath.mode] = saved.modes;
+  });
+
+  it('Conv2D, FusedConv2D and both gradients match the cpu backend (strides, pads, odd sizes)', () => {
+    const k = simdKernels();
+    expect(k).toBeDefined();
+    if (k === undefined) return;
+    const r = rng(31);
+    const be = tf.backend() as unknown as WasmBackend;
+    for (let trial = 0; trial < 16; trial++) {
+      const kh = randInt(r, 1, 5);
+      const kw = randInt(r, 1, 5);
+      const ci = trial === 0 ? 1 : randInt(r, 1, 9);
+      const co = trial === 1 ? 1 : randInt(r, 1, 19);
+      const xShape = [randInt(r, 1, 3), randInt(r, kh, 12), randInt(r, kw, 12), ci];
+      const fShape = [kh, kw, ci, co];
+      const strides: [number, number] = [randInt(r, 1, 3), randInt(r, 1, 3)];
+      const pad = randPad(r);
+      const x = randTensor(r, xShape);
+      const filter = randTensor(r, fShape);
+      const bias = randTensor(r, [co]);
+      const conv = { strides, pad, dataFormat: 'NHWC', dilations: [1, 1] };
+      const y = tf.conv2d(x as tf.Tensor4D, filter as tf.Tensor4D, strides, pad as 'same');
+      const dy = randTensor(r, y.shape);
+      const activation = ['linear', 'relu', 'relu6', 'leakyrelu'][trial % 4] as string;
+      const cases: [string, Record<string, tf.Tensor>, Record<string, unknown>][] = [
+        ['Conv2D', { x, filter }, conv],
+        ['FusedConv2D', { x, filter, bias }, { ...conv, activation, leakyreluAlpha: 0.1 }],
+        ['Conv2DBackpropFilter', { x, dy }, { ...conv, filterShape: fShape }],
+        ['Conv2DBackpropInput', { dy, filter }, { ...conv, inputShape: xShape }],
+      ];
+      for (const [name, inputs, attrs] of cases) {
+        const before = tf.memory().numTensors;
+        const ids = be.dataIdMap.numDataIds();
+        let got: tf.Tensor | undefined;
+        const calls = simdCalls(k, () => {
+          got = activeKernel(name, inputs, attrs);
+        });
+        expect(calls, name).toContain('gemm');
+        const [want] = cpuKernel(name, inputs, attrs);
+        expect(got?.shape, name).toEqual(want?.shape);
+        expect(got, `${name} ${trial}`).toBeAllclose(want?.values, { rtol: 1e-4, atol: 1e-4 });
+        got?.dispose();
+        expect(tf.memory().numTensors).toBe(before);
+        expect(be.dataIdMap.numDataIds()).toBe(ids);
+      }
+      tf.dispose([x, filter, bias, y, dy]);
+    }
   });
 });

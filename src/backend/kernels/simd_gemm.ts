@@ -39,6 +39,8 @@ export interface GemmOptions {
   activation?: string;
   /** Leaky-relu slope. */
   alpha?: number;
+  /** The output's shape when not `[..., M, N]` (same size: a free reshape, e.g. NHWC). */
+  outShape?: number[];
 }
 
 const scratchOf = new WeakMap<object, { ptr: number; floats: number }>();
@@ -133,7 +135,15 @@ export function simdMatMul(
   const N = outShape[outShape.length - 1] as number;
   const K = a.shape[a.shape.length - (tA ? 2 : 1)] as number;
   const batch = batchOf(outShape);
-  const out = backend.makeOutput(outShape, 'float32');
+  if (
+    opts.outShape !== undefined &&
+    batchOf([...opts.outShape, 1, 1]) !== batchOf([...outShape, 1, 1])
+  ) {
+    throw new Error(
+      `deepprob kernels: GEMM output ${String(opts.outShape)} for ${String(outShape)}`,
+    );
+  }
+  const out = backend.makeOutput(opts.outShape ?? outShape, 'float32');
   if (M * N * batch === 0) return out;
   if (K === 0) throw new Error('deepprob kernels: GEMM with K = 0 (callers defer to XNNPACK)');
   const p = (t: tf.TensorInfo): number => backend.typedArrayFromHeap(t).byteOffset;
