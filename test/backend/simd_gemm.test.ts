@@ -16,7 +16,14 @@ import {
   SIMD_WASM_RELAXED_SHARED,
   SIMD_WASM_SHARED,
 } from '../../src/backend/simd/module.generated.js';
-import { runSplit, splitGemm, startGemmPool, stopGemmPool } from '../../src/backend/simd/pool.js';
+import {
+  runSplit,
+  splitGemm,
+  splitRange,
+  startGemmPool,
+  stopGemmPool,
+} from '../../src/backend/simd/pool.js';
+import { imagesShared } from '../../src/backend/kernels/conv2d_simd.js';
 import { backpropFilterPath } from '../../src/backend/kernels/conv2d_backprop_filter.js';
 import { backpropInputPath } from '../../src/backend/kernels/conv2d_backprop_input.js';
 import {
@@ -276,6 +283,64 @@ describe('SIMD GEMM module (standalone memory)', () => {
       const wide = gemmOnMemory(k, aw, bw, undefined, 30, 700, K, false, false, 0, 0);
       const { want, tol } = reference(aw, bw, 30, 700, K, false, false);
       expectWithin(wide, want, tol);
+    } finally {
+      stopGemmPool();
+    }
+  });
+});
+
+describe('im2col and col2im_add shared among threads', () => {
+  it('give the same bits as one call on the whole batch', () => {
+    const k = standalone(SIMD_WASM_SHARED, true);
+    const r = rng(41);
+    const info = tf.backend_util.computeConv2DInfo([5, 9, 8, 3], [3, 4, 3, 7], [2, 1], 1, 'same');
+    const K = 3 * 4 * 3;
+    const xN = 5 * 9 * 8 * 3;
+    const cN = info.batchSize * info.outHeight * info.outWidth * K;
+    const heap = new Float32Array(k.memory.buffer);
+    const [px, pc1, pc2, pd1, pd2] = [
+      256,
+      256 + xN,
+      256 + xN + cN,
+      256 + xN + 2 * cN,
+      256 + 2 * xN + 2 * cN,
+    ];
+    heap.set(fill(r, xN), px);
+    heap.set(fill(r, cN), pc2);
+    const geometry = [
+      info.inHeight,
+      info.inWidth,
+      3,
+      info.outHeight,
+      info.outWidth,
+      3,
+      4,
+      2,
+      1,
+      info.padInfo.top,
+      info.padInfo.left,
+    ] as const;
+    k.fns.im2col(4 * px, 4 * pc1, 5, ...geometry);
+    k.fns.col2im_add(4 * pc2, 4 * pd1, 5, ...geometry);
+    const oneCols = heap.slice(pc1, pc1 + cN);
+    const oneDx = heap.slice(pd1, pd1 + xN);
+    expect(startGemmPool(k, 3)).toBe(3);
+    try {
+      expect(splitRange(5, 3, 2 ** 20)).toEqual([
+        [0, 2],
+        [2, 3],
+        [3, 5],
+      ]);
+      heap.fill(0, pc1, pc1 + cN);
+      heap.fill(0, pd2, pd2 + xN);
+      imagesShared(k, 'im2col', 4 * px, 4 * pc1, info, K);
+      imagesShared(k, 'col2im_add', 4 * pc2, 4 * pd2, info, K);
+      expect(
+        Buffer.from(heap.slice(pc1, pc1 + cN).buffer).equals(Buffer.from(oneCols.buffer)),
+      ).toBe(true);
+      expect(Buffer.from(heap.slice(pd2, pd2 + xN).buffer).equals(Buffer.from(oneDx.buffer))).toBe(
+        true,
+      );
     } finally {
       stopGemmPool();
     }

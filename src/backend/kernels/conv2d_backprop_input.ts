@@ -15,6 +15,7 @@ import * as tf from '@tensorflow/tfjs';
 import { simdKernels, type SimdKernels } from '../simd/loader.js';
 import { MAX_COLS, colsSize, convGradMode, gemmGeometry, type ConvGradMode } from './conv_gemm.js';
 import { simdMatMul, useSimdGemm } from './simd_gemm.js';
+import { imagesShared } from './conv2d_simd.js';
 import { call, release, reshape, transpose, type WasmBackend } from './wasm_util.js';
 
 type KernelFunc = tf.KernelConfig['kernelFunc'];
@@ -137,7 +138,7 @@ function backpropInputGemm(
   filter: tf.TensorInfo,
   info: tf.backend_util.Conv2DInfo,
 ): tf.TensorInfo {
-  const { N, K, CO, loop } = gemmGeometry(info);
+  const { N, K, CO } = gemmGeometry(info);
   const temps: tf.TensorInfo[] = [];
   try {
     if (useSimdGemm(N, K, CO)) {
@@ -161,7 +162,7 @@ function backpropInputGemm(
     const dx = backend.makeOutput(info.inShape, 'float32');
     const p = (t: tf.TensorInfo): number => backend.typedArrayFromHeap(t).byteOffset;
     (backend.typedArrayFromHeap(dx) as Float32Array).fill(0);
-    k.fns.col2im_add(p(cols), p(dx), ...loop);
+    imagesShared(k, 'col2im_add', p(cols), p(dx), info, K);
     return dx;
   } finally {
     release(backend, ...temps);

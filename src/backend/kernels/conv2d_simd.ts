@@ -2,17 +2,18 @@
  * `Conv2D` and `FusedConv2D` (NHWC, unit dilation) on the wasm backend as im2col + the SIMD
  * module's GEMM, with the bias and the activation fused into the GEMM's last pass:
  *
- *   colsT = im2colᵀ(x)                      [KH*KW*CI, B*OH*OW]  (the module's `im2col_t`)
- *   y[(b, oy, ox), co] = act(sum_k colsT[k, (b, oy, ox)] W[k, co] + bias[co])
+ *   cols = im2col(x)                        [B*OH*OW, KH*KW*CI]  (the module's `im2col`)
+ *   y[(b, oy, ox), co] = act(sum_k cols[(b, oy, ox), k] W[k, co] + bias[co])
  *
- * i.e. `y = act(colsTᵀ W + bias)`, one GEMM with a transposed left operand (packed as it is
- * read) and the HWIO filter as `[K, CO]` in place. Where it does not beat XNNPACK's convolution
+ * i.e. `y = act(cols W + bias)`, one GEMM with the HWIO filter as `[K, CO]` in place (im2col
+ * copies runs of KW*CI contiguous values; the transposed gather `im2col_t` would be scalar). Where it does not beat XNNPACK's convolution
  * (`useSimdConv`), or for cases it does not take (NCHW, dilation, other activations, PReLU,
  * non-float32, im2col larger than `MAX_COLS`), the kernel it replaced runs.
  */
 import * as tf from '@tensorflow/tfjs';
 import { getEnv } from '../env.js';
-import { simdKernels } from '../simd/loader.js';
+import { simdKernels, type SimdKernels } from '../simd/loader.js';
+import { gemmThreads, runShares, splitRange, type PoolFn } from '../simd/pool.js';
 import { MAX_COLS, colsSize, gemmGeometry } from './conv_gemm.js';
 import { GEMM_ACTIVATIONS, simdMatMul, useSimdGemm } from './simd_gemm.js';
 import { release, type WasmBackend } from './wasm_util.js';
@@ -31,17 +32,56 @@ interface ConvAttrs {
 }
 
 /**
+ * `im2col` (x -> cols) or `col2im_add` (cols -> dx) over the images of a batch, shared among the
+ * SIMD pool's threads (each image's rows of cols and its part of x / dx are its own).
+ *
+ * @param k the loaded SIMD module.
+ * @param fn the loop.
+ * @param image pointer to the loop's first operand: x (im2col) or cols (col2im_add).
+ * @param other pointer to its second: cols (im2col) or dx (col2im_add, zeroed by the caller).
+ * @param info the convolution's geometry.
+ * @param K filter taps x input channels (a row of cols).
+ */
+export function imagesShared(
+  k: SimdKernels,
+  fn: Extract<PoolFn, 'im2col' | 'col2im_add'>,
+  image: number,
+  other: number,
+  info: tf.backend_util.Conv2DInfo,
+  K: number,
+): void {
+  const { loop } = gemmGeometry(info);
+  const B = info.batchSize;
+  const imageFloats = info.inHeight * info.inWidth * info.inChannels;
+  const colFloats = info.outHeight * info.outWidth * K;
+  const ranges = splitRange(B, gemmThreads(), B * colFloats);
+  runShares(
+    k,
+    fn,
+    ranges.map(([b0, b1]) => {
+      const xOff = 4 * b0 * imageFloats;
+      const cOff = 4 * b0 * colFloats;
+      const [x, c] = fn === 'im2col' ? [image + xOff, other + cOff] : [image + cOff, other + xOff];
+      return [x, c, b1 - b0, ...loop.slice(1)];
+    }),
+  );
+}
+
+/**
  * Whether im2col + SIMD GEMM should run this forward convolution instead of XNNPACK's (indirect)
- * convolution: `DEEPPROB_SIMD_CONV=1|0` forces it; otherwise layers whose GEMM is wide enough for
- * the 8-column panels (>= 16 output channels) and deep enough to pay for the gather (>= 16 taps
- * x channels), as measured in `bench/wasm_gemm.ts --conv`.
+ * convolution: `DEEPPROB_SIMD_CONV=1|0` forces it; otherwise layers with >= 64 output channels
+ * and >= 256 taps x input channels, where the GEMM pays for the im2col copy. Measured per core
+ * (`bench/wasm_gemm.ts --conv --cpu`, relaxed SIMD, Node 20, 2026-12-06): AlexNet's conv1-conv5
+ * at batch 64 1.1-1.4x faster than XNNPACK, 3Conv3FC's conv3 1.3x; XNNPACK 1.2-2x faster on
+ * LeNet-5's layers (6 and 16 channels) and 3Conv3FC's conv1 (75 taps), even on its conv2 (64
+ * channels, 800 taps) and the 20/50 LeNet's conv2 (50 channels).
  */
 export function useSimdConv(info: tf.backend_util.Conv2DInfo): boolean {
   const forced = getEnv('DEEPPROB_SIMD_CONV');
   if (forced === '0') return false;
   const { N, K, CO } = gemmGeometry(info);
   if (forced === '1') return true;
-  return CO >= 16 && K >= 16 && useSimdGemm(N, CO, K);
+  return CO >= 64 && K >= 256 && useSimdGemm(N, CO, K);
 }
 
 /**
@@ -81,7 +121,7 @@ export function conv2dSimd(
     attrs.dimRoundingMode,
   );
   if (info.dilationHeight !== 1 || info.dilationWidth !== 1) return undefined;
-  const { N, K, CO, loop } = gemmGeometry(info);
+  const { N, K, CO } = gemmGeometry(info);
   if (N === 0 || K === 0 || CO === 0 || colsSize(info) > MAX_COLS) return undefined;
   if (bias !== undefined) {
     const n = bias.shape.reduce((p, d) => p * d, 1);
@@ -90,15 +130,14 @@ export function conv2dSimd(
     }
   }
   if (!useSimdConv(info)) return undefined;
-  const colsT = backend.makeOutput([K, N], 'float32');
-  const temps: tf.TensorInfo[] = [colsT];
+  const cols = backend.makeOutput([N, K], 'float32');
+  const temps: tf.TensorInfo[] = [cols];
   try {
     const p = (t: tf.TensorInfo): number => backend.typedArrayFromHeap(t).byteOffset;
-    k.fns.im2col_t(p(x), p(colsT), ...loop);
+    imagesShared(k, 'im2col', p(x), p(cols), info, K);
     // the filter [KH, KW, CI, CO] is W [K, CO] as it is stored
     const w: tf.TensorInfo = { dataId: filter.dataId, shape: [K, CO], dtype: 'float32' };
-    return simdMatMul(backend, k, colsT, w, {
-      transposeA: true,
+    return simdMatMul(backend, k, cols, w, {
       bias,
       activation,
       alpha: attrs.leakyreluAlpha ?? 0.2,

@@ -160,6 +160,7 @@ export interface SimdExports {
   ): void;
   col2im_add(cols: number, dx: number, ...geometry: ConvLoopArgs): void;
   im2col_t(x: number, colsT: number, ...geometry: ConvLoopArgs): void;
+  im2col(x: number, cols: number, ...geometry: ConvLoopArgs): void;
   max_pool_2x2(x: number, out: number, B: number, H: number, W: number, C: number): void;
   max_pool_grad_2x2(
     x: number,

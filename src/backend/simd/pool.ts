@@ -33,11 +33,21 @@ interface WorkerThreads {
   ) => WorkerLike;
 }
 
+/** The module's functions the workers run (slot 3 of the control block is the index). */
+const POOL_FNS = ['gemm', 'im2col', 'col2im_add'] as const;
+
+/** A function of the module that the pool can share out. */
+export type PoolFn = (typeof POOL_FNS)[number];
+
+/** Most arguments of a pooled function (gemm's). */
+const MAX_ARGS = 21;
+
 /** The worker's program: instantiate the module, then run a job each time slot 0 changes. */
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
-const { module, memory, ctl, args } = workerData;
-const gemm = new WebAssembly.Instance(module, { env: { memory } }).exports.gemm;
+const { module, memory, ctl, args, names } = workerData;
+const exp = new WebAssembly.Instance(module, { env: { memory } }).exports;
+const fns = names.map((n) => exp[n]);
 const c = new Int32Array(ctl);
 const a = new Float64Array(args);
 let seen = 0;
@@ -48,8 +58,7 @@ for (;;) {
   seen = s;
   if (s < 0) break;
   try {
-    gemm(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13],
-      a[14], a[15], a[16], a[17], a[18], a[19], a[20]);
+    fns[c[3]].apply(null, Array.from(a.subarray(0, c[4])));
   } catch (e) {
     Atomics.store(c, 2, 1);
   }
@@ -73,7 +82,7 @@ interface Pool {
 
 let pool: Pool | undefined;
 
-/** Threads a GEMM call is shared among (1 when no pool runs). */
+/** Threads a call is shared among (1 when no pool runs). */
 export function gemmThreads(): number {
   return pool === undefined ? 1 : pool.workers.length + 1;
 }
@@ -111,11 +120,11 @@ export function startGemmPool(k: SimdKernels, threads: number): number {
   const workers: PoolWorker[] = [];
   try {
     for (let i = 1; i < Math.min(want, 8); i++) {
-      const ctl = new SharedArrayBuffer(16);
-      const args = new SharedArrayBuffer(8 * 21);
+      const ctl = new SharedArrayBuffer(20);
+      const args = new SharedArrayBuffer(8 * MAX_ARGS);
       const worker = new wt.Worker(WORKER_SOURCE, {
         eval: true,
-        workerData: { module: k.module, memory: k.memory, ctl, args },
+        workerData: { module: k.module, memory: k.memory, ctl, args, names: [...POOL_FNS] },
       });
       const w: PoolWorker = {
         worker,
@@ -181,8 +190,72 @@ export function splitGemm(
 }
 
 /**
- * Run one GEMM call cut into shares: `make(shares)` returns each share's `gemm` arguments (made
- * after any scratch allocation); the first runs on this thread, the others on the pool's workers.
+ * `[lo, hi)` ranges cutting `n` items (images) into up to `threads` parts of nearly equal size;
+ * one part when the work (`work`, in element operations) is below ~2^16.
+ */
+export function splitRange(n: number, threads: number, work: number): [number, number][] {
+  const t = work < 2 ** 16 ? 1 : Math.max(1, Math.min(threads, n));
+  const out: [number, number][] = [];
+  for (let i = 0; i < t; i++) {
+    const lo = Math.round((i * n) / t);
+    const hi = Math.round(((i + 1) * n) / t);
+    if (hi > lo) out.push([lo, hi]);
+  }
+  return out;
+}
+
+/**
+ * Run `fn` once per job, the first on this thread and the others on the pool's workers (at most
+ * one job per thread: see {@link gemmThreads}), and return when all are done. The jobs must
+ * write disjoint memory.
+ *
+ * @param k the loaded SIMD module.
+ * @param fn the module function.
+ * @param jobs the arguments of each call.
+ */
+export function runShares(k: SimdKernels, fn: PoolFn, jobs: number[][]): void {
+  const f = k.fns[fn] as unknown as (...a: number[]) => void;
+  const p = pool !== undefined && pool.kernels === k ? pool : undefined;
+  if (jobs.length > (p === undefined ? 1 : p.workers.length + 1)) {
+    throw new Error(`deepprob kernels: ${jobs.length} shares for ${gemmThreads()} thread(s)`);
+  }
+  if (p === undefined || jobs.length === 1) {
+    for (const j of jobs) f(...j);
+    return;
+  }
+  const seq = ++p.seq;
+  const used = p.workers.slice(0, jobs.length - 1);
+  used.forEach((w, i) => {
+    const j = jobs[i + 1] as number[];
+    w.args.set(j);
+    w.ctl[3] = POOL_FNS.indexOf(fn);
+    w.ctl[4] = j.length;
+    Atomics.store(w.ctl, 0, seq);
+    Atomics.notify(w.ctl, 0);
+  });
+  let error: unknown;
+  try {
+    f(...(jobs[0] as number[]));
+  } catch (e) {
+    error = e;
+  }
+  for (const w of used) {
+    // a live worker answers within the time its share takes; a dead one never does
+    for (let waited = 0; Atomics.load(w.ctl, 1) !== seq; waited++) {
+      if (w.failed || waited > 120) {
+        stopGemmPool();
+        throw new Error('deepprob kernels: a SIMD worker thread stopped answering');
+      }
+      Atomics.wait(w.ctl, 1, Atomics.load(w.ctl, 1), 1000);
+    }
+    if (Atomics.exchange(w.ctl, 2, 0) !== 0) error ??= new Error(`deepprob kernels: ${fn} trapped`);
+  }
+  if (error !== undefined) throw error instanceof Error ? error : new Error(String(error));
+}
+
+/**
+ * Run one GEMM call cut into shares ({@link splitGemm}): `make(shares)` returns each share's
+ * `gemm` arguments (made after any scratch allocation); they run through {@link runShares}.
  *
  * @param k the loaded SIMD module.
  * @param M rows of C.
@@ -201,35 +274,5 @@ export function runSplit(
 ): void {
   const p = pool !== undefined && pool.kernels === k ? pool : undefined;
   const shares = splitGemm(M, panels, mr, p === undefined ? 1 : p.workers.length + 1, work);
-  const jobs = make(shares);
-  if (p === undefined || jobs.length === 1) {
-    k.fns.gemm(...(jobs[0] as GemmLoopArgs));
-    return;
-  }
-  const seq = ++p.seq;
-  const used = p.workers.slice(0, jobs.length - 1);
-  used.forEach((w, i) => {
-    w.args.set(jobs[i + 1] as GemmLoopArgs);
-    Atomics.store(w.ctl, 0, seq);
-    Atomics.notify(w.ctl, 0);
-  });
-  let error: unknown;
-  try {
-    k.fns.gemm(...(jobs[0] as GemmLoopArgs));
-  } catch (e) {
-    error = e;
-  }
-  for (const w of used) {
-    // a live worker answers within the time its share takes; a dead one never does
-    for (let waited = 0; Atomics.load(w.ctl, 1) !== seq; waited++) {
-      if (w.failed || waited > 120) {
-        stopGemmPool();
-        throw new Error('deepprob kernels: a GEMM worker thread stopped answering');
-      }
-      Atomics.wait(w.ctl, 1, Atomics.load(w.ctl, 1), 1000);
-    }
-    if (Atomics.exchange(w.ctl, 2, 0) !== 0)
-      error ??= new Error('deepprob kernels: GEMM worker trap');
-  }
-  if (error !== undefined) throw error instanceof Error ? error : new Error(String(error));
+  runShares(k, 'gemm', make(shares));
 }
