@@ -114,6 +114,7 @@ function standalone(b64: string, shared: boolean): SimdKernels {
     relaxed: (instance.exports as unknown as SimdExports).gemm_fused_madd() === 1,
     module,
     memory,
+    backendThreads: 1,
   };
 }
 

@@ -66,7 +66,7 @@ function backpropFilterGemm(
     temps.push(colsT);
     const p = (t: tf.TensorInfo): number => backend.typedArrayFromHeap(t).byteOffset;
     k.fns.im2col_t(p(x), p(colsT), ...loop);
-    if (useSimdGemm(K, CO, N)) {
+    if (useSimdGemm(k, K, CO, N)) {
       // the SIMD GEMM reads dy [N, CO] in place; its [K, CO] result is the HWIO filter
       const b: tf.TensorInfo = { dataId: dy.dataId, shape: [N, CO], dtype: 'float32' };
       const a: tf.TensorInfo = { dataId: colsT.dataId, shape: [K, N], dtype: 'float32' };

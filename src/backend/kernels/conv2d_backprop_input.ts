@@ -141,7 +141,7 @@ function backpropInputGemm(
   const { N, K, CO } = gemmGeometry(info);
   const temps: tf.TensorInfo[] = [];
   try {
-    if (useSimdGemm(N, K, CO)) {
+    if (useSimdGemm(k, N, K, CO)) {
       // cols = dy Wᵀ with the filter [K, CO] read transposed in place by the SIMD GEMM
       const a: tf.TensorInfo = { dataId: dy.dataId, shape: [N, CO], dtype: 'float32' };
       const w: tf.TensorInfo = { dataId: filter.dataId, shape: [K, CO], dtype: 'float32' };

@@ -76,12 +76,12 @@ export function imagesShared(
  * LeNet-5's layers (6 and 16 channels) and 3Conv3FC's conv1 (75 taps), even on its conv2 (64
  * channels, 800 taps) and the 20/50 LeNet's conv2 (50 channels).
  */
-export function useSimdConv(info: tf.backend_util.Conv2DInfo): boolean {
+export function useSimdConv(k: SimdKernels, info: tf.backend_util.Conv2DInfo): boolean {
   const forced = getEnv('DEEPPROB_SIMD_CONV');
   if (forced === '0') return false;
   const { N, K, CO } = gemmGeometry(info);
   if (forced === '1') return true;
-  return CO >= 64 && K >= 256 && useSimdGemm(N, CO, K);
+  return CO >= 64 && K >= 256 && useSimdGemm(k, N, CO, K);
 }
 
 /**
@@ -129,7 +129,7 @@ export function conv2dSimd(
       return undefined;
     }
   }
-  if (!useSimdConv(info)) return undefined;
+  if (!useSimdConv(k, info)) return undefined;
   const cols = backend.makeOutput([N, K], 'float32');
   const temps: tf.TensorInfo[] = [cols];
   try {

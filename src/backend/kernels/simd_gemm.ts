@@ -15,7 +15,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { getEnv } from '../env.js';
 import type { SimdKernels } from '../simd/loader.js';
-import { runSplit } from '../simd/pool.js';
+import { gemmThreads, runSplit } from '../simd/pool.js';
 import type { WasmBackend } from './wasm_util.js';
 
 /** The fused activations of the GEMM (the codes of `gemm_simd.c`). */
@@ -95,14 +95,17 @@ export function gemmShape(
 /**
  * Whether the SIMD GEMM should run `M x K @ K x N` (x `batch`) rather than XNNPACK. Forced by
  * `DEEPPROB_SIMD_GEMM=1|0`; otherwise from 2^14 multiply-adds (below that a call is a few
- * microseconds either way). Measured per core (CPU time, one thread, Node 20, 2026-12-06): the
+ * microseconds either way), unless XNNPACK runs on more threads than the SIMD pool (browsers: the
+ * pool is Node-only). Measured per core (CPU time, one thread, Node 20, 2026-12-06): the
  * plain build 31-39 GFLOP/s against XNNPACK's 30-33 on the bench's shapes (AlexNet's im2col
  * convolutions, the VAE's and LeNet's layers), the relaxed-SIMD build 41-51; XNNPACK wins on none.
  */
-export function useSimdGemm(M: number, N: number, K: number, batch = 1): boolean {
+export function useSimdGemm(k: SimdKernels, M: number, N: number, K: number, batch = 1): boolean {
   const forced = getEnv('DEEPPROB_SIMD_GEMM');
   if (forced === '0') return false;
   if (forced === '1') return true;
+  // XNNPACK on more threads than the SIMD pool has (a browser's threaded build): keep it
+  if (gemmThreads() < k.backendThreads) return false;
   return batch * M * N * K >= 2 ** 14;
 }
 
@@ -237,7 +240,7 @@ export function simdGemmKernel(
       return undefined;
     }
   }
-  if (!useSimdGemm(M, N, K, batchOf(shape))) return undefined;
+  if (!useSimdGemm(k, M, N, K, batchOf(shape))) return undefined;
   return simdMatMul(backend, k, a, b, {
     transposeA: tA,
     transposeB: tB,

@@ -222,6 +222,8 @@ export interface SimdKernels {
   relaxed: boolean;
   module: WebAssembly.Module;
   memory: WebAssembly.Memory;
+  /** XNNPACK's threads on this backend (tfjs's `getThreadsCount`; 1 when unknown). */
+  backendThreads: number;
 }
 
 /**
@@ -315,7 +317,16 @@ export async function loadSimd(backend: WasmBackend, threads = 1): Promise<boole
     const t = zigguratTables();
     const tables = backend.wasm._malloc(t.byteLength);
     new Float64Array(memory.buffer, tables, t.length).set(t);
-    loaded = { fns: instance.exports as unknown as SimdExports, tables, relaxed, module, memory };
+    const tfjsModule = backend.wasm as unknown as { tfjs?: { getThreadsCount?: () => number } };
+    const backendThreads = tfjsModule.tfjs?.getThreadsCount?.() ?? 1;
+    loaded = {
+      fns: instance.exports as unknown as SimdExports,
+      tables,
+      relaxed,
+      module,
+      memory,
+      backendThreads,
+    };
     loadedFor = backend;
     startGemmPool(loaded, threads);
     return true;

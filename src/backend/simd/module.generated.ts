@@ -6,7 +6,7 @@
 
 /** sha256 of the sources this module was built from (the .c files of src/backend/simd, by name). @internal */
 export const SIMD_SOURCE_SHA256: string =
-  '2dbd1789148f50b17bbe662388b4ad9293992a4210a1c47f5231dc9959ba08c6';
+  '8b90c73d111df7d61dfb4fdaadd15c195f8f03d685e970416b4fd9aff714a563';
 
 /** The module importing a plain memory (single-threaded tfjs wasm build), base64 (typed as string: the declaration file does not repeat it). @internal */
 export const SIMD_WASM_PLAIN: string =
