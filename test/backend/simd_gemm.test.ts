@@ -20,6 +20,7 @@ import {
   runSplit,
   splitGemm,
   splitRange,
+  mapShared,
   startGemmPool,
   stopGemmPool,
 } from '../../src/backend/simd/pool.js';
@@ -345,6 +346,40 @@ describe('im2col and col2im_add shared among threads', () => {
     } finally {
       stopGemmPool();
     }
+  });
+});
+
+describe('element-wise loops shared among threads', () => {
+  it('relu_grad and adam give the same bits as one call, ranges cut anywhere', () => {
+    const k = standalone(SIMD_WASM_SHARED, true);
+    const r = rng(43);
+    const n = 100_003; // above the 2^16 threshold, not a multiple of 16
+    const heap = new Float32Array(k.memory.buffer);
+    const at = (i: number): number => 256 + i * (n + 16);
+    for (let i = 0; i < 4; i++) heap.set(fill(r, n), at(i));
+    // v >= 0 for adam
+    for (let j = 0; j < n; j++) heap[at(2) + j] = Math.abs(heap[at(2) + j] as number);
+    const scalars = [0.9, 0.999, 1e-7, 1e-3, 0.1, 0.001];
+    const outs = (base: number): number[] => [base, base + 1, base + 2].map((i) => 4 * at(i));
+    const ins = [0, 1, 2, 3].map((i) => 4 * at(i));
+    k.fns.relu_grad(ins[0]!, ins[1]!, 4 * at(4), n);
+    k.fns.adam(
+      ...(ins as [number, number, number, number]),
+      ...(outs(5) as [number, number, number]),
+      n,
+      ...(scalars as [number, number, number, number, number, number]),
+    );
+    expect(startGemmPool(k, 3)).toBe(3);
+    try {
+      mapShared(k, 'relu_grad', [ins[0]!, ins[1]!, 4 * at(8)], n);
+      mapShared(k, 'adam', [...ins, ...outs(9)], n, scalars);
+    } finally {
+      stopGemmPool();
+    }
+    const same = (a: number, b: number, len: number): boolean =>
+      Buffer.from(heap.slice(a, a + len).buffer).equals(Buffer.from(heap.slice(b, b + len).buffer));
+    expect(same(at(4), at(8), n)).toBe(true);
+    expect(same(at(5), at(9), 3 * (n + 16) - 16)).toBe(true);
   });
 });
 

@@ -34,7 +34,23 @@ interface WorkerThreads {
 }
 
 /** The module's functions the workers run (slot 3 of the control block is the index). */
-const POOL_FNS = ['gemm', 'im2col', 'col2im_add'] as const;
+const POOL_FNS = [
+  'gemm',
+  'im2col',
+  'col2im_add',
+  'relu',
+  'softplus',
+  'sigmoid',
+  'relu_grad',
+  'softplus_grad',
+  'adam',
+] as const;
+
+/** The element-wise loops of the pool: `fn(pointers..., n, scalars...)`, element i by element i. */
+export type ElementwiseFn = Extract<
+  PoolFn,
+  'relu' | 'softplus' | 'sigmoid' | 'relu_grad' | 'softplus_grad' | 'adam'
+>;
 
 /** A function of the module that the pool can share out. */
 export type PoolFn = (typeof POOL_FNS)[number];
@@ -251,6 +267,34 @@ export function runShares(k: SimdKernels, fn: PoolFn, jobs: number[][]): void {
     if (Atomics.exchange(w.ctl, 2, 0) !== 0) error ??= new Error(`deepprob kernels: ${fn} trapped`);
   }
   if (error !== undefined) throw error instanceof Error ? error : new Error(String(error));
+}
+
+/**
+ * An element-wise loop `fn(pointers..., n, scalars...)` over `n` float32 elements, cut into one
+ * contiguous range per thread (starts on 16-float boundaries) from 2^16 elements (256 KiB per
+ * operand); below that, or without a pool, one call.
+ *
+ * @param k the loaded SIMD module.
+ * @param fn the loop.
+ * @param pointers byte offsets of its float32 arrays (inputs and outputs, each `n` long).
+ * @param n elements.
+ * @param scalars its trailing arguments.
+ */
+export function mapShared(
+  k: SimdKernels,
+  fn: ElementwiseFn,
+  pointers: number[],
+  n: number,
+  scalars: number[] = [],
+): void {
+  const t = n < 2 ** 16 ? 1 : gemmThreads();
+  const jobs: number[][] = [];
+  for (let i = 0; i < t; i++) {
+    const lo = i === 0 ? 0 : Math.min(n, Math.round((i * n) / t / 16) * 16);
+    const hi = i === t - 1 ? n : Math.min(n, Math.round(((i + 1) * n) / t / 16) * 16);
+    if (hi > lo) jobs.push([...pointers.map((p) => p + 4 * lo), hi - lo, ...scalars]);
+  }
+  runShares(k, fn, jobs);
 }
 
 /**
