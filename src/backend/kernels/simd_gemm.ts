@@ -45,7 +45,11 @@ export interface GemmOptions {
 
 const scratchOf = new WeakMap<object, { ptr: number; floats: number }>();
 
-/** A scratch block of `floats` float32 values on the backend's heap, kept between calls. */
+/**
+ * A scratch block of `floats` float32 values on the backend's heap (the packed panels), kept
+ * between calls and grown by half when too small: its size is that of the largest product's
+ * packed B panels (K-block x N) plus one packed A block per thread, e.g. 8.6 MiB for N = 4096.
+ */
 function scratch(backend: WasmBackend, floats: number): number {
   const s = scratchOf.get(backend);
   if (s !== undefined && s.floats >= floats) return s.ptr;
@@ -146,9 +150,11 @@ export function simdMatMul(
       `deepprob kernels: GEMM output ${String(opts.outShape)} for ${String(outShape)}`,
     );
   }
+  if (K === 0 && M * N * batch > 0) {
+    throw new Error('deepprob kernels: GEMM with K = 0 (callers defer to XNNPACK)');
+  }
   const out = backend.makeOutput(opts.outShape ?? outShape, 'float32');
   if (M * N * batch === 0) return out;
-  if (K === 0) throw new Error('deepprob kernels: GEMM with K = 0 (callers defer to XNNPACK)');
   const p = (t: tf.TensorInfo): number => backend.typedArrayFromHeap(t).byteOffset;
   const sA = batchOf(a.shape) === 1 ? 0 : M * K;
   const sB = batchOf(b.shape) === 1 ? 0 : K * N;
@@ -157,43 +163,48 @@ export function simdMatMul(
   const panels = Math.ceil(N / NR);
   const bias = opts.bias === undefined ? 0 : p(opts.bias);
   const alpha = opts.alpha ?? 0;
-  runSplit(k, M, panels, k.fns.gemm_mr(), batch * M * N * K, (shares) => {
-    const per = shares.map(([, , p0, p1]) => k.fns.gemm_scratch_floats(p1 - p0));
-    const total = per.reduce((s, f) => s + f, 0);
-    const base = scratch(backend, total);
-    // pointers after the scratch allocation (which may grow the heap; offsets stay valid)
-    const pa = p(a);
-    const pb = p(b);
-    const pc = p(out);
-    let off = base;
-    return shares.map(([m0, m1, p0, p1], i) => {
-      const args: Parameters<SimdKernels['fns']['gemm']> = [
-        pa,
-        pb,
-        pc,
-        bias,
-        off,
-        batch,
-        sA,
-        sB,
-        M,
-        N,
-        K,
-        rsA,
-        csA,
-        rsB,
-        csB,
-        m0,
-        m1,
-        p0,
-        p1,
-        act,
-        alpha,
-      ];
-      off += 4 * (per[i] as number);
-      return args;
+  try {
+    runSplit(k, M, panels, k.fns.gemm_mr(), batch * M * N * K, (shares) => {
+      const per = shares.map(([, , p0, p1]) => k.fns.gemm_scratch_floats(p1 - p0));
+      const total = per.reduce((s, f) => s + f, 0);
+      const base = scratch(backend, total);
+      // pointers after the scratch allocation (which may grow the heap; offsets stay valid)
+      const pa = p(a);
+      const pb = p(b);
+      const pc = p(out);
+      let off = base;
+      return shares.map(([m0, m1, p0, p1], i) => {
+        const args: Parameters<SimdKernels['fns']['gemm']> = [
+          pa,
+          pb,
+          pc,
+          bias,
+          off,
+          batch,
+          sA,
+          sB,
+          M,
+          N,
+          K,
+          rsA,
+          csA,
+          rsB,
+          csB,
+          m0,
+          m1,
+          p0,
+          p1,
+          act,
+          alpha,
+        ];
+        off += 4 * (per[i] as number);
+        return args;
+      });
     });
-  });
+  } catch (e) {
+    backend.disposeData(out.dataId);
+    throw e;
+  }
   return out;
 }
 
