@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setNativeEnabled } from '../../src/backend/native/kernels.js';
+import { backendInfo, describeBackend } from '../../src/index.js';
 import { gemmShape, simdMatMul } from '../../src/backend/kernels/simd_gemm.js';
 import type { WasmBackend } from '../../src/backend/kernels/wasm_util.js';
 import {
@@ -199,6 +200,10 @@ describe('relaxed SIMD detection', () => {
     expect(k).toBeDefined();
     expect(k?.relaxed).toBe(relaxedSimdSupported());
     expect(k?.fns.gemm_fused_madd()).toBe(k?.relaxed === true ? 1 : 0);
+    // what the CLI prints
+    const info = backendInfo();
+    expect(info?.simdBuild?.relaxed).toBe(relaxedSimdSupported());
+    expect(describeBackend(info!)).toContain(relaxedValid ? 'relaxed SIMD FMA' : '+ SIMD');
   });
 });
 
