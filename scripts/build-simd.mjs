@@ -2,13 +2,15 @@
 /**
  * Build deepprob's SIMD wasm module from src/backend/simd/deepprob_simd.c and embed it in
  * src/backend/simd/module.generated.ts (base64), so that Node, browsers and bundlers load it
- * without a file. Needs clang and wasm-ld with the wasm32 target (Debian: `apt-get install
- * clang-14 lld-14`; override with CLANG=...). Reproducible: the same clang gives the same bytes;
+ * without a file. Needs clang >= 16 and wasm-ld with the wasm32 target (relaxed SIMD's final opcodes; Debian 12:
+ * `apt-get install clang-19 lld-19`; override with CLANG=... and OBJDUMP=...). Reproducible: the same clang gives the same bytes;
  * the generated file records the source's sha256, and a test fails when the source changed
  * without a rebuild.
  *
- * Two variants: one importing a plain memory (the single-threaded tfjs wasm build) and one
- * importing a shared memory (the threaded build). The script checks that the module has no data
+ * Four variants: importing a plain memory (the single-threaded tfjs wasm build) or a shared memory
+ * (the threaded build), each with WebAssembly SIMD128 only or also with relaxed SIMD
+ * (`-mrelaxed-simd`: the GEMM's multiply-add is `f32x4.relaxed_madd`, a fused FMA where the CPU
+ * has one); the loader picks the relaxed ones when the engine validates them. The script checks that the module has no data
  * segment and never touches a global (no shadow stack): it must not write into the heap it
  * shares with tfjs except through the pointers it is given.
  *
@@ -23,20 +25,22 @@ import * as path from 'node:path';
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const src = path.join(root, 'src/backend/simd/deepprob_simd.c');
 const out = path.join(root, 'src/backend/simd/module.generated.ts');
-const clang = process.env.CLANG ?? 'clang-14';
-const objdump = process.env.OBJDUMP ?? 'llvm-objdump-14';
+const clang = process.env.CLANG ?? 'clang-19';
+const objdump = process.env.OBJDUMP ?? 'llvm-objdump-19';
 const common = ['--target=wasm32', '-O3', '-msimd128', '-nostdlib', '-fno-builtin'];
 const link = ['-Wl,--no-entry', '-Wl,--import-memory', '-Wl,--strip-all'];
+const sharedFlags = [
+  '-matomics',
+  '-mbulk-memory',
+  ...link,
+  '-Wl,--shared-memory',
+  '-Wl,--max-memory=4294967296',
+];
 const variants = {
   plain: [...common, ...link],
-  shared: [
-    ...common,
-    '-matomics',
-    '-mbulk-memory',
-    ...link,
-    '-Wl,--shared-memory',
-    '-Wl,--max-memory=4294967296',
-  ],
+  shared: [...common, ...sharedFlags],
+  relaxed: [...common, '-mrelaxed-simd', ...link],
+  relaxedShared: [...common, '-mrelaxed-simd', ...sharedFlags],
 };
 
 /** Section ids of a wasm binary. */
@@ -106,6 +110,12 @@ export const SIMD_WASM_PLAIN: string = '${encoded.plain}';
 
 /** The module importing a shared memory (threaded tfjs wasm build), base64. @internal */
 export const SIMD_WASM_SHARED: string = '${encoded.shared}';
+
+/** {@link SIMD_WASM_PLAIN} built with relaxed SIMD (fused multiply-add in the GEMM), base64. @internal */
+export const SIMD_WASM_RELAXED_PLAIN: string = '${encoded.relaxed}';
+
+/** {@link SIMD_WASM_SHARED} built with relaxed SIMD, base64. @internal */
+export const SIMD_WASM_RELAXED_SHARED: string = '${encoded.relaxedShared}';
 `;
 const tmpOut = `${out}.${process.pid}.tmp`;
 fs.writeFileSync(tmpOut, ts);

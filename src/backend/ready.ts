@@ -29,7 +29,8 @@ import { getEnv, isNode } from './env.js';
 import { registerCpuFallbacks } from './cpu_fallback.js';
 import { installKernelPack } from './kernels/index.js';
 import type { WasmBackend } from './kernels/wasm_util.js';
-import { loadSimd } from './simd/loader.js';
+import { loadSimd, simdKernels } from './simd/loader.js';
+import { gemmThreads } from './simd/pool.js';
 import type { NativeAddon } from './native/addon.js';
 import { installNativeKernels } from './native/kernels.js';
 import { initWebGPU, registerRandomNormal, webgpuAdapter } from './webgpu/index.js';
@@ -53,6 +54,12 @@ export interface BackendInfo {
   threads: number;
   /** Whether deepprob's SIMD wasm module runs the pack's loops (wasm only; `DEEPPROB_SIMD=0` turns it off). */
   simd: boolean;
+  /**
+   * Whether that module is its relaxed-SIMD build (fused multiply-add in its GEMM; Node 22+,
+   * Chrome 114+), and how many threads share its loops (see `DEEPPROB_SIMD_RELAXED`,
+   * `DEEPPROB_SIMD_THREADS`); undefined when the module is not loaded.
+   */
+  simdBuild?: { relaxed: boolean; threads: number };
   /** The GPU adapter (webgpu only), e.g. `nvidia hopper (NVIDIA H100)` or `google swiftshader (...), software`. */
   adapter?: string;
   /** Backends tried and why each was skipped. */
@@ -256,9 +263,11 @@ async function select(requested: string | undefined, verbose: boolean): Promise<
       const threads = name === 'wasm' ? Math.max(1, threadedCount) : 1;
       const simd =
         name === 'wasm' && kernels === 'fast'
-          ? await loadSimd(tf.backend() as unknown as WasmBackend)
+          ? await loadSimd(tf.backend() as unknown as WasmBackend, threads)
           : false;
       const info: BackendInfo = { backend: name, kernels, threads, simd, skipped };
+      const k = simd ? simdKernels() : undefined;
+      if (k !== undefined) info.simdBuild = { relaxed: k.relaxed, threads: gemmThreads() };
       if (name === 'wasm' && kernels === 'fast') Object.assign(info, await startNative());
       const adapter = name === 'webgpu' ? webgpuAdapter()?.description : undefined;
       if (adapter !== undefined) info.adapter = adapter;
@@ -286,6 +295,17 @@ async function startNative(): Promise<{ native?: string; nativeOff?: string }> {
     : { native: installNativeKernels(addon) };
 }
 
+/** `' (relaxed SIMD FMA, 2 threads)'`-style note on the SIMD module's build, or ''. */
+function simdNote(info: BackendInfo): string {
+  const b = info.simdBuild;
+  if (b === undefined) return '';
+  const parts = [
+    ...(b.relaxed ? ['relaxed SIMD FMA'] : []),
+    ...(b.threads > 1 ? [`${b.threads} threads`] : []),
+  ];
+  return parts.length === 0 ? '' : ` (${parts.join(', ')})`;
+}
+
 /** One line describing the chosen backend, as printed by the CLI. */
 export function describeBackend(info: BackendInfo): string {
   const path =
@@ -296,7 +316,7 @@ export function describeBackend(info: BackendInfo): string {
         : '';
   const extra =
     info.backend === 'wasm'
-      ? `, kernels ${info.kernels}${info.simd ? ' + SIMD' : ''}, ${info.threads} thread(s)${path}`
+      ? `, kernels ${info.kernels}${info.simd ? ` + SIMD${simdNote(info)}` : ''}, ${info.threads} thread(s)${path}`
       : info.adapter !== undefined
         ? `, ${info.adapter}`
         : '';

@@ -210,7 +210,7 @@ describe('Conv2DBackpropInput', () => {
     expect(tested).toBeGreaterThan(40);
   });
 
-  it('the GEMM paths run col2im / im2colᵀ on the SIMD module', () => {
+  it('the GEMM paths run col2im / im2col on the SIMD module', () => {
     const k = simdKernels();
     expect(k).toBeDefined();
     const dy = tf.randomNormal([4, 8, 8, 16], 0, 1, 'float32', 3);
@@ -239,7 +239,10 @@ describe('Conv2DBackpropInput', () => {
           ) as tf.Tensor
       ).dispose();
     });
-    expect(usedF).toContain('im2col_t');
+    // im2colᵀ + XNNPACK, or (SIMD GEMM) the row-major im2col read transposed by the module's gemm
+    expect(usedF.includes('im2col_t') || (usedF.includes('im2col') && usedF.includes('gemm'))).toBe(
+      true,
+    );
     tf.dispose([dy, filter, x, dy1]);
   });
 });

@@ -9,6 +9,7 @@
  * - `DeepprobSoftplusGrad` (dy, x): `dx_i = dy_i * sigmoid(x_i)`.
  */
 import * as tf from '@tensorflow/tfjs';
+import { mapShared } from '../simd/pool.js';
 import { hostKernel, type HostKernel } from './host.js';
 import { sigmoid64 } from './variational.js';
 
@@ -35,7 +36,7 @@ export const activationGradKernels: Record<string, HostKernel> = {
     loop: ([dy, x], [out]) =>
       reluGradLoop(dy as Float32Array, x as Float32Array, out as Float32Array),
     simd: (k, [dy, x], [out]) =>
-      k.fns.relu_grad(ptr(dy), ptr(x), ptr(out), (out as Float32Array).length),
+      mapShared(k, 'relu_grad', [ptr(dy), ptr(x), ptr(out)], (out as Float32Array).length),
   }),
   [SOFTPLUS_GRAD]: hostKernel<Record<string, never>>({
     inputs: ['dy', 'x'],
@@ -47,7 +48,7 @@ export const activationGradKernels: Record<string, HostKernel> = {
       for (let i = 0; i < o.length; i++) o[i] = g[i]! * sigmoid64(v[i]!);
     },
     simd: (k, [dy, x], [out]) =>
-      k.fns.softplus_grad(ptr(dy), ptr(x), ptr(out), (out as Float32Array).length),
+      mapShared(k, 'softplus_grad', [ptr(dy), ptr(x), ptr(out)], (out as Float32Array).length),
   }),
 };
 

@@ -13,6 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { simdKernels } from '../simd/loader.js';
+import { mapShared } from '../simd/pool.js';
 import type { WasmBackend } from './wasm_util.js';
 
 /** Name of the fused kernel (inputs x, m, v, g; outputs x', m', v'). */
@@ -66,22 +67,14 @@ export const adamWasm: tf.KernelConfig['kernelFunc'] = ({ inputs, attrs, backend
     // float32 SIMD (the stock update's arithmetic)
     const p = (t: tf.TensorInfo): number => f(t).byteOffset;
     const n = f(x).length;
-    k.fns.adam(
-      p(x),
-      p(m),
-      p(v),
-      p(g),
-      p(xo),
-      p(mo),
-      p(vo),
-      n,
+    mapShared(k, 'adam', [p(x), p(m), p(v), p(g), p(xo), p(mo), p(vo)], n, [
       a.beta1,
       a.beta2,
       a.epsilon,
       a.learningRate,
       a.c1,
       a.c2,
-    );
+    ]);
   } else {
     adamLoop(f(x), f(m), f(v), f(g), f(xo), f(mo), f(vo), a);
   }

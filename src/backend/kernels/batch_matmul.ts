@@ -12,6 +12,8 @@
  * (see `freshRight`).
  */
 import * as tf from '@tensorflow/tfjs';
+import { simdKernels } from '../simd/loader.js';
+import { simdGemmKernel } from './simd_gemm.js';
 import { call, release, transpose, type WasmBackend } from './wasm_util.js';
 
 type KernelFunc = tf.KernelConfig['kernelFunc'];
@@ -52,6 +54,9 @@ function freshRight(backend: WasmBackend, b: tf.TensorInfo, temps: tf.TensorInfo
 export function batchMatMulKernel(previous: KernelFunc | undefined): KernelFunc {
   return (args) => {
     const backend = args.backend as unknown as WasmBackend;
+    const k = simdKernels();
+    const viaSimd = k === undefined ? undefined : simdGemmKernel(backend, k, args);
+    if (viaSimd !== undefined) return viaSimd;
     const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
     const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
     if ((!transposeA && !transposeB) || a.dtype !== 'float32' || b.dtype !== 'float32') {
@@ -96,6 +101,9 @@ export function fusedMatMulKernel(previous: KernelFunc | undefined): KernelFunc 
   return (args) => {
     if (previous === undefined) throw new Error('deepprob kernels: no _FusedMatMul');
     const backend = args.backend as unknown as WasmBackend;
+    const k = simdKernels();
+    const viaSimd = k === undefined ? undefined : simdGemmKernel(backend, k, args);
+    if (viaSimd !== undefined) return viaSimd;
     const { b } = args.inputs as { b: tf.TensorInfo };
     if (b === undefined || b.dtype !== 'float32') return previous(args);
     const temps: tf.TensorInfo[] = [];

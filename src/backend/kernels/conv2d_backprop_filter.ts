@@ -14,6 +14,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { simdKernels, type SimdKernels } from '../simd/loader.js';
 import { MAX_COLS, colsSize, convGradMode, gemmGeometry, type ConvGradMode } from './conv_gemm.js';
+import { simdMatMul, useSimdGemm } from './simd_gemm.js';
+import { imagesShared } from './conv2d_simd.js';
 import { call, release, reshape, transpose, type WasmBackend } from './wasm_util.js';
 
 type KernelFunc = tf.KernelConfig['kernelFunc'];
@@ -61,9 +63,18 @@ function backpropFilterGemm(
   const { N, K, CO, loop } = gemmGeometry(info);
   const temps: tf.TensorInfo[] = [];
   try {
+    const p = (t: tf.TensorInfo): number => backend.typedArrayFromHeap(t).byteOffset;
+    if (useSimdGemm(k, K, CO, N)) {
+      // cols = im2col(x) [N, K] (vector copies, shared by images among the SIMD threads), read
+      // transposed by the SIMD GEMM with dy [N, CO] in place: colsᵀ dy is the HWIO filter [K, CO]
+      const cols = backend.makeOutput([N, K], 'float32');
+      temps.push(cols);
+      imagesShared(k, 'im2col', p(x), p(cols), info, K);
+      const b: tf.TensorInfo = { dataId: dy.dataId, shape: [N, CO], dtype: 'float32' };
+      return simdMatMul(backend, k, cols, b, { transposeA: true, outShape: info.filterShape });
+    }
     const colsT = backend.makeOutput([1, K, N], 'float32');
     temps.push(colsT);
-    const p = (t: tf.TensorInfo): number => backend.typedArrayFromHeap(t).byteOffset;
     k.fns.im2col_t(p(x), p(colsT), ...loop);
     // dy as the right operand, in a buffer of its own (XNNPACK caches packed right operands by
     // buffer id, and dy's buffer may have been packed under another shape)

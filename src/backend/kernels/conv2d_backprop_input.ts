@@ -14,6 +14,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { simdKernels, type SimdKernels } from '../simd/loader.js';
 import { MAX_COLS, colsSize, convGradMode, gemmGeometry, type ConvGradMode } from './conv_gemm.js';
+import { simdMatMul, useSimdGemm } from './simd_gemm.js';
+import { imagesShared } from './conv2d_simd.js';
 import { call, release, reshape, transpose, type WasmBackend } from './wasm_util.js';
 
 type KernelFunc = tf.KernelConfig['kernelFunc'];
@@ -136,24 +138,31 @@ function backpropInputGemm(
   filter: tf.TensorInfo,
   info: tf.backend_util.Conv2DInfo,
 ): tf.TensorInfo {
-  const { N, K, CO, loop } = gemmGeometry(info);
+  const { N, K, CO } = gemmGeometry(info);
   const temps: tf.TensorInfo[] = [];
   try {
-    const a = reshape(backend, dy, [1, N, CO]);
-    temps.push(a);
-    // Wᵀ as [1, CO, K] (the wasm BatchMatMul runs XNNPACK only without transposes); the
-    // transpose also gives it a buffer of its own: XNNPACK packs and caches right operands by
-    // buffer id, and the filter's buffer feeds the forward Conv2D
-    const fr = reshape(backend, filter, [1, K, CO]);
-    temps.push(fr);
-    const b = transpose(backend, fr, [0, 2, 1], true);
-    temps.push(b);
-    const cols = call(backend, 'BatchMatMul', { a, b }, { transposeA: false, transposeB: false });
-    temps.push(cols);
+    if (useSimdGemm(k, N, K, CO)) {
+      // cols = dy Wᵀ with the filter [K, CO] read transposed in place by the SIMD GEMM
+      const a: tf.TensorInfo = { dataId: dy.dataId, shape: [N, CO], dtype: 'float32' };
+      const w: tf.TensorInfo = { dataId: filter.dataId, shape: [K, CO], dtype: 'float32' };
+      temps.push(simdMatMul(backend, k, a, w, { transposeB: true }));
+    } else {
+      const a = reshape(backend, dy, [1, N, CO]);
+      temps.push(a);
+      // Wᵀ as [1, CO, K] (the wasm BatchMatMul runs XNNPACK only without transposes); the
+      // transpose also gives it a buffer of its own: XNNPACK packs and caches right operands by
+      // buffer id, and the filter's buffer feeds the forward Conv2D
+      const fr = reshape(backend, filter, [1, K, CO]);
+      temps.push(fr);
+      const b = transpose(backend, fr, [0, 2, 1], true);
+      temps.push(b);
+      temps.push(call(backend, 'BatchMatMul', { a, b }, { transposeA: false, transposeB: false }));
+    }
+    const cols = temps[temps.length - 1] as tf.TensorInfo;
     const dx = backend.makeOutput(info.inShape, 'float32');
     const p = (t: tf.TensorInfo): number => backend.typedArrayFromHeap(t).byteOffset;
     (backend.typedArrayFromHeap(dx) as Float32Array).fill(0);
-    k.fns.col2im_add(p(cols), p(dx), ...loop);
+    imagesShared(k, 'col2im_add', p(cols), p(dx), info, K);
     return dx;
   } finally {
     release(backend, ...temps);

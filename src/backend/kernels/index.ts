@@ -29,6 +29,7 @@ import { activationGradKernels, installActivationGrads } from './activation_grad
 import { installFusedOpGrads } from './fused_op_grads.js';
 import { maxPoolKernel, reluKernel, sigmoidKernel, softplusKernel } from './simd_forward.js';
 import { identityKernel } from './identity.js';
+import { conv2dSimdKernel } from './conv2d_simd.js';
 import { padKernel } from './pad.js';
 import {
   depthwiseBackpropFilterKernel,
@@ -48,6 +49,8 @@ interface PackKernel {
 
 /** The kernels the pack installs on the wasm backend. */
 const WASM_PACK: PackKernel[] = [
+  { kernelName: 'Conv2D', make: conv2dSimdKernel(false) },
+  { kernelName: 'FusedConv2D', make: conv2dSimdKernel(true) },
   { kernelName: 'Conv2DBackpropFilter', make: conv2dBackpropFilterKernel },
   { kernelName: 'Conv2DBackpropInput', make: conv2dBackpropInputKernel },
   { kernelName: 'BatchMatMul', make: batchMatMulKernel },

@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { simdKernels } from '../simd/loader.js';
+import { mapShared } from '../simd/pool.js';
 import { deferTo, type WasmBackend } from './wasm_util.js';
 
 type KernelFunc = tf.KernelConfig['kernelFunc'];
@@ -24,7 +25,7 @@ function unaryKernel(
     const be = args.backend as unknown as WasmBackend;
     const out = be.makeOutput(x.shape, 'float32');
     const o = be.typedArrayFromHeap(out);
-    k.fns[fn](be.typedArrayFromHeap(x).byteOffset, o.byteOffset, o.length);
+    mapShared(k, fn, [be.typedArrayFromHeap(x).byteOffset, o.byteOffset], o.length);
     return out;
   };
 }

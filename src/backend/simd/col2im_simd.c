@@ -77,3 +77,42 @@ void im2col_t(const float *x, float *colsT, int B, int H, int W, int C, int OH, 
     }
   }
 }
+
+/* ---- im2col: the gather half of a convolution's forward pass ------------------------------
+ *
+ *   cols[(b, oy, ox), (kh, kw, c)] = x[b, oy*sh - pt + kh, ox*sw - pl + kw, c]   (0 outside x)
+ *
+ * the row-major mirror of col2im_add: for fixed (b, oy, ox, kh) the KW*C values are one
+ * contiguous run of x (clipped at the image border), copied four floats at a time. */
+
+EXPORT(im2col)
+void im2col(const float *x, float *cols, int B, int H, int W, int C, int OH, int OW, int KH,
+            int KW, int sh, int sw, int pt, int pl) {
+  int K = KH * KW * C;
+  float *row = cols;
+  f4 zero = wasm_f32x4_splat(0.0f);
+  for (int b = 0; b < B; b++) {
+    const float *img = x + (long)b * H * W * C;
+    for (int oy = 0; oy < OH; oy++) {
+      for (int ox = 0; ox < OW; ox++, row += K) {
+        int ix0 = ox * sw - pl;
+        int kw0 = ix0 < 0 ? -ix0 : 0;
+        int kw1 = ix0 + KW > W ? W - ix0 : KW;
+        if (kw1 < kw0) kw1 = kw0;
+        for (int kh = 0; kh < KH; kh++) {
+          int iy = oy * sh - pt + kh;
+          float *dst = row + kh * KW * C;
+          int a = kw0 * C, e = kw1 * C, n = KW * C, i = 0;
+          if (iy < 0 || iy >= H) a = e = n;
+          for (; i + 4 <= a; i += 4) wasm_v128_store(dst + i, zero);
+          for (; i < a; i++) dst[i] = 0.0f;
+          const float *src = img + ((long)iy * W + ix0) * C;
+          for (; i + 4 <= e; i += 4) wasm_v128_store(dst + i, wasm_v128_load(src + i));
+          for (; i < e; i++) dst[i] = src[i];
+          for (; i + 4 <= n; i += 4) wasm_v128_store(dst + i, zero);
+          for (; i < n; i++) dst[i] = 0.0f;
+        }
+      }
+    }
+  }
+}

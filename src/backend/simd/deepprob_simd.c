@@ -1,9 +1,10 @@
 /*
  * deepprob's SIMD kernels (WebAssembly SIMD128), working in place on the tfjs wasm backend's heap.
  *
- * Built by scripts/build-simd.mjs (clang 14, wasm32, -msimd128) into a module that imports the
- * backend's memory ("env"."memory") and has no data segment and no shadow stack: it never writes
- * outside the buffers it is given. All pointers are byte offsets into that memory.
+ * Built by scripts/build-simd.mjs (clang 19, wasm32, -msimd128, and again with -mrelaxed-simd)
+ * into a module that imports the backend's memory ("env"."memory") and has no data segment and no
+ * shadow stack: it never writes outside the buffers it is given. All pointers are byte offsets
+ * into that memory.
  *
  * Contents:
  * - normal_fill: the seeded ziggurat of random_normal.ts, bit for bit (four xoshiro128** streams
@@ -13,6 +14,8 @@
  *   local reparameterization, and their gradients.
  * - max_pool_grad_2x2: the gradient of 2x2/stride-2 max pooling (NHWC), first strict maximum in
  *   scan order, as the cpu backend.
+ * - gemm (gemm_simd.c): the packed, register-blocked GEMM with fused bias + activation; im2col /
+ *   im2col_t / col2im_add (col2im_simd.c) for the convolutions.
  */
 #include <stdint.h>
 #include <wasm_simd128.h>
@@ -763,3 +766,6 @@ void softplus_grad(const float *dy, const float *x, float *out, int n) {
 
 /* ---- convolution input gradient: col2im ------------------------------------------------ */
 #include "col2im_simd.c"
+
+/* ---- GEMM (matmul, im2col convolutions) ------------------------------------------------- */
+#include "gemm_simd.c"
