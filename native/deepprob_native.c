@@ -38,6 +38,19 @@ typedef struct {
   int planes;     /* planes per channel: 1, or FW rounded up to the filter-gradient tap block */
 } direct_geom_t;
 
+/* Ops of pointwise.h (the binding's `op`). */
+enum {
+  PW_SOFTPLUS = 0,
+  PW_SOFTPLUS_GRAD = 1,
+  PW_REPARAM = 2,
+  PW_REPARAM_GRAD = 3,
+  PW_KL = 4,
+  PW_KL_GRAD_MU = 5,
+  PW_KL_GRAD_RHO = 6,
+  PW_ADAM = 7,
+  PW_OPS = 8
+};
+
 /* ------------------------------------------------------------------------------------------ */
 /* Micro-kernels, one per instruction set                                                      */
 
@@ -48,6 +61,8 @@ typedef struct {
 #define SUF(n) n##_avx512
 #include "gemm_kernel.h"
 #include "elementwise.h"
+#include "pointwise.h"
+#include "pool_reduce.h"
 #define DIRECT_MAX_OB 16
 #define DIRECT_DW_T 5
 #include "conv_direct.h"
@@ -65,6 +80,8 @@ typedef struct {
 #define SUF(n) n##_avx2
 #include "gemm_kernel.h"
 #include "elementwise.h"
+#include "pointwise.h"
+#include "pool_reduce.h"
 #define DIRECT_MAX_OB 12
 #define DIRECT_DW_T 2
 #include "conv_direct.h"
@@ -80,6 +97,8 @@ typedef struct {
 #define SUF(n) n##_sse
 #include "gemm_kernel.h"
 #include "elementwise.h"
+#include "pointwise.h"
+#include "pool_reduce.h"
 #define DIRECT_MAX_OB 12
 #define DIRECT_DW_T 2
 #include "conv_direct.h"
@@ -96,6 +115,11 @@ typedef void (*direct_fwd_fn)(const direct_geom_t *g, const float *xs, const flo
 typedef void (*direct_dw_fn)(const direct_geom_t *g, const float *xs, const float *dyp,
                              float *dw);
 typedef void (*eltwise_fn)(int op, const float *a, const float *b, float *out, long n);
+typedef double (*pointwise_fn)(int op, float *const *p, const double *s, long i0, long i1);
+typedef void (*maxpool_fn)(const conv_t *s, const float *x, float *y, int b);
+typedef void (*maxpool_grad_fn)(const conv_t *s, const float *x, const float *dy, float *dx, int b,
+                                float *mv, int *pos);
+typedef void (*colsum_fn)(const float *a, long cols, long r0, long r1, double *out, float *acc);
 
 static struct {
   kernel_fn kernel;
@@ -105,7 +129,12 @@ static struct {
   direct_dw_fn direct_dw;
   int vw, dw_t; /* floats per vector; filter-gradient tap block */
   eltwise_fn eltwise; /* elementwise.h, this ISA */
-} K = {kernel_sse, 6, 8, "sse", direct_fwd_rows_sse, direct_dw_image_sse, 4, 2, eltwise_sse};
+  pointwise_fn pointwise; /* pointwise.h */
+  maxpool_fn maxpool;     /* pool_reduce.h */
+  maxpool_grad_fn maxpool_grad;
+  colsum_fn colsum;
+} K = {kernel_sse, 6, 8, "sse", direct_fwd_rows_sse, direct_dw_image_sse, 4, 2, eltwise_sse,
+       pointwise_sse, maxpool_image_sse, maxpool_grad_image_sse, colsum_sse};
 
 #define KC 256
 #define MC 96
@@ -121,14 +150,20 @@ static void choose_isa(const char *force) {
     K.kernel = kernel_avx512, K.mr = 8, K.nr = 32, K.isa = "avx512";
     K.direct_fwd = direct_fwd_rows_avx512, K.direct_dw = direct_dw_image_avx512;
     K.vw = 16, K.dw_t = 5, K.eltwise = eltwise_avx512;
+    K.pointwise = pointwise_avx512, K.maxpool = maxpool_image_avx512;
+    K.maxpool_grad = maxpool_grad_image_avx512, K.colsum = colsum_avx512;
   } else if (avx2) {
     K.kernel = kernel_avx2, K.mr = 6, K.nr = 16, K.isa = "avx2";
     K.direct_fwd = direct_fwd_rows_avx2, K.direct_dw = direct_dw_image_avx2;
     K.vw = 8, K.dw_t = 2, K.eltwise = eltwise_avx2;
+    K.pointwise = pointwise_avx2, K.maxpool = maxpool_image_avx2;
+    K.maxpool_grad = maxpool_grad_image_avx2, K.colsum = colsum_avx2;
   } else {
     K.kernel = kernel_sse, K.mr = 6, K.nr = 8, K.isa = "sse";
     K.direct_fwd = direct_fwd_rows_sse, K.direct_dw = direct_dw_image_sse;
     K.vw = 4, K.dw_t = 2, K.eltwise = eltwise_sse;
+    K.pointwise = pointwise_sse, K.maxpool = maxpool_image_sse;
+    K.maxpool_grad = maxpool_grad_image_sse, K.colsum = colsum_sse;
   }
 }
 
@@ -1103,6 +1138,182 @@ static napi_value js_eltwise(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+typedef struct {
+  int op;
+  float *p[7];
+  double s[6];
+  long n;
+  double part[MAX_THREADS];
+} pointwise_t;
+
+static void pointwise_task(void *ctx, int tid, int nth) {
+  pointwise_t *t = ctx;
+  const long blocks = (t->n + 15) / 16;
+  long i0 = blocks * tid / nth * 16, i1 = blocks * (tid + 1) / nth * 16;
+  if (i1 > t->n) i1 = t->n;
+  t->part[tid] = i0 < i1 ? K.pointwise(t->op, t->p, t->s, i0, i1) : 0.0;
+}
+
+/* Floats each operand of a pointwise op spans (0: unused), given n and the scalars. */
+static void pointwise_spans(int op, long n, const double *s, long span[7]) {
+  for (int i = 0; i < 7; i++) span[i] = 0;
+  const long c = s[1] == 1 ? 1 : n;
+  switch (op) {
+    case PW_SOFTPLUS: span[0] = span[1] = n; break;
+    case PW_SOFTPLUS_GRAD: span[0] = span[1] = span[2] = n; break;
+    case PW_REPARAM:
+    case PW_REPARAM_GRAD: span[0] = span[1] = span[2] = span[3] = n; break;
+    case PW_KL: span[0] = span[1] = n, span[2] = c; break;
+    case PW_KL_GRAD_MU: span[0] = span[2] = n, span[1] = c; break;
+    case PW_KL_GRAD_RHO: span[0] = span[1] = n; break;
+    default: for (int i = 0; i < 7; i++) span[i] = n; break;
+  }
+}
+
+/* pointwise(op, heap, n, p0..p6 (-1: unused), s0..s5) -> the sum for PW_KL, else 0 (ops and
+ * operands: pointwise.h). Threaded from 2^14 elements. */
+static napi_value js_pointwise(napi_env env, napi_callback_info info) {
+  float *heap;
+  size_t len;
+  double v[15];
+  if (heap_call_args(env, info, "pointwise", 16, 1, &heap, &len, v) != 0) return NULL;
+  const int op = (int)v[0];
+  const long n = (long)v[1];
+  if (!(v[0] >= 0 && v[0] < PW_OPS && v[0] == op))
+    return throw_range(env, "deepprob native pointwise: unknown op");
+  pointwise_t t = {op, {NULL}, {0}, n, {0}};
+  for (int i = 0; i < 6; i++) t.s[i] = v[9 + i];
+  if (op == PW_KL || op == PW_KL_GRAD_MU) {
+    if (t.s[1] != 1 && t.s[1] != n)
+      return throw_range(env, "deepprob native pointwise: centre must have 1 or n values");
+  }
+  long span[7];
+  pointwise_spans(op, n, t.s, span);
+  if (n < 0) return throw_range(env, "deepprob native pointwise: n < 0");
+  for (int i = 0; i < 7; i++) {
+    const long at = (long)v[2 + i];
+    if (span[i] == 0) continue;
+    if (at < 0 || (size_t)(at + span[i]) > len)
+      return throw_range(env, "deepprob native pointwise: operand outside the heap");
+    t.p[i] = heap + at;
+  }
+  /* transcendental ops: ~20-60 flops an element; threads from 2^14 elements */
+  if (n < (1L << 14) || P.n == 1) {
+    pointwise_task(&t, 0, 1);
+  } else {
+    run_parallel(pointwise_task, &t);
+  }
+  double total = 0.0;
+  for (int i = 0; i < MAX_THREADS; i++) total += t.part[i];
+  napi_value out;
+  CHECK(napi_create_double(env, total, &out));
+  return out;
+}
+
+typedef struct {
+  const conv_t *s;
+  const float *x, *dy;
+  float *out;
+  int grad;
+  int failed;
+} pool_t;
+
+static _Thread_local float *tl_pool = NULL;
+static _Thread_local size_t tl_pool_n = 0;
+
+static void pool_task(void *ctx, int tid, int nth) {
+  pool_t *t = ctx;
+  const conv_t *s = t->s;
+  const int b0 = (int)((long)s->B * tid / nth), b1 = (int)((long)s->B * (tid + 1) / nth);
+  if (!t->grad) {
+    for (int b = b0; b < b1; b++) K.maxpool(s, t->x, t->out, b);
+    return;
+  }
+  float *mv = grow(&tl_pool, &tl_pool_n, (size_t)2 * s->C);
+  if (mv == NULL) {
+    t->failed = 1;
+    return;
+  }
+  for (int b = b0; b < b1; b++) K.maxpool_grad(s, t->x, t->dy, t->out, b, mv, (int *)(mv + s->C));
+}
+
+/* pool(kind, heap, p0, p1, p2, B, H, W, C, OH, OW, FH, FW, SH, SW, DH, DW, PT, PL): max pooling,
+ * kind 0 forward (x, y, unused), kind 1 gradient (x, dy, dx); threads over images. */
+static napi_value js_pool(napi_env env, napi_callback_info info) {
+  float *heap;
+  size_t len;
+  double v[18];
+  if (heap_call_args(env, info, "pool", 19, 1, &heap, &len, v) != 0) return NULL;
+  const int kind = (int)v[0];
+  const double *p = v + 1, *d = v + 4;
+  for (int i = 0; i < 14; i++)
+    if (d[i] < (i >= 12 ? -1e9 : 0) || d[i] > 2e9) return throw_range(env, "pool: bad geometry");
+  conv_t s = {(int)d[0], (int)d[1], (int)d[2], (int)d[3], (int)d[4], (int)d[5], (int)d[6],
+              (int)d[7], (int)d[8], (int)d[9], (int)d[10], (int)d[11], (int)d[12], (int)d[13],
+              (int)d[3]};
+  if (kind != 0 && kind != 1) return throw_range(env, "deepprob native pool: kind must be 0 or 1");
+  const size_t xs = (size_t)s.B * s.H * s.W * s.C, ys = (size_t)s.B * s.OH * s.OW * s.C;
+  if (xs >= (1UL << 31) || ys >= (1UL << 31))
+    return throw_range(env, "deepprob native pool: tensor too large");
+  const size_t need[2][3] = {{xs, ys, 0}, {xs, ys, xs}};
+  for (int i = 0; i < 3; i++)
+    if (need[kind][i] > 0 && (p[i] < 0 || (size_t)p[i] + need[kind][i] > len))
+      return throw_range(env, "deepprob native pool: operand outside the heap");
+  pool_t t = {&s, heap + (long)p[0], kind == 1 ? heap + (long)p[1] : NULL,
+              heap + (long)(kind == 1 ? p[2] : p[1]), kind, 0};
+  if (s.B == 1 || P.n == 1 || xs < 16384) {
+    pool_task(&t, 0, 1);
+  } else {
+    run_parallel(pool_task, &t);
+  }
+  if (t.failed) napi_throw_error(env, NULL, "deepprob native pool: out of memory");
+  return NULL;
+}
+
+typedef struct {
+  const float *a;
+  long rows, cols;
+  double *parts; /* one [cols] partial sum per thread */
+  float *acc;    /* one [cols] float block sum per thread */
+} colsum_t;
+
+static void colsum_task(void *ctx, int tid, int nth) {
+  colsum_t *t = ctx;
+  K.colsum(t->a, t->cols, t->rows * tid / nth, t->rows * (tid + 1) / nth, t->parts + tid * t->cols,
+           t->acc + tid * t->cols);
+}
+
+/* colsum(heap, a, rows, cols, out): out[j] = sum_i a[i*cols + j] (threads over rows). */
+static napi_value js_colsum(napi_env env, napi_callback_info info) {
+  float *heap;
+  size_t len;
+  double v[4];
+  if (heap_call_args(env, info, "colsum", 5, 0, &heap, &len, v) != 0) return NULL;
+  const long a = (long)v[0], rows = (long)v[1], cols = (long)v[2], out = (long)v[3];
+  if (a < 0 || rows < 0 || cols < 1 || out < 0 || (size_t)(a + rows * cols) > len ||
+      (size_t)(out + cols) > len)
+    return throw_range(env, "deepprob native colsum: operand outside the heap");
+  const int nth = rows * cols < (1L << 16) || rows < 128 ? 1 : P.n;
+  double *parts = malloc((size_t)nth * cols * (sizeof(double) + sizeof(float)));
+  if (parts == NULL) {
+    napi_throw_error(env, NULL, "deepprob native colsum: out of memory");
+    return NULL;
+  }
+  colsum_t t = {heap + a, rows, cols, parts, (float *)(parts + (long)nth * cols)};
+  if (nth == 1) {
+    colsum_task(&t, 0, 1);
+  } else {
+    run_parallel(colsum_task, &t);
+  }
+  for (long j = 0; j < cols; j++) {
+    double sum = 0.0;
+    for (int i = 0; i < nth; i++) sum += parts[i * cols + j];
+    heap[out + j] = (float)sum;
+  }
+  free(parts);
+  return NULL;
+}
+
 /* info() -> { isa, threads } */
 static napi_value js_info(napi_env env, napi_callback_info info) {
   (void)info;
@@ -1178,8 +1389,11 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"setChunkFloats", NULL, js_set_chunk, NULL, NULL, NULL, napi_default, NULL},
       {"setDirectMaxChannels", NULL, js_set_direct, NULL, NULL, NULL, napi_default, NULL},
       {"eltwise", NULL, js_eltwise, NULL, NULL, NULL, napi_default, NULL},
+      {"pointwise", NULL, js_pointwise, NULL, NULL, NULL, napi_default, NULL},
+      {"pool", NULL, js_pool, NULL, NULL, NULL, napi_default, NULL},
+      {"colsum", NULL, js_colsum, NULL, NULL, NULL, napi_default, NULL},
   };
-  if (napi_define_properties(env, exports, 7, props) != napi_ok) return NULL;
+  if (napi_define_properties(env, exports, 10, props) != napi_ok) return NULL;
   return exports;
 }
 

@@ -1,0 +1,87 @@
+/*
+ * Max pooling (forward and gradient) and column sums for the native path, instantiated once per
+ * instruction set by deepprob_native.c (same SUF(name); the loops over channels are left to the
+ * compiler's vectoriser under that ISA's target). Written for deepprob.
+ *
+ * Max pooling, NHWC, window FH x FW, strides SH, SW, dilations DH, DW, padding PT, PL (conv_t):
+ *   y[b, i, j, c]  = max over the window's pixels inside the image of x[b, h, w, c];
+ *   dx[b, h, w, c] = sum of dy[b, i, j, c] over the windows whose arg max is (h, w), the arg max
+ *                    being the first strict maximum in window scan order (rows, then columns),
+ *                    as the cpu backend's MaxPoolGrad.
+ * Column sums: out[j] = sum_i a[i * cols + j] over rows [r0, r1) (the bias gradients: dy summed over
+ * batch and pixels), in float over blocks of 64 rows, then in double.
+ */
+
+/* Max pooling forward of image b: y[b] from x[b]. */
+static void SUF(maxpool_image)(const conv_t *s, const float *x, float *y, int b) {
+  const int C = s->C;
+  const float *xb = x + (long)b * s->H * s->W * C;
+  float *yb = y + (long)b * s->OH * s->OW * C;
+  for (int oy = 0; oy < s->OH; oy++) {
+    for (int ox = 0; ox < s->OW; ox++) {
+      float *restrict out = yb + ((long)oy * s->OW + ox) * C;
+      for (int c = 0; c < C; c++) out[c] = -__builtin_inff();
+      for (int fy = 0; fy < s->FH; fy++) {
+        const int iy = oy * s->SH + fy * s->DH - s->PT;
+        if (iy < 0 || iy >= s->H) continue;
+        for (int fx = 0; fx < s->FW; fx++) {
+          const int ix = ox * s->SW + fx * s->DW - s->PL;
+          if (ix < 0 || ix >= s->W) continue;
+          const float *restrict v = xb + ((long)iy * s->W + ix) * C;
+          for (int c = 0; c < C; c++) out[c] = v[c] > out[c] ? v[c] : out[c];
+        }
+      }
+    }
+  }
+}
+
+/* Max pooling gradient of image b into dx[b] (zeroed here); mv, pos: C floats / ints of scratch. */
+static void SUF(maxpool_grad_image)(const conv_t *s, const float *x, const float *dy, float *dx,
+                                    int b, float *restrict mv, int *restrict pos) {
+  const int C = s->C;
+  const long HWC = (long)s->H * s->W * C;
+  const float *xb = x + (long)b * HWC;
+  const float *dyb = dy + (long)b * s->OH * s->OW * C;
+  float *dxb = dx + (long)b * HWC;
+  memset(dxb, 0, (size_t)HWC * sizeof(float));
+  for (int oy = 0; oy < s->OH; oy++) {
+    for (int ox = 0; ox < s->OW; ox++) {
+      for (int c = 0; c < C; c++) {
+        mv[c] = -__builtin_inff();
+        pos[c] = -1;
+      }
+      for (int fy = 0; fy < s->FH; fy++) {
+        const int iy = oy * s->SH + fy * s->DH - s->PT;
+        if (iy < 0 || iy >= s->H) continue;
+        for (int fx = 0; fx < s->FW; fx++) {
+          const int ix = ox * s->SW + fx * s->DW - s->PL;
+          if (ix < 0 || ix >= s->W) continue;
+          const int at = (iy * s->W + ix) * C;
+          const float *restrict v = xb + at;
+          for (int c = 0; c < C; c++) {
+            const int up = v[c] > mv[c];
+            mv[c] = up ? v[c] : mv[c];
+            pos[c] = up ? at + c : pos[c];
+          }
+        }
+      }
+      const float *g = dyb + ((long)oy * s->OW + ox) * C;
+      for (int c = 0; c < C; c++)
+        if (pos[c] >= 0) dxb[pos[c]] += g[c];
+    }
+  }
+}
+
+/* out[0..cols) = column sums of rows [r0, r1) of a (row stride cols), in double. */
+static void SUF(colsum)(const float *a, long cols, long r0, long r1, double *out, float *acc) {
+  for (long j = 0; j < cols; j++) out[j] = 0.0;
+  for (long i0 = r0; i0 < r1; i0 += 64) {
+    const long i1 = r1 - i0 < 64 ? r1 : i0 + 64;
+    for (long j = 0; j < cols; j++) acc[j] = 0.0f;
+    for (long i = i0; i < i1; i++) {
+      const float *restrict row = a + i * cols;
+      for (long j = 0; j < cols; j++) acc[j] += row[j];
+    }
+    for (long j = 0; j < cols; j++) out[j] += acc[j];
+  }
+}
