@@ -253,7 +253,7 @@ describe.skipIf(!on)('native element-wise, pooling and sum kernels (addon built)
     const r = rng(35);
     expectNoLeak(() => {
       const cases: { shape: number[]; axis: number[]; keepDims: boolean }[] = [
-        { shape: [64, 32, 32, 32], axis: [0, 1, 2], keepDims: false },
+        { shape: [16, 32, 32, 32], axis: [0, 1, 2], keepDims: false },
         { shape: [64, 4, 4, 192], axis: [0, 1, 2], keepDims: true },
         { shape: [257, 33], axis: [0], keepDims: false },
         { shape: [3, 1001, 7], axis: [1, 0], keepDims: false },
@@ -275,6 +275,28 @@ describe.skipIf(!on)('native element-wise, pooling and sum kernels (addon built)
       const before = pointwiseCalls['Sum'] ?? 0;
       tf.dispose([activeKernel('Sum', { x }, { axis: [1], keepDims: false }), x]);
       expect(pointwiseCalls['Sum'] ?? 0).toBe(before);
+    });
+  });
+
+  it('flushes subnormal operands inside the kernels and leaves JavaScript arithmetic alone', () => {
+    const r = rng(36);
+    expectNoLeak(() => {
+      // dy with subnormal entries (|v| < 2^-126) next to normal ones: they count as 0 in the GEMM
+      const x = randTensor(r, [4, 6, 6, 8]);
+      const dyVals = Float32Array.from({ length: 4 * 6 * 6 * 16 }, (_, i) =>
+        i % 3 === 0 ? 1e-39 * (1 + (i % 7)) : r() - 0.5,
+      );
+      const dy = tf.tensor(dyVals, [4, 6, 6, 16]);
+      const attrs = { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 8, 16] };
+      const [want] = cpuKernel('Conv2DBackpropFilter', { x, dy }, attrs);
+      const got = activeKernel('Conv2DBackpropFilter', { x, dy }, attrs);
+      // the subnormal terms are below 1e-37 in size: the sums agree to float32 rounding
+      expect(got).toBeAllclose(want?.values, { rtol: 1e-5, atol: 1e-5 });
+      // the calling thread's float mode is restored: JS and Float32Array keep subnormals
+      expect(5e-324 * 1).toBe(5e-324);
+      expect(Math.fround(1e-40)).not.toBe(0);
+      expect(new Float32Array([1e-39])[0]! * 2).toBeGreaterThan(0);
+      tf.dispose([x, dy, got]);
     });
   });
 
