@@ -1344,6 +1344,71 @@ static napi_value js_colsum(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* copy4: out[o] = x[o - off] where that index is inside x, `value` elsewhere, on 4-D shapes (a
+ * constant pad: off = the padding before each axis; a slice: off = -begin). */
+typedef struct {
+  const float *x;
+  float *out;
+  long in[4], o[4], off[4];
+  float value;
+} copy4_t;
+
+static void copy4_rows(const copy4_t *t, long r0, long r1) {
+  const long o3 = t->o[3];
+  /* the run of the last axis that comes from x: out columns [lo, hi) */
+  long lo = t->off[3] > 0 ? t->off[3] : 0;
+  long hi = t->in[3] + t->off[3] < o3 ? t->in[3] + t->off[3] : o3;
+  if (hi < lo) hi = lo;
+  for (long r = r0; r < r1; r++) {
+    const long i2 = r % t->o[2] - t->off[2];
+    const long i1 = r / t->o[2] % t->o[1] - t->off[1];
+    const long i0 = r / t->o[2] / t->o[1] - t->off[0];
+    float *d = t->out + r * o3;
+    if (i0 < 0 || i0 >= t->in[0] || i1 < 0 || i1 >= t->in[1] || i2 < 0 || i2 >= t->in[2] ||
+        hi == lo) {
+      for (long j = 0; j < o3; j++) d[j] = t->value;
+      continue;
+    }
+    for (long j = 0; j < lo; j++) d[j] = t->value;
+    const float *src = t->x + ((i0 * t->in[1] + i1) * t->in[2] + i2) * t->in[3] + lo - t->off[3];
+    memcpy(d + lo, src, (size_t)(hi - lo) * sizeof(float));
+    for (long j = hi; j < o3; j++) d[j] = t->value;
+  }
+}
+
+static void copy4_task(void *ctx, int tid, int nth) {
+  const copy4_t *t = ctx;
+  const long rows = t->o[0] * t->o[1] * t->o[2];
+  copy4_rows(t, rows * tid / nth, rows * (tid + 1) / nth);
+}
+
+/* copy4(heap, x, out, in0..in3, out0..out3, off0..off3, value) */
+static napi_value js_copy4(napi_env env, napi_callback_info info) {
+  float *heap;
+  size_t len;
+  double v[15];
+  if (heap_call_args(env, info, "copy4", 16, 0, &heap, &len, v) != 0) return NULL;
+  copy4_t t;
+  size_t xs = 1, os = 1;
+  for (int i = 0; i < 4; i++) {
+    if (!(v[2 + i] >= 0 && v[6 + i] >= 0 && v[2 + i] < 2e9 && v[6 + i] < 2e9 &&
+          v[10 + i] > -2e9 && v[10 + i] < 2e9))
+      return throw_range(env, "deepprob native copy4: bad shape");
+    t.in[i] = (long)v[2 + i], t.o[i] = (long)v[6 + i], t.off[i] = (long)v[10 + i];
+    xs *= (size_t)t.in[i], os *= (size_t)t.o[i];
+  }
+  if (v[0] < 0 || v[1] < 0 || (size_t)v[0] + xs > len || (size_t)v[1] + os > len)
+    return throw_range(env, "deepprob native copy4: operand outside the heap");
+  t.x = heap + (long)v[0], t.out = heap + (long)v[1], t.value = (float)v[14];
+  if (os == 0) return NULL;
+  if (os < (1UL << 16) || P.n == 1) {
+    copy4_task(&t, 0, 1);
+  } else {
+    run_parallel(copy4_task, &t);
+  }
+  return NULL;
+}
+
 /* info() -> { isa, threads } */
 static napi_value js_info(napi_env env, napi_callback_info info) {
   (void)info;
@@ -1404,6 +1469,7 @@ FTZ_BINDING(ftz_eltwise, js_eltwise)
 FTZ_BINDING(ftz_pointwise, js_pointwise)
 FTZ_BINDING(ftz_pool, js_pool)
 FTZ_BINDING(ftz_colsum, js_colsum)
+FTZ_BINDING(ftz_copy4, js_copy4)
 
 static int initialised = 0;
 
@@ -1437,8 +1503,9 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"pointwise", NULL, ftz_pointwise, NULL, NULL, NULL, napi_default, NULL},
       {"pool", NULL, ftz_pool, NULL, NULL, NULL, napi_default, NULL},
       {"colsum", NULL, ftz_colsum, NULL, NULL, NULL, napi_default, NULL},
+      {"copy4", NULL, ftz_copy4, NULL, NULL, NULL, napi_default, NULL},
   };
-  if (napi_define_properties(env, exports, 10, props) != napi_ok) return NULL;
+  if (napi_define_properties(env, exports, 11, props) != napi_ok) return NULL;
   return exports;
 }
 

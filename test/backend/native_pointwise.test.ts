@@ -278,6 +278,72 @@ describe.skipIf(!on)('native element-wise, pooling and sum kernels (addon built)
     });
   });
 
+  it('PadV2 and Slice match the cpu backend (ranks 1-6, odd shapes, unit and whole axes)', () => {
+    const r = rng(37);
+    const seen = { pad: 0, slice: 0 };
+    expectNoLeak(() => {
+      const shapes = [
+        [64, 32, 32, 3],
+        [64, 2, 2, 256],
+        [5000],
+        [7, 33, 41],
+        [2, 3, 5, 7, 11, 3],
+        [3, 1, 17, 9, 40],
+      ];
+      for (const shape of shapes) {
+        for (let i = 0; i < 3; i++) {
+          const x = randTensor(r, shape);
+          const paddings = shape.map((d) =>
+            r() < 0.4 ? [0, 0] : [randInt(r, 0, 3), randInt(r, 0, 3)],
+          );
+          const pa = { paddings, constantValue: r() < 0.5 ? 0 : 1.5 };
+          const [want] = cpuKernel('PadV2', { x }, pa);
+          const before = pointwiseCalls['PadV2'] ?? 0;
+          const got = activeKernel('PadV2', { x }, pa);
+          expect(got.shape).toEqual(want?.shape);
+          expect(got).toBeAllclose(want?.values, { rtol: 0, atol: 0 });
+          const native = (pointwiseCalls['PadV2'] ?? 0) - before;
+          const begin = shape.map((d) => randInt(r, 0, d - 1));
+          const size = shape.map((d, k) =>
+            r() < 0.3 ? -1 : randInt(r, 1, d - (begin[k] as number)),
+          );
+          const sa = { begin, size };
+          const [ws] = cpuKernel('Slice', { x }, sa);
+          const s0 = pointwiseCalls['Slice'] ?? 0;
+          const gs = activeKernel('Slice', { x }, sa);
+          expect(gs.shape).toEqual(ws?.shape);
+          expect(gs).toBeAllclose(ws?.values, { rtol: 0, atol: 0 });
+          seen.pad += native;
+          seen.slice += (pointwiseCalls['Slice'] ?? 0) - s0;
+          tf.dispose([x, got, gs]);
+        }
+      }
+      // the gradient of AlexNet's paddings: slices of the padded maps, native
+      for (const [shape, begin, size] of [
+        [
+          [64, 4, 4, 384],
+          [0, 1, 1, 0],
+          [64, 2, 2, 384],
+        ],
+        [
+          [64, 42, 42, 3],
+          [0, 5, 5, 0],
+          [64, 32, 32, 3],
+        ],
+      ] as const) {
+        const x = randTensor(r, [...shape]);
+        const sa = { begin: [...begin], size: [...size] };
+        const [ws] = cpuKernel('Slice', { x }, sa);
+        const got = activeKernel('Slice', { x }, sa);
+        expect(got).toBeAllclose(ws?.values, { rtol: 0, atol: 0 });
+        seen.slice += 1;
+        tf.dispose([x, got]);
+      }
+      expect(seen.pad).toBeGreaterThanOrEqual(6);
+      expect(pointwiseCalls['Slice'] ?? 0).toBeGreaterThanOrEqual(seen.slice);
+    });
+  });
+
   it('flushes subnormal operands inside the kernels and leaves JavaScript arithmetic alone', () => {
     const r = rng(36);
     expectNoLeak(() => {

@@ -101,6 +101,12 @@ export interface NativeAddon {
   ): void;
   /** Column sums `out_j = sum_i a[i*cols + j]` of a `rows x cols` matrix, threaded over rows. */
   colsum(heap: Float32Array, a: number, rows: number, cols: number, out: number): void;
+  /**
+   * `out[o] = x[o - off]` where `o - off` is inside `x`, `value` elsewhere, on 4-D shapes `in`
+   * (of x) and `out` (a constant pad: `off` the padding before each axis; a slice: `-begin`);
+   * threaded over rows of the last axis.
+   */
+  copy4(heap: Float32Array, x: number, out: number, ...dimsOffsetsValue: number[]): void;
   conv(
     kind: 0 | 1 | 2,
     heap: Float32Array,

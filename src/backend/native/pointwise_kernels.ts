@@ -13,6 +13,9 @@
  *   `v' = b2 v + (1 - b2) g^2`, `x' = x - lr (m' c1) / (sqrt(v' c2) + eps)`;
  * - `MaxPool` and `MaxPoolGrad` (NHWC, any window, stride, padding; the gradient routes `dy` to the
  *   first strict maximum of each window in scan order, as the cpu backend);
+ * - `PadV2` (constant padding) and `Slice` as one threaded copy of rows,
+ *   `y[o] = x[o - off]` inside `x`, the pad value elsewhere (`off` = the padding before each axis,
+ *   or minus the slice's begin), on shapes collapsed to 4-D (trailing axes copied whole merge);
  * - `Sum` over leading axes (`out_j = sum_i x_{ij}`: the bias gradients of convolutions and dense
  *   layers), float32 partial sums over blocks of 64 rows added in float64.
  *
@@ -334,6 +337,82 @@ function sumKernel(addon: NativeAddon) {
   };
 }
 
+/**
+ * The 4-D form of `y[o] = x[o - off]` (`x` of shape `inShape`, `y` of `outShape`): trailing axes
+ * that are copied whole merge into the axis before them, then leading unit axes pad the rank to 4.
+ * Undefined when more than 4 axes remain.
+ */
+export function collapseCopy(
+  inShape: readonly number[],
+  outShape: readonly number[],
+  off: readonly number[],
+): { inDims: number[]; outDims: number[]; offs: number[] } | undefined {
+  const i = [...inShape];
+  const o = [...outShape];
+  const f = [...off];
+  for (let k = i.length - 2; k >= 0; k--) {
+    if (i[k + 1] === o[k + 1] && f[k + 1] === 0) {
+      const d = o[k + 1] as number;
+      i.splice(k, 2, (i[k] as number) * d);
+      o.splice(k, 2, (o[k] as number) * d);
+      f.splice(k, 2, (f[k] as number) * d);
+    }
+  }
+  if (i.length > 4) return undefined;
+  while (i.length < 4) {
+    i.unshift(1);
+    o.unshift(1);
+    f.unshift(0);
+  }
+  return { inDims: i, outDims: o, offs: f };
+}
+
+/** `PadV2` (float32, paddings >= 0) or `Slice` (float32) as a {@link collapseCopy} copy. */
+function copyKernel(addon: NativeAddon, kind: 'PadV2' | 'Slice') {
+  return (previous: KernelFunc | undefined): KernelFunc => {
+    const fallback = fallbackOf(previous, kind);
+    return (args) => {
+      const { x } = args.inputs as { x: tf.TensorInfo };
+      if (x === undefined || x.dtype !== 'float32' || x.shape.length === 0) return fallback(args);
+      let outShape: number[];
+      let off: number[];
+      let value = 0;
+      if (kind === 'PadV2') {
+        const a = args.attrs as unknown as { paddings: [number, number][]; constantValue: number };
+        if (a.paddings.length !== x.shape.length || a.paddings.some(([b, e]) => b < 0 || e < 0)) {
+          return fallback(args);
+        }
+        outShape = x.shape.map((d, k) => d + (a.paddings[k]?.[0] ?? 0) + (a.paddings[k]?.[1] ?? 0));
+        off = a.paddings.map(([b]) => b);
+        value = a.constantValue;
+      } else {
+        const a = args.attrs as unknown as { begin: number | number[]; size: number | number[] };
+        const [begin, sz] = tf.slice_util.parseSliceParams(x as tf.Tensor, a.begin, a.size) as [
+          number[],
+          number[],
+        ];
+        outShape = sz;
+        off = begin.map((b) => -b);
+      }
+      const c = collapseCopy(x.shape, outShape, off);
+      if (c === undefined || size(outShape) < 4 * MIN_POINTWISE_ELEMENTS) return fallback(args);
+      count(kind);
+      const backend = args.backend as unknown as WasmBackend;
+      const out = backend.makeOutput(outShape, 'float32');
+      addon.copy4(
+        backend.wasm.HEAPF32,
+        at(backend, x),
+        at(backend, out),
+        ...c.inDims,
+        ...c.outDims,
+        ...c.offs,
+        value,
+      );
+      return out;
+    };
+  };
+}
+
 /** The kernels of this module, by name (installed by `installNativeKernels`). */
 export function pointwiseKernels(
   addon: NativeAddon,
@@ -370,5 +449,7 @@ export function pointwiseKernels(
     { kernelName: 'MaxPool', make: maxPoolKernel(addon, false) },
     { kernelName: 'MaxPoolGrad', make: maxPoolKernel(addon, true) },
     { kernelName: 'Sum', make: sumKernel(addon) },
+    { kernelName: 'PadV2', make: copyKernel(addon, 'PadV2') },
+    { kernelName: 'Slice', make: copyKernel(addon, 'Slice') },
   ];
 }
