@@ -111,7 +111,8 @@ enum {
 #undef MR
 #undef SUF
 
-typedef void (*kernel_fn)(int kc, const float *ap, const float *bp, float *c, long ldc, long csc,
+typedef void (*kernel_fn)(int kc, const float *ap, long lda, const float *bp, float *c, long ldc,
+                          long csc,
                           int mr, int nr, int first, const float *bias, int bias_rows, int act);
 typedef void (*direct_fwd_fn)(const direct_geom_t *g, const float *xs, const float *wp, float *y,
                               const float *bias, int act, int oy0, int oy1);
@@ -139,7 +140,7 @@ static struct {
 } K = {kernel_sse, 6, 8, "sse", direct_fwd_rows_sse, direct_dw_image_sse, 4, 2, eltwise_sse,
        pointwise_sse, maxpool_image_sse, maxpool_grad_image_sse, colsum_sse};
 
-#define KC 256
+#define KC 512
 #define MC 96
 #define NC 2048
 
@@ -292,6 +293,10 @@ typedef struct {
 
 static _Thread_local float *tl_a = NULL, *tl_b = NULL;
 
+/* Whether the micro-kernel reads a row-major A in place instead of packing it (settable for A/B
+ * timing and tests: setAInPlace). */
+static int a_in_place = 1;
+
 static float *thread_buffer(float **slot, size_t floats) {
   if (*slot == NULL) *slot = aligned_alloc(64, floats * sizeof(float));
   return *slot;
@@ -364,6 +369,8 @@ static void gemm_block(const gemm_t *g, int m0, int m1, int n0, int n1) {
     }
     return;
   }
+  /* A row-major (unit column stride): the kernel reads its rows in place */
+  const int in_place = g->csa == 1 && g->rsa >= 1 && a_in_place;
   float *ap = thread_buffer(&tl_a, (size_t)(MC + 16) * KC);
   float *bp = thread_buffer(&tl_b, (size_t)(NC + 32) * KC);
   if (ap == NULL || bp == NULL) abort();
@@ -376,7 +383,9 @@ static void gemm_block(const gemm_t *g, int m0, int m1, int n0, int n1) {
       pack_b(g, pc, kc, jc, nc, bp);
       for (int ic = m0; ic < m1; ic += MC) {
         int mc = m1 - ic < MC ? m1 - ic : MC;
-        pack_a(g, ic, mc, pc, kc, ap);
+        /* A read in place (row-major, whole tiles; the ragged last tile packed), or packed */
+        const int whole = in_place ? mc / mr * mr : 0;
+        if (whole < mc) pack_a(g, ic + whole, mc - whole, pc, kc, ap + (long)whole * kc);
         for (int jr = 0; jr < nc; jr += nr) {
           int cols = nc - jr < nr ? nc - jr : nr;
           for (int ir = 0; ir < mc; ir += mr) {
@@ -384,7 +393,9 @@ static void gemm_block(const gemm_t *g, int m0, int m1, int n0, int n1) {
             const float *bias = !last || g->bias == NULL ? NULL
                                 : g->bias_rows         ? g->bias + ic + ir
                                                        : g->bias + jc + jr;
-            K.kernel(kc, ap + (long)ir * kc, bp + (long)jr * kc,
+            const int direct = ir < whole;
+            K.kernel(kc, direct ? g->a + (long)(ic + ir) * g->rsa + pc : ap + (long)ir * kc,
+                     direct ? g->rsa : 0, bp + (long)jr * kc,
                      g->c + (long)(ic + ir) * g->ldc + (long)(jc + jr) * g->csc, g->ldc, g->csc,
                      rows, cols, first, bias, g->bias_rows, last ? g->act : 0);
           }
@@ -1471,6 +1482,20 @@ FTZ_BINDING(ftz_pool, js_pool)
 FTZ_BINDING(ftz_colsum, js_colsum)
 FTZ_BINDING(ftz_copy4, js_copy4)
 
+/* setAInPlace(on) -> previous: whether the GEMM reads a row-major A in place (1, default) or packs
+ * it (0); for A/B timing and tests. */
+static napi_value js_set_a_in_place(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], out;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  double v;
+  if (argc != 1 || napi_get_value_double(env, argv[0], &v) != napi_ok || (v != 0 && v != 1))
+    return throw_range(env, "deepprob native setAInPlace: expected 0 or 1");
+  CHECK(napi_create_double(env, (double)a_in_place, &out));
+  a_in_place = (int)v;
+  return out;
+}
+
 static int initialised = 0;
 
 /* init(threads, isa) once per process (later calls keep the first pool). */
@@ -1504,8 +1529,9 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"pool", NULL, ftz_pool, NULL, NULL, NULL, napi_default, NULL},
       {"colsum", NULL, ftz_colsum, NULL, NULL, NULL, napi_default, NULL},
       {"copy4", NULL, ftz_copy4, NULL, NULL, NULL, napi_default, NULL},
+      {"setAInPlace", NULL, js_set_a_in_place, NULL, NULL, NULL, napi_default, NULL},
   };
-  if (napi_define_properties(env, exports, 11, props) != napi_ok) return NULL;
+  if (napi_define_properties(env, exports, 12, props) != napi_ok) return NULL;
   return exports;
 }
 

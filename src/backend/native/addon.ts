@@ -49,6 +49,11 @@ export interface NativeAddon {
     bias: number,
     act: number,
   ): void;
+  /**
+   * Whether the GEMM micro-kernel reads a row-major left operand in place (1, the default) or
+   * packs it first (0); returns the previous setting (for A/B timing and tests).
+   */
+  setAInPlace(on: 0 | 1): number;
   /** Set the cap on the im2col buffer, in floats (default 2^22); returns the previous cap. */
   setChunkFloats(floats: number): number;
   /**
