@@ -11,8 +11,9 @@
  *   `dy (s / s_p^2 - 1 / s) sigmoid(rho)`;
  * - the pack's fused Adam `DeepprobAdamUpdate`: `m' = b1 m + (1 - b1) g`,
  *   `v' = b2 v + (1 - b2) g^2`, `x' = x - lr (m' c1) / (sqrt(v' c2) + eps)`;
- * - `MaxPool` and `MaxPoolGrad` (NHWC, any window, stride, padding; the gradient routes `dy` to the
- *   first strict maximum of each window in scan order, as the cpu backend);
+ * - `MaxPool` and `MaxPoolGrad` (NHWC, any window, stride, padding, e.g. 3Conv3FC's overlapping
+ *   3x3 / stride 2; the gradient routes `dy` to the first strict maximum of each window in scan
+ *   order, as the cpu backend; the plain 2x2 / stride 2 stays with the replaced kernels);
  * - `PadV2` (constant padding) and `Slice` as one threaded copy of rows,
  *   `y[o] = x[o - off]` inside `x`, the pad value elsewhere (`off` = the padding before each axis,
  *   or minus the slice's begin), on shapes collapsed to 4-D (trailing axes copied whole merge);
@@ -276,7 +277,28 @@ function poolGeometry(info: tf.backend_util.Conv2DInfo): number[] {
   ];
 }
 
-/** `MaxPool` (kind 0) or `MaxPoolGrad` (kind 1), NHWC float32. */
+/**
+ * The 2x2 / stride 2 / unpadded pooling (LeNet's, AlexNet's): the replaced kernels (the wasm
+ * pack's SIMD forward and its non-overlapping gradient loop) are faster there than this module's
+ * general window loop (1.2-2.4x in an interleaved A/B on LeNet-5's and AlexNet's maps), so it
+ * stays with them.
+ */
+function plain2x2(info: tf.backend_util.Conv2DInfo): boolean {
+  return (
+    info.filterHeight === 2 &&
+    info.filterWidth === 2 &&
+    info.strideHeight === 2 &&
+    info.strideWidth === 2 &&
+    info.dilationHeight === 1 &&
+    info.dilationWidth === 1 &&
+    info.padInfo.top === 0 &&
+    info.padInfo.left === 0 &&
+    2 * info.outHeight <= info.inHeight &&
+    2 * info.outWidth <= info.inWidth
+  );
+}
+
+/** `MaxPool` (kind 0) or `MaxPoolGrad` (kind 1), NHWC float32 (not {@link plain2x2}). */
 function maxPoolKernel(addon: NativeAddon, grad: boolean) {
   const name = grad ? 'MaxPoolGrad' : 'MaxPool';
   return (previous: KernelFunc | undefined): KernelFunc => {
@@ -288,7 +310,11 @@ function maxPoolKernel(addon: NativeAddon, grad: boolean) {
       if (x === undefined || x.dtype !== 'float32' || x.shape.length !== 4) return fallback(args);
       if (grad && (dy === undefined || dy.dtype !== 'float32')) return fallback(args);
       const info = poolInfo(x.shape, args.attrs as unknown as PoolAttrs);
-      if (size(info.outShape) === 0 || size(x.shape) < MIN_POINTWISE_ELEMENTS) {
+      if (
+        size(info.outShape) === 0 ||
+        size(x.shape) < MIN_POINTWISE_ELEMENTS ||
+        (previous !== undefined && plain2x2(info))
+      ) {
         return fallback(args);
       }
       if (grad && size((dy as tf.TensorInfo).shape) !== size(info.outShape)) return fallback(args);
