@@ -12,62 +12,102 @@
  * batch and pixels), in float over blocks of 64 rows, then in double.
  */
 
-/* Max pooling forward of image b: y[b] from x[b]. */
+/* Max pooling forward of image b: y[b] from x[b]; channels in vectors of VW (scalar tail). */
 static void SUF(maxpool_image)(const conv_t *s, const float *x, float *y, int b) {
   const int C = s->C;
   const float *xb = x + (long)b * s->H * s->W * C;
   float *yb = y + (long)b * s->OH * s->OW * C;
+  const SUF(vf) ninf = SUF(vsplat)(-__builtin_inff());
   for (int oy = 0; oy < s->OH; oy++) {
     for (int ox = 0; ox < s->OW; ox++) {
-      float *restrict out = yb + ((long)oy * s->OW + ox) * C;
-      for (int c = 0; c < C; c++) out[c] = -__builtin_inff();
-      for (int fy = 0; fy < s->FH; fy++) {
-        const int iy = oy * s->SH + fy * s->DH - s->PT;
-        if (iy < 0 || iy >= s->H) continue;
-        for (int fx = 0; fx < s->FW; fx++) {
-          const int ix = ox * s->SW + fx * s->DW - s->PL;
-          if (ix < 0 || ix >= s->W) continue;
-          const float *restrict v = xb + ((long)iy * s->W + ix) * C;
-          for (int c = 0; c < C; c++) out[c] = v[c] > out[c] ? v[c] : out[c];
+      float *out = yb + ((long)oy * s->OW + ox) * C;
+      int c = 0;
+      for (; c + VW <= C; c += VW) {
+        SUF(vf) m = ninf;
+        for (int fy = 0; fy < s->FH; fy++) {
+          const int iy = oy * s->SH + fy * s->DH - s->PT;
+          if (iy < 0 || iy >= s->H) continue;
+          for (int fx = 0; fx < s->FW; fx++) {
+            const int ix = ox * s->SW + fx * s->DW - s->PL;
+            if (ix < 0 || ix >= s->W) continue;
+            const SUF(vf) v = SUF(loadu)(xb + ((long)iy * s->W + ix) * C + c);
+            m = SUF(vselect)(v > m, v, m);
+          }
         }
+        SUF(storeu)(out + c, m);
+      }
+      for (; c < C; c++) {
+        float m = -__builtin_inff();
+        for (int fy = 0; fy < s->FH; fy++) {
+          const int iy = oy * s->SH + fy * s->DH - s->PT;
+          if (iy < 0 || iy >= s->H) continue;
+          for (int fx = 0; fx < s->FW; fx++) {
+            const int ix = ox * s->SW + fx * s->DW - s->PL;
+            if (ix < 0 || ix >= s->W) continue;
+            const float v = xb[((long)iy * s->W + ix) * C + c];
+            m = v > m ? v : m;
+          }
+        }
+        out[c] = m;
       }
     }
   }
 }
 
-/* Max pooling gradient of image b into dx[b] (zeroed here); mv, pos: C floats / ints of scratch. */
+/* Max pooling gradient of image b into dx[b] (zeroed here): per output pixel and vector of
+ * channels, the arg max (pixel index) by vector compares, then dy added at each lane's arg max.
+ * mv, pos: unused scratch (kept for the signature). */
 static void SUF(maxpool_grad_image)(const conv_t *s, const float *x, const float *dy, float *dx,
                                     int b, float *restrict mv, int *restrict pos) {
+  (void)mv, (void)pos;
   const int C = s->C;
   const long HWC = (long)s->H * s->W * C;
   const float *xb = x + (long)b * HWC;
   const float *dyb = dy + (long)b * s->OH * s->OW * C;
   float *dxb = dx + (long)b * HWC;
   memset(dxb, 0, (size_t)HWC * sizeof(float));
+  const SUF(vf) ninf = SUF(vsplat)(-__builtin_inff());
   for (int oy = 0; oy < s->OH; oy++) {
     for (int ox = 0; ox < s->OW; ox++) {
-      for (int c = 0; c < C; c++) {
-        mv[c] = -__builtin_inff();
-        pos[c] = -1;
-      }
-      for (int fy = 0; fy < s->FH; fy++) {
-        const int iy = oy * s->SH + fy * s->DH - s->PT;
-        if (iy < 0 || iy >= s->H) continue;
-        for (int fx = 0; fx < s->FW; fx++) {
-          const int ix = ox * s->SW + fx * s->DW - s->PL;
-          if (ix < 0 || ix >= s->W) continue;
-          const int at = (iy * s->W + ix) * C;
-          const float *restrict v = xb + at;
-          for (int c = 0; c < C; c++) {
-            const int up = v[c] > mv[c];
-            mv[c] = up ? v[c] : mv[c];
-            pos[c] = up ? at + c : pos[c];
+      const float *g = dyb + ((long)oy * s->OW + ox) * C;
+      int c = 0;
+      for (; c + VW <= C; c += VW) {
+        SUF(vf) m = ninf;
+        SUF(vi) at = (SUF(vi)){0} - 1;
+        for (int fy = 0; fy < s->FH; fy++) {
+          const int iy = oy * s->SH + fy * s->DH - s->PT;
+          if (iy < 0 || iy >= s->H) continue;
+          for (int fx = 0; fx < s->FW; fx++) {
+            const int ix = ox * s->SW + fx * s->DW - s->PL;
+            if (ix < 0 || ix >= s->W) continue;
+            const int p = (iy * s->W + ix) * C + c;
+            const SUF(vf) v = SUF(loadu)(xb + p);
+            const SUF(vi) up = v > m;
+            m = SUF(vselect)(up, v, m);
+            at = (up & p) | (~up & at);
           }
         }
+        for (int l = 0; l < VW; l++)
+          if (at[l] >= 0) dxb[at[l] + l] += g[c + l];
       }
-      const float *g = dyb + ((long)oy * s->OW + ox) * C;
-      for (int c = 0; c < C; c++)
-        if (pos[c] >= 0) dxb[pos[c]] += g[c];
+      for (; c < C; c++) {
+        float m = -__builtin_inff();
+        int at = -1;
+        for (int fy = 0; fy < s->FH; fy++) {
+          const int iy = oy * s->SH + fy * s->DH - s->PT;
+          if (iy < 0 || iy >= s->H) continue;
+          for (int fx = 0; fx < s->FW; fx++) {
+            const int ix = ox * s->SW + fx * s->DW - s->PL;
+            if (ix < 0 || ix >= s->W) continue;
+            const int p = (iy * s->W + ix) * C + c;
+            if (xb[p] > m) {
+              m = xb[p];
+              at = p;
+            }
+          }
+        }
+        if (at >= 0) dxb[at] += g[c];
+      }
     }
   }
 }
