@@ -1420,6 +1420,80 @@ static napi_value js_copy4(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* binary: out = a (op) b with broadcasting on 4-D shapes: element strides sa, sb per axis (0 where
+ * broadcast; the last axis has stride 0 or 1); op 0 add, 1 subtract, 2 multiply. */
+typedef struct {
+  int op;
+  const float *a, *b;
+  float *out;
+  long o[4], sa[4], sb[4];
+} binary_t;
+
+static void binary_rows(const binary_t *t, long r0, long r1) {
+  const long n = t->o[3], sa3 = t->sa[3], sb3 = t->sb[3];
+  for (long r = r0; r < r1; r++) {
+    const long i2 = r % t->o[2], i1 = r / t->o[2] % t->o[1], i0 = r / t->o[2] / t->o[1];
+    const float *restrict a = t->a + i0 * t->sa[0] + i1 * t->sa[1] + i2 * t->sa[2];
+    const float *restrict b = t->b + i0 * t->sb[0] + i1 * t->sb[1] + i2 * t->sb[2];
+    float *restrict o = t->out + r * n;
+#define BIN_LOOP(EXPR)                                                  \
+  do {                                                                  \
+    if (sa3 == 1 && sb3 == 1)                                           \
+      for (long j = 0; j < n; j++) { const float x = a[j], y = b[j]; o[j] = EXPR; } \
+    else if (sa3 == 1)                                                  \
+      for (long j = 0; j < n; j++) { const float x = a[j], y = b[0]; o[j] = EXPR; } \
+    else if (sb3 == 1)                                                  \
+      for (long j = 0; j < n; j++) { const float x = a[0], y = b[j]; o[j] = EXPR; } \
+    else                                                                \
+      for (long j = 0; j < n; j++) { const float x = a[0], y = b[0]; o[j] = EXPR; } \
+  } while (0)
+    switch (t->op) {
+      case 0: BIN_LOOP(x + y); break;
+      case 1: BIN_LOOP(x - y); break;
+      default: BIN_LOOP(x * y); break;
+    }
+#undef BIN_LOOP
+  }
+}
+
+static void binary_task(void *ctx, int tid, int nth) {
+  const binary_t *t = ctx;
+  const long rows = t->o[0] * t->o[1] * t->o[2];
+  binary_rows(t, rows * tid / nth, rows * (tid + 1) / nth);
+}
+
+/* binary(op, heap, a, b, out, o0..o3, sa0..sa3, sb0..sb3) */
+static napi_value js_binary(napi_env env, napi_callback_info info) {
+  float *heap;
+  size_t len;
+  double v[16];
+  if (heap_call_args(env, info, "binary", 17, 1, &heap, &len, v) != 0) return NULL;
+  binary_t t;
+  t.op = (int)v[0];
+  if (!(v[0] == 0 || v[0] == 1 || v[0] == 2))
+    return throw_range(env, "deepprob native binary: op must be 0 (add), 1 (sub) or 2 (mul)");
+  long lastA = 0, lastB = 0, total = 1;
+  for (int i = 0; i < 4; i++) {
+    if (!(v[4 + i] >= 1 && v[4 + i] < 2e9 && v[8 + i] >= 0 && v[12 + i] >= 0 && v[8 + i] < 2e9 &&
+          v[12 + i] < 2e9))
+      return throw_range(env, "deepprob native binary: bad shape or strides");
+    t.o[i] = (long)v[4 + i], t.sa[i] = (long)v[8 + i], t.sb[i] = (long)v[12 + i];
+    lastA += (t.o[i] - 1) * t.sa[i], lastB += (t.o[i] - 1) * t.sb[i], total *= t.o[i];
+  }
+  if (t.sa[3] > 1 || t.sb[3] > 1)
+    return throw_range(env, "deepprob native binary: last axis stride must be 0 or 1");
+  if (v[1] < 0 || v[2] < 0 || v[3] < 0 || (size_t)(v[1] + lastA) >= len ||
+      (size_t)(v[2] + lastB) >= len || (size_t)(v[3] + total) > len)
+    return throw_range(env, "deepprob native binary: operand outside the heap");
+  t.a = heap + (long)v[1], t.b = heap + (long)v[2], t.out = heap + (long)v[3];
+  if (total < (1L << 15) || P.n == 1) {
+    binary_task(&t, 0, 1);
+  } else {
+    run_parallel(binary_task, &t);
+  }
+  return NULL;
+}
+
 /* info() -> { isa, threads } */
 static napi_value js_info(napi_env env, napi_callback_info info) {
   (void)info;
@@ -1481,6 +1555,7 @@ FTZ_BINDING(ftz_pointwise, js_pointwise)
 FTZ_BINDING(ftz_pool, js_pool)
 FTZ_BINDING(ftz_colsum, js_colsum)
 FTZ_BINDING(ftz_copy4, js_copy4)
+FTZ_BINDING(ftz_binary, js_binary)
 
 /* setAInPlace(on) -> previous: whether the GEMM reads a row-major A in place (1, default) or packs
  * it (0); for A/B timing and tests. */
@@ -1530,8 +1605,9 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"colsum", NULL, ftz_colsum, NULL, NULL, NULL, napi_default, NULL},
       {"copy4", NULL, ftz_copy4, NULL, NULL, NULL, napi_default, NULL},
       {"setAInPlace", NULL, js_set_a_in_place, NULL, NULL, NULL, napi_default, NULL},
+      {"binary", NULL, ftz_binary, NULL, NULL, NULL, napi_default, NULL},
   };
-  if (napi_define_properties(env, exports, 12, props) != napi_ok) return NULL;
+  if (napi_define_properties(env, exports, 13, props) != napi_ok) return NULL;
   return exports;
 }
 

@@ -346,6 +346,60 @@ describe.skipIf(!on)('native element-wise, pooling and sum kernels (addon built)
     });
   });
 
+  it('Add, Sub and Multiply with broadcasting match the cpu backend', () => {
+    const r = rng(38);
+    expectNoLeak(() => {
+      const pairs: [number[], number[]][] = [
+        [
+          [256, 28, 28, 6],
+          [256, 1, 1, 6],
+        ], // Flipout's sign flips
+        [[64, 4, 4, 192], [192]], // a bias row
+        [
+          [3001, 7],
+          [3001, 1],
+        ], // a column
+        [[40000], []], // a scalar
+        [[1], [129, 257]], // a scalar on the left
+        [
+          [3, 1, 33, 40],
+          [1, 9, 33, 1],
+        ], // both broadcast
+        [
+          [5, 1, 33, 1, 20],
+          [1, 9, 33, 7, 20],
+        ], // 5 broadcast patterns: the replaced kernel
+      ];
+      let calls = 0;
+      for (const [sa, sb] of pairs) {
+        for (const name of ['Add', 'Sub', 'Multiply']) {
+          const a = randTensor(r, sa);
+          const b = randTensor(r, sb);
+          const [want] = cpuKernel(name, { a, b }, {});
+          const before = pointwiseCalls[name] ?? 0;
+          const got = activeKernel(name, { a, b }, {});
+          calls += (pointwiseCalls[name] ?? 0) - before;
+          expect(got.shape).toEqual(want?.shape);
+          const g = got.dataSync();
+          const w = want?.values ?? new Float32Array();
+          const bad = g.findIndex((v, j) => v !== w[j]);
+          if (bad >= 0)
+            throw new Error(
+              `${name} ${JSON.stringify([sa, sb])} at ${bad}: ${g[bad]} vs ${w[bad]}`,
+            );
+          tf.dispose([a, b, got]);
+        }
+      }
+      // all but the last pair (5 alternating broadcast patterns) ran native
+      expect(calls).toBe(3 * 6);
+      // int32: the replaced kernel
+      const i = tf.ones([20000], 'int32');
+      const before = pointwiseCalls['Add'] ?? 0;
+      tf.dispose([activeKernel('Add', { a: i, b: i }, {}), i]);
+      expect(pointwiseCalls['Add'] ?? 0).toBe(before);
+    });
+  });
+
   it('flushes subnormal operands inside the kernels and leaves JavaScript arithmetic alone', () => {
     const r = rng(36);
     expectNoLeak(() => {

@@ -112,6 +112,19 @@ export interface NativeAddon {
    * threaded over rows of the last axis.
    */
   copy4(heap: Float32Array, x: number, out: number, ...dimsOffsetsValue: number[]): void;
+  /**
+   * `out = a (op) b` (op 0 add, 1 subtract, 2 multiply) on the 4-D output `dims` with each
+   * operand's element strides `sa`, `sb` (0 on broadcast axes; the last axis 0 or 1), threaded over
+   * rows: `binary(op, heap, a, b, out, ...dims, ...sa, ...sb)`.
+   */
+  binary(
+    op: 0 | 1 | 2 | number,
+    heap: Float32Array,
+    a: number,
+    b: number,
+    out: number,
+    ...dimsAndStrides: number[]
+  ): void;
   conv(
     kind: 0 | 1 | 2,
     heap: Float32Array,

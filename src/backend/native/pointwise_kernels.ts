@@ -17,6 +17,9 @@
  * - `PadV2` (constant padding) and `Slice` as one threaded copy of rows,
  *   `y[o] = x[o - off]` inside `x`, the pad value elsewhere (`off` = the padding before each axis,
  *   or minus the slice's begin), on shapes collapsed to 4-D (trailing axes copied whole merge);
+ * - `Add`, `Sub`, `Multiply` (float32, NumPy broadcasting: e.g. Flipout's sign flips
+ *   `x[b, h, w, c] * s[b, 1, 1, c]`), threaded, on shapes collapsed to 4-D (adjacent axes with the
+ *   same broadcast pattern merge);
  * - `Sum` over leading axes (`out_j = sum_i x_{ij}`: the bias gradients of convolutions and dense
  *   layers), float32 partial sums over blocks of 64 rows added in float64.
  *
@@ -439,6 +442,100 @@ function copyKernel(addon: NativeAddon, kind: 'PadV2' | 'Slice') {
   };
 }
 
+/**
+ * The 4-D strided form of a broadcast binary op: output dims and each operand's element strides
+ * (0 on broadcast axes), adjacent axes with the same pattern merged, leading unit axes added.
+ * Undefined when more than 4 axes remain or the last axis would need a stride other than 0 / 1.
+ */
+export function collapseBroadcast(
+  aShape: readonly number[],
+  bShape: readonly number[],
+): { dims: number[]; sa: number[]; sb: number[] } | undefined {
+  const r = Math.max(aShape.length, bShape.length);
+  const a = [...new Array<number>(r - aShape.length).fill(1), ...aShape];
+  const b = [...new Array<number>(r - bShape.length).fill(1), ...bShape];
+  const dims: number[] = [];
+  const pa: boolean[] = []; // a present (not broadcast) on the axis
+  const pb: boolean[] = [];
+  for (let k = 0; k < r; k++) {
+    const [x, y] = [a[k] as number, b[k] as number];
+    if (x !== y && x !== 1 && y !== 1) return undefined;
+    const d = Math.max(x, y);
+    if (d === 1) continue;
+    const ia = x !== 1;
+    const ib = y !== 1;
+    const last = dims.length - 1;
+    if (last >= 0 && pa[last] === ia && pb[last] === ib) {
+      dims[last] = (dims[last] as number) * d;
+    } else {
+      dims.push(d);
+      pa.push(ia);
+      pb.push(ib);
+    }
+  }
+  if (dims.length > 4) return undefined;
+  const strides = (present: boolean[]): number[] => {
+    const st = new Array<number>(dims.length).fill(0);
+    let acc = 1;
+    for (let k = dims.length - 1; k >= 0; k--) {
+      if (present[k]) {
+        st[k] = acc;
+        acc *= dims[k] as number;
+      }
+    }
+    return st;
+  };
+  const sa = strides(pa);
+  const sb = strides(pb);
+  while (dims.length < 4) {
+    dims.unshift(1);
+    sa.unshift(0);
+    sb.unshift(0);
+  }
+  return { dims, sa, sb };
+}
+
+const BINARY_OPS: Record<string, number> = { Add: 0, Sub: 1, Multiply: 2 };
+
+/** Fewest output elements for which the binary ops go native. */
+export const MIN_BINARY_ELEMENTS = 16384;
+
+/** `Add`, `Sub` or `Multiply` on float32 operands (broadcasting), threaded. */
+function binaryKernel(addon: NativeAddon, name: 'Add' | 'Sub' | 'Multiply') {
+  const op = BINARY_OPS[name] as number;
+  return (previous: KernelFunc | undefined): KernelFunc => {
+    const fallback = fallbackOf(previous, name);
+    return (args) => {
+      const { a, b } = args.inputs as Record<string, tf.TensorInfo | undefined>;
+      if (a === undefined || b === undefined || a.dtype !== 'float32' || b.dtype !== 'float32') {
+        return fallback(args);
+      }
+      let outShape: number[];
+      try {
+        outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
+      } catch {
+        return fallback(args);
+      }
+      const c = collapseBroadcast(a.shape, b.shape);
+      if (c === undefined || size(outShape) < MIN_BINARY_ELEMENTS) return fallback(args);
+      count(name);
+      const backend = args.backend as unknown as WasmBackend;
+      const out = backend.makeOutput(outShape, 'float32');
+      addon.binary(
+        op,
+        backend.wasm.HEAPF32,
+        at(backend, a),
+        at(backend, b),
+        at(backend, out),
+        ...c.dims,
+        ...c.sa,
+        ...c.sb,
+      );
+      return out;
+    };
+  };
+}
+
 /** The kernels of this module, by name (installed by `installNativeKernels`). */
 export function pointwiseKernels(
   addon: NativeAddon,
@@ -477,5 +574,8 @@ export function pointwiseKernels(
     { kernelName: 'Sum', make: sumKernel(addon) },
     { kernelName: 'PadV2', make: copyKernel(addon, 'PadV2') },
     { kernelName: 'Slice', make: copyKernel(addon, 'Slice') },
+    { kernelName: 'Add', make: binaryKernel(addon, 'Add') },
+    { kernelName: 'Sub', make: binaryKernel(addon, 'Sub') },
+    { kernelName: 'Multiply', make: binaryKernel(addon, 'Multiply') },
   ];
 }
