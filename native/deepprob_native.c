@@ -214,13 +214,26 @@ static struct {
 } P = {1, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0,
        NULL, NULL};
 
+/* Spin iterations (a pause each, ~50 ns) a thread polls before sleeping: kernel calls come back
+ * to back within a training step (tens of microseconds of JS between them), and a futex wake-up
+ * costs about as much as a small kernel. */
+#define SPIN 1000
+
+static inline void spin_pause(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  _mm_pause();
+#endif
+}
+
 static void *worker(void *arg) {
   int tid = (int)(intptr_t)arg;
   unsigned seen = 0;
   ftz_enter(); /* the pool's threads run only these kernels: subnormals flushed for good */
   for (;;) {
+    for (int i = 0; i < SPIN && __atomic_load_n(&P.gen, __ATOMIC_ACQUIRE) == seen; i++)
+      spin_pause();
     pthread_mutex_lock(&P.mu);
-    while (P.gen == seen) pthread_cond_wait(&P.go, &P.mu);
+    while (__atomic_load_n(&P.gen, __ATOMIC_ACQUIRE) == seen) pthread_cond_wait(&P.go, &P.mu);
     seen = P.gen;
     task_fn fn = P.fn;
     void *ctx = P.ctx;
@@ -228,7 +241,7 @@ static void *worker(void *arg) {
     pthread_mutex_unlock(&P.mu);
     fn(ctx, tid, n);
     pthread_mutex_lock(&P.mu);
-    if (--P.pending == 0) pthread_cond_signal(&P.done);
+    if (__atomic_sub_fetch(&P.pending, 1, __ATOMIC_ACQ_REL) == 0) pthread_cond_signal(&P.done);
     pthread_mutex_unlock(&P.mu);
   }
   return NULL;
@@ -263,13 +276,14 @@ static void run_parallel(task_fn fn, void *ctx) {
   pthread_mutex_lock(&P.mu);
   P.fn = fn;
   P.ctx = ctx;
-  P.pending = P.n - 1;
-  P.gen++;
+  __atomic_store_n(&P.pending, P.n - 1, __ATOMIC_RELEASE);
+  __atomic_add_fetch(&P.gen, 1, __ATOMIC_ACQ_REL);
   pthread_cond_broadcast(&P.go);
   pthread_mutex_unlock(&P.mu);
   fn(ctx, 0, P.n);
+  for (int i = 0; i < SPIN && __atomic_load_n(&P.pending, __ATOMIC_ACQUIRE) > 0; i++) spin_pause();
   pthread_mutex_lock(&P.mu);
-  while (P.pending > 0) pthread_cond_wait(&P.done, &P.mu);
+  while (__atomic_load_n(&P.pending, __ATOMIC_ACQUIRE) > 0) pthread_cond_wait(&P.done, &P.mu);
   pthread_mutex_unlock(&P.mu);
   pthread_mutex_unlock(&caller);
 }
@@ -1238,8 +1252,9 @@ static napi_value js_pointwise(napi_env env, napi_callback_info info) {
       return throw_range(env, "deepprob native pointwise: operand outside the heap");
     t.p[i] = heap + at;
   }
-  /* transcendental ops: ~20-60 flops an element; threads from 2^14 elements */
-  if (n < (1L << 14) || P.n == 1) {
+  /* transcendental ops (~1 ns an element on one core): threads from 2^16 elements, where half the
+   * work outweighs waking the pool */
+  if (n < (1L << 16) || P.n == 1) {
     pointwise_task(&t, 0, 1);
   } else {
     run_parallel(pointwise_task, &t);
@@ -1302,7 +1317,7 @@ static napi_value js_pool(napi_env env, napi_callback_info info) {
       return throw_range(env, "deepprob native pool: operand outside the heap");
   pool_t t = {&s, heap + (long)p[0], kind == 1 ? heap + (long)p[1] : NULL,
               heap + (long)(kind == 1 ? p[2] : p[1]), kind, 0};
-  if (s.B == 1 || P.n == 1 || xs < 16384) {
+  if (s.B == 1 || P.n == 1 || xs < (1UL << 17)) {
     pool_task(&t, 0, 1);
   } else {
     run_parallel(pool_task, &t);
@@ -1334,7 +1349,7 @@ static napi_value js_colsum(napi_env env, napi_callback_info info) {
   if (a < 0 || rows < 0 || cols < 1 || out < 0 || (size_t)(a + rows * cols) > len ||
       (size_t)(out + cols) > len)
     return throw_range(env, "deepprob native colsum: operand outside the heap");
-  const int nth = rows * cols < (1L << 16) || rows < 128 ? 1 : P.n;
+  const int nth = rows * cols < (1L << 18) || rows < 128 ? 1 : P.n;
   double *parts = malloc((size_t)nth * cols * (sizeof(double) + sizeof(float)));
   if (parts == NULL) {
     napi_throw_error(env, NULL, "deepprob native colsum: out of memory");
@@ -1412,7 +1427,7 @@ static napi_value js_copy4(napi_env env, napi_callback_info info) {
     return throw_range(env, "deepprob native copy4: operand outside the heap");
   t.x = heap + (long)v[0], t.out = heap + (long)v[1], t.value = (float)v[14];
   if (os == 0) return NULL;
-  if (os < (1UL << 16) || P.n == 1) {
+  if (os < (1UL << 18) || P.n == 1) {
     copy4_task(&t, 0, 1);
   } else {
     run_parallel(copy4_task, &t);
@@ -1486,7 +1501,7 @@ static napi_value js_binary(napi_env env, napi_callback_info info) {
       (size_t)(v[2] + lastB) >= len || (size_t)(v[3] + total) > len)
     return throw_range(env, "deepprob native binary: operand outside the heap");
   t.a = heap + (long)v[1], t.b = heap + (long)v[2], t.out = heap + (long)v[3];
-  if (total < (1L << 15) || P.n == 1) {
+  if (total < (1L << 18) || P.n == 1) {
     binary_task(&t, 0, 1);
   } else {
     run_parallel(binary_task, &t);
