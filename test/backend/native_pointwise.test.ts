@@ -295,7 +295,7 @@ describe.skipIf(!on)('native element-wise, pooling and sum kernels (addon built)
       for (const shape of shapes) {
         for (let i = 0; i < 3; i++) {
           const x = randTensor(r, shape);
-          const paddings = shape.map((d) =>
+          const paddings = shape.map(() =>
             r() < 0.4 ? [0, 0] : [randInt(r, 0, 3), randInt(r, 0, 3)],
           );
           const pa = { paddings, constantValue: r() < 0.5 ? 0 : 1.5 };
