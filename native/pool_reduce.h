@@ -54,12 +54,76 @@ static void SUF(maxpool_image)(const conv_t *s, const float *x, float *y, int b)
   }
 }
 
+/* Max pooling gradient of image b when the windows tile the image without overlap or padding
+ * (stride = window, no dilation): each dx element is written once (dy at the window's first strict
+ * maximum, 0 at its other pixels, 0 on the rows and columns no window covers); no zero fill. */
+static void SUF(maxpool_grad_tiled)(const conv_t *s, const float *x, const float *dy, float *dx,
+                                    int b) {
+  const int C = s->C, FH = s->FH, FW = s->FW, W = s->W;
+  const long HWC = (long)s->H * W * C;
+  const float *xb = x + (long)b * HWC;
+  const float *dyb = dy + (long)b * s->OH * s->OW * C;
+  float *dxb = dx + (long)b * HWC;
+  const SUF(vf) ninf = SUF(vsplat)(-__builtin_inff()), zero = {0};
+  const int T = FH * FW; /* <= 64 (checked by the caller) */
+  long off[64];
+  for (int t = 0; t < T; t++) off[t] = ((long)(t / FW) * W + t % FW) * C;
+  for (int oy = 0; oy < s->OH; oy++) {
+    for (int ox = 0; ox < s->OW; ox++) {
+      const float *g = dyb + ((long)oy * s->OW + ox) * C;
+      const long base = ((long)oy * FH * W + (long)ox * FW) * C;
+      int c = 0;
+      for (; c + VW <= C; c += VW) {
+        SUF(vf) m = ninf;
+        SUF(vi) at = (SUF(vi)){0} - 1;
+        for (int t = 0; t < T; t++) {
+          const SUF(vf) v = SUF(loadu)(xb + base + off[t] + c);
+          const SUF(vi) up = v > m;
+          m = SUF(vselect)(up, v, m);
+          at = (up & t) | (~up & at);
+        }
+        const SUF(vf) gv = SUF(loadu)(g + c);
+        for (int t = 0; t < T; t++)
+          SUF(storeu)(dxb + base + off[t] + c, SUF(vselect)(at == t, gv, zero));
+      }
+      for (; c < C; c++) {
+        const float *xc = xb + base + c;
+        float *dc = dxb + base + c;
+        float m = -__builtin_inff();
+        int at = -1;
+        for (int t = 0; t < T; t++) {
+          const float v = xc[off[t]];
+          if (v > m) {
+            m = v;
+            at = t;
+          }
+        }
+        for (int t = 0; t < T; t++) dc[off[t]] = t == at ? g[c] : 0.0f;
+      }
+    }
+    /* columns right of the last window */
+    for (int r = 0; r < FH; r++) {
+      const long row = ((long)oy * FH + r) * W;
+      memset(dxb + (row + (long)s->OW * FW) * C, 0, (size_t)(W - s->OW * FW) * C * sizeof(float));
+    }
+  }
+  /* rows below the last window */
+  const long covered = (long)s->OH * FH * W * C;
+  memset(dxb + covered, 0, (size_t)(HWC - covered) * sizeof(float));
+}
+
 /* Max pooling gradient of image b into dx[b] (zeroed here): per output pixel and vector of
  * channels, the arg max (pixel index) by vector compares, then dy added at each lane's arg max.
  * mv, pos: unused scratch (kept for the signature). */
 static void SUF(maxpool_grad_image)(const conv_t *s, const float *x, const float *dy, float *dx,
                                     int b, float *restrict mv, int *restrict pos) {
   (void)mv, (void)pos;
+  if (s->SH == s->FH && s->SW == s->FW && s->FH * s->FW <= 64 && s->DH == 1 && s->DW == 1 &&
+      s->PT == 0 && s->PL == 0 &&
+      (long)s->OH * s->FH <= s->H && (long)s->OW * s->FW <= s->W) {
+    SUF(maxpool_grad_tiled)(s, x, dy, dx, b);
+    return;
+  }
   const int C = s->C;
   const long HWC = (long)s->H * s->W * C;
   const float *xb = x + (long)b * HWC;

@@ -210,6 +210,9 @@ describe.skipIf(!on)('native element-wise, pooling and sum kernels (addon built)
         { x: [5, 32, 32, 32], f: 3, s: 2, pad: 'valid' },
         { x: [3, 15, 15, 64], f: 3, s: 2, pad: 'valid' },
         { x: [4, 8, 8, 64], f: 2, s: 2, pad: 'valid' },
+        // tiled windows (stride = window): odd sizes leave rows and columns uncovered
+        { x: [5, 29, 27, 6], f: 3, s: 3, pad: 'valid' },
+        { x: [3, 11, 10, 20], f: 3, s: 3, pad: 'valid' },
         { x: [2, 9, 11, 7], f: 3, s: 2, pad: 'same' },
         { x: [1, 13, 12, 33], f: 2, s: 1, pad: 1 },
       ];
