@@ -354,6 +354,16 @@ static void pack_b(const gemm_t *g, int pc, int kc, int jc, int nc, float *dst) 
         memcpy(o, row, cols * 4);
         for (int j = cols; j < nr; j++) o[j] = 0.0f;
       }
+    } else if (g->rsb == 1) {
+      /* B's columns contiguous (a transposed weight): k outer, so that the panel is written in
+       * whole lines while the nr source rows stream through L1 */
+      const float *rows[64];
+      for (int j = 0; j < cols; j++) rows[j] = src + (long)j * g->csb;
+      for (int k = 0; k < kc; k++) {
+        float *o = d + (long)k * nr;
+        for (int j = 0; j < cols; j++) o[j] = rows[j][k];
+        for (int j = cols; j < nr; j++) o[j] = 0.0f;
+      }
     } else {
       for (int j = 0; j < nr; j++) {
         if (j >= cols) {
