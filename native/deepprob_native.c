@@ -323,7 +323,14 @@ static void pack_a(const gemm_t *g, int ic, int mc, int pc, int kc, float *dst) 
     float *d = dst + (long)ir * kc;
     const float *src = g->a + (long)(ic + ir) * g->rsa + (long)pc * g->csa;
     if (g->rsa == 1 && rows == mr) {
-      for (int k = 0; k < kc; k++) memcpy(d + (long)k * mr, src + (long)k * g->csa, mr * 4);
+      /* constant-size copies (inlined) for the two tile heights */
+      if (mr == 8) {
+        for (int k = 0; k < kc; k++) memcpy(d + (long)k * 8, src + (long)k * g->csa, 8 * 4);
+      } else if (mr == 6) {
+        for (int k = 0; k < kc; k++) memcpy(d + (long)k * 6, src + (long)k * g->csa, 6 * 4);
+      } else {
+        for (int k = 0; k < kc; k++) memcpy(d + (long)k * mr, src + (long)k * g->csa, mr * 4);
+      }
       continue;
     }
     for (int i = 0; i < mr; i++) {
