@@ -121,8 +121,7 @@ typedef void (*direct_dw_fn)(const direct_geom_t *g, const float *xs, const floa
 typedef void (*eltwise_fn)(int op, const float *a, const float *b, float *out, long n);
 typedef double (*pointwise_fn)(int op, float *const *p, const double *s, long i0, long i1);
 typedef void (*maxpool_fn)(const conv_t *s, const float *x, float *y, int b);
-typedef void (*maxpool_grad_fn)(const conv_t *s, const float *x, const float *dy, float *dx, int b,
-                                float *mv, int *pos);
+typedef void (*maxpool_grad_fn)(const conv_t *s, const float *x, const float *dy, float *dx, int b);
 typedef void (*colsum_fn)(const float *a, long cols, long r0, long r1, double *out, float *acc);
 
 static struct {
@@ -1288,26 +1287,19 @@ typedef struct {
   const float *x, *dy;
   float *out;
   int grad;
-  int failed;
 } pool_t;
-
-static _Thread_local float *tl_pool = NULL;
-static _Thread_local size_t tl_pool_n = 0;
 
 static void pool_task(void *ctx, int tid, int nth) {
   pool_t *t = ctx;
   const conv_t *s = t->s;
   const int b0 = (int)((long)s->B * tid / nth), b1 = (int)((long)s->B * (tid + 1) / nth);
-  if (!t->grad) {
-    for (int b = b0; b < b1; b++) K.maxpool(s, t->x, t->out, b);
-    return;
+  for (int b = b0; b < b1; b++) {
+    if (t->grad) {
+      K.maxpool_grad(s, t->x, t->dy, t->out, b);
+    } else {
+      K.maxpool(s, t->x, t->out, b);
+    }
   }
-  float *mv = grow(&tl_pool, &tl_pool_n, (size_t)2 * s->C);
-  if (mv == NULL) {
-    t->failed = 1;
-    return;
-  }
-  for (int b = b0; b < b1; b++) K.maxpool_grad(s, t->x, t->dy, t->out, b, mv, (int *)(mv + s->C));
 }
 
 /* pool(kind, heap, p0, p1, p2, B, H, W, C, OH, OW, FH, FW, SH, SW, DH, DW, PT, PL): max pooling,
@@ -1333,13 +1325,12 @@ static napi_value js_pool(napi_env env, napi_callback_info info) {
     if (need[kind][i] > 0 && (p[i] < 0 || (size_t)p[i] + need[kind][i] > len))
       return throw_range(env, "deepprob native pool: operand outside the heap");
   pool_t t = {&s, heap + (long)p[0], kind == 1 ? heap + (long)p[1] : NULL,
-              heap + (long)(kind == 1 ? p[2] : p[1]), kind, 0};
+              heap + (long)(kind == 1 ? p[2] : p[1]), kind};
   if (s.B == 1 || P.n == 1 || xs < (1UL << 17)) {
     pool_task(&t, 0, 1);
   } else {
     run_parallel(pool_task, &t);
   }
-  if (t.failed) napi_throw_error(env, NULL, "deepprob native pool: out of memory");
   return NULL;
 }
 

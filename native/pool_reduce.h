@@ -113,11 +113,9 @@ static void SUF(maxpool_grad_tiled)(const conv_t *s, const float *x, const float
 }
 
 /* Max pooling gradient of image b into dx[b] (zeroed here): per output pixel and vector of
- * channels, the arg max (pixel index) by vector compares, then dy added at each lane's arg max.
- * mv, pos: unused scratch (kept for the signature). */
+ * channels, the arg max (pixel index) by vector compares, then dy added at each lane's arg max. */
 static void SUF(maxpool_grad_image)(const conv_t *s, const float *x, const float *dy, float *dx,
-                                    int b, float *restrict mv, int *restrict pos) {
-  (void)mv, (void)pos;
+                                    int b) {
   if (s->SH == s->FH && s->SW == s->FW && s->FH * s->FW <= 64 && s->DH == 1 && s->DW == 1 &&
       s->PT == 0 && s->PL == 0 &&
       (long)s->OH * s->FH <= s->H && (long)s->OW * s->FW <= s->W) {
