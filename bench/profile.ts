@@ -1,12 +1,17 @@
 /**
  * Per-kernel profile of one bench workload (tf.profile): `npx tsx bench/profile.ts
- * [reparam|local|flipout|plain] [batch] [train|predict] [lenet5|lenet|evidential]`. Prints the markdown table that
- * `npm run bench` also writes to bench/RESULTS.md for the BBB step.
+ * [reparam|local|flipout|plain] [batch] [train|predict] [lenet5|lenet|evidential]`, or
+ * `npx tsx bench/profile.ts cifar:<model> [batch 64]` (a zoo model on 32x32x3, e.g.
+ * `cifar:alexnet`, `cifar:bayes-alexnet`, `cifar:3conv3fc`: training steps, kernels split by input
+ * shapes). Prints the markdown table that `npm run bench` also writes to bench/RESULTS.md for the
+ * BBB step.
  */
 import * as tf from '@tensorflow/tfjs';
 import { ready } from '../src/index.js';
 import type { Estimator } from './workloads.js';
 import { buildZooWorkload } from './zoo.js';
+import { createModel } from '../src/models/index.js';
+import { modelKL } from '../src/layers/model_utils.js';
 
 /** Per-kernel breakdown of a training step or an MC-10 prediction, as a markdown section. */
 export async function profileWorkload(
@@ -41,6 +46,18 @@ export async function profileWorkload(
   const name = mode === 'train' ? w.name : `mc10-${w.name}`;
   w.dispose();
   tf.dispose([x, y]);
+  return table(totals, wall, steps, name, batch, mode);
+}
+
+/** The markdown section of a profile: kernels by time per step. */
+function table(
+  totals: Map<string, { ms: number; n: number }>,
+  wall: number,
+  steps: number,
+  name: string,
+  batch: number,
+  mode: 'train' | 'predict',
+): string {
   const rows = [...totals.entries()].sort((a, b) => b[1].ms - a[1].ms);
   const sum = rows.reduce((a, [, e]) => a + e.ms, 0);
   const calls = rows.reduce((a, [, e]) => a + e.n, 0);
@@ -62,8 +79,61 @@ export async function profileWorkload(
   return lines.join('\n') + '\n';
 }
 
+/**
+ * Per-kernel profile of training a zoo model on 32x32x3 inputs (softmax cross-entropy + KL /
+ * 50,000, Adam), convolution, matmul, pooling and element-wise kernels split by input shapes.
+ */
+export async function profileCifar(model: string, batch: number, steps: number): Promise<string> {
+  const net = createModel(model, { inputShape: [32, 32, 3], numClasses: 10 });
+  const vars = net.trainableWeights.map((w) => w.read() as tf.Variable);
+  const opt = tf.train.adam(1e-3);
+  const x = tf.randomUniform([batch, 32, 32, 3], 0, 1, 'float32', 1);
+  const y = tf.tidy(() =>
+    tf.oneHot(tf.randomUniform([batch], 0, 10, 'int32', 2) as tf.Tensor1D, 10).toFloat(),
+  );
+  const run = (): void => {
+    const l = opt.minimize(
+      () =>
+        tf.add(
+          tf.losses.softmaxCrossEntropy(y, net.apply(x, { training: true }) as tf.Tensor),
+          tf.div(modelKL(net), 50000),
+        ) as tf.Scalar,
+      true,
+      vars,
+    );
+    l?.dataSync();
+    l?.dispose();
+  };
+  run();
+  run();
+  const totals = new Map<string, { ms: number; n: number }>();
+  let wall = 0;
+  for (let i = 0; i < steps; i++) {
+    const t0 = performance.now();
+    const prof = await tf.profile(run);
+    wall += performance.now() - t0;
+    for (const k of prof.kernels) {
+      const split = /Conv|MatMul|Pool|Sum|Softplus|Pad|Slice|Add|Sub|Mul/.test(k.name);
+      const key = split ? `${k.name} ${JSON.stringify(k.inputShapes)}` : k.name;
+      const e = totals.get(key) ?? { ms: 0, n: 0 };
+      e.ms += k.kernelTimeMs as number;
+      e.n += 1;
+      totals.set(key, e);
+    }
+  }
+  net.dispose();
+  opt.dispose();
+  tf.dispose([x, y]);
+  return table(totals, wall, steps, model, batch, 'train');
+}
+
 if (process.argv[1]?.endsWith('profile.ts')) {
   await ready();
+  const first = process.argv[2] ?? 'reparam';
+  if (first.startsWith('cifar:')) {
+    console.log(await profileCifar(first.slice('cifar:'.length), Number(process.argv[3] ?? 64), 3));
+    process.exit(0);
+  }
   const est = (process.argv[2] ?? 'reparam') as Estimator;
   const batch = Number(process.argv[3] ?? 256);
   const mode = process.argv[4] === 'predict' ? 'predict' : 'train';

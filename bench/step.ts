@@ -107,6 +107,7 @@ const env = [
   'DEEPPROB_SIMD',
   'DEEPPROB_NATIVE',
   'DEEPPROB_NATIVE_DIRECT',
+  'DEEPPROB_NATIVE_POINTWISE',
 ]
   .filter((k) => process.env[k] !== undefined)
   .map((k) => `${k}=${process.env[k]}`)

@@ -18,6 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <xmmintrin.h>
+#endif
 
 /* One convolution's geometry (NHWC images, filters [FH, FW, C, CO]). */
 typedef struct {
@@ -38,6 +41,19 @@ typedef struct {
   int planes;     /* planes per channel: 1, or FW rounded up to the filter-gradient tap block */
 } direct_geom_t;
 
+/* Ops of pointwise.h (the binding's `op`). */
+enum {
+  PW_SOFTPLUS = 0,
+  PW_SOFTPLUS_GRAD = 1,
+  PW_REPARAM = 2,
+  PW_REPARAM_GRAD = 3,
+  PW_KL = 4,
+  PW_KL_GRAD_MU = 5,
+  PW_KL_GRAD_RHO = 6,
+  PW_ADAM = 7,
+  PW_OPS = 8
+};
+
 /* ------------------------------------------------------------------------------------------ */
 /* Micro-kernels, one per instruction set                                                      */
 
@@ -48,6 +64,8 @@ typedef struct {
 #define SUF(n) n##_avx512
 #include "gemm_kernel.h"
 #include "elementwise.h"
+#include "pointwise.h"
+#include "pool_reduce.h"
 #define DIRECT_MAX_OB 16
 #define DIRECT_DW_T 5
 #include "conv_direct.h"
@@ -65,6 +83,8 @@ typedef struct {
 #define SUF(n) n##_avx2
 #include "gemm_kernel.h"
 #include "elementwise.h"
+#include "pointwise.h"
+#include "pool_reduce.h"
 #define DIRECT_MAX_OB 12
 #define DIRECT_DW_T 2
 #include "conv_direct.h"
@@ -80,6 +100,8 @@ typedef struct {
 #define SUF(n) n##_sse
 #include "gemm_kernel.h"
 #include "elementwise.h"
+#include "pointwise.h"
+#include "pool_reduce.h"
 #define DIRECT_MAX_OB 12
 #define DIRECT_DW_T 2
 #include "conv_direct.h"
@@ -89,13 +111,18 @@ typedef struct {
 #undef MR
 #undef SUF
 
-typedef void (*kernel_fn)(int kc, const float *ap, const float *bp, float *c, long ldc, long csc,
+typedef void (*kernel_fn)(int kc, const float *ap, long lda, const float *bp, float *c, long ldc,
+                          long csc,
                           int mr, int nr, int first, const float *bias, int bias_rows, int act);
 typedef void (*direct_fwd_fn)(const direct_geom_t *g, const float *xs, const float *wp, float *y,
                               const float *bias, int act, int oy0, int oy1);
 typedef void (*direct_dw_fn)(const direct_geom_t *g, const float *xs, const float *dyp,
                              float *dw);
 typedef void (*eltwise_fn)(int op, const float *a, const float *b, float *out, long n);
+typedef double (*pointwise_fn)(int op, float *const *p, const double *s, long i0, long i1);
+typedef void (*maxpool_fn)(const conv_t *s, const float *x, float *y, int b);
+typedef void (*maxpool_grad_fn)(const conv_t *s, const float *x, const float *dy, float *dx, int b);
+typedef void (*colsum_fn)(const float *a, long cols, long r0, long r1, double *out, float *acc);
 
 static struct {
   kernel_fn kernel;
@@ -105,9 +132,14 @@ static struct {
   direct_dw_fn direct_dw;
   int vw, dw_t; /* floats per vector; filter-gradient tap block */
   eltwise_fn eltwise; /* elementwise.h, this ISA */
-} K = {kernel_sse, 6, 8, "sse", direct_fwd_rows_sse, direct_dw_image_sse, 4, 2, eltwise_sse};
+  pointwise_fn pointwise; /* pointwise.h */
+  maxpool_fn maxpool;     /* pool_reduce.h */
+  maxpool_grad_fn maxpool_grad;
+  colsum_fn colsum;
+} K = {kernel_sse, 6, 8, "sse", direct_fwd_rows_sse, direct_dw_image_sse, 4, 2, eltwise_sse,
+       pointwise_sse, maxpool_image_sse, maxpool_grad_image_sse, colsum_sse};
 
-#define KC 256
+#define KC 512
 #define MC 96
 #define NC 2048
 
@@ -121,15 +153,47 @@ static void choose_isa(const char *force) {
     K.kernel = kernel_avx512, K.mr = 8, K.nr = 32, K.isa = "avx512";
     K.direct_fwd = direct_fwd_rows_avx512, K.direct_dw = direct_dw_image_avx512;
     K.vw = 16, K.dw_t = 5, K.eltwise = eltwise_avx512;
+    K.pointwise = pointwise_avx512, K.maxpool = maxpool_image_avx512;
+    K.maxpool_grad = maxpool_grad_image_avx512, K.colsum = colsum_avx512;
   } else if (avx2) {
     K.kernel = kernel_avx2, K.mr = 6, K.nr = 16, K.isa = "avx2";
     K.direct_fwd = direct_fwd_rows_avx2, K.direct_dw = direct_dw_image_avx2;
     K.vw = 8, K.dw_t = 2, K.eltwise = eltwise_avx2;
+    K.pointwise = pointwise_avx2, K.maxpool = maxpool_image_avx2;
+    K.maxpool_grad = maxpool_grad_image_avx2, K.colsum = colsum_avx2;
   } else {
     K.kernel = kernel_sse, K.mr = 6, K.nr = 8, K.isa = "sse";
     K.direct_fwd = direct_fwd_rows_sse, K.direct_dw = direct_dw_image_sse;
     K.vw = 4, K.dw_t = 2, K.eltwise = eltwise_sse;
+    K.pointwise = pointwise_sse, K.maxpool = maxpool_image_sse;
+    K.maxpool_grad = maxpool_grad_image_sse, K.colsum = colsum_sse;
   }
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Subnormal floats: the kernels run with flush-to-zero and denormals-are-zero (MXCSR FTZ | DAZ)   */
+/* on x86. A subnormal operand costs a microcode assist of ~100 cycles per vector FMA: gradients   */
+/* of a freshly initialised Bayesian AlexNet carry thousands of them (|dy| < 2^-126), which made   */
+/* one 3x3x384x256 filter gradient 10-20x slower than on normal numbers. Values below 2^-126 count */
+/* as 0 in these kernels (as with PyTorch's torch.set_flush_denormal(True)). The calling (JS)      */
+/* thread gets its MXCSR back when the binding returns, so JavaScript arithmetic is unchanged.     */
+
+static unsigned ftz_enter(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  const unsigned prev = _mm_getcsr();
+  _mm_setcsr(prev | 0x8040u); /* FTZ (bit 15) | DAZ (bit 6) */
+  return prev;
+#else
+  return 0;
+#endif
+}
+
+static void ftz_leave(unsigned prev) {
+#if defined(__x86_64__) || defined(__i386__)
+  _mm_setcsr(prev);
+#else
+  (void)prev;
+#endif
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -149,12 +213,26 @@ static struct {
 } P = {1, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0,
        NULL, NULL};
 
+/* Spin iterations (a pause each, ~50 ns) a thread polls before sleeping: kernel calls come back
+ * to back within a training step (tens of microseconds of JS between them), and a futex wake-up
+ * costs about as much as a small kernel. */
+#define SPIN 1000
+
+static inline void spin_pause(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  _mm_pause();
+#endif
+}
+
 static void *worker(void *arg) {
   int tid = (int)(intptr_t)arg;
   unsigned seen = 0;
+  ftz_enter(); /* the pool's threads run only these kernels: subnormals flushed for good */
   for (;;) {
+    for (int i = 0; i < SPIN && __atomic_load_n(&P.gen, __ATOMIC_ACQUIRE) == seen; i++)
+      spin_pause();
     pthread_mutex_lock(&P.mu);
-    while (P.gen == seen) pthread_cond_wait(&P.go, &P.mu);
+    while (__atomic_load_n(&P.gen, __ATOMIC_ACQUIRE) == seen) pthread_cond_wait(&P.go, &P.mu);
     seen = P.gen;
     task_fn fn = P.fn;
     void *ctx = P.ctx;
@@ -162,7 +240,7 @@ static void *worker(void *arg) {
     pthread_mutex_unlock(&P.mu);
     fn(ctx, tid, n);
     pthread_mutex_lock(&P.mu);
-    if (--P.pending == 0) pthread_cond_signal(&P.done);
+    if (__atomic_sub_fetch(&P.pending, 1, __ATOMIC_ACQ_REL) == 0) pthread_cond_signal(&P.done);
     pthread_mutex_unlock(&P.mu);
   }
   return NULL;
@@ -197,13 +275,14 @@ static void run_parallel(task_fn fn, void *ctx) {
   pthread_mutex_lock(&P.mu);
   P.fn = fn;
   P.ctx = ctx;
-  P.pending = P.n - 1;
-  P.gen++;
+  __atomic_store_n(&P.pending, P.n - 1, __ATOMIC_RELEASE);
+  __atomic_add_fetch(&P.gen, 1, __ATOMIC_ACQ_REL);
   pthread_cond_broadcast(&P.go);
   pthread_mutex_unlock(&P.mu);
   fn(ctx, 0, P.n);
+  for (int i = 0; i < SPIN && __atomic_load_n(&P.pending, __ATOMIC_ACQUIRE) > 0; i++) spin_pause();
   pthread_mutex_lock(&P.mu);
-  while (P.pending > 0) pthread_cond_wait(&P.done, &P.mu);
+  while (__atomic_load_n(&P.pending, __ATOMIC_ACQUIRE) > 0) pthread_cond_wait(&P.done, &P.mu);
   pthread_mutex_unlock(&P.mu);
   pthread_mutex_unlock(&caller);
 }
@@ -227,6 +306,10 @@ typedef struct {
 
 static _Thread_local float *tl_a = NULL, *tl_b = NULL;
 
+/* Whether the micro-kernel reads a row-major A in place instead of packing it (settable for A/B
+ * timing and tests: setAInPlace). */
+static int a_in_place = 1;
+
 static float *thread_buffer(float **slot, size_t floats) {
   if (*slot == NULL) *slot = aligned_alloc(64, floats * sizeof(float));
   return *slot;
@@ -239,7 +322,14 @@ static void pack_a(const gemm_t *g, int ic, int mc, int pc, int kc, float *dst) 
     float *d = dst + (long)ir * kc;
     const float *src = g->a + (long)(ic + ir) * g->rsa + (long)pc * g->csa;
     if (g->rsa == 1 && rows == mr) {
-      for (int k = 0; k < kc; k++) memcpy(d + (long)k * mr, src + (long)k * g->csa, mr * 4);
+      /* constant-size copies (inlined) for the two tile heights */
+      if (mr == 8) {
+        for (int k = 0; k < kc; k++) memcpy(d + (long)k * 8, src + (long)k * g->csa, 8 * 4);
+      } else if (mr == 6) {
+        for (int k = 0; k < kc; k++) memcpy(d + (long)k * 6, src + (long)k * g->csa, 6 * 4);
+      } else {
+        for (int k = 0; k < kc; k++) memcpy(d + (long)k * mr, src + (long)k * g->csa, mr * 4);
+      }
       continue;
     }
     for (int i = 0; i < mr; i++) {
@@ -268,6 +358,16 @@ static void pack_b(const gemm_t *g, int pc, int kc, int jc, int nc, float *dst) 
         const float *row = src + (long)k * g->rsb;
         float *o = d + (long)k * nr;
         memcpy(o, row, cols * 4);
+        for (int j = cols; j < nr; j++) o[j] = 0.0f;
+      }
+    } else if (g->rsb == 1) {
+      /* B's columns contiguous (a transposed weight): k outer, so that the panel is written in
+       * whole lines while the nr source rows stream through L1 */
+      const float *rows[64];
+      for (int j = 0; j < cols; j++) rows[j] = src + (long)j * g->csb;
+      for (int k = 0; k < kc; k++) {
+        float *o = d + (long)k * nr;
+        for (int j = 0; j < cols; j++) o[j] = rows[j][k];
         for (int j = cols; j < nr; j++) o[j] = 0.0f;
       }
     } else {
@@ -299,6 +399,8 @@ static void gemm_block(const gemm_t *g, int m0, int m1, int n0, int n1) {
     }
     return;
   }
+  /* A row-major (unit column stride): the kernel reads its rows in place */
+  const int in_place = g->csa == 1 && g->rsa >= 1 && a_in_place;
   float *ap = thread_buffer(&tl_a, (size_t)(MC + 16) * KC);
   float *bp = thread_buffer(&tl_b, (size_t)(NC + 32) * KC);
   if (ap == NULL || bp == NULL) abort();
@@ -311,7 +413,9 @@ static void gemm_block(const gemm_t *g, int m0, int m1, int n0, int n1) {
       pack_b(g, pc, kc, jc, nc, bp);
       for (int ic = m0; ic < m1; ic += MC) {
         int mc = m1 - ic < MC ? m1 - ic : MC;
-        pack_a(g, ic, mc, pc, kc, ap);
+        /* A read in place (row-major, whole tiles; the ragged last tile packed), or packed */
+        const int whole = in_place ? mc / mr * mr : 0;
+        if (whole < mc) pack_a(g, ic + whole, mc - whole, pc, kc, ap + (long)whole * kc);
         for (int jr = 0; jr < nc; jr += nr) {
           int cols = nc - jr < nr ? nc - jr : nr;
           for (int ir = 0; ir < mc; ir += mr) {
@@ -319,7 +423,9 @@ static void gemm_block(const gemm_t *g, int m0, int m1, int n0, int n1) {
             const float *bias = !last || g->bias == NULL ? NULL
                                 : g->bias_rows         ? g->bias + ic + ir
                                                        : g->bias + jc + jr;
-            K.kernel(kc, ap + (long)ir * kc, bp + (long)jr * kc,
+            const int direct = ir < whole;
+            K.kernel(kc, direct ? g->a + (long)(ic + ir) * g->rsa + pc : ap + (long)ir * kc,
+                     direct ? g->rsa : 0, bp + (long)jr * kc,
                      g->c + (long)(ic + ir) * g->ldc + (long)(jc + jr) * g->csc, g->ldc, g->csc,
                      rows, cols, first, bias, g->bias_rows, last ? g->act : 0);
           }
@@ -1103,6 +1209,314 @@ static napi_value js_eltwise(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+typedef struct {
+  int op;
+  float *p[7];
+  double s[6];
+  long n;
+  double part[MAX_THREADS];
+} pointwise_t;
+
+static void pointwise_task(void *ctx, int tid, int nth) {
+  pointwise_t *t = ctx;
+  const long blocks = (t->n + 15) / 16;
+  long i0 = blocks * tid / nth * 16, i1 = blocks * (tid + 1) / nth * 16;
+  if (i1 > t->n) i1 = t->n;
+  t->part[tid] = i0 < i1 ? K.pointwise(t->op, t->p, t->s, i0, i1) : 0.0;
+}
+
+/* Floats each operand of a pointwise op spans (0: unused), given n and the scalars. */
+static void pointwise_spans(int op, long n, const double *s, long span[7]) {
+  for (int i = 0; i < 7; i++) span[i] = 0;
+  const long c = s[1] == 1 ? 1 : n;
+  switch (op) {
+    case PW_SOFTPLUS: span[0] = span[1] = n; break;
+    case PW_SOFTPLUS_GRAD: span[0] = span[1] = span[2] = n; break;
+    case PW_REPARAM:
+    case PW_REPARAM_GRAD: span[0] = span[1] = span[2] = span[3] = n; break;
+    case PW_KL: span[0] = span[1] = n, span[2] = c; break;
+    case PW_KL_GRAD_MU: span[0] = span[2] = n, span[1] = c; break;
+    case PW_KL_GRAD_RHO: span[0] = span[1] = n; break;
+    default: for (int i = 0; i < 7; i++) span[i] = n; break;
+  }
+}
+
+/* pointwise(op, heap, n, p0..p6 (-1: unused), s0..s5) -> the sum for PW_KL, else 0 (ops and
+ * operands: pointwise.h). Threaded from 2^14 elements. */
+static napi_value js_pointwise(napi_env env, napi_callback_info info) {
+  float *heap;
+  size_t len;
+  double v[15];
+  if (heap_call_args(env, info, "pointwise", 16, 1, &heap, &len, v) != 0) return NULL;
+  const int op = (int)v[0];
+  const long n = (long)v[1];
+  if (!(v[0] >= 0 && v[0] < PW_OPS && v[0] == op))
+    return throw_range(env, "deepprob native pointwise: unknown op");
+  pointwise_t t = {op, {NULL}, {0}, n, {0}};
+  for (int i = 0; i < 6; i++) t.s[i] = v[9 + i];
+  if (op == PW_KL || op == PW_KL_GRAD_MU) {
+    if (t.s[1] != 1 && t.s[1] != n)
+      return throw_range(env, "deepprob native pointwise: centre must have 1 or n values");
+  }
+  long span[7];
+  pointwise_spans(op, n, t.s, span);
+  if (n < 0) return throw_range(env, "deepprob native pointwise: n < 0");
+  for (int i = 0; i < 7; i++) {
+    const long at = (long)v[2 + i];
+    if (span[i] == 0) continue;
+    if (at < 0 || (size_t)(at + span[i]) > len)
+      return throw_range(env, "deepprob native pointwise: operand outside the heap");
+    t.p[i] = heap + at;
+  }
+  /* transcendental ops (~1 ns an element on one core): threads from 2^16 elements, where half the
+   * work outweighs waking the pool */
+  if (n < (1L << 16) || P.n == 1) {
+    pointwise_task(&t, 0, 1);
+  } else {
+    run_parallel(pointwise_task, &t);
+  }
+  double total = 0.0;
+  for (int i = 0; i < MAX_THREADS; i++) total += t.part[i];
+  napi_value out;
+  CHECK(napi_create_double(env, total, &out));
+  return out;
+}
+
+typedef struct {
+  const conv_t *s;
+  const float *x, *dy;
+  float *out;
+  int grad;
+} pool_t;
+
+static void pool_task(void *ctx, int tid, int nth) {
+  pool_t *t = ctx;
+  const conv_t *s = t->s;
+  const int b0 = (int)((long)s->B * tid / nth), b1 = (int)((long)s->B * (tid + 1) / nth);
+  for (int b = b0; b < b1; b++) {
+    if (t->grad) {
+      K.maxpool_grad(s, t->x, t->dy, t->out, b);
+    } else {
+      K.maxpool(s, t->x, t->out, b);
+    }
+  }
+}
+
+/* pool(kind, heap, p0, p1, p2, B, H, W, C, OH, OW, FH, FW, SH, SW, DH, DW, PT, PL): max pooling,
+ * kind 0 forward (x, y, unused), kind 1 gradient (x, dy, dx); threads over images. */
+static napi_value js_pool(napi_env env, napi_callback_info info) {
+  float *heap;
+  size_t len;
+  double v[18];
+  if (heap_call_args(env, info, "pool", 19, 1, &heap, &len, v) != 0) return NULL;
+  const int kind = (int)v[0];
+  const double *p = v + 1, *d = v + 4;
+  for (int i = 0; i < 14; i++)
+    if (d[i] < (i >= 12 ? -1e9 : 0) || d[i] > 2e9) return throw_range(env, "pool: bad geometry");
+  conv_t s = {(int)d[0], (int)d[1], (int)d[2], (int)d[3], (int)d[4], (int)d[5], (int)d[6],
+              (int)d[7], (int)d[8], (int)d[9], (int)d[10], (int)d[11], (int)d[12], (int)d[13],
+              (int)d[3]};
+  if (kind != 0 && kind != 1) return throw_range(env, "deepprob native pool: kind must be 0 or 1");
+  const size_t xs = (size_t)s.B * s.H * s.W * s.C, ys = (size_t)s.B * s.OH * s.OW * s.C;
+  if (xs >= (1UL << 31) || ys >= (1UL << 31))
+    return throw_range(env, "deepprob native pool: tensor too large");
+  const size_t need[2][3] = {{xs, ys, 0}, {xs, ys, xs}};
+  for (int i = 0; i < 3; i++)
+    if (need[kind][i] > 0 && (p[i] < 0 || (size_t)p[i] + need[kind][i] > len))
+      return throw_range(env, "deepprob native pool: operand outside the heap");
+  pool_t t = {&s, heap + (long)p[0], kind == 1 ? heap + (long)p[1] : NULL,
+              heap + (long)(kind == 1 ? p[2] : p[1]), kind};
+  if (s.B == 1 || P.n == 1 || xs < (1UL << 17)) {
+    pool_task(&t, 0, 1);
+  } else {
+    run_parallel(pool_task, &t);
+  }
+  return NULL;
+}
+
+typedef struct {
+  const float *a;
+  long rows, cols;
+  double *parts; /* one [cols] partial sum per thread */
+  float *acc;    /* one [cols] float block sum per thread */
+} colsum_t;
+
+static void colsum_task(void *ctx, int tid, int nth) {
+  colsum_t *t = ctx;
+  K.colsum(t->a, t->cols, t->rows * tid / nth, t->rows * (tid + 1) / nth, t->parts + tid * t->cols,
+           t->acc + tid * t->cols);
+}
+
+/* colsum(heap, a, rows, cols, out): out[j] = sum_i a[i*cols + j] (threads over rows). */
+static napi_value js_colsum(napi_env env, napi_callback_info info) {
+  float *heap;
+  size_t len;
+  double v[4];
+  if (heap_call_args(env, info, "colsum", 5, 0, &heap, &len, v) != 0) return NULL;
+  const long a = (long)v[0], rows = (long)v[1], cols = (long)v[2], out = (long)v[3];
+  if (a < 0 || rows < 0 || cols < 1 || out < 0 || (size_t)(a + rows * cols) > len ||
+      (size_t)(out + cols) > len)
+    return throw_range(env, "deepprob native colsum: operand outside the heap");
+  const int nth = rows * cols < (1L << 18) || rows < 128 ? 1 : P.n;
+  double *parts = malloc((size_t)nth * cols * (sizeof(double) + sizeof(float)));
+  if (parts == NULL) {
+    napi_throw_error(env, NULL, "deepprob native colsum: out of memory");
+    return NULL;
+  }
+  colsum_t t = {heap + a, rows, cols, parts, (float *)(parts + (long)nth * cols)};
+  if (nth == 1) {
+    colsum_task(&t, 0, 1);
+  } else {
+    run_parallel(colsum_task, &t);
+  }
+  for (long j = 0; j < cols; j++) {
+    double sum = 0.0;
+    for (int i = 0; i < nth; i++) sum += parts[i * cols + j];
+    heap[out + j] = (float)sum;
+  }
+  free(parts);
+  return NULL;
+}
+
+/* copy4: out[o] = x[o - off] where that index is inside x, `value` elsewhere, on 4-D shapes (a
+ * constant pad: off = the padding before each axis; a slice: off = -begin). */
+typedef struct {
+  const float *x;
+  float *out;
+  long in[4], o[4], off[4];
+  float value;
+} copy4_t;
+
+static void copy4_rows(const copy4_t *t, long r0, long r1) {
+  const long o3 = t->o[3];
+  /* the run of the last axis that comes from x: out columns [lo, hi) */
+  long lo = t->off[3] > 0 ? t->off[3] : 0;
+  long hi = t->in[3] + t->off[3] < o3 ? t->in[3] + t->off[3] : o3;
+  if (hi < lo) hi = lo;
+  for (long r = r0; r < r1; r++) {
+    const long i2 = r % t->o[2] - t->off[2];
+    const long i1 = r / t->o[2] % t->o[1] - t->off[1];
+    const long i0 = r / t->o[2] / t->o[1] - t->off[0];
+    float *d = t->out + r * o3;
+    if (i0 < 0 || i0 >= t->in[0] || i1 < 0 || i1 >= t->in[1] || i2 < 0 || i2 >= t->in[2] ||
+        hi == lo) {
+      for (long j = 0; j < o3; j++) d[j] = t->value;
+      continue;
+    }
+    for (long j = 0; j < lo; j++) d[j] = t->value;
+    const float *src = t->x + ((i0 * t->in[1] + i1) * t->in[2] + i2) * t->in[3] + lo - t->off[3];
+    memcpy(d + lo, src, (size_t)(hi - lo) * sizeof(float));
+    for (long j = hi; j < o3; j++) d[j] = t->value;
+  }
+}
+
+static void copy4_task(void *ctx, int tid, int nth) {
+  const copy4_t *t = ctx;
+  const long rows = t->o[0] * t->o[1] * t->o[2];
+  copy4_rows(t, rows * tid / nth, rows * (tid + 1) / nth);
+}
+
+/* copy4(heap, x, out, in0..in3, out0..out3, off0..off3, value) */
+static napi_value js_copy4(napi_env env, napi_callback_info info) {
+  float *heap;
+  size_t len;
+  double v[15];
+  if (heap_call_args(env, info, "copy4", 16, 0, &heap, &len, v) != 0) return NULL;
+  copy4_t t;
+  size_t xs = 1, os = 1;
+  for (int i = 0; i < 4; i++) {
+    if (!(v[2 + i] >= 0 && v[6 + i] >= 0 && v[2 + i] < 2e9 && v[6 + i] < 2e9 &&
+          v[10 + i] > -2e9 && v[10 + i] < 2e9))
+      return throw_range(env, "deepprob native copy4: bad shape");
+    t.in[i] = (long)v[2 + i], t.o[i] = (long)v[6 + i], t.off[i] = (long)v[10 + i];
+    xs *= (size_t)t.in[i], os *= (size_t)t.o[i];
+  }
+  if (v[0] < 0 || v[1] < 0 || (size_t)v[0] + xs > len || (size_t)v[1] + os > len)
+    return throw_range(env, "deepprob native copy4: operand outside the heap");
+  t.x = heap + (long)v[0], t.out = heap + (long)v[1], t.value = (float)v[14];
+  if (os == 0) return NULL;
+  if (os < (1UL << 18) || P.n == 1) {
+    copy4_task(&t, 0, 1);
+  } else {
+    run_parallel(copy4_task, &t);
+  }
+  return NULL;
+}
+
+/* binary: out = a (op) b with broadcasting on 4-D shapes: element strides sa, sb per axis (0 where
+ * broadcast; the last axis has stride 0 or 1); op 0 add, 1 subtract, 2 multiply. */
+typedef struct {
+  int op;
+  const float *a, *b;
+  float *out;
+  long o[4], sa[4], sb[4];
+} binary_t;
+
+static void binary_rows(const binary_t *t, long r0, long r1) {
+  const long n = t->o[3], sa3 = t->sa[3], sb3 = t->sb[3];
+  for (long r = r0; r < r1; r++) {
+    const long i2 = r % t->o[2], i1 = r / t->o[2] % t->o[1], i0 = r / t->o[2] / t->o[1];
+    const float *restrict a = t->a + i0 * t->sa[0] + i1 * t->sa[1] + i2 * t->sa[2];
+    const float *restrict b = t->b + i0 * t->sb[0] + i1 * t->sb[1] + i2 * t->sb[2];
+    float *restrict o = t->out + r * n;
+#define BIN_LOOP(EXPR)                                                  \
+  do {                                                                  \
+    if (sa3 == 1 && sb3 == 1)                                           \
+      for (long j = 0; j < n; j++) { const float x = a[j], y = b[j]; o[j] = EXPR; } \
+    else if (sa3 == 1)                                                  \
+      for (long j = 0; j < n; j++) { const float x = a[j], y = b[0]; o[j] = EXPR; } \
+    else if (sb3 == 1)                                                  \
+      for (long j = 0; j < n; j++) { const float x = a[0], y = b[j]; o[j] = EXPR; } \
+    else                                                                \
+      for (long j = 0; j < n; j++) { const float x = a[0], y = b[0]; o[j] = EXPR; } \
+  } while (0)
+    switch (t->op) {
+      case 0: BIN_LOOP(x + y); break;
+      case 1: BIN_LOOP(x - y); break;
+      default: BIN_LOOP(x * y); break;
+    }
+#undef BIN_LOOP
+  }
+}
+
+static void binary_task(void *ctx, int tid, int nth) {
+  const binary_t *t = ctx;
+  const long rows = t->o[0] * t->o[1] * t->o[2];
+  binary_rows(t, rows * tid / nth, rows * (tid + 1) / nth);
+}
+
+/* binary(op, heap, a, b, out, o0..o3, sa0..sa3, sb0..sb3) */
+static napi_value js_binary(napi_env env, napi_callback_info info) {
+  float *heap;
+  size_t len;
+  double v[16];
+  if (heap_call_args(env, info, "binary", 17, 1, &heap, &len, v) != 0) return NULL;
+  binary_t t;
+  t.op = (int)v[0];
+  if (!(v[0] == 0 || v[0] == 1 || v[0] == 2))
+    return throw_range(env, "deepprob native binary: op must be 0 (add), 1 (sub) or 2 (mul)");
+  long lastA = 0, lastB = 0, total = 1;
+  for (int i = 0; i < 4; i++) {
+    if (!(v[4 + i] >= 1 && v[4 + i] < 2e9 && v[8 + i] >= 0 && v[12 + i] >= 0 && v[8 + i] < 2e9 &&
+          v[12 + i] < 2e9))
+      return throw_range(env, "deepprob native binary: bad shape or strides");
+    t.o[i] = (long)v[4 + i], t.sa[i] = (long)v[8 + i], t.sb[i] = (long)v[12 + i];
+    lastA += (t.o[i] - 1) * t.sa[i], lastB += (t.o[i] - 1) * t.sb[i], total *= t.o[i];
+  }
+  if (t.sa[3] > 1 || t.sb[3] > 1)
+    return throw_range(env, "deepprob native binary: last axis stride must be 0 or 1");
+  if (v[1] < 0 || v[2] < 0 || v[3] < 0 || (size_t)(v[1] + lastA) >= len ||
+      (size_t)(v[2] + lastB) >= len || (size_t)(v[3] + total) > len)
+    return throw_range(env, "deepprob native binary: operand outside the heap");
+  t.a = heap + (long)v[1], t.b = heap + (long)v[2], t.out = heap + (long)v[3];
+  if (total < (1L << 18) || P.n == 1) {
+    binary_task(&t, 0, 1);
+  } else {
+    run_parallel(binary_task, &t);
+  }
+  return NULL;
+}
+
 /* info() -> { isa, threads } */
 static napi_value js_info(napi_env env, napi_callback_info info) {
   (void)info;
@@ -1149,6 +1563,37 @@ static napi_value js_set_direct(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/* A binding that runs `impl` with subnormals flushed on the calling thread (ftz_enter). */
+#define FTZ_BINDING(name, impl)                                   \
+  static napi_value name(napi_env env, napi_callback_info info) { \
+    const unsigned csr = ftz_enter();                             \
+    napi_value r = impl(env, info);                               \
+    ftz_leave(csr);                                               \
+    return r;                                                     \
+  }
+FTZ_BINDING(ftz_gemm, js_gemm)
+FTZ_BINDING(ftz_conv, js_conv)
+FTZ_BINDING(ftz_eltwise, js_eltwise)
+FTZ_BINDING(ftz_pointwise, js_pointwise)
+FTZ_BINDING(ftz_pool, js_pool)
+FTZ_BINDING(ftz_colsum, js_colsum)
+FTZ_BINDING(ftz_copy4, js_copy4)
+FTZ_BINDING(ftz_binary, js_binary)
+
+/* setAInPlace(on) -> previous: whether the GEMM reads a row-major A in place (1, default) or packs
+ * it (0); for A/B timing and tests. */
+static napi_value js_set_a_in_place(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], out;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  double v;
+  if (argc != 1 || napi_get_value_double(env, argv[0], &v) != napi_ok || (v != 0 && v != 1))
+    return throw_range(env, "deepprob native setAInPlace: expected 0 or 1");
+  CHECK(napi_create_double(env, (double)a_in_place, &out));
+  a_in_place = (int)v;
+  return out;
+}
+
 static int initialised = 0;
 
 /* init(threads, isa) once per process (later calls keep the first pool). */
@@ -1173,13 +1618,19 @@ static napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"init", NULL, js_init, NULL, NULL, NULL, napi_default, NULL},
       {"info", NULL, js_info, NULL, NULL, NULL, napi_default, NULL},
-      {"gemm", NULL, js_gemm, NULL, NULL, NULL, napi_default, NULL},
-      {"conv", NULL, js_conv, NULL, NULL, NULL, napi_default, NULL},
+      {"gemm", NULL, ftz_gemm, NULL, NULL, NULL, napi_default, NULL},
+      {"conv", NULL, ftz_conv, NULL, NULL, NULL, napi_default, NULL},
       {"setChunkFloats", NULL, js_set_chunk, NULL, NULL, NULL, napi_default, NULL},
       {"setDirectMaxChannels", NULL, js_set_direct, NULL, NULL, NULL, napi_default, NULL},
-      {"eltwise", NULL, js_eltwise, NULL, NULL, NULL, napi_default, NULL},
+      {"eltwise", NULL, ftz_eltwise, NULL, NULL, NULL, napi_default, NULL},
+      {"pointwise", NULL, ftz_pointwise, NULL, NULL, NULL, napi_default, NULL},
+      {"pool", NULL, ftz_pool, NULL, NULL, NULL, napi_default, NULL},
+      {"colsum", NULL, ftz_colsum, NULL, NULL, NULL, napi_default, NULL},
+      {"copy4", NULL, ftz_copy4, NULL, NULL, NULL, napi_default, NULL},
+      {"setAInPlace", NULL, js_set_a_in_place, NULL, NULL, NULL, napi_default, NULL},
+      {"binary", NULL, ftz_binary, NULL, NULL, NULL, napi_default, NULL},
   };
-  if (napi_define_properties(env, exports, 7, props) != napi_ok) return NULL;
+  if (napi_define_properties(env, exports, 13, props) != napi_ok) return NULL;
   return exports;
 }
 

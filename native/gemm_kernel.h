@@ -4,7 +4,10 @@
  * MR = rows of the tile, SUF(name) = name with the ISA suffix). Written for deepprob.
  *
  * The tile: C[MR x 2*VW] (+)= Ap[MR x kc] * Bp[kc x 2*VW], where Ap is packed k-major
- * (MR values per k) and Bp is packed k-major (2*VW values per k, 64-byte aligned). The products
+ * (MR values per k; lda = 0) or read in place from MR whole rows of a row-major A with row stride
+ * lda (no packing pass over A: for the im2col columns of a convolution with few output channels
+ * the packing moved as many bytes as the products), and Bp is packed k-major (2*VW values per k,
+ * 64-byte aligned). The products
  * are written as vector multiply-adds; with -ffp-contract=fast (GNU C's default) and an FMA
  * target the compiler emits vfmadd231ps. The epilogue adds the bias of each column and applies
  * the activation (0 linear, 1 relu) after the last k block. C has row stride ldc and column stride
@@ -28,7 +31,7 @@ static inline SUF(vf) SUF(relu)(SUF(vf) v) {
   return (SUF(vf))((SUF(vi))v & keep);
 }
 
-static void SUF(kernel)(int kc, const float *restrict ap, const float *restrict bp,
+static void SUF(kernel)(int kc, const float *restrict ap, long lda, const float *restrict bp,
                         float *restrict c, long ldc, long csc, int mr, int nr, int first,
                         const float *bias, int bias_rows, int act) {
   SUF(vf) acc[MR][2];
@@ -36,16 +39,34 @@ static void SUF(kernel)(int kc, const float *restrict ap, const float *restrict 
     acc[i][0] = (SUF(vf)){0};
     acc[i][1] = (SUF(vf)){0};
   }
-  for (int k = 0; k < kc; k++) {
-    const SUF(vf) b0 = *(const SUF(vf) *)(bp);
-    const SUF(vf) b1 = *(const SUF(vf) *)(bp + VW);
+  if (lda == 0) {
+    /* packed A: MR values per k */
+    for (int k = 0; k < kc; k++) {
+      const SUF(vf) b0 = *(const SUF(vf) *)(bp);
+      const SUF(vf) b1 = *(const SUF(vf) *)(bp + VW);
 #pragma GCC unroll 16
-    for (int i = 0; i < MR; i++) {
-      acc[i][0] += b0 * ap[i];
-      acc[i][1] += b1 * ap[i];
+      for (int i = 0; i < MR; i++) {
+        acc[i][0] += b0 * ap[i];
+        acc[i][1] += b1 * ap[i];
+      }
+      ap += MR;
+      bp += 2 * VW;
     }
-    ap += MR;
-    bp += 2 * VW;
+  } else {
+    /* A in place, row-major with row stride lda (MR whole rows): one stream per row */
+    const float *ar[MR];
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; i++) ar[i] = ap + i * lda;
+    for (int k = 0; k < kc; k++) {
+      const SUF(vf) b0 = *(const SUF(vf) *)(bp);
+      const SUF(vf) b1 = *(const SUF(vf) *)(bp + VW);
+#pragma GCC unroll 16
+      for (int i = 0; i < MR; i++) {
+        acc[i][0] += b0 * ar[i][k];
+        acc[i][1] += b1 * ar[i][k];
+      }
+      bp += 2 * VW;
+    }
   }
   if (mr == MR && nr == 2 * VW && csc == 1 && !bias_rows) {
     SUF(vf) bias0 = {0}, bias1 = {0};

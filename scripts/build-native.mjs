@@ -17,9 +17,13 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const src = path.join(root, 'native', 'deepprob_native.c');
-const headers = ['gemm_kernel.h', 'conv_direct.h', 'elementwise.h'].map((h) =>
-  path.join(root, 'native', h),
-);
+const headers = [
+  'gemm_kernel.h',
+  'conv_direct.h',
+  'elementwise.h',
+  'pointwise.h',
+  'pool_reduce.h',
+].map((h) => path.join(root, 'native', h));
 const out = path.join(root, 'native', 'build', 'deepprob_native.node');
 
 function say(msg) {
@@ -61,6 +65,7 @@ function main() {
   const tmp = `${out}.${process.pid}.tmp`;
   const args = [
     '-O3',
+    '-fno-math-errno',
     '-std=gnu11',
     '-fPIC',
     '-shared',

@@ -101,6 +101,12 @@ export interface NodeHooks {
   registerThreadedWasm(threads: number): Promise<() => void>;
   /** Load and start the native CPU addon; undefined (with `why.reason`) when it is off or absent. */
   loadNative?(why: { reason?: string }): NativeAddon | undefined;
+  /**
+   * Why no hardware GPU adapter can exist on this machine (Linux without a GPU device node), or
+   * undefined when one may: the automatic choice then skips loading Dawn (~70 MB of resident
+   * memory for a software adapter it would refuse).
+   */
+  noGpuDevice?(): string | undefined;
 }
 
 let hooks: NodeHooks | undefined;
@@ -165,7 +171,10 @@ async function withoutEmscriptenListeners<T>(init: () => Promise<T>): Promise<T>
 }
 
 async function tryBackend(name: string, forced: boolean): Promise<string | undefined> {
-  if (name === 'webgpu') return initWebGPU(forced || !isNode());
+  if (name === 'webgpu') {
+    const none = !forced && isNode() ? (await nodeHooks())?.noGpuDevice?.() : undefined;
+    return none ?? initWebGPU(forced || !isNode());
+  }
   return name === 'wasm' ? withoutEmscriptenListeners(() => initBackend(name)) : initBackend(name);
 }
 

@@ -139,7 +139,7 @@ describe.skipIf(!on)('native CPU path (addon built)', () => {
     });
   });
 
-  it('covers GEMM blocking (K > 256, N > 2048, ragged tiles) and several im2col chunks', () => {
+  it('covers GEMM blocking (K > 512, N > 2048, ragged tiles) and several im2col chunks', () => {
     const r = rng(13);
     expectNoLeak(() => {
       expectSame(
@@ -148,6 +148,28 @@ describe.skipIf(!on)('native CPU path (addon built)', () => {
         { transposeA: false, transposeB: false },
         1e-4,
       );
+      // A read in place by the micro-kernel (row-major, whole tiles) and packed (transposed A, the
+      // ragged last tile, or with in-place reads off): M > one 96-row block, K > one 512 block
+      const addon0 = nativeAddon();
+      if (addon0 === undefined) throw new Error('native addon not installed');
+      for (const inPlace of [1, 0] as const) {
+        const prev = addon0.setAInPlace(inPlace);
+        try {
+          for (const transposeA of [false, true]) {
+            expectSame(
+              'BatchMatMul',
+              {
+                a: randTensor(r, transposeA ? [1100, 203] : [203, 1100]),
+                b: randTensor(r, [1100, 70]),
+              },
+              { transposeA, transposeB: false },
+              1e-4,
+            );
+          }
+        } finally {
+          addon0.setAInPlace(prev as 0 | 1);
+        }
+      }
       // a 512-float cap on the im2col buffer: under one image (8 x 7 pixels x 3x3x8 taps) per
       // chunk, so the forward and both gradients run over 3 chunks of one image
       const addon = nativeAddon();

@@ -112,6 +112,8 @@ describe('ready() in Node', () => {
     const info = backendInfo();
     expect(info?.backend).toBe('wasm');
     const skip = info?.skipped.find((s) => s.backend === 'webgpu');
-    expect(skip?.reason).toMatch(/software adapter|no WebGPU adapter|not installed|not loadable/);
+    expect(skip?.reason).toMatch(
+      /software adapter|no WebGPU adapter|not installed|not loadable|no GPU device node/,
+    );
   });
 });

@@ -49,6 +49,11 @@ export interface NativeAddon {
     bias: number,
     act: number,
   ): void;
+  /**
+   * Whether the GEMM micro-kernel reads a row-major left operand in place (1, the default) or
+   * packs it first (0); returns the previous setting (for A/B timing and tests).
+   */
+  setAInPlace(on: 0 | 1): number;
   /** Set the cap on the im2col buffer, in floats (default 2^22); returns the previous cap. */
   setChunkFloats(floats: number): number;
   /**
@@ -63,6 +68,63 @@ export interface NativeAddon {
    * `out_i = b_i > 0 ? a_i : (b_i is NaN ? b_i : 0)` with `a` = dy, `b` = x. Offsets in floats.
    */
   eltwise(op: 0 | 1, heap: Float32Array, a: number, b: number, out: number, n: number): void;
+  /**
+   * Element-wise op `op` (`PW` in `pointwise_kernels.ts`; `native/pointwise.h` lists the formulas)
+   * over `n` elements, threaded: operands at float offsets `p0..p6` (-1: unused), scalars
+   * `s0..s5`. Returns the sum for the KL op, 0 otherwise.
+   */
+  pointwise(
+    op: number,
+    heap: Float32Array,
+    n: number,
+    p0: number,
+    p1: number,
+    p2: number,
+    p3: number,
+    p4: number,
+    p5: number,
+    p6: number,
+    s0: number,
+    s1: number,
+    s2: number,
+    s3: number,
+    s4: number,
+    s5: number,
+  ): number;
+  /**
+   * Max pooling on NHWC geometry `B, H, W, C, OH, OW, FH, FW, SH, SW, DH, DW, PT, PL`, threaded
+   * over images: kind 0 forward (`p0` = x, `p1` = y), kind 1 gradient (`p0` = x, `p1` = dy,
+   * `p2` = dx; dy goes to each window's first strict maximum in scan order).
+   */
+  pool(
+    kind: 0 | 1,
+    heap: Float32Array,
+    p0: number,
+    p1: number,
+    p2: number,
+    ...geometry: number[]
+  ): void;
+  /** Column sums `out_j = sum_i a[i*cols + j]` of a `rows x cols` matrix, threaded over rows. */
+  colsum(heap: Float32Array, a: number, rows: number, cols: number, out: number): void;
+  /**
+   * `out[o] = x[o - off]` where `o - off` is inside `x`, `value` elsewhere, on 4-D shapes `in`
+   * (of x) and `out` (a constant pad: `off` the padding before each axis; a slice: `-begin`);
+   * threaded over rows of the last axis.
+   */
+  copy4(heap: Float32Array, x: number, out: number, ...dimsOffsetsValue: number[]): void;
+  /**
+   * `out = a (op) b` (op 0 add, 1 subtract, 2 multiply) on the 4-D output `dims` with each
+   * operand's element strides `sa`, `sb` (0 on broadcast axes; the last axis 0 or 1), threaded over
+   * rows: `binary(op, heap, a, b, out, ...dims, ...sa, ...sb)`.
+   */
+  binary(
+    op: 0 | 1 | 2 | number,
+    heap: Float32Array,
+    a: number,
+    b: number,
+    out: number,
+    ...dimsAndStrides: number[]
+  ): void;
   conv(
     kind: 0 | 1 | 2,
     heap: Float32Array,

@@ -19,6 +19,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { WasmBackend } from '../kernels/wasm_util.js';
 import type { NativeAddon } from './addon.js';
+import { pointwiseKernels } from './pointwise_kernels.js';
+import { getEnv } from '../env.js';
 
 type KernelFunc = tf.KernelConfig['kernelFunc'];
 
@@ -328,6 +330,8 @@ export function nativeKernels(
     { kernelName: '_FusedMatMul', make: nativeMatMulKernel(addon, true) },
     { kernelName: 'Relu', make: nativeReluKernel(addon) },
     { kernelName: 'DeepprobReluGrad', make: nativeReluGradKernel(addon) },
+    // DEEPPROB_NATIVE_POINTWISE=0: the element-wise, pooling and sum kernels stay on wasm (A/B)
+    ...(getEnv('DEEPPROB_NATIVE_POINTWISE') === '0' ? [] : pointwiseKernels(addon)),
   ];
 }
 
