@@ -217,6 +217,21 @@ const cases: Case[] = [
     /--score <name>' argument 'nope' is invalid/,
   ],
   [
+    'shift --families tilt',
+    (f) => ['shift', '--checkpoint', f.run, '--out', f.fresh(), '--families', 'rotation,tilt'],
+    /families: expected a list of 'rotation' and 'corruption', got rotation,tilt/,
+  ],
+  [
+    'shift --severities 9',
+    (f) => ['shift', '--checkpoint', f.run, '--out', f.fresh(), '--severities', '1,9'],
+    /severities: expected corruption severities, integers in 1\.\.5, got 1,9/,
+  ],
+  [
+    'shift --angles x',
+    (f) => ['shift', '--checkpoint', f.run, '--out', f.fresh(), '--angles', '45,x'],
+    /angles: expected finite rotation angles in degrees, got 45,NaN/,
+  ],
+  [
     'eval --dataset nope',
     (f) => ['eval', '--checkpoint', f.run, '--dataset', 'nope'],
     /dataset: expected one of mnist/,

@@ -129,7 +129,25 @@ export async function runShiftBenchmark(options: ShiftRunOptions): Promise<Shift
       `expected finite rotation angles in degrees, got ${String(angles)}`,
     );
   }
+  if (
+    !Array.isArray(families) ||
+    families.some((f) => (f as string) !== 'rotation' && (f as string) !== 'corruption')
+  ) {
+    throw new ArgumentError(
+      'families',
+      `expected a list of 'rotation' and 'corruption', got ${String(families)}`,
+    );
+  }
   const severities = options.severities ?? [1, 3, 5];
+  if (
+    !Array.isArray(severities) ||
+    severities.some((v) => !Number.isInteger(v) || v < 1 || v > 5)
+  ) {
+    throw new ArgumentError(
+      'severities',
+      `expected corruption severities, integers in 1..5, got ${String(severities)}`,
+    );
+  }
   const oodNames = options.ood ?? ['fashion-mnist', 'uniform-noise'];
   const seed = options.seed ?? 1;
   const split = options.split ?? 'head';
