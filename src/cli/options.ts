@@ -77,7 +77,7 @@ export function help(what: string, name: RangedOption): string {
 
 /**
  * The parser of `--kl-weight`: a number in the `kl-weight` range, or a schedule name of the
- * layers (`blundell | uniform | soenderby`, see `parseKLWeight`).
+ * layers (`blundell | uniform | standard | soenderby | constant`, see `parseKLWeight`).
  */
 export function klWeightOption(value: string): string {
   const v = value.trim();
@@ -86,7 +86,7 @@ export function klWeightOption(value: string): string {
       parseKLWeight(v);
     } catch {
       throw new InvalidArgumentError(
-        `expected a number or blundell | uniform | soenderby, got '${value}'`,
+        `expected a number or blundell | uniform | standard | soenderby | constant, got '${value}'`,
       );
     }
     return v;

@@ -86,7 +86,11 @@ export function addTrainingOptions(cmd: Command): Command {
     .option('--seed <n>', 'seed of member 0 (member i: seed + i)', integer, TRAIN_DEFAULTS.seed)
     .option('--limit <n>', 'use only the first N training images', positiveInt)
     .option('--test-limit <n>', 'use only the first N test images', positiveInt)
-    .option('--kl-weight <w>', 'ELBO KL weight: a number, or blundell | uniform | soenderby', '1')
+    .option(
+      '--kl-weight <w>',
+      'ELBO KL weight: a number, or blundell | uniform (alias standard) | soenderby | constant (= 1)',
+      '1',
+    )
     .option('--prior-mu <x>', 'mean of the Normal weight prior', finiteNumber)
     .option('--prior-sigma <x>', 'std of the Normal weight prior', positiveNumber)
     .option('--rho-init <x>', 'mean of the initial posterior rho', finiteNumber)

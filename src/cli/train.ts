@@ -101,7 +101,10 @@ export function register(program: Command): void {
     )
     .option(
       '--kl-weight <w>',
-      help('ELBO KL weight: a number, or blundell | uniform | soenderby (warm-up)', 'kl-weight'),
+      help(
+        'ELBO KL weight: a number, or blundell | uniform (alias standard) | soenderby (warm-up) | constant (= 1)',
+        'kl-weight',
+      ),
       klWeightOption,
       '1',
     )
