@@ -40,7 +40,9 @@ export interface ModelOptions {
  * Build a sequential model from `specs`.
  *
  * Plain: conv -> `tf.layers.conv2d` (explicit padding via `zeroPadding2d` + `'valid'`), dense ->
- * `tf.layers.dense`. Bayesian: conv -> `Conv<Estimator>` with MindSpore arguments (`padMode`
+ * `tf.layers.dense`; a ReLU spec right after a plain conv/dense becomes that layer's `activation`
+ * (`relu(conv(x, W) + b)` in one fused kernel; same function and weight names as a separate
+ * `Activation` layer, so older checkpoints' weights load unchanged). Bayesian: conv -> `Conv<Estimator>` with MindSpore arguments (`padMode`
  * `'valid'`/`'same'`/`'pad'` + `padding`), dense -> `Dense<Estimator>`.
  *
  * @param specs the architecture.
@@ -78,7 +80,11 @@ export function buildSequential(
     first = false;
     return { inputShape: [h0, w0, c0] };
   };
-  for (const s of specs) {
+  for (const [i, s] of specs.entries()) {
+    // a plain conv/dense layer takes a following ReLU as its fused activation (one kernel, bias +
+    // ReLU epilogue); the ReLU spec is then skipped
+    const fused = classes === undefined && foldsRelu(specs, i) ? 'relu' : undefined;
+    if (s.kind === 'act' && classes === undefined && foldsRelu(specs, i - 1)) continue;
     switch (s.kind) {
       case 'conv': {
         const stride = s.stride ?? 1;
@@ -116,6 +122,7 @@ export function buildSequential(
               padding: pad === 'same' ? 'same' : 'valid',
               useBias: s.bias ?? true,
               kernelInitializer: seededGlorot(),
+              ...(fused !== undefined ? { activation: fused } : {}),
             }),
           );
         }
@@ -158,6 +165,7 @@ export function buildSequential(
               units: s.units,
               useBias: s.bias ?? true,
               kernelInitializer: seededGlorot(),
+              ...(fused !== undefined ? { activation: fused } : {}),
             }),
           );
         }
@@ -196,6 +204,24 @@ export function buildZooModel(
     bayesian: options.bayesian,
     priors: options.priors,
   });
+}
+
+/**
+ * Whether `specs[i]` is a conv or dense layer directly followed by a ReLU: the plain builder then
+ * gives the layer `activation: 'relu'`, so that tfjs runs `relu(conv(x, W) + b)` (or
+ * `relu(x W + b)`) as one fused kernel, and its gradient `dy ⊙ 1[y > 0]` inside the fused op's
+ * gradient, instead of a separate `Activation` layer (same function, same weights).
+ */
+function foldsRelu(specs: LayerSpec[], i: number): boolean {
+  const s = specs[i];
+  const next = specs[i + 1];
+  return (
+    s !== undefined &&
+    (s.kind === 'conv' || s.kind === 'dense') &&
+    next !== undefined &&
+    next.kind === 'act' &&
+    next.fn === 'relu'
+  );
 }
 
 /**

@@ -42,6 +42,10 @@ const CONV_CASES: ConvCase[] = [
   },
   { x: [8, 8, 2], f: [3, 3, 2, 2], strides: 1, pad: 'same', bias: [2] }, // rank-3 x
   { x: [2, 6, 6, 2], f: [3, 3, 2, 3], strides: 1, pad: 'valid', bias: [3], activation: 'relu' },
+  // ReLU without bias, strided 'same' and explicit pads: the one-kernel FusedConv2D path
+  { x: [2, 9, 8, 3], f: [3, 3, 3, 4], strides: 2, pad: 'same', activation: 'relu' },
+  { x: [1, 7, 7, 2], f: [5, 5, 2, 3], strides: 1, pad: 2, bias: [3], activation: 'relu' },
+  { x: [8, 8, 2], f: [3, 3, 2, 2], strides: 1, pad: 'same', bias: [2], activation: 'relu' },
 ];
 
 type Fn = (...t: tf.Tensor[]) => tf.Tensor;
@@ -100,6 +104,7 @@ interface MatMulCase {
   tA: boolean;
   tB: boolean;
   bias?: number[];
+  activation?: 'linear' | 'relu';
 }
 
 const MATMUL_CASES: MatMulCase[] = [
@@ -108,6 +113,12 @@ const MATMUL_CASES: MatMulCase[] = [
   { a: [4, 5], b: [4, 3], tA: true, tB: false },
   { a: [4, 5], b: [3, 4], tA: true, tB: true, bias: [3] },
   { a: [2, 5, 4], b: [2, 4, 3], tA: false, tB: false, bias: [3] }, // batched
+  // ReLU: the one-kernel _FusedMatMul path for 2-D operands, every transpose case
+  { a: [5, 4], b: [4, 3], tA: false, tB: false, bias: [3], activation: 'relu' },
+  { a: [5, 4], b: [3, 4], tA: false, tB: true, activation: 'relu' },
+  { a: [4, 5], b: [4, 3], tA: true, tB: false, bias: [3], activation: 'relu' },
+  { a: [4, 5], b: [3, 4], tA: true, tB: true, activation: 'relu' },
+  { a: [2, 5, 4], b: [2, 4, 3], tA: false, tB: false, bias: [3], activation: 'relu' },
 ];
 
 function matMulGrads(c: MatMulCase, seed: number): { fused: tf.Tensor[]; ref: tf.Tensor[] } {
@@ -126,10 +137,12 @@ function matMulGrads(c: MatMulCase, seed: number): { fused: tf.Tensor[]; ref: tf
         transposeA: c.tA,
         transposeB: c.tB,
         bias: t[2],
+        activation: c.activation ?? 'linear',
       }),
     (...t) => {
       const y = tf.matMul(t[0] as tf.Tensor, t[1] as tf.Tensor, c.tA, c.tB);
-      return t[2] === undefined ? y : tf.add(y, t[2]);
+      const z = t[2] === undefined ? y : tf.add(y, t[2]);
+      return c.activation === 'relu' ? tf.relu(z) : z;
     },
   );
 }
@@ -156,7 +169,7 @@ describe('lazy gradients of the fused ops', () => {
     });
   });
 
-  it('fused matMul: same gradients as matMul + bias for the four transpose cases and batches', async () => {
+  it('fused matMul: same gradients as matMul + bias (+ relu) for the four transpose cases and batches', async () => {
     for (const [i, c] of MATMUL_CASES.entries()) expectSame(matMulGrads(c, 30 + i));
     await onCpu(() => {
       for (const [i, c] of MATMUL_CASES.entries()) expectSame(matMulGrads(c, 40 + i));
@@ -204,5 +217,66 @@ describe('lazy gradients of the fused ops', () => {
     tf.dispose([x, y]);
     opt.dispose();
     model.dispose();
+  });
+
+  it('a ReLU conv/dense layer trains through one fused kernel each, same loss path, no leaks', async () => {
+    const make = (relu: boolean): tf.Sequential => {
+      const act = relu ? ({ activation: 'relu' } as const) : {};
+      const m = tf.sequential({
+        layers: [
+          tf.layers.conv2d({
+            inputShape: [10, 10, 2],
+            filters: 3,
+            kernelSize: 3,
+            useBias: false,
+            kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }),
+            ...act,
+          }),
+          ...(relu ? [] : [tf.layers.activation({ activation: 'relu' })]),
+          tf.layers.flatten(),
+          tf.layers.dense({
+            units: 6,
+            kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }),
+            ...act,
+          }),
+          ...(relu ? [] : [tf.layers.activation({ activation: 'relu' })]),
+          tf.layers.dense({
+            units: 4,
+            kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }),
+          }),
+        ],
+      });
+      return m;
+    };
+    const fused = make(true);
+    const plain = make(false);
+    const r = rng(5);
+    const x = randTensor(r, [6, 10, 10, 2]);
+    const y = tf.oneHot(tf.tensor1d([0, 1, 2, 3, 0, 1], 'int32'), 4);
+    const grads = (m: tf.Sequential): tf.Tensor[] => {
+      const { value, grads: g } = tf.variableGrads(
+        () => tf.losses.softmaxCrossEntropy(y, m.apply(x) as tf.Tensor) as tf.Scalar,
+        m.trainableWeights.map((w) => w.read() as tf.Variable),
+      );
+      value.dispose();
+      return Object.values(g);
+    };
+    const gf = grads(fused);
+    const gp = grads(plain);
+    expect(gf.length).toBe(gp.length);
+    gf.forEach((g, i) => expect(g).toBeAllclose(gp[i] as tf.Tensor, { rtol: 1e-4, atol: 1e-5 }));
+    tf.dispose([...gf, ...gp]);
+    grads(fused).forEach((g) => g.dispose());
+    const before = tf.memory().numTensors;
+    const prof = await tf.profile(() => tf.dispose(grads(fused)));
+    expect(tf.memory().numTensors).toBe(before);
+    const names = prof.kernels.map((k) => k.name);
+    expect(names.filter((n) => n === 'FusedConv2D')).toHaveLength(1);
+    expect(names.filter((n) => n === '_FusedMatMul')).toHaveLength(2);
+    expect(names).not.toContain('Relu');
+    expect(names).not.toContain('Conv2D');
+    tf.dispose([x, y]);
+    fused.dispose();
+    plain.dispose();
   });
 });

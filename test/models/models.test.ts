@@ -166,4 +166,64 @@ describe('model zoo', () => {
     const limit = Math.sqrt(6 / (5 * 5 * 1 + 5 * 5 * 6)); // conv1: fanIn 25, fanOut 150
     expect(Math.max(...Array.from(a[0] as Float32Array).map(Math.abs))).toBeLessThanOrEqual(limit);
   });
+
+  it('plain twins fold each ReLU into the conv/dense before it: same function and weights as separate Activation layers', () => {
+    setSeed(3);
+    const net = lenet5({ inputShape: [32, 32, 1] });
+    const layers = net.layers.map(
+      (l) => `${l.getClassName()}:${String((l.getConfig() as { activation?: string }).activation)}`,
+    );
+    expect(layers).toEqual([
+      'Conv2D:relu',
+      'MaxPooling2D:undefined',
+      'Conv2D:relu',
+      'MaxPooling2D:undefined',
+      'Flatten:undefined',
+      'Dense:relu',
+      'Dense:relu',
+      'Dense:linear',
+    ]);
+    // weight names (checkpoints, conversion) are those of the unfolded model
+    expect(net.weights.map((w) => w.originalName)).toEqual([
+      'conv1/kernel',
+      'conv2/kernel',
+      'fc1/kernel',
+      'fc1/bias',
+      'fc2/kernel',
+      'fc2/bias',
+      'fc3/kernel',
+      'fc3/bias',
+    ]);
+    // the same network written with separate Activation layers (the older topology) computes
+    // the same function from the same weights
+    const relu = (): tf.layers.Layer => tf.layers.activation({ activation: 'relu' });
+    const ref = tf.sequential({
+      layers: [
+        tf.layers.conv2d({ inputShape: [32, 32, 1], filters: 6, kernelSize: 5, useBias: false }),
+        relu(),
+        tf.layers.maxPooling2d({ poolSize: 2, strides: 2 }),
+        tf.layers.conv2d({ filters: 16, kernelSize: 5, useBias: false }),
+        relu(),
+        tf.layers.maxPooling2d({ poolSize: 2, strides: 2 }),
+        tf.layers.flatten(),
+        tf.layers.dense({ units: 120 }),
+        relu(),
+        tf.layers.dense({ units: 84 }),
+        relu(),
+        tf.layers.dense({ units: 10 }),
+      ],
+    });
+    const w = net.getWeights();
+    ref.setWeights(w);
+    const x = tf.randomUniform([4, 32, 32, 1], 0, 1, 'float32', 9);
+    const [a, b] = [net.predict(x) as tf.Tensor, ref.predict(x) as tf.Tensor];
+    expect(a).toBeAllclose(b, { rtol: 1e-5, atol: 1e-6 });
+    tf.dispose([x, a, b]);
+    ref.dispose();
+    net.dispose();
+    // the Bayesian twins keep their Activation layers
+    const bnn = lenet5({ bayesian: 'reparam' });
+    expect(bnn.layers.filter((l) => l.getClassName() === 'Activation')).toHaveLength(4);
+    bnn.dispose();
+  });
 });

@@ -24,8 +24,17 @@
  * `FusedConv2D` / `_FusedMatMul` call by its output's data id, and to carry them over the
  * `Identity` copy the engine saves for the backward pass. Pinned to tfjs 4.22.0 (the op
  * structure above); `DEEPPROB_KERNELS=stock` or `DEEPPROB_FUSED_GRADS=0` leaves tfjs as it is.
+ *
+ * Fused ReLU under a tape: tfjs's fused ops fall back to `conv2d`/`matMul` + `add` + `relu` when a
+ * gradient is being recorded with a non-linear activation (three kernels forward, three
+ * gradients back). `tf.fused.conv2d` / `tf.fused.matMul` are wrapped so that a ReLU call on 4-D
+ * NHWC (conv, dilation 1) or 2-D (matmul) float32 operands with a 1-D bias (or none) runs the one
+ * `FusedConv2D` / `_FusedMatMul` kernel on the tape, differentiated by gradients registered for
+ * those kernels: `dy' = dy ⊙ 1[y > 0]` (one `DeepprobReluGrad`), then the conv/matmul gradients
+ * above and `∂b = Σ_{all but last axis} dy'`. Other calls go to tfjs unchanged.
  */
 import * as tf from '@tensorflow/tfjs';
+import { RELU_GRAD } from './activation_grad.js';
 
 /** Tape-node name of `tf.fused.conv2d` (its op scope). */
 export const FUSED_CONV2D_OP = 'fusedConv2d__op';
@@ -64,10 +73,23 @@ function firstOutput(out: unknown): tf.Tensor | undefined {
     : undefined;
 }
 
-/** `dy` through the fused activation, as tfjs's `getFusedDyActivation`. */
+/**
+ * `dy` through the fused activation, as tfjs's `getFusedDyActivation`: `dy ⊙ 1[y > 0]` for ReLU
+ * (`y > 0` exactly where the pre-activation is), in one pass with the pack's `DeepprobReluGrad`
+ * where the backend has it.
+ */
 function dyActivation(dy: tf.Tensor, y: tf.Tensor, activation: unknown): tf.Tensor {
   if (activation === undefined || activation === null || activation === 'linear') return dy;
-  if (activation === 'relu') return tf.mul(dy, tf.step(y));
+  if (activation === 'relu') {
+    if (
+      tf.getKernel(RELU_GRAD, tf.getBackend()) !== undefined &&
+      dy.dtype === 'float32' &&
+      y.dtype === 'float32'
+    ) {
+      return tf.engine().runKernel(RELU_GRAD, { dy, x: y }) as tf.Tensor;
+    }
+    return tf.mul(dy, tf.step(y));
+  }
   throw new Error(`Cannot compute gradient for fused activation ${String(activation)}.`);
 }
 
@@ -75,6 +97,16 @@ function dyActivation(dy: tf.Tensor, y: tf.Tensor, activation: unknown): tf.Tens
 function biasGrad(bias: tf.Tensor, dy: tf.Tensor): tf.Tensor {
   const axes = tf.backend_util.getReductionAxes(bias.shape, dy.shape);
   return tf.reshape(axes.length > 0 ? tf.sum(dy, axes) : dy, bias.shape);
+}
+
+/**
+ * `dy'` computed once, when the gradient function runs, and shared by its thunks: the tape runs
+ * each thunk in its own `tidy`, so a tensor made inside one would be gone for the next; one made
+ * here lives until the backward pass's `tidy` ends.
+ */
+function eager<T>(f: () => T): () => T {
+  const v = f();
+  return () => v;
 }
 
 const thunks = (fns: (() => tf.Tensor)[]): Record<string, () => tf.Tensor> =>
@@ -99,8 +131,10 @@ function registerConvGrad(): void {
         );
       }
       // dy has the op's output shape (3-D for a 3-D x); the saved y is the kernel's 4-D output
-      const g = (): tf.Tensor4D =>
-        dyActivation(tf.reshape(dy as tf.Tensor, y.shape), y, a.activation) as tf.Tensor4D;
+      const g = eager(
+        (): tf.Tensor4D =>
+          dyActivation(tf.reshape(dy as tf.Tensor, y.shape), y, a.activation) as tf.Tensor4D,
+      );
       // tfjs's gradient passes strides and pad only (NHWC, no dimRoundingMode).
       const conv = { strides: a.strides, pad: a.pad, dataFormat: 'NHWC' };
       const fns = [
@@ -129,8 +163,10 @@ function registerMatMulGrad(): void {
       const at = attrsOf(y, FUSED_MATMUL_OP);
       const tA = at.transposeA === true;
       const tB = at.transposeB === true;
-      const g = (): tf.Tensor3D =>
-        dyActivation(tf.reshape(dy as tf.Tensor, y.shape), y, at.activation) as tf.Tensor3D;
+      const g = eager(
+        (): tf.Tensor3D =>
+          dyActivation(tf.reshape(dy as tf.Tensor, y.shape), y, at.activation) as tf.Tensor3D,
+      );
       const mm = tf.matMul;
       let da: () => tf.Tensor;
       let db: () => tf.Tensor;
@@ -150,6 +186,158 @@ function registerMatMulGrad(): void {
       const fns = [da, db];
       if (bias !== undefined) fns.push(() => biasGrad(bias, g()));
       return thunks(fns);
+    },
+  });
+}
+
+/** Arguments of `tf.fused.conv2d` (tfjs 4.22.0). */
+interface FusedConvArgs {
+  x: tf.Tensor | tf.TensorLike;
+  filter: tf.Tensor | tf.TensorLike;
+  strides: number | [number, number];
+  pad: unknown;
+  dataFormat?: string;
+  dilations?: number | [number, number];
+  dimRoundingMode?: string;
+  bias?: tf.Tensor | tf.TensorLike | null;
+  activation?: string;
+  preluActivationWeights?: tf.Tensor;
+  leakyreluAlpha?: number;
+}
+
+/** Arguments of `tf.fused.matMul` (tfjs 4.22.0). */
+interface FusedMatMulArgs {
+  a: tf.Tensor | tf.TensorLike;
+  b: tf.Tensor | tf.TensorLike;
+  transposeA?: boolean;
+  transposeB?: boolean;
+  bias?: tf.Tensor | tf.TensorLike | null;
+  activation?: string;
+  preluActivationWeights?: tf.Tensor;
+  leakyreluAlpha?: number;
+}
+
+const isF32 = (t: unknown, rank: number): t is tf.Tensor =>
+  t instanceof tf.Tensor && t.dtype === 'float32' && t.rank === rank;
+const isOne = (d: number | [number, number] | undefined): boolean =>
+  d === undefined || (Array.isArray(d) ? d.every((v) => v === 1) : d === 1);
+
+/**
+ * Whether a fused ReLU call under a gradient tape can run as the one fused kernel: tfjs falls back
+ * to `conv2d`/`matMul` + `add` + `relu` there (three kernels and three gradients) because its
+ * `customGrad` cannot differentiate the activation lazily; the kernel-level gradients below can.
+ */
+function fusibleRelu(activation: string | undefined, prelu: unknown, kernel: string): boolean {
+  const engine = tf.engine() as unknown as PatchableEngine;
+  return (
+    activation === 'relu' &&
+    prelu === undefined &&
+    engine.state.gradientDepth > 0 &&
+    tf.getKernel(kernel, tf.getBackend()) !== undefined &&
+    tf.getKernel(RELU_GRAD, tf.getBackend()) !== undefined
+  );
+}
+
+/** `tf.fused.conv2d` that keeps a ReLU fused under a gradient tape (see {@link fusibleRelu}). */
+function fusedConv2dRelu(original: (args: FusedConvArgs) => tf.Tensor) {
+  return (args: FusedConvArgs): tf.Tensor => {
+    const { x, filter, bias } = args;
+    const ok =
+      fusibleRelu(args.activation, args.preluActivationWeights, 'FusedConv2D') &&
+      isF32(x, 4) &&
+      isF32(filter, 4) &&
+      x.shape[3] === filter.shape[2] &&
+      (args.dataFormat ?? 'NHWC') === 'NHWC' &&
+      isOne(args.dilations) &&
+      (bias == null || (isF32(bias, 1) && bias.shape[0] === filter.shape[3]));
+    if (!ok) return original(args);
+    const inputs: tf.NamedTensorMap = { x: x as tf.Tensor, filter: filter as tf.Tensor };
+    if (bias != null) inputs.bias = bias as tf.Tensor;
+    return tf.engine().runKernel('FusedConv2D', inputs, {
+      strides: args.strides,
+      pad: args.pad,
+      dataFormat: 'NHWC',
+      dilations: args.dilations ?? [1, 1],
+      dimRoundingMode: args.dimRoundingMode,
+      activation: 'relu',
+    } as KernelAttrs) as tf.Tensor;
+  };
+}
+
+/** `tf.fused.matMul` that keeps a ReLU fused under a gradient tape (see {@link fusibleRelu}). */
+function fusedMatMulRelu(original: (args: FusedMatMulArgs) => tf.Tensor) {
+  return (args: FusedMatMulArgs): tf.Tensor => {
+    const { a, b, bias } = args;
+    const tA = args.transposeA === true;
+    const tB = args.transposeB === true;
+    const ok =
+      fusibleRelu(args.activation, args.preluActivationWeights, '_FusedMatMul') &&
+      isF32(a, 2) &&
+      isF32(b, 2) &&
+      a.shape[tA ? 0 : 1] === b.shape[tB ? 1 : 0] &&
+      (bias == null || (isF32(bias, 1) && bias.shape[0] === b.shape[tB ? 0 : 1]));
+    if (!ok) return original(args);
+    return tf.tidy(() => {
+      const a3 = tf.reshape(a as tf.Tensor, [1, ...(a as tf.Tensor).shape]);
+      const b3 = tf.reshape(b as tf.Tensor, [1, ...(b as tf.Tensor).shape]);
+      const inputs: tf.NamedTensorMap = { a: a3, b: b3 };
+      if (bias != null) inputs.bias = bias as tf.Tensor;
+      const y = tf.engine().runKernel('_FusedMatMul', inputs, {
+        transposeA: tA,
+        transposeB: tB,
+        activation: 'relu',
+      } as KernelAttrs) as tf.Tensor;
+      return tf.reshape(y, y.shape.slice(1));
+    });
+  };
+}
+
+/** Kernel-level gradients of `FusedConv2D` / `_FusedMatMul` (the calls made above). */
+function registerKernelGrads(): void {
+  tf.registerGradient({
+    kernelName: 'FusedConv2D',
+    inputsToSave: ['x', 'filter'],
+    outputsToSave: [true],
+    gradFunc: (dy, saved, attrs) => {
+      const [x4D, filter, y] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor];
+      const a = attrs as Attrs;
+      const g = eager(() => dyActivation(dy as tf.Tensor, y, a.activation) as tf.Tensor4D);
+      const conv = { strides: a.strides, pad: a.pad, dataFormat: 'NHWC' };
+      const grads = {
+        x: () =>
+          tf.engine().runKernel('Conv2DBackpropInput', { dy: g(), filter }, {
+            ...conv,
+            dimRoundingMode: a.dimRoundingMode,
+            inputShape: x4D.shape,
+          } as KernelAttrs) as tf.Tensor,
+        filter: () =>
+          tf.engine().runKernel('Conv2DBackpropFilter', { x: x4D, dy: g() }, {
+            ...conv,
+            dimRoundingMode: a.dimRoundingMode,
+            filterShape: filter.shape,
+          } as KernelAttrs) as tf.Tensor,
+      };
+      // the 1-D bias (when there is one) is broadcast over all but the last axis
+      return { ...grads, bias: () => tf.sum(g(), [...Array(y.rank - 1).keys()]) };
+    },
+  });
+  tf.registerGradient({
+    kernelName: '_FusedMatMul',
+    inputsToSave: ['a', 'b'],
+    outputsToSave: [true],
+    gradFunc: (dy, saved, attrs) => {
+      const [a3D, b3D, y] = saved as [tf.Tensor3D, tf.Tensor3D, tf.Tensor];
+      const at = attrs as Attrs;
+      const tA = at.transposeA === true;
+      const tB = at.transposeB === true;
+      const g = eager(() => dyActivation(dy as tf.Tensor, y, at.activation) as tf.Tensor3D);
+      const mm = tf.matMul;
+      const grads = {
+        a: () => (tA ? mm(b3D, g(), tB, true) : mm(g(), b3D, false, !tB)),
+        b: () => (tB ? mm(g(), a3D, true, tA) : mm(a3D, g(), !tA, false)),
+      };
+      // the 1-D bias (when there is one) is broadcast over all but the last axis
+      return { ...grads, bias: () => tf.sum(g(), [...Array(y.rank - 1).keys()]) };
     },
   });
 }
@@ -187,6 +375,13 @@ export function installFusedOpGrads(pinnedVersion: string): boolean {
   };
   registerConvGrad();
   registerMatMulGrad();
+  registerKernelGrads();
+  const fused = tf.fused as unknown as {
+    conv2d: (args: FusedConvArgs) => tf.Tensor;
+    matMul: (args: FusedMatMulArgs) => tf.Tensor;
+  };
+  fused.conv2d = fusedConv2dRelu(fused.conv2d);
+  fused.matMul = fusedMatMulRelu(fused.matMul);
   installed = true;
   return true;
 }
