@@ -345,6 +345,16 @@ function registerKernelGrads(): void {
 const RECORDED_KERNELS = new Set(['FusedConv2D', '_FusedMatMul']);
 let installed = false;
 
+/** Set `obj[key] = value` when the property is writable; false (nothing changed) when not. */
+function tryReplace<T extends object, K extends keyof T>(obj: T, key: K, value: T[K]): boolean {
+  try {
+    obj[key] = value;
+  } catch {
+    return false;
+  }
+  return obj[key] === value;
+}
+
 /**
  * Install the lazy fused-op gradients (idempotent; global: the gradient registry and the engine
  * are shared by all backends). Skipped on a tfjs other than `pinnedVersion`.
@@ -380,8 +390,10 @@ export function installFusedOpGrads(pinnedVersion: string): boolean {
     conv2d: (args: FusedConvArgs) => tf.Tensor;
     matMul: (args: FusedMatMulArgs) => tf.Tensor;
   };
-  fused.conv2d = fusedConv2dRelu(fused.conv2d);
-  fused.matMul = fusedMatMulRelu(fused.matMul);
+  // CommonJS builds (Node) expose `tf.fused` as a plain object; ES module namespaces (bundled
+  // browser builds) are read-only, and there the ReLU stays split under a tape as in stock tfjs
+  tryReplace(fused, 'conv2d', fusedConv2dRelu(fused.conv2d));
+  tryReplace(fused, 'matMul', fusedMatMulRelu(fused.matMul));
   installed = true;
   return true;
 }
