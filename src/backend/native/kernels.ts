@@ -21,6 +21,7 @@ import type { WasmBackend } from '../kernels/wasm_util.js';
 import type { NativeAddon } from './addon.js';
 import { pointwiseKernels } from './pointwise_kernels.js';
 import { getEnv } from '../env.js';
+import { windowGeometry } from './geometry.js';
 
 type KernelFunc = tf.KernelConfig['kernelFunc'];
 
@@ -40,27 +41,6 @@ export const nativeCalls: Record<string, number> = {};
 
 function count(name: string): void {
   nativeCalls[name] = (nativeCalls[name] ?? 0) + 1;
-}
-
-/** The geometry arguments of `conv` from a tfjs `Conv2DInfo`. */
-function geometry(info: tf.backend_util.Conv2DInfo): number[] {
-  return [
-    info.batchSize,
-    info.inHeight,
-    info.inWidth,
-    info.inChannels,
-    info.outHeight,
-    info.outWidth,
-    info.filterHeight,
-    info.filterWidth,
-    info.strideHeight,
-    info.strideWidth,
-    info.dilationHeight,
-    info.dilationWidth,
-    info.padInfo.top,
-    info.padInfo.left,
-    info.outChannels,
-  ];
 }
 
 function usable(info: tf.backend_util.Conv2DInfo): boolean {
@@ -136,7 +116,7 @@ export function nativeConv2dKernel(addon: NativeAddon, fused: boolean) {
         at(backend, out),
         biasAt,
         act,
-        ...geometry(info),
+        ...windowGeometry(info, true),
       );
       return out;
     };
@@ -178,7 +158,7 @@ function nativeConvGradKernel(
         at(backend, out),
         -1,
         0,
-        ...geometry(info),
+        ...windowGeometry(info, true),
       );
       return out;
     };

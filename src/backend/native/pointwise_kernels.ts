@@ -29,6 +29,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { WasmBackend } from '../kernels/wasm_util.js';
 import type { NativeAddon } from './addon.js';
+import { windowGeometry } from './geometry.js';
 
 type KernelFunc = tf.KernelConfig['kernelFunc'];
 
@@ -261,25 +262,6 @@ function poolInfo(xShape: number[], a: PoolAttrs): tf.backend_util.Conv2DInfo {
   );
 }
 
-function poolGeometry(info: tf.backend_util.Conv2DInfo): number[] {
-  return [
-    info.batchSize,
-    info.inHeight,
-    info.inWidth,
-    info.inChannels,
-    info.outHeight,
-    info.outWidth,
-    info.filterHeight,
-    info.filterWidth,
-    info.strideHeight,
-    info.strideWidth,
-    info.dilationHeight,
-    info.dilationWidth,
-    info.padInfo.top,
-    info.padInfo.left,
-  ];
-}
-
 /**
  * The 2x2 / stride 2 / unpadded pooling (LeNet's, AlexNet's): the replaced kernels (the wasm
  * pack's SIMD forward and its 2x2 gradient loop) are as fast or faster there (LeNet-5's 6-channel
@@ -330,7 +312,7 @@ function maxPoolKernel(addon: NativeAddon, grad: boolean) {
         at(backend, x),
         grad ? at(backend, dy as tf.TensorInfo) : at(backend, out),
         grad ? at(backend, out) : -1,
-        ...poolGeometry(info),
+        ...windowGeometry(info, false),
       );
       return out;
     };
