@@ -28,6 +28,25 @@ export async function profileWorkload(
     if (mode === 'train') w.step(x, y as tf.Tensor2D);
     else w.predict(x, 10).dispose();
   };
+  const { totals, wall } = await profileSteps(run, steps, (k) => k.name);
+  const name = mode === 'train' ? w.name : `mc10-${w.name}`;
+  w.dispose();
+  tf.dispose([x, y]);
+  return table(totals, wall, steps, name, batch, mode);
+}
+
+/** A kernel record of `tf.profile`. */
+type KernelRecord = Awaited<ReturnType<typeof tf.profile>>['kernels'][number];
+
+/**
+ * Run `run` twice to warm up, then `steps` times under `tf.profile`: kernel time and calls summed
+ * per `keyOf(kernel)`, and the wall time of the profiled runs.
+ */
+async function profileSteps(
+  run: () => void,
+  steps: number,
+  keyOf: (k: KernelRecord) => string,
+): Promise<{ totals: Map<string, { ms: number; n: number }>; wall: number }> {
   run();
   run();
   const totals = new Map<string, { ms: number; n: number }>();
@@ -37,16 +56,14 @@ export async function profileWorkload(
     const prof = await tf.profile(run);
     wall += performance.now() - t0;
     for (const k of prof.kernels) {
-      const e = totals.get(k.name) ?? { ms: 0, n: 0 };
+      const key = keyOf(k);
+      const e = totals.get(key) ?? { ms: 0, n: 0 };
       e.ms += k.kernelTimeMs as number;
       e.n += 1;
-      totals.set(k.name, e);
+      totals.set(key, e);
     }
   }
-  const name = mode === 'train' ? w.name : `mc10-${w.name}`;
-  w.dispose();
-  tf.dispose([x, y]);
-  return table(totals, wall, steps, name, batch, mode);
+  return { totals, wall };
 }
 
 /** The markdown section of a profile: kernels by time per step. */
@@ -104,23 +121,11 @@ export async function profileCifar(model: string, batch: number, steps: number):
     l?.dataSync();
     l?.dispose();
   };
-  run();
-  run();
-  const totals = new Map<string, { ms: number; n: number }>();
-  let wall = 0;
-  for (let i = 0; i < steps; i++) {
-    const t0 = performance.now();
-    const prof = await tf.profile(run);
-    wall += performance.now() - t0;
-    for (const k of prof.kernels) {
-      const split = /Conv|MatMul|Pool|Sum|Softplus|Pad|Slice|Add|Sub|Mul/.test(k.name);
-      const key = split ? `${k.name} ${JSON.stringify(k.inputShapes)}` : k.name;
-      const e = totals.get(key) ?? { ms: 0, n: 0 };
-      e.ms += k.kernelTimeMs as number;
-      e.n += 1;
-      totals.set(key, e);
-    }
-  }
+  const { totals, wall } = await profileSteps(run, steps, (k) =>
+    /Conv|MatMul|Pool|Sum|Softplus|Pad|Slice|Add|Sub|Mul/.test(k.name)
+      ? `${k.name} ${JSON.stringify(k.inputShapes)}`
+      : k.name,
+  );
   net.dispose();
   opt.dispose();
   tf.dispose([x, y]);
