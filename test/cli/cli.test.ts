@@ -65,42 +65,33 @@ describe('deepprob train / eval', () => {
     }
     expect(readdirSync(dir).sort()).toEqual(['checkpoint', 'metrics.csv', 'metrics.jsonl']);
     expect(readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').length).toBe(1);
-    out = [];
+    // `deepprob eval --json` on 40 test images with 3 MC samples: its JSON record
+    const evalJson = async (): Promise<Record<string, number | string>> => {
+      out = [];
+      await main([
+        'node',
+        'deepprob',
+        'eval',
+        '--checkpoint',
+        dir,
+        '--limit',
+        '40',
+        '--mc-samples',
+        '3',
+        '--json',
+      ]);
+      return JSON.parse(out.at(-1) as string) as Record<string, number | string>;
+    };
     const before = tf.memory().numTensors;
-    await main([
-      'node',
-      'deepprob',
-      'eval',
-      '--checkpoint',
-      dir,
-      '--limit',
-      '40',
-      '--mc-samples',
-      '3',
-      '--json',
-    ]);
+    const ev = await evalJson();
     expect(tf.memory().numTensors).toBe(before);
-    const ev = JSON.parse(out.at(-1) as string) as Record<string, number | string>;
     expect(ev.count).toBe(40);
     expect(ev.mcSamples).toBe(3);
     expect(ev.model).toBe('bayes-lenet5');
     expect(ev.dataset).toBe('mnist/test[:40]');
     expect(ev.accuracyMc).toBeGreaterThanOrEqual(0);
     // the MC weight draws are seeded (the run's seed): a second evaluation repeats every figure
-    out = [];
-    await main([
-      'node',
-      'deepprob',
-      'eval',
-      '--checkpoint',
-      dir,
-      '--limit',
-      '40',
-      '--mc-samples',
-      '3',
-      '--json',
-    ]);
-    const again = JSON.parse(out.at(-1) as string) as Record<string, number | string>;
+    const again = await evalJson();
     for (const k of [
       'accuracyMc',
       'nll',
