@@ -74,6 +74,8 @@ export {
   type ConvertCliOptions,
   type ConvertFileResult,
   TRAIN_DEFAULTS,
+  withModelRecipe,
+  recipeDecay,
   runTraining,
   runEvaluation,
   runUncertaintyReport,

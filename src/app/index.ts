@@ -7,6 +7,8 @@ export {
   type TrainConfig,
   type RunOptions,
   TRAIN_DEFAULTS,
+  withModelRecipe,
+  recipeDecay,
   checkConfig,
   datasetNormalization,
   transformOf,

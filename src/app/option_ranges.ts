@@ -88,6 +88,11 @@ export const OPTION_RANGES = {
     max: 5,
     why: 'the initial posterior std is softplus(rho): from 2e-9 (rho = -20, a point mass in float32) to 5 (rho = 5, noise that swamps any weight)',
   },
+  'rho-lr-scale': {
+    min: 0.01,
+    max: 1000,
+    why: "a multiplier of Adam's learning rate for the posterior scales: below 0.01 they stay at their initial value for any run length, above 1000 one step moves rho by more than its whole useful range",
+  },
   'input-size': {
     min: 8,
     max: 512,

@@ -57,6 +57,12 @@ export interface TrainConfig {
   trainSamples?: number;
   /** Mean of the initial posterior rho (`sigma = softplus(rho)`); std 0.1. */
   rhoInit?: number;
+  /**
+   * Bayesian models: the learning rate of the posterior scales `rho` is `lr * rhoLrScale`, the
+   * means' is `lr` (Adam moves a parameter by about its learning rate per step, so the scales
+   * can reach their ELBO optimum within a short run). Default 1 (one learning rate).
+   */
+  rhoLrScale?: number;
   /** Input side (default: the model's, 32 for LeNet5/AlexNet/3Conv3FC, 28 for the conv 20/50 LeNet). */
   inputSize?: number;
   /** Pad or bilinear-resize to `inputSize` (default pad). */
@@ -82,6 +88,62 @@ export const TRAIN_DEFAULTS = {
   seed: 1,
   klWeight: 1,
 };
+
+/**
+ * The per-epoch decay that takes the learning rate to `finalFraction` of its start at the last of
+ * `epochs` epochs: `d = f^(1/(E-1))` (1 for a single epoch), so epoch `e` uses `lr * d^e` and
+ * `lr * d^(E-1) = lr * f`.
+ *
+ * @param finalFraction `f` in (0, 1].
+ * @param epochs `E >= 1`.
+ * @example
+ * ```ts
+ * recipeDecay(0.6 ** 4, 5); // 0.6
+ * ```
+ */
+export function recipeDecay(finalFraction: number, epochs: number): number {
+  if (!(finalFraction > 0 && finalFraction <= 1)) {
+    throw new ArgumentError('finalFraction', `expected a number in (0, 1], got ${finalFraction}`);
+  }
+  if (!Number.isInteger(epochs) || epochs < 1) {
+    throw new ArgumentError('epochs', `expected a positive integer, got ${epochs}`);
+  }
+  return epochs > 1 ? Math.pow(finalFraction, 1 / (epochs - 1)) : 1;
+}
+
+/**
+ * A training configuration with its model's recipe ({@link TrainingRecipe} of the zoo) in the
+ * settings it leaves out: the estimator, the initial `rho`, the learning rate (else
+ * `TRAIN_DEFAULTS.lr`) and the learning-rate decay (from the recipe's final fraction and the run's
+ * epochs). A setting given explicitly always wins; a model without a recipe gets the global
+ * defaults. The CLI applies it, so `deepprob train --model bayes-lenet5` trains the measured recipe.
+ *
+ * @param c a configuration whose `lr` may be missing.
+ * @returns a new configuration with `lr` set.
+ * @example
+ * ```ts
+ * withModelRecipe({ model: 'bayes-lenet5', epochs: 5 }); // flipout, rhoInit -5, lr 2e-3, lrDecay 0.6
+ * ```
+ */
+export function withModelRecipe<C extends { model: string; epochs?: number; lr?: number }>(
+  c: C,
+): C & { lr: number } {
+  const r = getModelEntry(c.model).recipe;
+  const out: Record<string, unknown> = { ...c };
+  const fill = (key: string, v: unknown): void => {
+    if (out[key] === undefined && v !== undefined) out[key] = v;
+  };
+  if (r !== undefined) {
+    fill('estimator', r.estimator);
+    fill('rhoInit', r.rhoInit);
+    fill('lr', r.lr);
+    if (r.lrFinalFraction !== undefined) {
+      fill('lrDecay', recipeDecay(r.lrFinalFraction, c.epochs ?? TRAIN_DEFAULTS.epochs));
+    }
+  }
+  fill('lr', TRAIN_DEFAULTS.lr);
+  return out as C & { lr: number };
+}
 
 /** Options of the runners that are not part of the saved configuration. */
 export interface RunOptions {
@@ -143,6 +205,7 @@ export function checkConfig(c: TrainConfig): void {
     ['prior-mu', c.priorMu, 'priorMu'],
     ['prior-sigma', c.priorSigma, 'priorSigma'],
     ['rho-init', c.rhoInit, 'rhoInit'],
+    ['rho-lr-scale', c.rhoLrScale, 'rhoLrScale'],
     ['train-samples', c.trainSamples, 'trainSamples'],
     ['input-size', c.inputSize, 'inputSize'],
     ['batch-size', c.evalBatchSize, 'evalBatchSize'],

@@ -6,11 +6,12 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { GroupedOptimizer } from '../train/grouped_optimizer.js';
 import { Batcher } from '../data/batcher.js';
 import { limitImageSet } from '../data/dataset.js';
 import { DEFAULT_ESTIMATOR } from '../layers/estimator_registry.js';
 import { parseKLWeight } from '../layers/kl_schedules.js';
-import { setMode } from '../layers/model_utils.js';
+import { posteriorRhoVariables, setMode } from '../layers/model_utils.js';
 import { createModel, getModelEntry, type ModelKind } from '../models/registry.js';
 import {
   CHECKPOINT_DIR,
@@ -260,12 +261,21 @@ async function trainOwned(
     beta2: 0.999,
     epsilon: 1e-7,
   };
-  const optimizer = tf.train.adam(
-    settings.learningRate,
-    settings.beta1,
-    settings.beta2,
-    settings.epsilon,
-  );
+  const adam = (lr: number): tf.Optimizer =>
+    tf.train.adam(lr, settings.beta1, settings.beta2, settings.epsilon);
+  const rhoScale = cfg.rhoLrScale ?? 1;
+  let optimizer: tf.Optimizer;
+  if (rhoScale !== 1 && entry.kind === 'bayesian') {
+    // one Adam for the posterior scales at lr * rhoLrScale, one for the rest at lr
+    const rhoNames = new Set(
+      posteriorRhoVariables(model).map((v) => (v.read() as tf.Variable).name),
+    );
+    optimizer = new GroupedOptimizer(adam, settings.learningRate, [
+      { matches: (name) => rhoNames.has(name), lrScale: rhoScale },
+    ]);
+  } else {
+    optimizer = adam(settings.learningRate);
+  }
   if (restoreOptimizer.length > 0) {
     await optimizer.setWeights(restoreOptimizer);
   }

@@ -111,6 +111,21 @@ export function pct(v: number | undefined): string {
 }
 
 /**
+ * `--estimator <name>` without a commander default, for commands where the model's recipe
+ * decides it when left out (`deepprob train`, the queue's training jobs).
+ * @param what the start of its help line.
+ */
+export function recipeEstimatorOption(
+  what: string,
+): [string, string, (value: string) => Estimator] {
+  return [
+    '--estimator <name>',
+    `${what}: ${ESTIMATOR_NAMES.join(' | ')} (default: the model's recipe, else ${DEFAULT_ESTIMATOR})`,
+    oneOf(ESTIMATOR_NAMES),
+  ];
+}
+
+/**
  * The arguments of commander's `.option(...)` for `--estimator <name>`: a registered estimator of
  * the layers' registry (`reparam | local | flipout`), default {@link DEFAULT_ESTIMATOR}.
  * @param what the start of its help line (e.g. `'Bayesian estimator'`).

@@ -4,7 +4,7 @@
  * a progress bar, and the training options of `ensemble` (those of `deepprob train`).
  */
 import type { Command } from 'commander';
-import { TRAIN_DEFAULTS, type TrainConfig } from '../app/run_config.js';
+import { TRAIN_DEFAULTS, withModelRecipe, type TrainConfig } from '../app/run_config.js';
 import { DATASETS } from '../data/files.js';
 import { MODELS } from '../models/registry.js';
 import type { Aggregate } from '../queue/aggregate.js';
@@ -13,7 +13,7 @@ import { REDIS_ENV, redisUrlOf } from '../queue/redis_url.js';
 import { flowProgressBar, LocalExecutor, type Executor } from '../queue/executor.js';
 import type { FlowSpec } from '../queue/jobs.js';
 import {
-  estimatorOption,
+  recipeEstimatorOption,
   finiteNumber,
   integer,
   oneOf,
@@ -75,12 +75,16 @@ export type TrainingCliOptions = Omit<TrainConfig, 'out'>;
 export function addTrainingOptions(cmd: Command): Command {
   return cmd
     .option('--model <name>', `model: ${Object.keys(MODELS).join(' | ')}`, 'bayes-lenet5')
-    .option(...estimatorOption('Bayesian estimator'))
+    .option(...recipeEstimatorOption('Bayesian estimator'))
     .option('--dataset <name>', `dataset: ${DATASETS.join(' | ')}`, TRAIN_DEFAULTS.dataset)
     .option('--data-dir <dir>', 'directory with the dataset files (default: bundled source)')
     .option('--epochs <n>', 'epochs to train', positiveInt, 5)
     .option('--batch-size <n>', 'mini-batch size', positiveInt, TRAIN_DEFAULTS.batchSize)
-    .option('--lr <x>', 'Adam learning rate', positiveNumber, TRAIN_DEFAULTS.lr)
+    .option(
+      '--lr <x>',
+      "Adam learning rate (default: the model's recipe, else 0.001)",
+      positiveNumber,
+    )
     .option('--lr-decay <f>', 'multiply the learning rate by f after every epoch', positiveNumber)
     .option('--mc-samples <n>', 'MC samples of validation and of the predictive', positiveInt, 10)
     .option('--seed <n>', 'seed of member 0 (member i: seed + i)', integer, TRAIN_DEFAULTS.seed)
@@ -130,5 +134,6 @@ export function trainingConfigOf(o: Record<string, unknown>): Omit<TrainConfig, 
   const w = Number(c.klWeight);
   if (typeof c.klWeight === 'string' && c.klWeight.trim() !== '' && Number.isFinite(w))
     c.klWeight = w;
-  return c as unknown as Omit<TrainConfig, 'out'>;
+  // the model's recipe where the command line leaves a setting out (as `deepprob train`)
+  return withModelRecipe(c as unknown as Omit<TrainConfig, 'out'>);
 }

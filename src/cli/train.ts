@@ -3,11 +3,11 @@
  * validation every epoch, atomic checkpoints and JSONL/CSV logs in `--out`.
  */
 import type { Command } from 'commander';
-import { MODELS } from '../models/registry.js';
+import { BAYES_LENET5_RECIPE, MODELS } from '../models/registry.js';
 import { DATASETS } from '../data/files.js';
-import { runTraining, TRAIN_DEFAULTS, type TrainConfig } from '../app/index.js';
+import { runTraining, TRAIN_DEFAULTS, withModelRecipe, type TrainConfig } from '../app/index.js';
 import { cliReady } from './main.js';
-import { estimatorOption, help, klWeightOption, oneOf, pct, ranged } from './options.js';
+import { recipeEstimatorOption, help, klWeightOption, oneOf, pct, ranged } from './options.js';
 
 /** Options of `deepprob train` as commander parses them: the run configuration and the CLI's flags. */
 type TrainCliOptions = Omit<TrainConfig, 'out' | 'evidentialLoss'> & {
@@ -30,11 +30,11 @@ export function trainConfigOf(o: TrainCliOptions): TrainConfig {
   void quiet;
   void json;
   void ensemble;
-  return {
+  return withModelRecipe({
     ...config,
     out: out ?? `runs/${o.model}-${o.dataset}`,
     ...(loss !== undefined ? { evidentialLoss: loss } : {}),
-  };
+  });
 }
 
 /** Register `train` on `program`. */
@@ -43,7 +43,7 @@ export function register(program: Command): void {
     .command('train')
     .description('train a model of the zoo (plain, Bayesian or evidential) on an image dataset')
     .option('--model <name>', `model: ${Object.keys(MODELS).join(' | ')}`, 'bayes-lenet5')
-    .option(...estimatorOption('Bayesian estimator'))
+    .option(...recipeEstimatorOption('Bayesian estimator'))
     .option('--dataset <name>', `dataset: ${DATASETS.join(' | ')}`, TRAIN_DEFAULTS.dataset)
     .option('--data-dir <dir>', 'directory with the dataset files (default: bundled source)')
     .option(
@@ -58,10 +58,20 @@ export function register(program: Command): void {
       ranged('batch-size'),
       TRAIN_DEFAULTS.batchSize,
     )
-    .option('--lr <x>', help('Adam learning rate', 'lr'), ranged('lr'), TRAIN_DEFAULTS.lr)
+    .option(
+      '--lr <x>',
+      help(
+        `Adam learning rate (default: the model's recipe, bayes-lenet5 ${BAYES_LENET5_RECIPE.lr}; else ${TRAIN_DEFAULTS.lr})`,
+        'lr',
+      ),
+      ranged('lr'),
+    )
     .option(
       '--lr-decay <f>',
-      help('multiply the learning rate by f after every epoch (default 1)', 'lr-decay'),
+      help(
+        "multiply the learning rate by f after every epoch (default: the model's recipe, bayes-lenet5 to 0.13x by the last epoch, 0.6 over 5 epochs; else 1)",
+        'lr-decay',
+      ),
       ranged('lr-decay'),
     )
     .option(
@@ -120,8 +130,19 @@ export function register(program: Command): void {
     )
     .option(
       '--rho-init <x>',
-      help('mean of the initial posterior rho, sigma = softplus(rho) (default -3)', 'rho-init'),
+      help(
+        "mean of the initial posterior rho, sigma = softplus(rho) (default: the model's recipe, bayes-lenet5 -5; else -3)",
+        'rho-init',
+      ),
       ranged('rho-init'),
+    )
+    .option(
+      '--rho-lr-scale <k>',
+      help(
+        'Bayesian models: the learning rate of the posterior scales rho is lr * k (default 1)',
+        'rho-lr-scale',
+      ),
+      ranged('rho-lr-scale'),
     )
     .option(
       '--train-samples <n>',

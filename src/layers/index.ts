@@ -100,6 +100,7 @@ export {
 export { ACTIVATION_NAMES, normalizeActivation, applyActivation } from './activations.js';
 export {
   bayesianLayers,
+  posteriorRhoVariables,
   setMode,
   restoreModes,
   modelKL,

@@ -10,6 +10,21 @@ import { BayesianLayer, type BayesianMode } from './bayesian_layer.js';
 export type LayerContainer = tf.LayersModel | tf.layers.Layer | readonly tf.layers.Layer[];
 
 /**
+ * The posterior scale parameters `rho` (`sigma = softplus(rho)`) of a model's Bayesian layers:
+ * their trainable `kernel_rho` / `bias_rho` weights, layer by layer.
+ * @param model a model, a layer or an array of layers.
+ * @example
+ * ```ts
+ * const names = posteriorRhoVariables(net).map((v) => v.read().name);
+ * ```
+ */
+export function posteriorRhoVariables(model: LayerContainer): tf.LayerVariable[] {
+  return bayesianLayers(model).flatMap((l) =>
+    l.trainableWeights.filter((w) => /(^|\/)(kernel|bias)_rho(_\d+)?$/.test(w.originalName)),
+  );
+}
+
+/**
  * All Bayesian layers of a model, depth first, including those of nested models; each layer once.
  * @param model a `tf.LayersModel` (`tf.sequential`, `tf.model`), a layer or an array of layers.
  * @example

@@ -15,4 +15,12 @@ export {
   threeConvThreeFCSpec,
 } from './three_conv_three_fc.js';
 export { type LeNetOptions, lenet, evidentialLenet, lenetSpec } from './lenet.js';
-export { type ModelKind, type ModelEntry, MODELS, getModelEntry, createModel } from './registry.js';
+export {
+  type ModelKind,
+  type ModelEntry,
+  type TrainingRecipe,
+  BAYES_LENET5_RECIPE,
+  MODELS,
+  getModelEntry,
+  createModel,
+} from './registry.js';

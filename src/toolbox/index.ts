@@ -74,6 +74,7 @@ export { buildReport, type ReportInput, type ScoreInput } from './report/build.j
 export type { UncertaintyReport, ScoreSummary, GalleryItem } from './report/types.js';
 export {
   fitTemperature,
+  bestTemperatureNll,
   temperatureScale,
   type TemperatureFit,
   type TemperatureOptions,

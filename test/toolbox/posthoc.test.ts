@@ -70,6 +70,33 @@ describe('temperature scaling', () => {
     x.dispose();
   });
 
+  it('bestTemperatureNll: the minimum over T of the NLL of softmax(log p / T), found by a grid', () => {
+    // an over-confident toy (true T = 3) given as probabilities; the reference is a brute-force
+    // search over T of the NLL of the tempered logits (softmax(log softmax(z) / T) = softmax(z / T))
+    const { logits, labels } = toy(3000, 5, 3, 5);
+    const probs = softmaxRows(logits);
+    const before = tf.memory().numTensors;
+    const best = toolbox.bestTemperatureNll(probs, labels);
+    expect(tf.memory().numTensors).toBe(before);
+    let grid = Infinity;
+    let gridT = NaN;
+    for (let t = 2; t <= 4.5; t += 0.002) {
+      const v = nll(softmaxRows(logits, t), labels);
+      if (v < grid) [grid, gridT] = [v, t];
+    }
+    expect(best.nll).toBeCloseTo(grid, 6);
+    expect(best.temperature).toBeCloseTo(gridT, 2);
+    expect(best.nll).toBeLessThan(nll(probs, labels) - 0.2);
+    // a calibrated predictive (T = 1 generated the labels) cannot gain much; never more than 0
+    const cal = toy(3000, 5, 1, 6);
+    const pc = softmaxRows(cal.logits);
+    const b1 = toolbox.bestTemperatureNll(tf.tensor2d(pc), cal.labels);
+    expect(b1.nll).toBeLessThanOrEqual(nll(pc, cal.labels) + 1e-12);
+    expect(nll(pc, cal.labels) - b1.nll).toBeLessThan(0.005);
+    expect(Math.abs(b1.temperature - 1)).toBeLessThan(0.1);
+    expect(() => toolbox.bestTemperatureNll([[0.5, 0.6]], [0])).toThrow(/probs/);
+  });
+
   it('rejects bad input', () => {
     expect(() => fitTemperature([[0, Number.NaN]], [0])).toThrow(/logits: expected finite/);
     expect(() => fitTemperature([[0, 1]], [2])).toThrow(ArgumentError);

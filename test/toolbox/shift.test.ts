@@ -129,6 +129,14 @@ describe('shiftBenchmark', () => {
     expect(r.ood[0]!.aurocMI).toBe(0.5);
     expect(c!.coverage!).toBeGreaterThan(0.85);
     expect(r.summary[0]!.families.noise!.nll).toBeCloseTo((s1!.nll + s2!.nll) / 2, 10);
+    // the NLL at the best temperature in hindsight: never above the NLL; on the noisy sets the
+    // logistic model is over-confident, so a temperature gains there
+    for (const row of r.rows) expect(row.nllBestT).toBeLessThanOrEqual(row.nll + 1e-12);
+    expect(s2!.nllBestT).toBeLessThan(s2!.nll - 0.05);
+    expect(r.summary[0]!.families.noise!.nllBestT).toBeCloseTo(
+      (s1!.nllBestT + s2!.nllBestT) / 2,
+      10,
+    );
     expect(toolbox.formatShiftTable(r)).toMatch(/logistic/);
     expect(() => toolbox.shiftBenchmark({ methods: [], clean: r as never, shifted: [] })).toThrow(
       /methods/,

@@ -9,16 +9,9 @@
  *   = \log\big(e^{\tau\,\operatorname{softplus}(\rho)} - 1\big)$$
  */
 import * as tf from '@tensorflow/tfjs';
-import { bayesianLayers } from '../../layers/model_utils.js';
+import { posteriorRhoVariables } from '../../layers/model_utils.js';
 import { ArgumentError } from '../../utils/errors.js';
 import { softplusInverse } from '../../utils/tensor.js';
-
-/** The posterior `rho` variables of a model's Bayesian layers (names ending in `_rho`). */
-function rhoVariables(model: tf.LayersModel): tf.LayerVariable[] {
-  return bayesianLayers(model).flatMap((l) =>
-    l.trainableWeights.filter((w) => /(^|\/)(kernel|bias)_rho(_\d+)?$/.test(w.originalName)),
-  );
-}
 
 /**
  * Run `fn` with every posterior standard deviation of `model` scaled by `scale`, then restore
@@ -38,7 +31,7 @@ export function withPosteriorScale<T>(model: tf.LayersModel, scale: number, fn: 
   if (!(scale >= 0) || !Number.isFinite(scale)) {
     throw new ArgumentError('scale', `expected a finite number >= 0, got ${scale}`);
   }
-  const vars = rhoVariables(model);
+  const vars = posteriorRhoVariables(model);
   if (vars.length === 0) {
     throw new ArgumentError('model', 'has no Bayesian layer with a posterior rho to scale');
   }

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../utils/errors.js';
-import { toHostLabels, toHostMatrix, type ProbMatrix } from '../host.js';
+import { toHostLabels, toHostMatrix, toHostProbs, type ProbMatrix } from '../host.js';
 
 /** Result of {@link fitTemperature}. */
 export interface TemperatureFit {
@@ -147,4 +147,45 @@ export function temperatureScale(logits: tf.Tensor, temperature: number): tf.Ten
   }
   if (!(logits instanceof tf.Tensor)) throw new ArgumentError('logits', 'expected a tensor');
   return tf.tidy(() => tf.div(logits, tf.scalar(temperature)));
+}
+
+/** Probabilities below this are clamped before the log (the metrics' NLL clamp). */
+const PROB_FLOOR = 1e-12;
+
+/**
+ * The NLL of predictive probabilities after the one temperature that is best **on these very
+ * labels** (in hindsight): with `z = log max(p, 1e-12)`,
+ *
+ * $$\mathrm{NLL}^\star = \min_{T>0} -\frac1N\sum_n \log\operatorname{softmax}(z_n / T)_{y_n}
+ * \le \mathrm{NLL}(p),$$
+ *
+ * i.e. the least NLL any temperature recalibration of this predictive (deterministic or a Monte
+ * Carlo mixture, tempered as a whole) can reach on this set. It cannot be used to calibrate (it
+ * reads the test labels); it tells apart what calibration could still gain from what needs a
+ * better ranking of the classes: on a shifted set, a method whose NLL is already near its
+ * `NLL*` is as calibrated there as a temperature can make it.
+ *
+ * @param probs `[N, K]` probabilities (a tensor or rows).
+ * @param labels `N` integer labels.
+ * @returns `{ temperature, nll }`: the best temperature and the NLL there.
+ * @example
+ * ```ts
+ * const { nll } = toolbox.bestTemperatureNll(shiftedProbs, shiftedLabels);
+ * ```
+ */
+export function bestTemperatureNll(
+  probs: ProbMatrix,
+  labels: tf.Tensor | ArrayLike<number>,
+): { temperature: number; nll: number } {
+  const h = toHostProbs(probs, 'probs');
+  const z: number[][] = [];
+  for (let i = 0; i < h.rows; i++) {
+    const row = new Array<number>(h.cols);
+    for (let k = 0; k < h.cols; k++) {
+      row[k] = Math.log(Math.max(h.values[i * h.cols + k] as number, PROB_FLOOR));
+    }
+    z.push(row);
+  }
+  const fit = fitTemperature(z, labels);
+  return { temperature: fit.temperature, nll: fit.nllAfter };
 }

@@ -17,6 +17,7 @@ import {
   type ConformalCalibration,
   type ConformalScore,
 } from '../posthoc/conformal.js';
+import { bestTemperatureNll } from '../posthoc/temperature.js';
 
 /** A method under test: returns `S` sampled probability vectors per input, `[S, N, K]`. */
 export interface ShiftMethod {
@@ -76,6 +77,12 @@ export interface ShiftRow {
   level: number;
   accuracy: number;
   nll: number;
+  /**
+   * The NLL after the one temperature that is best on this set's own labels
+   * ({@link bestTemperatureNll}): the least NLL a temperature recalibration of the method reaches
+   * here. `nll - nllBestT` is what calibration could still gain; the rest needs a better ranking.
+   */
+  nllBestT: number;
   brier: number;
   ece: number;
   /** Mean predictive entropy (nats). */
@@ -100,7 +107,7 @@ export interface ShiftSummary {
   method: string;
   clean: ShiftRow;
   /** Family -> mean NLL / ECE / accuracy over its levels. */
-  families: Record<string, { nll: number; ece: number; accuracy: number }>;
+  families: Record<string, { nll: number; nllBestT: number; ece: number; accuracy: number }>;
   /** OOD set -> AUROC (entropy, MI). */
   ood: Record<string, { entropy: number; mi: number }>;
   conformal?: ConformalCalibration;
@@ -244,6 +251,7 @@ export function shiftBenchmark(options: ShiftBenchmarkOptions): ShiftBenchmarkRe
         level: s.level,
         accuracy: cm.accuracy,
         nll: cm.nll,
+        nllBestT: bestTemperatureNll(probs, s.labels).nll,
         brier: cm.brier,
         ece: cm.ece,
         entropy: mean(p.entropy),
@@ -283,6 +291,7 @@ export function shiftBenchmark(options: ShiftBenchmarkOptions): ShiftBenchmarkRe
       const fr = rows.filter((r) => r.method === m.name && r.family === fam);
       families[fam] = {
         nll: mean(fr.map((r) => r.nll)),
+        nllBestT: mean(fr.map((r) => r.nllBestT)),
         ece: mean(fr.map((r) => r.ece)),
         accuracy: mean(fr.map((r) => r.accuracy)),
       };

@@ -11,6 +11,7 @@ import type { ShiftBenchmarkResult } from './benchmark.js';
 const METRICS = [
   ['accuracy', 'accuracy'],
   ['nll', 'NLL'],
+  ['nllBestT', 'NLL at the best temperature in hindsight'],
   ['ece', 'ECE'],
   ['brier', 'Brier score'],
   ['coverage', 'conformal coverage'],
