@@ -135,6 +135,8 @@ const numeric: [string, string, string][] = [
   ['train', '--prior-sigma', '0'],
   ['train', '--rho-init', '-1e10'],
   ['train', '--rho-init', '1e10'],
+  ['train', '--rho-lr-scale', '0'],
+  ['train', '--rho-lr-scale', 'fast'],
   ['train', '--input-size', '100000'],
   ['train', '--input-size', '0'],
   ['train', '--ensemble', '0'],
