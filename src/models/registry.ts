@@ -29,7 +29,7 @@ export interface TrainingRecipe {
    * epoch: epoch `e` of `E` (0-based) uses `lr * f^(e / (E - 1))`, whatever the run's length.
    */
   lrFinalFraction?: number;
-  /** Where the recipe's figures are (shown in help texts and errors). */
+  /** Where the recipe's figures are documented. */
   measured: string;
 }
 
