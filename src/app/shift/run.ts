@@ -300,18 +300,18 @@ export async function runShiftBenchmark(options: ShiftRunOptions): Promise<Shift
           break;
         }
         case 'ensemble': {
+          // a member with Bayesian layers samples its posterior: ceil(S / M) draws each, so an
+          // ensemble of M Bayesian nets costs about what one Bayesian net's S draws cost
           const members = await Promise.all(dirs.map((d) => get(d)));
+          const draws = Math.max(1, Math.ceil(s / members.length));
+          const perMember = members.map((mm) => {
+            if (bayesianLayers(mm.model).length === 0) return deterministic(mm.model);
+            setMode(mm.model, 'sample');
+            return sampled(mm.model, draws, false);
+          });
           methods.push({
             name,
-            predict: (x) =>
-              tf.tidy(
-                () =>
-                  tf.stack(
-                    members.map((mm) =>
-                      tf.softmax(mm.model.apply(x, { training: false }) as tf.Tensor),
-                    ),
-                  ) as tf.Tensor3D,
-              ),
+            predict: (x) => tf.tidy(() => tf.concat(perMember.map((p) => p(x))) as tf.Tensor3D),
           });
           break;
         }
