@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { Batcher } from '../data/batcher.js';
 import { limitImageSet, type ImageSet } from '../data/dataset.js';
-import { DATASETS, loadDataset } from '../data/files.js';
+import { loadDataset, parseDatasetSpec } from '../data/files.js';
 import { setMode } from '../layers/model_utils.js';
 import {
   decompose,
@@ -31,7 +31,7 @@ import { transformOf } from './run_config.js';
 export interface UncertaintyRunOptions {
   /** Run or checkpoint directory written by `deepprob train`. */
   checkpoint: string;
-  /** Out-of-distribution dataset name (default `fashion-mnist`). */
+  /** Out-of-distribution dataset: a name or `name:DIR`, e.g. `kmnist:/data/kmnist` (default `fashion-mnist`). */
   ood?: string;
   /** Output directory (default `<checkpoint>/uncertainty`). */
   out?: string;
@@ -284,10 +284,7 @@ export async function runUncertaintyReport(
   if (!Number.isInteger(mcSamples) || mcSamples < 2) {
     throw new ArgumentError('mcSamples', `expected an integer >= 2, got ${mcSamples}`);
   }
-  const oodName = options.ood ?? 'fashion-mnist';
-  if (!(DATASETS as readonly string[]).includes(oodName) && oodName !== 'fashion') {
-    throw new ArgumentError('ood', `expected one of ${DATASETS.join(', ')}, got '${oodName}'`);
-  }
+  const oodSpec = parseDatasetSpec(options.ood ?? 'fashion-mnist', 'ood');
   const run = await openRun(options.checkpoint);
   const { model, kind, config: cfg } = run;
   const ck = run.checkpoint;
@@ -298,17 +295,17 @@ export async function runUncertaintyReport(
         : kind === 'bayesian' || hasDropout(model)
           ? 'sampling'
           : 'single';
-    const ood = options.ood ?? 'fashion-mnist';
+    const ood = oodSpec.name;
     const dir = options.dataDir ?? cfg.dataDir;
-    const load = (name: string): ImageSet => {
+    const load = (name: string, from: string | undefined): ImageSet => {
       const set = loadDataset(name, {
         split: 'test',
-        ...(dir !== undefined && name === cfg.dataset ? { dir } : {}),
+        ...(from !== undefined ? { dir: from } : {}),
       });
       return options.limit !== undefined ? limitImageSet(set, options.limit) : set;
     };
-    const inSet = load(cfg.dataset);
-    const outSet = load(ood);
+    const inSet = load(cfg.dataset, dir);
+    const outSet = load(ood, oodSpec.dir ?? (ood === cfg.dataset ? dir : undefined));
     if (
       outSet.height !== inSet.height ||
       outSet.width !== inSet.width ||

@@ -20,7 +20,7 @@ interface ShiftCliOptions {
   families: string;
   angles: string;
   severities: string;
-  ood: string;
+  ood?: string;
   alpha: number;
   score: 'lac' | 'aps' | 'raps';
   trainLimit?: number;
@@ -79,8 +79,8 @@ export function register(program: Command): void {
     .option('--severities <list>', 'corruption severities (1..5)', '1,3,5')
     .option(
       '--ood <list>',
-      'OOD sets: fashion-mnist, kmnist, uniform-noise',
-      'fashion-mnist,uniform-noise',
+      'OOD sets, each a dataset or name:DIR (e.g. kmnist:/data/kmnist) or uniform-noise ' +
+        '(default: fashion-mnist, kmnist when its files are in $DEEPPROB_DATA_DIR/kmnist, uniform-noise)',
     )
     .option('--alpha <x>', help('conformal miscoverage level', 'alpha'), ranged('alpha'), 0.05)
     .option(
@@ -123,7 +123,7 @@ export function register(program: Command): void {
         families: list(o.families) as ('rotation' | 'corruption')[],
         angles: list(o.angles).map(Number),
         severities: list(o.severities).map(Number),
-        ood: list(o.ood),
+        ...(o.ood !== undefined ? { ood: list(o.ood) } : {}),
         alpha: o.alpha,
         conformalScore: o.score,
         swagEpochs: o.swagEpochs,

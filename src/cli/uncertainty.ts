@@ -28,7 +28,7 @@ export function register(program: Command): void {
     )
     .option(
       '--ood <name>',
-      `out-of-distribution test set: ${DATASETS.join(' | ')}`,
+      `out-of-distribution test set: ${DATASETS.join(' | ')}, or name:DIR (e.g. kmnist:/data/kmnist)`,
       'fashion-mnist',
     )
     .option('--out <dir>', 'output directory (default <checkpoint>/uncertainty)')

@@ -225,10 +225,39 @@ export function readCifarFiles(
   );
 }
 
-/** `dir`, or an error naming `dir` for a dataset that is not bundled. */
-export function requireDir(dir: string | undefined, what: string, files: string): string {
-  if (dir === undefined) {
-    throw new ArgumentError('dir', `${what} is not bundled: pass the directory holding ${files}`);
-  }
-  return dir;
+/** The environment variable naming the root of datasets that are not bundled. */
+export const DATA_DIR_ENV = 'DEEPPROB_DATA_DIR';
+
+/**
+ * The folder of a dataset that is not bundled under the data root `$DEEPPROB_DATA_DIR`
+ * (`$DEEPPROB_DATA_DIR/<key>`, e.g. `.../kmnist`), when the variable is set and the folder exists;
+ * else undefined. The role of TFDS's `TFDS_DATA_DIR` or torchvision's `root`.
+ *
+ * @param key the dataset's folder name (`kmnist`, `emnist`, `cifar10`, `cifar100`).
+ */
+export function datasetDirFromEnv(key: string): string | undefined {
+  const root = process.env[DATA_DIR_ENV];
+  if (root === undefined || root === '') return undefined;
+  const dir = join(root, key);
+  return existsSync(dir) ? dir : undefined;
+}
+
+/**
+ * `dir`, else the dataset's folder under `$DEEPPROB_DATA_DIR` ({@link datasetDirFromEnv}), else an
+ * error naming `dir` for a dataset that is not bundled, with both ways to give it.
+ */
+export function requireDir(
+  dir: string | undefined,
+  what: string,
+  files: string,
+  key: string,
+): string {
+  if (dir !== undefined) return dir;
+  const fromEnv = datasetDirFromEnv(key);
+  if (fromEnv !== undefined) return fromEnv;
+  throw new ArgumentError(
+    'dir',
+    `${what} is not bundled: pass the directory holding ${files}, or put them in ` +
+      `$${DATA_DIR_ENV}/${key}`,
+  );
 }

@@ -2,9 +2,10 @@
  * The dataset registry (Node only): dataset names and {@link loadDataset}, the CLI's `--dataset`.
  * The readers are in `file_readers.ts`, where each dataset's files are found in `sources.ts`.
  */
+import { existsSync, statSync } from 'node:fs';
 import { ArgumentError } from '../utils/errors.js';
 import type { ImageSet } from './dataset.js';
-import type { LoadOptions } from './file_readers.js';
+import { DATA_DIR_ENV, datasetDirFromEnv, type LoadOptions } from './file_readers.js';
 import {
   loadCifar10,
   loadCifar100,
@@ -48,4 +49,65 @@ export function loadDataset(name: string, options: LoadOptions = {}): ImageSet {
     default:
       throw new ArgumentError('dataset', `expected one of ${DATASETS.join(', ')}, got '${name}'`);
   }
+}
+
+/** Datasets whose files the user supplies (a folder, or `$DEEPPROB_DATA_DIR/<name>`). */
+export const USER_DATASETS: readonly string[] = ['kmnist', 'emnist', 'cifar10', 'cifar100'];
+
+/** A dataset named on a command line: its name and, optionally, the folder of its files. */
+export interface DatasetSpec {
+  name: string;
+  dir?: string;
+}
+
+/**
+ * Parse a dataset named on a command line, `name` or `name:DIR` (`kmnist:/data/kmnist`), and
+ * check it before any work: the name is a dataset of {@link DATASETS} (or one of `extra`), a given
+ * folder exists, and a dataset that is not bundled has a folder (given, or
+ * `$DEEPPROB_DATA_DIR/<name>`).
+ *
+ * @param spec the text.
+ * @param argument the option named in errors (e.g. `'ood'`).
+ * @param extra further names accepted without files (e.g. `'uniform-noise'`).
+ * @throws ArgumentError naming `argument` and what was expected.
+ * @example
+ * ```ts
+ * parseDatasetSpec('kmnist:/data/kmnist', 'ood'); // { name: 'kmnist', dir: '/data/kmnist' }
+ * ```
+ */
+export function parseDatasetSpec(
+  spec: string,
+  argument: string,
+  extra: readonly string[] = [],
+): DatasetSpec {
+  if (typeof spec !== 'string' || spec.trim() === '') {
+    throw new ArgumentError(argument, `expected a dataset name or name:DIR, got '${String(spec)}'`);
+  }
+  const i = spec.indexOf(':');
+  const name = (i < 0 ? spec : spec.slice(0, i)).trim();
+  const dir = i < 0 ? undefined : spec.slice(i + 1).trim();
+  const names = [...DATASETS, ...extra];
+  if (!names.includes(name) && name !== 'fashion') {
+    throw new ArgumentError(
+      argument,
+      `expected one of ${names.join(', ')} (or name:DIR), got '${name}'`,
+    );
+  }
+  if (dir !== undefined) {
+    if (extra.includes(name)) {
+      throw new ArgumentError(argument, `${name} is generated, it takes no folder (got '${spec}')`);
+    }
+    if (dir === '' || !existsSync(dir) || !statSync(dir).isDirectory()) {
+      throw new ArgumentError(argument, `${spec}: '${dir}' is not a directory`);
+    }
+    return { name, dir };
+  }
+  if (USER_DATASETS.includes(name) && datasetDirFromEnv(name) === undefined) {
+    throw new ArgumentError(
+      argument,
+      `${name} is not bundled: pass ${name}:DIR (the folder of its files) or put them in ` +
+        `$${DATA_DIR_ENV}/${name}`,
+    );
+  }
+  return { name };
 }

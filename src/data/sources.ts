@@ -176,7 +176,7 @@ export function loadFashionMnist(options: LoadOptions = {}): ImageSet {
  * `train-images-idx3-ubyte.gz`, `train-labels-idx1-ubyte.gz`, `t10k-*` (raw or gzip).
  */
 export function loadKmnist(options: LoadOptions = {}): ImageSet {
-  const dir = requireDir(options.dir, 'KMNIST', 'the KMNIST IDX files');
+  const dir = requireDir(options.dir, 'KMNIST', 'the KMNIST IDX files', 'kmnist');
   return loadMnistLayout(dir, checkSplit(options.split), 'kmnist', '', { numClasses: 10 });
 }
 
@@ -196,7 +196,7 @@ export const EMNIST_SUBSETS: Record<string, number> = {
  * the usual orientation; `letters` labels (1..26) are shifted to 0..25.
  */
 export function loadEmnist(options: LoadOptions & { subset?: string } = {}): ImageSet {
-  const dir = requireDir(options.dir, 'EMNIST', 'the EMNIST IDX files');
+  const dir = requireDir(options.dir, 'EMNIST', 'the EMNIST IDX files', 'emnist');
   const subset = options.subset ?? 'balanced';
   const numClasses = EMNIST_SUBSETS[subset];
   if (numClasses === undefined) {
@@ -223,7 +223,7 @@ export function loadEmnist(options: LoadOptions & { subset?: string } = {}): Ima
  * `test_batch.bin`; also accepts the `cifar-10-batches-bin` subfolder).
  */
 export function loadCifar10(options: LoadOptions = {}): ImageSet {
-  let dir = requireDir(options.dir, 'CIFAR-10', 'data_batch_*.bin and test_batch.bin');
+  let dir = requireDir(options.dir, 'CIFAR-10', 'data_batch_*.bin and test_batch.bin', 'cifar10');
   if (existsSync(join(dir, 'cifar-10-batches-bin'))) dir = join(dir, 'cifar-10-batches-bin');
   const split = checkSplit(options.split);
   const files =
@@ -242,7 +242,7 @@ export function loadCifar10(options: LoadOptions = {}): ImageSet {
  * the `cifar-100-binary` subfolder). `label` picks the 100 fine or 20 coarse classes.
  */
 export function loadCifar100(options: LoadOptions & { label?: 'fine' | 'coarse' } = {}): ImageSet {
-  let dir = requireDir(options.dir, 'CIFAR-100', 'train.bin and test.bin');
+  let dir = requireDir(options.dir, 'CIFAR-100', 'train.bin and test.bin', 'cifar100');
   if (existsSync(join(dir, 'cifar-100-binary'))) dir = join(dir, 'cifar-100-binary');
   const split = checkSplit(options.split);
   const file = findDataFile(dir, [`${split}.bin`]);

@@ -234,6 +234,16 @@ const cases: Case[] = [
     /angles: expected finite rotation angles in degrees, got 45,NaN/,
   ],
   [
+    'shift --ood nope',
+    (f) => ['shift', '--checkpoint', f.run, '--out', f.fresh(), '--ood', 'fashion-mnist,nope'],
+    /ood: expected one of .*got 'nope'/,
+  ],
+  [
+    'shift --ood kmnist:DIR with no such folder',
+    (f) => ['shift', '--checkpoint', f.run, '--out', f.fresh(), '--ood', 'kmnist:/no/such/dir'],
+    /ood: kmnist:\/no\/such\/dir: '\/no\/such\/dir' is not a directory/,
+  ],
+  [
     'eval --dataset nope',
     (f) => ['eval', '--checkpoint', f.run, '--dataset', 'nope'],
     /dataset: expected one of mnist/,

@@ -15,7 +15,8 @@ import {
   rotateImages,
   uniformNoiseImages,
 } from '../../data/corruptions.js';
-import { loadDataset } from '../../data/files.js';
+import { loadDataset, parseDatasetSpec } from '../../data/files.js';
+import { datasetDirFromEnv } from '../../data/file_readers.js';
 import { bayesianLayers, setMode } from '../../layers/index.js';
 import { loadCheckpoint } from '../../train/checkpoint.js';
 import { atomicWriteFile } from '../../utils/file_io.js';
@@ -148,7 +149,15 @@ export async function runShiftBenchmark(options: ShiftRunOptions): Promise<Shift
       `expected corruption severities, integers in 1..5, got ${String(severities)}`,
     );
   }
-  const oodNames = options.ood ?? ['fashion-mnist', 'uniform-noise'];
+  const oodNames = options.ood ?? [
+    'fashion-mnist',
+    ...(datasetDirFromEnv('kmnist') !== undefined ? ['kmnist'] : []),
+    'uniform-noise',
+  ];
+  if (!Array.isArray(oodNames)) {
+    throw new ArgumentError('ood', `expected a list of OOD sets, got ${String(oodNames)}`);
+  }
+  const oodSpecs = oodNames.map((o) => parseDatasetSpec(o, 'ood', ['uniform-noise']));
   const seed = options.seed ?? 1;
   const split = options.split ?? 'head';
   if (split !== 'head' && split !== 'random') {
@@ -200,11 +209,21 @@ export async function runShiftBenchmark(options: ShiftRunOptions): Promise<Shift
       }
     }
     const ood: OodSet[] = [];
-    for (const name of oodNames) {
+    for (const { name, dir } of oodSpecs) {
       const set =
         name === 'uniform-noise'
           ? uniformNoiseImages(cleanSet, limit, seed)
-          : sliceSet(loadDataset(name, { split: 'test' }), 0, limit);
+          : sliceSet(
+              loadDataset(name, { split: 'test', ...(dir !== undefined ? { dir } : {}) }),
+              0,
+              limit,
+            );
+      if (set.channels !== cleanSet.channels) {
+        throw new ArgumentError(
+          'ood',
+          `${name} has ${set.channels}-channel images, ${cfg.dataset}'s have ${cleanSet.channels}`,
+        );
+      }
       const t = tensorsOf(set, cfg);
       toDispose.push(t.x);
       ood.push({ name, x: t.x });

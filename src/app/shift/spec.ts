@@ -115,7 +115,11 @@ export interface ShiftRunOptions {
   angles?: number[];
   /** Corruption severities (default [1, 3, 5]). */
   severities?: number[];
-  /** OOD sets: `fashion-mnist`, `kmnist`, `uniform-noise` (default fashion-mnist, uniform-noise). */
+  /**
+   * OOD sets, each a dataset name or `name:DIR` (`fashion-mnist`, `kmnist:/data/kmnist`, ...) or
+   * `uniform-noise`. Default: `fashion-mnist`, `kmnist` when its files are in
+   * `$DEEPPROB_DATA_DIR/kmnist`, `uniform-noise`.
+   */
   ood?: string[];
   /** Conformal level (default 0.05) and score (default `aps`). */
   alpha?: number;
