@@ -12,6 +12,11 @@
  *
  * @module
  */
+import { installSeededDropout } from './seeded_dropout.js';
+
+// dropout masks follow deepprob's seed (setSeed), as the Bayesian layers' noise does
+installSeededDropout();
+
 export { BayesianLayer, isBayesianLayer } from './bayesian_layer.js';
 export {
   writeWeight,
@@ -97,6 +102,7 @@ export {
   type PriorInput,
   type PosteriorInput,
 } from './priors.js';
+export { installSeededDropout } from './seeded_dropout.js';
 export { ACTIVATION_NAMES, normalizeActivation, applyActivation } from './activations.js';
 export {
   bayesianLayers,
