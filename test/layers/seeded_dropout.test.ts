@@ -49,7 +49,7 @@ describe('seeded dropout', () => {
     setSeed(5);
     const expected = nextSeed();
     setSeed(5);
-    tf.tidy(() => d.apply(ones(), { training: false }));
+    tf.tidy(() => d.apply(ones(), { training: false }) as tf.Tensor);
     expect(nextSeed()).toBe(expected);
     expect(d.getConfig()['seed']).toBeUndefined();
   });
