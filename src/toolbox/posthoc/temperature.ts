@@ -5,7 +5,13 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../utils/errors.js';
-import { toHostLabels, toHostMatrix, toHostProbs, type ProbMatrix } from '../host.js';
+import {
+  toHostLabels,
+  toHostMatrix,
+  toHostProbs,
+  type HostMatrix,
+  type ProbMatrix,
+} from '../host.js';
 
 /** Result of {@link fitTemperature}. */
 export interface TemperatureFit {
@@ -26,6 +32,10 @@ export interface TemperatureOptions {
   /** Stop when the derivative of the mean NLL in `beta = 1/T` is below this (default 1e-10). */
   tol?: number;
 }
+
+/** Defaults of {@link TemperatureOptions}. */
+const DEFAULT_MAX_BETA = 100;
+const DEFAULT_TOL = 1e-10;
 
 interface Moments {
   nll: number;
@@ -88,8 +98,8 @@ export function fitTemperature(
   labels: tf.Tensor | ArrayLike<number>,
   options: TemperatureOptions = {},
 ): TemperatureFit {
-  const maxBeta = options.maxBeta ?? 100;
-  const tol = options.tol ?? 1e-10;
+  const maxBeta = options.maxBeta ?? DEFAULT_MAX_BETA;
+  const tol = options.tol ?? DEFAULT_TOL;
   if (!(maxBeta > 1) || !Number.isFinite(maxBeta)) {
     throw new ArgumentError('maxBeta', `expected a finite number > 1, got ${maxBeta}`);
   }
@@ -102,7 +112,11 @@ export function fitTemperature(
       throw new ArgumentError('logits', `expected finite values, got ${m.values[i]} at ${i}`);
     }
   }
-  const y = toHostLabels(labels, m.rows, m.cols);
+  return fitOnHost(m, toHostLabels(labels, m.rows, m.cols), maxBeta, tol);
+}
+
+/** {@link fitTemperature} on checked host logits and labels. */
+function fitOnHost(m: HostMatrix, y: Int32Array, maxBeta: number, tol: number): TemperatureFit {
   const at = (b: number): Moments => nllMoments(m.values, m.rows, m.cols, y, b);
   const before = at(1);
   // Bracket the root of the derivative in [lo, hi] (the derivative is increasing in beta).
@@ -178,14 +192,14 @@ export function bestTemperatureNll(
   labels: tf.Tensor | ArrayLike<number>,
 ): { temperature: number; nll: number } {
   const h = toHostProbs(probs, 'probs');
-  const z: number[][] = [];
-  for (let i = 0; i < h.rows; i++) {
-    const row = new Array<number>(h.cols);
-    for (let k = 0; k < h.cols; k++) {
-      row[k] = Math.log(Math.max(h.values[i * h.cols + k] as number, PROB_FLOOR));
-    }
-    z.push(row);
-  }
-  const fit = fitTemperature(z, labels);
+  if (h.cols < 2) throw new ArgumentError('probs', `expected K >= 2 classes, got ${h.cols}`);
+  const z = h.values.map((p) => Math.log(Math.max(p, PROB_FLOOR)));
+  const y = toHostLabels(labels, h.rows, h.cols);
+  const fit = fitOnHost(
+    { values: z, rows: h.rows, cols: h.cols },
+    y,
+    DEFAULT_MAX_BETA,
+    DEFAULT_TOL,
+  );
   return { temperature: fit.temperature, nll: fit.nllAfter };
 }
