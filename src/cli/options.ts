@@ -118,11 +118,8 @@ export function pct(v: number | undefined): string {
 export function recipeEstimatorOption(
   what: string,
 ): [string, string, (value: string) => Estimator] {
-  return [
-    '--estimator <name>',
-    `${what}: ${ESTIMATOR_NAMES.join(' | ')} (default: the model's recipe, else ${DEFAULT_ESTIMATOR})`,
-    oneOf(ESTIMATOR_NAMES),
-  ];
+  const [flag, text, parse] = estimatorOption(what);
+  return [flag, `${text} (default: the model's recipe, else ${DEFAULT_ESTIMATOR})`, parse];
 }
 
 /**

@@ -81,9 +81,9 @@ export class GroupedOptimizer extends tf.Optimizer {
     }
   }
 
+  /** The first part whose group matches (the trailing default part matches every name). */
   private partOf(variableName: string): number {
-    const i = this.parts.findIndex((p) => p.group === null || p.group.matches(variableName));
-    return i < 0 ? this.parts.length - 1 : i;
+    return this.parts.findIndex((p) => p.group === null || p.group.matches(variableName));
   }
 
   override applyGradients(variableGradients: tf.NamedTensorMap | NamedTensor[]): void {
