@@ -10,8 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ready } from '../src/index.js';
 import type { Estimator } from './workloads.js';
 import { buildZooWorkload } from './zoo.js';
-import { createModel } from '../src/models/index.js';
-import { modelKL } from '../src/layers/model_utils.js';
+import { cifarStepper } from './cifar_step.js';
 
 /** Per-kernel breakdown of a training step or an MC-10 prediction, as a markdown section. */
 export async function profileWorkload(
@@ -101,34 +100,14 @@ function table(
  * 50,000, Adam), convolution, matmul, pooling and element-wise kernels split by input shapes.
  */
 export async function profileCifar(model: string, batch: number, steps: number): Promise<string> {
-  const net = createModel(model, { inputShape: [32, 32, 3], numClasses: 10 });
-  const vars = net.trainableWeights.map((w) => w.read() as tf.Variable);
-  const opt = tf.train.adam(1e-3);
-  const x = tf.randomUniform([batch, 32, 32, 3], 0, 1, 'float32', 1);
-  const y = tf.tidy(() =>
-    tf.oneHot(tf.randomUniform([batch], 0, 10, 'int32', 2) as tf.Tensor1D, 10).toFloat(),
-  );
-  const run = (): void => {
-    const l = opt.minimize(
-      () =>
-        tf.add(
-          tf.losses.softmaxCrossEntropy(y, net.apply(x, { training: true }) as tf.Tensor),
-          tf.div(modelKL(net), 50000),
-        ) as tf.Scalar,
-      true,
-      vars,
-    );
-    l?.dataSync();
-    l?.dispose();
-  };
+  const stepper = cifarStepper(model, batch);
+  const run = (): void => stepper.step();
   const { totals, wall } = await profileSteps(run, steps, (k) =>
     /Conv|MatMul|Pool|Sum|Softplus|Pad|Slice|Add|Sub|Mul/.test(k.name)
       ? `${k.name} ${JSON.stringify(k.inputShapes)}`
       : k.name,
   );
-  net.dispose();
-  opt.dispose();
-  tf.dispose([x, y]);
+  stepper.dispose();
   return table(totals, wall, steps, model, batch, 'train');
 }
 
