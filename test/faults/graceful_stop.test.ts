@@ -134,9 +134,9 @@ describe('graceful stop of deepprob train', () => {
         `resuming bayes-lenet5 .* after epoch 1 and ${st.batchInEpoch} batches of epoch 2`,
       ),
     );
-    // the same weights, optimizer state and metrics as the uninterrupted run (same backend), to
-    // float32 rounding: tfjs's Adam rebuilds beta^t by pow() on restore where the running
-    // product of an uninterrupted run accumulates its own rounding (about 1e-7 relative)
+    // the same weights, optimizer state and metrics as the uninterrupted run (same backend): the
+    // fused Adam restores beta^t as its running product (backend/kernels/adam.ts), so the resumed
+    // run continues bit for bit; the tolerance covers the threaded kernels' summation order
     for (const f of ['weights.bin', 'optimizer.bin']) {
       const [wa, wb] = [a, b].map((d) => {
         const buf = readFileSync(join(d, 'checkpoint', f));

@@ -81,8 +81,8 @@ describe('GroupedOptimizer', () => {
     tf.dispose(copies.map((c) => c.tensor));
     expect(resumed.iterations).toBe(3);
     for (let i = 0; i < 3; i++) step(resumed, s.loss, [s.a, s.b]);
-    // (tfjs's Adam recomputes beta^t as a power on restore instead of a running product: a few
-    // 1e-6; a lost state, restarted from zero moments, is off by more than 1e-3)
+    // (stock tfjs's Adam recomputes beta^t as a power on restore, a few 1e-6 off the running
+    // product; a lost state, restarted from zero moments, is off by more than 1e-3)
     u.a.dataSync().forEach((e, i) => expect(s.a.dataSync()[i]).toBeCloseTo(e, 5));
     u.b.dataSync().forEach((e, i) => expect(s.b.dataSync()[i]).toBeCloseTo(e, 5));
     // a plain Adam's state (one lr) routes by name into the groups

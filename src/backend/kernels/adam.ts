@@ -114,10 +114,7 @@ function fusedApply(
     ? variableGradients.map((v) => v.name)
     : Object.keys(variableGradients);
   const registered = tf.engine().registeredVariables;
-  const usable =
-    tf.getBackend() === 'wasm' &&
-    tf.getKernel(ADAM_KERNEL, 'wasm') !== undefined &&
-    names.every((n) => registered[n]?.dtype === 'float32');
+  const usable = fusedBackend() && names.every((n) => registered[n]?.dtype === 'float32');
   if (!usable) {
     (stockApply as ApplyGradients).call(this, variableGradients);
     return;
@@ -171,18 +168,66 @@ function fusedApply(
   self.incrementIterations();
 }
 
-/** Patch `tf.AdamOptimizer.prototype.applyGradients` with the fused update (idempotent). */
+/** Whether the fused update runs on the current backend. */
+function fusedBackend(): boolean {
+  return tf.getBackend() === 'wasm' && tf.getKernel(ADAM_KERNEL, 'wasm') !== undefined;
+}
+
+/**
+ * `beta^(t+1)` exactly as the fused update accumulates it after `t` steps: `a_0 = fl(beta)`,
+ * `a_{k+1} = fl(a_k * beta)` (float32 rounding `fl` after each product).
+ */
+export function accumulatedBeta(beta: number, t: number): number {
+  let a = Math.fround(beta);
+  for (let k = 0; k < t; k++) a = Math.fround(a * beta);
+  return a;
+}
+
+type SetWeights = (this: tf.AdamOptimizer, w: NamedTensor[]) => Promise<void>;
+
+let stockSetWeights: SetWeights | undefined;
+
+/**
+ * Restore the state, then `beta^t` as the fused update's running product (tfjs's restore takes
+ * `pow(beta, t + 1)`, which differs from the product in the last float32 bits: a resumed run then
+ * drifts from the uninterrupted one). With it a resumed run continues bit for bit.
+ */
+async function fusedSetWeights(this: tf.AdamOptimizer, weights: NamedTensor[]): Promise<void> {
+  await (stockSetWeights as SetWeights).call(this, weights);
+  if (!fusedBackend()) return;
+  const self = this as unknown as AdamInternals;
+  const t = this.iterations;
+  tf.tidy(() => {
+    self.accBeta1.assign(tf.scalar(accumulatedBeta(self.beta1, t)));
+    self.accBeta2.assign(tf.scalar(accumulatedBeta(self.beta2, t)));
+  });
+}
+
+/**
+ * Patch `tf.AdamOptimizer.prototype.applyGradients` with the fused update and `setWeights` with
+ * its exact restore (idempotent).
+ */
 export function installFusedAdam(): void {
   if (stockApply !== undefined) return;
-  const proto = tf.AdamOptimizer.prototype as unknown as { applyGradients: ApplyGradients };
+  const proto = tf.AdamOptimizer.prototype as unknown as {
+    applyGradients: ApplyGradients;
+    setWeights: SetWeights;
+  };
   stockApply = proto.applyGradients;
+  stockSetWeights = proto.setWeights;
   proto.applyGradients = fusedApply;
+  proto.setWeights = fusedSetWeights;
 }
 
 /** Undo {@link installFusedAdam} (for comparisons and tests). */
 export function uninstallFusedAdam(): void {
   if (stockApply === undefined) return;
-  (tf.AdamOptimizer.prototype as unknown as { applyGradients: ApplyGradients }).applyGradients =
-    stockApply;
+  const proto = tf.AdamOptimizer.prototype as unknown as {
+    applyGradients: ApplyGradients;
+    setWeights: SetWeights;
+  };
+  proto.applyGradients = stockApply;
+  proto.setWeights = stockSetWeights as SetWeights;
   stockApply = undefined;
+  stockSetWeights = undefined;
 }
