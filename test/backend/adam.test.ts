@@ -1,10 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
+import { installFusedAdam, uninstallFusedAdam } from '../../src/backend/kernels/adam.js';
 import {
   accumulatedBeta,
-  installFusedAdam,
-  uninstallFusedAdam,
-} from '../../src/backend/kernels/adam.js';
+  installExactAdamRestore,
+  uninstallExactAdamRestore,
+} from '../../src/backend/adam_restore.js';
 import { randTensor, rng } from './reference.js';
 import { loadSimd, unloadSimd } from '../../src/backend/simd/loader.js';
 import type { WasmBackend } from '../../src/backend/kernels/wasm_util.js';
@@ -43,6 +44,40 @@ function run(fused: boolean, steps: number, epsilon = 1e-7, lossScale = 1): { va
   } finally {
     installFusedAdam();
   }
+}
+
+/**
+ * 60 Adam steps uninterrupted vs 37 steps, the state through getWeights / setWeights into a fresh
+ * Adam, 23 more: whether both end bit for bit equal (tensor count checked unchanged).
+ */
+async function resumeIsExact(): Promise<boolean> {
+  const r = rng(3);
+  const start = randTensor(r, [40]);
+  const targets = Array.from({ length: 60 }, () => randTensor(r, [40]));
+  const loss = (v: tf.Variable, s: number) => (): tf.Scalar =>
+    tf.sum(tf.square(tf.sub(v, targets[s] as tf.Tensor))) as tf.Scalar;
+  const before = tf.memory().numTensors;
+  const u = tf.variable(start, true, `adam_resume_u_${tf.getBackend()}`);
+  const ou = tf.train.adam(0.01);
+  for (let s = 0; s < 60; s++) ou.minimize(loss(u, s), false, [u]);
+  const w = tf.variable(start, true, `adam_resume_w_${tf.getBackend()}`);
+  const o1 = tf.train.adam(0.01);
+  for (let s = 0; s < 37; s++) o1.minimize(loss(w, s), false, [w]);
+  const saved = await o1.getWeights();
+  const copies = saved.map((e) => ({ name: e.name, tensor: tf.clone(e.tensor) }));
+  (saved[0] as { tensor: tf.Tensor }).tensor.dispose();
+  o1.dispose();
+  const o2 = tf.train.adam(0.01);
+  await o2.setWeights(copies);
+  tf.dispose(copies.map((c) => c.tensor));
+  for (let s = 37; s < 60; s++) o2.minimize(loss(w, s), false, [w]);
+  const exact = Array.from(w.dataSync()).every((x, i) => x === u.dataSync()[i]);
+  tf.dispose([u, w]);
+  ou.dispose();
+  o2.dispose();
+  expect(tf.memory().numTensors).toBe(before);
+  tf.dispose([start, ...targets]);
+  return exact;
 }
 
 describe('fused Adam update', () => {
@@ -104,38 +139,26 @@ describe('fused Adam update', () => {
 
   it('a state restored by setWeights continues bit for bit (beta^t as the running product)', async () => {
     expect(tf.getBackend()).toBe('wasm');
-    const r = rng(3);
-    const start = randTensor(r, [40]);
-    const targets = Array.from({ length: 60 }, () => randTensor(r, [40]));
-    const loss = (v: tf.Variable, s: number) => (): tf.Scalar =>
-      tf.sum(tf.square(tf.sub(v, targets[s] as tf.Tensor))) as tf.Scalar;
-    const before = tf.memory().numTensors;
-    // uninterrupted: 60 steps
-    const u = tf.variable(start, true, 'adam_resume_u');
-    const ou = tf.train.adam(0.01);
-    for (let s = 0; s < 60; s++) ou.minimize(loss(u, s), false, [u]);
-    // 37 steps, the state through getWeights / setWeights into a fresh Adam, 23 more
-    const w = tf.variable(start, true, 'adam_resume_u2');
-    const o1 = tf.train.adam(0.01);
-    for (let s = 0; s < 37; s++) o1.minimize(loss(w, s), false, [w]);
-    const saved = await o1.getWeights();
-    const copies = saved.map((e) => ({ name: e.name, tensor: tf.clone(e.tensor) }));
-    (saved[0] as { tensor: tf.Tensor }).tensor.dispose();
-    o1.dispose();
-    const o2 = tf.train.adam(0.01);
-    await o2.setWeights(copies);
-    tf.dispose(copies.map((c) => c.tensor));
-    for (let s = 37; s < 60; s++) o2.minimize(loss(w, s), false, [w]);
-    expect(Array.from(w.dataSync())).toEqual(Array.from(u.dataSync()));
+    expect(await resumeIsExact()).toBe(true);
     // the recurrence is the float32 running product
     let a = Math.fround(0.9);
     for (let k = 0; k < 37; k++) a = Math.fround(a * 0.9);
     expect(accumulatedBeta(0.9, 37)).toBe(a);
     expect(accumulatedBeta(0.9, 37)).not.toBe(Math.fround(0.9 ** 38));
-    tf.dispose([u, w]);
-    ou.dispose();
-    o2.dispose();
-    expect(tf.memory().numTensors).toBe(before);
-    tf.dispose([start, ...targets]);
+  });
+
+  it("the exact restore holds off wasm (stock Adam on the cpu backend); tfjs's own restore drifts", async () => {
+    await tf.setBackend('cpu');
+    try {
+      expect(await resumeIsExact()).toBe(true);
+      uninstallExactAdamRestore();
+      try {
+        expect(await resumeIsExact()).toBe(false);
+      } finally {
+        installExactAdamRestore();
+      }
+    } finally {
+      await tf.setBackend('wasm');
+    }
   });
 });

@@ -8,8 +8,10 @@
  *   m' = b1 m + (1 - b1) g,   v' = b2 v + (1 - b2) g^2,
  *   x' = x - lr * (m' / (1 - b1^t)) / (sqrt(v' / (1 - b2^t)) + eps),
  *
- * exactly the stock update (same state variables, names, `getWeights`/`setWeights`); with the SIMD
- * module loaded the loop runs in float32 SIMD (the stock update's own precision).
+ * the stock update (same state variables, names, `getWeights`/`setWeights`; the running `b^t`
+ * multiplies by the double `b` where tfjs multiplies by a float32 scalar, a last-bit difference
+ * that `../adam_restore.ts` follows on resume); with the SIMD module loaded the loop runs in float32
+ * SIMD (the stock update's own precision).
  */
 import * as tf from '@tensorflow/tfjs';
 import { simdKernels } from '../simd/loader.js';
@@ -168,66 +170,34 @@ function fusedApply(
   self.incrementIterations();
 }
 
+/**
+ * Whether {@link installFusedAdam}'s update runs now (installed, wasm backend, kernel registered);
+ * it then multiplies the running `beta^t` by the double `beta`, tfjs's update by `fl(beta)`.
+ */
+export function fusedAdamActive(): boolean {
+  return stockApply !== undefined && fusedBackend();
+}
+
 /** Whether the fused update runs on the current backend. */
 function fusedBackend(): boolean {
   return tf.getBackend() === 'wasm' && tf.getKernel(ADAM_KERNEL, 'wasm') !== undefined;
 }
 
 /**
- * `beta^(t+1)` exactly as the fused update accumulates it after `t` steps: `a_0 = fl(beta)`,
- * `a_{k+1} = fl(a_k * beta)` (float32 rounding `fl` after each product).
- */
-export function accumulatedBeta(beta: number, t: number): number {
-  let a = Math.fround(beta);
-  for (let k = 0; k < t; k++) a = Math.fround(a * beta);
-  return a;
-}
-
-type SetWeights = (this: tf.AdamOptimizer, w: NamedTensor[]) => Promise<void>;
-
-let stockSetWeights: SetWeights | undefined;
-
-/**
- * Restore the state, then `beta^t` as the fused update's running product (tfjs's restore takes
- * `pow(beta, t + 1)`, which differs from the product in the last float32 bits: a resumed run then
- * drifts from the uninterrupted one). With it a resumed run continues bit for bit.
- */
-async function fusedSetWeights(this: tf.AdamOptimizer, weights: NamedTensor[]): Promise<void> {
-  await (stockSetWeights as SetWeights).call(this, weights);
-  if (!fusedBackend()) return;
-  const self = this as unknown as AdamInternals;
-  const t = this.iterations;
-  tf.tidy(() => {
-    self.accBeta1.assign(tf.scalar(accumulatedBeta(self.beta1, t)));
-    self.accBeta2.assign(tf.scalar(accumulatedBeta(self.beta2, t)));
-  });
-}
-
-/**
- * Patch `tf.AdamOptimizer.prototype.applyGradients` with the fused update and `setWeights` with
- * its exact restore (idempotent).
+ * Patch `tf.AdamOptimizer.prototype.applyGradients` with the fused update (idempotent). Its state
+ * is tfjs's, restored exactly by `adam_restore.ts` (installed on every backend).
  */
 export function installFusedAdam(): void {
   if (stockApply !== undefined) return;
-  const proto = tf.AdamOptimizer.prototype as unknown as {
-    applyGradients: ApplyGradients;
-    setWeights: SetWeights;
-  };
+  const proto = tf.AdamOptimizer.prototype as unknown as { applyGradients: ApplyGradients };
   stockApply = proto.applyGradients;
-  stockSetWeights = proto.setWeights;
   proto.applyGradients = fusedApply;
-  proto.setWeights = fusedSetWeights;
 }
 
 /** Undo {@link installFusedAdam} (for comparisons and tests). */
 export function uninstallFusedAdam(): void {
   if (stockApply === undefined) return;
-  const proto = tf.AdamOptimizer.prototype as unknown as {
-    applyGradients: ApplyGradients;
-    setWeights: SetWeights;
-  };
+  const proto = tf.AdamOptimizer.prototype as unknown as { applyGradients: ApplyGradients };
   proto.applyGradients = stockApply;
-  proto.setWeights = stockSetWeights as SetWeights;
   stockApply = undefined;
-  stockSetWeights = undefined;
 }

@@ -16,6 +16,7 @@ import { conv2dBackpropInputKernel } from './conv2d_backprop_input.js';
 import { batchMatMulKernel, fusedMatMulKernel } from './batch_matmul.js';
 import { avgPoolGradKernel, maxPoolGradKernel } from './pool_grad.js';
 import { ADAM_KERNEL, adamWasm, installFusedAdam } from './adam.js';
+import { installExactAdamRestore } from '../adam_restore.js';
 import { RANDOM_NORMAL_KERNEL, randomNormalCpu, randomNormalWasm } from './random_normal.js';
 import {
   klSoftplusNormalKernels,
@@ -138,6 +139,7 @@ export function installKernelPack(backendName: string): 'fast' | 'stock' {
   }
   installHostKernels('cpu');
   installActivationGrads();
+  installExactAdamRestore();
   if (getEnv('DEEPPROB_FUSED_GRADS') !== '0') installFusedOpGrads(PINNED_TFJS_VERSION);
   if (backendName !== 'wasm') return 'stock';
   checkPinnedVersion();
