@@ -86,12 +86,16 @@ export function toHostProbs(m: ProbMatrix, name: string): HostMatrix {
   return h;
 }
 
-/** Read labels (a tensor or an array of integers) into an `Int32Array` of length `n`. */
+/**
+ * Read labels (a tensor or an array of integers) into an `Int32Array` of length `n`.
+ * @param rowsOf what the `n` rows are, for the message (default `'probs'`).
+ */
 export function toHostLabels(
   labels: tf.Tensor | ArrayLike<number>,
   n: number,
   numClasses: number,
   name = 'labels',
+  rowsOf = 'probs',
 ): Int32Array {
   if (labels instanceof tf.Tensor && labels.rank !== 1) {
     throw new ArgumentError(name, `expected a rank-1 tensor [N], got [${labels.shape.join(',')}]`);
@@ -106,7 +110,7 @@ export function toHostLabels(
   if (vals.length !== n) {
     throw new ArgumentError(
       name,
-      `expected ${n} labels (one per row of probs), got ${vals.length}`,
+      `expected ${n} labels (one per row of ${rowsOf}), got ${vals.length}`,
     );
   }
   const out = new Int32Array(n);

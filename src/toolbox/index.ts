@@ -47,11 +47,15 @@ export {
   ensemblePredictor,
   predictSamplesBatched,
   hasDropout,
+  type Predictor,
+} from './predictors.js';
+export {
   looksLikeProbs,
   outputKindOf,
-  type Predictor,
+  classProbs,
+  classNll,
   type OutputKind,
-} from './predictors.js';
+} from './class_outputs.js';
 export * as evidential from './evidential/index.js';
 export {
   heteroscedasticRegressionLoss,

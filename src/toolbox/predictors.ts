@@ -6,6 +6,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
+import { classProbs, looksLikeProbs, resolveOutputKind, type OutputKind } from './class_outputs.js';
+
+export { looksLikeProbs, outputKindOf, type OutputKind } from './class_outputs.js';
 
 /** A classifier that can draw Monte Carlo samples of its predictive distribution. */
 export interface Predictor {
@@ -17,14 +20,6 @@ export interface Predictor {
    */
   predictSamples(x: tf.Tensor, numSamples: number): tf.Tensor3D;
 }
-
-/**
- * What the wrapped network outputs: `'logits'` (softmax applied), `'probs'` (used as is) or
- * `'auto'` (the default): a tfjs model whose last layer ends in a softmax gives probabilities
- * ({@link outputKindOf}); otherwise the first output of each `predictSamples` call decides
- * ({@link looksLikeProbs}), so a softmax-ended network is never given a second softmax.
- */
-export type OutputKind = 'logits' | 'probs' | 'auto';
 
 function checkNumSamples(numSamples: number): void {
   if (!Number.isInteger(numSamples) || numSamples < 1) {
@@ -39,84 +34,6 @@ function checkOutputKind(output: OutputKind): void {
       `expected 'logits', 'probs' or 'auto', got ${String(output)}`,
     );
   }
-}
-
-/** Tolerance of {@link looksLikeProbs} on each row's sum (float32 softmax sums are within ~1e-6). */
-const ROW_SUM_TOL = 1e-4;
-
-/**
- * Whether network outputs `[N, K]` are already class probabilities: every entry in `[0, 1]` and
- * every row summing to 1,
- *
- * $$\min_{n,k} o_{nk} \ge 0,\qquad \max_n \Big|\sum_k o_{nk} - 1\Big| \le 10^{-4}.$$
- *
- * Logits pass this test only by accident (all non-negative and every row summing to one), so pass
- * `output` explicitly where that can happen (e.g. a single input with two logits).
- *
- * @param out network outputs `[N, K]` (not disposed).
- * @returns true for probabilities.
- * @example
- * ```ts
- * looksLikeProbs(tf.softmax(logits)); // true
- * looksLikeProbs(logits);             // false (almost surely)
- * ```
- */
-export function looksLikeProbs(out: tf.Tensor): boolean {
-  if (out.rank !== 2) {
-    throw new ArgumentError('model', `expected outputs [N, K], got [${out.shape.join(',')}]`);
-  }
-  if (out.size === 0) return false;
-  const [min, dev] = tf.tidy(() => {
-    const minimum = tf.min(out);
-    const deviation = tf.max(tf.abs(tf.sub(tf.sum(out, -1), 1)));
-    return [minimum, deviation];
-  });
-  try {
-    return min.dataSync()[0]! >= 0 && dev.dataSync()[0]! <= ROW_SUM_TOL;
-  } finally {
-    tf.dispose([min, dev]);
-  }
-}
-
-/** The activation a layer ends in, from its config (`'softmax'`, `'linear'`, ...), if it has one. */
-function finalActivation(layer: tf.layers.Layer): string | undefined {
-  const name = layer.getClassName();
-  if (name === 'Softmax') return 'softmax';
-  if (layer instanceof tf.LayersModel) {
-    const last = layer.layers[layer.layers.length - 1];
-    return last === undefined ? undefined : finalActivation(last);
-  }
-  const act = (layer.getConfig() as Record<string, unknown>)['activation'];
-  return typeof act === 'string' ? act : undefined;
-}
-
-/**
- * What a tfjs model outputs, read from its last layer: `'probs'` when it ends in a softmax (a
- * `Softmax` layer, or a layer with `activation: 'softmax'`, also inside a nested model), `'logits'`
- * when it ends in another activation, undefined when the structure does not say (e.g. a
- * multi-output model); then {@link looksLikeProbs} decides on the outputs.
- *
- * @param model a tfjs layers model.
- * @returns the kind, or undefined.
- * @example
- * ```ts
- * outputKindOf(tf.sequential({ layers: [tf.layers.dense({ units: 10, inputShape: [4], activation: 'softmax' })] })); // 'probs'
- * ```
- */
-export function outputKindOf(model: tf.LayersModel): 'logits' | 'probs' | undefined {
-  if (model.outputs.length !== 1) return undefined;
-  const last = model.layers[model.layers.length - 1];
-  if (last === undefined) return undefined;
-  const act = finalActivation(last);
-  if (act === undefined) return undefined;
-  return act === 'softmax' ? 'probs' : 'logits';
-}
-
-function toProbs(out: tf.Tensor, kind: 'logits' | 'probs'): tf.Tensor {
-  if (out.rank !== 2) {
-    throw new ArgumentError('model', `expected outputs [N, K], got [${out.shape.join(',')}]`);
-  }
-  return kind === 'logits' ? tf.softmax(out, -1) : out;
 }
 
 /**
@@ -135,7 +52,7 @@ function sampleProbs(
     for (let s = 0; s < numSamples; s++) {
       const out = forward(x);
       kind ??= looksLikeProbs(out) ? 'probs' : 'logits';
-      samples.push(toProbs(out, kind));
+      samples.push(classProbs(out, kind));
     }
     return tf.stack(samples) as tf.Tensor3D;
   });
@@ -166,7 +83,7 @@ export function stochasticPredictor(
   if (forward instanceof tf.LayersModel) {
     const model = forward;
     fn = (x) => model.apply(x, { training: false }) as tf.Tensor;
-    if (kind === 'auto') kind = outputKindOf(model) ?? 'auto';
+    kind = resolveOutputKind(model, output);
   } else if (typeof forward === 'function') {
     fn = forward;
   } else {
@@ -207,7 +124,7 @@ export function mcDropoutPredictor(model: tf.LayersModel, output: OutputKind = '
   }
   return stochasticPredictor(
     (x) => model.apply(x, { training: true }) as tf.Tensor,
-    output === 'auto' ? (outputKindOf(model) ?? 'auto') : output,
+    resolveOutputKind(model, output),
   );
 }
 
@@ -239,9 +156,7 @@ export function ensemblePredictor(
   if (!Array.isArray(members) || members.length === 0) {
     throw new ArgumentError('members', 'expected a non-empty array of models');
   }
-  const kinds = members.map((m) =>
-    output === 'auto' && m instanceof tf.LayersModel ? (outputKindOf(m) ?? 'auto') : output,
-  );
+  const kinds = members.map((m) => resolveOutputKind(m, output));
   const run = (m: tf.LayersModel | ((x: tf.Tensor) => tf.Tensor), x: tf.Tensor): tf.Tensor =>
     m instanceof tf.LayersModel ? (m.apply(x, { training: false }) as tf.Tensor) : m(x);
   return {
@@ -259,9 +174,19 @@ export function ensemblePredictor(
         for (let s = 0; s < numSamples; s++) {
           const out = run(members[s] as tf.LayersModel, x);
           const kind = kinds[s] ?? 'auto';
-          samples.push(
-            toProbs(out, kind === 'auto' ? (looksLikeProbs(out) ? 'probs' : 'logits') : kind),
+          const probs = classProbs(
+            out,
+            kind === 'auto' ? (looksLikeProbs(out) ? 'probs' : 'logits') : kind,
           );
+          const k = probs.shape[1];
+          const k0 = samples[0]?.shape[1];
+          if (k0 !== undefined && k !== k0) {
+            throw new ArgumentError(
+              'members',
+              `member ${s} predicts ${k} classes, member 0 ${k0}; expected the same classes`,
+            );
+          }
+          samples.push(probs);
         }
         return tf.stack(samples) as tf.Tensor3D;
       });

@@ -144,6 +144,20 @@ export function allWithin(
   return true;
 }
 
+/**
+ * Throw `ArgumentError(name)` naming the first NaN or infinite element of `t` (a screen with no
+ * copy on wasm, {@link allWithin}, then the exact {@link checkValues} only when it fails).
+ *
+ * @param t a numeric tensor, e.g. a data set.
+ * @param name the argument, for the message.
+ * @param what what its elements are (default `'values'`).
+ */
+export function checkFinite(t: tf.Tensor, name: string, what = 'values'): void {
+  const MAX = 3.4028234663852886e38;
+  if (allWithin(peekValues(t), -MAX, MAX)) return;
+  checkValues(t, name, Number.isFinite, `finite ${what}`);
+}
+
 /** Throw `ArgumentError(name)` unless every element satisfies `pred`. */
 export function checkValues(
   t: tf.Tensor,

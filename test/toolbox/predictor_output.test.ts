@@ -116,4 +116,57 @@ describe('predictors detect softmax outputs', () => {
       toolbox.stochasticPredictor(m).predictSamples(x, 3).dispose();
     });
   });
+
+  it('one output is a binary classifier: [1 - p, p] from a sigmoid head or a logit', () => {
+    const head = (activation: 'sigmoid' | 'linear'): tf.Sequential =>
+      tf.sequential({
+        layers: [
+          tf.layers.dense({
+            inputShape: [3],
+            units: 1,
+            activation,
+            kernelInitializer: tf.initializers.glorotUniform({ seed: 5 }),
+          }),
+        ],
+      });
+    const sig = head('sigmoid');
+    const lin = head('linear');
+    const z = (lin.predict(x) as tf.Tensor).arraySync() as number[][];
+    const p = (sig.predict(x) as tf.Tensor).arraySync() as number[][];
+    const fromLogit = z.map(([v]) => [
+      1 / (1 + Math.exp(v as number)),
+      1 / (1 + Math.exp(-(v as number))),
+    ]);
+    const fromProb = p.map(([v]) => [1 - (v as number), v as number]);
+    expect(toolbox.outputKindOf(sig)).toBe('probs');
+    expect(toolbox.outputKindOf(lin)).toBe('logits');
+    const preds = [
+      [toolbox.ensemblePredictor([sig]), fromProb],
+      [toolbox.stochasticPredictor(lin), fromLogit],
+      [toolbox.stochasticPredictor((v) => sig.predict(v) as tf.Tensor), fromProb],
+    ] as const;
+    for (const [pred, want] of preds) {
+      const s = pred.predictSamples(x, 1);
+      expect(s.shape).toEqual([1, 3, 2]);
+      expect(s.squeeze([0])).toBeAllclose(want, { atol: 1e-6 });
+      s.dispose();
+    }
+    expectNoLeak(() => preds.map(([pred]) => pred.predictSamples(x, 1)));
+  });
+
+  it('rejects a multi-label sigmoid head and an ensemble whose members disagree on the classes', () => {
+    const multi = tf.sequential({
+      layers: [tf.layers.dense({ inputShape: [3], units: 4, activation: 'sigmoid' })],
+    });
+    expect(() => toolbox.stochasticPredictor(multi)).toThrow(
+      /model: ends in a sigmoid over 4 outputs \(a multi-label head\)/,
+    );
+    const five = tf.sequential({ layers: [tf.layers.dense({ inputShape: [3], units: 5 })] });
+    const four = net('linear');
+    const before = tf.memory().numTensors;
+    expect(() => toolbox.ensemblePredictor([four, five]).predictSamples(x, 2)).toThrow(
+      /members: member 1 predicts 5 classes, member 0 4/,
+    );
+    expect(tf.memory().numTensors).toBe(before);
+  });
 });

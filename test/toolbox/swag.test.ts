@@ -182,4 +182,96 @@ describe('SWAG', () => {
     );
     s.dispose();
   });
+
+  it('trainSwag checks its data before any step, and gives the weights back when SGD diverges', async () => {
+    const m = tiny(2);
+    const w0 = flat(m.getWeights());
+    const before = tf.memory().numTensors;
+    const x = tf.tensor2d([0.1, 0.2, -0.3, 0.4, 0.5, -0.6, 0.7, 0.8], [4, 2]);
+    const bad: [tf.Tensor, number[], RegExp][] = [
+      [x, [0, 1, 2, 0], /y: expected integers in \[0, 2\), got 2 at 2/],
+      [x, [0, 1, -1, 0], /y: expected integers in \[0, 2\), got -1/],
+      [x, [0, 1, 0.5, 0], /y: expected integers .* got 0.5/],
+      [x, [0, 1, NaN, 0], /y: expected integers .* got NaN/],
+      [
+        tf.tensor2d([0.1, 0.2, NaN, 0.4, 0.5, 0.6, 0.7, 0.8], [4, 2]),
+        [0, 1, 1, 0],
+        /x: expected finite inputs, got NaN at index 2/,
+      ],
+      [tf.zeros([0, 2]), [], /x: expected at least one training input/],
+      [
+        tf.zeros([4, 3]),
+        [0, 1, 1, 0],
+        /x: expected inputs \[N, 2\] \(the model's input\), got \[4, 3\]/,
+      ],
+    ];
+    for (const [xs, ys, re] of bad) {
+      await expect(trainSwag(m, xs, ys, { epochs: 1 })).rejects.toThrow(re);
+      if (xs !== x) xs.dispose();
+    }
+    // lr 1e30 overflows in the first steps: the loss is not finite, the weights come back
+    await expect(
+      trainSwag(m, tf.mul(x, 1e20), [0, 1, 1, 0], { epochs: 3, lr: 1e30, batchSize: 2 }),
+    ).rejects.toThrow(/lr: SGD diverged .* weights were restored/);
+    expect(flat(m.getWeights())).toEqual(w0);
+    x.dispose();
+    expect(tf.memory().numTensors).toBe(before + 1); // the scaled x of the last call (the test's)
+    m.dispose();
+  });
+
+  it("follows the model's outputs: a softmax head is used as it is, a sigmoid head is binary", async () => {
+    setSeed(5);
+    const r = makeRng(5);
+    const n = 64;
+    const xs = Array.from({ length: 2 * n }, () => 2 * r() - 1);
+    const ys = Array.from({ length: n }, (_, i) =>
+      (xs[2 * i] as number) + (xs[2 * i + 1] as number) > 0 ? 1 : 0,
+    );
+    const x = tf.tensor2d(xs, [n, 2]);
+    const head = (units: number, activation: 'softmax' | 'sigmoid' | 'linear'): tf.Sequential =>
+      tf.sequential({
+        layers: [
+          tf.layers.dense({
+            units,
+            inputShape: [2],
+            activation,
+            kernelInitializer: tf.initializers.glorotUniform({ seed: 9 }),
+          }),
+        ],
+      });
+    const before = tf.memory().numTensors;
+    // one swag with a single snapshot and no spread: the predictive is the model's own output
+    for (const [m, expected] of [
+      [head(2, 'softmax'), (o: number[]) => o],
+      [head(1, 'sigmoid'), (o: number[]) => o.flatMap((p) => [1 - p, p])],
+      [
+        head(1, 'linear'),
+        (o: number[]) => o.flatMap((z) => [1 / (1 + Math.exp(z)), 1 / (1 + Math.exp(-z))]),
+      ],
+    ] as const) {
+      const s = new Swag(m, { rank: 0 });
+      s.collect();
+      const p = swagPredictor(s, { scale: 0 }).predictSamples(x, 1);
+      const out = tf.tidy(() => Array.from((m.predict(x) as tf.Tensor).dataSync()));
+      const got = Array.from(p.dataSync());
+      expected(out).forEach((v, i) => expect(got[i]).toBeCloseTo(v, 5));
+      p.dispose();
+      s.dispose();
+      // training: the loss is the NLL of the outputs as they are (below log 2 after 3 epochs of
+      // a separable problem; cross-entropy on softmaxed probabilities would stay above ~0.5)
+      const losses: number[] = [];
+      const sw = await trainSwag(m, x, ys, {
+        epochs: 20,
+        lr: 0.5,
+        batchSize: 16,
+        seed: 1,
+        onEpoch: (_e, l) => losses.push(l),
+      });
+      expect(losses[losses.length - 1]).toBeLessThan(0.3);
+      sw.dispose();
+      m.dispose();
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    x.dispose();
+  });
 });

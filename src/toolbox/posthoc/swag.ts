@@ -12,6 +12,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../utils/errors.js';
+import { checkFinite } from '../../utils/tensor.js';
+import { classNll, classProbs, looksLikeProbs, outputKindOf } from '../class_outputs.js';
+import { toHostLabels } from '../host.js';
 import { deriveSeeds, makeRng, nextSeed } from '../../utils/seed.js';
 import type { Predictor } from '../predictors.js';
 
@@ -189,6 +192,9 @@ export class Swag {
  *
  * $$p_s(y\mid x) = \operatorname{softmax}(f(x; \tilde\theta_s)),\quad \tilde\theta_s \sim \mathcal N_{SWAG}$$
  *
+ * (`f` the model's logits; a model that ends in a softmax is used as it is, and one with a single
+ * output is a binary classifier, `[1 - p, p]`: see `class_outputs.ts`).
+ *
  * @param swag one {@link Swag} or several (MultiSWAG).
  * @param options `scale`, `lowRank`, `seed` (samples are then reproducible per call).
  */
@@ -216,7 +222,12 @@ export function swagPredictor(swag: Swag | Swag[], options: SwagSampleOptions = 
           try {
             member.assign(draw);
             probs.push(
-              tf.tidy(() => tf.softmax(member.model.apply(x, { training: false }) as tf.Tensor)),
+              tf.tidy(() => {
+                const out = member.model.apply(x, { training: false }) as tf.Tensor;
+                const kind =
+                  outputKindOf(member.model) ?? (looksLikeProbs(out) ? 'probs' : 'logits');
+                return classProbs(out, kind);
+              }),
             );
           } finally {
             member.assign(saved);
@@ -250,12 +261,15 @@ export interface TrainSwagOptions extends SwagOptions {
 }
 
 /**
- * Continue training a (pre-trained) classifier with constant-learning-rate SGD on softmax
- * cross-entropy and collect SWAG snapshots along the way (the model ends at its last iterate;
- * `swag.swaMean()` gives the SWA weights).
+ * Continue training a (pre-trained) classifier with constant-learning-rate SGD on its negative
+ * log-likelihood and collect SWAG snapshots along the way (the model ends at its last iterate;
+ * `swag.swaMean()` gives the SWA weights). The loss follows the model's outputs
+ * (`class_outputs.ts` `classNll`): softmax cross-entropy of logits, the NLL of a softmax output as
+ * it is, the Bernoulli NLL of a one-output (binary) head. Inputs and labels are checked before any
+ * step; if training throws (or its loss stops being finite) the model gets its weights back.
  *
- * @param model pre-trained `tf.LayersModel` outputting logits (trained in place).
- * @param x training inputs `[N, ...]`; @param y `N` integer labels.
+ * @param model pre-trained `tf.LayersModel` classifier (trained in place).
+ * @param x training inputs `[N, ...]` (finite); @param y `N` integer labels in `[0, max(K, 2))`.
  * @example
  * ```ts
  * const swag = await toolbox.trainSwag(net, xTrain, yTrain, { epochs: 2, lr: 0.01 });
@@ -285,20 +299,28 @@ export async function trainSwag(
     throw new ArgumentError('lr', `expected a finite number > 0, got ${lr}`);
   if (!(momentum >= 0 && momentum < 1))
     throw new ArgumentError('momentum', `expected a number in [0, 1), got ${momentum}`);
+  if (!(model instanceof tf.LayersModel))
+    throw new ArgumentError('model', 'expected a tf.LayersModel');
   if (!(x instanceof tf.Tensor) || x.rank < 2)
     throw new ArgumentError('x', 'expected a tensor [N, ...]');
   const n = x.shape[0] as number;
-  const labels = Int32Array.from(y instanceof tf.Tensor ? y.dataSync() : y);
-  if (labels.length !== n)
-    throw new ArgumentError('y', `expected ${n} labels, got ${labels.length}`);
+  if (n === 0) throw new ArgumentError('x', 'expected at least one training input, got none');
+  checkInputShape(model, x);
+  checkFinite(x, 'x', 'inputs');
+  if (model.outputs.length !== 1 || model.outputs[0]?.shape.length !== 2) {
+    throw new ArgumentError('model', 'expected one output [N, K] (a classifier)');
+  }
+  const numOutputs = model.outputs[0]?.shape[1] as number;
+  const labels = toHostLabels(y, n, Math.max(numOutputs, 2), 'y', 'x');
   const swag = new Swag(model, options.rank !== undefined ? { rank: options.rank } : {});
   // Heavy-ball SGD written out (tfjs's MomentumOptimizer.dispose leaks its learning-rate scalar).
   const vars = model.trainableWeights.map((w) => w.read() as unknown as tf.Variable);
   const velocity: tf.Tensor[] = vars.map((v) => tf.keep(tf.zerosLike(v)));
   const yAll = tf.tensor1d(labels, 'int32');
-  const numClasses = model.outputs[0]?.shape[1] as number;
+  const initial = vars.map((v) => tf.keep(tf.clone(v)));
   const rng = makeRng(options.seed);
   const steps = Math.ceil(n / batchSize);
+  let kind: 'logits' | 'probs' | undefined;
   const every = Math.max(1, Math.floor(steps / perEpoch));
   try {
     for (let e = 0; e < epochs; e++) {
@@ -313,15 +335,12 @@ export async function trainSwag(
         const loss = tf.tidy(() => {
           const ix = tf.tensor1d(idx, 'int32');
           const xb = tf.gather(x, ix);
-          const yb = tf.oneHot(tf.gather(yAll, ix), numClasses);
-          const { value, grads } = tf.variableGrads(
-            () =>
-              tf.losses.softmaxCrossEntropy(
-                yb,
-                model.apply(xb, { training: true }) as tf.Tensor,
-              ) as tf.Scalar,
-            vars,
-          );
+          const yb = tf.gather(yAll, ix);
+          const { value, grads } = tf.variableGrads(() => {
+            const out = model.apply(xb, { training: true }) as tf.Tensor;
+            kind ??= outputKindOf(model) ?? (looksLikeProbs(out) ? 'probs' : 'logits');
+            return classNll(out, yb, kind);
+          }, vars);
           vars.forEach((v, i) => {
             const g = grads[v.name] as tf.Tensor;
             const vel = tf.add(tf.mul(velocity[i] as tf.Tensor, momentum), g);
@@ -331,8 +350,15 @@ export async function trainSwag(
           });
           return value;
         });
-        total += (await loss.data())[0] as number;
+        const value = (await loss.data())[0] as number;
         loss.dispose();
+        if (!Number.isFinite(value)) {
+          throw new ArgumentError(
+            'lr',
+            `SGD diverged (loss ${value} at epoch ${e + 1}, step ${s + 1}); the model's weights were restored: lower lr (got ${lr})`,
+          );
+        }
+        total += value;
         if ((s + 1) % every === 0 && (s + 1) / every <= perEpoch) swag.collect();
       }
       options.onEpoch?.(e, total / steps);
@@ -340,8 +366,31 @@ export async function trainSwag(
     return swag;
   } catch (err) {
     swag.dispose();
+    vars.forEach((v, i) => v.assign(initial[i] as tf.Tensor));
     throw err;
   } finally {
-    tf.dispose([...velocity, yAll]);
+    tf.dispose([...velocity, ...initial, yAll]);
+  }
+}
+
+/**
+ * `x`'s shape against the model's input shape (every dimension the model fixes).
+ * @throws ArgumentError naming `x`.
+ */
+function checkInputShape(model: tf.LayersModel, x: tf.Tensor): void {
+  const want = model.inputs[0]?.shape;
+  if (want === undefined || model.inputs.length !== 1) {
+    throw new ArgumentError('model', 'expected a model with one input');
+  }
+  const ok =
+    want.length === x.rank && want.every((d, i) => i === 0 || d === null || d === x.shape[i]);
+  if (!ok) {
+    throw new ArgumentError(
+      'x',
+      `expected inputs [N, ${want
+        .slice(1)
+        .map((d) => d ?? '*')
+        .join(', ')}] (the model's input), got [${x.shape.join(', ')}]`,
+    );
   }
 }
