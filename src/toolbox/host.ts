@@ -79,6 +79,28 @@ export function checkProbRows(
   }
 }
 
+/**
+ * Whether `rows x cols` row-major values are probability rows (every entry in `[0, 1]`, every row
+ * summing to 1 within 1e-4): the screen that keeps probabilities out of functions that take
+ * logits. Logits pass it only by accident.
+ */
+export function rowsLookLikeProbs(values: ArrayLike<number>, rows: number, cols: number): boolean {
+  for (let i = 0; i < rows; i++) {
+    let sum = 0;
+    for (let j = 0; j < cols; j++) {
+      const v = values[i * cols + j] as number;
+      if (!(v >= 0 && v <= 1)) return false;
+      sum += v;
+    }
+    if (!(Math.abs(sum - 1) <= 1e-4)) return false;
+  }
+  return rows > 0;
+}
+
+/** The message of a probability matrix passed where logits are expected. */
+export const PROBS_NOT_LOGITS =
+  'expected logits, got probabilities (every row in [0, 1] summing to 1): pass the logits, or log(p) for a model that ends in a softmax';
+
 /** {@link toHostMatrix} of a probability matrix, checked by {@link checkProbRows}. */
 export function toHostProbs(m: ProbMatrix, name: string): HostMatrix {
   const h = toHostMatrix(m, name);

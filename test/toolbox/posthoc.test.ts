@@ -40,6 +40,25 @@ function softmaxRows(z: number[][], t = 1): number[][] {
 }
 
 describe('temperature scaling', () => {
+  it('refuses probabilities where logits are expected (both fits), naming the way out', () => {
+    const { logits, labels } = toy(300, 4, 2, 8);
+    const probs = softmaxRows(logits);
+    expect(() => fitTemperature(probs, labels)).toThrow(
+      /logits: expected logits, got probabilities .* log\(p\) for a model that ends in a softmax/,
+    );
+    // log-probabilities are logits up to a per-row constant: same fit as the logits
+    const logp = probs.map((r) => r.map(Math.log));
+    expect(fitTemperature(logp, labels).temperature).toBeCloseTo(
+      fitTemperature(logits, labels).temperature,
+      4,
+    );
+    const samples = tf.tensor3d([probs, probs]);
+    expect(() => toolbox.fitMixtureTemperature(samples, labels)).toThrow(
+      /logitSamples: expected logits, got probabilities/,
+    );
+    samples.dispose();
+  });
+
   it('recovers the temperature of an over-confident toy and reduces the held-out NLL', () => {
     const { logits, labels } = toy(4000, 5, 3, 1);
     const fit = fitTemperature(logits, labels);
@@ -186,6 +205,58 @@ describe('split conformal prediction', () => {
       const want = probs[i]!.map((p, k) => (1 - p <= lac.qhat ? k : -1)).filter((k) => k >= 0);
       expect([...s].sort((a, b) => a - b)).toEqual(want);
     });
+  });
+
+  it('non-randomised APS/RAPS keep the class where the ranked mass crosses qhat (never empty, coverage kept)', () => {
+    // calibration: the label is the top class 4 times in 5 (cumulative mass 0.7) and second
+    // otherwise (0.9): at alpha 0.1 qhat = 0.9
+    const calProbs = Array.from({ length: 100 }, () => [0.7, 0.2, 0.1]);
+    const calLabels = calProbs.map((_, i) => (i % 5 === 0 ? 1 : 0));
+    for (const score of ['aps', 'raps'] as const) {
+      const c = calibrateConformal(calProbs, calLabels, { alpha: 0.1, score, randomized: false });
+      const { sets } = conformalSets(
+        [
+          [0.95, 0.04, 0.01],
+          [0.7, 0.2, 0.1],
+          [0.4, 0.35, 0.25],
+        ],
+        c,
+      );
+      // the confident input: mass 0.95 > qhat at its first class, which stays (was the empty set)
+      expect(sets[0]).toEqual([0]);
+      expect(sets[1]).toEqual([0, 1]);
+      expect(sets[2]).toEqual([0, 1, 2]); // 0.4, 0.75 below qhat; 1.0 crosses it
+    }
+    // on exchangeable synthetic data the sets still cover at >= 1 - alpha (binomial band)
+    const { logits, labels } = toy(4000, 6, 1, 12);
+    const probs = softmaxRows(logits);
+    const c = calibrateConformal(probs.slice(0, 2000), labels.slice(0, 2000), {
+      alpha: 0.1,
+      randomized: false,
+    });
+    const r = conformalSets(probs.slice(2000), c, labels.slice(2000));
+    expect(r.sets.every((set) => set.length > 0)).toBe(true);
+    expect(r.coverage!).toBeGreaterThanOrEqual(binomialQuantile(0.001, 2000, 0.9) / 2000);
+  });
+
+  it('a calibration survives JSON (qhat = Infinity is written as null); rows must be probabilities', () => {
+    const c = calibrateConformal([[0.6, 0.4]], [0], { alpha: 0.1 });
+    const back = JSON.parse(JSON.stringify(c)) as toolbox.ConformalCalibration;
+    expect(back.qhat).toBeNull();
+    expect(conformalSets([[0.9, 0.1]], back).sets[0]).toHaveLength(2);
+    const finite = calibrateConformal(
+      softmaxRows(toy(50, 3, 1, 2).logits),
+      toy(50, 3, 1, 2).labels,
+    );
+    expect(JSON.parse(JSON.stringify(finite))).toEqual(finite);
+    const sixes = Array.from({ length: 20 }, () => [0.9, 0.9, 0.9, 0.9, 0.9, 0.9]);
+    expect(() =>
+      calibrateConformal(
+        sixes,
+        sixes.map(() => 0),
+      ),
+    ).toThrow(/probs: expected each row to sum to 1, row 0 sums to 5.4/);
+    expect(() => conformalSets(sixes, finite)).toThrow(/probs: expected each row to sum to 1/);
   });
 
   it('too few calibration points give the full label set (qhat = infinity)', () => {

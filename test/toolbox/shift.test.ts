@@ -148,6 +148,43 @@ describe('shiftBenchmark', () => {
         shifted: [],
       }),
     ).toThrow(/clean.labels/);
+    // checked before any prediction: alpha, the score, the calibration set
+    let calls = 0;
+    const counting: toolbox.ShiftMethod = {
+      name: 'counting',
+      predict: (x) => {
+        calls++;
+        return logistic.predict(x);
+      },
+    };
+    const base = {
+      methods: [counting],
+      clean: { family: 'clean', level: 0, ...clean },
+      shifted: [],
+    };
+    expect(() => toolbox.shiftBenchmark({ ...base, calibration: cal, alpha: 1.5 })).toThrow(
+      /alpha: expected a number in \(0, 1\), got 1.5/,
+    );
+    expect(() => toolbox.shiftBenchmark({ ...base, conformalScore: 'bogus' as 'aps' })).toThrow(
+      /conformalScore: expected one of lac, aps, raps/,
+    );
+    expect(() =>
+      toolbox.shiftBenchmark({ ...base, calibration: { x: cal.x, labels: [0, 1] } }),
+    ).toThrow(/calibration.labels: expected 400 labels, got 2/);
+    expect(calls).toBe(0);
+    // what a method returns and the labels are named by method and set
+    const notProbs: toolbox.ShiftMethod = {
+      name: 'raw',
+      predict: (x) => tf.tidy(() => tf.expandDims(tf.concat([x, x], 1), 0) as tf.Tensor3D),
+    };
+    expect(() => toolbox.shiftBenchmark({ ...base, methods: [notProbs] })).toThrow(
+      /methods\[raw\]\.predict on clean: .*expected probabilities in \[0, 1\]/,
+    );
+    const badLabels = { family: 'noise', level: 1, x: clean.x, labels: clean.labels.map(() => 2) };
+    expect(() => toolbox.shiftBenchmark({ ...base, shifted: [badLabels] })).toThrow(
+      /shifted\[0\]\.labels: expected integers in \[0, 2\), got 2/,
+    );
+    expect(tf.memory().numTensors).toBe(before);
     tf.dispose([clean.x, cal.x, oodX, ...shifted.map((s) => s.x)]);
   });
 });

@@ -8,7 +8,13 @@
 import type * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../utils/errors.js';
 import { makeRng } from '../../utils/seed.js';
-import { toHostLabels, toHostMatrix, type HostMatrix, type ProbMatrix } from '../host.js';
+import {
+  checkProbRows,
+  toHostLabels,
+  toHostMatrix,
+  type HostMatrix,
+  type ProbMatrix,
+} from '../host.js';
 
 /** Conformity score of a prediction set method. */
 export type ConformalScore = 'lac' | 'aps' | 'raps';
@@ -29,14 +35,20 @@ export interface ConformalOptions {
   seed?: number;
 }
 
-/** A calibrated conformal predictor (plain data: can be saved as JSON). */
+/**
+ * A calibrated conformal predictor (plain data: can be saved as JSON; `qhat = Infinity`, which
+ * JSON writes as `null`, is read back as `Infinity` by {@link conformalSets}).
+ */
 export interface ConformalCalibration {
   score: ConformalScore;
   alpha: number;
   lambda: number;
   kReg: number;
   randomized: boolean;
-  /** The `ceil((n+1)(1-alpha))/n` empirical quantile of the calibration scores. */
+  /**
+   * The `ceil((n+1)(1-alpha))/n` empirical quantile of the calibration scores (`Infinity` when
+   * `n < 1/alpha - 1`: too few examples for the level, every set is every class).
+   */
   qhat: number;
   /** Number of calibration examples. */
   n: number;
@@ -78,13 +90,9 @@ function checkOptions(o: ConformalOptions): Required<Omit<ConformalOptions, 'see
   };
 }
 
+/** Probability rows (entries in `[0, 1]`, rows summing to 1: `host.ts` `checkProbRows`). */
 function checkProbs(m: HostMatrix): void {
-  for (let i = 0; i < m.values.length; i++) {
-    const v = m.values[i] as number;
-    if (!(v >= 0 && v <= 1)) {
-      throw new ArgumentError('probs', `expected probabilities in [0, 1], got ${v} at ${i}`);
-    }
-  }
+  if (m.rows > 0) checkProbRows(m.values, m.rows, m.cols, 'probs');
 }
 
 /** Classes of row `i` sorted by decreasing probability (stable: lower index first on ties). */
@@ -162,8 +170,11 @@ export function calibrateConformal(
 /**
  * Prediction sets of a calibrated conformal predictor: `C(x) = {y : E(x, y, u) <= qhat}` (one
  * `u ~ U(0,1)` per input when randomised). APS/RAPS sets are the top-ranked classes up to the
- * last one whose score stays below `qhat`; sets may be empty for randomised scores, as in
- * Angelopoulos et al. (`allowEmpty`), which keeps the coverage exact.
+ * last one whose score stays below `qhat`; randomised sets may be empty, as in Angelopoulos et
+ * al. (`allowEmpty`), which keeps the coverage exact. Non-randomised APS/RAPS sets also keep the
+ * class at which the ranked score first reaches `qhat` (Romano et al. 2020: the top
+ * `L = min{r : E(x, y_(r), 1) >= qhat}` classes), so they are never empty; they contain
+ * `{y : E(x, y, 1) <= qhat}`, so the coverage guarantee holds.
  *
  * @param probs test probabilities `[N, K]`.
  * @param calibration the result of {@link calibrateConformal}.
@@ -176,12 +187,11 @@ export function conformalSets(
   labels?: tf.Tensor | ArrayLike<number>,
   seed?: number,
 ): ConformalSets {
-  if (
-    calibration === null ||
-    typeof calibration !== 'object' ||
-    typeof calibration.qhat !== 'number' ||
-    Number.isNaN(calibration.qhat)
-  ) {
+  // JSON writes qhat = Infinity as null
+  const rawQhat: unknown =
+    calibration !== null && typeof calibration === 'object' ? calibration.qhat : undefined;
+  const qhat = rawQhat === null ? Infinity : rawQhat;
+  if (typeof qhat !== 'number' || Number.isNaN(qhat)) {
     throw new ArgumentError('calibration', 'expected the result of calibrateConformal');
   }
   const c = checkOptions(calibration);
@@ -196,11 +206,17 @@ export function conformalSets(
     const sorted = order(m, i);
     const u = c.randomized ? rng() : 1;
     const set: number[] = [];
+    let last = -Infinity;
     for (let r = 0; r < m.cols; r++) {
-      if (scoreAt(c, sorted, m.values, i * m.cols, r, u) <= calibration.qhat) {
+      const score = scoreAt(c, sorted, m.values, i * m.cols, r, u);
+      if (score <= qhat) {
         set.push(sorted[r] as number);
+        last = score;
       } else if (c.score !== 'lac') {
-        break; // APS/RAPS scores increase with the rank
+        // APS/RAPS scores increase with the rank; non-randomised, the class at which the ranked
+        // mass crosses qhat stays (unless an included class already reached it exactly)
+        if (!c.randomized && last < qhat) set.push(sorted[r] as number);
+        break;
       }
     }
     sets.push(set);

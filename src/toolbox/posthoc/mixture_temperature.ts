@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../utils/errors.js';
-import { toHostLabels } from '../host.js';
+import { PROBS_NOT_LOGITS, rowsLookLikeProbs, toHostLabels } from '../host.js';
 import type { TemperatureFit } from './temperature.js';
 
 /** Options of {@link fitMixtureTemperature}. */
@@ -83,6 +83,7 @@ export function fitMixtureTemperature(
       throw new ArgumentError('logitSamples', `expected finite values, got ${z[i]} at ${i}`);
     }
   }
+  if (rowsLookLikeProbs(z, s * n, k)) throw new ArgumentError('logitSamples', PROBS_NOT_LOGITS);
   // f(u) = NLL at T = exp(u)
   const f = (u: number): number => mixtureNll(z, s, n, k, y, Math.exp(-u));
   const points = 121;

@@ -6,6 +6,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../utils/errors.js';
 import {
+  PROBS_NOT_LOGITS,
+  rowsLookLikeProbs,
   toHostLabels,
   toHostMatrix,
   toHostProbs,
@@ -112,6 +114,8 @@ export function fitTemperature(
       throw new ArgumentError('logits', `expected finite values, got ${m.values[i]} at ${i}`);
     }
   }
+  if (rowsLookLikeProbs(m.values, m.rows, m.cols))
+    throw new ArgumentError('logits', PROBS_NOT_LOGITS);
   return fitOnHost(m, toHostLabels(labels, m.rows, m.cols), maxBeta, tol);
 }
 

@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../utils/errors.js';
 import { meanProbs, mutualInformation, predictiveEntropy } from '../decomposition.js';
 import { classificationMetrics } from '../metrics.js';
+import { checkProbRows, toHostLabels } from '../host.js';
 import { auroc } from '../ood.js';
 import {
   calibrateConformal,
@@ -128,29 +129,53 @@ interface Predicted {
   mi: Float64Array;
 }
 
-function predictSet(m: ShiftMethod, x: tf.Tensor, batchSize: number): Predicted {
+/** Run `fn`; an `ArgumentError` from inside (about the returned samples) names the method and set. */
+function named<T>(m: ShiftMethod, where: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof ArgumentError && !e.argument.startsWith('methods[')) {
+      throw new ArgumentError(`methods[${m.name}].predict on ${where}`, e.message);
+    }
+    throw e;
+  }
+}
+
+/**
+ * Predict a set in batches: mean probabilities, entropy and mutual information on the host; the
+ * mean rows are checked to be probabilities, naming the method and `where` (the set).
+ */
+function predictSet(m: ShiftMethod, x: tf.Tensor, batchSize: number, where: string): Predicted {
   const n = x.shape[0] as number;
   const parts: { p: Float32Array; h: Float32Array; mi: Float32Array; k: number }[] = [];
   for (let i = 0; i < n; i += batchSize) {
     const size = Math.min(batchSize, n - i);
-    const r = tf.tidy(() => {
-      const samples = m.predict(tf.slice(x, [i], [size]));
-      if (samples.rank !== 3 || samples.shape[1] !== size) {
-        throw new ArgumentError(
-          `methods[${m.name}].predict`,
-          `expected [S, ${size}, K] probabilities, got [${samples.shape.join(',')}]`,
-        );
-      }
-      return {
-        p: meanProbs(samples).dataSync() as Float32Array,
-        h: predictiveEntropy(samples).dataSync() as Float32Array,
-        mi: mutualInformation(samples).dataSync() as Float32Array,
-        k: samples.shape[2],
-      };
-    });
+    const r = named(m, where, () =>
+      tf.tidy(() => {
+        const samples = m.predict(tf.slice(x, [i], [size]));
+        if (samples.rank !== 3 || samples.shape[1] !== size) {
+          throw new ArgumentError(
+            `methods[${m.name}].predict`,
+            `expected [S, ${size}, K] probabilities, got [${samples.shape.join(',')}]`,
+          );
+        }
+        return {
+          p: meanProbs(samples).dataSync() as Float32Array,
+          h: predictiveEntropy(samples).dataSync() as Float32Array,
+          mi: mutualInformation(samples).dataSync() as Float32Array,
+          k: samples.shape[2],
+        };
+      }),
+    );
     parts.push(r);
   }
   const k = parts[0]?.k ?? 0;
+  if (parts.some((part) => part.k !== k)) {
+    throw new ArgumentError(
+      `methods[${m.name}].predict`,
+      `returned different class counts on ${where}`,
+    );
+  }
   const probs = new Float64Array(n * k);
   const entropy = new Float64Array(n);
   const mi = new Float64Array(n);
@@ -161,6 +186,7 @@ function predictSet(m: ShiftMethod, x: tf.Tensor, batchSize: number): Predicted 
     mi.set(part.mi, off);
     off += part.h.length;
   }
+  if (n > 0) checkProbRows(probs, n, k, `methods[${m.name}].predict on ${where}`);
   return { probs, rows: n, cols: k, entropy, mi };
 }
 
@@ -225,6 +251,31 @@ export function shiftBenchmark(options: ShiftBenchmarkOptions): ShiftBenchmarkRe
     throw new ArgumentError('batchSize', `expected a positive integer, got ${batchSize}`);
   }
   const alpha = options.alpha ?? 0.05;
+  if (!(alpha > 0 && alpha < 1)) {
+    throw new ArgumentError('alpha', `expected a number in (0, 1), got ${alpha}`);
+  }
+  const score = options.conformalScore ?? 'aps';
+  if (!['lac', 'aps', 'raps'].includes(score)) {
+    throw new ArgumentError(
+      'conformalScore',
+      `expected one of lac, aps, raps, got '${String(score)}'`,
+    );
+  }
+  if (options.calibration !== undefined) {
+    const c = options.calibration;
+    if (
+      !(c?.x instanceof tf.Tensor) ||
+      (!Array.isArray(c.labels) && !ArrayBuffer.isView(c.labels))
+    ) {
+      throw new ArgumentError('calibration', 'expected {x: tensor, labels}');
+    }
+    if (c.labels.length !== c.x.shape[0]) {
+      throw new ArgumentError(
+        'calibration.labels',
+        `expected ${c.x.shape[0]} labels, got ${c.labels.length}`,
+      );
+    }
+  }
   const log = options.log ?? ((): void => undefined);
   const rows: ShiftRow[] = [];
   const oodRows: OodRow[] = [];
@@ -232,17 +283,26 @@ export function shiftBenchmark(options: ShiftBenchmarkOptions): ShiftBenchmarkRe
   for (const m of methods) {
     let cal: ConformalCalibration | undefined;
     if (options.calibration !== undefined) {
-      const pc = predictSet(m, options.calibration.x, batchSize);
+      const pc = predictSet(m, options.calibration.x, batchSize, 'calibration');
+      toHostLabels(
+        options.calibration.labels,
+        pc.rows,
+        pc.cols,
+        'calibration.labels',
+        'calibration.x',
+      );
       cal = calibrateConformal(rowsOf(pc), options.calibration.labels, {
         alpha,
-        score: options.conformalScore ?? 'aps',
+        score,
         seed: options.seed ?? 0,
       });
     }
     let cleanPred: Predicted | undefined;
     let cleanRow: ShiftRow | undefined;
-    for (const s of [clean, ...shifted]) {
-      const p = predictSet(m, s.x, batchSize);
+    for (const [si, s] of [clean, ...shifted].entries()) {
+      const where = si === 0 ? 'clean' : `shifted[${si - 1}]`;
+      const p = predictSet(m, s.x, batchSize, where);
+      toHostLabels(s.labels, p.rows, p.cols, `${where}.labels`, `${where}.x`);
       const probs = rowsOf(p);
       const cm = classificationMetrics(probs, s.labels, bins);
       const row: ShiftRow = {
@@ -272,7 +332,7 @@ export function shiftBenchmark(options: ShiftBenchmarkOptions): ShiftBenchmarkRe
     }
     const oodSummary: Record<string, { entropy: number; mi: number }> = {};
     for (const o of ood) {
-      const p = predictSet(m, o.x, batchSize);
+      const p = predictSet(m, o.x, batchSize, `ood '${o.name}'`);
       const cp = cleanPred as Predicted;
       const r: OodRow = {
         method: m.name,
