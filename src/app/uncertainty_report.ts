@@ -17,6 +17,7 @@ import {
 } from '../toolbox/decomposition.js';
 import { dirichletOutputs } from '../toolbox/evidential/dirichlet.js';
 import { evidenceFunction } from '../toolbox/evidential/evidence.js';
+import { modelLogits } from '../toolbox/class_outputs.js';
 import { hasDropout } from '../toolbox/predictors.js';
 import { buildReport, type ScoreInput } from '../toolbox/report/build.js';
 import { renderReportHtml } from '../toolbox/report/html.js';
@@ -160,6 +161,7 @@ function batchFunction(
   evidence: string,
   training: boolean,
 ): BatchFn {
+  const logitsOf = modelLogits(model);
   if (mode === 'evidential') {
     const toEvidence = evidenceFunction(evidence);
     return (x) => {
@@ -181,7 +183,7 @@ function batchFunction(
   }
   if (mode === 'single') {
     return (x) => {
-      const p = tf.softmax(model.apply(x, { training: false }) as tf.Tensor);
+      const p = tf.softmax(logitsOf(x, false));
       return {
         probs: p,
         scores: {
@@ -193,7 +195,7 @@ function batchFunction(
   }
   return (x) => {
     const logits: tf.Tensor[] = [];
-    for (let s = 0; s < mcSamples; s++) logits.push(model.apply(x, { training }) as tf.Tensor);
+    for (let s = 0; s < mcSamples; s++) logits.push(logitsOf(x, training));
     const l = tf.stack(logits);
     const probs = tf.softmax(l, -1);
     const d = decompose(probs);

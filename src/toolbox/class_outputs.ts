@@ -186,3 +186,52 @@ export function classNll(out: tf.Tensor, labels: tf.Tensor, kind: 'logits' | 'pr
     return tf.neg(tf.mean(tf.sum(tf.mul(oneHot, tf.log(p)), -1))) as tf.Scalar;
   });
 }
+
+/** Probabilities are floored at this before their log in {@link classLogits} (finite logits). */
+const LOG_FLOOR = 1e-30;
+
+/**
+ * Network outputs `[N, K]` as class logits, `[N, max(K, 2)]`, whose softmax is
+ * {@link classProbs}: logits as they are; probabilities as `log p` (floored at 1e-30, so finite:
+ * a temperature or an average of log-probabilities stays defined); one output as the two-class
+ * logits `[0, z]` of a logit `z`, or `[log(1 - p), log p]` of a probability.
+ *
+ * @param out network outputs `[N, K]`.
+ * @param kind what they are.
+ * @returns the logits (a new tensor, or `out` itself for `K >= 2` logits).
+ * @example
+ * ```ts
+ * tf.softmax(classLogits(probs, 'probs')); // probs again
+ * ```
+ */
+export function classLogits(out: tf.Tensor, kind: 'logits' | 'probs'): tf.Tensor {
+  if (out.rank !== 2) {
+    throw new ArgumentError('model', `expected outputs [N, K], got [${out.shape.join(',')}]`);
+  }
+  if (kind === 'logits' && out.shape[1] !== 1) return out;
+  return tf.tidy(() => {
+    if (kind === 'logits') return tf.concat([tf.zerosLike(out), out], 1);
+    const p = out.shape[1] === 1 ? tf.concat([tf.sub(1, out), out], 1) : out;
+    return tf.log(tf.clipByValue(p, LOG_FLOOR, 1));
+  });
+}
+
+/**
+ * The class logits of a tfjs classifier whatever its head ({@link outputKindOf}; a model whose
+ * structure does not say is taken to output logits): `x -> classLogits(model(x))`, so code written
+ * for logit outputs (softmax, temperature, cross-entropy) also serves a softmax-ended or binary
+ * model.
+ *
+ * @param model a single-output tfjs classifier.
+ * @returns `(x, training) -> [N, max(K, 2)]` logits.
+ * @example
+ * ```ts
+ * const logitsOf = modelLogits(model);
+ * const p = tf.softmax(logitsOf(x, false));
+ * ```
+ */
+export function modelLogits(model: tf.LayersModel): (x: tf.Tensor, training: boolean) => tf.Tensor {
+  const kind = outputKindOf(model) ?? 'logits';
+  return (x, training) =>
+    tf.tidy(() => classLogits(model.apply(x, { training }) as tf.Tensor, kind));
+}

@@ -53,7 +53,9 @@ export {
   looksLikeProbs,
   outputKindOf,
   classProbs,
+  classLogits,
   classNll,
+  modelLogits,
   type OutputKind,
 } from './class_outputs.js';
 export * as evidential from './evidential/index.js';

@@ -14,6 +14,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { entropyLastAxis } from '../toolbox/decomposition.js';
+import { modelLogits } from '../toolbox/class_outputs.js';
 import { evidenceFunction } from '../toolbox/evidential/evidence.js';
 import type { Batcher } from '../data/batcher.js';
 
@@ -86,7 +87,8 @@ const EPS = 1e-12;
 /**
  * Evaluate `model` on every batch of `batcher` (which should not shuffle).
  *
- * @param model the classifier (outputs logits).
+ * @param model the classifier (logits; a softmax or one-output head is read as its class logits,
+ *   `toolbox/class_outputs.ts` `modelLogits`).
  * @param batcher test batches.
  * @param options kind, MC samples, mode switch.
  * @example
@@ -107,6 +109,11 @@ export async function evaluate(
   if (kind === 'bayesian' && setMode === undefined) {
     throw new Error('evaluate: kind bayesian needs setMode');
   }
+  // the class logits of any head (a softmax-ended model's log-probabilities); evidence as it is
+  const forward =
+    kind === 'evidential'
+      ? (x: tf.Tensor, training: boolean): tf.Tensor => model.apply(x, { training }) as tf.Tensor
+      : modelLogits(model);
   // sums: correct1, correctMean, correctMc, nll, entropy, expectedEntropy, u
   const sums = new Float64Array(7);
   let count = 0;
@@ -143,7 +150,7 @@ export async function evaluate(
           let sumHRows: tf.Tensor | undefined;
           let first: tf.Tensor | undefined;
           for (let s = 0; s < n; s++) {
-            const logits = model.apply(batch.x, { training: false }) as tf.Tensor;
+            const logits = forward(batch.x, false);
             if (s === 0) first = k(logits);
             const p = tf.softmax(logits);
             const hr = entropyLastAxis(p);
@@ -153,7 +160,7 @@ export async function evaluate(
             sumH = sumH === undefined ? h : tf.add(sumH, h);
           }
           setMode(model, 'mean');
-          const meanLogits = model.apply(batch.x, { training: false }) as tf.Tensor;
+          const meanLogits = forward(batch.x, false);
           setMode(model, 'sample');
           const pm = tf.div(sumP as tf.Tensor, n);
           if (per !== undefined) {
@@ -175,7 +182,7 @@ export async function evaluate(
             tf.scalar(0),
           );
         } else {
-          const logits = model.apply(batch.x, { training: false }) as tf.Tensor;
+          const logits = forward(batch.x, false);
           const logp = tf.logSoftmax(logits);
           const kk = logits.shape[1] as number;
           const nll = tf.neg(tf.sum(tf.mul(logp, tf.oneHot(y, kk))));

@@ -169,4 +169,37 @@ describe('predictors detect softmax outputs', () => {
     );
     expect(tf.memory().numTensors).toBe(before);
   });
+
+  it('classLogits: softmax of the class logits is classProbs for every head; modelLogits does not leak', () => {
+    const cases: [number[][], 'logits' | 'probs'][] = [
+      [
+        [
+          [0.1, 2, -1],
+          [3, 0, 0],
+        ],
+        'logits',
+      ],
+      [
+        [
+          [0.2, 0.5, 0.3],
+          [1, 0, 0],
+        ],
+        'probs',
+      ],
+      [[[0.3], [-2]], 'logits'],
+      [[[0.25], [1]], 'probs'],
+    ];
+    for (const [v, kind] of cases) {
+      const out = tf.tensor2d(v);
+      const a = tf.tidy(() => tf.softmax(toolbox.classLogits(out, kind)));
+      const b = toolbox.classProbs(out, kind);
+      expect(a).toBeAllclose(b.arraySync() as number[][], { atol: 1e-6 });
+      tf.dispose([out, a, b]);
+    }
+    const sm = net('softmax');
+    const logitsOf = toolbox.modelLogits(sm);
+    const z = expectNoLeak(() => logitsOf(x, false));
+    const p = (sm.predict(x) as tf.Tensor).arraySync() as number[][];
+    expect(z).toBeAllclose(p.flat().map(Math.log), { atol: 1e-5 });
+  });
 });

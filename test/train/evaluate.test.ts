@@ -63,10 +63,10 @@ function reference(): { acc: number; nll: number; ent: number; ece: number } {
   return { acc: acc / X.length, nll: nll / X.length, ent: ent / X.length, ece };
 }
 
-function plainModel(): tf.Sequential {
+function plainModel(activation: 'linear' | 'softmax' = 'linear'): tf.Sequential {
   const m = tf.sequential();
   m.add(tf.layers.flatten({ inputShape: [1, 1, 2] }));
-  m.add(tf.layers.dense({ units: 2 }));
+  m.add(tf.layers.dense({ units: 2, activation }));
   m.setWeights([tf.tensor2d(W), tf.tensor1d(B)]);
   return m;
 }
@@ -96,6 +96,19 @@ describe('evaluate', () => {
     expect(r.ece).toBeAllclose(ref.ece, { rtol: 1e-5 });
     expect(r.accuracyMc).toBeUndefined();
     expect(Array.from(r.perExample?.correct ?? [])).toEqual([1, 1, 0, 1, 0]);
+    m.dispose();
+  });
+
+  it('a softmax-ended model is read as its log-probabilities, not given a second softmax', async () => {
+    const ref = reference();
+    const m = plainModel('softmax');
+    const before = tf.memory().numTensors;
+    const r = await evaluate(m, batcher, {});
+    expect(tf.memory().numTensors).toBe(before);
+    expect(r.accuracy).toBeCloseTo(ref.acc, 6);
+    expect(r.nll).toBeAllclose(ref.nll, { rtol: 1e-5 });
+    expect(r.entropy).toBeAllclose(ref.ent, { rtol: 1e-5 });
+    expect(r.ece).toBeAllclose(ref.ece, { rtol: 1e-5 });
     m.dispose();
   });
 

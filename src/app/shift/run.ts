@@ -33,6 +33,7 @@ import { lastLayerLaplace } from '../../toolbox/posthoc/laplace/fit_last_layer.j
 import type { HessianStructure } from '../../toolbox/posthoc/laplace/curvature.js';
 import { swagPredictor, trainSwag } from '../../toolbox/posthoc/swag.js';
 import { fitTemperature } from '../../toolbox/posthoc/temperature.js';
+import { classNll, modelLogits } from '../../toolbox/class_outputs.js';
 import { fitMixtureTemperature } from '../../toolbox/posthoc/mixture_temperature.js';
 import { hasDropout } from '../../toolbox/predictors.js';
 import {
@@ -71,9 +72,10 @@ function deterministic(
   model: tf.LayersModel,
   transform?: (logits: tf.Tensor) => tf.Tensor,
 ): ShiftMethod['predict'] {
+  const logitsOf = modelLogits(model);
   return (x) =>
     tf.tidy(() => {
-      const z = model.apply(x, { training: false }) as tf.Tensor;
+      const z = logitsOf(x, false);
       return tf.expandDims(
         tf.softmax(transform !== undefined ? transform(z) : z),
         0,
@@ -87,11 +89,12 @@ function sampled(
   training: boolean,
   temperature = 1,
 ): ShiftMethod['predict'] {
+  const logitsOf = modelLogits(model);
   return (x) =>
     tf.tidy(() => {
       const out: tf.Tensor[] = [];
       for (let i = 0; i < s; i++) {
-        const z = model.apply(x, { training }) as tf.Tensor;
+        const z = logitsOf(x, training);
         out.push(tf.softmax(temperature === 1 ? z : tf.div(z, temperature)));
       }
       return tf.stack(out) as tf.Tensor3D;
@@ -252,7 +255,7 @@ export async function runShiftBenchmark(options: ShiftRunOptions): Promise<Shift
           methods.push({ name, predict: deterministic(l.model) });
           break;
         case 'temperature': {
-          const logits = tf.tidy(() => l.model.apply(calib.x, { training: false }) as tf.Tensor);
+          const logits = modelLogits(l.model)(calib.x, false);
           const t = fitTemperature(logits, calib.labels);
           logits.dispose();
           log(
@@ -277,15 +280,9 @@ export async function runShiftBenchmark(options: ShiftRunOptions): Promise<Shift
           const tau = spec.posteriorScale ?? 1;
           const scaled = <T>(fn: () => T): T =>
             tau === 1 ? fn() : withPosteriorScale(l.model, tau, fn);
+          const logitsOf = modelLogits(l.model);
           const z = scaled(() =>
-            tf.tidy(() =>
-              tf.stack(
-                Array.from(
-                  { length: s },
-                  () => l.model.apply(calib.x, { training: false }) as tf.Tensor,
-                ),
-              ),
-            ),
+            tf.tidy(() => tf.stack(Array.from({ length: s }, () => logitsOf(calib.x, false)))),
           );
           const t = fitMixtureTemperature(z, calib.labels);
           z.dispose();
@@ -304,13 +301,10 @@ export async function runShiftBenchmark(options: ShiftRunOptions): Promise<Shift
             const d = trainData();
             const y = tf.tensor1d(d.labels, 'int32');
             toDispose.push(y);
+            const logitsOf = modelLogits(m);
             await fit(
               m,
-              (xb, yb) =>
-                tf.losses.softmaxCrossEntropy(
-                  tf.oneHot(tf.cast(yb, 'int32') as tf.Tensor1D, 10),
-                  m.apply(xb, { training: true }) as tf.Tensor,
-                ) as tf.Scalar,
+              (xb, yb) => classNll(logitsOf(xb, true), yb, 'logits'),
               { x: d.x, y },
               { epochs: 1, batchSize: 64, learningRate: 1e-4 },
             );
