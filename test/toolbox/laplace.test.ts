@@ -264,12 +264,186 @@ describe('last-layer Laplace: classification predictive', () => {
       ArgumentError,
     );
     expect(() => lastLayerLaplace(net, x, y, { priorPrecision: -1 })).toThrow(/priorPrecision/);
-    const soft = tf.sequential();
-    soft.add(tf.layers.dense({ units: 3, activation: 'softmax', inputShape: [3] }));
-    expect(() => lastLayerLaplace(soft, x, y)).toThrow(/activation 'linear'/);
+    const relu = tf.sequential();
+    relu.add(tf.layers.dense({ units: 3, activation: 'relu', inputShape: [3] }));
+    expect(() => lastLayerLaplace(relu, x, y)).toThrow(/model: .*'linear' or 'softmax'.*'relu'/);
     const la = lastLayerLaplace(net, x, y);
     expect(() => la.logMarginalLikelihood(0)).toThrow(/priorPrecision/);
     expect(() => la.sampleProbs(x, 0)).toThrow(/numSamples/);
     x.dispose();
+  });
+});
+
+/** `net` with its head replaced: `'dense'` Dense(softmax), `'activation'` Dense + Activation(softmax),
+ * `'softmax'` Dense + Softmax, `'dropout'` Dense + Dropout + Softmax; weights copied. */
+function softmaxVariant(
+  net: tf.Sequential,
+  kind: 'dense' | 'activation' | 'softmax' | 'dropout',
+): tf.Sequential {
+  const [l0, l1] = net.layers as [tf.layers.Layer, tf.layers.Layer];
+  const d = (l0.input as tf.SymbolicTensor).shape[1] as number;
+  const h = (l0.output as tf.SymbolicTensor).shape[1] as number;
+  const k = (l1.output as tf.SymbolicTensor).shape[1] as number;
+  const m = tf.sequential();
+  m.add(tf.layers.dense({ units: h, activation: 'tanh', inputShape: [d] }));
+  m.add(tf.layers.dense({ units: k, ...(kind === 'dense' ? { activation: 'softmax' } : {}) }));
+  if (kind === 'activation') m.add(tf.layers.activation({ activation: 'softmax' }));
+  if (kind === 'dropout') m.add(tf.layers.dropout({ rate: 0.5 }));
+  if (kind === 'softmax' || kind === 'dropout') m.add(tf.layers.softmax());
+  m.layers[0]!.setWeights(l0.getWeights());
+  m.layers[1]!.setWeights(l1.getWeights());
+  return m;
+}
+
+describe('last-layer Laplace: models users bring', () => {
+  it('a softmax-ended classifier gives the posterior and predictive of the identical logits model', () => {
+    const { net, x, y } = setup(40);
+    const xt = tf.tensor2d([
+      [0.3, -0.2, 0.9],
+      [-1, 0.5, 0.1],
+    ]);
+    for (const structure of ['kron', 'full'] as const) {
+      const ref = lastLayerLaplace(net, x, y, { hessianStructure: structure });
+      const refP = expectNoLeak(() => ref.predictProbs(xt));
+      const refS = expectNoLeak(() => ref.sampleProbs(xt, 5, 3));
+      for (const kind of ['dense', 'activation', 'softmax', 'dropout'] as const) {
+        const soft = softmaxVariant(net, kind);
+        // the model's own probabilities are softmax(logits)
+        const logits = net.predict(xt) as tf.Tensor;
+        const sm = tf.softmax(logits);
+        const mp = soft.predict(xt) as tf.Tensor;
+        expect(Array.from(mp.dataSync())).toEqual(
+          Array.from(sm.dataSync()).map((v) => expect.closeTo(v, 6)),
+        );
+        tf.dispose([logits, sm, mp]);
+        const before = tf.memory().numTensors;
+        const la = lastLayerLaplace(soft, x, y, { hessianStructure: structure });
+        expect(tf.memory().numTensors).toBe(before);
+        expect(la.logLikelihood).toBeCloseTo(ref.logLikelihood, 4);
+        expect(la.logMarginalLikelihood(0.7)).toBeCloseTo(ref.logMarginalLikelihood(0.7), 4);
+        const a = la.denseMatrix('precision');
+        const b = ref.denseMatrix('precision');
+        a.forEach((v, i) => expect(v).toBeCloseTo(b[i]!, 4));
+        expectNoLeak(() => la.predictProbs(xt)).forEach((v, i) =>
+          expect(v).toBeCloseTo(refP[i]!, 5),
+        );
+        expectNoLeak(() => la.sampleProbs(xt, 5, 3)).forEach((v, i) =>
+          expect(v).toBeCloseTo(refS[i]!, 5),
+        );
+        soft.dispose();
+      }
+    }
+    tf.dispose([x, xt]);
+  });
+
+  it('rejects models it cannot use with an ArgumentError naming model, before any work', () => {
+    const { net, x, y } = setup(10);
+    const dense = (units: number, activation?: 'sigmoid' | 'softmax'): tf.layers.Layer =>
+      tf.layers.dense({ units, ...(activation ? { activation } : {}) });
+    const seq = (...layers: tf.layers.Layer[]): tf.Sequential =>
+      tf.sequential({
+        layers: [tf.layers.dense({ units: 4, inputShape: [3], activation: 'tanh' }), ...layers],
+      });
+    const inp = tf.input({ shape: [3] });
+    const hid = tf.layers.dense({ units: 4 }).apply(inp) as tf.SymbolicTensor;
+    const twoOut = tf.model({
+      inputs: inp,
+      outputs: [dense(3).apply(hid) as tf.SymbolicTensor, dense(3).apply(hid) as tf.SymbolicTensor],
+    });
+    const shared = tf.layers.dense({ units: 3 });
+    const inp2 = tf.input({ shape: [3] });
+    const twice = tf.model({
+      inputs: inp2,
+      outputs: shared.apply(shared.apply(inp2) as tf.SymbolicTensor) as tf.SymbolicTensor,
+    });
+    const rank3 = tf.sequential({
+      layers: [tf.layers.dense({ units: 4, inputShape: [5, 3] }), tf.layers.dense({ units: 3 })],
+    });
+    const cases: [tf.LayersModel, RegExp][] = [
+      [twoOut, /model: expected a model with one input and one output, got 1 inputs and 2 outputs/],
+      [seq(dense(1, 'sigmoid')), /model: .*K >= 2 logits or a softmax, got a 'sigmoid' head/],
+      [seq(dense(3, 'sigmoid')), /model: .*'sigmoid' head .*multi-label/],
+      [seq(dense(1)), /model: .*K >= 2 logits or softmax outputs, got K = 1/],
+      [
+        seq(dense(3, 'softmax'), tf.layers.softmax()),
+        /model: expected at most one final softmax.*got 2/,
+      ],
+      [
+        seq(dense(3), tf.layers.batchNormalization()),
+        /model: expected the output to come from a Dense layer .* of class BatchNormalization/,
+      ],
+      [twice, /model: expected the last Dense layer '.*' to be applied once, got 2 times/],
+      [rank3, /model: expected outputs \[batch, K\], got \[null, 5, 3\]/],
+    ];
+    for (const [m, msg] of cases) {
+      const before = tf.memory().numTensors;
+      expect(() => lastLayerLaplace(m, x, y)).toThrow(msg);
+      expect(() => lastLayerLaplace(m, x, y)).toThrow(ArgumentError);
+      expect(tf.memory().numTensors).toBe(before);
+    }
+    // regression reads the output as the mean: no softmax is removed
+    const soft = seq(dense(3, 'softmax'));
+    expect(() =>
+      lastLayerLaplace(soft, x, tf.zeros([10, 3]), { likelihood: 'regression' }),
+    ).toThrow(/model: .*means \(activation 'linear'\), got 'softmax'/);
+    expect(() => lastLayerLaplace(net, x, y)).not.toThrow();
+    x.dispose();
+  });
+
+  it('checks x against the model input (shape, finite) and regression targets, before any work', () => {
+    const { net, x, y } = setup(10);
+    const bad = [
+      [tf.zeros([10, 4]), /x: expected inputs \[N, 3\] \(the model's input\), got \[10, 4\]/],
+      [tf.zeros([10, 3, 1]), /x: expected inputs \[N, 3\]/],
+      [tf.zeros([0, 3]), /x: expected at least 1 input/],
+      [
+        tf.concat([x.slice([0], [3]), tf.fill([1, 3], NaN), x.slice([4], [6])]),
+        /x: expected finite inputs, got NaN in row 3/,
+      ],
+      [tf.fill([10, 3], Infinity), /x: expected finite inputs, got Infinity in row 0/],
+    ] as const;
+    for (const [xb, msg] of bad) {
+      for (const structure of ['diag', 'kron', 'full'] as const) {
+        const before = tf.memory().numTensors;
+        expect(() => lastLayerLaplace(net, xb, y, { hessianStructure: structure })).toThrow(msg);
+        expect(tf.memory().numTensors).toBe(before);
+      }
+      xb.dispose();
+    }
+    const reg = tf.sequential({ layers: [tf.layers.dense({ units: 2, inputShape: [3] })] });
+    const targets = Array.from({ length: 20 }, (_, i) => (i === 7 ? NaN : i / 10));
+    expect(() => lastLayerLaplace(reg, x, targets, { likelihood: 'regression' })).toThrow(
+      /y: expected finite targets, got NaN at 7/,
+    );
+    x.dispose();
+  });
+
+  it('predicts empty batches as empty results [.., 0, K]; rejects a wrong input shape', () => {
+    const { net, x, y, k } = setup(10);
+    const la = lastLayerLaplace(net, x, y);
+    const empty = tf.zeros([0, 3]);
+    const shapes: number[][] = [];
+    expectNoLeak(() => {
+      const p = la.predictProbs(empty);
+      const m = la.predictProbs(empty, { link: 'mc', numSamples: 4 });
+      const s = la.sampleProbs(empty, 4);
+      const { mean, cov } = la.glmPredictive(empty);
+      shapes.push(p.shape, m.shape, s.shape, mean.shape, cov.shape);
+      return [p, m, s, mean, cov];
+    });
+    expect(shapes).toEqual([
+      [0, k],
+      [0, k],
+      [4, 0, k],
+      [0, k],
+      [0, k, k],
+    ]);
+    const wrong = tf.zeros([2, 5]);
+    const before = tf.memory().numTensors;
+    expect(() => la.predictProbs(wrong)).toThrow(/x: expected inputs \[N, 3\]/);
+    expect(() => la.sampleProbs(wrong, 3)).toThrow(/x: expected inputs \[N, 3\]/);
+    expect(() => la.glmPredictive(wrong)).toThrow(/x: expected inputs \[N, 3\]/);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([x, empty, wrong]);
   });
 });

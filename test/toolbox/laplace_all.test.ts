@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { ArgumentError, toolbox } from '../../src/index.js';
 import { makeRng } from '../../src/utils/seed.js';
 import { bayesianLinearRegression } from './blr_reference.js';
+import { expectNoLeak } from '../helpers.js';
 
 const { allLayersLaplace, lastLayerLaplace } = toolbox;
 
@@ -331,5 +332,360 @@ describe("Laplace subset 'all': marginal likelihood and predictive", () => {
     expect(() => la.denseBlock(9, 'curvature')).toThrow(/layer index/);
     x.dispose();
     m.dispose();
+  });
+});
+
+/** `J Sigma J^T` `[K][K]` of example `i` from the Jacobians and the dense covariance blocks. */
+function jsjt(
+  J: number[][][],
+  i: number,
+  bl: { start: number; size: number }[],
+  covs: Float64Array[],
+) {
+  const k = J[i]!.length;
+  return Array.from({ length: k }, (_, c) =>
+    Array.from({ length: k }, (_, e) =>
+      bl.reduce((s, b, l) => {
+        const cov = covs[l]!;
+        let v = 0;
+        for (let a = 0; a < b.size; a++) {
+          const ja = J[i]![c]![b.start + a]!;
+          if (ja === 0) continue;
+          for (let bb = 0; bb < b.size; bb++)
+            v += ja * cov[a * b.size + bb]! * J[i]![e]![b.start + bb]!;
+        }
+        return s + v;
+      }, 0),
+    ),
+  );
+}
+
+function softmaxRow(z: number[]): number[] {
+  const mx = Math.max(...z);
+  const e = z.map((v) => Math.exp(v - mx));
+  const s = e.reduce((a, b) => a + b, 0);
+  return e.map((v) => v / s);
+}
+
+describe("Laplace subset 'all': GLM covariance and the probit link", () => {
+  it('glmPredictive equals the brute-force J Sigma J^T; probit is softmax(mu / sqrt(1 + pi/8 diag))', () => {
+    for (const structure of ['diag', 'kron'] as const) {
+      const m = convNet(5, 3, 3, 11);
+      const xTrain = inputs(12, 5, 12);
+      const yTrain = Array.from({ length: 12 }, (_, i) => i % 3);
+      const la = allLayersLaplace(m, xTrain, yTrain, {
+        hessianStructure: structure,
+        priorPrecision: 2,
+        batchSize: 5,
+      });
+      const x = inputs(3, 5, 13);
+      const J = jacobians(m, x);
+      const mu = (m.predict(x) as tf.Tensor).arraySync() as number[][];
+      const bl = blocks(m);
+      const covs = bl.map((_, l) => la.denseBlock(l, 'covariance'));
+      const before = tf.memory().numTensors;
+      const { mean, cov } = la.glmPredictive(x);
+      const mv = mean.arraySync();
+      const cv = cov.arraySync();
+      tf.dispose([mean, cov]);
+      expect(tf.memory().numTensors).toBe(before);
+      const probit = expectNoLeak(() => la.predictProbs(x, { link: 'probit' }));
+      for (let i = 0; i < 3; i++) {
+        const ref = jsjt(J, i, bl, covs);
+        let scale = 0;
+        for (let c = 0; c < 3; c++) scale = Math.max(scale, Math.abs(ref[c]![c]!));
+        expect(scale).toBeGreaterThan(1e-3);
+        for (let c = 0; c < 3; c++) {
+          expect(mv[i]![c]!).toBeCloseTo(mu[i]![c]!, 5);
+          for (let e = 0; e < 3; e++) {
+            expect(Math.abs(cv[i]![c]![e]! - ref[c]![e]!)).toBeLessThan(1e-4 * scale + 1e-7);
+          }
+        }
+        const want = softmaxRow(
+          mu[i]!.map((v, c) => v / Math.sqrt(1 + (Math.PI / 8) * ref[c]![c]!)),
+        );
+        want.forEach((w, c) => expect(probit[i * 3 + c]!).toBeCloseTo(w, 5));
+      }
+      tf.dispose([x, xTrain]);
+      m.dispose();
+    }
+  });
+
+  it('predictProbs takes the options of the last-layer one; the positional form is the mc link', () => {
+    const m = convNet(5, 3, 3, 4);
+    const xTrain = inputs(6, 5, 2);
+    const la = allLayersLaplace(m, xTrain, [0, 1, 2, 0, 1, 2]);
+    const x = inputs(2, 5, 3);
+    const positional = expectNoLeak(() => la.predictProbs(x, 7, 3));
+    const mc = expectNoLeak(() => la.predictProbs(x, { link: 'mc', numSamples: 7, seed: 3 }));
+    const dflt = expectNoLeak(() => la.predictProbs(x, { numSamples: 7, seed: 3 }));
+    const mean = expectNoLeak(() => tf.tidy(() => tf.mean(la.sampleProbs(x, 7, 3), 0)));
+    expect(mc).toEqual(positional);
+    expect(dflt).toEqual(positional);
+    positional.forEach((v, i) => expect(v).toBeCloseTo(mean[i]!, 6));
+    const probit = expectNoLeak(() => la.predictProbs(x, { link: 'probit' }));
+    expect(probit.length).toBe(6);
+    expect(probit.slice(0, 3).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+    const before = tf.memory().numTensors;
+    expect(() => la.predictProbs(x, { link: 'laplace' as 'mc' })).toThrow(
+      /link: expected 'probit' or 'mc', got 'laplace'/,
+    );
+    expect(() => la.predictProbs(x, { numSamples: 0 })).toThrow(/numSamples/);
+    expect(tf.memory().numTensors).toBe(before);
+    const reg = allLayersLaplace(m, xTrain, tf.zeros([6, 3]), { likelihood: 'regression' });
+    expect(() => reg.predictProbs(x, { link: 'probit' })).toThrow(/likelihood: .*glmPredictive/);
+    tf.dispose([x, xTrain]);
+    m.dispose();
+  });
+});
+
+/** Dense(5, tanh) -> Dense(3) with `head` appended or fused; weights copied from `ref` if given. */
+function mlp(
+  head: 'logits' | 'dense' | 'activation' | 'softmax',
+  ref?: tf.Sequential,
+): tf.Sequential {
+  const init = (s: number) => tf.initializers.randomNormal({ mean: 0, stddev: 0.8, seed: s });
+  const layers: tf.layers.Layer[] = [
+    tf.layers.dense({ units: 5, inputShape: [3], activation: 'tanh', kernelInitializer: init(1) }),
+    tf.layers.dense({
+      units: 3,
+      kernelInitializer: init(2),
+      biasInitializer: init(3),
+      ...(head === 'dense' ? { activation: 'softmax' as const } : {}),
+    }),
+  ];
+  if (head === 'activation') layers.push(tf.layers.activation({ activation: 'softmax' }));
+  if (head === 'softmax') layers.push(tf.layers.softmax());
+  const m = tf.sequential({ layers });
+  if (ref !== undefined) m.setWeights(ref.getWeights());
+  return m;
+}
+
+describe("Laplace subset 'all': models users bring", () => {
+  it('a softmax-ended classifier gives the posterior and predictive of the identical logits model', () => {
+    const rng = makeRng(21);
+    const xs = Array.from({ length: 25 }, () => [2 * rng() - 1, 2 * rng() - 1, 2 * rng() - 1]);
+    const ys = xs.map((r) => (r[0]! > 0 ? (r[1]! > 0 ? 0 : 1) : 2));
+    const x = tf.tensor2d(xs);
+    const xt = tf.tensor2d([
+      [0.2, -0.5, 0.9],
+      [-0.7, 0.1, 0.4],
+    ]);
+    const logits = mlp('logits');
+    for (const structure of ['diag', 'kron'] as const) {
+      const ref = allLayersLaplace(logits, x, ys, { hessianStructure: structure });
+      const refOut = expectNoLeak(() => ref.sampleOutputs(xt, 6, 4));
+      const refProbit = expectNoLeak(() => ref.predictProbs(xt, { link: 'probit' }));
+      // the true log-likelihood of the model's own probabilities
+      const lp = tf.tidy(() =>
+        tf.sum(tf.mul(tf.logSoftmax(logits.predict(x) as tf.Tensor), tf.oneHot(ys, 3))),
+      );
+      expect(ref.logLikelihood).toBeCloseTo(lp.dataSync()[0]!, 3);
+      lp.dispose();
+      for (const head of ['dense', 'activation', 'softmax'] as const) {
+        const soft = mlp(head, logits);
+        const before = tf.memory().numTensors;
+        const la = allLayersLaplace(soft, x, ys, { hessianStructure: structure });
+        expect(tf.memory().numTensors).toBe(before);
+        expect(la.layerNames.length).toBe(2);
+        expect(la.logLikelihood).toBeCloseTo(ref.logLikelihood, 4);
+        for (let l = 0; l < 2; l++) {
+          const a = la.denseBlock(l, 'curvature');
+          const b = ref.denseBlock(l, 'curvature');
+          a.forEach((v, i) => expect(v).toBeCloseTo(b[i]!, 5));
+        }
+        expectNoLeak(() => la.sampleOutputs(xt, 6, 4)).forEach((v, i) =>
+          expect(v).toBeCloseTo(refOut[i]!, 5),
+        );
+        expectNoLeak(() => la.predictProbs(xt, { link: 'probit' })).forEach((v, i) =>
+          expect(v).toBeCloseTo(refProbit[i]!, 5),
+        );
+        soft.dispose();
+      }
+    }
+    tf.dispose([x, xt]);
+    logits.dispose();
+  });
+
+  it('a dilated Conv2D anywhere in the chain: diag equals the GGN diagonal from finite differences', () => {
+    const init = (s: number) => tf.initializers.randomNormal({ mean: 0, stddev: 0.5, seed: s });
+    const m = tf.sequential({
+      layers: [
+        tf.layers.conv2d({
+          inputShape: [7, 7, 1],
+          filters: 2,
+          kernelSize: 3,
+          dilationRate: 2,
+          activation: 'tanh',
+          kernelInitializer: init(1),
+          biasInitializer: init(2),
+        }),
+        tf.layers.conv2d({
+          filters: 2,
+          kernelSize: 2,
+          dilationRate: [2, 1],
+          padding: 'same',
+          activation: 'tanh',
+          kernelInitializer: init(3),
+          biasInitializer: init(4),
+        }),
+        tf.layers.flatten(),
+        tf.layers.dense({ units: 3, kernelInitializer: init(5), biasInitializer: init(6) }),
+      ],
+    });
+    const x = inputs(4, 7, 5);
+    const y = [0, 1, 2, 1];
+    // reference Jacobians by central differences of model.predict (tfjs has no dilated gradient)
+    const weights = m.getWeights().map((t) => Array.from(t.dataSync()));
+    const shapes = m.getWeights().map((t) => t.shape);
+    const predict = (vals: number[][]): number[][] => {
+      const ts = vals.map((v, i) => tf.tensor(v, shapes[i]));
+      m.setWeights(ts);
+      tf.dispose(ts);
+      return tf.tidy(() => (m.predict(x) as tf.Tensor).arraySync() as number[][]);
+    };
+    const h = 1e-2;
+    const cols: number[][][] = []; // [P][N][K]
+    weights.forEach((vals, wi) => {
+      vals.forEach((_, j) => {
+        const plus = weights.map((v) => v.slice());
+        const minus = weights.map((v) => v.slice());
+        plus[wi]![j]! += h;
+        minus[wi]![j]! -= h;
+        const fp = predict(plus);
+        const fm = predict(minus);
+        cols.push(fp.map((r, n) => r.map((v, c) => (v - fm[n]![c]!) / (2 * h))));
+      });
+    });
+    const logits = predict(weights);
+    const ref = cols.map((col) =>
+      col.reduce((s, jn, n) => {
+        const pr = softmaxRow(logits[n]!);
+        const jp = jn.reduce((a, v, c) => a + v * pr[c]!, 0);
+        return s + jn.reduce((a, v, c) => a + pr[c]! * v * v, 0) - jp * jp;
+      }, 0),
+    );
+    const before = tf.memory().numTensors;
+    const la = allLayersLaplace(m, x, y, { hessianStructure: 'diag', batchSize: 3 });
+    const kron = allLayersLaplace(m, x, y, { hessianStructure: 'kron' });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(la.numParams).toBe(ref.length);
+    let idx = 0;
+    for (let l = 0; l < 3; l++) {
+      const diag = la.curvatureEigenvalues(l);
+      diag.forEach((v) => {
+        expect(Math.abs(v - ref[idx]!)).toBeLessThan(1e-3 + 1e-2 * ref[idx]!);
+        idx++;
+      });
+    }
+    // the chain's forward pass is the model's
+    const { mean } = kron.glmPredictive(x);
+    (mean.arraySync() as number[][]).forEach((r, n) =>
+      r.forEach((v, c) => expect(v).toBeCloseTo(logits[n]![c]!, 5)),
+    );
+    mean.dispose();
+    expectNoLeak(() => kron.sampleProbs(x, 3, 1));
+    x.dispose();
+    m.dispose();
+  });
+
+  it('rejects models and inputs it cannot use with an ArgumentError, before any work', () => {
+    const seq = (...layers: tf.layers.Layer[]): tf.Sequential =>
+      tf.sequential({
+        layers: [tf.layers.dense({ units: 4, inputShape: [3], activation: 'relu' }), ...layers],
+      });
+    const inp = tf.input({ shape: [3] });
+    const hid = tf.layers.dense({ units: 4 }).apply(inp) as tf.SymbolicTensor;
+    const twoOut = tf.model({
+      inputs: inp,
+      outputs: [
+        tf.layers.dense({ units: 3 }).apply(hid) as tf.SymbolicTensor,
+        tf.layers.dense({ units: 3 }).apply(hid) as tf.SymbolicTensor,
+      ],
+    });
+    const x = tf.tensor2d([
+      [0.1, 0.2, 0.3],
+      [-1, 0, 1],
+    ]);
+    const y = [0, 1];
+    const models: [tf.LayersModel, RegExp][] = [
+      [twoOut, /model: expected a model with one input and one output, got 1 inputs and 2 outputs/],
+      [
+        seq(tf.layers.dense({ units: 1, activation: 'sigmoid' })),
+        /model: .*K >= 2 logits or a softmax, got a 'sigmoid' head/,
+      ],
+      [
+        seq(tf.layers.dense({ units: 3 }), tf.layers.activation({ activation: 'sigmoid' })),
+        /model: .*'sigmoid' head/,
+      ],
+      [seq(tf.layers.dense({ units: 1 })), /model: .*got K = 1/],
+      [
+        seq(
+          tf.layers.dense({ units: 3 }),
+          tf.layers.softmax(),
+          tf.layers.activation({ activation: 'softmax' }),
+        ),
+        /model: expected at most one final softmax/,
+      ],
+    ];
+    for (const [m, msg] of models) {
+      const before = tf.memory().numTensors;
+      expect(() => allLayersLaplace(m, x, y)).toThrow(msg);
+      expect(tf.memory().numTensors).toBe(before);
+    }
+    const net = seq(tf.layers.dense({ units: 3 }));
+    const inputsBad = [
+      [tf.zeros([2, 4]), /x: expected inputs \[N, 3\] \(the model's input\), got \[2, 4\]/],
+      [
+        tf.tensor2d([
+          [0, NaN, 0],
+          [0, 0, 0],
+        ]),
+        /x: expected finite inputs, got NaN in row 0/,
+      ],
+      [
+        tf.tensor2d([
+          [0, 0, 0],
+          [0, -Infinity, 0],
+        ]),
+        /x: expected finite inputs, got -Infinity in row 1/,
+      ],
+    ] as const;
+    for (const [xb, msg] of inputsBad) {
+      for (const structure of ['diag', 'kron'] as const) {
+        const before = tf.memory().numTensors;
+        expect(() => allLayersLaplace(net, xb, y, { hessianStructure: structure })).toThrow(msg);
+        expect(tf.memory().numTensors).toBe(before);
+      }
+      xb.dispose();
+    }
+    const la = allLayersLaplace(net, x, y);
+    const empty = tf.zeros([0, 3]);
+    const shapes: number[][] = [];
+    expectNoLeak(() => {
+      const outs = [
+        la.sampleOutputs(empty, 4),
+        la.sampleProbs(empty, 4),
+        la.predictProbs(empty),
+        la.predictProbs(empty, { link: 'probit' }),
+        ...Object.values(la.glmPredictive(empty)),
+      ];
+      shapes.push(...outs.map((t) => t.shape));
+      return outs;
+    });
+    expect(shapes).toEqual([
+      [4, 0, 3],
+      [4, 0, 3],
+      [0, 3],
+      [0, 3],
+      [0, 3],
+      [0, 3, 3],
+    ]);
+    const wrong = tf.zeros([2, 5]);
+    const before = tf.memory().numTensors;
+    expect(() => la.predictProbs(wrong, 3)).toThrow(/x: expected inputs \[N, 3\]/);
+    expect(() => la.glmPredictive(wrong)).toThrow(/x: expected inputs \[N, 3\]/);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([x, empty, wrong]);
   });
 });

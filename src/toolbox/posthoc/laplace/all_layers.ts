@@ -17,19 +17,29 @@
  * The marginal likelihood, its maximiser `delta` and the GLM predictive are those of the
  * last-layer version with the sums running over all layers; the GLM predictive
  * `f(x; theta*) + J(x)(theta - theta*)` is sampled with Jacobian-vector products
- * `J v = sum_l <lin_l(a_l; V_l) + v_b, d f / d z_l>` (one backward pass per output).
+ * `J v = sum_l <lin_l(a_l; V_l) + v_b, d f / d z_l>` (one backward pass per output), and its
+ * covariance is `J Sigma J^T = sum_l J_l Sigma_l J_l^T` with the per-example Jacobian of output `c`
+ * in layer `l`'s parameters `J_{c,l} = sum_t a~_t g_{c,t}^T` (`[D1, U]`, from the same backward
+ * passes): with `Sigma_l = Q diag(lambda + delta)^{-1} Q^T`,
+ * `(J Sigma J^T)_{ce} = sum_l <M_{c,l} (lambda + delta)^{-1/2}, M_{e,l} (lambda + delta)^{-1/2}>`,
+ * `M = Q_A^T J Q_G` (`kron`) or `M = J` (`diag`). A softmax-ended classifier is handled on its
+ * logits (see `head.ts`).
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../../utils/errors.js';
+import { checkInputs } from './checks.js';
+import type { LaplacePredictOptions } from './last_layer.js';
 import { LaplacePosterior } from './laplace_posterior.js';
 import { nextSeed } from '../../../utils/seed.js';
 import type { Predictor } from '../../predictors.js';
 import { type LaplaceLikelihood } from './curvature.js';
 import {
+  augmentedRows,
   backprop,
   chainForward,
   linearMap,
   preActivationShapes,
+  signalRows,
   type LayerChain,
 } from './layer_chain.js';
 import { denseFromEigen, type EigenCurvature } from './posterior.js';
@@ -186,46 +196,65 @@ export class AllLayersLaplace extends LaplacePosterior<AllLayersStructure> {
     });
   }
 
+  /** Check `x` against the model's input shape; `N` (0 allowed). */
+  private rows(x: tf.Tensor): number {
+    return checkInputs(this.chain.model, x, { finite: false, minRows: 0 });
+  }
+
+  /**
+   * `fn` over batches of `x`, concatenated along `axis`; for `N = 0` zeros of `emptyShape`.
+   */
+  private batched(
+    x: tf.Tensor,
+    fn: (xb: tf.Tensor) => tf.Tensor,
+    axis: number,
+    emptyShape: number[],
+  ): tf.Tensor {
+    const n = this.rows(x);
+    if (n === 0) return tf.zeros(emptyShape);
+    const parts: tf.Tensor[] = [];
+    try {
+      for (let i = 0; i < n; i += this.batchSize) {
+        const size = Math.min(this.batchSize, n - i);
+        parts.push(tf.tidy(() => fn(tf.slice(x, [i], [size]))));
+      }
+      return parts.length === 1 ? (parts[0] as tf.Tensor).clone() : tf.concat(parts, axis);
+    } finally {
+      tf.dispose(parts);
+    }
+  }
+
   /**
    * `S` samples of the GLM predictive outputs `f(x; theta*) + J(x)(theta_s - theta*)`, `[S, N, K]`
    * (logits for classification, means for regression); the same parameter draws for every input.
+   *
+   * @param x inputs `[N, ...]` shaped like the model's input (`N = 0` gives `[S, 0, K]`).
    */
   sampleOutputs(x: tf.Tensor, numSamples: number, seed?: number): tf.Tensor3D {
-    if (!(x instanceof tf.Tensor) || x.rank < 2) {
-      throw new ArgumentError('x', 'expected a tensor of inputs [N, ...]');
-    }
     if (!Number.isInteger(numSamples) || numSamples < 1) {
       throw new ArgumentError('numSamples', `expected a positive integer, got ${numSamples}`);
     }
+    const k = this.chain.k;
+    if (this.rows(x) === 0) return tf.zeros([numSamples, 0, k]);
     const dev = this.sampleDeviations(numSamples, nextSeed(seed));
-    const parts: tf.Tensor[] = [];
     try {
-      const n = x.shape[0] as number;
-      for (let i = 0; i < n; i += this.batchSize) {
-        const size = Math.min(this.batchSize, n - i);
-        parts.push(
-          tf.tidy(() => {
-            const { mean, jv } = this.jvp(tf.slice(x, [i], [size]), dev);
-            return tf.add(tf.expandDims(mean, 0), jv);
-          }),
-        );
-      }
-      return (
-        parts.length === 1 ? (parts[0] as tf.Tensor).clone() : tf.concat(parts, 1)
+      return this.batched(
+        x,
+        (xb) => {
+          const { mean, jv } = this.jvp(xb, dev);
+          return tf.add(tf.expandDims(mean, 0), jv);
+        },
+        1,
+        [numSamples, 0, k],
       ) as tf.Tensor3D;
     } finally {
-      tf.dispose([...dev, ...parts]);
+      tf.dispose(dev);
     }
   }
 
   /** `S` Monte Carlo samples of the GLM predictive class probabilities `[S, N, K]`. */
   sampleProbs(x: tf.Tensor, numSamples: number, seed?: number): tf.Tensor3D {
-    if (this.likelihood !== 'classification') {
-      throw new ArgumentError(
-        'likelihood',
-        "class probabilities need likelihood 'classification'; use sampleOutputs",
-      );
-    }
+    this.checkClassification();
     const f = this.sampleOutputs(x, numSamples, seed);
     try {
       return tf.softmax(f) as tf.Tensor3D;
@@ -234,13 +263,135 @@ export class AllLayersLaplace extends LaplacePosterior<AllLayersStructure> {
     }
   }
 
-  /** Predictive probabilities: the mean of `numSamples` (default 100) GLM samples, `[N, K]`. */
-  predictProbs(x: tf.Tensor, numSamples = 100, seed?: number): tf.Tensor2D {
-    const p = this.sampleProbs(x, numSamples, seed);
+  /**
+   * Mean and covariance of the GLM predictive outputs (logits for classification, means for
+   * regression): `mean = f(x; theta*)`, `cov = J (H + delta I)^{-1} J^T` summed over the layer
+   * blocks (see the module comment; `K` backward passes per batch, and per-example Jacobians
+   * `[B, K, D1, U]` of one layer at a time: lower `batchSize` for large layers).
+   *
+   * @param x inputs `[N, ...]` shaped like the model's input (`N = 0` gives empty results).
+   * @returns `{ mean: [N, K], cov: [N, K, K] }` (the caller disposes both).
+   */
+  glmPredictive(x: tf.Tensor): { mean: tf.Tensor2D; cov: tf.Tensor3D } {
+    const k = this.chain.k;
+    const both = this.batched(
+      x,
+      (xb) => {
+        const { mean, cov } = this.meanCov(xb);
+        return tf.concat([tf.expandDims(mean, 1), cov], 1); // [B, 1 + K, K]
+      },
+      0,
+      [0, 1 + k, k],
+    );
     try {
-      return tf.mean(p, 0) as tf.Tensor2D;
+      const n = both.shape[0] as number;
+      return tf.tidy(() => ({
+        mean: tf.reshape(tf.slice(both, [0, 0, 0], [n, 1, k]), [n, k]) as tf.Tensor2D,
+        cov: tf.slice(both, [0, 1, 0], [n, k, k]) as tf.Tensor3D,
+      }));
     } finally {
-      p.dispose();
+      both.dispose();
+    }
+  }
+
+  /** `f(x; theta*)` `[B, K]` and `J Sigma J^T` `[B, K, K]` for one batch. */
+  private meanCov(x: tf.Tensor): { mean: tf.Tensor2D; cov: tf.Tensor3D } {
+    return tf.tidy(() => {
+      const fwd = chainForward(this.chain, x);
+      const shapes = preActivationShapes(this.chain, fwd);
+      const [b, k] = fwd.outputs.shape;
+      const perClass = Array.from({ length: k }, (_, c) =>
+        backprop(this.chain, x, unitRows(b, k, c), shapes),
+      );
+      let cov: tf.Tensor = tf.zeros([b, k, k]);
+      this.chain.params.forEach((p, l) => {
+        const e = this.blocks[l] as EigenCurvature;
+        const rows = augmentedRows(p, fwd.inputs[l] as tf.Tensor); // [B, T, D1]
+        // per-example Jacobians of every output in this layer's parameters: [B, K, D1, U]
+        const jac = tf.stack(
+          perClass.map((g) => tf.matMul(rows, signalRows(g[l] as tf.Tensor, p.u), true, false)),
+          1,
+        );
+        let m: tf.Tensor = jac;
+        if (e.structure === 'kron') {
+          const qa = tf.tensor2d(Float32Array.from(e.qa as Float64Array), [e.d1, e.d1]);
+          const qg = tf.tensor2d(Float32Array.from(e.qg as Float64Array), [e.k, e.k]);
+          // Q_A^T J: contract the D1 axis, then J Q_G on the U axis
+          const jt = tf.reshape(tf.transpose(jac, [0, 1, 3, 2]), [-1, e.d1]) as tf.Tensor2D;
+          const left = tf.reshape(tf.matMul(jt, qa), [b, k, e.k, e.d1]);
+          const back = tf.reshape(tf.transpose(left, [0, 1, 3, 2]), [-1, e.k]) as tf.Tensor2D;
+          m = tf.reshape(tf.matMul(back, qg), [b, k, e.d1, e.k]);
+        }
+        const scale = tf.tensor2d(
+          Float32Array.from(e.lambda, (v) => 1 / Math.sqrt(v + this.priorPrecision)),
+          [e.d1, e.k],
+        );
+        const w = tf.reshape(tf.mul(m, scale), [b, k, e.d1 * e.k]) as tf.Tensor3D;
+        cov = tf.add(cov, tf.matMul(w, w, false, true));
+      });
+      return { mean: fwd.outputs, cov: cov as tf.Tensor3D };
+    });
+  }
+
+  /**
+   * Class probabilities of the GLM predictive (classification only), with the options of
+   * {@link LastLayerLaplace.predictProbs}:
+   *
+   * - `mc` (default here, as laplace-torch's `link_approx='mc'`):
+   *   `(1/S) sum_s softmax(f(x; theta*) + J (theta_s - theta*))`, `S = numSamples` (default 100);
+   * - `probit`: $$p(y\mid x) \approx \operatorname{softmax}\Big(\frac{\mu_k}{\sqrt{1 + \frac\pi8 (J\Sigma J^T)_{kk}}}\Big)$$
+   *   from {@link glmPredictive} (deterministic, `K` backward passes per batch).
+   *
+   * The positional form `predictProbs(x, numSamples, seed)` is the `mc` link.
+   *
+   * @returns `[N, K]` probabilities (`[0, K]` for `N = 0`).
+   */
+  predictProbs(
+    x: tf.Tensor,
+    options: LaplacePredictOptions | number = {},
+    seed?: number,
+  ): tf.Tensor2D {
+    this.checkClassification();
+    const o: LaplacePredictOptions =
+      typeof options === 'number'
+        ? { link: 'mc', numSamples: options, ...(seed !== undefined ? { seed } : {}) }
+        : options;
+    if (o === null || typeof o !== 'object') {
+      throw new ArgumentError(
+        'options',
+        `expected { link, numSamples, seed } or a number of samples, got ${String(options)}`,
+      );
+    }
+    const link = o.link ?? 'mc';
+    if (link !== 'probit' && link !== 'mc') {
+      throw new ArgumentError('link', `expected 'probit' or 'mc', got '${String(link)}'`);
+    }
+    if (link === 'mc') {
+      const p = this.sampleProbs(x, o.numSamples ?? 100, o.seed);
+      try {
+        return tf.mean(p, 0) as tf.Tensor2D;
+      } finally {
+        p.dispose();
+      }
+    }
+    return this.batched(
+      x,
+      (xb) => {
+        const { mean, cov } = this.meanCov(xb);
+        const v = tf.sum(tf.mul(cov, tf.eye(this.chain.k)), 2);
+        return tf.softmax(tf.div(mean, tf.sqrt(tf.add(1, tf.mul(Math.PI / 8, v)))));
+      },
+      0,
+      [0, this.chain.k],
+    ) as tf.Tensor2D;
+  }
+
+  private checkClassification(): void {
+    if (this.likelihood !== 'classification') {
+      throw new ArgumentError(
+        'likelihood',
+        "class probabilities need likelihood 'classification'; use sampleOutputs or glmPredictive",
+      );
     }
   }
 

@@ -1,7 +1,8 @@
 /**
- * Argument checks shared by the Laplace fits (last layer and all layers): positive scalars and
- * training targets (`N` integer labels in `[0, K)` for classification, finite `[N, K]` targets
- * for regression), read to the host once as float64.
+ * Argument checks shared by the Laplace fits (last layer and all layers): positive scalars, inputs
+ * shaped like the model's input (and finite, for training), and training targets (`N` integer
+ * labels in `[0, K)` for classification, finite `[N, K]` targets for regression), read to the host
+ * once as float64.
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../../utils/errors.js';
@@ -44,4 +45,50 @@ export function checkTargets(
     }
   }
   return v;
+}
+
+/**
+ * Check `x` is a tensor `[N, ...]` shaped like `model`'s input (`N >= minRows`) and, when `finite`,
+ * that every entry is finite (`sum(0 * x) = 0` exactly when no entry is NaN or +-Infinity).
+ *
+ * @returns `N`.
+ * @throws ArgumentError naming `x` on a non-tensor, a wrong shape, too few rows or a non-finite entry.
+ */
+export function checkInputs(
+  model: tf.LayersModel,
+  x: tf.Tensor,
+  options: { finite: boolean; minRows: number },
+): number {
+  const want = (model.inputs[0] as tf.SymbolicTensor).shape;
+  if (!(x instanceof tf.Tensor)) {
+    throw new ArgumentError('x', `expected a tensor [N, ${want.slice(1).map(String).join(', ')}]`);
+  }
+  const fits =
+    x.rank === want.length && want.every((d, i) => i === 0 || d === null || d === x.shape[i]);
+  if (!fits) {
+    throw new ArgumentError(
+      'x',
+      `expected inputs [N, ${want.slice(1).map(String).join(', ')}] (the model's input), got [${x.shape.join(', ')}]`,
+    );
+  }
+  const n = x.shape[0] as number;
+  if (n < options.minRows) {
+    throw new ArgumentError('x', `expected at least ${options.minRows} input(s), got ${n}`);
+  }
+  if (options.finite) {
+    const probe = tf.tidy(() => tf.sum(tf.mul(tf.cast(x, 'float32'), 0)));
+    const ok = probe.dataSync()[0] === 0;
+    probe.dispose();
+    if (!ok) {
+      const v = x.dataSync();
+      let i = 0;
+      while (i < v.length && Number.isFinite(v[i] as number)) i++;
+      const row = Math.floor(i / Math.max(1, x.size / n));
+      throw new ArgumentError(
+        'x',
+        `expected finite inputs, got ${String(v[i])} in row ${row} (flat index ${i})`,
+      );
+    }
+  }
+  return n;
 }

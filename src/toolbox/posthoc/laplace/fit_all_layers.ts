@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../../utils/errors.js';
 import { AllLayersLaplace, unitRows, type AllLayersLaplaceOptions } from './all_layers.js';
-import { checkPositive, checkTargets } from './checks.js';
+import { checkInputs, checkPositive, checkTargets } from './checks.js';
 import { emptyCurvature, type LaplaceLikelihood } from './curvature.js';
 import {
   augmentedRows,
@@ -50,10 +50,17 @@ function lambdaFactors(
 /**
  * Fit a Laplace approximation over all Dense and Conv2D weights of a trained chain model
  * (laplace-torch's `Laplace(model, likelihood, subset_of_weights='all', hessian_structure=...)`).
- * Other trainable weights (e.g. batch normalisation) stay at their trained values.
+ * Other trainable weights (e.g. batch normalisation) stay at their trained values. A classifier
+ * may end in a softmax (the last layer's `activation: 'softmax'`, or a trailing `Softmax` /
+ * `Activation('softmax')` layer): the approximation is then over the logits `z` before it
+ * (`p = softmax(z)`), so its predictions and `logLikelihood` are those of the model.
  *
- * @param model trained `tf.LayersModel`, a single chain of layers ending in logits / means `[N, K]`.
- * @param x training inputs `[N, ...]`; @param y `N` integer labels or targets `[N, K]`.
+ * @param model trained single-input, single-output `tf.LayersModel`, a single chain of layers
+ *   ending in logits / means `[N, K]` (or a softmax, for classification; `K >= 2` classes, a
+ *   sigmoid head is rejected). Conv2D layers may be strided or dilated, channels last.
+ * @param x training inputs `[N, ...]` shaped like the model's input, all finite.
+ * @param y `N` integer labels in `[0, K)` or finite targets `[N, K]`.
+ * @throws ArgumentError naming the argument, before any work, on a model or input it cannot use.
  * @param options `likelihood`, `hessianStructure` (`kron` | `diag`), `priorPrecision`,
  *   `sigmaNoise`, `batchSize`.
  * @example
@@ -93,16 +100,9 @@ export function allLayersLaplace(
   if (!Number.isInteger(o.batchSize) || o.batchSize < 1) {
     throw new ArgumentError('batchSize', `expected a positive integer, got ${o.batchSize}`);
   }
-  const chain = layerChain(model);
-  if (!(x instanceof tf.Tensor) || x.rank < 2) {
-    throw new ArgumentError('x', 'expected a tensor [N, ...]');
-  }
-  const n = x.shape[0] as number;
-  if (n < 1) throw new ArgumentError('x', 'expected at least one training input');
-  const k = model.outputs[0]?.shape[1];
-  if (typeof k !== 'number' || model.outputs[0]?.shape.length !== 2) {
-    throw new ArgumentError('model', 'expected outputs [batch, K]');
-  }
+  const chain = layerChain(model, o.likelihood);
+  const n = checkInputs(model, x, { finite: true, minRows: 1 });
+  const k = chain.k;
   const yHost = checkTargets(y, n, k, o.likelihood);
   const sums = chain.params.map((p) =>
     emptyCurvature(o.hessianStructure, p.d + (p.hasBias ? 1 : 0), p.u),

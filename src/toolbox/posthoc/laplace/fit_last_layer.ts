@@ -5,29 +5,46 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../../utils/errors.js';
-import { checkPositive, checkTargets } from './checks.js';
-import { accumulateCurvature, emptyCurvature } from './curvature.js';
-import { LastLayerLaplace, type LaplaceOptions } from './last_layer.js';
+import { checkInputs, checkPositive, checkTargets } from './checks.js';
+import { accumulateCurvature, emptyCurvature, type LaplaceLikelihood } from './curvature.js';
+import { modelHead } from './head.js';
+import { LastLayerLaplace, denseLogits, type LaplaceOptions } from './last_layer.js';
 import { eigenCurvature } from './posterior.js';
 
-function lastDense(model: tf.LayersModel): tf.layers.Layer {
-  if (!(model instanceof tf.LayersModel))
-    throw new ArgumentError('model', 'expected a tf.LayersModel');
-  const last = model.layers[model.layers.length - 1];
-  if (last === undefined || last.getClassName() !== 'Dense') {
+/**
+ * The Dense layer that makes the model's logits / means (see `head.ts`): linear, or with a softmax
+ * activation (ignored) for classification; applied once, to inputs `[batch, features]`.
+ */
+function lastDense(model: tf.LayersModel, likelihood: LaplaceLikelihood): tf.layers.Layer {
+  const { layer, dropActivation } = modelHead(model, likelihood);
+  if (layer.getClassName() !== 'Dense') {
     throw new ArgumentError(
       'model',
-      `expected a last layer of class Dense (the layer Laplace acts on), got ${last?.getClassName() ?? 'none'}`,
+      `expected the output to come from a Dense layer (the layer Laplace acts on), got '${layer.name}' of class ${layer.getClassName()}`,
     );
   }
-  const act = (last.getConfig() as { activation?: string }).activation;
-  if (act !== undefined && act !== 'linear') {
+  const act = (layer.getConfig() as { activation?: string }).activation;
+  if (!dropActivation && act !== undefined && act !== 'linear') {
     throw new ArgumentError(
       'model',
-      `expected the last Dense layer to output logits (activation 'linear'), got '${act}'`,
+      `expected the last Dense layer '${layer.name}' to output ${likelihood === 'classification' ? "logits (activation 'linear' or 'softmax')" : "means (activation 'linear')"}, got '${act}'`,
     );
   }
-  return last;
+  const nodes = (layer as unknown as { inboundNodes: unknown[] }).inboundNodes;
+  if (nodes.length !== 1) {
+    throw new ArgumentError(
+      'model',
+      `expected the last Dense layer '${layer.name}' to be applied once, got ${nodes.length} times`,
+    );
+  }
+  const inShape = (layer.input as tf.SymbolicTensor).shape;
+  if (inShape.length !== 2) {
+    throw new ArgumentError(
+      'model',
+      `the last Dense layer '${layer.name}' takes rank-${inShape.length} inputs; expected [batch, features] (add a Flatten)`,
+    );
+  }
+  return layer;
 }
 
 /**
@@ -35,9 +52,16 @@ function lastDense(model: tf.LayersModel): tf.layers.Layer {
  * over the training data (in batches), eigendecompose it, and record `log p(D | theta_MAP)` and
  * `||theta_MAP||^2` for the marginal likelihood.
  *
- * @param model trained `tf.LayersModel` whose last layer is a linear `Dense` (logits or means).
- * @param x training inputs `[N, ...]`.
- * @param y labels: `N` integers (classification) or targets `[N, K]` (regression).
+ * A classifier may end in a softmax (the last Dense's `activation: 'softmax'`, or a trailing
+ * `Softmax` / `Activation('softmax')` layer): the approximation is then over the logits `z` before
+ * it (`p = softmax(z)`), which is what the model computes, so its predictions are unchanged.
+ *
+ * @param model trained single-input, single-output `tf.LayersModel` whose output comes from a
+ *   `Dense` layer on `[batch, features]`: linear (logits or means) or, for classification, softmax;
+ *   classification needs `K >= 2` outputs (a one-unit or multi-unit sigmoid head is rejected).
+ * @param x training inputs `[N, ...]` shaped like the model's input, all finite.
+ * @param y labels: `N` integers in `[0, K)` (classification) or finite targets `[N, K]` (regression).
+ * @throws ArgumentError naming the argument, before any work, on a model or input it cannot use.
  * @param options `likelihood`, `hessianStructure`, `priorPrecision`, `sigmaNoise`, `batchSize`.
  * @example
  * ```ts
@@ -76,11 +100,8 @@ export function lastLayerLaplace(
   if (!Number.isInteger(o.batchSize) || o.batchSize < 1) {
     throw new ArgumentError('batchSize', `expected a positive integer, got ${o.batchSize}`);
   }
-  const layer = lastDense(model);
-  if (!(x instanceof tf.Tensor) || x.rank < 2)
-    throw new ArgumentError('x', 'expected a tensor [N, ...]');
-  const n = x.shape[0] as number;
-  if (n < 1) throw new ArgumentError('x', 'expected at least one training input');
+  const layer = lastDense(model, o.likelihood);
+  const n = checkInputs(model, x, { finite: true, minRows: 1 });
   const weights = layer.getWeights();
   const kernel = weights[0] as tf.Tensor;
   const d = kernel.shape[0] as number;
@@ -103,7 +124,7 @@ export function lastLayerLaplace(
         -1,
       ]) as tf.Tensor2D;
       const phi = (d1 > d ? tf.concat([f, tf.ones([size, 1])], 1) : f) as tf.Tensor2D;
-      const out = layer.apply(f) as tf.Tensor2D;
+      const out = denseLogits(layer, f);
       accumulateCurvature(sums, phi, out, o.likelihood, o.sigmaNoise);
       const yb = yHost.subarray(
         i * (o.likelihood === 'classification' ? 1 : k),

@@ -7,10 +7,12 @@
  * $$q(\theta) = \mathcal N\big(\theta_{MAP},\ (H_{GGN} + \delta I)^{-1}\big)$$
  *
  * with the GGN `H` in a `diag`, `kron` (KFAC) or `full` structure, an isotropic prior precision
- * `delta` fitted by the Laplace marginal likelihood, and the GLM (linearised) predictive.
+ * `delta` fitted by the Laplace marginal likelihood, and the GLM (linearised) predictive. A
+ * classifier ending in a softmax is handled on its logits `z` (`p = softmax(z)`, see `head.ts`).
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../../utils/errors.js';
+import { checkInputs } from './checks.js';
 import { LaplacePosterior } from './laplace_posterior.js';
 import { nextSeed } from '../../../utils/seed.js';
 import type { Predictor } from '../../predictors.js';
@@ -22,6 +24,18 @@ import {
   noiseShape,
   type EigenCurvature,
 } from './posterior.js';
+
+/**
+ * The pre-activation output of a Dense layer, `z = f W + b` (its logits when it ends in a softmax,
+ * its output when linear), from the layer's own variables.
+ */
+export function denseLogits(layer: tf.layers.Layer, f: tf.Tensor2D): tf.Tensor2D {
+  return tf.tidy(() => {
+    const [kernel, bias] = layer.weights.map((w) => w.read());
+    const z = tf.matMul(f, kernel as tf.Tensor2D);
+    return (bias === undefined ? z : tf.add(z, bias)) as tf.Tensor2D;
+  });
+}
 
 /** Options of {@link lastLayerLaplace}. */
 export interface LaplaceOptions {
@@ -57,6 +71,7 @@ export interface LaplacePredictOptions {
 export class LastLayerLaplace extends LaplacePosterior<HessianStructure> {
   readonly sigmaNoise: number;
   private readonly eig: EigenCurvature;
+  private readonly model: tf.LayersModel;
   private readonly features: tf.LayersModel;
   private readonly layer: tf.layers.Layer;
 
@@ -72,6 +87,7 @@ export class LastLayerLaplace extends LaplacePosterior<HessianStructure> {
     options: Required<LaplaceOptions>;
   }) {
     super([args.eig], args, args.options);
+    this.model = args.model;
     this.features = args.features;
     this.layer = args.layer;
     this.eig = args.eig;
@@ -105,14 +121,27 @@ export class LastLayerLaplace extends LaplacePosterior<HessianStructure> {
 
   private mapOutputs(x: tf.Tensor): tf.Tensor2D {
     return tf.tidy(() => {
-      const f = this.features.apply(x, { training: false }) as tf.Tensor;
-      return this.layer.apply(f) as tf.Tensor2D;
+      const f = this.features.apply(x, { training: false }) as tf.Tensor2D;
+      return denseLogits(this.layer, f);
     });
   }
 
-  private batched(x: tf.Tensor, fn: (xb: tf.Tensor) => tf.Tensor, axis: number): tf.Tensor {
-    if (!(x instanceof tf.Tensor)) throw new ArgumentError('x', 'expected a tensor of inputs');
-    const n = x.shape[0] as number;
+  /** Check `x` against the model's input shape; `N` (0 allowed). */
+  private rows(x: tf.Tensor): number {
+    return checkInputs(this.model, x, { finite: false, minRows: 0 });
+  }
+
+  /**
+   * `fn` over batches of `x`, concatenated along `axis`; for `N = 0` zeros of `emptyShape`.
+   */
+  private batched(
+    x: tf.Tensor,
+    fn: (xb: tf.Tensor) => tf.Tensor,
+    axis: number,
+    emptyShape: number[],
+  ): tf.Tensor {
+    const n = this.rows(x);
+    if (n === 0) return tf.zeros(emptyShape);
     const parts: tf.Tensor[] = [];
     try {
       for (let i = 0; i < n; i += this.batchSize) {
@@ -127,17 +156,21 @@ export class LastLayerLaplace extends LaplacePosterior<HessianStructure> {
 
   /**
    * Mean and covariance of the GLM predictive logits (outputs for regression):
-   * `mean = f(x; theta_MAP)`, `cov = J (H + delta I)^{-1} J^T`.
+   * `mean = f(x; theta_MAP)`, `cov = J (H + delta I)^{-1} J^T` (for a softmax-ended classifier,
+   * of the logits before the softmax).
    *
+   * @param x inputs `[N, ...]` shaped like the model's input (`N = 0` gives empty results).
    * @returns `{ mean: [N, K], cov: [N, K, K] }` (the caller disposes both).
    */
   glmPredictive(x: tf.Tensor): { mean: tf.Tensor2D; cov: tf.Tensor3D } {
-    const mean = this.batched(x, (xb) => this.mapOutputs(xb), 0) as tf.Tensor2D;
+    const k = this.eig.k;
+    const mean = this.batched(x, (xb) => this.mapOutputs(xb), 0, [0, k]) as tf.Tensor2D;
     try {
       const cov = this.batched(
         x,
         (xb) => glmCovariance(this.eig, this.priorPrecision, this.phi(xb)),
         0,
+        [0, k, k],
       ) as tf.Tensor3D;
       return { mean, cov };
     } catch (e) {
@@ -153,10 +186,12 @@ export class LastLayerLaplace extends LaplacePosterior<HessianStructure> {
    *   $$p(y\mid x) \approx \operatorname{softmax}\Big(\frac{\mu_k}{\sqrt{1 + \frac\pi8 \Sigma_{kk}}}\Big);$$
    * - `mc`: `(1/S) sum_s softmax(mu + J (theta_s - theta_MAP))`, `theta_s` from the posterior.
    *
-   * @returns `[N, K]` probabilities.
+   * @param x inputs `[N, ...]` shaped like the model's input.
+   * @returns `[N, K]` probabilities (`[0, K]` for `N = 0`).
    */
   predictProbs(x: tf.Tensor, options: LaplacePredictOptions = {}): tf.Tensor2D {
     this.checkClassification();
+    this.rows(x);
     const link = options.link ?? 'probit';
     if (link !== 'probit' && link !== 'mc') {
       throw new ArgumentError('link', `expected 'probit' or 'mc', got '${String(link)}'`);
@@ -174,18 +209,21 @@ export class LastLayerLaplace extends LaplacePosterior<HessianStructure> {
         return tf.softmax(tf.div(mu, tf.sqrt(tf.add(1, tf.mul(Math.PI / 8, v)))));
       },
       0,
+      [0, this.eig.k],
     ) as tf.Tensor2D;
   }
 
   /**
    * `S` Monte Carlo samples of the GLM predictive probabilities, `[S, N, K]` (the same posterior
-   * draws for every input), ready for `toolbox.decompose` (mutual information etc.).
+   * draws for every input), ready for `toolbox.decompose` (mutual information etc.);
+   * `[S, 0, K]` for `N = 0`.
    */
   sampleProbs(x: tf.Tensor, numSamples: number, seed?: number): tf.Tensor3D {
     this.checkClassification();
     if (!Number.isInteger(numSamples) || numSamples < 1) {
       throw new ArgumentError('numSamples', `expected a positive integer, got ${numSamples}`);
     }
+    this.rows(x);
     const z = tf.randomNormal(noiseShape(this.eig, numSamples), 0, 1, 'float32', nextSeed(seed));
     try {
       return this.batched(
@@ -196,6 +234,7 @@ export class LastLayerLaplace extends LaplacePosterior<HessianStructure> {
           return tf.softmax(tf.add(tf.expandDims(mu, 0), noise));
         },
         1,
+        [numSamples, 0, this.eig.k],
       ) as tf.Tensor3D;
     } finally {
       z.dispose();

@@ -9,9 +9,15 @@
  * Parameters of a layer are ordered like laplace-torch's Kronecker factors: the kernel flattened
  * to `[D, U]` (`Dense`: `[in, units]`; `Conv2D`: `[kh * kw * cin, filters]` in tfjs's kernel
  * order) with the bias as the extra row `D` (`a~ = [a; 1]`).
+ *
+ * The chain ends at the model's logits (see `head.ts`): a final softmax activation and trailing
+ * softmax-only layers of a classifier are left out. A dilated convolution is run as an undilated one
+ * with the kernel spread out by zeros (tfjs has no gradient for dilated convolutions).
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../../utils/errors.js';
+import type { LaplaceLikelihood } from './curvature.js';
+import { modelHead } from './head.js';
 
 /** One `Dense` / `Conv2D` layer of the chain. */
 export interface ParamLayer {
@@ -34,7 +40,10 @@ export interface ParamLayer {
 /** A model as a chain: every layer in order, and the parameter layers among them. */
 export interface LayerChain {
   model: tf.LayersModel;
+  /** The layers run, in order (without a classifier's trailing softmax-only layers). */
   layers: tf.layers.Layer[];
+  /** Outputs `K` of the chain. */
+  k: number;
   /** For each entry of `layers`: its index in `params`, or -1. */
   paramIndex: number[];
   params: ParamLayer[];
@@ -52,14 +61,13 @@ function pair(v: unknown, name: string): [number, number] {
 }
 
 /**
- * Describe `model` as a {@link LayerChain}. Throws an `ArgumentError` when the model is not a
- * single chain (each layer fed by the previous one), has no Dense/Conv2D layer, or uses a
- * Dense on inputs of rank > 2 or a channels-first Conv2D.
+ * Describe `model` as a {@link LayerChain} ending at its logits (classification) or means. Throws
+ * an `ArgumentError` naming `model` when it is not a single chain (each layer fed by the previous
+ * one), has no Dense/Conv2D layer, uses a Dense on inputs of rank > 2 or a channels-first Conv2D,
+ * or has an output `modelHead` rejects.
  */
-export function layerChain(model: tf.LayersModel): LayerChain {
-  if (!(model instanceof tf.LayersModel)) {
-    throw new ArgumentError('model', 'expected a tf.LayersModel');
-  }
+export function layerChain(model: tf.LayersModel, likelihood: LaplaceLikelihood): LayerChain {
+  const head = modelHead(model, likelihood);
   const layers = model.layers.filter((l) => l.getClassName() !== 'InputLayer');
   layers.forEach((l, i) => {
     const nodes = (l as unknown as { inboundNodes: { inboundLayers: tf.layers.Layer[] }[] })
@@ -78,14 +86,28 @@ export function layerChain(model: tf.LayersModel): LayerChain {
       );
     }
   });
+  const run = layers.filter((l) => !head.skipped.has(l));
+  const last = run[run.length - 1];
+  if (
+    head.dropActivation &&
+    (last !== head.layer || !['Dense', 'Conv2D'].includes(head.layer.getClassName()))
+  ) {
+    throw new ArgumentError(
+      'model',
+      `expected the final softmax on a Dense or Conv2D layer or a Softmax layer, got '${head.layer.name}' of class ${head.layer.getClassName()}`,
+    );
+  }
   const params: ParamLayer[] = [];
-  const paramIndex = layers.map((l) => {
+  const paramIndex = run.map((l) => {
     const cls = l.getClassName();
     if (cls !== 'Dense' && cls !== 'Conv2D') return -1;
     const cfg = l.getConfig() as Record<string, unknown>;
     const w = l.getWeights();
     const kernel = w[0] as tf.Tensor;
-    const act = typeof cfg.activation === 'string' ? cfg.activation : 'linear';
+    const act =
+      typeof cfg.activation === 'string' && !(head.dropActivation && l === head.layer)
+        ? cfg.activation
+        : 'linear';
     const activation =
       act === 'linear' ? undefined : tf.layers.activation({ activation: act as 'relu' });
     const hasBias = w.length > 1;
@@ -128,19 +150,48 @@ export function layerChain(model: tf.LayersModel): LayerChain {
   if (params.length === 0) {
     throw new ArgumentError('model', 'has no Dense or Conv2D layer to put a posterior on');
   }
-  return { model, layers, paramIndex, params };
+  return { model, layers: run, k: head.k, paramIndex, params };
+}
+
+/**
+ * A kernel `[kh, kw, cin, cout]` dilated by `[dh, dw]` as an undilated one
+ * `[(kh - 1) dh + 1, (kw - 1) dw + 1, cin, cout]` with zeros between the taps:
+ * `conv(a, K, dilation d) = conv(a, K_d, dilation 1)` for any strides and padding ('same' pads for
+ * the effective size `(kh - 1) dh + 1` either way).
+ */
+export function dilateKernel(kernel: tf.Tensor4D, dilation: [number, number]): tf.Tensor4D {
+  const [dh, dw] = dilation;
+  if (dh === 1 && dw === 1) return kernel;
+  return tf.tidy(() => {
+    const [kh, kw, cin, cout] = kernel.shape;
+    const spread = tf.pad(tf.reshape(kernel, [kh, 1, kw, 1, cin, cout]), [
+      [0, 0],
+      [0, dh - 1],
+      [0, 0],
+      [0, dw - 1],
+      [0, 0],
+      [0, 0],
+    ]);
+    const full = tf.reshape(spread, [kh * dh, kw * dw, cin, cout]);
+    return tf.slice(
+      full,
+      [0, 0, 0, 0],
+      [(kh - 1) * dh + 1, (kw - 1) * dw + 1, cin, cout],
+    ) as tf.Tensor4D;
+  });
 }
 
 /** `lin_l(a; W)` without the bias: matMul or conv2d with the layer's geometry. */
 export function linearMap(p: ParamLayer, a: tf.Tensor, kernel: tf.Tensor): tf.Tensor {
   if (p.kind === 'dense') return tf.matMul(a as tf.Tensor2D, kernel as tf.Tensor2D);
-  return tf.conv2d(
-    a as tf.Tensor4D,
-    kernel as tf.Tensor4D,
-    p.strides as [number, number],
-    p.padding as 'valid' | 'same',
-    'NHWC',
-    p.dilation as [number, number],
+  return tf.tidy(() =>
+    tf.conv2d(
+      a as tf.Tensor4D,
+      dilateKernel(kernel as tf.Tensor4D, p.dilation as [number, number]),
+      p.strides as [number, number],
+      p.padding as 'valid' | 'same',
+      'NHWC',
+    ),
   );
 }
 
