@@ -8,8 +8,6 @@ import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
 import { classProbs, looksLikeProbs, resolveOutputKind, type OutputKind } from './class_outputs.js';
 
-export { looksLikeProbs, outputKindOf, type OutputKind } from './class_outputs.js';
-
 /** A classifier that can draw Monte Carlo samples of its predictive distribution. */
 export interface Predictor {
   /**
