@@ -148,11 +148,10 @@ export function toHostLabels(
 
 /** Read a 1-D score vector (tensor or array) into a `Float64Array`. */
 export function toHostVector(v: tf.Tensor | ArrayLike<number>, name: string): Float64Array {
-  if (v instanceof tf.Tensor) {
-    if (v.rank !== 1) throw new ArgumentError(name, `expected rank 1, got [${v.shape.join(',')}]`);
-    return Float64Array.from(v.dataSync());
+  if (v instanceof tf.Tensor && v.rank !== 1) {
+    throw new ArgumentError(name, `expected rank 1, got [${v.shape.join(',')}]`);
   }
-  const out = Float64Array.from(v);
+  const out = Float64Array.from(v instanceof tf.Tensor ? v.dataSync() : v);
   for (let i = 0; i < out.length; i++) {
     if (Number.isNaN(out[i] as number)) throw new ArgumentError(name, `NaN at index ${i}`);
   }

@@ -14,7 +14,8 @@ const EPS = 1e-12;
  *
  * $$\text{acc} = \frac1N\sum_n \mathbb{1}[\arg\max_k p_{n,k} = y_n]$$
  *
- * @param probs `[N, K]` probabilities (or scores: only the argmax matters).
+ * @param probs `[N, K]` probabilities (rows in `[0, 1]` summing to 1; for logits, `softmax` them
+ *   first or compare `argMax` yourself).
  * @param labels `N` integer labels.
  * @example
  * ```ts

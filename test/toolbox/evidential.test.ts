@@ -114,6 +114,43 @@ describe('evidential pieces', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('refuses labels out of range or fractional, negative or NaN evidence and an empty mean, without leaks', () => {
+    const e = [
+      [9, 0, 1],
+      [0.5, 2, 0],
+    ];
+    const e0 = tf.zeros([0, 3]);
+    const y0 = tf.zeros([0]);
+    const before = tf.memory().numTensors;
+    for (const loss of [
+      ev.maximumLikelihoodLoss,
+      ev.crossEntropyBayesRisk,
+      ev.squaredErrorBayesRisk,
+    ]) {
+      expect(() => loss(e, [0, 3])).toThrow(
+        /target: expected integer labels in \[0, 3\), got 3 at 1/,
+      );
+      expect(() => loss(e, [0, -1])).toThrow(/got -1 at 1/);
+      expect(() => loss(e, [0, 1.7])).toThrow(/got 1.7\d* at 1/);
+      expect(() => loss([[-3, 2, 0]], [0])).toThrow(
+        /evidence: expected finite non-negative evidence .*softplusEvidence.*, got -3/,
+      );
+      expect(() => loss([[NaN, 2, 0]], [0])).toThrow(/evidence: .* got NaN/);
+      expect(() => loss(e0, y0)).toThrow(
+        /evidence: expected at least one input for reduction 'mean'/,
+      );
+    }
+    expect(() => ev.dirichletOutputs([[-5, 0, 1]])).toThrow(/evidence: .* got -5/);
+    const t = tf.tensor2d(e);
+    expect(() => ev.evidentialStatistics(t, [7])).toThrow(/labels: expected 2 labels/);
+    expect(() => ev.evidentialStatistics(t, [0, 7])).toThrow(
+      /labels: expected integers in \[0, 3\), got 7/,
+    );
+    t.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([e0, y0]);
+  });
+
   it('statistics split u and evidence by correct vs wrong predictions', () => {
     const e = tf.tensor2d([
       [9, 0],

@@ -150,5 +150,12 @@ describe('OOD detection metrics', () => {
   it('rejects empty or NaN scores', () => {
     expect(() => auroc([], [1])).toThrow(/inScores/);
     expect(() => auroc([1], [NaN])).toThrow(/outScores/);
+    // tensors too (their NaN used to sort anywhere: AUROC 0.75 or 1 for the same data)
+    const a = tf.tensor1d([0.1, 0.2, 0.3, NaN]);
+    const b = tf.tensor1d([0.5, 0.6, 0.7]);
+    const before = tf.memory().numTensors;
+    expect(() => toolbox.oodMetrics(a, b)).toThrow(/inScores: NaN at index 3/);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([a, b]);
   });
 });

@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { TensorInput } from '../../utils/tensor.js';
+import { toHostLabels } from '../host.js';
 import { checkEvidence } from './common.js';
 import { histogram, type Histogram } from '../histogram.js';
 
@@ -90,7 +91,12 @@ export function evidentialStatistics(
   const e = checkEvidence(evidence);
   const [n, k] = e.shape;
   const ev = e.dataSync();
-  const y = labels instanceof tf.Tensor ? labels.dataSync() : labels;
+  let y: Int32Array;
+  try {
+    y = toHostLabels(labels, n, k, 'labels', 'evidence');
+  } finally {
+    if (e !== evidence) e.dispose();
+  }
   const uCorrect: number[] = [];
   const uWrong: number[] = [];
   let hits = 0;
@@ -126,7 +132,6 @@ export function evidentialStatistics(
       pWrong += p;
     }
   }
-  if (e !== evidence) e.dispose();
   const nc = uCorrect.length;
   const nw = uWrong.length;
   const mean = (xs: number[]): number =>
