@@ -61,6 +61,16 @@ describe('TraceELBO', () => {
     y.dispose();
   });
 
+  it('loss() frees the tensor it reads (it leaked one per call)', () => {
+    const y = tf.tensor1d(ys);
+    const elbos = [new TraceELBO(), new TraceELBO({ numParticles: 3, vectorizeParticles: true })];
+    for (const e of elbos) e.loss(model, guide, y); // the params exist, maxPlateNesting is found
+    const before = tf.memory().numTensors;
+    for (const e of elbos) for (let i = 0; i < 3; i++) e.loss(model, guide, y);
+    expect(tf.memory().numTensors).toBe(before);
+    y.dispose();
+  });
+
   it("has Pyro's pathwise gradient: log q at the sampled weight, not the analytic KL", () => {
     // The BNN of seed 002 without data: w ~ N(0, 1) prior, guide N(mu, softplus(rho)).
     // -ELBO = log q(w) - log p(w) with w = mu + sigma * eps, eps fixed by the seed, so

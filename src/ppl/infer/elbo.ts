@@ -55,7 +55,12 @@ export abstract class ELBOEstimator implements ELBOLoss {
 
   /** `-ELBO` as a number (no gradients). */
   loss<A extends unknown[]>(model: Callable<A>, guide: Callable<A>, ...args: A): number {
-    return tf.tidy(() => this.differentiableLoss(model, guide, args)).arraySync() as number;
+    const l = tf.tidy(() => this.differentiableLoss(model, guide, args));
+    try {
+      return l.arraySync() as number;
+    } finally {
+      l.dispose();
+    }
   }
 }
 
