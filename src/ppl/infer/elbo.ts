@@ -16,7 +16,7 @@ import type { Fn } from '../messenger.js';
 import { isValidationEnabled, type Message } from '../runtime.js';
 import { checkModelGuideMatch } from './check.js';
 import { siteLogProbSum, type Trace } from '../trace.js';
-import { ArgumentError } from '../../utils/errors.js';
+import { ArgumentError, NotRegisteredError } from '../../utils/errors.js';
 import { checkOptionKeys } from '../../utils/options.js';
 import { stopGradient } from '../../utils/tensor.js';
 
@@ -257,12 +257,18 @@ function klTerm(q: Message, p: Message): tf.Tensor {
     const pf = p.fn;
     if (qf === null || pf === null) return tf.scalar(0);
     const fn = lookupKL(qf, pf);
-    let kl: tf.Tensor;
+    let kl: tf.Tensor | undefined;
     if (fn !== undefined) {
-      kl = fn(qf, pf);
-    } else {
-      kl = tf.sub(qf.logProb(q.value as tf.Tensor), pf.logProb(p.value as tf.Tensor));
+      try {
+        kl = fn(qf, pf);
+      } catch (e) {
+        // a registered wrapper pair (Expanded, Independent, Transformed) whose inner pair has
+        // no analytic form: estimate it as Pyro does (its kl_divergence raises NotImplementedError)
+        if (!(e instanceof NotRegisteredError)) throw e;
+      }
     }
+    // the single-sample Monte Carlo estimate log q(z) - log p(z) at the guide's draw
+    kl ??= tf.sub(qf.logProb(q.value as tf.Tensor), pf.logProb(p.value as tf.Tensor));
     if (p.mask === false) return tf.scalar(0);
     if (p.mask instanceof tf.Tensor) {
       kl = tf.where(tf.broadcastTo(tf.cast(p.mask, 'bool'), kl.shape), kl, tf.zerosLike(kl));
@@ -275,7 +281,9 @@ function klTerm(q: Message, p: Message): tf.Tensor {
 /**
  * The ELBO with analytic KL terms (Pyro's `TraceMeanField_ELBO`): for each latent site of both
  * the model and the guide, `E_q[log p - log q]` is replaced by `-KL(q || p)` when the pair has a
- * registered analytic KL (a single-sample estimate otherwise):
+ * registered analytic KL, and by the single-sample estimate `log q(z) - log p(z)` at the guide's
+ * draw otherwise (also when a registered wrapper pair, e.g. two `Expanded` made by plates or
+ * vectorized particles, wraps a pair without one, as Pyro falls back on `NotImplementedError`):
  *
  * $$\mathcal L = \mathbb E_q\Big[\sum_{\text{obs}} s\log p(x\mid z)\Big] - \sum_{\text{latent}} s\,\mathrm{KL}(q_z\,\|\,p_z)$$
  *
