@@ -14,7 +14,7 @@ import { replay } from '../handlers/replay.js';
 import { trace } from '../handlers/trace.js';
 import type { Fn } from '../messenger.js';
 import { isValidationEnabled, type Message } from '../runtime.js';
-import { checkModelGuideMatch } from './check.js';
+import { checkedReplay, checkModelGuideMatch } from './check.js';
 import { siteLogProbSum, type Trace } from '../trace.js';
 import { ArgumentError, NotRegisteredError } from '../../utils/errors.js';
 import { checkOptionKeys } from '../../utils/options.js';
@@ -93,10 +93,7 @@ export function guessMaxPlateNesting<A extends unknown[]>(
 ): number {
   let n = 0;
   tf.tidy(() => {
-    const guideTrace = trace(asFn(guide)).getTraceUntidied(...args).trace;
-    const modelTrace = trace(replay(asFn(model), { trace: guideTrace })).getTraceUntidied(
-      ...args,
-    ).trace;
+    const { guideTrace, modelTrace } = guideAndModelTraces(model, guide, args);
     for (const t of [guideTrace, modelTrace]) {
       for (const s of t.sites()) for (const f of s.cond) n = Math.max(n, -f.dim);
     }
@@ -114,17 +111,25 @@ export function inParticlePlate<A extends unknown[]>(
   return (...args: A) => plate(PARTICLE_PLATE, p, { dim }, () => f(...args));
 }
 
-/** Run the guide, then the model replayed at the guide's sample; both traces (untidied). */
+/**
+ * Run the guide, then the model replayed at the guide's sample; both traces (untidied). With
+ * validation on, each replayed value must fit its model site ({@link checkedReplay}, batch dims
+ * beyond the site's allowed only left of `maxPlateNesting`, default `Infinity`) and the traces
+ * must match ({@link checkModelGuideMatch}).
+ */
 export function guideAndModelTraces<A extends unknown[]>(
   model: Callable<A>,
   guide: Callable<A>,
   args: A,
+  maxPlateNesting = Infinity,
 ): { guideTrace: Trace; modelTrace: Trace } {
   const guideTrace = trace(asFn(guide)).getTraceUntidied(...args).trace;
-  const modelTrace = trace(replay(asFn(model), { trace: guideTrace })).getTraceUntidied(
-    ...args,
-  ).trace;
-  if (isValidationEnabled()) checkModelGuideMatch(modelTrace, guideTrace);
+  const validate = isValidationEnabled();
+  const replayed = validate
+    ? checkedReplay(asFn(model), guideTrace, maxPlateNesting)
+    : replay(asFn(model), { trace: guideTrace });
+  const modelTrace = trace(replayed).getTraceUntidied(...args).trace;
+  if (validate) checkModelGuideMatch(modelTrace, guideTrace);
   return { guideTrace, modelTrace };
 }
 
@@ -194,7 +199,7 @@ export abstract class ParticleELBO extends ELBOEstimator {
     guide: Callable<A>,
     args: A,
   ): { guideTrace: Trace; modelTrace: Trace } {
-    return guideAndModelTraces(model, guide, args);
+    return guideAndModelTraces(model, guide, args, this.maxPlateNesting);
   }
 
   /** One particle's ELBO estimate from the guide's trace and the model's replayed trace. */
