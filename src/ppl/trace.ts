@@ -16,6 +16,26 @@ function hasLogProbSum(d: object): d is SummedLogProb {
 }
 
 /**
+ * The mask of sample site `site` (a tensor) as a bool tensor of the site's log-probability
+ * shape `shape`: the mask must broadcast to it (numpy rules, no dims added to `shape`).
+ * @throws ArgumentError naming the site and both shapes otherwise.
+ */
+export function siteMask(site: Message, shape: readonly number[]): tf.Tensor {
+  const m = site.mask as tf.Tensor;
+  const fits =
+    m.rank <= shape.length &&
+    m.shape.every((d, i) => d === 1 || d === shape[shape.length - m.rank + i]);
+  if (!fits) {
+    throw new ArgumentError(
+      site.name,
+      `sample site '${site.name}': its mask of shape [${m.shape.join(',')}] does not broadcast ` +
+        `to the site's log-probability shape [${shape.join(',')}] (its batch shape)`,
+    );
+  }
+  return tf.broadcastTo(tf.cast(m, 'bool'), [...shape]);
+}
+
+/**
  * The masked, scaled log-probability of one sample site, elementwise over its batch shape:
  * `scale * (mask ? log p(value) : 0)`. Not tidied (call inside a tidy).
  * @param site the sample site. @param scale the factor (default the site's `scale`).
@@ -25,7 +45,7 @@ export function siteLogProb(site: Message, scale: number = site.scale): tf.Tenso
   let lp = site.fn.logProb(site.value);
   if (site.mask === false) lp = tf.zerosLike(lp);
   else if (site.mask instanceof tf.Tensor) {
-    lp = tf.where(tf.broadcastTo(tf.cast(site.mask, 'bool'), lp.shape), lp, tf.zerosLike(lp));
+    lp = tf.where(siteMask(site, lp.shape), lp, tf.zerosLike(lp));
   }
   return scale === 1 ? lp : tf.mul(lp, scale);
 }
