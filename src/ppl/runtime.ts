@@ -56,6 +56,11 @@ export interface Message {
   isObserved: boolean;
   /** Multiplier of the site's log-probability (plates and `scale` multiply into it). */
   scale: number;
+  /**
+   * Elementwise multiplier of a sample site's log-probability (a tensor given to `scale`, e.g.
+   * per-datum weights), broadcast against its batch shape; `null` for none.
+   */
+  scaleTensor: tf.Tensor | null;
   /** Boolean mask on the site's log-probability; `null` means no mask. */
   mask: tf.Tensor | boolean | null;
   /** Plates enclosing the site, outermost first. */
@@ -92,6 +97,7 @@ export function makeMessage(fields: Partial<Message> & Pick<Message, 'type' | 'n
     value: null,
     isObserved: false,
     scale: 1,
+    scaleTensor: null,
     mask: null,
     cond: [],
     seed: undefined,

@@ -15,7 +15,7 @@ import { trace } from '../handlers/trace.js';
 import type { Fn } from '../messenger.js';
 import { isValidationEnabled, type Message } from '../runtime.js';
 import { checkedReplay, checkModelGuideMatch } from './check.js';
-import { siteLogProbSum, siteMask, type Trace } from '../trace.js';
+import { applySiteScaleTensor, siteLogProbSum, siteMask, type Trace } from '../trace.js';
 import { ArgumentError, NotRegisteredError } from '../../utils/errors.js';
 import { checkOptionKeys } from '../../utils/options.js';
 import { stopGradient } from '../../utils/tensor.js';
@@ -278,6 +278,7 @@ function klTerm(q: Message, p: Message): tf.Tensor {
     if (p.mask instanceof tf.Tensor) {
       kl = tf.where(siteMask(p, kl.shape), kl, tf.zerosLike(kl));
     }
+    kl = applySiteScaleTensor(p, kl);
     const s = tf.sum(kl);
     return p.scale === 1 ? s : tf.mul(s, p.scale);
   });

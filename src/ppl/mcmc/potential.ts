@@ -21,7 +21,7 @@ import { Delta } from '../delta.js';
 import { Messenger } from '../messenger.js';
 import { enableValidation, isValidationEnabled, type Message } from '../runtime.js';
 import { trace } from '../handlers/trace.js';
-import { siteLogProbSum, siteMask } from '../trace.js';
+import { applySiteScaleTensor, siteLogProbSum, siteMask } from '../trace.js';
 import type { PotentialPoint } from './integrator.js';
 
 /**
@@ -123,6 +123,7 @@ class UnconstrainedSubstitute extends Messenger {
     if (mask !== null && mask !== true) {
       lp = tf.where(siteMask(msg, lp.shape), lp, tf.zerosLike(lp));
     }
+    lp = applySiteScaleTensor(msg, lp);
     const r = this.reduce(lp);
     this.terms.push(msg.scale === 1 ? r : tf.mul(r, msg.scale));
   }
