@@ -14,7 +14,9 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Distribution } from '../distributions/distribution.js';
 import { ArgumentError } from '../utils/errors.js';
+import { checkOptionKeys } from '../utils/options.js';
 import { makeRng } from '../utils/seed.js';
+import { Delta } from './delta.js';
 import { getParamStore } from './param_store.js';
 import type { Constraint } from './constraints.js';
 
@@ -54,6 +56,11 @@ export interface Message {
   isObserved: boolean;
   /** Multiplier of the site's log-probability (plates and `scale` multiply into it). */
   scale: number;
+  /**
+   * Elementwise multiplier of a sample site's log-probability (a tensor given to `scale`, e.g.
+   * per-datum weights), broadcast against its batch shape; `null` for none.
+   */
+  scaleTensor: tf.Tensor | null;
   /** Boolean mask on the site's log-probability; `null` means no mask. */
   mask: tf.Tensor | boolean | null;
   /** Plates enclosing the site, outermost first. */
@@ -90,6 +97,7 @@ export function makeMessage(fields: Partial<Message> & Pick<Message, 'type' | 'n
     value: null,
     isObserved: false,
     scale: 1,
+    scaleTensor: null,
     mask: null,
     cond: [],
     seed: undefined,
@@ -240,8 +248,103 @@ function subsampleIndices(n: number, k: number, seed: number | undefined): tf.Te
 export interface SampleOptions {
   /** Observed value: the site is conditioned on it and contributes `log p(obs)`. */
   obs?: tf.Tensor | tf.TensorLike | null;
+  /**
+   * Which entries of `obs` are observed (Pyro's `obs_mask`): a bool tensor (or nested boolean
+   * array) broadcastable with the batch shape of `obs`; `false` marks a missing entry, whose
+   * placeholder in `obs` must still lie in the support. See {@link sample}.
+   */
+  obsMask?: tf.Tensor | tf.TensorLike | null;
   /** Annotations for inference algorithms. */
   infer?: Record<string, unknown>;
+}
+
+const SAMPLE_OPTIONS = ['obs', 'obsMask', 'infer'] as const;
+
+/** `true` when shapes `a` and `b` broadcast (numpy rules). */
+function broadcasts(a: readonly number[], b: readonly number[]): boolean {
+  for (let i = 1; i <= Math.min(a.length, b.length); i++) {
+    const x = a[a.length - i] as number;
+    const y = b[b.length - i] as number;
+    if (x !== y && x !== 1 && y !== 1) return false;
+  }
+  return true;
+}
+
+/** The broadcast of two shapes that {@link broadcasts}. */
+function broadcastShape(a: readonly number[], b: readonly number[]): number[] {
+  const n = Math.max(a.length, b.length);
+  return Array.from({ length: n }, (_, i) =>
+    Math.max(a[a.length - n + i] ?? 1, b[b.length - n + i] ?? 1),
+  );
+}
+
+/** The `obsMask` of site `name` as a bool tensor (the caller's, or a new one). */
+function obsMaskTensor(name: string, m: tf.Tensor | tf.TensorLike): tf.Tensor {
+  if (m instanceof tf.Tensor) {
+    if (m.isDisposed || m.dtype !== 'bool') {
+      throw new ArgumentError(
+        'obsMask',
+        `sample('${name}'): expected a live bool tensor, got ` +
+          (m.isDisposed ? 'a disposed tensor' : `dtype ${m.dtype}`),
+      );
+    }
+    return m;
+  }
+  const flat: unknown[] = Array.isArray(m) ? (m as unknown[]).flat(Infinity) : [m];
+  if (flat.some((v) => typeof v !== 'boolean')) {
+    throw new ArgumentError('obsMask', `sample('${name}'): expected booleans`);
+  }
+  return tf.tensor(m as boolean[], undefined, 'bool');
+}
+
+/**
+ * Pyro's `_masked_observe`: the observed entries are scored at `obs` by the site
+ * `${name}_observed` (masked by `m`), the missing ones are the latent site `${name}_unobserved`
+ * (masked by `!m`) that guides, autoguides and MCMC infer, and `name` records
+ * `where(m, obs, unobserved)` as a deterministic site:
+ *
+ * $$\log p = \sum_i m_i \log p(\text{obs}_i) + \sum_i (1 - m_i) \log p(u_i)$$
+ */
+function maskedObserve(name: string, dist: Distribution, obs: tf.Tensor, m: tf.Tensor): tf.Tensor {
+  const eventShape = dist.eventShape;
+  const obsBatch = obs.shape.slice(0, Math.max(0, obs.rank - eventShape.length));
+  if (m.rank > obsBatch.length || !broadcasts(m.shape, obsBatch)) {
+    throw new ArgumentError(
+      'obsMask',
+      `sample('${name}'): obsMask of shape ${shapeStr(m.shape)} does not broadcast with the ` +
+        `batch shape ${shapeStr(obsBatch)} of obs ${shapeStr(obs.shape)} (event shape ` +
+        `${shapeStr(eventShape)})`,
+    );
+  }
+  const observed = applyStack(
+    makeMessage({
+      type: 'sample',
+      name: `${name}_observed`,
+      fn: dist,
+      value: obs,
+      isObserved: true,
+      mask: m,
+    }),
+  ).value as tf.Tensor;
+  const unobserved = applyStack(
+    makeMessage({ type: 'sample', name: `${name}_unobserved`, fn: dist, mask: tf.logicalNot(m) }),
+  ).value as tf.Tensor;
+  const cond = tf.reshape(m, [...m.shape, ...eventShape.map(() => 1)]);
+  const shape = [observed.shape, unobserved.shape].reduce(broadcastShape, cond.shape);
+  const value = tf.where(
+    tf.broadcastTo(cond, shape),
+    tf.broadcastTo(observed, shape),
+    tf.broadcastTo(unobserved, shape),
+  );
+  return applyStack(
+    makeMessage({
+      type: 'sample',
+      name,
+      fn: new Delta(value, eventShape.length),
+      value,
+      isObserved: true,
+    }),
+  ).value as tf.Tensor;
 }
 
 /**
@@ -253,7 +356,16 @@ export interface SampleOptions {
  *
  * @param name site name, unique within one run of the model.
  * @param dist the site's distribution.
- * @param options `obs` to observe a value.
+ * With `obsMask` (Pyro's `obs_mask`), only the entries of `obs` where the mask is true are
+ * observed, at the site `${name}_observed`; the others form the latent site `${name}_unobserved`
+ * (guides, autoguides and MCMC infer it; its log-density counts only the missing entries), and
+ * `name` records the combined value `where(obsMask, obs, unobserved)`, which is returned:
+ *
+ * $$\log p = \sum_i m_i \log p(\text{obs}_i) + \sum_i (1 - m_i) \log p(u_i)$$
+ *
+ * Unknown option keys (a typo such as `observed`, or Pyro's `obs_mask`) are an error.
+ *
+ * @param options `obs` to observe a value, `obsMask` to observe part of it, `infer` annotations.
  * @returns the site's value.
  * @example
  * ```ts
@@ -268,8 +380,34 @@ export function sample(name: string, dist: Distribution, options: SampleOptions 
   if (dist === null || typeof dist !== 'object' || typeof dist.logProb !== 'function') {
     throw new ArgumentError('dist', `sample('${name}'): expected a Distribution`);
   }
+  if (options === null || typeof options !== 'object') {
+    throw new ArgumentError('options', `sample('${name}'): expected an object`);
+  }
+  checkOptionKeys(options, SAMPLE_OPTIONS, `sample('${name}')`);
   const obs = options.obs ?? null;
+  const maskIn = options.obsMask ?? null;
+  if (maskIn !== null && obs === null) {
+    throw new ArgumentError('obsMask', `sample('${name}'): obsMask needs obs`);
+  }
   const obsT = obs === null ? null : obs instanceof tf.Tensor ? obs : tf.tensor(obs);
+  if (maskIn !== null && obsT !== null) {
+    const m = obsMaskTensor(name, maskIn);
+    const own = m !== maskIn;
+    if (HANDLER_STACK.length === 0) {
+      // outside any handler: only the combined value outlives the call
+      try {
+        return tf.tidy(() => maskedObserve(name, dist, obsT, m));
+      } finally {
+        if (own) m.dispose();
+      }
+    }
+    try {
+      return maskedObserve(name, dist, obsT, m);
+    } catch (e) {
+      if (own) m.dispose();
+      throw e;
+    }
+  }
   if (HANDLER_STACK.length === 0) {
     if (obsT !== null) return obsT;
     return dist.hasRsample ? dist.rsample() : dist.sample();

@@ -16,8 +16,51 @@ function hasLogProbSum(d: object): d is SummedLogProb {
 }
 
 /**
+ * The mask of sample site `site` (a tensor) as a bool tensor of the site's log-probability
+ * shape `shape`: the mask must broadcast to it (numpy rules, no dims added to `shape`).
+ * @throws ArgumentError naming the site and both shapes otherwise.
+ */
+export function siteMask(site: Message, shape: readonly number[]): tf.Tensor {
+  const m = site.mask as tf.Tensor;
+  const fits =
+    m.rank <= shape.length &&
+    m.shape.every((d, i) => d === 1 || d === shape[shape.length - m.rank + i]);
+  if (!fits) {
+    throw new ArgumentError(
+      site.name,
+      `sample site '${site.name}': its mask of shape [${m.shape.join(',')}] does not broadcast ` +
+        `to the site's log-probability shape [${shape.join(',')}] (its batch shape)`,
+    );
+  }
+  return tf.broadcastTo(tf.cast(m, 'bool'), [...shape]);
+}
+
+/**
+ * `t` times the site's elementwise scale (a `scale` handler given a tensor), which must
+ * broadcast to `t`'s shape (the site's batch shape); `t` itself when the site has none.
+ * @throws ArgumentError naming the site and both shapes.
+ */
+export function applySiteScaleTensor(site: Message, t: tf.Tensor): tf.Tensor {
+  // (messages built by hand, without the field, have none)
+  const w = site.scaleTensor as tf.Tensor | null | undefined;
+  if (w === null || w === undefined) return t;
+  const shape = t.shape;
+  const fits =
+    w.rank <= shape.length &&
+    w.shape.every((d, i) => d === 1 || d === shape[shape.length - w.rank + i]);
+  if (!fits) {
+    throw new ArgumentError(
+      site.name,
+      `sample site '${site.name}': its scale of shape [${w.shape.join(',')}] does not broadcast ` +
+        `to the site's log-probability shape [${shape.join(',')}] (its batch shape)`,
+    );
+  }
+  return tf.mul(t, w);
+}
+
+/**
  * The masked, scaled log-probability of one sample site, elementwise over its batch shape:
- * `scale * (mask ? log p(value) : 0)`. Not tidied (call inside a tidy).
+ * `scale * w * (mask ? log p(value) : 0)` with `w` the elementwise scale. Not tidied (call inside a tidy).
  * @param site the sample site. @param scale the factor (default the site's `scale`).
  */
 export function siteLogProb(site: Message, scale: number = site.scale): tf.Tensor {
@@ -25,8 +68,9 @@ export function siteLogProb(site: Message, scale: number = site.scale): tf.Tenso
   let lp = site.fn.logProb(site.value);
   if (site.mask === false) lp = tf.zerosLike(lp);
   else if (site.mask instanceof tf.Tensor) {
-    lp = tf.where(tf.broadcastTo(tf.cast(site.mask, 'bool'), lp.shape), lp, tf.zerosLike(lp));
+    lp = tf.where(siteMask(site, lp.shape), lp, tf.zerosLike(lp));
   }
+  lp = applySiteScaleTensor(site, lp);
   return scale === 1 ? lp : tf.mul(lp, scale);
 }
 
@@ -38,7 +82,9 @@ export function siteLogProb(site: Message, scale: number = site.scale): tf.Tenso
 export function siteLogProbSum(site: Message): tf.Tensor {
   return tf.tidy(() => {
     if (site.fn === null || site.value === null) return tf.scalar(0);
-    if ((site.mask === null || site.mask === true) && hasLogProbSum(site.fn)) {
+    const w = site.scaleTensor as tf.Tensor | null | undefined;
+    const plain = (site.mask === null || site.mask === true) && (w === null || w === undefined);
+    if (plain && hasLogProbSum(site.fn)) {
       const total = site.fn.logProbSum(site.value);
       return site.scale === 1 ? total : tf.mul(total, site.scale);
     }
@@ -147,6 +193,7 @@ export class Trace {
     for (const s of this.nodes.values()) {
       visit(s.value);
       if (s.mask instanceof tf.Tensor) visit(s.mask);
+      visit(s.scaleTensor);
       if (s.fn !== null) walk(s.fn, 0);
     }
   }

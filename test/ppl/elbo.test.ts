@@ -1,7 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import normalRef from '@stdlib/stats-base-dists-normal';
 import { afterEach, describe, expect, it } from 'vitest';
+import { HalfCauchy } from '../../src/distributions/half_cauchy.js';
+import { LogNormal } from '../../src/distributions/log_normal.js';
 import { Normal } from '../../src/distributions/normal.js';
+import { PARTICLE_PLATE } from '../../src/ppl/infer/elbo.js';
 import { clearSeed, setSeed } from '../../src/utils/seed.js';
 import {
   clearParamStore,
@@ -61,6 +64,16 @@ describe('TraceELBO', () => {
     y.dispose();
   });
 
+  it('loss() frees the tensor it reads (it leaked one per call)', () => {
+    const y = tf.tensor1d(ys);
+    const elbos = [new TraceELBO(), new TraceELBO({ numParticles: 3, vectorizeParticles: true })];
+    for (const e of elbos) e.loss(model, guide, y); // the params exist, maxPlateNesting is found
+    const before = tf.memory().numTensors;
+    for (const e of elbos) for (let i = 0; i < 3; i++) e.loss(model, guide, y);
+    expect(tf.memory().numTensors).toBe(before);
+    y.dispose();
+  });
+
   it("has Pyro's pathwise gradient: log q at the sampled weight, not the analytic KL", () => {
     // The BNN of seed 002 without data: w ~ N(0, 1) prior, guide N(mu, softplus(rho)).
     // -ELBO = log q(w) - log p(w) with w = mu + sigma * eps, eps fixed by the seed, so
@@ -110,6 +123,59 @@ describe('TraceMeanFieldELBO', () => {
     const kl = Math.log(2 / 0.5) + (0.5 ** 2 + 0.3 ** 2) / (2 * 4) - 0.5;
     const hand = ys.reduce((a, v) => a + logpdf(v, z, 1), 0) - kl;
     expect(new TraceMeanFieldELBO().loss(model, g, y)).toBeCloseTo(-hand, 4);
+    y.dispose();
+  });
+
+  // Expanded/Expanded has a registered KL that defers to the inner pair: it threw
+  // NotRegisteredError for (LogNormal, HalfCauchy) instead of estimating the term as Pyro does
+  it('falls back to the Monte Carlo term where the pair has no analytic KL (plates, particles)', () => {
+    const yv = [1, -2, 0.5, 3];
+    const y = tf.tensor1d(yv);
+    const [m0, s0] = [0.2, 0.7];
+    const logHalfCauchy = (t: number): number =>
+      Math.log(2 / (Math.PI * 5)) - Math.log(1 + (t / 5) ** 2);
+    const logLogNormal = (t: number): number =>
+      -Math.log(t) -
+      Math.log(s0) -
+      0.5 * Math.log(2 * Math.PI) -
+      (Math.log(t) - m0) ** 2 / (2 * s0 * s0);
+    // tau in the plate: one scale per datum; and a global tau under 3 vectorized particles
+    const local = (yy: tf.Tensor): void => {
+      plate('N', 4, () => {
+        const tau = sample('tau', new HalfCauchy(5));
+        sample('obs', new Normal(0, tau), { obs: yy });
+      });
+    };
+    const localGuide = seed((): void => {
+      plate('N', 4, () => sample('tau', new LogNormal(m0, s0)));
+    }, 11);
+    const global = (yy: tf.Tensor): void => {
+      const tau = sample('tau', new HalfCauchy(5));
+      plate('N', 4, () => sample('obs', new Normal(0, tau), { obs: yy }));
+    };
+    const globalGuide = seed((): void => {
+      sample('tau', new LogNormal(m0, s0));
+    }, 12);
+    // the guide's draws, as the ELBO makes them
+    const trL = trace(localGuide).getTrace();
+    const tLocal = Array.from(trL.value('tau').dataSync());
+    trL.dispose();
+    const vec = (): void => {
+      plate(PARTICLE_PLATE, 3, { dim: -2 }, () => globalGuide());
+    };
+    const trG = trace(vec).getTrace();
+    const tGlobal = Array.from(trG.value('tau').dataSync());
+    trG.dispose();
+    expect(tGlobal.length).toBe(3);
+    const perDraw = (t: number, obs: number[]): number =>
+      logHalfCauchy(t) - logLogNormal(t) + obs.reduce((a, v) => a + logpdf(v, 0, t), 0);
+    const handLocal = tLocal.reduce((a, t, i) => a + perDraw(t, [yv[i] as number]), 0);
+    const handGlobal = tGlobal.reduce((a, t) => a + perDraw(t, yv), 0) / 3;
+    const before = tf.memory().numTensors;
+    expect(new TraceMeanFieldELBO().loss(local, localGuide, y)).toBeCloseTo(-handLocal, 3);
+    const e = new TraceMeanFieldELBO({ numParticles: 3, vectorizeParticles: true });
+    expect(e.loss(global, globalGuide, y)).toBeCloseTo(-handGlobal, 3);
+    expect(tf.memory().numTensors).toBe(before);
     y.dispose();
   });
 

@@ -12,12 +12,13 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Distribution } from '../../distributions/distribution.js';
 import { Delta } from '../delta.js';
+import { ArgumentError } from '../../utils/errors.js';
 import type { Fn } from '../messenger.js';
 import { sample } from '../runtime.js';
 import { AutoGuide, checkNumSamples, normalQuantiles, type AutoGuideOptions } from './guide.js';
 import type { LatentSpec } from './prototype.js';
 
-/** Slices of a flat latent vector, one per site. */
+/** Slices of a flat latent vector, one per site: `[...lead, ...unconstrainedShape]` each. */
 export function unpackLatent(u: tf.Tensor, specs: LatentSpec[]): tf.Tensor[] {
   const lead = u.shape.slice(0, u.rank - 1);
   const out: tf.Tensor[] = [];
@@ -27,6 +28,54 @@ export function unpackLatent(u: tf.Tensor, specs: LatentSpec[]): tf.Tensor[] {
     const size = [...lead, s.size];
     // slices rather than tf.split: split's gradient fails when it has a single output
     out.push(tf.reshape(tf.slice(u, begin, size), [...lead, ...s.unconstrainedShape]));
+    offset += s.size;
+  }
+  return out;
+}
+
+/**
+ * The shape of a site's unconstrained slice of a latent draw `u` of shape `[...B, D]` drawn
+ * inside batch plates (Pyro's `AutoContinuous._unpack_latent`): the batch dims `B` of the draw
+ * (e.g. the plate of vectorized particles, with 1 at the model's plate dims) are aligned to the
+ * right of the site's batch dims, left of its `e` unconstrained event dims:
+ *
+ * $$	ext{shape}_s = \operatorname{broadcast}ig(	ext{unconstrainedShape}_s,\ B \mathbin{\Vert} 1^{e}ig)$$
+ *
+ * so that a site of shape `[N]` in a plate at dim -1 gets `[P, N]` under `P` particles at dim
+ * -2 (not `[P, 1, N]`). Throws naming the site when the shapes do not broadcast.
+ */
+export function plateAlignedShape(spec: LatentSpec, lead: readonly number[]): number[] {
+  const e = spec.eventDim + spec.unconstrainedShape.length - spec.shape.length;
+  const b = [...lead, ...new Array<number>(e).fill(1)];
+  const a = spec.unconstrainedShape;
+  const rank = Math.max(a.length, b.length);
+  const out: number[] = [];
+  for (let i = 0; i < rank; i++) {
+    const x = a[a.length - rank + i] ?? 1;
+    const y = b[b.length - rank + i] ?? 1;
+    if (x !== y && x !== 1 && y !== 1) {
+      throw new ArgumentError(
+        spec.name,
+        `site '${spec.name}': its unconstrained shape [${a.join(',')}] does not broadcast ` +
+          `against the latent draw's batch shape [${lead.join(',')}] (a batch plate, e.g. of ` +
+          'vectorized particles, at a dim the site uses: give maxPlateNesting)',
+      );
+    }
+    out.push(Math.max(x, y));
+  }
+  return out;
+}
+
+/** Slices of a latent draw `[...B, D]` made inside batch plates, shaped by {@link plateAlignedShape}. */
+function unpackLatentInPlates(u: tf.Tensor, specs: LatentSpec[]): tf.Tensor[] {
+  const lead = u.shape.slice(0, u.rank - 1);
+  const out: tf.Tensor[] = [];
+  let offset = 0;
+  for (const s of specs) {
+    const shape = plateAlignedShape(s, lead);
+    const begin = [...lead.map(() => 0), offset];
+    const size = [...lead, s.size];
+    out.push(tf.reshape(tf.slice(u, begin, size), shape));
     offset += s.size;
   }
   return out;
@@ -70,22 +119,22 @@ export abstract class AutoContinuous<A extends unknown[]> extends AutoGuide<A> {
     const q = this.latentDistribution();
     this.releaseInits();
     const u = sample(this.latentSiteName, q, { infer: { isAuxiliary: true } });
-    const parts = unpackLatent(u, specs);
+    const parts = unpackLatentInPlates(u, specs);
     const out: Record<string, tf.Tensor> = {};
-    const lead = u.rank - 1; // particle/batch dims of the draw (0 for a single draw)
     specs.forEach((s, i) => {
       const { y, logDet } = s.bijector.forwardAndLogDet(parts[i] as tf.Tensor);
-      const k = logDet.rank - lead;
+      // log|det J| per event of the site: summed over its dims right of the site's batch dims
+      const k = logDet.rank - (y.rank - s.eventDim);
       const ld =
         k > 0
           ? tf.neg(
               tf.sum(
                 logDet,
-                Array.from({ length: k }, (_, j) => lead + j),
+                Array.from({ length: k }, (_, j) => logDet.rank - k + j),
               ),
             )
           : tf.neg(logDet);
-      out[s.name] = sample(s.name, new Delta(y, y.rank - lead, { logDensity: ld }));
+      out[s.name] = sample(s.name, new Delta(y, s.eventDim, { logDensity: ld }));
     });
     return out;
   }

@@ -2,6 +2,7 @@
 export { trace, TraceMessenger, type TracedFn } from './trace.js';
 export { replay, ReplayMessenger } from './replay.js';
 export { condition, ConditionMessenger } from './condition.js';
+export { intervene, InterveneMessenger } from './intervene.js';
 export { block, BlockMessenger, type BlockOptions } from './block.js';
 export { seed, SeedMessenger } from './seed.js';
 export { scale, ScaleMessenger } from './scale.js';

@@ -5,17 +5,61 @@
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../utils/errors.js';
 import { Messenger, type Fn } from '../messenger.js';
-import type { Message } from '../runtime.js';
+import type { Message, PlateFrame } from '../runtime.js';
 import { lastTensorId, Trace } from '../trace.js';
 
-/** Records sites into {@link TraceMessenger.trace}. @internal */
+function frameStr(f: { size: number; subsampleSize: number; dim?: number }): string {
+  const sub = f.subsampleSize === f.size ? '' : `, subsample ${f.subsampleSize}`;
+  return `size ${f.size}${sub}${f.dim === undefined ? '' : `, dim ${f.dim}`}`;
+}
+
+/**
+ * Records sites into {@link TraceMessenger.trace}. A plate entered again later in the same run
+ * (NumPyro's two `with plate('J', 3)` blocks, Pyro's reused plate object) is one plate: its
+ * subsample site is recorded once and the second entry reuses its indices; the same name with
+ * another size, subsample size or dim is an error naming the plate. @internal
+ */
 export class TraceMessenger extends Messenger {
   readonly trace = new Trace();
+  private readonly frames = new Map<string, PlateFrame>();
   constructor(private readonly paramOnly = false) {
     super();
   }
+  override processMessage(msg: Message): void {
+    if (msg.type !== 'subsample') return;
+    const prev = this.trace.get(msg.name);
+    if (prev === undefined) return;
+    if (prev.type !== 'subsample') return; // a sample/param site of that name: add() reports it
+    if (prev.size !== msg.size || prev.subsampleSize !== msg.subsampleSize) {
+      throw new ArgumentError(
+        msg.name,
+        `plate '${msg.name}' entered again with ${frameStr(msg)}; earlier in this run it had ` +
+          `${frameStr(prev)} (one name, one plate: give the other plate another name)`,
+      );
+    }
+    msg.value = prev.value; // the same members as the first entry
+    msg.infer = { ...msg.infer, _plateReentered: true };
+  }
   override postprocessMessage(msg: Message): void {
     if (this.paramOnly && msg.type !== 'param') return;
+    if (msg.type === 'subsample' && msg.infer._plateReentered === true) return;
+    if (msg.type === 'sample') {
+      for (const f of msg.cond) {
+        const prev = this.frames.get(f.name);
+        if (prev === undefined) this.frames.set(f.name, f);
+        else if (
+          prev.size !== f.size ||
+          prev.subsampleSize !== f.subsampleSize ||
+          prev.dim !== f.dim
+        ) {
+          throw new ArgumentError(
+            f.name,
+            `plate '${f.name}' at site '${msg.name}' has ${frameStr(f)}; earlier in this run it ` +
+              `had ${frameStr(prev)} (one name, one plate: give the other plate another name)`,
+          );
+        }
+      }
+    }
     this.trace.add({ ...msg, cond: [...msg.cond], infer: { ...msg.infer } });
   }
 }

@@ -14,9 +14,9 @@ import { replay } from '../handlers/replay.js';
 import { trace } from '../handlers/trace.js';
 import type { Fn } from '../messenger.js';
 import { isValidationEnabled, type Message } from '../runtime.js';
-import { checkModelGuideMatch } from './check.js';
-import { siteLogProbSum, type Trace } from '../trace.js';
-import { ArgumentError } from '../../utils/errors.js';
+import { checkedReplay, checkModelGuideMatch } from './check.js';
+import { applySiteScaleTensor, siteLogProbSum, siteMask, type Trace } from '../trace.js';
+import { ArgumentError, NotRegisteredError } from '../../utils/errors.js';
 import { checkOptionKeys } from '../../utils/options.js';
 import { stopGradient } from '../../utils/tensor.js';
 
@@ -55,7 +55,12 @@ export abstract class ELBOEstimator implements ELBOLoss {
 
   /** `-ELBO` as a number (no gradients). */
   loss<A extends unknown[]>(model: Callable<A>, guide: Callable<A>, ...args: A): number {
-    return tf.tidy(() => this.differentiableLoss(model, guide, args)).arraySync() as number;
+    const l = tf.tidy(() => this.differentiableLoss(model, guide, args));
+    try {
+      return l.arraySync() as number;
+    } finally {
+      l.dispose();
+    }
   }
 }
 
@@ -88,10 +93,7 @@ export function guessMaxPlateNesting<A extends unknown[]>(
 ): number {
   let n = 0;
   tf.tidy(() => {
-    const guideTrace = trace(asFn(guide)).getTraceUntidied(...args).trace;
-    const modelTrace = trace(replay(asFn(model), { trace: guideTrace })).getTraceUntidied(
-      ...args,
-    ).trace;
+    const { guideTrace, modelTrace } = guideAndModelTraces(model, guide, args);
     for (const t of [guideTrace, modelTrace]) {
       for (const s of t.sites()) for (const f of s.cond) n = Math.max(n, -f.dim);
     }
@@ -109,17 +111,25 @@ export function inParticlePlate<A extends unknown[]>(
   return (...args: A) => plate(PARTICLE_PLATE, p, { dim }, () => f(...args));
 }
 
-/** Run the guide, then the model replayed at the guide's sample; both traces (untidied). */
+/**
+ * Run the guide, then the model replayed at the guide's sample; both traces (untidied). With
+ * validation on, each replayed value must fit its model site ({@link checkedReplay}, batch dims
+ * beyond the site's allowed only left of `maxPlateNesting`, default `Infinity`) and the traces
+ * must match ({@link checkModelGuideMatch}).
+ */
 export function guideAndModelTraces<A extends unknown[]>(
   model: Callable<A>,
   guide: Callable<A>,
   args: A,
+  maxPlateNesting = Infinity,
 ): { guideTrace: Trace; modelTrace: Trace } {
   const guideTrace = trace(asFn(guide)).getTraceUntidied(...args).trace;
-  const modelTrace = trace(replay(asFn(model), { trace: guideTrace })).getTraceUntidied(
-    ...args,
-  ).trace;
-  if (isValidationEnabled()) checkModelGuideMatch(modelTrace, guideTrace);
+  const validate = isValidationEnabled();
+  const replayed = validate
+    ? checkedReplay(asFn(model), guideTrace, maxPlateNesting)
+    : replay(asFn(model), { trace: guideTrace });
+  const modelTrace = trace(replayed).getTraceUntidied(...args).trace;
+  if (validate) checkModelGuideMatch(modelTrace, guideTrace);
   return { guideTrace, modelTrace };
 }
 
@@ -189,7 +199,7 @@ export abstract class ParticleELBO extends ELBOEstimator {
     guide: Callable<A>,
     args: A,
   ): { guideTrace: Trace; modelTrace: Trace } {
-    return guideAndModelTraces(model, guide, args);
+    return guideAndModelTraces(model, guide, args, this.maxPlateNesting);
   }
 
   /** One particle's ELBO estimate from the guide's trace and the model's replayed trace. */
@@ -252,16 +262,23 @@ function klTerm(q: Message, p: Message): tf.Tensor {
     const pf = p.fn;
     if (qf === null || pf === null) return tf.scalar(0);
     const fn = lookupKL(qf, pf);
-    let kl: tf.Tensor;
+    let kl: tf.Tensor | undefined;
     if (fn !== undefined) {
-      kl = fn(qf, pf);
-    } else {
-      kl = tf.sub(qf.logProb(q.value as tf.Tensor), pf.logProb(p.value as tf.Tensor));
+      try {
+        kl = fn(qf, pf);
+      } catch (e) {
+        // a registered wrapper pair (Expanded, Independent, Transformed) whose inner pair has
+        // no analytic form: estimate it as Pyro does (its kl_divergence raises NotImplementedError)
+        if (!(e instanceof NotRegisteredError)) throw e;
+      }
     }
+    // the single-sample Monte Carlo estimate log q(z) - log p(z) at the guide's draw
+    kl ??= tf.sub(qf.logProb(q.value as tf.Tensor), pf.logProb(p.value as tf.Tensor));
     if (p.mask === false) return tf.scalar(0);
     if (p.mask instanceof tf.Tensor) {
-      kl = tf.where(tf.broadcastTo(tf.cast(p.mask, 'bool'), kl.shape), kl, tf.zerosLike(kl));
+      kl = tf.where(siteMask(p, kl.shape), kl, tf.zerosLike(kl));
     }
+    kl = applySiteScaleTensor(p, kl);
     const s = tf.sum(kl);
     return p.scale === 1 ? s : tf.mul(s, p.scale);
   });
@@ -270,7 +287,9 @@ function klTerm(q: Message, p: Message): tf.Tensor {
 /**
  * The ELBO with analytic KL terms (Pyro's `TraceMeanField_ELBO`): for each latent site of both
  * the model and the guide, `E_q[log p - log q]` is replaced by `-KL(q || p)` when the pair has a
- * registered analytic KL (a single-sample estimate otherwise):
+ * registered analytic KL, and by the single-sample estimate `log q(z) - log p(z)` at the guide's
+ * draw otherwise (also when a registered wrapper pair, e.g. two `Expanded` made by plates or
+ * vectorized particles, wraps a pair without one, as Pyro falls back on `NotImplementedError`):
  *
  * $$\mathcal L = \mathbb E_q\Big[\sum_{\text{obs}} s\log p(x\mid z)\Big] - \sum_{\text{latent}} s\,\mathrm{KL}(q_z\,\|\,p_z)$$
  *

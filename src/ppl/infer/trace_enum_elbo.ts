@@ -19,7 +19,7 @@ import { replay } from '../handlers/replay.js';
 import { trace } from '../handlers/trace.js';
 import { isValidationEnabled, type Message } from '../runtime.js';
 import { siteLogProb, siteLogProbSum, type Trace } from '../trace.js';
-import { checkModelGuideMatch } from './check.js';
+import { checkedReplay, checkModelGuideMatch } from './check.js';
 import { contractFactors, type LabeledFactor, type PlateInfo } from './contract.js';
 import {
   asFn,
@@ -68,12 +68,13 @@ export class TraceEnumELBO extends ParticleELBO {
   ): { guideTrace: Trace; modelTrace: Trace } {
     this.maxPlateNesting ??= guessMaxPlateNesting(model, guide, args);
     const guideTrace = trace(asFn(guide)).getTraceUntidied(...args).trace;
-    const enumModel = enumerate(
-      replay(asFn(model), { trace: guideTrace }),
-      -(this.maxPlateNesting + 1),
-    );
+    const validate = isValidationEnabled();
+    const replayed = validate
+      ? checkedReplay(asFn(model), guideTrace, this.maxPlateNesting)
+      : replay(asFn(model), { trace: guideTrace });
+    const enumModel = enumerate(replayed, -(this.maxPlateNesting + 1));
     const modelTrace = trace(enumModel).getTraceUntidied(...args).trace;
-    if (isValidationEnabled()) checkModelGuideMatch(modelTrace, guideTrace);
+    if (validate) checkModelGuideMatch(modelTrace, guideTrace);
     for (const g of guideTrace.latentSites()) {
       if (g.infer.enumerate === 'parallel') {
         throw new ArgumentError(

@@ -21,7 +21,7 @@ import { Delta } from '../delta.js';
 import { Messenger } from '../messenger.js';
 import { enableValidation, isValidationEnabled, type Message } from '../runtime.js';
 import { trace } from '../handlers/trace.js';
-import { siteLogProbSum } from '../trace.js';
+import { applySiteScaleTensor, siteLogProbSum, siteMask } from '../trace.js';
 import type { PotentialPoint } from './integrator.js';
 
 /**
@@ -121,8 +121,9 @@ class UnconstrainedSubstitute extends Messenger {
     const mask = msg.mask;
     if (mask === false) return;
     if (mask !== null && mask !== true) {
-      lp = tf.where(tf.broadcastTo(tf.cast(mask, 'bool'), lp.shape), lp, tf.zerosLike(lp));
+      lp = tf.where(siteMask(msg, lp.shape), lp, tf.zerosLike(lp));
     }
+    lp = applySiteScaleTensor(msg, lp);
     const r = this.reduce(lp);
     this.terms.push(msg.scale === 1 ? r : tf.mul(r, msg.scale));
   }

@@ -1,0 +1,83 @@
+import * as tf from '@tensorflow/tfjs';
+import normalRef from '@stdlib/stats-base-dists-normal';
+import { afterEach, describe, expect, it } from 'vitest';
+import { distributions as D, ppl } from '../../src/index.js';
+
+const logpdf = normalRef.logpdf as (x: number, m: number, s: number) => number;
+
+afterEach(() => ppl.clearParamStore());
+
+const ys = [1, 2, 3];
+
+// before: the second entry threw "site 'J' appears twice in one run"
+describe('a plate entered twice in one run (same name, size and dim)', () => {
+  it('is one plate: the log-joint of the two blocks', () => {
+    const y = tf.tensor1d(ys);
+    const model = (): void => {
+      const a = ppl.plate('J', 3, () => ppl.sample('a', new D.Normal(0, 1)));
+      ppl.plate('J', 3, () => ppl.sample('obs', new D.Normal(a, 2), { obs: y }));
+    };
+    const before = tf.memory().numTensors;
+    const tr = ppl.trace(ppl.seed(model, 1)).getTrace();
+    const a = Array.from(tr.value('a').dataSync());
+    const hand = a.reduce((s, ai, i) => s + logpdf(ai, 0, 1) + logpdf(ys[i] as number, ai, 2), 0);
+    expect(tf.tidy(() => tr.logProbSum().dataSync()[0] as number)).toBeCloseTo(hand, 4);
+    expect(tr.sites().filter((s) => s.name === 'J')).toHaveLength(1);
+    tr.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    // and inference runs through it
+    const guide = new ppl.AutoNormal(model);
+    expect(Number.isFinite(new ppl.TraceELBO().loss(model, guide))).toBe(true);
+    guide.dispose();
+    y.dispose();
+  });
+
+  it('visits the same members when subsampled', () => {
+    const model = (): void => {
+      ppl.plate('J', 10, { subsampleSize: 3 }, () => ppl.sample('a', new D.Normal(0, 1)));
+      ppl.plate('J', 10, { subsampleSize: 3 }, () => ppl.sample('b', new D.Normal(0, 1)));
+    };
+    const tr = ppl.trace(model).getTrace();
+    expect(tr.sites().filter((s) => s.type === 'subsample')).toHaveLength(1);
+    expect(tr.get('a')?.scale).toBeCloseTo(10 / 3, 6);
+    tr.dispose();
+  });
+
+  it('is an error naming the plate when size or dim differ', () => {
+    const bySize = (): void => {
+      ppl.plate('J', 3, () => ppl.sample('a', new D.Normal(0, 1)));
+      ppl.plate('J', 4, () => ppl.sample('b', new D.Normal(0, 1)));
+    };
+    expect(() => ppl.trace(bySize).getTrace()).toThrow(
+      /plate 'J' entered again with size 4; earlier in this run it had size 3/,
+    );
+    const byDim = (): void => {
+      ppl.plate('J', 3, () => ppl.sample('a', new D.Normal(0, 1)));
+      ppl.plate('J', 3, { dim: -2 }, () => ppl.sample('b', new D.Normal(0, 1)));
+    };
+    expect(() => ppl.trace(byDim).getTrace()).toThrow(
+      /plate 'J' at site 'b' has size 3, dim -2; earlier in this run it had size 3, dim -1/,
+    );
+  });
+});
+
+// before: tfjs's "broadcastTo(): [2] cannot be broadcast to [4]." without the site
+describe('a mask that does not fit its site', () => {
+  it('is an error naming the site and both shapes', () => {
+    const y = tf.tensor1d([1, 2, 3, 4]);
+    const m = tf.tensor1d([true, false], 'bool');
+    const model = (): void => {
+      ppl.plate('N', 4, () => ppl.sample('y', new D.Normal(0, 1), { obs: y }));
+    };
+    const tr = ppl.trace(ppl.mask(model, m)).getTrace();
+    const before = tf.memory().numTensors;
+    expect(() => tr.logProbSum()).toThrow(
+      /sample site 'y': its mask of shape \[2\] does not broadcast to the site's log-probability shape \[4\]/,
+    );
+    expect(tf.memory().numTensors).toBe(before);
+    const g = (): void => undefined;
+    expect(() => new ppl.TraceELBO().loss(ppl.mask(model, m), g)).toThrow(/sample site 'y'/);
+    tr.dispose();
+    tf.dispose([y, m]);
+  });
+});
