@@ -8,6 +8,7 @@ import { existsSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { Estimator } from '../layers/estimator_registry.js';
+import { bayesianLayers } from '../layers/model_utils.js';
 import { transformToBnn, type TransformToBnnOptions } from '../transforms/transform.js';
 import { checkFiniteWeights } from '../transforms/topology.js';
 import { ArgumentError } from '../utils/errors.js';
@@ -152,6 +153,17 @@ export async function convertFile(options: ConvertCliOptions): Promise<ConvertFi
     }
     const { model, converted, summary } = await transformToBnn(dnn, conv);
     try {
+      if (converted.length === 0) {
+        const bayes = bayesianLayers(dnn).length;
+        const what =
+          layers === 'dense' ? 'Dense' : layers === 'conv' ? 'Conv2D' : 'Dense or Conv2D';
+        throw new ArgumentError(
+          'layers',
+          `${path} has no ${what} layer to convert` +
+            (bayes > 0 ? ` (it is already Bayesian: ${bayes} Bayesian layer(s))` : '') +
+            (layers !== 'all' ? `; --layers ${layers} selects only ${what} layers` : ''),
+        );
+      }
       model.setUserDefinedMetadata({
         dnnToBnn: {
           source: path,

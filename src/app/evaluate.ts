@@ -7,6 +7,7 @@ import { setMode } from '../layers/model_utils.js';
 import { evaluate, type EvalResult } from '../train/evaluate.js';
 import { ArgumentError } from '../utils/errors.js';
 import { setSeed } from '../utils/seed.js';
+import { checkSetsAgainstModel } from './data_checks.js';
 import { openRun } from './open_run.js';
 import {
   datasetNormalization,
@@ -95,6 +96,10 @@ export async function runEvaluation(
       batchSize: config.batchSize ?? 500,
       shuffle: false,
       transform: transformOf(cfg, testSet),
+    });
+    checkSetsAgainstModel(model, batches.inputShape, [testSet], {
+      shape: 'checkpoint',
+      labels: 'dataset',
     });
     setSeed(config.seed ?? run.config.seed ?? 1);
     const r = await evaluate(model, batches, {

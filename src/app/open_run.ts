@@ -42,7 +42,9 @@ export async function openRun(dir: string): Promise<OpenedRun> {
       : bayesianLayers(model).length > 0
         ? 'bayesian'
         : 'plain';
-  const inputSize = model.inputs[0]?.shape[1];
+  // an image model [batch, H, W, C] sets the input size; other inputs are checked against the data
+  const inShape = model.inputs[0]?.shape;
+  const inputSize = inShape?.length === 4 ? inShape[1] : undefined;
   const config: TrainConfig = {
     ...TRAIN_DEFAULTS,
     out: dir,

@@ -25,6 +25,7 @@ import { imageDataUri } from '../toolbox/report/png.js';
 import type { UncertaintyReport } from '../toolbox/report/types.js';
 import { ArgumentError } from '../utils/errors.js';
 import { atomicWriteFile } from '../utils/file_io.js';
+import { checkSetsAgainstModel } from './data_checks.js';
 import { openRun } from './open_run.js';
 import { transformOf } from './run_config.js';
 
@@ -322,6 +323,10 @@ export async function runUncertaintyReport(
     const transform = transformOf(cfg, inSet);
     const batcher = (set: ImageSet): Batcher =>
       new Batcher(set, { batchSize: options.batchSize ?? 500, shuffle: false, transform });
+    checkSetsAgainstModel(model, batcher(inSet).inputShape, [inSet], {
+      shape: 'checkpoint',
+      labels: 'dataset',
+    });
     if (kind === 'bayesian') setMode(model, 'sample');
     const fn = batchFunction(
       model,
@@ -332,7 +337,7 @@ export async function runUncertaintyReport(
     );
     const keys = scoreKeys(mode);
     log(
-      `deepprob: ${cfg.model} (${kind}, ${mode === 'sampling' ? `${mcSamples} MC samples` : 'one pass'}) on ${inSet.name} vs ${outSet.name}`,
+      `deepprob: ${run.modelName} (${kind}, ${mode === 'sampling' ? `${mcSamples} MC samples` : 'one pass'}) on ${inSet.name} vs ${outSet.name}`,
     );
     const hostEv = hostEvidenceFunction(options.evidence ?? 'softplus');
     const pin = await predictSet(fn, hostEv, inSet, batcher(inSet), keys, log);
@@ -343,7 +348,7 @@ export async function runUncertaintyReport(
       outScores: pout.scores.get(key) as Float32Array,
     }));
     const report = buildReport({
-      model: { name: cfg.model, kind, checkpoint: ck.dir },
+      model: { name: run.modelName, kind, checkpoint: ck.dir },
       inName: inSet.name,
       outName: outSet.name,
       probs: pin.probs,

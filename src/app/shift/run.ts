@@ -18,9 +18,8 @@ import {
 import { loadDataset, parseDatasetSpec } from '../../data/files.js';
 import { datasetDirFromEnv } from '../../data/file_readers.js';
 import { bayesianLayers, setMode } from '../../layers/index.js';
-import { loadCheckpoint } from '../../train/checkpoint.js';
 import { atomicWriteFile } from '../../utils/file_io.js';
-import { TRAIN_DEFAULTS, type TrainConfig } from '../run_config.js';
+import type { TrainConfig } from '../run_config.js';
 import { ArgumentError } from '../../utils/errors.js';
 import { setSeed } from '../../utils/seed.js';
 import { dirichletOutputs } from '../../toolbox/evidential/dirichlet.js';
@@ -45,6 +44,8 @@ import {
 } from '../../toolbox/shift/benchmark.js';
 import { shiftReportHtml } from '../../toolbox/shift/html.js';
 
+import { openRun } from '../open_run.js';
+import { checkShiftMethod } from './checks.js';
 import { shuffledSet, sliceSet, tensorsOf } from './sets.js';
 import type { ShiftRunOptions, ShiftRunResult } from './spec.js';
 
@@ -54,18 +55,8 @@ interface Loaded {
 }
 
 async function load(dir: string): Promise<Loaded> {
-  const ck = await loadCheckpoint<TrainConfig, unknown>(dir);
-  const saved = ck.state?.config;
-  const model = ck.model;
-  const isBayes = bayesianLayers(model).length > 0;
-  const inShape = model.inputs[0]?.shape ?? [];
-  const cfg = {
-    ...TRAIN_DEFAULTS,
-    out: dir,
-    ...(saved ?? { model: isBayes ? 'bayes-lenet5' : 'lenet5' }),
-    ...(typeof inShape[1] === 'number' ? { inputSize: inShape[1] } : {}),
-  } as TrainConfig;
-  return { model, cfg };
+  const run = await openRun(dir);
+  return { model: run.model, cfg: run.config };
 }
 
 function deterministic(
@@ -230,6 +221,11 @@ export async function runShiftBenchmark(options: ShiftRunOptions): Promise<Shift
       const t = tensorsOf(set, cfg);
       toDispose.push(t.x);
       ood.push({ name, x: t.x });
+    }
+    // every method's checkpoints against the images, the classes and its kind, before any work
+    for (const spec of options.methods) {
+      const ms = await Promise.all(spec.checkpoints.map(async (d) => (await get(d)).model));
+      checkShiftMethod(spec, ms, clean.x.shape.slice(1), cleanSet.numClasses);
     }
     let train: { x: tf.Tensor; labels: Int32Array } | undefined;
     const trainData = (): { x: tf.Tensor; labels: Int32Array } => {
