@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
+import { booleanOption, checkOptionKeys } from '../utils/options.js';
 import { fit, type FitOptions, type TrainData } from './fit.js';
 import {
   heteroscedasticClassificationLoss,
@@ -75,23 +76,24 @@ export interface UncertaintyEvaluationOptions {
   /** Forward passes of MC dropout (default 10, as MindSpore). */
   mcSamples?: number;
   /**
-   * How the epistemic model is made: `'mc-dropout'` (default, MindSpore) or `'bnn'`: the DNN -> BNN
+   * How the epistemic model is made (only these two spellings; anything else is an
+   * `ArgumentError` naming `epistemicMethod`): `'mc-dropout'` (default, MindSpore) or `'bnn'`: the DNN -> BNN
    * transform (posterior means at the trained weights, MOPED scales `0.1 |w|`), fine-tuned on
    * `trainDataset` with the ELBO `CE + KL / N` for `epochs` when data is given, sampled with
    * `setMode(model, 'sample')`.
    */
   epistemicMethod?: 'mc-dropout' | 'bnn';
-  /** Dropout rate inserted when the model has none (default 0.5). */
+  /** Dropout rate inserted when the model has none, in `(0, 1)` (default 0.5). */
   dropoutRate?: number;
-  /** Batch size of the auxiliary training (default 32). */
+  /** Batch size of the auxiliary training, a positive integer (default 32). */
   batchSize?: number;
-  /** Adam learning rate of the auxiliary training (default 1e-3). */
+  /** Adam learning rate of the auxiliary training, finite and > 0 (default 1e-3). */
   learningRate?: number;
   /** How models are saved and loaded (default {@link routerModelStore}). */
   store?: ModelStore;
   /** Progress callback of the auxiliary training. */
   onEpoch?: (which: 'epistemic' | 'aleatoric', epoch: number, loss: number) => void;
-  /** Seed of batch shuffling. */
+  /** Seed of batch shuffling, an integer (default 0). */
   seed?: number;
 }
 
@@ -121,6 +123,86 @@ export interface UncertaintyEvaluationOptions {
  * evaluation.dispose();
  * ```
  */
+/** The option names of {@link UncertaintyEvaluationOptions} (anything else is rejected). */
+const OPTION_KEYS = [
+  'model',
+  'trainDataset',
+  'taskType',
+  'numClasses',
+  'epochs',
+  'epiUncerModelPath',
+  'aleUncerModelPath',
+  'saveModel',
+  'mcSamples',
+  'epistemicMethod',
+  'dropoutRate',
+  'batchSize',
+  'learningRate',
+  'store',
+  'onEpoch',
+  'seed',
+] as const;
+
+/** Throw unless the numeric option `name` is undefined or a positive integer. */
+function checkPositiveInt(value: unknown, name: string, min = 1): void {
+  if (value === undefined) return;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+    throw new ArgumentError(
+      name,
+      `expected ${min === 1 ? 'a positive integer' : `an integer >= ${min}`}, got ${String(value)}`,
+    );
+  }
+}
+
+/** Check the options that are not tensors or models (types, ranges, unknown keys). */
+function checkScalarOptions(o: UncertaintyEvaluationOptions): void {
+  if (typeof o !== 'object' || o === null) {
+    throw new ArgumentError('options', 'expected an options object');
+  }
+  checkOptionKeys(o, OPTION_KEYS, 'UncertaintyEvaluation');
+  checkPositiveInt(o.epochs, 'epochs');
+  checkPositiveInt(o.mcSamples, 'mcSamples', 2);
+  checkPositiveInt(o.batchSize, 'batchSize');
+  const lr = o.learningRate;
+  if (lr !== undefined && !(typeof lr === 'number' && Number.isFinite(lr) && lr > 0)) {
+    throw new ArgumentError('learningRate', `expected a finite number > 0, got ${String(lr)}`);
+  }
+  const rate = o.dropoutRate;
+  if (rate !== undefined && !(typeof rate === 'number' && rate > 0 && rate < 1)) {
+    throw new ArgumentError('dropoutRate', `expected a rate in (0, 1), got ${String(rate)}`);
+  }
+  if (o.seed !== undefined && !(typeof o.seed === 'number' && Number.isInteger(o.seed))) {
+    throw new ArgumentError('seed', `expected an integer, got ${String(o.seed)}`);
+  }
+  const method = o.epistemicMethod;
+  if (method !== undefined && method !== 'mc-dropout' && method !== 'bnn') {
+    throw new ArgumentError(
+      'epistemicMethod',
+      `expected 'mc-dropout' or 'bnn', got ${JSON.stringify(method)}`,
+    );
+  }
+  booleanOption(o.saveModel, 'saveModel', false);
+  for (const key of ['epiUncerModelPath', 'aleUncerModelPath'] as const) {
+    const path = o[key];
+    if (path !== undefined && (typeof path !== 'string' || path === '')) {
+      throw new ArgumentError(key, `expected a non-empty path string, got ${String(path)}`);
+    }
+  }
+  const store = o.store;
+  if (
+    store !== undefined &&
+    (typeof store !== 'object' ||
+      store === null ||
+      typeof store.save !== 'function' ||
+      typeof store.load !== 'function')
+  ) {
+    throw new ArgumentError('store', 'expected an object with save(model, path) and load(path)');
+  }
+  if (o.onEpoch !== undefined && typeof o.onEpoch !== 'function') {
+    throw new ArgumentError('onEpoch', 'expected a function (which, epoch, loss) => void');
+  }
+}
+
 export class UncertaintyEvaluation {
   readonly taskType: 'classification' | 'regression';
   readonly numClasses: number | undefined;
@@ -133,6 +215,7 @@ export class UncertaintyEvaluation {
   private aleModel: tf.LayersModel | undefined;
 
   constructor(options: UncertaintyEvaluationOptions) {
+    checkScalarOptions(options);
     if (!(options.model instanceof tf.LayersModel)) {
       throw new ArgumentError('model', 'expected a tf.LayersModel');
     }
@@ -143,9 +226,6 @@ export class UncertaintyEvaluation {
       );
     }
     const epochs = options.epochs ?? 1;
-    if (!Number.isInteger(epochs) || epochs < 1) {
-      throw new ArgumentError('epochs', `expected a positive integer, got ${epochs}`);
-    }
     if (options.taskType === 'classification') {
       const k = options.numClasses;
       if (k === undefined || !Number.isInteger(k) || k < 2) {
@@ -165,9 +245,6 @@ export class UncertaintyEvaluation {
       );
     }
     const mc = options.mcSamples ?? 10;
-    if (!Number.isInteger(mc) || mc < 2) {
-      throw new ArgumentError('mcSamples', `expected an integer >= 2, got ${mc}`);
-    }
     this.options = options;
     this.taskType = options.taskType;
     this.numClasses = options.numClasses;
