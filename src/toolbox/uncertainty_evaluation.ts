@@ -7,7 +7,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
 import { booleanOption, checkOptionKeys } from '../utils/options.js';
-import { fit, type FitOptions, type TrainData } from './fit.js';
+import { checkFinite, checkValues } from '../utils/tensor.js';
+import { fit, type DataBatch, type FitOptions, type TrainData } from './fit.js';
 import {
   heteroscedasticClassificationLoss,
   heteroscedasticRegressionLoss,
@@ -18,6 +19,7 @@ import {
   withMcDropout,
 } from './model_surgery.js';
 import { hasDropout } from './predictors.js';
+import { outputKindOf } from './class_outputs.js';
 import { bayesianLayers, modelKL, setMode } from '../layers/index.js';
 import { transformToBnn } from '../transforms/index.js';
 
@@ -203,12 +205,99 @@ function checkScalarOptions(o: UncertaintyEvaluationOptions): void {
   }
 }
 
+/** `[N, a, b]` for the non-batch dims `[a, b]` (`?` where the model leaves a size open). */
+function shapeText(dims: readonly (number | null)[]): string {
+  return `[N${dims.map((d) => `, ${d ?? '?'}`).join('')}]`;
+}
+
+/** The non-batch dims of a model's single input or output. */
+function nonBatchDims(model: tf.LayersModel, which: 'inputs' | 'outputs'): (number | null)[] {
+  const list = model[which];
+  if (list.length !== 1) {
+    throw new ArgumentError(
+      'model',
+      `expected a model with one input and one output, got ${model.inputs.length} inputs and ${model.outputs.length} outputs`,
+    );
+  }
+  return (list[0] as tf.SymbolicTensor).shape.slice(1);
+}
+
+/** Whether `shape` is `[N, ...dims]` (a null dim matches any size). */
+function matchesDims(shape: readonly number[], dims: readonly (number | null)[]): boolean {
+  return shape.length === dims.length + 1 && dims.every((d, i) => d === null || d === shape[i + 1]);
+}
+
+/**
+ * Throw `ArgumentError(name)` unless `x` is a finite tensor `[N, ...]` of the model's input shape.
+ */
+function checkInputs(x: unknown, name: string, dims: readonly (number | null)[]): tf.Tensor {
+  if (!(x instanceof tf.Tensor)) {
+    throw new ArgumentError(name, `expected a tf.Tensor ${shapeText(dims)} (the model's input)`);
+  }
+  if (!matchesDims(x.shape, dims)) {
+    throw new ArgumentError(
+      name,
+      `expected shape ${shapeText(dims)} (the model's input), got [${x.shape.join(', ')}]`,
+    );
+  }
+  checkFinite(x, name, 'inputs');
+  return x;
+}
+
+/**
+ * Throw `ArgumentError(name)` unless `y` holds `n` integer class labels in `[0, K)`, shape `[N]` or
+ * `[N, 1]` (MindSpore's sparse labels; one-hot rows are refused with the `argMax` hint).
+ */
+function checkLabels(y: unknown, name: string, n: number, k: number): void {
+  if (!(y instanceof tf.Tensor)) {
+    throw new ArgumentError(name, 'expected a tf.Tensor of integer class labels [N]');
+  }
+  if (!(y.rank === 1 || (y.rank === 2 && y.shape[1] === 1))) {
+    const hint =
+      y.rank === 2 && y.shape[1] === k
+        ? ` (one-hot rows? pass the class indices, e.g. tf.argMax(y, -1))`
+        : '';
+    throw new ArgumentError(
+      name,
+      `expected integer class labels [N] (MindSpore's sparse labels), got shape [${y.shape.join(', ')}]${hint}`,
+    );
+  }
+  if (y.shape[0] !== n) {
+    throw new ArgumentError(name, `expected ${n} labels (one per row of x), got ${y.shape[0]}`);
+  }
+  checkValues(
+    y,
+    name,
+    (v) => Number.isInteger(v) && v >= 0 && v < k,
+    `integer class labels in [0, ${k})`,
+  );
+}
+
+/** Throw `ArgumentError(name)` unless `y` holds `n` finite targets shaped like the model's output. */
+function checkTargets(y: unknown, name: string, n: number, dims: readonly (number | null)[]): void {
+  const single = dims.length === 1 && dims[0] === 1;
+  const expected = `${shapeText(dims)} like the model's output${single ? ' (or [N])' : ''}`;
+  if (!(y instanceof tf.Tensor)) {
+    throw new ArgumentError(name, `expected a tf.Tensor of regression targets ${expected}`);
+  }
+  if (!(matchesDims(y.shape, dims) || (single && y.rank === 1))) {
+    throw new ArgumentError(name, `expected targets ${expected}, got [${y.shape.join(', ')}]`);
+  }
+  if (y.shape[0] !== n) {
+    throw new ArgumentError(name, `expected ${n} targets (one per row of x), got ${y.shape[0]}`);
+  }
+  checkFinite(y, name, 'targets');
+}
+
 export class UncertaintyEvaluation {
   readonly taskType: 'classification' | 'regression';
   readonly numClasses: number | undefined;
   readonly epochs: number;
   readonly mcSamples: number;
   private readonly options: UncertaintyEvaluationOptions;
+  /** The model's non-batch input and output dims. */
+  private readonly inDims: (number | null)[];
+  private readonly outDims: (number | null)[];
   private readonly store: ModelStore;
   private epiModel: tf.LayersModel | undefined;
   private epiOwned = false;
@@ -244,6 +333,25 @@ export class UncertaintyEvaluation {
         'when saveModel is true, epiUncerModelPath and aleUncerModelPath must both be given',
       );
     }
+    this.inDims = nonBatchDims(options.model, 'inputs');
+    this.outDims = nonBatchDims(options.model, 'outputs');
+    if (options.taskType === 'classification') {
+      const k = options.numClasses as number;
+      const w = this.outDims[0];
+      if (this.outDims.length !== 1) {
+        throw new ArgumentError(
+          'model',
+          `a classifier must output [N, K], got ${shapeText(this.outDims)}`,
+        );
+      }
+      if (w !== null && w !== k && !(w === 1 && k === 2)) {
+        throw new ArgumentError(
+          'numClasses',
+          `the model outputs ${w} value${w === 1 ? '' : 's'} per input, so expected numClasses ${w === 1 ? '2 (one output: a binary classifier)' : w}, got ${k}`,
+        );
+      }
+      outputKindOf(options.model); // a multi-unit sigmoid head is refused, naming model
+    }
     const mc = options.mcSamples ?? 10;
     this.options = options;
     this.taskType = options.taskType;
@@ -251,6 +359,84 @@ export class UncertaintyEvaluation {
     this.epochs = epochs;
     this.mcSamples = mc;
     this.store = options.store ?? routerModelStore;
+    if (options.trainDataset !== undefined) this.checkTrainData(options.trainDataset);
+  }
+
+  /** Check the training data before any work: shapes, finite values, labels, at least one row. */
+  private checkTrainData(data: TrainData): void {
+    if (typeof data !== 'object' || data === null) {
+      throw new ArgumentError(
+        'trainDataset',
+        'expected {x, y} tensors or a batch source with batches(epoch)',
+      );
+    }
+    if ('batches' in data) {
+      if (typeof data.batches !== 'function') {
+        throw new ArgumentError('trainDataset', 'expected batches(epoch) to be a function');
+      }
+      return; // each batch is checked as it is drawn (checkedSource)
+    }
+    const n = data.x instanceof tf.Tensor ? data.x.shape[0] : undefined;
+    if (n === 0) {
+      throw new ArgumentError(
+        'trainDataset',
+        'is empty (x has 0 rows); expected training examples',
+      );
+    }
+    this.checkBatch(data.x, data.y, 'trainDataset.x', 'trainDataset.y');
+  }
+
+  /** Check one batch of training inputs and targets (names for the messages). */
+  private checkBatch(x: unknown, y: unknown, xName: string, yName: string): void {
+    const xs = checkInputs(x, xName, this.inDims);
+    const n = xs.shape[0] as number;
+    if (this.taskType === 'classification') checkLabels(y, yName, n, this.numClasses as number);
+    else checkTargets(y, yName, n, this.outDims);
+  }
+
+  /**
+   * The training data with every batch of a batch source checked before it is used (in-memory
+   * tensors were checked by the constructor), counting the examples it yields.
+   */
+  private checkedSource(data: TrainData, seen: { n: number }): TrainData {
+    if (!('batches' in data)) {
+      seen.n += data.x.shape[0] as number;
+      return data;
+    }
+    const check = (b: DataBatch): void =>
+      this.checkBatch(b.x, b.y, 'trainDataset (a batch x)', 'trainDataset (a batch y)');
+    return {
+      *batches(epoch: number): Generator<DataBatch> {
+        for (const b of data.batches(epoch)) {
+          try {
+            check(b);
+          } catch (e) {
+            b.dispose?.();
+            throw e;
+          }
+          seen.n += b.x.shape[0] as number;
+          yield b;
+        }
+      },
+    };
+  }
+
+  /** Train `model` with `loss` on the checked training data; refuse a source with no examples. */
+  private async train(
+    model: tf.LayersModel,
+    loss: (x: tf.Tensor, y: tf.Tensor) => tf.Scalar,
+    which: 'epistemic' | 'aleatoric',
+  ): Promise<void> {
+    const seen = { n: 0 };
+    await fit(
+      model,
+      loss,
+      this.checkedSource(this.requireData(which), seen),
+      this.fitOptions(which),
+    );
+    if (seen.n === 0) {
+      throw new ArgumentError('trainDataset', 'yielded no training examples');
+    }
   }
 
   private supervisedLoss(model: tf.LayersModel): (x: tf.Tensor, y: tf.Tensor) => tf.Scalar {
@@ -306,22 +492,16 @@ export class UncertaintyEvaluation {
         const n = datasetSize(data);
         const nll = this.supervisedLoss(m);
         setMode(m, 'sample');
-        await fit(
+        await this.train(
           m,
           (x, y) => tf.add(nll(x, y), tf.div(modelKL(m), n)) as tf.Scalar,
-          data,
-          this.fitOptions('epistemic'),
+          'epistemic',
         );
       }
       if (o.saveModel === true) await this.store.save(m, o.epiUncerModelPath as string);
     } else {
       m = await withMcDropout(o.model, o.dropoutRate ?? 0.5);
-      await fit(
-        m,
-        this.supervisedLoss(m),
-        this.requireData('epistemic'),
-        this.fitOptions('epistemic'),
-      );
+      await this.train(m, this.supervisedLoss(m), 'epistemic');
       if (o.saveModel === true) await this.store.save(m, o.epiUncerModelPath as string);
     }
     this.epiModel = m;
@@ -352,7 +532,7 @@ export class UncertaintyEvaluation {
           tf.reshape(y, (out as tf.Tensor).shape),
         );
       };
-      await fit(m, loss, this.requireData('aleatoric'), this.fitOptions('aleatoric'));
+      await this.train(m, loss, 'aleatoric');
       if (o.saveModel === true) await this.store.save(m, o.aleUncerModelPath as string);
     }
     this.aleModel = m;
@@ -361,10 +541,16 @@ export class UncertaintyEvaluation {
 
   /**
    * Epistemic (model) uncertainty: the variance over `mcSamples` dropout passes of each output.
-   * @param x inputs `[N, ...]`.
+   * @param x finite inputs `[N, ...]` of the model's input shape (else an `ArgumentError` naming
+   *   `x`); `N = 0` gives an empty `[0, K]` without training anything.
    * @returns `[N, K]` (classification) or `[N, D]` (regression); the caller disposes it.
    */
   async evalEpistemicUncertainty(x: tf.Tensor): Promise<tf.Tensor2D> {
+    checkInputs(x, 'x', this.inDims);
+    if (x.shape[0] === 0) {
+      const width = this.outDims.reduce<number>((a, d) => a * (d ?? 0), 1);
+      return tf.zeros([0, width]);
+    }
     const m = await this.epistemicModel();
     const sampleWeights = bayesianLayers(m).length > 0;
     if (sampleWeights) setMode(m, 'sample');
@@ -381,10 +567,13 @@ export class UncertaintyEvaluation {
 
   /**
    * Aleatoric (data) uncertainty: the predicted variance, summed over outputs.
-   * @param x inputs `[N, ...]`.
+   * @param x finite inputs `[N, ...]` of the model's input shape (else an `ArgumentError` naming
+   *   `x`); `N = 0` gives an empty `[0]` without training anything.
    * @returns `[N]`; the caller disposes it.
    */
   async evalAleatoricUncertainty(x: tf.Tensor): Promise<tf.Tensor1D> {
+    checkInputs(x, 'x', this.inDims);
+    if (x.shape[0] === 0) return tf.zeros([0]);
     const m = await this.aleatoricModel();
     return tf.tidy(() => {
       const [, logVar] = m.apply(x, { training: false }) as tf.Tensor[];

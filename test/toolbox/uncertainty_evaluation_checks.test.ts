@@ -97,3 +97,140 @@ describe('UncertaintyEvaluation option checks', () => {
     );
   });
 });
+
+describe('UncertaintyEvaluation data checks (before any work)', () => {
+  const nanX = tf.concat([tf.fill([1, 4], NaN), x.slice(1)]);
+  afterAll(() => nanX.dispose());
+
+  it('training inputs and targets must be finite (one NaN row gave epistemic 0 everywhere)', () => {
+    rejects(
+      { trainDataset: { x: nanX, y } },
+      /^trainDataset\.x: expected finite inputs, got NaN at index 0/,
+    );
+    const reg = mlp(1);
+    const yr = tf.tensor1d([0, 1, NaN, 0, 1, 2, 0, 1]);
+    rejects(
+      { model: reg, taskType: 'regression', trainDataset: { x, y: yr } },
+      /^trainDataset\.y: expected finite targets/,
+    );
+    tf.dispose(yr);
+    reg.dispose();
+  });
+
+  it('labels: integers in [0, numClasses) of shape [N] (7, 0.5 and one-hot rows were accepted or failed raw)', () => {
+    const seven = tf.fill([8], 7, 'int32');
+    const half = tf.fill([8], 0.5);
+    const oneHot = tf.oneHot(y, 3);
+    rejects(
+      { trainDataset: { x, y: seven } },
+      /^trainDataset\.y: expected integer class labels in \[0, 3\), got 7 at index 0/,
+    );
+    rejects(
+      { trainDataset: { x, y: half } },
+      /^trainDataset\.y: expected integer class labels in \[0, 3\), got 0\.5/,
+    );
+    rejects(
+      { trainDataset: { x, y: oneHot } },
+      /^trainDataset\.y: .*\[8, 3\] \(one-hot rows\? .*tf\.argMax/,
+    );
+    rejects(
+      { trainDataset: { x, y: y.slice(0, 2) } },
+      /^trainDataset\.y: expected 8 labels \(one per row of x\), got 2/,
+    );
+    rejects(
+      { trainDataset: { x: x.slice([0, 0], [8, 3]), y } },
+      /^trainDataset\.x: expected shape \[N, 4\]/,
+    );
+    tf.dispose([seven, half, oneHot]);
+  });
+
+  it('regression targets shaped like the model output ([N] only for one output)', () => {
+    const reg2 = mlp(2);
+    const flat = tf.zeros([8]);
+    rejects(
+      { model: reg2, taskType: 'regression', trainDataset: { x, y: flat } },
+      /^trainDataset\.y: expected targets \[N, 2\] like the model's output, got \[8\]/,
+    );
+    const reg1 = mlp(1);
+    const ok = new toolbox.UncertaintyEvaluation({
+      model: reg1,
+      taskType: 'regression',
+      trainDataset: { x, y: flat },
+    });
+    ok.dispose();
+    tf.dispose(flat);
+    reg1.dispose();
+    reg2.dispose();
+  });
+
+  it('numClasses must match the model output width (5 vs 3 failed raw or returned 3 columns)', () => {
+    rejects(
+      { numClasses: 5 },
+      /^numClasses: the model outputs 3 values per input, so expected numClasses 3, got 5/,
+    );
+    const drop = tf.sequential({
+      layers: [
+        tf.layers.dense({ units: 6, inputShape: [4] }),
+        tf.layers.dropout({ rate: 0.2 }),
+        tf.layers.dense({ units: 3 }),
+      ],
+    });
+    rejects({ model: drop, numClasses: 5 }, /^numClasses/);
+    drop.dispose();
+    const binary = mlp(1);
+    rejects(
+      { model: binary, numClasses: 3, trainDataset: undefined },
+      /^numClasses: .*expected numClasses 2 \(one output: a binary classifier\), got 3/,
+    );
+    new toolbox.UncertaintyEvaluation({
+      ...base(),
+      model: binary,
+      numClasses: 2,
+      trainDataset: undefined,
+    }).dispose();
+    binary.dispose();
+  });
+
+  it('an empty training set is refused (it skipped training: aleatoric exactly 3)', () => {
+    const x0 = tf.zeros([0, 4]);
+    const y0 = tf.zeros([0], 'int32');
+    rejects({ trainDataset: { x: x0, y: y0 } }, /^trainDataset: is empty/);
+    tf.dispose([x0, y0]);
+  });
+
+  it('empty evaluation inputs give empty results of the right shape, with no training', async () => {
+    const x0 = tf.zeros([0, 4]);
+    let epochs = 0;
+    const ue = new toolbox.UncertaintyEvaluation({ ...base(), onEpoch: () => void epochs++ });
+    const before = tf.memory().numTensors;
+    const epi = await ue.evalEpistemicUncertainty(x0);
+    const ale = await ue.evalAleatoricUncertainty(x0);
+    expect(epi.shape).toEqual([0, 3]);
+    expect(ale.shape).toEqual([0]);
+    expect(epochs).toBe(0);
+    tf.dispose([epi, ale]);
+    expect(tf.memory().numTensors).toBe(before);
+    ue.dispose();
+    const reg = mlp(2);
+    const r = new toolbox.UncertaintyEvaluation({ model: reg, taskType: 'regression' });
+    const e2 = await r.evalEpistemicUncertainty(x0);
+    expect(e2.shape).toEqual([0, 2]);
+    tf.dispose([e2, x0]);
+    r.dispose();
+    reg.dispose();
+  });
+
+  it('evaluation inputs: a finite tensor of the model input shape, named x', async () => {
+    const ue = new toolbox.UncertaintyEvaluation(base());
+    const wide = tf.zeros([2, 5]);
+    await expect(ue.evalEpistemicUncertainty(wide)).rejects.toThrow(
+      /^x: expected shape \[N, 4\] \(the model's input\), got \[2, 5\]/,
+    );
+    await expect(ue.evalAleatoricUncertainty(nanX)).rejects.toThrow(/^x: expected finite inputs/);
+    await expect(
+      ue.evalEpistemicUncertainty([[1, 2, 3, 4]] as unknown as tf.Tensor),
+    ).rejects.toThrow(/^x: expected a tf\.Tensor/);
+    wide.dispose();
+    ue.dispose();
+  });
+});
