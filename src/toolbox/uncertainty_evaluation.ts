@@ -302,6 +302,8 @@ export class UncertaintyEvaluation {
   private epiModel: tf.LayersModel | undefined;
   private epiOwned = false;
   private aleModel: tf.LayersModel | undefined;
+  private epiBuilding: Promise<tf.LayersModel> | undefined;
+  private aleBuilding: Promise<tf.LayersModel> | undefined;
 
   constructor(options: UncertaintyEvaluationOptions) {
     checkScalarOptions(options);
@@ -473,23 +475,41 @@ export class UncertaintyEvaluation {
     };
   }
 
-  /** The MC-dropout model: the given model when it has dropout, else a trained/loaded copy. */
+  /**
+   * The MC-dropout model: the given model when it has dropout, else a trained/loaded copy (a
+   * Bayesian copy for `epistemicMethod: 'bnn'`). Built once; a copy is disposed when its training,
+   * saving or checking throws.
+   */
   async epistemicModel(): Promise<tf.LayersModel> {
     if (this.epiModel !== undefined) return this.epiModel;
+    this.epiBuilding ??= this.buildEpistemic().finally(() => {
+      this.epiBuilding = undefined;
+    });
+    return this.epiBuilding;
+  }
+
+  private async buildEpistemic(): Promise<tf.LayersModel> {
     const o = this.options;
     const bnn = o.epistemicMethod === 'bnn';
     if (!bnn && hasDropout(o.model)) {
       this.epiModel = o.model;
       return o.model;
     }
-    let m: tf.LayersModel;
-    if (o.saveModel !== true && o.epiUncerModelPath !== undefined) {
-      m = await this.store.load(o.epiUncerModelPath);
+    const load = o.saveModel !== true && o.epiUncerModelPath !== undefined;
+    let make: () => Promise<tf.LayersModel>;
+    let prepare: (m: tf.LayersModel) => Promise<void>;
+    if (load) {
+      make = () => this.store.load(o.epiUncerModelPath as string);
+      prepare = async (m) => this.checkLoaded(m, 'epiUncerModelPath', 1);
     } else if (bnn) {
-      m = (await transformToBnn(o.model, { layers: 'all', moped: 0.1 })).model;
       const data = o.trainDataset;
-      if (data !== undefined) {
-        const n = datasetSize(data);
+      const n = data === undefined ? 0 : datasetSize(data);
+      if (data !== undefined && n === 0) {
+        throw new ArgumentError('trainDataset', 'yielded no training examples');
+      }
+      make = async () => (await transformToBnn(o.model, { layers: 'all', moped: 0.1 })).model;
+      prepare = async (m) => {
+        if (data === undefined) return;
         const nll = this.supervisedLoss(m);
         setMode(m, 'sample');
         await this.train(
@@ -497,46 +517,122 @@ export class UncertaintyEvaluation {
           (x, y) => tf.add(nll(x, y), tf.div(modelKL(m), n)) as tf.Scalar,
           'epistemic',
         );
-      }
-      if (o.saveModel === true) await this.store.save(m, o.epiUncerModelPath as string);
+      };
     } else {
-      m = await withMcDropout(o.model, o.dropoutRate ?? 0.5);
-      await this.train(m, this.supervisedLoss(m), 'epistemic');
+      this.requireData('epistemic');
+      make = () => withMcDropout(o.model, o.dropoutRate ?? 0.5);
+      prepare = (m) => this.train(m, this.supervisedLoss(m), 'epistemic');
+    }
+    const m = await make();
+    try {
+      await prepare(m);
       if (o.saveModel === true) await this.store.save(m, o.epiUncerModelPath as string);
+    } catch (e) {
+      m.dispose();
+      throw e;
     }
     this.epiModel = m;
     this.epiOwned = true;
     return m;
   }
 
-  /** The heteroscedastic model `x -> [output, logVar]`, trained or loaded on first use. */
+  /**
+   * The heteroscedastic model `x -> [output, logVar]`, trained or loaded on first use. Built once;
+   * the copy is disposed when its training, saving or checking throws.
+   */
   async aleatoricModel(): Promise<tf.LayersModel> {
     if (this.aleModel !== undefined) return this.aleModel;
+    this.aleBuilding ??= this.buildAleatoric().finally(() => {
+      this.aleBuilding = undefined;
+    });
+    return this.aleBuilding;
+  }
+
+  private async buildAleatoric(): Promise<tf.LayersModel> {
     const o = this.options;
-    let m: tf.LayersModel;
-    if (o.saveModel !== true && o.aleUncerModelPath !== undefined) {
-      m = await this.store.load(o.aleUncerModelPath);
-    } else {
-      m =
-        this.taskType === 'classification'
-          ? await heteroscedasticClassifier(o.model, this.numClasses as number)
-          : await heteroscedasticRegressor(o.model);
-      const loss = (x: tf.Tensor, y: tf.Tensor): tf.Scalar => {
-        const [out, logVar] = m.apply(x, { training: true }) as tf.Tensor[];
-        if (this.taskType === 'classification') {
-          return heteroscedasticClassificationLoss(out as tf.Tensor, logVar as tf.Tensor, y, 10);
-        }
-        return heteroscedasticRegressionLoss(
-          out as tf.Tensor,
-          logVar as tf.Tensor,
-          tf.reshape(y, (out as tf.Tensor).shape),
-        );
-      };
-      await this.train(m, loss, 'aleatoric');
-      if (o.saveModel === true) await this.store.save(m, o.aleUncerModelPath as string);
+    const load = o.saveModel !== true && o.aleUncerModelPath !== undefined;
+    if (!load) {
+      this.requireData('aleatoric');
+      this.checkHeteroscedasticBase();
+    }
+    const m = load
+      ? await this.store.load(o.aleUncerModelPath as string)
+      : this.taskType === 'classification'
+        ? await heteroscedasticClassifier(o.model, this.numClasses as number)
+        : await heteroscedasticRegressor(o.model);
+    try {
+      if (load) {
+        this.checkLoaded(m, 'aleUncerModelPath', 2);
+      } else {
+        const loss = (x: tf.Tensor, y: tf.Tensor): tf.Scalar => {
+          const [out, logVar] = m.apply(x, { training: true }) as tf.Tensor[];
+          if (this.taskType === 'classification') {
+            return heteroscedasticClassificationLoss(out as tf.Tensor, logVar as tf.Tensor, y, 10);
+          }
+          return heteroscedasticRegressionLoss(
+            out as tf.Tensor,
+            logVar as tf.Tensor,
+            tf.reshape(y, (out as tf.Tensor).shape),
+          );
+        };
+        await this.train(m, loss, 'aleatoric');
+        if (o.saveModel === true) await this.store.save(m, o.aleUncerModelPath as string);
+      }
+    } catch (e) {
+      m.dispose();
+      throw e;
     }
     this.aleModel = m;
     return m;
+  }
+
+  /**
+   * What the heteroscedastic copy needs of the model, checked before it is built (a copy made and
+   * then refused would leak): a fully defined input shape; for regression a `tf.Sequential` with
+   * a dense layer (the mean head).
+   */
+  private checkHeteroscedasticBase(): void {
+    const model = this.options.model;
+    if (this.inDims.some((d) => d === null)) {
+      throw new ArgumentError(
+        'model',
+        `the aleatoric copy needs a fully defined input shape, got ${shapeText(this.inDims)}`,
+      );
+    }
+    if (
+      this.taskType === 'regression' &&
+      !(
+        model instanceof tf.Sequential && model.layers.some((l) => /^dense/i.test(l.getClassName()))
+      )
+    ) {
+      throw new ArgumentError(
+        'model',
+        'the aleatoric copy of a regression model needs a tf.Sequential ending in a dense layer (the mean head)',
+      );
+    }
+  }
+
+  /**
+   * Throw `ArgumentError(path)` unless a loaded model takes the model's inputs and has `outputs`
+   * outputs, the first shaped like the model's output.
+   */
+  private checkLoaded(m: tf.LayersModel, path: string, outputs: number): void {
+    const dims = (t: tf.SymbolicTensor | undefined): string =>
+      t === undefined ? '' : shapeText(t.shape.slice(1));
+    const okIn = m.inputs.length === 1 && dims(m.inputs[0]) === shapeText(this.inDims);
+    const okOut = m.outputs.length === outputs && dims(m.outputs[0]) === shapeText(this.outDims);
+    if (okIn && okOut && outputs === 1 && !hasDropout(m) && bayesianLayers(m).length === 0) {
+      throw new ArgumentError(
+        path,
+        'the loaded model has no dropout or Bayesian layer, so its passes would all be equal',
+      );
+    }
+    if (!okIn || !okOut) {
+      throw new ArgumentError(
+        path,
+        `the loaded model does not fit the given model: expected input ${shapeText(this.inDims)} and ${outputs} output${outputs === 1 ? '' : 's'} (the first ${shapeText(this.outDims)}), got inputs ${m.inputs.map(dims).join(', ')} and outputs ${m.outputs.map(dims).join(', ')}`,
+      );
+    }
   }
 
   /**

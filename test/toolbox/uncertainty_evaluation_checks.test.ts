@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { toolbox, ArgumentError } from '../../src/index.js';
 import type { UncertaintyEvaluationOptions } from '../../src/toolbox/uncertainty_evaluation.js';
+import type { DataBatch } from '../../src/toolbox/fit.js';
 
 function mlp(units: number, activation?: 'softmax'): tf.Sequential {
   return tf.sequential({
@@ -232,5 +233,125 @@ describe('UncertaintyEvaluation data checks (before any work)', () => {
     ).rejects.toThrow(/^x: expected a tf\.Tensor/);
     wide.dispose();
     ue.dispose();
+  });
+});
+
+describe('UncertaintyEvaluation frees its copies on every failure', () => {
+  /** Run `call` on a fresh evaluation; it must reject with `re` and leave numTensors unchanged. */
+  async function failsClean(
+    opts: Partial<UncertaintyEvaluationOptions> & Record<string, unknown>,
+    which: 'epi' | 'ale',
+    re: RegExp,
+  ): Promise<void> {
+    const before = tf.memory().numTensors;
+    const ue = new toolbox.UncertaintyEvaluation({
+      ...base(),
+      ...opts,
+    } as UncertaintyEvaluationOptions);
+    const run = (): Promise<tf.Tensor> =>
+      which === 'epi' ? ue.evalEpistemicUncertainty(x) : ue.evalAleatoricUncertainty(x);
+    await expect(run()).rejects.toThrow(re);
+    // a second call fails the same way (nothing half-built is cached)
+    await expect(run()).rejects.toThrow(re);
+    ue.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  }
+
+  /** A batch source of `x`/`y` in batches of 4; `poison` puts a NaN in the second batch's x. */
+  function source(poison: boolean, empty = false): { batches(e: number): Iterable<DataBatch> } {
+    return {
+      *batches() {
+        if (empty) return;
+        for (let i = 0; i < 8; i += 4) {
+          const xb = tf.tidy(() => {
+            const b = x.slice(i, 4);
+            return poison && i > 0 ? tf.concat([tf.fill([1, 4], NaN), b.slice(1)]) : b;
+          });
+          const yb = y.slice(i, 4);
+          yield { x: xb, y: yb, dispose: () => tf.dispose([xb, yb]) };
+        }
+      },
+    };
+  }
+
+  it('no trainDataset (leaked 4 / 6 tensors)', async () => {
+    await failsClean(
+      { trainDataset: undefined },
+      'epi',
+      /^trainDataset: needed to train the epistemic/,
+    );
+    await failsClean(
+      { trainDataset: undefined },
+      'ale',
+      /^trainDataset: needed to train the aleatoric/,
+    );
+  });
+
+  it('a throwing onEpoch callback or store.save', async () => {
+    const onEpoch = (): void => {
+      throw new Error('stop here');
+    };
+    await failsClean({ onEpoch }, 'epi', /stop here/);
+    await failsClean({ onEpoch }, 'ale', /stop here/);
+    const store = {
+      save: (): Promise<void> => Promise.reject(new Error('disk full')),
+      load: (): Promise<tf.LayersModel> => Promise.reject(new Error('no model')),
+    };
+    const paths = { epiUncerModelPath: 'e', aleUncerModelPath: 'a' };
+    await failsClean({ store, ...paths, saveModel: true }, 'epi', /disk full/);
+    await failsClean({ store, ...paths, saveModel: true }, 'ale', /disk full/);
+  });
+
+  it('a batch source with a NaN batch, or no batches', async () => {
+    await failsClean(
+      { trainDataset: source(true) },
+      'epi',
+      /^trainDataset \(a batch x\): expected finite inputs/,
+    );
+    await failsClean({ trainDataset: source(true) }, 'ale', /^trainDataset \(a batch x\)/);
+    await failsClean(
+      { trainDataset: source(false, true) },
+      'epi',
+      /^trainDataset: yielded no training examples/,
+    );
+    await failsClean(
+      { trainDataset: source(false, true) },
+      'ale',
+      /^trainDataset: yielded no training examples/,
+    );
+  });
+
+  it('a functional regression model for the aleatoric copy (leaked 4 tensors)', async () => {
+    const inp = tf.input({ shape: [4] });
+    const out = tf.layers
+      .dense({ units: 2 })
+      .apply(tf.layers.dense({ units: 6 }).apply(inp)) as tf.SymbolicTensor;
+    const fn = tf.model({ inputs: inp, outputs: out });
+    const yr = tf.zeros([8, 2]);
+    await failsClean(
+      { model: fn, taskType: 'regression', numClasses: undefined, trainDataset: { x, y: yr } },
+      'ale',
+      /^model: .*tf\.Sequential/,
+    );
+    tf.dispose(yr);
+    fn.dispose();
+  });
+
+  it('a loaded model that does not fit the given model is disposed and named', async () => {
+    const other = mlp(5);
+    const store = {
+      save: (): Promise<void> => Promise.resolve(),
+      load: async (): Promise<tf.LayersModel> => toolbox.cloneModel(other),
+    };
+    const paths = { epiUncerModelPath: 'e', aleUncerModelPath: 'a', store };
+    await failsClean(paths, 'epi', /^epiUncerModelPath: the loaded model does not fit/);
+    await failsClean(paths, 'ale', /^aleUncerModelPath: the loaded model does not fit/);
+    const plain = { ...paths, store: { ...store, load: async () => toolbox.cloneModel(model) } };
+    await failsClean(
+      plain,
+      'epi',
+      /^epiUncerModelPath: the loaded model has no dropout or Bayesian layer/,
+    );
+    other.dispose();
   });
 });
