@@ -19,7 +19,7 @@ import {
   withMcDropout,
 } from './model_surgery.js';
 import { hasDropout } from './predictors.js';
-import { outputKindOf } from './class_outputs.js';
+import { classLogits, classNll, outputKindOf } from './class_outputs.js';
 import { bayesianLayers, modelKL, setMode } from '../layers/index.js';
 import { transformToBnn } from '../transforms/index.js';
 
@@ -59,13 +59,25 @@ export const routerModelStore: ModelStore = {
 
 /** Options of {@link UncertaintyEvaluation} (MindSpore's arguments, camel-cased, plus extras). */
 export interface UncertaintyEvaluationOptions {
-  /** The trained model (outputs logits for classification, values for regression). */
+  /**
+   * The trained model, one input and one output: for classification `[N, K]` logits, a softmax
+   * head (trained on as its log-probabilities `log p`, never softmaxed again) or one output (a
+   * binary classifier, `numClasses: 2`: a logit `z` read as the logits `[0, z]`, a sigmoid
+   * `p` as `[log(1 - p), log p]`), see `class_outputs.ts`; for regression any output `[N, ...]`.
+   */
   model: tf.LayersModel;
-  /** Data to train the auxiliary models on (needed unless they are loaded from paths). */
+  /**
+   * Data to train the auxiliary models on (needed unless they are loaded from paths): finite
+   * inputs `x` of the model's input shape and, for classification, integer labels `y` in
+   * `[0, numClasses)`, shape `[N]` or `[N, 1]` (MindSpore's sparse labels; for one-hot rows pass
+   * `tf.argMax(y, -1)`), for regression finite targets shaped like the output (`[N]` for one
+   * output); at least one example. Checked by the constructor (a batch source: each batch as
+   * it is drawn).
+   */
   trainDataset?: TrainData;
   /** `'classification'` or `'regression'`. */
   taskType: 'classification' | 'regression';
-  /** Number of classes (classification). */
+  /** Number of classes (classification): the model's output width, or 2 for one output. */
   numClasses?: number;
   /** Training epochs of the auxiliary models (default 1). */
   epochs?: number;
@@ -298,6 +310,8 @@ export class UncertaintyEvaluation {
   /** The model's non-batch input and output dims. */
   private readonly inDims: (number | null)[];
   private readonly outDims: (number | null)[];
+  /** What a classifier outputs: logits, or probabilities (softmax head; one output: p(y = 1)). */
+  private readonly outputKind: 'logits' | 'probs';
   private readonly store: ModelStore;
   private epiModel: tf.LayersModel | undefined;
   private epiOwned = false;
@@ -352,8 +366,10 @@ export class UncertaintyEvaluation {
           `the model outputs ${w} value${w === 1 ? '' : 's'} per input, so expected numClasses ${w === 1 ? '2 (one output: a binary classifier)' : w}, got ${k}`,
         );
       }
-      outputKindOf(options.model); // a multi-unit sigmoid head is refused, naming model
     }
+    // a multi-unit sigmoid head is refused, naming model
+    this.outputKind =
+      options.taskType === 'classification' ? (outputKindOf(options.model) ?? 'logits') : 'logits';
     const mc = options.mcSamples ?? 10;
     this.options = options;
     this.taskType = options.taskType;
@@ -445,8 +461,9 @@ export class UncertaintyEvaluation {
     return (x, y) => {
       const out = model.apply(x, { training: true }) as tf.Tensor;
       if (this.taskType === 'classification') {
-        const onehot = tf.oneHot(tf.cast(tf.reshape(y, [-1]), 'int32'), this.numClasses as number);
-        return tf.losses.softmaxCrossEntropy(onehot, out) as tf.Scalar;
+        // a softmax head is read as its log-probabilities, one output as the logits [0, z]
+        const logits = classLogits(out, this.outputKind);
+        return classNll(logits, tf.reshape(y, [-1]), 'logits');
       }
       return tf.losses.meanSquaredError(tf.reshape(y, out.shape), out) as tf.Scalar;
     };
@@ -567,7 +584,8 @@ export class UncertaintyEvaluation {
         const loss = (x: tf.Tensor, y: tf.Tensor): tf.Scalar => {
           const [out, logVar] = m.apply(x, { training: true }) as tf.Tensor[];
           if (this.taskType === 'classification') {
-            return heteroscedasticClassificationLoss(out as tf.Tensor, logVar as tf.Tensor, y, 10);
+            const logits = classLogits(out as tf.Tensor, this.outputKind);
+            return heteroscedasticClassificationLoss(logits, logVar as tf.Tensor, y, 10);
           }
           return heteroscedasticRegressionLoss(
             out as tf.Tensor,
