@@ -18,7 +18,7 @@ import {
   heteroscedasticRegressor,
   withMcDropout,
 } from './model_surgery.js';
-import { hasDropout } from './predictors.js';
+import { applyWithMcDropout, hasDropout } from './predictors.js';
 import { classLogits, classNll, outputKindOf } from './class_outputs.js';
 import { bayesianLayers, modelKL, setMode } from '../layers/index.js';
 import { transformToBnn } from '../transforms/index.js';
@@ -671,8 +671,11 @@ export class UncertaintyEvaluation {
     return tf.tidy(() => {
       const outs: tf.Tensor[] = [];
       for (let t = 0; t < this.mcSamples; t++) {
-        // Bayesian layers sample their weights; dropout layers need the training flag
-        const o = m.apply(x, { training: !sampleWeights }) as tf.Tensor;
+        // Bayesian layers sample their weights; else only the dropout layers run as in training
+        // (BatchNorm keeps its moving statistics: nothing of the model changes)
+        const o = (
+          sampleWeights ? m.apply(x, { training: false }) : applyWithMcDropout(m, x)
+        ) as tf.Tensor;
         outs.push(o.rank === 1 ? tf.expandDims(o, -1) : tf.reshape(o, [o.shape[0] as number, -1]));
       }
       return tf.moments(tf.stack(outs), 0).variance as tf.Tensor2D;

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { toolbox } from '../../src/index.js';
+import { toolbox, setSeed, clearSeed } from '../../src/index.js';
 import { applyWithMcDropout } from '../../src/toolbox/predictors.js';
 
 /** Dense -> BatchNorm -> Dropout(rate) -> Dense(3) logits, with non-trivial moving statistics. */
@@ -66,6 +66,46 @@ describe('MC dropout keeps BatchNorm at inference and the model unchanged', () =
     expect(diff).toBeGreaterThan(1e-3);
     tf.dispose([a, b]);
     expect(tf.memory().numTensors).toBe(before);
+    m.dispose();
+  });
+});
+
+describe('UncertaintyEvaluation epistemic passes keep BatchNorm at inference', () => {
+  it('equals a hand-run MC dropout with moving statistics; the model is unchanged', async () => {
+    const m = bnNet(0.3);
+    const [dense1, bn, drop, dense2] = m.layers as tf.layers.Layer[];
+    const stats0 = (bn as tf.layers.Layer).getWeights().map((w) => w.arraySync());
+    const pred0 = tf.tidy(() => (m.predict(xTest) as tf.Tensor).arraySync());
+    const ue = new toolbox.UncertaintyEvaluation({
+      model: m,
+      taskType: 'classification',
+      numClasses: 3,
+      mcSamples: 6,
+    });
+    setSeed(5);
+    const epi = await ue.evalEpistemicUncertainty(xTest);
+    // the reference: dropout masks from the same seed stream, BatchNorm on its moving statistics
+    setSeed(5);
+    const ref = tf.tidy(() => {
+      const passes = Array.from({ length: 6 }, () => {
+        const h = (bn as tf.layers.Layer).apply((dense1 as tf.layers.Layer).apply(xTest), {
+          training: false,
+        }) as tf.Tensor;
+        const d = (drop as tf.layers.Layer).apply(h, { training: true }) as tf.Tensor;
+        return (dense2 as tf.layers.Layer).apply(d) as tf.Tensor;
+      });
+      return tf.moments(tf.stack(passes), 0).variance;
+    });
+    clearSeed();
+    // before: normalised with the batch's statistics and updated the moving statistics
+    expect(epi).toBeAllclose(ref, { rtol: 1e-4, atol: 1e-7 });
+    expect(Math.max(...Array.from(epi.dataSync()))).toBeGreaterThan(1e-3);
+    const stats1 = (bn as tf.layers.Layer).getWeights().map((w) => w.arraySync());
+    expect(stats1).toEqual(stats0);
+    const pred1 = tf.tidy(() => (m.predict(xTest) as tf.Tensor).arraySync());
+    expect(pred1).toEqual(pred0);
+    tf.dispose([epi, ref]);
+    ue.dispose();
     m.dispose();
   });
 });
