@@ -100,9 +100,9 @@ export function stochasticPredictor(
 
 /**
  * MC dropout: run a tfjs layers model with its dropout layers active at prediction time, one
- * dropout mask per sample ({@link applyWithMcDropout}): every other layer runs in inference mode,
- * so a BatchNormalization layer normalises with its moving statistics (a sample of an input does
- * not depend on the rest of the batch) and never updates them (the model is not changed).
+ * dropout mask per sample (`applyWithMcDropout`): every other layer runs in inference mode, so a
+ * BatchNormalization layer normalises with its moving statistics (a sample of an input does not
+ * depend on the rest of the batch) and never updates them (the model is not changed).
  *
  * $$p_s = \operatorname{softmax}\big(f(x;\ \theta \odot m_s)\big),\qquad
  * m_s \sim \text{the dropout masks, all other layers at inference}$$

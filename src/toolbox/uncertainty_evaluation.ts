@@ -111,32 +111,6 @@ export interface UncertaintyEvaluationOptions {
   seed?: number;
 }
 
-/**
- * Epistemic and aleatoric uncertainty of a trained model (after MindSpore's
- * `mindspore.nn.probability.toolbox.UncertaintyEvaluation`).
- *
- * - **Epistemic**: `T` forward passes with dropout active; if the model has no dropout, a copy
- *   with `Dropout(0.5)` after its first dense/conv layer is fine-tuned for `epochs` epochs
- *   (`epistemicMethod: 'bnn'`: a Bayesian copy from the DNN -> BNN transform, sampled instead). The
- *   result is the variance over passes of each output,
- *   $$\operatorname{Var}_t[f_t(x)]\in\mathbb{R}^{N\times K}$$
- *   (`[N, D]` for regression), as MindSpore's `eval_epistemic_uncertainty`.
- * - **Aleatoric**: a heteroscedastic copy predicting a log variance `s` per output, trained with
- *   Kendall & Gal's loss (Gaussian NLL with learnt variance for regression; sampled-logit softmax
- *   likelihood for classification). The result is the predicted variance summed over outputs,
- *   $$\sum_k \sigma_k^2(x) = \sum_k e^{s_k(x)}\in\mathbb{R}^{N}.$$
- *
- * @example
- * ```ts
- * const evaluation = new UncertaintyEvaluation({
- *   model: net, trainDataset: { x: xTrain, y: yTrain }, taskType: 'classification', numClasses: 10,
- *   epochs: 1, epiUncerModelPath: 'file://runs/epi', aleUncerModelPath: 'file://runs/ale', saveModel: true,
- * });
- * const epistemic = await evaluation.evalEpistemicUncertainty(xTest); // [N, 10]
- * const aleatoric = await evaluation.evalAleatoricUncertainty(xTest); // [N]
- * evaluation.dispose();
- * ```
- */
 /** The option names of {@link UncertaintyEvaluationOptions} (anything else is rejected). */
 const OPTION_KEYS = [
   'model',
@@ -301,6 +275,38 @@ function checkTargets(y: unknown, name: string, n: number, dims: readonly (numbe
   checkFinite(y, name, 'targets');
 }
 
+/**
+ * Epistemic and aleatoric uncertainty of a trained model (after MindSpore's
+ * `mindspore.nn.probability.toolbox.UncertaintyEvaluation`).
+ *
+ * - **Epistemic**: `T` forward passes with dropout active; if the model has no dropout, a copy
+ *   with `Dropout(0.5)` after its first dense/conv layer is fine-tuned for `epochs` epochs
+ *   (`epistemicMethod: 'bnn'`: a Bayesian copy from the DNN -> BNN transform, sampled instead). The
+ *   result is the variance over passes of each output,
+ *   $$\operatorname{Var}_t[f_t(x)]\in\mathbb{R}^{N\times K}$$
+ *   (`[N, D]` for regression), as MindSpore's `eval_epistemic_uncertainty`. Only the dropout
+ *   layers run as in training (`applyWithMcDropout` of `predictors.ts`): BatchNorm keeps its
+ *   moving statistics, so the given model is never changed and a row does not depend on its batch.
+ * - **Aleatoric**: a heteroscedastic copy predicting a log variance `s` per output, trained with
+ *   Kendall & Gal's loss (Gaussian NLL with learnt variance for regression; sampled-logit softmax
+ *   likelihood for classification). The result is the predicted variance summed over outputs,
+ *   $$\sum_k \sigma_k^2(x) = \sum_k e^{s_k(x)}\in\mathbb{R}^{N}.$$
+ * - Classifiers are trained on their class logits `z` (a softmax head: `log p`; one output: a
+ *   binary classifier), with the cross-entropy `-(1/N) Σ_n log softmax(z_n)_{y_n}`.
+ * - Every option, the training data and the evaluation inputs are checked before any work
+ *   (`ArgumentError` naming the argument); copies are disposed when a call throws.
+ *
+ * @example
+ * ```ts
+ * const evaluation = new UncertaintyEvaluation({
+ *   model: net, trainDataset: { x: xTrain, y: yTrain }, taskType: 'classification', numClasses: 10,
+ *   epochs: 1, epiUncerModelPath: 'file://runs/epi', aleUncerModelPath: 'file://runs/ale', saveModel: true,
+ * });
+ * const epistemic = await evaluation.evalEpistemicUncertainty(xTest); // [N, 10]
+ * const aleatoric = await evaluation.evalAleatoricUncertainty(xTest); // [N]
+ * evaluation.dispose();
+ * ```
+ */
 export class UncertaintyEvaluation {
   readonly taskType: 'classification' | 'regression';
   readonly numClasses: number | undefined;
