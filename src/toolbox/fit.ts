@@ -65,12 +65,15 @@ export function* epochBatches(
 
 /**
  * Minimise `loss(x, y)` over the trainable weights of `model` with Adam, with the layers' one
- * loop ({@link epochLoop}) and one step ({@link minimizeStep}).
+ * loop ({@link epochLoop}) and one step ({@link minimizeStep}): per batch `b`,
+ *
+ * $$\theta \leftarrow \theta - \eta\, \operatorname{Adam}\big(\nabla_\theta\, \ell(x_b, y_b)\big).$$
  *
  * @param model the model to train (its weights change).
  * @param loss scalar objective of a batch (runs inside `optimizer.minimize`).
  * @param data training data.
- * @param options epochs, batch size (default 32), learning rate (default 1e-3).
+ * @param options epochs, batch size (a positive integer, default 32), learning rate (finite,
+ *   > 0, default 1e-3); other values are an `ArgumentError` naming the option, before any work.
  * @returns mean loss per epoch.
  */
 export async function fit(
@@ -84,7 +87,14 @@ export async function fit(
     throw new ArgumentError('epochs', `expected a positive integer, got ${epochs}`);
   }
   const batchSize = options.batchSize ?? 32;
-  const optimizer = tf.train.adam(options.learningRate ?? 1e-3);
+  if (!Number.isInteger(batchSize) || batchSize < 1) {
+    throw new ArgumentError('batchSize', `expected a positive integer, got ${batchSize}`);
+  }
+  const learningRate = options.learningRate ?? 1e-3;
+  if (!Number.isFinite(learningRate) || learningRate <= 0) {
+    throw new ArgumentError('learningRate', `expected a finite number > 0, got ${learningRate}`);
+  }
+  const optimizer = tf.train.adam(learningRate);
   const vars = trainableVariables(model);
   const history: number[] = [];
   try {

@@ -99,8 +99,13 @@ export function stochasticPredictor(
 }
 
 /**
- * MC dropout: run a tfjs layers model with its dropout layers active at prediction time
- * (`model.apply(x, {training: true})`), one dropout mask per sample.
+ * MC dropout: run a tfjs layers model with its dropout layers active at prediction time, one
+ * dropout mask per sample (`applyWithMcDropout`): every other layer runs in inference mode, so a
+ * BatchNormalization layer normalises with its moving statistics (a sample of an input does not
+ * depend on the rest of the batch) and never updates them (the model is not changed).
+ *
+ * $$p_s = \operatorname{softmax}\big(f(x;\ \theta \odot m_s)\big),\qquad
+ * m_s \sim \text{the dropout masks, all other layers at inference}$$
  *
  * @param model a model containing `Dropout` layers (throws otherwise: it would be deterministic).
  * @param output `'auto'` (default: detects a softmax output), `'logits'` or `'probs'`.
@@ -121,9 +126,64 @@ export function mcDropoutPredictor(model: tf.LayersModel, output: OutputKind = '
     );
   }
   return stochasticPredictor(
-    (x) => model.apply(x, { training: true }) as tf.Tensor,
+    (x) => applyWithMcDropout(model, x) as tf.Tensor,
     resolveOutputKind(model, output),
   );
+}
+
+/** The dropout layers of a model and of the models nested in it (class name matching /dropout/i). */
+function dropoutLayers(
+  model: tf.LayersModel,
+  found = new Set<tf.layers.Layer>(),
+): tf.layers.Layer[] {
+  for (const l of model.layers) {
+    if (l instanceof tf.LayersModel) dropoutLayers(l, found);
+    else if (/dropout/i.test(l.getClassName())) found.add(l);
+  }
+  return [...found];
+}
+
+type LayerCall = (inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>) => unknown;
+
+/**
+ * One MC-dropout forward pass: `model.apply(x, {training: false})` with only its dropout layers
+ * (every layer whose class name contains `Dropout`, also in nested models) run as in training,
+ *
+ * $$y = f(x;\ \text{dropout active},\ \text{BatchNorm etc. at inference}).$$
+ *
+ * Unlike `model.apply(x, {training: true})`, BatchNormalization normalises with its moving
+ * statistics and does not update them, and other training-only layers (e.g. `GaussianNoise`) stay
+ * off, so a pass changes no weight or statistic of the model and an input's output does not depend
+ * on the other inputs of the batch. The dropout layers' `call` is wrapped for the duration of the
+ * pass and restored afterwards, also when it throws.
+ *
+ * @param model a tfjs layers model (its dropout layers are sampled).
+ * @param x inputs `[N, ...]`.
+ * @returns the model's output(s) for this pass.
+ * @example
+ * ```ts
+ * const samples = tf.stack([0, 1, 2].map(() => applyWithMcDropout(model, x) as tf.Tensor));
+ * ```
+ */
+export function applyWithMcDropout(model: tf.LayersModel, x: tf.Tensor): tf.Tensor | tf.Tensor[] {
+  const layers = dropoutLayers(model);
+  const own = layers.map((l) => Object.getOwnPropertyDescriptor(l, 'call'));
+  try {
+    for (const l of layers) {
+      const call = (l as unknown as { call: LayerCall }).call;
+      const forced: LayerCall = function (this: unknown, inputs, kwargs) {
+        return call.call(this, inputs, { ...kwargs, training: true });
+      };
+      Object.defineProperty(l, 'call', { value: forced, configurable: true, writable: true });
+    }
+    return model.apply(x, { training: false }) as tf.Tensor | tf.Tensor[];
+  } finally {
+    layers.forEach((l, i) => {
+      const d = own[i];
+      if (d === undefined) delete (l as unknown as { call?: LayerCall }).call;
+      else Object.defineProperty(l, 'call', d);
+    });
+  }
 }
 
 /** Whether a layers model (or any nested model) contains a dropout layer. */
