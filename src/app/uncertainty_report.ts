@@ -18,7 +18,7 @@ import {
 import { dirichletOutputs } from '../toolbox/evidential/dirichlet.js';
 import { evidenceFunction } from '../toolbox/evidential/evidence.js';
 import { modelLogits } from '../toolbox/class_outputs.js';
-import { hasDropout } from '../toolbox/predictors.js';
+import { applyWithMcDropout, hasDropout } from '../toolbox/predictors.js';
 import { buildReport, type ScoreInput } from '../toolbox/report/build.js';
 import { renderReportHtml } from '../toolbox/report/html.js';
 import { imageDataUri } from '../toolbox/report/png.js';
@@ -160,9 +160,12 @@ function batchFunction(
   mode: 'evidential' | 'sampling' | 'single',
   mcSamples: number,
   evidence: string,
-  training: boolean,
+  mcDropout: boolean,
 ): BatchFn {
-  const logitsOf = modelLogits(model);
+  // MC dropout: only the dropout layers as in training (BatchNorm at inference, not updated)
+  const logitsOf = mcDropout
+    ? modelLogits(model, (x) => applyWithMcDropout(model, x) as tf.Tensor)
+    : modelLogits(model);
   if (mode === 'evidential') {
     const toEvidence = evidenceFunction(evidence);
     return (x) => {
@@ -196,7 +199,7 @@ function batchFunction(
   }
   return (x) => {
     const logits: tf.Tensor[] = [];
-    for (let s = 0; s < mcSamples; s++) logits.push(logitsOf(x, training));
+    for (let s = 0; s < mcSamples; s++) logits.push(logitsOf(x, false));
     const l = tf.stack(logits);
     const probs = tf.softmax(l, -1);
     const d = decompose(probs);

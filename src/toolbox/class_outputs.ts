@@ -223,6 +223,7 @@ export function classLogits(out: tf.Tensor, kind: 'logits' | 'probs'): tf.Tensor
  * model.
  *
  * @param model a single-output tfjs classifier.
+ * @param apply how to run it (default `model.apply(x, {training})`; e.g. an MC-dropout pass).
  * @returns `(x, training) -> [N, max(K, 2)]` logits.
  * @example
  * ```ts
@@ -230,8 +231,11 @@ export function classLogits(out: tf.Tensor, kind: 'logits' | 'probs'): tf.Tensor
  * const p = tf.softmax(logitsOf(x, false));
  * ```
  */
-export function modelLogits(model: tf.LayersModel): (x: tf.Tensor, training: boolean) => tf.Tensor {
+export function modelLogits(
+  model: tf.LayersModel,
+  apply: (x: tf.Tensor, training: boolean) => tf.Tensor = (x, training) =>
+    model.apply(x, { training }) as tf.Tensor,
+): (x: tf.Tensor, training: boolean) => tf.Tensor {
   const kind = outputKindOf(model) ?? 'logits';
-  return (x, training) =>
-    tf.tidy(() => classLogits(model.apply(x, { training }) as tf.Tensor, kind));
+  return (x, training) => tf.tidy(() => classLogits(apply(x, training), kind));
 }

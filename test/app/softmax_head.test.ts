@@ -75,4 +75,48 @@ describe('shift: a softmax-ended model', () => {
     // that a second softmax of its probabilities gave
     expect(Math.abs((rows('b')[0] as { nll: number }).nll - Math.log(10))).toBeGreaterThan(0.3);
   }, 120_000);
+
+  it('mc-dropout keeps BatchNorm at inference: with a vanishing rate it equals plain, in any order', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'deepprob-mc-bn-'));
+    const init = (seed: number): ReturnType<typeof tf.initializers.varianceScaling> =>
+      tf.initializers.varianceScaling({ scale: 4, mode: 'fanIn', distribution: 'normal', seed });
+    const m = tf.sequential({
+      layers: [
+        tf.layers.conv2d({
+          inputShape: [28, 28, 1],
+          filters: 4,
+          kernelSize: 5,
+          strides: 2,
+          kernelInitializer: init(3),
+        }),
+        tf.layers.batchNormalization(),
+        tf.layers.flatten(),
+        tf.layers.dropout({ rate: 1e-6 }),
+        tf.layers.dense({ units: 10, kernelInitializer: init(4) }),
+      ],
+    });
+    await m.save(fileIO(join(dir, 'bn')));
+    m.dispose();
+    const d = join(dir, 'bn');
+    const before = tf.memory().numTensors;
+    const res = await runShiftBenchmark({
+      methods: [parseMethodSpec(`mc-dropout:${d}`), parseMethodSpec(`plain:${d}`)],
+      limit: 40,
+      calibrationSize: 20,
+      mcSamples: 3,
+      families: ['rotation'],
+      angles: [45],
+      ood: [],
+      out: join(dir, 'shift'),
+      log: () => undefined,
+    });
+    expect(tf.memory().numTensors).toBe(before);
+    const rows = (name: string) => res.result.rows.filter((r) => r.method === name);
+    const mc = rows('mc-dropout');
+    rows('plain').forEach((r, i) => {
+      // batch statistics (training mode) would move every prediction; moving statistics do not
+      expect(mc[i]!.nll).toBeCloseTo(r.nll, 4);
+      expect(mc[i]!.accuracy).toBe(r.accuracy);
+    });
+  }, 120_000);
 });

@@ -34,7 +34,7 @@ import { swagPredictor, trainSwag } from '../../toolbox/posthoc/swag.js';
 import { fitTemperature } from '../../toolbox/posthoc/temperature.js';
 import { classNll, modelLogits } from '../../toolbox/class_outputs.js';
 import { fitMixtureTemperature } from '../../toolbox/posthoc/mixture_temperature.js';
-import { hasDropout } from '../../toolbox/predictors.js';
+import { applyWithMcDropout, hasDropout } from '../../toolbox/predictors.js';
 import {
   formatShiftTable,
   shiftBenchmark,
@@ -74,18 +74,25 @@ function deterministic(
     });
 }
 
+/**
+ * `s` stochastic passes: the Bayesian layers' weight samples, or with `mcDropout` the dropout
+ * layers as in training and every other layer at inference (`applyWithMcDropout`: BatchNorm keeps
+ * its moving statistics and is not updated).
+ */
 function sampled(
   model: tf.LayersModel,
   s: number,
-  training: boolean,
+  mcDropout: boolean,
   temperature = 1,
 ): ShiftMethod['predict'] {
-  const logitsOf = modelLogits(model);
+  const logitsOf = mcDropout
+    ? modelLogits(model, (x) => applyWithMcDropout(model, x) as tf.Tensor)
+    : modelLogits(model);
   return (x) =>
     tf.tidy(() => {
       const out: tf.Tensor[] = [];
       for (let i = 0; i < s; i++) {
-        const z = logitsOf(x, training);
+        const z = logitsOf(x, false);
         out.push(tf.softmax(temperature === 1 ? z : tf.div(z, temperature)));
       }
       return tf.stack(out) as tf.Tensor3D;
