@@ -136,21 +136,22 @@ export async function heteroscedasticClassifier(
  * @param model the trained regressor (a `tf.Sequential` ending in a dense layer).
  */
 export async function heteroscedasticRegressor(model: tf.LayersModel): Promise<tf.LayersModel> {
-  const base = await cloneModel(model);
-  if (!(base instanceof tf.Sequential)) {
+  // checked on the model itself before the copy is made (a refused model leaves no copy behind)
+  if (!(model instanceof tf.Sequential)) {
     throw new ArgumentError(
       'model',
       'a regression model must be a tf.Sequential ending in a dense layer',
     );
   }
   let last = -1;
-  base.layers.forEach((l, i) => {
+  model.layers.forEach((l, i) => {
     if (/^dense/i.test(l.getClassName())) last = i;
   });
   if (last < 0) throw new ArgumentError('model', 'has no dense layer to use as the mean head');
-  const dense = base.layers[last] as tf.layers.Layer;
-  const units = (dense.getConfig() as { units?: number }).units;
+  const units = ((model.layers[last] as tf.layers.Layer).getConfig() as { units?: number }).units;
   if (units === undefined) throw new ArgumentError('model', 'its last dense layer has no units');
+  const base = await cloneModel(model);
+  const dense = base.layers[last] as tf.layers.Layer;
   const input = tf.input({ shape: inputShapeOf(model) });
   let h: tf.SymbolicTensor = input;
   for (let i = 0; i < last; i++)

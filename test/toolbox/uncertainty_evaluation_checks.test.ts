@@ -355,3 +355,24 @@ describe('UncertaintyEvaluation frees its copies on every failure', () => {
     other.dispose();
   });
 });
+
+describe('heteroscedasticRegressor', () => {
+  it('refuses a functional or dense-less model before copying it (no tensor left behind)', async () => {
+    const inp = tf.input({ shape: [3] });
+    const out = tf.layers.dense({ units: 2 }).apply(inp) as tf.SymbolicTensor;
+    const functional = tf.model({ inputs: inp, outputs: out });
+    const convOnly = tf.sequential({
+      layers: [tf.layers.conv1d({ inputShape: [4, 1], filters: 1, kernelSize: 2 })],
+    });
+    const before = tf.memory().numTensors;
+    await expect(toolbox.heteroscedasticRegressor(functional)).rejects.toThrow(
+      /model: a regression model must be a tf.Sequential ending in a dense layer/,
+    );
+    await expect(toolbox.heteroscedasticRegressor(convOnly)).rejects.toThrow(
+      /model: has no dense layer to use as the mean head/,
+    );
+    expect(tf.memory().numTensors).toBe(before);
+    functional.dispose();
+    convOnly.dispose();
+  });
+});
