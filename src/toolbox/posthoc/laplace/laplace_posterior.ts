@@ -5,6 +5,7 @@
  * the Laplace marginal likelihood in the isotropic prior precision `delta` and its maximiser
  * (`marginal_likelihood.ts`).
  */
+import * as tf from '@tensorflow/tfjs';
 import { checkPositive } from './checks.js';
 import type { LaplaceLikelihood } from './curvature.js';
 import {
@@ -64,6 +65,33 @@ export abstract class LaplacePosterior<S extends string> {
     this.likelihood = options.likelihood;
     this.structure = options.hessianStructure;
     this.batchSize = options.batchSize;
+  }
+
+  /** Rows of `x`, checked against the model's input (an empty batch allowed). */
+  protected abstract rows(x: tf.Tensor): number;
+
+  /**
+   * `fn` over batches of `x` (`batchSize` rows each), concatenated along `axis`; for `N = 0`
+   * zeros of `emptyShape`.
+   */
+  protected batched(
+    x: tf.Tensor,
+    fn: (xb: tf.Tensor) => tf.Tensor,
+    axis: number,
+    emptyShape: number[],
+  ): tf.Tensor {
+    const n = this.rows(x);
+    if (n === 0) return tf.zeros(emptyShape);
+    const parts: tf.Tensor[] = [];
+    try {
+      for (let i = 0; i < n; i += this.batchSize) {
+        const size = Math.min(this.batchSize, n - i);
+        parts.push(tf.tidy(() => fn(tf.slice(x, [i], [size]))));
+      }
+      return parts.length === 1 ? (parts[0] as tf.Tensor).clone() : tf.concat(parts, axis);
+    } finally {
+      tf.dispose(parts);
+    }
   }
 
   /** Parameters with a posterior, `P = sum_b (D_b + 1) K_b`. */

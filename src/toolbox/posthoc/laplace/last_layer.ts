@@ -127,31 +127,8 @@ export class LastLayerLaplace extends LaplacePosterior<HessianStructure> {
   }
 
   /** Check `x` against the model's input shape; `N` (0 allowed). */
-  private rows(x: tf.Tensor): number {
+  protected rows(x: tf.Tensor): number {
     return checkInputs(this.model, x, { finite: false, minRows: 0 });
-  }
-
-  /**
-   * `fn` over batches of `x`, concatenated along `axis`; for `N = 0` zeros of `emptyShape`.
-   */
-  private batched(
-    x: tf.Tensor,
-    fn: (xb: tf.Tensor) => tf.Tensor,
-    axis: number,
-    emptyShape: number[],
-  ): tf.Tensor {
-    const n = this.rows(x);
-    if (n === 0) return tf.zeros(emptyShape);
-    const parts: tf.Tensor[] = [];
-    try {
-      for (let i = 0; i < n; i += this.batchSize) {
-        const size = Math.min(this.batchSize, n - i);
-        parts.push(tf.tidy(() => fn(tf.slice(x, [i], [size]))));
-      }
-      return parts.length === 1 ? (parts[0] as tf.Tensor).clone() : tf.concat(parts, axis);
-    } finally {
-      tf.dispose(parts);
-    }
   }
 
   /**

@@ -15,6 +15,7 @@
  * with the kernel spread out by zeros (tfjs has no gradient for dilated convolutions).
  */
 import * as tf from '@tensorflow/tfjs';
+import { dilateKernel } from '../../../layers/conv_variational.js';
 import { ArgumentError } from '../../../utils/errors.js';
 import type { LaplaceLikelihood } from './curvature.js';
 import { modelHead } from './head.js';
@@ -153,41 +154,13 @@ export function layerChain(model: tf.LayersModel, likelihood: LaplaceLikelihood)
   return { model, layers: run, k: head.k, paramIndex, params };
 }
 
-/**
- * A kernel `[kh, kw, cin, cout]` dilated by `[dh, dw]` as an undilated one
- * `[(kh - 1) dh + 1, (kw - 1) dw + 1, cin, cout]` with zeros between the taps:
- * `conv(a, K, dilation d) = conv(a, K_d, dilation 1)` for any strides and padding ('same' pads for
- * the effective size `(kh - 1) dh + 1` either way).
- */
-export function dilateKernel(kernel: tf.Tensor4D, dilation: [number, number]): tf.Tensor4D {
-  const [dh, dw] = dilation;
-  if (dh === 1 && dw === 1) return kernel;
-  return tf.tidy(() => {
-    const [kh, kw, cin, cout] = kernel.shape;
-    const spread = tf.pad(tf.reshape(kernel, [kh, 1, kw, 1, cin, cout]), [
-      [0, 0],
-      [0, dh - 1],
-      [0, 0],
-      [0, dw - 1],
-      [0, 0],
-      [0, 0],
-    ]);
-    const full = tf.reshape(spread, [kh * dh, kw * dw, cin, cout]);
-    return tf.slice(
-      full,
-      [0, 0, 0, 0],
-      [(kh - 1) * dh + 1, (kw - 1) * dw + 1, cin, cout],
-    ) as tf.Tensor4D;
-  });
-}
-
 /** `lin_l(a; W)` without the bias: matMul or conv2d with the layer's geometry. */
 export function linearMap(p: ParamLayer, a: tf.Tensor, kernel: tf.Tensor): tf.Tensor {
   if (p.kind === 'dense') return tf.matMul(a as tf.Tensor2D, kernel as tf.Tensor2D);
   return tf.tidy(() =>
     tf.conv2d(
       a as tf.Tensor4D,
-      dilateKernel(kernel as tf.Tensor4D, p.dilation as [number, number]),
+      dilateKernel(kernel as tf.Tensor4D, ...(p.dilation as [number, number])),
       p.strides as [number, number],
       p.padding as 'valid' | 'same',
       'NHWC',
