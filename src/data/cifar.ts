@@ -44,10 +44,17 @@ export function parseCifar(
   const recordSize = labelBytes + 3 * PLANE;
   if (bytes.length === 0 || bytes.length % recordSize !== 0) {
     const whole = Math.floor(bytes.length / recordSize);
+    const near =
+      whole === 0 ? `${recordSize}` : `${whole * recordSize} or ${(whole + 1) * recordSize}`;
+    const other = variant === 'cifar10' ? 'cifar100' : 'cifar10';
+    const otherSize = (variant === 'cifar10' ? 2 : 1) + 3 * PLANE;
     throw new DataFormatError(
       file,
       `truncated or corrupt: ${bytes.length} bytes is not a whole number of ${recordSize}-byte ` +
-        `${variant} records (expected ${Math.max(1, whole) * recordSize} or ${(whole + 1) * recordSize} bytes)`,
+        `${variant} records (expected ${near} bytes)` +
+        (bytes.length > 0 && bytes.length % otherSize === 0
+          ? `; it is a whole number of ${otherSize}-byte ${other} records: is it ${other}?`
+          : ''),
     );
   }
   const count = bytes.length / recordSize;

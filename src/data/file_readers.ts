@@ -3,7 +3,7 @@
  * file layout, and the split/directory checks shared by the dataset sources. Exported from
  * `deepprob/node`, never from the browser entry.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { ArgumentError } from '../utils/errors.js';
@@ -47,13 +47,14 @@ export function readMaybeGzip(file: string): Uint8Array {
  * Read an IDX file (raw or `.gz`).
  *
  * @param file path of the file.
+ * @param dims the numbers of dimensions accepted (default any).
  * @example
  * ```ts
  * const labels = readIdxFile('data/t10k-labels-idx1-ubyte.gz'); // shape [10000]
  * ```
  */
-export function readIdxFile(file: string): IdxArray {
-  return parseIdx(readMaybeGzip(file), file);
+export function readIdxFile(file: string, dims?: readonly number[]): IdxArray {
+  return parseIdx(readMaybeGzip(file), file, dims);
 }
 
 /** Options of {@link loadIdxImageSet}. */
@@ -80,8 +81,8 @@ export interface IdxImageSetOptions {
  * @throws DataFormatError when a file is missing, truncated, corrupt, or the two files disagree.
  */
 export function loadIdxImageSet(o: IdxImageSetOptions): ImageSet {
-  const img = readIdxFile(o.images);
-  const lab = readIdxFile(o.labels);
+  const img = readIdxFile(o.images, [3, 4]);
+  const lab = readIdxFile(o.labels, [1]);
   if (img.dtype !== 'uint8' || (img.shape.length !== 3 && img.shape.length !== 4)) {
     throw new DataFormatError(
       o.images,
@@ -152,10 +153,13 @@ export function loadIdxImageSet(o: IdxImageSetOptions): ImageSet {
 /** Find `base` or `base.gz` in `dir`; throws a DataFormatError listing what was looked for. */
 export function findDataFile(dir: string, bases: string[]): string {
   if (!existsSync(dir)) throw new DataFormatError(dir, 'no such directory');
+  if (!statSync(dir).isDirectory()) throw new DataFormatError(dir, 'not a directory');
   for (const base of bases) {
     for (const name of [base, `${base}.gz`]) {
+      // a file, not a folder of that name (Kaggle's MNIST unpacks train-images-idx3-ubyte/ beside
+      // the file train-images.idx3-ubyte)
       const p = join(dir, name);
-      if (existsSync(p)) return p;
+      if (existsSync(p) && statSync(p).isFile()) return p;
     }
   }
   throw new DataFormatError(

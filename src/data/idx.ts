@@ -43,6 +43,8 @@ const TYPES: Record<number, { dtype: IdxArray['dtype']; size: number }> = {
  *
  * @param bytes the file contents.
  * @param file the file name, used in error messages.
+ * @param dims the numbers of dimensions the caller accepts (default any), checked against the
+ *   header before its sizes are read (a wrong count is named as such, not as a size mismatch).
  * @returns dtype, shape and data.
  * @throws DataFormatError on a bad magic number, a truncated header or body, or trailing bytes.
  * @example
@@ -50,7 +52,11 @@ const TYPES: Record<number, { dtype: IdxArray['dtype']; size: number }> = {
  * const { shape, data } = parseIdx(bytes, 'train-images-idx3-ubyte'); // shape [60000, 28, 28]
  * ```
  */
-export function parseIdx(bytes: Uint8Array, file = 'IDX buffer'): IdxArray {
+export function parseIdx(
+  bytes: Uint8Array,
+  file = 'IDX buffer',
+  dims?: readonly number[],
+): IdxArray {
   if (bytes.length < 4) {
     throw new DataFormatError(file, `truncated: ${bytes.length} bytes, an IDX header needs >= 4`);
   }
@@ -65,6 +71,12 @@ export function parseIdx(bytes: Uint8Array, file = 'IDX buffer'): IdxArray {
     );
   }
   const ndim = bytes[3] as number;
+  if (dims !== undefined && !dims.includes(ndim)) {
+    throw new DataFormatError(
+      file,
+      `expected an IDX file of ${dims.join(' or ')} dimension(s) (header byte 4), got ${ndim}`,
+    );
+  }
   const headerSize = 4 + 4 * ndim;
   if (bytes.length < headerSize) {
     throw new DataFormatError(

@@ -3,7 +3,7 @@
  * Fashion-MNIST from Debian's `/usr/share/datasets` or the `fashion-mnist` package,
  * KMNIST/EMNIST/CIFAR from user directories.
  */
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { ArgumentError } from '../utils/errors.js';
@@ -226,14 +226,21 @@ export function loadCifar10(options: LoadOptions = {}): ImageSet {
   let dir = requireDir(options.dir, 'CIFAR-10', 'data_batch_*.bin and test_batch.bin', 'cifar10');
   if (existsSync(join(dir, 'cifar-10-batches-bin'))) dir = join(dir, 'cifar-10-batches-bin');
   const split = checkSplit(options.split);
+  if (!existsSync(dir)) throw new DataFormatError(dir, 'no such directory');
+  if (!statSync(dir).isDirectory()) throw new DataFormatError(dir, 'not a directory');
+  // data_batch_N.bin or data_batch_N.bin.gz, one of each N (the raw file when both are there)
+  const batches = new Map<number, string>();
+  for (const f of readdirSync(dir)) {
+    const m = /^data_batch_(\d+)\.bin(\.gz)?$/.exec(f);
+    if (m === null || !statSync(join(dir, f)).isFile()) continue;
+    const n = Number(m[1]);
+    if (!batches.has(n) || m[2] === undefined) batches.set(n, join(dir, f));
+  }
   const files =
     split === 'train'
-      ? readdirSync(dir)
-          .filter((f) => /^data_batch_\d+\.bin$/.test(f))
-          .sort()
-          .map((f) => join(dir, f))
+      ? [...batches.keys()].sort((x, y) => x - y).map((n) => batches.get(n) as string)
       : [findDataFile(dir, ['test_batch.bin'])];
-  if (files.length === 0) throw new DataFormatError(dir, 'no data_batch_*.bin files found');
+  if (files.length === 0) throw new DataFormatError(dir, 'no data_batch_*.bin[.gz] files found');
   return readCifarFiles(files, 'cifar10', `cifar10/${split}`);
 }
 

@@ -33,6 +33,12 @@ export const ACTIVATION_NAMES: readonly string[] = Object.keys(ACTIVATIONS);
  */
 export function normalizeActivation(name: string | null | undefined): string {
   if (name === undefined || name === null || name === '' || name === 'none') return 'linear';
+  if (typeof name !== 'string') {
+    throw new ArgumentError(
+      'activation',
+      `expected the name of an activation (one of ${ACTIVATION_NAMES.join(', ')}), got ${typeof name === 'object' ? 'an object' : String(name)}`,
+    );
+  }
   const camel = name.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
   if (camel in ACTIVATIONS) return camel;
   throw new ArgumentError(

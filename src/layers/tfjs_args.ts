@@ -12,6 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
+import { checkOptionKeys } from '../utils/options.js';
 
 /** A tfjs initializer object (what `tf.initializers.*(...)` returns). */
 export type Initializer = ReturnType<typeof tf.initializers.zeros>;
@@ -100,6 +101,87 @@ export interface TfjsConvArgs extends TfjsLayerArgs {
 }
 
 /** The MindSpore-named fields {@link fromTfjsArgs} fills in. */
+/** Arguments of every Bayesian layer: tfjs's `LayerArgs`, the variational ones, the TF.js aliases. */
+const COMMON_KEYS = [
+  'inputShape',
+  'batchInputShape',
+  'batchSize',
+  'dtype',
+  'name',
+  'trainable',
+  'weights',
+  'inputDType',
+  // tfjs's deserialization passes its custom-object table in the config
+  'customObjects',
+  'inChannels',
+  'outChannels',
+  'hasBias',
+  'useBias',
+  'activation',
+  'priorMu',
+  'priorSigma',
+  'posteriorMuInitial',
+  'posteriorRhoInitial',
+  'prior',
+  'posterior',
+  'mode',
+  'klScale',
+  'centredPrior',
+  'kernelInitializer',
+  'biasInitializer',
+] as const;
+
+/** The argument names a Bayesian Dense / convolution accepts (both spellings). */
+export const LAYER_ARG_KEYS: Readonly<Record<'dense' | 'conv', readonly string[]>> = {
+  dense: [...COMMON_KEYS, 'units'],
+  conv: [
+    ...COMMON_KEYS,
+    'filters',
+    'kernelSize',
+    'stride',
+    'strides',
+    'padMode',
+    'padding',
+    'dilation',
+    'dilationRate',
+    'group',
+  ],
+};
+
+/** tf.layers options the Bayesian layers do not implement, and why. */
+const UNSUPPORTED: Readonly<Record<string, string>> = {
+  kernelRegularizer: 'the prior KL regularises the weights: set the prior (priorSigma) instead',
+  biasRegularizer: 'the prior KL regularises the weights: set the prior (priorSigma) instead',
+  activityRegularizer: 'not supported by the Bayesian layers',
+  kernelConstraint: 'not supported by the Bayesian layers',
+  biasConstraint: 'not supported by the Bayesian layers',
+};
+
+/**
+ * Refuse options a Bayesian layer would otherwise ignore: tf.layers options it does not implement
+ * (a `dataFormat` other than `'channelsLast'`, regularizers, constraints) and unknown keys (typos),
+ * each naming the key.
+ */
+function checkLayerKeys(a: Record<string, unknown>, kind: 'dense' | 'conv'): void {
+  const df = a['dataFormat'];
+  if (df !== undefined && df !== 'channelsLast') {
+    throw new ArgumentError(
+      'dataFormat',
+      `expected 'channelsLast' (inputs [batch, height, width, channels]); the Bayesian layers do not implement '${String(df)}': transpose the inputs (tf.layers.permute) instead`,
+    );
+  }
+  for (const [key, why] of Object.entries(UNSUPPORTED)) {
+    if (a[key] !== undefined) throw new ArgumentError(key, why);
+  }
+  const rest = { ...a };
+  delete rest['dataFormat'];
+  checkOptionKeys(
+    rest,
+    LAYER_ARG_KEYS[kind],
+    kind === 'dense' ? 'a Bayesian Dense layer' : 'a Bayesian convolution',
+  );
+}
+
 interface Canonical {
   outChannels?: number;
   hasBias?: boolean;
@@ -169,6 +251,8 @@ export function fromTfjsArgs<T extends object>(
   if (kind === 'conv' && a['units'] !== undefined) {
     throw new ArgumentError('units', 'is an argument of Dense layers; a convolution takes filters');
   }
+  checkLayerKeys(a, kind);
+  delete out['dataFormat'];
   alias(a, out, 'useBias', 'hasBias');
   if (kind === 'conv') {
     alias(a, out, 'strides', 'stride');
@@ -187,6 +271,16 @@ export function fromTfjsArgs<T extends object>(
       out['padMode'] = p;
       delete out['padding'];
     }
+  }
+  // the output size is checked under the name the user wrote (units / filters / outChannels)
+  const sizeName =
+    a['units'] !== undefined ? 'units' : a['filters'] !== undefined ? 'filters' : 'outChannels';
+  const size = out['outChannels'];
+  if (size !== undefined && (typeof size !== 'number' || !Number.isInteger(size) || size < 1)) {
+    throw new ArgumentError(
+      sizeName,
+      `expected an integer >= 1, got ${typeof size === 'string' ? JSON.stringify(size) : String(size)}`,
+    );
   }
   if (out['outChannels'] === undefined) {
     throw new ArgumentError(

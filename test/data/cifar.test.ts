@@ -1,6 +1,7 @@
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { parseCifar } from '../../src/data/index.js';
 import { loadCifar10, loadCifar100 } from '../../src/node.js';
@@ -73,5 +74,23 @@ describe('parseCifar', () => {
     expect(loadCifar100({ dir }).labels[0]).toBe(55);
     expect(loadCifar100({ dir, split: 'test', label: 'coarse' }).numClasses).toBe(20);
     expect(() => loadCifar10({})).toThrow(/dir: CIFAR-10 is not bundled/);
+  });
+
+  it('reads gzip training batches too, and names a missing folder or a file given as one', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'deepprob-cifar-gz-'));
+    writeFileSync(join(dir, 'data_batch_1.bin.gz'), gzipSync(record([7], 0, 0)));
+    writeFileSync(join(dir, 'data_batch_2.bin'), record([8], 0, 0));
+    writeFileSync(join(dir, 'test_batch.bin.gz'), gzipSync(record([9], 0, 0)));
+    expect(Array.from(loadCifar10({ dir }).labels)).toEqual([7, 8]);
+    expect(loadCifar10({ dir, split: 'test' }).labels[0]).toBe(9);
+    expect(() => loadCifar10({ dir: join(dir, 'nope') })).toThrow(/nope: no such directory/);
+    expect(() => loadCifar10({ dir: join(dir, 'data_batch_2.bin') })).toThrow(/not a directory/);
+    // an empty file and CIFAR-10 data read as CIFAR-100 say what they are
+    expect(() => parseCifar(new Uint8Array(0), 'cifar10', 'e.bin')).toThrow(
+      /expected 3073 bytes\)/,
+    );
+    expect(() => parseCifar(record([1], 0, 0), 'cifar100', 'c.bin')).toThrow(
+      /expected 3074 bytes\); it is a whole number of 3073-byte cifar10 records: is it cifar10\?/,
+    );
   });
 });

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -138,6 +138,30 @@ describe('IDX files', () => {
         name: 'x',
       }),
     ).toThrow(/bad-labels: has 11 labels but .* has 12 images/);
+  });
+
+  it('skips a folder named like the file (Kaggle layout) and names a wrong dimension count', () => {
+    const dir = tmp();
+    writeTinyMnist(dir, 12, 4, 5, false);
+    // Kaggle's archive: a folder train-images-idx3-ubyte/ beside the file train-images.idx3-ubyte
+    renameSync(join(dir, 't10k-images-idx3-ubyte'), join(dir, 't10k-images.idx3-ubyte'));
+    mkdirSync(join(dir, 't10k-images-idx3-ubyte'));
+    expect(loadMnist({ dir, split: 'test' }).count).toBe(12);
+    // an images file whose header says 9 dimensions (was: "expected 2.59e+49 bytes")
+    const bad = idx(0x08, [12, 4, 5], new Uint8Array(12 * 20));
+    bad[3] = 9;
+    writeFileSync(join(dir, 'bad-images'), bad);
+    expect(() =>
+      loadIdxImageSet({
+        images: join(dir, 'bad-images'),
+        labels: join(dir, 't10k-labels-idx1-ubyte'),
+        name: 'x',
+      }),
+    ).toThrow(/bad-images: expected an IDX file of 3 or 4 dimension\(s\) \(header byte 4\), got 9/);
+    // a file given as the folder
+    expect(() => loadMnist({ dir: join(dir, 't10k-labels-idx1-ubyte') })).toThrow(
+      /not a directory/,
+    );
   });
 
   it('errors clearly for a directory without the files', () => {

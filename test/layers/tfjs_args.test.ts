@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { fromTfjsArgs, resolveInitializer } from '../../src/layers/tfjs_args.js';
 import { ArgumentError } from '../../src/utils/errors.js';
+import { layers } from '../../src/index.js';
 
 describe('TF.js argument names', () => {
   it('maps dense names and keeps the others', () => {
@@ -59,6 +60,61 @@ describe('TF.js argument names', () => {
     expect(() => fromTfjsArgs(null as unknown as object, 'dense')).toThrow(/args: expected/);
     expect(() => fromTfjsArgs({ activation: 'relu' }, 'dense')).toThrow(/units: is required/);
     expect(() => fromTfjsArgs({ kernelSize: 3 }, 'conv')).toThrow(/filters: is required/);
+  });
+
+  it('refuses tf.layers options the Bayesian layers would ignore, and typos, naming the key', () => {
+    // channelsFirst was read as channelsLast: [1,3,8,8] gave [1,1,6,2] where tf.layers.conv2d gives [1,2,6,6]
+    expect(() =>
+      fromTfjsArgs({ filters: 2, kernelSize: 3, dataFormat: 'channelsFirst' }, 'conv'),
+    ).toThrow(/dataFormat: expected 'channelsLast'/);
+    expect(
+      fromTfjsArgs({ filters: 2, kernelSize: 3, dataFormat: 'channelsLast' }, 'conv').args,
+    ).not.toHaveProperty('dataFormat');
+    expect(() =>
+      fromTfjsArgs({ units: 2, kernelRegularizer: tf.regularizers.l2() }, 'dense'),
+    ).toThrow(/kernelRegularizer: the prior KL regularises the weights/);
+    expect(() => fromTfjsArgs({ units: 2, biasConstraint: 'nonNeg' }, 'dense')).toThrow(
+      /biasConstraint: not supported/,
+    );
+    expect(() => fromTfjsArgs({ units: 2, unitz: 7 }, 'dense')).toThrow(
+      /unitz: not an option of a Bayesian Dense layer \(options: .*units/,
+    );
+    expect(() => fromTfjsArgs({ units: 2, prior_sigma: 0.1 }, 'dense')).toThrow(
+      /prior_sigma: .*did you mean priorSigma\?/,
+    );
+    // the size is named as written, strings shown as strings
+    expect(() => fromTfjsArgs({ units: 0 }, 'dense')).toThrow(
+      /units: expected an integer >= 1, got 0/,
+    );
+    expect(() => fromTfjsArgs({ units: '4' }, 'dense')).toThrow(/units: .*got "4"/);
+    expect(() => fromTfjsArgs({ filters: 'eight', kernelSize: 3 }, 'conv')).toThrow(
+      /filters: expected an integer >= 1, got "eight"/,
+    );
+  });
+
+  it('every registered Bayesian class round-trips its own config through the key check', () => {
+    for (const [name, make] of [
+      ['dense', () => new layers.DenseFlipout({ units: 3, inputShape: [4], activation: 'relu' })],
+      [
+        'conv',
+        () =>
+          new layers.ConvReparam({
+            filters: 2,
+            kernelSize: 3,
+            inputShape: [6, 6, 1],
+            strides: 1,
+            dilationRate: 1,
+          }),
+      ],
+    ] as const) {
+      const l = make();
+      const cfg = l.getConfig();
+      const Cls = l.constructor as new (a: object) => tf.layers.Layer;
+      expect(() => new Cls(cfg), name).not.toThrow();
+    }
+    expect(
+      () => new layers.DenseReparam({ units: 2, activation: {} as unknown as string }),
+    ).toThrow(/activation: expected the name of an activation .* got an object/);
   });
 
   it('resolves initializers by object or name', () => {
