@@ -34,13 +34,23 @@ import {
 } from '../constraints/constraints.js';
 export type { TensorInput } from '../utils/tensor.js';
 
+/** Nested JS arrays of booleans (a mask given as data). */
+export type NestedBooleans = readonly (boolean | NestedBooleans)[];
+
 /**
- * Builders of the generic wrappers (set by `expanded.ts` and `independent.ts` when they load,
- * which avoids an import cycle with the subclasses).
+ * A mask for {@link Distribution.mask}: `true`, `false`, a `bool` tensor or nested arrays of
+ * booleans (numbers are refused, as Pyro's masks are boolean).
+ */
+export type MaskInput = boolean | tf.Tensor | NestedBooleans;
+
+/**
+ * Builders of the generic wrappers (set by `expanded.ts`, `independent.ts` and `masked.ts` when
+ * they load, which avoids an import cycle with the subclasses).
  */
 const wrappers: {
   expand?: (d: Distribution, batchShape: number[]) => Distribution;
   toEvent?: (d: Distribution, n: number) => Distribution;
+  mask?: (d: Distribution, mask: MaskInput) => Distribution;
 } = {};
 
 /** @internal Registers the `expand` implementation (called by `expanded.ts`). */
@@ -50,6 +60,11 @@ export function registerExpand(f: (d: Distribution, batchShape: number[]) => Dis
 /** @internal Registers the `toEvent` implementation (called by `independent.ts`). */
 export function registerToEvent(f: (d: Distribution, n: number) => Distribution): void {
   wrappers.toEvent = f;
+}
+
+/** @internal Registers the `mask` implementation (called by `masked.ts`). */
+export function registerMask(f: (d: Distribution, mask: MaskInput) => Distribution): void {
+  wrappers.mask = f;
 }
 
 /** The largest finite double: `v <= MAX_FINITE` is false for +Infinity and NaN. */
@@ -303,6 +318,27 @@ export abstract class Distribution {
       throw new NotDefinedError('toEvent: import the distributions index to enable it');
     }
     return wrappers.toEvent(this, n ?? this.batchShape.length);
+  }
+
+  /**
+   * Mask the log-density by a boolean or a boolean tensor (Pyro's `mask`, a
+   * `MaskedDistribution`): with batch shape `B' = broadcast(batchShape, mask.shape)`,
+   *
+   * $$\log p_{\text{masked}}(x)_b = \begin{cases} \log p(x)_b & m_b \\ 0 & \text{otherwise}
+   *   \end{cases}\qquad b \in B',$$
+   *
+   * so masked-out entries add nothing to a log-joint (their gradients are zero). Draws, support,
+   * event shape, `mean` and `variance` are this distribution's, broadcast to `B'`. The mask
+   * applies to batch dims only; it is `true`, `false`, a `bool` tensor (stays the caller's) or
+   * nested arrays of booleans. The result wraps this distribution (which stays the caller's).
+   * @param mask the entries to keep; must broadcast with the batch shape.
+   * @throws ArgumentError naming `mask` for a non-boolean mask or one that does not broadcast.
+   */
+  mask(mask: MaskInput): Distribution {
+    if (wrappers.mask === undefined) {
+      throw new NotDefinedError('mask: import the distributions index to enable it');
+    }
+    return wrappers.mask(this, mask);
   }
 
   /** Free tensors this distribution created from non-tensor parameters. */

@@ -1,6 +1,6 @@
 /**
- * The protected hooks of a distribution, as the wrappers (`Expanded`, `Independent`) call them on
- * their base.
+ * The protected hooks of a distribution, as the wrappers (`Expanded`, `Independent`, `Masked`)
+ * call them on their base.
  */
 import type * as tf from '@tensorflow/tfjs';
 

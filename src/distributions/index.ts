@@ -7,7 +7,13 @@
  *
  * @module
  */
-export { Distribution, type DistributionOptions, type TensorInput } from './distribution.js';
+export {
+  Distribution,
+  type DistributionOptions,
+  type MaskInput,
+  type NestedBooleans,
+  type TensorInput,
+} from './distribution.js';
 export { ScalarDistribution } from './scalar.js';
 export { LocationScaleDistribution } from './location_scale.js';
 export {
@@ -52,6 +58,7 @@ export { LKJCholesky } from './lkj_cholesky.js';
 export { VonMises } from './von_mises.js';
 export { ImproperUniform } from './improper_uniform.js';
 export { ExpandedDistribution, klExpandedExpanded } from './expanded.js';
+export { MaskedDistribution, klMaskedMasked } from './masked.js';
 export * as constraints from '../constraints/constraints.js';
 export { Constraint, type Bound, type ConstraintKind } from '../constraints/constraints.js';
 export { bijectTo, transformTo, registerBijectTo, type BijectorFactory } from './transform_to.js';
