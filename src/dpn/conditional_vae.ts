@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import { nextSeed } from '../utils/seed.js';
 import { ArgumentError } from '../utils/errors.js';
 import { applyNetwork, checkSize, numInputs, type Network } from './network.js';
-import { VAEBase, type VAEOptions, type VAEOutput } from './vae.js';
+import { reshapeLike, VAEBase, type VAEOptions, type VAEOutput } from './vae.js';
 
 /**
  * A label-conditioned VAE.
@@ -52,26 +52,41 @@ export class ConditionalVAE extends VAEBase {
     this.numClasses = numClasses;
   }
 
-  private oneHot(y: tf.Tensor, n: number): tf.Tensor {
+  private oneHot(y: tf.Tensor, n: number, name = 'y'): tf.Tensor {
     if (y.rank !== 1 || y.shape[0] !== n) {
-      throw new ArgumentError('y', `expected integer labels of shape [${n}], got [${y.shape}]`);
+      throw new ArgumentError(name, `expected integer labels of shape [${n}], got [${y.shape}]`);
+    }
+    const v = y.dataSync();
+    for (let i = 0; i < v.length; i++) {
+      const l = v[i] as number;
+      if (!(Number.isInteger(l) && l >= 0 && l < this.numClasses)) {
+        throw new ArgumentError(
+          name,
+          `expected integer labels in [0, ${this.numClasses}) (numClasses), got ${l} at ${i}`,
+        );
+      }
     }
     return tf.oneHot(tf.cast(y, 'int32') as tf.Tensor1D, this.numClasses).toFloat();
   }
 
-  /** Encode `(x, y)`, sample `z`, decode `[z, onehot(y)]`. */
+  /** Encode `(x, y)`, sample `z`, decode `[z, onehot(y)]` (training mode: SVI's pass). */
   apply(x: tf.Tensor, y?: tf.Tensor): VAEOutput {
+    return this.forward(x, y, true);
+  }
+
+  private forward(x: tf.Tensor, y: tf.Tensor | undefined, training: boolean): VAEOutput {
     if (y === undefined) throw new ArgumentError('y', 'ConditionalVAE needs the labels');
+    this.checkX(x);
     return tf.tidy(() => {
       const n = x.shape[0] as number;
       const c = this.oneHot(y, n);
       const h =
         numInputs(this.encoder) === 2
-          ? applyNetwork(this.encoder, [x, c])
-          : applyNetwork(this.encoder, tf.concat([tf.reshape(x, [n, -1]), c], 1));
+          ? applyNetwork(this.encoder, [x, c], training)
+          : applyNetwork(this.encoder, tf.concat([tf.reshape(x, [n, -1]), c], 1), training);
       const { mu, std } = this.heads(h);
       const z = this.reparameterize(mu, std);
-      const reconX = this.decode(tf.concat([z, c], 1));
+      const reconX = this.decode(tf.concat([z, c], 1), training);
       return { reconX, x, mu, std };
     }) as VAEOutput;
   }
@@ -87,17 +102,17 @@ export class ConditionalVAE extends VAEBase {
           ? label
           : tf.tensor1d(
               typeof label === 'number' ? new Array<number>(n).fill(label) : label,
-              'int32',
+              'float32',
             );
-      const c = this.oneHot(labels, n);
+      const c = this.oneHot(labels, n, 'label');
       const z = tf.randomNormal([n, this.latentSize], 0, 1, 'float32', nextSeed());
-      const out = this.decode(tf.concat([z, c], 1));
+      const out = this.decode(tf.concat([z, c], 1), false);
       return shape === undefined ? out : tf.reshape(out, shape);
     });
   }
 
-  /** Reconstruct `x` given its labels `y`, shaped as `x`. */
+  /** Reconstruct `x` given its labels `y`, shaped as `x` (the networks in inference mode). */
   reconstructSample(x: tf.Tensor, y: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => tf.reshape(this.apply(x, y).reconX, x.shape));
+    return tf.tidy(() => reshapeLike(this.forward(x, y, false).reconX, x));
   }
 }

@@ -11,7 +11,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { nextSeed } from '../utils/seed.js';
+import { checkFinite } from '../utils/tensor.js';
 import { ArgumentError } from '../utils/errors.js';
+import { checkOptionKeys } from '../utils/options.js';
 import {
   applyNetwork,
   builtDense,
@@ -71,7 +73,15 @@ export abstract class VAEBase implements ProbabilisticNetwork {
     this.decoder = checkNetwork(decoder, 'decoder');
     this.hiddenSize = checkSize(hiddenSize, 'hiddenSize');
     this.latentSize = checkSize(latentSize, 'latentSize');
-    this.stdTransform = options.stdTransform ?? 'softplus';
+    if (options === null || typeof options !== 'object') {
+      throw new ArgumentError('options', `expected an object, got ${String(options)}`);
+    }
+    checkOptionKeys(options, ['stdTransform'], 'VAE');
+    const st = options.stdTransform ?? 'softplus';
+    if (st !== 'softplus' && st !== 'exp') {
+      throw new ArgumentError('stdTransform', `expected 'softplus' or 'exp', got '${String(st)}'`);
+    }
+    this.stdTransform = st;
     this.dense1 = builtDense(hiddenSize, latentSize, 'vae_mu');
     this.dense2 = builtDense(hiddenSize, latentSize, 'vae_std');
     this.dense3 = builtDense(decoderInputSize, hiddenSize, 'vae_dec');
@@ -99,9 +109,20 @@ export abstract class VAEBase implements ProbabilisticNetwork {
     return tf.add(mu, tf.mul(std, eps));
   }
 
-  /** `decoder(dense3(z))`. */
-  protected decode(z: tf.Tensor): tf.Tensor {
-    return applyNetwork(this.decoder, this.dense3.apply(z) as tf.Tensor);
+  /** `decoder(dense3(z))`, in training mode (SVI) or inference mode (sampling). */
+  protected decode(z: tf.Tensor, training = true): tf.Tensor {
+    return applyNetwork(this.decoder, this.dense3.apply(z) as tf.Tensor, training);
+  }
+
+  /** Check a batch of inputs: a tensor with at least one row, finite values. */
+  protected checkX(x: tf.Tensor): void {
+    if (!(x instanceof tf.Tensor) || x.rank < 2) {
+      throw new ArgumentError('x', 'expected a batch tensor [n, ...]');
+    }
+    if ((x.shape[0] as number) < 1) {
+      throw new ArgumentError('x', `expected at least one example, got [${x.shape.join(', ')}]`);
+    }
+    checkFinite(x, 'x', 'inputs');
   }
 
   /** Every trainable variable: encoder, the three dense heads, decoder. */
@@ -122,6 +143,17 @@ export abstract class VAEBase implements ProbabilisticNetwork {
 
 function reshapeTo(t: tf.Tensor, shape: number[] | undefined): tf.Tensor {
   return shape === undefined ? t : tf.reshape(t, shape);
+}
+
+/** The reconstruction shaped as the input, or an error naming the decoder when sizes differ. */
+export function reshapeLike(recon: tf.Tensor, x: tf.Tensor): tf.Tensor {
+  if (recon.size !== x.size) {
+    throw new ArgumentError(
+      'decoder',
+      `expected the decoder to output ${x.size / (x.shape[0] as number)} values per example (the input [${x.shape.slice(1).join(', ')}]), got [${recon.shape.slice(1).join(', ')}]`,
+    );
+  }
+  return tf.reshape(recon, x.shape);
 }
 
 /**
@@ -156,11 +188,16 @@ export class VAE extends VAEBase {
     super(encoder, decoder, hiddenSize, latentSize, latentSize, options);
   }
 
-  /** Encode, sample `z` by reparameterization, decode. */
+  /** Encode, sample `z` by reparameterization, decode (the networks in training mode: SVI's pass). */
   apply(x: tf.Tensor): VAEOutput {
+    return this.forward(x, true);
+  }
+
+  private forward(x: tf.Tensor, training: boolean): VAEOutput {
+    this.checkX(x);
     return tf.tidy(() => {
-      const { mu, std } = this.heads(applyNetwork(this.encoder, x));
-      const reconX = this.decode(this.reparameterize(mu, std));
+      const { mu, std } = this.heads(applyNetwork(this.encoder, x, training));
+      const reconX = this.decode(this.reparameterize(mu, std), training);
       return { reconX, x, mu, std };
     }) as VAEOutput;
   }
@@ -172,12 +209,15 @@ export class VAE extends VAEBase {
     checkSize(n, 'n');
     return tf.tidy(() => {
       const z = tf.randomNormal([n, this.latentSize], 0, 1, 'float32', nextSeed());
-      return reshapeTo(this.decode(z), shape);
+      return reshapeTo(this.decode(z, false), shape);
     });
   }
 
-  /** Encode `x`, draw `z ~ q(z|x)` and decode: the reconstruction, shaped as `x`. */
+  /**
+   * Encode `x`, draw `z ~ q(z|x)` and decode: the reconstruction, shaped as `x` (the networks in
+   * inference mode, as {@link generateSample}).
+   */
   reconstructSample(x: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => reshapeTo(this.apply(x).reconX, x.shape));
+    return tf.tidy(() => reshapeLike(this.forward(x, false).reconX, x));
   }
 }

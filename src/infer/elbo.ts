@@ -12,6 +12,8 @@
  *
  * Summed over the batch (MindSpore's convention); `reduction: 'mean'` divides by the batch size.
  */
+import { checkOptionKeys } from '../utils/options.js';
+import { allWithin, checkValues, peekValues } from '../utils/tensor.js';
 import * as tf from '@tensorflow/tfjs';
 import { klNormalNormal, Normal } from '../distributions/normal.js';
 import { ArgumentError } from '../utils/errors.js';
@@ -74,6 +76,10 @@ export class ELBO {
   readonly reduction: 'sum' | 'mean';
 
   constructor(options: ELBOOptions = {}) {
+    if (options === null || typeof options !== 'object') {
+      throw new ArgumentError('options', `expected an object, got ${String(options)}`);
+    }
+    checkOptionKeys(options, ['latentPrior', 'outputPrior', 'reduction'], 'ELBO');
     const lp = options.latentPrior ?? 'Normal';
     if (lp !== 'Normal') {
       throw new ArgumentError('latentPrior', `expected 'Normal', got '${String(lp)}'`);
@@ -101,6 +107,9 @@ export class ELBO {
         'reconX',
         `expected the decoder output to have as many elements as x ([${x.shape}]), got [${reconX.shape}]`,
       );
+    }
+    if (this.outputPrior === 'Bernoulli' && !allWithin(peekValues(x), 0, 1)) {
+      checkValues(x, 'x', (v) => v >= 0 && v <= 1, "values in [0, 1] for outputPrior 'Bernoulli'");
     }
     return this.outputPrior === 'Normal' ? squaredErrorSum(x, reconX) : bernoulliNLLSum(x, reconX);
   }

@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { withTapeCleanup } from '../utils/tape.js';
 import { ArgumentError } from '../utils/errors.js';
+import { checkOptionKeys } from '../utils/options.js';
 import type { NetWithLoss } from './with_loss.js';
 
 /** A minibatch: inputs and optional labels. */
@@ -63,6 +64,7 @@ export class SVI<N> {
     if (opt === null || typeof opt !== 'object' || !(opt instanceof tf.Optimizer)) {
       throw new ArgumentError('optimizer', 'expected a tf.Optimizer, e.g. tf.train.adam(1e-3)');
     }
+    checkOptionKeys(options, ['netWithLoss', 'optimizer'], 'SVI');
     this.netWithLoss = options.netWithLoss;
     this.optimizer = options.optimizer;
   }
@@ -91,17 +93,24 @@ export class SVI<N> {
       throw new ArgumentError('epochs', `expected an integer >= 1, got ${epochs}`);
     }
     const fresh = typeof dataset === 'function';
+    // a 'mean' loss is per example: weight it by the batch size so the epoch mean is per example
+    const perExample = this.netWithLoss.reduction === 'mean';
     for (let e = 1; e <= epochs; e++) {
       const t0 = performance.now();
       let total = 0;
       let count = 0;
       const it = typeof dataset === 'function' ? dataset() : dataset;
       for (const b of it) {
-        total += this.step(b.x, b.y);
-        count += b.x.shape[0] as number;
-        if (fresh) {
-          b.x.dispose();
-          b.y?.dispose();
+        const size = b.x.shape[0] as number;
+        try {
+          const v = this.step(b.x, b.y);
+          total += perExample ? v * size : v;
+          count += size;
+        } finally {
+          if (fresh) {
+            b.x.dispose();
+            b.y?.dispose();
+          }
         }
       }
       if (count === 0) throw new ArgumentError('dataset', 'the data set yielded no batches');

@@ -13,11 +13,15 @@ export interface NetWithLoss<N> {
   call(x: tf.Tensor, y?: tf.Tensor): tf.Scalar;
   /** The variables to optimize. */
   trainableVariables(): tf.Variable[];
+  /** Whether `call` is the batch's sum (default) or its mean per example. */
+  readonly reduction?: 'sum' | 'mean';
 }
 
 /** A loss of a network output (e.g. `infer.ELBO`). */
 export interface OutputLoss {
   call(out: VAEOutput): tf.Scalar;
+  /** Whether the loss is the batch's sum (default) or its mean per example. */
+  readonly reduction?: 'sum' | 'mean';
 }
 
 /**
@@ -38,5 +42,9 @@ export class WithLossCell<N extends ProbabilisticNetwork> implements NetWithLoss
   }
   trainableVariables(): tf.Variable[] {
     return this.network.trainableVariables();
+  }
+  /** The loss's reduction (`'sum'` unless it says `'mean'`). */
+  get reduction(): 'sum' | 'mean' {
+    return this.loss.reduction ?? 'sum';
   }
 }

@@ -136,3 +136,114 @@ describe('dpn.ConditionalVAE', () => {
     cvae.dispose();
   });
 });
+
+describe('dpn VAEs off the seeds path', () => {
+  it('sampling and reconstruction run the networks in inference mode (dropout off, BatchNorm not updated)', () => {
+    setSeed(3);
+    const decoder = tf.sequential({
+      layers: [
+        tf.layers.dense({ inputShape: [8], units: 16 }),
+        tf.layers.batchNormalization(),
+        tf.layers.activation({ activation: 'sigmoid' }),
+        tf.layers.dropout({ rate: 0.5 }),
+      ],
+    });
+    const vae = new VAE(enc(16), decoder, 8, 3);
+    const bn = decoder.layers[1] as tf.layers.Layer;
+    const moving = (): number[] => Array.from(bn.getWeights()[2]!.dataSync());
+    const m0 = moving();
+    const g = vae.generateSample(50);
+    // dropout at rate 0.5 in training mode zeroed half the outputs and doubled the rest (max 1.56)
+    expect(Math.min(...g.dataSync())).toBeGreaterThan(0);
+    expect(Math.max(...g.dataSync())).toBeLessThan(1);
+    const x = tf.randomUniform([6, 16]);
+    const r = vae.reconstructSample(x);
+    expect(r.shape).toEqual([6, 16]);
+    expect(Math.max(...r.dataSync())).toBeLessThan(1);
+    expect(moving()).toEqual(m0);
+    tf.dispose([g, r, x]);
+    vae.dispose();
+  });
+
+  it('checks inputs, labels and options before any work, naming the argument', () => {
+    const vae = new VAE(enc(16), dec(), 8, 3);
+    const before = tf.memory().numTensors;
+    const bad = tf.tensor2d([[NaN, ...new Array<number>(15).fill(0)]]);
+    expect(() => vae.apply(bad)).toThrow(/x: expected finite inputs, got NaN/);
+    const empty = tf.zeros([0, 16]);
+    expect(() => vae.apply(empty)).toThrow(/x: expected at least one example/);
+    tf.dispose([bad, empty]);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(() => new VAE(enc(16), dec(), 8, 3, { stdTransform: 'relu' as 'exp' })).toThrow(
+      /stdTransform: expected 'softplus' or 'exp', got 'relu'/,
+    );
+    expect(() => new VAE(enc(16), dec(), 8, 3, { std_transform: 'exp' } as object)).toThrow(
+      /std_transform: .*did you mean stdTransform/,
+    );
+    expect(() => new ELBO({ reductions: 'mean' } as object)).toThrow(
+      /reductions: not an option of ELBO/,
+    );
+    expect(
+      () =>
+        new SVI({
+          netWithLoss: new WithLossCell(vae, new ELBO()),
+          optimizer: tf.train.adam(1e-3),
+          epochs: 3,
+        } as ConstructorParameters<typeof SVI>[0]),
+    ).toThrow(/epochs: not an option of SVI/);
+    // Bernoulli likelihood: data outside [0, 1]
+    const big = tf.fill([2, 16], 2);
+    expect(() => new WithLossCell(vae, new ELBO({ outputPrior: 'Bernoulli' })).call(big)).toThrow(
+      /x: expected values in \[0, 1\] for outputPrior 'Bernoulli', got 2/,
+    );
+    big.dispose();
+    const cvae = new ConditionalVAE(enc(16 + 3), dec(), 8, 2, 3);
+    const x = tf.randomUniform([4, 16]);
+    for (const labels of [
+      [0, 1, 5, -1],
+      [0.5, 1.7, 2.2, 0],
+    ]) {
+      const y = tf.tensor1d(labels);
+      expect(() => cvae.apply(x, y)).toThrow(
+        /y: expected integer labels in \[0, 3\) \(numClasses\)/,
+      );
+      y.dispose();
+    }
+    expect(() => cvae.generateSample(7, 4)).toThrow(/label: expected integer labels in \[0, 3\)/);
+    expect(() => cvae.generateSample([0, 1], 3)).toThrow(
+      /label: expected integer labels of shape \[3\]/,
+    );
+    x.dispose();
+    vae.dispose();
+    cvae.dispose();
+  });
+
+  it("SVI's epoch loss is per example for 'mean' as for 'sum'; a failing batch is still freed", () => {
+    for (const reduction of ['sum', 'mean'] as const) {
+      setSeed(8);
+      const vae = new VAE(enc(16), dec(), 8, 3);
+      const svi = new SVI({
+        netWithLoss: new WithLossCell(vae, new ELBO({ reduction })),
+        optimizer: tf.train.sgd(0),
+      });
+      const x = tf.randomUniform([10, 16], 0, 1, 'float32', 5);
+      // with lr 0 the step's loss is the batch loss: sum over 10 examples, or their mean
+      setSeed(9);
+      const batchLoss = svi.step(x);
+      setSeed(9);
+      svi.run([{ x }], 1);
+      expect(svi.getTrainLoss()).toBeCloseTo(reduction === 'sum' ? batchLoss / 10 : batchLoss, 4);
+      x.dispose();
+      vae.dispose();
+    }
+    const vae = new VAE(enc(16), dec(), 8, 3);
+    const svi = new SVI({
+      netWithLoss: new WithLossCell(vae, new ELBO()),
+      optimizer: tf.train.sgd(0),
+    });
+    const before = tf.memory().numTensors;
+    expect(() => svi.run(() => [{ x: tf.fill([2, 16], NaN) }], 1)).toThrow(/x: expected finite/);
+    expect(tf.memory().numTensors).toBe(before);
+    vae.dispose();
+  });
+});
