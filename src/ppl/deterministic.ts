@@ -15,5 +15,5 @@ import { sample } from './runtime.js';
  * ```
  */
 export function deterministic(name: string, value: tf.Tensor, eventDim = 0): tf.Tensor {
-  return sample(name, new Delta(value, eventDim), { obs: value });
+  return sample(name, new Delta(value, eventDim), { obs: value, infer: { deterministic: true } });
 }

@@ -9,11 +9,19 @@ import type { Message } from '../runtime.js';
 
 /** Fixes named sample sites to data. @internal */
 export class ConditionMessenger extends Messenger {
-  constructor(private readonly data: Record<string, tf.Tensor | tf.TensorLike>) {
+  /**
+   * @param data the site values.
+   * @param skipDeterministic leave `deterministic` sites to be recomputed (Predictive's default).
+   */
+  constructor(
+    private readonly data: Record<string, tf.Tensor | tf.TensorLike>,
+    private readonly skipDeterministic = false,
+  ) {
     super();
   }
   override processMessage(msg: Message): void {
     if (msg.type !== 'sample' || !(msg.name in this.data)) return;
+    if (this.skipDeterministic && msg.infer['deterministic'] === true) return;
     const v = this.data[msg.name] as tf.Tensor | tf.TensorLike;
     msg.value = v instanceof tf.Tensor ? v : tf.tensor(v);
     msg.isObserved = true;

@@ -4,7 +4,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { replay } from '../handlers/replay.js';
-import { condition } from '../handlers/condition.js';
+import { ConditionMessenger } from '../handlers/condition.js';
+import { wrapWith } from '../messenger.js';
 import { trace } from '../handlers/trace.js';
 import { ArgumentError } from '../../utils/errors.js';
 import { checkOptionKeys } from '../../utils/options.js';
@@ -26,6 +27,12 @@ export interface PredictiveOptions<A extends unknown[]> {
    * guide (the predictive sites, including observed ones and `deterministic` ones).
    */
   returnSites?: string[];
+  /**
+   * With `posteriorSamples`: also fix the `deterministic` sites to their stored values (default
+   * false: they are recomputed from the conditioned latents and the call's inputs, as NumPyro's
+   * `Predictive` does since `exclude_deterministic`; stored values would be stale on new inputs).
+   */
+  conditionDeterministic?: boolean;
 }
 
 /**
@@ -49,7 +56,7 @@ export class Predictive<A extends unknown[]> {
     }
     checkOptionKeys(
       options,
-      ['guide', 'numSamples', 'posteriorSamples', 'returnSites'],
+      ['guide', 'numSamples', 'posteriorSamples', 'returnSites', 'conditionDeterministic'],
       'Predictive',
     );
     if (options.guide !== undefined) asFn(options.guide);
@@ -127,9 +134,13 @@ export class Predictive<A extends unknown[]> {
         const ps = this.options.posteriorSamples;
         const run =
           ps !== undefined
-            ? condition(
+            ? wrapWith(
                 model,
-                Object.fromEntries(Object.entries(ps).map(([k, t]) => [k, tf.gather(t, i)])),
+                () =>
+                  new ConditionMessenger(
+                    Object.fromEntries(Object.entries(ps).map(([k, t]) => [k, tf.gather(t, i)])),
+                    this.options.conditionDeterministic !== true,
+                  ),
               )
             : gt === undefined
               ? model
@@ -140,7 +151,12 @@ export class Predictive<A extends unknown[]> {
           mt
             .sampleSites()
             .filter((s) => gt === undefined || !gt.get(s.name) || gt.get(s.name)?.isObserved)
-            .filter((s) => ps === undefined || !(s.name in ps))
+            .filter(
+              (s) =>
+                ps === undefined ||
+                !(s.name in ps) ||
+                (s.infer['deterministic'] === true && this.options.conditionDeterministic !== true),
+            )
             .map((s) => s.name);
         for (const n of names) {
           const site = mt.get(n) ?? gt?.get(n);

@@ -59,7 +59,13 @@ function resolve(s: InitStrategy | undefined): Resolved {
   if (s === undefined || s === 'uniform') return { kind: 'uniform', radius: 2 };
   if (s === 'median') return { kind: 'median', numSamples: 15 };
   if (s === 'sample') return { kind: 'sample' };
-  if (typeof s === 'object' && s !== null && 'kind' in s) return s;
+  if (typeof s === 'object' && s !== null && 'kind' in s) {
+    const ok =
+      (s.kind === 'uniform' && typeof s.radius === 'number' && s.radius > 0) ||
+      (s.kind === 'median' && Number.isInteger(s.numSamples) && s.numSamples >= 1) ||
+      (s.kind === 'value' && typeof s.values === 'object' && s.values !== null);
+    if (ok) return s as Resolved;
+  }
   throw new ArgumentError(
     'initStrategy',
     `expected 'uniform', 'median', 'sample', initToUniform(), initToMedian() or initToValue(), got ${String(s)}`,
@@ -134,7 +140,10 @@ class InitMessenger extends Messenger {
       }
       value = tf.reshape(value, shape);
     } else if (s.kind === 'median') {
-      value = medianOverFirst(fn.sample([s.numSamples], seed));
+      // the median in the unconstrained space, mapped back (Pyro's init_to_median): the
+      // element-wise median of simplex or correlation-Cholesky draws is not in their support
+      const draws = fn.sample([s.numSamples], seed);
+      value = bij.forward(medianOverFirst(bij.inverse(draws)));
     } else if (s.kind === 'sample') {
       value = fn.sample([], seed);
     }

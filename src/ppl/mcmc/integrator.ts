@@ -17,6 +17,8 @@ export interface PotentialPoint {
   value: number;
   /** `dU/dq` (owned by the receiver). */
   grad: Float64Array;
+  /** Why the model rejected the point (`U = +Infinity`), when it threw: the site's own message. */
+  reason?: string;
 }
 
 /** A coroutine that asks for potentials at positions and finally returns a `T`. */

@@ -223,11 +223,15 @@ export class ChainSampler {
 
   /** Evaluate the initial point and (when adapting) search a first step size. */
   *initialize(): PotentialRequests<void> {
-    const { value, grad } = yield this.point.q.slice();
+    const { value, grad, reason } = yield this.point.q.slice();
     if (!Number.isFinite(value) || !grad.every(Number.isFinite)) {
       throw new ArgumentError(
-        'initParams',
-        `the potential energy or its gradient is not finite at the initial point (U = ${value})`,
+        reason !== undefined ? 'model' : 'initParams',
+        reason !== undefined
+          ? `the model rejected the initial point: ${reason}`
+          : `the potential energy or its gradient is not finite at the initial point (U = ${value}${
+              Number.isFinite(value) ? ', a gradient entry is not finite' : ''
+            }): a site's log-probability or a factor is not finite there (check the model, or start elsewhere with initStrategy)`,
       );
     }
     this.point = { ...this.point, potential: value, grad };

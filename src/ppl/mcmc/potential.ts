@@ -230,7 +230,7 @@ export class ModelPotential<A extends unknown[]> implements Potential {
       return this.evaluate(z);
     } catch (e) {
       if (!(e instanceof ArgumentError) || e.argument === 'model') throw e;
-      return { value: Infinity, grad: new Float64Array(this.dim).fill(NaN) };
+      return { value: Infinity, grad: new Float64Array(this.dim).fill(NaN), reason: e.message };
     }
   }
 
@@ -279,7 +279,12 @@ export class ModelPotential<A extends unknown[]> implements Potential {
     } catch (e) {
       disposeAbortedTape(); // the model threw mid-run: free the gradient tape's saved tensors
       if (!(e instanceof ArgumentError) || e.argument === 'model') throw e;
-      return zs.map(() => ({ value: Infinity, grad: new Float64Array(this.dim).fill(NaN) }));
+      const reason = e.message;
+      return zs.map(() => ({
+        value: Infinity,
+        grad: new Float64Array(this.dim).fill(NaN),
+        reason,
+      }));
     } finally {
       captured?.dispose();
     }
