@@ -34,7 +34,20 @@ import {
 } from './losses.js';
 import type { StepContext } from './step_context.js';
 import { minimizeStep, trainableVariables } from './train_step.js';
-import { bayesianLayers } from './model_utils.js';
+import { bayesianLayers, finalActivation } from './model_utils.js';
+
+/** The loss cells take one input tensor; a list of inputs is named as such. */
+function multiInputError(): ArgumentError {
+  return new ArgumentError(
+    'x',
+    'expected one input tensor: the loss cells train single-input networks (for a multi-input model, write the step with optimizer.minimize around model.apply(inputs) plus modelKL(model) * factor)',
+  );
+}
+
+/** Whether `x` is a list of tensors (the inputs of a multi-input model). */
+function isTensorList(x: unknown): boolean {
+  return Array.isArray(x) && x.some((t) => t instanceof tf.Tensor);
+}
 
 /** A network: a tfjs model or a single layer. */
 export type Backbone = tf.LayersModel | tf.layers.Layer;
@@ -80,6 +93,12 @@ export abstract class BayesianLossCell {
   readonly lossFn: LossFn;
   /** The Bayesian layers of the backbone (found once). */
   readonly layers: BayesianLayer[];
+  /**
+   * Whether the backbone ends in a softmax over `K >= 2` classes while the loss is the softmax
+   * cross-entropy of logits: the data term is then taken of `log p` (so the probabilities are not
+   * softmaxed a second time, which shrank the loss and its gradients).
+   */
+  readonly probabilityOutput: boolean;
 
   constructor(backbone: Backbone, lossFn: LossFn | LossName | undefined) {
     if (!(backbone instanceof tf.LayersModel) && !(backbone instanceof tf.layers.Layer)) {
@@ -88,6 +107,16 @@ export abstract class BayesianLossCell {
     this.backbone = backbone;
     this.lossFn = resolveLoss(lossFn);
     this.layers = bayesianLayers(backbone);
+    const out =
+      backbone instanceof tf.LayersModel && backbone.outputs.length === 1
+        ? backbone.outputs[0]?.shape
+        : undefined;
+    const last = backbone instanceof tf.LayersModel ? backbone.layers.at(-1) : backbone;
+    this.probabilityOutput =
+      this.lossFn === softmaxCrossEntropy &&
+      last !== undefined &&
+      finalActivation(last) === 'softmax' &&
+      (out === undefined || (out[out.length - 1] ?? 2) >= 2);
   }
 
   /**
@@ -126,6 +155,7 @@ export abstract class BayesianLossCell {
    * @param ctx the position in training, for KL schedules.
    */
   compute(x: tf.Tensor, y: tf.Tensor, ctx: LossContext = {}): LossTerms {
+    if (isTensorList(x)) throw multiInputError();
     return this.terms(x, y, this.klFactor(x.shape[0] as number, ctx));
   }
 
@@ -146,7 +176,9 @@ export abstract class BayesianLossCell {
     }
     const nllFactor = this.nllFactor();
     const output = this.forward(x);
-    const nll = this.lossFn(output, y);
+    const nll = this.probabilityOutput
+      ? this.lossFn(tf.log(tf.clipByValue(output, 1e-30, 1)), y)
+      : this.lossFn(output, y);
     const kl = this.kl();
     const loss = tf.tidy(() => tf.add(tf.mul(nll, nllFactor), tf.mul(kl, klFactor)) as tf.Scalar);
     return { loss, nll, kl, output };
@@ -186,6 +218,7 @@ export abstract class BayesianLossCell {
     ) {
       throw new ArgumentError('optimizer', `expected a tf.Optimizer, got ${typeof optimizer}`);
     }
+    if (isTensorList(x)) throw multiInputError();
     if (!(x instanceof tf.Tensor) || x.isDisposed || x.rank < 1) {
       throw new ArgumentError('x', 'expected a live tf.Tensor of inputs with a batch dimension');
     }

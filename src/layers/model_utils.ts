@@ -129,3 +129,24 @@ export function setKLScale(model: LayerContainer, scale: number): void {
 export function numBayesianParams(model: LayerContainer): number {
   return bayesianLayers(model).reduce((a, l) => a + l.numBayesianParams(), 0);
 }
+
+/**
+ * The activation a layer ends in, from its config (`'softmax'`, `'linear'`, ...; a `Softmax` layer
+ * is `'softmax'`, a nested model its last layer's), if it has one.
+ *
+ * @param layer a tfjs layer or model.
+ * @returns the activation name, or undefined.
+ * @example
+ * ```ts
+ * finalActivation(tf.layers.dense({ units: 3, activation: 'softmax' })); // 'softmax'
+ * ```
+ */
+export function finalActivation(layer: tf.layers.Layer): string | undefined {
+  if (layer.getClassName() === 'Softmax') return 'softmax';
+  if (layer instanceof tf.LayersModel) {
+    const last = layer.layers[layer.layers.length - 1];
+    return last === undefined ? undefined : finalActivation(last);
+  }
+  const act = (layer.getConfig() as Record<string, unknown>)['activation'];
+  return typeof act === 'string' ? act : undefined;
+}

@@ -5,6 +5,7 @@
  * a softmax-ended network is never given a second softmax and a sigmoid head is two classes.
  */
 import * as tf from '@tensorflow/tfjs';
+import { finalActivation } from '../layers/model_utils.js';
 import { ArgumentError } from '../utils/errors.js';
 
 /**
@@ -56,18 +57,6 @@ export function looksLikeProbs(out: tf.Tensor): boolean {
   } finally {
     tf.dispose([min, dev]);
   }
-}
-
-/** The activation a layer ends in, from its config (`'softmax'`, `'linear'`, ...), if it has one. */
-function finalActivation(layer: tf.layers.Layer): string | undefined {
-  const name = layer.getClassName();
-  if (name === 'Softmax') return 'softmax';
-  if (layer instanceof tf.LayersModel) {
-    const last = layer.layers[layer.layers.length - 1];
-    return last === undefined ? undefined : finalActivation(last);
-  }
-  const act = (layer.getConfig() as Record<string, unknown>)['activation'];
-  return typeof act === 'string' ? act : undefined;
 }
 
 /** Output units of a single-output model, if its output shape says. */

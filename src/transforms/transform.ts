@@ -28,6 +28,7 @@ import * as tf from '@tensorflow/tfjs';
 import { WithBNNLoss } from '../layers/bnn_loss.js';
 import type { LossFn, LossName } from '../layers/losses.js';
 import { ArgumentError } from '../utils/errors.js';
+import { checkOptionKeys } from '../utils/options.js';
 import {
   convView,
   defaultConvArgs,
@@ -89,6 +90,18 @@ export interface TransformToBNNOptions extends PosteriorInitOptions {
   /** Estimator of the layers made by `transformToBnnModel`. Default `'reparam'`. */
   estimator?: Estimator;
 }
+
+/** The options of {@link TransformToBNN} (and the MOPED posterior initialisation). */
+const TRANSFORM_KEYS = [
+  'dnnFactor',
+  'bnnFactor',
+  'lossFn',
+  'estimator',
+  'init',
+  'moped',
+  'posteriorSigma',
+  'mopedPrior',
+] as const;
 
 /** Options of {@link TransformToBNN.transformToBnnModel} (MindSpore's four arguments). */
 export interface TransformModelOptions {
@@ -181,6 +194,7 @@ export class TransformToBNN {
     if (options === null || typeof options !== 'object') {
       throw new ArgumentError('options', `expected an object, got ${String(options)}`);
     }
+    checkOptionKeys(options, TRANSFORM_KEYS, 'TransformToBNN');
     this.dnnFactor = checkFactor(options.dnnFactor, 'dnnFactor', 1);
     this.bnnFactor = checkFactor(options.bnnFactor, 'bnnFactor', 1);
     this.lossFn = options.lossFn ?? 'softmaxCrossEntropy';
@@ -199,6 +213,11 @@ export class TransformToBNN {
    *   `add_conv_args`; an `add*Args` key that repeats a `get*Args` key is an error.
    */
   async transformToBnnModel(options: TransformModelOptions = {}): Promise<BnnConversion> {
+    checkOptionKeys(
+      options,
+      ['getDenseArgs', 'getConvArgs', 'addDenseArgs', 'addConvArgs'],
+      'transformToBnnModel',
+    );
     const getDense = options.getDenseArgs ?? defaultDenseArgs;
     const getConv = options.getConvArgs ?? defaultConvArgs;
     return this.run([
@@ -228,6 +247,7 @@ export class TransformToBNN {
     bnnLayerType: string | { className: string },
     options: TransformLayerOptions = {},
   ): Promise<BnnConversion> {
+    checkOptionKeys(options, ['getArgs', 'addArgs'], 'transformToBnnLayer');
     if (dnnLayerType !== 'Dense' && dnnLayerType !== 'Conv2D') {
       throw new ArgumentError(
         'dnnLayerType',
@@ -307,7 +327,18 @@ export async function transformToBnn(
   model: tf.LayersModel,
   options: TransformToBnnOptions = {},
 ): Promise<BnnConversion> {
-  const t = new TransformToBNN(model, options);
+  if (options !== null && typeof options === 'object') {
+    checkOptionKeys(
+      options,
+      [...TRANSFORM_KEYS, 'layers', 'addDenseArgs', 'addConvArgs'],
+      'transformToBnn',
+    );
+  }
+  const { layers: _layers, addDenseArgs: _dense, addConvArgs: _conv, ...base } = options ?? {};
+  const t = new TransformToBNN(
+    model,
+    options === null || typeof options !== 'object' ? options : base,
+  );
   const which = options.layers ?? 'all';
   const dense = { addArgs: options.addDenseArgs };
   const conv = { addArgs: options.addConvArgs };

@@ -1,0 +1,81 @@
+/**
+ * DNN -> BNN conversion of models off the seeds' path: a softmax-ended classifier trains on the
+ * NLL of its probabilities, misspelt options are refused, a multi-input model's loss says what it
+ * takes.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { describe, expect, it } from 'vitest';
+import { layers, transforms } from '../../src/index.js';
+
+function net(activation: 'softmax' | 'linear'): tf.LayersModel {
+  return tf.sequential({
+    layers: [
+      tf.layers.dense({
+        inputShape: [4],
+        units: 6,
+        activation: 'relu',
+        kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }),
+      }),
+      tf.layers.dense({
+        units: 3,
+        activation,
+        kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }),
+      }),
+    ],
+  });
+}
+
+describe('transformToBnn on unseen models', () => {
+  it('a softmax-ended model trains on the NLL of its probabilities (not a second softmax)', async () => {
+    const x = tf.randomNormal([8, 4], 0, 1, 'float32', 3);
+    const y = tf.tensor1d([0, 1, 2, 0, 1, 2, 0, 1], 'int32');
+    const nll: number[] = [];
+    for (const act of ['softmax', 'linear'] as const) {
+      const r = await transforms.transformToBnn(net(act));
+      layers.setMode(r.model, 'mean');
+      const t = tf.tidy(() => r.loss.compute(x, y).nll.dataSync()[0]!);
+      nll.push(t);
+      r.model.dispose();
+    }
+    // the softmax model's probabilities are softmax(logits of the linear twin): same NLL
+    // (before: 1.33 for the softmax model vs its true 3.23)
+    expect(nll[0]).toBeCloseTo(nll[1]!, 4);
+    tf.dispose([x, y]);
+  });
+
+  it('refuses misspelt options and names what a multi-input loss takes', async () => {
+    const n1 = net('linear');
+    const m = net('linear');
+    const before = tf.memory().numTensors;
+    await expect(transforms.transformToBnn(n1, { estimatr: 'flipout' } as object)).rejects.toThrow(
+      /estimatr: not an option of transformToBnn/,
+    );
+    await expect(transforms.transformToBnn(n1, { dnn_factor: 6 } as object)).rejects.toThrow(
+      /dnn_factor: .*did you mean dnnFactor/,
+    );
+    const t = new transforms.TransformToBNN(m);
+    await expect(t.transformToBnnModel({ getDenseArg: () => ({}) } as object)).rejects.toThrow(
+      /getDenseArg: not an option of transformToBnnModel/,
+    );
+    await expect(
+      t.transformToBnnLayer('Dense', 'DenseReparam', { addArg: {} } as object),
+    ).rejects.toThrow(/addArg: not an option of transformToBnnLayer/);
+    expect(tf.memory().numTensors).toBe(before);
+    n1.dispose();
+    const a = tf.input({ shape: [2] });
+    const b = tf.input({ shape: [2] });
+    const c = tf.layers.concatenate().apply([a, b]) as tf.SymbolicTensor;
+    const o = tf.layers.dense({ units: 3 }).apply(c) as tf.SymbolicTensor;
+    const two = tf.model({ inputs: [a, b], outputs: o });
+    const r = await transforms.transformToBnn(two);
+    const xa = tf.zeros([2, 2]);
+    const y = tf.tensor1d([0, 1], 'int32');
+    expect(() => r.loss.compute([xa, xa] as unknown as tf.Tensor, y)).toThrow(
+      /x: expected one input tensor: the loss cells train single-input networks/,
+    );
+    tf.dispose([xa, y]);
+    r.model.dispose();
+    two.dispose();
+    m.dispose();
+  });
+});
