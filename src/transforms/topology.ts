@@ -181,9 +181,20 @@ export async function convertModel(
   }
   const converted: ConvertedLayer[] = [];
   rewriteEntries(entries, model.layers, rules, '', converted);
-  const bnn = await tf.models.modelFromJSON(
-    json as unknown as Parameters<typeof tf.models.modelFromJSON>[0],
-  );
+  // a layer constructor that throws midway leaves the variables of the layers tfjs built before
+  // it: free every variable the failed build registered
+  const existing = new Set(Object.keys(tf.engine().registeredVariables));
+  let bnn: tf.LayersModel;
+  try {
+    bnn = await tf.models.modelFromJSON(
+      json as unknown as Parameters<typeof tf.models.modelFromJSON>[0],
+    );
+  } catch (e) {
+    for (const [name, v] of Object.entries(tf.engine().registeredVariables)) {
+      if (!existing.has(name)) v.dispose();
+    }
+    throw e;
+  }
   try {
     copyWeights(bnn.layers, model.layers, opts);
   } catch (e) {

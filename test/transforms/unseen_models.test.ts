@@ -78,4 +78,24 @@ describe('transformToBnn on unseen models', () => {
     two.dispose();
     m.dispose();
   });
+
+  it('a conversion that fails while building the Bayesian model frees what it built', async () => {
+    // a convolution, converted and built, then a Dense whose arguments fail
+    const m = tf.sequential({
+      layers: [
+        tf.layers.conv2d({ inputShape: [6, 6, 1], filters: 2, kernelSize: 3 }),
+        tf.layers.flatten(),
+        tf.layers.dense({ units: 3 }),
+      ],
+    });
+    const before = tf.memory().numTensors;
+    for (const addDenseArgs of [{ priorSigma: -1 }, { foo: 1 }]) {
+      await expect(transforms.transformToBnn(m, { addDenseArgs })).rejects.toThrow(
+        /priorSigma: expected a number > 0|foo: not an option/,
+      );
+      // the Bayesian convolution built before the Dense failed held 4 tensors
+      expect(tf.memory().numTensors).toBe(before);
+    }
+    m.dispose();
+  });
 });
