@@ -85,6 +85,10 @@ export async function runEvaluation(
     const cfg: TrainConfig = {
       ...run.config,
       ...(config.dataset !== undefined ? { dataset: config.dataset } : {}),
+      // the run's --data-dir holds its own dataset: another dataset comes from its own source
+      ...(config.dataset !== undefined && config.dataset !== run.config.dataset
+        ? { dataDir: undefined }
+        : {}),
       ...(config.dataDir !== undefined ? { dataDir: config.dataDir } : {}),
     };
     if (config.dataset !== undefined && config.dataset !== saved?.dataset) {

@@ -165,6 +165,14 @@ export interface RunOptions {
    * at once. Default false (a library call leaves the process's signals alone).
    */
   handleSignals?: boolean;
+  /**
+   * The configuration fields the user gave explicitly (the CLI passes those from its command
+   * line). On resume, `epochs` then defaults to the saved number, and any other given field that
+   * differs from the saved configuration is an error naming it (the saved configuration wins; it
+   * was silently ignored). Without it, `epochs` comes from the configuration passed and the other
+   * fields are ignored on resume.
+   */
+  explicit?: readonly string[];
 }
 
 /** Normalisation name of a dataset (its mean/std; `unit` for unknown sets). */

@@ -186,7 +186,12 @@ async function trainOwned(
       throw new ArgumentError('resume', `${ck.dir} has no state.json; cannot resume`);
     }
     // the saved configuration wins, except the number of epochs (to extend a run) and paths
-    cfg = { ...ck.state.config, epochs: config.epochs, out: config.out };
+    const saved = ck.state.config;
+    const explicit = options.explicit;
+    if (explicit !== undefined) checkResumeOptions(config, saved, explicit);
+    const epochs =
+      explicit === undefined || explicit.includes('epochs') ? config.epochs : saved.epochs;
+    cfg = { ...saved, epochs, out: config.out };
     model = ck.model;
     startEpoch = ck.state.epoch;
     step = ck.state.step;
@@ -392,4 +397,30 @@ async function trainOwned(
     config: cfg,
     seconds: (performance.now() - t0) / 1000,
   };
+}
+
+/** Fields a resumed run may take from the command line (the rest come from the saved run). */
+const RESUME_FREE = new Set(['epochs', 'out']);
+
+/**
+ * On resume, every field the user gave (other than `epochs` and `out`) must equal the saved one:
+ * the saved configuration wins, so a different value would be silently ignored.
+ * @throws ArgumentError naming the option (`--lr`, ...) and both values.
+ */
+function checkResumeOptions(
+  given: TrainConfig,
+  saved: TrainConfig,
+  explicit: readonly string[],
+): void {
+  for (const key of explicit) {
+    if (RESUME_FREE.has(key)) continue;
+    const g = (given as unknown as Record<string, unknown>)[key];
+    const v = (saved as unknown as Record<string, unknown>)[key];
+    if (g === undefined || JSON.stringify(g) === JSON.stringify(v)) continue;
+    const flag = key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+    throw new ArgumentError(
+      flag,
+      `--resume continues the saved run, whose ${flag} is ${JSON.stringify(v) ?? 'unset'}; got ${JSON.stringify(g)} (leave --${flag} out to resume, or train a new run in another --out)`,
+    );
+  }
 }

@@ -24,6 +24,7 @@ import { renderReportHtml } from '../toolbox/report/html.js';
 import { imageDataUri } from '../toolbox/report/png.js';
 import type { UncertaintyReport } from '../toolbox/report/types.js';
 import { ArgumentError } from '../utils/errors.js';
+import { setSeed } from '../utils/seed.js';
 import { atomicWriteFile } from '../utils/file_io.js';
 import { checkSetsAgainstModel } from './data_checks.js';
 import { openRun } from './open_run.js';
@@ -49,6 +50,8 @@ export interface UncertaintyRunOptions {
   numBins?: number;
   /** Directory of the dataset files. */
   dataDir?: string;
+  /** Seed of the Monte Carlo draws (default the run's training seed, so reports repeat). */
+  seed?: number;
   /** Progress lines (default stderr). */
   log?: (line: string) => void;
 }
@@ -303,6 +306,13 @@ export async function runUncertaintyReport(
           : 'single';
     const ood = oodSpec.name;
     const dir = options.dataDir ?? cfg.dataDir;
+    if (ood === cfg.dataset && (oodSpec.dir ?? dir) === dir) {
+      throw new ArgumentError(
+        'ood',
+        `is the checkpoint's own dataset (${cfg.dataset}): the in- and out-of-distribution images would be the same test images; choose another dataset (e.g. ${cfg.dataset === 'fashion-mnist' ? 'mnist' : 'fashion-mnist'})`,
+      );
+    }
+    setSeed(options.seed ?? cfg.seed ?? 1);
     const load = (name: string, from: string | undefined): ImageSet => {
       const set = loadDataset(name, {
         split: 'test',

@@ -53,8 +53,20 @@ export function register(program: Command): void {
         return;
       }
       for (const l of formatSweepTable(agg)) console.log(l);
+      const v = agg.best.metrics[agg.metric.name];
+      const have = agg.rows.filter((r) => Number.isFinite(r.metrics[agg.metric.name])).length;
+      if (v === undefined || !Number.isFinite(v)) {
+        // no run reported the metric: no ranking (rows without it sort last)
+        console.log(
+          `best (${agg.metric.goal} ${agg.metric.name}): none — no run reported ${agg.metric.name} (choose a metric every configuration records, e.g. testAccuracy or testNll)`,
+        );
+        return;
+      }
       console.log(
-        `best (${agg.metric.goal} ${agg.metric.name}): ${JSON.stringify(agg.best.params)}`,
+        `best (${agg.metric.goal} ${agg.metric.name}): ${JSON.stringify(agg.best.params)}` +
+          (have < agg.rows.length
+            ? ` (${agg.rows.length - have} of ${agg.rows.length} runs did not report ${agg.metric.name} and are not ranked)`
+            : ''),
       );
     });
 }

@@ -182,10 +182,15 @@ export function register(program: Command): void {
       'after',
       '\nExample:\n  deepprob train --model bayes-lenet5 --estimator flipout --dataset mnist --epochs 5 --out runs/bnn',
     )
-    .action(async (o: TrainCliOptions) => {
+    .action(async (o: TrainCliOptions, cmd: Command) => {
       await cliReady(program);
       const config = trainConfigOf(o);
+      // the options given on the command line (not commander's defaults): a resumed run checks them
+      const explicit = Object.keys(o)
+        .filter((k) => cmd.getOptionValueSource(k) === 'cli')
+        .map((k) => (k === 'loss' ? 'evidentialLoss' : k));
       const runOptions = {
+        explicit,
         resume: o.resume ?? false,
         resumeOrStart: o.resumeOrStart ?? false,
         force: o.force ?? false,

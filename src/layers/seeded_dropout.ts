@@ -17,7 +17,7 @@ type Call = (
 ) => tf.Tensor | tf.Tensor[];
 
 interface DropoutLike {
-  seed?: number;
+  seed?: number | null;
   call: Call;
 }
 
@@ -33,14 +33,17 @@ export function installSeededDropout(): void {
   if (proto[MARK] === true) return;
   const stock = proto.call;
   const seeded: Call = function (this: DropoutLike, inputs, kwargs) {
-    if (this.seed !== undefined || kwargs['training'] !== true) {
+    // a layer restored from JSON has `seed: null` (no own seed), a fresh one `undefined`
+    if ((this.seed !== undefined && this.seed !== null) || kwargs['training'] !== true) {
       return stock.call(this, inputs, kwargs);
     }
+    const own = Object.getOwnPropertyDescriptor(this, 'seed');
     this.seed = nextSeed();
     try {
       return stock.call(this, inputs, kwargs);
     } finally {
-      delete this.seed;
+      if (own === undefined) delete this.seed;
+      else Object.defineProperty(this, 'seed', own);
     }
   };
   try {

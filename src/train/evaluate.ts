@@ -183,16 +183,21 @@ export async function evaluate(
           );
         } else {
           const logits = forward(batch.x, false);
-          const logp = tf.logSoftmax(logits);
           const kk = logits.shape[1] as number;
+          // an evidential net predicts the Dirichlet mean alpha / S (as `uncertainty` and `shift`
+          // read it), not the softmax of its outputs
+          const alphaAll = kind === 'evidential' ? tf.add(evidenceOf(logits), 1) : undefined;
+          const logp =
+            alphaAll !== undefined
+              ? tf.sub(tf.log(alphaAll), tf.log(tf.sum(alphaAll, -1, true)))
+              : tf.logSoftmax(logits);
           const nll = tf.neg(tf.sum(tf.mul(logp, tf.oneHot(y, kk))));
           const c = k(logits);
           cal = tf.keep(tf.stack([tf.exp(tf.max(logp, -1)), hit(logits)], 1));
           let u: tf.Tensor = tf.scalar(0);
           let uRows: tf.Tensor = tf.zeros([batch.size]);
-          if (kind === 'evidential') {
-            const alpha = tf.add(evidenceOf(logits), 1);
-            uRows = tf.div(kk, tf.sum(alpha, -1));
+          if (alphaAll !== undefined) {
+            uRows = tf.div(kk, tf.sum(alphaAll, -1));
             u = tf.sum(uRows);
           }
           if (per !== undefined) {

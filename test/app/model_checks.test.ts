@@ -129,4 +129,32 @@ describe('user models that do not fit', () => {
       /has no Dense or Conv2D layer to convert \(it is already Bayesian: 1 Bayesian layer\(s\)\)/,
     );
   }, 60_000);
+
+  it('uncertainty refuses its own dataset as OOD, and repeats its Monte Carlo figures', async () => {
+    const drop = await save(
+      'drop',
+      [28, 28, 1],
+      [
+        tf.layers.flatten(),
+        tf.layers.dense({ units: 16, activation: 'relu' }),
+        tf.layers.dropout({ rate: 0.5 }),
+        tf.layers.dense({ units: 10 }),
+      ],
+    );
+    await expect(
+      runUncertaintyReport({ checkpoint: drop, limit: 20, ood: 'mnist', out: join(dir, 'u1') }),
+    ).rejects.toThrow(/ood: is the checkpoint's own dataset \(mnist\)/);
+    const run = async (out: string): Promise<unknown> =>
+      (
+        await runUncertaintyReport({
+          checkpoint: drop,
+          limit: 20,
+          mcSamples: 3,
+          ood: 'fashion-mnist',
+          out: join(dir, out),
+          log: () => undefined,
+        })
+      ).report.metrics;
+    expect(await run('u2')).toEqual(await run('u3'));
+  }, 60_000);
 });
