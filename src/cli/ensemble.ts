@@ -3,6 +3,8 @@
  * through the job queue (`--redis`) or in-process, and aggregate the ensemble predictive with its
  * uncertainty report (accuracy, NLL, ECE, entropy, mutual information, OOD AUROC).
  */
+import { ArgumentError } from '../utils/errors.js';
+import { parseDatasetSpec } from '../data/files.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
@@ -49,6 +51,13 @@ export function register(program: Command): void {
       '\nExample:\n  deepprob ensemble --members 5 --epochs 3 --redis redis://127.0.0.1:6379 --store /shared/queue',
     )
     .action(async (o: EnsembleCliOptions) => {
+      // checked at submit, not by each worker after training its member
+      if (o.ood !== undefined && parseDatasetSpec(o.ood, 'ood').dir !== undefined) {
+        throw new ArgumentError(
+          'ood',
+          `expected a dataset name (the workers load it), got '${o.ood}'`,
+        );
+      }
       await cliReady(program);
       const flow = ensembleFlow({
         config: trainingConfigOf(o),

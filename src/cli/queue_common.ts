@@ -3,6 +3,7 @@
  * the choice of executor (BullMQ when a Redis URL is given, else in-process), running a flow with
  * a progress bar, and the training options of `ensemble` (those of `deepprob train`).
  */
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { TRAIN_DEFAULTS, withModelRecipe, type TrainConfig } from '../app/run_config.js';
 import { DATASETS } from '../data/files.js';
@@ -131,6 +132,8 @@ export function trainingConfigOf(o: Record<string, unknown>): Omit<TrainConfig, 
   ];
   const c: Record<string, unknown> = {};
   for (const k of keys) if (o[k] !== undefined) c[k] = o[k];
+  // workers run in their own directory: a relative --data-dir is the submitter's
+  if (typeof c.dataDir === 'string') c.dataDir = resolve(c.dataDir);
   const w = Number(c.klWeight);
   if (typeof c.klWeight === 'string' && c.klWeight.trim() !== '' && Number.isFinite(w))
     c.klWeight = w;

@@ -2,6 +2,7 @@
  * `deepprob score`: Monte Carlo uncertainty scoring of a large image set, cut into `--shards`
  * jobs; the shards' sufficient statistics merge (in any order) into the metrics of one pass.
  */
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { DATASETS } from '../data/files.js';
 import type { ScoreAggregate } from '../queue/aggregate.js';
@@ -49,7 +50,8 @@ export function register(program: Command): void {
         checkpoint: o.checkpoint,
         dataset: o.data,
         split: o.split,
-        ...(o.dataDir !== undefined ? { dataDir: o.dataDir } : {}),
+        // workers run in their own directory: a relative --data-dir is the submitter's
+        ...(o.dataDir !== undefined ? { dataDir: resolve(o.dataDir) } : {}),
         ...(o.limit !== undefined ? { limit: o.limit } : {}),
         shards: o.shards,
         mcSamples: o.mcSamples,

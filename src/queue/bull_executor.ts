@@ -13,6 +13,7 @@ import { connectionOf, QUEUE_NAME } from './redis_url.js';
 import type { Executor, FlowProgressFn } from './executor.js';
 import type { FlowSpec } from './jobs.js';
 import { DirResultStore } from './result_store.js';
+import { redactedUrl } from './redis_url.js';
 
 /** Options of {@link BullExecutor}. */
 export interface BullExecutorOptions {
@@ -56,7 +57,7 @@ export class BullExecutor implements Executor {
     private readonly url: string,
     private readonly options: BullExecutorOptions = {},
   ) {
-    this.name = url;
+    this.name = redactedUrl(url);
   }
 
   async run(flow: FlowSpec, onProgress: FlowProgressFn = () => {}): Promise<Aggregate> {

@@ -5,6 +5,7 @@
  */
 import { DeepProbError } from '../utils/errors.js';
 import { REDIS_ENV } from './redis_url.js';
+import { redactedUrl } from './redis_url.js';
 
 /** The BullMQ module. */
 export type BullMQ = typeof import('bullmq');
@@ -68,7 +69,9 @@ export async function pingRedis(url: string, timeoutMs = 5000): Promise<void> {
       }),
     ]);
   } catch (e) {
-    throw new DeepProbError(`cannot reach Redis at ${url} (--redis): ${(e as Error).message}`);
+    throw new DeepProbError(
+      `cannot reach Redis at ${redactedUrl(url)} (--redis): ${(e as Error).message}`,
+    );
   } finally {
     clearTimeout(timer);
     client.disconnect();

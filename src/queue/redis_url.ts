@@ -43,3 +43,19 @@ export function redisUrlOf(
 export function connectionOf(url: string): { url: string; maxRetriesPerRequest: null } {
   return { url, maxRetriesPerRequest: null };
 }
+
+/**
+ * A Redis URL for logs and messages, its password replaced by `***`
+ * (`redis://user:secret@host:6379/0` -> `redis://user:***@host:6379/0`): logs of workers and
+ * submitters end up in CI and cluster logs.
+ *
+ * @param url a Redis URL.
+ * @returns the same URL without its password (unchanged when it has none or does not parse).
+ * @example
+ * ```ts
+ * redactedUrl('redis://:pw@127.0.0.1:6379'); // 'redis://:***@127.0.0.1:6379'
+ * ```
+ */
+export function redactedUrl(url: string): string {
+  return url.replace(/^(rediss?:\/\/[^:@/]*:)[^@/]*@/, '$1***@');
+}

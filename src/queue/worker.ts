@@ -12,6 +12,7 @@ import { loadBullMQ, pingRedis } from './bullmq.js';
 import { connectionOf, QUEUE_NAME } from './redis_url.js';
 import type { FlowSpec } from './jobs.js';
 import { runInChild } from './job_process.js';
+import { redactedUrl } from './redis_url.js';
 
 /** Options of {@link runWorker}. */
 export interface WorkerOptions {
@@ -103,7 +104,9 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     },
   );
   worker.on('error', (e) => log(`deepprob worker ${process.pid}: ${e.message}`));
-  log(`deepprob worker ${process.pid} on ${options.url} (queue ${options.queue ?? QUEUE_NAME})`);
+  log(
+    `deepprob worker ${process.pid} on ${redactedUrl(options.url)} (queue ${options.queue ?? QUEUE_NAME})`,
+  );
   await new Promise<void>((resolveDone) => {
     let closing = false;
     const stop = (force: boolean): void => {

@@ -12,7 +12,7 @@ import { TRAIN_DEFAULTS } from '../../src/app/run_config.js';
 import { classificationMetrics } from '../../src/toolbox/metrics.js';
 import { LocalExecutor } from '../../src/queue/executor.js';
 import { scoreFlow } from '../../src/queue/flows.js';
-import { redisUrlOf } from '../../src/queue/redis_url.js';
+import { redactedUrl, redisUrlOf } from '../../src/queue/redis_url.js';
 import { CorruptResultError, DirResultStore } from '../../src/queue/result_store.js';
 import { runJob } from '../../src/queue/run_job.js';
 import type { ScoreAggregate } from '../../src/queue/aggregate.js';
@@ -279,5 +279,12 @@ describe('sweep grid and options', () => {
       /--redis: expected a redis:\/\/ or rediss:\/\/ URL/,
     );
     expect(() => redisUrlOf('nope', {})).toThrow(/--redis: expected a URL/);
+  });
+
+  it('keeps Redis passwords out of logs and messages', () => {
+    expect(redactedUrl('redis://:s3cretPW@127.0.0.1:16400')).toBe('redis://:***@127.0.0.1:16400');
+    expect(redactedUrl('rediss://user:pw@h:6380/2')).toBe('rediss://user:***@h:6380/2');
+    expect(redactedUrl('redis://127.0.0.1:6379')).toBe('redis://127.0.0.1:6379');
+    expect(redactedUrl('redis://user@h:1')).toBe('redis://user@h:1');
   });
 });
