@@ -15,6 +15,7 @@ import { ArgumentError } from '../../utils/errors.js';
 import { checkFinite } from '../../utils/tensor.js';
 import { classNll, classProbs, looksLikeProbs, outputKindOf } from '../class_outputs.js';
 import { toHostLabels } from '../host.js';
+import { checkInputShape } from '../model_input.js';
 import { deriveSeeds, makeRng, nextSeed } from '../../utils/seed.js';
 import type { Predictor } from '../predictors.js';
 
@@ -370,27 +371,5 @@ export async function trainSwag(
     throw err;
   } finally {
     tf.dispose([...velocity, ...initial, yAll]);
-  }
-}
-
-/**
- * `x`'s shape against the model's input shape (every dimension the model fixes).
- * @throws ArgumentError naming `x`.
- */
-function checkInputShape(model: tf.LayersModel, x: tf.Tensor): void {
-  const want = model.inputs[0]?.shape;
-  if (want === undefined || model.inputs.length !== 1) {
-    throw new ArgumentError('model', 'expected a model with one input');
-  }
-  const ok =
-    want.length === x.rank && want.every((d, i) => i === 0 || d === null || d === x.shape[i]);
-  if (!ok) {
-    throw new ArgumentError(
-      'x',
-      `expected inputs [N, ${want
-        .slice(1)
-        .map((d) => d ?? '*')
-        .join(', ')}] (the model's input), got [${x.shape.join(', ')}]`,
-    );
   }
 }

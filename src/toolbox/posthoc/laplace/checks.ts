@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../../utils/errors.js';
+import { checkInputShape } from '../../model_input.js';
 import type { LaplaceLikelihood } from './curvature.js';
 
 /** @throws ArgumentError naming `name` unless `0 < v < Infinity`. */
@@ -63,14 +64,7 @@ export function checkInputs(
   if (!(x instanceof tf.Tensor)) {
     throw new ArgumentError('x', `expected a tensor [N, ${want.slice(1).map(String).join(', ')}]`);
   }
-  const fits =
-    x.rank === want.length && want.every((d, i) => i === 0 || d === null || d === x.shape[i]);
-  if (!fits) {
-    throw new ArgumentError(
-      'x',
-      `expected inputs [N, ${want.slice(1).map(String).join(', ')}] (the model's input), got [${x.shape.join(', ')}]`,
-    );
-  }
+  checkInputShape(model, x);
   const n = x.shape[0] as number;
   if (n < options.minRows) {
     throw new ArgumentError('x', `expected at least ${options.minRows} input(s), got ${n}`);
