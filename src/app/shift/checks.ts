@@ -11,7 +11,9 @@ import { bayesianLayers } from '../../layers/model_utils.js';
 import { modelHead } from '../../toolbox/posthoc/laplace/head.js';
 import { layerChain } from '../../toolbox/posthoc/laplace/layer_chain.js';
 import { hasDropout } from '../../toolbox/predictors.js';
+import type { ImageSet } from '../../data/dataset.js';
 import { ArgumentError } from '../../utils/errors.js';
+import { checkSetsAgainstModel } from '../data_checks.js';
 import type { ShiftMethodSpec } from './spec.js';
 
 /** `label=kind:dirs`, as the method was given. */
@@ -25,7 +27,8 @@ function failure(check: () => unknown): string | undefined {
     check();
     return undefined;
   } catch (e) {
-    if (e instanceof ArgumentError) return e.message;
+    // the message without its own argument name: the error names the method
+    if (e instanceof ArgumentError) return e.message.slice(e.argument.length + 2);
     throw e;
   }
 }
@@ -36,38 +39,23 @@ function failure(check: () => unknown): string | undefined {
  * @param spec the method.
  * @param models the loaded model of each of its checkpoints (same order).
  * @param imageShape the images the benchmark feeds, `[H, W, C]` after the transform.
- * @param numClasses the dataset's classes (labels in `[0, numClasses)`).
+ * @param set the benchmark's clean images (their labels are checked against each model's classes).
  * @throws ArgumentError naming `methods` and the method as given.
  */
 export function checkShiftMethod(
   spec: ShiftMethodSpec,
   models: readonly tf.LayersModel[],
   imageShape: readonly number[],
-  numClasses: number,
+  set: ImageSet,
 ): void {
   const fail = (dir: string, msg: string): never => {
     throw new ArgumentError('methods', `'${describe(spec)}': the model in ${dir} ${msg}`);
   };
   models.forEach((m, i) => {
     const dir = spec.checkpoints[i] as string;
-    const input = m.inputs[0]?.shape.slice(1) ?? [];
-    if (
-      input.length !== imageShape.length ||
-      input.some((d, j) => d !== null && d !== imageShape[j])
-    ) {
-      fail(
-        dir,
-        `takes inputs [${input.join(', ')}], but the benchmark's images are [${imageShape.join(', ')}]` +
-          (input.length === 1
-            ? ' (a model on flat features: give it an input of the image shape followed by a Flatten layer)'
-            : ''),
-      );
-    }
-    const out = m.outputs[0]?.shape ?? [];
-    const k = out[out.length - 1];
-    if (typeof k === 'number' && Math.max(k, 2) < numClasses) {
-      fail(dir, `predicts ${k} output(s), but the dataset has ${numClasses} classes`);
-    }
+    // the images and labels against the model: the check eval and uncertainty make
+    const data = failure(() => checkSetsAgainstModel(m, imageShape, [set]));
+    if (data !== undefined) fail(dir, `does not fit the data: ${data}`);
     let why: string | undefined;
     switch (spec.kind) {
       case 'bayes':

@@ -232,7 +232,7 @@ export async function runShiftBenchmark(options: ShiftRunOptions): Promise<Shift
     // every method's checkpoints against the images, the classes and its kind, before any work
     for (const spec of options.methods) {
       const ms = await Promise.all(spec.checkpoints.map(async (d) => (await get(d)).model));
-      checkShiftMethod(spec, ms, clean.x.shape.slice(1), cleanSet.numClasses);
+      checkShiftMethod(spec, ms, clean.x.shape.slice(1), cleanSet);
     }
     let train: { x: tf.Tensor; labels: Int32Array } | undefined;
     const trainData = (): { x: tf.Tensor; labels: Int32Array } => {
