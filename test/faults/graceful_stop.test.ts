@@ -24,7 +24,8 @@ interface Proc {
 }
 
 /**
- * Spawn `deepprob train <args>`; `signals` are sent (by pid), `gapMs` apart, once stderr shows a
+ * Spawn `deepprob train <args>`; `signals` are sent (by pid), each further one `gapMs` after the
+ * process reported the one before, the first once stderr shows a
  * progress line of epoch 2 at batch `atBatch` or later (the progress lines come every 100 ms, so
  * the signal lands mid-epoch whatever the machine's speed).
  */
@@ -45,11 +46,19 @@ function train(
       [...stderr.matchAll(/epoch 2\/2 \|[^|]*\| (\d+)\/150/g)].some(
         (m) => Number(m[1]) >= atBatch && Number(m[1]) < 150,
       );
+    let sent = 0;
     child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString();
       if (!armed && signals.length > 0 && reached()) {
         armed = true;
-        signals.forEach((sig, i) => setTimeout(() => child.kill(sig), i * gapMs));
+        child.kill(signals[sent++] as NodeJS.Signals);
+      }
+      // each further signal once the process has reported the one before (two signals sent
+      // 1 ms apart could be handled in either order)
+      const prev = signals[sent - 1];
+      if (armed && sent < signals.length && stderr.includes(`${prev} received`)) {
+        const sig = signals[sent++] as NodeJS.Signals;
+        setTimeout(() => child.kill(sig), gapMs);
       }
     });
     child.stdout.resume();
