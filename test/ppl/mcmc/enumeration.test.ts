@@ -1,6 +1,7 @@
 /**
- * HMC/NUTS with discrete latent sites summed out of the potential, against brute-force sums over
- * every discrete configuration, finite differences and a grid integration of a mixture posterior.
+ * HMC/NUTS with discrete latent sites summed out of the potential, and `inferDiscrete` /
+ * `Predictive({inferDiscrete})` recovering them, against brute-force sums over every discrete
+ * configuration, finite differences and a grid integration of a mixture posterior.
  */
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -13,7 +14,11 @@ import {
   Uniform,
 } from '../../../src/distributions/index.js';
 import { deterministic } from '../../../src/ppl/deterministic.js';
+import { condition } from '../../../src/ppl/handlers/condition.js';
 import { plate } from '../../../src/ppl/handlers/plate.js';
+import { trace } from '../../../src/ppl/handlers/trace.js';
+import { inferDiscrete } from '../../../src/ppl/infer/infer_discrete.js';
+import { Predictive } from '../../../src/ppl/infer/predictive.js';
 import {
   ChainRng,
   MCMC,
@@ -23,7 +28,7 @@ import {
   initialPoint,
 } from '../../../src/ppl/mcmc/index.js';
 import { sample } from '../../../src/ppl/runtime.js';
-import { clearSeed } from '../../../src/utils/seed.js';
+import { clearSeed, setSeed } from '../../../src/utils/seed.js';
 import { finiteDiff } from '../../helpers.js';
 
 afterEach(() => clearSeed());
@@ -108,6 +113,13 @@ function mixture(obs: tf.Tensor): void {
     deterministic('loc', loc); // depends on z: not stored with the draws
     sample('y', new Normal(loc, 1), { obs });
   });
+}
+
+/** `p(z_i = 1 | y_i, locs)` of the mixture. */
+function pOne(y: number, l0: number, l1: number): number {
+  const a = Math.log(W[0]!) + logN(y, l0, 1);
+  const b = Math.log(W[1]!) + logN(y, l1, 1);
+  return 1 / (1 + Math.exp(a - b));
 }
 
 /** Posterior means and sds of the two locations by a 401 x 401 grid over [-6, 6]^2. */
@@ -206,6 +218,129 @@ describe('MCMC with discrete latent sites summed out (enumeration)', () => {
     y.dispose();
   }, 60_000);
 
+  it('(c) Predictive({inferDiscrete}) draws each assignment from its exact conditional given the drawn locations; temperature 0 gives its argmax', async () => {
+    const y = tf.tensor1d(ymix);
+    const mcmc = new MCMC(new NUTS(mixture), {
+      numSamples: 300,
+      warmupSteps: 200,
+      seed: 2,
+      progressBar: false,
+    });
+    await mcmc.run(y);
+    const post = mcmc.getSamples();
+    const locs = post.locs!.arraySync() as number[][];
+    const before = tf.memory().numTensors;
+    setSeed(7);
+    const draws = new Predictive(mixture, {
+      posteriorSamples: post,
+      inferDiscrete: true,
+      returnSites: ['z', 'loc'],
+    }).call(y);
+    const z = draws.z!.arraySync() as number[][];
+    expect(draws.z!.shape).toEqual([300, ymix.length]);
+    // the deterministic site depending on z is recomputed at the drawn z
+    const loc = draws.loc!.arraySync() as number[][];
+    expect(loc[5]![3]).toBeCloseTo(locs[5]![z[5]![3]!]!, 5);
+    const D = z.length;
+    ymix.forEach((yi, i) => {
+      let freq = 0;
+      let exact = 0;
+      let v = 0;
+      for (let d = 0; d < D; d++) {
+        const p = pOne(yi, locs[d]![0]!, locs[d]![1]!);
+        freq += z[d]![i]!;
+        exact += p;
+        v += p * (1 - p);
+      }
+      expect(Math.abs(freq - exact) / D).toBeLessThan((4 * Math.sqrt(v)) / D + 1e-9);
+    });
+    const map = new Predictive(mixture, {
+      posteriorSamples: post,
+      inferDiscrete: { temperature: 0 },
+      returnSites: ['z'],
+    }).call(y);
+    const zm = map.z!.arraySync() as number[][];
+    for (let d = 0; d < D; d += 7) {
+      ymix.forEach((yi, i) => {
+        expect(zm[d]![i]).toBe(pOne(yi, locs[d]![0]!, locs[d]![1]!) > 0.5 ? 1 : 0);
+      });
+    }
+    tf.dispose([...Object.values(draws), ...Object.values(map)]);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose(Object.values(post));
+    y.dispose();
+  }, 60_000);
+
+  it('(c) inferDiscrete samples a chain of global sites and plate-local sites jointly from the brute-force posterior; temperature 0 is the joint argmax', () => {
+    // g -> z_i (plate of 2, K = 3); x0 -> x1 (a chain); observations of each
+    const yz = [0.7, -0.4];
+    const trans = [
+      [0.8, 0.2],
+      [0.3, 0.7],
+    ];
+    const model = (): void => {
+      const g = sample('g', new Bernoulli({ probs: 0.4 }));
+      const x0 = sample('x0', new Bernoulli({ probs: 0.5 }));
+      sample('o0', new Normal(tf.mul(x0, 1.5), 1), { obs: 1.1 });
+      const x1 = sample(
+        'x1',
+        new Categorical({ probs: tf.gather(tf.tensor2d(trans), tf.cast(x0, 'int32')) }),
+      );
+      sample('o1', new Normal(tf.add(tf.mul(x1, 1.5), tf.mul(g, 0.5)), 1), { obs: 0.2 });
+      const probs = tf.gather(tf.tensor2d(zProbs), tf.cast(g, 'int32'));
+      plate('data', 2, () => {
+        const z = sample('z', new Categorical({ probs }));
+        const loc = tf.gather(tf.tensor1d(offsets), tf.cast(z, 'int32'));
+        sample('y', new Normal(loc, 0.8), { obs: tf.tensor1d(yz) });
+      });
+    };
+    const key = (c: number[]): string => c.join(',');
+    const post = new Map<string, number>();
+    const logs: { c: number[]; lp: number }[] = [];
+    for (const g of [0, 1]) {
+      for (const x0 of [0, 1]) {
+        for (const x1 of [0, 1]) {
+          for (const zs of tuples(2, 3)) {
+            let lp =
+              Math.log(g === 1 ? 0.4 : 0.6) +
+              Math.log(0.5) +
+              logN(1.1, 1.5 * x0, 1) +
+              Math.log(trans[x0]![x1]!) +
+              logN(0.2, 1.5 * x1 + 0.5 * g, 1);
+            zs.forEach((z, i) => (lp += Math.log(zProbs[g]![z]!) + logN(yz[i]!, offsets[z]!, 0.8)));
+            logs.push({ c: [g, x0, x1, ...zs], lp });
+          }
+        }
+      }
+    }
+    const norm = lse(logs.map((l) => l.lp));
+    for (const l of logs) post.set(key(l.c), Math.exp(l.lp - norm));
+    const read = (fn: () => void): number[] =>
+      tf.tidy(() => {
+        const tr = trace(fn).getTrace();
+        const out = ['g', 'x0', 'x1'].map((n) => tr.value(n).dataSync()[0] as number);
+        out.push(...Array.from(tr.value('z').dataSync()));
+        tr.dispose();
+        return out;
+      });
+    const before = tf.memory().numTensors;
+    setSeed(11);
+    const S = 500;
+    const counts = new Map<string, number>();
+    const sampler = inferDiscrete(model, { maxPlateNesting: 1 });
+    for (let s = 0; s < S; s++) {
+      const k = key(read(sampler));
+      counts.set(k, (counts.get(k) ?? 0) + 1);
+    }
+    for (const [k, p] of post) {
+      const f = (counts.get(k) ?? 0) / S;
+      expect(Math.abs(f - p)).toBeLessThan(4.5 * Math.sqrt((p * (1 - p)) / S) + 1.5 / S);
+    }
+    const best = logs.reduce((a, b) => (b.lp > a.lp ? b : a));
+    expect(read(inferDiscrete(model, { temperature: 0 }))).toEqual(best.c);
+    expect(tf.memory().numTensors).toBe(before);
+  }, 60_000);
+
   it('vectorized chains give the draws of sequential ones (tfjs potential, one point at a time); parallel ones those of the replayed potential', async () => {
     const y = tf.tensor1d(ymix.slice(0, 8));
     const run = async (
@@ -283,6 +418,42 @@ describe('MCMC with discrete latent sites summed out (enumeration)', () => {
       }),
     ).rejects.toThrow(/no continuous latent sample sites \(only the discrete 'z'/);
     expect(() => new NUTS(mixture, { maxPlateNesting: -1 })).toThrow(/maxPlateNesting/);
+    expect(() => inferDiscrete(mixture, { temperature: 0.5 as 1 })).toThrow(/temperature/);
+    expect(() => new Predictive(mixture, { inferDiscrete: { temp: 1 } as never })).toThrow(/temp/);
+    expect(() =>
+      tf.tidy(() => {
+        inferDiscrete(() => {
+          sample('n', new Poisson(3));
+        })();
+      }),
+    ).toThrow(/inferDiscrete: latent site 'n'/);
     expect(tf.memory().numTensors).toBe(before);
+  }, 60_000);
+
+  it('conditioning the continuous latents and calling inferDiscrete gives the exact conditional (condition + trace)', () => {
+    const y = tf.tensor1d(ymix.slice(0, 5));
+    const locs = tf.tensor1d([-1.5, 1]);
+    const model = condition(mixture, { locs });
+    const before = tf.memory().numTensors;
+    setSeed(5);
+    const S = 800;
+    const ones = new Array<number>(5).fill(0);
+    for (let s = 0; s < S; s++) {
+      tf.tidy(() => {
+        const tr = trace(inferDiscrete(model)).getTrace(y);
+        tr.value('z')
+          .dataSync()
+          .forEach((b, i) => (ones[i] = (ones[i] as number) + b));
+        tr.dispose();
+      });
+    }
+    ymix.slice(0, 5).forEach((yi, i) => {
+      const p = pOne(yi, -1.5, 1);
+      expect(Math.abs((ones[i] as number) / S - p)).toBeLessThan(
+        4 * Math.sqrt((p * (1 - p)) / S) + 1 / S,
+      );
+    });
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([y, locs]);
   }, 60_000);
 });
