@@ -79,10 +79,16 @@ export { TraceGraphELBO, type TraceGraphELBOOptions } from './infer/trace_graph_
 export { RenyiELBO, type RenyiELBOOptions } from './infer/renyi_elbo.js';
 export {
   contractFactors,
+  marginalFactor,
   addFactors,
+  type EliminationOp,
+  type EnumVar,
+  type OrdinalFactor,
   type LabeledFactor,
   type PlateInfo,
 } from './infer/contract.js';
+export { enumFactorGraph, type EnumFactorGraph, type TraceEnumVar } from './infer/enum_factors.js';
+export { inferDiscrete, type InferDiscreteOptions } from './infer/infer_discrete.js';
 export { SVI } from './infer/svi.js';
 export { Predictive, type PredictiveOptions } from './infer/predictive.js';
 export { AutoNormal, type AutoGuideOptions } from './autoguide/auto_normal.js';

@@ -101,6 +101,70 @@ export function configEnumerate<A extends unknown[], R>(fn: Fn<A, R>): Fn<A, R> 
   );
 }
 
+/**
+ * Throw unless the unobserved discrete site `msg` can be enumerated in parallel: a finite support
+ * (boolean or one integer interval for the whole batch, no event dims) and no other `enumerate`
+ * annotation. Its message names `who` (the inference that enumerates it) and the site.
+ */
+export function checkEnumerable(msg: Message, who: string): void {
+  const fn = msg.fn;
+  if (fn === null) return;
+  const e = msg.infer.enumerate;
+  if (e !== undefined && e !== 'parallel') {
+    throw new ArgumentError(
+      'model',
+      `${who}: discrete latent site '${msg.name}' asks for enumerate: '${String(e)}'; ${who} ` +
+        "enumerates discrete latent sites in parallel (use enumerate: 'parallel' or none)",
+    );
+  }
+  if (fn.eventShape.length === 0 && finiteSupportValues(fn.support) !== undefined) return;
+  throw new ArgumentError(
+    'model',
+    `${who}: latent site '${msg.name}' has the discrete support '${fn.support.name}' of ` +
+      `${fn.name}, which cannot be enumerated (summed out); ${who} needs every discrete latent ` +
+      'to have a finite support (a boolean or one integer interval for the whole batch, no ' +
+      'event dims): observe it, or write it with a finite support (e.g. a Categorical over a ' +
+      'truncated range 0..K) or marginalize it out by hand',
+  );
+}
+
+/**
+ * Marks every unobserved discrete sample site still without a value for parallel enumeration,
+ * after {@link checkEnumerable} (NumPyro's automatic enumeration in HMC).
+ */
+export class EnumerateDiscreteConfigMessenger extends Messenger {
+  constructor(private readonly who: string) {
+    super();
+  }
+  override processMessage(msg: Message): void {
+    if (msg.type !== 'sample' || msg.isObserved || msg.value !== null || msg.fn === null) return;
+    if (!msg.fn.support.isDiscrete) return;
+    checkEnumerable(msg, this.who);
+    msg.infer = { ...msg.infer, enumerate: 'parallel' };
+  }
+}
+
+/**
+ * Enumerate every discrete latent site of `fn` (marked or not) in parallel at dims left of
+ * `firstAvailableDim`: how `MCMC` and `inferDiscrete` sum discrete latents out. A discrete site
+ * that cannot be enumerated throws naming `who` and the site (see {@link checkEnumerable}).
+ *
+ * @example
+ * ```ts
+ * const tr = trace(enumerateDiscrete(model, -2, 'MCMC')).getTrace(data);
+ * ```
+ */
+export function enumerateDiscrete<A extends unknown[], R>(
+  fn: Fn<A, R>,
+  firstAvailableDim: number,
+  who: string,
+): Fn<A, R> {
+  return enumerate(
+    wrapWith(fn, () => new EnumerateDiscreteConfigMessenger(who)),
+    firstAvailableDim,
+  );
+}
+
 /** Adds `config(msg)` to the `infer` annotations of every site (Pyro's `infer_config`). */
 export class InferConfigMessenger extends Messenger {
   constructor(private readonly config: (msg: Message) => Record<string, unknown>) {

@@ -14,6 +14,9 @@ export {
   EnumMessenger,
   enumerateSupportValues,
   configEnumerate,
+  enumerateDiscrete,
+  checkEnumerable,
+  EnumerateDiscreteConfigMessenger,
   inferConfig,
   InferConfigMessenger,
 } from './enum.js';

@@ -13,6 +13,9 @@
  * At the root the remaining variables are eliminated and everything is summed: the result is
  * `log Σ_z Π_factors p` exactly, while no intermediate holds more than the variables of the
  * factors being combined (a chain costs `O(T K^2)`, not `K^T`).
+ *
+ * With `op: 'max'` variables are maximized instead (max-product); {@link marginalFactor} stops at
+ * one variable's ordinal and returns its factor (how `inferDiscrete` samples or maximizes it).
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../utils/errors.js';
@@ -50,12 +53,17 @@ export function addFactors(fs: LabeledFactor[]): LabeledFactor {
 function reduceLabel(
   f: LabeledFactor,
   label: string,
-  how: 'logsumexp' | 'sum',
+  how: 'logsumexp' | 'max' | 'sum',
   scale = 1,
 ): LabeledFactor {
   const axis = f.dims.indexOf(label);
   if (axis < 0) return f;
-  let t = how === 'logsumexp' ? tf.logSumExp(f.t, axis) : tf.sum(f.t, axis);
+  let t =
+    how === 'logsumexp'
+      ? tf.logSumExp(f.t, axis)
+      : how === 'max'
+        ? tf.max(f.t, axis)
+        : tf.sum(f.t, axis);
   if (scale !== 1) t = tf.mul(t, scale);
   return { dims: f.dims.filter((d) => d !== label), t };
 }
@@ -65,19 +73,80 @@ function key(plates: ReadonlySet<string>): string {
   return [...plates].sort().join('\u0000');
 }
 
+/** How an enumerated variable is eliminated: summed (`logsumexp`) or maximized (`max`). */
+export type EliminationOp = 'logsumexp' | 'max';
+
+/** A factor in the plates of its site. */
+export interface OrdinalFactor {
+  ordinal: Set<string>;
+  factor: LabeledFactor;
+}
+
+/** An enumerated variable: its label and the plates of the site that made it. */
+export interface EnumVar {
+  label: string;
+  ordinal: Set<string>;
+}
+
 /**
- * `log Σ_{enumerated} Π exp(factors)` as a scalar.
+ * `log Σ_{enumerated} Π exp(factors)` as a scalar (with `op: 'max'`, `log max_{enumerated} Π ...`).
  *
  * @param factors `{ordinal, factor}` pairs: the plates the factor's site lies in, and its tensor.
  * @param vars enumerated variables: label, and the ordinal (plates) of the site that made it, in
  *   elimination order.
  * @param plates every plate label's name and subsample scale (label `p:name`).
+ * @param op how variables are eliminated (default `logsumexp`: sum-product).
  */
 export function contractFactors(
-  factors: { ordinal: Set<string>; factor: LabeledFactor }[],
-  vars: { label: string; ordinal: Set<string> }[],
+  factors: OrdinalFactor[],
+  vars: EnumVar[],
   plates: Map<string, PlateInfo>,
+  op: EliminationOp = 'logsumexp',
 ): tf.Tensor {
+  return eliminate(factors, vars, plates, op, undefined) as tf.Tensor;
+}
+
+/**
+ * The factor of one enumerated variable `keep` once every other variable that does not lie in
+ * a strict subset of its plates is eliminated (summed or maximized) and the plates nested inside
+ * its own are reduced: a tensor over `keep`'s label and its plates,
+ *
+ * $$\phi_i(k) = \log \sum_{\text{others}} \prod \exp(\text{factors}) \big|_{z_{\text{keep}, i} = k}
+ *   + \text{const},$$
+ *
+ * whose per-plate-member normalization is the conditional `p(z_keep,i = k | rest)` when every
+ * variable in an outer ordinal is fixed (not enumerated): how `inferDiscrete` samples.
+ *
+ * @param keep the label of the variable to keep.
+ * @throws ArgumentError (`model`) when a factor holding `keep` would leave its ordinal (plates
+ *   that do not nest as a tree around it), or a factor of `keep` still holds another variable.
+ */
+export function marginalFactor(
+  factors: OrdinalFactor[],
+  vars: EnumVar[],
+  plates: Map<string, PlateInfo>,
+  keep: string,
+  op: EliminationOp = 'logsumexp',
+): LabeledFactor {
+  if (!vars.some((v) => v.label === keep)) {
+    throw new ArgumentError('keep', `no enumerated variable labelled ${keep}`);
+  }
+  return eliminate(factors, vars, plates, op, keep) as LabeledFactor;
+}
+
+/**
+ * Variable elimination over the plate tree (see the module docs); with `keep`, stops at its
+ * ordinal and returns the sum of the factors holding it.
+ */
+function eliminate(
+  factors: OrdinalFactor[],
+  vars: EnumVar[],
+  plates: Map<string, PlateInfo>,
+  op: EliminationOp,
+  keep: string | undefined,
+): tf.Tensor | LabeledFactor {
+  const how = op === 'max' ? 'max' : 'logsumexp';
+  const keepOrd = vars.find((v) => v.label === keep)?.ordinal;
   const byOrd = new Map<string, { ord: Set<string>; fs: LabeledFactor[] }>();
   const at = (ord: Set<string>): { ord: Set<string>; fs: LabeledFactor[] } => {
     const k = key(ord);
@@ -104,11 +173,14 @@ export function contractFactors(
     done.add(k);
     let fs = initial;
     for (const v of vars) {
-      if (key(v.ordinal) !== k) continue;
+      if (key(v.ordinal) !== k || v.label === keep) continue;
       const inv = fs.filter((f) => f.dims.includes(v.label));
       if (inv.length === 0) continue;
-      const msg = reduceLabel(addFactors(inv), v.label, 'logsumexp');
+      const msg = reduceLabel(addFactors(inv), v.label, how);
       fs = [...fs.filter((f) => !f.dims.includes(v.label)), msg];
+    }
+    if (keep !== undefined && keepOrd !== undefined && key(keepOrd) === k) {
+      return keptFactor(fs, keep, byOrd, done);
     }
     if (ord.size === 0) {
       for (const f of fs) {
@@ -141,4 +213,33 @@ export function contractFactors(
     }
   }
   return total;
+}
+
+/** The sum of the factors holding `keep` at its ordinal; none may be waiting elsewhere. */
+function keptFactor(
+  fs: LabeledFactor[],
+  keep: string,
+  byOrd: Map<string, { ord: Set<string>; fs: LabeledFactor[] }>,
+  done: Set<string>,
+): LabeledFactor {
+  for (const [k, e] of byOrd) {
+    if (!done.has(k) && e.fs.some((f) => f.dims.includes(keep))) {
+      throw new ArgumentError(
+        'model',
+        `enumerated variable ${keep}: a factor holding it lies in plates [${[...e.ord].join(', ')}] ` +
+          'that do not contain its own (the plates do not nest as a tree around it)',
+      );
+    }
+  }
+  const kept = addFactors(fs.filter((f) => f.dims.includes(keep)));
+  const stray = kept.dims.find((d) => d !== keep && !d.startsWith('p:'));
+  if (stray !== undefined) {
+    throw new ArgumentError(
+      'model',
+      `enumerated variable ${keep} is coupled to ${stray}, which is neither fixed nor summed out ` +
+        'before it (its plates do not nest inside those of ' +
+        `${keep.replace(/^e:/, '')})`,
+    );
+  }
+  return kept;
 }

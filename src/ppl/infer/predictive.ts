@@ -10,6 +10,7 @@ import { trace } from '../handlers/trace.js';
 import { ArgumentError } from '../../utils/errors.js';
 import { checkOptionKeys } from '../../utils/options.js';
 import { asFn, type Callable } from './elbo.js';
+import { inferDiscrete, type InferDiscreteOptions } from './infer_discrete.js';
 
 /** Options of {@link Predictive}. */
 export interface PredictiveOptions<A extends unknown[]> {
@@ -33,6 +34,13 @@ export interface PredictiveOptions<A extends unknown[]> {
    * `Predictive` does since `exclude_deterministic`; stored values would be stale on new inputs).
    */
   conditionDeterministic?: boolean;
+  /**
+   * Draw the model's discrete latent sites from their posterior given each draw (NumPyro's
+   * `infer_discrete=True`; {@link inferDiscrete}), e.g. after `MCMC`, which sums them out:
+   * `true` samples them (temperature 1), `{temperature: 0}` gives their joint most probable
+   * values; `maxPlateNesting` as there. Default false: they are drawn from their prior.
+   */
+  inferDiscrete?: boolean | InferDiscreteOptions;
 }
 
 /**
@@ -56,9 +64,26 @@ export class Predictive<A extends unknown[]> {
     }
     checkOptionKeys(
       options,
-      ['guide', 'numSamples', 'posteriorSamples', 'returnSites', 'conditionDeterministic'],
+      [
+        'guide',
+        'numSamples',
+        'posteriorSamples',
+        'returnSites',
+        'conditionDeterministic',
+        'inferDiscrete',
+      ],
       'Predictive',
     );
+    const idc = options.inferDiscrete;
+    if (idc !== undefined && typeof idc !== 'boolean') {
+      if (idc === null || typeof idc !== 'object') {
+        throw new ArgumentError(
+          'inferDiscrete',
+          `expected a boolean or {temperature?, maxPlateNesting?}, got ${String(idc)}`,
+        );
+      }
+      inferDiscrete(() => undefined, idc); // validate the options now
+    }
     if (options.guide !== undefined) asFn(options.guide);
     const rs = options.returnSites;
     if (
@@ -145,7 +170,10 @@ export class Predictive<A extends unknown[]> {
             : gt === undefined
               ? model
               : replay(model, { trace: gt });
-        const mt = trace(run).getTraceUntidied(...args).trace;
+        const idc = this.options.inferDiscrete;
+        const final =
+          idc === undefined || idc === false ? run : inferDiscrete(run, idc === true ? {} : idc);
+        const mt = trace(final).getTraceUntidied(...args).trace;
         const names =
           this.options.returnSites ??
           mt

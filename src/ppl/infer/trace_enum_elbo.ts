@@ -17,10 +17,11 @@ import { ArgumentError } from '../../utils/errors.js';
 import { enumerate } from '../handlers/enum.js';
 import { replay } from '../handlers/replay.js';
 import { trace } from '../handlers/trace.js';
-import { isValidationEnabled, type Message } from '../runtime.js';
-import { siteLogProb, siteLogProbSum, type Trace } from '../trace.js';
+import { isValidationEnabled } from '../runtime.js';
+import type { Trace } from '../trace.js';
 import { checkedReplay, checkModelGuideMatch } from './check.js';
-import { contractFactors, type LabeledFactor, type PlateInfo } from './contract.js';
+import { contractFactors } from './contract.js';
+import { enumFactorGraph } from './enum_factors.js';
 import {
   asFn,
   guessMaxPlateNesting,
@@ -28,13 +29,6 @@ import {
   type Callable,
   type ELBOOptions,
 } from './elbo.js';
-
-/** The log-density tensor of a site with its mask and non-plate scale applied. */
-function siteLocalLogProb(site: Message): tf.Tensor {
-  let plateScale = 1;
-  for (const f of site.cond) plateScale *= f.size / f.subsampleSize;
-  return siteLogProb(site, site.scale / plateScale);
-}
 
 /**
  * The ELBO with exact enumeration of discrete model sites.
@@ -87,65 +81,8 @@ export class TraceEnumELBO extends ParticleELBO {
   }
 
   protected particleElbo(guideTrace: Trace, modelTrace: Trace): tf.Tensor {
-    const nest = this.maxPlateNesting ?? 0;
-    const vars: { label: string; ordinal: Set<string> }[] = [];
-    const enumDims = new Map<number, string>();
-    for (const s of modelTrace.sampleSites()) {
-      if (s.infer._enumerated !== true) continue;
-      const dim = s.infer._enumDim as number;
-      const label = `e:${s.name}`;
-      enumDims.set(dim, label);
-      vars.push({ label, ordinal: new Set(s.cond.map((f) => f.name)) });
-    }
-    const plates = new Map<string, PlateInfo>();
-    const factors: { ordinal: Set<string>; factor: LabeledFactor }[] = [];
-    let elbo: tf.Tensor = tf.scalar(0);
-    for (const s of modelTrace.sampleSites()) {
-      const lp = siteLocalLogProb(s);
-      const dims: string[] = [];
-      const keep: number[] = [];
-      let enumerated = false;
-      for (let i = 0; i < lp.rank; i++) {
-        if (lp.shape[i] === 1) continue;
-        const d = i - lp.rank;
-        if (-d <= nest) {
-          const f = s.cond.find((c) => c.dim === d);
-          if (f === undefined) {
-            throw new ArgumentError(
-              s.name,
-              `site '${s.name}': batch dim ${d} of its log-density [${lp.shape.join(',')}] is ` +
-                'not declared by a plate (TraceEnumELBO needs every batch dim in a plate)',
-            );
-          }
-          plates.set(`p:${f.name}`, { name: f.name, scale: f.size / f.subsampleSize });
-          dims.push(`p:${f.name}`);
-        } else {
-          const label = enumDims.get(d);
-          if (label === undefined) {
-            throw new ArgumentError(
-              s.name,
-              `site '${s.name}': log-density [${lp.shape.join(',')}] has a batch dim ${d} left ` +
-                `of the plates (max plate nesting ${nest}) that no enumerated site made`,
-            );
-          }
-          dims.push(label);
-          enumerated = true;
-        }
-        keep.push(i);
-      }
-      if (!enumerated) {
-        elbo = tf.add(elbo, siteLogProbSum(s));
-        continue;
-      }
-      for (const f of s.cond)
-        plates.set(`p:${f.name}`, { name: f.name, scale: f.size / f.subsampleSize });
-      const t = tf.reshape(
-        lp,
-        keep.map((i) => lp.shape[i] as number),
-      );
-      factors.push({ ordinal: new Set(s.cond.map((f) => f.name)), factor: { dims, t } });
-    }
-    elbo = tf.add(elbo, contractFactors(factors, vars, plates));
+    const g = enumFactorGraph(modelTrace, this.maxPlateNesting ?? 0, 'TraceEnumELBO');
+    const elbo = tf.add(g.rest, contractFactors(g.factors, g.vars, g.plates));
     return tf.sub(
       elbo,
       guideTrace.logProbSum((s) => !s.isObserved),

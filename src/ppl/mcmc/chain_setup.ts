@@ -2,9 +2,9 @@
  * Setting up one chain: its initial unconstrained point (the kernel's init strategy for a model,
  * `Uniform(-2, 2)` draws or `initParams` for a flat potential; up to 100 redraws where the
  * potential or its gradient is not finite or the model rejects the point) and the potential it
- * samples: the model's potential recorded and replayed when the kernel's `compile` allows
- * (`compiled_potential.ts`), else evaluated with tfjs; and the map from positions to stored site
- * values.
+ * samples: the model's potential (its discrete latents summed out, see `potential.ts`) recorded
+ * and replayed when the kernel's `compile` allows (`compiled_potential.ts`), else evaluated with
+ * tfjs; and the map from positions to stored site values.
  */
 import { ArgumentError } from '../../utils/errors.js';
 import { compileConstrain, type Constrainer } from './compiled_constrain.js';
@@ -60,11 +60,22 @@ export function setupChain(
   }
   const model = kernel.target as (...a: unknown[]) => unknown;
   for (let attempt = 0; ; attempt++) {
-    const { sites, z } = initialPoint(model, args, kernel.initStrategy, rng);
+    const { sites, z, enumeration } = initialPoint(
+      model,
+      args,
+      kernel.initStrategy,
+      rng,
+      kernel.maxPlateNesting,
+    );
     if (sites.length === 0) {
-      throw new ArgumentError('model', 'MCMC: the model has no latent sample sites');
+      throw new ArgumentError(
+        'model',
+        enumeration === undefined
+          ? 'MCMC: the model has no latent sample sites'
+          : `MCMC: the model has no continuous latent sample sites (only the discrete ${enumeration.sites.map((n) => `'${n}'`).join(', ')}, summed out): nothing for HMC/NUTS to sample`,
+      );
     }
-    const mp = new ModelPotential(model, args, sites);
+    const mp = new ModelPotential(model, args, sites, enumeration);
     let ok = false;
     try {
       const { value, grad } = mp.evaluate(z);

@@ -27,6 +27,7 @@ export {
 export {
   ModelPotential,
   isDeterministicSite,
+  type DiscreteEnumeration,
   type Potential,
   type LatentSite,
 } from './potential.js';

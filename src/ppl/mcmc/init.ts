@@ -9,6 +9,11 @@
  * - `{ values }` (`initToValue`): the given constrained values, the other sites `uniform`.
  *
  * A start where the potential or its gradient is not finite is redrawn (up to 100 times).
+ *
+ * Discrete latent sites are not part of the unconstrained vector: they are summed out of the
+ * potential by enumeration (`potential.ts`). In the initial run they take one prior draw (so the
+ * continuous sites get their shapes without enumeration dims, as in NumPyro); a discrete site
+ * whose support cannot be enumerated is refused here, naming it.
  */
 import * as tf from '@tensorflow/tfjs';
 import { bijectTo } from '../../distributions/transform_to.js';
@@ -16,7 +21,9 @@ import { ArgumentError } from '../../utils/errors.js';
 import { Messenger } from '../messenger.js';
 import type { Message } from '../runtime.js';
 import { trace } from '../handlers/trace.js';
-import { checkContinuous, type LatentSite } from './potential.js';
+import type { Trace } from '../trace.js';
+import { checkEnumerable, MAX_ENUM_RANK } from '../handlers/enum.js';
+import { isDeterministicSite, type DiscreteEnumeration, type LatentSite } from './potential.js';
 import type { ChainRng } from './rng.js';
 
 /** How chains start. */
@@ -112,6 +119,8 @@ class InitMessenger extends Messenger {
     string,
     { shape: number[]; ushape: number[]; z: Float64Array }
   >();
+  /** The discrete latent sites met (drawn from their prior), in order. */
+  readonly discrete: string[] = [];
   constructor(
     private readonly strategy: Resolved,
     private readonly rng: ChainRng,
@@ -121,8 +130,13 @@ class InitMessenger extends Messenger {
   override processMessage(msg: Message): void {
     if (msg.type === 'sample') checkFullPlates(msg);
     if (msg.type !== 'sample' || msg.isObserved || msg.value !== null || msg.fn === null) return;
-    checkContinuous(msg);
     const fn = msg.fn;
+    if (fn.support.isDiscrete) {
+      checkEnumerable(msg, 'MCMC');
+      this.discrete.push(msg.name);
+      msg.value = fn.sample([], Math.floor(this.rng.uniform() * 2147483647));
+      return;
+    }
     const bij = bijectTo(fn.support);
     const shape = [...fn.batchShape, ...fn.eventShape];
     const ushape = bij.inverseShape(shape);
@@ -176,13 +190,16 @@ export function initialPoint<A extends unknown[]>(
   args: A,
   strategy: InitStrategy | undefined,
   rng: ChainRng,
-): { sites: LatentSite[]; z: Float64Array } {
+  maxPlateNesting?: number,
+): { sites: LatentSite[]; z: Float64Array; enumeration?: DiscreteEnumeration } {
   const s = resolve(strategy);
   const sites: LatentSite[] = [];
   const parts: Float64Array[] = [];
+  let enumeration: DiscreteEnumeration | undefined;
   tf.tidy(() => {
     const init = new InitMessenger(s, rng);
     const tr = trace((...a: A) => init.run(() => model(...a))).getTraceUntidied(...args).trace;
+    if (init.discrete.length > 0) enumeration = enumerationOf(tr, init.discrete, maxPlateNesting);
     let offset = 0;
     for (const site of tr.latentSites()) {
       const u = init.unconstrained.get(site.name);
@@ -203,12 +220,54 @@ export function initialPoint<A extends unknown[]>(
       if (!sites.some((x) => x.name === name)) {
         throw new ArgumentError(
           'initStrategy',
-          `init value for '${name}': no latent site of that name`,
+          enumeration?.sites.includes(name) === true
+            ? `init value for '${name}': a discrete site, summed out of the potential (no value to start from)`
+            : `init value for '${name}': no latent site of that name`,
         );
       }
     }
   }
   const z = new Float64Array(sites.reduce((n, x) => n + x.size, 0));
   parts.forEach((p, i) => z.set(p, (sites[i] as LatentSite).offset));
-  return { sites, z };
+  return enumeration === undefined ? { sites, z } : { sites, z, enumeration };
+}
+
+/**
+ * How the discrete sites `names` of the initial trace `tr` are enumerated: at dims left of the
+ * deepest plate dim of the run (or of `maxPlateNesting` when given), within the rank tfjs kernels
+ * allow; the shapes of the deterministic sites without enumeration.
+ */
+function enumerationOf(
+  tr: Trace,
+  names: string[],
+  maxPlateNesting: number | undefined,
+): DiscreteEnumeration {
+  let deepest = 0;
+  for (const site of tr.sites()) for (const f of site.cond) deepest = Math.max(deepest, -f.dim);
+  const nest = maxPlateNesting ?? deepest;
+  if (nest < deepest) {
+    throw new ArgumentError(
+      'maxPlateNesting',
+      `expected at least ${deepest}, the deepest plate dim of the model, got ${nest}`,
+    );
+  }
+  names.forEach((name, i) => {
+    const dim = -(nest + 1) - i;
+    if (-dim > MAX_ENUM_RANK) {
+      throw new ArgumentError(
+        'model',
+        `MCMC: enumerating the discrete latent site '${name}' needs batch dim ${dim} (the ` +
+          `${i + 1}th discrete site left of ${nest} plate dims), but tfjs kernels handle tensors ` +
+          `of rank <= 6 (a Categorical adds one): at most ${MAX_ENUM_RANK} plate and ` +
+          'enumeration dims together (fewer discrete sites, or fewer nested plates)',
+      );
+    }
+  });
+  const deterministicShapes = new Map<string, number[]>();
+  for (const site of tr.sampleSites()) {
+    if (isDeterministicSite(site) && site.value !== null) {
+      deterministicShapes.set(site.name, [...site.value.shape]);
+    }
+  }
+  return { maxPlateNesting: nest, sites: [...names], deterministicShapes };
 }

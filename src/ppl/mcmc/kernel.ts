@@ -28,6 +28,7 @@ export const HAMILTONIAN_OPTION_KEYS: readonly string[] = [
   'maxDeltaEnergy',
   'initStrategy',
   'compile',
+  'maxPlateNesting',
   'initBuffer',
   'termBuffer',
   'baseWindow',
@@ -58,6 +59,11 @@ export interface HamiltonianOptions extends WarmupWindowOptions {
    * tfjs. The model's structure must not depend on latent values (NumPyro's `jit` contract).
    */
   compile?: CompileMode;
+  /**
+   * The model's plate nesting (Pyro's `max_plate_nesting`): discrete latent sites are enumerated
+   * at the dims left of it (`potential.ts`). Default: the deepest plate dim of the initial run.
+   */
+  maxPlateNesting?: number;
 }
 
 /** What one transition reports. */
@@ -107,6 +113,8 @@ export abstract class HamiltonianKernel {
   readonly initStrategy: InitStrategy | undefined;
   /** Whether a model's potential is recorded and replayed (see {@link HamiltonianOptions}). */
   readonly compile: CompileMode;
+  /** The plate nesting given for enumerating discrete sites (default: found at setup). */
+  readonly maxPlateNesting: number | undefined;
   /** The options as given (those of the subclass included). */
   readonly options: HamiltonianOptions;
   protected readonly opts: Resolved;
@@ -159,6 +167,11 @@ export abstract class HamiltonianKernel {
       throw new ArgumentError('compile', `expected 'auto', true or false, got ${String(compile)}`);
     }
     this.compile = compile;
+    const mpn = options.maxPlateNesting;
+    if (mpn !== undefined && (!Number.isInteger(mpn) || mpn < 0)) {
+      throw new ArgumentError('maxPlateNesting', `expected an integer >= 0, got ${String(mpn)}`);
+    }
+    this.maxPlateNesting = mpn;
   }
 
   /** Whether the kernel wraps a flat {@link Potential} rather than a model. */

@@ -11,6 +11,18 @@
  * latent sites; `deterministic` sites contribute nothing). One evaluation runs the model once
  * under `trace` and a substituting handler inside `tf.valueAndGrad`, all in one `tf.tidy`: only
  * two float64 arrays leave it.
+ *
+ * Discrete latent sites with a finite support (`Bernoulli`, `Categorical`, any boolean or finite
+ * integer-interval support), marked `{infer: {enumerate: 'parallel'}}` or not (NumPyro's rule),
+ * are summed out (Pyro's and NumPyro's HMC with enumeration):
+ *
+ * `U(z) = -( log Σ_{z_d} p(data, T(z), z_d) + sum_i log|det J_{T_i}(z_i)| )`,
+ *
+ * the model running once under `enumerate` (each discrete site takes all its values along a dim
+ * left of the `maxPlateNesting` plate dims) and the sum computed by the variable elimination of
+ * `TraceEnumELBO` (`infer/contract.ts`; plates are products, so a per-datum assignment costs
+ * `O(N K)`). Continuous latents may depend on discrete ones (their log-densities are factors of
+ * the sum), not their supports.
  */
 import * as tf from '@tensorflow/tfjs';
 import { IndependentConstraint, type Constraint } from '../../constraints/constraints.js';
@@ -20,8 +32,11 @@ import { disposeAbortedTape, withTapeCleanup } from '../../utils/tape.js';
 import { Delta } from '../delta.js';
 import { Messenger } from '../messenger.js';
 import { enableValidation, isValidationEnabled, type Message } from '../runtime.js';
+import { enumerateDiscrete } from '../handlers/enum.js';
 import { trace } from '../handlers/trace.js';
-import { applySiteScaleTensor, siteLogProbSum, siteMask } from '../trace.js';
+import { contractFactors } from '../infer/contract.js';
+import { enumFactorGraph } from '../infer/enum_factors.js';
+import { applySiteScaleTensor, siteLogProbSum, siteMask, type Trace } from '../trace.js';
 import type { PotentialPoint } from './integrator.js';
 
 /**
@@ -51,6 +66,19 @@ export interface LatentSite {
   offset: number;
   /** Number of unconstrained coordinates. */
   size: number;
+}
+
+/** How a model's discrete latent sites are summed out of its potential (see the module docs). */
+export interface DiscreteEnumeration {
+  /** The model's plate dims: enumerated sites take the dims left of them. */
+  maxPlateNesting: number;
+  /** The discrete latent sites, in the order of the initial run. */
+  sites: string[];
+  /**
+   * The shapes of the `deterministic` sites in a run without enumeration: one whose shape differs
+   * under enumeration depends on a discrete site and is not stored with the draws.
+   */
+  deterministicShapes: Map<string, number[]>;
 }
 
 /** Whether a trace site is a `deterministic` one (recorded, not scored). */
@@ -95,6 +123,7 @@ class UnconstrainedSubstitute extends Messenger {
     private readonly sites: Map<string, { site: LatentSite; z: tf.Tensor }>,
     private readonly withLogDet: boolean,
     private readonly batch?: number,
+    private readonly enumerated = false,
   ) {
     super();
   }
@@ -111,6 +140,7 @@ class UnconstrainedSubstitute extends Messenger {
   }
   override postprocessMessage(msg: Message): void {
     if (!this.withLogDet || msg.type !== 'sample' || isDeterministicSite(msg)) return;
+    if (this.enumerated) return; // the sites are scored by the contraction
     if (this.batch === undefined) {
       this.terms.push(siteLogProbSum(msg));
       return;
@@ -151,6 +181,16 @@ class UnconstrainedSubstitute extends Messenger {
       this.terms.push(this.reduce(logDet));
     } else {
       msg.value = bij.forward(u);
+    }
+    const got = msg.value.shape;
+    const want = entry.site.shape;
+    if (this.enumerated && (got.length !== want.length || got.some((d, i) => d !== want[i]))) {
+      throw new ArgumentError(
+        'model',
+        `MCMC: latent site '${msg.name}' has the support ${support.name}, which depends on an ` +
+          `enumerated discrete site (its value takes the shape [${got.join(',')}], not ` +
+          `[${want.join(',')}]): a continuous latent's support must not depend on discrete latents`,
+      );
     }
   }
 }
@@ -197,13 +237,37 @@ export class ModelPotential<A extends unknown[]> implements Potential {
    * @param model the model.
    * @param args its arguments (fixed for the run).
    * @param sites the latent layout, from the initialization run.
+   * @param enumeration how discrete latent sites are summed out (from the initialization run);
+   *   absent when the model has none.
    */
   constructor(
     readonly model: (...args: A) => unknown,
     readonly args: A,
     readonly sites: readonly LatentSite[],
+    readonly enumeration?: DiscreteEnumeration,
   ) {
     this.dim = sites.reduce((n, s) => n + s.size, 0);
+  }
+
+  /** The model with its discrete latent sites enumerated (the model itself without any). */
+  private runModel(): (...args: A) => unknown {
+    const e = this.enumeration;
+    return e === undefined
+      ? this.model
+      : enumerateDiscrete(this.model, -(e.maxPlateNesting + 1), 'MCMC');
+  }
+
+  /** `log Σ_{z_d} p(...)` of an enumerated run's trace (structural errors name the model). */
+  private contracted(tr: Trace, nest: number): tf.Tensor {
+    try {
+      const g = enumFactorGraph(tr, nest, 'MCMC', (s) => !isDeterministicSite(s));
+      return tf.add(g.rest, contractFactors(g.factors, g.vars, g.plates));
+    } catch (e) {
+      if (e instanceof ArgumentError && e.argument !== 'model') {
+        throw new ArgumentError('model', `MCMC (discrete sites summed out): ${e.message}`);
+      }
+      throw e;
+    }
   }
 
   /**
@@ -212,7 +276,15 @@ export class ModelPotential<A extends unknown[]> implements Potential {
    */
   logDensity(parts: tf.Tensor[]): tf.Scalar {
     const map = new Map(this.sites.map((s, i) => [s.name, { site: s, z: parts[i] as tf.Tensor }]));
-    const sub = new UnconstrainedSubstitute(map, true);
+    const e = this.enumeration;
+    const sub = new UnconstrainedSubstitute(map, true, undefined, e !== undefined);
+    if (e !== undefined) {
+      const model = this.runModel();
+      const tr = unvalidated(
+        () => trace((...a: A) => sub.run(() => model(...a))).getTraceUntidied(...this.args).trace,
+      );
+      return tf.addN([...sub.terms, this.contracted(tr, e.maxPlateNesting)]) as tf.Scalar;
+    }
     unvalidated(() => sub.run(() => this.model(...this.args)));
     const t = sub.terms;
     if (t.length === 0) return tf.scalar(0);
@@ -241,6 +313,8 @@ export class ModelPotential<A extends unknown[]> implements Potential {
    * rejects the values, every point gets `U = +Infinity`.
    */
   valueAndGradBatch(zs: Float64Array[]): PotentialPoint[] {
+    // the chain dim and the enumeration dims would collide: one point at a time (same numbers)
+    if (this.enumeration !== undefined) return zs.map((z) => this.valueAndGrad(z));
     const n = zs.length;
     const out: PotentialPoint[] = [];
     let captured: tf.Tensor | undefined;
@@ -319,14 +393,20 @@ export class ModelPotential<A extends unknown[]> implements Potential {
    */
   constrainTensors(parts: tf.Tensor[]): { names: string[]; values: tf.Tensor[] } {
     const map = new Map(this.sites.map((s, i) => [s.name, { site: s, z: parts[i] as tf.Tensor }]));
-    const sub = new UnconstrainedSubstitute(map, false);
-    const tr = trace((...a: A) => sub.run(() => this.model(...a))).getTraceUntidied(
-      ...this.args,
-    ).trace;
+    const e = this.enumeration;
+    const sub = new UnconstrainedSubstitute(map, false, undefined, e !== undefined);
+    const model = this.runModel();
+    const tr = trace((...a: A) => sub.run(() => model(...a))).getTraceUntidied(...this.args).trace;
     const names: string[] = [];
     const values: tf.Tensor[] = [];
     for (const s of tr.sampleSites()) {
       if (s.value === null || (s.isObserved && !isDeterministicSite(s))) continue;
+      if (e !== undefined && s.infer._enumerated === true) continue;
+      if (e !== undefined && isDeterministicSite(s)) {
+        const want = e.deterministicShapes.get(s.name);
+        const got = s.value.shape;
+        if (want?.length !== got.length || got.some((d, i) => d !== want[i])) continue;
+      }
       names.push(s.name);
       values.push(s.value);
     }

@@ -1,0 +1,178 @@
+/**
+ * `inferDiscrete` (Pyro's `infer_discrete`): run a model with its discrete latent sites drawn from
+ * their posterior given everything else the model sees (observed and conditioned sites):
+ *
+ * $$z_d \sim p(z_d \mid x, z_c)\ (\text{temperature } 1), \qquad
+ *   z_d = \operatorname{arg\,max}_{z_d} p(z_d, x, z_c)\ (\text{temperature } 0).$$
+ *
+ * Every unobserved discrete site with a finite support is enumerated (marked or not, as `MCMC`
+ * does). The sites are drawn one at a time by the chain rule, outer plates first: for the next
+ * site `v` (smallest set of plates, then run order) the model runs under `enumerate` with the
+ * sites drawn so far substituted; the factor graph is contracted down to `v`'s own plates
+ * (`marginalFactor`: every other variable summed, or maximized at temperature 0, deeper plates
+ * reduced), which gives `log p(v_i = k | drawn, x) + const` for each member `i` of `v`'s plates,
+ * independent across members because every variable in an outer plate is already drawn. A model
+ * with `n` discrete sites runs `n + 2` times (one run to find the plate nesting when not given,
+ * and the final run). Sampling draws seeds from the global stream (`setSeed`).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Categorical } from '../../distributions/categorical.js';
+import { ArgumentError } from '../../utils/errors.js';
+import { checkOptionKeys } from '../../utils/options.js';
+import { block } from '../handlers/block.js';
+import { enumerateDiscrete, enumerateSupportValues } from '../handlers/enum.js';
+import { substitute } from '../handlers/substitute.js';
+import { trace } from '../handlers/trace.js';
+import type { Fn } from '../messenger.js';
+import type { Message } from '../runtime.js';
+import type { Trace } from '../trace.js';
+import { marginalFactor, type LabeledFactor } from './contract.js';
+import { enumFactorGraph, type TraceEnumVar } from './enum_factors.js';
+
+/** Options of {@link inferDiscrete}. */
+export interface InferDiscreteOptions {
+  /**
+   * `1` (default): draw the discrete sites from their posterior; `0`: their joint most probable
+   * values (max-product, Viterbi for a chain).
+   */
+  temperature?: 0 | 1;
+  /** The model's plate nesting (Pyro's `first_available_dim = -(maxPlateNesting + 1)`). */
+  maxPlateNesting?: number;
+}
+
+/** The deepest plate dim of one run of `fn` hidden from outer handlers. */
+function plateNesting<A extends unknown[]>(fn: Fn<A, unknown>, args: A): number {
+  let n = 0;
+  tf.tidy(() => {
+    block(() => {
+      const tr = trace(fn).getTraceUntidied(...args).trace;
+      for (const s of tr.sites()) for (const f of s.cond) n = Math.max(n, -f.dim);
+    })();
+  });
+  return n;
+}
+
+/** The variable to draw next: fewest plates, then the earliest in the run. */
+function nextVar(vars: TraceEnumVar[]): TraceEnumVar {
+  let best = vars[0] as TraceEnumVar;
+  for (const v of vars) if (v.ordinal.size < best.ordinal.size) best = v;
+  return best;
+}
+
+/**
+ * Logits `[...batchShape, K]` of a site from its kept factor (axes labelled by the site's own
+ * variable and its plates).
+ */
+function siteLogits(phi: LabeledFactor, v: TraceEnumVar, site: Message, k: number): tf.Tensor {
+  const fn = site.fn as NonNullable<Message['fn']>;
+  const batch = fn.batchShape;
+  const pos = (label: string): number => {
+    if (label === v.label) return batch.length;
+    const f = site.cond.find((c) => `p:${c.name}` === label);
+    if (f === undefined || batch.length + f.dim < 0) {
+      throw new ArgumentError(
+        site.name,
+        `inferDiscrete: site '${site.name}' (batch shape [${batch.join(',')}]) holds ${label}`,
+      );
+    }
+    return batch.length + f.dim;
+  };
+  const order = phi.dims.map((d, i) => ({ i, at: pos(d) })).sort((a, b) => a.at - b.at);
+  const perm = order.map((o) => o.i);
+  const moved = perm.every((p, i) => p === i) ? phi.t : tf.transpose(phi.t, perm);
+  const shape = [...batch.map(() => 1), 1];
+  order.forEach((o) => (shape[o.at] = phi.t.shape[o.i] as number));
+  return tf.broadcastTo(tf.reshape(moved, shape), [...batch, k]);
+}
+
+/** Draw (or maximize) the values of the enumerated site `v` from its kept factor. */
+function drawSite(
+  phi: LabeledFactor,
+  v: TraceEnumVar,
+  site: Message,
+  temperature: 0 | 1,
+): tf.Tensor {
+  const fn = site.fn as NonNullable<Message['fn']>;
+  const support = enumerateSupportValues(fn, site.name);
+  const batch = fn.batchShape;
+  const nest = -v.dim - 1;
+  if (batch.length > nest && batch.slice(0, batch.length - nest).some((d) => d !== 1)) {
+    throw new ArgumentError(
+      site.name,
+      `inferDiscrete: site '${site.name}' has the batch shape [${batch.join(',')}] with dims ` +
+        `left of the ${nest} plate dims: its distribution depends on a discrete site not drawn ` +
+        'before it',
+    );
+  }
+  const logits = siteLogits(phi, v, site, support.length);
+  const idx =
+    temperature === 0
+      ? tf.argMax(logits, -1)
+      : tf.cast(new Categorical({ logits }).sample(), 'int32');
+  return tf.gather(tf.tensor1d(support, 'float32'), idx);
+}
+
+/**
+ * The model `fn` with its discrete latent sites drawn from their posterior given the rest of the
+ * run (temperature 1) or set to their joint most probable values (temperature 0); see the module
+ * docs. The intermediate runs are hidden from outer handlers; the last run is the model's,
+ * seen by them with the discrete sites as ordinary (unobserved) sites holding the drawn values.
+ *
+ * @param fn the model; condition it on the continuous values first (e.g. `condition(model,
+ *   draw)` with an MCMC draw) to sample from `p(z_d | x, z_c)`.
+ * @example
+ * ```ts
+ * // the assignments of a Gaussian mixture at one posterior draw of the locations
+ * const tr = trace(inferDiscrete(condition(model, { locs }))).getTrace(y);
+ * tr.value('z'); // one draw of p(z | y, locs), shape [N]
+ * ```
+ */
+export function inferDiscrete<A extends unknown[], R>(
+  fn: Fn<A, R>,
+  options: InferDiscreteOptions = {},
+): Fn<A, R> {
+  if (typeof fn !== 'function') {
+    throw new ArgumentError('fn', `inferDiscrete: expected the model function, got ${typeof fn}`);
+  }
+  if (options === null || typeof options !== 'object') {
+    throw new ArgumentError('options', `expected {temperature?, maxPlateNesting?}`);
+  }
+  checkOptionKeys(options, ['temperature', 'maxPlateNesting'], 'inferDiscrete');
+  const temperature = options.temperature ?? 1;
+  if (temperature !== 0 && temperature !== 1) {
+    throw new ArgumentError('temperature', `expected 0 or 1, got ${String(temperature)}`);
+  }
+  const mpn = options.maxPlateNesting;
+  if (mpn !== undefined && (!Number.isInteger(mpn) || mpn < 0)) {
+    throw new ArgumentError('maxPlateNesting', `expected an integer >= 0, got ${String(mpn)}`);
+  }
+  return (...args: A): R => {
+    const nest = mpn ?? plateNesting(fn, args);
+    const values: Record<string, tf.Tensor> = {};
+    try {
+      for (;;) {
+        let name: string | undefined;
+        const value = tf.tidy((): tf.Tensor | void => {
+          const model = enumerateDiscrete(substitute(fn, values), -(nest + 1), 'inferDiscrete');
+          let tr: Trace | undefined;
+          block(() => {
+            tr = trace(model).getTraceUntidied(...args).trace;
+          })();
+          const g = enumFactorGraph(tr as Trace, nest, 'inferDiscrete');
+          if (g.vars.length === 0) return;
+          const v = nextVar(g.vars);
+          name = v.name;
+          const op = temperature === 0 ? 'max' : 'logsumexp';
+          const phi = marginalFactor(g.factors, g.vars, g.plates, v.label, op);
+          return drawSite(phi, v, (tr as Trace).get(v.name) as Message, temperature);
+        });
+        if (value === undefined || name === undefined) break;
+        values[name] = value;
+      }
+      return substitute(fn, values)(...args);
+    } catch (e) {
+      tf.dispose(Object.values(values));
+      throw e;
+    }
+  };
+}
