@@ -2,7 +2,9 @@
  * The evaluation runner behind `deepprob eval`: a checkpoint on a test set (accuracy with one
  * sample, mean weights and MC, NLL, entropy, mutual information).
  */
+import { join } from 'node:path';
 import { Batcher } from '../data/batcher.js';
+import { checkDataDir } from '../data/files.js';
 import { setMode } from '../layers/model_utils.js';
 import { evaluate, type EvalResult } from '../train/evaluate.js';
 import { ArgumentError } from '../utils/errors.js';
@@ -14,8 +16,12 @@ import {
   loadSplit,
   transformOf,
   type RunOptions,
+  type SizeFlags,
   type TrainConfig,
 } from './run_config.js';
+
+/** The size options of `eval` and `uncertainty`: the checkpoint fixes the side; `--resize`. */
+export const EVAL_SIZE_FLAGS: SizeFlags = { resize: 'resize' };
 
 /** Options of {@link runEvaluation}. */
 export interface EvalConfig {
@@ -31,6 +37,11 @@ export interface EvalConfig {
   limit?: number;
   /** Batch size (default 500). */
   batchSize?: number;
+  /**
+   * Reach the checkpoint's input size by `pad` or `bilinear` resizing (default: as its run was
+   * trained), e.g. `bilinear` for images larger than the model's input.
+   */
+  resize?: 'pad' | 'bilinear';
   /** Also return per-image uncertainties. */
   perExample?: boolean;
   /**
@@ -90,7 +101,16 @@ export async function runEvaluation(
         ? { dataDir: undefined }
         : {}),
       ...(config.dataDir !== undefined ? { dataDir: config.dataDir } : {}),
+      ...(config.resize !== undefined ? { resize: config.resize } : {}),
     };
+    checkDataDir(
+      cfg.dataDir,
+      cfg.dataset,
+      'data-dir',
+      config.dataDir === undefined
+        ? `the run's, saved in ${join(ck.dir, 'state.json')}`
+        : undefined,
+    );
     if (config.dataset !== undefined && config.dataset !== saved?.dataset) {
       // a different dataset is normalised like the training data, so OOD inputs look the same way
       cfg.normalize = saved?.normalize ?? datasetNormalization(saved?.dataset ?? 'mnist');
@@ -99,7 +119,7 @@ export async function runEvaluation(
     const batches = new Batcher(testSet, {
       batchSize: config.batchSize ?? 500,
       shuffle: false,
-      transform: transformOf(cfg, testSet),
+      transform: transformOf(cfg, testSet, EVAL_SIZE_FLAGS),
     });
     checkSetsAgainstModel(model, batches.inputShape, [testSet], {
       shape: 'checkpoint',

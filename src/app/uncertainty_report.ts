@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { Batcher } from '../data/batcher.js';
 import { limitImageSet, type ImageSet } from '../data/dataset.js';
-import { loadDataset, parseDatasetSpec } from '../data/files.js';
+import { checkDataDir, loadDataset, parseDatasetSpec } from '../data/files.js';
 import { setMode } from '../layers/model_utils.js';
 import {
   decompose,
@@ -27,6 +27,7 @@ import { ArgumentError } from '../utils/errors.js';
 import { setSeed } from '../utils/seed.js';
 import { atomicWriteFile } from '../utils/file_io.js';
 import { checkSetsAgainstModel } from './data_checks.js';
+import { EVAL_SIZE_FLAGS } from './evaluate.js';
 import { openRun } from './open_run.js';
 import { transformOf } from './run_config.js';
 
@@ -50,6 +51,8 @@ export interface UncertaintyRunOptions {
   numBins?: number;
   /** Directory of the dataset files. */
   dataDir?: string;
+  /** Reach the checkpoint's input size by `pad` or `bilinear` (default: as its run was trained). */
+  resize?: 'pad' | 'bilinear';
   /** Seed of the Monte Carlo draws (default the run's training seed, so reports repeat). */
   seed?: number;
   /** Progress lines (default stderr). */
@@ -306,6 +309,14 @@ export async function runUncertaintyReport(
           : 'single';
     const ood = oodSpec.name;
     const dir = options.dataDir ?? cfg.dataDir;
+    checkDataDir(
+      dir,
+      cfg.dataset,
+      'data-dir',
+      options.dataDir === undefined
+        ? `the run's, saved in ${join(ck.dir, 'state.json')}`
+        : undefined,
+    );
     if (ood === cfg.dataset && (oodSpec.dir ?? dir) === dir) {
       throw new ArgumentError(
         'ood',
@@ -333,7 +344,11 @@ export async function runUncertaintyReport(
       );
     }
     // both sets go through the training transform (normalised like the training data)
-    const transform = transformOf(cfg, inSet);
+    const transform = transformOf(
+      options.resize !== undefined ? { ...cfg, resize: options.resize } : cfg,
+      inSet,
+      EVAL_SIZE_FLAGS,
+    );
     const batcher = (set: ImageSet): Batcher =>
       new Batcher(set, { batchSize: options.batchSize ?? 500, shuffle: false, transform });
     checkSetsAgainstModel(model, batcher(inSet).inputShape, [inSet], {
