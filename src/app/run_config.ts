@@ -160,9 +160,10 @@ export interface RunOptions {
   /** A custom progress reporter. */
   progress?: ProgressReporter;
   /**
-   * Stop gracefully on SIGINT/SIGTERM/SIGHUP (the CLI sets it): finish the current step, write a
-   * checkpoint with the batcher's position and throw `TrainingInterrupted`; a second signal exits
-   * at once. Default false (a library call leaves the process's signals alone).
+   * Stop gracefully on SIGINT/SIGTERM/SIGHUP (the CLI sets it): `runTraining` finishes the current
+   * step, writes a checkpoint with the batcher's position and throws `TrainingInterrupted`;
+   * `runEvaluation` finishes the current batch and throws `RunInterrupted` without a result. A
+   * second signal exits at once. Default false (a library call leaves the process's signals alone).
    */
   handleSignals?: boolean;
   /**

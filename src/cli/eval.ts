@@ -46,7 +46,7 @@ export function register(program: Command): void {
       await cliReady(program);
       const { json, ...config } = o;
       void json;
-      const r = await runEvaluation(config);
+      const r = await runEvaluation(config, { handleSignals: true });
       if (o.json === true) {
         console.log(JSON.stringify(r));
         return;

@@ -73,6 +73,7 @@ export function register(program: Command): void {
       const { report, htmlPath, jsonPath } = await runUncertaintyReport({
         ...options,
         numBins: bins,
+        handleSignals: true,
       });
       const summary = {
         model: report.model.name,
