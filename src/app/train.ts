@@ -215,6 +215,8 @@ async function trainOwned(
           : '') +
         ` (step ${step})`,
     );
+    const extension = lrExtensionNote(saved, cfg.epochs);
+    if (extension !== undefined) log(extension);
   }
   checkConfig(cfg);
   const entry = getModelEntry(cfg.model);
@@ -402,6 +404,26 @@ async function trainOwned(
     config: cfg,
     seconds: (performance.now() - t0) / 1000,
   };
+}
+
+/**
+ * What a resumed run extended past its saved epochs does with the learning rate, as a line for the
+ * log (undefined when it keeps a constant rate or is not extended): the run keeps its per-epoch
+ * decay `d` (saved; from the model's recipe for the saved number of epochs `E` unless given), so
+ * the epochs done keep the rates they were trained with and epoch `e` (0-based) of the extension
+ * uses `lr * d^e` as before, falling below the recipe's final fraction `d^(E-1)`.
+ * @param saved the saved configuration.
+ * @param epochs the epochs of the resumed run.
+ */
+export function lrExtensionNote(saved: TrainConfig, epochs: number): string | undefined {
+  const d = saved.lrDecay ?? 1;
+  if (d === 1 || epochs <= saved.epochs) return undefined;
+  const at = (e: number): string => `${Number(Math.pow(d, e).toPrecision(3))}x`;
+  return (
+    `deepprob: extending ${saved.epochs} to ${epochs} epochs: the saved lr decay ${Number(d.toPrecision(4))} ` +
+    `per epoch continues (epoch ${saved.epochs} trained at ${at(saved.epochs - 1)} lr, epochs ` +
+    `${saved.epochs + 1}..${epochs} at ${at(saved.epochs)}..${at(epochs - 1)} of lr ${saved.lr})`
+  );
 }
 
 /**
