@@ -2,9 +2,12 @@
  * The evaluation runner behind `deepprob eval`: a checkpoint on a test set (accuracy with one
  * sample, mean weights and MC, NLL, entropy, mutual information).
  */
+import { join } from 'node:path';
 import { Batcher } from '../data/batcher.js';
+import { checkDataDir } from '../data/files.js';
 import { setMode } from '../layers/model_utils.js';
 import { evaluate, type EvalResult } from '../train/evaluate.js';
+import { RunInterrupted, watchSignals, type StopMessages } from './graceful_stop.js';
 import { ArgumentError } from '../utils/errors.js';
 import { setSeed } from '../utils/seed.js';
 import { checkSetsAgainstModel } from './data_checks.js';
@@ -14,8 +17,18 @@ import {
   loadSplit,
   transformOf,
   type RunOptions,
+  type SizeFlags,
   type TrainConfig,
 } from './run_config.js';
+
+/** The size options of `eval` and `uncertainty`: the checkpoint fixes the side; `--resize`. */
+export const EVAL_SIZE_FLAGS: SizeFlags = { resize: 'resize' };
+
+/** What a stop signal prints during `eval` (it writes no file). */
+const EVAL_STOP: StopMessages = {
+  first: 'finishing the current batch, then stopping (no result is printed)',
+  second: 'nothing was written',
+};
 
 /** Options of {@link runEvaluation}. */
 export interface EvalConfig {
@@ -31,6 +44,11 @@ export interface EvalConfig {
   limit?: number;
   /** Batch size (default 500). */
   batchSize?: number;
+  /**
+   * Reach the checkpoint's input size by `pad` or `bilinear` resizing (default: as its run was
+   * trained), e.g. `bilinear` for images larger than the model's input.
+   */
+  resize?: 'pad' | 'bilinear';
   /** Also return per-image uncertainties. */
   perExample?: boolean;
   /**
@@ -58,7 +76,9 @@ export interface EvalRunResult extends EvalResult {
  * training seed; this resets deepprob's global weight-sampling stream), so the figures repeat.
  *
  * @param config checkpoint directory and overrides.
- * @param options `log`, `quiet`.
+ * @param options `log`, `quiet`; `handleSignals` (the CLI's): the first SIGINT/SIGTERM/SIGHUP
+ *   ends the pass after the current batch and throws `RunInterrupted` (exit code 130/143/129)
+ *   without a result; a second one exits at once.
  * @example
  * ```ts
  * const r = await runEvaluation({ checkpoint: 'runs/bnn', mcSamples: 20 });
@@ -90,7 +110,16 @@ export async function runEvaluation(
         ? { dataDir: undefined }
         : {}),
       ...(config.dataDir !== undefined ? { dataDir: config.dataDir } : {}),
+      ...(config.resize !== undefined ? { resize: config.resize } : {}),
     };
+    checkDataDir(
+      cfg.dataDir,
+      cfg.dataset,
+      'data-dir',
+      config.dataDir === undefined
+        ? `the run's, saved in ${join(ck.dir, 'state.json')}`
+        : undefined,
+    );
     if (config.dataset !== undefined && config.dataset !== saved?.dataset) {
       // a different dataset is normalised like the training data, so OOD inputs look the same way
       cfg.normalize = saved?.normalize ?? datasetNormalization(saved?.dataset ?? 'mnist');
@@ -99,22 +128,48 @@ export async function runEvaluation(
     const batches = new Batcher(testSet, {
       batchSize: config.batchSize ?? 500,
       shuffle: false,
-      transform: transformOf(cfg, testSet),
+      transform: transformOf(cfg, testSet, EVAL_SIZE_FLAGS),
     });
     checkSetsAgainstModel(model, batches.inputShape, [testSet], {
       shape: 'checkpoint',
       labels: 'dataset',
     });
     setSeed(config.seed ?? run.config.seed ?? 1);
-    const r = await evaluate(model, batches, {
-      kind,
-      mcSamples: config.mcSamples ?? saved?.mcSamples ?? 10,
-      ...(cfg.evidence !== undefined ? { evidence: cfg.evidence } : {}),
-      setMode: (m, mode) => {
-        setMode(m, mode);
-      },
-      perExample: config.perExample ?? false,
-    });
+    // the stop messages show also with --quiet
+    const stop =
+      options.handleSignals === true
+        ? watchSignals(options.log ?? ((l: string) => console.error(l)), undefined, EVAL_STOP)
+        : undefined;
+    if (options.quiet !== true) {
+      // after the handlers: from this line on, a signal stops at a batch boundary
+      (options.log ?? console.error)(
+        `deepprob: evaluating ${modelName} on ${testSet.name} (${testSet.count} images)`,
+      );
+    }
+    let r: EvalResult;
+    try {
+      r = await evaluate(model, batches, {
+        kind,
+        mcSamples: config.mcSamples ?? saved?.mcSamples ?? 10,
+        ...(cfg.evidence !== undefined ? { evidence: cfg.evidence } : {}),
+        setMode: (m, mode) => {
+          setMode(m, mode);
+        },
+        perExample: config.perExample ?? false,
+        ...(stop !== undefined ? { shouldStop: () => stop.signal !== undefined } : {}),
+      });
+    } finally {
+      // a signal still queued in the event loop is dispatched (a second one exits) before the handlers go
+      if (stop !== undefined) await new Promise<void>((resolve) => setImmediate(resolve));
+      stop?.dispose();
+    }
+    if (stop?.signal !== undefined && r.stopped === true) {
+      throw new RunInterrupted(
+        stop.signal,
+        `deepprob: stopped by ${stop.signal} after ${r.count} of ${testSet.count} test images of ` +
+          `${ck.dir}; no result printed (figures of part of the test set would read as the whole's)`,
+      );
+    }
     if (options.quiet !== true) (options.log ?? console.error)(`deepprob: evaluated ${ck.dir}`);
     return {
       ...r,

@@ -1,8 +1,9 @@
 /**
- * Graceful stop of a training run (Node): the first SIGINT, SIGTERM or SIGHUP asks the trainer to
- * stop after the current step (it then writes a checkpoint with the batcher's position and exits
- * with a message); a second signal exits at once (the checkpoint rotation keeps its last complete
- * version). Exit codes follow the shell convention `128 + signal number`: 130 for SIGINT, 143 for
+ * Graceful stop of a run (Node): the first SIGINT, SIGTERM or SIGHUP asks the trainer to stop
+ * after the current step (it then writes a checkpoint with the batcher's position and exits with
+ * a message), or `eval`, `uncertainty` and `shift` to stop after the current batch (writing no
+ * report, or for `shift` a partial one marked as such); a second signal exits at once (the
+ * checkpoint rotation keeps its last complete version; reports are written atomically). Exit codes follow the shell convention `128 + signal number`: 130 for SIGINT, 143 for
  * SIGTERM, 129 for SIGHUP.
  */
 import { DeepProbError } from '../utils/errors.js';
@@ -13,22 +14,48 @@ export const STOP_SIGNALS = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 } as const;
 /** A stopping signal. */
 export type StopSignal = keyof typeof STOP_SIGNALS;
 
-/** Thrown by `runTraining` after a graceful stop: the message says what was saved and how to resume. */
-export class TrainingInterrupted extends DeepProbError {
+/**
+ * Thrown by a runner stopped by a signal (`runEvaluation`, `runUncertaintyReport`,
+ * `runShiftBenchmark` with `handleSignals`): the message says what was done and what was (or was
+ * not) written; the CLI prints it and exits with {@link RunInterrupted.exitCode}.
+ */
+export class RunInterrupted extends DeepProbError {
   /** The signal that stopped the run. */
   readonly signal: StopSignal;
   /** The process exit code of the convention (130, 143, 129). */
   readonly exitCode: number;
+  constructor(signal: StopSignal, message: string) {
+    super(message);
+    this.name = 'RunInterrupted';
+    this.signal = signal;
+    this.exitCode = STOP_SIGNALS[signal];
+  }
+}
+
+/** Thrown by `runTraining` after a graceful stop: the message says what was saved and how to resume. */
+export class TrainingInterrupted extends RunInterrupted {
   /** The checkpoint directory written. */
   readonly checkpoint: string;
   constructor(signal: StopSignal, checkpoint: string, message: string) {
-    super(message);
+    super(signal, message);
     this.name = 'TrainingInterrupted';
-    this.signal = signal;
-    this.exitCode = STOP_SIGNALS[signal];
     this.checkpoint = checkpoint;
   }
 }
+
+/** What {@link watchSignals} prints at the first and at a second signal. */
+export interface StopMessages {
+  /** After `SIG... received: ` (default: training's, finish the step and save a checkpoint). */
+  first: string;
+  /** After `second signal (SIG...): exiting at once; ` (default: the checkpoint kept). */
+  second: string;
+}
+
+/** The messages of a training run. */
+export const TRAINING_STOP_MESSAGES: StopMessages = {
+  first: 'finishing the current step and saving a checkpoint',
+  second: 'the run folder keeps its last complete checkpoint',
+};
 
 /** A stop request set by a signal. */
 export interface StopSwitch {
@@ -43,6 +70,7 @@ export interface StopSwitch {
  * will happen; a second one logs and exits the process at once with its exit code.
  * @param log where the messages go.
  * @param exit how to exit at once (default `process.exit`).
+ * @param messages what the first and a second signal print (default: a training run's).
  * @returns the switch; call `dispose()` when training ends.
  * @example
  * ```ts
@@ -53,21 +81,17 @@ export interface StopSwitch {
 export function watchSignals(
   log: (line: string) => void,
   exit: (code: number) => void = (code) => process.exit(code),
+  messages: StopMessages = TRAINING_STOP_MESSAGES,
 ): StopSwitch {
   let signal: StopSignal | undefined;
   const handler = (sig: NodeJS.Signals): void => {
     const s = sig as StopSignal;
     if (signal === undefined) {
       signal = s;
-      log(
-        `deepprob: ${s} received: finishing the current step and saving a checkpoint ` +
-          `(send it again to exit at once)`,
-      );
+      log(`deepprob: ${s} received: ${messages.first} (send it again to exit at once)`);
       return;
     }
-    log(
-      `deepprob: second signal (${s}): exiting at once; the run folder keeps its last complete checkpoint`,
-    );
+    log(`deepprob: second signal (${s}): exiting at once; ${messages.second}`);
     exit(STOP_SIGNALS[s]);
   };
   const names = Object.keys(STOP_SIGNALS) as StopSignal[];

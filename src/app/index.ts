@@ -32,8 +32,11 @@ export {
 export { checkSplits, checkSetsAgainstModel, describeSet } from './data_checks.js';
 export {
   STOP_SIGNALS,
+  RunInterrupted,
   TrainingInterrupted,
+  TRAINING_STOP_MESSAGES,
   watchSignals,
+  type StopMessages,
   type StopSignal,
   type StopSwitch,
 } from './graceful_stop.js';

@@ -97,7 +97,7 @@ export const OPTION_RANGES = {
     min: 8,
     max: 512,
     integer: true,
-    why: 'the image side fed to the model (each model also needs its own minimum, e.g. 16 for LeNet-5, 32 for AlexNet); 512 x 512 is the largest a CPU trainer takes in reasonable time',
+    why: 'the image side fed to the model (each model also needs its own minimum: 16 for LeNet-5, 23 for 3Conv3FC, 29 for AlexNet); 512 x 512 is the largest a CPU trainer takes in reasonable time',
   },
   ensemble: { min: 1, max: 100, integer: true, why: 'members trained one after the other' },
   bins: {

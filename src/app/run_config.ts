@@ -160,9 +160,10 @@ export interface RunOptions {
   /** A custom progress reporter. */
   progress?: ProgressReporter;
   /**
-   * Stop gracefully on SIGINT/SIGTERM/SIGHUP (the CLI sets it): finish the current step, write a
-   * checkpoint with the batcher's position and throw `TrainingInterrupted`; a second signal exits
-   * at once. Default false (a library call leaves the process's signals alone).
+   * Stop gracefully on SIGINT/SIGTERM/SIGHUP (the CLI sets it): `runTraining` finishes the current
+   * step, writes a checkpoint with the batcher's position and throws `TrainingInterrupted`;
+   * `runEvaluation` finishes the current batch and throws `RunInterrupted` without a result. A
+   * second signal exits at once. Default false (a library call leaves the process's signals alone).
    */
   handleSignals?: boolean;
   /**
@@ -184,8 +185,35 @@ export function datasetNormalization(dataset: string): string {
   return 'unit';
 }
 
-/** The input transform of a configuration. */
-export function transformOf(config: TrainConfig, set: ImageSet): ImageTransform {
+/**
+ * The options of a command that its input-size errors may suggest (each only where the command
+ * has it): `deepprob train` sets the side with `--input-size` and the way with `--resize`;
+ * `eval` and `uncertainty` take the checkpoint's side and have `--resize`; `shift` has neither.
+ */
+export interface SizeFlags {
+  /** The option setting the input side, without dashes (`input-size`); absent: the checkpoint's. */
+  inputSize?: string;
+  /** The option choosing pad or bilinear resizing (`resize`); absent: the command has none. */
+  resize?: string;
+}
+
+/** The size options of `deepprob train` (the default of {@link transformOf}). */
+export const TRAIN_SIZE_FLAGS: SizeFlags = { inputSize: 'input-size', resize: 'resize' };
+
+/**
+ * The input transform of a configuration: normalisation, and padding (or bilinear resizing) of
+ * the images to the model's side `config.inputSize` (default: the model's).
+ * @param config the run's configuration.
+ * @param set the images it will transform.
+ * @param flags the command's options that an error may name and suggest (default `train`'s).
+ * @throws ArgumentError when padding would have to shrink the images: it names the command's
+ *   option (`input-size`, else `resize`, else `checkpoint`) and suggests only options it has.
+ */
+export function transformOf(
+  config: TrainConfig,
+  set: ImageSet,
+  flags: SizeFlags = TRAIN_SIZE_FLAGS,
+): ImageTransform {
   const entry = getModelEntry(config.model);
   const size = config.inputSize ?? entry.defaultInputShape[0];
   const t: ImageTransform = {
@@ -193,6 +221,26 @@ export function transformOf(config: TrainConfig, set: ImageSet): ImageTransform 
     resize: config.resize ?? 'pad',
   };
   if (size !== set.height || size !== set.width) t.size = size;
+  if (t.resize === 'pad' && (set.height > size || set.width > size)) {
+    const images = `the ${set.height}x${set.width} images of ${set.files?.[0] ?? set.name}`;
+    const bilinear = flags.resize !== undefined ? `--${flags.resize} bilinear` : undefined;
+    if (flags.inputSize !== undefined) {
+      throw new ArgumentError(
+        flags.inputSize,
+        `cannot pad ${images} to ${config.model}'s ${size}x${size} input; give ` +
+          `--${flags.inputSize} ${Math.max(set.height, set.width)} or more` +
+          (bilinear !== undefined ? `, or ${bilinear} to shrink them` : ''),
+      );
+    }
+    throw new ArgumentError(
+      flags.resize ?? 'checkpoint',
+      `the checkpoint's ${config.model} takes ${size}x${size} inputs and its run pads the images ` +
+        `to it, but ${images} are larger` +
+        (bilinear !== undefined
+          ? `; pass ${bilinear} to shrink them`
+          : '; evaluate it on images of at most that size'),
+    );
+  }
   return t;
 }
 
@@ -225,7 +273,17 @@ export function checkConfig(c: TrainConfig): void {
   const kl = parseKLWeight(c.klWeight);
   if (typeof kl === 'number') checkRange('kl-weight', kl, 'klWeight');
   checkEstimator(c.estimator);
-  getModelEntry(c.model);
+  const entry = getModelEntry(c.model);
+  if (c.inputSize !== undefined && c.inputSize < entry.minInputSide) {
+    // tfjs would fail only when the model is built, after the data is loaded, with a layer's text
+    const m = entry.minInputSide;
+    throw new ArgumentError(
+      'input-size',
+      `${c.model} takes inputs of at least ${m}x${m} (below, one of its convolution or pooling ` +
+        `windows no longer fits), got ${c.inputSize}; give --input-size ${m} or more (its ` +
+        `default is ${entry.defaultInputShape[0]})`,
+    );
+  }
   const names: [string | undefined, readonly string[], string][] = [
     [c.dataset, [...DATASETS, 'fashion'], 'dataset'],
     [c.evidence, EVIDENCE_FUNCTIONS, 'evidence'],

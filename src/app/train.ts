@@ -12,7 +12,7 @@ import { limitImageSet } from '../data/dataset.js';
 import { DEFAULT_ESTIMATOR } from '../layers/estimator_registry.js';
 import { parseKLWeight } from '../layers/kl_schedules.js';
 import { posteriorRhoVariables, setMode } from '../layers/model_utils.js';
-import { createModel, getModelEntry, type ModelKind } from '../models/registry.js';
+import { createModel, getModelEntry, MODELS, type ModelKind } from '../models/registry.js';
 import {
   CHECKPOINT_DIR,
   loadCheckpoint,
@@ -26,6 +26,7 @@ import { crossEntropyLoss, elboLoss, evidentialLoss, type TrainLoss } from '../t
 import { klDominanceWarning } from '../train/kl_guard.js';
 import { writeMetricLogs } from '../train/metrics_log.js';
 import { barProgress, quietProgress } from '../train/progress.js';
+import { checkDataDir } from '../data/files.js';
 import { ArgumentError } from '../utils/errors.js';
 import { restoreSeedState, seedState, setSeed } from '../utils/seed.js';
 import type { EpochTotals, LoopPosition } from '../layers/fit_loop.js';
@@ -120,6 +121,7 @@ export async function runTraining(
   const log = options.log ?? (options.quiet === true ? () => {} : (l: string) => console.error(l));
   const cfg: TrainConfig = { ...config };
   checkConfig(cfg);
+  checkDataDir(cfg.dataDir, cfg.dataset);
   if (options.resume === true && options.resumeOrStart !== true && !existsSync(cfg.out)) {
     throw new ArgumentError(
       'resume',
@@ -192,6 +194,8 @@ async function trainOwned(
     const epochs =
       explicit === undefined || explicit.includes('epochs') ? config.epochs : saved.epochs;
     cfg = { ...saved, epochs, out: config.out };
+    // the saved folder may have moved since (a typed --data-dir differing from it was refused)
+    checkDataDir(cfg.dataDir, cfg.dataset, 'data-dir', `saved in ${join(ck.dir, 'state.json')}`);
     model = ck.model;
     startEpoch = ck.state.epoch;
     step = ck.state.step;
@@ -211,9 +215,12 @@ async function trainOwned(
           : '') +
         ` (step ${step})`,
     );
+    const extension = lrExtensionNote(saved, cfg.epochs);
+    if (extension !== undefined) log(extension);
   }
   checkConfig(cfg);
   const entry = getModelEntry(cfg.model);
+  if (options.explicit !== undefined) checkKindOptions(cfg.model, options.explicit);
   const fullTrain = loadSplit(cfg, 'train');
   const trainSet = cfg.limit !== undefined ? limitImageSet(fullTrain, cfg.limit) : fullTrain;
   const fullTest = loadSplit(cfg, 'test');
@@ -397,6 +404,66 @@ async function trainOwned(
     config: cfg,
     seconds: (performance.now() - t0) / 1000,
   };
+}
+
+/**
+ * What a resumed run extended past its saved epochs does with the learning rate, as a line for the
+ * log (undefined when it keeps a constant rate or is not extended): the run keeps its per-epoch
+ * decay `d` (saved; from the model's recipe for the saved number of epochs `E` unless given), so
+ * the epochs done keep the rates they were trained with and epoch `e` (0-based) of the extension
+ * uses `lr * d^e` as before, falling below the recipe's final fraction `d^(E-1)`.
+ * @param saved the saved configuration.
+ * @param epochs the epochs of the resumed run.
+ */
+export function lrExtensionNote(saved: TrainConfig, epochs: number): string | undefined {
+  const d = saved.lrDecay ?? 1;
+  if (d === 1 || epochs <= saved.epochs) return undefined;
+  const at = (e: number): string => `${Number(Math.pow(d, e).toPrecision(3))}x`;
+  return (
+    `deepprob: extending ${saved.epochs} to ${epochs} epochs: the saved lr decay ${Number(d.toPrecision(4))} ` +
+    `per epoch continues (epoch ${saved.epochs} trained at ${at(saved.epochs - 1)} lr, epochs ` +
+    `${saved.epochs + 1}..${epochs} at ${at(saved.epochs)}..${at(epochs - 1)} of lr ${saved.lr})`
+  );
+}
+
+/**
+ * The options that only one kind of model reads, by configuration field: the others train without
+ * them (a Bayesian option given to a plain model was saved and silently ignored).
+ */
+export const KIND_OPTIONS: Readonly<Record<string, { flag: string; kind: ModelKind }>> = {
+  estimator: { flag: 'estimator', kind: 'bayesian' },
+  klWeight: { flag: 'kl-weight', kind: 'bayesian' },
+  priorMu: { flag: 'prior-mu', kind: 'bayesian' },
+  priorSigma: { flag: 'prior-sigma', kind: 'bayesian' },
+  rhoInit: { flag: 'rho-init', kind: 'bayesian' },
+  rhoLrScale: { flag: 'rho-lr-scale', kind: 'bayesian' },
+  trainSamples: { flag: 'train-samples', kind: 'bayesian' },
+  evidentialLoss: { flag: 'loss', kind: 'evidential' },
+  evidence: { flag: 'evidence', kind: 'evidential' },
+};
+
+/**
+ * Refuse an option the user gave that the model's kind does not read (`--kl-weight` for the plain
+ * `lenet5`, `--loss` for a Bayesian model), before any data is loaded. Only the options in
+ * `explicit` count: defaults and a recipe's settings are never refused.
+ * @param model the model trained.
+ * @param explicit the configuration fields given on the command line.
+ * @throws ArgumentError naming the option, the model and its kind, and the models that read it.
+ */
+export function checkKindOptions(model: string, explicit: readonly string[]): void {
+  const kind = getModelEntry(model).kind;
+  for (const key of explicit) {
+    const o = KIND_OPTIONS[key];
+    if (o === undefined || o.kind === kind) continue;
+    const takers = Object.values(MODELS)
+      .filter((e) => e.kind === o.kind)
+      .map((e) => e.name);
+    throw new ArgumentError(
+      o.flag,
+      `--${o.flag} applies to ${o.kind} models only (${takers.join(', ')}); ${model} is a ` +
+        `${kind} model and would ignore it (leave --${o.flag} out, or train one of those)`,
+    );
+  }
 }
 
 /** Fields a resumed run may take from the command line (the rest come from the saved run). */

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { Batcher } from '../data/batcher.js';
 import { limitImageSet, type ImageSet } from '../data/dataset.js';
-import { loadDataset, parseDatasetSpec } from '../data/files.js';
+import { checkDataDir, loadDataset, parseDatasetSpec } from '../data/files.js';
 import { setMode } from '../layers/model_utils.js';
 import {
   decompose,
@@ -27,6 +27,8 @@ import { ArgumentError } from '../utils/errors.js';
 import { setSeed } from '../utils/seed.js';
 import { atomicWriteFile } from '../utils/file_io.js';
 import { checkSetsAgainstModel } from './data_checks.js';
+import { EVAL_SIZE_FLAGS } from './evaluate.js';
+import { RunInterrupted, watchSignals } from './graceful_stop.js';
 import { openRun } from './open_run.js';
 import { transformOf } from './run_config.js';
 
@@ -50,10 +52,18 @@ export interface UncertaintyRunOptions {
   numBins?: number;
   /** Directory of the dataset files. */
   dataDir?: string;
+  /** Reach the checkpoint's input size by `pad` or `bilinear` (default: as its run was trained). */
+  resize?: 'pad' | 'bilinear';
   /** Seed of the Monte Carlo draws (default the run's training seed, so reports repeat). */
   seed?: number;
   /** Progress lines (default stderr). */
   log?: (line: string) => void;
+  /**
+   * Stop gracefully on SIGINT/SIGTERM/SIGHUP (the CLI sets it): finish the current batch, write
+   * no report (the files of an earlier report stay as they were) and throw `RunInterrupted`; a
+   * second signal exits at once. Default false.
+   */
+  handleSignals?: boolean;
 }
 
 /** What {@link runUncertaintyReport} returns. */
@@ -231,7 +241,8 @@ async function predictSet(
   batcher: Batcher,
   keys: string[],
   log: (s: string) => void,
-): Promise<Predictions> {
+  shouldStop?: () => boolean,
+): Promise<Predictions | { stoppedAfter: number }> {
   const k = set.numClasses;
   const probs = new Float64Array(set.count * k);
   const scores = new Map(keys.map((key) => [key, new Float32Array(set.count)]));
@@ -272,6 +283,11 @@ async function predictSet(
       log(`deepprob: ${set.name}: ${done}/${set.count} images`);
       lastLog = Date.now();
     }
+    if (shouldStop !== undefined) {
+      // let a signal handler run (the batches' reads may resolve without a macrotask)
+      await new Promise((r) => setTimeout(r, 0));
+      if (shouldStop() && done < set.count) return { stoppedAfter: done };
+    }
   }
   return { probs, scores };
 }
@@ -306,6 +322,14 @@ export async function runUncertaintyReport(
           : 'single';
     const ood = oodSpec.name;
     const dir = options.dataDir ?? cfg.dataDir;
+    checkDataDir(
+      dir,
+      cfg.dataset,
+      'data-dir',
+      options.dataDir === undefined
+        ? `the run's, saved in ${join(ck.dir, 'state.json')}`
+        : undefined,
+    );
     if (ood === cfg.dataset && (oodSpec.dir ?? dir) === dir) {
       throw new ArgumentError(
         'ood',
@@ -333,7 +357,11 @@ export async function runUncertaintyReport(
       );
     }
     // both sets go through the training transform (normalised like the training data)
-    const transform = transformOf(cfg, inSet);
+    const transform = transformOf(
+      options.resize !== undefined ? { ...cfg, resize: options.resize } : cfg,
+      inSet,
+      EVAL_SIZE_FLAGS,
+    );
     const batcher = (set: ImageSet): Batcher =>
       new Batcher(set, { batchSize: options.batchSize ?? 500, shuffle: false, transform });
     checkSetsAgainstModel(model, batcher(inSet).inputShape, [inSet], {
@@ -349,12 +377,45 @@ export async function runUncertaintyReport(
       kind !== 'bayesian',
     );
     const keys = scoreKeys(mode);
+    const hostEv = hostEvidenceFunction(options.evidence ?? 'softplus');
+    const out = options.out ?? join(options.checkpoint, 'uncertainty');
+    // the stop messages show whatever `log` is
+    const stop =
+      options.handleSignals === true
+        ? watchSignals((l) => console.error(l), undefined, {
+            first: 'finishing the current batch, then stopping without writing the report',
+            second: `no report was written (${out} keeps what it held)`,
+          })
+        : undefined;
+    // after the handlers: from this line on, a signal stops at a batch boundary
     log(
       `deepprob: ${run.modelName} (${kind}, ${mode === 'sampling' ? `${mcSamples} MC samples` : 'one pass'}) on ${inSet.name} vs ${outSet.name}`,
     );
-    const hostEv = hostEvidenceFunction(options.evidence ?? 'softplus');
-    const pin = await predictSet(fn, hostEv, inSet, batcher(inSet), keys, log);
-    const pout = await predictSet(fn, hostEv, outSet, batcher(outSet), keys, log);
+    let pin: Predictions | { stoppedAfter: number };
+    let pout: Predictions | { stoppedAfter: number } | undefined;
+    try {
+      const shouldStop = stop !== undefined ? () => stop.signal !== undefined : undefined;
+      pin = await predictSet(fn, hostEv, inSet, batcher(inSet), keys, log, shouldStop);
+      if (!('stoppedAfter' in pin)) {
+        pout = await predictSet(fn, hostEv, outSet, batcher(outSet), keys, log, shouldStop);
+      }
+    } finally {
+      if (stop !== undefined) await new Promise<void>((resolve) => setImmediate(resolve));
+      stop?.dispose();
+    }
+    if ('stoppedAfter' in pin || pout === undefined || 'stoppedAfter' in pout) {
+      const [set, n] =
+        'stoppedAfter' in pin
+          ? [inSet, pin.stoppedAfter]
+          : [outSet, (pout as { stoppedAfter: number }).stoppedAfter];
+      const signal = stop?.signal ?? 'SIGINT';
+      throw new RunInterrupted(
+        signal,
+        `deepprob: stopped by ${signal} after ${n} of ${set.count} images of ${set.name}` +
+          (set === outSet ? ` (all ${inSet.count} of ${inSet.name} done)` : '') +
+          `; no report written (${join(out, 'report.json')} and report.html are as they were)`,
+      );
+    }
     const scores: ScoreInput[] = keys.map((key) => ({
       ...(SCORES[key] as ScoreDef),
       inScores: pin.scores.get(key) as Float32Array,
@@ -373,7 +434,6 @@ export async function runUncertaintyReport(
       image: (i) => imageDataUri(inSet, i),
       ...(inSet.classNames !== undefined ? { classNames: inSet.classNames } : {}),
     });
-    const out = options.out ?? join(options.checkpoint, 'uncertainty');
     const html = await renderReportHtml(report);
     const jsonPath = join(out, 'report.json');
     const htmlPath = join(out, 'report.html');

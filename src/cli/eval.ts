@@ -7,7 +7,7 @@ import { DATASETS } from '../data/files.js';
 import { runEvaluation, type EvalConfig } from '../app/index.js';
 import { ECE_BINS } from '../train/evaluate.js';
 import { cliReady } from './main.js';
-import { help, pct, ranged } from './options.js';
+import { help, oneOf, pct, ranged } from './options.js';
 
 /** Options of `deepprob eval`: the evaluation configuration and `--json`. */
 type EvalCliOptions = EvalConfig & { json?: boolean };
@@ -35,13 +35,18 @@ export function register(program: Command): void {
       ranged('batch-size'),
       500,
     )
+    .option(
+      '--resize <how>',
+      "reach the checkpoint's input size by pad | bilinear (default: as its run was trained)",
+      oneOf(['pad', 'bilinear'] as const),
+    )
     .option('--json', 'print the result as JSON on stdout')
     .addHelpText('after', '\nExample:\n  deepprob eval --checkpoint runs/bnn --mc-samples 20')
     .action(async (o: EvalCliOptions) => {
       await cliReady(program);
       const { json, ...config } = o;
       void json;
-      const r = await runEvaluation(config);
+      const r = await runEvaluation(config, { handleSignals: true });
       if (o.json === true) {
         console.log(JSON.stringify(r));
         return;

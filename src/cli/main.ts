@@ -7,7 +7,7 @@ import '../backend/tfjs_check.js';
 import { Command } from 'commander';
 import { ready, describeBackend } from '../backend/ready.js';
 import { version } from '../version.js';
-import { TrainingInterrupted } from '../app/graceful_stop.js';
+import { RunInterrupted } from '../app/graceful_stop.js';
 import { register as registerTrain } from './train.js';
 import { register as registerEval } from './eval.js';
 import { register as registerDemo } from './demo.js';
@@ -61,8 +61,8 @@ export async function main(argv: string[]): Promise<number> {
   try {
     await program.parseAsync(argv);
   } catch (e) {
-    // a graceful stop: its message says what was saved and how to resume; 130/143/129
-    if (e instanceof TrainingInterrupted) {
+    // a graceful stop: its message says what was done and saved (and how to resume); 130/143/129
+    if (e instanceof RunInterrupted) {
       console.error(e.message);
       return e.exitCode;
     }

@@ -128,6 +128,7 @@ export function register(program: Command): void {
         conformalScore: o.score,
         swagEpochs: o.swagEpochs,
         ...(o.trainLimit !== undefined ? { trainLimit: o.trainLimit } : {}),
+        handleSignals: true,
       };
       const r = await runShiftBenchmark(options);
       if (o.json === true) console.log(JSON.stringify(r.result.summary));

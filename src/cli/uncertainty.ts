@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { DATASETS } from '../data/files.js';
 import { runUncertaintyReport, type UncertaintyRunOptions } from '../app/index.js';
 import { cliReady } from './main.js';
-import { help, ranged } from './options.js';
+import { help, oneOf, ranged } from './options.js';
 
 /** Options of `deepprob uncertainty` as commander parses them: the runner's options, `--bins`, `--json`. */
 type UncertaintyCliOptions = Omit<UncertaintyRunOptions, 'numBins' | 'log'> & {
@@ -56,6 +56,11 @@ export function register(program: Command): void {
     )
     .option('--bins <n>', help('calibration bins', 'bins'), ranged('bins'), 15)
     .option('--data-dir <dir>', 'directory with the in-distribution dataset files')
+    .option(
+      '--resize <how>',
+      "reach the checkpoint's input size by pad | bilinear (default: as its run was trained)",
+      oneOf(['pad', 'bilinear'] as const),
+    )
     .option('--json', 'print the summary (metrics and OOD scores) as JSON on stdout')
     .addHelpText(
       'after',
@@ -68,6 +73,7 @@ export function register(program: Command): void {
       const { report, htmlPath, jsonPath } = await runUncertaintyReport({
         ...options,
         numBins: bins,
+        handleSignals: true,
       });
       const summary = {
         model: report.model.name,

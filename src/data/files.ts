@@ -3,6 +3,7 @@
  * The readers are in `file_readers.ts`, where each dataset's files are found in `sources.ts`.
  */
 import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { ArgumentError } from '../utils/errors.js';
 import type { ImageSet } from './dataset.js';
 import { DATA_DIR_ENV, datasetDirFromEnv, type LoadOptions } from './file_readers.js';
@@ -49,6 +50,57 @@ export function loadDataset(name: string, options: LoadOptions = {}): ImageSet {
     default:
       throw new ArgumentError('dataset', `expected one of ${DATASETS.join(', ')}, got '${name}'`);
   }
+}
+
+/** The files a dataset folder holds, by dataset name (what a `--data-dir` must contain). */
+export const DATASET_FILES: Readonly<Record<string, string>> = {
+  mnist:
+    'train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte (each raw or .gz)',
+  'fashion-mnist':
+    'train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte (each raw or .gz)',
+  kmnist:
+    'train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte (each raw or .gz)',
+  emnist: 'emnist-<subset>-{train,test}-{images-idx3,labels-idx1}-ubyte (each raw or .gz)',
+  cifar10:
+    'data_batch_1.bin ... data_batch_5.bin and test_batch.bin (or a cifar-10-batches-bin folder of them)',
+  cifar100: 'train.bin and test.bin (or a cifar-100-binary folder of them)',
+};
+
+/**
+ * Check a dataset folder given on a command line before any work: it exists and is a directory.
+ *
+ * @param dir the folder as given (undefined: nothing to check).
+ * @param dataset the dataset whose files it should hold (named in the error with those files).
+ * @param argument the option named in the error (default `data-dir`).
+ * @param origin where the folder came from, when not the command line (e.g. a run's saved
+ *   configuration), said in the error.
+ * @throws ArgumentError naming `argument`, the folder as given and resolved, and the files expected.
+ * @example
+ * ```ts
+ * checkDataDir('/data/mnist', 'mnist'); // throws 'data-dir: ... does not exist ...' when it is missing
+ * ```
+ */
+export function checkDataDir(
+  dir: string | undefined,
+  dataset: string,
+  argument = 'data-dir',
+  origin?: string,
+): void {
+  if (dir === undefined) return;
+  const full = resolve(dir);
+  const where = `'${dir}'${full !== dir ? ` (resolved: ${full})` : ''}${origin !== undefined ? `, ${origin},` : ''}`;
+  const problem = !existsSync(full)
+    ? 'does not exist'
+    : !statSync(full).isDirectory()
+      ? 'is not a directory'
+      : undefined;
+  if (problem === undefined) return;
+  const files = DATASET_FILES[dataset === 'fashion' ? 'fashion-mnist' : dataset];
+  throw new ArgumentError(
+    argument,
+    `${where} ${problem}; expected the folder of the ${dataset} files` +
+      (files !== undefined ? `: ${files}` : ''),
+  );
 }
 
 /** Datasets whose files the user supplies (a folder, or `$DEEPPROB_DATA_DIR/<name>`). */

@@ -5,7 +5,14 @@
  *
  * @module
  */
-export { type Padding, type Activation, type LayerSpec, outSize } from './spec.js';
+export {
+  type Padding,
+  type Activation,
+  type LayerSpec,
+  outSize,
+  featureSide,
+  minInputSide,
+} from './spec.js';
 export { type Estimator, type PriorOptions, type ModelOptions, buildSequential } from './build.js';
 export { type LeNet5Options, lenet5, lenet5Spec } from './lenet5.js';
 export { type AlexNetOptions, alexnet, alexnetSpec } from './alexnet.js';

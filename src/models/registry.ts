@@ -4,11 +4,12 @@
 import type * as tf from '@tensorflow/tfjs';
 import { DEFAULT_ESTIMATOR } from '../layers/estimator_registry.js';
 import { ArgumentError } from '../utils/errors.js';
-import { alexnet } from './alexnet.js';
+import { alexnet, alexnetSpec } from './alexnet.js';
 import type { Estimator, ModelOptions } from './build.js';
-import { evidentialLenet, lenet } from './lenet.js';
-import { lenet5 } from './lenet5.js';
-import { threeConvThreeFC } from './three_conv_three_fc.js';
+import { evidentialLenet, lenet, lenetSpec } from './lenet.js';
+import { lenet5, lenet5Spec } from './lenet5.js';
+import { minInputSide } from './spec.js';
+import { threeConvThreeFC, threeConvThreeFCSpec } from './three_conv_three_fc.js';
 
 /** What a registered model is trained with. */
 export type ModelKind = 'plain' | 'bayesian' | 'evidential';
@@ -41,6 +42,11 @@ export interface ModelEntry {
   kind: ModelKind;
   /** Default input shape `[H, W, C]` for 1-channel data. */
   defaultInputShape: [number, number, number];
+  /**
+   * The smallest input side the architecture takes (`minInputSide` of its layer list: below it a
+   * convolution or pooling window no longer fits): LeNet-5 16, 3Conv3FC 23, AlexNet 29, LeNet 16.
+   */
+  minInputSide: number;
   /** One-line description. */
   description: string;
   /** Build the model. */
@@ -59,6 +65,7 @@ function twins(
   name: string,
   descriptions: [string, string],
   build: (o: ModelOptions) => tf.Sequential,
+  minSide: number,
   bayesRecipe?: TrainingRecipe,
 ): Record<string, ModelEntry> {
   const defaultInputShape: [number, number, number] = [32, 32, 1];
@@ -68,6 +75,7 @@ function twins(
       name,
       kind: 'plain',
       defaultInputShape,
+      minInputSide: minSide,
       description: descriptions[0],
       build: (o) => build({ ...o, bayesian: undefined }),
     },
@@ -75,6 +83,7 @@ function twins(
       name: bayesName,
       kind: 'bayesian',
       defaultInputShape,
+      minInputSide: minSide,
       description: descriptions[1],
       build: (o) =>
         build({ ...o, bayesian: o.bayesian ?? DEFAULT_ESTIMATOR, name: o.name ?? bayesName }),
@@ -108,6 +117,8 @@ export const MODELS: Record<string, ModelEntry> = {
       "MindSpore's BNNLeNet5 (Bayesian conv/dense layers), 32x32 input",
     ],
     lenet5,
+    // the 32x32 MindSpore variant (a 28x28 input selects the classic one, which takes it too)
+    minInputSide(lenet5Spec(10, 'mindspore')),
     BAYES_LENET5_RECIPE,
   ),
   ...twins(
@@ -117,6 +128,7 @@ export const MODELS: Record<string, ModelEntry> = {
       'BayesianCNN BBBAlexNet, 32x32 input',
     ],
     alexnet,
+    minInputSide(alexnetSpec(10)),
   ),
   ...twins(
     '3conv3fc',
@@ -125,11 +137,13 @@ export const MODELS: Record<string, ModelEntry> = {
       'BayesianCNN BBB3Conv3FC, 32x32 input',
     ],
     threeConvThreeFC,
+    minInputSide(threeConvThreeFCSpec(10)),
   ),
   lenet: {
     name: 'lenet',
     kind: 'plain',
     defaultInputShape: [28, 28, 1],
+    minInputSide: minInputSide(lenetSpec(10, 0)),
     description: 'LeNet with conv 20/50 5x5, fc 500, 28x28 input',
     build: (o) => lenet(o),
   },
@@ -137,6 +151,7 @@ export const MODELS: Record<string, ModelEntry> = {
     name: 'evidential-lenet',
     kind: 'evidential',
     defaultInputShape: [28, 28, 1],
+    minInputSide: minInputSide(lenetSpec(10, 0.5)),
     description: 'evidential LeNet (conv 20/50, fc 500, dropout 0.5), 28x28 input',
     build: (o) => evidentialLenet({ ...o, bayesian: undefined }),
   },

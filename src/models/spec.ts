@@ -34,3 +34,43 @@ export function outSize(n: number, k: number, s: number, p: Padding): number {
   const pad = p === 'valid' ? 0 : p;
   return Math.floor((n + 2 * pad - k) / s) + 1;
 }
+
+/**
+ * The spatial side a square `n x n` input keeps after the layers of `specs` (convolutions with
+ * {@link outSize}, max-poolings as `'valid'` windows), or 0 once a layer leaves no pixels.
+ *
+ * @param specs the architecture.
+ * @param n the input side.
+ * @example
+ * ```ts
+ * featureSide(lenet5Spec(10, 'mindspore'), 32); // 5: conv 28, pool 14, conv 10, pool 5
+ * ```
+ */
+export function featureSide(specs: readonly LayerSpec[], n: number): number {
+  let h = n;
+  for (const s of specs) {
+    if (s.kind === 'conv') h = outSize(h, s.kernelSize, s.stride ?? 1, s.padding ?? 'valid');
+    else if (s.kind === 'maxpool') h = outSize(h, s.size, s.stride, 'valid');
+    else if (s.kind === 'flatten') break;
+    if (h <= 0) return 0;
+  }
+  return h;
+}
+
+/**
+ * The smallest square input side the architecture takes: the least `n` with every feature map of
+ * {@link featureSide} at least 1x1 (the side after each layer is non-decreasing in `n`, so every
+ * larger side works too). A window that no longer fits (`n + 2p < k`) is what it rules out, e.g.
+ * 16 for the MindSpore LeNet-5 (`((16 - 4) / 2 - 4) / 2 = 1`).
+ *
+ * @param specs the architecture.
+ * @example
+ * ```ts
+ * minInputSide(alexnetSpec(10)); // 29
+ * ```
+ */
+export function minInputSide(specs: readonly LayerSpec[]): number {
+  let n = 1;
+  while (featureSide(specs, n) < 1) n++;
+  return n;
+}

@@ -122,7 +122,9 @@ export {
 export { withPosteriorScale } from './posthoc/posterior_scale.js';
 export {
   shiftBenchmark,
+  shiftBenchmarkSteps,
   formatShiftTable,
+  type ShiftStop,
   type ShiftMethod,
   type ShiftSet,
   type OodSet,

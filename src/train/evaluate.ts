@@ -35,6 +35,11 @@ export interface EvaluateOptions {
   onBatch?: (done: number, total: number) => void;
   /** Evidence function of evidential models, `relu | softplus | exp` (default `softplus`). */
   evidence?: string;
+  /**
+   * Checked after every batch (the loop yields to the event loop first, so a signal handler can
+   * set it): true ends the pass there, and the result has `stopped: true`.
+   */
+  shouldStop?: () => boolean;
 }
 
 /** Evaluation results (accuracies in [0, 1], information in nats, averages per image). */
@@ -66,6 +71,8 @@ export interface EvalResult {
   evidentialUncertainty?: number;
   /** Per-image values, with `perExample: true`. */
   perExample?: PerExample;
+  /** True when `shouldStop` ended the pass early: the figures cover the first `count` images only. */
+  stopped?: boolean;
 }
 
 /** Per-image uncertainty of the (MC) predictive. */
@@ -132,6 +139,7 @@ export async function evaluate(
           correct: new Uint8Array(total),
         }
       : undefined;
+  let stopped = false;
   for (const batch of batcher.batches(0)) {
     try {
       let rows: tf.Tensor | undefined;
@@ -236,6 +244,10 @@ export async function evaluate(
       batch.dispose();
     }
     await new Promise((r) => setTimeout(r, 0));
+    if (options.shouldStop?.() === true && count < total) {
+      stopped = true;
+      break;
+    }
   }
   const m = (i: number): number => (sums[i] as number) / Math.max(1, count);
   let ece = 0;
@@ -254,5 +266,6 @@ export async function evaluate(
   }
   if (kind === 'evidential') r.evidentialUncertainty = m(6);
   if (per !== undefined) r.perExample = per;
+  if (stopped) r.stopped = true;
   return r;
 }

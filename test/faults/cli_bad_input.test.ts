@@ -6,7 +6,7 @@
  * starts: no stack trace, no raw tfjs / TypeError text, no run folder created. The count of
  * cases that pass is reported in README's reliability section.
  */
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -31,6 +31,10 @@ interface Fixture {
   badLabels: string;
   badCount: string;
   emptyDir: string;
+  /** 40x40 images: larger than the 32x32 input of the default LeNet-5. */
+  big: string;
+  /** A run whose data folder was removed after training. */
+  moved: string;
 }
 
 let fx: Fixture;
@@ -54,6 +58,26 @@ beforeAll(async () => {
     { quiet: true },
   );
   r.model.dispose();
+  // a run trained on a copy of the data, then the copy removed (the folder moved away)
+  const gone = join(tmp(), 'data');
+  cpSync(data, gone, { recursive: true });
+  const moved = tmp();
+  const rm = await runTraining(
+    {
+      ...TRAIN_DEFAULTS,
+      model: 'lenet5',
+      dataset: 'mnist',
+      dataDir: gone,
+      out: moved,
+      epochs: 1,
+      batchSize: 32,
+      limit: 32,
+      mcSamples: 1,
+    },
+    { quiet: true },
+  );
+  rm.model.dispose();
+  rmSync(gone, { recursive: true });
   const dnn = tmp();
   const m = tf.sequential({ layers: [tf.layers.dense({ inputShape: [4], units: 3 })] });
   await m.save(fileIO(dnn));
@@ -77,6 +101,8 @@ beforeAll(async () => {
     badLabels: idxDataset({ count: 8 }, { count: 8, badLabel: 200 }),
     badCount: idxDataset({ count: 8, labels: 5 }, { count: 8 }),
     emptyDir: tmp(),
+    big: idxDataset({ count: 8, height: 40, width: 40 }, { count: 8, height: 40, width: 40 }),
+    moved,
   };
 }, 120_000);
 
@@ -295,7 +321,40 @@ const cases: Case[] = [
   [
     'train --data-dir missing',
     (f) => train(f, '--data-dir', join(f.emptyDir, 'none')),
-    /none: no such directory/,
+    /data-dir: '.*none' does not exist; expected the folder of the mnist files: train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte/,
+  ],
+  [
+    'train --data-dir relative and missing',
+    (f) => train(f, '--data-dir', 'no/such/data'),
+    /data-dir: 'no\/such\/data' \(resolved: \/.*\/no\/such\/data\) does not exist; expected the folder of the mnist files/,
+  ],
+  [
+    'train --data-dir a file',
+    (f) => train(f, '--data-dir', f.file),
+    /data-dir: '.*a-file' is not a directory; expected the folder of the mnist files/,
+  ],
+  [
+    'eval --data-dir missing',
+    (f) => ['eval', '--checkpoint', f.run, '--data-dir', join(f.emptyDir, 'none')],
+    /data-dir: '.*none' does not exist; expected the folder of the mnist files/,
+  ],
+  [
+    'uncertainty --data-dir missing',
+    (f) => [
+      'uncertainty',
+      '--checkpoint',
+      f.run,
+      '--data-dir',
+      join(f.emptyDir, 'none'),
+      '--out',
+      f.fresh(),
+    ],
+    /data-dir: '.*none' does not exist; expected the folder of the mnist files/,
+  ],
+  [
+    'eval of a run whose data folder is gone',
+    (f) => ['eval', '--checkpoint', f.moved],
+    /data-dir: '.*data', the run's, saved in .*state\.json, does not exist; expected the folder of the mnist files/,
   ],
   [
     'train --data-dir without the files',
@@ -388,7 +447,62 @@ const cases: Case[] = [
   [
     'train --input-size too small for the model',
     (f) => train(f, '--model', 'alexnet', '--input-size', '16'),
-    /input-size: alexnet cannot take 16x16x1 inputs/,
+    /input-size: alexnet takes inputs of at least 29x29 .*got 16; give --input-size 29 or more/,
+  ],
+  [
+    "train --input-size one below AlexNet's minimum",
+    (f) => train(f, '--model', 'bayes-alexnet', '--input-size', '28'),
+    /input-size: bayes-alexnet takes inputs of at least 29x29 .*got 28/,
+  ],
+  [
+    "train --input-size one below 3Conv3FC's minimum",
+    (f) => train(f, '--model', '3conv3fc', '--input-size', '22'),
+    /input-size: 3conv3fc takes inputs of at least 23x23 .*got 22/,
+  ],
+  [
+    "train --input-size far below bayes-3conv3fc's minimum",
+    (f) => train(f, '--model', 'bayes-3conv3fc', '--input-size', '8'),
+    /input-size: bayes-3conv3fc takes inputs of at least 23x23 .*got 8/,
+  ],
+  [
+    'train on images larger than the input size',
+    (f) => train(f, '--data-dir', f.big),
+    /input-size: cannot pad the 40x40 images of .*train-images-idx3-ubyte to lenet5's 32x32 input; give --input-size 40 or more, or --resize bilinear to shrink them/,
+  ],
+  [
+    "eval on images larger than the checkpoint's input",
+    (f) => ['eval', '--checkpoint', f.run, '--data-dir', f.big],
+    /resize: the checkpoint's lenet5 takes 32x32 inputs .*40x40 images of .*t10k-images-idx3-ubyte are larger; pass --resize bilinear to shrink them/,
+  ],
+  // options the model's kind does not read
+  [
+    'train --kl-weight for a plain model',
+    (f) => train(f, '--kl-weight', '0.5'),
+    /kl-weight: --kl-weight applies to bayesian models only \(bayes-lenet5, bayes-alexnet, bayes-3conv3fc\); lenet5 is a plain model and would ignore it/,
+  ],
+  ...(
+    [
+      ['--estimator', 'flipout'],
+      ['--prior-mu', '0.1'],
+      ['--prior-sigma', '0.5'],
+      ['--rho-init', '-4'],
+      ['--rho-lr-scale', '10'],
+      ['--train-samples', '2'],
+    ] as const
+  ).map(([o, v]): Case => [
+    `train ${o} for a plain model`,
+    (f) => train(f, o, v),
+    new RegExp(`${o.slice(2)}: ${o} applies to bayesian models only .*lenet5 is a plain model`),
+  ]),
+  [
+    'train --loss for a Bayesian model',
+    (f) => train(f, '--model', 'bayes-lenet5', '--loss', 'max-likelihood'),
+    /loss: --loss applies to evidential models only \(evidential-lenet\); bayes-lenet5 is a bayesian model/,
+  ],
+  [
+    'train --evidence for a plain model',
+    (f) => train(f, '--evidence', 'exp'),
+    /evidence: --evidence applies to evidential models only .*lenet5 is a plain model/,
   ],
 ];
 

@@ -38,12 +38,14 @@ import { applyWithMcDropout, hasDropout } from '../../toolbox/predictors.js';
 import {
   formatShiftTable,
   shiftBenchmark,
+  shiftBenchmarkSteps,
   type OodSet,
   type ShiftMethod,
   type ShiftSet,
 } from '../../toolbox/shift/benchmark.js';
 import { shiftReportHtml } from '../../toolbox/shift/html.js';
 
+import { RunInterrupted, watchSignals } from '../graceful_stop.js';
 import { openRun } from '../open_run.js';
 import { checkShiftMethod } from './checks.js';
 import { shuffledSet, sliceSet, tensorsOf } from './sets.js';
@@ -176,6 +178,25 @@ export async function runShiftBenchmark(options: ShiftRunOptions): Promise<Shift
     models.push(l.model);
     return l;
   };
+  // the stop messages go to stderr whatever `log` is
+  const stop =
+    options.handleSignals === true
+      ? watchSignals((l) => console.error(l), undefined, {
+          first:
+            'finishing the current set, then writing the sets done as a partial report and stopping',
+          second: `the files in ${out} are complete earlier ones or none (written atomically)`,
+        })
+      : undefined;
+  const stopped = async (): Promise<boolean> => {
+    if (stop === undefined) return false;
+    await new Promise((r) => setTimeout(r, 0));
+    return stop.signal !== undefined;
+  };
+  const interrupted = (what: string): RunInterrupted =>
+    new RunInterrupted(
+      stop?.signal ?? 'SIGINT',
+      `deepprob: stopped by ${stop?.signal ?? 'SIGINT'} ${what}; nothing written to ${out}`,
+    );
   try {
     const first = await get(options.methods[0]?.checkpoints[0] as string);
     const cfg = first.cfg;
@@ -249,6 +270,7 @@ export async function runShiftBenchmark(options: ShiftRunOptions): Promise<Shift
     const methods: ShiftMethod[] = [];
     for (const spec of options.methods) {
       const name = spec.name ?? spec.kind;
+      if (await stopped()) throw interrupted(`while preparing the methods (before ${name})`);
       const dirs = spec.checkpoints;
       const l = await get(dirs[0] as string);
       setSeed(seed);
@@ -397,7 +419,8 @@ export async function runShiftBenchmark(options: ShiftRunOptions): Promise<Shift
         }
       }
     }
-    const result = shiftBenchmark({
+    if (await stopped()) throw interrupted('while preparing the methods');
+    const benchmarkOptions = {
       methods,
       clean: { family: 'clean', level: 0, x: clean.x, labels: clean.labels },
       shifted,
@@ -407,7 +430,11 @@ export async function runShiftBenchmark(options: ShiftRunOptions): Promise<Shift
       conformalScore: options.conformalScore ?? 'aps',
       seed,
       log,
-    });
+    };
+    const { result, stopped: at } =
+      stop !== undefined
+        ? await shiftBenchmarkSteps(benchmarkOptions, () => stop.signal !== undefined)
+        : { result: shiftBenchmark(benchmarkOptions), stopped: undefined };
     const table = formatShiftTable(result);
     mkdirSync(out, { recursive: true });
     const jsonPath = join(out, 'shift.json');
@@ -419,11 +446,41 @@ export async function runShiftBenchmark(options: ShiftRunOptions): Promise<Shift
       mcSamples: s,
       methods: options.methods,
       date: new Date().toISOString(),
+      ...(at !== undefined
+        ? {
+            partial: {
+              signal: stop?.signal,
+              complete: result.summary.map((m) => m.method),
+              stoppedIn: at.methodDone ? undefined : at.method,
+              note:
+                `stopped by ${stop?.signal}: only the methods in 'complete' have every set and a summary` +
+                (at.methodDone ? '' : `; the rows of '${at.method}' stop at the last set done`) +
+                '; later methods are missing',
+            },
+          }
+        : {}),
     };
+    if (at !== undefined && result.rows.length === 0) {
+      throw interrupted(`during ${at.method}'s first set`);
+    }
     atomicWriteFile(jsonPath, JSON.stringify({ meta, ...result }, null, 1));
     atomicWriteFile(htmlPath, await shiftReportHtml(result, meta));
+    if (at !== undefined) {
+      const signal = stop?.signal ?? 'SIGINT';
+      throw new RunInterrupted(
+        signal,
+        `deepprob: stopped by ${signal} ` +
+          (at.methodDone ? `after method ${at.method}` : `during method ${at.method}`) +
+          ` (${result.rows.length} sets done; complete methods: ` +
+          `${result.summary.map((m) => m.method).join(', ') || 'none'}); wrote the partial ` +
+          `report, marked 'partial', to ${jsonPath} and ${htmlPath}` +
+          (result.summary.length > 0 ? `\n${table}` : ''),
+      );
+    }
     return { result, table, jsonPath, htmlPath };
   } finally {
+    if (stop !== undefined) await new Promise<void>((resolve) => setImmediate(resolve));
+    stop?.dispose();
     tf.dispose(toDispose);
     for (const m of models) m.dispose();
   }

@@ -47,7 +47,8 @@ export function tensorsOf(set: ImageSet, cfg: TrainConfig): { x: tf.Tensor; labe
   const b = new Batcher(set, {
     batchSize: set.count,
     shuffle: false,
-    transform: transformOf(cfg, set),
+    // shift has neither --input-size nor --resize: an error names the checkpoint
+    transform: transformOf(cfg, set, {}),
   });
   const batch = b.gather(Array.from({ length: set.count }, (_, i) => i));
   const labels = Int32Array.from(batch.y.dataSync());

@@ -134,6 +134,13 @@ export interface ShiftRunOptions {
   seed?: number;
   /** Progress lines (default stderr). */
   log?: (line: string) => void;
+  /**
+   * Stop gracefully on SIGINT/SIGTERM/SIGHUP (the CLI sets it): after the current set, write the
+   * rows done so far as a partial report (`meta.partial` in `shift.json`, a banner in
+   * `shift.html`) when at least one set was done, else nothing, and throw `RunInterrupted`; a
+   * second signal exits at once. Default false.
+   */
+  handleSignals?: boolean;
 }
 
 /** Result of {@link runShiftBenchmark}. */

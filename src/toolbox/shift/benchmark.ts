@@ -225,6 +225,56 @@ function checkSet(s: ShiftSet, name: string): void {
  * ```
  */
 export function shiftBenchmark(options: ShiftBenchmarkOptions): ShiftBenchmarkResult {
+  const result: ShiftBenchmarkResult = { rows: [], ood: [], summary: [] };
+  for (const step of shiftSteps(options, result)) void step;
+  return result;
+}
+
+/** Where {@link shiftBenchmarkSteps} stopped: the method it was in, and whether it had finished it. */
+export interface ShiftStop {
+  /** The method in progress at the stop. */
+  method: string;
+  /** True when that method's every set, OOD set and summary were done. */
+  methodDone: boolean;
+}
+
+/**
+ * {@link shiftBenchmark} that can stop between sets: after each set (clean, shifted, OOD) it
+ * yields to the event loop and asks `shouldStop`; true ends it there with the rows done so far
+ * (`summary` holds the methods finished) and `stopped` saying where. The figures of the rows it
+ * returns are those of {@link shiftBenchmark}.
+ *
+ * @param options as {@link shiftBenchmark}'s.
+ * @param shouldStop checked after every set.
+ * @example
+ * ```ts
+ * const { result, stopped } = await toolbox.shiftBenchmarkSteps(options, () => stop.signal !== undefined);
+ * ```
+ */
+export async function shiftBenchmarkSteps(
+  options: ShiftBenchmarkOptions,
+  shouldStop: () => boolean,
+): Promise<{ result: ShiftBenchmarkResult; stopped?: ShiftStop }> {
+  const result: ShiftBenchmarkResult = { rows: [], ood: [], summary: [] };
+  const steps = shiftSteps(options, result);
+  for (let n = steps.next(); n.done !== true; n = steps.next()) {
+    await new Promise((r) => setTimeout(r, 0));
+    if (shouldStop()) {
+      const at = n.value;
+      steps.return(undefined);
+      // nothing left to do after the last method's summary: that is a complete run
+      if (at.methodDone && result.summary.length === options.methods.length) return { result };
+      return { result, stopped: at };
+    }
+  }
+  return { result };
+}
+
+/** The benchmark as steps: fills `result`, yielding after every set and every method. */
+function* shiftSteps(
+  options: ShiftBenchmarkOptions,
+  result: ShiftBenchmarkResult,
+): Generator<ShiftStop, void> {
   const { methods, clean, shifted } = options;
   if (!Array.isArray(methods) || methods.length === 0) {
     throw new ArgumentError('methods', 'expected a non-empty array of {name, predict}');
@@ -277,9 +327,8 @@ export function shiftBenchmark(options: ShiftBenchmarkOptions): ShiftBenchmarkRe
     }
   }
   const log = options.log ?? ((): void => undefined);
-  const rows: ShiftRow[] = [];
-  const oodRows: OodRow[] = [];
-  const summary: ShiftSummary[] = [];
+  const { rows, summary } = result;
+  const oodRows: OodRow[] = result.ood;
   for (const m of methods) {
     let cal: ConformalCalibration | undefined;
     if (options.calibration !== undefined) {
@@ -329,6 +378,7 @@ export function shiftBenchmark(options: ShiftBenchmarkOptions): ShiftBenchmarkRe
       log(
         `${m.name} ${s.family} ${s.level}: acc ${(100 * row.accuracy).toFixed(2)}% NLL ${row.nll.toFixed(3)} ECE ${row.ece.toFixed(3)}`,
       );
+      yield { method: m.name, methodDone: false };
     }
     const oodSummary: Record<string, { entropy: number; mi: number }> = {};
     for (const o of ood) {
@@ -345,6 +395,7 @@ export function shiftBenchmark(options: ShiftBenchmarkOptions): ShiftBenchmarkRe
       log(
         `${m.name} OOD ${o.name}: AUROC entropy ${r.aurocEntropy.toFixed(3)} MI ${r.aurocMI.toFixed(3)}`,
       );
+      yield { method: m.name, methodDone: false };
     }
     const families: ShiftSummary['families'] = {};
     for (const fam of [...new Set(shifted.map((s) => s.family))]) {
@@ -363,8 +414,8 @@ export function shiftBenchmark(options: ShiftBenchmarkOptions): ShiftBenchmarkRe
       ood: oodSummary,
       ...(cal !== undefined ? { conformal: cal } : {}),
     });
+    yield { method: m.name, methodDone: true };
   }
-  return { rows, ood: oodRows, summary };
 }
 
 function pad(s: string, n: number): string {

@@ -48,6 +48,13 @@ export function shiftChartSpec(
   };
 }
 
+/** A banner for a report cut short (`meta.partial`, written by a stopped `deepprob shift`). */
+function partialBanner(meta: Record<string, unknown>): string {
+  const p = meta.partial as { note?: unknown } | undefined;
+  if (p === undefined || p === null) return '';
+  return `<p style="background:#fee;border:1px solid #c33;padding:8px"><b>Partial report.</b> ${escapeHtml(String(p.note ?? ''))}</p>`;
+}
+
 /** Render the page. */
 export async function shiftReportHtml(
   result: ShiftBenchmarkResult,
@@ -90,7 +97,7 @@ export async function shiftReportHtml(
 table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ddd;padding:3px 8px;text-align:right}
 td:first-child,th:first-child{text-align:left}th{background:#f5f5f5}.row{display:flex;flex-wrap:wrap;gap:14px}
 h2{font-size:17px;border-bottom:1px solid #ddd}.meta{color:#666;font-size:12px}</style></head><body>
-<h1>Uncertainty under dataset shift</h1><p class="meta">${escapeHtml(JSON.stringify(meta))}</p>
+<h1>Uncertainty under dataset shift</h1>${partialBanner(meta)}<p class="meta">${escapeHtml(JSON.stringify(meta))}</p>
 <p>Family columns are means over the shift levels; OOD columns the AUROC of predictive entropy / mutual information against the clean test set; coverage / size of split-conformal sets in distribution.</p>
 <table>${head}\n${body}</table>${charts.join('\n')}</body></html>`;
 }
