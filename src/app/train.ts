@@ -4,7 +4,7 @@
  * validation every epoch, atomic checkpoints, JSONL/CSV metric logs and `resume`.
  */
 import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { GroupedOptimizer } from '../train/grouped_optimizer.js';
 import { Batcher } from '../data/batcher.js';
@@ -119,7 +119,10 @@ export async function runTraining(
 ): Promise<TrainResult> {
   const t0 = performance.now();
   const log = options.log ?? (options.quiet === true ? () => {} : (l: string) => console.error(l));
-  const cfg: TrainConfig = { ...config };
+  // a folder is saved as an absolute path: `eval` or `--resume` may run from another directory
+  const given: TrainConfig =
+    config.dataDir === undefined ? { ...config } : { ...config, dataDir: resolve(config.dataDir) };
+  const cfg: TrainConfig = { ...given };
   checkConfig(cfg);
   checkDataDir(cfg.dataDir, cfg.dataset);
   if (options.resume === true && options.resumeOrStart !== true && !existsSync(cfg.out)) {
@@ -137,7 +140,7 @@ export async function runTraining(
     throw e;
   }
   try {
-    return await trainOwned(config, cfg, options, log, t0);
+    return await trainOwned(given, cfg, options, log, t0);
   } catch (e) {
     // a run refused before its first checkpoint leaves no folder behind
     unlock();
@@ -193,9 +196,17 @@ async function trainOwned(
     if (explicit !== undefined) checkResumeOptions(config, saved, explicit);
     const epochs =
       explicit === undefined || explicit.includes('epochs') ? config.epochs : saved.epochs;
-    cfg = { ...saved, epochs, out: config.out };
-    // the saved folder may have moved since (a typed --data-dir differing from it was refused)
-    checkDataDir(cfg.dataDir, cfg.dataset, 'data-dir', `saved in ${join(ck.dir, 'state.json')}`);
+    // a typed --data-dir says where the run's data is now (it may have moved since)
+    const moved =
+      explicit !== undefined && explicit.includes('dataDir') && config.dataDir !== saved.dataDir
+        ? config.dataDir
+        : undefined;
+    cfg = { ...saved, epochs, out: config.out, ...(moved !== undefined ? { dataDir: moved } : {}) };
+    if (moved === undefined) {
+      checkDataDir(cfg.dataDir, cfg.dataset, 'data-dir', `saved in ${join(ck.dir, 'state.json')}`);
+    } else {
+      log(`deepprob: the run's data is read from ${moved} (saved: ${saved.dataDir ?? 'bundled'})`);
+    }
     model = ck.model;
     startEpoch = ck.state.epoch;
     step = ck.state.step;
@@ -467,10 +478,11 @@ export function checkKindOptions(model: string, explicit: readonly string[]): vo
 }
 
 /** Fields a resumed run may take from the command line (the rest come from the saved run). */
-const RESUME_FREE = new Set(['epochs', 'out']);
+const RESUME_FREE = new Set(['epochs', 'out', 'dataDir']);
 
 /**
- * On resume, every field the user gave (other than `epochs` and `out`) must equal the saved one:
+ * On resume, every field the user gave (other than `epochs`, `out` and `dataDir`, which says where
+ * the run's data is now) must equal the saved one:
  * the saved configuration wins, so a different value would be silently ignored.
  * @throws ArgumentError naming the option (`--lr`, ...) and both values.
  */
