@@ -15,11 +15,11 @@ import {
   rotateImages,
   uniformNoiseImages,
 } from '../../data/corruptions.js';
-import { loadDataset, parseDatasetSpec } from '../../data/files.js';
+import { checkDataDir, loadDataset, parseDatasetSpec } from '../../data/files.js';
 import { datasetDirFromEnv } from '../../data/file_readers.js';
 import { bayesianLayers, setMode } from '../../layers/index.js';
 import { atomicWriteFile } from '../../utils/file_io.js';
-import type { TrainConfig } from '../run_config.js';
+import { loadSplit, type TrainConfig } from '../run_config.js';
 import { ArgumentError } from '../../utils/errors.js';
 import { setSeed } from '../../utils/seed.js';
 import { dirichletOutputs } from '../../toolbox/evidential/dirichlet.js';
@@ -200,7 +200,14 @@ export async function runShiftBenchmark(options: ShiftRunOptions): Promise<Shift
   try {
     const first = await get(options.methods[0]?.checkpoints[0] as string);
     const cfg = first.cfg;
-    const testFile = loadDataset(cfg.dataset, { split: 'test' });
+    // the test and training images come from the first run's own data (its saved --data-dir)
+    checkDataDir(
+      cfg.dataDir,
+      cfg.dataset,
+      'checkpoint',
+      `the data folder saved with ${options.methods[0]?.checkpoints[0] as string}`,
+    );
+    const testFile = loadSplit(cfg, 'test');
     const test = split === 'random' ? shuffledSet(testFile, seed) : testFile;
     if (limit + calSize > test.count) {
       throw new ArgumentError(
@@ -258,7 +265,7 @@ export async function runShiftBenchmark(options: ShiftRunOptions): Promise<Shift
     let train: { x: tf.Tensor; labels: Int32Array } | undefined;
     const trainData = (): { x: tf.Tensor; labels: Int32Array } => {
       if (train === undefined) {
-        const set = loadDataset(cfg.dataset, { split: 'train' });
+        const set = loadSplit(cfg, 'train');
         train = tensorsOf(
           options.trainLimit !== undefined ? sliceSet(set, 0, options.trainLimit) : set,
           cfg,
