@@ -39,7 +39,8 @@ import {
   type TrainConfig,
 } from './run_config.js';
 import { checkSetsAgainstModel, checkSplits } from './data_checks.js';
-import { ensureWritableDir, lockRun, removeCreatedDirs } from './run_dir.js';
+import { ensureWritableDir, removeCreatedDirs } from './run_dir.js';
+import { lockRun, lockRunWaiting, type RunLockHandle } from './run_lock.js';
 
 function lossOf(kind: ModelKind, config: TrainConfig, datasetSize: number): TrainLoss {
   if (kind === 'bayesian') {
@@ -127,9 +128,14 @@ export async function runTraining(
     );
   }
   const created = ensureWritableDir(cfg.out);
-  let unlock: () => void;
+  let lock: RunLockHandle;
+  // a takeover (or a lost lock) is told even when quiet, as a replaced corrupt result is
+  const lockLog = { log: options.log ?? ((l: string) => console.error(l)) };
   try {
-    unlock = lockRun(cfg.out);
+    lock =
+      options.waitForLock === true
+        ? await lockRunWaiting(cfg.out, lockLog)
+        : lockRun(cfg.out, lockLog);
   } catch (e) {
     removeCreatedDirs(created);
     throw e;
@@ -138,11 +144,11 @@ export async function runTraining(
     return await trainOwned(config, cfg, options, log, t0);
   } catch (e) {
     // a run refused before its first checkpoint leaves no folder behind
-    unlock();
+    lock.release();
     removeCreatedDirs(created);
     throw e;
   } finally {
-    unlock();
+    lock.release();
   }
 }
 

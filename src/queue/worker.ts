@@ -6,7 +6,7 @@
  * releases their jobs (they stall and another worker takes them once the lock expires).
  */
 import type { ChildProcess } from 'node:child_process';
-import { hostname } from 'node:os';
+import { lockHost } from '../app/run_lock.js';
 import { ArgumentError } from '../utils/errors.js';
 import { loadBullMQ, pingRedis } from './bullmq.js';
 import { connectionOf, QUEUE_NAME } from './redis_url.js';
@@ -52,7 +52,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
   await pingRedis(options.url);
   const { Worker } = await loadBullMQ();
   const lockMs = options.lockMs ?? 30000;
-  const host = hostname();
+  const host = lockHost(); // DEEPPROB_HOST_ID, else the host name: as the job's work-dir lock
   let lastActive = Date.now();
   let busy = 0;
   const children = new Set<ChildProcess>();
