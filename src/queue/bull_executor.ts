@@ -95,7 +95,16 @@ export class BullExecutor implements Executor {
     const fractions = flow.jobs.map(() => 0);
     for (;;) {
       const parent = await queue.getJob(`${run}.aggregate`);
-      const state = parent === undefined ? 'unknown' : await parent.getState();
+      if (parent === undefined) {
+        // commands wait for a reconnection, so Redis answered: the flow it held is gone
+        throw new DeepProbError(
+          `job ${run}.aggregate (the flow ${flow.key}) is no longer in Redis at ${this.name}: ` +
+            'Redis lost it (restarted without persistence, flushed, or evicting keys under ' +
+            'maxmemory; run Redis with appendonly yes and maxmemory-policy noeviction); submit ' +
+            `again: the results finished so far in ${flow.store} are reused`,
+        );
+      }
+      const state = await parent.getState();
       for (const [i, id] of childIds.entries()) {
         if ((fractions[i] as number) >= 1) continue;
         const child = await queue.getJob(id);

@@ -33,10 +33,28 @@ export function redisUrlOf(
   if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') {
     throw new ArgumentError(
       '--redis',
-      `expected a redis:// or rediss:// URL, got ${JSON.stringify(raw)}`,
+      `expected a redis:// or rediss:// URL, got ${JSON.stringify(redactedUrl(raw))}`,
     );
   }
+  redisDbOf(raw);
   return raw;
+}
+
+/**
+ * The database index of a Redis URL (`redis://host:6379/2` -> 2; none -> 0).
+ * @throws ArgumentError naming `--redis` when the path is not a non-negative integer.
+ */
+export function redisDbOf(url: string): number {
+  const path = new URL(url).pathname;
+  if (path === '' || path === '/') return 0;
+  const m = /^\/(\d+)$/.exec(path);
+  if (m === null) {
+    throw new ArgumentError(
+      '--redis',
+      `expected a database index (an integer) after the port, got '${path.slice(1)}' in ${redactedUrl(url)}`,
+    );
+  }
+  return Number(m[1]);
 }
 
 /** Connection options: commands wait for a reconnect (a Redis restart) instead of failing. */
