@@ -9,6 +9,7 @@ import { runWorker } from '../queue/worker.js';
 import { ArgumentError } from '../utils/errors.js';
 import type { GlobalOptions } from './main.js';
 import { positiveInt } from './options.js';
+import { addQueueNameOption } from './queue_common.js';
 
 function requireUrl(o: { redis?: string }): string {
   const url = redisUrlOf(o.redis);
@@ -23,19 +24,19 @@ function requireUrl(o: { redis?: string }): string {
 
 /** Register `worker` and `queue status` on `program`. */
 export function register(program: Command): void {
-  program
+  const worker = program
     .command('worker')
     .description(
       'run jobs of the queue (ensemble members, sweep points, scoring shards) until SIGTERM',
     )
-    .option('--redis <url>', `Redis URL (default $${REDIS_ENV})`)
+    .option('--redis <url>', `Redis URL (default $${REDIS_ENV})`);
+  addQueueNameOption(worker)
     .option('--concurrency <n>', 'jobs run at once, each in its own process', positiveInt, 1)
     .option(
       '--threads <n>',
       'compute threads per worker process (wasm and native paths)',
       positiveInt,
     )
-    .option('--queue <name>', 'queue name', 'deepprob')
     .option(
       '--lock-ms <n>',
       "job lock; a dead worker's job is retried after it expires",
@@ -73,11 +74,12 @@ export function register(program: Command): void {
       },
     );
   const queue = program.command('queue').description('inspect the job queue');
-  queue
-    .command('status')
-    .description('waiting / active / completed / failed counts and per-job progress')
-    .option('--redis <url>', `Redis URL (default $${REDIS_ENV})`)
-    .option('--queue <name>', 'queue name', 'deepprob')
+  addQueueNameOption(
+    queue
+      .command('status')
+      .description('waiting / active / completed / failed counts and per-job progress')
+      .option('--redis <url>', `Redis URL (default $${REDIS_ENV})`),
+  )
     .option('--json', 'print as JSON')
     .action(async (o: { redis?: string; queue: string; json?: boolean }) => {
       const s = await queueStatus(requireUrl(o), o.queue);

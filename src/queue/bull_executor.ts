@@ -9,7 +9,7 @@ import type { Queue } from 'bullmq';
 import { DeepProbError } from '../utils/errors.js';
 import { aggregateFlow, type Aggregate } from './aggregate.js';
 import { loadBullMQ, pingRedis } from './bullmq.js';
-import { connectionOf, QUEUE_NAME } from './redis_url.js';
+import { checkQueueName, connectionOf, QUEUE_NAME } from './redis_url.js';
 import type { Executor, FlowProgressFn } from './executor.js';
 import type { FlowSpec } from './jobs.js';
 import { DirResultStore } from './result_store.js';
@@ -58,6 +58,7 @@ export class BullExecutor implements Executor {
     private readonly options: BullExecutorOptions = {},
   ) {
     this.name = redactedUrl(url);
+    if (options.queue !== undefined) checkQueueName(options.queue, 'queue');
   }
 
   async run(flow: FlowSpec, onProgress: FlowProgressFn = () => {}): Promise<Aggregate> {

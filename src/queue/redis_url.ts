@@ -57,6 +57,24 @@ export function redisDbOf(url: string): number {
   return Number(m[1]);
 }
 
+/**
+ * Check a queue name (workers' and submitters' `--queue`): BullMQ builds its Redis keys as
+ * `bull:<queue>:<id>`, so a name is non-empty and has no `:`.
+ * @param name the name.
+ * @param argument the option for errors (default `--queue`).
+ * @returns the name.
+ * @throws ArgumentError naming the option.
+ */
+export function checkQueueName(name: unknown, argument = '--queue'): string {
+  if (typeof name !== 'string' || name.trim() === '' || name.includes(':')) {
+    throw new ArgumentError(
+      argument,
+      `expected a queue name without ':' (BullMQ's key separator), e.g. ${QUEUE_NAME}, got ${JSON.stringify(name)}`,
+    );
+  }
+  return name;
+}
+
 /** Connection options: commands wait for a reconnect (a Redis restart) instead of failing. */
 export function connectionOf(url: string): { url: string; maxRetriesPerRequest: null } {
   return { url, maxRetriesPerRequest: null };

@@ -9,7 +9,7 @@ import type { ChildProcess } from 'node:child_process';
 import { lockHost } from '../app/run_lock.js';
 import { ArgumentError } from '../utils/errors.js';
 import { loadBullMQ, pingRedis } from './bullmq.js';
-import { connectionOf, QUEUE_NAME } from './redis_url.js';
+import { checkQueueName, connectionOf, QUEUE_NAME } from './redis_url.js';
 import type { FlowSpec } from './jobs.js';
 import { runInChild } from './job_process.js';
 import { redactedUrl } from './redis_url.js';
@@ -49,6 +49,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
   checkPositiveInt(options.lockMs, '--lock-ms');
   checkPositiveInt(options.stalledMs, '--stalled-ms');
   checkPositiveInt(options.idleExitMs, '--idle-exit-ms');
+  if (options.queue !== undefined) checkQueueName(options.queue);
   await pingRedis(options.url);
   const { Worker } = await loadBullMQ();
   const lockMs = options.lockMs ?? 30000;

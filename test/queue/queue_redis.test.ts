@@ -4,7 +4,7 @@
  * in-process path with the same seeds; `queue status` counts the jobs. Skips (with the reason
  * printed) where redis-server is not installed.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -111,6 +111,31 @@ describe.skipIf(missing !== undefined)('job queue on Redis', () => {
     expect(s.counts.completed).toBe(6);
     expect(s.counts.failed).toBe(0);
   }, 400_000);
+
+  it('a submitter with --queue reaches the workers of that queue only', async () => {
+    const store = mkdtempSync(join(tmpdir(), 'deepprob-side-'));
+    dirs.push(store);
+    const spec = join(store, 'grid.json');
+    writeFileSync(
+      spec,
+      JSON.stringify({
+        base: { model: 'lenet5', epochs: 1, limit: 64, testLimit: 32 },
+        grid: { lr: [0.001] },
+      }),
+    );
+    const side = deepprob(['worker', '--redis', redis.url, '--queue', 'side'], env);
+    workers.push(side);
+    const s = deepprob(
+      ['sweep', '--grid', spec, '--redis', redis.url, '--queue', 'side', '--store', store],
+      env,
+    );
+    expect(await s.exited, s.output()).toBe(0);
+    expect(s.output()).toMatch(/1 jobs on redis:\/\/127\.0\.0\.1:\d+ \(queue side\)/);
+    expect(side.output()).toMatch(/done job sweep-[0-9a-f]+\./);
+    for (const w of workers.slice(0, 2)) expect(w.output()).not.toContain('sweep-');
+    workers.splice(workers.indexOf(side), 1);
+    side.proc.kill('SIGKILL');
+  }, 120_000);
 
   it('SIGTERM stops an idle worker cleanly', async () => {
     const w = workers.pop() as CliProcess;
