@@ -11,7 +11,7 @@ import { aggregateFlow, type Aggregate } from './aggregate.js';
 import { loadBullMQ, pingRedis } from './bullmq.js';
 import { checkQueueName, connectionOf, QUEUE_NAME } from './redis_url.js';
 import type { Executor, FlowProgressFn } from './executor.js';
-import type { FlowSpec } from './jobs.js';
+import { contentKey, type FlowSpec } from './jobs.js';
 import { DirResultStore } from './result_store.js';
 import { redactedUrl } from './redis_url.js';
 
@@ -25,6 +25,8 @@ export interface BullExecutorOptions {
   backoffMs?: number;
   /** Poll interval of the submitter in ms (default 500). */
   pollMs?: number;
+  /** Messages (default stderr). */
+  log?: (line: string) => void;
 }
 
 /** Progress of a job as workers report it (`job.updateProgress`). */
@@ -48,6 +50,7 @@ export function progressFraction(p: unknown): number {
 export class BullExecutor implements Executor {
   readonly name: string;
   private queue: Queue | undefined;
+  private readonly log: (line: string) => void;
 
   /**
    * @param url the Redis URL.
@@ -58,6 +61,7 @@ export class BullExecutor implements Executor {
     private readonly options: BullExecutorOptions = {},
   ) {
     this.name = redactedUrl(url);
+    this.log = options.log ?? ((l) => console.error(l));
     if (options.queue !== undefined) checkQueueName(options.queue, 'queue');
   }
 
@@ -69,7 +73,8 @@ export class BullExecutor implements Executor {
     const producer = new FlowProducer({ connection });
     this.queue ??= new Queue(queueName, { connection });
     const queue = this.queue;
-    const run = `${flow.key.replace(/\//g, '.')}.${Date.now().toString(36)}`;
+    // one id per flow and store: a flow submitted again while it runs is the same BullMQ flow
+    const run = `${flow.key.replace(/\//g, '.')}.${contentKey('store', flow.store).slice(6, 14)}`;
     const opts = {
       attempts: this.options.attempts ?? 3,
       backoff: { type: 'exponential', delay: this.options.backoffMs ?? 2000 },
@@ -77,19 +82,21 @@ export class BullExecutor implements Executor {
       removeOnFail: { age: 7 * 24 * 3600 },
     };
     const childIds = flow.jobs.map((j) => `${run}.${j.index}`);
+    const attached = await this.attach(queue, `${run}.aggregate`);
     try {
-      await producer.add({
-        name: `aggregate-${flow.kind}`,
-        queueName,
-        data: { flow },
-        opts: { ...opts, jobId: `${run}.aggregate` },
-        children: flow.jobs.map((job, i) => ({
-          name: job.kind,
+      if (!attached)
+        await producer.add({
+          name: `aggregate-${flow.kind}`,
           queueName,
-          data: { job, store: flow.store },
-          opts: { ...opts, jobId: childIds[i] as string, failParentOnFailure: true },
-        })),
-      });
+          data: { flow },
+          opts: { ...opts, jobId: `${run}.aggregate` },
+          children: flow.jobs.map((job, i) => ({
+            name: job.kind,
+            queueName,
+            data: { job, store: flow.store },
+            opts: { ...opts, jobId: childIds[i] as string, failParentOnFailure: true },
+          })),
+        });
     } finally {
       await producer.close();
     }
@@ -129,6 +136,28 @@ export class BullExecutor implements Executor {
       await new Promise((r) => setTimeout(r, this.options.pollMs ?? 500));
     }
     return aggregateFlow(flow, new DirResultStore(flow.store));
+  }
+
+  /**
+   * Whether the flow with parent `parentId` is already queued and unfinished (then the submitter
+   * waits for it, as BullMQ deduplicates a job id); a finished one is removed, children included,
+   * so that the flow runs again (a corrupt result is repaired, a failed job retried).
+   */
+  private async attach(queue: Queue, parentId: string): Promise<boolean> {
+    const old = await queue.getJob(parentId);
+    if (old === undefined) return false;
+    const state = await old.getState();
+    if (state === 'completed' || state === 'failed' || state === 'unknown') {
+      // (a job that vanished meanwhile needs no removal)
+      await old.remove({ removeChildren: true }).catch(() => {});
+      return false;
+    }
+    this.log(
+      `deepprob: this flow is already in queue ${queue.name} (job ${parentId}, submitted ` +
+        `${new Date(old.timestamp).toISOString()}, ${state}): waiting for that run instead of ` +
+        'queueing it again',
+    );
+    return true;
   }
 
   async close(): Promise<void> {

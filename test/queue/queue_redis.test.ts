@@ -7,6 +7,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   deepprob,
@@ -15,6 +16,7 @@ import {
   type CliProcess,
   type RedisServer,
   lastJson,
+  waitFor,
 } from './procs.js';
 
 const missing = redisMissing();
@@ -112,6 +114,50 @@ describe.skipIf(missing !== undefined)('job queue on Redis', () => {
     expect(s.counts.failed).toBe(0);
   }, 400_000);
 
+  it('a flow submitted again while it runs is waited for, not queued twice', async () => {
+    const store = mkdtempSync(join(tmpdir(), 'deepprob-twice-'));
+    dirs.push(store);
+    const spec = join(store, 'grid.json');
+    writeFileSync(
+      spec,
+      JSON.stringify({
+        base: { model: 'lenet5', epochs: 2, limit: 2048, testLimit: 32, batchSize: 64 },
+        grid: { lr: [0.001] },
+      }),
+    );
+    const submit = (): CliProcess =>
+      deepprob(
+        ['sweep', '--grid', spec, '--redis', redis.url, '--store', store, '--json', '--quiet'],
+        env,
+      );
+    const first = submit();
+    const queue = new Queue('deepprob', {
+      connection: { url: redis.url, maxRetriesPerRequest: null },
+    });
+    try {
+      await waitFor(
+        async () => (await queue.getJobCounts('active')).active === 1,
+        60_000,
+        'the first run active',
+      );
+    } finally {
+      await queue.close();
+    }
+    const second = submit();
+    const [c1, c2] = await Promise.all([first.exited, second.exited]);
+    expect(c1, first.output()).toBe(0);
+    expect(c2, second.output()).toBe(0);
+    expect(second.output()).toMatch(
+      /this flow is already in queue deepprob \(job sweep-[0-9a-f]+\.[0-9a-f]{8}\.aggregate, submitted .*\): waiting for that run/,
+    );
+    expect(lastJson(second)).toEqual(lastJson(first));
+    // the point ran once: one 'done' line for it among both workers, no refusal
+    const logs = workers.map((w) => w.output()).join('\n');
+    const key = String(lastJson(first).key);
+    expect(logs.split(`done job ${key}.`).length - 1).toBe(1);
+    expect(logs).not.toContain('is in use by');
+  }, 180_000);
+
   it('a submitter with --queue reaches the workers of that queue only', async () => {
     const store = mkdtempSync(join(tmpdir(), 'deepprob-side-'));
     dirs.push(store);
@@ -126,13 +172,26 @@ describe.skipIf(missing !== undefined)('job queue on Redis', () => {
     const side = deepprob(['worker', '--redis', redis.url, '--queue', 'side'], env);
     workers.push(side);
     const s = deepprob(
-      ['sweep', '--grid', spec, '--redis', redis.url, '--queue', 'side', '--store', store],
+      [
+        'sweep',
+        '--grid',
+        spec,
+        '--redis',
+        redis.url,
+        '--queue',
+        'side',
+        '--store',
+        store,
+        '--json',
+      ],
       env,
     );
     expect(await s.exited, s.output()).toBe(0);
     expect(s.output()).toMatch(/1 jobs on redis:\/\/127\.0\.0\.1:\d+ \(queue side\)/);
     expect(side.output()).toMatch(/done job sweep-[0-9a-f]+\./);
-    for (const w of workers.slice(0, 2)) expect(w.output()).not.toContain('sweep-');
+    const key = String(lastJson(s).key);
+    expect(side.output()).toContain(`done job ${key}.`);
+    for (const w of workers.slice(0, 2)) expect(w.output()).not.toContain(key);
     workers.splice(workers.indexOf(side), 1);
     side.proc.kill('SIGKILL');
   }, 120_000);
