@@ -11,7 +11,8 @@ import { aggregateFlow, type Aggregate } from './aggregate.js';
 import { loadBullMQ, pingRedis } from './bullmq.js';
 import { checkQueueName, connectionOf, QUEUE_NAME } from './redis_url.js';
 import type { Executor, FlowProgressFn } from './executor.js';
-import { contentKey, type FlowSpec } from './jobs.js';
+import type { FlowSpec } from './jobs.js';
+import { addBullFlow, childJobIds, parentJobId } from './bull_flow.js';
 import { DirResultStore } from './result_store.js';
 import { redactedUrl } from './redis_url.js';
 
@@ -73,40 +74,26 @@ export class BullExecutor implements Executor {
     const producer = new FlowProducer({ connection });
     this.queue ??= new Queue(queueName, { connection });
     const queue = this.queue;
-    // one id per flow and store: a flow submitted again while it runs is the same BullMQ flow
-    const run = `${flow.key.replace(/\//g, '.')}.${contentKey('store', flow.store).slice(6, 14)}`;
-    const opts = {
-      attempts: this.options.attempts ?? 3,
-      backoff: { type: 'exponential', delay: this.options.backoffMs ?? 2000 },
-      removeOnComplete: { age: 7 * 24 * 3600 },
-      removeOnFail: { age: 7 * 24 * 3600 },
-    };
-    const childIds = flow.jobs.map((j) => `${run}.${j.index}`);
-    const attached = await this.attach(queue, `${run}.aggregate`);
+    const parentId = parentJobId(flow);
+    const childIds = childJobIds(flow);
+    const attached = await this.attach(queue, parentId);
     try {
-      if (!attached)
-        await producer.add({
-          name: `aggregate-${flow.kind}`,
-          queueName,
-          data: { flow },
-          opts: { ...opts, jobId: `${run}.aggregate` },
-          children: flow.jobs.map((job, i) => ({
-            name: job.kind,
-            queueName,
-            data: { job, store: flow.store },
-            opts: { ...opts, jobId: childIds[i] as string, failParentOnFailure: true },
-          })),
+      if (!attached) {
+        await addBullFlow(producer, queueName, flow, {
+          ...(this.options.attempts !== undefined ? { attempts: this.options.attempts } : {}),
+          ...(this.options.backoffMs !== undefined ? { backoffMs: this.options.backoffMs } : {}),
         });
+      }
     } finally {
       await producer.close();
     }
     const fractions = flow.jobs.map(() => 0);
     for (;;) {
-      const parent = await queue.getJob(`${run}.aggregate`);
+      const parent = await queue.getJob(parentId);
       if (parent === undefined) {
         // commands wait for a reconnection, so Redis answered: the flow it held is gone
         throw new DeepProbError(
-          `job ${run}.aggregate (the flow ${flow.key}) is no longer in Redis at ${this.name}: ` +
+          `job ${parentId} (the flow ${flow.key}) is no longer in Redis at ${this.name}: ` +
             'Redis lost it (restarted without persistence, flushed, or evicting keys under ' +
             'maxmemory; run Redis with appendonly yes and maxmemory-policy noeviction); submit ' +
             `again: the results finished so far in ${flow.store} are reused`,

@@ -64,7 +64,8 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
       try {
         const data = job.data as { job?: unknown; store?: string; flow?: FlowSpec };
         const what = data.flow !== undefined ? `aggregation of ${data.flow.key}` : `job ${job.id}`;
-        log(`deepprob worker ${process.pid}: ${what} (attempt ${job.attemptsMade + 1})`);
+        const attempt = `attempt ${job.attemptsMade + 1}/${job.opts.attempts ?? 1}`;
+        log(`deepprob worker ${process.pid}: ${what} (${attempt})`);
         let child: ChildProcess | undefined;
         try {
           const result = await runInChild(
@@ -88,6 +89,15 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
           );
           log(`deepprob worker ${process.pid}: done ${what}`);
           return result;
+        } catch (e) {
+          const left = (job.opts.attempts ?? 1) - (job.attemptsMade + 1);
+          log(
+            `deepprob worker ${process.pid}: ${what} failed (${attempt}): ${(e as Error).message}; ` +
+              (left > 0
+                ? `it will be retried (${left} attempt${left > 1 ? 's' : ''} left)`
+                : 'no attempts left (deepprob queue failed lists it, deepprob queue retry re-queues it)'),
+          );
+          throw e;
         } finally {
           if (child !== undefined) children.delete(child);
         }
