@@ -74,7 +74,10 @@ export interface LockOptions {
 export interface RunLockHandle {
   /** Stop renewing and remove the lock (when it is still this holder's). */
   release(): void;
-  /** Why this holder lost the lock (another process took it over), or undefined. */
+  /**
+   * Why this holder lost the lock (another process took it over, or it was removed), checked
+   * now; undefined while it holds it.
+   */
   lost(): string | undefined;
 }
 
@@ -366,7 +369,16 @@ function holdLock(
         // the directory is gone
       }
     },
-    lost: () => lostWhy,
+    lost() {
+      if (lostWhy === undefined && !released) {
+        try {
+          ours();
+        } catch {
+          // unreadable for a moment: judged at the next beat
+        }
+      }
+      return lostWhy;
+    },
   };
 }
 

@@ -26,7 +26,7 @@ import { crossEntropyLoss, elboLoss, evidentialLoss, type TrainLoss } from '../t
 import { klDominanceWarning } from '../train/kl_guard.js';
 import { writeMetricLogs } from '../train/metrics_log.js';
 import { barProgress, quietProgress } from '../train/progress.js';
-import { ArgumentError } from '../utils/errors.js';
+import { ArgumentError, DeepProbError } from '../utils/errors.js';
 import { restoreSeedState, seedState, setSeed } from '../utils/seed.js';
 import type { EpochTotals, LoopPosition } from '../layers/fit_loop.js';
 import { TrainingInterrupted, watchSignals } from './graceful_stop.js';
@@ -141,7 +141,7 @@ export async function runTraining(
     throw e;
   }
   try {
-    return await trainOwned(config, cfg, options, log, t0);
+    return await trainOwned(config, cfg, options, log, t0, lock);
   } catch (e) {
     // a run refused before its first checkpoint leaves no folder behind
     lock.release();
@@ -159,7 +159,18 @@ async function trainOwned(
   options: RunOptions,
   log: (line: string) => void,
   t0: number,
+  lock: RunLockHandle,
 ): Promise<TrainResult> {
+  // a run whose lock another process took over (its lease ran out while this one stalled) must
+  // not overwrite that process's checkpoints
+  const stillOwned = (): void => {
+    const why = lock.lost();
+    if (why !== undefined) {
+      throw new DeepProbError(
+        `${start.out}: this run lost its lock (${why}); stopped without writing a checkpoint`,
+      );
+    }
+  };
   let cfg = start;
   let model: tf.LayersModel | undefined;
   let startEpoch = 0;
@@ -346,6 +357,7 @@ async function trainOwned(
         return r;
       },
       onEpochEnd: async (record) => {
+        stillOwned();
         records.push(record);
         checkpoint = await saveCheckpoint<TrainConfig, EpochRecord>(
           cfg.out,
@@ -365,6 +377,7 @@ async function trainOwned(
       onStop: async (position) => {
         stoppedAt = position;
         if (position.batch === 0) return; // the epoch-end checkpoint is the position
+        stillOwned();
         // a mid-epoch checkpoint: the batcher's position (its permutation is a function of the
         // seed and the epoch), the weight-sampling stream and the epoch's running totals
         checkpoint = await saveCheckpoint<TrainConfig, EpochRecord>(cfg.out, model, optimizer, {

@@ -206,6 +206,38 @@ describe('run directory lock (lease)', () => {
     });
   }, 60_000);
 
+  it('a run whose lock another process took over stops without writing a checkpoint', async () => {
+    const out = tempDir();
+    let stolen = false;
+    const config: TrainConfig = {
+      ...TRAIN_DEFAULTS,
+      model: 'lenet5',
+      dataset: 'mnist',
+      out,
+      epochs: 1,
+      batchSize: 32,
+      limit: 64,
+      testLimit: 32,
+      mcSamples: 1,
+    };
+    const steal = (): void => {
+      if (stolen) return;
+      stolen = true; // as a taker on another host would, once this run's lease ran out
+      writeLock(out, { pid: 4242, host: 'node-b', startedAt: iso(0), heartbeatAt: iso(0) });
+    };
+    await expect(
+      runTraining(config, {
+        quiet: true,
+        log: () => {},
+        progress: { start: steal, update() {}, stop() {}, log() {} },
+      }),
+    ).rejects.toThrow(
+      /this run lost its lock \(process 4242 on node-b took it over\); stopped without writing a checkpoint/,
+    );
+    expect(existsSync(join(out, 'checkpoint'))).toBe(false);
+    expect(readLock(out).host).toBe('node-b'); // the new holder's lock stays
+  }, 120_000);
+
   it('a run whose trainer died on another host is taken over and resumes from its checkpoint', async () => {
     const out = tempDir();
     const config: TrainConfig = {
