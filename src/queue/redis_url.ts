@@ -27,7 +27,7 @@ export function redisUrlOf(
   } catch {
     throw new ArgumentError(
       '--redis',
-      `expected a URL such as redis://127.0.0.1:6379, got ${JSON.stringify(raw)}`,
+      `expected a URL such as redis://127.0.0.1:6379, got ${JSON.stringify(redactedUrl(raw))}`,
     );
   }
   if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') {

@@ -279,6 +279,10 @@ describe('sweep grid and options', () => {
       /--redis: expected a redis:\/\/ or rediss:\/\/ URL/,
     );
     expect(() => redisUrlOf('nope', {})).toThrow(/--redis: expected a URL/);
+    // a URL that does not parse (port out of range) is quoted without its password
+    expect(() => redisUrlOf('redis://:s3cret@h:99999', {})).toThrow(
+      '--redis: expected a URL such as redis://127.0.0.1:6379, got "redis://:***@h:99999"',
+    );
   });
 
   it('reads the database index of the URL; a path that is not one is refused at once', () => {
