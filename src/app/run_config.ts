@@ -151,6 +151,12 @@ export interface RunOptions {
   resume?: boolean;
   /** Continue from the checkpoint in `out` when there is one, else start. */
   resumeOrStart?: boolean;
+  /**
+   * When another process holds `out`'s lock, wait while it does not renew its lease and then take
+   * the run over (queue jobs: a worker that died, on any host) instead of failing at once; a
+   * holder that renews it is alive, and the refusal comes at once. Default false.
+   */
+  waitForLock?: boolean;
   /** Start over in an `out` that already holds a run (its checkpoint is replaced). */
   force?: boolean;
   /** No progress bar or lines. */

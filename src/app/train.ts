@@ -27,7 +27,7 @@ import { klDominanceWarning } from '../train/kl_guard.js';
 import { writeMetricLogs } from '../train/metrics_log.js';
 import { barProgress, quietProgress } from '../train/progress.js';
 import { checkDataDir } from '../data/files.js';
-import { ArgumentError } from '../utils/errors.js';
+import { ArgumentError, DeepProbError } from '../utils/errors.js';
 import { restoreSeedState, seedState, setSeed } from '../utils/seed.js';
 import type { EpochTotals, LoopPosition } from '../layers/fit_loop.js';
 import { TrainingInterrupted, watchSignals } from './graceful_stop.js';
@@ -40,7 +40,8 @@ import {
   type TrainConfig,
 } from './run_config.js';
 import { checkSetsAgainstModel, checkSplits } from './data_checks.js';
-import { ensureWritableDir, lockRun, removeCreatedDirs } from './run_dir.js';
+import { ensureWritableDir, removeCreatedDirs } from './run_dir.js';
+import { lockRun, lockRunWaiting, type RunLockHandle } from './run_lock.js';
 
 function lossOf(kind: ModelKind, config: TrainConfig, datasetSize: number): TrainLoss {
   if (kind === 'bayesian') {
@@ -132,22 +133,27 @@ export async function runTraining(
     );
   }
   const created = ensureWritableDir(cfg.out);
-  let unlock: () => void;
+  let lock: RunLockHandle;
+  // a takeover (or a lost lock) is told even when quiet, as a replaced corrupt result is
+  const lockLog = { log: options.log ?? ((l: string) => console.error(l)) };
   try {
-    unlock = lockRun(cfg.out);
+    lock =
+      options.waitForLock === true
+        ? await lockRunWaiting(cfg.out, lockLog)
+        : lockRun(cfg.out, lockLog);
   } catch (e) {
     removeCreatedDirs(created);
     throw e;
   }
   try {
-    return await trainOwned(given, cfg, options, log, t0);
+    return await trainOwned(given, cfg, options, log, t0, lock);
   } catch (e) {
     // a run refused before its first checkpoint leaves no folder behind
-    unlock();
+    lock.release();
     removeCreatedDirs(created);
     throw e;
   } finally {
-    unlock();
+    lock.release();
   }
 }
 
@@ -158,7 +164,18 @@ async function trainOwned(
   options: RunOptions,
   log: (line: string) => void,
   t0: number,
+  lock: RunLockHandle,
 ): Promise<TrainResult> {
+  // a run whose lock another process took over (its lease ran out while this one stalled) must
+  // not overwrite that process's checkpoints
+  const stillOwned = (): void => {
+    const why = lock.lost();
+    if (why !== undefined) {
+      throw new DeepProbError(
+        `${start.out}: this run lost its lock (${why}); stopped without writing a checkpoint`,
+      );
+    }
+  };
   let cfg = start;
   let model: tf.LayersModel | undefined;
   let startEpoch = 0;
@@ -358,6 +375,7 @@ async function trainOwned(
         return r;
       },
       onEpochEnd: async (record) => {
+        stillOwned();
         records.push(record);
         checkpoint = await saveCheckpoint<TrainConfig, EpochRecord>(
           cfg.out,
@@ -377,6 +395,7 @@ async function trainOwned(
       onStop: async (position) => {
         stoppedAt = position;
         if (position.batch === 0) return; // the epoch-end checkpoint is the position
+        stillOwned();
         // a mid-epoch checkpoint: the batcher's position (its permutation is a function of the
         // seed and the epoch), the weight-sampling stream and the epoch's running totals
         checkpoint = await saveCheckpoint<TrainConfig, EpochRecord>(cfg.out, model, optimizer, {

@@ -1,14 +1,17 @@
 /**
- * `deepprob worker` (a queue worker process) and `deepprob queue status` (job counts and the
- * progress of unfinished jobs).
+ * `deepprob worker` (a queue worker process), `deepprob queue status` (job counts and the
+ * progress of unfinished jobs), `deepprob queue failed` (jobs that ran out of attempts, with the
+ * error) and `deepprob queue retry` (re-queue their flows).
  */
 import type { Command } from 'commander';
 import { REDIS_ENV, redisUrlOf } from '../queue/redis_url.js';
+import { failedJobs, formatFailedJobs, retryFailed } from '../queue/failed.js';
 import { formatQueueStatus, queueStatus } from '../queue/status.js';
 import { runWorker } from '../queue/worker.js';
 import { ArgumentError } from '../utils/errors.js';
 import type { GlobalOptions } from './main.js';
 import { positiveInt } from './options.js';
+import { addQueueNameOption } from './queue_common.js';
 
 function requireUrl(o: { redis?: string }): string {
   const url = redisUrlOf(o.redis);
@@ -21,21 +24,21 @@ function requireUrl(o: { redis?: string }): string {
   return url;
 }
 
-/** Register `worker` and `queue status` on `program`. */
+/** Register `worker`, `queue status`, `queue failed` and `queue retry` on `program`. */
 export function register(program: Command): void {
-  program
+  const worker = program
     .command('worker')
     .description(
       'run jobs of the queue (ensemble members, sweep points, scoring shards) until SIGTERM',
     )
-    .option('--redis <url>', `Redis URL (default $${REDIS_ENV})`)
+    .option('--redis <url>', `Redis URL (default $${REDIS_ENV})`);
+  addQueueNameOption(worker)
     .option('--concurrency <n>', 'jobs run at once, each in its own process', positiveInt, 1)
     .option(
       '--threads <n>',
       'compute threads per worker process (wasm and native paths)',
       positiveInt,
     )
-    .option('--queue <name>', 'queue name', 'deepprob')
     .option(
       '--lock-ms <n>',
       "job lock; a dead worker's job is retried after it expires",
@@ -73,15 +76,64 @@ export function register(program: Command): void {
       },
     );
   const queue = program.command('queue').description('inspect the job queue');
-  queue
-    .command('status')
-    .description('waiting / active / completed / failed counts and per-job progress')
-    .option('--redis <url>', `Redis URL (default $${REDIS_ENV})`)
-    .option('--queue <name>', 'queue name', 'deepprob')
+  addQueueNameOption(
+    queue
+      .command('status')
+      .description('waiting / active / completed / failed counts and per-job progress')
+      .option('--redis <url>', `Redis URL (default $${REDIS_ENV})`),
+  )
     .option('--json', 'print as JSON')
     .action(async (o: { redis?: string; queue: string; json?: boolean }) => {
       const s = await queueStatus(requireUrl(o), o.queue);
       if (o.json === true) console.log(JSON.stringify(s));
       else for (const l of formatQueueStatus(s)) console.log(l);
     });
+  addQueueNameOption(
+    queue
+      .command('failed')
+      .description('jobs that ran out of attempts: id, name, attempts, the last error')
+      .option('--redis <url>', `Redis URL (default $${REDIS_ENV})`),
+  )
+    .option('--json', 'print as JSON')
+    .action(async (o: { redis?: string; queue: string; json?: boolean }) => {
+      const jobs = await failedJobs(requireUrl(o), o.queue);
+      if (o.json === true) console.log(JSON.stringify({ queue: o.queue, failed: jobs }));
+      else for (const l of formatFailedJobs(o.queue, jobs)) console.log(l);
+    });
+  addQueueNameOption(
+    queue
+      .command('retry')
+      .description(
+        're-queue the flows of failed jobs (finished results are reused; only the missing jobs run)',
+      )
+      .argument('[ids...]', 'failed job ids (from deepprob queue failed)')
+      .option('--all', 'every failed job')
+      .option('--redis <url>', `Redis URL (default $${REDIS_ENV})`),
+  )
+    .option('--json', 'print as JSON')
+    .addHelpText(
+      'after',
+      '\nThe submitter of a flow exits when the flow fails; after a retry, run the same command again to wait for its aggregate (it attaches to the queued flow).',
+    )
+    .action(
+      async (
+        ids: string[],
+        o: { redis?: string; queue: string; all?: boolean; json?: boolean },
+      ) => {
+        if (o.all === true && ids.length > 0) {
+          throw new ArgumentError('--all', `expected either job ids or --all, got both`);
+        }
+        const retried = await retryFailed(requireUrl(o), o.queue, o.all === true ? 'all' : ids);
+        if (o.json === true) {
+          console.log(JSON.stringify({ queue: o.queue, retried }));
+          return;
+        }
+        if (retried.length === 0) console.log(`queue ${o.queue}: no failed jobs`);
+        for (const r of retried) {
+          console.log(
+            `re-queued flow ${r.flow} (${r.jobs} jobs, parent ${r.parent}) for failed job${r.failed.length > 1 ? 's' : ''} ${r.failed.join(', ')}`,
+          );
+        }
+      },
+    );
 }

@@ -4,13 +4,13 @@
  * a progress bar, and the training options of `ensemble` (those of `deepprob train`).
  */
 import { resolve } from 'node:path';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { TRAIN_DEFAULTS, withModelRecipe, type TrainConfig } from '../app/run_config.js';
 import { DATASETS } from '../data/files.js';
 import { MODELS } from '../models/registry.js';
 import type { Aggregate } from '../queue/aggregate.js';
 import { BullExecutor } from '../queue/bull_executor.js';
-import { REDIS_ENV, redisUrlOf } from '../queue/redis_url.js';
+import { checkQueueName, QUEUE_NAME, REDIS_ENV, redisUrlOf } from '../queue/redis_url.js';
 import { flowProgressBar, LocalExecutor, type Executor } from '../queue/executor.js';
 import type { FlowSpec } from '../queue/jobs.js';
 import {
@@ -25,19 +25,41 @@ import {
 /** Options every submit command has. */
 export interface QueueCliOptions {
   redis?: string;
+  /** Queue name (the workers' `--queue`). */
+  queue: string;
   store: string;
   attempts?: number;
   quiet?: boolean;
   json?: boolean;
 }
 
-/** Add `--redis`, `--store`, `--attempts`, `--quiet`, `--json` to a submit command. */
+/** Parse `--queue` (a name without `:`), as commander's error naming the option. */
+function queueName(value: string): string {
+  try {
+    return checkQueueName(value);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message.replace(/^--queue: /, ''));
+  }
+}
+
+/**
+ * Add `--queue <name>` (default `deepprob`), the same on workers, submitters and `queue`
+ * commands.
+ * @param what the help text.
+ */
+export function addQueueNameOption(cmd: Command, what = 'queue name'): Command {
+  return cmd.option('--queue <name>', what, queueName, QUEUE_NAME);
+}
+
+/** Add `--redis`, `--queue`, `--store`, `--attempts`, `--quiet`, `--json` to a submit command. */
 export function addQueueOptions(cmd: Command): Command {
-  return cmd
-    .option(
+  return addQueueNameOption(
+    cmd.option(
       '--redis <url>',
       `Redis URL of the job queue (default $${REDIS_ENV}; none: run in-process)`,
-    )
+    ),
+    "queue name: the workers' --queue (queue only)",
+  )
     .option(
       '--store <dir>',
       'shared result store (a directory every worker can reach)',
@@ -56,9 +78,12 @@ export async function runFlowCli(
 ): Promise<Aggregate> {
   const url = redisUrlOf(o.redis);
   const executor: Executor =
-    url !== undefined ? new BullExecutor(url, { attempts: o.attempts ?? 3 }) : new LocalExecutor();
+    url !== undefined
+      ? new BullExecutor(url, { attempts: o.attempts ?? 3, queue: o.queue })
+      : new LocalExecutor();
   console.error(
-    `deepprob: ${label}: ${flow.jobs.length} jobs on ${executor.name}, results in ${flow.store}`,
+    `deepprob: ${label}: ${flow.jobs.length} jobs on ${executor.name}` +
+      `${url !== undefined ? ` (queue ${o.queue})` : ''}, results in ${flow.store}`,
   );
   const bar = o.quiet === true ? undefined : flowProgressBar(label, flow.jobs.length);
   try {

@@ -9,9 +9,10 @@ import type { Queue } from 'bullmq';
 import { DeepProbError } from '../utils/errors.js';
 import { aggregateFlow, type Aggregate } from './aggregate.js';
 import { loadBullMQ, pingRedis } from './bullmq.js';
-import { connectionOf, QUEUE_NAME } from './redis_url.js';
+import { checkQueueName, connectionOf, QUEUE_NAME } from './redis_url.js';
 import type { Executor, FlowProgressFn } from './executor.js';
 import type { FlowSpec } from './jobs.js';
+import { addBullFlow, childJobIds, parentJobId } from './bull_flow.js';
 import { DirResultStore } from './result_store.js';
 import { redactedUrl } from './redis_url.js';
 
@@ -25,6 +26,8 @@ export interface BullExecutorOptions {
   backoffMs?: number;
   /** Poll interval of the submitter in ms (default 500). */
   pollMs?: number;
+  /** Messages (default stderr). */
+  log?: (line: string) => void;
 }
 
 /** Progress of a job as workers report it (`job.updateProgress`). */
@@ -48,6 +51,7 @@ export function progressFraction(p: unknown): number {
 export class BullExecutor implements Executor {
   readonly name: string;
   private queue: Queue | undefined;
+  private readonly log: (line: string) => void;
 
   /**
    * @param url the Redis URL.
@@ -58,6 +62,8 @@ export class BullExecutor implements Executor {
     private readonly options: BullExecutorOptions = {},
   ) {
     this.name = redactedUrl(url);
+    this.log = options.log ?? ((l) => console.error(l));
+    if (options.queue !== undefined) checkQueueName(options.queue, 'queue');
   }
 
   async run(flow: FlowSpec, onProgress: FlowProgressFn = () => {}): Promise<Aggregate> {
@@ -68,34 +74,32 @@ export class BullExecutor implements Executor {
     const producer = new FlowProducer({ connection });
     this.queue ??= new Queue(queueName, { connection });
     const queue = this.queue;
-    const run = `${flow.key.replace(/\//g, '.')}.${Date.now().toString(36)}`;
-    const opts = {
-      attempts: this.options.attempts ?? 3,
-      backoff: { type: 'exponential', delay: this.options.backoffMs ?? 2000 },
-      removeOnComplete: { age: 7 * 24 * 3600 },
-      removeOnFail: { age: 7 * 24 * 3600 },
-    };
-    const childIds = flow.jobs.map((j) => `${run}.${j.index}`);
+    const parentId = parentJobId(flow);
+    const childIds = childJobIds(flow);
+    const attached = await this.attach(queue, parentId);
     try {
-      await producer.add({
-        name: `aggregate-${flow.kind}`,
-        queueName,
-        data: { flow },
-        opts: { ...opts, jobId: `${run}.aggregate` },
-        children: flow.jobs.map((job, i) => ({
-          name: job.kind,
-          queueName,
-          data: { job, store: flow.store },
-          opts: { ...opts, jobId: childIds[i] as string, failParentOnFailure: true },
-        })),
-      });
+      if (!attached) {
+        await addBullFlow(producer, queueName, flow, {
+          ...(this.options.attempts !== undefined ? { attempts: this.options.attempts } : {}),
+          ...(this.options.backoffMs !== undefined ? { backoffMs: this.options.backoffMs } : {}),
+        });
+      }
     } finally {
       await producer.close();
     }
     const fractions = flow.jobs.map(() => 0);
     for (;;) {
-      const parent = await queue.getJob(`${run}.aggregate`);
-      const state = parent === undefined ? 'unknown' : await parent.getState();
+      const parent = await queue.getJob(parentId);
+      if (parent === undefined) {
+        // commands wait for a reconnection, so Redis answered: the flow it held is gone
+        throw new DeepProbError(
+          `job ${parentId} (the flow ${flow.key}) is no longer in Redis at ${this.name}: ` +
+            'Redis lost it (restarted without persistence, flushed, or evicting keys under ' +
+            'maxmemory; run Redis with appendonly yes and maxmemory-policy noeviction); submit ' +
+            `again: the results finished so far in ${flow.store} are reused`,
+        );
+      }
+      const state = await parent.getState();
       for (const [i, id] of childIds.entries()) {
         if ((fractions[i] as number) >= 1) continue;
         const child = await queue.getJob(id);
@@ -119,6 +123,28 @@ export class BullExecutor implements Executor {
       await new Promise((r) => setTimeout(r, this.options.pollMs ?? 500));
     }
     return aggregateFlow(flow, new DirResultStore(flow.store));
+  }
+
+  /**
+   * Whether the flow with parent `parentId` is already queued and unfinished (then the submitter
+   * waits for it, as BullMQ deduplicates a job id); a finished one is removed, children included,
+   * so that the flow runs again (a corrupt result is repaired, a failed job retried).
+   */
+  private async attach(queue: Queue, parentId: string): Promise<boolean> {
+    const old = await queue.getJob(parentId);
+    if (old === undefined) return false;
+    const state = await old.getState();
+    if (state === 'completed' || state === 'failed' || state === 'unknown') {
+      // (a job that vanished meanwhile needs no removal)
+      await old.remove({ removeChildren: true }).catch(() => {});
+      return false;
+    }
+    this.log(
+      `deepprob: this flow is already in queue ${queue.name} (job ${parentId}, submitted ` +
+        `${new Date(old.timestamp).toISOString()}, ${state}): waiting for that run instead of ` +
+        'queueing it again',
+    );
+    return true;
   }
 
   async close(): Promise<void> {

@@ -4,8 +4,7 @@
  * `DEEPPROB_REDIS_URL`), so an installation without a queue stays light.
  */
 import { DeepProbError } from '../utils/errors.js';
-import { REDIS_ENV } from './redis_url.js';
-import { redactedUrl } from './redis_url.js';
+import { REDIS_ENV, redactedUrl, redisDbOf } from './redis_url.js';
 
 /** The BullMQ module. */
 export type BullMQ = typeof import('bullmq');
@@ -39,8 +38,11 @@ export function loadBullMQ(): Promise<BullMQ> {
 }
 
 /**
- * Check that Redis answers within `timeoutMs`.
- * @throws DeepProbError naming the URL.
+ * Check that Redis answers within `timeoutMs` and has the URL's database (a `SELECT` of an index
+ * beyond the server's `databases` fails only in the connection's background, and every command
+ * of BullMQ then waits forever).
+ * @throws DeepProbError naming the URL (its password redacted), and for a missing database the
+ *   index and the server's number of databases when it tells it.
  */
 export async function pingRedis(url: string, timeoutMs = 5000): Promise<void> {
   await loadBullMQ();
@@ -50,11 +52,14 @@ export async function pingRedis(url: string, timeoutMs = 5000): Promise<void> {
       o: object,
     ) => {
       ping(): Promise<string>;
+      call(...args: (string | number)[]): Promise<unknown>;
       disconnect(): void;
       on(e: string, f: () => void): void;
     };
   };
+  const db = redisDbOf(url);
   const client = new mod.default(url, {
+    db: 0, // selected below, where a missing database is an error
     maxRetriesPerRequest: 0,
     lazyConnect: false,
     retryStrategy: () => null,
@@ -74,6 +79,34 @@ export async function pingRedis(url: string, timeoutMs = 5000): Promise<void> {
     );
   } finally {
     clearTimeout(timer);
+  }
+  try {
+    if (db !== 0) await selectDb(client, url, db);
+  } finally {
     client.disconnect();
+  }
+}
+
+/** `SELECT db`, or an error naming the index and the server's `databases`. */
+async function selectDb(
+  client: { call(...args: (string | number)[]): Promise<unknown> },
+  url: string,
+  db: number,
+): Promise<void> {
+  try {
+    await client.call('SELECT', db);
+  } catch (e) {
+    let count = '';
+    try {
+      const r = (await client.call('CONFIG', 'GET', 'databases')) as unknown[];
+      const n = Number(r[1]);
+      if (Number.isInteger(n)) count = `; it has ${n} (0 to ${n - 1}, its 'databases' setting)`;
+    } catch {
+      // CONFIG is disabled on many managed servers
+    }
+    throw new DeepProbError(
+      `Redis at ${redactedUrl(url)} (--redis) has no database ${db}${count}: ` +
+        `${(e as Error).message}; use an index the server has (the number after the port)`,
+    );
   }
 }

@@ -51,4 +51,11 @@ export { type Executor, type FlowProgressFn, LocalExecutor, flowProgressBar } fr
 export { type BullExecutorOptions, type JobProgress, BullExecutor } from './bull_executor.js';
 export { type WorkerOptions, runWorker } from './worker.js';
 export { type QueueStatus, type JobStatus, queueStatus, formatQueueStatus } from './status.js';
+export {
+  type FailedJob,
+  type RetriedFlow,
+  failedJobs,
+  formatFailedJobs,
+  retryFailed,
+} from './failed.js';
 export { REDIS_ENV, QUEUE_NAME, redisUrlOf } from './redis_url.js';

@@ -27,16 +27,52 @@ export function redisUrlOf(
   } catch {
     throw new ArgumentError(
       '--redis',
-      `expected a URL such as redis://127.0.0.1:6379, got ${JSON.stringify(raw)}`,
+      `expected a URL such as redis://127.0.0.1:6379, got ${JSON.stringify(redactedUrl(raw))}`,
     );
   }
   if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') {
     throw new ArgumentError(
       '--redis',
-      `expected a redis:// or rediss:// URL, got ${JSON.stringify(raw)}`,
+      `expected a redis:// or rediss:// URL, got ${JSON.stringify(redactedUrl(raw))}`,
     );
   }
+  redisDbOf(raw);
   return raw;
+}
+
+/**
+ * The database index of a Redis URL (`redis://host:6379/2` -> 2; none -> 0).
+ * @throws ArgumentError naming `--redis` when the path is not a non-negative integer.
+ */
+export function redisDbOf(url: string): number {
+  const path = new URL(url).pathname;
+  if (path === '' || path === '/') return 0;
+  const m = /^\/(\d+)$/.exec(path);
+  if (m === null) {
+    throw new ArgumentError(
+      '--redis',
+      `expected a database index (an integer) after the port, got '${path.slice(1)}' in ${redactedUrl(url)}`,
+    );
+  }
+  return Number(m[1]);
+}
+
+/**
+ * Check a queue name (workers' and submitters' `--queue`): BullMQ builds its Redis keys as
+ * `bull:<queue>:<id>`, so a name is non-empty and has no `:`.
+ * @param name the name.
+ * @param argument the option for errors (default `--queue`).
+ * @returns the name.
+ * @throws ArgumentError naming the option.
+ */
+export function checkQueueName(name: unknown, argument = '--queue'): string {
+  if (typeof name !== 'string' || name.trim() === '' || name.includes(':')) {
+    throw new ArgumentError(
+      argument,
+      `expected a queue name without ':' (BullMQ's key separator), e.g. ${QUEUE_NAME}, got ${JSON.stringify(name)}`,
+    );
+  }
+  return name;
 }
 
 /** Connection options: commands wait for a reconnect (a Redis restart) instead of failing. */

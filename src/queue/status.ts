@@ -3,7 +3,7 @@
  * and the progress of every unfinished job.
  */
 import { loadBullMQ, pingRedis } from './bullmq.js';
-import { connectionOf, QUEUE_NAME } from './redis_url.js';
+import { checkQueueName, connectionOf, QUEUE_NAME } from './redis_url.js';
 import { progressFraction, type JobProgress } from './bull_executor.js';
 
 /** One unfinished job. */
@@ -36,6 +36,7 @@ export async function queueStatus(
   queueName = QUEUE_NAME,
   maxJobs = 50,
 ): Promise<QueueStatus> {
+  checkQueueName(queueName);
   await pingRedis(url);
   const { Queue } = await loadBullMQ();
   const queue = new Queue(queueName, { connection: connectionOf(url) });

@@ -7,12 +7,15 @@
  *   "metric": "testNll", "goal": "min" }
  * ```
  *
- * `base` holds training options (those of `deepprob train`, camelCase); `grid` maps a swept option
- * to its non-empty list of values; the sweep trains the Cartesian product, in row-major order of
- * the grid's keys (the last key varies fastest).
+ * `base` holds training options (those of `deepprob train`, camelCase; a relative `dataDir` is
+ * resolved in the current directory, the submitter's, since workers run elsewhere); `grid` maps a
+ * swept option to its non-empty list of values; the sweep trains the Cartesian product, in
+ * row-major order of the grid's keys (the last key varies fastest).
  */
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { checkConfig, TRAIN_DEFAULTS, type TrainConfig } from '../app/run_config.js';
+import { NORMALIZATIONS } from '../data/transform.js';
 import { ArgumentError } from '../utils/errors.js';
 
 /** Options that a grid may sweep, with the type of their values. */
@@ -102,6 +105,7 @@ export function parseSweepGrid(doc: unknown, file = 'grid'): SweepGrid {
       );
     if (!typeOk(v, t as string)) fail(`base.${k}`, `expected a ${t}, got ${JSON.stringify(v)}`);
   }
+  checkBaseData(base, fail);
   const grid = d.grid as Record<string, unknown> | undefined;
   if (grid === undefined || grid === null || typeof grid !== 'object' || Array.isArray(grid)) {
     fail('grid', 'expected an object mapping swept options to lists of values');
@@ -130,7 +134,13 @@ export function parseSweepGrid(doc: unknown, file = 'grid'): SweepGrid {
   if (goal !== 'min' && goal !== 'max')
     fail('goal', `expected min or max, got ${JSON.stringify(goal)}`);
   const g: SweepGrid = {
-    base: { ...TRAIN_DEFAULTS, model: 'bayes-lenet5', ...(base as Partial<TrainConfig>) },
+    base: {
+      ...TRAIN_DEFAULTS,
+      model: 'bayes-lenet5',
+      ...(base as Partial<TrainConfig>),
+      // workers run in their own directory: a relative dataDir is the submitter's
+      ...(typeof base.dataDir === 'string' ? { dataDir: resolve(base.dataDir) } : {}),
+    },
     axes,
     metric: { name: metric as string, goal: goal as 'min' | 'max' },
   };
@@ -142,6 +152,26 @@ export function parseSweepGrid(doc: unknown, file = 'grid'): SweepGrid {
     }
   });
   return g;
+}
+
+/**
+ * Check `base.normalize` (a name of {@link NORMALIZATIONS} or `none`: the workers would fail on
+ * another) and `base.dataDir` (a non-empty path).
+ */
+function checkBaseData(
+  base: Record<string, unknown>,
+  fail: (field: string, what: string) => never,
+): void {
+  const names = [...Object.keys(NORMALIZATIONS), 'none'];
+  if (base.normalize !== undefined && !names.includes(base.normalize as string)) {
+    fail(
+      'base.normalize',
+      `expected one of ${names.join(', ')}, got ${JSON.stringify(base.normalize)}`,
+    );
+  }
+  if (base.dataDir !== undefined && (base.dataDir as string).trim() === '') {
+    fail('base.dataDir', 'expected a directory path, got ""');
+  }
 }
 
 /** Read and validate a grid file. */

@@ -93,7 +93,12 @@ async function trainInStore(
   const out = store.workDir(key);
   const r = await runTraining(
     { ...config, out },
-    { resumeOrStart: true, quiet: true, progress: trainingProgress(config.epochs, report, 0, hi) },
+    {
+      resumeOrStart: true,
+      waitForLock: true,
+      quiet: true,
+      progress: trainingProgress(config.epochs, report, 0, hi),
+    },
   );
   return { model: r.model, records: r.records, seconds: r.seconds, config: r.config };
 }

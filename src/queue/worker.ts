@@ -6,10 +6,10 @@
  * releases their jobs (they stall and another worker takes them once the lock expires).
  */
 import type { ChildProcess } from 'node:child_process';
-import { hostname } from 'node:os';
+import { lockHost } from '../app/run_lock.js';
 import { ArgumentError } from '../utils/errors.js';
 import { loadBullMQ, pingRedis } from './bullmq.js';
-import { connectionOf, QUEUE_NAME } from './redis_url.js';
+import { checkQueueName, connectionOf, QUEUE_NAME } from './redis_url.js';
 import type { FlowSpec } from './jobs.js';
 import { runInChild } from './job_process.js';
 import { redactedUrl } from './redis_url.js';
@@ -49,10 +49,11 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
   checkPositiveInt(options.lockMs, '--lock-ms');
   checkPositiveInt(options.stalledMs, '--stalled-ms');
   checkPositiveInt(options.idleExitMs, '--idle-exit-ms');
+  if (options.queue !== undefined) checkQueueName(options.queue);
   await pingRedis(options.url);
   const { Worker } = await loadBullMQ();
   const lockMs = options.lockMs ?? 30000;
-  const host = hostname();
+  const host = lockHost(); // DEEPPROB_HOST_ID, else the host name: as the job's work-dir lock
   let lastActive = Date.now();
   let busy = 0;
   const children = new Set<ChildProcess>();
@@ -63,7 +64,8 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
       try {
         const data = job.data as { job?: unknown; store?: string; flow?: FlowSpec };
         const what = data.flow !== undefined ? `aggregation of ${data.flow.key}` : `job ${job.id}`;
-        log(`deepprob worker ${process.pid}: ${what} (attempt ${job.attemptsMade + 1})`);
+        const attempt = `attempt ${job.attemptsMade + 1}/${job.opts.attempts ?? 1}`;
+        log(`deepprob worker ${process.pid}: ${what} (${attempt})`);
         let child: ChildProcess | undefined;
         try {
           const result = await runInChild(
@@ -87,6 +89,15 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
           );
           log(`deepprob worker ${process.pid}: done ${what}`);
           return result;
+        } catch (e) {
+          const left = (job.opts.attempts ?? 1) - (job.attemptsMade + 1);
+          log(
+            `deepprob worker ${process.pid}: ${what} failed (${attempt}): ${(e as Error).message}; ` +
+              (left > 0
+                ? `it will be retried (${left} attempt${left > 1 ? 's' : ''} left)`
+                : 'no attempts left (deepprob queue failed lists it, deepprob queue retry re-queues it)'),
+          );
+          throw e;
         } finally {
           if (child !== undefined) children.delete(child);
         }

@@ -39,7 +39,7 @@ describe('shift: the run data folder', () => {
       methods: [parseMethodSpec(`plain:${run}`)],
       limit: 20,
       calibrationSize: 10,
-      families: ['rotation'],
+      families: ['rotation' as const],
       angles: [45],
       ood: ['uniform-noise'],
       out: join(dir, 'shift'),

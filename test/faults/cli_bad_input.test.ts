@@ -35,6 +35,8 @@ interface Fixture {
   big: string;
   /** A run whose data folder was removed after training. */
   moved: string;
+  /** A run folder whose lock a live process on another host holds (an hour's lease). */
+  locked: string;
 }
 
 let fx: Fixture;
@@ -103,7 +105,19 @@ beforeAll(async () => {
     emptyDir: tmp(),
     big: idxDataset({ count: 8, height: 40, width: 40 }, { count: 8, height: 40, width: 40 }),
     moved,
+    locked: tmp(),
   };
+  const now = new Date().toISOString();
+  writeFileSync(
+    join(fx.locked, '.lock'),
+    JSON.stringify({
+      pid: 4242,
+      host: 'node-b',
+      startedAt: now,
+      heartbeatAt: now,
+      leaseMs: 3_600_000,
+    }),
+  );
 }, 120_000);
 
 /** One bad command line: the arguments (from the fixture) and the error it must give. */
@@ -270,6 +284,11 @@ const cases: Case[] = [
     /ood: kmnist:\/no\/such\/dir: '\/no\/such\/dir' is not a directory/,
   ],
   [
+    'sweep --queue with a colon',
+    (f) => ['sweep', '--grid', f.file, '--queue', 'jobs:1', '--redis', 'redis://127.0.0.1:1'],
+    /option '--queue <name>' argument 'jobs:1' is invalid\. expected a queue name without ':'/,
+  ],
+  [
     'eval --dataset nope',
     (f) => ['eval', '--checkpoint', f.run, '--dataset', 'nope'],
     /dataset: expected one of mnist/,
@@ -422,6 +441,11 @@ const cases: Case[] = [
     'train over an existing run',
     (f) => [...train(f), '--out', f.run],
     /out: .*already holds a run.*--resume.*--force/,
+  ],
+  [
+    'train into a folder a live process on another host holds',
+    (f) => [...train(f), '--out', f.locked],
+    /deepprob-bad-\w+ is in use by process 4242 on node-b since .*; its lease expires at .* \(in 3600 s\)/,
   ],
   // bad datasets
   [

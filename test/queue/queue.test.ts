@@ -12,7 +12,7 @@ import { TRAIN_DEFAULTS } from '../../src/app/run_config.js';
 import { classificationMetrics } from '../../src/toolbox/metrics.js';
 import { LocalExecutor } from '../../src/queue/executor.js';
 import { scoreFlow } from '../../src/queue/flows.js';
-import { redactedUrl, redisUrlOf } from '../../src/queue/redis_url.js';
+import { redactedUrl, redisDbOf, redisUrlOf } from '../../src/queue/redis_url.js';
 import { CorruptResultError, DirResultStore } from '../../src/queue/result_store.js';
 import { runJob } from '../../src/queue/run_job.js';
 import type { ScoreAggregate } from '../../src/queue/aggregate.js';
@@ -279,6 +279,25 @@ describe('sweep grid and options', () => {
       /--redis: expected a redis:\/\/ or rediss:\/\/ URL/,
     );
     expect(() => redisUrlOf('nope', {})).toThrow(/--redis: expected a URL/);
+    // a URL that does not parse (port out of range) is quoted without its password
+    expect(() => redisUrlOf('redis://:s3cret@h:99999', {})).toThrow(
+      '--redis: expected a URL such as redis://127.0.0.1:6379, got "redis://:***@h:99999"',
+    );
+  });
+
+  it('reads the database index of the URL; a path that is not one is refused at once', () => {
+    expect(redisDbOf('redis://h:1')).toBe(0);
+    expect(redisDbOf('redis://h:1/')).toBe(0);
+    expect(redisDbOf('rediss://u:pw@h:1/7')).toBe(7);
+    let message = '';
+    try {
+      redisUrlOf('redis://:s3cret@h:1/db1', {});
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toBe(
+      "--redis: expected a database index (an integer) after the port, got 'db1' in redis://:***@h:1/db1",
+    );
   });
 
   it('keeps Redis passwords out of logs and messages', () => {

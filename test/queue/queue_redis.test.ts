@@ -4,9 +4,11 @@
  * in-process path with the same seeds; `queue status` counts the jobs. Skips (with the reason
  * printed) where redis-server is not installed.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Queue } from 'bullmq';
+import { writeSplit } from '../idx_fixture.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   deepprob,
@@ -15,6 +17,7 @@ import {
   type CliProcess,
   type RedisServer,
   lastJson,
+  waitFor,
 } from './procs.js';
 
 const missing = redisMissing();
@@ -111,6 +114,144 @@ describe.skipIf(missing !== undefined)('job queue on Redis', () => {
     expect(s.counts.completed).toBe(6);
     expect(s.counts.failed).toBe(0);
   }, 400_000);
+
+  it('a flow submitted again while it runs is waited for, not queued twice', async () => {
+    const store = mkdtempSync(join(tmpdir(), 'deepprob-twice-'));
+    dirs.push(store);
+    const spec = join(store, 'grid.json');
+    writeFileSync(
+      spec,
+      JSON.stringify({
+        base: { model: 'lenet5', epochs: 2, limit: 2048, testLimit: 32, batchSize: 64 },
+        grid: { lr: [0.001] },
+      }),
+    );
+    const submit = (): CliProcess =>
+      deepprob(
+        ['sweep', '--grid', spec, '--redis', redis.url, '--store', store, '--json', '--quiet'],
+        env,
+      );
+    const first = submit();
+    const queue = new Queue('deepprob', {
+      connection: { url: redis.url, maxRetriesPerRequest: null },
+    });
+    try {
+      await waitFor(
+        async () => (await queue.getJobCounts('active')).active === 1,
+        60_000,
+        'the first run active',
+      );
+    } finally {
+      await queue.close();
+    }
+    const second = submit();
+    const [c1, c2] = await Promise.all([first.exited, second.exited]);
+    expect(c1, first.output()).toBe(0);
+    expect(c2, second.output()).toBe(0);
+    expect(second.output()).toMatch(
+      /this flow is already in queue deepprob \(job sweep-[0-9a-f]+\.[0-9a-f]{8}\.aggregate, submitted .*\): waiting for that run/,
+    );
+    expect(lastJson(second)).toEqual(lastJson(first));
+    // the point ran once: one 'done' line for it among both workers, no refusal
+    const logs = workers.map((w) => w.output()).join('\n');
+    const key = String(lastJson(first).key);
+    expect(logs.split(`done job ${key}.`).length - 1).toBe(1);
+    expect(logs).not.toContain('is in use by');
+  }, 180_000);
+
+  it('a failed job: its worker logs why, queue failed lists it, queue retry re-queues its flow', async () => {
+    const store = mkdtempSync(join(tmpdir(), 'deepprob-fail-'));
+    const data = mkdtempSync(join(tmpdir(), 'deepprob-nodata-'));
+    dirs.push(store, data);
+    const spec = join(store, 'grid.json');
+    writeFileSync(
+      spec,
+      JSON.stringify({
+        base: { model: 'lenet5', dataset: 'mnist', dataDir: data, epochs: 1, limit: 32 },
+        grid: { lr: [0.001] },
+      }),
+    );
+    const args = ['sweep', '--grid', spec, '--redis', redis.url, '--store', store, '--json'];
+    const s = deepprob([...args, '--attempts', '1'], env);
+    expect(await s.exited, s.output()).toBe(1);
+    const logs = workers.map((w) => w.output()).join('\n');
+    expect(logs).toMatch(
+      /job (sweep-[0-9a-f]+\.[0-9a-f]{8}\.0) failed \(attempt 1\/1\): .*train-images.*; no attempts left/,
+    );
+    const child = /job (sweep-[0-9a-f]+\.[0-9a-f]{8}\.0) failed/.exec(logs)?.[1] as string;
+    const failed = deepprob(['queue', 'failed', '--redis', redis.url, '--json']);
+    expect(await failed.exited, failed.output()).toBe(0);
+    const list = (
+      lastJson(failed).failed as {
+        id: string;
+        attemptsMade: number;
+        attempts: number;
+        reason: string;
+      }[]
+    ).sort((a, b) => a.id.localeCompare(b.id));
+    const parent = child.replace(/\.0$/, '.aggregate');
+    expect(list.map((j) => [j.id, j.attemptsMade, j.attempts])).toEqual([
+      [child, 1, 1],
+      [parent, 1, 1],
+    ]);
+    expect(list[0]?.reason).toMatch(/train-images/);
+    expect(list[1]?.reason).not.toBe('');
+    const text = deepprob(['queue', 'failed', '--redis', redis.url]);
+    expect(await text.exited).toBe(0);
+    expect(text.output()).toContain(`${child}  sweep  attempts 1/1`);
+    // the data appears; the flow is re-queued, and the same command waits for it
+    writeSplit(data, 'train', { count: 32 });
+    writeSplit(data, 't10k', { count: 16 });
+    const retry = deepprob(['queue', 'retry', '--all', '--redis', redis.url]);
+    expect(await retry.exited, retry.output()).toBe(0);
+    expect(retry.output()).toContain(`(1 jobs, parent ${parent}) for failed jobs`);
+    const again = deepprob(args, env);
+    expect(await again.exited, again.output()).toBe(0);
+    const none = deepprob(['queue', 'failed', '--redis', redis.url]);
+    expect(await none.exited).toBe(0);
+    expect(none.output()).toContain('queue deepprob: no failed jobs');
+    const bad = deepprob(['queue', 'retry', 'nope', '--redis', redis.url]);
+    expect(await bad.exited).toBe(1);
+    expect(bad.output()).toContain('id: no job nope in queue deepprob');
+  }, 180_000);
+
+  it('a submitter with --queue reaches the workers of that queue only', async () => {
+    const store = mkdtempSync(join(tmpdir(), 'deepprob-side-'));
+    dirs.push(store);
+    const spec = join(store, 'grid.json');
+    writeFileSync(
+      spec,
+      JSON.stringify({
+        base: { model: 'lenet5', epochs: 1, limit: 64, testLimit: 32 },
+        grid: { lr: [0.001] },
+      }),
+    );
+    const side = deepprob(['worker', '--redis', redis.url, '--queue', 'side'], env);
+    workers.push(side);
+    const s = deepprob(
+      [
+        'sweep',
+        '--grid',
+        spec,
+        '--redis',
+        redis.url,
+        '--queue',
+        'side',
+        '--store',
+        store,
+        '--json',
+      ],
+      env,
+    );
+    expect(await s.exited, s.output()).toBe(0);
+    expect(s.output()).toMatch(/1 jobs on redis:\/\/127\.0\.0\.1:\d+ \(queue side\)/);
+    expect(side.output()).toMatch(/done job sweep-[0-9a-f]+\./);
+    const key = String(lastJson(s).key);
+    expect(side.output()).toContain(`done job ${key}.`);
+    for (const w of workers.slice(0, 2)) expect(w.output()).not.toContain(key);
+    workers.splice(workers.indexOf(side), 1);
+    side.proc.kill('SIGKILL');
+  }, 120_000);
 
   it('SIGTERM stops an idle worker cleanly', async () => {
     const w = workers.pop() as CliProcess;
