@@ -24,6 +24,7 @@ import { contractFactors, type LabeledFactor, type PlateInfo } from './contract.
 import {
   asFn,
   guessMaxPlateNesting,
+  guideLogProbSum,
   ParticleELBO,
   type Callable,
   type ELBOOptions,
@@ -146,9 +147,6 @@ export class TraceEnumELBO extends ParticleELBO {
       factors.push({ ordinal: new Set(s.cond.map((f) => f.name)), factor: { dims, t } });
     }
     elbo = tf.add(elbo, contractFactors(factors, vars, plates));
-    return tf.sub(
-      elbo,
-      guideTrace.logProbSum((s) => !s.isObserved),
-    );
+    return tf.sub(elbo, guideLogProbSum(guideTrace, 'TraceEnumELBO'));
   }
 }
