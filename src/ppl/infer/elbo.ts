@@ -20,6 +20,8 @@ import { ArgumentError, NotRegisteredError } from '../../utils/errors.js';
 import { checkOptionKeys } from '../../utils/options.js';
 import { stopGradient } from '../../utils/tensor.js';
 import { Unit } from '../unit.js';
+import type { Distribution } from '../../distributions/distribution.js';
+import { ExpandedDistribution } from '../../distributions/expanded.js';
 
 /** A model or guide: a function, or an object with a `call` method (autoguides). */
 export type Callable<A extends unknown[]> = Fn<A, unknown> | { call(...args: A): unknown };
@@ -141,9 +143,16 @@ function checkParticles(n: number): number {
   return n;
 }
 
+/** The {@link Unit} inside a site's distribution (a plate or particle plate expands it). */
+function unitOf(fn: Distribution | null): Unit | undefined {
+  let d = fn;
+  while (d instanceof ExpandedDistribution) d = d.base;
+  return d instanceof Unit ? d : undefined;
+}
+
 /** Whether `s` is a `factor` site (an observed {@link Unit} site), e.g. of a guide. */
 export function isFactorSite(s: Message): boolean {
-  return s.type === 'sample' && s.isObserved && s.fn instanceof Unit;
+  return s.type === 'sample' && s.isObserved && unitOf(s.fn) !== undefined;
 }
 
 /**
@@ -153,7 +162,7 @@ export function isFactorSite(s: Message): boolean {
 export function guideFactorSites(guideTrace: Trace, elbo: string, reparamOnly = false): Message[] {
   const out = guideTrace.sampleSites().filter(isFactorSite);
   for (const s of out) {
-    const r = (s.fn as Unit).rsampled;
+    const r = (unitOf(s.fn) as Unit).rsampled;
     if (r === undefined || (reparamOnly && !r)) {
       throw new ArgumentError(
         s.name,
@@ -177,7 +186,7 @@ export function guideLogProbSum(guideTrace: Trace, elbo: string, reparamOnly = f
   let lq = guideTrace.logProbSum((s) => !s.isObserved);
   for (const f of guideFactorSites(guideTrace, elbo, reparamOnly)) {
     const l = siteLogProbSum(f);
-    lq = tf.add(lq, (f.fn as Unit).hasRsample ? l : stopGradient(l));
+    lq = tf.add(lq, (unitOf(f.fn) as Unit).hasRsample ? l : stopGradient(l));
   }
   return lq;
 }
