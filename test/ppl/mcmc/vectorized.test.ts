@@ -25,6 +25,9 @@ describe('vectorized chains', () => {
       Float64Array.from([-2, 1.1]),
     ];
     const before = tf.memory().numTensors;
+    pot.valueAndGradBatch(zs); // the first call chooses how to batch, from per-point evaluations
+    // written for a plain leading chain dim (no plates): batched that way, as before
+    expect(pot.batchMode).toBe('leading');
     const batch = pot.valueAndGradBatch(zs);
     expect(tf.memory().numTensors).toBe(before);
     zs.forEach((z, c) => {
