@@ -82,7 +82,7 @@ function isReal(c: Constraint): boolean {
 class BatchLayoutError extends Error {}
 
 /** Name of the plate of vectorized chains (Pyro's `vectorize_particles` plate, for chains). */
-export const CHAIN_PLATE = '_num_chains_vectorized';
+const CHAIN_PLATE = '_num_chains_vectorized';
 
 /**
  * How a batch of chains is evaluated: the chain dimension as a plate left of the model's plates
