@@ -126,10 +126,10 @@ describe('vectorized chains without compiling, nested plates', () => {
     const zs = [0, 1, 2].map((c) =>
       Float64Array.from({ length: pot.dim }, (_, i) => 0.3 * c - 0.2 * i),
     );
+    const before = tf.memory().numTensors;
     pot.valueAndGradBatch(zs); // the first call chooses the layout
     expect(pot.batchMode).toBe('plate');
     const moved = zs.map((z) => z.map((v) => v + 0.7));
-    const before = tf.memory().numTensors;
     const batch = pot.valueAndGradBatch(moved);
     expect(tf.memory().numTensors).toBe(before);
     moved.forEach((z, c) => {
