@@ -309,6 +309,8 @@ export class ModelPotential<A extends unknown[]> implements Potential {
   valueAndGradBatch(zs: Float64Array[]): PotentialPoint[] {
     if (this.layout === undefined) {
       const exact = zs.map((z) => this.valueAndGrad(z));
+      // decide at points the model accepts (a rejected point would reject every layout)
+      if (!exact.every((p) => Number.isFinite(p.value))) return exact;
       this.layout = { kind: 'loop' };
       for (const candidate of this.batchLayouts(zs[0] as Float64Array)) {
         let pts: PotentialPoint[];

@@ -161,6 +161,22 @@ describe('vectorized chains without compiling, nested plates', () => {
     });
   });
 
+  it('a first batch with a point the model rejects is evaluated per point; the layout is chosen later', () => {
+    const m = (): void => {
+      const s = sample('s', new HalfNormal(1));
+      sample('x', new Normal(0, s), { obs: tf.scalar(1) });
+    };
+    const { sites } = initialPoint(m, [], 'uniform', new ChainRng(2));
+    const pot = new ModelPotential(m, [] as [], sites);
+    // exp(1000) overflows: the model refuses the scale, so that point has infinite energy
+    const bad = pot.valueAndGradBatch([Float64Array.from([1000]), Float64Array.from([0.1])]);
+    expect(bad[0]?.value).toBe(Infinity);
+    expect(bad[1]?.value).toBeCloseTo(pot.valueAndGrad(Float64Array.from([0.1])).value, 5);
+    expect(pot.batchMode).toBeUndefined();
+    pot.valueAndGradBatch([Float64Array.from([0.3]), Float64Array.from([0.1])]);
+    expect(pot.batchMode).toBe('plate');
+  });
+
   it('NUTS, compile false, vectorized: the exact posterior means, as the sequential and compiled runs', async () => {
     const y = tf.tensor2d(yv);
     const run = async (chainMethod: 'vectorized' | 'sequential', compile: boolean) => {
