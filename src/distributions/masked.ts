@@ -25,6 +25,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError, NotDefinedError } from '../utils/errors.js';
+import { rectangularShape } from '../utils/tensor.js';
 import {
   Distribution,
   registerMask,
@@ -53,19 +54,6 @@ function broadcastPair(a: readonly number[], b: readonly number[]): number[] | u
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
-}
-
-/** The shape of nested arrays when every level is rectangular, else undefined. */
-function rectangularShape(a: unknown[]): number[] | undefined {
-  if (a.length === 0 || !Array.isArray(a[0])) {
-    return a.every((v) => !Array.isArray(v)) ? [a.length] : undefined;
-  }
-  const inner = a.map((v) => (Array.isArray(v) ? rectangularShape(v as unknown[]) : undefined));
-  const first = inner[0];
-  if (first === undefined || inner.some((s) => s === undefined || !sameShape(s, first))) {
-    return undefined;
-  }
-  return [a.length, ...first];
 }
 
 /**
@@ -97,7 +85,7 @@ function toMask(mask: unknown): { value: boolean | tf.Tensor; created: boolean }
           `${typeof bad} ${String(bad)}`,
       );
     }
-    const shape = rectangularShape(mask as unknown[]);
+    const shape = rectangularShape(mask);
     if (shape === undefined) {
       throw new ArgumentError('mask', 'expected a rectangular array of booleans (ragged rows)');
     }

@@ -5,12 +5,25 @@
  * $$\log p(x, z) \mathrel{+}= \ell(z)$$
  *
  * It is an observed sample site of a {@link Unit} distribution, so handlers see it (`scale`,
- * `mask`, `plate` broadcasting) and every ELBO counts it; guides must not contain it.
+ * `mask`, `plate` broadcasting) and every ELBO counts it. In a guide (Pyro allows it, e.g. for
+ * the log-Jacobian of a hand-written transform) it adds `l` to `log q`, so it is subtracted from
+ * the ELBO; there, as in Pyro, `hasRsample` must say whether `l` comes from reparameterized draws
+ * (`true`: differentiated directly) or not (`false`: a score-function term, its value detached).
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
+import { checkOptionKeys } from '../utils/options.js';
 import { HANDLER_STACK, sample } from './runtime.js';
 import { Unit } from './unit.js';
+
+/** Options of {@link factor}. */
+export interface FactorOptions {
+  /**
+   * Whether the log-weight comes from reparameterized draws (Pyro's `has_rsample`): needed only
+   * in guides, where it decides how the ELBO differentiates it.
+   */
+  hasRsample?: boolean;
+}
 
 /**
  * Add `logWeight` (a tensor, differentiable) to the log-density of the enclosing model.
@@ -25,11 +38,23 @@ import { Unit } from './unit.js';
  * };
  * ```
  */
-export function factor(name: string, logWeight: tf.Tensor | number): void {
+export function factor(
+  name: string,
+  logWeight: tf.Tensor | number,
+  options: FactorOptions = {},
+): void {
   if (!(logWeight instanceof tf.Tensor) && typeof logWeight !== 'number') {
     throw new ArgumentError('logWeight', `factor('${name}'): expected a tensor or a number`);
   }
+  if (options === null || typeof options !== 'object') {
+    throw new ArgumentError('options', `factor('${name}'): expected an object`);
+  }
+  checkOptionKeys(options, ['hasRsample'], `factor('${name}')`);
+  const hr = options.hasRsample;
+  if (hr !== undefined && typeof hr !== 'boolean') {
+    throw new ArgumentError('hasRsample', `factor('${name}'): expected true or false`);
+  }
   if (HANDLER_STACK.length === 0) return; // no handler records it: nothing to add to
-  const d = new Unit(logWeight);
+  const d = hr === undefined ? new Unit(logWeight) : new Unit(logWeight, { hasRsample: hr });
   sample(name, d, { obs: tf.zeros(d.batchShape) });
 }

@@ -43,7 +43,7 @@ export {
   isValidationEnabled,
   validateSampleValue,
 } from './runtime.js';
-export { factor } from './factor.js';
+export { factor, type FactorOptions } from './factor.js';
 export { Unit } from './unit.js';
 export { checkModelGuideMatch } from './infer/check.js';
 export { Messenger, wrapWith, type Fn } from './messenger.js';

@@ -15,6 +15,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Distribution } from '../distributions/distribution.js';
 import { ArgumentError } from '../utils/errors.js';
 import { checkOptionKeys } from '../utils/options.js';
+import { rectangularShape } from '../utils/tensor.js';
 import { makeRng } from '../utils/seed.js';
 import { Delta } from './delta.js';
 import { getParamStore } from './param_store.js';
@@ -249,9 +250,12 @@ export interface SampleOptions {
   /** Observed value: the site is conditioned on it and contributes `log p(obs)`. */
   obs?: tf.Tensor | tf.TensorLike | null;
   /**
-   * Which entries of `obs` are observed (Pyro's `obs_mask`): a bool tensor (or nested boolean
-   * array) broadcastable with the batch shape of `obs`; `false` marks a missing entry, whose
-   * placeholder in `obs` must still lie in the support. See {@link sample}.
+   * Which entries of `obs` are observed (Pyro's `obs_mask`): a bool tensor (or a rectangular
+   * nested array of booleans) broadcastable with the site's batch shape, `broadcast(batch shape
+   * of the distribution, batch part of obs)`, with no more dims than the batch part of `obs`;
+   * `false` marks a missing entry, whose placeholder in `obs` must still lie in the support.
+   * Numbers, ragged arrays and other shapes are refused naming the site and the expected shape.
+   * See {@link sample}.
    */
   obsMask?: tf.Tensor | tf.TensorLike | null;
   /** Annotations for inference algorithms. */
@@ -278,23 +282,61 @@ function broadcastShape(a: readonly number[], b: readonly number[]): number[] {
   );
 }
 
-/** The `obsMask` of site `name` as a bool tensor (the caller's, or a new one). */
-function obsMaskTensor(name: string, m: tf.Tensor | tf.TensorLike): tf.Tensor {
+/**
+ * The `obsMask` of site `name` as a bool tensor (the caller's, or a new one), checked before
+ * anything is made: a live `bool` tensor, a boolean or a rectangular nested array of booleans,
+ * whose shape broadcasts with the site's batch shape `broadcast(dist.batchShape, batch(obs))`
+ * (Pyro: "broadcastable with `fn.batch_shape`") and has no more dims than the batch part of
+ * `obs`. Errors name `obsMask`, the site and the expected shape.
+ */
+function obsMaskTensor(
+  name: string,
+  m: tf.Tensor | tf.TensorLike,
+  dist: Distribution,
+  obs: tf.Tensor,
+): tf.Tensor {
+  const eventShape = dist.eventShape;
+  const obsBatch = obs.shape.slice(0, Math.max(0, obs.rank - eventShape.length));
+  const siteBatch = broadcasts(dist.batchShape, obsBatch)
+    ? broadcastShape(dist.batchShape, obsBatch)
+    : obsBatch;
+  const expected =
+    `expected a bool mask of the site's batch shape ${shapeStr(siteBatch)} or one that ` +
+    `broadcasts to it (obs ${shapeStr(obs.shape)}, ${dist.name} batch shape ` +
+    `${shapeStr(dist.batchShape)}, event shape ${shapeStr(eventShape)})`;
+  const fail = (got: string): never => {
+    throw new ArgumentError('obsMask', `sample('${name}'): ${expected}; got ${got}`);
+  };
+  let shape: readonly number[];
   if (m instanceof tf.Tensor) {
-    if (m.isDisposed || m.dtype !== 'bool') {
-      throw new ArgumentError(
-        'obsMask',
-        `sample('${name}'): expected a live bool tensor, got ` +
-          (m.isDisposed ? 'a disposed tensor' : `dtype ${m.dtype}`),
-      );
+    if (m.isDisposed) fail('a disposed tensor');
+    if (m.dtype !== 'bool') {
+      fail(`a ${m.dtype} tensor (cast a 0/1 tensor with tf.cast(m, 'bool'))`);
     }
-    return m;
+    shape = m.shape;
+  } else {
+    if (!Array.isArray(m) && typeof m !== 'boolean') {
+      fail(ArrayBuffer.isView(m) ? 'a typed array (not booleans)' : typeof m);
+    }
+    const flat: unknown[] = Array.isArray(m) ? (m as unknown[]).flat(Infinity) : [m];
+    const bad = flat.find((v) => typeof v !== 'boolean');
+    if (bad !== undefined) {
+      fail(`an array holding ${typeof bad} ${String(bad)} (masks are booleans, as in Pyro)`);
+    }
+    const s = rectangularShape(m);
+    if (s === undefined) fail('a ragged nested array (rows of different lengths or nesting)');
+    shape = s as number[];
   }
-  const flat: unknown[] = Array.isArray(m) ? (m as unknown[]).flat(Infinity) : [m];
-  if (flat.some((v) => typeof v !== 'boolean')) {
-    throw new ArgumentError('obsMask', `sample('${name}'): expected booleans`);
+  if (
+    shape.length > obsBatch.length ||
+    !broadcasts(shape, obsBatch) ||
+    !broadcasts(shape, dist.batchShape)
+  ) {
+    fail(`shape ${shapeStr(shape)}`);
   }
-  return tf.tensor(m as boolean[], undefined, 'bool');
+  if (m instanceof tf.Tensor) return m;
+  const data = Array.isArray(m) ? ((m as unknown[]).flat(Infinity) as boolean[]) : [m as boolean];
+  return tf.tensor(data, [...shape], 'bool');
 }
 
 /**
@@ -307,15 +349,6 @@ function obsMaskTensor(name: string, m: tf.Tensor | tf.TensorLike): tf.Tensor {
  */
 function maskedObserve(name: string, dist: Distribution, obs: tf.Tensor, m: tf.Tensor): tf.Tensor {
   const eventShape = dist.eventShape;
-  const obsBatch = obs.shape.slice(0, Math.max(0, obs.rank - eventShape.length));
-  if (m.rank > obsBatch.length || !broadcasts(m.shape, obsBatch)) {
-    throw new ArgumentError(
-      'obsMask',
-      `sample('${name}'): obsMask of shape ${shapeStr(m.shape)} does not broadcast with the ` +
-        `batch shape ${shapeStr(obsBatch)} of obs ${shapeStr(obs.shape)} (event shape ` +
-        `${shapeStr(eventShape)})`,
-    );
-  }
   const observed = applyStack(
     makeMessage({
       type: 'sample',
@@ -391,7 +424,13 @@ export function sample(name: string, dist: Distribution, options: SampleOptions 
   }
   const obsT = obs === null ? null : obs instanceof tf.Tensor ? obs : tf.tensor(obs);
   if (maskIn !== null && obsT !== null) {
-    const m = obsMaskTensor(name, maskIn);
+    let m: tf.Tensor;
+    try {
+      m = obsMaskTensor(name, maskIn, dist, obsT);
+    } catch (e) {
+      if (obsT !== obs) obsT.dispose();
+      throw e;
+    }
     const own = m !== maskIn;
     if (HANDLER_STACK.length === 0) {
       // outside any handler: only the combined value outlives the call

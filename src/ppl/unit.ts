@@ -15,11 +15,28 @@ import type { TensorInput } from '../utils/tensor.js';
 export class Unit extends Distribution {
   /** The log-weight `l` (any real or `-inf`). */
   readonly logFactor: tf.Tensor;
+  /**
+   * Whether `l` comes from reparameterized draws (Pyro's `has_rsample`); `undefined` when not
+   * given, which a model does not need and a guide must not leave (see {@link factor}).
+   */
+  readonly rsampled: boolean | undefined;
 
-  /** @param logFactor the log-weight added to the log-joint. */
-  constructor(logFactor: TensorInput, options: DistributionOptions = {}) {
-    super(options);
+  /**
+   * @param logFactor the log-weight added to the log-joint.
+   * @param options name, validation and `hasRsample` (Pyro's `has_rsample`).
+   */
+  constructor(
+    logFactor: TensorInput,
+    options: DistributionOptions & { hasRsample?: boolean } = {},
+  ) {
+    const { hasRsample, ...rest } = options;
+    super(rest);
     this.logFactor = this.param(logFactor, 'logFactor');
+    this.rsampled = hasRsample;
+  }
+  /** `hasRsample` as given (default false, as Pyro's `Unit`). */
+  override get hasRsample(): boolean {
+    return this.rsampled ?? false;
   }
   get batchShape(): number[] {
     return this.logFactor.shape;

@@ -211,3 +211,26 @@ export function isNumericLike(x: unknown): boolean {
     (Array.isArray(x) && x.every(isNumericLike))
   );
 }
+
+/**
+ * The shape of a (nested) JS array when every level is rectangular (all rows of one level have
+ * the same length and nesting), `[]` for a non-array, else `undefined` (a ragged array, which
+ * `tf.tensor` would misread rather than refuse).
+ *
+ * @param a a value, usually nested arrays.
+ * @example
+ * ```ts
+ * rectangularShape([[true, false], [true, true]]); // [2, 2]
+ * rectangularShape([[true, false], [true]]); // undefined
+ * ```
+ */
+export function rectangularShape(a: unknown): number[] | undefined {
+  if (!Array.isArray(a)) return [];
+  if (a.length === 0) return [0];
+  const inner = a.map((v) => (Array.isArray(v) ? rectangularShape(v) : []));
+  const first = inner[0] as number[] | undefined;
+  if (first === undefined) return undefined;
+  const same = (s: number[] | undefined): boolean =>
+    s !== undefined && s.length === first.length && s.every((d, i) => d === first[i]);
+  return inner.every(same) ? [a.length, ...first] : undefined;
+}

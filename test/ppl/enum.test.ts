@@ -146,6 +146,47 @@ describe('TraceEnumELBO', { timeout: 600_000 }, () => {
     y.dispose();
   });
 
+  it("Pyro's GMM tutorial: configEnumerate, AutoDelta of block(model, expose) gives its MAP", () => {
+    // pyro.ai/examples/gmm: data [0, 1, 10, 11, 12], K = 2; the tutorial prints the MAP
+    // weights = [0.375, 0.625], locs = [0.49, 10.98], scale = 0.65
+    setSeed(0);
+    const data = tf.tensor1d([0, 1, 10, 11, 12]);
+    const conc = tf.fill([2], 0.5);
+    const model = ppl.configEnumerate((d: tf.Tensor): void => {
+      const weights = ppl.sample('weights', new D.Dirichlet(conc));
+      const scale = ppl.sample('scale', new D.LogNormal(0, 2));
+      const locs = ppl.plate('components', 2, () => ppl.sample('locs', new D.Normal(0, 10)));
+      ppl.plate('data', 5, () => {
+        const a = ppl.sample('assignment', new D.Categorical({ probs: weights }));
+        ppl.sample('obs', new D.Normal(tf.gather(locs, tf.cast(a, 'int32')), scale), { obs: d });
+      });
+    });
+    // the tutorial's init: equal weights, scale sqrt(var / 2), one location per cluster
+    const init: Record<string, () => tf.Tensor> = {
+      weights: () => tf.tensor1d([0.5, 0.5]),
+      scale: () => tf.scalar(Math.sqrt(26.5 / 2)),
+      locs: () => tf.tensor1d([0, 10]),
+    };
+    const guide = new ppl.AutoDelta(ppl.block(model, { expose: ['weights', 'locs', 'scale'] }), {
+      initLoc: (name: string) => (init[name] as () => tf.Tensor)(),
+    });
+    const svi = new ppl.SVI(
+      model,
+      guide,
+      tf.train.adam(0.1, 0.8, 0.99),
+      new ppl.TraceEnumELBO({ maxPlateNesting: 1 }),
+    );
+    for (let i = 0; i < 200; i++) svi.step(data);
+    const m = guide.median();
+    expect(m.weights).toBeAllclose([0.375, 0.625], { atol: 0.005 });
+    expect(m.locs).toBeAllclose([0.49, 10.98], { atol: 0.01 });
+    expect(m.scale).toBeAllclose(0.65, { atol: 0.005 });
+    // the assignments are enumerated, not guided
+    expect(Object.keys(m).sort()).toEqual(['locs', 'scale', 'weights']);
+    tf.dispose([...Object.values(m), data, conc]);
+    guide.dispose();
+  });
+
   it('refuses more enumerated dims than tfjs kernels handle, naming the site', () => {
     const model = (): void => {
       for (let t = 0; t < 6; t++) ppl.sample(`b${t}`, new D.Bernoulli({ probs: 0.5 }), ENUM);

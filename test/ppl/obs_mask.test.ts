@@ -100,12 +100,49 @@ describe("sample's obsMask (Pyro's obs_mask)", { timeout: 300_000 }, () => {
     expect(run(() => ppl.sample('x', d, { obsMask: [true] }))).toThrow(
       /sample\('x'\): obsMask needs obs/,
     );
+    const want = (shape: string, got: string): RegExp =>
+      new RegExp(
+        `obsMask: sample\\('x'\\): expected a bool mask of the site's batch shape ` +
+          `\\[${shape}\\] or one that broadcasts to it .*; got ${got}`,
+      );
     expect(run(() => ppl.sample('x', d, { obs: y, obsMask: [true, false] }))).toThrow(
-      /sample\('x'\): obsMask of shape \[2\] does not broadcast with the batch shape \[4\]/,
+      want('4', 'shape \\[2\\]'),
     );
     expect(run(() => ppl.sample('x', d, { obs: y, obsMask: floatMask }))).toThrow(
-      /sample\('x'\): expected a live bool tensor, got dtype float32/,
+      want('4', 'a float32 tensor'),
     );
+    expect(run(() => ppl.sample('x', d, { obs: y, obsMask: [1, 0, 1, 1] as never }))).toThrow(
+      want('4', 'an array holding number 1'),
+    );
+    // ragged arrays: tf.tensor would read them with a wrong shape instead of refusing them
+    const y2 = [
+      [1, 2],
+      [3, 4],
+    ];
+    const n2 = new D.Normal(0, 1);
+    const d2 = n2.expand([2, 2]);
+    for (const ragged of [
+      [[true, false], [true]],
+      [[true], [true, false]],
+      [true, [true, false]],
+    ]) {
+      expect(run(() => ppl.sample('x', d2, { obs: y2, obsMask: ragged as never }))).toThrow(
+        want('2,2', 'a ragged nested array'),
+      );
+    }
+    // broadcasts with obs [1,4] but not with the distribution's batch shape [3,1]: site [3,4]
+    const z3 = tf.zeros([3, 1]);
+    const d3 = new D.Normal(z3, 1);
+    const m3 = [
+      [true, false, true, true],
+      [true, true, true, false],
+    ];
+    expect(run(() => ppl.sample('x', d3, { obs: [[1, 2, 3, 4]], obsMask: m3 }))).toThrow(
+      want('3,4', 'shape \\[2,4\\]'),
+    );
+    d3.dispose();
+    n2.dispose();
+    z3.dispose();
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([y, floatMask]);
   });

@@ -11,13 +11,20 @@
  *     x = \mathrm{loc} + \mathrm{scale}^{1-c}\,(x_{dec} - c\,\mathrm{loc}),$$
  *
  *   `c = 0` is the non-centred form (`x = loc + scale·ε`), `c = 1` leaves the site alone, and
- *   with `centered` left out `c` is a learnable parameter `<site>_centered` (Gorinova et al.).
+ *   with `centered` left out `c` is a learnable parameter `<site>_centered` (Gorinova et al.) of
+ *   the site's event shape, shared over its batch (plate) dims as in Pyro.
  * - {@link TransformReparam}: `x ~ T_# base` becomes `x_base ~ base`, `x = T(x_base)`.
+ *
+ * Both see through the generic wrappers of the site's distribution, `toEvent` (Independent),
+ * `expand` and `mask` (Masked), in any nesting: the rewrite applies to the inner family and the
+ * auxiliary site gets the same wrappers, so it keeps the site's batch and event shapes and its
+ * mask (a masked-out entry adds nothing to the log joint, before or after the rewrite).
  */
 import type { Distribution } from '../../distributions/distribution.js';
 import * as tf from '@tensorflow/tfjs';
 import { ExpandedDistribution } from '../../distributions/expanded.js';
 import { Independent } from '../../distributions/independent.js';
+import { MaskedDistribution } from '../../distributions/masked.js';
 import { LocationScaleDistribution } from '../../distributions/location_scale.js';
 import { TransformedDistribution } from '../../distributions/transformed.js';
 import { unitInterval } from '../../constraints/constraints.js';
@@ -43,28 +50,63 @@ export interface Reparam {
 /** Auxiliary sites are not reparameterized again (a function config could match them). */
 const NO_REPARAM = { infer: { _noReparam: true } };
 
-/** Strip `expand` and `toEvent` wrappers: the inner family, the batch shape and event dims. */
-function unwrap(fn: Distribution): { base: Distribution; batchShape: number[]; eventDim: number } {
-  const batchShape = fn.batchShape;
-  let eventDim = 0;
+/** One generic wrapper around a site's family: `toEvent(n)`, `expand(shape)` or `mask(m)`. */
+type Wrapper =
+  | { kind: 'toEvent'; n: number }
+  | { kind: 'expand'; batchShape: number[] }
+  | { kind: 'mask'; mask: boolean | tf.Tensor };
+
+/**
+ * Strip the `toEvent` (Independent), `expand` (Expanded) and `mask` (Masked) wrappers of a site's
+ * distribution: the inner family and the wrappers, outermost first, so that
+ * {@link rewrap}`(base, wrappers)` rebuilds `fn` (NumPyro's `Reparam._unwrap`, extended to masks).
+ */
+function unwrap(fn: Distribution): { base: Distribution; wrappers: Wrapper[] } {
+  const wrappers: Wrapper[] = [];
   let d = fn;
   for (;;) {
     if (d instanceof Independent) {
-      eventDim += d.eventShape.length - d.base.eventShape.length;
+      wrappers.push({ kind: 'toEvent', n: d.reinterpretedBatchNdims });
       d = d.base;
     } else if (d instanceof ExpandedDistribution) {
+      wrappers.push({ kind: 'expand', batchShape: d.batchShape });
+      d = d.base;
+    } else if (d instanceof MaskedDistribution) {
+      wrappers.push({ kind: 'mask', mask: d.maskValue });
       d = d.base;
     } else break;
   }
-  return { base: d, batchShape: [...batchShape, ...fn.eventShape.slice(0, eventDim)], eventDim };
+  return { base: d, wrappers };
 }
 
-/** Re-wrap `d` to `batchShape` with `eventDim` event dims. */
-function rewrap(d: Distribution, batchShape: number[], eventDim: number): Distribution {
-  const same =
-    d.batchShape.length === batchShape.length && d.batchShape.every((v, i) => v === batchShape[i]);
-  const e = same ? d : d.expand(batchShape);
-  return eventDim > 0 ? e.toEvent(eventDim) : e;
+/**
+ * Apply `wrappers` (outermost first, as {@link unwrap} gives them) to a new inner family `d`,
+ * innermost first. An `expand` broadcasts with `d`'s batch shape, since the new family's
+ * parameters may already have the outer shape (e.g. `loc * centered`); the mask and the event
+ * dims are kept, so the result has `fn`'s batch and event shapes.
+ */
+function rewrap(d: Distribution, wrappers: readonly Wrapper[]): Distribution {
+  let out = d;
+  for (let i = wrappers.length - 1; i >= 0; i--) {
+    const w = wrappers[i] as Wrapper;
+    if (w.kind === 'toEvent') out = w.n > 0 ? out.toEvent(w.n) : out;
+    else if (w.kind === 'mask') out = out.mask(w.mask);
+    else {
+      const target = broadcastShape(out.batchShape, w.batchShape);
+      const same =
+        out.batchShape.length === target.length && out.batchShape.every((v, j) => v === target[j]);
+      if (!same) out = out.expand(target);
+    }
+  }
+  return out;
+}
+
+/** numpy broadcast of two shapes known to broadcast (the wrapped family's shapes). */
+function broadcastShape(a: readonly number[], b: readonly number[]): number[] {
+  const n = Math.max(a.length, b.length);
+  return Array.from({ length: n }, (_, i) =>
+    Math.max(a[a.length - n + i] ?? 1, b[b.length - n + i] ?? 1),
+  );
 }
 
 /**
@@ -88,7 +130,7 @@ export class LocScaleReparam implements Reparam {
     if (msg.isObserved) {
       throw new ArgumentError(msg.name, `LocScaleReparam: site '${msg.name}' is observed`);
     }
-    const { base, batchShape, eventDim } = unwrap(msg.fn);
+    const { base, wrappers } = unwrap(msg.fn);
     if (!(base instanceof LocationScaleDistribution) || base.support.kind !== 'real') {
       throw new ArgumentError(
         msg.name,
@@ -97,28 +139,20 @@ export class LocScaleReparam implements Reparam {
       );
     }
     if (this.centered === 1) return msg;
+    // as Pyro: one learnable centring per event element, shared over the batch (plate) dims
+    const eventShape = msg.fn.eventShape;
     const c =
       this.centered ??
-      param(
-        `${msg.name}_centered`,
-        () => tf.fill(batchShape.slice(batchShape.length - base.batchShape.length), 0.5),
-        {
-          constraint: unitInterval,
-        },
-      );
+      param(`${msg.name}_centered`, () => tf.fill(eventShape, 0.5), { constraint: unitInterval });
     const Family = base.constructor as new (loc: tf.Tensor, scale: tf.Tensor) => Distribution;
     const { loc, scale } = base;
     const decLoc = tf.mul(loc, c);
     const decScale = c === 0 ? tf.onesLike(scale) : tf.pow(scale, c);
-    const dec = rewrap(
-      new Family(decLoc, decScale),
-      batchShape.slice(0, batchShape.length - eventDim),
-      eventDim,
-    );
+    const dec = rewrap(new Family(decLoc, decScale), wrappers);
     const xDec = sample(`${msg.name}_decentered`, dec, NO_REPARAM);
     const oneMinus = typeof c === 'number' ? 1 - c : tf.sub(1, c);
     const value = tf.add(loc, tf.mul(tf.pow(scale, oneMinus), tf.sub(xDec, decLoc)));
-    return { name: msg.name, fn: new Delta(value, eventDim), value, isObserved: true };
+    return { name: msg.name, fn: new Delta(value, eventShape.length), value, isObserved: true };
   }
 }
 
@@ -135,23 +169,19 @@ export class TransformReparam implements Reparam {
     if (msg.isObserved) {
       throw new ArgumentError(msg.name, `TransformReparam: site '${msg.name}' is observed`);
     }
-    const { base, batchShape, eventDim } = unwrap(msg.fn);
+    const { base, wrappers } = unwrap(msg.fn);
     if (!(base instanceof TransformedDistribution)) {
       throw new ArgumentError(
         msg.name,
         `TransformReparam: site '${msg.name}' has a ${base.name}; expected a TransformedDistribution`,
       );
     }
-    const inner = rewrap(
-      base.distribution,
-      batchShape.slice(0, batchShape.length - eventDim),
-      eventDim,
-    );
+    const inner = rewrap(base.distribution, wrappers);
     const x = sample(`${msg.name}_base`, inner, NO_REPARAM);
     const value = base.bijector.forward(x);
     return {
       name: msg.name,
-      fn: new Delta(value, eventDim + base.eventShape.length),
+      fn: new Delta(value, msg.fn.eventShape.length),
       value,
       isObserved: true,
     };

@@ -19,6 +19,9 @@ import { applySiteScaleTensor, siteLogProbSum, siteMask, type Trace } from '../t
 import { ArgumentError, NotRegisteredError } from '../../utils/errors.js';
 import { checkOptionKeys } from '../../utils/options.js';
 import { stopGradient } from '../../utils/tensor.js';
+import { Unit } from '../unit.js';
+import type { Distribution } from '../../distributions/distribution.js';
+import { ExpandedDistribution } from '../../distributions/expanded.js';
 
 /** A model or guide: a function, or an object with a `call` method (autoguides). */
 export type Callable<A extends unknown[]> = Fn<A, unknown> | { call(...args: A): unknown };
@@ -140,13 +143,63 @@ function checkParticles(n: number): number {
   return n;
 }
 
+/** The {@link Unit} inside a site's distribution (a plate or particle plate expands it). */
+function unitOf(fn: Distribution | null): Unit | undefined {
+  let d = fn;
+  while (d instanceof ExpandedDistribution) d = d.base;
+  return d instanceof Unit ? d : undefined;
+}
+
+/** Whether `s` is a `factor` site (an observed {@link Unit} site), e.g. of a guide. */
+export function isFactorSite(s: Message): boolean {
+  return s.type === 'sample' && s.isObserved && unitOf(s.fn) !== undefined;
+}
+
+/**
+ * The guide's factor sites, checked: each must say `hasRsample` (Pyro: "must be specified for use
+ * in guides"); `reparamOnly` (an ELBO without score-function terms for them) also refuses `false`.
+ */
+export function guideFactorSites(guideTrace: Trace, elbo: string, reparamOnly = false): Message[] {
+  const out = guideTrace.sampleSites().filter(isFactorSite);
+  for (const s of out) {
+    const r = (unitOf(s.fn) as Unit).rsampled;
+    if (r === undefined || (reparamOnly && !r)) {
+      throw new ArgumentError(
+        s.name,
+        r === undefined
+          ? `${elbo}: factor '${s.name}' in the guide needs hasRsample (true when its log-weight ` +
+              'comes from reparameterized draws, false otherwise), as in Pyro'
+          : `${elbo}: factor '${s.name}' in the guide has hasRsample false; this ELBO needs ` +
+              'reparameterized guide factors (use TraceELBO)',
+      );
+    }
+  }
+  return out;
+}
+
+/**
+ * `log q` of one guide run (Pyro's sum over the guide's sample sites): its latent sites plus its
+ * `factor` sites; a factor with `hasRsample: false` enters with its value only (detached), its
+ * gradient coming from the score-function term as in Pyro.
+ */
+export function guideLogProbSum(guideTrace: Trace, elbo: string, reparamOnly = false): tf.Tensor {
+  let lq = guideTrace.logProbSum((s) => !s.isObserved);
+  for (const f of guideFactorSites(guideTrace, elbo, reparamOnly)) {
+    const l = siteLogProbSum(f);
+    lq = tf.add(lq, (unitOf(f.fn) as Unit).hasRsample ? l : stopGradient(l));
+  }
+  return lq;
+}
+
 /**
  * Score-function surrogate for guide sites that cannot be reparameterized:
  * `sum_i log q(z_i) * sg(elbo)`, whose value is removed with `x - sg(x)` so that only its gradient
  * `E[grad log q * elbo]` (REINFORCE) is added.
  */
 function scoreFunctionTerm(guideTrace: Trace, elbo: tf.Tensor): tf.Tensor {
-  const nonReparam = guideTrace.latentSites().filter((s) => s.fn !== null && !s.fn.hasRsample);
+  const nonReparam = guideTrace
+    .sampleSites()
+    .filter((s) => (!s.isObserved || isFactorSite(s)) && s.fn !== null && !s.fn.hasRsample);
   if (nonReparam.length === 0) return tf.scalar(0);
   let lq: tf.Tensor = tf.scalar(0);
   for (const s of nonReparam) lq = tf.add(lq, siteLogProbSum(s));
@@ -249,10 +302,7 @@ export abstract class ParticleELBO extends ELBOEstimator {
  */
 export class TraceELBO extends ParticleELBO {
   protected particleElbo(guideTrace: Trace, modelTrace: Trace): tf.Tensor {
-    return tf.sub(
-      modelTrace.logProbSum(),
-      guideTrace.logProbSum((s) => !s.isObserved),
-    );
+    return tf.sub(modelTrace.logProbSum(), guideLogProbSum(guideTrace, 'TraceELBO'));
   }
 }
 
@@ -309,6 +359,10 @@ export class TraceMeanFieldELBO extends ParticleELBO {
     }
     for (const g of guideTrace.latentSites()) {
       if (!modelTrace.has(g.name)) elbo = tf.sub(elbo, siteLogProbSum(g));
+    }
+    // the guide's auxiliary factor sites (Pyro: their entropy term, fully reparameterized)
+    for (const f of guideFactorSites(guideTrace, 'TraceMeanFieldELBO', true)) {
+      if (!modelTrace.has(f.name)) elbo = tf.sub(elbo, siteLogProbSum(f));
     }
     return elbo;
   }

@@ -7,6 +7,7 @@ import { replay } from '../handlers/replay.js';
 import { ConditionMessenger } from '../handlers/condition.js';
 import { wrapWith } from '../messenger.js';
 import { trace } from '../handlers/trace.js';
+import type { Trace } from '../trace.js';
 import { ArgumentError } from '../../utils/errors.js';
 import { checkOptionKeys } from '../../utils/options.js';
 import { asFn, type Callable } from './elbo.js';
@@ -23,6 +24,13 @@ export interface PredictiveOptions<A extends unknown[]> {
    * model conditioned on every site's `i`-th value. `numSamples` is their leading dimension.
    */
   posteriorSamples?: Record<string, tf.Tensor>;
+  /**
+   * With `posteriorSamples`: how many leading dims of each tensor index draws (NumPyro's
+   * `batch_ndims`). `1` (default): `[numSamples, ...shape]`; `2`: grouped by chain,
+   * `[chains, draws, ...shape]` as `MCMC.getSamples({groupByChain: true})` gives, run as
+   * `chains * draws` draws and returned as `{site: [chains, draws, ...siteShape]}`.
+   */
+  batchNdims?: 1 | 2;
   /**
    * Sites to return. Default: all sample sites of the model that are not latent sites of the
    * guide (the predictive sites, including observed ones and `deterministic` ones).
@@ -53,7 +61,10 @@ export interface PredictiveOptions<A extends unknown[]> {
  * ```
  */
 export class Predictive<A extends unknown[]> {
+  /** Number of draws (with `batchNdims: 2`, chains times draws). */
   readonly numSamples: number;
+  /** The leading dims of every returned tensor: `[numSamples]`, or `[chains, draws]`. */
+  readonly batchShape: number[];
   constructor(
     readonly model: Callable<A>,
     readonly options: PredictiveOptions<A> = {},
@@ -68,6 +79,7 @@ export class Predictive<A extends unknown[]> {
         'guide',
         'numSamples',
         'posteriorSamples',
+        'batchNdims',
         'returnSites',
         'conditionDeterministic',
         'inferDiscrete',
@@ -93,33 +105,55 @@ export class Predictive<A extends unknown[]> {
       throw new ArgumentError('returnSites', 'expected an array of site names');
     }
     const ps = options.posteriorSamples;
+    const bn = options.batchNdims ?? 1;
+    if (bn !== 1 && bn !== 2) {
+      throw new ArgumentError('batchNdims', `expected 1 or 2, got ${String(bn)}`);
+    }
+    if (bn !== 1 && ps === undefined) {
+      throw new ArgumentError('batchNdims', 'batchNdims applies to posteriorSamples only');
+    }
     let n = options.numSamples ?? 1;
+    this.batchShape = [n];
     if (ps !== undefined) {
       if (ps === null || typeof ps !== 'object') {
         throw new ArgumentError('posteriorSamples', 'expected a record {site: tensor}');
       }
+      const what =
+        bn === 1
+          ? 'a leading sample dimension'
+          : 'leading [chains, draws] dimensions (batchNdims: 2)';
       for (const [k, t] of Object.entries(ps)) {
-        if (!(t instanceof tf.Tensor) || t.rank < 1 || t.isDisposed) {
+        if (!(t instanceof tf.Tensor) || t.rank < bn || t.isDisposed) {
           throw new ArgumentError(
             'posteriorSamples',
-            `site '${k}': expected a live tensor with a leading sample dimension`,
+            `site '${k}': expected a live tensor with ${what}`,
           );
         }
       }
-      const lead = Object.values(ps).map((t) => t.shape[0]);
-      if (lead.length === 0 || lead.some((d) => d !== lead[0]) || options.guide !== undefined) {
+      const leads = Object.values(ps).map((t) => t.shape.slice(0, bn));
+      const lead = leads[0];
+      if (
+        lead === undefined ||
+        leads.some((l) => l.some((d, i) => d !== lead[i])) ||
+        options.guide !== undefined
+      ) {
         throw new ArgumentError(
           'posteriorSamples',
-          'expected tensors with one common leading (sample) dimension, and no guide',
+          `expected tensors with common ${what}, and no guide; got ` +
+            Object.entries(ps)
+              .map(([k, t]) => `${k} [${t.shape.join(',')}]`)
+              .join(', '),
         );
       }
-      if (options.numSamples !== undefined && options.numSamples !== lead[0]) {
+      const total = lead.reduce((a, d) => a * d, 1);
+      if (options.numSamples !== undefined && options.numSamples !== total) {
         throw new ArgumentError(
           'numSamples',
-          `expected ${String(lead[0])} (the posteriorSamples' leading dimension), got ${options.numSamples}`,
+          `expected ${total} (the posteriorSamples' ${bn === 1 ? 'leading dimension' : 'chains x draws'}), got ${options.numSamples}`,
         );
       }
-      n = lead[0] as number;
+      n = total;
+      this.batchShape = [...lead];
     }
     if (!Number.isInteger(n) || n < 1) {
       throw new ArgumentError('numSamples', `expected an integer >= 1, got ${n}`);
@@ -139,9 +173,14 @@ export class Predictive<A extends unknown[]> {
       throw e;
     }
     const out: Record<string, tf.Tensor> = {};
+    const grouped = this.batchShape.length > 1;
     for (const [n, ts] of Object.entries(draws)) {
-      out[n] = tf.stack(ts);
+      const st = tf.stack(ts);
       tf.dispose(ts);
+      if (grouped) {
+        out[n] = tf.reshape(st, [...this.batchShape, ...st.shape.slice(1)]);
+        st.dispose();
+      } else out[n] = st;
     }
     return out;
   }
@@ -153,10 +192,34 @@ export class Predictive<A extends unknown[]> {
     args: A,
     draws: Record<string, tf.Tensor[]>,
   ): void {
+    // with batchNdims 2, draw i = (chain, draw) in row-major order: the tensors flattened once
+    const given = this.options.posteriorSamples;
+    const flat =
+      given === undefined || this.batchShape.length === 1
+        ? given
+        : Object.fromEntries(
+            Object.entries(given).map(([k, t]) => [
+              k,
+              tf.reshape(t, [this.numSamples, ...t.shape.slice(this.batchShape.length)]),
+            ]),
+          );
+    try {
+      this.collectDraws(model, guide, args, draws, flat);
+    } finally {
+      if (flat !== given && flat !== undefined) tf.dispose(Object.values(flat));
+    }
+  }
+
+  private collectDraws(
+    model: (...a: A) => unknown,
+    guide: ((...a: A) => unknown) | undefined,
+    args: A,
+    draws: Record<string, tf.Tensor[]>,
+    ps: Record<string, tf.Tensor> | undefined,
+  ): void {
     for (let i = 0; i < this.numSamples; i++) {
       tf.tidy(() => {
         const gt = guide === undefined ? undefined : trace(guide).getTraceUntidied(...args).trace;
-        const ps = this.options.posteriorSamples;
         const run =
           ps !== undefined
             ? wrapWith(
@@ -173,7 +236,8 @@ export class Predictive<A extends unknown[]> {
         const idc = this.options.inferDiscrete;
         const final =
           idc === undefined || idc === false ? run : inferDiscrete(run, idc === true ? {} : idc);
-        const mt = trace(final).getTraceUntidied(...args).trace;
+        const mt =
+          i === 0 ? this.firstRun(final, args) : trace(final).getTraceUntidied(...args).trace;
         const names =
           this.options.returnSites ??
           mt
@@ -194,6 +258,32 @@ export class Predictive<A extends unknown[]> {
           (draws[n] ??= []).push(tf.keep(site.value.clone()));
         }
       });
+    }
+  }
+
+  /**
+   * The first conditioned run. When it fails on posterior samples that look grouped by chain
+   * (every tensor `[C, D, ...]` with the same `C, D`) and `batchNdims` is 1, the error says so.
+   */
+  private firstRun(run: (...a: A) => unknown, args: A): Trace {
+    try {
+      return trace(run).getTraceUntidied(...args).trace;
+    } catch (e) {
+      const ps = this.options.posteriorSamples;
+      const ts = ps === undefined ? [] : Object.values(ps);
+      const [c, d] = ts[0]?.shape ?? [];
+      const grouped =
+        this.batchShape.length === 1 &&
+        ts.length > 0 &&
+        ts.every((t) => t.rank >= 2 && t.shape[0] === c && t.shape[1] === d);
+      if (!grouped) throw e;
+      throw new ArgumentError(
+        'batchNdims',
+        `Predictive: the model failed on the first of the posteriorSamples (${
+          e instanceof Error ? e.message : String(e)
+        }); they look grouped by chain ([${String(c)}, ${String(d)}, ...], as ` +
+          'MCMC.getSamples({groupByChain: true}) gives): pass batchNdims: 2',
+      );
     }
   }
 }

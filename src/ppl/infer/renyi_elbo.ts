@@ -12,7 +12,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../utils/errors.js';
 import { checkOptionKeys } from '../../utils/options.js';
-import { ELBOEstimator, guideAndModelTraces, type Callable } from './elbo.js';
+import { ELBOEstimator, guideAndModelTraces, guideLogProbSum, type Callable } from './elbo.js';
 
 /** Options of {@link RenyiELBO}. */
 export interface RenyiELBOOptions {
@@ -68,12 +68,7 @@ export class RenyiELBO extends ELBOEstimator {
             );
           }
         }
-        logw.push(
-          tf.sub(
-            modelTrace.logProbSum(),
-            guideTrace.logProbSum((s) => !s.isObserved),
-          ),
-        );
+        logw.push(tf.sub(modelTrace.logProbSum(), guideLogProbSum(guideTrace, 'RenyiELBO', true)));
       }
       const lw = tf.mul(tf.stack(logw), 1 - this.alpha);
       const bound = tf.div(tf.sub(tf.logSumExp(lw), Math.log(this.numParticles)), 1 - this.alpha);

@@ -25,6 +25,7 @@ import { enumFactorGraph } from './enum_factors.js';
 import {
   asFn,
   guessMaxPlateNesting,
+  guideLogProbSum,
   ParticleELBO,
   type Callable,
   type ELBOOptions,
@@ -83,9 +84,6 @@ export class TraceEnumELBO extends ParticleELBO {
   protected particleElbo(guideTrace: Trace, modelTrace: Trace): tf.Tensor {
     const g = enumFactorGraph(modelTrace, this.maxPlateNesting ?? 0, 'TraceEnumELBO');
     const elbo = tf.add(g.rest, contractFactors(g.factors, g.vars, g.plates));
-    return tf.sub(
-      elbo,
-      guideTrace.logProbSum((s) => !s.isObserved),
-    );
+    return tf.sub(elbo, guideLogProbSum(guideTrace, 'TraceEnumELBO'));
   }
 }

@@ -18,7 +18,7 @@ import { ArgumentError } from '../../utils/errors.js';
 import { checkOptionKeys } from '../../utils/options.js';
 import type { Message } from '../runtime.js';
 import { siteLogProb, type Trace } from '../trace.js';
-import { ELBOEstimator, guideAndModelTraces, type Callable } from './elbo.js';
+import { ELBOEstimator, guideAndModelTraces, guideLogProbSum, type Callable } from './elbo.js';
 
 /** Options of {@link TraceGraphELBO}. */
 export interface TraceGraphELBOOptions {
@@ -72,7 +72,7 @@ export class TraceGraphELBO extends ELBOEstimator {
   private particle(guideTrace: Trace, modelTrace: Trace): tf.Tensor {
     const elbo = tf.sub(
       modelTrace.logProbSum(),
-      guideTrace.logProbSum((s) => !s.isObserved),
+      guideLogProbSum(guideTrace, 'TraceGraphELBO', true),
     );
     const guideSites = guideTrace.latentSites();
     const modelSites = modelTrace.sampleSites();

@@ -39,9 +39,12 @@ export interface MCMCOptions {
   seed?: number;
   /**
    * How chains run: `'sequential'` (default) one after the other; `'vectorized'` all chains in
-   * lockstep with one batched potential evaluation per round (NumPyro's `chain_method`): the
-   * latents get a leading chain dimension, so the model must broadcast over it (with a recorded
-   * potential, each round replays every chain's point instead); `'parallel'`
+   * lockstep with one batched potential evaluation per round (NumPyro's `chain_method`): without
+   * a recorded potential the chains form a plate left of the model's plates (Pyro's
+   * `vectorize_particles`), so a model that broadcasts along its plates batches unchanged, nested
+   * plates included; a model that does not batch (checked against per-chain evaluations on the
+   * first round) is evaluated one chain at a time, with the same numbers (with a recorded
+   * potential, each round replays every chain's point); `'parallel'`
    * (Node, `await run()`) chains in worker threads, at most one per core, over the recorded
    * potential (the kernel's `compile` must succeed): the same draws as `'sequential'`.
    */

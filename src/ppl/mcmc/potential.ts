@@ -33,6 +33,7 @@ import { Delta } from '../delta.js';
 import { Messenger } from '../messenger.js';
 import { enableValidation, isValidationEnabled, type Message } from '../runtime.js';
 import { enumerateDiscrete } from '../handlers/enum.js';
+import { plate } from '../handlers/plate.js';
 import { trace } from '../handlers/trace.js';
 import { contractFactors } from '../infer/contract.js';
 import { enumFactorGraph } from '../infer/enum_factors.js';
@@ -105,6 +106,27 @@ function isReal(c: Constraint): boolean {
   return c instanceof IndependentConstraint && isReal(c.base);
 }
 
+/** A batched evaluation whose shapes show that the model does not batch that way. @internal */
+class BatchLayoutError extends Error {}
+
+/** Name of the plate of vectorized chains (Pyro's `vectorize_particles` plate, for chains). */
+const CHAIN_PLATE = '_num_chains_vectorized';
+
+/**
+ * How a batch of chains is evaluated: the chain dimension as a plate left of the model's plates
+ * (`plate`, with each latent's extra leading `1`s), as a plain leading dimension the model
+ * broadcasts over by itself (`leading`), or one chain at a time (`loop`).
+ */
+type BatchLayout =
+  { kind: 'plate'; nesting: number; pads: number[] } | { kind: 'leading' } | { kind: 'loop' };
+
+/** Whether two potential evaluations agree to float32 accuracy (NaN matching NaN). */
+function samePoint(a: PotentialPoint, b: PotentialPoint): boolean {
+  const close = (x: number, y: number): boolean =>
+    (Number.isNaN(x) && Number.isNaN(y)) || x === y || Math.abs(x - y) <= 1e-3 * (1 + Math.abs(x));
+  return close(a.value, b.value) && a.grad.every((g, i) => close(g, b.grad[i] as number));
+}
+
 /**
  * Substitutes latent sites by `T(z_i)`; when scoring, also collects each scored site's
  * `scale * sum(mask * log p)` and the log-determinants while the model runs (no trace kept).
@@ -118,19 +140,32 @@ class UnconstrainedSubstitute extends Messenger {
    * @param batch with a leading chain dimension of this size: terms are reduced per chain, to
    *   shape `[batch]` (terms without that leading dimension do not depend on the latents and are
    *   summed to a scalar).
+   * @param chainRank with the chain dimension as a plate at dim `-chainRank`: every scored
+   *   site's log-density must have rank `chainRank` (checked).
    */
   constructor(
     private readonly sites: Map<string, { site: LatentSite; z: tf.Tensor }>,
     private readonly withLogDet: boolean,
     private readonly batch?: number,
+    private readonly chainRank?: number,
     private readonly enumerated = false,
   ) {
     super();
   }
-  /** Sum `t` over everything but the chain dimension (or over everything without batching). */
-  private reduce(t: tf.Tensor): tf.Tensor {
+  /**
+   * Sum `t` over everything but the chain dimension (or over everything without batching). With
+   * the chain plate (`chainRank`: its rank, the plate nesting + 1) a term of another rank, or
+   * without the chain dimension in front, means the model broadcast its sites beyond their plates:
+   * an error, so that the caller evaluates the chains one by one instead.
+   */
+  private reduce(t: tf.Tensor, what: string): tf.Tensor {
     if (t.rank === 0) return t;
     const b = this.batch;
+    if (b !== undefined && this.chainRank !== undefined && t.shape[0] !== b) {
+      throw new BatchLayoutError(
+        `${what} has shape [${t.shape}], no chain dim of size ${b} in front`,
+      );
+    }
     if (b === undefined || t.shape[0] !== b) return tf.sum(t);
     if (t.rank === 1) return t;
     return tf.sum(
@@ -154,7 +189,12 @@ class UnconstrainedSubstitute extends Messenger {
       lp = tf.where(siteMask(msg, lp.shape), lp, tf.zerosLike(lp));
     }
     lp = applySiteScaleTensor(msg, lp);
-    const r = this.reduce(lp);
+    if (this.chainRank !== undefined && lp.rank !== this.chainRank) {
+      throw new BatchLayoutError(
+        `site '${msg.name}': log-density of shape [${lp.shape}], expected rank ${this.chainRank}`,
+      );
+    }
+    const r = this.reduce(lp, `site '${msg.name}'`);
     this.terms.push(msg.scale === 1 ? r : tf.mul(r, msg.scale));
   }
   override processMessage(msg: Message): void {
@@ -178,7 +218,7 @@ class UnconstrainedSubstitute extends Messenger {
     if (this.withLogDet) {
       const { y, logDet } = bij.forwardAndLogDet(u);
       msg.value = y;
-      this.terms.push(this.reduce(logDet));
+      this.terms.push(this.reduce(logDet, `the log-determinant of site '${msg.name}'`));
     } else {
       msg.value = bij.forward(u);
     }
@@ -220,12 +260,20 @@ function siteTensors(z: Float64Array, sites: readonly LatentSite[]): tf.Tensor[]
   );
 }
 
-/** Per-site tensors `[batch, ...unconstrainedShape]` stacking the sites' slices of each `z`. */
-function batchedSiteTensors(zs: Float64Array[], sites: readonly LatentSite[]): tf.Tensor[] {
-  return sites.map((s) => {
+/**
+ * Per-site tensors `[batch, ...unconstrainedShape]` stacking the sites' slices of each `z`, with
+ * `pads[i]` dims of size 1 after the batch dim of site `i` when given.
+ */
+function batchedSiteTensors(
+  zs: Float64Array[],
+  sites: readonly LatentSite[],
+  pads?: readonly number[],
+): tf.Tensor[] {
+  return sites.map((s, i) => {
     const v = new Float32Array(zs.length * s.size);
     zs.forEach((z, c) => v.set(z.subarray(s.offset, s.offset + s.size), c * s.size));
-    return tf.tensor(v, [zs.length, ...s.unconstrainedShape], 'float32');
+    const ones = new Array<number>(pads?.[i] ?? 0).fill(1);
+    return tf.tensor(v, [zs.length, ...ones, ...s.unconstrainedShape], 'float32');
   });
 }
 
@@ -277,7 +325,7 @@ export class ModelPotential<A extends unknown[]> implements Potential {
   logDensity(parts: tf.Tensor[]): tf.Scalar {
     const map = new Map(this.sites.map((s, i) => [s.name, { site: s, z: parts[i] as tf.Tensor }]));
     const e = this.enumeration;
-    const sub = new UnconstrainedSubstitute(map, true, undefined, e !== undefined);
+    const sub = new UnconstrainedSubstitute(map, true, undefined, undefined, e !== undefined);
     if (e !== undefined) {
       const model = this.runModel();
       const tr = unvalidated(
@@ -306,27 +354,122 @@ export class ModelPotential<A extends unknown[]> implements Potential {
     }
   }
 
+  /** How {@link valueAndGradBatch} evaluates a batch (chosen on its first call). */
+  private layout: BatchLayout | undefined;
+
   /**
-   * `U` and `dU/dz` at several points in one run of the model, the latents carrying a leading
-   * chain dimension: the model must broadcast over it (NumPyro's `chain_method='vectorized'`),
-   * e.g. by writing plates with negative `dim`s and indexing from the right. Where the model
-   * rejects the values, every point gets `U = +Infinity`.
+   * How {@link valueAndGradBatch} evaluates a batch of chains, once its first call has chosen:
+   * `'plate'` (the chains as a plate left of the model's plates), `'leading'` (a plain leading
+   * chain dimension), `'loop'` (one chain at a time); `undefined` before.
+   */
+  get batchMode(): BatchLayout['kind'] | undefined {
+    return this.layout?.kind;
+  }
+
+  /**
+   * `U` and `dU/dz` at several points, used by `chainMethod: 'vectorized'`, in one run of the
+   * model when it batches: as Pyro's `vectorize_particles`, the chains form a plate at dim
+   * `-(maxPlateNesting + 1)`, left of the model's plates, each latent value getting shape
+   * `[chains, 1, ..., 1, ...shape]`, so a model whose sites broadcast along their plates (Pyro's
+   * rule) batches unchanged, nested plates included. A model written for a plain leading chain
+   * dimension (the latents `[chains, ...shape]`, no plate) batches too. The first call evaluates
+   * every point on its own as well and keeps the first layout that reproduces those values and
+   * gradients; a model that batches neither way (it reshapes or reduces its latents, say) is
+   * evaluated one chain at a time, with the same numbers (NumPyro's `vmap` semantics). Where the
+   * model rejects the values of a batched run, every point gets `U = +Infinity`.
    */
   valueAndGradBatch(zs: Float64Array[]): PotentialPoint[] {
     // the chain dim and the enumeration dims would collide: one point at a time (same numbers)
     if (this.enumeration !== undefined) return zs.map((z) => this.valueAndGrad(z));
+    if (this.layout === undefined) {
+      const exact = zs.map((z) => this.valueAndGrad(z));
+      // decide at points the model accepts (a rejected point would reject every layout)
+      if (!exact.every((p) => Number.isFinite(p.value))) return exact;
+      this.layout = { kind: 'loop' };
+      for (const candidate of this.batchLayouts(zs[0] as Float64Array)) {
+        let pts: PotentialPoint[];
+        try {
+          pts = this.batchedValueAndGrad(zs, candidate);
+        } catch {
+          disposeAbortedTape();
+          continue;
+        }
+        if (pts.every((p, c) => samePoint(exact[c] as PotentialPoint, p))) {
+          this.layout = candidate;
+          break;
+        }
+      }
+      return exact;
+    }
+    const layout = this.layout;
+    if (layout.kind === 'loop') return zs.map((z) => this.valueAndGrad(z));
+    try {
+      return this.batchedValueAndGrad(zs, layout);
+    } catch (e) {
+      disposeAbortedTape(); // the model threw mid-run: free the gradient tape's saved tensors
+      if (!(e instanceof ArgumentError) || e.argument === 'model') throw e;
+      const reason = e.message;
+      return zs.map(() => ({
+        value: Infinity,
+        grad: new Float64Array(this.dim).fill(NaN),
+        reason,
+      }));
+    }
+  }
+
+  /**
+   * The batched layouts to try, in order: the chain plate (with the model's plate nesting and
+   * each latent's padding, read from one unbatched run at `z`), then a plain leading dimension.
+   */
+  private batchLayouts(z: Float64Array): BatchLayout[] {
+    let nesting = 0;
+    const eventRank = new Map<string, number>();
+    tf.tidy(() => {
+      const parts = siteTensors(z, this.sites);
+      const map = new Map(
+        this.sites.map((s, i) => [s.name, { site: s, z: parts[i] as tf.Tensor }]),
+      );
+      const sub = new UnconstrainedSubstitute(map, false);
+      const tr = unvalidated(
+        () => trace(() => sub.run(() => this.model(...this.args))).getTraceUntidied().trace,
+      );
+      for (const s of tr.sites()) {
+        for (const f of s.cond) nesting = Math.max(nesting, -f.dim);
+        if (s.type === 'sample' && s.fn !== null) eventRank.set(s.name, s.fn.eventShape.length);
+      }
+    });
+    const pads = this.sites.map((s) =>
+      Math.max(0, nesting - (s.shape.length - (eventRank.get(s.name) ?? 0))),
+    );
+    return [{ kind: 'plate', nesting, pads }, { kind: 'leading' }];
+  }
+
+  /** One batched evaluation in `layout` (throws where the model does not batch so). */
+  private batchedValueAndGrad(zs: Float64Array[], layout: BatchLayout): PotentialPoint[] {
     const n = zs.length;
     const out: PotentialPoint[] = [];
     let captured: tf.Tensor | undefined;
     try {
       tf.tidy(() => {
-        const parts = batchedSiteTensors(zs, this.sites);
-        const { value, grads } = tf.valueAndGrads((...xs: tf.Tensor[]) => {
+        const parts = batchedSiteTensors(
+          zs,
+          this.sites,
+          layout.kind === 'plate' ? layout.pads : undefined,
+        );
+        const { grads } = tf.valueAndGrads((...xs: tf.Tensor[]) => {
           const map = new Map(
             this.sites.map((s, i) => [s.name, { site: s, z: xs[i] as tf.Tensor }]),
           );
-          const sub = new UnconstrainedSubstitute(map, true, n);
-          unvalidated(() => sub.run(() => this.model(...this.args)));
+          const chainRank = layout.kind === 'plate' ? layout.nesting + 1 : undefined;
+          const sub = new UnconstrainedSubstitute(map, true, n, chainRank);
+          const run =
+            layout.kind === 'plate'
+              ? () =>
+                  plate(CHAIN_PLATE, n, { dim: -(layout.nesting + 1) }, () =>
+                    this.model(...this.args),
+                  )
+              : () => this.model(...this.args);
+          unvalidated(() => sub.run(run));
           let total: tf.Tensor = tf.zeros([n]);
           for (const t of sub.terms) total = tf.add(total, t);
           if (total.rank !== 1 || total.shape[0] !== n) {
@@ -338,7 +481,6 @@ export class ModelPotential<A extends unknown[]> implements Potential {
           captured = tf.keep(total);
           return tf.sum(total) as tf.Scalar;
         })(parts);
-        void value; // the sum over chains; the per-chain values are `captured`
         const per = (captured as tf.Tensor).dataSync();
         const gs = grads.map((g) => g.dataSync());
         for (let c = 0; c < n; c++) {
@@ -350,15 +492,6 @@ export class ModelPotential<A extends unknown[]> implements Potential {
           out.push({ value: -(per[c] as number), grad });
         }
       });
-    } catch (e) {
-      disposeAbortedTape(); // the model threw mid-run: free the gradient tape's saved tensors
-      if (!(e instanceof ArgumentError) || e.argument === 'model') throw e;
-      const reason = e.message;
-      return zs.map(() => ({
-        value: Infinity,
-        grad: new Float64Array(this.dim).fill(NaN),
-        reason,
-      }));
     } finally {
       captured?.dispose();
     }
@@ -394,7 +527,7 @@ export class ModelPotential<A extends unknown[]> implements Potential {
   constrainTensors(parts: tf.Tensor[]): { names: string[]; values: tf.Tensor[] } {
     const map = new Map(this.sites.map((s, i) => [s.name, { site: s, z: parts[i] as tf.Tensor }]));
     const e = this.enumeration;
-    const sub = new UnconstrainedSubstitute(map, false, undefined, e !== undefined);
+    const sub = new UnconstrainedSubstitute(map, false, undefined, undefined, e !== undefined);
     const model = this.runModel();
     const tr = trace((...a: A) => sub.run(() => model(...a))).getTraceUntidied(...this.args).trace;
     const names: string[] = [];
