@@ -5,6 +5,7 @@
  */
 import { ArgumentError } from '../utils/errors.js';
 import { parseDatasetSpec } from '../data/files.js';
+import { checkKindOptions } from '../app/train.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
@@ -50,8 +51,12 @@ export function register(program: Command): void {
       'after',
       '\nExample:\n  deepprob ensemble --members 5 --epochs 3 --redis redis://127.0.0.1:6379 --store /shared/queue',
     )
-    .action(async (o: EnsembleCliOptions) => {
+    .action(async (o: EnsembleCliOptions, c: Command) => {
       // checked at submit, not by each worker after training its member
+      checkKindOptions(
+        String(o.model),
+        Object.keys(o).filter((k) => c.getOptionValueSource(k) === 'cli'),
+      );
       if (o.ood !== undefined && parseDatasetSpec(o.ood, 'ood').dir !== undefined) {
         throw new ArgumentError(
           'ood',

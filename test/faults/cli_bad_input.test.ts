@@ -519,6 +519,21 @@ const cases: Case[] = [
     new RegExp(`${o.slice(2)}: ${o} applies to bayesian models only .*lenet5 is a plain model`),
   ]),
   [
+    'ensemble --kl-weight for a plain model (at submit)',
+    (f) => [
+      'ensemble',
+      '--members',
+      '2',
+      '--model',
+      'lenet5',
+      '--kl-weight',
+      '0.5',
+      '--store',
+      join(f.emptyDir, 'store'),
+    ],
+    /kl-weight: --kl-weight applies to bayesian models only .*lenet5 is a plain model/,
+  ],
+  [
     'train --loss for a Bayesian model',
     (f) => train(f, '--model', 'bayes-lenet5', '--loss', 'max-likelihood'),
     /loss: --loss applies to evidential models only \(evidential-lenet\); bayes-lenet5 is a bayesian model/,
