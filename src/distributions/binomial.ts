@@ -16,6 +16,7 @@ import type { ProbsOrLogits } from './probs.js';
 import {
   andB,
   betainc,
+  binomialSaddleLogPmf,
   ge,
   gt,
   isCount,
@@ -100,8 +101,14 @@ export class Binomial extends BinaryProbsDistribution {
     const ok = andB(isCount(k), le(k, n));
     const ks = safe(ok, k, 0);
     const [lp, lq] = this.logProbsPair();
-    const lpmf = tf.add(logBinom(n, ks), tf.add(mulNoNan(ks, lp), mulNoNan(tf.sub(n, ks), lq)));
-    return maskLogProb(ok, lpmf);
+    // 0 < k < n: Loader's saddle-point form (float32 accurate at large counts); the edges
+    // k = 0 and k = n are n log(1-p) and n log p.
+    const inner = andB(gt(ks, 0), lt(ks, n));
+    const ki = safe(inner, ks, 1);
+    const ni = safe(inner, tf.add(n, tf.zerosLike(ks)), 2);
+    const saddle = binomialSaddleLogPmf(ki, ni, lp, lq);
+    const edge = tf.add(mulNoNan(ks, lp), mulNoNan(tf.sub(n, ks), lq));
+    return maskLogProb(ok, whereB(inner, saddle, edge));
   }
   protected override _cdf(k: tf.Tensor): tf.Tensor {
     const n = this.totalCount;

@@ -5,6 +5,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
+import binomialRef from '@stdlib/stats-base-dists-binomial';
+import negBinomialRef from '@stdlib/stats-base-dists-negative-binomial';
+import poissonRef from '@stdlib/stats-base-dists-poisson';
 import { ArgumentError, distributions } from '../../src/index.js';
 import { expectNoLeak } from '../helpers.js';
 
@@ -62,5 +65,64 @@ describe('KL shapes', () => {
       p.dispose();
       q.dispose();
     }
+  });
+});
+
+describe('count log-masses at large counts (float32)', () => {
+  // References: @stdlib logpmf (float64). The lgamma form lost ~0.8 nats at counts ~1e6.
+  it('Poisson, Binomial and NegativeBinomial match @stdlib to 1e-4 at counts up to 1e7', () => {
+    const pois = new d.Poisson([1e6, 1e6, 1e7, 3.7, 50]);
+    const lpP = expectNoLeak(() => pois.logProb([1e6, 1e6 + 1000, 1e7 - 5000, 2, 0]));
+    expect(lpP).toBeAllclose(
+      [1e6, 1e6 + 1000, 1e7 - 5000, 2, 0].map((k, i) =>
+        poissonRef.logpmf(k, [1e6, 1e6, 1e7, 3.7, 50][i] as number),
+      ),
+      { rtol: 1e-5, atol: 1e-4 },
+    );
+    const bin = new d.Binomial([1e6, 1e6, 1e5, 10, 10], { probs: [0.3, 0.3, 1e-3, 0.3, 0.3] });
+    const ks = [3e5, 300100, 95, 0, 3];
+    const lpB = expectNoLeak(() => bin.logProb(ks));
+    const ns = [1e6, 1e6, 1e5, 10, 10];
+    const ps = [0.3, 0.3, 1e-3, 0.3, 0.3];
+    expect(lpB).toBeAllclose(
+      ks.map((k, i) => binomialRef.logpmf(k, ns[i] as number, ps[i] as number)),
+      { rtol: 1e-5, atol: 1e-4 },
+    );
+    // Pyro's NegativeBinomial(r, p) at k is stdlib's nbinom(k; r, 1 - p).
+    const nb = new d.NegativeBinomial([1e5, 3, 0.5, 20], { probs: [0.5, 0.3, 0.7, 0.01] });
+    const lpN = expectNoLeak(() => nb.logProb([1e5, 2, 4, 0]));
+    expect(lpN).toBeAllclose(
+      [
+        negBinomialRef.logpmf(1e5, 1e5, 0.5),
+        negBinomialRef.logpmf(2, 3, 0.7),
+        negBinomialRef.logpmf(4, 0.5, 0.3),
+        negBinomialRef.logpmf(0, 20, 0.99),
+      ],
+      { rtol: 1e-5, atol: 1e-4 },
+    );
+    pois.dispose();
+    bin.dispose();
+    nb.dispose();
+  });
+
+  it('the saddle-point forms keep the exact gradients in rate and logits', () => {
+    const rate = tf.tensor([3.7, 1e4]);
+    const g = expectNoLeak(() =>
+      tf.grad((r: tf.Tensor) => {
+        const p = new d.Poisson(r);
+        return p.logProb([2, 1.01e4]).sum();
+      })(rate),
+    );
+    expect(g).toBeAllclose([2 / 3.7 - 1, 0.01], { rtol: 1e-4, atol: 1e-6 });
+    const logits = tf.tensor([0.2, 0.2, 0.2]);
+    const p0 = 1 / (1 + Math.exp(-0.2));
+    const gb = expectNoLeak(() =>
+      tf.grad((l: tf.Tensor) => new d.Binomial(10, { logits: l }).logProb([3, 0, 10]).sum())(
+        logits,
+      ),
+    );
+    expect(gb).toBeAllclose([3 - 10 * p0, -10 * p0, 10 - 10 * p0], { rtol: 1e-4, atol: 1e-5 });
+    rate.dispose();
+    logits.dispose();
   });
 });
