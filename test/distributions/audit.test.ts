@@ -126,3 +126,56 @@ describe('count log-masses at large counts (float32)', () => {
     logits.dispose();
   });
 });
+
+describe('Beta and Dirichlet draws at tiny concentrations', () => {
+  it('draws whose Gamma variates underflow keep their near-vertex values (no ties at 1/K)', () => {
+    // Beta(0.01, 0.01) has variance ab/((a+b)^2(a+b+1)) = 0.2451; its draws sit near 0 or 1.
+    // Both Gamma(0.01) variates fall below 1e-38 in ~17% of draws: those were exactly 0.5.
+    const beta = new d.Beta(0.01, 0.01);
+    const x = expectNoLeak(() => beta.sample([4000], 11));
+    const n = x.length;
+    const mean = x.reduce((s, v) => s + v, 0) / n;
+    const variance = x.reduce((s, v) => s + (v - mean) ** 2, 0) / n;
+    expect(x.filter((v) => Math.abs(v - 0.5) < 0.4).length).toBeLessThan(0.05 * n);
+    expect(Math.abs(variance - 0.2451)).toBeLessThan(0.01);
+    expect(x.every((v) => v > 0 && v < 1)).toBe(true);
+    // Dirichlet(0.01 * 1_3): E[x_0^2] = a(a+1)/(a0(a0+1)) = 0.32686.
+    const dir = new d.Dirichlet([0.01, 0.01, 0.01]);
+    const y = expectNoLeak(() => dir.sample([4000], 12));
+    let sq = 0;
+    let ties = 0;
+    for (let i = 0; i < y.length; i += 3) {
+      sq += (y[i] as number) ** 2;
+      const [u, v, w] = [y[i], y[i + 1], y[i + 2]] as [number, number, number];
+      if (Math.abs(u - v) < 1e-6 && Math.abs(v - w) < 1e-6) ties++;
+    }
+    expect(ties).toBe(0);
+    expect(Math.abs(sq / 4000 - 0.32686)).toBeLessThan(0.02);
+    beta.dispose();
+    dir.dispose();
+  });
+
+  it('the implicit gradient stays right at small concentrations', () => {
+    // d/da E[x] for Beta(a, b) is b/(a+b)^2, for Dirichlet d/da_0 E[x_0] = (a0 - a_0)/a0^2.
+    const a = tf.scalar(0.05);
+    const b = tf.scalar(0.3);
+    const n = 20000;
+    const g = expectNoLeak(() =>
+      tf.tidy(() => {
+        const grads = tf.grads((p: tf.Tensor, q: tf.Tensor) =>
+          tf.mean(new d.Beta(p, q).rsample([n], 3)),
+        )([a, b]);
+        return tf.stack(grads);
+      }),
+    );
+    expect(Math.abs((g[0] as number) - 0.3 / 0.35 ** 2)).toBeLessThan(0.15);
+    const conc = tf.tensor([0.05, 0.5, 0.02]);
+    const gd = expectNoLeak(() =>
+      tf.grad((c: tf.Tensor) =>
+        tf.mean(tf.slice(new d.Dirichlet(c).rsample([n], 4), [0, 0], [-1, 1])),
+      )(conc),
+    );
+    expect(Math.abs((gd[0] as number) - 0.52 / 0.57 ** 2)).toBeLessThan(0.1);
+    [a, b, conc].forEach((t) => t.dispose());
+  });
+});
