@@ -160,6 +160,79 @@ export function binomialSaddleLogPmf(
   });
 }
 
+/** Wichura's AS241 (PPND16) coefficients, numerator then denominator, lowest order first. */
+const NDTRI_CENTRAL = [
+  [
+    3.3871328727963665, 133.14166789178438, 1971.5909503065513, 13731.69376550946,
+    45921.95393154987, 67265.7709270087, 33430.57558358813, 2509.0809287301227,
+  ],
+  [
+    1, 42.31333070160091, 687.1870074920579, 5394.196021424751, 21213.794301586597,
+    39307.89580009271, 28729.085735721943, 5226.495278852546,
+  ],
+] as const;
+const NDTRI_NEAR = [
+  [
+    1.4234371107496835, 4.630337846156546, 5.769497221460691, 3.6478483247632045,
+    1.2704582524523684, 0.2417807251774506, 0.022723844989269184, 0.0007745450142783414,
+  ],
+  [
+    1, 2.053191626637759, 1.6763848301838038, 0.6897673349851, 0.14810397642748008,
+    0.015198666563616457, 0.0005475938084995345, 1.0507500716444169e-9,
+  ],
+] as const;
+const NDTRI_FAR = [
+  [
+    6.657904643501103, 5.463784911164114, 1.7848265399172913, 0.29656057182850487,
+    0.026532189526576124, 0.0012426609473880784, 2.7115555687434876e-5, 2.0103343992922881e-7,
+  ],
+  [
+    1, 0.599832206555888, 0.1369298809227358, 0.014875361290850615, 0.0007868691311456133,
+    1.8463183175100548e-5, 1.421511758316446e-7, 2.0442631033899397e-15,
+  ],
+] as const;
+
+/** `num(r) / den(r)` for coefficient lists (Horner). */
+function ratio(
+  r: tf.Tensor,
+  [num, den]: readonly [readonly number[], readonly number[]],
+): tf.Tensor {
+  const horner = (c: readonly number[]): tf.Tensor => {
+    let acc: tf.Tensor = tf.fill(r.shape, c[c.length - 1] as number);
+    for (let i = c.length - 2; i >= 0; i--) acc = tf.add(tf.mul(acc, r), c[i] as number);
+    return acc;
+  };
+  return tf.div(horner(num), horner(den));
+}
+
+/**
+ * The standard normal quantile `Phi^{-1}(p)` (Wichura's AS241, relative error ~1e-16 in exact
+ * arithmetic): a rational function of `q = p - 1/2` in the centre, of `sqrt(-log min(p, 1-p))`
+ * in the tails; `-Infinity` at 0, `+Infinity` at 1, NaN outside `[0, 1]`.
+ */
+export function ndtri(p: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const q = tf.sub(p, 0.5);
+    const central = lt(tf.abs(q), 0.425);
+    const qc = safe(central, q, 0);
+    const centralX = tf.mul(qc, ratio(tf.sub(0.180625, tf.square(qc)), NDTRI_CENTRAL));
+    const tailP = tf.clipByValue(tf.minimum(p, tf.sub(1, p)), 1e-300, 0.5);
+    const r = tf.sqrt(tf.neg(tf.log(safe(notB(central), tailP, 0.5))));
+    const near = le(r, 5);
+    const tailX = tf.where(
+      near,
+      ratio(tf.sub(safe(near, r, 1.6), 1.6), NDTRI_NEAR),
+      ratio(tf.sub(safe(notB(near), r, 5), 5), NDTRI_FAR),
+    );
+    const signed = tf.where(lt(q, 0), tf.neg(tailX), tailX);
+    const x = tf.where(central, centralX, signed);
+    const ends = tf.where(eq(p, 0), tf.fill(p.shape, -Infinity), tf.fill(p.shape, Infinity));
+    const valid = andB(ge(p, 0), le(p, 1));
+    const atEnd = orB(eq(p, 0), eq(p, 1));
+    return tf.where(valid, tf.where(atEnd, ends, x), tf.fill(p.shape, NaN));
+  });
+}
+
 /** The broadcast shape of some tensors (numpy rules). */
 export function bshape(...ts: tf.Tensor[]): number[] {
   return ts.reduce<number[]>((s, t) => tf.backend_util.assertAndGetBroadcastShape(s, t.shape), []);

@@ -8,6 +8,15 @@ import { describe, expect, it } from 'vitest';
 import binomialRef from '@stdlib/stats-base-dists-binomial';
 import negBinomialRef from '@stdlib/stats-base-dists-negative-binomial';
 import poissonRef from '@stdlib/stats-base-dists-poisson';
+import normalRef from '@stdlib/stats-base-dists-normal';
+import lognormalRef from '@stdlib/stats-base-dists-lognormal';
+import uniformRef from '@stdlib/stats-base-dists-uniform';
+import exponentialRef from '@stdlib/stats-base-dists-exponential';
+import cauchyRef from '@stdlib/stats-base-dists-cauchy';
+import laplaceRef from '@stdlib/stats-base-dists-laplace';
+import logisticRef from '@stdlib/stats-base-dists-logistic';
+import gumbelRef from '@stdlib/stats-base-dists-gumbel';
+import weibullRef from '@stdlib/stats-base-dists-weibull';
 import { ArgumentError, distributions } from '../../src/index.js';
 import { expectNoLeak } from '../helpers.js';
 
@@ -177,5 +186,58 @@ describe('Beta and Dirichlet draws at tiny concentrations', () => {
     );
     expect(Math.abs((gd[0] as number) - 0.52 / 0.57 ** 2)).toBeLessThan(0.1);
     [a, b, conc].forEach((t) => t.dispose());
+  });
+});
+
+describe('icdf (quantile function)', () => {
+  const ps = [0.001, 0.02, 0.3, 0.5, 0.8, 0.99];
+  const cases: Array<[string, () => distributions.Distribution, (p: number) => number]> = [
+    ['Normal', () => new d.Normal(0.5, 2), (p) => normalRef.quantile(p, 0.5, 2)],
+    ['LogNormal', () => new d.LogNormal(0.2, 0.7), (p) => lognormalRef.quantile(p, 0.2, 0.7)],
+    ['HalfNormal', () => new d.HalfNormal(1.5), (p) => normalRef.quantile((1 + p) / 2, 0, 1.5)],
+    ['Uniform', () => new d.Uniform(-1, 3), (p) => uniformRef.quantile(p, -1, 3)],
+    ['Exponential', () => new d.Exponential(2), (p) => exponentialRef.quantile(p, 2)],
+    ['Cauchy', () => new d.Cauchy(1, 2), (p) => cauchyRef.quantile(p, 1, 2)],
+    ['HalfCauchy', () => new d.HalfCauchy(2), (p) => cauchyRef.quantile((1 + p) / 2, 0, 2)],
+    ['Laplace', () => new d.Laplace(1, 2), (p) => laplaceRef.quantile(p, 1, 2)],
+    ['Logistic', () => new d.Logistic(1, 2), (p) => logisticRef.quantile(p, 1, 2)],
+    ['Gumbel', () => new d.Gumbel(1, 2), (p) => gumbelRef.quantile(p, 1, 2)],
+    ['Weibull', () => new d.Weibull(2, 1.5), (p) => weibullRef.quantile(p, 1.5, 2)],
+  ];
+  it.each(cases)('%s.icdf matches @stdlib and inverts cdf', (_, make, ref) => {
+    const dist = make();
+    const x = expectNoLeak(() => dist.icdf(ps));
+    expect(x).toBeAllclose(ps.map(ref), { rtol: 2e-5, atol: 1e-5 });
+    const back = expectNoLeak(() => tf.tidy(() => dist.cdf(dist.icdf(ps))));
+    expect(back).toBeAllclose(ps, { rtol: 1e-4, atol: 1e-6 });
+    dist.dispose();
+  });
+
+  it('broadcasts against the batch, gives the support ends at 0 and 1, and checks its input', () => {
+    const n = new d.Normal([[0], [1], [2]], [0.5, 1, 2, 4]);
+    expectNoLeak(() => {
+      const x = n.icdf([0.1, 0.2, 0.3, 0.4]);
+      expect(x.shape).toEqual([3, 4]);
+      return x;
+    });
+    const std = new d.Normal(0, 1);
+    expect(expectNoLeak(() => std.icdf([0, 1, 1e-30]))).toBeAllclose(
+      [-Infinity, Infinity, -11.464],
+      {
+        rtol: 1e-4,
+      },
+    );
+    expectNoLeak(() => {
+      expect(() => std.icdf([0.5, 1.5])).toThrow(/value: expected a probability in \[0, 1\]/);
+      expect(() => n.icdf([0.1, 0.2])).toThrow(ArgumentError);
+    });
+    const g = new d.Gamma(2, 1);
+    expect(() => g.icdf(0.5)).toThrow(/icdf is not defined/);
+    // d icdf / d scale = Phi^{-1}(p)
+    const s = tf.scalar(2);
+    const grad = expectNoLeak(() => tf.grad((t: tf.Tensor) => new d.Normal(0, t).icdf(0.9))(s));
+    expect(grad).toBeAllclose([1.2815516], { rtol: 1e-5 });
+    [n, std, g].forEach((x) => x.dispose());
+    s.dispose();
   });
 });
