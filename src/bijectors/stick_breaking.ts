@@ -21,7 +21,8 @@ function logOffsets(km1: number): tf.Tensor {
  *   \log|\det J| = \sum_{k=1}^{K-1}\big[\log z_k + \log(1 - z_k) + \log r_k\big].$$
  *
  * Everything is computed in log space (`log z = -softplus(-x')`), so extreme inputs do not underflow
- * to `log 0`. The inverse: `x_k = log y_k - log(1 - sum_{j<=k} y_j) + log(K - k)`.
+ * to `log 0`. The inverse: `x_k = log y_k - log(sum_{j>k} y_j) + log(K - k)`, the remaining stick
+ * summed from the tail (on the simplex it equals `1 - sum_{j<=k} y_j`, which cancels in float32).
  * Event dims 1 on both sides; the last dim grows by one (`forwardShape`).
  *
  * @example
@@ -64,7 +65,10 @@ export class StickBreaking extends Bijector {
     if (y.rank < 1) throw new ArgumentError('y', 'StickBreaking expects vectors [..., K]');
     const k = y.shape[y.rank - 1] as number;
     const crop = tf.slice(y, Array(y.rank).fill(0), [...y.shape.slice(0, -1), k - 1]);
-    const sf = tf.maximum(tf.sub(1, cumsumLast(crop)), 1e-38);
+    // The stick left after piece k, sum_{j>k} y_j, summed from the tail: 1 - cumsum(y) loses it
+    // to cancellation once y_0 rounds to 1 (forward([20, -20, 0]) came back as [88.6, 48.6, 67.9]).
+    const tail = tf.reverse(cumsumLast(tf.reverse(y, -1), true), -1);
+    const sf = tf.maximum(tf.slice(tail, Array(y.rank).fill(0), crop.shape), 1e-38);
     return tf.add(tf.sub(tf.log(crop), tf.log(sf)), logOffsets(k - 1));
   }
   protected override _inverseAndLogDet(y: tf.Tensor): InverseResult {

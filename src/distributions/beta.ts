@@ -15,7 +15,7 @@ import { broadcastTo } from '../utils/tensor.js';
 import { deriveSeeds } from '../utils/seed.js';
 import { ScalarDistribution } from './scalar.js';
 import type { DistributionOptions, TensorInput } from './distribution.js';
-import { standardGammaRsample } from './host_sampling.js';
+import { betaRsample } from './host_sampling.js';
 import { registerKL } from './kl.js';
 import {
   andB,
@@ -70,9 +70,9 @@ export class Beta extends ScalarDistribution {
 
   protected override _rsample(shape: number[], seed: number): tf.Tensor {
     const [s1, s0] = deriveSeeds(seed, 2) as [number, number];
-    const g1 = standardGammaRsample(broadcastTo(this.concentration1, this._batchShape), shape, s1);
-    const g0 = standardGammaRsample(broadcastTo(this.concentration0, this._batchShape), shape, s0);
-    return tf.div(g1, tf.add(g1, g0));
+    const a = broadcastTo(this.concentration1, this._batchShape);
+    const b = broadcastTo(this.concentration0, this._batchShape);
+    return betaRsample(a, b, shape, s1, s0);
   }
   protected _logProb(x: tf.Tensor): tf.Tensor {
     const inside = andB(ge(x, 0), le(x, 1));

@@ -16,6 +16,7 @@ import type { ProbsOrLogits } from './probs.js';
 import {
   andB,
   betainc,
+  binomialSaddleLogPmf,
   ge,
   gt,
   isCount,
@@ -29,7 +30,7 @@ import {
 } from './special.js';
 import { integerInterval, type Constraint } from '../constraints/constraints.js';
 import { binomialDraw } from './host_sampling.js';
-import { broadcastTo, valuesOf } from '../utils/tensor.js';
+import { broadcastShapes, broadcastTo, valuesOf } from '../utils/tensor.js';
 import { makeRng } from '../utils/seed.js';
 import { ArgumentError } from '../utils/errors.js';
 
@@ -100,8 +101,14 @@ export class Binomial extends BinaryProbsDistribution {
     const ok = andB(isCount(k), le(k, n));
     const ks = safe(ok, k, 0);
     const [lp, lq] = this.logProbsPair();
-    const lpmf = tf.add(logBinom(n, ks), tf.add(mulNoNan(ks, lp), mulNoNan(tf.sub(n, ks), lq)));
-    return maskLogProb(ok, lpmf);
+    // 0 < k < n: Loader's saddle-point form (float32 accurate at large counts); the edges
+    // k = 0 and k = n are n log(1-p) and n log p.
+    const inner = andB(gt(ks, 0), lt(ks, n));
+    const ki = safe(inner, ks, 1);
+    const ni = safe(inner, tf.add(n, tf.zerosLike(ks)), 2);
+    const saddle = binomialSaddleLogPmf(ki, ni, lp, lq);
+    const edge = tf.add(mulNoNan(ks, lp), mulNoNan(tf.sub(n, ks), lq));
+    return maskLogProb(ok, whereB(inner, saddle, edge));
   }
   protected override _cdf(k: tf.Tensor): tf.Tensor {
     const n = this.totalCount;
@@ -141,13 +148,13 @@ export class Binomial extends BinaryProbsDistribution {
  * @param p the first distribution. @param q the second distribution.
  */
 export function klBinomialBinomial(p: Binomial, q: Binomial): tf.Tensor {
-  const a = Array.from(valuesOf(p.totalCount));
-  const b = Array.from(valuesOf(q.totalCount));
-  const same =
-    (a.length === 1 && b.every((v) => v === a[0])) ||
-    (b.length === 1 && a.every((v) => v === b[0])) ||
-    (a.length === b.length && a.every((v, i) => v === b[i]));
-  if (!same) {
+  const batch = broadcastShapes({ p: p.batchShape, q: q.batchShape });
+  const same = tf.tidy(() =>
+    tf.all(tf.equal(broadcastTo(p.totalCount, batch), broadcastTo(q.totalCount, batch))),
+  );
+  const ok = same.dataSync()[0] === 1;
+  same.dispose();
+  if (!ok) {
     throw new ArgumentError('q', 'KL between binomials needs equal totalCount');
   }
   return tf.tidy(() => {
@@ -155,10 +162,7 @@ export function klBinomialBinomial(p: Binomial, q: Binomial): tf.Tensor {
     const qq = q.probs;
     const t1 = mulNoNan(pp, tf.sub(tf.log(pp), tf.log(qq)));
     const t2 = mulNoNan(tf.sub(1, pp), tf.sub(tf.log1p(tf.neg(pp)), tf.log1p(tf.neg(qq))));
-    const kl = tf.mul(p.totalCount, tf.add(t1, t2));
-    return tf.broadcastTo(kl, [
-      ...(p.batchShape.length >= q.batchShape.length ? p.batchShape : q.batchShape),
-    ]);
+    return broadcastTo(tf.mul(p.totalCount, tf.add(t1, t2)), batch);
   });
 }
 

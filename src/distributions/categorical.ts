@@ -7,6 +7,7 @@
  * not meaningful and are not defined. Samples are float32 category indices (`tf.multinomial`).
  */
 import * as tf from '@tensorflow/tfjs';
+import { ArgumentError } from '../utils/errors.js';
 import type { DistributionOptions, TensorInput } from './distribution.js';
 import { CategoricalProbsDistribution } from './categorical_probs.js';
 import { registerKL } from './kl.js';
@@ -75,6 +76,12 @@ export class Categorical extends CategoricalProbsDistribution {
  * ```
  */
 export function klCategoricalCategorical(p: Categorical, q: Categorical): tf.Tensor {
+  if (p.numCategories !== q.numCategories) {
+    throw new ArgumentError(
+      'q',
+      `KL between categoricals needs the same number of categories, got ${p.numCategories} and ${q.numCategories}`,
+    );
+  }
   return tf.tidy(() => tf.sum(mulNoNan(p.probs, tf.sub(p.logits, q.logits)), -1));
 }
 

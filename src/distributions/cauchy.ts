@@ -10,6 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { LocationScaleDistribution } from './location_scale.js';
 import { registerKL } from './kl.js';
+import { lt } from './special.js';
 
 /**
  * Cauchy distribution with location `loc` (median and mode) and scale `scale > 0` (half width at
@@ -30,6 +31,16 @@ export class Cauchy extends LocationScaleDistribution {
     return tf.neg(
       tf.add(tf.log(tf.mul(Math.PI, this.scale)), tf.log1p(tf.square(this.standardize(x)))),
     );
+  }
+  /**
+   * `loc + scale tan(pi (p - 1/2))`, as `-1/tan(pi p)` below 1/2 and `1/tan(pi (1 - p))` above
+   * (float32 keeps the tails, where `pi (p - 1/2)` rounds near `-pi/2`).
+   */
+  protected override _icdf(p: tf.Tensor): tf.Tensor {
+    const low = lt(p, 0.5);
+    const t = tf.tan(tf.mul(Math.PI, tf.where(low, p, tf.sub(1, p))));
+    const z = tf.where(low, tf.neg(tf.reciprocal(t)), tf.reciprocal(t));
+    return tf.add(this.loc, tf.mul(this.scale, z));
   }
   protected override _cdf(x: tf.Tensor): tf.Tensor {
     return tf.add(0.5, tf.div(tf.atan(this.standardize(x)), Math.PI));

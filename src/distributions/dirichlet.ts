@@ -14,7 +14,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { broadcastTo } from '../utils/tensor.js';
 import { Distribution, type DistributionOptions, type TensorInput } from './distribution.js';
-import { standardGammaRsample } from './host_sampling.js';
+import { dirichletRsample } from './host_sampling.js';
 import { registerKL } from './kl.js';
 import { digamma, gt, lgamma, mulNoNan } from './special.js';
 import { simplex, type Constraint } from '../constraints/constraints.js';
@@ -63,8 +63,7 @@ export class Dirichlet extends Distribution {
     return tf.sum(this.concentration, -1, keepDims);
   }
   protected override _rsample(shape: number[], seed: number): tf.Tensor {
-    const g = standardGammaRsample(this.concentration, shape, seed);
-    return tf.div(g, tf.sum(g, -1, true));
+    return dirichletRsample(this.concentration, shape, seed);
   }
   protected _logProb(x: tf.Tensor): tf.Tensor {
     const a = this.concentration;

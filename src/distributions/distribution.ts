@@ -3,7 +3,7 @@
  *
  * Public methods (`sample`, `logProb`, `cdf`, ...) convert and check their inputs, run under
  * `tf.tidy` and return exactly one new tensor. Subclasses implement only the math, in protected
- * `_`-prefixed hooks: `_sample`, `_logProb`, and where defined `_rsample`, `_cdf`, `_mean`,
+ * `_`-prefixed hooks: `_sample`, `_logProb`, and where defined `_rsample`, `_cdf`, `_icdf`, `_mean`,
  * `_mode`, `_variance`, `_entropy`. Derived quantities (`prob`, `stddev`, `survival`, `logCdf`,
  * `crossEntropy`) come from the base.
  *
@@ -142,6 +142,10 @@ export abstract class Distribution {
   protected _logSurvival(value: tf.Tensor): tf.Tensor {
     return tf.log(this._survival(value));
   }
+  protected _icdf(p: tf.Tensor): tf.Tensor {
+    void p;
+    throw this.undefinedError('icdf');
+  }
   protected _mean(): tf.Tensor {
     throw this.undefinedError('mean');
   }
@@ -220,6 +224,25 @@ export abstract class Distribution {
   /** Cumulative distribution function `P(X <= value)`. */
   cdf(value: TensorInput): tf.Tensor {
     return tf.tidy(() => this._cdf(this.checkValue(value)));
+  }
+  /**
+   * Inverse cumulative distribution function (quantile): the `x` with `P(X <= x) = p`, shape
+   * `broadcast(p, batchShape)`; `icdf(0)` and `icdf(1)` are the ends of the support. Defined for
+   * the continuous scalar families with a closed-form or standard inverse (Normal, LogNormal,
+   * HalfNormal, Uniform, Exponential, Cauchy, HalfCauchy, Laplace, Logistic, Gumbel, Weibull).
+   * @param p probabilities in `[0, 1]` (with `validateArgs`, others throw; without, they give NaN).
+   * @throws NotDefinedError for the other families; ArgumentError naming `value` for a bad shape
+   *   or, with `validateArgs`, a probability outside `[0, 1]`.
+   */
+  icdf(p: TensorInput): tf.Tensor {
+    if (this._icdf === Distribution.prototype._icdf) throw this.undefinedError('icdf');
+    return tf.tidy(() => {
+      const v = this.checkValue(p);
+      if (this.validateArgs && !allWithin(peekValues(v), 0, 1)) {
+        checkValues(v, 'value', (x) => x >= 0 && x <= 1, 'a probability in [0, 1]');
+      }
+      return this._icdf(v);
+    });
   }
   /** `log P(X <= value)`. */
   logCdf(value: TensorInput): tf.Tensor {

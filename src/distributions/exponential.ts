@@ -44,6 +44,10 @@ export class Exponential extends ScalarDistribution {
   protected _logProb(x: tf.Tensor): tf.Tensor {
     return maskLogProb(ge(x, 0), tf.sub(tf.log(this.rate), tf.mul(this.rate, x)));
   }
+  /** `-log(1 - p) / rate`. */
+  protected override _icdf(p: tf.Tensor): tf.Tensor {
+    return tf.div(tf.neg(tf.log1p(tf.neg(p))), this.rate);
+  }
   protected override _cdf(x: tf.Tensor): tf.Tensor {
     return tf.neg(tf.expm1(tf.neg(tf.mul(this.rate, tf.relu(x)))));
   }

@@ -32,6 +32,10 @@ export class Gumbel extends LocationScaleDistribution {
     const z = this.standardize(x);
     return tf.sub(tf.neg(tf.add(z, tf.exp(tf.neg(z)))), tf.log(this.scale));
   }
+  /** `loc - scale log(-log p)`. */
+  protected override _icdf(p: tf.Tensor): tf.Tensor {
+    return tf.sub(this.loc, tf.mul(this.scale, tf.log(tf.neg(tf.log(p)))));
+  }
   protected override _cdf(x: tf.Tensor): tf.Tensor {
     return tf.exp(tf.neg(tf.exp(tf.neg(this.standardize(x)))));
   }

@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ScalarDistribution } from './scalar.js';
 import type { DistributionOptions, TensorInput } from './distribution.js';
 import { registerKL } from './kl.js';
-import { ge, maskLogProb, openUniform } from './special.js';
+import { ge, gt, maskLogProb, openUniform } from './special.js';
 import { nonnegative, type Constraint } from '../constraints/constraints.js';
 
 /**
@@ -48,6 +48,12 @@ export class HalfCauchy extends ScalarDistribution {
       ),
     );
     return maskLogProb(ge(x, 0), lp);
+  }
+  /** `scale tan(pi p / 2)`, as `1/tan(pi (1 - p) / 2)` above 1/2 (float32 keeps the tail). */
+  protected override _icdf(p: tf.Tensor): tf.Tensor {
+    const high = gt(p, 0.5);
+    const t = tf.tan(tf.mul(Math.PI / 2, tf.where(high, tf.sub(1, p), p)));
+    return tf.mul(this.scale, tf.where(high, tf.reciprocal(t), t));
   }
   protected override _cdf(x: tf.Tensor): tf.Tensor {
     return tf.mul(2 / Math.PI, tf.atan(tf.div(tf.relu(x), this.scale)));

@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ScalarDistribution } from './scalar.js';
 import type { DistributionOptions, TensorInput } from './distribution.js';
 import { registerKL } from './kl.js';
-import { erfc, ge, maskLogProb } from './special.js';
+import { erfc, ge, maskLogProb, ndtri } from './special.js';
 import { nonnegative, type Constraint } from '../constraints/constraints.js';
 
 /**
@@ -47,6 +47,10 @@ export class HalfNormal extends ScalarDistribution {
       tf.mul(0.5, tf.square(tf.div(x, this.scale))),
     );
     return maskLogProb(ge(x, 0), lp);
+  }
+  /** `scale * Phi^{-1}((1 + p) / 2)`. */
+  protected override _icdf(p: tf.Tensor): tf.Tensor {
+    return tf.mul(this.scale, ndtri(tf.mul(0.5, tf.add(1, p))));
   }
   protected override _cdf(x: tf.Tensor): tf.Tensor {
     return tf.sub(1, this._survival(x));

@@ -29,7 +29,16 @@ export function lgamma64(x: number): number {
 /** Regularized lower incomplete gamma `P(a, x)` in float64 (series / continued fraction). */
 export function gammaP64(a: number, x: number): number {
   if (x <= 0) return 0;
-  const logPre = a * Math.log(x) - x - lgamma64(a);
+  return gammaPLog64(a, Math.log(x));
+}
+
+/**
+ * `P(a, x)` in float64 from `log x`, so that `x` may lie below the smallest double (a Gamma
+ * draw with a tiny shape, `x = G(a+1) U^(1/a)`, is often `exp(-1000)` or less).
+ */
+function gammaPLog64(a: number, logX: number): number {
+  const x = Math.exp(logX);
+  const logPre = a * logX - x - lgamma64(a);
   const maxIter = 10000;
   if (x < a + 1) {
     let ap = a;
@@ -72,10 +81,23 @@ function normal(rng: () => number): number {
 
 /** One Gamma(alpha, 1) draw: Marsaglia–Tsang (2000), with the alpha < 1 boost `G(a+1) U^(1/a)`. */
 export function standardGammaDraw(alpha: number, rng: () => number): number {
+  return Math.exp(standardGammaLogDraw(alpha, rng));
+}
+
+/**
+ * The log of one Gamma(alpha, 1) draw (the same uniforms as {@link standardGammaDraw}): finite
+ * even where the draw itself underflows, which happens often for `alpha` below ~0.05.
+ */
+export function standardGammaLogDraw(alpha: number, rng: () => number): number {
   if (alpha < 1) {
-    const g = standardGammaDraw(alpha + 1, rng);
-    return Math.exp(Math.log(g) + Math.log(1 - rng()) / alpha);
+    const logG = standardGammaLogDraw(alpha + 1, rng);
+    return logG + Math.log(1 - rng()) / alpha;
   }
+  return Math.log(marsagliaTsang(alpha, rng));
+}
+
+/** Marsaglia–Tsang's squeeze-and-reject Gamma(alpha, 1) draw for `alpha >= 1`. */
+function marsagliaTsang(alpha: number, rng: () => number): number {
   const d = alpha - 1 / 3;
   const c = 1 / Math.sqrt(9 * d);
   for (;;) {
@@ -104,6 +126,21 @@ export function gammaDrawGrad(alpha: number, x: number): number {
   const dP = (gammaP64(alpha + h, x) - gammaP64(lo, x)) / (alpha + h - lo);
   const logF = (alpha - 1) * Math.log(x) - x - lgamma64(alpha);
   const g = -dP * Math.exp(-logF);
+  return Number.isFinite(g) ? g : 0;
+}
+
+/**
+ * `d log x / d alpha` of a standard Gamma draw given as `log x` (the implicit gradient of
+ * {@link gammaDrawGrad} divided by `x`, computed in log space so that it stays finite where `x`
+ * underflows).
+ */
+export function gammaDrawLogGrad(alpha: number, logX: number): number {
+  if (!Number.isFinite(logX)) return 0;
+  const h = 1e-5 * Math.max(1, alpha);
+  const lo = Math.max(alpha - h, alpha / 2);
+  const dP = (gammaPLog64(alpha + h, logX) - gammaPLog64(lo, logX)) / (alpha + h - lo);
+  const logXF = alpha * logX - Math.exp(logX) - lgamma64(alpha); // log(x f(x; alpha))
+  const g = -dP * Math.exp(-logXF);
   return Number.isFinite(g) ? g : 0;
 }
 
@@ -139,6 +176,123 @@ export function standardGammaRsample(alpha: tf.Tensor, shape: number[], seed: nu
     };
   });
   return f(alphaFull);
+}
+
+/** The largest float32 below 1: Beta draws are clamped to `[TINY32, ONE_BELOW32]`. */
+const ONE_BELOW32 = 1 - 2 ** -24;
+
+/** Log-Gamma draws of each element of `alpha` (`full` entries), from one seeded stream. */
+function logGammaDraws(alpha: ArrayLike<number>, seed: number): Float64Array {
+  const rng = makeRng(seed);
+  const out = new Float64Array(alpha.length);
+  for (let i = 0; i < alpha.length; i++) out[i] = standardGammaLogDraw(alpha[i] as number, rng);
+  return out;
+}
+
+/**
+ * Reparameterized Dirichlet draws of shape `[...shape, ...concentration.shape]`: independent
+ * `G_j ~ Gamma(alpha_j, 1)` normalized, `x = G / sum G`, computed from `log G` in float64 (a
+ * softmax) so that rows whose draws all underflow (tiny concentrations) keep their true,
+ * near-vertex values instead of ties; components are clamped to the smallest normal float32.
+ * The gradient is the implicit one (Figurnov et al., 2018):
+ *
+ * $$\frac{\partial x_i}{\partial\alpha_j} = x_i(\delta_{ij} - x_j)\,
+ *   \frac{\partial\log G_j}{\partial\alpha_j}.$$
+ */
+export function dirichletRsample(
+  concentration: tf.Tensor,
+  shape: number[],
+  seed: number,
+): tf.Tensor {
+  const full = [...shape, ...concentration.shape];
+  if (full.some((d) => d === 0)) return tf.zeros(full);
+  const k = full[full.length - 1] as number;
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const a = args[0] as tf.Tensor;
+    const av = a.dataSync();
+    const logG = logGammaDraws(av, seed);
+    const xs = new Float64Array(av.length);
+    const out = new Float32Array(av.length);
+    for (let r = 0; r < av.length; r += k) {
+      let mx = -Infinity;
+      for (let j = 0; j < k; j++) mx = Math.max(mx, logG[r + j] as number);
+      let sum = 0;
+      for (let j = 0; j < k; j++) sum += Math.exp((logG[r + j] as number) - mx);
+      for (let j = 0; j < k; j++) {
+        const x = Math.exp((logG[r + j] as number) - mx) / sum;
+        xs[r + j] = x;
+        out[r + j] = Math.max(x, TINY32);
+      }
+    }
+    return {
+      value: tf.tensor(out, a.shape, 'float32'),
+      gradFunc: (dy: tf.Tensor) => {
+        const dyv = dy.dataSync();
+        const g = new Float32Array(av.length);
+        for (let r = 0; r < av.length; r += k) {
+          let dot = 0;
+          for (let i = 0; i < k; i++) dot += (dyv[r + i] as number) * (xs[r + i] as number);
+          for (let j = 0; j < k; j++) {
+            const dlg = gammaDrawLogGrad(av[r + j] as number, logG[r + j] as number);
+            g[r + j] = (xs[r + j] as number) * ((dyv[r + j] as number) - dot) * dlg;
+          }
+        }
+        return tf.tensor(g, a.shape, 'float32');
+      },
+    };
+  });
+  return tf.tidy(() => f(broadcastTo(concentration, full)));
+}
+
+/**
+ * Reparameterized Beta(a, b) draws `x = G_a / (G_a + G_b)` of shape `[...shape, ...batch]`
+ * (`a`, `b` already broadcast to the batch shape), `G_a` from the stream `seedA` and `G_b` from
+ * `seedB`, computed as `sigmoid(log G_a - log G_b)` in float64 so that draws whose Gammas both
+ * underflow (tiny concentrations) stay near 0 or 1 instead of tying at 1/2; clamped to
+ * `[1.2e-38, 1 - 2^-24]`. Implicit gradient:
+ * `dx/da = x(1-x) dlog G_a/da`, `dx/db = -x(1-x) dlog G_b/db`.
+ */
+export function betaRsample(
+  a: tf.Tensor,
+  b: tf.Tensor,
+  shape: number[],
+  seedA: number,
+  seedB: number,
+): tf.Tensor {
+  const full = [...shape, ...a.shape];
+  if (full.some((d) => d === 0)) return tf.zeros(full);
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const at = args[0] as tf.Tensor;
+    const bt = args[1] as tf.Tensor;
+    const av = at.dataSync();
+    const bv = bt.dataSync();
+    const la = logGammaDraws(av, seedA);
+    const lb = logGammaDraws(bv, seedB);
+    const xs = new Float64Array(av.length);
+    const out = new Float32Array(av.length);
+    for (let i = 0; i < av.length; i++) {
+      const x = 1 / (1 + Math.exp((lb[i] as number) - (la[i] as number)));
+      xs[i] = x;
+      out[i] = Math.min(Math.max(x, TINY32), ONE_BELOW32);
+    }
+    return {
+      value: tf.tensor(out, at.shape, 'float32'),
+      gradFunc: (dy: tf.Tensor) => {
+        const dyv = dy.dataSync();
+        const ga = new Float32Array(av.length);
+        const gb = new Float32Array(av.length);
+        for (let i = 0; i < av.length; i++) {
+          const t = (la[i] as number) - (lb[i] as number);
+          const e = Math.exp(-Math.abs(t));
+          const w = ((dyv[i] as number) * e) / ((1 + e) * (1 + e)); // dy x (1 - x)
+          ga[i] = w * gammaDrawLogGrad(av[i] as number, la[i] as number);
+          gb[i] = -w * gammaDrawLogGrad(bv[i] as number, lb[i] as number);
+        }
+        return [tf.tensor(ga, at.shape, 'float32'), tf.tensor(gb, bt.shape, 'float32')];
+      },
+    };
+  });
+  return tf.tidy(() => f(broadcastTo(a, full), broadcastTo(b, full)));
 }
 
 /** One Poisson(lam) draw: Knuth's product method for lam < 10, else PTRS (Hörmann, 1993). */

@@ -1,7 +1,7 @@
 /**
  * Probability distributions, one family per file, and the KL registry.
  *
- * Every family derives from {@link Distribution} (sample, rsample, logProb, prob, cdf, logCdf,
+ * Every family derives from {@link Distribution} (sample, rsample, logProb, prob, cdf, icdf, logCdf,
  * survival, mean, mode, variance, stddev, entropy, crossEntropy, batchShape, eventShape) and
  * registers its analytic KL pairs with {@link registerKL} in its own file.
  *

@@ -73,6 +73,8 @@ export function lookupKL(
  *
  * @throws NotRegisteredError when no analytic form is registered for the pair; use
  *   {@link monteCarloKL} for an estimate.
+ * @throws ArgumentError naming `p/q` and both classes when the event shapes differ or the batch
+ *   shapes do not broadcast (checked before any work).
  * @example
  * ```ts
  * const kl = klDivergence(new Normal(0, 1), new Normal(1, 2));
@@ -86,7 +88,49 @@ export function klDivergence(p: Distribution, q: Distribution): tf.Tensor {
         'use monteCarloKL(p, q, {numSamples}) for an estimate',
     );
   }
-  return tf.tidy(() => fn(p, q));
+  const batch = pairBatchShape(p, q, 'klDivergence');
+  return tf.tidy(() => {
+    const kl = fn(p, q);
+    const same = kl.shape.length === batch.length && kl.shape.every((d, i) => d === batch[i]);
+    return same ? kl : tf.broadcastTo(kl, batch);
+  });
+}
+
+/**
+ * The batch shape of a pair `(p, q)` compared by a divergence: `broadcast(p.batchShape,
+ * q.batchShape)`. Throws an `ArgumentError` naming `p/q`, both classes and their shapes when the
+ * event shapes differ or the batch shapes do not broadcast.
+ */
+function pairBatchShape(p: Distribution, q: Distribution, caller: string): number[] {
+  const fmt = (s: readonly number[]): string => `[${s.join(',')}]`;
+  const pe = p.eventShape;
+  const qe = q.eventShape;
+  const pair = `${p.constructor.name} p and ${q.constructor.name} q`;
+  // Same-class pairs whose event ranks differ (Independent with other reinterpreted dims) are
+  // left to the pair's own check, which names the parameter that differs.
+  const deferred = pe.length !== qe.length && p.constructor === q.constructor;
+  if (!deferred && (pe.length !== qe.length || pe.some((d, i) => d !== qe[i]))) {
+    throw new ArgumentError(
+      'p/q',
+      `${caller}: ${pair} have different event shapes ${fmt(pe)} and ${fmt(qe)}`,
+    );
+  }
+  const pb = p.batchShape;
+  const qb = q.batchShape;
+  const rank = Math.max(pb.length, qb.length);
+  const out: number[] = [];
+  for (let i = 0; i < rank; i++) {
+    const a = pb[pb.length - rank + i] ?? 1;
+    const b = qb[qb.length - rank + i] ?? 1;
+    if (a !== b && a !== 1 && b !== 1) {
+      throw new ArgumentError(
+        'p/q',
+        `${caller}: ${pair} have batch shapes ${fmt(pb)} and ${fmt(qb)} that do not broadcast`,
+      );
+    }
+    out.push(a === 1 ? b : a);
+  }
+  return out;
 }
 
 /** Options of {@link monteCarloKL}. */
@@ -102,6 +146,8 @@ export interface MonteCarloKLOptions {
 /**
  * Monte Carlo estimate of `KL(p || q)` for any pair: the mean over samples `x ~ p` of
  * `log p(x) - log q(x)`. Unbiased; its standard error falls as `1/sqrt(numSamples)`.
+ * @throws ArgumentError naming `numSamples` for a count that is not an integer >= 1, or `p/q` when
+ *   the event shapes differ or the batch shapes do not broadcast.
  */
 export function monteCarloKL(
   p: Distribution,
@@ -112,6 +158,7 @@ export function monteCarloKL(
   if (!Number.isInteger(n) || n < 1) {
     throw new ArgumentError('numSamples', `expected an integer >= 1, got ${n}`);
   }
+  pairBatchShape(p, q, 'monteCarloKL');
   return tf.tidy(() => {
     const x =
       (options.reparameterized ?? true) && p.hasRsample

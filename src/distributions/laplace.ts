@@ -31,6 +31,12 @@ export class Laplace extends LocationScaleDistribution {
   protected _logProb(x: tf.Tensor): tf.Tensor {
     return tf.neg(tf.add(tf.abs(this.standardize(x)), tf.log(tf.mul(2, this.scale))));
   }
+  /** `loc - scale sign(p - 1/2) log(1 - 2|p - 1/2|)`. */
+  protected override _icdf(p: tf.Tensor): tf.Tensor {
+    const q = tf.sub(p, 0.5);
+    const z = tf.mul(tf.neg(tf.sign(q)), tf.log1p(tf.mul(-2, tf.abs(q))));
+    return tf.add(this.loc, tf.mul(this.scale, z));
+  }
   protected override _cdf(x: tf.Tensor): tf.Tensor {
     const z = this.standardize(x);
     const half = tf.mul(0.5, tf.exp(tf.neg(tf.abs(z))));

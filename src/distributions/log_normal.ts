@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import { LocationScaleDistribution } from './location_scale.js';
 import { registerKL } from './kl.js';
 import { gaussianKL } from './normal.js';
-import { gt, logNdtr, maskLogProb, ndtr, safe } from './special.js';
+import { gt, logNdtr, maskLogProb, ndtr, ndtri, safe } from './special.js';
 import { positive, type Constraint } from '../constraints/constraints.js';
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
@@ -51,6 +51,10 @@ export class LogNormal extends LocationScaleDistribution {
       tf.add(tf.add(tf.mul(0.5, tf.square(z)), tf.add(HALF_LOG_2PI, tf.log(this.scale))), logx),
     );
     return maskLogProb(pos, lp);
+  }
+  /** `exp(loc + scale * Phi^{-1}(p))`. */
+  protected override _icdf(p: tf.Tensor): tf.Tensor {
+    return tf.exp(tf.add(this.loc, tf.mul(this.scale, ndtri(p))));
   }
   protected override _cdf(x: tf.Tensor): tf.Tensor {
     const { pos, logx } = this.safeLog(x);

@@ -29,6 +29,11 @@ export class Logistic extends LocationScaleDistribution {
     const z = this.standardize(x);
     return tf.sub(tf.sub(tf.neg(z), tf.mul(2, tf.softplus(tf.neg(z)))), tf.log(this.scale));
   }
+  /** `loc + scale log(p / (1 - p))`. */
+  protected override _icdf(p: tf.Tensor): tf.Tensor {
+    const z = tf.sub(tf.log(p), tf.log1p(tf.neg(p)));
+    return tf.add(this.loc, tf.mul(this.scale, z));
+  }
   protected override _cdf(x: tf.Tensor): tf.Tensor {
     return tf.sigmoid(this.standardize(x));
   }

@@ -15,13 +15,12 @@ import type { DistributionOptions, TensorInput } from './distribution.js';
 import type { ProbsOrLogits } from './probs.js';
 import {
   betainc,
+  binomialSaddleLogPmf,
   ge,
   gt,
   isCount,
-  lgamma,
   lt,
   maskLogProb,
-  mulNoNan,
   safe,
   whereB,
 } from './special.js';
@@ -83,11 +82,14 @@ export class NegativeBinomial extends BinaryProbsDistribution {
     const ok = isCount(k);
     const ks = safe(ok, k, 0);
     const [lp, lq] = this.logProbsPair();
-    const lpmf = tf.add(
-      tf.sub(lgamma(tf.add(ks, r)), tf.add(lgamma(tf.add(ks, 1)), lgamma(r))),
-      tf.add(mulNoNan(ks, lp), tf.mul(r, lq)),
-    );
-    return maskLogProb(ok, lpmf);
+    // k > 0: r/(r+k) times the binomial mass of r failures in r + k trials, in Loader's
+    // saddle-point form (float32 accurate at large counts, where the lgamma terms cancel);
+    // k = 0: r log(1-p).
+    const pos = gt(ks, 0);
+    const kp = safe(pos, ks, 1);
+    const n = tf.add(r, kp);
+    const saddle = tf.add(tf.sub(tf.log(r), tf.log(n)), binomialSaddleLogPmf(r, n, lq, lp));
+    return maskLogProb(ok, whereB(pos, saddle, tf.mul(r, lq)));
   }
   protected override _cdf(k: tf.Tensor): tf.Tensor {
     const kf = tf.floor(k);

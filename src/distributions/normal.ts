@@ -17,7 +17,7 @@ import { randomNormal } from '../backend/random.js';
 import type { TensorInput } from './distribution.js';
 import { LocationScaleDistribution } from './location_scale.js';
 import { registerKL } from './kl.js';
-import { logNdtr, ndtr } from './special.js';
+import { logNdtr, ndtr, ndtri } from './special.js';
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 
@@ -58,6 +58,10 @@ export class Normal extends LocationScaleDistribution {
    */
   logProbSum(value: TensorInput): tf.Scalar {
     return tf.tidy(() => normalLogProbSum(this.checkValue(value), this.loc, this.scale));
+  }
+  /** `loc + scale * Phi^{-1}(p)`. */
+  protected override _icdf(p: tf.Tensor): tf.Tensor {
+    return tf.add(this.loc, tf.mul(this.scale, ndtri(p)));
   }
   protected override _cdf(x: tf.Tensor): tf.Tensor {
     return ndtr(this.standardize(x));

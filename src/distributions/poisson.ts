@@ -15,18 +15,23 @@ import type { DistributionOptions, TensorInput } from './distribution.js';
 import { poissonSample } from './host_sampling.js';
 import { registerKL } from './kl.js';
 import {
+  andB,
+  bd0,
   gammaincPQ,
+  gt,
   isCount,
   le,
   lgamma,
   lt,
   maskLogProb,
-  mulNoNan,
   notB,
   safe,
+  stirlingError,
+  whereB,
 } from './special.js';
 import { nonnegativeInteger, type Constraint } from '../constraints/constraints.js';
 
+const LOG_2PI = Math.log(2 * Math.PI);
 const ENTROPY_SUM_MAX_RATE = 30;
 const ENTROPY_SUM_TERMS = 160;
 
@@ -58,8 +63,18 @@ export class Poisson extends ScalarDistribution {
   }
   protected _logProb(k: tf.Tensor): tf.Tensor {
     const ok = isCount(k);
-    const ks = safe(ok, k, 0);
-    const lp = tf.sub(tf.sub(mulNoNan(ks, tf.log(this.rate)), this.rate), lgamma(tf.add(ks, 1)));
+    // Loader's saddle-point form -delta(k) - bd0(k, rate) - log(2 pi k)/2 for k >= 1 (float32
+    // accurate at large counts, where k log(rate) - rate - lgamma(k + 1) cancels), -rate at 0.
+    const pos = gt(k, 0);
+    const kp = safe(andB(ok, pos), k, 1);
+    const logRate = tf.log(this.rate);
+    const saddle = tf.neg(
+      tf.add(
+        tf.add(stirlingError(kp), bd0(kp, this.rate, logRate)),
+        tf.mul(0.5, tf.add(tf.log(kp), LOG_2PI)),
+      ),
+    );
+    const lp = whereB(pos, saddle, tf.neg(this.rate));
     return maskLogProb(ok, lp);
   }
   protected override _cdf(k: tf.Tensor): tf.Tensor {

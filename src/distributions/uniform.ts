@@ -68,6 +68,10 @@ export class Uniform extends ScalarDistribution {
     const inside = andB(ge(x, this.low), le(x, this.high));
     return maskLogProb(inside, tf.neg(tf.log(this.width())));
   }
+  /** `low + p (high - low)`. */
+  protected override _icdf(p: tf.Tensor): tf.Tensor {
+    return tf.add(this.low, tf.mul(p, this.width()));
+  }
   protected override _cdf(x: tf.Tensor): tf.Tensor {
     return tf.clipByValue(tf.div(tf.sub(x, this.low), this.width()), 0, 1);
   }

@@ -70,6 +70,11 @@ export class Weibull extends ScalarDistribution {
     const nonneg = ge(x, 0);
     return maskLogProb(nonneg, whereB(pos, lp, atZero));
   }
+  /** `scale (-log(1 - p))^(1/concentration)`. */
+  protected override _icdf(p: tf.Tensor): tf.Tensor {
+    const e = tf.neg(tf.log1p(tf.neg(p)));
+    return tf.mul(this.scale, tf.pow(e, tf.reciprocal(this.concentration)));
+  }
   protected override _cdf(x: tf.Tensor): tf.Tensor {
     return tf.neg(tf.expm1(tf.neg(tf.pow(tf.div(tf.relu(x), this.scale), this.concentration))));
   }
