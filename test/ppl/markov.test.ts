@@ -293,6 +293,60 @@ describe('markov', { timeout: 600_000 }, () => {
     expectNoLeak(() => tf.tidy(() => elbo.differentiableLoss(model, noGuide, [])));
   });
 
+  it("sequences of different lengths (Pyro's HMM tutorial shape): the padded observations masked, each sequence summed out over its own length", () => {
+    const lengths = [10, 25, 18];
+    const T = Math.max(...lengths);
+    const seqs = lengths.map((n, b) => simulate(n, 200 + b));
+    const model = (): void => {
+      const l = tf.tensor1d(LOCS);
+      const trans = tf.tensor2d(TRANS);
+      const len = tf.tensor1d(lengths, 'int32');
+      ppl.plate('seqs', lengths.length, () => {
+        let x: tf.Tensor | null = null;
+        for (const t of ppl.markov(T)) {
+          const probs = x === null ? tf.tensor1d(INIT) : tf.gather(trans, tf.cast(x, 'int32'));
+          x = ppl.sample(`x_${t}`, new D.Categorical({ probs }), ENUM);
+          const loc = tf.gather(l, tf.cast(x, 'int32'));
+          const obs = tf.tensor1d(seqs.map((sq) => sq[t] ?? 0));
+          ppl.mask(
+            () => ppl.sample(`y_${t}`, new D.Normal(loc, SD), { obs }),
+            tf.greater(len, t),
+          )();
+        }
+      });
+    };
+    const want = -seqs.reduce((acc, sq) => acc + logLik(sq, LOCS), 0);
+    const loss = new ppl.TraceEnumELBO({ maxPlateNesting: 1 }).loss(model, noGuide);
+    expect(Math.abs(loss - want) / Math.abs(want)).toBeLessThan(1e-4);
+  });
+
+  it('keep: sibling branches of a recursion see each other with keep: true, not with keep: false', () => {
+    // step(d) samples z_d_i, then two children at depth d + 1
+    const dimsOf = (keep: boolean): Map<string, unknown> => {
+      const model = (): void => {
+        const step = ppl.markov(
+          (d: number, path: string): void => {
+            ppl.sample(`z${path}`, new D.Bernoulli({ probs: 0.5 }), ENUM);
+            if (d < 2) for (const c of ['a', 'b']) step(d + 1, path + c);
+          },
+          { history: 1, keep },
+        );
+        step(0, '');
+      };
+      const tr = ppl.trace(ppl.enumerate(model, -1)).getTrace();
+      const dims = new Map(tr.sampleSites().map((s) => [s.name, s.infer._enumDim]));
+      tr.dispose();
+      return dims;
+    };
+    const independent = dimsOf(false);
+    // z, then za (sees z), zaa and zab (each see za only), zb (sees z), ...
+    expect(independent.get('zaa')).toBe(independent.get('zab'));
+    expect(independent.get('za')).toBe(independent.get('zb'));
+    const kept = dimsOf(true);
+    expect(kept.get('zaa')).not.toBe(kept.get('zab'));
+    expect(kept.get('za')).not.toBe(kept.get('zb'));
+  });
+
   it('inferDiscrete at temperature 0 is the Viterbi path', () => {
     const ys = simulate(25, 21);
     const model = hmm(ys, () => tf.tensor1d(LOCS));
