@@ -347,6 +347,53 @@ describe('markov', { timeout: 600_000 }, () => {
     expect(kept.get('za')).not.toBe(kept.get('zb'));
   });
 
+  it('SVI with TraceEnumELBO on 20 simulated sequences recovers the transition matrix (a simplex param) roughly', () => {
+    const T = 30;
+    const B = 20;
+    let st = 99;
+    const u = (): number => (st = (st * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const data = Array.from({ length: T }, () => new Array<number>(B).fill(0));
+    for (let b = 0; b < B; b++) {
+      let x = Math.floor(u() * K);
+      for (let t = 0; t < T; t++) {
+        if (t > 0) {
+          const r = u();
+          const row = TRANS[x]!;
+          x = r < row[0]! ? 0 : r < row[0]! + row[1]! ? 1 : 2;
+        }
+        const g = Math.sqrt(-2 * Math.log(u() + 1e-12)) * Math.cos(2 * Math.PI * u());
+        data[t]![b] = LOCS[x]! + 0.6 * g;
+      }
+    }
+    const ys = tf.tensor2d(data);
+    const model = (obs: tf.Tensor): void => {
+      const trans = ppl.param('trans', () => tf.fill([K, K], 1 / K), {
+        constraint: ppl.constraints.simplex,
+      });
+      const l = tf.tensor1d(LOCS);
+      ppl.plate('seqs', B, () => {
+        let x: tf.Tensor | null = null;
+        for (const t of ppl.markov(T)) {
+          const probs = x === null ? tf.fill([K], 1 / K) : tf.gather(trans, tf.cast(x, 'int32'));
+          x = ppl.sample(`x_${t}`, new D.Categorical({ probs }), ENUM);
+          const loc = tf.gather(l, tf.cast(x, 'int32'));
+          ppl.sample(`y_${t}`, new D.Normal(loc, 0.6), { obs: tf.gather(obs, t) });
+        }
+      });
+    };
+    const elbo = new ppl.TraceEnumELBO({ maxPlateNesting: 1 });
+    const svi = new ppl.SVI(model, noGuide, tf.train.adam(0.1), elbo);
+    const first = svi.step(ys);
+    let last = first;
+    for (let i = 0; i < 60; i++) last = svi.step(ys);
+    expect(last).toBeLessThan(first - 100);
+    const est = ppl.getParamStore().get('trans')!.arraySync() as number[][];
+    est.forEach((row, i) =>
+      row.forEach((p, j) => expect(Math.abs(p - TRANS[i]![j]!)).toBeLessThan(0.12)),
+    );
+    ys.dispose();
+  });
+
   it('inferDiscrete at temperature 0 is the Viterbi path', () => {
     const ys = simulate(25, 21);
     const model = hmm(ys, () => tf.tensor1d(LOCS));
