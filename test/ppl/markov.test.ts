@@ -471,6 +471,39 @@ describe('markov', { timeout: 600_000 }, () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('NUTS on an HMM with a shared emission shift summed over the paths matches a grid integration of its posterior (within MC error from ESS)', async () => {
+    const T = 30;
+    const ys = simulate(T, 51).map((y) => y + 0.7);
+    const model = hmm(ys, () => tf.add(tf.tensor1d(LOCS), ppl.sample('mu', new D.Normal(0, 2))));
+    // the posterior of mu on a grid, each point by the forward algorithm
+    const grid = Array.from({ length: 801 }, (_, i) => -3 + (i * 6) / 800);
+    const lps = grid.map(
+      (m) =>
+        logLik(
+          ys,
+          LOCS.map((l) => l + m),
+        ) + logN(m, 0, 2),
+    );
+    const z = lse(lps);
+    const w = lps.map((lp) => Math.exp(lp - z));
+    const mean = grid.reduce((a, m, i) => a + m * w[i]!, 0);
+    const sd = Math.sqrt(grid.reduce((a, m, i) => a + (m - mean) ** 2 * w[i]!, 0));
+    const before = tf.memory().numTensors;
+    const mcmc = new ppl.MCMC(new ppl.NUTS(model), {
+      numSamples: 1000,
+      warmupSteps: 300,
+      seed: 3,
+      progressBar: false,
+    });
+    await mcmc.run();
+    const e = mcmc.summary().mu!.elements[0]!;
+    expect(e.essBulk).toBeGreaterThan(150);
+    expect(Math.abs(e.mean - mean)).toBeLessThan(4 * (sd / Math.sqrt(e.essBulk)));
+    expect(Math.abs(e.sd - sd)).toBeLessThan(0.2 * sd);
+    tf.dispose(Object.values(mcmc.getSamples()));
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('refuses bad options and steps, naming them; leaves the handler stack clean when the body throws', () => {
     expect(() => ppl.markov(3, { history: -1 })).toThrow(
       /history: markov: expected an integer >= 0.*got -1/,
