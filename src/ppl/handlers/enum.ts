@@ -33,9 +33,74 @@ export function enumerateSupportValues(fn: Distribution, site: string): number[]
 /** The deepest batch dim an enumerated site may take (tfjs kernels stop at rank 6). */
 export const MAX_ENUM_RANK = 5;
 
-/** Gives enumerated sites their support values at fresh dims left of `firstAvailableDim`. */
+/** Which enumerated variable (label `e:name`) holds each enumeration dim, as a site sees it. */
+export type DimLabels = Map<number, string>;
+
+/**
+ * The enumeration dims of one run (Pyro's `_EnumAllocator` with the `EnumMessenger` bookkeeping).
+ *
+ * A site outside every `markov` context is *global*: it takes a fresh dim, left of every dim used
+ * so far, and stays visible to every later site. A site inside a `markov` context is *local*: it
+ * takes the rightmost dim left of the plates that no site visible to it holds (the global dims,
+ * and the dims carried by the values of the sites in its markov scope), so a first-order chain
+ * alternates between two dims. Each site records the dims it sees ({@link DimLabels}): how the
+ * factor graph reads the dims of its log-density.
+ */
+export class EnumDimAllocator {
+  private nextFresh: number;
+  private readonly global: DimLabels = new Map();
+  private readonly valueDims = new Map<string, DimLabels>();
+  private readonly depths = new Map<string, number>();
+
+  constructor(readonly firstAvailableDim: number) {
+    this.nextFresh = firstAvailableDim;
+  }
+
+  /** The dims a site with the markov scope `scope` (none: outside `markov`) sees. */
+  visible(scope: ReadonlyMap<string, number> | undefined): DimLabels {
+    const seen: DimLabels = new Map(this.global);
+    if (scope === undefined) return seen;
+    for (const [name, count] of scope) {
+      // a site is visible when every markov context that encloses it still sees it
+      if (this.depths.get(name) !== count) continue;
+      for (const [d, label] of this.valueDims.get(name) ?? []) seen.set(d, label);
+    }
+    return seen;
+  }
+
+  /** The dim for a new enumerated site: fresh when global, the rightmost unseen one when local. */
+  allocate(label: string, local: boolean, seen: DimLabels): number {
+    let dim: number;
+    if (local) {
+      dim = this.firstAvailableDim;
+      while (seen.has(dim) || this.global.has(dim)) dim--;
+    } else {
+      dim = this.nextFresh;
+      this.global.set(dim, label);
+    }
+    this.nextFresh = Math.min(this.nextFresh, dim - 1);
+    return dim;
+  }
+
+  /** Record the dims the value of site `name` carries and its markov depth. */
+  record(name: string, depth: number, dims: DimLabels): void {
+    this.valueDims.set(name, dims);
+    this.depths.set(name, depth);
+  }
+}
+
+/** The markov scope recorded on a site by `markov` (undefined outside every markov context). */
+function markovScope(msg: Message): ReadonlyMap<string, number> | undefined {
+  return msg.infer._markovScope as ReadonlyMap<string, number> | undefined;
+}
+
+/**
+ * Gives enumerated sites their support values at dims left of `firstAvailableDim` (fresh ones,
+ * or, inside `markov`, ones freed by steps out of the declared history); records on every sample
+ * site which enumerated site holds each dim it sees (`infer._dimLabels`).
+ */
 export class EnumMessenger extends Messenger {
-  private next: number;
+  private readonly dims: EnumDimAllocator;
   constructor(readonly firstAvailableDim: number) {
     super();
     if (!Number.isInteger(firstAvailableDim) || firstAvailableDim >= 0) {
@@ -44,24 +109,45 @@ export class EnumMessenger extends Messenger {
         `expected a negative integer, got ${firstAvailableDim}`,
       );
     }
-    this.next = firstAvailableDim;
+    this.dims = new EnumDimAllocator(firstAvailableDim);
   }
   override processMessage(msg: Message): void {
-    if (msg.type !== 'sample' || msg.isObserved || msg.value !== null || msg.fn === null) return;
-    if (msg.infer.enumerate !== 'parallel') return;
+    if (msg.type !== 'sample' || msg.fn === null) return;
+    const scope = markovScope(msg);
+    const seen = this.dims.visible(scope);
+    const enumerated = !msg.isObserved && msg.value === null && msg.infer.enumerate === 'parallel';
+    if (!enumerated) {
+      msg.infer = { ...msg.infer, _dimLabels: seen };
+      return;
+    }
     const values = enumerateSupportValues(msg.fn, msg.name);
-    const dim = this.next--;
+    const label = `e:${msg.name}`;
+    const dim = this.dims.allocate(label, scope !== undefined, seen);
     if (-dim > MAX_ENUM_RANK) {
       throw new ArgumentError(
         msg.name,
         `site '${msg.name}': enumerating it needs batch dim ${dim}, but tfjs kernels handle ` +
           `tensors of rank <= 6 (a Categorical adds one): at most ${MAX_ENUM_RANK} plate and ` +
-          'enumeration dims together',
+          'enumeration dims together' +
+          (scope === undefined ? ' (a chain of discrete sites can reuse dims inside markov)' : ''),
       );
     }
+    seen.set(dim, label);
     const shape = [values.length, ...new Array<number>(-dim - 1).fill(1)];
     msg.value = tf.tensor(values, shape, 'float32');
-    msg.infer = { ...msg.infer, _enumerated: true, _enumDim: dim };
+    msg.infer = { ...msg.infer, _enumerated: true, _enumDim: dim, _dimLabels: seen };
+  }
+  override postprocessMessage(msg: Message): void {
+    if (msg.type !== 'sample' || msg.fn === null || msg.value === null) return;
+    const seen = msg.infer._dimLabels as DimLabels | undefined;
+    if (seen === undefined) return;
+    // the dims the value carries (size > 1 left of its event dims) are passed downstream
+    const batch = msg.value.shape.slice(0, msg.value.rank - msg.fn.eventShape.length);
+    const carried: DimLabels = new Map();
+    for (const [d, label] of seen) {
+      if (batch.length >= -d && (batch[batch.length + d] as number) > 1) carried.set(d, label);
+    }
+    this.dims.record(msg.name, (msg.infer._markovDepth as number | undefined) ?? 0, carried);
   }
 }
 

@@ -9,9 +9,12 @@ export { scale, ScaleMessenger } from './scale.js';
 export { mask, MaskMessenger } from './mask.js';
 export { substitute, SubstituteMessenger, type SubstituteData } from './substitute.js';
 export { plate, PlateMessenger, type PlateOptions } from './plate.js';
+export { markov, MarkovMessenger, type MarkovOptions, type MarkovScope } from './markov.js';
 export {
   enumerate,
   EnumMessenger,
+  EnumDimAllocator,
+  type DimLabels,
   enumerateSupportValues,
   configEnumerate,
   enumerateDiscrete,

@@ -7,10 +7,14 @@
  * them.
  *
  * A batch dim `d` of a log-density with `-d <= maxPlateNesting` must be declared by a plate of
- * the site; a dim left of the plates must belong to an enumerated site.
+ * the site; a dim left of the plates must belong to an enumerated site the site sees. Inside
+ * `markov` a dim does not name one site for the whole run (a chain reuses its dims): each site
+ * records which enumerated site holds each dim at its point of the run (`infer._dimLabels`, Pyro's
+ * `_dim_to_id`), and its factor's axes get those labels.
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../utils/errors.js';
+import type { DimLabels } from '../handlers/enum.js';
 import type { Message } from '../runtime.js';
 import { siteLogProb, siteLogProbSum, type Trace } from '../trace.js';
 import type { EnumVar, OrdinalFactor, PlateInfo } from './contract.js';
@@ -19,7 +23,7 @@ import type { EnumVar, OrdinalFactor, PlateInfo } from './contract.js';
 export interface TraceEnumVar extends EnumVar {
   /** The site's name. */
   name: string;
-  /** Its batch dim (left of the plates). */
+  /** Its batch dim (left of the plates; inside `markov`, shared with sites out of its history). */
   dim: number;
 }
 
@@ -90,12 +94,17 @@ export function enumFactorGraph(
         plates.set(`p:${f.name}`, { name: f.name, scale: f.size / f.subsampleSize });
         dims.push(`p:${f.name}`);
       } else {
-        const label = enumDims.get(d);
+        const seen = s.infer._dimLabels as DimLabels | undefined;
+        const label = (seen ?? enumDims).get(d);
         if (label === undefined) {
           throw new ArgumentError(
             s.name,
             `site '${s.name}': log-density [${lp.shape.join(',')}] has a batch dim ${d} left ` +
-              `of the plates (max plate nesting ${nest}) that no enumerated site made`,
+              `of the plates (max plate nesting ${nest}) that no enumerated site ` +
+              (seen === undefined
+                ? 'made'
+                : 'visible to it holds (inside markov, a site sees the steps of its history ' +
+                  'only; outside, only the enumerated sites outside markov)'),
           );
         }
         dims.push(label);

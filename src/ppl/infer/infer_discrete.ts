@@ -91,11 +91,11 @@ function drawSite(
   v: TraceEnumVar,
   site: Message,
   temperature: 0 | 1,
+  nest: number,
 ): tf.Tensor {
   const fn = site.fn as NonNullable<Message['fn']>;
   const support = enumerateSupportValues(fn, site.name);
   const batch = fn.batchShape;
-  const nest = -v.dim - 1;
   if (batch.length > nest && batch.slice(0, batch.length - nest).some((d) => d !== 1)) {
     throw new ArgumentError(
       site.name,
@@ -164,7 +164,7 @@ export function inferDiscrete<A extends unknown[], R>(
           name = v.name;
           const op = temperature === 0 ? 'max' : 'logsumexp';
           const phi = marginalFactor(g.factors, g.vars, g.plates, v.label, op);
-          return drawSite(phi, v, (tr as Trace).get(v.name) as Message, temperature);
+          return drawSite(phi, v, (tr as Trace).get(v.name) as Message, temperature, nest);
         });
         if (value === undefined || name === undefined) break;
         values[name] = value;

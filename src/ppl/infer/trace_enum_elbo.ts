@@ -10,7 +10,8 @@
  * the plate tree, exact plate subsampling scales), the others are summed as in `TraceELBO`.
  * Enumerated sites must not appear in the guide. Plates must not be nested inside enumerated
  * dims beyond what the plate tree allows (e.g. a Gaussian mixture with a local assignment per data
- * point, or an HMM chain).
+ * point, or an HMM chain). A chain longer than a few steps needs `markov` around its loop, so that
+ * its steps reuse enumeration dims (tfjs kernels stop at rank 6).
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../utils/errors.js';

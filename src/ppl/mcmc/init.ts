@@ -22,7 +22,7 @@ import { Messenger } from '../messenger.js';
 import type { Message } from '../runtime.js';
 import { trace } from '../handlers/trace.js';
 import type { Trace } from '../trace.js';
-import { checkEnumerable, MAX_ENUM_RANK } from '../handlers/enum.js';
+import { checkEnumerable, EnumDimAllocator, MAX_ENUM_RANK } from '../handlers/enum.js';
 import { isDeterministicSite, type DiscreteEnumeration, type LatentSite } from './potential.js';
 import type { ChainRng } from './rng.js';
 
@@ -251,18 +251,32 @@ function enumerationOf(
       `expected at least ${deepest}, the deepest plate dim of the model, got ${nest}`,
     );
   }
-  names.forEach((name, i) => {
-    const dim = -(nest + 1) - i;
+  // the dims enumeration will give them (reused along a markov chain), as EnumMessenger does
+  const wanted = new Set(names);
+  const dims = new EnumDimAllocator(-(nest + 1));
+  let i = 0;
+  for (const site of tr.sampleSites()) {
+    const scope = site.infer._markovScope as ReadonlyMap<string, number> | undefined;
+    const depth = (site.infer._markovDepth as number | undefined) ?? 0;
+    if (!wanted.has(site.name)) {
+      dims.record(site.name, depth, new Map());
+      continue;
+    }
+    const label = `e:${site.name}`;
+    const dim = dims.allocate(label, scope !== undefined, dims.visible(scope));
+    i++;
     if (-dim > MAX_ENUM_RANK) {
       throw new ArgumentError(
         'model',
-        `MCMC: enumerating the discrete latent site '${name}' needs batch dim ${dim} (the ` +
-          `${i + 1}th discrete site left of ${nest} plate dims), but tfjs kernels handle tensors ` +
+        `MCMC: enumerating the discrete latent site '${site.name}' needs batch dim ${dim} (the ` +
+          `${i}th discrete site left of ${nest} plate dims), but tfjs kernels handle tensors ` +
           `of rank <= 6 (a Categorical adds one): at most ${MAX_ENUM_RANK} plate and ` +
-          'enumeration dims together (fewer discrete sites, or fewer nested plates)',
+          'enumeration dims together (fewer discrete sites, fewer nested plates, or a chain of ' +
+          'discrete sites declared with markov)',
       );
     }
-  });
+    dims.record(site.name, depth, new Map([[dim, label]]));
+  }
   const deterministicShapes = new Map<string, number[]>();
   for (const site of tr.sampleSites()) {
     if (isDeterministicSite(site) && site.value !== null) {

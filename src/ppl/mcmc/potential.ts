@@ -19,7 +19,8 @@
  * `U(z) = -( log Σ_{z_d} p(data, T(z), z_d) + sum_i log|det J_{T_i}(z_i)| )`,
  *
  * the model running once under `enumerate` (each discrete site takes all its values along a dim
- * left of the `maxPlateNesting` plate dims) and the sum computed by the variable elimination of
+ * left of the `maxPlateNesting` plate dims, reused along a chain declared with `markov`) and the
+ * sum computed by the variable elimination of
  * `TraceEnumELBO` (`infer/contract.ts`; plates are products, so a per-datum assignment costs
  * `O(N K)`). Continuous latents may depend on discrete ones (their log-densities are factors of
  * the sum), not their supports.
