@@ -12,7 +12,10 @@ import { unitInterval, type Constraint } from '../constraints/constraints.js';
  * $$\log\frac{dy}{dx} = \log\sigma(x) + \log\sigma(-x) = -\operatorname{softplus}(-x)
  *   - \operatorname{softplus}(x),\qquad \log\frac{dx}{dy} = -\log y - \log(1-y).$$
  *
- * The softplus form stays finite for large `|x|`, where `log(y (1 - y))` underflows.
+ * The softplus form stays finite for large `|x|`, where `log(y (1 - y))` underflows. As Pyro's
+ * `SigmoidTransform`, `y` is clamped to `[tiny, 1 - eps]` (float32's smallest normal number and
+ * machine epsilon): in float32 `σ(x)` rounds to exactly 1 from `x ≈ 16.6` (and to 0 far left),
+ * where the inverse is infinite and a density on `(0, 1)` such as a Beta is `-∞` or `NaN`.
  *
  * @example
  * ```ts
@@ -22,6 +25,10 @@ import { unitInterval, type Constraint } from '../constraints/constraints.js';
  * b.inverse([0.5]);               // [0]
  * ```
  */
+/** float32's smallest normal number and machine epsilon: the clamp of {@link Sigmoid}'s output. */
+const TINY = 1.1754943508222875e-38;
+const EPS = 1.1920928955078125e-7;
+
 export class Sigmoid extends Bijector {
   /** The image of the real line: `unitInterval`. */
   override get codomain(): Constraint {
@@ -30,7 +37,7 @@ export class Sigmoid extends Bijector {
 
   protected _forwardAndLogDet(x: tf.Tensor): ForwardResult {
     return {
-      y: tf.sigmoid(x),
+      y: tf.clipByValue(tf.sigmoid(x), TINY, 1 - EPS),
       logDet: tf.neg(tf.add(tf.softplus(tf.neg(x)), tf.softplus(x))),
     };
   }
