@@ -125,7 +125,7 @@ export async function runTraining(
     config.dataDir === undefined ? { ...config } : { ...config, dataDir: resolve(config.dataDir) };
   const cfg: TrainConfig = { ...given };
   checkConfig(cfg);
-  checkDataDir(cfg.dataDir, cfg.dataset);
+  checkDataDir(config.dataDir, cfg.dataset); // the folder as typed in its message
   if (options.resume === true && options.resumeOrStart !== true && !existsSync(cfg.out)) {
     throw new ArgumentError(
       'resume',
