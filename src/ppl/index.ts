@@ -91,6 +91,8 @@ export { enumFactorGraph, type EnumFactorGraph, type TraceEnumVar } from './infe
 export { inferDiscrete, type InferDiscreteOptions } from './infer/infer_discrete.js';
 export { SVI } from './infer/svi.js';
 export { Predictive, type PredictiveOptions } from './infer/predictive.js';
+export { Importance, ImportanceResult, type ImportanceOptions } from './infer/importance.js';
+export { EmpiricalMarginal } from './infer/empirical_marginal.js';
 export { AutoNormal, type AutoGuideOptions } from './autoguide/auto_normal.js';
 export { AutoDiagonalNormal } from './autoguide/auto_diagonal_normal.js';
 export { AutoDelta } from './autoguide/auto_delta.js';
