@@ -97,6 +97,7 @@ export { AutoNormal, type AutoGuideOptions } from './autoguide/auto_normal.js';
 export { AutoDiagonalNormal } from './autoguide/auto_diagonal_normal.js';
 export { AutoDelta } from './autoguide/auto_delta.js';
 export { AutoGuide } from './autoguide/guide.js';
+export { AutoGuideList, type AutoGuideListOptions } from './autoguide/guide_list.js';
 export { AutoContinuous } from './autoguide/continuous.js';
 export { AutoMultivariateNormal } from './autoguide/auto_multivariate_normal.js';
 export {
