@@ -93,6 +93,16 @@ export { SVI } from './infer/svi.js';
 export { Predictive, type PredictiveOptions } from './infer/predictive.js';
 export { Importance, ImportanceResult, type ImportanceOptions } from './infer/importance.js';
 export { EmpiricalMarginal } from './infer/empirical_marginal.js';
+export { logLikelihood, type LogLikelihoodOptions } from './infer/log_likelihood.js';
+export {
+  waic,
+  loo,
+  type WaicResult,
+  type LooResult,
+  type LooOptions,
+  type InformationCriterionOptions,
+} from './infer/loo.js';
+export { psis, gpdFit, type PsisResult, type GeneralizedPareto } from './infer/psis.js';
 export { AutoNormal, type AutoGuideOptions } from './autoguide/auto_normal.js';
 export { AutoDiagonalNormal } from './autoguide/auto_diagonal_normal.js';
 export { AutoDelta } from './autoguide/auto_delta.js';
