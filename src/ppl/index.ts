@@ -89,7 +89,8 @@ export {
 } from './infer/contract.js';
 export { enumFactorGraph, type EnumFactorGraph, type TraceEnumVar } from './infer/enum_factors.js';
 export { inferDiscrete, type InferDiscreteOptions } from './infer/infer_discrete.js';
-export { SVI } from './infer/svi.js';
+export { SVI, type SVIOptions } from './infer/svi.js';
+export { hpdi, quantiles } from './infer/hpdi.js';
 export { Predictive, type PredictiveOptions } from './infer/predictive.js';
 export { Importance, ImportanceResult, type ImportanceOptions } from './infer/importance.js';
 export { EmpiricalMarginal } from './infer/empirical_marginal.js';
