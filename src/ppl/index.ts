@@ -149,6 +149,8 @@ export {
   initToMedian,
   initToUniform,
   initToValue,
+  potentialFromFn,
+  type PotentialFn,
   type MCMCOptions,
   type NUTSOptions,
   type HMCOptions,
