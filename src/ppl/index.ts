@@ -90,12 +90,26 @@ export {
 } from './infer/contract.js';
 export { enumFactorGraph, type EnumFactorGraph, type TraceEnumVar } from './infer/enum_factors.js';
 export { inferDiscrete, type InferDiscreteOptions } from './infer/infer_discrete.js';
-export { SVI } from './infer/svi.js';
+export { SVI, type SVIOptions } from './infer/svi.js';
+export { hpdi, quantiles } from './infer/hpdi.js';
 export { Predictive, type PredictiveOptions } from './infer/predictive.js';
+export { Importance, ImportanceResult, type ImportanceOptions } from './infer/importance.js';
+export { EmpiricalMarginal } from './infer/empirical_marginal.js';
+export { logLikelihood, type LogLikelihoodOptions } from './infer/log_likelihood.js';
+export {
+  waic,
+  loo,
+  type WaicResult,
+  type LooResult,
+  type LooOptions,
+  type InformationCriterionOptions,
+} from './infer/loo.js';
+export { psis, gpdFit, type PsisResult, type GeneralizedPareto } from './infer/psis.js';
 export { AutoNormal, type AutoGuideOptions } from './autoguide/auto_normal.js';
 export { AutoDiagonalNormal } from './autoguide/auto_diagonal_normal.js';
 export { AutoDelta } from './autoguide/auto_delta.js';
 export { AutoGuide } from './autoguide/guide.js';
+export { AutoGuideList, type AutoGuideListOptions } from './autoguide/guide_list.js';
 export { AutoContinuous } from './autoguide/continuous.js';
 export { AutoMultivariateNormal } from './autoguide/auto_multivariate_normal.js';
 export {
@@ -136,6 +150,8 @@ export {
   initToMedian,
   initToUniform,
   initToValue,
+  potentialFromFn,
+  type PotentialFn,
   type MCMCOptions,
   type NUTSOptions,
   type HMCOptions,

@@ -83,6 +83,15 @@ export abstract class AutoGuide<A extends unknown[]> {
     return false;
   }
 
+  /**
+   * The latent sites of the model given its arguments: the prototype, made by running the model
+   * once on the first call (no parameters are created). {@link AutoGuideList} reads its parts'
+   * sites through it before any part runs.
+   */
+  latentSites(...args: A): LatentSpec[] {
+    return this.setup(args);
+  }
+
   /** The latent sites (after the first call). */
   get specs(): LatentSpec[] {
     if (this.proto === undefined) {

@@ -7,7 +7,59 @@ import * as tf from '@tensorflow/tfjs';
 import { getParamStore } from '../param_store.js';
 import { guideAndModelTraces, type Callable, type ELBOLoss } from './elbo.js';
 import { ArgumentError } from '../../utils/errors.js';
+import { checkOptionKeys } from '../../utils/options.js';
 import { withTapeCleanup } from '../../utils/tape.js';
+
+/** Options of {@link SVI}: gradient clipping and a learning-rate schedule. */
+export interface SVIOptions {
+  /**
+   * Clip the gradient by its global norm over every parameter of the step (NumPyro's
+   * `ClippedAdam(clip_norm)`, optax's `clip_by_global_norm`):
+   * `g ← g · min(1, clipNorm / ‖g‖₂)`.
+   */
+  clipNorm?: number;
+  /**
+   * Clamp every gradient element to `[-clipValue, clipValue]` (what Pyro's `ClippedAdam(clip_norm)`
+   * does).
+   */
+  clipValue?: number;
+  /**
+   * The learning rate of step `t` (0, 1, ... counted by this SVI), set on the optimizer before the
+   * step (Pyro's `ExponentialLR` wrapper: `t => lr * gamma ** t`; Pyro's `ClippedAdam(lrd)`:
+   * `t => lr * lrd ** (t + 1)`). The optimizer must have a `learningRate` (every `tf.train` one).
+   */
+  lrSchedule?: (step: number) => number;
+}
+
+function positiveOption(v: unknown, name: string): number | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) {
+    throw new ArgumentError(name, `expected a finite number > 0, got ${String(v)}`);
+  }
+  return v;
+}
+
+/** `grads` clipped by value, then by global norm (new tensors; the inputs are disposed). */
+function clipGradients(
+  grads: tf.NamedTensorMap,
+  clipValue: number | undefined,
+  clipNorm: number | undefined,
+): tf.NamedTensorMap {
+  const names = Object.keys(grads);
+  if (names.length === 0 || (clipValue === undefined && clipNorm === undefined)) return grads;
+  const out = tf.tidy(() => {
+    let gs = names.map((n) => grads[n] as tf.Tensor);
+    if (clipValue !== undefined) gs = gs.map((g) => tf.clipByValue(g, -clipValue, clipValue));
+    if (clipNorm !== undefined) {
+      const sq = tf.addN(gs.map((g) => tf.sum(tf.square(g))));
+      const factor = tf.minimum(1, tf.div(clipNorm, tf.sqrt(sq)));
+      gs = gs.map((g) => tf.mul(g, factor));
+    }
+    return Object.fromEntries(names.map((n, i) => [n, gs[i] as tf.Tensor]));
+  });
+  tf.dispose(grads);
+  return out;
+}
 
 /** Throw naming `name` unless `f` is a function or an object with a `call` method. */
 function checkCallable(f: unknown, name: string): void {
@@ -37,13 +89,16 @@ export class SVI<A extends unknown[]> {
    * @param guide the guide, same arguments.
    * @param optimizer a tfjs optimizer (`tf.train.adam(lr)`...).
    * @param loss an ELBO estimator ({@link TraceELBO}, {@link TraceMeanFieldELBO}).
-   * @throws ArgumentError naming `model`, `guide`, `optimizer` or `loss` when it is not one.
+   * @param options gradient clipping and a learning-rate schedule ({@link SVIOptions}).
+   * @throws ArgumentError naming `model`, `guide`, `optimizer`, `loss` or the option when it is
+   *   not one.
    */
   constructor(
     readonly model: Callable<A>,
     readonly guide: Callable<A>,
     readonly optimizer: tf.Optimizer,
     readonly loss: ELBOLoss,
+    readonly options: SVIOptions = {},
   ) {
     checkCallable(model, 'model');
     checkCallable(guide, 'guide');
@@ -62,6 +117,53 @@ export class SVI<A extends unknown[]> {
     ) {
       throw new ArgumentError('loss', 'expected an ELBO estimator, e.g. new TraceELBO()');
     }
+    if (options === null || typeof options !== 'object') {
+      throw new ArgumentError('options', `expected an object, got ${String(options)}`);
+    }
+    checkOptionKeys(options, ['clipNorm', 'clipValue', 'lrSchedule'], 'SVI');
+    this.clipNorm = positiveOption(options.clipNorm, 'clipNorm');
+    this.clipValue = positiveOption(options.clipValue, 'clipValue');
+    const sch = options.lrSchedule;
+    if (sch !== undefined) {
+      if (typeof sch !== 'function') {
+        throw new ArgumentError(
+          'lrSchedule',
+          `expected a function (step) => lr, got ${typeof sch}`,
+        );
+      }
+      if (typeof (optimizer as unknown as { learningRate?: unknown }).learningRate !== 'number') {
+        throw new ArgumentError(
+          'lrSchedule',
+          'the optimizer has no numeric learningRate to schedule (use a tf.train optimizer)',
+        );
+      }
+    }
+  }
+
+  private readonly clipNorm: number | undefined;
+  private readonly clipValue: number | undefined;
+  /** Number of steps taken (the `lrSchedule`'s argument of the next step). */
+  stepCount = 0;
+
+  /** Set the scheduled learning rate of the coming step (before any work). */
+  private scheduleLearningRate(): void {
+    const sch = this.options.lrSchedule;
+    if (sch === undefined) return;
+    const lr = sch(this.stepCount);
+    if (typeof lr !== 'number' || !(lr >= 0) || !Number.isFinite(lr)) {
+      throw new ArgumentError(
+        'lrSchedule',
+        `expected a finite learning rate >= 0 at step ${this.stepCount}, got ${String(lr)}`,
+      );
+    }
+    // SGD and momentum keep the rate as a tensor, renewed by setLearningRate; the others read
+    // the field at every update (the fused Adam included)
+    const opt = this.optimizer as unknown as {
+      learningRate: number;
+      setLearningRate?: (lr: number) => void;
+    };
+    if (typeof opt.setLearningRate === 'function') opt.setLearningRate(lr);
+    else opt.learningRate = lr;
   }
 
   /** Names of the parameters the model and guide use (found by tracing their param sites). */
@@ -87,6 +189,7 @@ export class SVI<A extends unknown[]> {
    * creates new ones).
    */
   step(...args: A): number {
+    this.scheduleLearningRate();
     const store = getParamStore();
     for (;;) {
       this.paramNames ??= this.discoverParams(args);
@@ -104,10 +207,12 @@ export class SVI<A extends unknown[]> {
         this.paramNames = undefined;
         continue;
       }
-      if (Object.keys(grads).length > 0) this.optimizer.applyGradients(grads);
+      const clipped = clipGradients(grads, this.clipValue, this.clipNorm);
+      if (Object.keys(clipped).length > 0) this.optimizer.applyGradients(clipped);
       const out = value.dataSync()[0] as number;
       value.dispose();
-      tf.dispose(grads);
+      tf.dispose(clipped);
+      this.stepCount++;
       return out;
     }
   }

@@ -1,6 +1,7 @@
 /**
  * Setting up one chain: its initial unconstrained point (the kernel's init strategy for a model,
- * `Uniform(-2, 2)` draws or `initParams` for a flat potential; up to 100 redraws where the
+ * `Uniform(-2, 2)` draws or `initParams` for a flat potential, the potential's own initial point
+ * for one of named parameters (`potential_fn.ts`); up to 100 redraws where the
  * potential or its gradient is not finite or the model rejects the point) and the potential it
  * samples: the model's potential (its discrete latents summed out, see `potential.ts`) recorded
  * and replayed when the kernel's `compile` allows (`compiled_potential.ts`), else evaluated with
@@ -13,12 +14,16 @@ import { initialPoint } from './init.js';
 import type { HamiltonianKernel } from './kernel.js';
 import { ModelPotential, type LatentSite, type Potential } from './potential.js';
 import { CompiledPotential } from './replayed_potential.js';
+import { FnPotential } from './potential_fn.js';
 import type { ChainRng } from './rng.js';
 
 /** A chain ready to sample. */
 export interface ChainSetup {
   potential: Potential;
-  /** Site values of a position (absent for a flat potential: the draws are stored as `z`). */
+  /**
+   * Site values of a position (absent for a flat potential: the draws are stored as `z`; a
+   * potential of named parameters stores them by name).
+   */
   model?: Constrainer;
   /** The initial position. */
   z: Float64Array;
@@ -48,13 +53,19 @@ export function setupChain(
   if (kernel.isPotential) {
     const potential = kernel.potential;
     const compiled = potential instanceof CompiledPotential;
+    // a potential of named parameters (potentialFromFn) starts at its own initParams and names
+    // its draws
+    const init =
+      initParams ?? (potential instanceof FnPotential ? potential.initParams : undefined);
     for (let attempt = 0; ; attempt++) {
       const z =
-        initParams !== undefined
-          ? Float64Array.from(initParams)
+        init !== undefined
+          ? Float64Array.from(init)
           : Float64Array.from({ length: potential.dim }, () => 4 * rng.uniform() - 2);
-      if (initParams !== undefined || attempt >= 99 || finiteAt(potential, z)) {
-        return { potential, z, sites: [], compiled };
+      if (init !== undefined || attempt >= 99 || finiteAt(potential, z)) {
+        const out: ChainSetup = { potential, z, sites: [], compiled };
+        if (potential instanceof FnPotential) out.model = potential;
+        return out;
       }
     }
   }

@@ -31,6 +31,7 @@ export {
   type Potential,
   type LatentSite,
 } from './potential.js';
+export { FnPotential, potentialFromFn, type PotentialFn, type ParamSlot } from './potential_fn.js';
 export {
   initToMedian,
   initToUniform,

@@ -334,7 +334,8 @@ export class MCMC {
   /**
    * The kept draws in the constrained space: `{site: [numChains * numSamples, ...shape]}`, or
    * `[numChains, numSamples, ...shape]` with `groupByChain` (new tensors, the caller's). A kernel
-   * over a flat potential gives one site `z` of shape `[dim]`.
+   * over a flat potential gives one site `z` of shape `[dim]`; one over `potentialFromFn` its
+   * parameters by name.
    */
   getSamples(options: { groupByChain?: boolean } = {}): Record<string, tf.Tensor> {
     if (options === null || typeof options !== 'object') {

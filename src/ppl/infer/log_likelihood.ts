@@ -1,0 +1,143 @@
+/**
+ * Per-draw, per-datum log-likelihood of a model's observed sites (NumPyro's `log_likelihood`):
+ * for every posterior draw `θ_s` (e.g. `MCMC.getSamples()`) the model runs with its latent sites
+ * substituted by `θ_s`, and every observed sample site `y` gives
+ *
+ * $$\ell_{s} = \log p(y \mid \theta_s)$$
+ *
+ * elementwise over the site's batch shape (its event dims summed by `logProb`): shape
+ * `[S, ...batchShape]`, or `[chains, draws, ...batchShape]` with `batchNdims: 2`. As in NumPyro the
+ * site's own log-density is taken, without the masks or scales of handlers; `deterministic` sites
+ * are left out, `factor` sites kept (a custom likelihood written as a factor). The input to
+ * {@link waic} and {@link loo}.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { substitute } from '../handlers/substitute.js';
+import { trace } from '../handlers/trace.js';
+import { ArgumentError } from '../../utils/errors.js';
+import { checkOptionKeys } from '../../utils/options.js';
+import { asFn, type Callable } from './elbo.js';
+
+/** The draws with their layout, as {@link Predictive}'s `posteriorSamples` and `batchNdims`. */
+export interface LogLikelihoodOptions {
+  /** Draws `{site: [S, ...shape]}` (or `[chains, draws, ...shape]` with `batchNdims: 2`). */
+  posteriorSamples: Record<string, tf.Tensor>;
+  /** How many leading dims index draws: 1 (default) or 2 (grouped by chain). */
+  batchNdims?: 1 | 2;
+}
+
+function isOptions(x: object): x is LogLikelihoodOptions {
+  const p = (x as { posteriorSamples?: unknown }).posteriorSamples;
+  return p !== undefined && !(p instanceof tf.Tensor);
+}
+
+/** Check the draws; return their leading dims. */
+function checkDraws(ps: unknown, bn: number): number[] {
+  if (ps === null || typeof ps !== 'object') {
+    throw new ArgumentError('posteriorSamples', 'expected a record {site: tensor}');
+  }
+  const entries = Object.entries(ps as Record<string, unknown>);
+  if (entries.length === 0) {
+    throw new ArgumentError('posteriorSamples', 'expected at least one site');
+  }
+  let lead: number[] | undefined;
+  for (const [k, t] of entries) {
+    if (!(t instanceof tf.Tensor) || t.isDisposed || t.rank < bn) {
+      throw new ArgumentError(
+        'posteriorSamples',
+        `site '${k}': expected a live tensor with ${bn} leading draw dimension(s)`,
+      );
+    }
+    const l: number[] = t.shape.slice(0, bn);
+    const first: number[] = lead ?? l;
+    lead = first;
+    if (l.some((d, i) => d !== first[i])) {
+      throw new ArgumentError(
+        'posteriorSamples',
+        `site '${k}' has leading dims [${l.join(',')}], another site [${first.join(',')}]: expected common ones`,
+      );
+    }
+  }
+  return lead as number[];
+}
+
+/**
+ * The log-likelihood of each observed site at each draw (new tensors: dispose them).
+ *
+ * @param model the model.
+ * @param draws the posterior draws `{site: [S, ...]}`, or `{posteriorSamples, batchNdims}`.
+ * @param args the model's arguments.
+ * @returns `{site: [S, ...batchShape]}` (`[C, D, ...batchShape]` with `batchNdims: 2`).
+ * @throws ArgumentError naming `model`, `posteriorSamples` or `batchNdims` before any run.
+ *
+ * @example
+ * ```ts
+ * const ll = logLikelihood(model, mcmc.getSamples(), x, y); // {y: [S, N]}
+ * waic(ll.y); loo(ll.y);
+ * ```
+ */
+export function logLikelihood<A extends unknown[]>(
+  model: Callable<A>,
+  draws: Record<string, tf.Tensor> | LogLikelihoodOptions,
+  ...args: A
+): Record<string, tf.Tensor> {
+  const fn = asFn(model);
+  if (draws === null || typeof draws !== 'object') {
+    throw new ArgumentError('posteriorSamples', 'expected a record {site: tensor}');
+  }
+  let ps: Record<string, tf.Tensor>;
+  let bn: number;
+  if (isOptions(draws)) {
+    checkOptionKeys(draws, ['posteriorSamples', 'batchNdims'], 'logLikelihood');
+    bn = draws.batchNdims ?? 1;
+    if (bn !== 1 && bn !== 2) {
+      throw new ArgumentError('batchNdims', `expected 1 or 2, got ${String(bn)}`);
+    }
+    ps = draws.posteriorSamples;
+  } else {
+    ps = draws;
+    bn = 1;
+  }
+  const lead = checkDraws(ps, bn);
+  const s = lead.reduce((a, d) => a * d, 1);
+  const per: Record<string, tf.Tensor[]> = {};
+  const flat =
+    bn === 1
+      ? ps
+      : Object.fromEntries(
+          Object.entries(ps).map(([k, t]) => [k, tf.reshape(t, [s, ...t.shape.slice(bn)])]),
+        );
+  try {
+    for (let i = 0; i < s; i++) {
+      tf.tidy(() => {
+        const values = Object.fromEntries(
+          Object.entries(flat).map(([k, t]) => [k, tf.gather(t, i)]),
+        );
+        const run = substitute(fn, (msg) => values[msg.name]);
+        const tr = trace(run).getTraceUntidied(...args).trace;
+        for (const site of tr.observedSites()) {
+          if (site.infer['deterministic'] === true || site.fn === null || site.value === null) {
+            continue;
+          }
+          (per[site.name] ??= []).push(tf.keep(site.fn.logProb(site.value)));
+        }
+      });
+    }
+    const out: Record<string, tf.Tensor> = {};
+    try {
+      for (const [k, ts] of Object.entries(per)) {
+        out[k] = tf.tidy(() => {
+          const st = tf.stack(ts);
+          return bn === 1 ? st : tf.reshape(st, [...lead, ...st.shape.slice(1)]);
+        });
+      }
+    } catch (e) {
+      tf.dispose(Object.values(out));
+      throw e;
+    }
+    return out;
+  } finally {
+    for (const ts of Object.values(per)) tf.dispose(ts);
+    if (flat !== ps) tf.dispose(Object.values(flat));
+  }
+}

@@ -1,0 +1,200 @@
+/**
+ * Predictive model comparison from posterior draws (Vehtari, Gelman & Gabry 2017, "Practical
+ * Bayesian model evaluation using leave-one-out cross-validation and WAIC"; ArviZ's `waic` and
+ * `loo`). Input: the pointwise log-likelihood `ℓ_{si} = log p(y_i | θ_s)` of `S` draws and `N`
+ * data ({@link logLikelihood}), a tensor `[S, ...dataShape]` (data dims flattened).
+ *
+ * WAIC: `lppd_i = log (1/S) Σ_s exp ℓ_{si}`, `p_i = V_s ℓ_{si}` (sample variance),
+ * `elpd_waic = Σ_i (lppd_i - p_i)`, `waic = -2 elpd_waic`.
+ *
+ * PSIS-LOO: the leave-one-out ratios `r_{si} ∝ 1 / p(y_i | θ_s)` are Pareto-smoothed
+ * ({@link psis}) into normalized weights `w_{si}`, and
+ * `elpd_loo = Σ_i log Σ_s w_{si} exp ℓ_{si}`, `p_loo = lppd - elpd_loo`,
+ * `looic = -2 elpd_loo`, with the Pareto shape `k_i` of every datum as its diagnostic.
+ *
+ * Both report `se = sqrt(N V_i elpd_i)`, the standard error of the sum over data (the papers'
+ * sample variance).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ArgumentError } from '../../utils/errors.js';
+import { checkOptionKeys } from '../../utils/options.js';
+import { psis } from './psis.js';
+
+/** Result of {@link waic}. */
+export interface WaicResult {
+  /** `elpd_waic = lppd - p_waic`. */
+  elpd: number;
+  /** Standard error of `elpd`. */
+  se: number;
+  /** Effective number of parameters `p_waic = Σ_i V_s ℓ_{si}`. */
+  pWaic: number;
+  /** `lppd = Σ_i log mean_s exp ℓ_{si}`. */
+  lppd: number;
+  /** `-2 elpd` (the deviance scale). */
+  waic: number;
+  /** `elpd_i` per datum. */
+  pointwise: Float64Array;
+  /** True when some `V_s ℓ_{si} > 0.4` (the papers' warning: WAIC may be unreliable; use LOO). */
+  warning: boolean;
+}
+
+/** Result of {@link loo}. */
+export interface LooResult {
+  /** `elpd_loo`. */
+  elpd: number;
+  /** Standard error of `elpd`. */
+  se: number;
+  /** Effective number of parameters `p_loo = lppd - elpd_loo`. */
+  pLoo: number;
+  /** `-2 elpd` (the deviance scale). */
+  looic: number;
+  /** `elpd_loo_i` per datum. */
+  pointwise: Float64Array;
+  /** The Pareto shape `k_i` per datum. */
+  paretoK: Float64Array;
+  /** True when some `k_i > 0.7` (the estimate of that datum is unreliable). */
+  warning: boolean;
+}
+
+/** Options of {@link waic} and {@link loo}. */
+export interface InformationCriterionOptions {
+  /** Leading dims of the tensor that index draws: 1 (default, `[S, ...]`) or 2 (`[C, D, ...]`). */
+  batchNdims?: 1 | 2;
+}
+
+/** Options of {@link loo}. */
+export interface LooOptions extends InformationCriterionOptions {
+  /** Relative efficiency of the draws, `ESS / S` (default 1: independent draws). */
+  reff?: number;
+}
+
+/** The log-likelihood as `N` columns of `S` float64 draws. */
+function columns(
+  logLik: tf.Tensor,
+  options: InformationCriterionOptions,
+  keys: string[],
+  what: string,
+): Float64Array[] {
+  if (!(logLik instanceof tf.Tensor) || logLik.isDisposed) {
+    throw new ArgumentError(
+      'logLik',
+      `expected a live tensor [S, ...dataShape], got ${String(logLik)}`,
+    );
+  }
+  if (options === null || typeof options !== 'object') {
+    throw new ArgumentError('options', `expected an object, got ${String(options)}`);
+  }
+  checkOptionKeys(options, keys, what);
+  const bn = options.batchNdims ?? 1;
+  if (bn !== 1 && bn !== 2) {
+    throw new ArgumentError('batchNdims', `expected 1 or 2, got ${String(bn)}`);
+  }
+  if (logLik.rank <= bn) {
+    throw new ArgumentError(
+      'logLik',
+      `expected ${bn} draw dim(s) and at least one data dim, got shape [${logLik.shape.join(',')}]`,
+    );
+  }
+  const s = logLik.shape.slice(0, bn).reduce((a, d) => a * d, 1);
+  const n = logLik.size / s;
+  if (s < 2) throw new ArgumentError('logLik', `expected at least 2 draws, got ${s}`);
+  const v = logLik.dataSync();
+  const out = Array.from({ length: n }, () => new Float64Array(s));
+  for (let i = 0; i < s; i++) {
+    for (let j = 0; j < n; j++) {
+      const x = v[i * n + j] as number;
+      if (Number.isNaN(x) || x === Infinity) {
+        throw new ArgumentError('logLik', `expected finite values or -Infinity, got ${x}`);
+      }
+      (out[j] as Float64Array)[i] = x;
+    }
+  }
+  return out;
+}
+
+function logMeanExp(x: Float64Array, weights?: Float64Array): number {
+  let m = -Infinity;
+  for (let i = 0; i < x.length; i++) m = Math.max(m, (x[i] as number) + (weights?.[i] ?? 0));
+  if (m === -Infinity) return -Infinity;
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += Math.exp((x[i] as number) + (weights?.[i] ?? 0) - m);
+  return weights === undefined ? m + Math.log(s / x.length) : m + Math.log(s);
+}
+
+function sampleVariance(x: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < x.length; i++) m += x[i] as number;
+  m /= x.length;
+  let ss = 0;
+  for (let i = 0; i < x.length; i++) ss += ((x[i] as number) - m) ** 2;
+  return ss / (x.length - 1);
+}
+
+function sum(x: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += x[i] as number;
+  return s;
+}
+
+/** `sqrt(N V_i elpd_i)` (0 for a single datum). */
+function seOfSum(pointwise: Float64Array): number {
+  return pointwise.length < 2 ? 0 : Math.sqrt(pointwise.length * sampleVariance(pointwise));
+}
+
+/**
+ * The widely applicable information criterion of the draws' log-likelihood (see the module docs).
+ * @param logLik `[S, ...dataShape]` (or `[C, D, ...dataShape]` with `batchNdims: 2`).
+ * @throws ArgumentError naming `logLik`, `options` or `batchNdims`.
+ */
+export function waic(logLik: tf.Tensor, options: InformationCriterionOptions = {}): WaicResult {
+  const cols = columns(logLik, options, ['batchNdims'], 'waic');
+  const pointwise = new Float64Array(cols.length);
+  let lppd = 0;
+  let pWaic = 0;
+  let warning = false;
+  cols.forEach((c, i) => {
+    const l = logMeanExp(c);
+    const p = sampleVariance(c);
+    warning ||= p > 0.4;
+    lppd += l;
+    pWaic += p;
+    pointwise[i] = l - p;
+  });
+  const elpd = sum(pointwise);
+  return { elpd, se: seOfSum(pointwise), pWaic, lppd, waic: -2 * elpd, pointwise, warning };
+}
+
+/**
+ * Pareto-smoothed importance-sampling leave-one-out cross-validation (see the module docs).
+ * @param logLik `[S, ...dataShape]` (or `[C, D, ...dataShape]` with `batchNdims: 2`).
+ * @throws ArgumentError naming `logLik`, `options`, `batchNdims` or `reff`.
+ */
+export function loo(logLik: tf.Tensor, options: LooOptions = {}): LooResult {
+  const reff = options?.reff ?? 1;
+  if (!(reff > 0) || !Number.isFinite(reff)) {
+    throw new ArgumentError('reff', `expected a finite number > 0, got ${String(reff)}`);
+  }
+  const cols = columns(logLik, options, ['batchNdims', 'reff'], 'loo');
+  const pointwise = new Float64Array(cols.length);
+  const paretoK = new Float64Array(cols.length);
+  let lppd = 0;
+  cols.forEach((c, i) => {
+    const { logWeights, k } = psis(
+      c.map((v) => -v),
+      reff,
+    );
+    pointwise[i] = logMeanExp(c, logWeights);
+    paretoK[i] = k;
+    lppd += logMeanExp(c);
+  });
+  const elpd = sum(pointwise);
+  return {
+    elpd,
+    se: seOfSum(pointwise),
+    pLoo: lppd - elpd,
+    looic: -2 * elpd,
+    pointwise,
+    paretoK,
+    warning: paretoK.some((k) => k > 0.7),
+  };
+}
