@@ -72,3 +72,10 @@ export { ZeroInflatedNegativeBinomial } from './zero_inflated_negative_binomial.
 export { BetaBinomial } from './beta_binomial.js';
 export { DirichletMultinomial } from './dirichlet_multinomial.js';
 export { GammaPoisson } from './gamma_poisson.js';
+export { Chi2 } from './chi2.js';
+export { Pareto } from './pareto.js';
+export { Kumaraswamy } from './kumaraswamy.js';
+export { TruncatedNormal } from './truncated_normal.js';
+export { AsymmetricLaplace } from './asymmetric_laplace.js';
+export { GaussianRandomWalk } from './gaussian_random_walk.js';
+export { MultivariateStudentT } from './multivariate_student_t.js';

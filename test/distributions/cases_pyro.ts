@@ -9,7 +9,9 @@ import * as tf from '@tensorflow/tfjs';
 import normalRef from '@stdlib/stats-base-dists-normal';
 import poissonRef from '@stdlib/stats-base-dists-poisson';
 import negbinRef from '@stdlib/stats-base-dists-negative-binomial';
+import gammaRef from '@stdlib/stats-base-dists-gamma';
 import gammaln from '@stdlib/math-base-special-gammaln';
+import digamma from '@stdlib/math-base-special-digamma';
 import { distributions } from '../../src/index.js';
 import { CASES } from './cases.js';
 
@@ -455,5 +457,350 @@ CASES.push({
     [() => new d.GammaPoisson(0, 1), /concentration/],
     [() => new d.GammaPoisson(1, NaN), /rate/],
     [() => new d.GammaPoisson([1, 2], [1, 2, 3]), /concentration\/rate/],
+  ],
+});
+
+// ---- Chi2: @stdlib's Gamma(k/2, rate 1/2) -------------------------------------------------------
+const CHI2_K = [1.5, 4];
+const CHI2_X = [
+  [0.3, 2],
+  [1, 7.5],
+  [4.2, 0.1],
+];
+const gammaF = (k: string): Fn => f(gammaRef, k);
+CASES.push({
+  name: 'Chi2',
+  make: () => new d.Chi2(CHI2_K),
+  points: CHI2_X,
+  logProb: CHI2_X.map((r) => r.map((x, b) => gammaF('logpdf')(x, CHI2_K[b]! / 2, 0.5))),
+  cdf: CHI2_X.map((r) => r.map((x, b) => gammaF('cdf')(x, CHI2_K[b]! / 2, 0.5))),
+  mean: CHI2_K,
+  variance: CHI2_K.map((k) => 2 * k),
+  mode: CHI2_K.map((k) => Math.max(k - 2, 0)),
+  entropy: CHI2_K.map((k) => gammaF('entropy')(k / 2, 0.5)),
+  implicit: {
+    theta: [2.5],
+    build: ([k]) => new d.Chi2(k!),
+    f: (x) => tf.square(x),
+    // E[X^2] = 2k + k^2
+    moment: ([k]) => 2 * k! + k! * k!,
+  },
+  bad: [
+    [() => new d.Chi2(0), /df/],
+    [() => new d.Chi2([1, NaN]), /df/],
+  ],
+});
+
+// ---- Pareto: float64 closed forms ---------------------------------------------------------------
+const PAR_P = [
+  [1, 3],
+  [0.5, 2.5],
+];
+const PAR_X = [
+  [1.2, 0.7],
+  [3, 0.4],
+  [0.9, 5],
+];
+CASES.push({
+  name: 'Pareto',
+  make: () => new d.Pareto([1, 0.5], [3, 2.5]),
+  points: PAR_X,
+  logProb: PAR_X.map((r) =>
+    r.map((x, b) => {
+      const [s, a] = PAR_P[b] as [number, number];
+      return x >= s ? Math.log(a) + a * Math.log(s) - (a + 1) * Math.log(x) : -Infinity;
+    }),
+  ),
+  cdf: PAR_X.map((r) =>
+    r.map((x, b) => {
+      const [s, a] = PAR_P[b] as [number, number];
+      return x >= s ? 1 - (s / x) ** a : 0;
+    }),
+  ),
+  mean: PAR_P.map(([s, a]) => (a! * s!) / (a! - 1)),
+  variance: PAR_P.map(([s, a]) => (s! * s! * a!) / ((a! - 1) ** 2 * (a! - 2))),
+  mode: PAR_P.map(([s]) => s!),
+  entropy: PAR_P.map(([s, a]) => Math.log(s! / a!) + 1 / a! + 1),
+  heavyTailed: true,
+  fd: { theta: [0.8, 2.2], build: ([s, a]) => new d.Pareto(s!, a!) },
+  bad: [
+    [() => new d.Pareto(0, 1), /scale/],
+    [() => new d.Pareto(1, -2), /alpha/],
+    [() => new d.Pareto([1, 1, 1], [1, 2]), /scale\/alpha/],
+  ],
+});
+
+// ---- Kumaraswamy: float64 closed forms (moments through log-beta) --------------------------------
+const KUM_P = [
+  [2, 3],
+  [0.7, 1.6],
+];
+const KUM_X = [
+  [0.3, 0.05],
+  [0.5, 0.6],
+  [0.95, 0.99],
+];
+const kumMoment = (a: number, b: number, n: number): number => b * Math.exp(lbeta(1 + n / a, b));
+CASES.push({
+  name: 'Kumaraswamy',
+  make: () => new d.Kumaraswamy([2, 0.7], [3, 1.6]),
+  points: KUM_X,
+  logProb: KUM_X.map((r) =>
+    r.map((x, b) => {
+      const [a, c] = KUM_P[b] as [number, number];
+      return Math.log(a * c) + (a - 1) * Math.log(x) + (c - 1) * Math.log1p(-(x ** a));
+    }),
+  ),
+  cdf: KUM_X.map((r) =>
+    r.map((x, b) => {
+      const [a, c] = KUM_P[b] as [number, number];
+      return 1 - (1 - x ** a) ** c;
+    }),
+  ),
+  mean: KUM_P.map(([a, b]) => kumMoment(a!, b!, 1)),
+  variance: KUM_P.map(([a, b]) => kumMoment(a!, b!, 2) - kumMoment(a!, b!, 1) ** 2),
+  entropy: KUM_P.map(
+    ([a, b]) =>
+      1 - 1 / b! + (1 - 1 / a!) * (digamma(b! + 1) + 0.5772156649015329) - Math.log(a! * b!),
+  ),
+  undefinedMethods: ['mode'],
+  rtol: 1e-4,
+  atol: 1e-5,
+  fd: { theta: [1.7, 2.4], build: ([a, b]) => new d.Kumaraswamy(a!, b!) },
+  bad: [
+    [() => new d.Kumaraswamy(0, 1), /concentration1/],
+    [() => new d.Kumaraswamy(1, Infinity), /concentration0/],
+  ],
+});
+
+// ---- AsymmetricLaplace: float64 closed forms ----------------------------------------------------
+const AL_P = [
+  [0.3, 1.2, 2],
+  [-1, 0.5, 0.6],
+];
+const AL_X = [
+  [0.7, -1.4],
+  [-2.1, 0.25],
+  [3, -0.4],
+];
+function alRef(mu: number, s: number, k: number) {
+  return {
+    lp: (x: number) =>
+      (x < mu ? (x - mu) / (s * k) : (-k * (x - mu)) / s) - Math.log(s * (k + 1 / k)),
+    cdf: (x: number) =>
+      x < mu
+        ? ((k * k) / (1 + k * k)) * Math.exp((x - mu) / (s * k))
+        : 1 - Math.exp((-k * (x - mu)) / s) / (1 + k * k),
+  };
+}
+const AL_R = AL_P.map(([m, s, k]) => alRef(m!, s!, k!));
+CASES.push({
+  name: 'AsymmetricLaplace',
+  make: () => new d.AsymmetricLaplace([0.3, -1], [1.2, 0.5], [2, 0.6]),
+  points: AL_X,
+  logProb: AL_X.map((r) => r.map((x, b) => AL_R[b]!.lp(x))),
+  cdf: AL_X.map((r) => r.map((x, b) => AL_R[b]!.cdf(x))),
+  mean: AL_P.map(([m, s, k]) => m! + s! * (1 / k! - k!)),
+  variance: AL_P.map(([, s, k]) => s! * s! * (1 / (k! * k!) + k! * k!)),
+  mode: AL_P.map(([m]) => m!),
+  entropy: AL_P.map(([, s, k]) => 1 + Math.log(s! * (k! + 1 / k!))),
+  fd: {
+    theta: [0.3, 1.2, 1.7],
+    build: ([m, s, k]) => new d.AsymmetricLaplace(m!, s!, k!),
+  },
+  bad: [
+    [() => new d.AsymmetricLaplace(0, 0, 1), /scale/],
+    [() => new d.AsymmetricLaplace(0, 1, -1), /asymmetry/],
+    [() => new d.AsymmetricLaplace(NaN, 1, 1), /loc/],
+  ],
+});
+
+// ---- TruncatedNormal: @stdlib normal pdf/cdf renormalized to [low, high] -----------------------
+function tnRef(mu: number, s: number, lo: number, hi: number) {
+  const pdf = (x: number): number => f(normalRef, 'pdf')(x, 0, 1);
+  const cdf = (x: number): number => f(normalRef, 'cdf')(x, 0, 1);
+  const a = (lo - mu) / s;
+  const b = (hi - mu) / s;
+  const z = cdf(b) - cdf(a);
+  const pa = Number.isFinite(a) ? pdf(a) : 0;
+  const pb = Number.isFinite(b) ? pdf(b) : 0;
+  const apa = Number.isFinite(a) ? a * pa : 0;
+  const bpb = Number.isFinite(b) ? b * pb : 0;
+  const m1 = (pa - pb) / z;
+  return {
+    lp: (x: number) =>
+      x >= lo && x <= hi ? Math.log(f(normalRef, 'pdf')(x, mu, s) / z) : -Infinity,
+    cdf: (x: number) => (x <= lo ? 0 : x >= hi ? 1 : (cdf((x - mu) / s) - cdf(a)) / z),
+    mean: mu + s * m1,
+    variance: s * s * (1 + (apa - bpb) / z - m1 * m1),
+    mode: Math.min(Math.max(mu, lo), hi),
+    entropy: Math.log(Math.sqrt(2 * Math.PI * Math.E) * s * z) + (apa - bpb) / (2 * z),
+  };
+}
+const TN_P = [
+  [0, 1, -1, 2],
+  [1, 2, -0.5, 4],
+];
+const TN_R = TN_P.map(([m, s, lo, hi]) => tnRef(m!, s!, lo!, hi!));
+const TN_X = [
+  [0.7, -0.4],
+  [-1.5, 2.25],
+  [1.9, 4.5],
+];
+CASES.push({
+  name: 'TruncatedNormal',
+  make: () => new d.TruncatedNormal([0, 1], [1, 2], [-1, -0.5], [2, 4]),
+  points: TN_X,
+  logProb: TN_X.map((r) => r.map((x, b) => TN_R[b]!.lp(x))),
+  cdf: TN_X.map((r) => r.map((x, b) => TN_R[b]!.cdf(x))),
+  mean: TN_R.map((r) => r.mean),
+  variance: TN_R.map((r) => r.variance),
+  mode: TN_R.map((r) => r.mode),
+  entropy: TN_R.map((r) => r.entropy),
+  rtol: 5e-5,
+  atol: 5e-6,
+  fd: {
+    theta: [0.2, 1.3, -0.8, 1.5],
+    build: ([m, s, lo, hi]) => new d.TruncatedNormal(m!, s!, lo!, hi!),
+  },
+  bad: [
+    [() => new d.TruncatedNormal(0, 0, -1, 1), /scale/],
+    [() => new d.TruncatedNormal(0, 1, 1, -1), /high/],
+    [() => new d.TruncatedNormal(0, 1, [0, NaN], 3), /low/],
+    [() => new d.TruncatedNormal([0, 0], 1, -1, [1, 2, 3]), /loc\/scale\/low\/high/],
+  ],
+});
+// one-sided, in the upper tail (alpha = 3.5 and 2.25: the mirrored branch)
+const TN1_P = [
+  [0, 1, 3.5],
+  [-1, 0.8, 0.8],
+];
+const TN1_R = TN1_P.map(([m, s, lo]) => tnRef(m!, s!, lo!, Infinity));
+const TN1_X = [
+  [3.6, 0.9],
+  [4.5, 2],
+  [3, 1.2],
+];
+CASES.push({
+  name: 'TruncatedNormal (one-sided, upper tail)',
+  make: () => new d.TruncatedNormal([0, -1], [1, 0.8], [3.5, 0.8]),
+  points: TN1_X,
+  logProb: TN1_X.map((r) => r.map((x, b) => TN1_R[b]!.lp(x))),
+  cdf: TN1_X.map((r) => r.map((x, b) => TN1_R[b]!.cdf(x))),
+  mean: TN1_R.map((r) => r.mean),
+  variance: TN1_R.map((r) => r.variance),
+  mode: TN1_R.map((r) => r.mode),
+  entropy: TN1_R.map((r) => r.entropy),
+  rtol: 2e-4,
+  atol: 5e-6,
+  fd: { theta: [0.3, 1.1, 2.5], build: ([m, s, lo]) => new d.TruncatedNormal(m!, s!, lo!) },
+  bad: [[() => new d.TruncatedNormal(0, 1, Infinity), /low/]],
+});
+
+// ---- GaussianRandomWalk: sums of @stdlib normal log-densities of the increments ----------------
+const GRW_S = [0.5, 1.5];
+const GRW_X = [
+  [
+    [0.1, 0.4, -0.2],
+    [1, -1, 0.5],
+  ],
+  [
+    [0, 0, 0],
+    [-2, -1, -3],
+  ],
+];
+const grwLp = (s: number, x: number[]): number =>
+  x.reduce((acc, v, t) => acc + f(normalRef, 'logpdf')(v - (t === 0 ? 0 : x[t - 1]!), 0, s), 0);
+CASES.push({
+  name: 'GaussianRandomWalk',
+  make: () => new d.GaussianRandomWalk(GRW_S, 3),
+  points: GRW_X,
+  logProb: GRW_X.map((pt) => pt.map((x, b) => grwLp(GRW_S[b]!, x))),
+  mean: [0, 0, 0, 0, 0, 0],
+  variance: GRW_S.flatMap((s) => [1, 2, 3].map((t) => t * s * s)),
+  undefinedMethods: ['cdf', 'mode', 'entropy'],
+  fd: { theta: [0.7], build: ([s]) => new d.GaussianRandomWalk(s!, 3) },
+  bad: [
+    [() => new d.GaussianRandomWalk(-1, 3), /scale/],
+    [() => new d.GaussianRandomWalk(1, 0), /numSteps/],
+    [() => new d.GaussianRandomWalk(1, 2.5), /numSteps/],
+  ],
+});
+
+// ---- MultivariateStudentT: float64 density with an explicit 2 x 2 triangular solve -------------
+const MVT_DF = [5, 12];
+const MVT_LOC = [
+  [0, 1],
+  [-1, 0.5],
+];
+const MVT_L = [
+  [
+    [1, 0],
+    [0.5, 2],
+  ],
+  [
+    [0.7, 0],
+    [-0.3, 1.2],
+  ],
+];
+function mvtLp(nu: number, mu: number[], l: number[][], x: number[]): number {
+  const z0 = (x[0]! - mu[0]!) / l[0]![0]!;
+  const z1 = (x[1]! - mu[1]! - l[1]![0]! * z0) / l[1]![1]!;
+  const maha = z0 * z0 + z1 * z1;
+  return (
+    gammaln((nu + 2) / 2) -
+    gammaln(nu / 2) -
+    Math.log(nu * Math.PI) -
+    Math.log(l[0]![0]! * l[1]![1]!) -
+    ((nu + 2) / 2) * Math.log1p(maha / nu)
+  );
+}
+const MVT_X = [
+  [
+    [1, -1],
+    [0, 0],
+  ],
+  [
+    [-3, 4],
+    [2, -2],
+  ],
+];
+CASES.push({
+  name: 'MultivariateStudentT',
+  make: () => new d.MultivariateStudentT(MVT_DF, MVT_LOC, MVT_L),
+  points: MVT_X,
+  logProb: MVT_X.map((pt) => pt.map((x, b) => mvtLp(MVT_DF[b]!, MVT_LOC[b]!, MVT_L[b]!, x))),
+  mean: MVT_LOC.flat(),
+  variance: MVT_L.flatMap((l, b) => {
+    const nu = MVT_DF[b]!;
+    return [l[0]![0]! ** 2, l[1]![0]! ** 2 + l[1]![1]! ** 2].map((v) => (nu / (nu - 2)) * v);
+  }),
+  mode: MVT_LOC.flat(),
+  undefinedMethods: ['cdf', 'entropy'],
+  heavyTailed: true,
+  rtol: 2e-5,
+  implicit: {
+    theta: [6],
+    build: ([nu]) => new d.MultivariateStudentT(nu!, [0.5, 0], MVT_L[0]!),
+    f: (x) => tf.squeeze(tf.slice(tf.square(tf.sub(x, 0.5)), [0, 0], [-1, 1]), [1]),
+    // E[(X_0 - mu_0)^2] = nu / (nu - 2) L_00^2
+    moment: ([nu]) => nu! / (nu! - 2),
+  },
+  bad: [
+    [() => new d.MultivariateStudentT(0, [0, 0], MVT_L[0]!), /df/],
+    [
+      () =>
+        new d.MultivariateStudentT(
+          3,
+          [0, 0],
+          [
+            [1, 1],
+            [0, 1],
+          ],
+        ),
+      /scaleTril/,
+    ],
+    [() => new d.MultivariateStudentT(3, [0, 0, 0], MVT_L[0]!), /scaleTril/],
+    [() => new d.MultivariateStudentT([3, 4, 5], [0, 0], MVT_L), /df\/loc\/scaleTril/],
   ],
 });

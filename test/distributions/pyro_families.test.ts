@@ -7,6 +7,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { ArgumentError, bijectors, distributions } from '../../src/index.js';
+import normalRef from '@stdlib/stats-base-dists-normal';
+import { ndtri } from '../../src/distributions/ndtri.js';
 import { expectNoLeak } from '../helpers.js';
 
 const d = distributions;
@@ -473,5 +475,194 @@ describe('compound count families', () => {
     );
     gp.dispose();
     nb.dispose();
+  });
+});
+
+describe('continuous families: identities and tails', () => {
+  it('ndtri matches @stdlib normal quantiles and has the exact derivative 1/phi(x)', () => {
+    const ps = [1e-10, 1e-4, 0.01, 0.02425, 0.1, 0.5, 0.7, 0.975, 0.99, 0.9999];
+    const p = tf.tensor1d(ps);
+    const [x, g] = tf.tidy(() => {
+      const q = ndtri(p);
+      const grad = tf.grad((t: tf.Tensor) => tf.sum(ndtri(t)))(p);
+      return [Array.from(q.dataSync()), Array.from(grad.dataSync())];
+    }) as [number[], number[]];
+    p.dispose();
+    const quantile = (
+      normalRef as unknown as { quantile: (p: number, m: number, s: number) => number }
+    ).quantile;
+    // far tail (below @stdlib's range): Phi^{-1}(1e-30) = -11.46403 (Acklam's tail formula)
+    expect(read(tf.tidy(() => ndtri(tf.scalar(1e-30))))[0]).toBeCloseTo(-11.464, 2);
+    ps.forEach((pi, i) => {
+      const ref = quantile(pi, 0, 1);
+      expect(x[i]).toBeCloseTo(ref, 4);
+      const dens = Math.exp(-0.5 * ref * ref) / Math.sqrt(2 * Math.PI);
+      expect(g[i]! * dens).toBeCloseTo(1, 3);
+    });
+  });
+
+  it('TruncatedNormal far in a tail: draws stay in bounds, moments match, gradients are finite', () => {
+    const tn = new d.TruncatedNormal(0, 1, 6);
+    const x = tn.sample([20000], 3);
+    const xs = Array.from(x.dataSync());
+    x.dispose();
+    expect(Math.min(...xs)).toBeGreaterThanOrEqual(6);
+    const m = xs.reduce((a, b) => a + b, 0) / xs.length;
+    const mean = read(tn.mean())[0]!;
+    const sd = Math.sqrt(read(tn.variance())[0]!);
+    const nf = normalRef as unknown as Record<string, (x: number, m: number, s: number) => number>;
+    expect(mean).toBeCloseTo(nf.pdf!(6, 0, 1) / nf.cdf!(-6, 0, 1), 3); // phi(6) / Q(6)
+    expect(Math.abs(m - mean)).toBeLessThan((5 * sd) / Math.sqrt(xs.length));
+    expect(Number.isFinite(read(tn.logProb(6.2))[0]!)).toBe(true);
+    tn.dispose();
+    // an upper-only bound: the missing lower bound must not give NaN gradients
+    const objective = (loc: number): number =>
+      tf.tidy(
+        () =>
+          tf
+            .mean(new d.TruncatedNormal(tf.scalar(loc), 1.3, undefined, 0.5).rsample([500], 8))
+            .dataSync()[0]!,
+      );
+    const l = tf.scalar(0.2);
+    const g = read(
+      tf.grad((t: tf.Tensor) =>
+        tf.mean(new d.TruncatedNormal(t, 1.3, undefined, 0.5).rsample([500], 8)),
+      )(l),
+    )[0]!;
+    l.dispose();
+    expect(Number.isFinite(g)).toBe(true);
+    expect(g).toBeCloseTo((objective(0.21) - objective(0.19)) / 0.02, 2);
+  });
+
+  it('Chi2 is a Gamma(k/2, 1/2): instanceof, KL to that Gamma is 0', () => {
+    const c = new d.Chi2(3);
+    const g = new d.Gamma(1.5, 0.5);
+    expect(c).toBeInstanceOf(d.Gamma);
+    expect(expectNoLeak(() => d.klDivergence(c, g))).toBeAllclose([0], { atol: 1e-6 });
+    c.dispose();
+    g.dispose();
+    const before = tf.memory().numTensors;
+    new d.Chi2([1, 2, 3]).dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('GaussianRandomWalk equals the MultivariateNormal with covariance s^2 min(i, j)', () => {
+    const s = 0.8;
+    const t = 4;
+    const cov = Array.from({ length: t }, (_, i) =>
+      Array.from({ length: t }, (_, j) => s * s * (Math.min(i, j) + 1)),
+    );
+    const rw = new d.GaussianRandomWalk(s, t);
+    const mvn = new d.MultivariateNormal(tf.zeros([t]), { covarianceMatrix: cov });
+    const x = [
+      [0.3, -0.2, 1, 0.4],
+      [2, 1, 1.5, -1],
+    ];
+    expect(expectNoLeak(() => rw.logProb(x))).toBeAllclose(
+      expectNoLeak(() => mvn.logProb(x)),
+      {
+        rtol: 1e-5,
+        atol: 1e-5,
+      },
+    );
+    rw.dispose();
+    mvn.dispose();
+  });
+
+  it('MultivariateStudentT in one dimension is StudentT; its draws have nu/(nu-2) Sigma variance', () => {
+    const mvt = new d.MultivariateStudentT([3, 7], [[0.5], [-1]], [[[2]], [[0.7]]]);
+    const st = new d.StudentT([3, 7], [0.5, -1], [2, 0.7]);
+    const x = [
+      [1.2, -0.3],
+      [-4, 2],
+    ];
+    expect(expectNoLeak(() => mvt.logProb(x.map((r) => r.map((v) => [v]))))).toBeAllclose(
+      expectNoLeak(() => st.logProb(x)),
+      { rtol: 1e-5, atol: 1e-5 },
+    );
+    mvt.dispose();
+    st.dispose();
+    const nu = 30;
+    const l = [
+      [1, 0],
+      [0.6, 0.9],
+    ];
+    const d2 = new d.MultivariateStudentT(nu, [1, -2], l);
+    const n = 40000;
+    const draws = d2.sample([n], 21);
+    const m = read(tf.mean(draws, 0));
+    const cov01 = read(
+      tf.tidy(() => {
+        const c = tf.sub(draws, tf.mean(draws, 0));
+        return tf.mean(tf.prod(c, -1));
+      }),
+    )[0]!;
+    draws.dispose();
+    const f = nu / (nu - 2);
+    const sigma = [f * 1, f * (0.36 + 0.81)];
+    expect(Math.abs(m[0]! - 1)).toBeLessThan(5 * Math.sqrt(sigma[0]! / n));
+    expect(Math.abs(m[1]! + 2)).toBeLessThan(5 * Math.sqrt(sigma[1]! / n));
+    // Cov(X0, X1) = nu/(nu-2) (L L^T)_01 = f * 0.6
+    expect(Math.abs(cov01 - f * 0.6)).toBeLessThan(0.04);
+    d2.dispose();
+  });
+
+  it('Kumaraswamy(1, b) is Beta(1, b) and AsymmetricLaplace(asymmetry 1) is Laplace', () => {
+    const k = new d.Kumaraswamy(1, 2.5);
+    const b = new d.Beta(1, 2.5);
+    const xs = [0.1, 0.5, 0.93];
+    expect(expectNoLeak(() => k.logProb(xs))).toBeAllclose(
+      expectNoLeak(() => b.logProb(xs)),
+      {
+        rtol: 1e-5,
+        atol: 1e-5,
+      },
+    );
+    expect(expectNoLeak(() => k.mean())).toBeAllclose(
+      expectNoLeak(() => b.mean()),
+      { rtol: 1e-5 },
+    );
+    k.dispose();
+    b.dispose();
+    const al = new d.AsymmetricLaplace(0.3, 1.4, 1);
+    const lap = new d.Laplace(0.3, 1.4);
+    const ys = [-2, 0.3, 4];
+    expect(expectNoLeak(() => al.logProb(ys))).toBeAllclose(
+      expectNoLeak(() => lap.logProb(ys)),
+      {
+        rtol: 1e-5,
+        atol: 1e-6,
+      },
+    );
+    expect(expectNoLeak(() => al.cdf(ys))).toBeAllclose(
+      expectNoLeak(() => lap.cdf(ys)),
+      {
+        rtol: 1e-5,
+        atol: 1e-6,
+      },
+    );
+    al.dispose();
+    lap.dispose();
+  });
+
+  it('supports: TruncatedNormal interval / half-lines, Pareto [scale, inf), all with bijectTo', () => {
+    const cases: [distributions.Distribution, string][] = [
+      [new d.TruncatedNormal(0, 1, -1, 2), 'interval'],
+      [new d.TruncatedNormal(0, 1, -1), 'greaterThan'],
+      [new d.TruncatedNormal(0, 1, undefined, 2), 'lessThan'],
+      [new d.TruncatedNormal(0, 1), 'real'],
+      [new d.Pareto(2, 3), 'greaterThanEq'],
+      [new d.Kumaraswamy(2, 3), 'unitInterval'],
+    ];
+    for (const [dist, kind] of cases) {
+      expect(dist.support.kind).toBe(kind);
+      const bij = d.bijectTo(dist.support);
+      const y = read(tf.tidy(() => bij.forward(tf.tensor1d([-5, 0, 5]))));
+      expect(read(tf.tidy(() => tf.cast(dist.support.check(tf.tensor1d(y)), 'float32')))).toEqual([
+        1, 1, 1,
+      ]);
+      bij.dispose();
+      dist.dispose();
+    }
   });
 });

@@ -161,4 +161,26 @@ describe('autoguides on relaxed latent sites', { timeout: 600_000 }, () => {
     guide.dispose();
     clearSeed();
   });
+
+  it('AutoDiagonalNormal draws TruncatedNormal, Pareto and Kumaraswamy sites in their supports', () => {
+    setSeed(5);
+    const model = (): void => {
+      ppl.sample('t', new D.TruncatedNormal(0, 1, -0.5, 1.5));
+      ppl.sample('h', new D.TruncatedNormal(1, 2, 0.25));
+      ppl.sample('p', new D.Pareto(2, 3));
+      ppl.sample('k', new D.Kumaraswamy(2, 3));
+    };
+    const guide = new ppl.AutoDiagonalNormal(model);
+    const svi = new ppl.SVI(model, guide, tf.train.adam(0.05), new ppl.TraceELBO());
+    for (let i = 0; i < 5; i++) expect(Number.isFinite(svi.step())).toBe(true);
+    const draws = guide.samplePosterior(300);
+    const v = (k: string): number[] => Array.from((draws[k] as tf.Tensor).dataSync());
+    expect(v('t').every((x) => x > -0.5 && x < 1.5)).toBe(true);
+    expect(v('h').every((x) => x > 0.25)).toBe(true);
+    expect(v('p').every((x) => x >= 2)).toBe(true);
+    expect(v('k').every((x) => x > 0 && x < 1)).toBe(true);
+    tf.dispose(Object.values(draws));
+    guide.dispose();
+    clearSeed();
+  });
 });
