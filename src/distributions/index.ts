@@ -79,3 +79,4 @@ export { TruncatedNormal } from './truncated_normal.js';
 export { AsymmetricLaplace } from './asymmetric_laplace.js';
 export { GaussianRandomWalk } from './gaussian_random_walk.js';
 export { MultivariateStudentT } from './multivariate_student_t.js';
+export { SkewNormal } from './skew_normal.js';

@@ -804,3 +804,36 @@ CASES.push({
     [() => new d.MultivariateStudentT([3, 4, 5], [0, 0], MVT_L), /df\/loc\/scaleTril/],
   ],
 });
+
+// ---- SkewNormal: 2/s phi(z) Phi(alpha z) with @stdlib's normal ----------------------------------
+const SN_P = [
+  [0.3, 1.2, 3],
+  [-1, 0.5, -1.5],
+];
+const SN_X = [
+  [0.7, -1.4],
+  [-0.5, -0.8],
+  [3, 0.2],
+];
+CASES.push({
+  name: 'SkewNormal',
+  make: () => new d.SkewNormal([0.3, -1], [1.2, 0.5], [3, -1.5]),
+  points: SN_X,
+  logProb: SN_X.map((r) =>
+    r.map((x, b) => {
+      const [m, s, a] = SN_P[b] as [number, number, number];
+      const z = (x - m) / s;
+      return Math.log((2 / s) * f(normalRef, 'pdf')(z, 0, 1) * f(normalRef, 'cdf')(a * z, 0, 1));
+    }),
+  ),
+  mean: SN_P.map(([m, s, a]) => m! + s! * (a! / Math.sqrt(1 + a! * a!)) * Math.sqrt(2 / Math.PI)),
+  variance: SN_P.map(([, s, a]) => s! * s! * (1 - (2 / Math.PI) * ((a! * a!) / (1 + a! * a!)))),
+  undefinedMethods: ['cdf', 'mode', 'entropy'],
+  rtol: 2e-5,
+  fd: { theta: [0.3, 1.2, 2], build: ([m, s, a]) => new d.SkewNormal(m!, s!, a!) },
+  bad: [
+    [() => new d.SkewNormal(0, -1, 1), /scale/],
+    [() => new d.SkewNormal(0, 1, NaN), /skewness/],
+    [() => new d.SkewNormal([0, 0, 0], 1, [1, 2]), /loc\/scale\/skewness/],
+  ],
+});

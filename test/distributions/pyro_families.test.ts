@@ -607,7 +607,7 @@ describe('continuous families: identities and tails', () => {
     d2.dispose();
   });
 
-  it('Kumaraswamy(1, b) is Beta(1, b) and AsymmetricLaplace(asymmetry 1) is Laplace', () => {
+  it('Kumaraswamy(1, b) is Beta(1, b); AsymmetricLaplace(asymmetry 1) is Laplace; SkewNormal(skewness 0) is Normal', () => {
     const k = new d.Kumaraswamy(1, 2.5);
     const b = new d.Beta(1, 2.5);
     const xs = [0.1, 0.5, 0.93];
@@ -643,6 +643,17 @@ describe('continuous families: identities and tails', () => {
     );
     al.dispose();
     lap.dispose();
+    const sn = new d.SkewNormal(0.3, 1.4, 0);
+    const nm = new d.Normal(0.3, 1.4);
+    expect(expectNoLeak(() => sn.logProb(ys))).toBeAllclose(
+      expectNoLeak(() => nm.logProb(ys)),
+      {
+        rtol: 1e-5,
+        atol: 1e-6,
+      },
+    );
+    sn.dispose();
+    nm.dispose();
   });
 
   it('supports: TruncatedNormal interval / half-lines, Pareto [scale, inf), all with bijectTo', () => {
