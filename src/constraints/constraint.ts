@@ -33,6 +33,7 @@ export type ConstraintKind =
   | 'boolean'
   | 'independent'
   | 'multinomial'
+  | 'oneHot'
   | (string & { readonly __custom?: never });
 
 /**

@@ -14,5 +14,6 @@
  */
 export * from './constraint.js';
 export * from './discrete.js';
+export * from './one_hot.js';
 export * from './real_line.js';
 export * from './structured.js';

@@ -16,6 +16,7 @@ import {
 import { expectNoLeak } from '../helpers.js';
 import { CASES, type Case } from './cases.js';
 import './cases_more.js';
+import './cases_pyro.js';
 
 type Dist = distributions.Distribution;
 

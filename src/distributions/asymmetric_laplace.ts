@@ -1,0 +1,97 @@
+/**
+ * The asymmetric Laplace distribution (Pyro's `AsymmetricLaplace(loc, scale, asymmetry)`): two
+ * exponential tails of different rates joined at the mode `loc`.
+ *
+ * $$p(x; \mu, s, \kappa) = \frac{1}{s(\kappa + 1/\kappa)}\begin{cases}
+ *   e^{-\kappa (x - \mu)/s} & x \ge \mu \\ e^{(x - \mu)/(\kappa s)} & x < \mu \end{cases}$$
+ *
+ * CDF `kappa^2/(1 + kappa^2) e^{(x-mu)/(kappa s)}` below `mu` and
+ * `1 - e^{-kappa (x-mu)/s}/(1 + kappa^2)` above; mean `mu + s (1/kappa - kappa)`, variance
+ * `s^2 (1/kappa^2 + kappa^2)`, mode `mu`, entropy `1 + log(s (kappa + 1/kappa))`.
+ * Reparameterized: `x = mu + s (E_1 / kappa - kappa E_2)`, `E_i ~ Exponential(1)`.
+ * `asymmetry = 1` is the Laplace distribution.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ScalarDistribution } from './scalar.js';
+import type { DistributionOptions, TensorInput } from './distribution.js';
+import { lt, whereB } from './special.js';
+
+/**
+ * Asymmetric Laplace with `loc` mu, `scale` s > 0 and `asymmetry` kappa > 0.
+ *
+ * @example
+ * ```ts
+ * const d = new AsymmetricLaplace(0, 1, 2);
+ * d.mean(); // 1/2 - 2 = -1.5
+ * ```
+ */
+export class AsymmetricLaplace extends ScalarDistribution {
+  /** Mode mu. */
+  readonly loc: tf.Tensor;
+  /** Scale s. */
+  readonly scale: tf.Tensor;
+  /** Asymmetry kappa (> 1: heavier left tail). */
+  readonly asymmetry: tf.Tensor;
+
+  /**
+   * @param loc mu, finite.
+   * @param scale s, finite and > 0.
+   * @param asymmetry kappa, finite and > 0.
+   * @param options validation flag and name.
+   */
+  constructor(
+    loc: TensorInput,
+    scale: TensorInput,
+    asymmetry: TensorInput,
+    options: DistributionOptions = {},
+  ) {
+    super(options);
+    this.loc = this.param(loc, 'loc');
+    this.scale = this.param(scale, 'scale');
+    this.asymmetry = this.param(asymmetry, 'asymmetry');
+    this.checkFinite(this.loc, 'loc');
+    this.checkPositive(this.scale, 'scale');
+    this.checkPositive(this.asymmetry, 'asymmetry');
+    this.setBatchShape({ loc: this.loc, scale: this.scale, asymmetry: this.asymmetry });
+  }
+
+  protected override _rsample(shape: number[], seed: number): tf.Tensor {
+    const u = tf.randomUniform([2, ...shape, ...this._batchShape], 0, 1, 'float32', seed);
+    const e = tf.neg(tf.log1p(tf.neg(u)));
+    const [e1, e2] = tf.unstack(e) as [tf.Tensor, tf.Tensor];
+    const k = this.asymmetry;
+    return tf.add(this.loc, tf.mul(this.scale, tf.sub(tf.div(e1, k), tf.mul(k, e2))));
+  }
+  protected _logProb(x: tf.Tensor): tf.Tensor {
+    const k = this.asymmetry;
+    const z = tf.div(tf.sub(x, this.loc), this.scale);
+    const expo = whereB(lt(z, 0), tf.div(z, k), tf.neg(tf.mul(k, z)));
+    const norm = tf.log(tf.mul(this.scale, tf.add(k, tf.reciprocal(k))));
+    return tf.sub(expo, norm);
+  }
+  protected override _cdf(x: tf.Tensor): tf.Tensor {
+    const k = this.asymmetry;
+    const k2 = tf.square(k);
+    const z = tf.div(tf.sub(x, this.loc), this.scale);
+    const neg = lt(z, 0);
+    // exponents clamped at 0 on the branch not taken, so that it stays finite
+    const below = tf.mul(tf.div(k2, tf.add(1, k2)), tf.exp(tf.div(tf.minimum(z, 0), k)));
+    const above = tf.sub(1, tf.div(tf.exp(tf.neg(tf.mul(k, tf.relu(z)))), tf.add(1, k2)));
+    return whereB(neg, below, above);
+  }
+  protected override _mean(): tf.Tensor {
+    const k = this.asymmetry;
+    return this.expandToBatch(tf.add(this.loc, tf.mul(this.scale, tf.sub(tf.reciprocal(k), k))));
+  }
+  protected override _variance(): tf.Tensor {
+    const k2 = tf.square(this.asymmetry);
+    return this.expandToBatch(tf.mul(tf.square(this.scale), tf.add(tf.reciprocal(k2), k2)));
+  }
+  protected override _mode(): tf.Tensor {
+    return this.expandToBatch(this.loc);
+  }
+  protected override _entropy(): tf.Tensor {
+    const k = this.asymmetry;
+    return this.expandToBatch(tf.add(1, tf.log(tf.mul(this.scale, tf.add(k, tf.reciprocal(k))))));
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * The Dirichlet-multinomial distribution (Pyro's `DirichletMultinomial`): counts of
+ * `totalCount` categorical draws whose probabilities are drawn from `Dirichlet(alpha)`.
+ *
+ * $$P(x) = \frac{n!\,\Gamma(\alpha_0)}{\Gamma(n + \alpha_0)}
+ *   \prod_{k=1}^K \frac{\Gamma(x_k + \alpha_k)}{x_k!\,\Gamma(\alpha_k)},\qquad
+ *   \sum_k x_k = n,\quad \alpha_0 = \sum_k \alpha_k$$
+ *
+ * Mean `n alpha / alpha0`, variance `n (alpha/alpha0)(1 - alpha/alpha0)(n + alpha0)/(1 + alpha0)`
+ * (per category). Sampling: `p ~ Dirichlet(alpha)`, then `Multinomial(n, p)`, on the host; no
+ * `rsample`.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Distribution, type DistributionOptions, type TensorInput } from './distribution.js';
+import { binomialDraw, standardGammaDraw } from './host_sampling.js';
+import { lgamma } from './special.js';
+import { multinomial, type Constraint } from '../constraints/constraints.js';
+import { makeRng } from '../utils/seed.js';
+import './expanded.js';
+import './independent.js';
+
+/**
+ * Dirichlet-multinomial distribution with `concentration` alpha of shape `[...batch, K]` (every
+ * entry > 0) and `totalCount` n (a non-negative integer, default 1). Event shape `[K]`.
+ *
+ * @example
+ * ```ts
+ * const d = new DirichletMultinomial([1, 2, 3], 10);
+ * d.logProb([2, 3, 5]);
+ * d.sample([4]); // [4, 3], each row sums to 10
+ * ```
+ */
+export class DirichletMultinomial extends Distribution {
+  /** Concentration alpha, shape `[...batch, K]`. */
+  readonly concentration: tf.Tensor;
+  /** The number of draws n. */
+  readonly totalCount: number;
+
+  /**
+   * @param concentration alpha, rank >= 1, every entry finite and > 0.
+   * @param totalCount n, a non-negative integer (default 1).
+   * @param options validation flag and name.
+   */
+  constructor(concentration: TensorInput, totalCount = 1, options: DistributionOptions = {}) {
+    super(options);
+    this.concentration = this.param(concentration, 'concentration');
+    if (this.concentration.rank < 1 || (this.concentration.shape.at(-1) ?? 0) < 1) {
+      throw this.constructionError(
+        'concentration',
+        `expected shape [...batch, K] with K >= 1, got [${this.concentration.shape.join(',')}]`,
+      );
+    }
+    this.checkPositive(this.concentration, 'concentration');
+    if (!Number.isInteger(totalCount) || totalCount < 0) {
+      throw this.constructionError(
+        'totalCount',
+        `expected a non-negative integer, got ${String(totalCount)}`,
+      );
+    }
+    this.totalCount = totalCount;
+  }
+
+  get batchShape(): number[] {
+    return this.concentration.shape.slice(0, -1);
+  }
+  get eventShape(): number[] {
+    return this.concentration.shape.slice(-1);
+  }
+  /** Support: count vectors summing to `totalCount`. */
+  override get support(): Constraint {
+    return multinomial(this.totalCount);
+  }
+
+  protected override _sample(shape: number[], seed: number): tf.Tensor {
+    const k = this.eventShape[0] as number;
+    const batch = this.batchShape;
+    const rows = batch.reduce((a, b) => a * b, 1);
+    const reps = shape.reduce((a, b) => a * b, 1);
+    const alpha = this.concentration.dataSync();
+    const rng = makeRng(seed);
+    const out = new Float32Array(reps * rows * k);
+    const g = new Float64Array(k);
+    for (let s = 0; s < reps; s++) {
+      for (let r = 0; r < rows; r++) {
+        let total = 0;
+        for (let j = 0; j < k; j++) {
+          g[j] = standardGammaDraw(alpha[r * k + j] as number, rng);
+          total += g[j] as number;
+        }
+        // sequential conditional binomials on the Dirichlet draw p = g / total
+        let left = this.totalCount;
+        let mass = total;
+        const base = (s * rows + r) * k;
+        for (let j = 0; j < k && left > 0; j++) {
+          const gj = g[j] as number;
+          const c =
+            j === k - 1 || mass <= 0 ? left : binomialDraw(left, Math.min(1, gj / mass), rng);
+          out[base + j] = c;
+          left -= c;
+          mass -= gj;
+        }
+      }
+    }
+    return tf.tensor(out, [...shape, ...batch, k], 'float32');
+  }
+  protected _logProb(x: tf.Tensor): tf.Tensor {
+    const a = this.concentration;
+    const n = this.totalCount;
+    const a0 = tf.sum(a, -1);
+    const norm = tf.add(lgamma(tf.scalar(n + 1)), tf.sub(lgamma(a0), lgamma(tf.add(a0, n))));
+    const terms = tf.sub(lgamma(tf.add(x, a)), tf.add(lgamma(tf.add(x, 1)), lgamma(a)));
+    return tf.add(norm, tf.sum(terms, -1));
+  }
+  protected override _mean(): tf.Tensor {
+    return tf.mul(
+      this.totalCount,
+      tf.div(this.concentration, tf.sum(this.concentration, -1, true)),
+    );
+  }
+  protected override _variance(): tf.Tensor {
+    const n = this.totalCount;
+    const a0 = tf.sum(this.concentration, -1, true);
+    const p = tf.div(this.concentration, a0);
+    return tf.mul(tf.mul(n, tf.mul(p, tf.sub(1, p))), tf.div(tf.add(a0, n), tf.add(a0, 1)));
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * The Kumaraswamy distribution on `(0, 1)` (Pyro's `Kumaraswamy(concentration1,
+ * concentration0)`), a Beta look-alike with a closed-form CDF and inverse CDF.
+ *
+ * $$p(x; a, b) = a b\, x^{a-1}(1 - x^a)^{b-1},\qquad F(x) = 1 - (1 - x^a)^b,\quad 0 < x < 1$$
+ *
+ * Raw moments `E[X^n] = b B(1 + n/a, b)`, so mean `b B(1 + 1/a, b)` and variance
+ * `b B(1 + 2/a, b) - (b B(1 + 1/a, b))^2`; entropy `(1 - 1/b) + (1 - 1/a) H_b - log(a b)` with
+ * the harmonic number `H_b = psi(b + 1) + gamma`. Reparameterized by the inverse CDF:
+ * `x = (1 - (1 - u)^{1/b})^{1/a}`.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ScalarDistribution } from './scalar.js';
+import type { DistributionOptions, TensorInput } from './distribution.js';
+import { andB, digamma, gt, lbeta, lt, maskLogProb, openUniform, safe, whereB } from './special.js';
+import { EULER_GAMMA } from './gumbel.js';
+import { unitInterval, type Constraint } from '../constraints/constraints.js';
+
+/**
+ * Kumaraswamy distribution with `concentration1` a > 0 and `concentration0` b > 0.
+ *
+ * @example
+ * ```ts
+ * const d = new Kumaraswamy(2, 3);
+ * d.cdf(0.5);       // 1 - (1 - 0.25)^3
+ * d.rsample([100]); // differentiable in a and b
+ * ```
+ */
+export class Kumaraswamy extends ScalarDistribution {
+  /** a (the exponent of x). */
+  readonly concentration1: tf.Tensor;
+  /** b (the exponent of 1 - x^a). */
+  readonly concentration0: tf.Tensor;
+
+  /**
+   * @param concentration1 a, finite and > 0.
+   * @param concentration0 b, finite and > 0.
+   * @param options validation flag and name.
+   */
+  constructor(
+    concentration1: TensorInput,
+    concentration0: TensorInput,
+    options: DistributionOptions = {},
+  ) {
+    super(options);
+    ({ concentration1: this.concentration1, concentration0: this.concentration0 } =
+      this.positiveParams({ concentration1, concentration0 }));
+  }
+
+  /** Support: the unit interval. */
+  override get support(): Constraint {
+    return unitInterval;
+  }
+  protected override _rsample(shape: number[], seed: number): tf.Tensor {
+    const u = openUniform([...shape, ...this._batchShape], seed);
+    // 1 - (1 - u)^{1/b} = -expm1(log1p(-u) / b); then the 1/a-th power through logs
+    const inner = tf.neg(tf.expm1(tf.div(tf.log1p(tf.neg(u)), this.concentration0)));
+    return tf.clipByValue(tf.exp(tf.div(tf.log(inner), this.concentration1)), 0, 1 - 2 ** -24);
+  }
+  protected _logProb(x: tf.Tensor): tf.Tensor {
+    const a = this.concentration1;
+    const b = this.concentration0;
+    const inside = andB(gt(x, 0), lt(x, 1));
+    const logX = tf.log(safe(inside, x, 0.5));
+    const log1mXa = tf.log1p(tf.neg(tf.exp(tf.mul(a, logX))));
+    const lp = tf.add(
+      tf.add(tf.log(tf.mul(a, b)), tf.mul(tf.sub(a, 1), logX)),
+      tf.mul(tf.sub(b, 1), log1mXa),
+    );
+    return maskLogProb(inside, lp);
+  }
+  protected override _cdf(x: tf.Tensor): tf.Tensor {
+    return tf.sub(1, this._survival(x));
+  }
+  protected override _survival(x: tf.Tensor): tf.Tensor {
+    const inside = andB(gt(x, 0), lt(x, 1));
+    const xs = safe(inside, x, 0.5);
+    const s = tf.exp(
+      tf.mul(this.concentration0, tf.log1p(tf.neg(tf.pow(xs, this.concentration1)))),
+    );
+    return whereB(inside, s, tf.cast(lt(x, 0.5), 'float32'));
+  }
+  /** `E[X^n] = b B(1 + n/a, b)`. */
+  private rawMoment(n: number): tf.Tensor {
+    const a = this.concentration1;
+    const b = this.concentration0;
+    return tf.mul(b, tf.exp(lbeta(tf.add(1, tf.div(n, a)), b)));
+  }
+  protected override _mean(): tf.Tensor {
+    return this.expandToBatch(this.rawMoment(1));
+  }
+  protected override _variance(): tf.Tensor {
+    return this.expandToBatch(tf.sub(this.rawMoment(2), tf.square(this.rawMoment(1))));
+  }
+  protected override _entropy(): tf.Tensor {
+    const a = this.concentration1;
+    const b = this.concentration0;
+    const harmonic = tf.add(digamma(tf.add(b, 1)), EULER_GAMMA);
+    const h = tf.sub(
+      tf.add(tf.sub(1, tf.reciprocal(b)), tf.mul(tf.sub(1, tf.reciprocal(a)), harmonic)),
+      tf.log(tf.mul(a, b)),
+    );
+    return this.expandToBatch(h);
+  }
+}

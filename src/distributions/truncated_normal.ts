@@ -1,0 +1,207 @@
+/**
+ * The truncated normal distribution (NumPyro's `TruncatedNormal(loc, scale, low, high)`): a
+ * `Normal(mu, sigma)` restricted to `[low, high]` (either bound may be left out: one-sided).
+ *
+ * $$p(x) = \frac{\varphi(\xi)}{\sigma Z},\quad \xi = \frac{x - \mu}{\sigma},\quad
+ *   Z = \Phi(\beta) - \Phi(\alpha),\quad \alpha = \frac{low - \mu}{\sigma},\
+ *   \beta = \frac{high - \mu}{\sigma},\qquad x \in [low, high]$$
+ *
+ * CDF `(Phi(xi) - Phi(alpha)) / Z`, mean `mu + sigma (phi(alpha) - phi(beta)) / Z`, variance
+ * `sigma^2 [1 + (alpha phi(alpha) - beta phi(beta)) / Z - ((phi(alpha) - phi(beta)) / Z)^2]`,
+ * mode `clip(mu, low, high)`, entropy `log(sqrt(2 pi e) sigma Z) + (alpha phi(alpha) - beta
+ * phi(beta)) / (2 Z)`.
+ *
+ * `rsample` inverts the CDF, `x = mu + sigma Phi^{-1}(Phi(alpha) + u Z)`, differentiable in all
+ * four parameters; where `alpha > 0` (an upper-tail interval) it uses the mirror image
+ * `x = mu - sigma Phi^{-1}(Phi(-alpha) - u Z)` so that the probabilities keep their relative
+ * precision in float32, and `Z` is computed the same way (`Phi(-alpha) - Phi(-beta)`).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ScalarDistribution } from './scalar.js';
+import type { DistributionOptions, TensorInput } from './distribution.js';
+import { ndtri } from './ndtri.js';
+import { andB, ge, gt, le, lt, maskLogProb, mulNoNan, ndtr, safe, whereB } from './special.js';
+import {
+  greaterThan,
+  interval,
+  lessThan,
+  real,
+  type Constraint,
+} from '../constraints/constraints.js';
+import { valuesOf } from '../utils/tensor.js';
+
+const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
+/** Uniforms are kept in `[U_EPS, 1 - U_EPS]` so that the quantile stays finite. */
+const U_EPS = 1e-7;
+/** A missing bound, in standard deviations: `Phi(-FAR) = phi(FAR) = 0` in float32. */
+const FAR = 1e4;
+
+/** Standard normal density. */
+function phi(z: tf.Tensor): tf.Tensor {
+  return tf.exp(tf.sub(tf.mul(-0.5, tf.square(z)), HALF_LOG_2PI));
+}
+
+/**
+ * Truncated normal with `loc` mu, `scale` sigma > 0 and bounds `low < high` (finite numbers or
+ * tensors; leave one out, or give `-Infinity` / `Infinity` as a number, for a one-sided
+ * truncation).
+ *
+ * @example
+ * ```ts
+ * const d = new TruncatedNormal(0, 1, -1, 2);
+ * d.mean();            // (phi(-1) - phi(2)) / (Phi(2) - Phi(-1))
+ * d.rsample([100]);    // draws in [-1, 2], differentiable in loc, scale, low and high
+ * new TruncatedNormal(0, 1, 0); // half-normal: low = 0, no upper bound
+ * ```
+ */
+export class TruncatedNormal extends ScalarDistribution {
+  /** Location mu of the untruncated normal. */
+  readonly loc: tf.Tensor;
+  /** Scale sigma of the untruncated normal. */
+  readonly scale: tf.Tensor;
+  /** Lower bound (`-Infinity` when one-sided). */
+  readonly low: tf.Tensor;
+  /** Upper bound (`Infinity` when one-sided). */
+  readonly high: tf.Tensor;
+  private readonly hasLow: boolean;
+  private readonly hasHigh: boolean;
+
+  /**
+   * @param loc mu, finite.
+   * @param scale sigma, finite and > 0.
+   * @param low lower bound (finite), or undefined / `-Infinity` for none.
+   * @param high upper bound (finite, > low), or undefined / `Infinity` for none.
+   * @param options validation flag and name.
+   */
+  constructor(
+    loc: TensorInput = 0,
+    scale: TensorInput = 1,
+    low?: TensorInput,
+    high?: TensorInput,
+    options: DistributionOptions = {},
+  ) {
+    super(options);
+    this.loc = this.param(loc, 'loc');
+    this.scale = this.param(scale, 'scale');
+    this.checkFinite(this.loc, 'loc');
+    this.checkPositive(this.scale, 'scale');
+    this.hasLow = low !== undefined && low !== -Infinity;
+    this.hasHigh = high !== undefined && high !== Infinity;
+    this.low = this.hasLow ? this.param(low as TensorInput, 'low') : this.param(-Infinity, 'low');
+    this.high = this.hasHigh
+      ? this.param(high as TensorInput, 'high')
+      : this.param(Infinity, 'high');
+    if (this.hasLow) this.checkFinite(this.low, 'low');
+    if (this.hasHigh) this.checkFinite(this.high, 'high');
+    this.setBatchShape({ loc: this.loc, scale: this.scale, low: this.low, high: this.high });
+    if (this.validateArgs && this.hasLow && this.hasHigh) {
+      const ok = tf.tidy(() => tf.all(tf.less(this.low, this.high)));
+      const good = valuesOf(ok)[0] === 1;
+      ok.dispose();
+      if (!good) throw this.constructionError('high', 'expected high > low everywhere');
+    }
+  }
+
+  /** Support: `interval(low, high)`, `greaterThan(low)`, `lessThan(high)` or the reals. */
+  override get support(): Constraint {
+    if (this.hasLow && this.hasHigh) return interval(this.low, this.high);
+    if (this.hasLow) return greaterThan(this.low);
+    if (this.hasHigh) return lessThan(this.high);
+    return real;
+  }
+
+  /**
+   * The standardized lower bound; a missing bound stands at `-FAR` standard deviations, where
+   * `Phi`, `phi` and their autodiff gradients are exactly 0 (an infinite bound would give NaN
+   * gradients through `Phi`).
+   */
+  private alpha(): tf.Tensor {
+    return this.hasLow ? tf.div(tf.sub(this.low, this.loc), this.scale) : tf.scalar(-FAR);
+  }
+  /** The standardized upper bound (`FAR` when missing). */
+  private beta(): tf.Tensor {
+    return this.hasHigh ? tf.div(tf.sub(this.high, this.loc), this.scale) : tf.scalar(FAR);
+  }
+  /** `x` clamped into `[low, high]` (by `where`, whose gradient broadcasts correctly). */
+  private clamp(x: tf.Tensor): tf.Tensor {
+    const lo = this.hasLow ? whereB(lt(x, this.low), this.low, x) : x;
+    return this.hasHigh ? whereB(gt(lo, this.high), this.high, lo) : lo;
+  }
+  /** Whether to work in the mirror image (`alpha > 0`: the interval lies in the upper tail). */
+  private flip(): tf.Tensor {
+    return gt(this.alpha(), 0);
+  }
+  /** The normalizer `Z = Phi(beta) - Phi(alpha)`, mirrored where `alpha > 0`. */
+  private normalizer(): tf.Tensor {
+    const a = this.alpha();
+    const b = this.beta();
+    const direct = tf.sub(ndtr(b), ndtr(a));
+    const mirror = tf.sub(ndtr(tf.neg(a)), ndtr(tf.neg(b)));
+    return whereB(this.flip(), mirror, direct);
+  }
+
+  protected override _rsample(shape: number[], seed: number): tf.Tensor {
+    const full = [...shape, ...this._batchShape];
+    const u = tf.randomUniform(full, U_EPS, 1 - U_EPS, 'float32', seed);
+    const a = this.alpha();
+    const flip = this.flip();
+    const z = this.normalizer();
+    const pDirect = tf.add(ndtr(a), tf.mul(u, z));
+    const pMirror = tf.sub(ndtr(tf.neg(a)), tf.mul(u, z));
+    // the branch not taken gets a harmless probability (its gradient is masked by the where)
+    const p = tf.clipByValue(whereB(flip, pMirror, pDirect), 1e-30, 1 - U_EPS / 2);
+    const q = ndtri(p);
+    const std = whereB(flip, tf.neg(q), q);
+    const x = tf.add(this.loc, tf.mul(this.scale, std));
+    // float32 rounding may step just outside the bounds: clamp into [low, high]
+    return this.clamp(x);
+  }
+  protected _logProb(x: tf.Tensor): tf.Tensor {
+    const inside = andB(ge(x, this.low), le(x, this.high));
+    const xi = tf.div(tf.sub(safe(inside, x, 0), this.loc), this.scale);
+    const lp = tf.sub(
+      tf.mul(-0.5, tf.square(xi)),
+      tf.add(tf.add(HALF_LOG_2PI, tf.log(this.scale)), tf.log(this.normalizer())),
+    );
+    return maskLogProb(inside, lp);
+  }
+  protected override _cdf(x: tf.Tensor): tf.Tensor {
+    const xc = this.clamp(x);
+    const xi = tf.div(tf.sub(xc, this.loc), this.scale);
+    const a = this.alpha();
+    const direct = tf.sub(ndtr(xi), ndtr(a));
+    const mirror = tf.sub(ndtr(tf.neg(a)), ndtr(tf.neg(xi)));
+    const num = whereB(this.flip(), mirror, direct);
+    return tf.clipByValue(tf.div(num, this.normalizer()), 0, 1);
+  }
+  /** `(phi(alpha) - phi(beta)) / Z` and `(alpha phi(alpha) - beta phi(beta)) / Z`. */
+  private moments(): [tf.Tensor, tf.Tensor] {
+    const a = this.alpha();
+    const b = this.beta();
+    const pa = phi(a);
+    const pb = phi(b);
+    const z = this.normalizer();
+    const m1 = tf.div(tf.sub(pa, pb), z);
+    const m2 = tf.div(tf.sub(mulNoNan(pa, a), mulNoNan(pb, b)), z);
+    return [m1, m2];
+  }
+  protected override _mean(): tf.Tensor {
+    const [m1] = this.moments();
+    return this.expandToBatch(tf.add(this.loc, tf.mul(this.scale, m1)));
+  }
+  protected override _variance(): tf.Tensor {
+    const [m1, m2] = this.moments();
+    return this.expandToBatch(tf.mul(tf.square(this.scale), tf.sub(tf.add(1, m2), tf.square(m1))));
+  }
+  protected override _mode(): tf.Tensor {
+    return this.expandToBatch(this.clamp(this.loc));
+  }
+  protected override _entropy(): tf.Tensor {
+    const [, m2] = this.moments();
+    const h = tf.add(
+      tf.add(0.5 + HALF_LOG_2PI, tf.log(tf.mul(this.scale, this.normalizer()))),
+      tf.mul(0.5, m2),
+    );
+    return this.expandToBatch(h);
+  }
+}
