@@ -87,3 +87,35 @@ describe('autoguide summaries', () => {
     guide.dispose();
   });
 });
+
+describe('an autoguide called on its own (a posterior draw, no handler active)', () => {
+  it('leaves exactly its returned values, and still works under SVI afterwards', () => {
+    const makers: (() => { call(): Record<string, tf.Tensor>; dispose?: () => void })[] = [
+      () => new ppl.AutoNormal(model),
+      () => new ppl.AutoDelta(model),
+      () => new ppl.AutoDiagonalNormal(model),
+      () => new ppl.AutoMultivariateNormal(model),
+      () => new ppl.AutoLowRankMultivariateNormal(model),
+      () => new ppl.AutoIAFNormal(model),
+      () =>
+        new ppl.AutoGuideList(model)
+          .append(new ppl.AutoDelta(ppl.block(model, { expose: ['w', 'sigma'] })))
+          .append(new ppl.AutoNormal(ppl.block(model, { hide: ['w', 'sigma'] }))),
+    ];
+    for (const make of makers) {
+      ppl.clearParamStore();
+      const guide = fitted(make);
+      const before = tf.memory().numTensors;
+      const draw = guide.call();
+      // were 4 (AutoNormal) to 18 (AutoMultivariateNormal) tensors more per call
+      expect(Object.keys(draw).sort()).toEqual(['L', 'p', 'sigma', 'w']);
+      expect(tf.memory().numTensors).toBe(before + 4);
+      tf.dispose(Object.values(draw));
+      expect(tf.memory().numTensors).toBe(before);
+      // the parameters made by the first (standalone) call are live: SVI steps on them
+      const svi = new ppl.SVI(model, guide, tf.train.adam(0.01), new ppl.TraceELBO());
+      const loss = svi.step();
+      expect(Number.isFinite(loss)).toBe(true);
+    }
+  });
+});

@@ -49,19 +49,21 @@ export class AutoDelta<A extends unknown[]> extends AutoGuide<A> {
    * here and replayed by the model).
    */
   call(...args: A): Record<string, tf.Tensor> {
-    const out: Record<string, tf.Tensor> = {};
-    const indices = new Map<string, tf.Tensor>();
-    for (const s of this.setup(args)) {
-      const all = param(this.paramName(s.name), () => s.bijector.forward(s.init), {
-        constraint: s.support,
-      });
-      const { params, scale: factor } = visitedMembers(s, [all], indices);
-      const v = params[0] as tf.Tensor;
-      const draw = (): tf.Tensor => sample(s.name, new Delta(v, s.eventDim));
-      out[s.name] = factor === 1 ? draw() : scaleHandler(draw, factor)();
-    }
-    this.releaseInits();
-    return out;
+    return this.standalone(() => {
+      const out: Record<string, tf.Tensor> = {};
+      const indices = new Map<string, tf.Tensor>();
+      for (const s of this.setup(args)) {
+        const all = param(this.paramName(s.name), () => s.bijector.forward(s.init), {
+          constraint: s.support,
+        });
+        const { params, scale: factor } = visitedMembers(s, [all], indices);
+        const v = params[0] as tf.Tensor;
+        const draw = (): tf.Tensor => sample(s.name, new Delta(v, s.eventDim));
+        out[s.name] = factor === 1 ? draw() : scaleHandler(draw, factor)();
+      }
+      this.releaseInits();
+      return out;
+    });
   }
 
   /** The point estimates, new tensors by site name. */

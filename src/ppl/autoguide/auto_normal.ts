@@ -84,24 +84,26 @@ export class AutoNormal<A extends unknown[]> extends AutoGuide<A> {
    * the model), its log-density scaled by `size / subsampleSize` as the model's.
    */
   call(...args: A): Record<string, tf.Tensor> {
-    const out: Record<string, tf.Tensor> = {};
-    const indices = new Map<string, tf.Tensor>();
-    for (const s of this.setup(args)) {
-      const locAll = param(this.locName(s.name), s.init);
-      const scaleAll = param(
-        this.scaleName(s.name),
-        () => tf.fill(s.unconstrainedShape, this.initScale),
-        {
-          constraint: positive,
-        },
-      );
-      const { params, scale: factor } = visitedMembers(s, [locAll, scaleAll], indices);
-      const [loc, scale] = params as [tf.Tensor, tf.Tensor];
-      const draw = (): tf.Tensor => sample(s.name, this.siteDist(s, loc, scale));
-      out[s.name] = factor === 1 ? draw() : scaleHandler(draw, factor)();
-    }
-    this.releaseInits();
-    return out;
+    return this.standalone(() => {
+      const out: Record<string, tf.Tensor> = {};
+      const indices = new Map<string, tf.Tensor>();
+      for (const s of this.setup(args)) {
+        const locAll = param(this.locName(s.name), s.init);
+        const scaleAll = param(
+          this.scaleName(s.name),
+          () => tf.fill(s.unconstrainedShape, this.initScale),
+          {
+            constraint: positive,
+          },
+        );
+        const { params, scale: factor } = visitedMembers(s, [locAll, scaleAll], indices);
+        const [loc, scale] = params as [tf.Tensor, tf.Tensor];
+        const draw = (): tf.Tensor => sample(s.name, this.siteDist(s, loc, scale));
+        out[s.name] = factor === 1 ? draw() : scaleHandler(draw, factor)();
+      }
+      this.releaseInits();
+      return out;
+    });
   }
 
   /** Posterior medians `T(loc)`, new tensors by site name. */

@@ -115,28 +115,30 @@ export abstract class AutoContinuous<A extends unknown[]> extends AutoGuide<A> {
 
   /** The guide: draws `u`, then each site `T_s(u_s)`. */
   call(...args: A): Record<string, tf.Tensor> {
-    const specs = this.setup(args);
-    const q = this.latentDistribution();
-    this.releaseInits();
-    const u = sample(this.latentSiteName, q, { infer: { isAuxiliary: true } });
-    const parts = unpackLatentInPlates(u, specs);
-    const out: Record<string, tf.Tensor> = {};
-    specs.forEach((s, i) => {
-      const { y, logDet } = s.bijector.forwardAndLogDet(parts[i] as tf.Tensor);
-      // log|det J| per event of the site: summed over its dims right of the site's batch dims
-      const k = logDet.rank - (y.rank - s.eventDim);
-      const ld =
-        k > 0
-          ? tf.neg(
-              tf.sum(
-                logDet,
-                Array.from({ length: k }, (_, j) => logDet.rank - k + j),
-              ),
-            )
-          : tf.neg(logDet);
-      out[s.name] = sample(s.name, new Delta(y, s.eventDim, { logDensity: ld }));
+    return this.standalone(() => {
+      const specs = this.setup(args);
+      const q = this.latentDistribution();
+      this.releaseInits();
+      const u = sample(this.latentSiteName, q, { infer: { isAuxiliary: true } });
+      const parts = unpackLatentInPlates(u, specs);
+      const out: Record<string, tf.Tensor> = {};
+      specs.forEach((s, i) => {
+        const { y, logDet } = s.bijector.forwardAndLogDet(parts[i] as tf.Tensor);
+        // log|det J| per event of the site: summed over its dims right of the site's batch dims
+        const k = logDet.rank - (y.rank - s.eventDim);
+        const ld =
+          k > 0
+            ? tf.neg(
+                tf.sum(
+                  logDet,
+                  Array.from({ length: k }, (_, j) => logDet.rank - k + j),
+                ),
+              )
+            : tf.neg(logDet);
+        out[s.name] = sample(s.name, new Delta(y, s.eventDim, { logDensity: ld }));
+      });
+      return out;
     });
-    return out;
   }
 
   /** `n` joint draws by site: shape `[n, ...siteShape]` (new tensors). */
