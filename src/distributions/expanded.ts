@@ -148,6 +148,10 @@ export class ExpandedDistribution extends Distribution {
   protected override _logCdf(x: tf.Tensor): tf.Tensor {
     return this.toBatch(this.b._logCdf(x));
   }
+  /** The base's quantile, broadcast to the expanded batch (the base's error where it has none). */
+  protected override _icdf(p: tf.Tensor): tf.Tensor {
+    return this.toBatch(this.b._icdf(p));
+  }
   private ev(): number {
     return this.base.eventShape.length;
   }

@@ -11,6 +11,7 @@ export type DistributionHooks = {
   _logProb(x: tf.Tensor): tf.Tensor;
   _cdf(x: tf.Tensor): tf.Tensor;
   _logCdf(x: tf.Tensor): tf.Tensor;
+  _icdf(p: tf.Tensor): tf.Tensor;
   _mean(): tf.Tensor;
   _mode(): tf.Tensor;
   _variance(): tf.Tensor;

@@ -127,6 +127,14 @@ export class TransformedDistribution extends Distribution {
     }
     return inc;
   }
+  /**
+   * Quantile `T(F_X^{-1}(p))` for an increasing bijector `T`, `T(F_X^{-1}(1 - p))` for a
+   * decreasing one (torch's `TransformedDistribution.icdf`).
+   */
+  protected override _icdf(p: tf.Tensor): tf.Tensor {
+    const inc = this.direction('icdf');
+    return this.bijector.forward(this.distribution.icdf(inc ? p : tf.sub(1, p)));
+  }
   protected override _cdf(y: tf.Tensor): tf.Tensor {
     const inc = this.direction('cdf');
     const x = this.bijector.inverse(y);

@@ -17,7 +17,7 @@ import laplaceRef from '@stdlib/stats-base-dists-laplace';
 import logisticRef from '@stdlib/stats-base-dists-logistic';
 import gumbelRef from '@stdlib/stats-base-dists-gumbel';
 import weibullRef from '@stdlib/stats-base-dists-weibull';
-import { ArgumentError, distributions } from '../../src/index.js';
+import { ArgumentError, bijectors, distributions } from '../../src/index.js';
 import { expectNoLeak } from '../helpers.js';
 
 const d = distributions;
@@ -239,5 +239,46 @@ describe('icdf (quantile function)', () => {
     expect(grad).toBeAllclose([1.2815516], { rtol: 1e-5 });
     [n, std, g].forEach((x) => x.dispose());
     s.dispose();
+  });
+});
+
+describe('icdf through expand and monotone transforms', () => {
+  const ps = [0.01, 0.3, 0.5, 0.9];
+  it('expand broadcasts the base quantile; a transformed distribution maps it (decreasing: 1 - p)', () => {
+    const e = new d.Normal(0.5, 2).expand([2, 4]);
+    const xe = expectNoLeak(() => {
+      const x = e.icdf(ps);
+      expect(x.shape).toEqual([2, 4]);
+      return x;
+    });
+    expect(xe).toBeAllclose(
+      [...ps, ...ps].map((p) => normalRef.quantile(p, 0.5, 2)),
+      {
+        rtol: 2e-5,
+        atol: 1e-5,
+      },
+    );
+    // exp(Normal(0.2, 0.7)) is LogNormal(0.2, 0.7)
+    const ln = new d.TransformedDistribution(new d.Normal(0.2, 0.7), new bijectors.Exp());
+    expect(expectNoLeak(() => ln.icdf(ps))).toBeAllclose(
+      ps.map((p) => lognormalRef.quantile(p, 0.2, 0.7)),
+      { rtol: 2e-5 },
+    );
+    // y = 1 - 3x with x ~ Exponential(2): P(Y <= y) = P(X >= (1 - y)/3), y_p = 1 - 3 F^{-1}(1 - p)
+    const dec = new d.TransformedDistribution(
+      new d.Exponential(2),
+      new bijectors.ScalarAffine(-3, 1),
+    );
+    const yd = expectNoLeak(() => dec.icdf(ps));
+    expect(yd).toBeAllclose(
+      ps.map((p) => 1 - 3 * exponentialRef.quantile(1 - p, 2)),
+      { rtol: 2e-5, atol: 1e-5 },
+    );
+    expect(expectNoLeak(() => tf.tidy(() => dec.cdf(dec.icdf(ps))))).toBeAllclose(ps, {
+      rtol: 1e-4,
+    });
+    // no quantile: the base has none, or the bijector is not monotone on a scalar base
+    expect(() => new d.Gamma(2, 1).expand([3]).icdf(0.5)).toThrow(/icdf is not defined/);
+    [e, ln, dec].forEach((x) => x.dispose());
   });
 });
