@@ -115,6 +115,15 @@ describe('logLikelihood', () => {
     ).toThrow(/^batch_ndims:/);
     expect(() => ppl.logLikelihood(3 as never, { mu }, y)).toThrow(/model/);
     expect(runs).toBe(0);
+    // draws grouped by chain passed without batchNdims: 2 (the old error was the model's own,
+    // "y: sample site 'y' inside plate 'data' ...: its batch shape [10] ...", without the hint)
+    const grouped = tf.zeros([4, 10]);
+    const before0 = tf.memory().numTensors;
+    expect(() => ppl.logLikelihood(model, { mu: grouped }, y)).toThrow(
+      /^batchNdims: logLikelihood: the model failed on the first draw .*grouped by chain \(\[4, 10, \.\.\.\]/,
+    );
+    expect(tf.memory().numTensors).toBe(before0);
+    grouped.dispose();
     let k = 0;
     const failing = (obs: tf.Tensor): void => {
       if (++k === 2) throw new Error('boom');

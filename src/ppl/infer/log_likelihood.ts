@@ -70,6 +70,27 @@ function checkDraws(ps: unknown, bn: number): number[] {
 }
 
 /**
+ * The first run; when it fails on draws that look grouped by chain (every tensor `[C, D, ...]`
+ * with the same `C, D`) without `batchNdims: 2`, the error says so (as `Predictive`'s).
+ */
+function firstRun(run: () => Trace, ps: Record<string, tf.Tensor>): Trace {
+  try {
+    return run();
+  } catch (e) {
+    const ts = Object.values(ps);
+    const [c, d] = ts[0]?.shape ?? [];
+    if (!ts.every((t) => t.rank >= 2 && t.shape[0] === c && t.shape[1] === d)) throw e;
+    throw new ArgumentError(
+      'batchNdims',
+      `logLikelihood: the model failed on the first draw (${
+        e instanceof Error ? e.message : String(e)
+      }); the draws look grouped by chain ([${String(c)}, ${String(d)}, ...], as ` +
+        'MCMC.getSamples({groupByChain: true}) gives): pass {posteriorSamples, batchNdims: 2}',
+    );
+  }
+}
+
+/**
  * Throw naming the first unobserved discrete sample site of the trace `tr` that is not in the
  * draws (its value would be a prior draw: see the module docs).
  */
@@ -142,7 +163,10 @@ export function logLikelihood<A extends unknown[]>(
           Object.entries(flat).map(([k, t]) => [k, tf.gather(t, i)]),
         );
         const run = substitute(fn, (msg) => values[msg.name]);
-        const tr = trace(run).getTraceUntidied(...args).trace;
+        const tr =
+          i === 0 && bn === 1
+            ? firstRun(() => trace(run).getTraceUntidied(...args).trace, ps)
+            : trace(run).getTraceUntidied(...args).trace;
         if (i === 0) checkDiscreteDrawn(tr, flat);
         for (const site of tr.observedSites()) {
           if (site.infer['deterministic'] === true || site.fn === null || site.value === null) {
