@@ -115,6 +115,15 @@ describe('logLikelihood', () => {
     ).toThrow(/^batch_ndims:/);
     expect(() => ppl.logLikelihood(3 as never, { mu }, y)).toThrow(/model/);
     expect(runs).toBe(0);
+    // draws grouped by chain passed without batchNdims: 2 (the old error was the model's own,
+    // "y: sample site 'y' inside plate 'data' ...: its batch shape [10] ...", without the hint)
+    const grouped = tf.zeros([4, 10]);
+    const before0 = tf.memory().numTensors;
+    expect(() => ppl.logLikelihood(model, { mu: grouped }, y)).toThrow(
+      /^batchNdims: logLikelihood: the model failed on the first draw .*grouped by chain \(\[4, 10, \.\.\.\]/,
+    );
+    expect(tf.memory().numTensors).toBe(before0);
+    grouped.dispose();
     let k = 0;
     const failing = (obs: tf.Tensor): void => {
       if (++k === 2) throw new Error('boom');
@@ -124,6 +133,67 @@ describe('logLikelihood', () => {
     expect(() => ppl.logLikelihood(failing, { mu }, y)).toThrow(/boom/);
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([y, mu]);
+  });
+  it('refuses a discrete latent site with no draws (summed out by MCMC) instead of a prior draw of it; takes its draws when given; MixtureSameFamily gives the marginal', () => {
+    // y_i ~ 0.3 N(locs_0, 1) + 0.7 N(locs_1, 1) written with an assignment z_i (as MCMC sums out)
+    const W = [0.3, 0.7];
+    const yv = [-2.1, 1.5, 2.3];
+    const mixture = (obs: tf.Tensor): void => {
+      const locs = ppl.sample('locs', new D.Normal(tf.tensor1d([-2, 2]), 1.5).toEvent(1));
+      ppl.plate('data', 3, () => {
+        const z = ppl.sample('z', new D.Categorical({ probs: W }));
+        ppl.sample('y', new D.Normal(tf.gather(locs, tf.cast(z, 'int32')), 1), { obs });
+      });
+    };
+    const msf = (obs: tf.Tensor): void => {
+      const locs = ppl.sample('locs', new D.Normal(tf.tensor1d([-2, 2]), 1.5).toEvent(1));
+      ppl.plate('data', 3, () => {
+        const mix = new D.MixtureSameFamily(new D.Categorical({ probs: W }), new D.Normal(locs, 1));
+        ppl.sample('y', mix, { obs });
+      });
+    };
+    const y = tf.tensor1d(yv);
+    const locs = tf.tensor2d([
+      [-2, 2],
+      [-1.5, 2.5],
+    ]);
+    const z = tf.tensor2d([
+      [0, 1, 1],
+      [1, 1, 0],
+    ]);
+    const lv = [
+      [-2, 2],
+      [-1.5, 2.5],
+    ];
+    const lse2 = (a: number, b: number): number =>
+      Math.max(a, b) + Math.log1p(Math.exp(-Math.abs(a - b)));
+    const before = tf.memory().numTensors;
+    // the old code gave a prior draw of z: -9.32 instead of the marginal -2.13 for y_0 at draw 0
+    expect(() => ppl.logLikelihood(mixture, { locs }, y)).toThrow(
+      /^posteriorSamples: logLikelihood: the discrete latent site 'z' has no draws/,
+    );
+    expect(tf.memory().numTensors).toBe(before);
+    expectNoLeak(() => {
+      const cond = ppl.logLikelihood(mixture, { locs, z }, y)['y'] as tf.Tensor;
+      const marg = ppl.logLikelihood(msf, { locs }, y)['y'] as tf.Tensor;
+      const cv = cond.dataSync();
+      const mv = marg.dataSync();
+      const zv = z.dataSync();
+      for (let s = 0; s < 2; s++) {
+        for (let i = 0; i < 3; i++) {
+          const [l0, l1] = lv[s] as [number, number];
+          const yi = yv[i] as number;
+          expect(cv[s * 3 + i]).toBeCloseTo(logNormal(yi, zv[s * 3 + i] === 1 ? l1 : l0, 1), 4);
+          const want = lse2(
+            Math.log(W[0] as number) + logNormal(yi, l0, 1),
+            Math.log(W[1] as number) + logNormal(yi, l1, 1),
+          );
+          expect(mv[s * 3 + i]).toBeCloseTo(want, 4);
+        }
+      }
+      return [cond, marg];
+    });
+    tf.dispose([y, locs, z]);
   });
 });
 

@@ -12,8 +12,11 @@
  * (`marginalFactor`: every other variable summed, or maximized at temperature 0, deeper plates
  * reduced), which gives `log p(v_i = k | drawn, x) + const` for each member `i` of `v`'s plates,
  * independent across members because every variable in an outer plate is already drawn. A model
- * with `n` discrete sites runs `n + 2` times (one run to find the plate nesting when not given,
- * and the final run). Sampling draws seeds from the global stream (`setSeed`).
+ * with `n` discrete sites runs `n + 2` times: first one plain run, which finds the plate nesting
+ * and fixes the values of the unobserved continuous sites (the model need not be conditioned on
+ * them: as Pyro's replay of its enumerated trace, the discrete sites are drawn given the
+ * continuous values the final run returns, not fresh draws of them in each run), then one run per
+ * discrete site, and the final run. Sampling draws seeds from the global stream (`setSeed`).
  */
 import * as tf from '@tensorflow/tfjs';
 import { Categorical } from '../../distributions/categorical.js';
@@ -40,16 +43,30 @@ export interface InferDiscreteOptions {
   maxPlateNesting?: number;
 }
 
-/** The deepest plate dim of one run of `fn` hidden from outer handlers. */
-function plateNesting<A extends unknown[]>(fn: Fn<A, unknown>, args: A): number {
-  let n = 0;
-  tf.tidy(() => {
+/**
+ * One plain run of `fn` hidden from outer handlers: its deepest plate dim, and the values of its
+ * unobserved continuous sample sites (the caller's), which every later run reuses,
+ * so that the discrete sites are drawn given the continuous values the model returns with.
+ */
+function plainRun<A extends unknown[]>(
+  fn: Fn<A, unknown>,
+  args: A,
+): { nest: number; continuous: Record<string, tf.Tensor> } {
+  let nest = 0;
+  // returned from the tidy (not kept), so an enclosing tidy still owns them
+  const continuous = tf.tidy(() => {
+    const out: Record<string, tf.Tensor> = {};
     block(() => {
       const tr = trace(fn).getTraceUntidied(...args).trace;
-      for (const s of tr.sites()) for (const f of s.cond) n = Math.max(n, -f.dim);
+      for (const s of tr.sites()) for (const f of s.cond) nest = Math.max(nest, -f.dim);
+      for (const s of tr.sampleSites()) {
+        if (s.isObserved || s.fn === null || s.value === null || s.fn.support.isDiscrete) continue;
+        out[s.name] = s.value.clone();
+      }
     })();
+    return out;
   });
-  return n;
+  return { nest, continuous };
 }
 
 /** The variable to draw next: fewest plates, then the earliest in the run. */
@@ -147,8 +164,9 @@ export function inferDiscrete<A extends unknown[], R>(
     throw new ArgumentError('maxPlateNesting', `expected an integer >= 0, got ${String(mpn)}`);
   }
   return (...args: A): R => {
-    const nest = mpn ?? plateNesting(fn, args);
-    const values: Record<string, tf.Tensor> = {};
+    const plain = plainRun(fn, args);
+    const nest = mpn ?? plain.nest;
+    const values: Record<string, tf.Tensor> = { ...plain.continuous };
     try {
       for (;;) {
         let name: string | undefined;

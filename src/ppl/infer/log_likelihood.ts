@@ -10,10 +10,18 @@
  * site's own log-density is taken, without the masks or scales of handlers; `deterministic` sites
  * are left out, `factor` sites kept (a custom likelihood written as a factor). The input to
  * {@link waic} and {@link loo}.
+ *
+ * A discrete latent site missing from the draws is refused, naming it: `MCMC` sums such sites out
+ * and stores no draws of them, and running the model would take one prior draw of each, giving
+ * `log p(y | θ_s, z ~ p(z))` instead of `log p(y | θ_s)` (what NumPyro's `log_likelihood`
+ * silently returns, pyro-ppl/numpyro#744). Marginalize it in the model (e.g. `MixtureSameFamily`)
+ * or pass its draws (e.g. from `Predictive({posteriorSamples, inferDiscrete: true})`, giving the
+ * conditional `log p(y | θ_s, z_s)`).
  */
 import * as tf from '@tensorflow/tfjs';
 import { substitute } from '../handlers/substitute.js';
 import { trace } from '../handlers/trace.js';
+import type { Trace } from '../trace.js';
 import { ArgumentError } from '../../utils/errors.js';
 import { checkOptionKeys } from '../../utils/options.js';
 import { asFn, type Callable } from './elbo.js';
@@ -62,13 +70,54 @@ function checkDraws(ps: unknown, bn: number): number[] {
 }
 
 /**
+ * The first run; when it fails on draws that look grouped by chain (every tensor `[C, D, ...]`
+ * with the same `C, D`) without `batchNdims: 2`, the error says so (as `Predictive`'s).
+ */
+function firstRun(run: () => Trace, ps: Record<string, tf.Tensor>): Trace {
+  try {
+    return run();
+  } catch (e) {
+    const ts = Object.values(ps);
+    const [c, d] = ts[0]?.shape ?? [];
+    if (!ts.every((t) => t.rank >= 2 && t.shape[0] === c && t.shape[1] === d)) throw e;
+    throw new ArgumentError(
+      'batchNdims',
+      `logLikelihood: the model failed on the first draw (${
+        e instanceof Error ? e.message : String(e)
+      }); the draws look grouped by chain ([${String(c)}, ${String(d)}, ...], as ` +
+        'MCMC.getSamples({groupByChain: true}) gives): pass {posteriorSamples, batchNdims: 2}',
+    );
+  }
+}
+
+/**
+ * Throw naming the first unobserved discrete sample site of the trace `tr` that is not in the
+ * draws (its value would be a prior draw: see the module docs).
+ */
+function checkDiscreteDrawn(tr: Trace, draws: Record<string, tf.Tensor>): void {
+  for (const site of tr.sampleSites()) {
+    if (site.isObserved || site.fn === null || !site.fn.support.isDiscrete) continue;
+    if (site.name in draws) continue;
+    throw new ArgumentError(
+      'posteriorSamples',
+      `logLikelihood: the discrete latent site '${site.name}' has no draws (MCMC sums discrete ` +
+        'sites out and does not store them); the model would use a prior draw of it, not ' +
+        `log p(y | θ) summed over it. Marginalize '${site.name}' in the model (e.g. ` +
+        'MixtureSameFamily), or pass its draws (e.g. Predictive({posteriorSamples, ' +
+        'inferDiscrete: true}), giving the conditional log p(y | θ, z))',
+    );
+  }
+}
+
+/**
  * The log-likelihood of each observed site at each draw (new tensors: dispose them).
  *
  * @param model the model.
  * @param draws the posterior draws `{site: [S, ...]}`, or `{posteriorSamples, batchNdims}`.
  * @param args the model's arguments.
  * @returns `{site: [S, ...batchShape]}` (`[C, D, ...batchShape]` with `batchNdims: 2`).
- * @throws ArgumentError naming `model`, `posteriorSamples` or `batchNdims` before any run.
+ * @throws ArgumentError naming `model`, `posteriorSamples` or `batchNdims` before any run;
+ *   naming `posteriorSamples` and the site on the first run when a discrete latent has no draws.
  *
  * @example
  * ```ts
@@ -114,7 +163,11 @@ export function logLikelihood<A extends unknown[]>(
           Object.entries(flat).map(([k, t]) => [k, tf.gather(t, i)]),
         );
         const run = substitute(fn, (msg) => values[msg.name]);
-        const tr = trace(run).getTraceUntidied(...args).trace;
+        const tr =
+          i === 0 && bn === 1
+            ? firstRun(() => trace(run).getTraceUntidied(...args).trace, ps)
+            : trace(run).getTraceUntidied(...args).trace;
+        if (i === 0) checkDiscreteDrawn(tr, flat);
         for (const site of tr.observedSites()) {
           if (site.infer['deterministic'] === true || site.fn === null || site.value === null) {
             continue;

@@ -456,4 +456,43 @@ describe('MCMC with discrete latent sites summed out (enumeration)', () => {
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([y, locs]);
   }, 60_000);
+
+  it('on a model not conditioned on its continuous latents, the discrete sites are drawn given the continuous values returned (prior Predictive, plain trace); a continuous site depending on a discrete one is not redrawn either', () => {
+    const y = tf.tensor1d(ymix.slice(0, 8));
+    const before = tf.memory().numTensors;
+    setSeed(5);
+    // temperature 0: each z_i must be the argmax given the returned locs (the old code redrew
+    // the locs in every internal run: 111 of 600 assignments were not)
+    const out = new Predictive(mixture, {
+      numSamples: 60,
+      inferDiscrete: { temperature: 0 },
+      returnSites: ['z', 'locs'],
+    }).call(y);
+    const z = out.z!.arraySync() as number[][];
+    const locs = out.locs!.arraySync() as number[][];
+    let bad = 0;
+    for (let d = 0; d < 60; d++) {
+      ymix.slice(0, 8).forEach((yi, i) => {
+        if ((pOne(yi, locs[d]![0]!, locs[d]![1]!) > 0.5 ? 1 : 0) !== z[d]![i]) bad++;
+      });
+    }
+    expect(bad).toBe(0);
+    tf.dispose(Object.values(out));
+    // g -> mu (continuous, depends on g), g -> y: the MAP of g given the returned mu
+    const chained = (obs: tf.Tensor): void => {
+      const g = sample('g', new Bernoulli({ probs: 0.5 }));
+      const mu = sample('mu', new Normal(tf.mul(g, 3), 1));
+      sample('y', new Normal(mu, 1), { obs });
+    };
+    for (let r = 0; r < 20; r++) {
+      tf.tidy(() => {
+        const tr = trace(inferDiscrete(chained, { temperature: 0 })).getTrace(tf.scalar(1.5));
+        const m = tr.value('mu').dataSync()[0] as number;
+        expect(tr.value('g').dataSync()[0]).toBe(logN(m, 3, 1) > logN(m, 0, 1) ? 1 : 0);
+        tr.dispose();
+      });
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    y.dispose();
+  }, 60_000);
 });
