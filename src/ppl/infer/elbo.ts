@@ -27,12 +27,24 @@ import { ExpandedDistribution } from '../../distributions/expanded.js';
 export type Callable<A extends unknown[]> = Fn<A, unknown> | { call(...args: A): unknown };
 
 /** Normalize a {@link Callable} to a function. */
-export function asFn<A extends unknown[]>(f: Callable<A>): Fn<A, unknown> {
+export function asFn<A extends unknown[]>(
+  f: Callable<A>,
+  argument = 'model/guide',
+): Fn<A, unknown> {
   if (typeof f === 'function') return f;
   if (f !== null && typeof f === 'object' && typeof f.call === 'function') {
     return (...args: A) => f.call(...args);
   }
-  throw new ArgumentError('model/guide', 'expected a function or an object with a call method');
+  const o = f as unknown as Record<string, unknown> | null;
+  if (o !== null && typeof o === 'object' && typeof o.valueAndGrad === 'function') {
+    throw new ArgumentError(
+      argument,
+      'expected a model function (or an object with a call method); got a potential ' +
+        '({dim, valueAndGrad}, e.g. from potentialFromFn), which has no sample sites to run: ' +
+        'pass the model whose draws these are',
+    );
+  }
+  throw new ArgumentError(argument, 'expected a function or an object with a call method');
 }
 
 /** A loss for {@link SVI}: a differentiable scalar estimate of `-ELBO`. */

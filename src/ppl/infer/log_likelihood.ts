@@ -130,7 +130,7 @@ export function logLikelihood<A extends unknown[]>(
   draws: Record<string, tf.Tensor> | LogLikelihoodOptions,
   ...args: A
 ): Record<string, tf.Tensor> {
-  const fn = asFn(model);
+  const fn = asFn(model, 'model');
   if (draws === null || typeof draws !== 'object') {
     throw new ArgumentError('posteriorSamples', 'expected a record {site: tensor}');
   }

@@ -69,7 +69,7 @@ export class Predictive<A extends unknown[]> {
     readonly model: Callable<A>,
     readonly options: PredictiveOptions<A> = {},
   ) {
-    asFn(model);
+    asFn(model, 'model');
     if (options === null || typeof options !== 'object') {
       throw new ArgumentError('options', `expected an object, got ${String(options)}`);
     }
@@ -96,7 +96,7 @@ export class Predictive<A extends unknown[]> {
       }
       inferDiscrete(() => undefined, idc); // validate the options now
     }
-    if (options.guide !== undefined) asFn(options.guide);
+    if (options.guide !== undefined) asFn(options.guide, 'guide');
     const rs = options.returnSites;
     if (
       rs !== undefined &&

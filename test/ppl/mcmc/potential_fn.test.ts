@@ -62,6 +62,13 @@ describe('potentialFromFn', () => {
     expect(() => new ppl.MCMC(new ppl.NUTS(pot), { numSamples: 10, initParams: [0, 0] })).toThrow(
       /^initParams: expected 3 values/,
     );
+    // a potential is not a model: Predictive and logLikelihood say so (they named 'model/guide'
+    // and asked for 'a function or an object with a call method')
+    const draws = { x: tf.zeros([4, 2]) };
+    const notModel = /^model: expected a model function .*got a potential .*no sample sites to run/;
+    expect(() => new ppl.Predictive(pot as never, { posteriorSamples: draws })).toThrow(notModel);
+    expect(() => ppl.logLikelihood(pot as never, draws)).toThrow(notModel);
+    draws.x.dispose();
   });
 
   it('NUTS over it recovers the target, stored by name, started at initParams', async () => {
