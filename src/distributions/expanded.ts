@@ -139,6 +139,25 @@ export class ExpandedDistribution extends Distribution {
     if (full.length === t.rank && full.every((d, i) => d === t.shape[i])) return t;
     return tf.broadcastTo(tf.reshape(t, [...padded, ...tail]), full);
   }
+  /**
+   * The base's support values along a new leading dim (Pyro's `enumerate_support`), shape
+   * `[K, ...batchShape, ...eventShape]` (`expand`, default) or `[K, 1, ..., 1, ...eventShape]`.
+   * @param expand broadcast the values over the batch shape (default true).
+   */
+  override enumerateSupport(expand = true): tf.Tensor {
+    if (typeof expand !== 'boolean') {
+      throw new ArgumentError('expand', `expected true or false, got ${String(expand)}`);
+    }
+    const v = this.base.enumerateSupport(false); // [K, 1, ..., 1, ...event]
+    const k = v.shape[0] as number;
+    const batch = this.newBatch;
+    const event = this.base.eventShape;
+    return tf.tidy(() => {
+      const r = tf.reshape(v, [k, ...batch.map(() => 1), ...event]);
+      v.dispose();
+      return expand ? tf.broadcastTo(r, [k, ...batch, ...event]) : r;
+    });
+  }
   protected _logProb(x: tf.Tensor): tf.Tensor {
     return this.toBatch(this.b._logProb(x));
   }

@@ -6,6 +6,8 @@
  *
  * $$z = (0, 1, \dots, K-1) \text{ reshaped to } [K, 1, \dots, 1] \quad(\text{dim } d = d_0 - i),$$
  *
+ * (a `OneHotCategorical` site takes its one-hot vectors, shape `[K, 1, ..., 1, K]`, the event dim
+ * on the right, as Pyro's `enumerate_support(expand=False)`),
  * with `d_0 = -(maxPlateNesting + 1)` and `i` the index of the enumerated site in the run. The
  * model's downstream computations broadcast over these dims, so its log-densities hold every
  * combination; `TraceEnumELBO` sums them out exactly.
@@ -17,8 +19,9 @@ import { Messenger, wrapWith, type Fn } from '../messenger.js';
 import type { Message } from '../runtime.js';
 
 /**
- * The support values `lower..upper` (finite integer intervals) or `{0, 1}` of a discrete site, as
- * float32 like the family's draws (cast with `tf.cast(z, 'int32')` to index).
+ * The support values `lower..upper` (finite integer intervals) or `{0, 1}` of a discrete site with
+ * no event dims, as float32 like the family's draws (cast with `tf.cast(z, 'int32')` to index);
+ * {@link enumerateSupportTable} also covers one-hot vectors.
  */
 export function enumerateSupportValues(fn: Distribution, site: string): number[] {
   const values = finiteSupportValues(fn.support);
@@ -28,6 +31,37 @@ export function enumerateSupportValues(fn: Distribution, site: string): number[]
     `site '${site}': cannot enumerate the support ${fn.support.name} of ${fn.name} (expected ` +
       'a boolean or a finite integer interval with the same bounds for the whole batch)',
   );
+}
+
+/**
+ * Whether `fn` can be enumerated: a boolean or finite integer-interval support with no event
+ * dims (`Bernoulli`, `Categorical`, ...), or the one-hot vectors of length `K` (`OneHotCategorical`,
+ * event shape `[K]`, possibly expanded), as Pyro's `has_enumerate_support`.
+ */
+export function isEnumerable(fn: Distribution): boolean {
+  if (fn.eventShape.length === 0) return finiteSupportValues(fn.support) !== undefined;
+  return fn.support.kind === 'oneHot' && fn.eventShape.length === 1;
+}
+
+/**
+ * The `K` support values of a discrete site, float32 like the family's draws, as a table of shape
+ * `[K, ...eventShape]` (from the family's `enumerateSupport(false)`): `[K]` holding
+ * `lower..upper` or `{0, 1}` (cast with `tf.cast(z, 'int32')` to index), or `[K, K]` holding the
+ * one-hot vectors `e_0, ..., e_{K-1}` of a `OneHotCategorical`.
+ */
+export function enumerateSupportTable(fn: Distribution, site: string): tf.Tensor {
+  if (!isEnumerable(fn)) {
+    throw new ArgumentError(
+      site,
+      `site '${site}': cannot enumerate the support ${fn.support.name} of ${fn.name} (expected ` +
+        'a boolean or a finite integer interval with the same bounds for the whole batch and no ' +
+        'event dims, or one-hot vectors)',
+    );
+  }
+  return tf.tidy(() => {
+    const v = fn.enumerateSupport(false);
+    return tf.reshape(v, [v.shape[0] as number, ...fn.eventShape]);
+  });
 }
 
 /** The deepest batch dim an enumerated site may take (tfjs kernels stop at rank 6). */
@@ -120,10 +154,12 @@ export class EnumMessenger extends Messenger {
       msg.infer = { ...msg.infer, _dimLabels: seen };
       return;
     }
-    const values = enumerateSupportValues(msg.fn, msg.name);
+    const fn = msg.fn;
+    const table = enumerateSupportTable(fn, msg.name);
     const label = `e:${msg.name}`;
     const dim = this.dims.allocate(label, scope !== undefined, seen);
     if (-dim > MAX_ENUM_RANK) {
+      table.dispose();
       throw new ArgumentError(
         msg.name,
         `site '${msg.name}': enumerating it needs batch dim ${dim}, but tfjs kernels handle ` +
@@ -133,8 +169,9 @@ export class EnumMessenger extends Messenger {
       );
     }
     seen.set(dim, label);
-    const shape = [values.length, ...new Array<number>(-dim - 1).fill(1)];
-    msg.value = tf.tensor(values, shape, 'float32');
+    const shape = [table.shape[0] as number, ...new Array<number>(-dim - 1).fill(1)];
+    msg.value = tf.tidy(() => tf.reshape(table, [...shape, ...fn.eventShape]));
+    table.dispose();
     msg.infer = { ...msg.infer, _enumerated: true, _enumDim: dim, _dimLabels: seen };
   }
   override postprocessMessage(msg: Message): void {
@@ -189,7 +226,7 @@ export function configEnumerate<A extends unknown[], R>(fn: Fn<A, R>): Fn<A, R> 
 
 /**
  * Throw unless the unobserved discrete site `msg` can be enumerated in parallel: a finite support
- * (boolean or one integer interval for the whole batch, no event dims) and no other `enumerate`
+ * (see {@link isEnumerable}) and no other `enumerate`
  * annotation. Its message names `who` (the inference that enumerates it) and the site.
  */
 export function checkEnumerable(msg: Message, who: string): void {
@@ -203,13 +240,13 @@ export function checkEnumerable(msg: Message, who: string): void {
         "enumerates discrete latent sites in parallel (use enumerate: 'parallel' or none)",
     );
   }
-  if (fn.eventShape.length === 0 && finiteSupportValues(fn.support) !== undefined) return;
+  if (isEnumerable(fn)) return;
   throw new ArgumentError(
     'model',
     `${who}: latent site '${msg.name}' has the discrete support '${fn.support.name}' of ` +
       `${fn.name}, which cannot be enumerated (summed out); ${who} needs every discrete latent ` +
-      'to have a finite support (a boolean or one integer interval for the whole batch, no ' +
-      'event dims): observe it, or write it with a finite support (e.g. a Categorical over a ' +
+      'to have a finite support (a boolean or one integer interval for the whole batch with no ' +
+      'event dims, or one-hot vectors): observe it, or write it with a finite support (e.g. a Categorical over a ' +
       'truncated range 0..K) or marginalize it out by hand',
   );
 }

@@ -16,6 +16,8 @@ export {
   EnumDimAllocator,
   type DimLabels,
   enumerateSupportValues,
+  enumerateSupportTable,
+  isEnumerable,
   configEnumerate,
   enumerateDiscrete,
   checkEnumerable,

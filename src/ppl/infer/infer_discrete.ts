@@ -23,7 +23,7 @@ import { Categorical } from '../../distributions/categorical.js';
 import { ArgumentError } from '../../utils/errors.js';
 import { checkOptionKeys } from '../../utils/options.js';
 import { block } from '../handlers/block.js';
-import { enumerateDiscrete, enumerateSupportValues } from '../handlers/enum.js';
+import { enumerateDiscrete, enumerateSupportTable } from '../handlers/enum.js';
 import { substitute } from '../handlers/substitute.js';
 import { trace } from '../handlers/trace.js';
 import type { Fn } from '../messenger.js';
@@ -111,7 +111,7 @@ function drawSite(
   nest: number,
 ): tf.Tensor {
   const fn = site.fn as NonNullable<Message['fn']>;
-  const support = enumerateSupportValues(fn, site.name);
+  const table = enumerateSupportTable(fn, site.name); // [K, ...eventShape]
   const batch = fn.batchShape;
   if (batch.length > nest && batch.slice(0, batch.length - nest).some((d) => d !== 1)) {
     throw new ArgumentError(
@@ -121,12 +121,12 @@ function drawSite(
         'before it',
     );
   }
-  const logits = siteLogits(phi, v, site, support.length);
+  const logits = siteLogits(phi, v, site, table.shape[0] as number);
   const idx =
     temperature === 0
       ? tf.argMax(logits, -1)
       : tf.cast(new Categorical({ logits }).sample(), 'int32');
-  return tf.gather(tf.tensor1d(support, 'float32'), idx);
+  return tf.gather(table, idx); // [...batchShape, ...eventShape]
 }
 
 /**

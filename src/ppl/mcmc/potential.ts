@@ -12,9 +12,9 @@
  * under `trace` and a substituting handler inside `tf.valueAndGrad`, all in one `tf.tidy`: only
  * two float64 arrays leave it.
  *
- * Discrete latent sites with a finite support (`Bernoulli`, `Categorical`, any boolean or finite
- * integer-interval support), marked `{infer: {enumerate: 'parallel'}}` or not (NumPyro's rule),
- * are summed out (Pyro's and NumPyro's HMC with enumeration):
+ * Discrete latent sites with a finite support (`Bernoulli`, `Categorical`, `OneHotCategorical`,
+ * any boolean or finite integer-interval support), marked `{infer: {enumerate: 'parallel'}}` or
+ * not (NumPyro's rule), are summed out (Pyro's and NumPyro's HMC with enumeration):
  *
  * `U(z) = -( log Σ_{z_d} p(data, T(z), z_d) + sum_i log|det J_{T_i}(z_i)| )`,
  *
