@@ -12,7 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Distribution, type DistributionOptions, type TensorInput } from './distribution.js';
-import { binomialDraw, standardGammaDraw } from './host_sampling.js';
+import { multinomialDrawInto, standardGammaDraw } from './host_sampling.js';
 import { lgamma } from './special.js';
 import { multinomial, type Constraint } from '../constraints/constraints.js';
 import { makeRng } from '../utils/seed.js';
@@ -87,18 +87,8 @@ export class DirichletMultinomial extends Distribution {
           g[j] = standardGammaDraw(alpha[r * k + j] as number, rng);
           total += g[j] as number;
         }
-        // sequential conditional binomials on the Dirichlet draw p = g / total
-        let left = this.totalCount;
-        let mass = total;
-        const base = (s * rows + r) * k;
-        for (let j = 0; j < k && left > 0; j++) {
-          const gj = g[j] as number;
-          const c =
-            j === k - 1 || mass <= 0 ? left : binomialDraw(left, Math.min(1, gj / mass), rng);
-          out[base + j] = c;
-          left -= c;
-          mass -= gj;
-        }
+        // the multinomial draw on the Dirichlet draw p = g / total
+        multinomialDrawInto(out, (s * rows + r) * k, this.totalCount, g, 0, k, total, rng);
       }
     }
     return tf.tensor(out, [...shape, ...batch, k], 'float32');

@@ -360,3 +360,31 @@ export function binomialDraw(n: number, p: number, rng: () => number): number {
     k++;
   }
 }
+
+/**
+ * One Multinomial(n, w / mass) draw by sequential conditional binomials, written to
+ * `out[at .. at + k)`: `c_j ~ Binomial(n - sum_{i<j} c_i, w_j / (mass - sum_{i<j} w_i))`, the last
+ * category (or every one once the remaining mass is spent) taking the trials left. The weights
+ * are `w[from .. from + k)`; `mass` is their total (1 for probabilities; a Gamma draw's sum for
+ * a Dirichlet-multinomial).
+ */
+export function multinomialDrawInto(
+  out: Float32Array,
+  at: number,
+  n: number,
+  w: ArrayLike<number>,
+  from: number,
+  k: number,
+  mass: number,
+  rng: () => number,
+): void {
+  let left = n;
+  let rest = mass;
+  for (let j = 0; j < k && left > 0; j++) {
+    const wj = w[from + j] as number;
+    const c = j === k - 1 || rest <= 0 ? left : binomialDraw(left, Math.min(1, wj / rest), rng);
+    out[at + j] = c;
+    left -= c;
+    rest -= wj;
+  }
+}

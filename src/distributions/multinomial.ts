@@ -13,7 +13,7 @@ import { CategoricalProbsDistribution } from './categorical_probs.js';
 import type { ProbsOrLogits } from './probs.js';
 import { lgamma, mulNoNan } from './special.js';
 import { multinomial, type Constraint } from '../constraints/constraints.js';
-import { binomialDraw } from './host_sampling.js';
+import { multinomialDrawInto } from './host_sampling.js';
 import { makeRng } from '../utils/seed.js';
 import './expanded.js';
 import './independent.js';
@@ -70,17 +70,7 @@ export class Multinomial extends CategoricalProbsDistribution {
     const out = new Float32Array(reps * rows * k);
     for (let s = 0; s < reps; s++) {
       for (let r = 0; r < rows; r++) {
-        let left = this.totalCount;
-        let mass = 1;
-        const base = (s * rows + r) * k;
-        for (let j = 0; j < k && left > 0; j++) {
-          const pj = p[r * k + j] as number;
-          const c =
-            j === k - 1 || mass <= 0 ? left : binomialDraw(left, Math.min(1, pj / mass), rng);
-          out[base + j] = c;
-          left -= c;
-          mass -= pj;
-        }
+        multinomialDrawInto(out, (s * rows + r) * k, this.totalCount, p, r * k, k, 1, rng);
       }
     }
     return tf.tensor(out, [...shape, ...batch, k], 'float32');
