@@ -12,19 +12,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ScalarDistribution } from './scalar.js';
+import { negativeBinomialLogPmf } from './negative_binomial.js';
 import type { DistributionOptions, TensorInput } from './distribution.js';
 import { poissonDraw, standardGammaDraw } from './host_sampling.js';
-import {
-  betainc,
-  ge,
-  isCount,
-  lgamma,
-  lt,
-  maskLogProb,
-  mulNoNan,
-  safe,
-  whereB,
-} from './special.js';
+import { betainc, ge, lt, safe, whereB } from './special.js';
 import { nonnegativeInteger, type Constraint } from '../constraints/constraints.js';
 import { broadcastTo } from '../utils/tensor.js';
 import { makeRng } from '../utils/seed.js';
@@ -79,17 +70,15 @@ export class GammaPoisson extends ScalarDistribution {
     }
     return tf.tensor(out, full, 'float32');
   }
+  /** The negative binomial's with `r = alpha`, `p = 1 / (1 + beta)`. */
   protected _logProb(k: tf.Tensor): tf.Tensor {
-    const a = this.concentration;
-    const b = this.rate;
-    const ok = isCount(k);
-    const ks = safe(ok, k, 0);
-    const log1pB = tf.log1p(b);
-    const lp = tf.add(
-      tf.sub(lgamma(tf.add(ks, a)), tf.add(lgamma(tf.add(ks, 1)), lgamma(a))),
-      tf.sub(tf.mul(a, tf.sub(tf.log(b), log1pB)), mulNoNan(ks, log1pB)),
+    const log1pB = tf.log1p(this.rate);
+    return negativeBinomialLogPmf(
+      k,
+      this.concentration,
+      tf.neg(log1pB),
+      tf.sub(tf.log(this.rate), log1pB),
     );
-    return maskLogProb(ok, lp);
   }
   protected override _cdf(k: tf.Tensor): tf.Tensor {
     const kf = tf.floor(k);

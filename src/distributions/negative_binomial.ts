@@ -78,18 +78,8 @@ export class NegativeBinomial extends BinaryProbsDistribution {
     return tf.tensor(out, full, 'float32');
   }
   protected _logProb(k: tf.Tensor): tf.Tensor {
-    const r = this.totalCount;
-    const ok = isCount(k);
-    const ks = safe(ok, k, 0);
     const [lp, lq] = this.logProbsPair();
-    // k > 0: r/(r+k) times the binomial mass of r failures in r + k trials, in Loader's
-    // saddle-point form (float32 accurate at large counts, where the lgamma terms cancel);
-    // k = 0: r log(1-p).
-    const pos = gt(ks, 0);
-    const kp = safe(pos, ks, 1);
-    const n = tf.add(r, kp);
-    const saddle = tf.add(tf.sub(tf.log(r), tf.log(n)), binomialSaddleLogPmf(r, n, lq, lp));
-    return maskLogProb(ok, whereB(pos, saddle, tf.mul(r, lq)));
+    return negativeBinomialLogPmf(k, this.totalCount, lp, lq);
   }
   protected override _cdf(k: tf.Tensor): tf.Tensor {
     const kf = tf.floor(k);
@@ -112,4 +102,26 @@ export class NegativeBinomial extends BinaryProbsDistribution {
       tf.div(tf.mul(this.totalCount, this.probs), tf.square(tf.sub(1, this.probs))),
     );
   }
+}
+
+/**
+ * `log P(X = k)` of a negative binomial with `r` failures and success log-probability `log p`
+ * (`log q = log(1 - p)`): `log Γ(k + r) - log k! - log Γ(r) + k log p + r log q`, computed for
+ * `k > 0` as `r/(r+k)` times the binomial mass of `r` failures in `r + k` trials in Loader's
+ * saddle-point form (float32 accurate at large counts, where the lgamma terms cancel) and as
+ * `r log q` at `k = 0`; `-inf` off the non-negative integers. Shared with `GammaPoisson`.
+ */
+export function negativeBinomialLogPmf(
+  k: tf.Tensor,
+  r: tf.Tensor,
+  logP: tf.Tensor,
+  logQ: tf.Tensor,
+): tf.Tensor {
+  const ok = isCount(k);
+  const ks = safe(ok, k, 0);
+  const pos = gt(ks, 0);
+  const kp = safe(pos, ks, 1);
+  const n = tf.add(r, kp);
+  const saddle = tf.add(tf.sub(tf.log(r), tf.log(n)), binomialSaddleLogPmf(r, n, logQ, logP));
+  return maskLogProb(ok, whereB(pos, saddle, tf.mul(r, logQ)));
 }

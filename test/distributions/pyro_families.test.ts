@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { ArgumentError, bijectors, distributions } from '../../src/index.js';
 import normalRef from '@stdlib/stats-base-dists-normal';
+import nbRef from '@stdlib/stats-base-dists-negative-binomial';
 import { ndtri } from '../../src/distributions/ndtri.js';
 import { expectNoLeak } from '../helpers.js';
 
@@ -475,6 +476,21 @@ describe('compound count families', () => {
     );
     gp.dispose();
     nb.dispose();
+  });
+
+  it('GammaPoisson log-probabilities stay float32-accurate at large counts (@stdlib)', () => {
+    // [alpha, beta, k]: the lgamma form gave -6.94 for -7.02, -9.25 for -7.68, -9.05 for -10.48
+    const cases = [
+      [1e5, 1, 1e5],
+      [1e6, 2, 5e5],
+      [2e4, 0.01, 2e6],
+    ] as const;
+    for (const [a, b, k] of cases) {
+      const gp = new d.GammaPoisson(a, b);
+      const lp = expectNoLeak(() => gp.logProb(k));
+      expect(lp).toBeAllclose([nbRef.logpmf(k, a, b / (1 + b))], { rtol: 2e-5 });
+      gp.dispose();
+    }
   });
 });
 
