@@ -11,12 +11,15 @@ import './backend/tfjs_check.js';
 import { nodeHooks } from './backend/node_hooks.js';
 import { setNodeHooks } from './backend/ready.js';
 import { registerFileScheme } from './utils/file_scheme.js';
+import { registerCheckpointFiles } from './ppl/mcmc/checkpoint_file.js';
 
 // The Node-only half of `ready()` (wasm file location, threaded wasm build), installed up front
 // so that `ready()` does not have to load it by URL.
 setNodeHooks(nodeHooks);
 // `model.save('file://dir')` and `tf.loadLayersModel('file://dir/model.json')` in plain Node.
 registerFileScheme();
+// `new MCMC(kernel, { checkpoint: { path } })` writes and resumes checkpoint files.
+registerCheckpointFiles();
 
 export * from './index.js';
 export {
@@ -109,5 +112,6 @@ export {
 export { shiftReportHtml, shiftChartSpec } from './toolbox/shift/html.js';
 export { buildProgram, main } from './cli/main.js';
 export { saveParamStore, loadParamStore } from './ppl/param_store_file.js';
+export { fileCheckpointIO, registerCheckpointFiles } from './ppl/mcmc/checkpoint_file.js';
 // The job queue: ensembles, sweeps and sharded scoring in-process or on BullMQ workers (issue 21).
 export * as queue from './queue/index.js';

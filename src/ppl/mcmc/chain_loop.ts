@@ -55,32 +55,92 @@ export function emptyStats(numSamples: number): ChainStats {
   };
 }
 
-/** Called after every iteration `i` (0-based) with the chains' transition statistics. */
-export type IterationCallback = (i: number, res: TransitionStats[], stats: ChainStats[]) => void;
+/**
+ * Called after every transition round: `i` counts the rounds of this call (0-based), `res` has
+ * the chains' transition statistics, `stats` and `kept` the kept iterations so far (the loop's own
+ * arrays: copy what must outlive the call), `warmup` says whether the round was a warmup one.
+ */
+export type IterationCallback = (
+  i: number,
+  res: TransitionStats[],
+  stats: ChainStats[],
+  warmup: boolean,
+  kept: Float64Array[][],
+) => void;
+
+/** What chains continued from a checkpoint have kept so far (their statistics and positions). */
+export interface LockstepPrior {
+  stats: ChainStats[];
+  kept: Float64Array[][];
+}
+
+/** A copy of the first `n` kept iterations of `st` into statistics with room for `numSamples`. */
+function continuedStats(st: ChainStats, numSamples: number): ChainStats {
+  const out = emptyStats(numSamples);
+  const n = st.divergent.length;
+  out.divergent = st.divergent.slice();
+  out.acceptStat.set(st.acceptStat.subarray(0, n));
+  out.stepSize.set(st.stepSize.subarray(0, n));
+  out.treeDepth.set(st.treeDepth.subarray(0, n));
+  out.numSteps.set(st.numSteps.subarray(0, n));
+  out.energy.set(st.energy.subarray(0, n));
+  out.potentialEnergy.set(st.potentialEnergy.subarray(0, n));
+  out.warmupDivergences = st.warmupDivergences;
+  out.gradientEvaluations = st.gradientEvaluations;
+  out.milliseconds = st.milliseconds;
+  out.potentialMilliseconds = st.potentialMilliseconds;
+  return out;
+}
 
 /**
- * Run `samplers` in lockstep against `potential` (see the module docs).
+ * Run `samplers` in lockstep against `potential` (see the module docs) until each has
+ * `numSamples` kept draws: a sampler not yet initialized is initialized first, one continued from
+ * a state ({@link HamiltonianKernel.resumeChain}) goes on with the rest of its warmup, if any,
+ * then the draws. With `prior` (a checkpoint's), the kept draws and statistics so far are
+ * continued, so the result is that of the uninterrupted run.
  *
  * @returns per chain: statistics of the kept iterations and the kept unconstrained positions.
  */
 export function runLockstep(
   samplers: ChainSampler[],
   potential: Potential,
-  numWarmup: number,
   numSamples: number,
   onIteration?: IterationCallback,
+  prior?: LockstepPrior,
 ): { stats: ChainStats[]; kept: Float64Array[][] } {
   const t0 = performance.now();
-  const count: DriveCounters = { n: 0, ms: 0 };
-  driveAll(
-    samplers.map((s) => s.initialize()),
-    potential,
-    count,
+  const p0 = prior?.stats[0];
+  const count: DriveCounters = {
+    n: p0?.gradientEvaluations ?? 0,
+    ms: p0?.potentialMilliseconds ?? 0,
+  };
+  const ms0 = p0?.milliseconds ?? 0;
+  const fresh = samplers.filter((s) => !s.initialized);
+  if (fresh.length > 0) {
+    driveAll(
+      fresh.map((s) => s.initialize()),
+      potential,
+      count,
+    );
+  }
+  const stats = samplers.map((_, k) => {
+    const st = prior?.stats[k];
+    return st === undefined ? emptyStats(numSamples) : continuedStats(st, numSamples);
+  });
+  const kept: Float64Array[][] = samplers.map((_, k) => (prior?.kept[k] ?? []).slice());
+  const rounds = samplers.map(
+    (s, k) =>
+      Math.max(0, s.numWarmup - s.iteration) +
+      numSamples -
+      (stats[k] as ChainStats).divergent.length,
   );
-  const total = numWarmup + numSamples;
-  const stats = samplers.map(() => emptyStats(numSamples));
-  const kept: Float64Array[][] = samplers.map(() => []);
+  const total = rounds[0] ?? 0;
+  if (rounds.some((r) => r !== total)) {
+    throw new Error(`runLockstep: chains at different iterations (${rounds.join(', ')} to go)`);
+  }
   for (let i = 0; i < total; i++) {
+    const warmup =
+      (samplers[0] as ChainSampler).iteration < (samplers[0] as ChainSampler).numWarmup;
     const res = driveAll(
       samplers.map((s) => s.step()),
       potential,
@@ -88,11 +148,11 @@ export function runLockstep(
     );
     res.forEach((s: TransitionStats, k) => {
       const st = stats[k] as ChainStats;
-      if (i < numWarmup) {
+      if (warmup) {
         if (s.divergent) st.warmupDivergences += 1;
         return;
       }
-      const j = i - numWarmup;
+      const j = st.divergent.length;
       st.divergent.push(s.divergent);
       st.acceptStat[j] = s.acceptStat;
       st.stepSize[j] = s.stepSize;
@@ -102,9 +162,14 @@ export function runLockstep(
       st.potentialEnergy[j] = s.potentialEnergy;
       (kept[k] as Float64Array[]).push((samplers[k] as ChainSampler).point.q.slice());
     });
-    onIteration?.(i, res, stats);
+    for (const st of stats) {
+      st.gradientEvaluations = count.n;
+      st.potentialMilliseconds = count.ms;
+      st.milliseconds = ms0 + performance.now() - t0;
+    }
+    onIteration?.(i, res, stats, warmup, kept);
   }
-  const ms = performance.now() - t0;
+  const ms = ms0 + performance.now() - t0;
   for (const st of stats) {
     st.gradientEvaluations = count.n;
     st.potentialMilliseconds = count.ms;

@@ -3,11 +3,14 @@
  * thread, `parallel_chains.ts`): the recorded potential (a {@link TapeProgram}), the kernel's kind
  * and options, the chain's generator state after initialization and its initial point. Running it
  * builds the same kernel over the replayed potential and runs the same loop as sequential chains
- * ({@link runLockstep}), so a chain gives the same draws in a worker as on the main thread. This
- * module imports neither tfjs nor Node built-ins.
+ * ({@link runLockstep}), so a chain gives the same draws in a worker as on the main thread. A job
+ * may continue a chain from its state (`MCMC.postWarmupState`, a checkpoint) and report its state
+ * and draws every `checkpointEvery` iterations. This module imports neither tfjs nor Node
+ * built-ins.
  */
 import { ArgumentError } from '../../utils/errors.js';
 import { runLockstep, type ChainStats } from './chain_loop.js';
+import type { ChainState } from './chain_state.js';
 import { HMC } from './hmc.js';
 import type { HamiltonianKernel } from './kernel.js';
 import { NUTS } from './nuts.js';
@@ -29,12 +32,22 @@ export interface ChainJob {
   z0: Float64Array;
   numWarmup: number;
   numSamples: number;
+  /** Continue the chain from this state (then `rng` and `z0` are not used). */
+  state?: ChainState;
+  /** With `state` from a checkpoint: the kept draws and statistics so far. */
+  prior?: { stats: ChainStats; kept: Float64Array[] };
+  /** Report a {@link ChainJobResult} snapshot every this many iterations (0: never). */
+  checkpointEvery?: number;
 }
 
-/** What a chain gives back: statistics of its kept iterations and its kept positions. */
+/**
+ * What a chain gives back: statistics of its kept iterations, its kept positions and its state
+ * after the last transition.
+ */
 export interface ChainJobResult {
   stats: ChainStats;
   kept: Float64Array[];
+  state: ChainState;
 }
 
 /** The plain-data form of `kernel` (throws for a kernel class other than NUTS and HMC). */
@@ -55,18 +68,39 @@ export function kernelSpec(kernel: HamiltonianKernel): KernelSpec {
  *
  * @param job the chain.
  * @param progress called every 100 iterations with the number done.
+ * @param checkpoint called every `job.checkpointEvery` iterations with the chain so far.
  */
-export function runChainJob(job: ChainJob, progress?: (done: number) => void): ChainJobResult {
+export function runChainJob(
+  job: ChainJob,
+  progress?: (done: number) => void,
+  checkpoint?: (snapshot: ChainJobResult) => void,
+): ChainJobResult {
   const potential = new CompiledPotential(job.program);
   const kernel =
     job.kernel.kind === 'NUTS'
       ? new NUTS(potential, job.kernel.options)
       : new HMC(potential, job.kernel.options);
-  const sampler = kernel.chain(job.z0, job.numWarmup, ChainRng.fromState(job.rng));
-  const { stats, kept } = runLockstep([sampler], potential, job.numWarmup, job.numSamples, (i) => {
-    if ((i + 1) % 100 === 0) progress?.(i + 1);
-  });
+  const sampler =
+    job.state !== undefined
+      ? kernel.resumeChain(job.state)
+      : kernel.chain(job.z0, job.numWarmup, ChainRng.fromState(job.rng));
+  const every = job.checkpointEvery ?? 0;
+  const prior =
+    job.prior === undefined ? undefined : { stats: [job.prior.stats], kept: [job.prior.kept] };
+  const { stats, kept } = runLockstep(
+    [sampler],
+    potential,
+    job.numSamples,
+    (i, _res, st, _warmup, k) => {
+      if ((i + 1) % 100 === 0) progress?.(i + 1);
+      if (every > 0 && (i + 1) % every === 0 && checkpoint !== undefined) {
+        const s0 = { ...(st[0] as ChainStats), compiled: true };
+        checkpoint({ stats: s0, kept: k[0] as Float64Array[], state: sampler.state() });
+      }
+    },
+    prior,
+  );
   const st = stats[0] as ChainStats;
   st.compiled = true;
-  return { stats: st, kept: kept[0] as Float64Array[] };
+  return { stats: st, kept: kept[0] as Float64Array[], state: sampler.state() };
 }

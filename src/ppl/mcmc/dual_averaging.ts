@@ -19,6 +19,18 @@ export interface DualAveragingOptions {
   kappa?: number;
 }
 
+/** The running averages of a {@link DualAveraging} as plain data (to continue a chain). */
+export interface DualAveragingState {
+  /** Updates since the last restart `t`. */
+  counter: number;
+  /** Averaged acceptance error `s_bar`. */
+  sBar: number;
+  /** Averaged log step size `x_bar`. */
+  xBar: number;
+  /** Shrinkage target `mu = log(10 eps_0)`. */
+  mu: number;
+}
+
 /** The dual-averaging state. */
 export class DualAveraging {
   private counter = 0;
@@ -55,6 +67,19 @@ export class DualAveraging {
     const xEta = this.counter ** -this.kappa;
     this.xBar = (1 - xEta) * this.xBar + xEta * x;
     return Math.exp(x);
+  }
+
+  /** The running averages as plain data (a copy). */
+  state(): DualAveragingState {
+    return { counter: this.counter, sBar: this.sBar, xBar: this.xBar, mu: this.mu };
+  }
+
+  /** Continue from averages taken by {@link DualAveraging.state}. */
+  setState(s: DualAveragingState): void {
+    this.counter = s.counter;
+    this.sBar = s.sBar;
+    this.xBar = s.xBar;
+    this.mu = s.mu;
   }
 
   /** The averaged step size `exp(x_bar)` used after warmup. */

@@ -2,7 +2,7 @@
  * Markov chain Monte Carlo: `HMC` and `NUTS` kernels with Stan's warmup adaptation, the `MCMC`
  * driver, potentials from models, initialization strategies and convergence diagnostics.
  */
-export { MCMC, type MCMCOptions, type ChainStats } from './mcmc.js';
+export { MCMC, type MCMCOptions, type MCMCState, type ChainStats } from './mcmc.js';
 export { drive, driveAll, type DriveCounters } from './drive.js';
 export {
   CompiledPotential,
@@ -66,3 +66,19 @@ export {
 } from './diagnostics.js';
 export { summarizeSite, formatSummary, type SiteSummary, type ScalarSummary } from './summary.js';
 export { silentProgress, stderrProgress, type MCMCProgress } from './progress.js';
+export { type ChainState, cloneChainState } from './chain_state.js';
+export {
+  setCheckpointIO,
+  checkpointIO,
+  encodeCheckpoint,
+  decodeCheckpoint,
+  crc32,
+  type MCMCCheckpointIO,
+  type MCMCCheckpoint,
+  type ChainCheckpoint,
+  type RunFingerprint,
+} from './checkpoint.js';
+export { type MCMCCheckpointOptions } from './run_checkpoint.js';
+export { type DualAveragingState } from './dual_averaging.js';
+export { type WelfordState } from './welford.js';
+export { type ChainRngState } from './rng.js';

@@ -6,10 +6,11 @@
  */
 import { ArgumentError } from '../../utils/errors.js';
 import { booleanOption } from '../../utils/options.js';
+import { cloneChainState, type ChainState } from './chain_state.js';
 import { DualAveraging } from './dual_averaging.js';
 import { hamiltonian, type PhasePoint, type PotentialRequests } from './integrator.js';
 import { Metric } from './metric.js';
-import type { ChainRng } from './rng.js';
+import { ChainRng } from './rng.js';
 import { findReasonableStepSize } from './step_size.js';
 import { WelfordEstimator } from './welford.js';
 import { warmupWindows, type WarmupWindowOptions } from './warmup.js';
@@ -199,6 +200,34 @@ export abstract class HamiltonianKernel {
   chain(q0: Float64Array, numWarmup: number, rng: ChainRng): ChainSampler {
     return new ChainSampler(this, this.opts, q0, numWarmup, rng);
   }
+
+  /**
+   * A chain continuing from `state` (taken by {@link ChainSampler.state}, e.g. `MCMC.lastState`):
+   * its next transitions are those the chain would have taken without the interruption, warmup
+   * included when the state is one of mid-warmup.
+   *
+   * @throws ArgumentError when the state does not fit this kernel (its metric's size).
+   */
+  resumeChain(state: ChainState): ChainSampler {
+    const d = state.q.length;
+    const dense = this.opts.fullMass;
+    const n = dense ? d * d : d;
+    if (state.inverseMass.length !== n || state.grad.length !== d) {
+      throw new ArgumentError(
+        'state',
+        `expected a chain state of a ${dense ? 'dense' : 'diagonal'} metric over ${d} coordinates (${n} inverse-mass values), got ${state.inverseMass.length}`,
+      );
+    }
+    const s = new ChainSampler(
+      this,
+      this.opts,
+      state.q,
+      state.numWarmup,
+      ChainRng.fromState(state.rng),
+    );
+    s.restore(state);
+    return s;
+  }
 }
 
 /** The state of one chain of a Hamiltonian kernel, stepped by the MCMC driver. */
@@ -211,7 +240,8 @@ export class ChainSampler {
   private readonly dual: DualAveraging;
   private readonly estimator: WelfordEstimator;
   private readonly windows: [number, number][];
-  private iteration = 0;
+  private iteration_ = 0;
+  private initialized_ = false;
 
   constructor(
     private readonly kernel: HamiltonianKernel,
@@ -249,6 +279,49 @@ export class ChainSampler {
     }
     this.point = { ...this.point, potential: value, grad };
     if (this.opts.adaptStepSize && this.numWarmup > 0) yield* this.restartStepSize();
+    this.initialized_ = true;
+  }
+
+  /** Transitions taken so far (warmup included). */
+  get iteration(): number {
+    return this.iteration_;
+  }
+
+  /** Whether the initial point is evaluated (by {@link ChainSampler.initialize} or a restore). */
+  get initialized(): boolean {
+    return this.initialized_;
+  }
+
+  /** The chain's state as plain data (copies; see `chain_state.ts`). */
+  state(): ChainState {
+    return cloneChainState({
+      q: this.point.q,
+      potential: this.point.potential,
+      grad: this.point.grad,
+      stepSize: this.stepSize,
+      inverseMass: this.metric.inverseMass,
+      iteration: this.iteration_,
+      numWarmup: this.numWarmup,
+      dual: this.dual.state(),
+      welford: this.estimator.state(),
+      rng: this.rng.state(),
+    });
+  }
+
+  /** Continue from `s` (the generator is the caller's, already at `s.rng`). */
+  restore(s: ChainState): void {
+    this.point = {
+      q: s.q.slice(),
+      p: new Float64Array(s.q.length),
+      potential: s.potential,
+      grad: s.grad.slice(),
+    };
+    this.stepSize = s.stepSize;
+    this.metric.set(s.inverseMass);
+    this.dual.setState(s.dual);
+    this.estimator.setState(s.welford);
+    this.iteration_ = s.iteration;
+    this.initialized_ = true;
   }
 
   /** Stan's heuristic initial step size at the current point; dual averaging restarts there. */
@@ -259,7 +332,7 @@ export class ChainSampler {
 
   /** One transition; during the first `numWarmup` iterations it also adapts. */
   *step(): PotentialRequests<TransitionStats> {
-    const warmup = this.iteration < this.numWarmup;
+    const warmup = this.iteration_ < this.numWarmup;
     const start: PhasePoint = {
       ...this.point,
       p: this.metric.sampleMomentum(this.rng, new Float64Array(this.point.q.length)),
@@ -277,12 +350,12 @@ export class ChainSampler {
       potentialEnergy: res.point.potential,
     };
     if (warmup) yield* this.adapt(res.acceptStat);
-    this.iteration += 1;
+    this.iteration_ += 1;
     return stats;
   }
 
   private *adapt(acceptStat: number): PotentialRequests<void> {
-    const it = this.iteration;
+    const it = this.iteration_;
     if (this.opts.adaptStepSize) this.stepSize = this.dual.update(acceptStat);
     const w = this.windows.find(([a, b]) => it >= a && it <= b);
     if (w !== undefined) {

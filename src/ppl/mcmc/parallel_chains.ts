@@ -18,12 +18,15 @@ export interface ParallelChainsOptions {
   threads?: number;
   /** Called with a chain's index and its iterations done so far. */
   onProgress?: (chain: number, done: number) => void;
+  /** Called with a chain's snapshots (jobs with `checkpointEvery`). */
+  onCheckpoint?: (chain: number, snapshot: ChainJobResult) => void;
 }
 
 type WorkerMessage =
   | { type: 'ready' }
   | { type: 'progress'; done: number }
   | { type: 'error'; message: string }
+  | ({ type: 'checkpoint' } & ChainJobResult)
   | ({ type: 'result' } & ChainJobResult);
 
 /** The worker's bootstrap: a CommonJS script that loads the job runner (via tsx from source). */
@@ -34,8 +37,12 @@ const { parentPort, workerData } = require('node:worker_threads');
   const m = await import(workerData.entry);
   parentPort.on('message', (job) => {
     try {
-      const r = m.runChainJob(job, (done) => parentPort.postMessage({ type: 'progress', done }));
-      parentPort.postMessage({ type: 'result', stats: r.stats, kept: r.kept });
+      const r = m.runChainJob(
+        job,
+        (done) => parentPort.postMessage({ type: 'progress', done }),
+        (s) => parentPort.postMessage({ type: 'checkpoint', stats: s.stats, kept: s.kept, state: s.state }),
+      );
+      parentPort.postMessage({ type: 'result', stats: r.stats, kept: r.kept, state: r.state });
     } catch (e) {
       parentPort.postMessage({ type: 'error', message: String((e && e.stack) || e) });
     }
@@ -84,10 +91,16 @@ export async function runParallelChains(
       w.on('message', (m: WorkerMessage) => {
         if (m.type === 'ready') take();
         else if (m.type === 'progress') options.onProgress?.(current, m.done);
-        else if (m.type === 'error')
+        else if (m.type === 'checkpoint') {
+          try {
+            options.onCheckpoint?.(current, { stats: m.stats, kept: m.kept, state: m.state });
+          } catch (e) {
+            reject(e as Error);
+          }
+        } else if (m.type === 'error')
           reject(new Error(`MCMC worker (chain ${current}): ${m.message}`));
         else {
-          results[current] = { stats: m.stats, kept: m.kept };
+          results[current] = { stats: m.stats, kept: m.kept, state: m.state };
           options.onProgress?.(current, Infinity);
           take();
         }

@@ -4,6 +4,17 @@
  * `Sigma_reg = n/(n+5) * Sigma + 1e-3 * 5/(n+5) * I`, where `Sigma` is the unbiased sample
  * (co)variance of the `n` draws of the window.
  */
+import { ArgumentError } from '../../utils/errors.js';
+
+/** A {@link WelfordEstimator}'s accumulators as plain data (to continue a chain's warmup). */
+export interface WelfordState {
+  /** Vectors added since the last restart. */
+  n: number;
+  /** Their running mean (`dim` values). */
+  mean: Float64Array;
+  /** The sum of squared deviations `M2` (`dim` values, or `dim * dim` when dense). */
+  m2: Float64Array;
+}
 
 /** Welford's online mean and (co)variance of `dim`-vectors. */
 export class WelfordEstimator {
@@ -35,6 +46,24 @@ export class WelfordEstimator {
     this.n = 0;
     this.mean.fill(0);
     this.m2.fill(0);
+  }
+
+  /** The accumulators as plain data (copies). */
+  state(): WelfordState {
+    return { n: this.n, mean: this.mean.slice(), m2: this.m2.slice() };
+  }
+
+  /** Continue from accumulators taken by {@link WelfordEstimator.state} (same `dim` and kind). */
+  setState(s: WelfordState): void {
+    if (s.mean.length !== this.mean.length || s.m2.length !== this.m2.length) {
+      throw new ArgumentError(
+        'state',
+        `expected a Welford state of ${this.mean.length} mean and ${this.m2.length} M2 values, got ${s.mean.length} and ${s.m2.length}`,
+      );
+    }
+    this.n = s.n;
+    this.mean.set(s.mean);
+    this.m2.set(s.m2);
   }
 
   /** Add one vector: `delta = x - mean_{n-1}`, `mean_n += delta / n`, `M2 += delta (x - mean_n)^T`. */
