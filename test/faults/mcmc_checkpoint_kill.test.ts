@@ -66,11 +66,6 @@ describe('MCMC checkpoint survives SIGKILL', () => {
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain(`MCMC checkpoint ${bad}: the file is truncated`);
     expect(readFileSync(bad)).toEqual(badBytes);
-    // and without resume an existing checkpoint is never overwritten
-    const noResume = await child([join(dir, 'n.json'), ck, '0', '0']);
-    expect(noResume.code).toBe(1);
-    expect(noResume.stderr).toContain(`${ck} already holds a checkpoint`);
-
     // resumed, killed again in chain 1 (chain 0 complete by then)
     const second = await child([join(dir, 'b.json'), ck, '1', '40'], 28);
     expect(second.signal, second.stderr).toBe('SIGKILL');
