@@ -16,7 +16,10 @@
  * and fixes the values of the unobserved continuous sites (the model need not be conditioned on
  * them: as Pyro's replay of its enumerated trace, the discrete sites are drawn given the
  * continuous values the final run returns, not fresh draws of them in each run), then one run per
- * discrete site, and the final run. Sampling draws seeds from the global stream (`setSeed`).
+ * discrete site, and the final run. A subsampled plate draws its members once, in the plain run,
+ * and every later run visits the same ones. The randomness of a call (the plain run's draws and
+ * the discrete draws) comes from one stream started by the innermost enclosing `seed` handler
+ * (so `seed(inferDiscrete(model), 0)` repeats its draws), else from the global stream (`setSeed`).
  */
 import * as tf from '@tensorflow/tfjs';
 import { Categorical } from '../../distributions/categorical.js';
@@ -24,9 +27,10 @@ import { ArgumentError } from '../../utils/errors.js';
 import { checkOptionKeys } from '../../utils/options.js';
 import { block } from '../handlers/block.js';
 import { enumerateDiscrete, enumerateSupportTable } from '../handlers/enum.js';
-import { substitute } from '../handlers/substitute.js';
+import { handlerSeed, seed } from '../handlers/seed.js';
 import { trace } from '../handlers/trace.js';
-import type { Fn } from '../messenger.js';
+import { Messenger, wrapWith, type Fn } from '../messenger.js';
+import { makeRng } from '../../utils/seed.js';
 import type { Message } from '../runtime.js';
 import type { Trace } from '../trace.js';
 import { marginalFactor, type LabeledFactor } from './contract.js';
@@ -44,29 +48,64 @@ export interface InferDiscreteOptions {
 }
 
 /**
- * One plain run of `fn` hidden from outer handlers: its deepest plate dim, and the values of its
- * unobserved continuous sample sites (the caller's), which every later run reuses,
- * so that the discrete sites are drawn given the continuous values the model returns with.
+ * Fixes the values of latent sample sites and of subsample sites (a plate's drawn indices) by
+ * name, so that every run of one `inferDiscrete` call sees the same continuous values and visits
+ * the same plate members.
  */
-function plainRun<A extends unknown[]>(
-  fn: Fn<A, unknown>,
-  args: A,
-): { nest: number; continuous: Record<string, tf.Tensor> } {
+class FixedValuesMessenger extends Messenger {
+  constructor(
+    private readonly values: Record<string, tf.Tensor>,
+    private readonly subsamples: Record<string, tf.Tensor>,
+  ) {
+    super();
+  }
+  override processMessage(msg: Message): void {
+    if (msg.type === 'subsample') {
+      const v = this.subsamples[msg.name];
+      if (v !== undefined) msg.value = v;
+    } else if (msg.type === 'sample' && !msg.isObserved) {
+      const v = this.values[msg.name];
+      if (v !== undefined) msg.value = v;
+    }
+  }
+}
+
+/** The values of a plain run that the later runs of one call reuse. */
+interface PlainRun {
+  /** The deepest plate dim met. */
+  nest: number;
+  /** The unobserved continuous sample sites' values. */
+  continuous: Record<string, tf.Tensor>;
+  /** The subsample sites' indices (each random subsample plate's members). */
+  subsamples: Record<string, tf.Tensor>;
+}
+
+/**
+ * One plain run of `fn` hidden from outer handlers, its draws seeded by `rngSeed`: its deepest
+ * plate dim, the values of its unobserved continuous sample sites (the caller's) and the indices
+ * of its subsampled plates, which every later run reuses, so that the discrete sites are drawn
+ * given the continuous values and plate members the model returns with.
+ */
+function plainRun<A extends unknown[]>(fn: Fn<A, unknown>, args: A, rngSeed: number): PlainRun {
   let nest = 0;
   // returned from the tidy (not kept), so an enclosing tidy still owns them
-  const continuous = tf.tidy(() => {
-    const out: Record<string, tf.Tensor> = {};
+  const [continuous, subsamples] = tf.tidy(() => {
+    const cont: Record<string, tf.Tensor> = {};
+    const subs: Record<string, tf.Tensor> = {};
     block(() => {
-      const tr = trace(fn).getTraceUntidied(...args).trace;
-      for (const s of tr.sites()) for (const f of s.cond) nest = Math.max(nest, -f.dim);
+      const tr = trace(seed(fn, rngSeed)).getTraceUntidied(...args).trace;
+      for (const s of tr.sites()) {
+        for (const f of s.cond) nest = Math.max(nest, -f.dim);
+        if (s.type === 'subsample' && s.value !== null) subs[s.name] = s.value.clone();
+      }
       for (const s of tr.sampleSites()) {
         if (s.isObserved || s.fn === null || s.value === null || s.fn.support.isDiscrete) continue;
-        out[s.name] = s.value.clone();
+        cont[s.name] = s.value.clone();
       }
     })();
-    return out;
+    return [cont, subs];
   });
-  return { nest, continuous };
+  return { nest, continuous, subsamples };
 }
 
 /** The variable to draw next: fewest plates, then the earliest in the run. */
@@ -109,6 +148,7 @@ function drawSite(
   site: Message,
   temperature: 0 | 1,
   nest: number,
+  rngSeed: number,
 ): tf.Tensor {
   const fn = site.fn as NonNullable<Message['fn']>;
   const table = enumerateSupportTable(fn, site.name); // [K, ...eventShape]
@@ -125,7 +165,7 @@ function drawSite(
   const idx =
     temperature === 0
       ? tf.argMax(logits, -1)
-      : tf.cast(new Categorical({ logits }).sample(), 'int32');
+      : tf.cast(new Categorical({ logits }).sample([], rngSeed), 'int32');
   return tf.gather(table, idx); // [...batchShape, ...eventShape]
 }
 
@@ -164,14 +204,19 @@ export function inferDiscrete<A extends unknown[], R>(
     throw new ArgumentError('maxPlateNesting', `expected an integer >= 0, got ${String(mpn)}`);
   }
   return (...args: A): R => {
-    const plain = plainRun(fn, args);
+    // one stream for the whole call: the enclosing seed handler's, else the global one
+    const rng = makeRng(handlerSeed());
+    const nextSeed = (): number => Math.floor(rng() * 2147483647);
+    const plain = plainRun(fn, args, nextSeed());
     const nest = mpn ?? plain.nest;
     const values: Record<string, tf.Tensor> = { ...plain.continuous };
+    const fixed = (): Fn<A, R> =>
+      wrapWith(fn, () => new FixedValuesMessenger(values, plain.subsamples));
     try {
       for (;;) {
         let name: string | undefined;
         const value = tf.tidy((): tf.Tensor | void => {
-          const model = enumerateDiscrete(substitute(fn, values), -(nest + 1), 'inferDiscrete');
+          const model = enumerateDiscrete(fixed(), -(nest + 1), 'inferDiscrete');
           let tr: Trace | undefined;
           block(() => {
             tr = trace(model).getTraceUntidied(...args).trace;
@@ -182,14 +227,15 @@ export function inferDiscrete<A extends unknown[], R>(
           name = v.name;
           const op = temperature === 0 ? 'max' : 'logsumexp';
           const phi = marginalFactor(g.factors, g.vars, g.plates, v.label, op);
-          return drawSite(phi, v, (tr as Trace).get(v.name) as Message, temperature, nest);
+          const site = (tr as Trace).get(v.name) as Message;
+          return drawSite(phi, v, site, temperature, nest, nextSeed());
         });
         if (value === undefined || name === undefined) break;
         values[name] = value;
       }
-      return substitute(fn, values)(...args);
+      return fixed()(...args);
     } catch (e) {
-      tf.dispose(Object.values(values));
+      tf.dispose([...Object.values(values), ...Object.values(plain.subsamples)]);
       throw e;
     }
   };
