@@ -342,6 +342,23 @@ describe('inferDiscrete, one forward and one backward pass', () => {
     },
   );
 
+  it('runs the model three times whatever the number of discrete sites (plain run, enumerated run, replay); the chain-rule implementation ran it once per site plus three', () => {
+    for (const T of [5, 40]) {
+      let calls = 0;
+      const inner = hmm(stream(T, 9));
+      const counted = (): void => {
+        calls++;
+        inner();
+      };
+      for (const impl of [inferDiscrete, inferDiscreteChainRule]) {
+        calls = 0;
+        const tr = trace(impl(counted, { temperature: 0 })).getTrace();
+        tr.dispose();
+        expect(calls).toBe(impl === inferDiscrete ? 3 : T + 3);
+      }
+    }
+  });
+
   it('temperature 1 draws the joint posterior: chi-square against brute force (globals, a chain and a plate: 72 assignments; nested plates: 288)', () => {
     const cases: [() => void, { name: string; shape: number[]; k: number }[], number][] = [
       [
