@@ -81,13 +81,16 @@ export { RenyiELBO, type RenyiELBOOptions } from './infer/renyi_elbo.js';
 export {
   contractFactors,
   marginalFactor,
+  eliminationTables,
   addFactors,
   type EliminationOp,
+  type EliminationStep,
   type EnumVar,
   type OrdinalFactor,
   type LabeledFactor,
   type PlateInfo,
 } from './infer/contract.js';
+export { backtrack, type BacktrackVar } from './infer/backtrack.js';
 export { enumFactorGraph, type EnumFactorGraph, type TraceEnumVar } from './infer/enum_factors.js';
 export { inferDiscrete, type InferDiscreteOptions } from './infer/infer_discrete.js';
 export { SVI, type SVIOptions } from './infer/svi.js';

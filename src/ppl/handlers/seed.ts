@@ -6,7 +6,7 @@
 import { ArgumentError } from '../../utils/errors.js';
 import { makeRng } from '../../utils/seed.js';
 import { Messenger, wrapWith, type Fn } from '../messenger.js';
-import type { Message } from '../runtime.js';
+import { HANDLER_STACK, type Message } from '../runtime.js';
 
 /** Hands out per-site seeds. @internal */
 export class SeedMessenger extends Messenger {
@@ -19,8 +19,26 @@ export class SeedMessenger extends Messenger {
   }
   override processMessage(msg: Message): void {
     if (msg.type === 'param' || msg.value !== null) return;
-    msg.seed = Math.floor(this.rng() * 2147483647);
+    msg.seed = this.next();
   }
+  /** The next seed of this handler's stream (what the next unvalued site would get). */
+  next(): number {
+    return Math.floor(this.rng() * 2147483647);
+  }
+}
+
+/**
+ * The next seed of the innermost active {@link seed} handler, or `undefined` outside every one:
+ * how an inference routine that runs the model internally, hidden from the outer handlers (e.g.
+ * `inferDiscrete`), draws its randomness from the caller's `seed` stream, as NumPyro's
+ * `infer_discrete` takes its `rng_key` from the enclosing `seed`.
+ */
+export function handlerSeed(): number | undefined {
+  for (let i = HANDLER_STACK.length - 1; i >= 0; i--) {
+    const h = HANDLER_STACK[i];
+    if (h instanceof SeedMessenger) return h.next();
+  }
+  return undefined;
 }
 
 /**

@@ -15,7 +15,9 @@
  * factors being combined (a chain costs `O(T K^2)`, not `K^T`).
  *
  * With `op: 'max'` variables are maximized instead (max-product); {@link marginalFactor} stops at
- * one variable's ordinal and returns its factor (how `inferDiscrete` samples or maximizes it).
+ * one variable's ordinal and returns its factor. {@link eliminationTables} runs the whole
+ * elimination and keeps, per variable, the factor it was eliminated from: what a backward pass
+ * (`backtrack.ts`, how `inferDiscrete` samples or maximizes the variables jointly) needs.
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../utils/errors.js';
@@ -135,8 +137,40 @@ export function marginalFactor(
 }
 
 /**
+ * One step of variable elimination: the variable `label` was eliminated (summed or maximized)
+ * from `factor`, the sum of every factor holding it at that point, whose axes are `label`, the
+ * variables eliminated after it and plates of its ordinal. Given values of those later variables,
+ * `factor` is `log p(z_label = k | later variables) + const` (sum-product) or the best log-joint
+ * with `z_label = k` (max-product), per member of its plates.
+ */
+export interface EliminationStep {
+  label: string;
+  factor: LabeledFactor;
+}
+
+/**
+ * Variable elimination of every enumerated variable (as {@link contractFactors}), keeping the
+ * factor each variable was eliminated from, in elimination order (deepest plates first, then run
+ * order): the forward pass whose backward pass fixes the variables from the last eliminated to the
+ * first (`backtrack.ts`). A variable no factor holds has no step.
+ *
+ * @throws ArgumentError (`model`) when the plates do not nest as a tree around the variables.
+ */
+export function eliminationTables(
+  factors: OrdinalFactor[],
+  vars: EnumVar[],
+  plates: Map<string, PlateInfo>,
+  op: EliminationOp = 'logsumexp',
+): EliminationStep[] {
+  const steps: EliminationStep[] = [];
+  eliminate(factors, vars, plates, op, undefined, steps);
+  return steps;
+}
+
+/**
  * Variable elimination over the plate tree (see the module docs); with `keep`, stops at its
- * ordinal and returns the sum of the factors holding it.
+ * ordinal and returns the sum of the factors holding it; with `record`, appends each variable's
+ * {@link EliminationStep}.
  */
 function eliminate(
   factors: OrdinalFactor[],
@@ -144,6 +178,7 @@ function eliminate(
   plates: Map<string, PlateInfo>,
   op: EliminationOp,
   keep: string | undefined,
+  record?: EliminationStep[],
 ): tf.Tensor | LabeledFactor {
   const how = op === 'max' ? 'max' : 'logsumexp';
   const keepOrd = vars.find((v) => v.label === keep)?.ordinal;
@@ -176,7 +211,9 @@ function eliminate(
       if (key(v.ordinal) !== k || v.label === keep) continue;
       const inv = fs.filter((f) => f.dims.includes(v.label));
       if (inv.length === 0) continue;
-      const msg = reduceLabel(addFactors(inv), v.label, how);
+      const joined = addFactors(inv);
+      record?.push({ label: v.label, factor: joined });
+      const msg = reduceLabel(joined, v.label, how);
       fs = [...fs.filter((f) => !f.dims.includes(v.label)), msg];
     }
     if (keep !== undefined && keepOrd !== undefined && key(keepOrd) === k) {

@@ -6,31 +6,40 @@
  *   z_d = \operatorname{arg\,max}_{z_d} p(z_d, x, z_c)\ (\text{temperature } 0).$$
  *
  * Every unobserved discrete site with a finite support is enumerated (marked or not, as `MCMC`
- * does). The sites are drawn one at a time by the chain rule, outer plates first: for the next
- * site `v` (smallest set of plates, then run order) the model runs under `enumerate` with the
- * sites drawn so far substituted; the factor graph is contracted down to `v`'s own plates
- * (`marginalFactor`: every other variable summed, or maximized at temperature 0, deeper plates
- * reduced), which gives `log p(v_i = k | drawn, x) + const` for each member `i` of `v`'s plates,
- * independent across members because every variable in an outer plate is already drawn. A model
- * with `n` discrete sites runs `n + 2` times: first one plain run, which finds the plate nesting
- * and fixes the values of the unobserved continuous sites (the model need not be conditioned on
- * them: as Pyro's replay of its enumerated trace, the discrete sites are drawn given the
- * continuous values the final run returns, not fresh draws of them in each run), then one run per
- * discrete site, and the final run. Sampling draws seeds from the global stream (`setSeed`).
+ * does). As Pyro's, one call is one forward and one backward pass over the factor graph:
+ *
+ * 1. one plain run finds the plate nesting and fixes the values of the unobserved continuous
+ *    sites and the members of every subsampled plate (the model need not be conditioned on the
+ *    continuous sites: as Pyro's replay of its enumerated trace, the discrete sites are drawn
+ *    given the continuous values the call returns with, not fresh draws of them);
+ * 2. one run under `enumerate` gives the factor graph, which is contracted by variable
+ *    elimination over the plate tree (`contract.ts` {@link eliminationTables}: sum-product at
+ *    temperature 1, max-product at 0), keeping the factor each variable was eliminated from;
+ * 3. the backward pass (`backtrack.ts`) fixes the variables from the last eliminated to the
+ *    first: each from its factor at the values of the later ones (a draw of the conditional, or
+ *    its argmax: forward filtering backward sampling, or Viterbi's traceback, for a chain);
+ * 4. one replay of the model with those values, seen by the outer handlers, so deterministic and
+ *    downstream sites see them.
+ *
+ * A chain of `T` steps under `markov` costs `O(T K^2)` and three model runs, whatever `T`. The
+ * randomness of a call (the plain run's draws and the discrete draws) comes from one stream started
+ * by the innermost enclosing `seed` handler (so `seed(inferDiscrete(model), 0)` repeats its
+ * draws), else from the global stream (`setSeed`).
  */
 import * as tf from '@tensorflow/tfjs';
-import { Categorical } from '../../distributions/categorical.js';
 import { ArgumentError } from '../../utils/errors.js';
 import { checkOptionKeys } from '../../utils/options.js';
+import { makeRng } from '../../utils/seed.js';
 import { block } from '../handlers/block.js';
 import { enumerateDiscrete, enumerateSupportTable } from '../handlers/enum.js';
-import { substitute } from '../handlers/substitute.js';
+import { handlerSeed, seed } from '../handlers/seed.js';
 import { trace } from '../handlers/trace.js';
-import type { Fn } from '../messenger.js';
+import { Messenger, wrapWith, type Fn } from '../messenger.js';
 import type { Message } from '../runtime.js';
 import type { Trace } from '../trace.js';
-import { marginalFactor, type LabeledFactor } from './contract.js';
-import { enumFactorGraph, type TraceEnumVar } from './enum_factors.js';
+import { backtrack, type BacktrackVar } from './backtrack.js';
+import { eliminationTables, type LabeledFactor } from './contract.js';
+import { enumFactorGraph } from './enum_factors.js';
 
 /** Options of {@link inferDiscrete}. */
 export interface InferDiscreteOptions {
@@ -44,96 +53,117 @@ export interface InferDiscreteOptions {
 }
 
 /**
- * One plain run of `fn` hidden from outer handlers: its deepest plate dim, and the values of its
- * unobserved continuous sample sites (the caller's), which every later run reuses,
- * so that the discrete sites are drawn given the continuous values the model returns with.
+ * Fixes the values of latent sample sites and of subsample sites (a plate's drawn indices) by
+ * name, so that every run of one `inferDiscrete` call sees the same continuous values and visits
+ * the same plate members; in the replay, also each discrete site's value from its chosen index
+ * (made at the site, where its distribution gives the batch shape, and listed in `made`).
  */
-function plainRun<A extends unknown[]>(
-  fn: Fn<A, unknown>,
-  args: A,
-): { nest: number; continuous: Record<string, tf.Tensor> } {
-  let nest = 0;
-  // returned from the tidy (not kept), so an enclosing tidy still owns them
-  const continuous = tf.tidy(() => {
-    const out: Record<string, tf.Tensor> = {};
-    block(() => {
-      const tr = trace(fn).getTraceUntidied(...args).trace;
-      for (const s of tr.sites()) for (const f of s.cond) nest = Math.max(nest, -f.dim);
-      for (const s of tr.sampleSites()) {
-        if (s.isObserved || s.fn === null || s.value === null || s.fn.support.isDiscrete) continue;
-        out[s.name] = s.value.clone();
+class FixedValuesMessenger extends Messenger {
+  constructor(
+    private readonly values: Record<string, tf.Tensor>,
+    private readonly subsamples: Record<string, tf.Tensor>,
+    private readonly chosen?: Map<string, LabeledFactor>,
+    private readonly made: tf.Tensor[] = [],
+  ) {
+    super();
+  }
+  override processMessage(msg: Message): void {
+    if (msg.type === 'subsample') {
+      const v = this.subsamples[msg.name];
+      if (v !== undefined) msg.value = v;
+    } else if (msg.type === 'sample' && !msg.isObserved) {
+      const v = this.values[msg.name];
+      const idx = this.chosen?.get(`e:${msg.name}`);
+      if (v !== undefined) msg.value = v;
+      else if (idx !== undefined) {
+        const value = tf.tidy(() => siteValue(msg, idx));
+        this.made.push(value);
+        msg.value = value;
       }
-    })();
-    return out;
-  });
-  return { nest, continuous };
-}
-
-/** The variable to draw next: fewest plates, then the earliest in the run. */
-function nextVar(vars: TraceEnumVar[]): TraceEnumVar {
-  let best = vars[0] as TraceEnumVar;
-  for (const v of vars) if (v.ordinal.size < best.ordinal.size) best = v;
-  return best;
+    }
+  }
 }
 
 /**
- * Logits `[...batchShape, K]` of a site from its kept factor (axes labelled by the site's own
- * variable and its plates).
+ * The value of a discrete site from its chosen support indices (an int32 tensor over plate labels
+ * `p:name`): each index placed at its plate's batch dim, broadcast to the batch shape, then looked
+ * up in the support table, `[...batchShape, ...eventShape]`.
  */
-function siteLogits(phi: LabeledFactor, v: TraceEnumVar, site: Message, k: number): tf.Tensor {
+function siteValue(site: Message, idx: LabeledFactor): tf.Tensor {
   const fn = site.fn as NonNullable<Message['fn']>;
   const batch = fn.batchShape;
-  const pos = (label: string): number => {
-    if (label === v.label) return batch.length;
-    const f = site.cond.find((c) => `p:${c.name}` === label);
-    if (f === undefined || batch.length + f.dim < 0) {
+  const plateAt = new Map(site.cond.map((f) => [`p:${f.name}`, batch.length + f.dim]));
+  batch.forEach((n, i) => {
+    if (n !== 1 && ![...plateAt.values()].includes(i)) {
       throw new ArgumentError(
         site.name,
-        `inferDiscrete: site '${site.name}' (batch shape [${batch.join(',')}]) holds ${label}`,
+        `inferDiscrete: site '${site.name}' has the batch shape [${batch.join(',')}], whose dim ` +
+          `${i - batch.length} is no plate of the site (declare it with a plate)`,
       );
     }
-    return batch.length + f.dim;
-  };
-  const order = phi.dims.map((d, i) => ({ i, at: pos(d) })).sort((a, b) => a.at - b.at);
-  const perm = order.map((o) => o.i);
-  const moved = perm.every((p, i) => p === i) ? phi.t : tf.transpose(phi.t, perm);
-  const shape = [...batch.map(() => 1), 1];
-  order.forEach((o) => (shape[o.at] = phi.t.shape[o.i] as number));
-  return tf.broadcastTo(tf.reshape(moved, shape), [...batch, k]);
-}
-
-/** Draw (or maximize) the values of the enumerated site `v` from its kept factor. */
-function drawSite(
-  phi: LabeledFactor,
-  v: TraceEnumVar,
-  site: Message,
-  temperature: 0 | 1,
-  nest: number,
-): tf.Tensor {
-  const fn = site.fn as NonNullable<Message['fn']>;
-  const table = enumerateSupportTable(fn, site.name); // [K, ...eventShape]
-  const batch = fn.batchShape;
-  if (batch.length > nest && batch.slice(0, batch.length - nest).some((d) => d !== 1)) {
+  });
+  const order = idx.dims
+    .map((d, i) => ({ i, at: plateAt.get(d) ?? -1 }))
+    .sort((a, b) => a.at - b.at);
+  if (order.some((o) => o.at < 0)) {
     throw new ArgumentError(
       site.name,
-      `inferDiscrete: site '${site.name}' has the batch shape [${batch.join(',')}] with dims ` +
-        `left of the ${nest} plate dims: its distribution depends on a discrete site not drawn ` +
-        'before it',
+      `inferDiscrete: site '${site.name}' (batch shape [${batch.join(',')}]) lacks a dim of ` +
+        `its plates [${idx.dims.join(', ')}]`,
     );
   }
-  const logits = siteLogits(phi, v, site, table.shape[0] as number);
-  const idx =
-    temperature === 0
-      ? tf.argMax(logits, -1)
-      : tf.cast(new Categorical({ logits }).sample(), 'int32');
-  return tf.gather(table, idx); // [...batchShape, ...eventShape]
+  const perm = order.map((o) => o.i);
+  const moved = perm.every((p, i) => p === i) ? idx.t : tf.transpose(idx.t, perm);
+  const shape = batch.map(() => 1);
+  order.forEach((o) => (shape[o.at] = idx.t.shape[o.i] as number));
+  const placed = tf.broadcastTo(tf.reshape(moved, shape), batch);
+  return tf.gather(enumerateSupportTable(fn, site.name), placed);
+}
+
+/** The values of a plain run that the later runs of one call reuse. */
+interface PlainRun {
+  /** The deepest plate dim met. */
+  nest: number;
+  /** The unobserved continuous sample sites' values. */
+  continuous: Record<string, tf.Tensor>;
+  /** The subsample sites' indices (each random subsample plate's members). */
+  subsamples: Record<string, tf.Tensor>;
+}
+
+/**
+ * One plain run of `fn` hidden from outer handlers, its draws seeded by `rngSeed`: its deepest
+ * plate dim, the values of its unobserved continuous sample sites (the caller's) and the indices
+ * of its subsampled plates, which every later run reuses, so that the discrete sites are drawn
+ * given the continuous values and plate members the model returns with.
+ */
+function plainRun<A extends unknown[]>(fn: Fn<A, unknown>, args: A, rngSeed: number): PlainRun {
+  let nest = 0;
+  // returned from the tidy (not kept), so an enclosing tidy still owns them
+  const [continuous, subsamples] = tf.tidy(() => {
+    const cont: Record<string, tf.Tensor> = {};
+    const subs: Record<string, tf.Tensor> = {};
+    block(() => {
+      const tr = trace(seed(fn, rngSeed)).getTraceUntidied(...args).trace;
+      for (const s of tr.sites()) {
+        for (const f of s.cond) nest = Math.max(nest, -f.dim);
+        if (s.type === 'subsample' && s.value !== null) subs[s.name] = s.value.clone();
+      }
+      for (const s of tr.sampleSites()) {
+        if (s.isObserved || s.fn === null || s.value === null || s.fn.support.isDiscrete) continue;
+        cont[s.name] = s.value.clone();
+      }
+    })();
+    return [cont, subs];
+  });
+  return { nest, continuous, subsamples };
 }
 
 /**
  * The model `fn` with its discrete latent sites drawn from their posterior given the rest of the
  * run (temperature 1) or set to their joint most probable values (temperature 0); see the module
- * docs. The intermediate runs are hidden from outer handlers; the last run is the model's,
- * seen by them with the discrete sites as ordinary (unobserved) sites holding the drawn values.
+ * docs. The plain and enumerated runs are hidden from outer handlers; the last run is the
+ * model's, seen by them with the discrete sites as ordinary (unobserved) sites holding the drawn
+ * values.
  *
  * @param fn the model; condition it on the continuous values first (e.g. `condition(model,
  *   draw)` with an MCMC draw) to sample from `p(z_d | x, z_c)`.
@@ -164,33 +194,46 @@ export function inferDiscrete<A extends unknown[], R>(
     throw new ArgumentError('maxPlateNesting', `expected an integer >= 0, got ${String(mpn)}`);
   }
   return (...args: A): R => {
-    const plain = plainRun(fn, args);
+    // one stream for the whole call: the enclosing seed handler's, else the global one
+    const rng = makeRng(handlerSeed());
+    const nextSeed = (): number => Math.floor(rng() * 2147483647);
+    const plain = plainRun(fn, args, nextSeed());
     const nest = mpn ?? plain.nest;
-    const values: Record<string, tf.Tensor> = { ...plain.continuous };
+    const chosen = new Map<string, LabeledFactor>();
+    const made: tf.Tensor[] = [];
     try {
-      for (;;) {
-        let name: string | undefined;
-        const value = tf.tidy((): tf.Tensor | void => {
-          const model = enumerateDiscrete(substitute(fn, values), -(nest + 1), 'inferDiscrete');
-          let tr: Trace | undefined;
-          block(() => {
-            tr = trace(model).getTraceUntidied(...args).trace;
-          })();
-          const g = enumFactorGraph(tr as Trace, nest, 'inferDiscrete');
-          if (g.vars.length === 0) return;
-          const v = nextVar(g.vars);
-          name = v.name;
-          const op = temperature === 0 ? 'max' : 'logsumexp';
-          const phi = marginalFactor(g.factors, g.vars, g.plates, v.label, op);
-          return drawSite(phi, v, (tr as Trace).get(v.name) as Message, temperature, nest);
+      tf.tidy(() => {
+        const model = enumerateDiscrete(
+          wrapWith(fn, () => new FixedValuesMessenger(plain.continuous, plain.subsamples)),
+          -(nest + 1),
+          'inferDiscrete',
+        );
+        let tr: Trace | undefined;
+        block(() => {
+          tr = trace(model).getTraceUntidied(...args).trace;
+        })();
+        const g = enumFactorGraph(tr as Trace, nest, 'inferDiscrete');
+        const op = temperature === 0 ? 'max' : 'logsumexp';
+        const steps = eliminationTables(g.factors, g.vars, g.plates, op);
+        const vars: BacktrackVar[] = g.vars.map((v) => {
+          const site = (tr as Trace).get(v.name) as Message;
+          const fn = site.fn as NonNullable<Message['fn']>;
+          const k = enumerateSupportTable(fn, site.name).shape[0] as number;
+          const plates = site.cond.map((f) => ({ label: `p:${f.name}`, size: f.subsampleSize }));
+          return { label: v.label, size: k, plates };
         });
-        if (value === undefined || name === undefined) break;
-        values[name] = value;
-      }
-      return substitute(fn, values)(...args);
+        const fixed = backtrack(steps, vars, temperature, nextSeed);
+        for (const [label, f] of fixed) chosen.set(label, { dims: f.dims, t: tf.keep(f.t) });
+      });
+      return wrapWith(
+        fn,
+        () => new FixedValuesMessenger(plain.continuous, plain.subsamples, chosen, made),
+      )(...args);
     } catch (e) {
-      tf.dispose(Object.values(values));
+      tf.dispose([...Object.values(plain.continuous), ...Object.values(plain.subsamples), ...made]);
       throw e;
+    } finally {
+      tf.dispose([...chosen.values()].map((f) => f.t));
     }
   };
 }
