@@ -99,6 +99,13 @@ export abstract class BayesianLossCell {
    * softmaxed a second time, which shrank the loss and its gradients).
    */
   readonly probabilityOutput: boolean;
+  /**
+   * How a one-output backbone is read under the softmax cross-entropy: a binary classifier whose
+   * output is `p(y = 1)` (a final sigmoid, `'probability'`) or its logit (`'logit'`); the data term
+   * is then the softmax cross-entropy of the two-class logits `[log(1 - p), log p]` resp. `[0, z]`,
+   * i.e. the Bernoulli NLL (a softmax over one logit is constant). `undefined` otherwise.
+   */
+  readonly binaryOutput: 'probability' | 'logit' | undefined;
 
   constructor(backbone: Backbone, lossFn: LossFn | LossName | undefined) {
     if (!(backbone instanceof tf.LayersModel) && !(backbone instanceof tf.layers.Layer)) {
@@ -117,6 +124,56 @@ export abstract class BayesianLossCell {
       last !== undefined &&
       finalActivation(last) === 'softmax' &&
       (out === undefined || (out[out.length - 1] ?? 2) >= 2);
+    this.binaryOutput =
+      this.lossFn === softmaxCrossEntropy && out !== undefined && out[out.length - 1] === 1
+        ? last !== undefined && finalActivation(last) === 'sigmoid'
+          ? 'probability'
+          : 'logit'
+        : undefined;
+  }
+
+  /**
+   * The backbone's output as the softmax cross-entropy reads it: `log p` of a softmax head, the
+   * two-class logits `[log(1 - p), log p]` / `[0, z]` of a one-output binary classifier, else the
+   * output itself.
+   */
+  private dataOutput(output: tf.Tensor): tf.Tensor {
+    const floor = (t: tf.Tensor): tf.Tensor => tf.log(tf.clipByValue(t, 1e-30, 1));
+    if (this.binaryOutput === 'probability') {
+      return tf.tidy(() => tf.concat([floor(tf.sub(1, output)), floor(output)], -1));
+    }
+    if (this.binaryOutput === 'logit') {
+      return tf.tidy(() => tf.concat([tf.zerosLike(output), output], -1));
+    }
+    return this.probabilityOutput ? floor(output) : output;
+  }
+
+  /**
+   * The targets' shape against the backbone's output, before a forward pass (so that a wrong
+   * target throws before the tape records anything): class indices `[B]` or rows `[B, K]` for the
+   * softmax cross-entropy (`K = 2` for a one-output binary classifier), the output's shape for the
+   * squared error, `B` targets otherwise.
+   * @throws ArgumentError naming `y`.
+   */
+  protected checkTargetShape(x: tf.Tensor, y: tf.Tensor): void {
+    const batch = x.shape[0] as number;
+    const out = this.outputShape(x.shape);
+    const last = out?.[out.length - 1];
+    const classes = typeof last === 'number' ? (last === 1 ? 2 : last) : undefined;
+    let ok = y.rank >= 1 && y.shape[0] === batch;
+    let want = `${batch} targets (the batch size of x)`;
+    if (this.lossFn === softmaxCrossEntropy && out !== undefined) {
+      const lead = [batch, ...out.slice(1, -1)];
+      const same = (s: readonly (number | null)[]): boolean =>
+        y.rank === s.length && s.every((d, i) => d === null || d === y.shape[i]);
+      ok = same(lead) || same([...lead, classes ?? null]);
+      want = `class indices [${lead.join(', ')}] or one-hot rows [${[...lead, classes ?? 'K'].join(', ')}]`;
+    } else if (this.lossFn === meanSquaredError && out !== undefined) {
+      const shape = [batch, ...out.slice(1)];
+      ok = y.rank === shape.length && shape.every((d, i) => d === null || d === y.shape[i]);
+      want = `targets of the output's shape [${shape.join(', ')}]`;
+    }
+    if (!ok) throw new ArgumentError('y', `expected ${want}, got [${y.shape.join(', ')}]`);
   }
 
   /**
@@ -174,11 +231,16 @@ export abstract class BayesianLossCell {
           `[${y.shape.join(', ')}]`,
       );
     }
+    this.checkTargetShape(x, y);
     const nllFactor = this.nllFactor();
     const output = this.forward(x);
-    const nll = this.probabilityOutput
-      ? this.lossFn(tf.log(tf.clipByValue(output, 1e-30, 1)), y)
-      : this.lossFn(output, y);
+    let nll: tf.Scalar;
+    try {
+      nll = this.lossFn(this.dataOutput(output), y);
+    } catch (e) {
+      output.dispose();
+      throw e;
+    }
     const kl = this.kl();
     const loss = tf.tidy(() => tf.add(tf.mul(nll, nllFactor), tf.mul(kl, klFactor)) as tf.Scalar);
     return { loss, nll, kl, output };
@@ -232,7 +294,8 @@ export abstract class BayesianLossCell {
     const out = this.outputShape(x.shape);
     const last = out?.[out.length - 1];
     if (this.lossFn === softmaxCrossEntropy) {
-      checkClassTargets(y, batch, typeof last === 'number' ? last : undefined, 'y');
+      const classes = typeof last === 'number' ? (last === 1 ? 2 : last) : undefined;
+      checkClassTargets(y, batch, classes, 'y');
     } else if (this.lossFn === meanSquaredError && out !== undefined) {
       const want = [batch, ...out.slice(1)];
       if (y.rank !== want.length || want.some((d, i) => d !== null && d !== y.shape[i])) {
@@ -296,7 +359,9 @@ export class WithBNNLoss extends BayesianLossCell {
 
   /**
    * @param backbone the network.
-   * @param lossFn data loss `lossFn(output, target)` or a name. Default softmax cross-entropy.
+   * @param lossFn data loss `lossFn(output, target)` or a name. Default softmax cross-entropy
+   *   (of `log p` for a softmax head; of `[log(1 - p), log p]` / `[0, z]` for a one-output binary
+   *   classifier with a sigmoid / linear output, i.e. its Bernoulli NLL); `'mse'` for regression.
    * @param dnnFactor factor of the data loss. Default 1.
    * @param bnnFactor factor of the summed KL. Default 1.
    */

@@ -269,3 +269,78 @@ describe('ELBOLoss.trainStep argument checks', () => {
     model.dispose();
   });
 });
+
+describe('WithBNNLoss on a one-output binary classifier and on wrong targets', () => {
+  const x = [
+    [0.5, -1, 2],
+    [-0.3, 0.8, 0.1],
+    [1.2, 0.4, -0.7],
+    [-1.5, -0.2, 0.9],
+  ];
+  const y = [1, 0, 1, 0];
+
+  function binaryNet(activation: 'sigmoid' | 'linear'): tf.LayersModel {
+    const m = tf.sequential({
+      layers: [
+        new DenseReparam({ inChannels: 3, outChannels: 2, activation: 'tanh', inputShape: [3] }),
+        tf.layers.dense({ units: 1, activation, kernelInitializer: 'glorotNormal' }),
+      ],
+    });
+    return m;
+  }
+
+  it.each(['sigmoid', 'linear'] as const)(
+    "reads a one-output '%s' head as Bernoulli: the data term is its NLL (float64 reference)",
+    (activation) => {
+      const model = binaryNet(activation);
+      const cell = new WithBNNLoss(model, undefined, 1, 0.5);
+      const xt = tf.tensor2d(x);
+      const yt = tf.tensor1d(y, 'int32');
+      const before = tf.memory().numTensors;
+      const [nll, out] = tf.tidy(() => {
+        const r = cell.compute(xt, yt);
+        return [r.nll.dataSync()[0] as number, Array.from(r.output.dataSync())];
+      });
+      expect(tf.memory().numTensors).toBe(before);
+      const ref =
+        -out.reduce((s, o, i) => {
+          const p = activation === 'sigmoid' ? o : 1 / (1 + Math.exp(-o));
+          return s + (y[i] === 1 ? Math.log(p) : Math.log(1 - p));
+        }, 0) / y.length;
+      expect(nll).toBeAllclose(ref, { rtol: 1e-5 });
+      // and it trains, through the documented optimizer.minimize call
+      const opt = tf.train.adam(0.05);
+      const losses: number[] = [];
+      for (let i = 0; i < 40; i++) {
+        const l = opt.minimize(() => cell.compute(xt, yt).nll, true) as tf.Scalar;
+        losses.push(l.dataSync()[0] as number);
+        l.dispose();
+      }
+      expect(losses[39]!).toBeLessThan(losses[0]!);
+      opt.dispose();
+      tf.dispose([xt, yt]);
+      model.dispose();
+    },
+  );
+
+  it('refuses targets of the wrong shape before the forward pass, leaving no tensor behind', () => {
+    const model = binaryNet('sigmoid');
+    const cell = new WithBNNLoss(model);
+    const xt = tf.tensor2d(x);
+    const opt = tf.train.adam(0.01);
+    const bad = tf.zeros([4, 5]);
+    const before = tf.memory().numTensors;
+    expect(() => opt.minimize(() => cell.compute(xt, bad).loss)).toThrow(
+      /y: expected class indices \[4\] or one-hot rows \[4, 2\], got \[4, 5\]/,
+    );
+    expect(tf.memory().numTensors).toBe(before);
+    const mse = new WithBNNLoss(model, 'mse');
+    expect(() => opt.minimize(() => mse.compute(xt, bad).loss)).toThrow(
+      /y: expected targets of the output's shape \[4, 1\], got \[4, 5\]/,
+    );
+    expect(tf.memory().numTensors).toBe(before);
+    opt.dispose();
+    tf.dispose([xt, bad]);
+    model.dispose();
+  });
+});
