@@ -50,7 +50,8 @@ function lambdaFactors(
 /**
  * Fit a Laplace approximation over all Dense and Conv2D weights of a trained chain model
  * (laplace-torch's `Laplace(model, likelihood, subset_of_weights='all', hessian_structure=...)`).
- * Other trainable weights (e.g. batch normalisation) stay at their trained values. A classifier
+ * Batch / layer normalisation and frozen layers (`trainable = false`) keep their trained values;
+ * any other trainable layer (Conv1D, Embedding, LSTM, ...) or a nested model is refused. A classifier
  * may end in a softmax (the last layer's `activation: 'softmax'`, or a trailing `Softmax` /
  * `Activation('softmax')` layer): the approximation is then over the logits `z` before it
  * (`p = softmax(z)`), so its predictions and `logLikelihood` are those of the model.

@@ -50,6 +50,13 @@ export interface LayerChain {
   params: ParamLayer[];
 }
 
+/**
+ * Layers whose trainable weights stay at their trained values (a normalisation's scale and offset,
+ * as laplace-torch's curvature backends leave them); any other layer with trainable weights that
+ * is not Dense / Conv2D is refused rather than silently left out of "all" weights.
+ */
+const FIXED_WEIGHTS = new Set(['BatchNormalization', 'LayerNormalization']);
+
 function pair(v: unknown, name: string): [number, number] {
   const a = Array.isArray(v) ? v : [v, v];
   if (a.length !== 2 || !a.every((x) => Number.isInteger(x))) {
@@ -64,13 +71,32 @@ function pair(v: unknown, name: string): [number, number] {
 /**
  * Describe `model` as a {@link LayerChain} ending at its logits (classification) or means. Throws
  * an `ArgumentError` naming `model` when it is not a single chain (each layer fed by the previous
- * one), has no Dense/Conv2D layer, uses a Dense on inputs of rank > 2 or a channels-first Conv2D,
+ * one), nests a model, has a trainable layer other than Dense / Conv2D / a normalisation (e.g.
+ * Conv1D, DepthwiseConv2D, Embedding, LSTM: their weights would silently get no posterior), has
+ * no Dense/Conv2D layer, uses a Dense on inputs of rank > 2 or a channels-first Conv2D,
  * or has an output `modelHead` rejects.
  */
 export function layerChain(model: tf.LayersModel, likelihood: LaplaceLikelihood): LayerChain {
   const head = modelHead(model, likelihood);
   const layers = model.layers.filter((l) => l.getClassName() !== 'InputLayer');
   layers.forEach((l, i) => {
+    if (l instanceof tf.LayersModel) {
+      throw new ArgumentError(
+        'model',
+        `expected a flat chain of layers, got the nested model '${l.name}' (${l.getClassName()}); rebuild the model with its layers inline, or use lastLayerLaplace`,
+      );
+    }
+    const cls = l.getClassName();
+    if (
+      !['Dense', 'Conv2D'].includes(cls) &&
+      !FIXED_WEIGHTS.has(cls) &&
+      l.trainableWeights.length > 0
+    ) {
+      throw new ArgumentError(
+        'model',
+        `layer '${l.name}' (${cls}) has trainable weights that all-layers Laplace cannot put a posterior on (supported: Dense, Conv2D; normalisation layers keep their trained values); use lastLayerLaplace, or freeze the layer (layer.trainable = false) to keep its weights fixed`,
+      );
+    }
     const nodes = (l as unknown as { inboundNodes: { inboundLayers: tf.layers.Layer[] }[] })
       .inboundNodes;
     const prev = nodes?.[0]?.inboundLayers ?? [];
@@ -101,7 +127,8 @@ export function layerChain(model: tf.LayersModel, likelihood: LaplaceLikelihood)
   const params: ParamLayer[] = [];
   const paramIndex = run.map((l) => {
     const cls = l.getClassName();
-    if (cls !== 'Dense' && cls !== 'Conv2D') return -1;
+    // a frozen layer (trainable = false) keeps its weights, as laplace-torch's requires_grad
+    if ((cls !== 'Dense' && cls !== 'Conv2D') || l.trainableWeights.length === 0) return -1;
     const cfg = l.getConfig() as Record<string, unknown>;
     const w = l.getWeights();
     const kernel = w[0] as tf.Tensor;
