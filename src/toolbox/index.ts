@@ -117,6 +117,7 @@ export {
   trainSwag,
   type SwagOptions,
   type SwagSampleOptions,
+  type SwagPredictorOptions,
   type TrainSwagOptions,
 } from './posthoc/swag.js';
 export { withPosteriorScale } from './posthoc/posterior_scale.js';

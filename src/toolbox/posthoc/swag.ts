@@ -13,7 +13,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../utils/errors.js';
 import { checkFinite } from '../../utils/tensor.js';
-import { classNll, classProbs, looksLikeProbs, outputKindOf } from '../class_outputs.js';
+import {
+  classNll,
+  classProbs,
+  looksLikeProbs,
+  outputKindOf,
+  type OutputKind,
+} from '../class_outputs.js';
 import { toHostLabels } from '../host.js';
 import { checkInputShape } from '../model_input.js';
 import { deriveSeeds, makeRng, nextSeed } from '../../utils/seed.js';
@@ -33,6 +39,16 @@ export interface SwagSampleOptions {
   lowRank?: boolean;
   /** Seed of the draw(s). */
   seed?: number;
+}
+
+/** Options of {@link swagPredictor}. */
+export interface SwagPredictorOptions extends SwagSampleOptions {
+  /**
+   * What the model outputs (see `OutputKind`): `'auto'` (default: a classifier's logits, softmax
+   * or one binary output, as `class_outputs.ts` reads it), `'logits'`, `'probs'`, or
+   * `'regression'`: the sampled models' outputs as they are, `[S, N, D]`.
+   */
+  output?: OutputKind;
 }
 
 /**
@@ -199,10 +215,17 @@ export class Swag {
  * @param swag one {@link Swag} or several (MultiSWAG).
  * @param options `scale`, `lowRank`, `seed` (samples are then reproducible per call).
  */
-export function swagPredictor(swag: Swag | Swag[], options: SwagSampleOptions = {}): Predictor {
+export function swagPredictor(swag: Swag | Swag[], options: SwagPredictorOptions = {}): Predictor {
   const members = Array.isArray(swag) ? swag : [swag];
   if (members.length === 0 || !members.every((m) => m instanceof Swag)) {
     throw new ArgumentError('swag', 'expected a Swag or a non-empty array of Swag');
+  }
+  const { output = 'auto', ...sampleOptions } = options;
+  if (!['auto', 'logits', 'probs', 'regression'].includes(output)) {
+    throw new ArgumentError(
+      'output',
+      `expected 'auto', 'logits', 'probs' or 'regression', got ${String(output)}`,
+    );
   }
   let call = 0;
   return {
@@ -217,7 +240,7 @@ export function swagPredictor(swag: Swag | Swag[], options: SwagSampleOptions = 
           const member = members[s % members.length] as Swag;
           const saved = member.model.trainableWeights.map((w) => w.read().clone());
           const draw = member.sample({
-            ...options,
+            ...sampleOptions,
             ...(base !== undefined ? { seed: base + s } : {}),
           });
           try {
@@ -225,8 +248,11 @@ export function swagPredictor(swag: Swag | Swag[], options: SwagSampleOptions = 
             probs.push(
               tf.tidy(() => {
                 const out = member.model.apply(x, { training: false }) as tf.Tensor;
+                if (output === 'regression') return out.clone();
                 const kind =
-                  outputKindOf(member.model) ?? (looksLikeProbs(out) ? 'probs' : 'logits');
+                  output !== 'auto'
+                    ? output
+                    : (outputKindOf(member.model) ?? (looksLikeProbs(out) ? 'probs' : 'logits'));
                 return classProbs(out, kind);
               }),
             );
@@ -259,11 +285,40 @@ export interface TrainSwagOptions extends SwagOptions {
   seed?: number;
   /** Called after every epoch with its mean training loss. */
   onEpoch?: (epoch: number, loss: number) => void;
+  /**
+   * `'classification'` (default: the NLL of the model's outputs read as a classifier) or
+   * `'regression'` (laplace-torch's name): the mean squared error `(1/(N D)) sum (y - f(x))^2`
+   * (the Gaussian NLL up to its scale), with finite targets `y` `[N, D]` (`[N]` for one output).
+   */
+  likelihood?: 'classification' | 'regression';
 }
 
 /**
- * Continue training a (pre-trained) classifier with constant-learning-rate SGD on its negative
- * log-likelihood and collect SWAG snapshots along the way (the model ends at its last iterate;
+ * Regression targets `[N, D]` (`[N]` accepted for `D = 1`), finite, as a new float32 tensor.
+ * @throws ArgumentError naming `y` otherwise.
+ */
+function regressionTargets(y: tf.Tensor | ArrayLike<number>, n: number, d: number): tf.Tensor2D {
+  const shape = y instanceof tf.Tensor ? y.shape : [y.length];
+  const ok =
+    (shape.length === 2 && shape[0] === n && shape[1] === d) ||
+    (d === 1 && shape.length === 1 && shape[0] === n);
+  if (!ok) {
+    throw new ArgumentError(
+      'y',
+      `expected regression targets [${n}, ${d}] (the model's outputs)${d === 1 ? ` or [${n}]` : ''}, got [${shape.join(', ')}]`,
+    );
+  }
+  const v = Float32Array.from(y instanceof tf.Tensor ? y.dataSync() : y);
+  const bad = v.findIndex((t) => !Number.isFinite(t));
+  if (bad >= 0) {
+    throw new ArgumentError('y', `expected finite targets, got ${v[bad]} at flat index ${bad}`);
+  }
+  return tf.tensor2d(v, [n, d]);
+}
+
+/**
+ * Continue training a (pre-trained) classifier (or, with `likelihood: 'regression'`, a
+ * regressor) with constant-learning-rate SGD on its negative log-likelihood and collect SWAG snapshots along the way (the model ends at its last iterate;
  * `swag.swaMean()` gives the SWA weights). The loss follows the model's outputs
  * (`class_outputs.ts` `classNll`): softmax cross-entropy of logits, the NLL of a softmax output as
  * it is, the Bernoulli NLL of a one-output (binary) head. Inputs and labels are checked before any
@@ -308,16 +363,30 @@ export async function trainSwag(
   if (n === 0) throw new ArgumentError('x', 'expected at least one training input, got none');
   checkInputShape(model, x);
   checkFinite(x, 'x', 'inputs');
+  const likelihood = options.likelihood ?? 'classification';
+  if (likelihood !== 'classification' && likelihood !== 'regression') {
+    throw new ArgumentError(
+      'likelihood',
+      `expected 'classification' or 'regression', got '${String(likelihood)}'`,
+    );
+  }
   if (model.outputs.length !== 1 || model.outputs[0]?.shape.length !== 2) {
-    throw new ArgumentError('model', 'expected one output [N, K] (a classifier)');
+    throw new ArgumentError(
+      'model',
+      `expected one output [N, ${likelihood === 'classification' ? 'K] (a classifier)' : 'D] (a regressor)'}`,
+    );
   }
   const numOutputs = model.outputs[0]?.shape[1] as number;
-  const labels = toHostLabels(y, n, Math.max(numOutputs, 2), 'y', 'x');
+  // owns no tensor until collect(): made first, so that a bad rank throws before the targets exist
   const swag = new Swag(model, options.rank !== undefined ? { rank: options.rank } : {});
+  const targets =
+    likelihood === 'classification'
+      ? tf.tensor1d(toHostLabels(y, n, Math.max(numOutputs, 2), 'y', 'x'), 'int32')
+      : regressionTargets(y, n, numOutputs);
   // Heavy-ball SGD written out (tfjs's MomentumOptimizer.dispose leaks its learning-rate scalar).
   const vars = model.trainableWeights.map((w) => w.read() as unknown as tf.Variable);
   const velocity: tf.Tensor[] = vars.map((v) => tf.keep(tf.zerosLike(v)));
-  const yAll = tf.tensor1d(labels, 'int32');
+  const yAll = targets;
   const initial = vars.map((v) => tf.keep(tf.clone(v)));
   const rng = makeRng(options.seed);
   const steps = Math.ceil(n / batchSize);
@@ -339,6 +408,9 @@ export async function trainSwag(
           const yb = tf.gather(yAll, ix);
           const { value, grads } = tf.variableGrads(() => {
             const out = model.apply(xb, { training: true }) as tf.Tensor;
+            if (likelihood === 'regression') {
+              return tf.mean(tf.squaredDifference(out, yb)) as tf.Scalar;
+            }
             kind ??= outputKindOf(model) ?? (looksLikeProbs(out) ? 'probs' : 'logits');
             return classNll(out, yb, kind);
           }, vars);
