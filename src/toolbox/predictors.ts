@@ -22,6 +22,21 @@ export interface Predictor {
   predictSamples(x: tf.Tensor, numSamples: number): tf.Tensor3D;
 }
 
+/**
+ * A predictor takes one input tensor `x`: a multi-input (or multi-output) tfjs model is refused
+ * here, at construction, instead of failing inside tfjs on the first call.
+ * @throws ArgumentError naming `name`.
+ */
+function checkSingleIO(model: unknown, name: string): void {
+  if (!(model instanceof tf.LayersModel)) return;
+  if (model.inputs.length !== 1 || model.outputs.length !== 1) {
+    throw new ArgumentError(
+      name,
+      `expected models with one input and one output (a predictor takes one tensor x), got '${model.name}' with ${model.inputs.length} inputs and ${model.outputs.length} outputs; wrap it in a function x => model.apply(split(x))`,
+    );
+  }
+}
+
 function checkNumSamples(numSamples: number): void {
   if (!Number.isInteger(numSamples) || numSamples < 1) {
     throw new ArgumentError('numSamples', `expected a positive integer, got ${numSamples}`);
@@ -83,6 +98,7 @@ export function stochasticPredictor(
   let fn: (x: tf.Tensor) => tf.Tensor;
   let kind = output;
   if (forward instanceof tf.LayersModel) {
+    checkSingleIO(forward, 'forward');
     const model = forward;
     fn = (x) => model.apply(x, { training: false }) as tf.Tensor;
     kind = resolveOutputKind(model, output);
@@ -124,6 +140,7 @@ export function mcDropoutPredictor(model: tf.LayersModel, output: OutputKind = '
   if (!(model instanceof tf.LayersModel)) {
     throw new ArgumentError('model', 'expected a tf.LayersModel');
   }
+  checkSingleIO(model, 'model');
   if (!hasDropout(model)) {
     throw new ArgumentError(
       'model',
@@ -220,6 +237,7 @@ export function ensemblePredictor(
   if (!Array.isArray(members) || members.length === 0) {
     throw new ArgumentError('members', 'expected a non-empty array of models');
   }
+  members.forEach((m) => checkSingleIO(m, 'members'));
   const kinds = members.map((m) => resolveOutputKind(m, output));
   const run = (m: tf.LayersModel | ((x: tf.Tensor) => tf.Tensor), x: tf.Tensor): tf.Tensor =>
     m instanceof tf.LayersModel ? (m.apply(x, { training: false }) as tf.Tensor) : m(x);

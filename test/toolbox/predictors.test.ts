@@ -134,3 +134,24 @@ describe("predictors with output 'regression' (a regressor's sampled outputs)", 
     x.dispose();
   });
 });
+
+describe('predictors and multi-input models', () => {
+  it('refuse a model with two inputs at construction, naming the argument', () => {
+    const a = tf.input({ shape: [2] });
+    const b = tf.input({ shape: [1] });
+    const c = tf.layers.concatenate().apply([a, b]) as tf.SymbolicTensor;
+    const h = tf.layers.dropout({ rate: 0.5 }).apply(c) as tf.SymbolicTensor;
+    const m = tf.model({
+      inputs: [a, b],
+      outputs: tf.layers.dense({ units: 3 }).apply(h) as tf.SymbolicTensor,
+    });
+    const before = tf.memory().numTensors;
+    expect(() => toolbox.ensemblePredictor([m])).toThrow(
+      /members: expected models with one input and one output .* 2 inputs/,
+    );
+    expect(() => toolbox.mcDropoutPredictor(m)).toThrow(/model: expected models with one input/);
+    expect(() => toolbox.stochasticPredictor(m)).toThrow(/forward: expected models with one input/);
+    expect(tf.memory().numTensors).toBe(before);
+    m.dispose();
+  });
+});
