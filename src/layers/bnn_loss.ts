@@ -186,6 +186,11 @@ export abstract class BayesianLossCell {
     return 1;
   }
 
+  /** Whether the backbone is a model with several inputs (the loss cells take one tensor). */
+  private multiInput(): boolean {
+    return this.backbone instanceof tf.LayersModel && this.backbone.inputs.length !== 1;
+  }
+
   /** Run the network on `x` in training mode. */
   forward(x: tf.Tensor): tf.Tensor {
     const out = this.backbone.apply(x, { training: true });
@@ -212,7 +217,7 @@ export abstract class BayesianLossCell {
    * @param ctx the position in training, for KL schedules.
    */
   compute(x: tf.Tensor, y: tf.Tensor, ctx: LossContext = {}): LossTerms {
-    if (isTensorList(x)) throw multiInputError();
+    if (isTensorList(x) || this.multiInput()) throw multiInputError();
     return this.terms(x, y, this.klFactor(x.shape[0] as number, ctx));
   }
 
@@ -280,7 +285,7 @@ export abstract class BayesianLossCell {
     ) {
       throw new ArgumentError('optimizer', `expected a tf.Optimizer, got ${typeof optimizer}`);
     }
-    if (isTensorList(x)) throw multiInputError();
+    if (isTensorList(x) || this.multiInput()) throw multiInputError();
     if (!(x instanceof tf.Tensor) || x.isDisposed || x.rank < 1) {
       throw new ArgumentError('x', 'expected a live tf.Tensor of inputs with a batch dimension');
     }

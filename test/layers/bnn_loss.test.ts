@@ -344,3 +344,26 @@ describe('WithBNNLoss on a one-output binary classifier and on wrong targets', (
     model.dispose();
   });
 });
+
+describe('WithBNNLoss on a multi-input model', () => {
+  it('refuses it before the forward pass, naming x and leaving no tensor behind', () => {
+    const a = tf.input({ shape: [2] });
+    const b = tf.input({ shape: [1] });
+    const c = tf.layers.concatenate().apply([a, b]) as tf.SymbolicTensor;
+    const out = new DenseReparam({ inChannels: 3, outChannels: 2 }).apply(c) as tf.SymbolicTensor;
+    const model = tf.model({ inputs: [a, b], outputs: out });
+    const cell = new WithBNNLoss(model);
+    const x = tf.zeros([4, 3]);
+    const y = tf.zeros([4], 'int32');
+    const opt = tf.train.adam(0.01);
+    const before = tf.memory().numTensors;
+    expect(() => opt.minimize(() => cell.compute(x, y).loss)).toThrow(
+      /x: expected one input tensor/,
+    );
+    expect(() => cell.trainStep(opt, x, y)).toThrow(/x: expected one input tensor/);
+    expect(tf.memory().numTensors).toBe(before);
+    opt.dispose();
+    tf.dispose([x, y]);
+    model.dispose();
+  });
+});
