@@ -611,14 +611,13 @@ describe("Laplace subset 'all': models users bring", () => {
     const models: [tf.LayersModel, RegExp][] = [
       [twoOut, /model: expected a model with one input and one output, got 1 inputs and 2 outputs/],
       [
-        seq(tf.layers.dense({ units: 1, activation: 'sigmoid' })),
-        /model: .*K >= 2 logits or a softmax, got a 'sigmoid' head/,
+        seq(tf.layers.dense({ units: 3 }), tf.layers.activation({ activation: 'sigmoid' })),
+        /model: .*'sigmoid' head over K = 3 .*multi-label/,
       ],
       [
-        seq(tf.layers.dense({ units: 3 }), tf.layers.activation({ activation: 'sigmoid' })),
-        /model: .*'sigmoid' head/,
+        seq(tf.layers.dense({ units: 1, activation: 'softmax' })),
+        /model: .*got a softmax over one output/,
       ],
-      [seq(tf.layers.dense({ units: 1 })), /model: .*got K = 1/],
       [
         seq(
           tf.layers.dense({ units: 3 }),

@@ -10,8 +10,8 @@
  * to `[D, U]` (`Dense`: `[in, units]`; `Conv2D`: `[kh * kw * cin, filters]` in tfjs's kernel
  * order) with the bias as the extra row `D` (`a~ = [a; 1]`).
  *
- * The chain ends at the model's logits (see `head.ts`): a final softmax activation and trailing
- * softmax-only layers of a classifier are left out. A dilated convolution is run as an undilated one
+ * The chain ends at the model's logits (see `head.ts`): a classifier's final softmax (or, for one
+ * output, sigmoid) activation and trailing link-only layers are left out. A dilated convolution is run as an undilated one
  * with the kernel spread out by zeros (tfjs has no gradient for dilated convolutions).
  */
 import * as tf from '@tensorflow/tfjs';
@@ -41,7 +41,7 @@ export interface ParamLayer {
 /** A model as a chain: every layer in order, and the parameter layers among them. */
 export interface LayerChain {
   model: tf.LayersModel;
-  /** The layers run, in order (without a classifier's trailing softmax-only layers). */
+  /** The layers run, in order (without a classifier's trailing link-only layers). */
   layers: tf.layers.Layer[];
   /** Outputs `K` of the chain. */
   k: number;
@@ -121,7 +121,7 @@ export function layerChain(model: tf.LayersModel, likelihood: LaplaceLikelihood)
   ) {
     throw new ArgumentError(
       'model',
-      `expected the final softmax on a Dense or Conv2D layer or a Softmax layer, got '${head.layer.name}' of class ${head.layer.getClassName()}`,
+      `expected the final ${head.binary ? 'sigmoid' : 'softmax'} on a Dense or Conv2D layer or a link-only layer, got '${head.layer.name}' of class ${head.layer.getClassName()}`,
     );
   }
   const params: ParamLayer[] = [];
