@@ -24,6 +24,13 @@ import { toHostLabels } from '../host.js';
 import { checkInputShape } from '../model_input.js';
 import { deriveSeeds, makeRng, nextSeed } from '../../utils/seed.js';
 import type { Predictor } from '../predictors.js';
+import {
+  batchNormLayers,
+  bnUpdate,
+  checkBnUpdateArgs,
+  restoreBnStats,
+  saveBnStats,
+} from './bn_update.js';
 
 /** Options of {@link Swag}. */
 export interface SwagOptions {
@@ -41,8 +48,24 @@ export interface SwagSampleOptions {
   seed?: number;
 }
 
+/** Training inputs for SWAG's `bn_update` (see `bn_update.ts`). */
+export interface SwagBnUpdate {
+  /** Training inputs `[N, ...]` shaped like the model's input (kept by reference: keep it alive). */
+  x: tf.Tensor;
+  /** Inputs per training-mode pass (default 128). */
+  batchSize?: number;
+}
+
 /** Options of {@link swagPredictor}. */
 export interface SwagPredictorOptions extends SwagSampleOptions {
+  /**
+   * Maddox et al.'s `bn_update`: for every sampled weight vector, recompute the BatchNormalization
+   * moving statistics on one training-mode pass over `x` before predicting (the model's own
+   * statistics are restored after). Default: the inputs a {@link trainSwag} run with
+   * `bnUpdate: true` kept, else none (the statistics of the training run are used as they are);
+   * `false` turns it off. A model without BatchNormalization layers is unaffected.
+   */
+  bnUpdate?: SwagBnUpdate | false;
   /**
    * What the model outputs (see `OutputKind`): `'auto'` (default: a classifier's logits, softmax
    * or one binary output, as `class_outputs.ts` reads it), `'logits'`, `'probs'`, or
@@ -62,6 +85,7 @@ export class Swag {
   private mean: tf.Tensor[] = [];
   private sqMean: tf.Tensor[] = [];
   private deviations: tf.Tensor[][] = [];
+  private bnData: { x: tf.Tensor; batchSize: number } | undefined;
 
   constructor(model: tf.LayersModel, options: SwagOptions = {}) {
     if (!(model instanceof tf.LayersModel))
@@ -192,8 +216,27 @@ export class Swag {
     ws.forEach((w, i) => w.write(values[i] as tf.Tensor));
   }
 
-  /** Free the moment tensors. */
+  /**
+   * Keep a copy of the training inputs `x` for `bn_update` at prediction ({@link swagPredictor}
+   * uses it by default; freed by {@link Swag.dispose}).
+   *
+   * @throws ArgumentError naming `x` / `batchSize` before any work.
+   */
+  keepBnUpdateData(x: tf.Tensor, batchSize = 128): void {
+    checkBnUpdateArgs(this.model, x, batchSize);
+    this.bnData?.x.dispose();
+    this.bnData = { x: x.clone(), batchSize };
+  }
+
+  /** The training inputs kept by {@link Swag.keepBnUpdateData}, if any (owned by this Swag). */
+  get bnUpdateData(): { x: tf.Tensor; batchSize: number } | undefined {
+    return this.bnData;
+  }
+
+  /** Free the moment tensors (and the inputs kept for `bn_update`). */
   dispose(): void {
+    this.bnData?.x.dispose();
+    this.bnData = undefined;
     tf.dispose([this.mean, this.sqMean, ...this.deviations]);
     this.mean = [];
     this.sqMean = [];
@@ -210,23 +253,41 @@ export class Swag {
  * $$p_s(y\mid x) = \operatorname{softmax}(f(x; \tilde\theta_s)),\quad \tilde\theta_s \sim \mathcal N_{SWAG}$$
  *
  * (`f` the model's logits; a model that ends in a softmax is used as it is, and one with a single
- * output is a binary classifier, `[1 - p, p]`: see `class_outputs.ts`).
+ * output is a binary classifier, `[1 - p, p]`: see `class_outputs.ts`). With `bnUpdate`, the
+ * BatchNormalization statistics of every sample are recomputed on the training inputs first
+ * (Maddox et al.'s `bn_update`), and the model's own are restored after.
  *
  * @param swag one {@link Swag} or several (MultiSWAG).
- * @param options `scale`, `lowRank`, `seed` (samples are then reproducible per call).
+ * @param options `scale`, `lowRank`, `seed` (samples are then reproducible per call), `output`,
+ *   `bnUpdate`.
  */
 export function swagPredictor(swag: Swag | Swag[], options: SwagPredictorOptions = {}): Predictor {
   const members = Array.isArray(swag) ? swag : [swag];
   if (members.length === 0 || !members.every((m) => m instanceof Swag)) {
     throw new ArgumentError('swag', 'expected a Swag or a non-empty array of Swag');
   }
-  const { output = 'auto', ...sampleOptions } = options;
+  const { output = 'auto', bnUpdate: bnOption, ...sampleOptions } = options;
   if (!['auto', 'logits', 'probs', 'regression'].includes(output)) {
     throw new ArgumentError(
       'output',
       `expected 'auto', 'logits', 'probs' or 'regression', got ${String(output)}`,
     );
   }
+  if (bnOption !== undefined && bnOption !== false) {
+    if (bnOption === null || typeof bnOption !== 'object') {
+      throw new ArgumentError(
+        'bnUpdate',
+        `expected { x, batchSize } or false, got ${String(bnOption)}`,
+      );
+    }
+    members.forEach((m) => checkBnUpdateArgs(m.model, bnOption.x, bnOption.batchSize ?? 128));
+  }
+  const bnFor = (m: Swag): { x: tf.Tensor; batchSize: number } | undefined =>
+    bnOption === false
+      ? undefined
+      : bnOption !== undefined
+        ? { x: bnOption.x, batchSize: bnOption.batchSize ?? 128 }
+        : m.bnUpdateData;
   let call = 0;
   return {
     predictSamples(x: tf.Tensor, numSamples: number): tf.Tensor3D {
@@ -238,13 +299,16 @@ export function swagPredictor(swag: Swag | Swag[], options: SwagPredictorOptions
       try {
         for (let s = 0; s < numSamples; s++) {
           const member = members[s % members.length] as Swag;
+          const bn = bnFor(member);
           const saved = member.model.trainableWeights.map((w) => w.read().clone());
+          const savedBn = bn !== undefined ? saveBnStats(member.model) : [];
           const draw = member.sample({
             ...sampleOptions,
             ...(base !== undefined ? { seed: base + s } : {}),
           });
           try {
             member.assign(draw);
+            if (bn !== undefined) bnUpdate(member.model, bn.x, { batchSize: bn.batchSize });
             probs.push(
               tf.tidy(() => {
                 const out = member.model.apply(x, { training: false }) as tf.Tensor;
@@ -258,7 +322,8 @@ export function swagPredictor(swag: Swag | Swag[], options: SwagPredictorOptions
             );
           } finally {
             member.assign(saved);
-            tf.dispose([saved, draw]);
+            if (bn !== undefined) restoreBnStats(member.model, savedBn);
+            tf.dispose([saved, savedBn, draw]);
           }
         }
         return tf.stack(probs) as tf.Tensor3D;
@@ -291,6 +356,41 @@ export interface TrainSwagOptions extends SwagOptions {
    * (the Gaussian NLL up to its scale), with finite targets `y` `[N, D]` (`[N]` for one output).
    */
   likelihood?: 'classification' | 'regression';
+  /**
+   * Keep a copy of the training inputs in the returned {@link Swag} for Maddox et al.'s
+   * `bn_update` ({@link swagPredictor} then recomputes the BatchNormalization statistics of every
+   * sample on them): `true`, or `{ batchSize }` of the update passes (default 128). Default false.
+   * Refused for a model without BatchNormalization layers (there is nothing to update).
+   */
+  bnUpdate?: boolean | { batchSize?: number };
+}
+
+/**
+ * The batch size of `trainSwag`'s `bnUpdate` option (undefined: off), checked with the inputs
+ * before any work.
+ * @throws ArgumentError naming `bnUpdate` (a bad value, or a model without BatchNormalization).
+ */
+function bnUpdateBatchSize(
+  model: tf.LayersModel,
+  x: tf.Tensor,
+  option: TrainSwagOptions['bnUpdate'],
+): number | undefined {
+  if (option === undefined || option === false) return undefined;
+  if (option !== true && (option === null || typeof option !== 'object')) {
+    throw new ArgumentError(
+      'bnUpdate',
+      `expected a boolean or { batchSize }, got ${String(option)}`,
+    );
+  }
+  if (batchNormLayers(model).length === 0) {
+    throw new ArgumentError(
+      'bnUpdate',
+      'the model has no BatchNormalization layer: there are no statistics to update',
+    );
+  }
+  const batchSize = option === true ? 128 : (option.batchSize ?? 128);
+  checkBnUpdateArgs(model, x, batchSize);
+  return batchSize;
 }
 
 /**
@@ -377,6 +477,7 @@ export async function trainSwag(
     );
   }
   const numOutputs = model.outputs[0]?.shape[1] as number;
+  const bnBatch = bnUpdateBatchSize(model, x, options.bnUpdate);
   // owns no tensor until collect(): made first, so that a bad rank throws before the targets exist
   const swag = new Swag(model, options.rank !== undefined ? { rank: options.rank } : {});
   const targets =
@@ -436,6 +537,7 @@ export async function trainSwag(
       }
       options.onEpoch?.(e, total / steps);
     }
+    if (bnBatch !== undefined) swag.keepBnUpdateData(x, bnBatch);
     return swag;
   } catch (err) {
     swag.dispose();
