@@ -32,7 +32,10 @@ function swagOf(m: tf.LayersModel, rng: () => number): InstanceType<typeof Swag>
   for (let t = 0; t < 5; t++) {
     const w = m.trainableWeights.map((v) =>
       tf.tidy(() =>
-        tf.add(v.read(), tf.randomUniform(v.shape, -0.3, 0.3, 'float32', Math.floor(rng() * 1e6))),
+        tf.add(
+          v.read(),
+          tf.randomUniform(v.read().shape, -0.3, 0.3, 'float32', Math.floor(rng() * 1e6)),
+        ),
       ),
     );
     swag.assign(w);
