@@ -19,6 +19,10 @@
  * const [loss, nll, kl] = await Promise.all([r.loss.data(), r.nll.data(), r.kl.data()]);
  * tf.dispose([r.loss, r.nll, r.kl]);
  * ```
+ *
+ * Inputs. `x` is one tensor, or for a model with several inputs an array with one tensor per
+ * `model.inputs[i]` (tfjs's convention, `model.apply([a, b])`), each checked against its input's
+ * shape (errors name `x[i]`) before the forward pass.
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
@@ -35,19 +39,7 @@ import {
 import type { StepContext } from './step_context.js';
 import { minimizeStep, trainableVariables } from './train_step.js';
 import { bayesianLayers, finalActivation } from './model_utils.js';
-
-/** The loss cells take one input tensor; a list of inputs is named as such. */
-function multiInputError(): ArgumentError {
-  return new ArgumentError(
-    'x',
-    'expected one input tensor: the loss cells train single-input networks (for a multi-input model, write the step with optimizer.minimize around model.apply(inputs) plus modelKL(model) * factor)',
-  );
-}
-
-/** Whether `x` is a list of tensors (the inputs of a multi-input model). */
-function isTensorList(x: unknown): boolean {
-  return Array.isArray(x) && x.some((t) => t instanceof tf.Tensor);
-}
+import { batchSizeOf, checkModelInputs, type ModelInput } from './model_inputs.js';
 
 /** A network: a tfjs model or a single layer. */
 export type Backbone = tf.LayersModel | tf.layers.Layer;
@@ -155,9 +147,9 @@ export abstract class BayesianLossCell {
    * squared error, `B` targets otherwise.
    * @throws ArgumentError naming `y`.
    */
-  protected checkTargetShape(x: tf.Tensor, y: tf.Tensor): void {
-    const batch = x.shape[0] as number;
-    const out = this.outputShape(x.shape);
+  protected checkTargetShape(x: ModelInput, y: tf.Tensor): void {
+    const batch = batchSizeOf(x);
+    const out = this.outputShape(Array.isArray(x) ? [batch] : x.shape);
     const last = out?.[out.length - 1];
     const classes = typeof last === 'number' ? (last === 1 ? 2 : last) : undefined;
     let ok = y.rank >= 1 && y.shape[0] === batch;
@@ -186,13 +178,8 @@ export abstract class BayesianLossCell {
     return 1;
   }
 
-  /** Whether the backbone is a model with several inputs (the loss cells take one tensor). */
-  private multiInput(): boolean {
-    return this.backbone instanceof tf.LayersModel && this.backbone.inputs.length !== 1;
-  }
-
-  /** Run the network on `x` in training mode. */
-  forward(x: tf.Tensor): tf.Tensor {
+  /** Run the network on `x` (one tensor, or one per input of a multi-input model) in training mode. */
+  forward(x: ModelInput): tf.Tensor {
     const out = this.backbone.apply(x, { training: true });
     if (!(out instanceof tf.Tensor)) {
       throw new ArgumentError('backbone', 'expected a network with exactly one output tensor');
@@ -212,28 +199,31 @@ export abstract class BayesianLossCell {
   /**
    * Evaluate the loss and its terms on a minibatch; differentiable, for use inside
    * `optimizer.minimize` (the returned tensors belong to the caller's scope).
-   * @param x inputs.
+   * @param x inputs: a tensor, or one per input of a multi-input model (checked per input).
    * @param y targets (class indices or one-hot for cross-entropy).
    * @param ctx the position in training, for KL schedules.
    */
-  compute(x: tf.Tensor, y: tf.Tensor, ctx: LossContext = {}): LossTerms {
-    if (isTensorList(x) || this.multiInput()) throw multiInputError();
-    return this.terms(x, y, this.klFactor(x.shape[0] as number, ctx));
+  compute(x: ModelInput, y: tf.Tensor, ctx: LossContext = {}): LossTerms {
+    const batch = checkModelInputs(this.backbone, x);
+    return this.terms(x, y, this.klFactor(batch, ctx));
   }
 
   /**
    * The loss and its terms with a given KL factor `f`:
    * `loss = nllFactor * lossFn(model(x), y) + f * sum_l KL_l` (tensors of the caller's scope).
-   * @param x inputs.
+   * @param x inputs (a tensor, or one per input of a multi-input model).
    * @param y targets.
    * @param klFactor the factor `f` of the summed KL (from {@link klFactor}).
    */
-  terms(x: tf.Tensor, y: tf.Tensor, klFactor: number): LossTerms {
-    if (x.shape[0] !== y.shape[0]) {
+  terms(x: ModelInput, y: tf.Tensor, klFactor: number): LossTerms {
+    const batch = batchSizeOf(x);
+    if (batch !== y.shape[0]) {
+      const xs = Array.isArray(x)
+        ? x.map((t) => `[${t.shape.join(', ')}]`).join(', ')
+        : `[${x.shape.join(', ')}]`;
       throw new ArgumentError(
         'y',
-        `expected ${x.shape[0]} targets (the batch size of x [${x.shape.join(', ')}]), got shape ` +
-          `[${y.shape.join(', ')}]`,
+        `expected ${batch} targets (the batch size of x ${xs}), got shape [${y.shape.join(', ')}]`,
       );
     }
     this.checkTargetShape(x, y);
@@ -271,10 +261,11 @@ export abstract class BayesianLossCell {
 
   /**
    * Check the arguments of a training step before any work: the optimizer, `x` a tensor with a
-   * batch dimension, and `y` fitting the data loss: for the softmax cross-entropy, class indices
+   * batch dimension (for a multi-input model, an array of them, each shaped like its input:
+   * {@link checkModelInputs}), and `y` fitting the data loss: for the softmax cross-entropy, class indices
    * `[B]` in `[0, K)` or one-hot rows `[B, K]` ({@link checkClassTargets}, one host read of the
    * labels); for the squared error, the output's shape; for any loss, `B` targets.
-   * @throws ArgumentError naming `optimizer`, `x` or `y`.
+   * @throws ArgumentError naming `optimizer`, `x`, `x[i]` or `y`.
    */
   checkStepInputs(optimizer: unknown, x: unknown, y: unknown): void {
     // tf.Optimizer's instanceof reads `minimize` of its operand: test null/undefined first
@@ -285,18 +276,11 @@ export abstract class BayesianLossCell {
     ) {
       throw new ArgumentError('optimizer', `expected a tf.Optimizer, got ${typeof optimizer}`);
     }
-    if (isTensorList(x) || this.multiInput()) throw multiInputError();
-    if (!(x instanceof tf.Tensor) || x.isDisposed || x.rank < 1) {
-      throw new ArgumentError('x', 'expected a live tf.Tensor of inputs with a batch dimension');
-    }
-    if (x.dtype !== 'float32' && x.dtype !== 'int32') {
-      throw new ArgumentError('x', `expected float32 inputs, got dtype ${x.dtype}`);
-    }
-    const batch = x.shape[0] as number;
+    const batch = checkModelInputs(this.backbone, x);
     if (!(y instanceof tf.Tensor) || y.isDisposed) {
       throw new ArgumentError('y', 'expected a live tf.Tensor of targets');
     }
-    const out = this.outputShape(x.shape);
+    const out = this.outputShape(x instanceof tf.Tensor ? x.shape : [batch]);
     const last = out?.[out.length - 1];
     if (this.lossFn === softmaxCrossEntropy) {
       const classes = typeof last === 'number' ? (last === 1 ? 2 : last) : undefined;
@@ -326,13 +310,13 @@ export abstract class BayesianLossCell {
    */
   trainStep(
     optimizer: tf.Optimizer,
-    x: tf.Tensor,
+    x: ModelInput,
     y: tf.Tensor,
     ctx: LossContext = {},
     options: TrainStepOptions = {},
   ): StepResult {
     this.checkStepInputs(optimizer, x, y);
-    const f = this.klFactor(x.shape[0] as number, ctx);
+    const f = this.klFactor(batchSizeOf(x), ctx);
     const r = minimizeStep(
       optimizer,
       trainableVariables(this.backbone),
