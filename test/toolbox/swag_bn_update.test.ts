@@ -187,4 +187,52 @@ describe("SWAG's bn_update (Maddox et al.)", () => {
     swag2.dispose();
     tf.dispose([x, xt]);
   });
+
+  it('finds BatchNormalization inside a nested model; refuses a nested BN model applied twice, before any work', () => {
+    const inner = tf.sequential({
+      layers: [tf.layers.batchNormalization({ inputShape: [3], momentum: 0.8 })],
+    });
+    const inp = tf.input({ shape: [3] });
+    const once = tf.model({
+      inputs: inp,
+      outputs: tf.layers
+        .dense({ units: 2 })
+        .apply(inner.apply(inp) as tf.SymbolicTensor) as tf.SymbolicTensor,
+    });
+    const { xs, x } = data(10, 21);
+    bnUpdate(once, x, { batchSize: 4 });
+    const bn = inner.layers[0]!;
+    const [mean, variance] = bn.weights
+      .filter((w) => !w.trainable)
+      .map((w) => Array.from(w.read().dataSync()));
+    // the BN input is x itself: batch-size weighted batch statistics of x over batches 4, 4, 2
+    const eye = new Float32Array([1, 0, 0, 0, 1, 0, 0, 0, 1]);
+    const zero = new Float32Array(3);
+    const parts = [
+      [0, 4],
+      [4, 8],
+      [8, 10],
+    ].map(([a, c]) => ({ n: c! - a!, ...hostStats(xs, eye, zero, a!, c!) }));
+    mean!.forEach((v, j) =>
+      expect(v).toBeCloseTo(parts.reduce((s, p) => s + p.n * p.mean[j]!, 0) / 10, 5),
+    );
+    variance!.forEach((v, j) =>
+      expect(v).toBeCloseTo(parts.reduce((s, p) => s + p.n * p.variance[j]!, 0) / 10, 5),
+    );
+    const inp2 = tf.input({ shape: [3] });
+    const twice = tf.model({
+      inputs: inp2,
+      outputs: inner.apply(inner.apply(inp2) as tf.SymbolicTensor) as tf.SymbolicTensor,
+    });
+    const before = movingStats2(bn);
+    expect(() => bnUpdate(twice, x)).toThrow(
+      /model: the nested model '.*' holds BatchNormalization layers and is applied more than once/,
+    );
+    expect(movingStats2(bn)).toEqual(before);
+    x.dispose();
+  });
 });
+
+function movingStats2(bn: tf.layers.Layer): number[][] {
+  return bn.weights.filter((w) => !w.trainable).map((w) => Array.from(w.read().dataSync()));
+}

@@ -2,8 +2,8 @@
  * SWAG's `bn_update` (Maddox et al. 2019; Izmailov et al. 2018, SWA): the BatchNormalization
  * running statistics of a network whose weights were replaced (an SWA mean, a SWAG sample) belong
  * to other weights, so they are recomputed on one pass over the training inputs. Every batch is run
- * in training mode (the normalisation uses the batch's own statistics, as the reference
- * `model.train()` pass does) and each BatchNormalization layer's moving statistics become the
+ * in training mode (the normalisation uses the batch's own statistics, and Dropout is active, as in
+ * the reference's `model.train()` pass) and each BatchNormalization layer's moving statistics become the
  * batch-size-weighted average of the statistics of its input over the batches:
  *
  * $$\mu_\ell = \frac{1}{N}\sum_b |b|\,\operatorname{mean}_b(h_\ell),\qquad
@@ -41,6 +41,21 @@ export function batchNormLayers(model: tf.LayersModel): tf.layers.Layer[] {
         ? [l]
         : [],
   );
+}
+
+/**
+ * Nested models applied more than once (node 0 links a nested model's own inputs to its outputs,
+ * every further node is a use): their BatchNormalization layers run on several inputs per pass.
+ */
+function sharedNestedWithBn(model: tf.LayersModel): tf.LayersModel | undefined {
+  for (const l of model.layers) {
+    if (!(l instanceof tf.LayersModel)) continue;
+    const uses = ((l as unknown as { inboundNodes?: unknown[] }).inboundNodes?.length ?? 1) - 1;
+    if (uses > 1 && batchNormLayers(l).length > 0) return l;
+    const inner = sharedNestedWithBn(l);
+    if (inner !== undefined) return inner;
+  }
+  return undefined;
 }
 
 function statsOf(layer: tf.layers.Layer): BnStats {
@@ -95,6 +110,13 @@ export function checkBnUpdateArgs(model: tf.LayersModel, x: unknown, batchSize: 
     throw new ArgumentError('batchSize', `expected a positive integer, got ${batchSize}`);
   }
   batchNormLayers(model).forEach(statsOf);
+  const shared = sharedNestedWithBn(model);
+  if (shared !== undefined) {
+    throw new ArgumentError(
+      'model',
+      `the nested model '${shared.name}' holds BatchNormalization layers and is applied more than once: their moving statistics would mix several inputs`,
+    );
+  }
 }
 
 /**
