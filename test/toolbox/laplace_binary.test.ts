@@ -184,6 +184,25 @@ describe('Laplace on a binary head (Bernoulli likelihood)', () => {
       expect(a.logMarginalLikelihood(delta)).toBeCloseTo(want, 2);
       expect(b.logMarginalLikelihood(delta)).toBeCloseTo(want, 2);
     }
+    // a trailing Activation('sigmoid') (after a Dropout) is the same head, for both fits
+    const act = tf.sequential({
+      layers: [
+        tf.layers.dense({ units: h, activation: 'tanh', inputShape: [d] }),
+        tf.layers.dense({ units: 1 }),
+        tf.layers.dropout({ rate: 0.3 }),
+        tf.layers.activation({ activation: 'sigmoid' }),
+      ],
+    });
+    act.setWeights(raw.getWeights());
+    const c = lastLayerLaplace(act, x, y, { hessianStructure: 'full' });
+    const pa = a.denseMatrix('covariance');
+    c.denseMatrix('covariance').forEach((v, i) => expect(v).toBeCloseTo(pa[i]!, 6));
+    const allSig = allLayersLaplace(sig, x, y, { hessianStructure: 'diag' });
+    const allAct = allLayersLaplace(act, x, y, { hessianStructure: 'diag' });
+    expect(allAct.logLikelihood).toBeCloseTo(allSig.logLikelihood, 5);
+    expect(Array.from(allAct.curvatureEigenvalues(1))).toEqual(
+      Array.from(allSig.curvatureEigenvalues(1)).map((v) => expect.closeTo(v, 6)),
+    );
     const best = a.optimizePriorPrecision();
     const lm = a.logMarginalLikelihood(best);
     expect(lm).toBeGreaterThanOrEqual(a.logMarginalLikelihood(best * 1.05));
