@@ -19,6 +19,10 @@
  * const [loss, nll, kl] = await Promise.all([r.loss.data(), r.nll.data(), r.kl.data()]);
  * tf.dispose([r.loss, r.nll, r.kl]);
  * ```
+ *
+ * Inputs. `x` is one tensor, or for a model with several inputs an array with one tensor per
+ * `model.inputs[i]` (tfjs's convention, `model.apply([a, b])`), each checked against its input's
+ * shape (errors name `x[i]`) before the forward pass.
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
@@ -35,19 +39,7 @@ import {
 import type { StepContext } from './step_context.js';
 import { minimizeStep, trainableVariables } from './train_step.js';
 import { bayesianLayers, finalActivation } from './model_utils.js';
-
-/** The loss cells take one input tensor; a list of inputs is named as such. */
-function multiInputError(): ArgumentError {
-  return new ArgumentError(
-    'x',
-    'expected one input tensor: the loss cells train single-input networks (for a multi-input model, write the step with optimizer.minimize around model.apply(inputs) plus modelKL(model) * factor)',
-  );
-}
-
-/** Whether `x` is a list of tensors (the inputs of a multi-input model). */
-function isTensorList(x: unknown): boolean {
-  return Array.isArray(x) && x.some((t) => t instanceof tf.Tensor);
-}
+import { batchSizeOf, checkModelInputs, type ModelInput } from './model_inputs.js';
 
 /** A network: a tfjs model or a single layer. */
 export type Backbone = tf.LayersModel | tf.layers.Layer;
@@ -99,6 +91,13 @@ export abstract class BayesianLossCell {
    * softmaxed a second time, which shrank the loss and its gradients).
    */
   readonly probabilityOutput: boolean;
+  /**
+   * How a one-output backbone is read under the softmax cross-entropy: a binary classifier whose
+   * output is `p(y = 1)` (a final sigmoid, `'probability'`) or its logit (`'logit'`); the data term
+   * is then the softmax cross-entropy of the two-class logits `[log(1 - p), log p]` resp. `[0, z]`,
+   * i.e. the Bernoulli NLL (a softmax over one logit is constant). `undefined` otherwise.
+   */
+  readonly binaryOutput: 'probability' | 'logit' | undefined;
 
   constructor(backbone: Backbone, lossFn: LossFn | LossName | undefined) {
     if (!(backbone instanceof tf.LayersModel) && !(backbone instanceof tf.layers.Layer)) {
@@ -117,6 +116,56 @@ export abstract class BayesianLossCell {
       last !== undefined &&
       finalActivation(last) === 'softmax' &&
       (out === undefined || (out[out.length - 1] ?? 2) >= 2);
+    this.binaryOutput =
+      this.lossFn === softmaxCrossEntropy && out !== undefined && out[out.length - 1] === 1
+        ? last !== undefined && finalActivation(last) === 'sigmoid'
+          ? 'probability'
+          : 'logit'
+        : undefined;
+  }
+
+  /**
+   * The backbone's output as the softmax cross-entropy reads it: `log p` of a softmax head, the
+   * two-class logits `[log(1 - p), log p]` / `[0, z]` of a one-output binary classifier, else the
+   * output itself.
+   */
+  private dataOutput(output: tf.Tensor): tf.Tensor {
+    const floor = (t: tf.Tensor): tf.Tensor => tf.log(tf.clipByValue(t, 1e-30, 1));
+    if (this.binaryOutput === 'probability') {
+      return tf.tidy(() => tf.concat([floor(tf.sub(1, output)), floor(output)], -1));
+    }
+    if (this.binaryOutput === 'logit') {
+      return tf.tidy(() => tf.concat([tf.zerosLike(output), output], -1));
+    }
+    return this.probabilityOutput ? floor(output) : output;
+  }
+
+  /**
+   * The targets' shape against the backbone's output, before a forward pass (so that a wrong
+   * target throws before the tape records anything): class indices `[B]` or rows `[B, K]` for the
+   * softmax cross-entropy (`K = 2` for a one-output binary classifier), the output's shape for the
+   * squared error, `B` targets otherwise.
+   * @throws ArgumentError naming `y`.
+   */
+  protected checkTargetShape(x: ModelInput, y: tf.Tensor): void {
+    const batch = batchSizeOf(x);
+    const out = this.outputShape(Array.isArray(x) ? [batch] : x.shape);
+    const last = out?.[out.length - 1];
+    const classes = typeof last === 'number' ? (last === 1 ? 2 : last) : undefined;
+    let ok = y.rank >= 1 && y.shape[0] === batch;
+    let want = `${batch} targets (the batch size of x)`;
+    if (this.lossFn === softmaxCrossEntropy && out !== undefined) {
+      const lead = [batch, ...out.slice(1, -1)];
+      const same = (s: readonly (number | null)[]): boolean =>
+        y.rank === s.length && s.every((d, i) => d === null || d === y.shape[i]);
+      ok = same(lead) || same([...lead, classes ?? null]);
+      want = `class indices [${lead.join(', ')}] or one-hot rows [${[...lead, classes ?? 'K'].join(', ')}]`;
+    } else if (this.lossFn === meanSquaredError && out !== undefined) {
+      const shape = [batch, ...out.slice(1)];
+      ok = y.rank === shape.length && shape.every((d, i) => d === null || d === y.shape[i]);
+      want = `targets of the output's shape [${shape.join(', ')}]`;
+    }
+    if (!ok) throw new ArgumentError('y', `expected ${want}, got [${y.shape.join(', ')}]`);
   }
 
   /**
@@ -129,8 +178,8 @@ export abstract class BayesianLossCell {
     return 1;
   }
 
-  /** Run the network on `x` in training mode. */
-  forward(x: tf.Tensor): tf.Tensor {
+  /** Run the network on `x` (one tensor, or one per input of a multi-input model) in training mode. */
+  forward(x: ModelInput): tf.Tensor {
     const out = this.backbone.apply(x, { training: true });
     if (!(out instanceof tf.Tensor)) {
       throw new ArgumentError('backbone', 'expected a network with exactly one output tensor');
@@ -150,35 +199,43 @@ export abstract class BayesianLossCell {
   /**
    * Evaluate the loss and its terms on a minibatch; differentiable, for use inside
    * `optimizer.minimize` (the returned tensors belong to the caller's scope).
-   * @param x inputs.
+   * @param x inputs: a tensor, or one per input of a multi-input model (checked per input).
    * @param y targets (class indices or one-hot for cross-entropy).
    * @param ctx the position in training, for KL schedules.
    */
-  compute(x: tf.Tensor, y: tf.Tensor, ctx: LossContext = {}): LossTerms {
-    if (isTensorList(x)) throw multiInputError();
-    return this.terms(x, y, this.klFactor(x.shape[0] as number, ctx));
+  compute(x: ModelInput, y: tf.Tensor, ctx: LossContext = {}): LossTerms {
+    const batch = checkModelInputs(this.backbone, x);
+    return this.terms(x, y, this.klFactor(batch, ctx));
   }
 
   /**
    * The loss and its terms with a given KL factor `f`:
    * `loss = nllFactor * lossFn(model(x), y) + f * sum_l KL_l` (tensors of the caller's scope).
-   * @param x inputs.
+   * @param x inputs (a tensor, or one per input of a multi-input model).
    * @param y targets.
    * @param klFactor the factor `f` of the summed KL (from {@link klFactor}).
    */
-  terms(x: tf.Tensor, y: tf.Tensor, klFactor: number): LossTerms {
-    if (x.shape[0] !== y.shape[0]) {
+  terms(x: ModelInput, y: tf.Tensor, klFactor: number): LossTerms {
+    const batch = batchSizeOf(x);
+    if (batch !== y.shape[0]) {
+      const xs = Array.isArray(x)
+        ? x.map((t) => `[${t.shape.join(', ')}]`).join(', ')
+        : `[${x.shape.join(', ')}]`;
       throw new ArgumentError(
         'y',
-        `expected ${x.shape[0]} targets (the batch size of x [${x.shape.join(', ')}]), got shape ` +
-          `[${y.shape.join(', ')}]`,
+        `expected ${batch} targets (the batch size of x ${xs}), got shape [${y.shape.join(', ')}]`,
       );
     }
+    this.checkTargetShape(x, y);
     const nllFactor = this.nllFactor();
     const output = this.forward(x);
-    const nll = this.probabilityOutput
-      ? this.lossFn(tf.log(tf.clipByValue(output, 1e-30, 1)), y)
-      : this.lossFn(output, y);
+    let nll: tf.Scalar;
+    try {
+      nll = this.lossFn(this.dataOutput(output), y);
+    } catch (e) {
+      output.dispose();
+      throw e;
+    }
     const kl = this.kl();
     const loss = tf.tidy(() => tf.add(tf.mul(nll, nllFactor), tf.mul(kl, klFactor)) as tf.Scalar);
     return { loss, nll, kl, output };
@@ -204,10 +261,11 @@ export abstract class BayesianLossCell {
 
   /**
    * Check the arguments of a training step before any work: the optimizer, `x` a tensor with a
-   * batch dimension, and `y` fitting the data loss: for the softmax cross-entropy, class indices
+   * batch dimension (for a multi-input model, an array of them, each shaped like its input:
+   * {@link checkModelInputs}), and `y` fitting the data loss: for the softmax cross-entropy, class indices
    * `[B]` in `[0, K)` or one-hot rows `[B, K]` ({@link checkClassTargets}, one host read of the
    * labels); for the squared error, the output's shape; for any loss, `B` targets.
-   * @throws ArgumentError naming `optimizer`, `x` or `y`.
+   * @throws ArgumentError naming `optimizer`, `x`, `x[i]` or `y`.
    */
   checkStepInputs(optimizer: unknown, x: unknown, y: unknown): void {
     // tf.Optimizer's instanceof reads `minimize` of its operand: test null/undefined first
@@ -218,21 +276,15 @@ export abstract class BayesianLossCell {
     ) {
       throw new ArgumentError('optimizer', `expected a tf.Optimizer, got ${typeof optimizer}`);
     }
-    if (isTensorList(x)) throw multiInputError();
-    if (!(x instanceof tf.Tensor) || x.isDisposed || x.rank < 1) {
-      throw new ArgumentError('x', 'expected a live tf.Tensor of inputs with a batch dimension');
-    }
-    if (x.dtype !== 'float32' && x.dtype !== 'int32') {
-      throw new ArgumentError('x', `expected float32 inputs, got dtype ${x.dtype}`);
-    }
-    const batch = x.shape[0] as number;
+    const batch = checkModelInputs(this.backbone, x);
     if (!(y instanceof tf.Tensor) || y.isDisposed) {
       throw new ArgumentError('y', 'expected a live tf.Tensor of targets');
     }
-    const out = this.outputShape(x.shape);
+    const out = this.outputShape(x instanceof tf.Tensor ? x.shape : [batch]);
     const last = out?.[out.length - 1];
     if (this.lossFn === softmaxCrossEntropy) {
-      checkClassTargets(y, batch, typeof last === 'number' ? last : undefined, 'y');
+      const classes = typeof last === 'number' ? (last === 1 ? 2 : last) : undefined;
+      checkClassTargets(y, batch, classes, 'y');
     } else if (this.lossFn === meanSquaredError && out !== undefined) {
       const want = [batch, ...out.slice(1)];
       if (y.rank !== want.length || want.some((d, i) => d !== null && d !== y.shape[i])) {
@@ -258,13 +310,13 @@ export abstract class BayesianLossCell {
    */
   trainStep(
     optimizer: tf.Optimizer,
-    x: tf.Tensor,
+    x: ModelInput,
     y: tf.Tensor,
     ctx: LossContext = {},
     options: TrainStepOptions = {},
   ): StepResult {
     this.checkStepInputs(optimizer, x, y);
-    const f = this.klFactor(x.shape[0] as number, ctx);
+    const f = this.klFactor(batchSizeOf(x), ctx);
     const r = minimizeStep(
       optimizer,
       trainableVariables(this.backbone),
@@ -296,7 +348,9 @@ export class WithBNNLoss extends BayesianLossCell {
 
   /**
    * @param backbone the network.
-   * @param lossFn data loss `lossFn(output, target)` or a name. Default softmax cross-entropy.
+   * @param lossFn data loss `lossFn(output, target)` or a name. Default softmax cross-entropy
+   *   (of `log p` for a softmax head; of `[log(1 - p), log p]` / `[0, z]` for a one-output binary
+   *   classifier with a sigmoid / linear output, i.e. its Bernoulli NLL); `'mse'` for regression.
    * @param dnnFactor factor of the data loss. Default 1.
    * @param bnnFactor factor of the summed KL. Default 1.
    */

@@ -6,18 +6,22 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
+import type { ModelInput } from './model_inputs.js';
 import type { StepContext } from './step_context.js';
 
-/** A minibatch; `dispose` frees it (when its source made it). */
-export interface LoopBatch {
-  x: tf.Tensor;
+/**
+ * A minibatch; `dispose` frees it (when its source made it). `x` is one tensor, or one tensor per
+ * input of a multi-input model (tfjs's `model.apply([a, b])` convention), as the loss cells take it.
+ */
+export interface LoopBatch<X extends ModelInput = ModelInput> {
+  x: X;
   y: tf.Tensor;
   dispose?: () => void;
 }
 
 /** Where minibatches come from: `batches(epoch, start)` yields batch `start..` of `epoch`. */
-export interface BatchSource {
-  batches(epoch: number, start?: number): Iterable<LoopBatch>;
+export interface BatchSource<B extends LoopBatch = LoopBatch> {
+  batches(epoch: number, start?: number): Iterable<B>;
 }
 
 /** Host statistics of one step. */
@@ -57,10 +61,10 @@ export interface LoopPosition {
   totals: EpochTotals;
 }
 
-/** Options of {@link epochLoop}. */
-export interface EpochLoopOptions {
+/** Options of {@link epochLoop} over batches of type `B`. */
+export interface EpochLoopOptions<B extends LoopBatch = LoopBatch> {
   /** The batches. */
-  source: BatchSource;
+  source: BatchSource<B>;
   /** Exclusive end of the 0-based epochs. */
   epochs: number;
   /**
@@ -69,7 +73,7 @@ export interface EpochLoopOptions {
    */
   numBatches?: number;
   /** One step on a batch; throw to abort the loop (the batch is freed). */
-  step: (batch: LoopBatch, ctx: StepContext) => StepStats;
+  step: (batch: B, ctx: StepContext) => StepStats;
   /** Where to start (resume): epoch, batch within it, global step and its totals. Default the beginning. */
   start?: Partial<LoopPosition>;
   /** Before each epoch's first step, with the batch it starts at (0 unless resumed). */
@@ -99,9 +103,14 @@ export function emptyTotals(): EpochTotals {
  * ```ts
  * await epochLoop({ source: batcher, epochs: 5, numBatches: batcher.numBatches,
  *   step: (b, ctx) => trainStep(model, opt, loss, b.x, b.y, ctx) });
+ * // a two-input model through a loss cell: batches { x: [xa, xb], y }
+ * await epochLoop({ source: { batches: () => pairs }, epochs: 3,
+ *   step: (b, ctx) => toStats(cell.trainStep(opt, b.x, b.y, ctx)) }); // toStats: read, dispose
  * ```
  */
-export async function epochLoop(options: EpochLoopOptions): Promise<{ stopped?: LoopPosition }> {
+export async function epochLoop<B extends LoopBatch>(
+  options: EpochLoopOptions<B>,
+): Promise<{ stopped?: LoopPosition }> {
   const { source, epochs } = options;
   const numBatches = options.numBatches ?? Number.MAX_SAFE_INTEGER;
   if (!Number.isInteger(epochs) || epochs < 0) {

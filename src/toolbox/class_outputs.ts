@@ -15,9 +15,12 @@ import { ArgumentError } from '../utils/errors.js';
  * ({@link looksLikeProbs}), so a softmax-ended network is never given a second softmax. A network
  * with one output is a binary classifier: its output is `p(y = 1)` (`'probs'`, e.g. a sigmoid
  * head) or the logit `z` (`'logits'`), and the predictors return the two-class probabilities
- * `[1 - p, p]` (`p = σ(z)`).
+ * `[1 - p, p]` (`p = σ(z)`). `'regression'`: the network is a regressor and the predictors return
+ * its outputs as they are, `[S, N, D]` samples of `f(x)` (predictive mean and variance:
+ * `tf.moments(samples, 0)`, plus the noise variance `sigma^2` for the predictive of `y`); never
+ * detected, since a regressor's outputs look like logits.
  */
-export type OutputKind = 'logits' | 'probs' | 'auto';
+export type OutputKind = 'logits' | 'probs' | 'auto' | 'regression';
 
 /** Tolerance of {@link looksLikeProbs} on each row's sum (float32 softmax sums are within ~1e-6). */
 const ROW_SUM_TOL = 1e-4;

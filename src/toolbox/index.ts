@@ -117,8 +117,17 @@ export {
   trainSwag,
   type SwagOptions,
   type SwagSampleOptions,
+  type SwagPredictorOptions,
   type TrainSwagOptions,
+  type SwagBnUpdate,
 } from './posthoc/swag.js';
+export {
+  bnUpdate,
+  batchNormLayers,
+  saveBnStats,
+  restoreBnStats,
+  type BnUpdateOptions,
+} from './posthoc/bn_update.js';
 export { withPosteriorScale } from './posthoc/posterior_scale.js';
 export {
   shiftBenchmark,

@@ -8,15 +8,33 @@ import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
 import { classProbs, looksLikeProbs, resolveOutputKind, type OutputKind } from './class_outputs.js';
 
-/** A classifier that can draw Monte Carlo samples of its predictive distribution. */
+/**
+ * A classifier (or, with `output: 'regression'`, a regressor) that can draw Monte Carlo samples of
+ * its predictive distribution.
+ */
 export interface Predictor {
   /**
-   * Sampled class probabilities.
+   * Sampled class probabilities (a regressor's sampled outputs `[S, N, D]`).
    * @param x a batch of inputs `[N, ...]`.
    * @param numSamples number of samples `S`.
    * @returns `[S, N, K]` probabilities; the caller disposes it.
    */
   predictSamples(x: tf.Tensor, numSamples: number): tf.Tensor3D;
+}
+
+/**
+ * A predictor takes one input tensor `x`: a multi-input (or multi-output) tfjs model is refused
+ * here, at construction, instead of failing inside tfjs on the first call.
+ * @throws ArgumentError naming `name`.
+ */
+function checkSingleIO(model: unknown, name: string): void {
+  if (!(model instanceof tf.LayersModel)) return;
+  if (model.inputs.length !== 1 || model.outputs.length !== 1) {
+    throw new ArgumentError(
+      name,
+      `expected models with one input and one output (a predictor takes one tensor x), got '${model.name}' with ${model.inputs.length} inputs and ${model.outputs.length} outputs; wrap it in a function x => model.apply(split(x))`,
+    );
+  }
 }
 
 function checkNumSamples(numSamples: number): void {
@@ -26,10 +44,10 @@ function checkNumSamples(numSamples: number): void {
 }
 
 function checkOutputKind(output: OutputKind): void {
-  if (output !== 'logits' && output !== 'probs' && output !== 'auto') {
+  if (output !== 'logits' && output !== 'probs' && output !== 'auto' && output !== 'regression') {
     throw new ArgumentError(
       'output',
-      `expected 'logits', 'probs' or 'auto', got ${String(output)}`,
+      `expected 'logits', 'probs', 'auto' or 'regression', got ${String(output)}`,
     );
   }
 }
@@ -46,11 +64,11 @@ function sampleProbs(
 ): tf.Tensor3D {
   return tf.tidy(() => {
     const samples: tf.Tensor[] = [];
-    let kind: 'logits' | 'probs' | undefined = output === 'auto' ? undefined : output;
+    let kind: Exclude<OutputKind, 'auto'> | undefined = output === 'auto' ? undefined : output;
     for (let s = 0; s < numSamples; s++) {
       const out = forward(x);
       kind ??= looksLikeProbs(out) ? 'probs' : 'logits';
-      samples.push(classProbs(out, kind));
+      samples.push(kind === 'regression' ? out : classProbs(out, kind));
     }
     return tf.stack(samples) as tf.Tensor3D;
   });
@@ -64,7 +82,8 @@ function sampleProbs(
  * p_s = f_{\theta_s}(x)\ \text{(probabilities)},\qquad \theta_s \sim q(\theta)$$
  *
  * @param forward stochastic function `x -> [N, K]` outputs, or a tfjs model.
- * @param output `'auto'` (default: detects a softmax output), `'logits'` or `'probs'`.
+ * @param output `'auto'` (default: detects a softmax output), `'logits'`, `'probs'`, or
+ *   `'regression'` (samples of the outputs as they are, `[S, N, D]`).
  * @example
  * ```ts
  * setMode(bnn, 'sample');
@@ -79,6 +98,7 @@ export function stochasticPredictor(
   let fn: (x: tf.Tensor) => tf.Tensor;
   let kind = output;
   if (forward instanceof tf.LayersModel) {
+    checkSingleIO(forward, 'forward');
     const model = forward;
     fn = (x) => model.apply(x, { training: false }) as tf.Tensor;
     kind = resolveOutputKind(model, output);
@@ -108,7 +128,8 @@ export function stochasticPredictor(
  * m_s \sim \text{the dropout masks, all other layers at inference}$$
  *
  * @param model a model containing `Dropout` layers (throws otherwise: it would be deterministic).
- * @param output `'auto'` (default: detects a softmax output), `'logits'` or `'probs'`.
+ * @param output `'auto'` (default: detects a softmax output), `'logits'`, `'probs'`, or
+ *   `'regression'` (samples of the outputs as they are, `[S, N, D]`).
  * @example
  * ```ts
  * const probs = mcDropoutPredictor(model).predictSamples(x, 20); // [20, N, K]
@@ -119,6 +140,7 @@ export function mcDropoutPredictor(model: tf.LayersModel, output: OutputKind = '
   if (!(model instanceof tf.LayersModel)) {
     throw new ArgumentError('model', 'expected a tf.LayersModel');
   }
+  checkSingleIO(model, 'model');
   if (!hasDropout(model)) {
     throw new ArgumentError(
       'model',
@@ -199,8 +221,9 @@ export function hasDropout(model: tf.LayersModel): boolean {
  * $$p_s = \operatorname{softmax}(f_{\theta_s}(x)),\quad s = 1..M$$
  *
  * @param members independently trained models (or deterministic forward functions).
- * @param output `'auto'` (default: each member's softmax output is detected), `'logits'` or
- *   `'probs'`.
+ * @param output `'auto'` (default: each member's softmax output is detected), `'logits'`,
+ *   `'probs'`, or `'regression'` (member `s`'s outputs as they are, `[S, N, D]`: the deep-ensemble
+ *   mean and variance of `f(x)` are `tf.moments(samples, 0)`).
  * @example
  * ```ts
  * const p = ensemblePredictor([m1, m2, m3, m4, m5]).predictSamples(x, 5);
@@ -214,6 +237,7 @@ export function ensemblePredictor(
   if (!Array.isArray(members) || members.length === 0) {
     throw new ArgumentError('members', 'expected a non-empty array of models');
   }
+  members.forEach((m) => checkSingleIO(m, 'members'));
   const kinds = members.map((m) => resolveOutputKind(m, output));
   const run = (m: tf.LayersModel | ((x: tf.Tensor) => tf.Tensor), x: tf.Tensor): tf.Tensor =>
     m instanceof tf.LayersModel ? (m.apply(x, { training: false }) as tf.Tensor) : m(x);
@@ -232,16 +256,19 @@ export function ensemblePredictor(
         for (let s = 0; s < numSamples; s++) {
           const out = run(members[s] as tf.LayersModel, x);
           const kind = kinds[s] ?? 'auto';
-          const probs = classProbs(
-            out,
-            kind === 'auto' ? (looksLikeProbs(out) ? 'probs' : 'logits') : kind,
-          );
+          const probs =
+            kind === 'regression'
+              ? out
+              : classProbs(
+                  out,
+                  kind === 'auto' ? (looksLikeProbs(out) ? 'probs' : 'logits') : kind,
+                );
           const k = probs.shape[1];
           const k0 = samples[0]?.shape[1];
           if (k0 !== undefined && k !== k0) {
             throw new ArgumentError(
               'members',
-              `member ${s} predicts ${k} classes, member 0 ${k0}; expected the same classes`,
+              `member ${s} predicts ${k} ${kind === 'regression' ? 'outputs' : 'classes'}, member 0 ${k0}; expected the same ${kind === 'regression' ? 'outputs' : 'classes'}`,
             );
           }
           samples.push(probs);

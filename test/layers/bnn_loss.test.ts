@@ -254,7 +254,10 @@ describe('ELBOLoss.trainStep argument checks', () => {
     expect(() => elbo.trainStep({} as tf.Optimizer, x, y)).toThrow(
       /optimizer: expected a tf.Optimizer/,
     );
-    expect(() => elbo.trainStep(opt, [1] as unknown as tf.Tensor, y)).toThrow(/x: expected a live/);
+    expect(() => elbo.trainStep(opt, [1] as unknown as tf.Tensor, y)).toThrow(
+      /x\[0\]: expected a live/,
+    );
+    expect(() => elbo.trainStep(opt, 'x' as unknown as tf.Tensor, y)).toThrow(/x: expected a live/);
     expect(tf.memory().numTensors).toBe(before);
     // no step was taken by the failing calls
     model.getWeights().forEach((w, i) => expect(Array.from(w.dataSync())).toEqual(weights[i]));
@@ -267,5 +270,231 @@ describe('ELBOLoss.trainStep argument checks', () => {
     opt.dispose();
     tf.dispose([x, y]);
     model.dispose();
+  });
+});
+
+describe('WithBNNLoss on a one-output binary classifier and on wrong targets', () => {
+  const x = [
+    [0.5, -1, 2],
+    [-0.3, 0.8, 0.1],
+    [1.2, 0.4, -0.7],
+    [-1.5, -0.2, 0.9],
+  ];
+  const y = [1, 0, 1, 0];
+
+  function binaryNet(activation: 'sigmoid' | 'linear'): tf.LayersModel {
+    const m = tf.sequential({
+      layers: [
+        new DenseReparam({ inChannels: 3, outChannels: 2, activation: 'tanh', inputShape: [3] }),
+        tf.layers.dense({ units: 1, activation, kernelInitializer: 'glorotNormal' }),
+      ],
+    });
+    return m;
+  }
+
+  it.each(['sigmoid', 'linear'] as const)(
+    "reads a one-output '%s' head as Bernoulli: the data term is its NLL (float64 reference)",
+    (activation) => {
+      const model = binaryNet(activation);
+      const cell = new WithBNNLoss(model, undefined, 1, 0.5);
+      const xt = tf.tensor2d(x);
+      const yt = tf.tensor1d(y, 'int32');
+      const before = tf.memory().numTensors;
+      const [nll, out] = tf.tidy(() => {
+        const r = cell.compute(xt, yt);
+        return [r.nll.dataSync()[0] as number, Array.from(r.output.dataSync())];
+      });
+      expect(tf.memory().numTensors).toBe(before);
+      const ref =
+        -out.reduce((s, o, i) => {
+          const p = activation === 'sigmoid' ? o : 1 / (1 + Math.exp(-o));
+          return s + (y[i] === 1 ? Math.log(p) : Math.log(1 - p));
+        }, 0) / y.length;
+      expect(nll).toBeAllclose(ref, { rtol: 1e-5 });
+      // and it trains, through the documented optimizer.minimize call
+      const opt = tf.train.adam(0.05);
+      const losses: number[] = [];
+      for (let i = 0; i < 40; i++) {
+        const l = opt.minimize(() => cell.compute(xt, yt).nll, true) as tf.Scalar;
+        losses.push(l.dataSync()[0] as number);
+        l.dispose();
+      }
+      expect(losses[39]!).toBeLessThan(losses[0]!);
+      opt.dispose();
+      tf.dispose([xt, yt]);
+      model.dispose();
+    },
+  );
+
+  it('refuses targets of the wrong shape before the forward pass, leaving no tensor behind', () => {
+    const model = binaryNet('sigmoid');
+    const cell = new WithBNNLoss(model);
+    const xt = tf.tensor2d(x);
+    const opt = tf.train.adam(0.01);
+    const bad = tf.zeros([4, 5]);
+    const before = tf.memory().numTensors;
+    expect(() => opt.minimize(() => cell.compute(xt, bad).loss)).toThrow(
+      /y: expected class indices \[4\] or one-hot rows \[4, 2\], got \[4, 5\]/,
+    );
+    expect(tf.memory().numTensors).toBe(before);
+    const mse = new WithBNNLoss(model, 'mse');
+    expect(() => opt.minimize(() => mse.compute(xt, bad).loss)).toThrow(
+      /y: expected targets of the output's shape \[4, 1\], got \[4, 5\]/,
+    );
+    expect(tf.memory().numTensors).toBe(before);
+    opt.dispose();
+    tf.dispose([xt, bad]);
+    model.dispose();
+  });
+});
+
+describe('loss cells on a multi-input model (x as an array of tensors, tfjs convention)', () => {
+  /** inputs a [2], b [1] -> concatenate -> DenseReparam(3 -> 2), and the same layer on [3]. */
+  function twins(): { two: tf.LayersModel; one: tf.LayersModel } {
+    const a = tf.input({ shape: [2] });
+    const b = tf.input({ shape: [1] });
+    const c = tf.layers.concatenate().apply([a, b]) as tf.SymbolicTensor;
+    const dense = new DenseReparam({ inChannels: 3, outChannels: 2 });
+    const two = tf.model({ inputs: [a, b], outputs: dense.apply(c) as tf.SymbolicTensor });
+    const i = tf.input({ shape: [3] });
+    const dense1 = new DenseReparam({ inChannels: 3, outChannels: 2 });
+    const one = tf.model({ inputs: i, outputs: dense1.apply(i) as tf.SymbolicTensor });
+    dense1.setWeights(dense.getWeights());
+    return { two, one };
+  }
+
+  it('compute and trainStep equal those of the one-input twin on the concatenated inputs', () => {
+    const { two, one } = twins();
+    const xa = tf.tensor2d([
+      [0.1, -0.4],
+      [0.7, 0.2],
+      [-0.3, 0.9],
+      [0.5, 0.5],
+    ]);
+    const xb = tf.tensor2d([[1], [-1], [0.5], [0]]);
+    const xc = tf.concat([xa, xb], 1);
+    const y = tf.tensor1d([0, 1, 1, 0], 'int32');
+    for (const [make, name] of [
+      [(m: tf.LayersModel) => new WithBNNLoss(m, 'softmaxCrossEntropy', 1, 0.01), 'WithBNNLoss'],
+      [(m: tf.LayersModel) => new ELBOLoss(m, { datasetSize: 40 }), 'ELBOLoss'],
+    ] as const) {
+      const c2 = make(two);
+      const c1 = make(one);
+      setSeed(5);
+      const before = tf.memory().numTensors;
+      const t2 = tf.tidy(() => {
+        const r = c2.compute([xa, xb], y, { step: 0, numBatches: 10 });
+        return tf.stack([r.loss, r.nll, r.kl]);
+      });
+      expect(tf.memory().numTensors).toBe(before + 1);
+      setSeed(5);
+      const t1 = tf.tidy(() => {
+        const r = c1.compute(xc, y, { step: 0, numBatches: 10 });
+        return tf.stack([r.loss, r.nll, r.kl]);
+      });
+      expect(Array.from(t2.dataSync()), name).toEqual(
+        Array.from(t1.dataSync()).map((v) => expect.closeTo(v, 6)),
+      );
+      tf.dispose([t1, t2]);
+      // one SGD step each from the same weights and the same draws: the same weights after
+      const o1 = tf.train.sgd(0.5);
+      const o2 = tf.train.sgd(0.5);
+      setSeed(6);
+      const r2 = c2.trainStep(o2, [xa, xb], y);
+      setSeed(6);
+      const r1 = c1.trainStep(o1, xc, y);
+      expect(r2.loss.dataSync()[0]).toBeCloseTo(r1.loss.dataSync()[0]!, 6);
+      tf.dispose([r1.loss, r1.nll, r1.kl, r2.loss, r2.nll, r2.kl]);
+      const w2 = two.getWeights().map((w) => Array.from(w.dataSync()));
+      one
+        .getWeights()
+        .forEach((w, i) =>
+          Array.from(w.dataSync()).forEach((v, j) => expect(w2[i]![j]).toBeCloseTo(v, 6)),
+        );
+      o1.dispose();
+      o2.dispose();
+    }
+    tf.dispose([xa, xb, xc, y]);
+    two.dispose();
+    one.dispose();
+  });
+
+  it('trains through epochLoop on batches { x: [a, b], y }: the loss decreases', async () => {
+    const { two, one } = twins();
+    one.dispose();
+    setSeed(7);
+    const n = 32;
+    const xa = tf.randomNormal([n, 2], 0, 1, 'float32', 1);
+    const xb = tf.randomNormal([n, 1], 0, 1, 'float32', 2);
+    const y = tf.tidy(() =>
+      tf.cast(tf.greater(tf.add(tf.sum(xa, 1), tf.squeeze(xb, [1])), 0), 'int32'),
+    );
+    const cell = new ELBOLoss(two, { datasetSize: n });
+    const opt = tf.train.adam(0.05);
+    const losses: number[] = [];
+    const { epochLoop } = await import('../../src/layers/index.js');
+    await epochLoop({
+      source: {
+        batches: () =>
+          [0, 16].map((i) => {
+            const x = [tf.slice(xa, [i], [16]), tf.slice(xb, [i], [16])];
+            const yb = tf.slice(y, [i], [16]);
+            return { x, y: yb, dispose: () => tf.dispose([...x, yb]) };
+          }),
+      },
+      epochs: 40,
+      numBatches: 2,
+      step: (b, ctx) => {
+        const r = cell.trainStep(opt, b.x, b.y, ctx);
+        const loss = r.loss.dataSync()[0]!;
+        tf.dispose([r.loss, r.nll, r.kl]);
+        return { loss, nll: loss, kl: 0, correct: 0, size: 16 };
+      },
+      onEpochEnd: (_, totals) => {
+        losses.push(totals.loss / totals.n);
+      },
+    });
+    expect(losses.at(-1)!).toBeLessThan(0.7 * losses[0]!);
+    opt.dispose();
+    tf.dispose([xa, xb, y]);
+    two.dispose();
+  });
+
+  it('checks each input against its model input (errors name x or x[i]) before the forward pass, leaving no tensor behind', () => {
+    const { two, one } = twins();
+    const cell = new WithBNNLoss(two);
+    const ok = [tf.zeros([4, 2]), tf.zeros([4, 1])];
+    const y = tf.zeros([4], 'int32');
+    const opt = tf.train.adam(0.01);
+    const cases: [unknown, RegExp][] = [
+      [
+        tf.zeros([4, 3]),
+        /x: expected an array of 2 input tensors .*\[\*, 2\], \[\*, 1\].*got one tensor \[4, 3\]/,
+      ],
+      [[ok[0]], /x: expected an array of 2 input tensors .*got 1/],
+      [[tf.zeros([4, 3]), ok[1]], /x\[0\]: expected inputs \[B, 2\] \(model input 0/],
+      [[ok[0], tf.zeros([4, 1, 1])], /x\[1\]: expected inputs \[B, 1\]/],
+      [[ok[0], tf.zeros([5, 1])], /x\[1\]: expected the batch size of x\[0\] \(4\), got \[5, 1\]/],
+      [[ok[0], tf.zeros([4, 1], 'bool')], /x\[1\]: expected float32 inputs, got dtype bool/],
+      [[ok[0], 'b'], /x\[1\]: expected a live tf.Tensor/],
+    ];
+    for (const [x, msg] of cases) {
+      const before = tf.memory().numTensors;
+      expect(() => opt.minimize(() => cell.compute(x as tf.Tensor[], y).loss)).toThrow(msg);
+      expect(() => cell.trainStep(opt, x as tf.Tensor[], y)).toThrow(msg);
+      expect(tf.memory().numTensors).toBe(before);
+    }
+    // a one-input model given an array of two, and a wrong shape of its one input
+    const cell1 = new WithBNNLoss(one);
+    expect(() => cell1.trainStep(opt, ok, y)).toThrow(
+      /x: expected one input tensor .*got an array of 2/,
+    );
+    expect(() => cell1.trainStep(opt, ok[0]!, y)).toThrow(/x: expected inputs \[B, 3\]/);
+    // targets of another batch size are still named y
+    expect(() => cell.trainStep(opt, ok, tf.zeros([3], 'int32'))).toThrow(/y: /);
+    opt.dispose();
+    tf.dispose([...ok, y]);
+    two.dispose();
+    one.dispose();
   });
 });

@@ -361,9 +361,16 @@ describe('last-layer Laplace: models users bring', () => {
     });
     const cases: [tf.LayersModel, RegExp][] = [
       [twoOut, /model: expected a model with one input and one output, got 1 inputs and 2 outputs/],
-      [seq(dense(1, 'sigmoid')), /model: .*K >= 2 logits or a softmax, got a 'sigmoid' head/],
-      [seq(dense(3, 'sigmoid')), /model: .*'sigmoid' head .*multi-label/],
-      [seq(dense(1)), /model: .*K >= 2 logits or softmax outputs, got K = 1/],
+      [seq(dense(3, 'sigmoid')), /model: .*'sigmoid' head over K = 3 .*multi-label/],
+      [seq(dense(1, 'softmax')), /model: .*binary classifier .*got a softmax over one output/],
+      [
+        seq(tf.layers.dense({ units: 1, activation: 'hardSigmoid' })),
+        /model: .*'hardSigmoid' head .*not the logistic link/,
+      ],
+      [
+        seq(dense(1, 'sigmoid'), tf.layers.activation({ activation: 'sigmoid' })),
+        /model: expected at most one final sigmoid.*got 2/,
+      ],
       [
         seq(dense(3, 'softmax'), tf.layers.softmax()),
         /model: expected at most one final softmax.*got 2/,
@@ -445,5 +452,112 @@ describe('last-layer Laplace: models users bring', () => {
     expect(() => la.glmPredictive(wrong)).toThrow(/x: expected inputs \[N, 3\]/);
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([x, empty, wrong]);
+  });
+});
+
+describe('last-layer Laplace: the last Dense inside a nested model', () => {
+  /** The same weights as `flat` (Dense(4, tanh) -> Dense(K, act)), with the head nested `depth` deep. */
+  function nestedTwin(
+    flat: tf.Sequential,
+    depth: number,
+    act: 'softmax' | 'linear',
+  ): tf.LayersModel {
+    const [l0, l1] = flat.layers as [tf.layers.Layer, tf.layers.Layer];
+    const k = (l1.getWeights()[0] as tf.Tensor).shape[1] as number;
+    const dense = tf.layers.dense({ units: k, activation: act });
+    // innermost: a Sequential head; each further level wraps it in a functional model
+    let head: tf.LayersModel = tf.sequential({
+      layers: [tf.layers.dropout({ inputShape: [4], rate: 0.5 }), dense],
+    });
+    for (let i = 1; i < depth; i++) {
+      const inp = tf.input({ shape: [4] });
+      head = tf.model({ inputs: inp, outputs: head.apply(inp) as tf.SymbolicTensor });
+    }
+    const inp = tf.input({ shape: [3] });
+    const hid = tf.layers.dense({ units: 4, activation: 'tanh' });
+    const out = head.apply(hid.apply(inp) as tf.SymbolicTensor) as tf.SymbolicTensor;
+    const m = tf.model({ inputs: inp, outputs: out });
+    hid.setWeights(l0.getWeights());
+    dense.setWeights(l1.getWeights());
+    return m;
+  }
+
+  it('gives the posterior, marginal likelihood and predictive of the flattened model (laplace-torch FeatureExtractor)', () => {
+    const { net, x, y } = setup(30);
+    const xt = tf.tensor2d([
+      [0.3, -0.2, 0.9],
+      [-1, 0.5, 0.1],
+    ]);
+    for (const structure of ['diag', 'kron', 'full'] as const) {
+      const ref = lastLayerLaplace(net, x, y, { hessianStructure: structure });
+      const refP = expectNoLeak(() => ref.predictProbs(xt));
+      const refS = expectNoLeak(() => ref.sampleProbs(xt, 5, 3));
+      for (const [depth, act] of [
+        [1, 'linear'],
+        [2, 'softmax'],
+        [3, 'linear'],
+      ] as const) {
+        const m = nestedTwin(net, depth, act);
+        const before = tf.memory().numTensors;
+        const la = lastLayerLaplace(m, x, y, { hessianStructure: structure, batchSize: 7 });
+        expect(tf.memory().numTensors).toBe(before);
+        expect(la.logLikelihood).toBeCloseTo(ref.logLikelihood, 4);
+        expect(la.logMarginalLikelihood(0.7)).toBeCloseTo(ref.logMarginalLikelihood(0.7), 4);
+        const a = la.denseMatrix('covariance');
+        const b = ref.denseMatrix('covariance');
+        a.forEach((v, i) => expect(v).toBeCloseTo(b[i]!, 4));
+        expectNoLeak(() => la.predictProbs(xt)).forEach((v, i) =>
+          expect(v).toBeCloseTo(refP[i]!, 5),
+        );
+        expectNoLeak(() => la.sampleProbs(xt, 5, 3)).forEach((v, i) =>
+          expect(v).toBeCloseTo(refS[i]!, 5),
+        );
+        const g = la.glmPredictive(xt);
+        expect(g.cov.shape).toEqual([2, 3, 3]);
+        tf.dispose([g.mean, g.cov]);
+      }
+    }
+    tf.dispose([x, xt]);
+  });
+
+  it('refuses a nested head applied twice, or followed by a second softmax, naming model', () => {
+    const { x, y } = setup(10);
+    const head = tf.sequential({ layers: [tf.layers.dense({ inputShape: [4], units: 3 })] });
+    const inp = tf.input({ shape: [3] });
+    const a = tf.layers.dense({ units: 4 }).apply(inp) as tf.SymbolicTensor;
+    const b = tf.layers.dense({ units: 4 }).apply(inp) as tf.SymbolicTensor;
+    const twice = tf.model({
+      inputs: inp,
+      outputs: tf.layers
+        .add()
+        .apply([
+          head.apply(a) as tf.SymbolicTensor,
+          head.apply(b) as tf.SymbolicTensor,
+        ]) as tf.SymbolicTensor,
+    });
+    // the Add layer is not a Dense: refused as before
+    expect(() => lastLayerLaplace(twice, x, y)).toThrow(
+      /model: expected the output to come from a Dense/,
+    );
+    const inp2 = tf.input({ shape: [3] });
+    const h2 = tf.layers.dense({ units: 4 }).apply(inp2) as tf.SymbolicTensor;
+    const once = head.apply(h2) as tf.SymbolicTensor;
+    const shared = tf.model({ inputs: inp2, outputs: head.apply(once) as tf.SymbolicTensor });
+    expect(() => lastLayerLaplace(shared, x, y)).toThrow(
+      /model: expected the nested model '.*' at the output to be applied once/,
+    );
+    const softHead = tf.sequential({
+      layers: [tf.layers.dense({ inputShape: [4], units: 3, activation: 'softmax' })],
+    });
+    const inp3 = tf.input({ shape: [3] });
+    const h3 = tf.layers.dense({ units: 4 }).apply(inp3) as tf.SymbolicTensor;
+    const two = tf.model({
+      inputs: inp3,
+      outputs: tf.layers.softmax().apply(softHead.apply(h3)) as tf.SymbolicTensor,
+    });
+    expect(() => lastLayerLaplace(two, x, y)).toThrow(
+      /model: expected at most one final softmax.*got 2/,
+    );
+    x.dispose();
   });
 });

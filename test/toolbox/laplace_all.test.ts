@@ -611,14 +611,13 @@ describe("Laplace subset 'all': models users bring", () => {
     const models: [tf.LayersModel, RegExp][] = [
       [twoOut, /model: expected a model with one input and one output, got 1 inputs and 2 outputs/],
       [
-        seq(tf.layers.dense({ units: 1, activation: 'sigmoid' })),
-        /model: .*K >= 2 logits or a softmax, got a 'sigmoid' head/,
+        seq(tf.layers.dense({ units: 3 }), tf.layers.activation({ activation: 'sigmoid' })),
+        /model: .*'sigmoid' head over K = 3 .*multi-label/,
       ],
       [
-        seq(tf.layers.dense({ units: 3 }), tf.layers.activation({ activation: 'sigmoid' })),
-        /model: .*'sigmoid' head/,
+        seq(tf.layers.dense({ units: 1, activation: 'softmax' })),
+        /model: .*got a softmax over one output/,
       ],
-      [seq(tf.layers.dense({ units: 1 })), /model: .*got K = 1/],
       [
         seq(
           tf.layers.dense({ units: 3 }),
@@ -687,5 +686,50 @@ describe("Laplace subset 'all': models users bring", () => {
     expect(() => la.glmPredictive(wrong)).toThrow(/x: expected inputs \[N, 3\]/);
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([x, empty, wrong]);
+  });
+
+  it('refuses trainable layers it cannot put a posterior on (not silently left out); frozen ones stay fixed', () => {
+    const x = tf.tensor3d([
+      [[0.1], [0.2], [0.3], [0.4]],
+      [[-1], [0], [1], [0.5]],
+    ]);
+    const y = [0, 1];
+    const seq = (...layers: tf.layers.Layer[]): tf.Sequential => tf.sequential({ layers });
+    const conv1d = () => tf.layers.conv1d({ inputShape: [4, 1], filters: 2, kernelSize: 2 });
+    const inner = tf.sequential({ layers: [tf.layers.flatten({ inputShape: [4, 1] })] });
+    const cases: [tf.LayersModel, RegExp][] = [
+      [
+        seq(conv1d(), tf.layers.flatten(), tf.layers.dense({ units: 2 })),
+        /model: layer 'conv1d_\w+' \(Conv1D\) has trainable weights that all-layers Laplace cannot put a posterior on/,
+      ],
+      [
+        seq(tf.layers.lstm({ inputShape: [4, 1], units: 3 }), tf.layers.dense({ units: 2 })),
+        /model: layer '\w+' \(LSTM\) has trainable weights/,
+      ],
+      [
+        seq(inner, tf.layers.dense({ units: 2 })),
+        /model: expected a flat chain of layers, got the nested model/,
+      ],
+    ];
+    for (const [m, msg] of cases) {
+      const before = tf.memory().numTensors;
+      for (const hessianStructure of ['diag', 'kron'] as const) {
+        expect(() => allLayersLaplace(m, x, y, { hessianStructure })).toThrow(msg);
+      }
+      expect(tf.memory().numTensors).toBe(before);
+    }
+    // a frozen Conv1D and a frozen Dense keep their weights: the posterior is the last layer's
+    const frozenConv = conv1d();
+    frozenConv.trainable = false;
+    const frozenDense = tf.layers.dense({ units: 3, activation: 'tanh' });
+    frozenDense.trainable = false;
+    const net = seq(frozenConv, tf.layers.flatten(), frozenDense, tf.layers.dense({ units: 2 }));
+    const before = tf.memory().numTensors;
+    const all = allLayersLaplace(net, x, y, { hessianStructure: 'diag' });
+    const last = lastLayerLaplace(net, x, y, { hessianStructure: 'diag' });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(all.logMarginalLikelihood(0.7)).toBeCloseTo(last.logMarginalLikelihood(0.7), 4);
+    x.dispose();
+    net.dispose();
   });
 });

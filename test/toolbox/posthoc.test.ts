@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import binomialQuantile from '@stdlib/stats-base-dists-binomial-quantile';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ArgumentError, toolbox } from '../../src/index.js';
 import { makeRng } from '../../src/utils/seed.js';
 import { expectNoLeak } from '../helpers.js';
@@ -87,6 +87,34 @@ describe('temperature scaling', () => {
     const scaled = expectNoLeak(() => temperatureScale(x, 2));
     expect(scaled[0]).toBeCloseTo(logits[0]![0]! / 2, 5);
     x.dispose();
+  });
+
+  it('warns when the fit hits its lower bound T = 1/maxBeta (separable calibration data, e.g. the training set)', () => {
+    // every row's largest logit is its label: the NLL falls monotonically as T -> 0
+    const rng = makeRng(4);
+    const labels = Array.from({ length: 50 }, (_, i) => i % 3);
+    const logits = labels.map((y) => [0, 1, 2].map((k) => (k === y ? 2 : 0) + 0.5 * rng()));
+    const spy = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    try {
+      const fit = fitTemperature(logits, labels);
+      expect(fit.temperature).toBeCloseTo(0.01, 12);
+      expect(fit.warning).toMatch(
+        /deepprob: warning: fitTemperature hit its lower bound T = 0\.01 .*separate the 50 calibration examples perfectly.*held-out data/,
+      );
+      expect(spy).toHaveBeenCalledTimes(1);
+      expect(spy).toHaveBeenCalledWith(fit.warning);
+      // the bound follows maxBeta
+      expect(fitTemperature(logits, labels, { maxBeta: 20 }).warning).toMatch(/T = 0\.05/);
+      // data that are not separable: an interior temperature, no warning
+      const { logits: z, labels: y } = toy(500, 4, 2, 9);
+      spy.mockClear();
+      const ok = fitTemperature(z, y);
+      expect(ok.temperature).toBeGreaterThan(0.01);
+      expect(ok.warning).toBeUndefined();
+      expect(spy).not.toHaveBeenCalled();
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('bestTemperatureNll: the minimum over T of the NLL of softmax(log p / T), found by a grid', () => {

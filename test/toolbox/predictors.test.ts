@@ -94,3 +94,64 @@ describe('prediction interface', () => {
     [m, copy, c].forEach((k) => k.dispose());
   });
 });
+
+describe("predictors with output 'regression' (a regressor's sampled outputs)", () => {
+  it('return the outputs as they are, [S, N, D], with no softmax or sigmoid', () => {
+    const x = tf.tensor2d([
+      [0.2, -1, 0.5],
+      [1, 0.3, -0.4],
+    ]);
+    const a = net(3, false);
+    const b = net(7, true);
+    const one = tf.sequential({
+      layers: [tf.layers.dense({ inputShape: [3], units: 1, useBias: false })],
+    });
+    const before = tf.memory().numTensors;
+    const ens = toolbox.ensemblePredictor([a, b], 'regression').predictSamples(x, 2);
+    const fa = a.predict(x) as tf.Tensor;
+    const fb = b.predict(x) as tf.Tensor;
+    expect(ens.shape).toEqual([2, 2, 4]);
+    expect(Array.from(ens.dataSync())).toEqual([...fa.dataSync(), ...fb.dataSync()]);
+    // a one-output regressor is not read as a binary classifier
+    const single = toolbox.ensemblePredictor([one], 'regression').predictSamples(x, 1);
+    const f1 = one.predict(x) as tf.Tensor;
+    expect(single.shape).toEqual([1, 2, 1]);
+    expect(Array.from(single.dataSync())).toEqual(Array.from(f1.dataSync()));
+    // MC dropout: every sample is a dropout pass of the outputs (mean over many = the outputs)
+    const mc = toolbox.mcDropoutPredictor(b, 'regression').predictSamples(x, 400);
+    expect(mc.shape).toEqual([400, 2, 4]);
+    const mean = tf.tidy(() => tf.mean(mc, 0));
+    const sums = tf.tidy(() => tf.sum(mc, -1));
+    expect(Array.from(sums.dataSync()).some((v) => Math.abs(v - 1) > 1e-3)).toBe(true);
+    // inverted dropout keeps the mean of the first layer's activations; the last layer is linear
+    expect(Array.from(mean.dataSync())).toBeAllclose(Array.from(fb.dataSync()), { atol: 0.25 });
+    tf.dispose([ens, fa, fb, single, f1, mc, mean, sums]);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(() => toolbox.ensemblePredictor([a], 'values' as 'regression')).toThrow(
+      /output: expected 'logits', 'probs', 'auto' or 'regression'/,
+    );
+    [a, b, one].forEach((m) => m.dispose());
+    x.dispose();
+  });
+});
+
+describe('predictors and multi-input models', () => {
+  it('refuse a model with two inputs at construction, naming the argument', () => {
+    const a = tf.input({ shape: [2] });
+    const b = tf.input({ shape: [1] });
+    const c = tf.layers.concatenate().apply([a, b]) as tf.SymbolicTensor;
+    const h = tf.layers.dropout({ rate: 0.5 }).apply(c) as tf.SymbolicTensor;
+    const m = tf.model({
+      inputs: [a, b],
+      outputs: tf.layers.dense({ units: 3 }).apply(h) as tf.SymbolicTensor,
+    });
+    const before = tf.memory().numTensors;
+    expect(() => toolbox.ensemblePredictor([m])).toThrow(
+      /members: expected models with one input and one output .* 2 inputs/,
+    );
+    expect(() => toolbox.mcDropoutPredictor(m)).toThrow(/model: expected models with one input/);
+    expect(() => toolbox.stochasticPredictor(m)).toThrow(/forward: expected models with one input/);
+    expect(tf.memory().numTensors).toBe(before);
+    m.dispose();
+  });
+});

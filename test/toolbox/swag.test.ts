@@ -274,4 +274,99 @@ describe('SWAG', () => {
     expect(tf.memory().numTensors).toBe(before);
     x.dispose();
   });
+
+  it("likelihood 'regression': SGD on the squared error, SWA mean at least squares, outputs as samples", async () => {
+    // y = 1.5 x0 - 0.5 x1 + 0.3 + noise (sd 0.05); the SWA mean of constant-lr SGD iterates sits
+    // at the least-squares solution (computed here in float64 from the normal equations)
+    const rng = makeRng(11);
+    const n = 64;
+    const xs = Array.from({ length: n }, () => [2 * rng() - 1, 2 * rng() - 1]);
+    const ys = xs.map((r) => 1.5 * r[0]! - 0.5 * r[1]! + 0.3 + 0.05 * (2 * rng() - 1));
+    const m = tf.sequential({
+      layers: [
+        tf.layers.dense({
+          units: 1,
+          inputShape: [2],
+          kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }),
+        }),
+      ],
+    });
+    const x = tf.tensor2d(xs);
+    const before = tf.memory().numTensors;
+    // bad targets are refused before any step, naming y
+    const w0 = flat(m.getWeights());
+    for (const [bad, msg] of [
+      [
+        tf.zeros([n, 2]),
+        /y: expected regression targets \[64, 1\] \(the model's outputs\) or \[64\], got \[64, 2\]/,
+      ],
+      [tf.fill([n], NaN), /y: expected finite targets, got NaN/],
+    ] as const) {
+      await expect(trainSwag(m, x, bad, { likelihood: 'regression' })).rejects.toThrow(msg);
+      bad.dispose();
+    }
+    expect(flat(m.getWeights())).toEqual(w0);
+    expect(tf.memory().numTensors).toBe(before);
+
+    const yt = tf.tensor2d(ys, [n, 1]);
+    // burn-in (SWAG starts from a trained model), then the collected run
+    const opts = { likelihood: 'regression', lr: 0.02, batchSize: 16, seed: 1 } as const;
+    (await trainSwag(m, x, yt, { ...opts, epochs: 20 })).dispose();
+    const swag = await trainSwag(m, x, yt, {
+      ...opts,
+      epochs: 30,
+      collectPerEpoch: 4,
+      rank: 5,
+      seed: 2,
+    });
+    yt.dispose();
+    // least squares with an intercept: solve (A^T A) b = A^T y, A = [x0, x1, 1]
+    const ata = [0, 1, 2].map((i) =>
+      [0, 1, 2].map((j) => xs.reduce((s, r) => s + [...r, 1][i]! * [...r, 1][j]!, 0)),
+    );
+    const aty = [0, 1, 2].map((i) => xs.reduce((s, r, k) => s + [...r, 1][i]! * ys[k]!, 0));
+    const solve = (a: number[][], b: number[]): number[] => {
+      const M = a.map((r, i) => [...r, b[i]!]);
+      for (let c = 0; c < 3; c++) {
+        for (let r = c + 1; r < 3; r++) {
+          const f = M[r]![c]! / M[c]![c]!;
+          for (let k = c; k < 4; k++) M[r]![k]! -= f * M[c]![k]!;
+        }
+      }
+      const out = [0, 0, 0];
+      for (let r = 2; r >= 0; r--) {
+        out[r] =
+          (M[r]![3]! - [0, 1, 2].reduce((s, k) => s + (k > r ? M[r]![k]! * out[k]! : 0), 0)) /
+          M[r]![r]!;
+      }
+      return out;
+    };
+    const ls = solve(ata, aty);
+    const mean = swag.swaMean();
+    const theta = flat(mean);
+    tf.dispose(mean);
+    theta.forEach((t, i) => expect(Math.abs(t - ls[i]!)).toBeLessThan(0.02));
+    // the predictor returns the sampled outputs (no softmax / sigmoid): at scale 0 each sample is
+    // f(x; thetabar) = x w + b
+    const p = swagPredictor(swag, { output: 'regression', scale: 0 }).predictSamples(x, 2);
+    expect(p.shape).toEqual([2, n, 1]);
+    const out = Array.from(p.dataSync());
+    xs.forEach((r, i) => {
+      const f = r[0]! * theta[0]! + r[1]! * theta[1]! + theta[2]!;
+      expect(out[i]).toBeCloseTo(f, 4);
+      expect(out[n + i]).toBeCloseTo(f, 4);
+    });
+    p.dispose();
+    // sampled outputs spread (variance > 0) at the default scale
+    const q = swagPredictor(swag, { output: 'regression', seed: 1 }).predictSamples(x, 8);
+    const v = tf.tidy(() => tf.mean(tf.moments(q, 0).variance).dataSync()[0]!);
+    expect(v).toBeGreaterThan(0);
+    q.dispose();
+    expect(() => swagPredictor(swag, { output: 'values' as 'regression' })).toThrow(
+      /output: expected/,
+    );
+    swag.dispose();
+    m.dispose();
+    x.dispose();
+  });
 });

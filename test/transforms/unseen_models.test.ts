@@ -43,7 +43,7 @@ describe('transformToBnn on unseen models', () => {
     tf.dispose([x, y]);
   });
 
-  it('refuses misspelt options and names what a multi-input loss takes', async () => {
+  it('refuses misspelt options; a converted multi-input model trains with x as an array, checked per input', async () => {
     const n1 = net('linear');
     const m = net('linear');
     const before = tf.memory().numTensors;
@@ -70,9 +70,20 @@ describe('transformToBnn on unseen models', () => {
     const r = await transforms.transformToBnn(two);
     const xa = tf.zeros([2, 2]);
     const y = tf.tensor1d([0, 1], 'int32');
-    expect(() => r.loss.compute([xa, xa] as unknown as tf.Tensor, y)).toThrow(
-      /x: expected one input tensor: the loss cells train single-input networks/,
+    // the converted two-input model trains with x = [xa, xb] (tfjs's convention)
+    const sgd = tf.train.sgd(0.1);
+    const step = r.loss.trainStep(sgd, [xa, xa], y);
+    sgd.dispose();
+    expect(Number.isFinite(step.loss.dataSync()[0])).toBe(true);
+    tf.dispose([step.loss, step.nll, step.kl]);
+    const beforeBad = tf.memory().numTensors;
+    expect(() => r.loss.compute(xa, y)).toThrow(
+      /x: expected an array of 2 input tensors \(one per model input/,
     );
+    expect(() => r.loss.compute([xa, tf.zeros([2, 3])], y)).toThrow(
+      /x\[1\]: expected inputs \[B, 2\]/,
+    );
+    expect(tf.memory().numTensors).toBe(beforeBad + 1); // the zeros made in the call's argument
     tf.dispose([xa, y]);
     r.model.dispose();
     two.dispose();

@@ -13,11 +13,24 @@
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../utils/errors.js';
 import { checkFinite } from '../../utils/tensor.js';
-import { classNll, classProbs, looksLikeProbs, outputKindOf } from '../class_outputs.js';
+import {
+  classNll,
+  classProbs,
+  looksLikeProbs,
+  outputKindOf,
+  type OutputKind,
+} from '../class_outputs.js';
 import { toHostLabels } from '../host.js';
 import { checkInputShape } from '../model_input.js';
 import { deriveSeeds, makeRng, nextSeed } from '../../utils/seed.js';
 import type { Predictor } from '../predictors.js';
+import {
+  batchNormLayers,
+  bnUpdate,
+  checkBnUpdateArgs,
+  restoreBnStats,
+  saveBnStats,
+} from './bn_update.js';
 
 /** Options of {@link Swag}. */
 export interface SwagOptions {
@@ -35,6 +48,32 @@ export interface SwagSampleOptions {
   seed?: number;
 }
 
+/** Training inputs for SWAG's `bn_update` (see `bn_update.ts`). */
+export interface SwagBnUpdate {
+  /** Training inputs `[N, ...]` shaped like the model's input (kept by reference: keep it alive). */
+  x: tf.Tensor;
+  /** Inputs per training-mode pass (default 128). */
+  batchSize?: number;
+}
+
+/** Options of {@link swagPredictor}. */
+export interface SwagPredictorOptions extends SwagSampleOptions {
+  /**
+   * Maddox et al.'s `bn_update`: for every sampled weight vector, recompute the BatchNormalization
+   * moving statistics on one training-mode pass over `x` before predicting (the model's own
+   * statistics are restored after). Default: the inputs a {@link trainSwag} run with
+   * `bnUpdate: true` kept, else none (the statistics of the training run are used as they are);
+   * `false` turns it off. A model without BatchNormalization layers is unaffected.
+   */
+  bnUpdate?: SwagBnUpdate | false;
+  /**
+   * What the model outputs (see `OutputKind`): `'auto'` (default: a classifier's logits, softmax
+   * or one binary output, as `class_outputs.ts` reads it), `'logits'`, `'probs'`, or
+   * `'regression'`: the sampled models' outputs as they are, `[S, N, D]`.
+   */
+  output?: OutputKind;
+}
+
 /**
  * Running SWAG moments over the trainable weights of a model. Owns its moment tensors: call
  * {@link Swag.dispose} when done (the model stays the caller's).
@@ -46,6 +85,7 @@ export class Swag {
   private mean: tf.Tensor[] = [];
   private sqMean: tf.Tensor[] = [];
   private deviations: tf.Tensor[][] = [];
+  private bnData: { x: tf.Tensor; batchSize: number } | undefined;
 
   constructor(model: tf.LayersModel, options: SwagOptions = {}) {
     if (!(model instanceof tf.LayersModel))
@@ -176,8 +216,27 @@ export class Swag {
     ws.forEach((w, i) => w.write(values[i] as tf.Tensor));
   }
 
-  /** Free the moment tensors. */
+  /**
+   * Keep a copy of the training inputs `x` for `bn_update` at prediction ({@link swagPredictor}
+   * uses it by default; freed by {@link Swag.dispose}).
+   *
+   * @throws ArgumentError naming `x` / `batchSize` before any work.
+   */
+  keepBnUpdateData(x: tf.Tensor, batchSize = 128): void {
+    checkBnUpdateArgs(this.model, x, batchSize);
+    this.bnData?.x.dispose();
+    this.bnData = { x: x.clone(), batchSize };
+  }
+
+  /** The training inputs kept by {@link Swag.keepBnUpdateData}, if any (owned by this Swag). */
+  get bnUpdateData(): { x: tf.Tensor; batchSize: number } | undefined {
+    return this.bnData;
+  }
+
+  /** Free the moment tensors (and the inputs kept for `bn_update`). */
   dispose(): void {
+    this.bnData?.x.dispose();
+    this.bnData = undefined;
     tf.dispose([this.mean, this.sqMean, ...this.deviations]);
     this.mean = [];
     this.sqMean = [];
@@ -194,16 +253,41 @@ export class Swag {
  * $$p_s(y\mid x) = \operatorname{softmax}(f(x; \tilde\theta_s)),\quad \tilde\theta_s \sim \mathcal N_{SWAG}$$
  *
  * (`f` the model's logits; a model that ends in a softmax is used as it is, and one with a single
- * output is a binary classifier, `[1 - p, p]`: see `class_outputs.ts`).
+ * output is a binary classifier, `[1 - p, p]`: see `class_outputs.ts`). With `bnUpdate`, the
+ * BatchNormalization statistics of every sample are recomputed on the training inputs first
+ * (Maddox et al.'s `bn_update`), and the model's own are restored after.
  *
  * @param swag one {@link Swag} or several (MultiSWAG).
- * @param options `scale`, `lowRank`, `seed` (samples are then reproducible per call).
+ * @param options `scale`, `lowRank`, `seed` (samples are then reproducible per call), `output`,
+ *   `bnUpdate`.
  */
-export function swagPredictor(swag: Swag | Swag[], options: SwagSampleOptions = {}): Predictor {
+export function swagPredictor(swag: Swag | Swag[], options: SwagPredictorOptions = {}): Predictor {
   const members = Array.isArray(swag) ? swag : [swag];
   if (members.length === 0 || !members.every((m) => m instanceof Swag)) {
     throw new ArgumentError('swag', 'expected a Swag or a non-empty array of Swag');
   }
+  const { output = 'auto', bnUpdate: bnOption, ...sampleOptions } = options;
+  if (!['auto', 'logits', 'probs', 'regression'].includes(output)) {
+    throw new ArgumentError(
+      'output',
+      `expected 'auto', 'logits', 'probs' or 'regression', got ${String(output)}`,
+    );
+  }
+  if (bnOption !== undefined && bnOption !== false) {
+    if (bnOption === null || typeof bnOption !== 'object') {
+      throw new ArgumentError(
+        'bnUpdate',
+        `expected { x, batchSize } or false, got ${String(bnOption)}`,
+      );
+    }
+    members.forEach((m) => checkBnUpdateArgs(m.model, bnOption.x, bnOption.batchSize ?? 128));
+  }
+  const bnFor = (m: Swag): { x: tf.Tensor; batchSize: number } | undefined =>
+    bnOption === false
+      ? undefined
+      : bnOption !== undefined
+        ? { x: bnOption.x, batchSize: bnOption.batchSize ?? 128 }
+        : m.bnUpdateData;
   let call = 0;
   return {
     predictSamples(x: tf.Tensor, numSamples: number): tf.Tensor3D {
@@ -215,24 +299,31 @@ export function swagPredictor(swag: Swag | Swag[], options: SwagSampleOptions = 
       try {
         for (let s = 0; s < numSamples; s++) {
           const member = members[s % members.length] as Swag;
+          const bn = bnFor(member);
           const saved = member.model.trainableWeights.map((w) => w.read().clone());
+          const savedBn = bn !== undefined ? saveBnStats(member.model) : [];
           const draw = member.sample({
-            ...options,
+            ...sampleOptions,
             ...(base !== undefined ? { seed: base + s } : {}),
           });
           try {
             member.assign(draw);
+            if (bn !== undefined) bnUpdate(member.model, bn.x, { batchSize: bn.batchSize });
             probs.push(
               tf.tidy(() => {
                 const out = member.model.apply(x, { training: false }) as tf.Tensor;
+                if (output === 'regression') return out.clone();
                 const kind =
-                  outputKindOf(member.model) ?? (looksLikeProbs(out) ? 'probs' : 'logits');
+                  output !== 'auto'
+                    ? output
+                    : (outputKindOf(member.model) ?? (looksLikeProbs(out) ? 'probs' : 'logits'));
                 return classProbs(out, kind);
               }),
             );
           } finally {
             member.assign(saved);
-            tf.dispose([saved, draw]);
+            if (bn !== undefined) restoreBnStats(member.model, savedBn);
+            tf.dispose([saved, savedBn, draw]);
           }
         }
         return tf.stack(probs) as tf.Tensor3D;
@@ -259,11 +350,75 @@ export interface TrainSwagOptions extends SwagOptions {
   seed?: number;
   /** Called after every epoch with its mean training loss. */
   onEpoch?: (epoch: number, loss: number) => void;
+  /**
+   * `'classification'` (default: the NLL of the model's outputs read as a classifier) or
+   * `'regression'` (laplace-torch's name): the mean squared error `(1/(N D)) sum (y - f(x))^2`
+   * (the Gaussian NLL up to its scale), with finite targets `y` `[N, D]` (`[N]` for one output).
+   */
+  likelihood?: 'classification' | 'regression';
+  /**
+   * Keep a copy of the training inputs in the returned {@link Swag} for Maddox et al.'s
+   * `bn_update` ({@link swagPredictor} then recomputes the BatchNormalization statistics of every
+   * sample on them): `true`, or `{ batchSize }` of the update passes (default 128). Default false.
+   * Refused for a model without BatchNormalization layers (there is nothing to update).
+   */
+  bnUpdate?: boolean | { batchSize?: number };
 }
 
 /**
- * Continue training a (pre-trained) classifier with constant-learning-rate SGD on its negative
- * log-likelihood and collect SWAG snapshots along the way (the model ends at its last iterate;
+ * The batch size of `trainSwag`'s `bnUpdate` option (undefined: off), checked with the inputs
+ * before any work.
+ * @throws ArgumentError naming `bnUpdate` (a bad value, or a model without BatchNormalization).
+ */
+function bnUpdateBatchSize(
+  model: tf.LayersModel,
+  x: tf.Tensor,
+  option: TrainSwagOptions['bnUpdate'],
+): number | undefined {
+  if (option === undefined || option === false) return undefined;
+  if (option !== true && (option === null || typeof option !== 'object')) {
+    throw new ArgumentError(
+      'bnUpdate',
+      `expected a boolean or { batchSize }, got ${String(option)}`,
+    );
+  }
+  if (batchNormLayers(model).length === 0) {
+    throw new ArgumentError(
+      'bnUpdate',
+      'the model has no BatchNormalization layer: there are no statistics to update',
+    );
+  }
+  const batchSize = option === true ? 128 : (option.batchSize ?? 128);
+  checkBnUpdateArgs(model, x, batchSize);
+  return batchSize;
+}
+
+/**
+ * Regression targets `[N, D]` (`[N]` accepted for `D = 1`), finite, as a new float32 tensor.
+ * @throws ArgumentError naming `y` otherwise.
+ */
+function regressionTargets(y: tf.Tensor | ArrayLike<number>, n: number, d: number): tf.Tensor2D {
+  const shape = y instanceof tf.Tensor ? y.shape : [y.length];
+  const ok =
+    (shape.length === 2 && shape[0] === n && shape[1] === d) ||
+    (d === 1 && shape.length === 1 && shape[0] === n);
+  if (!ok) {
+    throw new ArgumentError(
+      'y',
+      `expected regression targets [${n}, ${d}] (the model's outputs)${d === 1 ? ` or [${n}]` : ''}, got [${shape.join(', ')}]`,
+    );
+  }
+  const v = Float32Array.from(y instanceof tf.Tensor ? y.dataSync() : y);
+  const bad = v.findIndex((t) => !Number.isFinite(t));
+  if (bad >= 0) {
+    throw new ArgumentError('y', `expected finite targets, got ${v[bad]} at flat index ${bad}`);
+  }
+  return tf.tensor2d(v, [n, d]);
+}
+
+/**
+ * Continue training a (pre-trained) classifier (or, with `likelihood: 'regression'`, a
+ * regressor) with constant-learning-rate SGD on its negative log-likelihood and collect SWAG snapshots along the way (the model ends at its last iterate;
  * `swag.swaMean()` gives the SWA weights). The loss follows the model's outputs
  * (`class_outputs.ts` `classNll`): softmax cross-entropy of logits, the NLL of a softmax output as
  * it is, the Bernoulli NLL of a one-output (binary) head. Inputs and labels are checked before any
@@ -308,16 +463,31 @@ export async function trainSwag(
   if (n === 0) throw new ArgumentError('x', 'expected at least one training input, got none');
   checkInputShape(model, x);
   checkFinite(x, 'x', 'inputs');
+  const likelihood = options.likelihood ?? 'classification';
+  if (likelihood !== 'classification' && likelihood !== 'regression') {
+    throw new ArgumentError(
+      'likelihood',
+      `expected 'classification' or 'regression', got '${String(likelihood)}'`,
+    );
+  }
   if (model.outputs.length !== 1 || model.outputs[0]?.shape.length !== 2) {
-    throw new ArgumentError('model', 'expected one output [N, K] (a classifier)');
+    throw new ArgumentError(
+      'model',
+      `expected one output [N, ${likelihood === 'classification' ? 'K] (a classifier)' : 'D] (a regressor)'}`,
+    );
   }
   const numOutputs = model.outputs[0]?.shape[1] as number;
-  const labels = toHostLabels(y, n, Math.max(numOutputs, 2), 'y', 'x');
+  const bnBatch = bnUpdateBatchSize(model, x, options.bnUpdate);
+  // owns no tensor until collect(): made first, so that a bad rank throws before the targets exist
   const swag = new Swag(model, options.rank !== undefined ? { rank: options.rank } : {});
+  const targets =
+    likelihood === 'classification'
+      ? tf.tensor1d(toHostLabels(y, n, Math.max(numOutputs, 2), 'y', 'x'), 'int32')
+      : regressionTargets(y, n, numOutputs);
   // Heavy-ball SGD written out (tfjs's MomentumOptimizer.dispose leaks its learning-rate scalar).
   const vars = model.trainableWeights.map((w) => w.read() as unknown as tf.Variable);
   const velocity: tf.Tensor[] = vars.map((v) => tf.keep(tf.zerosLike(v)));
-  const yAll = tf.tensor1d(labels, 'int32');
+  const yAll = targets;
   const initial = vars.map((v) => tf.keep(tf.clone(v)));
   const rng = makeRng(options.seed);
   const steps = Math.ceil(n / batchSize);
@@ -339,6 +509,9 @@ export async function trainSwag(
           const yb = tf.gather(yAll, ix);
           const { value, grads } = tf.variableGrads(() => {
             const out = model.apply(xb, { training: true }) as tf.Tensor;
+            if (likelihood === 'regression') {
+              return tf.mean(tf.squaredDifference(out, yb)) as tf.Scalar;
+            }
             kind ??= outputKindOf(model) ?? (looksLikeProbs(out) ? 'probs' : 'logits');
             return classNll(out, yb, kind);
           }, vars);
@@ -364,6 +537,7 @@ export async function trainSwag(
       }
       options.onEpoch?.(e, total / steps);
     }
+    if (bnBatch !== undefined) swag.keepBnUpdateData(x, bnBatch);
     return swag;
   } catch (err) {
     swag.dispose();

@@ -25,6 +25,12 @@ export interface TemperatureFit {
   nllAfter: number;
   /** Newton iterations used. */
   iterations: number;
+  /**
+   * Set when the fit hit its lower bound `T = 1/maxBeta` (0.01 by default): the logits separate
+   * the calibration set perfectly, so the NLL keeps falling as `T -> 0` (the set is most likely
+   * the training data); the text names the fix. Also printed once per call with `console.warn`.
+   */
+  warning?: string;
 }
 
 /** Options of {@link fitTemperature}. */
@@ -84,7 +90,9 @@ function nllMoments(z: Float64Array, rows: number, cols: number, y: Int32Array, 
  * The NLL is convex in `beta = 1/T` (its second derivative is the mean variance of the logits under
  * the tempered softmax), so a safeguarded Newton iteration in float64 finds the global minimum;
  * when the held-out set is perfectly separated the minimum lies at `beta -> infinity` and
- * `1/maxBeta` is returned.
+ * `1/maxBeta` is returned, with a `warning` (also `console.warn`ed, as deepprob's other warnings
+ * are printed): a separable calibration set is usually the training set, and the temperature must
+ * be fitted on held-out data.
  *
  * @param logits held-out logits `[N, K]` (never probabilities).
  * @param labels `N` integer labels.
@@ -116,7 +124,25 @@ export function fitTemperature(
   }
   if (rowsLookLikeProbs(m.values, m.rows, m.cols))
     throw new ArgumentError('logits', PROBS_NOT_LOGITS);
-  return fitOnHost(m, toHostLabels(labels, m.rows, m.cols), maxBeta, tol);
+  const fit = fitOnHost(m, toHostLabels(labels, m.rows, m.cols), maxBeta, tol);
+  if (fit.temperature > 1 / maxBeta) return fit;
+  const warning = separableWarning(fit, m.rows, maxBeta);
+  console.warn(warning);
+  return { ...fit, warning };
+}
+
+/**
+ * The warning of a temperature fit that hit its bound `T = 1/maxBeta` (kl_guard's style: what
+ * happened, with the numbers, and the fix).
+ */
+function separableWarning(fit: TemperatureFit, n: number, maxBeta: number): string {
+  return (
+    `deepprob: warning: fitTemperature hit its lower bound T = ${1 / maxBeta} (1/maxBeta): ` +
+    `the logits separate the ${n} calibration examples perfectly, so the NLL keeps falling as ` +
+    `T -> 0 (${fit.nllBefore.toExponential(3)} at T = 1, ${fit.nllAfter.toExponential(3)} at the bound). ` +
+    'This is what the training set gives; fit the temperature on held-out data (a validation ' +
+    'split the model was not trained on) instead.'
+  );
 }
 
 /** {@link fitTemperature} on checked host logits and labels. */

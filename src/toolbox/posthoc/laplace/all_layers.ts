@@ -5,7 +5,7 @@
  * block-diagonal over layers, in a `diag` or `kron` (KFAC) structure:
  *
  * $$H = \sum_n J_n^T \Lambda_n J_n,\qquad \Lambda_n = \sum_c u_{n,c} u_{n,c}^T,\quad
- *   u_{n,c} = \sqrt{p_{n,c}}\,(e_c - p_n)\ \text{(softmax)},\quad e_c/\sigma\ \text{(Gaussian)} .$$
+ *   u_{n,c} = \sqrt{p_{n,c}}\,(e_c - p_n)\ \text{(softmax)},\quad \sqrt{p_n(1-p_n)}\ \text{(Bernoulli, one logit)},\quad e_c/\sigma\ \text{(Gaussian)} .$$
  *
  * With the layer input rows `a~_{n,t}` (`t` over the output positions of a convolution, one row
  * for Dense; bias as a trailing 1) and the back-propagated signals `g_{n,c,t} = J_{z}^T u_{n,c}`:
@@ -33,6 +33,7 @@ import { LaplacePosterior } from './laplace_posterior.js';
 import { nextSeed } from '../../../utils/seed.js';
 import type { Predictor } from '../../predictors.js';
 import { type LaplaceLikelihood } from './curvature.js';
+import { classProbs, probitProbs, type OutputLikelihood } from './likelihood.js';
 import {
   augmentedRows,
   backprop,
@@ -49,7 +50,10 @@ export type AllLayersStructure = 'diag' | 'kron';
 
 /** Options of {@link allLayersLaplace}. */
 export interface AllLayersLaplaceOptions {
-  /** `'classification'` (softmax cross-entropy, default) or `'regression'` (Gaussian). */
+  /**
+   * `'classification'` (default: softmax cross-entropy; Bernoulli for a model with one output, a
+   * sigmoid or one raw logit) or `'regression'` (Gaussian).
+   */
   likelihood?: LaplaceLikelihood;
   /** `'kron'` (default, KFAC per layer) or `'diag'`. */
   hessianStructure?: AllLayersStructure;
@@ -79,6 +83,7 @@ export class AllLayersLaplace extends LaplacePosterior<AllLayersStructure> {
     thetaSq: number;
     n: number;
     logLikelihood: number;
+    outputLikelihood: OutputLikelihood;
     options: Required<AllLayersLaplaceOptions>;
   }) {
     super(args.eigs, args, args.options);
@@ -229,12 +234,15 @@ export class AllLayersLaplace extends LaplacePosterior<AllLayersStructure> {
     }
   }
 
-  /** `S` Monte Carlo samples of the GLM predictive class probabilities `[S, N, K]`. */
+  /**
+   * `S` Monte Carlo samples of the GLM predictive class probabilities `[S, N, K]` (a binary head:
+   * `[S, N, 2]`, `[1 - p, p]` with `p = sigmoid(f)`).
+   */
   sampleProbs(x: tf.Tensor, numSamples: number, seed?: number): tf.Tensor3D {
     this.checkClassification();
     const f = this.sampleOutputs(x, numSamples, seed);
     try {
-      return tf.softmax(f) as tf.Tensor3D;
+      return classProbs(f, this.outputLikelihood) as tf.Tensor3D;
     } finally {
       f.dispose();
     }
@@ -319,9 +327,10 @@ export class AllLayersLaplace extends LaplacePosterior<AllLayersStructure> {
    * - `probit`: $$p(y\mid x) \approx \operatorname{softmax}\Big(\frac{\mu_k}{\sqrt{1 + \frac\pi8 (J\Sigma J^T)_{kk}}}\Big)$$
    *   from {@link glmPredictive} (deterministic, `K` backward passes per batch).
    *
-   * The positional form `predictProbs(x, numSamples, seed)` is the `mc` link.
+   * The positional form `predictProbs(x, numSamples, seed)` is the `mc` link. A binary head gives
+   * `[1 - p, p]`: the MC mean of `sigmoid(f_s)`, or the probit `sigmoid(mu / sqrt(1 + pi v / 8))`.
    *
-   * @returns `[N, K]` probabilities (`[0, K]` for `N = 0`).
+   * @returns `[N, K]` probabilities (`[N, 2]` for a binary head; `[0, K]` for `N = 0`).
    */
   predictProbs(
     x: tf.Tensor,
@@ -356,10 +365,10 @@ export class AllLayersLaplace extends LaplacePosterior<AllLayersStructure> {
       (xb) => {
         const { mean, cov } = this.meanCov(xb);
         const v = tf.sum(tf.mul(cov, tf.eye(this.chain.k)), 2);
-        return tf.softmax(tf.div(mean, tf.sqrt(tf.add(1, tf.mul(Math.PI / 8, v)))));
+        return probitProbs(mean, v, this.outputLikelihood);
       },
       0,
-      [0, this.chain.k],
+      [0, this.classesFor(this.chain.k)],
     ) as tf.Tensor2D;
   }
 

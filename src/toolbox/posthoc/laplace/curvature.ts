@@ -5,12 +5,13 @@
  * Parameters are ordered `theta_{(d,k)} = W[d, k]` (`d` outer, `k` inner, the tfjs Dense kernel
  * `[D, K]` flattened), with the bias as the extra row `d = D` (`phi~ = [phi; 1]`). With the
  * Hessian of the negative log-likelihood in the outputs `Lambda_n` (softmax cross-entropy:
- * `diag(p) - p p^T`; Gaussian regression: `I / sigma^2`) and the Jacobian
- * `J_n = phi~_n^T (x) I_K`,
+ * `diag(p) - p p^T`; a binary head's Bernoulli NLL of one logit: `p (1 - p)`; Gaussian
+ * regression: `I / sigma^2`) and the Jacobian `J_n = phi~_n^T (x) I_K`,
  *
  * $$H = \sum_n J_n^T \Lambda_n J_n = \sum_n \tilde\phi_n\tilde\phi_n^T \otimes \Lambda_n .$$
  */
 import * as tf from '@tensorflow/tfjs';
+import type { OutputLikelihood } from './likelihood.js';
 
 /** The likelihood of the network outputs. */
 export type LaplaceLikelihood = 'classification' | 'regression';
@@ -52,23 +53,28 @@ function addInto(target: Float64Array, t: tf.Tensor): void {
  * @param sums the running sums (mutated).
  * @param features `phi~` with the bias column already appended, `[B, D1]`.
  * @param outputs network outputs `[B, K]` (logits for classification, means for regression).
- * @param likelihood `'classification'` or `'regression'`.
+ * @param lik the output likelihood (`'categorical'`, `'bernoulli'` or `'gaussian'`).
  * @param sigmaNoise regression noise standard deviation.
  */
 export function accumulateCurvature(
   sums: CurvatureSums,
   features: tf.Tensor2D,
   outputs: tf.Tensor2D,
-  likelihood: LaplaceLikelihood,
+  lik: OutputLikelihood,
   sigmaNoise: number,
 ): void {
   const b = features.shape[0];
   const { d1, k } = sums;
   tf.tidy(() => {
-    const cls = likelihood === 'classification';
-    // w_{n,k}: diagonal part of Lambda_n; the low-rank part -p p^T only for classification.
+    const cls = lik === 'categorical';
+    // w_{n,k}: diagonal part of Lambda_n; the low-rank part -p p^T only for the softmax.
     const p = cls ? tf.softmax(outputs) : undefined;
-    const w = cls ? (p as tf.Tensor2D) : tf.fill([b, k], 1 / (sigmaNoise * sigmaNoise));
+    const w =
+      lik === 'categorical'
+        ? (p as tf.Tensor2D)
+        : lik === 'bernoulli'
+          ? tf.mul(tf.sigmoid(outputs), tf.sigmoid(tf.neg(outputs)))
+          : tf.fill([b, k], 1 / (sigmaNoise * sigmaNoise));
     if (sums.structure === 'diag') {
       const lamDiag = cls ? tf.sub(w, tf.square(w)) : w;
       addInto(sums.a, tf.matMul(tf.square(features), lamDiag, true, false));

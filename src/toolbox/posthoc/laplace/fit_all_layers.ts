@@ -8,7 +8,8 @@ import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../../utils/errors.js';
 import { AllLayersLaplace, unitRows, type AllLayersLaplaceOptions } from './all_layers.js';
 import { checkInputs, checkPositive, checkTargets } from './checks.js';
-import { emptyCurvature, type LaplaceLikelihood } from './curvature.js';
+import { emptyCurvature } from './curvature.js';
+import { batchLogLikelihood, outputLikelihood, type OutputLikelihood } from './likelihood.js';
 import {
   augmentedRows,
   backprop,
@@ -26,16 +27,18 @@ function addInto(target: Float64Array, t: tf.Tensor): void {
 }
 
 /** Output cotangents `u_c` `[B, K]` whose outer products sum to `Lambda_n`. */
-function lambdaFactors(
-  out: tf.Tensor2D,
-  likelihood: LaplaceLikelihood,
-  sigmaNoise: number,
-): tf.Tensor2D[] {
+function lambdaFactors(out: tf.Tensor2D, lik: OutputLikelihood, sigmaNoise: number): tf.Tensor2D[] {
   const [b, k] = out.shape;
-  if (likelihood === 'regression') {
+  if (lik === 'gaussian') {
     return Array.from({ length: k }, (_, c) =>
       tf.tidy(() => tf.mul(unitRows(b, k, c), 1 / sigmaNoise) as tf.Tensor2D),
     );
+  }
+  if (lik === 'bernoulli') {
+    // one logit: Lambda = p (1 - p) = u^2
+    return [
+      tf.tidy(() => tf.sqrt(tf.mul(tf.sigmoid(out), tf.sigmoid(tf.neg(out)))) as tf.Tensor2D),
+    ];
   }
   return tf.tidy(() => {
     const p = tf.softmax(out);
@@ -50,16 +53,18 @@ function lambdaFactors(
 /**
  * Fit a Laplace approximation over all Dense and Conv2D weights of a trained chain model
  * (laplace-torch's `Laplace(model, likelihood, subset_of_weights='all', hessian_structure=...)`).
- * Other trainable weights (e.g. batch normalisation) stay at their trained values. A classifier
+ * Batch / layer normalisation and frozen layers (`trainable = false`) keep their trained values;
+ * any other trainable layer (Conv1D, Embedding, LSTM, ...) or a nested model is refused. A classifier
  * may end in a softmax (the last layer's `activation: 'softmax'`, or a trailing `Softmax` /
  * `Activation('softmax')` layer): the approximation is then over the logits `z` before it
  * (`p = softmax(z)`), so its predictions and `logLikelihood` are those of the model.
  *
  * @param model trained single-input, single-output `tf.LayersModel`, a single chain of layers
- *   ending in logits / means `[N, K]` (or a softmax, for classification; `K >= 2` classes, a
- *   sigmoid head is rejected). Conv2D layers may be strided or dilated, channels last.
+ *   ending in logits / means `[N, K]` (or a softmax, for classification), or a binary classifier
+ *   with one output (a sigmoid or one raw logit: Bernoulli likelihood, labels in `{0, 1}`; a
+ *   multi-unit sigmoid head is rejected). Conv2D layers may be strided or dilated, channels last.
  * @param x training inputs `[N, ...]` shaped like the model's input, all finite.
- * @param y `N` integer labels in `[0, K)` or finite targets `[N, K]`.
+ * @param y `N` integer labels in `[0, K)` (`{0, 1}` for a binary head) or finite targets `[N, K]`.
  * @throws ArgumentError naming the argument, before any work, on a model or input it cannot use.
  * @param options `likelihood`, `hessianStructure` (`kron` | `diag`), `priorPrecision`,
  *   `sigmaNoise`, `batchSize`.
@@ -103,7 +108,8 @@ export function allLayersLaplace(
   const chain = layerChain(model, o.likelihood);
   const n = checkInputs(model, x, { finite: true, minRows: 1 });
   const k = chain.k;
-  const yHost = checkTargets(y, n, k, o.likelihood);
+  const lik = outputLikelihood(o.likelihood, k);
+  const yHost = checkTargets(y, n, lik === 'bernoulli' ? 2 : k, o.likelihood);
   const sums = chain.params.map((p) =>
     emptyCurvature(o.hessianStructure, p.d + (p.hasBias ? 1 : 0), p.u),
   );
@@ -137,7 +143,7 @@ export function allLayersLaplace(
           positions[l] = (positions[l] as number) + flat.shape[0];
         });
       }
-      for (const u of lambdaFactors(fwd.outputs, o.likelihood, o.sigmaNoise)) {
+      for (const u of lambdaFactors(fwd.outputs, lik, o.sigmaNoise)) {
         const gs = backprop(chain, xb, u, shapes);
         chain.params.forEach((p, l) => {
           const sr = signalRows(gs[l] as tf.Tensor, p.u);
@@ -155,16 +161,7 @@ export function allLayersLaplace(
         i * (o.likelihood === 'classification' ? 1 : k),
         (i + size) * (o.likelihood === 'classification' ? 1 : k),
       );
-      if (o.likelihood === 'classification') {
-        const lp = tf.logSoftmax(fwd.outputs);
-        const oh = tf.oneHot(tf.tensor1d(Int32Array.from(yb), 'int32'), k);
-        logLik += tf.sum(tf.mul(lp, oh)).dataSync()[0] as number;
-      } else {
-        const r = tf.sub(fwd.outputs, tf.tensor2d(Float32Array.from(yb), [size, k]));
-        const s2 = o.sigmaNoise * o.sigmaNoise;
-        const sse = tf.sum(tf.square(r)).dataSync()[0] as number;
-        logLik += (-0.5 * sse) / s2 - 0.5 * size * k * Math.log(2 * Math.PI * s2);
-      }
+      logLik += batchLogLikelihood(fwd.outputs, yb, lik, o.sigmaNoise);
     });
   }
   const eigs = sums.map((s, l) => {
@@ -172,5 +169,13 @@ export function allLayersLaplace(
     s.n = o.hessianStructure === 'kron' ? (positions[l] as number) : n;
     return eigenCurvature(s);
   });
-  return new AllLayersLaplace({ chain, eigs, thetaSq, n, logLikelihood: logLik, options: o });
+  return new AllLayersLaplace({
+    chain,
+    eigs,
+    thetaSq,
+    n,
+    logLikelihood: logLik,
+    outputLikelihood: lik,
+    options: o,
+  });
 }

@@ -1,15 +1,21 @@
 /**
  * Where the Laplace approximations read a model's outputs: a single-input, single-output
  * `tf.LayersModel` whose output, for classification, is read as the logits `z` of
- * `p(y | x) = softmax(z)`. Keras / TF.js classifiers commonly end in a softmax, so a final softmax
- * is removed and the approximation works on the logits before it:
+ * `p(y | x) = softmax(z)` or, with one output, as the logit of a binary classifier,
+ * `p(y = 1 | x) = sigmoid(z)` (Bernoulli). Keras / TF.js classifiers commonly end in a softmax (a
+ * binary one in a sigmoid), so that final link is removed and the approximation works on the
+ * logits before it:
  *
- * - the last layer's `activation: 'softmax'` (`Dense`, `Conv2D`) is ignored;
- * - trailing softmax-only layers (`Softmax` over the last axis, `Activation('softmax')`) are
- *   skipped, as are layers that are the identity at inference (`Dropout` and the like).
+ * - the last layer's `activation: 'softmax'` (`'sigmoid'` for one output) is ignored;
+ * - trailing link-only layers (`Softmax` over the last axis, `Activation('softmax')`, or
+ *   `Activation('sigmoid')` for one output) are skipped, as are layers that are the identity at
+ *   inference (`Dropout` and the like).
  *
- * At most one softmax is removed; a sigmoid head (binary / multi-label) or fewer than two outputs is
- * rejected for classification, since `softmax` over one logit is constant.
+ * A nested model at the output (a `Sequential` head inside a functional model) is entered, at any
+ * depth, as laplace-torch's `FeatureExtractor` finds the last `Linear` module.
+ *
+ * At most one link is removed; a sigmoid over several outputs (a multi-label head) or a softmax
+ * over one output (constant 1) is rejected for classification.
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../../utils/errors.js';
@@ -28,14 +34,63 @@ const INFERENCE_IDENTITY = new Set([
 
 /** The output end of a model, as the Laplace approximations read it. */
 export interface ModelHead {
-  /** The last layer whose (pre-softmax) output is the model output, up to skipped layers. */
+  /** The last layer whose output before the link (softmax / sigmoid) is the model output, up to skipped layers. */
   layer: tf.layers.Layer;
-  /** Layers after `layer` that are skipped (softmax-only or identity at inference). */
+  /** Layers after `layer` that are skipped (link-only or identity at inference). */
   skipped: Set<tf.layers.Layer>;
-  /** Whether `layer`'s own softmax activation is ignored. */
+  /** Whether `layer`'s own link activation (softmax, or sigmoid for one output) is ignored. */
   dropActivation: boolean;
   /** Outputs `K` (the last dimension of the model output). */
   k: number;
+  /** Classification with one output: the logit of a Bernoulli `p(y = 1)`. */
+  binary: boolean;
+  /**
+   * Nested models entered on the way from the output to `layer` (a `Sequential` head inside a
+   * functional model, ...), outermost first: `container` applies the nested model to `feed`, a
+   * tensor of `container`'s graph. Empty when `layer` is a layer of `model` itself.
+   */
+  nesting: NestedModelStep[];
+  /** The model whose graph holds `layer` (`model`, or the innermost nested model). */
+  owner: tf.LayersModel;
+}
+
+/** One nested model on the way to the output layer (see {@link ModelHead.nesting}). */
+export interface NestedModelStep {
+  /** The model (the outer one, or a nested one) that applies the nested model. */
+  container: tf.LayersModel;
+  /** The input the nested model is applied to, in `container`'s graph. */
+  feed: tf.SymbolicTensor;
+  /** The nested model. */
+  nested: tf.LayersModel;
+}
+
+/**
+ * Step into the nested model that makes `t` in `container`'s graph: checks it has one input and
+ * one output and is applied once, records the step, and returns its own output tensor.
+ */
+function enterNested(
+  nested: tf.LayersModel,
+  t: tf.SymbolicTensor,
+  container: tf.LayersModel,
+  nesting: NestedModelStep[],
+): tf.SymbolicTensor {
+  if (nested.inputs.length !== 1 || nested.outputs.length !== 1) {
+    throw new ArgumentError(
+      'model',
+      `expected the nested model '${nested.name}' at the output to have one input and one output, got ${nested.inputs.length} and ${nested.outputs.length}`,
+    );
+  }
+  // node 0 links the nested model's own inputs to its outputs; node 1 is its one use
+  const nodes = (nested as unknown as { inboundNodes: { inputTensors: tf.SymbolicTensor[] }[] })
+    .inboundNodes;
+  if (nodes.length !== 2 || t.nodeIndex !== 1) {
+    throw new ArgumentError(
+      'model',
+      `expected the nested model '${nested.name}' at the output to be applied once, got ${nodes.length - 1} times`,
+    );
+  }
+  nesting.push({ container, feed: nodes[1]?.inputTensors[0] as tf.SymbolicTensor, nested });
+  return nested.outputs[0] as tf.SymbolicTensor;
 }
 
 function config(layer: tf.layers.Layer): Record<string, unknown> {
@@ -52,9 +107,10 @@ function singleNode(layer: tf.layers.Layer): boolean {
   return nodes !== undefined && nodes.length === 1;
 }
 
-function isSoftmaxOnly(layer: tf.layers.Layer, rank: number): boolean {
+function isLinkOnly(layer: tf.layers.Layer, rank: number, link: 'softmax' | 'sigmoid'): boolean {
   const cls = layer.getClassName();
-  if (cls === 'Activation') return activationOf(layer) === 'softmax';
+  if (cls === 'Activation') return activationOf(layer) === link;
+  if (link === 'sigmoid') return false;
   if (cls !== 'Softmax') return false;
   const axis = config(layer).axis;
   const axes = Array.isArray(axis) ? axis : [axis ?? -1];
@@ -65,8 +121,8 @@ function isSoftmaxOnly(layer: tf.layers.Layer, rank: number): boolean {
  * Check `model` is a `tf.LayersModel` with one input and one output `[batch, K]`, and find where
  * its logits (classification) or means (regression) are made.
  *
- * @throws ArgumentError naming `model` otherwise, or for classification with `K < 2`, a sigmoid
- *   head, or more than one final softmax.
+ * @throws ArgumentError naming `model` otherwise, or for classification with a sigmoid over
+ *   several outputs, a softmax over one, or more than one final link.
  */
 export function modelHead(model: tf.LayersModel, likelihood: LaplaceLikelihood): ModelHead {
   if (!(model instanceof tf.LayersModel)) {
@@ -87,47 +143,57 @@ export function modelHead(model: tf.LayersModel, likelihood: LaplaceLikelihood):
   }
   const k = out.shape[1];
   const cls = likelihood === 'classification';
+  const binary = cls && k === 1;
+  const link = binary ? 'sigmoid' : 'softmax';
   const skipped = new Set<tf.layers.Layer>();
-  let softmaxes = 0;
+  let links = 0;
   let t = out;
+  const nesting: NestedModelStep[] = [];
+  let owner: tf.LayersModel = model;
   for (;;) {
     const layer = t.sourceLayer;
+    if (layer instanceof tf.LayersModel) {
+      // laplace-torch's FeatureExtractor finds the last Linear module at any depth
+      t = enterNested(layer, t, owner, nesting);
+      owner = layer;
+      continue;
+    }
     const name = layer.getClassName();
-    const softmaxOnly = cls && isSoftmaxOnly(layer, t.shape.length);
-    if (!softmaxOnly && !INFERENCE_IDENTITY.has(name)) break;
+    const linkOnly = cls && isLinkOnly(layer, t.shape.length, link);
+    if (!linkOnly && !INFERENCE_IDENTITY.has(name)) break;
     if (!singleNode(layer)) {
       throw new ArgumentError(
         'model',
         `expected each layer of the output head to be used once; '${layer.name}' is applied ${String((layer as unknown as { inboundNodes: unknown[] }).inboundNodes.length)} times`,
       );
     }
-    if (softmaxOnly) softmaxes++;
+    if (linkOnly) links++;
     skipped.add(layer);
     t = layer.input as tf.SymbolicTensor;
   }
   const layer = t.sourceLayer;
   const act = activationOf(layer);
-  const dropActivation = cls && act === 'softmax';
-  if (dropActivation) softmaxes++;
-  if (softmaxes > 1) {
+  const dropActivation = cls && act === link;
+  if (dropActivation) links++;
+  if (links > 1) {
     throw new ArgumentError(
       'model',
-      `expected at most one final softmax (the Laplace fit works on the logits before it), got ${softmaxes} in a row`,
+      `expected at most one final ${link} (the Laplace fit works on the logits before it), got ${links} in a row`,
     );
   }
-  if (cls) {
+  if (cls && !dropActivation) {
     if (act === 'sigmoid' || act === 'hardSigmoid') {
       throw new ArgumentError(
         'model',
-        `expected a classifier ending in K >= 2 logits or a softmax, got a '${act}' head ('${layer.name}': a binary or multi-label model); write a binary classifier as 2 logits`,
+        `expected a classifier ending in K >= 2 logits or a softmax, or in one logit or sigmoid (binary), got a '${act}' head over K = ${k} output(s) ('${layer.name}': ${binary ? 'not the logistic link of one logit' : 'a multi-label model'})`,
       );
     }
-    if (k < 2) {
+    if (binary && act === 'softmax') {
       throw new ArgumentError(
         'model',
-        `expected a classifier with K >= 2 logits or softmax outputs, got K = ${k} (write a binary classifier as 2 logits)`,
+        `expected a binary classifier to end in one logit or a sigmoid, got a softmax over one output ('${layer.name}': constant 1)`,
       );
     }
   }
-  return { layer, skipped, dropActivation, k };
+  return { layer, skipped, dropActivation, k, binary, nesting, owner };
 }

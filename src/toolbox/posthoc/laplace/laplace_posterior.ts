@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { checkPositive } from './checks.js';
 import type { LaplaceLikelihood } from './curvature.js';
+import { numClassesOf, type OutputLikelihood } from './likelihood.js';
 import {
   laplaceLogMarginal,
   maximizeLaplaceMarginal,
@@ -23,6 +24,8 @@ export interface LaplaceFit {
   n: number;
   /** `log p(D | theta_*)`. */
   logLikelihood: number;
+  /** The likelihood of the outputs (softmax, Bernoulli for a binary head, Gaussian). */
+  outputLikelihood: OutputLikelihood;
 }
 
 /** The fit options a Laplace posterior keeps. */
@@ -44,6 +47,12 @@ export abstract class LaplacePosterior<S extends string> {
   readonly n: number;
   /** `log p(D | theta_*)`, the training data's log-likelihood at the MAP. */
   readonly logLikelihood: number;
+  /**
+   * Whether the model is a binary classifier read through one logit `z` (a sigmoid head or one raw
+   * output): Bernoulli likelihood, class probabilities `[1 - p, p]` with `p = sigmoid(z)`.
+   */
+  readonly binary: boolean;
+  protected readonly outputLikelihood: OutputLikelihood;
   protected readonly blocks: readonly EigenCurvature[];
   protected readonly thetaSq: number;
   protected readonly batchSize: number;
@@ -61,10 +70,17 @@ export abstract class LaplacePosterior<S extends string> {
     this.thetaSq = fit.thetaSq;
     this.n = fit.n;
     this.logLikelihood = fit.logLikelihood;
+    this.outputLikelihood = fit.outputLikelihood;
+    this.binary = fit.outputLikelihood === 'bernoulli';
     this.priorPrecision = options.priorPrecision;
     this.likelihood = options.likelihood;
     this.structure = options.hessianStructure;
     this.batchSize = options.batchSize;
+  }
+
+  /** Classes of the class probabilities: 2 for a binary head, else the outputs `K`. */
+  protected classesFor(k: number): number {
+    return numClassesOf(k, this.outputLikelihood);
   }
 
   /** Rows of `x`, checked against the model's input (an empty batch allowed). */

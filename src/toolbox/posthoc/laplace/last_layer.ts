@@ -17,6 +17,7 @@ import { LaplacePosterior } from './laplace_posterior.js';
 import { nextSeed } from '../../../utils/seed.js';
 import type { Predictor } from '../../predictors.js';
 import { type HessianStructure, type LaplaceLikelihood } from './curvature.js';
+import { classProbs, probitProbs, type OutputLikelihood } from './likelihood.js';
 import {
   glmCovariance,
   glmNoise,
@@ -37,9 +38,15 @@ export function denseLogits(layer: tf.layers.Layer, f: tf.Tensor2D): tf.Tensor2D
   });
 }
 
+/** The feature map `phi(x)` of the last layer: the network up to its last Dense's input. */
+export type FeatureMap = (x: tf.Tensor) => tf.Tensor;
+
 /** Options of {@link lastLayerLaplace}. */
 export interface LaplaceOptions {
-  /** `'classification'` (softmax cross-entropy, default) or `'regression'` (Gaussian). */
+  /**
+   * `'classification'` (default: softmax cross-entropy; Bernoulli for a model with one output, a
+   * sigmoid or one raw logit) or `'regression'` (Gaussian).
+   */
   likelihood?: LaplaceLikelihood;
   /** GGN structure: `'kron'` (default, KFAC), `'diag'` or `'full'`. */
   hessianStructure?: HessianStructure;
@@ -56,7 +63,11 @@ export type LinkApproximation = 'probit' | 'mc';
 
 /** Options of {@link LastLayerLaplace.predictProbs}. */
 export interface LaplacePredictOptions {
-  /** `'probit'` (default): `softmax(mu / sqrt(1 + pi/8 diag Var))`; `'mc'`: average of sampled softmaxes. */
+  /**
+   * `'probit'` (default): `softmax(mu / sqrt(1 + pi/8 diag Var))` (a binary head:
+   * `sigmoid(kappa mu)`, `kappa = (1 + pi var / 8)^(-1/2)`); `'mc'`: the average of the class
+   * probabilities of sampled logits.
+   */
   link?: LinkApproximation;
   /** MC samples (default 100). */
   numSamples?: number;
@@ -72,18 +83,19 @@ export class LastLayerLaplace extends LaplacePosterior<HessianStructure> {
   readonly sigmaNoise: number;
   private readonly eig: EigenCurvature;
   private readonly model: tf.LayersModel;
-  private readonly features: tf.LayersModel;
+  private readonly features: FeatureMap;
   private readonly layer: tf.layers.Layer;
 
   /** @internal use {@link lastLayerLaplace}. */
   constructor(args: {
     model: tf.LayersModel;
-    features: tf.LayersModel;
+    features: FeatureMap;
     layer: tf.layers.Layer;
     eig: EigenCurvature;
     thetaSq: number;
     n: number;
     logLikelihood: number;
+    outputLikelihood: OutputLikelihood;
     options: Required<LaplaceOptions>;
   }) {
     super([args.eig], args, args.options);
@@ -111,7 +123,7 @@ export class LastLayerLaplace extends LaplacePosterior<HessianStructure> {
 
   private phi(x: tf.Tensor): tf.Tensor2D {
     return tf.tidy(() => {
-      const f = this.features.apply(x, { training: false }) as tf.Tensor;
+      const f = this.features(x);
       const flat = tf.reshape(f, [f.shape[0] as number, -1]) as tf.Tensor2D;
       return (
         this.eig.d1 > flat.shape[1] ? tf.concat([flat, tf.ones([flat.shape[0], 1])], 1) : flat
@@ -121,8 +133,8 @@ export class LastLayerLaplace extends LaplacePosterior<HessianStructure> {
 
   private mapOutputs(x: tf.Tensor): tf.Tensor2D {
     return tf.tidy(() => {
-      const f = this.features.apply(x, { training: false }) as tf.Tensor2D;
-      return denseLogits(this.layer, f);
+      const f = this.features(x);
+      return denseLogits(this.layer, tf.reshape(f, [f.shape[0] as number, -1]) as tf.Tensor2D);
     });
   }
 
@@ -163,8 +175,11 @@ export class LastLayerLaplace extends LaplacePosterior<HessianStructure> {
    *   $$p(y\mid x) \approx \operatorname{softmax}\Big(\frac{\mu_k}{\sqrt{1 + \frac\pi8 \Sigma_{kk}}}\Big);$$
    * - `mc`: `(1/S) sum_s softmax(mu + J (theta_s - theta_MAP))`, `theta_s` from the posterior.
    *
+   * A binary head (one logit `mu`, GLM variance `v`) gives the two classes `[1 - p, p]` with the
+   * probit (MacKay) `p = sigmoid(mu / sqrt(1 + pi v / 8))`, or the MC mean of `sigmoid(f_s)`.
+   *
    * @param x inputs `[N, ...]` shaped like the model's input.
-   * @returns `[N, K]` probabilities (`[0, K]` for `N = 0`).
+   * @returns `[N, K]` probabilities (`[N, 2]` for a binary head; `[0, K]` for `N = 0`).
    */
   predictProbs(x: tf.Tensor, options: LaplacePredictOptions = {}): tf.Tensor2D {
     this.checkClassification();
@@ -183,17 +198,17 @@ export class LastLayerLaplace extends LaplacePosterior<HessianStructure> {
         const mu = this.mapOutputs(xb);
         const cov = glmCovariance(this.eig, this.priorPrecision, this.phi(xb));
         const v = tf.sum(tf.mul(cov, tf.eye(this.eig.k)), 2);
-        return tf.softmax(tf.div(mu, tf.sqrt(tf.add(1, tf.mul(Math.PI / 8, v)))));
+        return probitProbs(mu, v, this.outputLikelihood);
       },
       0,
-      [0, this.eig.k],
+      [0, this.classesFor(this.eig.k)],
     ) as tf.Tensor2D;
   }
 
   /**
    * `S` Monte Carlo samples of the GLM predictive probabilities, `[S, N, K]` (the same posterior
    * draws for every input), ready for `toolbox.decompose` (mutual information etc.);
-   * `[S, 0, K]` for `N = 0`.
+   * `[S, N, 2]` (`[1 - p, p]`) for a binary head; `[S, 0, K]` for `N = 0`.
    */
   sampleProbs(x: tf.Tensor, numSamples: number, seed?: number): tf.Tensor3D {
     this.checkClassification();
@@ -208,10 +223,10 @@ export class LastLayerLaplace extends LaplacePosterior<HessianStructure> {
         (xb) => {
           const mu = this.mapOutputs(xb);
           const noise = glmNoise(this.eig, this.priorPrecision, this.phi(xb), z);
-          return tf.softmax(tf.add(tf.expandDims(mu, 0), noise));
+          return classProbs(tf.add(tf.expandDims(mu, 0), noise), this.outputLikelihood);
         },
         1,
-        [numSamples, 0, this.eig.k],
+        [numSamples, 0, this.classesFor(this.eig.k)],
       ) as tf.Tensor3D;
     } finally {
       z.dispose();

@@ -10,8 +10,8 @@
  * to `[D, U]` (`Dense`: `[in, units]`; `Conv2D`: `[kh * kw * cin, filters]` in tfjs's kernel
  * order) with the bias as the extra row `D` (`a~ = [a; 1]`).
  *
- * The chain ends at the model's logits (see `head.ts`): a final softmax activation and trailing
- * softmax-only layers of a classifier are left out. A dilated convolution is run as an undilated one
+ * The chain ends at the model's logits (see `head.ts`): a classifier's final softmax (or, for one
+ * output, sigmoid) activation and trailing link-only layers are left out. A dilated convolution is run as an undilated one
  * with the kernel spread out by zeros (tfjs has no gradient for dilated convolutions).
  */
 import * as tf from '@tensorflow/tfjs';
@@ -41,7 +41,7 @@ export interface ParamLayer {
 /** A model as a chain: every layer in order, and the parameter layers among them. */
 export interface LayerChain {
   model: tf.LayersModel;
-  /** The layers run, in order (without a classifier's trailing softmax-only layers). */
+  /** The layers run, in order (without a classifier's trailing link-only layers). */
   layers: tf.layers.Layer[];
   /** Outputs `K` of the chain. */
   k: number;
@@ -49,6 +49,13 @@ export interface LayerChain {
   paramIndex: number[];
   params: ParamLayer[];
 }
+
+/**
+ * Layers whose trainable weights stay at their trained values (a normalisation's scale and offset,
+ * as laplace-torch's curvature backends leave them); any other layer with trainable weights that
+ * is not Dense / Conv2D is refused rather than silently left out of "all" weights.
+ */
+const FIXED_WEIGHTS = new Set(['BatchNormalization', 'LayerNormalization']);
 
 function pair(v: unknown, name: string): [number, number] {
   const a = Array.isArray(v) ? v : [v, v];
@@ -64,13 +71,32 @@ function pair(v: unknown, name: string): [number, number] {
 /**
  * Describe `model` as a {@link LayerChain} ending at its logits (classification) or means. Throws
  * an `ArgumentError` naming `model` when it is not a single chain (each layer fed by the previous
- * one), has no Dense/Conv2D layer, uses a Dense on inputs of rank > 2 or a channels-first Conv2D,
+ * one), nests a model, has a trainable layer other than Dense / Conv2D / a normalisation (e.g.
+ * Conv1D, DepthwiseConv2D, Embedding, LSTM: their weights would silently get no posterior), has
+ * no Dense/Conv2D layer, uses a Dense on inputs of rank > 2 or a channels-first Conv2D,
  * or has an output `modelHead` rejects.
  */
 export function layerChain(model: tf.LayersModel, likelihood: LaplaceLikelihood): LayerChain {
   const head = modelHead(model, likelihood);
   const layers = model.layers.filter((l) => l.getClassName() !== 'InputLayer');
   layers.forEach((l, i) => {
+    if (l instanceof tf.LayersModel) {
+      throw new ArgumentError(
+        'model',
+        `expected a flat chain of layers, got the nested model '${l.name}' (${l.getClassName()}); rebuild the model with its layers inline, or use lastLayerLaplace`,
+      );
+    }
+    const cls = l.getClassName();
+    if (
+      !['Dense', 'Conv2D'].includes(cls) &&
+      !FIXED_WEIGHTS.has(cls) &&
+      l.trainableWeights.length > 0
+    ) {
+      throw new ArgumentError(
+        'model',
+        `layer '${l.name}' (${cls}) has trainable weights that all-layers Laplace cannot put a posterior on (supported: Dense, Conv2D; normalisation layers keep their trained values); use lastLayerLaplace, or freeze the layer (layer.trainable = false) to keep its weights fixed`,
+      );
+    }
     const nodes = (l as unknown as { inboundNodes: { inboundLayers: tf.layers.Layer[] }[] })
       .inboundNodes;
     const prev = nodes?.[0]?.inboundLayers ?? [];
@@ -95,13 +121,14 @@ export function layerChain(model: tf.LayersModel, likelihood: LaplaceLikelihood)
   ) {
     throw new ArgumentError(
       'model',
-      `expected the final softmax on a Dense or Conv2D layer or a Softmax layer, got '${head.layer.name}' of class ${head.layer.getClassName()}`,
+      `expected the final ${head.binary ? 'sigmoid' : 'softmax'} on a Dense or Conv2D layer or a link-only layer, got '${head.layer.name}' of class ${head.layer.getClassName()}`,
     );
   }
   const params: ParamLayer[] = [];
   const paramIndex = run.map((l) => {
     const cls = l.getClassName();
-    if (cls !== 'Dense' && cls !== 'Conv2D') return -1;
+    // a frozen layer (trainable = false) keeps its weights, as laplace-torch's requires_grad
+    if ((cls !== 'Dense' && cls !== 'Conv2D') || l.trainableWeights.length === 0) return -1;
     const cfg = l.getConfig() as Record<string, unknown>;
     const w = l.getWeights();
     const kernel = w[0] as tf.Tensor;

@@ -1,0 +1,92 @@
+/**
+ * The inputs of a network as the loss cells and the epoch loop take them: one tensor, or (tfjs's
+ * convention for a model with several inputs, `model.apply([a, b])`) an array of tensors, one per
+ * `model.inputs[i]` in order, all with the same batch size `B`.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ArgumentError } from '../utils/errors.js';
+
+/** One input tensor, or one tensor per input of a multi-input model (`model.inputs` order). */
+export type ModelInput = tf.Tensor | tf.Tensor[];
+
+/** The batch size `B` of inputs (the leading dimension of the first tensor). */
+export function batchSizeOf(x: ModelInput): number {
+  const first = Array.isArray(x) ? x[0] : x;
+  return (first?.shape[0] as number | undefined) ?? 0;
+}
+
+/** `[d0, d1, ...]` with `null` as `*`. */
+function shapeText(shape: readonly (number | null)[]): string {
+  return `[${shape.map((d) => (d === null ? '*' : String(d))).join(', ')}]`;
+}
+
+function checkOne(t: unknown, name: string): tf.Tensor {
+  if (!(t instanceof tf.Tensor) || t.isDisposed || t.rank < 1) {
+    throw new ArgumentError(name, 'expected a live tf.Tensor of inputs with a batch dimension');
+  }
+  if (t.dtype !== 'float32' && t.dtype !== 'int32') {
+    throw new ArgumentError(name, `expected float32 inputs, got dtype ${t.dtype}`);
+  }
+  return t;
+}
+
+/**
+ * Check inputs against a network before any work: a live float32 / int32 tensor with a batch
+ * dimension for a single-input network, an array of exactly `model.inputs.length` such tensors for
+ * a multi-input model; each `x[i]` of the rank and fixed dimensions of `model.inputs[i]` (a `null`
+ * dimension takes any size), all with the same batch size.
+ *
+ * @param backbone a tfjs model (its symbolic inputs give the shapes) or a layer (only the tensors
+ *   and their batch sizes are checked).
+ * @param x the inputs.
+ * @returns the batch size `B`.
+ * @throws ArgumentError naming `x` (a tensor where an array is expected and vice versa, a wrong
+ *   count) or `x[i]` (not a live tensor, a dtype, a shape, a batch size).
+ */
+export function checkModelInputs(backbone: tf.LayersModel | tf.layers.Layer, x: unknown): number {
+  const symbolic = backbone instanceof tf.LayersModel ? backbone.inputs : undefined;
+  const count = symbolic?.length;
+  if (Array.isArray(x)) {
+    if (count !== undefined && x.length !== count) {
+      throw new ArgumentError(
+        'x',
+        count === 1
+          ? `expected one input tensor (the model has one input), got an array of ${x.length}`
+          : `expected an array of ${count} input tensors (one per model input, in model.inputs order), got ${x.length}`,
+      );
+    }
+    if (x.length === 0) throw new ArgumentError('x', 'expected input tensors, got an empty array');
+  } else if (count !== undefined && count > 1) {
+    throw new ArgumentError(
+      'x',
+      `expected an array of ${count} input tensors (one per model input, in model.inputs order: ${symbolic
+        ?.map((s) => shapeText(s.shape))
+        .join(
+          ', ',
+        )}), got ${x instanceof tf.Tensor ? `one tensor [${x.shape.join(', ')}]` : typeof x}`,
+    );
+  }
+  const list = Array.isArray(x) ? x : [x];
+  const named = (i: number): string => (Array.isArray(x) ? `x[${i}]` : 'x');
+  const tensors = list.map((t, i) => checkOne(t, named(i)));
+  const batch = tensors[0]?.shape[0] as number;
+  tensors.forEach((t, i) => {
+    const want = symbolic?.[i]?.shape;
+    if (
+      want !== undefined &&
+      (want.length !== t.rank || want.some((d, j) => j > 0 && d !== null && d !== t.shape[j]))
+    ) {
+      throw new ArgumentError(
+        named(i),
+        `expected inputs ${shapeText([null, ...want.slice(1)]).replace('*', 'B')} (model input ${i}${symbolic?.[i]?.name !== undefined ? ` '${symbolic[i]?.name}'` : ''}), got [${t.shape.join(', ')}]`,
+      );
+    }
+    if (t.shape[0] !== batch) {
+      throw new ArgumentError(
+        named(i),
+        `expected the batch size of x[0] (${batch}), got [${t.shape.join(', ')}]`,
+      );
+    }
+  });
+  return batch;
+}
