@@ -36,6 +36,9 @@ export {
   initToMedian,
   initToUniform,
   initToValue,
+  initToMean,
+  initToSample,
+  initToFeasible,
   initialPoint,
   type InitStrategy,
 } from './init.js';
