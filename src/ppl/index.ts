@@ -162,3 +162,4 @@ export {
   type Potential,
 } from './mcmc/index.js';
 export * as mcmc from './mcmc/index.js';
+export * as stats from './stats/index.js';
