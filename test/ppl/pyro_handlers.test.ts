@@ -155,6 +155,46 @@ describe('uncondition', () => {
   });
 });
 
+describe('substitute with a function (NumPyro`s substitute_fn)', () => {
+  const model = (): tf.Tensor => {
+    const p = ppl.param('p', 1);
+    const z = ppl.sample('z', new D.Normal(p, 1));
+    ppl.sample('y', new D.Normal(z, 1), { obs: 0.5 });
+    return z;
+  };
+  it('sets the sites it returns a value for, leaves the rest and the observations', () => {
+    const fn = (msg: ppl.Message): tf.TensorLike | undefined =>
+      msg.type === 'param' ? 3 : msg.name === 'z' ? [2.5] : msg.name === 'y' ? 9 : undefined;
+    const tr = ppl.trace(ppl.substitute(model, fn)).getTrace();
+    expect(num(tr.value('p'))).toBe(3);
+    expect(num(tr.value('z'))).toBe(2.5);
+    expect(num(tr.value('y'))).toBe(0.5);
+    const ref = normalLogpdf(2.5, 3, 1) + normalLogpdf(0.5, 2.5, 1);
+    expect(num(tr.logProbSum())).toBeCloseTo(ref, 4);
+    tr.dispose();
+    const none = ppl
+      .trace(
+        ppl.seed(
+          ppl.substitute(model, () => null),
+          1,
+        ),
+      )
+      .getTrace();
+    expect(num(none.value('p'))).toBeCloseTo(1, 6);
+    none.dispose();
+  });
+  it('names the site when the function returns something that is not a value', () => {
+    expectNoLeak(() => {
+      expect(() =>
+        ppl
+          .trace(ppl.substitute(model, (m) => (m.name === 'z' ? ('x' as never) : undefined)))
+          .getTrace(),
+      ).toThrow(/^data: substitute \(the function\): site 'z': expected a live numeric tensor/);
+      ppl.clearParamStore();
+    });
+  });
+});
+
 describe('block as Pyro combines its options', () => {
   const model = (): void => {
     ppl.param('p', 1);
