@@ -147,6 +147,7 @@ export {
   MCMC,
   NUTS,
   HMC,
+  RandomWalkMH,
   initToMedian,
   initToUniform,
   initToValue,
