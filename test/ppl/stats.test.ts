@@ -293,6 +293,27 @@ describe('quantiles, intervals, resampling, the Pareto fit', () => {
     tf.dispose([x, r, again, w, cols]);
   });
 
+  it('takes Pyro`s call forms: resample(x, n, dim, replacement), quantile at one level, crps', () => {
+    const x = tf.tensor2d(Array.from({ length: 6 }, (_, i) => [i, i + 10, i + 20]));
+    const r = stats.resample(x, 2, 1, false);
+    expect(r.shape).toEqual([6, 2]);
+    const cols = (r.arraySync() as number[][])[0] as number[];
+    expect(new Set(cols).size).toBe(2);
+    const w = stats.resample(x, 9, 0, true);
+    expect(w.shape).toEqual([9, 3]);
+    expect(() => stats.resample(x, 2, { replacement: 'yes' as never })).toThrow(
+      /^replacement: expected a boolean/,
+    );
+    const med = stats.quantile(x, 0.5);
+    expect(med.shape).toEqual([3]);
+    expect(arr(med)).toEqual([2.5, 12.5, 22.5]);
+    const both = stats.quantile(x, [0.5], 1);
+    expect(both.shape).toEqual([6, 1]);
+    const t = tf.tensor1d([0, 1, 2]);
+    expect(arr(stats.crps(x, t))).toEqual(arr(stats.crpsEmpirical(x, t)));
+    tf.dispose([x, r, w, med, both, t]);
+  });
+
   it('fitGeneralizedPareto recovers k and sigma of generalized Pareto draws', () => {
     // inverse CDF at evenly spread levels: x = sigma / k ((1 - u)^(-k) - 1)
     const k = 0.3;

@@ -6,10 +6,16 @@
  */
 export { autocorrelation, autocovariance } from './autocorrelation.js';
 export { effectiveSampleSize, gelmanRubin, splitGelmanRubin } from './chain_diagnostics.js';
-export { crpsEmpirical, energyScoreEmpirical } from './scoring_rules.js';
+export {
+  crpsEmpirical,
+  energyScoreEmpirical,
+  crpsEmpirical as crps,
+  energyScoreEmpirical as energyScore,
+} from './scoring_rules.js';
+export { quantile } from './quantile.js';
 export { weighedQuantile } from './weighed_quantile.js';
 export { resample, type ResampleOptions } from './resample.js';
 export { pi } from './percentile_interval.js';
 export { fitGeneralizedPareto } from './generalized_pareto.js';
-export { hpdi, quantiles as quantile } from '../infer/hpdi.js';
+export { hpdi } from '../infer/hpdi.js';
 export { waic } from '../infer/loo.js';

@@ -21,7 +21,8 @@ export interface ResampleOptions {
 
 /**
  * `numSamples` entries of `input` along `dim`, chosen at random (a new tensor, `dim` of size
- * `numSamples`).
+ * `numSamples`). Called as Pyro's `resample(input, numSamples, dim, replacement)` or with
+ * `{dim, replacement, seed}`.
  * @throws ArgumentError naming `input`, `numSamples` (not an integer >= 1, or more than there are
  *   without replacement) or `dim`.
  * @example
@@ -32,13 +33,28 @@ export interface ResampleOptions {
 export function resample(
   input: tf.Tensor,
   numSamples: number,
-  options: ResampleOptions = {},
+  dimOrOptions: number | ResampleOptions = {},
+  withReplacement?: boolean,
 ): tf.Tensor {
   checkTensor(input, 'input');
+  // Pyro's positional form resample(input, n, dim, replacement) as well as the options object
+  const options: ResampleOptions =
+    typeof dimOrOptions === 'number'
+      ? {
+          dim: dimOrOptions,
+          ...(withReplacement === undefined ? {} : { replacement: withReplacement }),
+        }
+      : dimOrOptions;
   if (options === null || typeof options !== 'object') {
     throw new ArgumentError(
       'options',
-      `expected {dim?, replacement?, seed?}, got ${String(options)}`,
+      `expected a dim or {dim?, replacement?, seed?}, got ${String(options)}`,
+    );
+  }
+  if (options.replacement !== undefined && typeof options.replacement !== 'boolean') {
+    throw new ArgumentError(
+      'replacement',
+      `expected a boolean, got ${String(options.replacement)}`,
     );
   }
   const ax = checkAxis(options.dim ?? 0, input.rank, 'dim');
