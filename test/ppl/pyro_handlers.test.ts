@@ -95,6 +95,31 @@ describe('lift', () => {
     prior.dispose();
   });
 
+  it('lets NUTS sample the lifted param: the conjugate posterior within 5 Monte Carlo SE', async () => {
+    const data = tf.tensor1d([0.3, 1.2, 0.8, 1.9]);
+    const prior = new D.Normal(0, 1);
+    const model = (y: tf.Tensor): void => {
+      const mu = ppl.param('mu', 0);
+      ppl.plate('d', 4, () => ppl.sample('y', new D.Normal(mu, 1), { obs: y }));
+    };
+    const m = new ppl.MCMC(new ppl.NUTS(ppl.lift(model, { mu: prior })), {
+      numSamples: 1000,
+      warmupSteps: 300,
+      progressBar: false,
+      seed: 2,
+    });
+    await m.run(data);
+    const s = m.getSamples();
+    const v = Array.from((s.mu as tf.Tensor).dataSync());
+    const mean = v.reduce((a, b) => a + b, 0) / v.length;
+    const e = ppl.mcmc.ess([v]);
+    expect(Math.abs(mean - 4.2 / 5)).toBeLessThan(5 * Math.sqrt(0.2 / e));
+    expect(ppl.getParamStore().names()).toEqual([]);
+    tf.dispose(Object.values(s));
+    data.dispose();
+    prior.dispose();
+  }, 60_000);
+
   it('refuses bad priors naming prior, and a prior naming no param of the run', () => {
     const x = tf.tensor1d(xs);
     const y = tf.tensor1d(ys);
