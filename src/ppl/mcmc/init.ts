@@ -1,12 +1,8 @@
 /**
- * Initialization strategies of MCMC chains (Pyro's `init_to_*`), applied site by site while the
- * model runs once, so that each site's initial value can depend on the earlier ones:
- *
- * - `uniform` (default, Stan's): every unconstrained coordinate `~ Uniform(-radius, radius)`,
- *   `radius = 2`;
- * - `median`: the element-wise median of 15 prior draws of the site;
- * - `sample`: one prior draw;
- * - `{ values }` (`initToValue`): the given constrained values, the other sites `uniform`.
+ * The starting point of MCMC chains: the strategy (Pyro's `init_to_*`, `../init_strategy.ts`:
+ * `uniform` (default, Stan's: every unconstrained coordinate `~ Uniform(-2, 2)`), `feasible`,
+ * `sample`, `median`, `mean`, `value`) applied site by site while the model runs once, so that each
+ * site's initial value can depend on the earlier ones.
  *
  * A start where the potential or its gradient is not finite is redrawn (up to 100 times).
  *
