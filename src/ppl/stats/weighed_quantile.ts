@@ -8,7 +8,7 @@
  *   \bigl(x_{(i+1)} - x_{(i)}\bigr) \text{ for } c'_i \le p \le c'_{i+1}$$
  *
  * With equal weights `c'_i = (i - 1)/(N - 1)`: the linearly interpolated sample quantile (NumPy's
- * default, {@link quantiles}).
+ * default, `stats.quantile`).
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../utils/errors.js';
