@@ -59,6 +59,36 @@ describe('returnSites with _RETURN', () => {
   });
 });
 
+describe('params (NumPyro`s Predictive(params=...))', () => {
+  it('runs the guide and model at the given params, not the store`s', () => {
+    const guide = (): void => {
+      const loc = ppl.param('loc', 0);
+      ppl.sample('w', new D.Normal(loc, 0.1));
+    };
+    const x = tf.tensor1d(XS);
+    const loc = tf.scalar(3);
+    for (const parallel of [false, true]) {
+      setSeed(9);
+      const r = new ppl.Predictive(model, {
+        guide,
+        numSamples: 400,
+        params: { loc },
+        parallel,
+        returnSites: ['w', 'mu'],
+      }).call(x);
+      const [m] = meanVar(Array.from((r.w as tf.Tensor).dataSync()));
+      expect(Math.abs(m - 3)).toBeLessThan((5 * 0.1) / Math.sqrt(400));
+      expect(r.mu?.shape).toEqual([400, 3]);
+      tf.dispose(Object.values(r));
+    }
+    expect(ppl.getParamStore().names()).toEqual([]); // the store was not touched
+    expect(() => new ppl.Predictive(model, { params: { loc: 'x' } as never })).toThrow(
+      /^params: Predictive: site 'loc': expected a live numeric tensor/,
+    );
+    tf.dispose([x, loc]);
+  });
+});
+
 describe('parallel: all draws in one vectorized run', () => {
   it('from posterior samples: deterministic sites exact, observations N(mu, 0.5^2)', () => {
     const S = 3000;

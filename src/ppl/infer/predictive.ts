@@ -8,6 +8,8 @@ import { ConditionMessenger } from '../handlers/condition.js';
 import { wrapWith } from '../messenger.js';
 import { trace } from '../handlers/trace.js';
 import { plate } from '../handlers/plate.js';
+import { substitute } from '../handlers/substitute.js';
+import { checkSiteData } from '../handlers/handler_args.js';
 import type { Trace } from '../trace.js';
 import { ArgumentError } from '../../utils/errors.js';
 import { checkOptionKeys } from '../../utils/options.js';
@@ -55,6 +57,11 @@ export interface PredictiveOptions<A extends unknown[]> {
    * default: the deepest plate dim seen in one serial run.
    */
   maxPlateNesting?: number;
+  /**
+   * Values of param sites for the model and the guide (NumPyro's `params`, e.g. a guide's fitted
+   * parameters), used instead of the parameter store: both run under `substitute(fn, params)`.
+   */
+  params?: Record<string, tf.Tensor | tf.TensorLike>;
   /**
    * With `posteriorSamples`: also fix the `deterministic` sites to their stored values (default
    * false: they are recomputed from the conditioned latents and the call's inputs, as NumPyro's
@@ -104,9 +111,11 @@ export class Predictive<A extends unknown[]> {
         'inferDiscrete',
         'parallel',
         'maxPlateNesting',
+        'params',
       ],
       'Predictive',
     );
+    if (options.params !== undefined) checkSiteData(options.params, 'Predictive', 'params');
     const par = options.parallel;
     if (par !== undefined && typeof par !== 'boolean') {
       throw new ArgumentError('parallel', `expected a boolean, got ${String(par)}`);
@@ -198,8 +207,12 @@ export class Predictive<A extends unknown[]> {
 
   /** Returns `{site: tensor of shape [numSamples, ...siteShape]}` (new tensors, the caller's). */
   call(...args: A): Record<string, tf.Tensor> {
-    const model = asFn(this.model);
-    const guide = this.options.guide === undefined ? undefined : asFn(this.options.guide);
+    const params = this.options.params;
+    const withParams = <F extends (...a: A) => unknown>(f: F): ((...a: A) => unknown) =>
+      params === undefined ? f : substitute(f, params);
+    const model = withParams(asFn(this.model));
+    const guide =
+      this.options.guide === undefined ? undefined : withParams(asFn(this.options.guide));
     const draws: Record<string, tf.Tensor[]> = {};
     try {
       this.collect(model, guide, args, draws);
