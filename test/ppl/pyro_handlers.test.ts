@@ -220,6 +220,25 @@ describe('substitute with a function (NumPyro`s substitute_fn)', () => {
   });
 });
 
+describe('condition on a trace (Pyro`s condition(data=trace))', () => {
+  it('observes every sample site of the trace at its value', () => {
+    const model = (): void => {
+      const a = ppl.sample('a', new D.Normal(0, 1));
+      ppl.sample('b', new D.Normal(a, 2));
+    };
+    const tr0 = ppl.trace(ppl.seed(model, 4)).getTrace();
+    const a = num(tr0.value('a'));
+    const b = num(tr0.value('b'));
+    const tr = ppl.trace(ppl.condition(model, tr0)).getTrace();
+    expect(tr.get('a')?.isObserved).toBe(true);
+    expect(num(tr.value('a'))).toBe(a);
+    expect(num(tr.value('b'))).toBe(b);
+    expect(num(tr.logProbSum())).toBeCloseTo(normalLogpdf(a, 0, 1) + normalLogpdf(b, a, 2), 4);
+    tr.dispose();
+    tr0.dispose();
+  });
+});
+
 describe('block as Pyro combines its options', () => {
   const model = (): void => {
     ppl.param('p', 1);
