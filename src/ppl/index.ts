@@ -1,12 +1,12 @@
 /**
  * A Pyro-style probabilistic language on TensorFlow.js: the primitives `sample`, `param`,
  * `deterministic` and `plate`, composable effect handlers (`trace`, `replay`, `condition`,
- * `block`, `seed`, `scale`, `mask`, `substitute`, `intervene` (Pyro's `do`), `enumerate`,
- * `markov`), a parameter store
+ * `block`, `seed`, `scale`, `mask`, `substitute`, `intervene` (Pyro's `do`), `lift`,
+ * `uncondition`, `enumerate`, `markov`), a parameter store
  * with constraints, SVI with `TraceELBO`/`TraceMeanFieldELBO`, `Predictive`, autoguides and
  * Bayesian lifting of tfjs networks.
  * Gradient-based MCMC: `MCMC` with the `NUTS` and `HMC` kernels (Stan's adaptation), diagnostics
- * in the `mcmc` namespace.
+ * in the `mcmc` namespace; Pyro's `pyro.ops.stats` as the `stats` namespace.
  *
  * @example
  * ```ts
@@ -150,9 +150,13 @@ export {
   MCMC,
   NUTS,
   HMC,
+  RandomWalkMH,
   initToMedian,
   initToUniform,
   initToValue,
+  initToMean,
+  initToSample,
+  initToFeasible,
   potentialFromFn,
   type PotentialFn,
   type MCMCOptions,
@@ -166,3 +170,4 @@ export {
   type Potential,
 } from './mcmc/index.js';
 export * as mcmc from './mcmc/index.js';
+export * as stats from './stats/index.js';

@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { normalQuantile as quantile } from '../../utils/normal_quantile.js';
+import { resolveInit } from '../init_strategy.js';
 import { ArgumentError } from '../../utils/errors.js';
 import { HANDLER_STACK, subsample } from '../runtime.js';
 import { checkOptionKeys } from '../../utils/options.js';
@@ -67,6 +68,7 @@ export abstract class AutoGuide<A extends unknown[]> {
     checkOptionKeys(options, ['prefix', 'initScale', 'initLoc', ...extraKeys], defaultPrefix);
     this.prefix = options.prefix ?? defaultPrefix;
     this.initLoc = options.initLoc ?? 'feasible';
+    if (typeof this.initLoc !== 'function') resolveInit(this.initLoc, 'initLoc'); // checked now
   }
 
   /** The latent sites, discovered by running the model once on the first call. */

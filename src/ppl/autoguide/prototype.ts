@@ -15,6 +15,8 @@ import { trace } from '../handlers/trace.js';
 import type { Fn } from '../messenger.js';
 import type { PlateFrame } from '../runtime.js';
 import { keepCreated, lastTensorId } from '../keep.js';
+import { initSiteValue, resolveInit, type InitStrategy } from '../init_strategy.js';
+import { makeRng } from '../../utils/seed.js';
 import type { Trace } from '../trace.js';
 
 /** A latent site of the model as seen by an autoguide. */
@@ -66,12 +68,14 @@ function tileAlong(t: tf.Tensor, axis: number, k: number, size: number): tf.Tens
 }
 
 /**
- * How to initialize the guide's locations: `'feasible'` (zeros in the unconstrained space, i.e.
- * a central point of each support), `'sample'` (a prior draw), `'median'`/`'mean'` of the prior
- * (falling back to a draw where undefined), or a function giving a constrained value.
+ * How to initialize the guide's locations (Pyro's `init_loc_fn`): an init strategy, the same as
+ * MCMC's (see `init_strategy.ts`): `'feasible'`/`initToFeasible()` (zeros in the unconstrained
+ * space, i.e. a central point of each support), `'sample'`/`initToSample()` (a prior draw),
+ * `'median'`/`initToMedian(n)` (the median of `n = 15` prior draws), `'mean'`/`initToMean(n)`
+ * (the prior mean, or that median where the mean is undefined, infinite or off the support),
+ * `'uniform'`/`initToUniform(r)`, `initToValue(values)`; or a function giving a constrained value.
  */
-export type InitLoc =
-  'feasible' | 'sample' | 'median' | 'mean' | ((name: string, priorDraw: tf.Tensor) => tf.Tensor);
+export type InitLoc = InitStrategy | ((name: string, priorDraw: tf.Tensor) => tf.Tensor);
 
 /** Whether a site is left to the model's enumeration (autoguides skip it). */
 function isEnumSite(infer: Record<string, unknown>): boolean {
@@ -95,8 +99,13 @@ export function latentSpecs<A extends unknown[]>(
   initLoc: InitLoc,
   allowSubsample = false,
 ): Prototype {
+  const strategy =
+    typeof initLoc === 'function' ? undefined : resolveInit(initLoc, 'initLoc', undefined);
   const tr = block(() => trace(model).getTrace(...args))();
   const specs: LatentSpec[] = [];
+  // made on first use: the global seed stream moves only for strategies that draw
+  let rngFn: (() => number) | undefined;
+  const rng = (): number => (rngFn ??= makeRng())();
   try {
     for (const s of tr.latentSites()) {
       if (isEnumSite(s.infer)) continue;
@@ -155,17 +164,13 @@ export function latentSpecs<A extends unknown[]>(
       const unconstrainedShape = bijector.inverseShape(fullShape);
       const subShape = bijector.inverseShape(v.shape);
       const init = tf.tidy(() => {
-        if (initLoc === 'feasible') return tf.zeros(unconstrainedShape);
+        if (strategy?.kind === 'feasible') return tf.zeros(unconstrainedShape);
         let x: tf.Tensor = v;
-        if (initLoc === 'median' || initLoc === 'mean') {
-          try {
-            const m = initLoc === 'mean' ? fn.mean() : fn.mode();
-            x = tf.add(m, tf.zerosLike(v));
-          } catch {
-            x = v;
-          }
-        } else if (typeof initLoc === 'function') {
-          x = initLoc(s.name, v);
+        if (typeof initLoc === 'function') x = initLoc(s.name, v);
+        else if (strategy !== undefined && strategy.kind !== 'sample') {
+          const site = { name: s.name, fn, bijector, shape: [...v.shape] };
+          const seed = Math.floor(rng() * 2147483647);
+          x = initSiteValue(strategy, { ...site, seed, uniform: rng }, 'initLoc');
         }
         let u = bijector.inverse(tf.cast(x, 'float32'));
         if (!u.shape.every((d, i) => d === subShape[i])) {

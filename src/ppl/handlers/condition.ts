@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Messenger, wrapWith, type Fn } from '../messenger.js';
 import { checkSiteData } from './handler_args.js';
 import type { Message } from '../runtime.js';
+import { Trace } from '../trace.js';
 
 /** Fixes named sample sites to data. @internal */
 export class ConditionMessenger extends Messenger {
@@ -29,7 +30,8 @@ export class ConditionMessenger extends Messenger {
 }
 
 /**
- * Condition `fn` on `data` (`{siteName: value}`).
+ * Condition `fn` on `data`: `{siteName: value}`, or a `Trace` whose sample sites give the values
+ * (Pyro's `condition(fn, data=trace)`; the trace's tensors must stay alive while `fn` runs).
  *
  * @example
  * ```ts
@@ -39,8 +41,16 @@ export class ConditionMessenger extends Messenger {
  */
 export function condition<A extends unknown[], R>(
   fn: Fn<A, R>,
-  data: Record<string, tf.Tensor | tf.TensorLike>,
+  data: Record<string, tf.Tensor | tf.TensorLike> | Trace,
 ): Fn<A, R> {
-  checkSiteData(data, 'condition');
-  return wrapWith(fn, () => new ConditionMessenger(data));
+  const values = data instanceof Trace ? traceValues(data) : data;
+  checkSiteData(values, 'condition');
+  return wrapWith(fn, () => new ConditionMessenger(values));
+}
+
+/** The values of the sample sites of a trace (Pyro's `condition(data=trace)`). */
+function traceValues(tr: Trace): Record<string, tf.Tensor> {
+  const out: Record<string, tf.Tensor> = {};
+  for (const s of tr.sampleSites()) if (s.value !== null) out[s.name] = s.value;
+  return out;
 }

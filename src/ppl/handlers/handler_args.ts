@@ -12,17 +12,18 @@ import { isNumericLike } from '../../utils/tensor.js';
  * booleans, nested arrays, typed arrays).
  * @param data the handler's data, e.g. `condition(model, {y: obs})`.
  * @param handler the handler's name, for the message.
- * @throws ArgumentError naming `data` (and the site).
+ * @param arg the argument's name in the message (default `data`).
+ * @throws ArgumentError naming `arg` (and the site).
  */
-export function checkSiteData(data: unknown, handler: string): void {
+export function checkSiteData(data: unknown, handler: string, arg = 'data'): void {
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
-    throw new ArgumentError('data', `${handler}: expected {site: value}, got ${String(data)}`);
+    throw new ArgumentError(arg, `${handler}: expected {site: value}, got ${String(data)}`);
   }
   for (const [site, v] of Object.entries(data)) {
     const ok = v instanceof tf.Tensor ? !v.isDisposed && v.dtype !== 'string' : isNumericLike(v);
     if (!ok) {
       throw new ArgumentError(
-        'data',
+        arg,
         `${handler}: site '${site}': expected a live numeric tensor, a number or an array of ` +
           `numbers, got ${v instanceof tf.Tensor ? (v.isDisposed ? 'a disposed tensor' : v.dtype) : typeof v}`,
       );

@@ -7,9 +7,13 @@ import { Messenger, wrapWith, type Fn } from '../messenger.js';
 import { checkSiteData } from './handler_args.js';
 import type { Message } from '../runtime.js';
 
-/** Values by site name, or a function of the message returning a value or undefined. */
+/**
+ * Values by site name, or a function of the message returning a value or `undefined` (NumPyro's
+ * `substitute_fn`, e.g. `(msg) => msg.name.startsWith('w') ? tf.zeros(...) : undefined`).
+ */
 export type SubstituteData =
-  Record<string, tf.Tensor | tf.TensorLike> | ((msg: Message) => tf.Tensor | undefined);
+  | Record<string, tf.Tensor | tf.TensorLike>
+  | ((msg: Message) => tf.Tensor | tf.TensorLike | undefined | null);
 
 /** Sets `msg.value` from the data. @internal */
 export class SubstituteMessenger extends Messenger {
@@ -19,19 +23,27 @@ export class SubstituteMessenger extends Messenger {
   override processMessage(msg: Message): void {
     if (msg.type === 'subsample' || msg.isObserved) return;
     let v: tf.Tensor | tf.TensorLike | undefined;
-    if (typeof this.data === 'function') v = this.data(msg);
-    else if (msg.name in this.data) v = this.data[msg.name];
+    if (typeof this.data === 'function') {
+      v = this.data(msg) ?? undefined;
+      if (v !== undefined) checkSiteData({ [msg.name]: v }, 'substitute (the function)');
+    } else if (msg.name in this.data) v = this.data[msg.name];
     if (v === undefined) return;
     msg.value = v instanceof tf.Tensor ? v : tf.tensor(v);
   }
 }
 
 /**
- * Substitute values for param and latent sample sites of `fn`.
+ * Substitute values for param and latent sample sites of `fn`: from a record by site name, or
+ * from a function of each site's message (NumPyro's `substitute(fn, substitute_fn=...)`)
+ * returning the value, or `undefined`/`null` to leave the site alone. Observed sites keep their
+ * data (use `condition` to change it).
  *
+ * @throws ArgumentError naming `data` (and the site) for a value that is not a live numeric
+ *   tensor or numeric array: at the call for a record, when the site is reached for a function.
  * @example
  * ```ts
  * const fixed = substitute(guide, { q_loc: tf.scalar(0.3) });
+ * const atZero = substitute(model, (msg) => (msg.type === 'param' ? tf.scalar(0) : undefined));
  * ```
  */
 export function substitute<A extends unknown[], R>(fn: Fn<A, R>, data: SubstituteData): Fn<A, R> {

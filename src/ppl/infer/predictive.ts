@@ -7,11 +7,19 @@ import { replay } from '../handlers/replay.js';
 import { ConditionMessenger } from '../handlers/condition.js';
 import { wrapWith } from '../messenger.js';
 import { trace } from '../handlers/trace.js';
+import { plate } from '../handlers/plate.js';
+import { substitute } from '../handlers/substitute.js';
+import { checkSiteData } from '../handlers/handler_args.js';
 import type { Trace } from '../trace.js';
 import { ArgumentError } from '../../utils/errors.js';
 import { checkOptionKeys } from '../../utils/options.js';
 import { asFn, type Callable } from './elbo.js';
 import { inferDiscrete, type InferDiscreteOptions } from './infer_discrete.js';
+
+/** The name of the model's return value among the returned sites (Pyro's `_RETURN`). */
+const RETURN = '_RETURN';
+/** The plate that vectorizes the draws of a `parallel` Predictive (Pyro's name). */
+const PARALLEL_PLATE = '_num_predictive_samples';
 
 /** Options of {@link Predictive}. */
 export interface PredictiveOptions<A extends unknown[]> {
@@ -33,9 +41,27 @@ export interface PredictiveOptions<A extends unknown[]> {
   batchNdims?: 1 | 2;
   /**
    * Sites to return. Default: all sample sites of the model that are not latent sites of the
-   * guide (the predictive sites, including observed ones and `deterministic` ones).
+   * guide (the predictive sites, including observed ones and `deterministic` ones). `'_RETURN'`
+   * (Pyro's name) returns the model's return value, which must then be a tensor.
    */
   returnSites?: string[];
+  /**
+   * Draw all samples in one vectorized run of the model (and guide) inside a plate
+   * `_num_predictive_samples` of size `numSamples` left of the model's plates (Pyro's
+   * `parallel=True`): much faster, but the model must broadcast over a leading batch dim (write it
+   * with plates, reduce only over plate dims). Default false: one run per draw.
+   */
+  parallel?: boolean;
+  /**
+   * With `parallel`: how many plate dims the model (and guide) nest (Pyro's `max_plate_nesting`);
+   * default: the deepest plate dim seen in one serial run.
+   */
+  maxPlateNesting?: number;
+  /**
+   * Values of param sites for the model and the guide (NumPyro's `params`, e.g. a guide's fitted
+   * parameters), used instead of the parameter store: both run under `substitute(fn, params)`.
+   */
+  params?: Record<string, tf.Tensor | tf.TensorLike>;
   /**
    * With `posteriorSamples`: also fix the `deterministic` sites to their stored values (default
    * false: they are recomputed from the conditioned latents and the call's inputs, as NumPyro's
@@ -83,9 +109,27 @@ export class Predictive<A extends unknown[]> {
         'returnSites',
         'conditionDeterministic',
         'inferDiscrete',
+        'parallel',
+        'maxPlateNesting',
+        'params',
       ],
       'Predictive',
     );
+    if (options.params !== undefined) checkSiteData(options.params, 'Predictive', 'params');
+    const par = options.parallel;
+    if (par !== undefined && typeof par !== 'boolean') {
+      throw new ArgumentError('parallel', `expected a boolean, got ${String(par)}`);
+    }
+    const mpn = options.maxPlateNesting;
+    if (mpn !== undefined && (!Number.isInteger(mpn) || mpn < 0)) {
+      throw new ArgumentError('maxPlateNesting', `expected an integer >= 0, got ${String(mpn)}`);
+    }
+    if (par === true && options.inferDiscrete !== undefined && options.inferDiscrete !== false) {
+      throw new ArgumentError(
+        'parallel',
+        'inferDiscrete draws discrete sites one run at a time: use parallel: false with it',
+      );
+    }
     const idc = options.inferDiscrete;
     if (idc !== undefined && typeof idc !== 'boolean') {
       if (idc === null || typeof idc !== 'object') {
@@ -163,8 +207,12 @@ export class Predictive<A extends unknown[]> {
 
   /** Returns `{site: tensor of shape [numSamples, ...siteShape]}` (new tensors, the caller's). */
   call(...args: A): Record<string, tf.Tensor> {
-    const model = asFn(this.model);
-    const guide = this.options.guide === undefined ? undefined : asFn(this.options.guide);
+    const params = this.options.params;
+    const withParams = <F extends (...a: A) => unknown>(f: F): ((...a: A) => unknown) =>
+      params === undefined ? f : substitute(f, params);
+    const model = withParams(asFn(this.model));
+    const guide =
+      this.options.guide === undefined ? undefined : withParams(asFn(this.options.guide));
     const draws: Record<string, tf.Tensor[]> = {};
     try {
       this.collect(model, guide, args, draws);
@@ -175,8 +223,9 @@ export class Predictive<A extends unknown[]> {
     const out: Record<string, tf.Tensor> = {};
     const grouped = this.batchShape.length > 1;
     for (const [n, ts] of Object.entries(draws)) {
-      const st = tf.stack(ts);
-      tf.dispose(ts);
+      // a parallel run pushes one tensor of all the draws
+      const st = this.options.parallel === true ? (ts[0] as tf.Tensor) : tf.stack(ts);
+      if (st !== ts[0]) tf.dispose(ts);
       if (grouped) {
         out[n] = tf.reshape(st, [...this.batchShape, ...st.shape.slice(1)]);
         st.dispose();
@@ -204,7 +253,8 @@ export class Predictive<A extends unknown[]> {
             ]),
           );
     try {
-      this.collectDraws(model, guide, args, draws, flat);
+      if (this.options.parallel === true) this.collectParallel(model, guide, args, draws, flat);
+      else this.collectDraws(model, guide, args, draws, flat);
     } finally {
       if (flat !== given && flat !== undefined) tf.dispose(Object.values(flat));
     }
@@ -236,38 +286,136 @@ export class Predictive<A extends unknown[]> {
         const idc = this.options.inferDiscrete;
         const final =
           idc === undefined || idc === false ? run : inferDiscrete(run, idc === true ? {} : idc);
-        const mt =
-          i === 0 ? this.firstRun(final, args) : trace(final).getTraceUntidied(...args).trace;
-        const names =
-          this.options.returnSites ??
-          mt
-            .sampleSites()
-            .filter((s) => gt === undefined || !gt.get(s.name) || gt.get(s.name)?.isObserved)
-            .filter(
-              (s) =>
-                ps === undefined ||
-                !(s.name in ps) ||
-                (s.infer['deterministic'] === true && this.options.conditionDeterministic !== true),
-            )
-            .map((s) => s.name);
-        for (const n of names) {
-          const site = mt.get(n) ?? gt?.get(n);
-          if (site === undefined || site.value === null) {
-            throw new ArgumentError('returnSites', `no site named '${n}' in the model or guide`);
-          }
-          (draws[n] ??= []).push(tf.keep(site.value.clone()));
+        const { trace: mt, value: ret } =
+          i === 0 ? this.firstRun(final, args) : trace(final).getTraceUntidied(...args);
+        for (const n of this.siteNames(mt, gt, ps)) {
+          (draws[n] ??= []).push(tf.keep(this.siteValue(n, mt, gt, ret).clone()));
         }
       });
     }
+  }
+
+  /** The sites to return: `returnSites`, or the predictive sites of the run. */
+  private siteNames(
+    mt: Trace,
+    gt: Trace | undefined,
+    ps: Record<string, tf.Tensor> | undefined,
+  ): string[] {
+    return (
+      this.options.returnSites ??
+      mt
+        .sampleSites()
+        .filter((s) => gt === undefined || !gt.get(s.name) || gt.get(s.name)?.isObserved)
+        .filter(
+          (s) =>
+            ps === undefined ||
+            !(s.name in ps) ||
+            (s.infer['deterministic'] === true && this.options.conditionDeterministic !== true),
+        )
+        .map((s) => s.name)
+    );
+  }
+
+  /** The value of site `n` in the model's or guide's trace; `_RETURN` the model's return value. */
+  private siteValue(n: string, mt: Trace, gt: Trace | undefined, ret: unknown): tf.Tensor {
+    const site = mt.get(n) ?? gt?.get(n);
+    if (site !== undefined && site.value !== null) return site.value;
+    if (n === RETURN) {
+      if (ret instanceof tf.Tensor) return ret;
+      throw new ArgumentError(
+        'returnSites',
+        `'_RETURN': the model returned ${ret === undefined ? 'nothing' : typeof ret}, not a tensor`,
+      );
+    }
+    throw new ArgumentError('returnSites', `no site named '${n}' in the model or guide`);
+  }
+
+  /**
+   * All draws in one run (Pyro's `_predictive(parallel=True)`): a serial run of draw 0 gives each
+   * site's shape and the plate nesting `P`; then the model (and guide) run once inside a plate of
+   * `numSamples` at dim `-(P + 1)`, each posterior sample `[S, ...batch, ...event]` reshaped to
+   * `[S, 1 x (P - batch rank), ...batch, ...event]`, and each returned value reshaped (or
+   * broadcast, for values that do not depend on the draw) to `[S, ...its shape in the serial run]`.
+   */
+  private collectParallel(
+    model: (...a: A) => unknown,
+    guide: ((...a: A) => unknown) | undefined,
+    args: A,
+    draws: Record<string, tf.Tensor[]>,
+    ps: Record<string, tf.Tensor> | undefined,
+  ): void {
+    const S = this.numSamples;
+    const skipDet = this.options.conditionDeterministic !== true;
+    tf.tidy(() => {
+      // the serial prototype: shapes and plate nesting
+      const gt0 = guide === undefined ? undefined : trace(guide).getTraceUntidied(...args).trace;
+      const first =
+        ps !== undefined
+          ? wrapWith(
+              model,
+              () =>
+                new ConditionMessenger(
+                  Object.fromEntries(Object.entries(ps).map(([k, t]) => [k, tf.gather(t, 0)])),
+                  skipDet,
+                ),
+            )
+          : gt0 === undefined
+            ? model
+            : replay(model, { trace: gt0 });
+      const proto = this.firstRun(first, args);
+      let deepest = 0;
+      for (const tr of [proto.trace, gt0]) {
+        for (const site of tr?.sites() ?? []) {
+          for (const f of site.cond) deepest = Math.max(deepest, -f.dim);
+        }
+      }
+      const nest = this.options.maxPlateNesting ?? deepest;
+      if (nest < deepest) {
+        throw new ArgumentError(
+          'maxPlateNesting',
+          `expected at least ${deepest}, the deepest plate dim of the model, got ${nest}`,
+        );
+      }
+      const dim = -(nest + 1);
+      const vec =
+        <F extends (...a: A) => unknown>(fn: F) =>
+        (...a: A): unknown =>
+          plate(PARALLEL_PLATE, S, { dim }, () => fn(...a));
+      let run: (...a: A) => unknown;
+      let gt: Trace | undefined;
+      if (ps !== undefined) {
+        const reshaped: Record<string, tf.Tensor> = {};
+        for (const [k, t] of Object.entries(ps)) {
+          const site = proto.trace.get(k);
+          const shape = t.shape.slice(1);
+          const eventRank = site?.fn?.eventShape.length ?? 0;
+          const batchRank = Math.max(0, shape.length - eventRank);
+          const pad = Math.max(0, nest - batchRank);
+          reshaped[k] = tf.reshape(t, [S, ...new Array<number>(pad).fill(1), ...shape]);
+        }
+        run = wrapWith(vec(model), () => new ConditionMessenger(reshaped, skipDet));
+      } else if (guide !== undefined) {
+        gt = trace(vec(guide)).getTraceUntidied(...args).trace;
+        run = replay(vec(model), { trace: gt });
+      } else run = vec(model);
+      const { trace: mt, value: ret } = trace(run).getTraceUntidied(...args);
+      for (const n of this.siteNames(proto.trace, gt0, ps)) {
+        const v = this.siteValue(n, mt, gt, ret);
+        const one = this.siteValue(n, proto.trace, gt0, proto.value);
+        const target = [S, ...one.shape];
+        const out = v.size === S * one.size ? tf.reshape(v, target) : tf.broadcastTo(v, target);
+        (draws[n] ??= []).push(tf.keep(out.clone()));
+      }
+    });
   }
 
   /**
    * The first conditioned run. When it fails on posterior samples that look grouped by chain
    * (every tensor `[C, D, ...]` with the same `C, D`) and `batchNdims` is 1, the error says so.
    */
-  private firstRun(run: (...a: A) => unknown, args: A): Trace {
+  private firstRun(run: (...a: A) => unknown, args: A): { trace: Trace; value: unknown } {
     try {
-      return trace(run).getTraceUntidied(...args).trace;
+      return trace(run).getTraceUntidied(...args);
     } catch (e) {
       const ps = this.options.posteriorSamples;
       const ts = ps === undefined ? [] : Object.values(ps);

@@ -17,6 +17,7 @@ export { TapeReplay, UnsupportedKernelError } from './tape/replay.js';
 export type { TapeProgram, TapeNode } from './tape/program.js';
 export { NUTS, type NUTSOptions } from './nuts.js';
 export { HMC, type HMCOptions } from './hmc.js';
+export { RandomWalkMH, type RandomWalkOptions } from './random_walk.js';
 export {
   HamiltonianKernel,
   ChainSampler,
@@ -36,6 +37,9 @@ export {
   initToMedian,
   initToUniform,
   initToValue,
+  initToMean,
+  initToSample,
+  initToFeasible,
   initialPoint,
   type InitStrategy,
 } from './init.js';

@@ -1,12 +1,8 @@
 /**
- * Initialization strategies of MCMC chains (Pyro's `init_to_*`), applied site by site while the
- * model runs once, so that each site's initial value can depend on the earlier ones:
- *
- * - `uniform` (default, Stan's): every unconstrained coordinate `~ Uniform(-radius, radius)`,
- *   `radius = 2`;
- * - `median`: the element-wise median of 15 prior draws of the site;
- * - `sample`: one prior draw;
- * - `{ values }` (`initToValue`): the given constrained values, the other sites `uniform`.
+ * The starting point of MCMC chains: the strategy (Pyro's `init_to_*`, `../init_strategy.ts`:
+ * `uniform` (default, Stan's: every unconstrained coordinate `~ Uniform(-2, 2)`), `feasible`,
+ * `sample`, `median`, `mean`, `value`) applied site by site while the model runs once, so that each
+ * site's initial value can depend on the earlier ones.
  *
  * A start where the potential or its gradient is not finite is redrawn (up to 100 times).
  *
@@ -18,6 +14,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { bijectTo } from '../../distributions/transform_to.js';
 import { ArgumentError } from '../../utils/errors.js';
+import {
+  initSiteValue,
+  resolveInit,
+  type InitStrategy,
+  type ResolvedInit,
+} from '../init_strategy.js';
 import { Messenger } from '../messenger.js';
 import type { Message } from '../runtime.js';
 import { trace } from '../handlers/trace.js';
@@ -26,77 +28,15 @@ import { checkEnumerable, EnumDimAllocator, MAX_ENUM_RANK } from '../handlers/en
 import { isDeterministicSite, type DiscreteEnumeration, type LatentSite } from './potential.js';
 import type { ChainRng } from './rng.js';
 
-/** How chains start. */
-export type InitStrategy =
-  | 'uniform'
-  | 'median'
-  | 'sample'
-  | { kind: 'uniform'; radius: number }
-  | { kind: 'median'; numSamples: number }
-  | { kind: 'value'; values: Record<string, tf.Tensor | tf.TensorLike> };
-
-/** `Uniform(-radius, radius)` in the unconstrained space (Pyro's `init_to_uniform`). */
-export function initToUniform(radius = 2): InitStrategy {
-  if (!(radius > 0)) throw new ArgumentError('radius', `expected a number > 0, got ${radius}`);
-  return { kind: 'uniform', radius };
-}
-/** The median of `numSamples` prior draws (Pyro's `init_to_median`). */
-export function initToMedian(numSamples = 15): InitStrategy {
-  if (!Number.isInteger(numSamples) || numSamples < 1) {
-    throw new ArgumentError('numSamples', `expected an integer >= 1, got ${numSamples}`);
-  }
-  return { kind: 'median', numSamples };
-}
-/** Given constrained values; unnamed sites start `uniform` (Pyro's `init_to_value`). */
-export function initToValue(values: Record<string, tf.Tensor | tf.TensorLike>): InitStrategy {
-  if (values === null || typeof values !== 'object') {
-    throw new ArgumentError('values', 'expected an object {siteName: value}');
-  }
-  return { kind: 'value', values };
-}
-
-/** The resolved form of a strategy. */
-type Resolved =
-  | { kind: 'uniform'; radius: number }
-  | { kind: 'median'; numSamples: number }
-  | { kind: 'sample' }
-  | { kind: 'value'; values: Record<string, tf.Tensor | tf.TensorLike> };
-
-function resolve(s: InitStrategy | undefined): Resolved {
-  if (s === undefined || s === 'uniform') return { kind: 'uniform', radius: 2 };
-  if (s === 'median') return { kind: 'median', numSamples: 15 };
-  if (s === 'sample') return { kind: 'sample' };
-  if (typeof s === 'object' && s !== null && 'kind' in s) {
-    const ok =
-      (s.kind === 'uniform' && typeof s.radius === 'number' && s.radius > 0) ||
-      (s.kind === 'median' && Number.isInteger(s.numSamples) && s.numSamples >= 1) ||
-      (s.kind === 'value' && typeof s.values === 'object' && s.values !== null);
-    if (ok) return s as Resolved;
-  }
-  throw new ArgumentError(
-    'initStrategy',
-    `expected 'uniform', 'median', 'sample', initToUniform(), initToMedian() or initToValue(), got ${String(s)}`,
-  );
-}
-
-/** Element-wise median over the first axis of `[n, ...shape]` draws. */
-function medianOverFirst(x: tf.Tensor): tf.Tensor {
-  const n = x.shape[0] as number;
-  const rest = x.shape.slice(1);
-  const v = x.dataSync();
-  const m = v.length / n;
-  const out = new Float32Array(m);
-  const col = new Float64Array(n);
-  for (let j = 0; j < m; j++) {
-    for (let i = 0; i < n; i++) col[i] = v[i * m + j] as number;
-    col.sort();
-    out[j] =
-      n % 2 === 1
-        ? (col[(n - 1) / 2] as number)
-        : 0.5 * ((col[n / 2 - 1] as number) + (col[n / 2] as number));
-  }
-  return tf.tensor(out, rest);
-}
+export {
+  initToUniform,
+  initToMedian,
+  initToMean,
+  initToSample,
+  initToFeasible,
+  initToValue,
+  type InitStrategy,
+} from '../init_strategy.js';
 
 /**
  * Throw when the sample site `msg` lies in a subsampled plate: HMC/NUTS need one fixed potential,
@@ -122,7 +62,7 @@ class InitMessenger extends Messenger {
   /** The discrete latent sites met (drawn from their prior), in order. */
   readonly discrete: string[] = [];
   constructor(
-    private readonly strategy: Resolved,
+    private readonly strategy: ResolvedInit,
     private readonly rng: ChainRng,
   ) {
     super();
@@ -140,38 +80,13 @@ class InitMessenger extends Messenger {
     const bij = bijectTo(fn.support);
     const shape = [...fn.batchShape, ...fn.eventShape];
     const ushape = bij.inverseShape(shape);
-    const s = this.strategy;
     const seed = Math.floor(this.rng.uniform() * 2147483647);
-    let value: tf.Tensor | undefined;
-    if (s.kind === 'value' && msg.name in s.values) {
-      const v = s.values[msg.name] as tf.Tensor | tf.TensorLike;
-      value = v instanceof tf.Tensor ? v : tf.tensor(v);
-      if (value.size !== shape.reduce((a, b) => a * b, 1)) {
-        throw new ArgumentError(
-          'initStrategy',
-          `init value of site '${msg.name}': expected shape [${shape}], got [${value.shape}]`,
-        );
-      }
-      value = tf.reshape(value, shape);
-    } else if (s.kind === 'median') {
-      // the median in the unconstrained space, mapped back (Pyro's init_to_median): the
-      // element-wise median of simplex or correlation-Cholesky draws is not in their support
-      const draws = fn.sample([s.numSamples], seed);
-      value = bij.forward(medianOverFirst(bij.inverse(draws)));
-    } else if (s.kind === 'sample') {
-      value = fn.sample([], seed);
-    }
-    let z: tf.Tensor;
-    if (value === undefined) {
-      const radius = s.kind === 'uniform' ? s.radius : 2;
-      const n = ushape.reduce((a, b) => a * b, 1);
-      const u = new Float32Array(n);
-      for (let i = 0; i < n; i++) u[i] = (2 * this.rng.uniform() - 1) * radius;
-      z = tf.tensor(u, ushape);
-      value = bij.forward(z);
-    } else {
-      z = bij.inverse(value);
-    }
+    const value = initSiteValue(
+      this.strategy,
+      { name: msg.name, fn, bijector: bij, shape, seed, uniform: () => this.rng.uniform() },
+      'initStrategy',
+    );
+    const z = bij.inverse(value);
     msg.value = value;
     this.unconstrained.set(msg.name, {
       shape,
@@ -192,7 +107,7 @@ export function initialPoint<A extends unknown[]>(
   rng: ChainRng,
   maxPlateNesting?: number,
 ): { sites: LatentSite[]; z: Float64Array; enumeration?: DiscreteEnumeration } {
-  const s = resolve(strategy);
+  const s = resolveInit(strategy, 'initStrategy');
   const sites: LatentSite[] = [];
   const parts: Float64Array[] = [];
   let enumeration: DiscreteEnumeration | undefined;

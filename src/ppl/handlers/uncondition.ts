@@ -1,0 +1,36 @@
+/**
+ * `uncondition`: sample the observed sites instead of scoring them (Pyro's
+ * `poutine.uncondition`), e.g. to draw fake data from a model written with `obs`.
+ */
+import { Messenger, wrapWith, type Fn } from '../messenger.js';
+import type { Message } from '../runtime.js';
+
+/** Turns observed sample sites into drawn ones. @internal */
+export class UnconditionMessenger extends Messenger {
+  override processMessage(msg: Message): void {
+    if (msg.type !== 'sample' || !msg.isObserved) return;
+    // a deterministic site is a computed value, not data: it stays as it is
+    if (msg.infer['deterministic'] === true) return;
+    msg.infer = { ...msg.infer, wasObserved: true, obs: msg.value };
+    msg.isObserved = false;
+    msg.value = null;
+    msg.done = false;
+  }
+}
+
+/**
+ * Draw the observed sample sites of `fn` (given by `obs`, or by a `condition` inside this handler)
+ * from their distributions, as latent sites; the observed value is kept in the site's
+ * `infer.obs` (and `infer.wasObserved` is true). `deterministic` sites are left as they are.
+ * A `condition` outside `uncondition` observes them again.
+ *
+ * $$y \sim p(y \mid z) \text{ instead of } \log p(y = y_{\text{obs}} \mid z)$$
+ *
+ * @example
+ * ```ts
+ * const fake = trace(uncondition(model)).getTrace(x).value('y'); // y drawn from the model
+ * ```
+ */
+export function uncondition<A extends unknown[], R>(fn: Fn<A, R>): Fn<A, R> {
+  return wrapWith(fn, () => new UnconditionMessenger());
+}

@@ -1,0 +1,74 @@
+/**
+ * Random-walk Metropolis (TFP's `RandomWalkMetropolis`, the simplest of NumPyro's
+ * gradient-free kernels), with adaptive scaling: from `q` propose
+ *
+ * $$q' = q + \varepsilon\, M^{-1} p,\quad p \sim \mathcal N(0, M)
+ *   \;\Longrightarrow\; q' \sim \mathcal N(q, \varepsilon^2 M^{-1})$$
+ *
+ * and accept with probability `min(1, exp(U(q) - U(q')))` (the proposal is symmetric). During
+ * warmup the scale `ε` is tuned by dual averaging towards the acceptance rate `targetAcceptProb`
+ * (default 0.234, optimal for many dimensions; Roberts, Gelman & Gilks 1997) and `M^{-1}` is the
+ * windowed estimate of the posterior covariance (Haario's adaptive Metropolis), exactly as the
+ * Hamiltonian kernels adapt theirs. The moves use only `U`: one potential evaluation per
+ * iteration, no trajectory. It mixes far more slowly than NUTS in more than a few dimensions.
+ */
+import { checkOptionKeys } from '../../utils/options.js';
+import type { PhasePoint, PotentialRequests } from './integrator.js';
+import {
+  HAMILTONIAN_OPTION_KEYS,
+  HamiltonianKernel,
+  type HamiltonianOptions,
+  type TrajectoryResult,
+} from './kernel.js';
+import type { Metric } from './metric.js';
+import type { ChainRng } from './rng.js';
+
+/** Options of {@link RandomWalkMH}: those of the Hamiltonian kernels (the step size is `ε`). */
+export type RandomWalkOptions = HamiltonianOptions;
+
+/**
+ * Random-walk Metropolis kernel for `MCMC`.
+ *
+ * @example
+ * ```ts
+ * const mcmc = new MCMC(new RandomWalkMH(model), { numSamples: 4000, warmupSteps: 2000 });
+ * await mcmc.run(y);
+ * ```
+ */
+export class RandomWalkMH extends HamiltonianKernel {
+  /**
+   * @param model a model function, or a flat {@link Potential}.
+   * @param options `stepSize` (the initial proposal scale), `targetAcceptProb` (default 0.234),
+   *   the adaptation and `initStrategy` options of the Hamiltonian kernels.
+   * @throws ArgumentError naming the option.
+   */
+  constructor(model: unknown, options: RandomWalkOptions = {}) {
+    if (options !== null && typeof options === 'object') {
+      checkOptionKeys(options, HAMILTONIAN_OPTION_KEYS, 'RandomWalkMH');
+    }
+    super(
+      model,
+      options === null || typeof options !== 'object'
+        ? options
+        : { targetAcceptProb: 0.234, ...options },
+    );
+  }
+
+  *trajectory(
+    z0: PhasePoint,
+    eps: number,
+    metric: Metric,
+    rng: ChainRng,
+  ): PotentialRequests<TrajectoryResult> {
+    const d = z0.q.length;
+    const q = metric.velocity(z0.p, new Float64Array(d));
+    for (let i = 0; i < d; i++) q[i] = (z0.q[i] as number) + eps * (q[i] as number);
+    const { value, grad } = yield q;
+    const logRatio = z0.potential - value;
+    const accept = !Number.isFinite(value) ? 0 : logRatio >= 0 ? 1 : Math.exp(logRatio);
+    const moved = rng.uniform() < accept;
+    // the momentum is only the proposal's noise: the kept point's is irrelevant
+    const point = moved ? { q, p: z0.p, potential: value, grad } : z0;
+    return { point, acceptStat: accept, numSteps: 1, treeDepth: 0, divergent: false };
+  }
+}

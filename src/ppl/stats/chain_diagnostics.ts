@@ -1,0 +1,93 @@
+/**
+ * Pyro's tensor forms of the chain diagnostics (`pyro.ops.stats.effective_sample_size`,
+ * `gelman_rubin`, `split_gelman_rubin`): draws `input` with a chain axis and a sample axis give
+ * one value per element of the other axes (a tensor of their shape).
+ *
+ * With `M` chains of `N` draws, chain means `x̄_c`, within-chain variances `s_c^2`,
+ * `W = mean_c s_c^2` and `B/N = var_c(x̄_c)`:
+ *
+ * $$\hat R = \sqrt{\frac{\frac{N-1}{N} W + B/N}{W}}$$
+ *
+ * `splitGelmanRubin` computes it on `2M` chains, each chain's first and last `⌊N/2⌋` draws (no
+ * rank normalization; the rank-normalized split R-hat of Vehtari et al. is `mcmc.splitRhat`).
+ * `effectiveSampleSize` is `M N / τ`, `τ = -1 + 2 Σ_t ρ_t` over Geyer's initial monotone sequence
+ * of the multi-chain autocorrelation (Stan's, `mcmc.ess`).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ArgumentError } from '../../utils/errors.js';
+import { ess, rhat, splitChains } from '../mcmc/diagnostics.js';
+import { checkAxis, checkTensor } from './columns.js';
+
+/** For each element of the other axes, its chains `[M][N]`; and the other axes' shape. */
+function chainsOf(
+  input: tf.Tensor,
+  chainDim: number,
+  sampleDim: number,
+  minDraws: number,
+): { perElement: Float64Array[][]; rest: number[] } {
+  checkTensor(input, 'input', 2);
+  const c = checkAxis(chainDim, input.rank, 'chainDim');
+  const s = checkAxis(sampleDim, input.rank, 'sampleDim');
+  if (c === s) {
+    throw new ArgumentError('sampleDim', `expected a dim other than chainDim (${chainDim})`);
+  }
+  const m = input.shape[c] as number;
+  const n = input.shape[s] as number;
+  if (m < 1 || n < minDraws) {
+    throw new ArgumentError(
+      'input',
+      `expected at least 1 chain and ${minDraws} draws per chain, got ${m} x ${n}`,
+    );
+  }
+  const others = input.shape.map((_, i) => i).filter((i) => i !== c && i !== s);
+  const v = tf.tidy(() => tf.transpose(input, [c, s, ...others]).dataSync());
+  const rest = others.map((i) => input.shape[i] as number);
+  const size = rest.reduce((a, b) => a * b, 1);
+  const perElement = Array.from({ length: size }, (_, e) =>
+    Array.from({ length: m }, (_, ci) =>
+      Float64Array.from({ length: n }, (_, i) => v[(ci * n + i) * size + e] as number),
+    ),
+  );
+  return { perElement, rest };
+}
+
+function perElement(
+  input: tf.Tensor,
+  chainDim: number,
+  sampleDim: number,
+  minDraws: number,
+  f: (chains: Float64Array[]) => number,
+): tf.Tensor {
+  const { perElement: els, rest } = chainsOf(input, chainDim, sampleDim, minDraws);
+  return tf.tensor(Float32Array.from(els, f), rest);
+}
+
+/**
+ * The effective sample size of `input` per element (Pyro's `effective_sample_size`).
+ * @param input draws, e.g. `[chains, samples, ...]`. @param chainDim default 0.
+ * @param sampleDim default 1.
+ * @throws ArgumentError naming `input`, `chainDim` or `sampleDim`.
+ * @example
+ * ```ts
+ * const n = ppl.stats.effectiveSampleSize(mcmc.getSamples({ groupByChain: true }).mu);
+ * ```
+ */
+export function effectiveSampleSize(input: tf.Tensor, chainDim = 0, sampleDim = 1): tf.Tensor {
+  return perElement(input, chainDim, sampleDim, 2, ess);
+}
+
+/**
+ * The potential scale reduction `R̂` of `input` per element (Pyro's `gelman_rubin`).
+ * @throws ArgumentError naming `input`, `chainDim` or `sampleDim`.
+ */
+export function gelmanRubin(input: tf.Tensor, chainDim = 0, sampleDim = 1): tf.Tensor {
+  return perElement(input, chainDim, sampleDim, 2, rhat);
+}
+
+/**
+ * `R̂` of the split chains per element (Pyro's `split_gelman_rubin`): works with one chain.
+ * @throws ArgumentError naming `input`, `chainDim` or `sampleDim`.
+ */
+export function splitGelmanRubin(input: tf.Tensor, chainDim = 0, sampleDim = 1): tf.Tensor {
+  return perElement(input, chainDim, sampleDim, 4, (c) => rhat(splitChains(c)));
+}
