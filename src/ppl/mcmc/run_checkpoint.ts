@@ -24,6 +24,7 @@ import {
 import { HMC } from './hmc.js';
 import type { HamiltonianKernel } from './kernel.js';
 import { NUTS } from './nuts.js';
+import { RandomWalkMH } from './random_walk.js';
 import type { LatentSite } from './potential.js';
 
 /** The `checkpoint` option of `MCMC`. */
@@ -90,7 +91,11 @@ export function resolveCheckpointOption(c: MCMCCheckpointOptions): ResolvedCheck
 
 /** `'NUTS'` or `'HMC'` (the kernel classes a checkpoint can name). */
 export function kernelKind(kernel: HamiltonianKernel): string {
-  return kernel instanceof NUTS ? 'NUTS' : kernel instanceof HMC ? 'HMC' : 'other';
+  if (kernel instanceof NUTS) return 'NUTS';
+  if (kernel instanceof HMC) return 'HMC';
+  if (kernel instanceof RandomWalkMH) return 'RandomWalkMH';
+  // a user's own kernel class: its name, so that two different classes are told apart
+  return kernel.constructor.name === '' ? 'other' : kernel.constructor.name;
 }
 
 /** A value of the kernel's options as plain, comparable data. */

@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { HalfNormal, Normal } from '../../../src/distributions/index.js';
 import { HMC, MCMC, NUTS, type MCMCOptions } from '../../../src/ppl/mcmc/index.js';
+import { RandomWalkMH } from '../../../src/ppl/mcmc/random_walk.js';
 import { plate } from '../../../src/ppl/handlers/plate.js';
 import { sample } from '../../../src/ppl/runtime.js';
 import { ArgumentError } from '../../../src/utils/errors.js';
@@ -20,7 +21,7 @@ function model(): void {
   plate('data', 5, () => sample('x', new Normal(mu, s), { obs: x }));
 }
 
-type Kernel = NUTS | HMC;
+type Kernel = NUTS | HMC | RandomWalkMH;
 type Draws = Record<string, Float32Array>;
 
 /** Draws per chain (groupByChain), as host arrays, the tensors disposed. */
@@ -98,6 +99,15 @@ describe('MCMC continuation (lastState / postWarmupState)', () => {
       chainMethod: 'parallel',
     });
   }, 120_000);
+
+  it('RandomWalkMH, 2 sequential chains: 40 + 40 = 80, its state not taken for NUTS', async () => {
+    await checkContinuation(() => new RandomWalkMH(model), { numChains: 2 });
+    const m = new MCMC(new RandomWalkMH(model), opts(10, { warmupSteps: 10 }));
+    m.runSync();
+    const nuts = new MCMC(new NUTS(model), opts(10));
+    nuts.postWarmupState = m.lastState;
+    expect(() => nuts.runSync()).toThrow(/state of a RandomWalkMH kernel, this MCMC runs NUTS/);
+  }, 60_000);
 
   it('warmup() then run() gives the draws of one run()', async () => {
     const before = tf.memory().numTensors;
