@@ -91,3 +91,8 @@ export function limitImageSet(set: ImageSet, n: number): ImageSet {
     count: n,
   };
 }
+
+/** How a split is named in errors: its files when known, else its name. */
+export function describeSet(set: ImageSet): string {
+  return set.files !== undefined && set.files.length > 0 ? set.files.join(', ') : set.name;
+}
