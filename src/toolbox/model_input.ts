@@ -1,6 +1,6 @@
 /**
  * Inputs against a model: the one shape check of the post-hoc methods that take a user's model and
- * its data (Laplace, SWAG).
+ * its data (Laplace, SWAG), the predictors and `train`; the one check of a model argument.
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
@@ -31,6 +31,21 @@ export function checkInputShape(model: tf.LayersModel, x: tf.Tensor): void {
         .slice(1)
         .map((d) => d ?? '*')
         .join(', ')}] (the model's input), got [${x.shape.join(', ')}]`,
+    );
+  }
+}
+
+/**
+ * Check a model argument.
+ * @param model what the caller gave.
+ * @param name the argument, for the message (default `'model'`).
+ * @throws ArgumentError naming `name` unless `model` is a `tf.LayersModel`.
+ */
+export function checkModel(model: unknown, name = 'model'): asserts model is tf.LayersModel {
+  if (!(model instanceof tf.LayersModel)) {
+    throw new ArgumentError(
+      name,
+      `expected a tf.LayersModel, got ${model === null ? 'null' : typeof model}`,
     );
   }
 }

@@ -12,6 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../utils/errors.js';
+import { optionsObject } from '../../utils/options.js';
 import { checkFinite } from '../../utils/tensor.js';
 import { classNll, classProbs, looksLikeProbs, outputKindOf } from '../class_outputs.js';
 import { toHostLabels } from '../host.js';
@@ -48,6 +49,7 @@ export class Swag {
   private deviations: tf.Tensor[][] = [];
 
   constructor(model: tf.LayersModel, options: SwagOptions = {}) {
+    optionsObject(options, ['rank'], 'Swag');
     if (!(model instanceof tf.LayersModel))
       throw new ArgumentError('model', 'expected a tf.LayersModel');
     const rank = options.rank ?? 20;
@@ -200,6 +202,7 @@ export class Swag {
  * @param options `scale`, `lowRank`, `seed` (samples are then reproducible per call).
  */
 export function swagPredictor(swag: Swag | Swag[], options: SwagSampleOptions = {}): Predictor {
+  optionsObject(options, ['scale', 'lowRank', 'seed'], 'swagPredictor');
   const members = Array.isArray(swag) ? swag : [swag];
   if (members.length === 0 || !members.every((m) => m instanceof Swag)) {
     throw new ArgumentError('swag', 'expected a Swag or a non-empty array of Swag');
@@ -283,6 +286,11 @@ export async function trainSwag(
   y: tf.Tensor | ArrayLike<number>,
   options: TrainSwagOptions = {},
 ): Promise<Swag> {
+  optionsObject(
+    options,
+    ['rank', 'epochs', 'lr', 'momentum', 'batchSize', 'collectPerEpoch', 'seed', 'onEpoch'],
+    'trainSwag',
+  );
   const epochs = options.epochs ?? 2;
   const lr = options.lr ?? 0.01;
   const momentum = options.momentum ?? 0.9;

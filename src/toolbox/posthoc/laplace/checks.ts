@@ -86,3 +86,12 @@ export function checkInputs(
   }
   return n;
 }
+
+/** The option names of `lastLayerLaplace` and `allLayersLaplace` (laplace-torch's, camelCase). */
+export const LAPLACE_OPTIONS = [
+  'likelihood',
+  'hessianStructure',
+  'priorPrecision',
+  'sigmaNoise',
+  'batchSize',
+];
