@@ -4,6 +4,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { DEFAULT_ESTIMATOR } from '../layers/estimator_registry.js';
 import { ArgumentError } from '../utils/errors.js';
+import { optionsObject } from '../utils/options.js';
 import { alexnet, alexnetSpec } from './alexnet.js';
 import type { Estimator, ModelOptions } from './build.js';
 import { evidentialLenet, lenet, lenetSpec } from './lenet.js';
@@ -187,6 +188,7 @@ export function getModelEntry(name: string): ModelEntry {
  */
 export function createModel(name: string, options: ModelOptions = {}): tf.Sequential {
   const e = getModelEntry(name);
+  optionsObject(options, ['numClasses', 'inputShape', 'bayesian', 'priors', 'name'], 'createModel');
   const o: ModelOptions = { ...options, inputShape: options.inputShape ?? e.defaultInputShape };
   if (e.kind !== 'bayesian' && options.bayesian !== undefined) {
     throw new ArgumentError('bayesian', `model '${name}' is not Bayesian; use 'bayes-${name}'`);
