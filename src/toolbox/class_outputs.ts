@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { finalActivation } from '../layers/model_utils.js';
 import { ArgumentError } from '../utils/errors.js';
-import { checkModel } from './model_input.js';
+import { checkModel } from '../layers/model_input.js';
 
 /**
  * What the wrapped network outputs: `'logits'` (softmax applied), `'probs'` (used as is) or

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
-import { checkModel } from './model_input.js';
+import { checkModel } from '../layers/model_input.js';
 
 interface LayerJson {
   class_name: string;

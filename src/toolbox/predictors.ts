@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
-import { checkInputShape, checkModel } from './model_input.js';
+import { checkInputShape, checkModel } from '../layers/model_input.js';
 import { classProbs, looksLikeProbs, resolveOutputKind, type OutputKind } from './class_outputs.js';
 
 /** A classifier that can draw Monte Carlo samples of its predictive distribution. */

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { StepStats } from '../layers/fit_loop.js';
 import { checkClassTargets } from '../layers/losses.js';
 import { minimizeStep, trainableVariables } from '../layers/train_step.js';
-import { checkInputShape } from '../toolbox/model_input.js';
+import { checkInputShape } from '../layers/model_input.js';
 import { ArgumentError } from '../utils/errors.js';
 import { checkFunction } from '../utils/options.js';
 import type { TrainLoss, TrainProgress } from './loss.js';

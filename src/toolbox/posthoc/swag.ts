@@ -16,7 +16,7 @@ import { optionsObject } from '../../utils/options.js';
 import { checkFinite } from '../../utils/tensor.js';
 import { classNll, classProbs, looksLikeProbs, outputKindOf } from '../class_outputs.js';
 import { toHostLabels } from '../host.js';
-import { checkInputShape } from '../model_input.js';
+import { checkInputShape } from '../../layers/model_input.js';
 import { deriveSeeds, makeRng, nextSeed } from '../../utils/seed.js';
 import type { Predictor } from '../predictors.js';
 

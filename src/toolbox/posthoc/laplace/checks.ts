@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../../utils/errors.js';
-import { checkInputShape } from '../../model_input.js';
+import { checkInputShape } from '../../../layers/model_input.js';
 import type { LaplaceLikelihood } from './curvature.js';
 
 /** @throws ArgumentError naming `name` unless `0 < v < Infinity`. */

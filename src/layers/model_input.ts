@@ -1,6 +1,6 @@
 /**
  * Inputs against a model: the one shape check of the post-hoc methods that take a user's model and
- * its data (Laplace, SWAG), the predictors and `train`; the one check of a model argument.
+ * its data (Laplace, SWAG), the predictors, the VAEs and `train`; the one check of a model argument.
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
