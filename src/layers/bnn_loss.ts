@@ -22,6 +22,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
+import { integerOption, optionsObject } from '../utils/options.js';
 import type { BayesianLayer } from './bayesian_layer.js';
 import { klSchedule, type KLSchedule, type KLScheduleSpec } from './kl_schedules.js';
 import {
@@ -362,6 +363,13 @@ export class ELBOLoss extends BayesianLossCell {
 
   constructor(backbone: Backbone, options: ELBOLossOptions) {
     super(backbone, options?.lossFn);
+    if (options !== undefined) {
+      optionsObject(
+        options,
+        ['datasetSize', 'klWeight', 'lossFn', 'numBatches', 'numEpochs'],
+        'ELBOLoss',
+      );
+    }
     const n = options?.datasetSize;
     if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) {
       throw new ArgumentError('datasetSize', `expected an integer >= 1, got ${String(n)}`);
@@ -375,6 +383,7 @@ export class ELBOLoss extends BayesianLossCell {
         `expected an integer >= 1, got ${String(options.numBatches)}`,
       );
     }
+    integerOption(options.numEpochs, 'numEpochs', 1);
     this.datasetSize = n;
     this.schedule = klSchedule(options.klWeight);
     this.numBatches = options.numBatches;

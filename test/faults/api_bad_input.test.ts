@@ -53,6 +53,19 @@ function withTensor(make: () => tf.Tensor, f: (t: tf.Tensor) => unknown): () => 
 }
 
 const nullModel = null as unknown as tf.LayersModel;
+const loose = <T>(v: unknown): T => v as T;
+
+/** Call `f` with a one-layer model `[N, 3] -> [N, 2]`, disposed afterwards. */
+function withLayerModel(f: (m: tf.LayersModel) => unknown): () => void {
+  return () => {
+    const m = tf.sequential({ layers: [tf.layers.dense({ units: 2, inputShape: [3] })] });
+    try {
+      f(m);
+    } finally {
+      m.dispose();
+    }
+  };
+}
 
 /**
  * Call `f` with a small classifier `[N, 4] -> [N, 2]` (with a dropout layer when `dropout`),
@@ -761,6 +774,63 @@ const layerCases: Case[] = [
     call: 'klSchedule of an unknown name',
     run: () => layers.parseKLWeight('sometimes'),
     arg: /kl/i,
+  },
+  // unknown option keys, numEpochs 0 and null containers were accepted before
+  {
+    call: 'ELBOLoss unknown option',
+    run: withLayerModel(
+      (m) => new layers.ELBOLoss(m, loose({ datasetSize: 10, dataset_size: 10 })),
+    ),
+    arg: 'dataset_size',
+  },
+  {
+    call: 'ELBOLoss numEpochs 0',
+    run: withLayerModel((m) => new layers.ELBOLoss(m, { datasetSize: 10, numEpochs: 0 })),
+    arg: 'numEpochs',
+  },
+  {
+    call: 'soenderbyKL {warmup}',
+    run: () => layers.soenderbyKL(loose({ warmup: 5 })),
+    arg: 'warmup',
+  },
+  {
+    call: "soenderbyKL perStep 'yes'",
+    run: () => layers.soenderbyKL(loose({ perStep: 'yes' })),
+    arg: 'perStep',
+  },
+  {
+    call: 'bayesianLayers(null) (was [])',
+    run: () => layers.bayesianLayers(loose(null)),
+    arg: 'model',
+  },
+  { call: 'modelKL(null) (was 0)', run: () => layers.modelKL(loose(null)), arg: 'model' },
+  {
+    call: 'numBayesianParams(null) (was 0)',
+    run: () => layers.numBayesianParams(loose(null)),
+    arg: 'model',
+  },
+  {
+    call: "setMode(null, 'mean') (was [])",
+    run: () => layers.setMode(loose(null), 'mean'),
+    arg: 'model',
+  },
+  {
+    call: 'rademacher([2.5]) (raw tfjs before)',
+    run: () => layers.rademacher([2.5]),
+    arg: 'shape',
+  },
+  {
+    call: 'meanSquaredError(null, t) (TypeError before)',
+    run: withTensor(
+      () => tf.ones([2]),
+      (t) => layers.meanSquaredError(loose(null), t),
+    ),
+    arg: 'output',
+  },
+  {
+    call: 'softmaxCrossEntropy of a plain array (TypeError before)',
+    run: () => layers.softmaxCrossEntropy(loose([[1, 2]]), loose([0])),
+    arg: 'logits',
   },
 ];
 
