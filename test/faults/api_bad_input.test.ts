@@ -747,6 +747,33 @@ const bijectorCases: Case[] = [
     ),
     arg: /bijector|transform/,
   },
+  // a point with fewer dims than one event was a raw tfjs error
+  {
+    call: 'IndependentTransform(Exp, 1).forward of a scalar',
+    run: () => {
+      const b = new bij.IndependentTransform(new bij.Exp(), 1);
+      try {
+        return b.forward(1);
+      } finally {
+        b.dispose();
+      }
+    },
+    arg: 'x',
+  },
+  {
+    call: 'StickBreaking.inverse of a scalar',
+    run: () => new bij.StickBreaking().inverse(0.5),
+    arg: 'y',
+  },
+  {
+    call: 'CholeskyOuter.forward of a 2x3 matrix',
+    run: () =>
+      new bij.CholeskyOuter().forward([
+        [1, 0, 0],
+        [0, 1, 0],
+      ]),
+    arg: 'x',
+  },
 ];
 
 const layerCases: Case[] = [
