@@ -11,6 +11,7 @@ import * as bij from '../../src/bijectors/index.js';
 import * as toolbox from '../../src/toolbox/index.js';
 import * as layers from '../../src/layers/index.js';
 import * as ppl from '../../src/ppl/index.js';
+import * as transforms from '../../src/transforms/index.js';
 import { clearSeed, setSeed } from '../../src/utils/seed.js';
 import { expectBadInput, type BadInputCase } from '../helpers.js';
 
@@ -416,6 +417,12 @@ const toolboxCases: Case[] = [
     ),
     arg: 'learningRate',
     message: /options: .*lr/,
+  },
+  { call: 'shiftBenchmark(null)', run: () => toolbox.shiftBenchmark(loose(null)), arg: 'options' },
+  {
+    call: 'formatShiftTable(null)',
+    run: () => toolbox.formatShiftTable(loose(null)),
+    arg: 'result',
   },
 ];
 
@@ -858,6 +865,16 @@ const layerCases: Case[] = [
     call: 'softmaxCrossEntropy of a plain array (TypeError before)',
     run: () => layers.softmaxCrossEntropy(loose([[1, 2]]), loose([0])),
     arg: 'logits',
+  },
+  {
+    call: 'transforms.summarizeModel(null)',
+    run: () => transforms.summarizeModel(nullModel),
+    arg: 'model',
+  },
+  {
+    call: 'transforms.denseView(null)',
+    run: () => transforms.denseView(loose(null)),
+    arg: 'layer',
   },
 ];
 
