@@ -66,6 +66,12 @@ export class Batcher {
   private readonly dropRemainder: boolean;
   private readonly t: ResolvedTransform;
 
+  /**
+   * @param set the images (checked with {@link checkImageSet}: pixel count, finite float pixels,
+   *   labels in `[0, numClasses)`).
+   * @param options `batchSize` (required), `shuffle`, `seed`, `transform`, `dropRemainder`.
+   * @throws ArgumentError naming the set's field or the option (an unknown key too).
+   */
   constructor(set: ImageSet, options: BatcherOptions) {
     if (options === undefined) {
       throw new ArgumentError(

@@ -185,6 +185,9 @@ export function getModelEntry(name: string): ModelEntry {
  * ```ts
  * const net = createModel('bayes-lenet5', { bayesian: 'flipout' });
  * ```
+ * @throws ArgumentError naming `model` (an unknown name), an unknown option key, `bayesian`,
+ *   `numClasses` or `inputShape` (not `[H, W, C]` positive integers, or too small for the
+ *   architecture), before any layer is made.
  */
 export function createModel(name: string, options: ModelOptions = {}): tf.Sequential {
   const e = getModelEntry(name);

@@ -85,6 +85,11 @@ export interface FitOptions {
  * with the layers' one loop ({@link epochLoop}) and one step ({@link trainStep}).
  *
  * @returns the records of the epochs completed.
+ * @throws ArgumentError before the first step naming the option (an unknown key, `epochs`,
+ *   `train` not a `data.Batcher`, `optimizer`, `loss`, `initialEpoch`/`initialBatch`/
+ *   `initialStep`/`maxBatchesPerEpoch` out of range, a callback not a function), `model` (fewer
+ *   than 2 class outputs), or `train` again when its images are not the model's input shape or
+ *   its labels not among the model's classes.
  * @example
  * ```ts
  * const records = await fit(net, { optimizer: tf.train.adam(1e-3), loss: crossEntropyLoss(),
