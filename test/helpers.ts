@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'vitest';
+import { ArgumentError } from '../src/utils/errors.js';
 
 /**
  * Run `fn`, dispose what it returns, and assert the number of live tensors is unchanged.
@@ -37,4 +38,37 @@ export function finiteDiff(f: (x: number[]) => number, x: number[], h = 1e-3): n
     xm[i] = (xm[i] as number) - h;
     return (f(xp) - f(xm)) / (2 * h);
   });
+}
+
+/** One bad call of a bad-input table and the argument its error must name. */
+export interface BadInputCase {
+  /** What the call is (the test's title). */
+  call: string;
+  /** Runs the bad call (tensors it needs are made by `setup` or inside and disposed here). */
+  run: () => unknown;
+  /** The argument (option, site) the `ArgumentError` must name. */
+  arg: string | RegExp;
+  /** A part of the message, when it matters. */
+  message?: RegExp;
+}
+
+/**
+ * Run one row of a bad-input table: the call must throw (or reject with) an `ArgumentError` naming
+ * `c.arg`, and leave the number of live tensors unchanged.
+ */
+export async function expectBadInput(c: BadInputCase): Promise<void> {
+  const before = tf.memory().numTensors;
+  let err: unknown;
+  try {
+    const out = await c.run();
+    disposeAll(out);
+  } catch (e) {
+    err = e;
+  }
+  expect(err, `no ArgumentError: ${String(err)}`).toBeInstanceOf(ArgumentError);
+  expect(tf.memory().numTensors, 'tensors leaked by the failing call').toBe(before);
+  const a = (err as ArgumentError).argument;
+  if (typeof c.arg === 'string') expect(a).toBe(c.arg);
+  else expect(a).toMatch(c.arg);
+  if (c.message !== undefined) expect((err as Error).message).toMatch(c.message);
 }

@@ -7,7 +7,7 @@ import { Batcher } from '../data/batcher.js';
 import { checkDataDir } from '../data/files.js';
 import { setMode } from '../layers/model_utils.js';
 import { evaluate, type EvalResult } from '../train/evaluate.js';
-import { RunInterrupted, watchSignals, type StopMessages } from './graceful_stop.js';
+import { RunInterrupted, gracefulStop, type StopMessages } from './graceful_stop.js';
 import { ArgumentError } from '../utils/errors.js';
 import { setSeed } from '../utils/seed.js';
 import { checkSetsAgainstModel } from './data_checks.js';
@@ -136,10 +136,11 @@ export async function runEvaluation(
     });
     setSeed(config.seed ?? run.config.seed ?? 1);
     // the stop messages show also with --quiet
-    const stop =
-      options.handleSignals === true
-        ? watchSignals(options.log ?? ((l: string) => console.error(l)), undefined, EVAL_STOP)
-        : undefined;
+    const stop = gracefulStop(
+      options.handleSignals === true,
+      options.log ?? ((l: string) => console.error(l)),
+      EVAL_STOP,
+    );
     if (options.quiet !== true) {
       // after the handlers: from this line on, a signal stops at a batch boundary
       (options.log ?? console.error)(
@@ -156,14 +157,12 @@ export async function runEvaluation(
           setMode(m, mode);
         },
         perExample: config.perExample ?? false,
-        ...(stop !== undefined ? { shouldStop: () => stop.signal !== undefined } : {}),
+        ...(stop.shouldStop !== undefined ? { shouldStop: stop.shouldStop } : {}),
       });
     } finally {
-      // a signal still queued in the event loop is dispatched (a second one exits) before the handlers go
-      if (stop !== undefined) await new Promise<void>((resolve) => setImmediate(resolve));
-      stop?.dispose();
+      await stop.end();
     }
-    if (stop?.signal !== undefined && r.stopped === true) {
+    if (stop.signal !== undefined && r.stopped === true) {
       throw new RunInterrupted(
         stop.signal,
         `deepprob: stopped by ${stop.signal} after ${r.count} of ${testSet.count} test images of ` +

@@ -105,3 +105,67 @@ export function watchSignals(
     },
   };
 }
+
+/**
+ * The graceful stop of one run, as every runner sets it up: the signal handlers of
+ * {@link watchSignals} when `handleSignals` is true (else nothing is watched and nothing stops),
+ * the stop request for a loop's `shouldStop`, and the one way to end it.
+ */
+export interface GracefulStop {
+  /** The first signal received, if any (always undefined when signals are not watched). */
+  readonly signal: StopSignal | undefined;
+  /** A loop's `shouldStop` (`signal !== undefined`), or undefined when signals are not watched. */
+  readonly shouldStop: (() => boolean) | undefined;
+  /**
+   * Yield one event-loop turn (so that a signal handler can run between two units of work), then
+   * whether a stop was requested; false at once when signals are not watched.
+   */
+  requested(): Promise<boolean>;
+  /**
+   * End the watch: a signal still queued in the event loop is dispatched first (a second signal
+   * exits at once, with its message), then the handlers are removed. Call it in `finally`.
+   */
+  end(): Promise<void>;
+}
+
+/**
+ * Set up the graceful stop of a run (`runTraining`, `runEvaluation`, `runUncertaintyReport`,
+ * `runShiftBenchmark`).
+ * @param handleSignals watch SIGINT/SIGTERM/SIGHUP (the runners' `handleSignals` option).
+ * @param log where the messages of {@link watchSignals} go.
+ * @param messages what the first and a second signal print (default: a training run's).
+ * @returns the stop; `await stop.end()` in a `finally` when the run is over.
+ * @example
+ * ```ts
+ * const stop = gracefulStop(options.handleSignals === true, console.error, EVAL_STOP);
+ * try {
+ *   await evaluate(model, batches, { ...(stop.shouldStop ? { shouldStop: stop.shouldStop } : {}) });
+ * } finally {
+ *   await stop.end();
+ * }
+ * ```
+ */
+export function gracefulStop(
+  handleSignals: boolean,
+  log: (line: string) => void,
+  messages: StopMessages = TRAINING_STOP_MESSAGES,
+): GracefulStop {
+  const watch = handleSignals ? watchSignals(log, undefined, messages) : undefined;
+  return {
+    get signal() {
+      return watch?.signal;
+    },
+    shouldStop: watch !== undefined ? () => watch.signal !== undefined : undefined,
+    async requested() {
+      if (watch === undefined) return false;
+      // a timer: the loop passes its poll phase, where a pending signal is dispatched
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      return watch.signal !== undefined;
+    },
+    async end() {
+      if (watch === undefined) return;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      watch.dispose();
+    },
+  };
+}

@@ -30,7 +30,7 @@ import { checkDataDir } from '../data/files.js';
 import { ArgumentError, DeepProbError } from '../utils/errors.js';
 import { restoreSeedState, seedState, setSeed } from '../utils/seed.js';
 import type { EpochTotals, LoopPosition } from '../layers/fit_loop.js';
-import { TrainingInterrupted, watchSignals } from './graceful_stop.js';
+import { TrainingInterrupted, gracefulStop } from './graceful_stop.js';
 import {
   checkConfig,
   loadSplit,
@@ -331,10 +331,10 @@ async function trainOwned(
   let checkpoint = join(cfg.out, CHECKPOINT_DIR);
   const records = [...history];
   // the stop messages show also with --quiet
-  const stop =
-    options.handleSignals === true
-      ? watchSignals(options.log ?? ((l: string) => console.error(l)))
-      : undefined;
+  const stop = gracefulStop(
+    options.handleSignals === true,
+    options.log ?? ((l: string) => console.error(l)),
+  );
   let stoppedAt: LoopPosition | undefined;
   const stateOf = (epoch: number, at: number) => ({
     version: 1 as const,
@@ -391,7 +391,7 @@ async function trainOwned(
             : undefined;
         if (warning !== undefined) console.error(warning);
       },
-      ...(stop !== undefined ? { shouldStop: () => stop.signal !== undefined } : {}),
+      ...(stop.shouldStop !== undefined ? { shouldStop: stop.shouldStop } : {}),
       onStop: async (position) => {
         stoppedAt = position;
         if (position.batch === 0) return; // the epoch-end checkpoint is the position
@@ -408,13 +408,12 @@ async function trainOwned(
     });
   } finally {
     // a signal that arrived during the last step or the save is still queued in the event loop:
-    // let it be dispatched (a second signal exits now) before the handlers go
-    if (stop !== undefined) await new Promise<void>((resolve) => setImmediate(resolve));
-    stop?.dispose();
+    // it is dispatched (a second signal exits now) before the handlers go
+    await stop.end();
     optimizer.dispose();
     tf.dispose(restoreOptimizer.map((n) => n.tensor));
   }
-  if (stop?.signal !== undefined && stoppedAt !== undefined) {
+  if (stop.signal !== undefined && stoppedAt !== undefined) {
     model.dispose();
     const where =
       stoppedAt.batch > 0

@@ -28,7 +28,7 @@ import { setSeed } from '../utils/seed.js';
 import { atomicWriteFile } from '../utils/file_io.js';
 import { checkSetsAgainstModel } from './data_checks.js';
 import { EVAL_SIZE_FLAGS } from './evaluate.js';
-import { RunInterrupted, watchSignals } from './graceful_stop.js';
+import { RunInterrupted, gracefulStop } from './graceful_stop.js';
 import { openRun } from './open_run.js';
 import { transformOf } from './run_config.js';
 
@@ -380,13 +380,10 @@ export async function runUncertaintyReport(
     const hostEv = hostEvidenceFunction(options.evidence ?? 'softplus');
     const out = options.out ?? join(options.checkpoint, 'uncertainty');
     // the stop messages show whatever `log` is
-    const stop =
-      options.handleSignals === true
-        ? watchSignals((l) => console.error(l), undefined, {
-            first: 'finishing the current batch, then stopping without writing the report',
-            second: `no report was written (${out} keeps what it held)`,
-          })
-        : undefined;
+    const stop = gracefulStop(options.handleSignals === true, (l) => console.error(l), {
+      first: 'finishing the current batch, then stopping without writing the report',
+      second: `no report was written (${out} keeps what it held)`,
+    });
     // after the handlers: from this line on, a signal stops at a batch boundary
     log(
       `deepprob: ${run.modelName} (${kind}, ${mode === 'sampling' ? `${mcSamples} MC samples` : 'one pass'}) on ${inSet.name} vs ${outSet.name}`,
@@ -394,21 +391,20 @@ export async function runUncertaintyReport(
     let pin: Predictions | { stoppedAfter: number };
     let pout: Predictions | { stoppedAfter: number } | undefined;
     try {
-      const shouldStop = stop !== undefined ? () => stop.signal !== undefined : undefined;
+      const shouldStop = stop.shouldStop;
       pin = await predictSet(fn, hostEv, inSet, batcher(inSet), keys, log, shouldStop);
       if (!('stoppedAfter' in pin)) {
         pout = await predictSet(fn, hostEv, outSet, batcher(outSet), keys, log, shouldStop);
       }
     } finally {
-      if (stop !== undefined) await new Promise<void>((resolve) => setImmediate(resolve));
-      stop?.dispose();
+      await stop.end();
     }
     if ('stoppedAfter' in pin || pout === undefined || 'stoppedAfter' in pout) {
       const [set, n] =
         'stoppedAfter' in pin
           ? [inSet, pin.stoppedAfter]
           : [outSet, (pout as { stoppedAfter: number }).stoppedAfter];
-      const signal = stop?.signal ?? 'SIGINT';
+      const signal = stop.signal ?? 'SIGINT';
       throw new RunInterrupted(
         signal,
         `deepprob: stopped by ${signal} after ${n} of ${set.count} images of ${set.name}` +

@@ -148,7 +148,7 @@ export abstract class Bijector {
    * @param x a point of the domain.
    */
   forwardAndLogDet(x: TensorInput): ForwardResult {
-    return tf.tidy(() => this._forwardAndLogDet(toFloat(x, 'x')));
+    return tf.tidy(() => this._forwardAndLogDet(this.point(x, 'x', this.domainEventDim)));
   }
 
   /**
@@ -157,7 +157,7 @@ export abstract class Bijector {
    * @param y a point of the range.
    */
   inverseAndLogDet(y: TensorInput): InverseResult {
-    return tf.tidy(() => this._inverseAndLogDet(toFloat(y, 'y')));
+    return tf.tidy(() => this._inverseAndLogDet(this.point(y, 'y', this.codomainEventDim)));
   }
 
   /**
@@ -165,7 +165,7 @@ export abstract class Bijector {
    * @param x a point of the domain.
    */
   forward(x: TensorInput): tf.Tensor {
-    return tf.tidy(() => this._forwardAndLogDet(toFloat(x, 'x')).y);
+    return tf.tidy(() => this._forwardAndLogDet(this.point(x, 'x', this.domainEventDim)).y);
   }
 
   /**
@@ -173,7 +173,7 @@ export abstract class Bijector {
    * @param y a point of the range.
    */
   inverse(y: TensorInput): tf.Tensor {
-    return tf.tidy(() => this._inverse(toFloat(y, 'y')));
+    return tf.tidy(() => this._inverse(this.point(y, 'y', this.codomainEventDim)));
   }
 
   /**
@@ -181,7 +181,7 @@ export abstract class Bijector {
    * @param x a point of the domain.
    */
   forwardLogDetJacobian(x: TensorInput): tf.Tensor {
-    return tf.tidy(() => this._forwardAndLogDet(toFloat(x, 'x')).logDet);
+    return tf.tidy(() => this._forwardAndLogDet(this.point(x, 'x', this.domainEventDim)).logDet);
   }
 
   /**
@@ -190,7 +190,7 @@ export abstract class Bijector {
    * @param y a point of the range.
    */
   inverseLogDetJacobian(y: TensorInput): tf.Tensor {
-    return tf.tidy(() => this._inverseAndLogDet(toFloat(y, 'y')).logDet);
+    return tf.tidy(() => this._inverseAndLogDet(this.point(y, 'y', this.codomainEventDim)).logDet);
   }
 
   /** Free tensors this bijector created from non-tensor parameters. */
@@ -202,6 +202,23 @@ export abstract class Bijector {
   }
 
   // ---- helpers for subclasses -----------------------------------------------------------
+
+  /**
+   * A point given to a public method as a float tensor, with at least the `eventDim` dimensions
+   * of one event (a vector bijector given a scalar, an `IndependentTransform` over 2 dims given a
+   * vector is named here, not by a tfjs reduction error).
+   * @throws ArgumentError naming `name`.
+   */
+  protected point(v: TensorInput, name: string, eventDim: number): tf.Tensor {
+    const t = toFloat(v, name);
+    if (t.rank < eventDim) {
+      throw new ArgumentError(
+        name,
+        `expected at least ${eventDim} event dimension(s) for ${this.name}, got shape [${t.shape.join(', ')}]`,
+      );
+    }
+    return t;
+  }
 
   /**
    * Take ownership of a tensor or of a part bijector (freed by {@link Bijector.dispose}); used by

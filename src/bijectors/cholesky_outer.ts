@@ -42,7 +42,12 @@ export class CholeskyOuter extends Bijector {
     return tf.tensor1d(Array.from({ length: n }, (_, i) => n - i));
   }
   protected _forwardAndLogDet(x: tf.Tensor): ForwardResult {
-    if (x.rank < 2) throw new ArgumentError('x', 'expected matrices [..., D, D]');
+    if (x.rank < 2 || x.shape[x.rank - 1] !== x.shape[x.rank - 2]) {
+      throw new ArgumentError(
+        'x',
+        `expected square matrices [..., D, D], got [${x.shape.join(', ')}]`,
+      );
+    }
     const n = x.shape[x.rank - 1] as number;
     // lower triangle by a constant mask (tf.linalg.bandPart's unstack/stack breaks gradients)
     const l = tf.mul(x, lowerMask(n));
@@ -51,7 +56,12 @@ export class CholeskyOuter extends Bijector {
     return { y, logDet };
   }
   protected _inverse(y: tf.Tensor): tf.Tensor {
-    if (y.rank < 2) throw new ArgumentError('y', 'expected matrices [..., D, D]');
+    if (y.rank < 2 || y.shape[y.rank - 1] !== y.shape[y.rank - 2]) {
+      throw new ArgumentError(
+        'y',
+        `expected square matrices [..., D, D], got [${y.shape.join(', ')}]`,
+      );
+    }
     return cholesky(y);
   }
 }

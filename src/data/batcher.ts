@@ -9,7 +9,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
 import { makeRng } from '../utils/seed.js';
-import type { ImageSet } from './dataset.js';
+import { booleanOption, integerOption, optionsObject } from '../utils/options.js';
+import { checkImageSet, type ImageSet } from './dataset.js';
 import {
   resolveTransform,
   writeImage,
@@ -43,6 +44,9 @@ export interface Batch {
   dispose(): void;
 }
 
+/** The option names of {@link Batcher}. */
+const BATCHER_OPTIONS = ['batchSize', 'shuffle', 'seed', 'transform', 'dropRemainder'];
+
 /**
  * Mini-batch iterator over an {@link ImageSet}.
  *
@@ -62,17 +66,35 @@ export class Batcher {
   private readonly dropRemainder: boolean;
   private readonly t: ResolvedTransform;
 
+  /**
+   * @param set the images (checked with {@link checkImageSet}: pixel count, finite float pixels,
+   *   labels in `[0, numClasses)`).
+   * @param options `batchSize` (required), `shuffle`, `seed`, `transform`, `dropRemainder`.
+   * @throws ArgumentError naming the set's field or the option (an unknown key too).
+   */
   constructor(set: ImageSet, options: BatcherOptions) {
+    if (options === undefined) {
+      throw new ArgumentError(
+        'options',
+        'expected {batchSize, shuffle?, seed?, transform?, dropRemainder?}',
+      );
+    }
+    optionsObject(options, BATCHER_OPTIONS, 'Batcher');
     const { batchSize } = options;
     if (!Number.isInteger(batchSize) || batchSize <= 0) {
       throw new ArgumentError('batchSize', `expected a positive integer, got ${batchSize}`);
     }
+    checkImageSet(set);
     if (set.count === 0) throw new ArgumentError('set', `dataset '${set.name}' is empty`);
+    const seed = options.seed ?? 0;
+    if (typeof seed !== 'number' || !Number.isInteger(seed)) {
+      throw new ArgumentError('seed', `expected an integer, got ${String(seed)}`);
+    }
     this.set = set;
     this.batchSize = batchSize;
-    this.shuffle = options.shuffle ?? true;
-    this.seed = options.seed ?? 0;
-    this.dropRemainder = options.dropRemainder ?? false;
+    this.shuffle = booleanOption(options.shuffle, 'shuffle', true);
+    this.seed = seed;
+    this.dropRemainder = booleanOption(options.dropRemainder, 'dropRemainder', false);
     this.t = resolveTransform(set, options.transform);
   }
 
@@ -89,6 +111,7 @@ export class Batcher {
 
   /** The visiting order of epoch `epoch` (identity when not shuffling). */
   order(epoch: number): Int32Array {
+    integerOption(epoch, 'epoch', 0, 0);
     const n = this.set.count;
     const idx = new Int32Array(n);
     for (let i = 0; i < n; i++) idx[i] = i;
@@ -109,6 +132,13 @@ export class Batcher {
     const c = this.set.channels;
     const per = oh * ow * c;
     const b = indices.length;
+    const count = this.set.count;
+    for (let i = 0; i < b; i++) {
+      const k = indices[i] as number;
+      if (!(Number.isInteger(k) && k >= 0 && k < count)) {
+        throw new ArgumentError('indices', `expected integers in [0, ${count}), got ${k} at ${i}`);
+      }
+    }
     const xs = new Float32Array(b * per);
     const ys = new Int32Array(b);
     for (let i = 0; i < b; i++) {

@@ -5,6 +5,7 @@
  * 1 fine-label byte + 3072 pixel bytes. Pixels are three 32x32 planes (R, G, B), row-major; we
  * return them interleaved (NHWC) so they feed `tf.conv2d` directly.
  */
+import { ArgumentError } from '../utils/errors.js';
 import { DataFormatError } from './idx.js';
 
 /** Parsed CIFAR records. */
@@ -40,6 +41,18 @@ export function parseCifar(
   file = 'CIFAR buffer',
   label: 'fine' | 'coarse' = 'fine',
 ): CifarRecords {
+  if (!(bytes instanceof Uint8Array)) {
+    throw new ArgumentError(
+      'bytes',
+      `expected a Uint8Array of the file's contents, got ${String(bytes)}`,
+    );
+  }
+  if (variant !== 'cifar10' && variant !== 'cifar100') {
+    throw new ArgumentError('variant', `expected 'cifar10' or 'cifar100', got ${String(variant)}`);
+  }
+  if (label !== 'fine' && label !== 'coarse') {
+    throw new ArgumentError('label', `expected 'fine' or 'coarse', got ${String(label)}`);
+  }
   const labelBytes = variant === 'cifar10' ? 1 : 2;
   const recordSize = labelBytes + 3 * PLANE;
   if (bytes.length === 0 || bytes.length % recordSize !== 0) {

@@ -304,6 +304,18 @@ export function uniformNoiseImages(
   count: number,
   seed = 0,
 ): ImageSet {
+  if (like === null || typeof like !== 'object') {
+    throw new ArgumentError(
+      'like',
+      `expected {height, width, channels, numClasses}, got ${String(like)}`,
+    );
+  }
+  for (const k of ['height', 'width', 'channels', 'numClasses'] as const) {
+    const v = like[k];
+    if (!Number.isInteger(v) || v < 1) {
+      throw new ArgumentError(`like.${k}`, `expected a positive integer, got ${String(v)}`);
+    }
+  }
   if (!Number.isInteger(count) || count < 1) {
     throw new ArgumentError('count', `expected a positive integer, got ${count}`);
   }

@@ -6,6 +6,7 @@
  * the current mini-batch (see {@link Batcher}).
  */
 import { ArgumentError } from '../utils/errors.js';
+import { allWithin } from '../utils/tensor.js';
 
 /** A labelled image dataset held as host typed arrays. */
 export interface ImageSet {
@@ -39,11 +40,23 @@ export interface ImageSet {
  * @returns the same dataset.
  */
 export function checkImageSet(set: ImageSet, name = 'set'): ImageSet {
+  if (set === null || typeof set !== 'object') {
+    throw new ArgumentError(
+      name,
+      `expected an image set {name, images, labels, count, height, width, channels, numClasses}, got ${String(set)}`,
+    );
+  }
   const { count, height, width, channels, numClasses } = set;
   for (const [k, v] of Object.entries({ count, height, width, channels, numClasses })) {
     if (!Number.isInteger(v) || v < 0) {
       throw new ArgumentError(`${name}.${k}`, `expected a non-negative integer, got ${v}`);
     }
+  }
+  if (!(set.images instanceof Uint8Array) && !(set.images instanceof Float32Array)) {
+    throw new ArgumentError(
+      `${name}.images`,
+      `expected a Uint8Array or Float32Array of NHWC pixels, got ${describeValue(set.images)}`,
+    );
   }
   const pixels = count * height * width * channels;
   if (set.images.length !== pixels) {
@@ -52,12 +65,32 @@ export function checkImageSet(set: ImageSet, name = 'set'): ImageSet {
       `expected ${count}x${height}x${width}x${channels} = ${pixels} values, got ${set.images.length}`,
     );
   }
+  if (set.images instanceof Float32Array) {
+    const MAX = 3.4028234663852886e38;
+    if (!allWithin(set.images, -MAX, MAX)) {
+      const i = set.images.findIndex((v) => !Number.isFinite(v));
+      throw new ArgumentError(
+        `${name}.images`,
+        `expected finite pixel values, got ${set.images[i]} at index ${i}`,
+      );
+    }
+  }
+  if (
+    set.labels === null ||
+    typeof set.labels !== 'object' ||
+    typeof (set.labels as ArrayLike<number>).length !== 'number'
+  ) {
+    throw new ArgumentError(
+      `${name}.labels`,
+      `expected ${count} labels, got ${describeValue(set.labels)}`,
+    );
+  }
   if (set.labels.length !== count) {
     throw new ArgumentError(`${name}.labels`, `expected ${count} labels, got ${set.labels.length}`);
   }
   for (let i = 0; i < count; i++) {
     const l = set.labels[i] as number;
-    if (l >= numClasses) {
+    if (!(Number.isInteger(l) && l >= 0 && l < numClasses)) {
       throw new ArgumentError(
         `${name}.labels`,
         `expected labels in [0, ${numClasses}), got ${l} at index ${i}`,
@@ -65,6 +98,13 @@ export function checkImageSet(set: ImageSet, name = 'set'): ImageSet {
     }
   }
   return set;
+}
+
+/** A value as an error message shows it: a typed array's class, else its type. */
+function describeValue(v: unknown): string {
+  if (v === null) return 'null';
+  if (typeof v === 'object') return (v as object).constructor?.name ?? 'object';
+  return typeof v;
 }
 
 /**
@@ -78,6 +118,7 @@ export function checkImageSet(set: ImageSet, name = 'set'): ImageSet {
  * ```
  */
 export function limitImageSet(set: ImageSet, n: number): ImageSet {
+  checkImageSet(set);
   if (!Number.isInteger(n) || n <= 0) {
     throw new ArgumentError('limit', `expected a positive integer, got ${n}`);
   }
@@ -90,4 +131,9 @@ export function limitImageSet(set: ImageSet, n: number): ImageSet {
     labels: set.labels.subarray(0, n),
     count: n,
   };
+}
+
+/** How a split is named in errors: its files when known, else its name. */
+export function describeSet(set: ImageSet): string {
+  return set.files !== undefined && set.files.length > 0 ? set.files.join(', ') : set.name;
 }

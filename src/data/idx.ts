@@ -6,7 +6,7 @@
  * big-endian uint32 sizes; then the data in row-major order, big-endian.
  * File size = `4 + 4 d + prod(sizes) * bytesPerElement`.
  */
-import { DeepProbError } from '../utils/errors.js';
+import { ArgumentError, DeepProbError } from '../utils/errors.js';
 
 /** A parsed IDX array. */
 export interface IdxArray {
@@ -57,6 +57,12 @@ export function parseIdx(
   file = 'IDX buffer',
   dims?: readonly number[],
 ): IdxArray {
+  if (!(bytes instanceof Uint8Array)) {
+    throw new ArgumentError(
+      'bytes',
+      `expected a Uint8Array of the file's contents, got ${String(bytes)}`,
+    );
+  }
   if (bytes.length < 4) {
     throw new DataFormatError(file, `truncated: ${bytes.length} bytes, an IDX header needs >= 4`);
   }

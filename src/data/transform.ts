@@ -6,6 +6,7 @@
  * (pixels in [0, 1]). Padding adds background (raw value 0) around the centred image.
  */
 import { ArgumentError } from '../utils/errors.js';
+import { optionsObject } from '../utils/options.js';
 import type { ImageSet } from './dataset.js';
 
 /** Per-channel mean and standard deviation on the [0, 1] pixel scale. */
@@ -59,8 +60,18 @@ export function resolveTransform(
   set: Pick<ImageSet, 'height' | 'width' | 'channels'>,
   t: ImageTransform = {},
 ): ResolvedTransform {
+  if (set === null || typeof set !== 'object') {
+    throw new ArgumentError(
+      'set',
+      `expected an image set {height, width, channels}, got ${String(set)}`,
+    );
+  }
+  optionsObject(t, ['normalize', 'size', 'resize', 'maxValue'], 'an image transform', 'transform');
   const c = set.channels;
   const maxValue = t.maxValue ?? 255;
+  if (typeof maxValue !== 'number' || !Number.isFinite(maxValue) || maxValue <= 0) {
+    throw new ArgumentError('maxValue', `expected a finite number > 0, got ${String(maxValue)}`);
+  }
   let norm: Normalization;
   if (t.normalize === 'none') norm = { mean: [0], std: [1 / maxValue] };
   else if (typeof t.normalize === 'string' || t.normalize === undefined) {
@@ -73,6 +84,15 @@ export function resolveTransform(
     }
     norm = found;
   } else norm = t.normalize;
+  for (const what of ['mean', 'std'] as const) {
+    const a: unknown = norm?.[what];
+    if (!Array.isArray(a) || (a.length !== 1 && a.length !== c)) {
+      throw new ArgumentError(
+        `normalize.${what}`,
+        `expected ${c === 1 ? 'one value' : `one value or ${c} (one per channel)`} for ${c}-channel images, got ${JSON.stringify(a)}`,
+      );
+    }
+  }
   const pick = (a: number[], i: number, what: string): number => {
     const v = a.length === 1 ? a[0] : a[i];
     if (v === undefined || !Number.isFinite(v) || (what === 'std' && v <= 0)) {

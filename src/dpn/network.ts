@@ -11,6 +11,7 @@ export type Network = tf.LayersModel | tf.layers.Layer[];
 
 /** Apply `net` to `x` (or to several inputs for a multi-input model). */
 export function applyNetwork(net: Network, x: tf.Tensor | tf.Tensor[], training = true): tf.Tensor {
+  checkNetwork(net, 'net');
   if (Array.isArray(net)) {
     let h = x;
     for (const l of net) h = l.apply(h, { training }) as tf.Tensor;
@@ -26,12 +27,14 @@ export function numInputs(net: Network): number {
 
 /** The trainable variables of a network (those an optimizer updates). */
 export function networkVariables(net: Network): tf.Variable[] {
+  checkNetwork(net, 'net');
   const ws = Array.isArray(net) ? net.flatMap((l) => l.trainableWeights) : net.trainableWeights;
   return ws.map((w) => w.read() as tf.Variable);
 }
 
 /** Free the weights of a network. */
 export function disposeNetwork(net: Network): void {
+  checkNetwork(net, 'net');
   if (Array.isArray(net)) {
     for (const l of net) if (l.built) l.dispose();
   } else {

@@ -14,6 +14,7 @@ import { nextSeed } from '../utils/seed.js';
 import { checkFinite } from '../utils/tensor.js';
 import { ArgumentError } from '../utils/errors.js';
 import { checkOptionKeys } from '../utils/options.js';
+import { checkInputShape } from '../layers/model_input.js';
 import {
   applyNetwork,
   builtDense,
@@ -81,6 +82,7 @@ export abstract class VAEBase implements ProbabilisticNetwork {
     if (st !== 'softplus' && st !== 'exp') {
       throw new ArgumentError('stdTransform', `expected 'softplus' or 'exp', got '${String(st)}'`);
     }
+    checkWidths(this.encoder, this.decoder, hiddenSize);
     this.stdTransform = st;
     this.dense1 = builtDense(hiddenSize, latentSize, 'vae_mu');
     this.dense2 = builtDense(hiddenSize, latentSize, 'vae_std');
@@ -141,6 +143,35 @@ export abstract class VAEBase implements ProbabilisticNetwork {
   }
 }
 
+/**
+ * The widths fixed by a VAE's networks, checked at construction: a tfjs model encoder must output
+ * `[n, hiddenSize]` and a tfjs model decoder take `[n, hiddenSize]` (the head `dense3` maps `z` to
+ * it); layer arrays are checked at the first call.
+ * @throws ArgumentError naming `hiddenSize` or `decoder`.
+ */
+function checkWidths(encoder: Network, decoder: Network, hiddenSize: number): void {
+  if (encoder instanceof tf.LayersModel && encoder.outputs.length === 1) {
+    const out = encoder.outputs[0]?.shape ?? [];
+    const w = out[out.length - 1];
+    if (out.length !== 2 || (typeof w === 'number' && w !== hiddenSize)) {
+      throw new ArgumentError(
+        'hiddenSize',
+        `expected the encoder's output width, [n, ${hiddenSize}]; the encoder outputs [${out.map((d) => d ?? 'n').join(', ')}]`,
+      );
+    }
+  }
+  if (decoder instanceof tf.LayersModel && decoder.inputs.length === 1) {
+    const inp = decoder.inputs[0]?.shape ?? [];
+    const w = inp[inp.length - 1];
+    if (inp.length !== 2 || (typeof w === 'number' && w !== hiddenSize)) {
+      throw new ArgumentError(
+        'decoder',
+        `expected a decoder taking [n, hiddenSize = ${hiddenSize}] (the head maps z to it), got input [${inp.map((d) => d ?? 'n').join(', ')}]`,
+      );
+    }
+  }
+}
+
 function reshapeTo(t: tf.Tensor, shape: number[] | undefined): tf.Tensor {
   return shape === undefined ? t : tf.reshape(t, shape);
 }
@@ -195,6 +226,9 @@ export class VAE extends VAEBase {
 
   private forward(x: tf.Tensor, training: boolean): VAEOutput {
     this.checkX(x);
+    // the encoder sees x itself: a one-input model's input shape is x's
+    const enc = this.encoder;
+    if (enc instanceof tf.LayersModel && enc.inputs.length === 1) checkInputShape(enc, x);
     return tf.tidy(() => {
       const { mu, std } = this.heads(applyNetwork(this.encoder, x, training));
       const reconX = this.decode(this.reparameterize(mu, std), training);

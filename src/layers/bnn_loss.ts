@@ -26,6 +26,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
+import { integerOption, optionsObject } from '../utils/options.js';
 import type { BayesianLayer } from './bayesian_layer.js';
 import { klSchedule, type KLSchedule, type KLScheduleSpec } from './kl_schedules.js';
 import {
@@ -39,7 +40,7 @@ import {
 import type { StepContext } from './step_context.js';
 import { minimizeStep, trainableVariables } from './train_step.js';
 import { bayesianLayers, finalActivation } from './model_utils.js';
-import { batchSizeOf, checkModelInputs, type ModelInput } from './model_inputs.js';
+import { batchSizeOf, checkModelInputs, type ModelInput } from './model_input.js';
 
 /** A network: a tfjs model or a single layer. */
 export type Backbone = tf.LayersModel | tf.layers.Layer;
@@ -416,6 +417,13 @@ export class ELBOLoss extends BayesianLossCell {
 
   constructor(backbone: Backbone, options: ELBOLossOptions) {
     super(backbone, options?.lossFn);
+    if (options !== undefined) {
+      optionsObject(
+        options,
+        ['datasetSize', 'klWeight', 'lossFn', 'numBatches', 'numEpochs'],
+        'ELBOLoss',
+      );
+    }
     const n = options?.datasetSize;
     if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) {
       throw new ArgumentError('datasetSize', `expected an integer >= 1, got ${String(n)}`);
@@ -429,6 +437,7 @@ export class ELBOLoss extends BayesianLossCell {
         `expected an integer >= 1, got ${String(options.numBatches)}`,
       );
     }
+    integerOption(options.numEpochs, 'numEpochs', 1);
     this.datasetSize = n;
     this.schedule = klSchedule(options.klWeight);
     this.numBatches = options.numBatches;

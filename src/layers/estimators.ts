@@ -16,6 +16,7 @@
  * For one example all three give `E[y] = op(x, mu)` and `Var[y] = op(x^2, sigma^2)`.
  */
 import * as tf from '@tensorflow/tfjs';
+import { checkShape } from '../utils/tensor.js';
 import { localReparamSample, softplusReparam, softplusSquare } from '../backend/fused.js';
 import { randomNormal } from '../backend/random.js';
 import { makeRng } from '../utils/seed.js';
@@ -42,6 +43,7 @@ export function standardNormal(shape: number[]): tf.Tensor {
  * @param shape the shape of the sign tensor.
  */
 export function rademacher(shape: number[]): tf.Tensor {
+  checkShape(shape);
   const n = shape.reduce((a, b) => a * b, 1);
   const out = new Float32Array(n);
   const rng = makeRng();

@@ -6,7 +6,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
-import type { ModelInput } from './model_inputs.js';
+import type { ModelInput } from './model_input.js';
 import type { StepContext } from './step_context.js';
 
 /**

@@ -157,7 +157,7 @@ export {
   type TrainStepOptions,
   type ELBOLossOptions,
 } from './bnn_loss.js';
-export { checkModelInputs, batchSizeOf, type ModelInput } from './model_inputs.js';
+export { checkModelInputs, batchSizeOf, type ModelInput } from './model_input.js';
 export { minimizeStep, trainableVariables, type StepTerms, type KeptStep } from './train_step.js';
 export {
   epochLoop,

@@ -17,6 +17,7 @@
  *   `warmupEpochs = floor(numEpochs / 4)`.
  */
 import { ArgumentError } from '../utils/errors.js';
+import { booleanOption, optionsObject } from '../utils/options.js';
 import type { StepContext } from './step_context.js';
 
 /** Where training is when the weight is asked for (the trainer's {@link StepContext}). */
@@ -89,9 +90,12 @@ export interface SoenderbyOptions {
 
 /**
  * Sønderby et al.'s linear warm-up `beta = min(1, epoch / warmupEpochs)` (0 in the first epoch).
- * @throws ArgumentError when neither `warmupEpochs` nor the context's `numEpochs` is known.
+ * @throws ArgumentError for an unknown option, `warmupEpochs` not > 0 or `perStep` not a boolean,
+ *   and (at a step) when neither `warmupEpochs` nor the context's `numEpochs` is known.
  */
 export function soenderbyKL(options: SoenderbyOptions = {}): KLSchedule {
+  optionsObject(options, ['warmupEpochs', 'perStep'], 'soenderbyKL');
+  booleanOption(options.perStep, 'perStep', false);
   if (options.warmupEpochs !== undefined && !(options.warmupEpochs > 0)) {
     throw new ArgumentError('warmupEpochs', `expected a number > 0, got ${options.warmupEpochs}`);
   }

@@ -33,6 +33,8 @@ function shapeStr(t: tf.Tensor): string {
  * ```
  */
 export function softmaxCrossEntropy(logits: tf.Tensor, labels: tf.Tensor): tf.Scalar {
+  checkLive(logits, 'logits');
+  checkLive(labels, 'labels');
   return tf.tidy(() => {
     const classes = logits.shape[logits.rank - 1] as number;
     const logp = tf.logSoftmax(logits);
@@ -58,6 +60,8 @@ export function softmaxCrossEntropy(logits: tf.Tensor, labels: tf.Tensor): tf.Sc
  * @throws ArgumentError naming `target` when the shapes differ.
  */
 export function meanSquaredError(output: tf.Tensor, target: tf.Tensor): tf.Scalar {
+  checkLive(output, 'output');
+  checkLive(target, 'target');
   if (output.rank !== target.rank || output.shape.some((d, i) => d !== target.shape[i])) {
     throw new ArgumentError(
       'target',
@@ -167,5 +171,15 @@ export function resolveLoss(loss: LossFn | LossName | undefined): LossFn {
         'lossFn',
         `expected a function or one of 'softmaxCrossEntropy', 'mse', got '${String(loss)}'`,
       );
+  }
+}
+
+/** @throws ArgumentError naming `name` unless `t` is a live tensor. */
+function checkLive(t: unknown, name: string): void {
+  if (!(t instanceof tf.Tensor) || t.isDisposed) {
+    throw new ArgumentError(
+      name,
+      `expected a live tf.Tensor, got ${t instanceof tf.Tensor ? 'a disposed tensor' : String(t)}`,
+    );
   }
 }

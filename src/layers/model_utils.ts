@@ -42,8 +42,15 @@ export function bayesianLayers(model: LayerContainer): BayesianLayer[] {
     else if (layer instanceof tf.LayersModel) layer.layers.forEach(visit);
   };
   if (model instanceof tf.LayersModel) model.layers.forEach(visit);
-  else if (Array.isArray(model)) (model as readonly tf.layers.Layer[]).forEach(visit);
-  else visit(model as tf.layers.Layer);
+  else if (Array.isArray(model) && model.every((l) => l instanceof tf.layers.Layer)) {
+    (model as readonly tf.layers.Layer[]).forEach(visit);
+  } else if (model instanceof tf.layers.Layer) visit(model);
+  else {
+    throw new ArgumentError(
+      'model',
+      `expected a tf.LayersModel, a tf.layers.Layer or an array of layers, got ${model === null ? 'null' : typeof model}`,
+    );
+  }
   return out;
 }
 

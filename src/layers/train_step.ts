@@ -5,6 +5,7 @@
  * statistics of any objective) and the toolbox's small loop (`toolbox/fit.ts`).
  */
 import * as tf from '@tensorflow/tfjs';
+import { ArgumentError } from '../utils/errors.js';
 import { disposeAbortedTape } from '../utils/tape.js';
 import { DeepProbError } from '../utils/errors.js';
 
@@ -84,5 +85,11 @@ export function minimizeStep(
 
 /** The trainable variables of a model or layer, in a stable order (optimizer state is index-based). */
 export function trainableVariables(model: tf.LayersModel | tf.layers.Layer): tf.Variable[] {
+  if (!(model instanceof tf.LayersModel) && !(model instanceof tf.layers.Layer)) {
+    throw new ArgumentError(
+      'model',
+      `expected a tf.LayersModel or a tf.layers.Layer, got ${String(model)}`,
+    );
+  }
   return model.trainableWeights.map((w) => w.read() as tf.Variable);
 }

@@ -20,6 +20,7 @@ export interface AlexNetOptions extends ModelOptions {
 
 /** The AlexNet layer list. */
 export function alexnetSpec(numClasses: number, act: Activation = 'softplus'): LayerSpec[] {
+  checkNumClasses(numClasses);
   return [
     { kind: 'conv', name: 'conv1', filters: 64, kernelSize: 11, stride: 4, padding: 5 },
     { kind: 'act', fn: act },

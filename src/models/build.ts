@@ -6,7 +6,7 @@ import { ArgumentError } from '../utils/errors.js';
 import { nextSeed } from '../utils/seed.js';
 import * as L from '../layers/index.js';
 import type { Estimator } from '../layers/estimator_registry.js';
-import { outSize, type LayerSpec } from './spec.js';
+import { featureSide, outSize, type LayerSpec } from './spec.js';
 
 export type { Estimator } from '../layers/estimator_registry.js';
 
@@ -55,6 +55,15 @@ export function buildSequential(
   inputShape: [number, number, number],
   options: { bayesian?: Estimator; priors?: PriorOptions; name: string },
 ): tf.Sequential {
+  if (!Array.isArray(specs)) {
+    throw new ArgumentError('specs', `expected an array of layer specs, got ${String(specs)}`);
+  }
+  if (!Array.isArray(inputShape) || inputShape.length !== 3) {
+    throw new ArgumentError(
+      'inputShape',
+      `expected [H, W, C], got ${Array.isArray(inputShape) ? `[${inputShape.join(', ')}]` : String(inputShape)}`,
+    );
+  }
   const [h0, w0, c0] = inputShape;
   for (const [i, v] of inputShape.entries()) {
     if (!Number.isInteger(v) || v <= 0) {
@@ -64,6 +73,11 @@ export function buildSequential(
       );
     }
   }
+  // before any layer is made (tfjs refuses a shrinking layer with its own message, and the layers
+  // added so far would stay allocated)
+  const hEnd = featureSide(specs, h0);
+  const wEnd = featureSide(specs, w0);
+  if (hEnd < 1 || wEnd < 1) throw tooSmall(inputShape, options.name, hEnd, wEnd);
   const classes =
     options.bayesian !== undefined
       ? L.ESTIMATOR_CLASSES[L.checkEstimator(options.bayesian, 'bayesian')]
@@ -174,15 +188,23 @@ export function buildSequential(
         break;
       }
     }
-    if (h <= 0 || w <= 0) {
-      throw new ArgumentError(
-        'inputShape',
-        `[${inputShape.join(', ')}] is too small for ${options.name}: the feature map shrinks to ` +
-          `${h}x${w} (pad or resize the images, e.g. to 32x32)`,
-      );
-    }
+    if (h <= 0 || w <= 0) throw tooSmall(inputShape, options.name, h, w);
   }
   return model;
+}
+
+/** The error of an input too small for an architecture (a feature map shrinks to `h x w`). */
+function tooSmall(
+  inputShape: readonly number[],
+  name: string,
+  h: number,
+  w: number,
+): ArgumentError {
+  return new ArgumentError(
+    'inputShape',
+    `[${inputShape.join(', ')}] is too small for ${name}: the feature map shrinks to ` +
+      `${Math.max(h, 0)}x${Math.max(w, 0)} (pad or resize the images, e.g. to 32x32)`,
+  );
 }
 
 /**

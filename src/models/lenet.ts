@@ -6,6 +6,7 @@
  * 0.5; its outputs are turned into evidence by the evidential losses of the toolbox).
  */
 import type * as tf from '@tensorflow/tfjs';
+import { ArgumentError } from '../utils/errors.js';
 import { buildSequential, type ModelOptions } from './build.js';
 import { checkNumClasses } from './lenet5.js';
 import type { LayerSpec } from './spec.js';
@@ -18,6 +19,10 @@ export interface LeNetOptions extends ModelOptions {
 
 /** The conv 20/50 LeNet layer list. */
 export function lenetSpec(numClasses: number, dropout: number): LayerSpec[] {
+  checkNumClasses(numClasses);
+  if (typeof dropout !== 'number' || !(dropout >= 0 && dropout < 1)) {
+    throw new ArgumentError('dropout', `expected a rate in [0, 1), got ${String(dropout)}`);
+  }
   const specs: LayerSpec[] = [
     { kind: 'conv', name: 'conv1', filters: 20, kernelSize: 5 },
     { kind: 'act', fn: 'relu' },

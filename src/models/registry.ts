@@ -4,6 +4,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { DEFAULT_ESTIMATOR } from '../layers/estimator_registry.js';
 import { ArgumentError } from '../utils/errors.js';
+import { optionsObject } from '../utils/options.js';
 import { alexnet, alexnetSpec } from './alexnet.js';
 import type { Estimator, ModelOptions } from './build.js';
 import { evidentialLenet, lenet, lenetSpec } from './lenet.js';
@@ -184,9 +185,13 @@ export function getModelEntry(name: string): ModelEntry {
  * ```ts
  * const net = createModel('bayes-lenet5', { bayesian: 'flipout' });
  * ```
+ * @throws ArgumentError naming `model` (an unknown name), an unknown option key, `bayesian`,
+ *   `numClasses` or `inputShape` (not `[H, W, C]` positive integers, or too small for the
+ *   architecture), before any layer is made.
  */
 export function createModel(name: string, options: ModelOptions = {}): tf.Sequential {
   const e = getModelEntry(name);
+  optionsObject(options, ['numClasses', 'inputShape', 'bayesian', 'priors', 'name'], 'createModel');
   const o: ModelOptions = { ...options, inputShape: options.inputShape ?? e.defaultInputShape };
   if (e.kind !== 'bayesian' && options.bayesian !== undefined) {
     throw new ArgumentError('bayesian', `model '${name}' is not Bayesian; use 'bayes-${name}'`);

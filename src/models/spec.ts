@@ -4,6 +4,7 @@
  * and dense replaced by the chosen variational estimator, everything else unchanged). One
  * description per architecture keeps the two twins identical by construction.
  */
+import { ArgumentError } from '../utils/errors.js';
 
 /** Conv/pool padding: `'valid'`, `'same'`, or an explicit number of zero pixels on each side. */
 export type Padding = 'valid' | 'same' | number;
@@ -30,6 +31,18 @@ export type LayerSpec =
 
 /** Output size of a conv/pool along one axis. */
 export function outSize(n: number, k: number, s: number, p: Padding): number {
+  for (const [name, v] of [
+    ['n', n],
+    ['k', k],
+    ['s', s],
+  ] as const) {
+    if (!Number.isInteger(v) || v < 1) {
+      throw new ArgumentError(name, `expected an integer >= 1, got ${String(v)}`);
+    }
+  }
+  if (p !== 'same' && p !== 'valid' && !(Number.isInteger(p) && p >= 0)) {
+    throw new ArgumentError('p', `expected 'valid', 'same' or an integer >= 0, got ${String(p)}`);
+  }
   if (p === 'same') return Math.ceil(n / s);
   const pad = p === 'valid' ? 0 : p;
   return Math.floor((n + 2 * pad - k) / s) + 1;
@@ -47,6 +60,10 @@ export function outSize(n: number, k: number, s: number, p: Padding): number {
  * ```
  */
 export function featureSide(specs: readonly LayerSpec[], n: number): number {
+  checkSpecs(specs);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new ArgumentError('n', `expected an integer >= 1, got ${String(n)}`);
+  }
   let h = n;
   for (const s of specs) {
     if (s.kind === 'conv') h = outSize(h, s.kernelSize, s.stride ?? 1, s.padding ?? 'valid');
@@ -70,7 +87,15 @@ export function featureSide(specs: readonly LayerSpec[], n: number): number {
  * ```
  */
 export function minInputSide(specs: readonly LayerSpec[]): number {
+  checkSpecs(specs);
   let n = 1;
   while (featureSide(specs, n) < 1) n++;
   return n;
+}
+
+/** @throws ArgumentError naming `specs` unless it is an array of layer specs. */
+function checkSpecs(specs: unknown): void {
+  if (!Array.isArray(specs) || specs.some((x) => x === null || typeof x !== 'object')) {
+    throw new ArgumentError('specs', `expected an array of layer specs, got ${String(specs)}`);
+  }
 }

@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { finalActivation } from '../layers/model_utils.js';
 import { ArgumentError } from '../utils/errors.js';
+import { checkModel } from '../layers/model_input.js';
 
 /**
  * What the wrapped network outputs: `'logits'` (softmax applied), `'probs'` (used as is) or
@@ -24,6 +25,23 @@ export type OutputKind = 'logits' | 'probs' | 'auto' | 'regression';
 
 /** Tolerance of {@link looksLikeProbs} on each row's sum (float32 softmax sums are within ~1e-6). */
 const ROW_SUM_TOL = 1e-4;
+
+/** @throws ArgumentError naming `out` unless it is a live tensor. */
+function checkOutputs(out: unknown): asserts out is tf.Tensor {
+  if (!(out instanceof tf.Tensor) || out.isDisposed) {
+    throw new ArgumentError(
+      'out',
+      `expected a live tf.Tensor of outputs [N, K], got ${String(out)}`,
+    );
+  }
+}
+
+/** @throws ArgumentError naming `kind` unless it is `'logits'` or `'probs'`. */
+function checkKind(kind: unknown): void {
+  if (kind !== 'logits' && kind !== 'probs') {
+    throw new ArgumentError('kind', `expected 'logits' or 'probs', got ${String(kind)}`);
+  }
+}
 
 /**
  * Whether network outputs `[N, K]` are already class probabilities: every entry in `[0, 1]` and
@@ -45,6 +63,7 @@ const ROW_SUM_TOL = 1e-4;
  * ```
  */
 export function looksLikeProbs(out: tf.Tensor): boolean {
+  checkOutputs(out);
   if (out.rank !== 2) {
     throw new ArgumentError('model', `expected outputs [N, K], got [${out.shape.join(',')}]`);
   }
@@ -85,6 +104,7 @@ function outputUnits(model: tf.LayersModel): number | undefined {
  * ```
  */
 export function outputKindOf(model: tf.LayersModel): 'logits' | 'probs' | undefined {
+  checkModel(model);
   if (model.outputs.length !== 1) return undefined;
   const last = model.layers[model.layers.length - 1];
   if (last === undefined) return undefined;
@@ -115,6 +135,8 @@ export function outputKindOf(model: tf.LayersModel): 'logits' | 'probs' | undefi
  * ```
  */
 export function classProbs(out: tf.Tensor, kind: 'logits' | 'probs'): tf.Tensor {
+  checkOutputs(out);
+  checkKind(kind);
   if (out.rank !== 2) {
     throw new ArgumentError('model', `expected outputs [N, K], got [${out.shape.join(',')}]`);
   }
@@ -162,6 +184,15 @@ const PROB_EPS = 1e-7;
  * ```
  */
 export function classNll(out: tf.Tensor, labels: tf.Tensor, kind: 'logits' | 'probs'): tf.Scalar {
+  checkOutputs(out);
+  checkKind(kind);
+  if (out.rank !== 2) {
+    throw new ArgumentError('out', `expected outputs [N, K], got [${out.shape.join(',')}]`);
+  }
+  if (!(labels instanceof tf.Tensor) || labels.rank !== 1 || labels.shape[0] !== out.shape[0]) {
+    const got = labels instanceof tf.Tensor ? `[${labels.shape.join(', ')}]` : String(labels);
+    throw new ArgumentError('labels', `expected ${out.shape[0]} class indices [N], got ${got}`);
+  }
   return tf.tidy(() => {
     const k = out.shape[1] as number;
     if (k === 1) {
@@ -197,6 +228,8 @@ const LOG_FLOOR = 1e-30;
  * ```
  */
 export function classLogits(out: tf.Tensor, kind: 'logits' | 'probs'): tf.Tensor {
+  checkOutputs(out);
+  checkKind(kind);
   if (out.rank !== 2) {
     throw new ArgumentError('model', `expected outputs [N, K], got [${out.shape.join(',')}]`);
   }
@@ -228,6 +261,7 @@ export function modelLogits(
   apply: (x: tf.Tensor, training: boolean) => tf.Tensor = (x, training) =>
     model.apply(x, { training }) as tf.Tensor,
 ): (x: tf.Tensor, training: boolean) => tf.Tensor {
+  checkModel(model);
   const kind = outputKindOf(model) ?? 'logits';
   return (x, training) => tf.tidy(() => classLogits(apply(x, training), kind));
 }

@@ -151,6 +151,12 @@ export function toHostVector(v: tf.Tensor | ArrayLike<number>, name: string): Fl
   if (v instanceof tf.Tensor && v.rank !== 1) {
     throw new ArgumentError(name, `expected rank 1, got [${v.shape.join(',')}]`);
   }
+  if (!(v instanceof tf.Tensor) && !Array.isArray(v) && !ArrayBuffer.isView(v)) {
+    throw new ArgumentError(
+      name,
+      `expected a rank-1 tensor or an array of numbers, got ${v === null ? 'null' : typeof v}`,
+    );
+  }
   const out = Float64Array.from(v instanceof tf.Tensor ? v.dataSync() : v);
   for (let i = 0; i < out.length; i++) {
     if (Number.isNaN(out[i] as number)) throw new ArgumentError(name, `NaN at index ${i}`);

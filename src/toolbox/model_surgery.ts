@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
+import { checkModel } from '../layers/model_input.js';
 
 interface LayerJson {
   class_name: string;
@@ -44,6 +45,7 @@ function copyWeights(from: tf.LayersModel, to: tf.LayersModel): void {
  * ```
  */
 export async function cloneModel(model: tf.LayersModel): Promise<tf.LayersModel> {
+  checkModel(model);
   const copy = await fromTopology(topology(model));
   copyWeights(model, copy);
   return copy;
@@ -64,6 +66,7 @@ const TRAINABLE_CLASS = /dense|conv/i;
  * ```
  */
 export async function withMcDropout(model: tf.LayersModel, rate = 0.5): Promise<tf.LayersModel> {
+  checkModel(model);
   if (!(rate > 0 && rate < 1))
     throw new ArgumentError('rate', `expected a rate in (0, 1), got ${rate}`);
   const json = topology(model);
@@ -119,6 +122,10 @@ export async function heteroscedasticClassifier(
   model: tf.LayersModel,
   numClasses: number,
 ): Promise<tf.LayersModel> {
+  checkModel(model);
+  if (!Number.isInteger(numClasses) || numClasses < 2) {
+    throw new ArgumentError('numClasses', `expected an integer >= 2, got ${String(numClasses)}`);
+  }
   const base = await cloneModel(model);
   const input = tf.input({ shape: inputShapeOf(model) });
   const logits = applyLayers(base, input);

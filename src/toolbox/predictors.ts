@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
+import { checkInputShape, checkModel } from '../layers/model_input.js';
 import { classProbs, looksLikeProbs, resolveOutputKind, type OutputKind } from './class_outputs.js';
 
 /**
@@ -41,6 +42,21 @@ function checkNumSamples(numSamples: number): void {
   if (!Number.isInteger(numSamples) || numSamples < 1) {
     throw new ArgumentError('numSamples', `expected a positive integer, got ${numSamples}`);
   }
+}
+
+/**
+ * The inputs of `predictSamples`: a live tensor with a batch dimension, shaped as `model`'s input
+ * when the forward pass is a tfjs model.
+ * @throws ArgumentError naming `x`.
+ */
+function checkX(x: unknown, model?: tf.LayersModel): asserts x is tf.Tensor {
+  if (!(x instanceof tf.Tensor) || x.isDisposed || x.rank < 1) {
+    throw new ArgumentError(
+      'x',
+      `expected a live tf.Tensor of inputs [N, ...], got ${x instanceof tf.Tensor ? (x.isDisposed ? 'a disposed tensor' : 'a scalar') : String(x)}`,
+    );
+  }
+  if (model !== undefined && model.inputs.length === 1) checkInputShape(model, x);
 }
 
 function checkOutputKind(output: OutputKind): void {
@@ -97,9 +113,9 @@ export function stochasticPredictor(
   checkOutputKind(output);
   let fn: (x: tf.Tensor) => tf.Tensor;
   let kind = output;
-  if (forward instanceof tf.LayersModel) {
-    checkSingleIO(forward, 'forward');
-    const model = forward;
+  const model = forward instanceof tf.LayersModel ? forward : undefined;
+  if (model !== undefined) {
+    checkSingleIO(model, 'forward');
     fn = (x) => model.apply(x, { training: false }) as tf.Tensor;
     kind = resolveOutputKind(model, output);
   } else if (typeof forward === 'function') {
@@ -113,6 +129,7 @@ export function stochasticPredictor(
   return {
     predictSamples(x: tf.Tensor, numSamples: number): tf.Tensor3D {
       checkNumSamples(numSamples);
+      checkX(x, model);
       return sampleProbs(fn, x, numSamples, kind);
     },
   };
@@ -137,9 +154,7 @@ export function stochasticPredictor(
  */
 export function mcDropoutPredictor(model: tf.LayersModel, output: OutputKind = 'auto'): Predictor {
   checkOutputKind(output);
-  if (!(model instanceof tf.LayersModel)) {
-    throw new ArgumentError('model', 'expected a tf.LayersModel');
-  }
+  checkModel(model);
   checkSingleIO(model, 'model');
   if (!hasDropout(model)) {
     throw new ArgumentError(
@@ -147,10 +162,17 @@ export function mcDropoutPredictor(model: tf.LayersModel, output: OutputKind = '
       'has no Dropout layer, so MC dropout would return identical samples; add dropout (see withMcDropout)',
     );
   }
-  return stochasticPredictor(
+  const p = stochasticPredictor(
     (x) => applyWithMcDropout(model, x) as tf.Tensor,
     resolveOutputKind(model, output),
   );
+  return {
+    predictSamples(x: tf.Tensor, numSamples: number): tf.Tensor3D {
+      checkNumSamples(numSamples);
+      checkX(x, model);
+      return p.predictSamples(x, numSamples);
+    },
+  };
 }
 
 /** The dropout layers of a model and of the models nested in it (class name matching /dropout/i). */
@@ -210,6 +232,7 @@ export function applyWithMcDropout(model: tf.LayersModel, x: tf.Tensor): tf.Tens
 
 /** Whether a layers model (or any nested model) contains a dropout layer. */
 export function hasDropout(model: tf.LayersModel): boolean {
+  checkModel(model);
   return model.layers.some(
     (l) => /dropout/i.test(l.getClassName()) || (l instanceof tf.LayersModel && hasDropout(l)),
   );
@@ -237,7 +260,15 @@ export function ensemblePredictor(
   if (!Array.isArray(members) || members.length === 0) {
     throw new ArgumentError('members', 'expected a non-empty array of models');
   }
-  members.forEach((m) => checkSingleIO(m, 'members'));
+  members.forEach((m, i) => {
+    if (!(m instanceof tf.LayersModel) && typeof m !== 'function') {
+      throw new ArgumentError(
+        'members',
+        `expected tf.LayersModels or functions x -> [N, K] outputs, got ${m === null ? 'null' : typeof m} at ${i}`,
+      );
+    }
+    checkSingleIO(m, 'members');
+  });
   const kinds = members.map((m) => resolveOutputKind(m, output));
   const run = (m: tf.LayersModel | ((x: tf.Tensor) => tf.Tensor), x: tf.Tensor): tf.Tensor =>
     m instanceof tf.LayersModel ? (m.apply(x, { training: false }) as tf.Tensor) : m(x);
@@ -250,6 +281,11 @@ export function ensemblePredictor(
           'numSamples',
           `the ensemble has ${members.length} members, got ${numSamples} samples requested`,
         );
+      }
+      checkX(x);
+      for (let s = 0; s < numSamples; s++) {
+        const m = members[s];
+        if (m instanceof tf.LayersModel) checkX(x, m);
       }
       return tf.tidy(() => {
         const samples: tf.Tensor[] = [];
@@ -297,7 +333,21 @@ export function predictSamplesBatched(
   if (!Number.isInteger(batchSize) || batchSize < 1) {
     throw new ArgumentError('batchSize', `expected a positive integer, got ${batchSize}`);
   }
-  const n = x.shape[0] ?? 0;
+  if (
+    predictor === null ||
+    typeof predictor !== 'object' ||
+    typeof (predictor as Partial<Predictor>).predictSamples !== 'function'
+  ) {
+    throw new ArgumentError(
+      'predictor',
+      `expected a Predictor {predictSamples(x, numSamples)}, got ${String(predictor)}`,
+    );
+  }
+  checkNumSamples(numSamples);
+  checkX(x);
+  const n = x.shape[0] as number;
+  if (n === 0)
+    throw new ArgumentError('x', `expected at least one input, got [${x.shape.join(', ')}]`);
   const parts: tf.Tensor3D[] = [];
   try {
     for (let i = 0; i < n; i += batchSize) {

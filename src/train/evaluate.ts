@@ -16,7 +16,10 @@ import * as tf from '@tensorflow/tfjs';
 import { entropyLastAxis } from '../toolbox/decomposition.js';
 import { modelLogits } from '../toolbox/class_outputs.js';
 import { evidenceFunction } from '../toolbox/evidential/evidence.js';
-import type { Batcher } from '../data/batcher.js';
+import { Batcher } from '../data/batcher.js';
+import { ArgumentError } from '../utils/errors.js';
+import { booleanOption, checkFunction, integerOption, optionsObject } from '../utils/options.js';
+import { checkSetsAgainstModel } from './set_checks.js';
 
 /** Which kind of model is evaluated (decides what is computed). */
 export type EvalKind = 'plain' | 'bayesian' | 'evidential';
@@ -88,6 +91,20 @@ export interface PerExample {
 /** Confidence bins of the ECE (as `toolbox.calibration`'s default). */
 export const ECE_BINS = 15;
 
+/** The kinds of {@link evaluate}. */
+const EVAL_KINDS: readonly string[] = ['plain', 'bayesian', 'evidential'];
+
+/** The option names of {@link evaluate}. */
+const EVALUATE_OPTIONS = [
+  'kind',
+  'mcSamples',
+  'setMode',
+  'perExample',
+  'onBatch',
+  'evidence',
+  'shouldStop',
+];
+
 /** Floor of a probability before its log (NLL of a predicted class). */
 const EPS = 1e-12;
 
@@ -98,6 +115,9 @@ const EPS = 1e-12;
  *   `toolbox/class_outputs.ts` `modelLogits`).
  * @param batcher test batches.
  * @param options kind, MC samples, mode switch.
+ * @throws ArgumentError before the first batch naming the option (an unknown key, `kind`,
+ *   `mcSamples` not an integer >= 1, `setMode` missing for `'bayesian'`), `model`, or `batcher`
+ *   (not a `data.Batcher`, images not of the model's input shape, labels outside its classes).
  * @example
  * ```ts
  * const r = await evaluate(net, testBatcher, { kind: 'bayesian', mcSamples: 10, setMode });
@@ -109,13 +129,39 @@ export async function evaluate(
   batcher: Batcher,
   options: EvaluateOptions = {},
 ): Promise<EvalResult> {
+  optionsObject(options, EVALUATE_OPTIONS, 'evaluate');
   const kind = options.kind ?? 'plain';
+  if (!EVAL_KINDS.includes(kind)) {
+    throw new ArgumentError(
+      'kind',
+      `expected one of ${EVAL_KINDS.join(', ')}, got ${JSON.stringify(kind)}`,
+    );
+  }
   const evidenceOf = evidenceFunction(options.evidence ?? 'softplus');
-  const n = kind === 'bayesian' ? Math.max(1, options.mcSamples ?? 10) : 1;
+  const mc = integerOption(options.mcSamples, 'mcSamples', 10);
+  const n = kind === 'bayesian' ? mc : 1;
   const setMode = options.setMode;
   if (kind === 'bayesian' && setMode === undefined) {
-    throw new Error('evaluate: kind bayesian needs setMode');
+    throw new ArgumentError(
+      'setMode',
+      "kind 'bayesian' needs setMode(model, 'sample' | 'mean'), e.g. layers.setMode",
+    );
   }
+  if (setMode !== undefined) checkFunction(setMode, 'setMode');
+  for (const k of ['onBatch', 'shouldStop'] as const) {
+    if (options[k] !== undefined) checkFunction(options[k], k);
+  }
+  booleanOption(options.perExample, 'perExample', false);
+  if (!(model instanceof tf.LayersModel)) {
+    throw new ArgumentError('model', `expected a tf.LayersModel, got ${String(model)}`);
+  }
+  if (!(batcher instanceof Batcher)) {
+    throw new ArgumentError('batcher', `expected a data.Batcher, got ${String(batcher)}`);
+  }
+  checkSetsAgainstModel(model, batcher.inputShape, [batcher.set], {
+    shape: 'batcher',
+    labels: 'batcher',
+  });
   // the class logits of any head (a softmax-ended model's log-probabilities); evidence as it is
   const forward =
     kind === 'evidential'

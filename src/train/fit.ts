@@ -7,12 +7,14 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError, DeepProbError } from '../utils/errors.js';
-import type { Batcher } from '../data/batcher.js';
+import { checkFunction, integerOption, optionsObject } from '../utils/options.js';
+import { Batcher } from '../data/batcher.js';
 import { epochLoop, type EpochTotals, type LoopPosition } from '../layers/fit_loop.js';
 import type { EvalResult } from './evaluate.js';
 import type { TrainLoss } from './loss.js';
 import type { ProgressReporter } from './progress.js';
-import { trainStep, trainableVariables } from './step.js';
+import { checkTrainer, trainableVariables, uncheckedStep } from './step.js';
+import { checkSetsAgainstModel } from './set_checks.js';
 
 /** Metrics of one epoch (train averages are per image over the epoch). */
 export interface EpochRecord {
@@ -83,6 +85,11 @@ export interface FitOptions {
  * with the layers' one loop ({@link epochLoop}) and one step ({@link trainStep}).
  *
  * @returns the records of the epochs completed.
+ * @throws ArgumentError before the first step naming the option (an unknown key, `epochs`,
+ *   `train` not a `data.Batcher`, `optimizer`, `loss`, `initialEpoch`/`initialBatch`/
+ *   `initialStep`/`maxBatchesPerEpoch` out of range, a callback not a function), `model` (fewer
+ *   than 2 class outputs), or `train` again when its images are not the model's input shape or
+ *   its labels not among the model's classes.
  * @example
  * ```ts
  * const records = await fit(net, { optimizer: tf.train.adam(1e-3), loss: crossEntropyLoss(),
@@ -90,10 +97,8 @@ export interface FitOptions {
  * ```
  */
 export async function fit(model: tf.LayersModel, options: FitOptions): Promise<EpochRecord[]> {
+  checkFitOptions(model, options);
   const { optimizer, loss, train, epochs } = options;
-  if (!Number.isInteger(epochs) || epochs < 0) {
-    throw new ArgumentError('epochs', `expected a non-negative integer, got ${epochs}`);
-  }
   const progress = options.progress;
   const vars = trainableVariables(model);
   const perEpoch = Math.min(train.numBatches, options.maxBatchesPerEpoch ?? Infinity);
@@ -111,7 +116,7 @@ export async function fit(model: tf.LayersModel, options: FitOptions): Promise<E
       ...(options.initialTotals !== undefined ? { totals: options.initialTotals } : {}),
     },
     step: (batch, ctx) => {
-      const s = trainStep(model, optimizer, loss, batch.x, batch.y as tf.Tensor1D, ctx, vars);
+      const s = uncheckedStep(model, optimizer, loss, batch.x, batch.y as tf.Tensor1D, ctx, vars);
       if (!Number.isFinite(s.loss)) {
         progress?.stop();
         throw new DeepProbError(
@@ -169,6 +174,64 @@ export async function fit(model: tf.LayersModel, options: FitOptions): Promise<E
     await options.onStop?.(stopped);
   }
   return records;
+}
+
+/** The options of {@link fit}. */
+const FIT_OPTIONS = [
+  'optimizer',
+  'loss',
+  'train',
+  'epochs',
+  'initialEpoch',
+  'initialStep',
+  'initialBatch',
+  'initialTotals',
+  'progress',
+  'onEpochStart',
+  'validate',
+  'onEpochEnd',
+  'maxBatchesPerEpoch',
+  'shouldStop',
+  'onStop',
+];
+
+/**
+ * Check {@link fit}'s model and options before the first step: the option names, the optimizer
+ * and loss, the batcher's images against the model's input and its labels against the model's
+ * classes, the epoch and resume counters, the callbacks.
+ * @throws ArgumentError naming the option (or `model`).
+ */
+function checkFitOptions(model: tf.LayersModel, options: FitOptions): void {
+  if (options === undefined) throw new ArgumentError('options', 'expected the options of fit');
+  optionsObject(options, FIT_OPTIONS, 'fit');
+  const { train, epochs } = options;
+  if (typeof epochs !== 'number' || !Number.isInteger(epochs) || epochs < 0) {
+    throw new ArgumentError('epochs', `expected a non-negative integer, got ${String(epochs)}`);
+  }
+  if (!(train instanceof Batcher)) {
+    throw new ArgumentError('train', `expected a data.Batcher, got ${String(train)}`);
+  }
+  const initialEpoch = integerOption(options.initialEpoch, 'initialEpoch', 0, 0);
+  if (initialEpoch > epochs) {
+    throw new ArgumentError(
+      'initialEpoch',
+      `expected at most epochs (${epochs}), got ${initialEpoch}`,
+    );
+  }
+  integerOption(options.initialStep, 'initialStep', 0, 0);
+  const batch = integerOption(options.initialBatch, 'initialBatch', 0, 0);
+  if (batch > train.numBatches) {
+    throw new ArgumentError(
+      'initialBatch',
+      `expected at most the ${train.numBatches} batches of an epoch, got ${batch}`,
+    );
+  }
+  integerOption(options.maxBatchesPerEpoch, 'maxBatchesPerEpoch', 1, 1);
+  for (const k of ['onEpochStart', 'validate', 'onEpochEnd', 'shouldStop', 'onStop'] as const) {
+    if (options[k] !== undefined) checkFunction(options[k], k);
+  }
+  checkTrainer(model, options.optimizer, options.loss);
+  checkSetsAgainstModel(model, train.inputShape, [train.set], { shape: 'train', labels: 'train' });
 }
 
 /** Copy an evaluation into an epoch record. */

@@ -8,9 +8,10 @@
  * - evidential models: the evidential losses of the `toolbox` namespace.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ELBOLoss, type KLScheduleSpec, type StepContext } from '../layers/index.js';
+import { ELBOLoss, parseKLWeight, type KLScheduleSpec, type StepContext } from '../layers/index.js';
 import { evidential } from '../toolbox/index.js';
 import { ArgumentError } from '../utils/errors.js';
+import { integerOption, optionsObject } from '../utils/options.js';
 import type { EvidentialLossOptions } from '../toolbox/evidential/index.js';
 
 /** Where training is, passed to every loss evaluation (the layers' {@link StepContext}). */
@@ -82,7 +83,9 @@ export interface ElboLossOptions {
  * an unbiased estimate of the same objective with a lower-variance gradient (`logits` are the
  * first sample's).
  *
- * @throws ArgumentError naming `samples` unless it is an integer >= 1.
+ * @throws ArgumentError at the call, before any step, naming `datasetSize` (not an integer >= 1),
+ *   `klWeight` (not a weight {@link parseKLWeight} reads), `samples` (not an integer >= 1) or an
+ *   unknown option.
  *
  * @example
  * ```ts
@@ -90,12 +93,15 @@ export interface ElboLossOptions {
  * ```
  */
 export function elboLoss(options: ElboLossOptions): TrainLoss {
+  if (options === undefined) throw new ArgumentError('options', 'expected { datasetSize, ... }');
+  optionsObject(options, ['datasetSize', 'klWeight', 'samples'], 'elboLoss');
   const cache = new WeakMap<tf.LayersModel, ELBOLoss>();
-  const weight = options.klWeight ?? 1;
-  const samples = options.samples ?? 1;
-  if (!Number.isInteger(samples) || samples < 1) {
-    throw new ArgumentError('samples', `expected an integer >= 1, got ${String(samples)}`);
+  const n = options.datasetSize;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) {
+    throw new ArgumentError('datasetSize', `expected an integer >= 1, got ${String(n)}`);
   }
+  const weight = parseKLWeight(options.klWeight);
+  const samples = integerOption(options.samples, 'samples', 1);
   return (model, x, y, p) => {
     let cell = cache.get(model);
     if (cell === undefined) {

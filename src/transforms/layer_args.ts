@@ -74,6 +74,7 @@ function kernelShape(layer: tf.layers.Layer): number[] {
 
 /** The MindSpore view of a built tfjs `Dense` layer. */
 export function denseView(layer: tf.layers.Layer): DenseView {
+  checkLayer(layer);
   const c = layer.getConfig();
   const [inChannels] = kernelShape(layer);
   return {
@@ -89,6 +90,7 @@ export function denseView(layer: tf.layers.Layer): DenseView {
 
 /** The MindSpore view of a built tfjs `Conv2D` layer (channels-last only). */
 export function convView(layer: tf.layers.Layer): ConvView {
+  checkLayer(layer);
   const c = layer.getConfig();
   if (c.dataFormat !== undefined && c.dataFormat !== 'channelsLast') {
     throw new ArgumentError(
@@ -165,4 +167,14 @@ export function mergeArgs(
     );
   }
   return { ...get, ...add };
+}
+
+/** @throws ArgumentError naming `layer` unless it is a tfjs layer. */
+function checkLayer(layer: unknown): void {
+  if (!(layer instanceof tf.layers.Layer)) {
+    throw new ArgumentError(
+      'layer',
+      `expected a tf.layers.Layer, got ${layer === null ? 'null' : typeof layer}`,
+    );
+  }
 }

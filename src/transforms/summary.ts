@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { isBayesianLayer } from '../layers/bayesian_layer.js';
+import { checkModel } from '../layers/model_input.js';
 import { isCentredPriorLayer } from '../layers/moped_classes.js';
 
 function fmt(v: unknown): string {
@@ -90,6 +91,7 @@ function layerLines(layers: readonly tf.layers.Layer[], pad: string, lines: stri
  * ```
  */
 export function summarizeModel(model: tf.LayersModel): string {
+  checkModel(model);
   const lines = [model.name];
   layerLines(model.layers, '  ', lines);
   return lines.join('\n');

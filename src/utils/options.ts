@@ -46,3 +46,63 @@ export function booleanOption(value: unknown, name: string, dflt: boolean): bool
   }
   return value;
 }
+
+/**
+ * The options object of `what`: `{}` when undefined, else a plain object whose keys are all in
+ * `known` ({@link checkOptionKeys}).
+ * @param options what the caller gave.
+ * @param known the documented option names.
+ * @param what the function or class, for the message.
+ * @param name the argument the error names (default `'options'`).
+ * @throws ArgumentError naming `name` when `options` is not an object, or the unknown key.
+ * @example
+ * ```ts
+ * const o = optionsObject(options, ['kind', 'mcSamples'], 'evaluate');
+ * ```
+ */
+export function optionsObject<T extends object>(
+  options: T | undefined,
+  known: readonly string[],
+  what: string,
+  name = 'options',
+): T {
+  if (options === undefined) return {} as T;
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new ArgumentError(name, `expected an options object of ${what}, got ${String(options)}`);
+  }
+  checkOptionKeys(options, known, what);
+  return options;
+}
+
+/**
+ * An integer option: `dflt` when undefined, else an integer `>= min`.
+ * @param value what the caller gave.
+ * @param name the option, for the message.
+ * @param dflt the default.
+ * @param min the least allowed value (default 1).
+ * @throws ArgumentError naming `name` for a non-integer (a string, NaN, 2.5) or a value below `min`.
+ * @example
+ * ```ts
+ * const n = integerOption(options.mcSamples, 'mcSamples', 10); // 0 or 2.5 throw
+ * ```
+ */
+export function integerOption(value: unknown, name: string, dflt: number, min = 1): number {
+  if (value === undefined) return dflt;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+    throw new ArgumentError(name, `expected an integer >= ${min}, got ${String(value)}`);
+  }
+  return value;
+}
+
+/**
+ * A function argument (a callback, a loss).
+ * @throws ArgumentError naming `name` with `expected` unless `value` is a function.
+ */
+export function checkFunction(value: unknown, name: string, expected = 'a function'): void {
+  if (typeof value !== 'function') {
+    throw new ArgumentError(
+      name,
+      `expected ${expected}, got ${value === null ? 'null' : typeof value}`,
+    );
+  }
+}

@@ -97,11 +97,12 @@ describe('dpn.VAE', () => {
     expect(tf.memory().numTensors).toBe(before);
     expect(() => new VAE({} as tf.Sequential, dec(), 8, 3)).toThrow(/encoder/);
     expect(() => new VAE(enc(16), dec(), 0, 3)).toThrow(/hiddenSize/);
-    const v2 = new VAE(enc(16), dec(), 7, 3);
-    const x = tf.zeros([2, 16]);
-    expect(() => v2.apply(x)).toThrow(/hiddenSize/);
-    x.dispose();
-    v2.dispose();
+    // an encoder of width 8 with hiddenSize 7: refused at construction, naming hiddenSize
+    const e2 = enc(16);
+    const d2 = dec();
+    expect(() => new VAE(e2, d2, 7, 3)).toThrow(/hiddenSize/);
+    e2.dispose();
+    d2.dispose();
     expect(
       () => new SVI({ netWithLoss: undefined as never, optimizer: tf.train.adam(0.1) }),
     ).toThrow(/netWithLoss/);

@@ -45,7 +45,7 @@ import {
 } from '../../toolbox/shift/benchmark.js';
 import { shiftReportHtml } from '../../toolbox/shift/html.js';
 
-import { RunInterrupted, watchSignals } from '../graceful_stop.js';
+import { RunInterrupted, gracefulStop } from '../graceful_stop.js';
 import { openRun } from '../open_run.js';
 import { checkShiftMethod } from './checks.js';
 import { shuffledSet, sliceSet, tensorsOf } from './sets.js';
@@ -179,23 +179,15 @@ export async function runShiftBenchmark(options: ShiftRunOptions): Promise<Shift
     return l;
   };
   // the stop messages go to stderr whatever `log` is
-  const stop =
-    options.handleSignals === true
-      ? watchSignals((l) => console.error(l), undefined, {
-          first:
-            'finishing the current set, then writing the sets done as a partial report and stopping',
-          second: `the files in ${out} are complete earlier ones or none (written atomically)`,
-        })
-      : undefined;
-  const stopped = async (): Promise<boolean> => {
-    if (stop === undefined) return false;
-    await new Promise((r) => setTimeout(r, 0));
-    return stop.signal !== undefined;
-  };
+  const stop = gracefulStop(options.handleSignals === true, (l) => console.error(l), {
+    first: 'finishing the current set, then writing the sets done as a partial report and stopping',
+    second: `the files in ${out} are complete earlier ones or none (written atomically)`,
+  });
+  const stopped = (): Promise<boolean> => stop.requested();
   const interrupted = (what: string): RunInterrupted =>
     new RunInterrupted(
-      stop?.signal ?? 'SIGINT',
-      `deepprob: stopped by ${stop?.signal ?? 'SIGINT'} ${what}; nothing written to ${out}`,
+      stop.signal ?? 'SIGINT',
+      `deepprob: stopped by ${stop.signal ?? 'SIGINT'} ${what}; nothing written to ${out}`,
     );
   try {
     const first = await get(options.methods[0]?.checkpoints[0] as string);
@@ -439,8 +431,8 @@ export async function runShiftBenchmark(options: ShiftRunOptions): Promise<Shift
       log,
     };
     const { result, stopped: at } =
-      stop !== undefined
-        ? await shiftBenchmarkSteps(benchmarkOptions, () => stop.signal !== undefined)
+      stop.shouldStop !== undefined
+        ? await shiftBenchmarkSteps(benchmarkOptions, stop.shouldStop)
         : { result: shiftBenchmark(benchmarkOptions), stopped: undefined };
     const table = formatShiftTable(result);
     mkdirSync(out, { recursive: true });
@@ -456,11 +448,11 @@ export async function runShiftBenchmark(options: ShiftRunOptions): Promise<Shift
       ...(at !== undefined
         ? {
             partial: {
-              signal: stop?.signal,
+              signal: stop.signal,
               complete: result.summary.map((m) => m.method),
               stoppedIn: at.methodDone ? undefined : at.method,
               note:
-                `stopped by ${stop?.signal}: only the methods in 'complete' have every set and a summary` +
+                `stopped by ${stop.signal}: only the methods in 'complete' have every set and a summary` +
                 (at.methodDone ? '' : `; the rows of '${at.method}' stop at the last set done`) +
                 '; later methods are missing',
             },
@@ -473,7 +465,7 @@ export async function runShiftBenchmark(options: ShiftRunOptions): Promise<Shift
     atomicWriteFile(jsonPath, JSON.stringify({ meta, ...result }, null, 1));
     atomicWriteFile(htmlPath, await shiftReportHtml(result, meta));
     if (at !== undefined) {
-      const signal = stop?.signal ?? 'SIGINT';
+      const signal = stop.signal ?? 'SIGINT';
       throw new RunInterrupted(
         signal,
         `deepprob: stopped by ${signal} ` +
@@ -486,8 +478,7 @@ export async function runShiftBenchmark(options: ShiftRunOptions): Promise<Shift
     }
     return { result, table, jsonPath, htmlPath };
   } finally {
-    if (stop !== undefined) await new Promise<void>((resolve) => setImmediate(resolve));
-    stop?.dispose();
+    await stop.end();
     tf.dispose(toDispose);
     for (const m of models) m.dispose();
   }

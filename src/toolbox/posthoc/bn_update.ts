@@ -15,7 +15,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../utils/errors.js';
 import { checkFinite } from '../../utils/tensor.js';
-import { checkInputShape } from '../model_input.js';
+import { checkInputShape } from '../../layers/model_input.js';
 
 /** Options of {@link bnUpdate}. */
 export interface BnUpdateOptions {

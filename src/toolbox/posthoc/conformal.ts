@@ -7,6 +7,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../utils/errors.js';
+import { optionsObject } from '../../utils/options.js';
 import { makeRng } from '../../utils/seed.js';
 import {
   checkProbRows,
@@ -63,6 +64,9 @@ export interface ConformalSets {
   /** Fraction of inputs whose set contains the label (only with labels). */
   coverage?: number;
 }
+
+/** The option names of {@link calibrateConformal}. */
+const CONFORMAL_OPTIONS = ['alpha', 'score', 'lambda', 'kReg', 'randomized', 'seed'];
 
 function checkOptions(o: ConformalOptions): Required<Omit<ConformalOptions, 'seed'>> {
   const alpha = o.alpha ?? 0.1;
@@ -148,6 +152,7 @@ export function calibrateConformal(
   labels: tf.Tensor | ArrayLike<number>,
   options: ConformalOptions = {},
 ): ConformalCalibration {
+  optionsObject(options, CONFORMAL_OPTIONS, 'calibrateConformal');
   const c = checkOptions(options);
   const m = toHostMatrix(probs, 'probs');
   if (m.rows === 0) throw new ArgumentError('probs', 'expected at least one calibration row');

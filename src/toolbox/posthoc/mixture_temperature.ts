@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../utils/errors.js';
+import { optionsObject } from '../../utils/options.js';
 import { PROBS_NOT_LOGITS, rowsLookLikeProbs, toHostLabels } from '../host.js';
 import type { TemperatureFit } from './temperature.js';
 
@@ -66,6 +67,7 @@ export function fitMixtureTemperature(
   labels: tf.Tensor | ArrayLike<number>,
   options: MixtureTemperatureOptions = {},
 ): TemperatureFit {
+  optionsObject(options, ['range'], 'fitMixtureTemperature');
   if (!(logitSamples instanceof tf.Tensor) || logitSamples.isDisposed || logitSamples.rank !== 3) {
     throw new ArgumentError('logitSamples', 'expected a live [S, N, K] tensor of logits');
   }

@@ -12,6 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../utils/errors.js';
+import { optionsObject } from '../../utils/options.js';
 import { checkFinite } from '../../utils/tensor.js';
 import {
   classNll,
@@ -21,7 +22,7 @@ import {
   type OutputKind,
 } from '../class_outputs.js';
 import { toHostLabels } from '../host.js';
-import { checkInputShape } from '../model_input.js';
+import { checkInputShape } from '../../layers/model_input.js';
 import { deriveSeeds, makeRng, nextSeed } from '../../utils/seed.js';
 import type { Predictor } from '../predictors.js';
 import {
@@ -88,6 +89,7 @@ export class Swag {
   private bnData: { x: tf.Tensor; batchSize: number } | undefined;
 
   constructor(model: tf.LayersModel, options: SwagOptions = {}) {
+    optionsObject(options, ['rank'], 'Swag');
     if (!(model instanceof tf.LayersModel))
       throw new ArgumentError('model', 'expected a tf.LayersModel');
     const rank = options.rank ?? 20;
@@ -262,6 +264,7 @@ export class Swag {
  *   `bnUpdate`.
  */
 export function swagPredictor(swag: Swag | Swag[], options: SwagPredictorOptions = {}): Predictor {
+  optionsObject(options, ['scale', 'lowRank', 'seed', 'output', 'bnUpdate'], 'swagPredictor');
   const members = Array.isArray(swag) ? swag : [swag];
   if (members.length === 0 || !members.every((m) => m instanceof Swag)) {
     throw new ArgumentError('swag', 'expected a Swag or a non-empty array of Swag');
@@ -438,6 +441,22 @@ export async function trainSwag(
   y: tf.Tensor | ArrayLike<number>,
   options: TrainSwagOptions = {},
 ): Promise<Swag> {
+  optionsObject(
+    options,
+    [
+      'rank',
+      'epochs',
+      'lr',
+      'momentum',
+      'batchSize',
+      'collectPerEpoch',
+      'seed',
+      'onEpoch',
+      'likelihood',
+      'bnUpdate',
+    ],
+    'trainSwag',
+  );
   const epochs = options.epochs ?? 2;
   const lr = options.lr ?? 0.01;
   const momentum = options.momentum ?? 0.9;

@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../utils/errors.js';
+import { optionsObject } from '../../utils/options.js';
 import {
   PROBS_NOT_LOGITS,
   rowsLookLikeProbs,
@@ -108,6 +109,7 @@ export function fitTemperature(
   labels: tf.Tensor | ArrayLike<number>,
   options: TemperatureOptions = {},
 ): TemperatureFit {
+  optionsObject(options, ['maxBeta', 'tol'], 'fitTemperature');
   const maxBeta = options.maxBeta ?? DEFAULT_MAX_BETA;
   const tol = options.tol ?? DEFAULT_TOL;
   if (!(maxBeta > 1) || !Number.isFinite(maxBeta)) {

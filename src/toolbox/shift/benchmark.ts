@@ -275,6 +275,12 @@ function* shiftSteps(
   options: ShiftBenchmarkOptions,
   result: ShiftBenchmarkResult,
 ): Generator<ShiftStop, void> {
+  if (options === null || typeof options !== 'object') {
+    throw new ArgumentError(
+      'options',
+      `expected the benchmark's options {methods, clean, shifted, ...}, got ${String(options)}`,
+    );
+  }
   const { methods, clean, shifted } = options;
   if (!Array.isArray(methods) || methods.length === 0) {
     throw new ArgumentError('methods', 'expected a non-empty array of {name, predict}');
@@ -428,6 +434,9 @@ function pad(s: string, n: number): string {
  * and set size in distribution.
  */
 export function formatShiftTable(result: ShiftBenchmarkResult): string {
+  if (result === null || typeof result !== 'object' || !Array.isArray(result.summary)) {
+    throw new ArgumentError('result', 'expected the result of shiftBenchmark');
+  }
   const fams = [...new Set(result.summary.flatMap((s) => Object.keys(s.families)))];
   const oods = [...new Set(result.summary.flatMap((s) => Object.keys(s.ood)))];
   const head = [

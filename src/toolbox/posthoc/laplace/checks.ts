@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../../utils/errors.js';
-import { checkInputShape } from '../../model_input.js';
+import { checkInputShape } from '../../../layers/model_input.js';
 import type { LaplaceLikelihood } from './curvature.js';
 
 /** @throws ArgumentError naming `name` unless `0 < v < Infinity`. */
@@ -86,3 +86,12 @@ export function checkInputs(
   }
   return n;
 }
+
+/** The option names of `lastLayerLaplace` and `allLayersLaplace` (laplace-torch's, camelCase). */
+export const LAPLACE_OPTIONS = [
+  'likelihood',
+  'hessianStructure',
+  'priorPrecision',
+  'sigmaNoise',
+  'batchSize',
+];

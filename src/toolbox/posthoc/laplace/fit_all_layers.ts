@@ -6,8 +6,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../../utils/errors.js';
+import { optionsObject } from '../../../utils/options.js';
 import { AllLayersLaplace, unitRows, type AllLayersLaplaceOptions } from './all_layers.js';
-import { checkInputs, checkPositive, checkTargets } from './checks.js';
+import { LAPLACE_OPTIONS, checkInputs, checkPositive, checkTargets } from './checks.js';
 import { emptyCurvature } from './curvature.js';
 import { batchLogLikelihood, outputLikelihood, type OutputLikelihood } from './likelihood.js';
 import {
@@ -81,6 +82,7 @@ export function allLayersLaplace(
   y: tf.Tensor | ArrayLike<number>,
   options: AllLayersLaplaceOptions = {},
 ): AllLayersLaplace {
+  optionsObject(options, LAPLACE_OPTIONS, 'allLayersLaplace');
   const o: Required<AllLayersLaplaceOptions> = {
     likelihood: options.likelihood ?? 'classification',
     hessianStructure: options.hessianStructure ?? 'kron',

@@ -5,7 +5,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../../utils/errors.js';
-import { checkInputs, checkPositive, checkTargets } from './checks.js';
+import { optionsObject } from '../../../utils/options.js';
+import { LAPLACE_OPTIONS, checkInputs, checkPositive, checkTargets } from './checks.js';
 import { accumulateCurvature, emptyCurvature, type LaplaceLikelihood } from './curvature.js';
 import { modelHead, type ModelHead } from './head.js';
 import {
@@ -108,6 +109,7 @@ export function lastLayerLaplace(
   y: tf.Tensor | ArrayLike<number>,
   options: LaplaceOptions = {},
 ): LastLayerLaplace {
+  optionsObject(options, LAPLACE_OPTIONS, 'lastLayerLaplace');
   const o: Required<LaplaceOptions> = {
     likelihood: options.likelihood ?? 'classification',
     hessianStructure: options.hessianStructure ?? 'kron',
