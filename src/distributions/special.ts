@@ -112,11 +112,14 @@ const BD0_SERIES_TERMS = 8;
  *
  * $$\mathrm{bd0}(x, m) = (x - m)v + 2x\sum_{j \ge 1}\frac{v^{2j+1}}{2j+1},\qquad
  *   |v| < 0.1.$$
+ *
+ * A caller that knows `x - m` more accurately than the float32 subtraction (e.g. as a
+ * difference of products without cancellation) passes it as `diff`.
  */
-export function bd0(x: tf.Tensor, m: tf.Tensor, logM: tf.Tensor): tf.Tensor {
+export function bd0(x: tf.Tensor, m: tf.Tensor, logM: tf.Tensor, diff?: tf.Tensor): tf.Tensor {
   return tf.tidy(() => {
-    const shape = bshape(x, m, logM);
-    const d = tf.sub(x, m);
+    const shape = bshape(x, m, logM, ...(diff === undefined ? [] : [diff]));
+    const d = diff ?? tf.sub(x, m);
     const close = lt(tf.abs(d), tf.mul(BD0_SERIES_BELOW, tf.add(x, m)));
     const v = tf.div(safe(close, d, 0), safe(close, tf.add(x, m), 1));
     const v2 = tf.square(v);
@@ -157,6 +160,72 @@ export function binomialSaddleLogPmf(
     const stirling = tf.sub(stirlingError(n), tf.add(stirlingError(x), stirlingError(y)));
     const front = tf.mul(0.5, tf.sub(tf.sub(logN, tf.add(tf.log(x), tf.log(y))), LOG_2PI));
     return tf.add(tf.sub(stirling, dev), front);
+  });
+}
+
+/**
+ * The Dirichlet-multinomial log-mass of counts `x` (last axis `K`, `n = sum x`) under
+ * concentrations `alpha > 0` (broadcast with `x`), in a saddle-point form without the float32
+ * cancellation of its eight-lgamma definition (several nats off at `n = 1e6`). With
+ * `A = sum alpha`, `s = n + A`, the posterior mean `pi = (x + alpha)/s` as the common centre and
+ * Stirling's error `delta` ({@link stirlingError}; `lgamma(z) = (z - 1/2) log z - z +
+ * log(2 pi)/2 + delta(z)`), the `x log pi` terms of the multinomial coefficient and of the two
+ * multivariate beta functions cancel, and what is left is small or moderate:
+ *
+ * $$\log P(x) = -\sum_i \mathrm{bd0}(x_i, n\pi_i) - \sum_i \mathrm{bd0}(\alpha_i, A\pi_i)
+ *   + \tfrac12\Big[\log\frac{n s}{A} - \sum_{x_i > 0}\log x_i
+ *   - \sum_i\log\frac{x_i + \alpha_i}{\alpha_i} - (m - 1)\log 2\pi\Big]
+ *   + \delta(n) - \sum_{x_i>0}\delta(x_i) + \sum_i[\delta(x_i + \alpha_i) - \delta(\alpha_i)]
+ *   - \delta(s) + \delta(A)$$
+ *
+ * with `m` the number of positive counts, `bd0(0, mu) = mu`, and both deviances centred on the
+ * exact differences `x_i - n pi_i = (x_i A - n alpha_i)/s = -(alpha_i - A pi_i)`. `log P = 0` at
+ * `n = 0`. `BetaBinomial` is the case `K = 2`.
+ */
+export function dirichletMultinomialLogPmf(x: tf.Tensor, alpha: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const shape = bshape(x, alpha);
+    const xs = broadcastTo(x, shape);
+    const al = broadcastTo(alpha, shape);
+    const n0 = tf.sum(xs, -1, true);
+    const some = gt(n0, 0);
+    const n = safe(some, n0, 1); // n = 0 is masked below; keep every branch finite
+    const a = tf.sum(al, -1, true);
+    const s = tf.add(n, a);
+    const xa = tf.add(xs, al);
+    const logS = tf.log(s);
+    const logXa = tf.log(xa);
+    const logN = tf.log(n);
+    const logA = tf.log(a);
+    const diff = tf.div(tf.sub(tf.mul(xs, a), tf.mul(n, al)), s);
+    const pos = gt(xs, 0);
+    const xp = safe(pos, xs, 1);
+    const m1 = tf.div(tf.mul(n, xa), s);
+    const dev1 = whereB(pos, bd0(xp, m1, tf.sub(tf.add(logN, logXa), logS), diff), m1);
+    const m3 = tf.div(tf.mul(a, xa), s);
+    const dev3 = bd0(al, m3, tf.sub(tf.add(logA, logXa), logS), tf.neg(diff));
+    const count = tf.sum(tf.cast(pos, 'float32'), -1, true);
+    const logs = tf.sub(
+      tf.sub(tf.add(logN, tf.sub(logS, logA)), tf.sum(tf.log(xp), -1, true)),
+      tf.add(tf.sum(tf.sub(logXa, tf.log(al)), -1, true), tf.mul(tf.sub(count, 1), LOG_2PI)),
+    );
+    const deltas = tf.add(
+      tf.sub(stirlingError(n), stirlingError(s)),
+      tf.add(
+        stirlingError(a),
+        tf.sum(
+          tf.sub(
+            tf.sub(stirlingError(xa), stirlingError(al)),
+            whereB(pos, stirlingError(xp), tf.scalar(0)),
+          ),
+          -1,
+          true,
+        ),
+      ),
+    );
+    const dev = tf.sum(tf.add(dev1, dev3), -1, true);
+    const lp = tf.add(tf.sub(tf.mul(0.5, logs), dev), deltas);
+    return tf.squeeze(whereB(some, lp, tf.scalar(0)), [-1]);
   });
 }
 
