@@ -39,12 +39,7 @@ export class Dirichlet extends Distribution {
   constructor(concentration: TensorInput, options: DistributionOptions = {}) {
     super(options);
     this.concentration = this.param(concentration, 'concentration');
-    if (this.concentration.rank < 1 || (this.concentration.shape.at(-1) ?? 0) < 1) {
-      throw this.constructionError(
-        'concentration',
-        `expected shape [...batch, K] with K >= 1, got [${this.concentration.shape.join(',')}]`,
-      );
-    }
+    this.checkVectorParam(this.concentration, 'concentration');
     this.checkPositive(this.concentration, 'concentration');
   }
 

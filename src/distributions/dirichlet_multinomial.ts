@@ -46,12 +46,7 @@ export class DirichletMultinomial extends Distribution {
   constructor(concentration: TensorInput, totalCount = 1, options: DistributionOptions = {}) {
     super(options);
     this.concentration = this.param(concentration, 'concentration');
-    if (this.concentration.rank < 1 || (this.concentration.shape.at(-1) ?? 0) < 1) {
-      throw this.constructionError(
-        'concentration',
-        `expected shape [...batch, K] with K >= 1, got [${this.concentration.shape.join(',')}]`,
-      );
-    }
+    this.checkVectorParam(this.concentration, 'concentration');
     this.checkPositive(this.concentration, 'concentration');
     if (!Number.isInteger(totalCount) || totalCount < 0) {
       throw this.constructionError(

@@ -417,6 +417,18 @@ export abstract class Distribution {
       );
     }
   }
+  /**
+   * Throw unless `t` is a batch of vectors, shape `[...batch, K]` with `K >= 1` (the
+   * concentration of `Dirichlet` and `DirichletMultinomial`).
+   */
+  protected checkVectorParam(t: tf.Tensor, name: string): void {
+    if (t.rank < 1 || (t.shape.at(-1) ?? 0) < 1) {
+      throw this.constructionError(
+        name,
+        `expected shape [...batch, K] with K >= 1, got [${t.shape.join(',')}]`,
+      );
+    }
+  }
   /** Throw unless every element of `t` is finite (fast screen, exact scan on failure). */
   protected checkFinite(t: tf.Tensor, name: string): void {
     if (this.validateArgs && !allWithin(peekValues(t), -MAX_FINITE, MAX_FINITE)) {
