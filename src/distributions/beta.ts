@@ -4,8 +4,9 @@
  * $$p(x;a,b) = \frac{x^{a-1}(1-x)^{b-1}}{B(a,b)},\quad 0 \le x \le 1$$
  *
  * CDF `I_x(a, b)` (regularized incomplete beta), mean `a/(a+b)`, variance
- * `ab / ((a+b)^2 (a+b+1))`, mode `(a-1)/(a+b-2)` for `a, b > 1` (0 or 1 at the edges, NaN when
- * bimodal or flat), entropy `log B(a,b) - (a-1) psi(a) - (b-1) psi(b) + (a+b-2) psi(a+b)`.
+ * `ab / ((a+b)^2 (a+b+1))`, mode `(a-1)/(a+b-2)` for `a, b > 1`, else the end where the density
+ * is unbounded or largest (1 when `a >= b`, 0 otherwise: torch's Dirichlet rule; NaN only for the
+ * flat `a = b = 1`), entropy `log B(a,b) - (a-1) psi(a) - (b-1) psi(b) + (a+b-2) psi(a+b)`.
  *
  * Sampling: `x = G1/(G1 + G2)`, `G1 ~ Gamma(a)`, `G2 ~ Gamma(b)`; `rsample` is differentiable in
  * both concentrations through the implicitly reparameterized Gamma draws.
@@ -21,14 +22,13 @@ import {
   andB,
   betainc,
   digamma,
+  eq,
   ge,
   gt,
   lbeta,
   le,
   maskLogProb,
   mulNoNan,
-  notB,
-  orB,
   safe,
 } from './special.js';
 import { unitInterval, type Constraint } from '../constraints/constraints.js';
@@ -101,21 +101,13 @@ export class Beta extends ScalarDistribution {
   protected override _mode(): tf.Tensor {
     const a = broadcastTo(this.concentration1, this._batchShape);
     const b = broadcastTo(this.concentration0, this._batchShape);
-    const interior = tf.div(tf.sub(a, 1), tf.sub(tf.add(a, b), 2));
-    const aGt1 = gt(a, 1);
-    const bGt1 = gt(b, 1);
-    const aGe1 = ge(a, 1);
-    const bGe1 = ge(b, 1);
-    const zeros = tf.zerosLike(a);
-    const nan = tf.fill(a.shape, NaN);
-    // a <= 1 < b or a < 1 <= b: mode 0; b <= 1 < a or b < 1 <= a: mode 1.
-    const atZero = orB(andB(notB(aGt1), bGt1), andB(notB(aGe1), bGe1));
-    const atOne = orB(andB(notB(bGt1), aGt1), andB(notB(bGe1), aGe1));
-    return tf.where(
-      andB(aGt1, bGt1),
-      interior,
-      tf.where(atZero, zeros, tf.where(atOne, tf.onesLike(a), nan)),
-    );
+    const interior = andB(gt(a, 1), gt(b, 1));
+    const m = tf.div(tf.sub(a, 1), safe(interior, tf.sub(tf.add(a, b), 2), 1));
+    // otherwise an end: the one where the density grows fastest (1 when a >= b, the vertex of
+    // the larger concentration, as Dirichlet's mode); NaN when flat (a = b = 1)
+    const end = tf.cast(ge(a, b), 'float32');
+    const flat = andB(eq(a, 1), eq(b, 1));
+    return tf.where(interior, m, tf.where(flat, tf.fill(a.shape, NaN), end));
   }
   protected override _variance(): tf.Tensor {
     const t = this.total();

@@ -257,15 +257,24 @@ export abstract class Distribution {
   logSurvival(value: TensorInput): tf.Tensor {
     return tf.tidy(() => this._logSurvival(this.checkValue(value)));
   }
-  /** Mean, shape `batchShape + eventShape`. */
+  /**
+   * Mean, shape `batchShape + eventShape`. A moment that does not exist for some parameters is a
+   * number per batch entry, as in torch.distributions: `Infinity` where its integral diverges to
+   * `+infinity` (HalfCauchy, Pareto and InverseGamma with `alpha <= 1`), `NaN` where it has no
+   * value (Cauchy, StudentT with `df <= 1`, a Categorical label). The same rule holds for
+   * `variance`/`stddev` (Cauchy `Infinity`; StudentT `Infinity` for `1 < df <= 2`, `NaN` for
+   * `df <= 1`) and `mode` (`NaN` where every point is a mode: Uniform, a flat Beta/Dirichlet).
+   * @throws NotDefinedError only where the family does not implement it (no closed form, e.g.
+   *   a `TransformedDistribution` through a non-affine bijector).
+   */
   mean(): tf.Tensor {
     return tf.tidy(() => this._mean());
   }
-  /** Mode, shape `batchShape + eventShape`. */
+  /** Mode, shape `batchShape + eventShape` (see {@link Distribution.mean} for the rule). */
   mode(): tf.Tensor {
     return tf.tidy(() => this._mode());
   }
-  /** Variance, shape `batchShape + eventShape`. */
+  /** Variance, shape `batchShape + eventShape` (see {@link Distribution.mean} for the rule). */
   variance(): tf.Tensor {
     return tf.tidy(() => this._variance());
   }

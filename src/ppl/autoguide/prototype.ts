@@ -74,6 +74,15 @@ export type InitLoc =
   'feasible' | 'sample' | 'median' | 'mean' | ((name: string, priorDraw: tf.Tensor) => tf.Tensor);
 
 /** Whether a site is left to the model's enumeration (autoguides skip it). */
+/** True when every entry of `t` is finite (one host read, at guide set-up). */
+function allFinite(t: tf.Tensor): boolean {
+  return tf.tidy(() => tf.all(tf.isFinite(t)).dataSync()[0] === 1);
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
 function isEnumSite(infer: Record<string, unknown>): boolean {
   return infer.enumerate === 'parallel';
 }
@@ -156,19 +165,24 @@ export function latentSpecs<A extends unknown[]>(
       const subShape = bijector.inverseShape(v.shape);
       const init = tf.tidy(() => {
         if (initLoc === 'feasible') return tf.zeros(unconstrainedShape);
-        let x: tf.Tensor = v;
+        let u: tf.Tensor;
         if (initLoc === 'median' || initLoc === 'mean') {
+          // as Pyro's init_to_mean: a moment that is not implemented (NotDefinedError), does not
+          // exist (NaN, e.g. a Cauchy mean) or is infinite, or lies on the support's boundary
+          // (e.g. a Beta(0.5, 2) mode at 0), falls back to the prototype's draw
+          u = bijector.inverse(tf.cast(v, 'float32'));
           try {
             const m = initLoc === 'mean' ? fn.mean() : fn.mode();
-            x = tf.add(m, tf.zerosLike(v));
+            const um = bijector.inverse(tf.add(m, tf.zerosLike(v)));
+            if (sameShape(um.shape, u.shape) && allFinite(um)) u = um;
           } catch {
-            x = v;
+            // not implemented for this family: keep the draw
           }
-        } else if (typeof initLoc === 'function') {
-          x = initLoc(s.name, v);
+        } else {
+          const x = typeof initLoc === 'function' ? initLoc(s.name, v) : v;
+          u = bijector.inverse(tf.cast(x, 'float32'));
         }
-        let u = bijector.inverse(tf.cast(x, 'float32'));
-        if (!u.shape.every((d, i) => d === subShape[i])) {
+        if (u.rank !== subShape.length || !u.shape.every((d, i) => d === subShape[i])) {
           throw new ArgumentError(
             'initLoc',
             `site '${s.name}': expected an initial value of shape [${v.shape.join(',')}]`,
