@@ -229,8 +229,10 @@ export abstract class Distribution {
    * Inverse cumulative distribution function (quantile): the `x` with `P(X <= x) = p`, shape
    * `broadcast(p, batchShape)`; `icdf(0)` and `icdf(1)` are the ends of the support. Defined for
    * the continuous scalar families with a closed-form or standard inverse (Normal, LogNormal,
-   * HalfNormal, Uniform, Exponential, Cauchy, HalfCauchy, Laplace, Logistic, Gumbel, Weibull),
-   * for `expand`ed ones and for a `TransformedDistribution` of one by a monotone bijector.
+   * HalfNormal, Uniform, Exponential, Cauchy, HalfCauchy, Laplace, Logistic, Gumbel, Weibull, ...),
+   * for `expand`ed and `mask`ed ones (the base's quantile), for `toEvent` ones coordinate by
+   * coordinate (shape `batchShape + eventShape`), and for a `TransformedDistribution` of one by a
+   * monotone elementwise bijector (`1 - p` through a decreasing one).
    * @param p probabilities in `[0, 1]` (with `validateArgs`, others throw; without, they give NaN).
    * @throws NotDefinedError for the other families; ArgumentError naming `value` for a bad shape
    *   or, with `validateArgs`, a probability outside `[0, 1]`.
