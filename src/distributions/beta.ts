@@ -12,6 +12,7 @@
  * both concentrations through the implicitly reparameterized Gamma draws.
  */
 import * as tf from '@tensorflow/tfjs';
+import { log1p } from '../utils/log1p.js';
 import { broadcastTo } from '../utils/tensor.js';
 import { deriveSeeds } from '../utils/seed.js';
 import { ScalarDistribution } from './scalar.js';
@@ -80,7 +81,7 @@ export class Beta extends ScalarDistribution {
     const lp = tf.sub(
       tf.add(
         mulNoNan(tf.sub(this.concentration1, 1), tf.log(xs)),
-        mulNoNan(tf.sub(this.concentration0, 1), tf.log1p(tf.neg(xs))),
+        mulNoNan(tf.sub(this.concentration0, 1), log1p(tf.neg(xs))),
       ),
       lbeta(this.concentration1, this.concentration0),
     );

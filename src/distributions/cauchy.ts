@@ -9,6 +9,7 @@
  * `x = x0 + gamma tan(pi (u - 1/2))`, `u ~ U(0, 1)`.
  */
 import * as tf from '@tensorflow/tfjs';
+import { log1p } from '../utils/log1p.js';
 import { LocationScaleDistribution } from './location_scale.js';
 import { registerKL } from './kl.js';
 import { lt } from './special.js';
@@ -30,7 +31,7 @@ export class Cauchy extends LocationScaleDistribution {
   }
   protected _logProb(x: tf.Tensor): tf.Tensor {
     return tf.neg(
-      tf.add(tf.log(tf.mul(Math.PI, this.scale)), tf.log1p(tf.square(this.standardize(x)))),
+      tf.add(tf.log(tf.mul(Math.PI, this.scale)), log1p(tf.square(this.standardize(x)))),
     );
   }
   /**

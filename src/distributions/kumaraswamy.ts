@@ -10,6 +10,7 @@
  * `x = (1 - (1 - u)^{1/b})^{1/a}`.
  */
 import * as tf from '@tensorflow/tfjs';
+import { log1p } from '../utils/log1p.js';
 import { ScalarDistribution } from './scalar.js';
 import type { DistributionOptions, TensorInput } from './distribution.js';
 import { andB, digamma, gt, lbeta, lt, maskLogProb, openUniform, safe, whereB } from './special.js';
@@ -54,7 +55,7 @@ export class Kumaraswamy extends ScalarDistribution {
   protected override _rsample(shape: number[], seed: number): tf.Tensor {
     const u = openUniform([...shape, ...this._batchShape], seed);
     // 1 - (1 - u)^{1/b} = -expm1(log1p(-u) / b); then the 1/a-th power through logs
-    const inner = tf.neg(tf.expm1(tf.div(tf.log1p(tf.neg(u)), this.concentration0)));
+    const inner = tf.neg(tf.expm1(tf.div(log1p(tf.neg(u)), this.concentration0)));
     return tf.clipByValue(tf.exp(tf.div(tf.log(inner), this.concentration1)), 0, 1 - 2 ** -24);
   }
   protected _logProb(x: tf.Tensor): tf.Tensor {
@@ -62,7 +63,7 @@ export class Kumaraswamy extends ScalarDistribution {
     const b = this.concentration0;
     const inside = andB(gt(x, 0), lt(x, 1));
     const logX = tf.log(safe(inside, x, 0.5));
-    const log1mXa = tf.log1p(tf.neg(tf.exp(tf.mul(a, logX))));
+    const log1mXa = log1p(tf.neg(tf.exp(tf.mul(a, logX))));
     const lp = tf.add(
       tf.add(tf.log(tf.mul(a, b)), tf.mul(tf.sub(a, 1), logX)),
       tf.mul(tf.sub(b, 1), log1mXa),
@@ -75,9 +76,7 @@ export class Kumaraswamy extends ScalarDistribution {
   protected override _survival(x: tf.Tensor): tf.Tensor {
     const inside = andB(gt(x, 0), lt(x, 1));
     const xs = safe(inside, x, 0.5);
-    const s = tf.exp(
-      tf.mul(this.concentration0, tf.log1p(tf.neg(tf.pow(xs, this.concentration1)))),
-    );
+    const s = tf.exp(tf.mul(this.concentration0, log1p(tf.neg(tf.pow(xs, this.concentration1)))));
     return whereB(inside, s, tf.cast(lt(x, 0.5), 'float32'));
   }
   /** `E[X^n] = b B(1 + n/a, b)`. */

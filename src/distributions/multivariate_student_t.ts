@@ -12,6 +12,7 @@
  * in `nu`).
  */
 import * as tf from '@tensorflow/tfjs';
+import { log1p } from '../utils/log1p.js';
 import { Distribution, type DistributionOptions, type TensorInput } from './distribution.js';
 import { standardGammaRsample } from './host_sampling.js';
 import { gt, lgamma, whereB } from './special.js';
@@ -120,7 +121,7 @@ export class MultivariateStudentT extends Distribution {
       tf.sub(lgamma(half), lgamma(tf.mul(nu, 0.5))),
       tf.add(tf.mul(0.5 * d, tf.log(tf.mul(nu, Math.PI))), halfLogDet),
     );
-    return tf.sub(norm, tf.mul(half, tf.log1p(tf.div(maha, nu))));
+    return tf.sub(norm, tf.mul(half, log1p(tf.div(maha, nu))));
   }
   protected override _mean(): tf.Tensor {
     const nu = tf.expandDims(this.df, -1);

@@ -9,6 +9,7 @@
  * for parameters in the hundreds. These are internal helpers of the distribution families.
  */
 import * as tf from '@tensorflow/tfjs';
+import { log1p } from '../utils/log1p.js';
 import { broadcastTo } from '../utils/tensor.js';
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
@@ -363,7 +364,7 @@ export function logNdtr(z: tf.Tensor): tf.Tensor {
     const zNeg = tf.where(neg, z, tf.zerosLike(z));
     const zPos = tf.where(neg, tf.zerosLike(z), z);
     const lower = tf.add(Math.log(0.5), logErfcPos(tf.mul(zNeg, -Math.SQRT1_2)));
-    const upper = tf.log1p(tf.mul(-0.5, tf.exp(logErfcPos(tf.mul(zPos, Math.SQRT1_2)))));
+    const upper = log1p(tf.mul(-0.5, tf.exp(logErfcPos(tf.mul(zPos, Math.SQRT1_2)))));
     return tf.where(neg, lower, upper);
   });
 }
@@ -398,7 +399,7 @@ function logGammaPrefactor(a: tf.Tensor, x: tf.Tensor): tf.Tensor {
   const corr = tf.mul(inv, tf.sub(1 / 12, tf.mul(inv2, tf.sub(1 / 360, tf.div(inv2, 1260)))));
   const d = tf.div(tf.sub(x, ab), ab);
   const stable = tf.sub(
-    tf.add(tf.mul(ab, tf.sub(tf.log1p(d), d)), tf.sub(tf.mul(0.5, tf.log(ab)), HALF_LOG_2PI)),
+    tf.add(tf.mul(ab, tf.sub(log1p(d), d)), tf.sub(tf.mul(0.5, tf.log(ab)), HALF_LOG_2PI)),
     corr,
   );
   return tf.where(big, stable, direct);

@@ -13,6 +13,7 @@
  * `rsample` is differentiable in all three parameters (implicit reparameterization of `G`).
  */
 import * as tf from '@tensorflow/tfjs';
+import { log1p } from '../utils/log1p.js';
 import { broadcastTo } from '../utils/tensor.js';
 import { deriveSeeds } from '../utils/seed.js';
 import { ScalarDistribution } from './scalar.js';
@@ -77,7 +78,7 @@ export class StudentT extends ScalarDistribution {
       tf.sub(lgamma(half1), lgamma(tf.mul(0.5, nu))),
       tf.neg(tf.add(tf.mul(0.5, tf.log(tf.mul(Math.PI, nu))), tf.log(this.scale))),
     );
-    return tf.sub(logNorm, tf.mul(half1, tf.log1p(tf.div(tf.square(this.z(x)), nu))));
+    return tf.sub(logNorm, tf.mul(half1, log1p(tf.div(tf.square(this.z(x)), nu))));
   }
   protected override _cdf(x: tf.Tensor): tf.Tensor {
     // P(|T| > |z|) = I_{nu/(nu+z^2)}(nu/2, 1/2); the complement z^2/(nu+z^2) is given exactly.
