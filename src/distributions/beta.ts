@@ -22,15 +22,18 @@ import { registerKL } from './kl.js';
 import {
   andB,
   betainc,
+  betaLogDensity,
   digamma,
   eq,
   ge,
   gt,
   lbeta,
   le,
+  lt,
   maskLogProb,
   mulNoNan,
   safe,
+  whereB,
 } from './special.js';
 import { unitInterval, type Constraint } from '../constraints/constraints.js';
 
@@ -76,16 +79,20 @@ export class Beta extends ScalarDistribution {
     return betaRsample(a, b, shape, s1, s0);
   }
   protected _logProb(x: tf.Tensor): tf.Tensor {
+    const a = this.concentration1;
+    const b = this.concentration0;
     const inside = andB(ge(x, 0), le(x, 1));
+    const open = andB(gt(x, 0), lt(x, 1));
     const xs = safe(inside, x, 0.5);
-    const lp = tf.sub(
-      tf.add(
-        mulNoNan(tf.sub(this.concentration1, 1), tf.log(xs)),
-        mulNoNan(tf.sub(this.concentration0, 1), log1p(tf.neg(xs))),
-      ),
-      lbeta(this.concentration1, this.concentration0),
+    // the ends 0 and 1 (0 log 0 = 0): the textbook form
+    const ends = tf.sub(
+      tf.add(mulNoNan(tf.sub(a, 1), tf.log(xs)), mulNoNan(tf.sub(b, 1), log1p(tf.neg(xs)))),
+      lbeta(a, b),
     );
-    return maskLogProb(inside, lp);
+    // inside: the saddle-point form, float32-accurate at large concentrations
+    const xo = safe(open, x, 0.5);
+    const inner = betaLogDensity(a, b, xo, tf.sub(1, xo));
+    return maskLogProb(inside, whereB(open, inner, ends));
   }
   protected override _cdf(x: tf.Tensor): tf.Tensor {
     return betainc(this.concentration1, this.concentration0, x);

@@ -230,6 +230,70 @@ export function dirichletMultinomialLogPmf(x: tf.Tensor, alpha: tf.Tensor): tf.T
   });
 }
 
+/**
+ * `log` of the Gamma(`a`, rate 1) density at `y > 0`, given `log y`, in Loader's form: with
+ * Stirling's error `delta` ({@link stirlingError}) and the deviance {@link bd0},
+ *
+ * $$(a - 1)\log y - y - \log\Gamma(a) = -\log y + \tfrac12\log\frac{a}{2\pi} - \delta(a)
+ *   - \mathrm{bd0}(a, y),$$
+ *
+ * whose terms stay moderate where `(a - 1) log y - y - lgamma(a)` cancels (0.1-0.3 nats off at
+ * `a = 1e6` in float32). The Gamma density at `x` with rate `b` is this at `y = b x` plus `log b`;
+ * the inverse-gamma density at `x` is this at `y = b / x` plus `log b - 2 log x`.
+ */
+export function gammaLogDensity(a: tf.Tensor, y: tf.Tensor, logY: tf.Tensor): tf.Tensor {
+  return tf.tidy(() =>
+    tf.sub(
+      tf.sub(tf.mul(0.5, tf.sub(tf.log(a), LOG_2PI)), logY),
+      tf.add(stirlingError(a), bd0(a, y, logY)),
+    ),
+  );
+}
+
+/**
+ * `log` of the Beta(`a`, `b`) density at `0 < x < 1` (with `y = 1 - x`) in the saddle-point form
+ * of {@link dirichletMultinomialLogPmf}: with `s = a + b`, the deviances are centred at `s x` and
+ * `s y` with the exact difference `a y - b x`,
+ *
+ * $$\log p(x) = -\mathrm{bd0}(a, s x) - \mathrm{bd0}(b, s y) - \log x - \log y
+ *   + \tfrac12\log\frac{a b}{2\pi s} - \delta(a) - \delta(b) + \delta(s),$$
+ *
+ * float32-accurate at large concentrations, where `(a-1) log x + (b-1) log y - lbeta(a, b)`
+ * is a difference of numbers of order `a log a` (0.1 nats off at `a = 1e5`).
+ */
+export function betaLogDensity(a: tf.Tensor, b: tf.Tensor, x: tf.Tensor, y: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const s = tf.add(a, b);
+    const logX = tf.log(x);
+    const logY = tf.log(y);
+    const logS = tf.log(s);
+    const diff = tf.sub(tf.mul(a, y), tf.mul(b, x));
+    const dev = tf.add(
+      bd0(a, tf.mul(s, x), tf.add(logS, logX), diff),
+      bd0(b, tf.mul(s, y), tf.add(logS, logY), tf.neg(diff)),
+    );
+    const logs = tf.mul(0.5, tf.sub(tf.sub(tf.add(tf.log(a), tf.log(b)), logS), LOG_2PI));
+    const deltas = tf.sub(stirlingError(s), tf.add(stirlingError(a), stirlingError(b)));
+    return tf.add(tf.sub(tf.sub(logs, tf.add(logX, logY)), dev), deltas);
+  });
+}
+
+/**
+ * `log Gamma(x + 1/2) - log Gamma(x)` for `x > 0` without cancellation (the Student-t
+ * normalizer at `x = nu/2`; `lgamma` of each is of order `x log x`, 1e9 at `nu = 1e8`):
+ *
+ * $$\log\frac{\Gamma(x + \tfrac12)}{\Gamma(x)} = (x - \tfrac12)\operatorname{log1p}\frac{1}{2x}
+ *   + \tfrac12\log(x + \tfrac12) - \tfrac12 + \delta(x + \tfrac12) - \delta(x)$$
+ */
+export function lgammaHalfRatio(x: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const xh = tf.add(x, 0.5);
+    const main = tf.mul(tf.sub(x, 0.5), log1p(tf.div(0.5, x)));
+    const rest = tf.sub(tf.mul(0.5, tf.log(xh)), 0.5);
+    return tf.add(tf.add(main, rest), tf.sub(stirlingError(xh), stirlingError(x)));
+  });
+}
+
 /** Wichura's AS241 (PPND16) coefficients, numerator then denominator, lowest order first. */
 const NDTRI_CENTRAL = [
   [
@@ -477,7 +541,9 @@ export function betainc(a: tf.Tensor, b: tf.Tensor, x: tf.Tensor, y?: tf.Tensor)
     const B = tf.where(flip, A0, B0);
     const X = tf.where(flip, Y0, X0);
     const Y = tf.where(flip, X0, Y0);
-    const logBt = tf.sub(tf.add(tf.mul(A, tf.log(X)), tf.mul(B, tf.log(Y))), lbeta(A, B));
+    // log(x^a y^b / B(a, b)) in the saddle-point form (the lbeta form lost 1e-3..1e-2 of the
+    // result to cancellation once a or b reached the thousands)
+    const logBt = tf.add(betaLogDensity(A, B, X, Y), tf.add(tf.log(X), tf.log(Y)));
     const qab = tf.add(A, B);
     const qap = tf.add(A, 1);
     const qam = tf.sub(A, 1);

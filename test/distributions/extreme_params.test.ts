@@ -9,7 +9,11 @@ import { distributions } from '../../src/index.js';
 import { log1p } from '../../src/utils/log1p.js';
 import normalRef from '@stdlib/stats-base-dists-normal';
 import geometricRef from '@stdlib/stats-base-dists-geometric';
-import { expectNoLeak } from '../helpers.js';
+import gammaRef from '@stdlib/stats-base-dists-gamma';
+import invgammaRef from '@stdlib/stats-base-dists-invgamma';
+import betaRef from '@stdlib/stats-base-dists-beta';
+import tRef from '@stdlib/stats-base-dists-t';
+import { expectNoLeak, finiteDiff } from '../helpers.js';
 
 const d = distributions;
 
@@ -66,5 +70,194 @@ describe('log1p is accurate on every backend', () => {
       far.map((x) => Math.LN2 + normalRef.logcdf(-x / 2, 0, 1)),
       { rtol: 1e-6 },
     );
+  });
+});
+
+/**
+ * `|got - want| <= rtol * max(1, |want|)` entry by entry, naming the case. The tolerances allow
+ * for float32 rounding of products such as `rate * x` inside the densities (a condition number
+ * of ~1e3 at concentrations 1e6); the textbook forms were off by 1e-3 to 10 nats.
+ */
+function expectClose(got: number[], want: number[], rtol: number, what: string): void {
+  want.forEach((w, i) => {
+    if (got[i] === w) return; // equal infinities
+    expect(Math.abs(got[i]! - w), `${what} [${i}]: ${got[i]} vs ${w}`).toBeLessThanOrEqual(
+      rtol * Math.max(1, Math.abs(w)),
+    );
+  });
+}
+
+/** The gradient of `sum(dist(params).logProb(x))` in the (scalar) parameters. */
+function logProbGrad(
+  build: (p: tf.Tensor[]) => distributions.Distribution,
+  params: number[],
+  x: number,
+): number[] {
+  const before = tf.memory().numTensors;
+  const ts = params.map((v) => tf.scalar(v));
+  const grads = tf.grads((...p: tf.Tensor[]) => {
+    const dist = build(p);
+    const lp = dist.logProb(x);
+    dist.dispose();
+    return lp;
+  })(ts);
+  const out = grads.map((g) => g.dataSync()[0]!);
+  grads.forEach((g) => g.dispose());
+  ts.forEach((t) => t.dispose());
+  expect(tf.memory().numTensors).toBe(before);
+  return out;
+}
+
+describe('log-densities at large and tiny shape parameters (@stdlib)', () => {
+  it('Gamma and InverseGamma at concentrations 1e-3..1e6', () => {
+    // the lgamma form gave Gamma(1e4, 1) at 1e4: -5.5234 for -5.5241, (1e6, 2) at 5e5: -7 for
+    // -7.1335, (1e5, 1e5) at 1.001: 4.875 for 4.7866; InverseGamma(1e6, 2e6) at 2: 5.125 for 5.2957
+    const gammas: [number, number, number[]][] = [
+      [1e4, 1, [1e4, 9800, 10300]],
+      [1e6, 2, [5e5, 501000]],
+      [1e5, 1e5, [1.001, 0.995]],
+      [1e-3, 1, [1e-5, 2, 30]],
+      [0.5, 3, [1e-30, 1e-3, 4]],
+      [7, 0.5, [14, 0.1]],
+    ];
+    for (const [a, b, xs] of gammas) {
+      const got = call(new d.Gamma(a, b), 'logProb', xs);
+      expectClose(
+        got,
+        xs.map((x) => gammaRef.logpdf(Math.fround(x), a, b)),
+        2e-6,
+        `Gamma(${a}, ${b})`,
+      );
+    }
+    const inv: [number, number, number[]][] = [
+      [1e4, 1e4, [1, 0.99]],
+      [1e6, 2e6, [2, 2.003]],
+      [1e5, 1, [1e-5, 1.01e-5]],
+      [1e-3, 1, [1e-3, 100]],
+      [3, 2, [0.5, 10]],
+    ];
+    for (const [a, b, xs] of inv) {
+      const got = call(new d.InverseGamma(a, b), 'logProb', xs);
+      expectClose(
+        got,
+        xs.map((x) => invgammaRef.logpdf(Math.fround(x), a, b)),
+        3e-5,
+        `InverseGamma(${a}, ${b})`,
+      );
+    }
+  });
+
+  it('Beta at large concentrations and near 0 and 1', () => {
+    // the lbeta form gave Beta(1e4, 1e4) at 0.5: 4.7236 for 4.7259, (1e5, 2e5) at 0.334: 5.953
+    // for 5.838; Beta(1, 1) at 0 and 1: 9.5e-7 for 0
+    const cases: [number, number, number[]][] = [
+      [1e4, 1e4, [0.5, 0.49]],
+      [1e5, 2e5, [0.334, 0.3333]],
+      [1e6, 3, [0.999998, 0.99999]],
+      [0.5, 0.5, [1e-7, 0.25, 0.5]],
+      [2, 3, [1e-30, 1e-6]],
+      [1e-3, 1e-3, [0.5, 1e-4]],
+      [1, 1, [0, 0.3, 1]],
+      [0.5, 2, [1]],
+      [2, 0.5, [0]],
+    ];
+    for (const [a, b, xs] of cases) {
+      const got = call(new d.Beta(a, b), 'logProb', xs);
+      // the reference at the float32 value the tensor holds
+      const want = xs.map((x) => betaRef.logpdf(Math.fround(x), a, b));
+      expectClose(got, want, 3e-5, `Beta(${a}, ${b})`);
+    }
+  });
+
+  it('StudentT approaches the Normal at df 1e6..1e8 (logProb and cdf)', () => {
+    // logProb at df 1e6 gave -1.0993 for -1.0439 (x = 0.5); at df 1e8 -15.74 for -5.419 (x = 3);
+    // cdf at df 1e6 0.69474 for 0.69146, at df 1e8 0.5 for 0.99865
+    const xs = [-4, 0.5, 3, 5];
+    for (const df of [0.3, 3, 1e3, 2e4, 1e6, 1e8]) {
+      const lp = call(new d.StudentT(df, 0, 1), 'logProb', xs);
+      expectClose(
+        lp,
+        xs.map((x) => tRef.logpdf(x, df)),
+        2e-6,
+        `StudentT(${df}).logProb`,
+      );
+      const cdf = call(new d.StudentT(df, 0, 1), 'cdf', xs);
+      expectClose(
+        cdf,
+        xs.map((x) => tRef.cdf(x, df)),
+        2e-5,
+        `StudentT(${df}).cdf`,
+      );
+    }
+    const normal = call(new d.Normal(0, 1), 'logProb', xs);
+    expectClose(call(new d.StudentT(1e8, 0, 1), 'logProb', xs), normal, 1e-6, 'df 1e8 vs Normal');
+  });
+
+  it('gradients in the parameters equal finite differences of the float64 densities', () => {
+    const cases: [
+      string,
+      number[],
+      number,
+      (p: tf.Tensor[]) => distributions.Distribution,
+      (p: number[], x: number) => number,
+    ][] = [
+      [
+        'Gamma',
+        [1e4, 2],
+        5010,
+        ([a, b]) => new d.Gamma(a!, b!),
+        ([a, b], x) => gammaRef.logpdf(x, a!, b!),
+      ],
+      [
+        'Gamma',
+        [0.01, 1],
+        0.3,
+        ([a, b]) => new d.Gamma(a!, b!),
+        ([a, b], x) => gammaRef.logpdf(x, a!, b!),
+      ],
+      [
+        'InverseGamma',
+        [1e5, 3e5],
+        3.01,
+        ([a, b]) => new d.InverseGamma(a!, b!),
+        ([a, b], x) => invgammaRef.logpdf(x, a!, b!),
+      ],
+      [
+        'Beta',
+        [1e4, 3e4],
+        0.251,
+        ([a, b]) => new d.Beta(a!, b!),
+        ([a, b], x) => betaRef.logpdf(x, a!, b!),
+      ],
+      [
+        'Beta',
+        [0.5, 0.5],
+        0.01,
+        ([a, b]) => new d.Beta(a!, b!),
+        ([a, b], x) => betaRef.logpdf(x, a!, b!),
+      ],
+      [
+        'StudentT',
+        [1e5, 0.3, 2],
+        1.5,
+        ([n, l, s]) => new d.StudentT(n!, l!, s!),
+        ([n, l, s], x) => tRef.logpdf((x - l!) / s!, n!) - Math.log(s!),
+      ],
+      [
+        'StudentT',
+        [2.5, 0.3, 2],
+        8,
+        ([n, l, s]) => new d.StudentT(n!, l!, s!),
+        ([n, l, s], x) => tRef.logpdf((x - l!) / s!, n!) - Math.log(s!),
+      ],
+    ];
+    for (const [name, params, x, build, ref] of cases) {
+      const got = logProbGrad(build, params, x);
+      const fd = finiteDiff((p) => ref(p, x), params, 1e-5 * Math.min(...params.map(Math.abs)));
+      expect(got, `${name}(${params.join(', ')}) at ${x}`).toBeAllclose(fd, {
+        rtol: 2e-3,
+        atol: 1e-5,
+      });
+    }
   });
 });
