@@ -261,3 +261,48 @@ describe('log-densities at large and tiny shape parameters (@stdlib)', () => {
     }
   });
 });
+
+/** `log I_nu(k) - k` in float64: the power series below 30, Hankel's asymptotic series above. */
+function logBesselScaledRef(nu: 0 | 1, k: number): number {
+  if (k < 30) {
+    let term = nu === 0 ? 1 : k / 2;
+    let sum = term;
+    for (let j = 1; j < 300; j++) {
+      term *= (k * k) / 4 / (j * (j + nu));
+      sum += term;
+    }
+    return Math.log(sum) - k;
+  }
+  let term = 1;
+  let sum = 1;
+  for (let j = 1; j < 15; j++) {
+    term *= -(4 * nu * nu - (2 * j - 1) ** 2) / (8 * k * j);
+    sum += term;
+  }
+  return -0.5 * Math.log(2 * Math.PI * k) + Math.log(sum);
+}
+
+describe('VonMises at concentrations 1e-6..1e5 (float64 Bessel series)', () => {
+  it('logProb, circular variance and entropy', () => {
+    // logProb at kappa 1e5 gave 4.84375 for 4.83752 (x = loc) and -120.133 for -120.136; at
+    // kappa 1e3 2.53479 for 2.53481 (kappa cos d - log I_0(kappa), both of order kappa)
+    const loc = 0.3;
+    const xs = [0.3, 0.35, 1, -2.8];
+    for (const k of [1e-6, 1e-3, 1, 50, 1e3, 1e5]) {
+      const want = xs.map(
+        (x) =>
+          -2 * k * Math.sin((x - loc) / 2) ** 2 - Math.log(2 * Math.PI) - logBesselScaledRef(0, k),
+      );
+      expectClose(call(new d.VonMises(loc, k), 'logProb', xs), want, 2e-6, `VonMises(${k})`);
+      const vm = new d.VonMises(loc, k);
+      const oneMinus = -Math.expm1(logBesselScaledRef(1, k) - logBesselScaledRef(0, k));
+      expect(expectNoLeak(() => vm.variance())).toBeAllclose([oneMinus], {
+        rtol: 1e-4,
+        atol: 1e-7,
+      });
+      const h = Math.log(2 * Math.PI) + logBesselScaledRef(0, k) + k * oneMinus;
+      expect(expectNoLeak(() => vm.entropy())).toBeAllclose([h], { rtol: 1e-5, atol: 1e-5 });
+      vm.dispose();
+    }
+  });
+});
