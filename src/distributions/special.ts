@@ -279,17 +279,18 @@ export function betaLogDensity(a: tf.Tensor, b: tf.Tensor, x: tf.Tensor, y: tf.T
 }
 
 /**
- * `log Gamma(x + 1/2) - log Gamma(x)` for `x > 0` without cancellation (the Student-t
- * normalizer at `x = nu/2`; `lgamma` of each is of order `x log x`, 1e9 at `nu = 1e8`):
+ * `log Gamma(x + h) - log Gamma(x)` for `x > 0`, `h >= 0` without cancellation (the Student-t
+ * normalizers at `x = nu/2`, `h = 1/2` or `d/2`; `lgamma` of each is of order `x log x`, 1e9 at
+ * `nu = 1e8`):
  *
- * $$\log\frac{\Gamma(x + \tfrac12)}{\Gamma(x)} = (x - \tfrac12)\operatorname{log1p}\frac{1}{2x}
- *   + \tfrac12\log(x + \tfrac12) - \tfrac12 + \delta(x + \tfrac12) - \delta(x)$$
+ * $$\log\frac{\Gamma(x + h)}{\Gamma(x)} = (x - \tfrac12)\operatorname{log1p}\frac{h}{x}
+ *   + h\log(x + h) - h + \delta(x + h) - \delta(x)$$
  */
-export function lgammaHalfRatio(x: tf.Tensor): tf.Tensor {
+export function lgammaShift(x: tf.Tensor, h: number): tf.Tensor {
   return tf.tidy(() => {
-    const xh = tf.add(x, 0.5);
-    const main = tf.mul(tf.sub(x, 0.5), log1p(tf.div(0.5, x)));
-    const rest = tf.sub(tf.mul(0.5, tf.log(xh)), 0.5);
+    const xh = tf.add(x, h);
+    const main = tf.mul(tf.sub(x, 0.5), log1p(tf.div(h, x)));
+    const rest = tf.sub(tf.mul(h, tf.log(xh)), h);
     return tf.add(tf.add(main, rest), tf.sub(stirlingError(xh), stirlingError(x)));
   });
 }

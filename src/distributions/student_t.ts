@@ -19,17 +19,7 @@ import { deriveSeeds } from '../utils/seed.js';
 import { ScalarDistribution } from './scalar.js';
 import type { DistributionOptions, TensorInput } from './distribution.js';
 import { standardGammaRsample } from './host_sampling.js';
-import {
-  betainc,
-  digamma,
-  gt,
-  lbeta,
-  lgammaHalfRatio,
-  ndtr,
-  notB,
-  safe,
-  whereB,
-} from './special.js';
+import { betainc, digamma, gt, lbeta, lgammaShift, ndtr, notB, safe, whereB } from './special.js';
 
 /** Degrees of freedom above which the CDF is the corrected normal limit. */
 const STUDENT_T_NORMAL_FROM = 1e4;
@@ -89,7 +79,7 @@ export class StudentT extends ScalarDistribution {
     const half1 = tf.mul(0.5, tf.add(nu, 1));
     // lgamma((nu + 1)/2) - lgamma(nu/2) without cancellation (it lost all digits at nu = 1e8)
     const logNorm = tf.add(
-      lgammaHalfRatio(tf.mul(0.5, nu)),
+      lgammaShift(tf.mul(0.5, nu), 0.5),
       tf.neg(tf.add(tf.mul(0.5, tf.log(tf.mul(Math.PI, nu))), tf.log(this.scale))),
     );
     return tf.sub(logNorm, tf.mul(half1, log1p(tf.div(tf.square(this.z(x)), nu))));

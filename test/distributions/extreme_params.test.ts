@@ -13,6 +13,7 @@ import gammaRef from '@stdlib/stats-base-dists-gamma';
 import invgammaRef from '@stdlib/stats-base-dists-invgamma';
 import betaRef from '@stdlib/stats-base-dists-beta';
 import tRef from '@stdlib/stats-base-dists-t';
+import gammaln from '@stdlib/math-base-special-gammaln';
 import { expectNoLeak, finiteDiff } from '../helpers.js';
 
 const d = distributions;
@@ -304,5 +305,54 @@ describe('VonMises at concentrations 1e-6..1e5 (float64 Bessel series)', () => {
       expect(expectNoLeak(() => vm.entropy())).toBeAllclose([h], { rtol: 1e-5, atol: 1e-5 });
       vm.dispose();
     }
+  });
+});
+
+describe('MultivariateStudentT at large df', () => {
+  it('matches the float64 density and approaches the MultivariateNormal', () => {
+    // df 1e6 gave -5.2858 for -5.1022, df 1e8 -31.69 (lgamma((nu + d)/2) - lgamma(nu/2))
+    const loc = [0, 1, 2];
+    const L = [
+      [1, 0, 0],
+      [0.5, 2, 0],
+      [0, 0.3, 1],
+    ];
+    const x = [0.5, -1, 3];
+    // forward substitution L z = x - loc, in float64
+    const z: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      let r = x[i]! - loc[i]!;
+      for (let j = 0; j < i; j++) r -= L[i]![j]! * z[j]!;
+      z.push(r / L[i]![i]!);
+    }
+    const maha = z.reduce((a, v) => a + v * v, 0);
+    const logDet = L.reduce((a, row, i) => a + Math.log(row[i]!), 0);
+    const ref = (nu: number): number =>
+      gammaln((nu + 3) / 2) -
+      gammaln(nu / 2) -
+      1.5 * Math.log(nu * Math.PI) -
+      logDet -
+      ((nu + 3) / 2) * Math.log1p(maha / nu);
+    for (const nu of [0.5, 5, 1e4, 1e6, 1e8]) {
+      const mvt = new d.MultivariateStudentT(nu, loc, L);
+      expectClose(
+        expectNoLeak(() => mvt.logProb(x)),
+        [ref(nu)],
+        2e-6,
+        `MVT(${nu})`,
+      );
+      mvt.dispose();
+    }
+    const mvn = new d.MultivariateNormal(loc, { scaleTril: L });
+    const normal = expectNoLeak(() => mvn.logProb(x));
+    mvn.dispose();
+    const mvt = new d.MultivariateStudentT(1e8, loc, L);
+    expectClose(
+      expectNoLeak(() => mvt.logProb(x)),
+      normal,
+      2e-6,
+      'df 1e8 vs MVN',
+    );
+    mvt.dispose();
   });
 });
