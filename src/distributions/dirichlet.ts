@@ -16,7 +16,17 @@ import { broadcastTo } from '../utils/tensor.js';
 import { Distribution, type DistributionOptions, type TensorInput } from './distribution.js';
 import { dirichletRsample } from './host_sampling.js';
 import { registerKL } from './kl.js';
-import { digamma, eq, gt, lgamma, mulNoNan, safe } from './special.js';
+import {
+  digamma,
+  dirichletLogDensity,
+  eq,
+  gt,
+  lgamma,
+  mulNoNan,
+  noGrad,
+  safe,
+  whereB,
+} from './special.js';
 import { simplex, type Constraint } from '../constraints/constraints.js';
 
 /**
@@ -63,7 +73,11 @@ export class Dirichlet extends Distribution {
   protected _logProb(x: tf.Tensor): tf.Tensor {
     const a = this.concentration;
     const logNorm = tf.sub(tf.sum(lgamma(a), -1), lgamma(this.total()));
-    return tf.sub(tf.sum(mulNoNan(tf.sub(a, 1), tf.log(x)), -1), logNorm);
+    const textbook = tf.sub(tf.sum(mulNoNan(tf.sub(a, 1), tf.log(x)), -1), logNorm);
+    // inside the simplex: the saddle-point form, float32-accurate at large concentrations
+    const inside = noGrad((v) => tf.all(tf.greater(v as tf.Tensor, 0), -1), x);
+    const xi = tf.where(broadcastTo(tf.expandDims(inside, -1), x.shape), x, tf.onesLike(x));
+    return whereB(inside, dirichletLogDensity(a, xi), textbook);
   }
   protected override _mean(): tf.Tensor {
     return tf.div(this.concentration, this.total(true));

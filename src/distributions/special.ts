@@ -130,7 +130,15 @@ export function bd0(x: tf.Tensor, m: tf.Tensor, logM: tf.Tensor, diff?: tf.Tenso
       term = tf.mul(term, v2);
       series = tf.add(series, tf.div(term, 2 * j + 1));
     }
-    const far = tf.sub(tf.mul(x, tf.sub(tf.log(x), logM)), d);
+    // log(x/m) as log1p(d/m) while |d| < m (its float32 error is then relative to log(x/m)
+    // itself, not to log x and log m: 2e-2 nats at x ~ 3e4 otherwise), else log x - log m
+    const mid = lt(tf.abs(d), m);
+    const logRatio = tf.where(
+      broadcastTo(mid, shape),
+      broadcastTo(log1p(tf.div(safe(mid, d, 0), safe(mid, m, 1))), shape),
+      broadcastTo(tf.sub(tf.log(x), logM), shape),
+    );
+    const far = tf.sub(tf.mul(x, logRatio), d);
     return tf.where(broadcastTo(close, shape), broadcastTo(series, shape), broadcastTo(far, shape));
   });
 }
@@ -275,6 +283,38 @@ export function betaLogDensity(a: tf.Tensor, b: tf.Tensor, x: tf.Tensor, y: tf.T
     const logs = tf.mul(0.5, tf.sub(tf.sub(tf.add(tf.log(a), tf.log(b)), logS), LOG_2PI));
     const deltas = tf.sub(stirlingError(s), tf.add(stirlingError(a), stirlingError(b)));
     return tf.add(tf.sub(tf.sub(logs, tf.add(logX, logY)), dev), deltas);
+  });
+}
+
+/**
+ * `log` of the Dirichlet(`alpha`) density at `x` with every `x_i > 0` (last axis), in the
+ * saddle-point form of {@link betaLogDensity}: with `A = sum alpha`,
+ *
+ * $$\log p(x) = -\sum_i \mathrm{bd0}(\alpha_i, A x_i) - \sum_i \log x_i
+ *   + \tfrac12\Big[\sum_i \log\alpha_i - \log A - (K - 1)\log 2\pi\Big]
+ *   - \sum_i \delta(\alpha_i) + \delta(A) + A\Big(\sum_i x_i - 1\Big),$$
+ *
+ * the last term making it equal to `sum (alpha_i - 1) log x_i + lgamma(A) - sum lgamma(alpha_i)`
+ * at any `x` (also one whose float32 sum is not exactly 1), without that form's cancellation at
+ * large concentrations (0.08 nats off at `alpha = [1e5, 1e5]`).
+ */
+export function dirichletLogDensity(alpha: tf.Tensor, x: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const shape = bshape(alpha, x);
+    const al = broadcastTo(alpha, shape);
+    const xs = broadcastTo(x, shape);
+    const a = tf.sum(al, -1, true);
+    const logX = tf.log(xs);
+    const m = tf.mul(a, xs);
+    const dev = tf.sum(bd0(al, m, tf.add(tf.log(a), logX), tf.sub(al, m)), -1);
+    const k = shape[shape.length - 1] as number;
+    const logs = tf.mul(
+      0.5,
+      tf.sub(tf.sub(tf.sum(tf.log(al), -1), tf.squeeze(tf.log(a), [-1])), (k - 1) * LOG_2PI),
+    );
+    const deltas = tf.sub(tf.squeeze(stirlingError(a), [-1]), tf.sum(stirlingError(al), -1));
+    const drift = tf.mul(tf.squeeze(a, [-1]), tf.sub(tf.sum(xs, -1), 1));
+    return tf.add(tf.add(tf.sub(tf.sub(logs, tf.sum(logX, -1)), dev), deltas), drift);
   });
 }
 
