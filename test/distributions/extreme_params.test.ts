@@ -404,3 +404,58 @@ describe('Dirichlet at large concentrations', () => {
     }
   });
 });
+
+describe('draws at extreme parameters', () => {
+  const n = 20000;
+  const cases: [string, () => distributions.Distribution, number, number][] = [
+    ['Gamma(1e-3, 1)', () => new d.Gamma(1e-3, 1), 1e-3, 1e-3],
+    ['Gamma(1e5, 2)', () => new d.Gamma(1e5, 2), 5e4, 2.5e4],
+    ['Beta(0.01, 0.02)', () => new d.Beta(0.01, 0.02), 1 / 3, 0.0002 / (0.0009 * 1.03)],
+    ['Beta(1e4, 3e4)', () => new d.Beta(1e4, 3e4), 0.25, 3e8 / (1.6e9 * (4e4 + 1))],
+    [
+      'InverseGamma(1e4, 1e4)',
+      () => new d.InverseGamma(1e4, 1e4),
+      1e4 / 9999,
+      1e8 / (9999 ** 2 * 9998),
+    ],
+    ['StudentT(1e6)', () => new d.StudentT(1e6, 0, 1), 0, 1e6 / (1e6 - 2)],
+    ['VonMises(0, 1e3)', () => new d.VonMises(0, 1e3), 0, 1e-3 * (1 + 1 / 2e3)],
+    ['Poisson(1e6)', () => new d.Poisson(1e6), 1e6, 1e6],
+    ['Binomial(1e6, 1e-5)', () => new d.Binomial(1e6, { probs: 1e-5 }), 10, 10 * (1 - 1e-5)],
+  ];
+  it('sample means within 5 standard errors', () => {
+    for (const [name, make, mean, variance] of cases) {
+      const dist = make();
+      const m = expectNoLeak(() => tf.tidy(() => tf.mean(dist.sample([n], 11))))[0]!;
+      dist.dispose();
+      expect(Math.abs(m - mean), name).toBeLessThan(5 * Math.sqrt(variance / n));
+    }
+  });
+
+  it('rsample gradients: the mean of per-draw gradients is d E[X] / d theta (5 SE)', () => {
+    // Gamma(a, b): dE/da = 1/b; Beta(a, b): dE/da = b / (a + b)^2 (implicit reparameterization)
+    const grads: [string, number[], (p: tf.Tensor[]) => distributions.Distribution, number][] = [
+      ['Gamma(1e-2, 1)', [1e-2, 1], ([a, b]) => new d.Gamma(a!, b!), 1],
+      ['Gamma(1e5, 2)', [1e5, 2], ([a, b]) => new d.Gamma(a!, b!), 0.5],
+      ['Beta(1e4, 3e4)', [1e4, 3e4], ([a, b]) => new d.Beta(a!, b!), 3e4 / 1.6e9],
+    ];
+    for (const [name, params, build, want] of grads) {
+      const before = tf.memory().numTensors;
+      const ts = params.map((v) => tf.fill([n], v));
+      const g = tf.grad((a: tf.Tensor) => {
+        const dist = build([a, ts[1]!]);
+        const x = tf.sum(dist.rsample([], 5));
+        dist.dispose();
+        return x;
+      })(ts[0]!);
+      const v = Array.from(g.dataSync());
+      g.dispose();
+      ts.forEach((t) => t.dispose());
+      expect(tf.memory().numTensors).toBe(before);
+      expect(v.every(Number.isFinite), name).toBe(true);
+      const mean = v.reduce((a, b) => a + b, 0) / n;
+      const sd = Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1));
+      expect(Math.abs(mean - want), name).toBeLessThan(5 * (sd / Math.sqrt(n)) + 1e-9);
+    }
+  });
+});
