@@ -13,7 +13,19 @@ import * as tf from '@tensorflow/tfjs';
 import { log1p } from '../utils/log1p.js';
 import { ScalarDistribution } from './scalar.js';
 import type { DistributionOptions, TensorInput } from './distribution.js';
-import { andB, digamma, gt, lbeta, lt, maskLogProb, openUniform, safe, whereB } from './special.js';
+import {
+  andB,
+  digamma,
+  eq,
+  ge,
+  gt,
+  lbeta,
+  lt,
+  maskLogProb,
+  openUniform,
+  safe,
+  whereB,
+} from './special.js';
 import { EULER_GAMMA } from './gumbel.js';
 import { unitInterval, type Constraint } from '../constraints/constraints.js';
 
@@ -90,6 +102,21 @@ export class Kumaraswamy extends ScalarDistribution {
   }
   protected override _variance(): tf.Tensor {
     return this.expandToBatch(tf.sub(this.rawMoment(2), tf.square(this.rawMoment(1))));
+  }
+  /**
+   * `((a - 1)/(a b - 1))^(1/a)` for `a, b > 1`; otherwise, as `Beta`'s mode (the ends have the
+   * same exponents `a - 1` at 0 and `b - 1` at 1), 1 when `a >= b`, 0 when `a < b`, NaN when flat.
+   */
+  protected override _mode(): tf.Tensor {
+    const a = this.expandToBatch(this.concentration1);
+    const b = this.expandToBatch(this.concentration0);
+    const interior = andB(gt(a, 1), gt(b, 1));
+    const as = safe(interior, a, 2);
+    const bs = safe(interior, b, 2);
+    const m = tf.pow(tf.div(tf.sub(as, 1), tf.sub(tf.mul(as, bs), 1)), tf.reciprocal(as));
+    const end = tf.cast(ge(a, b), 'float32');
+    const flat = andB(eq(a, 1), eq(b, 1));
+    return tf.where(interior, m, tf.where(flat, tf.fill(a.shape, NaN), end));
   }
   protected override _entropy(): tf.Tensor {
     const a = this.concentration1;

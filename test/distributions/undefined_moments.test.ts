@@ -152,6 +152,56 @@ describe('modes at small concentrations follow torch', () => {
     ).toBeAllclose(dir);
   });
 
+  it('Kumaraswamy: the density maximum inside, the Beta rule at the ends (it threw)', () => {
+    const cases: [number, number][] = [
+      [2, 3],
+      [5, 2],
+      [1.5, 20],
+    ];
+    const got = mode(
+      new d.Kumaraswamy(
+        cases.map((c) => c[0]),
+        cases.map((c) => c[1]),
+      ),
+    );
+    cases.forEach(([a, b], i) => {
+      // argmax of a b x^(a-1) (1 - x^a)^(b-1) on a fine grid
+      let best = 0;
+      let bestX = 0;
+      for (let j = 1; j < 200000; j++) {
+        const x = j / 200000;
+        const lp = (a - 1) * Math.log(x) + (b - 1) * Math.log1p(-(x ** a));
+        if (j === 1 || lp > best) {
+          best = lp;
+          bestX = x;
+        }
+      }
+      expect(got[i]!).toBeCloseTo(bestX, 4);
+    });
+    const ab = [
+      [1, 3],
+      [0.5, 0.8],
+      [0.8, 0.5],
+      [3, 0.7],
+      [1, 1],
+    ];
+    expect(
+      mode(
+        new d.Kumaraswamy(
+          ab.map((r) => r[0]!),
+          ab.map((r) => r[1]!),
+        ),
+      ),
+    ).toBeAllclose(
+      mode(
+        new d.Beta(
+          ab.map((r) => r[0]!),
+          ab.map((r) => r[1]!),
+        ),
+      ),
+    );
+  });
+
   it('Gamma, Chi2, Weibull: 0 below shape 1; Uniform: NaN (it threw NotDefinedError)', () => {
     expect(mode(new d.Gamma([0.3, 1, 3], 2))).toBeAllclose([0, 0, 1]);
     expect(mode(new d.Chi2([1, 2, 5]))).toBeAllclose([0, 0, 3]);
