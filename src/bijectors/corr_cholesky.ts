@@ -3,6 +3,7 @@
  * `CorrCholeskyTransform`, `biject_to(corrCholesky)`).
  */
 import * as tf from '@tensorflow/tfjs';
+import { log1p } from '../utils/log1p.js';
 import type { BijectorOptions, ForwardResult } from './bijector.js';
 import { VectorToTrilBijector } from './vector_to_tril.js';
 import { ArgumentError } from '../utils/errors.js';
@@ -50,6 +51,6 @@ export class CorrCholeskyTransform extends VectorToTrilBijector {
     const rem = tf.sub(1, cumsumLast(tf.square(y), true));
     const t = tf.div(trilToVec(y, -1), tf.sqrt(trilToVec(rem, -1)));
     const tc = tf.clipByValue(t, -1 + 1e-7, 1 - 1e-7);
-    return tf.mul(0.5, tf.sub(tf.log1p(tc), tf.log1p(tf.neg(tc))));
+    return tf.mul(0.5, tf.sub(log1p(tc), log1p(tf.neg(tc))));
   }
 }

@@ -2,6 +2,7 @@
  * The power transform `y = (1 + c x)^(1/c)` (the inverse Box-Cox transform), `exp` at `c = 0`.
  */
 import * as tf from '@tensorflow/tfjs';
+import { log1p } from '../utils/log1p.js';
 import {
   Bijector,
   type BijectorOptions,
@@ -58,7 +59,7 @@ export class PowerTransform extends Bijector {
 
   protected _forwardAndLogDet(x: tf.Tensor): ForwardResult {
     const { isZero, c } = this.safePower();
-    const log1pCx = tf.log1p(tf.mul(c, x));
+    const log1pCx = log1p(tf.mul(c, x));
     const logY = tf.div(log1pCx, c);
     const logDetPow = tf.mul(tf.sub(tf.div(1, c), 1), log1pCx);
     const shape = logY.shape;

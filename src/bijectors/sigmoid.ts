@@ -2,6 +2,7 @@
  * The logistic-sigmoid bijector: `y = 1 / (1 + exp(-x))`, mapping the real line onto `(0, 1)`.
  */
 import * as tf from '@tensorflow/tfjs';
+import { log1p } from '../utils/log1p.js';
 import { Bijector, type ForwardResult, type InverseResult } from './bijector.js';
 import { unitInterval, type Constraint } from '../constraints/constraints.js';
 
@@ -42,11 +43,11 @@ export class Sigmoid extends Bijector {
     };
   }
   protected _inverse(y: tf.Tensor): tf.Tensor {
-    return tf.sub(tf.log(y), tf.log1p(tf.neg(y)));
+    return tf.sub(tf.log(y), log1p(tf.neg(y)));
   }
   protected override _inverseAndLogDet(y: tf.Tensor): InverseResult {
     const logY = tf.log(y);
-    const log1mY = tf.log1p(tf.neg(y));
+    const log1mY = log1p(tf.neg(y));
     return { x: tf.sub(logY, log1mY), logDet: tf.neg(tf.add(logY, log1mY)) };
   }
 }

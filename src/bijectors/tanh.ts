@@ -2,6 +2,7 @@
  * The hyperbolic-tangent bijector `y = tanh(x)`, mapping the real line onto `(-1, 1)`.
  */
 import * as tf from '@tensorflow/tfjs';
+import { log1p } from '../utils/log1p.js';
 import { Bijector, type ForwardResult, type InverseResult } from './bijector.js';
 import { interval, type Constraint } from '../constraints/constraints.js';
 
@@ -30,10 +31,10 @@ export class Tanh extends Bijector {
     return { y: tf.tanh(x), logDet: logOneMinusTanhSq(x) };
   }
   protected _inverse(y: tf.Tensor): tf.Tensor {
-    return tf.mul(0.5, tf.sub(tf.log1p(y), tf.log1p(tf.neg(y))));
+    return tf.mul(0.5, tf.sub(log1p(y), log1p(tf.neg(y))));
   }
   protected override _inverseAndLogDet(y: tf.Tensor): InverseResult {
     const x = this._inverse(y);
-    return { x, logDet: tf.neg(tf.log1p(tf.neg(tf.square(y)))) };
+    return { x, logDet: tf.neg(log1p(tf.neg(tf.square(y)))) };
   }
 }

@@ -12,6 +12,7 @@
  * `asymmetry = 1` is the Laplace distribution.
  */
 import * as tf from '@tensorflow/tfjs';
+import { log1p } from '../utils/log1p.js';
 import { ScalarDistribution } from './scalar.js';
 import type { DistributionOptions, TensorInput } from './distribution.js';
 import { lt, whereB } from './special.js';
@@ -57,7 +58,7 @@ export class AsymmetricLaplace extends ScalarDistribution {
 
   protected override _rsample(shape: number[], seed: number): tf.Tensor {
     const u = tf.randomUniform([2, ...shape, ...this._batchShape], 0, 1, 'float32', seed);
-    const e = tf.neg(tf.log1p(tf.neg(u)));
+    const e = tf.neg(log1p(tf.neg(u)));
     const [e1, e2] = tf.unstack(e) as [tf.Tensor, tf.Tensor];
     const k = this.asymmetry;
     return tf.add(this.loc, tf.mul(this.scale, tf.sub(tf.div(e1, k), tf.mul(k, e2))));

@@ -4,13 +4,15 @@
  * $$p(x;a,b) = \frac{x^{a-1}(1-x)^{b-1}}{B(a,b)},\quad 0 \le x \le 1$$
  *
  * CDF `I_x(a, b)` (regularized incomplete beta), mean `a/(a+b)`, variance
- * `ab / ((a+b)^2 (a+b+1))`, mode `(a-1)/(a+b-2)` for `a, b > 1` (0 or 1 at the edges, NaN when
- * bimodal or flat), entropy `log B(a,b) - (a-1) psi(a) - (b-1) psi(b) + (a+b-2) psi(a+b)`.
+ * `ab / ((a+b)^2 (a+b+1))`, mode `(a-1)/(a+b-2)` for `a, b > 1`, else the end where the density
+ * is unbounded or largest (1 when `a >= b`, 0 otherwise: torch's Dirichlet rule; NaN only for the
+ * flat `a = b = 1`), entropy `log B(a,b) - (a-1) psi(a) - (b-1) psi(b) + (a+b-2) psi(a+b)`.
  *
  * Sampling: `x = G1/(G1 + G2)`, `G1 ~ Gamma(a)`, `G2 ~ Gamma(b)`; `rsample` is differentiable in
  * both concentrations through the implicitly reparameterized Gamma draws.
  */
 import * as tf from '@tensorflow/tfjs';
+import { log1p } from '../utils/log1p.js';
 import { broadcastTo } from '../utils/tensor.js';
 import { deriveSeeds } from '../utils/seed.js';
 import { ScalarDistribution } from './scalar.js';
@@ -20,16 +22,18 @@ import { registerKL } from './kl.js';
 import {
   andB,
   betainc,
+  betaLogDensity,
   digamma,
+  eq,
   ge,
   gt,
   lbeta,
   le,
+  lt,
   maskLogProb,
   mulNoNan,
-  notB,
-  orB,
   safe,
+  whereB,
 } from './special.js';
 import { unitInterval, type Constraint } from '../constraints/constraints.js';
 
@@ -75,16 +79,20 @@ export class Beta extends ScalarDistribution {
     return betaRsample(a, b, shape, s1, s0);
   }
   protected _logProb(x: tf.Tensor): tf.Tensor {
+    const a = this.concentration1;
+    const b = this.concentration0;
     const inside = andB(ge(x, 0), le(x, 1));
+    const open = andB(gt(x, 0), lt(x, 1));
     const xs = safe(inside, x, 0.5);
-    const lp = tf.sub(
-      tf.add(
-        mulNoNan(tf.sub(this.concentration1, 1), tf.log(xs)),
-        mulNoNan(tf.sub(this.concentration0, 1), tf.log1p(tf.neg(xs))),
-      ),
-      lbeta(this.concentration1, this.concentration0),
+    // the ends 0 and 1 (0 log 0 = 0): the textbook form
+    const ends = tf.sub(
+      tf.add(mulNoNan(tf.sub(a, 1), tf.log(xs)), mulNoNan(tf.sub(b, 1), log1p(tf.neg(xs)))),
+      lbeta(a, b),
     );
-    return maskLogProb(inside, lp);
+    // inside: the saddle-point form, float32-accurate at large concentrations
+    const xo = safe(open, x, 0.5);
+    const inner = betaLogDensity(a, b, xo, tf.sub(1, xo));
+    return maskLogProb(inside, whereB(open, inner, ends));
   }
   protected override _cdf(x: tf.Tensor): tf.Tensor {
     return betainc(this.concentration1, this.concentration0, x);
@@ -101,21 +109,13 @@ export class Beta extends ScalarDistribution {
   protected override _mode(): tf.Tensor {
     const a = broadcastTo(this.concentration1, this._batchShape);
     const b = broadcastTo(this.concentration0, this._batchShape);
-    const interior = tf.div(tf.sub(a, 1), tf.sub(tf.add(a, b), 2));
-    const aGt1 = gt(a, 1);
-    const bGt1 = gt(b, 1);
-    const aGe1 = ge(a, 1);
-    const bGe1 = ge(b, 1);
-    const zeros = tf.zerosLike(a);
-    const nan = tf.fill(a.shape, NaN);
-    // a <= 1 < b or a < 1 <= b: mode 0; b <= 1 < a or b < 1 <= a: mode 1.
-    const atZero = orB(andB(notB(aGt1), bGt1), andB(notB(aGe1), bGe1));
-    const atOne = orB(andB(notB(bGt1), aGt1), andB(notB(bGe1), aGe1));
-    return tf.where(
-      andB(aGt1, bGt1),
-      interior,
-      tf.where(atZero, zeros, tf.where(atOne, tf.onesLike(a), nan)),
-    );
+    const interior = andB(gt(a, 1), gt(b, 1));
+    const m = tf.div(tf.sub(a, 1), safe(interior, tf.sub(tf.add(a, b), 2), 1));
+    // otherwise an end: the one where the density grows fastest (1 when a >= b, the vertex of
+    // the larger concentration, as Dirichlet's mode); NaN when flat (a = b = 1)
+    const end = tf.cast(ge(a, b), 'float32');
+    const flat = andB(eq(a, 1), eq(b, 1));
+    return tf.where(interior, m, tf.where(flat, tf.fill(a.shape, NaN), end));
   }
   protected override _variance(): tf.Tensor {
     const t = this.total();

@@ -9,6 +9,7 @@
  * Samples are exact (host-side geometric waiting times), seeded, float32 counts.
  */
 import * as tf from '@tensorflow/tfjs';
+import { log1p } from '../utils/log1p.js';
 import { BinaryProbsDistribution } from './binary_probs.js';
 import type { DistributionOptions, TensorInput } from './distribution.js';
 import { registerKL } from './kl.js';
@@ -161,7 +162,7 @@ export function klBinomialBinomial(p: Binomial, q: Binomial): tf.Tensor {
     const pp = p.probs;
     const qq = q.probs;
     const t1 = mulNoNan(pp, tf.sub(tf.log(pp), tf.log(qq)));
-    const t2 = mulNoNan(tf.sub(1, pp), tf.sub(tf.log1p(tf.neg(pp)), tf.log1p(tf.neg(qq))));
+    const t2 = mulNoNan(tf.sub(1, pp), tf.sub(log1p(tf.neg(pp)), log1p(tf.neg(qq))));
     return broadcastTo(tf.mul(p.totalCount, tf.add(t1, t2)), batch);
   });
 }

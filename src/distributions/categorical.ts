@@ -3,8 +3,8 @@
  *
  * $$P(X = k) = p_k = \frac{e^{l_k}}{\sum_j e^{l_j}}$$
  *
- * Mode `argmax_k p_k`, entropy `-sum_k p_k log p_k`; the mean and variance of a category index are
- * not meaningful and are not defined. Samples are float32 category indices (`tf.multinomial`).
+ * Mode `argmax_k p_k`, entropy `-sum_k p_k log p_k`; a category label has no mean or variance
+ * (both `NaN`, as in torch and NumPyro). Samples are float32 category indices (`tf.multinomial`).
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
@@ -59,6 +59,14 @@ export class Categorical extends CategoricalProbsDistribution {
   }
   protected override _mode(): tf.Tensor {
     return tf.cast(tf.argMax(this.probs, -1), 'float32');
+  }
+  /** `NaN`: a category label has no mean (torch's and NumPyro's convention). */
+  protected override _mean(): tf.Tensor {
+    return tf.fill(this.batchShape, NaN);
+  }
+  /** `NaN`, as the mean. */
+  protected override _variance(): tf.Tensor {
+    return tf.fill(this.batchShape, NaN);
   }
   protected override _entropy(): tf.Tensor {
     return tf.neg(tf.sum(mulNoNan(this.probs, this.logits), -1));

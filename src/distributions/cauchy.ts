@@ -4,10 +4,12 @@
  * $$p(x;x_0,\gamma) = \frac{1}{\pi\gamma\,\big(1 + ((x-x_0)/\gamma)^2\big)}$$
  *
  * CDF `1/2 + atan((x - x0)/gamma)/pi`, entropy `log(4 pi gamma)`, mode and median `x0`; the mean
- * and variance do not exist (they throw `NotDefinedError`). Reparameterized:
+ * does not exist (`NaN`) and the variance is infinite (`Infinity`), as in torch.distributions.
+ * Reparameterized:
  * `x = x0 + gamma tan(pi (u - 1/2))`, `u ~ U(0, 1)`.
  */
 import * as tf from '@tensorflow/tfjs';
+import { log1p } from '../utils/log1p.js';
 import { LocationScaleDistribution } from './location_scale.js';
 import { registerKL } from './kl.js';
 import { lt } from './special.js';
@@ -29,7 +31,7 @@ export class Cauchy extends LocationScaleDistribution {
   }
   protected _logProb(x: tf.Tensor): tf.Tensor {
     return tf.neg(
-      tf.add(tf.log(tf.mul(Math.PI, this.scale)), tf.log1p(tf.square(this.standardize(x)))),
+      tf.add(tf.log(tf.mul(Math.PI, this.scale)), log1p(tf.square(this.standardize(x)))),
     );
   }
   /**
@@ -50,6 +52,14 @@ export class Cauchy extends LocationScaleDistribution {
   }
   protected override _mode(): tf.Tensor {
     return this.expandToBatch(this.loc);
+  }
+  /** `NaN`: the integral of `x p(x)` has no value (torch's convention). */
+  protected override _mean(): tf.Tensor {
+    return tf.fill(this._batchShape, NaN);
+  }
+  /** `Infinity`: the second central moment diverges (torch's convention). */
+  protected override _variance(): tf.Tensor {
+    return tf.fill(this._batchShape, Infinity);
   }
   protected override _entropy(): tf.Tensor {
     return this.expandToBatch(tf.log(tf.mul(4 * Math.PI, this.scale)));

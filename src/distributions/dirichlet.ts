@@ -5,7 +5,7 @@
  *   \qquad \alpha_0 = \sum_j \alpha_j,\quad x_j \ge 0,\ \sum_j x_j = 1$$
  *
  * Mean `alpha / alpha0`, variance `alpha (alpha0 - alpha) / (alpha0^2 (alpha0 + 1))`, mode
- * `(alpha - 1)/(alpha0 - K)` when every `alpha_j > 1` (NaN otherwise), entropy
+ * `(alpha - 1)/(alpha0 - K)` when every `alpha_j > 1` (torch's rule otherwise: see `mode`), entropy
  * `log B(alpha) + (alpha0 - K) psi(alpha0) - sum_j (alpha_j - 1) psi(alpha_j)`.
  *
  * Sampling normalizes independent Gamma(alpha_j) draws; `rsample` is differentiable in `alpha`
@@ -16,7 +16,17 @@ import { broadcastTo } from '../utils/tensor.js';
 import { Distribution, type DistributionOptions, type TensorInput } from './distribution.js';
 import { dirichletRsample } from './host_sampling.js';
 import { registerKL } from './kl.js';
-import { digamma, gt, lgamma, mulNoNan } from './special.js';
+import {
+  digamma,
+  dirichletLogDensity,
+  eq,
+  gt,
+  lgamma,
+  mulNoNan,
+  noGrad,
+  safe,
+  whereB,
+} from './special.js';
 import { simplex, type Constraint } from '../constraints/constraints.js';
 
 /**
@@ -39,12 +49,7 @@ export class Dirichlet extends Distribution {
   constructor(concentration: TensorInput, options: DistributionOptions = {}) {
     super(options);
     this.concentration = this.param(concentration, 'concentration');
-    if (this.concentration.rank < 1 || (this.concentration.shape.at(-1) ?? 0) < 1) {
-      throw this.constructionError(
-        'concentration',
-        `expected shape [...batch, K] with K >= 1, got [${this.concentration.shape.join(',')}]`,
-      );
-    }
+    this.checkVectorParam(this.concentration, 'concentration');
     this.checkPositive(this.concentration, 'concentration');
   }
 
@@ -68,17 +73,31 @@ export class Dirichlet extends Distribution {
   protected _logProb(x: tf.Tensor): tf.Tensor {
     const a = this.concentration;
     const logNorm = tf.sub(tf.sum(lgamma(a), -1), lgamma(this.total()));
-    return tf.sub(tf.sum(mulNoNan(tf.sub(a, 1), tf.log(x)), -1), logNorm);
+    const textbook = tf.sub(tf.sum(mulNoNan(tf.sub(a, 1), tf.log(x)), -1), logNorm);
+    // inside the simplex: the saddle-point form, float32-accurate at large concentrations
+    const inside = noGrad((v) => tf.all(tf.greater(v as tf.Tensor, 0), -1), x);
+    const xi = tf.where(broadcastTo(tf.expandDims(inside, -1), x.shape), x, tf.onesLike(x));
+    return whereB(inside, dirichletLogDensity(a, xi), textbook);
   }
   protected override _mean(): tf.Tensor {
     return tf.div(this.concentration, this.total(true));
   }
+  /**
+   * torch's rule: `(alpha - 1)^+` normalized when some `alpha_j > 1` (the interior mode when all
+   * are, else the mode on the face of the coordinates with `alpha_j > 1`); when every
+   * `alpha_j <= 1`, the vertex of the largest concentration (first on ties), where the density
+   * grows fastest; NaN for the flat `alpha = 1`.
+   */
   protected override _mode(): tf.Tensor {
     const a = this.concentration;
     const k = a.shape.at(-1) as number;
-    const mode = tf.div(tf.sub(a, 1), tf.sub(this.total(true), k));
-    const ok = tf.all(gt(a, 1), -1, true);
-    return tf.where(broadcastTo(ok, a.shape), mode, tf.fill(a.shape, NaN));
+    const excess = tf.relu(tf.sub(a, 1));
+    const total = tf.sum(excess, -1, true);
+    const some = broadcastTo(gt(total, 0), a.shape);
+    const face = tf.div(excess, safe(some, total, 1));
+    const vertex = tf.cast(tf.oneHot(tf.argMax(a, -1), k), 'float32');
+    const flat = broadcastTo(tf.all(eq(a, 1), -1, true), a.shape);
+    return tf.where(some, face, tf.where(flat, tf.fill(a.shape, NaN), vertex));
   }
   protected override _variance(): tf.Tensor {
     const a = this.concentration;

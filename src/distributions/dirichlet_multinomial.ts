@@ -7,13 +7,15 @@
  *   \sum_k x_k = n,\quad \alpha_0 = \sum_k \alpha_k$$
  *
  * Mean `n alpha / alpha0`, variance `n (alpha/alpha0)(1 - alpha/alpha0)(n + alpha0)/(1 + alpha0)`
- * (per category). Sampling: `p ~ Dirichlet(alpha)`, then `Multinomial(n, p)`, on the host; no
+ * (per category). The log-mass is computed in a saddle-point form (`dirichletMultinomialLogPmf`
+ * in `special.ts`) that keeps float32 accuracy at large counts and concentrations; `n` is the
+ * value's sum, as in Pyro. Sampling: `p ~ Dirichlet(alpha)`, then `Multinomial(n, p)`, on the host; no
  * `rsample`.
  */
 import * as tf from '@tensorflow/tfjs';
 import { Distribution, type DistributionOptions, type TensorInput } from './distribution.js';
 import { multinomialDrawInto, standardGammaDraw } from './host_sampling.js';
-import { lgamma } from './special.js';
+import { dirichletMultinomialLogPmf } from './special.js';
 import { multinomial, type Constraint } from '../constraints/constraints.js';
 import { makeRng } from '../utils/seed.js';
 import './expanded.js';
@@ -44,12 +46,7 @@ export class DirichletMultinomial extends Distribution {
   constructor(concentration: TensorInput, totalCount = 1, options: DistributionOptions = {}) {
     super(options);
     this.concentration = this.param(concentration, 'concentration');
-    if (this.concentration.rank < 1 || (this.concentration.shape.at(-1) ?? 0) < 1) {
-      throw this.constructionError(
-        'concentration',
-        `expected shape [...batch, K] with K >= 1, got [${this.concentration.shape.join(',')}]`,
-      );
-    }
+    this.checkVectorParam(this.concentration, 'concentration');
     this.checkPositive(this.concentration, 'concentration');
     if (!Number.isInteger(totalCount) || totalCount < 0) {
       throw this.constructionError(
@@ -93,13 +90,9 @@ export class DirichletMultinomial extends Distribution {
     }
     return tf.tensor(out, [...shape, ...batch, k], 'float32');
   }
+  /** The log-mass in the saddle-point form of {@link dirichletMultinomialLogPmf}. */
   protected _logProb(x: tf.Tensor): tf.Tensor {
-    const a = this.concentration;
-    const n = this.totalCount;
-    const a0 = tf.sum(a, -1);
-    const norm = tf.add(lgamma(tf.scalar(n + 1)), tf.sub(lgamma(a0), lgamma(tf.add(a0, n))));
-    const terms = tf.sub(lgamma(tf.add(x, a)), tf.add(lgamma(tf.add(x, 1)), lgamma(a)));
-    return tf.add(norm, tf.sum(terms, -1));
+    return dirichletMultinomialLogPmf(x, this.concentration);
   }
   protected override _mean(): tf.Tensor {
     return tf.mul(

@@ -229,8 +229,10 @@ export abstract class Distribution {
    * Inverse cumulative distribution function (quantile): the `x` with `P(X <= x) = p`, shape
    * `broadcast(p, batchShape)`; `icdf(0)` and `icdf(1)` are the ends of the support. Defined for
    * the continuous scalar families with a closed-form or standard inverse (Normal, LogNormal,
-   * HalfNormal, Uniform, Exponential, Cauchy, HalfCauchy, Laplace, Logistic, Gumbel, Weibull),
-   * for `expand`ed ones and for a `TransformedDistribution` of one by a monotone bijector.
+   * HalfNormal, Uniform, Exponential, Cauchy, HalfCauchy, Laplace, Logistic, Gumbel, Weibull, ...),
+   * for `expand`ed and `mask`ed ones (the base's quantile), for `toEvent` ones coordinate by
+   * coordinate (shape `batchShape + eventShape`), and for a `TransformedDistribution` of one by a
+   * monotone elementwise bijector (`1 - p` through a decreasing one).
    * @param p probabilities in `[0, 1]` (with `validateArgs`, others throw; without, they give NaN).
    * @throws NotDefinedError for the other families; ArgumentError naming `value` for a bad shape
    *   or, with `validateArgs`, a probability outside `[0, 1]`.
@@ -257,15 +259,24 @@ export abstract class Distribution {
   logSurvival(value: TensorInput): tf.Tensor {
     return tf.tidy(() => this._logSurvival(this.checkValue(value)));
   }
-  /** Mean, shape `batchShape + eventShape`. */
+  /**
+   * Mean, shape `batchShape + eventShape`. A moment that does not exist for some parameters is a
+   * number per batch entry, as in torch.distributions: `Infinity` where its integral diverges to
+   * `+infinity` (HalfCauchy, Pareto and InverseGamma with `alpha <= 1`), `NaN` where it has no
+   * value (Cauchy, StudentT with `df <= 1`, a Categorical label). The same rule holds for
+   * `variance`/`stddev` (Cauchy `Infinity`; StudentT `Infinity` for `1 < df <= 2`, `NaN` for
+   * `df <= 1`) and `mode` (`NaN` where every point is a mode: Uniform, a flat Beta/Dirichlet).
+   * @throws NotDefinedError only where the family does not implement it (no closed form, e.g.
+   *   a `TransformedDistribution` through a non-affine bijector).
+   */
   mean(): tf.Tensor {
     return tf.tidy(() => this._mean());
   }
-  /** Mode, shape `batchShape + eventShape`. */
+  /** Mode, shape `batchShape + eventShape` (see {@link Distribution.mean} for the rule). */
   mode(): tf.Tensor {
     return tf.tidy(() => this._mode());
   }
-  /** Variance, shape `batchShape + eventShape`. */
+  /** Variance, shape `batchShape + eventShape` (see {@link Distribution.mean} for the rule). */
   variance(): tf.Tensor {
     return tf.tidy(() => this._variance());
   }
@@ -414,6 +425,18 @@ export abstract class Distribution {
     if (this.validateArgs && !allWithin(peekValues(t), 0, MAX_FINITE, true)) {
       this.guarded(() =>
         checkValues(t, name, (v) => v > 0 && Number.isFinite(v), 'a finite value > 0'),
+      );
+    }
+  }
+  /**
+   * Throw unless `t` is a batch of vectors, shape `[...batch, K]` with `K >= 1` (the
+   * concentration of `Dirichlet` and `DirichletMultinomial`).
+   */
+  protected checkVectorParam(t: tf.Tensor, name: string): void {
+    if (t.rank < 1 || (t.shape.at(-1) ?? 0) < 1) {
+      throw this.constructionError(
+        name,
+        `expected shape [...batch, K] with K >= 1, got [${t.shape.join(',')}]`,
       );
     }
   }

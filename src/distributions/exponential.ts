@@ -7,6 +7,7 @@
  * `1 - log lambda`. Reparameterized: `x = -log(1 - u) / lambda`.
  */
 import * as tf from '@tensorflow/tfjs';
+import { log1p } from '../utils/log1p.js';
 import { ScalarDistribution } from './scalar.js';
 import type { DistributionOptions, TensorInput } from './distribution.js';
 import { registerKL } from './kl.js';
@@ -39,14 +40,14 @@ export class Exponential extends ScalarDistribution {
 
   protected override _rsample(shape: number[], seed: number): tf.Tensor {
     const u = tf.randomUniform([...shape, ...this._batchShape], 0, 1, 'float32', seed);
-    return tf.div(tf.neg(tf.log1p(tf.neg(u))), this.rate);
+    return tf.div(tf.neg(log1p(tf.neg(u))), this.rate);
   }
   protected _logProb(x: tf.Tensor): tf.Tensor {
     return maskLogProb(ge(x, 0), tf.sub(tf.log(this.rate), tf.mul(this.rate, x)));
   }
   /** `-log(1 - p) / rate`. */
   protected override _icdf(p: tf.Tensor): tf.Tensor {
-    return tf.div(tf.neg(tf.log1p(tf.neg(p))), this.rate);
+    return tf.div(tf.neg(log1p(tf.neg(p))), this.rate);
   }
   protected override _cdf(x: tf.Tensor): tf.Tensor {
     return tf.neg(tf.expm1(tf.neg(tf.mul(this.rate, tf.relu(x)))));

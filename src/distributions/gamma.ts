@@ -14,7 +14,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ShapeRateDistribution } from './shape_rate.js';
 import { registerKL } from './kl.js';
-import { digamma, gammaincPQ, gt, lgamma, maskLogProb, safe } from './special.js';
+import { digamma, gammaincPQ, gammaLogDensity, gt, lgamma, maskLogProb, safe } from './special.js';
 
 /**
  * Gamma distribution with `concentration` (shape alpha > 0) and `rate` (beta > 0).
@@ -33,9 +33,11 @@ export class Gamma extends ShapeRateDistribution {
   protected _logProb(x: tf.Tensor): tf.Tensor {
     const pos = gt(x, 0);
     const a = this.concentration;
-    const lp = tf.sub(
-      tf.add(tf.mul(a, tf.log(this.rate)), tf.mul(tf.sub(a, 1), tf.log(safe(pos, x, 1)))),
-      tf.add(tf.mul(this.rate, x), lgamma(a)),
+    const xs = safe(pos, x, 1);
+    // Loader's form (float32-accurate at large concentrations): log b + g(a, b x)
+    const lp = tf.add(
+      tf.log(this.rate),
+      gammaLogDensity(a, tf.mul(this.rate, xs), tf.add(tf.log(this.rate), tf.log(xs))),
     );
     return maskLogProb(pos, lp);
   }

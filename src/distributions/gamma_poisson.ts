@@ -11,6 +11,7 @@
  * `G ~ Gamma(alpha, beta)`, on the host; no `rsample`.
  */
 import * as tf from '@tensorflow/tfjs';
+import { log1p } from '../utils/log1p.js';
 import { ScalarDistribution } from './scalar.js';
 import { negativeBinomialLogPmf } from './negative_binomial.js';
 import type { DistributionOptions, TensorInput } from './distribution.js';
@@ -72,7 +73,7 @@ export class GammaPoisson extends ScalarDistribution {
   }
   /** The negative binomial's with `r = alpha`, `p = 1 / (1 + beta)`. */
   protected _logProb(k: tf.Tensor): tf.Tensor {
-    const log1pB = tf.log1p(this.rate);
+    const log1pB = log1p(this.rate);
     return negativeBinomialLogPmf(
       k,
       this.concentration,

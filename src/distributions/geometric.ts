@@ -9,6 +9,7 @@
  * `(-(1-p) log(1-p) - p log p) / p`. Sampling: `floor(log u / log(1 - p))`; no `rsample`.
  */
 import * as tf from '@tensorflow/tfjs';
+import { log1p } from '../utils/log1p.js';
 import { broadcastTo } from '../utils/tensor.js';
 import { BinaryProbsDistribution } from './binary_probs.js';
 import type { DistributionOptions, TensorInput } from './distribution.js';
@@ -37,7 +38,7 @@ export class Geometric extends BinaryProbsDistribution {
 
   /** `log(1 - p)`. */
   private log1mp(): tf.Tensor {
-    return tf.log1p(tf.neg(this.probs));
+    return log1p(tf.neg(this.probs));
   }
   /** Support: `{0, 1, 2, ...}`. */
   override get support(): Constraint {
@@ -103,7 +104,7 @@ export function klGeometricGeometric(p: Geometric, q: Geometric): tf.Tensor {
     const qq = q.probs;
     return tf.add(
       tf.sub(tf.log(pp), tf.log(qq)),
-      tf.div(mulNoNan(tf.sub(1, pp), tf.sub(tf.log1p(tf.neg(pp)), tf.log1p(tf.neg(qq)))), pp),
+      tf.div(mulNoNan(tf.sub(1, pp), tf.sub(log1p(tf.neg(pp)), log1p(tf.neg(qq)))), pp),
     );
   });
 }

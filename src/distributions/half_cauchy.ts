@@ -8,6 +8,7 @@
  * `x = s tan(pi u / 2)`, `u ~ U(0, 1)`.
  */
 import * as tf from '@tensorflow/tfjs';
+import { log1p } from '../utils/log1p.js';
 import { ScalarDistribution } from './scalar.js';
 import type { DistributionOptions, TensorInput } from './distribution.js';
 import { registerKL } from './kl.js';
@@ -44,7 +45,7 @@ export class HalfCauchy extends ScalarDistribution {
     const lp = tf.neg(
       tf.add(
         tf.add(Math.log(Math.PI / 2), tf.log(this.scale)),
-        tf.log1p(tf.square(tf.div(x, this.scale))),
+        log1p(tf.square(tf.div(x, this.scale))),
       ),
     );
     return maskLogProb(ge(x, 0), lp);

@@ -10,7 +10,8 @@ import * as tf from '@tensorflow/tfjs';
 import { ScalarDistribution } from './scalar.js';
 import type { DistributionOptions, TensorInput } from './distribution.js';
 import { registerKL } from './kl.js';
-import { erfc, ge, maskLogProb, ndtri } from './special.js';
+import { erfc, ge, logNdtr, maskLogProb, ndtri } from './special.js';
+import { log1p } from '../utils/log1p.js';
 import { nonnegative, type Constraint } from '../constraints/constraints.js';
 
 /**
@@ -57,6 +58,14 @@ export class HalfNormal extends ScalarDistribution {
   }
   protected override _survival(x: tf.Tensor): tf.Tensor {
     return erfc(tf.div(tf.relu(x), tf.mul(Math.SQRT2, this.scale)));
+  }
+  /** `log(1 - erfc(x / (sqrt 2 s)))` with an accurate `log1p` (`log cdf` lost the upper tail). */
+  protected override _logCdf(x: tf.Tensor): tf.Tensor {
+    return log1p(tf.neg(this._survival(x)));
+  }
+  /** `log 2 + log Phi(-x/s)` in log space: finite far beyond where `erfc` underflows. */
+  protected override _logSurvival(x: tf.Tensor): tf.Tensor {
+    return tf.add(Math.LN2, logNdtr(tf.neg(tf.div(tf.relu(x), this.scale))));
   }
   protected override _mean(): tf.Tensor {
     return this.expandToBatch(tf.mul(Math.sqrt(2 / Math.PI), this.scale));

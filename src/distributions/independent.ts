@@ -101,6 +101,13 @@ export class Independent extends Distribution {
   protected override _cdf(x: tf.Tensor): tf.Tensor {
     return tf.exp(this._logCdf(x));
   }
+  /**
+   * The base's quantile coordinate by coordinate: `p` has shape `batchShape + eventShape` and
+   * entry `i` is the quantile of coordinate `i` (the joint CDF, a product, has no inverse).
+   */
+  protected override _icdf(p: tf.Tensor): tf.Tensor {
+    return this.b._icdf(p);
+  }
   protected override _mean(): tf.Tensor {
     return this.b._mean();
   }

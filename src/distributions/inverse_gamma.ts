@@ -12,7 +12,16 @@
 import * as tf from '@tensorflow/tfjs';
 import { ShapeRateDistribution } from './shape_rate.js';
 import { registerKL } from './kl.js';
-import { digamma, gammaincPQ, gt, lgamma, maskLogProb, safe, whereB } from './special.js';
+import {
+  digamma,
+  gammaincPQ,
+  gammaLogDensity,
+  gt,
+  lgamma,
+  maskLogProb,
+  safe,
+  whereB,
+} from './special.js';
 
 /**
  * Inverse-gamma distribution with `concentration` alpha > 0 and `rate` (scale) beta > 0.
@@ -31,9 +40,11 @@ export class InverseGamma extends ShapeRateDistribution {
     const pos = gt(x, 0);
     const xs = safe(pos, x, 1);
     const a = this.concentration;
-    const lp = tf.sub(
-      tf.sub(tf.mul(a, tf.log(this.rate)), lgamma(a)),
-      tf.add(tf.mul(tf.add(a, 1), tf.log(xs)), tf.div(this.rate, xs)),
+    // the Gamma density of 1/x in Loader's form: log b - 2 log x + g(a, b / x)
+    const logY = tf.sub(tf.log(this.rate), tf.log(xs));
+    const lp = tf.add(
+      tf.sub(tf.log(this.rate), tf.mul(2, tf.log(xs))),
+      gammaLogDensity(a, tf.div(this.rate, xs), logY),
     );
     return maskLogProb(pos, lp);
   }

@@ -10,9 +10,22 @@
  * `x = (1 - (1 - u)^{1/b})^{1/a}`.
  */
 import * as tf from '@tensorflow/tfjs';
+import { log1p } from '../utils/log1p.js';
 import { ScalarDistribution } from './scalar.js';
 import type { DistributionOptions, TensorInput } from './distribution.js';
-import { andB, digamma, gt, lbeta, lt, maskLogProb, openUniform, safe, whereB } from './special.js';
+import {
+  andB,
+  digamma,
+  eq,
+  ge,
+  gt,
+  lbeta,
+  lt,
+  maskLogProb,
+  openUniform,
+  safe,
+  whereB,
+} from './special.js';
 import { EULER_GAMMA } from './gumbel.js';
 import { unitInterval, type Constraint } from '../constraints/constraints.js';
 
@@ -54,7 +67,7 @@ export class Kumaraswamy extends ScalarDistribution {
   protected override _rsample(shape: number[], seed: number): tf.Tensor {
     const u = openUniform([...shape, ...this._batchShape], seed);
     // 1 - (1 - u)^{1/b} = -expm1(log1p(-u) / b); then the 1/a-th power through logs
-    const inner = tf.neg(tf.expm1(tf.div(tf.log1p(tf.neg(u)), this.concentration0)));
+    const inner = tf.neg(tf.expm1(tf.div(log1p(tf.neg(u)), this.concentration0)));
     return tf.clipByValue(tf.exp(tf.div(tf.log(inner), this.concentration1)), 0, 1 - 2 ** -24);
   }
   protected _logProb(x: tf.Tensor): tf.Tensor {
@@ -62,7 +75,7 @@ export class Kumaraswamy extends ScalarDistribution {
     const b = this.concentration0;
     const inside = andB(gt(x, 0), lt(x, 1));
     const logX = tf.log(safe(inside, x, 0.5));
-    const log1mXa = tf.log1p(tf.neg(tf.exp(tf.mul(a, logX))));
+    const log1mXa = log1p(tf.neg(tf.exp(tf.mul(a, logX))));
     const lp = tf.add(
       tf.add(tf.log(tf.mul(a, b)), tf.mul(tf.sub(a, 1), logX)),
       tf.mul(tf.sub(b, 1), log1mXa),
@@ -75,9 +88,7 @@ export class Kumaraswamy extends ScalarDistribution {
   protected override _survival(x: tf.Tensor): tf.Tensor {
     const inside = andB(gt(x, 0), lt(x, 1));
     const xs = safe(inside, x, 0.5);
-    const s = tf.exp(
-      tf.mul(this.concentration0, tf.log1p(tf.neg(tf.pow(xs, this.concentration1)))),
-    );
+    const s = tf.exp(tf.mul(this.concentration0, log1p(tf.neg(tf.pow(xs, this.concentration1)))));
     return whereB(inside, s, tf.cast(lt(x, 0.5), 'float32'));
   }
   /** `E[X^n] = b B(1 + n/a, b)`. */
@@ -91,6 +102,21 @@ export class Kumaraswamy extends ScalarDistribution {
   }
   protected override _variance(): tf.Tensor {
     return this.expandToBatch(tf.sub(this.rawMoment(2), tf.square(this.rawMoment(1))));
+  }
+  /**
+   * `((a - 1)/(a b - 1))^(1/a)` for `a, b > 1`; otherwise, as `Beta`'s mode (the ends have the
+   * same exponents `a - 1` at 0 and `b - 1` at 1), 1 when `a >= b`, 0 when `a < b`, NaN when flat.
+   */
+  protected override _mode(): tf.Tensor {
+    const a = this.expandToBatch(this.concentration1);
+    const b = this.expandToBatch(this.concentration0);
+    const interior = andB(gt(a, 1), gt(b, 1));
+    const as = safe(interior, a, 2);
+    const bs = safe(interior, b, 2);
+    const m = tf.pow(tf.div(tf.sub(as, 1), tf.sub(tf.mul(as, bs), 1)), tf.reciprocal(as));
+    const end = tf.cast(ge(a, b), 'float32');
+    const flat = andB(eq(a, 1), eq(b, 1));
+    return tf.where(interior, m, tf.where(flat, tf.fill(a.shape, NaN), end));
   }
   protected override _entropy(): tf.Tensor {
     const a = this.concentration1;

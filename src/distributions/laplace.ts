@@ -8,6 +8,7 @@
  * `x = mu - b sign(u) log(1 - |u|)`, `u ~ U(-1, 1)`.
  */
 import * as tf from '@tensorflow/tfjs';
+import { log1p } from '../utils/log1p.js';
 import { LocationScaleDistribution } from './location_scale.js';
 import { registerKL } from './kl.js';
 import { lt } from './special.js';
@@ -26,7 +27,7 @@ export class Laplace extends LocationScaleDistribution {
   protected _standardSample(shape: number[], seed: number): tf.Tensor {
     // u in (-1, 1): the lower end is nudged so that log(1 - |u|) stays finite.
     const u = tf.randomUniform(shape, -1 + 1e-7, 1, 'float32', seed);
-    return tf.neg(tf.mul(tf.sign(u), tf.log1p(tf.neg(tf.abs(u)))));
+    return tf.neg(tf.mul(tf.sign(u), log1p(tf.neg(tf.abs(u)))));
   }
   protected _logProb(x: tf.Tensor): tf.Tensor {
     return tf.neg(tf.add(tf.abs(this.standardize(x)), tf.log(tf.mul(2, this.scale))));
@@ -34,7 +35,7 @@ export class Laplace extends LocationScaleDistribution {
   /** `loc - scale sign(p - 1/2) log(1 - 2|p - 1/2|)`. */
   protected override _icdf(p: tf.Tensor): tf.Tensor {
     const q = tf.sub(p, 0.5);
-    const z = tf.mul(tf.neg(tf.sign(q)), tf.log1p(tf.mul(-2, tf.abs(q))));
+    const z = tf.mul(tf.neg(tf.sign(q)), log1p(tf.mul(-2, tf.abs(q))));
     return tf.add(this.loc, tf.mul(this.scale, z));
   }
   protected override _cdf(x: tf.Tensor): tf.Tensor {

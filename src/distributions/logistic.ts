@@ -7,6 +7,7 @@
  * Reparameterized: `x = mu + s (log u - log(1 - u))`, `u ~ U(0, 1)`.
  */
 import * as tf from '@tensorflow/tfjs';
+import { log1p } from '../utils/log1p.js';
 import { LocationScaleDistribution } from './location_scale.js';
 import { openUniform } from './special.js';
 
@@ -23,7 +24,7 @@ import { openUniform } from './special.js';
 export class Logistic extends LocationScaleDistribution {
   protected _standardSample(shape: number[], seed: number): tf.Tensor {
     const u = openUniform(shape, seed);
-    return tf.sub(tf.log(u), tf.log1p(tf.neg(u)));
+    return tf.sub(tf.log(u), log1p(tf.neg(u)));
   }
   protected _logProb(x: tf.Tensor): tf.Tensor {
     const z = this.standardize(x);
@@ -31,7 +32,7 @@ export class Logistic extends LocationScaleDistribution {
   }
   /** `loc + scale log(p / (1 - p))`. */
   protected override _icdf(p: tf.Tensor): tf.Tensor {
-    const z = tf.sub(tf.log(p), tf.log1p(tf.neg(p)));
+    const z = tf.sub(tf.log(p), log1p(tf.neg(p)));
     return tf.add(this.loc, tf.mul(this.scale, z));
   }
   protected override _cdf(x: tf.Tensor): tf.Tensor {

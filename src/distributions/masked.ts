@@ -9,8 +9,9 @@
  *   \text{otherwise}\end{cases}\qquad b \in B'$$
  *
  * (`where(m, log p, 0)`, so the gradient is zero at masked-out entries), while draws, `mean`,
- * `mode`, `variance` and `stddev` are the base's broadcast to `B'`. The mask applies to batch
- * dims only: an event is kept or dropped whole. As in Pyro, `entropy` and `cdf` are not defined,
+ * `mode`, `variance`, `stddev` and `icdf` (the draws' quantile) are the base's broadcast to `B'`.
+ * The mask applies to batch dims only: an event is kept or dropped whole. As in Pyro, `entropy`
+ * and `cdf` are not defined,
  * and the only analytic KL is between two masked distributions:
  *
  * $$\mathrm{KL}(\mathrm{Masked}(p, m_p)\,\|\,\mathrm{Masked}(q, m_q)) =
@@ -195,6 +196,10 @@ export class MaskedDistribution extends Distribution {
     }
     const lp = this.b._logProb(x);
     return tf.where(tf.broadcastTo(m, lp.shape), lp, tf.zerosLike(lp));
+  }
+  /** The base's quantile (the draws are the base's; the mask changes only the log-density). */
+  protected override _icdf(p: tf.Tensor): tf.Tensor {
+    return this.b._icdf(p);
   }
   protected override _mean(): tf.Tensor {
     return this.b._mean();

@@ -12,9 +12,10 @@
  * in `nu`).
  */
 import * as tf from '@tensorflow/tfjs';
+import { log1p } from '../utils/log1p.js';
 import { Distribution, type DistributionOptions, type TensorInput } from './distribution.js';
 import { standardGammaRsample } from './host_sampling.js';
-import { gt, lgamma, whereB } from './special.js';
+import { gt, lgammaShift, whereB } from './special.js';
 import { lowerCholesky } from '../constraints/constraints.js';
 import { matrixDiag, squareSize, triangularSolve } from '../utils/linalg.js';
 import { broadcastTo } from '../utils/tensor.js';
@@ -116,11 +117,12 @@ export class MultivariateStudentT extends Distribution {
     const maha = tf.sum(tf.square(sol), [-2, -1]);
     const halfLogDet = tf.sum(tf.log(matrixDiag(this.scaleTril)), -1);
     const half = tf.mul(tf.add(nu, d), 0.5);
+    // lgamma((nu + d)/2) - lgamma(nu/2) without cancellation (all digits lost at nu = 1e8)
     const norm = tf.sub(
-      tf.sub(lgamma(half), lgamma(tf.mul(nu, 0.5))),
+      lgammaShift(tf.mul(nu, 0.5), 0.5 * d),
       tf.add(tf.mul(0.5 * d, tf.log(tf.mul(nu, Math.PI))), halfLogDet),
     );
-    return tf.sub(norm, tf.mul(half, tf.log1p(tf.div(maha, nu))));
+    return tf.sub(norm, tf.mul(half, log1p(tf.div(maha, nu))));
   }
   protected override _mean(): tf.Tensor {
     const nu = tf.expandDims(this.df, -1);

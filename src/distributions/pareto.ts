@@ -10,6 +10,7 @@
  * `E ~ Exponential(1)`.
  */
 import * as tf from '@tensorflow/tfjs';
+import { log1p } from '../utils/log1p.js';
 import { ScalarDistribution } from './scalar.js';
 import type { DistributionOptions, TensorInput } from './distribution.js';
 import { ge, gt, maskLogProb, safe, whereB } from './special.js';
@@ -47,7 +48,7 @@ export class Pareto extends ScalarDistribution {
   }
   protected override _rsample(shape: number[], seed: number): tf.Tensor {
     const u = tf.randomUniform([...shape, ...this._batchShape], 0, 1, 'float32', seed);
-    const e = tf.neg(tf.log1p(tf.neg(u)));
+    const e = tf.neg(log1p(tf.neg(u)));
     return tf.mul(this.scale, tf.exp(tf.div(e, this.alpha)));
   }
   protected _logProb(x: tf.Tensor): tf.Tensor {

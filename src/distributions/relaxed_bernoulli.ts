@@ -14,6 +14,7 @@
  * variance have no closed form.
  */
 import * as tf from '@tensorflow/tfjs';
+import { log1p } from '../utils/log1p.js';
 import { BinaryProbsDistribution } from './binary_probs.js';
 import type { DistributionOptions, TensorInput } from './distribution.js';
 import type { ProbsOrLogits } from './probs.js';
@@ -60,7 +61,7 @@ export class RelaxedBernoulli extends BinaryProbsDistribution {
   }
   protected override _rsample(shape: number[], seed: number): tf.Tensor {
     const u = openUniform([...shape, ...this._batchShape], seed);
-    const noise = tf.sub(tf.log(u), tf.log1p(tf.neg(u)));
+    const noise = tf.sub(tf.log(u), log1p(tf.neg(u)));
     const y = tf.div(tf.add(this.logits, noise), this.temperature);
     return tf.clipByValue(tf.sigmoid(y), EPS, 1 - EPS);
   }
@@ -68,7 +69,7 @@ export class RelaxedBernoulli extends BinaryProbsDistribution {
     const inside = andB(gt(x, 0), lt(x, 1));
     const xs = safe(inside, x, 0.5);
     const logX = tf.log(xs);
-    const log1mX = tf.log1p(tf.neg(xs));
+    const log1mX = log1p(tf.neg(xs));
     const t = this.temperature;
     const d = tf.sub(this.logits, tf.mul(t, tf.sub(logX, log1mX)));
     const lp = tf.sub(
@@ -81,10 +82,7 @@ export class RelaxedBernoulli extends BinaryProbsDistribution {
   protected override _cdf(x: tf.Tensor): tf.Tensor {
     const inside = andB(gt(x, 0), lt(x, 1));
     const xs = safe(inside, x, 0.5);
-    const z = tf.sub(
-      tf.mul(this.temperature, tf.sub(tf.log(xs), tf.log1p(tf.neg(xs)))),
-      this.logits,
-    );
+    const z = tf.sub(tf.mul(this.temperature, tf.sub(tf.log(xs), log1p(tf.neg(xs)))), this.logits);
     return whereB(inside, tf.sigmoid(z), tf.cast(gt(x, 0.5), 'float32'));
   }
 }

@@ -11,6 +11,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { Bijector } from '../bijectors/bijector.js';
 import { ScalarAffine } from '../bijectors/scalar_affine.js';
+import { Affine } from '../bijectors/affine.js';
+import { Chain } from '../bijectors/chain.js';
+import { IndependentTransform } from '../bijectors/independent_transform.js';
+import { Invert } from '../bijectors/invert.js';
 import { ArgumentError, NotDefinedError, NotRegisteredError } from '../utils/errors.js';
 import { broadcastShapes, broadcastTo } from '../utils/tensor.js';
 import { Distribution, type DistributionOptions } from './distribution.js';
@@ -117,22 +121,30 @@ export class TransformedDistribution extends Distribution {
     return tf.add(this.distribution.logProb(x), ld);
   }
 
-  /** Direction of the scalar monotone bijector; throws where the CDF has no closed form. */
-  private direction(method: string): boolean {
+  /**
+   * Direction of the elementwise monotone bijector; throws where the CDF has no closed form (a
+   * bijector that mixes coordinates or is not monotone, or, unless `anyBase`, a base with an
+   * event shape).
+   */
+  private direction(method: string, anyBase = false): boolean {
     const inc = this.bijector.isIncreasing;
-    if (this.distribution.eventShape.length !== 0 || inc === undefined) {
+    const scalarBase = anyBase || this.distribution.eventShape.length === 0;
+    if (!scalarBase || inc === undefined || !isElementwise(this.bijector)) {
       throw new NotDefinedError(
-        `${this.name}: ${method} needs a scalar base distribution and a monotone bijector`,
+        `${this.name}: ${method} needs ${anyBase ? 'a' : 'a scalar base distribution and a'} ` +
+          `monotone elementwise bijector, got ${this.bijector.name}` +
+          (inc === undefined ? ' (neither increasing nor decreasing everywhere)' : ''),
       );
     }
     return inc;
   }
   /**
-   * Quantile `T(F_X^{-1}(p))` for an increasing bijector `T`, `T(F_X^{-1}(1 - p))` for a
-   * decreasing one (torch's `TransformedDistribution.icdf`).
+   * Quantile `T(F_X^{-1}(p))` for an increasing elementwise bijector `T`, `T(F_X^{-1}(1 - p))`
+   * for a decreasing one (torch's `TransformedDistribution.icdf`); over a base with an event
+   * shape (e.g. `Independent`), coordinate by coordinate.
    */
   protected override _icdf(p: tf.Tensor): tf.Tensor {
-    const inc = this.direction('icdf');
+    const inc = this.direction('icdf', true);
     return this.bijector.forward(this.distribution.icdf(inc ? p : tf.sub(1, p)));
   }
   protected override _cdf(y: tf.Tensor): tf.Tensor {
@@ -213,3 +225,15 @@ export function klTransformedTransformed(
 }
 
 registerKL(TransformedDistribution, TransformedDistribution, klTransformedTransformed);
+
+/**
+ * True for a bijector that acts on each coordinate alone (so that a quantile or CDF maps through
+ * it): scalar bijectors, `Affine`, and `IndependentTransform`/`Chain`/`Invert` of such.
+ */
+function isElementwise(b: Bijector): boolean {
+  if (b instanceof IndependentTransform) return isElementwise(b.base);
+  if (b instanceof Invert) return isElementwise(b.bijector);
+  if (b instanceof Chain) return b.bijectors.every(isElementwise);
+  if (b instanceof Affine) return true;
+  return b.domainEventDim === 0 && b.codomainEventDim === 0;
+}

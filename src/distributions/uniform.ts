@@ -4,7 +4,7 @@
  * $$p(x;a,b) = \frac{1}{b-a},\quad a \le x \le b$$
  *
  * CDF `clip((x - a)/(b - a), 0, 1)`, mean `(a + b)/2`, variance `(b - a)^2 / 12`, entropy
- * `log(b - a)`; every point of `[a, b]` is a mode, so `mode` is not defined. Reparameterized:
+ * `log(b - a)`; every point of `[a, b]` is a mode, so `mode` is `NaN` (as in torch). Reparameterized:
  * `x = a + (b - a) u`.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -80,6 +80,10 @@ export class Uniform extends ScalarDistribution {
   }
   protected override _variance(): tf.Tensor {
     return this.expandToBatch(tf.div(tf.square(this.width()), 12));
+  }
+  /** `NaN`: every point of `[low, high]` is a mode, none is the mode (torch's convention). */
+  protected override _mode(): tf.Tensor {
+    return tf.fill(this._batchShape, NaN);
   }
   protected override _entropy(): tf.Tensor {
     return this.expandToBatch(tf.log(this.width()));

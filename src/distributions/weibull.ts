@@ -9,6 +9,7 @@
  * Reparameterized: `x = lambda (-log u)^{1/k}`.
  */
 import * as tf from '@tensorflow/tfjs';
+import { log1p } from '../utils/log1p.js';
 import { ScalarDistribution } from './scalar.js';
 import type { DistributionOptions, TensorInput } from './distribution.js';
 import { registerKL } from './kl.js';
@@ -72,7 +73,7 @@ export class Weibull extends ScalarDistribution {
   }
   /** `scale (-log(1 - p))^(1/concentration)`. */
   protected override _icdf(p: tf.Tensor): tf.Tensor {
-    const e = tf.neg(tf.log1p(tf.neg(p)));
+    const e = tf.neg(log1p(tf.neg(p)));
     return tf.mul(this.scale, tf.pow(e, tf.reciprocal(this.concentration)));
   }
   protected override _cdf(x: tf.Tensor): tf.Tensor {

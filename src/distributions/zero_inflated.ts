@@ -11,6 +11,7 @@
  * `{gateLogits}` `log(g / (1 - g))` (then `log g = -softplus(-l)`, `log(1-g) = -softplus(l)`).
  */
 import * as tf from '@tensorflow/tfjs';
+import { log1p } from '../utils/log1p.js';
 import { ArgumentError } from '../utils/errors.js';
 import { deriveSeeds } from '../utils/seed.js';
 import { broadcastTo, type TensorInput } from '../utils/tensor.js';
@@ -94,7 +95,7 @@ export class ZeroInflatedDistribution extends Distribution {
         this.gate = this.param(gp.gate as TensorInput, 'gate');
         this.checkInRange(this.gate, 'gate', 0, 1);
         this.gateLogits = this.own(
-          tf.tidy(() => tf.sub(tf.log(this.gate), tf.log1p(tf.neg(this.gate)))),
+          tf.tidy(() => tf.sub(tf.log(this.gate), log1p(tf.neg(this.gate)))),
         );
       }
       this.batch = this.broadcastParams({
@@ -124,7 +125,7 @@ export class ZeroInflatedDistribution extends Distribution {
       const l = this.gateLogits;
       return [tf.neg(tf.softplus(tf.neg(l))), tf.neg(tf.softplus(l))];
     }
-    return [tf.log(this.gate), tf.log1p(tf.neg(this.gate))];
+    return [tf.log(this.gate), log1p(tf.neg(this.gate))];
   }
 
   protected override _sample(shape: number[], seed: number): tf.Tensor {

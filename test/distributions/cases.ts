@@ -165,7 +165,6 @@ export const CASES: Case[] = [
     {
       name: 'Cauchy',
       make: () => new d.Cauchy(col(NORMAL_P, 0), col(NORMAL_P, 1)),
-      undefinedMethods: ['mean', 'variance'],
       heavyTailed: true,
       fd: { theta: [0.3, 1.2], build: ([l, sc]) => new d.Cauchy(l!, sc!) },
       bad: [
@@ -176,6 +175,9 @@ export const CASES: Case[] = [
     NORMAL_P,
     (m, sd) => ({
       ...stdlibRef(cauchyRef, [m, sd], { mean: false, variance: false }),
+      // torch's convention: the mean does not exist (NaN), the variance is infinite
+      mean: NaN,
+      variance: Infinity,
       mode: m,
     }),
     LOC_SCALE_X,
@@ -288,7 +290,6 @@ export const CASES: Case[] = [
     {
       name: 'Uniform',
       make: () => new d.Uniform([-1, 0.5], [2, 4]),
-      undefinedMethods: ['mode'],
       fd: { theta: [-1, 2], build: ([lo, hi]) => new d.Uniform(lo!, hi!) },
       bad: [
         [() => new d.Uniform(1, 0), /high/],
@@ -300,7 +301,8 @@ export const CASES: Case[] = [
       [-1, 2],
       [0.5, 4],
     ],
-    (lo, hi) => stdlibRef(uniformRef, [lo, hi], { mode: false }),
+    // every point is a mode: NaN, as torch
+    (lo, hi) => ({ ...stdlibRef(uniformRef, [lo, hi], { mode: false }), mode: NaN }),
     [
       [0.7, 1.4],
       [-0.6, 0.75],
@@ -517,8 +519,11 @@ CASES.push({
     [Math.log(0.3), Math.log(0.6)],
   ],
   mode: [1, 0],
+  // a label has no mean or variance: NaN, as torch and NumPyro
+  mean: [NaN, NaN],
+  variance: [NaN, NaN],
   entropy: CAT_P.map((p) => -p.reduce((a, v) => a + v * Math.log(v), 0)),
-  undefinedMethods: ['mean', 'variance', 'cdf'],
+  undefinedMethods: ['cdf'],
   discrete: true,
   bad: [
     [() => new d.Categorical({ probs: [0.5, 0.6] }), /probs/],
@@ -533,10 +538,12 @@ CASES.push({
   points: [0, 2],
   logProb: [[0.5 - lse([0.5, -1, 2])], [2 - lse([0.5, -1, 2])]],
   mode: [2],
+  mean: [NaN],
+  variance: [NaN],
   entropy: [
     -[0.5, -1, 2].map((l) => l - lse([0.5, -1, 2])).reduce((a, lp) => a + Math.exp(lp) * lp, 0),
   ],
-  undefinedMethods: ['mean', 'variance', 'cdf'],
+  undefinedMethods: ['cdf'],
   discrete: true,
   bad: [[() => new d.Categorical({ logits: [] }), /logits/]],
 });
@@ -585,8 +592,8 @@ CASES.push({
   logProb: DIR_X.map((row) => row.map((x, i) => dirLogPdf(DIR_A[i]!, x))),
   mean: DIR_A.flatMap((a) => dirMoments(a).mean),
   variance: DIR_A.flatMap((a) => dirMoments(a).variance),
-  // mode (a-1)/(a0-K) when all a > 1, NaN otherwise.
-  mode: [...[0.5 / 3.5, 1 / 3.5, 2 / 3.5], NaN, NaN, NaN],
+  // mode (a-1)/(a0-K) when all a > 1; otherwise torch's (a-1)^+ normalized
+  mode: [...[0.5 / 3.5, 1 / 3.5, 2 / 3.5], 0, 3 / 3.2, 0.2 / 3.2],
   entropy: DIR_A.map((a) => dirMoments(a).entropy),
   undefinedMethods: ['cdf'],
   implicit: {

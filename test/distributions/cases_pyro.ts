@@ -563,7 +563,8 @@ CASES.push({
     ([a, b]) =>
       1 - 1 / b! + (1 - 1 / a!) * (digamma(b! + 1) + 0.5772156649015329) - Math.log(a! * b!),
   ),
-  undefinedMethods: ['mode'],
+  // ((a - 1)/(a b - 1))^(1/a) for (2, 3); 0 for a <= 1 < b (as Beta)
+  mode: [Math.sqrt(1 / 5), 0],
   rtol: 1e-4,
   atol: 1e-5,
   fd: { theta: [1.7, 2.4], build: ([a, b]) => new d.Kumaraswamy(a!, b!) },

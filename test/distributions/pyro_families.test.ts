@@ -10,7 +10,9 @@ import { ArgumentError, bijectors, distributions } from '../../src/index.js';
 import normalRef from '@stdlib/stats-base-dists-normal';
 import nbRef from '@stdlib/stats-base-dists-negative-binomial';
 import { ndtri } from '../../src/distributions/ndtri.js';
-import { expectNoLeak } from '../helpers.js';
+import gammaln from '@stdlib/math-base-special-gammaln';
+import betaln from '@stdlib/math-base-special-betaln';
+import { expectNoLeak, finiteDiff } from '../helpers.js';
 
 const d = distributions;
 
@@ -490,6 +492,110 @@ describe('compound count families', () => {
       const lp = expectNoLeak(() => gp.logProb(k));
       expect(lp).toBeAllclose([nbRef.logpmf(k, a, b / (1 + b))], { rtol: 2e-5 });
       gp.dispose();
+    }
+  });
+});
+
+describe('BetaBinomial and DirichletMultinomial at small and huge parameters and counts', () => {
+  const bbRef = (a: number, b: number, n: number, k: number): number =>
+    gammaln(n + 1) - gammaln(k + 1) - gammaln(n - k + 1) + betaln(k + a, n - k + b) - betaln(a, b);
+  const dmRef = (alpha: number[], x: number[]): number => {
+    const n = x.reduce((s, v) => s + v, 0);
+    const a0 = alpha.reduce((s, v) => s + v, 0);
+    let r = gammaln(n + 1) + gammaln(a0) - gammaln(n + a0);
+    x.forEach((xi, i) => {
+      const ai = alpha[i]!;
+      r += gammaln(xi + ai) - gammaln(xi + 1) - gammaln(ai);
+    });
+    return r;
+  };
+
+  it('BetaBinomial log-probabilities match @stdlib over a grid of parameters and counts', () => {
+    // the lgamma form gave (2, 3, 1e6) at 4e5: -13.5 for -13.2685; (50, 50, 1e5) at 5e4: -9.5625
+    // for -9.4391; (1e6, 1e6, 1e6) at 5e5: -11 for -7.336; (0.5, 0.5, 1e6) at 1e6: -6.14 for -7.48
+    const params = [1e-3, 0.4, 2, 50, 1e4, 1e6];
+    const counts = [0, 1, 7, 1e3, 1e6];
+    for (const a of params) {
+      for (const b of params) {
+        for (const n of counts) {
+          const ks = [
+            ...new Set([0, 1, Math.floor(n / 3), Math.round((n * a) / (a + b)), n]),
+          ].filter((k) => k <= n);
+          const bb = new d.BetaBinomial(a, b, n);
+          const lp = expectNoLeak(() => bb.logProb(ks));
+          bb.dispose();
+          const ref = ks.map((k) => bbRef(a, b, n, k));
+          ks.forEach((k, i) => {
+            const tol = 2e-5 * Math.max(1, Math.abs(ref[i]!));
+            expect(Math.abs(lp[i]! - ref[i]!), `(${a}, ${b}, ${n}) at ${k}`).toBeLessThan(tol);
+          });
+        }
+      }
+    }
+  });
+
+  it('BetaBinomial gradients in both concentrations match finite differences of @stdlib', () => {
+    const cases = [
+      [2, 3, 1e6, 4e5],
+      [0.01, 3, 1e4, 0],
+      [0.5, 0.5, 100, 99],
+      [1e4, 2e4, 1e6, 3.3e5],
+    ] as const;
+    for (const [a, b, n, k] of cases) {
+      const grad = tf.grads((x: tf.Tensor, y: tf.Tensor) => {
+        const bb = new d.BetaBinomial(x, y, n);
+        const lp = bb.logProb(k);
+        bb.dispose();
+        return lp;
+      });
+      const before = tf.memory().numTensors;
+      const at = tf.scalar(a);
+      const bt = tf.scalar(b);
+      const [ga, gb] = grad([at, bt]);
+      const got = [read(ga!)[0]!, read(gb!)[0]!];
+      at.dispose();
+      bt.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+      const fd = finiteDiff(([x, y]) => bbRef(x!, y!, n, k), [a, b], Math.min(a, b) * 1e-4);
+      expect(got, `(${a}, ${b}, ${n}) at ${k}`).toBeAllclose(fd, { rtol: 1e-4, atol: 1e-6 });
+    }
+  });
+
+  it('DirichletMultinomial log-probabilities match @stdlib at large counts and concentrations', () => {
+    // the lgamma form gave -26.25 for -25.872 ([2, 3, 4] at [3e5, 3e5, 4e5]) and -9 for -8.762
+    // ([0.1, 0.2, 0.3] at [1e6, 0, 0])
+    const cases: [number[], number[]][] = [
+      [
+        [2, 3, 4],
+        [3e5, 3e5, 4e5],
+      ],
+      [
+        [0.1, 0.2, 0.3],
+        [1e6, 0, 0],
+      ],
+      [
+        [1e5, 1e5, 1e5],
+        [3e5, 3e5, 4e5],
+      ],
+      [
+        [1e-3, 5, 1e6, 0.5],
+        [0, 10, 2e5, 1],
+      ],
+      [[2.5], [40]],
+      [
+        [0.7, 1.2],
+        [0, 0],
+      ],
+    ];
+    for (const [alpha, x] of cases) {
+      const n = x.reduce((s, v) => s + v, 0);
+      const dm = new d.DirichletMultinomial(alpha, n);
+      const lp = expectNoLeak(() => dm.logProb(x));
+      dm.dispose();
+      const ref = dmRef(alpha, x);
+      expect(Math.abs(lp[0]! - ref), `[${alpha.join(', ')}] at [${x.join(', ')}]`).toBeLessThan(
+        2e-5 * Math.max(1, Math.abs(ref)),
+      );
     }
   });
 });

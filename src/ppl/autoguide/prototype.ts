@@ -173,7 +173,7 @@ export function latentSpecs<A extends unknown[]>(
           x = initSiteValue(strategy, { ...site, seed, uniform: rng }, 'initLoc');
         }
         let u = bijector.inverse(tf.cast(x, 'float32'));
-        if (!u.shape.every((d, i) => d === subShape[i])) {
+        if (u.rank !== subShape.length || !u.shape.every((d, i) => d === subShape[i])) {
           throw new ArgumentError(
             'initLoc',
             `site '${s.name}': expected an initial value of shape [${v.shape.join(',')}]`,
