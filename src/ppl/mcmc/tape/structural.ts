@@ -1,6 +1,6 @@
 /**
  * Replay kernels beyond element-wise ones (see `kernels.ts`): reductions (`Sum`, `Mean`, `Max`,
- * `Min`, `Prod` over `axis`), `BatchMatMul` with broadcast batch dimensions and transposes,
+ * `Min`, `Prod`, and the boolean `All`/`Any`, over `axis`), `BatchMatMul` with broadcast batch dimensions and transposes,
  * `Softmax` over the last axis, `Cumsum`, deepprob's fused Normal log-density kernels and element
  * maps (`Gather` nodes). Each returns a forward step and a reverse-mode backward step over
  * preallocated buffers.
@@ -73,6 +73,22 @@ export function reduce(node: TapeNode, out: Slot, x: Slot, inShape: number[]): N
           }
         },
       };
+    case 'All':
+    case 'Any': {
+      // booleans as 0/1; no gradient flows through a boolean
+      const all = node.op === 'All';
+      return {
+        fwd: () => {
+          yv.fill(all ? 1 : 0);
+          for (let i = 0; i < n; i++) {
+            const j = map[i] as number;
+            const b = xv[i] !== 0 ? 1 : 0;
+            if (all ? b === 0 : b === 1) yv[j] = b;
+          }
+        },
+        bwd: () => undefined,
+      };
+    }
     default:
       throw new UnsupportedKernelError(`kernel '${node.op}'`);
   }
