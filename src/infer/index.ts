@@ -9,6 +9,8 @@ export {
   ELBO,
   squaredErrorSum,
   bernoulliNLLSum,
+  bernoulliLogitsNLLSum,
+  normalNLLSum,
   klStandardNormalSum,
   type ELBOOptions,
 } from './elbo.js';
