@@ -52,21 +52,55 @@ export class ConditionalVAE extends VAEBase {
     this.numClasses = numClasses;
   }
 
+  /**
+   * The one-hot rows of `y`: integer labels `[n]` in `[0, numClasses)`, or rows already one-hot,
+   * `[n, numClasses]` (each row 0/1 with a single 1), as a PyTorch user passes either.
+   */
   private oneHot(y: tf.Tensor, n: number, name = 'y'): tf.Tensor {
+    if (!(y instanceof tf.Tensor)) {
+      throw new ArgumentError(name, 'expected a tensor of labels');
+    }
+    const C = this.numClasses;
+    if (y.rank === 2 && y.shape[0] === n && y.shape[1] === C) {
+      const v = y.dataSync();
+      for (let i = 0; i < n; i++) {
+        let ones = 0;
+        for (let j = 0; j < C; j++) {
+          const e = v[i * C + j] as number;
+          if (e === 1) ones++;
+          else if (e !== 0) {
+            throw new ArgumentError(
+              name,
+              `expected one-hot rows [${n}, ${C}] of 0/1 values, got ${e} at [${i}, ${j}]`,
+            );
+          }
+        }
+        if (ones !== 1) {
+          throw new ArgumentError(
+            name,
+            `expected one-hot rows [${n}, ${C}] with a single 1, got ${ones} ones in row ${i}`,
+          );
+        }
+      }
+      return tf.cast(y, 'float32');
+    }
     if (y.rank !== 1 || y.shape[0] !== n) {
-      throw new ArgumentError(name, `expected integer labels of shape [${n}], got [${y.shape}]`);
+      throw new ArgumentError(
+        name,
+        `expected integer labels of shape [${n}] or one-hot rows [${n}, ${C}] (numClasses), got [${y.shape}]`,
+      );
     }
     const v = y.dataSync();
     for (let i = 0; i < v.length; i++) {
       const l = v[i] as number;
-      if (!(Number.isInteger(l) && l >= 0 && l < this.numClasses)) {
+      if (!(Number.isInteger(l) && l >= 0 && l < C)) {
         throw new ArgumentError(
           name,
-          `expected integer labels in [0, ${this.numClasses}) (numClasses), got ${l} at ${i}`,
+          `expected integer labels in [0, ${C}) (numClasses), got ${l} at ${i}`,
         );
       }
     }
-    return tf.oneHot(tf.cast(y, 'int32') as tf.Tensor1D, this.numClasses).toFloat();
+    return tf.oneHot(tf.cast(y, 'int32') as tf.Tensor1D, C).toFloat();
   }
 
   /** Encode `(x, y)`, sample `z`, decode `[z, onehot(y)]` (training mode: SVI's pass). */
@@ -92,7 +126,8 @@ export class ConditionalVAE extends VAEBase {
   }
 
   /**
-   * Decode `n` draws `z ~ N(0, I)` conditioned on `label` (one label for all, or `n` labels).
+   * Decode `n` draws `z ~ N(0, I)` conditioned on `label` (one label for all, `n` labels, or a
+   * tensor of `n` labels or one-hot rows `[n, numClasses]`).
    */
   generateSample(label: number | number[] | tf.Tensor, n: number, shape?: number[]): tf.Tensor {
     checkSize(n, 'n');
@@ -111,7 +146,10 @@ export class ConditionalVAE extends VAEBase {
     });
   }
 
-  /** Reconstruct `x` given its labels `y`, shaped as `x` (the networks in inference mode). */
+  /**
+   * Reconstruct `x` given its labels `y` (integers `[n]` or one-hot `[n, numClasses]`), shaped as
+   * `x` (the networks in inference mode).
+   */
   reconstructSample(x: tf.Tensor, y: tf.Tensor): tf.Tensor {
     return tf.tidy(() => reshapeLike(this.forward(x, y, false).reconX, x));
   }

@@ -18,6 +18,7 @@ import {
   applyNetwork,
   builtDense,
   checkNetwork,
+  checkNetworkShapes,
   checkSize,
   disposeNetwork,
   networkVariables,
@@ -82,6 +83,7 @@ export abstract class VAEBase implements ProbabilisticNetwork {
       throw new ArgumentError('stdTransform', `expected 'softplus' or 'exp', got '${String(st)}'`);
     }
     this.stdTransform = st;
+    checkNetworkShapes(this.encoder, this.decoder, hiddenSize, decoderInputSize - latentSize);
     this.dense1 = builtDense(hiddenSize, latentSize, 'vae_mu');
     this.dense2 = builtDense(hiddenSize, latentSize, 'vae_std');
     this.dense3 = builtDense(decoderInputSize, hiddenSize, 'vae_dec');

@@ -97,7 +97,10 @@ describe('dpn.VAE', () => {
     expect(tf.memory().numTensors).toBe(before);
     expect(() => new VAE({} as tf.Sequential, dec(), 8, 3)).toThrow(/encoder/);
     expect(() => new VAE(enc(16), dec(), 0, 3)).toThrow(/hiddenSize/);
-    const v2 = new VAE(enc(16), dec(), 7, 3);
+    // a tf.LayersModel declares its shapes: refused at construction
+    expect(() => new VAE(enc(16), dec(), 7, 3)).toThrow(/encoder.*\[n, 7\] \(hiddenSize\)/);
+    // a layer stack does not: refused on its first batch
+    const v2 = new VAE([tf.layers.dense({ units: 8 })], [tf.layers.dense({ units: 16 })], 7, 3);
     const x = tf.zeros([2, 16]);
     expect(() => v2.apply(x)).toThrow(/hiddenSize/);
     x.dispose();
