@@ -15,4 +15,12 @@ export {
   type ELBOOptions,
 } from './elbo.js';
 export { WithLossCell, type NetWithLoss, type OutputLoss } from './with_loss.js';
-export { SVI, type Batch, type Dataset, type SVIOptions, type EpochReport } from './svi.js';
+export {
+  SVI,
+  type Batch,
+  type BatchLike,
+  type AsyncDataset,
+  type Dataset,
+  type SVIOptions,
+  type EpochReport,
+} from './svi.js';
