@@ -52,6 +52,10 @@ export class ConditionalVAE extends VAEBase {
     this.numClasses = numClasses;
   }
 
+  protected override labelColumns(): number {
+    return this.numClasses;
+  }
+
   /**
    * The one-hot rows of `y`: integer labels `[n]` in `[0, numClasses)`, or rows already one-hot,
    * `[n, numClasses]` (each row 0/1 with a single 1), as a PyTorch user passes either.

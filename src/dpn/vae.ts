@@ -125,6 +125,45 @@ export abstract class VAEBase implements ProbabilisticNetwork {
       throw new ArgumentError('x', `expected at least one example, got [${x.shape.join(', ')}]`);
     }
     checkFinite(x, 'x', 'inputs');
+    this.checkEncoderInput(x);
+  }
+
+  /** One-hot label columns a one-input encoder sees after the flattened `x` (0 for a VAE). */
+  protected labelColumns(): number {
+    return 0;
+  }
+
+  /**
+   * Check `x` against the input shape a `tf.LayersModel` encoder declares (a layer stack declares
+   * none), so that a batch of the wrong shape is named as such, not as a layer's input.
+   */
+  private checkEncoderInput(x: tf.Tensor): void {
+    if (Array.isArray(this.encoder)) return;
+    const shape = this.encoder.inputs[0]?.shape;
+    if (shape === undefined) return;
+    const want = shape.slice(1);
+    const got = x.shape.slice(1);
+    const labels = this.labelColumns();
+    const flat = labels > 0 && this.encoder.inputs.length === 1;
+    const fmt = (d: (number | null)[]): string => `[n, ${d.map((v) => v ?? '?').join(', ')}]`;
+    if (flat) {
+      const w = want.length === 1 ? want[0] : null;
+      const size = got.reduce((a, b) => a * b, 1);
+      if (typeof w === 'number' && size + labels !== w) {
+        throw new ArgumentError(
+          'x',
+          `expected ${w - labels} values per example (the encoder's input ${fmt(want)} less the ${labels} one-hot label columns), got [${x.shape.join(', ')}]`,
+        );
+      }
+      return;
+    }
+    const fits = want.length === got.length && want.every((d, i) => d === null || d === got[i]);
+    if (!fits) {
+      throw new ArgumentError(
+        'x',
+        `expected a batch of the encoder's input shape ${fmt(want)}, got [${x.shape.join(', ')}]`,
+      );
+    }
   }
 
   /** Every trainable variable: encoder, the three dense heads, decoder. */

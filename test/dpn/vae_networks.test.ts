@@ -89,6 +89,27 @@ describe('dpn.VAE on networks other than the seed', () => {
     nets.forEach((m) => m.dispose());
   });
 
+  it("refuses a batch of another shape than the encoder's declared input, naming x", () => {
+    const vae = new VAE(convEncoder(16, 3, 5), convDecoder(16, 3, 5), 5, 2);
+    const cvae = new ConditionalVAE(dense(10 + 3, 6), dense(6, 10), 6, 2, 3);
+    const x = tf.zeros([2, 8, 8, 3]);
+    const x2 = tf.zeros([2, 12]);
+    const y = tf.tensor1d([0, 2], 'int32');
+    const before = tf.memory().numTensors;
+    // the old VAE failed inside tfjs: 'Input 0 is incompatible with layer dense_Dense1 ...'
+    expect(() => vae.apply(x)).toThrow(
+      /x: expected a batch of the encoder's input shape \[n, 16, 16, 3\], got \[2, 8, 8, 3\]/,
+    );
+    expect(() => vae.reconstructSample(x)).toThrow(/x: .*\[n, 16, 16, 3\]/);
+    expect(() => cvae.apply(x2, y)).toThrow(
+      /x: expected 10 values per example \(the encoder's input \[n, 13\] less the 3 one-hot label columns\), got \[2, 12\]/,
+    );
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([x, x2, y]);
+    vae.dispose();
+    cvae.dispose();
+  });
+
   it('convolutional encoder and transposed-conv decoder at 28x28x1 and 32x32x3; latent 1 and 64', () => {
     setSeed(3);
     for (const [h, c, latent] of [
