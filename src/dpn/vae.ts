@@ -174,6 +174,54 @@ export abstract class VAEBase implements ProbabilisticNetwork {
     return [...networkVariables(this.encoder), ...heads, ...networkVariables(this.decoder)];
   }
 
+  /** Every weight, trainable or not (e.g. BatchNorm statistics): encoder, heads, decoder. */
+  private allWeights(): tf.LayerVariable[] {
+    const of = (net: Network): tf.LayerVariable[] =>
+      Array.isArray(net) ? net.flatMap((l) => l.weights) : net.weights;
+    return [
+      ...of(this.encoder),
+      ...[this.dense1, this.dense2, this.dense3].flatMap((l) => l.weights),
+      ...of(this.decoder),
+    ];
+  }
+
+  /**
+   * Copies of every weight (encoder, the three dense heads, decoder; non-trainable ones such as
+   * BatchNorm statistics included), in a fixed order: a checkpoint to resume from with
+   * {@link setWeights} (Keras's `getWeights`, PyTorch's `state_dict`). The caller disposes them.
+   */
+  getWeights(): tf.Tensor[] {
+    return this.allWeights().map((w) => tf.clone(w.read()));
+  }
+
+  /**
+   * Restore weights saved by {@link getWeights} of a VAE of the same architecture. Every count
+   * and shape is checked before any weight changes; the tensors stay the caller's.
+   */
+  setWeights(weights: tf.Tensor[]): void {
+    const ws = this.allWeights();
+    if (!Array.isArray(weights) || weights.length !== ws.length) {
+      throw new ArgumentError(
+        'weights',
+        `expected ${ws.length} tensors (getWeights of a VAE of this architecture), got ${Array.isArray(weights) ? weights.length : String(weights)}`,
+      );
+    }
+    ws.forEach((w, i) => {
+      const t = weights[i];
+      if (!(t instanceof tf.Tensor) || t.isDisposed) {
+        throw new ArgumentError(`weights[${i}]`, 'expected a live tensor');
+      }
+      const shape = w.read().shape;
+      if (!tf.util.arraysEqual(t.shape, shape) || t.dtype !== w.dtype) {
+        throw new ArgumentError(
+          `weights[${i}]`,
+          `expected ${w.dtype} [${shape.join(', ')}] (${w.name}), got ${t.dtype} [${t.shape.join(', ')}]`,
+        );
+      }
+    });
+    ws.forEach((w, i) => w.write(weights[i] as tf.Tensor));
+  }
+
   /** Free the encoder, decoder and heads. */
   dispose(): void {
     disposeNetwork(this.encoder);

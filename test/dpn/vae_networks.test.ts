@@ -256,3 +256,79 @@ describe('dpn.ConditionalVAE labels', () => {
     }
   });
 });
+
+describe('dpn VAE weights', () => {
+  const bnEncoder = (): tf.Sequential =>
+    tf.sequential({
+      layers: [
+        tf.layers.dense({ inputShape: [6], units: 5 }),
+        tf.layers.batchNormalization(),
+        tf.layers.dense({ units: 4, activation: 'relu' }),
+      ],
+    });
+  const mk = (): VAE => new VAE(bnEncoder(), dense(4, 6, 'sigmoid'), 4, 2);
+
+  it('getWeights/setWeights resume training exactly, BatchNorm statistics included', () => {
+    const x = tf.randomUniform([8, 6], 0, 1, 'float32', 3);
+    const data = [{ x }];
+    const a = mk();
+    const sviA = new SVI({
+      netWithLoss: new WithLossCell(a, new ELBO()),
+      optimizer: tf.train.sgd(0.05),
+    });
+    setSeed(1);
+    sviA.run(data, 1);
+    const saved = a.getWeights();
+    // encoder 2 + BatchNorm 4 (gamma, beta, moving mean, moving variance) + 2, heads 6, decoder 2
+    expect(saved.length).toBe(16);
+    setSeed(2);
+    sviA.run(data, 2);
+    const b = mk();
+    const before = tf.memory().numTensors;
+    b.setWeights(saved);
+    expect(tf.memory().numTensors).toBe(before);
+    const sviB = new SVI({
+      netWithLoss: new WithLossCell(b, new ELBO()),
+      optimizer: tf.train.sgd(0.05),
+    });
+    setSeed(2);
+    sviB.run(data, 2);
+    const wa = a.getWeights();
+    const wb = b.getWeights();
+    wa.forEach((t, i) => {
+      const u = wb[i] as tf.Tensor;
+      const d = tf.tidy(() => tf.max(tf.abs(tf.sub(t, u))).dataSync()[0] as number);
+      expect(d).toBeLessThan(1e-6);
+    });
+    expect(sviB.getTrainLoss()).toBeCloseTo(sviA.getTrainLoss(), 5);
+    // the moving statistics moved (training mode) and were carried over
+    expect(
+      tf.tidy(
+        () => tf.max(tf.abs(tf.sub(saved[4] as tf.Tensor, wa[4] as tf.Tensor))).dataSync()[0],
+      ),
+    ).toBeGreaterThan(0);
+    tf.dispose([...saved, ...wa, ...wb, x]);
+    a.dispose();
+    b.dispose();
+  });
+
+  it('setWeights checks the count and every shape before changing any weight', () => {
+    const a = mk();
+    const w = a.getWeights();
+    const ones = tf.onesLike(w[0] as tf.Tensor);
+    const wrong = tf.zeros([7]);
+    const before = tf.memory().numTensors;
+    expect(() => a.setWeights(w.slice(1))).toThrow(/weights: expected 16 tensors .*got 15/);
+    // a valid first tensor, a wrong last one: nothing may change
+    expect(() => a.setWeights([ones, ...w.slice(1, 15), wrong])).toThrow(
+      /weights\[15\]: expected float32 \[6\] .*got float32 \[7\]/,
+    );
+    expect(tf.memory().numTensors).toBe(before);
+    const now = a.getWeights();
+    expect(Array.from((now[0] as tf.Tensor).dataSync())).toEqual(
+      Array.from((w[0] as tf.Tensor).dataSync()),
+    );
+    tf.dispose([...w, ...now, ones, wrong]);
+    a.dispose();
+  });
+});
