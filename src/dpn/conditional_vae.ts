@@ -12,7 +12,14 @@ import * as tf from '@tensorflow/tfjs';
 import { nextSeed } from '../utils/seed.js';
 import { ArgumentError } from '../utils/errors.js';
 import { applyNetwork, checkSize, numInputs, type Network } from './network.js';
-import { reshapeLike, VAEBase, type VAEOptions, type VAEOutput } from './vae.js';
+import {
+  checkSampleShape,
+  reshapeLike,
+  reshapeTo,
+  VAEBase,
+  type VAEOptions,
+  type VAEOutput,
+} from './vae.js';
 
 /**
  * A label-conditioned VAE.
@@ -135,6 +142,7 @@ export class ConditionalVAE extends VAEBase {
    */
   generateSample(label: number | number[] | tf.Tensor, n: number, shape?: number[]): tf.Tensor {
     checkSize(n, 'n');
+    checkSampleShape(shape);
     return tf.tidy(() => {
       const labels =
         label instanceof tf.Tensor
@@ -146,7 +154,7 @@ export class ConditionalVAE extends VAEBase {
       const c = this.oneHot(labels, n, 'label');
       const z = tf.randomNormal([n, this.latentSize], 0, 1, 'float32', nextSeed());
       const out = this.decode(tf.concat([z, c], 1), false);
-      return shape === undefined ? out : tf.reshape(out, shape);
+      return reshapeTo(out, shape);
     });
   }
 

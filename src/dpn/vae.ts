@@ -230,8 +230,34 @@ export abstract class VAEBase implements ProbabilisticNetwork {
   }
 }
 
-function reshapeTo(t: tf.Tensor, shape: number[] | undefined): tf.Tensor {
-  return shape === undefined ? t : tf.reshape(t, shape);
+/** Check a requested sample shape: integers >= 1, at most one -1 (inferred). */
+export function checkSampleShape(shape: number[] | undefined): void {
+  if (shape === undefined) return;
+  const ok =
+    Array.isArray(shape) &&
+    shape.length > 0 &&
+    shape.every((d) => Number.isInteger(d) && (d >= 1 || d === -1)) &&
+    shape.filter((d) => d === -1).length <= 1;
+  if (!ok) {
+    throw new ArgumentError(
+      'shape',
+      `expected integers >= 1 with at most one -1, e.g. [-1, 28, 28, 1], got ${JSON.stringify(shape)}`,
+    );
+  }
+}
+
+/** `t` reshaped to `shape`, or an error naming `shape` and the decoder's output. */
+export function reshapeTo(t: tf.Tensor, shape: number[] | undefined): tf.Tensor {
+  if (shape === undefined) return t;
+  const known = shape.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
+  const fits = shape.includes(-1) ? t.size % known === 0 : t.size === known;
+  if (!fits) {
+    throw new ArgumentError(
+      'shape',
+      `cannot hold the decoder's output [${t.shape.join(', ')}] (${t.size} values), got [${shape.join(', ')}]`,
+    );
+  }
+  return tf.reshape(t, shape);
 }
 
 /** The reconstruction shaped as the input, or an error naming the decoder when sizes differ. */
@@ -296,6 +322,7 @@ export class VAE extends VAEBase {
    */
   generateSample(n: number, shape?: number[]): tf.Tensor {
     checkSize(n, 'n');
+    checkSampleShape(shape);
     return tf.tidy(() => {
       const z = tf.randomNormal([n, this.latentSize], 0, 1, 'float32', nextSeed());
       return reshapeTo(this.decode(z, false), shape);

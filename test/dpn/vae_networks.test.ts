@@ -110,6 +110,23 @@ describe('dpn.VAE on networks other than the seed', () => {
     cvae.dispose();
   });
 
+  it('generateSample refuses a shape that cannot hold the samples, naming shape', () => {
+    const vae = new VAE(dense(16, 5), dense(5, 16), 5, 2);
+    const cvae = new ConditionalVAE(dense(16 + 2, 5), dense(5, 16), 5, 2, 2);
+    const before = tf.memory().numTensors;
+    // the old VAE failed inside tf.reshape: "The implicit shape can't be a fractional number. Got 48 / 25"
+    expect(() => vae.generateSample(3, [-1, 5, 5])).toThrow(
+      /shape: cannot hold the decoder's output \[3, 16\] \(48 values\), got \[-1, 5, 5\]/,
+    );
+    expect(() => cvae.generateSample(1, 3, [3, 4, 5])).toThrow(/shape: cannot hold/);
+    expect(() => vae.generateSample(3, [-1, -1, 4])).toThrow(/shape: expected integers >= 1/);
+    expect(() => vae.generateSample(3, [2.5, 4])).toThrow(/shape: .*got \[2.5,4\]/);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(expectNoLeak(() => vae.generateSample(3, [-1, 4, 4])).length).toBe(48);
+    vae.dispose();
+    cvae.dispose();
+  });
+
   it('convolutional encoder and transposed-conv decoder at 28x28x1 and 32x32x3; latent 1 and 64', () => {
     setSeed(3);
     for (const [h, c, latent] of [
