@@ -74,6 +74,17 @@ export function checkNetworkShapes(
   hiddenSize: number,
   labelSize = 0,
 ): void {
+  for (const [net, name] of [
+    [encoder, 'encoder'],
+    [decoder, 'decoder'],
+  ] as const) {
+    if (!Array.isArray(net) && net.outputs.length !== 1) {
+      throw new ArgumentError(
+        name,
+        `expected a network with one output, got ${net.outputs.length} outputs${name === 'encoder' ? " (the VAE adds the mean and std heads to the encoder output itself, as MindSpore's dpn.VAE: the encoder outputs the hidden vector [n, hiddenSize])" : ''}`,
+      );
+    }
+  }
   if (!Array.isArray(encoder)) {
     const out = encoder.outputs[0]?.shape;
     if (out !== undefined && (out.length !== 2 || (out[1] !== null && out[1] !== hiddenSize))) {

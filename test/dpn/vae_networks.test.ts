@@ -83,10 +83,22 @@ describe('dpn.VAE on networks other than the seed', () => {
       () => new ConditionalVAE(e4, d4, 6, 2, 3),
       /decoder: .*less the 3 one-hot label columns: 10, but it outputs \[n, 13\]: 13/,
     ]);
+    // a Pyro-style encoder returning (loc, scale): the VAE adds those heads itself
+    const inp = tf.input({ shape: [10] });
+    const e5 = tf.model({
+      inputs: inp,
+      outputs: [
+        tf.layers.dense({ units: 6 }).apply(inp) as tf.SymbolicTensor,
+        tf.layers.dense({ units: 6 }).apply(inp) as tf.SymbolicTensor,
+      ],
+    });
+    const d5 = keep(dense(6, 10));
+    cases.push([() => new VAE(e5, d5, 6, 2), /encoder: expected a network with one output, got 2/]);
     const before = tf.memory().numTensors;
     for (const [make, msg] of cases) expect(make).toThrow(msg);
     expect(tf.memory().numTensors).toBe(before);
     nets.forEach((m) => m.dispose());
+    e5.dispose();
   });
 
   it("refuses a batch of another shape than the encoder's declared input, naming x", () => {
