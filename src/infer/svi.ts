@@ -47,12 +47,18 @@ function tensorsOf(el: unknown): tf.Tensor[] {
 
 /** Read one element of a data set as a {@link Batch}, or say what was expected. */
 function asBatch(el: unknown, index: number): Batch {
-  if (el instanceof tf.Tensor) return { x: el };
+  if (el instanceof tf.Tensor) return asBatch({ x: el }, index);
   if (el !== null && typeof el === 'object') {
     const o = el as Record<string, unknown>;
     const x = o.x ?? o.xs;
     const y = o.x !== undefined ? o.y : o.ys;
     if (x instanceof tf.Tensor && (y === undefined || y instanceof tf.Tensor)) {
+      if (x.isDisposed || y?.isDisposed === true) {
+        throw new ArgumentError(
+          'dataset',
+          `batch ${index} holds a disposed tensor: a function data set must make fresh tensors each epoch (SVI frees them after use); pass the array of batches itself to keep them yours`,
+        );
+      }
       return y === undefined ? { x } : { x, y };
     }
   }

@@ -139,4 +139,15 @@ describe('infer.SVI data sets', () => {
     expect(svi.getHistory()[0]?.examples).toBe(sizes.reduce((a, b) => a + b, 0));
     cvae.dispose();
   });
+
+  it('a function data set handing back the same tensors is named after the first epoch freed them', () => {
+    const { vae, svi } = setup();
+    const batches = slices().map((s) => ({ x: tf.tensor2d(s) }));
+    // the old SVI failed in tfjs: 'Tensor is disposed.'
+    expect(() => svi.run(() => batches, 2)).toThrow(
+      /dataset: batch 0 holds a disposed tensor: a function data set must make fresh tensors each epoch/,
+    );
+    expect(svi.getHistory().length).toBe(1);
+    vae.dispose();
+  });
 });
