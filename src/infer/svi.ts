@@ -72,6 +72,21 @@ function asBatch(el: unknown, index: number): Batch {
   );
 }
 
+/**
+ * Whether `d` is a `tf.data.Dataset`, also one from another copy of tfjs-data (by its
+ * `iterator()`/`batch()` methods).
+ */
+function isTfDataset(d: unknown): d is tf.data.Dataset<tf.TensorContainer> {
+  if (d instanceof tf.data.Dataset) return true;
+  if (d === null || typeof d !== 'object') return false;
+  const o = d as Record<string, unknown>;
+  return (
+    typeof o.iterator === 'function' &&
+    typeof o.batch === 'function' &&
+    typeof o.forEachAsync === 'function'
+  );
+}
+
 /** Whether `it` is a one-shot iterator (its iterator is itself), not a re-iterable collection. */
 function isOneShot(it: object, key: typeof Symbol.iterator | typeof Symbol.asyncIterator): boolean {
   const f = (it as Record<symbol, unknown>)[key];
@@ -153,10 +168,7 @@ export class SVI<N> {
     const fresh = typeof dataset === 'function';
     if (!fresh) {
       const d: unknown = dataset;
-      if (
-        d instanceof tf.data.Dataset ||
-        (d !== null && typeof d === 'object' && Symbol.asyncIterator in d)
-      ) {
+      if (isTfDataset(d) || (d !== null && typeof d === 'object' && Symbol.asyncIterator in d)) {
         throw new ArgumentError(
           'dataset',
           'a tf.data.Dataset or an async iterable is read asynchronously: use await svi.runAsync(dataset, epochs)',
@@ -205,7 +217,7 @@ export class SVI<N> {
   ): Promise<N> {
     this.checkEpochs(epochs);
     const d: unknown = dataset;
-    const isTfData = d instanceof tf.data.Dataset;
+    const isTfData = isTfDataset(d);
     const fresh = isTfData || typeof d === 'function';
     if (!fresh) {
       if (d === null || typeof d !== 'object') {

@@ -58,6 +58,15 @@ describe('infer.SVI data sets', () => {
     expect(reports).toEqual([10, 10]);
     expect(tf.memory().numTensors).toBe(before);
     expect(svi.getHistory()[0]?.loss).toBeCloseTo(want, 4);
+    // a Dataset of another copy of tfjs-data: known by its iterator/batch/forEachAsync methods
+    const foreign = {
+      iterator: () => ds.iterator(),
+      batch: () => foreign,
+      forEachAsync: async () => undefined,
+    };
+    await svi.runAsync(foreign as never, 1);
+    expect(svi.getHistory()[2]?.examples).toBe(10);
+    expect(tf.memory().numTensors).toBe(before);
     vae.dispose();
   });
 
