@@ -119,6 +119,10 @@ export class ConditionalVAE extends VAEBase {
     return this.forward(x, y, true);
   }
 
+  protected forwardForBuild(x: tf.Tensor, y?: tf.Tensor): void {
+    this.forward(x, y, false);
+  }
+
   private forward(x: tf.Tensor, y: tf.Tensor | undefined, training: boolean): VAEOutput {
     if (y === undefined) throw new ArgumentError('y', 'ConditionalVAE needs the labels');
     this.checkX(x);

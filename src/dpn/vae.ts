@@ -42,6 +42,11 @@ export interface ProbabilisticNetwork {
   apply(x: tf.Tensor, y?: tf.Tensor): VAEOutput;
   trainableVariables(): tf.Variable[];
   dispose(): void;
+  /**
+   * Create any weights still missing (layers built lazily on their first input), so that
+   * {@link trainableVariables} lists them all before a training step takes its gradients.
+   */
+  build?(x: tf.Tensor, y?: tf.Tensor): void;
 }
 
 /** Options of {@link VAE}. */
@@ -165,6 +170,23 @@ export abstract class VAEBase implements ProbabilisticNetwork {
       );
     }
   }
+
+  /**
+   * Build a layer-array encoder or decoder whose layers have not seen an input yet (a
+   * `tf.LayersModel` is built already): one forward pass in inference mode, its result freed.
+   * Without it the first training step would take no gradient for their weights.
+   */
+  build(x: tf.Tensor, y?: tf.Tensor): void {
+    const unbuilt = (net: Network): boolean => Array.isArray(net) && net.some((l) => !l.built);
+    if (unbuilt(this.encoder) || unbuilt(this.decoder)) {
+      tf.tidy(() => {
+        this.forwardForBuild(x, y);
+      });
+    }
+  }
+
+  /** A forward pass in inference mode, for {@link build}. */
+  protected abstract forwardForBuild(x: tf.Tensor, y?: tf.Tensor): void;
 
   /** Every trainable variable: encoder, the three dense heads, decoder. */
   trainableVariables(): tf.Variable[] {
@@ -306,6 +328,10 @@ export class VAE extends VAEBase {
   /** Encode, sample `z` by reparameterization, decode (the networks in training mode: SVI's pass). */
   apply(x: tf.Tensor): VAEOutput {
     return this.forward(x, true);
+  }
+
+  protected forwardForBuild(x: tf.Tensor): void {
+    this.forward(x, false);
   }
 
   private forward(x: tf.Tensor, training: boolean): VAEOutput {

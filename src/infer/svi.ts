@@ -144,6 +144,8 @@ export class SVI<N> {
 
   /** One optimizer step on a batch; returns the batch loss. */
   step(x: tf.Tensor, y?: tf.Tensor): number {
+    // layers built lazily on their first input must exist before the gradients are taken
+    this.netWithLoss.build?.(x, y);
     const vars = this.netWithLoss.trainableVariables();
     const cost = withTapeCleanup(() =>
       this.optimizer.minimize(() => this.netWithLoss.call(x, y), true, vars),

@@ -361,3 +361,49 @@ describe('dpn VAE weights', () => {
     a.dispose();
   });
 });
+
+describe('dpn VAE over layer arrays', () => {
+  it('the first SVI step also trains layers built lazily on that batch', () => {
+    setSeed(4);
+    const init = (): ReturnType<typeof tf.initializers.constant> =>
+      tf.initializers.constant({ value: 0.1 });
+    const vae = new VAE(
+      [tf.layers.dense({ units: 5, kernelInitializer: init() })],
+      [tf.layers.dense({ units: 6, kernelInitializer: init() })],
+      5,
+      2,
+    );
+    const cvae = new ConditionalVAE(
+      [tf.layers.dense({ units: 5, kernelInitializer: init() })],
+      [tf.layers.dense({ units: 6, kernelInitializer: init() })],
+      5,
+      2,
+      3,
+    );
+    const x = tf.randomUniform([4, 6], 0, 1, 'float32', 2);
+    const y = tf.tensor1d([0, 1, 2, 0], 'int32');
+    for (const net of [vae, cvae]) {
+      const svi = new SVI({
+        netWithLoss: new WithLossCell(net, new ELBO()),
+        optimizer: tf.train.sgd(0.1),
+      });
+      const before = tf.memory().numTensors;
+      svi.step(x, y);
+      // the first step builds 2 kernels and 2 biases, nothing else stays
+      expect(tf.memory().numTensors).toBe(before + 4);
+      // the old SVI listed the variables before the first forward pass built these layers:
+      // their kernels stayed at 0.1 after the first step
+      for (const layers of [net.encoder, net.decoder] as tf.layers.Layer[][]) {
+        const k = (layers[0] as tf.layers.Layer).getWeights()[0] as tf.Tensor;
+        expect(Math.max(...Array.from(k.dataSync()).map((v) => Math.abs(v - 0.1)))).toBeGreaterThan(
+          1e-6,
+        );
+      }
+      const after = tf.memory().numTensors;
+      svi.step(x, y);
+      expect(tf.memory().numTensors).toBe(after);
+      net.dispose();
+    }
+    tf.dispose([x, y]);
+  });
+});
