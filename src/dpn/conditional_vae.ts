@@ -12,7 +12,14 @@ import * as tf from '@tensorflow/tfjs';
 import { nextSeed } from '../utils/seed.js';
 import { ArgumentError } from '../utils/errors.js';
 import { applyNetwork, checkSize, numInputs, type Network } from './network.js';
-import { reshapeLike, VAEBase, type VAEOptions, type VAEOutput } from './vae.js';
+import {
+  checkSampleShape,
+  reshapeLike,
+  reshapeTo,
+  VAEBase,
+  type VAEOptions,
+  type VAEOutput,
+} from './vae.js';
 
 /**
  * A label-conditioned VAE.
@@ -52,26 +59,68 @@ export class ConditionalVAE extends VAEBase {
     this.numClasses = numClasses;
   }
 
+  protected override labelColumns(): number {
+    return this.numClasses;
+  }
+
+  /**
+   * The one-hot rows of `y`: integer labels `[n]` in `[0, numClasses)`, or rows already one-hot,
+   * `[n, numClasses]` (each row 0/1 with a single 1), as a PyTorch user passes either.
+   */
   private oneHot(y: tf.Tensor, n: number, name = 'y'): tf.Tensor {
+    if (!(y instanceof tf.Tensor)) {
+      throw new ArgumentError(name, 'expected a tensor of labels');
+    }
+    const C = this.numClasses;
+    if (y.rank === 2 && y.shape[0] === n && y.shape[1] === C) {
+      const v = y.dataSync();
+      for (let i = 0; i < n; i++) {
+        let ones = 0;
+        for (let j = 0; j < C; j++) {
+          const e = v[i * C + j] as number;
+          if (e === 1) ones++;
+          else if (e !== 0) {
+            throw new ArgumentError(
+              name,
+              `expected one-hot rows [${n}, ${C}] of 0/1 values, got ${e} at [${i}, ${j}]`,
+            );
+          }
+        }
+        if (ones !== 1) {
+          throw new ArgumentError(
+            name,
+            `expected one-hot rows [${n}, ${C}] with a single 1, got ${ones} ones in row ${i}`,
+          );
+        }
+      }
+      return tf.cast(y, 'float32');
+    }
     if (y.rank !== 1 || y.shape[0] !== n) {
-      throw new ArgumentError(name, `expected integer labels of shape [${n}], got [${y.shape}]`);
+      throw new ArgumentError(
+        name,
+        `expected integer labels of shape [${n}] or one-hot rows [${n}, ${C}] (numClasses), got [${y.shape}]`,
+      );
     }
     const v = y.dataSync();
     for (let i = 0; i < v.length; i++) {
       const l = v[i] as number;
-      if (!(Number.isInteger(l) && l >= 0 && l < this.numClasses)) {
+      if (!(Number.isInteger(l) && l >= 0 && l < C)) {
         throw new ArgumentError(
           name,
-          `expected integer labels in [0, ${this.numClasses}) (numClasses), got ${l} at ${i}`,
+          `expected integer labels in [0, ${C}) (numClasses), got ${l} at ${i}`,
         );
       }
     }
-    return tf.oneHot(tf.cast(y, 'int32') as tf.Tensor1D, this.numClasses).toFloat();
+    return tf.oneHot(tf.cast(y, 'int32') as tf.Tensor1D, C).toFloat();
   }
 
   /** Encode `(x, y)`, sample `z`, decode `[z, onehot(y)]` (training mode: SVI's pass). */
   apply(x: tf.Tensor, y?: tf.Tensor): VAEOutput {
     return this.forward(x, y, true);
+  }
+
+  protected forwardForBuild(x: tf.Tensor, y?: tf.Tensor): void {
+    this.forward(x, y, false);
   }
 
   private forward(x: tf.Tensor, y: tf.Tensor | undefined, training: boolean): VAEOutput {
@@ -92,10 +141,12 @@ export class ConditionalVAE extends VAEBase {
   }
 
   /**
-   * Decode `n` draws `z ~ N(0, I)` conditioned on `label` (one label for all, or `n` labels).
+   * Decode `n` draws `z ~ N(0, I)` conditioned on `label` (one label for all, `n` labels, or a
+   * tensor of `n` labels or one-hot rows `[n, numClasses]`).
    */
   generateSample(label: number | number[] | tf.Tensor, n: number, shape?: number[]): tf.Tensor {
     checkSize(n, 'n');
+    checkSampleShape(shape);
     return tf.tidy(() => {
       const labels =
         label instanceof tf.Tensor
@@ -107,11 +158,14 @@ export class ConditionalVAE extends VAEBase {
       const c = this.oneHot(labels, n, 'label');
       const z = tf.randomNormal([n, this.latentSize], 0, 1, 'float32', nextSeed());
       const out = this.decode(tf.concat([z, c], 1), false);
-      return shape === undefined ? out : tf.reshape(out, shape);
+      return reshapeTo(out, shape);
     });
   }
 
-  /** Reconstruct `x` given its labels `y`, shaped as `x` (the networks in inference mode). */
+  /**
+   * Reconstruct `x` given its labels `y` (integers `[n]` or one-hot `[n, numClasses]`), shaped as
+   * `x` (the networks in inference mode).
+   */
   reconstructSample(x: tf.Tensor, y: tf.Tensor): tf.Tensor {
     return tf.tidy(() => reshapeLike(this.forward(x, y, false).reconX, x));
   }

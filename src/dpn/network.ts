@@ -51,6 +51,80 @@ export function checkNetwork(net: unknown, name: string): Network {
   throw new ArgumentError(name, 'expected a tf.LayersModel or a non-empty array of tf.layers');
 }
 
+/** Values per example of a symbolic shape `[null, ...]`; `undefined` where a dim is unknown. */
+function exampleSize(shape: (number | null)[] | undefined): number | undefined {
+  if (shape === undefined || shape.length < 2) return undefined;
+  let n = 1;
+  for (const d of shape.slice(1)) {
+    if (typeof d !== 'number' || d < 0) return undefined;
+    n *= d;
+  }
+  return n;
+}
+
+const fmt = (shape: (number | null)[]): string => `[${shape.map((d) => d ?? 'n').join(', ')}]`;
+
+/**
+ * Check, before any training, the shapes a VAE's networks declare (those of a `tf.LayersModel`;
+ * a layer stack declares none and is checked on its first batch): the encoder outputs
+ * `[n, hiddenSize]`, the decoder takes `[n, hiddenSize]`, and the decoder outputs as many values
+ * per example as the encoder's (first) input takes, less `labelSize` one-hot columns for a
+ * one-input conditional encoder.
+ */
+export function checkNetworkShapes(
+  encoder: Network,
+  decoder: Network,
+  hiddenSize: number,
+  labelSize = 0,
+): void {
+  for (const [net, name] of [
+    [encoder, 'encoder'],
+    [decoder, 'decoder'],
+  ] as const) {
+    if (!Array.isArray(net) && net.outputs.length !== 1) {
+      throw new ArgumentError(
+        name,
+        `expected a network with one output, got ${net.outputs.length} outputs${name === 'encoder' ? " (the VAE adds the mean and std heads to the encoder output itself, as MindSpore's dpn.VAE: the encoder outputs the hidden vector [n, hiddenSize])" : ''}`,
+      );
+    }
+  }
+  if (!Array.isArray(encoder)) {
+    const out = encoder.outputs[0]?.shape;
+    if (out !== undefined && (out.length !== 2 || (out[1] !== null && out[1] !== hiddenSize))) {
+      throw new ArgumentError(
+        'encoder',
+        `expected the encoder to output [n, ${hiddenSize}] (hiddenSize), but it outputs ${fmt(out)}`,
+      );
+    }
+  }
+  if (Array.isArray(decoder)) return;
+  const inp = decoder.inputs[0]?.shape;
+  if (inp !== undefined && (inp.length !== 2 || (inp[1] !== null && inp[1] !== hiddenSize))) {
+    throw new ArgumentError(
+      'decoder',
+      `expected the decoder to take [n, ${hiddenSize}] (hiddenSize), but it takes ${fmt(inp)}`,
+    );
+  }
+  if (Array.isArray(encoder)) return;
+  const xShape = encoder.inputs[0]?.shape;
+  const outShape = decoder.outputs[0]?.shape;
+  const xSize = exampleSize(xShape);
+  const outSize = exampleSize(outShape);
+  if (xShape === undefined || outShape === undefined || xSize === undefined) return;
+  if (outSize === undefined) return;
+  const oneInputConditional = labelSize > 0 && encoder.inputs.length === 1;
+  const dataSize = oneInputConditional ? xSize - labelSize : xSize;
+  if (outSize !== dataSize) {
+    const what = oneInputConditional
+      ? `the encoder input ${fmt(xShape)} less the ${labelSize} one-hot label columns: ${dataSize}`
+      : `the encoder input ${fmt(xShape)}: ${dataSize}`;
+    throw new ArgumentError(
+      'decoder',
+      `expected the decoder to output as many values per example as ${what}, but it outputs ${fmt(outShape)}: ${outSize}`,
+    );
+  }
+}
+
 /** Check a positive integer size. */
 export function checkSize(v: number, name: string): number {
   if (!Number.isInteger(v) || v < 1) {

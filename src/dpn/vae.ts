@@ -14,11 +14,11 @@ import { nextSeed } from '../utils/seed.js';
 import { checkFinite } from '../utils/tensor.js';
 import { ArgumentError } from '../utils/errors.js';
 import { checkOptionKeys } from '../utils/options.js';
-import { checkInputShape } from '../layers/model_input.js';
 import {
   applyNetwork,
   builtDense,
   checkNetwork,
+  checkNetworkShapes,
   checkSize,
   disposeNetwork,
   networkVariables,
@@ -42,6 +42,11 @@ export interface ProbabilisticNetwork {
   apply(x: tf.Tensor, y?: tf.Tensor): VAEOutput;
   trainableVariables(): tf.Variable[];
   dispose(): void;
+  /**
+   * Create any weights still missing (layers built lazily on their first input), so that
+   * {@link trainableVariables} lists them all before a training step takes its gradients.
+   */
+  build?(x: tf.Tensor, y?: tf.Tensor): void;
 }
 
 /** Options of {@link VAE}. */
@@ -82,8 +87,8 @@ export abstract class VAEBase implements ProbabilisticNetwork {
     if (st !== 'softplus' && st !== 'exp') {
       throw new ArgumentError('stdTransform', `expected 'softplus' or 'exp', got '${String(st)}'`);
     }
-    checkWidths(this.encoder, this.decoder, hiddenSize);
     this.stdTransform = st;
+    checkNetworkShapes(this.encoder, this.decoder, hiddenSize, decoderInputSize - latentSize);
     this.dense1 = builtDense(hiddenSize, latentSize, 'vae_mu');
     this.dense2 = builtDense(hiddenSize, latentSize, 'vae_std');
     this.dense3 = builtDense(decoderInputSize, hiddenSize, 'vae_dec');
@@ -125,7 +130,63 @@ export abstract class VAEBase implements ProbabilisticNetwork {
       throw new ArgumentError('x', `expected at least one example, got [${x.shape.join(', ')}]`);
     }
     checkFinite(x, 'x', 'inputs');
+    this.checkEncoderInput(x);
   }
+
+  /** One-hot label columns a one-input encoder sees after the flattened `x` (0 for a VAE). */
+  protected labelColumns(): number {
+    return 0;
+  }
+
+  /**
+   * Check `x` against the input shape a `tf.LayersModel` encoder declares (a layer stack declares
+   * none), so that a batch of the wrong shape is named as such, not as a layer's input.
+   */
+  private checkEncoderInput(x: tf.Tensor): void {
+    if (Array.isArray(this.encoder)) return;
+    const shape = this.encoder.inputs[0]?.shape;
+    if (shape === undefined) return;
+    const want = shape.slice(1);
+    const got = x.shape.slice(1);
+    const labels = this.labelColumns();
+    const flat = labels > 0 && this.encoder.inputs.length === 1;
+    const fmt = (d: (number | null)[]): string => `[n, ${d.map((v) => v ?? '?').join(', ')}]`;
+    if (flat) {
+      const w = want.length === 1 ? want[0] : null;
+      const size = got.reduce((a, b) => a * b, 1);
+      if (typeof w === 'number' && size + labels !== w) {
+        throw new ArgumentError(
+          'x',
+          `expected ${w - labels} values per example (the encoder's input ${fmt(want)} less the ${labels} one-hot label columns), got [${x.shape.join(', ')}]`,
+        );
+      }
+      return;
+    }
+    const fits = want.length === got.length && want.every((d, i) => d === null || d === got[i]);
+    if (!fits) {
+      throw new ArgumentError(
+        'x',
+        `expected a batch of the encoder's input shape ${fmt(want)}, got [${x.shape.join(', ')}]`,
+      );
+    }
+  }
+
+  /**
+   * Build a layer-array encoder or decoder whose layers have not seen an input yet (a
+   * `tf.LayersModel` is built already): one forward pass in inference mode, its result freed.
+   * Without it the first training step would take no gradient for their weights.
+   */
+  build(x: tf.Tensor, y?: tf.Tensor): void {
+    const unbuilt = (net: Network): boolean => Array.isArray(net) && net.some((l) => !l.built);
+    if (unbuilt(this.encoder) || unbuilt(this.decoder)) {
+      tf.tidy(() => {
+        this.forwardForBuild(x, y);
+      });
+    }
+  }
+
+  /** A forward pass in inference mode, for {@link build}. */
+  protected abstract forwardForBuild(x: tf.Tensor, y?: tf.Tensor): void;
 
   /** Every trainable variable: encoder, the three dense heads, decoder. */
   trainableVariables(): tf.Variable[] {
@@ -133,6 +194,54 @@ export abstract class VAEBase implements ProbabilisticNetwork {
       l.trainableWeights.map((w) => w.read() as tf.Variable),
     );
     return [...networkVariables(this.encoder), ...heads, ...networkVariables(this.decoder)];
+  }
+
+  /** Every weight, trainable or not (e.g. BatchNorm statistics): encoder, heads, decoder. */
+  private allWeights(): tf.LayerVariable[] {
+    const of = (net: Network): tf.LayerVariable[] =>
+      Array.isArray(net) ? net.flatMap((l) => l.weights) : net.weights;
+    return [
+      ...of(this.encoder),
+      ...[this.dense1, this.dense2, this.dense3].flatMap((l) => l.weights),
+      ...of(this.decoder),
+    ];
+  }
+
+  /**
+   * Copies of every weight (encoder, the three dense heads, decoder; non-trainable ones such as
+   * BatchNorm statistics included), in a fixed order: a checkpoint to resume from with
+   * {@link setWeights} (Keras's `getWeights`, PyTorch's `state_dict`). The caller disposes them.
+   */
+  getWeights(): tf.Tensor[] {
+    return this.allWeights().map((w) => tf.clone(w.read()));
+  }
+
+  /**
+   * Restore weights saved by {@link getWeights} of a VAE of the same architecture. Every count
+   * and shape is checked before any weight changes; the tensors stay the caller's.
+   */
+  setWeights(weights: tf.Tensor[]): void {
+    const ws = this.allWeights();
+    if (!Array.isArray(weights) || weights.length !== ws.length) {
+      throw new ArgumentError(
+        'weights',
+        `expected ${ws.length} tensors (getWeights of a VAE of this architecture), got ${Array.isArray(weights) ? weights.length : String(weights)}`,
+      );
+    }
+    ws.forEach((w, i) => {
+      const t = weights[i];
+      if (!(t instanceof tf.Tensor) || t.isDisposed) {
+        throw new ArgumentError(`weights[${i}]`, 'expected a live tensor');
+      }
+      const shape = w.read().shape;
+      if (!tf.util.arraysEqual(t.shape, shape) || t.dtype !== w.dtype) {
+        throw new ArgumentError(
+          `weights[${i}]`,
+          `expected ${w.dtype} [${shape.join(', ')}] (${w.name}), got ${t.dtype} [${t.shape.join(', ')}]`,
+        );
+      }
+    });
+    ws.forEach((w, i) => w.write(weights[i] as tf.Tensor));
   }
 
   /** Free the encoder, decoder and heads. */
@@ -143,37 +252,34 @@ export abstract class VAEBase implements ProbabilisticNetwork {
   }
 }
 
-/**
- * The widths fixed by a VAE's networks, checked at construction: a tfjs model encoder must output
- * `[n, hiddenSize]` and a tfjs model decoder take `[n, hiddenSize]` (the head `dense3` maps `z` to
- * it); layer arrays are checked at the first call.
- * @throws ArgumentError naming `hiddenSize` or `decoder`.
- */
-function checkWidths(encoder: Network, decoder: Network, hiddenSize: number): void {
-  if (encoder instanceof tf.LayersModel && encoder.outputs.length === 1) {
-    const out = encoder.outputs[0]?.shape ?? [];
-    const w = out[out.length - 1];
-    if (out.length !== 2 || (typeof w === 'number' && w !== hiddenSize)) {
-      throw new ArgumentError(
-        'hiddenSize',
-        `expected the encoder's output width, [n, ${hiddenSize}]; the encoder outputs [${out.map((d) => d ?? 'n').join(', ')}]`,
-      );
-    }
-  }
-  if (decoder instanceof tf.LayersModel && decoder.inputs.length === 1) {
-    const inp = decoder.inputs[0]?.shape ?? [];
-    const w = inp[inp.length - 1];
-    if (inp.length !== 2 || (typeof w === 'number' && w !== hiddenSize)) {
-      throw new ArgumentError(
-        'decoder',
-        `expected a decoder taking [n, hiddenSize = ${hiddenSize}] (the head maps z to it), got input [${inp.map((d) => d ?? 'n').join(', ')}]`,
-      );
-    }
+/** Check a requested sample shape: integers >= 1, at most one -1 (inferred). */
+export function checkSampleShape(shape: number[] | undefined): void {
+  if (shape === undefined) return;
+  const ok =
+    Array.isArray(shape) &&
+    shape.length > 0 &&
+    shape.every((d) => Number.isInteger(d) && (d >= 1 || d === -1)) &&
+    shape.filter((d) => d === -1).length <= 1;
+  if (!ok) {
+    throw new ArgumentError(
+      'shape',
+      `expected integers >= 1 with at most one -1, e.g. [-1, 28, 28, 1], got ${JSON.stringify(shape)}`,
+    );
   }
 }
 
-function reshapeTo(t: tf.Tensor, shape: number[] | undefined): tf.Tensor {
-  return shape === undefined ? t : tf.reshape(t, shape);
+/** `t` reshaped to `shape`, or an error naming `shape` and the decoder's output. */
+export function reshapeTo(t: tf.Tensor, shape: number[] | undefined): tf.Tensor {
+  if (shape === undefined) return t;
+  const known = shape.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
+  const fits = shape.includes(-1) ? t.size % known === 0 : t.size === known;
+  if (!fits) {
+    throw new ArgumentError(
+      'shape',
+      `cannot hold the decoder's output [${t.shape.join(', ')}] (${t.size} values), got [${shape.join(', ')}]`,
+    );
+  }
+  return tf.reshape(t, shape);
 }
 
 /** The reconstruction shaped as the input, or an error naming the decoder when sizes differ. */
@@ -224,11 +330,12 @@ export class VAE extends VAEBase {
     return this.forward(x, true);
   }
 
+  protected forwardForBuild(x: tf.Tensor): void {
+    this.forward(x, false);
+  }
+
   private forward(x: tf.Tensor, training: boolean): VAEOutput {
     this.checkX(x);
-    // the encoder sees x itself: a one-input model's input shape is x's
-    const enc = this.encoder;
-    if (enc instanceof tf.LayersModel && enc.inputs.length === 1) checkInputShape(enc, x);
     return tf.tidy(() => {
       const { mu, std } = this.heads(applyNetwork(this.encoder, x, training));
       const reconX = this.decode(this.reparameterize(mu, std), training);
@@ -241,6 +348,7 @@ export class VAE extends VAEBase {
    */
   generateSample(n: number, shape?: number[]): tf.Tensor {
     checkSize(n, 'n');
+    checkSampleShape(shape);
     return tf.tidy(() => {
       const z = tf.randomNormal([n, this.latentSize], 0, 1, 'float32', nextSeed());
       return reshapeTo(this.decode(z, false), shape);

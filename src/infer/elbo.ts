@@ -7,8 +7,13 @@
  * with the KL in closed form, `sum_j (sigma_j^2 + mu_j^2 - 1)/2 - log sigma_j`, and the
  * reconstruction term given by the output prior:
  * - `'Normal'` (MindSpore's `MSELoss(reduction='sum')`): `sum (x - x̂)^2`, the Normal
- *   log-likelihood up to its scale and constant;
- * - `'Bernoulli'` (`BCELoss(reduction='sum')`): `-sum x log x̂ + (1 - x) log(1 - x̂)`.
+ *   log-likelihood up to its scale and constant; with `outputScale: s` the exact negative
+ *   log-likelihood of `x ~ N(x̂, s^2)` (Pyro's `Normal(loc_img, scale)`),
+ *   `sum (x - x̂)^2 / (2 s^2) + log s + log(2 pi) / 2`;
+ * - `'Bernoulli'` (`BCELoss(reduction='sum')`): `-sum x log x̂ + (1 - x) log(1 - x̂)` for a decoder
+ *   ending in a sigmoid (outputs in `[0, 1]`, refused otherwise); with `fromLogits: true` the decoder
+ *   output `l` is the logit (Pyro's `Bernoulli(logits=...)`) and the loss is the stable
+ *   `sum max(l, 0) - x l + log(1 + exp(-|l|))`.
  *
  * Summed over the batch (MindSpore's convention); `reduction: 'mean'` divides by the batch size.
  */
@@ -27,6 +32,16 @@ export interface ELBOOptions {
   outputPrior?: 'Normal' | 'Bernoulli';
   /** `'sum'` over the batch (default, as MindSpore) or `'mean'` per example. */
   reduction?: 'sum' | 'mean';
+  /**
+   * `'Normal'` only: the observation scale `s > 0` of `x ~ N(x̂, s^2)`; the reconstruction term is
+   * then the exact negative log-likelihood in nats. Omitted: MindSpore's plain squared error.
+   */
+  outputScale?: number;
+  /**
+   * `'Bernoulli'` only: the decoder outputs logits (no final sigmoid), as Pyro's
+   * `Bernoulli(logits=...)` or Keras's `fromLogits`. Default `false` (probabilities).
+   */
+  fromLogits?: boolean;
 }
 
 const EPS = 1e-7;
@@ -52,6 +67,32 @@ export function bernoulliNLLSum(x: tf.Tensor, p: tf.Tensor): tf.Tensor {
   });
 }
 
+/**
+ * Bernoulli negative log-likelihood from logits, `sum max(l, 0) - x l + log(1 + exp(-|l|))`:
+ * finite and exact for any logit, also for `x` exactly 0 or 1.
+ */
+export function bernoulliLogitsNLLSum(x: tf.Tensor, logits: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const n = x.shape[0] as number;
+    const xf = tf.reshape(x, [n, -1]);
+    const l = tf.reshape(logits, [n, -1]);
+    return tf.sum(tf.add(tf.sub(tf.relu(l), tf.mul(xf, l)), tf.log1p(tf.exp(tf.neg(tf.abs(l))))));
+  });
+}
+
+/**
+ * Normal negative log-likelihood of `x ~ N(x̂, s^2)` summed over all elements:
+ * `sum (x - x̂)^2 / (2 s^2) + numel * (log s + log(2 pi) / 2)`.
+ */
+export function normalNLLSum(x: tf.Tensor, recon: tf.Tensor, scale: number): tf.Tensor {
+  return tf.tidy(() =>
+    tf.add(
+      tf.div(squaredErrorSum(x, recon), 2 * scale * scale),
+      x.size * (Math.log(scale) + 0.5 * Math.log(2 * Math.PI)),
+    ),
+  );
+}
+
 /** `sum KL(N(mu, std^2) || N(0, 1))` over all elements. */
 export function klStandardNormalSum(mu: tf.Tensor, std: tf.Tensor): tf.Tensor {
   return tf.tidy(() => {
@@ -74,12 +115,20 @@ export class ELBO {
   readonly latentPrior: 'Normal';
   readonly outputPrior: 'Normal' | 'Bernoulli';
   readonly reduction: 'sum' | 'mean';
+  /** Observation scale of the `'Normal'` likelihood; `undefined`: plain squared error. */
+  readonly outputScale: number | undefined;
+  /** Whether a `'Bernoulli'` decoder outputs logits. */
+  readonly fromLogits: boolean;
 
   constructor(options: ELBOOptions = {}) {
     if (options === null || typeof options !== 'object') {
       throw new ArgumentError('options', `expected an object, got ${String(options)}`);
     }
-    checkOptionKeys(options, ['latentPrior', 'outputPrior', 'reduction'], 'ELBO');
+    checkOptionKeys(
+      options,
+      ['latentPrior', 'outputPrior', 'reduction', 'outputScale', 'fromLogits'],
+      'ELBO',
+    );
     const lp = options.latentPrior ?? 'Normal';
     if (lp !== 'Normal') {
       throw new ArgumentError('latentPrior', `expected 'Normal', got '${String(lp)}'`);
@@ -95,23 +144,63 @@ export class ELBO {
     if (r !== 'sum' && r !== 'mean') {
       throw new ArgumentError('reduction', `expected 'sum' or 'mean', got '${String(r)}'`);
     }
+    const sc = options.outputScale;
+    if (sc !== undefined) {
+      if (op !== 'Normal') {
+        throw new ArgumentError(
+          'outputScale',
+          `is the scale of outputPrior 'Normal', got outputPrior '${op}'`,
+        );
+      }
+      if (typeof sc !== 'number' || !(sc > 0) || !Number.isFinite(sc)) {
+        throw new ArgumentError('outputScale', `expected a finite number > 0, got ${String(sc)}`);
+      }
+    }
+    const fl = options.fromLogits ?? false;
+    if (typeof fl !== 'boolean') {
+      throw new ArgumentError('fromLogits', `expected a boolean, got ${String(fl)}`);
+    }
+    if (fl && op !== 'Bernoulli') {
+      throw new ArgumentError(
+        'fromLogits',
+        `applies to outputPrior 'Bernoulli', got outputPrior '${op}'`,
+      );
+    }
     this.latentPrior = lp;
     this.outputPrior = op;
     this.reduction = r;
+    this.outputScale = sc;
+    this.fromLogits = fl;
   }
 
-  /** The reconstruction term `-log p(x | x̂)` (up to constants for `'Normal'`), summed. */
+  /**
+   * The reconstruction term `-log p(x | x̂)` (up to constants for `'Normal'` without
+   * `outputScale`), summed.
+   */
   reconstructionLoss(x: tf.Tensor, reconX: tf.Tensor): tf.Tensor {
-    if (x.size !== reconX.size) {
+    if (x.size !== reconX.size || x.shape[0] !== reconX.shape[0]) {
       throw new ArgumentError(
         'reconX',
-        `expected the decoder output to have as many elements as x ([${x.shape}]), got [${reconX.shape}]`,
+        `expected the decoder output to have as many elements per example as x ([${x.shape}]), got [${reconX.shape}]`,
       );
     }
-    if (this.outputPrior === 'Bernoulli' && !allWithin(peekValues(x), 0, 1)) {
+    if (this.outputPrior === 'Normal') {
+      const s = this.outputScale;
+      return s === undefined ? squaredErrorSum(x, reconX) : normalNLLSum(x, reconX, s);
+    }
+    if (!allWithin(peekValues(x), 0, 1)) {
       checkValues(x, 'x', (v) => v >= 0 && v <= 1, "values in [0, 1] for outputPrior 'Bernoulli'");
     }
-    return this.outputPrior === 'Normal' ? squaredErrorSum(x, reconX) : bernoulliNLLSum(x, reconX);
+    if (this.fromLogits) return bernoulliLogitsNLLSum(x, reconX);
+    if (!allWithin(peekValues(reconX), 0, 1)) {
+      checkValues(
+        reconX,
+        'reconX',
+        (v) => v >= 0 && v <= 1,
+        "probabilities in [0, 1] from the decoder for outputPrior 'Bernoulli' (end it in a sigmoid, or pass fromLogits: true for a decoder that outputs logits)",
+      );
+    }
+    return bernoulliNLLSum(x, reconX);
   }
 
   /** The loss of one batch: reconstruction + KL. */

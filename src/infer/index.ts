@@ -9,8 +9,18 @@ export {
   ELBO,
   squaredErrorSum,
   bernoulliNLLSum,
+  bernoulliLogitsNLLSum,
+  normalNLLSum,
   klStandardNormalSum,
   type ELBOOptions,
 } from './elbo.js';
 export { WithLossCell, type NetWithLoss, type OutputLoss } from './with_loss.js';
-export { SVI, type Batch, type Dataset, type SVIOptions, type EpochReport } from './svi.js';
+export {
+  SVI,
+  type Batch,
+  type BatchLike,
+  type AsyncDataset,
+  type Dataset,
+  type SVIOptions,
+  type EpochReport,
+} from './svi.js';

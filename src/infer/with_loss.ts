@@ -13,6 +13,8 @@ export interface NetWithLoss<N> {
   call(x: tf.Tensor, y?: tf.Tensor): tf.Scalar;
   /** The variables to optimize. */
   trainableVariables(): tf.Variable[];
+  /** Create weights built lazily on a first input, before their gradients are taken. */
+  build?(x: tf.Tensor, y?: tf.Tensor): void;
   /** Whether `call` is the batch's sum (default) or its mean per example. */
   readonly reduction?: 'sum' | 'mean';
 }
@@ -42,6 +44,10 @@ export class WithLossCell<N extends ProbabilisticNetwork> implements NetWithLoss
   }
   trainableVariables(): tf.Variable[] {
     return this.network.trainableVariables();
+  }
+  /** Build the network's lazily built layers (see `ProbabilisticNetwork.build`). */
+  build(x: tf.Tensor, y?: tf.Tensor): void {
+    this.network.build?.(x, y);
   }
   /** The loss's reduction (`'sum'` unless it says `'mean'`). */
   get reduction(): 'sum' | 'mean' {

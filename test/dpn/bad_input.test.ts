@@ -53,7 +53,8 @@ const cases: BadInputCase[] = [
       7,
       3,
     ),
-    arg: 'hiddenSize',
+    arg: 'encoder',
+    message: /hiddenSize/,
   },
   {
     call: 'VAE decoder taking the latent size instead of hiddenSize',

@@ -97,12 +97,14 @@ describe('dpn.VAE', () => {
     expect(tf.memory().numTensors).toBe(before);
     expect(() => new VAE({} as tf.Sequential, dec(), 8, 3)).toThrow(/encoder/);
     expect(() => new VAE(enc(16), dec(), 0, 3)).toThrow(/hiddenSize/);
-    // an encoder of width 8 with hiddenSize 7: refused at construction, naming hiddenSize
-    const e2 = enc(16);
-    const d2 = dec();
-    expect(() => new VAE(e2, d2, 7, 3)).toThrow(/hiddenSize/);
-    e2.dispose();
-    d2.dispose();
+    // a tf.LayersModel declares its shapes: refused at construction
+    expect(() => new VAE(enc(16), dec(), 7, 3)).toThrow(/encoder.*\[n, 7\] \(hiddenSize\)/);
+    // a layer stack does not: refused on its first batch
+    const v2 = new VAE([tf.layers.dense({ units: 8 })], [tf.layers.dense({ units: 16 })], 7, 3);
+    const x = tf.zeros([2, 16]);
+    expect(() => v2.apply(x)).toThrow(/hiddenSize/);
+    x.dispose();
+    v2.dispose();
     expect(
       () => new SVI({ netWithLoss: undefined as never, optimizer: tf.train.adam(0.1) }),
     ).toThrow(/netWithLoss/);
