@@ -229,7 +229,9 @@ describe("autoguides' initLoc 'mean' / 'median' fall back to a draw, as Pyro's i
         loc.dispose();
       }
       const n = store.value('AutoNormal.locs.n');
-      expect(n.dataSync()[0]).toBeCloseTo(1.5, 6);
+      // 'mean' is the prior mean; 'median' Pyro's median of 15 prior draws (SE 1.2533/sqrt(15))
+      if (initLoc === 'mean') expect(n.dataSync()[0]).toBeCloseTo(1.5, 6);
+      else expect(Math.abs((n.dataSync()[0] as number) - 1.5)).toBeLessThan(5 * 0.3236);
       n.dispose();
       tr.dispose();
       guide.dispose();
