@@ -87,7 +87,9 @@ export interface ELBOOptions {
    * Draw the particles in one vectorized run (Pyro's `vectorize_particles`): model and guide run
    * inside a plate of `numParticles` at dim `-(maxPlateNesting + 1)`, so every site gets a
    * leading particle dimension. The model must broadcast over batch dims (vector sites declared
-   * with `toEvent`). Default false.
+   * with `toEvent`; `X @ beta` as `tf.sum(tf.mul(X, beta), -1)`): a model that does not fails
+   * with an `ArgumentError` naming this option and the particle dim, with tfjs's message.
+   * Default false.
    */
   vectorizeParticles?: boolean;
   /** The largest number of nested plates in model and guide; default: found by one trial run. */
@@ -124,6 +126,30 @@ export function inParticlePlate<A extends unknown[]>(
 ): Fn<A, unknown> {
   const f = asFn(fn);
   return (...args: A) => plate(PARTICLE_PLATE, p, { dim }, () => f(...args));
+}
+
+/**
+ * `run()` of the model and guide inside the particle plate; a failure that is not an
+ * {@link ArgumentError} (a tfjs shape error: the model does not broadcast over the particle dim,
+ * e.g. `tf.matMul(X, tf.reshape(beta, [-1, 1]))` of a `beta` that is now `[P, D]`) is rethrown
+ * naming the option, the particle dim and the way out, with the original message.
+ */
+function vectorizedRun<T>(numParticles: number, dim: number, run: () => T): T {
+  try {
+    return run();
+  } catch (e) {
+    if (e instanceof ArgumentError || !(e instanceof Error)) throw e;
+    const err = new ArgumentError(
+      'vectorizeParticles',
+      `the model and guide run inside a plate of ${numParticles} particles at dim ${dim}, so ` +
+        `every latent site has an extra batch dim of size ${numParticles} there, and the run ` +
+        `failed: ${e.message}. Write the model to broadcast over dims left of its plates ` +
+        `(e.g. X @ beta as tf.sum(tf.mul(X, beta), -1) rather than a matMul with beta reshaped ` +
+        `to [-1, 1]; vector sites with toEvent), or set vectorizeParticles: false`,
+    );
+    (err as Error & { cause?: unknown }).cause = e;
+    throw err;
+  }
 }
 
 /**
@@ -280,10 +306,12 @@ export abstract class ParticleELBO extends ELBOEstimator {
       if (this.vectorizeParticles) {
         this.maxPlateNesting ??= guessMaxPlateNesting(model, guide, args);
         const dim = -(this.maxPlateNesting + 1);
-        const { guideTrace, modelTrace } = this.traces(
-          inParticlePlate(model, this.numParticles, dim),
-          inParticlePlate(guide, this.numParticles, dim),
-          args,
+        const { guideTrace, modelTrace } = vectorizedRun(this.numParticles, dim, () =>
+          this.traces(
+            inParticlePlate(model, this.numParticles, dim),
+            inParticlePlate(guide, this.numParticles, dim),
+            args,
+          ),
         );
         const elbo = this.particleElbo(guideTrace, modelTrace);
         total = tf.add(elbo, scoreFunctionTerm(guideTrace, elbo));
