@@ -362,8 +362,11 @@ function klTerm(q: Message, p: Message): tf.Tensor {
         if (!(e instanceof NotRegisteredError)) throw e;
       }
     }
-    // the single-sample Monte Carlo estimate log q(z) - log p(z) at the guide's draw
-    kl ??= tf.sub(qf.logProb(q.value as tf.Tensor), pf.logProb(p.value as tf.Tensor));
+    // the single-sample Monte Carlo estimate log q(z) - log p(z) at the guide's draw, each side
+    // summed with its own mask and scale (Pyro's log_prob_sum of each site, TraceELBO's terms):
+    // an autoguide's q scores a plate's whole value as one event (a scalar), which subtracted
+    // elementwise from p's per-element log-densities would count log q once per element
+    if (kl === undefined) return tf.sub(siteLogProbSum(q), siteLogProbSum(p));
     if (p.mask === false) return tf.scalar(0);
     if (p.mask instanceof tf.Tensor) {
       kl = tf.where(siteMask(p, kl.shape), kl, tf.zerosLike(kl));
@@ -378,7 +381,7 @@ function klTerm(q: Message, p: Message): tf.Tensor {
  * The ELBO with analytic KL terms (Pyro's `TraceMeanField_ELBO`): for each latent site of both
  * the model and the guide, `E_q[log p - log q]` is replaced by `-KL(q || p)` when the pair has a
  * registered analytic KL, and by the single-sample estimate `log q(z) - log p(z)` at the guide's
- * draw otherwise (also when a registered wrapper pair, e.g. two `Expanded` made by plates or
+ * draw otherwise (each side summed over its site with its own scale and mask, as `TraceELBO`) (also when a registered wrapper pair, e.g. two `Expanded` made by plates or
  * vectorized particles, wraps a pair without one, as Pyro falls back on `NotImplementedError`):
  *
  * $$\mathcal L = \mathbb E_q\Big[\sum_{\text{obs}} s\log p(x\mid z)\Big] - \sum_{\text{latent}} s\,\mathrm{KL}(q_z\,\|\,p_z)$$
