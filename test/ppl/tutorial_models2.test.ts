@@ -367,4 +367,33 @@ describe('ported Pyro/NumPyro examples', () => {
     expect(Number.isFinite(mf.loss(model, guide, X, y))).toBe(true);
     tf.dispose([X, y]);
   });
+
+  it('vectorizeParticles with AutoNormal on positive local latents: the same ELBO as particles drawn one by one', () => {
+    // lambda_j ~ HalfCauchy(1) in a plate, beta_j ~ N(0, lambda_j): AutoNormal's guide of lambda
+    // must broadcast along the particle plate on its left ([P, 3], as the model's site)
+    const y = tf.tensor1d([1.5, -0.2, 0.1]);
+    const model = (ys: tf.Tensor): void => {
+      const lam = ppl.plate('features', 3, () => ppl.sample('lambda', new D.HalfCauchy(1)));
+      const beta = ppl.plate('features', 3, () => ppl.sample('beta', new D.Normal(0, lam)));
+      ppl.plate('features', 3, () => ppl.sample('obs', new D.Normal(beta, 0.5), { obs: ys }));
+    };
+    const guide = new ppl.AutoNormal(model, { initScale: 0.3 });
+    guide.call(y);
+    setSeed(10);
+    const seq = Array.from({ length: 300 }, () => new ppl.TraceELBO().loss(model, guide, y));
+    const mean = seq.reduce((a, b) => a + b, 0) / seq.length;
+    const sd = Math.sqrt(seq.reduce((a, b) => a + (b - mean) ** 2, 0) / (seq.length - 1));
+    const vec = new ppl.TraceELBO({ numParticles: 2000, vectorizeParticles: true });
+    const before = tf.memory().numTensors;
+    const v = vec.loss(model, guide, y);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(Math.abs(v - mean)).toBeLessThan(4 * sd * Math.sqrt(1 / 300 + 1 / 2000));
+    // the guide's draw in the particle plate has the model site's shape
+    const tr = ppl
+      .trace(() => ppl.plate('particles', 4, { dim: -2 }, () => guide.call(y)))
+      .getTrace();
+    expect(tr.value('lambda').shape).toEqual([4, 3]);
+    tr.dispose();
+    y.dispose();
+  });
 });
