@@ -71,7 +71,11 @@ export class AutoNormal<A extends unknown[]> extends AutoGuide<A> {
     if (isRealSupport(s) && s.unconstrainedShape.length === s.shape.length) {
       return s.eventDim === 0 ? base : new Independent(base, s.eventDim);
     }
-    return new Pushforward(base, s.bijector, s.support);
+    // the site's batch dims (plates) stay batch dims, so that an outer plate (vectorized
+    // particles) broadcasts the guide's draw as it does the model's site
+    return new Pushforward(base, s.bijector, s.support, {
+      batchDims: s.shape.length - s.eventDim,
+    });
   }
 
   protected override get perSite(): boolean {

@@ -87,7 +87,9 @@ export interface ELBOOptions {
    * Draw the particles in one vectorized run (Pyro's `vectorize_particles`): model and guide run
    * inside a plate of `numParticles` at dim `-(maxPlateNesting + 1)`, so every site gets a
    * leading particle dimension. The model must broadcast over batch dims (vector sites declared
-   * with `toEvent`). Default false.
+   * with `toEvent`; `X @ beta` as `tf.sum(tf.mul(X, beta), -1)`): a model that does not fails
+   * with an `ArgumentError` naming this option and the particle dim, with tfjs's message.
+   * Default false.
    */
   vectorizeParticles?: boolean;
   /** The largest number of nested plates in model and guide; default: found by one trial run. */
@@ -124,6 +126,30 @@ export function inParticlePlate<A extends unknown[]>(
 ): Fn<A, unknown> {
   const f = asFn(fn);
   return (...args: A) => plate(PARTICLE_PLATE, p, { dim }, () => f(...args));
+}
+
+/**
+ * `run()` of the model and guide inside the particle plate; a failure that is not an
+ * {@link ArgumentError} (a tfjs shape error: the model does not broadcast over the particle dim,
+ * e.g. `tf.matMul(X, tf.reshape(beta, [-1, 1]))` of a `beta` that is now `[P, D]`) is rethrown
+ * naming the option, the particle dim and the way out, with the original message.
+ */
+function vectorizedRun<T>(numParticles: number, dim: number, run: () => T): T {
+  try {
+    return run();
+  } catch (e) {
+    if (e instanceof ArgumentError || !(e instanceof Error)) throw e;
+    const err = new ArgumentError(
+      'vectorizeParticles',
+      `the model and guide run inside a plate of ${numParticles} particles at dim ${dim}, so ` +
+        `every latent site has an extra batch dim of size ${numParticles} there, and the run ` +
+        `failed: ${e.message}. Write the model to broadcast over dims left of its plates ` +
+        `(e.g. X @ beta as tf.sum(tf.mul(X, beta), -1) rather than a matMul with beta reshaped ` +
+        `to [-1, 1]; vector sites with toEvent), or set vectorizeParticles: false`,
+    );
+    (err as Error & { cause?: unknown }).cause = e;
+    throw err;
+  }
 }
 
 /**
@@ -280,10 +306,12 @@ export abstract class ParticleELBO extends ELBOEstimator {
       if (this.vectorizeParticles) {
         this.maxPlateNesting ??= guessMaxPlateNesting(model, guide, args);
         const dim = -(this.maxPlateNesting + 1);
-        const { guideTrace, modelTrace } = this.traces(
-          inParticlePlate(model, this.numParticles, dim),
-          inParticlePlate(guide, this.numParticles, dim),
-          args,
+        const { guideTrace, modelTrace } = vectorizedRun(this.numParticles, dim, () =>
+          this.traces(
+            inParticlePlate(model, this.numParticles, dim),
+            inParticlePlate(guide, this.numParticles, dim),
+            args,
+          ),
         );
         const elbo = this.particleElbo(guideTrace, modelTrace);
         total = tf.add(elbo, scoreFunctionTerm(guideTrace, elbo));
@@ -334,8 +362,11 @@ function klTerm(q: Message, p: Message): tf.Tensor {
         if (!(e instanceof NotRegisteredError)) throw e;
       }
     }
-    // the single-sample Monte Carlo estimate log q(z) - log p(z) at the guide's draw
-    kl ??= tf.sub(qf.logProb(q.value as tf.Tensor), pf.logProb(p.value as tf.Tensor));
+    // the single-sample Monte Carlo estimate log q(z) - log p(z) at the guide's draw, each side
+    // summed with its own mask and scale (Pyro's log_prob_sum of each site, TraceELBO's terms):
+    // an autoguide's q scores a plate's whole value as one event (a scalar), which subtracted
+    // elementwise from p's per-element log-densities would count log q once per element
+    if (kl === undefined) return tf.sub(siteLogProbSum(q), siteLogProbSum(p));
     if (p.mask === false) return tf.scalar(0);
     if (p.mask instanceof tf.Tensor) {
       kl = tf.where(siteMask(p, kl.shape), kl, tf.zerosLike(kl));
@@ -350,7 +381,7 @@ function klTerm(q: Message, p: Message): tf.Tensor {
  * The ELBO with analytic KL terms (Pyro's `TraceMeanField_ELBO`): for each latent site of both
  * the model and the guide, `E_q[log p - log q]` is replaced by `-KL(q || p)` when the pair has a
  * registered analytic KL, and by the single-sample estimate `log q(z) - log p(z)` at the guide's
- * draw otherwise (also when a registered wrapper pair, e.g. two `Expanded` made by plates or
+ * draw otherwise (each side summed over its site with its own scale and mask, as `TraceELBO`) (also when a registered wrapper pair, e.g. two `Expanded` made by plates or
  * vectorized particles, wraps a pair without one, as Pyro falls back on `NotImplementedError`):
  *
  * $$\mathcal L = \mathbb E_q\Big[\sum_{\text{obs}} s\log p(x\mid z)\Big] - \sum_{\text{latent}} s\,\mathrm{KL}(q_z\,\|\,p_z)$$
