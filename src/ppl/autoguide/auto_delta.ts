@@ -67,7 +67,8 @@ export class AutoDelta<A extends unknown[]> extends AutoGuide<A> {
   }
 
   /** The point estimates, new tensors by site name. */
-  median(): Record<string, tf.Tensor> {
+  median(...args: A | []): Record<string, tf.Tensor> {
+    this.setUpWith(args);
     return this.collect((s) => getParamStore().value(this.paramName(s.name)));
   }
 

@@ -111,7 +111,8 @@ export class AutoNormal<A extends unknown[]> extends AutoGuide<A> {
   }
 
   /** Posterior medians `T(loc)`, new tensors by site name. */
-  median(): Record<string, tf.Tensor> {
+  median(...args: A | []): Record<string, tf.Tensor> {
+    this.setUpWith(args);
     return this.collect((s) =>
       tf.tidy(() => {
         const loc = getParamStore().value(this.locName(s.name));

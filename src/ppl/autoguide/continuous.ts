@@ -160,7 +160,9 @@ export abstract class AutoContinuous<A extends unknown[]> extends AutoGuide<A> {
   }
 
   /** Posterior medians `T_s(loc_s)` (for the Gaussian guides). */
-  median(): Record<string, tf.Tensor> {
+  median(...args: A | []): Record<string, tf.Tensor> {
+    this.setUpWith(args);
+    if (this.specs.length === 0) return {}; // throws 'call the guide' before any call
     const { loc, scale } = this.locAndScale();
     scale.dispose();
     const out: Record<string, tf.Tensor> = {};

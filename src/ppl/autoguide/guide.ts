@@ -116,8 +116,23 @@ export abstract class AutoGuide<A extends unknown[]> {
     return HANDLER_STACK.length === 0 ? tf.tidy(body) : body();
   }
 
-  /** Posterior medians in the constrained space, new tensors by site name. */
-  abstract median(): Record<string, tf.Tensor>;
+  /**
+   * Posterior medians in the constrained space, new tensors by site name. As Pyro's
+   * `guide.median(*args)`, the model's arguments may be given: a guide never called yet is then
+   * set up with them first (its parameters at their initial values); otherwise they are not used.
+   */
+  abstract median(...args: A | []): Record<string, tf.Tensor>;
+
+  /**
+   * Set the guide up with the model's arguments when it has never been called (Pyro's
+   * `_setup_prototype(*args)` before `median`); the draws of that call are freed.
+   */
+  protected setUpWith(args: A | []): void {
+    if (this.proto === undefined && args.length > 0) {
+      const drawn = this.call(...(args as A));
+      tf.dispose(Object.values(drawn));
+    }
+  }
 
   /**
    * Marginal posterior quantiles at the levels `qs`, by site: shape `[qs.length, ...siteShape]`.

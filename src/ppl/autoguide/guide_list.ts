@@ -137,7 +137,8 @@ export class AutoGuideList<A extends unknown[]> extends AutoGuide<A> {
   }
 
   /** Every part's medians, by site (new tensors). */
-  median(): Record<string, tf.Tensor> {
+  median(...args: A | []): Record<string, tf.Tensor> {
+    if (this.checked === 0 && args.length > 0) tf.dispose(Object.values(this.call(...(args as A))));
     this.requireCalled();
     return this.merge((p) => p.median());
   }
