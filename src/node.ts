@@ -27,6 +27,7 @@ export {
   readIdxFile,
   loadIdxImageSet,
   findDataFile,
+  mnistLayoutNames,
   readCifarFiles,
 } from './data/file_readers.js';
 export {
@@ -34,6 +35,7 @@ export {
   loadMnist,
   loadFashionMnist,
   loadKmnist,
+  loadIdx,
   loadEmnist,
   loadCifar10,
   loadCifar100,
