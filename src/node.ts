@@ -30,6 +30,7 @@ export {
   readIdxFile,
   loadIdxImageSet,
   findDataFile,
+  mnistLayoutNames,
   readCifarFiles,
 } from './data/file_readers.js';
 export {
@@ -37,6 +38,7 @@ export {
   loadMnist,
   loadFashionMnist,
   loadKmnist,
+  loadIdx,
   loadEmnist,
   loadCifar10,
   loadCifar100,

@@ -45,11 +45,14 @@ export async function openRun(dir: string): Promise<OpenedRun> {
   // an image model [batch, H, W, C] sets the input size; other inputs are checked against the data
   const inShape = model.inputs[0]?.shape;
   const inputSize = inShape?.length === 4 ? inShape[1] : undefined;
+  const inputWidth = inShape?.length === 4 ? inShape[2] : undefined;
   const config: TrainConfig = {
     ...TRAIN_DEFAULTS,
     out: dir,
     ...(saved ?? { model: kind === 'bayesian' ? 'bayes-lenet5' : 'lenet5' }),
     ...(typeof inputSize === 'number' ? { inputSize } : {}),
+    // a model on non-square images [H, W] takes them as they are (was: padded to H x H)
+    ...(typeof inputWidth === 'number' && inputWidth !== inputSize ? { inputWidth } : {}),
   };
   return { checkpoint, model, saved, config, kind, modelName: saved?.model ?? model.name };
 }

@@ -65,6 +65,11 @@ export interface TrainConfig {
   rhoLrScale?: number;
   /** Input side (default: the model's, 32 for LeNet5/AlexNet/3Conv3FC, 28 for the conv 20/50 LeNet). */
   inputSize?: number;
+  /**
+   * Input width where it differs from the height `inputSize`: a checkpoint whose model takes
+   * non-square images `[H, W]` (set from the model by `openRun`; default `inputSize`).
+   */
+  inputWidth?: number;
   /** Pad or bilinear-resize to `inputSize` (default pad). */
   resize?: 'pad' | 'bilinear';
   /** Normalisation name (default: the dataset's mean/std). */
@@ -221,26 +226,27 @@ export function transformOf(
   flags: SizeFlags = TRAIN_SIZE_FLAGS,
 ): ImageTransform {
   const entry = getModelEntry(config.model);
-  const size = config.inputSize ?? entry.defaultInputShape[0];
+  const height = config.inputSize ?? entry.defaultInputShape[0];
+  const width = config.inputWidth ?? height;
   const t: ImageTransform = {
     normalize: config.normalize ?? datasetNormalization(config.dataset),
     resize: config.resize ?? 'pad',
   };
-  if (size !== set.height || size !== set.width) t.size = size;
-  if (t.resize === 'pad' && (set.height > size || set.width > size)) {
+  if (height !== set.height || width !== set.width) t.size = [height, width];
+  if (t.resize === 'pad' && (set.height > height || set.width > width)) {
     const images = `the ${set.height}x${set.width} images of ${set.files?.[0] ?? set.name}`;
     const bilinear = flags.resize !== undefined ? `--${flags.resize} bilinear` : undefined;
     if (flags.inputSize !== undefined) {
       throw new ArgumentError(
         flags.inputSize,
-        `cannot pad ${images} to ${config.model}'s ${size}x${size} input; give ` +
+        `cannot pad ${images} to ${config.model}'s ${height}x${width} input; give ` +
           `--${flags.inputSize} ${Math.max(set.height, set.width)} or more` +
           (bilinear !== undefined ? `, or ${bilinear} to shrink them` : ''),
       );
     }
     throw new ArgumentError(
       flags.resize ?? 'checkpoint',
-      `the checkpoint's ${config.model} takes ${size}x${size} inputs and its run pads the images ` +
+      `the checkpoint's ${config.model} takes ${height}x${width} inputs and its run pads the images ` +
         `to it, but ${images} are larger` +
         (bilinear !== undefined
           ? `; pass ${bilinear} to shrink them`
@@ -270,6 +276,7 @@ export function checkConfig(c: TrainConfig): void {
     ['rho-lr-scale', c.rhoLrScale, 'rhoLrScale'],
     ['train-samples', c.trainSamples, 'trainSamples'],
     ['input-size', c.inputSize, 'inputSize'],
+    ['input-size', c.inputWidth, 'inputWidth'],
     ['batch-size', c.evalBatchSize, 'evalBatchSize'],
   ];
   const required = new Set(['epochs', 'batchSize', 'lr', 'mcSamples', 'seed']);
@@ -280,13 +287,19 @@ export function checkConfig(c: TrainConfig): void {
   if (typeof kl === 'number') checkRange('kl-weight', kl, 'klWeight');
   checkEstimator(c.estimator);
   const entry = getModelEntry(c.model);
-  if (c.inputSize !== undefined && c.inputSize < entry.minInputSide) {
+  // each side is checked: the side after each layer depends on that side alone (minInputSide)
+  const sides = [c.inputSize, c.inputWidth ?? c.inputSize];
+  if (sides.some((v) => v !== undefined && v < entry.minInputSide)) {
     // tfjs would fail only when the model is built, after the data is loaded, with a layer's text
     const m = entry.minInputSide;
+    const got =
+      c.inputWidth !== undefined && c.inputWidth !== c.inputSize
+        ? `${String(c.inputSize)}x${c.inputWidth}`
+        : String(c.inputSize);
     throw new ArgumentError(
       'input-size',
       `${c.model} takes inputs of at least ${m}x${m} (below, one of its convolution or pooling ` +
-        `windows no longer fits), got ${c.inputSize}; give --input-size ${m} or more (its ` +
+        `windows no longer fits), got ${got}; give --input-size ${m} or more (its ` +
         `default is ${entry.defaultInputShape[0]})`,
     );
   }

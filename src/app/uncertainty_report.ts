@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { Batcher } from '../data/batcher.js';
+import type { ImageTransform } from '../data/transform.js';
 import { limitImageSet, type ImageSet } from '../data/dataset.js';
 import { checkDataDir, loadDataset, parseDatasetSpec } from '../data/files.js';
 import { setMode } from '../layers/model_utils.js';
@@ -75,7 +76,10 @@ export interface UncertaintyRunResult {
 
 /** Host-side predictions of one dataset. */
 interface Predictions {
+  /** Class probabilities, `count x numClasses`. */
   probs: Float64Array;
+  /** The model's number of classes (its outputs', not the set's: an OOD set has its own). */
+  numClasses: number;
   scores: Map<string, Float32Array>;
 }
 
@@ -243,8 +247,10 @@ async function predictSet(
   log: (s: string) => void,
   shouldStop?: () => boolean,
 ): Promise<Predictions | { stoppedAfter: number }> {
-  const k = set.numClasses;
-  const probs = new Float64Array(set.count * k);
+  // the model's classes, read from its first batch: an OOD set's own count (Fashion-MNIST's 10
+  // against a 26-class model) would misplace every row (was: 'offset is out of bounds')
+  let k = 0;
+  let probs = new Float64Array(0);
   const scores = new Map(keys.map((key) => [key, new Float32Array(set.count)]));
   let done = 0;
   let lastLog = Date.now();
@@ -259,6 +265,10 @@ async function predictSet(
       const vals = await Promise.all(out.map((t) => t.data()));
       tf.dispose(out);
       const pv = vals[0] as Float32Array;
+      if (k === 0) {
+        k = pv.length / b.size;
+        probs = new Float64Array(set.count * k);
+      }
       if (evidence) {
         const alpha = new Float64Array(k);
         for (let i = 0; i < b.size; i++) {
@@ -289,7 +299,7 @@ async function predictSet(
       if (shouldStop() && done < set.count) return { stoppedAfter: done };
     }
   }
-  return { probs, scores };
+  return { probs, numClasses: k, scores };
 }
 
 /**
@@ -346,24 +356,25 @@ export async function runUncertaintyReport(
     };
     const inSet = load(cfg.dataset, dir);
     const outSet = load(ood, oodSpec.dir ?? (ood === cfg.dataset ? dir : undefined));
-    if (
-      outSet.height !== inSet.height ||
-      outSet.width !== inSet.width ||
-      outSet.channels !== inSet.channels
-    ) {
+    // the OOD images may have another size: each set is padded (or resized) to the model's input
+    if (outSet.channels !== inSet.channels) {
       throw new ArgumentError(
         'ood',
-        `images of ${ood} (${outSet.height}x${outSet.width}x${outSet.channels}) differ from ${cfg.dataset}'s`,
+        `images of ${ood} (${outSet.height}x${outSet.width}x${outSet.channels}) have ` +
+          `${outSet.channels} channel(s), ${cfg.dataset}'s ${inSet.channels}`,
       );
     }
     // both sets go through the training transform (normalised like the training data)
-    const transform = transformOf(
-      options.resize !== undefined ? { ...cfg, resize: options.resize } : cfg,
-      inSet,
-      EVAL_SIZE_FLAGS,
+    const runCfg = options.resize !== undefined ? { ...cfg, resize: options.resize } : cfg;
+    const transforms = new Map(
+      [inSet, outSet].map((set) => [set, transformOf(runCfg, set, EVAL_SIZE_FLAGS)] as const),
     );
     const batcher = (set: ImageSet): Batcher =>
-      new Batcher(set, { batchSize: options.batchSize ?? 500, shuffle: false, transform });
+      new Batcher(set, {
+        batchSize: options.batchSize ?? 500,
+        shuffle: false,
+        transform: transforms.get(set) as ImageTransform,
+      });
     checkSetsAgainstModel(model, batcher(inSet).inputShape, [inSet], {
       shape: 'checkpoint',
       labels: 'dataset',
@@ -422,7 +433,7 @@ export async function runUncertaintyReport(
       inName: inSet.name,
       outName: outSet.name,
       probs: pin.probs,
-      numClasses: inSet.numClasses,
+      numClasses: pin.numClasses,
       labels: inSet.labels,
       scores,
       ...(mode === 'sampling' ? { mcSamples } : {}),

@@ -3,7 +3,7 @@
  * file layout, and the split/directory checks shared by the dataset sources. Exported from
  * `deepprob/node`, never from the browser entry.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { ArgumentError } from '../utils/errors.js';
@@ -73,6 +73,8 @@ export interface IdxImageSetOptions {
   transpose?: boolean;
   /** Class names. */
   classNames?: string[];
+  /** Said after the error for a label outside `numClasses` (e.g. which dataset takes other counts). */
+  classHint?: string;
 }
 
 /**
@@ -130,10 +132,21 @@ export function loadIdxImageSet(o: IdxImageSetOptions): ImageSet {
     });
   }
   let max = 0;
-  for (let i = 0; i < labels.length; i++) max = Math.max(max, labels[i] as number);
+  let at = -1;
+  for (let i = 0; i < labels.length; i++) {
+    if ((labels[i] as number) > max || at < 0) {
+      max = labels[i] as number;
+      at = i;
+    }
+  }
   const numClasses = o.numClasses ?? max + 1;
   if (max >= numClasses) {
-    throw new DataFormatError(o.labels, `label ${max} out of range for ${numClasses} classes`);
+    throw new DataFormatError(
+      o.labels,
+      `label ${max} (index ${at}) out of range: ${o.name} has ${numClasses} classes, labels ` +
+        `0..${numClasses - 1}` +
+        (o.classHint !== undefined ? `; ${o.classHint}` : ''),
+    );
   }
   const set: ImageSet = {
     name: o.name,
@@ -150,21 +163,37 @@ export function loadIdxImageSet(o: IdxImageSetOptions): ImageSet {
   return checkImageSet(set, o.name);
 }
 
-/** Find `base` or `base.gz` in `dir`; throws a DataFormatError listing what was looked for. */
+/**
+ * Find `base` or `base.gz` in `dir`, by exact name, else by name ignoring case
+ * (`TRAIN-IMAGES-IDX3-UBYTE`, as some archives unpack on case-insensitive file systems).
+ *
+ * @param dir the folder.
+ * @param bases the names accepted, in order of preference.
+ * @throws DataFormatError naming the folder, the names looked for and the files the folder holds.
+ */
 export function findDataFile(dir: string, bases: string[]): string {
   if (!existsSync(dir)) throw new DataFormatError(dir, 'no such directory');
   if (!statSync(dir).isDirectory()) throw new DataFormatError(dir, 'not a directory');
-  for (const base of bases) {
-    for (const name of [base, `${base}.gz`]) {
-      // a file, not a folder of that name (Kaggle's MNIST unpacks train-images-idx3-ubyte/ beside
-      // the file train-images.idx3-ubyte)
-      const p = join(dir, name);
-      if (existsSync(p) && statSync(p).isFile()) return p;
-    }
+  // a file, not a folder of that name (Kaggle's MNIST unpacks train-images-idx3-ubyte/ beside
+  // the file train-images.idx3-ubyte)
+  const isFile = (name: string): boolean => {
+    const p = join(dir, name);
+    return existsSync(p) && statSync(p).isFile();
+  };
+  const names = bases.flatMap((b) => [b, `${b}.gz`]);
+  for (const name of names) if (isFile(name)) return join(dir, name);
+  const entries = readdirSync(dir);
+  for (const name of names) {
+    const found = entries.find((e) => e.toLowerCase() === name.toLowerCase() && isFile(e));
+    if (found !== undefined) return join(dir, found);
   }
+  const files = entries.filter(isFile).sort();
+  const shown =
+    files.slice(0, 12).join(', ') + (files.length > 12 ? `, ... (${files.length})` : '');
   throw new DataFormatError(
     dir,
-    `none of ${bases.map((b) => `${b}[.gz]`).join(', ')} found in this directory`,
+    `none of ${bases.map((b) => `${b}[.gz]`).join(', ')} found in this directory (names ` +
+      `compared ignoring case; it holds ${files.length === 0 ? 'no files' : shown})`,
   );
 }
 
@@ -177,7 +206,31 @@ export function checkSplit(split: string | undefined): Split {
   return s;
 }
 
-/** Load a dataset stored under the standard MNIST file names (`train-images-idx3-ubyte[.gz]`, ...). */
+/**
+ * The image and label file names of a split in the MNIST layout, in order of preference: the
+ * split's stem `train`, or `t10k` (MNIST) then `test` (some re-packagings); `-` or `.` before
+ * `idx3`/`idx1` (Kaggle's `train-images.idx3-ubyte`); `idx4` for images with channels
+ * (`[n, h, w, c]`); each raw or `.gz`, names compared ignoring case ({@link findDataFile}).
+ *
+ * @param split the split.
+ * @param prefix prefix of every name (default none).
+ */
+export function mnistLayoutNames(
+  split: Split,
+  prefix = '',
+): { images: string[]; labels: string[] } {
+  const stems = split === 'train' ? ['train'] : ['t10k', 'test'];
+  const names = (kind: string, dims: string[]): string[] =>
+    stems.flatMap((s) =>
+      dims.flatMap((d) => [`${prefix}${s}-${kind}-${d}-ubyte`, `${prefix}${s}-${kind}.${d}-ubyte`]),
+    );
+  return { images: names('images', ['idx3', 'idx4']), labels: names('labels', ['idx1']) };
+}
+
+/**
+ * Load a dataset stored under the standard MNIST file names (`train-images-idx3-ubyte[.gz]`, ...;
+ * the variants of {@link mnistLayoutNames}).
+ */
 export function loadMnistLayout(
   dir: string,
   split: Split,
@@ -185,15 +238,9 @@ export function loadMnistLayout(
   prefix = '',
   extra: Partial<IdxImageSetOptions> = {},
 ): ImageSet {
-  const s = split === 'train' ? 'train' : 't10k';
-  const images = findDataFile(dir, [
-    `${prefix}${s}-images-idx3-ubyte`,
-    `${prefix}${s}-images.idx3-ubyte`,
-  ]);
-  const labels = findDataFile(dir, [
-    `${prefix}${s}-labels-idx1-ubyte`,
-    `${prefix}${s}-labels.idx1-ubyte`,
-  ]);
+  const n = mnistLayoutNames(split, prefix);
+  const images = findDataFile(dir, n.images);
+  const labels = findDataFile(dir, n.labels);
   return loadIdxImageSet({ images, labels, name: `${name}/${split}`, ...extra });
 }
 

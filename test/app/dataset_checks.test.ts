@@ -76,7 +76,7 @@ const cases: [string, SplitSpec, SplitSpec, RegExp][] = [
     'a label out of range',
     { count: 8 },
     { count: 8, badLabel: 12 },
-    /t10k-labels-idx1-ubyte: label 12 out of range for 10 classes/,
+    /t10k-labels-idx1-ubyte: label 12 \(index 7\) out of range: mnist\/test has 10 classes, labels 0\.\.9; .*dataset .idx./,
   ],
 ];
 

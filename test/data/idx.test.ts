@@ -4,7 +4,15 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { DataFormatError, parseIdx } from '../../src/data/index.js';
-import { loadEmnist, loadIdxImageSet, loadKmnist, loadMnist, readIdxFile } from '../../src/node.js';
+import {
+  loadDataset,
+  loadEmnist,
+  loadIdx,
+  loadIdxImageSet,
+  loadKmnist,
+  loadMnist,
+  readIdxFile,
+} from '../../src/node.js';
 
 /** Build an IDX buffer by hand (big-endian header). */
 function idx(type: number, shape: number[], body: Uint8Array): Uint8Array {
@@ -188,6 +196,67 @@ describe('IDX files', () => {
     expect(set.labels[0]).toBe(25);
     expect(set.numClasses).toBe(26);
     expect(() => loadEmnist({ dir, subset: 'nope' })).toThrow(/subset: expected one of balanced/);
+  });
+});
+
+describe('IDX files of the user: names, class counts, channels', () => {
+  it('finds the files whatever the case of their names (was: none of ... found)', () => {
+    const dir = tmp();
+    writeTinyMnist(dir, 12, 4, 5, false, '');
+    for (const f of ['train-images-idx3-ubyte', 't10k-labels-idx1-ubyte']) {
+      renameSync(join(dir, f), join(dir, f.toUpperCase()));
+    }
+    expect(loadMnist({ dir, split: 'train' }).count).toBe(12);
+    expect(loadMnist({ dir, split: 'test' }).count).toBe(12);
+  });
+
+  it('lists what a folder holds when the files are not there', () => {
+    const dir = tmp();
+    writeFileSync(join(dir, 'images.bin'), new Uint8Array(4));
+    expect(() => loadMnist({ dir })).toThrow(/ignoring case; it holds images\.bin\)/);
+  });
+
+  it("'idx': any number of classes, K = 1 + the largest label of both splits", () => {
+    const dir = tmp();
+    const n = 6;
+    const write = (split: string, labels: number[]): void => {
+      writeFileSync(
+        join(dir, `${split}-images-idx3-ubyte`),
+        idx(0x08, [n, 3, 2], new Uint8Array(n * 6)),
+      );
+      writeFileSync(
+        join(dir, `${split}-labels-idx1-ubyte`),
+        idx(0x08, [n], new Uint8Array(labels)),
+      );
+    };
+    // 26 classes, the test split's labels reaching further than the training split's
+    write('train', [0, 3, 7, 11, 20, 24]);
+    write('t10k', [25, 0, 1, 2, 3, 4]);
+    expect(loadIdx({ dir, split: 'train' }).numClasses).toBe(26);
+    expect(loadDataset('idx', { dir, split: 'test' }).numClasses).toBe(26);
+    // the ten-class loaders refuse label 25, naming 'idx' (was: "label 25 out of range for 10 classes")
+    expect(() => loadMnist({ dir, split: 'test' })).toThrow(
+      /t10k-labels-idx1-ubyte: label 25 \(index 0\) out of range: mnist\/test has 10 classes, labels 0\.\.9; .*dataset 'idx'/,
+    );
+    // labels {0, 5, 9}: 10 classes, the others never seen
+    write('train', [0, 5, 9, 0, 5, 9]);
+    write('t10k', [0, 5, 9, 0, 5, 9]);
+    expect(loadIdx({ dir, split: 'train' }).numClasses).toBe(10);
+    expect(() => loadIdx()).toThrow(/dir: An IDX dataset is not bundled/);
+  });
+
+  it("'idx': RGB images [n, h, w, 3] under idx4 names, test split named test-", () => {
+    const dir = tmp();
+    const px = new Uint8Array(2 * 3 * 4 * 3).map((_, i) => i);
+    writeFileSync(join(dir, 'train-images-idx4-ubyte'), idx(0x08, [2, 3, 4, 3], px));
+    writeFileSync(join(dir, 'train-labels-idx1-ubyte'), idx(0x08, [2], new Uint8Array([0, 2])));
+    writeFileSync(join(dir, 'test-images-idx4-ubyte.gz'), gzipSync(idx(0x08, [2, 3, 4, 3], px)));
+    writeFileSync(join(dir, 'test-labels-idx1-ubyte'), idx(0x08, [2], new Uint8Array([1, 0])));
+    const train = loadIdx({ dir, split: 'train' });
+    const test = loadIdx({ dir, split: 'test' });
+    expect([train.height, train.width, train.channels, train.numClasses]).toEqual([3, 4, 3, 3]);
+    expect(test.count).toBe(2);
+    expect(Array.from(test.images.subarray(0, 4))).toEqual([0, 1, 2, 3]);
   });
 });
 
