@@ -19,6 +19,7 @@ run() {
 }
 run examples/quickstart.ts
 run examples/bayesian_regression.ts
+run examples/pyro_ports.ts regression
 run examples/uncertainty_regression.ts --epochs 5 --out "$out/unc"
 run examples/bnn.ts --epochs 1 --limit 512 --eval-images 200 --out "$out"
 run examples/vae.ts --epochs 1 --limit 512 --out "$out"
