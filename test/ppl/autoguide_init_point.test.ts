@@ -125,6 +125,11 @@ describe(
       const bad = new ppl.AutoDelta(sized, { initLoc: () => tf.zeros([2, 2]) });
       expect(() => bad.latentSites()).toThrow(/initLoc.*site 'k'.*shape \[\]/s);
       bad.dispose();
+      // a value off the support is refused, naming the site (it gave a NaN location before)
+      const simplex = (): void => void sample('w', new D.Dirichlet(tf.ones([3])));
+      const off = new ppl.AutoDelta(simplex, { initLoc: (_name, draw) => tf.onesLike(draw) });
+      expect(() => off.latentSites()).toThrow(/site 'w'.*outside the support simplex/s);
+      off.dispose();
     });
 
     it('setting up leaves no tensors behind, under every strategy', () => {
