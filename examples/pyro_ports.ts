@@ -410,24 +410,16 @@ async function gp(): Promise<void> {
     const k = tf.mul(variance, tf.exp(tf.mul(-0.5, tf.square(d))));
     return tf.add(k, tf.mul(tf.add(noise, 1e-5), tf.eye(X.shape[0] as number)));
   };
-  // validateArgs: false lets a kernel matrix that is not positive definite in float32 give NaN
-  // (NumPyro's behaviour) instead of an error: the autoguides trace the model once at prior draws
-  // (LogNormal(0, 10): e^{±30}) to find its sites, where Pyro substitutes the init values first
-  const makeModel =
-    (validateArgs: boolean) =>
-    (X: tf.Tensor, y?: tf.Tensor): void => {
-      const variance = ppl.sample('kernel_var', new D.LogNormal(0, 10));
-      const length = ppl.sample('kernel_length', new D.LogNormal(0, 10));
-      const noise = ppl.sample('kernel_noise', new D.LogNormal(0, 10));
-      const k = rbf(X, variance, length, noise);
-      const mvn = new D.MultivariateNormal(
-        tf.zeros([N]),
-        { covarianceMatrix: k },
-        { validateArgs },
-      );
-      ppl.sample('y', mvn, { obs: y });
-    };
-  const model = makeModel(true);
+  // the autoguide sets itself up at its init values (Pyro's _setup_prototype), not at prior draws
+  // of LogNormal(0, 10) (e^{±30}, where the kernel matrix is singular in float32): the validated
+  // MultivariateNormal serves NUTS and SVI alike
+  const model = (X: tf.Tensor, y?: tf.Tensor): void => {
+    const variance = ppl.sample('kernel_var', new D.LogNormal(0, 10));
+    const length = ppl.sample('kernel_length', new D.LogNormal(0, 10));
+    const noise = ppl.sample('kernel_noise', new D.LogNormal(0, 10));
+    const k = rbf(X, variance, length, noise);
+    ppl.sample('y', new D.MultivariateNormal(tf.zeros([N]), { covarianceMatrix: k }), { obs: y });
+  };
   const X = tf.tensor1d(xa);
   const y = tf.tensor1d(ya);
   const mcmc = new ppl.MCMC(new ppl.NUTS(model), {
@@ -486,9 +478,8 @@ async function gp(): Promise<void> {
   }
   const r = ranges.map(([lo, hi], k) => gridMedian(logw, vals, k, (hi - lo) / G));
   ppl.clearParamStore();
-  const sviModel = makeModel(false);
-  const guide = new ppl.AutoNormal(sviModel);
-  const svi = new ppl.SVI(sviModel, guide, tf.train.adam(0.02), new ppl.TraceMeanFieldELBO());
+  const guide = new ppl.AutoNormal(model);
+  const svi = new ppl.SVI(model, guide, tf.train.adam(0.02), new ppl.TraceMeanFieldELBO());
   for (let i = 0; i < 1500; i++) svi.step(X, y);
   const med = guide.median();
   console.log(

@@ -4,6 +4,10 @@
  * bijection from the unconstrained reals onto that support (`bijectTo(site.fn.support)`, as
  * Pyro's `biject_to`). Autoguides put their Gaussian (or flow) in the unconstrained space and
  * push it forward through these bijectors.
+ *
+ * As Pyro's `AutoGuide._setup_prototype` (the model run under `InitMessenger(init_loc_fn)`), each
+ * continuous latent site takes its initial value as it is reached, so the later sites (their
+ * parameters, shapes and supports) are those at the initial point, not at a prior draw.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Bijector } from '../../bijectors/bijector.js';
@@ -12,10 +16,15 @@ import { bijectTo } from '../../distributions/transform_to.js';
 import { ArgumentError } from '../../utils/errors.js';
 import { block } from '../handlers/block.js';
 import { trace } from '../handlers/trace.js';
-import type { Fn } from '../messenger.js';
-import type { PlateFrame } from '../runtime.js';
+import { Messenger, type Fn } from '../messenger.js';
+import type { Message, PlateFrame } from '../runtime.js';
 import { keepCreated, lastTensorId } from '../keep.js';
-import { initSiteValue, resolveInit, type InitStrategy } from '../init_strategy.js';
+import {
+  initSiteValue,
+  resolveInit,
+  type InitStrategy,
+  type ResolvedInit,
+} from '../init_strategy.js';
 import { makeRng } from '../../utils/seed.js';
 import type { Trace } from '../trace.js';
 
@@ -73,13 +82,62 @@ function tileAlong(t: tf.Tensor, axis: number, k: number, size: number): tf.Tens
  * space, i.e. a central point of each support), `'sample'`/`initToSample()` (a prior draw),
  * `'median'`/`initToMedian(n)` (the median of `n = 15` prior draws), `'mean'`/`initToMean(n)`
  * (the prior mean, or that median where the mean is undefined, infinite or off the support),
- * `'uniform'`/`initToUniform(r)`, `initToValue(values)`; or a function giving a constrained value.
+ * `'uniform'`/`initToUniform(r)`, `initToValue(values)`; or a function giving a constrained value
+ * of the site's shape from its prior draw (made at the earlier sites' initial values).
  */
 export type InitLoc = InitStrategy | ((name: string, priorDraw: tf.Tensor) => tf.Tensor);
 
 /** Whether a site is left to the model's enumeration (autoguides skip it). */
 function isEnumSite(infer: Record<string, unknown>): boolean {
   return infer.enumerate === 'parallel';
+}
+
+/**
+ * Gives each continuous latent site of the prototype run its initial (constrained) value as the
+ * site is reached (Pyro's `InitMessenger`). The site's prior draw is made first, as the default
+ * rule would: it is the value of `initToSample()`, what a user `initLoc` function receives, and it
+ * moves the global seed stream as the prior-draw prototype did. Enumerated and discrete sites keep
+ * their prior draw (the latter are refused, naming the site, after the run).
+ */
+class PrototypeInitMessenger extends Messenger {
+  constructor(
+    private readonly initLoc: InitLoc,
+    private readonly strategy: ResolvedInit | undefined,
+    private readonly rng: () => number,
+  ) {
+    super();
+  }
+  override processMessage(msg: Message): void {
+    if (msg.type !== 'sample' || msg.isObserved || msg.value !== null || msg.fn === null) return;
+    const fn = msg.fn;
+    if (isEnumSite(msg.infer) || fn.support.isDiscrete) return;
+    const draw = fn.hasRsample ? fn.rsample([], msg.seed) : fn.sample([], msg.seed);
+    const shape = [...draw.shape];
+    let x: tf.Tensor;
+    if (typeof this.initLoc === 'function') {
+      x = this.initLoc(msg.name, draw);
+      if (
+        !(x instanceof tf.Tensor) ||
+        x.rank !== shape.length ||
+        !x.shape.every((d, i) => d === shape[i])
+      ) {
+        throw new ArgumentError(
+          'initLoc',
+          `site '${msg.name}': expected an initial value of shape [${shape.join(',')}], got ` +
+            (x instanceof tf.Tensor ? `[${x.shape.join(',')}]` : typeof x),
+        );
+      }
+    } else if (this.strategy === undefined || this.strategy.kind === 'sample') {
+      x = draw;
+    } else {
+      const bijector = bijectTo(fn.support);
+      // feasible draws nothing: the seed stream is left as the prior draws leave it
+      const seed = this.strategy.kind === 'feasible' ? 0 : Math.floor(this.rng() * 2147483647);
+      const site = { name: msg.name, fn, bijector, shape, seed, uniform: this.rng };
+      x = initSiteValue(this.strategy, site, 'initLoc');
+    }
+    msg.value = tf.cast(x, 'float32');
+  }
 }
 
 /** The prototype of a model: its kept trace and the latent specs. */
@@ -89,8 +147,9 @@ export interface Prototype {
 }
 
 /**
- * Run `model` once (blocked) and describe its continuous latent sites. Discrete latent sites
- * are an error naming the site unless marked for enumeration. Free the result with
+ * Run `model` once (blocked), each continuous latent site set to its initial value under
+ * `initLoc` as it is reached (Pyro's `_setup_prototype`), and describe those sites. Discrete
+ * latent sites are an error naming the site unless marked for enumeration. Free the result with
  * {@link disposePrototype}.
  */
 export function latentSpecs<A extends unknown[]>(
@@ -101,11 +160,13 @@ export function latentSpecs<A extends unknown[]>(
 ): Prototype {
   const strategy =
     typeof initLoc === 'function' ? undefined : resolveInit(initLoc, 'initLoc', undefined);
-  const tr = block(() => trace(model).getTrace(...args))();
-  const specs: LatentSpec[] = [];
   // made on first use: the global seed stream moves only for strategies that draw
   let rngFn: (() => number) | undefined;
   const rng = (): number => (rngFn ??= makeRng())();
+  const init = new PrototypeInitMessenger(initLoc, strategy, rng);
+  const atInit = (...a: A): unknown => init.run(() => model(...a));
+  const tr = block(() => trace(atInit).getTrace(...args))();
+  const specs: LatentSpec[] = [];
   try {
     for (const s of tr.latentSites()) {
       if (isEnumSite(s.infer)) continue;
@@ -165,14 +226,8 @@ export function latentSpecs<A extends unknown[]>(
       const subShape = bijector.inverseShape(v.shape);
       const init = tf.tidy(() => {
         if (strategy?.kind === 'feasible') return tf.zeros(unconstrainedShape);
-        let x: tf.Tensor = v;
-        if (typeof initLoc === 'function') x = initLoc(s.name, v);
-        else if (strategy !== undefined && strategy.kind !== 'sample') {
-          const site = { name: s.name, fn, bijector, shape: [...v.shape] };
-          const seed = Math.floor(rng() * 2147483647);
-          x = initSiteValue(strategy, { ...site, seed, uniform: rng }, 'initLoc');
-        }
-        let u = bijector.inverse(tf.cast(x, 'float32'));
+        // the site's value is its initial value (set as the site was reached)
+        let u = bijector.inverse(tf.cast(v, 'float32'));
         if (u.rank !== subShape.length || !u.shape.every((d, i) => d === subShape[i])) {
           throw new ArgumentError(
             'initLoc',
