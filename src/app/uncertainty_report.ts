@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Batcher } from '../data/batcher.js';
 import type { ImageTransform } from '../data/transform.js';
 import { limitImageSet, type ImageSet } from '../data/dataset.js';
-import { checkDataDir, loadDataset, parseDatasetSpec } from '../data/files.js';
+import { checkDataDir, datasetSource, loadDataset, parseDatasetSpec } from '../data/files.js';
 import { setMode } from '../layers/model_utils.js';
 import {
   decompose,
@@ -340,10 +340,16 @@ export async function runUncertaintyReport(
         ? `the run's, saved in ${join(ck.dir, 'state.json')}`
         : undefined,
     );
-    if (ood === cfg.dataset && (oodSpec.dir ?? dir) === dir) {
+    // the same dataset read from the same folder (resolved: the run's --data-dir, or the default
+    // source; `--ood mnist` on a run trained on its own MNIST folder reads the bundled copy)
+    const sameName = (n: string): string => (n === 'fashion' ? 'fashion-mnist' : n);
+    if (
+      sameName(ood) === sameName(cfg.dataset) &&
+      datasetSource(ood, oodSpec.dir) === datasetSource(cfg.dataset, dir)
+    ) {
       throw new ArgumentError(
         'ood',
-        `is the checkpoint's own dataset (${cfg.dataset}): the in- and out-of-distribution images would be the same test images; choose another dataset (e.g. ${cfg.dataset === 'fashion-mnist' ? 'mnist' : 'fashion-mnist'})`,
+        `is the checkpoint's own dataset (${cfg.dataset}, read from ${datasetSource(cfg.dataset, dir)}): the in- and out-of-distribution images would be the same test images; choose another dataset (e.g. ${cfg.dataset === 'fashion-mnist' ? 'mnist' : 'fashion-mnist'}) or another folder (${ood}:DIR)`,
       );
     }
     setSeed(options.seed ?? cfg.seed ?? 1);
@@ -355,7 +361,7 @@ export async function runUncertaintyReport(
       return options.limit !== undefined ? limitImageSet(set, options.limit) : set;
     };
     const inSet = load(cfg.dataset, dir);
-    const outSet = load(ood, oodSpec.dir ?? (ood === cfg.dataset ? dir : undefined));
+    const outSet = load(ood, oodSpec.dir);
     // the OOD images may have another size: each set is padded (or resized) to the model's input
     if (outSet.channels !== inSet.channels) {
       throw new ArgumentError(

@@ -4,7 +4,7 @@
  */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { DATASETS } from '../data/files.js';
+import { DATASETS, checkDataDir } from '../data/files.js';
 import type { ScoreAggregate } from '../queue/aggregate.js';
 import { scoreFlow } from '../queue/flows.js';
 import { cliReady } from './main.js';
@@ -46,6 +46,8 @@ export function register(program: Command): void {
       '\nExample:\n  deepprob score --checkpoint runs/bnn --data mnist --split train --shards 8 --mc-samples 20',
     )
     .action(async (o: ScoreCliOptions) => {
+      // before any job is queued: the folder exists, and a dataset that is not bundled has one
+      checkDataDir(o.dataDir, o.data, 'data-dir');
       const flow = scoreFlow({
         checkpoint: o.checkpoint,
         dataset: o.data,

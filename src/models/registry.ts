@@ -134,8 +134,8 @@ export const MODELS: Record<string, ModelEntry> = {
   ...twins(
     '3conv3fc',
     [
-      'BayesianCNN 3Conv3FC (conv 32/64/128, fc 1000/1000), 32x32 input',
-      'BayesianCNN BBB3Conv3FC, 32x32 input',
+      'BayesianCNN 3Conv3FC (conv 32/64/128, fc 1000/1000, softplus as the reference: stays near chance on short runs, docs/guides/cli.md), 32x32 input',
+      'BayesianCNN BBB3Conv3FC (softplus: stays near chance on short runs, docs/guides/cli.md), 32x32 input',
     ],
     threeConvThreeFC,
     minInputSide(threeConvThreeFCSpec(10)),

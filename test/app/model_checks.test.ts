@@ -5,7 +5,7 @@
  * 784x784 image, `shift` failed on an unfit method after fitting the methods before it, `convert`
  * "converted 0 layers" and exited 0).
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -14,6 +14,7 @@ import { convertFile } from '../../src/app/convert.js';
 import { runEvaluation } from '../../src/app/evaluate.js';
 import { parseMethodSpec, runShiftBenchmark } from '../../src/app/shift/run.js';
 import { runUncertaintyReport } from '../../src/app/uncertainty_report.js';
+import { mnistDataDir } from '../../src/data/sources.js';
 import { fileIO } from '../../src/utils/file_io.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'deepprob-model-checks-'));
@@ -143,7 +144,41 @@ describe('user models that do not fit', () => {
     );
     await expect(
       runUncertaintyReport({ checkpoint: drop, limit: 20, ood: 'mnist', out: join(dir, 'u1') }),
-    ).rejects.toThrow(/ood: is the checkpoint's own dataset \(mnist\)/);
+    ).rejects.toThrow(/ood: is the checkpoint's own dataset \(mnist, read from /);
+    // the bundled MNIST named by its folder is the same source (resolved folders compared)
+    await expect(
+      runUncertaintyReport({
+        checkpoint: drop,
+        limit: 20,
+        ood: `mnist:${mnistDataDir()}/.`,
+        out: join(dir, 'u1b'),
+      }),
+    ).rejects.toThrow(/ood: is the checkpoint's own dataset/);
+    // a run's own MNIST folder (here links to the bundled files): --ood mnist reads the bundled
+    // copy, another folder, so it is allowed (it was refused, the names alone being compared);
+    // --ood mnist:<that folder> is the same source and refused
+    const own = join(dir, 'own-mnist');
+    mkdirSync(own);
+    for (const f of readdirSync(mnistDataDir())) symlinkSync(join(mnistDataDir(), f), join(own, f));
+    await expect(
+      runUncertaintyReport({
+        checkpoint: drop,
+        dataDir: own,
+        limit: 20,
+        ood: `mnist:${own}`,
+        out: join(dir, 'u1c'),
+      }),
+    ).rejects.toThrow(/ood: is the checkpoint's own dataset \(mnist, read from .*own-mnist\)/);
+    const other = await runUncertaintyReport({
+      checkpoint: drop,
+      dataDir: own,
+      limit: 20,
+      mcSamples: 3,
+      ood: 'mnist',
+      out: join(dir, 'u1d'),
+      log: () => undefined,
+    });
+    expect(other.report.metrics).toBeDefined();
     const run = async (out: string): Promise<unknown> =>
       (
         await runUncertaintyReport({

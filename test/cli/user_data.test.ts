@@ -6,8 +6,10 @@
 import { mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.js';
+import { fileIO } from '../../src/utils/file_io.js';
 import { idxBytes, idxDataset } from '../idx_fixture.js';
 
 let out: string[] = [];
@@ -34,6 +36,26 @@ function outputUnits(runDir: string): number {
 }
 
 describe('CLI on a user IDX dataset', () => {
+  it("--dataset idx / --data idx without --data-dir names --data-dir (it named the loader's dir)", async () => {
+    vi.stubEnv('DEEPPROB_DATA_DIR', '');
+    try {
+      const expected = /data-dir: idx is not bundled: pass --data-dir <folder of its files>/;
+      const ck = join(tmp(), 'model');
+      const m = tf.sequential({
+        layers: [tf.layers.flatten({ inputShape: [20, 20, 1] }), tf.layers.dense({ units: 3 })],
+      });
+      await m.save(fileIO(ck));
+      m.dispose();
+      await expect(run('score', '--checkpoint', ck, '--data', 'idx')).rejects.toThrow(expected);
+      const trainOut = join(tmp(), 't');
+      await expect(run('train', '--dataset', 'idx', '--out', trainOut, ...quick)).rejects.toThrow(
+        expected,
+      );
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+
   it('--dataset idx trains and evaluates 26 classes (mnist refuses label 25 naming idx)', async () => {
     const data = idxDataset(
       { count: 52, height: 20, width: 20, classes: 26 },
