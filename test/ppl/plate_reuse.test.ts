@@ -81,3 +81,28 @@ describe('a mask that does not fit its site', () => {
     tf.dispose([y, m]);
   });
 });
+
+describe('a vector-valued draw inside a plate without toEvent', () => {
+  it("is an error naming the site and suggesting .toEvent(k), Pyro's .to_event", () => {
+    const before = tf.memory().numTensors;
+    const oneDim = (): void => {
+      ppl.plate('data', 5, () => ppl.sample('beta', new D.Normal(tf.zeros([3]), 1)));
+    };
+    expect(() => ppl.trace(oneDim).getTrace()).toThrow(
+      /^beta: sample site 'beta' inside plate 'data' .*expected 1 or 5 \(.*\.toEvent\(1\)/,
+    );
+    // an event of two dims under a plate at dim -2
+    const twoDims = (): void => {
+      ppl.plate('groups', 4, { dim: -2 }, () => ppl.sample('w', new D.Normal(tf.zeros([2, 3]), 1)));
+    };
+    expect(() => ppl.trace(twoDims).getTrace()).toThrow(/\.toEvent\(2\)/);
+    // options after the body were dropped silently (the plate ran at dim -1)
+    const misordered = (): void => {
+      ppl.plate('groups', 4, () => ppl.sample('w', new D.Normal(0, 1)), { dim: -2 } as never);
+    };
+    expect(() => ppl.trace(misordered).getTrace()).toThrow(
+      /^options: plate 'groups': the options come before the body/,
+    );
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});

@@ -99,7 +99,8 @@ export function plateBatchShape(msg: Message, batchShape: readonly number[]): nu
         msg.name,
         `sample site '${msg.name}' inside plate '${f.name}' (size ${f.subsampleSize} at dim ` +
           `${f.dim}): its batch shape [${batchShape.join(',')}] has size ${have} at that dim; ` +
-          `expected 1 or ${f.subsampleSize}`,
+          `expected 1 or ${f.subsampleSize} (if its rightmost ${-f.dim} dim(s) are one ` +
+          `vector-valued draw, declare them an event: .toEvent(${-f.dim}), Pyro's .to_event)`,
       );
     }
     target[at] = f.subsampleSize;
@@ -173,6 +174,14 @@ export function plate<R>(
   }
   if (typeof body !== 'function')
     throw new ArgumentError('fn', `plate '${name}' needs a body function`);
+  if (typeof options === 'function' && fn !== undefined) {
+    // plate(name, size, body, {dim}) would silently drop the options
+    throw new ArgumentError(
+      'options',
+      `plate '${name}': the options come before the body, plate(name, size, options, fn); ` +
+        `got a ${fn === null ? 'null' : typeof fn} after the body`,
+    );
+  }
   if (o === null || typeof o !== 'object') {
     throw new ArgumentError('options', `plate '${name}': expected an object, got ${String(o)}`);
   }
