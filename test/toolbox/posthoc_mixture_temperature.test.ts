@@ -4,7 +4,7 @@
  * synthetic data whose labels are drawn from a tempered mixture of known temperature.
  */
 import * as tf from '@tensorflow/tfjs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { fitMixtureTemperature, fitTemperature } from '../../src/toolbox/index.js';
 import { ArgumentError } from '../../src/utils/errors.js';
 import { makeRng } from '../../src/utils/seed.js';
@@ -81,5 +81,39 @@ describe('fitMixtureTemperature', () => {
     const bad = tf.tensor3d([NaN, 0, 0, 0, 0, 0], [1, 2, 3]);
     expect(() => fitMixtureTemperature(bad, [0, 1])).toThrow(/finite/);
     tf.dispose([logits, flat, bad]);
+  });
+  it('warns when the fit hits its lower bound range[0] (separable calibration data)', () => {
+    // every sample's largest logit is the label: the mixture NLL falls monotonically as T -> 0
+    const rng = makeRng(4);
+    const n = 40;
+    const labels = Array.from({ length: n }, (_, i) => i % 3);
+    const z = new Float32Array(2 * n * 3);
+    for (let s = 0; s < 2; s++)
+      for (let i = 0; i < n; i++)
+        for (let k = 0; k < 3; k++)
+          z[(s * n + i) * 3 + k] = (k === labels[i] ? 2 : 0) + 0.5 * rng();
+    const logits = tf.tensor3d(z, [2, n, 3]);
+    const spy = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    try {
+      const fit = fitMixtureTemperature(logits, labels);
+      expect(fit.temperature).toBeCloseTo(0.05, 6);
+      expect(fit.warning).toMatch(
+        /fitMixtureTemperature hit its lower bound T = 0\.05 \(range\[0\]\).*separate the 40 calibration examples perfectly.*held-out data/,
+      );
+      expect(spy).toHaveBeenCalledWith(fit.warning);
+      // data that are not separable: no warning
+      spy.mockClear();
+      const mixed = tf.tensor3d(synthetic(2, 50, 3, 7), [2, 50, 3]);
+      const ok = fitMixtureTemperature(
+        mixed,
+        new Int32Array(50).map((_, i) => i % 3),
+      );
+      expect(ok.warning).toBeUndefined();
+      expect(spy).not.toHaveBeenCalled();
+      mixed.dispose();
+    } finally {
+      spy.mockRestore();
+      logits.dispose();
+    }
   });
 });

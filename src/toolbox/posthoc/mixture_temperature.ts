@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../utils/errors.js';
 import { optionsObject } from '../../utils/options.js';
 import { PROBS_NOT_LOGITS, rowsLookLikeProbs, toHostLabels } from '../host.js';
-import type { TemperatureFit } from './temperature.js';
+import { separableWarning, type TemperatureFit } from './temperature.js';
 
 /** Options of {@link fitMixtureTemperature}. */
 export interface MixtureTemperatureOptions {
@@ -124,5 +124,10 @@ export function fitMixtureTemperature(
     u = grid[best] as number;
     after = values[best] as number;
   }
-  return { temperature: Math.exp(u), nllBefore: f(0), nllAfter: after, iterations };
+  const fit = { temperature: Math.exp(u), nllBefore: f(0), nllAfter: after, iterations };
+  if (u > a + 1e-6) return fit;
+  // the NLL still falls at the smallest temperature searched: separable calibration data
+  const warning = separableWarning('fitMixtureTemperature', fit, n, `${lo} (range[0])`);
+  console.warn(warning);
+  return { ...fit, warning };
 }

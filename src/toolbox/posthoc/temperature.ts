@@ -128,18 +128,24 @@ export function fitTemperature(
     throw new ArgumentError('logits', PROBS_NOT_LOGITS);
   const fit = fitOnHost(m, toHostLabels(labels, m.rows, m.cols), maxBeta, tol);
   if (fit.temperature > 1 / maxBeta) return fit;
-  const warning = separableWarning(fit, m.rows, maxBeta);
+  const warning = separableWarning('fitTemperature', fit, m.rows, `${1 / maxBeta} (1/maxBeta)`);
   console.warn(warning);
   return { ...fit, warning };
 }
 
 /**
- * The warning of a temperature fit that hit its bound `T = 1/maxBeta` (kl_guard's style: what
- * happened, with the numbers, and the fix).
+ * The warning of a temperature fit that hit its lower bound (`T = 1/maxBeta` of
+ * {@link fitTemperature}, `range[0]` of `fitMixtureTemperature`; kl_guard's style: what happened,
+ * with the numbers, and the fix).
  */
-function separableWarning(fit: TemperatureFit, n: number, maxBeta: number): string {
+export function separableWarning(
+  fn: string,
+  fit: TemperatureFit,
+  n: number,
+  bound: string,
+): string {
   return (
-    `deepprob: warning: fitTemperature hit its lower bound T = ${1 / maxBeta} (1/maxBeta): ` +
+    `deepprob: warning: ${fn} hit its lower bound T = ${bound}: ` +
     `the logits separate the ${n} calibration examples perfectly, so the NLL keeps falling as ` +
     `T -> 0 (${fit.nllBefore.toExponential(3)} at T = 1, ${fit.nllAfter.toExponential(3)} at the bound). ` +
     'This is what the training set gives; fit the temperature on held-out data (a validation ' +
