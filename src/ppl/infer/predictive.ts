@@ -260,6 +260,29 @@ export class Predictive<A extends unknown[]> {
     }
   }
 
+  /**
+   * The model of draw `i`: conditioned on the `i`-th posterior sample when there are samples,
+   * else replaying the guide's trace `gt` when there is a guide, else the model itself.
+   */
+  private drawRun(
+    model: (...a: A) => unknown,
+    gt: Trace | undefined,
+    ps: Record<string, tf.Tensor> | undefined,
+    i: number,
+  ): (...a: A) => unknown {
+    if (ps !== undefined) {
+      return wrapWith(
+        model,
+        () =>
+          new ConditionMessenger(
+            Object.fromEntries(Object.entries(ps).map(([k, t]) => [k, tf.gather(t, i)])),
+            this.options.conditionDeterministic !== true,
+          ),
+      );
+    }
+    return gt === undefined ? model : replay(model, { trace: gt });
+  }
+
   private collectDraws(
     model: (...a: A) => unknown,
     guide: ((...a: A) => unknown) | undefined,
@@ -270,19 +293,7 @@ export class Predictive<A extends unknown[]> {
     for (let i = 0; i < this.numSamples; i++) {
       tf.tidy(() => {
         const gt = guide === undefined ? undefined : trace(guide).getTraceUntidied(...args).trace;
-        const run =
-          ps !== undefined
-            ? wrapWith(
-                model,
-                () =>
-                  new ConditionMessenger(
-                    Object.fromEntries(Object.entries(ps).map(([k, t]) => [k, tf.gather(t, i)])),
-                    this.options.conditionDeterministic !== true,
-                  ),
-              )
-            : gt === undefined
-              ? model
-              : replay(model, { trace: gt });
+        const run = this.drawRun(model, gt, ps, i);
         const idc = this.options.inferDiscrete;
         const final =
           idc === undefined || idc === false ? run : inferDiscrete(run, idc === true ? {} : idc);
@@ -349,19 +360,7 @@ export class Predictive<A extends unknown[]> {
     tf.tidy(() => {
       // the serial prototype: shapes and plate nesting
       const gt0 = guide === undefined ? undefined : trace(guide).getTraceUntidied(...args).trace;
-      const first =
-        ps !== undefined
-          ? wrapWith(
-              model,
-              () =>
-                new ConditionMessenger(
-                  Object.fromEntries(Object.entries(ps).map(([k, t]) => [k, tf.gather(t, 0)])),
-                  skipDet,
-                ),
-            )
-          : gt0 === undefined
-            ? model
-            : replay(model, { trace: gt0 });
+      const first = this.drawRun(model, gt0, ps, 0);
       const proto = this.firstRun(first, args);
       let deepest = 0;
       for (const tr of [proto.trace, gt0]) {
