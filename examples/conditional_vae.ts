@@ -14,7 +14,7 @@ import { ready, setSeed, dpn, infer } from 'deepprob';
 import { arg, numArg } from './lib/args.js';
 import { batches, loadMnist } from './lib/mnist.js';
 import { imageGrid, writePng } from './lib/png.js';
-import { IMAGE, IMAGE_SHAPE, decoder, evaluate, mlpDecoder } from './lib/vae_common.js';
+import { IMAGE, IMAGE_SHAPE, decoder, evaluate, mlpDecoder, seeded } from './lib/vae_common.js';
 
 const { ConditionalVAE } = dpn;
 const { ELBO, SVI, WithLossCell } = infer;
@@ -37,8 +37,13 @@ const test = loadMnist('test', IMAGE);
 // The encoder receives concat(flatten(x), onehot(y)): 1024 + 10 inputs.
 const encoder = tf.sequential({
   layers: [
-    tf.layers.dense({ inputShape: [IMAGE * IMAGE + 10], units: 800, activation: 'relu' }),
-    tf.layers.dense({ units: 400, activation: 'relu' }),
+    tf.layers.dense({
+      ...seeded(),
+      inputShape: [IMAGE * IMAGE + 10],
+      units: 800,
+      activation: 'relu',
+    }),
+    tf.layers.dense({ ...seeded(), units: 400, activation: 'relu' }),
   ],
 });
 const cvae = new ConditionalVAE(

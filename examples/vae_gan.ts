@@ -23,7 +23,15 @@ import { nextSeed, ready, setSeed, dpn, infer } from 'deepprob';
 import { arg, numArg } from './lib/args.js';
 import { batches, loadMnist } from './lib/mnist.js';
 import { imageGrid, writePng } from './lib/png.js';
-import { IMAGE, IMAGE_SHAPE, decoder, encoder, evaluate, mlpDecoder } from './lib/vae_common.js';
+import {
+  IMAGE,
+  IMAGE_SHAPE,
+  decoder,
+  encoder,
+  evaluate,
+  mlpDecoder,
+  seeded,
+} from './lib/vae_common.js';
 
 const { VAE, applyNetwork, disposeNetwork, networkVariables } = dpn;
 const { ELBO, SVI, WithLossCell } = infer;
@@ -47,13 +55,15 @@ class VaeGan implements ProbabilisticNetwork {
   readonly D = tf.sequential({
     layers: [
       tf.layers.flatten({ inputShape: [IMAGE, IMAGE, 1] }),
-      tf.layers.dense({ units: 400, activation: 'relu' }),
-      tf.layers.dense({ units: 720, activation: 'relu' }),
-      tf.layers.dense({ units: 1024, activation: 'relu' }),
-      tf.layers.dense({ units: 1, activation: 'sigmoid' }),
+      tf.layers.dense({ ...seeded(), units: 400, activation: 'relu' }),
+      tf.layers.dense({ ...seeded(), units: 720, activation: 'relu' }),
+      tf.layers.dense({ ...seeded(), units: 1024, activation: 'relu' }),
+      tf.layers.dense({ ...seeded(), units: 1, activation: 'sigmoid' }),
     ],
   });
-  readonly dense = tf.sequential({ layers: [tf.layers.dense({ inputShape: [20], units: 400 })] });
+  readonly dense = tf.sequential({
+    layers: [tf.layers.dense({ ...seeded(), inputShape: [20], units: 400 })],
+  });
   readonly vae = new VAE(encoder([IMAGE, IMAGE, 1]), this.G, 400, 20);
 
   apply(x: tf.Tensor): VaeGanOutput {

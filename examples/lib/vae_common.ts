@@ -3,7 +3,7 @@
  * 400 -> 1024 with a sigmoid, latent 20, on 32×32 MNIST; and the evaluation loop.
  */
 import * as tf from '@tensorflow/tfjs';
-import { dpn, infer } from 'deepprob';
+import { dpn, infer, nextSeed } from 'deepprob';
 import type { MnistSet } from './mnist.js';
 import { batches } from './mnist.js';
 
@@ -11,6 +11,14 @@ type ELBO = InstanceType<typeof infer.ELBO>; // (`infer` is a keyword in type po
 type VAEBase = dpn.VAEBase;
 
 export const IMAGE = 32;
+
+/**
+ * A Glorot-uniform kernel initializer seeded from the global seed (`setSeed`), so that the
+ * examples' own layers start the same way on every run (tfjs's default draws an unseeded one).
+ */
+export function seeded(): { kernelInitializer: ReturnType<typeof tf.initializers.glorotUniform> } {
+  return { kernelInitializer: tf.initializers.glorotUniform({ seed: nextSeed() }) };
+}
 export const IMAGE_SHAPE = [-1, IMAGE, IMAGE, 1];
 
 /** `Flatten -> Dense(800, relu) -> Dense(400, relu)`; `inputs` pixels (+ label width). */
@@ -18,8 +26,8 @@ export function encoder(inputs: number[]): tf.Sequential {
   return tf.sequential({
     layers: [
       tf.layers.flatten({ inputShape: inputs }),
-      tf.layers.dense({ units: 800, activation: 'relu' }),
-      tf.layers.dense({ units: 400, activation: 'relu' }),
+      tf.layers.dense({ ...seeded(), units: 800, activation: 'relu' }),
+      tf.layers.dense({ ...seeded(), units: 400, activation: 'relu' }),
     ],
   });
 }
@@ -27,7 +35,14 @@ export function encoder(inputs: number[]): tf.Sequential {
 /** `Dense(1024, sigmoid)` from the 400-wide hidden vector. */
 export function decoder(): tf.Sequential {
   return tf.sequential({
-    layers: [tf.layers.dense({ inputShape: [400], units: IMAGE * IMAGE, activation: 'sigmoid' })],
+    layers: [
+      tf.layers.dense({
+        ...seeded(),
+        inputShape: [400],
+        units: IMAGE * IMAGE,
+        activation: 'sigmoid',
+      }),
+    ],
   });
 }
 
@@ -38,8 +53,8 @@ export function decoder(): tf.Sequential {
 export function mlpDecoder(): tf.Sequential {
   return tf.sequential({
     layers: [
-      tf.layers.dense({ inputShape: [400], units: 400, activation: 'relu' }),
-      tf.layers.dense({ units: IMAGE * IMAGE, activation: 'sigmoid' }),
+      tf.layers.dense({ ...seeded(), inputShape: [400], units: 400, activation: 'relu' }),
+      tf.layers.dense({ ...seeded(), units: IMAGE * IMAGE, activation: 'sigmoid' }),
     ],
   });
 }

@@ -18,7 +18,7 @@
  * Summed over the batch (MindSpore's convention); `reduction: 'mean'` divides by the batch size.
  */
 import { checkOptionKeys } from '../utils/options.js';
-import { allWithin, checkValues, peekValues } from '../utils/tensor.js';
+import { allWithin, checkValues, peekValues, valuesOnHost } from '../utils/tensor.js';
 import * as tf from '@tensorflow/tfjs';
 import { klNormalNormal, Normal } from '../distributions/normal.js';
 import { ArgumentError } from '../utils/errors.js';
@@ -119,6 +119,8 @@ export class ELBO {
   readonly outputScale: number | undefined;
   /** Whether a `'Bernoulli'` decoder outputs logits. */
   readonly fromLogits: boolean;
+  /** Whether a batch passed the Bernoulli range checks (device backends check only the first). */
+  private rangeChecked = false;
 
   constructor(options: ELBOOptions = {}) {
     if (options === null || typeof options !== 'object') {
@@ -188,11 +190,16 @@ export class ELBO {
       const s = this.outputScale;
       return s === undefined ? squaredErrorSum(x, reconX) : normalNLLSum(x, reconX, s);
     }
-    if (!allWithin(peekValues(x), 0, 1)) {
+    // On a device backend (WebGL/WebGPU) a read is a sync: check the first batch only there.
+    const check = !this.rangeChecked || valuesOnHost(reconX);
+    if (check && !allWithin(peekValues(x), 0, 1)) {
       checkValues(x, 'x', (v) => v >= 0 && v <= 1, "values in [0, 1] for outputPrior 'Bernoulli'");
     }
-    if (this.fromLogits) return bernoulliLogitsNLLSum(x, reconX);
-    if (!allWithin(peekValues(reconX), 0, 1)) {
+    if (this.fromLogits) {
+      this.rangeChecked = true;
+      return bernoulliLogitsNLLSum(x, reconX);
+    }
+    if (check && !allWithin(peekValues(reconX), 0, 1)) {
       checkValues(
         reconX,
         'reconX',
@@ -200,6 +207,7 @@ export class ELBO {
         "probabilities in [0, 1] from the decoder for outputPrior 'Bernoulli' (end it in a sigmoid, or pass fromLogits: true for a decoder that outputs logits)",
       );
     }
+    this.rangeChecked = true;
     return bernoulliNLLSum(x, reconX);
   }
 

@@ -119,6 +119,21 @@ export function peekValues(t: tf.Tensor): ArrayLike<number> {
 }
 
 /**
+ * Whether reading `t`'s values costs no device round trip: the wasm backend (a view of its heap)
+ * or the cpu backend. On WebGL/WebGPU a read waits for the device queue to drain, so a check
+ * that reads values belongs on the first batch only there.
+ *
+ * @param t a tensor.
+ */
+export function valuesOnHost(t: tf.Tensor): boolean {
+  const be = tf.backend() as unknown as HeapBackend;
+  if (typeof be.typedArrayFromHeap === 'function' && be.dataIdMap?.get(t.dataId) !== undefined) {
+    return true;
+  }
+  return tf.getBackend() === 'cpu';
+}
+
+/**
  * Whether every element lies in `[lo, hi]` with the bounds' finiteness: a tight loop with no
  * callback (about 1 ns per element), the screen run before the exact {@link checkValues}.
  * `lo`/`hi` may be infinite; `positive` excludes `lo` itself (`lo < v`). NaN fails.
