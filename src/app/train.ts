@@ -511,6 +511,22 @@ function checkResumeOptions(
 ): void {
   for (const key of explicit) {
     if (RESUME_FREE.has(key)) continue;
+    if (key === 'inputSize' || key === 'inputWidth') {
+      // one flag, --input-size n|HxW, sets both sides
+      const side = (c: TrainConfig): string | undefined =>
+        c.inputSize === undefined
+          ? undefined
+          : c.inputWidth === undefined || c.inputWidth === c.inputSize
+            ? String(c.inputSize)
+            : `${c.inputSize}x${c.inputWidth}`;
+      const g = side(given);
+      const v = side(saved);
+      if (g === undefined || g === v) continue;
+      throw new ArgumentError(
+        'input-size',
+        `--resume continues the saved run, whose input size is ${v ?? "the model's default"}; got ${g} (leave --input-size out to resume, or train a new run in another --out)`,
+      );
+    }
     const g = (given as unknown as Record<string, unknown>)[key];
     const v = (saved as unknown as Record<string, unknown>)[key];
     if (g === undefined || JSON.stringify(g) === JSON.stringify(v)) continue;

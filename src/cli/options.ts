@@ -70,6 +70,26 @@ export function ranged(name: RangedOption): (value: string) => number {
   };
 }
 
+/** The value of `--input-size`: one side for square inputs, or `[height, width]`. */
+export type InputSize = number | [number, number];
+
+/**
+ * The parser of `--input-size`: `n` (square `n x n` inputs) or `HxW` (e.g. `28x56`; `x` or `X`),
+ * each side an integer in the `input-size` range.
+ */
+export function inputSizeOption(value: string): InputSize {
+  const parts = value.trim().split(/[xX]/);
+  if (parts.length === 1) return ranged('input-size')(value);
+  if (parts.length !== 2) {
+    throw new InvalidArgumentError(
+      `expected a side n or height x width HxW (e.g. 28x56), got '${value}'`,
+    );
+  }
+  const side = ranged('input-size');
+  const sides: [number, number] = [side(parts[0] as string), side(parts[1] as string)];
+  return sides[0] === sides[1] ? sides[0] : sides;
+}
+
 /** A help line with the option's range appended: `'<what> (range [1, 100000] integer)'`. */
 export function help(what: string, name: RangedOption): string {
   return `${what}; range ${rangeText(name)}`;

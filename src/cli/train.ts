@@ -7,10 +7,21 @@ import { BAYES_LENET5_RECIPE, MODELS } from '../models/registry.js';
 import { DATASETS } from '../data/files.js';
 import { runTraining, TRAIN_DEFAULTS, withModelRecipe, type TrainConfig } from '../app/index.js';
 import { cliReady } from './main.js';
-import { recipeEstimatorOption, help, klWeightOption, oneOf, pct, ranged } from './options.js';
+import {
+  recipeEstimatorOption,
+  help,
+  inputSizeOption,
+  klWeightOption,
+  oneOf,
+  pct,
+  ranged,
+  type InputSize,
+} from './options.js';
 
 /** Options of `deepprob train` as commander parses them: the run configuration and the CLI's flags. */
-type TrainCliOptions = Omit<TrainConfig, 'out' | 'evidentialLoss'> & {
+type TrainCliOptions = Omit<TrainConfig, 'out' | 'evidentialLoss' | 'inputSize' | 'inputWidth'> & {
+  /** `--input-size`: one side, or `[height, width]` from `HxW`. */
+  inputSize?: InputSize;
   out?: string;
   resume?: boolean;
   resumeOrStart?: boolean;
@@ -23,7 +34,8 @@ type TrainCliOptions = Omit<TrainConfig, 'out' | 'evidentialLoss'> & {
 
 /** Build the {@link TrainConfig} of parsed options (`--out` defaults to `runs/<model>-<dataset>`). */
 export function trainConfigOf(o: TrainCliOptions): TrainConfig {
-  const { out, resume, resumeOrStart, force, quiet, json, loss, ensemble, ...config } = o;
+  const { out, resume, resumeOrStart, force, quiet, json, loss, ensemble, inputSize, ...config } =
+    o;
   void resume;
   void resumeOrStart;
   void force;
@@ -33,6 +45,8 @@ export function trainConfigOf(o: TrainCliOptions): TrainConfig {
   return withModelRecipe({
     ...config,
     out: out ?? `runs/${o.model}-${o.dataset}`,
+    ...(typeof inputSize === 'number' ? { inputSize } : {}),
+    ...(Array.isArray(inputSize) ? { inputSize: inputSize[0], inputWidth: inputSize[1] } : {}),
     ...(loss !== undefined ? { evidentialLoss: loss } : {}),
   });
 }
@@ -153,9 +167,12 @@ export function register(program: Command): void {
       ranged('train-samples'),
     )
     .option(
-      '--input-size <n>',
-      help("input side (default: the model's, 32 for LeNet5)", 'input-size'),
-      ranged('input-size'),
+      '--input-size <n|HxW>',
+      help(
+        "input side, or height x width for non-square inputs (default: the model's, 32 for LeNet5)",
+        'input-size',
+      ),
+      inputSizeOption,
     )
     .option(
       '--resize <how>',
@@ -188,7 +205,9 @@ export function register(program: Command): void {
       // the options given on the command line (not commander's defaults): a resumed run checks them
       const explicit = Object.keys(o)
         .filter((k) => cmd.getOptionValueSource(k) === 'cli')
-        .map((k) => (k === 'loss' ? 'evidentialLoss' : k));
+        .flatMap((k) =>
+          k === 'loss' ? ['evidentialLoss'] : k === 'inputSize' ? ['inputSize', 'inputWidth'] : [k],
+        );
       const runOptions = {
         explicit,
         resume: o.resume ?? false,

@@ -11,6 +11,9 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { runEvaluation } from '../../src/app/evaluate.js';
 import { checkConfig, TRAIN_DEFAULTS, transformOf } from '../../src/app/run_config.js';
+import { runTraining } from '../../src/app/train.js';
+import { inputSizeOption } from '../../src/cli/options.js';
+import { trainConfigOf } from '../../src/cli/train.js';
 import { loadDataset } from '../../src/data/files.js';
 import { fileIO } from '../../src/utils/file_io.js';
 import { idxDataset } from '../idx_fixture.js';
@@ -68,4 +71,34 @@ describe('non-square inputs', () => {
     );
     expect(() => checkConfig({ ...cfg, inputSize: 32, inputWidth: 16 })).not.toThrow();
   });
+
+  it('--input-size HxW trains a non-square model (was: a square side only)', async () => {
+    expect(inputSizeOption('28')).toBe(28);
+    expect(inputSizeOption(' 28x56 ')).toEqual([28, 56]);
+    expect(inputSizeOption('20X24')).toEqual([20, 24]);
+    expect(inputSizeOption('32x32')).toBe(32);
+    expect(() => inputSizeOption('32x40x3')).toThrow(/height x width HxW .* got '32x40x3'/);
+    expect(() => inputSizeOption('32x4')).toThrow(/integer in \[8, 512\], got '4'/);
+    expect(() => inputSizeOption('axb')).toThrow(/got 'a'/);
+    const data = idxDataset(
+      { count: 16, height: 10, width: 16, classes: 3 },
+      { count: 8, height: 10, width: 16, classes: 3 },
+    );
+    const out = join(mkdtempSync(join(tmpdir(), 'deepprob-hxw-')), 'run');
+    const base = { ...TRAIN_DEFAULTS, model: 'lenet5', dataset: 'idx', dataDir: data, epochs: 1 };
+    const cfg = trainConfigOf({ ...base, out, inputSize: [20, 24] });
+    expect([cfg.inputSize, cfg.inputWidth]).toEqual([20, 24]);
+    const before = tf.memory().numTensors;
+    const r = await runTraining(cfg, { quiet: true });
+    expect(r.model.inputs[0]?.shape).toEqual([null, 20, 24, 1]);
+    r.model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    // resuming with another size names the flag and both sizes
+    await expect(
+      runTraining(
+        { ...cfg, epochs: 2, inputWidth: 28 },
+        { quiet: true, resume: true, explicit: ['inputSize', 'inputWidth'] },
+      ),
+    ).rejects.toThrow(/^input-size: .* whose input size is 20x24; got 20x28/);
+  }, 60_000);
 });
