@@ -10,7 +10,8 @@ import { ArgumentError } from '../utils/errors.js';
 import type { ImageTransform } from '../data/transform.js';
 import { checkEstimator, DEFAULT_ESTIMATOR, type Estimator } from '../layers/estimator_registry.js';
 import { parseKLWeight } from '../layers/kl_schedules.js';
-import { getModelEntry } from '../models/registry.js';
+import { checkActivation, getModelEntry } from '../models/registry.js';
+import type { Activation } from '../models/spec.js';
 import { checkRange, type RangedOption } from './option_ranges.js';
 import type { ProgressReporter } from '../train/progress.js';
 
@@ -20,6 +21,11 @@ export interface TrainConfig {
   model: string;
   /** Estimator of Bayesian models (default `'reparam'`). */
   estimator?: Estimator;
+  /**
+   * Hidden activation of models that take one (`lenet5`, `alexnet`, `3conv3fc` and their Bayesian
+   * twins: `relu` or `softplus`; default the model's).
+   */
+  activation?: Activation;
   /** Dataset name (`mnist`, `fashion-mnist`, ...). */
   dataset: string;
   /** Directory of the dataset files (default: the loader's). */
@@ -287,6 +293,7 @@ export function checkConfig(c: TrainConfig): void {
   if (typeof kl === 'number') checkRange('kl-weight', kl, 'klWeight');
   checkEstimator(c.estimator);
   const entry = getModelEntry(c.model);
+  checkActivation(entry, c.activation);
   // each side is checked: the side after each layer depends on that side alone (minInputSide)
   const sides = [c.inputSize, c.inputWidth ?? c.inputSize];
   if (sides.some((v) => v !== undefined && v < entry.minInputSide)) {

@@ -278,6 +278,7 @@ async function trainOwned(
       model = createModel(cfg.model, {
         numClasses: trainSet.numClasses,
         inputShape: trainBatches.inputShape,
+        ...(cfg.activation !== undefined ? { activation: cfg.activation } : {}),
         ...(entry.kind === 'bayesian'
           ? { bayesian: cfg.estimator ?? DEFAULT_ESTIMATOR, priors }
           : {}),

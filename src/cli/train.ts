@@ -175,6 +175,11 @@ export function register(program: Command): void {
       inputSizeOption,
     )
     .option(
+      '--activation <fn>',
+      "hidden activation of lenet5, alexnet, 3conv3fc and their bayes- twins: relu | softplus (default: the model's; 3conv3fc and alexnet use BayesianCNN's softplus, which stays near chance on short runs: relu trains quickly)",
+      oneOf(['relu', 'softplus'] as const),
+    )
+    .option(
       '--resize <how>',
       'reach the input size by pad | bilinear',
       oneOf(['pad', 'bilinear'] as const),

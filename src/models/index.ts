@@ -26,6 +26,8 @@ export {
   type ModelKind,
   type ModelEntry,
   type TrainingRecipe,
+  type ZooModelOptions,
+  checkActivation,
   BAYES_LENET5_RECIPE,
   MODELS,
   getModelEntry,

@@ -9,8 +9,14 @@ import { alexnet, alexnetSpec } from './alexnet.js';
 import type { Estimator, ModelOptions } from './build.js';
 import { evidentialLenet, lenet, lenetSpec } from './lenet.js';
 import { lenet5, lenet5Spec } from './lenet5.js';
-import { minInputSide } from './spec.js';
+import { minInputSide, type Activation } from './spec.js';
 import { threeConvThreeFC, threeConvThreeFCSpec } from './three_conv_three_fc.js';
+
+/** {@link createModel}'s options: the factories' common options and the hidden activation. */
+export interface ZooModelOptions extends ModelOptions {
+  /** Hidden activation, one of the entry's {@link ModelEntry.activations} (default its first). */
+  activation?: Activation;
+}
 
 /** What a registered model is trained with. */
 export type ModelKind = 'plain' | 'bayesian' | 'evidential';
@@ -51,7 +57,12 @@ export interface ModelEntry {
   /** One-line description. */
   description: string;
   /** Build the model. */
-  build(options: ModelOptions): tf.Sequential;
+  build(options: ZooModelOptions): tf.Sequential;
+  /**
+   * The hidden activations the architecture takes (`createModel`'s `activation`, the CLI's
+   * `--activation`), its default first; absent where the activation is fixed.
+   */
+  activations?: readonly Activation[];
   /** Training settings used where a CLI run leaves them out (none: the CLI's global defaults). */
   recipe?: TrainingRecipe;
 }
@@ -65,8 +76,9 @@ export interface ModelEntry {
 function twins(
   name: string,
   descriptions: [string, string],
-  build: (o: ModelOptions) => tf.Sequential,
+  build: (o: ZooModelOptions) => tf.Sequential,
   minSide: number,
+  activations: readonly Activation[],
   bayesRecipe?: TrainingRecipe,
 ): Record<string, ModelEntry> {
   const defaultInputShape: [number, number, number] = [32, 32, 1];
@@ -79,6 +91,7 @@ function twins(
       minInputSide: minSide,
       description: descriptions[0],
       build: (o) => build({ ...o, bayesian: undefined }),
+      activations,
     },
     [bayesName]: {
       name: bayesName,
@@ -88,6 +101,7 @@ function twins(
       description: descriptions[1],
       build: (o) =>
         build({ ...o, bayesian: o.bayesian ?? DEFAULT_ESTIMATOR, name: o.name ?? bayesName }),
+      activations,
       ...(bayesRecipe !== undefined ? { recipe: bayesRecipe } : {}),
     },
   };
@@ -120,6 +134,7 @@ export const MODELS: Record<string, ModelEntry> = {
     lenet5,
     // the 32x32 MindSpore variant (a 28x28 input selects the classic one, which takes it too)
     minInputSide(lenet5Spec(10, 'mindspore')),
+    ['relu', 'softplus'],
     BAYES_LENET5_RECIPE,
   ),
   ...twins(
@@ -130,15 +145,17 @@ export const MODELS: Record<string, ModelEntry> = {
     ],
     alexnet,
     minInputSide(alexnetSpec(10)),
+    ['softplus', 'relu'],
   ),
   ...twins(
     '3conv3fc',
     [
-      'BayesianCNN 3Conv3FC (conv 32/64/128, fc 1000/1000, softplus as the reference: stays near chance on short runs, docs/guides/cli.md), 32x32 input',
-      'BayesianCNN BBB3Conv3FC (softplus: stays near chance on short runs, docs/guides/cli.md), 32x32 input',
+      'BayesianCNN 3Conv3FC (conv 32/64/128, fc 1000/1000, softplus as the reference: stays near chance on short runs, --activation relu trains), 32x32 input',
+      'BayesianCNN BBB3Conv3FC (softplus: stays near chance on short runs, --activation relu trains), 32x32 input',
     ],
     threeConvThreeFC,
     minInputSide(threeConvThreeFCSpec(10)),
+    ['softplus', 'relu'],
   ),
   lenet: {
     name: 'lenet',
@@ -189,14 +206,45 @@ export function getModelEntry(name: string): ModelEntry {
  *   `numClasses` or `inputShape` (not `[H, W, C]` positive integers, or too small for the
  *   architecture), before any layer is made.
  */
-export function createModel(name: string, options: ModelOptions = {}): tf.Sequential {
+export function createModel(name: string, options: ZooModelOptions = {}): tf.Sequential {
   const e = getModelEntry(name);
-  optionsObject(options, ['numClasses', 'inputShape', 'bayesian', 'priors', 'name'], 'createModel');
-  const o: ModelOptions = { ...options, inputShape: options.inputShape ?? e.defaultInputShape };
+  optionsObject(
+    options,
+    ['numClasses', 'inputShape', 'bayesian', 'priors', 'name', 'activation'],
+    'createModel',
+  );
+  checkActivation(e, options.activation);
+  const o: ZooModelOptions = { ...options, inputShape: options.inputShape ?? e.defaultInputShape };
   if (e.kind !== 'bayesian' && options.bayesian !== undefined) {
     throw new ArgumentError('bayesian', `model '${name}' is not Bayesian; use 'bayes-${name}'`);
   }
   return e.build(o);
+}
+
+/**
+ * Check a hidden activation against a model of the zoo.
+ *
+ * @param e the model's entry.
+ * @param activation the requested activation (`undefined`: the model's default).
+ * @throws ArgumentError naming `activation`: the model's activation is fixed, or it takes others.
+ */
+export function checkActivation(e: ModelEntry, activation: unknown): void {
+  if (activation === undefined) return;
+  if (e.activations === undefined) {
+    const takers = Object.values(MODELS)
+      .filter((m) => m.activations !== undefined)
+      .map((m) => m.name);
+    throw new ArgumentError(
+      'activation',
+      `model '${e.name}' has a fixed activation; the models that take one are ${takers.join(', ')}`,
+    );
+  }
+  if (!e.activations.includes(activation as Activation)) {
+    throw new ArgumentError(
+      'activation',
+      `expected one of ${e.activations.join(', ')} for ${e.name}, got ${JSON.stringify(activation)}`,
+    );
+  }
 }
 
 /** Names of the Bayesian models. */

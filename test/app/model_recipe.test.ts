@@ -19,6 +19,24 @@ beforeEach(() => {
 });
 afterEach(() => vi.restoreAllMocks());
 
+describe('--activation', () => {
+  it('trains 3conv3fc with ReLU from the command line; a fixed-activation model refuses it', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'deepprob-act-')), 'run');
+    const argv = ['node', 'deepprob', 'train', '--model', '3conv3fc', '--activation', 'relu'];
+    const small = ['--limit', '64', '--test-limit', '32', '--epochs', '1', '--quiet'];
+    await main([...argv, ...small, '--out', out]);
+    const ck = await loadCheckpoint<TrainConfig, unknown>(join(out, 'checkpoint'));
+    const kinds = ck.model.layers.map((l) => (l.getConfig() as { activation?: string }).activation);
+    ck.model.dispose();
+    expect(ck.state?.config.activation).toBe('relu');
+    expect(kinds).toContain('relu');
+    expect(kinds).not.toContain('softplus');
+    await expect(
+      main(['node', 'deepprob', 'train', '--model', 'lenet', '--activation', 'relu', ...small]),
+    ).rejects.toThrow(/^activation: model 'lenet' has a fixed activation/);
+  }, 120_000);
+});
+
 describe('recipeDecay', () => {
   it('reaches the final fraction at the last epoch whatever the length', () => {
     expect(recipeDecay(0.6 ** 4, 5)).toBeCloseTo(0.6, 12);

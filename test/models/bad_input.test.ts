@@ -37,6 +37,18 @@ const cases: BadInputCase[] = [
     arg: 'num_classes',
     message: /did you mean numClasses/,
   },
+  {
+    call: "createModel lenet activation 'relu' (a fixed activation)",
+    run: () => models.createModel('lenet', { activation: 'relu' }),
+    arg: 'activation',
+    message: /fixed activation; the models that take one are lenet5, bayes-lenet5/,
+  },
+  {
+    call: "createModel 3conv3fc activation 'tanh'",
+    run: () => models.createModel('3conv3fc', { activation: loose('tanh') }),
+    arg: 'activation',
+    message: /one of softplus, relu for 3conv3fc, got "tanh"/,
+  },
   { call: 'lenet dropout 1.5', run: () => models.lenet({ dropout: 1.5 }), arg: 'dropout' },
   { call: 'lenet dropout -0.1', run: () => models.lenet({ dropout: -0.1 }), arg: 'dropout' },
   { call: 'lenetSpec(10, 2)', run: () => models.lenetSpec(10, 2), arg: 'dropout' },

@@ -119,6 +119,27 @@ describe('model zoo', () => {
     expect(() => lenet5({ numClasses: 1 })).toThrow(/numClasses: expected an integer >= 2/);
   });
 
+  it("createModel's activation reaches the hidden layers of the models that take one", () => {
+    const acts = (m: tf.Sequential): string[] =>
+      m.layers.flatMap((l) => {
+        const c = l.getConfig() as { activation?: string };
+        return l.getClassName() === 'Activation' || (c.activation ?? 'linear') !== 'linear'
+          ? [c.activation as string]
+          : [];
+      });
+    for (const name of ['3conv3fc', 'bayes-3conv3fc', 'alexnet', 'lenet5', 'bayes-lenet5']) {
+      const entry = MODELS[name];
+      const relu = createModel(name, { activation: 'relu' });
+      const soft = createModel(name, { activation: 'softplus' });
+      const dflt = createModel(name);
+      expect(acts(relu).length).toBeGreaterThan(0);
+      expect(new Set(acts(relu))).toEqual(new Set(['relu']));
+      expect(new Set(acts(soft))).toEqual(new Set(['softplus']));
+      expect(new Set(acts(dflt))).toEqual(new Set([entry?.activations?.[0]]));
+      for (const m of [relu, soft, dflt]) m.dispose();
+    }
+  });
+
   it('outSize follows the conv/pool arithmetic', () => {
     expect(outSize(32, 5, 1, 'valid')).toBe(28);
     expect(outSize(32, 11, 4, 5)).toBe(8);
