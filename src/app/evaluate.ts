@@ -128,7 +128,7 @@ export async function runEvaluation(
     const batches = new Batcher(testSet, {
       batchSize: config.batchSize ?? 500,
       shuffle: false,
-      transform: transformOf(cfg, testSet, EVAL_SIZE_FLAGS),
+      transform: transformOf(cfg, testSet, EVAL_SIZE_FLAGS, modelName),
     });
     checkSetsAgainstModel(model, batches.inputShape, [testSet], {
       shape: 'checkpoint',

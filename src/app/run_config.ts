@@ -223,6 +223,8 @@ export const TRAIN_SIZE_FLAGS: SizeFlags = { inputSize: 'input-size', resize: 'r
  * @param config the run's configuration.
  * @param set the images it will transform.
  * @param flags the command's options that an error may name and suggest (default `train`'s).
+ * @param modelName the model's name in messages (default `config.model`; a bare saved model's
+ *   configuration borrows a zoo name for its preprocessing, its messages give its own name).
  * @throws ArgumentError when padding would have to shrink the images: it names the command's
  *   option (`input-size`, else `resize`, else `checkpoint`) and suggests only options it has.
  */
@@ -230,6 +232,7 @@ export function transformOf(
   config: TrainConfig,
   set: ImageSet,
   flags: SizeFlags = TRAIN_SIZE_FLAGS,
+  modelName: string = config.model,
 ): ImageTransform {
   const entry = getModelEntry(config.model);
   const height = config.inputSize ?? entry.defaultInputShape[0];
@@ -245,14 +248,14 @@ export function transformOf(
     if (flags.inputSize !== undefined) {
       throw new ArgumentError(
         flags.inputSize,
-        `cannot pad ${images} to ${config.model}'s ${height}x${width} input; give ` +
+        `cannot pad ${images} to ${modelName}'s ${height}x${width} input; give ` +
           `--${flags.inputSize} ${Math.max(set.height, set.width)} or more` +
           (bilinear !== undefined ? `, or ${bilinear} to shrink them` : ''),
       );
     }
     throw new ArgumentError(
       flags.resize ?? 'checkpoint',
-      `the checkpoint's ${config.model} takes ${height}x${width} inputs and its run pads the images ` +
+      `the checkpoint's ${modelName} takes ${height}x${width} inputs and its run pads the images ` +
         `to it, but ${images} are larger` +
         (bilinear !== undefined
           ? `; pass ${bilinear} to shrink them`

@@ -373,7 +373,9 @@ export async function runUncertaintyReport(
     // both sets go through the training transform (normalised like the training data)
     const runCfg = options.resize !== undefined ? { ...cfg, resize: options.resize } : cfg;
     const transforms = new Map(
-      [inSet, outSet].map((set) => [set, transformOf(runCfg, set, EVAL_SIZE_FLAGS)] as const),
+      [inSet, outSet].map(
+        (set) => [set, transformOf(runCfg, set, EVAL_SIZE_FLAGS, run.modelName)] as const,
+      ),
     );
     const batcher = (set: ImageSet): Batcher =>
       new Batcher(set, {

@@ -58,7 +58,7 @@ describe('non-square inputs', () => {
     );
     await expect(
       runEvaluation({ checkpoint: dir, dataset: 'idx', dataDir: tall }, { quiet: true }),
-    ).rejects.toThrow(/takes 12x20 inputs .* the 20x12 images/);
+    ).rejects.toThrow(/checkpoint's sequential_\d+ takes 12x20 inputs .* the 20x12 images/);
   }, 60_000);
 
   it('transformOf pads to [inputSize, inputWidth]; checkConfig checks the width too', () => {
