@@ -17,6 +17,7 @@ import {
   recipeEstimatorOption,
   finiteNumber,
   integer,
+  inputSizeOption,
   oneOf,
   positiveInt,
   positiveNumber,
@@ -124,7 +125,16 @@ export function addTrainingOptions(cmd: Command): Command {
     .option('--prior-mu <x>', 'mean of the Normal weight prior', finiteNumber)
     .option('--prior-sigma <x>', 'std of the Normal weight prior', positiveNumber)
     .option('--rho-init <x>', 'mean of the initial posterior rho', finiteNumber)
-    .option('--input-size <n>', "input side (default: the model's)", positiveInt)
+    .option(
+      '--input-size <n|HxW>',
+      "input side, or height x width (default: the model's)",
+      inputSizeOption,
+    )
+    .option(
+      '--activation <fn>',
+      "hidden activation of lenet5, alexnet, 3conv3fc and their bayes- twins: relu | softplus (default: the model's)",
+      oneOf(['relu', 'softplus'] as const),
+    )
     .option(
       '--resize <how>',
       'reach the input size by pad | bilinear',
@@ -154,9 +164,12 @@ export function trainingConfigOf(o: Record<string, unknown>): Omit<TrainConfig, 
     'rhoInit',
     'inputSize',
     'resize',
+    'activation',
   ];
   const c: Record<string, unknown> = {};
   for (const k of keys) if (o[k] !== undefined) c[k] = o[k];
+  // --input-size HxW sets both sides
+  if (Array.isArray(c.inputSize)) [c.inputSize, c.inputWidth] = c.inputSize as [number, number];
   // workers run in their own directory: a relative --data-dir is the submitter's
   if (typeof c.dataDir === 'string') c.dataDir = resolve(c.dataDir);
   const w = Number(c.klWeight);

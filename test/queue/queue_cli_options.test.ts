@@ -6,6 +6,8 @@
 import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { buildProgram } from '../../src/cli/main.js';
+import { inputSizeOption } from '../../src/cli/options.js';
+import { trainingConfigOf } from '../../src/cli/queue_common.js';
 import { checkQueueName, QUEUE_NAME } from '../../src/queue/redis_url.js';
 import { runCli } from '../faults/cli_runner.js';
 
@@ -36,5 +38,24 @@ describe('--queue of the queue commands', () => {
   it('checkQueueName names the argument', () => {
     expect(checkQueueName('jobs-2')).toBe('jobs-2');
     expect(() => checkQueueName('', 'queue')).toThrow(/^queue: expected a queue name/);
+  });
+});
+
+describe('training options of the submitters', () => {
+  it('--input-size HxW and --activation reach the jobs as deepprob train takes them', () => {
+    const c = trainingConfigOf({
+      model: '3conv3fc',
+      dataset: 'mnist',
+      inputSize: inputSizeOption('28x40'),
+      activation: 'relu',
+    });
+    expect([c.inputSize, c.inputWidth, c.activation]).toEqual([28, 40, 'relu']);
+    expect(trainingConfigOf({ model: 'lenet5', inputSize: inputSizeOption('28') }).inputSize).toBe(
+      28,
+    );
+    for (const path of [['ensemble']]) {
+      const longs = find(path).options.map((o) => o.long);
+      expect(longs, path.join(' ')).toContain('--activation');
+    }
   });
 });
