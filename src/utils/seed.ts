@@ -59,9 +59,20 @@ export function nextSeed(seed?: number): number {
 /**
  * A small deterministic uniform generator on [0, 1) (Mulberry32), for host-side sampling
  * (rejection samplers, shuffling) that must follow the same seeds as tensor sampling.
+ *
+ * Mulberry32's state after `n` draws is `a₀ + n·0x6d2b79f5 (mod 2³²)`, so `skip` starts the
+ * stream `skip` draws in, in constant time (the same values as drawing and dropping `skip`).
+ *
+ * @param seed the seed (default: {@link nextSeed}).
+ * @param skip draws to jump over (a non-negative integer; default 0).
  */
-export function makeRng(seed?: number): () => number {
-  let a = nextSeed(seed) >>> 0;
+export function makeRng(seed?: number, skip = 0): () => number {
+  if (!Number.isInteger(skip) || skip < 0) {
+    throw new ArgumentError('skip', `expected a non-negative integer, got ${skip}`);
+  }
+  // skip mod 2^32 (the state's period), exactly for any safe integer
+  const k = (skip % 4294967296) >>> 0;
+  let a = ((nextSeed(seed) >>> 0) + Math.imul(k, 0x6d2b79f5)) >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
     let t = a;

@@ -19,8 +19,12 @@ export class ChainRng {
   private calls = 0;
 
   /** @param seed the chain's seed (an integer; see `deriveSeeds` for one seed per chain). */
-  constructor(readonly seed: number) {
-    this.gen = makeRng(seed);
+  constructor(
+    readonly seed: number,
+    skip = 0,
+  ) {
+    this.gen = makeRng(seed, skip);
+    this.calls = skip;
   }
 
   private u(): number {
@@ -33,10 +37,12 @@ export class ChainRng {
     return { seed: this.seed, calls: this.calls, spare: this.spare };
   }
 
-  /** A generator continuing the stream of a {@link ChainRng.state}. */
+  /**
+   * A generator continuing the stream of a {@link ChainRng.state}, in constant time (the stream
+   * jumps `calls` draws ahead; it used to replay them, a cost that grew with the run).
+   */
   static fromState(s: ChainRngState): ChainRng {
-    const r = new ChainRng(s.seed);
-    for (let i = 0; i < s.calls; i++) r.u();
+    const r = new ChainRng(s.seed, s.calls);
     r.spare = s.spare;
     return r;
   }
