@@ -10,13 +10,14 @@ import {
   fsyncSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readFileSync,
   realpathSync,
   renameSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { dirname, isAbsolute, join, relative } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { DeepProbError } from './errors.js';
 
@@ -69,6 +70,46 @@ export function atomicWriteFile(path: string, data: Uint8Array | string): void {
   } catch (e) {
     rmSync(tmp, { force: true });
     throw e;
+  }
+  removeStaleTemps(path);
+}
+
+/** Whether a process with id `pid` is running (signal 0 probes without signalling). */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Delete the temporary files `path.tmp-<pid>-<n>` that a writer killed between its write and its
+ * rename left behind (their process is gone); a live writer's are kept. Best effort: a file that
+ * cannot be listed or deleted is left.
+ *
+ * @param path the destination whose temporaries to sweep.
+ */
+export function removeStaleTemps(path: string): void {
+  const prefix = `${basename(path)}.tmp-`;
+  let names: string[];
+  try {
+    names = readdirSync(dirname(path));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const m = /^(\d+)-\d+$/.exec(name.slice(prefix.length));
+    if (m === null) continue;
+    const pid = Number(m[1]);
+    if (pid === process.pid || processAlive(pid)) continue;
+    try {
+      rmSync(join(dirname(path), name), { force: true });
+    } catch {
+      // left for the next write
+    }
   }
 }
 
