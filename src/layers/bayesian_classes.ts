@@ -1,12 +1,13 @@
 /**
  * The Bayesian layer classes, made from the estimator registry: for every estimator `e` with
- * suffix `S` (`estimator_registry.ts`) the Dense and Conv2D classes `DenseS`, `ConvS` and their
- * MOPED twins `MopedDenseS`, `MopedConvS` (a Normal prior centred on given weights,
+ * suffix `S` (`estimator_registry.ts`) the Dense, Conv2D and Conv1D classes `DenseS`, `ConvS`,
+ * `Conv1DS` and their MOPED twins `MopedDenseS`, `MopedConvS`, `MopedConv1DS` (a Normal prior centred on given weights,
  * `p(w_i) = N(w0_i, priorSigma^2)`: `centredPrior` always on). Each class is registered for
  * serialization under its name, so models saved with any of them load with `tf.loadLayersModel`.
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
+import { Conv1DVariational } from './conv1d_variational.js';
 import { ConvVariational } from './conv_variational.js';
 import { DenseVariational } from './dense_variational.js';
 import {
@@ -16,15 +17,17 @@ import {
   type Estimator,
 } from './estimator_registry.js';
 
-/** The two kinds of Bayesian layer: a Dense (matmul) or a Conv2D map. */
-export type BayesianKind = 'dense' | 'conv';
+/** The kinds of Bayesian layer: a Dense (matmul), a Conv2D or a Conv1D map. */
+export type BayesianKind = 'dense' | 'conv' | 'conv1d';
 
 /** A concrete Bayesian Dense class (registered under `className`). */
 export type DenseClass = typeof DenseVariational & { readonly className: string };
 /** A concrete Bayesian Conv2D class (registered under `className`). */
 export type ConvClass = typeof ConvVariational & { readonly className: string };
+/** A concrete Bayesian Conv1D class (registered under `className`). */
+export type Conv1DClass = typeof Conv1DVariational & { readonly className: string };
 
-/** The four classes of one estimator. */
+/** The six classes of one estimator. */
 export interface EstimatorClasses {
   /** `Dense<Suffix>`. */
   readonly dense: DenseClass;
@@ -34,6 +37,10 @@ export interface EstimatorClasses {
   readonly mopedDense: DenseClass;
   /** `MopedConv<Suffix>` (prior centred on given weights; a subclass of `conv`). */
   readonly mopedConv: ConvClass;
+  /** `Conv1D<Suffix>`. */
+  readonly conv1d: Conv1DClass;
+  /** `MopedConv1D<Suffix>` (prior centred on given weights; a subclass of `conv1d`). */
+  readonly mopedConv1d: Conv1DClass;
 }
 
 /** What a registered Bayesian class name stands for. */
@@ -55,7 +62,7 @@ function registered<T extends tf.serialization.SerializableConstructor<tf.layers
   return cls;
 }
 
-/** Make and register the four classes of `estimator`. */
+/** Make and register the six classes of `estimator`. */
 function makeClasses(estimator: Estimator): EstimatorClasses {
   const s = ESTIMATORS[estimator].suffix;
   const dense = registered(
@@ -86,7 +93,21 @@ function makeClasses(estimator: Estimator): EstimatorClasses {
     },
     `MopedConv${s}`,
   );
-  return { dense, conv, mopedDense, mopedConv };
+  const conv1d = registered(
+    class extends Conv1DVariational {
+      static className = `Conv1D${s}`;
+      static override estimator: Estimator | undefined = estimator;
+    },
+    `Conv1D${s}`,
+  );
+  const mopedConv1d = registered(
+    class extends conv1d {
+      static override className = `MopedConv1D${s}`;
+      static override centred = true;
+    },
+    `MopedConv1D${s}`,
+  );
+  return { dense, conv, mopedDense, mopedConv, conv1d, mopedConv1d };
 }
 
 /** The classes of every registered estimator. */
@@ -102,20 +123,23 @@ export const BAYESIAN_CLASSES: readonly BayesianClassInfo[] = ESTIMATOR_NAMES.fl
     { className: `Conv${s}`, kind: 'conv', estimator: e, centred: false },
     { className: `MopedDense${s}`, kind: 'dense', estimator: e, centred: true },
     { className: `MopedConv${s}`, kind: 'conv', estimator: e, centred: true },
+    { className: `Conv1D${s}`, kind: 'conv1d', estimator: e, centred: false },
+    { className: `MopedConv1D${s}`, kind: 'conv1d', estimator: e, centred: true },
   ] as const;
 });
 
 /**
- * The class name of a kind, estimator and prior: `Dense<Suffix>`, `Conv<Suffix>`, with
- * `centred` `MopedDense<Suffix>`, `MopedConv<Suffix>`.
+ * The class name of a kind, estimator and prior: `Dense<Suffix>`, `Conv<Suffix>`,
+ * `Conv1D<Suffix>`, with `centred` `MopedDense<Suffix>`, `MopedConv<Suffix>`, `MopedConv1D<Suffix>`.
  * @throws ArgumentError naming `estimator` or `kind` when not registered.
  */
 export function bayesianClassName(kind: BayesianKind, estimator: unknown, centred = false): string {
   const s = ESTIMATORS[checkEstimator(estimator)].suffix;
-  if (kind === 'dense' || kind === 'conv') {
-    return `${centred ? 'Moped' : ''}${kind === 'dense' ? 'Dense' : 'Conv'}${s}`;
+  const stems: Record<BayesianKind, string> = { dense: 'Dense', conv: 'Conv', conv1d: 'Conv1D' };
+  if (typeof kind === 'string' && Object.hasOwn(stems, kind)) {
+    return `${centred ? 'Moped' : ''}${stems[kind]}${s}`;
   }
-  throw new ArgumentError('kind', `expected 'dense' or 'conv', got '${String(kind)}'`);
+  throw new ArgumentError('kind', `expected 'dense', 'conv' or 'conv1d', got '${String(kind)}'`);
 }
 
 /** What `className` stands for, or undefined when it is not a Bayesian class of the registry. */

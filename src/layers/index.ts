@@ -1,8 +1,9 @@
 /**
  * Bayesian layers (TF.js layers with weight posteriors) and the Bayesian losses.
  *
- * - Dense and Conv2D (NHWC) layers in three estimators: `DenseReparam`, `DenseLocalReparam`,
- *   `DenseFlipout`, `ConvReparam`, `ConvLocalReparam`, `ConvFlipout` (lowercase factories
+ * - Dense, Conv2D (NHWC) and Conv1D layers in three estimators: `DenseReparam`,
+ *   `DenseLocalReparam`, `DenseFlipout`, `ConvReparam`, `ConvLocalReparam`, `ConvFlipout`,
+ *   `Conv1DReparam`, `Conv1DLocalReparam`, `Conv1DFlipout` (lowercase factories
  *   `denseReparam(...)`, ...). They mix with ordinary tfjs layers, train with `model.fit`
  *   (their KL is in the model's losses, scaled by `klScale`) and save/load with
  *   `model.save` / `tf.loadLayersModel`.
@@ -53,7 +54,14 @@ export {
   convReparam,
   convLocalReparam,
   convFlipout,
+  Conv1DReparam,
+  Conv1DLocalReparam,
+  Conv1DFlipout,
+  conv1dReparam,
+  conv1dLocalReparam,
+  conv1dFlipout,
 } from './named_classes.js';
+export { Conv1DVariational, type Conv1DVariationalArgs } from './conv1d_variational.js';
 export * from './moped_classes.js';
 export {
   ESTIMATORS,
@@ -75,6 +83,7 @@ export {
   type EstimatorClasses,
   type DenseClass,
   type ConvClass,
+  type Conv1DClass,
 } from './bayesian_classes.js';
 export {
   reparamKernel,

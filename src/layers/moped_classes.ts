@@ -12,6 +12,7 @@
  */
 import { BayesianLayer } from './bayesian_layer.js';
 import { ESTIMATOR_CLASSES } from './bayesian_classes.js';
+import type { Conv1DVariational } from './conv1d_variational.js';
 import type { ConvVariational } from './conv_variational.js';
 import type { DenseVariational } from './dense_variational.js';
 
@@ -37,6 +38,13 @@ export const MopedConvLocalReparam = local.mopedConv;
 /** `ConvFlipout` with a prior centred on DNN weights. */
 export const MopedConvFlipout = flipout.mopedConv;
 
+/** `Conv1DReparam` with a prior centred on DNN weights. */
+export const MopedConv1DReparam = reparam.mopedConv1d;
+/** `Conv1DLocalReparam` with a prior centred on DNN weights. */
+export const MopedConv1DLocalReparam = local.mopedConv1d;
+/** `Conv1DFlipout` with a prior centred on DNN weights. */
+export const MopedConv1DFlipout = flipout.mopedConv1d;
+
 /** Instance types of the MOPED classes. */
 export type MopedDenseReparam = DenseVariational;
 export type MopedDenseLocalReparam = DenseVariational;
@@ -44,6 +52,9 @@ export type MopedDenseFlipout = DenseVariational;
 export type MopedConvReparam = ConvVariational;
 export type MopedConvLocalReparam = ConvVariational;
 export type MopedConvFlipout = ConvVariational;
+export type MopedConv1DReparam = Conv1DVariational;
+export type MopedConv1DLocalReparam = Conv1DVariational;
+export type MopedConv1DFlipout = Conv1DVariational;
 
 /** A Bayesian layer with a prior centred on given weights (`centredPrior` on). */
 export interface CentredPriorLayer extends BayesianLayer {

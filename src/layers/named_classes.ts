@@ -15,6 +15,7 @@
  * Flipout perturbs `y = op(x, mu) + op(x * s_in, sigma * eps) * s_out` with random signs.
  */
 import { ESTIMATOR_CLASSES } from './bayesian_classes.js';
+import type { Conv1DVariational, Conv1DVariationalArgs } from './conv1d_variational.js';
 import type { ConvVariational, ConvVariationalArgs } from './conv_variational.js';
 import type { DenseVariational, DenseVariationalArgs } from './dense_variational.js';
 
@@ -72,3 +73,30 @@ export const convLocalReparam = (args: ConvVariationalArgs): ConvVariational =>
   new local.conv(args);
 /** Factory of {@link ConvFlipout}. */
 export const convFlipout = (args: ConvVariationalArgs): ConvVariational => new flipout.conv(args);
+
+/**
+ * Conv1D layer with reparameterized weights (TFP's `Convolution1DReparameterization`),
+ * `y = conv1d(x, W) + b` on `[batch, length, channels]`.
+ * @example
+ * ```ts
+ * const c = layers.conv1dReparam({ filters: 16, kernelSize: 5, padding: 'causal', inputShape: [100, 3] });
+ * ```
+ */
+export const Conv1DReparam = reparam.conv1d;
+/** Conv1D layer with the local reparameterization trick (`eps` per example and position). */
+export const Conv1DLocalReparam = local.conv1d;
+/** Conv1D layer with Flipout (TFP's `Convolution1DFlipout`). */
+export const Conv1DFlipout = flipout.conv1d;
+/** Instance types of the Conv1D classes. */
+export type Conv1DReparam = Conv1DVariational;
+export type Conv1DLocalReparam = Conv1DVariational;
+export type Conv1DFlipout = Conv1DVariational;
+/** Factory of {@link Conv1DReparam}. */
+export const conv1dReparam = (args: Conv1DVariationalArgs): Conv1DVariational =>
+  new reparam.conv1d(args);
+/** Factory of {@link Conv1DLocalReparam}. */
+export const conv1dLocalReparam = (args: Conv1DVariationalArgs): Conv1DVariational =>
+  new local.conv1d(args);
+/** Factory of {@link Conv1DFlipout}. */
+export const conv1dFlipout = (args: Conv1DVariationalArgs): Conv1DVariational =>
+  new flipout.conv1d(args);

@@ -11,6 +11,7 @@ export {
   transformToBnn,
   BNN_DENSE_CLASS,
   BNN_CONV_CLASS,
+  BNN_CONV1D_CLASS,
   type Estimator,
   type TransformToBNNOptions,
   type TransformToBnnOptions,
@@ -28,11 +29,15 @@ export { checkInit, posteriorRho, type PosteriorInitOptions } from './posterior_
 export {
   denseView,
   convView,
+  conv1dView,
+  depthwiseView,
   defaultDenseArgs,
   defaultConvArgs,
+  defaultConv1dArgs,
   mergeArgs,
   type DenseView,
   type ConvView,
+  type Conv1DView,
   type GetArgs,
   type LayerArgsDict,
 } from './layer_args.js';

@@ -21,9 +21,13 @@ export interface DenseView {
   readonly activation: string;
 }
 
-/** What a getter sees of a Conv2D layer (MindSpore `nn.Conv2d` attribute names). */
+/**
+ * What a getter sees of a Conv2D layer (MindSpore `nn.Conv2d` attribute names); a
+ * `DepthwiseConv2D` is seen as the grouped convolution it is (`group = inChannels`,
+ * `outChannels = inChannels * depthMultiplier`, MindSpore's depthwise `nn.Conv2d`).
+ */
 export interface ConvView {
-  readonly kind: 'Conv2D';
+  readonly kind: 'Conv2D' | 'DepthwiseConv2D';
   readonly layer: tf.layers.Layer;
   readonly name: string;
   readonly inChannels: number;
@@ -34,6 +38,22 @@ export interface ConvView {
   readonly padding: number;
   readonly dilation: [number, number];
   readonly group: number;
+  readonly hasBias: boolean;
+  readonly activation: string;
+}
+
+/** What a getter sees of a Conv1D layer (MindSpore `nn.Conv1d` attribute names). */
+export interface Conv1DView {
+  readonly kind: 'Conv1D';
+  readonly layer: tf.layers.Layer;
+  readonly name: string;
+  readonly inChannels: number;
+  readonly outChannels: number;
+  readonly kernelSize: number;
+  readonly stride: number;
+  /** TF.js's padding; `'causal'` pads `(k - 1) * dilation` on the left. */
+  readonly padMode: 'same' | 'valid' | 'causal';
+  readonly dilation: number;
   readonly hasBias: boolean;
   readonly activation: string;
 }
@@ -122,6 +142,94 @@ export function convView(layer: tf.layers.Layer): ConvView {
     activation: activationName(c.activation),
   };
 }
+
+/** One length of a 1-D layer's config (`k` or `[k]`). */
+function single(v: unknown, name: string): number {
+  const n = typeof v === 'number' ? v : Array.isArray(v) && v.length === 1 ? v[0] : undefined;
+  if (typeof n !== 'number') {
+    throw new ArgumentError(name, `expected a number or [number], got ${JSON.stringify(v)}`);
+  }
+  return n;
+}
+
+/** The MindSpore view of a built tfjs `Conv1D` layer (channels-last). */
+export function conv1dView(layer: tf.layers.Layer): Conv1DView {
+  checkLayer(layer);
+  const c = layer.getConfig();
+  const k = kernelShape(layer);
+  const padding = c.padding;
+  if (padding !== 'same' && padding !== 'valid' && padding !== 'causal') {
+    throw new ArgumentError(
+      'model',
+      `layer '${layer.name}': unsupported padding ${String(c.padding)}`,
+    );
+  }
+  return {
+    kind: 'Conv1D',
+    layer,
+    name: layer.name,
+    inChannels: k[1] as number,
+    outChannels: c.filters as number,
+    kernelSize: single(c.kernelSize, 'kernelSize'),
+    stride: single(c.strides ?? 1, 'strides'),
+    padMode: padding,
+    dilation: single(c.dilationRate ?? 1, 'dilationRate'),
+    hasBias: c.useBias !== false,
+    activation: activationName(c.activation),
+  };
+}
+
+/**
+ * The MindSpore view of a built tfjs `DepthwiseConv2D` layer: a grouped Conv2D with
+ * `group = inChannels` and `outChannels = inChannels * depthMultiplier` (output channel
+ * `c * depthMultiplier + m`, the order of tfjs's depthwise kernel `[kh, kw, in, multiplier]`).
+ */
+export function depthwiseView(layer: tf.layers.Layer): ConvView {
+  checkLayer(layer);
+  const c = layer.getConfig();
+  if (c.dataFormat !== undefined && c.dataFormat !== 'channelsLast') {
+    throw new ArgumentError(
+      'model',
+      `layer '${layer.name}': only channels-last DepthwiseConv2D layers can be converted (got ${String(c.dataFormat)})`,
+    );
+  }
+  const k = kernelShape(layer);
+  const padding = c.padding === 'same' ? 'same' : c.padding === 'valid' ? 'valid' : undefined;
+  if (padding === undefined) {
+    throw new ArgumentError(
+      'model',
+      `layer '${layer.name}': unsupported padding ${String(c.padding)}`,
+    );
+  }
+  const inChannels = k[2] as number;
+  return {
+    kind: 'DepthwiseConv2D',
+    layer,
+    name: layer.name,
+    inChannels,
+    outChannels: inChannels * (k[3] as number),
+    kernelSize: pair(c.kernelSize, 'kernelSize'),
+    stride: pair(c.strides ?? 1, 'strides'),
+    padMode: padding,
+    padding: 0,
+    dilation: pair(c.dilationRate ?? 1, 'dilationRate'),
+    group: inChannels,
+    hasBias: c.useBias !== false,
+    activation: activationName(c.activation),
+  };
+}
+
+/** The default getter of a Conv1D layer: every geometric argument (`padding: 'causal'` kept). */
+export const defaultConv1dArgs: GetArgs<Conv1DView> = (dp) => ({
+  inChannels: dp.inChannels,
+  outChannels: dp.outChannels,
+  ...(dp.padMode === 'causal' ? { padding: 'causal' } : { padMode: dp.padMode }),
+  kernelSize: dp.kernelSize,
+  stride: dp.stride,
+  hasBias: dp.hasBias,
+  dilation: dp.dilation,
+  activation: dp.activation,
+});
 
 /** MindSpore's default `get_dense_args`: in/out channels, bias and activation. */
 export const defaultDenseArgs: GetArgs<DenseView> = (dp) => ({

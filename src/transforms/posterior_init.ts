@@ -96,8 +96,29 @@ export function initFromDnn(
   dnn: tf.layers.Layer,
   o: PosteriorInitOptions,
 ): void {
-  const [kernel, bias] = dnn.getWeights();
-  if (kernel === undefined) return;
+  const [dnnKernel, bias] = dnn.getWeights();
+  if (dnnKernel === undefined) return;
+  // a DepthwiseConv2D kernel [kh, kw, in, m] is the grouped kernel [kh, kw, 1, in * m] in the
+  // same element order (output channel c * m + j)
+  const shape = bnn.weights[0]?.shape;
+  const reshaped =
+    shape !== undefined && shape.join() !== dnnKernel.shape.join()
+      ? tf.reshape(dnnKernel, shape as number[])
+      : null;
+  const kernel = reshaped ?? dnnKernel;
+  try {
+    initPosterior(bnn, kernel, bias, o);
+  } finally {
+    reshaped?.dispose();
+  }
+}
+
+function initPosterior(
+  bnn: BayesianLayer,
+  kernel: tf.Tensor,
+  bias: tf.Tensor | undefined,
+  o: PosteriorInitOptions,
+): void {
   const b = bnn.hasBias ? (bias ?? null) : null;
   if (isCentredPriorLayer(bnn)) bnn.setPriorMean(kernel, b);
   if (o.init !== 'dnn') return;

@@ -3,7 +3,7 @@
  *
  * The model's topology (Sequential or functional, built in code or loaded from a `model.json`,
  * nested models included) is taken from its JSON description; every layer of a selected type
- * (`Dense`, `Conv2D`) is replaced by a Bayesian layer built from MindSpore-style arguments
+ * (`Dense`, `Conv2D`, `DepthwiseConv2D`, `Conv1D`) is replaced by a Bayesian layer built from MindSpore-style arguments
  * (`get*Args(dp)` plus `add*Args`), all other layers (pooling, batch norm, dropout, residual
  * adds, concatenations, depthwise convolutions, ...) pass through unchanged with their weights,
  * and the layer names, order and connections stay those of the DNN. The Bayesian layers start
@@ -18,8 +18,9 @@
  * `moped_prior.ts`); otherwise it is the layers' scalar prior `N(priorMu, priorSigma^2)`.
  * The result trains with `WithBNNLoss(model, lossFn, dnnFactor, bnnFactor)`.
  *
- * Limits: only channels-last `Dense` and `Conv2D` layers are converted (no Bayesian depthwise,
- * separable or transposed convolution exists, so those stay deterministic); kernel/bias
+ * Limits: channels-last `Dense`, `Conv2D`, `DepthwiseConv2D` (a grouped Bayesian Conv2D) and
+ * `Conv1D` layers are converted (no Bayesian separable or transposed convolution exists, so those
+ * stay deterministic); kernel/bias
  * regularizers and constraints of a converted layer are dropped (the KL plays the regularizer's
  * part); the prior is the layers' scalar `N(priorMu, priorSigma^2)` (or, with `mopedPrior`,
  * centred elementwise on the DNN weights with the scalar `priorSigma`).
@@ -30,11 +31,15 @@ import type { LossFn, LossName } from '../layers/losses.js';
 import { ArgumentError } from '../utils/errors.js';
 import { checkOptionKeys } from '../utils/options.js';
 import {
+  conv1dView,
   convView,
+  defaultConv1dArgs,
   defaultConvArgs,
   defaultDenseArgs,
   denseView,
+  depthwiseView,
   mergeArgs,
+  type Conv1DView,
   type ConvView,
   type DenseView,
   type GetArgs,
@@ -65,6 +70,9 @@ export const BNN_DENSE_CLASS: Readonly<Record<Estimator, string>> = classNames('
 /** Bayesian Conv2D class name for each estimator (from the estimator registry). */
 export const BNN_CONV_CLASS: Readonly<Record<Estimator, string>> = classNames('conv');
 
+/** Bayesian Conv1D class name for each estimator (from the estimator registry). */
+export const BNN_CONV1D_CLASS: Readonly<Record<Estimator, string>> = classNames('conv1d');
+
 function classNames(kind: BayesianKind): Record<Estimator, string> {
   return Object.fromEntries(ESTIMATOR_NAMES.map((e) => [e, bayesianClassName(kind, e)])) as Record<
     Estimator,
@@ -78,6 +86,31 @@ function classesOf(kind: BayesianKind): string[] {
 }
 const DENSE_CLASSES: readonly string[] = classesOf('dense');
 const CONV_CLASSES: readonly string[] = classesOf('conv');
+const CONV1D_CLASSES: readonly string[] = classesOf('conv1d');
+
+/** The Bayesian classes that can replace each convertible DNN layer type. */
+const TARGETS: Readonly<Record<DnnLayerType, readonly string[]>> = {
+  Dense: DENSE_CLASSES,
+  Conv2D: CONV_CLASSES,
+  DepthwiseConv2D: CONV_CLASSES,
+  Conv1D: CONV1D_CLASSES,
+};
+
+/** The view of a DNN layer of each convertible type, for the argument getters. */
+const VIEWS = {
+  Dense: denseView,
+  Conv2D: convView,
+  DepthwiseConv2D: depthwiseView,
+  Conv1D: conv1dView,
+} as const;
+
+/** The default argument getter of each convertible type. */
+const DEFAULT_ARGS = {
+  Dense: defaultDenseArgs,
+  Conv2D: defaultConvArgs,
+  DepthwiseConv2D: defaultConvArgs,
+  Conv1D: defaultConv1dArgs,
+} as const;
 
 /** Options of {@link TransformToBNN}. */
 export interface TransformToBNNOptions extends PosteriorInitOptions {
@@ -107,18 +140,23 @@ const TRANSFORM_KEYS = [
 export interface TransformModelOptions {
   /** Which arguments of a DNN Dense layer the Bayesian layer receives. Default {@link defaultDenseArgs}. */
   getDenseArgs?: GetArgs<DenseView>;
-  /** Which arguments of a DNN Conv2D layer the Bayesian layer receives. Default {@link defaultConvArgs}. */
+  /**
+   * Which arguments of a DNN Conv2D (or DepthwiseConv2D, seen as a grouped Conv2D) layer the
+   * Bayesian layer receives. Default {@link defaultConvArgs}.
+   */
   getConvArgs?: GetArgs<ConvView>;
+  /** Which arguments of a DNN Conv1D layer the Bayesian layer receives. Default {@link defaultConv1dArgs}. */
+  getConv1dArgs?: GetArgs<Conv1DView>;
   /** Extra Bayesian Dense arguments (e.g. `{priorSigma: 0.05}`); may not repeat a getter key. */
   addDenseArgs?: LayerArgsDict;
-  /** Extra Bayesian Conv arguments; may not repeat a getter key. */
+  /** Extra Bayesian convolution arguments (Conv2D, DepthwiseConv2D, Conv1D); may not repeat a getter key. */
   addConvArgs?: LayerArgsDict;
 }
 
 /** Options of {@link TransformToBNN.transformToBnnLayer}. */
 export interface TransformLayerOptions {
-  /** Getter of the DNN layer's arguments (a Dense or a Conv view, matching `dnnLayerType`). */
-  getArgs?: GetArgs<DenseView> | GetArgs<ConvView>;
+  /** Getter of the DNN layer's arguments (a Dense, Conv or Conv1D view, matching `dnnLayerType`). */
+  getArgs?: GetArgs<DenseView> | GetArgs<ConvView> | GetArgs<Conv1DView>;
   /** Extra Bayesian layer arguments; may not repeat a key of `getArgs`. */
   addArgs?: LayerArgsDict;
 }
@@ -151,7 +189,7 @@ function bnnClassName(t: unknown, name: string): string {
       : typeof t === 'function' && typeof (t as { className?: unknown }).className === 'string'
         ? (t as unknown as { className: string }).className
         : undefined;
-  const known = [...DENSE_CLASSES, ...CONV_CLASSES];
+  const known = [...DENSE_CLASSES, ...CONV_CLASSES, ...CONV1D_CLASSES];
   if (cls === undefined || !known.includes(cls)) {
     throw new ArgumentError(
       name,
@@ -208,36 +246,68 @@ export class TransformToBNN {
   }
 
   /**
-   * Convert every Dense and Conv2D layer (MindSpore `transform_to_bnn_model`).
+   * Convert every Dense and convolution layer (MindSpore `transform_to_bnn_model`): `Dense`,
+   * `Conv2D`, `DepthwiseConv2D` (a grouped Bayesian Conv2D, `group = inChannels`) and `Conv1D`.
    * @param options MindSpore's `get_dense_args`, `get_conv_args`, `add_dense_args`,
-   *   `add_conv_args`; an `add*Args` key that repeats a `get*Args` key is an error.
+   *   `add_conv_args` (and `getConv1dArgs` for Conv1D layers); an `add*Args` key that repeats a
+   *   `get*Args` key is an error.
    */
   async transformToBnnModel(options: TransformModelOptions = {}): Promise<BnnConversion> {
     checkOptionKeys(
       options,
-      ['getDenseArgs', 'getConvArgs', 'addDenseArgs', 'addConvArgs'],
+      ['getDenseArgs', 'getConvArgs', 'getConv1dArgs', 'addDenseArgs', 'addConvArgs'],
       'transformToBnnModel',
     );
     const getDense = options.getDenseArgs ?? defaultDenseArgs;
-    const getConv = options.getConvArgs ?? defaultConvArgs;
     return this.run([
       {
         from: 'Dense',
         to: this.target(BNN_DENSE_CLASS[this.estimator]),
         args: (l) => mergeArgs(getDense(denseView(l)), options.addDenseArgs, 'addDenseArgs'),
       },
-      {
-        from: 'Conv2D',
-        to: this.target(BNN_CONV_CLASS[this.estimator]),
-        args: (l) => mergeArgs(getConv(convView(l)), options.addConvArgs, 'addConvArgs'),
-      },
+      ...this.convolutionRules(options),
     ]);
+  }
+
+  /** The rules converting every convolution type (Conv2D, DepthwiseConv2D, Conv1D). */
+  private convolutionRules(options: TransformModelOptions): ConversionRule[] {
+    const getConv = options.getConvArgs ?? defaultConvArgs;
+    const getConv1d = options.getConv1dArgs ?? defaultConv1dArgs;
+    const add = (a: LayerArgsDict): LayerArgsDict =>
+      mergeArgs(a, options.addConvArgs, 'addConvArgs');
+    const conv = this.target(BNN_CONV_CLASS[this.estimator]);
+    return [
+      { from: 'Conv2D', to: conv, args: (l) => add(getConv(convView(l))) },
+      { from: 'DepthwiseConv2D', to: conv, args: (l) => add(getConv(depthwiseView(l))) },
+      {
+        from: 'Conv1D',
+        to: this.target(BNN_CONV1D_CLASS[this.estimator]),
+        args: (l) => add(getConv1d(conv1dView(l))),
+      },
+    ];
+  }
+
+  /**
+   * Convert every convolution (Conv2D, DepthwiseConv2D, Conv1D) and leave the Dense layers
+   * deterministic (`transformToBnn(model, { layers: 'conv' })`).
+   * @param options the convolution getters and `addConvArgs`.
+   */
+  async transformConvolutions(
+    options: Pick<TransformModelOptions, 'getConvArgs' | 'getConv1dArgs' | 'addConvArgs'> = {},
+  ): Promise<BnnConversion> {
+    checkOptionKeys(
+      options,
+      ['getConvArgs', 'getConv1dArgs', 'addConvArgs'],
+      'transformConvolutions',
+    );
+    return this.run(this.convolutionRules(options));
   }
 
   /**
    * Convert the layers of one type only (MindSpore `transform_to_bnn_layer`), e.g.
    * `transformToBnnLayer('Dense', 'DenseReparam')` leaves the convolutions deterministic.
-   * @param dnnLayerType `'Dense'` or `'Conv2D'`.
+   * @param dnnLayerType `'Dense'`, `'Conv2D'`, `'DepthwiseConv2D'` (to a Bayesian Conv2D class)
+   *   or `'Conv1D'` (to a Bayesian Conv1D class).
    * @param bnnLayerType a Bayesian layer class (e.g. `layers.DenseReparam`) or its class name;
    *   must be of the same kind as `dnnLayerType`.
    * @param options `getArgs` / `addArgs`, as MindSpore's `get_args` / `add_args`.
@@ -248,47 +318,29 @@ export class TransformToBNN {
     options: TransformLayerOptions = {},
   ): Promise<BnnConversion> {
     checkOptionKeys(options, ['getArgs', 'addArgs'], 'transformToBnnLayer');
-    if (dnnLayerType !== 'Dense' && dnnLayerType !== 'Conv2D') {
+    if (typeof dnnLayerType !== 'string' || !Object.hasOwn(TARGETS, dnnLayerType)) {
       throw new ArgumentError(
         'dnnLayerType',
-        `expected 'Dense' or 'Conv2D', got '${String(dnnLayerType)}'`,
+        `expected ${Object.keys(TARGETS)
+          .map((t) => `'${t}'`)
+          .join(', ')}, got '${String(dnnLayerType)}'`,
       );
     }
     const cls = bnnClassName(bnnLayerType, 'bnnLayerType');
-    if (DENSE_CLASSES.includes(cls) !== (dnnLayerType === 'Dense')) {
+    const targets = TARGETS[dnnLayerType];
+    if (!targets.includes(cls)) {
       throw new ArgumentError(
         'bnnLayerType',
-        `${cls} cannot replace a ${dnnLayerType} layer (expected one of ` +
-          `${(dnnLayerType === 'Dense' ? DENSE_CLASSES : CONV_CLASSES).join(', ')})`,
+        `${cls} cannot replace a ${dnnLayerType} layer (expected one of ${targets.join(', ')})`,
       );
     }
-    const to = this.target(cls);
-    const rule: ConversionRule =
-      dnnLayerType === 'Dense'
-        ? {
-            from: 'Dense',
-            to,
-            args: (l) =>
-              mergeArgs(
-                ((options.getArgs as GetArgs<DenseView> | undefined) ?? defaultDenseArgs)(
-                  denseView(l),
-                ),
-                options.addArgs,
-                'addArgs',
-              ),
-          }
-        : {
-            from: 'Conv2D',
-            to,
-            args: (l) =>
-              mergeArgs(
-                ((options.getArgs as GetArgs<ConvView> | undefined) ?? defaultConvArgs)(
-                  convView(l),
-                ),
-                options.addArgs,
-                'addArgs',
-              ),
-          };
+    const view = VIEWS[dnnLayerType] as (l: tf.layers.Layer) => unknown;
+    const get = (options.getArgs ?? DEFAULT_ARGS[dnnLayerType]) as (v: unknown) => LayerArgsDict;
+    const rule: ConversionRule = {
+      from: dnnLayerType,
+      to: this.target(cls),
+      args: (l) => mergeArgs(get(view(l)), options.addArgs, 'addArgs'),
+    };
     return this.run([rule]);
   }
 
@@ -349,6 +401,6 @@ export async function transformToBnn(
     });
   }
   if (which === 'dense') return t.transformToBnnLayer('Dense', BNN_DENSE_CLASS[t.estimator], dense);
-  if (which === 'conv') return t.transformToBnnLayer('Conv2D', BNN_CONV_CLASS[t.estimator], conv);
+  if (which === 'conv') return t.transformConvolutions({ addConvArgs: conv.addArgs });
   throw new ArgumentError('layers', `expected 'dense', 'conv' or 'all', got '${String(which)}'`);
 }
