@@ -263,6 +263,9 @@ describe('DiscreteHMM', { timeout: 600_000 }, () => {
     });
     const expanded = hmm.expand([2]);
     expect(expectNoLeak(() => expanded.logProb(ys2))).toBeAllclose(ys2.map(ref), { atol: 1e-4 });
+    const both = expanded.toEvent(1);
+    expect(both.eventShape).toEqual([2, 1]);
+    expect(expectNoLeak(() => both.logProb(ys2))[0]).toBeCloseTo(ref(ys2[0]!) + ref(ys2[1]!), 3);
     m.dispose();
     expect(() => hmm.sample([2])).toThrow(/duration/);
     const fixed = new D.DiscreteHMM(S3_INIT, tl, obs, { duration: 6 });
