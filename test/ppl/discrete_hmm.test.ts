@@ -141,4 +141,37 @@ describe('DiscreteHMM in models', { timeout: 600_000 }, () => {
     post.locs.dispose();
     expect(tf.memory().numTensors).toBe(before);
   });
+  it('a mixture of two HMMs with the class enumerated (TraceEnumELBO): the loss is minus the log of the mixture of the two sequence likelihoods', () => {
+    const ys = tf.tensor1d([0.3, -1, 2, 0.5, 1.1]);
+    const table = [
+      [
+        [0.9, 0.1],
+        [0.2, 0.8],
+      ],
+      [
+        [0.5, 0.5],
+        [0.5, 0.5],
+      ],
+    ];
+    const transTable = tf.log(tf.tensor3d(table));
+    const locs = tf.tensor1d([-1, 1]);
+    const model = (): void => {
+      const c = ppl.sample('c', new D.Categorical({ probs: [0.3, 0.7] }), {
+        infer: { enumerate: 'parallel' },
+      });
+      // the enumerated dim is a batch dim: keep a time dim of 1 to its right (as in Pyro)
+      const trans = tf.expandDims(tf.gather(transTable, tf.cast(c, 'int32')), -3);
+      ppl.sample('y', new D.DiscreteHMM([0, 0], trans, new D.Normal(locs, 1)), { obs: ys });
+    };
+    const loss = new ppl.TraceEnumELBO({ maxPlateNesting: 0 }).loss(model, () => undefined);
+    const lp = [0, 1].map((k) =>
+      tf.tidy(() => {
+        const obs = new D.Normal(locs, 1);
+        return new D.DiscreteHMM([0, 0], tf.gather(transTable, k), obs).logProb(ys).dataSync()[0]!;
+      }),
+    );
+    const want = Math.log(0.3 * Math.exp(lp[0]!) + 0.7 * Math.exp(lp[1]!));
+    expect(-loss).toBeCloseTo(want, 4);
+    tf.dispose([ys, transTable, locs]);
+  });
 });
