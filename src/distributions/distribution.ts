@@ -467,10 +467,20 @@ export abstract class Distribution {
     const shape = [...this.batchShape, ...this.eventShape];
     return arraysEqual(t.shape, shape) ? t.clone() : broadcastTo(t, shape);
   }
+  /**
+   * The event shape a value of shape `valueShape` is scored with: `eventShape`, except for the
+   * families whose event length is read from the value (a hidden Markov model of unknown
+   * duration scores sequences of any length, as Pyro's).
+   * @internal
+   */
+  eventShapeFor(valueShape: readonly number[]): number[] {
+    void valueShape;
+    return this.eventShape;
+  }
   /** Convert a value argument; `logProb` & co. call this before the hook. */
   protected checkValue(value: TensorInput): tf.Tensor {
     const v = toFloat(value, 'value');
-    const problem = valueShapeProblem(v.shape, this.batchShape, this.eventShape);
+    const problem = valueShapeProblem(v.shape, this.batchShape, this.eventShapeFor(v.shape));
     if (problem !== null) {
       if (v !== value) v.dispose();
       throw new ArgumentError('value', `${this.name}: ${problem}`);

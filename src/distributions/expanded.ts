@@ -78,6 +78,10 @@ export class ExpandedDistribution extends Distribution {
   get eventShape(): number[] {
     return this.base.eventShape;
   }
+  /** The base's (e.g. a sequence length read from the value). @internal */
+  override eventShapeFor(valueShape: readonly number[]): number[] {
+    return this.base.eventShapeFor(valueShape);
+  }
   override get hasRsample(): boolean {
     return this.base.hasRsample;
   }

@@ -70,6 +70,14 @@ export class Independent extends Distribution {
     const bs = this.base.batchShape;
     return [...bs.slice(bs.length - this.reinterpretedBatchNdims), ...this.base.eventShape];
   }
+  /** The reinterpreted dims and the base's event shape for the value (e.g. an HMM's length). @internal */
+  override eventShapeFor(valueShape: readonly number[]): number[] {
+    const bs = this.base.batchShape;
+    return [
+      ...bs.slice(bs.length - this.reinterpretedBatchNdims),
+      ...this.base.eventShapeFor(valueShape),
+    ];
+  }
   override get hasRsample(): boolean {
     return this.base.hasRsample;
   }

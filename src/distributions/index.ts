@@ -80,3 +80,5 @@ export { AsymmetricLaplace } from './asymmetric_laplace.js';
 export { GaussianRandomWalk } from './gaussian_random_walk.js';
 export { MultivariateStudentT } from './multivariate_student_t.js';
 export { SkewNormal } from './skew_normal.js';
+export { DiscreteHMM, type DiscreteHMMOptions } from './discrete_hmm.js';
+export { GaussianHMM, type GaussianHMMOptions } from './gaussian_hmm.js';

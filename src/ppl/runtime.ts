@@ -172,7 +172,7 @@ export function validateSampleValue(msg: Message): void {
   const fn = msg.fn;
   const v = msg.value;
   if (fn === null || v === null) return;
-  const event = fn.eventShape;
+  const event = fn.eventShapeFor(v.shape);
   const full = [...fn.batchShape, ...event];
   const tail = v.shape.slice(v.rank - event.length);
   let ok = v.rank >= event.length && tail.every((d, i) => d === event[i]);
