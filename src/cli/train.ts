@@ -8,6 +8,7 @@ import { DATASETS } from '../data/files.js';
 import { runTraining, TRAIN_DEFAULTS, withModelRecipe, type TrainConfig } from '../app/index.js';
 import { cliReady } from './main.js';
 import { recipeEstimatorOption, help, klWeightOption, oneOf, pct, ranged } from './options.js';
+import { disposeModel } from '../layers/dispose_model.js';
 
 /** Options of `deepprob train` as commander parses them: the run configuration and the CLI's flags. */
 type TrainCliOptions = Omit<TrainConfig, 'out' | 'evidentialLoss'> & {
@@ -201,7 +202,7 @@ export function register(program: Command): void {
         for (let i = 1; i <= o.ensemble; i++) {
           const member = { ...config, seed: config.seed + i - 1, out: `${config.out}/member-${i}` };
           const r = await runTraining(member, runOptions);
-          r.model.dispose();
+          disposeModel(r.model);
           console.log(`member ${i}: ${r.checkpoint}`);
         }
         const dirs = Array.from({ length: o.ensemble }, (_, i) => `${config.out}/member-${i + 1}`);
@@ -210,7 +211,7 @@ export function register(program: Command): void {
       }
       const r = await runTraining(config, runOptions);
       const last = r.records[r.records.length - 1];
-      r.model.dispose();
+      disposeModel(r.model);
       if (o.json === true) {
         console.log(JSON.stringify({ checkpoint: r.checkpoint, seconds: r.seconds, ...last }));
         return;

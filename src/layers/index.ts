@@ -169,3 +169,4 @@ export {
   type LoopPosition,
   type StepStats,
 } from './fit_loop.js';
+export { disposeModel } from './dispose_model.js';
