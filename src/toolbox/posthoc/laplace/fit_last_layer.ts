@@ -17,6 +17,7 @@ import {
 } from './last_layer.js';
 import { batchLogLikelihood, outputLikelihood } from './likelihood.js';
 import { eigenCurvature } from './posterior.js';
+import { sliceInputs, type ModelInput } from '../../../layers/model_input.js';
 
 /**
  * The Dense layer that makes the model's logits / means (see `head.ts`; inside a nested model at
@@ -71,7 +72,9 @@ function featureMap(model: tf.LayersModel, head: ModelHead): FeatureMap {
     tf.model({ inputs: head.owner.inputs, outputs: head.layer.input as tf.SymbolicTensor }),
   );
   return (x) =>
-    tf.tidy(() => stages.reduce((h, m) => m.apply(h, { training: false }) as tf.Tensor, x));
+    tf.tidy(() =>
+      stages.reduce<ModelInput>((h, m) => m.apply(h, { training: false }) as tf.Tensor, x),
+    ) as tf.Tensor;
 }
 
 /**
@@ -105,7 +108,7 @@ function featureMap(model: tf.LayersModel, head: ModelHead): FeatureMap {
  */
 export function lastLayerLaplace(
   model: tf.LayersModel,
-  x: tf.Tensor,
+  x: ModelInput,
   y: tf.Tensor | ArrayLike<number>,
   options: LaplaceOptions = {},
 ): LastLayerLaplace {
@@ -153,7 +156,7 @@ export function lastLayerLaplace(
   for (let i = 0; i < n; i += o.batchSize) {
     const size = Math.min(o.batchSize, n - i);
     logLik += tf.tidy(() => {
-      const xb = tf.slice(x, [i], [size]);
+      const xb = sliceInputs(x, i, size);
       const f = tf.reshape(features(xb), [size, -1]) as tf.Tensor2D;
       const phi = (d1 > d ? tf.concat([f, tf.ones([size, 1])], 1) : f) as tf.Tensor2D;
       const out = denseLogits(layer, f);
