@@ -332,6 +332,52 @@ describe('all-layers Laplace on any layer graph', () => {
     m.dispose();
   });
 
+  it('a softmax head nested two models deep (Sequential inside a functional model) gives the flat twin posterior', () => {
+    const flat = tf.sequential({
+      layers: [
+        tf.layers.dense({
+          inputShape: [3],
+          units: 4,
+          activation: 'tanh',
+          kernelInitializer: init(51),
+          biasInitializer: init(151),
+        }),
+        dense(3, 52),
+      ],
+    });
+    const hid = dense(4, 53, 'tanh');
+    const head = dense(3, 54, 'softmax');
+    let inner: tf.LayersModel = tf.sequential({
+      layers: [tf.layers.dropout({ inputShape: [4], rate: 0.5 }), head],
+    });
+    const mid = tf.input({ shape: [4] });
+    inner = tf.model({ inputs: mid, outputs: inner.apply(mid) as tf.SymbolicTensor });
+    const inp = tf.input({ shape: [3] });
+    const out = inner.apply(hid.apply(inp) as tf.SymbolicTensor) as tf.SymbolicTensor;
+    const nested = tf.model({ inputs: inp, outputs: out });
+    hid.setWeights(flat.layers[0]!.getWeights());
+    head.setWeights(flat.layers[1]!.getWeights());
+    const x = uniform([5, 3], 55);
+    const y = [0, 2, 1, 1, 0];
+    for (const hessianStructure of ['diag', 'kron'] as const) {
+      const before = tf.memory().numTensors;
+      const a = allLayersLaplace(nested, x, y, { hessianStructure });
+      const b = allLayersLaplace(flat, x, y, { hessianStructure });
+      expect(tf.memory().numTensors).toBe(before);
+      expect(a.layerNames).toEqual([hid.name, head.name]);
+      expect(a.logLikelihood).toBeCloseTo(b.logLikelihood, 4);
+      expect(a.logMarginalLikelihood(0.8)).toBeCloseTo(b.logMarginalLikelihood(0.8), 4);
+      [0, 1].forEach((l) =>
+        a
+          .denseBlock(l, 'curvature')
+          .forEach((v, i) => expect(v).toBeCloseTo(b.denseBlock(l, 'curvature')[i]!, 4)),
+      );
+    }
+    tf.dispose(x);
+    flat.dispose();
+    nested.dispose();
+  });
+
   it('keeps refusing a trainable layer it cannot cover inside a branch, naming it', () => {
     const inp = tf.input({ shape: [4, 1] });
     const a = tf.layers
@@ -420,6 +466,37 @@ describe('post-hoc methods on a two-input model (x as an array of tensors)', () 
       expect(tf.memory().numTensors).toBe(before);
     }
     tf.dispose([x1, x2, bad, wrong]);
+    m.dispose();
+  });
+
+  it('bnUpdate over two inputs sets the BatchNormalization statistics to the batch-weighted moments of its input', () => {
+    const x1 = tf.input({ shape: [3] });
+    const x2 = tf.input({ shape: [2] });
+    const d = dense(4, 61);
+    const bn = tf.layers.batchNormalization();
+    const h = bn.apply(d.apply(x1)) as tf.SymbolicTensor;
+    const cat = tf.layers.concatenate().apply([h, x2]) as tf.SymbolicTensor;
+    const m = tf.model({ inputs: [x1, x2], outputs: dense(3, 62).apply(cat) as tf.SymbolicTensor });
+    const x = data();
+    const before = tf.memory().numTensors;
+    toolbox.bnUpdate(m, x, { batchSize: 4 }); // batches of 4 and 2 rows
+    expect(tf.memory().numTensors).toBe(before);
+    const z = tf.tidy(() => (d.apply(x[0]!) as tf.Tensor).arraySync() as number[][]);
+    const w = bn.getWeights().map((t) => Array.from(t.dataSync())); // gamma, beta, mean, variance
+    for (let j = 0; j < 4; j++) {
+      const col = z.map((r) => r[j]!);
+      const batches = [col.slice(0, 4), col.slice(4)];
+      const mean = batches.reduce((a, b) => a + b.reduce((s, v) => s + v, 0), 0) / 6;
+      const variance =
+        batches.reduce((a, b) => {
+          const mb = b.reduce((s, v) => s + v, 0) / b.length;
+          return a + b.reduce((s, v) => s + (v - mb) ** 2, 0);
+        }, 0) / 6;
+      expect(w[2]![j]).toBeCloseTo(mean, 4);
+      expect(w[3]![j]).toBeCloseTo(variance, 4);
+    }
+    expect(() => toolbox.bnUpdate(m, x[0]!)).toThrow(/^x: expected an array of 2 input tensors/);
+    tf.dispose(x);
     m.dispose();
   });
 
