@@ -434,6 +434,54 @@ describe('post-hoc methods on a two-input model (x as an array of tensors)', () 
     m.dispose();
   });
 
+  it('a two-input head nested at the output gives the flat two-input model posterior (last layer and all layers)', () => {
+    const flat = twoInputNet();
+    const x1 = tf.input({ shape: [3] });
+    const x2 = tf.input({ shape: [2] });
+    const da = dense(4, 71, 'tanh');
+    const db = dense(3, 72, 'tanh');
+    const hA = tf.input({ shape: [4] });
+    const hB = tf.input({ shape: [3] });
+    const dOut = dense(3, 73);
+    const head = tf.model({
+      inputs: [hA, hB],
+      outputs: dOut.apply(tf.layers.concatenate().apply([hA, hB])) as tf.SymbolicTensor,
+    });
+    const nested = tf.model({
+      inputs: [x1, x2],
+      outputs: head.apply([da.apply(x1), db.apply(x2)] as tf.SymbolicTensor[]) as tf.SymbolicTensor,
+    });
+    const [fa, fb, fo] = allLayers(flat).filter((l) => l.getClassName() === 'Dense');
+    da.setWeights(fa!.getWeights());
+    db.setWeights(fb!.getWeights());
+    dOut.setWeights(fo!.getWeights());
+    const x = data();
+    const before = tf.memory().numTensors;
+    const pairs = [
+      [
+        lastLayerLaplace(nested, x, y, { hessianStructure: 'full' }),
+        lastLayerLaplace(flat, x, y, { hessianStructure: 'full' }),
+      ],
+      [
+        allLayersLaplace(nested, x, y, { hessianStructure: 'kron' }),
+        allLayersLaplace(flat, x, y, { hessianStructure: 'kron' }),
+      ],
+    ] as const;
+    expect(tf.memory().numTensors).toBe(before);
+    for (const [a, b] of pairs) {
+      expect(a.logLikelihood).toBeCloseTo(b.logLikelihood, 4);
+      expect(a.logMarginalLikelihood(0.6)).toBeCloseTo(b.logMarginalLikelihood(0.6), 4);
+    }
+    const xt = [uniform([2, 3], 74), uniform([2, 2], 75)];
+    const pa = expectNoLeak(() => pairs[0][0].predictProbs(xt));
+    expectNoLeak(() => pairs[0][1].predictProbs(xt)).forEach((v, i) =>
+      expect(pa[i]).toBeCloseTo(v, 5),
+    );
+    tf.dispose([...x, ...xt]);
+    flat.dispose();
+    nested.dispose();
+  });
+
   it('refuses inputs that do not fit the two inputs, naming x or x[i], before any work', () => {
     const m = twoInputNet();
     const [x1, x2] = data() as [tf.Tensor, tf.Tensor];

@@ -67,7 +67,9 @@ function lastDense(
  * input of the last `Linear` at any depth).
  */
 function featureMap(model: tf.LayersModel, head: ModelHead): FeatureMap {
-  const stages = head.nesting.map((s) => tf.model({ inputs: s.container.inputs, outputs: s.feed }));
+  const stages = head.nesting.map((s) =>
+    tf.model({ inputs: s.container.inputs, outputs: s.feeds }),
+  );
   stages.push(
     tf.model({ inputs: head.owner.inputs, outputs: head.layer.input as tf.SymbolicTensor }),
   );
@@ -91,7 +93,8 @@ function featureMap(model: tf.LayersModel, head: ModelHead): FeatureMap {
  * in a functional model), found at any depth as laplace-torch's `FeatureExtractor` finds the last
  * `Linear`.
  *
- * @param model trained single-input, single-output `tf.LayersModel` whose output comes from a
+ * @param model trained single-output `tf.LayersModel` (one input, or several: `x` is then an array
+ *   of tensors) whose output comes from a
  *   `Dense` layer on `[batch, features]`: linear (logits or means) or, for classification, softmax
  *   (`K >= 2`) or sigmoid (one unit; a multi-unit sigmoid head is rejected).
  * @param x training inputs `[N, ...]` shaped like the model's input, all finite.

@@ -60,15 +60,15 @@ export interface ModelHead {
 export interface NestedModelStep {
   /** The model (the outer one, or a nested one) that applies the nested model. */
   container: tf.LayersModel;
-  /** The input the nested model is applied to, in `container`'s graph. */
-  feed: tf.SymbolicTensor;
+  /** The inputs the nested model is applied to (one per input), in `container`'s graph. */
+  feeds: tf.SymbolicTensor[];
   /** The nested model. */
   nested: tf.LayersModel;
 }
 
 /**
- * Step into the nested model that makes `t` in `container`'s graph: checks it has one input and
- * one output and is applied once, records the step, and returns its own output tensor.
+ * Step into the nested model that makes `t` in `container`'s graph: checks it has one output (and
+ * one input or several) and is applied once, records the step, and returns its own output tensor.
  */
 function enterNested(
   nested: tf.LayersModel,
@@ -76,10 +76,10 @@ function enterNested(
   container: tf.LayersModel,
   nesting: NestedModelStep[],
 ): tf.SymbolicTensor {
-  if (nested.inputs.length !== 1 || nested.outputs.length !== 1) {
+  if (nested.outputs.length !== 1) {
     throw new ArgumentError(
       'model',
-      `expected the nested model '${nested.name}' at the output to have one input and one output, got ${nested.inputs.length} and ${nested.outputs.length}`,
+      `expected the nested model '${nested.name}' at the output to have one output, got ${nested.outputs.length}`,
     );
   }
   // node 0 links the nested model's own inputs to its outputs; node 1 is its one use
@@ -91,7 +91,7 @@ function enterNested(
       `expected the nested model '${nested.name}' at the output to be applied once, got ${nodes.length - 1} times`,
     );
   }
-  nesting.push({ container, feed: nodes[1]?.inputTensors[0] as tf.SymbolicTensor, nested });
+  nesting.push({ container, feeds: nodes[1]?.inputTensors ?? [], nested });
   return nested.outputs[0] as tf.SymbolicTensor;
 }
 

@@ -236,8 +236,8 @@ export function layerGraph(model: tf.LayersModel, likelihood: LaplaceLikelihood)
 
   let visit = scope(new Map(model.inputs.map((s, i) => [s.id, i])));
   for (const step of head.nesting) {
-    const feed = visit(step.feed);
-    visit = scope(new Map([[(step.nested.inputs[0] as tf.SymbolicTensor).id, feed]]));
+    const feeds = step.feeds.map(visit);
+    visit = scope(new Map(step.nested.inputs.map((s, i) => [s.id, feeds[i] as number])));
   }
   const output = visit(head.output);
   if (params.length === 0) {
