@@ -13,6 +13,7 @@ import { transformToBnn, type TransformToBnnOptions } from '../transforms/transf
 import { checkFiniteWeights } from '../transforms/topology.js';
 import { ArgumentError } from '../utils/errors.js';
 import { fileIO } from '../utils/file_io.js';
+import { disposeModel } from '../layers/dispose_model.js';
 
 /** Options of `deepprob convert`. */
 export interface ConvertCliOptions {
@@ -180,7 +181,7 @@ export async function convertFile(options: ConvertCliOptions): Promise<ConvertFi
       await model.save(fileIO(out));
       return { summary: summary(), converted: converted.map((c) => c.path), out };
     } finally {
-      model.dispose();
+      disposeModel(model);
     }
   } finally {
     dnn.dispose();

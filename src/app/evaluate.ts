@@ -20,6 +20,7 @@ import {
   type SizeFlags,
   type TrainConfig,
 } from './run_config.js';
+import { disposeModel } from '../layers/dispose_model.js';
 
 /** The size options of `eval` and `uncertainty`: the checkpoint fixes the side; `--resize`. */
 export const EVAL_SIZE_FLAGS: SizeFlags = { resize: 'resize' };
@@ -178,6 +179,6 @@ export async function runEvaluation(
       seconds: (performance.now() - t0) / 1000,
     };
   } finally {
-    model.dispose();
+    disposeModel(model);
   }
 }

@@ -42,6 +42,7 @@ import {
 import { checkSetsAgainstModel, checkSplits } from './data_checks.js';
 import { ensureWritableDir, removeCreatedDirs } from './run_dir.js';
 import { lockRun, lockRunWaiting, type RunLockHandle } from './run_lock.js';
+import { disposeModel } from '../layers/dispose_model.js';
 
 function lossOf(kind: ModelKind, config: TrainConfig, datasetSize: number): TrainLoss {
   if (kind === 'bayesian') {
@@ -415,7 +416,7 @@ async function trainOwned(
     tf.dispose(restoreOptimizer.map((n) => n.tensor));
   }
   if (stop.signal !== undefined && stoppedAt !== undefined) {
-    model.dispose();
+    disposeModel(model);
     const where =
       stoppedAt.batch > 0
         ? `epoch ${stoppedAt.epoch + 1}, after batch ${stoppedAt.batch} of ${trainBatches.numBatches}`

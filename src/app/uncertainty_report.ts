@@ -32,6 +32,7 @@ import { EVAL_SIZE_FLAGS } from './evaluate.js';
 import { RunInterrupted, gracefulStop } from './graceful_stop.js';
 import { openRun } from './open_run.js';
 import { transformOf } from './run_config.js';
+import { disposeModel } from '../layers/dispose_model.js';
 
 /** Options of {@link runUncertaintyReport}. */
 export interface UncertaintyRunOptions {
@@ -456,6 +457,6 @@ export async function runUncertaintyReport(
     atomicWriteFile(htmlPath, html);
     return { report, htmlPath, jsonPath };
   } finally {
-    model.dispose();
+    disposeModel(model);
   }
 }

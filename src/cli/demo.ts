@@ -15,6 +15,7 @@ import type { PerExample } from '../train/evaluate.js';
 import { cliReady } from './main.js';
 import type { Estimator } from '../layers/estimator_registry.js';
 import { estimatorOption, help, pct, ranged } from './options.js';
+import { disposeModel } from '../layers/dispose_model.js';
 
 interface DemoOptions {
   epochs: number;
@@ -96,7 +97,7 @@ export function register(program: Command): void {
         },
         { quiet: o.quiet ?? false, force: true },
       );
-      r.model.dispose();
+      disposeModel(r.model);
       const last = r.records[r.records.length - 1];
       console.log(`\nTrained in ${r.seconds.toFixed(0)} s; checkpoint in ${r.checkpoint}`);
       if (last !== undefined) {

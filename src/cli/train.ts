@@ -17,6 +17,7 @@ import {
   ranged,
   type InputSize,
 } from './options.js';
+import { disposeModel } from '../layers/dispose_model.js';
 
 /** Options of `deepprob train` as commander parses them: the run configuration and the CLI's flags. */
 type TrainCliOptions = Omit<TrainConfig, 'out' | 'evidentialLoss' | 'inputSize' | 'inputWidth'> & {
@@ -225,7 +226,7 @@ export function register(program: Command): void {
         for (let i = 1; i <= o.ensemble; i++) {
           const member = { ...config, seed: config.seed + i - 1, out: `${config.out}/member-${i}` };
           const r = await runTraining(member, runOptions);
-          r.model.dispose();
+          disposeModel(r.model);
           console.log(`member ${i}: ${r.checkpoint}`);
         }
         const dirs = Array.from({ length: o.ensemble }, (_, i) => `${config.out}/member-${i + 1}`);
@@ -234,7 +235,7 @@ export function register(program: Command): void {
       }
       const r = await runTraining(config, runOptions);
       const last = r.records[r.records.length - 1];
-      r.model.dispose();
+      disposeModel(r.model);
       if (o.json === true) {
         console.log(JSON.stringify({ checkpoint: r.checkpoint, seconds: r.seconds, ...last }));
         return;

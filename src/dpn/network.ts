@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
 import { nextSeed } from '../utils/seed.js';
+import { disposeModel } from '../layers/dispose_model.js';
 
 /** A `tf.LayersModel` or an array of layers applied in sequence. */
 export type Network = tf.LayersModel | tf.layers.Layer[];
@@ -38,7 +39,7 @@ export function disposeNetwork(net: Network): void {
   if (Array.isArray(net)) {
     for (const l of net) if (l.built) l.dispose();
   } else {
-    net.dispose();
+    disposeModel(net);
   }
 }
 

@@ -178,3 +178,4 @@ export {
   type LoopPosition,
   type StepStats,
 } from './fit_loop.js';
+export { disposeModel } from './dispose_model.js';

@@ -137,3 +137,54 @@ export function checkModelInputs(backbone: tf.LayersModel | tf.layers.Layer, x: 
   });
   return batch;
 }
+
+/** The tensors of inputs, in `model.inputs` order (one tensor as a list of one). */
+export function inputList(x: ModelInput): tf.Tensor[] {
+  return Array.isArray(x) ? x : [x];
+}
+
+/** Rows `[begin, begin + size)` of every input tensor (the same form as `x`). */
+export function sliceInputs(x: ModelInput, begin: number, size: number): ModelInput {
+  return Array.isArray(x)
+    ? x.map((t) => tf.slice(t, [begin], [size]))
+    : tf.slice(x, [begin], [size]);
+}
+
+/** The rows `indices` of every input tensor (the same form as `x`). */
+export function gatherInputs(x: ModelInput, indices: tf.Tensor1D): ModelInput {
+  return Array.isArray(x) ? x.map((t) => tf.gather(t, indices)) : tf.gather(x, indices);
+}
+
+/**
+ * Check the inputs of a post-hoc method against `model` before any work: for a single-input model
+ * one tensor shaped as its input ({@link checkInputShape}), for a model with several inputs an
+ * array of one tensor per input ({@link checkModelInputs}: each `x[i]` against `model.inputs[i]`,
+ * one batch size).
+ *
+ * @returns the number of rows `N`.
+ * @throws ArgumentError naming `x` or `x[i]`.
+ */
+export function checkInputsOf(model: tf.LayersModel, x: unknown): number {
+  const single = model.inputs.length === 1;
+  if (single && Array.isArray(x) && !x.every((t) => t instanceof tf.Tensor)) {
+    throw new ArgumentError(
+      'x',
+      'expected a tensor of inputs (the model has one input), got a plain array: wrap it in tf.tensor',
+    );
+  }
+  if (single && !Array.isArray(x)) {
+    if (!(x instanceof tf.Tensor) || x.isDisposed) {
+      const want = (model.inputs[0] as tf.SymbolicTensor).shape;
+      throw new ArgumentError(
+        'x',
+        `expected a tensor [N, ${want
+          .slice(1)
+          .map((d) => d ?? '*')
+          .join(', ')}]${x instanceof tf.Tensor ? ', got a disposed tensor' : ''}`,
+      );
+    }
+    checkInputShape(model, x);
+    return x.shape[0] as number;
+  }
+  return checkModelInputs(model, x);
+}

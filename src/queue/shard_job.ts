@@ -15,6 +15,7 @@ import { blockSeed, type ShardJob } from './jobs.js';
 import type { ResultStore } from './result_store.js';
 import { blockStats, type BlockStats } from './score_stats.js';
 import type { ProgressFn } from './train_jobs.js';
+import { disposeModel } from '../layers/dispose_model.js';
 
 /** What a shard job stores. */
 export interface ShardResult {
@@ -100,6 +101,6 @@ export async function runShardJob(
     store.put(job.key, value);
     return value;
   } finally {
-    model.dispose();
+    disposeModel(model);
   }
 }

@@ -23,6 +23,7 @@ import { ArgumentError } from '../utils/errors.js';
 import { setSeed } from '../utils/seed.js';
 import type { MemberJob, SweepJob } from './jobs.js';
 import type { ResultStore } from './result_store.js';
+import { disposeModel } from '../layers/dispose_model.js';
 
 /** Reports a job's progress as a fraction in [0, 1]. */
 export type ProgressFn = (fraction: number) => void;
@@ -208,7 +209,7 @@ export async function runMemberJob(
     store.put(job.key, value, { 'in.f32': bytesOf(pin), 'out.f32': bytesOf(pout) });
     return value;
   } finally {
-    r.model.dispose();
+    disposeModel(r.model);
   }
 }
 
@@ -220,7 +221,7 @@ export async function runSweepJob(
 ): Promise<SweepResult> {
   const t0 = performance.now();
   const r = await trainInStore(job.config, job.key, store, report, 1);
-  r.model.dispose();
+  disposeModel(r.model);
   const value: SweepResult = {
     index: job.index,
     params: job.params,

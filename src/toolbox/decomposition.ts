@@ -25,6 +25,22 @@ function checkProbSamples(t: tf.Tensor, name: string): tf.Tensor3D {
   return p;
 }
 
+/**
+ * `x` as float32, refusing a tensor of another dtype: probabilities (and logits) are real numbers,
+ * and an int32 tensor of them is a truncation or a mix-up with labels (class indices), which a
+ * cast would pass on silently.
+ * @throws ArgumentError naming `name` for an int32 / bool / complex tensor.
+ */
+function floatInput(x: TensorInput, name: string): tf.Tensor {
+  if (x instanceof tf.Tensor && !x.isDisposed && x.dtype !== 'float32') {
+    throw new ArgumentError(
+      name,
+      `expected a float32 tensor, got dtype ${x.dtype} [${x.shape.join(',')}] (integer values are not probabilities or logits: labels? cast with tf.cast(x, 'float32') if intended)`,
+    );
+  }
+  return toFloat(x, name);
+}
+
 /** Check that `t` has rank 3 `[S, N, K]` and return it. */
 function checkSamples(t: tf.Tensor, name: string): tf.Tensor3D {
   if (t.rank !== 3) {
@@ -63,7 +79,7 @@ export function entropyLastAxis(p: tf.Tensor): tf.Tensor {
  */
 export function meanProbs(probs: TensorInput): tf.Tensor2D {
   return tf.tidy(() =>
-    tf.mean(checkProbSamples(toFloat(probs, 'probs'), 'probs'), 0),
+    tf.mean(checkProbSamples(floatInput(probs, 'probs'), 'probs'), 0),
   ) as tf.Tensor2D;
 }
 
@@ -83,7 +99,7 @@ export function meanProbs(probs: TensorInput): tf.Tensor2D {
  */
 export function predictiveEntropy(probs: TensorInput): tf.Tensor1D {
   return tf.tidy(() => {
-    const p = checkProbSamples(toFloat(probs, 'probs'), 'probs');
+    const p = checkProbSamples(floatInput(probs, 'probs'), 'probs');
     return entropyLastAxis(tf.mean(p, 0));
   }) as tf.Tensor1D;
 }
@@ -103,7 +119,7 @@ export function predictiveEntropy(probs: TensorInput): tf.Tensor1D {
  */
 export function expectedEntropy(probs: TensorInput): tf.Tensor1D {
   return tf.tidy(() => {
-    const p = checkProbSamples(toFloat(probs, 'probs'), 'probs');
+    const p = checkProbSamples(floatInput(probs, 'probs'), 'probs');
     return tf.mean(entropyLastAxis(p), 0);
   }) as tf.Tensor1D;
 }
@@ -125,7 +141,7 @@ export function expectedEntropy(probs: TensorInput): tf.Tensor1D {
  */
 export function mutualInformation(probs: TensorInput): tf.Tensor1D {
   return tf.tidy(() => {
-    const p = checkProbSamples(toFloat(probs, 'probs'), 'probs');
+    const p = checkProbSamples(floatInput(probs, 'probs'), 'probs');
     const total = entropyLastAxis(tf.mean(p, 0));
     const expected = tf.mean(entropyLastAxis(p), 0);
     return tf.relu(tf.sub(total, expected));
@@ -146,7 +162,7 @@ export function mutualInformation(probs: TensorInput): tf.Tensor1D {
  */
 export function probabilityVariance(probs: TensorInput): tf.Tensor2D {
   return tf.tidy(() => {
-    const p = checkProbSamples(toFloat(probs, 'probs'), 'probs');
+    const p = checkProbSamples(floatInput(probs, 'probs'), 'probs');
     return tf.moments(p, 0).variance;
   }) as tf.Tensor2D;
 }
@@ -183,7 +199,7 @@ export interface Decomposition {
  */
 export function decompose(probs: TensorInput): Decomposition {
   return tf.tidy(() => {
-    const p = checkProbSamples(toFloat(probs, 'probs'), 'probs');
+    const p = checkProbSamples(floatInput(probs, 'probs'), 'probs');
     const pbar = tf.mean(p, 0) as tf.Tensor2D;
     const total = entropyLastAxis(pbar) as tf.Tensor1D;
     const expected = tf.mean(entropyLastAxis(p), 0) as tf.Tensor1D;
@@ -230,7 +246,7 @@ export interface AleatoricEpistemic {
  */
 export function kwonUncertainty(probs: TensorInput): AleatoricEpistemic {
   return tf.tidy(() => {
-    const p = checkProbSamples(toFloat(probs, 'probs'), 'probs');
+    const p = checkProbSamples(floatInput(probs, 'probs'), 'probs');
     const pbar = tf.mean(p, 0);
     const aleatoric = tf.sub(pbar, tf.mean(tf.square(p), 0)) as tf.Tensor2D;
     const epistemic = tf.mean(tf.square(tf.sub(p, pbar)), 0) as tf.Tensor2D;
@@ -253,7 +269,7 @@ export function kwonUncertainty(probs: TensorInput): AleatoricEpistemic {
  * ```
  */
 export function softmaxUncertainty(logits: TensorInput): AleatoricEpistemic {
-  const probs = tf.tidy(() => tf.softmax(checkSamples(toFloat(logits, 'logits'), 'logits'), -1));
+  const probs = tf.tidy(() => tf.softmax(checkSamples(floatInput(logits, 'logits'), 'logits'), -1));
   try {
     return kwonUncertainty(probs);
   } finally {
@@ -271,7 +287,7 @@ export function softmaxUncertainty(logits: TensorInput): AleatoricEpistemic {
  */
 export function softplusNormalize(outputs: TensorInput): tf.Tensor {
   return tf.tidy(() => {
-    const sp = tf.softplus(toFloat(outputs, 'outputs'));
+    const sp = tf.softplus(floatInput(outputs, 'outputs'));
     return tf.div(sp, tf.sum(sp, -1, true));
   });
 }
@@ -290,7 +306,7 @@ export function softplusNormalize(outputs: TensorInput): tf.Tensor {
  */
 export function normalizedUncertainty(outputs: TensorInput): AleatoricEpistemic {
   const probs = tf.tidy(() =>
-    softplusNormalize(checkSamples(toFloat(outputs, 'outputs'), 'outputs')),
+    softplusNormalize(checkSamples(floatInput(outputs, 'outputs'), 'outputs')),
   );
   try {
     return kwonUncertainty(probs);

@@ -6,7 +6,13 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
-import { checkInputShape, checkModel } from '../layers/model_input.js';
+import {
+  batchSizeOf,
+  checkInputsOf,
+  checkModel,
+  sliceInputs,
+  type ModelInput,
+} from '../layers/model_input.js';
 import { classProbs, looksLikeProbs, resolveOutputKind, type OutputKind } from './class_outputs.js';
 
 /**
@@ -16,24 +22,26 @@ import { classProbs, looksLikeProbs, resolveOutputKind, type OutputKind } from '
 export interface Predictor {
   /**
    * Sampled class probabilities (a regressor's sampled outputs `[S, N, D]`).
-   * @param x a batch of inputs `[N, ...]`.
+   * @param x a batch of inputs `[N, ...]` (for a model with several inputs, an array of one tensor
+   *   per input, `model.inputs` order, as `model.apply` takes them).
    * @param numSamples number of samples `S`.
    * @returns `[S, N, K]` probabilities; the caller disposes it.
    */
-  predictSamples(x: tf.Tensor, numSamples: number): tf.Tensor3D;
+  predictSamples(x: ModelInput, numSamples: number): tf.Tensor3D;
 }
 
 /**
- * A predictor takes one input tensor `x`: a multi-input (or multi-output) tfjs model is refused
- * here, at construction, instead of failing inside tfjs on the first call.
+ * A predictor samples one output `[N, K]` per draw: a multi-output tfjs model is refused here, at
+ * construction, instead of failing on the first call (a multi-input model takes `x` as an array of
+ * tensors, one per input).
  * @throws ArgumentError naming `name`.
  */
-function checkSingleIO(model: unknown, name: string): void {
+function checkSingleOutput(model: unknown, name: string): void {
   if (!(model instanceof tf.LayersModel)) return;
-  if (model.inputs.length !== 1 || model.outputs.length !== 1) {
+  if (model.outputs.length !== 1) {
     throw new ArgumentError(
       name,
-      `expected models with one input and one output (a predictor takes one tensor x), got '${model.name}' with ${model.inputs.length} inputs and ${model.outputs.length} outputs; wrap it in a function x => model.apply(split(x))`,
+      `expected models with one output (a predictor samples one [N, K] output), got '${model.name}' with ${model.outputs.length} outputs; wrap it in a function x => the output to use`,
     );
   }
 }
@@ -45,18 +53,30 @@ function checkNumSamples(numSamples: number): void {
 }
 
 /**
- * The inputs of `predictSamples`: a live tensor with a batch dimension, shaped as `model`'s input
- * when the forward pass is a tfjs model.
- * @throws ArgumentError naming `x`.
+ * The inputs of `predictSamples`: a live tensor with a batch dimension (or an array of them),
+ * shaped as `model`'s input(s) when the forward pass is a tfjs model.
+ * @throws ArgumentError naming `x` (or `x[i]`).
  */
-function checkX(x: unknown, model?: tf.LayersModel): asserts x is tf.Tensor {
+function checkX(x: unknown, model?: tf.LayersModel): asserts x is ModelInput {
+  if (model !== undefined) {
+    checkInputsOf(model, x);
+    return;
+  }
+  if (Array.isArray(x)) {
+    if (x.length === 0) throw new ArgumentError('x', 'expected input tensors, got an empty array');
+    x.forEach((t, i) => {
+      if (!(t instanceof tf.Tensor) || t.isDisposed || t.rank < 1) {
+        throw new ArgumentError(`x[${i}]`, 'expected a live tf.Tensor of inputs [N, ...]');
+      }
+    });
+    return;
+  }
   if (!(x instanceof tf.Tensor) || x.isDisposed || x.rank < 1) {
     throw new ArgumentError(
       'x',
       `expected a live tf.Tensor of inputs [N, ...], got ${x instanceof tf.Tensor ? (x.isDisposed ? 'a disposed tensor' : 'a scalar') : String(x)}`,
     );
   }
-  if (model !== undefined && model.inputs.length === 1) checkInputShape(model, x);
 }
 
 function checkOutputKind(output: OutputKind): void {
@@ -73,8 +93,8 @@ function checkOutputKind(output: OutputKind): void {
  * output decides for all (one host read per call).
  */
 function sampleProbs(
-  forward: (x: tf.Tensor) => tf.Tensor,
-  x: tf.Tensor,
+  forward: (x: ModelInput) => tf.Tensor,
+  x: ModelInput,
   numSamples: number,
   output: OutputKind,
 ): tf.Tensor3D {
@@ -111,15 +131,15 @@ export function stochasticPredictor(
   output: OutputKind = 'auto',
 ): Predictor {
   checkOutputKind(output);
-  let fn: (x: tf.Tensor) => tf.Tensor;
+  let fn: (x: ModelInput) => tf.Tensor;
   let kind = output;
   const model = forward instanceof tf.LayersModel ? forward : undefined;
   if (model !== undefined) {
-    checkSingleIO(model, 'forward');
+    checkSingleOutput(model, 'forward');
     fn = (x) => model.apply(x, { training: false }) as tf.Tensor;
     kind = resolveOutputKind(model, output);
   } else if (typeof forward === 'function') {
-    fn = forward;
+    fn = forward as (x: ModelInput) => tf.Tensor;
   } else {
     throw new ArgumentError(
       'forward',
@@ -127,7 +147,7 @@ export function stochasticPredictor(
     );
   }
   return {
-    predictSamples(x: tf.Tensor, numSamples: number): tf.Tensor3D {
+    predictSamples(x: ModelInput, numSamples: number): tf.Tensor3D {
       checkNumSamples(numSamples);
       checkX(x, model);
       return sampleProbs(fn, x, numSamples, kind);
@@ -155,7 +175,7 @@ export function stochasticPredictor(
 export function mcDropoutPredictor(model: tf.LayersModel, output: OutputKind = 'auto'): Predictor {
   checkOutputKind(output);
   checkModel(model);
-  checkSingleIO(model, 'model');
+  checkSingleOutput(model, 'model');
   if (!hasDropout(model)) {
     throw new ArgumentError(
       'model',
@@ -163,11 +183,11 @@ export function mcDropoutPredictor(model: tf.LayersModel, output: OutputKind = '
     );
   }
   const p = stochasticPredictor(
-    (x) => applyWithMcDropout(model, x) as tf.Tensor,
+    (x: ModelInput) => applyWithMcDropout(model, x) as tf.Tensor,
     resolveOutputKind(model, output),
   );
   return {
-    predictSamples(x: tf.Tensor, numSamples: number): tf.Tensor3D {
+    predictSamples(x: ModelInput, numSamples: number): tf.Tensor3D {
       checkNumSamples(numSamples);
       checkX(x, model);
       return p.predictSamples(x, numSamples);
@@ -209,7 +229,7 @@ type LayerCall = (inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknow
  * const samples = tf.stack([0, 1, 2].map(() => applyWithMcDropout(model, x) as tf.Tensor));
  * ```
  */
-export function applyWithMcDropout(model: tf.LayersModel, x: tf.Tensor): tf.Tensor | tf.Tensor[] {
+export function applyWithMcDropout(model: tf.LayersModel, x: ModelInput): tf.Tensor | tf.Tensor[] {
   const layers = dropoutLayers(model);
   const own = layers.map((l) => Object.getOwnPropertyDescriptor(l, 'call'));
   try {
@@ -267,14 +287,16 @@ export function ensemblePredictor(
         `expected tf.LayersModels or functions x -> [N, K] outputs, got ${m === null ? 'null' : typeof m} at ${i}`,
       );
     }
-    checkSingleIO(m, 'members');
+    checkSingleOutput(m, 'members');
   });
   const kinds = members.map((m) => resolveOutputKind(m, output));
-  const run = (m: tf.LayersModel | ((x: tf.Tensor) => tf.Tensor), x: tf.Tensor): tf.Tensor =>
-    m instanceof tf.LayersModel ? (m.apply(x, { training: false }) as tf.Tensor) : m(x);
+  const run = (m: tf.LayersModel | ((x: tf.Tensor) => tf.Tensor), x: ModelInput): tf.Tensor =>
+    m instanceof tf.LayersModel
+      ? (m.apply(x, { training: false }) as tf.Tensor)
+      : (m as (x: ModelInput) => tf.Tensor)(x);
   return {
     size: members.length,
-    predictSamples(x: tf.Tensor, numSamples: number = members.length): tf.Tensor3D {
+    predictSamples(x: ModelInput, numSamples: number = members.length): tf.Tensor3D {
       checkNumSamples(numSamples);
       if (numSamples > members.length) {
         throw new ArgumentError(
@@ -320,13 +342,13 @@ export function ensemblePredictor(
  * memory stays bounded: returns `[S, N, K]`.
  *
  * @param predictor any {@link Predictor}.
- * @param x all inputs `[N, ...]`.
+ * @param x all inputs `[N, ...]` (an array of one tensor per input for a multi-input model).
  * @param numSamples samples per input.
  * @param batchSize inputs per forward pass (default 500).
  */
 export function predictSamplesBatched(
   predictor: Predictor,
-  x: tf.Tensor,
+  x: ModelInput,
   numSamples: number,
   batchSize = 500,
 ): tf.Tensor3D {
@@ -345,17 +367,18 @@ export function predictSamplesBatched(
   }
   checkNumSamples(numSamples);
   checkX(x);
-  const n = x.shape[0] as number;
-  if (n === 0)
-    throw new ArgumentError('x', `expected at least one input, got [${x.shape.join(', ')}]`);
+  const n = batchSizeOf(x);
+  if (n === 0) {
+    const first = Array.isArray(x) ? (x[0] as tf.Tensor) : x;
+    throw new ArgumentError('x', `expected at least one input, got [${first.shape.join(', ')}]`);
+  }
   const parts: tf.Tensor3D[] = [];
   try {
     for (let i = 0; i < n; i += batchSize) {
       const size = Math.min(batchSize, n - i);
       parts.push(
         tf.tidy(() => {
-          const xb = tf.slice(x, [i], [size]);
-          return predictor.predictSamples(xb, numSamples);
+          return predictor.predictSamples(sliceInputs(x, i, size), numSamples);
         }),
       );
     }

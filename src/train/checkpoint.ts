@@ -27,6 +27,7 @@ import {
   verifyManifest,
   writeManifest,
 } from './manifest.js';
+import { disposeModel } from '../layers/dispose_model.js';
 
 /** Settings of the optimizer, enough to rebuild it. */
 export interface OptimizerSettings {
@@ -284,7 +285,7 @@ export async function loadCheckpoint<C, M>(dir: string): Promise<LoadedCheckpoin
       );
     }
   } catch (e) {
-    model.dispose();
+    disposeModel(model);
     throw e;
   }
   return {

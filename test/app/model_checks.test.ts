@@ -105,8 +105,19 @@ describe('user models that do not fit', () => {
     await expect(run([`laplace:${good}`, `mc-dropout:${functional}`])).rejects.toThrow(
       /methods: 'mc-dropout:.*functional': the model in .* cannot be used: has no Dropout layer, and dropout can only be inserted into a tf.Sequential/,
     );
-    await expect(run([`plain:${good}`, `laplace-all:${functional}`])).rejects.toThrow(
-      /methods: 'laplace-all:.*': the model in .* cannot be used: .*single chain/,
+    // a branched functional model is a layer graph all-layers Laplace takes; a trainable layer it
+    // cannot cover is refused by name
+    const depthwise = await save(
+      'depthwise',
+      [28, 28, 1],
+      [
+        tf.layers.depthwiseConv2d({ kernelSize: 3 }),
+        tf.layers.flatten(),
+        tf.layers.dense({ units: 10 }),
+      ],
+    );
+    await expect(run([`plain:${good}`, `laplace-all:${depthwise}`])).rejects.toThrow(
+      /methods: 'laplace-all:.*': the model in .* cannot be used: .*\(DepthwiseConv2D\) has trainable weights/,
     );
     await expect(run([`plain:${good}`, `b=bayes:${good}`])).rejects.toThrow(
       /methods: 'b=bayes:.*': the model in .* cannot be used: has no Bayesian layer/,

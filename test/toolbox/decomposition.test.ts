@@ -146,3 +146,40 @@ describe('entropy decomposition', () => {
     expect(() => predictiveEntropy([[0.5, 0.5]])).toThrow(/probs/);
   });
 });
+
+describe('decomposition dtypes and histogram NaN', () => {
+  it('refuses int32 probabilities / logits / outputs naming the argument, before any work and without leaks', () => {
+    // one-hot int32 "probabilities" (labels by mistake) were cast and scored as certain predictions
+    const probs = tf.tensor3d([[[1, 0]], [[0, 1]]], [2, 1, 2], 'int32');
+    const calls: [string, () => unknown][] = [
+      ['probs', () => decompose(probs)],
+      ['probs', () => predictiveEntropy(probs)],
+      ['probs', () => expectedEntropy(probs)],
+      ['probs', () => mutualInformation(probs)],
+      ['probs', () => probabilityVariance(probs)],
+      ['probs', () => toolbox.meanProbs(probs)],
+      ['probs', () => kwonUncertainty(probs)],
+      ['logits', () => softmaxUncertainty(probs)],
+      ['outputs', () => normalizedUncertainty(probs)],
+      ['outputs', () => toolbox.softplusNormalize(probs)],
+    ];
+    for (const [arg, run] of calls) {
+      const before = tf.memory().numTensors;
+      expect(run).toThrow(ArgumentError);
+      expect(run).toThrow(new RegExp(`^${arg}: expected a float32 tensor, got dtype int32`));
+      expect(tf.memory().numTensors).toBe(before);
+    }
+    // the same values as float32 are accepted (MI of two disagreeing certain samples = log 2)
+    const f = tf.cast(probs, 'float32');
+    expect(expectNoLeak(() => mutualInformation(f))[0]).toBeCloseTo(Math.log(2), 5);
+    tf.dispose([probs, f]);
+  });
+
+  it('histogram refuses NaN naming values and the count (numpy.histogram raises); counts otherwise unchanged', () => {
+    expect(() => toolbox.histogram([0.1, NaN, 0.7, NaN], 2)).toThrow(
+      /^values: expected no NaN .*got 2 NaN of 4 values \(first at index 1\)/,
+    );
+    expect(() => toolbox.histogram(Float32Array.from([NaN]), 2)).toThrow(/values: .*1 NaN of 1/);
+    expect(toolbox.histogram([0.1, 0.7, 0.9, -3, 5], 2).counts).toEqual([2, 3]);
+  });
+});

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { toolbox, ArgumentError } from '../../src/index.js';
+import { expectNoLeak } from '../helpers.js';
 
 function net(seed: number, dropout: boolean): tf.Sequential {
   const layers: tf.layers.Layer[] = [
@@ -136,7 +137,7 @@ describe("predictors with output 'regression' (a regressor's sampled outputs)", 
 });
 
 describe('predictors and multi-input models', () => {
-  it('refuse a model with two inputs at construction, naming the argument', () => {
+  it('take a model with two inputs (x an array of tensors); refuse one with two outputs at construction, naming the argument', () => {
     const a = tf.input({ shape: [2] });
     const b = tf.input({ shape: [1] });
     const c = tf.layers.concatenate().apply([a, b]) as tf.SymbolicTensor;
@@ -145,13 +146,26 @@ describe('predictors and multi-input models', () => {
       inputs: [a, b],
       outputs: tf.layers.dense({ units: 3 }).apply(h) as tf.SymbolicTensor,
     });
+    const two = tf.model({ inputs: [a, b], outputs: [h, c] });
     const before = tf.memory().numTensors;
-    expect(() => toolbox.ensemblePredictor([m])).toThrow(
-      /members: expected models with one input and one output .* 2 inputs/,
+    expect(() => toolbox.ensemblePredictor([two])).toThrow(
+      /members: expected models with one output .* 2 outputs/,
     );
-    expect(() => toolbox.mcDropoutPredictor(m)).toThrow(/model: expected models with one input/);
-    expect(() => toolbox.stochasticPredictor(m)).toThrow(/forward: expected models with one input/);
+    expect(() => toolbox.mcDropoutPredictor(two)).toThrow(/model: expected models with one output/);
+    expect(() => toolbox.stochasticPredictor(two)).toThrow(
+      /forward: expected models with one output/,
+    );
     expect(tf.memory().numTensors).toBe(before);
+    // MC dropout over the two inputs: masks differ between samples, each row a probability vector
+    const x = [tf.ones([4, 2]), tf.ones([4, 1])];
+    const p = expectNoLeak(() => toolbox.mcDropoutPredictor(m).predictSamples(x, 8));
+    expect(p.length).toBe(8 * 4 * 3);
+    for (let r = 0; r < p.length; r += 3) expect(p[r]! + p[r + 1]! + p[r + 2]!).toBeCloseTo(1, 5);
+    expect(new Set(p.map((v) => v.toFixed(5))).size).toBeGreaterThan(3);
+    expect(() => toolbox.mcDropoutPredictor(m).predictSamples(x[0]!, 2)).toThrow(
+      /^x: expected an array of 2 input tensors/,
+    );
+    tf.dispose(x);
     m.dispose();
   });
 });

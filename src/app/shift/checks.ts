@@ -9,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { bayesianLayers } from '../../layers/model_utils.js';
 import { modelHead } from '../../toolbox/posthoc/laplace/head.js';
-import { layerChain } from '../../toolbox/posthoc/laplace/layer_chain.js';
+import { layerGraph } from '../../toolbox/posthoc/laplace/layer_graph.js';
 import { hasDropout } from '../../toolbox/predictors.js';
 import type { ImageSet } from '../../data/dataset.js';
 import { ArgumentError } from '../../utils/errors.js';
@@ -75,7 +75,7 @@ export function checkShiftMethod(
         break;
       case 'laplace-all':
       case 'laplace-all-diag':
-        why = failure(() => layerChain(m, 'classification'));
+        why = failure(() => layerGraph(m, 'classification'));
         break;
       default:
         break;

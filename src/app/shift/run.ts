@@ -50,6 +50,7 @@ import { openRun } from '../open_run.js';
 import { checkShiftMethod } from './checks.js';
 import { shuffledSet, sliceSet, tensorsOf } from './sets.js';
 import type { ShiftRunOptions, ShiftRunResult } from './spec.js';
+import { disposeModel } from '../../layers/dispose_model.js';
 
 interface Loaded {
   model: tf.LayersModel;
@@ -480,7 +481,7 @@ export async function runShiftBenchmark(options: ShiftRunOptions): Promise<Shift
   } finally {
     await stop.end();
     tf.dispose(toDispose);
-    for (const m of models) m.dispose();
+    for (const m of models) disposeModel(m);
   }
 }
 

@@ -15,7 +15,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../utils/errors.js';
 import { checkFinite } from '../../utils/tensor.js';
-import { checkInputShape } from '../../layers/model_input.js';
+import {
+  batchSizeOf,
+  checkInputsOf,
+  inputList,
+  sliceInputs,
+  type ModelInput,
+} from '../../layers/model_input.js';
 
 /** Options of {@link bnUpdate}. */
 export interface BnUpdateOptions {
@@ -98,14 +104,15 @@ function statsOf(layer: tf.layers.Layer): BnStats {
  * @throws ArgumentError naming `x` / `batchSize` / `model`.
  */
 export function checkBnUpdateArgs(model: tf.LayersModel, x: unknown, batchSize: number): void {
-  if (!(x instanceof tf.Tensor) || x.rank < 1) {
+  if (!Array.isArray(x) && (!(x instanceof tf.Tensor) || x.rank < 1)) {
     throw new ArgumentError('x', 'expected a tensor [N, ...] of training inputs for bn_update');
   }
-  checkInputShape(model, x);
-  if ((x.shape[0] as number) < 1) {
+  const n = checkInputsOf(model, x);
+  if (n < 1) {
     throw new ArgumentError('x', 'expected at least one training input for bn_update, got none');
   }
-  checkFinite(x, 'x', 'inputs');
+  const list = inputList(x as ModelInput);
+  list.forEach((t, i) => checkFinite(t, Array.isArray(x) ? `x[${i}]` : 'x', 'inputs'));
   if (!Number.isInteger(batchSize) || batchSize < 1) {
     throw new ArgumentError('batchSize', `expected a positive integer, got ${batchSize}`);
   }
@@ -126,9 +133,10 @@ export function checkBnUpdateArgs(model: tf.LayersModel, x: unknown, batchSize: 
  * back if the pass throws); to make the update temporary, save and restore them
  * ({@link saveBnStats} / {@link restoreBnStats}).
  *
- * @param model a single-input `tf.LayersModel` (its BatchNormalization layers each applied once,
+ * @param model a `tf.LayersModel` (its BatchNormalization layers each applied once,
  *   with momentum < 1).
- * @param x training inputs `[N, ...]` shaped like the model's input, finite.
+ * @param x training inputs `[N, ...]` shaped like the model's input, finite (an array of one tensor
+ *   per input for a multi-input model).
  * @param options `batchSize` (default 128).
  * @throws ArgumentError naming the argument, before any work.
  * @example
@@ -137,7 +145,11 @@ export function checkBnUpdateArgs(model: tf.LayersModel, x: unknown, batchSize: 
  * toolbox.bnUpdate(net, xTrain); // their BatchNorm statistics
  * ```
  */
-export function bnUpdate(model: tf.LayersModel, x: tf.Tensor, options: BnUpdateOptions = {}): void {
+export function bnUpdate(
+  model: tf.LayersModel,
+  x: ModelInput,
+  options: BnUpdateOptions = {},
+): void {
   if (!(model instanceof tf.LayersModel)) {
     throw new ArgumentError('model', 'expected a tf.LayersModel');
   }
@@ -145,7 +157,7 @@ export function bnUpdate(model: tf.LayersModel, x: tf.Tensor, options: BnUpdateO
   checkBnUpdateArgs(model, x, batchSize);
   const stats = batchNormLayers(model).map(statsOf);
   if (stats.length === 0) return;
-  const n = x.shape[0] as number;
+  const n = batchSizeOf(x);
   const saved = saveBnStats(model);
   const sums = stats.map((s) => ({
     mean: tf.zerosLike(s.mean.read()),
@@ -162,7 +174,7 @@ export function bnUpdate(model: tf.LayersModel, x: tf.Tensor, options: BnUpdateO
         });
       }
       tf.tidy(() => {
-        model.apply(tf.slice(x, [i], [size]), { training: true });
+        model.apply(sliceInputs(x, i, size), { training: true });
       });
       stats.forEach((s, l) => {
         const acc = sums[l] as { mean: tf.Tensor; variance: tf.Tensor };

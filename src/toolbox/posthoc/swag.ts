@@ -22,7 +22,12 @@ import {
   type OutputKind,
 } from '../class_outputs.js';
 import { toHostLabels } from '../host.js';
-import { checkInputShape } from '../../layers/model_input.js';
+import {
+  checkInputsOf,
+  gatherInputs,
+  inputList,
+  type ModelInput,
+} from '../../layers/model_input.js';
 import { deriveSeeds, makeRng, nextSeed } from '../../utils/seed.js';
 import type { Predictor } from '../predictors.js';
 import {
@@ -51,8 +56,11 @@ export interface SwagSampleOptions {
 
 /** Training inputs for SWAG's `bn_update` (see `bn_update.ts`). */
 export interface SwagBnUpdate {
-  /** Training inputs `[N, ...]` shaped like the model's input (kept by reference: keep it alive). */
-  x: tf.Tensor;
+  /**
+   * Training inputs `[N, ...]` shaped like the model's input (an array of one tensor per input for a
+   * multi-input model; kept by reference: keep them alive).
+   */
+  x: ModelInput;
   /** Inputs per training-mode pass (default 128). */
   batchSize?: number;
 }
@@ -86,7 +94,7 @@ export class Swag {
   private mean: tf.Tensor[] = [];
   private sqMean: tf.Tensor[] = [];
   private deviations: tf.Tensor[][] = [];
-  private bnData: { x: tf.Tensor; batchSize: number } | undefined;
+  private bnData: { x: ModelInput; batchSize: number } | undefined;
 
   constructor(model: tf.LayersModel, options: SwagOptions = {}) {
     optionsObject(options, ['rank'], 'Swag');
@@ -224,20 +232,23 @@ export class Swag {
    *
    * @throws ArgumentError naming `x` / `batchSize` before any work.
    */
-  keepBnUpdateData(x: tf.Tensor, batchSize = 128): void {
+  keepBnUpdateData(x: ModelInput, batchSize = 128): void {
     checkBnUpdateArgs(this.model, x, batchSize);
-    this.bnData?.x.dispose();
-    this.bnData = { x: x.clone(), batchSize };
+    if (this.bnData !== undefined) tf.dispose(inputList(this.bnData.x));
+    this.bnData = {
+      x: Array.isArray(x) ? x.map((t) => t.clone()) : x.clone(),
+      batchSize,
+    };
   }
 
   /** The training inputs kept by {@link Swag.keepBnUpdateData}, if any (owned by this Swag). */
-  get bnUpdateData(): { x: tf.Tensor; batchSize: number } | undefined {
+  get bnUpdateData(): { x: ModelInput; batchSize: number } | undefined {
     return this.bnData;
   }
 
   /** Free the moment tensors (and the inputs kept for `bn_update`). */
   dispose(): void {
-    this.bnData?.x.dispose();
+    if (this.bnData !== undefined) tf.dispose(inputList(this.bnData.x));
     this.bnData = undefined;
     tf.dispose([this.mean, this.sqMean, ...this.deviations]);
     this.mean = [];
@@ -285,7 +296,7 @@ export function swagPredictor(swag: Swag | Swag[], options: SwagPredictorOptions
     }
     members.forEach((m) => checkBnUpdateArgs(m.model, bnOption.x, bnOption.batchSize ?? 128));
   }
-  const bnFor = (m: Swag): { x: tf.Tensor; batchSize: number } | undefined =>
+  const bnFor = (m: Swag): { x: ModelInput; batchSize: number } | undefined =>
     bnOption === false
       ? undefined
       : bnOption !== undefined
@@ -293,10 +304,11 @@ export function swagPredictor(swag: Swag | Swag[], options: SwagPredictorOptions
         : m.bnUpdateData;
   let call = 0;
   return {
-    predictSamples(x: tf.Tensor, numSamples: number): tf.Tensor3D {
+    predictSamples(x: ModelInput, numSamples: number): tf.Tensor3D {
       if (!Number.isInteger(numSamples) || numSamples < 1) {
         throw new ArgumentError('numSamples', `expected a positive integer, got ${numSamples}`);
       }
+      members.forEach((m) => checkInputsOf(m.model, x));
       const base = options.seed !== undefined ? options.seed + 1000003 * call++ : undefined;
       const probs: tf.Tensor[] = [];
       try {
@@ -375,7 +387,7 @@ export interface TrainSwagOptions extends SwagOptions {
  */
 function bnUpdateBatchSize(
   model: tf.LayersModel,
-  x: tf.Tensor,
+  x: ModelInput,
   option: TrainSwagOptions['bnUpdate'],
 ): number | undefined {
   if (option === undefined || option === false) return undefined;
@@ -428,7 +440,8 @@ function regressionTargets(y: tf.Tensor | ArrayLike<number>, n: number, d: numbe
  * step; if training throws (or its loss stops being finite) the model gets its weights back.
  *
  * @param model pre-trained `tf.LayersModel` classifier (trained in place).
- * @param x training inputs `[N, ...]` (finite); @param y `N` integer labels in `[0, max(K, 2))`.
+ * @param x training inputs `[N, ...]` (finite; for a model with several inputs an array of one
+ *   tensor per input, `model.inputs` order); @param y `N` integer labels in `[0, max(K, 2))`.
  * @example
  * ```ts
  * const swag = await toolbox.trainSwag(net, xTrain, yTrain, { epochs: 2, lr: 0.01 });
@@ -437,7 +450,7 @@ function regressionTargets(y: tf.Tensor | ArrayLike<number>, n: number, d: numbe
  */
 export async function trainSwag(
   model: tf.LayersModel,
-  x: tf.Tensor,
+  x: ModelInput,
   y: tf.Tensor | ArrayLike<number>,
   options: TrainSwagOptions = {},
 ): Promise<Swag> {
@@ -476,12 +489,11 @@ export async function trainSwag(
     throw new ArgumentError('momentum', `expected a number in [0, 1), got ${momentum}`);
   if (!(model instanceof tf.LayersModel))
     throw new ArgumentError('model', 'expected a tf.LayersModel');
-  if (!(x instanceof tf.Tensor) || x.rank < 2)
+  if (!Array.isArray(x) && (!(x instanceof tf.Tensor) || x.rank < 2))
     throw new ArgumentError('x', 'expected a tensor [N, ...]');
-  const n = x.shape[0] as number;
+  const n = checkInputsOf(model, x);
   if (n === 0) throw new ArgumentError('x', 'expected at least one training input, got none');
-  checkInputShape(model, x);
-  checkFinite(x, 'x', 'inputs');
+  inputList(x).forEach((t, i) => checkFinite(t, Array.isArray(x) ? `x[${i}]` : 'x', 'inputs'));
   const likelihood = options.likelihood ?? 'classification';
   if (likelihood !== 'classification' && likelihood !== 'regression') {
     throw new ArgumentError(
@@ -524,7 +536,7 @@ export async function trainSwag(
         const idx = Int32Array.from(order.slice(s * batchSize, (s + 1) * batchSize));
         const loss = tf.tidy(() => {
           const ix = tf.tensor1d(idx, 'int32');
-          const xb = tf.gather(x, ix);
+          const xb = gatherInputs(x, ix);
           const yb = tf.gather(yAll, ix);
           const { value, grads } = tf.variableGrads(() => {
             const out = model.apply(xb, { training: true }) as tf.Tensor;

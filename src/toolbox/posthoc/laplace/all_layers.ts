@@ -37,12 +37,14 @@ import { classProbs, probitProbs, type OutputLikelihood } from './likelihood.js'
 import {
   augmentedRows,
   backprop,
-  chainForward,
+  graphForward,
+  layerJacobian,
   linearMap,
   preActivationShapes,
-  signalRows,
-  type LayerChain,
-} from './layer_chain.js';
+  type LayerGraph,
+  type ParamLayer,
+} from './layer_graph.js';
+import { inputList, type ModelInput } from '../../../layers/model_input.js';
 import { denseFromEigen, type EigenCurvature } from './posterior.js';
 
 /** Hessian structures of the all-weights Laplace approximation. */
@@ -74,11 +76,11 @@ export function unitRows(b: number, k: number, c: number): tf.Tensor2D {
 export class AllLayersLaplace extends LaplacePosterior<AllLayersStructure> {
   /** Names of the layers with a posterior, in order. */
   readonly layerNames: string[];
-  private readonly chain: LayerChain;
+  private readonly graph: LayerGraph;
 
   /** @internal use {@link allLayersLaplace}. */
   constructor(args: {
-    chain: LayerChain;
+    graph: LayerGraph;
     eigs: EigenCurvature[];
     thetaSq: number;
     n: number;
@@ -87,8 +89,8 @@ export class AllLayersLaplace extends LaplacePosterior<AllLayersStructure> {
     options: Required<AllLayersLaplaceOptions>;
   }) {
     super(args.eigs, args, args.options);
-    this.chain = args.chain;
-    this.layerNames = args.chain.params.map((p) => p.layer.name);
+    this.graph = args.graph;
+    this.layerNames = args.graph.params.map((p) => p.layer.name);
   }
 
   /**
@@ -154,29 +156,31 @@ export class AllLayersLaplace extends LaplacePosterior<AllLayersStructure> {
    * Jacobian-vector products `J(x) v` for one batch and every deviation sample: `[S, B, K]`.
    * `dev[l]` is `[S, D1, U]` as {@link sampleDeviations} returns.
    */
-  private jvp(x: tf.Tensor, dev: tf.Tensor3D[]): { mean: tf.Tensor2D; jv: tf.Tensor3D } {
+  private jvp(x: ModelInput, dev: tf.Tensor3D[]): { mean: tf.Tensor2D; jv: tf.Tensor3D } {
     return tf.tidy(() => {
-      const fwd = chainForward(this.chain, x);
-      const shapes = preActivationShapes(this.chain, fwd);
+      const xs = inputList(x);
+      const fwd = graphForward(this.graph, xs);
+      const shapes = preActivationShapes(this.graph, fwd);
       const [b, k] = fwd.outputs.shape;
       const s = dev[0]?.shape[0] as number;
-      // d f_c / d z_l for every output c, per layer as [B, T*U, K]
+      // d f_c / d z_s for every output c, per site as [B, T*U, K]
       const perClass = Array.from({ length: k }, (_, c) =>
-        backprop(this.chain, x, unitRows(b, k, c), shapes),
+        backprop(this.graph, xs, unitRows(b, k, c), shapes),
       );
       let acc: tf.Tensor = tf.zeros([b, s, k]);
-      this.chain.params.forEach((p, l) => {
+      this.graph.sites.forEach((site, si) => {
+        const p = this.graph.params[site.param] as ParamLayer;
         const sig = tf.stack(
-          perClass.map((g) => tf.reshape(g[l] as tf.Tensor, [b, -1])),
+          perClass.map((g) => tf.reshape(g[si] as tf.Tensor, [b, -1])),
           2,
         ) as tf.Tensor3D;
-        const v = dev[l] as tf.Tensor3D; // [S, D1, U]
+        const v = dev[site.param] as tf.Tensor3D; // [S, D1, U]
         const kernels = tf.slice(v, [0, 0, 0], [s, p.d, p.u]);
         // lin_l(a; V_s) for all samples at once: [B, T, S, U]
         let lin: tf.Tensor;
         if (p.kind === 'dense') {
           const w = tf.reshape(tf.transpose(kernels, [1, 0, 2]), [p.d, s * p.u]);
-          lin = tf.reshape(tf.matMul(fwd.inputs[l] as tf.Tensor2D, w as tf.Tensor2D), [
+          lin = tf.reshape(tf.matMul(fwd.inputs[si] as tf.Tensor2D, w as tf.Tensor2D), [
             b,
             1,
             s,
@@ -186,7 +190,7 @@ export class AllLayersLaplace extends LaplacePosterior<AllLayersStructure> {
           const [kh, kw] = p.kernelSize as [number, number];
           const cin = p.d / (kh * kw);
           const w = tf.reshape(tf.transpose(kernels, [1, 0, 2]), [kh, kw, cin, s * p.u]);
-          const out = linearMap(p, fwd.inputs[l] as tf.Tensor, w);
+          const out = linearMap(p, fwd.inputs[si] as tf.Tensor, w);
           lin = tf.reshape(out, [b, -1, s, p.u]);
         }
         if (p.hasBias) {
@@ -202,8 +206,8 @@ export class AllLayersLaplace extends LaplacePosterior<AllLayersStructure> {
   }
 
   /** Check `x` against the model's input shape; `N` (0 allowed). */
-  protected rows(x: tf.Tensor): number {
-    return checkInputs(this.chain.model, x, { finite: false, minRows: 0 });
+  protected rows(x: ModelInput): number {
+    return checkInputs(this.graph.model, x, { finite: false, minRows: 0 });
   }
 
   /**
@@ -212,11 +216,11 @@ export class AllLayersLaplace extends LaplacePosterior<AllLayersStructure> {
    *
    * @param x inputs `[N, ...]` shaped like the model's input (`N = 0` gives `[S, 0, K]`).
    */
-  sampleOutputs(x: tf.Tensor, numSamples: number, seed?: number): tf.Tensor3D {
+  sampleOutputs(x: ModelInput, numSamples: number, seed?: number): tf.Tensor3D {
     if (!Number.isInteger(numSamples) || numSamples < 1) {
       throw new ArgumentError('numSamples', `expected a positive integer, got ${numSamples}`);
     }
-    const k = this.chain.k;
+    const k = this.graph.k;
     if (this.rows(x) === 0) return tf.zeros([numSamples, 0, k]);
     const dev = this.sampleDeviations(numSamples, nextSeed(seed));
     try {
@@ -238,7 +242,7 @@ export class AllLayersLaplace extends LaplacePosterior<AllLayersStructure> {
    * `S` Monte Carlo samples of the GLM predictive class probabilities `[S, N, K]` (a binary head:
    * `[S, N, 2]`, `[1 - p, p]` with `p = sigmoid(f)`).
    */
-  sampleProbs(x: tf.Tensor, numSamples: number, seed?: number): tf.Tensor3D {
+  sampleProbs(x: ModelInput, numSamples: number, seed?: number): tf.Tensor3D {
     this.checkClassification();
     const f = this.sampleOutputs(x, numSamples, seed);
     try {
@@ -257,8 +261,8 @@ export class AllLayersLaplace extends LaplacePosterior<AllLayersStructure> {
    * @param x inputs `[N, ...]` shaped like the model's input (`N = 0` gives empty results).
    * @returns `{ mean: [N, K], cov: [N, K, K] }` (the caller disposes both).
    */
-  glmPredictive(x: tf.Tensor): { mean: tf.Tensor2D; cov: tf.Tensor3D } {
-    const k = this.chain.k;
+  glmPredictive(x: ModelInput): { mean: tf.Tensor2D; cov: tf.Tensor3D } {
+    const k = this.graph.k;
     const both = this.batched(
       x,
       (xb) => {
@@ -280,21 +284,24 @@ export class AllLayersLaplace extends LaplacePosterior<AllLayersStructure> {
   }
 
   /** `f(x; theta*)` `[B, K]` and `J Sigma J^T` `[B, K, K]` for one batch. */
-  private meanCov(x: tf.Tensor): { mean: tf.Tensor2D; cov: tf.Tensor3D } {
+  private meanCov(x: ModelInput): { mean: tf.Tensor2D; cov: tf.Tensor3D } {
     return tf.tidy(() => {
-      const fwd = chainForward(this.chain, x);
-      const shapes = preActivationShapes(this.chain, fwd);
+      const xs = inputList(x);
+      const fwd = graphForward(this.graph, xs);
+      const shapes = preActivationShapes(this.graph, fwd);
       const [b, k] = fwd.outputs.shape;
       const perClass = Array.from({ length: k }, (_, c) =>
-        backprop(this.chain, x, unitRows(b, k, c), shapes),
+        backprop(this.graph, xs, unitRows(b, k, c), shapes),
       );
+      const rows = this.graph.sites.map((site, si) =>
+        augmentedRows(this.graph.params[site.param] as ParamLayer, fwd.inputs[si] as tf.Tensor),
+      ); // per site [B, T, D1]
       let cov: tf.Tensor = tf.zeros([b, k, k]);
-      this.chain.params.forEach((p, l) => {
+      this.graph.params.forEach((_, l) => {
         const e = this.blocks[l] as EigenCurvature;
-        const rows = augmentedRows(p, fwd.inputs[l] as tf.Tensor); // [B, T, D1]
         // per-example Jacobians of every output in this layer's parameters: [B, K, D1, U]
         const jac = tf.stack(
-          perClass.map((g) => tf.matMul(rows, signalRows(g[l] as tf.Tensor, p.u), true, false)),
+          perClass.map((g) => layerJacobian(this.graph, l, rows, g)),
           1,
         );
         let m: tf.Tensor = jac;
@@ -333,7 +340,7 @@ export class AllLayersLaplace extends LaplacePosterior<AllLayersStructure> {
    * @returns `[N, K]` probabilities (`[N, 2]` for a binary head; `[0, K]` for `N = 0`).
    */
   predictProbs(
-    x: tf.Tensor,
+    x: ModelInput,
     options: LaplacePredictOptions | number = {},
     seed?: number,
   ): tf.Tensor2D {
@@ -364,11 +371,11 @@ export class AllLayersLaplace extends LaplacePosterior<AllLayersStructure> {
       x,
       (xb) => {
         const { mean, cov } = this.meanCov(xb);
-        const v = tf.sum(tf.mul(cov, tf.eye(this.chain.k)), 2);
+        const v = tf.sum(tf.mul(cov, tf.eye(this.graph.k)), 2);
         return probitProbs(mean, v, this.outputLikelihood);
       },
       0,
-      [0, this.classesFor(this.chain.k)],
+      [0, this.classesFor(this.graph.k)],
     ) as tf.Tensor2D;
   }
 

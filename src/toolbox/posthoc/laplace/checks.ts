@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../../utils/errors.js';
-import { checkInputShape } from '../../../layers/model_input.js';
+import { checkInputsOf, inputList, type ModelInput } from '../../../layers/model_input.js';
 import type { LaplaceLikelihood } from './curvature.js';
 
 /** @throws ArgumentError naming `name` unless `0 < v < Infinity`. */
@@ -49,40 +49,39 @@ export function checkTargets(
 }
 
 /**
- * Check `x` is a tensor `[N, ...]` shaped like `model`'s input (`N >= minRows`) and, when `finite`,
- * that every entry is finite (`sum(0 * x) = 0` exactly when no entry is NaN or +-Infinity).
+ * Check `x` is a tensor `[N, ...]` shaped like `model`'s input (for a model with several inputs,
+ * an array of one such tensor per input, `model.inputs` order; see `layers/model_input.ts`),
+ * `N >= minRows` and, when `finite`, that every entry is finite (`sum(0 * x) = 0` exactly when no
+ * entry is NaN or +-Infinity).
  *
  * @returns `N`.
- * @throws ArgumentError naming `x` on a non-tensor, a wrong shape, too few rows or a non-finite entry.
+ * @throws ArgumentError naming `x` (or `x[i]`) on a non-tensor, a wrong shape, too few rows or a
+ *   non-finite entry.
  */
 export function checkInputs(
   model: tf.LayersModel,
-  x: tf.Tensor,
+  x: ModelInput,
   options: { finite: boolean; minRows: number },
 ): number {
-  const want = (model.inputs[0] as tf.SymbolicTensor).shape;
-  if (!(x instanceof tf.Tensor)) {
-    throw new ArgumentError('x', `expected a tensor [N, ${want.slice(1).map(String).join(', ')}]`);
-  }
-  checkInputShape(model, x);
-  const n = x.shape[0] as number;
+  const n = checkInputsOf(model, x);
   if (n < options.minRows) {
     throw new ArgumentError('x', `expected at least ${options.minRows} input(s), got ${n}`);
   }
   if (options.finite) {
-    const probe = tf.tidy(() => tf.sum(tf.mul(tf.cast(x, 'float32'), 0)));
-    const ok = probe.dataSync()[0] === 0;
-    probe.dispose();
-    if (!ok) {
-      const v = x.dataSync();
+    inputList(x).forEach((t, j) => {
+      const probe = tf.tidy(() => tf.sum(tf.mul(tf.cast(t, 'float32'), 0)));
+      const ok = probe.dataSync()[0] === 0;
+      probe.dispose();
+      if (ok) return;
+      const v = t.dataSync();
       let i = 0;
       while (i < v.length && Number.isFinite(v[i] as number)) i++;
-      const row = Math.floor(i / Math.max(1, x.size / n));
+      const row = Math.floor(i / Math.max(1, t.size / n));
       throw new ArgumentError(
-        'x',
+        Array.isArray(x) ? `x[${j}]` : 'x',
         `expected finite inputs, got ${String(v[i])} in row ${row} (flat index ${i})`,
       );
-    }
+    });
   }
   return n;
 }

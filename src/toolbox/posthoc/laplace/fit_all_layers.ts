@@ -14,12 +14,14 @@ import { batchLogLikelihood, outputLikelihood, type OutputLikelihood } from './l
 import {
   augmentedRows,
   backprop,
-  chainForward,
-  layerChain,
+  graphForward,
+  layerGraph,
+  layerJacobian,
   preActivationShapes,
   signalRows,
   type ParamLayer,
-} from './layer_chain.js';
+} from './layer_graph.js';
+import { inputList, sliceInputs, type ModelInput } from '../../../layers/model_input.js';
 import { eigenCurvature } from './posterior.js';
 
 function addInto(target: Float64Array, t: tf.Tensor): void {
@@ -52,19 +54,23 @@ function lambdaFactors(out: tf.Tensor2D, lik: OutputLikelihood, sigmaNoise: numb
 }
 
 /**
- * Fit a Laplace approximation over all Dense and Conv2D weights of a trained chain model
- * (laplace-torch's `Laplace(model, likelihood, subset_of_weights='all', hessian_structure=...)`).
- * Batch / layer normalisation and frozen layers (`trainable = false`) keep their trained values;
- * any other trainable layer (Conv1D, Embedding, LSTM, ...) or a nested model is refused. A classifier
- * may end in a softmax (the last layer's `activation: 'softmax'`, or a trailing `Softmax` /
- * `Activation('softmax')` layer): the approximation is then over the logits `z` before it
- * (`p = softmax(z)`), so its predictions and `logLikelihood` are those of the model.
+ * Fit a Laplace approximation over all Dense and Conv2D weights of a trained model
+ * (laplace-torch's `Laplace(model, likelihood, subset_of_weights='all', hessian_structure=...)`)
+ * whose graph is any DAG of layer applications (skip connections, branches, merges, several
+ * inputs, nested models at any depth; see `layer_graph.ts`). A layer applied several times has one
+ * posterior (its per-example Jacobian summed over its applications; `kron` treats the applications
+ * as more positions). Batch / layer normalisation and frozen layers (`trainable = false`) keep
+ * their trained values; any other trainable layer (Conv1D, Embedding, LSTM, ...) is refused naming
+ * it. A classifier may end in a softmax (the last layer's `activation: 'softmax'`, or a trailing
+ * `Softmax` / `Activation('softmax')` layer): the approximation is then over the logits `z` before
+ * it (`p = softmax(z)`), so its predictions and `logLikelihood` are those of the model.
  *
- * @param model trained single-input, single-output `tf.LayersModel`, a single chain of layers
- *   ending in logits / means `[N, K]` (or a softmax, for classification), or a binary classifier
- *   with one output (a sigmoid or one raw logit: Bernoulli likelihood, labels in `{0, 1}`; a
- *   multi-unit sigmoid head is rejected). Conv2D layers may be strided or dilated, channels last.
- * @param x training inputs `[N, ...]` shaped like the model's input, all finite.
+ * @param model trained single-output `tf.LayersModel` ending in logits / means `[N, K]` (or a
+ *   softmax, for classification), or a binary classifier with one output (a sigmoid or one raw
+ *   logit: Bernoulli likelihood, labels in `{0, 1}`; a multi-unit sigmoid head is rejected).
+ *   Conv2D layers may be strided or dilated, channels last.
+ * @param x training inputs `[N, ...]` shaped like the model's input, all finite; for a model with
+ *   several inputs an array of one tensor per input (`model.inputs` order).
  * @param y `N` integer labels in `[0, K)` (`{0, 1}` for a binary head) or finite targets `[N, K]`.
  * @throws ArgumentError naming the argument, before any work, on a model or input it cannot use.
  * @param options `likelihood`, `hessianStructure` (`kron` | `diag`), `priorPrecision`,
@@ -78,7 +84,7 @@ function lambdaFactors(out: tf.Tensor2D, lik: OutputLikelihood, sigmaNoise: numb
  */
 export function allLayersLaplace(
   model: tf.LayersModel,
-  x: tf.Tensor,
+  x: ModelInput,
   y: tf.Tensor | ArrayLike<number>,
   options: AllLayersLaplaceOptions = {},
 ): AllLayersLaplace {
@@ -107,16 +113,16 @@ export function allLayersLaplace(
   if (!Number.isInteger(o.batchSize) || o.batchSize < 1) {
     throw new ArgumentError('batchSize', `expected a positive integer, got ${o.batchSize}`);
   }
-  const chain = layerChain(model, o.likelihood);
+  const g = layerGraph(model, o.likelihood);
   const n = checkInputs(model, x, { finite: true, minRows: 1 });
-  const k = chain.k;
+  const k = g.k;
   const lik = outputLikelihood(o.likelihood, k);
   const yHost = checkTargets(y, n, lik === 'bernoulli' ? 2 : k, o.likelihood);
-  const sums = chain.params.map((p) =>
+  const sums = g.params.map((p) =>
     emptyCurvature(o.hessianStructure, p.d + (p.hasBias ? 1 : 0), p.u),
   );
-  const positions = chain.params.map(() => 0);
-  const thetaSq = chain.params.reduce(
+  const positions = g.params.map(() => 0);
+  const thetaSq = g.params.reduce(
     (s, p) =>
       s +
       tf.tidy(() =>
@@ -131,31 +137,37 @@ export function allLayersLaplace(
   for (let i = 0; i < n; i += o.batchSize) {
     const size = Math.min(o.batchSize, n - i);
     tf.tidy(() => {
-      const xb = tf.slice(x, [i], [size]);
-      const fwd = chainForward(chain, xb);
-      const shapes = preActivationShapes(chain, fwd);
-      const rows = chain.params.map((p: ParamLayer, l) =>
-        augmentedRows(p, fwd.inputs[l] as tf.Tensor),
+      const xb = inputList(sliceInputs(x, i, size));
+      const fwd = graphForward(g, xb);
+      const shapes = preActivationShapes(g, fwd);
+      // per site: the layer input rows [B, T, D1]
+      const rows = g.sites.map((site, s) =>
+        augmentedRows(g.params[site.param] as ParamLayer, fwd.inputs[s] as tf.Tensor),
       );
       if (o.hessianStructure === 'kron') {
-        chain.params.forEach((_, l) => {
-          const r = rows[l] as tf.Tensor3D;
+        // KFAC over the sites of a layer applied several times: their rows are more positions
+        g.sites.forEach((site, s) => {
+          const r = rows[s] as tf.Tensor3D;
           const flat = tf.reshape(r, [-1, r.shape[2]]) as tf.Tensor2D;
-          addInto((sums[l] as { a: Float64Array }).a, tf.matMul(flat, flat, true, false));
-          positions[l] = (positions[l] as number) + flat.shape[0];
+          addInto((sums[site.param] as { a: Float64Array }).a, tf.matMul(flat, flat, true, false));
+          positions[site.param] = (positions[site.param] as number) + flat.shape[0];
         });
       }
       for (const u of lambdaFactors(fwd.outputs, lik, o.sigmaNoise)) {
-        const gs = backprop(chain, xb, u, shapes);
-        chain.params.forEach((p, l) => {
-          const sr = signalRows(gs[l] as tf.Tensor, p.u);
+        const gs = backprop(g, xb, u, shapes);
+        g.params.forEach((p, l) => {
           const s = sums[l] as { a: Float64Array; g?: Float64Array };
           if (o.hessianStructure === 'diag') {
-            const perExample = tf.matMul(rows[l] as tf.Tensor3D, sr, true, false); // [B, D1, U]
-            addInto(s.a, tf.sum(tf.square(perExample), 0));
+            // per-example Jacobian [B, D1, U], summed over the layer's sites
+            addInto(s.a, tf.sum(tf.square(layerJacobian(g, l, rows, gs)), 0));
           } else {
-            const flat = tf.reshape(sr, [-1, p.u]) as tf.Tensor2D;
-            addInto(s.g as Float64Array, tf.matMul(flat, flat, true, false));
+            for (const site of g.paramSites[l] as number[]) {
+              const flat = tf.reshape(signalRows(gs[site] as tf.Tensor, p.u), [-1, p.u]);
+              addInto(
+                s.g as Float64Array,
+                tf.matMul(flat as tf.Tensor2D, flat as tf.Tensor2D, true),
+              );
+            }
           }
         });
       }
@@ -172,7 +184,7 @@ export function allLayersLaplace(
     return eigenCurvature(s);
   });
   return new AllLayersLaplace({
-    chain,
+    graph: g,
     eigs,
     thetaSq,
     n,

@@ -17,6 +17,7 @@ import {
 } from './last_layer.js';
 import { batchLogLikelihood, outputLikelihood } from './likelihood.js';
 import { eigenCurvature } from './posterior.js';
+import { sliceInputs, type ModelInput } from '../../../layers/model_input.js';
 
 /**
  * The Dense layer that makes the model's logits / means (see `head.ts`; inside a nested model at
@@ -66,12 +67,16 @@ function lastDense(
  * input of the last `Linear` at any depth).
  */
 function featureMap(model: tf.LayersModel, head: ModelHead): FeatureMap {
-  const stages = head.nesting.map((s) => tf.model({ inputs: s.container.inputs, outputs: s.feed }));
+  const stages = head.nesting.map((s) =>
+    tf.model({ inputs: s.container.inputs, outputs: s.feeds }),
+  );
   stages.push(
     tf.model({ inputs: head.owner.inputs, outputs: head.layer.input as tf.SymbolicTensor }),
   );
   return (x) =>
-    tf.tidy(() => stages.reduce((h, m) => m.apply(h, { training: false }) as tf.Tensor, x));
+    tf.tidy(() =>
+      stages.reduce<ModelInput>((h, m) => m.apply(h, { training: false }) as tf.Tensor, x),
+    ) as tf.Tensor;
 }
 
 /**
@@ -88,7 +93,8 @@ function featureMap(model: tf.LayersModel, head: ModelHead): FeatureMap {
  * in a functional model), found at any depth as laplace-torch's `FeatureExtractor` finds the last
  * `Linear`.
  *
- * @param model trained single-input, single-output `tf.LayersModel` whose output comes from a
+ * @param model trained single-output `tf.LayersModel` (one input, or several: `x` is then an array
+ *   of tensors) whose output comes from a
  *   `Dense` layer on `[batch, features]`: linear (logits or means) or, for classification, softmax
  *   (`K >= 2`) or sigmoid (one unit; a multi-unit sigmoid head is rejected).
  * @param x training inputs `[N, ...]` shaped like the model's input, all finite.
@@ -105,7 +111,7 @@ function featureMap(model: tf.LayersModel, head: ModelHead): FeatureMap {
  */
 export function lastLayerLaplace(
   model: tf.LayersModel,
-  x: tf.Tensor,
+  x: ModelInput,
   y: tf.Tensor | ArrayLike<number>,
   options: LaplaceOptions = {},
 ): LastLayerLaplace {
@@ -153,7 +159,7 @@ export function lastLayerLaplace(
   for (let i = 0; i < n; i += o.batchSize) {
     const size = Math.min(o.batchSize, n - i);
     logLik += tf.tidy(() => {
-      const xb = tf.slice(x, [i], [size]);
+      const xb = sliceInputs(x, i, size);
       const f = tf.reshape(features(xb), [size, -1]) as tf.Tensor2D;
       const phi = (d1 > d ? tf.concat([f, tf.ones([size, 1])], 1) : f) as tf.Tensor2D;
       const out = denseLogits(layer, f);

@@ -1,6 +1,6 @@
 /**
- * Where the Laplace approximations read a model's outputs: a single-input, single-output
- * `tf.LayersModel` whose output, for classification, is read as the logits `z` of
+ * Where the Laplace approximations read a model's outputs: a single-output `tf.LayersModel` (one
+ * input, or several: `x` is then an array of tensors) whose output, for classification, is read as the logits `z` of
  * `p(y | x) = softmax(z)` or, with one output, as the logit of a binary classifier,
  * `p(y = 1 | x) = sigmoid(z)` (Bernoulli). Keras / TF.js classifiers commonly end in a softmax (a
  * binary one in a sigmoid), so that final link is removed and the approximation works on the
@@ -52,21 +52,23 @@ export interface ModelHead {
   nesting: NestedModelStep[];
   /** The model whose graph holds `layer` (`model`, or the innermost nested model). */
   owner: tf.LayersModel;
+  /** `layer`'s output in `owner`'s graph: the logits (before a dropped link) or means. */
+  output: tf.SymbolicTensor;
 }
 
 /** One nested model on the way to the output layer (see {@link ModelHead.nesting}). */
 export interface NestedModelStep {
   /** The model (the outer one, or a nested one) that applies the nested model. */
   container: tf.LayersModel;
-  /** The input the nested model is applied to, in `container`'s graph. */
-  feed: tf.SymbolicTensor;
+  /** The inputs the nested model is applied to (one per input), in `container`'s graph. */
+  feeds: tf.SymbolicTensor[];
   /** The nested model. */
   nested: tf.LayersModel;
 }
 
 /**
- * Step into the nested model that makes `t` in `container`'s graph: checks it has one input and
- * one output and is applied once, records the step, and returns its own output tensor.
+ * Step into the nested model that makes `t` in `container`'s graph: checks it has one output (and
+ * one input or several) and is applied once, records the step, and returns its own output tensor.
  */
 function enterNested(
   nested: tf.LayersModel,
@@ -74,10 +76,10 @@ function enterNested(
   container: tf.LayersModel,
   nesting: NestedModelStep[],
 ): tf.SymbolicTensor {
-  if (nested.inputs.length !== 1 || nested.outputs.length !== 1) {
+  if (nested.outputs.length !== 1) {
     throw new ArgumentError(
       'model',
-      `expected the nested model '${nested.name}' at the output to have one input and one output, got ${nested.inputs.length} and ${nested.outputs.length}`,
+      `expected the nested model '${nested.name}' at the output to have one output, got ${nested.outputs.length}`,
     );
   }
   // node 0 links the nested model's own inputs to its outputs; node 1 is its one use
@@ -89,7 +91,7 @@ function enterNested(
       `expected the nested model '${nested.name}' at the output to be applied once, got ${nodes.length - 1} times`,
     );
   }
-  nesting.push({ container, feed: nodes[1]?.inputTensors[0] as tf.SymbolicTensor, nested });
+  nesting.push({ container, feeds: nodes[1]?.inputTensors ?? [], nested });
   return nested.outputs[0] as tf.SymbolicTensor;
 }
 
@@ -118,7 +120,7 @@ function isLinkOnly(layer: tf.layers.Layer, rank: number, link: 'softmax' | 'sig
 }
 
 /**
- * Check `model` is a `tf.LayersModel` with one input and one output `[batch, K]`, and find where
+ * Check `model` is a `tf.LayersModel` with one output `[batch, K]` (and one input or several), and find where
  * its logits (classification) or means (regression) are made.
  *
  * @throws ArgumentError naming `model` otherwise, or for classification with a sigmoid over
@@ -128,10 +130,10 @@ export function modelHead(model: tf.LayersModel, likelihood: LaplaceLikelihood):
   if (!(model instanceof tf.LayersModel)) {
     throw new ArgumentError('model', 'expected a tf.LayersModel');
   }
-  if (model.inputs.length !== 1 || model.outputs.length !== 1) {
+  if (model.inputs.length < 1 || model.outputs.length !== 1) {
     throw new ArgumentError(
       'model',
-      `expected a model with one input and one output, got ${model.inputs.length} inputs and ${model.outputs.length} outputs`,
+      `expected a model with one output (and one input or several), got ${model.inputs.length} inputs and ${model.outputs.length} outputs`,
     );
   }
   const out = model.outputs[0] as tf.SymbolicTensor;
@@ -195,5 +197,5 @@ export function modelHead(model: tf.LayersModel, likelihood: LaplaceLikelihood):
       );
     }
   }
-  return { layer, skipped, dropActivation, k, binary, nesting, owner };
+  return { layer, skipped, dropActivation, k, binary, nesting, owner, output: t };
 }

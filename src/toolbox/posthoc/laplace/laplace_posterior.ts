@@ -7,6 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { checkPositive } from './checks.js';
+import { sliceInputs, type ModelInput } from '../../../layers/model_input.js';
 import type { LaplaceLikelihood } from './curvature.js';
 import { numClassesOf, type OutputLikelihood } from './likelihood.js';
 import {
@@ -84,15 +85,15 @@ export abstract class LaplacePosterior<S extends string> {
   }
 
   /** Rows of `x`, checked against the model's input (an empty batch allowed). */
-  protected abstract rows(x: tf.Tensor): number;
+  protected abstract rows(x: ModelInput): number;
 
   /**
-   * `fn` over batches of `x` (`batchSize` rows each), concatenated along `axis`; for `N = 0`
-   * zeros of `emptyShape`.
+   * `fn` over batches of `x` (`batchSize` rows each; every input tensor sliced alike), concatenated
+   * along `axis`; for `N = 0` zeros of `emptyShape`.
    */
   protected batched(
-    x: tf.Tensor,
-    fn: (xb: tf.Tensor) => tf.Tensor,
+    x: ModelInput,
+    fn: (xb: ModelInput) => tf.Tensor,
     axis: number,
     emptyShape: number[],
   ): tf.Tensor {
@@ -102,7 +103,7 @@ export abstract class LaplacePosterior<S extends string> {
     try {
       for (let i = 0; i < n; i += this.batchSize) {
         const size = Math.min(this.batchSize, n - i);
-        parts.push(tf.tidy(() => fn(tf.slice(x, [i], [size]))));
+        parts.push(tf.tidy(() => fn(sliceInputs(x, i, size))));
       }
       return parts.length === 1 ? (parts[0] as tf.Tensor).clone() : tf.concat(parts, axis);
     } finally {

@@ -13,6 +13,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../../utils/errors.js';
 import { checkInputs } from './checks.js';
+import type { ModelInput } from '../../../layers/model_input.js';
 import { LaplacePosterior } from './laplace_posterior.js';
 import { nextSeed } from '../../../utils/seed.js';
 import type { Predictor } from '../../predictors.js';
@@ -38,8 +39,11 @@ export function denseLogits(layer: tf.layers.Layer, f: tf.Tensor2D): tf.Tensor2D
   });
 }
 
-/** The feature map `phi(x)` of the last layer: the network up to its last Dense's input. */
-export type FeatureMap = (x: tf.Tensor) => tf.Tensor;
+/**
+ * The feature map `phi(x)` of the last layer: the network up to its last Dense's input (`x` one
+ * tensor, or one per input of a multi-input model).
+ */
+export type FeatureMap = (x: ModelInput) => tf.Tensor;
 
 /** Options of {@link lastLayerLaplace}. */
 export interface LaplaceOptions {
@@ -121,7 +125,7 @@ export class LastLayerLaplace extends LaplacePosterior<HessianStructure> {
     return denseFromEigen(this.eig, this.priorPrecision, which === 'precision' ? 1 : -1);
   }
 
-  private phi(x: tf.Tensor): tf.Tensor2D {
+  private phi(x: ModelInput): tf.Tensor2D {
     return tf.tidy(() => {
       const f = this.features(x);
       const flat = tf.reshape(f, [f.shape[0] as number, -1]) as tf.Tensor2D;
@@ -131,7 +135,7 @@ export class LastLayerLaplace extends LaplacePosterior<HessianStructure> {
     });
   }
 
-  private mapOutputs(x: tf.Tensor): tf.Tensor2D {
+  private mapOutputs(x: ModelInput): tf.Tensor2D {
     return tf.tidy(() => {
       const f = this.features(x);
       return denseLogits(this.layer, tf.reshape(f, [f.shape[0] as number, -1]) as tf.Tensor2D);
@@ -139,7 +143,7 @@ export class LastLayerLaplace extends LaplacePosterior<HessianStructure> {
   }
 
   /** Check `x` against the model's input shape; `N` (0 allowed). */
-  protected rows(x: tf.Tensor): number {
+  protected rows(x: ModelInput): number {
     return checkInputs(this.model, x, { finite: false, minRows: 0 });
   }
 
@@ -148,10 +152,11 @@ export class LastLayerLaplace extends LaplacePosterior<HessianStructure> {
    * `mean = f(x; theta_MAP)`, `cov = J (H + delta I)^{-1} J^T` (for a softmax-ended classifier,
    * of the logits before the softmax).
    *
-   * @param x inputs `[N, ...]` shaped like the model's input (`N = 0` gives empty results).
+   * @param x inputs `[N, ...]` shaped like the model's input (an array of one tensor per input for a
+   *   multi-input model; `N = 0` gives empty results).
    * @returns `{ mean: [N, K], cov: [N, K, K] }` (the caller disposes both).
    */
-  glmPredictive(x: tf.Tensor): { mean: tf.Tensor2D; cov: tf.Tensor3D } {
+  glmPredictive(x: ModelInput): { mean: tf.Tensor2D; cov: tf.Tensor3D } {
     const k = this.eig.k;
     const mean = this.batched(x, (xb) => this.mapOutputs(xb), 0, [0, k]) as tf.Tensor2D;
     try {
@@ -181,7 +186,7 @@ export class LastLayerLaplace extends LaplacePosterior<HessianStructure> {
    * @param x inputs `[N, ...]` shaped like the model's input.
    * @returns `[N, K]` probabilities (`[N, 2]` for a binary head; `[0, K]` for `N = 0`).
    */
-  predictProbs(x: tf.Tensor, options: LaplacePredictOptions = {}): tf.Tensor2D {
+  predictProbs(x: ModelInput, options: LaplacePredictOptions = {}): tf.Tensor2D {
     this.checkClassification();
     this.rows(x);
     const link = options.link ?? 'probit';
@@ -210,7 +215,7 @@ export class LastLayerLaplace extends LaplacePosterior<HessianStructure> {
    * draws for every input), ready for `toolbox.decompose` (mutual information etc.);
    * `[S, N, 2]` (`[1 - p, p]`) for a binary head; `[S, 0, K]` for `N = 0`.
    */
-  sampleProbs(x: tf.Tensor, numSamples: number, seed?: number): tf.Tensor3D {
+  sampleProbs(x: ModelInput, numSamples: number, seed?: number): tf.Tensor3D {
     this.checkClassification();
     if (!Number.isInteger(numSamples) || numSamples < 1) {
       throw new ArgumentError('numSamples', `expected a positive integer, got ${numSamples}`);

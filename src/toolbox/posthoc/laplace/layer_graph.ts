@@ -1,0 +1,400 @@
+/**
+ * A trained tfjs model seen as a program over its layer graph, whose `Dense` and `Conv2D`
+ * applications are linear maps `z = lin_l(a; W_l) + b_l` followed by their activation. The graph
+ * is any directed acyclic graph of layer applications (skip connections, branches, merges such as
+ * `Add` / `Concatenate`, several inputs, nested models inlined at any depth, a layer or a nested
+ * model applied several times), compiled once into steps in topological order from the model's
+ * inbound nodes, and run by hand so that a probe `e_s` can be added to the pre-activation of every
+ * application `s` of a parameter layer (a *site*): the gradient of a scalar `sum_n u_n^T f_n` with
+ * respect to the probes is the per-example back-propagated signal `g_{n,s} = J_{z_s}^T u_n` (rows
+ * of a batch do not interact), which is all the Gauss-Newton curvature and the Jacobian-vector
+ * products of the GLM predictive need (as BackPACK / ASDL do for laplace-torch). A layer applied
+ * at several sites has one set of weights: its per-example Jacobian is the sum over its sites.
+ *
+ * Parameters of a layer are ordered like laplace-torch's Kronecker factors: the kernel flattened
+ * to `[D, U]` (`Dense`: `[in, units]`; `Conv2D`: `[kh * kw * cin, filters]` in tfjs's kernel
+ * order) with the bias as the extra row `D` (`a~ = [a; 1]`).
+ *
+ * The program ends at the model's logits (see `head.ts`): a classifier's final softmax (or, for one
+ * output, sigmoid) activation and trailing link-only layers are left out. A dilated convolution is
+ * run as an undilated one with the kernel spread out by zeros (tfjs has no gradient for dilated
+ * convolutions). Other layers run as tfjs runs them at inference (`training: false`, the call
+ * arguments recorded in their node).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { dilateKernel } from '../../../layers/conv_variational.js';
+import { ArgumentError } from '../../../utils/errors.js';
+import type { LaplaceLikelihood } from './curvature.js';
+import { modelHead } from './head.js';
+
+/** One `Dense` / `Conv2D` layer with a posterior (its weights, shared by all its sites). */
+export interface ParamLayer {
+  layer: tf.layers.Layer;
+  kind: 'dense' | 'conv2d';
+  /** Rows of the flattened kernel `D` (without the bias row). */
+  d: number;
+  /** Output units / filters `U`. */
+  u: number;
+  hasBias: boolean;
+  /** Conv2D geometry (channels last). */
+  kernelSize?: [number, number];
+  strides?: [number, number];
+  padding?: 'valid' | 'same';
+  dilation?: [number, number];
+}
+
+/** One application of a parameter layer. */
+export interface ParamSite {
+  /** Index of the layer in {@link LayerGraph.params}. */
+  param: number;
+  /** Activation applied after the linear map (`undefined`: linear, or the dropped final link). */
+  activation?: tf.layers.Layer;
+}
+
+/** One layer application of the program: values are numbered slots. */
+export interface GraphStep {
+  layer: tf.layers.Layer;
+  inputs: number[];
+  outputs: number[];
+  /** The call arguments recorded in the layer's node (`training` is overridden to false). */
+  kwargs: Record<string, unknown>;
+  /** Index in {@link LayerGraph.sites}, or -1 for a layer run as it is. */
+  site: number;
+}
+
+/** A model as a program of layer applications ending at its logits / means. */
+export interface LayerGraph {
+  model: tf.LayersModel;
+  /** Slots `0..numInputs-1` hold the model's inputs, in `model.inputs` order. */
+  numInputs: number;
+  numSlots: number;
+  steps: GraphStep[];
+  /** The slot of the logits (classification) or means (regression) `[B, K]`. */
+  output: number;
+  /** Outputs `K`. */
+  k: number;
+  params: ParamLayer[];
+  /** The sites in program order. */
+  sites: ParamSite[];
+  /** For each parameter layer, its sites. */
+  paramSites: number[][];
+}
+
+/** The fields of a tfjs node this module reads. */
+interface GraphNode {
+  inputTensors: tf.SymbolicTensor[];
+  outputTensors: tf.SymbolicTensor[];
+  callArgs?: Record<string, unknown> | null;
+}
+
+/**
+ * Layers whose trainable weights stay at their trained values (a normalisation's scale and offset,
+ * as laplace-torch's curvature backends leave them); any other layer with trainable weights that
+ * is not Dense / Conv2D is refused rather than silently left out of "all" weights.
+ */
+const FIXED_WEIGHTS = new Set(['BatchNormalization', 'LayerNormalization']);
+
+function pair(v: unknown, name: string): [number, number] {
+  const a = Array.isArray(v) ? v : [v, v];
+  if (a.length !== 2 || !a.every((x) => Number.isInteger(x))) {
+    throw new ArgumentError(
+      'model',
+      `layer option ${name}: expected an integer pair, got ${String(v)}`,
+    );
+  }
+  return a as [number, number];
+}
+
+function nodesOf(layer: tf.layers.Layer): GraphNode[] {
+  return (layer as unknown as { inboundNodes?: GraphNode[] }).inboundNodes ?? [];
+}
+
+/** The {@link ParamLayer} of a trainable Dense / Conv2D (shape checks of the layer itself). */
+function paramLayer(l: tf.layers.Layer): ParamLayer {
+  const cfg = l.getConfig() as Record<string, unknown>;
+  const kernel = l.weights[0] as tf.LayerVariable;
+  const hasBias = l.weights.length > 1;
+  if (l.getClassName() === 'Dense') {
+    return {
+      layer: l,
+      kind: 'dense',
+      d: kernel.shape[0] as number,
+      u: kernel.shape[1] as number,
+      hasBias,
+    };
+  }
+  if (cfg.dataFormat === 'channelsFirst') {
+    throw new ArgumentError('model', `Conv2D layer '${l.name}': expected channelsLast`);
+  }
+  const [kh, kw, cin, cout] = kernel.shape as [number, number, number, number];
+  return {
+    layer: l,
+    kind: 'conv2d',
+    d: kh * kw * cin,
+    u: cout,
+    hasBias,
+    kernelSize: [kh, kw],
+    strides: pair(cfg.strides, 'strides'),
+    padding: cfg.padding === 'same' ? 'same' : 'valid',
+    dilation: pair(cfg.dilationRate ?? 1, 'dilationRate'),
+  };
+}
+
+/**
+ * Compile `model` into a {@link LayerGraph} ending at its logits (classification) or means. Throws
+ * an `ArgumentError` naming `model` when a layer on the way to the output has trainable weights
+ * and is neither Dense / Conv2D nor a normalisation (e.g. Conv1D, DepthwiseConv2D, Embedding,
+ * LSTM: their weights would silently get no posterior), when it has no Dense/Conv2D layer, uses a
+ * Dense on inputs of rank > 2 or a channels-first Conv2D, or has an output `modelHead` rejects.
+ */
+export function layerGraph(model: tf.LayersModel, likelihood: LaplaceLikelihood): LayerGraph {
+  const head = modelHead(model, likelihood);
+  const params: ParamLayer[] = [];
+  const paramOf = new Map<tf.layers.Layer, number>();
+  const sites: ParamSite[] = [];
+  const steps: GraphStep[] = [];
+  let numSlots = model.inputs.length;
+
+  const siteOf = (layer: tf.layers.Layer, node: GraphNode, dropLink: boolean): number => {
+    const cls = layer.getClassName();
+    if (cls !== 'Dense' && cls !== 'Conv2D') {
+      if (!FIXED_WEIGHTS.has(cls) && layer.trainableWeights.length > 0) {
+        throw new ArgumentError(
+          'model',
+          `layer '${layer.name}' (${cls}) has trainable weights that all-layers Laplace cannot put a posterior on (supported: Dense, Conv2D; normalisation layers keep their trained values); use lastLayerLaplace, or freeze the layer (layer.trainable = false) to keep its weights fixed`,
+        );
+      }
+      return -1;
+    }
+    // a frozen layer (trainable = false) keeps its weights, as laplace-torch's requires_grad
+    if (layer.trainableWeights.length === 0) return -1;
+    const inRank = node.inputTensors[0]?.shape.length;
+    if (cls === 'Dense' && inRank !== 2) {
+      throw new ArgumentError(
+        'model',
+        `Dense layer '${layer.name}' takes rank-${String(inRank)} inputs; expected [batch, features] (add a Flatten)`,
+      );
+    }
+    let param = paramOf.get(layer);
+    if (param === undefined) {
+      param = params.push(paramLayer(layer)) - 1;
+      paramOf.set(layer, param);
+    }
+    const act = (layer.getConfig() as { activation?: unknown }).activation;
+    const activation =
+      typeof act === 'string' && act !== 'linear' && !dropLink
+        ? tf.layers.activation({ activation: act as 'relu' })
+        : undefined;
+    return sites.push({ param, ...(activation !== undefined ? { activation } : {}) }) - 1;
+  };
+
+  /** A scope: symbolic tensors of one graph (the model's, or one application of a nested model). */
+  const scope = (bound: Map<number, number>): ((t: tf.SymbolicTensor) => number) => {
+    const memo = new Map(bound);
+    const visit = (t: tf.SymbolicTensor): number => {
+      const hit = memo.get(t.id);
+      if (hit !== undefined) return hit;
+      const layer = t.sourceLayer;
+      const node = nodesOf(layer)[t.nodeIndex];
+      if (node === undefined || layer.getClassName() === 'InputLayer') {
+        throw new ArgumentError(
+          'model',
+          `the tensor '${t.name}' is not computed from the model's inputs (an input of a nested model left unconnected?)`,
+        );
+      }
+      const ins = node.inputTensors.map(visit);
+      let outs: number[];
+      if (layer instanceof tf.LayersModel) {
+        const inner = scope(new Map(layer.inputs.map((s, i) => [s.id, ins[i] as number])));
+        outs = layer.outputs.map(inner);
+      } else {
+        const dropLink = head.dropActivation && t === head.output;
+        outs = node.outputTensors.map(() => numSlots++);
+        steps.push({
+          layer,
+          inputs: ins,
+          outputs: outs,
+          kwargs: { ...(node.callArgs ?? {}) },
+          site: siteOf(layer, node, dropLink),
+        });
+        if (dropLink && steps[steps.length - 1]?.site === -1) {
+          throw new ArgumentError(
+            'model',
+            `expected the final ${head.binary ? 'sigmoid' : 'softmax'} on a trainable Dense or Conv2D layer or a link-only layer, got '${layer.name}' of class ${layer.getClassName()}`,
+          );
+        }
+      }
+      node.outputTensors.forEach((o, i) => memo.set(o.id, outs[i] as number));
+      const slot = memo.get(t.id);
+      if (slot === undefined) {
+        throw new ArgumentError('model', `the tensor '${t.name}' is not an output of its node`);
+      }
+      return slot;
+    };
+    return visit;
+  };
+
+  let visit = scope(new Map(model.inputs.map((s, i) => [s.id, i])));
+  for (const step of head.nesting) {
+    const feeds = step.feeds.map(visit);
+    visit = scope(new Map(step.nested.inputs.map((s, i) => [s.id, feeds[i] as number])));
+  }
+  const output = visit(head.output);
+  if (params.length === 0) {
+    throw new ArgumentError('model', 'has no Dense or Conv2D layer to put a posterior on');
+  }
+  const paramSites = params.map(() => [] as number[]);
+  sites.forEach((s, i) => paramSites[s.param]?.push(i));
+  return {
+    model,
+    numInputs: model.inputs.length,
+    numSlots,
+    steps,
+    output,
+    k: head.k,
+    params,
+    sites,
+    paramSites,
+  };
+}
+
+/** `lin_l(a; W)` without the bias: matMul or conv2d with the layer's geometry. */
+export function linearMap(p: ParamLayer, a: tf.Tensor, kernel: tf.Tensor): tf.Tensor {
+  if (p.kind === 'dense') return tf.matMul(a as tf.Tensor2D, kernel as tf.Tensor2D);
+  return tf.tidy(() =>
+    tf.conv2d(
+      a as tf.Tensor4D,
+      dilateKernel(kernel as tf.Tensor4D, ...(p.dilation as [number, number])),
+      p.strides as [number, number],
+      p.padding as 'valid' | 'same',
+      'NHWC',
+    ),
+  );
+}
+
+/** Forward record: the outputs, each site's input `a_s`. */
+export interface GraphForward {
+  outputs: tf.Tensor2D;
+  inputs: tf.Tensor[];
+}
+
+/**
+ * Run the program in inference mode on `x` (one tensor per model input), adding `probes[s]` (when
+ * given) to the pre-activation of site `s`. Call inside a tidy / gradient scope.
+ */
+export function graphForward(g: LayerGraph, x: tf.Tensor[], probes?: tf.Tensor[]): GraphForward {
+  const vals: tf.Tensor[] = new Array<tf.Tensor>(g.numSlots);
+  x.forEach((t, i) => (vals[i] = t));
+  const inputs: tf.Tensor[] = new Array<tf.Tensor>(g.sites.length);
+  for (const st of g.steps) {
+    const ins = st.inputs.map((s) => vals[s] as tf.Tensor);
+    if (st.site < 0) {
+      const out = st.layer.apply(ins.length === 1 ? (ins[0] as tf.Tensor) : ins, {
+        ...st.kwargs,
+        training: false,
+      }) as tf.Tensor | tf.Tensor[];
+      const list = Array.isArray(out) ? out : [out];
+      st.outputs.forEach((s, i) => (vals[s] = list[i] as tf.Tensor));
+      continue;
+    }
+    const site = g.sites[st.site] as ParamSite;
+    const p = g.params[site.param] as ParamLayer;
+    const a = ins[0] as tf.Tensor;
+    inputs[st.site] = a;
+    const w = p.layer.trainableWeights.map((v) => v.read());
+    let z = linearMap(p, a, w[0] as tf.Tensor);
+    if (p.hasBias) z = tf.add(z, w[1] as tf.Tensor);
+    if (probes !== undefined) z = tf.add(z, probes[st.site] as tf.Tensor);
+    vals[st.outputs[0] as number] =
+      site.activation !== undefined ? (site.activation.apply(z) as tf.Tensor) : z;
+  }
+  const h = vals[g.output] as tf.Tensor;
+  if (h.rank !== 2) {
+    throw new ArgumentError('model', `expected outputs [batch, K], got rank ${h.rank}`);
+  }
+  return { outputs: h as tf.Tensor2D, inputs };
+}
+
+/** Pre-activation shapes of every site for a batch (from a forward pass). */
+export function preActivationShapes(g: LayerGraph, fwd: GraphForward): number[][] {
+  return g.sites.map((s, i) =>
+    tf.tidy(() => {
+      const p = g.params[s.param] as ParamLayer;
+      const w = p.layer.trainableWeights[0]?.read() as tf.Tensor;
+      return linearMap(p, fwd.inputs[i] as tf.Tensor, w).shape;
+    }),
+  );
+}
+
+/**
+ * Per-example back-propagated signals `g_{n,s} = (d f_n / d z_{n,s})^T u_n` for every site, for a
+ * batch of output cotangents `u` `[B, K]` (one backward pass).
+ */
+export function backprop(
+  g: LayerGraph,
+  x: tf.Tensor[],
+  u: tf.Tensor2D,
+  shapes: number[][],
+): tf.Tensor[] {
+  const probes = shapes.map((s) => tf.zeros(s));
+  const f = (...ps: tf.Tensor[]): tf.Scalar =>
+    tf.sum(tf.mul(graphForward(g, x, ps).outputs, u)) as tf.Scalar;
+  try {
+    return tf.grads(f)(probes);
+  } finally {
+    tf.dispose(probes);
+  }
+}
+
+/**
+ * Image patches of a Conv2D input in the kernel's row order `(i, j, c)`: `[B, T, kh * kw * cin]`
+ * with `T = Ho * Wo` output positions (a convolution with a one-hot kernel, so strides, padding
+ * and dilation are exactly the layer's).
+ */
+export function convPatches(p: ParamLayer, a: tf.Tensor4D): tf.Tensor3D {
+  return tf.tidy(() => {
+    const [kh, kw] = p.kernelSize as [number, number];
+    const cin = a.shape[3];
+    const eye = tf.reshape(tf.eye(kh * kw * cin), [kh, kw, cin, kh * kw * cin]);
+    const patches = linearMap(p, a, eye);
+    const [b, ho, wo, d] = patches.shape as [number, number, number, number];
+    return tf.reshape(patches, [b, ho * wo, d]) as tf.Tensor3D;
+  });
+}
+
+/** Layer inputs as rows `[B, T, D1]` (T = 1 for Dense), with a ones column when the layer has a bias. */
+export function augmentedRows(p: ParamLayer, a: tf.Tensor): tf.Tensor3D {
+  return tf.tidy(() => {
+    const rows =
+      p.kind === 'dense' ? tf.expandDims(a, 1) : (convPatches(p, a as tf.Tensor4D) as tf.Tensor);
+    if (!p.hasBias) return rows as tf.Tensor3D;
+    const [b, t] = rows.shape as [number, number, number];
+    return tf.concat([rows, tf.ones([b, t, 1])], 2) as tf.Tensor3D;
+  });
+}
+
+/** Back-propagated signals as rows `[B, T, U]`. */
+export function signalRows(g: tf.Tensor, u: number): tf.Tensor3D {
+  return tf.reshape(g, [g.shape[0] as number, -1, u]) as tf.Tensor3D;
+}
+
+/**
+ * Per-example Jacobians of one parameter layer from its sites' input rows and signals:
+ * `J = sum_s sum_t a~_{s,t} g_{s,t}^T`, `[B, D1, U]`.
+ */
+export function layerJacobian(
+  g: LayerGraph,
+  l: number,
+  rows: tf.Tensor3D[],
+  signals: tf.Tensor[],
+): tf.Tensor3D {
+  const p = g.params[l] as ParamLayer;
+  return tf.tidy(
+    () =>
+      (g.paramSites[l] as number[])
+        .map((s) =>
+          tf.matMul(rows[s] as tf.Tensor3D, signalRows(signals[s] as tf.Tensor, p.u), true),
+        )
+        .reduce((acc, j) => tf.add(acc, j)) as tf.Tensor3D,
+  );
+}
