@@ -517,4 +517,28 @@ CASES.push({
   ],
 });
 
+// ---- LKJ in 2-D: (r + 1)/2 ~ Beta(eta, eta), density on the off-diagonal entry ----
+const lkjMatrix = (r: number): number[][] => [
+  [1, r],
+  [r, 1],
+];
+CASES.push({
+  name: 'LKJ(2)',
+  make: () => new d.LKJ(2, LKJ_ETA),
+  points: LKJ_R.map((r) => r.map(lkjMatrix)),
+  logProb: LKJ_R.map((r) =>
+    r.map((ri, i) => f(betaRef, 'logpdf')((ri + 1) / 2, LKJ_ETA[i]!, LKJ_ETA[i]!) - Math.LN2),
+  ),
+  mean: LKJ_ETA.flatMap(() => [1, 0, 0, 1]),
+  // Var(r) = 4 Var(Beta(eta, eta)) = 1/(2 eta + 1)
+  variance: LKJ_ETA.flatMap((e) => [0, 1 / (2 * e + 1), 1 / (2 * e + 1), 0]),
+  undefinedMethods: ['cdf', 'entropy', 'mode'],
+  rtol: 3e-5,
+  atol: 3e-6,
+  bad: [
+    [() => new d.LKJ(1, 1), /dim/],
+    [() => new d.LKJ(3, -1), /concentration/],
+  ],
+});
+
 export type { Dist };
