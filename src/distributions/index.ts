@@ -81,3 +81,4 @@ export { GaussianRandomWalk } from './gaussian_random_walk.js';
 export { MultivariateStudentT } from './multivariate_student_t.js';
 export { SkewNormal } from './skew_normal.js';
 export { LKJ } from './lkj.js';
+export { OrderedLogistic } from './ordered_logistic.js';

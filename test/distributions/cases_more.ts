@@ -541,4 +541,36 @@ CASES.push({
   ],
 });
 
+// ---- OrderedLogistic: differences of cumulative sigmoids ----
+const sigm = (x: number): number => 1 / (1 + Math.exp(-x));
+const OL_ETA = [0.4, -1.1];
+const OL_CUTS = [-0.5, 0.3, 1.2];
+const OL_P = OL_ETA.map((e) => {
+  const cdf = [...OL_CUTS.map((c) => sigm(c - e)), 1];
+  return cdf.map((v, k) => v - (k === 0 ? 0 : cdf[k - 1]!));
+});
+CASES.push({
+  name: 'OrderedLogistic',
+  make: () => new d.OrderedLogistic(OL_ETA, OL_CUTS),
+  points: [
+    [0, 3],
+    [2, 1],
+  ],
+  logProb: [
+    [Math.log(OL_P[0]![0]!), Math.log(OL_P[1]![3]!)],
+    [Math.log(OL_P[0]![2]!), Math.log(OL_P[1]![1]!)],
+  ],
+  mode: OL_P.map((p) => p.indexOf(Math.max(...p))),
+  mean: [NaN, NaN],
+  variance: [NaN, NaN],
+  entropy: OL_P.map((p) => -p.reduce((a, v) => a + v * Math.log(v), 0)),
+  undefinedMethods: ['cdf'],
+  discrete: true,
+  bad: [
+    [() => new d.OrderedLogistic(0, 1), /cutpoints/],
+    [() => new d.OrderedLogistic(0, [1, 0]), /cutpoints/],
+    [() => new d.OrderedLogistic([NaN], [0, 1]), /predictor/],
+  ],
+});
+
 export type { Dist };
