@@ -80,5 +80,11 @@ export { AsymmetricLaplace } from './asymmetric_laplace.js';
 export { GaussianRandomWalk } from './gaussian_random_walk.js';
 export { MultivariateStudentT } from './multivariate_student_t.js';
 export { SkewNormal } from './skew_normal.js';
-export { LKJ } from './lkj.js';
 export { OrderedLogistic } from './ordered_logistic.js';
+export { LKJ } from './lkj.js';
+export { Wishart, klWishartWishart, type WishartScale } from './wishart.js';
+export {
+  InverseWishart,
+  klInverseWishartInverseWishart,
+  type InverseWishartScale,
+} from './inverse_wishart.js';
