@@ -285,3 +285,26 @@ describe('Wishart / InverseWishart in models', () => {
     tf.dispose(Object.values(out));
   }, 300_000);
 });
+
+describe('corrMatrix parameters', () => {
+  it('a param constrained to corrMatrix lives on correlation matrices and save()/load() round-trips it', () => {
+    const store = ppl.getParamStore();
+    const baseline = tf.memory().numTensors;
+    const init = [
+      [1, 0.4, -0.2],
+      [0.4, 1, 0.1],
+      [-0.2, 0.1, 1],
+    ];
+    store.set('C', init, constraints.corrMatrix);
+    const saved = store.save();
+    const json = JSON.parse(JSON.stringify(saved.spec)) as ppl.ParamStoreSpec;
+    store.clear();
+    store.load({ spec: json, weights: saved.weights });
+    const t = store.value('C');
+    expect(t).toBeAllclose(init.flat(), { atol: 1e-5 });
+    expect(store.constraintOf('C').name).toBe('corrMatrix');
+    t.dispose();
+    store.clear();
+    expect(tf.memory().numTensors).toBe(baseline);
+  });
+});
