@@ -189,6 +189,33 @@ describe('LKJ', () => {
     });
   });
 
+  it('logProb is differentiable in the concentration and the value (finite differences of the float64 closed form)', () => {
+    const eta = 1.8;
+    const [a, b, c] = [0.3, -0.2, 0.45];
+    const ref = (e: number, r: number[]): number =>
+      (e - 1) * Math.log(det3(r[0]!, r[1]!, r[2]!)) - logZ(e, 3);
+    const h = 1e-5;
+    const dEta = (ref(eta + h, [a, b, c]) - ref(eta - h, [a, b, c])) / (2 * h);
+    const g = expectNoLeak(() =>
+      tf.tidy(() => {
+        const g = tf.grads((e: tf.Tensor, m: tf.Tensor) => new LKJ(3, e).logProb(m))([
+          tf.scalar(eta),
+          tf.tensor2d([
+            [1, a, b],
+            [a, 1, c],
+            [b, c, 1],
+          ]),
+        ]);
+        return tf.concat([tf.reshape(g[0] as tf.Tensor, [1]), tf.reshape(g[1] as tf.Tensor, [9])]);
+      }),
+    );
+    const [gEta, gC] = [g[0] as number, g.slice(1)];
+    expect(gEta).toBeCloseTo(dEta, 3);
+    // d/da of (eta - 1) log det C is the sum of the two symmetric entries' gradients
+    const dA = (ref(eta, [a + h, b, c]) - ref(eta, [a - h, b, c])) / (2 * h);
+    expect((gC[1] as number) + (gC[3] as number)).toBeCloseTo(dA, 3);
+  });
+
   it('the corrMatrix constraint: symmetric, unit diagonal, positive definite', () => {
     const cases: Array<[number[], boolean]> = [
       [[1, 0.5, 0.5, 1], true],

@@ -236,6 +236,26 @@ describe('Wishart', () => {
     tf.dispose([l, df]);
   });
 
+  it('logProb is differentiable in df and the scale (finite differences of the textbook density)', () => {
+    const nu = 5.5;
+    const h = 1e-5;
+    const x = XS[0]!;
+    const dNu = (wishartLogPdf(x, nu + h, SIGMA) - wishartLogPdf(x, nu - h, SIGMA)) / (2 * h);
+    const s01 = (d: number): M => SIGMA.map((r, i) => r.map((v, j) => (i + j === 1 ? v + d : v)));
+    const dS = (wishartLogPdf(x, nu, s01(h)) - wishartLogPdf(x, nu, s01(-h))) / (2 * h);
+    const g = expectNoLeak(() =>
+      tf.tidy(() => {
+        const [gNu, gS] = tf.grads((n: tf.Tensor, s: tf.Tensor) =>
+          new Wishart(n, { covarianceMatrix: s }).logProb(x),
+        )([tf.scalar(nu), tf.tensor2d(SIGMA)]);
+        return tf.concat([tf.reshape(gNu as tf.Tensor, [1]), tf.reshape(gS as tf.Tensor, [9])]);
+      }),
+    );
+    expect(g[0]).toBeCloseTo(dNu, 3);
+    // the Cholesky reads the lower triangle: the symmetric perturbation's derivative is the (1, 0) entry's
+    expect((g[1 + 3] as number) + (g[1 + 1] as number)).toBeCloseTo(dS, 3);
+  });
+
   it('refuses df <= p - 1, non-square or non-PD scales, zero or two scale keys, naming the argument, without leaking', () => {
     const bad: Array<[() => unknown, RegExp]> = [
       [() => new Wishart(1.5, { covarianceMatrix: SIGMA }), /df.*> 2/],
