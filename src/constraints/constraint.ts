@@ -34,6 +34,7 @@ export type ConstraintKind =
   | 'independent'
   | 'multinomial'
   | 'oneHot'
+  | 'corrMatrix'
   | (string & { readonly __custom?: never });
 
 /**

@@ -96,6 +96,30 @@ export class PositiveDefinite extends Constraint {
   }
 }
 
+/**
+ * Correlation matrices (Pyro's `corr_matrix`, event dim 2): symmetric positive-definite with a
+ * unit diagonal (`|C_ii - 1| <= 1e-4`, the float32 tolerance of `corrCholesky`'s unit rows). The
+ * test is the float64 host test of {@link PositiveDefinite} plus the diagonal.
+ */
+export class CorrMatrix extends Constraint {
+  readonly kind: ConstraintKind = 'corrMatrix';
+  readonly eventDim: number = 2;
+  protected _check(x: tf.Tensor): tf.Tensor {
+    const n = checkSquare(x, this.name);
+    const v = x.dataSync();
+    const m = n * n;
+    const count = m === 0 ? 0 : v.length / m;
+    const out = new Uint8Array(count);
+    for (let b = 0; b < count; b++) {
+      let unit = true;
+      for (let i = 0; i < n && unit; i++)
+        unit = Math.abs((v[b * m + i * n + i] as number) - 1) <= 1e-4;
+      out[b] = unit && isSpd(v, b * m, n) ? 1 : 0;
+    }
+    return tf.tensor(out, x.shape.slice(0, -2), 'bool');
+  }
+}
+
 /** Float64 symmetric + Cholesky test of the `n x n` block of `v` at `off`. */
 function isSpd(v: ArrayLike<number>, off: number, n: number): boolean {
   let scale = 0;
@@ -179,3 +203,5 @@ export function independent(c: Constraint, n: number): Constraint {
   if (n === 0 && c instanceof Constraint) return c;
   return new IndependentConstraint(c, n);
 }
+/** Correlation matrices: symmetric positive-definite, unit diagonal (event dim 2). */
+export const corrMatrix: Constraint = new CorrMatrix();

@@ -82,3 +82,11 @@ export { MultivariateStudentT } from './multivariate_student_t.js';
 export { SkewNormal } from './skew_normal.js';
 export { DiscreteHMM, type DiscreteHMMOptions } from './discrete_hmm.js';
 export { GaussianHMM, type GaussianHMMOptions } from './gaussian_hmm.js';
+export { OrderedLogistic } from './ordered_logistic.js';
+export { LKJ } from './lkj.js';
+export { Wishart, klWishartWishart, type WishartScale } from './wishart.js';
+export {
+  InverseWishart,
+  klInverseWishartInverseWishart,
+  type InverseWishartScale,
+} from './inverse_wishart.js';

@@ -15,17 +15,29 @@ import * as tf from '@tensorflow/tfjs';
 import { Distribution, type DistributionOptions, type TensorInput } from './distribution.js';
 import { corrCholesky, type Constraint } from '../constraints/constraints.js';
 import { Beta } from './beta.js';
-import { lgamma } from './special.js';
+import { lgamma, mvlgamma } from './special.js';
 import { matrixDiag, vecToTril } from '../utils/linalg.js';
 import { deriveSeeds } from '../utils/seed.js';
 import './expanded.js';
 import './independent.js';
 
-/** `log Gamma_p(a) = p(p-1)/4 log pi + sum_{j=1}^{p} log Gamma(a + (1 - j)/2)`. */
-function mvlgamma(a: tf.Tensor, p: number): tf.Tensor {
-  let acc: tf.Tensor = tf.fill(a.shape, (p * (p - 1) * Math.log(Math.PI)) / 4);
-  for (let j = 1; j <= p; j++) acc = tf.add(acc, lgamma(tf.add(a, (1 - j) / 2)));
-  return acc;
+/**
+ * The log-normalizer of the LKJ densities (over `L` and over `C = L L^T` alike), shape of `eta`:
+ *
+ * $$\log Z = \tfrac{D-1}2\log\pi + \log\Gamma_{D-1}\big(\eta + \tfrac{D-2}2\big)
+ *   - (D-1)\log\Gamma\big(\eta + \tfrac{D-1}2\big).$$
+ *
+ * @param eta the concentration. @param d the dimension D >= 2.
+ */
+export function lkjLogNormalizer(eta: tf.Tensor, d: number): tf.Tensor {
+  return tf.tidy(() => {
+    const dm1 = d - 1;
+    const alpha = tf.add(eta, 0.5 * dm1);
+    return tf.add(
+      tf.sub(mvlgamma(tf.sub(alpha, 0.5), dm1), tf.mul(dm1, lgamma(alpha))),
+      0.5 * dm1 * Math.log(Math.PI),
+    );
+  });
 }
 
 /**
@@ -114,12 +126,6 @@ export class LKJCholesky extends Distribution {
       tf.tensor1d(Array.from({ length: d - 1 }, (_, j) => d - (j + 2))),
     );
     const unnorm = tf.sum(tf.mul(order, logDiag), -1);
-    const dm1 = d - 1;
-    const alpha = tf.add(eta, 0.5 * dm1);
-    const logZ = tf.add(
-      tf.sub(mvlgamma(tf.sub(alpha, 0.5), dm1), tf.mul(dm1, lgamma(alpha))),
-      0.5 * dm1 * Math.log(Math.PI),
-    );
-    return tf.sub(unnorm, logZ);
+    return tf.sub(unnorm, lkjLogNormalizer(eta, d));
   }
 }

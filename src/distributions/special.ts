@@ -692,3 +692,33 @@ export function whereB(cond: tf.Tensor, a: tf.Tensor, b: tf.Tensor): tf.Tensor {
     return tf.where(broadcastTo(cond, shape), broadcastTo(a, shape), broadcastTo(b, shape));
   });
 }
+
+/**
+ * The log multivariate gamma function (torch's `mvlgamma`), elementwise in `a`:
+ *
+ * $$\log\Gamma_p(a) = \tfrac{p(p-1)}4\log\pi + \sum_{j=1}^{p}\log\Gamma\big(a + \tfrac{1-j}2\big).$$
+ *
+ * @param a the argument (`a > (p - 1)/2`). @param p the order, an integer >= 1.
+ */
+export function mvlgamma(a: tf.Tensor, p: number): tf.Tensor {
+  return tf.tidy(() => {
+    let acc: tf.Tensor = tf.fill(a.shape, (p * (p - 1) * Math.log(Math.PI)) / 4);
+    for (let j = 1; j <= p; j++) acc = tf.add(acc, lgamma(tf.add(a, (1 - j) / 2)));
+    return acc;
+  });
+}
+
+/**
+ * The multivariate digamma function, `d/da log Gamma_p(a)`, elementwise in `a`:
+ *
+ * $$\psi_p(a) = \sum_{j=1}^{p}\psi\big(a + \tfrac{1-j}2\big).$$
+ *
+ * @param a the argument. @param p the order, an integer >= 1.
+ */
+export function mvdigamma(a: tf.Tensor, p: number): tf.Tensor {
+  return tf.tidy(() => {
+    let acc: tf.Tensor = tf.zerosLike(a);
+    for (let j = 1; j <= p; j++) acc = tf.add(acc, digamma(tf.add(a, (1 - j) / 2)));
+    return acc;
+  });
+}

@@ -17,6 +17,7 @@
  * | `corrCholesky` | CorrCholeskyTransform (`D(D-1)/2 -> D x D`) |
  * | `positiveDefinite` | LowerCholeskyTransform then `L L^T` |
  * | `independent(c, n)` | `bijectTo(c)` with `n` more event dims |
+ * | `corrMatrix` | CorrCholeskyTransform then `L L^T` (`CorrCholeskyOuter`) |
  *
  * Discrete constraints have no bijection from the reals: an `ArgumentError` names them.
  * The returned bijector is new and owns whatever it made (call `dispose()` when done); tensor
@@ -37,6 +38,7 @@ import { LowerCholeskyTransform } from '../bijectors/lower_cholesky.js';
 import { CorrCholeskyTransform } from '../bijectors/corr_cholesky.js';
 import { CholeskyOuter } from '../bijectors/cholesky_outer.js';
 import { IndependentTransform } from '../bijectors/independent_transform.js';
+import { CorrCholeskyOuter } from '../bijectors/corr_cholesky_outer.js';
 import {
   Constraint,
   GreaterThan,
@@ -155,4 +157,12 @@ registerBijectTo('independent', (c) => {
   const b = new IndependentTransform(base, ic.reinterpretedBatchNdims);
   b.adopt(base);
   return b;
+});
+registerBijectTo('corrMatrix', () => {
+  const cc = new CorrCholeskyTransform();
+  const outer = new CorrCholeskyOuter();
+  const chain = new Chain([outer, cc], { name: 'CorrMatrix' });
+  chain.adopt(cc);
+  chain.adopt(outer);
+  return chain;
 });

@@ -109,6 +109,7 @@ const NAMED: Record<string, Constraint> = {
   integer,
   nonnegativeInteger: C.nonnegativeInteger,
   boolean: C.boolean,
+  corrMatrix: C.corrMatrix,
 };
 
 /** Rebuild a constraint from its JSON form. */

@@ -517,4 +517,60 @@ CASES.push({
   ],
 });
 
+// ---- LKJ in 2-D: (r + 1)/2 ~ Beta(eta, eta), density on the off-diagonal entry ----
+const lkjMatrix = (r: number): number[][] => [
+  [1, r],
+  [r, 1],
+];
+CASES.push({
+  name: 'LKJ(2)',
+  make: () => new d.LKJ(2, LKJ_ETA),
+  points: LKJ_R.map((r) => r.map(lkjMatrix)),
+  logProb: LKJ_R.map((r) =>
+    r.map((ri, i) => f(betaRef, 'logpdf')((ri + 1) / 2, LKJ_ETA[i]!, LKJ_ETA[i]!) - Math.LN2),
+  ),
+  mean: LKJ_ETA.flatMap(() => [1, 0, 0, 1]),
+  // Var(r) = 4 Var(Beta(eta, eta)) = 1/(2 eta + 1)
+  variance: LKJ_ETA.flatMap((e) => [0, 1 / (2 * e + 1), 1 / (2 * e + 1), 0]),
+  undefinedMethods: ['cdf', 'entropy', 'mode'],
+  rtol: 3e-5,
+  atol: 3e-6,
+  bad: [
+    [() => new d.LKJ(1, 1), /dim/],
+    [() => new d.LKJ(3, -1), /concentration/],
+  ],
+});
+
+// ---- OrderedLogistic: differences of cumulative sigmoids ----
+const sigm = (x: number): number => 1 / (1 + Math.exp(-x));
+const OL_ETA = [0.4, -1.1];
+const OL_CUTS = [-0.5, 0.3, 1.2];
+const OL_P = OL_ETA.map((e) => {
+  const cdf = [...OL_CUTS.map((c) => sigm(c - e)), 1];
+  return cdf.map((v, k) => v - (k === 0 ? 0 : cdf[k - 1]!));
+});
+CASES.push({
+  name: 'OrderedLogistic',
+  make: () => new d.OrderedLogistic(OL_ETA, OL_CUTS),
+  points: [
+    [0, 3],
+    [2, 1],
+  ],
+  logProb: [
+    [Math.log(OL_P[0]![0]!), Math.log(OL_P[1]![3]!)],
+    [Math.log(OL_P[0]![2]!), Math.log(OL_P[1]![1]!)],
+  ],
+  mode: OL_P.map((p) => p.indexOf(Math.max(...p))),
+  mean: [NaN, NaN],
+  variance: [NaN, NaN],
+  entropy: OL_P.map((p) => -p.reduce((a, v) => a + v * Math.log(v), 0)),
+  undefinedMethods: ['cdf'],
+  discrete: true,
+  bad: [
+    [() => new d.OrderedLogistic(0, 1), /cutpoints/],
+    [() => new d.OrderedLogistic(0, [1, 0]), /cutpoints/],
+    [() => new d.OrderedLogistic([NaN], [0, 1]), /predictor/],
+  ],
+});
+
 export type { Dist };

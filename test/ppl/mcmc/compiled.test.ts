@@ -84,6 +84,29 @@ const MODELS: Record<string, () => void> = {
     const mean = tf.squeeze(tf.matMul(X, tf.reshape(beta, [2, 1])), [1]);
     sample('y', new D.Normal(mean, s).toEvent(1), { obs: tf.tensor1d([1, -0.5, 3, 0.9]) });
   },
+  ordinalLkjWishart: () => {
+    const b = sample('b', new D.Normal(0, 5));
+    const c = sample('c', new D.ImproperUniform(D.constraints.ordered, [], [3]));
+    const eta = tf.mul(b, tf.tensor1d([0.1, -1, 2, 0.5]));
+    plate('d', 4, () =>
+      sample('y', new D.OrderedLogistic(eta, c), { obs: tf.tensor1d([0, 3, 2, 1]) }),
+    );
+    const C = sample('C', new D.LKJ(3, 2));
+    sample('v', new D.MultivariateNormal(tf.zeros([3]), { covarianceMatrix: C }), {
+      obs: tf.tensor2d([
+        [1, 0.5, 0],
+        [0, 1, -1],
+      ]),
+    });
+    const P = sample('P', new D.Wishart(4, { covarianceMatrix: tf.eye(2) }));
+    const S = sample('S', new D.InverseWishart(4, tf.eye(2)));
+    sample('w', new D.MultivariateNormal(tf.zeros([2]), { precisionMatrix: P }), {
+      obs: tf.tensor1d([1, 0.5]),
+    });
+    sample('u', new D.MultivariateNormal(tf.zeros([2]), { covarianceMatrix: S }), {
+      obs: tf.tensor1d([0, 1]),
+    });
+  },
 };
 
 function setupModel(model: () => void): { mp: ModelPotential<unknown[]>; z: Float64Array } {
