@@ -80,3 +80,6 @@ export { AsymmetricLaplace } from './asymmetric_laplace.js';
 export { GaussianRandomWalk } from './gaussian_random_walk.js';
 export { MultivariateStudentT } from './multivariate_student_t.js';
 export { SkewNormal } from './skew_normal.js';
+export { TruncatedDistribution, type TruncationBounds } from './truncated.js';
+export { FoldedDistribution } from './folded.js';
+export { SoftLaplace } from './soft_laplace.js';
