@@ -30,3 +30,4 @@ export { LowerCholeskyTransform } from './lower_cholesky.js';
 export { CorrCholeskyTransform } from './corr_cholesky.js';
 export { CholeskyOuter } from './cholesky_outer.js';
 export { IndependentTransform } from './independent_transform.js';
+export { ZeroSumTransform } from './zero_sum.js';

@@ -34,6 +34,7 @@ export type ConstraintKind =
   | 'independent'
   | 'multinomial'
   | 'oneHot'
+  | 'zeroSum'
   | (string & { readonly __custom?: never });
 
 /**

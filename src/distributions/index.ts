@@ -82,4 +82,13 @@ export { MultivariateStudentT } from './multivariate_student_t.js';
 export { SkewNormal } from './skew_normal.js';
 export { TruncatedDistribution, type TruncationBounds } from './truncated.js';
 export { FoldedDistribution } from './folded.js';
+export { LogUniform } from './log_uniform.js';
+export {
+  ContinuousBernoulli,
+  klContinuousBernoulliContinuousBernoulli,
+} from './continuous_bernoulli.js';
+export { FisherSnedecor } from './fisher_snedecor.js';
+export { LogisticNormal } from './logistic_normal.js';
 export { SoftLaplace } from './soft_laplace.js';
+export { ZeroSumNormal } from './zero_sum_normal.js';
+export { Empirical } from './empirical.js';

@@ -17,6 +17,7 @@
  * | `corrCholesky` | CorrCholeskyTransform (`D(D-1)/2 -> D x D`) |
  * | `positiveDefinite` | LowerCholeskyTransform then `L L^T` |
  * | `independent(c, n)` | `bijectTo(c)` with `n` more event dims |
+ * | `zeroSum(k)` | ZeroSumTransform (`[n_1 - 1, ..] -> [n_1, ..]`, NumPyro's) |
  *
  * Discrete constraints have no bijection from the reals: an `ArgumentError` names them.
  * The returned bijector is new and owns whatever it made (call `dispose()` when done); tensor
@@ -37,6 +38,7 @@ import { LowerCholeskyTransform } from '../bijectors/lower_cholesky.js';
 import { CorrCholeskyTransform } from '../bijectors/corr_cholesky.js';
 import { CholeskyOuter } from '../bijectors/cholesky_outer.js';
 import { IndependentTransform } from '../bijectors/independent_transform.js';
+import { ZeroSumTransform } from '../bijectors/zero_sum.js';
 import {
   Constraint,
   GreaterThan,
@@ -156,3 +158,4 @@ registerBijectTo('independent', (c) => {
   b.adopt(base);
   return b;
 });
+registerBijectTo('zeroSum', (c) => new ZeroSumTransform(c.eventDim));
