@@ -122,7 +122,10 @@ export class ContinuousBernoulli extends BinaryProbsDistribution {
   }
 
   protected override _rsample(shape: number[], seed: number): tf.Tensor {
-    const u = tf.randomUniform([...shape, ...this._batchShape], 0, 1, 'float32', seed);
+    const full = [...shape, ...this._batchShape];
+    // no draws: no kernels (binary wasm kernels broadcasting into an empty output corrupt memory)
+    if (full.some((n) => n === 0)) return tf.zeros(full);
+    const u = tf.randomUniform(full, 0, 1, 'float32', seed);
     return this._icdf(u);
   }
   protected _logProb(x: tf.Tensor): tf.Tensor {

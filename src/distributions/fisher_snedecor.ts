@@ -55,6 +55,9 @@ export class FisherSnedecor extends ScalarDistribution {
   }
 
   protected override _rsample(shape: number[], seed: number): tf.Tensor {
+    const full = [...shape, ...this._batchShape];
+    // no draws: no kernels (wasm binary kernels broadcasting into an empty output corrupt memory)
+    if (full.some((n) => n === 0)) return tf.zeros(full);
     const [s1, s2] = deriveSeeds(seed, 2) as [number, number];
     const d1 = broadcastTo(this.df1, this._batchShape);
     const d2 = broadcastTo(this.df2, this._batchShape);

@@ -57,8 +57,10 @@ export class LogUniform extends ScalarDistribution {
   }
 
   protected override _rsample(shape: number[], seed: number): tf.Tensor {
-    const u = tf.randomUniform([...shape, ...this._batchShape], 0, 1, 'float32', seed);
-    return this._icdf(u);
+    const full = [...shape, ...this._batchShape];
+    // no draws: no kernels (wasm binary kernels broadcasting into an empty output corrupt memory)
+    if (full.some((n) => n === 0)) return tf.zeros(full);
+    return this._icdf(tf.randomUniform(full, 0, 1, 'float32', seed));
   }
   protected _logProb(x: tf.Tensor): tf.Tensor {
     const inside = andB(ge(x, this.low), le(x, this.high));

@@ -15,7 +15,7 @@
  * Event shape `[K]` for `loc`/`scale` of shape `[..., K-1]` (a scalar pair gives `K = 2`, as
  * torch's). Draws push normal draws through the map (reparameterized). No closed-form moments.
  */
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
 import { StickBreaking } from '../bijectors/stick_breaking.js';
 import type { Distribution, DistributionOptions, TensorInput } from './distribution.js';
 import { Normal } from './normal.js';
@@ -62,5 +62,13 @@ export class LogisticNormal extends TransformedDistribution {
   override dispose(): void {
     for (const p of this.parts ?? []) p.dispose();
     super.dispose();
+  }
+
+  /** Draws pushed through the map (none for an empty sample shape). */
+  protected override _rsample(shape: number[], seed: number): tf.Tensor {
+    const full = [...shape, ...this.batchShape, ...this.eventShape];
+    // no draws: no kernels (wasm binary kernels broadcasting into an empty output corrupt memory)
+    if (full.some((n) => n === 0)) return tf.zeros(full);
+    return super._rsample(shape, seed);
   }
 }

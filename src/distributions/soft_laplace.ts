@@ -27,6 +27,13 @@ const LOG_2_OVER_PI = Math.log(2 / Math.PI);
  */
 export class SoftLaplace extends LocationScaleDistribution {
   /** `log tan(pi u / 2)`, `u ~ U(0, 1)`: the standard quantile of a uniform. */
+  /** Draws `loc + scale * log tan(pi u / 2)` (none for an empty sample shape). */
+  protected override _rsample(shape: number[], seed: number): tf.Tensor {
+    const full = [...shape, ...this._batchShape];
+    // no draws: no kernels (wasm binary kernels broadcasting into an empty output corrupt memory)
+    if (full.some((n) => n === 0)) return tf.zeros(full);
+    return super._rsample(shape, seed);
+  }
   protected _standardSample(shape: number[], seed: number): tf.Tensor {
     const u = tf.randomUniform(shape, 1e-7, 1 - 1e-7, 'float32', seed);
     return tf.log(tf.tan(tf.mul(Math.PI / 2, u)));

@@ -245,8 +245,10 @@ export class TruncatedDistribution extends Distribution {
   }
 
   protected override _rsample(shape: number[], seed: number): tf.Tensor {
-    const u = tf.randomUniform([...shape, ...this.batch], U_EPS, 1 - U_EPS, 'float32', seed);
-    return this.quantile(u);
+    const full = [...shape, ...this.batch];
+    // no draws: no kernels (wasm binary kernels broadcasting into an empty output corrupt memory)
+    if (full.some((n) => n === 0)) return tf.zeros(full);
+    return this.quantile(tf.randomUniform(full, U_EPS, 1 - U_EPS, 'float32', seed));
   }
   protected override _sample(shape: number[], seed: number): tf.Tensor {
     return this._rsample(shape, seed);

@@ -102,4 +102,12 @@ export class ZeroSumNormal extends TransformedDistribution {
     for (const m of this.owned ?? []) m.dispose();
     super.dispose();
   }
+
+  /** Draws pushed through the map (none for an empty sample shape). */
+  protected override _rsample(shape: number[], seed: number): tf.Tensor {
+    const full = [...shape, ...this.batchShape, ...this.eventShape];
+    // no draws: no kernels (wasm binary kernels broadcasting into an empty output corrupt memory)
+    if (full.some((n) => n === 0)) return tf.zeros(full);
+    return super._rsample(shape, seed);
+  }
 }
