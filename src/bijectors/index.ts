@@ -31,3 +31,4 @@ export { CorrCholeskyTransform } from './corr_cholesky.js';
 export { CholeskyOuter } from './cholesky_outer.js';
 export { IndependentTransform } from './independent_transform.js';
 export { CorrCholeskyOuter } from './corr_cholesky_outer.js';
+export { ZeroSumTransform } from './zero_sum.js';

@@ -35,6 +35,7 @@ export type ConstraintKind =
   | 'multinomial'
   | 'oneHot'
   | 'corrMatrix'
+  | 'zeroSum'
   | (string & { readonly __custom?: never });
 
 /**

@@ -90,3 +90,15 @@ export {
   klInverseWishartInverseWishart,
   type InverseWishartScale,
 } from './inverse_wishart.js';
+export { TruncatedDistribution, type TruncationBounds } from './truncated.js';
+export { FoldedDistribution } from './folded.js';
+export { LogUniform } from './log_uniform.js';
+export {
+  ContinuousBernoulli,
+  klContinuousBernoulliContinuousBernoulli,
+} from './continuous_bernoulli.js';
+export { FisherSnedecor } from './fisher_snedecor.js';
+export { LogisticNormal } from './logistic_normal.js';
+export { SoftLaplace } from './soft_laplace.js';
+export { ZeroSumNormal } from './zero_sum_normal.js';
+export { Empirical } from './empirical.js';

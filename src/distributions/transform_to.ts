@@ -18,6 +18,7 @@
  * | `positiveDefinite` | LowerCholeskyTransform then `L L^T` |
  * | `independent(c, n)` | `bijectTo(c)` with `n` more event dims |
  * | `corrMatrix` | CorrCholeskyTransform then `L L^T` (`CorrCholeskyOuter`) |
+ * | `zeroSum(k)` | ZeroSumTransform (`[n_1 - 1, ..] -> [n_1, ..]`, NumPyro's) |
  *
  * Discrete constraints have no bijection from the reals: an `ArgumentError` names them.
  * The returned bijector is new and owns whatever it made (call `dispose()` when done); tensor
@@ -39,6 +40,7 @@ import { CorrCholeskyTransform } from '../bijectors/corr_cholesky.js';
 import { CholeskyOuter } from '../bijectors/cholesky_outer.js';
 import { IndependentTransform } from '../bijectors/independent_transform.js';
 import { CorrCholeskyOuter } from '../bijectors/corr_cholesky_outer.js';
+import { ZeroSumTransform } from '../bijectors/zero_sum.js';
 import {
   Constraint,
   GreaterThan,
@@ -166,3 +168,4 @@ registerBijectTo('corrMatrix', () => {
   chain.adopt(outer);
   return chain;
 });
+registerBijectTo('zeroSum', (c) => new ZeroSumTransform(c.eventDim));

@@ -40,6 +40,8 @@ export interface ConstraintSpec {
   upper?: number;
   base?: ConstraintSpec;
   reinterpretedBatchNdims?: number;
+  /** The number of zero-sum axes of a `zeroSum` constraint. */
+  eventDim?: number;
 }
 
 /** The JSON half of a saved store: one record per parameter, in creation order. */
@@ -73,6 +75,10 @@ export function constraintToSpec(c: Constraint): ConstraintSpec {
   if (c.kind === 'independent' && o.base !== undefined) {
     spec.base = constraintToSpec(o.base);
     spec.reinterpretedBatchNdims = o.reinterpretedBatchNdims ?? 0;
+    return spec;
+  }
+  if (c.kind === 'zeroSum') {
+    spec.eventDim = c.eventDim;
     return spec;
   }
   const parametrized = ['interval', 'greaterThan', 'greaterThanEq', 'lessThan', 'integerInterval'];
@@ -133,6 +139,8 @@ export function constraintFromSpec(s: ConstraintSpec): Constraint {
       return greaterThanEq(need(s.lower, 'lower'));
     case 'lessThan':
       return lessThan(need(s.upper, 'upper'));
+    case 'zeroSum':
+      return C.zeroSum(need(s.eventDim, 'eventDim'));
     case 'independent':
       if (s.base === undefined) throw new ArgumentError('spec', 'independent: missing base');
       return independent(constraintFromSpec(s.base), need(s.reinterpretedBatchNdims, 'n'));

@@ -17,6 +17,7 @@ import { expectNoLeak } from '../helpers.js';
 import { CASES, type Case } from './cases.js';
 import './cases_more.js';
 import './cases_pyro.js';
+import './cases_distb.js';
 
 type Dist = distributions.Distribution;
 
