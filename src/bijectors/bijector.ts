@@ -118,10 +118,14 @@ export abstract class Bijector {
   /**
    * `true` when `f` is strictly increasing in every coordinate, `false` when strictly decreasing,
    * `undefined` when neither holds for all parameters (e.g. an affine map with scales of mixed
-   * signs). Only meaningful for scalar bijectors; used by `TransformedDistribution.cdf`.
+   * signs) or when the subclass does not declare it. Only meaningful for scalar bijectors; used
+   * by `TransformedDistribution`'s `cdf`/`icdf`/`survival`, which throw `NotDefinedError` on
+   * `undefined`. Undefined by default, as torch's `Transform.sign` and TFP's `_is_increasing`
+   * (a decreasing user bijector taken as increasing gave a wrong CDF and quantile without an
+   * error): a monotone subclass declares it.
    */
   get isIncreasing(): boolean | undefined {
-    return true;
+    return undefined;
   }
 
   /** Broadcast shape of the parameters (`[]` for parameter-free or scalar-parameter bijectors). */

@@ -20,6 +20,10 @@ import { positive, type Constraint } from '../constraints/constraints.js';
  * ```
  */
 export class Exp extends Bijector {
+  /** Strictly increasing (torch's `sign = +1`). */
+  override get isIncreasing(): boolean {
+    return true;
+  }
   /** The image of the real line: `positive`. */
   override get codomain(): Constraint {
     return positive;

@@ -27,6 +27,10 @@ import { broadcastShapes, type TensorInput } from '../utils/tensor.js';
  * ```
  */
 export class GumbelCDF extends Bijector {
+  /** Strictly increasing (torch's `sign = +1`). */
+  override get isIncreasing(): boolean {
+    return true;
+  }
   /** Location `loc`. */
   readonly loc: tf.Tensor;
   /** Scale `scale > 0`. */

@@ -15,6 +15,10 @@ import { Bijector, type ForwardResult } from './bijector.js';
  * ```
  */
 export class Identity extends Bijector {
+  /** Strictly increasing (torch's `sign = +1`). */
+  override get isIncreasing(): boolean {
+    return true;
+  }
   protected _forwardAndLogDet(x: tf.Tensor): ForwardResult {
     return { y: x.clone(), logDet: tf.zerosLike(x) };
   }

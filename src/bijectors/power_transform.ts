@@ -32,6 +32,10 @@ import { broadcastShapes, broadcastTo, type TensorInput } from '../utils/tensor.
  * ```
  */
 export class PowerTransform extends Bijector {
+  /** Strictly increasing (torch's `sign = +1`). */
+  override get isIncreasing(): boolean {
+    return true;
+  }
   /** The power `c >= 0`. */
   readonly power: tf.Tensor;
   private readonly _paramShape: number[];

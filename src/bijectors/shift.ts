@@ -16,6 +16,10 @@ import type { TensorInput } from '../utils/tensor.js';
  * ```
  */
 export class Shift extends Bijector {
+  /** Strictly increasing (torch's `sign = +1`). */
+  override get isIncreasing(): boolean {
+    return true;
+  }
   /** The shift `b`. */
   readonly shift: tf.Tensor;
   /**

@@ -31,6 +31,10 @@ const TINY = 1.1754943508222875e-38;
 const EPS = 1.1920928955078125e-7;
 
 export class Sigmoid extends Bijector {
+  /** Strictly increasing (torch's `sign = +1`). */
+  override get isIncreasing(): boolean {
+    return true;
+  }
   /** The image of the real line: `unitInterval`. */
   override get codomain(): Constraint {
     return unitInterval;

@@ -31,6 +31,10 @@ import { broadcastShapes, type TensorInput } from '../utils/tensor.js';
  * ```
  */
 export class Softplus extends Bijector {
+  /** Strictly increasing (torch's `sign = +1`). */
+  override get isIncreasing(): boolean {
+    return true;
+  }
   /** The sharpness factor `k > 0`. */
   readonly sharpness: tf.Tensor;
   private readonly _paramShape: number[];

@@ -23,6 +23,10 @@ export function logOneMinusTanhSq(x: tf.Tensor): tf.Tensor {
  * ```
  */
 export class Tanh extends Bijector {
+  /** Strictly increasing (torch's `sign = +1`). */
+  override get isIncreasing(): boolean {
+    return true;
+  }
   /** The image `(-1, 1)` (closed in the check, as Pyro's interval). */
   override get codomain(): Constraint {
     return interval(-1, 1);

@@ -80,6 +80,33 @@ export class AsymmetricLaplace extends ScalarDistribution {
     const above = tf.sub(1, tf.div(tf.exp(tf.neg(tf.mul(k, tf.relu(z)))), tf.add(1, k2)));
     return whereB(neg, below, above);
   }
+  /**
+   * In log space, finite where the CDF underflows: `log(kappa^2/(1 + kappa^2)) + z/kappa` below
+   * `mu`, `log1p(-e^{-kappa z}/(1 + kappa^2))` above.
+   */
+  protected override _logCdf(x: tf.Tensor): tf.Tensor {
+    const k = this.asymmetry;
+    const k2 = tf.square(k);
+    const z = tf.div(tf.sub(x, this.loc), this.scale);
+    const below = tf.add(tf.log(tf.div(k2, tf.add(1, k2))), tf.div(tf.minimum(z, 0), k));
+    const above = log1p(tf.neg(tf.div(tf.exp(tf.neg(tf.mul(k, tf.relu(z)))), tf.add(1, k2))));
+    return whereB(lt(z, 0), below, above);
+  }
+  /** `exp` of {@link AsymmetricLaplace._logSurvival} (no `1 - cdf` cancellation above `mu`). */
+  protected override _survival(x: tf.Tensor): tf.Tensor {
+    return tf.exp(this._logSurvival(x));
+  }
+  /** `log1p(-kappa^2/(1 + kappa^2) e^{z/kappa})` below `mu`, `-kappa z - log(1 + kappa^2)` above. */
+  protected override _logSurvival(x: tf.Tensor): tf.Tensor {
+    const k = this.asymmetry;
+    const k2 = tf.square(k);
+    const z = tf.div(tf.sub(x, this.loc), this.scale);
+    const below = log1p(
+      tf.neg(tf.mul(tf.div(k2, tf.add(1, k2)), tf.exp(tf.div(tf.minimum(z, 0), k)))),
+    );
+    const above = tf.sub(tf.neg(tf.mul(k, tf.relu(z))), tf.log(tf.add(1, k2)));
+    return whereB(lt(z, 0), below, above);
+  }
   protected override _mean(): tf.Tensor {
     const k = this.asymmetry;
     return this.expandToBatch(tf.add(this.loc, tf.mul(this.scale, tf.sub(tf.reciprocal(k), k))));

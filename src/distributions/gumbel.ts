@@ -9,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { LocationScaleDistribution } from './location_scale.js';
 import { registerKL } from './kl.js';
-import { lgamma, openUniform } from './special.js';
+import { lgamma, log1mExpNeg, openUniform } from './special.js';
 
 /** The Euler–Mascheroni constant. */
 export const EULER_GAMMA = 0.5772156649015329;
@@ -44,6 +44,11 @@ export class Gumbel extends LocationScaleDistribution {
   }
   protected override _survival(x: tf.Tensor): tf.Tensor {
     return tf.neg(tf.expm1(tf.neg(tf.exp(tf.neg(this.standardize(x))))));
+  }
+  /** `log(1 - exp(-e^{-z}))` from `log t = -z` ({@link log1mExpNeg}): `~ -z` far right. */
+  protected override _logSurvival(x: tf.Tensor): tf.Tensor {
+    const negZ = tf.neg(this.standardize(x));
+    return log1mExpNeg(tf.exp(negZ), negZ);
   }
   protected override _mean(): tf.Tensor {
     return this.expandToBatch(tf.add(this.loc, tf.mul(EULER_GAMMA, this.scale)));

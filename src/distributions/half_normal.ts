@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ScalarDistribution } from './scalar.js';
 import type { DistributionOptions, TensorInput } from './distribution.js';
 import { registerKL } from './kl.js';
-import { erfc, ge, logNdtr, maskLogProb, ndtri } from './special.js';
+import { erfc, ge, logNdtr, lt, maskLogProb, ndtri, safe, whereB } from './special.js';
 import { log1p } from '../utils/log1p.js';
 import { nonnegative, type Constraint } from '../constraints/constraints.js';
 
@@ -59,9 +59,21 @@ export class HalfNormal extends ScalarDistribution {
   protected override _survival(x: tf.Tensor): tf.Tensor {
     return erfc(tf.div(tf.relu(x), tf.mul(Math.SQRT2, this.scale)));
   }
-  /** `log(1 - erfc(x / (sqrt 2 s)))` with an accurate `log1p` (`log cdf` lost the upper tail). */
+  /**
+   * `log erf(y)`, `y = x/(sqrt 2 s)`: `log1p(-erfc(y))` with an accurate `log1p` (`log cdf` lost
+   * the upper tail), and below `y = 1/2` the Maclaurin series
+   * `log(2y/sqrt(pi)) + log(1 - y^2/3 + y^4/10 - y^6/42 + y^8/216 - y^10/1320)` (`erfc` rounds
+   * to 1 there in float32, giving `-Infinity` at `x = 1e-30` for `-69.3`).
+   */
   protected override _logCdf(x: tf.Tensor): tf.Tensor {
-    return log1p(tf.neg(this._survival(x)));
+    const y = tf.div(tf.relu(x), tf.mul(Math.SQRT2, this.scale));
+    const small = lt(y, 0.5);
+    const ys = safe(small, y, 0.25);
+    const y2 = tf.square(ys);
+    let series: tf.Tensor = tf.scalar(-1 / 1320);
+    for (const c of [1 / 216, -1 / 42, 1 / 10, -1 / 3, 1]) series = tf.add(tf.mul(series, y2), c);
+    const near = tf.add(tf.log(tf.mul(2 / Math.sqrt(Math.PI), ys)), tf.log(series));
+    return whereB(small, near, log1p(tf.neg(erfc(y))));
   }
   /** `log 2 + log Phi(-x/s)` in log space: finite far beyond where `erfc` underflows. */
   protected override _logSurvival(x: tf.Tensor): tf.Tensor {

@@ -21,7 +21,9 @@ import {
   gt,
   lbeta,
   lt,
+  log1mExpNeg,
   maskLogProb,
+  notB,
   openUniform,
   safe,
   whereB,
@@ -82,8 +84,32 @@ export class Kumaraswamy extends ScalarDistribution {
     );
     return maskLogProb(inside, lp);
   }
+  /** `exp` of the log-CDF (`1 - (1 - x^a)^b` rounded to 0 below `x ~ 1e-4` at `a = 2`). */
   protected override _cdf(x: tf.Tensor): tf.Tensor {
-    return tf.sub(1, this._survival(x));
+    return tf.exp(this._logCdf(x));
+  }
+  /**
+   * `log(1 - e^{-t})` with `t = -b log1p(-x^a)` ({@link log1mExpNeg}), `log t` from
+   * `log b + a log x + x^a/2` while `x^a < 1e-3` (so that it stays finite where `x^a`
+   * underflows); `-Infinity` at `x <= 0`, 0 at `x >= 1`.
+   */
+  protected override _logCdf(x: tf.Tensor): tf.Tensor {
+    const a = this.concentration1;
+    const b = this.concentration0;
+    const inside = andB(gt(x, 0), lt(x, 1));
+    const xs = safe(inside, x, 0.5);
+    const logXa = tf.mul(a, tf.log(xs));
+    const s = tf.exp(logXa);
+    const tiny = lt(s, 1e-3);
+    const l1 = log1p(tf.neg(s));
+    const logMinusL1 = whereB(
+      tiny,
+      tf.add(logXa, tf.mul(0.5, s)),
+      tf.log(tf.neg(safe(notB(tiny), l1, -1))),
+    );
+    const logT = tf.add(tf.log(b), logMinusL1);
+    const lc = log1mExpNeg(tf.neg(tf.mul(b, l1)), logT);
+    return whereB(inside, lc, whereB(lt(x, 0.5), tf.scalar(-Infinity), tf.scalar(0)));
   }
   protected override _survival(x: tf.Tensor): tf.Tensor {
     const inside = andB(gt(x, 0), lt(x, 1));

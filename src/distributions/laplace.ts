@@ -13,6 +13,14 @@ import { LocationScaleDistribution } from './location_scale.js';
 import { registerKL } from './kl.js';
 import { lt } from './special.js';
 
+/** `log F(z)` of the standard Laplace: `z - log 2` for `z < 0`, `log1p(-e^{-z}/2)` otherwise. */
+function laplaceLogTail(z: tf.Tensor): tf.Tensor {
+  const neg = lt(z, 0);
+  const below = tf.sub(tf.minimum(z, 0), Math.LN2);
+  const above = log1p(tf.mul(-0.5, tf.exp(tf.neg(tf.relu(z)))));
+  return tf.where(neg, below, above);
+}
+
 /**
  * Laplace distribution with location `loc` (mean, median and mode) and scale `scale > 0` (mean
  * absolute deviation). Constructor `new Laplace(loc, scale, options?)`.
@@ -47,6 +55,14 @@ export class Laplace extends LocationScaleDistribution {
     const z = this.standardize(x);
     const half = tf.mul(0.5, tf.exp(tf.neg(tf.abs(z))));
     return tf.where(lt(z, 0), tf.sub(1, half), half);
+  }
+  /** `z - log 2` below the location, `log1p(-e^{-z}/2)` above: finite where the CDF underflows. */
+  protected override _logCdf(x: tf.Tensor): tf.Tensor {
+    return laplaceLogTail(this.standardize(x));
+  }
+  /** The log-CDF at `-z`. */
+  protected override _logSurvival(x: tf.Tensor): tf.Tensor {
+    return laplaceLogTail(tf.neg(this.standardize(x)));
   }
   protected override _mean(): tf.Tensor {
     return this.expandToBatch(this.loc);

@@ -70,6 +70,12 @@ export class LogNormal extends LocationScaleDistribution {
     const z = this.standardize(logx);
     return tf.where(pos, ndtr(tf.neg(z)), tf.onesLike(z));
   }
+  /** `log Phi(-z)` in log space (the log of the underflowed survival was `-Infinity`). */
+  protected override _logSurvival(x: tf.Tensor): tf.Tensor {
+    const { pos, logx } = this.safeLog(x);
+    const z = this.standardize(logx);
+    return tf.where(pos, logNdtr(tf.neg(z)), tf.zerosLike(z));
+  }
   protected override _mean(): tf.Tensor {
     return this.expandToBatch(tf.exp(tf.add(this.loc, tf.mul(0.5, tf.square(this.scale)))));
   }

@@ -3,7 +3,7 @@
  *
  * $$p(x;\mu,s) = \frac{e^{-z}}{s\,(1+e^{-z})^2},\qquad z = \frac{x-\mu}{s}$$
  *
- * CDF `sigmoid(z)`, mean and mode `mu`, variance `s^2 pi^2 / 3`, entropy `log s + 2`.
+ * CDF `sigmoid(z) = exp(-softplus(-z))` (log-CDF `-softplus(-z)`), mean and mode `mu`, variance `s^2 pi^2 / 3`, entropy `log s + 2`.
  * Reparameterized: `x = mu + s (log u - log(1 - u))`, `u ~ U(0, 1)`.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -35,14 +35,15 @@ export class Logistic extends LocationScaleDistribution {
     const z = tf.sub(tf.log(p), log1p(tf.neg(p)));
     return tf.add(this.loc, tf.mul(this.scale, z));
   }
+  /** `exp(-softplus(-z))`: `e^{-100}` at `z = -100` (`tf.sigmoid` on wasm gave 1.2e-38). */
   protected override _cdf(x: tf.Tensor): tf.Tensor {
-    return tf.sigmoid(this.standardize(x));
+    return tf.exp(this._logCdf(x));
   }
   protected override _logCdf(x: tf.Tensor): tf.Tensor {
     return tf.neg(tf.softplus(tf.neg(this.standardize(x))));
   }
   protected override _survival(x: tf.Tensor): tf.Tensor {
-    return tf.sigmoid(tf.neg(this.standardize(x)));
+    return tf.exp(this._logSurvival(x));
   }
   protected override _logSurvival(x: tf.Tensor): tf.Tensor {
     return tf.neg(tf.softplus(this.standardize(x)));

@@ -3,7 +3,9 @@
  *
  * $$P(X = k;\lambda) = \frac{\lambda^k e^{-\lambda}}{k!},\quad k \in \{0, 1, 2, \dots\}$$
  *
- * Mean and variance `lambda`, mode `floor(lambda)`, CDF `Q(floor(k) + 1, lambda)` (regularized
+ * Log-mass `k log(lambda) - lambda - log(k!)` for counts up to 20, Loader's saddle-point form
+ * `-delta(k) - bd0(k, lambda) - log(2 pi k)/2` (float32-accurate at large counts) when a larger
+ * count is scored. Mean and variance `lambda`, mode `floor(lambda)`, CDF `Q(floor(k) + 1, lambda)` (regularized
  * upper incomplete gamma). The entropy has no closed form: it is summed exactly over
  * `k < 160` for `lambda <= 30` and taken from the asymptotic series
  * `1/2 log(2 pi e lambda) - 1/(12 lambda) - 1/(24 lambda^2) - 19/(360 lambda^3)` above.
@@ -34,6 +36,31 @@ import { nonnegativeInteger, type Constraint } from '../constraints/constraints.
 const LOG_2PI = Math.log(2 * Math.PI);
 const ENTROPY_SUM_MAX_RATE = 30;
 const ENTROPY_SUM_TERMS = 160;
+/**
+ * The largest count scored by the plain form `k log(rate) - rate - lgamma(k + 1)`: up to 20 its
+ * float32 error stays below `2e-6 (1 + |log p|)` against @stdlib for rates from 1e-3 to 1e4 (the
+ * saddle point's is ~5e-7); at 30 it reaches 4e-6, at 1000 3e-5 (the terms, of order
+ * `k log k`, cancel).
+ */
+const PLAIN_MAX_COUNT = 20;
+/** The largest value of each value buffer (tensors are immutable: keyed by `dataId`). */
+const MAX_COUNT = new WeakMap<object, number>();
+
+/**
+ * The largest entry of `k` (0 when empty; NaN when an entry is, which takes the saddle point),
+ * read from the backend once per data buffer: the observed counts of a model are read once, not
+ * on every gradient evaluation.
+ */
+function maxCount(k: tf.Tensor): number {
+  if (k.size === 0) return 0;
+  const key = k.dataId as object;
+  let m = MAX_COUNT.get(key);
+  if (m === undefined) {
+    m = tf.tidy(() => tf.max(k).dataSync()[0] as number);
+    MAX_COUNT.set(key, m);
+  }
+  return m;
+}
 
 /**
  * Poisson distribution with rate `rate > 0`. Samples are float32 counts.
@@ -61,8 +88,19 @@ export class Poisson extends ScalarDistribution {
   protected override _sample(shape: number[], seed: number): tf.Tensor {
     return poissonSample(this.rate, shape, seed);
   }
+  /**
+   * `k log(rate) - rate - lgamma(k + 1)` while every count is at most 20 (the largest count is
+   * read once per value buffer, {@link maxCount}); above, Loader's saddle-point form, which costs
+   * about 60 tfjs ops to the plain form's 20 (42 ms against 5.7 ms per NUTS gradient of the
+   * coal-mining change point) and is needed only where the plain form cancels.
+   */
   protected _logProb(k: tf.Tensor): tf.Tensor {
     const ok = isCount(k);
+    if (maxCount(k) <= PLAIN_MAX_COUNT) {
+      const ks = safe(ok, k, 0);
+      const plain = tf.sub(tf.sub(tf.mul(ks, tf.log(this.rate)), this.rate), lgamma(tf.add(ks, 1)));
+      return maskLogProb(ok, plain);
+    }
     // Loader's saddle-point form -delta(k) - bd0(k, rate) - log(2 pi k)/2 for k >= 1 (float32
     // accurate at large counts, where k log(rate) - rate - lgamma(k + 1) cancels), -rate at 0.
     const pos = gt(k, 0);

@@ -85,11 +85,21 @@ export class StudentT extends ScalarDistribution {
     return tf.sub(logNorm, tf.mul(half1, log1p(tf.div(tf.square(this.z(x)), nu))));
   }
   protected override _cdf(x: tf.Tensor): tf.Tensor {
+    return this.standardCdf(this.z(x));
+  }
+  /**
+   * `F(-z)` by symmetry: the upper tail keeps its relative accuracy (`1 - cdf` was 0 beyond
+   * `z ~ 1e3` at `df = 3`, so `logSurvival` was `-Infinity` where it is -20.6).
+   */
+  protected override _survival(x: tf.Tensor): tf.Tensor {
+    return this.standardCdf(tf.neg(this.z(x)));
+  }
+  /** The CDF of the standardized variable `z = (x - loc)/scale`. */
+  private standardCdf(z: tf.Tensor): tf.Tensor {
     // P(|T| > |z|) = I_{nu/(nu+z^2)}(nu/2, 1/2); the complement z^2/(nu+z^2) is given exactly.
     // Above df = 1e4, the normal limit with Fisher's correction
     // Phi(z (1 - 1/(4 nu)) / sqrt(1 + z^2/(2 nu))) (error O(nu^-2), below 1e-8 absolute there;
     // the incomplete beta at such parameters costs thousands of terms and lost 1e-2 at 1e5).
-    const z = this.z(x);
     const large = gt(this.df, STUDENT_T_NORMAL_FROM);
     const nuB = safe(notB(large), this.df, 1);
     const nuL = safe(large, this.df, STUDENT_T_NORMAL_FROM);

@@ -133,7 +133,11 @@ export class TransformedDistribution extends Distribution {
       throw new NotDefinedError(
         `${this.name}: ${method} needs ${anyBase ? 'a' : 'a scalar base distribution and a'} ` +
           `monotone elementwise bijector, got ${this.bijector.name}` +
-          (inc === undefined ? ' (neither increasing nor decreasing everywhere)' : ''),
+          (inc === undefined
+            ? ' (its isIncreasing is undefined: neither increasing nor decreasing everywhere, ' +
+              "or not declared; a monotone bijector declares `get isIncreasing()`, torch's " +
+              '`Transform.sign`)'
+            : ''),
       );
     }
     return inc;

@@ -13,7 +13,7 @@ import { log1p } from '../utils/log1p.js';
 import { ScalarDistribution } from './scalar.js';
 import type { DistributionOptions, TensorInput } from './distribution.js';
 import { registerKL } from './kl.js';
-import { ge, gt, lgamma, maskLogProb, openUniform, safe, whereB } from './special.js';
+import { ge, gt, lgamma, log1mExpNeg, maskLogProb, openUniform, safe, whereB } from './special.js';
 import { nonnegative, type Constraint } from '../constraints/constraints.js';
 import { EULER_GAMMA } from './gumbel.js';
 
@@ -81,6 +81,19 @@ export class Weibull extends ScalarDistribution {
   }
   protected override _survival(x: tf.Tensor): tf.Tensor {
     return tf.exp(tf.neg(tf.pow(tf.div(tf.relu(x), this.scale), this.concentration)));
+  }
+  /**
+   * `log(1 - e^{-t})`, `t = (x/lambda)^k`, from `log t = k log(x/lambda)` ({@link log1mExpNeg}):
+   * finite where `t` underflows (`-138` at `x = 1e-30`, `k = 2`, was `-Infinity`).
+   */
+  protected override _logCdf(x: tf.Tensor): tf.Tensor {
+    const pos = gt(x, 0);
+    const logT = tf.mul(this.concentration, tf.log(tf.div(safe(pos, x, 1), this.scale)));
+    return maskLogProb(pos, log1mExpNeg(tf.exp(logT), logT));
+  }
+  /** `-(x/lambda)^k` (the log of an underflowed survival was `-Infinity`). */
+  protected override _logSurvival(x: tf.Tensor): tf.Tensor {
+    return tf.neg(tf.pow(tf.div(tf.relu(x), this.scale), this.concentration));
   }
   protected override _mean(): tf.Tensor {
     return this.expandToBatch(

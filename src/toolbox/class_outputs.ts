@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { finalActivation } from '../layers/model_utils.js';
 import { ArgumentError } from '../utils/errors.js';
+import { log1p } from '../utils/log1p.js';
 import { checkModel } from '../layers/model_input.js';
 
 /**
@@ -197,10 +198,15 @@ export function classNll(out: tf.Tensor, labels: tf.Tensor, kind: 'logits' | 'pr
     const k = out.shape[1] as number;
     if (k === 1) {
       const y = tf.reshape(tf.cast(labels, 'float32'), [-1, 1]);
-      if (kind === 'logits') return tf.losses.sigmoidCrossEntropy(y, out) as tf.Scalar;
+      if (kind === 'logits') {
+        // max(z, 0) - y z + log1p(e^{-|z|}) with an accurate log1p (tf.losses.sigmoidCrossEntropy
+        // uses tf.log1p, 0 on wasm for the loss 2.06e-9 at z = 20, y = 1)
+        const terms = tf.sub(tf.relu(out), tf.mul(y, out));
+        return tf.mean(tf.add(terms, log1p(tf.exp(tf.neg(tf.abs(out)))))) as tf.Scalar;
+      }
       const p = tf.clipByValue(out, PROB_EPS, 1 - PROB_EPS);
       return tf.neg(
-        tf.mean(tf.add(tf.mul(y, tf.log(p)), tf.mul(tf.sub(1, y), tf.log(tf.sub(1, p))))),
+        tf.mean(tf.add(tf.mul(y, tf.log(p)), tf.mul(tf.sub(1, y), log1p(tf.neg(p))))),
       ) as tf.Scalar;
     }
     const oneHot = tf.oneHot(tf.cast(labels, 'int32'), k);
