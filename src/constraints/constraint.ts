@@ -34,6 +34,7 @@ export type ConstraintKind =
   | 'independent'
   | 'multinomial'
   | 'oneHot'
+  | 'sphere'
   | (string & { readonly __custom?: never });
 
 /**

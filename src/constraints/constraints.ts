@@ -17,3 +17,4 @@ export * from './discrete.js';
 export * from './one_hot.js';
 export * from './real_line.js';
 export * from './structured.js';
+export * from './sphere.js';

@@ -80,3 +80,4 @@ export { AsymmetricLaplace } from './asymmetric_laplace.js';
 export { GaussianRandomWalk } from './gaussian_random_walk.js';
 export { MultivariateStudentT } from './multivariate_student_t.js';
 export { SkewNormal } from './skew_normal.js';
+export { ProjectedNormal } from './projected_normal.js';
