@@ -197,6 +197,38 @@ describe('NeuTraReparam', () => {
     guide.dispose();
   });
 
+  it('getTransform of every Gaussian/flow guide: log q(T(z)) = log N(z; 0, I) - log|det dT/dz|', () => {
+    const makers: [string, () => ppl.AutoContinuous<[]>][] = [
+      ['AutoDiagonalNormal', () => new ppl.AutoDiagonalNormal(hier)],
+      ['AutoMultivariateNormal', () => new ppl.AutoMultivariateNormal(hier)],
+      [
+        'AutoLowRankMultivariateNormal',
+        () => new ppl.AutoLowRankMultivariateNormal(hier, { rank: 2 }),
+      ],
+      ['AutoIAFNormal', () => new ppl.AutoIAFNormal(hier, { hiddenDims: [8] })],
+    ];
+    for (const [name, make] of makers) {
+      setSeed(4);
+      const guide = make();
+      const svi = new ppl.SVI(hier, guide, tf.train.adam(0.05), new ppl.TraceELBO());
+      for (let i = 0; i < 20; i++) svi.step();
+      const t = guide.getTransform();
+      const q = guide.getPosterior();
+      const z = tf.randomNormal([6, 4], 0, 1, 'float32', 9);
+      const { u, logDet } = t.forwardAndLogDet(z);
+      const lq = q.logProb(u);
+      const want = tf.tidy(() =>
+        tf.sub(tf.sub(tf.mul(-0.5, tf.sum(tf.square(z), -1)), 2 * Math.log(2 * Math.PI)), logDet),
+      );
+      expect(lq, name).toBeAllclose(want, { atol: 2e-3 });
+      tf.dispose([z, u, logDet, lq, want]);
+      t.dispose();
+      q.dispose();
+      guide.dispose();
+      ppl.clearParamStore();
+    }
+  });
+
   it('errors name the guide (not AutoContinuous, never run, no base map) or the site, before any work', () => {
     expect(() => new ppl.NeuTraReparam(new ppl.AutoNormal(hier) as never)).toThrow(
       /guide.*expected an AutoContinuous guide.*got AutoNormal/,
