@@ -230,12 +230,14 @@ describe('NeuTraReparam', () => {
   });
 
   it('errors name the guide (not AutoContinuous, never run, no base map) or the site, before any work', () => {
+    const before = tf.memory().numTensors;
     expect(() => new ppl.NeuTraReparam(new ppl.AutoNormal(hier) as never)).toThrow(
       /guide.*expected an AutoContinuous guide.*got AutoNormal/,
     );
     expect(() => new ppl.NeuTraReparam(new ppl.AutoMultivariateNormal(hier))).toThrow(
       /has not been run: fit it to the model with SVI first/,
     );
+    expect(tf.memory().numTensors).toBe(before);
     const lap = new ppl.AutoLaplaceApproximation(hier);
     const svi = new ppl.SVI(hier, lap, tf.train.adam(0.01), new ppl.TraceELBO());
     svi.step();

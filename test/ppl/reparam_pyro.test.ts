@@ -112,7 +112,8 @@ describe('CircularReparam', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it('errors name the site: not a VonMises, an observed site', () => {
+  it('errors name the site: not a VonMises, an observed site (no tensor left behind)', () => {
+    const before = tf.memory().numTensors;
     const bad = (): void => {
       ppl.sample('g', new D.Normal(0, 1));
     };
@@ -125,6 +126,7 @@ describe('CircularReparam', () => {
     expect(() => ppl.trace(ppl.reparam(obs, { o: new ppl.CircularReparam() })).getTrace()).toThrow(
       /site 'o' is observed/,
     );
+    expect(tf.memory().numTensors).toBe(before);
   });
 });
 
@@ -204,6 +206,7 @@ describe('SplitReparam', () => {
   });
 
   it('errors: sections not summing to the size, a batch dim, a simplex split, bad arguments', () => {
+    const before = tf.memory().numTensors;
     expect(() => new ppl.SplitReparam([], -1)).toThrow(/sections/);
     expect(() => new ppl.SplitReparam([2, 0], -1)).toThrow(/sections/);
     expect(() => new ppl.SplitReparam([2, 3], 0)).toThrow(/dim/);
@@ -225,6 +228,7 @@ describe('SplitReparam', () => {
       ppl.sample('p', new D.Dirichlet([1, 1, 1]));
     };
     expect(run(simplex, new ppl.SplitReparam([1, 2], -1), 'p')).toThrow(/site 'p'.*simplex/);
+    expect(tf.memory().numTensors).toBe(before);
   });
 });
 
@@ -340,7 +344,8 @@ describe('ProjectedNormalReparam', () => {
     guide.dispose();
   });
 
-  it('errors name the site: not a ProjectedNormal, observed', () => {
+  it('errors name the site: not a ProjectedNormal, observed (no tensor left behind)', () => {
+    const before = tf.memory().numTensors;
     const bad = (): void => {
       ppl.sample('n', new D.Normal(tf.zeros([2]), 1).toEvent(1));
     };
@@ -353,5 +358,6 @@ describe('ProjectedNormalReparam', () => {
     expect(() =>
       ppl.trace(ppl.reparam(obs, { o: new ppl.ProjectedNormalReparam() })).getTrace(),
     ).toThrow(/site 'o' is observed/);
+    expect(tf.memory().numTensors).toBe(before);
   });
 });
