@@ -18,7 +18,7 @@ import { ArgumentError, NotDefinedError } from '../../utils/errors.js';
 import { block } from '../handlers/block.js';
 import { trace } from '../handlers/trace.js';
 import { Messenger, type Fn } from '../messenger.js';
-import type { Message, PlateFrame } from '../runtime.js';
+import { withUndrawableFallback, type Message, type PlateFrame } from '../runtime.js';
 import { keepCreated, lastTensorId } from '../keep.js';
 import {
   initSiteValue,
@@ -103,9 +103,14 @@ function priorDrawOrFeasible(fn: Distribution, seed: number | undefined): tf.Ten
     return fn.hasRsample ? fn.rsample([], seed) : fn.sample([], seed);
   } catch (e) {
     if (!(e instanceof NotDefinedError)) throw e;
-    const b = bijectTo(fn.support);
-    return b.forward(tf.zeros(b.inverseShape([...fn.batchShape, ...fn.eventShape])));
+    return feasiblePoint(fn);
   }
+}
+
+/** `bijectTo(support)(0)` at the distribution's batch and event shapes. */
+function feasiblePoint(fn: Distribution): tf.Tensor {
+  const b = bijectTo(fn.support);
+  return b.forward(tf.zeros(b.inverseShape([...fn.batchShape, ...fn.eventShape])));
 }
 
 /**
@@ -181,7 +186,10 @@ export function latentSpecs<A extends unknown[]>(
   const rng = (): number => (rngFn ??= makeRng())();
   const init = new PrototypeInitMessenger(initLoc, strategy, rng);
   const atInit = (...a: A): unknown => init.run(() => model(...a));
-  const tr = block(() => trace(atInit).getTrace(...args))();
+  // sites hidden from the guide by a block that cannot be drawn start at the feasible point too
+  const tr = withUndrawableFallback(feasiblePoint, () =>
+    block(() => trace(atInit).getTrace(...args))(),
+  );
   const specs: LatentSpec[] = [];
   try {
     for (const s of tr.latentSites()) {
