@@ -47,9 +47,9 @@ import { reparam, type Reparam, type ReparamMessage } from '../reparam.js';
  * const draws = neutra.transformSample(z); // {siteName: [1000, ...siteShape]}
  * ```
  */
-export class NeuTraReparam implements Reparam {
+export class NeuTraReparam<G extends unknown[] = unknown[]> implements Reparam {
   /** The guide whose map is used. */
-  readonly guide: AutoContinuous<unknown[]>;
+  readonly guide: AutoContinuous<G>;
   private transform: LatentTransform | null;
   private readonly specs: LatentSpec[];
   private readonly names: Set<string>;
@@ -63,7 +63,7 @@ export class NeuTraReparam implements Reparam {
    * @throws ArgumentError naming `guide` for another guide, one never run (no parameters) or one
    *   without a map from a standard normal base.
    */
-  constructor(guide: AutoContinuous<never[]> | AutoContinuous<unknown[]>) {
+  constructor(guide: AutoContinuous<G>) {
     if (!(guide instanceof AutoContinuous)) {
       const got =
         guide === null || typeof guide !== 'object'
@@ -75,7 +75,7 @@ export class NeuTraReparam implements Reparam {
           `AutoDiagonalNormal, AutoLowRankMultivariateNormal, AutoIAFNormal), got ${got}`,
       );
     }
-    const g = guide as AutoContinuous<unknown[]>;
+    const g = guide;
     let specs: LatentSpec[];
     try {
       specs = g.specs;
