@@ -36,6 +36,7 @@ export type ConstraintKind =
   | 'oneHot'
   | 'corrMatrix'
   | 'zeroSum'
+  | 'sphere'
   | (string & { readonly __custom?: never });
 
 /**

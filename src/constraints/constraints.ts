@@ -18,3 +18,4 @@ export * from './one_hot.js';
 export * from './real_line.js';
 export * from './structured.js';
 export * from './zero_sum.js';
+export * from './sphere.js';

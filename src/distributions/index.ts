@@ -102,3 +102,4 @@ export { LogisticNormal } from './logistic_normal.js';
 export { SoftLaplace } from './soft_laplace.js';
 export { ZeroSumNormal } from './zero_sum_normal.js';
 export { Empirical } from './empirical.js';
+export { ProjectedNormal } from './projected_normal.js';

@@ -91,7 +91,14 @@ export function bijectTo(c: Constraint): Bijector {
   }
   const f = registry.get(c.kind);
   if (f === undefined) {
-    throw new NotRegisteredError(`bijectTo: no bijector registered for constraint ${c.name}`);
+    const hint =
+      c.kind === 'sphere'
+        ? ' (no bijection from the reals covers the sphere: sample a ProjectedNormal latent ' +
+          'through reparam(model, {site: new ProjectedNormalReparam()}), as in Pyro)'
+        : '';
+    throw new NotRegisteredError(
+      `bijectTo: no bijector registered for constraint ${c.name}${hint}`,
+    );
   }
   return f(c);
 }

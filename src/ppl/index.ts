@@ -171,3 +171,5 @@ export {
 } from './mcmc/index.js';
 export * as mcmc from './mcmc/index.js';
 export * as stats from './stats/index.js';
+export { NeuTraReparam } from './handlers/reparam/neutra.js';
+export { type LatentTransform, AffineLatentTransform } from './autoguide/latent_transform.js';

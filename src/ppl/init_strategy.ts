@@ -14,12 +14,14 @@
  * | `initToValue(v)` | the given value; other sites `initToUniform(2)` | `init_to_value` |
  *
  * `T = bijectTo(support)`. The median is taken in the unconstrained space (the element-wise median
- * of simplex or correlation-Cholesky draws is not in their support).
+ * of simplex or correlation-Cholesky draws is not in their support). A site that cannot be drawn
+ * (an `ImproperUniform`) starts at `initToFeasible()` under the strategies that draw, as Pyro's
+ * fallback.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Bijector } from '../bijectors/bijector.js';
 import type { Distribution } from '../distributions/distribution.js';
-import { ArgumentError } from '../utils/errors.js';
+import { ArgumentError, NotDefinedError } from '../utils/errors.js';
 
 /** How latent sites start: a name, or one of the `initTo*` objects. */
 export type InitStrategy =
@@ -188,15 +190,26 @@ export function initSiteValue(s: ResolvedInit, site: InitSite, arg: string): tf.
     for (let i = 0; i < n; i++) u[i] = (2 * site.uniform() - 1) * radius;
     return bij.forward(tf.tensor(u, ushape));
   };
+  const feasible = (): tf.Tensor => bij.forward(tf.zeros(bij.inverseShape(shape)));
+  // Pyro's fallback: a site that cannot be sampled (an ImproperUniform, e.g. the auxiliary
+  // sites of CircularReparam and SplitReparam) starts at the feasible point
+  const drawOr = (draw: () => tf.Tensor): tf.Tensor => {
+    try {
+      return draw();
+    } catch (e) {
+      if (e instanceof NotDefinedError) return feasible();
+      throw e;
+    }
+  };
   const median = (numSamples: number): tf.Tensor =>
-    bij.forward(medianOverFirst(bij.inverse(fn.sample([numSamples], site.seed))));
+    drawOr(() => bij.forward(medianOverFirst(bij.inverse(fn.sample([numSamples], site.seed)))));
   switch (s.kind) {
     case 'uniform':
       return uniform(s.radius);
     case 'feasible':
-      return bij.forward(tf.zeros(bij.inverseShape(shape)));
+      return feasible();
     case 'sample':
-      return tf.broadcastTo(fn.sample([], site.seed), shape);
+      return drawOr(() => tf.broadcastTo(fn.sample([], site.seed), shape));
     case 'median':
       return median(s.numSamples);
     case 'mean': {

@@ -13,7 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Distribution } from '../distributions/distribution.js';
-import { ArgumentError } from '../utils/errors.js';
+import { ArgumentError, NotDefinedError } from '../utils/errors.js';
 import { checkOptionKeys } from '../utils/options.js';
 import { rectangularShape } from '../utils/tensor.js';
 import { makeRng } from '../utils/seed.js';
@@ -221,13 +221,40 @@ export function defaultProcessMessage(msg: Message): void {
   }
   if (msg.type === 'sample') {
     const fn = msg.fn as Distribution;
-    msg.value = fn.hasRsample ? fn.rsample([], msg.seed) : fn.sample([], msg.seed);
+    try {
+      msg.value = fn.hasRsample ? fn.rsample([], msg.seed) : fn.sample([], msg.seed);
+    } catch (e) {
+      if (undrawable === null || !(e instanceof NotDefinedError)) throw e;
+      msg.value = undrawable(fn);
+    }
   } else if (msg.type === 'param') {
     msg.value = getParamStore().get(msg.name, msg.init, msg.constraint);
   } else {
     msg.value = subsampleIndices(msg.size, msg.subsampleSize, msg.seed);
   }
   msg.done = true;
+}
+
+/** The value a site that cannot be drawn gets (see {@link withUndrawableFallback}), or null. */
+let undrawable: ((fn: Distribution) => tf.Tensor) | null = null;
+
+/**
+ * Run `body` with `fallback(fn)` as the value of any sample site whose distribution cannot be
+ * drawn (`NotDefinedError`, e.g. an `ImproperUniform`) and that no handler gave a value: the
+ * autoguides' prototype run, where sites hidden from the guide by `block` (e.g. the other parts
+ * of a `SplitReparam`) still need a value for the rest of the model to run. @internal
+ */
+export function withUndrawableFallback<T>(
+  fallback: (fn: Distribution) => tf.Tensor,
+  body: () => T,
+): T {
+  const prev = undrawable;
+  undrawable = fallback;
+  try {
+    return body();
+  } finally {
+    undrawable = prev;
+  }
 }
 
 /** `k` distinct indices of `0..n-1` in random order (a partial Fisher-Yates shuffle). */

@@ -14,6 +14,7 @@ import { positive } from '../constraints.js';
 import type { Fn } from '../messenger.js';
 import { getParamStore } from '../param_store.js';
 import { param } from '../runtime.js';
+import { AffineLatentTransform, type LatentTransform } from './latent_transform.js';
 import { AutoContinuous, unpackLatent } from './continuous.js';
 import type { AutoGuideOptions } from './guide.js';
 
@@ -56,6 +57,11 @@ export class AutoDiagonalNormal<A extends unknown[]> extends AutoContinuous<A> {
     const out: Record<string, tf.Tensor> = {};
     this.specs.forEach((s, i) => (out[s.name] = parts[i] as tf.Tensor));
     return out;
+  }
+  /** `u = loc + scale ⊙ z` (see `AutoContinuous.getTransform`). */
+  override getTransform(): LatentTransform {
+    const { loc, scale } = this.locAndScale();
+    return new AffineLatentTransform(loc, scale);
   }
   override getPosterior(): Distribution {
     const { loc, scale } = this.locAndScale();

@@ -19,6 +19,7 @@ import type { Fn } from '../messenger.js';
 import { getParamStore } from '../param_store.js';
 import { param } from '../runtime.js';
 import { AutoContinuous } from './continuous.js';
+import type { LatentTransform } from './latent_transform.js';
 import type { AutoGuideOptions } from './guide.js';
 
 const LOG_2PI = Math.log(2 * Math.PI);
@@ -229,13 +230,12 @@ export class AutoIAFNormal<A extends unknown[]> extends AutoContinuous<A> {
       q.dispose();
     }
   }
-  override getPosterior(): Distribution {
-    // a distribution over the current parameter values (copies, owned by the result)
-    let out: Distribution | undefined;
+  /** Copies of the current flow weights and `loc` (kept: the caller frees them). */
+  private copyParams(): { flows: MadeWeights[]; loc: tf.Tensor } {
+    let out: { flows: MadeWeights[]; loc: tf.Tensor } | undefined;
     tf.tidy(() => {
       const store = getParamStore();
       const copy = (n: string): tf.Tensor => tf.keep(store.value(n));
-      const d = this.latentDim;
       const flows: MadeWeights[] = this.flows().map((f, t) => {
         const p = `${this.prefix}.flows.${t}`;
         return {
@@ -249,9 +249,59 @@ export class AutoIAFNormal<A extends unknown[]> extends AutoContinuous<A> {
           outMask: tf.keep(f.outMask),
         };
       });
-      out = new OwningLatent(new IAFLatent(d, flows), copy(`${this.prefix}.loc`), flows);
+      out = { flows, loc: copy(`${this.prefix}.loc`) };
     });
-    return out as Distribution;
+    return out as { flows: MadeWeights[]; loc: tf.Tensor };
+  }
+  override getPosterior(): Distribution {
+    // a distribution over the current parameter values (copies, owned by the result)
+    const { flows, loc } = this.copyParams();
+    return new OwningLatent(new IAFLatent(this.latentDim, flows), loc, flows);
+  }
+  /**
+   * `u = loc + f_T ∘ ... ∘ f_1(z)`, the flows of the guide's draws, `log|det J| = Σ_t Σ_k s_k`
+   * (see `AutoContinuous.getTransform`).
+   */
+  override getTransform(): LatentTransform {
+    const { flows, loc } = this.copyParams();
+    return new IAFTransform(this.latentDim, flows, loc);
+  }
+}
+
+/** Disposes the tensors of MADE weights. */
+function disposeFlows(flows: MadeWeights[]): void {
+  for (const f of flows) {
+    for (const l of f.hidden) tf.dispose([l.w, l.b, l.mask]);
+    tf.dispose([f.shift.w, f.shift.b, f.logScale.w, f.logScale.b, f.outMask]);
+  }
+}
+
+/** The map of {@link AutoIAFNormal} from its standard normal base (owns its weight copies). */
+class IAFTransform implements LatentTransform {
+  constructor(
+    readonly dim: number,
+    private readonly flows: MadeWeights[],
+    private readonly loc: tf.Tensor,
+  ) {}
+  forwardAndLogDet(z: tf.Tensor): { u: tf.Tensor; logDet: tf.Tensor } {
+    return tf.tidy(() => {
+      const lead = z.shape.slice(0, -1);
+      let x = tf.reshape(z, [-1, this.dim]);
+      let logDet: tf.Tensor = tf.zeros([x.shape[0] as number]);
+      for (const f of this.flows) {
+        const { y, logScale } = iafStep(x, f);
+        logDet = tf.add(logDet, tf.sum(logScale, -1));
+        x = y;
+      }
+      return {
+        u: tf.reshape(tf.add(x, this.loc), z.shape),
+        logDet: tf.reshape(logDet, lead),
+      };
+    });
+  }
+  dispose(): void {
+    disposeFlows(this.flows);
+    this.loc.dispose();
   }
 }
 
@@ -302,9 +352,6 @@ class OwningLatent extends ShiftedLatent {
   override dispose(): void {
     super.dispose();
     this.loc.dispose();
-    for (const f of this.weights) {
-      for (const l of f.hidden) tf.dispose([l.w, l.b, l.mask]);
-      tf.dispose([f.shift.w, f.shift.b, f.logScale.w, f.logScale.b, f.outMask]);
-    }
+    disposeFlows(this.weights);
   }
 }

@@ -14,6 +14,8 @@ import { positive } from '../constraints.js';
 import type { Fn } from '../messenger.js';
 import { getParamStore } from '../param_store.js';
 import { param } from '../runtime.js';
+import { AffineLatentTransform, type LatentTransform } from './latent_transform.js';
+import { cholesky } from '../../utils/linalg.js';
 import { AutoContinuous } from './continuous.js';
 import type { AutoGuideOptions } from './guide.js';
 import { LowRankNormal } from './latent.js';
@@ -70,6 +72,19 @@ export class AutoLowRankMultivariateNormal<A extends unknown[]> extends AutoCont
       return tf.sqrt(tf.add(tf.sum(tf.square(w), -1), tf.square(s)));
     });
     return { loc, scale };
+  }
+  /**
+   * `u = loc + L z` with `L L^T = W W^T + diag(s²)` (the Cholesky factor of the covariance, as
+   * NumPyro's `get_transform`; see `AutoContinuous.getTransform`).
+   */
+  override getTransform(): LatentTransform {
+    const loc = getParamStore().value(`${this.prefix}.loc`);
+    const l = tf.tidy(() => {
+      const w = getParamStore().value(`${this.prefix}.cov_factor`);
+      const s = getParamStore().value(`${this.prefix}.scale`);
+      return cholesky(tf.add(tf.matMul(w, w, false, true), tf.diag(tf.square(s))));
+    });
+    return new AffineLatentTransform(loc, l);
   }
   override getPosterior(): Distribution {
     const [loc, w, s] = ['loc', 'cov_factor', 'scale'].map((n) =>

@@ -15,6 +15,7 @@ import { lowerCholesky, trilMask } from '../constraints.js';
 import type { Fn } from '../messenger.js';
 import { getParamStore } from '../param_store.js';
 import { param } from '../runtime.js';
+import { AffineLatentTransform, type LatentTransform } from './latent_transform.js';
 import { AutoContinuous } from './continuous.js';
 import type { AutoGuideOptions } from './guide.js';
 import { ScaleTrilNormal } from './latent.js';
@@ -63,6 +64,14 @@ export class AutoMultivariateNormal<A extends unknown[]> extends AutoContinuous<
       const l = tf.mul(getParamStore().value(this.scaleTrilName), trilMask(this.latentDim));
       return tf.matMul(l, l, false, true);
     });
+  }
+  /** `u = loc + L z` (see `AutoContinuous.getTransform`). */
+  override getTransform(): LatentTransform {
+    const loc = getParamStore().value(`${this.prefix}.loc`);
+    const l = tf.tidy(() =>
+      tf.mul(getParamStore().value(this.scaleTrilName), trilMask(this.latentDim)),
+    );
+    return new AffineLatentTransform(loc, l);
   }
   override getPosterior(): Distribution {
     const loc = getParamStore().value(`${this.prefix}.loc`);

@@ -12,11 +12,12 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Distribution } from '../../distributions/distribution.js';
 import { Delta } from '../delta.js';
-import { ArgumentError } from '../../utils/errors.js';
+import { ArgumentError, NotDefinedError } from '../../utils/errors.js';
 import type { Fn } from '../messenger.js';
 import { sample } from '../runtime.js';
 import { AutoGuide, checkNumSamples, normalQuantiles, type AutoGuideOptions } from './guide.js';
 import type { LatentSpec } from './prototype.js';
+import type { LatentTransform } from './latent_transform.js';
 
 /** Slices of a flat latent vector, one per site: `[...lead, ...unconstrainedShape]` each. */
 export function unpackLatent(u: tf.Tensor, specs: LatentSpec[]): tf.Tensor[] {
@@ -67,7 +68,7 @@ export function plateAlignedShape(spec: LatentSpec, lead: readonly number[]): nu
 }
 
 /** Slices of a latent draw `[...B, D]` made inside batch plates, shaped by {@link plateAlignedShape}. */
-function unpackLatentInPlates(u: tf.Tensor, specs: LatentSpec[]): tf.Tensor[] {
+export function unpackLatentInPlates(u: tf.Tensor, specs: LatentSpec[]): tf.Tensor[] {
   const lead = u.shape.slice(0, u.rank - 1);
   const out: tf.Tensor[] = [];
   let offset = 0;
@@ -201,4 +202,31 @@ export abstract class AutoContinuous<A extends unknown[]> extends AutoGuide<A> {
    * copies of the parameters (`dispose()` it).
    */
   abstract getPosterior(): Distribution;
+
+  /**
+   * The guide as a map from a standard normal base, `u = T(z)`, `z ~ N(0, I_D)` (Pyro's
+   * `get_transform`; see `latent_transform.ts`), at the current parameter values (copies: a new
+   * transform, `dispose()` it). Implemented by `AutoDiagonalNormal`, `AutoMultivariateNormal`,
+   * `AutoLowRankMultivariateNormal` and `AutoIAFNormal`.
+   * @throws NotDefinedError for a guide without such a map (e.g. `AutoLaplaceApproximation`,
+   *   whose `laplaceApproximation()` is an `AutoMultivariateNormal`).
+   */
+  getTransform(): LatentTransform {
+    throw new NotDefinedError(
+      `${this.constructor.name}: no map from a standard normal base (getTransform); ` +
+        'use AutoDiagonalNormal, AutoMultivariateNormal, AutoLowRankMultivariateNormal or ' +
+        'AutoIAFNormal',
+    );
+  }
+
+  /**
+   * The latent vector's unconstrained slices by site, for a draw `u` of shape `[..., D]` made
+   * outside any plate (new tensors, `[..., ...unconstrainedShape]` each).
+   */
+  unpackLatent(u: tf.Tensor): Record<string, tf.Tensor> {
+    const parts = unpackLatent(u, this.specs);
+    const out: Record<string, tf.Tensor> = {};
+    this.specs.forEach((s, i) => (out[s.name] = parts[i] as tf.Tensor));
+    return out;
+  }
 }

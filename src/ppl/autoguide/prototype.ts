@@ -13,11 +13,12 @@ import * as tf from '@tensorflow/tfjs';
 import type { Bijector } from '../../bijectors/bijector.js';
 import type { Constraint } from '../../constraints/constraints.js';
 import { bijectTo } from '../../distributions/transform_to.js';
-import { ArgumentError } from '../../utils/errors.js';
+import type { Distribution } from '../../distributions/distribution.js';
+import { ArgumentError, NotDefinedError } from '../../utils/errors.js';
 import { block } from '../handlers/block.js';
 import { trace } from '../handlers/trace.js';
 import { Messenger, type Fn } from '../messenger.js';
-import type { Message, PlateFrame } from '../runtime.js';
+import { withUndrawableFallback, type Message, type PlateFrame } from '../runtime.js';
 import { keepCreated, lastTensorId } from '../keep.js';
 import {
   initSiteValue,
@@ -93,6 +94,26 @@ function isEnumSite(infer: Record<string, unknown>): boolean {
 }
 
 /**
+ * A prior draw of a site, or, for a distribution that cannot be drawn (an `ImproperUniform`, e.g.
+ * the auxiliary sites of `CircularReparam` and `SplitReparam`), its feasible point
+ * `bijectTo(support)(0)` (Pyro's `init_to_feasible` fallback).
+ */
+function priorDrawOrFeasible(fn: Distribution, seed: number | undefined): tf.Tensor {
+  try {
+    return fn.hasRsample ? fn.rsample([], seed) : fn.sample([], seed);
+  } catch (e) {
+    if (!(e instanceof NotDefinedError)) throw e;
+    return feasiblePoint(fn);
+  }
+}
+
+/** `bijectTo(support)(0)` at the distribution's batch and event shapes. */
+function feasiblePoint(fn: Distribution): tf.Tensor {
+  const b = bijectTo(fn.support);
+  return b.forward(tf.zeros(b.inverseShape([...fn.batchShape, ...fn.eventShape])));
+}
+
+/**
  * Gives each continuous latent site of the prototype run its initial (constrained) value as the
  * site is reached (Pyro's `InitMessenger`). The site's prior draw is made first, as the default
  * rule would: it is the value of `initToSample()`, what a user `initLoc` function receives, and it
@@ -111,7 +132,7 @@ class PrototypeInitMessenger extends Messenger {
     if (msg.type !== 'sample' || msg.isObserved || msg.value !== null || msg.fn === null) return;
     const fn = msg.fn;
     if (isEnumSite(msg.infer) || fn.support.isDiscrete) return;
-    const draw = fn.hasRsample ? fn.rsample([], msg.seed) : fn.sample([], msg.seed);
+    const draw = priorDrawOrFeasible(fn, msg.seed);
     const shape = [...draw.shape];
     let x: tf.Tensor;
     if (typeof this.initLoc === 'function') {
@@ -165,7 +186,10 @@ export function latentSpecs<A extends unknown[]>(
   const rng = (): number => (rngFn ??= makeRng())();
   const init = new PrototypeInitMessenger(initLoc, strategy, rng);
   const atInit = (...a: A): unknown => init.run(() => model(...a));
-  const tr = block(() => trace(atInit).getTrace(...args))();
+  // sites hidden from the guide by a block that cannot be drawn start at the feasible point too
+  const tr = withUndrawableFallback(feasiblePoint, () =>
+    block(() => trace(atInit).getTrace(...args))(),
+  );
   const specs: LatentSpec[] = [];
   try {
     for (const s of tr.latentSites()) {

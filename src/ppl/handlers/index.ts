@@ -27,11 +27,9 @@ export {
   inferConfig,
   InferConfigMessenger,
 } from './enum.js';
-export {
-  reparam,
-  ReparamMessenger,
-  LocScaleReparam,
-  TransformReparam,
-  type Reparam,
-  type ReparamMessage,
-} from './reparam.js';
+export { reparam, ReparamMessenger, type Reparam, type ReparamMessage } from './reparam.js';
+export { LocScaleReparam } from './reparam/loc_scale.js';
+export { TransformReparam } from './reparam/transform.js';
+export { CircularReparam } from './reparam/circular.js';
+export { SplitReparam } from './reparam/split.js';
+export { ProjectedNormalReparam } from './reparam/projected_normal.js';

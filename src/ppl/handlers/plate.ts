@@ -130,6 +130,10 @@ export class PlateMessenger extends Messenger {
   }
   override processMessage(msg: Message): void {
     if (msg.type !== 'sample') return;
+    // a site drawn once for the whole model inside a plate (Pyro's `block_plate`, e.g. the
+    // shared latent of NeuTraReparam): not broadcast, not scaled by this plate
+    const blocked = msg.infer._blockPlates;
+    if (Array.isArray(blocked) && blocked.includes(this.frame.name)) return;
     msg.cond = [this.frame, ...msg.cond];
     if (this.frame.subsampleSize !== this.frame.size) {
       msg.scale *= this.frame.size / this.frame.subsampleSize;

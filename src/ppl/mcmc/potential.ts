@@ -88,6 +88,16 @@ export function isDeterministicSite(msg: Message): boolean {
   return msg.type === 'sample' && msg.isObserved && msg.fn instanceof Delta;
 }
 
+/**
+ * Whether a trace site adds nothing to the log joint: a `deterministic` site, i.e. an observed
+ * point mass without a `logDensity`. A point mass carrying one (Pyro's `Delta(v, log_density)`,
+ * left by the reparameterizers that keep a site's density at its value, e.g. `CircularReparam`,
+ * `SplitReparam`, `NeuTraReparam`) is scored like any observed site.
+ */
+export function isUnscoredSite(msg: Message): boolean {
+  return isDeterministicSite(msg) && (msg.fn as Delta).logDensity === null;
+}
+
 /** Throw unless the latent site `msg` is continuous. */
 export function checkContinuous(msg: Message): void {
   const fn = msg.fn;
@@ -175,7 +185,7 @@ class UnconstrainedSubstitute extends Messenger {
     );
   }
   override postprocessMessage(msg: Message): void {
-    if (!this.withLogDet || msg.type !== 'sample' || isDeterministicSite(msg)) return;
+    if (!this.withLogDet || msg.type !== 'sample' || isUnscoredSite(msg)) return;
     if (this.enumerated) return; // the sites are scored by the contraction
     if (this.batch === undefined) {
       this.terms.push(siteLogProbSum(msg));
@@ -309,7 +319,7 @@ export class ModelPotential<A extends unknown[]> implements Potential {
   /** `log Σ_{z_d} p(...)` of an enumerated run's trace (structural errors name the model). */
   private contracted(tr: Trace, nest: number): tf.Tensor {
     try {
-      const g = enumFactorGraph(tr, nest, 'MCMC', (s) => !isDeterministicSite(s));
+      const g = enumFactorGraph(tr, nest, 'MCMC', (s) => !isUnscoredSite(s));
       return tf.add(g.rest, contractFactors(g.factors, g.vars, g.plates));
     } catch (e) {
       if (e instanceof ArgumentError && e.argument !== 'model') {
