@@ -10,6 +10,11 @@ import { distributions as D, ppl } from '../../src/index.js';
 import { handlerSeed } from '../../src/ppl/handlers/seed.js';
 import { expectNoLeak } from '../helpers.js';
 
+const LOG_2PI = Math.log(2 * Math.PI);
+const normalLogpdf = (x: number, m: number, s: number): number =>
+  -0.5 * LOG_2PI - Math.log(s) - (0.5 * (x - m) ** 2) / s ** 2;
+const num = (t: tf.Tensor): number => t.dataSync()[0] as number;
+
 afterEach(() => {
   ppl.clearParamStore();
   expect(ppl.HANDLER_STACK.length).toBe(0);
@@ -83,5 +88,130 @@ describe('seed through block (NumPyro`s test_block_seed)', () => {
     expect(tf.tidy(() => Array.from(ppl.seed(ppl.inferDiscrete(model), 4)().dataSync()))).toEqual(
       d,
     );
+  });
+});
+
+describe('lift with a stochastic function as the prior (Pyro`s callable prior)', () => {
+  /** Pyro's LiftHandlerTests guide: two Normal latents with four params. */
+  const guide = (): tf.Tensor => {
+    const loc1 = ppl.param('loc1', tf.tensor1d([0.3, -0.2]));
+    const scale1 = ppl.param('scale1', tf.ones([2]));
+    ppl.sample('latent1', new D.Normal(loc1, scale1));
+    const loc2 = ppl.param('loc2', tf.tensor1d([1, 2]));
+    const scale2 = ppl.param('scale2', tf.ones([2]));
+    return ppl.sample('latent2', new D.Normal(loc2, scale2));
+  };
+  /** Pyro's scale1_prior: exp of a standard normal of the param's shape. */
+  const scalePrior = (init: tf.Tensor | undefined, name: string): tf.Tensor =>
+    tf.exp(ppl.sample(`${name}_u`, new D.Normal(tf.zerosLike(init as tf.Tensor), 1)));
+  const locPrior = (init: tf.Tensor | undefined, name: string): tf.Tensor =>
+    ppl.sample(`${name}_u`, new D.Normal(tf.zerosLike(init as tf.Tensor), 1));
+
+  it('one function: the lifted sites are hidden, the function`s own sites are seen (test_splice)', () => {
+    expectNoLeak(() => {
+      const tr = ppl.trace(ppl.seed(ppl.lift(guide, scalePrior), 1)).getTrace();
+      const names = tr.sites().map((s) => s.name);
+      for (const p of ['loc1', 'scale1', 'loc2', 'scale2']) {
+        expect(names).not.toContain(p);
+        expect(names).toContain(`${p}_u`);
+      }
+      // latent2 ~ N(exp(loc2_u), exp(scale2_u)): the lifted values reach the model
+      const loc2 = tf.tidy(() => Array.from(tf.exp(tr.value('loc2_u')).dataSync()));
+      const sc2 = tf.tidy(() => Array.from(tf.exp(tr.value('scale2_u')).dataSync()));
+      const l2 = Array.from(tr.value('latent2').dataSync());
+      const ref =
+        [0, 1].reduce(
+          (a, i) =>
+            a +
+            normalLogpdf(l2[i] as number, loc2[i] as number, sc2[i] as number) +
+            normalLogpdf(Math.log(loc2[i] as number), 0, 1) +
+            normalLogpdf(Math.log(sc2[i] as number), 0, 1),
+          0,
+        ) +
+        tf.tidy(() =>
+          num(
+            new D.Normal(tf.exp(tr.value('loc1_u')), tf.exp(tr.value('scale1_u')))
+              .logProb(tr.value('latent1'))
+              .sum(),
+          ),
+        ) +
+        tf.tidy(() =>
+          num(
+            new D.Normal(0, 1).logProb(tf.concat([tr.value('loc1_u'), tr.value('scale1_u')])).sum(),
+          ),
+        );
+      expect(tf.tidy(() => num(tr.logProbSum()))).toBeCloseTo(ref, 4);
+      expect(ppl.getParamStore().names()).toEqual([]);
+      tr.dispose();
+    });
+  });
+
+  it('a record of functions: named params become sites holding the value, the rest stay params (test_unlifted_param)', () => {
+    expectNoLeak(() => {
+      const tr = ppl
+        .trace(ppl.seed(ppl.lift(guide, { loc1: locPrior, scale1: scalePrior }), 2))
+        .getTrace();
+      for (const p of ['loc1', 'scale1']) {
+        const s = tr.get(p);
+        expect(s?.type).toBe('sample');
+        expect(s?.infer['lifted']).toBe(true);
+        expect(tr.has(`${p}_u`)).toBe(true);
+      }
+      const scale1 = tf.exp(tr.value('scale1_u'));
+      expect(Array.from(tr.value('scale1').dataSync())).toEqual(Array.from(scale1.dataSync()));
+      scale1.dispose();
+      expect(tr.get('loc2')?.type).toBe('param');
+      expect(tr.get('scale2')?.type).toBe('param');
+      // the lifted sites add nothing to log p: only the functions' sites and the latents do
+      const ref = tf.tidy(
+        () =>
+          num(
+            new D.Normal(0, 1).logProb(tf.concat([tr.value('loc1_u'), tr.value('scale1_u')])).sum(),
+          ) +
+          num(
+            new D.Normal(tr.value('loc1'), tr.value('scale1')).logProb(tr.value('latent1')).sum(),
+          ) +
+          num(
+            new D.Normal(tr.value('loc2'), tr.value('scale2')).logProb(tr.value('latent2')).sum(),
+          ),
+      );
+      expect(tf.tidy(() => num(tr.logProbSum()))).toBeCloseTo(ref, 4);
+      tr.dispose();
+      ppl.clearParamStore();
+    });
+  });
+
+  it('gets the param`s initial value (a number, array, tensor or function); a repeated param is lifted once', () => {
+    const seen: number[][] = [];
+    const prior = (init: tf.Tensor | undefined): tf.Tensor => {
+      seen.push(init === undefined ? [] : Array.from(init.dataSync()));
+      return tf.add(init ?? 0, ppl.sample(`u${seen.length}`, new D.Normal(0, 1)));
+    };
+    const model = (): tf.Tensor => {
+      const a = ppl.param('a', 2);
+      const b = ppl.param('b', [1, 2]);
+      const c = ppl.param('c', () => tf.scalar(-1));
+      const a2 = ppl.param('a', 2);
+      return tf.concat([tf.stack([a, a2, c]), b]);
+    };
+    expectNoLeak(() => {
+      const out = tf.tidy(() => ppl.lift(model, prior)());
+      const v = Array.from(out.dataSync());
+      expect(seen).toEqual([[2], [1, 2], [-1]]);
+      expect(v[0]).toBe(v[1]);
+      return out;
+    });
+  });
+
+  it('refuses a function that returns no tensor, naming prior and the param, leaking nothing', () => {
+    const model = (): tf.Tensor => ppl.param('s', 1);
+    expectNoLeak(() => {
+      expect(() => ppl.lift(model, () => 3 as never)()).toThrow(
+        /^prior: lift: the prior function of param 's' returned number; expected a tensor/,
+      );
+      expect(() => ppl.lift(model, { s: 'x' as never })).toThrow(
+        /^prior: lift: param 's': expected a Distribution or a function, got string/,
+      );
+    });
   });
 });

@@ -4,7 +4,7 @@ export { replay, ReplayMessenger } from './replay.js';
 export { condition, ConditionMessenger } from './condition.js';
 export { intervene, InterveneMessenger } from './intervene.js';
 export { block, BlockMessenger, type BlockOptions } from './block.js';
-export { lift, LiftMessenger, type LiftPrior } from './lift.js';
+export { lift, LiftMessenger, type LiftPrior, type LiftFn } from './lift.js';
 export { uncondition, UnconditionMessenger } from './uncondition.js';
 export { seed, SeedMessenger } from './seed.js';
 export { scale, ScaleMessenger } from './scale.js';
