@@ -215,3 +215,41 @@ describe('lift with a stochastic function as the prior (Pyro`s callable prior)',
     });
   });
 });
+
+describe('uncondition of a deterministic site (Pyro: every observed site becomes latent)', () => {
+  it('makes it latent with wasObserved, keeping the value the model computes from the draws', () => {
+    const model = (y: tf.Tensor): tf.Tensor => {
+      const z = ppl.sample('z', new D.Normal(0, 1));
+      const d = ppl.deterministic('d', tf.mul(z, 2));
+      ppl.sample('y', new D.Normal(d, 1), { obs: y });
+      return d;
+    };
+    expectNoLeak(() => {
+      const y = tf.scalar(0.5);
+      const tr = ppl
+        .trace(ppl.seed(ppl.uncondition(ppl.condition(model, { z: 5 })), 1))
+        .getTrace(y);
+      const d = tr.get('d');
+      // before: d stayed observed
+      expect(d?.isObserved).toBe(false);
+      expect(d?.infer['wasObserved']).toBe(true);
+      expect(d?.infer['deterministic']).toBe(true);
+      expect(num(d?.infer['obs'] as tf.Tensor)).toBeCloseTo(2 * num(tr.value('z')), 5);
+      expect(num(tr.value('z'))).not.toBe(5);
+      expect(num(tr.value('d'))).toBeCloseTo(2 * num(tr.value('z')), 5);
+      expect(tr.get('y')?.isObserved).toBe(false);
+      // log p: z and y only (a deterministic site has log-density 0)
+      const ref =
+        normalLogpdf(num(tr.value('z')), 0, 1) +
+        normalLogpdf(num(tr.value('y')), num(tr.value('d')), 1);
+      expect(tf.tidy(() => num(tr.logProbSum()))).toBeCloseTo(ref, 4);
+      // Predictive still returns it as a deterministic site
+      const pred = new ppl.Predictive(ppl.uncondition(model), { numSamples: 3 });
+      const out = pred.call(y);
+      expect(Object.keys(out).sort()).toEqual(['d', 'y', 'z']);
+      tf.dispose(Object.values(out));
+      tr.dispose();
+      y.dispose();
+    });
+  });
+});
