@@ -253,3 +253,29 @@ describe('uncondition of a deterministic site (Pyro: every observed site becomes
     });
   });
 });
+
+describe('substitute: the sites it sets (between Pyro`s params-only and NumPyro`s every site)', () => {
+  it('sets params and latent sites; observed, deterministic and subsample sites keep their values', () => {
+    const model = (): void => {
+      const p = ppl.param('p', 1);
+      const z = ppl.sample('z', new D.Normal(p, 1));
+      ppl.deterministic('d', tf.mul(z, 2));
+      ppl.plate('n', 4, { subsampleSize: 2 }, () =>
+        ppl.sample('y', new D.Normal(z, 1), { obs: tf.tensor1d([0.5, 0.5]) }),
+      );
+    };
+    expectNoLeak(() => {
+      const data = { p: 3, z: 2.5, d: 9, y: [7, 7], n: [0, 1] };
+      const tr = ppl.trace(ppl.seed(ppl.substitute(model, data), 0)).getTrace();
+      expect(num(tr.value('p'))).toBe(3);
+      expect(num(tr.value('z'))).toBe(2.5);
+      expect(num(tr.value('d'))).toBe(5);
+      expect(Array.from(tr.value('y').dataSync())).toEqual([0.5, 0.5]);
+      const free = ppl.trace(ppl.seed(ppl.substitute(model, { p: 3, z: 2.5 }), 0)).getTrace();
+      expect(Array.from(tr.value('n').dataSync())).toEqual(Array.from(free.value('n').dataSync()));
+      free.dispose();
+      tr.dispose();
+      ppl.clearParamStore();
+    });
+  });
+});
