@@ -77,6 +77,10 @@ export class BlockMessenger extends Messenger {
     else if (exposeFn !== undefined) this.hidden = (msg) => !exposeFn(msg);
     else this.hidden = listHideFn(o);
   }
+  /** Whether this block hides `msg` from the handlers outside it. */
+  hides(msg: Message): boolean {
+    return this.hidden(msg);
+  }
   override processMessage(msg: Message): void {
     if (!this.hidden(msg)) return;
     msg.stop = true;

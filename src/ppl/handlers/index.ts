@@ -35,3 +35,16 @@ export {
   type Reparam,
   type ReparamMessage,
 } from './reparam.js';
+export { escape, EscapeMessenger, NonlocalExit, discreteEscape, allEscape } from './escape.js';
+export {
+  queue,
+  TraceQueue,
+  enumExtend,
+  iterDiscreteTraces,
+  iterDiscreteEscape,
+  iterDiscreteExtend,
+  type PartialTraceQueue,
+  type ExtendFn,
+  type QueueOptions,
+} from './queue.js';
+export { equalize, EqualizeMessenger, type EqualizeOptions } from './equalize.js';

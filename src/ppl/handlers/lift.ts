@@ -63,6 +63,9 @@ export class LiftMessenger extends Messenger {
     this.cache = new Map();
     this.hits = new Set();
   }
+  override reset(): void {
+    this.enter();
+  }
   override processMessage(msg: Message): void {
     if (msg.type !== 'param') return;
     const p = this.prior;
