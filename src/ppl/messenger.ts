@@ -23,6 +23,11 @@ export class Messenger implements Handler {
   protected enter(): void {}
   /** Hook run before the handler is popped. */
   protected exit(): void {}
+  /**
+   * Forget what this run recorded so far (Pyro's `_reset`): called by
+   * `NonlocalExit.resetStack()` when `queue` runs the model again after an escape.
+   */
+  reset(): void {}
 
   /** Run `fn` with this handler on the stack. */
   run<R>(fn: () => R): R {

@@ -80,6 +80,11 @@ export interface Message {
   subsampleSize: number;
   /** Free-form annotations for inference algorithms (e.g. `{enumerate: ...}`), as Pyro's `infer`. */
   infer: Record<string, unknown>;
+  /**
+   * Called with the message once every handler has post-processed it (Pyro's `continuation`):
+   * how `escape` leaves the run at a site, by throwing from here.
+   */
+  continuation?: (msg: Message) => void;
 }
 
 /** What a handler overrides: both hooks do nothing by default. */
@@ -116,7 +121,7 @@ export function makeMessage(fields: Partial<Message> & Pick<Message, 'type' | 'n
 /**
  * Run a message through the stack: `processMessage` from the innermost handler outwards (until
  * one sets `stop`), then the default rule, then `postprocessMessage` from the handler where the
- * message stopped back inwards.
+ * message stopped back inwards, then the message's `continuation`, if any.
  *
  * @internal (an implementation detail of the handlers; use the handler functions)
  */
@@ -133,6 +138,7 @@ export function applyStack(msg: Message): Message {
   for (let i = pointer; i < HANDLER_STACK.length; i++) {
     (HANDLER_STACK[i] as Handler).postprocessMessage(msg);
   }
+  msg.continuation?.(msg);
   return msg;
 }
 

@@ -195,6 +195,8 @@ export class Trace {
       if (s.mask instanceof tf.Tensor) visit(s.mask);
       visit(s.scaleTensor);
       if (s.fn !== null) walk(s.fn, 0);
+      // e.g. `uncondition`'s `infer.obs`: the value the site had before
+      for (const v of Object.values(s.infer)) visit(v);
     }
   }
 

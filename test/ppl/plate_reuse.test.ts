@@ -96,6 +96,17 @@ describe('a vector-valued draw inside a plate without toEvent', () => {
       ppl.plate('groups', 4, { dim: -2 }, () => ppl.sample('w', new D.Normal(tf.zeros([2, 3]), 1)));
     };
     expect(() => ppl.trace(twoDims).getTrace()).toThrow(/\.toEvent\(2\)/);
+    // nested plates, a at dim -1 (3) and b at dim -2 (4), and a draw of batch [3,4,5]: the
+    // k to declare is 2 (batch [3]), not -dim of the first plate that fails (before: .toEvent(1),
+    // which leaves [3,4], still failing); the plates' own batch shape is the alternative
+    const nested = (): void => {
+      ppl.plate('a', 3, () =>
+        ppl.plate('b', 4, () => ppl.sample('x', new D.Normal(tf.zeros([3, 4, 5]), 1))),
+      );
+    };
+    expect(() => ppl.trace(nested).getTrace()).toThrow(
+      /^x: .*inside plate 'a' \(size 3 at dim -1\).*\.toEvent\(2\), Pyro's \.to_event\(2\), leaving the batch shape \[3\]; else give it the batch shape \[4,3\] of its plates\)$/,
+    );
     // options after the body were dropped silently (the plate ran at dim -1)
     const misordered = (): void => {
       ppl.plate('groups', 4, () => ppl.sample('w', new D.Normal(0, 1)), { dim: -2 } as never);

@@ -1,12 +1,15 @@
 /**
  * `block`: hide sites from the handlers outside it (Pyro's `BlockMessenger`). A hidden message
- * stops on its way in, so outer handlers (e.g. an outer `trace`) never see it.
+ * stops on its way in, so outer handlers (e.g. an outer `trace`) never see it. The seed stream of
+ * an outer `seed` is not hidden (NumPyro's `block`): a hidden site without a value still draws
+ * the outer handler's next seed, so `seed(block(f), s)` draws what `block(seed(f, s))` does.
  */
 import { ArgumentError } from '../../utils/errors.js';
 import { checkOptionKeys } from '../../utils/options.js';
 import { Messenger, wrapWith, type Fn } from '../messenger.js';
 import { checkStringList } from './handler_args.js';
-import type { Message, SiteType } from '../runtime.js';
+import { seedBelow } from './seed.js';
+import { HANDLER_STACK, type Message, type SiteType } from '../runtime.js';
 
 /**
  * Options of {@link block} (Pyro's `block(hide_fn, expose_fn, hide_all, expose_all, hide, expose,
@@ -74,8 +77,17 @@ export class BlockMessenger extends Messenger {
     else if (exposeFn !== undefined) this.hidden = (msg) => !exposeFn(msg);
     else this.hidden = listHideFn(o);
   }
+  /** Whether this block hides `msg` from the handlers outside it. */
+  hides(msg: Message): boolean {
+    return this.hidden(msg);
+  }
   override processMessage(msg: Message): void {
-    if (this.hidden(msg)) msg.stop = true;
+    if (!this.hidden(msg)) return;
+    msg.stop = true;
+    // the seed handlers outside still seed it (NumPyro's block: `prng_key()` is never hidden)
+    if (msg.type !== 'param' && msg.value === null && msg.seed === undefined) {
+      msg.seed = seedBelow(HANDLER_STACK.lastIndexOf(this));
+    }
   }
 }
 
@@ -96,6 +108,10 @@ function common(
  *
  * so `{hide: ['z'], hideTypes: ['param']}` hides `z` and every param, `{exposeTypes: ['sample'],
  * hide: ['z']}` every param and `z`. `hideFn` or `exposeFn` (only one) replaces the lists.
+ *
+ * Seeding goes through `block` (NumPyro's, since numpyro#1957): a hidden sample or subsample site
+ * without a value takes the next seed of the innermost `seed` outside the block, in run order,
+ * so `seed(block(fn, o), s)` and `block(seed(fn, s), o)` draw the same values.
  *
  * @throws ArgumentError naming the option: not a list of strings / function / boolean, both
  *   `hideFn` and `exposeFn`, `hideAll` and `exposeAll` both true, or a name or type both hidden

@@ -4,7 +4,7 @@ export { replay, ReplayMessenger } from './replay.js';
 export { condition, ConditionMessenger } from './condition.js';
 export { intervene, InterveneMessenger } from './intervene.js';
 export { block, BlockMessenger, type BlockOptions } from './block.js';
-export { lift, LiftMessenger, type LiftPrior } from './lift.js';
+export { lift, LiftMessenger, type LiftPrior, type LiftFn } from './lift.js';
 export { uncondition, UnconditionMessenger } from './uncondition.js';
 export { seed, SeedMessenger } from './seed.js';
 export { scale, ScaleMessenger } from './scale.js';
@@ -33,3 +33,16 @@ export { TransformReparam } from './reparam/transform.js';
 export { CircularReparam } from './reparam/circular.js';
 export { SplitReparam } from './reparam/split.js';
 export { ProjectedNormalReparam } from './reparam/projected_normal.js';
+export { escape, EscapeMessenger, NonlocalExit, discreteEscape, allEscape } from './escape.js';
+export {
+  queue,
+  TraceQueue,
+  enumExtend,
+  iterDiscreteTraces,
+  iterDiscreteEscape,
+  iterDiscreteExtend,
+  type PartialTraceQueue,
+  type ExtendFn,
+  type QueueOptions,
+} from './queue.js';
+export { equalize, EqualizeMessenger, type EqualizeOptions } from './equalize.js';

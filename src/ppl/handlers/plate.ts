@@ -95,17 +95,43 @@ export function plateBatchShape(msg: Message, batchShape: readonly number[]): nu
     const have =
       at >= rank - batchShape.length ? (batchShape[at - rank + batchShape.length] as number) : 1;
     if (have !== 1 && have !== f.subsampleSize) {
+      const k = eventDimsThatFit(msg.cond, batchShape);
+      const plates = platesShape(msg.cond);
       throw new ArgumentError(
         msg.name,
         `sample site '${msg.name}' inside plate '${f.name}' (size ${f.subsampleSize} at dim ` +
           `${f.dim}): its batch shape [${batchShape.join(',')}] has size ${have} at that dim; ` +
-          `expected 1 or ${f.subsampleSize} (if its rightmost ${-f.dim} dim(s) are one ` +
-          `vector-valued draw, declare them an event: .toEvent(${-f.dim}), Pyro's .to_event)`,
+          `expected 1 or ${f.subsampleSize} (if its rightmost ${k} dim(s) are one vector-valued ` +
+          `draw, declare them an event: .toEvent(${k}), Pyro's .to_event(${k}), leaving the ` +
+          `batch shape [${batchShape.slice(0, batchShape.length - k).join(',')}]; else give it ` +
+          `the batch shape [${plates.join(',')}] of its plates)`,
       );
     }
     target[at] = f.subsampleSize;
   }
   return target;
+}
+
+/** The batch shape of a site's plates: each plate's size at its dim, 1 elsewhere. */
+function platesShape(cond: readonly PlateFrame[]): number[] {
+  const rank = Math.max(0, ...cond.map((f) => -f.dim));
+  const shape = new Array<number>(rank).fill(1);
+  for (const f of cond) shape[rank + f.dim] = f.subsampleSize;
+  return shape;
+}
+
+/**
+ * The fewest rightmost batch dims `k` that, declared an event (`.toEvent(k)`), leave a batch shape
+ * of plate dims only: each of its dims of size other than 1 at a plate's dim, of that plate's size
+ * (Pyro's convention, which enumeration needs). `k = batchShape.length` always qualifies.
+ */
+function eventDimsThatFit(cond: readonly PlateFrame[], batchShape: readonly number[]): number {
+  const size = new Map(cond.map((f) => [f.dim, f.subsampleSize]));
+  for (let k = 1; k < batchShape.length; k++) {
+    const batch = batchShape.slice(0, batchShape.length - k);
+    if (batch.every((n, i) => n === 1 || size.get(i - batch.length) === n)) return k;
+  }
+  return batchShape.length;
 }
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {

@@ -18,7 +18,8 @@ export class SeedMessenger extends Messenger {
     this.rng = makeRng(this.rngSeed);
   }
   override processMessage(msg: Message): void {
-    if (msg.type === 'param' || msg.value !== null) return;
+    // a seed set by an inner handler stays (NumPyro's seed keeps a site's `rng_key`)
+    if (msg.type === 'param' || msg.value !== null || msg.seed !== undefined) return;
     msg.seed = this.next();
   }
   /** The next seed of this handler's stream (what the next unvalued site would get). */
@@ -32,9 +33,24 @@ export class SeedMessenger extends Messenger {
  * how an inference routine that runs the model internally, hidden from the outer handlers (e.g.
  * `inferDiscrete`), draws its randomness from the caller's `seed` stream, as NumPyro's
  * `infer_discrete` takes its `rng_key` from the enclosing `seed`.
+ *
+ * `block` does not hide the seed stream: this is NumPyro's `prng_key()` message, which its
+ * `block` always lets through (numpyro#1957), so `seed(block(f))` and `block(seed(f))` give the
+ * same draws (see {@link seedBelow}). Pyro's `seed` sets the global torch RNG, which no handler
+ * hides either.
  */
 export function handlerSeed(): number | undefined {
-  for (let i = HANDLER_STACK.length - 1; i >= 0; i--) {
+  return seedBelow(HANDLER_STACK.length);
+}
+
+/**
+ * The next seed of the innermost {@link seed} handler below stack position `at` (the handlers
+ * outside the one at `at`), or `undefined`: what `block` gives a message it hides, since the
+ * seed handler outside it will not see the message (NumPyro's `block` fetches the key of a hidden
+ * sample or plate site with `prng_key()`). @internal
+ */
+export function seedBelow(at: number): number | undefined {
+  for (let i = Math.min(at, HANDLER_STACK.length) - 1; i >= 0; i--) {
     const h = HANDLER_STACK[i];
     if (h instanceof SeedMessenger) return h.next();
   }

@@ -1,6 +1,7 @@
 /**
- * `substitute`: give param (and latent sample) sites fixed values (NumPyro's `substitute`), e.g.
- * to evaluate a model at chosen parameters without touching the parameter store.
+ * `substitute`: give param (and latent sample) sites fixed values (NumPyro's `substitute`; Pyro's
+ * sets params only), e.g. to evaluate a model at chosen parameters without touching the
+ * parameter store. Observed sites keep their data, unlike NumPyro's (see {@link substitute}).
  */
 import * as tf from '@tensorflow/tfjs';
 import { Messenger, wrapWith, type Fn } from '../messenger.js';
@@ -37,6 +38,19 @@ export class SubstituteMessenger extends Messenger {
  * from a function of each site's message (NumPyro's `substitute(fn, substitute_fn=...)`)
  * returning the value, or `undefined`/`null` to leave the site alone. Observed sites keep their
  * data (use `condition` to change it).
+ *
+ * Which sites are set differs between Pyro and NumPyro, and this handler lies between them:
+ *
+ * | site | Pyro `poutine.substitute` | NumPyro `handlers.substitute` | here |
+ * |---|---|---|---|
+ * | `param` | set | set | set |
+ * | latent `sample` | kept | set | set |
+ * | observed `sample` (`obs`, `condition`) | kept | value replaced, still observed and scored | kept |
+ * | `deterministic` | kept | set | kept (an observed site) |
+ * | plate subsample indices | kept | set | kept (use `replay`) |
+ *
+ * So a NumPyro program that substitutes data must use `condition` here, and one that substitutes
+ * a plate's members must `replay` a trace holding them.
  *
  * @throws ArgumentError naming `data` (and the site) for a value that is not a live numeric
  *   tensor or numeric array: at the call for a record, when the site is reached for a function.

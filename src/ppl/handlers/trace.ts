@@ -25,6 +25,11 @@ export class TraceMessenger extends Messenger {
   constructor(private readonly paramOnly = false) {
     super();
   }
+  /** Empty the trace (Pyro's `TraceMessenger._reset`), for `queue`'s next run. */
+  override reset(): void {
+    this.trace.nodes.clear();
+    this.frames.clear();
+  }
   override processMessage(msg: Message): void {
     if (msg.type !== 'subsample') return;
     const prev = this.trace.get(msg.name);

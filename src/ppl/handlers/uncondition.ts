@@ -9,8 +9,6 @@ import type { Message } from '../runtime.js';
 export class UnconditionMessenger extends Messenger {
   override processMessage(msg: Message): void {
     if (msg.type !== 'sample' || !msg.isObserved) return;
-    // a deterministic site is a computed value, not data: it stays as it is
-    if (msg.infer['deterministic'] === true) return;
     msg.infer = { ...msg.infer, wasObserved: true, obs: msg.value };
     msg.isObserved = false;
     msg.value = null;
@@ -19,10 +17,13 @@ export class UnconditionMessenger extends Messenger {
 }
 
 /**
- * Draw the observed sample sites of `fn` (given by `obs`, or by a `condition` inside this handler)
- * from their distributions, as latent sites; the observed value is kept in the site's
- * `infer.obs` (and `infer.wasObserved` is true). `deterministic` sites are left as they are.
- * A `condition` outside `uncondition` observes them again.
+ * Draw every observed sample site of `fn` (given by `obs`, or by a `condition` inside this
+ * handler) from its distribution, as a latent site; the observed value is kept in the site's
+ * `infer.obs` (and `infer.wasObserved` is true). As Pyro's, this includes `deterministic` sites
+ * (observed point masses `Delta(v).mask(false)`): they become latent, are drawn from their point
+ * mass, so they keep the value `v` the model computed (now of the unconditioned draws), and keep
+ * `infer.deterministic`, by which `Predictive` and the log-likelihoods still recognize them. A
+ * `condition` outside `uncondition` observes the sites again.
  *
  * $$y \sim p(y \mid z) \text{ instead of } \log p(y = y_{\text{obs}} \mid z)$$
  *

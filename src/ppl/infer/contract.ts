@@ -194,7 +194,7 @@ function eliminate(
   };
   for (const { ordinal, factor } of factors) at(ordinal).fs.push(factor);
   at(new Set());
-  const varOrds = [new Set<string>(), ...vars.map((v) => v.ordinal)];
+  const varOrd = new Map(vars.map((v) => [v.label, v.ordinal]));
   let total: tf.Tensor = tf.scalar(0);
   const done = new Set<string>();
   for (;;) {
@@ -229,17 +229,20 @@ function eliminate(
       }
       continue;
     }
-    // parent: the largest ordinal of an enumerated variable (or the root) strictly inside ord
-    let parent = new Set<string>();
-    for (const o of varOrds) {
-      if (o.size < ord.size && [...o].every((p) => ord.has(p)) && o.size > parent.size) parent = o;
-    }
-    const drop = [...ord].filter((p) => !parent.has(p));
-    const up = at(parent);
-    if (done.has(key(parent))) {
-      throw new ArgumentError('model', 'plates nest inconsistently around enumerated sites');
-    }
     for (let f of fs) {
+      // parent (Pyro's `_contract_component`): the union of the plates of the variables the
+      // factor still holds; the plates of ord outside it are product-reduced here
+      const parent = new Set<string>();
+      for (const d of f.dims) for (const p of varOrd.get(d) ?? []) parent.add(p);
+      if ([...parent].some((p) => !ord.has(p))) {
+        throw new ArgumentError('model', 'plates nest inconsistently around enumerated sites');
+      }
+      if (parent.size === ord.size) throw notATree(ord, f, varOrd);
+      const drop = [...ord].filter((p) => !parent.has(p));
+      const up = at(parent);
+      if (done.has(key(parent))) {
+        throw new ArgumentError('model', 'plates nest inconsistently around enumerated sites');
+      }
       for (const p of drop) {
         const scale = plates.get(`p:${p}`)?.scale ?? 1;
         if (f.dims.includes(`p:${p}`)) f = reduceLabel(f, `p:${p}`, 'sum', scale);
@@ -250,6 +253,32 @@ function eliminate(
     }
   }
   return total;
+}
+
+/**
+ * Pyro's `_check_tree_structure` error: factor `f` of ordinal `ord` still holds variables of
+ * plates that together make up `ord`, none containing the others, so no plate of `ord` can be
+ * reduced before the variables are eliminated (a product over a plate would mix them).
+ */
+function notATree(
+  ord: ReadonlySet<string>,
+  f: LabeledFactor,
+  varOrd: ReadonlyMap<string, ReadonlySet<string>>,
+): ArgumentError {
+  const held = f.dims
+    .filter((d) => varOrd.has(d))
+    .map((d) => {
+      const ps = [...(varOrd.get(d) ?? [])];
+      return `'${d.replace(/^e:/, '')}' (plate${ps.length === 1 ? '' : 's'} ${ps.join(', ')})`;
+    });
+  return new ArgumentError(
+    'model',
+    `expected tree-structured plate nesting, but found dependencies on independent plates ` +
+      `[${[...ord].join(', ')}]: a factor in those plates couples the enumerated sites ` +
+      `${held.join(', ')}, whose plates do not nest one inside another (Pyro's message). Try ` +
+      'converting one of the vectorized plates to a sequential plate (a loop over its members, ' +
+      'each site named by member; beware exponential cost in the size of the sequence)',
+  );
 }
 
 /** The sum of the factors holding `keep` at its ordinal; none may be waiting elsewhere. */
