@@ -168,6 +168,11 @@ export {
   type HMCOptions,
   type InitStrategy,
   type Potential,
+  HMCGibbs,
+  DiscreteHMCGibbs,
+  type HMCGibbsOptions,
+  type DiscreteHMCGibbsOptions,
+  type GibbsFn,
 } from './mcmc/index.js';
 export * as mcmc from './mcmc/index.js';
 export * as stats from './stats/index.js';
