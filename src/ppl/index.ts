@@ -173,6 +173,8 @@ export {
   type HMCGibbsOptions,
   type DiscreteHMCGibbsOptions,
   type GibbsFn,
+  MixedHMC,
+  type MixedHMCOptions,
 } from './mcmc/index.js';
 export * as mcmc from './mcmc/index.js';
 export * as stats from './stats/index.js';

@@ -114,10 +114,15 @@ export class DiscreteHMCGibbs extends HMCGibbs {
     this.modified = booleanOption(options.modified, 'modified', false);
   }
 
+  /** The kernel's name in messages. */
+  protected get who(): string {
+    return 'DiscreteHMCGibbs';
+  }
+
   protected override selection(): GibbsSelection {
     return this.gibbsSites === undefined
-      ? { kind: 'discrete', who: 'DiscreteHMCGibbs' }
-      : { kind: 'discrete', names: this.gibbsSites, who: 'DiscreteHMCGibbs' };
+      ? { kind: 'discrete', who: this.who }
+      : { kind: 'discrete', names: this.gibbsSites, who: this.who };
   }
 
   override gibbsOptions(): Record<string, unknown> {
@@ -132,10 +137,7 @@ export class DiscreteHMCGibbs extends HMCGibbs {
     pe: number,
     rng: ChainRng,
   ): Float64Array {
-    const elems: [GibbsSite, number][] = [];
-    for (const s of t.gibbsSites) {
-      for (let b = s.offset; b < s.offset + s.size; b += s.eventSize) elems.push([s, b]);
-    }
+    const elems = discreteElements(t);
     for (let i = elems.length - 1; i > 0; i--) {
       const j = Math.floor(rng.uniform() * (i + 1));
       const tmp = elems[i] as [GibbsSite, number];
@@ -145,50 +147,79 @@ export class DiscreteHMCGibbs extends HMCGibbs {
     const z = zg.slice();
     let u0 = pe;
     for (const [site, base] of elems) {
-      const K = site.numValues;
-      if (K < 2) continue;
-      const e = site.eventSize;
-      const sup = site.support as Float64Array;
-      const k0 = currentIndex(site, z, base);
-      const saved = z.slice(base, base + e);
-      const energyAt = (k: number): number => {
-        z.set(sup.subarray(k * e, (k + 1) * e), base);
-        const u = t.energy(zh, z);
-        z.set(saved, base);
-        return Number.isNaN(u) ? Infinity : u;
-      };
-      let k: number;
-      let uk: number;
-      let logAccept: number;
-      if (this.randomWalk) {
-        if (this.modified && k0 >= 0) {
-          const r = Math.floor(rng.uniform() * (K - 1));
-          k = r >= k0 ? r + 1 : r;
-        } else {
-          k = Math.floor(rng.uniform() * K);
-        }
-        uk = k === k0 ? u0 : energyAt(k);
-        logAccept = u0 - uk;
-      } else {
-        const logits = new Float64Array(K);
-        for (let j = 0; j < K; j++) logits[j] = j === k0 ? -u0 : -energyAt(j);
-        if (this.modified && k0 >= 0) {
-          k = drawLogits(logits, k0, rng);
-          if (k < 0) continue;
-          logAccept = logSumExp(logits, k0) - logSumExp(logits, k);
-        } else {
-          k = drawLogits(logits, -1, rng);
-          if (k < 0) continue;
-          logAccept = 0;
-        }
-        uk = -(logits[k] as number);
-      }
-      const accept = logAccept >= 0 || rng.uniform() < Math.exp(logAccept);
-      if (accept && Number.isFinite(uk)) {
-        z.set(sup.subarray(k * e, (k + 1) * e), base);
-        u0 = uk;
+      const prop = this.propose(t, zh, z, u0, site, base, rng);
+      if (prop === null) continue;
+      if (prop.logAccept >= 0 || rng.uniform() < Math.exp(prop.logAccept)) {
+        z.set(prop.value, base);
+        u0 = prop.energy;
       }
     }
     return z;
   }
+
+  /**
+   * A proposal for the element at `base` of `site` (the Gibbs values `z`, `U = u0` there): the
+   * proposed value, its energy and the log acceptance ratio (0 for a Gibbs draw); `null` when
+   * there is nothing to propose (a support of one value, or no finite alternative).
+   * @internal
+   */
+  propose(
+    t: GibbsTarget,
+    zh: Float64Array,
+    z: Float64Array,
+    u0: number,
+    site: GibbsSite,
+    base: number,
+    rng: ChainRng,
+  ): { value: Float64Array; energy: number; logAccept: number } | null {
+    const K = site.numValues;
+    if (K < 2) return null;
+    const e = site.eventSize;
+    const sup = site.support as Float64Array;
+    const k0 = currentIndex(site, z, base);
+    const saved = z.slice(base, base + e);
+    const energyAt = (k: number): number => {
+      z.set(sup.subarray(k * e, (k + 1) * e), base);
+      const u = t.energy(zh, z);
+      z.set(saved, base);
+      return Number.isNaN(u) ? Infinity : u;
+    };
+    let k: number;
+    let uk: number;
+    let logAccept: number;
+    if (this.randomWalk) {
+      if (this.modified && k0 >= 0) {
+        const r = Math.floor(rng.uniform() * (K - 1));
+        k = r >= k0 ? r + 1 : r;
+      } else {
+        k = Math.floor(rng.uniform() * K);
+      }
+      uk = k === k0 ? u0 : energyAt(k);
+      logAccept = u0 - uk;
+    } else {
+      const logits = new Float64Array(K);
+      for (let j = 0; j < K; j++) logits[j] = j === k0 ? -u0 : -energyAt(j);
+      if (this.modified && k0 >= 0) {
+        k = drawLogits(logits, k0, rng);
+        if (k < 0) return null;
+        logAccept = logSumExp(logits, k0) - logSumExp(logits, k);
+      } else {
+        k = drawLogits(logits, -1, rng);
+        if (k < 0) return null;
+        logAccept = 0;
+      }
+      uk = -(logits[k] as number);
+    }
+    if (!Number.isFinite(uk)) return null;
+    return { value: sup.slice(k * e, (k + 1) * e), energy: uk, logAccept };
+  }
+}
+
+/** Every element of every discrete Gibbs site: `[site, first index in the Gibbs values]`. */
+export function discreteElements(t: GibbsTarget): [GibbsSite, number][] {
+  const out: [GibbsSite, number][] = [];
+  for (const s of t.gibbsSites) {
+    for (let b = s.offset; b < s.offset + s.size; b += s.eventSize) out.push([s, b]);
+  }
+  return out;
 }

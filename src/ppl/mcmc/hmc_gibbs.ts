@@ -199,7 +199,17 @@ export class HMCGibbs extends HamiltonianKernel {
 
   /** A chain at the extended position `x0 = [z_h, z_g]`. */
   override chain(x0: Float64Array, numWarmup: number, rng: ChainRng): ChainSampler {
-    return new GibbsChainSampler(this, this.opts, x0, numWarmup, rng, this.requireTarget());
+    return this.sampler(x0, numWarmup, rng, this.requireTarget());
+  }
+
+  /** A chain's sampler (`MixedHMC` has its own). @internal */
+  protected sampler(
+    x0: Float64Array,
+    numWarmup: number,
+    rng: ChainRng,
+    t: GibbsTarget,
+  ): GibbsChainSampler {
+    return new GibbsChainSampler(this, this.opts, x0, numWarmup, rng, t);
   }
 
   /** A chain continuing from `state` (with its Gibbs values, `state.gibbs`). */
@@ -216,14 +226,7 @@ export class HMCGibbs extends HamiltonianKernel {
     const x0 = new Float64Array(t.dim);
     x0.set(state.q);
     x0.set(g, state.q.length);
-    const s = new GibbsChainSampler(
-      this,
-      this.opts,
-      x0,
-      state.numWarmup,
-      ChainRng.fromState(state.rng),
-      t,
-    );
+    const s = this.sampler(x0, state.numWarmup, ChainRng.fromState(state.rng), t);
     s.restore(state);
     return s;
   }
@@ -291,36 +294,42 @@ export class HMCGibbs extends HamiltonianKernel {
   }
 }
 
-/** One chain of a Gibbs kernel: the inner kernel's chain over `z_h` plus the Gibbs values. */
-class GibbsChainSampler extends ChainSampler {
+/**
+ * One chain of a Gibbs kernel: the inner kernel's chain over `z_h` plus the Gibbs values.
+ * @internal
+ */
+export class GibbsChainSampler extends ChainSampler {
   /** The Gibbs sites' current values. */
   gibbs: Float64Array;
 
   constructor(
-    private readonly gk: HMCGibbs,
+    protected readonly gk: HMCGibbs,
     opts: ConstructorParameters<typeof ChainSampler>[1],
     x0: Float64Array,
     numWarmup: number,
     rng: ChainRng,
-    private readonly target: GibbsTarget,
+    protected readonly target: GibbsTarget,
   ) {
     super(gk, opts, x0.slice(0, target.hmcDim), numWarmup, rng);
     this.gibbs = x0.slice(target.hmcDim);
   }
 
-  /** `[zh, gibbs]`. */
-  private extend(zh: Float64Array): Float64Array {
-    const x = new Float64Array(zh.length + this.gibbs.length);
+  /** `[zh, zg]` (`zg` the chain's Gibbs values unless given). */
+  protected extend(zh: Float64Array, zg: Float64Array = this.gibbs): Float64Array {
+    const x = new Float64Array(zh.length + zg.length);
     x.set(zh);
-    x.set(this.gibbs, zh.length);
+    x.set(zg, zh.length);
     return x;
   }
 
-  /** The inner requests over `z_h`, asked at `[z_h, z_g]` (the gradient cut back to `z_h`). */
-  private *extended<T>(gen: PotentialRequests<T>): PotentialRequests<T> {
+  /**
+   * The requests over `z_h` of `gen`, asked at `[z_h, z_g]` (the gradient cut back to `z_h`;
+   * `zg` the chain's Gibbs values unless given).
+   */
+  protected *extended<T>(gen: PotentialRequests<T>, zg?: Float64Array): PotentialRequests<T> {
     let r = gen.next();
     while (r.done !== true) {
-      const p = yield this.extend(r.value);
+      const p = yield this.extend(r.value, zg);
       r = gen.next({ ...p, grad: p.grad.slice(0, r.value.length) });
     }
     return r.value;

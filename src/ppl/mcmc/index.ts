@@ -88,3 +88,4 @@ export { type WelfordState } from './welford.js';
 export { type ChainRngState } from './rng.js';
 export { HMCGibbs, type HMCGibbsOptions, type GibbsFn } from './hmc_gibbs.js';
 export { DiscreteHMCGibbs, type DiscreteHMCGibbsOptions } from './discrete_hmc_gibbs.js';
+export { MixedHMC, type MixedHMCOptions } from './mixed_hmc.js';

@@ -254,7 +254,7 @@ export class ChainSampler {
   private readonly dual: DualAveraging;
   private readonly estimator: WelfordEstimator;
   private readonly windows: [number, number][];
-  private iteration_ = 0;
+  protected iteration_ = 0;
   private initialized_ = false;
 
   constructor(
@@ -373,7 +373,8 @@ export class ChainSampler {
     return stats;
   }
 
-  private *adapt(acceptStat: number): PotentialRequests<void> {
+  /** The warmup adaptation after a transition of acceptance statistic `acceptStat`. */
+  protected *adapt(acceptStat: number): PotentialRequests<void> {
     const it = this.iteration_;
     if (this.opts.adaptStepSize) this.stepSize = this.dual.update(acceptStat);
     const w = this.windows.find(([a, b]) => it >= a && it <= b);

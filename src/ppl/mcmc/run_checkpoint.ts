@@ -24,6 +24,7 @@ import {
 import { DiscreteHMCGibbs } from './discrete_hmc_gibbs.js';
 import { HMC } from './hmc.js';
 import { HMCGibbs } from './hmc_gibbs.js';
+import { MixedHMC } from './mixed_hmc.js';
 import type { HamiltonianKernel } from './kernel.js';
 import { NUTS } from './nuts.js';
 import { RandomWalkMH } from './random_walk.js';
@@ -92,10 +93,11 @@ export function resolveCheckpointOption(c: MCMCCheckpointOptions): ResolvedCheck
 }
 
 /**
- * `'NUTS'`, `'HMC'`, `'RandomWalkMH'`, `'HMCGibbs'` or `'DiscreteHMCGibbs'` (the kernel classes a
+ * `'NUTS'`, `'HMC'`, `'RandomWalkMH'`, `'HMCGibbs'`, `'DiscreteHMCGibbs'` or `'MixedHMC'` (the kernel classes a
  * checkpoint can name; a Gibbs kernel's inner kernel is in its options, `innerKernel`).
  */
 export function kernelKind(kernel: HamiltonianKernel): string {
+  if (kernel instanceof MixedHMC) return 'MixedHMC';
   if (kernel instanceof DiscreteHMCGibbs) return 'DiscreteHMCGibbs';
   if (kernel instanceof HMCGibbs) return 'HMCGibbs';
   if (kernel instanceof NUTS) return 'NUTS';

@@ -23,6 +23,7 @@ import {
   HMC,
   HMCGibbs,
   MCMC,
+  MixedHMC,
   NUTS,
   initToValue,
   type GibbsFn,
@@ -469,5 +470,66 @@ describe('Gibbs kernels: errors name the site or option before any work', () => 
       'gibbsFn',
       /'mu', which is not one of gibbsSites/,
     );
+  });
+});
+
+describe('MixedHMC: discrete moves inside the HMC trajectory', () => {
+  it("NumPyro's example (c ~ Categorical, x ~ N(locs[c], 0.5)): mean 1.3, variance 4.36", () => {
+    const probs = tf.tensor1d([0.15, 0.3, 0.3, 0.25]);
+    const locs = tf.tensor1d([-2, 0, 2, 4]);
+    const model = (): void => {
+      const c = sample('c', new Categorical({ probs }));
+      sample('x', new Normal(tf.gather(locs, tf.cast(c, 'int32')), 0.5));
+    };
+    const before = tf.memory().numTensors;
+    const m = new MCMC(
+      new MixedHMC(new HMC(model, { trajectoryLength: 1.2 }), { numDiscreteUpdates: 20 }),
+      opts({ numSamples: 3000, warmupSteps: 500 }),
+    );
+    m.runSync();
+    expect(tf.memory().numTensors).toBe(before);
+    expect(m.lastState?.kernel).toBe('MixedHMC');
+    const x = m.getSamples().x as tf.Tensor;
+    const mean = tf.mean(x).dataSync()[0] as number;
+    const variance = tf.moments(x).variance.dataSync()[0] as number;
+    x.dispose();
+    const ess = m.summary().x?.elements[0]?.essBulk ?? 1;
+    expect(Math.abs(mean - 1.3)).toBeLessThan(5 * Math.sqrt(4.36 / ess));
+    expect(Math.abs(variance - 4.36)).toBeLessThan(5 * Math.sqrt((40 - 4.36 ** 2) / ess));
+  });
+
+  it('the mixture: membership probabilities and means match the brute force; continuation is exact', () => {
+    const exact = mixtureExact();
+    const m = new MCMC(
+      new MixedHMC(new HMC(mixture, { trajectoryLength: 1.5 }), { modified: true }),
+      opts({ numSamples: 1500, warmupSteps: 300 }),
+    );
+    m.runSync();
+    withinMC(m, 'z', exact.pz, 0.02);
+    withinMC(m, 'm0', [exact.m0], 0.03);
+    const mk = (n: number): MCMC =>
+      new MCMC(
+        new MixedHMC(new HMC(mixture, { trajectoryLength: 1.5 })),
+        opts({ numSamples: n, warmupSteps: 10 }),
+      );
+    const whole = mk(20);
+    whole.runSync();
+    const a = mk(10);
+    a.runSync();
+    const first = draws(a).z as number[];
+    a.postWarmupState = a.lastState;
+    a.runSync();
+    expect([...first, ...(draws(a).z as number[])]).toEqual(draws(whole).z);
+  });
+
+  it('refuses NUTS and a bad numDiscreteUpdates, naming them', () => {
+    expect(() => new MixedHMC(new NUTS(mixture))).toThrow(/HMC kernel.*NUTS is not supported/);
+    let err: unknown;
+    try {
+      new MixedHMC(new HMC(mixture), { numDiscreteUpdates: 0 });
+    } catch (e) {
+      err = e;
+    }
+    expect((err as ArgumentError).argument).toBe('numDiscreteUpdates');
   });
 });
