@@ -168,6 +168,13 @@ export {
   type HMCOptions,
   type InitStrategy,
   type Potential,
+  HMCGibbs,
+  DiscreteHMCGibbs,
+  type HMCGibbsOptions,
+  type DiscreteHMCGibbsOptions,
+  type GibbsFn,
+  MixedHMC,
+  type MixedHMCOptions,
 } from './mcmc/index.js';
 export * as mcmc from './mcmc/index.js';
 export * as stats from './stats/index.js';

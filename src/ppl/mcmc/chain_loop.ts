@@ -160,7 +160,7 @@ export function runLockstep(
       st.numSteps[j] = s.numSteps;
       st.energy[j] = s.energy;
       st.potentialEnergy[j] = s.potentialEnergy;
-      (kept[k] as Float64Array[]).push((samplers[k] as ChainSampler).point.q.slice());
+      (kept[k] as Float64Array[]).push((samplers[k] as ChainSampler).keptPosition());
     });
     for (const st of stats) {
       st.gradientEvaluations = count.n;

@@ -50,6 +50,8 @@ export function setupChain(
   args: unknown[],
   initParams?: Float64Array | number[],
 ): ChainSetup {
+  const own = kernel.ownSetup(rng, args);
+  if (own !== undefined) return own;
   if (kernel.isPotential) {
     const potential = kernel.potential;
     const compiled = potential instanceof CompiledPotential;

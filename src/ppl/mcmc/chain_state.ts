@@ -30,6 +30,11 @@ export interface ChainState {
   welford: WelfordState;
   /** The chain's random stream. */
   rng: ChainRngState;
+  /**
+   * The values of the Gibbs-updated sites of an `HMCGibbs`/`DiscreteHMCGibbs` chain, flat in the
+   * kernel's site order (absent for the plain Hamiltonian kernels).
+   */
+  gibbs?: Float64Array;
 }
 
 /** The copy of a {@link ChainState} (its arrays cloned). */
@@ -42,5 +47,6 @@ export function cloneChainState(s: ChainState): ChainState {
     dual: { ...s.dual },
     welford: { n: s.welford.n, mean: s.welford.mean.slice(), m2: s.welford.m2.slice() },
     rng: { ...s.rng },
+    ...(s.gibbs === undefined ? {} : { gibbs: s.gibbs.slice() }),
   };
 }

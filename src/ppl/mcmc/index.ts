@@ -86,3 +86,6 @@ export { type MCMCCheckpointOptions } from './run_checkpoint.js';
 export { type DualAveragingState } from './dual_averaging.js';
 export { type WelfordState } from './welford.js';
 export { type ChainRngState } from './rng.js';
+export { HMCGibbs, type HMCGibbsOptions, type GibbsFn } from './hmc_gibbs.js';
+export { DiscreteHMCGibbs, type DiscreteHMCGibbsOptions } from './discrete_hmc_gibbs.js';
+export { MixedHMC, type MixedHMCOptions } from './mixed_hmc.js';

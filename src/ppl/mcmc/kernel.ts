@@ -17,6 +17,7 @@ import { warmupWindows, type WarmupWindowOptions } from './warmup.js';
 import type { InitStrategy } from './init.js';
 import type { Potential } from './potential.js';
 import type { CompileMode } from './compiled_potential.js';
+import type { ChainSetup } from './chain_setup.js';
 
 /** The option names of {@link HamiltonianOptions}. */
 export const HAMILTONIAN_OPTION_KEYS: readonly string[] = [
@@ -209,15 +210,7 @@ export abstract class HamiltonianKernel {
    * @throws ArgumentError when the state does not fit this kernel (its metric's size).
    */
   resumeChain(state: ChainState): ChainSampler {
-    const d = state.q.length;
-    const dense = this.opts.fullMass;
-    const n = dense ? d * d : d;
-    if (state.inverseMass.length !== n || state.grad.length !== d) {
-      throw new ArgumentError(
-        'state',
-        `expected a chain state of a ${dense ? 'dense' : 'diagonal'} metric over ${d} coordinates (${n} inverse-mass values), got ${state.inverseMass.length}`,
-      );
-    }
+    this.checkState(state);
     const s = new ChainSampler(
       this,
       this.opts,
@@ -227,6 +220,27 @@ export abstract class HamiltonianKernel {
     );
     s.restore(state);
     return s;
+  }
+
+  /**
+   * A chain's setup of the kernel's own (the Gibbs kernels condition the model on their sites),
+   * or `undefined` for the common one (`chain_setup.ts`). @internal
+   */
+  ownSetup(_rng: ChainRng, _args: unknown[]): ChainSetup | undefined {
+    return undefined;
+  }
+
+  /** Throw unless `state` fits this kernel's metric (see {@link HamiltonianKernel.resumeChain}). */
+  protected checkState(state: ChainState): void {
+    const d = state.q.length;
+    const dense = this.opts.fullMass;
+    const n = dense ? d * d : d;
+    if (state.inverseMass.length !== n || state.grad.length !== d) {
+      throw new ArgumentError(
+        'state',
+        `expected a chain state of a ${dense ? 'dense' : 'diagonal'} metric over ${d} coordinates (${n} inverse-mass values), got ${state.inverseMass.length}`,
+      );
+    }
   }
 }
 
@@ -240,7 +254,7 @@ export class ChainSampler {
   private readonly dual: DualAveraging;
   private readonly estimator: WelfordEstimator;
   private readonly windows: [number, number][];
-  private iteration_ = 0;
+  protected iteration_ = 0;
   private initialized_ = false;
 
   constructor(
@@ -308,6 +322,11 @@ export class ChainSampler {
     });
   }
 
+  /** The position a kept draw stores (a copy of `q`; a Gibbs chain appends its Gibbs sites). */
+  keptPosition(): Float64Array {
+    return this.point.q.slice();
+  }
+
   /** Continue from `s` (the generator is the caller's, already at `s.rng`). */
   restore(s: ChainState): void {
     this.point = {
@@ -354,7 +373,8 @@ export class ChainSampler {
     return stats;
   }
 
-  private *adapt(acceptStat: number): PotentialRequests<void> {
+  /** The warmup adaptation after a transition of acceptance statistic `acceptStat`. */
+  protected *adapt(acceptStat: number): PotentialRequests<void> {
     const it = this.iteration_;
     if (this.opts.adaptStepSize) this.stepSize = this.dual.update(acceptStat);
     const w = this.windows.find(([a, b]) => it >= a && it <= b);

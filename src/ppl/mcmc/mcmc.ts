@@ -26,6 +26,7 @@ import { cloneChainState, type ChainState } from './chain_state.js';
 import type { ChainCheckpoint, MCMCCheckpoint, RunFingerprint } from './checkpoint.js';
 import { kernelSpec, type ChainJob, type ChainJobResult } from './chain_worker.js';
 import type { Constrainer } from './compiled_constrain.js';
+import { HMCGibbs } from './hmc_gibbs.js';
 import type { ChainSampler, HamiltonianKernel, TransitionStats } from './kernel.js';
 import type { LatentSite } from './potential.js';
 import { CompiledPotential } from './replayed_potential.js';
@@ -87,7 +88,7 @@ export type { ChainStats, MCMCCheckpointOptions };
  * with {@link MCMC.postWarmupState}.
  */
 export interface MCMCState {
-  /** The kernel class (`'NUTS'`, `'HMC'`). */
+  /** The kernel class (`'NUTS'`, `'HMC'`, `'RandomWalkMH'`, `'HMCGibbs'`, `'DiscreteHMCGibbs'`). */
   kernel: string;
   /** The latent layout of the model (`null` for a flat potential). */
   sites: RunFingerprint['sites'];
@@ -167,7 +168,10 @@ export class MCMC {
     options: MCMCOptions,
   ) {
     if (kernel === null || typeof kernel !== 'object' || typeof kernel.chain !== 'function') {
-      throw new ArgumentError('kernel', 'expected an HMC or NUTS kernel');
+      throw new ArgumentError(
+        'kernel',
+        'expected an HMC, NUTS, RandomWalkMH, HMCGibbs or DiscreteHMCGibbs kernel',
+      );
     }
     if (options === null || typeof options !== 'object') {
       throw new ArgumentError('options', 'expected {numSamples, warmupSteps?, numChains?, ...}');
@@ -190,6 +194,12 @@ export class MCMC {
       throw new ArgumentError(
         'chainMethod',
         `expected 'sequential', 'vectorized' or 'parallel', got '${String(cm)}'`,
+      );
+    }
+    if (cm === 'parallel' && kernel instanceof HMCGibbs) {
+      throw new ArgumentError(
+        'chainMethod',
+        `'parallel' runs chains in worker threads over a recorded potential, which a ${kernelKind(kernel)} kernel (its potential conditioned anew at every Gibbs step, its Gibbs step on the main thread) does not have: use chainMethod 'sequential' or 'vectorized'`,
       );
     }
     if (options.seed !== undefined && !Number.isFinite(options.seed)) {

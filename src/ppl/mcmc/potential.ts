@@ -365,6 +365,19 @@ export class ModelPotential<A extends unknown[]> implements Potential {
     }
   }
 
+  /**
+   * `U(z)` alone (no gradient): one model run. Where the model rejects the values it is given the
+   * energy is `+Infinity`, as in {@link ModelPotential.valueAndGrad}.
+   */
+  energy(z: Float64Array): number {
+    try {
+      return tf.tidy(() => -(this.logDensity(siteTensors(z, this.sites)).dataSync()[0] as number));
+    } catch (e) {
+      if (!(e instanceof ArgumentError) || e.argument === 'model') throw e;
+      return Infinity;
+    }
+  }
+
   /** How {@link valueAndGradBatch} evaluates a batch (chosen on its first call). */
   private layout: BatchLayout | undefined;
 

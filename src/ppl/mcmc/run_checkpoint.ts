@@ -21,7 +21,10 @@ import {
   type MCMCCheckpointIO,
   type RunFingerprint,
 } from './checkpoint.js';
+import { DiscreteHMCGibbs } from './discrete_hmc_gibbs.js';
 import { HMC } from './hmc.js';
+import { HMCGibbs } from './hmc_gibbs.js';
+import { MixedHMC } from './mixed_hmc.js';
 import type { HamiltonianKernel } from './kernel.js';
 import { NUTS } from './nuts.js';
 import { RandomWalkMH } from './random_walk.js';
@@ -89,8 +92,14 @@ export function resolveCheckpointOption(c: MCMCCheckpointOptions): ResolvedCheck
   return { path: c.path, every, resume: c.resume ?? false, io };
 }
 
-/** `'NUTS'` or `'HMC'` (the kernel classes a checkpoint can name). */
+/**
+ * `'NUTS'`, `'HMC'`, `'RandomWalkMH'`, `'HMCGibbs'`, `'DiscreteHMCGibbs'` or `'MixedHMC'` (the kernel classes a
+ * checkpoint can name; a Gibbs kernel's inner kernel is in its options, `innerKernel`).
+ */
 export function kernelKind(kernel: HamiltonianKernel): string {
+  if (kernel instanceof MixedHMC) return 'MixedHMC';
+  if (kernel instanceof DiscreteHMCGibbs) return 'DiscreteHMCGibbs';
+  if (kernel instanceof HMCGibbs) return 'HMCGibbs';
   if (kernel instanceof NUTS) return 'NUTS';
   if (kernel instanceof HMC) return 'HMC';
   if (kernel instanceof RandomWalkMH) return 'RandomWalkMH';
@@ -116,6 +125,10 @@ export function kernelOptions(kernel: HamiltonianKernel): Record<string, unknown
   const o: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(kernel.options)) if (v !== undefined) o[k] = plain(v);
   o.compile = kernel.compile;
+  if (kernel instanceof HMCGibbs) {
+    o.innerKernel = kernelKind(kernel.innerKernel);
+    Object.assign(o, kernel.gibbsOptions());
+  }
   return o;
 }
 

@@ -7,12 +7,22 @@
  * Supported: the element-wise kernels of `elementwise.ts` with NumPy broadcasting, `Cast`,
  * `Select`, `AddN`, the reductions `Sum`, `Mean`, `Max`, `Min`, `Prod` (`axis`, `keepDims`),
  * `BatchMatMul` (batch broadcasting, transposes), `Softmax` (last axis), `Cumsum`, deepprob's fused Normal
- * log-density kernels, and element maps (`Gather` nodes, see `program.ts`).
+ * log-density kernels, element maps (`Gather` nodes, see `program.ts`), and `GatherV2` / `OneHot`
+ * with indices computed from the inputs (the Gibbs kernels' discrete values).
  */
 import { NORMAL_LOG_PROB, NORMAL_LOG_PROB_SUM } from '../../../backend/kernels/normal.js';
 import { UnsupportedKernelError } from './errors.js';
 import { broadcastIndex } from './indexing.js';
-import { cumsum, gather, matmul, normalLogProb, reduce, softmax } from './structural.js';
+import {
+  cumsum,
+  gather,
+  gatherIndexed,
+  matmul,
+  normalLogProb,
+  oneHot,
+  reduce,
+  softmax,
+} from './structural.js';
 import { BINARY, UNARY, castValue } from './elementwise.js';
 import type { TapeNode } from './program.js';
 
@@ -196,6 +206,8 @@ export function nodeSteps(node: TapeNode, out: Slot, ins: Slot[], shapes: number
     throw new UnsupportedKernelError(`multi-output kernel '${node.op}'`);
   const op = node.op;
   if (op === 'Gather') return gather(node, out, ins);
+  if (op === 'GatherV2') return gatherIndexed(node, out, ins, shapes);
+  if (op === 'OneHot') return oneHot(node, out, ins[0] as Slot);
   if (op === 'Select') return select(node, out, ins, shapes);
   if (op === 'AddN') return addN(out, ins);
   if (op === 'BatchMatMul') return matmul(node, out, ins[0] as Slot, ins[1] as Slot, shapes);

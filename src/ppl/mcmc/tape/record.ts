@@ -11,6 +11,8 @@
  * Element-moving kernels (reshape, transpose, slice, concat, pack/unpack, split, tile, broadcast,
  * reverse, pad, gather with constant indices) are recorded as element maps by running the same
  * kernel again on inputs that hold their element numbers (exact in float32 below 2^24 elements).
+ * A `GatherV2` whose indices are computed from the inputs (a discrete value held as an input, as
+ * the Gibbs kernels record it) is recorded as a kernel node, replayed by `structural.ts`.
  *
  * The contract is NumPyro's for `jit`: the kernels the function runs and their shapes must not
  * depend on the input values (no host reads of them that steer control flow). The caller checks
@@ -124,8 +126,9 @@ class Recorder {
       return;
     }
     const inputs = ins.map((t) => this.nodeOf(t));
-    if (ELEMENT_MAP_KERNELS.has(name)) {
-      if (ins.some((t, i) => names[i] === 'indices' && this.isTraced(t))) {
+    const tracedIndices = ins.some((t, i) => names[i] === 'indices' && this.isTraced(t));
+    if (ELEMENT_MAP_KERNELS.has(name) && !(tracedIndices && name === 'GatherV2')) {
+      if (tracedIndices) {
         throw new TapeRecordError(`${name} with indices computed from the latents`);
       }
       this.elementMap(p, names, ins, inputs, outs);

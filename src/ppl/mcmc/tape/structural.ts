@@ -277,3 +277,83 @@ export function gather(node: TapeNode, out: Slot, ins: Slot[]): NodeSteps {
     },
   };
 }
+
+/** Product of `shape[a..b)`. */
+function span(shape: readonly number[], a: number, b: number): number {
+  let n = 1;
+  for (let d = a; d < b; d++) n *= shape[d] as number;
+  return n;
+}
+
+/**
+ * `GatherV2` (`batchDims` 0) with indices computed from the inputs: along `axis` of `x`
+ * (`[outer, dim, inner]`), `out[o, j, i] = x[o, indices[j], i]`; the gradient scatters back to
+ * `x` (none to the indices). An index outside `0..dim-1` gives NaN.
+ */
+export function gatherIndexed(
+  node: TapeNode,
+  out: Slot,
+  ins: Slot[],
+  shapes: number[][],
+): NodeSteps {
+  const xi = node.inputNames.indexOf('x');
+  const ii = node.inputNames.indexOf('indices');
+  const batchDims = Number(node.attrs.batchDims ?? 0);
+  if (xi < 0 || ii < 0 || batchDims !== 0) {
+    throw new UnsupportedKernelError(
+      'GatherV2 with batchDims and indices computed from the inputs',
+    );
+  }
+  const x = ins[xi] as Slot;
+  const ind = ins[ii] as Slot;
+  const xs = shapes[xi] as number[];
+  let axis = Number(node.attrs.axis ?? 0);
+  if (axis < 0) axis += xs.length;
+  const outer = span(xs, 0, axis);
+  const dim = xs[axis] as number;
+  const inner = span(xs, axis + 1, xs.length);
+  const m = ind.v.length;
+  return {
+    fwd: () => {
+      for (let o = 0; o < outer; o++) {
+        for (let j = 0; j < m; j++) {
+          const k = ind.v[j] as number;
+          const ok = k >= 0 && k < dim && Number.isInteger(k);
+          const dst = (o * m + j) * inner;
+          const src = (o * dim + k) * inner;
+          for (let i = 0; i < inner; i++) out.v[dst + i] = ok ? (x.v[src + i] as number) : NaN;
+        }
+      }
+    },
+    bwd: x.rg
+      ? () => {
+          for (let o = 0; o < outer; o++) {
+            for (let j = 0; j < m; j++) {
+              const k = ind.v[j] as number;
+              if (!(k >= 0 && k < dim && Number.isInteger(k))) continue;
+              const dst = (o * m + j) * inner;
+              const src = (o * dim + k) * inner;
+              for (let i = 0; i < inner; i++) {
+                x.g[src + i] = (x.g[src + i] as number) + (out.g[dst + i] as number);
+              }
+            }
+          }
+        }
+      : undefined,
+  };
+}
+
+/** `OneHot` of indices computed from the inputs: `onValue` at `indices[i]`, else `offValue`. */
+export function oneHot(node: TapeNode, out: Slot, ind: Slot): NodeSteps {
+  const depth = Number(node.attrs.depth);
+  const on = Number(node.attrs.onValue ?? 1);
+  const off = Number(node.attrs.offValue ?? 0);
+  return {
+    fwd: () => {
+      for (let i = 0; i < ind.v.length; i++) {
+        const k = ind.v[i] as number;
+        for (let c = 0; c < depth; c++) out.v[i * depth + c] = k === c ? on : off;
+      }
+    },
+  };
+}
