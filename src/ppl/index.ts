@@ -171,3 +171,12 @@ export {
 } from './mcmc/index.js';
 export * as mcmc from './mcmc/index.js';
 export * as stats from './stats/index.js';
+export {
+  AutoMessenger,
+  type AutoMessengerOptions,
+  type PosteriorOrValue,
+} from './autoguide/auto_messenger.js';
+export {
+  AutoNormalMessenger,
+  type AutoNormalMessengerOptions,
+} from './autoguide/auto_normal_messenger.js';

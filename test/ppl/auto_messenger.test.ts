@@ -1,0 +1,185 @@
+import * as tf from '@tensorflow/tfjs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { distributions as D, ppl } from '../../src/index.js';
+import type { Distribution } from '../../src/distributions/distribution.js';
+import { clearSeed, setSeed } from '../../src/utils/seed.js';
+import { expectNoLeak } from '../helpers.js';
+
+afterEach(() => {
+  ppl.clearParamStore();
+  clearSeed();
+});
+
+// conjugate Normal-Normal: mu ~ N(0, 10^2), y_i ~ N(mu, 1)
+const ys = [1.2, 0.4, 2.1, 1.7, 0.9, 1.5, 2.4, 0.8];
+const n = ys.length;
+const prec = 1 / 100 + n;
+const postMean = ys.reduce((a, b) => a + b, 0) / prec;
+const postSd = Math.sqrt(1 / prec);
+const normalModel = (y: tf.Tensor): void => {
+  const mu = ppl.sample('mu', new D.Normal(0, 10));
+  ppl.plate('data', n, () => ppl.sample('y', new D.Normal(mu, 1), { obs: y }));
+};
+
+function fit<A extends unknown[]>(
+  model: (...a: A) => void,
+  guide: { call(...a: A): unknown },
+  args: A,
+  steps: number,
+  lr: number,
+  particles = 16,
+): void {
+  const elbo = new ppl.TraceELBO({ numParticles: particles, vectorizeParticles: true });
+  for (const [rate, k] of [
+    [lr, steps],
+    [lr / 10, steps],
+  ] as const) {
+    const svi = new ppl.SVI(model, guide, tf.train.adam(rate), elbo);
+    for (let i = 0; i < k; i++) svi.step(...args);
+  }
+}
+
+describe('AutoNormalMessenger', { timeout: 600_000 }, () => {
+  it('matches the closed-form posterior of a conjugate Normal-Normal model', () => {
+    setSeed(1);
+    const y = tf.tensor1d(ys);
+    const guide = new ppl.AutoNormalMessenger(normalModel);
+    fit(normalModel, guide, [y], 300, 0.05);
+    const store = ppl.getParamStore();
+    const loc = store.value('AutoNormalMessenger.locs.mu');
+    const scale = store.value('AutoNormalMessenger.scales.mu');
+    expect(loc.shape).toEqual([]);
+    expect(loc.dataSync()[0]).toBeCloseTo(postMean, 1);
+    expect(Math.abs((scale.dataSync()[0] as number) / postSd - 1)).toBeLessThan(0.15);
+    tf.dispose([loc, scale]);
+    // median: T(loc), no leak
+    expectNoLeak(() => {
+      const m = guide.median(y);
+      expect(m.mu?.dataSync()[0]).toBeCloseTo(postMean, 1);
+      return Object.values(m);
+    });
+    // Predictive draws mu from the guide: mean and sd within Monte Carlo tolerance
+    const N = 2000;
+    expectNoLeak(() => {
+      const pred = new ppl.Predictive(normalModel, {
+        guide,
+        numSamples: N,
+        returnSites: ['mu'],
+        parallel: true,
+      });
+      const s = pred.call(y);
+      const d = Array.from(s.mu?.dataSync() ?? []);
+      expect(d.length).toBe(N);
+      const m = d.reduce((a, b) => a + b, 0) / N;
+      const sd = Math.sqrt(d.reduce((a, b) => a + (b - m) ** 2, 0) / (N - 1));
+      expect(Math.abs(m - postMean)).toBeLessThan(0.05 + (5 * postSd) / Math.sqrt(N));
+      expect(Math.abs(sd / postSd - 1)).toBeLessThan(0.2);
+      return Object.values(s);
+    });
+    y.dispose();
+  });
+
+  it('lets a subclass override one site, reading upstream values (Pyro docs example)', () => {
+    setSeed(2);
+    const model = (data: tf.Tensor): void => {
+      const a = ppl.sample('a', new D.Normal(0, 1));
+      const b = ppl.sample('b', new D.Normal(0, 1));
+      const c = ppl.sample('c', new D.Normal(tf.add(a, b), 1));
+      ppl.sample('obs', new D.Normal(c, 1), { obs: data });
+    };
+    const seen: number[] = [];
+    class MyGuide extends ppl.AutoNormalMessenger<[tf.Tensor]> {
+      override getPosterior(name: string, prior: Distribution): ppl.PosteriorOrValue {
+        if (name !== 'c') return super.getPosterior(name, prior);
+        const bias = ppl.param('c_bias', () => tf.zeros([]));
+        const weight = ppl.param('c_weight', () => tf.ones([]), {
+          constraint: ppl.constraints.positive,
+        });
+        const scale = ppl.param('c_scale', () => tf.ones([]), {
+          constraint: ppl.constraints.positive,
+        });
+        const a = this.upstreamValue('a') as tf.Tensor;
+        const b = this.upstreamValue('b') as tf.Tensor;
+        seen.push(a.rank);
+        return new D.Normal(tf.add(bias, tf.mul(weight, tf.add(a, b))), scale);
+      }
+    }
+    const data = tf.scalar(2);
+    const guide = new MyGuide(model);
+    const tr = ppl.trace(() => guide.call(data)).getTrace();
+    // the guide trace holds the latent sites only, each with its posterior
+    expect(tr.latentSites().map((s) => s.name)).toEqual(['a', 'b', 'c']);
+    expect(tr.get('obs')).toBeUndefined();
+    tr.dispose();
+    const names = ppl.getParamStore().names();
+    expect(names).toContain('c_weight');
+    expect(names).toContain('AutoNormalMessenger.locs.a');
+    expect(names).not.toContain('AutoNormalMessenger.locs.c');
+    expect(seen.length).toBe(1);
+    // the conditional c | a, b: E[c | a, b, obs] = (a + b + obs) / 2, sd 1/sqrt(2)
+    fit(model, guide, [data], 250, 0.05, 8);
+    const w = ppl.getParamStore().value('c_weight');
+    const bias = ppl.getParamStore().value('c_bias');
+    const sc = ppl.getParamStore().value('c_scale');
+    expect(w.dataSync()[0]).toBeCloseTo(0.5, 1);
+    expect(bias.dataSync()[0]).toBeCloseTo(1, 1);
+    expect(sc.dataSync()[0]).toBeCloseTo(Math.SQRT1_2, 1);
+    tf.dispose([w, bias, sc, data]);
+  });
+
+  it('gives local latents per-member parameters not batched by vectorized particles', () => {
+    setSeed(3);
+    const model = (y: tf.Tensor): void => {
+      const tau = ppl.sample('tau', new D.HalfNormal(2));
+      ppl.plate('groups', 5, () => {
+        const z = ppl.sample('z', new D.Normal(0, tau));
+        ppl.sample('y', new D.Normal(z, 0.5), { obs: y });
+      });
+    };
+    const y = tf.tensor1d([0.5, -1, 2, 0.1, 1.2]);
+    const guide = new ppl.AutoNormalMessenger(model, { initScale: 0.05 });
+    fit(model, guide, [y], 3, 0.01, 4);
+    const store = ppl.getParamStore();
+    const shapes = Object.fromEntries(
+      ['locs.tau', 'scales.tau', 'locs.z', 'scales.z'].map((k) => {
+        const v = store.value(`AutoNormalMessenger.${k}`);
+        const sh = v.shape;
+        v.dispose();
+        return [k, sh];
+      }),
+    );
+    expect(shapes).toEqual({
+      'locs.tau': [],
+      'scales.tau': [],
+      'locs.z': [5],
+      'scales.z': [5],
+    });
+    // standalone draws lie in the support and leak nothing
+    expectNoLeak(() => {
+      const d = guide.call(y);
+      expect(d.tau?.dataSync()[0]).toBeGreaterThan(0);
+      expect(d.z?.shape).toEqual([5]);
+      return Object.values(d);
+    });
+    y.dispose();
+  });
+
+  it('refuses misspelled options and discrete sites, naming them, before any work', () => {
+    const before = tf.memory().numTensors;
+    expect(() => new ppl.AutoNormalMessenger(normalModel, { initscale: 0.1 } as never)).toThrow(
+      /^initscale:/,
+    );
+    expect(() => new ppl.AutoNormalMessenger(normalModel, { initScale: -1 })).toThrow(
+      /^initScale:/,
+    );
+    expect(() => new ppl.AutoNormalMessenger(normalModel, { initLoc: 'middle' as never })).toThrow(
+      /^initLoc:/,
+    );
+    const discrete = (): void => {
+      ppl.sample('k', new D.Bernoulli({ probs: 0.3 }));
+    };
+    const g = new ppl.AutoNormalMessenger(discrete);
+    expect(() => g.call()).toThrow(/^k:.*discrete/);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
