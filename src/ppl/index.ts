@@ -180,3 +180,4 @@ export {
   AutoNormalMessenger,
   type AutoNormalMessengerOptions,
 } from './autoguide/auto_normal_messenger.js';
+export * as autoname from './contrib/autoname/index.js';
