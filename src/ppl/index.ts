@@ -181,3 +181,7 @@ export {
   type AutoNormalMessengerOptions,
 } from './autoguide/auto_normal_messenger.js';
 export * as autoname from './contrib/autoname/index.js';
+export {
+  AutoDiscreteParallel,
+  type AutoDiscreteParallelOptions,
+} from './autoguide/auto_discrete_parallel.js';
