@@ -185,3 +185,7 @@ export {
   AutoDiscreteParallel,
   type AutoDiscreteParallelOptions,
 } from './autoguide/auto_discrete_parallel.js';
+export {
+  AutoHierarchicalNormalMessenger,
+  type AutoHierarchicalNormalMessengerOptions,
+} from './autoguide/auto_hierarchical_normal_messenger.js';

@@ -183,3 +183,87 @@ describe('AutoNormalMessenger', { timeout: 600_000 }, () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 });
+
+// mu ~ N(0, 5^2); theta_j ~ N(mu, 1); y_j ~ N(theta_j, 1): Gaussian, with the exact conditional
+// theta_j | mu, y = N((mu + y_j) / 2, 1/2) and marginal y_j | mu ~ N(mu, 2)
+const yh = [2.5, -0.4, 1.3, 3.1];
+const J = yh.length;
+const hier = (y: tf.Tensor): void => {
+  const mu = ppl.sample('mu', new D.Normal(0, 5));
+  ppl.plate('J', J, () => {
+    const theta = ppl.sample('theta', new D.Normal(mu, 1));
+    ppl.sample('y', new D.Normal(theta, 1), { obs: y });
+  });
+};
+
+describe('AutoHierarchicalNormalMessenger', { timeout: 600_000 }, () => {
+  it('learns the exact conditional theta | mu: weights 1/2, locs y/2, scale sqrt(1/2)', () => {
+    setSeed(4);
+    const y = tf.tensor1d(yh);
+    const guide = new ppl.AutoHierarchicalNormalMessenger(hier, { hierarchicalSites: ['theta'] });
+    // starts centered on the prior mean (weight 1): the initial median of theta is mu's
+    const m0 = guide.median(y);
+    expect(Array.from(m0.theta?.dataSync() ?? [])).toEqual(new Array(J).fill(m0.mu?.dataSync()[0]));
+    tf.dispose(Object.values(m0));
+    const names = ppl.getParamStore().names();
+    expect(names).toContain('AutoHierarchicalNormalMessenger.weights.theta');
+    expect(names).not.toContain('AutoHierarchicalNormalMessenger.weights.mu');
+    fit(hier, guide, [y], 600, 0.03, 16);
+    const store = ppl.getParamStore();
+    const read = (k: string): number[] => {
+      const v = store.value(`AutoHierarchicalNormalMessenger.${k}`);
+      const out = Array.from(v.dataSync());
+      v.dispose();
+      return out;
+    };
+    const precMu = 1 / 25 + J / 2;
+    const meanMu = yh.reduce((a, b) => a + b, 0) / 2 / precMu;
+    expect(read('locs.mu')[0]).toBeCloseTo(meanMu, 1);
+    expect(Math.abs((read('scales.mu')[0] as number) / Math.sqrt(1 / precMu) - 1)).toBeLessThan(
+      0.15,
+    );
+    const w = read('weights.theta');
+    const loc = read('locs.theta');
+    const sc = read('scales.theta');
+    for (let j = 0; j < J; j++) {
+      expect(Math.abs((w[j] as number) - 0.5)).toBeLessThan(0.1);
+      expect(Math.abs((loc[j] as number) - (yh[j] as number) / 2)).toBeLessThan(0.15);
+      expect(Math.abs((sc[j] as number) / Math.SQRT1_2 - 1)).toBeLessThan(0.15);
+    }
+    // posterior draws of theta from the guide (Predictive): E[theta_j] = (E[mu] + y_j) / 2
+    expectNoLeak(() => {
+      const N = 2000;
+      const s = new ppl.Predictive(hier, {
+        guide,
+        numSamples: N,
+        returnSites: ['theta'],
+        parallel: true,
+      }).call(y);
+      const th = s.theta?.arraySync() as number[][];
+      for (let j = 0; j < J; j++) {
+        const m = th.reduce((a, r) => a + (r[j] as number), 0) / N;
+        expect(Math.abs(m - (meanMu + (yh[j] as number)) / 2)).toBeLessThan(0.12);
+      }
+      return Object.values(s);
+    });
+    y.dispose();
+  });
+
+  it('refuses bad options naming them, and a site with no prior mean naming the site', () => {
+    const before = tf.memory().numTensors;
+    const M = ppl.AutoHierarchicalNormalMessenger;
+    expect(() => new M(hier, { initWeight: 0 })).toThrow(/^initWeight:/);
+    expect(() => new M(hier, { weightType: 'vector' as never })).toThrow(/^weightType:/);
+    expect(() => new M(hier, { hierarchicalSites: 'theta' as never })).toThrow(
+      /^hierarchicalSites:/,
+    );
+    expect(() => new M(hier, { hierarchical_sites: ['theta'] } as never)).toThrow(
+      /^hierarchical_sites:.*hierarchicalSites/,
+    );
+    const cauchy = (): void => {
+      ppl.sample('c', new D.Cauchy(0, 1));
+    };
+    expect(() => new M(cauchy).call()).toThrow(/^c:.*no mean/);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});

@@ -133,19 +133,27 @@ export class AutoNormalMessenger<A extends unknown[]> extends AutoMessenger<A> {
   }
 
   /**
-   * The site's `loc` and `scale` (created at the first visit: `loc` at the `initLoc` point,
-   * `scale = initScale`), restricted to the members its subsampled plates visit.
+   * The site's `loc` and `scale` (created at the first visit: `loc` at the `initLoc` point, or
+   * `adjustInit` of it, `scale = initScale`), restricted to the members its subsampled plates
+   * visit.
    */
   protected locScale(
     name: string,
     prior: Distribution,
     bij: Bijector,
+    adjustInit?: (u0: tf.Tensor, shape: readonly number[]) => tf.Tensor,
   ): { loc: tf.Tensor; scale: tf.Tensor } {
     const shape = this.paramShape(prior, bij);
     const eventRank = this.uShape(prior, bij).length - prior.batchShape.length;
-    const loc = param(this.locName(name), () =>
-      this.initUnconstrained(name, prior, bij, this.initLoc, shape),
-    );
+    const loc = param(this.locName(name), () => {
+      const u0 = this.initUnconstrained(name, prior, bij, this.initLoc, shape);
+      if (adjustInit === undefined) return u0;
+      try {
+        return tf.tidy(() => adjustInit(u0, shape));
+      } finally {
+        u0.dispose();
+      }
+    });
     const scale = param(this.scaleName(name), () => tf.fill(shape, this.initScale), {
       constraint: positive,
     });
