@@ -189,3 +189,7 @@ export {
   AutoHierarchicalNormalMessenger,
   type AutoHierarchicalNormalMessengerOptions,
 } from './autoguide/auto_hierarchical_normal_messenger.js';
+export {
+  AutoRegressiveMessenger,
+  type AutoRegressiveMessengerOptions,
+} from './autoguide/auto_regressive_messenger.js';
