@@ -164,6 +164,48 @@ describe('AutoNormalMessenger', { timeout: 600_000 }, () => {
     y.dispose();
   });
 
+  it('subsampled plates: full-size parameters gathered per run; amortizedPlates share one', () => {
+    setSeed(7);
+    const N = 6;
+    const model = (y: tf.Tensor): void => {
+      ppl.plate('data', N, { subsampleSize: 3 }, (idx) => {
+        const z = ppl.sample('z', new D.Normal(0, 1));
+        ppl.sample('y', new D.Normal(z, 1), { obs: tf.gather(y, idx) });
+      });
+    };
+    const y = tf.tensor1d([3, -3, 1, 0, 2, -1]);
+    const shapeOf = (name: string): number[] => {
+      const v = ppl.getParamStore().value(name);
+      const sh = v.shape;
+      v.dispose();
+      return sh;
+    };
+    const full = new ppl.AutoNormalMessenger(model, { initScale: 0.05 });
+    for (const lr of [0.1, 0.01]) {
+      const svi = new ppl.SVI(model, full, tf.train.adam(lr), new ppl.TraceELBO());
+      for (let i = 0; i < 300; i++) svi.step(y);
+    }
+    expect(shapeOf('AutoNormalMessenger.locs.z')).toEqual([N]);
+    // each member's posterior mean y_i / 2 (every member is visited about half of the steps)
+    const loc = ppl.getParamStore().value('AutoNormalMessenger.locs.z');
+    const l = Array.from(loc.dataSync());
+    loc.dispose();
+    const yv = y.arraySync() as number[];
+    l.forEach((v, i) => expect(Math.abs(v - (yv[i] as number) / 2)).toBeLessThan(0.2));
+    expectNoLeak(() => {
+      const d = full.call(y);
+      expect(d.z?.shape).toEqual([3]);
+      return Object.values(d);
+    });
+    const shared = new ppl.AutoNormalMessenger(model, {
+      prefix: 'shared',
+      amortizedPlates: ['data'],
+    });
+    new ppl.SVI(model, shared, tf.train.adam(0.1), new ppl.TraceELBO()).step(y);
+    expect(shapeOf('shared.locs.z')).toEqual([]);
+    y.dispose();
+  });
+
   it('refuses misspelled options and discrete sites, naming them, before any work', () => {
     const before = tf.memory().numTensors;
     expect(() => new ppl.AutoNormalMessenger(normalModel, { initscale: 0.1 } as never)).toThrow(
