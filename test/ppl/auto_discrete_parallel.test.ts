@@ -138,6 +138,43 @@ describe('AutoDiscreteParallel', { timeout: 600_000 }, () => {
     y.dispose();
   });
 
+  it('composes with a continuous autoguide on the blocked model (Pyro GMM pattern)', () => {
+    setSeed(2);
+    const data = [-3.2, -2.9, -3.0, -2.7, 2.8, 3.1, 3.0, 3.3];
+    const m = data.length;
+    const gmm = (y: tf.Tensor): void => {
+      const loc = ppl.sample('locs', new D.Normal(tf.zeros([2]), 10).toEvent(1));
+      ppl.plate('data', m, () => {
+        const z = ppl.sample('z', new D.Categorical({ probs: [0.5, 0.5] }));
+        ppl.sample('y', new D.Normal(tf.gather(loc, tf.cast(z, 'int32'), -1), 1), { obs: y });
+      });
+    };
+    const delta = new ppl.AutoDelta(ppl.block(gmm, { hide: ['z'] }), {
+      initLoc: ppl.initToValue({ locs: [-1, 1] }),
+    });
+    const discrete = new ppl.AutoDiscreteParallel(ppl.block(gmm, { expose: ['z'] }));
+    const guide = (y: tf.Tensor): void => {
+      delta.call(y);
+      discrete.call(y);
+    };
+    const y = tf.tensor1d(data);
+    const svi = new ppl.SVI(gmm, guide, tf.train.adam(0.1), new ppl.TraceEnumELBO());
+    for (let i = 0; i < 300; i++) svi.step(y);
+    const med = delta.median();
+    const locs = Array.from(med.locs?.dataSync() ?? []);
+    // the MAP locations: each cluster's mean shrunk by the N(0, 10^2) prior, n/(n + 1/100)
+    const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const shrink = 4 / (4 + 0.01);
+    expect(Math.abs((locs[0] as number) - shrink * mean(data.slice(0, 4)))).toBeLessThan(0.1);
+    expect(Math.abs((locs[1] as number) - shrink * mean(data.slice(4)))).toBeLessThan(0.1);
+    const q = discrete.probs();
+    const qz = q.z?.arraySync() as number[][];
+    qz.forEach((row, i) => expect(row[i < 4 ? 0 : 1]).toBeGreaterThan(0.99));
+    tf.dispose([...Object.values(med), ...Object.values(q), y]);
+    delta.dispose();
+    discrete.dispose();
+  });
+
   it('refuses continuous and unsupported sites naming them, leaking nothing', () => {
     const before = tf.memory().numTensors;
     const cont = (): void => {

@@ -8,8 +8,9 @@
  *   \mathcal L = \sum_z q(z)\big(\log p(x, z) - \log q(z)\big)$$
  *
  * The probabilities start at the prior's (from one prototype run of the model) and are named
- * `${prefix}.${site}_probs` (Pyro: `{site}_probs`). Continuous latent sites are refused: guide
- * them with another autoguide (e.g. `AutoGuideList`, or a model split by `block`).
+ * `${prefix}.${site}_probs` (Pyro: `{site}_probs`). Continuous latent sites are refused: build
+ * it on `block(model, {expose: [...]})` and guide the others with another autoguide on
+ * `block(model, {hide: [...]})`, both called by one guide function.
  */
 import * as tf from '@tensorflow/tfjs';
 import { Bernoulli } from '../../distributions/bernoulli.js';
@@ -118,8 +119,8 @@ export class AutoDiscreteParallel<A extends unknown[]> {
             s.name,
             `latent site '${s.name}' (${fn.name}, support ${fn.support.name}) is not a discrete ` +
               'site for parallel enumeration: AutoDiscreteParallel guides discrete sites only ' +
-              '(guide the continuous ones with another autoguide, e.g. in an AutoGuideList over ' +
-              'block(model) parts)',
+              '(build it on block(model, {expose: [...discrete sites]}) and guide the others with ' +
+              'another autoguide on block(model, {hide: [...]}), both called by one guide function)',
           );
         }
         const fam = familyOf(fn);
