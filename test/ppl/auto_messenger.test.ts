@@ -402,3 +402,54 @@ describe('AutoRegressiveMessenger', { timeout: 600_000 }, () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 });
+
+describe('AutoMessenger guides on constrained vector sites', { timeout: 600_000 }, () => {
+  // p ~ Dirichlet(1, 1, 1); k_i ~ Categorical(p): the posterior mean of p is (1 + n_k) / (3 + n)
+  const counts = [0, 0, 1, 2, 2, 2, 2, 1, 2, 2];
+  const dirModel = (k: tf.Tensor): void => {
+    const p = ppl.sample('p', new D.Dirichlet([1, 1, 1]));
+    ppl.plate('data', counts.length, () =>
+      ppl.sample('k', new D.Categorical({ probs: p }), { obs: k }),
+    );
+  };
+  const makers = {
+    AutoNormalMessenger: () => new ppl.AutoNormalMessenger(dirModel),
+    AutoHierarchicalNormalMessenger: () => new ppl.AutoHierarchicalNormalMessenger(dirModel),
+    AutoRegressiveMessenger: () => new ppl.AutoRegressiveMessenger(dirModel),
+  };
+  for (const [name, make] of Object.entries(makers)) {
+    it(`${name}: simplex draws, unconstrained [2] parameters, steady memory over SVI steps`, () => {
+      setSeed(8);
+      const k = tf.tensor1d(counts);
+      const guide = make();
+      const elbo = new ppl.TraceELBO({ numParticles: 8, vectorizeParticles: true });
+      const svi = new ppl.SVI(dirModel, guide, tf.train.adam(0.05), elbo);
+      svi.step(k);
+      const before = tf.memory().numTensors;
+      for (let i = 0; i < 300; i++) svi.step(k);
+      expect(tf.memory().numTensors).toBe(before);
+      const loc = ppl.getParamStore().value(`${name}.locs.p`);
+      expect(loc.shape).toEqual([2]);
+      loc.dispose();
+      expectNoLeak(() => {
+        const N = 1000;
+        const s = new ppl.Predictive(dirModel, {
+          guide,
+          numSamples: N,
+          returnSites: ['p'],
+          parallel: true,
+        }).call(k);
+        const p = s.p?.arraySync() as number[][];
+        const n = counts.length;
+        for (let j = 0; j < 3; j++) {
+          const exact = (1 + counts.filter((c) => c === j).length) / (3 + n);
+          const m = p.reduce((a, r) => a + (r[j] as number), 0) / N;
+          expect(Math.abs(m - exact)).toBeLessThan(0.05);
+        }
+        p.forEach((r) => expect(Math.abs(r.reduce((a, b) => a + b, 0) - 1)).toBeLessThan(1e-4));
+        return Object.values(s);
+      });
+      k.dispose();
+    });
+  }
+});
