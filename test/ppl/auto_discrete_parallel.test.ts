@@ -186,6 +186,19 @@ describe('AutoDiscreteParallel', { timeout: 600_000 }, () => {
     };
     expect(() => new ppl.AutoDiscreteParallel(pois).call()).toThrow(/^k:/);
     expect(() => new ppl.AutoDiscreteParallel(mixture, { prefx: 'a' } as never)).toThrow(/^prefx:/);
+    // a model enumerating its own site while the guide enumerates another: refused naming it
+    const both = (): void => {
+      ppl.sample('w', new D.Bernoulli({ probs: 0.5 }), { infer: { enumerate: 'parallel' } });
+      const z = ppl.sample('z', new D.Bernoulli({ probs: 0.5 }));
+      ppl.sample('y', new D.Normal(z, 1), { obs: tf.scalar(1) });
+    };
+    const g = new ppl.AutoDiscreteParallel(ppl.block(both, { expose: ['z'] }));
+    const opt = tf.train.adam(0.1);
+    const svi = new ppl.SVI(both, g, opt, new ppl.TraceEnumELBO());
+    expect(() => svi.step()).toThrow(/^w:.*not in both/);
+    ppl.clearParamStore();
+    g.dispose();
+    opt.dispose(); // Adam's two moment accumulators
     expect(tf.memory().numTensors).toBe(before);
   });
 });

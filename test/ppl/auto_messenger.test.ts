@@ -222,6 +222,12 @@ describe('AutoNormalMessenger', { timeout: 600_000 }, () => {
     };
     const g = new ppl.AutoNormalMessenger(discrete);
     expect(() => g.call()).toThrow(/^k:.*discrete/);
+    // a plate subsampled with indices the model gives: the guide cannot know them
+    const given = (): void => {
+      ppl.plate('data', 4, { subsample: [0, 2] }, () => ppl.sample('z', new D.Normal(0, 1)));
+    };
+    expect(() => new ppl.AutoNormalMessenger(given).call()).toThrow(/^z:.*subsampleSize/);
+    ppl.clearParamStore();
     expect(tf.memory().numTensors).toBe(before);
   });
 });
