@@ -180,3 +180,25 @@ export * as mcmc from './mcmc/index.js';
 export * as stats from './stats/index.js';
 export { NeuTraReparam } from './handlers/reparam/neutra.js';
 export { type LatentTransform, AffineLatentTransform } from './autoguide/latent_transform.js';
+export {
+  AutoMessenger,
+  type AutoMessengerOptions,
+  type PosteriorOrValue,
+} from './autoguide/auto_messenger.js';
+export {
+  AutoNormalMessenger,
+  type AutoNormalMessengerOptions,
+} from './autoguide/auto_normal_messenger.js';
+export * as autoname from './contrib/autoname/index.js';
+export {
+  AutoDiscreteParallel,
+  type AutoDiscreteParallelOptions,
+} from './autoguide/auto_discrete_parallel.js';
+export {
+  AutoHierarchicalNormalMessenger,
+  type AutoHierarchicalNormalMessengerOptions,
+} from './autoguide/auto_hierarchical_normal_messenger.js';
+export {
+  AutoRegressiveMessenger,
+  type AutoRegressiveMessengerOptions,
+} from './autoguide/auto_regressive_messenger.js';

@@ -235,9 +235,14 @@ export function guideLogProbSum(guideTrace: Trace, elbo: string, reparamOnly = f
  * `E[grad log q * elbo]` (REINFORCE) is added.
  */
 function scoreFunctionTerm(guideTrace: Trace, elbo: tf.Tensor): tf.Tensor {
-  const nonReparam = guideTrace
-    .sampleSites()
-    .filter((s) => (!s.isObserved || isFactorSite(s)) && s.fn !== null && !s.fn.hasRsample);
+  const nonReparam = guideTrace.sampleSites().filter(
+    (s) =>
+      (!s.isObserved || isFactorSite(s)) &&
+      s.fn !== null &&
+      !s.fn.hasRsample &&
+      // a guide site enumerated by TraceEnumELBO is summed out exactly: no score term
+      s.infer._enumerated !== true,
+  );
   if (nonReparam.length === 0) return tf.scalar(0);
   let lq: tf.Tensor = tf.scalar(0);
   for (const s of nonReparam) lq = tf.add(lq, siteLogProbSum(s));

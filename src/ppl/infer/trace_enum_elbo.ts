@@ -8,7 +8,8 @@
  * new dim left of the plates, so every log-density holds all combinations; the factors that
  * depend on enumerated dims are contracted by {@link contractFactors} (variable elimination over
  * the plate tree, exact plate subsampling scales), the others are summed as in `TraceELBO`.
- * Enumerated sites must not appear in the guide. Plates must not be nested inside enumerated
+ * A guide may enumerate its own discrete sites instead (`AutoDiscreteParallel`): each log-density
+ * is then averaged under the guide's probabilities of the values it holds. Plates must not be nested inside enumerated
  * dims beyond what the plate tree allows (e.g. a Gaussian mixture with a local assignment per data
  * point, or an HMM chain). A chain longer than a few steps needs `markov` around its loop, so that
  * its steps reuse enumeration dims (tfjs kernels stop at rank 6).
@@ -18,14 +19,16 @@ import { ArgumentError } from '../../utils/errors.js';
 import { enumerate } from '../handlers/enum.js';
 import { replay } from '../handlers/replay.js';
 import { trace } from '../handlers/trace.js';
-import { isValidationEnabled } from '../runtime.js';
-import type { Trace } from '../trace.js';
-import { checkedReplay, checkModelGuideMatch } from './check.js';
+import { isValidationEnabled, type Message } from '../runtime.js';
+import { siteLogProb, type Trace } from '../trace.js';
+import type { Distribution } from '../../distributions/distribution.js';
+import { checkedReplay, checkModelGuideMatch, isEnumerated } from './check.js';
 import { contractFactors } from './contract.js';
 import { enumFactorGraph } from './enum_factors.js';
 import {
   asFn,
   guessMaxPlateNesting,
+  guideFactorSites,
   guideLogProbSum,
   ParticleELBO,
   type Callable,
@@ -63,19 +66,30 @@ export class TraceEnumELBO extends ParticleELBO {
     args: A,
   ): { guideTrace: Trace; modelTrace: Trace } {
     this.maxPlateNesting ??= guessMaxPlateNesting(model, guide, args);
-    const guideTrace = trace(asFn(guide)).getTraceUntidied(...args).trace;
+    const first = -(this.maxPlateNesting + 1);
+    // the guide's sites marked for parallel enumeration (AutoDiscreteParallel) take all their
+    // values at dims left of the plates; the model replays them there
+    const guideTrace = trace(enumerate(asFn(guide), first)).getTraceUntidied(...args).trace;
+    const guideEnum = guideTrace.latentSites().filter(isEnumerated);
     const validate = isValidationEnabled();
     const replayed = validate
       ? checkedReplay(asFn(model), guideTrace, this.maxPlateNesting)
       : replay(asFn(model), { trace: guideTrace });
-    const enumModel = enumerate(replayed, -(this.maxPlateNesting + 1));
+    const enumModel = enumerate(replayed, first - guideEnum.length);
     const modelTrace = trace(enumModel).getTraceUntidied(...args).trace;
     if (validate) checkModelGuideMatch(modelTrace, guideTrace);
-    for (const g of guideTrace.latentSites()) {
-      if (g.infer.enumerate === 'parallel') {
+    if (guideEnum.length > 0) {
+      const own = modelTrace
+        .latentSites()
+        .find((s) => isEnumerated(s) && guideTrace.get(s.name) === undefined);
+      if (own !== undefined) {
+        guideTrace.dispose();
+        modelTrace.dispose();
         throw new ArgumentError(
-          g.name,
-          `guide site '${g.name}': enumeration in the guide is not supported`,
+          own.name,
+          `model site '${own.name}' is enumerated while the guide enumerates ` +
+            `'${(guideEnum[0] as Message).name}': TraceEnumELBO enumerates discrete sites in the ` +
+            'model or in the guide, not in both in one run',
         );
       }
     }
@@ -83,8 +97,46 @@ export class TraceEnumELBO extends ParticleELBO {
   }
 
   protected particleElbo(guideTrace: Trace, modelTrace: Trace): tf.Tensor {
+    const guideEnum = guideTrace.latentSites().filter(isEnumerated);
+    if (guideEnum.length > 0) return enumeratedGuideElbo(guideEnum, guideTrace, modelTrace);
     const g = enumFactorGraph(modelTrace, this.maxPlateNesting ?? 0, 'TraceEnumELBO');
     const elbo = tf.add(g.rest, contractFactors(g.factors, g.vars, g.plates));
     return tf.sub(elbo, guideLogProbSum(guideTrace, 'TraceEnumELBO'));
   }
+}
+
+/**
+ * The ELBO when the guide enumerates its discrete sites `z_g` (each at its own dim `d_g`, with
+ * probabilities `q_g`, independent of each other as in `AutoDiscreteParallel`): every log-density
+ * `f` of the model and of the guide, over the values it holds at those dims, is averaged under
+ * the `q_g` of the dims it carries,
+ *
+ * $$\mathcal L = \sum_f \sum_{z_{A_f}} \Big(\prod_{g\in A_f} q_g(z_g)\Big) f(z_{A_f}),$$
+ *
+ * exact in the enumerated sites (their gradient flows through the weights `q_g`, no score term).
+ */
+function enumeratedGuideElbo(
+  guideEnum: Message[],
+  guideTrace: Trace,
+  modelTrace: Trace,
+): tf.Tensor {
+  const weights = guideEnum.map((s) => ({
+    dim: s.infer._enumDim as number,
+    q: tf.exp((s.fn as Distribution).logProb(s.value as tf.Tensor)),
+  }));
+  const expect = (lp: tf.Tensor): tf.Tensor => {
+    let w = lp;
+    for (const { dim, q } of weights) {
+      if (w.rank >= -dim && (w.shape[w.rank + dim] as number) > 1) w = tf.mul(w, q);
+    }
+    return tf.sum(w);
+  };
+  let elbo: tf.Tensor = tf.scalar(0);
+  for (const s of modelTrace.sampleSites()) elbo = tf.add(elbo, expect(siteLogProb(s)));
+  const guideSites = [
+    ...guideTrace.latentSites(),
+    ...guideFactorSites(guideTrace, 'TraceEnumELBO'),
+  ];
+  for (const s of guideSites) elbo = tf.sub(elbo, expect(siteLogProb(s)));
+  return elbo;
 }
