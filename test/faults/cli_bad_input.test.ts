@@ -140,7 +140,7 @@ const train = (f: Fixture, ...a: string[]): string[] => [
 ];
 const opt = (o: string, v: string): RegExp =>
   new RegExp(
-    `option '${o} <\\w+>' argument '${v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}' is invalid\\. expected`,
+    `option '${o} <[\\w|]+>' argument '${v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}' is invalid\\. expected`,
   );
 
 const numeric: [string, string, string][] = [
