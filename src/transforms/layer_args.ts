@@ -108,14 +108,17 @@ export function denseView(layer: tf.layers.Layer): DenseView {
   };
 }
 
-/** The MindSpore view of a built tfjs `Conv2D` layer (channels-last only). */
-export function convView(layer: tf.layers.Layer): ConvView {
+/**
+ * The view of a built channels-last 2-D convolution (`Conv2D`, or `DepthwiseConv2D` seen as the
+ * grouped convolution it is).
+ */
+function conv2dView(layer: tf.layers.Layer, kind: ConvView['kind']): ConvView {
   checkLayer(layer);
   const c = layer.getConfig();
   if (c.dataFormat !== undefined && c.dataFormat !== 'channelsLast') {
     throw new ArgumentError(
       'model',
-      `layer '${layer.name}': only channels-last Conv2D layers can be converted (got ${String(c.dataFormat)})`,
+      `layer '${layer.name}': only channels-last ${kind} layers can be converted (got ${String(c.dataFormat)})`,
     );
   }
   const k = kernelShape(layer);
@@ -126,21 +129,29 @@ export function convView(layer: tf.layers.Layer): ConvView {
       `layer '${layer.name}': unsupported padding ${String(c.padding)}`,
     );
   }
+  // a depthwise kernel [kh, kw, in, multiplier]: group = in, out = in * multiplier
+  const inChannels = k[2] as number;
+  const depthwise = kind === 'DepthwiseConv2D';
   return {
-    kind: 'Conv2D',
+    kind,
     layer,
     name: layer.name,
-    inChannels: k[2] as number,
-    outChannels: c.filters as number,
+    inChannels,
+    outChannels: depthwise ? inChannels * (k[3] as number) : (c.filters as number),
     kernelSize: pair(c.kernelSize, 'kernelSize'),
     stride: pair(c.strides ?? 1, 'strides'),
     padMode: padding,
     padding: 0,
     dilation: pair(c.dilationRate ?? 1, 'dilationRate'),
-    group: 1,
+    group: depthwise ? inChannels : 1,
     hasBias: c.useBias !== false,
     activation: activationName(c.activation),
   };
+}
+
+/** The MindSpore view of a built tfjs `Conv2D` layer (channels-last only). */
+export function convView(layer: tf.layers.Layer): ConvView {
+  return conv2dView(layer, 'Conv2D');
 }
 
 /** One length of a 1-D layer's config (`k` or `[k]`). */
@@ -185,38 +196,7 @@ export function conv1dView(layer: tf.layers.Layer): Conv1DView {
  * `c * depthMultiplier + m`, the order of tfjs's depthwise kernel `[kh, kw, in, multiplier]`).
  */
 export function depthwiseView(layer: tf.layers.Layer): ConvView {
-  checkLayer(layer);
-  const c = layer.getConfig();
-  if (c.dataFormat !== undefined && c.dataFormat !== 'channelsLast') {
-    throw new ArgumentError(
-      'model',
-      `layer '${layer.name}': only channels-last DepthwiseConv2D layers can be converted (got ${String(c.dataFormat)})`,
-    );
-  }
-  const k = kernelShape(layer);
-  const padding = c.padding === 'same' ? 'same' : c.padding === 'valid' ? 'valid' : undefined;
-  if (padding === undefined) {
-    throw new ArgumentError(
-      'model',
-      `layer '${layer.name}': unsupported padding ${String(c.padding)}`,
-    );
-  }
-  const inChannels = k[2] as number;
-  return {
-    kind: 'DepthwiseConv2D',
-    layer,
-    name: layer.name,
-    inChannels,
-    outChannels: inChannels * (k[3] as number),
-    kernelSize: pair(c.kernelSize, 'kernelSize'),
-    stride: pair(c.strides ?? 1, 'strides'),
-    padMode: padding,
-    padding: 0,
-    dilation: pair(c.dilationRate ?? 1, 'dilationRate'),
-    group: inChannels,
-    hasBias: c.useBias !== false,
-    activation: activationName(c.activation),
-  };
+  return conv2dView(layer, 'DepthwiseConv2D');
 }
 
 /** The default getter of a Conv1D layer: every geometric argument (`padding: 'causal'` kept). */
