@@ -18,20 +18,20 @@
  * `X = U A^{-T} A^{-1} U^T` (reparameterized, as the Wishart's). Support `positiveDefinite`.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Distribution, type DistributionOptions, type TensorInput } from './distribution.js';
-import { lowerCholesky, positiveDefinite, type Constraint } from '../constraints/constraints.js';
+import { type DistributionOptions, type TensorInput } from './distribution.js';
+import { positiveDefinite, type Constraint } from '../constraints/constraints.js';
 import { registerKL } from './kl.js';
 import { mvdigamma, mvlgamma } from './special.js';
 import { ArgumentError } from '../utils/errors.js';
 import { broadcastShapes } from '../utils/tensor.js';
+import { cholesky, matrixDiag, matrixTranspose, triangularSolve } from '../utils/linalg.js';
 import {
-  cholesky,
-  matrixDiag,
-  matrixTranspose,
-  squareSize,
-  triangularSolve,
-} from '../utils/linalg.js';
-import { bartlettFactor, broadcastMatrices, checkDf, halfLogDet, wishartKL } from './wishart.js';
+  bartlettFactor,
+  broadcastMatrices,
+  DfScaleDistribution,
+  halfLogDet,
+  wishartKL,
+} from './wishart.js';
 import './expanded.js';
 import './independent.js';
 
@@ -50,7 +50,7 @@ export type InverseWishartScale = TensorInput | { scaleTril: TensorInput };
  * d.sample([100]);   // [100, 2, 2]
  * ```
  */
-export class InverseWishart extends Distribution {
+export class InverseWishart extends DfScaleDistribution {
   /** Degrees of freedom `nu > p - 1` (batch). */
   readonly df: tf.Tensor;
   /** The lower Cholesky factor `U` of the scale `Psi = U U^T`, shape `[..., p, p]`. */
@@ -77,34 +77,10 @@ export class InverseWishart extends Distribution {
     if (raw === undefined) {
       throw this.constructionError('scale', 'expected a matrix [..., p, p] or {scaleTril}');
     }
-    const m = this.param(raw, key);
-    let p: number;
-    try {
-      p = squareSize(m, key);
-    } catch (e) {
-      this.dispose();
-      throw e;
-    }
-    if (p < 1) throw this.constructionError(key, 'expected matrices of size p >= 1');
+    const { df: dfT, m, p, batch } = this.readDfAndScale(df, raw, key, isTril);
     this.dim = p;
-    this.df = this.param(df, 'df');
-    this.batch = this.broadcastParams({ df: this.df.shape, [key]: m.shape.slice(0, -2) });
-    if (this.validateArgs) {
-      try {
-        checkDf(this.df, p);
-      } catch (e) {
-        this.dispose();
-        throw e;
-      }
-      if (!(isTril ? lowerCholesky : positiveDefinite).checkAll(m)) {
-        throw this.constructionError(
-          key,
-          isTril
-            ? 'expected lower-triangular matrices with a positive diagonal'
-            : 'expected symmetric positive-definite matrices',
-        );
-      }
-    }
+    this.df = dfT;
+    this.batch = batch;
     this.scaleTril = isTril ? m : this.own(cholesky(m));
   }
 

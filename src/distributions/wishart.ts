@@ -136,6 +136,53 @@ export function halfLogDet(l: tf.Tensor): tf.Tensor {
 }
 
 /**
+ * @internal The construction shared by the Wishart-type families: degrees of freedom `nu` and one
+ * `p x p` scale matrix, read, broadcast and (with `validateArgs`) checked — `nu > p - 1`, and the
+ * matrix lower triangular with a positive diagonal (`tril`) or symmetric positive definite.
+ */
+export abstract class DfScaleDistribution extends Distribution {
+  /**
+   * Read `df` and the scale matrix `raw` named `key`, freeing what was made when a check fails.
+   * @returns the `df` and matrix parameters, the matrix size `p` and the batch shape.
+   */
+  protected readDfAndScale(
+    df: TensorInput,
+    raw: TensorInput,
+    key: string,
+    tril: boolean,
+  ): { df: tf.Tensor; m: tf.Tensor; p: number; batch: number[] } {
+    const m = this.param(raw, key);
+    let p: number;
+    try {
+      p = squareSize(m, key);
+    } catch (e) {
+      this.dispose();
+      throw e;
+    }
+    if (p < 1) throw this.constructionError(key, 'expected matrices of size p >= 1');
+    const dfT = this.param(df, 'df');
+    const batch = this.broadcastParams({ df: dfT.shape, [key]: m.shape.slice(0, -2) });
+    if (this.validateArgs) {
+      try {
+        checkDf(dfT, p);
+      } catch (e) {
+        this.dispose();
+        throw e;
+      }
+      if (!(tril ? lowerCholesky : positiveDefinite).checkAll(m)) {
+        throw this.constructionError(
+          key,
+          tril
+            ? 'expected lower-triangular matrices with a positive diagonal'
+            : 'expected symmetric positive-definite matrices',
+        );
+      }
+    }
+    return { df: dfT, m, p, batch };
+  }
+}
+
+/**
  * Wishart distribution `W(nu, Sigma)` with event shape `[p, p]`.
  *
  * @example
@@ -145,7 +192,7 @@ export function halfLogDet(l: tf.Tensor): tf.Tensor {
  * d.rsample([100]);  // [100, 2, 2] positive-definite draws
  * ```
  */
-export class Wishart extends Distribution {
+export class Wishart extends DfScaleDistribution {
   /** Degrees of freedom `nu > p - 1` (batch). */
   readonly df: tf.Tensor;
   /** The lower Cholesky factor `L` of the scale `Sigma = L L^T`, shape `[..., p, p]`. */
@@ -169,35 +216,11 @@ export class Wishart extends Distribution {
       this.dispose();
       throw e;
     }
-    const m = this.param((scale as unknown as Record<ScaleKey, TensorInput>)[key], key);
-    let p: number;
-    try {
-      p = squareSize(m, key);
-    } catch (e) {
-      this.dispose();
-      throw e;
-    }
-    if (p < 1) throw this.constructionError(key, 'expected matrices of size p >= 1');
+    const raw = (scale as unknown as Record<ScaleKey, TensorInput>)[key];
+    const { df: dfT, m, p, batch } = this.readDfAndScale(df, raw, key, key === 'scaleTril');
     this.dim = p;
-    this.df = this.param(df, 'df');
-    this.batch = this.broadcastParams({ df: this.df.shape, [key]: m.shape.slice(0, -2) });
-    if (this.validateArgs) {
-      try {
-        checkDf(this.df, p);
-      } catch (e) {
-        this.dispose();
-        throw e;
-      }
-      const c = key === 'scaleTril' ? lowerCholesky : positiveDefinite;
-      if (!c.checkAll(m)) {
-        throw this.constructionError(
-          key,
-          key === 'scaleTril'
-            ? 'expected lower-triangular matrices with a positive diagonal'
-            : 'expected symmetric positive-definite matrices',
-        );
-      }
-    }
+    this.df = dfT;
+    this.batch = batch;
     this.scaleTril = key === 'scaleTril' ? m : this.own(scaleTrilOf(key, m));
   }
 
