@@ -1,9 +1,10 @@
 /**
  * Bayesian layers (TF.js layers with weight posteriors) and the Bayesian losses.
  *
- * - Dense, Conv2D (NHWC) and Conv1D layers in three estimators: `DenseReparam`,
+ * - Dense, Conv2D (NHWC), Conv1D and Conv2DTranspose layers in three estimators: `DenseReparam`,
  *   `DenseLocalReparam`, `DenseFlipout`, `ConvReparam`, `ConvLocalReparam`, `ConvFlipout`,
- *   `Conv1DReparam`, `Conv1DLocalReparam`, `Conv1DFlipout` (lowercase factories
+ *   `Conv1DReparam`, `Conv1DLocalReparam`, `Conv1DFlipout`, `Conv2DTransposeReparam`,
+ *   `Conv2DTransposeLocalReparam`, `Conv2DTransposeFlipout` (lowercase factories
  *   `denseReparam(...)`, ...). They mix with ordinary tfjs layers, train with `model.fit`
  *   (their KL is in the model's losses, scaled by `klScale`) and save/load with
  *   `model.save` / `tf.loadLayersModel`.
@@ -60,7 +61,18 @@ export {
   conv1dReparam,
   conv1dLocalReparam,
   conv1dFlipout,
+  Conv2DTransposeReparam,
+  Conv2DTransposeLocalReparam,
+  Conv2DTransposeFlipout,
+  conv2dTransposeReparam,
+  conv2dTransposeLocalReparam,
+  conv2dTransposeFlipout,
 } from './named_classes.js';
+export {
+  Conv2DTransposeVariational,
+  transposedLength,
+  type Conv2DTransposeVariationalArgs,
+} from './conv2d_transpose_variational.js';
 export { Conv1DVariational, type Conv1DVariationalArgs } from './conv1d_variational.js';
 export * from './moped_classes.js';
 export {
@@ -84,6 +96,7 @@ export {
   type DenseClass,
   type ConvClass,
   type Conv1DClass,
+  type Conv2DTransposeClass,
 } from './bayesian_classes.js';
 export {
   reparamKernel,

@@ -14,6 +14,7 @@ import { BayesianLayer } from './bayesian_layer.js';
 import { ESTIMATOR_CLASSES } from './bayesian_classes.js';
 import type { Conv1DVariational } from './conv1d_variational.js';
 import type { ConvVariational } from './conv_variational.js';
+import type { Conv2DTransposeVariational } from './conv2d_transpose_variational.js';
 import type { DenseVariational } from './dense_variational.js';
 
 const { reparam, local, flipout } = ESTIMATOR_CLASSES;
@@ -45,6 +46,13 @@ export const MopedConv1DLocalReparam = local.mopedConv1d;
 /** `Conv1DFlipout` with a prior centred on DNN weights. */
 export const MopedConv1DFlipout = flipout.mopedConv1d;
 
+/** `Conv2DTransposeReparam` with a prior centred on DNN weights. */
+export const MopedConv2DTransposeReparam = reparam.mopedConv2dTranspose;
+/** `Conv2DTransposeLocalReparam` with a prior centred on DNN weights. */
+export const MopedConv2DTransposeLocalReparam = local.mopedConv2dTranspose;
+/** `Conv2DTransposeFlipout` with a prior centred on DNN weights. */
+export const MopedConv2DTransposeFlipout = flipout.mopedConv2dTranspose;
+
 /** Instance types of the MOPED classes. */
 export type MopedDenseReparam = DenseVariational;
 export type MopedDenseLocalReparam = DenseVariational;
@@ -55,6 +63,9 @@ export type MopedConvFlipout = ConvVariational;
 export type MopedConv1DReparam = Conv1DVariational;
 export type MopedConv1DLocalReparam = Conv1DVariational;
 export type MopedConv1DFlipout = Conv1DVariational;
+export type MopedConv2DTransposeReparam = Conv2DTransposeVariational;
+export type MopedConv2DTransposeLocalReparam = Conv2DTransposeVariational;
+export type MopedConv2DTransposeFlipout = Conv2DTransposeVariational;
 
 /** A Bayesian layer with a prior centred on given weights (`centredPrior` on). */
 export interface CentredPriorLayer extends BayesianLayer {

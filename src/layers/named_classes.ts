@@ -17,6 +17,10 @@
 import { ESTIMATOR_CLASSES } from './bayesian_classes.js';
 import type { Conv1DVariational, Conv1DVariationalArgs } from './conv1d_variational.js';
 import type { ConvVariational, ConvVariationalArgs } from './conv_variational.js';
+import type {
+  Conv2DTransposeVariational,
+  Conv2DTransposeVariationalArgs,
+} from './conv2d_transpose_variational.js';
 import type { DenseVariational, DenseVariationalArgs } from './dense_variational.js';
 
 const { reparam, local, flipout } = ESTIMATOR_CLASSES;
@@ -100,3 +104,34 @@ export const conv1dLocalReparam = (args: Conv1DVariationalArgs): Conv1DVariation
 /** Factory of {@link Conv1DFlipout}. */
 export const conv1dFlipout = (args: Conv1DVariationalArgs): Conv1DVariational =>
   new flipout.conv1d(args);
+
+/**
+ * Conv2DTranspose layer with reparameterized weights, `y = conv2dTranspose(x, W) + b` on NHWC
+ * inputs (kernel `[kh, kw, filters, inChannels]`, output `H s` with `'same'` padding,
+ * `H s + max(k - s, 0)` with `'valid'`): the Bayesian upsampling layer of decoders.
+ * @example
+ * ```ts
+ * const up = layers.conv2dTransposeReparam({ filters: 8, kernelSize: 3, strides: 2, padding: 'same' });
+ * ```
+ */
+export const Conv2DTransposeReparam = reparam.conv2dTranspose;
+/** Conv2DTranspose layer with the local reparameterization trick (`eps` per example and position). */
+export const Conv2DTransposeLocalReparam = local.conv2dTranspose;
+/** Conv2DTranspose layer with Flipout (signs per example and channel). */
+export const Conv2DTransposeFlipout = flipout.conv2dTranspose;
+/** Instance types of the Conv2DTranspose classes. */
+export type Conv2DTransposeReparam = Conv2DTransposeVariational;
+export type Conv2DTransposeLocalReparam = Conv2DTransposeVariational;
+export type Conv2DTransposeFlipout = Conv2DTransposeVariational;
+/** Factory of {@link Conv2DTransposeReparam}. */
+export const conv2dTransposeReparam = (
+  args: Conv2DTransposeVariationalArgs,
+): Conv2DTransposeVariational => new reparam.conv2dTranspose(args);
+/** Factory of {@link Conv2DTransposeLocalReparam}. */
+export const conv2dTransposeLocalReparam = (
+  args: Conv2DTransposeVariationalArgs,
+): Conv2DTransposeVariational => new local.conv2dTranspose(args);
+/** Factory of {@link Conv2DTransposeFlipout}. */
+export const conv2dTransposeFlipout = (
+  args: Conv2DTransposeVariationalArgs,
+): Conv2DTransposeVariational => new flipout.conv2dTranspose(args);

@@ -58,6 +58,23 @@ export interface Conv1DView {
   readonly activation: string;
 }
 
+/**
+ * What a getter sees of a Conv2DTranspose layer (MindSpore `nn.Conv2dTranspose` attribute
+ * names): a transposed convolution has no dilation or groups.
+ */
+export interface Conv2DTransposeView {
+  readonly kind: 'Conv2DTranspose';
+  readonly layer: tf.layers.Layer;
+  readonly name: string;
+  readonly inChannels: number;
+  readonly outChannels: number;
+  readonly kernelSize: [number, number];
+  readonly stride: [number, number];
+  readonly padMode: 'same' | 'valid';
+  readonly hasBias: boolean;
+  readonly activation: string;
+}
+
 /** Arguments given to a Bayesian layer constructor (plain JSON values). */
 export type LayerArgsDict = Record<string, unknown>;
 
@@ -266,3 +283,56 @@ function checkLayer(layer: unknown): void {
     );
   }
 }
+
+/**
+ * The MindSpore view of a built tfjs `Conv2DTranspose` layer (channels-last; kernel
+ * `[kh, kw, filters, inChannels]`, so `inChannels` is its last axis).
+ */
+export function conv2dTransposeView(layer: tf.layers.Layer): Conv2DTransposeView {
+  checkLayer(layer);
+  const c = layer.getConfig();
+  if (c.dataFormat !== undefined && c.dataFormat !== 'channelsLast') {
+    throw new ArgumentError(
+      'model',
+      `layer '${layer.name}': only channels-last Conv2DTranspose layers can be converted (got ${String(c.dataFormat)})`,
+    );
+  }
+  const padding = c.padding === 'same' ? 'same' : c.padding === 'valid' ? 'valid' : undefined;
+  if (padding === undefined) {
+    throw new ArgumentError(
+      'model',
+      `layer '${layer.name}': unsupported padding ${String(c.padding)}`,
+    );
+  }
+  const dilation = pair(c.dilationRate ?? 1, 'dilationRate');
+  if (dilation[0] !== 1 || dilation[1] !== 1) {
+    throw new ArgumentError(
+      'model',
+      `layer '${layer.name}': a dilated Conv2DTranspose (dilationRate ${JSON.stringify(c.dilationRate)}) cannot be converted`,
+    );
+  }
+  const k = kernelShape(layer);
+  return {
+    kind: 'Conv2DTranspose',
+    layer,
+    name: layer.name,
+    inChannels: k[3] as number,
+    outChannels: c.filters as number,
+    kernelSize: pair(c.kernelSize, 'kernelSize'),
+    stride: pair(c.strides ?? 1, 'strides'),
+    padMode: padding,
+    hasBias: c.useBias !== false,
+    activation: activationName(c.activation),
+  };
+}
+
+/** The default getter of a Conv2DTranspose layer: every geometric argument of the layer. */
+export const defaultConv2dTransposeArgs: GetArgs<Conv2DTransposeView> = (dp) => ({
+  inChannels: dp.inChannels,
+  outChannels: dp.outChannels,
+  padMode: dp.padMode,
+  kernelSize: dp.kernelSize,
+  stride: dp.stride,
+  hasBias: dp.hasBias,
+  activation: dp.activation,
+});

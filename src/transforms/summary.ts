@@ -19,6 +19,7 @@ const SHOWN: Readonly<Record<string, readonly string[]>> = {
   Dense: ['units', 'activation', 'useBias'],
   Conv2D: ['filters', 'kernelSize', 'strides', 'padding', 'dilationRate', 'activation', 'useBias'],
   DepthwiseConv2D: ['kernelSize', 'depthMultiplier', 'strides', 'padding', 'useBias'],
+  Conv2DTranspose: ['filters', 'kernelSize', 'strides', 'padding', 'activation', 'useBias'],
   MaxPooling2D: ['poolSize', 'strides', 'padding'],
   AveragePooling2D: ['poolSize', 'strides', 'padding'],
   Dropout: ['rate'],

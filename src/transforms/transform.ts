@@ -3,7 +3,7 @@
  *
  * The model's topology (Sequential or functional, built in code or loaded from a `model.json`,
  * nested models included) is taken from its JSON description; every layer of a selected type
- * (`Dense`, `Conv2D`, `DepthwiseConv2D`, `Conv1D`) is replaced by a Bayesian layer built from MindSpore-style arguments
+ * (`Dense`, `Conv2D`, `DepthwiseConv2D`, `Conv1D`, `Conv2DTranspose`) is replaced by a Bayesian layer built from MindSpore-style arguments
  * (`get*Args(dp)` plus `add*Args`), all other layers (pooling, batch norm, dropout, residual
  * adds, concatenations, depthwise convolutions, ...) pass through unchanged with their weights,
  * and the layer names, order and connections stay those of the DNN. The Bayesian layers start
@@ -18,9 +18,9 @@
  * `moped_prior.ts`); otherwise it is the layers' scalar prior `N(priorMu, priorSigma^2)`.
  * The result trains with `WithBNNLoss(model, lossFn, dnnFactor, bnnFactor)`.
  *
- * Limits: channels-last `Dense`, `Conv2D`, `DepthwiseConv2D` (a grouped Bayesian Conv2D) and
- * `Conv1D` layers are converted (no Bayesian separable or transposed convolution exists, so those
- * stay deterministic); kernel/bias
+ * Limits: channels-last `Dense`, `Conv2D`, `DepthwiseConv2D` (a grouped Bayesian Conv2D),
+ * `Conv1D` and `Conv2DTranspose` layers are converted (no Bayesian separable convolution exists,
+ * so `SeparableConv2D` layers stay deterministic); kernel/bias
  * regularizers and constraints of a converted layer are dropped (the KL plays the regularizer's
  * part); the prior is the layers' scalar `N(priorMu, priorSigma^2)` (or, with `mopedPrior`,
  * centred elementwise on the DNN weights with the scalar `priorSigma`).
@@ -32,14 +32,17 @@ import { ArgumentError } from '../utils/errors.js';
 import { checkOptionKeys } from '../utils/options.js';
 import {
   conv1dView,
+  conv2dTransposeView,
   convView,
   defaultConv1dArgs,
+  defaultConv2dTransposeArgs,
   defaultConvArgs,
   defaultDenseArgs,
   denseView,
   depthwiseView,
   mergeArgs,
   type Conv1DView,
+  type Conv2DTransposeView,
   type ConvView,
   type DenseView,
   type GetArgs,
@@ -73,6 +76,10 @@ export const BNN_CONV_CLASS: Readonly<Record<Estimator, string>> = classNames('c
 /** Bayesian Conv1D class name for each estimator (from the estimator registry). */
 export const BNN_CONV1D_CLASS: Readonly<Record<Estimator, string>> = classNames('conv1d');
 
+/** Bayesian Conv2DTranspose class name for each estimator (from the estimator registry). */
+export const BNN_CONV2D_TRANSPOSE_CLASS: Readonly<Record<Estimator, string>> =
+  classNames('conv2dTranspose');
+
 function classNames(kind: BayesianKind): Record<Estimator, string> {
   return Object.fromEntries(ESTIMATOR_NAMES.map((e) => [e, bayesianClassName(kind, e)])) as Record<
     Estimator,
@@ -87,6 +94,7 @@ function classesOf(kind: BayesianKind): string[] {
 const DENSE_CLASSES: readonly string[] = classesOf('dense');
 const CONV_CLASSES: readonly string[] = classesOf('conv');
 const CONV1D_CLASSES: readonly string[] = classesOf('conv1d');
+const CONV2D_TRANSPOSE_CLASSES: readonly string[] = classesOf('conv2dTranspose');
 
 /** The Bayesian classes that can replace each convertible DNN layer type. */
 const TARGETS: Readonly<Record<DnnLayerType, readonly string[]>> = {
@@ -94,6 +102,7 @@ const TARGETS: Readonly<Record<DnnLayerType, readonly string[]>> = {
   Conv2D: CONV_CLASSES,
   DepthwiseConv2D: CONV_CLASSES,
   Conv1D: CONV1D_CLASSES,
+  Conv2DTranspose: CONV2D_TRANSPOSE_CLASSES,
 };
 
 /** The view of a DNN layer of each convertible type, for the argument getters. */
@@ -102,6 +111,7 @@ const VIEWS = {
   Conv2D: convView,
   DepthwiseConv2D: depthwiseView,
   Conv1D: conv1dView,
+  Conv2DTranspose: conv2dTransposeView,
 } as const;
 
 /** The default argument getter of each convertible type. */
@@ -110,6 +120,7 @@ const DEFAULT_ARGS = {
   Conv2D: defaultConvArgs,
   DepthwiseConv2D: defaultConvArgs,
   Conv1D: defaultConv1dArgs,
+  Conv2DTranspose: defaultConv2dTransposeArgs,
 } as const;
 
 /** Options of {@link TransformToBNN}. */
@@ -147,16 +158,22 @@ export interface TransformModelOptions {
   getConvArgs?: GetArgs<ConvView>;
   /** Which arguments of a DNN Conv1D layer the Bayesian layer receives. Default {@link defaultConv1dArgs}. */
   getConv1dArgs?: GetArgs<Conv1DView>;
+  /**
+   * Which arguments of a DNN Conv2DTranspose layer the Bayesian layer receives. Default
+   * {@link defaultConv2dTransposeArgs}.
+   */
+  getConv2dTransposeArgs?: GetArgs<Conv2DTransposeView>;
   /** Extra Bayesian Dense arguments (e.g. `{priorSigma: 0.05}`); may not repeat a getter key. */
   addDenseArgs?: LayerArgsDict;
-  /** Extra Bayesian convolution arguments (Conv2D, DepthwiseConv2D, Conv1D); may not repeat a getter key. */
+  /** Extra Bayesian convolution arguments (Conv2D, DepthwiseConv2D, Conv1D, Conv2DTranspose); may not repeat a getter key. */
   addConvArgs?: LayerArgsDict;
 }
 
 /** Options of {@link TransformToBNN.transformToBnnLayer}. */
 export interface TransformLayerOptions {
   /** Getter of the DNN layer's arguments (a Dense, Conv or Conv1D view, matching `dnnLayerType`). */
-  getArgs?: GetArgs<DenseView> | GetArgs<ConvView> | GetArgs<Conv1DView>;
+  getArgs?:
+    GetArgs<DenseView> | GetArgs<ConvView> | GetArgs<Conv1DView> | GetArgs<Conv2DTransposeView>;
   /** Extra Bayesian layer arguments; may not repeat a key of `getArgs`. */
   addArgs?: LayerArgsDict;
 }
@@ -189,7 +206,7 @@ function bnnClassName(t: unknown, name: string): string {
       : typeof t === 'function' && typeof (t as { className?: unknown }).className === 'string'
         ? (t as unknown as { className: string }).className
         : undefined;
-  const known = [...DENSE_CLASSES, ...CONV_CLASSES, ...CONV1D_CLASSES];
+  const known = [...DENSE_CLASSES, ...CONV_CLASSES, ...CONV1D_CLASSES, ...CONV2D_TRANSPOSE_CLASSES];
   if (cls === undefined || !known.includes(cls)) {
     throw new ArgumentError(
       name,
@@ -247,15 +264,24 @@ export class TransformToBNN {
 
   /**
    * Convert every Dense and convolution layer (MindSpore `transform_to_bnn_model`): `Dense`,
-   * `Conv2D`, `DepthwiseConv2D` (a grouped Bayesian Conv2D, `group = inChannels`) and `Conv1D`.
+   * `Conv2D`, `DepthwiseConv2D` (a grouped Bayesian Conv2D, `group = inChannels`), `Conv1D` and
+   * `Conv2DTranspose`.
    * @param options MindSpore's `get_dense_args`, `get_conv_args`, `add_dense_args`,
-   *   `add_conv_args` (and `getConv1dArgs` for Conv1D layers); an `add*Args` key that repeats a
+   *   `add_conv_args` (and `getConv1dArgs` / `getConv2dTransposeArgs` for Conv1D /
+   *   Conv2DTranspose layers); an `add*Args` key that repeats a
    *   `get*Args` key is an error.
    */
   async transformToBnnModel(options: TransformModelOptions = {}): Promise<BnnConversion> {
     checkOptionKeys(
       options,
-      ['getDenseArgs', 'getConvArgs', 'getConv1dArgs', 'addDenseArgs', 'addConvArgs'],
+      [
+        'getDenseArgs',
+        'getConvArgs',
+        'getConv1dArgs',
+        'getConv2dTransposeArgs',
+        'addDenseArgs',
+        'addConvArgs',
+      ],
       'transformToBnnModel',
     );
     const getDense = options.getDenseArgs ?? defaultDenseArgs;
@@ -269,10 +295,11 @@ export class TransformToBNN {
     ]);
   }
 
-  /** The rules converting every convolution type (Conv2D, DepthwiseConv2D, Conv1D). */
+  /** The rules converting every convolution type (Conv2D, DepthwiseConv2D, Conv1D, Conv2DTranspose). */
   private convolutionRules(options: TransformModelOptions): ConversionRule[] {
     const getConv = options.getConvArgs ?? defaultConvArgs;
     const getConv1d = options.getConv1dArgs ?? defaultConv1dArgs;
+    const getTranspose = options.getConv2dTransposeArgs ?? defaultConv2dTransposeArgs;
     const add = (a: LayerArgsDict): LayerArgsDict =>
       mergeArgs(a, options.addConvArgs, 'addConvArgs');
     const conv = this.target(BNN_CONV_CLASS[this.estimator]);
@@ -284,20 +311,28 @@ export class TransformToBNN {
         to: this.target(BNN_CONV1D_CLASS[this.estimator]),
         args: (l) => add(getConv1d(conv1dView(l))),
       },
+      {
+        from: 'Conv2DTranspose',
+        to: this.target(BNN_CONV2D_TRANSPOSE_CLASS[this.estimator]),
+        args: (l) => add(getTranspose(conv2dTransposeView(l))),
+      },
     ];
   }
 
   /**
-   * Convert every convolution (Conv2D, DepthwiseConv2D, Conv1D) and leave the Dense layers
+   * Convert every convolution (Conv2D, DepthwiseConv2D, Conv1D, Conv2DTranspose) and leave the Dense layers
    * deterministic (`transformToBnn(model, { layers: 'conv' })`).
    * @param options the convolution getters and `addConvArgs`.
    */
   async transformConvolutions(
-    options: Pick<TransformModelOptions, 'getConvArgs' | 'getConv1dArgs' | 'addConvArgs'> = {},
+    options: Pick<
+      TransformModelOptions,
+      'getConvArgs' | 'getConv1dArgs' | 'getConv2dTransposeArgs' | 'addConvArgs'
+    > = {},
   ): Promise<BnnConversion> {
     checkOptionKeys(
       options,
-      ['getConvArgs', 'getConv1dArgs', 'addConvArgs'],
+      ['getConvArgs', 'getConv1dArgs', 'getConv2dTransposeArgs', 'addConvArgs'],
       'transformConvolutions',
     );
     return this.run(this.convolutionRules(options));
@@ -307,7 +342,8 @@ export class TransformToBNN {
    * Convert the layers of one type only (MindSpore `transform_to_bnn_layer`), e.g.
    * `transformToBnnLayer('Dense', 'DenseReparam')` leaves the convolutions deterministic.
    * @param dnnLayerType `'Dense'`, `'Conv2D'`, `'DepthwiseConv2D'` (to a Bayesian Conv2D class)
-   *   or `'Conv1D'` (to a Bayesian Conv1D class).
+   *   `'Conv1D'` (to a Bayesian Conv1D class) or `'Conv2DTranspose'` (to a Bayesian
+   *   Conv2DTranspose class).
    * @param bnnLayerType a Bayesian layer class (e.g. `layers.DenseReparam`) or its class name;
    *   must be of the same kind as `dnnLayerType`.
    * @param options `getArgs` / `addArgs`, as MindSpore's `get_args` / `add_args`.

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setMode } from '../../src/layers/index.js';
 import {
   BNN_CONV1D_CLASS,
+  BNN_CONV2D_TRANSPOSE_CLASS,
   BNN_CONV_CLASS,
   BNN_DENSE_CLASS,
   transformToBnn,
@@ -72,6 +73,9 @@ describe.each(NETS.map((n, i) => ({ ...n, i })))('$name', ({ build, input, i, ex
             return BNN_CONV_CLASS[estimator];
           }
           if (cls === 'Conv1D' && which !== 'dense') return BNN_CONV1D_CLASS[estimator];
+          if (cls === 'Conv2DTranspose' && which !== 'dense') {
+            return BNN_CONV2D_TRANSPOSE_CLASS[estimator];
+          }
           return cls;
         });
         expect(g1.map((l) => l.cls)).toEqual(expected);

@@ -145,6 +145,55 @@ export function temporalNet(): tf.LayersModel {
   return tf.model({ inputs: input, outputs: out, name: 'tcn_small' });
 }
 
+/**
+ * A small U-Net (segmentation): a strided Conv2D encoder, a Conv2DTranspose decoder ('same',
+ * stride 2) concatenated with the encoder's skip, a 'valid' Conv2DTranspose without bias and a
+ * per-pixel Dense head (a Dense on the channel axis of an image, a 1x1 convolution; functional).
+ */
+export function unetNet(): tf.LayersModel {
+  const input = tf.input({ shape: [8, 8, 2], name: 'image' });
+  const apply = (l: tf.layers.Layer, x: tf.SymbolicTensor | tf.SymbolicTensor[]) =>
+    l.apply(x) as tf.SymbolicTensor;
+  const e1 = apply(
+    tf.layers.conv2d({
+      filters: 4,
+      kernelSize: 3,
+      padding: 'same',
+      activation: 'relu',
+      name: 'e1',
+    }),
+    input,
+  );
+  const e2 = apply(
+    tf.layers.conv2d({ filters: 6, kernelSize: 3, strides: 2, padding: 'same', name: 'e2' }),
+    e1,
+  );
+  let x = apply(
+    tf.layers.conv2dTranspose({
+      filters: 4,
+      kernelSize: 3,
+      strides: 2,
+      padding: 'same',
+      activation: 'relu',
+      name: 'up',
+    }),
+    e2,
+  );
+  x = apply(tf.layers.concatenate({ name: 'skip' }), [x, e1]);
+  x = apply(
+    tf.layers.conv2dTranspose({
+      filters: 3,
+      kernelSize: 2,
+      padding: 'valid',
+      useBias: false,
+      name: 'grow',
+    }),
+    x,
+  );
+  const out = apply(tf.layers.dense({ units: 2, name: 'head' }), x);
+  return tf.model({ inputs: input, outputs: out, name: 'unet_small' });
+}
+
 /** The test networks with their input shapes. */
 export const NETS: {
   name: string;
@@ -161,6 +210,7 @@ export const NETS: {
   { name: 'ResNet (functional)', build: resnetNet, input: [16, 16, 3] },
   { name: 'MobileNet block', build: mobilenetNet, input: [16, 16, 8] },
   { name: 'temporal Conv1D net', build: temporalNet, input: [20, 3], exactMean: false },
+  { name: 'U-Net (Conv2DTranspose)', build: unetNet, input: [8, 8, 2] },
 ];
 
 /** The graph of a model: per layer, its name, class and the names of its inbound layers. */
