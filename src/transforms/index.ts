@@ -26,7 +26,12 @@ export {
   type ConversionRule,
   type DnnLayerType,
 } from './topology.js';
-export { checkInit, posteriorRho, type PosteriorInitOptions } from './posterior_init.js';
+export {
+  checkInit,
+  posteriorRho,
+  initFromWeights,
+  type PosteriorInitOptions,
+} from './posterior_init.js';
 export {
   denseView,
   convView,
@@ -38,6 +43,8 @@ export {
   defaultConv1dArgs,
   defaultConv2dTransposeArgs,
   mergeArgs,
+  separableView,
+  type SeparableView,
   type DenseView,
   type ConvView,
   type Conv1DView,

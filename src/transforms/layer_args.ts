@@ -336,3 +336,67 @@ export const defaultConv2dTransposeArgs: GetArgs<Conv2DTransposeView> = (dp) => 
   hasBias: dp.hasBias,
   activation: dp.activation,
 });
+
+/**
+ * A tfjs `SeparableConv2D` as the two convolutions it runs (`tf.separableConv2d`): a depthwise
+ * one (strides, padding, dilation; kernel `[kh, kw, in, m]`, no bias, no activation), seen as a
+ * grouped Conv2D with `group = in`, `outChannels = in * m`, then a pointwise 1x1 Conv2D
+ * (`in * m -> filters`, stride 1, `'valid'`) with the layer's bias and activation:
+ *
+ * $$y = \sigma\big(\mathrm{conv}_{1\times1}(\mathrm{depthwise}(x, W_d), W_p) + b\big).$$
+ */
+export interface SeparableView {
+  readonly depthwise: ConvView;
+  readonly pointwise: ConvView;
+}
+
+/** The two MindSpore views of a built channels-last tfjs `SeparableConv2D` layer. */
+export function separableView(layer: tf.layers.Layer): SeparableView {
+  checkLayer(layer);
+  const c = layer.getConfig();
+  if (c.dataFormat !== undefined && c.dataFormat !== 'channelsLast') {
+    throw new ArgumentError(
+      'model',
+      `layer '${layer.name}': only channels-last SeparableConv2D layers can be converted (got ${String(c.dataFormat)})`,
+    );
+  }
+  const padding = c.padding === 'same' ? 'same' : c.padding === 'valid' ? 'valid' : undefined;
+  if (padding === undefined) {
+    throw new ArgumentError(
+      'model',
+      `layer '${layer.name}': unsupported padding ${String(c.padding)}`,
+    );
+  }
+  const dk = kernelShape(layer);
+  const inChannels = dk[2] as number;
+  const mid = inChannels * (dk[3] as number);
+  const common = { layer, name: layer.name, padding: 0 };
+  return {
+    depthwise: {
+      ...common,
+      kind: 'DepthwiseConv2D',
+      inChannels,
+      outChannels: mid,
+      kernelSize: pair(c.kernelSize, 'kernelSize'),
+      stride: pair(c.strides ?? 1, 'strides'),
+      padMode: padding,
+      dilation: pair(c.dilationRate ?? 1, 'dilationRate'),
+      group: inChannels,
+      hasBias: false,
+      activation: 'linear',
+    },
+    pointwise: {
+      ...common,
+      kind: 'Conv2D',
+      inChannels: mid,
+      outChannels: c.filters as number,
+      kernelSize: [1, 1],
+      stride: [1, 1],
+      padMode: 'valid',
+      dilation: [1, 1],
+      group: 1,
+      hasBias: c.useBias !== false,
+      activation: activationName(c.activation),
+    },
+  };
+}

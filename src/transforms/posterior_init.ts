@@ -86,10 +86,9 @@ export function posteriorRho(sigma: tf.Tensor): tf.Tensor {
   });
 }
 
-/** Start the posterior of a converted layer from the DNN layer `dnn` (and centre its prior). */
 /**
  * Start the posterior of `bnn` from the DNN layer `dnn` as `o` says (and, for a centred prior,
- * its prior means).
+ * its prior means): the DNN's first weight is the kernel, its second (if any) the bias.
  */
 export function initFromDnn(
   bnn: BayesianLayer,
@@ -98,16 +97,32 @@ export function initFromDnn(
 ): void {
   const [dnnKernel, bias] = dnn.getWeights();
   if (dnnKernel === undefined) return;
-  // a DepthwiseConv2D kernel [kh, kw, in, m] is the grouped kernel [kh, kw, 1, in * m] in the
-  // same element order (output channel c * m + j)
+  initFromWeights(bnn, dnnKernel, bias, o);
+}
+
+/**
+ * Start the posterior of `bnn` from a DNN kernel and bias (`mu = w`, `sigma = delta |w|` or
+ * `sigma_0`; a centred prior's means `w`). A kernel of another shape with as many elements is read
+ * in its element order: a DepthwiseConv2D kernel `[kh, kw, in, m]` is the grouped kernel
+ * `[kh, kw, 1, in * m]` (output channel `c * m + j`).
+ * @param bnn the built Bayesian layer.
+ * @param kernel the DNN kernel.
+ * @param bias the DNN bias (ignored when `bnn` has none).
+ * @param o the posterior initialisation.
+ */
+export function initFromWeights(
+  bnn: BayesianLayer,
+  kernel: tf.Tensor,
+  bias: tf.Tensor | undefined,
+  o: PosteriorInitOptions,
+): void {
   const shape = bnn.weights[0]?.shape;
   const reshaped =
-    shape !== undefined && shape.join() !== dnnKernel.shape.join()
-      ? tf.reshape(dnnKernel, shape as number[])
+    shape !== undefined && shape.join() !== kernel.shape.join()
+      ? tf.reshape(kernel, shape as number[])
       : null;
-  const kernel = reshaped ?? dnnKernel;
   try {
-    initPosterior(bnn, kernel, bias, o);
+    initPosterior(bnn, reshaped ?? kernel, bias, o);
   } finally {
     reshaped?.dispose();
   }

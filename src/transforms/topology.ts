@@ -10,12 +10,22 @@ import { ACTIVATION_NAMES, normalizeActivation } from '../layers/activations.js'
 import { isBayesianLayer } from '../layers/bayesian_layer.js';
 import { ArgumentError } from '../utils/errors.js';
 import type { LayerArgsDict } from './layer_args.js';
-import { checkInit, initFromDnn, type PosteriorInitOptions } from './posterior_init.js';
+import {
+  checkInit,
+  initFromDnn,
+  initFromWeights,
+  type PosteriorInitOptions,
+} from './posterior_init.js';
 
 /** The DNN layer types that can be converted. */
-export type DnnLayerType = 'Dense' | 'Conv2D' | 'Conv1D' | 'DepthwiseConv2D' | 'Conv2DTranspose';
+export type DnnLayerType =
+  'Dense' | 'Conv2D' | 'Conv1D' | 'DepthwiseConv2D' | 'Conv2DTranspose' | 'SeparableConv2D';
 
-/** One replaced layer (`path` is `outer/inner` for layers of nested models). */
+/**
+ * One replaced layer (`path` is `outer/inner` for layers of nested models). A layer split in two
+ * (a `SeparableConv2D`) gives two entries: the inserted one named `<name>_depthwise` (made
+ * unique), then the one that keeps the DNN layer's name.
+ */
 export interface ConvertedLayer {
   name: string;
   path: string;
@@ -28,7 +38,16 @@ export interface ConversionRule {
   from: DnnLayerType;
   to: string;
   args: (layer: tf.layers.Layer) => LayerArgsDict;
+  /**
+   * A Bayesian layer (class `to`) inserted before the converted one, taking the DNN layer's
+   * inputs, with these arguments; the converted layer (which keeps the DNN layer's name) then
+   * takes its output. A `SeparableConv2D` becomes its depthwise then its pointwise convolution.
+   */
+  before?: (layer: tf.layers.Layer) => LayerArgsDict;
 }
+
+/** The DNN class whose converted layers start from its depthwise and pointwise weights. */
+const SEPARABLE = 'SeparableConv2D';
 
 /** A layer entry of a model's (Python-style) JSON topology. */
 interface PyLayerEntry {
@@ -63,9 +82,11 @@ function rewriteEntries(
   rules: readonly ConversionRule[],
   prefix: string,
   converted: ConvertedLayer[],
+  inserted: Map<string, string>,
 ): void {
   const byName = new Map(layers.map((l) => [l.name, l]));
-  for (const entry of entries) {
+  const taken = new Set(entries.map((e) => String(e.config.name)));
+  for (const entry of [...entries]) {
     const name = String(entry.config.name);
     const layer = byName.get(name);
     if (layer === undefined) {
@@ -83,34 +104,87 @@ function rewriteEntries(
           rules,
           `${prefix}${name}/`,
           converted,
+          inserted,
         );
       }
       continue;
     }
+    repairConfig(entry, layer);
     const rule = rules.find((r) => r.from === entry.class_name);
     if (rule === undefined) continue;
-    const args = rule.args(layer);
-    if (typeof args.activation === 'string') {
-      try {
-        normalizeActivation(args.activation);
-      } catch {
-        throw new ArgumentError(
-          'model',
-          `layer '${prefix}${name}': activation '${args.activation}' has no Bayesian ` +
-            `counterpart (supported: ${ACTIVATION_NAMES.join(', ')})`,
-        );
-      }
-    }
-    const keep: Record<string, unknown> = { name, trainable: entry.config.trainable ?? true };
+    const args = checkedArgs(rule.args(layer), `${prefix}${name}`);
+    const trainable = entry.config.trainable ?? true;
+    const keep: Record<string, unknown> = { name, trainable };
     // Sequential models carry their input shape on the first layer.
-    if (entry.config.batch_input_shape !== undefined) {
-      keep.batch_input_shape = entry.config.batch_input_shape;
+    const inputShape = entry.config.batch_input_shape;
+    if (rule.before !== undefined) {
+      const firstArgs = checkedArgs(rule.before(layer), `${prefix}${name}`);
+      let first = `${name}_depthwise`;
+      for (let i = 1; taken.has(first); i++) first = `${name}_depthwise_${i}`;
+      taken.add(first);
+      const firstConfig: Record<string, unknown> = { ...firstArgs, name: first, trainable };
+      if (inputShape !== undefined) firstConfig.batch_input_shape = inputShape;
+      const firstEntry: PyLayerEntry = { class_name: rule.to, config: firstConfig, name: first };
+      if (Array.isArray(entry.inbound_nodes)) {
+        // the inserted layer takes the DNN layer's inputs; node i of the converted layer reads
+        // node i of the inserted one
+        firstEntry.inbound_nodes = entry.inbound_nodes;
+        entry.inbound_nodes = (entry.inbound_nodes as unknown[]).map((node, i) => [
+          [first, i, 0, nodeKwargs(node)],
+        ]);
+      }
+      entries.splice(entries.indexOf(entry), 0, firstEntry);
+      inserted.set(`${prefix}${first}`, name);
+      converted.push({ name: first, path: `${prefix}${first}`, from: rule.from, to: rule.to });
+    } else if (inputShape !== undefined) {
+      keep.batch_input_shape = inputShape;
     }
     // Keys and string values without underscores pass tfjs's pythonic->ts conversion unchanged.
+    if (entry.name !== undefined) entry.name = name;
     entry.class_name = rule.to;
     entry.config = { ...args, ...keep };
     converted.push({ name, path: `${prefix}${name}`, from: rule.from, to: rule.to });
   }
+}
+
+/**
+ * Put back what tfjs 4.22's serialization of a layer leaves out: `SeparableConv2D.getConfig` has
+ * no `depthMultiplier`, so a kept separable layer with a multiplier m > 1 was rebuilt with m = 1
+ * and its weights no longer fitted ("Layer weight shape 3,3,3,1 not compatible with provided
+ * weight shape 3,3,3,2").
+ */
+function repairConfig(entry: PyLayerEntry, layer: tf.layers.Layer): void {
+  const m = (layer as unknown as { depthMultiplier?: unknown }).depthMultiplier;
+  if (
+    entry.class_name.startsWith('SeparableConv') &&
+    typeof m === 'number' &&
+    entry.config.depth_multiplier === undefined
+  ) {
+    entry.config.depth_multiplier = m;
+  }
+}
+
+/** The keyword arguments of a node of a JSON topology (`[[layer, node, tensor, kwargs], ...]`). */
+function nodeKwargs(node: unknown): Record<string, unknown> {
+  const first = Array.isArray(node) ? (node[0] as unknown) : undefined;
+  const kwargs = Array.isArray(first) ? (first[3] as unknown) : undefined;
+  return kwargs !== null && typeof kwargs === 'object' ? (kwargs as Record<string, unknown>) : {};
+}
+
+/** `args`, with a string activation checked to have a Bayesian counterpart (naming the layer). */
+function checkedArgs(args: LayerArgsDict, path: string): LayerArgsDict {
+  if (typeof args.activation === 'string') {
+    try {
+      normalizeActivation(args.activation);
+    } catch {
+      throw new ArgumentError(
+        'model',
+        `layer '${path}': activation '${args.activation}' has no Bayesian ` +
+          `counterpart (supported: ${ACTIVATION_NAMES.join(', ')})`,
+      );
+    }
+  }
+  return args;
 }
 
 /**
@@ -132,18 +206,36 @@ export function checkFiniteWeights(model: tf.LayersModel): void {
   }
 }
 
-/** Copy the DNN's weights into the rebuilt model, layer by layer (recursing into nested models). */
+/**
+ * Copy the DNN's weights into the rebuilt model, layer by layer (recursing into nested models);
+ * the two layers a `SeparableConv2D` became start from its depthwise kernel and from its
+ * pointwise kernel and bias.
+ */
 function copyWeights(
   layers: readonly tf.layers.Layer[],
   old: readonly tf.layers.Layer[],
   init: PosteriorInitOptions,
+  inserted: ReadonlyMap<string, string>,
+  prefix: string,
 ): void {
   const byName = new Map(old.map((l) => [l.name, l]));
   for (const layer of layers) {
+    const source = inserted.get(`${prefix}${layer.name}`);
+    if (source !== undefined) {
+      const sep = byName.get(source);
+      const [depthwise] = sep?.getWeights() ?? [];
+      if (isBayesianLayer(layer) && depthwise !== undefined) {
+        initFromWeights(layer, depthwise, undefined, init);
+      }
+      continue;
+    }
     const prev = byName.get(layer.name);
     if (prev === undefined) continue;
     if (layer instanceof tf.LayersModel && prev instanceof tf.LayersModel) {
-      copyWeights(layer.layers, prev.layers, init);
+      copyWeights(layer.layers, prev.layers, init, inserted, `${prefix}${layer.name}/`);
+    } else if (isBayesianLayer(layer) && prev.getClassName() === SEPARABLE) {
+      const [, pointwise, bias] = prev.getWeights();
+      if (pointwise !== undefined) initFromWeights(layer, pointwise, bias, init);
     } else if (isBayesianLayer(layer) && !isBayesianLayer(prev)) {
       initFromDnn(layer, prev, init);
     } else if (prev.weights.length > 0) {
@@ -180,7 +272,8 @@ export async function convertModel(
     throw new ArgumentError('model', 'its JSON topology has no layer list');
   }
   const converted: ConvertedLayer[] = [];
-  rewriteEntries(entries, model.layers, rules, '', converted);
+  const inserted = new Map<string, string>();
+  rewriteEntries(entries, model.layers, rules, '', converted, inserted);
   // a layer constructor that throws midway leaves the variables of the layers tfjs built before
   // it: free every variable the failed build registered
   const existing = new Set(Object.keys(tf.engine().registeredVariables));
@@ -196,7 +289,7 @@ export async function convertModel(
     throw e;
   }
   try {
-    copyWeights(bnn.layers, model.layers, opts);
+    copyWeights(bnn.layers, model.layers, opts, inserted, '');
   } catch (e) {
     bnn.dispose();
     throw e;

@@ -3,7 +3,7 @@
  *
  * The model's topology (Sequential or functional, built in code or loaded from a `model.json`,
  * nested models included) is taken from its JSON description; every layer of a selected type
- * (`Dense`, `Conv2D`, `DepthwiseConv2D`, `Conv1D`, `Conv2DTranspose`) is replaced by a Bayesian layer built from MindSpore-style arguments
+ * (`Dense`, `Conv2D`, `DepthwiseConv2D`, `Conv1D`, `Conv2DTranspose`, `SeparableConv2D`) is replaced by a Bayesian layer built from MindSpore-style arguments
  * (`get*Args(dp)` plus `add*Args`), all other layers (pooling, batch norm, dropout, residual
  * adds, concatenations, depthwise convolutions, ...) pass through unchanged with their weights,
  * and the layer names, order and connections stay those of the DNN. The Bayesian layers start
@@ -19,8 +19,9 @@
  * The result trains with `WithBNNLoss(model, lossFn, dnnFactor, bnnFactor)`.
  *
  * Limits: channels-last `Dense`, `Conv2D`, `DepthwiseConv2D` (a grouped Bayesian Conv2D),
- * `Conv1D` and `Conv2DTranspose` layers are converted (no Bayesian separable convolution exists,
- * so `SeparableConv2D` layers stay deterministic); kernel/bias
+ * `Conv1D`, `Conv2DTranspose` and `SeparableConv2D` layers are converted (a separable
+ * convolution becomes two Bayesian Conv2D layers, its depthwise part `<name>_depthwise`, a
+ * grouped convolution, then its pointwise 1x1 part under the layer's name); kernel/bias
  * regularizers and constraints of a converted layer are dropped (the KL plays the regularizer's
  * part); the prior is the layers' scalar `N(priorMu, priorSigma^2)` (or, with `mopedPrior`,
  * centred elementwise on the DNN weights with the scalar `priorSigma`).
@@ -41,6 +42,7 @@ import {
   denseView,
   depthwiseView,
   mergeArgs,
+  separableView,
   type Conv1DView,
   type Conv2DTransposeView,
   type ConvView,
@@ -103,6 +105,7 @@ const TARGETS: Readonly<Record<DnnLayerType, readonly string[]>> = {
   DepthwiseConv2D: CONV_CLASSES,
   Conv1D: CONV1D_CLASSES,
   Conv2DTranspose: CONV2D_TRANSPOSE_CLASSES,
+  SeparableConv2D: CONV_CLASSES,
 };
 
 /** The view of a DNN layer of each convertible type, for the argument getters. */
@@ -112,6 +115,7 @@ const VIEWS = {
   DepthwiseConv2D: depthwiseView,
   Conv1D: conv1dView,
   Conv2DTranspose: conv2dTransposeView,
+  SeparableConv2D: (l: tf.layers.Layer): ConvView => separableView(l).pointwise,
 } as const;
 
 /** The default argument getter of each convertible type. */
@@ -121,6 +125,7 @@ const DEFAULT_ARGS = {
   DepthwiseConv2D: defaultConvArgs,
   Conv1D: defaultConv1dArgs,
   Conv2DTranspose: defaultConv2dTransposeArgs,
+  SeparableConv2D: defaultConvArgs,
 } as const;
 
 /** Options of {@link TransformToBNN}. */
@@ -153,7 +158,8 @@ export interface TransformModelOptions {
   getDenseArgs?: GetArgs<DenseView>;
   /**
    * Which arguments of a DNN Conv2D (or DepthwiseConv2D, seen as a grouped Conv2D) layer the
-   * Bayesian layer receives. Default {@link defaultConvArgs}.
+   * Bayesian layer receives; a SeparableConv2D is seen as its two convolutions, each given to
+   * this getter. Default {@link defaultConvArgs}.
    */
   getConvArgs?: GetArgs<ConvView>;
   /** Which arguments of a DNN Conv1D layer the Bayesian layer receives. Default {@link defaultConv1dArgs}. */
@@ -316,6 +322,7 @@ export class TransformToBNN {
         to: this.target(BNN_CONV2D_TRANSPOSE_CLASS[this.estimator]),
         args: (l) => add(getTranspose(conv2dTransposeView(l))),
       },
+      separableRule(conv, getConv, add),
     ];
   }
 
@@ -342,8 +349,9 @@ export class TransformToBNN {
    * Convert the layers of one type only (MindSpore `transform_to_bnn_layer`), e.g.
    * `transformToBnnLayer('Dense', 'DenseReparam')` leaves the convolutions deterministic.
    * @param dnnLayerType `'Dense'`, `'Conv2D'`, `'DepthwiseConv2D'` (to a Bayesian Conv2D class)
-   *   `'Conv1D'` (to a Bayesian Conv1D class) or `'Conv2DTranspose'` (to a Bayesian
-   *   Conv2DTranspose class).
+   *   `'Conv1D'` (to a Bayesian Conv1D class), `'Conv2DTranspose'` (to a Bayesian
+   *   Conv2DTranspose class) or `'SeparableConv2D'` (to two Bayesian Conv2D layers, depthwise then
+   *   pointwise).
    * @param bnnLayerType a Bayesian layer class (e.g. `layers.DenseReparam`) or its class name;
    *   must be of the same kind as `dnnLayerType`.
    * @param options `getArgs` / `addArgs`, as MindSpore's `get_args` / `add_args`.
@@ -372,10 +380,14 @@ export class TransformToBNN {
     }
     const view = VIEWS[dnnLayerType] as (l: tf.layers.Layer) => unknown;
     const get = (options.getArgs ?? DEFAULT_ARGS[dnnLayerType]) as (v: unknown) => LayerArgsDict;
+    const add = (a: LayerArgsDict): LayerArgsDict => mergeArgs(a, options.addArgs, 'addArgs');
+    if (dnnLayerType === 'SeparableConv2D') {
+      return this.run([separableRule(this.target(cls), get, add)]);
+    }
     const rule: ConversionRule = {
       from: dnnLayerType,
       to: this.target(cls),
-      args: (l) => mergeArgs(get(view(l)), options.addArgs, 'addArgs'),
+      args: (l) => add(get(view(l))),
     };
     return this.run([rule]);
   }
@@ -385,6 +397,24 @@ export class TransformToBNN {
     const loss = new WithBNNLoss(model, this.lossFn, this.dnnFactor, this.bnnFactor);
     return { model, loss, converted, summary: () => summarizeModel(model) };
   }
+}
+
+/**
+ * The rule splitting a `SeparableConv2D` into two Bayesian Conv2D layers of class `to`: its
+ * depthwise part (inserted before, a grouped convolution) and its pointwise part, each with the
+ * arguments `get` reads from its view (then `add`).
+ */
+function separableRule(
+  to: string,
+  get: (v: ConvView) => LayerArgsDict,
+  add: (a: LayerArgsDict) => LayerArgsDict,
+): ConversionRule {
+  return {
+    from: 'SeparableConv2D',
+    to,
+    args: (l) => add(get(separableView(l).pointwise)),
+    before: (l) => add(get(separableView(l).depthwise)),
+  };
 }
 
 /** Options of the one-line {@link transformToBnn}. */
