@@ -31,6 +31,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../utils/errors.js';
 import { checkOptionKeys } from '../../utils/options.js';
 import { withTapeCleanup } from '../../utils/tape.js';
+import { block } from '../handlers/block.js';
 import { plate } from '../handlers/plate.js';
 import { substitute } from '../handlers/substitute.js';
 import { trace } from '../handlers/trace.js';
@@ -41,7 +42,7 @@ import {
   type InitLoc,
   type LatentSpec,
 } from '../autoguide/prototype.js';
-import { asFn, guessMaxPlateNesting, type Callable } from './elbo.js';
+import { asFn, type Callable } from './elbo.js';
 import { SteinKernel } from './stein_kernels.js';
 
 /** Name of the param-store entry holding the particles, `[N, D]` unconstrained. */
@@ -175,7 +176,7 @@ export class SVGD<A extends unknown[]> {
   /** Set up the sites and the particles on the first step (Pyro's lazy `_setup_prototype`). */
   private setup(args: A): SiteSlot[] {
     if (this.slots !== undefined) return this.slots;
-    this.maxPlateNesting ??= guessMaxPlateNesting(this.model, () => undefined, args);
+    this.maxPlateNesting ??= plateNesting(asFn(this.model), args);
     const n = this.numParticles;
     const proto = latentSpecs(this.vectorized, args, this.initLoc);
     try {
@@ -351,4 +352,14 @@ export class SVGD<A extends unknown[]> {
     for (const s of this.slots ?? []) s.spec.bijector.dispose();
     this.slots = undefined;
   }
+}
+
+/** The largest `-dim` of any plate around a site of one (blocked) run of `model`. */
+function plateNesting<A extends unknown[]>(model: (...args: A) => unknown, args: A): number {
+  let n = 0;
+  tf.tidy(() => {
+    const tr = block(() => trace(model).getTraceUntidied(...args).trace)();
+    for (const s of tr.sites()) for (const f of s.cond) n = Math.max(n, -f.dim);
+  });
+  return n;
 }
