@@ -304,7 +304,7 @@ export class SMCFilter<A extends unknown[]> {
     const out: Record<string, Empirical> = {};
     try {
       for (const key of this.state.keys()) {
-        out[key] = new OwnedEmpirical(this.state.get(key).clone(), this.logW);
+        out[key] = new OwnedEmpirical(this.state.get(key).clone(), Array.from(this.logW));
       }
     } catch (e) {
       for (const d of Object.values(out)) d.dispose();
@@ -437,7 +437,8 @@ export class SMCFilter<A extends unknown[]> {
       sq += (w[i] as number) ** 2;
     }
     this.ess = 1 / sq;
-    if (this.state.size === 0 || !(this.ess < this.essThreshold * n)) return;
+    // equal weights give ESS = N up to rounding: never resampled, even at essThreshold 1
+    if (this.state.size === 0 || !(this.ess < this.essThreshold * n * (1 - 1e-9))) return;
     const index = systematicResample(w, makeRng()());
     this.state.resample(index);
     this.logW.fill(0);
@@ -447,7 +448,7 @@ export class SMCFilter<A extends unknown[]> {
 
 /** An {@link Empirical} that frees its samples with itself. */
 class OwnedEmpirical extends Empirical {
-  constructor(samples: tf.Tensor, logWeights: Float64Array) {
+  constructor(samples: tf.Tensor, logWeights: number[]) {
     try {
       super(samples, logWeights);
     } catch (e) {
