@@ -202,11 +202,7 @@ export {
   AutoRegressiveMessenger,
   type AutoRegressiveMessengerOptions,
 } from './autoguide/auto_regressive_messenger.js';
-export {
-  SVGD,
-  SVGD_PARTICLES,
-  type SVGDOptions,
-} from './infer/svgd.js';
+export { SVGD, SVGD_PARTICLES, type SVGDOptions } from './infer/svgd.js';
 export {
   SteinKernel,
   RBFSteinKernel,

@@ -279,7 +279,10 @@ describe('SMCFilter', () => {
         () => new ppl.SMCFilter(model, bootstrap, { numParticles: 5, ess_threshold: 0.5 } as never),
         'ess_threshold',
       ],
-      [() => new ppl.SMCFilter({ init: () => 0 } as never, bootstrap, { numParticles: 5 }), 'model'],
+      [
+        () => new ppl.SMCFilter({ init: () => 0 } as never, bootstrap, { numParticles: 5 }),
+        'model',
+      ],
       [() => new ppl.SMCFilter(model, null as never, { numParticles: 5 }), 'guide'],
       [() => new ppl.SMCFilter(model, bootstrap, null as never), 'options'],
     ];

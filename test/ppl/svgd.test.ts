@@ -343,7 +343,8 @@ describe('SVGD', () => {
     const k = new ppl.RBFSteinKernel();
     const opt = tf.train.sgd(0.1);
     const before = tf.memory().numTensors;
-    const make = (o: unknown, m: unknown = gaussModel, kk: unknown = k, oo: unknown = opt) =>
+    const make =
+      (o: unknown, m: unknown = gaussModel, kk: unknown = k, oo: unknown = opt) =>
       () =>
         new ppl.SVGD(m as typeof gaussModel, kk as ppl.SteinKernel, oo as tf.Optimizer, o as never);
     const cases: [() => unknown, string][] = [

@@ -369,8 +369,7 @@ export class SMCFilter<A extends unknown[]> {
     return block(() =>
       plate('particles', this.numParticles, { dim }, () => {
         const guideTrace = state.readOnly(
-          () =>
-            trace((...a: A) => g[method](state, ...a)).getTraceUntidied(...args).trace,
+          () => trace((...a: A) => g[method](state, ...a)).getTraceUntidied(...args).trace,
         );
         const replayed = replay((...a: A) => m[method](state, ...a), { trace: guideTrace });
         const modelTrace = trace(replayed).getTraceUntidied(...args).trace;

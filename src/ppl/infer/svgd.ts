@@ -227,7 +227,10 @@ export class SVGD<A extends unknown[]> {
   }
 
   /** The constrained site values of particles `x` `[N, D]` and `Σ log|det J|` (untidied). */
-  private constrain(x: tf.Tensor, slots: SiteSlot[]): {
+  private constrain(
+    x: tf.Tensor,
+    slots: SiteSlot[],
+  ): {
     values: Record<string, tf.Tensor>;
     logDet: tf.Tensor;
   } {
