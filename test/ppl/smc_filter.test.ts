@@ -47,12 +47,11 @@ function kalman(obs: number[]): { m: number[]; P: number[] } {
 
 type Args = [y: tf.Tensor, t: number];
 
-const model: ppl.SMCProgram<Args | []> = {
+const model: ppl.SMCProgram<[], Args> = {
   init(state) {
     state.set('z', ppl.sample('z_init', new D.Normal(0, s0)));
   },
-  step(state, ...args) {
-    const [y, t] = args as Args;
+  step(state, y, t) {
     const z = ppl.sample(`z_${t}`, new D.Normal(tf.mul(state.get('z'), a), q));
     ppl.sample(`y_${t}`, new D.Normal(z, r), { obs: y });
     state.set('z', z);
@@ -60,15 +59,14 @@ const model: ppl.SMCProgram<Args | []> = {
 };
 
 /** The bootstrap filter: every latent from the model's prior. */
-const bootstrap: ppl.SMCProgram<Args | []> = { init: () => undefined, step: () => undefined };
+const bootstrap: ppl.SMCProgram<[], Args> = { init: () => undefined, step: () => undefined };
 
 /** The locally optimal proposal p(z_t | z_{t-1}, y_t) = N(v (a z/q² + y/r²), v). */
-const optimal: ppl.SMCProgram<Args | []> = {
+const optimal: ppl.SMCProgram<[], Args> = {
   init: () => {
     ppl.sample('z_init', new D.Normal(0, s0));
   },
-  step(state, ...args) {
-    const [y, t] = args as Args;
+  step(state, y, t) {
     const v = 1 / (1 / q ** 2 + 1 / r ** 2);
     const loc = tf.mul(tf.add(tf.mul(state.get('z'), a / q ** 2), tf.div(y, r ** 2)), v);
     ppl.sample(`z_${t}`, new D.Normal(loc, Math.sqrt(v)));
@@ -76,10 +74,10 @@ const optimal: ppl.SMCProgram<Args | []> = {
 };
 
 function runFilter(
-  guide: ppl.SMCProgram<Args | []>,
+  guide: ppl.SMCProgram<[], Args>,
   n: number,
   essThreshold = 0.5,
-): { m: number[]; v: number[]; filter: ppl.SMCFilter<Args | []> } {
+): { m: number[]; v: number[]; filter: ppl.SMCFilter<[], Args> } {
   const filter = new ppl.SMCFilter(model, guide, { numParticles: n, essThreshold });
   filter.init();
   const m: number[] = [];
@@ -143,14 +141,13 @@ describe('SMCFilter', () => {
   it('a plate inside the particles (maxPlateNesting 1): two independent series', () => {
     setSeed(23);
     const ys2 = ys.map((y, t) => [y, ys[ys.length - 1 - t]!]);
-    const model2: ppl.SMCProgram<Args | []> = {
+    const model2: ppl.SMCProgram<[], Args> = {
       init(state) {
         ppl.plate('series', 2, { dim: -1 }, () =>
           state.set('z', ppl.sample('z_init', new D.Normal(0, s0))),
         );
       },
-      step(state, ...args) {
-        const [y, t] = args as Args;
+      step(state, y, t) {
         ppl.plate('series', 2, { dim: -1 }, () => {
           const z = ppl.sample(`z_${t}`, new D.Normal(tf.mul(state.get('z'), a), q));
           ppl.sample(`y_${t}`, new D.Normal(z, r), { obs: y });

@@ -198,10 +198,13 @@ export interface SMCFilterOptions {
   essThreshold?: number;
 }
 
-/** A model or guide of {@link SMCFilter}: `init` and `step` over the state and the data. */
-export interface SMCProgram<A extends unknown[]> {
-  init(state: SMCState, ...args: A): unknown;
-  step(state: SMCState, ...args: A): unknown;
+/**
+ * A model or guide of {@link SMCFilter}: `init` and `step` over the state and their arguments
+ * (`I` those of `init`, `S` those of `step`).
+ */
+export interface SMCProgram<I extends unknown[] = unknown[], S extends unknown[] = I> {
+  init(state: SMCState, ...args: I): unknown;
+  step(state: SMCState, ...args: S): unknown;
 }
 
 /**
@@ -224,7 +227,7 @@ export interface SMCProgram<A extends unknown[]> {
  * const { z } = smc.getEmpirical(); // z.mean(), z.variance(); dispose them
  * ```
  */
-export class SMCFilter<A extends unknown[]> {
+export class SMCFilter<I extends unknown[] = unknown[], S extends unknown[] = I> {
   readonly numParticles: number;
   readonly maxPlateNesting: number;
   readonly essThreshold: number;
@@ -243,8 +246,8 @@ export class SMCFilter<A extends unknown[]> {
    * @throws ArgumentError naming `model`, `guide`, `options` or the option.
    */
   constructor(
-    readonly model: SMCProgram<A>,
-    readonly guide: SMCProgram<A>,
+    readonly model: SMCProgram<I, S>,
+    readonly guide: SMCProgram<I, S>,
     options: SMCFilterOptions,
   ) {
     checkProgram(model, 'model');
@@ -282,7 +285,7 @@ export class SMCFilter<A extends unknown[]> {
   }
 
   /** Start the filter: the model's and guide's `init` (Pyro's `SMCFilter.init`). */
-  init(...args: A): void {
+  init(...args: I): void {
     this.state.dispose();
     this.logW.fill(0);
     this.ess = this.numParticles;
@@ -291,7 +294,7 @@ export class SMCFilter<A extends unknown[]> {
   }
 
   /** One filtering step: the model's and guide's `step`, the weights, maybe a resampling. */
-  step(...args: A): void {
+  step(...args: S): void {
     this.advance('step', args);
   }
 
@@ -318,7 +321,7 @@ export class SMCFilter<A extends unknown[]> {
     this.state.dispose();
   }
 
-  private advance(method: 'init' | 'step', args: A): void {
+  private advance(method: 'init' | 'step', args: unknown[]): void {
     const n = this.numParticles;
     const increments: { name: string; inc: Float64Array }[] = [];
     try {
@@ -361,17 +364,18 @@ export class SMCFilter<A extends unknown[]> {
   }
 
   /** The guide's and the replayed model's traces in the blocked particles plate. */
-  private traces(method: 'init' | 'step', args: A): [Trace, Trace] {
-    const g = this.guide;
-    const m = this.model;
+  private traces(method: 'init' | 'step', args: unknown[]): [Trace, Trace] {
+    // init and step differ in their arguments only: called through one view
+    const g = this.guide as unknown as SMCProgram<unknown[]>;
+    const m = this.model as unknown as SMCProgram<unknown[]>;
     const state = this.state;
     const dim = -this.maxPlateNesting - 1;
     return block(() =>
       plate('particles', this.numParticles, { dim }, () => {
         const guideTrace = state.readOnly(
-          () => trace((...a: A) => g[method](state, ...a)).getTraceUntidied(...args).trace,
+          () => trace((...a: unknown[]) => g[method](state, ...a)).getTraceUntidied(...args).trace,
         );
-        const replayed = replay((...a: A) => m[method](state, ...a), { trace: guideTrace });
+        const replayed = replay((...a: unknown[]) => m[method](state, ...a), { trace: guideTrace });
         const modelTrace = trace(replayed).getTraceUntidied(...args).trace;
         return [guideTrace, modelTrace] as [Trace, Trace];
       }),
