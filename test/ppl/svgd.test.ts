@@ -410,4 +410,41 @@ describe('SVGD', () => {
     expect(a).toEqual(b);
     expect(new Set(a).size).toBe(16);
   });
+
+  it("maxPlateNesting defaults to the model's plates; a model that does not broadcast is named", () => {
+    const ys = tf.tensor1d([0.5, 1.5, 1.0]);
+    const model = (obs: tf.Tensor): void => {
+      const mu = ppl.sample('mu', new D.Normal(0, 1));
+      ppl.plate('data', 3, () => ppl.sample('y', new D.Normal(mu, 1), { obs }));
+    };
+    const first = (mpn: number | undefined): number[] => {
+      ppl.clearParamStore();
+      setSeed(4);
+      const opt = tf.train.sgd(0.1);
+      const svgd = new ppl.SVGD(model, new ppl.RBFSteinKernel(), opt, {
+        numParticles: 6,
+        maxPlateNesting: mpn,
+      });
+      svgd.step(ys);
+      const { mu } = svgd.getNamedParticles();
+      expect(mu!.shape).toEqual([6, 1]);
+      const out = Array.from(mu!.dataSync());
+      tf.dispose(mu);
+      svgd.dispose();
+      opt.dispose();
+      return out;
+    };
+    expect(first(undefined)).toEqual(first(1));
+    // a matMul that assumes an unbatched latent fails inside the particles plate
+    const bad = (): void => {
+      const w = ppl.sample('w', new D.Normal([0, 0], [1, 1]).toEvent(1));
+      ppl.factor('f', tf.sum(tf.matMul(tf.reshape(w, [1, 2]), tf.ones([2, 1]))));
+    };
+    const opt = tf.train.sgd(0.1);
+    const svgd = new ppl.SVGD(bad, new ppl.RBFSteinKernel(), opt, { numParticles: 4 });
+    expect(() => svgd.step()).toThrow(/model.*4 particles/);
+    svgd.dispose();
+    opt.dispose();
+    ys.dispose();
+  });
 });

@@ -33,6 +33,7 @@ import { replay } from '../handlers/replay.js';
 import { trace } from '../handlers/trace.js';
 import type { Message } from '../runtime.js';
 import { siteLogProb, type Trace } from '../trace.js';
+import { inParticlePlateRun } from './particle_run.js';
 
 /** No particle has a nonzero weight after a site (Pyro's `SMCFailed`). */
 export class SMCFailed extends DeepProbError {
@@ -372,11 +373,19 @@ export class SMCFilter<I extends unknown[] = unknown[], S extends unknown[] = I>
     const dim = -this.maxPlateNesting - 1;
     return block(() =>
       plate('particles', this.numParticles, { dim }, () => {
-        const guideTrace = state.readOnly(
-          () => trace((...a: unknown[]) => g[method](state, ...a)).getTraceUntidied(...args).trace,
+        const guideTrace = inParticlePlateRun('guide', this.numParticles, dim, () =>
+          state.readOnly(
+            () =>
+              trace((...a: unknown[]) => g[method](state, ...a)).getTraceUntidied(...args).trace,
+          ),
         );
         const replayed = replay((...a: unknown[]) => m[method](state, ...a), { trace: guideTrace });
-        const modelTrace = trace(replayed).getTraceUntidied(...args).trace;
+        const modelTrace = inParticlePlateRun(
+          'model',
+          this.numParticles,
+          dim,
+          () => trace(replayed).getTraceUntidied(...args).trace,
+        );
         return [guideTrace, modelTrace] as [Trace, Trace];
       }),
     )();

@@ -30,6 +30,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../utils/errors.js';
 import { checkOptionKeys } from '../../utils/options.js';
+import { restoreSeedState, seedState } from '../../utils/seed.js';
 import { withTapeCleanup } from '../../utils/tape.js';
 import { block } from '../handlers/block.js';
 import { plate } from '../handlers/plate.js';
@@ -43,6 +44,7 @@ import {
   type LatentSpec,
 } from '../autoguide/prototype.js';
 import { asFn, type Callable } from './elbo.js';
+import { inParticlePlateRun } from './particle_run.js';
 import { SteinKernel } from './stein_kernels.js';
 
 /** Name of the param-store entry holding the particles, `[N, D]` unconstrained. */
@@ -178,7 +180,10 @@ export class SVGD<A extends unknown[]> {
     if (this.slots !== undefined) return this.slots;
     this.maxPlateNesting ??= plateNesting(asFn(this.model), args);
     const n = this.numParticles;
-    const proto = latentSpecs(this.vectorized, args, this.initLoc);
+    const dim = -this.maxPlateNesting - 1;
+    const proto = inParticlePlateRun('model', n, dim, () =>
+      latentSpecs(this.vectorized, args, this.initLoc),
+    );
     try {
       if (proto.specs.length === 0) {
         throw new ArgumentError('model', 'SVGD needs at least one continuous latent site');
@@ -250,7 +255,13 @@ export class SVGD<A extends unknown[]> {
   private lossOf(args: A, slots: SiteSlot[]): tf.Scalar {
     const x = getParamStore().get(SVGD_PARTICLES);
     const { values, logDet } = this.constrain(x, slots);
-    const tr = trace(substitute(this.vectorized, values)).getTraceUntidied(...args).trace;
+    const dim = -(this.maxPlateNesting ?? 0) - 1;
+    const tr = inParticlePlateRun(
+      'model',
+      this.numParticles,
+      dim,
+      () => trace(substitute(this.vectorized, values)).getTraceUntidied(...args).trace,
+    );
     for (const s of tr.latentSites()) {
       if (!(s.name in values) && s.infer['enumerate'] !== 'parallel') {
         throw new ArgumentError(
@@ -342,6 +353,11 @@ export class SVGD<A extends unknown[]> {
     return tf.tidy(() => this.constrain(store.unconstrained(SVGD_PARTICLES), slots).values);
   }
 
+  /** Pyro's name of {@link getParticles}. */
+  getNamedParticles(): Record<string, tf.Tensor> {
+    return this.getParticles();
+  }
+
   /** The unconstrained particles `[N, D]`, sites in order (a new tensor). */
   getUnconstrainedParticles(): tf.Tensor2D {
     if (this.slots === undefined) {
@@ -360,9 +376,15 @@ export class SVGD<A extends unknown[]> {
 /** The largest `-dim` of any plate around a site of one (blocked) run of `model`. */
 function plateNesting<A extends unknown[]>(model: (...args: A) => unknown, args: A): number {
   let n = 0;
-  tf.tidy(() => {
-    const tr = block(() => trace(model).getTraceUntidied(...args).trace)();
-    for (const s of tr.sites()) for (const f of s.cond) n = Math.max(n, -f.dim);
-  });
+  // the trial run leaves the seed stream as it found it: the same particles with or without it
+  const seed = seedState();
+  try {
+    tf.tidy(() => {
+      const tr = block(() => trace(model).getTraceUntidied(...args).trace)();
+      for (const s of tr.sites()) for (const f of s.cond) n = Math.max(n, -f.dim);
+    });
+  } finally {
+    restoreSeedState(seed);
+  }
   return n;
 }
