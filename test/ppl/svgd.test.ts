@@ -442,7 +442,22 @@ describe('SVGD', () => {
     };
     const opt = tf.train.sgd(0.1);
     const svgd = new ppl.SVGD(bad, new ppl.RBFSteinKernel(), opt, { numParticles: 4 });
+    const before = tf.memory().numTensors;
     expect(() => svgd.step()).toThrow(/model.*4 particles/);
+    expect(tf.memory().numTensors).toBe(before);
+    // a site that appears after the first step is refused naming it, without a leak
+    let extra = false;
+    const growing = (): void => {
+      ppl.sample('a', new D.Normal(0, 1));
+      if (extra) ppl.sample('late', new D.Normal(0, 1));
+    };
+    const g = new ppl.SVGD(growing, new ppl.RBFSteinKernel(), opt, { numParticles: 4 });
+    g.step();
+    extra = true;
+    const count = tf.memory().numTensors;
+    expect(() => g.step()).toThrow(/'late'/);
+    expect(tf.memory().numTensors).toBe(count);
+    g.dispose();
     svgd.dispose();
     opt.dispose();
     ys.dispose();

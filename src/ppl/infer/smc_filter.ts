@@ -215,16 +215,16 @@ export interface SMCProgram<I extends unknown[] = unknown[], S extends unknown[]
  * ```ts
  * const model = {
  *   init: (state: SMCState) => state.set('z', sample('z_init', new Normal(0, 1))),
- *   step: (state: SMCState, y: tf.Tensor) => {
+ *   step: (state: SMCState, y: tf.Tensor, t: number) => {
  *     const z = sample(`z_${t}`, new Normal(tf.mul(state.get('z'), 0.9), 1));
- *     sample(`y_${t++}`, new Normal(z, 0.5), { obs: y });
+ *     sample(`y_${t}`, new Normal(z, 0.5), { obs: y });
  *     state.set('z', z);
  *   },
  * };
  * const guide = { init: () => undefined, step: () => undefined }; // the bootstrap filter
  * const smc = new SMCFilter(model, guide, { numParticles: 1000 });
  * smc.init();
- * for (const y of ys) smc.step(y);
+ * ys.forEach((y, t) => smc.step(y, t));
  * const { z } = smc.getEmpirical(); // z.mean(), z.variance(); dispose them
  * ```
  */

@@ -263,11 +263,11 @@ export class SVGD<A extends unknown[]> {
       () => trace(substitute(this.vectorized, values)).getTraceUntidied(...args).trace,
     );
     for (const s of tr.latentSites()) {
-      if (!(s.name in values) && s.infer['enumerate'] !== 'parallel') {
+      if (!(s.name in values)) {
         throw new ArgumentError(
           s.name,
-          `latent site '${s.name}' was not in the model's first run: SVGD needs the same ` +
-            'continuous latent sites at every step',
+          `latent site '${s.name}' is not one of the particles' sites: SVGD needs the same ` +
+            'continuous, non-enumerated latent sites at every step',
         );
       }
     }
