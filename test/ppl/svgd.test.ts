@@ -292,6 +292,10 @@ describe('SVGD', () => {
     }
     expect(Math.abs(rho - rhoRef)).toBeLessThan(0.1);
     tf.dispose([...Object.values(p), obs]);
+    // the particles returned were copies: the store's variable lives on
+    const again = svgd.getParticles();
+    expect(again['z']!.shape).toEqual([n, 2]);
+    tf.dispose(Object.values(again));
     svgd.dispose();
     opt.dispose();
   });

@@ -24,8 +24,10 @@
  * The optimizer is given `-φ` as the gradient of the particles (Pyro's), so `tf.train.sgd(ε)` is
  * plain SVGD and Adam/Adagrad adapt the step per coordinate. The particles are the parameter
  * `svgd_particles` of the param store, `[N, D]` unconstrained (as Pyro's `_SVGDGuide`, an
- * `AutoContinuous` of point masses over the particles); a model's own `param` sites are trained
- * by the same optimizer on the plain gradient of the loss.
+ * `AutoContinuous` of point masses over the particles, set up at the first `step` from
+ * `initLoc`; an entry of the same shape already in the store is continued, as Pyro's
+ * `pyro.param`: clear the store to start afresh); a model's own `param` sites are trained by the
+ * same optimizer on the plain gradient of the loss.
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../utils/errors.js';
@@ -350,7 +352,11 @@ export class SVGD<A extends unknown[]> {
         'the particles are no longer in the param store (was it cleared?)',
       );
     }
-    return tf.tidy(() => this.constrain(store.unconstrained(SVGD_PARTICLES), slots).values);
+    return tf.tidy(() => {
+      const { values } = this.constrain(store.unconstrained(SVGD_PARTICLES), slots);
+      // never the store's variable itself (an identity bijector of a lone [N, D] site)
+      return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, tf.clone(v)]));
+    });
   }
 
   /** Pyro's name of {@link getParticles}. */
