@@ -202,3 +202,18 @@ export {
   AutoRegressiveMessenger,
   type AutoRegressiveMessengerOptions,
 } from './autoguide/auto_regressive_messenger.js';
+export { SVGD, SVGD_PARTICLES, type SVGDOptions } from './infer/svgd.js';
+export {
+  SteinKernel,
+  RBFSteinKernel,
+  IMQSteinKernel,
+  type SteinKernelTerms,
+} from './infer/stein_kernels.js';
+export {
+  SMCFilter,
+  SMCState,
+  SMCFailed,
+  systematicResample,
+  type SMCFilterOptions,
+  type SMCProgram,
+} from './infer/smc_filter.js';
