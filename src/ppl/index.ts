@@ -202,3 +202,12 @@ export {
   AutoRegressiveMessenger,
   type AutoRegressiveMessengerOptions,
 } from './autoguide/auto_regressive_messenger.js';
+export {
+  getModelRelations,
+  baseDistributionName,
+  type ModelRelations,
+  type ModelRelationsOptions,
+} from './inspect/relations.js';
+export { getDependencies, type Dependencies, type DependencyMap } from './inspect/dependencies.js';
+export { renderModel, relationsToDot, type RenderModelOptions } from './inspect/render.js';
+export { renderModelSvg, dotToSvg } from './inspect/svg.js';
