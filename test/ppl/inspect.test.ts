@@ -339,6 +339,23 @@ describe('getModelRelations', () => {
       ],
       ['Uniform high', (a) => new D.Uniform(-1, tf.add(tf.exp(a), 1))],
       ['HalfCauchy', (a) => new D.HalfCauchy(tf.exp(a))],
+      ['VonMises', (a) => new D.VonMises(a, 1)],
+      ['TruncatedNormal', (a) => new D.TruncatedNormal(a, 1, -2, 2)],
+      [
+        'MixtureSameFamily components',
+        (a) =>
+          new D.MixtureSameFamily(
+            new D.Categorical({ logits: tf.zeros([2]) }),
+            new D.Normal(tf.stack([a, tf.scalar(0)]), 1),
+          ),
+      ],
+      ['ZeroInflatedPoisson gate', (a) => new D.ZeroInflatedPoisson(2, { gateLogits: a })],
+      [
+        'LowRankMultivariateNormal',
+        (a) => new D.LowRankMultivariateNormal(tf.stack([a, a]), tf.ones([2, 1]), tf.ones([2])),
+      ],
+      ['Wishart df', (a) => new D.Wishart(tf.add(tf.exp(a), 3), { scaleTril: tf.eye(2) })],
+      ['OrderedLogistic', (a) => new D.OrderedLogistic(a, tf.tensor1d([-1, 1]))],
     ];
     for (const [what, make] of cases) {
       const model = (): void => {
