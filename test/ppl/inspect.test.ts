@@ -367,6 +367,30 @@ describe('getModelRelations', () => {
     }
   });
 
+  it('a factor is an observed site depending on what its log-weight was computed from', () => {
+    const model = (): void => {
+      const a = ppl.sample('a', new D.Normal(0, 1));
+      ppl.factor('pen', tf.neg(tf.square(a)));
+    };
+    const r = noLeak(() => ppl.getModelRelations(model));
+    expect(r.sampleSample).toEqual({ a: [], pen: ['a'] });
+    expect(r.sampleDist.pen).toBe('Unit');
+    expect(r.observed).toEqual(['pen']);
+    const d = noLeak(() => ppl.getDependencies(model));
+    expect(plain(d.posteriorDependencies)).toEqual({ a: { a: [], pen: [] } });
+  });
+
+  it('under the enumerate handler: the enumerated site is still one upstream node', () => {
+    const model = (): void => {
+      const z = ppl.sample('z', new D.Bernoulli({ probs: 0.3 }), {
+        infer: { enumerate: 'parallel' },
+      });
+      ppl.sample('x', new D.Normal(tf.mul(z, 2), 1), { obs: tf.scalar(1.5) });
+    };
+    const r = noLeak(() => ppl.getModelRelations(ppl.enumerate(model, -1)));
+    expect(r.sampleSample).toEqual({ z: [], x: ['z'] });
+  });
+
   it('provenance is data flow: a value read to the host and back, or a constant, is no dependency', () => {
     const model = (): void => {
       const a = ppl.sample('a', new D.Normal(0, 1));
