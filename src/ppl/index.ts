@@ -204,6 +204,7 @@ export {
 } from './autoguide/auto_regressive_messenger.js';
 export {
   getModelRelations,
+  mergeModelRelations,
   baseDistributionName,
   type ModelRelations,
   type ModelRelationsOptions,

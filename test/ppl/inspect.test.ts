@@ -545,6 +545,39 @@ describe('renderModel', () => {
     expect(g.edges).toEqual(['g->x']);
   });
 
+  it('argSets (semi-supervised): runs merged, a site observed in some runs is half gray', () => {
+    const x = tf.tensor1d([0.5, -1, 2]);
+    const labels = tf.tensor1d([1, 0, 1]);
+    const model = (xs: tf.Tensor, ys: tf.Tensor | null, extra: boolean): void => {
+      const w = ppl.sample('w', new D.Normal(0, 1));
+      const b = ppl.sample('b', new D.Normal(0, 1));
+      ppl.plate('N', 3, () =>
+        ppl.sample(
+          'y',
+          new D.Bernoulli({ logits: extra ? tf.add(tf.mul(w, xs), b) : tf.mul(w, xs) }),
+          ys === null ? {} : { obs: ys },
+        ),
+      );
+      if (extra) ppl.sample('c', new D.Normal(b, 1), { obs: tf.scalar(0) });
+    };
+    const g = parseDot(
+      noLeak(() => ppl.renderModel(model, [x, labels, false], { argSets: [[x, null, true]] })),
+    );
+    expect(g.nodes.get('y')!.fillcolor).toBe('gray:white');
+    expect(g.nodes.get('c')!.fillcolor).toBe('gray'); // observed wherever it appears
+    expect(g.nodes.get('w')!.fillcolor).toBe('white');
+    expect(g.edges.sort()).toEqual(['b->c', 'b->y', 'w->y']); // the union of both runs' edges
+    const merged = ppl.mergeModelRelations([
+      ppl.getModelRelations(model, [x, labels, false]),
+      ppl.getModelRelations(model, [x, null, true]),
+    ]);
+    expect(merged.observed).toEqual(['c']);
+    expect(merged.maybeObserved).toEqual(['y']);
+    expect(merged.sampleSample).toEqual({ w: [], b: [], y: ['w', 'b'], c: ['b'] });
+    x.dispose();
+    labels.dispose();
+  });
+
   it('names that are not plain identifiers are quoted', () => {
     const model = (): void => {
       const a = ppl.sample('a"b', new D.Normal(0, 1));
@@ -611,6 +644,12 @@ describe('inspection: bad input and restored state', () => {
       run: () => ppl.getModelRelations(ok, [], { includeDeterministic: 'yes' as never }),
       arg: 'includeDeterministic',
     },
+    {
+      call: 'argSets not an array of argument arrays',
+      run: () => ppl.renderModel(ok, [], { argSets: [3] as never }),
+      arg: 'argSets',
+    },
+    { call: 'no relations to merge', run: () => ppl.mergeModelRelations([]), arg: 'runs' },
     { call: 'bad DOT text', run: () => ppl.dotToSvg('digraph { a -> }'), arg: 'dot' },
     { call: 'empty DOT text', run: () => ppl.dotToSvg(''), arg: 'dot' },
   ];

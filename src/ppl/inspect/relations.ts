@@ -37,8 +37,13 @@ export interface ModelRelations {
   plateSize: Record<string, number>;
   /** Each sample site -> its plates, outermost first. */
   samplePlates: Record<string, string[]>;
-  /** The observed sample sites. */
+  /** The observed sample sites (with {@link mergeModelRelations}: observed in every run). */
   observed: string[];
+  /**
+   * Sites observed in some runs and latent in others ({@link mergeModelRelations}, Pyro's
+   * semi-supervised "maybe"); empty for one run.
+   */
+  maybeObserved: string[];
   /** The deterministic sites kept (empty unless `includeDeterministic`). */
   deterministic: string[];
 }
@@ -167,7 +172,87 @@ export function getModelRelations<A extends unknown[]>(
       plateSize: Object.fromEntries(plateSize),
       samplePlates: Object.fromEntries(samplePlates),
       observed,
+      maybeObserved: [],
       deterministic,
     };
   });
+}
+
+/**
+ * The relations of several runs of one model as one (Pyro's `_deep_merge` of `render_model`
+ * with a list of `model_args`, e.g. a semi-supervised model run with and without labels): the
+ * union of the sites, params, plates and edges, in order of first appearance; the first run's
+ * distribution name, constraint, plate size and plates of a site; a site is `observed` when it is
+ * observed in every run where it appears, `maybeObserved` when only in some:
+ *
+ * $$	ext{sampleSample}[d] = igcup_r 	ext{sampleSample}_r[d]$$
+ *
+ * @param runs the relations of each run, from {@link getModelRelations}.
+ * @returns the merged relations.
+ * @example
+ * ```ts
+ * const both = mergeModelRelations([
+ *   getModelRelations(model, [xs, ys]), // supervised
+ *   getModelRelations(model, [xs, null]), // unsupervised
+ * ]);
+ * relationsToDot(both); // y is drawn half gray
+ * ```
+ */
+export function mergeModelRelations(runs: readonly ModelRelations[]): ModelRelations {
+  if (!Array.isArray(runs) || runs.length === 0) {
+    throw new ArgumentError('runs', 'mergeModelRelations: expected a non-empty array of relations');
+  }
+  runs.forEach((r, i) => {
+    if (r === null || typeof r !== 'object' || typeof r.sampleSample !== 'object') {
+      throw new ArgumentError(`runs[${i}]`, 'mergeModelRelations: expected a ModelRelations');
+    }
+  });
+  const unionLists = (
+    key: 'sampleSample' | 'sampleParam' | 'plateSample',
+  ): Record<string, string[]> => {
+    const out = new Map<string, string[]>();
+    for (const r of runs) {
+      const rec: Record<string, string[]> = r[key] ?? {};
+      for (const [k, v] of Object.entries(rec)) {
+        const list = out.get(k) ?? [];
+        for (const x of v) if (!list.includes(x)) list.push(x);
+        out.set(k, list);
+      }
+    }
+    return Object.fromEntries(out);
+  };
+  const first = <T>(
+    key: 'sampleDist' | 'paramConstraint' | 'plateSize' | 'samplePlates',
+  ): Record<string, T> => {
+    const out = new Map<string, T>();
+    for (const r of runs) {
+      for (const [k, v] of Object.entries(r[key] ?? {})) if (!out.has(k)) out.set(k, v as T);
+    }
+    return Object.fromEntries(out);
+  };
+  const sampleSample = unionLists('sampleSample');
+  const observed: string[] = [];
+  const maybeObserved: string[] = [];
+  for (const site of Object.keys(sampleSample)) {
+    const votes = runs
+      .filter((r) => site in r.sampleSample)
+      .map((r) => (r.maybeObserved.includes(site) ? null : r.observed.includes(site)));
+    if (votes.every((v) => v === true)) observed.push(site);
+    else if (votes.some((v) => v !== false)) maybeObserved.push(site);
+  }
+  const deterministic: string[] = [];
+  for (const r of runs)
+    for (const d of r.deterministic) if (!deterministic.includes(d)) deterministic.push(d);
+  return {
+    sampleSample,
+    sampleParam: unionLists('sampleParam'),
+    sampleDist: first<string>('sampleDist'),
+    paramConstraint: first<string>('paramConstraint'),
+    plateSample: unionLists('plateSample'),
+    plateSize: first<number>('plateSize'),
+    samplePlates: first<string[]>('samplePlates'),
+    observed,
+    maybeObserved,
+    deterministic,
+  };
 }

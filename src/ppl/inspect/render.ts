@@ -8,6 +8,7 @@ import { ArgumentError } from '../../utils/errors.js';
 import {
   checkModelCall,
   getModelRelations,
+  mergeModelRelations,
   type ModelRelations,
   type ModelRelationsOptions,
 } from './relations.js';
@@ -20,9 +21,20 @@ export interface RenderModelOptions {
   renderParams?: boolean;
   /** Draw deterministic sites (dashed) instead of eliding them (Pyro's `render_deterministic`). */
   renderDeterministic?: boolean;
+  /**
+   * Further argument lists: the model also runs with each, and the graph is the merge of the
+   * runs ({@link mergeModelRelations}; Pyro's list of `model_args`, e.g. a semi-supervised model
+   * with and without labels: a site observed in only some runs is filled `gray:white`).
+   */
+  argSets?: unknown[][];
 }
 
-const RENDER_OPTIONS = ['renderDistributions', 'renderParams', 'renderDeterministic'] as const;
+const RENDER_OPTIONS = [
+  'renderDistributions',
+  'renderParams',
+  'renderDeterministic',
+  'argSets',
+] as const;
 
 const KEYWORDS = new Set(['node', 'edge', 'graph', 'digraph', 'subgraph', 'strict']);
 
@@ -78,8 +90,8 @@ export function plateTree(
 /**
  * The DOT text of relations `r` (Pyro's `generate_graph_specification` + `render_graph`):
  *
- * - a node per sample site, `shape=ellipse style=filled`, `fillcolor=gray` when observed and
- *   `white` otherwise; deterministic sites (present only when `r` kept them) `style="filled,dashed"`;
+ * - a node per sample site, `shape=ellipse style=filled`, `fillcolor=gray` when observed,
+ *   `"gray:white"` when observed in only some of merged runs, `white` otherwise; deterministic sites (present only when `r` kept them) `style="filled,dashed"`;
  * - with `renderParams`, a `shape=plain` node per param and its edges `param -> site`;
  * - an edge `u -> d` for every `u` in `r.sampleSample[d]`;
  * - each plate a `subgraph cluster_<plate>` labelled `"<plate> (<size>)"`, nested as the plates are;
@@ -97,6 +109,7 @@ export function relationsToDot(
   const params = options.renderParams === true;
   const det = new Set(r.deterministic);
   const obs = new Set(r.observed);
+  const maybe = new Set(r.maybeObserved ?? []);
   const sites = Object.keys(r.sampleSample);
   const usedParams: string[] = [];
   if (params) {
@@ -107,7 +120,7 @@ export function relationsToDot(
   const lines: string[] = ['digraph {'];
   const nodeLine = (name: string, indent: string): string => {
     const id = dotId(name);
-    const fill = obs.has(name) ? 'gray' : 'white';
+    const fill = obs.has(name) ? 'gray' : maybe.has(name) ? '"gray:white"' : 'white';
     const style = det.has(name) ? '"filled,dashed"' : 'filled';
     return `${indent}${id} [label=${id} fillcolor=${fill} shape=ellipse style=${style}]`;
   };
@@ -151,7 +164,12 @@ export function checkRenderOptions(what: string, model: unknown, args: unknown, 
     );
   }
   checkModelCall(what, model, args, o, RENDER_OPTIONS);
+  const sets = (o as RenderModelOptions).argSets;
+  if (sets !== undefined && (!Array.isArray(sets) || sets.some((a) => !Array.isArray(a)))) {
+    throw new ArgumentError('argSets', `${what}: expected an array of argument arrays`);
+  }
   for (const k of RENDER_OPTIONS) {
+    if (k === 'argSets') continue;
     const v = (o as Record<string, unknown>)[k];
     if (v !== undefined && typeof v !== 'boolean') {
       throw new ArgumentError(k, `${what}: expected a boolean, got ${String(v)}`);
@@ -171,7 +189,7 @@ export function checkRenderOptions(what: string, model: unknown, args: unknown, 
  *
  * @param model the model, a synchronous function.
  * @param args its arguments.
- * @param options `renderDistributions`, `renderParams`, `renderDeterministic`.
+ * @param options `renderDistributions`, `renderParams`, `renderDeterministic`, `argSets`.
  * @returns the DOT text.
  * @example
  * ```ts
@@ -191,5 +209,8 @@ export function renderModel<A extends unknown[]>(
   const relOptions: ModelRelationsOptions = {
     includeDeterministic: options.renderDeterministic === true,
   };
-  return relationsToDot(getModelRelations(model, args, relOptions), options);
+  const runs = [args, ...((options.argSets ?? []) as A[])].map((a) =>
+    getModelRelations(model, a, relOptions),
+  );
+  return relationsToDot(runs.length === 1 ? runs[0]! : mergeModelRelations(runs), options);
 }
