@@ -1,7 +1,7 @@
 /**
  * SVG pictures of models: DOT text laid out by Graphviz compiled to WebAssembly
- * (`@viz-js/viz`, an optional dependency with the wasm module embedded: nothing is downloaded at
- * run time; it works in Node and in browsers). It is imported on first use, so the rest of the
+ * (`@viz-js/viz`, an optional peer dependency with the wasm module embedded: nothing is downloaded
+ * at run time; it works in Node and in browsers). It is imported on first use, so the rest of the
  * library does not need it.
  */
 import { DeepProbError, ArgumentError } from '../../utils/errors.js';
@@ -31,7 +31,7 @@ function loadViz(): Promise<Viz> {
       cached = undefined;
       throw new DeepProbError(
         `SVG rendering needs the optional package '@viz-js/viz' (${(e as Error).message}): ` +
-          `npm install @viz-js/viz@3.31.0, or lay out the DOT text of renderModel with Graphviz`,
+          `npm install @viz-js/viz, or lay out the DOT text of renderModel with Graphviz`,
       );
     }
   })();
