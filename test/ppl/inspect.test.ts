@@ -391,6 +391,34 @@ describe('getModelRelations', () => {
     expect(r.sampleSample).toEqual({ z: [], x: ['z'] });
   });
 
+  it('a Bayesian network lifted by randomModule: the likelihood depends on every weight site', () => {
+    const net = tf.sequential({
+      layers: [
+        tf.layers.dense({ inputShape: [4], units: 5, activation: 'relu', name: 'fc1' }),
+        tf.layers.dense({ units: 3, name: 'out' }),
+      ],
+    });
+    const ws = ppl.namedWeights(net);
+    const x = tf.randomNormal([8, 4]);
+    const y = tf.randomNormal([8, 3]);
+    const model = (xs: tf.Tensor, ys: tf.Tensor): void => {
+      const priors = Object.fromEntries(ws.map((w) => [w.key, new D.Normal(tf.zeros(w.shape), 1)]));
+      const lifted = ppl.randomModule('module', net, priors)();
+      ppl.plate('N', 8, { dim: -2 }, () =>
+        ppl.sample('obs', new D.Normal(lifted(xs), 1), { obs: ys }),
+      );
+    };
+    const r = noLeak(() => ppl.getModelRelations(model, [x, y]));
+    const sites = ws.map((w) => `module$$$${w.key}`);
+    expect(r.sampleSample).toEqual({
+      ...Object.fromEntries(sites.map((s) => [s, []])),
+      obs: sites,
+    });
+    net.dispose();
+    x.dispose();
+    y.dispose();
+  });
+
   it('provenance is data flow: a value read to the host and back, or a constant, is no dependency', () => {
     const model = (): void => {
       const a = ppl.sample('a', new D.Normal(0, 1));
