@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { distributions as D, ppl, setSeed } from '../../src/index.js';
+import { ArgumentError } from '../../src/utils/errors.js';
 import { nextSeed } from '../../src/utils/seed.js';
 import { expectBadInput, expectNoLeak } from '../helpers.js';
 
@@ -697,7 +698,9 @@ describe('inspection: bad input and restored state', () => {
     ).state;
     const tapeBefore = state.activeTape;
     const before = tf.memory().numTensors;
-    expect(() => ppl.getDependencies(model)).toThrow(/after site 'b': boom/);
+    expect(() => ppl.getDependencies(model)).toThrow(
+      /^getDependencies: the model threw after site 'b': boom$/,
+    );
     expect(tf.memory().numTensors).toBe(before);
     expect(ppl.HANDLER_STACK.length).toBe(0);
     expect(ppl.isValidationEnabled()).toBe(true);
@@ -710,7 +713,25 @@ describe('inspection: bad input and restored state', () => {
     const model = (): void => {
       ppl.sample('a', new D.Normal(0, 1), { obs: tf.tensor1d([1, 2]), obsMask: [1, 0] as never });
     };
-    expect(() => ppl.getModelRelations(model)).toThrow(/obsMask: sample\('a'\)/);
+    expect(() => ppl.getModelRelations(model)).toThrow(
+      /^obsMask: sample\('a'\).*\(getModelRelations: the model threw before its first site\)$/s,
+    );
+    // a distribution refusing its parameters at site b: its ArgumentError, and where the model was
+    const bad = (): void => {
+      const a = ppl.sample('a', new D.Normal(0, 1));
+      ppl.sample('b', new D.Normal(a, tf.scalar(-1)));
+    };
+    const before = tf.memory().numTensors;
+    let err: unknown;
+    try {
+      ppl.getDependencies(bad);
+    } catch (e) {
+      err = e;
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    expect(err).toBeInstanceOf(ArgumentError);
+    expect((err as ArgumentError).argument).toBe('scale');
+    expect((err as Error).message).toMatch(/\(getDependencies: the model threw after site 'a'\)$/);
   });
 
   it('inside a gradient computation: the outer tape is untouched', () => {

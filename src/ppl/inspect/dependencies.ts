@@ -59,7 +59,7 @@ export function getDependencies<A extends unknown[]>(
   args: A = [] as unknown as A,
 ): Dependencies {
   checkModelCall('getDependencies', model, args, {}, []);
-  return trackProvenance(model, args, false, (run) => {
+  return trackProvenance('getDependencies', model, args, false, (run) => {
     const sites = run.sites.filter((s) => isSampleSite(s, false));
     const observed = new Set(sites.filter((s) => s.isObserved).map((s) => s.name));
     const plates = new Map(sites.map((s) => [s.name, new Set(s.cond.map((f) => f.name))]));

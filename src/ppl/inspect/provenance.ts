@@ -112,11 +112,13 @@ export interface ProvenanceRun {
 
 /**
  * Run `model(...args)` once under `trace` with provenance tracking, and call `read` with the
- * run while the tape is still on; everything the run made is freed before returning, also when
+ * run while the tape is still on (`what` names the caller in errors, which also say after which
+ * site the model threw); everything the run made is freed before returning, also when
  * the model or `read` throws. The global seed stream and the validation flag are restored
  * (Pyro's `fork_rng` and `validation_enabled(False)`). @internal
  */
 export function trackProvenance<A extends unknown[], T>(
+  what: string,
   model: (...args: A) => unknown,
   args: A,
   includeDeterministic: boolean,
@@ -145,11 +147,17 @@ export function trackProvenance<A extends unknown[], T>(
       try {
         track.run(() => watch.run(() => tracer.run(() => model(...args))));
       } catch (e) {
-        if (e instanceof ArgumentError) throw e;
+        // say where the model was; an ArgumentError keeps its class and argument
         const where = last === undefined ? 'before its first site' : `after site '${last}'`;
-        const err = new Error(
-          `the model threw ${where}: ${e instanceof Error ? e.message : String(e)}`,
-        );
+        let err: Error;
+        if (e instanceof ArgumentError) {
+          const prefix = `${e.argument}: `;
+          const text = e.message.startsWith(prefix) ? e.message.slice(prefix.length) : e.message;
+          err = new ArgumentError(e.argument, `${text} (${what}: the model threw ${where})`);
+        } else {
+          const text = e instanceof Error ? e.message : String(e);
+          err = new Error(`${what}: the model threw ${where}: ${text}`);
+        }
         (err as Error & { cause?: unknown }).cause = e;
         throw err;
       }

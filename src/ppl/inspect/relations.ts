@@ -127,7 +127,7 @@ export function getModelRelations<A extends unknown[]>(
       `getModelRelations: expected a boolean, got ${String(inc)}`,
     );
   }
-  return trackProvenance(model, args, inc, (run) => {
+  return trackProvenance('getModelRelations', model, args, inc, (run) => {
     const types = new Map(run.sites.map((s) => [s.name, s.type]));
     const order = new Map(run.sites.map((s, i) => [s.name, i]));
     const sampleSample: [string, string[]][] = [];
