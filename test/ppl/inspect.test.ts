@@ -178,6 +178,21 @@ describe('getDependencies: hand-derived structures', () => {
     y.dispose();
   });
 
+  it('a Delta sample site expanded by its plate is elided like a deterministic site', () => {
+    const model = (): void => {
+      const a = ppl.sample('a', new D.Normal(0, 1));
+      ppl.plate('N', 3, () => {
+        const d = ppl.sample('d', new ppl.Delta(tf.mul(a, 2)));
+        ppl.sample('x', new D.Normal(d, 1), { obs: tf.zeros([3]) });
+      });
+    };
+    const r = noLeak(() => ppl.getDependencies(model));
+    expect(plain(r.priorDependencies)).toEqual({ a: { a: [] }, x: { a: [], x: [] } });
+    const kept = noLeak(() => ppl.getModelRelations(model, [], { includeDeterministic: true }));
+    expect(kept.sampleSample).toEqual({ a: [], d: ['a'], x: ['d'] });
+    expect(kept.sampleDist.d).toBe('Delta');
+  });
+
   it('a mixture with an enumerated assignment: the gather couples all of locs', () => {
     const x = tf.tensor1d([-1.2, 0.3, 2.5, 2.9]);
     const model = (data: tf.Tensor): void => {

@@ -18,6 +18,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Distribution } from '../../distributions/distribution.js';
+import { ExpandedDistribution } from '../../distributions/expanded.js';
+import { Independent } from '../../distributions/independent.js';
 import { MaskedDistribution } from '../../distributions/masked.js';
 import { ArgumentError } from '../../utils/errors.js';
 import { restoreSeedState, seedState } from '../../utils/seed.js';
@@ -43,13 +45,27 @@ function engineState(): EngineTapeState {
   return (tf.engine() as unknown as { state: EngineTapeState }).state;
 }
 
-/** Whether site `msg` is a deterministic site: `deterministic(...)` or a `Delta` sample site. */
+/** `fn` without the wrappers `expand`, `toEvent` and `mask` (Pyro's `base_dist` chain). */
+export function unwrapDistribution(fn: Distribution): Distribution {
+  let d = fn;
+  while (
+    d instanceof ExpandedDistribution ||
+    d instanceof Independent ||
+    d instanceof MaskedDistribution
+  ) {
+    d = d.base;
+  }
+  return d;
+}
+
+/**
+ * Whether site `msg` is a deterministic site: `deterministic(...)` or a sample site of a `Delta`
+ * (also expanded by a plate, made an event or masked).
+ */
 export function isDeterministicSite(msg: Message): boolean {
   if (msg.type !== 'sample') return false;
   if (msg.infer.deterministic === true) return true;
-  let fn: unknown = msg.fn;
-  while (fn instanceof MaskedDistribution) fn = fn.base;
-  return fn instanceof Delta;
+  return msg.fn !== null && unwrapDistribution(msg.fn) instanceof Delta;
 }
 
 /**

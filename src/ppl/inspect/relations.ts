@@ -4,12 +4,9 @@
  * `pyro.infer.inspect.get_model_relations`, the data behind `renderModel`).
  */
 import type { Distribution } from '../../distributions/distribution.js';
-import { ExpandedDistribution } from '../../distributions/expanded.js';
-import { Independent } from '../../distributions/independent.js';
-import { MaskedDistribution } from '../../distributions/masked.js';
 import { ArgumentError } from '../../utils/errors.js';
 import { checkOptionKeys } from '../../utils/options.js';
-import { isDeterministicSite, trackProvenance } from './provenance.js';
+import { isDeterministicSite, trackProvenance, unwrapDistribution } from './provenance.js';
 
 /** Options of {@link getModelRelations}. */
 export interface ModelRelationsOptions {
@@ -50,15 +47,7 @@ export interface ModelRelations {
 
 /** The name of a distribution without the wrappers `expand`, `toEvent` and `mask` (Pyro's `_get_dist_name`). */
 export function baseDistributionName(fn: Distribution): string {
-  let d = fn;
-  while (
-    d instanceof ExpandedDistribution ||
-    d instanceof Independent ||
-    d instanceof MaskedDistribution
-  ) {
-    d = d.base;
-  }
-  return d.name;
+  return unwrapDistribution(fn).name;
 }
 
 /** Check the model, its arguments and an options object. @internal */
