@@ -117,3 +117,4 @@ export { saveParamStore, loadParamStore } from './ppl/param_store_file.js';
 export { fileCheckpointIO, registerCheckpointFiles } from './ppl/mcmc/checkpoint_file.js';
 // The job queue: ensembles, sweeps and sharded scoring in-process or on BullMQ workers (issue 21).
 export * as queue from './queue/index.js';
+export { renderModelToFile } from './ppl/inspect/render_file.js';

@@ -217,3 +217,13 @@ export {
   type SMCFilterOptions,
   type SMCProgram,
 } from './infer/smc_filter.js';
+export {
+  getModelRelations,
+  mergeModelRelations,
+  baseDistributionName,
+  type ModelRelations,
+  type ModelRelationsOptions,
+} from './inspect/relations.js';
+export { getDependencies, type Dependencies, type DependencyMap } from './inspect/dependencies.js';
+export { renderModel, relationsToDot, type RenderModelOptions } from './inspect/render.js';
+export { renderModelSvg, dotToSvg } from './inspect/svg.js';
