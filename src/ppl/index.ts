@@ -202,3 +202,8 @@ export {
   AutoRegressiveMessenger,
   type AutoRegressiveMessengerOptions,
 } from './autoguide/auto_regressive_messenger.js';
+export {
+  AutoBNAFNormal,
+  AutoBNAFNormal as AutoBNAF,
+  type AutoBNAFOptions,
+} from './autoguide/auto_bnaf.js';
