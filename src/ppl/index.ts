@@ -207,3 +207,8 @@ export {
   AutoBNAFNormal as AutoBNAF,
   type AutoBNAFOptions,
 } from './autoguide/auto_bnaf.js';
+export {
+  AutoStructured,
+  type AutoStructuredOptions,
+  type StructuredConditional,
+} from './autoguide/auto_structured.js';
