@@ -32,3 +32,13 @@ export { CholeskyOuter } from './cholesky_outer.js';
 export { IndependentTransform } from './independent_transform.js';
 export { CorrCholeskyOuter } from './corr_cholesky_outer.js';
 export { ZeroSumTransform } from './zero_sum.js';
+export {
+  BlockAutoregressive,
+  blockAutoregressiveSizes,
+  blockMasks,
+  initBlockAutoregressive,
+  type BlockAutoregressiveActivation,
+  type BlockAutoregressiveLayer,
+  type BlockAutoregressiveOptions,
+  type BlockAutoregressiveResidual,
+} from './block_autoregressive.js';

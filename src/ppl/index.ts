@@ -227,3 +227,13 @@ export {
 export { getDependencies, type Dependencies, type DependencyMap } from './inspect/dependencies.js';
 export { renderModel, relationsToDot, type RenderModelOptions } from './inspect/render.js';
 export { renderModelSvg, dotToSvg } from './inspect/svg.js';
+export {
+  AutoBNAFNormal,
+  AutoBNAFNormal as AutoBNAF,
+  type AutoBNAFOptions,
+} from './autoguide/auto_bnaf.js';
+export {
+  AutoStructured,
+  type AutoStructuredOptions,
+  type StructuredConditional,
+} from './autoguide/auto_structured.js';

@@ -15,8 +15,9 @@
  *
  * `T = bijectTo(support)`. The median is taken in the unconstrained space (the element-wise median
  * of simplex or correlation-Cholesky draws is not in their support). A site that cannot be drawn
- * (an `ImproperUniform`) starts at `initToFeasible()` under the strategies that draw, as Pyro's
- * fallback.
+ * (an `ImproperUniform` flat prior) starts at `initToUniform(2)`, `T(u)` with
+ * `u_i ~ Uniform(-2, 2)`, under the strategies that draw (`sample`, `median`, `mean`), as
+ * NumPyro's fallback; `initToFeasible()` gives it `T(0)`.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Bijector } from '../bijectors/bijector.js';
@@ -160,6 +161,12 @@ function usable(fn: Distribution, v: tf.Tensor): boolean {
   return tf.all(inside).dataSync()[0] === 1;
 }
 
+/**
+ * The radius of the uniform start of a site that cannot be drawn (NumPyro's `init_to_uniform`
+ * fallback of `init_to_median`/`init_to_sample`/`init_to_mean`): `u_i ~ Uniform(-2, 2)`. @internal
+ */
+export const UNDRAWABLE_RADIUS = 2;
+
 /** What a strategy needs to start one site. @internal */
 export interface InitSite {
   name: string;
@@ -191,13 +198,14 @@ export function initSiteValue(s: ResolvedInit, site: InitSite, arg: string): tf.
     return bij.forward(tf.tensor(u, ushape));
   };
   const feasible = (): tf.Tensor => bij.forward(tf.zeros(bij.inverseShape(shape)));
-  // Pyro's fallback: a site that cannot be sampled (an ImproperUniform, e.g. the auxiliary
-  // sites of CircularReparam and SplitReparam) starts at the feasible point
+  // NumPyro's fallback (`init_to_median` -> `init_to_uniform`): a site that cannot be sampled
+  // (an ImproperUniform flat prior, the auxiliary sites of CircularReparam and SplitReparam)
+  // starts at T(u), u_i ~ Uniform(-2, 2) in the unconstrained space
   const drawOr = (draw: () => tf.Tensor): tf.Tensor => {
     try {
       return draw();
     } catch (e) {
-      if (e instanceof NotDefinedError) return feasible();
+      if (e instanceof NotDefinedError) return uniform(UNDRAWABLE_RADIUS);
       throw e;
     }
   };

@@ -10,7 +10,17 @@
  * The probabilities start at the prior's (from one prototype run of the model) and are named
  * `${prefix}.${site}_probs` (Pyro: `{site}_probs`). Continuous latent sites are refused: build
  * it on `block(model, {expose: [...]})` and guide the others with another autoguide on
- * `block(model, {hide: [...]})`, both called by one guide function.
+ * `block(model, {hide: [...]})`, as parts of one `AutoGuideList` (or both called by one guide
+ * function).
+ *
+ * It is an `AutoGuide` (Pyro's `AutoDiscreteParallel(AutoGuide)`): `call`, and the summaries of
+ * `q` by site, the `q`-quantile being the smallest value whose CDF reaches `q` in the order of the
+ * support (`0 < 1`, category indices; a one-hot site gives the one-hot of that index):
+ *
+ * $$Q_s(q) = \min\{k : \textstyle\sum_{j \le k} \pi_{s,j} \ge q\},\qquad
+ *   \mathrm{median}_s = Q_s(1/2)$$
+ *
+ * `samplePosterior(n)` draws `n` joint values; `getPosterior()` gives the distributions.
  */
 import * as tf from '@tensorflow/tfjs';
 import { Bernoulli } from '../../distributions/bernoulli.js';
@@ -19,7 +29,7 @@ import type { Distribution } from '../../distributions/distribution.js';
 import { ExpandedDistribution } from '../../distributions/expanded.js';
 import { OneHotCategorical } from '../../distributions/one_hot_categorical.js';
 import { ArgumentError } from '../../utils/errors.js';
-import { checkOptionKeys } from '../../utils/options.js';
+import { cumsumLast } from '../../utils/linalg.js';
 import { simplex, unitInterval } from '../constraints.js';
 import { block } from '../handlers/block.js';
 import { configEnumerate } from '../handlers/enum.js';
@@ -27,7 +37,9 @@ import { plate } from '../handlers/plate.js';
 import { trace } from '../handlers/trace.js';
 import type { Fn } from '../messenger.js';
 import { getParamStore } from '../param_store.js';
-import { HANDLER_STACK, param, sample, type PlateFrame } from '../runtime.js';
+import { param, sample, type PlateFrame } from '../runtime.js';
+import { AutoGuide, checkNumSamples, normalQuantiles } from './guide.js';
+import type { LatentSpec } from './prototype.js';
 
 /** Options of {@link AutoDiscreteParallel}. */
 export interface AutoDiscreteParallelOptions {
@@ -77,24 +89,31 @@ function familyOf(fn: Distribution): { family: Family; probs: tf.Tensor } | unde
  * guide.probs().z; // q(z_i = k), shape [n, K]
  * ```
  */
-export class AutoDiscreteParallel<A extends unknown[]> {
-  readonly prefix: string;
+export class AutoDiscreteParallel<A extends unknown[]> extends AutoGuide<A> {
   private sites: DiscreteSite[] | undefined;
 
-  constructor(
-    readonly model: Fn<A, unknown>,
-    options: AutoDiscreteParallelOptions = {},
-  ) {
-    if (typeof model !== 'function') throw new ArgumentError('model', 'expected a function');
-    if (options === null || typeof options !== 'object') {
-      throw new ArgumentError('options', `expected an object, got ${String(options)}`);
+  /**
+   * @param model the model (its latent sites all Bernoulli, Categorical or OneHotCategorical).
+   * @param options `prefix` (the only option: a discrete guide has no scale or initial location).
+   * @throws ArgumentError naming an unknown or bad option.
+   */
+  constructor(model: Fn<A, unknown>, options: AutoDiscreteParallelOptions = {}) {
+    if (options !== null && typeof options === 'object') {
+      for (const k of ['initScale', 'initLoc'] as const) {
+        if ((options as Record<string, unknown>)[k] !== undefined) {
+          throw new ArgumentError(
+            k,
+            'not an option of AutoDiscreteParallel (options: prefix): its probabilities start at ' +
+              "the prior's",
+          );
+        }
+      }
     }
-    checkOptionKeys(options, ['prefix'], 'AutoDiscreteParallel');
-    const p = options.prefix ?? 'AutoDiscreteParallel';
+    super(model, options, 'AutoDiscreteParallel');
+    const p: unknown = this.prefix;
     if (typeof p !== 'string' || p.length === 0) {
       throw new ArgumentError('prefix', `expected a non-empty string, got ${String(p)}`);
     }
-    this.prefix = p;
   }
 
   /** Name of the probabilities of site `name`. */
@@ -107,7 +126,7 @@ export class AutoDiscreteParallel<A extends unknown[]> {
    * for enumeration (Pyro's `_setup_prototype`); each must be a Bernoulli, Categorical or
    * OneHotCategorical site in full (not subsampled) plates.
    */
-  private setup(args: A): DiscreteSite[] {
+  private setupSites(args: A): DiscreteSite[] {
     if (this.sites !== undefined) return this.sites;
     const tr = block(() => trace(configEnumerate(this.model)).getTrace(...args))();
     const sites: DiscreteSite[] = [];
@@ -163,18 +182,13 @@ export class AutoDiscreteParallel<A extends unknown[]> {
    * values by site name; called with no handler active, only they outlive the call.
    */
   call(...args: A): Record<string, tf.Tensor> {
-    const run = (): Record<string, tf.Tensor> => {
+    return this.standalone(() => {
       const out: Record<string, tf.Tensor> = {};
-      for (const s of this.setup(args)) {
+      for (const s of this.setupSites(args)) {
         const probs = param(this.probsName(s.name), () => s.init.clone(), {
           constraint: s.family === 'Bernoulli' ? unitInterval : simplex,
         });
-        const d =
-          s.family === 'Bernoulli'
-            ? new Bernoulli({ probs })
-            : s.family === 'Categorical'
-              ? new Categorical({ probs })
-              : new OneHotCategorical({ probs });
+        const d = makeDist(s.family, probs);
         const draw = (): tf.Tensor => sample(s.name, d, { infer: { enumerate: 'parallel' } });
         out[s.name] = s.cond.reduceRight<() => tf.Tensor>(
           (body, f) => () => plate(f.name, f.size, { dim: f.dim }, body),
@@ -182,23 +196,143 @@ export class AutoDiscreteParallel<A extends unknown[]> {
         )();
       }
       return out;
-    };
-    return HANDLER_STACK.length === 0 ? tf.tidy(run) : run();
+    });
+  }
+
+  /**
+   * The continuous latent sites the guide covers: none (its sites are discrete, see
+   * {@link AutoDiscreteParallel.siteNames}); sets the guide up with the model's arguments.
+   */
+  override latentSites(...args: A): LatentSpec[] {
+    this.setupSites(args);
+    return [];
+  }
+
+  /** The names of the guide's (discrete) sites, setting it up with the model's arguments. */
+  override siteNames(...args: A): string[] {
+    return this.setupSites(args).map((s) => s.name);
+  }
+
+  /** No continuous sites (after the first call). */
+  override get specs(): LatentSpec[] {
+    this.requireSites();
+    return [];
+  }
+
+  private requireSites(): DiscreteSite[] {
+    if (this.sites === undefined) {
+      throw new ArgumentError('guide', 'call the guide (or take one SVI step) first');
+    }
+    return this.sites;
   }
 
   /** The learned probabilities by site (new tensors): `[...batch]` or `[...batch, K]`. */
   probs(): Record<string, tf.Tensor> {
-    if (this.sites === undefined) {
-      throw new ArgumentError('guide', 'call the guide (or take one SVI step) first');
-    }
     const out: Record<string, tf.Tensor> = {};
-    for (const s of this.sites) out[s.name] = getParamStore().value(this.probsName(s.name));
+    for (const s of this.requireSites()) {
+      out[s.name] = getParamStore().value(this.probsName(s.name));
+    }
+    return out;
+  }
+
+  /**
+   * The `q`-quantiles of every site at the levels `qs`: shape `[qs.length, ...siteShape]` (see
+   * the module's formula; float32 values as the sites').
+   */
+  quantiles(qs: number[]): Record<string, tf.Tensor> {
+    normalQuantiles(qs); // checks the levels
+    const sites = this.requireSites();
+    const out: Record<string, tf.Tensor> = {};
+    try {
+      for (const s of sites) {
+        out[s.name] = tf.tidy(() => {
+          const p = getParamStore().value(this.probsName(s.name));
+          return tf.stack(qs.map((q) => quantileOf(s.family, p, q)));
+        });
+      }
+    } catch (e) {
+      tf.dispose(Object.values(out));
+      throw e;
+    }
+    return out;
+  }
+
+  /**
+   * Posterior medians `Q_s(1/2)` by site (new tensors). As Pyro's `median(*args)`, a guide never
+   * called is set up with the model's arguments first.
+   */
+  median(...args: A | []): Record<string, tf.Tensor> {
+    if (this.sites === undefined && args.length > 0) {
+      tf.dispose(Object.values(this.call(...(args as A))));
+    }
+    const q = this.quantiles([0.5]);
+    for (const k of Object.keys(q)) {
+      const t = q[k] as tf.Tensor;
+      q[k] = tf.squeeze(t, [0]);
+      t.dispose();
+    }
+    return q;
+  }
+
+  /** `n` independent draws from `q` by site: shape `[n, ...siteShape]` (new tensors). */
+  samplePosterior(n: number): Record<string, tf.Tensor> {
+    checkNumSamples(n);
+    const sites = this.requireSites();
+    const out: Record<string, tf.Tensor> = {};
+    for (const s of sites) {
+      out[s.name] = tf.tidy(() => {
+        const p = getParamStore().value(this.probsName(s.name));
+        return makeDist(s.family, p).sample([n]);
+      });
+    }
+    return out;
+  }
+
+  /**
+   * The posterior of each site (new distributions holding copies of the probabilities;
+   * `dispose()` them).
+   */
+  getPosterior(): Record<string, Distribution> {
+    const out: Record<string, Distribution> = {};
+    for (const s of this.requireSites()) {
+      const p = getParamStore().value(this.probsName(s.name));
+      out[s.name] = makeDist(s.family, p.arraySync() as number[]);
+      p.dispose();
+    }
     return out;
   }
 
   /** Free the prototype's initial probabilities (parameters stay in the param store). */
-  dispose(): void {
+  override dispose(): void {
     tf.dispose((this.sites ?? []).map((s) => s.init));
     this.sites = undefined;
+    super.dispose();
   }
+}
+
+/** The guide's distribution of a family at `probs`. */
+function makeDist(family: Family, probs: tf.Tensor | number[]): Distribution {
+  return family === 'Bernoulli'
+    ? new Bernoulli({ probs })
+    : family === 'Categorical'
+      ? new Categorical({ probs })
+      : new OneHotCategorical({ probs });
+}
+
+/** Float32 rounding of a CDF summed over categories: a CDF within this of `q` reaches it. */
+const CDF_TOL = 1e-6;
+
+/** The smallest value whose CDF under `probs` reaches `q` (call inside `tf.tidy`). */
+function quantileOf(family: Family, probs: tf.Tensor, q: number): tf.Tensor {
+  if (family === 'Bernoulli') {
+    // CDF(0) = 1 - p
+    return tf.cast(tf.less(tf.sub(1, probs), q - CDF_TOL), 'float32');
+  }
+  const k = probs.shape[probs.rank - 1] as number;
+  // the number of categories whose CDF stays below q is the index (clamped against rounding)
+  const below = tf.sum(tf.cast(tf.less(cumsumLast(probs), q - CDF_TOL), 'int32'), -1);
+  const idx = tf.minimum(below, k - 1);
+  return family === 'Categorical'
+    ? tf.cast(idx, 'float32')
+    : tf.cast(tf.oneHot(tf.cast(idx, 'int32'), k), 'float32');
 }

@@ -94,6 +94,15 @@ export abstract class AutoGuide<A extends unknown[]> {
     return this.setup(args);
   }
 
+  /**
+   * The names of the sites the guide draws (Pyro's guide sites), given the model's arguments:
+   * by default those of {@link AutoGuide.latentSites}; a discrete guide names its discrete
+   * sites. {@link AutoGuideList} checks its parts' names disjoint with it.
+   */
+  siteNames(...args: A): string[] {
+    return this.latentSites(...args).map((s) => s.name);
+  }
+
   /** The latent sites (after the first call). */
   get specs(): LatentSpec[] {
     if (this.proto === undefined) {

@@ -65,7 +65,8 @@ export class AutoGuideList<A extends unknown[]> extends AutoGuide<A> {
     if (!(part instanceof AutoGuide) || part === this) {
       throw new ArgumentError(
         'part',
-        'expected an autoguide (AutoNormal, AutoDelta, ...) built on the model, e.g. on ' +
+        'expected an autoguide (AutoNormal, AutoDelta, AutoDiscreteParallel, ...) built on the ' +
+          'model, e.g. on ' +
           "block(model, {expose: ['a']})",
       );
     }
@@ -87,6 +88,11 @@ export class AutoGuideList<A extends unknown[]> extends AutoGuide<A> {
     return this.parts.flatMap((p) => p.latentSites(...args));
   }
 
+  /** The names of every part's sites, in order. */
+  override siteNames(...args: A): string[] {
+    return this.parts.flatMap((p) => p.siteNames(...args));
+  }
+
   /** Check that the parts' site sets are disjoint (once per new part; runs no part). */
   private checkDisjoint(args: A): void {
     if (this.parts.length === 0) {
@@ -95,17 +101,17 @@ export class AutoGuideList<A extends unknown[]> extends AutoGuide<A> {
     if (this.checked === this.parts.length) return;
     const owner = new Map<string, number>();
     this.parts.forEach((p, k) => {
-      for (const s of p.latentSites(...args)) {
-        const other = owner.get(s.name);
+      for (const name of p.siteNames(...args)) {
+        const other = owner.get(name);
         if (other !== undefined) {
           throw new ArgumentError(
             'parts',
-            `site '${s.name}' is a latent site of part ${other} (${this.parts[other]?.prefix}) ` +
+            `site '${name}' is a latent site of part ${other} (${this.parts[other]?.prefix}) ` +
               `and of part ${k} (${p.prefix}): give each part its own sites, e.g. with ` +
               'block(model, {expose: [...]}) / block(model, {hide: [...]})',
           );
         }
-        owner.set(s.name, k);
+        owner.set(name, k);
       }
     });
     this.checked = this.parts.length;

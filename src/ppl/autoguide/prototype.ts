@@ -23,6 +23,8 @@ import { keepCreated, lastTensorId } from '../keep.js';
 import {
   initSiteValue,
   resolveInit,
+  UNDRAWABLE_RADIUS,
+  type InitSite,
   type InitStrategy,
   type ResolvedInit,
 } from '../init_strategy.js';
@@ -94,16 +96,15 @@ function isEnumSite(infer: Record<string, unknown>): boolean {
 }
 
 /**
- * A prior draw of a site, or, for a distribution that cannot be drawn (an `ImproperUniform`, e.g.
- * the auxiliary sites of `CircularReparam` and `SplitReparam`), its feasible point
- * `bijectTo(support)(0)` (Pyro's `init_to_feasible` fallback).
+ * A prior draw of a site, or `undefined` for a distribution that cannot be drawn (an
+ * `ImproperUniform` flat prior, e.g. the auxiliary sites of `CircularReparam` and `SplitReparam`).
  */
-function priorDrawOrFeasible(fn: Distribution, seed: number | undefined): tf.Tensor {
+function priorDraw(fn: Distribution, seed: number | undefined): tf.Tensor | undefined {
   try {
     return fn.hasRsample ? fn.rsample([], seed) : fn.sample([], seed);
   } catch (e) {
     if (!(e instanceof NotDefinedError)) throw e;
-    return feasiblePoint(fn);
+    return undefined;
   }
 }
 
@@ -132,11 +133,24 @@ class PrototypeInitMessenger extends Messenger {
     if (msg.type !== 'sample' || msg.isObserved || msg.value !== null || msg.fn === null) return;
     const fn = msg.fn;
     if (isEnumSite(msg.infer) || fn.support.isDiscrete) return;
-    const draw = priorDrawOrFeasible(fn, msg.seed);
-    const shape = [...draw.shape];
+    const drawn = priorDraw(fn, msg.seed);
+    const bijector = bijectTo(fn.support);
+    const shape = drawn === undefined ? [...fn.batchShape, ...fn.eventShape] : [...drawn.shape];
+    const site = (seed: number): InitSite => ({
+      name: msg.name,
+      fn,
+      bijector,
+      shape,
+      seed,
+      uniform: this.rng,
+    });
+    // NumPyro's fallback for a site that cannot be drawn: T(u), u_i ~ Uniform(-2, 2) (made only
+    // when needed, so that initToFeasible moves no seed stream)
+    const draw = (): tf.Tensor =>
+      drawn ?? initSiteValue({ kind: 'uniform', radius: UNDRAWABLE_RADIUS }, site(0), 'initLoc');
     let x: tf.Tensor;
     if (typeof this.initLoc === 'function') {
-      x = this.initLoc(msg.name, draw);
+      x = this.initLoc(msg.name, draw());
       if (
         !(x instanceof tf.Tensor) ||
         x.rank !== shape.length ||
@@ -149,14 +163,13 @@ class PrototypeInitMessenger extends Messenger {
         );
       }
     } else if (this.strategy === undefined || this.strategy.kind === 'sample') {
-      x = draw;
+      x = draw();
     } else {
-      const bijector = bijectTo(fn.support);
       // feasible draws nothing: the seed stream is left as the prior draws leave it
       const seed = this.strategy.kind === 'feasible' ? 0 : Math.floor(this.rng() * 2147483647);
-      const site = { name: msg.name, fn, bijector, shape, seed, uniform: this.rng };
-      x = initSiteValue(this.strategy, site, 'initLoc');
+      x = initSiteValue(this.strategy, site(seed), 'initLoc');
     }
+    bijector.dispose();
     msg.value = tf.cast(x, 'float32');
   }
 }
