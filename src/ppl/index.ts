@@ -202,3 +202,4 @@ export {
   AutoRegressiveMessenger,
   type AutoRegressiveMessengerOptions,
 } from './autoguide/auto_regressive_messenger.js';
+export * as gp from './contrib/gp/index.js';
