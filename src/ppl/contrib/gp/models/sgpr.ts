@@ -97,13 +97,18 @@ export class SparseGPRegression extends GPModel {
     const noise = options.noise ?? 1;
     checkScalar(noise, 'noise');
     this.setData(X, y);
-    const xu = inducingInputs(Xu, this.X.shape[1] as number);
     try {
-      this.registerParam('Xu', xu, real, 'Xu');
-    } finally {
-      xu.dispose();
+      const xu = inducingInputs(Xu, this.X.shape[1] as number);
+      try {
+        this.registerParam('Xu', xu, real, 'Xu');
+      } finally {
+        xu.dispose();
+      }
+      this.registerParam('noise', noise, positive);
+    } catch (e) {
+      this.dispose(); // the data just set
+      throw e;
     }
-    this.registerParam('noise', noise, positive);
   }
 
   /** `L_uu`, `W = L_uu⁻¹ K_uf` `[M, N]` and the diagonal `D` `[N]` (plus `tr(K_ff - Q_ff)`). */

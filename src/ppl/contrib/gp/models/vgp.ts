@@ -123,16 +123,21 @@ export class VariationalGP extends GPModel {
     this.likelihood = checkLikelihood(likelihood);
     this.whiten = whitenOption(options.whiten);
     this.setData(X, y);
-    this.latentShape = latentShapeOf(options.latentShape, this.likelihood, this.y);
-    const n = this.X.shape[0] as number;
-    const loc = tf.zeros([...this.latentShape, n]);
-    const tril = identityTril(this.latentShape, n);
     try {
-      this.registerParam('fLoc', loc, real);
-      this.registerParam('fScaleTril', tril, lowerCholesky);
-    } finally {
-      loc.dispose();
-      tril.dispose();
+      this.latentShape = latentShapeOf(options.latentShape, this.likelihood, this.y);
+      const n = this.X.shape[0] as number;
+      const loc = tf.zeros([...this.latentShape, n]);
+      const tril = identityTril(this.latentShape, n);
+      try {
+        this.registerParam('fLoc', loc, real);
+        this.registerParam('fScaleTril', tril, lowerCholesky);
+      } finally {
+        loc.dispose();
+        tril.dispose();
+      }
+    } catch (e) {
+      this.dispose(); // the data just set
+      throw e;
     }
   }
 

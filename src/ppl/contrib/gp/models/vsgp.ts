@@ -90,17 +90,22 @@ export class VariationalSparseGP extends GPModel {
     }
     this.numDataValue = nd;
     this.setData(X, y);
-    this.latentShape = latentShapeOf(options.latentShape, this.likelihood, this.y);
-    const xu = inducingInputs(Xu, this.X.shape[1] as number);
-    const m = xu.shape[0] as number;
-    const loc = tf.zeros([...this.latentShape, m]);
-    const tril = identityTril(this.latentShape, m);
     try {
-      this.registerParam('Xu', xu, real, 'Xu');
-      this.registerParam('uLoc', loc, real);
-      this.registerParam('uScaleTril', tril, lowerCholesky);
-    } finally {
-      tf.dispose([xu, loc, tril]);
+      this.latentShape = latentShapeOf(options.latentShape, this.likelihood, this.y);
+      const xu = inducingInputs(Xu, this.X.shape[1] as number);
+      const m = xu.shape[0] as number;
+      const loc = tf.zeros([...this.latentShape, m]);
+      const tril = identityTril(this.latentShape, m);
+      try {
+        this.registerParam('Xu', xu, real, 'Xu');
+        this.registerParam('uLoc', loc, real);
+        this.registerParam('uScaleTril', tril, lowerCholesky);
+      } finally {
+        tf.dispose([xu, loc, tril]);
+      }
+    } catch (e) {
+      this.dispose(); // the data just set
+      throw e;
     }
   }
 
