@@ -74,7 +74,10 @@ export function conditional(
     let SW: tf.Tensor | undefined;
     if (fScaleTril !== undefined) {
       const S = whiten ? fScaleTril : triangularSolve(L, fScaleTril);
-      SW = tf.matMul(S, W, true, false); // [..., N, M]: S^T W
+      // broadcast W explicitly: tfjs's BatchMatMul gradient does not reduce broadcast batch dims
+      const Wb =
+        S.rank > 2 ? tf.broadcastTo(W, [...S.shape.slice(0, -2), n, W.shape[1] as number]) : W;
+      SW = tf.matMul(S, Wb, true, false); // [..., N, M]: S^T W
     }
     if (fullCov) {
       const Kss = kernel.forward(Xnew);

@@ -11,3 +11,4 @@ export * as models from './models/index.js';
 export { Parameterized, type ParamValue, type Mode } from './parameterized.js';
 export { conditional, type ConditionalOptions } from './conditional.js';
 export { train, type TrainOptions } from './train.js';
+export * as util from './util.js';

@@ -161,8 +161,11 @@ export class VariationalGP extends GPModel {
       let loc = m;
       let fVar: tf.Tensor;
       if (this.whiten) {
-        loc = tf.squeeze(tf.matMul(L, tf.expandDims(m, -1)), [-1]);
-        fVar = tf.sum(tf.square(tf.matMul(L, S)), -1);
+        // f = L u: rows of m L^T; L broadcast explicitly (tfjs's BatchMatMul gradient does not
+        // reduce broadcast batch dims)
+        loc = tf.reshape(tf.matMul(tf.reshape(m, [-1, n]), L, false, true), m.shape);
+        const Lb = S.rank > 2 ? tf.broadcastTo(L, S.shape) : L;
+        fVar = tf.sum(tf.square(tf.matMul(Lb, S)), -1);
       } else fVar = tf.sum(tf.square(S), -1);
       loc = tf.add(loc, this.mean(this.X));
       if (this.y === undefined) return [loc, fVar] as [tf.Tensor, tf.Tensor];
