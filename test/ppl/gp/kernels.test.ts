@@ -9,7 +9,7 @@ const rnd = lcg(7);
 const Xa = Array.from({ length: 6 }, () => [rnd() * 4 - 2, rnd() * 4 - 2, rnd() * 2]);
 const Za = Array.from({ length: 4 }, () => [rnd() * 4 - 2, rnd() * 4 - 2, rnd() * 2]);
 
-function check(kernel: InstanceType<typeof K.Kernel>, k: KFn, dims = 3): void {
+function check(kernel: ppl.gp.kernels.Kernel, k: KFn, dims = 3): void {
   const X = tf.tensor2d(Xa.map((r) => r.slice(0, dims)));
   const Z = tf.tensor2d(Za.map((r) => r.slice(0, dims)));
   const xs = Xa.map((r) => r.slice(0, dims));

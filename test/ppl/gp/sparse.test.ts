@@ -4,7 +4,6 @@ import { ppl } from '../../../src/index.js';
 import { expectBadInput, expectNoLeak } from '../../helpers.js';
 import {
   add,
-  eye,
   exactGP,
   gram,
   lcg,

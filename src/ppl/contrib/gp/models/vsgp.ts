@@ -11,13 +11,7 @@
  * the VFE (Titsias) bound.
  */
 import * as tf from '@tensorflow/tfjs';
-import {
-  GPModel,
-  modelName,
-  predictOptions,
-  type GPModelOptions,
-  type PredictOptions,
-} from './model.js';
+import { GPModel, modelName, predictOptions, type PredictOptions } from './model.js';
 import type { Kernel } from '../kernels/kernel.js';
 import type { Likelihood } from '../likelihoods/likelihood.js';
 import { lowerCholesky, real } from '../../../constraints.js';
