@@ -16,7 +16,8 @@ import * as tf from '@tensorflow/tfjs';
 import { MultivariateNormal, klMvnMvn } from '../../../distributions/mvn.js';
 import { registerKL } from '../../../distributions/kl.js';
 import { matrixDiag } from '../../../utils/linalg.js';
-import { triangularSolve } from './host_linalg.js';
+import { LowRankMultivariateNormal } from '../../../distributions/lowrank_mvn.js';
+import { cholesky, triangularSolve } from './host_linalg.js';
 
 const LOG_2PI = Math.log(2 * Math.PI);
 
@@ -72,3 +73,45 @@ export function klGPMvn(p: GPMultivariateNormal, q: GPMultivariateNormal): tf.Te
 }
 
 registerKL(GPMultivariateNormal, GPMultivariateNormal, klGPMvn);
+
+/**
+ * A `LowRankMultivariateNormal` `N(μ, W Wᵀ + diag(d))` whose log-density uses the host
+ * Cholesky and solve of the capacitance `C = I + Wᵀ D⁻¹ W = L_C L_Cᵀ` (Woodbury and the matrix
+ * determinant lemma):
+ *
+ * $$\log p(x) = -\tfrac12\Big(r^\top D^{-1} r - \lVert L_C^{-1} W^\top D^{-1} r\rVert^2
+ *   + 2\sum_i \log (L_C)_{ii} + \sum_j \log d_j + D \log 2π\Big),\quad r = x - μ.$$
+ *
+ * Batched parameters fall back to the base class. @internal
+ */
+export class GPLowRankMultivariateNormal extends LowRankMultivariateNormal {
+  /**
+   * @param loc the mean `[D]`.
+   * @param covFactor `W`, `[D, R]`.
+   * @param covDiag `d > 0`, `[D]` (not validated: built by the GP).
+   */
+  constructor(loc: tf.Tensor, covFactor: tf.Tensor, covDiag: tf.Tensor) {
+    super(loc, covFactor, covDiag, { validateArgs: false });
+  }
+
+  protected override _logProb(x: tf.Tensor): tf.Tensor {
+    const w = this.covFactor;
+    const d = this.covDiag;
+    if (w.rank !== 2 || d.rank !== 1 || this.loc.rank !== 1) return super._logProb(x);
+    const dim = this.eventShape[0] as number;
+    const rank = w.shape[1] as number;
+    const r = tf.sub(x, this.loc); // [..., D]
+    const wd = tf.div(w, tf.expandDims(d, -1));
+    const lc = cholesky(tf.add(tf.eye(rank), tf.matMul(w, wd, true, false)));
+    const rd = tf.div(r, d);
+    const r2 = tf.reshape(rd, [-1, dim]); // [B, D]
+    const wtr = tf.matMul(w, r2, true, true); // [R, B]
+    const v = triangularSolve(lc, wtr);
+    const maha = tf.sub(
+      tf.sum(tf.mul(r, rd), -1),
+      tf.reshape(tf.sum(tf.square(v), 0), r.shape.slice(0, -1)),
+    );
+    const logDet = tf.add(tf.mul(2, tf.sum(tf.log(matrixDiag(lc)))), tf.sum(tf.log(d)));
+    return tf.mul(-0.5, tf.add(tf.add(maha, logDet), dim * LOG_2PI));
+  }
+}

@@ -25,7 +25,7 @@ import type { ParamValue } from '../parameterized.js';
 import { checkScalar } from '../kernels/isotropic.js';
 import { positive, real } from '../../../constraints.js';
 import { factor } from '../../../factor.js';
-import { LowRankMultivariateNormal } from '../../../../distributions/lowrank_mvn.js';
+import { GPLowRankMultivariateNormal } from '../gp_mvn.js';
 import { matrixTranspose } from '../../../../utils/linalg.js';
 import { cholesky, triangularSolve } from '../host_linalg.js';
 import { ArgumentError } from '../../../../utils/errors.js';
@@ -146,7 +146,7 @@ export class SparseGPRegression extends GPModel {
         const outputs = this.y.size / (this.X.shape[0] as number);
         factor(`${this.name}.trace_term`, tf.mul(-0.5 * outputs, trace));
       }
-      const d = new LowRankMultivariateNormal(loc, matrixTranspose(W), D, { validateArgs: false });
+      const d = new GPLowRankMultivariateNormal(loc, matrixTranspose(W), D);
       return outputSite(`${this.name}.y`, d, this.y);
     });
   }
