@@ -111,6 +111,42 @@ describe('GPRegression', () => {
     tf.dispose([mm, X, y, xt]);
   });
 
+  it('several outputs y [B, N] share the kernel; no y gives the prior of f', () => {
+    const ls = [0.8, 1.7];
+    const X = tf.tensor2d(Xs);
+    const ys2 = ys.map((v) => 0.5 * v - 0.1);
+    const y = tf.tensor2d([ys, ys2]);
+    const xt = tf.tensor2d(Xt);
+    const gpr = new gp.models.GPRegression(
+      X,
+      y,
+      new gp.kernels.RBF({ inputDim: 2, lengthscale: ls }),
+      {
+        noise: 0.1,
+        jitter: 0,
+      },
+    );
+    const K = add(gram(rbf(1, ls), Xs), eye(N, 0.1));
+    const zero = new Array<number>(N).fill(0);
+    expect(-negLml(gpr)).toBeCloseTo(mvnLogPdf(ys, zero, K) + mvnLogPdf(ys2, zero, K), 2);
+    const [m, v] = gpr.forward(xt);
+    expect(m.shape).toEqual([2, 3]);
+    expect(v.shape).toEqual([2, 3]);
+    const ref2 = exactGP(rbf(1, ls), Xs, ys2, 0.1, Xt);
+    expect(tf.slice(m, [1, 0], [1, -1])).toBeAllclose(ref2.mean, { atol: 2e-4 });
+    tf.dispose([m, v]);
+    const prior = new gp.models.GPRegression(X, undefined, new gp.kernels.RBF({ inputDim: 2 }), {
+      noise: 0.1,
+    });
+    const out = tf.tidy(() => {
+      const [loc, fv] = prior.model() as [tf.Tensor, tf.Tensor];
+      return [loc.clone(), fv.clone()];
+    });
+    expect(out[0]).toBeAllclose(zero);
+    expect(out[1]).toBeAllclose(new Array<number>(N).fill(1.1 + 1e-6), { rtol: 1e-5 });
+    tf.dispose([...out, X, y, xt]);
+  });
+
   it('gradient of log p(y) w.r.t. the lengthscale matches finite differences', () => {
     const X = tf.tensor2d(Xs);
     const y = tf.tensor1d(ys);
