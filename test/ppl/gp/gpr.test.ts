@@ -266,6 +266,32 @@ describe('GPRegression', () => {
     prior.dispose();
   }, 60_000);
 
+  it('autoguides over the hyperparameter sites (AutoNormal by SVI)', () => {
+    const X = tf.tensor2d(Xs);
+    const y = tf.tensor1d(ys);
+    const k = new gp.kernels.RBF({ inputDim: 2, name: 'ak' });
+    const p1 = new D.LogNormal(0, 1);
+    const p2 = new D.LogNormal(0, 1);
+    k.setPrior('lengthscale', p1);
+    k.setPrior('variance', p2);
+    const gpr = new gp.models.GPRegression(X, y, k, { noise: 0.1 });
+    const guide = new ppl.AutoNormal(gpr.model);
+    const svi = new ppl.SVI(gpr.model, guide, tf.train.adam(0.05), new ppl.TraceMeanFieldELBO());
+    const losses: number[] = [];
+    for (let i = 0; i < 30; i++) losses.push(svi.step());
+    expect(losses.every((l) => Number.isFinite(l))).toBe(true);
+    expect(ppl.getParamStore().names()).toContain('AutoNormal.locs.ak.lengthscale');
+    const med = guide.median();
+    const ls = med['ak.lengthscale'] as tf.Tensor;
+    expect(ls.shape).toEqual([]);
+    expect(ls.dataSync()[0]).toBeGreaterThan(0);
+    tf.dispose(Object.values(med));
+    expectNoLeak(() => void svi.step());
+    tf.dispose([X, y]);
+    p1.dispose();
+    p2.dispose();
+  });
+
   it('bad inputs name the argument', async () => {
     const X = tf.tensor2d(Xs);
     const y = tf.tensor1d(ys);

@@ -82,6 +82,7 @@ describe('gp kernels against float64 formulas', () => {
     );
     const dot = (x: number[], z: number[]): number => x.reduce((s, v, d) => s + v * z[d]!, 0);
     check(new K.Linear({ inputDim: 3, variance: 0.6 }), (x, z) => 0.6 * dot(x, z));
+    check(new K.DotProduct({ inputDim: 3, variance: 0.6 }), (x, z) => 0.6 * dot(x, z));
     check(
       new K.Polynomial({ inputDim: 3, variance: 0.6, bias: 0.4, degree: 3 }),
       (x, z) => 0.6 * (0.4 + dot(x, z)) ** 3,

@@ -9,14 +9,14 @@ import type { ParamValue } from '../parameterized.js';
 import { checkScalar } from './isotropic.js';
 import { ArgumentError } from '../../../../utils/errors.js';
 
-/** Options of {@link Linear} (and {@link Polynomial}). */
+/** Options of {@link Linear}, {@link DotProduct} (and {@link Polynomial}). */
 export interface DotProductOptions extends KernelOptions {
   /** `σ² > 0` (scalar). Default 1. */
   variance?: ParamValue;
 }
 
-/** The base of the dot-product kernels: `variance` and `xᵀz`. */
-export abstract class DotProduct extends Kernel {
+/** The base of the dot-product kernels (Pyro's `DotProduct` base class): `variance` and `xᵀz`. */
+export abstract class DotProductKernel extends Kernel {
   protected constructor(options: DotProductOptions, className: string, extraKeys: string[] = []) {
     super(options, className, ['variance', ...extraKeys]);
     const variance = options.variance ?? 1;
@@ -37,7 +37,7 @@ export abstract class DotProduct extends Kernel {
  * through the origin,
  * $$k(x, z) = σ^2\, x^\top z.$$
  */
-export class Linear extends DotProduct {
+export class Linear extends DotProductKernel {
   /** @param options `inputDim`, `variance`, `activeDims`, `name`. */
   constructor(options: DotProductOptions) {
     super(options, 'Linear');
@@ -60,7 +60,7 @@ export interface PolynomialOptions extends DotProductOptions {
  * The polynomial kernel:
  * $$k(x, z) = σ^2 \big(c + x^\top z\big)^q.$$
  */
-export class Polynomial extends DotProduct {
+export class Polynomial extends DotProductKernel {
   /** The degree `q`. */
   readonly degree: number;
   /** @param options `inputDim`, `variance`, `bias`, `degree`, `activeDims`, `name`. */
@@ -83,3 +83,6 @@ export class Polynomial extends DotProduct {
     return tf.mul(this.hp('variance'), p);
   }
 }
+
+/** The linear kernel `σ² xᵀz` under its other name (the same as {@link Linear}). */
+export class DotProduct extends Linear {}

@@ -17,6 +17,7 @@ export {
 } from './isotropic.js';
 export { Periodic, type PeriodicOptions } from './periodic.js';
 export {
+  DotProductKernel,
   DotProduct,
   Linear,
   Polynomial,
