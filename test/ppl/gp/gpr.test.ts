@@ -266,6 +266,34 @@ describe('GPRegression', () => {
     prior.dispose();
   }, 60_000);
 
+  it("a hyperparameter's Normal autoguide (Pyro's autoguide(name, dist.Normal))", () => {
+    const X = tf.tensor2d(Xs);
+    const y = tf.tensor1d(ys);
+    const k = new gp.kernels.RBF({ inputDim: 2, name: 'nk', lengthscale: 0.7 });
+    const prior = new D.LogNormal(0, 1);
+    k.setPrior('lengthscale', prior);
+    k.autoguide('lengthscale', 'Normal');
+    const gpr = new gp.models.GPRegression(X, y, k, { noise: 0.1 });
+    const tr = ppl.trace(gpr.guide).getTrace();
+    const site = tr.get('nk.lengthscale');
+    expect(site?.fn).toBeInstanceOf(D.TransformedDistribution);
+    tr.dispose();
+    // starts at the current value: loc = log(0.7) in the unconstrained space of LogNormal
+    expect(ppl.getParamStore().value('nk.lengthscale_loc')).toBeAllclose([Math.log(0.7)], {
+      atol: 1e-6,
+    });
+    const losses = gp.train(gpr, { optimizer: tf.train.adam(0.02), numSteps: 20 });
+    expect(losses.every((l) => Number.isFinite(l))).toBe(true);
+    expect(ppl.getParamStore().has('nk.lengthscale_scale')).toBe(true);
+    expect(() => new gp.kernels.RBF({ inputDim: 1 }).autoguide('lengthscale', 'Normal')).toThrow(
+      /no prior/,
+    );
+    gpr.dispose();
+    expect(ppl.getParamStore().has('nk.lengthscale_loc')).toBe(false);
+    tf.dispose([X, y]);
+    prior.dispose();
+  });
+
   it('autoguides over the hyperparameter sites (AutoNormal by SVI)', () => {
     const X = tf.tensor2d(Xs);
     const y = tf.tensor1d(ys);

@@ -12,7 +12,10 @@ import { HANDLER_STACK, param, sample } from '../../runtime.js';
 import { getParamStore } from '../../param_store.js';
 import { Delta } from '../../delta.js';
 import { Distribution } from '../../../distributions/distribution.js';
-import type { Constraint } from '../../constraints.js';
+import { positive, type Constraint } from '../../constraints.js';
+import { bijectTo } from '../../../distributions/transform_to.js';
+import { TransformedDistribution } from '../../../distributions/transformed.js';
+import { Normal } from '../../../distributions/normal.js';
 import { ArgumentError } from '../../../utils/errors.js';
 
 /** A hyperparameter value: a number, a (nested) array of numbers or a tensor. */
@@ -21,11 +24,18 @@ export type ParamValue = number | number[] | number[][] | tf.Tensor;
 /** Whether hyperparameters with priors are drawn from their prior or from their (MAP) guide. */
 export type Mode = 'model' | 'guide';
 
+/**
+ * The guide of a hyperparameter with a prior (Pyro's `autoguide(name, dist.Delta | dist.Normal)`):
+ * `'Delta'` a MAP point mass `δ(T(u))`, `'Normal'` `T(N(loc, scale))` with `T = bijectTo(supp p)`.
+ */
+export type HyperGuide = 'Delta' | 'Normal';
+
 interface HyperParam {
   data: Float32Array;
   shape: number[];
   constraint: Constraint;
   prior: Distribution | undefined;
+  guide: HyperGuide;
 }
 
 const nameCounts = new Map<string, number>();
@@ -137,7 +147,7 @@ export abstract class Parameterized {
     arg: string = pname,
   ): void {
     const h = hostValue(value, arg, constraint);
-    this.hyper.set(pname, { ...h, constraint, prior: undefined });
+    this.hyper.set(pname, { ...h, constraint, prior: undefined, guide: 'Delta' });
   }
 
   /** `<name>.<pname>`: the parameter's (and prior site's) name in the store and traces. */
@@ -207,6 +217,24 @@ export abstract class Parameterized {
     h.prior = prior;
   }
 
+  /**
+   * The guide of `pname`, which must have a prior (Pyro's `autoguide(name, dist_constructor)`):
+   * `'Delta'` (default; MAP, the parameter `<name>.<param>_map`) or `'Normal'` (a normal in the
+   * unconstrained space mapped by `bijectTo(supp p)`: parameters `<name>.<param>_loc`, starting
+   * at the current value, and `<name>.<param>_scale`, starting at 0.01).
+   * @throws ArgumentError naming `name` (no prior) or `guide`.
+   */
+  autoguide(pname: string, guide: HyperGuide): void {
+    const h = this.entry(pname);
+    if (guide !== 'Delta' && guide !== 'Normal') {
+      throw new ArgumentError('guide', `expected 'Delta' or 'Normal', got ${String(guide)}`);
+    }
+    if (h.prior === undefined) {
+      throw new ArgumentError('name', `${this.fullName(pname)} has no prior (setPrior first)`);
+    }
+    h.guide = guide;
+  }
+
   /** The prior of `pname`, or undefined. */
   priorOf(pname: string): Distribution | undefined {
     return this.entry(pname).prior;
@@ -251,6 +279,14 @@ export abstract class Parameterized {
     const init = (): tf.Tensor => tf.tensor(h.data, h.shape, 'float32');
     if (h.prior === undefined) return param(full, init, { constraint: h.constraint });
     if (this.modeValue === 'model') return sample(full, h.prior);
+    if (h.guide === 'Normal') {
+      const bij = bijectTo(h.prior.support);
+      const loc = param(`${full}_loc`, () => tf.tidy(() => bij.inverse(init())));
+      const scale = param(`${full}_scale`, () => tf.fill(h.shape, 0.01), { constraint: positive });
+      const g = new TransformedDistribution(new Normal(loc, scale), bij);
+      const e = h.prior.eventShape.length;
+      return sample(full, e > 0 ? g.toEvent(e) : g);
+    }
     const map = param(`${full}_map`, init, { constraint: h.prior.support });
     return sample(full, new Delta(map, h.prior.eventShape.length));
   }
@@ -335,7 +371,7 @@ export abstract class Parameterized {
     for (const m of this.modules()) {
       for (const p of m.hyper.keys()) {
         store.delete(m.fullName(p));
-        store.delete(`${m.fullName(p)}_map`);
+        for (const suffix of ['_map', '_loc', '_scale']) store.delete(`${m.fullName(p)}${suffix}`);
       }
     }
   }
