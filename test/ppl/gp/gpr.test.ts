@@ -82,6 +82,19 @@ describe('GPRegression', () => {
       { atol: 2e-4 },
     );
     tf.dispose([m, c, m2, v2]);
+    // the pair is also named: mean and variance (or cov with fullCov)
+    const named = gpr.forward(xt);
+    expect(named.mean).toBe(named[0]);
+    expect(named.variance).toBe(named[1]);
+    expect(named.mean).toBeAllclose(ref.mean, { atol: 2e-4 });
+    expect(named.variance).toBeAllclose(
+      ref.cov.map((r, i) => r[i]!),
+      { atol: 2e-4 },
+    );
+    tf.dispose(named);
+    const full = gpr.forward(xt, { fullCov: true });
+    expect(full.cov?.shape).toEqual([3, 3]);
+    tf.dispose(full);
     expectNoLeak(() => gpr.forward(xt, { fullCov: true }));
     expectNoLeak(() => gpr.forward(xt));
     // a mean function: the GP of y - m(X) shifted by m(Xnew)

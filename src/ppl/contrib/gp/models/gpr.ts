@@ -19,6 +19,7 @@ import {
   predictOptions,
   type GPModelOptions,
   type PredictOptions,
+  type GPPrediction,
 } from './model.js';
 import type { Kernel } from '../kernels/kernel.js';
 import type { ParamValue } from '../parameterized.js';
@@ -103,13 +104,13 @@ export class GPRegression extends GPModel {
    * `[..., M, M]` with `fullCov`), of `f` (`noiseless`, default) or of `y`.
    * @throws ArgumentError naming `Xnew` or an option.
    */
-  forward(Xnew: tf.Tensor, options: PredictOptions = {}): [tf.Tensor, tf.Tensor] {
+  forward(Xnew: tf.Tensor, options: PredictOptions = {}): GPPrediction {
     const { fullCov, noiseless } = predictOptions(options);
     const y = this.y;
     if (y === undefined) throw new ArgumentError('y', 'forward needs training outputs (setData)');
     const xs = this.newInputs(Xnew);
     try {
-      return this.predict(() => {
+      return this.predict(fullCov, () => {
         const L = this.noisyCholesky();
         const r = tf.sub(y, this.mean(this.X));
         const [loc, cov] = conditional(xs, this.X, this.kernel, r, undefined, { Lff: L, fullCov });

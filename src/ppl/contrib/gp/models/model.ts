@@ -33,6 +33,17 @@ export interface PredictOptions {
   noiseless?: boolean;
 }
 
+/**
+ * What `forward` returns: the pair `[mean, variance or covariance]` (Pyro's tuple: destructure
+ * `const [mean, cov] = gp.forward(X)`), whose tensors are also named: `mean`, and `variance`
+ * (without `fullCov`) or `cov` (with it). Dispose the two tensors once.
+ */
+export type GPPrediction = [tf.Tensor, tf.Tensor] & {
+  mean: tf.Tensor;
+  variance?: tf.Tensor;
+  cov?: tf.Tensor;
+};
+
 /** The checked name of a model (options checked first). @internal */
 export function modelName(options: unknown, className: string, keys: readonly string[]): string {
   if (options === null || typeof options !== 'object') {
@@ -184,10 +195,15 @@ export abstract class GPModel extends Parameterized {
     }
   }
 
-  /** Run a public computation in guide mode under one `tf.tidy`. */
-  protected predict<T extends tf.TensorContainer>(fn: () => T): T {
+  /** Run a prediction in guide mode under one `tf.tidy`; the pair with its names. */
+  protected predict(fullCov: boolean, fn: () => [tf.Tensor, tf.Tensor]): GPPrediction {
     this.setMode('guide');
-    return this.withLoaded(fn);
+    const [mean, second] = this.withLoaded(fn);
+    const out = [mean, second] as GPPrediction;
+    out.mean = mean;
+    if (fullCov) out.cov = second;
+    else out.variance = second;
+    return out;
   }
 
   /**
@@ -205,7 +221,7 @@ export abstract class GPModel extends Parameterized {
    * The predictive of `f(Xnew)` (or `y(Xnew)` without `noiseless`) given the data: its mean and
    * its variance (or covariance with `fullCov`), new tensors.
    */
-  abstract forward(Xnew: tf.Tensor, options?: PredictOptions): [tf.Tensor, tf.Tensor];
+  abstract forward(Xnew: tf.Tensor, options?: PredictOptions): GPPrediction;
 
   /** Checked new inputs for `forward`. */
   protected newInputs(Xnew: tf.Tensor): tf.Tensor2D {

@@ -18,6 +18,7 @@ import {
   predictOptions,
   type GPModelOptions,
   type PredictOptions,
+  type GPPrediction,
 } from './model.js';
 import type { Kernel } from '../kernels/kernel.js';
 import { inputMatrix } from '../kernels/kernel.js';
@@ -157,13 +158,13 @@ export class SparseGPRegression extends GPModel {
    * `Σ_* = K_{**} - W_*ᵀW_* + (L⁻¹W_*)ᵀ(L⁻¹W_*)` (+ `σ² I` unless noiseless)).
    * @throws ArgumentError naming `Xnew` or an option.
    */
-  forward(Xnew: tf.Tensor, options: PredictOptions = {}): [tf.Tensor, tf.Tensor] {
+  forward(Xnew: tf.Tensor, options: PredictOptions = {}): GPPrediction {
     const { fullCov, noiseless } = predictOptions(options);
     const y = this.y;
     if (y === undefined) throw new ArgumentError('y', 'forward needs training outputs (setData)');
     const xs = this.newInputs(Xnew);
     try {
-      return this.predict(() => {
+      return this.predict(fullCov, () => {
         const { Luu, W, D } = this.parts();
         const m = Luu.shape[0] as number;
         const n = this.X.shape[0] as number;

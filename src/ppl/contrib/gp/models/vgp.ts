@@ -18,6 +18,7 @@ import {
   predictOptions,
   type GPModelOptions,
   type PredictOptions,
+  type GPPrediction,
 } from './model.js';
 import type { Kernel } from '../kernels/kernel.js';
 import { Likelihood } from '../likelihoods/likelihood.js';
@@ -188,13 +189,13 @@ export class VariationalGP extends GPModel {
    * with `fullCov`) by {@link conditional}. `noiseless` must be left true (the likelihood's
    * noise is not Gaussian in general).
    */
-  forward(Xnew: tf.Tensor, options: PredictOptions = {}): [tf.Tensor, tf.Tensor] {
+  forward(Xnew: tf.Tensor, options: PredictOptions = {}): GPPrediction {
     const { fullCov, noiseless } = predictOptions(options);
     if (!noiseless)
       throw new ArgumentError('noiseless', 'a variational GP predicts the latent f only');
     const xs = this.newInputs(Xnew);
     try {
-      return this.predict(() => {
+      return this.predict(fullCov, () => {
         const [loc, cov] = conditional(
           xs,
           this.X,

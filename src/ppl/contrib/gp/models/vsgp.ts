@@ -11,7 +11,13 @@
  * the VFE (Titsias) bound.
  */
 import * as tf from '@tensorflow/tfjs';
-import { GPModel, modelName, predictOptions, type PredictOptions } from './model.js';
+import {
+  GPModel,
+  modelName,
+  predictOptions,
+  type PredictOptions,
+  type GPPrediction,
+} from './model.js';
 import type { Kernel } from '../kernels/kernel.js';
 import type { Likelihood } from '../likelihoods/likelihood.js';
 import { lowerCholesky, real } from '../../../constraints.js';
@@ -164,13 +170,13 @@ export class VariationalSparseGP extends GPModel {
    * The predictive of the latent `f(Xnew)`: mean `[...latent, M]` and variances (covariance
    * with `fullCov`).
    */
-  forward(Xnew: tf.Tensor, options: PredictOptions = {}): [tf.Tensor, tf.Tensor] {
+  forward(Xnew: tf.Tensor, options: PredictOptions = {}): GPPrediction {
     const { fullCov, noiseless } = predictOptions(options);
     if (!noiseless)
       throw new ArgumentError('noiseless', 'a variational GP predicts the latent f only');
     const xs = this.newInputs(Xnew);
     try {
-      return this.predict(() => this.marginals(xs, fullCov));
+      return this.predict(fullCov, () => this.marginals(xs, fullCov));
     } finally {
       xs.dispose();
     }
