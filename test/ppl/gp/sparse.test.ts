@@ -134,6 +134,7 @@ describe('SparseGPRegression', () => {
     const xu = tf.tensor2d(Xus);
     const k = new gp.kernels.RBF({ inputDim: 1 });
     const S = gp.models.SparseGPRegression;
+    const sg = new S(X, y, k, xu);
     const cases = [
       { call: 'Xu with the wrong feature count', run: () => new S(X, y, k, xu2), arg: 'Xu' },
       { call: 'Xu not a tensor', run: () => new S(X, y, k, [[0]] as never), arg: 'Xu' },
@@ -143,6 +144,7 @@ describe('SparseGPRegression', () => {
         arg: 'approx',
       },
       { call: 'y of the wrong length', run: () => new S(X, xu, k, xu), arg: 'y' },
+      { call: 'setData with other features than Xu', run: () => sg.setData(xu2), arg: 'X' },
     ];
     for (const c of cases) await expectBadInput(c);
     tf.dispose([X, y, xu2, xu]);

@@ -235,6 +235,11 @@ export abstract class Parameterized {
     h.guide = guide;
   }
 
+  /** The shape of hyperparameter `pname`. */
+  paramShape(pname: string): number[] {
+    return [...this.entry(pname).shape];
+  }
+
   /** The prior of `pname`, or undefined. */
   priorOf(pname: string): Distribution | undefined {
     return this.entry(pname).prior;

@@ -166,8 +166,20 @@ export abstract class GPModel extends Parameterized {
     this.yData = yc;
   }
 
-  /** A subclass's extra checks of new data (before it replaces the old). */
-  protected checkData(_x: tf.Tensor2D, _y: tf.Tensor | undefined): void {}
+  /**
+   * A subclass's extra checks of new data (before it replaces the old): new inputs must have
+   * the features of the inducing inputs `Xu`, when the model has them.
+   */
+  protected checkData(x: tf.Tensor2D, _y: tf.Tensor | undefined): void {
+    if (!this.paramNames().includes('Xu')) return;
+    const f = this.paramShape('Xu')[1];
+    if (x.shape[1] !== f) {
+      throw new ArgumentError(
+        'X',
+        `expected ${f} features as the inducing inputs Xu, got ${x.shape[1]}`,
+      );
+    }
+  }
 
   protected override children(): Parameterized[] {
     return [this.kernel];
