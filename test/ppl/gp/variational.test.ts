@@ -242,6 +242,33 @@ describe('VariationalGP and VariationalSparseGP', () => {
     tf.dispose([X, y, xt, xu]);
   }, 60_000);
 
+  it('ppl.SVI with TraceELBO (Monte Carlo KL) trains a VGP classifier too', () => {
+    const r = lcg(17);
+    const pts = Array.from({ length: 30 }, (_, i) => {
+      const c = i % 2;
+      return { x: (c ? 1.5 : -1.5) + r() - 0.5, c };
+    });
+    const X = tf.tensor1d(pts.map((p) => p.x));
+    const y = tf.tensor1d(pts.map((p) => p.c));
+    const vgp = new gp.models.VariationalGP(
+      X,
+      y,
+      new gp.kernels.RBF({ inputDim: 1 }),
+      new gp.likelihoods.Bernoulli(),
+      {
+        whiten: true,
+      },
+    );
+    const svi = new ppl.SVI(vgp.model, vgp.guide, tf.train.adam(0.05), new ppl.TraceELBO());
+    const losses: number[] = [];
+    for (let i = 0; i < 60; i++) losses.push(svi.step());
+    expect(losses.every((l) => Number.isFinite(l))).toBe(true);
+    const [f, v] = vgp.forward(X);
+    const s = Array.from(f.dataSync());
+    expect(s.filter((fi, i) => (fi > 0 ? 1 : 0) === pts[i]!.c).length / 30).toBeGreaterThan(0.9);
+    tf.dispose([f, v, X, y]);
+  });
+
   it('multi-class (softmax over 3 latent GPs) and Poisson counts', () => {
     const xs = Array.from({ length: 24 }, (_, i) => -3 + (6 * i) / 23);
     const cls = xs.map((x) => (x < -1 ? 0 : x < 1 ? 1 : 2));
