@@ -237,3 +237,4 @@ export {
   type AutoStructuredOptions,
   type StructuredConditional,
 } from './autoguide/auto_structured.js';
+export * as gp from './contrib/gp/index.js';
