@@ -32,3 +32,5 @@ export { CholeskyOuter } from './cholesky_outer.js';
 export { IndependentTransform } from './independent_transform.js';
 export { CorrCholeskyOuter } from './corr_cholesky_outer.js';
 export { ZeroSumTransform } from './zero_sum.js';
+export { DiscreteCosineTransform } from './discrete_cosine.js';
+export { HaarTransform } from './haar.js';
