@@ -46,3 +46,13 @@ export {
   type QueueOptions,
 } from './queue.js';
 export { equalize, EqualizeMessenger, type EqualizeOptions } from './equalize.js';
+export { type ReparamChooser, type ReparamConfig } from './reparam.js';
+export { UnitJacobianReparam } from './reparam/unit_jacobian.js';
+export { DiscreteCosineReparam } from './reparam/discrete_cosine.js';
+export { HaarReparam } from './reparam/haar.js';
+export {
+  ReparamStrategy,
+  MinimalReparam,
+  AutoReparam,
+  type AutoReparamOptions,
+} from './reparam/strategies.js';

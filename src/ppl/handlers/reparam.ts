@@ -46,17 +46,45 @@ export interface Reparam {
   apply(msg: ReparamMessage): ReparamMessage;
 }
 
+/**
+ * A reparameterization strategy (Pyro's `pyro.infer.reparam.strategies.Strategy`): chooses the
+ * reparameterizer of each site from what the site is (`AutoReparam`, `MinimalReparam`).
+ */
+export interface ReparamChooser {
+  /** The reparameterizer of a site, or `null` to leave it as it is. */
+  forSite(msg: ReparamMessage): Reparam | null;
+}
+
+/** What `reparam` takes: a map by site name, a function of the message, or a strategy. */
+export type ReparamConfig =
+  Record<string, Reparam> | ((msg: Message) => Reparam | null) | ReparamChooser;
+
+/** Whether a config is a {@link ReparamChooser} (an object with a `forSite` method). */
+function isStrategy(config: ReparamConfig): config is ReparamChooser {
+  return typeof (config as Partial<ReparamChooser>).forSite === 'function';
+}
+
 /** Applies the configured reparameterizer to each matching sample site. */
 export class ReparamMessenger extends Messenger {
-  constructor(
-    private readonly config: Record<string, Reparam> | ((msg: Message) => Reparam | null),
-  ) {
+  constructor(private readonly config: ReparamConfig) {
     super();
   }
   override processMessage(msg: Message): void {
     if (msg.type !== 'sample' || msg.fn === null || msg.infer._noReparam === true) return;
-    const r = typeof this.config === 'function' ? this.config(msg) : this.config[msg.name];
+    const c = this.config;
+    const r =
+      typeof c === 'function'
+        ? c(msg)
+        : isStrategy(c)
+          ? c.forSite({ name: msg.name, fn: msg.fn, value: msg.value, isObserved: msg.isObserved })
+          : c[msg.name];
     if (r === undefined || r === null) return;
+    if (typeof (r as Partial<Reparam>).apply !== 'function') {
+      throw new ArgumentError(
+        msg.name,
+        `reparam: the config gave site '${msg.name}' something that is not a Reparam`,
+      );
+    }
     if (msg.value !== null && !msg.isObserved) {
       throw new ArgumentError(
         msg.name,
@@ -76,10 +104,11 @@ export class ReparamMessenger extends Messenger {
 }
 
 /**
- * Reparameterize the sites of `fn` by name (or by a function of the message).
+ * Reparameterize the sites of `fn` by name (or by a function of the message, or by a strategy
+ * such as `new AutoReparam()`).
  *
  * @param fn the model.
- * @param config `{site: reparam}` or `(msg) => reparam | null`.
+ * @param config `{site: reparam}`, `(msg) => reparam | null` or a {@link ReparamChooser}.
  * @throws ArgumentError naming `config` when it, or one of its entries, is not a reparameterizer.
  * @example
  * ```ts
@@ -87,14 +116,14 @@ export class ReparamMessenger extends Messenger {
  * const svi = new SVI(nonCentred, new AutoNormal(nonCentred), tf.train.adam(0.02), new TraceELBO());
  * ```
  */
-export function reparam<A extends unknown[], R>(
-  fn: Fn<A, R>,
-  config: Record<string, Reparam> | ((msg: Message) => Reparam | null),
-): Fn<A, R> {
+export function reparam<A extends unknown[], R>(fn: Fn<A, R>, config: ReparamConfig): Fn<A, R> {
   if (config === null || (typeof config !== 'object' && typeof config !== 'function')) {
-    throw new ArgumentError('config', 'expected {site: Reparam} or a function of the message');
+    throw new ArgumentError(
+      'config',
+      'expected {site: Reparam}, a function of the message or a strategy (new AutoReparam())',
+    );
   }
-  if (typeof config === 'object') {
+  if (typeof config === 'object' && !isStrategy(config)) {
     for (const [site, r] of Object.entries(config)) {
       if (
         r === null ||
