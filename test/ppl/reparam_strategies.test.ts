@@ -292,3 +292,12 @@ describe('bad strategies and options are named', () => {
     expect(e.message).toMatch(/'mu'/);
   });
 });
+
+describe('a strategy put in a map by mistake', () => {
+  it('reparam(model, {config: strategy}) says to pass the strategy itself', () => {
+    const m = eightSchools();
+    expect(() =>
+      ppl.reparam(m, { config: new ppl.AutoReparam() as unknown as ppl.Reparam }),
+    ).toThrow(/entry 'config' is a strategy.*pass the strategy itself/);
+  });
+});

@@ -14,7 +14,13 @@
  * - `ProjectedNormalReparam` (a `ProjectedNormal` latent as a normalized Normal,
  *   `projected_normal.ts`);
  * - `NeuTraReparam` (neural transport: all latents as one draw of a trained `AutoContinuous`
- *   guide's base, `neutra.ts`).
+ *   guide's base, `neutra.ts`);
+ * - `UnitJacobianReparam`, `DiscreteCosineReparam`, `HaarReparam` (a time-series site sampled in
+ *   the coordinates of an orthonormal transform along a time dim, `unit_jacobian.ts`,
+ *   `discrete_cosine.ts`, `haar.ts`).
+ *
+ * The config may also be a strategy (`AutoReparam`, `MinimalReparam`, `strategies.ts`), which
+ * chooses each site's reparameterizer from the site on first sight.
  *
  * They see through the generic wrappers of the site's distribution, `toEvent` (Independent),
  * `expand` and `mask` (Masked), in any nesting (`wrappers.ts`): the rewrite applies to the inner
@@ -130,10 +136,17 @@ export function reparam<A extends unknown[], R>(fn: Fn<A, R>, config: ReparamCon
         typeof r !== 'object' ||
         typeof (r as Partial<Reparam>).apply !== 'function'
       ) {
+        const strategy =
+          r !== null &&
+          typeof r === 'object' &&
+          typeof (r as Partial<ReparamChooser>).forSite === 'function';
         throw new ArgumentError(
           'config',
-          `entry '${site}' is not a Reparam (expected e.g. new LocScaleReparam(0)); ` +
-            'the config maps site names to reparameterizers: reparam(model, {theta: ...})',
+          strategy
+            ? `entry '${site}' is a strategy, not a Reparam: pass the strategy itself, ` +
+                'reparam(model, new AutoReparam()), or map sites to reparameterizers'
+            : `entry '${site}' is not a Reparam (expected e.g. new LocScaleReparam(0)); ` +
+                'the config maps site names to reparameterizers: reparam(model, {theta: ...})',
         );
       }
     }
