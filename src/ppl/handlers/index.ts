@@ -56,3 +56,4 @@ export {
   AutoReparam,
   type AutoReparamOptions,
 } from './reparam/strategies.js';
+export { ConjugateReparam } from './reparam/conjugate.js';
