@@ -185,28 +185,36 @@ describe('AutoReparam: the same posterior as the original model (exact Gaussian)
 });
 
 describe('strategies: transformed sites, minimal choices, the cached config', () => {
-  it('a TransformedDistribution site: TransformReparam, its base site non-centred in turn', () => {
-    const m = (): void => {
-      const mu = ppl.sample('mu', new D.Normal(0, 1));
-      ppl.sample('x', new D.TransformedDistribution(new D.Normal(mu, 2), new bijectors.Exp()));
-    };
-    const auto = new ppl.AutoReparam({ centered: 0 });
-    const tr = ppl.trace(ppl.reparam(m, auto)).getTrace();
-    expect(Object.keys(auto.config).sort()).toEqual(['mu', 'x', 'x_base']);
-    expect(auto.config.x_base).toBeInstanceOf(ppl.LocScaleReparam);
-    const mu = tr.value('mu').dataSync()[0] as number;
-    const dec = tr.value('x_base_decentered').dataSync()[0] as number;
-    // x_base = mu + 2 * x_base_decentered (centered 0), x = exp(x_base)
-    expect(tr.value('x_base')).toBeAllclose([mu + 2 * dec], { atol: 1e-5 });
-    expect(tr.value('x')).toBeAllclose([Math.exp(mu + 2 * dec)], { rtol: 1e-5 });
-    // all the density sits on the decentred sites: N(dec; 0, 1) and N(mu_dec; 0, 1)
-    const muDec = tr.value('mu_decentered').dataSync()[0] as number;
-    const lp = tr.logProbSum();
-    const nl = (z: number): number => -0.5 * z * z - 0.5 * Math.log(2 * Math.PI);
-    expect(lp.dataSync()[0]).toBeCloseTo(nl(dec) + nl(muDec), 4);
-    tf.dispose([lp]);
-    tr.dispose();
-  });
+  for (const [label, make] of [
+    [
+      'a TransformedDistribution',
+      (mu: tf.Tensor) => new D.TransformedDistribution(new D.Normal(mu, 2), new bijectors.Exp()),
+    ],
+    ['a LogNormal (exp of a Normal, as in Pyro)', (mu: tf.Tensor) => new D.LogNormal(mu, 2)],
+  ] as const) {
+    it(`${label}: TransformReparam, its base site non-centred in turn`, () => {
+      const m = (): void => {
+        const mu = ppl.sample('mu', new D.Normal(0, 1));
+        ppl.sample('x', make(mu));
+      };
+      const auto = new ppl.AutoReparam({ centered: 0 });
+      const tr = ppl.trace(ppl.reparam(m, auto)).getTrace();
+      expect(Object.keys(auto.config).sort()).toEqual(['mu', 'x', 'x_base']);
+      expect(auto.config.x_base).toBeInstanceOf(ppl.LocScaleReparam);
+      const mu = tr.value('mu').dataSync()[0] as number;
+      const dec = tr.value('x_base_decentered').dataSync()[0] as number;
+      // x_base = mu + 2 * x_base_decentered (centered 0), x = exp(x_base)
+      expect(tr.value('x_base')).toBeAllclose([mu + 2 * dec], { atol: 1e-5 });
+      expect(tr.value('x')).toBeAllclose([Math.exp(mu + 2 * dec)], { rtol: 1e-5 });
+      // all the density sits on the decentred sites: N(dec; 0, 1) and N(mu_dec; 0, 1)
+      const muDec = tr.value('mu_decentered').dataSync()[0] as number;
+      const lp = tr.logProbSum();
+      const nl = (z: number): number => -0.5 * z * z - 0.5 * Math.log(2 * Math.PI);
+      expect(lp.dataSync()[0]).toBeCloseTo(nl(dec) + nl(muDec), 4);
+      tf.dispose([lp]);
+      tr.dispose();
+    });
+  }
 
   it('MinimalReparam: a latent ProjectedNormal gets ProjectedNormalReparam, a Normal nothing', () => {
     const m = (): void => {

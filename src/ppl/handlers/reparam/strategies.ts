@@ -8,7 +8,8 @@
  *   has no bijection from the reals, as `ProjectedNormalReparam`; a `TransformedDistribution`
  *   whose base needs one, as a `TransformReparam` whose base site is reparameterized in turn).
  * - `AutoReparam`: for latent sites, a `TransformReparam` of every `TransformedDistribution`
- *   (whose new base site is configured again), a `LocScaleReparam` with a learnable centring
+ *   and `LogNormal` (`exp` of a Normal, a `TransformedDistribution` in Pyro; the new base site is
+ *   configured again), a `LocScaleReparam` with a learnable centring
  *   `c ∈ [0, 1]` (param `<site>_centered`, one per event element) of every location-scale family
  *   on the real line,
  *
@@ -19,7 +20,12 @@
  *   every latent location-scale site, not only hierarchical ones: a site with constant `loc` and
  *   `scale` is left exact for every `c`, so the extra parameter is harmless there.
  */
+import { Exp } from '../../../bijectors/exp.js';
+import type { Bijector } from '../../../bijectors/bijector.js';
+import type { Distribution } from '../../../distributions/distribution.js';
 import { LocationScaleDistribution } from '../../../distributions/location_scale.js';
+import { LogNormal } from '../../../distributions/log_normal.js';
+import { Normal } from '../../../distributions/normal.js';
 import { ProjectedNormal } from '../../../distributions/projected_normal.js';
 import { TransformedDistribution } from '../../../distributions/transformed.js';
 import { ArgumentError } from '../../../utils/errors.js';
@@ -80,6 +86,17 @@ export abstract class ReparamStrategy implements ReparamChooser {
 }
 
 /**
+ * A site's family as a pushforward `T_# base`: a `TransformedDistribution`, or a `LogNormal` as
+ * `exp_# Normal(loc, scale)` (a `TransformedDistribution` in Pyro, whose strategies rewrite it so);
+ * null for the others.
+ */
+function asPushforward(d: Distribution): { inner: Distribution; bijector: Bijector } | null {
+  if (d instanceof TransformedDistribution) return { inner: d.distribution, bijector: d.bijector };
+  if (d instanceof LogNormal) return { inner: new Normal(d.loc, d.scale), bijector: new Exp() };
+  return null;
+}
+
+/**
  * A `TransformReparam` whose new base site `<name>_base` is configured by the strategy in turn
  * (Pyro's "then reparametrize new sites"): `x = T(x_base)`, `x_base` reparameterized as the
  * strategy chooses for it (e.g. non-centred when it is a Normal with latent parameters).
@@ -91,13 +108,15 @@ class StrategyTransformReparam implements Reparam {
       throw new ArgumentError(msg.name, `TransformReparam: site '${msg.name}' is observed`);
     }
     const { base, wrappers } = unwrap(msg.fn);
-    if (!(base instanceof TransformedDistribution)) {
+    const push = asPushforward(base);
+    if (push === null) {
       throw new ArgumentError(
         msg.name,
-        `TransformReparam: site '${msg.name}' has a ${base.name}; expected a TransformedDistribution`,
+        `TransformReparam: site '${msg.name}' has a ${base.name}; expected a ` +
+          'TransformedDistribution or a LogNormal',
       );
     }
-    const inner = rewrap(base.distribution, wrappers);
+    const inner = rewrap(push.inner, wrappers);
     const site: ReparamMessage = {
       name: `${msg.name}_base`,
       fn: inner,
@@ -114,7 +133,7 @@ class StrategyTransformReparam implements Reparam {
           ? sample(site.name, out.fn, { obs: out.value, infer: NO_REPARAM.infer })
           : sample(site.name, out.fn, NO_REPARAM);
     }
-    const value = base.bijector.forward(x);
+    const value = push.bijector.forward(x);
     return {
       name: msg.name,
       fn: new Delta(value, msg.fn.eventShape.length),
@@ -167,7 +186,7 @@ export interface AutoReparamOptions {
 
 /**
  * Pyro's recommended reparameterizers, chosen per latent site (`AutoReparam`): `TransformReparam`
- * for a `TransformedDistribution` (its base site configured in turn), a `LocScaleReparam` with
+ * for a `TransformedDistribution` or a `LogNormal` (its base site configured in turn), a `LocScaleReparam` with
  * learnable (or fixed `centered`) centring for a location-scale family on the real line (Normal,
  * Cauchy, Laplace, Logistic, Gumbel, ...), and the {@link MinimalReparam} ones. Observed sites are
  * left as they are. The choices are in {@link ReparamStrategy.config} after the first run.
@@ -204,7 +223,7 @@ export class AutoReparam extends ReparamStrategy {
   configure(msg: ReparamMessage): Reparam | null {
     if (!msg.isObserved) {
       const { base } = unwrap(msg.fn);
-      if (base instanceof TransformedDistribution) return new StrategyTransformReparam(this);
+      if (asPushforward(base) !== null) return new StrategyTransformReparam(this);
       if (
         base instanceof LocationScaleDistribution &&
         base.support.kind === 'real' &&
