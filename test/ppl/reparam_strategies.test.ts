@@ -309,3 +309,49 @@ describe('a strategy put in a map by mistake', () => {
     ).toThrow(/entry 'config' is a strategy.*pass the strategy itself/);
   });
 });
+
+describe('GumbelSoftmaxReparam (chosen by AutoReparam for a RelaxedOneHotCategorical)', () => {
+  it('x = softmax((log π - log(-log u)) / t) of the uniform noise, in float64; no density on x', () => {
+    const logits = [0.3, -1.2, 0.8];
+    const t = 0.7;
+    const m = (): void => {
+      ppl.plate('B', 2, () =>
+        ppl.sample('z', new D.RelaxedOneHotCategorical(t, { logits: tf.tensor1d(logits) })),
+      );
+    };
+    const auto = new ppl.AutoReparam();
+    const uv = [
+      [0.2, 0.7, 0.5],
+      [0.95, 0.01, 0.4],
+    ];
+    const u = tf.tensor2d(uv);
+    const before = tf.memory().numTensors;
+    const tr = ppl.trace(ppl.condition(ppl.reparam(m, auto), { z_uniform: u })).getTrace();
+    expect(auto.config.z).toBeInstanceOf(ppl.GumbelSoftmaxReparam);
+    const lse = Math.log(logits.reduce((a, l) => a + Math.exp(l), 0));
+    const want = uv.flatMap((row) => {
+      const y = row.map((v, k) => (logits[k]! - lse - Math.log(-Math.log(v))) / t);
+      const mx = Math.max(...y);
+      const z = y.reduce((a, v) => a + Math.exp(v - mx), 0);
+      return y.map((v) => Math.exp(v - mx) / z);
+    });
+    expect(tr.value('z').shape).toEqual([2, 3]);
+    expect(Array.from(tr.value('z').dataSync())).toBeAllclose(want, { atol: 1e-5 });
+    // U(0, 1) noise has log-density 0 and the point mass carries none
+    const lp = tr.logProbSum();
+    expect(lp.dataSync()[0]).toBeCloseTo(0, 5);
+    lp.dispose();
+    tr.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    u.dispose();
+  });
+
+  it('refuses another family and an observed site, naming the site', () => {
+    const m = (): void => {
+      ppl.sample('z', new D.Normal(0, 1));
+    };
+    expect(() =>
+      ppl.trace(ppl.reparam(m, { z: new ppl.GumbelSoftmaxReparam() })).getTrace(),
+    ).toThrow(/'z'.*RelaxedOneHotCategorical/s);
+  });
+});

@@ -57,3 +57,4 @@ export {
   type AutoReparamOptions,
 } from './reparam/strategies.js';
 export { ConjugateReparam } from './reparam/conjugate.js';
+export { GumbelSoftmaxReparam } from './reparam/gumbel_softmax.js';

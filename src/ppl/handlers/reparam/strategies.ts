@@ -9,9 +9,9 @@
  *   whose base needs one, as a `TransformReparam` whose base site is reparameterized in turn).
  * - `AutoReparam`: for latent sites, a `TransformReparam` of every `TransformedDistribution`
  *   and `LogNormal` (`exp` of a Normal, a `TransformedDistribution` in Pyro; the new base site is
- *   configured again), a `LocScaleReparam` with a learnable centring
- *   `c ∈ [0, 1]` (param `<site>_centered`, one per event element) of every location-scale family
- *   on the real line,
+ *   configured again), a `GumbelSoftmaxReparam` of a `RelaxedOneHotCategorical`, a
+ *   `LocScaleReparam` with a learnable centring `c ∈ [0, 1]` (param `<site>_centered`, one per
+ *   event element) of every location-scale family on the real line,
  *
  * $$x_{dec} \sim F(c\,\mathrm{loc}, \mathrm{scale}^{c}),\qquad
  *   x = \mathrm{loc} + \mathrm{scale}^{1-c}\,(x_{dec} - c\,\mathrm{loc}),$$
@@ -26,6 +26,7 @@ import type { Distribution } from '../../../distributions/distribution.js';
 import { LocationScaleDistribution } from '../../../distributions/location_scale.js';
 import { LogNormal } from '../../../distributions/log_normal.js';
 import { Normal } from '../../../distributions/normal.js';
+import { RelaxedOneHotCategorical } from '../../../distributions/relaxed_one_hot_categorical.js';
 import { ProjectedNormal } from '../../../distributions/projected_normal.js';
 import { TransformedDistribution } from '../../../distributions/transformed.js';
 import { ArgumentError } from '../../../utils/errors.js';
@@ -34,6 +35,7 @@ import { Delta } from '../../delta.js';
 import type { Fn } from '../../messenger.js';
 import { sample } from '../../runtime.js';
 import { reparam, type Reparam, type ReparamMessage, type ReparamChooser } from '../reparam.js';
+import { GumbelSoftmaxReparam } from './gumbel_softmax.js';
 import { LocScaleReparam } from './loc_scale.js';
 import { ProjectedNormalReparam } from './projected_normal.js';
 import { NO_REPARAM, rewrap, unwrap } from './wrappers.js';
@@ -186,7 +188,8 @@ export interface AutoReparamOptions {
 
 /**
  * Pyro's recommended reparameterizers, chosen per latent site (`AutoReparam`): `TransformReparam`
- * for a `TransformedDistribution` or a `LogNormal` (its base site configured in turn), a `LocScaleReparam` with
+ * for a `TransformedDistribution` or a `LogNormal` (its base site configured in turn),
+ * `GumbelSoftmaxReparam` for a `RelaxedOneHotCategorical`, a `LocScaleReparam` with
  * learnable (or fixed `centered`) centring for a location-scale family on the real line (Normal,
  * Cauchy, Laplace, Logistic, Gumbel, ...), and the {@link MinimalReparam} ones. Observed sites are
  * left as they are. The choices are in {@link ReparamStrategy.config} after the first run.
@@ -224,6 +227,7 @@ export class AutoReparam extends ReparamStrategy {
     if (!msg.isObserved) {
       const { base } = unwrap(msg.fn);
       if (asPushforward(base) !== null) return new StrategyTransformReparam(this);
+      if (base instanceof RelaxedOneHotCategorical) return new GumbelSoftmaxReparam();
       if (
         base instanceof LocationScaleDistribution &&
         base.support.kind === 'real' &&
