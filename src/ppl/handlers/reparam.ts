@@ -17,7 +17,11 @@
  *   guide's base, `neutra.ts`);
  * - `UnitJacobianReparam`, `DiscreteCosineReparam`, `HaarReparam` (a time-series site sampled in
  *   the coordinates of an orthonormal transform along a time dim, `unit_jacobian.ts`,
- *   `discrete_cosine.ts`, `haar.ts`).
+ *   `discrete_cosine.ts`, `haar.ts`);
+ * - `ConjugateReparam` (a latent drawn from its conjugate update by a likelihood-shaped density,
+ *   `conjugate.ts`);
+ * - `GumbelSoftmaxReparam` (a `RelaxedOneHotCategorical` from its uniform noise,
+ *   `gumbel_softmax.ts`).
  *
  * The config may also be a strategy (`AutoReparam`, `MinimalReparam`, `strategies.ts`), which
  * chooses each site's reparameterizer from the site on first sight.
