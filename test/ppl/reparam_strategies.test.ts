@@ -301,12 +301,25 @@ describe('bad strategies and options are named', () => {
   });
 });
 
-describe('a strategy put in a map by mistake', () => {
-  it('reparam(model, {config: strategy}) says to pass the strategy itself', () => {
-    const m = eightSchools();
+describe("Pyro's keyword form: reparam(model, {config: strategy})", () => {
+  it('takes the strategy (or a function) under a sole config key; a nested map is still refused', () => {
+    const auto = new ppl.AutoReparam({ centered: 0 });
+    const tr = ppl.trace(ppl.reparam(eightSchools(), { config: auto })).getTrace();
+    expect(auto.config.theta).toBeInstanceOf(ppl.LocScaleReparam);
+    expect(tr.get('theta_decentered')).toBeDefined();
+    tr.dispose();
+    const byFn = ppl.reparam(eightSchools(), {
+      config: (msg) => (msg.name === 'theta' ? new ppl.LocScaleReparam(0) : null),
+    });
+    const tr2 = ppl.trace(byFn).getTrace();
+    expect(tr2.get('theta_decentered')).toBeDefined();
+    expect(tr2.get('mu_decentered')).toBeUndefined();
+    tr2.dispose();
     expect(() =>
-      ppl.reparam(m, { config: new ppl.AutoReparam() as unknown as ppl.Reparam }),
-    ).toThrow(/entry 'config' is a strategy.*pass the strategy itself/);
+      ppl.reparam(eightSchools(), {
+        config: { theta: new ppl.LocScaleReparam(0) },
+      } as never),
+    ).toThrow(/entry 'config' is not a Reparam/);
   });
 });
 

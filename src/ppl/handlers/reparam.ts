@@ -126,34 +126,57 @@ export class ReparamMessenger extends Messenger {
  * const svi = new SVI(nonCentred, new AutoNormal(nonCentred), tf.train.adam(0.02), new TraceELBO());
  * ```
  */
-export function reparam<A extends unknown[], R>(fn: Fn<A, R>, config: ReparamConfig): Fn<A, R> {
+export function reparam<A extends unknown[], R>(
+  fn: Fn<A, R>,
+  config: ReparamConfig | { config: ReparamChooser | ((msg: Message) => Reparam | null) },
+): Fn<A, R> {
   if (config === null || (typeof config !== 'object' && typeof config !== 'function')) {
     throw new ArgumentError(
       'config',
       'expected {site: Reparam}, a function of the message or a strategy (new AutoReparam())',
     );
   }
-  if (typeof config === 'object' && !isStrategy(config)) {
-    for (const [site, r] of Object.entries(config)) {
+  const c = unwrapConfigKeyword(config);
+  if (typeof c === 'object' && !isStrategy(c)) {
+    for (const [site, r] of Object.entries(c)) {
       if (
         r === null ||
         typeof r !== 'object' ||
         typeof (r as Partial<Reparam>).apply !== 'function'
       ) {
-        const strategy =
-          r !== null &&
-          typeof r === 'object' &&
-          typeof (r as Partial<ReparamChooser>).forSite === 'function';
         throw new ArgumentError(
           'config',
-          strategy
-            ? `entry '${site}' is a strategy, not a Reparam: pass the strategy itself, ` +
-                'reparam(model, new AutoReparam()), or map sites to reparameterizers'
-            : `entry '${site}' is not a Reparam (expected e.g. new LocScaleReparam(0)); ` +
-                'the config maps site names to reparameterizers: reparam(model, {theta: ...})',
+          `entry '${site}' is not a Reparam (expected e.g. new LocScaleReparam(0)); ` +
+            'the config maps site names to reparameterizers: reparam(model, {theta: ...})',
         );
       }
     }
   }
-  return wrapWith(fn, () => new ReparamMessenger(config));
+  return wrapWith(fn, () => new ReparamMessenger(c));
+}
+
+/**
+ * Pyro's keyword form `reparam(model, config=strategy)` written `{config: strategy}` (or `{config:
+ * fn}`): the strategy or function itself. A map `{config: {...}}` stays a (refused) site map, and
+ * a site named `config` mapped to a `Reparam` stays a site map.
+ */
+function unwrapConfigKeyword(
+  config: ReparamConfig | { config: ReparamChooser | ((msg: Message) => Reparam | null) },
+): ReparamConfig {
+  if (typeof config !== 'object' || isStrategy(config as ReparamConfig)) {
+    return config as ReparamConfig;
+  }
+  const keys = Object.keys(config);
+  const inner = (config as { config?: unknown }).config;
+  if (
+    keys.length === 1 &&
+    keys[0] === 'config' &&
+    inner !== null &&
+    (typeof inner === 'function' ||
+      (typeof inner === 'object' &&
+        typeof (inner as Partial<ReparamChooser>).forSite === 'function'))
+  ) {
+    return inner as ReparamConfig;
+  }
+  return config as ReparamConfig;
 }
