@@ -296,6 +296,18 @@ describe('bad sites and arguments are named before any work', () => {
     expect(e).toBeInstanceOf(ArgumentError);
     expect((e as ArgumentError).message).toMatch(/'k'.*discrete/s);
   });
+  it("Pyro's keywords as an options object; unknown keys refused", () => {
+    const a = new ppl.DiscreteCosineReparam({ dim: -2, smooth: 1 });
+    expect((a.transform as bijectors.DiscreteCosineTransform).dim).toBe(-2);
+    expect((a.transform as bijectors.DiscreteCosineTransform).smooth).toBe(1);
+    const h = new ppl.HaarReparam({ flip: true });
+    expect((h.transform as bijectors.HaarTransform).flip).toBe(true);
+    expect((h.transform as bijectors.HaarTransform).dim).toBe(-1);
+    expect(() => new ppl.DiscreteCosineReparam({ smoth: 1 } as never)).toThrow(/smoth/);
+    expect(() => new ppl.HaarReparam({ experimental_allow_batch: true } as never)).toThrow(
+      /experimental_allow_batch/,
+    );
+  });
   it('bad constructor arguments', () => {
     expect(() => new ppl.DiscreteCosineReparam(0)).toThrow(/dim/);
     expect(() => new ppl.DiscreteCosineReparam(-1, Infinity)).toThrow(/smooth/);

@@ -48,8 +48,11 @@ export {
 export { equalize, EqualizeMessenger, type EqualizeOptions } from './equalize.js';
 export { type ReparamChooser, type ReparamConfig } from './reparam.js';
 export { UnitJacobianReparam } from './reparam/unit_jacobian.js';
-export { DiscreteCosineReparam } from './reparam/discrete_cosine.js';
-export { HaarReparam } from './reparam/haar.js';
+export {
+  DiscreteCosineReparam,
+  type DiscreteCosineReparamOptions,
+} from './reparam/discrete_cosine.js';
+export { HaarReparam, type HaarReparamOptions } from './reparam/haar.js';
 export {
   ReparamStrategy,
   MinimalReparam,

@@ -12,7 +12,17 @@
  * 2` for roughly continuously differentiable ones.
  */
 import { DiscreteCosineTransform } from '../../../bijectors/discrete_cosine.js';
+import { ArgumentError } from '../../../utils/errors.js';
+import { checkOptionKeys } from '../../../utils/options.js';
 import { UnitJacobianReparam } from './unit_jacobian.js';
+
+/** Pyro's keyword arguments of {@link DiscreteCosineReparam}. */
+export interface DiscreteCosineReparamOptions {
+  /** The time dim, a negative event dim of the site (default -1). */
+  dim?: number;
+  /** The smoothing exponent `s` (default 0). */
+  smooth?: number;
+}
 
 /**
  * Reparameterize a time-series site by a discrete cosine transform along `dim`.
@@ -25,11 +35,18 @@ import { UnitJacobianReparam } from './unit_jacobian.js';
  */
 export class DiscreteCosineReparam extends UnitJacobianReparam {
   /**
-   * @param dim the time dim, a negative event dim of the site (default -1).
+   * @param dim the time dim, a negative event dim of the site (default -1), or the options
+   *   `{dim, smooth}` (Pyro's keywords).
    * @param smooth the smoothing exponent `s`, a finite number (default 0).
-   * @throws ArgumentError naming `dim` or `smooth`.
+   * @throws ArgumentError naming `dim`, `smooth` or an unknown option key.
    */
-  constructor(dim = -1, smooth = 0) {
-    super(new DiscreteCosineTransform(dim, smooth), 'dct');
+  constructor(dim: number | DiscreteCosineReparamOptions = -1, smooth = 0) {
+    if (dim !== null && typeof dim === 'object') {
+      checkOptionKeys(dim, ['dim', 'smooth'], 'DiscreteCosineReparam');
+      if (smooth !== 0) {
+        throw new ArgumentError('smooth', 'give smooth in the options object or positionally');
+      }
+      super(new DiscreteCosineTransform(dim.dim ?? -1, dim.smooth ?? 0), 'dct');
+    } else super(new DiscreteCosineTransform(dim, smooth), 'dct');
   }
 }

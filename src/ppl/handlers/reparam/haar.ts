@@ -8,7 +8,17 @@
  * the wavelet coefficients of a random walk are nearly uncorrelated.
  */
 import { HaarTransform } from '../../../bijectors/haar.js';
+import { ArgumentError } from '../../../utils/errors.js';
+import { checkOptionKeys } from '../../../utils/options.js';
 import { UnitJacobianReparam } from './unit_jacobian.js';
+
+/** Pyro's keyword arguments of {@link HaarReparam}. */
+export interface HaarReparamOptions {
+  /** The time dim, a negative event dim of the site (default -1). */
+  dim?: number;
+  /** Reverse the time axis first (default false). */
+  flip?: boolean;
+}
 
 /**
  * Reparameterize a time-series site by a Haar wavelet transform along `dim`.
@@ -20,11 +30,18 @@ import { UnitJacobianReparam } from './unit_jacobian.js';
  */
 export class HaarReparam extends UnitJacobianReparam {
   /**
-   * @param dim the time dim, a negative event dim of the site (default -1).
+   * @param dim the time dim, a negative event dim of the site (default -1), or the options
+   *   `{dim, flip}` (Pyro's keywords).
    * @param flip reverse the time axis before the transform (default false).
-   * @throws ArgumentError naming `dim` or `flip`.
+   * @throws ArgumentError naming `dim`, `flip` or an unknown option key.
    */
-  constructor(dim = -1, flip = false) {
-    super(new HaarTransform(dim, flip), 'haar');
+  constructor(dim: number | HaarReparamOptions = -1, flip = false) {
+    if (dim !== null && typeof dim === 'object') {
+      checkOptionKeys(dim, ['dim', 'flip'], 'HaarReparam');
+      if (flip !== false) {
+        throw new ArgumentError('flip', 'give flip in the options object or positionally');
+      }
+      super(new HaarTransform(dim.dim ?? -1, dim.flip ?? false), 'haar');
+    } else super(new HaarTransform(dim, flip), 'haar');
   }
 }
