@@ -16,7 +16,8 @@
  * per transformed row of the event). `smooth = 0` maps white noise to white noise, `smooth = 1`
  * Brownian noise (a random walk) to nearly white noise, `smooth = 2` an integrated random walk.
  *
- * The transform is a dense `N x N` matrix product (built in float64, cached per length), exact
+ * The transform is a dense `N x N` matrix product (built in float64, one matrix cached per length:
+ * the inverse is its transpose after dividing by `w²`), exact
  * and differentiable; `O(N^2)` per row, meant for time axes of up to a few thousand steps.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -24,10 +25,13 @@ import { Bijector, type BijectorOptions, type ForwardResult } from './bijector.j
 import { ArgumentError } from '../utils/errors.js';
 import { alongDim, checkTimeDim } from './along_dim.js';
 
-/** The forward and inverse matrices of one length (row-major, `x @ fwd`, `y @ inv`). */
+/**
+ * The forward matrix of one length (row-major, `y = x @ fwd`) and `1 / w_k²`: the inverse is
+ * `x = (y / w²) @ fwd^T`, since `fwd[j][k] = C[k][j] w_k` and `C` is orthogonal.
+ */
 interface DctMatrices {
   fwd: Float32Array;
-  inv: Float32Array;
+  invW2: Float32Array;
   /** `Σ_k log w_k` (float64). */
   logDetRow: number;
 }
@@ -76,26 +80,36 @@ export class DiscreteCosineTransform extends Bijector {
     const meanLog = logF.reduce((a, b) => a + b, 0) / n;
     const logW = logF.map((v) => v - meanLog);
     const fwd = new Float32Array(n * n);
-    const inv = new Float32Array(n * n);
+    const invW2 = new Float32Array(n);
     for (let k = 0; k < n; k++) {
       const s = k === 0 ? Math.sqrt(1 / n) : Math.sqrt(2 / n);
       const w = Math.exp(logW[k] as number);
+      invW2[k] = 1 / (w * w);
       for (let j = 0; j < n; j++) {
-        const c = s * Math.cos((Math.PI * (j + 0.5) * k) / n);
-        fwd[j * n + k] = c * w; // y_k = Σ_j x_j C[k][j] w_k
-        inv[k * n + j] = c / w; // x_j = Σ_k y_k C[k][j] / w_k
+        // y_k = Σ_j x_j C[k][j] w_k
+        fwd[j * n + k] = s * Math.cos((Math.PI * (j + 0.5) * k) / n) * w;
       }
     }
-    const m = { fwd, inv, logDetRow: logW.reduce((a, b) => a + b, 0) };
+    const m = { fwd, invW2, logDetRow: logW.reduce((a, b) => a + b, 0) };
     this.cache.set(n, m);
     return m;
   }
 
-  private apply(x: tf.Tensor, which: 'fwd' | 'inv'): tf.Tensor {
+  private apply(x: tf.Tensor, inverse: boolean): tf.Tensor {
     return alongDim(x, this.dim, (t) => {
       const n = t.shape[t.rank - 1] as number;
-      const m = tf.tensor2d(this.matrices(n)[which], [n, n]);
-      return tf.reshape(tf.matMul(tf.reshape(t, [-1, n]), m), t.shape);
+      const mats = this.matrices(n);
+      const m = tf.tensor2d(mats.fwd, [n, n]);
+      const rows = tf.reshape(t, [-1, n]);
+      const out = inverse
+        ? tf.matMul(
+            this.smooth === 0 ? rows : tf.mul(rows, tf.tensor1d(mats.invW2)),
+            m,
+            false,
+            true,
+          )
+        : tf.matMul(rows, m);
+      return tf.reshape(out, t.shape);
     });
   }
 
@@ -110,9 +124,9 @@ export class DiscreteCosineTransform extends Bijector {
   }
 
   protected _forwardAndLogDet(x: tf.Tensor): ForwardResult {
-    return { y: this.apply(x, 'fwd'), logDet: this.logDet(x.shape) };
+    return { y: this.apply(x, false), logDet: this.logDet(x.shape) };
   }
   protected _inverse(y: tf.Tensor): tf.Tensor {
-    return this.apply(y, 'inv');
+    return this.apply(y, true);
   }
 }
