@@ -10,6 +10,7 @@ import { bijectors, distributions as D, ppl } from '../../src/index.js';
 import { ArgumentError } from '../../src/utils/errors.js';
 import { clearSeed, setSeed } from '../../src/utils/seed.js';
 import { expectNoLeak } from '../helpers.js';
+import gammaln from '@stdlib/math-base-special-gammaln';
 import { eightSchoolsNoncentered } from './mcmc/posteriordb_models.js';
 
 afterEach(() => {
@@ -366,5 +367,58 @@ describe('GumbelSoftmaxReparam (chosen by AutoReparam for a RelaxedOneHotCategor
     expect(() =>
       ppl.trace(ppl.reparam(m, { z: new ppl.GumbelSoftmaxReparam() })).getTrace(),
     ).toThrow(/'z'.*RelaxedOneHotCategorical/s);
+  });
+});
+
+describe('LocScaleReparam and AutoReparam on families with shape parameters (Pyro shape_params)', () => {
+  it('StudentT(df, mu, 2): x_dec ~ StudentT(df, c mu, 2^c), x = mu + 2^(1-c) (x_dec - c mu)', () => {
+    const df = 3;
+    const m = (): void => {
+      const mu = ppl.sample('mu', new D.Normal(1, 1));
+      ppl.sample('x', new D.StudentT(df, mu, 2));
+    };
+    const auto = new ppl.AutoReparam({ centered: 0.3 });
+    const tr = ppl.trace(ppl.reparam(m, auto)).getTrace();
+    expect(auto.config.x).toBeInstanceOf(ppl.LocScaleReparam);
+    const mu = tr.value('mu').dataSync()[0] as number;
+    const dec = tr.value('x_decentered').dataSync()[0] as number;
+    expect(tr.value('x')).toBeAllclose([mu + 2 ** 0.7 * (dec - 0.3 * mu)], { atol: 1e-4 });
+    // the density of x_dec: Student t with df 3 at (dec - 0.3 mu) / 2^0.3, scaled (float64)
+    const tLog = (z: number, nu: number): number =>
+      gammaln((nu + 1) / 2) -
+      gammaln(nu / 2) -
+      0.5 * Math.log(nu * Math.PI) -
+      ((nu + 1) / 2) * Math.log(1 + (z * z) / nu);
+    const sc = 2 ** 0.3;
+    const want = tLog((dec - 0.3 * mu) / sc, df) - Math.log(sc);
+    const node = tr.get('x_decentered');
+    const lp = node?.fn?.logProb(tr.value('x_decentered')) as tf.Tensor;
+    expect(lp.dataSync()[0]).toBeCloseTo(want, 4);
+    lp.dispose();
+    tr.dispose();
+  });
+
+  it('AsymmetricLaplace and SkewNormal keep their shape parameter under non-centring', () => {
+    for (const make of [
+      (mu: tf.Tensor) => new D.AsymmetricLaplace(mu, 1.5, 2),
+      (mu: tf.Tensor) => new D.SkewNormal(mu, 1.5, -3),
+    ]) {
+      const m = (): void => {
+        const mu = ppl.sample('mu', new D.Normal(0, 1));
+        ppl.sample('x', make(mu));
+      };
+      const tr = ppl.trace(ppl.reparam(m, { x: new ppl.LocScaleReparam(0) })).getTrace();
+      const mu = tr.value('mu').dataSync()[0] as number;
+      const dec = tr.value('x_decentered').dataSync()[0] as number;
+      expect(tr.value('x')).toBeAllclose([mu + 1.5 * dec], { atol: 1e-4 });
+      // the decentred site is the standard member: its density at dec is the original's at x,
+      // times the scale (change of variables x = mu + 1.5 dec)
+      const orig = make(tf.scalar(mu));
+      const a = tr.get('x_decentered')?.fn?.logProb(tf.scalar(dec)) as tf.Tensor;
+      const b = orig.logProb(tf.scalar(mu + 1.5 * dec));
+      expect(a.dataSync()[0]).toBeCloseTo((b.dataSync()[0] as number) + Math.log(1.5), 4);
+      tf.dispose([a, b]);
+      tr.dispose();
+    }
   });
 });

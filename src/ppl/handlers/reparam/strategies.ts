@@ -23,7 +23,6 @@
 import { Exp } from '../../../bijectors/exp.js';
 import type { Bijector } from '../../../bijectors/bijector.js';
 import type { Distribution } from '../../../distributions/distribution.js';
-import { LocationScaleDistribution } from '../../../distributions/location_scale.js';
 import { LogNormal } from '../../../distributions/log_normal.js';
 import { Normal } from '../../../distributions/normal.js';
 import { RelaxedOneHotCategorical } from '../../../distributions/relaxed_one_hot_categorical.js';
@@ -36,7 +35,7 @@ import type { Fn } from '../../messenger.js';
 import { sample } from '../../runtime.js';
 import { reparam, type Reparam, type ReparamMessage, type ReparamChooser } from '../reparam.js';
 import { GumbelSoftmaxReparam } from './gumbel_softmax.js';
-import { LocScaleReparam } from './loc_scale.js';
+import { LocScaleReparam, locScaleFamily } from './loc_scale.js';
 import { ProjectedNormalReparam } from './projected_normal.js';
 import { NO_REPARAM, rewrap, unwrap } from './wrappers.js';
 
@@ -191,7 +190,8 @@ export interface AutoReparamOptions {
  * for a `TransformedDistribution` or a `LogNormal` (its base site configured in turn),
  * `GumbelSoftmaxReparam` for a `RelaxedOneHotCategorical`, a `LocScaleReparam` with
  * learnable (or fixed `centered`) centring for a location-scale family on the real line (Normal,
- * Cauchy, Laplace, Logistic, Gumbel, ...), and the {@link MinimalReparam} ones. Observed sites are
+ * Cauchy, Laplace, Logistic, Gumbel, StudentT, AsymmetricLaplace, SkewNormal, ...; shape parameters
+ * kept, Pyro's `shape_params`), and the {@link MinimalReparam} ones. Observed sites are
  * left as they are. The choices are in {@link ReparamStrategy.config} after the first run.
  *
  * @example
@@ -228,11 +228,7 @@ export class AutoReparam extends ReparamStrategy {
       const { base } = unwrap(msg.fn);
       if (asPushforward(base) !== null) return new StrategyTransformReparam(this);
       if (base instanceof RelaxedOneHotCategorical) return new GumbelSoftmaxReparam();
-      if (
-        base instanceof LocationScaleDistribution &&
-        base.support.kind === 'real' &&
-        !msg.name.endsWith('_decentered')
-      ) {
+      if (locScaleFamily(base) !== null && !msg.name.endsWith('_decentered')) {
         return new LocScaleReparam(this.centered);
       }
     }
