@@ -42,3 +42,5 @@ export {
   type BlockAutoregressiveOptions,
   type BlockAutoregressiveResidual,
 } from './block_autoregressive.js';
+export { DiscreteCosineTransform } from './discrete_cosine.js';
+export { HaarTransform } from './haar.js';

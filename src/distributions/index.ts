@@ -103,3 +103,4 @@ export { SoftLaplace } from './soft_laplace.js';
 export { ZeroSumNormal } from './zero_sum_normal.js';
 export { Empirical } from './empirical.js';
 export { ProjectedNormal } from './projected_normal.js';
+export { conjugateUpdate, hasConjugateUpdate, type ConjugateUpdate } from './conjugate.js';

@@ -46,3 +46,18 @@ export {
   type QueueOptions,
 } from './queue.js';
 export { equalize, EqualizeMessenger, type EqualizeOptions } from './equalize.js';
+export { type ReparamChooser, type ReparamConfig } from './reparam.js';
+export { UnitJacobianReparam } from './reparam/unit_jacobian.js';
+export {
+  DiscreteCosineReparam,
+  type DiscreteCosineReparamOptions,
+} from './reparam/discrete_cosine.js';
+export { HaarReparam, type HaarReparamOptions } from './reparam/haar.js';
+export {
+  ReparamStrategy,
+  MinimalReparam,
+  AutoReparam,
+  type AutoReparamOptions,
+} from './reparam/strategies.js';
+export { ConjugateReparam } from './reparam/conjugate.js';
+export { GumbelSoftmaxReparam } from './reparam/gumbel_softmax.js';

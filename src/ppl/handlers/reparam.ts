@@ -14,7 +14,17 @@
  * - `ProjectedNormalReparam` (a `ProjectedNormal` latent as a normalized Normal,
  *   `projected_normal.ts`);
  * - `NeuTraReparam` (neural transport: all latents as one draw of a trained `AutoContinuous`
- *   guide's base, `neutra.ts`).
+ *   guide's base, `neutra.ts`);
+ * - `UnitJacobianReparam`, `DiscreteCosineReparam`, `HaarReparam` (a time-series site sampled in
+ *   the coordinates of an orthonormal transform along a time dim, `unit_jacobian.ts`,
+ *   `discrete_cosine.ts`, `haar.ts`);
+ * - `ConjugateReparam` (a latent drawn from its conjugate update by a likelihood-shaped density,
+ *   `conjugate.ts`);
+ * - `GumbelSoftmaxReparam` (a `RelaxedOneHotCategorical` from its uniform noise,
+ *   `gumbel_softmax.ts`).
+ *
+ * The config may also be a strategy (`AutoReparam`, `MinimalReparam`, `strategies.ts`), which
+ * chooses each site's reparameterizer from the site on first sight.
  *
  * They see through the generic wrappers of the site's distribution, `toEvent` (Independent),
  * `expand` and `mask` (Masked), in any nesting (`wrappers.ts`): the rewrite applies to the inner
@@ -46,17 +56,45 @@ export interface Reparam {
   apply(msg: ReparamMessage): ReparamMessage;
 }
 
+/**
+ * A reparameterization strategy (Pyro's `pyro.infer.reparam.strategies.Strategy`): chooses the
+ * reparameterizer of each site from what the site is (`AutoReparam`, `MinimalReparam`).
+ */
+export interface ReparamChooser {
+  /** The reparameterizer of a site, or `null` to leave it as it is. */
+  forSite(msg: ReparamMessage): Reparam | null;
+}
+
+/** What `reparam` takes: a map by site name, a function of the message, or a strategy. */
+export type ReparamConfig =
+  Record<string, Reparam> | ((msg: Message) => Reparam | null) | ReparamChooser;
+
+/** Whether a config is a {@link ReparamChooser} (an object with a `forSite` method). */
+function isStrategy(config: ReparamConfig): config is ReparamChooser {
+  return typeof (config as Partial<ReparamChooser>).forSite === 'function';
+}
+
 /** Applies the configured reparameterizer to each matching sample site. */
 export class ReparamMessenger extends Messenger {
-  constructor(
-    private readonly config: Record<string, Reparam> | ((msg: Message) => Reparam | null),
-  ) {
+  constructor(private readonly config: ReparamConfig) {
     super();
   }
   override processMessage(msg: Message): void {
     if (msg.type !== 'sample' || msg.fn === null || msg.infer._noReparam === true) return;
-    const r = typeof this.config === 'function' ? this.config(msg) : this.config[msg.name];
+    const c = this.config;
+    const r =
+      typeof c === 'function'
+        ? c(msg)
+        : isStrategy(c)
+          ? c.forSite({ name: msg.name, fn: msg.fn, value: msg.value, isObserved: msg.isObserved })
+          : c[msg.name];
     if (r === undefined || r === null) return;
+    if (typeof (r as Partial<Reparam>).apply !== 'function') {
+      throw new ArgumentError(
+        msg.name,
+        `reparam: the config gave site '${msg.name}' something that is not a Reparam`,
+      );
+    }
     if (msg.value !== null && !msg.isObserved) {
       throw new ArgumentError(
         msg.name,
@@ -76,10 +114,11 @@ export class ReparamMessenger extends Messenger {
 }
 
 /**
- * Reparameterize the sites of `fn` by name (or by a function of the message).
+ * Reparameterize the sites of `fn` by name (or by a function of the message, or by a strategy
+ * such as `new AutoReparam()`).
  *
  * @param fn the model.
- * @param config `{site: reparam}` or `(msg) => reparam | null`.
+ * @param config `{site: reparam}`, `(msg) => reparam | null` or a {@link ReparamChooser}.
  * @throws ArgumentError naming `config` when it, or one of its entries, is not a reparameterizer.
  * @example
  * ```ts
@@ -89,13 +128,17 @@ export class ReparamMessenger extends Messenger {
  */
 export function reparam<A extends unknown[], R>(
   fn: Fn<A, R>,
-  config: Record<string, Reparam> | ((msg: Message) => Reparam | null),
+  config: ReparamConfig | { config: ReparamChooser | ((msg: Message) => Reparam | null) },
 ): Fn<A, R> {
   if (config === null || (typeof config !== 'object' && typeof config !== 'function')) {
-    throw new ArgumentError('config', 'expected {site: Reparam} or a function of the message');
+    throw new ArgumentError(
+      'config',
+      'expected {site: Reparam}, a function of the message or a strategy (new AutoReparam())',
+    );
   }
-  if (typeof config === 'object') {
-    for (const [site, r] of Object.entries(config)) {
+  const c = unwrapConfigKeyword(config);
+  if (typeof c === 'object' && !isStrategy(c)) {
+    for (const [site, r] of Object.entries(c)) {
       if (
         r === null ||
         typeof r !== 'object' ||
@@ -109,5 +152,31 @@ export function reparam<A extends unknown[], R>(
       }
     }
   }
-  return wrapWith(fn, () => new ReparamMessenger(config));
+  return wrapWith(fn, () => new ReparamMessenger(c));
+}
+
+/**
+ * Pyro's keyword form `reparam(model, config=strategy)` written `{config: strategy}` (or `{config:
+ * fn}`): the strategy or function itself. A map `{config: {...}}` stays a (refused) site map, and
+ * a site named `config` mapped to a `Reparam` stays a site map.
+ */
+function unwrapConfigKeyword(
+  config: ReparamConfig | { config: ReparamChooser | ((msg: Message) => Reparam | null) },
+): ReparamConfig {
+  if (typeof config !== 'object' || isStrategy(config as ReparamConfig)) {
+    return config as ReparamConfig;
+  }
+  const keys = Object.keys(config);
+  const inner = (config as { config?: unknown }).config;
+  if (
+    keys.length === 1 &&
+    keys[0] === 'config' &&
+    inner !== null &&
+    (typeof inner === 'function' ||
+      (typeof inner === 'object' &&
+        typeof (inner as Partial<ReparamChooser>).forSite === 'function'))
+  ) {
+    return inner as ReparamConfig;
+  }
+  return config as ReparamConfig;
 }
