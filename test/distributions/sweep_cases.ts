@@ -648,8 +648,8 @@ export const SWEEP: SweepRow[] = [
       [0.4, 1, 0],
       [0, 0, 1],
     ],
-    moments: ['mean'],
-    note: 'LKJ variance/entropy are not defined',
+    moments: MV,
+    note: 'LKJ entropy is not defined',
   },
   {
     name: 'Wishart',
