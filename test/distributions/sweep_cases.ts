@@ -141,6 +141,11 @@ export interface SweepRow {
   noSample?: string;
   /** No `batch` other than `[]` (the reason). */
   scalarOnly?: string;
+  /**
+   * Angles on the circle: `mean` is the circular mean `atan2(E sin X, E cos X)` and `variance`
+   * the circular variance `1 - |E e^{iX}|` (compared as such).
+   */
+  circular?: boolean;
   /** The Monte Carlo tolerance in standard errors (default 5). */
   zMax?: number;
 }
@@ -353,8 +358,7 @@ export const SWEEP: SweepRow[] = [
     make: (b) => new d.Binomial(10, vals(b, 0.2, 0.8)),
     continuous: false,
     outside: 11,
-    moments: MV,
-    note: 'Binomial entropy has no closed form here',
+    moments: M3,
     grad: { theta: [0.3], build: ([p]) => new d.Binomial(10, p!) },
   },
   {
@@ -415,10 +419,8 @@ export const SWEEP: SweepRow[] = [
     name: 'VonMises',
     make: (b) => new d.VonMises(vals(b, -1, 1), vals(b, 0.5, 3, 1)),
     continuous: true,
-    moments: ['entropy'],
-    note:
-      'mean is the circular mean loc and variance the circular 1 - I1/I0: not the linear ' +
-      'moments of draws wrapped to (-pi, pi]',
+    moments: ['mean', 'variance', 'entropy'],
+    circular: true,
     grad: { theta: [0.3, 1.4], build: ([m, k]) => new d.VonMises(m!, k!) },
   },
   {
@@ -509,8 +511,7 @@ export const SWEEP: SweepRow[] = [
     make: (b) => new d.BetaBinomial(vals(b, 1, 3), vals(b, 1.5, 4, 1), 8),
     continuous: false,
     outside: 9,
-    moments: MV,
-    note: 'no closed-form entropy',
+    moments: M3,
     grad: { theta: [2, 3], build: ([a, c]) => new d.BetaBinomial(a!, c!, 8) },
   },
   {
@@ -755,6 +756,6 @@ export const SWEEP: SweepRow[] = [
     continuous: true,
     outside: [1, 1, 0],
     moments: [],
-    note: 'moments of ProjectedNormal are not defined (Pyro)',
+    note: "mean is Pyro's centroid on the sphere (c / |c|), not the Euclidean mean of draws",
   },
 ];

@@ -82,16 +82,10 @@ describe.each(momentRows)('$name moments', (row) => {
       const z = row.zMax ?? 5;
       const x = dist.sample([N]);
       try {
-        const s = stats(x.dataSync() as Float32Array, N);
-        if (row.moments.includes('mean')) {
-          const ref = read(() => dist.mean());
-          const se = s.v.map((v) => Math.sqrt(v / N));
-          expectWithin('mean', s.mean, ref, se, z);
-        }
-        if (row.moments.includes('variance')) {
-          const ref = read(() => dist.variance());
-          const se = s.m4.map((m4, j) => Math.sqrt(Math.max(m4 - s.v[j]! ** 2, 0) / N));
-          expectWithin('variance', s.v, ref, se, z);
+        if (row.circular === true) {
+          circularMoments(dist, x, z);
+        } else {
+          linearMoments(dist, x, z, row);
         }
         if (row.moments.includes('entropy')) {
           const ref = read(() => dist.entropy());
@@ -116,6 +110,49 @@ describe.each(momentRows)('$name moments', (row) => {
     });
   });
 });
+
+/** Mean and variance of the draws `x` against the family's, within `z` standard errors. */
+function linearMoments(dist: Dist, x: tf.Tensor, z: number, row: SweepRow): void {
+  const s = stats(x.dataSync() as Float32Array, N);
+  if (row.moments.includes('mean')) {
+    const ref = read(() => dist.mean());
+    const se = s.v.map((v) => Math.sqrt(v / N));
+    expectWithin('mean', s.mean, ref, se, z);
+  }
+  if (row.moments.includes('variance')) {
+    const ref = read(() => dist.variance());
+    const se = s.m4.map((m4, j) => Math.sqrt(Math.max(m4 - s.v[j]! ** 2, 0) / N));
+    expectWithin('variance', s.v, ref, se, z);
+  }
+}
+
+/**
+ * Circular mean `atan2(E sin X, E cos X)` and circular variance `1 - R`, `R = |E e^{iX}|`, of the
+ * draws against the family's (standard errors from the draws of `sin X`, `cos X`; delta method).
+ */
+function circularMoments(dist: Dist, x: tf.Tensor, z: number): void {
+  const xv = x.dataSync();
+  const k = xv.length / N;
+  const sn = stats(Float32Array.from(xv, Math.sin), N);
+  const cs = stats(Float32Array.from(xv, Math.cos), N);
+  const mean = read(() => dist.mean());
+  const variance = read(() => dist.variance());
+  for (let j = 0; j < k; j++) {
+    const s = sn.mean[j]!;
+    const c = cs.mean[j]!;
+    const r = Math.hypot(s, c);
+    const seS = Math.sqrt(sn.v[j]! / N);
+    const seC = Math.sqrt(cs.v[j]! / N);
+    // d atan2 ~ sqrt(seS^2 c^2 + seC^2 s^2) / R^2; d R ~ max(seS, seC)
+    const seAngle = Math.sqrt(seS ** 2 * c ** 2 + seC ** 2 * s ** 2) / r ** 2;
+    let dAngle = Math.atan2(s, c) - mean[j]!;
+    dAngle = Math.atan2(Math.sin(dAngle), Math.cos(dAngle));
+    expect(Math.abs(dAngle), `circular mean[${j}]`).toBeLessThanOrEqual(z * seAngle + 1e-4);
+    expect(Math.abs(1 - r - variance[j]!), `circular variance[${j}]`).toBeLessThanOrEqual(
+      z * Math.max(seS, seC) + 1e-4,
+    );
+  }
+}
 
 const gradRows = SWEEP.filter((r) => r.grad !== undefined);
 
