@@ -28,7 +28,7 @@ export function freeMade(): void {
 }
 
 /** Keep a base distribution (a wrapper leaves it the caller's) to free it after the test. */
-function keep<T extends Dist>(base: T): T {
+export function keep<T extends Dist>(base: T): T {
   bases.push(base);
   return base;
 }
@@ -258,6 +258,10 @@ export const SWEEP: SweepRow[] = [
     make: (b) => new d.Independent(keep(new d.Normal(vals([...b, 2], -1, 1), 1.5)), 1),
     continuous: true,
     moments: M3,
+    grad: {
+      theta: [0.3, 1.4],
+      build: ([m, sc]) => new d.Independent(keep(new d.Normal(tf.stack([m!, m!]), sc!)), 1),
+    },
   },
   {
     name: 'Laplace',
@@ -326,6 +330,11 @@ export const SWEEP: SweepRow[] = [
     outside: -1,
     moments: [],
     note: 'no closed-form moments through a non-affine bijector (NotDefinedError by design)',
+    grad: {
+      theta: [0.3, 0.4],
+      build: ([m, sc]) =>
+        new d.TransformedDistribution(keep(new d.Normal(m!, sc!)), new bijectors.Exp()),
+    },
   },
   {
     name: 'HalfCauchy',
@@ -385,6 +394,19 @@ export const SWEEP: SweepRow[] = [
     make: (b) => new d.MultivariateNormal(vals([...b, 3], -1, 1), { covarianceMatrix: covs(b, 3) }),
     continuous: true,
     moments: M3,
+    grad: {
+      theta: [0.3, 1.4],
+      build: ([m, v]) =>
+        new d.MultivariateNormal(tf.stack([m!, tf.neg(m!)]), {
+          covarianceMatrix: tf.mul(
+            v!,
+            tf.tensor2d([
+              [1, 0.3],
+              [0.3, 1],
+            ]),
+          ),
+        }),
+    },
   },
   {
     name: 'MultivariateNormal(scaleTril)',
@@ -402,6 +424,15 @@ export const SWEEP: SweepRow[] = [
       ),
     continuous: true,
     moments: M3,
+    grad: {
+      theta: [0.3, 0.5, 1.2],
+      build: ([m, w, dg]) =>
+        new d.LowRankMultivariateNormal(
+          tf.stack([m!, m!]),
+          tf.reshape(tf.stack([w!, tf.neg(w!)]), [2, 1]),
+          tf.stack([dg!, dg!]),
+        ),
+    },
   },
   {
     name: 'LKJCholesky',
@@ -414,6 +445,7 @@ export const SWEEP: SweepRow[] = [
     ],
     moments: [],
     note: 'no closed-form moments (NotDefinedError by design)',
+    grad: { theta: [1.7], build: ([c]) => new d.LKJCholesky(3, c!) },
   },
   {
     name: 'VonMises',
@@ -435,6 +467,10 @@ export const SWEEP: SweepRow[] = [
     make: (b) => new d.ExpandedDistribution(keep(new d.Normal(0.5, 1.5)), b),
     continuous: true,
     moments: M3,
+    grad: {
+      theta: [0.3, 1.4],
+      build: ([m, sc]) => new d.ExpandedDistribution(keep(new d.Normal(m!, sc!)), [2]),
+    },
   },
   {
     name: 'MaskedDistribution(Normal)',
@@ -442,6 +478,10 @@ export const SWEEP: SweepRow[] = [
     continuous: true,
     moments: MV,
     note: 'a masked distribution has no entropy (Pyro)',
+    grad: {
+      theta: [0.3, 1.4],
+      build: ([m, sc]) => new d.MaskedDistribution(keep(new d.Normal(m!, sc!)), true),
+    },
   },
   {
     name: 'MixtureSameFamily',
@@ -453,6 +493,14 @@ export const SWEEP: SweepRow[] = [
     continuous: true,
     moments: MV,
     note: 'a mixture has no closed-form entropy',
+    grad: {
+      theta: [0.4, -1, 1.5],
+      build: ([l, m, s]) =>
+        new d.MixtureSameFamily(
+          keep(new d.Categorical({ logits: tf.stack([l!, tf.neg(l!)]) })),
+          keep(new d.Normal(tf.stack([m!, tf.neg(m!)]), s!)),
+        ),
+    },
   },
   {
     name: 'OneHotCategorical',
@@ -460,6 +508,10 @@ export const SWEEP: SweepRow[] = [
     continuous: false,
     outside: [1, 1, 0],
     moments: M3,
+    grad: {
+      theta: [0.2, -0.3],
+      build: ([a, b]) => new d.OneHotCategorical({ logits: tf.stack([a!, b!, tf.scalar(0)]) }),
+    },
   },
   {
     name: 'RelaxedBernoulli',
@@ -477,6 +529,11 @@ export const SWEEP: SweepRow[] = [
     outside: [0.5, 0.7, -0.2],
     moments: [],
     note: 'no closed-form moments (Pyro)',
+    grad: {
+      theta: [0.7, 0.3],
+      build: ([t, a]) =>
+        new d.RelaxedOneHotCategorical(t!, { logits: tf.stack([a!, tf.neg(a!), tf.scalar(0)]) }),
+    },
   },
   {
     name: 'ZeroInflatedDistribution(Poisson)',
@@ -521,6 +578,10 @@ export const SWEEP: SweepRow[] = [
     outside: [7, 0, -1],
     moments: MV,
     note: 'no closed-form entropy',
+    grad: {
+      theta: [1.5, 2, 2.5],
+      build: ([a, b, c]) => new d.DirichletMultinomial(tf.stack([a!, b!, c!]), 6),
+    },
   },
   {
     name: 'GammaPoisson',
@@ -577,6 +638,7 @@ export const SWEEP: SweepRow[] = [
     continuous: true,
     moments: MV,
     note: 'no entropy',
+    grad: { theta: [1.3], build: ([sc]) => new d.GaussianRandomWalk(sc!, 4) },
   },
   {
     name: 'MultivariateStudentT',
@@ -585,6 +647,18 @@ export const SWEEP: SweepRow[] = [
     moments: MV,
     zMax: 6,
     note: 'entropy not defined here',
+    grad: {
+      theta: [6, 0.3],
+      build: ([n, m]) =>
+        new d.MultivariateStudentT(
+          n!,
+          tf.stack([m!, m!]),
+          tf.tensor2d([
+            [1, 0],
+            [0.4, 0.8],
+          ]),
+        ),
+    },
   },
   {
     name: 'SkewNormal',
@@ -651,6 +725,7 @@ export const SWEEP: SweepRow[] = [
     ],
     moments: MV,
     note: 'LKJ entropy is not defined',
+    grad: { theta: [1.7], build: ([c]) => new d.LKJ(3, c!) },
   },
   {
     name: 'Wishart',
@@ -661,6 +736,16 @@ export const SWEEP: SweepRow[] = [
       [2, 1],
     ],
     moments: M3,
+    grad: {
+      theta: [4.5],
+      build: ([n]) =>
+        new d.Wishart(n!, {
+          covarianceMatrix: [
+            [1, 0.3],
+            [0.3, 0.8],
+          ],
+        }),
+    },
   },
   {
     name: 'InverseWishart',
@@ -672,6 +757,14 @@ export const SWEEP: SweepRow[] = [
     ],
     moments: M3,
     zMax: 6,
+    grad: {
+      theta: [6.5],
+      build: ([n]) =>
+        new d.InverseWishart(n!, [
+          [1, 0.3],
+          [0.3, 0.8],
+        ]),
+    },
   },
   {
     name: 'TruncatedDistribution(Normal)',
@@ -684,6 +777,11 @@ export const SWEEP: SweepRow[] = [
     outside: 2,
     moments: [],
     note: 'moments on a general base are not defined (TruncatedNormal has them, checked above)',
+    grad: {
+      theta: [0.3, 1.4],
+      build: ([m, sc]) =>
+        new d.TruncatedDistribution(keep(new d.Normal(m!, sc!)), { low: -1, high: 1.5 }),
+    },
   },
   {
     name: 'FoldedDistribution(Normal)',
@@ -692,6 +790,10 @@ export const SWEEP: SweepRow[] = [
     outside: -1,
     moments: [],
     note: 'moments of a folded base are not defined here',
+    grad: {
+      theta: [0.3, 1.4],
+      build: ([m, sc]) => new d.FoldedDistribution(keep(new d.Normal(m!, sc!))),
+    },
   },
   {
     name: 'LogUniform',
@@ -726,6 +828,10 @@ export const SWEEP: SweepRow[] = [
     outside: [0.5, 0.7, -0.2],
     moments: [],
     note: 'no closed-form moments',
+    grad: {
+      theta: [0.2, 0.6],
+      build: ([m, sc]) => new d.LogisticNormal(tf.stack([m!, tf.neg(m!)]), sc!),
+    },
   },
   {
     name: 'SoftLaplace',
@@ -742,6 +848,7 @@ export const SWEEP: SweepRow[] = [
     outside: [1, 1, 1],
     moments: MV,
     note: 'no entropy',
+    grad: { theta: [1.3], build: ([sc]) => new d.ZeroSumNormal(sc!, [3]) },
   },
   {
     name: 'Empirical',
@@ -757,5 +864,9 @@ export const SWEEP: SweepRow[] = [
     outside: [1, 1, 0],
     moments: [],
     note: "mean is Pyro's centroid on the sphere (c / |c|), not the Euclidean mean of draws",
+    grad: {
+      theta: [0.5, -0.3],
+      build: ([a, b]) => new d.ProjectedNormal(tf.stack([a!, b!, tf.scalar(1)])),
+    },
   },
 ];

@@ -163,6 +163,7 @@ describe.each(gradRows)('$name gradients', (row) => {
     const probe = g.build(g.theta.map((t) => tf.scalar(t)));
     const x = probe.sample([3]);
     probe.dispose();
+    freeMade();
     const before = tf.memory().numTensors;
     const f = (theta: tf.Tensor[]): tf.Tensor => {
       const dist = g.build(theta);
@@ -170,6 +171,7 @@ describe.each(gradRows)('$name gradients', (row) => {
         return tf.sum(dist.logProb(x));
       } finally {
         dist.dispose();
+        freeMade();
       }
     };
     const params = g.theta.map((t) => tf.scalar(t));
