@@ -282,11 +282,18 @@ export abstract class Distribution {
     if (this._icdf === Distribution.prototype._icdf) throw this.undefinedError('icdf');
     return tf.tidy(() => {
       const v = this.checkValue(p);
+      if (v.size === 0) {
+        return tf.zeros(broadcastShapes({ value: v.shape, batchShape: this.icdfShape() }));
+      }
       if (this.validateArgs && !allWithin(peekValues(v), 0, 1)) {
         checkValues(v, 'value', (x) => x >= 0 && x <= 1, 'a probability in [0, 1]');
       }
       return this._icdf(v);
     });
+  }
+  /** The shape `icdf` broadcasts a probability against: `batchShape + eventShape`. */
+  private icdfShape(): number[] {
+    return [...this.batchShape, ...this.eventShape];
   }
   /** `log P(X <= value)`. */
   logCdf(value: TensorInput): tf.Tensor {

@@ -196,3 +196,62 @@ describe.each(cases)('$title', ({ row, batch }) => {
     },
   );
 });
+
+/** The families with a `cdf` and an `icdf` (scalar events), batch `[3]`. */
+const cdfRows = SWEEP.filter((row) => {
+  if (row.noSample !== undefined) return false;
+  const dist = row.make([3]);
+  let ok = false;
+  try {
+    if (dist.eventShape.length === 0) {
+      const c = dist.cdf(0.5);
+      const q = dist.icdf(0.5);
+      tf.dispose([c, q]);
+      ok = true;
+    }
+  } catch {
+    ok = false;
+  } finally {
+    dist.dispose();
+    freeMade();
+  }
+  return ok;
+});
+
+describe.each(cdfRows)('$name cdf/icdf', (row) => {
+  it('cdf of draws lies in [0, 1]; icdf(cdf(x)) = x (continuous); empty values give empty results', () => {
+    setSeed(6);
+    withDist(row, [3], (dist) => {
+      const x = dist.sample([5]);
+      try {
+        const c = run(() => dist.cdf(x));
+        expect(c.shape).toEqual([5, 3]);
+        expect(
+          c.data.every((v) => v >= 0 && v <= 1),
+          `cdf ${c.data.slice(0, 6).join(',')}`,
+        ).toBe(true);
+        if (row.continuous) {
+          const back = run(() =>
+            tf.tidy(() => dist.icdf(tf.clipByValue(dist.cdf(x), 1e-6, 1 - 1e-6))),
+          );
+          const xv = Array.from(x.dataSync());
+          const cv = c.data;
+          // compare where the cdf is not flat in float32 (away from the tails)
+          xv.forEach((v, i) => {
+            if (cv[i]! > 1e-3 && cv[i]! < 1 - 1e-3) {
+              expect(Math.abs(back.data[i]! - v), `icdf(cdf(${v}))`).toBeLessThanOrEqual(
+                2e-3 * (1 + Math.abs(v)),
+              );
+            }
+          });
+        }
+      } finally {
+        x.dispose();
+      }
+      for (const f of ['cdf', 'logCdf', 'survival', 'logSurvival', 'icdf'] as const) {
+        const out = run(() => tf.tidy(() => dist[f](tf.zeros([0, 3]))));
+        expect(out.shape, f).toEqual([0, 3]);
+      }
+    });
+  });
+});
