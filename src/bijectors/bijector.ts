@@ -16,7 +16,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
-import { checkValues, toFloat, type TensorInput } from '../utils/tensor.js';
+import { broadcastShapes, checkValues, toFloat, type TensorInput } from '../utils/tensor.js';
 import { independent, real, type Constraint } from '../constraints/constraints.js';
 
 export type { TensorInput } from '../utils/tensor.js';
@@ -152,7 +152,7 @@ export abstract class Bijector {
    * @param x a point of the domain.
    */
   forwardAndLogDet(x: TensorInput): ForwardResult {
-    return tf.tidy(() => this._forwardAndLogDet(this.point(x, 'x', this.domainEventDim)));
+    return tf.tidy(() => this.forwardOf(this.point(x, 'x', this.domainEventDim)));
   }
 
   /**
@@ -161,7 +161,7 @@ export abstract class Bijector {
    * @param y a point of the range.
    */
   inverseAndLogDet(y: TensorInput): InverseResult {
-    return tf.tidy(() => this._inverseAndLogDet(this.point(y, 'y', this.codomainEventDim)));
+    return tf.tidy(() => this.inverseOf(this.point(y, 'y', this.codomainEventDim)));
   }
 
   /**
@@ -169,7 +169,7 @@ export abstract class Bijector {
    * @param x a point of the domain.
    */
   forward(x: TensorInput): tf.Tensor {
-    return tf.tidy(() => this._forwardAndLogDet(this.point(x, 'x', this.domainEventDim)).y);
+    return tf.tidy(() => this.forwardOf(this.point(x, 'x', this.domainEventDim)).y);
   }
 
   /**
@@ -177,7 +177,10 @@ export abstract class Bijector {
    * @param y a point of the range.
    */
   inverse(y: TensorInput): tf.Tensor {
-    return tf.tidy(() => this._inverse(this.point(y, 'y', this.codomainEventDim)));
+    return tf.tidy(() => {
+      const v = this.point(y, 'y', this.codomainEventDim);
+      return v.size === 0 ? this.inverseOf(v).x : this._inverse(v);
+    });
   }
 
   /**
@@ -185,7 +188,7 @@ export abstract class Bijector {
    * @param x a point of the domain.
    */
   forwardLogDetJacobian(x: TensorInput): tf.Tensor {
-    return tf.tidy(() => this._forwardAndLogDet(this.point(x, 'x', this.domainEventDim)).logDet);
+    return tf.tidy(() => this.forwardOf(this.point(x, 'x', this.domainEventDim)).logDet);
   }
 
   /**
@@ -194,7 +197,25 @@ export abstract class Bijector {
    * @param y a point of the range.
    */
   inverseLogDetJacobian(y: TensorInput): tf.Tensor {
-    return tf.tidy(() => this._inverseAndLogDet(this.point(y, 'y', this.codomainEventDim)).logDet);
+    return tf.tidy(() => this.inverseOf(this.point(y, 'y', this.codomainEventDim)).logDet);
+  }
+
+  /**
+   * `_forwardAndLogDet(x)`, or for an empty `x` zeros of `y`'s shape (`forwardShape(x.shape)`
+   * broadcast with `paramShape`) and of the log-det's (`y`'s without the codomain's event dims):
+   * several wasm kernels fault on empty operands (tfjs's `concat` refused the empty pieces of a
+   * `[0, 6]` LowerCholeskyTransform input, a transpose trapped with `divide by zero`).
+   */
+  private forwardOf(x: tf.Tensor): ForwardResult {
+    if (x.size !== 0) return this._forwardAndLogDet(x);
+    const y = broadcastShapes({ x: this.forwardShape(x.shape), params: this.paramShape });
+    return { y: tf.zeros(y), logDet: tf.zeros(y.slice(0, y.length - this.codomainEventDim)) };
+  }
+  /** `_inverseAndLogDet(y)`, or zeros of the shapes it would have for an empty `y`. */
+  private inverseOf(y: tf.Tensor): InverseResult {
+    if (y.size !== 0) return this._inverseAndLogDet(y);
+    const x = broadcastShapes({ y: this.inverseShape(y.shape), params: this.paramShape });
+    return { x: tf.zeros(x), logDet: tf.zeros(x.slice(0, x.length - this.domainEventDim)) };
   }
 
   /** Free tensors this bijector created from non-tensor parameters. */

@@ -172,8 +172,10 @@ export abstract class Distribution {
   sample(shape: number[] = [], seed?: number): tf.Tensor {
     const s = checkShape(shape, 'shape');
     const sd = nextSeed(seed);
-    return tf.tidy(() =>
-      this.hasRsample ? stopGradient(this._rsample(s, sd)) : this._sample(s, sd),
+    return tf.tidy(
+      () =>
+        this.emptyDraws(s) ??
+        (this.hasRsample ? stopGradient(this._rsample(s, sd)) : this._sample(s, sd)),
     );
   }
 
@@ -189,7 +191,17 @@ export abstract class Distribution {
     }
     const s = checkShape(shape, 'shape');
     const sd = nextSeed(seed);
-    return tf.tidy(() => this._rsample(s, sd));
+    return tf.tidy(() => this.emptyDraws(s) ?? this._rsample(s, sd));
+  }
+
+  /**
+   * Zeros of shape `sample + batch + event` when it has no element, else undefined: empty draws
+   * run none of the family's kernels (several wasm kernels fault on empty operands, e.g.
+   * `BatchMatMul` with an empty batch traps with `remainder by zero`).
+   */
+  private emptyDraws(shape: number[]): tf.Tensor | undefined {
+    const full = [...shape, ...this.batchShape, ...this.eventShape];
+    return full.includes(0) ? tf.zeros(full) : undefined;
   }
 
   /**
@@ -201,9 +213,34 @@ export abstract class Distribution {
   logProb(value: TensorInput): tf.Tensor {
     return tf.tidy(() => {
       const v = this.checkValue(value);
+      const empty = this.emptyResult(v);
+      if (empty !== undefined) return empty;
       if (this.validateArgs) this.checkSupport(v);
       return this._logProb(v);
     });
+  }
+
+  /**
+   * Zeros of the result shape `broadcast(value.shape[:-eventRank], batchShape)` when that shape
+   * has no element (an empty value, e.g. `logProb(sample([0]))`), else undefined. The value
+   * methods return it without running the family's kernels: tfjs's `broadcastTo` leaves a
+   * size-1 dim at 1 instead of 0, so a family's `tf.where` over a parameter-shaped condition ran
+   * the wasm `Select` kernel over the condition's elements into an empty output, corrupting the
+   * wasm heap (`memory access out of bounds` or `Aborted()` on a later call).
+   */
+  private emptyResult(v: tf.Tensor): tf.Tensor | undefined {
+    if (v.size !== 0) return undefined;
+    const eventRank = this.eventShapeFor(v.shape).length;
+    const shape = broadcastShapes({
+      value: v.shape.slice(0, v.rank - eventRank),
+      batchShape: this.batchShape,
+    });
+    return tf.zeros(shape);
+  }
+
+  /** `f(v)`, or the empty result of {@link Distribution.emptyResult} for an empty `v`. */
+  private orEmpty(v: tf.Tensor, f: (v: tf.Tensor) => tf.Tensor): tf.Tensor {
+    return this.emptyResult(v) ?? f(v);
   }
 
   /** Throw when an event-level support (not the reals) does not contain `v`. */
@@ -219,11 +256,15 @@ export abstract class Distribution {
   }
   /** Probability (density or mass) of `value`: `exp(logProb(value))`. */
   prob(value: TensorInput): tf.Tensor {
-    return tf.tidy(() => tf.exp(this._logProb(this.checkValue(value))));
+    return tf.tidy(() => {
+      const v = this.checkValue(value);
+      const empty = this.emptyResult(v);
+      return empty === undefined ? tf.exp(this._logProb(v)) : tf.onesLike(empty);
+    });
   }
   /** Cumulative distribution function `P(X <= value)`. */
   cdf(value: TensorInput): tf.Tensor {
-    return tf.tidy(() => this._cdf(this.checkValue(value)));
+    return tf.tidy(() => this.orEmpty(this.checkValue(value), (v) => this._cdf(v)));
   }
   /**
    * Inverse cumulative distribution function (quantile): the `x` with `P(X <= x) = p`, shape
@@ -241,23 +282,30 @@ export abstract class Distribution {
     if (this._icdf === Distribution.prototype._icdf) throw this.undefinedError('icdf');
     return tf.tidy(() => {
       const v = this.checkValue(p);
+      if (v.size === 0) {
+        return tf.zeros(broadcastShapes({ value: v.shape, batchShape: this.icdfShape() }));
+      }
       if (this.validateArgs && !allWithin(peekValues(v), 0, 1)) {
         checkValues(v, 'value', (x) => x >= 0 && x <= 1, 'a probability in [0, 1]');
       }
       return this._icdf(v);
     });
   }
+  /** The shape `icdf` broadcasts a probability against: `batchShape + eventShape`. */
+  private icdfShape(): number[] {
+    return [...this.batchShape, ...this.eventShape];
+  }
   /** `log P(X <= value)`. */
   logCdf(value: TensorInput): tf.Tensor {
-    return tf.tidy(() => this._logCdf(this.checkValue(value)));
+    return tf.tidy(() => this.orEmpty(this.checkValue(value), (v) => this._logCdf(v)));
   }
   /** Survival function `P(X > value) = 1 - cdf(value)`. */
   survival(value: TensorInput): tf.Tensor {
-    return tf.tidy(() => this._survival(this.checkValue(value)));
+    return tf.tidy(() => this.orEmpty(this.checkValue(value), (v) => this._survival(v)));
   }
   /** `log P(X > value)`. */
   logSurvival(value: TensorInput): tf.Tensor {
-    return tf.tidy(() => this._logSurvival(this.checkValue(value)));
+    return tf.tidy(() => this.orEmpty(this.checkValue(value), (v) => this._logSurvival(v)));
   }
   /**
    * Mean, shape `batchShape + eventShape`. A moment that does not exist for some parameters is a

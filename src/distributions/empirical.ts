@@ -66,7 +66,7 @@ export class Empirical extends Distribution {
     }
     this.batch = lw.slice(0, -1);
     this.event = ss.slice(lw.length);
-    if (this.validateArgs) {
+    if (this.validateArgs && this.logWeights.size > 0) {
       const bad = tf.tidy(() => {
         const nan = tf.any(tf.isNaN(this.logWeights));
         const posInf = tf.any(tf.equal(this.logWeights, Infinity));
@@ -117,7 +117,11 @@ export class Empirical extends Distribution {
     if (n === 0 || nb === 0 || ne === 0) return tf.zeros(full);
     const logits = tf.reshape(this.logW, [nb, this.sampleSize]) as tf.Tensor2D;
     const idx = tf.multinomial(logits, n, seed); // [nb, n]
-    const picked = tf.gather(this.flat(), idx, 1, 1); // [nb, n, ne]
+    // row b's pick i is row b * N + i of the [nb * N, ne] samples (tfjs-backend-wasm 4.22's
+    // gather with batchDims 1 reads past the rows: wrong draws, then a heap fault)
+    const rows = tf.mul(tf.range(0, nb, 1, 'int32'), tf.scalar(this.sampleSize, 'int32'));
+    const flatIdx = tf.add(idx, tf.reshape(rows, [nb, 1]));
+    const picked = tf.gather(tf.reshape(this.flat(), [nb * this.sampleSize, ne]), flatIdx); // [nb, n, ne]
     return tf.reshape(tf.transpose(picked, [1, 0, 2]), full);
   }
   protected _logProb(x: tf.Tensor): tf.Tensor {

@@ -15,7 +15,7 @@
  * `L L^T`; seeded, not reparameterized.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Distribution, type DistributionOptions, type TensorInput } from './distribution.js';
+import { LKJBase } from './lkj_base.js';
 import { corrMatrix, type Constraint } from '../constraints/constraints.js';
 import { LKJCholesky, lkjLogNormalizer } from './lkj_cholesky.js';
 import { cholesky, matrixDiag, matrixTranspose } from '../utils/linalg.js';
@@ -32,34 +32,7 @@ import './independent.js';
  * d.logProb(C);           // (eta - 1) log det C - log Z
  * ```
  */
-export class LKJ extends Distribution {
-  /** The dimension D (>= 2). */
-  readonly dim: number;
-  /** The concentration eta > 0 (batch). */
-  readonly concentration: tf.Tensor;
-
-  /**
-   * @param dim matrix size D, an integer >= 2.
-   * @param concentration eta > 0 (1: uniform over correlation matrices; larger: nearer `I`).
-   *   Default 1.
-   * @param options validation flag and name.
-   */
-  constructor(dim: number, concentration: TensorInput = 1, options: DistributionOptions = {}) {
-    super(options);
-    if (!Number.isInteger(dim) || dim < 2) {
-      throw this.constructionError('dim', `expected an integer >= 2, got ${String(dim)}`);
-    }
-    this.dim = dim;
-    this.concentration = this.param(concentration, 'concentration');
-    this.checkPositive(this.concentration, 'concentration');
-  }
-
-  get batchShape(): number[] {
-    return [...this.concentration.shape];
-  }
-  get eventShape(): number[] {
-    return [this.dim, this.dim];
-  }
+export class LKJ extends LKJBase {
   /** Support: correlation matrices. */
   override get support(): Constraint {
     return corrMatrix;

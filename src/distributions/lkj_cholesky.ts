@@ -12,7 +12,7 @@
  * (Beta-distributed squared row norms, uniform directions), seeded; not reparameterized.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Distribution, type DistributionOptions, type TensorInput } from './distribution.js';
+import { LKJBase } from './lkj_base.js';
 import { corrCholesky, type Constraint } from '../constraints/constraints.js';
 import { Beta } from './beta.js';
 import { lgamma, mvlgamma } from './special.js';
@@ -50,33 +50,7 @@ export function lkjLogNormalizer(eta: tf.Tensor, d: number): tf.Tensor {
  * d.logProb(L);
  * ```
  */
-export class LKJCholesky extends Distribution {
-  /** The dimension D (>= 2). */
-  readonly dim: number;
-  /** The concentration eta > 0 (batch). */
-  readonly concentration: tf.Tensor;
-
-  /**
-   * @param dim matrix size D, an integer >= 2.
-   * @param concentration eta > 0 (1: uniform over correlation matrices). Default 1.
-   * @param options validation flag and name.
-   */
-  constructor(dim: number, concentration: TensorInput = 1, options: DistributionOptions = {}) {
-    super(options);
-    if (!Number.isInteger(dim) || dim < 2) {
-      throw this.constructionError('dim', `expected an integer >= 2, got ${String(dim)}`);
-    }
-    this.dim = dim;
-    this.concentration = this.param(concentration, 'concentration');
-    this.checkPositive(this.concentration, 'concentration');
-  }
-
-  get batchShape(): number[] {
-    return [...this.concentration.shape];
-  }
-  get eventShape(): number[] {
-    return [this.dim, this.dim];
-  }
+export class LKJCholesky extends LKJBase {
   /** Support: Cholesky factors of correlation matrices. */
   override get support(): Constraint {
     return corrCholesky;

@@ -39,7 +39,7 @@ export class LogUniform extends ScalarDistribution {
   constructor(low: TensorInput, high: TensorInput, options: DistributionOptions = {}) {
     super(options);
     ({ low: this.low, high: this.high } = this.positiveParams({ low, high }));
-    if (this.validateArgs) {
+    if (this.validateArgs && this.low.size > 0 && this.high.size > 0) {
       const ok = tf.tidy(() => tf.all(tf.less(this.low, this.high)));
       const good = valuesOf(ok)[0] === 1;
       ok.dispose();

@@ -19,6 +19,7 @@ import { ArgumentError, NotDefinedError, NotRegisteredError } from '../utils/err
 import { broadcastShapes, broadcastTo } from '../utils/tensor.js';
 import { Distribution, type DistributionOptions } from './distribution.js';
 import { klDivergence, registerKL } from './kl.js';
+import { maskLogProb, noGrad } from './special.js';
 import { independent, type Constraint } from '../constraints/constraints.js';
 
 /**
@@ -108,7 +109,24 @@ export class TransformedDistribution extends Distribution {
   protected override _rsample(shape: number[], seed: number): tf.Tensor {
     return this.bijector.forward(this.distribution.rsample(shape, seed));
   }
+  /**
+   * `log p_Y(y) = log p_X(T^{-1}(y)) - log|det J_T(T^{-1}(y))|` inside the codomain of `T`, and
+   * `-Infinity` outside it (for an elementwise codomain other than the reals, e.g. `Exp`'s
+   * `positive`: `logProb(-1)` was NaN from `log(-1)`); a value outside is scored at `T(0)` off
+   * the gradient path, so that its gradient is 0 and not NaN.
+   */
   protected _logProb(y: tf.Tensor): tf.Tensor {
+    const c = this.bijector.codomain;
+    if (c.eventDim !== 0 || c.kind === 'real') return this.logProbInside(y);
+    const ok = noGrad((v) => c.check(v as tf.Tensor), y);
+    const inside = tf.where(ok, y, this.bijector.forward(tf.zerosLike(y)));
+    const lp = this.logProbInside(inside);
+    const okEvent = noGrad((v) => this.support.check(v as tf.Tensor), y);
+    return maskLogProb(okEvent, lp);
+  }
+
+  /** The change-of-variables density at a value inside the codomain. */
+  private logProbInside(y: tf.Tensor): tf.Tensor {
     const { x, logDet } = this.bijector.inverseAndLogDet(y);
     const extra = this.distribution.eventShape.length - this.bijector.domainEventDim;
     const ld =

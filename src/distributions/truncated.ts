@@ -23,6 +23,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
 import { log1mexp } from '../utils/expm1.js';
 import { checkOptionKeys } from '../utils/options.js';
+import { activeTape, holdsVariable } from '../utils/tape.js';
 import { valuesOf, type TensorInput } from '../utils/tensor.js';
 import { greaterThan, interval, lessThan, type Constraint } from '../constraints/constraints.js';
 import { Distribution, type DistributionOptions } from './distribution.js';
@@ -40,6 +41,20 @@ import './independent.js';
 const U_EPS = 1e-7;
 /** Newton steps of the asymmetric upper-tail quantile. */
 const NEWTON_STEPS = 4;
+
+/** The bound terms every method needs (functions of the base and the bounds only). */
+interface BoundTerms {
+  /** `log Z = log(F(high) - F(low))`. */
+  logZ: tf.Tensor;
+  /** `log F(low)` (`-Infinity` without a lower bound). */
+  logFLow: tf.Tensor;
+  /** `log S(low)` (absent without a lower bound). */
+  logSLow: tf.Tensor | undefined;
+  /** `F(low)` (0 without a lower bound). */
+  fLow: tf.Tensor;
+  /** Where the upper-tail forms are used: `F(low) > 1/2`. */
+  upper: tf.Tensor;
+}
 
 /** The bounds of a truncation; at least one. `-Infinity` / `Infinity` (numbers) mean none. */
 export interface TruncationBounds {
@@ -83,6 +98,12 @@ export class TruncatedDistribution extends Distribution {
   private readonly hasHigh: boolean;
   private readonly batch: number[];
   private readonly mirror: tf.Tensor | undefined;
+  /** The bound terms computed once at construction (owned). */
+  private readonly cached: BoundTerms;
+  /** The gradient tape the cache was computed on (`null`: none). */
+  private readonly cacheTape: object | null;
+  /** The base or the bounds hold a `tf.Variable` (the cache is then used only on its tape). */
+  private readonly variableParams: boolean;
 
   /**
    * @param base a univariate continuous distribution with `cdf` and `icdf` (Normal, Laplace,
@@ -141,8 +162,24 @@ export class TruncatedDistribution extends Distribution {
       if (!good) throw this.constructionError('high', 'expected high > low everywhere');
     }
     this.mirror = symmetricLoc(base);
+    this.cacheTape = activeTape();
+    this.variableParams =
+      holdsVariable(base) || this.low instanceof tf.Variable || this.high instanceof tf.Variable;
+    const terms = tf.tidy(() => {
+      const t = this.computeTerms();
+      return [t.logZ, t.logFLow, t.fLow, t.upper, ...(t.logSLow ? [t.logSLow] : [])];
+    });
+    terms.forEach((t) => this.own(t));
+    const [logZ0, logFLow, fLow, upper, logSLow] = terms as [
+      tf.Tensor,
+      tf.Tensor,
+      tf.Tensor,
+      tf.Tensor,
+      tf.Tensor | undefined,
+    ];
+    this.cached = { logZ: logZ0, logFLow, fLow, upper, logSLow };
     if (this.validateArgs) {
-      const logZ = tf.tidy(() => tf.min(this.logNormalizer()));
+      const logZ = tf.tidy(() => tf.min(this.cached.logZ));
       const positive = (valuesOf(logZ)[0] as number) > -Infinity;
       logZ.dispose();
       if (!positive) {
@@ -180,11 +217,6 @@ export class TruncatedDistribution extends Distribution {
     if (this.mirror === undefined) return this.base.logSurvival(x);
     return this.base.logCdf(tf.sub(tf.mul(2, this.mirror), x));
   }
-  /** Where the upper-tail (survival) forms are used: `F(low) > 1/2`, off the gradient tape. */
-  private upper(): tf.Tensor {
-    if (!this.hasLow) return tf.scalar(false, 'bool');
-    return gt(this.logF(this.low), Math.log(0.5));
-  }
   /** `log(F(x) - F(low))` (`log F(x)` without a lower bound). */
   private logFromLow(x: tf.Tensor, logFLow: tf.Tensor): tf.Tensor {
     const lx = this.logF(x);
@@ -195,14 +227,35 @@ export class TruncatedDistribution extends Distribution {
   private logToLowUpper(x: tf.Tensor, logSLow: tf.Tensor): tf.Tensor {
     return tf.add(logSLow, log1mexp(tf.minimum(tf.sub(this.logS(x), logSLow), 0)));
   }
-  /** `log Z = log(F(high) - F(low))`, in the survival form where the interval is in the upper tail. */
-  private logNormalizer(): tf.Tensor {
+  /**
+   * The bound terms: `log Z = log(F(high) - F(low))` (in the survival form where the interval is
+   * in the upper tail), `log F(low)`, `log S(low)`, `F(low)` and the upper-tail mask.
+   */
+  private computeTerms(): BoundTerms {
     const logFLow = this.hasLow ? this.logF(this.low) : tf.scalar(-Infinity);
+    const fLow = this.hasLow ? this.base.cdf(this.low) : tf.scalar(0);
+    // where the upper-tail (survival) forms are used: F(low) > 1/2, off the gradient tape
+    const upper = this.hasLow ? gt(logFLow, Math.log(0.5)) : tf.scalar(false, 'bool');
     const lower = this.hasHigh ? this.logFromLow(this.high, logFLow) : this.logS(this.low);
-    if (!this.hasLow) return lower;
+    if (!this.hasLow) return { logZ: lower, logFLow, fLow, upper, logSLow: undefined };
     const logSLow = this.logS(this.low);
     const upperForm = this.hasHigh ? this.logToLowUpper(this.high, logSLow) : logSLow;
-    return whereB(this.upper(), upperForm, lower);
+    return { logZ: whereB(upper, upperForm, lower), logFLow, fLow, upper, logSLow };
+  }
+  /**
+   * The bound terms: the ones computed at construction when this call records on the same
+   * gradient tape (or on none, with no `tf.Variable` among the parameters), else recomputed, so
+   * that gradients reach the base's parameters from any `tf.grad` and a variable's new value is
+   * read. Distributions are immutable, so the cache never needs invalidating otherwise.
+   */
+  private terms(): BoundTerms {
+    const tape = activeTape();
+    if (tape === this.cacheTape && (tape !== null || !this.variableParams)) return this.cached;
+    return this.computeTerms();
+  }
+  /** `log Z = log(F(high) - F(low))`. */
+  private logNormalizer(): tf.Tensor {
+    return this.terms().logZ;
   }
   /** `x` clamped into `[low, high]`. */
   private clamp(x: tf.Tensor): tf.Tensor {
@@ -212,19 +265,20 @@ export class TruncatedDistribution extends Distribution {
 
   /** The quantile `F_T^{-1}(u)` of the truncated distribution, `u` in `(0, 1)`. */
   private quantile(u: tf.Tensor): tf.Tensor {
-    const z = tf.exp(this.logNormalizer());
-    const fLow = this.hasLow ? this.base.cdf(this.low) : tf.scalar(0);
+    const terms = this.terms();
+    const z = tf.exp(terms.logZ);
+    const fLow = terms.fLow;
     // the branch not taken gets a harmless probability (its gradient is masked by the where)
     const p = tf.clipByValue(tf.add(fLow, tf.mul(u, z)), 1e-30, 1 - U_EPS / 2);
     const xLower = this.base.icdf(p);
     if (!this.hasLow) return this.clamp(xLower);
-    const sLow = tf.exp(this.logS(this.low));
+    const sLow = tf.exp(terms.logSLow as tf.Tensor);
     const s = tf.clipByValue(tf.sub(sLow, tf.mul(u, z)), 1e-30, 1 - U_EPS / 2);
     const xUpper =
       this.mirror === undefined
         ? this.newtonSurvival(this.clamp(this.base.icdf(tf.sub(1, s))), tf.log(s))
         : tf.sub(tf.mul(2, this.mirror), this.base.icdf(s));
-    return this.clamp(whereB(this.upper(), xUpper, xLower));
+    return this.clamp(whereB(terms.upper, xUpper, xLower));
   }
   /**
    * Newton steps on `log S(x) = logS` from `x` (for an asymmetric base in the upper tail, where
@@ -261,12 +315,11 @@ export class TruncatedDistribution extends Distribution {
   }
   protected override _cdf(x: tf.Tensor): tf.Tensor {
     const xc = this.clamp(x);
-    const logZ = this.logNormalizer();
-    const logFLow = this.hasLow ? this.logF(this.low) : tf.scalar(-Infinity);
+    const { logZ, logFLow, logSLow, upper: up } = this.terms();
     const lower = tf.exp(tf.sub(this.logFromLow(xc, logFLow), logZ));
     if (!this.hasLow) return tf.clipByValue(lower, 0, 1);
-    const upper = tf.exp(tf.sub(this.logToLowUpper(xc, this.logS(this.low)), logZ));
-    return tf.clipByValue(whereB(this.upper(), upper, lower), 0, 1);
+    const upper = tf.exp(tf.sub(this.logToLowUpper(xc, logSLow as tf.Tensor), logZ));
+    return tf.clipByValue(whereB(up, upper, lower), 0, 1);
   }
   protected override _icdf(p: tf.Tensor): tf.Tensor {
     return this.quantile(p);

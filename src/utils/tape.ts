@@ -44,3 +44,28 @@ export function withTapeCleanup<T>(f: () => T): T {
     throw e;
   }
 }
+
+/**
+ * The gradient tape being recorded, or `null` outside every `tf.grad`/`tf.grads`/
+ * `tf.variableGrads`: one object per outermost gradient computation (nested ones share it). A
+ * tensor computed under tape `t` carries gradients in a later computation only when that
+ * computation records on the same `t`; a cache of derived tensors keys its entries by it.
+ * @returns the engine's active tape (compare by identity only).
+ */
+export function activeTape(): object | null {
+  const state = (tf.engine() as unknown as { state: TapeState }).state;
+  return state.gradientDepth > 0 ? state.activeTape : null;
+}
+
+/**
+ * Whether `x` holds a `tf.Variable` among its fields, searched `depth` levels deep (a
+ * distribution's parameters, a wrapped base's): values derived from it may go stale after an
+ * `assign`, so they are not cached across calls.
+ * @param x any value (objects and arrays are searched, tensors are leaves).
+ * @param depth how many levels of fields to search (default 4).
+ */
+export function holdsVariable(x: unknown, depth = 4): boolean {
+  if (x instanceof tf.Variable) return true;
+  if (depth <= 0 || x === null || typeof x !== 'object' || x instanceof tf.Tensor) return false;
+  return Object.values(x as Record<string, unknown>).some((v) => holdsVariable(v, depth - 1));
+}

@@ -210,6 +210,9 @@ export function checkValues(
 export function broadcastTo(x: tf.Tensor, shape: readonly number[]): tf.Tensor {
   const target = [...shape];
   if (x.shape.length === target.length && x.shape.every((d, i) => d === target[i])) return x;
+  // no kernel into an empty output (tfjs's broadcastTo keeps a size-1 dim at 1 there, and wasm
+  // kernels broadcasting into an empty output write past it)
+  if (target.some((d) => d === 0)) return tf.zeros(target, x.dtype);
   if (x.dtype !== 'float32') return tf.broadcastTo(x, target);
   return tf.add(x, tf.zeros(target));
 }

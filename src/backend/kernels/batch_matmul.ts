@@ -50,10 +50,37 @@ function freshRight(backend: WasmBackend, b: tf.TensorInfo, temps: tf.TensorInfo
   return copy;
 }
 
+/**
+ * The output of `op(A) @ op(B)` when an operand is empty, else undefined: zeros of shape
+ * `broadcast(batchA, batchB) + [m, n]` (a sum over `k = 0` terms is 0). The stock wasm kernel
+ * traps on an empty batch (`remainder by zero`).
+ */
+function emptyProduct(
+  backend: WasmBackend,
+  args: Parameters<KernelFunc>[0],
+): tf.TensorInfo | undefined {
+  const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+  if (!a.shape.includes(0) && !b.shape.includes(0)) return undefined;
+  const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
+  const ra = a.shape.length;
+  const rb = b.shape.length;
+  const m = (transposeA ? a.shape[ra - 1] : a.shape[ra - 2]) as number;
+  const n = (transposeB ? b.shape[rb - 2] : b.shape[rb - 1]) as number;
+  const batch = tf.backend_util.assertAndGetBroadcastShape(
+    a.shape.slice(0, -2),
+    b.shape.slice(0, -2),
+  );
+  const out = backend.makeOutput([...batch, m, n], a.dtype);
+  backend.typedArrayFromHeap(out).fill(0);
+  return out;
+}
+
 /** Kernel function for `BatchMatMul` that never runs the stock transposed paths. */
 export function batchMatMulKernel(previous: KernelFunc | undefined): KernelFunc {
   return (args) => {
     const backend = args.backend as unknown as WasmBackend;
+    const empty = emptyProduct(backend, args);
+    if (empty !== undefined) return empty;
     const k = simdKernels();
     const viaSimd = k === undefined ? undefined : simdGemmKernel(backend, k, args);
     if (viaSimd !== undefined) return viaSimd;

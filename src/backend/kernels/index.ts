@@ -32,6 +32,7 @@ import { maxPoolKernel, reluKernel, sigmoidKernel, softplusKernel } from './simd
 import { identityKernel } from './identity.js';
 import { conv2dSimdKernel } from './conv2d_simd.js';
 import { padKernel } from './pad.js';
+import { EMPTY_REDUCE_IDENTITY, emptyReduceKernel } from './empty_reduce.js';
 import {
   depthwiseBackpropFilterKernel,
   depthwiseBackpropInputKernel,
@@ -68,6 +69,10 @@ const WASM_PACK: PackKernel[] = [
   { kernelName: 'DepthwiseConv2dNativeBackpropInput', make: depthwiseBackpropInputKernel },
   { kernelName: RANDOM_NORMAL_KERNEL, make: () => randomNormalWasm },
   { kernelName: ADAM_KERNEL, make: () => adamWasm },
+  ...Object.keys(EMPTY_REDUCE_IDENTITY).map((kernelName) => ({
+    kernelName,
+    make: emptyReduceKernel(kernelName),
+  })),
 ];
 
 /** Host-loop kernels of the pack, installed on both the wasm and the cpu backend. */
