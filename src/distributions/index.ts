@@ -103,3 +103,14 @@ export { SoftLaplace } from './soft_laplace.js';
 export { ZeroSumNormal } from './zero_sum_normal.js';
 export { Empirical } from './empirical.js';
 export { ProjectedNormal } from './projected_normal.js';
+export { MixtureGeneral } from './mixture_general.js';
+export { MaskedMixture } from './masked_mixture.js';
+export {
+  LeftCensoredDistribution,
+  RightCensoredDistribution,
+  IntervalCensoredDistribution,
+  type CensoringIndicator,
+} from './censored.js';
+export { BetaProportion } from './beta_proportion.js';
+export { Gompertz, scaledExpIntegralE1 } from './gompertz.js';
+export { Levy } from './levy.js';
