@@ -114,3 +114,4 @@ export {
 export { BetaProportion } from './beta_proportion.js';
 export { Gompertz, scaledExpIntegralE1 } from './gompertz.js';
 export { Levy } from './levy.js';
+export { SineBivariateVonMises, type SineCorrelation } from './sine_bivariate_von_mises.js';

@@ -323,21 +323,25 @@ describe('bad input is refused before any work, naming the argument', () => {
     [
       'components not in an array',
       () =>
-        tf.tidy(
-          () =>
-            new D.MixtureGeneral(new D.Categorical({ probs: [1] }), new D.Normal(0, 1) as never),
-        ),
+        tf.tidy(() => {
+          void new D.MixtureGeneral(new D.Categorical({ probs: [1] }), new D.Normal(0, 1) as never);
+        }),
       'componentDistributions',
     ],
     [
       'a numeric mask for MaskedMixture',
       () =>
-        tf.tidy(() => new D.MaskedMixture([1, 0] as never, new D.Normal(0, 1), new D.Normal(1, 1))),
+        tf.tidy(() => {
+          void new D.MaskedMixture([1, 0] as never, new D.Normal(0, 1), new D.Normal(1, 1));
+        }),
       'mask',
     ],
     [
       'a base without a CDF',
-      () => tf.tidy(() => new D.RightCensoredDistribution(new D.VonMises(0, 1) as never, true)),
+      () =>
+        tf.tidy(() => {
+          void new D.RightCensoredDistribution(new D.VonMises(0, 1) as never, true);
+        }),
       'base',
     ],
     ['BetaProportion with a NaN mean', () => new D.BetaProportion(NaN, 2), 'mean'],
