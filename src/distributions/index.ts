@@ -115,3 +115,4 @@ export { BetaProportion } from './beta_proportion.js';
 export { Gompertz, scaledExpIntegralE1 } from './gompertz.js';
 export { Levy } from './levy.js';
 export { SineBivariateVonMises, type SineCorrelation } from './sine_bivariate_von_mises.js';
+export { CAR } from './car.js';
