@@ -391,3 +391,185 @@ CASES.push({
     ],
   ],
 });
+
+// ---- float64 linear algebra for the CAR references --------------------------------------------
+/** Cholesky factor `L` (lower) of a symmetric positive-definite matrix, float64. */
+export function cholesky64(a: number[][]): number[][] {
+  const n = a.length;
+  const l = a.map(() => new Array<number>(n).fill(0));
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j <= i; j++) {
+      let s = a[i]![j]!;
+      for (let k = 0; k < j; k++) s -= l[i]![k]! * l[j]![k]!;
+      l[i]![j] = i === j ? Math.sqrt(s) : s / l[j]![j]!;
+    }
+  }
+  return l;
+}
+/** `log N(x; mu, Q^{-1})` from the precision `Q`, float64. */
+export function mvnPrecisionLogpdf(x: number[], mu: number[], q: number[][]): number {
+  const l = cholesky64(q);
+  const r = x.map((v, i) => v - mu[i]!);
+  const quad = r.reduce((a, ri, i) => a + ri * r.reduce((b, rj, j) => b + q[i]![j]! * rj, 0), 0);
+  const logDet = 2 * l.reduce((a, row, i) => a + Math.log(row[i]!), 0);
+  return -0.5 * x.length * Math.log(2 * Math.PI) + 0.5 * logDet - 0.5 * quad;
+}
+/** Inverse of a symmetric positive-definite matrix, float64 (Gauss–Jordan). */
+export function inverse64(a: number[][]): number[][] {
+  const n = a.length;
+  const m = a.map((row, i) => [...row, ...row.map((_, j) => (i === j ? 1 : 0))]);
+  for (let c = 0; c < n; c++) {
+    const p = m[c]![c]!;
+    for (let j = 0; j < 2 * n; j++) m[c]![j]! /= p;
+    for (let r = 0; r < n; r++) {
+      if (r === c) continue;
+      const f = m[r]![c]!;
+      for (let j = 0; j < 2 * n; j++) m[r]![j]! -= f * m[c]![j]!;
+    }
+  }
+  return m.map((row) => row.slice(n));
+}
+
+/** `tau (D - alpha W)`. */
+export const carPrecision = (w: number[][], alpha: number, tau: number): number[][] =>
+  w.map((row, i) =>
+    row.map((v, j) => tau * ((i === j ? row.reduce((a, b) => a + b, 0) : 0) - alpha * v)),
+  );
+
+// ---- CAR over a 4-node graph: batch [2] (two correlations), event [4] ---------------------------
+const CAR_W = [
+  [0, 1, 0, 1],
+  [1, 0, 2, 0],
+  [0, 2, 0, 1],
+  [1, 0, 1, 0],
+];
+const CAR_ALPHA = [0.9, -0.5];
+const CAR_TAU = 2;
+const CAR_MU = [0.5, -1, 0, 2];
+const CAR_X = [
+  [
+    [0.1, -0.2, 0.4, 1.5],
+    [1, -1.3, -0.5, 2.2],
+  ],
+  [
+    [0, 0, 0, 0],
+    [0.6, -0.9, 0.1, 1.9],
+  ],
+];
+const carCov = CAR_ALPHA.map((a) => inverse64(carPrecision(CAR_W, a, CAR_TAU)));
+CASES.push({
+  name: 'CAR',
+  make: () => new d.CAR(CAR_MU, CAR_ALPHA, CAR_TAU, CAR_W),
+  points: CAR_X,
+  logProb: CAR_X.map((row) =>
+    row.map((x, b) => mvnPrecisionLogpdf(x, CAR_MU, carPrecision(CAR_W, CAR_ALPHA[b]!, CAR_TAU))),
+  ),
+  mean: [...CAR_MU, ...CAR_MU],
+  variance: carCov.flatMap((c) => c.map((row, i) => row[i]!)),
+  undefinedMethods: ['cdf', 'mode', 'entropy'],
+  fd: {
+    theta: [0.3, 0.6, 1.7],
+    build: ([m, a, t]) => new d.CAR(m!, a!, t!, CAR_W),
+  },
+  rtol: 2e-5,
+  atol: 2e-5,
+  bad: [
+    [() => new d.CAR(0, 1, 1, CAR_W), /correlation/],
+    [() => new d.CAR(0, 0.5, 0, CAR_W), /conditionalPrecision/],
+    [() => new d.CAR([0, 0, 0], 0.5, 1, CAR_W), /loc/],
+    [
+      () =>
+        new d.CAR(0, 0.5, 1, [
+          [0, 1],
+          [2, 0],
+        ]),
+      /adjMatrix/,
+    ],
+    [
+      () =>
+        new d.CAR(0, 0.5, 1, [
+          [0, 1, 0],
+          [1, 0, 0],
+          [0, 0, 0],
+        ]),
+      /adjMatrix/,
+    ],
+    [
+      () =>
+        new d.CAR(0, 0.5, 1, [
+          [1, 1],
+          [1, 0],
+        ]),
+      /adjMatrix/,
+    ],
+    [() => new d.CAR([[0], [1]], [0.1, 0.2, 0.3], 1, CAR_W), /loc\/correlation/],
+  ],
+});
+
+// ---- SineBivariateVonMises: batch [2]; log C by float64 quadrature over the torus ----------------
+const SBVM = [
+  [0.3, -1, 2, 3, 1.5],
+  [-2, 0.5, 4, 1.2, -3],
+];
+/** `log C` by the trapezoid rule over the torus (spectrally accurate for a periodic integrand). */
+export function sineLogNormalizer64(k1: number, k2: number, lam: number, n = 256): number {
+  const h = (2 * Math.PI) / n;
+  let s = 0;
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      const a = i * h;
+      const b = j * h;
+      s += Math.exp(
+        k1 * Math.cos(a) + k2 * Math.cos(b) + lam * Math.sin(a) * Math.sin(b) - k1 - k2,
+      );
+    }
+  }
+  return Math.log(s * h * h) + k1 + k2;
+}
+const SBVM_X = [
+  [
+    [0.5, -0.7],
+    [-2.5, 3],
+  ],
+  [
+    [3, 3],
+    [-1.9, 0.4],
+  ],
+];
+CASES.push({
+  name: 'SineBivariateVonMises',
+  make: () =>
+    new d.SineBivariateVonMises(
+      SBVM.map((p) => p[0]!),
+      SBVM.map((p) => p[1]!),
+      SBVM.map((p) => p[2]!),
+      SBVM.map((p) => p[3]!),
+      { correlation: SBVM.map((p) => p[4]!) },
+    ),
+  points: SBVM_X,
+  logProb: SBVM_X.map((row) =>
+    row.map(([phi, psi], b) => {
+      const [mu, nu, k1, k2, lam] = SBVM[b] as [number, number, number, number, number];
+      return (
+        k1 * Math.cos(phi! - mu) +
+        k2 * Math.cos(psi! - nu) +
+        lam * Math.sin(phi! - mu) * Math.sin(psi! - nu) -
+        sineLogNormalizer64(k1, k2, lam)
+      );
+    }),
+  ),
+  mean: SBVM.flatMap((p) => [p[0]!, p[1]!]),
+  undefinedMethods: ['variance', 'cdf', 'mode', 'entropy'],
+  rtol: 2e-5,
+  atol: 2e-5,
+  bad: [
+    [() => new d.SineBivariateVonMises(0, 0, 0, 1, { correlation: 0 }), /phiConcentration/],
+    [() => new d.SineBivariateVonMises(0, 0, 1, -1, { correlation: 0 }), /psiConcentration/],
+    [
+      () => new d.SineBivariateVonMises(0, 0, 1, 1, { weightedCorrelation: 1.5 }),
+      /weightedCorrelation/,
+    ],
+    [() => new d.SineBivariateVonMises(0, 0, 1, 1, {} as never), /corr/],
+    [() => new d.SineBivariateVonMises(NaN, 0, 1, 1, { correlation: 0 }), /phiLoc/],
+  ],
+});
