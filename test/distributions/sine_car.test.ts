@@ -1,0 +1,220 @@
+/**
+ * SineBivariateVonMises and CAR beyond the conformance table: special cases (independence,
+ * the weighted correlation), the normaliser in the bimodal and concentrated regimes, gradients
+ * against finite differences of float64 formulas, draws against quadrature / covariance
+ * references within Monte Carlo standard errors, shapes and memory.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { distributions as D } from '../../src/index.js';
+import { clearSeed } from '../../src/utils/seed.js';
+import { expectNoLeak, finiteDiff } from '../helpers.js';
+import {
+  carPrecision,
+  inverse64,
+  mvnPrecisionLogpdf,
+  sineLogNormalizer64,
+} from './cases_mixtures_censored.js';
+
+afterEach(() => clearSeed());
+
+/** `tf.grads` of `sum(f(...ps))` at `theta`, as numbers, checking no tensor is left behind. */
+function grads(theta: number[], f: (ps: tf.Tensor[]) => tf.Tensor): number[] {
+  const before = tf.memory().numTensors;
+  const ps = theta.map((t) => tf.scalar(t));
+  const gs = tf.grads((...xs: tf.Tensor[]) => tf.sum(f(xs)))(ps);
+  const out = gs.map((g) => g.dataSync()[0] as number);
+  tf.dispose([...gs, ...ps]);
+  expect(tf.memory().numTensors).toBe(before);
+  return out;
+}
+
+const sineLogpdf64 = ([phi, psi]: number[], [mu, nu, k1, k2, lam]: number[]): number =>
+  k1! * Math.cos(phi! - mu!) +
+  k2! * Math.cos(psi! - nu!) +
+  lam! * Math.sin(phi! - mu!) * Math.sin(psi! - nu!) -
+  sineLogNormalizer64(k1!, k2!, lam!);
+
+describe('SineBivariateVonMises', () => {
+  it('lambda = 0 is the product of two von Mises; weightedCorrelation is lambda / sqrt(k1 k2)', () => {
+    const s = new D.SineBivariateVonMises(0.3, -1, 2, 5, { correlation: 0 });
+    const v1 = new D.VonMises(0.3, 2);
+    const v2 = new D.VonMises(-1, 5);
+    const x = [
+      [0.5, -0.7],
+      [3, 2],
+    ];
+    const ref = tf.tidy(() =>
+      Array.from(tf.add(v1.logProb([0.5, 3]), v2.logProb([-0.7, 2])).dataSync()),
+    );
+    expect(expectNoLeak(() => s.logProb(x))).toBeAllclose(ref, { rtol: 1e-5 });
+    const a = new D.SineBivariateVonMises(0.3, -1, 2, 5, { correlation: 1.5 });
+    const b = new D.SineBivariateVonMises(0.3, -1, 2, 5, {
+      weightedCorrelation: 1.5 / Math.sqrt(10),
+    });
+    expect(expectNoLeak(() => b.logProb(x))).toBeAllclose(
+      expectNoLeak(() => a.logProb(x)),
+      {
+        rtol: 1e-5,
+      },
+    );
+    [s, v1, v2, a, b].forEach((t) => t.dispose());
+  });
+
+  it('log C matches float64 quadrature: bimodal (lambda^2 > k1 k2), concentrated, near-degenerate', () => {
+    for (const [k1, k2, lam] of [
+      [2, 1, 4],
+      [40, 25, 10],
+      [0.05, 0.1, 0.02],
+      [8, 8, -7.9],
+    ] as const) {
+      const s = new D.SineBivariateVonMises(0, 0, k1, k2, { correlation: lam });
+      const ref = sineLogNormalizer64(k1, k2, lam, 400);
+      expect(expectNoLeak(() => s.logNormalizer())).toBeAllclose([ref], {
+        rtol: 2e-6,
+        atol: 1e-4,
+      });
+      s.dispose();
+    }
+  });
+
+  it('gradient of logProb in (k1, k2, lambda, phi, psi) matches finite differences', () => {
+    const th = [1.7, 2.4, 0.9, 0.4, -0.6];
+    const f64 = ([k1, k2, lam, phi, psi]: number[]): number =>
+      sineLogpdf64([phi!, psi!], [0.2, -0.3, k1!, k2!, lam!]);
+    const g = grads(th, ([k1, k2, lam, phi, psi]) =>
+      new D.SineBivariateVonMises(0.2, -0.3, k1!, k2!, { correlation: lam! }).logProb(
+        tf.stack([phi!, psi!]),
+      ),
+    );
+    expect(g).toBeAllclose(finiteDiff(f64, th, 1e-4), { rtol: 2e-3, atol: 2e-4 });
+  });
+
+  it('draws: circular moments match quadrature within 5 standard errors (unimodal and bimodal)', () => {
+    const n = 20000;
+    for (const [mu, nu, k1, k2, lam] of [
+      [0.4, -1, 2, 3, 1.5],
+      [-2, 2.5, 1, 0.5, 3], // bimodal
+      [0, 0, 30, 20, 5],
+    ] as const) {
+      const s = new D.SineBivariateVonMises(mu, nu, k1, k2, { correlation: lam });
+      const x = s.sample([n], 17);
+      expect(x.shape).toEqual([n, 2]);
+      const xs = x.arraySync() as number[][];
+      x.dispose();
+      expect(
+        xs.every(([a, b]) => a! >= -Math.PI && a! < Math.PI && b! >= -Math.PI && b! < Math.PI),
+      ).toBe(true);
+      const stats = (a: number, b: number): number[] => [
+        Math.cos(a),
+        Math.cos(b),
+        Math.sin(a) * Math.sin(b),
+        Math.cos(a) * Math.cos(b),
+      ];
+      // quadrature of the same statistics (centred angles) under the float64 density
+      const g = 256;
+      const h = (2 * Math.PI) / g;
+      const logC = sineLogNormalizer64(k1, k2, lam, g);
+      const ref = [0, 0, 0, 0];
+      for (let i = 0; i < g; i++) {
+        for (let j = 0; j < g; j++) {
+          const a = i * h;
+          const b = j * h;
+          const w =
+            Math.exp(k1 * Math.cos(a) + k2 * Math.cos(b) + lam * Math.sin(a) * Math.sin(b) - logC) *
+            h *
+            h;
+          stats(a, b).forEach((v, k) => (ref[k] = ref[k]! + w * v));
+        }
+      }
+      const per = xs.map(([a, b]) => stats(a! - mu, b! - nu));
+      ref.forEach((r, k) => {
+        const vals = per.map((p) => p[k]!);
+        const m = vals.reduce((p, q) => p + q, 0) / n;
+        const sd = Math.sqrt(vals.reduce((p, q) => p + (q - m) ** 2, 0) / (n - 1));
+        expect(Math.abs(m - r)).toBeLessThan((5 * sd) / Math.sqrt(n) + 1e-6);
+      });
+      s.dispose();
+    }
+  });
+
+  it('batch broadcasting, expand, sample([0]) and mean; no tensors left behind', () => {
+    const s = new D.SineBivariateVonMises([0, 1, 2], 0.5, tf.tensor2d([[1], [2]]), 3, {
+      weightedCorrelation: 0.3,
+    });
+    expect(s.batchShape).toEqual([2, 3]);
+    expect(s.eventShape).toEqual([2]);
+    expect(expectNoLeak(() => s.sample([4])).length).toBe(48);
+    expect(expectNoLeak(() => s.sample([0]))).toEqual([]);
+    expect(expectNoLeak(() => s.logProb([0.1, 0.2])).length).toBe(6);
+    expect(expectNoLeak(() => s.mean())).toEqual([0, 0.5, 1, 0.5, 2, 0.5, 0, 0.5, 1, 0.5, 2, 0.5]);
+    const e = s.expand([5, 2, 3]);
+    expect(expectNoLeak(() => e.sample([2])).length).toBe(120);
+    s.dispose();
+  });
+});
+
+describe('CAR', () => {
+  const W = [
+    [0, 1, 1, 0, 0],
+    [1, 0, 1, 0, 0],
+    [1, 1, 0, 1, 0],
+    [0, 0, 1, 0, 2],
+    [0, 0, 0, 2, 0],
+  ];
+  const mu = [0.2, -0.5, 1, 0, 0.7];
+
+  it('gradient of logProb in (alpha, tau) and the value matches finite differences', () => {
+    const x = [0.1, -0.2, 0.4, 1.5, -0.3];
+    const th = [0.6, 1.8, ...x];
+    const f64 = ([a, t, ...xs]: number[]): number =>
+      mvnPrecisionLogpdf(xs, mu, carPrecision(W, a!, t!));
+    const g = grads(th, ([a, t, ...xs]) => new D.CAR(mu, a!, t!, W).logProb(tf.stack(xs)));
+    expect(g).toBeAllclose(finiteDiff(f64, th, 1e-5), { rtol: 2e-3, atol: 2e-4 });
+  });
+
+  it('draws: the sample covariance (off-diagonals too) matches Q^-1 within 5 standard errors', () => {
+    const n = 20000;
+    const alpha = 0.85;
+    const tau = 1.5;
+    const car = new D.CAR(mu, alpha, tau, W);
+    const x = car.sample([n], 21);
+    const xs = x.arraySync() as number[][];
+    x.dispose();
+    const cov = inverse64(carPrecision(W, alpha, tau));
+    for (const [i, j] of [
+      [0, 0],
+      [0, 1],
+      [2, 3],
+      [3, 4],
+      [0, 4],
+    ] as const) {
+      const prods = xs.map((r) => (r[i]! - mu[i]!) * (r[j]! - mu[j]!));
+      const m = prods.reduce((p, q) => p + q, 0) / n;
+      const sd = Math.sqrt(prods.reduce((p, q) => p + (q - m) ** 2, 0) / (n - 1));
+      expect(Math.abs(m - cov[i]![j]!)).toBeLessThan((5 * sd) / Math.sqrt(n));
+    }
+    expect(expectNoLeak(() => car.variance())).toBeAllclose(
+      cov.map((r, i) => r[i]!),
+      { rtol: 1e-4 },
+    );
+    car.dispose();
+  });
+
+  it('batch shapes broadcast (loc [3, 1, n], correlation [2]); expand; empty sample; memory', () => {
+    const before = tf.memory().numTensors;
+    const loc = tf.zeros([3, 1, 5]);
+    const car = new D.CAR(loc, [0.2, -0.4], 2, W);
+    expect(car.batchShape).toEqual([3, 2]);
+    expect(car.eventShape).toEqual([5]);
+    expect(expectNoLeak(() => car.rsample([4])).length).toBe(4 * 3 * 2 * 5);
+    expect(expectNoLeak(() => car.logProb([0, 0, 0, 0, 0])).length).toBe(6);
+    expect(expectNoLeak(() => car.variance()).length).toBe(30);
+    expect(expectNoLeak(() => car.sample([0]))).toEqual([]);
+    const e = car.expand([4, 3, 2]);
+    expect(expectNoLeak(() => e.sample([1])).length).toBe(120);
+    car.dispose();
+    loc.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
