@@ -30,7 +30,7 @@
  * of the left/right forms are the base's, since those are the moments of the draws.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ArgumentError } from '../utils/errors.js';
+import { ArgumentError, NotDefinedError } from '../utils/errors.js';
 import { log1mexp } from '../utils/expm1.js';
 import {
   checkValues,
@@ -164,7 +164,14 @@ abstract class CensoredBase extends Distribution {
     const hooks = this.base as unknown as DistributionHooks;
     const proto = Distribution.prototype as unknown as DistributionHooks;
     if (hooks._icdf === proto._icdf) return x;
-    const med = stopGradient(this.base.icdf(0.5));
+    let med: tf.Tensor;
+    try {
+      med = stopGradient(this.base.icdf(0.5));
+    } catch (e) {
+      // a wrapper (expand, mask) forwards icdf to a base that has none
+      if (e instanceof NotDefinedError) return x;
+      throw e;
+    }
     return whereB(use, x, med);
   }
 }
@@ -291,11 +298,14 @@ const POINT_ATOL = 1e-8;
  * `Surv(l, u, type = 'interval2')`): each value is a pair `(l, u)` (event shape `[2]`), read with
  * the indicators `leftCensored` and `rightCensored`:
  *
- * - left-censored only: `Y <= u`, `log F(u)` (`l` is ignored: `NaN` or `-Infinity` is fine);
- * - right-censored only: `Y > l`, `log S(l)` (`u` is ignored: `NaN` or `Infinity`);
+ * - left-censored only: `Y <= u`, `log F(u)` (`l` is ignored: write `-Infinity`);
+ * - right-censored only: `Y > l`, `log S(l)` (`u` is ignored: write `Infinity`);
  * - neither: `l < Y <= u`, `log(F(u) - F(l))`, or the density `log f(l)` when `l ~ u` (an exact
  *   observation, `|l - u| <= 1e-8 + 1e-5 |u|`);
  * - both: `Y` outside `(l, u]`, `log(1 - F(u) + F(l))`.
+ *
+ * `logProb` also reads a `NaN` bound as missing (NumPyro's older convention), but a PPL site
+ * refuses `NaN` in an observed value: write the missing bounds as `-Infinity` / `Infinity`.
  *
  * @example
  * ```ts
@@ -329,7 +339,7 @@ export class IntervalCensoredDistribution extends CensoredBase {
   get eventShape(): number[] {
     return [2];
   }
-  /** The reals over the pair (a missing bound is `+-Infinity` or `NaN`). */
+  /** The reals over the pair (a missing bound is `-Infinity` / `Infinity`). */
   override get support(): Constraint {
     return independent(real, 1);
   }

@@ -23,7 +23,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
 import { deriveSeeds } from '../utils/seed.js';
-import { broadcastShapes, stopGradient } from '../utils/tensor.js';
+import { broadcastShapes, stopGradient, type TensorInput } from '../utils/tensor.js';
 import { independent, real, type Constraint } from '../constraints/constraints.js';
 import { Categorical } from './categorical.js';
 import { Distribution, type DistributionOptions } from './distribution.js';
@@ -175,14 +175,26 @@ export class MixtureGeneral extends Distribution {
     const picked = tf.where(tf.broadcastTo(mask, x.shape), x, tf.zerosLike(x));
     return tf.sum(picked, shape.length + this.batch.length);
   }
-  protected _logProb(x: tf.Tensor): tf.Tensor {
+  /**
+   * The weighted component log-densities `log w_k + log p_k(x)` (NumPyro's
+   * `component_log_probs`), shape `[...broadcast(value batch, B), K]`; their log-sum-exp over the
+   * last axis is `logProb(x)`, and their softmax the posterior responsibilities of the components.
+   * @param value a value of shape `[..., ...E]` broadcasting with the batch shape.
+   */
+  componentLogProbs(value: TensorInput): tf.Tensor {
+    return tf.tidy(() => this.weightedComponents(this.checkValue(value)));
+  }
+  private weightedComponents(x: tf.Tensor): tf.Tensor {
     const lps = this.componentDistributions.map((c) => c.logProb(x));
     const shape = broadcastShapes(Object.fromEntries(lps.map((t, i) => [String(i), t.shape])));
     const lpk = tf.stack(
       lps.map((t) => tf.broadcastTo(t, shape)),
       -1,
     ); // [..., B, K]
-    return safeLogSumExp(tf.add(lpk, this.mixingDistribution.logits));
+    return tf.add(lpk, this.mixingDistribution.logits);
+  }
+  protected _logProb(x: tf.Tensor): tf.Tensor {
+    return safeLogSumExp(this.weightedComponents(x));
   }
   /** `F(x) = sum_k w_k F_k(x)` (scalar events; throws where a component has no CDF). */
   protected override _cdf(x: tf.Tensor): tf.Tensor {

@@ -11,6 +11,7 @@ import normalRef from '@stdlib/stats-base-dists-normal';
 import tRef from '@stdlib/stats-base-dists-t';
 import lognormalRef from '@stdlib/stats-base-dists-lognormal';
 import weibullRef from '@stdlib/stats-base-dists-weibull';
+import poissonRef from '@stdlib/stats-base-dists-poisson';
 import erf from '@stdlib/math-base-special-erf';
 import { ArgumentError, distributions as D, ppl } from '../../src/index.js';
 import { clearSeed } from '../../src/utils/seed.js';
@@ -369,6 +370,71 @@ describe('bad input is refused before any work, naming the argument', () => {
     ds.forEach((x) => x.dispose());
     expect(tf.memory().numTensors).toBe(before);
     base.dispose();
+  });
+});
+
+describe('discrete bases, wrapped bases and ppl sites', () => {
+  it('a right/left-censored Poisson scores P(Y > y) / P(Y <= y) (against @stdlib)', () => {
+    const cdf = fn(poissonRef, 'cdf');
+    const pmf = fn(poissonRef, 'logpmf');
+    const rc = new D.RightCensoredDistribution(new D.Poisson(3), [true, false]);
+    expect(expectNoLeak(() => rc.logProb([2, 2]))).toBeAllclose(
+      [Math.log1p(-cdf(2, 3)), pmf(2, 3)],
+      { rtol: 1e-5 },
+    );
+    // an expanded base forwards icdf to a Poisson, which has none: the safe input falls back
+    const base = new D.Poisson(3);
+    const lc = new D.LeftCensoredDistribution(base.expand([2]), [true, false]);
+    expect(expectNoLeak(() => lc.logProb([2, 4]))).toBeAllclose([Math.log(cdf(2, 3)), pmf(4, 3)], {
+      rtol: 1e-5,
+    });
+    [rc, lc, base].forEach((x) => x.dispose());
+  });
+
+  it('an interval-censored site with open bounds (+-Infinity) scores log F(u) and log S(l)', () => {
+    const model = (): void => {
+      const r = ppl.sample('r', new D.Gamma(2, 1));
+      ppl.sample(
+        'y',
+        new D.IntervalCensoredDistribution(
+          new D.Exponential(r),
+          [true, false, false],
+          [false, true, false],
+        ),
+        {
+          obs: tf.tensor2d([
+            [-Infinity, 2],
+            [1, Infinity],
+            [0.5, 1.5],
+          ]),
+        },
+      );
+    };
+    const tr = ppl.trace(ppl.condition(model, { r: tf.scalar(0.7) })).getTrace();
+    const y = tr.nodes.get('y');
+    const lp = y?.fn.logProb(y.value as tf.Tensor);
+    const ref = [Math.log(-Math.expm1(-1.4)), -0.7, Math.log(Math.exp(-0.35) - Math.exp(-1.05))];
+    expect(Array.from(lp?.dataSync() ?? [])).toBeAllclose(ref, { rtol: 1e-5 });
+    lp?.dispose();
+  });
+
+  it('MixtureGeneral.componentLogProbs: log w_k + log p_k(x), its logsumexp is logProb', () => {
+    const mix = new D.Categorical({ probs: [0.3, 0.7] });
+    const a = new D.Normal(-1, 0.5);
+    const b = new D.StudentT(3, 2, 1);
+    const m = new D.MixtureGeneral(mix, [a, b]);
+    const c = expectNoLeak(() => m.componentLogProbs([0.5, 2]));
+    const ref = [0.5, 2].flatMap((x) => [
+      Math.log(0.3) + fn(normalRef, 'logpdf')(x, -1, 0.5),
+      Math.log(0.7) + fn(tRef, 'logpdf')(x - 2, 3),
+    ]);
+    expect(c).toBeAllclose(ref, { rtol: 1e-5 });
+    const lp = expectNoLeak(() => m.logProb([0.5, 2]));
+    expect(lp).toBeAllclose(
+      [0, 1].map((i) => Math.log(Math.exp(ref[2 * i]!) + Math.exp(ref[2 * i + 1]!))),
+      { rtol: 1e-5 },
+    );
+    [mix, a, b].forEach((x) => x.dispose());
   });
 });
 
