@@ -410,9 +410,11 @@ describe('discrete bases, wrapped bases and ppl sites', () => {
         },
       );
     };
-    const tr = ppl.trace(ppl.condition(model, { r: tf.scalar(0.7) })).getTrace();
+    const r = tf.scalar(0.7);
+    const tr = ppl.trace(ppl.condition(model, { r })).getTrace();
     const y = tr.nodes.get('y');
-    const lp = y?.fn.logProb(y.value as tf.Tensor);
+    const lp = y?.fn?.logProb(y.value as tf.Tensor);
+    r.dispose();
     const ref = [Math.log(-Math.expm1(-1.4)), -0.7, Math.log(Math.exp(-0.35) - Math.exp(-1.05))];
     expect(Array.from(lp?.dataSync() ?? [])).toBeAllclose(ref, { rtol: 1e-5 });
     lp?.dispose();
