@@ -116,3 +116,4 @@ export { Gompertz, scaledExpIntegralE1 } from './gompertz.js';
 export { Levy } from './levy.js';
 export { SineBivariateVonMises, type SineCorrelation } from './sine_bivariate_von_mises.js';
 export { CAR } from './car.js';
+export { GaussianScaleMixture } from './gaussian_scale_mixture.js';

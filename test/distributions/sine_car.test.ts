@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { distributions as D } from '../../src/index.js';
+import { ArgumentError, distributions as D } from '../../src/index.js';
 import { clearSeed } from '../../src/utils/seed.js';
 import { expectNoLeak, finiteDiff } from '../helpers.js';
 import {
@@ -216,5 +216,112 @@ describe('CAR', () => {
     car.dispose();
     loc.dispose();
     expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('GaussianScaleMixture', () => {
+  const s = [1.5, 0.7];
+  const l = [0.3, -0.4, 0.1];
+  const sg = [0.5, 1.2, 2.5];
+  const pi = ((): number[] => {
+    const e = l.map(Math.exp);
+    const z = e.reduce((a, b) => a + b, 0);
+    return e.map((v) => v / z);
+  })();
+  const m2 = pi.reduce((a, p, k) => a + p * sg[k]! ** 2, 0);
+
+  it('logProb against the float64 mixture of diagonal normals; the 1-D density integrates to 1', () => {
+    const g = new D.GaussianScaleMixture(s, l, sg);
+    const pts = [
+      [0.3, -1],
+      [4, 2.5],
+    ];
+    const ref = pts.map(([x, y]) =>
+      Math.log(
+        pi.reduce((a, p, k) => {
+          const v0 = (s[0]! * sg[k]!) ** 2;
+          const v1 = (s[1]! * sg[k]!) ** 2;
+          const q = x! ** 2 / v0 + y! ** 2 / v1;
+          return a + (p * Math.exp(-q / 2)) / (2 * Math.PI * Math.sqrt(v0 * v1));
+        }, 0),
+      ),
+    );
+    expect(expectNoLeak(() => g.logProb(pts))).toBeAllclose(ref, { rtol: 1e-5 });
+    expect(expectNoLeak(() => g.mean())).toEqual([0, 0]);
+    expect(expectNoLeak(() => g.variance())).toBeAllclose(
+      s.map((v) => v * v * m2),
+      { rtol: 1e-5 },
+    );
+    g.dispose();
+    const one = new D.GaussianScaleMixture([0.8], [0, 1], [0.3, 2]);
+    const n = 8000;
+    const h = 40 / n;
+    const xs = Array.from({ length: n + 1 }, (_, i) => [-20 + i * h]);
+    const p = expectNoLeak(() => one.prob(xs));
+    const integral =
+      (p.reduce((a, v, i) => a + v * (i === 0 || i === n ? 1 : i % 2 ? 4 : 2), 0) * h) / 3;
+    expect(integral).toBeAllclose(1, { atol: 1e-4 });
+    one.dispose();
+  });
+
+  it('draws: coordinate variances within 5 standard errors; sample([0]); memory', () => {
+    const g = new D.GaussianScaleMixture(s, l, sg);
+    const n = 40000;
+    const x = g.sample([n], 9);
+    const xs = x.arraySync() as number[][];
+    x.dispose();
+    [0, 1].forEach((i) => {
+      const sq = xs.map((r) => r[i]! ** 2);
+      const m = sq.reduce((a, b) => a + b, 0) / n;
+      const sd = Math.sqrt(sq.reduce((a, b) => a + (b - m) ** 2, 0) / (n - 1));
+      expect(Math.abs(m - s[i]! ** 2 * m2)).toBeLessThan((5 * sd) / Math.sqrt(n));
+    });
+    expect(expectNoLeak(() => g.sample([0]))).toEqual([]);
+    expect(expectNoLeak(() => g.rsample([3, 2])).length).toBe(12);
+    g.dispose();
+  });
+
+  it('pathwise gradients of E[x_1^2] are unbiased in all three parameters (10 seeds, 5 SE)', () => {
+    const n = 4000;
+    const runs = Array.from({ length: 10 }, (_, seed) => {
+      const ps = [tf.tensor1d(s), tf.tensor1d(l), tf.tensor1d(sg)];
+      const gs = tf.grads((c: tf.Tensor, lg: tf.Tensor, sc: tf.Tensor) => {
+        const x = new D.GaussianScaleMixture(c, lg, sc).rsample([n], 100 + seed);
+        return tf.div(tf.sum(tf.square(tf.slice(x, [0, 0], [n, 1]))), n);
+      })(ps);
+      const out = gs.flatMap((t) => Array.from(t.dataSync()));
+      tf.dispose([...gs, ...ps]);
+      return out;
+    });
+    const ref = [
+      2 * s[0]! * m2,
+      0,
+      ...pi.map((p, j) => s[0]! ** 2 * p * (sg[j]! ** 2 - m2)),
+      ...pi.map((p, k) => s[0]! ** 2 * p * 2 * sg[k]!),
+    ];
+    ref.forEach((r, i) => {
+      const v = runs.map((row) => row[i]!);
+      const m = v.reduce((a, b) => a + b, 0) / v.length;
+      const sd = Math.sqrt(v.reduce((a, b) => a + (b - m) ** 2, 0) / (v.length - 1));
+      expect(Math.abs(m - r)).toBeLessThan((5 * sd) / Math.sqrt(v.length) + 1e-6);
+    });
+  });
+
+  it('bad parameters are refused naming them, leaking nothing', () => {
+    for (const [run, arg] of [
+      [() => new D.GaussianScaleMixture([1, -1], [0], [1]), 'coordScale'],
+      [() => new D.GaussianScaleMixture([1], [0, 1], [1]), 'componentScale'],
+      [() => new D.GaussianScaleMixture([[1]], [0], [1]), 'coordScale'],
+      [() => new D.GaussianScaleMixture([1], [NaN], [1]), 'componentLogits'],
+    ] as const) {
+      const before = tf.memory().numTensors;
+      expect(run).toThrow(ArgumentError);
+      try {
+        run();
+      } catch (e) {
+        expect((e as ArgumentError).argument).toBe(arg);
+      }
+      expect(tf.memory().numTensors).toBe(before);
+    }
   });
 });
