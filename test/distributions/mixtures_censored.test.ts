@@ -440,6 +440,26 @@ describe('discrete bases, wrapped bases and ppl sites', () => {
   });
 });
 
+describe('KL registry', () => {
+  it('BetaProportion dispatches to the Beta KL: KL(BP(0.3, 10) || Beta(2, 2)) = KL(Beta(3, 7) || Beta(2, 2))', () => {
+    const p = new D.BetaProportion(0.3, 10);
+    const q = new D.Beta(2, 2);
+    // float64: log B(2,2) - log B(3,7) + (3-2) psi(3) + (7-2) psi(7) + (2-3+2-7) psi(10)
+    const psi = (n: number): number =>
+      -0.5772156649015329 +
+      Array.from({ length: n - 1 }, (_, i) => 1 / (i + 1)).reduce((a, b) => a + b, 0);
+    const lbeta = (a: number, b: number): number => {
+      const lf = (n: number): number =>
+        Array.from({ length: n - 1 }, (_, i) => Math.log(i + 1)).reduce((x, y) => x + y, 0);
+      return lf(a) + lf(b) - lf(a + b);
+    };
+    const ref = lbeta(2, 2) - lbeta(3, 7) + psi(3) + 5 * psi(7) - 6 * psi(10);
+    expect(expectNoLeak(() => D.klDivergence(p, q))).toBeAllclose([ref], { rtol: 1e-5 });
+    p.dispose();
+    q.dispose();
+  });
+});
+
 describe('usage in models: NUTS against exact posteriors', () => {
   it('MixtureGeneral likelihood: the posterior mean of a component location matches quadrature', async () => {
     // y ~ 0.4 N(mu, 1) + 0.6 t_4(3, 1), mu ~ N(0, 10^2)
