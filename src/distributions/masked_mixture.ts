@@ -15,8 +15,9 @@ import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
 import { deriveSeeds } from '../utils/seed.js';
 import { broadcastShapes, rectangularShape } from '../utils/tensor.js';
-import { independent, real, type Constraint } from '../constraints/constraints.js';
+import type { Constraint } from '../constraints/constraints.js';
 import { Distribution, type DistributionOptions, type MaskInput } from './distribution.js';
+import { sharedSupport } from './mixture_general.js';
 import './expanded.js';
 import './independent.js';
 
@@ -95,10 +96,10 @@ export class MaskedMixture extends Distribution {
   }
   /** The components' support when they share one, else the reals over the event dims. */
   override get support(): Constraint {
-    const s0 = this.component0.support;
-    return s0.name === this.component1.support.name
-      ? s0
-      : independent(real, this.eventShape.length);
+    return sharedSupport(
+      [this.component0.support, this.component1.support],
+      this.eventShape.length,
+    );
   }
   /** Reparameterized when both components are. */
   override get hasRsample(): boolean {

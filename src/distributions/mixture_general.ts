@@ -141,9 +141,10 @@ export class MixtureGeneral extends Distribution {
   }
   /** The components' support when they all have the same, else the reals over the event dims. */
   override get support(): Constraint {
-    const s0 = (this.componentDistributions[0] as Distribution).support;
-    const same = this.componentDistributions.every((c) => c.support.name === s0.name);
-    return same ? s0 : independent(real, this.eventShape.length);
+    return sharedSupport(
+      this.componentDistributions.map((c) => c.support),
+      this.eventShape.length,
+    );
   }
   /** Number of components K. */
   get numComponents(): number {
@@ -229,6 +230,20 @@ export class MixtureGeneral extends Distribution {
     const between = tf.sum(tf.mul(tf.square(tf.sub(mk, mean)), w), axis);
     return tf.add(within, between);
   }
+}
+
+/**
+ * The support common to `supports` when they are one set (the same object, or the same name
+ * when that name spells out its bounds: `interval(0, 1)`, not `interval(tensor[2], tensor[2])`),
+ * else the reals over `eventDims` event dims.
+ * @internal shared with `MaskedMixture`.
+ */
+export function sharedSupport(supports: Constraint[], eventDims: number): Constraint {
+  const s0 = supports[0] as Constraint;
+  const same = supports.every(
+    (c) => c === s0 || (c.name === s0.name && !c.name.includes('tensor[')),
+  );
+  return same ? s0 : independent(real, eventDims);
 }
 
 /**

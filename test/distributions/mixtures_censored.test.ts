@@ -440,6 +440,21 @@ describe('discrete bases, wrapped bases and ppl sites', () => {
   });
 });
 
+describe('mixture supports', () => {
+  it('shared when the components have one support, else the reals (never a wrong interval)', () => {
+    const mix = new D.Categorical({ probs: [0.5, 0.5] });
+    const g = [new D.Gamma(2, 1), new D.LogNormal(0, 1)];
+    const u = [new D.Uniform(0, 1), new D.Uniform(2, 3)];
+    const same = [new D.Uniform(0, 1), new D.Uniform(0, 1)];
+    expect(new D.MixtureGeneral(mix, g).support.name).toBe('positive');
+    expect(new D.MixtureGeneral(mix, u).support.name).toBe('real');
+    expect(new D.MixtureGeneral(mix, same).support.name).toBe(same[0]!.support.name);
+    expect(new D.MaskedMixture(true, u[0]!, u[1]!).support.name).toBe('real');
+    expect(new D.MaskedMixture(true, g[0]!, g[1]!).support.name).toBe('positive');
+    [mix, ...g, ...u, ...same].forEach((x) => x.dispose());
+  });
+});
+
 describe('KL registry', () => {
   it('BetaProportion dispatches to the Beta KL: KL(BP(0.3, 10) || Beta(2, 2)) = KL(Beta(3, 7) || Beta(2, 2))', () => {
     const p = new D.BetaProportion(0.3, 10);
