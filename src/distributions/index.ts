@@ -104,3 +104,17 @@ export { ZeroSumNormal } from './zero_sum_normal.js';
 export { Empirical } from './empirical.js';
 export { ProjectedNormal } from './projected_normal.js';
 export { conjugateUpdate, hasConjugateUpdate, type ConjugateUpdate } from './conjugate.js';
+export { MixtureGeneral } from './mixture_general.js';
+export { MaskedMixture } from './masked_mixture.js';
+export {
+  LeftCensoredDistribution,
+  RightCensoredDistribution,
+  IntervalCensoredDistribution,
+  type CensoringIndicator,
+} from './censored.js';
+export { BetaProportion } from './beta_proportion.js';
+export { Gompertz, scaledExpIntegralE1 } from './gompertz.js';
+export { Levy } from './levy.js';
+export { SineBivariateVonMises, type SineCorrelation } from './sine_bivariate_von_mises.js';
+export { CAR } from './car.js';
+export { GaussianScaleMixture } from './gaussian_scale_mixture.js';

@@ -69,8 +69,11 @@ export function logBesselIScaled(x: tf.Tensor, order: 0 | 1): tf.Tensor {
   });
 }
 
-/** One von Mises(0, kappa) draw by Best–Fisher rejection (uniform for tiny kappa). */
-function vonMisesDraw(kappa: number, rng: () => number): number {
+/**
+ * One von Mises(0, kappa) draw by Best–Fisher rejection (uniform for tiny kappa), float64.
+ * @internal shared with the sine bivariate von Mises sampler.
+ */
+export function vonMisesDraw(kappa: number, rng: () => number): number {
   if (kappa < 1e-6) return Math.PI * (2 * rng() - 1);
   const tau = 1 + Math.sqrt(1 + 4 * kappa * kappa);
   const rho = (tau - Math.sqrt(2 * tau)) / (2 * kappa);
@@ -192,4 +195,15 @@ function oneMinusBesselRatio(k: tf.Tensor): tf.Tensor {
   const asym = tf.div(poly(inv, RATIO_NUM), poly(inv, RATIO_DEN));
   const direct = tf.neg(tf.expm1(tf.sub(logBesselIScaled(k, 1), logBesselIScaled(k, 0))));
   return tf.where(small, direct, asym);
+}
+
+/**
+ * `log I_0(x)` in float64 for `x >= 0` (the same Abramowitz & Stegun 9.8.1–9.8.2 fits, relative
+ * error below 2e-7): `log P((x/3.75)^2)` below 3.75, `x - log(x)/2 + log Q(3.75/x)` above.
+ * @internal host-side samplers.
+ */
+export function logBesselI0Host(x: number): number {
+  const horner = (t: number, c: number[]): number => c.reduceRight((acc, ci) => acc * t + ci, 0);
+  if (x < 3.75) return Math.log(horner((x / 3.75) ** 2, I0_SMALL));
+  return x - 0.5 * Math.log(x) + Math.log(horner(3.75 / x, I0_LARGE));
 }

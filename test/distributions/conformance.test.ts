@@ -18,6 +18,7 @@ import { CASES, type Case } from './cases.js';
 import './cases_more.js';
 import './cases_pyro.js';
 import './cases_distb.js';
+import './cases_mixtures_censored.js';
 
 type Dist = distributions.Distribution;
 
