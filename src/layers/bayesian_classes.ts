@@ -1,7 +1,7 @@
 /**
  * The Bayesian layer classes, made from the estimator registry: for every estimator `e` with
  * suffix `S` (`estimator_registry.ts`) the Dense, Conv2D and Conv1D classes `DenseS`, `ConvS`,
- * `Conv1DS` and their MOPED twins `MopedDenseS`, `MopedConvS`, `MopedConv1DS` (a Normal prior centred on given weights,
+ * `Conv1DS`, `LSTMS` and their MOPED twins `MopedDenseS`, `MopedConvS`, `MopedConv1DS`, `MopedLSTMS` (a Normal prior centred on given weights,
  * `p(w_i) = N(w0_i, priorSigma^2)`: `centredPrior` always on). Each class is registered for
  * serialization under its name, so models saved with any of them load with `tf.loadLayersModel`.
  */
@@ -10,6 +10,7 @@ import { ArgumentError } from '../utils/errors.js';
 import { Conv1DVariational } from './conv1d_variational.js';
 import { ConvVariational } from './conv_variational.js';
 import { DenseVariational } from './dense_variational.js';
+import { LSTMVariational } from './lstm_variational.js';
 import {
   ESTIMATOR_NAMES,
   ESTIMATORS,
@@ -17,8 +18,8 @@ import {
   type Estimator,
 } from './estimator_registry.js';
 
-/** The kinds of Bayesian layer: a Dense (matmul), a Conv2D or a Conv1D map. */
-export type BayesianKind = 'dense' | 'conv' | 'conv1d';
+/** The kinds of Bayesian layer: a Dense (matmul), a Conv2D, a Conv1D map or an LSTM recurrence. */
+export type BayesianKind = 'dense' | 'conv' | 'conv1d' | 'lstm';
 
 /** A concrete Bayesian Dense class (registered under `className`). */
 export type DenseClass = typeof DenseVariational & { readonly className: string };
@@ -26,8 +27,10 @@ export type DenseClass = typeof DenseVariational & { readonly className: string 
 export type ConvClass = typeof ConvVariational & { readonly className: string };
 /** A concrete Bayesian Conv1D class (registered under `className`). */
 export type Conv1DClass = typeof Conv1DVariational & { readonly className: string };
+/** A concrete Bayesian LSTM class (registered under `className`). */
+export type LSTMClass = typeof LSTMVariational & { readonly className: string };
 
-/** The six classes of one estimator. */
+/** The eight classes of one estimator. */
 export interface EstimatorClasses {
   /** `Dense<Suffix>`. */
   readonly dense: DenseClass;
@@ -41,6 +44,10 @@ export interface EstimatorClasses {
   readonly conv1d: Conv1DClass;
   /** `MopedConv1D<Suffix>` (prior centred on given weights; a subclass of `conv1d`). */
   readonly mopedConv1d: Conv1DClass;
+  /** `LSTM<Suffix>`. */
+  readonly lstm: LSTMClass;
+  /** `MopedLSTM<Suffix>` (prior centred on given weights; a subclass of `lstm`). */
+  readonly mopedLstm: LSTMClass;
 }
 
 /** What a registered Bayesian class name stands for. */
@@ -62,7 +69,7 @@ function registered<T extends tf.serialization.SerializableConstructor<tf.layers
   return cls;
 }
 
-/** Make and register the six classes of `estimator`. */
+/** Make and register the eight classes of `estimator`. */
 function makeClasses(estimator: Estimator): EstimatorClasses {
   const s = ESTIMATORS[estimator].suffix;
   const dense = registered(
@@ -107,7 +114,21 @@ function makeClasses(estimator: Estimator): EstimatorClasses {
     },
     `MopedConv1D${s}`,
   );
-  return { dense, conv, mopedDense, mopedConv, conv1d, mopedConv1d };
+  const lstm = registered(
+    class extends LSTMVariational {
+      static className = `LSTM${s}`;
+      static override estimator: Estimator | undefined = estimator;
+    },
+    `LSTM${s}`,
+  );
+  const mopedLstm = registered(
+    class extends lstm {
+      static override className = `MopedLSTM${s}`;
+      static override centred = true;
+    },
+    `MopedLSTM${s}`,
+  );
+  return { dense, conv, mopedDense, mopedConv, conv1d, mopedConv1d, lstm, mopedLstm };
 }
 
 /** The classes of every registered estimator. */
@@ -125,21 +146,32 @@ export const BAYESIAN_CLASSES: readonly BayesianClassInfo[] = ESTIMATOR_NAMES.fl
     { className: `MopedConv${s}`, kind: 'conv', estimator: e, centred: true },
     { className: `Conv1D${s}`, kind: 'conv1d', estimator: e, centred: false },
     { className: `MopedConv1D${s}`, kind: 'conv1d', estimator: e, centred: true },
+    { className: `LSTM${s}`, kind: 'lstm', estimator: e, centred: false },
+    { className: `MopedLSTM${s}`, kind: 'lstm', estimator: e, centred: true },
   ] as const;
 });
 
 /**
  * The class name of a kind, estimator and prior: `Dense<Suffix>`, `Conv<Suffix>`,
- * `Conv1D<Suffix>`, with `centred` `MopedDense<Suffix>`, `MopedConv<Suffix>`, `MopedConv1D<Suffix>`.
+ * `Conv1D<Suffix>`, `LSTM<Suffix>`, with `centred` `MopedDense<Suffix>`, `MopedConv<Suffix>`,
+ * `MopedConv1D<Suffix>`, `MopedLSTM<Suffix>`.
  * @throws ArgumentError naming `estimator` or `kind` when not registered.
  */
 export function bayesianClassName(kind: BayesianKind, estimator: unknown, centred = false): string {
   const s = ESTIMATORS[checkEstimator(estimator)].suffix;
-  const stems: Record<BayesianKind, string> = { dense: 'Dense', conv: 'Conv', conv1d: 'Conv1D' };
+  const stems: Record<BayesianKind, string> = {
+    dense: 'Dense',
+    conv: 'Conv',
+    conv1d: 'Conv1D',
+    lstm: 'LSTM',
+  };
   if (typeof kind === 'string' && Object.hasOwn(stems, kind)) {
     return `${centred ? 'Moped' : ''}${stems[kind]}${s}`;
   }
-  throw new ArgumentError('kind', `expected 'dense', 'conv' or 'conv1d', got '${String(kind)}'`);
+  throw new ArgumentError(
+    'kind',
+    `expected 'dense', 'conv', 'conv1d' or 'lstm', got '${String(kind)}'`,
+  );
 }
 
 /** What `className` stands for, or undefined when it is not a Bayesian class of the registry. */
