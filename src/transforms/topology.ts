@@ -13,7 +13,7 @@ import type { LayerArgsDict } from './layer_args.js';
 import { checkInit, initFromDnn, type PosteriorInitOptions } from './posterior_init.js';
 
 /** The DNN layer types that can be converted. */
-export type DnnLayerType = 'Dense' | 'Conv2D' | 'Conv1D' | 'DepthwiseConv2D';
+export type DnnLayerType = 'Dense' | 'Conv2D' | 'Conv1D' | 'DepthwiseConv2D' | 'LSTM';
 
 /** One replaced layer (`path` is `outer/inner` for layers of nested models). */
 export interface ConvertedLayer {

@@ -18,8 +18,8 @@
  * `moped_prior.ts`); otherwise it is the layers' scalar prior `N(priorMu, priorSigma^2)`.
  * The result trains with `WithBNNLoss(model, lossFn, dnnFactor, bnnFactor)`.
  *
- * Limits: channels-last `Dense`, `Conv2D`, `DepthwiseConv2D` (a grouped Bayesian Conv2D) and
- * `Conv1D` layers are converted (no Bayesian separable or transposed convolution exists, so those
+ * Limits: channels-last `Dense`, `Conv2D`, `DepthwiseConv2D` (a grouped Bayesian Conv2D),
+ * `Conv1D` and `LSTM` layers (not stateful, no dropout, no returned states) are converted (no Bayesian separable or transposed convolution exists, so those
  * stay deterministic); kernel/bias
  * regularizers and constraints of a converted layer are dropped (the KL plays the regularizer's
  * part); the prior is the layers' scalar `N(priorMu, priorSigma^2)` (or, with `mopedPrior`,
@@ -36,12 +36,15 @@ import {
   defaultConv1dArgs,
   defaultConvArgs,
   defaultDenseArgs,
+  defaultLstmArgs,
   denseView,
   depthwiseView,
+  lstmView,
   mergeArgs,
   type Conv1DView,
   type ConvView,
   type DenseView,
+  type LSTMView,
   type GetArgs,
   type LayerArgsDict,
 } from './layer_args.js';
@@ -73,6 +76,9 @@ export const BNN_CONV_CLASS: Readonly<Record<Estimator, string>> = classNames('c
 /** Bayesian Conv1D class name for each estimator (from the estimator registry). */
 export const BNN_CONV1D_CLASS: Readonly<Record<Estimator, string>> = classNames('conv1d');
 
+/** Bayesian LSTM class name for each estimator (from the estimator registry). */
+export const BNN_LSTM_CLASS: Readonly<Record<Estimator, string>> = classNames('lstm');
+
 function classNames(kind: BayesianKind): Record<Estimator, string> {
   return Object.fromEntries(ESTIMATOR_NAMES.map((e) => [e, bayesianClassName(kind, e)])) as Record<
     Estimator,
@@ -87,6 +93,7 @@ function classesOf(kind: BayesianKind): string[] {
 const DENSE_CLASSES: readonly string[] = classesOf('dense');
 const CONV_CLASSES: readonly string[] = classesOf('conv');
 const CONV1D_CLASSES: readonly string[] = classesOf('conv1d');
+const LSTM_CLASSES: readonly string[] = classesOf('lstm');
 
 /** The Bayesian classes that can replace each convertible DNN layer type. */
 const TARGETS: Readonly<Record<DnnLayerType, readonly string[]>> = {
@@ -94,6 +101,7 @@ const TARGETS: Readonly<Record<DnnLayerType, readonly string[]>> = {
   Conv2D: CONV_CLASSES,
   DepthwiseConv2D: CONV_CLASSES,
   Conv1D: CONV1D_CLASSES,
+  LSTM: LSTM_CLASSES,
 };
 
 /** The view of a DNN layer of each convertible type, for the argument getters. */
@@ -102,6 +110,7 @@ const VIEWS = {
   Conv2D: convView,
   DepthwiseConv2D: depthwiseView,
   Conv1D: conv1dView,
+  LSTM: lstmView,
 } as const;
 
 /** The default argument getter of each convertible type. */
@@ -110,6 +119,7 @@ const DEFAULT_ARGS = {
   Conv2D: defaultConvArgs,
   DepthwiseConv2D: defaultConvArgs,
   Conv1D: defaultConv1dArgs,
+  LSTM: defaultLstmArgs,
 } as const;
 
 /** Options of {@link TransformToBNN}. */
@@ -151,12 +161,16 @@ export interface TransformModelOptions {
   addDenseArgs?: LayerArgsDict;
   /** Extra Bayesian convolution arguments (Conv2D, DepthwiseConv2D, Conv1D); may not repeat a getter key. */
   addConvArgs?: LayerArgsDict;
+  /** Which arguments of a DNN LSTM layer the Bayesian LSTM receives. Default {@link defaultLstmArgs}. */
+  getLstmArgs?: GetArgs<LSTMView>;
+  /** Extra Bayesian LSTM arguments; may not repeat a getter key. */
+  addLstmArgs?: LayerArgsDict;
 }
 
 /** Options of {@link TransformToBNN.transformToBnnLayer}. */
 export interface TransformLayerOptions {
   /** Getter of the DNN layer's arguments (a Dense, Conv or Conv1D view, matching `dnnLayerType`). */
-  getArgs?: GetArgs<DenseView> | GetArgs<ConvView> | GetArgs<Conv1DView>;
+  getArgs?: GetArgs<DenseView> | GetArgs<ConvView> | GetArgs<Conv1DView> | GetArgs<LSTMView>;
   /** Extra Bayesian layer arguments; may not repeat a key of `getArgs`. */
   addArgs?: LayerArgsDict;
 }
@@ -189,7 +203,7 @@ function bnnClassName(t: unknown, name: string): string {
       : typeof t === 'function' && typeof (t as { className?: unknown }).className === 'string'
         ? (t as unknown as { className: string }).className
         : undefined;
-  const known = [...DENSE_CLASSES, ...CONV_CLASSES, ...CONV1D_CLASSES];
+  const known = [...DENSE_CLASSES, ...CONV_CLASSES, ...CONV1D_CLASSES, ...LSTM_CLASSES];
   if (cls === undefined || !known.includes(cls)) {
     throw new ArgumentError(
       name,
@@ -247,7 +261,8 @@ export class TransformToBNN {
 
   /**
    * Convert every Dense and convolution layer (MindSpore `transform_to_bnn_model`): `Dense`,
-   * `Conv2D`, `DepthwiseConv2D` (a grouped Bayesian Conv2D, `group = inChannels`) and `Conv1D`.
+   * `Conv2D`, `DepthwiseConv2D` (a grouped Bayesian Conv2D, `group = inChannels`) and `Conv1D`;
+   * and every `LSTM` (a Bayesian LSTM with kernel mean `[W; U]`, `getLstmArgs`, `addLstmArgs`).
    * @param options MindSpore's `get_dense_args`, `get_conv_args`, `add_dense_args`,
    *   `add_conv_args` (and `getConv1dArgs` for Conv1D layers); an `add*Args` key that repeats a
    *   `get*Args` key is an error.
@@ -255,10 +270,19 @@ export class TransformToBNN {
   async transformToBnnModel(options: TransformModelOptions = {}): Promise<BnnConversion> {
     checkOptionKeys(
       options,
-      ['getDenseArgs', 'getConvArgs', 'getConv1dArgs', 'addDenseArgs', 'addConvArgs'],
+      [
+        'getDenseArgs',
+        'getConvArgs',
+        'getConv1dArgs',
+        'addDenseArgs',
+        'addConvArgs',
+        'getLstmArgs',
+        'addLstmArgs',
+      ],
       'transformToBnnModel',
     );
     const getDense = options.getDenseArgs ?? defaultDenseArgs;
+    const getLstm = options.getLstmArgs ?? defaultLstmArgs;
     return this.run([
       {
         from: 'Dense',
@@ -266,6 +290,11 @@ export class TransformToBNN {
         args: (l) => mergeArgs(getDense(denseView(l)), options.addDenseArgs, 'addDenseArgs'),
       },
       ...this.convolutionRules(options),
+      {
+        from: 'LSTM',
+        to: this.target(BNN_LSTM_CLASS[this.estimator]),
+        args: (l) => mergeArgs(getLstm(lstmView(l)), options.addLstmArgs, 'addLstmArgs'),
+      },
     ]);
   }
 
@@ -306,8 +335,8 @@ export class TransformToBNN {
   /**
    * Convert the layers of one type only (MindSpore `transform_to_bnn_layer`), e.g.
    * `transformToBnnLayer('Dense', 'DenseReparam')` leaves the convolutions deterministic.
-   * @param dnnLayerType `'Dense'`, `'Conv2D'`, `'DepthwiseConv2D'` (to a Bayesian Conv2D class)
-   *   or `'Conv1D'` (to a Bayesian Conv1D class).
+   * @param dnnLayerType `'Dense'`, `'Conv2D'`, `'DepthwiseConv2D'` (to a Bayesian Conv2D class),
+   *   `'Conv1D'` (to a Bayesian Conv1D class) or `'LSTM'` (to a Bayesian LSTM class).
    * @param bnnLayerType a Bayesian layer class (e.g. `layers.DenseReparam`) or its class name;
    *   must be of the same kind as `dnnLayerType`.
    * @param options `getArgs` / `addArgs`, as MindSpore's `get_args` / `add_args`.
@@ -359,6 +388,8 @@ export interface TransformToBnnOptions extends TransformToBNNOptions {
   addDenseArgs?: LayerArgsDict;
   /** Extra Bayesian Conv arguments. */
   addConvArgs?: LayerArgsDict;
+  /** Extra Bayesian LSTM arguments (with `layers: 'all'`). */
+  addLstmArgs?: LayerArgsDict;
 }
 
 /**
@@ -382,11 +413,17 @@ export async function transformToBnn(
   if (options !== null && typeof options === 'object') {
     checkOptionKeys(
       options,
-      [...TRANSFORM_KEYS, 'layers', 'addDenseArgs', 'addConvArgs'],
+      [...TRANSFORM_KEYS, 'layers', 'addDenseArgs', 'addConvArgs', 'addLstmArgs'],
       'transformToBnn',
     );
   }
-  const { layers: _layers, addDenseArgs: _dense, addConvArgs: _conv, ...base } = options ?? {};
+  const {
+    layers: _layers,
+    addDenseArgs: _dense,
+    addConvArgs: _conv,
+    addLstmArgs: _lstm,
+    ...base
+  } = options ?? {};
   const t = new TransformToBNN(
     model,
     options === null || typeof options !== 'object' ? options : base,
@@ -398,6 +435,7 @@ export async function transformToBnn(
     return t.transformToBnnModel({
       addDenseArgs: options.addDenseArgs,
       addConvArgs: options.addConvArgs,
+      addLstmArgs: options.addLstmArgs,
     });
   }
   if (which === 'dense') return t.transformToBnnLayer('Dense', BNN_DENSE_CLASS[t.estimator], dense);
