@@ -192,6 +192,7 @@ export class LSTMVariational extends BayesianLayer {
     this.returnSequences = booleanOption(args.returnSequences, 'returnSequences', false);
     this.goBackwards = booleanOption(args.goBackwards, 'goBackwards', false);
     this.unitForgetBias = booleanOption(args.unitForgetBias, 'unitForgetBias', true);
+    this.supportsMasking = true;
   }
 
   protected channelsOf(inputShape: tf.Shape | number[]): number {
@@ -295,7 +296,6 @@ export class LSTMVariational extends BayesianLayer {
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor {
-    void kwargs;
     return tf.tidy(() => {
       if (Array.isArray(inputs) && inputs.length !== 1) {
         throw new ArgumentError(
@@ -309,6 +309,7 @@ export class LSTMVariational extends BayesianLayer {
         throw new ArgumentError('inputs', `layer '${this.name}' needs at least one time step`);
       }
       const x = this.goBackwards ? tf.reverse(raw, 1) : raw;
+      const steps = this.maskSteps(kwargs['mask'], raw);
       const maps = this.stepMaps(x);
       const xMeans = tf.unstack(maps.xMean, 1);
       const xVars = maps.xVariance === null ? null : tf.unstack(maps.xVariance, 1);
@@ -330,12 +331,45 @@ export class LSTMVariational extends BayesianLayer {
               )
             : mean;
         const [zi, zf, zc, zo] = tf.split(z, 4, 1) as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
-        c = tf.add(tf.mul(rec(zf), c), tf.mul(rec(zi), act(zc)));
-        h = tf.mul(rec(zo), act(c));
+        const cNew = tf.add(tf.mul(rec(zf), c), tf.mul(rec(zi), act(zc)));
+        const hNew = tf.mul(rec(zo), act(cNew));
+        const m = steps?.[t];
+        // a masked step keeps the previous state (and repeats the previous output), as tfjs
+        c = m === undefined ? cNew : tf.add(c, tf.mul(m, tf.sub(cNew, c)));
+        h = m === undefined ? hNew : tf.add(h, tf.mul(m, tf.sub(hNew, h)));
         outputs.push(h);
       });
       return this.returnSequences ? tf.stack(outputs, 1) : h;
     });
+  }
+
+  /**
+   * The per-step masks `[batch, 1]` (1 = step used) of a mask `[batch, T]` passed by tfjs (a
+   * `Masking` layer or an `Embedding` with `maskZero`), in processing order; null without one.
+   */
+  private maskSteps(mask: unknown, x: tf.Tensor): tf.Tensor[] | null {
+    const m = Array.isArray(mask) ? (mask[0] as unknown) : mask;
+    if (!(m instanceof tf.Tensor)) return null;
+    const [b, t] = x.shape;
+    if (m.rank !== 2 || m.shape[0] !== b || m.shape[1] !== t) {
+      throw new ArgumentError(
+        'mask',
+        `layer '${this.name}' expects a mask of shape [${b}, ${t}], got [${m.shape.join(', ')}]`,
+      );
+    }
+    const f = tf.cast(tf.cast(m, 'bool'), 'float32');
+    return tf.unstack(this.goBackwards ? tf.reverse(f, 1) : f, 1).map((s) => tf.expandDims(s, 1));
+  }
+
+  /** The output mask: the input mask with `returnSequences`, none otherwise (as tfjs). */
+  override computeMask(
+    inputs: tf.Tensor | tf.Tensor[],
+    mask?: tf.Tensor | tf.Tensor[],
+  ): tf.Tensor | tf.Tensor[] {
+    void inputs;
+    const m = Array.isArray(mask) ? mask[0] : mask;
+    // tfjs's own layers return null for "no mask" behind this signature
+    return (this.returnSequences && m !== undefined ? m : null) as unknown as tf.Tensor;
   }
 
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {

@@ -128,7 +128,11 @@ describe('LSTM conversion', () => {
       posteriorSigma: 1e-8,
       addLstmArgs: { priorSigma: 0.5 },
     });
-    expect((model.getLayer('enc') as LSTMVariational).prior.sigma).toBe(0.5);
+    expect((model.getLayer('enc') as LSTMVariational).prior).toEqual({
+      type: 'normal',
+      mu: 0,
+      sigma: 0.5,
+    });
     setMode(model, 'mean');
     const x = tf.randomNormal([2, 6, 2], 0, 1, 'float32', 4);
     const a = fn.predict(x) as tf.Tensor;
