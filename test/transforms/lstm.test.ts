@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setMode, type LSTMVariational } from '../../src/layers/index.js';
 import {
   lstmView,
+  summarizeModel,
   TransformToBNN,
   transformToBnn,
   type Estimator,
@@ -60,6 +61,13 @@ describe('LSTM conversion', () => {
         ['l2', 'LSTM'],
         ['out', 'Dense'],
       ]);
+      if (estimator === 'reparam') {
+        expect(summarizeModel(model)).toContain(
+          '(l2) LSTMReparam  [Bayesian]\n    in_channels=4, activation=tanh, units=3, ' +
+            'use_bias=False, recurrent_activation=sigmoid, return_sequences=False, go_backwards=True',
+        );
+        expect(summarizeModel(dnn)).toContain('(l1) LSTM  units=4, activation=tanh');
+      }
       const l2 = model.getLayer('l2') as LSTMVariational;
       expect([l2.units, l2.goBackwards, l2.hasBias, l2.recurrentActivation]).toEqual([
         3,
