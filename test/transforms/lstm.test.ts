@@ -151,6 +151,40 @@ describe('LSTM conversion', () => {
     fn.dispose();
   });
 
+  it('an Embedding(maskZero) -> LSTM text model converts and keeps the padding mask', async () => {
+    const dnn = tf.sequential({
+      layers: [
+        tf.layers.embedding({ inputDim: 12, outputDim: 4, maskZero: true, inputLength: 6 }),
+        tf.layers.lstm({ units: 5, name: 'enc' }),
+        tf.layers.dense({ units: 2, activation: 'softmax' }),
+      ],
+    });
+    const { model, converted } = await transformToBnn(dnn, {
+      posteriorSigma: 1e-8,
+      estimator: 'flipout',
+    });
+    expect(converted.map((c) => c.to)).toEqual(['LSTMFlipout', 'DenseFlipout']);
+    setMode(model, 'mean');
+    const x = tf.tensor2d(
+      [
+        [3, 7, 1, 0, 0, 0],
+        [5, 2, 9, 11, 4, 0],
+        [3, 7, 1, 0, 0, 8],
+      ],
+      undefined,
+      'int32',
+    );
+    const a = dnn.predict(x) as tf.Tensor;
+    const b = model.predict(x) as tf.Tensor;
+    expect(maxAbs(a, b)).toBeLessThan(1e-5);
+    const rows = b.arraySync() as number[][];
+    // example 0 and 2 differ only in a step the mask does not hide
+    expect(Math.abs((rows[0]?.[0] ?? 0) - (rows[2]?.[0] ?? 0))).toBeGreaterThan(1e-6);
+    tf.dispose([x, a, b]);
+    model.dispose();
+    dnn.dispose();
+  });
+
   it('stateful and dropout LSTMs are refused naming the layer; wrong targets are named', async () => {
     for (const extra of [{ dropout: 0.2 }, { recurrentDropout: 0.1 }]) {
       const dnn = tf.sequential({
