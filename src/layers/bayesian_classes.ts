@@ -1,8 +1,8 @@
 /**
  * The Bayesian layer classes, made from the estimator registry: for every estimator `e` with
- * suffix `S` (`estimator_registry.ts`) the Dense, Conv2D, Conv1D and Conv2DTranspose classes
- * `DenseS`, `ConvS`, `Conv1DS`, `Conv2DTransposeS` and their MOPED twins `MopedDenseS`,
- * `MopedConvS`, `MopedConv1DS`, `MopedConv2DTransposeS` (a Normal prior centred on given weights,
+ * suffix `S` (`estimator_registry.ts`) the Dense, Conv2D, Conv1D, Conv2DTranspose and LSTM classes
+ * `DenseS`, `ConvS`, `Conv1DS`, `Conv2DTransposeS`, `LSTMS` and their MOPED twins `MopedDenseS`,
+ * `MopedConvS`, `MopedConv1DS`, `MopedConv2DTransposeS`, `MopedLSTMS` (a Normal prior centred on given weights,
  * `p(w_i) = N(w0_i, priorSigma^2)`: `centredPrior` always on). Each class is registered for
  * serialization under its name, so models saved with any of them load with `tf.loadLayersModel`.
  */
@@ -12,6 +12,7 @@ import { Conv1DVariational } from './conv1d_variational.js';
 import { Conv2DTransposeVariational } from './conv2d_transpose_variational.js';
 import { ConvVariational } from './conv_variational.js';
 import { DenseVariational } from './dense_variational.js';
+import { LSTMVariational } from './lstm_variational.js';
 import {
   ESTIMATOR_NAMES,
   ESTIMATORS,
@@ -19,8 +20,8 @@ import {
   type Estimator,
 } from './estimator_registry.js';
 
-/** The kinds of Bayesian layer: a Dense (matmul), a Conv2D, a Conv1D or a transposed Conv2D map. */
-export type BayesianKind = 'dense' | 'conv' | 'conv1d' | 'conv2dTranspose';
+/** The kinds of Bayesian layer: a Dense (matmul), a Conv2D, a Conv1D, a transposed Conv2D map or an LSTM recurrence. */
+export type BayesianKind = 'dense' | 'conv' | 'conv1d' | 'conv2dTranspose' | 'lstm';
 
 /** A concrete Bayesian Dense class (registered under `className`). */
 export type DenseClass = typeof DenseVariational & { readonly className: string };
@@ -32,6 +33,8 @@ export type Conv1DClass = typeof Conv1DVariational & { readonly className: strin
 export type Conv2DTransposeClass = typeof Conv2DTransposeVariational & {
   readonly className: string;
 };
+/** A concrete Bayesian LSTM class (registered under `className`). */
+export type LSTMClass = typeof LSTMVariational & { readonly className: string };
 
 /** The eight classes of one estimator. */
 export interface EstimatorClasses {
@@ -51,6 +54,10 @@ export interface EstimatorClasses {
   readonly conv2dTranspose: Conv2DTransposeClass;
   /** `MopedConv2DTranspose<Suffix>` (prior centred on given weights; a subclass of `conv2dTranspose`). */
   readonly mopedConv2dTranspose: Conv2DTransposeClass;
+  /** `LSTM<Suffix>`. */
+  readonly lstm: LSTMClass;
+  /** `MopedLSTM<Suffix>` (prior centred on given weights; a subclass of `lstm`). */
+  readonly mopedLstm: LSTMClass;
 }
 
 /** What a registered Bayesian class name stands for. */
@@ -131,6 +138,20 @@ function makeClasses(estimator: Estimator): EstimatorClasses {
     },
     `MopedConv2DTranspose${s}`,
   );
+  const lstm = registered(
+    class extends LSTMVariational {
+      static className = `LSTM${s}`;
+      static override estimator: Estimator | undefined = estimator;
+    },
+    `LSTM${s}`,
+  );
+  const mopedLstm = registered(
+    class extends lstm {
+      static override className = `MopedLSTM${s}`;
+      static override centred = true;
+    },
+    `MopedLSTM${s}`,
+  );
   return {
     dense,
     conv,
@@ -140,6 +161,8 @@ function makeClasses(estimator: Estimator): EstimatorClasses {
     mopedConv1d,
     conv2dTranspose,
     mopedConv2dTranspose,
+    lstm,
+    mopedLstm,
   };
 }
 
@@ -165,12 +188,14 @@ export const BAYESIAN_CLASSES: readonly BayesianClassInfo[] = ESTIMATOR_NAMES.fl
       estimator: e,
       centred: true,
     },
+    { className: `LSTM${s}`, kind: 'lstm', estimator: e, centred: false },
+    { className: `MopedLSTM${s}`, kind: 'lstm', estimator: e, centred: true },
   ] as const;
 });
 
 /**
  * The class name of a kind, estimator and prior: `Dense<Suffix>`, `Conv<Suffix>`,
- * `Conv1D<Suffix>`, `Conv2DTranspose<Suffix>`, with `centred` `MopedDense<Suffix>`, ... .
+ * `Conv1D<Suffix>`, `Conv2DTranspose<Suffix>`, `LSTM<Suffix>`, with `centred` `MopedDense<Suffix>`, ... .
  * @throws ArgumentError naming `estimator` or `kind` when not registered.
  */
 export function bayesianClassName(kind: BayesianKind, estimator: unknown, centred = false): string {
@@ -180,13 +205,14 @@ export function bayesianClassName(kind: BayesianKind, estimator: unknown, centre
     conv: 'Conv',
     conv1d: 'Conv1D',
     conv2dTranspose: 'Conv2DTranspose',
+    lstm: 'LSTM',
   };
   if (typeof kind === 'string' && Object.hasOwn(stems, kind)) {
     return `${centred ? 'Moped' : ''}${stems[kind]}${s}`;
   }
   throw new ArgumentError(
     'kind',
-    `expected 'dense', 'conv', 'conv1d' or 'conv2dTranspose', got '${String(kind)}'`,
+    `expected 'dense', 'conv', 'conv1d', 'conv2dTranspose' or 'lstm', got '${String(kind)}'`,
   );
 }
 

@@ -192,3 +192,13 @@ export {
   type StepStats,
 } from './fit_loop.js';
 export { disposeModel } from './dispose_model.js';
+export { LSTMVariational, type LSTMVariationalArgs } from './lstm_variational.js';
+export {
+  LSTMReparam,
+  LSTMLocalReparam,
+  LSTMFlipout,
+  lstmReparam,
+  lstmLocalReparam,
+  lstmFlipout,
+} from './named_classes.js';
+export { type LSTMClass } from './bayesian_classes.js';

@@ -16,6 +16,7 @@ import type { Conv1DVariational } from './conv1d_variational.js';
 import type { ConvVariational } from './conv_variational.js';
 import type { Conv2DTransposeVariational } from './conv2d_transpose_variational.js';
 import type { DenseVariational } from './dense_variational.js';
+import type { LSTMVariational } from './lstm_variational.js';
 
 const { reparam, local, flipout } = ESTIMATOR_CLASSES;
 
@@ -76,3 +77,14 @@ export interface CentredPriorLayer extends BayesianLayer {
 export function isCentredPriorLayer(layer: unknown): layer is CentredPriorLayer {
   return layer instanceof BayesianLayer && layer.centredPrior;
 }
+
+/** `LSTMReparam` with a prior centred on DNN weights (kernel `[W; U]`, bias `[4 units]`). */
+export const MopedLSTMReparam = reparam.mopedLstm;
+/** `LSTMLocalReparam` with a prior centred on DNN weights. */
+export const MopedLSTMLocalReparam = local.mopedLstm;
+/** `LSTMFlipout` with a prior centred on DNN weights. */
+export const MopedLSTMFlipout = flipout.mopedLstm;
+/** Instance types of the MOPED LSTM classes. */
+export type MopedLSTMReparam = LSTMVariational;
+export type MopedLSTMLocalReparam = LSTMVariational;
+export type MopedLSTMFlipout = LSTMVariational;

@@ -22,6 +22,7 @@ import type {
   Conv2DTransposeVariationalArgs,
 } from './conv2d_transpose_variational.js';
 import type { DenseVariational, DenseVariationalArgs } from './dense_variational.js';
+import type { LSTMVariational, LSTMVariationalArgs } from './lstm_variational.js';
 
 const { reparam, local, flipout } = ESTIMATOR_CLASSES;
 
@@ -135,3 +136,31 @@ export const conv2dTransposeLocalReparam = (
 export const conv2dTransposeFlipout = (
   args: Conv2DTransposeVariationalArgs,
 ): Conv2DTransposeVariational => new flipout.conv2dTranspose(args);
+
+/**
+ * LSTM layer with reparameterized weights (bayesian-torch's `LSTMReparameterization`): one sample
+ * `K = mu + σ ⊙ ε` of the concatenated kernel `[W; U]` `[in + units, 4 units]` per call, shared by
+ * every time step; gates `z_t = [x_t, h_{t-1}] K + b` (see `lstm_variational.ts`).
+ * @example
+ * ```ts
+ * const model = tf.sequential({ layers: [
+ *   layers.lstmReparam({ units: 16, inputShape: [20, 3] }),
+ *   layers.denseReparam({ units: 1 }) ]});
+ * ```
+ */
+export const LSTMReparam = reparam.lstm;
+/** LSTM layer with local reparameterization of the gate pre-activations (fresh noise every step). */
+export const LSTMLocalReparam = local.lstm;
+/** LSTM layer with Flipout (bayesian-torch's `LSTMFlipout`; signs per example fixed over time). */
+export const LSTMFlipout = flipout.lstm;
+/** Instance types of the LSTM classes. */
+export type LSTMReparam = LSTMVariational;
+export type LSTMLocalReparam = LSTMVariational;
+export type LSTMFlipout = LSTMVariational;
+/** Factory of {@link LSTMReparam}. */
+export const lstmReparam = (args: LSTMVariationalArgs): LSTMVariational => new reparam.lstm(args);
+/** Factory of {@link LSTMLocalReparam}. */
+export const lstmLocalReparam = (args: LSTMVariationalArgs): LSTMVariational =>
+  new local.lstm(args);
+/** Factory of {@link LSTMFlipout}. */
+export const lstmFlipout = (args: LSTMVariationalArgs): LSTMVariational => new flipout.lstm(args);

@@ -56,3 +56,5 @@ export { MOPED_CLASS } from './moped_prior.js';
 export * from '../layers/moped_classes.js';
 export type { PriorMeans } from '../layers/bayesian_layer.js';
 export { summarizeModel } from './summary.js';
+export { BNN_LSTM_CLASS } from './transform.js';
+export { lstmView, defaultLstmArgs, type LSTMView } from './layer_args.js';

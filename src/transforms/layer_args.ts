@@ -400,3 +400,75 @@ export function separableView(layer: tf.layers.Layer): SeparableView {
     },
   };
 }
+
+/**
+ * What a getter sees of a tfjs `LSTM` layer: its hidden size and recurrence options, with
+ * `inChannels` read from the kernel `[in, 4 units]`. The Bayesian LSTM's one kernel is
+ * `[W; U]` `[in + units, 4 units]` (TF.js's `kernel` over its `recurrentKernel`, gate order
+ * i, f, c, o), so the converted layer computes `z_t = [x_t, h_{t-1}] [W; U] + b` as the DNN does.
+ */
+export interface LSTMView {
+  readonly kind: 'LSTM';
+  readonly layer: tf.layers.Layer;
+  readonly name: string;
+  readonly inChannels: number;
+  /** Hidden size (width of `h_t`). */
+  readonly units: number;
+  readonly hasBias: boolean;
+  /** Cell and output activation (TF.js's `activation`, default tanh). */
+  readonly activation: string;
+  /** Gate activation (TF.js's `recurrentActivation`, default hardSigmoid). */
+  readonly recurrentActivation: string;
+  readonly returnSequences: boolean;
+  readonly goBackwards: boolean;
+  readonly unitForgetBias: boolean;
+}
+
+/**
+ * The view of a built tfjs `LSTM` layer.
+ * @throws ArgumentError naming `model` and the layer when it is stateful, returns its states or
+ *   uses (recurrent) dropout: the Bayesian LSTM has no counterpart for these.
+ */
+export function lstmView(layer: tf.layers.Layer): LSTMView {
+  checkLayer(layer);
+  const c = layer.getConfig();
+  const refuse = (what: string): never => {
+    throw new ArgumentError(
+      'model',
+      `layer '${layer.name}': an LSTM ${what} cannot be converted (the Bayesian LSTM has no ` +
+        'counterpart); rebuild the DNN without it',
+    );
+  };
+  if (c.stateful === true) refuse('with stateful: true');
+  if (c.returnState === true) refuse('with returnState: true');
+  if (typeof c.dropout === 'number' && c.dropout > 0) refuse(`with dropout ${c.dropout}`);
+  if (typeof c.recurrentDropout === 'number' && c.recurrentDropout > 0) {
+    refuse(`with recurrentDropout ${c.recurrentDropout}`);
+  }
+  const [inChannels] = kernelShape(layer);
+  return {
+    kind: 'LSTM',
+    layer,
+    name: layer.name,
+    inChannels: inChannels as number,
+    units: c.units as number,
+    hasBias: c.useBias !== false,
+    activation: activationName(c.activation),
+    recurrentActivation: activationName(c.recurrentActivation),
+    returnSequences: c.returnSequences === true,
+    goBackwards: c.goBackwards === true,
+    unitForgetBias: c.unitForgetBias !== false,
+  };
+}
+
+/** The default getter of an LSTM layer: every argument of the recurrence. */
+export const defaultLstmArgs: GetArgs<LSTMView> = (dp) => ({
+  inChannels: dp.inChannels,
+  units: dp.units,
+  hasBias: dp.hasBias,
+  activation: dp.activation,
+  recurrentActivation: dp.recurrentActivation,
+  returnSequences: dp.returnSequences,
+  goBackwards: dp.goBackwards,
+  unitForgetBias: dp.unitForgetBias,
+});

@@ -95,6 +95,10 @@ export function initFromDnn(
   dnn: tf.layers.Layer,
   o: PosteriorInitOptions,
 ): void {
+  if (dnn.getClassName() === 'LSTM') {
+    initFromDnnLstm(bnn, dnn, o);
+    return;
+  }
   const [dnnKernel, bias] = dnn.getWeights();
   if (dnnKernel === undefined) return;
   initFromWeights(bnn, dnnKernel, bias, o);
@@ -150,4 +154,20 @@ function initPosterior(
       ...(b !== null ? { biasMu: b, biasRho: rhoOf(b) } : {}),
     });
   });
+}
+
+/**
+ * Start a Bayesian LSTM from a tfjs `LSTM`: its weights `[kernel [in, 4u], recurrentKernel
+ * [u, 4u], bias [4u]]` give the kernel mean `[W; U] = concat([kernel, recurrentKernel], axis 0)`
+ * `[in + u, 4u]` and the bias mean.
+ */
+function initFromDnnLstm(bnn: BayesianLayer, dnn: tf.layers.Layer, o: PosteriorInitOptions): void {
+  const [w, u, bias] = dnn.getWeights();
+  if (w === undefined || u === undefined) return;
+  const kernel = tf.concat([w, u], 0);
+  try {
+    initPosterior(bnn, kernel, bias, o);
+  } finally {
+    kernel.dispose();
+  }
 }

@@ -35,6 +35,7 @@ const SHOWN: Readonly<Record<string, readonly string[]>> = {
   Dropout: ['rate'],
   Activation: ['activation'],
   BatchNormalization: ['axis', 'momentum', 'epsilon'],
+  LSTM: ['units', 'activation', 'recurrentActivation', 'returnSequences', 'goBackwards', 'useBias'],
 };
 
 const BAYES_SHOWN = [
@@ -48,6 +49,12 @@ const BAYES_SHOWN = [
   'group',
   'hasBias',
   'activation',
+  // the LSTM kind
+  'units',
+  'useBias',
+  'recurrentActivation',
+  'returnSequences',
+  'goBackwards',
 ] as const;
 
 function snake(k: string): string {

@@ -19,7 +19,13 @@ import {
 
 /** The DNN layer types that can be converted. */
 export type DnnLayerType =
-  'Dense' | 'Conv2D' | 'Conv1D' | 'DepthwiseConv2D' | 'Conv2DTranspose' | 'SeparableConv2D';
+  | 'Dense'
+  | 'Conv2D'
+  | 'Conv1D'
+  | 'DepthwiseConv2D'
+  | 'Conv2DTranspose'
+  | 'SeparableConv2D'
+  | 'LSTM';
 
 /**
  * One replaced layer (`path` is `outer/inner` for layers of nested models). A layer split in two

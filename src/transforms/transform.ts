@@ -19,9 +19,10 @@
  * The result trains with `WithBNNLoss(model, lossFn, dnnFactor, bnnFactor)`.
  *
  * Limits: channels-last `Dense`, `Conv2D`, `DepthwiseConv2D` (a grouped Bayesian Conv2D),
- * `Conv1D`, `Conv2DTranspose` and `SeparableConv2D` layers are converted (a separable
- * convolution becomes two Bayesian Conv2D layers, its depthwise part `<name>_depthwise`, a
- * grouped convolution, then its pointwise 1x1 part under the layer's name); kernel/bias
+ * `Conv1D`, `Conv2DTranspose`, `SeparableConv2D` and `LSTM` layers (not stateful, no dropout, no
+ * returned states) are converted (a separable convolution becomes two Bayesian Conv2D layers, its
+ * depthwise part `<name>_depthwise`, a grouped convolution, then its pointwise 1x1 part under the
+ * layer's name); kernel/bias
  * regularizers and constraints of a converted layer are dropped (the KL plays the regularizer's
  * part); the prior is the layers' scalar `N(priorMu, priorSigma^2)` (or, with `mopedPrior`,
  * centred elementwise on the DNN weights with the scalar `priorSigma`).
@@ -39,14 +40,17 @@ import {
   defaultConv2dTransposeArgs,
   defaultConvArgs,
   defaultDenseArgs,
+  defaultLstmArgs,
   denseView,
   depthwiseView,
+  lstmView,
   mergeArgs,
   separableView,
   type Conv1DView,
   type Conv2DTransposeView,
   type ConvView,
   type DenseView,
+  type LSTMView,
   type GetArgs,
   type LayerArgsDict,
 } from './layer_args.js';
@@ -82,6 +86,9 @@ export const BNN_CONV1D_CLASS: Readonly<Record<Estimator, string>> = classNames(
 export const BNN_CONV2D_TRANSPOSE_CLASS: Readonly<Record<Estimator, string>> =
   classNames('conv2dTranspose');
 
+/** Bayesian LSTM class name for each estimator (from the estimator registry). */
+export const BNN_LSTM_CLASS: Readonly<Record<Estimator, string>> = classNames('lstm');
+
 function classNames(kind: BayesianKind): Record<Estimator, string> {
   return Object.fromEntries(ESTIMATOR_NAMES.map((e) => [e, bayesianClassName(kind, e)])) as Record<
     Estimator,
@@ -97,6 +104,7 @@ const DENSE_CLASSES: readonly string[] = classesOf('dense');
 const CONV_CLASSES: readonly string[] = classesOf('conv');
 const CONV1D_CLASSES: readonly string[] = classesOf('conv1d');
 const CONV2D_TRANSPOSE_CLASSES: readonly string[] = classesOf('conv2dTranspose');
+const LSTM_CLASSES: readonly string[] = classesOf('lstm');
 
 /** The Bayesian classes that can replace each convertible DNN layer type. */
 const TARGETS: Readonly<Record<DnnLayerType, readonly string[]>> = {
@@ -106,6 +114,7 @@ const TARGETS: Readonly<Record<DnnLayerType, readonly string[]>> = {
   Conv1D: CONV1D_CLASSES,
   Conv2DTranspose: CONV2D_TRANSPOSE_CLASSES,
   SeparableConv2D: CONV_CLASSES,
+  LSTM: LSTM_CLASSES,
 };
 
 /** The view of a DNN layer of each convertible type, for the argument getters. */
@@ -116,6 +125,7 @@ const VIEWS = {
   Conv1D: conv1dView,
   Conv2DTranspose: conv2dTransposeView,
   SeparableConv2D: (l: tf.layers.Layer): ConvView => separableView(l).pointwise,
+  LSTM: lstmView,
 } as const;
 
 /** The default argument getter of each convertible type. */
@@ -126,6 +136,7 @@ const DEFAULT_ARGS = {
   Conv1D: defaultConv1dArgs,
   Conv2DTranspose: defaultConv2dTransposeArgs,
   SeparableConv2D: defaultConvArgs,
+  LSTM: defaultLstmArgs,
 } as const;
 
 /** Options of {@link TransformToBNN}. */
@@ -173,13 +184,21 @@ export interface TransformModelOptions {
   addDenseArgs?: LayerArgsDict;
   /** Extra Bayesian convolution arguments (Conv2D, DepthwiseConv2D, Conv1D, Conv2DTranspose); may not repeat a getter key. */
   addConvArgs?: LayerArgsDict;
+  /** Which arguments of a DNN LSTM layer the Bayesian LSTM receives. Default {@link defaultLstmArgs}. */
+  getLstmArgs?: GetArgs<LSTMView>;
+  /** Extra Bayesian LSTM arguments; may not repeat a getter key. */
+  addLstmArgs?: LayerArgsDict;
 }
 
 /** Options of {@link TransformToBNN.transformToBnnLayer}. */
 export interface TransformLayerOptions {
   /** Getter of the DNN layer's arguments (a Dense, Conv or Conv1D view, matching `dnnLayerType`). */
   getArgs?:
-    GetArgs<DenseView> | GetArgs<ConvView> | GetArgs<Conv1DView> | GetArgs<Conv2DTransposeView>;
+    | GetArgs<DenseView>
+    | GetArgs<ConvView>
+    | GetArgs<Conv1DView>
+    | GetArgs<Conv2DTransposeView>
+    | GetArgs<LSTMView>;
   /** Extra Bayesian layer arguments; may not repeat a key of `getArgs`. */
   addArgs?: LayerArgsDict;
 }
@@ -212,7 +231,13 @@ function bnnClassName(t: unknown, name: string): string {
       : typeof t === 'function' && typeof (t as { className?: unknown }).className === 'string'
         ? (t as unknown as { className: string }).className
         : undefined;
-  const known = [...DENSE_CLASSES, ...CONV_CLASSES, ...CONV1D_CLASSES, ...CONV2D_TRANSPOSE_CLASSES];
+  const known = [
+    ...DENSE_CLASSES,
+    ...CONV_CLASSES,
+    ...CONV1D_CLASSES,
+    ...CONV2D_TRANSPOSE_CLASSES,
+    ...LSTM_CLASSES,
+  ];
   if (cls === undefined || !known.includes(cls)) {
     throw new ArgumentError(
       name,
@@ -270,8 +295,9 @@ export class TransformToBNN {
 
   /**
    * Convert every Dense and convolution layer (MindSpore `transform_to_bnn_model`): `Dense`,
-   * `Conv2D`, `DepthwiseConv2D` (a grouped Bayesian Conv2D, `group = inChannels`), `Conv1D` and
-   * `Conv2DTranspose`.
+   * `Conv2D`, `DepthwiseConv2D` (a grouped Bayesian Conv2D, `group = inChannels`), `Conv1D`,
+   * `Conv2DTranspose` and `SeparableConv2D`; and every `LSTM` (a Bayesian LSTM with kernel mean
+   * `[W; U]`, `getLstmArgs`, `addLstmArgs`).
    * @param options MindSpore's `get_dense_args`, `get_conv_args`, `add_dense_args`,
    *   `add_conv_args` (and `getConv1dArgs` / `getConv2dTransposeArgs` for Conv1D /
    *   Conv2DTranspose layers); an `add*Args` key that repeats a
@@ -287,10 +313,13 @@ export class TransformToBNN {
         'getConv2dTransposeArgs',
         'addDenseArgs',
         'addConvArgs',
+        'getLstmArgs',
+        'addLstmArgs',
       ],
       'transformToBnnModel',
     );
     const getDense = options.getDenseArgs ?? defaultDenseArgs;
+    const getLstm = options.getLstmArgs ?? defaultLstmArgs;
     return this.run([
       {
         from: 'Dense',
@@ -298,6 +327,11 @@ export class TransformToBNN {
         args: (l) => mergeArgs(getDense(denseView(l)), options.addDenseArgs, 'addDenseArgs'),
       },
       ...this.convolutionRules(options),
+      {
+        from: 'LSTM',
+        to: this.target(BNN_LSTM_CLASS[this.estimator]),
+        args: (l) => mergeArgs(getLstm(lstmView(l)), options.addLstmArgs, 'addLstmArgs'),
+      },
     ]);
   }
 
@@ -348,10 +382,10 @@ export class TransformToBNN {
   /**
    * Convert the layers of one type only (MindSpore `transform_to_bnn_layer`), e.g.
    * `transformToBnnLayer('Dense', 'DenseReparam')` leaves the convolutions deterministic.
-   * @param dnnLayerType `'Dense'`, `'Conv2D'`, `'DepthwiseConv2D'` (to a Bayesian Conv2D class)
+   * @param dnnLayerType `'Dense'`, `'Conv2D'`, `'DepthwiseConv2D'` (to a Bayesian Conv2D class),
    *   `'Conv1D'` (to a Bayesian Conv1D class), `'Conv2DTranspose'` (to a Bayesian
-   *   Conv2DTranspose class) or `'SeparableConv2D'` (to two Bayesian Conv2D layers, depthwise then
-   *   pointwise).
+   *   Conv2DTranspose class), `'SeparableConv2D'` (to two Bayesian Conv2D layers, depthwise then
+   *   pointwise) or `'LSTM'` (to a Bayesian LSTM class).
    * @param bnnLayerType a Bayesian layer class (e.g. `layers.DenseReparam`) or its class name;
    *   must be of the same kind as `dnnLayerType`.
    * @param options `getArgs` / `addArgs`, as MindSpore's `get_args` / `add_args`.
@@ -425,6 +459,8 @@ export interface TransformToBnnOptions extends TransformToBNNOptions {
   addDenseArgs?: LayerArgsDict;
   /** Extra Bayesian Conv arguments. */
   addConvArgs?: LayerArgsDict;
+  /** Extra Bayesian LSTM arguments (with `layers: 'all'`). */
+  addLstmArgs?: LayerArgsDict;
 }
 
 /**
@@ -448,11 +484,17 @@ export async function transformToBnn(
   if (options !== null && typeof options === 'object') {
     checkOptionKeys(
       options,
-      [...TRANSFORM_KEYS, 'layers', 'addDenseArgs', 'addConvArgs'],
+      [...TRANSFORM_KEYS, 'layers', 'addDenseArgs', 'addConvArgs', 'addLstmArgs'],
       'transformToBnn',
     );
   }
-  const { layers: _layers, addDenseArgs: _dense, addConvArgs: _conv, ...base } = options ?? {};
+  const {
+    layers: _layers,
+    addDenseArgs: _dense,
+    addConvArgs: _conv,
+    addLstmArgs: _lstm,
+    ...base
+  } = options ?? {};
   const t = new TransformToBNN(
     model,
     options === null || typeof options !== 'object' ? options : base,
@@ -464,6 +506,7 @@ export async function transformToBnn(
     return t.transformToBnnModel({
       addDenseArgs: options.addDenseArgs,
       addConvArgs: options.addConvArgs,
+      addLstmArgs: options.addLstmArgs,
     });
   }
   if (which === 'dense') return t.transformToBnnLayer('Dense', BNN_DENSE_CLASS[t.estimator], dense);
