@@ -202,3 +202,11 @@ export {
   AutoRegressiveMessenger,
   type AutoRegressiveMessengerOptions,
 } from './autoguide/auto_regressive_messenger.js';
+export {
+  BarkerMH,
+  type BarkerMHOptions,
+  AIES,
+  type AIESOptions,
+  ESS,
+  type ESSOptions,
+} from './mcmc/index.js';

@@ -230,6 +230,12 @@ export abstract class HamiltonianKernel {
     return undefined;
   }
 
+  /**
+   * Refuse a driver configuration this kernel cannot run (before any work; the ensemble kernels
+   * need `chainMethod: 'vectorized'` and several walkers). Default: every configuration. @internal
+   */
+  checkDriver(_numChains: number, _chainMethod: string): void {}
+
   /** Throw unless `state` fits this kernel's metric (see {@link HamiltonianKernel.resumeChain}). */
   protected checkState(state: ChainState): void {
     const d = state.q.length;
@@ -242,6 +248,14 @@ export abstract class HamiltonianKernel {
       );
     }
   }
+}
+
+/**
+ * Chains that move together (an ensemble's walkers): one transition of all of them at once, each
+ * chain's statistics in order. @internal
+ */
+export interface ChainGroup {
+  step(): PotentialRequests<TransitionStats[]>;
 }
 
 /** The state of one chain of a Hamiltonian kernel, stepped by the MCMC driver. */
@@ -320,6 +334,14 @@ export class ChainSampler {
       welford: this.estimator.state(),
       rng: this.rng.state(),
     });
+  }
+
+  /**
+   * The group `samplers` (this one first) move as, or `undefined` when each chain moves alone
+   * (the default; the ensemble kernels' walkers move together). @internal
+   */
+  group(_samplers: ChainSampler[]): ChainGroup | undefined {
+    return undefined;
   }
 
   /** The position a kept draw stores (a copy of `q`; a Gibbs chain appends its Gibbs sites). */

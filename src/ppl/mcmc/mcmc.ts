@@ -202,6 +202,7 @@ export class MCMC {
         `'parallel' runs chains in worker threads over a recorded potential, which a ${kernelKind(kernel)} kernel (its potential conditioned anew at every Gibbs step, its Gibbs step on the main thread) does not have: use chainMethod 'sequential' or 'vectorized'`,
       );
     }
+    kernel.checkDriver(nc, cm);
     if (options.seed !== undefined && !Number.isFinite(options.seed)) {
       throw new ArgumentError('seed', `expected a finite number, got ${options.seed}`);
     }
