@@ -209,4 +209,6 @@ export {
   type AIESOptions,
   ESS,
   type ESSOptions,
+  SA,
+  type SAOptions,
 } from './mcmc/index.js';

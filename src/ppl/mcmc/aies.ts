@@ -20,11 +20,7 @@
  */
 import { ArgumentError } from '../../utils/errors.js';
 import { checkOptionKeys } from '../../utils/options.js';
-import {
-  ENSEMBLE_OPTION_KEYS,
-  EnsembleKernel,
-  type WalkerMove,
-} from './ensemble.js';
+import { ENSEMBLE_OPTION_KEYS, EnsembleKernel, type WalkerMove } from './ensemble.js';
 import type { PotentialRequests } from './integrator.js';
 import type { InitStrategy } from './init.js';
 import type { CompileMode } from './compiled_potential.js';
@@ -198,7 +194,8 @@ export class AIES extends EnsembleKernel {
     if (m.kind === 'stretch') {
       const xj = others[Math.floor(rng.uniform() * others.length)] as Float64Array;
       const z = ((m.a - 1) * rng.uniform() + 1) ** 2 / m.a;
-      for (let i = 0; i < d; i++) y[i] = (xj[i] as number) + z * ((x[i] as number) - (xj[i] as number));
+      for (let i = 0; i < d; i++)
+        y[i] = (xj[i] as number) + z * ((x[i] as number) - (xj[i] as number));
       logJ = (d - 1) * Math.log(z);
     } else {
       const [i0, j0] = distinctPair(others.length, rng);
@@ -212,7 +209,8 @@ export class AIES extends EnsembleKernel {
     }
     const { value } = yield y;
     const logA = logJ + u - value;
-    const accept = !Number.isFinite(value) || Number.isNaN(logA) ? 0 : logA >= 0 ? 1 : Math.exp(logA);
+    const accept =
+      !Number.isFinite(value) || Number.isNaN(logA) ? 0 : logA >= 0 ? 1 : Math.exp(logA);
     const moved = rng.uniform() < accept;
     return moved
       ? { q: y, potential: value, acceptStat: accept, numSteps: 1 }

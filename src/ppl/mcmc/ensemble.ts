@@ -59,7 +59,10 @@ export abstract class EnsembleKernel extends HamiltonianKernel {
   constructor(target: unknown, options: HamiltonianOptions, randomizeSplit: unknown) {
     super(target, { ...options, adaptStepSize: false, adaptMassMatrix: false });
     if (randomizeSplit !== undefined && typeof randomizeSplit !== 'boolean') {
-      throw new ArgumentError('randomizeSplit', `expected true or false, got ${String(randomizeSplit)}`);
+      throw new ArgumentError(
+        'randomizeSplit',
+        `expected true or false, got ${String(randomizeSplit)}`,
+      );
     }
     this.randomizeSplit = randomizeSplit ?? true;
   }

@@ -154,7 +154,13 @@ export class ESS extends EnsembleKernel {
   }
 
   /** The direction `η` of one walker (see the module docs). */
-  private direction(kind: ESSMove['kind'], others: Float64Array[], mu: number, rng: ChainRng, d: number): Float64Array {
+  private direction(
+    kind: ESSMove['kind'],
+    others: Float64Array[],
+    mu: number,
+    rng: ChainRng,
+    d: number,
+  ): Float64Array {
     const eta = new Float64Array(d);
     if (kind === 'differential') {
       const [i0, j0] = distinctPair(others.length, rng);
@@ -164,11 +170,13 @@ export class ESS extends EnsembleKernel {
     } else if (kind === 'gaussian') {
       const m = others.length;
       const mean = new Float64Array(d);
-      for (const o of others) for (let i = 0; i < d; i++) mean[i] = (mean[i] as number) + (o[i] as number) / m;
+      for (const o of others)
+        for (let i = 0; i < d; i++) mean[i] = (mean[i] as number) + (o[i] as number) / m;
       const c = mu / Math.sqrt(m - 1);
       for (const o of others) {
         const g = rng.normal();
-        for (let i = 0; i < d; i++) eta[i] = (eta[i] as number) + c * g * ((o[i] as number) - (mean[i] as number));
+        for (let i = 0; i < d; i++)
+          eta[i] = (eta[i] as number) + c * g * ((o[i] as number) - (mean[i] as number));
       }
     } else {
       rng.normals(eta);

@@ -93,3 +93,4 @@ export { BarkerMH, type BarkerMHOptions } from './barker.js';
 export { EnsembleKernel, type WalkerMove } from './ensemble.js';
 export { AIES, type AIESOptions, type AIESMove } from './aies.js';
 export { ESS, type ESSOptions, type ESSMove } from './ensemble_slice.js';
+export { SA, type SAOptions } from './sa.js';

@@ -106,9 +106,23 @@ const CASES: Case[] = [
     numSamples: 1500,
     warmup: 700,
   },
+  { name: 'SA', make: (t) => new ppl.SA(t), chains: 2, numSamples: 6000, warmup: 1000 },
+  {
+    name: 'SA diagonal',
+    make: (t) => new ppl.SA(t, { denseMass: false, adaptStateSize: 6 }),
+    chains: 2,
+    numSamples: 3000,
+    warmup: 1000,
+  },
   {
     name: 'AIES',
-    make: (t) => new ppl.AIES(t, { moves: [[ppl.AIES.DEMove(), 0.5], [ppl.AIES.StretchMove(), 0.5]] }),
+    make: (t) =>
+      new ppl.AIES(t, {
+        moves: [
+          [ppl.AIES.DEMove(), 0.5],
+          [ppl.AIES.StretchMove(), 0.5],
+        ],
+      }),
     chains: 8,
     vectorized: true,
     numSamples: 500,
@@ -125,7 +139,12 @@ const CASES: Case[] = [
   {
     name: 'ESS gaussian+random',
     make: (t) =>
-      new ppl.ESS(t, { moves: [[ppl.ESS.GaussianMove(), 0.7], [ppl.ESS.RandomMove(), 0.3]] }),
+      new ppl.ESS(t, {
+        moves: [
+          [ppl.ESS.GaussianMove(), 0.7],
+          [ppl.ESS.RandomMove(), 0.3],
+        ],
+      }),
     chains: 8,
     vectorized: true,
     numSamples: 300,
