@@ -211,4 +211,6 @@ export {
   type ESSOptions,
   SA,
   type SAOptions,
+  EllipticalSlice,
+  type EllipticalSliceOptions,
 } from './mcmc/index.js';

@@ -94,3 +94,8 @@ export { EnsembleKernel, type WalkerMove } from './ensemble.js';
 export { AIES, type AIESOptions, type AIESMove } from './aies.js';
 export { ESS, type ESSOptions, type ESSMove } from './ensemble_slice.js';
 export { SA, type SAOptions } from './sa.js';
+export {
+  EllipticalSlice,
+  type EllipticalSliceOptions,
+  type GaussianPrior,
+} from './elliptical_slice.js';

@@ -48,8 +48,10 @@ const model = (y: tf.Tensor): void => {
 function constrainedRef(): { mu: [number, number]; sigma: [number, number] } {
   const n = 600;
   let z = 0;
-  const m1 = [0, 0];
-  const m2 = [0, 0];
+  let a1 = 0;
+  let a2 = 0;
+  let b1 = 0;
+  let b2 = 0;
   for (let i = 0; i < n; i++) {
     const mu = -3 + (6 * (i + 0.5)) / n;
     for (let j = 0; j < n; j++) {
@@ -58,15 +60,14 @@ function constrainedRef(): { mu: [number, number]; sigma: [number, number] } {
       for (const y of ys) lp += -Math.log(s) - (0.5 * (y - mu) ** 2) / (s * s);
       const w = Math.exp(lp + 5);
       z += w;
-      m1[0] += w * mu;
-      m2[0] += w * mu * mu;
-      m1[1] += w * s;
-      m2[1] += w * s * s;
+      a1 += w * mu;
+      a2 += w * mu * mu;
+      b1 += w * s;
+      b2 += w * s * s;
     }
   }
-  const mean = m1.map((v) => v / z);
-  const sd = m2.map((v, k) => Math.sqrt(v / z - mean[k]! ** 2));
-  return { mu: [mean[0]!, sd[0]!], sigma: [mean[1]!, sd[1]!] };
+  const sdOf = (m1: number, m2: number): number => Math.sqrt(m2 / z - (m1 / z) ** 2);
+  return { mu: [a1 / z, sdOf(a1, a2)], sigma: [b1 / z, sdOf(b1, b2)] };
 }
 const REF = constrainedRef();
 
@@ -91,6 +92,10 @@ function expectMoments(rows: number[][], mean: number, sd: number, what: string)
 interface Case {
   name: string;
   make: (target: unknown) => HamiltonianKernel;
+  /** The kernel over the 2-D Gaussian potential (default `make(gauss)`). */
+  gaussKernel?: () => HamiltonianKernel;
+  /** The constrained model and its reference (default the HalfNormal model). */
+  constrained?: 'logistic';
   chains: number;
   vectorized?: boolean;
   numSamples: number;
@@ -150,23 +155,92 @@ const CASES: Case[] = [
     numSamples: 300,
     warmup: 200,
   },
+  {
+    name: 'EllipticalSlice',
+    make: (t) => new ppl.EllipticalSlice(t),
+    gaussKernel: () => new ppl.EllipticalSlice(gauss, { priorScale: [2, 2], priorMean: [0.5, 0] }),
+    constrained: 'logistic',
+    chains: 2,
+    numSamples: 1500,
+    warmup: 200,
+  },
 ];
 
-function runOf(c: Case, target: unknown, seed: number): ppl.MCMC {
-  const m = new ppl.MCMC(c.make(target), {
+// a Gaussian-prior model with a non-Gaussian likelihood, for EllipticalSlice:
+// a ~ MVN((0.5, -0.5), [[1, 0.6], [0.6, 2]]), b ~ Normal(0, 1.5) (plate of 1),
+// y_i ~ Bernoulli(sigmoid(a_0 + a_1 x_i + b)); the reference by quadrature over (a_0, a_1, b)
+const xs = [-1.5, -0.6, 0.2, 0.9, 1.7, 2.4];
+const yb = [0, 1, 0, 1, 1, 1];
+const A_COV = [
+  [1, 0.6],
+  [0.6, 2],
+];
+const logistic = (x: tf.Tensor, y: tf.Tensor): void => {
+  const a = sample(
+    'a',
+    new D.MultivariateNormal(tf.tensor1d([0.5, -0.5]), { covarianceMatrix: tf.tensor2d(A_COV) }),
+  );
+  const b = ppl.plate('one', 1, () => sample('b', new D.Normal(0, 1.5)));
+  const logits = tf.add(tf.add(a.slice([0], [1]), tf.mul(a.slice([1], [1]), x)), b);
+  ppl.plate('data', xs.length, () => sample('y', new D.Bernoulli({ logits }), { obs: y }));
+};
+function logisticRef(): { mean: number[]; sd: number[] } {
+  const det = A_COV[0]![0]! * A_COV[1]![1]! - A_COV[0]![1]! ** 2;
+  const n = 90;
+  const grid = (lo: number, hi: number, i: number): number => lo + ((hi - lo) * (i + 0.5)) / n;
+  const m1 = [0, 0, 0];
+  const m2 = [0, 0, 0];
+  let z = 0;
+  for (let i = 0; i < n; i++) {
+    const a0 = grid(-4.5, 5.5, i);
+    for (let j = 0; j < n; j++) {
+      const a1 = grid(-6.5, 6.5, j);
+      const d0 = a0 - 0.5;
+      const d1 = a1 + 0.5;
+      const qa =
+        (A_COV[1]![1]! * d0 * d0 - 2 * A_COV[0]![1]! * d0 * d1 + A_COV[0]![0]! * d1 * d1) / det;
+      for (let k = 0; k < n; k++) {
+        const b = grid(-6, 6, k);
+        let lp = -0.5 * qa - (0.5 * b * b) / 2.25;
+        xs.forEach((x, t) => {
+          const l = a0 + a1 * x + b;
+          lp += yb[t] === 1 ? -Math.log1p(Math.exp(-l)) : -Math.log1p(Math.exp(l));
+        });
+        const w = Math.exp(lp);
+        z += w;
+        [a0, a1, b].forEach((v, c) => {
+          m1[c] = m1[c]! + w * v;
+          m2[c] = m2[c]! + w * v * v;
+        });
+      }
+    }
+  }
+  const mean = m1.map((v) => v / z);
+  return { mean, sd: m2.map((v, c) => Math.sqrt(v / z - mean[c]! ** 2)) };
+}
+
+function runOf(
+  c: Case,
+  target: unknown,
+  seed: number,
+  kernel?: () => HamiltonianKernel,
+  extra: Partial<ppl.MCMCOptions> = {},
+): ppl.MCMC {
+  const m = new ppl.MCMC(kernel !== undefined ? kernel() : c.make(target), {
     numSamples: c.numSamples,
     warmupSteps: c.warmup,
     numChains: c.chains,
     progressBar: false,
     seed,
     ...(c.vectorized === true ? { chainMethod: 'vectorized' as const } : {}),
+    ...extra,
   });
   return m;
 }
 
 describe.each(CASES)('$name', (c) => {
   it('samples a correlated 2-D Gaussian within 5 MCSE', () => {
-    const m = runOf(c, gauss, 3);
+    const m = runOf(c, gauss, 3, c.gaussKernel);
     m.runSync();
     const { z } = m.getSamples({ groupByChain: true });
     expectMoments(rowsOf(z as tf.Tensor, 0), M[0]!, S[0]!, 'z0');
@@ -174,7 +248,22 @@ describe.each(CASES)('$name', (c) => {
     tf.dispose(z);
   }, 60_000);
 
-  it('samples a constrained model (HalfNormal scale) within 5 MCSE, leaking no tensor', () => {
+  it('samples a constrained model within 5 MCSE, leaking no tensor', () => {
+    if (c.constrained === 'logistic') {
+      const ref = logisticRef();
+      const x = tf.tensor1d(xs);
+      const y = tf.tensor1d(yb);
+      const before = tf.memory().numTensors;
+      const m = runOf(c, logistic, 5);
+      m.runSync(x, y);
+      expect(tf.memory().numTensors).toBe(before);
+      const s = m.getSamples({ groupByChain: true });
+      expectMoments(rowsOf(s.a as tf.Tensor, 0), ref.mean[0]!, ref.sd[0]!, 'a0');
+      expectMoments(rowsOf(s.a as tf.Tensor, 1), ref.mean[1]!, ref.sd[1]!, 'a1');
+      expectMoments(rowsOf(s.b as tf.Tensor, 0), ref.mean[2]!, ref.sd[2]!, 'b');
+      tf.dispose([...Object.values(s), x, y]);
+      return;
+    }
     const y = tf.tensor1d(ys);
     const before = tf.memory().numTensors;
     const m = runOf(c, model, 5);
@@ -190,15 +279,15 @@ describe.each(CASES)('$name', (c) => {
 
   it('is reproducible by seed, and a continued run gives the uninterrupted draws', () => {
     const short = { ...c, numSamples: 40, warmup: 30 };
-    const a = runOf(short, gauss, 11);
+    const a = runOf(short, gauss, 11, c.gaussKernel);
     a.runSync();
-    const b = runOf(short, gauss, 11);
+    const b = runOf(short, gauss, 11, c.gaussKernel);
     b.runSync();
     const za = a.getSamples().z as tf.Tensor;
     const zb = b.getSamples().z as tf.Tensor;
     expect(Array.from(za.dataSync())).toEqual(Array.from(zb.dataSync()));
     // 80 draws in one run = 40 draws, then 40 more continued from lastState
-    const long = runOf({ ...short, numSamples: 80 }, gauss, 11);
+    const long = runOf({ ...short, numSamples: 80 }, gauss, 11, c.gaussKernel);
     long.runSync();
     b.postWarmupState = b.lastState;
     b.runSync();
@@ -207,4 +296,144 @@ describe.each(CASES)('$name', (c) => {
     expect(Array.from(zl.slice([0, 40], [-1, 40]).dataSync())).toEqual(Array.from(zc.dataSync()));
     tf.dispose([za, zb, zl, zc]);
   }, 60_000);
+});
+
+class Killed extends Error {}
+
+/** Checkpoints in memory; the "process" dies after write `killAt`. */
+function memoryIO(files: Map<string, Uint8Array>, killAt = Infinity): ppl.MCMCCheckpointIO {
+  let writes = 0;
+  return {
+    read: (p: string) => files.get(p)?.slice(),
+    write: (p: string, d: Uint8Array) => {
+      files.set(p, d.slice());
+      writes += 1;
+      if (writes >= killAt) throw new Killed(`killed after write ${writes}`);
+    },
+  };
+}
+
+describe.each(CASES)('$name checkpoints', (c) => {
+  it('a run killed mid-way and resumed gives the uninterrupted draws', async () => {
+    const short = { ...c, numSamples: 30, warmup: 20 };
+    const target = c.constrained === 'logistic' ? logistic : model;
+    const args =
+      c.constrained === 'logistic' ? [tf.tensor1d(xs), tf.tensor1d(yb)] : [tf.tensor1d(ys)];
+    const get = (m: ppl.MCMC): number[][] => {
+      const s = m.getSamples({ groupByChain: true });
+      const out = Object.keys(s)
+        .sort()
+        .map((k) => Array.from((s[k] as tf.Tensor).dataSync()));
+      tf.dispose(Object.values(s));
+      return out;
+    };
+    const ref = runOf(short, target, 21);
+    await ref.run(...args);
+    const files = new Map<string, Uint8Array>();
+    const ck = (killAt: number, resume: boolean) => ({
+      checkpoint: { path: 'k.ckpt', every: 7, resume, io: memoryIO(files, killAt) },
+    });
+    await expect(runOf(short, target, 21, undefined, ck(3, false)).run(...args)).rejects.toThrow(
+      Killed,
+    );
+    const resumed = runOf(short, target, 21, undefined, ck(Infinity, true));
+    await resumed.run(...args);
+    expect(get(resumed)).toEqual(get(ref));
+    tf.dispose(args);
+  }, 60_000);
+});
+
+describe('refusals', () => {
+  it('refuses unknown options and bad values naming them, before any work', () => {
+    expect(() => new ppl.BarkerMH(model, { numSteps: 3 } as never)).toThrow(
+      /numSteps: not an option of BarkerMH/,
+    );
+    expect(() => new ppl.BarkerMH(model, { targetAcceptProb: 0 })).toThrow(/^targetAcceptProb:/);
+    expect(() => new ppl.SA(model, { adaptStateSize: 1 })).toThrow(
+      /^adaptStateSize: SA: expected an integer >= 2/,
+    );
+    expect(() => new ppl.SA(model, { denseMass: 'yes' } as never)).toThrow(/^denseMass:/);
+    expect(() => new ppl.SA(model, { stepSize: 1 } as never)).toThrow(
+      /stepSize: not an option of SA/,
+    );
+    expect(() => new ppl.AIES(model, { moves: [[ppl.AIES.StretchMove(), -1]] })).toThrow(
+      /^moves: AIES: .*weight -1/,
+    );
+    expect(() => new ppl.AIES(model, { moves: ppl.ESS.RandomMove() as never })).toThrow(/^moves:/);
+    expect(() => ppl.AIES.StretchMove({ a: 1 })).toThrow(
+      /^a: AIES.StretchMove: expected a finite number > 1/,
+    );
+    expect(() => ppl.AIES.DEMove({ g0: 0 })).toThrow(/^g0:/);
+    expect(() => new ppl.ESS(model, { maxSteps: 0 })).toThrow(
+      /^maxSteps: ESS: expected an integer >= 1/,
+    );
+    expect(() => new ppl.ESS(model, { initMu: -1 })).toThrow(/^initMu:/);
+    expect(() => new ppl.ESS(model, { tuneMu: 1 } as never)).toThrow(/^tuneMu:/);
+    expect(() => new ppl.EllipticalSlice(gauss)).toThrow(
+      /^priorCov: EllipticalSlice over a Potential/,
+    );
+    expect(() => new ppl.EllipticalSlice(gauss, { priorScale: [1] })).toThrow(
+      /^priorScale: .*expected 2/,
+    );
+    expect(
+      () =>
+        new ppl.EllipticalSlice(gauss, {
+          priorCov: [
+            [1, 2],
+            [2, 1],
+          ],
+        }),
+    ).toThrow(/^priorCov: EllipticalSlice: expected a positive-definite matrix/);
+    expect(() => new ppl.EllipticalSlice(model, { priorScale: [1, 1] })).toThrow(
+      /^priorScale: EllipticalSlice: only for a flat Potential/,
+    );
+  });
+
+  it('ensembles need chainMethod vectorized and enough walkers', () => {
+    const opts = { numSamples: 10, progressBar: false, seed: 1 };
+    expect(() => new ppl.MCMC(new ppl.AIES(gauss), { ...opts, numChains: 8 })).toThrow(
+      /^chainMethod: AIES moves its walkers together/,
+    );
+    expect(
+      () => new ppl.MCMC(new ppl.ESS(gauss), { ...opts, numChains: 2, chainMethod: 'vectorized' }),
+    ).toThrow(/^numChains: ESS needs at least 4 walkers/);
+    const before = tf.memory().numTensors;
+    const y = tf.tensor1d(ys);
+    // 2 coordinates need >= 4 walkers; a 3-coordinate potential needs 6
+    const three: Potential = {
+      dim: 3,
+      valueAndGrad: (z) => ({
+        value: 0.5 * z.reduce((a, v) => a + v * v, 0),
+        grad: z.slice(),
+      }),
+    };
+    const m = new ppl.MCMC(new ppl.AIES(three), {
+      ...opts,
+      numChains: 4,
+      chainMethod: 'vectorized',
+    });
+    expect(() => m.runSync()).toThrow(
+      /^numChains: AIES needs numChains \(walkers\) >= max\(4, 2 \* dim\) = 6/,
+    );
+    y.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('EllipticalSlice refuses a latent without a fixed Gaussian prior, naming it', () => {
+    const y = tf.tensor1d(ys);
+    const before = tf.memory().numTensors;
+    const opts = { numSamples: 10, progressBar: false, seed: 1 };
+    expect(() => new ppl.MCMC(new ppl.EllipticalSlice(model), opts).runSync(y)).toThrow(
+      /^sigma: EllipticalSlice: the latent site 'sigma' (is not real-valued|has a HalfNormal prior)/,
+    );
+    const hier = (): void => {
+      const mu = sample('mu', new D.Normal(0, 1));
+      sample('x', new D.Normal(mu, 1));
+    };
+    expect(() => new ppl.MCMC(new ppl.EllipticalSlice(hier), opts).runSync()).toThrow(
+      /^x: EllipticalSlice: the prior of the latent site 'x' depends on other latent sites/,
+    );
+    expect(tf.memory().numTensors).toBe(before);
+    y.dispose();
+  });
 });
