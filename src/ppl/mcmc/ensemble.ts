@@ -112,7 +112,7 @@ export abstract class EnsembleKernel extends HamiltonianKernel {
   abstract adaptShared(shared: Float64Array, counts: number[]): void;
 
   /** Not used: the walkers move together ({@link WalkerSampler.group}). @internal */
-  *trajectory(): PotentialRequests<TrajectoryResult> {
+  trajectory(): PotentialRequests<TrajectoryResult> {
     throw new ArgumentError(
       'chainMethod',
       `${this.who} walkers move together: run them through MCMC with chainMethod 'vectorized'`,
@@ -173,7 +173,7 @@ export class WalkerSampler extends ChainSampler {
     return { step: () => ensembleStep(this.ensemble, w) };
   }
 
-  override *step(): PotentialRequests<TransitionStats> {
+  override step(): PotentialRequests<TransitionStats> {
     throw new ArgumentError(
       'chainMethod',
       `${this.ensemble.constructor.name} walkers move together: run them through MCMC with chainMethod 'vectorized'`,

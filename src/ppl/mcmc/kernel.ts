@@ -231,6 +231,15 @@ export abstract class HamiltonianKernel {
   }
 
   /**
+   * Whether the warmup starts (and restarts after each mass-matrix window) the step size at
+   * Stan's heuristic `findReasonableStepSize` (a leapfrog-based search: right for the Hamiltonian
+   * kernels) rather than at the current step size. @internal
+   */
+  searchStepSize(): boolean {
+    return true;
+  }
+
+  /**
    * Refuse a driver configuration this kernel cannot run (before any work; the ensemble kernels
    * need `chainMethod: 'vectorized'` and several walkers). Default: every configuration. @internal
    */
@@ -367,8 +376,18 @@ export class ChainSampler {
 
   /** Stan's heuristic initial step size at the current point; dual averaging restarts there. */
   private *restartStepSize(): PotentialRequests<void> {
-    this.stepSize = yield* findReasonableStepSize(this.point, this.stepSize, this.metric, this.rng);
-    this.dual.restart(this.stepSize);
+    if (this.kernel.searchStepSize()) {
+      this.stepSize = yield* findReasonableStepSize(
+        this.point,
+        this.stepSize,
+        this.metric,
+        this.rng,
+      );
+      this.dual.restart(this.stepSize);
+    } else {
+      // no search: the current step size is already near the target, the averages centre on it
+      this.dual.restart(this.stepSize / 10);
+    }
   }
 
   /** One transition; during the first `numWarmup` iterations it also adapts. */
@@ -405,7 +424,8 @@ export class ChainSampler {
       if (it === w[1]) {
         this.metric.set(this.estimator.regularizedVariance());
         this.estimator.restart();
-        if (this.opts.adaptStepSize) yield* this.restartStepSize();
+        // a kernel without the step-size search continues its averages across the windows
+        if (this.opts.adaptStepSize && this.kernel.searchStepSize()) yield* this.restartStepSize();
       }
     }
     if (it === this.numWarmup - 1 && this.opts.adaptStepSize) this.stepSize = this.dual.final();

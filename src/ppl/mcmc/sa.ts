@@ -25,7 +25,7 @@ import { booleanOption, checkOptionKeys } from '../../utils/options.js';
 import type { ChainState } from './chain_state.js';
 import type { CompileMode } from './compiled_potential.js';
 import type { InitStrategy } from './init.js';
-import type { PhasePoint, PotentialRequests } from './integrator.js';
+import type { PotentialRequests } from './integrator.js';
 import {
   ChainSampler,
   HamiltonianKernel,
@@ -201,8 +201,11 @@ export class SA extends HamiltonianKernel {
   }
 
   /** Not used: SA's chains move by {@link SAChainSampler.step}. @internal */
-  *trajectory(z: PhasePoint): PotentialRequests<TrajectoryResult> {
-    return { point: z, acceptStat: 0, numSteps: 0, treeDepth: 0, divergent: false };
+  trajectory(): PotentialRequests<TrajectoryResult> {
+    throw new ArgumentError(
+      'kernel',
+      'SA: its chains move by population updates (run it through MCMC)',
+    );
   }
 
   override chain(q0: Float64Array, numWarmup: number, rng: ChainRng): ChainSampler {

@@ -6,7 +6,7 @@
  * runs give the uninterrupted draws, bad options are refused naming them, and no tensor leaks.
  */
 import * as tf from '@tensorflow/tfjs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { distributions as D, ppl } from '../../../src/index.js';
 import type { Potential } from '../../../src/ppl/mcmc/potential.js';
 import type { HamiltonianKernel } from '../../../src/ppl/mcmc/kernel.js';
@@ -341,6 +341,50 @@ describe.each(CASES)('$name checkpoints', (c) => {
     expect(get(resumed)).toEqual(get(ref));
     tf.dispose(args);
   }, 60_000);
+});
+
+describe('adaptation and reports', () => {
+  it("BarkerMH's warmup brings the acceptance rate near its target 0.4", () => {
+    for (const fullMass of [false, true]) {
+      const m = new ppl.MCMC(new ppl.BarkerMH(gauss, { fullMass, stepSize: 0.01 }), {
+        numSamples: 1000,
+        warmupSteps: 1000,
+        progressBar: false,
+        seed: 2,
+      });
+      m.runSync();
+      const acc = m.getExtraFields()[0]!.acceptStat;
+      const mean = acc.reduce((a, b) => a + b, 0) / acc.length;
+      expect(Math.abs(mean - 0.4), `fullMass ${fullMass}: ${mean}`).toBeLessThan(0.1);
+      // the adapted inverse mass is the posterior's (co)variance: var z1 = 4
+      const im = m.lastState!.chains[0]!.inverseMass;
+      expect(im[fullMass ? 3 : 1]! / im[0]!).toBeGreaterThan(2);
+      const z = m.getSamples().z as tf.Tensor;
+      z.dispose();
+    }
+  }, 60_000);
+
+  it('ESS tunes mu during warmup only; printSummary covers the ensemble walkers', () => {
+    const m = new ppl.MCMC(new ppl.ESS(gauss, { initMu: 50 }), {
+      numSamples: 50,
+      warmupSteps: 100,
+      numChains: 6,
+      chainMethod: 'vectorized',
+      progressBar: false,
+      seed: 4,
+    });
+    m.runSync();
+    const mu = m.getExtraFields()[0]!.stepSize;
+    // tuned from 50 down to the scale of the walker differences, then fixed
+    expect(mu[0]!).toBeLessThan(5);
+    expect(new Set(Array.from(mu)).size).toBe(1);
+    const spy = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    const text = m.printSummary();
+    spy.mockRestore();
+    expect(text).toMatch(/z\[0\]/);
+    const sm = m.summary().z!;
+    expect(sm).toBeDefined();
+  });
 });
 
 describe('refusals', () => {
