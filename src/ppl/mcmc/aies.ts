@@ -165,7 +165,7 @@ export class AIES extends EnsembleKernel {
     this.cumulative = r.cumulative;
   }
 
-  protected get who(): string {
+  get who(): string {
     return 'AIES';
   }
 

@@ -67,8 +67,8 @@ export abstract class EnsembleKernel extends HamiltonianKernel {
     this.randomizeSplit = randomizeSplit ?? true;
   }
 
-  /** The kernel's class name, for messages. */
-  protected abstract get who(): string;
+  /** The kernel's class name, for messages (`'AIES'`, `'ESS'`). */
+  abstract get who(): string;
 
   override checkDriver(numChains: number, chainMethod: string): void {
     if (chainMethod !== 'vectorized') {
@@ -163,7 +163,7 @@ export class WalkerSampler extends ChainSampler {
   override group(samplers: ChainSampler[]): ChainGroup {
     const w = samplers.filter((s): s is WalkerSampler => s instanceof WalkerSampler);
     const d = this.point.q.length;
-    const who = this.ensemble.constructor.name;
+    const who = this.ensemble.who;
     if (w.length !== samplers.length || w.length < Math.max(4, 2 * d)) {
       throw new ArgumentError(
         'numChains',
@@ -176,7 +176,7 @@ export class WalkerSampler extends ChainSampler {
   override step(): PotentialRequests<TransitionStats> {
     throw new ArgumentError(
       'chainMethod',
-      `${this.ensemble.constructor.name} walkers move together: run them through MCMC with chainMethod 'vectorized'`,
+      `${this.ensemble.who} walkers move together: run them through MCMC with chainMethod 'vectorized'`,
     );
   }
 

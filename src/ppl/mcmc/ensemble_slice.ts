@@ -132,7 +132,7 @@ export class ESS extends EnsembleKernel {
     this.tuneMu = tuneMu;
   }
 
-  protected get who(): string {
+  get who(): string {
     return 'ESS';
   }
 

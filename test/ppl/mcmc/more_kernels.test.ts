@@ -134,6 +134,14 @@ const CASES: Case[] = [
     warmup: 300,
   },
   {
+    name: 'AIES stretch',
+    make: (t) => new ppl.AIES(t, { moves: ppl.AIES.StretchMove(), randomizeSplit: false }),
+    chains: 8,
+    vectorized: true,
+    numSamples: 1500,
+    warmup: 300,
+  },
+  {
     name: 'ESS',
     make: (t) => new ppl.ESS(t),
     chains: 8,
@@ -385,6 +393,37 @@ describe('adaptation and reports', () => {
     const sm = m.summary().z!;
     expect(sm).toBeDefined();
   });
+});
+
+describe('AIES stretch move in 6-D', () => {
+  it("keeps a standard normal's variance (the Z^(d-1) factor of the acceptance)", () => {
+    const d = 6;
+    const iid: Potential = {
+      dim: d,
+      valueAndGrad: (z) => ({ value: 0.5 * z.reduce((a, v) => a + v * v, 0), grad: z.slice() }),
+    };
+    const m = new ppl.MCMC(new ppl.AIES(iid, { moves: ppl.AIES.StretchMove() }), {
+      numSamples: 1500,
+      warmupSteps: 500,
+      numChains: 16,
+      chainMethod: 'vectorized',
+      progressBar: false,
+      seed: 8,
+    });
+    m.runSync();
+    const z = m.getSamples({ groupByChain: true }).z as tf.Tensor;
+    // E z_k^2 = 1 for every coordinate; the pooled second moment within 5 MCSE (var z^2 = 2)
+    let sum = 0;
+    let e = 0;
+    for (let k = 0; k < d; k++) {
+      const rows = rowsOf(z, k).map((r) => r.map((v) => v * v));
+      sum += rows.flat().reduce((a, b) => a + b, 0) / rows.flat().length;
+      e += mcmc.ess(rows);
+    }
+    z.dispose();
+    expect(e / d).toBeGreaterThan(100);
+    expect(Math.abs(sum / d - 1)).toBeLessThan(5 * Math.sqrt(2 / e));
+  }, 60_000);
 });
 
 describe('refusals', () => {
