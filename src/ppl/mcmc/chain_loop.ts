@@ -6,7 +6,7 @@
  * vectorized chains and each worker of `chainMethod: 'parallel'`, so the three give the same draws
  * for the same seeds and potential.
  */
-import { drive, driveAll, type DriveCounters } from './drive.js';
+import { driveAll, driveBatches, type DriveCounters } from './drive.js';
 import type { ChainSampler, TransitionStats } from './kernel.js';
 import type { Potential } from './potential.js';
 
@@ -145,7 +145,7 @@ export function runLockstep(
       (samplers[0] as ChainSampler).iteration < (samplers[0] as ChainSampler).numWarmup;
     const res =
       group !== undefined
-        ? drive(group.step(), potential, count)
+        ? driveBatches(group.step(), potential, count)
         : driveAll(
             samplers.map((s) => s.step()),
             potential,

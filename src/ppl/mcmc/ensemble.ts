@@ -19,7 +19,8 @@
  */
 import { ArgumentError } from '../../utils/errors.js';
 import type { ChainState } from './chain_state.js';
-import type { PotentialRequests } from './integrator.js';
+import type { BatchRequests } from './drive.js';
+import type { PotentialPoint, PotentialRequests } from './integrator.js';
 import {
   ChainSampler,
   HamiltonianKernel,
@@ -211,7 +212,7 @@ function permutation(n: number, rng: ChainRng): number[] {
 function* ensembleStep(
   kernel: EnsembleKernel,
   walkers: WalkerSampler[],
-): PotentialRequests<TransitionStats[]> {
+): BatchRequests<TransitionStats[]> {
   const w0 = walkers[0] as WalkerSampler;
   const warmup = w0.iteration < w0.numWarmup;
   const n = walkers.length;
@@ -229,9 +230,11 @@ function* ensembleStep(
     );
     const move = kernel.chooseMove(w0.rng);
     const counts = [0, 0];
-    for (const k of active) {
+    // the active walkers move in lockstep: each round asks for all their pending positions at once
+    // (each walker draws from its own stream, so the draws do not depend on the interleaving)
+    const gens = active.map((k) => {
       const wk = walkers[k] as WalkerSampler;
-      const r = yield* kernel.moveWalker(
+      return kernel.moveWalker(
         wk.point.q,
         wk.point.potential,
         others,
@@ -240,6 +243,19 @@ function* ensembleStep(
         wk.rng,
         counts,
       );
+    });
+    const res = gens.map((g) => g.next());
+    for (;;) {
+      const pending = res.flatMap((r, a) => (r.done === true ? [] : [a]));
+      if (pending.length === 0) break;
+      const pts = yield pending.map((a) => (res[a] as IteratorYieldResult<Float64Array>).value);
+      pending.forEach((a, i) => {
+        res[a] = (gens[a] as PotentialRequests<WalkerMove>).next(pts[i] as PotentialPoint);
+      });
+    }
+    active.forEach((k, a) => {
+      const wk = walkers[k] as WalkerSampler;
+      const r = (res[a] as IteratorReturnResult<WalkerMove>).value;
       if (r.q !== undefined && r.potential !== undefined) {
         wk.point = { ...wk.point, q: r.q, potential: r.potential };
       }
@@ -252,7 +268,7 @@ function* ensembleStep(
         energy: wk.point.potential,
         potentialEnergy: wk.point.potential,
       };
-    }
+    });
     if (warmup) kernel.adaptShared(shared, counts);
   }
   for (const wk of walkers) {

@@ -9,6 +9,7 @@ import { booleanOption } from '../../utils/options.js';
 import { cloneChainState, type ChainState } from './chain_state.js';
 import { DualAveraging } from './dual_averaging.js';
 import { hamiltonian, type PhasePoint, type PotentialRequests } from './integrator.js';
+import type { BatchRequests } from './drive.js';
 import { Metric } from './metric.js';
 import { ChainRng } from './rng.js';
 import { findReasonableStepSize } from './step_size.js';
@@ -261,10 +262,11 @@ export abstract class HamiltonianKernel {
 
 /**
  * Chains that move together (an ensemble's walkers): one transition of all of them at once, each
- * chain's statistics in order. @internal
+ * chain's statistics in order; its requests are batches of positions (answered by one
+ * `valueAndGradBatch` where the potential has it, `drive.ts` `driveBatches`). @internal
  */
 export interface ChainGroup {
-  step(): PotentialRequests<TransitionStats[]>;
+  step(): BatchRequests<TransitionStats[]>;
 }
 
 /** The state of one chain of a Hamiltonian kernel, stepped by the MCMC driver. */

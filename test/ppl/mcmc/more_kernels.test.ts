@@ -395,6 +395,66 @@ describe('adaptation and reports', () => {
   });
 });
 
+describe('ensemble batches', () => {
+  it("a half-update's walkers are evaluated in one batch, with the draws of one-at-a-time", () => {
+    const sizes: number[] = [];
+    const batched: Potential = {
+      dim: 2,
+      valueAndGrad: (z) => gauss.valueAndGrad(z),
+      valueAndGradBatch: (zs) => {
+        sizes.push(zs.length);
+        return zs.map((z) => gauss.valueAndGrad(z));
+      },
+    };
+    const draws = (p: Potential, kernel: (p: Potential) => HamiltonianKernel): number[] => {
+      const m = new ppl.MCMC(kernel(p), {
+        numSamples: 30,
+        warmupSteps: 20,
+        numChains: 8,
+        chainMethod: 'vectorized',
+        progressBar: false,
+        seed: 6,
+      });
+      m.runSync();
+      const z = m.getSamples().z as tf.Tensor;
+      const out = Array.from(z.dataSync());
+      z.dispose();
+      return out;
+    };
+    for (const k of [(p: Potential) => new ppl.AIES(p), (p: Potential) => new ppl.ESS(p)]) {
+      sizes.length = 0;
+      expect(draws(batched, k)).toEqual(draws(gauss, k));
+      // the 8 walkers' initial points, then at most the 4 walkers of a half per batch
+      expect(sizes[0]).toBe(8);
+      expect(Math.max(...sizes.slice(1))).toBe(4);
+    }
+  });
+
+  it('ESS on a tfjs potential (compile: false) batches the walkers through the model', () => {
+    const y = tf.tensor1d(ys);
+    const before = tf.memory().numTensors;
+    const m = new ppl.MCMC(new ppl.ESS(model, { compile: false }), {
+      numSamples: 30,
+      warmupSteps: 20,
+      numChains: 8,
+      chainMethod: 'vectorized',
+      progressBar: false,
+      seed: 9,
+    });
+    m.runSync(y);
+    expect(tf.memory().numTensors).toBe(before);
+    const st = m.getExtraFields()[0]!;
+    expect(st.compiled).toBe(false);
+    // one batched evaluation per lockstep round: fewer than the kept draws' own evaluations
+    const kept = m.getExtraFields().reduce((a, c) => a + c.numSteps.reduce((x, v) => x + v, 0), 0);
+    expect(st.gradientEvaluations).toBeLessThan(kept);
+    const s = m.getSamples();
+    expect((s.sigma as tf.Tensor).min().arraySync()).toBeGreaterThan(0);
+    tf.dispose(Object.values(s));
+    y.dispose();
+  }, 60_000);
+});
+
 describe('AIES stretch move in 6-D', () => {
   it("keeps a standard normal's variance (the Z^(d-1) factor of the acceptance)", () => {
     const d = 6;
