@@ -34,10 +34,10 @@ export type AIESMove =
 /** Options of {@link AIES}. */
 export interface AIESOptions {
   /**
-   * One move, or `[move, weight]` pairs drawn by weight at each half-update. Default
-   * `AIES.DEMove()`, as NumPyro.
+   * One move, or `[move, weight]` pairs (or a `Map` move -> weight, NumPyro's dict) drawn by
+   * weight at each half-update. Default `AIES.DEMove()`, as NumPyro.
    */
-  moves?: AIESMove | readonly (readonly [AIESMove, number])[];
+  moves?: AIESMove | readonly (readonly [AIESMove, number])[] | ReadonlyMap<AIESMove, number>;
   /** A fresh random split of the walkers at each transition. Default true. */
   randomizeSplit?: boolean;
   /** How each walker starts (default `'uniform'`: dispersed starts in `(-2, 2)`). */
@@ -57,6 +57,8 @@ export function resolveMoves<M>(
 ): { moves: M[]; cumulative: number[] } {
   if (moves === undefined) return { moves: [dflt], cumulative: [1] };
   if (isMove(moves)) return { moves: [moves], cumulative: [1] };
+  // NumPyro's dict {move: weight} as a Map
+  if (moves instanceof Map) return resolveMoves([...moves.entries()], isMove, dflt, who);
   const bad = (why: string): ArgumentError =>
     new ArgumentError('moves', `${who}: expected a move or [move, weight] pairs, ${why}`);
   if (!Array.isArray(moves) || moves.length === 0) throw bad(`got ${JSON.stringify(moves)}`);
@@ -77,6 +79,11 @@ export function resolveMoves<M>(
   let c = 0;
   const cumulative = ws.map((wt) => (c += wt / total));
   return { moves: ms, cumulative };
+}
+
+/** The `[move, probability]` pairs of resolved moves. */
+export function movePairs<M>(r: { moves: M[]; cumulative: number[] }): [M, number][] {
+  return r.moves.map((m, i) => [m, (r.cumulative[i] as number) - (r.cumulative[i - 1] ?? 0)]);
 }
 
 /** Draw an index by cumulative probabilities (one uniform from `rng`; none for one entry). */
@@ -160,7 +167,8 @@ export class AIES extends EnsembleKernel {
     }
     checkOptionKeys(options, ENSEMBLE_OPTION_KEYS, 'AIES');
     const r = resolveMoves(options.moves, isAIESMove, AIES.DEMove(), 'AIES');
-    super(model, options, options.randomizeSplit);
+    // the moves as [move, probability] pairs (a Map's too), for the checkpoints' fingerprint
+    super(model, { ...options, moves: movePairs(r) }, options.randomizeSplit);
     this.moves = r.moves;
     this.cumulative = r.cumulative;
   }

@@ -57,7 +57,11 @@ export abstract class EnsembleKernel extends HamiltonianKernel {
   /** Whether the halves are a fresh random split at each transition. */
   readonly randomizeSplit: boolean;
 
-  constructor(target: unknown, options: HamiltonianOptions, randomizeSplit: unknown) {
+  constructor(
+    target: unknown,
+    options: HamiltonianOptions & { moves?: unknown },
+    randomizeSplit: unknown,
+  ) {
     super(target, { ...options, adaptStepSize: false, adaptMassMatrix: false });
     if (randomizeSplit !== undefined && typeof randomizeSplit !== 'boolean') {
       throw new ArgumentError(

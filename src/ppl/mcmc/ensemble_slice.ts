@@ -19,7 +19,7 @@
  */
 import { ArgumentError } from '../../utils/errors.js';
 import { booleanOption, checkOptionKeys } from '../../utils/options.js';
-import { distinctPair, drawIndex, resolveMoves } from './aies.js';
+import { distinctPair, drawIndex, movePairs, resolveMoves } from './aies.js';
 import { ENSEMBLE_OPTION_KEYS, EnsembleKernel, type WalkerMove } from './ensemble.js';
 import type { PotentialRequests } from './integrator.js';
 import type { InitStrategy } from './init.js';
@@ -31,8 +31,8 @@ export type ESSMove = { readonly kind: 'differential' | 'gaussian' | 'random' };
 
 /** Options of {@link ESS}. */
 export interface ESSOptions {
-  /** One move, or `[move, weight]` pairs. Default `ESS.DifferentialMove()`. */
-  moves?: ESSMove | readonly (readonly [ESSMove, number])[];
+  /** One move, or `[move, weight]` pairs (or a `Map`). Default `ESS.DifferentialMove()`. */
+  moves?: ESSMove | readonly (readonly [ESSMove, number])[] | ReadonlyMap<ESSMove, number>;
   /** A fresh random split of the walkers at each transition. Default true. */
   randomizeSplit?: boolean;
   /** Most stepping-out steps of one slice step. Default 10000. */
@@ -123,7 +123,8 @@ export class ESS extends EnsembleKernel {
       throw new ArgumentError('initMu', `ESS: expected a finite number > 0, got ${String(initMu)}`);
     }
     const tuneMu = booleanOption(options.tuneMu, 'tuneMu', true);
-    super(model, options, options.randomizeSplit);
+    // the moves as [move, probability] pairs (a Map's too), for the checkpoints' fingerprint
+    super(model, { ...options, moves: movePairs(r) }, options.randomizeSplit);
     this.moves = r.moves;
     this.cumulative = r.cumulative;
     this.maxSteps = maxSteps;

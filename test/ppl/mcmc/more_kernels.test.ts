@@ -153,10 +153,10 @@ const CASES: Case[] = [
     name: 'ESS gaussian+random',
     make: (t) =>
       new ppl.ESS(t, {
-        moves: [
+        moves: new Map([
           [ppl.ESS.GaussianMove(), 0.7],
           [ppl.ESS.RandomMove(), 0.3],
-        ],
+        ]),
       }),
     chains: 8,
     vectorized: true,
