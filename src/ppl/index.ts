@@ -238,3 +238,15 @@ export {
   type StructuredConditional,
 } from './autoguide/auto_structured.js';
 export * as gp from './contrib/gp/index.js';
+export {
+  BarkerMH,
+  type BarkerMHOptions,
+  AIES,
+  type AIESOptions,
+  ESS,
+  type ESSOptions,
+  SA,
+  type SAOptions,
+  EllipticalSlice,
+  type EllipticalSliceOptions,
+} from './mcmc/index.js';

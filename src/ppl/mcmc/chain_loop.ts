@@ -6,7 +6,7 @@
  * vectorized chains and each worker of `chainMethod: 'parallel'`, so the three give the same draws
  * for the same seeds and potential.
  */
-import { driveAll, type DriveCounters } from './drive.js';
+import { driveAll, driveBatches, type DriveCounters } from './drive.js';
 import type { ChainSampler, TransitionStats } from './kernel.js';
 import type { Potential } from './potential.js';
 
@@ -135,17 +135,22 @@ export function runLockstep(
       (stats[k] as ChainStats).divergent.length,
   );
   const total = rounds[0] ?? 0;
+  // an ensemble's walkers move together, one transition of the group per round
+  const group = samplers[0]?.group(samplers);
   if (rounds.some((r) => r !== total)) {
     throw new Error(`runLockstep: chains at different iterations (${rounds.join(', ')} to go)`);
   }
   for (let i = 0; i < total; i++) {
     const warmup =
       (samplers[0] as ChainSampler).iteration < (samplers[0] as ChainSampler).numWarmup;
-    const res = driveAll(
-      samplers.map((s) => s.step()),
-      potential,
-      count,
-    );
+    const res =
+      group !== undefined
+        ? driveBatches(group.step(), potential, count)
+        : driveAll(
+            samplers.map((s) => s.step()),
+            potential,
+            count,
+          );
     res.forEach((s: TransitionStats, k) => {
       const st = stats[k] as ChainStats;
       if (warmup) {

@@ -35,6 +35,11 @@ export interface ChainState {
    * kernel's site order (absent for the plain Hamiltonian kernels).
    */
   gibbs?: Float64Array;
+  /**
+   * The state of a kernel beyond one point, flat (absent for the Hamiltonian kernels): `SA`'s
+   * population with its potentials, an ensemble's shared adaptation (`ESS`'s `mu`, in walker 0).
+   */
+  kernelState?: Float64Array;
 }
 
 /** The copy of a {@link ChainState} (its arrays cloned). */
@@ -48,5 +53,6 @@ export function cloneChainState(s: ChainState): ChainState {
     welford: { n: s.welford.n, mean: s.welford.mean.slice(), m2: s.welford.m2.slice() },
     rng: { ...s.rng },
     ...(s.gibbs === undefined ? {} : { gibbs: s.gibbs.slice() }),
+    ...(s.kernelState === undefined ? {} : { kernelState: s.kernelState.slice() }),
   };
 }

@@ -68,3 +68,35 @@ export function driveAll<T>(
   }
   return res.map((r) => r.value as T);
 }
+
+/**
+ * A coroutine asking for potentials at a batch of positions at a time (an ensemble's half-update:
+ * every active walker's next request), answered with the points in the same order.
+ */
+export type BatchRequests<T> = Generator<Float64Array[], T, PotentialPoint[]>;
+
+/**
+ * Run a {@link BatchRequests} coroutine to completion: each batch in one `valueAndGradBatch` call
+ * when the potential has one (else one evaluation per position), counted as one evaluation.
+ */
+export function driveBatches<T>(
+  gen: BatchRequests<T>,
+  potential: Potential,
+  count?: DriveCounters,
+): T {
+  let r = gen.next();
+  while (r.done !== true) {
+    const zs = r.value;
+    const t = performance.now();
+    const pts =
+      potential.valueAndGradBatch !== undefined && zs.length > 1
+        ? potential.valueAndGradBatch(zs)
+        : zs.map((z) => potential.valueAndGrad(z));
+    if (count !== undefined) {
+      count.ms += performance.now() - t;
+      count.n += 1;
+    }
+    r = gen.next(pts);
+  }
+  return r.value;
+}

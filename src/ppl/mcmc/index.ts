@@ -89,3 +89,13 @@ export { type ChainRngState } from './rng.js';
 export { HMCGibbs, type HMCGibbsOptions, type GibbsFn } from './hmc_gibbs.js';
 export { DiscreteHMCGibbs, type DiscreteHMCGibbsOptions } from './discrete_hmc_gibbs.js';
 export { MixedHMC, type MixedHMCOptions } from './mixed_hmc.js';
+export { BarkerMH, type BarkerMHOptions } from './barker.js';
+export { EnsembleKernel, type WalkerMove } from './ensemble.js';
+export { AIES, type AIESOptions, type AIESMove } from './aies.js';
+export { ESS, type ESSOptions, type ESSMove } from './ensemble_slice.js';
+export { SA, type SAOptions } from './sa.js';
+export {
+  EllipticalSlice,
+  type EllipticalSliceOptions,
+  type GaussianPrior,
+} from './elliptical_slice.js';

@@ -9,6 +9,7 @@ import { booleanOption } from '../../utils/options.js';
 import { cloneChainState, type ChainState } from './chain_state.js';
 import { DualAveraging } from './dual_averaging.js';
 import { hamiltonian, type PhasePoint, type PotentialRequests } from './integrator.js';
+import type { BatchRequests } from './drive.js';
 import { Metric } from './metric.js';
 import { ChainRng } from './rng.js';
 import { findReasonableStepSize } from './step_size.js';
@@ -230,6 +231,21 @@ export abstract class HamiltonianKernel {
     return undefined;
   }
 
+  /**
+   * Whether the warmup starts (and restarts after each mass-matrix window) the step size at
+   * Stan's heuristic `findReasonableStepSize` (a leapfrog-based search: right for the Hamiltonian
+   * kernels) rather than at the current step size. @internal
+   */
+  searchStepSize(): boolean {
+    return true;
+  }
+
+  /**
+   * Refuse a driver configuration this kernel cannot run (before any work; the ensemble kernels
+   * need `chainMethod: 'vectorized'` and several walkers). Default: every configuration. @internal
+   */
+  checkDriver(_numChains: number, _chainMethod: string): void {}
+
   /** Throw unless `state` fits this kernel's metric (see {@link HamiltonianKernel.resumeChain}). */
   protected checkState(state: ChainState): void {
     const d = state.q.length;
@@ -242,6 +258,15 @@ export abstract class HamiltonianKernel {
       );
     }
   }
+}
+
+/**
+ * Chains that move together (an ensemble's walkers): one transition of all of them at once, each
+ * chain's statistics in order; its requests are batches of positions (answered by one
+ * `valueAndGradBatch` where the potential has it, `drive.ts` `driveBatches`). @internal
+ */
+export interface ChainGroup {
+  step(): BatchRequests<TransitionStats[]>;
 }
 
 /** The state of one chain of a Hamiltonian kernel, stepped by the MCMC driver. */
@@ -322,6 +347,14 @@ export class ChainSampler {
     });
   }
 
+  /**
+   * The group `samplers` (this one first) move as, or `undefined` when each chain moves alone
+   * (the default; the ensemble kernels' walkers move together). @internal
+   */
+  group(_samplers: ChainSampler[]): ChainGroup | undefined {
+    return undefined;
+  }
+
   /** The position a kept draw stores (a copy of `q`; a Gibbs chain appends its Gibbs sites). */
   keptPosition(): Float64Array {
     return this.point.q.slice();
@@ -345,8 +378,18 @@ export class ChainSampler {
 
   /** Stan's heuristic initial step size at the current point; dual averaging restarts there. */
   private *restartStepSize(): PotentialRequests<void> {
-    this.stepSize = yield* findReasonableStepSize(this.point, this.stepSize, this.metric, this.rng);
-    this.dual.restart(this.stepSize);
+    if (this.kernel.searchStepSize()) {
+      this.stepSize = yield* findReasonableStepSize(
+        this.point,
+        this.stepSize,
+        this.metric,
+        this.rng,
+      );
+      this.dual.restart(this.stepSize);
+    } else {
+      // no search: the current step size is already near the target, the averages centre on it
+      this.dual.restart(this.stepSize / 10);
+    }
   }
 
   /** One transition; during the first `numWarmup` iterations it also adapts. */
@@ -383,7 +426,8 @@ export class ChainSampler {
       if (it === w[1]) {
         this.metric.set(this.estimator.regularizedVariance());
         this.estimator.restart();
-        if (this.opts.adaptStepSize) yield* this.restartStepSize();
+        // a kernel without the step-size search continues its averages across the windows
+        if (this.opts.adaptStepSize && this.kernel.searchStepSize()) yield* this.restartStepSize();
       }
     }
     if (it === this.numWarmup - 1 && this.opts.adaptStepSize) this.stepSize = this.dual.final();

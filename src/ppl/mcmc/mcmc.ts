@@ -88,7 +88,10 @@ export type { ChainStats, MCMCCheckpointOptions };
  * with {@link MCMC.postWarmupState}.
  */
 export interface MCMCState {
-  /** The kernel class (`'NUTS'`, `'HMC'`, `'RandomWalkMH'`, `'HMCGibbs'`, `'DiscreteHMCGibbs'`). */
+  /**
+   * The kernel class (`'NUTS'`, `'HMC'`, `'RandomWalkMH'`, `'HMCGibbs'`, `'DiscreteHMCGibbs'`,
+   * `'MixedHMC'`, `'BarkerMH'`, `'SA'`, `'EllipticalSlice'`, `'AIES'`, `'ESS'`).
+   */
   kernel: string;
   /** The latent layout of the model (`null` for a flat potential). */
   sites: RunFingerprint['sites'];
@@ -170,7 +173,7 @@ export class MCMC {
     if (kernel === null || typeof kernel !== 'object' || typeof kernel.chain !== 'function') {
       throw new ArgumentError(
         'kernel',
-        'expected an HMC, NUTS, RandomWalkMH, HMCGibbs or DiscreteHMCGibbs kernel',
+        'expected an MCMC kernel (NUTS, HMC, RandomWalkMH, BarkerMH, SA, EllipticalSlice, AIES, ESS, HMCGibbs, DiscreteHMCGibbs, MixedHMC)',
       );
     }
     if (options === null || typeof options !== 'object') {
@@ -202,6 +205,7 @@ export class MCMC {
         `'parallel' runs chains in worker threads over a recorded potential, which a ${kernelKind(kernel)} kernel (its potential conditioned anew at every Gibbs step, its Gibbs step on the main thread) does not have: use chainMethod 'sequential' or 'vectorized'`,
       );
     }
+    kernel.checkDriver(nc, cm);
     if (options.seed !== undefined && !Number.isFinite(options.seed)) {
       throw new ArgumentError('seed', `expected a finite number, got ${options.seed}`);
     }

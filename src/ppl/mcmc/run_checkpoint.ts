@@ -28,6 +28,11 @@ import { MixedHMC } from './mixed_hmc.js';
 import type { HamiltonianKernel } from './kernel.js';
 import { NUTS } from './nuts.js';
 import { RandomWalkMH } from './random_walk.js';
+import { BarkerMH } from './barker.js';
+import { SA } from './sa.js';
+import { EllipticalSlice } from './elliptical_slice.js';
+import { AIES } from './aies.js';
+import { ESS } from './ensemble_slice.js';
 import type { LatentSite } from './potential.js';
 
 /** The `checkpoint` option of `MCMC`. */
@@ -93,7 +98,8 @@ export function resolveCheckpointOption(c: MCMCCheckpointOptions): ResolvedCheck
 }
 
 /**
- * `'NUTS'`, `'HMC'`, `'RandomWalkMH'`, `'HMCGibbs'`, `'DiscreteHMCGibbs'` or `'MixedHMC'` (the kernel classes a
+ * `'NUTS'`, `'HMC'`, `'RandomWalkMH'`, `'HMCGibbs'`, `'DiscreteHMCGibbs'`, `'MixedHMC'`, `'BarkerMH'`,
+ * `'SA'`, `'EllipticalSlice'`, `'AIES'` or `'ESS'` (the kernel classes a
  * checkpoint can name; a Gibbs kernel's inner kernel is in its options, `innerKernel`).
  */
 export function kernelKind(kernel: HamiltonianKernel): string {
@@ -103,6 +109,11 @@ export function kernelKind(kernel: HamiltonianKernel): string {
   if (kernel instanceof NUTS) return 'NUTS';
   if (kernel instanceof HMC) return 'HMC';
   if (kernel instanceof RandomWalkMH) return 'RandomWalkMH';
+  if (kernel instanceof BarkerMH) return 'BarkerMH';
+  if (kernel instanceof SA) return 'SA';
+  if (kernel instanceof EllipticalSlice) return 'EllipticalSlice';
+  if (kernel instanceof AIES) return 'AIES';
+  if (kernel instanceof ESS) return 'ESS';
   // a user's own kernel class: its name, so that two different classes are told apart
   return kernel.constructor.name === '' ? 'other' : kernel.constructor.name;
 }
