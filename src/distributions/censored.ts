@@ -177,25 +177,19 @@ abstract class CensoredBase extends Distribution {
 }
 
 /**
- * A base distribution with left-censored observations (NumPyro's `LeftCensoredDistribution`):
- * `log p(y) = log F(y)` where `censored` (the value is an upper bound, e.g. a detection limit),
- * `log f(y)` elsewhere.
- *
- * @example
- * ```ts
- * // concentrations below the detection limit 0.1 are reported as 0.1, flagged censored
- * const d = new LeftCensoredDistribution(new LogNormal(0, 1), [true, false, false]);
- * d.logProb(tf.tensor1d([0.1, 0.7, 2.3])); // [log F(0.1), log f(0.7), log f(2.3)]
- * ```
+ * One-sided censoring: `log p(y) = tail(y)` where `censored`, `log f(y)` elsewhere; the kinds
+ * differ only in the tail (`log F` for left, `log S` for right censoring). Draws and moments are
+ * the base's.
  */
-export class LeftCensoredDistribution extends CensoredBase {
+abstract class OneSidedCensored extends CensoredBase {
   /** The censoring indicator (`bool`), broadcasting to the batch shape. */
   readonly censored: tf.Tensor;
 
   /**
-   * @param base a univariate distribution with a `cdf` (and, for tail accuracy, `logCdf`).
-   * @param censored true / 1 where the observation is left-censored; broadcasts with the base's
-   *   batch shape. Default false (no censoring).
+   * @param base a univariate distribution with a `cdf` (and, for tail accuracy, `logCdf` /
+   *   `logSurvival`).
+   * @param censored true / 1 where the observation is censored; broadcasts with the base's batch
+   *   shape. Default false (no censoring).
    * @param options validation flag and name.
    * @throws ArgumentError naming `base` (not univariate, no CDF) or `censored` (not boolean or
    *   0/1, shape not broadcasting).
@@ -211,24 +205,44 @@ export class LeftCensoredDistribution extends CensoredBase {
   get eventShape(): number[] {
     return [];
   }
+  /** The log-probability of a censored observation at `x`. */
+  protected abstract tail(x: tf.Tensor): tf.Tensor;
   protected override _sample(shape: number[], seed: number): tf.Tensor {
     return this.expandedBase.sample(shape, seed);
   }
   protected override _rsample(shape: number[], seed: number): tf.Tensor {
     return this.expandedBase.rsample(shape, seed);
   }
-  /** `where(censored, log F(y), log f(y))`. */
+  /** `where(censored, tail(y), log f(y))`. */
   protected _logProb(x: tf.Tensor): tf.Tensor {
     const c = this.censored;
     const lf = this.base.logProb(this.safeInput(notB(c), x));
-    const lF = this.base.logCdf(this.safeInput(c, x));
-    return whereB(c, lF, lf);
+    return whereB(c, this.tail(this.safeInput(c, x)), lf);
   }
   protected override _mean(): tf.Tensor {
     return this.expandedBase.mean();
   }
   protected override _variance(): tf.Tensor {
     return this.expandedBase.variance();
+  }
+}
+
+/**
+ * A base distribution with left-censored observations (NumPyro's `LeftCensoredDistribution`):
+ * `log p(y) = log F(y)` where `censored` (the value is an upper bound, e.g. a detection limit),
+ * `log f(y)` elsewhere.
+ *
+ * @example
+ * ```ts
+ * // concentrations below the detection limit 0.1 are reported as 0.1, flagged censored
+ * const d = new LeftCensoredDistribution(new LogNormal(0, 1), [true, false, false]);
+ * d.logProb(tf.tensor1d([0.1, 0.7, 2.3])); // [log F(0.1), log f(0.7), log f(2.3)]
+ * ```
+ */
+export class LeftCensoredDistribution extends OneSidedCensored {
+  /** `log F(y)`. */
+  protected tail(x: tf.Tensor): tf.Tensor {
+    return this.base.logCdf(x);
   }
 }
 
@@ -245,47 +259,10 @@ export class LeftCensoredDistribution extends CensoredBase {
  * // in a model: sample('t', new RightCensoredDistribution(new Exponential(rate), c), { obs: times })
  * ```
  */
-export class RightCensoredDistribution extends CensoredBase {
-  /** The censoring indicator (`bool`), broadcasting to the batch shape. */
-  readonly censored: tf.Tensor;
-
-  /**
-   * @param base a univariate distribution with a `cdf` (and, for tail accuracy, `logSurvival`).
-   * @param censored true / 1 where the observation is right-censored; broadcasts with the base's
-   *   batch shape. Default false (no censoring).
-   * @param options validation flag and name.
-   * @throws ArgumentError naming `base` (not univariate, no CDF) or `censored` (not boolean or
-   *   0/1, shape not broadcasting).
-   */
-  constructor(
-    base: Distribution,
-    censored: CensoringIndicator = false,
-    options: DistributionOptions = {},
-  ) {
-    super(base, { censored }, options);
-    this.censored = this.indicators[0] as tf.Tensor;
-  }
-  get eventShape(): number[] {
-    return [];
-  }
-  protected override _sample(shape: number[], seed: number): tf.Tensor {
-    return this.expandedBase.sample(shape, seed);
-  }
-  protected override _rsample(shape: number[], seed: number): tf.Tensor {
-    return this.expandedBase.rsample(shape, seed);
-  }
-  /** `where(censored, log S(y), log f(y))`. */
-  protected _logProb(x: tf.Tensor): tf.Tensor {
-    const c = this.censored;
-    const lf = this.base.logProb(this.safeInput(notB(c), x));
-    const lS = this.base.logSurvival(this.safeInput(c, x));
-    return whereB(c, lS, lf);
-  }
-  protected override _mean(): tf.Tensor {
-    return this.expandedBase.mean();
-  }
-  protected override _variance(): tf.Tensor {
-    return this.expandedBase.variance();
+export class RightCensoredDistribution extends OneSidedCensored {
+  /** `log S(y)`. */
+  protected tail(x: tf.Tensor): tf.Tensor {
+    return this.base.logSurvival(x);
   }
 }
 

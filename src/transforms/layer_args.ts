@@ -109,6 +109,31 @@ function kernelShape(layer: tf.layers.Layer): number[] {
   return w.shape as number[];
 }
 
+/**
+ * The `'same'` / `'valid'` padding of a channels-last 2-D convolution's config.
+ * @throws ArgumentError naming `model` and the layer for channels-first data or another padding.
+ */
+function channelsLastPadding(
+  layer: tf.layers.Layer,
+  c: tf.serialization.ConfigDict,
+  kind: string,
+): 'same' | 'valid' {
+  if (c.dataFormat !== undefined && c.dataFormat !== 'channelsLast') {
+    throw new ArgumentError(
+      'model',
+      `layer '${layer.name}': only channels-last ${kind} layers can be converted (got ${String(c.dataFormat)})`,
+    );
+  }
+  const padding = c.padding === 'same' ? 'same' : c.padding === 'valid' ? 'valid' : undefined;
+  if (padding === undefined) {
+    throw new ArgumentError(
+      'model',
+      `layer '${layer.name}': unsupported padding ${String(c.padding)}`,
+    );
+  }
+  return padding;
+}
+
 /** The MindSpore view of a built tfjs `Dense` layer. */
 export function denseView(layer: tf.layers.Layer): DenseView {
   checkLayer(layer);
@@ -132,20 +157,8 @@ export function denseView(layer: tf.layers.Layer): DenseView {
 function conv2dView(layer: tf.layers.Layer, kind: ConvView['kind']): ConvView {
   checkLayer(layer);
   const c = layer.getConfig();
-  if (c.dataFormat !== undefined && c.dataFormat !== 'channelsLast') {
-    throw new ArgumentError(
-      'model',
-      `layer '${layer.name}': only channels-last ${kind} layers can be converted (got ${String(c.dataFormat)})`,
-    );
-  }
+  const padding = channelsLastPadding(layer, c, kind);
   const k = kernelShape(layer);
-  const padding = c.padding === 'same' ? 'same' : c.padding === 'valid' ? 'valid' : undefined;
-  if (padding === undefined) {
-    throw new ArgumentError(
-      'model',
-      `layer '${layer.name}': unsupported padding ${String(c.padding)}`,
-    );
-  }
   // a depthwise kernel [kh, kw, in, multiplier]: group = in, out = in * multiplier
   const inChannels = k[2] as number;
   const depthwise = kind === 'DepthwiseConv2D';
@@ -291,19 +304,7 @@ function checkLayer(layer: unknown): void {
 export function conv2dTransposeView(layer: tf.layers.Layer): Conv2DTransposeView {
   checkLayer(layer);
   const c = layer.getConfig();
-  if (c.dataFormat !== undefined && c.dataFormat !== 'channelsLast') {
-    throw new ArgumentError(
-      'model',
-      `layer '${layer.name}': only channels-last Conv2DTranspose layers can be converted (got ${String(c.dataFormat)})`,
-    );
-  }
-  const padding = c.padding === 'same' ? 'same' : c.padding === 'valid' ? 'valid' : undefined;
-  if (padding === undefined) {
-    throw new ArgumentError(
-      'model',
-      `layer '${layer.name}': unsupported padding ${String(c.padding)}`,
-    );
-  }
+  const padding = channelsLastPadding(layer, c, 'Conv2DTranspose');
   const dilation = pair(c.dilationRate ?? 1, 'dilationRate');
   if (dilation[0] !== 1 || dilation[1] !== 1) {
     throw new ArgumentError(
@@ -354,19 +355,7 @@ export interface SeparableView {
 export function separableView(layer: tf.layers.Layer): SeparableView {
   checkLayer(layer);
   const c = layer.getConfig();
-  if (c.dataFormat !== undefined && c.dataFormat !== 'channelsLast') {
-    throw new ArgumentError(
-      'model',
-      `layer '${layer.name}': only channels-last SeparableConv2D layers can be converted (got ${String(c.dataFormat)})`,
-    );
-  }
-  const padding = c.padding === 'same' ? 'same' : c.padding === 'valid' ? 'valid' : undefined;
-  if (padding === undefined) {
-    throw new ArgumentError(
-      'model',
-      `layer '${layer.name}': unsupported padding ${String(c.padding)}`,
-    );
-  }
+  const padding = channelsLastPadding(layer, c, 'SeparableConv2D');
   const dk = kernelShape(layer);
   const inChannels = dk[2] as number;
   const mid = inChannels * (dk[3] as number);
