@@ -430,14 +430,21 @@ export type SimpleRNNView = RecurrentView<'SimpleRNN'>;
 
 /**
  * The shared part of the view of a built tfjs recurrent layer, and its config.
- * @throws ArgumentError naming `model` and the layer when it is stateful, returns its states or
- *   uses (recurrent) dropout: the Bayesian recurrent layers have no counterpart for these.
+ * @throws ArgumentError naming `layer` when it is not of class `kind`; naming `model` and the
+ *   layer when it is stateful, returns its states or uses (recurrent) dropout: the Bayesian
+ *   recurrent layers have no counterpart for these.
  */
 function recurrentView<K extends 'LSTM' | 'GRU' | 'SimpleRNN'>(
   layer: tf.layers.Layer,
   kind: K,
 ): [RecurrentView<K>, tf.serialization.ConfigDict] {
   checkLayer(layer);
+  if (layer.getClassName() !== kind) {
+    throw new ArgumentError(
+      'layer',
+      `expected a tfjs ${kind} layer, got '${layer.name}' of class ${layer.getClassName()}`,
+    );
+  }
   const c = layer.getConfig();
   const refuse = (what: string): never => {
     throw new ArgumentError(
