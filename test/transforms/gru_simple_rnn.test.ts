@@ -135,8 +135,8 @@ describe('GRU and SimpleRNN conversion', () => {
       addSimpleRnnArgs: { priorSigma: 0.2 },
       addGruArgs: { priorSigma: 0.4 },
     });
-    expect((all.model.getLayer('s') as RecurrentVariational).prior.sigma).toBe(0.2);
-    expect((all.model.getLayer('g') as RecurrentVariational).prior.sigma).toBe(0.4);
+    expect((all.model.getLayer('s') as RecurrentVariational).prior).toMatchObject({ sigma: 0.2 });
+    expect((all.model.getLayer('g') as RecurrentVariational).prior).toMatchObject({ sigma: 0.4 });
     const conv = await transformToBnn(dnn, { layers: 'dense' });
     expect(conv.model.layers.map((l) => l.getClassName())).toEqual([
       'GRU',
