@@ -26,6 +26,7 @@ import {
   type RecurrentVariational,
   type RecurrentVariationalArgs,
 } from '../../src/layers/index.js';
+import * as layers from '../../src/layers/index.js';
 import { ArgumentError } from '../../src/utils/errors.js';
 import { clearSeed, setSeed } from '../../src/utils/seed.js';
 import { expectNoLeak, finiteDiff } from '../helpers.js';
@@ -354,6 +355,58 @@ describe.each(KIND_NAMES)('Bayesian %s: sampling', (kind) => {
 });
 
 describe('Bayesian GRU / SimpleRNN: training, saving, MOPED', () => {
+  it('SimpleRNN with U = 0: reparam and flipout share the kernel sample across steps; local does not', () => {
+    // h_t = x_t W + b (linear, U = 0): with x_1 = x_2 the two outputs agree iff the sample is shared
+    const xs = [0.7, -0.4];
+    const x = tf.tensor([
+      [xs, xs],
+      [xs, xs],
+    ]);
+    for (const e of ESTIMATORS) {
+      const layer = make(
+        'simpleRnn',
+        e,
+        { units: 3, activation: 'linear', returnSequences: true },
+        2,
+      );
+      tf.tidy(() => {
+        const mu = tf.concat([tf.randomNormal([2, 3], 0, 1, 'float32', 3), tf.zeros([3, 3])], 0);
+        const sigma = tf.concat([tf.fill([2, 3], 0.8), tf.fill([3, 3], 1e-8)], 0);
+        layer.setPosterior({ kernelMu: mu, kernelSigma: sigma, biasSigma: 1e-8 });
+        const h = layer.apply(x) as tf.Tensor;
+        const [h1, h2] = tf.unstack(h, 1) as [tf.Tensor, tf.Tensor];
+        const gap = maxAbs(h1, h2);
+        if (e === 'local') expect(gap, e).toBeGreaterThan(0.05);
+        else expect(gap, e).toBeLessThan(1e-5);
+        layer.mode = 'mean';
+        const m = (layer.apply(x) as tf.Tensor).arraySync() as number[][][];
+        // and the draws are random: they differ from the mean
+        expect(maxAbs(h1, tf.tensor(m.map((r) => r[0]!))), e).toBeGreaterThan(0.05);
+      });
+      layer.dispose();
+    }
+    x.dispose();
+  });
+
+  it('the lowercase factories make the registered classes', () => {
+    const made = [
+      layers.gruReparam({ units: 2 }),
+      layers.gruLocalReparam({ units: 2 }),
+      layers.gruFlipout({ units: 2 }),
+      layers.simpleRnnReparam({ units: 2 }),
+      layers.simpleRnnLocalReparam({ units: 2 }),
+      layers.simpleRnnFlipout({ units: 2 }),
+    ];
+    expect(made.map((l) => l.getClassName())).toEqual([
+      'GRUReparam',
+      'GRULocalReparam',
+      'GRUFlipout',
+      'SimpleRNNReparam',
+      'SimpleRNNLocalReparam',
+      'SimpleRNNFlipout',
+    ]);
+  });
+
   it('[GRUFlipout, Dense] learns a sequence sum with model.fit, saves and loads', async () => {
     setSeed(5);
     const n = 64;

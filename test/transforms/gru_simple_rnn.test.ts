@@ -147,6 +147,35 @@ describe('GRU and SimpleRNN conversion', () => {
     dnn.dispose();
   });
 
+  it('an Embedding(maskZero) -> GRU text model converts and keeps the padding mask', async () => {
+    const dnn = tf.sequential({
+      layers: [
+        tf.layers.embedding({ inputDim: 12, outputDim: 4, maskZero: true, inputLength: 6 }),
+        tf.layers.gru({ units: 5, name: 'enc' }),
+        tf.layers.dense({ units: 2, activation: 'softmax' }),
+      ],
+    });
+    const { model, converted } = await transformToBnn(dnn, {
+      posteriorSigma: 1e-8,
+      estimator: 'local',
+    });
+    expect(converted.map((c) => c.to)).toEqual(['GRULocalReparam', 'DenseLocalReparam']);
+    const x = tf.tensor2d(
+      [
+        [3, 7, 1, 0, 0, 0],
+        [5, 2, 9, 11, 4, 0],
+      ],
+      undefined,
+      'int32',
+    );
+    const a = dnn.predict(x) as tf.Tensor;
+    const b = model.predict(x) as tf.Tensor;
+    expect(maxAbs(a, b)).toBeLessThan(1e-4);
+    tf.dispose([x, a, b]);
+    model.dispose();
+    dnn.dispose();
+  });
+
   it('stateful and dropout layers are refused naming the layer; wrong targets are named', async () => {
     const makers = [
       (a: object): tf.layers.Layer => tf.layers.gru(a as Parameters<typeof tf.layers.gru>[0]),
