@@ -150,9 +150,24 @@ function seqMatMul(x: tf.Tensor, w: tf.Tensor): tf.Tensor {
   return tf.reshape(tf.matMul(tf.reshape(x, [b * t, c]), w as tf.Tensor2D), [b, t, n]);
 }
 
-/** Columns `[from, from + size)` of a matrix `[rows, n]`. */
-function cols(m: tf.Tensor, from: number, size: number): tf.Tensor {
-  return tf.slice(m, [0, from], [m.shape[0] as number, size]);
+/**
+ * Columns `[from, from + size)` of a matrix `[rows, n]` (the whole matrix when they are all of it);
+ * the per-step slices of a call's fixed matrices are made once (`memo`, keyed by matrix and block).
+ */
+function columnsOf(): (m: tf.Tensor, from: number, size: number) => tf.Tensor {
+  const memo = new Map<tf.Tensor, Map<string, tf.Tensor>>();
+  return (m, from, size) => {
+    if (from === 0 && size === m.shape[1]) return m;
+    const byBlock = memo.get(m) ?? new Map<string, tf.Tensor>();
+    memo.set(m, byBlock);
+    const key = `${from}:${size}`;
+    let slice = byBlock.get(key);
+    if (slice === undefined) {
+      slice = tf.slice(m, [0, from], [m.shape[0] as number, size]);
+      byBlock.set(key, slice);
+    }
+    return slice;
+  };
 }
 
 /**
@@ -233,6 +248,7 @@ export abstract class RecurrentVariational extends BayesianLayer {
     }
     const withBias = (t: tf.Tensor): tf.Tensor => (bias === null ? t : tf.add(t, bias));
     const estimator = this.estimatorName();
+    const cols = columnsOf();
     const perStep = (t: tf.Tensor): tf.Tensor[] => tf.unstack(t, 1);
     if (!sample || estimator === 'reparam') {
       const [w, uK] = rows(sample ? softplusReparam(mu, kernelRho.read()) : mu);
