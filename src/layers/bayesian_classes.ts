@@ -1,8 +1,8 @@
 /**
  * The Bayesian layer classes, made from the estimator registry: for every estimator `e` with
- * suffix `S` (`estimator_registry.ts`) the Dense, Conv2D, Conv1D, Conv2DTranspose and LSTM classes
- * `DenseS`, `ConvS`, `Conv1DS`, `Conv2DTransposeS`, `LSTMS` and their MOPED twins `MopedDenseS`,
- * `MopedConvS`, `MopedConv1DS`, `MopedConv2DTransposeS`, `MopedLSTMS` (a Normal prior centred on given weights,
+ * suffix `S` (`estimator_registry.ts`) the Dense, Conv2D, Conv1D, Conv2DTranspose, LSTM, GRU and
+ * SimpleRNN classes `DenseS`, `ConvS`, `Conv1DS`, `Conv2DTransposeS`, `LSTMS`, `GRUS`, `SimpleRNNS` and their MOPED twins `MopedDenseS`,
+ * `MopedConvS`, `MopedConv1DS`, `MopedConv2DTransposeS`, `MopedLSTMS`, `MopedGRUS`, `MopedSimpleRNNS` (a Normal prior centred on given weights,
  * `p(w_i) = N(w0_i, priorSigma^2)`: `centredPrior` always on). Each class is registered for
  * serialization under its name, so models saved with any of them load with `tf.loadLayersModel`.
  */
@@ -12,7 +12,9 @@ import { Conv1DVariational } from './conv1d_variational.js';
 import { Conv2DTransposeVariational } from './conv2d_transpose_variational.js';
 import { ConvVariational } from './conv_variational.js';
 import { DenseVariational } from './dense_variational.js';
+import { GRUVariational } from './gru_variational.js';
 import { LSTMVariational } from './lstm_variational.js';
+import { SimpleRNNVariational } from './simple_rnn_variational.js';
 import {
   ESTIMATOR_NAMES,
   ESTIMATORS,
@@ -20,8 +22,9 @@ import {
   type Estimator,
 } from './estimator_registry.js';
 
-/** The kinds of Bayesian layer: a Dense (matmul), a Conv2D, a Conv1D, a transposed Conv2D map or an LSTM recurrence. */
-export type BayesianKind = 'dense' | 'conv' | 'conv1d' | 'conv2dTranspose' | 'lstm';
+/** The kinds of Bayesian layer: a Dense (matmul), a Conv2D, a Conv1D, a transposed Conv2D map or an LSTM, GRU or SimpleRNN recurrence. */
+export type BayesianKind =
+  'dense' | 'conv' | 'conv1d' | 'conv2dTranspose' | 'lstm' | 'gru' | 'simpleRnn';
 
 /** A concrete Bayesian Dense class (registered under `className`). */
 export type DenseClass = typeof DenseVariational & { readonly className: string };
@@ -35,6 +38,10 @@ export type Conv2DTransposeClass = typeof Conv2DTransposeVariational & {
 };
 /** A concrete Bayesian LSTM class (registered under `className`). */
 export type LSTMClass = typeof LSTMVariational & { readonly className: string };
+/** A concrete Bayesian GRU class (registered under `className`). */
+export type GRUClass = typeof GRUVariational & { readonly className: string };
+/** A concrete Bayesian SimpleRNN class (registered under `className`). */
+export type SimpleRNNClass = typeof SimpleRNNVariational & { readonly className: string };
 
 /** The eight classes of one estimator. */
 export interface EstimatorClasses {
@@ -58,6 +65,14 @@ export interface EstimatorClasses {
   readonly lstm: LSTMClass;
   /** `MopedLSTM<Suffix>` (prior centred on given weights; a subclass of `lstm`). */
   readonly mopedLstm: LSTMClass;
+  /** `GRU<Suffix>`. */
+  readonly gru: GRUClass;
+  /** `MopedGRU<Suffix>` (prior centred on given weights; a subclass of `gru`). */
+  readonly mopedGru: GRUClass;
+  /** `SimpleRNN<Suffix>`. */
+  readonly simpleRnn: SimpleRNNClass;
+  /** `MopedSimpleRNN<Suffix>` (prior centred on given weights; a subclass of `simpleRnn`). */
+  readonly mopedSimpleRnn: SimpleRNNClass;
 }
 
 /** What a registered Bayesian class name stands for. */
@@ -152,6 +167,34 @@ function makeClasses(estimator: Estimator): EstimatorClasses {
     },
     `MopedLSTM${s}`,
   );
+  const gru = registered(
+    class extends GRUVariational {
+      static className = `GRU${s}`;
+      static override estimator: Estimator | undefined = estimator;
+    },
+    `GRU${s}`,
+  );
+  const mopedGru = registered(
+    class extends gru {
+      static override className = `MopedGRU${s}`;
+      static override centred = true;
+    },
+    `MopedGRU${s}`,
+  );
+  const simpleRnn = registered(
+    class extends SimpleRNNVariational {
+      static className = `SimpleRNN${s}`;
+      static override estimator: Estimator | undefined = estimator;
+    },
+    `SimpleRNN${s}`,
+  );
+  const mopedSimpleRnn = registered(
+    class extends simpleRnn {
+      static override className = `MopedSimpleRNN${s}`;
+      static override centred = true;
+    },
+    `MopedSimpleRNN${s}`,
+  );
   return {
     dense,
     conv,
@@ -163,6 +206,10 @@ function makeClasses(estimator: Estimator): EstimatorClasses {
     mopedConv2dTranspose,
     lstm,
     mopedLstm,
+    gru,
+    mopedGru,
+    simpleRnn,
+    mopedSimpleRnn,
   };
 }
 
@@ -190,6 +237,10 @@ export const BAYESIAN_CLASSES: readonly BayesianClassInfo[] = ESTIMATOR_NAMES.fl
     },
     { className: `LSTM${s}`, kind: 'lstm', estimator: e, centred: false },
     { className: `MopedLSTM${s}`, kind: 'lstm', estimator: e, centred: true },
+    { className: `GRU${s}`, kind: 'gru', estimator: e, centred: false },
+    { className: `MopedGRU${s}`, kind: 'gru', estimator: e, centred: true },
+    { className: `SimpleRNN${s}`, kind: 'simpleRnn', estimator: e, centred: false },
+    { className: `MopedSimpleRNN${s}`, kind: 'simpleRnn', estimator: e, centred: true },
   ] as const;
 });
 
@@ -206,13 +257,15 @@ export function bayesianClassName(kind: BayesianKind, estimator: unknown, centre
     conv1d: 'Conv1D',
     conv2dTranspose: 'Conv2DTranspose',
     lstm: 'LSTM',
+    gru: 'GRU',
+    simpleRnn: 'SimpleRNN',
   };
   if (typeof kind === 'string' && Object.hasOwn(stems, kind)) {
     return `${centred ? 'Moped' : ''}${stems[kind]}${s}`;
   }
   throw new ArgumentError(
     'kind',
-    `expected 'dense', 'conv', 'conv1d', 'conv2dTranspose' or 'lstm', got '${String(kind)}'`,
+    `expected 'dense', 'conv', 'conv1d', 'conv2dTranspose', 'lstm', 'gru' or 'simpleRnn', got '${String(kind)}'`,
   );
 }
 

@@ -202,3 +202,25 @@ export {
   lstmFlipout,
 } from './named_classes.js';
 export { type LSTMClass } from './bayesian_classes.js';
+export {
+  RecurrentVariational,
+  recurrentBaseArgs,
+  type RecurrentVariationalArgs,
+} from './recurrent_variational.js';
+export { GRUVariational, type GRUVariationalArgs } from './gru_variational.js';
+export { SimpleRNNVariational, type SimpleRNNVariationalArgs } from './simple_rnn_variational.js';
+export {
+  GRUReparam,
+  GRULocalReparam,
+  GRUFlipout,
+  gruReparam,
+  gruLocalReparam,
+  gruFlipout,
+  SimpleRNNReparam,
+  SimpleRNNLocalReparam,
+  SimpleRNNFlipout,
+  simpleRnnReparam,
+  simpleRnnLocalReparam,
+  simpleRnnFlipout,
+} from './named_classes.js';
+export { type GRUClass, type SimpleRNNClass } from './bayesian_classes.js';

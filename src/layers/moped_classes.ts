@@ -16,7 +16,9 @@ import type { Conv1DVariational } from './conv1d_variational.js';
 import type { ConvVariational } from './conv_variational.js';
 import type { Conv2DTransposeVariational } from './conv2d_transpose_variational.js';
 import type { DenseVariational } from './dense_variational.js';
+import type { GRUVariational } from './gru_variational.js';
 import type { LSTMVariational } from './lstm_variational.js';
+import type { SimpleRNNVariational } from './simple_rnn_variational.js';
 
 const { reparam, local, flipout } = ESTIMATOR_CLASSES;
 
@@ -88,3 +90,25 @@ export const MopedLSTMFlipout = flipout.mopedLstm;
 export type MopedLSTMReparam = LSTMVariational;
 export type MopedLSTMLocalReparam = LSTMVariational;
 export type MopedLSTMFlipout = LSTMVariational;
+
+/** `GRUReparam` with a prior centred on DNN weights (kernel `[W; U]`, bias `[3 units]`). */
+export const MopedGRUReparam = reparam.mopedGru;
+/** `GRULocalReparam` with a prior centred on DNN weights. */
+export const MopedGRULocalReparam = local.mopedGru;
+/** `GRUFlipout` with a prior centred on DNN weights. */
+export const MopedGRUFlipout = flipout.mopedGru;
+/** Instance types of the MOPED GRU classes. */
+export type MopedGRUReparam = GRUVariational;
+export type MopedGRULocalReparam = GRUVariational;
+export type MopedGRUFlipout = GRUVariational;
+
+/** `SimpleRNNReparam` with a prior centred on DNN weights (kernel `[W; U]`, bias `[units]`). */
+export const MopedSimpleRNNReparam = reparam.mopedSimpleRnn;
+/** `SimpleRNNLocalReparam` with a prior centred on DNN weights. */
+export const MopedSimpleRNNLocalReparam = local.mopedSimpleRnn;
+/** `SimpleRNNFlipout` with a prior centred on DNN weights. */
+export const MopedSimpleRNNFlipout = flipout.mopedSimpleRnn;
+/** Instance types of the MOPED SimpleRNN classes. */
+export type MopedSimpleRNNReparam = SimpleRNNVariational;
+export type MopedSimpleRNNLocalReparam = SimpleRNNVariational;
+export type MopedSimpleRNNFlipout = SimpleRNNVariational;

@@ -22,7 +22,9 @@ import type {
   Conv2DTransposeVariationalArgs,
 } from './conv2d_transpose_variational.js';
 import type { DenseVariational, DenseVariationalArgs } from './dense_variational.js';
+import type { GRUVariational, GRUVariationalArgs } from './gru_variational.js';
 import type { LSTMVariational, LSTMVariationalArgs } from './lstm_variational.js';
+import type { SimpleRNNVariational, SimpleRNNVariationalArgs } from './simple_rnn_variational.js';
 
 const { reparam, local, flipout } = ESTIMATOR_CLASSES;
 
@@ -164,3 +166,55 @@ export const lstmLocalReparam = (args: LSTMVariationalArgs): LSTMVariational =>
   new local.lstm(args);
 /** Factory of {@link LSTMFlipout}. */
 export const lstmFlipout = (args: LSTMVariationalArgs): LSTMVariational => new flipout.lstm(args);
+
+/**
+ * GRU layer with reparameterized weights: one sample of the kernel `K = [W; U]` `[in + units,
+ * 3 units]` and bias per forward pass, shared by every time step; TF.js 4.22's GRU recurrence
+ * `z_t = σ_r(x W_z + h U_z + b_z)`, `r_t = σ_r(x W_r + h U_r + b_r)`,
+ * `h̃_t = a(x W_h + (r_t ⊙ h) U_h + b_h)`, `h_t = z_t ⊙ h + (1 - z_t) ⊙ h̃_t` (see `gru_variational.ts`).
+ * @example
+ * ```ts
+ * const model = tf.sequential({ layers: [
+ *   layers.gruReparam({ units: 16, inputShape: [20, 3] }),
+ *   layers.denseReparam({ outChannels: 1 }),
+ * ] });
+ * ```
+ */
+export const GRUReparam = reparam.gru;
+/** GRU layer with local reparameterization of the gate pre-activations (fresh noise every step). */
+export const GRULocalReparam = local.gru;
+/** GRU layer with Flipout (one perturbation per call; signs per example fixed over time). */
+export const GRUFlipout = flipout.gru;
+/** Instance types of the GRU classes. */
+export type GRUReparam = GRUVariational;
+export type GRULocalReparam = GRUVariational;
+export type GRUFlipout = GRUVariational;
+/** Factory of {@link GRUReparam}. */
+export const gruReparam = (args: GRUVariationalArgs): GRUVariational => new reparam.gru(args);
+/** Factory of {@link GRULocalReparam}. */
+export const gruLocalReparam = (args: GRUVariationalArgs): GRUVariational => new local.gru(args);
+/** Factory of {@link GRUFlipout}. */
+export const gruFlipout = (args: GRUVariationalArgs): GRUVariational => new flipout.gru(args);
+
+/**
+ * SimpleRNN layer with reparameterized weights: one sample of `K = [W; U]` `[in + units, units]`
+ * and bias per forward pass, shared by every step; `h_t = a(x_t W + h_{t-1} U + b)`.
+ */
+export const SimpleRNNReparam = reparam.simpleRnn;
+/** SimpleRNN layer with local reparameterization of the pre-activations (fresh noise every step). */
+export const SimpleRNNLocalReparam = local.simpleRnn;
+/** SimpleRNN layer with Flipout (one perturbation per call; signs per example fixed over time). */
+export const SimpleRNNFlipout = flipout.simpleRnn;
+/** Instance types of the SimpleRNN classes. */
+export type SimpleRNNReparam = SimpleRNNVariational;
+export type SimpleRNNLocalReparam = SimpleRNNVariational;
+export type SimpleRNNFlipout = SimpleRNNVariational;
+/** Factory of {@link SimpleRNNReparam}. */
+export const simpleRnnReparam = (args: SimpleRNNVariationalArgs): SimpleRNNVariational =>
+  new reparam.simpleRnn(args);
+/** Factory of {@link SimpleRNNLocalReparam}. */
+export const simpleRnnLocalReparam = (args: SimpleRNNVariationalArgs): SimpleRNNVariational =>
+  new local.simpleRnn(args);
+/** Factory of {@link SimpleRNNFlipout}. */
+export const simpleRnnFlipout = (args: SimpleRNNVariationalArgs): SimpleRNNVariational =>
+  new flipout.simpleRnn(args);

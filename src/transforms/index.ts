@@ -58,3 +58,13 @@ export type { PriorMeans } from '../layers/bayesian_layer.js';
 export { summarizeModel } from './summary.js';
 export { BNN_LSTM_CLASS } from './transform.js';
 export { lstmView, defaultLstmArgs, type LSTMView } from './layer_args.js';
+export { BNN_GRU_CLASS, BNN_SIMPLE_RNN_CLASS } from './transform.js';
+export {
+  gruView,
+  simpleRnnView,
+  defaultGruArgs,
+  defaultSimpleRnnArgs,
+  type GRUView,
+  type SimpleRNNView,
+  type RecurrentView,
+} from './layer_args.js';

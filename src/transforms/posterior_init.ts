@@ -95,8 +95,8 @@ export function initFromDnn(
   dnn: tf.layers.Layer,
   o: PosteriorInitOptions,
 ): void {
-  if (dnn.getClassName() === 'LSTM') {
-    initFromDnnLstm(bnn, dnn, o);
+  if (RECURRENT_DNN_CLASSES.includes(dnn.getClassName())) {
+    initFromDnnRecurrent(bnn, dnn, o);
     return;
   }
   const [dnnKernel, bias] = dnn.getWeights();
@@ -156,12 +156,19 @@ function initPosterior(
   });
 }
 
+/** The tfjs recurrent layers whose kernel and recurrent kernel stack into one `[W; U]`. */
+const RECURRENT_DNN_CLASSES: readonly string[] = ['LSTM', 'GRU', 'SimpleRNN'];
+
 /**
- * Start a Bayesian LSTM from a tfjs `LSTM`: its weights `[kernel [in, 4u], recurrentKernel
- * [u, 4u], bias [4u]]` give the kernel mean `[W; U] = concat([kernel, recurrentKernel], axis 0)`
- * `[in + u, 4u]` and the bias mean.
+ * Start a Bayesian recurrent layer from a tfjs `LSTM` (`g = 4`), `GRU` (`g = 3`) or `SimpleRNN`
+ * (`g = 1`): its weights `[kernel [in, g u], recurrentKernel [u, g u], bias [g u]]` give the
+ * kernel mean `[W; U] = concat([kernel, recurrentKernel], axis 0)` `[in + u, g u]` and the bias mean.
  */
-function initFromDnnLstm(bnn: BayesianLayer, dnn: tf.layers.Layer, o: PosteriorInitOptions): void {
+function initFromDnnRecurrent(
+  bnn: BayesianLayer,
+  dnn: tf.layers.Layer,
+  o: PosteriorInitOptions,
+): void {
   const [w, u, bias] = dnn.getWeights();
   if (w === undefined || u === undefined) return;
   const kernel = tf.concat([w, u], 0);

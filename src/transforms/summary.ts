@@ -36,6 +36,8 @@ const SHOWN: Readonly<Record<string, readonly string[]>> = {
   Activation: ['activation'],
   BatchNormalization: ['axis', 'momentum', 'epsilon'],
   LSTM: ['units', 'activation', 'recurrentActivation', 'returnSequences', 'goBackwards', 'useBias'],
+  GRU: ['units', 'activation', 'recurrentActivation', 'returnSequences', 'goBackwards', 'useBias'],
+  SimpleRNN: ['units', 'activation', 'returnSequences', 'goBackwards', 'useBias'],
 };
 
 const BAYES_SHOWN = [
@@ -49,7 +51,7 @@ const BAYES_SHOWN = [
   'group',
   'hasBias',
   'activation',
-  // the LSTM kind
+  // the recurrent kinds (LSTM, GRU, SimpleRNN)
   'units',
   'useBias',
   'recurrentActivation',

@@ -25,7 +25,9 @@ export type DnnLayerType =
   | 'DepthwiseConv2D'
   | 'Conv2DTranspose'
   | 'SeparableConv2D'
-  | 'LSTM';
+  | 'LSTM'
+  | 'GRU'
+  | 'SimpleRNN';
 
 /**
  * One replaced layer (`path` is `outer/inner` for layers of nested models). A layer split in two

@@ -19,7 +19,8 @@
  * The result trains with `WithBNNLoss(model, lossFn, dnnFactor, bnnFactor)`.
  *
  * Limits: channels-last `Dense`, `Conv2D`, `DepthwiseConv2D` (a grouped Bayesian Conv2D),
- * `Conv1D`, `Conv2DTranspose`, `SeparableConv2D` and `LSTM` layers (not stateful, no dropout, no
+ * `Conv1D`, `Conv2DTranspose`, `SeparableConv2D`, `LSTM`, `GRU` and `SimpleRNN` layers (not
+ * stateful, no dropout, no
  * returned states) are converted (a separable convolution becomes two Bayesian Conv2D layers, its
  * depthwise part `<name>_depthwise`, a grouped convolution, then its pointwise 1x1 part under the
  * layer's name); kernel/bias
@@ -40,17 +41,23 @@ import {
   defaultConv2dTransposeArgs,
   defaultConvArgs,
   defaultDenseArgs,
+  defaultGruArgs,
   defaultLstmArgs,
+  defaultSimpleRnnArgs,
   denseView,
   depthwiseView,
+  gruView,
   lstmView,
+  simpleRnnView,
   mergeArgs,
   separableView,
   type Conv1DView,
   type Conv2DTransposeView,
   type ConvView,
   type DenseView,
+  type GRUView,
   type LSTMView,
+  type SimpleRNNView,
   type GetArgs,
   type LayerArgsDict,
 } from './layer_args.js';
@@ -89,6 +96,12 @@ export const BNN_CONV2D_TRANSPOSE_CLASS: Readonly<Record<Estimator, string>> =
 /** Bayesian LSTM class name for each estimator (from the estimator registry). */
 export const BNN_LSTM_CLASS: Readonly<Record<Estimator, string>> = classNames('lstm');
 
+/** Bayesian GRU class name for each estimator (from the estimator registry). */
+export const BNN_GRU_CLASS: Readonly<Record<Estimator, string>> = classNames('gru');
+
+/** Bayesian SimpleRNN class name for each estimator (from the estimator registry). */
+export const BNN_SIMPLE_RNN_CLASS: Readonly<Record<Estimator, string>> = classNames('simpleRnn');
+
 function classNames(kind: BayesianKind): Record<Estimator, string> {
   return Object.fromEntries(ESTIMATOR_NAMES.map((e) => [e, bayesianClassName(kind, e)])) as Record<
     Estimator,
@@ -105,6 +118,8 @@ const CONV_CLASSES: readonly string[] = classesOf('conv');
 const CONV1D_CLASSES: readonly string[] = classesOf('conv1d');
 const CONV2D_TRANSPOSE_CLASSES: readonly string[] = classesOf('conv2dTranspose');
 const LSTM_CLASSES: readonly string[] = classesOf('lstm');
+const GRU_CLASSES: readonly string[] = classesOf('gru');
+const SIMPLE_RNN_CLASSES: readonly string[] = classesOf('simpleRnn');
 
 /** The Bayesian classes that can replace each convertible DNN layer type. */
 const TARGETS: Readonly<Record<DnnLayerType, readonly string[]>> = {
@@ -115,6 +130,8 @@ const TARGETS: Readonly<Record<DnnLayerType, readonly string[]>> = {
   Conv2DTranspose: CONV2D_TRANSPOSE_CLASSES,
   SeparableConv2D: CONV_CLASSES,
   LSTM: LSTM_CLASSES,
+  GRU: GRU_CLASSES,
+  SimpleRNN: SIMPLE_RNN_CLASSES,
 };
 
 /** The view of a DNN layer of each convertible type, for the argument getters. */
@@ -126,6 +143,8 @@ const VIEWS = {
   Conv2DTranspose: conv2dTransposeView,
   SeparableConv2D: (l: tf.layers.Layer): ConvView => separableView(l).pointwise,
   LSTM: lstmView,
+  GRU: gruView,
+  SimpleRNN: simpleRnnView,
 } as const;
 
 /** The default argument getter of each convertible type. */
@@ -137,6 +156,8 @@ const DEFAULT_ARGS = {
   Conv2DTranspose: defaultConv2dTransposeArgs,
   SeparableConv2D: defaultConvArgs,
   LSTM: defaultLstmArgs,
+  GRU: defaultGruArgs,
+  SimpleRNN: defaultSimpleRnnArgs,
 } as const;
 
 /** Options of {@link TransformToBNN}. */
@@ -188,6 +209,14 @@ export interface TransformModelOptions {
   getLstmArgs?: GetArgs<LSTMView>;
   /** Extra Bayesian LSTM arguments; may not repeat a getter key. */
   addLstmArgs?: LayerArgsDict;
+  /** Which arguments of a DNN GRU layer the Bayesian GRU receives. Default {@link defaultGruArgs}. */
+  getGruArgs?: GetArgs<GRUView>;
+  /** Extra Bayesian GRU arguments; may not repeat a getter key. */
+  addGruArgs?: LayerArgsDict;
+  /** Which arguments of a DNN SimpleRNN layer the Bayesian SimpleRNN receives. Default {@link defaultSimpleRnnArgs}. */
+  getSimpleRnnArgs?: GetArgs<SimpleRNNView>;
+  /** Extra Bayesian SimpleRNN arguments; may not repeat a getter key. */
+  addSimpleRnnArgs?: LayerArgsDict;
 }
 
 /** Options of {@link TransformToBNN.transformToBnnLayer}. */
@@ -198,7 +227,9 @@ export interface TransformLayerOptions {
     | GetArgs<ConvView>
     | GetArgs<Conv1DView>
     | GetArgs<Conv2DTransposeView>
-    | GetArgs<LSTMView>;
+    | GetArgs<LSTMView>
+    | GetArgs<GRUView>
+    | GetArgs<SimpleRNNView>;
   /** Extra Bayesian layer arguments; may not repeat a key of `getArgs`. */
   addArgs?: LayerArgsDict;
 }
@@ -237,6 +268,8 @@ function bnnClassName(t: unknown, name: string): string {
     ...CONV1D_CLASSES,
     ...CONV2D_TRANSPOSE_CLASSES,
     ...LSTM_CLASSES,
+    ...GRU_CLASSES,
+    ...SIMPLE_RNN_CLASSES,
   ];
   if (cls === undefined || !known.includes(cls)) {
     throw new ArgumentError(
@@ -297,7 +330,8 @@ export class TransformToBNN {
    * Convert every Dense and convolution layer (MindSpore `transform_to_bnn_model`): `Dense`,
    * `Conv2D`, `DepthwiseConv2D` (a grouped Bayesian Conv2D, `group = inChannels`), `Conv1D`,
    * `Conv2DTranspose` and `SeparableConv2D`; and every `LSTM` (a Bayesian LSTM with kernel mean
-   * `[W; U]`, `getLstmArgs`, `addLstmArgs`).
+   * `[W; U]`, `getLstmArgs`, `addLstmArgs`); every `GRU` (`getGruArgs`, `addGruArgs`) and
+   * `SimpleRNN` (`getSimpleRnnArgs`, `addSimpleRnnArgs`) likewise.
    * @param options MindSpore's `get_dense_args`, `get_conv_args`, `add_dense_args`,
    *   `add_conv_args` (and `getConv1dArgs` / `getConv2dTransposeArgs` for Conv1D /
    *   Conv2DTranspose layers); an `add*Args` key that repeats a
@@ -315,11 +349,17 @@ export class TransformToBNN {
         'addConvArgs',
         'getLstmArgs',
         'addLstmArgs',
+        'getGruArgs',
+        'addGruArgs',
+        'getSimpleRnnArgs',
+        'addSimpleRnnArgs',
       ],
       'transformToBnnModel',
     );
     const getDense = options.getDenseArgs ?? defaultDenseArgs;
     const getLstm = options.getLstmArgs ?? defaultLstmArgs;
+    const getGru = options.getGruArgs ?? defaultGruArgs;
+    const getRnn = options.getSimpleRnnArgs ?? defaultSimpleRnnArgs;
     return this.run([
       {
         from: 'Dense',
@@ -331,6 +371,17 @@ export class TransformToBNN {
         from: 'LSTM',
         to: this.target(BNN_LSTM_CLASS[this.estimator]),
         args: (l) => mergeArgs(getLstm(lstmView(l)), options.addLstmArgs, 'addLstmArgs'),
+      },
+      {
+        from: 'GRU',
+        to: this.target(BNN_GRU_CLASS[this.estimator]),
+        args: (l) => mergeArgs(getGru(gruView(l)), options.addGruArgs, 'addGruArgs'),
+      },
+      {
+        from: 'SimpleRNN',
+        to: this.target(BNN_SIMPLE_RNN_CLASS[this.estimator]),
+        args: (l) =>
+          mergeArgs(getRnn(simpleRnnView(l)), options.addSimpleRnnArgs, 'addSimpleRnnArgs'),
       },
     ]);
   }
@@ -385,7 +436,7 @@ export class TransformToBNN {
    * @param dnnLayerType `'Dense'`, `'Conv2D'`, `'DepthwiseConv2D'` (to a Bayesian Conv2D class),
    *   `'Conv1D'` (to a Bayesian Conv1D class), `'Conv2DTranspose'` (to a Bayesian
    *   Conv2DTranspose class), `'SeparableConv2D'` (to two Bayesian Conv2D layers, depthwise then
-   *   pointwise) or `'LSTM'` (to a Bayesian LSTM class).
+   *   pointwise), `'LSTM'`, `'GRU'` or `'SimpleRNN'` (to a Bayesian class of that recurrence).
    * @param bnnLayerType a Bayesian layer class (e.g. `layers.DenseReparam`) or its class name;
    *   must be of the same kind as `dnnLayerType`.
    * @param options `getArgs` / `addArgs`, as MindSpore's `get_args` / `add_args`.
@@ -461,6 +512,10 @@ export interface TransformToBnnOptions extends TransformToBNNOptions {
   addConvArgs?: LayerArgsDict;
   /** Extra Bayesian LSTM arguments (with `layers: 'all'`). */
   addLstmArgs?: LayerArgsDict;
+  /** Extra Bayesian GRU arguments (with `layers: 'all'`). */
+  addGruArgs?: LayerArgsDict;
+  /** Extra Bayesian SimpleRNN arguments (with `layers: 'all'`). */
+  addSimpleRnnArgs?: LayerArgsDict;
 }
 
 /**
@@ -484,7 +539,15 @@ export async function transformToBnn(
   if (options !== null && typeof options === 'object') {
     checkOptionKeys(
       options,
-      [...TRANSFORM_KEYS, 'layers', 'addDenseArgs', 'addConvArgs', 'addLstmArgs'],
+      [
+        ...TRANSFORM_KEYS,
+        'layers',
+        'addDenseArgs',
+        'addConvArgs',
+        'addLstmArgs',
+        'addGruArgs',
+        'addSimpleRnnArgs',
+      ],
       'transformToBnn',
     );
   }
@@ -493,6 +556,8 @@ export async function transformToBnn(
     addDenseArgs: _dense,
     addConvArgs: _conv,
     addLstmArgs: _lstm,
+    addGruArgs: _gru,
+    addSimpleRnnArgs: _rnn,
     ...base
   } = options ?? {};
   const t = new TransformToBNN(
@@ -507,6 +572,8 @@ export async function transformToBnn(
       addDenseArgs: options.addDenseArgs,
       addConvArgs: options.addConvArgs,
       addLstmArgs: options.addLstmArgs,
+      addGruArgs: options.addGruArgs,
+      addSimpleRnnArgs: options.addSimpleRnnArgs,
     });
   }
   if (which === 'dense') return t.transformToBnnLayer('Dense', BNN_DENSE_CLASS[t.estimator], dense);

@@ -1,0 +1,393 @@
+/**
+ * The shared recurrence of the Bayesian recurrent layers (LSTM, GRU, SimpleRNN), with TF.js's
+ * `tf.layers.*` layouts. A layer with `g` gate blocks of `units` columns each has one variational
+ * kernel, the vertical concatenation `K = [W; U]` of shape `[in + units, g units]` (TF.js's
+ * `kernel` `[in, g units]` over its `recurrentKernel` `[units, g units]`), and a bias of
+ * `g units` entries; so the base's `outChannels` (the bias length) is `g units`. Mean field
+ * `q(K_jk) = N(mu_jk, softplus(rho_jk)^2)`, the same for `b`; the KL is the base's.
+ *
+ * A cell step asks for the pre-activations of a block of columns `C` from the input `x_t` and a
+ * recurrent input `v` (usually `h_{t-1}`; the GRU's candidate uses `r ⊙ h_{t-1}`):
+ * `z_C = x_t W_C + v U_C + b_C`. Per call (one forward pass over the sequence), per estimator:
+ * - `'reparam'`: one sample `K = mu + σ ⊙ ε` and `b` shared by all time steps and the batch
+ *   (bayesian-torch);
+ * - `'flipout'`: one perturbation `ΔK = σ ⊙ ε` and Rademacher signs `s_in` `[batch, in + units]`,
+ *   `s_out` `[batch, g units]` per example, fixed over time:
+ *   `z = [x_t,v] mu + (([x_t,v] ⊙ s_in) ΔK) ⊙ s_out + b`;
+ * - `'local'`: local reparameterization of the pre-activations at every step,
+ *   `z = [x_t,v] mu + sqrt([x_t,v]^2 σ^2) ⊙ ε_t + b` with fresh `ε_t` per step and block;
+ * - `mode: 'mean'`: `K = mu`, `b = mu_b` (deterministic, TF.js's layer with those weights).
+ *
+ * The bias is sampled once per call. Initial states are 0. The output is `h_T` `[batch, units]`,
+ * or every `h_t` `[batch, T, units]` with `returnSequences` (with `goBackwards` the sequence is
+ * read from the last step and the outputs are in that processing order, as TF.js). A masked step
+ * (mask `m_t = 0`) keeps every state: `s_t = s_{t-1} + m_t (s'_t - s_{t-1})`, as TF.js.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { localReparamSample, softplusReparam, softplusSquare } from '../backend/fused.js';
+import { ArgumentError, DeepProbError } from '../utils/errors.js';
+import { booleanOption, checkOptionKeys } from '../utils/options.js';
+import { applyActivation, normalizeActivation } from './activations.js';
+import { BayesianLayer, type BayesianLayerArgs } from './bayesian_layer.js';
+import { type Estimator } from './estimator_registry.js';
+import { LOCAL_REPARAM_MIN_VARIANCE, rademacher, standardNormal } from './estimators.js';
+import { LAYER_ARG_KEYS, type TfjsLayerArgs } from './tfjs_args.js';
+
+/** Arguments shared by the Bayesian recurrent layers: TF.js's recurrent names plus the variational ones. */
+export interface RecurrentVariationalArgs
+  extends Omit<BayesianLayerArgs, 'outChannels'>, TfjsLayerArgs {
+  /** Hidden size (width of `h_t`), an integer >= 1. Required. */
+  units: number;
+  /** Output (candidate) activation `a`. Default `'tanh'`. */
+  activation?: string | null;
+  /** Return `h_t` of every step (`[batch, T, units]`) instead of the last (`[batch, units]`). Default false. */
+  returnSequences?: boolean;
+  /** Read the sequence from its last step to its first. Default false. */
+  goBackwards?: boolean;
+  /** Must be false: a Bayesian recurrent layer keeps no state between calls. */
+  stateful?: boolean;
+  /** Must be false: a Bayesian recurrent layer returns `h` only. */
+  returnState?: boolean;
+  /** Must be 0: the weight posterior replaces dropout. */
+  dropout?: number;
+  /** Must be 0: the weight posterior replaces dropout. */
+  recurrentDropout?: number;
+  /** Accepted and ignored (TF.js ignores it too). */
+  unroll?: boolean;
+}
+
+/** The argument names every Bayesian recurrent layer accepts. */
+const RECURRENT_KEYS: readonly string[] = [
+  ...LAYER_ARG_KEYS.dense.filter((k) => k !== 'outChannels'),
+  'returnSequences',
+  'goBackwards',
+  'stateful',
+  'returnState',
+  'dropout',
+  'recurrentDropout',
+  'unroll',
+];
+
+/**
+ * The base's arguments of a recurrent layer with `gates` blocks: `outChannels = gates * units`,
+ * tanh by default; `extraKeys` are the kind's own argument names (dropped from the base's).
+ * @throws ArgumentError naming the argument on unknown keys, state/dropout, a bad `units`.
+ */
+export function recurrentBaseArgs(
+  a: RecurrentVariationalArgs,
+  what: string,
+  gates: number,
+  extraKeys: readonly string[],
+): BayesianLayerArgs {
+  if (a === null || typeof a !== 'object') {
+    throw new ArgumentError('args', 'expected an object with at least units');
+  }
+  if ((a as { outChannels?: unknown }).outChannels !== undefined) {
+    throw new ArgumentError(
+      'outChannels',
+      `is not an argument of a Bayesian ${what}: give units (the hidden size); the gate width ` +
+        `${gates === 1 ? '' : `${gates} * `}units is derived`,
+    );
+  }
+  checkOptionKeys(a, [...RECURRENT_KEYS, ...extraKeys], `a Bayesian ${what} layer`);
+  for (const key of ['stateful', 'returnState'] as const) {
+    if (booleanOption(a[key], key, false)) {
+      throw new ArgumentError(
+        key,
+        key === 'stateful'
+          ? `a Bayesian ${what} keeps no state between calls (stateful must be false)`
+          : `a Bayesian ${what} returns h only (returnState must be false)`,
+      );
+    }
+  }
+  for (const key of ['dropout', 'recurrentDropout'] as const) {
+    const v = a[key];
+    if (v !== undefined && v !== 0) {
+      throw new ArgumentError(
+        key,
+        `expected 0 (the weight posterior replaces dropout in a Bayesian ${what}), got ${String(v)}`,
+      );
+    }
+  }
+  const u = a.units;
+  if (typeof u !== 'number' || !Number.isInteger(u) || u < 1) {
+    throw new ArgumentError(
+      'units',
+      `expected an integer >= 1 (the hidden size), got ${String(u)}`,
+    );
+  }
+  if (a.useBias !== undefined && a.hasBias !== undefined && a.useBias !== a.hasBias) {
+    throw new ArgumentError(
+      'useBias',
+      `and hasBias name the same argument; got ${String(a.useBias)} and ${String(a.hasBias)}`,
+    );
+  }
+  const drop = new Set([
+    ...RECURRENT_KEYS.filter((k) => !LAYER_ARG_KEYS.dense.includes(k)),
+    ...extraKeys,
+    'units',
+    'useBias',
+  ]);
+  const rest = Object.fromEntries(Object.entries(a).filter(([k]) => !drop.has(k)));
+  return {
+    ...(rest as Omit<BayesianLayerArgs, 'outChannels'>),
+    outChannels: gates * u,
+    hasBias: a.hasBias ?? a.useBias ?? true,
+    activation: a.activation === undefined ? 'tanh' : a.activation,
+  };
+}
+
+/**
+ * The pre-activations of the column block `[from, from + size)` at step `t` from the recurrent
+ * input `v` `[batch, units]` (sampled per the estimator; see the module documentation).
+ */
+export type GateInput = (t: number, v: tf.Tensor, from: number, size: number) => tf.Tensor;
+
+/** `x [B, T, c] @ w [c, n] -> [B, T, n]`. */
+function seqMatMul(x: tf.Tensor, w: tf.Tensor): tf.Tensor {
+  const [b, t, c] = x.shape as [number, number, number];
+  const n = w.shape[1] as number;
+  return tf.reshape(tf.matMul(tf.reshape(x, [b * t, c]), w as tf.Tensor2D), [b, t, n]);
+}
+
+/**
+ * Columns `[from, from + size)` of a matrix `[rows, n]` (the whole matrix when they are all of it);
+ * the per-step slices of a call's fixed matrices are made once (`memo`, keyed by matrix and block).
+ */
+function columnsOf(): (m: tf.Tensor, from: number, size: number) => tf.Tensor {
+  const memo = new Map<tf.Tensor, Map<string, tf.Tensor>>();
+  return (m, from, size) => {
+    if (from === 0 && size === m.shape[1]) return m;
+    const byBlock = memo.get(m) ?? new Map<string, tf.Tensor>();
+    memo.set(m, byBlock);
+    const key = `${from}:${size}`;
+    let slice = byBlock.get(key);
+    if (slice === undefined) {
+      slice = tf.slice(m, [0, from], [m.shape[0] as number, size]);
+      byBlock.set(key, slice);
+    }
+    return slice;
+  };
+}
+
+/**
+ * A Bayesian recurrent layer: the time loop (masks, `goBackwards`, `returnSequences`) and the
+ * per-estimator kernel sampling; a kind gives its number of gate blocks and its {@link cell}.
+ */
+export abstract class RecurrentVariational extends BayesianLayer {
+  /** Hidden size (width of `h_t`); `outChannels = gates * units`. */
+  readonly units: number;
+  /** Whether every `h_t` is returned. */
+  readonly returnSequences: boolean;
+  /** Whether the sequence is read backwards. */
+  readonly goBackwards: boolean;
+  /** Number of gate blocks `g` of the kernel's columns. */
+  protected abstract readonly gates: number;
+  /** Number of states (`h` first): 2 for an LSTM (`h`, `c`), 1 otherwise. */
+  protected readonly stateCount: number = 1;
+
+  /** @param args the kind's arguments; `base` the base's ones (see {@link recurrentBaseArgs}). */
+  constructor(args: RecurrentVariationalArgs, base: BayesianLayerArgs) {
+    super(base, true);
+    this.units = args.units;
+    this.returnSequences = booleanOption(args.returnSequences, 'returnSequences', false);
+    this.goBackwards = booleanOption(args.goBackwards, 'goBackwards', false);
+    this.supportsMasking = true;
+  }
+
+  /**
+   * One step of the recurrence: the new states (`h` first) from the previous ones, with `z`
+   * giving the gate pre-activations of a column block (see {@link GateInput}) at this step.
+   */
+  protected abstract cell(
+    z: (v: tf.Tensor, from: number, size: number) => tf.Tensor,
+    states: readonly tf.Tensor[],
+  ): tf.Tensor[];
+
+  protected channelsOf(inputShape: tf.Shape | number[]): number {
+    const c = inputShape[2];
+    if (inputShape.length !== 3 || c === null || c === undefined) {
+      throw new ArgumentError(
+        'inputs',
+        `layer '${this.name}' expects inputs of shape [batch, timeSteps, inChannels] with a ` +
+          `known last dimension, got [${inputShape.map((d) => (d === null ? 'null' : d)).join(', ')}]`,
+      );
+    }
+    return c;
+  }
+
+  protected kernelShape(inChannels: number): number[] {
+    return [inChannels + this.units, this.gates * this.units];
+  }
+
+  /** `[x, h] K` of one step (the map of the kernel; the recurrence is in {@link call}). */
+  protected linear(x: tf.Tensor, kernel: tf.Tensor): tf.Tensor {
+    return tf.matMul(x as tf.Tensor2D, kernel as tf.Tensor2D);
+  }
+
+  /** Apply the layer's activation `a`. */
+  protected act(t: tf.Tensor): tf.Tensor {
+    return applyActivation(this.activation, t);
+  }
+
+  /** The sampled gate inputs of one call (see the module documentation). */
+  private gateInput(x: tf.Tensor): GateInput {
+    const { kernelMu, kernelRho } = this.variables();
+    const inC = x.shape[2] as number;
+    const u = this.units;
+    const n = this.gates * u;
+    const rows = (k: tf.Tensor): [tf.Tensor, tf.Tensor] => [
+      tf.slice(k, [0, 0], [inC, n]),
+      tf.slice(k, [inC, 0], [u, n]),
+    ];
+    const mu = kernelMu.read();
+    const sample = this.mode === 'sample';
+    let bias: tf.Tensor | null = null;
+    if (this.biasMu !== null && this.biasRho !== null) {
+      bias = sample ? softplusReparam(this.biasMu.read(), this.biasRho.read()) : this.biasMu.read();
+    }
+    const withBias = (t: tf.Tensor): tf.Tensor => (bias === null ? t : tf.add(t, bias));
+    const estimator = this.estimatorName();
+    const cols = columnsOf();
+    const perStep = (t: tf.Tensor): tf.Tensor[] => tf.unstack(t, 1);
+    if (!sample || estimator === 'reparam') {
+      const [w, uK] = rows(sample ? softplusReparam(mu, kernelRho.read()) : mu);
+      const xs = perStep(withBias(seqMatMul(x, w)));
+      return (t, v, from, size) =>
+        tf.add(
+          cols(xs[t] as tf.Tensor, from, size),
+          tf.matMul(v as tf.Tensor2D, cols(uK, from, size) as tf.Tensor2D),
+        );
+    }
+    const [wMu, uMu] = rows(mu);
+    const meanV = (v: tf.Tensor, from: number, size: number): tf.Tensor =>
+      tf.matMul(v as tf.Tensor2D, cols(uMu, from, size) as tf.Tensor2D);
+    if (estimator === 'local') {
+      const [wVar, uVar] = rows(softplusSquare(kernelRho.read()));
+      const xs = perStep(withBias(seqMatMul(x, wMu)));
+      const xv = perStep(seqMatMul(tf.square(x), wVar));
+      return (t, v, from, size) =>
+        localReparamSample(
+          tf.add(cols(xs[t] as tf.Tensor, from, size), meanV(v, from, size)),
+          tf.add(
+            cols(xv[t] as tf.Tensor, from, size),
+            tf.matMul(tf.square(v) as tf.Tensor2D, cols(uVar, from, size) as tf.Tensor2D),
+          ),
+          LOCAL_REPARAM_MIN_VARIANCE,
+        );
+    }
+    // flipout: one perturbation, signs per example fixed over time
+    const batch = x.shape[0] as number;
+    const delta = tf.mul(tf.softplus(kernelRho.read()), standardNormal(mu.shape));
+    const [dW, dU] = rows(delta);
+    const sIn = rademacher([batch, inC + u]);
+    const sOut = rademacher([batch, n]);
+    const sInX = tf.slice(sIn, [0, 0], [batch, inC]);
+    const sInH = tf.slice(sIn, [0, inC], [batch, u]);
+    const xPert = tf.mul(seqMatMul(tf.mul(x, tf.expandDims(sInX, 1)), dW), tf.expandDims(sOut, 1));
+    const xs = perStep(withBias(tf.add(seqMatMul(x, wMu), xPert)));
+    return (t, v, from, size) =>
+      tf.add(
+        tf.add(cols(xs[t] as tf.Tensor, from, size), meanV(v, from, size)),
+        tf.mul(
+          tf.matMul(tf.mul(v, sInH) as tf.Tensor2D, cols(dU, from, size) as tf.Tensor2D),
+          cols(sOut, from, size),
+        ),
+      );
+  }
+
+  private estimatorName(): Estimator {
+    const estimator = (this.constructor as typeof BayesianLayer).estimator;
+    if (estimator === undefined) {
+      throw new DeepProbError(
+        `${this.getClassName()}: no estimator (use a class of the estimator registry, e.g. ` +
+          `${this.getClassName().replace(/Variational$/, '')}Reparam)`,
+      );
+    }
+    return estimator;
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor {
+    return tf.tidy(() => {
+      if (Array.isArray(inputs) && inputs.length !== 1) {
+        throw new ArgumentError(
+          'inputs',
+          `layer '${this.name}' expects exactly one input tensor (initial states are not supported)`,
+        );
+      }
+      const raw = Array.isArray(inputs) ? (inputs[0] as tf.Tensor) : inputs;
+      this.checkInput(raw);
+      if (raw.shape[1] === 0) {
+        throw new ArgumentError('inputs', `layer '${this.name}' needs at least one time step`);
+      }
+      const x = this.goBackwards ? tf.reverse(raw, 1) : raw;
+      const steps = this.maskSteps(kwargs['mask'], raw);
+      const gate = this.gateInput(x);
+      const batch = x.shape[0] as number;
+      let states: tf.Tensor[] = Array.from({ length: this.stateCount }, () =>
+        tf.zeros([batch, this.units]),
+      );
+      const outputs: tf.Tensor[] = [];
+      for (let t = 0; t < (x.shape[1] as number); t++) {
+        const next = this.cell((v, from, size) => gate(t, v, from, size), states);
+        const m = steps?.[t];
+        // a masked step keeps the previous state (and repeats the previous output), as tfjs
+        states =
+          m === undefined
+            ? next
+            : next.map((s, i) => {
+                const prev = states[i] as tf.Tensor;
+                return tf.add(prev, tf.mul(m, tf.sub(s, prev)));
+              });
+        outputs.push(states[0] as tf.Tensor);
+      }
+      return this.returnSequences ? tf.stack(outputs, 1) : (states[0] as tf.Tensor);
+    });
+  }
+
+  /**
+   * The per-step masks `[batch, 1]` (1 = step used) of a mask `[batch, T]` passed by tfjs (a
+   * `Masking` layer or an `Embedding` with `maskZero`), in processing order; null without one.
+   */
+  private maskSteps(mask: unknown, x: tf.Tensor): tf.Tensor[] | null {
+    const m = Array.isArray(mask) ? (mask[0] as unknown) : mask;
+    if (!(m instanceof tf.Tensor)) return null;
+    const [b, t] = x.shape;
+    if (m.rank !== 2 || m.shape[0] !== b || m.shape[1] !== t) {
+      throw new ArgumentError(
+        'mask',
+        `layer '${this.name}' expects a mask of shape [${b}, ${t}], got [${m.shape.join(', ')}]`,
+      );
+    }
+    const f = tf.cast(tf.cast(m, 'bool'), 'float32');
+    return tf.unstack(this.goBackwards ? tf.reverse(f, 1) : f, 1).map((s) => tf.expandDims(s, 1));
+  }
+
+  /** The output mask: the input mask with `returnSequences`, none otherwise (as tfjs). */
+  override computeMask(
+    inputs: tf.Tensor | tf.Tensor[],
+    mask?: tf.Tensor | tf.Tensor[],
+  ): tf.Tensor | tf.Tensor[] {
+    void inputs;
+    const m = Array.isArray(mask) ? mask[0] : mask;
+    // tfjs's own layers return null for "no mask" behind this signature
+    return (this.returnSequences && m !== undefined ? m : null) as unknown as tf.Tensor;
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
+    const b = shape[0] ?? null;
+    return this.returnSequences ? [b, shape[1] ?? null, this.units] : [b, this.units];
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    const { outChannels: _o, hasBias, ...config } = super.getConfig();
+    const { units, returnSequences, goBackwards } = this;
+    return { ...config, useBias: hasBias ?? true, units, returnSequences, goBackwards };
+  }
+}
+
+/** The canonical name of a gate activation, `'hardSigmoid'` (TF.js's default) when not given. */
+export function recurrentActivationOf(name: string | null | undefined): string {
+  return normalizeActivation(name === undefined ? 'hardSigmoid' : name);
+}

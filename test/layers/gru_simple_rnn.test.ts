@@ -1,0 +1,513 @@
+/**
+ * Bayesian GRU and SimpleRNN layers (the recurrence shared with the LSTM in
+ * `recurrent_variational.ts`): in mean mode they are tfjs's own `tf.layers.gru` /
+ * `tf.layers.simpleRNN` with the kernel `[W; U]` (returnSequences, goBackwards, masks,
+ * activations, no bias); sampled with σ -> 0 every estimator is mean mode; one step with linear
+ * activations has the closed-form moments (GRU: `h_1 = (1 - z) h̃`, `E[h] = (1 - m_z) m_h`,
+ * `E[h²] = ((1 - m_z)² + v_z)(m_h² + v_h)`; SimpleRNN: `E[h] = m`, `Var[h] = v`, with
+ * `m = x mu + mu_b`, `v = x² σ² + σ_b²`), checked by Monte Carlo within 5 standard errors;
+ * gradients reach mu and rho and match finite differences at a fixed seed; a `[GRUFlipout, Dense]`
+ * model trains with `model.fit`, saves and loads; bad arguments are named.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  compileBayesian,
+  GRUFlipout,
+  GRULocalReparam,
+  GRUReparam,
+  MopedGRUReparam,
+  MopedSimpleRNNFlipout,
+  setMode,
+  SimpleRNNFlipout,
+  SimpleRNNLocalReparam,
+  SimpleRNNReparam,
+  type GRUVariational,
+  type RecurrentVariational,
+  type RecurrentVariationalArgs,
+} from '../../src/layers/index.js';
+import * as layers from '../../src/layers/index.js';
+import { ArgumentError } from '../../src/utils/errors.js';
+import { clearSeed, setSeed } from '../../src/utils/seed.js';
+import { expectNoLeak, finiteDiff } from '../helpers.js';
+
+beforeAll(() => setSeed(23));
+afterAll(() => clearSeed());
+
+type Args = RecurrentVariationalArgs & { recurrentActivation?: string; resetAfter?: boolean };
+type Ctor = new (args: Args) => RecurrentVariational;
+const KINDS = {
+  gru: {
+    gates: 3,
+    classes: { reparam: GRUReparam, local: GRULocalReparam, flipout: GRUFlipout },
+    dnn: (a: object): tf.layers.Layer => tf.layers.gru(a as Parameters<typeof tf.layers.gru>[0]),
+  },
+  simpleRnn: {
+    gates: 1,
+    classes: {
+      reparam: SimpleRNNReparam,
+      local: SimpleRNNLocalReparam,
+      flipout: SimpleRNNFlipout,
+    },
+    dnn: (a: object): tf.layers.Layer =>
+      tf.layers.simpleRNN(a as Parameters<typeof tf.layers.simpleRNN>[0]),
+  },
+} as const;
+type Kind = keyof typeof KINDS;
+const KIND_NAMES = Object.keys(KINDS) as Kind[];
+const ESTIMATORS = ['reparam', 'local', 'flipout'] as const;
+type Est = (typeof ESTIMATORS)[number];
+
+function make(kind: Kind, estimator: Est, args: Args, inC: number): RecurrentVariational {
+  const layer = new (KINDS[kind].classes[estimator] as unknown as Ctor)(args);
+  layer.apply(tf.input({ shape: [null, inC] })); // builds it (and lets layer.dispose() free it)
+  return layer;
+}
+
+const maxAbs = (a: tf.Tensor, b: tf.Tensor): number =>
+  tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0] as number);
+
+describe.each(KIND_NAMES)('Bayesian %s: mean mode is the tfjs layer', (kind) => {
+  const configs: { name: string; args: Record<string, unknown> }[] = [
+    { name: 'last output, defaults', args: {} },
+    { name: 'sequences', args: { returnSequences: true } },
+    { name: 'goBackwards sequences', args: { returnSequences: true, goBackwards: true } },
+    { name: 'goBackwards last', args: { goBackwards: true } },
+    {
+      name: 'other activations',
+      args:
+        kind === 'gru'
+          ? { recurrentActivation: 'sigmoid', activation: 'relu' }
+          : { activation: 'relu' },
+    },
+    { name: 'no bias', args: { useBias: false, returnSequences: true } },
+  ];
+  it.each(configs)('$name', ({ args }) => {
+    const before = tf.memory().numTensors;
+    const [b, t, inC, units] = [3, 5, 4, 3];
+    const dnn = KINDS[kind].dnn({ units, ...args });
+    const x = tf.randomNormal([b, t, inC], 0, 1, 'float32', 4);
+    tf.dispose(dnn.apply(x) as tf.Tensor);
+    tf.tidy(() =>
+      dnn.setWeights(
+        dnn.getWeights().map((w, i) => tf.randomNormal(w.shape, 0, 0.6, 'float32', 10 + i)),
+      ),
+    );
+    const [k, r, bias] = dnn.getWeights();
+    const layer = make(kind, 'flipout', { units, mode: 'mean', ...args }, inC);
+    expect(layer.getWeights()[0]?.shape).toEqual([inC + units, KINDS[kind].gates * units]);
+    tf.tidy(() =>
+      layer.setPosterior({
+        kernelMu: tf.concat([k as tf.Tensor, r as tf.Tensor], 0),
+        ...(bias !== undefined ? { biasMu: bias } : {}),
+      }),
+    );
+    const want = dnn.apply(x) as tf.Tensor;
+    const got = layer.apply(x) as tf.Tensor;
+    expect(got.shape).toEqual(want.shape);
+    expect(got.shape).toEqual(layer.computeOutputShape([b, t, inC]));
+    expect(maxAbs(got, want)).toBeLessThan(1e-5);
+    tf.dispose([x, want, got]);
+    dnn.dispose();
+    layer.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it.each([
+    { returnSequences: true, goBackwards: false },
+    { returnSequences: false, goBackwards: true },
+  ])('masked steps (tf.layers.masking) keep the state as tfjs: %o', (opts) => {
+    const before = tf.memory().numTensors;
+    const [t, inC, units] = [5, 3, 3];
+    const dnn = KINDS[kind].dnn({ units, ...opts });
+    const bnn = new (KINDS[kind].classes.reparam as unknown as Ctor)({
+      units,
+      mode: 'mean',
+      ...opts,
+    });
+    const wrap = (l: tf.layers.Layer): tf.Sequential =>
+      tf.sequential({ layers: [tf.layers.masking({ maskValue: 0, inputShape: [t, inC] }), l] });
+    const [m1, m2] = [wrap(dnn), wrap(bnn)];
+    tf.tidy(() => {
+      dnn.setWeights(
+        dnn.getWeights().map((w, i) => tf.randomNormal(w.shape, 0, 0.6, 'float32', i)),
+      );
+      const [k, r, b] = dnn.getWeights() as [tf.Tensor, tf.Tensor, tf.Tensor];
+      bnn.setPosterior({ kernelMu: tf.concat([k, r], 0), biasMu: b });
+      const keep = [
+        [1, 0, 1, 0, 1],
+        [1, 1, 1, 0, 0],
+        [1, 1, 1, 1, 1],
+      ];
+      const x = tf.mul(
+        tf.randomNormal([3, t, inC], 0, 1, 'float32', 6),
+        tf.tensor(keep).expandDims(2),
+      );
+      const want = m1.predict(x) as tf.Tensor;
+      const got = m2.predict(x) as tf.Tensor;
+      expect(maxAbs(got, want)).toBeLessThan(1e-5);
+      const plain = bnn.apply(x) as tf.Tensor;
+      expect(maxAbs(plain, want)).toBeGreaterThan(1e-3);
+    });
+    m1.dispose();
+    m2.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe.each(KIND_NAMES)('Bayesian %s: sampling', (kind) => {
+  it('sigma -> 0: every estimator equals mean mode', () => {
+    const x = tf.randomNormal([2, 4, 3], 0, 1, 'float32', 8);
+    for (const e of ESTIMATORS) {
+      const layer = make(
+        kind,
+        e,
+        { units: 2, returnSequences: true, posteriorMuInitial: [0, 0.5] },
+        3,
+      );
+      tf.tidy(() => layer.setPosterior({ kernelSigma: 1e-8, biasSigma: 1e-8 }));
+      const sampled = layer.apply(x) as tf.Tensor;
+      layer.mode = 'mean';
+      const mean = layer.apply(x) as tf.Tensor;
+      expect(maxAbs(sampled, mean), e).toBeLessThan(1e-5);
+      tf.dispose([sampled, mean]);
+      layer.dispose();
+    }
+    x.dispose();
+  });
+
+  it('one step, linear activations: E[h] and Var[h] are the closed forms (MC, 5 SE)', () => {
+    const inC = 3;
+    const units = 2;
+    const g = KINDS[kind].gates;
+    const xs = [0.8, -1.1, 0.5];
+    const n = 800;
+    for (const e of ESTIMATORS) {
+      const extra = kind === 'gru' ? { recurrentActivation: 'linear' } : {};
+      const layer = make(kind, e, { units, activation: 'linear', ...extra }, inC);
+      const mu = tf.randomNormal([inC + units, g * units], 0.3, 0.5, 'float32', 31);
+      const sigma = tf.randomUniform([inC + units, g * units], 0.2, 0.5, 'float32', 32);
+      const bMu = tf.randomNormal([g * units], 0.5, 0.3, 'float32', 33);
+      const bSigma = tf.randomUniform([g * units], 0.1, 0.3, 'float32', 34);
+      layer.setPosterior({ kernelMu: mu, kernelSigma: sigma, biasMu: bMu, biasSigma: bSigma });
+      const M = mu.arraySync() as number[][];
+      const S = sigma.arraySync() as number[][];
+      const BM = Array.from(bMu.dataSync());
+      const BS = Array.from(bSigma.dataSync());
+      tf.dispose([mu, sigma, bMu, bSigma]);
+      // float64 moments of column j's pre-activation (h_0 = 0: only the input rows count)
+      const m = (j: number): number => xs.reduce((a, v, k) => a + v * M[k]![j]!, BM[j]!);
+      const v = (j: number): number =>
+        xs.reduce((a, x, k) => a + x * x * S[k]![j]! ** 2, BS[j]! ** 2);
+      const x = tf.tensor([[xs]]);
+      const draws: number[][] = [];
+      for (let i = 0; i < n; i++) {
+        draws.push(tf.tidy(() => Array.from((layer.apply(x) as tf.Tensor).dataSync())));
+      }
+      x.dispose();
+      for (let u = 0; u < units; u++) {
+        let mean: number;
+        let second: number;
+        if (kind === 'gru') {
+          // h_1 = z h_0 + (1 - z) h̃ = (1 - z) h̃, z column u, h̃ column 2 units + u
+          const [jz, jh] = [u, 2 * units + u];
+          mean = (1 - m(jz)) * m(jh);
+          second = ((1 - m(jz)) ** 2 + v(jz)) * (m(jh) ** 2 + v(jh));
+        } else {
+          mean = m(u);
+          second = m(u) ** 2 + v(u);
+        }
+        const variance = second - mean * mean;
+        const hs = draws.map((d) => d[u]!);
+        const avg = hs.reduce((a, b) => a + b, 0) / n;
+        const c2 = hs.map((h) => (h - avg) ** 2);
+        const sVar = c2.reduce((a, b) => a + b, 0) / (n - 1);
+        const m4 = c2.reduce((a, b) => a + b * b, 0) / n;
+        expect(Math.abs(avg - mean), `${e} mean of unit ${u}`).toBeLessThan(
+          5 * Math.sqrt(variance / n),
+        );
+        expect(Math.abs(sVar - variance), `${e} variance of unit ${u}`).toBeLessThan(
+          5 * Math.sqrt(Math.max(m4 - sVar * sVar, 1e-12) / n),
+        );
+      }
+      layer.dispose();
+    }
+  });
+
+  it('reparam shares one kernel across the batch, flipout and local decorrelate examples', () => {
+    const x = tf.tidy(() => tf.tile(tf.randomNormal([1, 3, 2], 0, 1, 'float32', 9), [4, 1, 1]));
+    for (const e of ESTIMATORS) {
+      const layer = make(kind, e, { units: 3, posteriorRhoInitial: [-1, 0] }, 2);
+      const y = layer.apply(x) as tf.Tensor;
+      const spread = tf.tidy(() => tf.max(tf.sub(tf.max(y, 0), tf.min(y, 0))).dataSync()[0]!);
+      if (e === 'reparam') expect(spread, e).toBeLessThan(1e-6);
+      else expect(spread, e).toBeGreaterThan(1e-3);
+      y.dispose();
+      layer.dispose();
+    }
+    x.dispose();
+  });
+
+  it.each(ESTIMATORS)('%s: gradients reach mu and rho and match finite differences', (e) => {
+    const before = tf.memory().numTensors;
+    const layer = make(kind, e, { units: 2, returnSequences: true }, 2);
+    tf.tidy(() => layer.setPosterior({ kernelSigma: 0.4, biasSigma: 0.3 }));
+    const x = tf.tensor([
+      [
+        [0.5, -1],
+        [1.2, 0.3],
+        [-0.7, 0.9],
+      ],
+      [
+        [0.1, 0.4],
+        [-1, -0.2],
+        [0.6, 1.1],
+      ],
+    ]);
+    const cw = tf.randomNormal([2, 3, 2], 0, 1, 'float32', 12);
+    const weights = layer.trainableWeights.map((w) => w.read() as tf.Variable);
+    const objective = (): tf.Scalar => {
+      setSeed(77);
+      return tf.add(tf.sum(tf.mul(layer.apply(x) as tf.Tensor, cw)), layer.kl()) as tf.Scalar;
+    };
+    const { value, grads } = tf.variableGrads(objective, weights);
+    for (const w of weights) {
+      const g = grads[w.name]!;
+      expect(
+        tf.tidy(() => tf.all(tf.isFinite(g)).dataSync()[0]),
+        w.name,
+      ).toBe(1);
+      expect(
+        tf.tidy(() => tf.max(tf.abs(g)).dataSync()[0]),
+        w.name,
+      ).toBeGreaterThan(1e-4);
+      const original = w.dataSync().slice();
+      const f = (theta: number[]): number =>
+        tf.tidy(() => {
+          w.assign(tf.tensor(theta, w.shape));
+          return objective().dataSync()[0] as number;
+        });
+      const fd = finiteDiff(f, Array.from(original), 1e-2);
+      tf.tidy(() => w.assign(tf.tensor(original, w.shape)));
+      expect(g, `${e} ${w.name}`).toBeAllclose(fd, { rtol: 3e-2, atol: 3e-3 });
+    }
+    tf.dispose([value, x, cw, ...Object.values(grads)]);
+    layer.dispose();
+    setSeed(23);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('calls leak no tensors in any mode', () => {
+    const x = tf.randomNormal([2, 3, 2], 0, 1, 'float32', 2);
+    for (const e of ESTIMATORS) {
+      const layer = make(kind, e, { units: 2, returnSequences: true }, 2);
+      expectNoLeak(() => layer.apply(x) as tf.Tensor);
+      layer.mode = 'mean';
+      expectNoLeak(() => layer.apply(x) as tf.Tensor);
+      expectNoLeak(() => layer.kl());
+      layer.dispose();
+    }
+    x.dispose();
+  });
+
+  it('bad arguments and inputs are named', () => {
+    const bad: [Record<string, unknown>, RegExp][] = [
+      [{}, /units/],
+      [{ units: 0 }, /units/],
+      [{ units: 2.5 }, /units/],
+      [{ units: 2, outChannels: 8 }, /outChannels/],
+      [{ units: 2, stateful: true }, /stateful/],
+      [{ units: 2, returnState: true }, /returnState/],
+      [{ units: 2, dropout: 0.2 }, /dropout/],
+      [{ units: 2, recurrentDropout: 0.1 }, /recurrentDropout/],
+      [{ units: 2, activation: 'nope' }, /activation/],
+      [{ units: 2, returnSequences: 'yes' }, /returnSequences/],
+      [{ units: 2, useBias: true, hasBias: false }, /useBias/],
+      [{ units: 2, recurrentInitializer: 'orthogonal' }, /recurrentInitializer/],
+      [{ units: 2, unitForgetBias: true }, /unitForgetBias/],
+      ...(kind === 'gru'
+        ? ([
+            [{ units: 2, resetAfter: true }, /resetAfter/],
+            [{ units: 2, recurrentActivation: 'nope' }, /activation/],
+          ] as [Record<string, unknown>, RegExp][])
+        : ([[{ units: 2, recurrentActivation: 'sigmoid' }, /recurrentActivation/]] as [
+            Record<string, unknown>,
+            RegExp,
+          ][])),
+    ];
+    const cls = KINDS[kind].classes.reparam as unknown as Ctor;
+    for (const [args, re] of bad) {
+      const before = tf.memory().numTensors;
+      expect(() => new cls(args as unknown as Args), JSON.stringify(args)).toThrow(ArgumentError);
+      expect(() => new cls(args as unknown as Args), JSON.stringify(args)).toThrow(re);
+      expect(tf.memory().numTensors).toBe(before);
+    }
+    const layer = make(kind, 'reparam', { units: 2 }, 3);
+    const inputs = [tf.zeros([2, 3]), tf.zeros([2, 4, 2]), tf.zeros([2, 0, 3])];
+    const before = tf.memory().numTensors;
+    expect(() => layer.apply(inputs[0]!)).toThrow(/inputs/);
+    expect(() => layer.apply(inputs[1]!)).toThrow(/inputs.*3 input channels/);
+    expect(() => layer.apply(inputs[2]!)).toThrow(/time step/);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose(inputs);
+    layer.dispose();
+  });
+});
+
+describe('Bayesian GRU / SimpleRNN: training, saving, MOPED', () => {
+  it('SimpleRNN with U = 0: reparam and flipout share the kernel sample across steps; local does not', () => {
+    // h_t = x_t W + b (linear, U = 0): with x_1 = x_2 the two outputs agree iff the sample is shared
+    const xs = [0.7, -0.4];
+    const x = tf.tensor([
+      [xs, xs],
+      [xs, xs],
+    ]);
+    for (const e of ESTIMATORS) {
+      const layer = make(
+        'simpleRnn',
+        e,
+        { units: 3, activation: 'linear', returnSequences: true },
+        2,
+      );
+      tf.tidy(() => {
+        const mu = tf.concat([tf.randomNormal([2, 3], 0, 1, 'float32', 3), tf.zeros([3, 3])], 0);
+        const sigma = tf.concat([tf.fill([2, 3], 0.8), tf.fill([3, 3], 1e-8)], 0);
+        layer.setPosterior({ kernelMu: mu, kernelSigma: sigma, biasSigma: 1e-8 });
+        const h = layer.apply(x) as tf.Tensor;
+        const [h1, h2] = tf.unstack(h, 1) as [tf.Tensor, tf.Tensor];
+        const gap = maxAbs(h1, h2);
+        if (e === 'local') expect(gap, e).toBeGreaterThan(0.05);
+        else expect(gap, e).toBeLessThan(1e-5);
+        layer.mode = 'mean';
+        const m = (layer.apply(x) as tf.Tensor).arraySync() as number[][][];
+        // and the draws are random: they differ from the mean
+        expect(maxAbs(h1, tf.tensor(m.map((r) => r[0]!))), e).toBeGreaterThan(0.05);
+      });
+      layer.dispose();
+    }
+    x.dispose();
+  });
+
+  it('the lowercase factories make the registered classes', () => {
+    const made = [
+      layers.gruReparam({ units: 2 }),
+      layers.gruLocalReparam({ units: 2 }),
+      layers.gruFlipout({ units: 2 }),
+      layers.simpleRnnReparam({ units: 2 }),
+      layers.simpleRnnLocalReparam({ units: 2 }),
+      layers.simpleRnnFlipout({ units: 2 }),
+    ];
+    expect(made.map((l) => l.getClassName())).toEqual([
+      'GRUReparam',
+      'GRULocalReparam',
+      'GRUFlipout',
+      'SimpleRNNReparam',
+      'SimpleRNNLocalReparam',
+      'SimpleRNNFlipout',
+    ]);
+  });
+
+  it('[GRUFlipout, Dense] learns a sequence sum with model.fit, saves and loads', async () => {
+    setSeed(5);
+    const n = 64;
+    const t = 4;
+    const x = tf.randomUniform([n, t, 1], -1, 1, 'float32', 51);
+    const y = tf.tidy(() => tf.sum(x, 1));
+    const model = tf.sequential({
+      layers: [
+        new GRUFlipout({ units: 8, inputShape: [t, 1], recurrentActivation: 'sigmoid' }),
+        tf.layers.dense({ units: 1 }),
+      ],
+    });
+    compileBayesian(model, {
+      datasetSize: n,
+      optimizer: tf.train.adam(0.03),
+      loss: 'meanSquaredError',
+    });
+    const h = await model.fit(x, y, { epochs: 60, batchSize: 32, verbose: 0 });
+    const losses = h.history.loss as number[];
+    const first = losses[0] as number;
+    const last = losses.slice(-5).reduce((a, b) => a + b, 0) / 5;
+    expect(last).toBeLessThan(0.3 * first);
+    let saved: tf.io.ModelArtifacts | undefined;
+    await model.save(
+      tf.io.withSaveHandler(async (a) => {
+        saved = a;
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+      }),
+    );
+    const loaded = await tf.loadLayersModel(tf.io.fromMemory(saved as tf.io.ModelArtifacts));
+    expect(loaded.layers[0]?.getClassName()).toBe('GRUFlipout');
+    const l0 = loaded.layers[0] as GRUVariational;
+    expect([l0.units, l0.recurrentActivation, l0.returnSequences, l0.outChannels]).toEqual([
+      8,
+      'sigmoid',
+      false,
+      24,
+    ]);
+    setMode(model, 'mean');
+    setMode(loaded, 'mean');
+    const a = model.predict(x) as tf.Tensor;
+    const b = loaded.predict(x) as tf.Tensor;
+    expect(maxAbs(a, b)).toBe(0);
+    tf.dispose([x, y, a, b]);
+    model.dispose();
+    loaded.dispose();
+    setSeed(23);
+  });
+
+  it('a SimpleRNNReparam model saves and loads with its arguments', async () => {
+    const model = tf.sequential({
+      layers: [
+        new SimpleRNNReparam({
+          units: 3,
+          inputShape: [4, 2],
+          returnSequences: true,
+          goBackwards: true,
+          activation: 'relu',
+        }),
+      ],
+    });
+    let saved: tf.io.ModelArtifacts | undefined;
+    await model.save(
+      tf.io.withSaveHandler(async (a) => {
+        saved = a;
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+      }),
+    );
+    const loaded = await tf.loadLayersModel(tf.io.fromMemory(saved as tf.io.ModelArtifacts));
+    const l0 = loaded.layers[0] as RecurrentVariational;
+    expect(l0.getClassName()).toBe('SimpleRNNReparam');
+    expect([l0.units, l0.returnSequences, l0.goBackwards, l0.activation, l0.outChannels]).toEqual([
+      3,
+      true,
+      true,
+      'relu',
+      3,
+    ]);
+    setMode(model, 'mean');
+    setMode(loaded, 'mean');
+    const x = tf.randomNormal([2, 4, 2], 0, 1, 'float32', 3);
+    const a = model.predict(x) as tf.Tensor;
+    const b = loaded.predict(x) as tf.Tensor;
+    expect(maxAbs(a, b)).toBe(0);
+    tf.dispose([x, a, b]);
+    model.dispose();
+    loaded.dispose();
+  });
+
+  it('the MOPED twins centre their prior on given weights of the [W; U] layout', () => {
+    for (const Cls of [MopedGRUReparam, MopedSimpleRNNFlipout]) {
+      const layer = new Cls({ units: 2, priorSigma: 0.5 });
+      layer.apply(tf.input({ shape: [3, 2] }));
+      expect(layer.centredPrior).toBe(true);
+      tf.tidy(() => {
+        const { kernelMu, biasMu } = layer.getPosterior();
+        layer.setPriorMean(kernelMu, biasMu);
+        layer.setPosterior({ kernelSigma: 0.5, biasSigma: 0.5 });
+        expect(layer.kl().dataSync()[0]).toBeCloseTo(0, 3);
+      });
+      layer.dispose();
+    }
+  });
+});
