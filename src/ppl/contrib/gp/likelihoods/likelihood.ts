@@ -9,7 +9,6 @@ import * as tf from '@tensorflow/tfjs';
 import { Parameterized, moduleName, type ParamValue } from '../parameterized.js';
 import { sample } from '../../../runtime.js';
 import { factor } from '../../../factor.js';
-import { positive } from '../../../constraints.js';
 import { Normal } from '../../../../distributions/normal.js';
 import { Bernoulli as BernoulliDist } from '../../../../distributions/bernoulli.js';
 import { Poisson as PoissonDist } from '../../../../distributions/poisson.js';
@@ -17,7 +16,6 @@ import { Categorical } from '../../../../distributions/categorical.js';
 import type { Distribution } from '../../../../distributions/distribution.js';
 import { ArgumentError } from '../../../../utils/errors.js';
 import { checkOptionKeys } from '../../../../utils/options.js';
-import { checkScalar } from '../kernels/isotropic.js';
 
 /** A map from latent values to the likelihood's parameter (probabilities, a rate). */
 export type ResponseFunction = (f: tf.Tensor) => tf.Tensor;
@@ -84,9 +82,7 @@ export class Gaussian extends Likelihood {
   /** @param options `variance`, `name`. */
   constructor(options: GaussianOptions = {}) {
     super(options, 'Gaussian', ['variance']);
-    const v = options.variance ?? 1;
-    checkScalar(v, 'variance');
-    this.registerParam('variance', v, positive);
+    this.registerPositiveScalar('variance', options.variance);
   }
   forward(fLoc: tf.Tensor, fVar: tf.Tensor, y?: tf.Tensor): tf.Tensor {
     const variance = this.hp('variance');
