@@ -12,9 +12,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { log1p } from '../utils/log1p.js';
-import { ScalarDistribution } from './scalar.js';
+import { ConcentrationRateDistribution } from './shape_rate.js';
 import { negativeBinomialLogPmf } from './negative_binomial.js';
-import type { DistributionOptions, TensorInput } from './distribution.js';
 import { poissonDraw, standardGammaDraw } from './host_sampling.js';
 import { betainc, ge, lt, safe, whereB } from './special.js';
 import { nonnegativeInteger, type Constraint } from '../constraints/constraints.js';
@@ -32,29 +31,7 @@ import { makeRng } from '../utils/seed.js';
  * d.variance(); // 2 * 1.5 / 0.25 = 12
  * ```
  */
-export class GammaPoisson extends ScalarDistribution {
-  /** Shape alpha of the Gamma. */
-  readonly concentration: tf.Tensor;
-  /** Rate beta of the Gamma. */
-  readonly rate: tf.Tensor;
-
-  /**
-   * @param concentration alpha, finite and > 0.
-   * @param rate beta, finite and > 0 (default 1).
-   * @param options validation flag and name.
-   */
-  constructor(
-    concentration: TensorInput,
-    rate: TensorInput = 1,
-    options: DistributionOptions = {},
-  ) {
-    super(options);
-    ({ concentration: this.concentration, rate: this.rate } = this.positiveParams({
-      concentration,
-      rate,
-    }));
-  }
-
+export class GammaPoisson extends ConcentrationRateDistribution {
   /** Support: `{0, 1, 2, ...}`. */
   override get support(): Constraint {
     return nonnegativeInteger;

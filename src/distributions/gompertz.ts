@@ -16,8 +16,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { log1p } from '../utils/log1p.js';
 import { expm1, log1mexp } from '../utils/expm1.js';
-import { ScalarDistribution } from './scalar.js';
-import type { DistributionOptions, TensorInput } from './distribution.js';
+import { ConcentrationRateDistribution } from './shape_rate.js';
 import { ge, le, maskLogProb, notB, openUniform, safe, whereB } from './special.js';
 import { positive, type Constraint } from '../constraints/constraints.js';
 import { EULER_GAMMA } from './gumbel.js';
@@ -65,28 +64,7 @@ export function scaledExpIntegralE1(x: tf.Tensor): tf.Tensor {
  * d.mean();   // e^0.5 E_1(0.5) / 2
  * ```
  */
-export class Gompertz extends ScalarDistribution {
-  /** Concentration (shape) eta. */
-  readonly concentration: tf.Tensor;
-  /** Rate b. */
-  readonly rate: tf.Tensor;
-
-  /**
-   * @param concentration eta, finite and > 0.
-   * @param rate b, finite and > 0 (default 1).
-   * @param options validation flag and name.
-   */
-  constructor(
-    concentration: TensorInput,
-    rate: TensorInput = 1,
-    options: DistributionOptions = {},
-  ) {
-    super(options);
-    ({ concentration: this.concentration, rate: this.rate } = this.positiveParams({
-      concentration,
-      rate,
-    }));
-  }
+export class Gompertz extends ConcentrationRateDistribution {
   /** Support: `(0, inf)` (NumPyro's; the density at 0 is `eta b`). */
   override get support(): Constraint {
     return positive;

@@ -58,6 +58,28 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
 }
 
 /**
+ * A mask given as (nested) arrays of booleans: the new `bool` tensor of its rectangular shape.
+ * @throws ArgumentError naming `mask` for an entry that is not a boolean or for ragged rows.
+ * @internal
+ */
+export function boolArrayMask(mask: unknown[]): tf.Tensor {
+  const flat = (mask as unknown[]).flat(Infinity);
+  const bad = flat.find((v) => typeof v !== 'boolean');
+  if (bad !== undefined) {
+    throw new ArgumentError(
+      'mask',
+      `expected true, false, a bool tensor or arrays of booleans, got an array holding ` +
+        `${typeof bad} ${String(bad)}`,
+    );
+  }
+  const shape = rectangularShape(mask);
+  if (shape === undefined) {
+    throw new ArgumentError('mask', 'expected a rectangular array of booleans (ragged rows)');
+  }
+  return tf.tensor(flat as boolean[], shape, 'bool');
+}
+
+/**
  * The mask as a JS boolean or a `bool` tensor; `created` is true when the tensor is new (made
  * from arrays here, so owned by the distribution).
  */
@@ -77,20 +99,7 @@ function toMask(mask: unknown): { value: boolean | tf.Tensor; created: boolean }
     return { value: mask, created: false };
   }
   if (Array.isArray(mask)) {
-    const flat = (mask as unknown[]).flat(Infinity);
-    const bad = flat.find((v) => typeof v !== 'boolean');
-    if (bad !== undefined) {
-      throw new ArgumentError(
-        'mask',
-        `expected true, false, a bool tensor or arrays of booleans, got an array holding ` +
-          `${typeof bad} ${String(bad)}`,
-      );
-    }
-    const shape = rectangularShape(mask);
-    if (shape === undefined) {
-      throw new ArgumentError('mask', 'expected a rectangular array of booleans (ragged rows)');
-    }
-    return { value: tf.tensor(flat as boolean[], shape, 'bool'), created: true };
+    return { value: boolArrayMask(mask), created: true };
   }
   throw new ArgumentError(
     'mask',

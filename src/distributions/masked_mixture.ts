@@ -14,10 +14,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
 import { deriveSeeds } from '../utils/seed.js';
-import { broadcastShapes, rectangularShape } from '../utils/tensor.js';
+import { broadcastShapes } from '../utils/tensor.js';
 import type { Constraint } from '../constraints/constraints.js';
 import { Distribution, type DistributionOptions, type MaskInput } from './distribution.js';
 import { sharedSupport } from './mixture_general.js';
+import { boolArrayMask } from './masked.js';
 import './expanded.js';
 import './independent.js';
 
@@ -153,20 +154,7 @@ function toBoolMask(mask: unknown, own: (t: tf.Tensor) => tf.Tensor): tf.Tensor 
     return mask;
   }
   if (Array.isArray(mask)) {
-    const flat = (mask as unknown[]).flat(Infinity);
-    const bad = flat.find((v) => typeof v !== 'boolean');
-    if (bad !== undefined) {
-      throw new ArgumentError(
-        'mask',
-        `expected true, false, a bool tensor or arrays of booleans, got an array holding ` +
-          `${typeof bad} ${String(bad)}`,
-      );
-    }
-    const shape = rectangularShape(mask);
-    if (shape === undefined) {
-      throw new ArgumentError('mask', 'expected a rectangular array of booleans (ragged rows)');
-    }
-    return own(tf.tensor(flat as boolean[], shape, 'bool'));
+    return own(boolArrayMask(mask));
   }
   throw new ArgumentError(
     'mask',

@@ -11,8 +11,13 @@ import type { DistributionOptions, TensorInput } from './distribution.js';
 import { standardGammaRsample } from './host_sampling.js';
 import { ScalarDistribution } from './scalar.js';
 
-/** A positive family with `concentration` alpha > 0 and `rate` beta > 0. */
-export abstract class ShapeRateDistribution extends ScalarDistribution {
+/**
+ * The parameter preamble of the families with a `concentration` alpha > 0 and a `rate`
+ * beta > 0 (default 1), both checked and broadcast by `positiveParams` (the Gamma family, the
+ * Gamma-Poisson, the Gompertz); the support and the formulas are the family's.
+ * @internal
+ */
+export abstract class ConcentrationRateDistribution extends ScalarDistribution {
   /** Shape alpha. */
   readonly concentration: tf.Tensor;
   /** Rate beta (the scale of the inverse Gamma). */
@@ -34,6 +39,10 @@ export abstract class ShapeRateDistribution extends ScalarDistribution {
       rate,
     }));
   }
+}
+
+/** A positive family with `concentration` alpha > 0 and `rate` beta > 0. */
+export abstract class ShapeRateDistribution extends ConcentrationRateDistribution {
   /** Support: `(0, inf)`. */
   override get support(): Constraint {
     return positive;

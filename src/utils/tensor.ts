@@ -252,3 +252,16 @@ export function rectangularShape(a: unknown): number[] | undefined {
     s !== undefined && s.length === first.length && s.every((d, i) => d === first[i]);
   return inner.every(same) ? [a.length, ...first] : undefined;
 }
+
+/**
+ * Sum the rightmost `n` dims of `t` (Pyro's `sum_rightmost`):
+ * $$s_{i_1 \dots i_{r-n}} = \sum_{j_1 \dots j_n} t_{i_1 \dots i_{r-n} j_1 \dots j_n};$$
+ * `t` itself when `n <= 0`.
+ */
+export function sumRightmost(t: tf.Tensor, n: number): tf.Tensor {
+  if (n <= 0) return t;
+  return tf.sum(
+    t,
+    Array.from({ length: n }, (_, i) => t.rank - n + i),
+  );
+}

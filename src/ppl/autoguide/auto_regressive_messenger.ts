@@ -16,6 +16,7 @@ import type { Bijector } from '../../bijectors/bijector.js';
 import { Distribution } from '../../distributions/distribution.js';
 import type { Constraint } from '../../constraints/constraints.js';
 import { ArgumentError } from '../../utils/errors.js';
+import { sumRightmost } from '../../utils/tensor.js';
 import { positive } from '../constraints.js';
 import type { Fn } from '../messenger.js';
 import { param } from '../runtime.js';
@@ -25,15 +26,6 @@ import type { InitLoc } from './prototype.js';
 
 /** Options of {@link AutoRegressiveMessenger} (as {@link AutoNormalMessenger}'s). */
 export type AutoRegressiveMessengerOptions = AutoNormalMessengerOptions;
-
-/** Sum the last `n` dims of `t`. */
-function sumLast(t: tf.Tensor, n: number): tf.Tensor {
-  if (n <= 0) return t;
-  return tf.sum(
-    t,
-    Array.from({ length: n }, (_, i) => t.rank - n + i),
-  );
-}
 
 /** `T(loc + scale * T^{-1}(x))` for `x ~ prior` (see the module). @internal */
 class AffineOfPrior extends Distribution {
@@ -104,9 +96,9 @@ class AffineOfPrior extends Distribution {
       x = this.bijector.forward(u);
     }
     const extra = this.nEvent - this.bijector.domainEventDim;
-    const ldV = sumLast(this.bijector.forwardAndLogDet(v).logDet, extra);
-    const ldU = sumLast(this.bijector.forwardAndLogDet(u).logDet, extra);
-    const ldS = sumLast(tf.log(tf.broadcastTo(this.scale, u.shape)), this.nEvent);
+    const ldV = sumRightmost(this.bijector.forwardAndLogDet(v).logDet, extra);
+    const ldU = sumRightmost(this.bijector.forwardAndLogDet(u).logDet, extra);
+    const ldS = sumRightmost(tf.log(tf.broadcastTo(this.scale, u.shape)), this.nEvent);
     return tf.add(tf.sub(tf.sub(this.prior.logProb(x), ldV), ldS), ldU);
   }
 }

@@ -26,6 +26,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Normal } from '../../distributions/normal.js';
 import { ArgumentError } from '../../utils/errors.js';
+import { sumRightmost } from '../../utils/tensor.js';
 import { nextSeed } from '../../utils/seed.js';
 import { lowerCholesky, positive, trilMask } from '../constraints.js';
 import { Delta } from '../delta.js';
@@ -307,23 +308,11 @@ export class AutoStructured<A extends unknown[]> extends AutoGuide<A> {
         if (lb !== undefined) {
           // -log|det J_T| per event of the site (summed right of its batch dims)
           const k = logDet.rank - (y.rank - s.eventDim);
-          const ldT =
-            k > 0
-              ? tf.sum(
-                  logDet,
-                  Array.from({ length: k }, (_, j) => logDet.rank - k + j),
-                )
-              : logDet;
+          const ldT = sumRightmost(logDet, k);
           // -log|det B| per element, summed over the site's unconstrained event dims
           const e = s.eventDim + s.unconstrainedShape.length - s.shape.length;
           const lbs = tf.reshape(lb, s.unconstrainedShape);
-          const ldB =
-            e > 0
-              ? tf.sum(
-                  lbs,
-                  Array.from({ length: e }, (_, j) => lbs.rank - e + j),
-                )
-              : lbs;
+          const ldB = sumRightmost(lbs, e);
           logDensity = tf.sub(ldB, ldT);
         }
         out[s.name] = sample(

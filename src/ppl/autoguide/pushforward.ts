@@ -17,15 +17,7 @@ import type { Bijector } from '../../bijectors/bijector.js';
 import type { Constraint } from '../../constraints/constraints.js';
 import { Distribution, type DistributionOptions } from '../../distributions/distribution.js';
 import { ArgumentError } from '../../utils/errors.js';
-
-/** Sum the last `n` dims of `t`. */
-function sumLast(t: tf.Tensor, n: number): tf.Tensor {
-  if (n <= 0) return t;
-  return tf.sum(
-    t,
-    Array.from({ length: n }, (_, i) => t.rank - n + i),
-  );
-}
+import { sumRightmost } from '../../utils/tensor.js';
 
 /** `T_# base` for a site: batch shape its first `batchDims` dims (default none), event the rest. */
 export class Pushforward extends Distribution {
@@ -108,8 +100,8 @@ export class Pushforward extends Distribution {
       logDet = r.logDet;
     }
     const uRank = this.base.batchShape.length + this.base.eventShape.length;
-    const lq = sumLast(this.base.logProb(u), this.base.batchShape.length - this.nBatch);
-    const ld = sumLast(logDet, uRank - this.bijector.domainEventDim - this.nBatch);
+    const lq = sumRightmost(this.base.logProb(u), this.base.batchShape.length - this.nBatch);
+    const ld = sumRightmost(logDet, uRank - this.bijector.domainEventDim - this.nBatch);
     return tf.add(lq, ld);
   }
 }

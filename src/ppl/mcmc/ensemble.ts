@@ -137,15 +137,7 @@ export abstract class EnsembleKernel extends HamiltonianKernel {
         `expected the state of a ${this.who} walker (its position and the ensemble's ${n} shared values), got ${ks === undefined ? 'none' : ks.length} shared values`,
       );
     }
-    const s = new WalkerSampler(
-      this,
-      this.opts,
-      state.q,
-      state.numWarmup,
-      ChainRng.fromState(state.rng),
-    );
-    s.restore(state);
-    return s;
+    return this.resumed(state);
   }
 }
 

@@ -212,13 +212,16 @@ export abstract class HamiltonianKernel {
    */
   resumeChain(state: ChainState): ChainSampler {
     this.checkState(state);
-    const s = new ChainSampler(
-      this,
-      this.opts,
-      state.q,
-      state.numWarmup,
-      ChainRng.fromState(state.rng),
-    );
+    return this.resumed(state);
+  }
+
+  /**
+   * The chain {@link chain} makes at the state's position, warmup length and random stream,
+   * then restored to `state` (its step size, metric, adaptation and the kernel's own state):
+   * the tail of every `resumeChain` once the state is checked. @internal
+   */
+  protected resumed(state: ChainState): ChainSampler {
+    const s = this.chain(state.q, state.numWarmup, ChainRng.fromState(state.rng));
     s.restore(state);
     return s;
   }

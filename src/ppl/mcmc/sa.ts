@@ -222,15 +222,7 @@ export class SA extends HamiltonianKernel {
         `expected the state of an SA chain with a population of ${n} points over ${d} coordinates (${n * (d + 1)} values), got ${ks === undefined ? 'none' : ks.length}`,
       );
     }
-    const s = new SAChainSampler(
-      this,
-      this.opts,
-      state.q,
-      state.numWarmup,
-      ChainRng.fromState(state.rng),
-    );
-    s.restore(state);
-    return s;
+    return this.resumed(state);
   }
 }
 

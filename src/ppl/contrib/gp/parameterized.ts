@@ -21,6 +21,16 @@ import { ArgumentError } from '../../../utils/errors.js';
 /** A hyperparameter value: a number, a (nested) array of numbers or a tensor. */
 export type ParamValue = number | number[] | number[][] | tf.Tensor;
 
+/**
+ * Check a scalar hyperparameter value: a number, or a tensor of one value of rank `<= 1`.
+ * @throws ArgumentError naming `arg` otherwise.
+ * @internal
+ */
+export function checkScalar(v: ParamValue, arg: string): void {
+  const scalar = typeof v === 'number' || (v instanceof tf.Tensor && v.size === 1 && v.rank <= 1);
+  if (!scalar) throw new ArgumentError(arg, 'expected a scalar');
+}
+
 /** Whether hyperparameters with priors are drawn from their prior or from their (MAP) guide. */
 export type Mode = 'model' | 'guide';
 
@@ -148,6 +158,21 @@ export abstract class Parameterized {
   ): void {
     const h = hostValue(value, arg, constraint);
     this.hyper.set(pname, { ...h, constraint, prior: undefined, guide: 'Delta' });
+  }
+
+  /**
+   * Declare a positive scalar hyperparameter `σ > 0` from an option `value` (`fallback` when
+   * undefined): {@link checkScalar} then `registerParam(pname, value, positive)`.
+   * @throws ArgumentError naming `pname` when the value is not a positive finite scalar.
+   */
+  protected registerPositiveScalar(
+    pname: string,
+    value: ParamValue | undefined,
+    fallback: number = 1,
+  ): void {
+    const v = value ?? fallback;
+    checkScalar(v, pname);
+    this.registerParam(pname, v, positive);
   }
 
   /** `<name>.<pname>`: the parameter's (and prior site's) name in the store and traces. */

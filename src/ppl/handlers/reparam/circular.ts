@@ -16,11 +16,10 @@ import * as tf from '@tensorflow/tfjs';
 import { real } from '../../../constraints/constraints.js';
 import { ImproperUniform } from '../../../distributions/improper_uniform.js';
 import { VonMises } from '../../../distributions/von_mises.js';
-import { ArgumentError } from '../../../utils/errors.js';
 import { Delta } from '../../delta.js';
 import { sample } from '../../runtime.js';
 import type { Reparam, ReparamMessage } from '../reparam.js';
-import { NO_REPARAM, rewrap, unwrap } from './wrappers.js';
+import { NO_REPARAM, latentFamily, rewrap } from './wrappers.js';
 
 /**
  * Sample a von Mises site as a wrapped real (for NUTS/HMC on circular latents).
@@ -33,19 +32,7 @@ import { NO_REPARAM, rewrap, unwrap } from './wrappers.js';
  */
 export class CircularReparam implements Reparam {
   apply(msg: ReparamMessage): ReparamMessage {
-    if (msg.isObserved) {
-      throw new ArgumentError(
-        msg.name,
-        `CircularReparam: site '${msg.name}' is observed; it reparameterizes latent sites only`,
-      );
-    }
-    const { base, wrappers } = unwrap(msg.fn);
-    if (!(base instanceof VonMises)) {
-      throw new ArgumentError(
-        msg.name,
-        `CircularReparam: site '${msg.name}' has a ${base.name}; expected a VonMises`,
-      );
-    }
+    const { base, wrappers } = latentFamily(msg, 'CircularReparam', VonMises, 'a VonMises');
     const flat = rewrap(new ImproperUniform(real, base.batchShape, base.eventShape), wrappers);
     const u = sample(`${msg.name}_unwrapped`, flat, NO_REPARAM);
     const value = tf.sub(tf.mod(tf.add(u, Math.PI), 2 * Math.PI), Math.PI);

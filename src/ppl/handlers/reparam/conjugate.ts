@@ -25,7 +25,7 @@ import { ArgumentError } from '../../../utils/errors.js';
 import { Delta } from '../../delta.js';
 import { sample } from '../../runtime.js';
 import type { Reparam, ReparamMessage } from '../reparam.js';
-import { NO_REPARAM, rewrap, unwrap } from './wrappers.js';
+import { checkLatent, NO_REPARAM, rewrap, unwrap } from './wrappers.js';
 
 /**
  * Draw a latent site from its conjugate update by a (likelihood-shaped) density of it.
@@ -55,12 +55,7 @@ export class ConjugateReparam implements Reparam {
   }
 
   apply(msg: ReparamMessage): ReparamMessage {
-    if (msg.isObserved) {
-      throw new ArgumentError(
-        msg.name,
-        `ConjugateReparam: site '${msg.name}' is observed; it reparameterizes latent sites only`,
-      );
-    }
+    checkLatent(msg, 'ConjugateReparam');
     const q = this.guide instanceof DistributionClass ? this.guide : this.guide();
     if (!(q instanceof DistributionClass)) {
       throw new ArgumentError(

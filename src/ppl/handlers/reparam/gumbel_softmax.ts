@@ -14,11 +14,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { RelaxedOneHotCategorical } from '../../../distributions/relaxed_one_hot_categorical.js';
 import { Uniform } from '../../../distributions/uniform.js';
-import { ArgumentError } from '../../../utils/errors.js';
 import { Delta } from '../../delta.js';
 import { sample } from '../../runtime.js';
 import type { Reparam, ReparamMessage } from '../reparam.js';
-import { NO_REPARAM, rewrap, unwrap } from './wrappers.js';
+import { NO_REPARAM, latentFamily, rewrap } from './wrappers.js';
 
 /** The smallest positive normal float32 (draws clamped to it, as the family's sampler). */
 const TINY32 = 1.1754943508222875e-38;
@@ -33,20 +32,12 @@ const TINY32 = 1.1754943508222875e-38;
  */
 export class GumbelSoftmaxReparam implements Reparam {
   apply(msg: ReparamMessage): ReparamMessage {
-    if (msg.isObserved) {
-      throw new ArgumentError(
-        msg.name,
-        `GumbelSoftmaxReparam: site '${msg.name}' is observed; it reparameterizes latent sites only`,
-      );
-    }
-    const { base, wrappers } = unwrap(msg.fn);
-    if (!(base instanceof RelaxedOneHotCategorical)) {
-      throw new ArgumentError(
-        msg.name,
-        `GumbelSoftmaxReparam: site '${msg.name}' has a ${base.name}; expected a ` +
-          'RelaxedOneHotCategorical',
-      );
-    }
+    const { base, wrappers } = latentFamily(
+      msg,
+      'GumbelSoftmaxReparam',
+      RelaxedOneHotCategorical,
+      'a RelaxedOneHotCategorical',
+    );
     const logits = base.logits;
     const noise = rewrap(new Uniform(tf.zerosLike(logits), 1).toEvent(1), wrappers);
     const u = sample(`${msg.name}_uniform`, noise, NO_REPARAM);

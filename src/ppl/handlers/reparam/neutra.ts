@@ -23,6 +23,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Normal } from '../../../distributions/normal.js';
 import { bijectTo } from '../../../distributions/transform_to.js';
 import { ArgumentError, NotDefinedError } from '../../../utils/errors.js';
+import { sumRightmost } from '../../../utils/tensor.js';
 import { AutoContinuous, unpackLatentInPlates } from '../../autoguide/continuous.js';
 import type { LatentTransform } from '../../autoguide/latent_transform.js';
 import type { LatentSpec } from '../../autoguide/prototype.js';
@@ -31,6 +32,7 @@ import type { Fn } from '../../messenger.js';
 import { sample, type Message } from '../../runtime.js';
 import { Unit } from '../../unit.js';
 import { reparam, type Reparam, type ReparamMessage } from '../reparam.js';
+import { checkLatent } from './wrappers.js';
 
 /**
  * Reparameterize all latent sites of a model by a trained `AutoContinuous` guide.
@@ -149,25 +151,14 @@ export class NeuTraReparam<G extends unknown[] = unknown[]> implements Reparam {
 
   apply(msg: ReparamMessage): ReparamMessage {
     if (!this.names.has(msg.name)) return msg;
-    if (msg.isObserved) {
-      throw new ArgumentError(
-        msg.name,
-        `NeuTraReparam: site '${msg.name}' is observed; it reparameterizes latent sites only`,
-      );
-    }
+    checkLatent(msg, 'NeuTraReparam');
     if (!this.pending.has(msg.name)) this.drawShared(msg.name);
     const u = this.pending.get(msg.name) as tf.Tensor;
     this.pending.delete(msg.name);
     const eventDim = msg.fn.eventShape.length;
     const { y, logDet } = bijectTo(msg.fn.support).forwardAndLogDet(u);
     const k = logDet.rank - (y.rank - eventDim);
-    const ld =
-      k > 0
-        ? tf.sum(
-            logDet,
-            Array.from({ length: k }, (_, j) => logDet.rank - k + j),
-          )
-        : logDet;
+    const ld = sumRightmost(logDet, k);
     const logDensity = tf.add(msg.fn.logProb(y), ld);
     return {
       name: msg.name,

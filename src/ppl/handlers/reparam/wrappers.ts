@@ -8,6 +8,8 @@ import type { Distribution } from '../../../distributions/distribution.js';
 import { ExpandedDistribution } from '../../../distributions/expanded.js';
 import { Independent } from '../../../distributions/independent.js';
 import { MaskedDistribution } from '../../../distributions/masked.js';
+import { ArgumentError } from '../../../utils/errors.js';
+import type { ReparamMessage } from '../reparam.js';
 
 /** Auxiliary sites are not reparameterized again (a function config could match them). */
 export const NO_REPARAM = { infer: { _noReparam: true } };
@@ -69,4 +71,40 @@ function broadcastShape(a: readonly number[], b: readonly number[]): number[] {
   return Array.from({ length: n }, (_, i) =>
     Math.max(a[a.length - n + i] ?? 1, b[b.length - n + i] ?? 1),
   );
+}
+
+/**
+ * Refuse an observed site: reparameterizer `who` rewrites latent sites only.
+ * @throws ArgumentError naming the site when `msg` is observed.
+ */
+export function checkLatent(msg: ReparamMessage, who: string): void {
+  if (msg.isObserved) {
+    throw new ArgumentError(
+      msg.name,
+      `${who}: site '${msg.name}' is observed; it reparameterizes latent sites only`,
+    );
+  }
+}
+
+/**
+ * The checked family of a latent site for reparameterizer `who`: {@link checkLatent}, then
+ * {@link unwrap}, then the base must be an instance of `family` (named `expected`, e.g.
+ * `'a VonMises'`).
+ * @throws ArgumentError naming the site when it is observed or of another family.
+ */
+export function latentFamily<T extends Distribution>(
+  msg: ReparamMessage,
+  who: string,
+  family: abstract new (...args: never[]) => T,
+  expected: string,
+): { base: T; wrappers: Wrapper[] } {
+  checkLatent(msg, who);
+  const { base, wrappers } = unwrap(msg.fn);
+  if (!(base instanceof family)) {
+    throw new ArgumentError(
+      msg.name,
+      `${who}: site '${msg.name}' has a ${base.name}; expected ${expected}`,
+    );
+  }
+  return { base, wrappers };
 }

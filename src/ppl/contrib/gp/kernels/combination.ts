@@ -70,6 +70,39 @@ function operand(k: unknown): Kernel | number {
 }
 
 /**
+ * The base of {@link Sum} and {@link Product}: a kernel `k_0` joined by a binary operation `∘`
+ * to a kernel `k_1` or a constant `c`,
+ * $$k(x, z) = k_0(x, z) \circ k_1(x, z)\quad\text{or}\quad k_0(x, z) \circ c.$$
+ * @internal
+ */
+export abstract class BinaryCombination extends Combination {
+  /** The constant operand, when `kern1` is one. */
+  readonly constant: number | undefined;
+
+  protected constructor(
+    kern0: Kernel,
+    kern1: KernelOrConstant,
+    options: CombinationOptions,
+    className: string,
+  ) {
+    const k0 = checkKernel(kern0, 'kern0');
+    const k1 = operand(kern1);
+    super(k1 instanceof Kernel ? [k0, k1] : [k0], options, className);
+    this.constant = typeof k1 === 'number' ? k1 : undefined;
+  }
+
+  /** The binary operation `a ∘ b`. */
+  protected abstract op(a: tf.Tensor, b: tf.Tensor | number): tf.Tensor;
+
+  /** @internal */
+  gram(x: tf.Tensor2D, z: tf.Tensor2D | undefined, diag: boolean): tf.Tensor {
+    const k0 = (this.parts[0] as Kernel).gram(x, z, diag);
+    const k1 = this.parts[1];
+    return this.op(k0, k1 === undefined ? (this.constant as number) : k1.gram(x, z, diag));
+  }
+}
+
+/**
  * The sum of two kernels, or of a kernel and a constant `c`:
  * $$k(x, z) = k_0(x, z) + k_1(x, z)\quad\text{or}\quad k_0(x, z) + c.$$
  *
@@ -78,25 +111,17 @@ function operand(k: unknown): Kernel | number {
  * const k = new gp.kernels.Sum(new gp.kernels.RBF({ inputDim: 1 }), new gp.kernels.WhiteNoise({ inputDim: 1 }));
  * ```
  */
-export class Sum extends Combination {
-  /** The constant operand, when `kern1` is one. */
-  readonly constant: number | undefined;
+export class Sum extends BinaryCombination {
   /**
    * @param kern0 a kernel.
    * @param kern1 a kernel or a scalar.
    * @param options `name`.
    */
   constructor(kern0: Kernel, kern1: KernelOrConstant, options: CombinationOptions = {}) {
-    const k0 = checkKernel(kern0, 'kern0');
-    const k1 = operand(kern1);
-    super(k1 instanceof Kernel ? [k0, k1] : [k0], options, 'Sum');
-    this.constant = typeof k1 === 'number' ? k1 : undefined;
+    super(kern0, kern1, options, 'Sum');
   }
-  /** @internal */
-  gram(x: tf.Tensor2D, z: tf.Tensor2D | undefined, diag: boolean): tf.Tensor {
-    const k0 = (this.parts[0] as Kernel).gram(x, z, diag);
-    const k1 = this.parts[1];
-    return k1 === undefined ? tf.add(k0, this.constant as number) : tf.add(k0, k1.gram(x, z, diag));
+  protected op(a: tf.Tensor, b: tf.Tensor | number): tf.Tensor {
+    return tf.add(a, b);
   }
 }
 
@@ -104,25 +129,17 @@ export class Sum extends Combination {
  * The product of two kernels, or of a kernel and a constant `c`:
  * $$k(x, z) = k_0(x, z)\, k_1(x, z)\quad\text{or}\quad c\, k_0(x, z).$$
  */
-export class Product extends Combination {
-  /** The constant operand, when `kern1` is one. */
-  readonly constant: number | undefined;
+export class Product extends BinaryCombination {
   /**
    * @param kern0 a kernel.
    * @param kern1 a kernel or a scalar.
    * @param options `name`.
    */
   constructor(kern0: Kernel, kern1: KernelOrConstant, options: CombinationOptions = {}) {
-    const k0 = checkKernel(kern0, 'kern0');
-    const k1 = operand(kern1);
-    super(k1 instanceof Kernel ? [k0, k1] : [k0], options, 'Product');
-    this.constant = typeof k1 === 'number' ? k1 : undefined;
+    super(kern0, kern1, options, 'Product');
   }
-  /** @internal */
-  gram(x: tf.Tensor2D, z: tf.Tensor2D | undefined, diag: boolean): tf.Tensor {
-    const k0 = (this.parts[0] as Kernel).gram(x, z, diag);
-    const k1 = this.parts[1];
-    return k1 === undefined ? tf.mul(k0, this.constant as number) : tf.mul(k0, k1.gram(x, z, diag));
+  protected op(a: tf.Tensor, b: tf.Tensor | number): tf.Tensor {
+    return tf.mul(a, b);
   }
 }
 

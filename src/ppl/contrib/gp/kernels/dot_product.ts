@@ -4,9 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Kernel, type KernelOptions } from './kernel.js';
-import { positive } from '../../../constraints.js';
 import type { ParamValue } from '../parameterized.js';
-import { checkScalar } from './isotropic.js';
 import { ArgumentError } from '../../../../utils/errors.js';
 
 /** Options of {@link Linear}, {@link DotProduct} (and {@link Polynomial}). */
@@ -19,9 +17,7 @@ export interface DotProductOptions extends KernelOptions {
 export abstract class DotProductKernel extends Kernel {
   protected constructor(options: DotProductOptions, className: string, extraKeys: string[] = []) {
     super(options, className, ['variance', ...extraKeys]);
-    const variance = options.variance ?? 1;
-    checkScalar(variance, 'variance');
-    this.registerParam('variance', variance, positive);
+    this.registerPositiveScalar('variance', options.variance);
   }
 
   /** `x zᵀ` `[N, M]`, or with `diag` `[xᵢᵀxᵢ]ᵢ` `[N]`. */
@@ -71,9 +67,7 @@ export class Polynomial extends DotProductKernel {
       throw new ArgumentError('degree', `expected an integer >= 1, got ${String(degree)}`);
     }
     this.degree = degree;
-    const bias = options.bias ?? 1;
-    checkScalar(bias, 'bias');
-    this.registerParam('bias', bias, positive);
+    this.registerPositiveScalar('bias', options.bias);
   }
   /** @internal */
   gram(x: tf.Tensor2D, z: tf.Tensor2D | undefined, diag: boolean): tf.Tensor {

@@ -9,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Kernel, type KernelOptions } from './kernel.js';
 import { positive } from '../../../constraints.js';
-import type { ParamValue } from '../parameterized.js';
+import { checkScalar, type ParamValue } from '../parameterized.js';
 import { ArgumentError } from '../../../../utils/errors.js';
 
 /** Options of the isotropic kernels. */
@@ -35,11 +35,8 @@ export function checkPerDim(v: ParamValue, arg: string, inputDim: number): void 
   }
 }
 
-/** Check a scalar hyperparameter value. @internal */
-export function checkScalar(v: ParamValue, arg: string): void {
-  const scalar = typeof v === 'number' || (v instanceof tf.Tensor && v.size === 1 && v.rank <= 1);
-  if (!scalar) throw new ArgumentError(arg, 'expected a scalar');
-}
+/** Check a scalar hyperparameter value (defined with the modules). @internal */
+export { checkScalar } from '../parameterized.js';
 
 /** The base of the isotropic kernels: `variance`, `lengthscale` and the scaled distances. */
 export abstract class Isotropy extends Kernel {
@@ -111,9 +108,7 @@ export class RationalQuadratic extends Isotropy {
   /** @param options the isotropic options and `scaleMixture`. */
   constructor(options: RationalQuadraticOptions) {
     super(options, 'RationalQuadratic', ['scaleMixture']);
-    const a = options.scaleMixture ?? 1;
-    checkScalar(a, 'scaleMixture');
-    this.registerParam('scaleMixture', a, positive);
+    this.registerPositiveScalar('scaleMixture', options.scaleMixture);
   }
   protected shape(x: tf.Tensor2D, z: tf.Tensor2D | undefined): tf.Tensor {
     const a = this.hp('scaleMixture');

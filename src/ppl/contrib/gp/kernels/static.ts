@@ -3,9 +3,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Kernel, type KernelOptions } from './kernel.js';
-import { positive } from '../../../constraints.js';
 import type { ParamValue } from '../parameterized.js';
-import { checkScalar } from './isotropic.js';
 
 /** Options of {@link Constant} and {@link WhiteNoise}. */
 export interface StaticOptions extends KernelOptions {
@@ -21,9 +19,7 @@ export class Constant extends Kernel {
   /** @param options `inputDim`, `variance`, `activeDims`, `name`. */
   constructor(options: StaticOptions) {
     super(options, 'Constant', ['variance']);
-    const v = options.variance ?? 1;
-    checkScalar(v, 'variance');
-    this.registerParam('variance', v, positive);
+    this.registerPositiveScalar('variance', options.variance);
   }
   /** @internal */
   gram(x: tf.Tensor2D, z: tf.Tensor2D | undefined, diag: boolean): tf.Tensor {
@@ -43,9 +39,7 @@ export class WhiteNoise extends Kernel {
   /** @param options `inputDim`, `variance`, `activeDims`, `name`. */
   constructor(options: StaticOptions) {
     super(options, 'WhiteNoise', ['variance']);
-    const v = options.variance ?? 1;
-    checkScalar(v, 'variance');
-    this.registerParam('variance', v, positive);
+    this.registerPositiveScalar('variance', options.variance);
   }
   /** @internal */
   gram(x: tf.Tensor2D, z: tf.Tensor2D | undefined, diag: boolean): tf.Tensor {

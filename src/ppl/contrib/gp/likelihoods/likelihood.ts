@@ -9,7 +9,6 @@ import * as tf from '@tensorflow/tfjs';
 import { Parameterized, moduleName, type ParamValue } from '../parameterized.js';
 import { sample } from '../../../runtime.js';
 import { factor } from '../../../factor.js';
-import { positive } from '../../../constraints.js';
 import { Normal } from '../../../../distributions/normal.js';
 import { Bernoulli as BernoulliDist } from '../../../../distributions/bernoulli.js';
 import { Poisson as PoissonDist } from '../../../../distributions/poisson.js';
@@ -17,7 +16,6 @@ import { Categorical } from '../../../../distributions/categorical.js';
 import type { Distribution } from '../../../../distributions/distribution.js';
 import { ArgumentError } from '../../../../utils/errors.js';
 import { checkOptionKeys } from '../../../../utils/options.js';
-import { checkScalar } from '../kernels/isotropic.js';
 
 /** A map from latent values to the likelihood's parameter (probabilities, a rate). */
 export type ResponseFunction = (f: tf.Tensor) => tf.Tensor;
@@ -84,9 +82,7 @@ export class Gaussian extends Likelihood {
   /** @param options `variance`, `name`. */
   constructor(options: GaussianOptions = {}) {
     super(options, 'Gaussian', ['variance']);
-    const v = options.variance ?? 1;
-    checkScalar(v, 'variance');
-    this.registerParam('variance', v, positive);
+    this.registerPositiveScalar('variance', options.variance);
   }
   forward(fLoc: tf.Tensor, fVar: tf.Tensor, y?: tf.Tensor): tf.Tensor {
     const variance = this.hp('variance');
@@ -111,15 +107,28 @@ function response(options: ResponseOptions): ResponseFunction | undefined {
 }
 
 /**
+ * The base of the likelihoods of one latent `f` with an optional response function `r`
+ * (`Bernoulli`, `Poisson`): the family's parameter is `r(f)`, or the canonical link's inverse
+ * of `f` without one.
+ * @internal
+ */
+export abstract class ResponseLikelihood extends Likelihood {
+  /** The response function, or undefined for the canonical link. */
+  protected readonly response: ResponseFunction | undefined;
+  protected constructor(options: ResponseOptions, className: string) {
+    super(options, className, ['responseFunction']);
+    this.response = response(options);
+  }
+}
+
+/**
  * The Bernoulli likelihood for binary classification: `y ~ Bernoulli(sigmoid(f))` (`f` the
  * logits), or `Bernoulli(r(f))` with a response function `r` into `(0, 1)`.
  */
-export class Bernoulli extends Likelihood {
-  private readonly response: ResponseFunction | undefined;
+export class Bernoulli extends ResponseLikelihood {
   /** @param options `responseFunction`, `name`. */
   constructor(options: ResponseOptions = {}) {
-    super(options, 'Bernoulli', ['responseFunction']);
-    this.response = response(options);
+    super(options, 'Bernoulli');
   }
   forward(fLoc: tf.Tensor, fVar: tf.Tensor, y?: tf.Tensor): tf.Tensor {
     const f = this.drawF(fLoc, fVar);
@@ -135,12 +144,10 @@ export class Bernoulli extends Likelihood {
  * The Poisson likelihood for counts: `y ~ Poisson(exp(f))`, or `Poisson(r(f))` with a positive
  * response function `r`.
  */
-export class Poisson extends Likelihood {
-  private readonly response: ResponseFunction | undefined;
+export class Poisson extends ResponseLikelihood {
   /** @param options `responseFunction`, `name`. */
   constructor(options: ResponseOptions = {}) {
-    super(options, 'Poisson', ['responseFunction']);
-    this.response = response(options);
+    super(options, 'Poisson');
   }
   forward(fLoc: tf.Tensor, fVar: tf.Tensor, y?: tf.Tensor): tf.Tensor {
     const f = this.drawF(fLoc, fVar);

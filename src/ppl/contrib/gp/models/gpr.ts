@@ -16,7 +16,6 @@ import * as tf from '@tensorflow/tfjs';
 import {
   GPModel,
   modelName,
-  predictOptions,
   type GPModelOptions,
   type PredictOptions,
   type GPPrediction,
@@ -30,7 +29,6 @@ import { GPMultivariateNormal } from '../gp_mvn.js';
 import type { Distribution } from '../../../../distributions/distribution.js';
 import { cholesky } from '../host_linalg.js';
 import { conditional } from '../conditional.js';
-import { ArgumentError } from '../../../../utils/errors.js';
 
 /** Options of {@link GPRegression}. */
 export interface GPRegressionOptions extends GPModelOptions {
@@ -105,25 +103,17 @@ export class GPRegression extends GPModel {
    * @throws ArgumentError naming `Xnew` or an option.
    */
   forward(Xnew: tf.Tensor, options: PredictOptions = {}): GPPrediction {
-    const { fullCov, noiseless } = predictOptions(options);
-    const y = this.y;
-    if (y === undefined) throw new ArgumentError('y', 'forward needs training outputs (setData)');
-    const xs = this.newInputs(Xnew);
-    try {
-      return this.predict(fullCov, () => {
-        const L = this.noisyCholesky();
-        const r = tf.sub(y, this.mean(this.X));
-        const [loc, cov] = conditional(xs, this.X, this.kernel, r, undefined, { Lff: L, fullCov });
-        let c = cov;
-        if (!noiseless) {
-          const noise = this.hp('noise');
-          const m = xs.shape[0] as number;
-          c = fullCov ? tf.add(cov, tf.mul(tf.eye(m), noise)) : tf.add(cov, noise);
-        }
-        return [tf.add(loc, this.mean(xs)), c] as [tf.Tensor, tf.Tensor];
-      });
-    } finally {
-      xs.dispose();
-    }
+    return this.predictAt(Xnew, options, 'outputs', (xs, fullCov, noiseless) => {
+      const L = this.noisyCholesky();
+      const r = tf.sub(this.outputs(), this.mean(this.X));
+      const [loc, cov] = conditional(xs, this.X, this.kernel, r, undefined, { Lff: L, fullCov });
+      let c = cov;
+      if (!noiseless) {
+        const noise = this.hp('noise');
+        const m = xs.shape[0] as number;
+        c = fullCov ? tf.add(cov, tf.mul(tf.eye(m), noise)) : tf.add(cov, noise);
+      }
+      return [tf.add(loc, this.mean(xs)), c];
+    });
   }
 }

@@ -219,6 +219,41 @@ export abstract class GPModel extends Parameterized {
   }
 
   /**
+   * The training outputs `y`, which a regression's predictive conditions on.
+   * @throws ArgumentError naming `y` when the model has none.
+   */
+  protected outputs(): tf.Tensor {
+    const y = this.y;
+    if (y === undefined) throw new ArgumentError('y', 'forward needs training outputs (setData)');
+    return y;
+  }
+
+  /**
+   * The body shared by the models' `forward`: the options checked, then the model's
+   * precondition (`'outputs'`: training outputs `y` are set; `'latent'`: `noiseless` is left
+   * true, the predictive is of the latent `f` only), then `Xnew`; then
+   * `fn(X_*, fullCov, noiseless)` runs under {@link predict} and `X_*` is freed.
+   */
+  protected predictAt(
+    Xnew: tf.Tensor,
+    options: unknown,
+    needs: 'outputs' | 'latent',
+    fn: (xs: tf.Tensor2D, fullCov: boolean, noiseless: boolean) => [tf.Tensor, tf.Tensor],
+  ): GPPrediction {
+    const { fullCov, noiseless } = predictOptions(options);
+    if (needs === 'outputs') this.outputs();
+    else if (!noiseless) {
+      throw new ArgumentError('noiseless', 'a variational GP predicts the latent f only');
+    }
+    const xs = this.newInputs(Xnew);
+    try {
+      return this.predict(fullCov, () => fn(xs, fullCov, noiseless));
+    } finally {
+      xs.dispose();
+    }
+  }
+
+  /**
    * The ppl model (bound: pass `gp.model` as is). With `y`: the likelihood of `y` as an
    * observed site; without: returns the prior mean and variance of `f(X)`.
    */

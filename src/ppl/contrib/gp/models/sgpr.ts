@@ -15,7 +15,6 @@ import * as tf from '@tensorflow/tfjs';
 import {
   GPModel,
   modelName,
-  predictOptions,
   type GPModelOptions,
   type PredictOptions,
   type GPPrediction,
@@ -159,48 +158,41 @@ export class SparseGPRegression extends GPModel {
    * @throws ArgumentError naming `Xnew` or an option.
    */
   forward(Xnew: tf.Tensor, options: PredictOptions = {}): GPPrediction {
-    const { fullCov, noiseless } = predictOptions(options);
-    const y = this.y;
-    if (y === undefined) throw new ArgumentError('y', 'forward needs training outputs (setData)');
-    const xs = this.newInputs(Xnew);
-    try {
-      return this.predict(fullCov, () => {
-        const { Luu, W, D } = this.parts();
-        const m = Luu.shape[0] as number;
-        const n = this.X.shape[0] as number;
-        const WDinv = tf.div(W, D); // [M, N]
-        const L = cholesky(tf.add(tf.eye(m), tf.matMul(WDinv, W, false, true)));
-        const r = tf.reshape(tf.sub(y, this.mean(this.X)), [-1, n]); // [B, N]
-        const WDinvY = tf.matMul(WDinv, r, false, true); // [M, B]
-        const Ws = triangularSolve(Luu, this.kernel.forward(this.hp('Xu'), xs)); // [M, C]
-        const LinvWDinvY = triangularSolve(L, WDinvY);
-        const LinvWs = triangularSolve(L, Ws);
-        const c = xs.shape[0] as number;
-        const loc = tf.reshape(tf.matMul(LinvWDinvY, LinvWs, true, false), [
-          ...y.shape.slice(0, -1),
-          c,
-        ]);
-        const noise = this.hp('noise');
-        let cov: tf.Tensor;
-        if (fullCov) {
-          cov = tf.add(
-            tf.sub(this.kernel.forward(xs), tf.matMul(Ws, Ws, true, false)),
-            tf.matMul(LinvWs, LinvWs, true, false),
-          );
-          if (!noiseless) cov = tf.add(cov, tf.mul(tf.eye(c), noise));
-        } else {
-          cov = tf.add(
-            tf.relu(tf.sub(this.kernel.forward(xs, undefined, true), tf.sum(tf.square(Ws), 0))),
-            tf.sum(tf.square(LinvWs), 0),
-          );
-          if (!noiseless) cov = tf.add(cov, noise);
-        }
-        const batch = y.shape.slice(0, -1);
-        if (batch.length > 0) cov = tf.broadcastTo(cov, [...batch, ...cov.shape]);
-        return [tf.add(loc, this.mean(xs)), cov] as [tf.Tensor, tf.Tensor];
-      });
-    } finally {
-      xs.dispose();
-    }
+    return this.predictAt(Xnew, options, 'outputs', (xs, fullCov, noiseless) => {
+      const y = this.outputs();
+      const { Luu, W, D } = this.parts();
+      const m = Luu.shape[0] as number;
+      const n = this.X.shape[0] as number;
+      const WDinv = tf.div(W, D); // [M, N]
+      const L = cholesky(tf.add(tf.eye(m), tf.matMul(WDinv, W, false, true)));
+      const r = tf.reshape(tf.sub(y, this.mean(this.X)), [-1, n]); // [B, N]
+      const WDinvY = tf.matMul(WDinv, r, false, true); // [M, B]
+      const Ws = triangularSolve(Luu, this.kernel.forward(this.hp('Xu'), xs)); // [M, C]
+      const LinvWDinvY = triangularSolve(L, WDinvY);
+      const LinvWs = triangularSolve(L, Ws);
+      const c = xs.shape[0] as number;
+      const loc = tf.reshape(tf.matMul(LinvWDinvY, LinvWs, true, false), [
+        ...y.shape.slice(0, -1),
+        c,
+      ]);
+      const noise = this.hp('noise');
+      let cov: tf.Tensor;
+      if (fullCov) {
+        cov = tf.add(
+          tf.sub(this.kernel.forward(xs), tf.matMul(Ws, Ws, true, false)),
+          tf.matMul(LinvWs, LinvWs, true, false),
+        );
+        if (!noiseless) cov = tf.add(cov, tf.mul(tf.eye(c), noise));
+      } else {
+        cov = tf.add(
+          tf.relu(tf.sub(this.kernel.forward(xs, undefined, true), tf.sum(tf.square(Ws), 0))),
+          tf.sum(tf.square(LinvWs), 0),
+        );
+        if (!noiseless) cov = tf.add(cov, noise);
+      }
+      const batch = y.shape.slice(0, -1);
+      if (batch.length > 0) cov = tf.broadcastTo(cov, [...batch, ...cov.shape]);
+      return [tf.add(loc, this.mean(xs)), cov];
+    });
   }
 }

@@ -15,7 +15,6 @@ import * as tf from '@tensorflow/tfjs';
 import {
   GPModel,
   modelName,
-  predictOptions,
   type GPModelOptions,
   type PredictOptions,
   type GPPrediction,
@@ -88,6 +87,75 @@ export function latentDist(loc: tf.Tensor, scaleTril: tf.Tensor, latent: number[
 }
 
 /**
+ * The base of the variational GPs: a {@link Likelihood}, independent latent functions of shape
+ * `latentShape`, and a Gaussian posterior `q(v) = N(<prefix>Loc, S Sᵀ)`, `S = <prefix>ScaleTril`,
+ * of the values `v` at the site `<name>.<prefix>` (`f(X)` or the inducing `u`; whitened with
+ * `whiten`); its guide is that site under `q`, its `forward` the latent predictive.
+ * @internal
+ */
+export abstract class LatentGPModel extends GPModel {
+  /** The observation model. */
+  readonly likelihood: Likelihood;
+  /** Whether the posterior parameters are of the whitened values. */
+  readonly whiten: boolean;
+  /** The shape of the independent latent functions. */
+  abstract readonly latentShape: number[];
+  /** The latent site and parameter prefix: `'f'` or `'u'`. */
+  protected abstract readonly prefix: string;
+
+  protected constructor(
+    name: string,
+    kernel: Kernel,
+    likelihood: Likelihood,
+    options: VariationalGPOptions,
+  ) {
+    super(name, kernel, options);
+    this.likelihood = checkLikelihood(likelihood);
+    this.whiten = whitenOption(options.whiten);
+  }
+
+  protected override children(): Parameterized[] {
+    return [this.kernel, this.likelihood];
+  }
+
+  /** Declare `<prefix>Loc = 0` `[...latent, n]` and `<prefix>ScaleTril = I` `[...latent, n, n]`. */
+  protected registerPosterior(n: number): void {
+    const loc = tf.zeros([...this.latentShape, n]);
+    const tril = identityTril(this.latentShape, n);
+    try {
+      this.registerParam(`${this.prefix}Loc`, loc, real);
+      this.registerParam(`${this.prefix}ScaleTril`, tril, lowerCholesky);
+    } finally {
+      loc.dispose();
+      tril.dispose();
+    }
+  }
+
+  /** The guide: the site `<name>.<prefix> ~ N(<prefix>Loc, S Sᵀ)` (and MAP hyperparameters). */
+  override guide(): void {
+    this.run('guide', () => {
+      const p = this.prefix;
+      sample(
+        `${this.name}.${p}`,
+        latentDist(this.hp(`${p}Loc`), this.hp(`${p}ScaleTril`), this.latentShape),
+      );
+    });
+  }
+
+  /** The marginals `q(f(X_*))` (covariance with `fullCov`). */
+  protected abstract marginals(xs: tf.Tensor2D, fullCov: boolean): [tf.Tensor, tf.Tensor];
+
+  /**
+   * The predictive of the latent `f(Xnew)`: mean `[...latent, M]` and variances (covariance
+   * with `fullCov`) by {@link conditional}. `noiseless` must be left true (the likelihood's
+   * noise is not Gaussian in general).
+   */
+  forward(Xnew: tf.Tensor, options: PredictOptions = {}): GPPrediction {
+    return this.predictAt(Xnew, options, 'latent', (xs, fullCov) => this.marginals(xs, fullCov));
+  }
+}
+
+/**
  * Variational GP.
  *
  * @example
@@ -98,13 +166,10 @@ export function latentDist(loc: tf.Tensor, scaleTril: tf.Tensor, latent: number[
  * const [fMean, fVar] = vgp.forward(Xtest);   // latent logits
  * ```
  */
-export class VariationalGP extends GPModel {
-  /** The observation model. */
-  readonly likelihood: Likelihood;
+export class VariationalGP extends LatentGPModel {
   /** The shape of the independent latent functions. */
   readonly latentShape: number[];
-  /** Whether `fLoc`/`fScaleTril` are of the whitened `u`. */
-  readonly whiten: boolean;
+  protected readonly prefix = 'f';
 
   /**
    * @param X inputs `[N, F]` or `[N]`.
@@ -120,30 +185,20 @@ export class VariationalGP extends GPModel {
     likelihood: Likelihood,
     options: VariationalGPOptions = {},
   ) {
-    super(modelName(options, 'VariationalGP', ['latentShape', 'whiten']), kernel, options);
-    this.likelihood = checkLikelihood(likelihood);
-    this.whiten = whitenOption(options.whiten);
+    super(
+      modelName(options, 'VariationalGP', ['latentShape', 'whiten']),
+      kernel,
+      likelihood,
+      options,
+    );
     this.setData(X, y);
     try {
       this.latentShape = latentShapeOf(options.latentShape, this.likelihood, this.y);
-      const n = this.X.shape[0] as number;
-      const loc = tf.zeros([...this.latentShape, n]);
-      const tril = identityTril(this.latentShape, n);
-      try {
-        this.registerParam('fLoc', loc, real);
-        this.registerParam('fScaleTril', tril, lowerCholesky);
-      } finally {
-        loc.dispose();
-        tril.dispose();
-      }
+      this.registerPosterior(this.X.shape[0] as number);
     } catch (e) {
       this.dispose(); // the data just set
       throw e;
     }
-  }
-
-  protected override children(): Parameterized[] {
-    return [this.kernel, this.likelihood];
   }
 
   /**
@@ -174,44 +229,20 @@ export class VariationalGP extends GPModel {
     });
   }
 
-  /** The guide: the site `<name>.f ~ N(fLoc, fScaleTril fScaleTrilᵀ)` (and MAP hyperparameters). */
-  override guide(): void {
-    this.run('guide', () => {
-      sample(
-        `${this.name}.f`,
-        latentDist(this.hp('fLoc'), this.hp('fScaleTril'), this.latentShape),
-      );
-    });
-  }
-
-  /**
-   * The predictive of the latent `f(Xnew)`: mean `[...latent, M]` and variances (covariance
-   * with `fullCov`) by {@link conditional}. `noiseless` must be left true (the likelihood's
-   * noise is not Gaussian in general).
-   */
-  forward(Xnew: tf.Tensor, options: PredictOptions = {}): GPPrediction {
-    const { fullCov, noiseless } = predictOptions(options);
-    if (!noiseless)
-      throw new ArgumentError('noiseless', 'a variational GP predicts the latent f only');
-    const xs = this.newInputs(Xnew);
-    try {
-      return this.predict(fullCov, () => {
-        const [loc, cov] = conditional(
-          xs,
-          this.X,
-          this.kernel,
-          this.hp('fLoc'),
-          this.hp('fScaleTril'),
-          {
-            fullCov,
-            whiten: this.whiten,
-            jitter: this.jitter,
-          },
-        );
-        return [tf.add(loc, this.mean(xs)), cov] as [tf.Tensor, tf.Tensor];
-      });
-    } finally {
-      xs.dispose();
-    }
+  /** The marginals `q(f(X_*))` by {@link conditional}. */
+  protected marginals(xs: tf.Tensor2D, fullCov: boolean): [tf.Tensor, tf.Tensor] {
+    const [loc, cov] = conditional(
+      xs,
+      this.X,
+      this.kernel,
+      this.hp('fLoc'),
+      this.hp('fScaleTril'),
+      {
+        fullCov,
+        whiten: this.whiten,
+        jitter: this.jitter,
+      },
+    );
+    return [tf.add(loc, this.mean(xs)), cov];
   }
 }

@@ -11,30 +11,16 @@
  * the VFE (Titsias) bound.
  */
 import * as tf from '@tensorflow/tfjs';
-import {
-  GPModel,
-  modelName,
-  predictOptions,
-  type PredictOptions,
-  type GPPrediction,
-} from './model.js';
+import { modelName } from './model.js';
 import type { Kernel } from '../kernels/kernel.js';
 import type { Likelihood } from '../likelihoods/likelihood.js';
-import { lowerCholesky, real } from '../../../constraints.js';
+import { real } from '../../../constraints.js';
 import { sample } from '../../../runtime.js';
 import { scale } from '../../../handlers/scale.js';
 import { ArgumentError } from '../../../../utils/errors.js';
 import { conditional, kernelCholesky } from '../conditional.js';
-import type { Parameterized } from '../parameterized.js';
 import { inducingInputs } from './sgpr.js';
-import {
-  checkLikelihood,
-  identityTril,
-  latentDist,
-  latentShapeOf,
-  whitenOption,
-  type VariationalGPOptions,
-} from './vgp.js';
+import { LatentGPModel, latentDist, latentShapeOf, type VariationalGPOptions } from './vgp.js';
 
 /** Options of {@link VariationalSparseGP}. */
 export interface VariationalSparseGPOptions extends VariationalGPOptions {
@@ -52,13 +38,10 @@ export interface VariationalSparseGPOptions extends VariationalGPOptions {
  * gp.train(vsgp, { optimizer: tf.train.adam(0.05), numSteps: 500 });
  * ```
  */
-export class VariationalSparseGP extends GPModel {
-  /** The observation model. */
-  readonly likelihood: Likelihood;
+export class VariationalSparseGP extends LatentGPModel {
   /** The shape of the independent latent functions. */
   readonly latentShape: number[];
-  /** Whether `uLoc`/`uScaleTril` are of the whitened inducing values. */
-  readonly whiten: boolean;
+  protected readonly prefix = 'u';
   private numDataValue: number | undefined;
 
   /**
@@ -80,10 +63,9 @@ export class VariationalSparseGP extends GPModel {
     super(
       modelName(options, 'VariationalSparseGP', ['latentShape', 'whiten', 'numData']),
       kernel,
+      likelihood,
       options,
     );
-    this.likelihood = checkLikelihood(likelihood);
-    this.whiten = whitenOption(options.whiten);
     const nd = options.numData;
     if (nd !== undefined && (!Number.isInteger(nd) || nd < 1)) {
       throw new ArgumentError('numData', `expected an integer >= 1, got ${String(nd)}`);
@@ -93,16 +75,12 @@ export class VariationalSparseGP extends GPModel {
     try {
       this.latentShape = latentShapeOf(options.latentShape, this.likelihood, this.y);
       const xu = inducingInputs(Xu, this.X.shape[1] as number);
-      const m = xu.shape[0] as number;
-      const loc = tf.zeros([...this.latentShape, m]);
-      const tril = identityTril(this.latentShape, m);
       try {
         this.registerParam('Xu', xu, real, 'Xu');
-        this.registerParam('uLoc', loc, real);
-        this.registerParam('uScaleTril', tril, lowerCholesky);
       } finally {
-        tf.dispose([xu, loc, tril]);
+        xu.dispose();
       }
+      this.registerPosterior(xu.shape[0] as number);
     } catch (e) {
       this.dispose(); // the data just set
       throw e;
@@ -114,12 +92,8 @@ export class VariationalSparseGP extends GPModel {
     return this.numDataValue ?? (this.X.shape[0] as number);
   }
 
-  protected override children(): Parameterized[] {
-    return [this.kernel, this.likelihood];
-  }
-
   /** The marginals `q(f(X_*))` from `q(u)`. */
-  private marginals(xs: tf.Tensor2D, fullCov: boolean, Luu?: tf.Tensor): [tf.Tensor, tf.Tensor] {
+  protected marginals(xs: tf.Tensor2D, fullCov: boolean, Luu?: tf.Tensor): [tf.Tensor, tf.Tensor] {
     const [loc, cov] = conditional(
       xs,
       this.hp('Xu'),
@@ -154,31 +128,5 @@ export class VariationalSparseGP extends GPModel {
       const lik = (): tf.Tensor => this.likelihood.forward(loc, fVar, y);
       return this.numData === n ? lik() : scale(lik, this.numData / n)();
     });
-  }
-
-  /** The guide: `<name>.u ~ N(uLoc, uScaleTril uScaleTrilᵀ)` (and MAP hyperparameters). */
-  override guide(): void {
-    this.run('guide', () => {
-      sample(
-        `${this.name}.u`,
-        latentDist(this.hp('uLoc'), this.hp('uScaleTril'), this.latentShape),
-      );
-    });
-  }
-
-  /**
-   * The predictive of the latent `f(Xnew)`: mean `[...latent, M]` and variances (covariance
-   * with `fullCov`).
-   */
-  forward(Xnew: tf.Tensor, options: PredictOptions = {}): GPPrediction {
-    const { fullCov, noiseless } = predictOptions(options);
-    if (!noiseless)
-      throw new ArgumentError('noiseless', 'a variational GP predicts the latent f only');
-    const xs = this.newInputs(Xnew);
-    try {
-      return this.predict(fullCov, () => this.marginals(xs, fullCov));
-    } finally {
-      xs.dispose();
-    }
   }
 }
