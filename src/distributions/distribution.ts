@@ -26,6 +26,7 @@ import {
   toFloat,
 } from '../utils/tensor.js';
 import { klDivergence } from './kl.js';
+import { LIMITS, withInfiniteLimits, type InfiniteLimits } from './infinite_values.js';
 import {
   IndependentConstraint,
   independent,
@@ -216,7 +217,7 @@ export abstract class Distribution {
       const empty = this.emptyResult(v);
       if (empty !== undefined) return empty;
       if (this.validateArgs) this.checkSupport(v);
-      return this._logProb(v);
+      return this.atInfinity(v, LIMITS.logProb, (x) => this._logProb(x));
     });
   }
 
@@ -243,6 +244,48 @@ export abstract class Distribution {
     return this.emptyResult(v) ?? f(v);
   }
 
+  /**
+   * `f(v)` with the infinite entries of a scalar-event value sent to the method's limits
+   * (`log p(±inf) = -inf`, `F(-inf) = 0`, `F(+inf) = 1`, ...; see `infinite_values.ts`): the
+   * family's hook sees a point of the support there instead, so neither the value nor the
+   * gradients are `NaN`. Event families run `f(v)` unchanged.
+   */
+  private atInfinity(
+    v: tf.Tensor,
+    limits: InfiniteLimits,
+    f: (v: tf.Tensor) => tf.Tensor,
+  ): tf.Tensor {
+    if (this.eventShape.length !== 0 || !this.limitsAtNonFinite) return f(v);
+    return withInfiniteLimits(v, this.support, limits, f);
+  }
+
+  /**
+   * Whether the value methods send `±Infinity` to their limits and `NaN` to `NaN` before the
+   * hooks run (see {@link Distribution.atInfinity}). True for the families; a wrapper whose own
+   * hook decides the value there says false (`MaskedDistribution`: a masked-out entry scores 0
+   * whatever its value; a point mass `Delta` at an infinite point; the value-free `Unit`).
+   */
+  protected get limitsAtNonFinite(): boolean {
+    return true;
+  }
+
+  /**
+   * `_logProb` under the public `logProb`'s rule at non-finite values (`-Infinity` at
+   * `±Infinity`, `NaN` at `NaN`), for a wrapper that scores through its base's hooks.
+   * @internal
+   */
+  protected _logProbAtNonFinite(x: tf.Tensor): tf.Tensor {
+    return this.atInfinity(x, LIMITS.logProb, (y) => this._logProb(y));
+  }
+  /**
+   * `_logCdf` under the public `logCdf`'s rule at non-finite values (`-Infinity` at `-Infinity`,
+   * `0` at `+Infinity`, `NaN` at `NaN`), for a wrapper that scores through its base's hooks.
+   * @internal
+   */
+  protected _logCdfAtNonFinite(x: tf.Tensor): tf.Tensor {
+    return this.atInfinity(x, LIMITS.logCdf, (y) => this._logCdf(y));
+  }
+
   /** Throw when an event-level support (not the reals) does not contain `v`. */
   private checkSupport(v: tf.Tensor): void {
     const s = this.support;
@@ -259,12 +302,17 @@ export abstract class Distribution {
     return tf.tidy(() => {
       const v = this.checkValue(value);
       const empty = this.emptyResult(v);
-      return empty === undefined ? tf.exp(this._logProb(v)) : tf.onesLike(empty);
+      if (empty !== undefined) return tf.onesLike(empty);
+      return this.atInfinity(v, LIMITS.prob, (x) => tf.exp(this._logProb(x)));
     });
   }
   /** Cumulative distribution function `P(X <= value)`. */
   cdf(value: TensorInput): tf.Tensor {
-    return tf.tidy(() => this.orEmpty(this.checkValue(value), (v) => this._cdf(v)));
+    return tf.tidy(() =>
+      this.orEmpty(this.checkValue(value), (v) =>
+        this.atInfinity(v, LIMITS.cdf, (x) => this._cdf(x)),
+      ),
+    );
   }
   /**
    * Inverse cumulative distribution function (quantile): the `x` with `P(X <= x) = p`, shape
@@ -297,15 +345,27 @@ export abstract class Distribution {
   }
   /** `log P(X <= value)`. */
   logCdf(value: TensorInput): tf.Tensor {
-    return tf.tidy(() => this.orEmpty(this.checkValue(value), (v) => this._logCdf(v)));
+    return tf.tidy(() =>
+      this.orEmpty(this.checkValue(value), (v) =>
+        this.atInfinity(v, LIMITS.logCdf, (x) => this._logCdf(x)),
+      ),
+    );
   }
   /** Survival function `P(X > value) = 1 - cdf(value)`. */
   survival(value: TensorInput): tf.Tensor {
-    return tf.tidy(() => this.orEmpty(this.checkValue(value), (v) => this._survival(v)));
+    return tf.tidy(() =>
+      this.orEmpty(this.checkValue(value), (v) =>
+        this.atInfinity(v, LIMITS.survival, (x) => this._survival(x)),
+      ),
+    );
   }
   /** `log P(X > value)`. */
   logSurvival(value: TensorInput): tf.Tensor {
-    return tf.tidy(() => this.orEmpty(this.checkValue(value), (v) => this._logSurvival(v)));
+    return tf.tidy(() =>
+      this.orEmpty(this.checkValue(value), (v) =>
+        this.atInfinity(v, LIMITS.logSurvival, (x) => this._logSurvival(x)),
+      ),
+    );
   }
   /**
    * Mean, shape `batchShape + eventShape`. A moment that does not exist for some parameters is a

@@ -9,6 +9,10 @@ export type DistributionHooks = {
   _sample(shape: number[], seed: number): tf.Tensor;
   _rsample(shape: number[], seed: number): tf.Tensor;
   _logProb(x: tf.Tensor): tf.Tensor;
+  /** `_logProb` with `log p(±inf) = -inf` and `NaN` at `NaN` (the public `logProb`'s rule). */
+  _logProbAtNonFinite(x: tf.Tensor): tf.Tensor;
+  /** `_logCdf` with `log F(-inf) = -inf`, `log F(+inf) = 0` and `NaN` at `NaN`. */
+  _logCdfAtNonFinite(x: tf.Tensor): tf.Tensor;
   _cdf(x: tf.Tensor): tf.Tensor;
   _logCdf(x: tf.Tensor): tf.Tensor;
   _icdf(p: tf.Tensor): tf.Tensor;

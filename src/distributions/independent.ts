@@ -101,10 +101,10 @@ export class Independent extends Distribution {
     return this.b._rsample(shape, seed);
   }
   protected _logProb(x: tf.Tensor): tf.Tensor {
-    return this.reduce(this.b._logProb(x));
+    return this.reduce(this.b._logProbAtNonFinite(x));
   }
   protected override _logCdf(x: tf.Tensor): tf.Tensor {
-    return this.reduce(this.b._logCdf(x));
+    return this.reduce(this.b._logCdfAtNonFinite(x));
   }
   protected override _cdf(x: tf.Tensor): tf.Tensor {
     return tf.exp(this._logCdf(x));

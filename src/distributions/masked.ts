@@ -189,6 +189,10 @@ export class MaskedDistribution extends Distribution {
     return this.base.support;
   }
 
+  /** A masked-out entry scores 0 whatever its value (the base's rule applies to the others). */
+  protected override get limitsAtNonFinite(): boolean {
+    return false;
+  }
   protected override _sample(shape: number[], seed: number): tf.Tensor {
     return this.b._sample(shape, seed);
   }
@@ -198,7 +202,7 @@ export class MaskedDistribution extends Distribution {
   /** `where(mask, log p_base(x), 0)`, the mask broadcast to the log-probability's shape. */
   protected _logProb(x: tf.Tensor): tf.Tensor {
     const m = this.maskValue;
-    if (m === true) return this.b._logProb(x);
+    if (m === true) return this.b._logProbAtNonFinite(x);
     if (m === false) {
       // as Pyro: zeros of broadcast(value's batch part, batchShape), the base never evaluated
       const vb = x.shape.slice(0, Math.max(0, x.rank - this.eventShape.length));
@@ -207,7 +211,7 @@ export class MaskedDistribution extends Distribution {
     if (m.isDisposed) {
       throw new ArgumentError('mask', `${this.name}: the mask tensor has been disposed`);
     }
-    const lp = this.b._logProb(x);
+    const lp = this.b._logProbAtNonFinite(x);
     return tf.where(tf.broadcastTo(m, lp.shape), lp, tf.zerosLike(lp));
   }
   /** The base's quantile (the draws are the base's; the mask changes only the log-density). */

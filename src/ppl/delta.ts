@@ -71,6 +71,10 @@ export class Delta extends Distribution {
   override get support(): Constraint {
     return independent(real, this.eventDim);
   }
+  /** The point mass scores its own point, also an infinite one (no limit rule at `±Infinity`). */
+  protected override get limitsAtNonFinite(): boolean {
+    return false;
+  }
   protected override _sample(shape: number[], seed: number): tf.Tensor {
     return this._rsample(shape, seed);
   }

@@ -47,6 +47,10 @@ export class Unit extends Distribution {
   override get support(): Constraint {
     return real;
   }
+  /** The factor does not depend on the value (no limit rule at `±Infinity` or `NaN`). */
+  protected override get limitsAtNonFinite(): boolean {
+    return false;
+  }
   /** The placeholder value: zeros of the batch shape. */
   protected override _sample(shape: number[], seed: number): tf.Tensor {
     void seed;

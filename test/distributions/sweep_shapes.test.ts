@@ -255,3 +255,152 @@ describe.each(cdfRows)('$name cdf/icdf', (row) => {
     });
   });
 });
+
+/**
+ * The scalar families (event shape `[]`) of the table at batch `[3]`, for the limits at infinite
+ * values. `MaskedDistribution` rows are left to `infinite_values.test.ts` (a masked-out entry
+ * scores 0 whatever its value).
+ */
+const scalarRows = SWEEP.filter((row) => {
+  const dist = row.make([3]);
+  try {
+    return dist.eventShape.length === 0 && !(dist instanceof distributions.MaskedDistribution);
+  } finally {
+    dist.dispose();
+    freeMade();
+  }
+});
+
+/** The value methods of the cdf family with their limits at `[-inf, +inf]`. */
+const CDF_LIMITS = {
+  cdf: [0, 1],
+  logCdf: [-Infinity, 0],
+  survival: [1, 0],
+  logSurvival: [0, -Infinity],
+} as const;
+
+/** Whether `dist` has a cdf (the base throws a NotDefinedError otherwise). */
+function hasCdf(dist: Dist): boolean {
+  try {
+    tf.dispose(dist.cdf(0.5));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe.each(scalarRows)('$name at infinite values', (row) => {
+  // rows 0..2: -inf, +inf, NaN (broadcast over the batch); row 3: a finite draw
+  const special = [[-Infinity], [Infinity], [NaN]];
+
+  it('logProb(±inf) = -inf, prob = 0, NaN stays NaN; finite entries as without them', () => {
+    setSeed(7);
+    withDist(row, [3], (dist) => {
+      const draw = row.noSample === undefined ? dist.sample([1]) : tf.fill([1, 3], 0.5);
+      const value = tf.tidy(() => tf.concat([tf.broadcastTo(tf.tensor2d(special), [3, 3]), draw]));
+      try {
+        const lp = run(() => dist.logProb(value));
+        expect(lp.shape).toEqual([4, 3]);
+        const got = lp.data;
+        expect(
+          got.slice(0, 6).every((v) => v === -Infinity),
+          `±inf: ${got.slice(0, 6)}`,
+        ).toBe(true);
+        expect(
+          got.slice(6, 9).every((v) => Number.isNaN(v)),
+          `NaN: ${got.slice(6, 9)}`,
+        ).toBe(true);
+        const alone = run(() => dist.logProb(draw));
+        expect(got.slice(9)).toBeAllclose(alone.data, { rtol: 1e-6, atol: 1e-6 });
+        const p = run(() => dist.prob(value));
+        expect(p.data.slice(0, 6).every((v) => v === 0)).toBe(true);
+        expect(p.data.slice(6, 9).every((v) => Number.isNaN(v))).toBe(true);
+      } finally {
+        tf.dispose([draw, value]);
+      }
+    });
+  });
+
+  it('cdf, logCdf, survival, logSurvival tend to their limits at ±inf (where defined)', () => {
+    withDist(row, [3], (dist) => {
+      if (!hasCdf(dist)) return;
+      for (const [m, [lo, hi]] of Object.entries(CDF_LIMITS)) {
+        const f = m as keyof typeof CDF_LIMITS;
+        const out = run(() => dist[f](special));
+        expect(out.shape, m).toEqual([3, 3]);
+        expect(out.data.slice(0, 3), `${m}(-inf)`).toEqual([lo, lo, lo]);
+        expect(out.data.slice(3, 6), `${m}(+inf)`).toEqual([hi, hi, hi]);
+        expect(
+          out.data.slice(6).every((v) => Number.isNaN(v)),
+          `${m}(NaN)`,
+        ).toBe(true);
+      }
+    });
+  });
+
+  it.skipIf(!row.continuous)('the gradient in the value at ±inf is 0, not NaN', () => {
+    withDist(row, [3], (dist) => {
+      const value = tf.tensor2d([[-Infinity], [Infinity]]);
+      try {
+        const methods = hasCdf(dist)
+          ? (['logProb', 'cdf', 'logSurvival'] as const)
+          : ['logProb' as const];
+        for (const m of methods) {
+          const g = run(() => tf.grad((x: tf.Tensor) => tf.sum(dist[m](x)))(value));
+          expect(
+            g.data.every((v) => v === 0),
+            `${m}: ${g.data.join(',')}`,
+          ).toBe(true);
+        }
+      } finally {
+        value.dispose();
+      }
+    });
+  });
+
+  it.skipIf(row.grad === undefined)(
+    'the gradients in the parameters at ±inf are 0, not NaN (logProb and the cdf family)',
+    () => {
+      const { theta, build } = row.grad!;
+      const before = tf.memory().numTensors;
+      const params = theta.map((t) => tf.scalar(t));
+      const value = tf.tensor1d([-Infinity, Infinity]);
+      try {
+        // (tidy: a builder may make tensors of its own, e.g. a stack of the parameters)
+        const cdf = tf.tidy(() => {
+          const probe = build(params);
+          try {
+            return hasCdf(probe);
+          } finally {
+            probe.dispose();
+            freeMade();
+          }
+        });
+        const methods = cdf
+          ? (['logProb', 'cdf', 'logCdf', 'survival', 'logSurvival'] as const)
+          : ['logProb' as const];
+        for (const m of methods) {
+          const grads = tf.grads((...ps: tf.Tensor[]) => {
+            const dist = build(ps);
+            try {
+              const out = dist[m](value);
+              return tf.sum(tf.where(tf.isFinite(out), out, 0));
+            } finally {
+              dist.dispose();
+              freeMade();
+            }
+          })(params);
+          const gs = grads.map((g) => g.dataSync()[0]);
+          tf.dispose(grads);
+          expect(
+            gs.every((v) => v === 0),
+            `${m}: d/dtheta at ±inf ${gs.join(',')}`,
+          ).toBe(true);
+        }
+      } finally {
+        tf.dispose([...params, value]);
+      }
+      expect(tf.memory().numTensors).toBe(before);
+    },
+  );
+});
