@@ -148,7 +148,6 @@ function rewriteEntries(
       keep.batch_input_shape = inputShape;
     }
     // Keys and string values without underscores pass tfjs's pythonic->ts conversion unchanged.
-    if (entry.name !== undefined) entry.name = name;
     entry.class_name = rule.to;
     entry.config = { ...args, ...keep };
     converted.push({ name, path: `${prefix}${name}`, from: rule.from, to: rule.to });
