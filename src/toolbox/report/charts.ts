@@ -3,7 +3,7 @@
  * Vega's headless `View.toSVG()` (no browser, no external scripts).
  */
 import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
 import type { ReliabilityBin } from '../metrics.js';
 import type { GalleryItem, ScoreSummary } from './types.js';
 
@@ -11,12 +11,53 @@ const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 const IN_COLOR = '#1f77b4';
 const OUT_COLOR = '#ff7f0e';
 
+type VegaLiteCompile = (typeof import('vega-lite'))['compile'];
+
+/** Vega-Lite's compiler, loaded on first use, and the `Set.prototype.toJSON` it installs. */
+let vegaLite: { compile: VegaLiteCompile; setToJSON: PropertyDescriptor | undefined } | undefined;
+
+/** Put `Set.prototype.toJSON` back to `descriptor` (deleting it where there was none). */
+function setSetToJSON(descriptor: PropertyDescriptor | undefined): void {
+  if (descriptor) Object.defineProperty(Set.prototype, 'toJSON', descriptor);
+  else Reflect.deleteProperty(Set.prototype, 'toJSON');
+}
+
 /**
- * Render a Vega-Lite spec to an SVG string.
+ * Load Vega-Lite without letting it change the user's program: importing `vega-lite` 6 assigns
+ * `Set.prototype.toJSON` globally (so `JSON.stringify(new Set([1, 2]))` reads `"Set(1,2)"`
+ * instead of `"{}"` in every program that imports deepprob). It is loaded lazily, its method is
+ * kept aside and the prototype restored; {@link compileVegaLite} installs it only while Vega-Lite
+ * compiles (its hashing of specs relies on it).
+ */
+async function loadVegaLite(): Promise<NonNullable<typeof vegaLite>> {
+  if (vegaLite) return vegaLite;
+  const before = Object.getOwnPropertyDescriptor(Set.prototype, 'toJSON');
+  const { compile } = await import('vega-lite');
+  const setToJSON = Object.getOwnPropertyDescriptor(Set.prototype, 'toJSON');
+  setSetToJSON(before);
+  vegaLite = { compile, setToJSON };
+  return vegaLite;
+}
+
+/** Compile a Vega-Lite spec to Vega with Vega-Lite's `Set.prototype.toJSON` in place, then restore. */
+async function compileVegaLite(spec: TopLevelSpec): Promise<vega.Spec> {
+  const { compile, setToJSON } = await loadVegaLite();
+  const outside = Object.getOwnPropertyDescriptor(Set.prototype, 'toJSON');
+  setSetToJSON(setToJSON);
+  try {
+    return compile(spec).spec;
+  } finally {
+    setSetToJSON(outside);
+  }
+}
+
+/**
+ * Render a Vega-Lite spec to an SVG string. Vega-Lite is loaded on first use and leaves no
+ * global behind (see `loadVegaLite`).
  * @param spec a top-level Vega-Lite specification with inline data.
  */
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
-  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
+  const view = new vega.View(vega.parse(await compileVegaLite(spec)), { renderer: 'none' });
   try {
     return await view.toSVG();
   } finally {
