@@ -35,6 +35,10 @@ import type { NativeAddon } from './native/addon.js';
 import { installNativeKernels } from './native/kernels.js';
 import { initWebGPU, registerRandomNormal, webgpuAdapter } from './webgpu/index.js';
 import { tfjsCompatibility } from './tfjs_version.js';
+import {
+  installBatchMatMulBroadcast,
+  installBatchMatMulGrad,
+} from './kernels/batch_matmul_broadcast.js';
 
 /** Options of {@link ready}. */
 export interface ReadyOptions {
@@ -268,7 +272,9 @@ async function select(requested: string | undefined, verbose: boolean): Promise<
       if (name === 'wasm') registerCpuFallbacks('wasm');
       // the same seeded noise as wasm/cpu (host ziggurat, uploaded); webgpu registers its own
       if (name === 'webgl') registerRandomNormal('webgl');
+      installBatchMatMulGrad();
       const kernels = installKernelPack(name);
+      installBatchMatMulBroadcast(name);
       const threads = name === 'wasm' ? Math.max(1, threadedCount) : 1;
       const simd =
         name === 'wasm' && kernels === 'fast'
