@@ -114,9 +114,13 @@ function kernelShape(layer: tf.layers.Layer): number[] {
   return w.shape as number[];
 }
 
-/** A convolution config's data format (`'channelsLast'` when absent). */
+/**
+ * A convolution's data format (`'channelsLast'` when absent): the layer's own, since tfjs 4.22's
+ * `Conv1D.getConfig` leaves it out, else its config's.
+ */
 function dataFormatOf(layer: tf.layers.Layer, c: tf.serialization.ConfigDict): DataFormat {
-  const df = c.dataFormat;
+  const own = (layer as unknown as { dataFormat?: unknown }).dataFormat;
+  const df = own ?? c.dataFormat;
   if (df === undefined || df === null || df === 'channelsLast') return 'channelsLast';
   if (df === 'channelsFirst') return 'channelsFirst';
   throw new ArgumentError('model', `layer '${layer.name}': unknown dataFormat ${String(df)}`);
