@@ -263,7 +263,7 @@ export function fromTfjsArgs<T extends object>(
   }
   checkLayerKeys(a, kind);
   // a convolution keeps its data format (conv_format.ts); a Dense layer has none
-  if (kind !== 'conv' || out['dataFormat'] === undefined) delete out['dataFormat'];
+  if (kind !== 'conv' || out['dataFormat'] !== 'channelsFirst') delete out['dataFormat'];
   alias(a, out, 'useBias', 'hasBias');
   if (kind === 'conv') {
     alias(a, out, 'strides', 'stride');
