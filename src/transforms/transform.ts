@@ -3,7 +3,8 @@
  *
  * The model's topology (Sequential or functional, built in code or loaded from a `model.json`,
  * nested models included) is taken from its JSON description; every layer of a selected type
- * (`Dense`, `Conv2D`, `DepthwiseConv2D`, `Conv1D`, `Conv2DTranspose`, `SeparableConv2D`) is replaced by a Bayesian layer built from MindSpore-style arguments
+ * (`Dense`, `Conv2D`, `DepthwiseConv2D`, `Conv1D`, `Conv2DTranspose`, `SeparableConv2D`, `Conv3D`,
+ * `Conv3DTranspose`) is replaced by a Bayesian layer built from MindSpore-style arguments
  * (`get*Args(dp)` plus `add*Args`), all other layers (pooling, batch norm, dropout, residual
  * adds, concatenations, depthwise convolutions, ...) pass through unchanged with their weights,
  * and the layer names, order and connections stay those of the DNN. The Bayesian layers start
@@ -18,8 +19,10 @@
  * `moped_prior.ts`); otherwise it is the layers' scalar prior `N(priorMu, priorSigma^2)`.
  * The result trains with `WithBNNLoss(model, lossFn, dnnFactor, bnnFactor)`.
  *
- * Limits: channels-last `Dense`, `Conv2D`, `DepthwiseConv2D` (a grouped Bayesian Conv2D),
- * `Conv1D`, `Conv2DTranspose`, `SeparableConv2D`, `LSTM`, `GRU` and `SimpleRNN` layers (not
+ * Limits: `Dense`, `Conv2D`, `DepthwiseConv2D` (a grouped Bayesian Conv2D), `Conv1D`,
+ * `Conv2DTranspose`, `SeparableConv2D`, `Conv3D`, `Conv3DTranspose` (the convolutions in either
+ * data format, but a channels-first `Conv1D`, which tfjs 4.22 returns channels-last, is refused),
+ * `LSTM`, `GRU` and `SimpleRNN` layers (not
  * stateful, no dropout, no
  * returned states) are converted (a separable convolution becomes two Bayesian Conv2D layers, its
  * depthwise part `<name>_depthwise`, a grouped convolution, then its pointwise 1x1 part under the
