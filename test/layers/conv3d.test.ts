@@ -178,7 +178,7 @@ describe('Bayesian Conv3D', () => {
       expect(maxAbsDiff(got.dataSync(), want), JSON.stringify(c)).toBeLessThan(2e-5);
       if (triple(c.strides).every((v) => v === 1) || triple(c.dilationRate).every((v) => v === 1)) {
         // tfjs's own layer with the posterior means
-        const tl = tf.layers.conv3d({ filters: 3, ...c });
+        const tl = tf.layers.conv3d({ filters: 3, ...c } as Parameters<typeof tf.layers.conv3d>[0]);
         tl.build([null, 4, 5, 5, 2]);
         tl.setWeights([k, b]);
         const want2 = tl.apply(x) as tf.Tensor;
@@ -281,8 +281,8 @@ describe('Bayesian Conv3D', () => {
       layer.setWeights(weights);
       return g;
     };
-    const gMu = grads[kMu.read().name]!.dataSync();
-    const gRho = grads[kRho.read().name]!.dataSync();
+    const gMu = grads[(kMu.read() as tf.Variable).name]!.dataSync();
+    const gRho = grads[(kRho.read() as tf.Variable).name]!.dataSync();
     for (const idx of [0, 13, 31]) {
       expect(gMu[idx]!).toBeCloseTo(fdWeight(0, idx), 2);
       expect(gRho[idx]!).toBeCloseTo(fdWeight(1, idx), 2);
@@ -626,7 +626,7 @@ describe('wasm Conv3D gradient kernels', () => {
     const xv = volume(xs, 0.5);
     const gs = [1, 2, 2, 2, 3];
     const gv = volume(gs, 1.5);
-    const x = tf.tensor(xv, xs) as tf.Tensor5D;
+    const x = tf.tensor5d(xv, xs as [number, number, number, number, number]);
     const g = tf.tensor(gv, gs);
     const w0 = tf.zeros([2, 2, 2, 2, 3]);
     const dw = tf.grad((w: tf.Tensor) =>

@@ -151,13 +151,10 @@ describe('Conv3D conversion', () => {
     const before = model.layers[3]!.getWeights()[0]!.clone();
     const opt = tf.train.adam(0.01);
     const y = tf.tidy(() => tf.round(want));
-    const l = tf.tidy(() => {
-      const v = opt.minimize(() => loss.compute(x, y).loss, true);
-      return v;
-    });
-    expect(Number.isFinite(l!.dataSync()[0]!)).toBe(true);
+    const l = tf.tidy(() => opt.minimize(() => loss.compute(x, y).loss, true) as tf.Scalar);
+    expect(Number.isFinite(l.dataSync()[0]!)).toBe(true);
     expect(maxAbsDiff(before, model.layers[3]!.getWeights()[0]!)).toBeGreaterThan(0);
-    tf.dispose([x, want, got, before, y, l!]);
+    tf.dispose([x, want, got, before, y, l]);
     opt.dispose();
     model.dispose();
     dnn.dispose();
