@@ -44,6 +44,7 @@ export function conv3dTransposeWithGrad(
   strides: [number, number, number],
   pad: 'same' | 'valid',
 ): tf.Tensor5D {
+  checkTransposeOperands(x, w, outShape);
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [xx, ww, save] = args as [tf.Tensor5D, tf.Tensor5D, tf.GradSaveFunc];
     save([xx, ww]);
@@ -65,6 +66,31 @@ export function conv3dTransposeWithGrad(
     };
   });
   return op(x, w) as tf.Tensor5D;
+}
+
+/** Refuse operands of {@link conv3dTransposeWithGrad} that do not fit, naming them. */
+function checkTransposeOperands(x: tf.Tensor, w: tf.Tensor, outShape: readonly number[]): void {
+  if (!(x instanceof tf.Tensor) || x.rank !== 5) {
+    throw new ArgumentError('x', `expected a rank-5 tensor [batch, d, h, w, inChannels]`);
+  }
+  if (!(w instanceof tf.Tensor) || w.rank !== 5 || w.shape[4] !== x.shape[4]) {
+    throw new ArgumentError(
+      'w',
+      `expected a kernel [kd, kh, kw, outChannels, ${x.shape[4]}], got ` +
+        (w instanceof tf.Tensor ? `[${w.shape.join(', ')}]` : String(w)),
+    );
+  }
+  if (
+    !Array.isArray(outShape) ||
+    outShape.length !== 5 ||
+    outShape[0] !== x.shape[0] ||
+    outShape[4] !== w.shape[3]
+  ) {
+    throw new ArgumentError(
+      'outShape',
+      `expected [${x.shape[0]}, d', h', w', ${w.shape[3]}], got ${JSON.stringify(outShape)}`,
+    );
+  }
 }
 
 /** Refuse what a transposed 3-D convolution cannot take, naming the argument. */

@@ -516,7 +516,7 @@ describe('Bayesian Conv3DTranspose', () => {
     x.dispose();
   });
 
-  it('its own gradient (tfjs 4.22 has none) matches finite differences in x and W', () => {
+  it('its own gradient (tfjs 4.22 has none) matches finite differences in x and W', async () => {
     const xs = [1, 2, 2, 3, 2];
     const xv = volume(xs, 0.7);
     const ws = [2, 2, 2, 3, 2];
@@ -570,6 +570,26 @@ describe('Bayesian Conv3DTranspose', () => {
     const z = tf.zeros(xs);
     const zw = tf.zeros(ws);
     expectNoLeak(() => tf.grads(f)([z, zw]));
+    const s2: Triple = [2, 2, 2];
+    const z4 = tf.zeros([1, 2, 2, 2]);
+    const badW = tf.zeros([2, 2, 2, 3, 5]) as tf.Tensor5D;
+    await expectBadInput({
+      call: 'rank-4 x',
+      run: () => conv3dTransposeWithGrad(z4 as never, zw as tf.Tensor5D, outShape, s2, 'same'),
+      arg: 'x',
+    });
+    await expectBadInput({
+      call: 'kernel channels',
+      run: () => conv3dTransposeWithGrad(z as tf.Tensor5D, badW, outShape, s2, 'same'),
+      arg: 'w',
+    });
+    await expectBadInput({
+      call: 'outShape channels',
+      run: () =>
+        conv3dTransposeWithGrad(z as tf.Tensor5D, zw as tf.Tensor5D, [1, 4, 4, 6, 2], s2, 'same'),
+      arg: 'outShape',
+    });
+    tf.dispose([z4, badW]);
     tf.dispose([x, w, gx!, gw!, target, z, zw]);
   });
 
