@@ -115,6 +115,16 @@ describe('Conv3D conversion', () => {
     tf.dispose([wantSigma, post.kernelMu, post.kernelSigma, post.biasMu!, post.biasSigma!]);
     tf.dispose([prior.kernel, prior.bias!]);
     model.dispose();
+    // layers: 'conv' converts the 3-D convolutions only; a 2-D class cannot replace a Conv3D
+    const convOnly = await transformToBnn(dnn, { layers: 'conv' });
+    expect(convOnly.converted.map((c) => c.to)).toEqual(['Conv3DReparam', 'Conv3DReparam']);
+    convOnly.model.dispose();
+    await expectBadInput({
+      call: 'ConvReparam for a Conv3D',
+      run: () => t.transformToBnnLayer('Conv3D', 'ConvReparam'),
+      arg: 'bnnLayerType',
+      message: /cannot replace a Conv3D layer/,
+    });
     dnn.dispose();
   });
 
