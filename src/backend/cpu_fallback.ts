@@ -104,3 +104,39 @@ export function registerCpuFallbacks(
   }
   return added;
 }
+
+/**
+ * Kernels the wasm backend of tfjs 4.22 registers but computes wrongly, replaced by the `cpu`
+ * kernel (measured against a float64 loop and the cpu backend, `test/layers/conv3d.test.ts`):
+ * `Conv3DBackpropInputV2` (the input gradient of `conv3d` and the forward op of
+ * `conv3dTranspose`) gives garbage or NaN for every stride and padding (max error ~1e1 on
+ * `[1, 4, 5, 6, 2]` inputs with a 3x3x3 kernel); `Conv3DBackpropFilterV2` (the filter gradient of
+ * `conv3d`) is right for stride 1 but wrong for strides > 1 (max error ~2e2 at stride 2).
+ */
+export const WASM_WRONG_KERNELS = ['Conv3DBackpropInputV2', 'Conv3DBackpropFilterV2'] as const;
+
+/**
+ * Replace the wrong kernels of `backendName` in `names` by the cpu fallback (each kernel once;
+ * not while the cpu backend lacks it).
+ * @returns the kernels replaced by this call.
+ */
+export function replaceWrongKernels(
+  backendName: string,
+  names: readonly string[] = WASM_WRONG_KERNELS,
+): string[] {
+  const replaced: string[] = [];
+  for (const kernelName of names) {
+    const current = tf.getKernel(kernelName, backendName);
+    if (current === undefined || FALLBACKS.has(current.kernelFunc)) continue;
+    if (tf.getKernel(kernelName, 'cpu') === undefined) continue;
+    tf.unregisterKernel(kernelName, backendName);
+    const kernelFunc = cpuFallbackKernel(kernelName);
+    FALLBACKS.add(kernelFunc);
+    tf.registerKernel({ kernelName, backendName, kernelFunc });
+    replaced.push(kernelName);
+  }
+  return replaced;
+}
+
+/** The kernel functions {@link replaceWrongKernels} registered (so it replaces each once). */
+const FALLBACKS = new WeakSet<KernelFunc>();

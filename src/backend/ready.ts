@@ -26,7 +26,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { getEnv, isNode } from './env.js';
-import { registerCpuFallbacks } from './cpu_fallback.js';
+import { registerCpuFallbacks, replaceWrongKernels } from './cpu_fallback.js';
 import { installKernelPack } from './kernels/index.js';
 import type { WasmBackend } from './kernels/wasm_util.js';
 import { loadSimd, simdKernels } from './simd/loader.js';
@@ -269,7 +269,10 @@ async function select(requested: string | undefined, verbose: boolean): Promise<
   for (const name of order) {
     const reason = await tryBackend(name, requested !== undefined);
     if (reason === undefined) {
-      if (name === 'wasm') registerCpuFallbacks('wasm');
+      if (name === 'wasm') {
+        registerCpuFallbacks('wasm');
+        replaceWrongKernels('wasm');
+      }
       // the same seeded noise as wasm/cpu (host ziggurat, uploaded); webgpu registers its own
       if (name === 'webgl') registerRandomNormal('webgl');
       installBatchMatMulGrad();

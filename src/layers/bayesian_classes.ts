@@ -5,11 +5,15 @@
  * `MopedConvS`, `MopedConv1DS`, `MopedConv2DTransposeS`, `MopedLSTMS`, `MopedGRUS`, `MopedSimpleRNNS` (a Normal prior centred on given weights,
  * `p(w_i) = N(w0_i, priorSigma^2)`: `centredPrior` always on). Each class is registered for
  * serialization under its name, so models saved with any of them load with `tf.loadLayersModel`.
+ * The Conv3D and Conv3DTranspose kinds give `Conv3DS`, `Conv3DTransposeS` and their MOPED twins
+ * `MopedConv3DS`, `MopedConv3DTransposeS` likewise.
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
 import { Conv1DVariational } from './conv1d_variational.js';
 import { Conv2DTransposeVariational } from './conv2d_transpose_variational.js';
+import { Conv3DVariational } from './conv3d_variational.js';
+import { Conv3DTransposeVariational } from './conv3d_transpose_variational.js';
 import { ConvVariational } from './conv_variational.js';
 import { DenseVariational } from './dense_variational.js';
 import { GRUVariational } from './gru_variational.js';
@@ -24,7 +28,15 @@ import {
 
 /** The kinds of Bayesian layer: a Dense (matmul), a Conv2D, a Conv1D, a transposed Conv2D map or an LSTM, GRU or SimpleRNN recurrence. */
 export type BayesianKind =
-  'dense' | 'conv' | 'conv1d' | 'conv2dTranspose' | 'lstm' | 'gru' | 'simpleRnn';
+  | 'dense'
+  | 'conv'
+  | 'conv1d'
+  | 'conv2dTranspose'
+  | 'lstm'
+  | 'gru'
+  | 'simpleRnn'
+  | 'conv3d'
+  | 'conv3dTranspose';
 
 /** A concrete Bayesian Dense class (registered under `className`). */
 export type DenseClass = typeof DenseVariational & { readonly className: string };
@@ -43,7 +55,14 @@ export type GRUClass = typeof GRUVariational & { readonly className: string };
 /** A concrete Bayesian SimpleRNN class (registered under `className`). */
 export type SimpleRNNClass = typeof SimpleRNNVariational & { readonly className: string };
 
-/** The eight classes of one estimator. */
+/** A concrete Bayesian Conv3D class (registered under `className`). */
+export type Conv3DClass = typeof Conv3DVariational & { readonly className: string };
+/** A concrete Bayesian Conv3DTranspose class (registered under `className`). */
+export type Conv3DTransposeClass = typeof Conv3DTransposeVariational & {
+  readonly className: string;
+};
+
+/** The classes of one estimator. */
 export interface EstimatorClasses {
   /** `Dense<Suffix>`. */
   readonly dense: DenseClass;
@@ -73,6 +92,14 @@ export interface EstimatorClasses {
   readonly simpleRnn: SimpleRNNClass;
   /** `MopedSimpleRNN<Suffix>` (prior centred on given weights; a subclass of `simpleRnn`). */
   readonly mopedSimpleRnn: SimpleRNNClass;
+  /** `Conv3D<Suffix>`. */
+  readonly conv3d: Conv3DClass;
+  /** `MopedConv3D<Suffix>` (prior centred on given weights; a subclass of `conv3d`). */
+  readonly mopedConv3d: Conv3DClass;
+  /** `Conv3DTranspose<Suffix>`. */
+  readonly conv3dTranspose: Conv3DTransposeClass;
+  /** `MopedConv3DTranspose<Suffix>` (prior centred on given weights; a subclass of `conv3dTranspose`). */
+  readonly mopedConv3dTranspose: Conv3DTransposeClass;
 }
 
 /** What a registered Bayesian class name stands for. */
@@ -195,6 +222,34 @@ function makeClasses(estimator: Estimator): EstimatorClasses {
     },
     `MopedSimpleRNN${s}`,
   );
+  const conv3d = registered(
+    class extends Conv3DVariational {
+      static className = `Conv3D${s}`;
+      static override estimator: Estimator | undefined = estimator;
+    },
+    `Conv3D${s}`,
+  );
+  const mopedConv3d = registered(
+    class extends conv3d {
+      static override className = `MopedConv3D${s}`;
+      static override centred = true;
+    },
+    `MopedConv3D${s}`,
+  );
+  const conv3dTranspose = registered(
+    class extends Conv3DTransposeVariational {
+      static className = `Conv3DTranspose${s}`;
+      static override estimator: Estimator | undefined = estimator;
+    },
+    `Conv3DTranspose${s}`,
+  );
+  const mopedConv3dTranspose = registered(
+    class extends conv3dTranspose {
+      static override className = `MopedConv3DTranspose${s}`;
+      static override centred = true;
+    },
+    `MopedConv3DTranspose${s}`,
+  );
   return {
     dense,
     conv,
@@ -210,6 +265,10 @@ function makeClasses(estimator: Estimator): EstimatorClasses {
     mopedGru,
     simpleRnn,
     mopedSimpleRnn,
+    conv3d,
+    mopedConv3d,
+    conv3dTranspose,
+    mopedConv3dTranspose,
   };
 }
 
@@ -241,6 +300,15 @@ export const BAYESIAN_CLASSES: readonly BayesianClassInfo[] = ESTIMATOR_NAMES.fl
     { className: `MopedGRU${s}`, kind: 'gru', estimator: e, centred: true },
     { className: `SimpleRNN${s}`, kind: 'simpleRnn', estimator: e, centred: false },
     { className: `MopedSimpleRNN${s}`, kind: 'simpleRnn', estimator: e, centred: true },
+    { className: `Conv3D${s}`, kind: 'conv3d', estimator: e, centred: false },
+    { className: `MopedConv3D${s}`, kind: 'conv3d', estimator: e, centred: true },
+    { className: `Conv3DTranspose${s}`, kind: 'conv3dTranspose', estimator: e, centred: false },
+    {
+      className: `MopedConv3DTranspose${s}`,
+      kind: 'conv3dTranspose',
+      estimator: e,
+      centred: true,
+    },
   ] as const;
 });
 
@@ -259,13 +327,15 @@ export function bayesianClassName(kind: BayesianKind, estimator: unknown, centre
     lstm: 'LSTM',
     gru: 'GRU',
     simpleRnn: 'SimpleRNN',
+    conv3d: 'Conv3D',
+    conv3dTranspose: 'Conv3DTranspose',
   };
   if (typeof kind === 'string' && Object.hasOwn(stems, kind)) {
     return `${centred ? 'Moped' : ''}${stems[kind]}${s}`;
   }
   throw new ArgumentError(
     'kind',
-    `expected 'dense', 'conv', 'conv1d', 'conv2dTranspose', 'lstm', 'gru' or 'simpleRnn', got '${String(kind)}'`,
+    `expected 'dense', 'conv', 'conv1d', 'conv2dTranspose', 'lstm', 'gru', 'simpleRnn', 'conv3d' or 'conv3dTranspose', got '${String(kind)}'`,
   );
 }
 

@@ -354,7 +354,7 @@ export abstract class BayesianLayer extends tf.layers.Layer {
     if (this.inChannels !== null && c !== this.inChannels) {
       throw new ArgumentError(
         'inputs',
-        `layer '${this.name}' expects ${this.inChannels} input channels in the last axis, got ` +
+        `layer '${this.name}' expects ${this.inChannels} input channels (its channel axis), got ` +
           `input shape [${x.shape.join(', ')}]`,
       );
     }

@@ -16,10 +16,12 @@
  * local reparameterization's `conv1d(x², σ²)`). Arguments as the 2-D kind, one-dimensional:
  * `kernelSize` `k` (or `[k]`), `stride`/`strides`, `dilation`/`dilationRate`, `padding`
  * `'same' | 'valid' | 'causal'` (TF.js; causal pads `(k - 1)d` on the left only) or, with
- * `padMode: 'pad'`, a number or `[left, right]`; `group`.
+ * `padMode: 'pad'`, a number or `[left, right]`; `group`; `dataFormat: 'channelsFirst'` for
+ * inputs `[batch, inChannels, length]` (output `[batch, outChannels, length']`).
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
+import { channelAxis } from './conv_format.js';
 import { ConvVariational, type ConvVariationalArgs } from './conv_variational.js';
 
 /** Arguments of the Bayesian Conv1D layers (TF.js's `conv1d` names or MindSpore's). */
@@ -102,11 +104,15 @@ export class Conv1DVariational extends ConvVariational {
   }
 
   protected override channelsOf(inputShape: tf.Shape | number[]): number {
-    const c = inputShape[2];
+    const c = inputShape[channelAxis(this.dataFormat, 3)];
     if (inputShape.length !== 3 || c === null || c === undefined) {
+      const layout =
+        this.dataFormat === 'channelsFirst'
+          ? '[batch, inChannels, length]'
+          : '[batch, length, inChannels]';
       throw new ArgumentError(
         'inputs',
-        `layer '${this.name}' expects inputs of shape [batch, length, inChannels], ` +
+        `layer '${this.name}' expects inputs of shape ${layout}, ` +
           `got [${inputShape.map((d) => (d === null ? 'null' : d)).join(', ')}]`,
       );
     }
@@ -120,12 +126,11 @@ export class Conv1DVariational extends ConvVariational {
   }
 
   protected override prepareInput(x: tf.Tensor): tf.Tensor {
-    return tf.expandDims(x, 1);
+    return tf.expandDims(super.prepareInput(x), 1);
   }
 
   protected override restoreOutput(y: tf.Tensor, input: tf.Tensor): tf.Tensor {
-    void input;
-    return tf.squeeze(y, [1]);
+    return super.restoreOutput(tf.squeeze(y, [1]), input);
   }
 
   protected override linear(x: tf.Tensor, kernel: tf.Tensor): tf.Tensor {
@@ -133,9 +138,8 @@ export class Conv1DVariational extends ConvVariational {
     return super.linear(x, tf.reshape(kernel, [1, k, ci, co]));
   }
 
-  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
-    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
-    const [b, , l, c] = super.computeOutputShape([shape[0] ?? null, 1, shape[1] ?? null, 0]);
+  protected override lastOutputShape(shape: tf.Shape): tf.Shape {
+    const [b, , l, c] = super.lastOutputShape([shape[0] ?? null, 1, shape[1] ?? null, 0]);
     return [b ?? null, l ?? null, c ?? null];
   }
 

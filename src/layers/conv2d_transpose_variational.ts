@@ -16,7 +16,8 @@
  *
  * Arguments as the Conv2D kind (TF.js's `filters`, `kernelSize`, `strides`, `padding: 'same' |
  * 'valid'`, `useBias`, or MindSpore's `outChannels`, `stride`, `padMode`, `hasBias`); dilation,
- * groups and explicit padding (`padMode: 'pad'`) are refused, as TF.js's layer has none of them.
+ * groups and explicit padding (`padMode: 'pad'`) are refused, as TF.js's layer has none of them;
+ * `dataFormat: 'channelsFirst'` takes NCHW inputs (transposed around the op, as TF.js's layer).
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
@@ -106,8 +107,7 @@ export class Conv2DTransposeVariational extends ConvVariational {
     );
   }
 
-  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
-    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
+  protected override lastOutputShape(shape: tf.Shape): tf.Shape {
     const pad = this.transposePad;
     const h = transposedLength(shape[1] ?? null, this.kernelSize[0], this.stride[0], pad);
     const w = transposedLength(shape[2] ?? null, this.kernelSize[1], this.stride[1], pad);

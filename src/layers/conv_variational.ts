@@ -8,11 +8,21 @@
  * independent convolutions (output channels `[g * out/group, (g+1) * out/group)` see input
  * channels `[g * in/group, (g+1) * in/group)`; a depthwise convolution when `group = inChannels`).
  * Dilation is applied by spreading the kernel taps ({@link dilateKernel}), since tfjs has no
- * conv2d gradient for dilation > 1; any stride and dilation combine.
+ * conv2d gradient for dilation > 1; any stride and dilation combine. `dataFormat: 'channelsFirst'`
+ * takes NCHW inputs, transposed to NHWC around the convolution and back (`conv_format.ts`).
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
 import { BayesianLayer, type BayesianLayerArgs } from './bayesian_layer.js';
+import {
+  channelAxis,
+  checkDataFormat,
+  fromChannelsLast,
+  shapeFromChannelsLast,
+  shapeToChannelsLast,
+  toChannelsLast,
+  type DataFormat,
+} from './conv_format.js';
 import { fromTfjsArgs, type TfjsConvArgs } from './tfjs_args.js';
 
 /** MindSpore's padding modes. */
@@ -120,6 +130,8 @@ export class ConvVariational extends BayesianLayer {
   readonly padding: [number, number, number, number];
   readonly dilation: [number, number];
   readonly group: number;
+  /** `'channelsLast'` (NHWC) or `'channelsFirst'` (NCHW, transposed around the convolution). */
+  readonly dataFormat: DataFormat;
 
   /**
    * @param tfjsOrMindSporeArgs see {@link ConvVariationalArgs}; a bias by default when written with `filters`
@@ -128,6 +140,7 @@ export class ConvVariational extends BayesianLayer {
   constructor(tfjsOrMindSporeArgs: ConvVariationalArgs) {
     const { args, defaultHasBias } = fromTfjsArgs(tfjsOrMindSporeArgs, 'conv');
     super(args, defaultHasBias);
+    this.dataFormat = checkDataFormat(args.dataFormat);
     if (args.kernelSize === undefined) {
       throw new ArgumentError('kernelSize', 'is required (a number or [height, width])');
     }
@@ -173,15 +186,30 @@ export class ConvVariational extends BayesianLayer {
   }
 
   protected channelsOf(inputShape: tf.Shape | number[]): number {
-    const c = inputShape[3];
+    const c = inputShape[channelAxis(this.dataFormat, 4)];
     if (inputShape.length !== 4 || c === null || c === undefined) {
+      const layout =
+        this.dataFormat === 'channelsFirst'
+          ? 'NCHW inputs of shape [batch, inChannels, height, width]'
+          : 'NHWC inputs of shape [batch, height, width, inChannels]';
       throw new ArgumentError(
         'inputs',
-        `layer '${this.name}' expects NHWC inputs of shape [batch, height, width, inChannels], ` +
+        `layer '${this.name}' expects ${layout}, ` +
           `got [${inputShape.map((d) => (d === null ? 'null' : d)).join(', ')}]`,
       );
     }
     return c;
+  }
+
+  /** A `dataFormat` input as channels-last (the input itself for `'channelsLast'`). */
+  protected override prepareInput(x: tf.Tensor): tf.Tensor {
+    return toChannelsLast(x, this.dataFormat);
+  }
+
+  /** A channels-last output back in `dataFormat`. */
+  protected override restoreOutput(y: tf.Tensor, input: tf.Tensor): tf.Tensor {
+    void input;
+    return fromChannelsLast(y, this.dataFormat);
   }
 
   protected kernelShape(inChannels: number): number[] {
@@ -226,6 +254,12 @@ export class ConvVariational extends BayesianLayer {
 
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
     const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
+    const last = this.lastOutputShape(shapeToChannelsLast(shape, this.dataFormat));
+    return shapeFromChannelsLast(last, this.dataFormat);
+  }
+
+  /** The output shape of a channels-last input shape (the kinds override this one). */
+  protected lastOutputShape(shape: tf.Shape): tf.Shape {
     const [t, b, l, r] = this.padding;
     const h = outLength(
       shape[1] ?? null,
@@ -269,6 +303,8 @@ export class ConvVariational extends BayesianLayer {
       padding: [...this.padding],
       dilation: [...this.dilation],
       group: this.group,
+      // only when channels-first, so configs saved before the option are unchanged
+      ...(this.dataFormat === 'channelsFirst' ? { dataFormat: this.dataFormat } : {}),
     };
   }
 }

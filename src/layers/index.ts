@@ -224,3 +224,39 @@ export {
   simpleRnnFlipout,
 } from './named_classes.js';
 export { type GRUClass, type SimpleRNNClass } from './bayesian_classes.js';
+export {
+  Conv3DVariational,
+  dilateKernel3d,
+  intTriple,
+  convLength,
+  type Conv3DVariationalArgs,
+} from './conv3d_variational.js';
+export {
+  Conv3DTransposeVariational,
+  conv3dTransposeWithGrad,
+  type Conv3DTransposeVariationalArgs,
+} from './conv3d_transpose_variational.js';
+export {
+  Conv3DReparam,
+  Conv3DLocalReparam,
+  Conv3DFlipout,
+  conv3dReparam,
+  conv3dLocalReparam,
+  conv3dFlipout,
+  Conv3DTransposeReparam,
+  Conv3DTransposeLocalReparam,
+  Conv3DTransposeFlipout,
+  conv3dTransposeReparam,
+  conv3dTransposeLocalReparam,
+  conv3dTransposeFlipout,
+} from './named_classes.js';
+export { type Conv3DClass, type Conv3DTransposeClass } from './bayesian_classes.js';
+export {
+  checkDataFormat,
+  channelAxis,
+  toChannelsLast,
+  fromChannelsLast,
+  shapeToChannelsLast,
+  shapeFromChannelsLast,
+  type DataFormat,
+} from './conv_format.js';

@@ -19,6 +19,8 @@ import type { DenseVariational } from './dense_variational.js';
 import type { GRUVariational } from './gru_variational.js';
 import type { LSTMVariational } from './lstm_variational.js';
 import type { SimpleRNNVariational } from './simple_rnn_variational.js';
+import type { Conv3DVariational } from './conv3d_variational.js';
+import type { Conv3DTransposeVariational } from './conv3d_transpose_variational.js';
 
 const { reparam, local, flipout } = ESTIMATOR_CLASSES;
 
@@ -112,3 +114,25 @@ export const MopedSimpleRNNFlipout = flipout.mopedSimpleRnn;
 export type MopedSimpleRNNReparam = SimpleRNNVariational;
 export type MopedSimpleRNNLocalReparam = SimpleRNNVariational;
 export type MopedSimpleRNNFlipout = SimpleRNNVariational;
+
+/** `Conv3DReparam` with a prior centred on DNN weights (kernel `[kd, kh, kw, in, out]`). */
+export const MopedConv3DReparam = ESTIMATOR_CLASSES.reparam.mopedConv3d;
+/** `Conv3DLocalReparam` with a prior centred on DNN weights. */
+export const MopedConv3DLocalReparam = ESTIMATOR_CLASSES.local.mopedConv3d;
+/** `Conv3DFlipout` with a prior centred on DNN weights. */
+export const MopedConv3DFlipout = ESTIMATOR_CLASSES.flipout.mopedConv3d;
+/** Instance types of the MOPED Conv3D classes. */
+export type MopedConv3DReparam = Conv3DVariational;
+export type MopedConv3DLocalReparam = Conv3DVariational;
+export type MopedConv3DFlipout = Conv3DVariational;
+
+/** `Conv3DTransposeReparam` with a prior centred on DNN weights (kernel `[kd, kh, kw, out, in]`). */
+export const MopedConv3DTransposeReparam = ESTIMATOR_CLASSES.reparam.mopedConv3dTranspose;
+/** `Conv3DTransposeLocalReparam` with a prior centred on DNN weights. */
+export const MopedConv3DTransposeLocalReparam = ESTIMATOR_CLASSES.local.mopedConv3dTranspose;
+/** `Conv3DTransposeFlipout` with a prior centred on DNN weights. */
+export const MopedConv3DTransposeFlipout = ESTIMATOR_CLASSES.flipout.mopedConv3dTranspose;
+/** Instance types of the MOPED Conv3DTranspose classes. */
+export type MopedConv3DTransposeReparam = Conv3DTransposeVariational;
+export type MopedConv3DTransposeLocalReparam = Conv3DTransposeVariational;
+export type MopedConv3DTransposeFlipout = Conv3DTransposeVariational;

@@ -25,6 +25,11 @@ import type { DenseVariational, DenseVariationalArgs } from './dense_variational
 import type { GRUVariational, GRUVariationalArgs } from './gru_variational.js';
 import type { LSTMVariational, LSTMVariationalArgs } from './lstm_variational.js';
 import type { SimpleRNNVariational, SimpleRNNVariationalArgs } from './simple_rnn_variational.js';
+import type { Conv3DVariational, Conv3DVariationalArgs } from './conv3d_variational.js';
+import type {
+  Conv3DTransposeVariational,
+  Conv3DTransposeVariationalArgs,
+} from './conv3d_transpose_variational.js';
 
 const { reparam, local, flipout } = ESTIMATOR_CLASSES;
 
@@ -218,3 +223,58 @@ export const simpleRnnLocalReparam = (args: SimpleRNNVariationalArgs): SimpleRNN
 /** Factory of {@link SimpleRNNFlipout}. */
 export const simpleRnnFlipout = (args: SimpleRNNVariationalArgs): SimpleRNNVariational =>
   new flipout.simpleRnn(args);
+
+/**
+ * Conv3D layer with reparameterized weights (TFP's `Convolution3DReparameterization`),
+ * `y = conv3d(x, W) + b` on `[batch, depth, height, width, channels]` (videos, volumes): per
+ * output position `E[y] = conv3d(x, mu) + mu_b`, `Var[y] = conv3d(x^2, sigma^2) + sigma_b^2`.
+ * @example
+ * ```ts
+ * const c = layers.conv3dReparam({ filters: 8, kernelSize: 3, padding: 'same', inputShape: [8, 16, 16, 1] });
+ * ```
+ */
+export const Conv3DReparam = ESTIMATOR_CLASSES.reparam.conv3d;
+/** Conv3D layer with the local reparameterization trick (`eps` per example and position). */
+export const Conv3DLocalReparam = ESTIMATOR_CLASSES.local.conv3d;
+/** Conv3D layer with Flipout (TFP's `Convolution3DFlipout`; signs per example and channel). */
+export const Conv3DFlipout = ESTIMATOR_CLASSES.flipout.conv3d;
+/** Instance types of the Conv3D classes. */
+export type Conv3DReparam = Conv3DVariational;
+export type Conv3DLocalReparam = Conv3DVariational;
+export type Conv3DFlipout = Conv3DVariational;
+/** Factory of {@link Conv3DReparam}. */
+export const conv3dReparam = (args: Conv3DVariationalArgs): Conv3DVariational =>
+  new ESTIMATOR_CLASSES.reparam.conv3d(args);
+/** Factory of {@link Conv3DLocalReparam}. */
+export const conv3dLocalReparam = (args: Conv3DVariationalArgs): Conv3DVariational =>
+  new ESTIMATOR_CLASSES.local.conv3d(args);
+/** Factory of {@link Conv3DFlipout}. */
+export const conv3dFlipout = (args: Conv3DVariationalArgs): Conv3DVariational =>
+  new ESTIMATOR_CLASSES.flipout.conv3d(args);
+
+/**
+ * Conv3DTranspose layer with reparameterized weights, `y = conv3dTranspose(x, W) + b` (kernel
+ * `[kd, kh, kw, filters, inChannels]`, output `L s` with `'same'`, `L s + max(k - s, 0)` with
+ * `'valid'` per spatial axis): the Bayesian upsampling layer of volumetric decoders.
+ */
+export const Conv3DTransposeReparam = ESTIMATOR_CLASSES.reparam.conv3dTranspose;
+/** Conv3DTranspose layer with the local reparameterization trick. */
+export const Conv3DTransposeLocalReparam = ESTIMATOR_CLASSES.local.conv3dTranspose;
+/** Conv3DTranspose layer with Flipout. */
+export const Conv3DTransposeFlipout = ESTIMATOR_CLASSES.flipout.conv3dTranspose;
+/** Instance types of the Conv3DTranspose classes. */
+export type Conv3DTransposeReparam = Conv3DTransposeVariational;
+export type Conv3DTransposeLocalReparam = Conv3DTransposeVariational;
+export type Conv3DTransposeFlipout = Conv3DTransposeVariational;
+/** Factory of {@link Conv3DTransposeReparam}. */
+export const conv3dTransposeReparam = (
+  args: Conv3DTransposeVariationalArgs,
+): Conv3DTransposeVariational => new ESTIMATOR_CLASSES.reparam.conv3dTranspose(args);
+/** Factory of {@link Conv3DTransposeLocalReparam}. */
+export const conv3dTransposeLocalReparam = (
+  args: Conv3DTransposeVariationalArgs,
+): Conv3DTransposeVariational => new ESTIMATOR_CLASSES.local.conv3dTranspose(args);
+/** Factory of {@link Conv3DTransposeFlipout}. */
+export const conv3dTransposeFlipout = (
+  args: Conv3DTransposeVariationalArgs,
+): Conv3DTransposeVariational => new ESTIMATOR_CLASSES.flipout.conv3dTranspose(args);

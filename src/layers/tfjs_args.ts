@@ -13,6 +13,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
 import { checkOptionKeys } from '../utils/options.js';
+import { checkDataFormat, type DataFormat } from './conv_format.js';
 
 /** A tfjs initializer object (what `tf.initializers.*(...)` returns). */
 export type Initializer = ReturnType<typeof tf.initializers.zeros>;
@@ -98,6 +99,12 @@ export interface TfjsConvArgs extends TfjsLayerArgs {
   strides?: number | readonly number[];
   /** Dilation (alias of `dilation`). Default 1. */
   dilationRate?: number | readonly number[];
+  /**
+   * `'channelsLast'` (default: `[batch, ...spatial, channels]`) or `'channelsFirst'`
+   * (`[batch, channels, ...spatial]`, transposed to channels-last around the convolution, as
+   * TF.js's layers do; see `conv_format.ts`).
+   */
+  dataFormat?: DataFormat;
 }
 
 /** The MindSpore-named fields {@link fromTfjsArgs} fills in. */
@@ -159,12 +166,15 @@ const UNSUPPORTED: Readonly<Record<string, string>> = {
 
 /**
  * Refuse options a Bayesian layer would otherwise ignore: tf.layers options it does not implement
- * (a `dataFormat` other than `'channelsLast'`, regularizers, constraints) and unknown keys (typos),
+ * (a Dense `dataFormat` other than `'channelsLast'`, a convolution's other than `'channelsLast'` /
+ * `'channelsFirst'`, regularizers, constraints) and unknown keys (typos),
  * each naming the key.
  */
 function checkLayerKeys(a: Record<string, unknown>, kind: 'dense' | 'conv'): void {
   const df = a['dataFormat'];
-  if (df !== undefined && df !== 'channelsLast') {
+  if (kind === 'conv') {
+    checkDataFormat(df);
+  } else if (df !== undefined && df !== 'channelsLast') {
     throw new ArgumentError(
       'dataFormat',
       `expected 'channelsLast' (inputs [batch, height, width, channels]); the Bayesian layers do not implement '${String(df)}': transpose the inputs (tf.layers.permute) instead`,
@@ -252,7 +262,8 @@ export function fromTfjsArgs<T extends object>(
     throw new ArgumentError('units', 'is an argument of Dense layers; a convolution takes filters');
   }
   checkLayerKeys(a, kind);
-  delete out['dataFormat'];
+  // a convolution keeps its data format (conv_format.ts); a Dense layer has none
+  if (kind !== 'conv' || out['dataFormat'] !== 'channelsFirst') delete out['dataFormat'];
   alias(a, out, 'useBias', 'hasBias');
   if (kind === 'conv') {
     alias(a, out, 'strides', 'stride');

@@ -68,3 +68,13 @@ export {
   type SimpleRNNView,
   type RecurrentView,
 } from './layer_args.js';
+export { BNN_CONV3D_CLASS, BNN_CONV3D_TRANSPOSE_CLASS } from './transform.js';
+export {
+  conv3dView,
+  conv3dTransposeView,
+  defaultConv3dArgs,
+  defaultConv3dTransposeArgs,
+  formatArg,
+  type Conv3DView,
+  type Conv3DTransposeView,
+} from './layer_args.js';

@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
+import type { DataFormat } from '../layers/conv_format.js';
 
 /** What a getter sees of a Dense layer (MindSpore `nn.Dense` attribute names). */
 export interface DenseView {
@@ -40,6 +41,8 @@ export interface ConvView {
   readonly group: number;
   readonly hasBias: boolean;
   readonly activation: string;
+  /** The DNN layer's data format (a channels-first layer converts to a channels-first one). */
+  readonly dataFormat: DataFormat;
 }
 
 /** What a getter sees of a Conv1D layer (MindSpore `nn.Conv1d` attribute names). */
@@ -73,6 +76,8 @@ export interface Conv2DTransposeView {
   readonly padMode: 'same' | 'valid';
   readonly hasBias: boolean;
   readonly activation: string;
+  /** The DNN layer's data format. */
+  readonly dataFormat: DataFormat;
 }
 
 /** Arguments given to a Bayesian layer constructor (plain JSON values). */
@@ -110,20 +115,23 @@ function kernelShape(layer: tf.layers.Layer): number[] {
 }
 
 /**
- * The `'same'` / `'valid'` padding of a channels-last 2-D convolution's config.
- * @throws ArgumentError naming `model` and the layer for channels-first data or another padding.
+ * A convolution's data format (`'channelsLast'` when absent): the layer's own, since tfjs 4.22's
+ * `Conv1D.getConfig` leaves it out, else its config's.
  */
-function channelsLastPadding(
-  layer: tf.layers.Layer,
-  c: tf.serialization.ConfigDict,
-  kind: string,
-): 'same' | 'valid' {
-  if (c.dataFormat !== undefined && c.dataFormat !== 'channelsLast') {
-    throw new ArgumentError(
-      'model',
-      `layer '${layer.name}': only channels-last ${kind} layers can be converted (got ${String(c.dataFormat)})`,
-    );
-  }
+function dataFormatOf(layer: tf.layers.Layer, c: tf.serialization.ConfigDict): DataFormat {
+  const own = (layer as unknown as { dataFormat?: unknown }).dataFormat;
+  const df = own ?? c.dataFormat;
+  if (df === undefined || df === null || df === 'channelsLast') return 'channelsLast';
+  if (df === 'channelsFirst') return 'channelsFirst';
+  throw new ArgumentError('model', `layer '${layer.name}': unknown dataFormat ${String(df)}`);
+}
+
+/**
+ * The `'same'` / `'valid'` padding of a 2-D or 3-D convolution's config (either data format).
+ * @throws ArgumentError naming `model` and the layer for another padding.
+ */
+function convPadding(layer: tf.layers.Layer, c: tf.serialization.ConfigDict): 'same' | 'valid' {
+  dataFormatOf(layer, c);
   const padding = c.padding === 'same' ? 'same' : c.padding === 'valid' ? 'valid' : undefined;
   if (padding === undefined) {
     throw new ArgumentError(
@@ -157,7 +165,7 @@ export function denseView(layer: tf.layers.Layer): DenseView {
 function conv2dView(layer: tf.layers.Layer, kind: ConvView['kind']): ConvView {
   checkLayer(layer);
   const c = layer.getConfig();
-  const padding = channelsLastPadding(layer, c, kind);
+  const padding = convPadding(layer, c);
   const k = kernelShape(layer);
   // a depthwise kernel [kh, kw, in, multiplier]: group = in, out = in * multiplier
   const inChannels = k[2] as number;
@@ -176,10 +184,11 @@ function conv2dView(layer: tf.layers.Layer, kind: ConvView['kind']): ConvView {
     group: depthwise ? inChannels : 1,
     hasBias: c.useBias !== false,
     activation: activationName(c.activation),
+    dataFormat: dataFormatOf(layer, c),
   };
 }
 
-/** The MindSpore view of a built tfjs `Conv2D` layer (channels-last only). */
+/** The MindSpore view of a built tfjs `Conv2D` layer (either data format). */
 export function convView(layer: tf.layers.Layer): ConvView {
   return conv2dView(layer, 'Conv2D');
 }
@@ -197,6 +206,18 @@ function single(v: unknown, name: string): number {
 export function conv1dView(layer: tf.layers.Layer): Conv1DView {
   checkLayer(layer);
   const c = layer.getConfig();
+  if (dataFormatOf(layer, c) === 'channelsFirst') {
+    // tfjs 4.22's conv1dWithBias transposes an NCW input to NWC and never back: the layer returns
+    // [batch, length', filters] while declaring [batch, filters, length']
+    throw new ArgumentError(
+      'model',
+      `layer '${layer.name}': a channels-first Conv1D cannot be converted: TF.js 4.22's Conv1D ` +
+        "with dataFormat 'channelsFirst' returns its output channels-last [batch, length, " +
+        'filters] while declaring [batch, filters, length], so no converted layer can match both ' +
+        "its predictions and its topology; rebuild the DNN with dataFormat 'channelsLast' " +
+        '(tf.layers.permute({dims: [2, 1]}) before it)',
+    );
+  }
   const k = kernelShape(layer);
   const padding = c.padding;
   if (padding !== 'same' && padding !== 'valid' && padding !== 'causal') {
@@ -241,6 +262,11 @@ export const defaultConv1dArgs: GetArgs<Conv1DView> = (dp) => ({
   activation: dp.activation,
 });
 
+/** `{dataFormat: 'channelsFirst'}` for a channels-first view, `{}` otherwise (configs unchanged). */
+export function formatArg(dp: { readonly dataFormat?: DataFormat }): LayerArgsDict {
+  return dp.dataFormat === 'channelsFirst' ? { dataFormat: 'channelsFirst' } : {};
+}
+
 /** MindSpore's default `get_dense_args`: in/out channels, bias and activation. */
 export const defaultDenseArgs: GetArgs<DenseView> = (dp) => ({
   inChannels: dp.inChannels,
@@ -261,6 +287,7 @@ export const defaultConvArgs: GetArgs<ConvView> = (dp) => ({
   dilation: dp.dilation,
   group: dp.group,
   activation: dp.activation,
+  ...formatArg(dp),
 });
 
 /**
@@ -304,7 +331,7 @@ function checkLayer(layer: unknown): void {
 export function conv2dTransposeView(layer: tf.layers.Layer): Conv2DTransposeView {
   checkLayer(layer);
   const c = layer.getConfig();
-  const padding = channelsLastPadding(layer, c, 'Conv2DTranspose');
+  const padding = convPadding(layer, c);
   const dilation = pair(c.dilationRate ?? 1, 'dilationRate');
   if (dilation[0] !== 1 || dilation[1] !== 1) {
     throw new ArgumentError(
@@ -324,6 +351,7 @@ export function conv2dTransposeView(layer: tf.layers.Layer): Conv2DTransposeView
     padMode: padding,
     hasBias: c.useBias !== false,
     activation: activationName(c.activation),
+    dataFormat: dataFormatOf(layer, c),
   };
 }
 
@@ -336,6 +364,7 @@ export const defaultConv2dTransposeArgs: GetArgs<Conv2DTransposeView> = (dp) => 
   stride: dp.stride,
   hasBias: dp.hasBias,
   activation: dp.activation,
+  ...formatArg(dp),
 });
 
 /**
@@ -351,15 +380,15 @@ export interface SeparableView {
   readonly pointwise: ConvView;
 }
 
-/** The two MindSpore views of a built channels-last tfjs `SeparableConv2D` layer. */
+/** The two MindSpore views of a built tfjs `SeparableConv2D` layer (either data format). */
 export function separableView(layer: tf.layers.Layer): SeparableView {
   checkLayer(layer);
   const c = layer.getConfig();
-  const padding = channelsLastPadding(layer, c, 'SeparableConv2D');
+  const padding = convPadding(layer, c);
   const dk = kernelShape(layer);
   const inChannels = dk[2] as number;
   const mid = inChannels * (dk[3] as number);
-  const common = { layer, name: layer.name, padding: 0 };
+  const common = { layer, name: layer.name, padding: 0, dataFormat: dataFormatOf(layer, c) };
   return {
     depthwise: {
       ...common,
@@ -532,4 +561,118 @@ export const defaultLstmArgs: GetArgs<LSTMView> = (dp) => ({
   ...recurrentArgs(dp),
   recurrentActivation: dp.recurrentActivation,
   unitForgetBias: dp.unitForgetBias,
+});
+
+/**
+ * What a getter sees of a tfjs `Conv3D` layer (MindSpore `nn.Conv3d` attribute names; kernel
+ * `[kd, kh, kw, in, filters]`): `y = conv3d(x, W) + b` on `[batch, depth, height, width, in]`
+ * (or channels-first `[batch, in, depth, height, width]`).
+ */
+export interface Conv3DView {
+  readonly kind: 'Conv3D';
+  readonly layer: tf.layers.Layer;
+  readonly name: string;
+  readonly inChannels: number;
+  readonly outChannels: number;
+  readonly kernelSize: [number, number, number];
+  readonly stride: [number, number, number];
+  readonly padMode: 'same' | 'valid';
+  readonly dilation: [number, number, number];
+  readonly hasBias: boolean;
+  readonly activation: string;
+  readonly dataFormat: DataFormat;
+}
+
+/**
+ * What a getter sees of a tfjs `Conv3DTranspose` layer (kernel `[kd, kh, kw, filters, in]`, so
+ * `inChannels` is its last axis; no dilation).
+ */
+export interface Conv3DTransposeView {
+  readonly kind: 'Conv3DTranspose';
+  readonly layer: tf.layers.Layer;
+  readonly name: string;
+  readonly inChannels: number;
+  readonly outChannels: number;
+  readonly kernelSize: [number, number, number];
+  readonly stride: [number, number, number];
+  readonly padMode: 'same' | 'valid';
+  readonly hasBias: boolean;
+  readonly activation: string;
+  readonly dataFormat: DataFormat;
+}
+
+function triple(v: unknown, name: string): [number, number, number] {
+  const arr = typeof v === 'number' ? [v, v, v] : Array.isArray(v) ? v : [];
+  if (arr.length !== 3 || arr.some((d) => typeof d !== 'number')) {
+    throw new ArgumentError(name, `expected a number or three numbers, got ${JSON.stringify(v)}`);
+  }
+  return arr as [number, number, number];
+}
+
+/** The MindSpore view of a built tfjs `Conv3D` layer (either data format). */
+export function conv3dView(layer: tf.layers.Layer): Conv3DView {
+  checkLayer(layer);
+  const c = layer.getConfig();
+  const padding = convPadding(layer, c);
+  const k = kernelShape(layer);
+  return {
+    kind: 'Conv3D',
+    layer,
+    name: layer.name,
+    inChannels: k[3] as number,
+    outChannels: c.filters as number,
+    kernelSize: triple(c.kernelSize, 'kernelSize'),
+    stride: triple(c.strides ?? 1, 'strides'),
+    padMode: padding,
+    dilation: triple(c.dilationRate ?? 1, 'dilationRate'),
+    hasBias: c.useBias !== false,
+    activation: activationName(c.activation),
+    dataFormat: dataFormatOf(layer, c),
+  };
+}
+
+/** The MindSpore view of a built tfjs `Conv3DTranspose` layer (either data format). */
+export function conv3dTransposeView(layer: tf.layers.Layer): Conv3DTransposeView {
+  checkLayer(layer);
+  const c = layer.getConfig();
+  const padding = convPadding(layer, c);
+  const k = kernelShape(layer);
+  return {
+    kind: 'Conv3DTranspose',
+    layer,
+    name: layer.name,
+    inChannels: k[4] as number,
+    outChannels: c.filters as number,
+    kernelSize: triple(c.kernelSize, 'kernelSize'),
+    stride: triple(c.strides ?? 1, 'strides'),
+    padMode: padding,
+    hasBias: c.useBias !== false,
+    activation: activationName(c.activation),
+    dataFormat: dataFormatOf(layer, c),
+  };
+}
+
+/** The default getter of a Conv3D layer: every geometric argument of the layer. */
+export const defaultConv3dArgs: GetArgs<Conv3DView> = (dp) => ({
+  inChannels: dp.inChannels,
+  outChannels: dp.outChannels,
+  padMode: dp.padMode,
+  kernelSize: dp.kernelSize,
+  stride: dp.stride,
+  hasBias: dp.hasBias,
+  dilation: dp.dilation,
+  activation: dp.activation,
+  ...formatArg(dp),
+});
+
+/** The default getter of a Conv3DTranspose layer: every geometric argument of the layer. */
+export const defaultConv3dTransposeArgs: GetArgs<Conv3DTransposeView> = (dp) => ({
+  inChannels: dp.inChannels,
+  outChannels: dp.outChannels,
+  padMode: dp.padMode,
+  kernelSize: dp.kernelSize,
+  stride: dp.stride,
+  hasBias: dp.hasBias,
+  activation: dp.activation,
+  ...formatArg(dp),
 });

@@ -27,7 +27,9 @@ export type DnnLayerType =
   | 'SeparableConv2D'
   | 'LSTM'
   | 'GRU'
-  | 'SimpleRNN';
+  | 'SimpleRNN'
+  | 'Conv3D'
+  | 'Conv3DTranspose';
 
 /**
  * One replaced layer (`path` is `outer/inner` for layers of nested models). A layer split in two

@@ -3,7 +3,8 @@
  *
  * The model's topology (Sequential or functional, built in code or loaded from a `model.json`,
  * nested models included) is taken from its JSON description; every layer of a selected type
- * (`Dense`, `Conv2D`, `DepthwiseConv2D`, `Conv1D`, `Conv2DTranspose`, `SeparableConv2D`) is replaced by a Bayesian layer built from MindSpore-style arguments
+ * (`Dense`, `Conv2D`, `DepthwiseConv2D`, `Conv1D`, `Conv2DTranspose`, `SeparableConv2D`, `Conv3D`,
+ * `Conv3DTranspose`) is replaced by a Bayesian layer built from MindSpore-style arguments
  * (`get*Args(dp)` plus `add*Args`), all other layers (pooling, batch norm, dropout, residual
  * adds, concatenations, depthwise convolutions, ...) pass through unchanged with their weights,
  * and the layer names, order and connections stay those of the DNN. The Bayesian layers start
@@ -18,8 +19,10 @@
  * `moped_prior.ts`); otherwise it is the layers' scalar prior `N(priorMu, priorSigma^2)`.
  * The result trains with `WithBNNLoss(model, lossFn, dnnFactor, bnnFactor)`.
  *
- * Limits: channels-last `Dense`, `Conv2D`, `DepthwiseConv2D` (a grouped Bayesian Conv2D),
- * `Conv1D`, `Conv2DTranspose`, `SeparableConv2D`, `LSTM`, `GRU` and `SimpleRNN` layers (not
+ * Limits: `Dense`, `Conv2D`, `DepthwiseConv2D` (a grouped Bayesian Conv2D), `Conv1D`,
+ * `Conv2DTranspose`, `SeparableConv2D`, `Conv3D`, `Conv3DTranspose` (the convolutions in either
+ * data format, but a channels-first `Conv1D`, which tfjs 4.22 returns channels-last, is refused),
+ * `LSTM`, `GRU` and `SimpleRNN` layers (not
  * stateful, no dropout, no
  * returned states) are converted (a separable convolution becomes two Bayesian Conv2D layers, its
  * depthwise part `<name>_depthwise`, a grouped convolution, then its pointwise 1x1 part under the
@@ -33,12 +36,17 @@ import { WithBNNLoss } from '../layers/bnn_loss.js';
 import type { LossFn, LossName } from '../layers/losses.js';
 import { ArgumentError } from '../utils/errors.js';
 import { checkOptionKeys } from '../utils/options.js';
+import type { DataFormat } from '../layers/conv_format.js';
 import {
   conv1dView,
   conv2dTransposeView,
+  conv3dTransposeView,
+  conv3dView,
   convView,
   defaultConv1dArgs,
   defaultConv2dTransposeArgs,
+  defaultConv3dArgs,
+  defaultConv3dTransposeArgs,
   defaultConvArgs,
   defaultDenseArgs,
   defaultGruArgs,
@@ -53,6 +61,8 @@ import {
   separableView,
   type Conv1DView,
   type Conv2DTransposeView,
+  type Conv3DTransposeView,
+  type Conv3DView,
   type ConvView,
   type DenseView,
   type GRUView,
@@ -93,6 +103,13 @@ export const BNN_CONV1D_CLASS: Readonly<Record<Estimator, string>> = classNames(
 export const BNN_CONV2D_TRANSPOSE_CLASS: Readonly<Record<Estimator, string>> =
   classNames('conv2dTranspose');
 
+/** Bayesian Conv3D class name for each estimator (from the estimator registry). */
+export const BNN_CONV3D_CLASS: Readonly<Record<Estimator, string>> = classNames('conv3d');
+
+/** Bayesian Conv3DTranspose class name for each estimator (from the estimator registry). */
+export const BNN_CONV3D_TRANSPOSE_CLASS: Readonly<Record<Estimator, string>> =
+  classNames('conv3dTranspose');
+
 /** Bayesian LSTM class name for each estimator (from the estimator registry). */
 export const BNN_LSTM_CLASS: Readonly<Record<Estimator, string>> = classNames('lstm');
 
@@ -120,6 +137,8 @@ const CONV2D_TRANSPOSE_CLASSES: readonly string[] = classesOf('conv2dTranspose')
 const LSTM_CLASSES: readonly string[] = classesOf('lstm');
 const GRU_CLASSES: readonly string[] = classesOf('gru');
 const SIMPLE_RNN_CLASSES: readonly string[] = classesOf('simpleRnn');
+const CONV3D_CLASSES: readonly string[] = classesOf('conv3d');
+const CONV3D_TRANSPOSE_CLASSES: readonly string[] = classesOf('conv3dTranspose');
 
 /** The Bayesian classes that can replace each convertible DNN layer type. */
 const TARGETS: Readonly<Record<DnnLayerType, readonly string[]>> = {
@@ -132,6 +151,8 @@ const TARGETS: Readonly<Record<DnnLayerType, readonly string[]>> = {
   LSTM: LSTM_CLASSES,
   GRU: GRU_CLASSES,
   SimpleRNN: SIMPLE_RNN_CLASSES,
+  Conv3D: CONV3D_CLASSES,
+  Conv3DTranspose: CONV3D_TRANSPOSE_CLASSES,
 };
 
 /** The view of a DNN layer of each convertible type, for the argument getters. */
@@ -145,6 +166,8 @@ const VIEWS = {
   LSTM: lstmView,
   GRU: gruView,
   SimpleRNN: simpleRnnView,
+  Conv3D: conv3dView,
+  Conv3DTranspose: conv3dTransposeView,
 } as const;
 
 /** The default argument getter of each convertible type. */
@@ -158,6 +181,8 @@ const DEFAULT_ARGS = {
   LSTM: defaultLstmArgs,
   GRU: defaultGruArgs,
   SimpleRNN: defaultSimpleRnnArgs,
+  Conv3D: defaultConv3dArgs,
+  Conv3DTranspose: defaultConv3dTransposeArgs,
 } as const;
 
 /** Options of {@link TransformToBNN}. */
@@ -217,6 +242,13 @@ export interface TransformModelOptions {
   getSimpleRnnArgs?: GetArgs<SimpleRNNView>;
   /** Extra Bayesian SimpleRNN arguments; may not repeat a getter key. */
   addSimpleRnnArgs?: LayerArgsDict;
+  /** Which arguments of a DNN Conv3D layer the Bayesian Conv3D receives. Default {@link defaultConv3dArgs}. */
+  getConv3dArgs?: GetArgs<Conv3DView>;
+  /**
+   * Which arguments of a DNN Conv3DTranspose layer the Bayesian layer receives. Default
+   * {@link defaultConv3dTransposeArgs}.
+   */
+  getConv3dTransposeArgs?: GetArgs<Conv3DTransposeView>;
 }
 
 /** Options of {@link TransformToBNN.transformToBnnLayer}. */
@@ -229,7 +261,9 @@ export interface TransformLayerOptions {
     | GetArgs<Conv2DTransposeView>
     | GetArgs<LSTMView>
     | GetArgs<GRUView>
-    | GetArgs<SimpleRNNView>;
+    | GetArgs<SimpleRNNView>
+    | GetArgs<Conv3DView>
+    | GetArgs<Conv3DTransposeView>;
   /** Extra Bayesian layer arguments; may not repeat a key of `getArgs`. */
   addArgs?: LayerArgsDict;
 }
@@ -270,6 +304,8 @@ function bnnClassName(t: unknown, name: string): string {
     ...LSTM_CLASSES,
     ...GRU_CLASSES,
     ...SIMPLE_RNN_CLASSES,
+    ...CONV3D_CLASSES,
+    ...CONV3D_TRANSPOSE_CLASSES,
   ];
   if (cls === undefined || !known.includes(cls)) {
     throw new ArgumentError(
@@ -353,6 +389,8 @@ export class TransformToBNN {
         'addGruArgs',
         'getSimpleRnnArgs',
         'addSimpleRnnArgs',
+        'getConv3dArgs',
+        'getConv3dTransposeArgs',
       ],
       'transformToBnnModel',
     );
@@ -391,12 +429,18 @@ export class TransformToBNN {
     const getConv = options.getConvArgs ?? defaultConvArgs;
     const getConv1d = options.getConv1dArgs ?? defaultConv1dArgs;
     const getTranspose = options.getConv2dTransposeArgs ?? defaultConv2dTransposeArgs;
+    const getConv3d = options.getConv3dArgs ?? defaultConv3dArgs;
+    const getConv3dTranspose = options.getConv3dTransposeArgs ?? defaultConv3dTransposeArgs;
     const add = (a: LayerArgsDict): LayerArgsDict =>
       mergeArgs(a, options.addConvArgs, 'addConvArgs');
     const conv = this.target(BNN_CONV_CLASS[this.estimator]);
     return [
-      { from: 'Conv2D', to: conv, args: (l) => add(getConv(convView(l))) },
-      { from: 'DepthwiseConv2D', to: conv, args: (l) => add(getConv(depthwiseView(l))) },
+      { from: 'Conv2D', to: conv, args: (l) => add(withFormat(getConv, convView(l))) },
+      {
+        from: 'DepthwiseConv2D',
+        to: conv,
+        args: (l) => add(withFormat(getConv, depthwiseView(l))),
+      },
       {
         from: 'Conv1D',
         to: this.target(BNN_CONV1D_CLASS[this.estimator]),
@@ -405,9 +449,19 @@ export class TransformToBNN {
       {
         from: 'Conv2DTranspose',
         to: this.target(BNN_CONV2D_TRANSPOSE_CLASS[this.estimator]),
-        args: (l) => add(getTranspose(conv2dTransposeView(l))),
+        args: (l) => add(withFormat(getTranspose, conv2dTransposeView(l))),
       },
       separableRule(conv, getConv, add),
+      {
+        from: 'Conv3D',
+        to: this.target(BNN_CONV3D_CLASS[this.estimator]),
+        args: (l) => add(withFormat(getConv3d, conv3dView(l))),
+      },
+      {
+        from: 'Conv3DTranspose',
+        to: this.target(BNN_CONV3D_TRANSPOSE_CLASS[this.estimator]),
+        args: (l) => add(withFormat(getConv3dTranspose, conv3dTransposeView(l))),
+      },
     ];
   }
 
@@ -419,12 +473,24 @@ export class TransformToBNN {
   async transformConvolutions(
     options: Pick<
       TransformModelOptions,
-      'getConvArgs' | 'getConv1dArgs' | 'getConv2dTransposeArgs' | 'addConvArgs'
+      | 'getConvArgs'
+      | 'getConv1dArgs'
+      | 'getConv2dTransposeArgs'
+      | 'getConv3dArgs'
+      | 'getConv3dTransposeArgs'
+      | 'addConvArgs'
     > = {},
   ): Promise<BnnConversion> {
     checkOptionKeys(
       options,
-      ['getConvArgs', 'getConv1dArgs', 'getConv2dTransposeArgs', 'addConvArgs'],
+      [
+        'getConvArgs',
+        'getConv1dArgs',
+        'getConv2dTransposeArgs',
+        'getConv3dArgs',
+        'getConv3dTransposeArgs',
+        'addConvArgs',
+      ],
       'transformConvolutions',
     );
     return this.run(this.convolutionRules(options));
@@ -464,7 +530,9 @@ export class TransformToBNN {
       );
     }
     const view = VIEWS[dnnLayerType] as (l: tf.layers.Layer) => unknown;
-    const get = (options.getArgs ?? DEFAULT_ARGS[dnnLayerType]) as (v: unknown) => LayerArgsDict;
+    const getter = (options.getArgs ?? DEFAULT_ARGS[dnnLayerType]) as (v: unknown) => LayerArgsDict;
+    const get = (v: unknown): LayerArgsDict =>
+      withFormat(getter, v as { readonly dataFormat?: DataFormat });
     const add = (a: LayerArgsDict): LayerArgsDict => mergeArgs(a, options.addArgs, 'addArgs');
     if (dnnLayerType === 'SeparableConv2D') {
       return this.run([separableRule(this.target(cls), get, add)]);
@@ -497,9 +565,24 @@ function separableRule(
   return {
     from: 'SeparableConv2D',
     to,
-    args: (l) => add(get(separableView(l).pointwise)),
-    before: (l) => add(get(separableView(l).depthwise)),
+    args: (l) => add(withFormat(get, separableView(l).pointwise)),
+    before: (l) => add(withFormat(get, separableView(l).depthwise)),
   };
+}
+
+/**
+ * The arguments `get` reads from a convolution's view, with the view's `dataFormat` added when the
+ * DNN layer is channels-first and the getter left it out (a MindSpore-style getter written for
+ * channels-last layers would otherwise build a channels-last layer on channels-first data).
+ */
+function withFormat<V extends { readonly dataFormat?: DataFormat }>(
+  get: (v: V) => LayerArgsDict,
+  view: V,
+): LayerArgsDict {
+  const args = get(view);
+  return args.dataFormat === undefined && view.dataFormat === 'channelsFirst'
+    ? { ...args, dataFormat: 'channelsFirst' }
+    : args;
 }
 
 /** Options of the one-line {@link transformToBnn}. */

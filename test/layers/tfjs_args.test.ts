@@ -63,9 +63,16 @@ describe('TF.js argument names', () => {
   });
 
   it('refuses tf.layers options the Bayesian layers would ignore, and typos, naming the key', () => {
-    // channelsFirst was read as channelsLast: [1,3,8,8] gave [1,1,6,2] where tf.layers.conv2d gives [1,2,6,6]
+    // channelsFirst was once read as channelsLast ([1,3,8,8] gave [1,1,6,2] where tf.layers.conv2d
+    // gives [1,2,6,6]); the convolutions now take it (conv_format.ts), other formats are refused
+    expect(
+      fromTfjsArgs({ filters: 2, kernelSize: 3, dataFormat: 'channelsFirst' }, 'conv').args,
+    ).toHaveProperty('dataFormat', 'channelsFirst');
     expect(() =>
-      fromTfjsArgs({ filters: 2, kernelSize: 3, dataFormat: 'channelsFirst' }, 'conv'),
+      fromTfjsArgs({ filters: 2, kernelSize: 3, dataFormat: 'NCHW' } as object, 'conv'),
+    ).toThrow(/dataFormat: expected 'channelsLast' or 'channelsFirst'/);
+    expect(() =>
+      fromTfjsArgs({ units: 2, dataFormat: 'channelsFirst' } as object, 'dense'),
     ).toThrow(/dataFormat: expected 'channelsLast'/);
     expect(
       fromTfjsArgs({ filters: 2, kernelSize: 3, dataFormat: 'channelsLast' }, 'conv').args,
