@@ -308,8 +308,8 @@ export class ReweightedWakeSleep implements ELBOLoss {
 
   /**
    * The objectives and the gradient of `wake-θ + φ-loss` in every parameter the model and guide
-   * use (Pyro's `loss_and_grads`, which leaves them in `.grad`); `grads` by parameter name are new
-   * tensors: dispose them.
+   * use (Pyro's `loss_and_grads`, which leaves them in `.grad`), with respect to each parameter's
+   * unconstrained variable; `grads` by parameter name are new tensors: dispose them.
    */
   lossAndGrads<A extends unknown[]>(
     model: Callable<A>,
@@ -323,7 +323,8 @@ export class ReweightedWakeSleep implements ELBOLoss {
       const { guideTrace, modelTrace } = guideAndModelTraces(model, guide, args);
       for (const t of [guideTrace, modelTrace]) for (const s of t.paramSites()) names.add(s.name);
     });
-    const vars = store.variables([...names].filter((n) => store.has(n)));
+    const paramNames = [...names].filter((n) => store.has(n));
+    const vars = store.variables(paramNames);
     let out: RWSLosses | undefined;
     const f = (): tf.Scalar => {
       const l = this.losses(model, guide, args);
@@ -336,7 +337,13 @@ export class ReweightedWakeSleep implements ELBOLoss {
     }
     const { value, grads } = withTapeCleanup(() => tf.variableGrads(f, vars));
     value.dispose();
-    return { ...(out as unknown as RWSLosses), grads };
+    // by parameter name (tfjs keys them by variable name)
+    const byParam: tf.NamedTensorMap = {};
+    paramNames.forEach((n, i) => {
+      const g = grads[(vars[i] as tf.Variable).name];
+      if (g !== undefined) byParam[n] = g;
+    });
+    return { ...(out as unknown as RWSLosses), grads: byParam };
   }
 }
 
