@@ -262,3 +262,8 @@ export {
 } from './infer/reweighted_wake_sleep.js';
 export { CSIS, type CSISOptions } from './infer/csis.js';
 export { type GuideArgsFn } from './infer/joint_draw.js';
+export {
+  EnergyDistance,
+  energyScore,
+  type EnergyDistanceOptions,
+} from './infer/energy_distance.js';
