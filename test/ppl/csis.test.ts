@@ -80,18 +80,13 @@ describe('CSIS', { timeout: 600_000 }, () => {
     const m = (data: { y: tf.Tensor }): void => model(data.y);
     const g = (data: { obsY: tf.Tensor }): void => guide(data.obsY);
     const seen: number[][] = [];
-    const csis = new ppl.CSIS<[{ y: tf.Tensor; obsY: tf.Tensor }]>(
-      m,
-      g,
-      tf.train.adam(0.05),
-      {
-        trainingBatchSize: 2,
-        guideArgs: (obs, data) => {
-          seen.push(Array.from((obs.y as tf.Tensor).dataSync()));
-          return [{ ...data, obsY: obs.y as tf.Tensor }];
-        },
+    const csis = new ppl.CSIS<[{ y: tf.Tensor; obsY: tf.Tensor }]>(m, g, tf.train.adam(0.05), {
+      trainingBatchSize: 2,
+      guideArgs: (obs, data) => {
+        seen.push(Array.from((obs.y as tf.Tensor).dataSync()));
+        return [{ ...data, obsY: obs.y as tf.Tensor }];
       },
-    );
+    });
     const y = tf.tensor1d([1, 2, 3, 4, 5]);
     const loss = csis.step({ y, obsY: y });
     expect(Number.isFinite(loss)).toBe(true);

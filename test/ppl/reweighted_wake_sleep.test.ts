@@ -150,10 +150,7 @@ describe('ReweightedWakeSleep', { timeout: 600_000 }, () => {
     const rws = new ppl.ReweightedWakeSleep({ numParticles: 6, insomnia: 0.25 });
     const l = rws.loss(discreteModel, exact, x);
     expect(l.wakeTheta).toBeCloseTo(-Math.log(p1 + p0), 4);
-    expect(l.phi).toBeCloseTo(
-      0.25 * (l.wakePhi as number) + 0.75 * (l.sleepPhi as number),
-      4,
-    );
+    expect(l.phi).toBeCloseTo(0.25 * (l.wakePhi as number) + 0.75 * (l.sleepPhi as number), 4);
     // with a parameterized guide: gradients of every parameter, nothing leaked
     const before = tf.memory().numTensors;
     const r = rws.lossAndGrads(discreteModel, discreteGuide, x);

@@ -22,7 +22,12 @@ import { withTapeCleanup } from '../../utils/tape.js';
 import { getParamStore } from '../param_store.js';
 import type { Callable } from './elbo.js';
 import { Importance } from './importance.js';
-import { drawFromJoint, matchedGuideTrace, type GuideArgsFn, type JointDraw } from './joint_draw.js';
+import {
+  drawFromJoint,
+  matchedGuideTrace,
+  type GuideArgsFn,
+  type JointDraw,
+} from './joint_draw.js';
 
 /** Options of {@link CSIS}. */
 export interface CSISOptions<A extends unknown[]> {
@@ -139,7 +144,12 @@ export class CSIS<A extends unknown[]> extends Importance<A> {
   private discoverParams(args: A): string[] {
     const names = new Set<string>();
     tf.tidy(() => {
-      const g = matchedGuideTrace(this.guide, drawFromJoint(this.model, args), args, this.guideArgs);
+      const g = matchedGuideTrace(
+        this.guide,
+        drawFromJoint(this.model, args),
+        args,
+        this.guideArgs,
+      );
       for (const s of g.paramSites()) names.add(s.name);
     });
     return [...names];

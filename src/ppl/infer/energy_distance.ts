@@ -41,7 +41,10 @@ export interface EnergyDistanceOptions {
 
 function checkBeta(beta: unknown, name: string): number {
   if (typeof beta !== 'number' || !(beta > 0 && beta < 2)) {
-    throw new ArgumentError(name, `expected a number in the open interval (0, 2), got ${String(beta)}`);
+    throw new ArgumentError(
+      name,
+      `expected a number in the open interval (0, 2), got ${String(beta)}`,
+    );
   }
   return beta;
 }
@@ -131,7 +134,8 @@ function siteWeights(site: Message, batchShape: number[]): tf.Tensor | undefined
     const m = tf.cast(siteMask(site, batchShape), 'float32');
     w = w === undefined ? m : tf.mul(w, m);
   }
-  if (site.scale !== 1) w = w === undefined ? tf.fill(batchShape, site.scale) : tf.mul(w, site.scale);
+  if (site.scale !== 1)
+    w = w === undefined ? tf.fill(batchShape, site.scale) : tf.mul(w, site.scale);
   return w === undefined ? undefined : tf.reshape(w, [B]);
 }
 
