@@ -126,8 +126,22 @@ export function energyScore(samples: tf.Tensor, observed: tf.Tensor, beta = 1): 
 function siteWeights(site: Message, batchShape: number[]): tf.Tensor | undefined {
   const B = batchShape.reduce((a, b) => a * b, 1);
   let w: tf.Tensor | undefined;
-  if (site.scaleTensor !== null && site.scaleTensor !== undefined) {
-    w = tf.broadcastTo(site.scaleTensor, batchShape);
+  const st = site.scaleTensor as tf.Tensor | null | undefined;
+  if (st !== null && st !== undefined) {
+    // leading size-1 dims beyond the data's batch dims (e.g. [1, N] against [N]) dropped
+    const extra = st.rank - batchShape.length;
+    const tail = st.shape.slice(Math.max(0, extra));
+    const fits =
+      (extra <= 0 || st.shape.slice(0, extra).every((d) => d === 1)) &&
+      tail.every((d, i) => d === 1 || d === batchShape[batchShape.length - tail.length + i]);
+    if (!fits) {
+      throw new ArgumentError(
+        site.name,
+        `EnergyDistance: the scale of site '${site.name}' has shape [${st.shape.join(',')}], ` +
+          `which does not broadcast to the data's batch shape [${batchShape.join(',')}]`,
+      );
+    }
+    w = tf.broadcastTo(extra > 0 ? tf.reshape(st, st.shape.slice(extra)) : st, batchShape);
   }
   if (site.mask === false) w = tf.zeros(batchShape);
   else if (site.mask instanceof tf.Tensor) {
