@@ -17,12 +17,12 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../utils/errors.js';
-import { stopGradient } from '../../utils/tensor.js';
 import { replay } from '../handlers/replay.js';
 import { trace } from '../handlers/trace.js';
 import { uncondition } from '../handlers/uncondition.js';
 import { makeMessage } from '../runtime.js';
 import { Trace } from '../trace.js';
+import { detachSiteValue } from './detach.js';
 import { asFn, type Callable } from './elbo.js';
 
 /** Maps the drawn observations (by site name) and the model's arguments to the guide's arguments. */
@@ -56,11 +56,11 @@ export function drawFromJoint<A extends unknown[]>(
   for (const s of tr.sampleSites()) {
     if (s.value === null || s.infer['deterministic'] === true) continue;
     if (s.infer['wasObserved'] === true) {
-      out.observations[s.name] = stopGradient(s.value);
+      out.observations[s.name] = detachSiteValue(s) as tf.Tensor;
       const o = s.infer['obs'];
       if (o instanceof tf.Tensor) out.originals[s.name] = o;
     } else if (!s.isObserved) {
-      out.latents[s.name] = stopGradient(s.value);
+      out.latents[s.name] = detachSiteValue(s) as tf.Tensor;
     }
   }
   return out;

@@ -36,6 +36,7 @@ import { getParamStore } from '../param_store.js';
 import { isValidationEnabled } from '../runtime.js';
 import { Trace } from '../trace.js';
 import { checkedReplay, checkModelGuideMatch } from './check.js';
+import { detachSiteValue } from './detach.js';
 import {
   asFn,
   guessMaxPlateNesting,
@@ -97,7 +98,7 @@ interface LossTensors {
 function detachedTrace(t: Trace): Trace {
   const out = new Trace();
   for (const s of t.sites()) {
-    out.add(s.value === null ? s : { ...s, value: stopGradient(s.value) });
+    out.add(s.value === null ? s : { ...s, value: detachSiteValue(s) });
   }
   return out;
 }

@@ -32,6 +32,7 @@ import { trace } from '../handlers/trace.js';
 import { isValidationEnabled } from '../runtime.js';
 import { Trace } from '../trace.js';
 import { checkedReplay, checkModelGuideMatch } from './check.js';
+import { detach } from './detach.js';
 import {
   ELBOEstimator,
   guessMaxPlateNesting,
@@ -208,7 +209,7 @@ export class TraceTailAdaptiveELBO extends ELBOEstimator {
 /** A copy of `t` whose sample values are detached (their log-densities keep `phi`'s gradient). */
 function detachedValues(t: Trace): Trace {
   const out = new Trace();
-  for (const s of t.sites()) out.add(s.value === null ? s : { ...s, value: stopGradient(s.value) });
+  for (const s of t.sites()) out.add(s.value === null ? s : { ...s, value: detach(s.value) });
   return out;
 }
 
