@@ -17,11 +17,12 @@
  * `γ` held fixed (no gradient). This is the paper's pathwise gradient (and its authors' code): the
  * score term `∂_φ log q_φ(z)` at fixed `z`, which has mean 0 under equal weights but not under
  * rank weights, is left out (with it, the fixed point of a Normal guide's location moves away from
- * the posterior's, by about `0.6 σ` for `P = 8`, `β = -1`). `β = 0` gives equal weights: the ELBO's gradient. The value of the
- * loss is the plain `-ELBO` estimate `-(1/P) Σ_p ℓ_p` (Pyro leaves it unimplemented); its gradient
- * is the tail-adaptive one above.
+ * the posterior's, by about `0.6 σ` for `P = 8`, `β = -1`). `β = 0` gives equal weights: the
+ * ELBO's path-derivative gradient (unbiased). The value of the loss is the plain `-ELBO` estimate
+ * `-(1/P) Σ_p ℓ_p` (Pyro leaves it unimplemented); its gradient is the tail-adaptive one above.
  *
- * Pyro computes the weights from `argsort(ℓ)`; the ranks here are the paper's tail ranks.
+ * Pyro's code takes `argsort(ℓ) + 1` as the ranks (the inverse permutation of the ascending
+ * ranks) and keeps the score term; the ranks here are the paper's tail ranks.
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../utils/errors.js';
