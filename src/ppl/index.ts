@@ -250,3 +250,20 @@ export {
   EllipticalSlice,
   type EllipticalSliceOptions,
 } from './mcmc/index.js';
+export {
+  TraceTailAdaptiveELBO,
+  tailAdaptiveWeights,
+  type TraceTailAdaptiveELBOOptions,
+} from './infer/trace_tail_adaptive_elbo.js';
+export {
+  ReweightedWakeSleep,
+  type ReweightedWakeSleepOptions,
+  type RWSLosses,
+} from './infer/reweighted_wake_sleep.js';
+export { CSIS, type CSISOptions } from './infer/csis.js';
+export { type GuideArgsFn } from './infer/joint_draw.js';
+export {
+  EnergyDistance,
+  energyScore,
+  type EnergyDistanceOptions,
+} from './infer/energy_distance.js';
