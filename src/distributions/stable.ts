@@ -42,6 +42,7 @@ import { ArgumentError, NotDefinedError } from '../utils/errors.js';
 import { deriveSeeds } from '../utils/seed.js';
 import { checkValues, stopGradient } from '../utils/tensor.js';
 import { real, type Constraint } from '../constraints/constraints.js';
+import { eq, le, lt, noGrad } from './special.js';
 
 /** Nolan's parameterizations: `S0` (continuous in `alpha`, Pyro's default) or `S` (= `S1`). */
 export type StableCoords = 'S0' | 'S';
@@ -96,7 +97,11 @@ export function unsafeStandardStable(
     const denom = powPos(tf.mul(tf.rsqrt(tf.add(1, tf.square(b))), tf.cos(v0)), invA);
     const ratio = tf.div(tf.maximum(tf.cos(tf.sub(v, v0)), EPS32), tf.maximum(e, TINY32));
     const z = tf.mul(tf.div(tf.sin(v), denom), powPos(ratio, tf.sub(invA, 1)));
-    const clean = tf.where(tf.isNaN(z), tf.zerosLike(z), z);
+    const clean = tf.where(
+      noGrad((t) => tf.isNaN(t), z),
+      tf.zerosLike(z),
+      z,
+    );
     return coords === 'S0' ? tf.sub(clean, b) : clean;
   });
 }
@@ -150,8 +155,8 @@ export function standardStable(
     }
     if (!nearAny) return unsafeStandardStable(alpha, beta, u, e, coords);
     const r = STABLE_HOLE_RADIUS;
-    const near = stopGradient(tf.lessEqual(tf.abs(tf.sub(alpha, 1)), r));
     const a = stopGradient(alpha);
+    const near = le(tf.abs(tf.sub(a, 1)), r);
     // the ends take their values from the hole's edges, their gradient from alpha
     const lo = tf.add(alpha, stopGradient(tf.sub(tf.where(near, tf.fill(a.shape, 1 - r), a), a)));
     const hi = tf.add(alpha, stopGradient(tf.sub(tf.where(near, tf.fill(a.shape, 1 + r), a), a)));
@@ -163,7 +168,7 @@ export function standardStable(
       tf.mul(wLo, unsafeStandardStable(lo, beta, u, e, 'S0')),
       tf.mul(wHi, unsafeStandardStable(hi, beta, u, e, 'S0')),
     );
-    const isOne = stopGradient(tf.equal(alpha, 1));
+    const isOne = eq(a, 1);
     if (oneAny) {
       const exact = standardStableAlphaOne(beta, u, e);
       const shape = tf.broadcast_util.assertAndGetBroadcastShape(z0.shape, exact.shape);
@@ -281,12 +286,12 @@ export class Stable extends ScalarDistribution {
     if (this.coords === 'S0') {
       const t = tf.tan(tf.mul(HALF_PI, this.stability));
       // tan(pi) is not 0 in float32: the shift vanishes exactly at alpha = 2
-      const shift = tf.where(tf.equal(this.stability, 2), tf.zerosLike(t), t);
+      const shift = tf.where(eq(this.stability, 2), tf.zerosLike(t), t);
       m = tf.sub(m, tf.mul(tf.mul(this.skew, this.scale), shift));
     }
     const mb = this.expandToBatch(m);
     return tf.where(
-      tf.broadcastTo(tf.lessEqual(this.stability, 1), this._batchShape),
+      tf.broadcastTo(le(this.stability, 1), this._batchShape),
       tf.fill(this._batchShape, NaN),
       mb,
     );
@@ -294,7 +299,7 @@ export class Stable extends ScalarDistribution {
   protected override _variance(): tf.Tensor {
     const v = this.expandToBatch(tf.mul(2, tf.square(this.scale)));
     return tf.where(
-      tf.broadcastTo(tf.less(this.stability, 2), this._batchShape),
+      tf.broadcastTo(lt(this.stability, 2), this._batchShape),
       tf.fill(this._batchShape, Infinity),
       v,
     );

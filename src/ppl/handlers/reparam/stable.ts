@@ -36,6 +36,7 @@ import { Exponential } from '../../../distributions/exponential.js';
 import { Normal } from '../../../distributions/normal.js';
 import { Stable, standardStable, unsafeStandardStable } from '../../../distributions/stable.js';
 import { Uniform } from '../../../distributions/uniform.js';
+import { eq, lt } from '../../../distributions/special.js';
 import { expm1 } from '../../../utils/expm1.js';
 import { ArgumentError } from '../../../utils/errors.js';
 import { Delta } from '../../delta.js';
@@ -81,7 +82,7 @@ function drawNoise(
 function locS0(d: Stable): tf.Tensor {
   if (d.coords === 'S0') return d.loc;
   const t = tf.tan(tf.mul(HALF_PI, d.stability));
-  const shift = tf.where(tf.equal(d.stability, 1), tf.zerosLike(t), t);
+  const shift = tf.where(eq(d.stability, 1), tf.zerosLike(t), t);
   return tf.add(d.loc, tf.mul(tf.mul(d.skew, d.scale), shift));
 }
 
@@ -194,11 +195,11 @@ function skewShift(alpha: tf.Tensor, beta: tf.Tensor, absBeta: tf.Tensor): tf.Te
   const logB = tf.log(absBeta);
   const k = tf.sub(tf.reciprocal(alpha), 1);
   const y = tf.mul(k, logB);
-  const smallY = tf.less(tf.abs(y), 1e-4);
+  const smallY = lt(tf.abs(y), 1e-4);
   const ySafe = tf.where(smallY, tf.onesLike(y), y);
   const ratio = tf.where(smallY, tf.add(1, tf.mul(0.5, y)), tf.div(expm1(ySafe), ySafe));
   const w = tf.mul(HALF_PI, tf.sub(alpha, 1));
-  const smallW = tf.less(tf.abs(w), 1e-3);
+  const smallW = lt(tf.abs(w), 1e-3);
   const wSafe = tf.where(smallW, tf.onesLike(w), w);
   const g = tf.where(
     smallW,
