@@ -304,7 +304,11 @@ describe('StableWithLogProb', () => {
     const xs = [-2, 0.3, 4];
     const as = [1.5, 0.7, 1.2];
     const bs = [0.5, -0.3, 1];
-    const [gx2, ga2, gb2] = run([xs, as, bs, [1, 1, 1], [0, 0, 0]]);
+    const [gx2, ga2, gb2] = run([xs, as, bs, [1, 1, 1], [0, 0, 0]]) as [
+      number[],
+      number[],
+      number[],
+    ];
     xs.forEach((v, i) => {
       const a = as[i] as number;
       const b = bs[i] as number;
