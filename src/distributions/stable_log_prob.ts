@@ -20,9 +20,10 @@
  *   \exp\Big(\frac1\beta\big(\tfrac\pi2 + \beta\theta\big)\tan\theta\Big).$$
  *
  * Both integrands are `h e^{-h}` with `log h = u(theta)` monotone: the integral is taken in log
- * space, `log int e^{u - e^u}`, split at the peak `u = 0` (found by a grid and bisection) and each
- * panel integrated by tanh-sinh quadrature (step 1/16, 105 nodes), which clusters its nodes at
- * the panel ends where the peak sits; within `1e-3` of `zeta`, where the integral loses digits,
+ * space, `log int e^{u - e^u}`, split at the peak `u = 0` (found by a grid and bisection) and 30
+ * peak widths `1/|u'|` either side of it (so that the narrow peaks of the far tails get panels of
+ * their own size), each panel integrated by tanh-sinh quadrature (step 1/12, 79 nodes), which
+ * clusters its nodes at the panel ends where the peak sits; within `1e-3` of `zeta`, where the integral loses digits,
  * the log-density is the quadratic through `zeta` (closed form) and `zeta +- 1e-3`. Computed on
  * the host in float64. Near the hole (`0 < |alpha - 1| < 0.01`) the `S0` log-density is
  * interpolated linearly in `alpha` between the edge and the exact `alpha = 1` value (Pyro
@@ -33,7 +34,8 @@
  * forms (Normal at `alpha = 2`, Cauchy, Lévy) and `|int p - 1| < 1e-5` at general
  * `(alpha, beta)` away from the hole; within the hole the interpolation's error is of order
  * `1e-4` relative. Gradients in the value and the parameters are central differences of this
- * float64 function (relative error about 1e-6).
+ * float64 function (relative error about 1e-6). Far tails: within `1e-5` of the asymptotic
+ * `alpha c_alpha (1 +- beta) |x|^{-1-alpha}` at `|x| = 1e4`, `1e6` for `alpha = 1.5`.
  */
 import * as tf from '@tensorflow/tfjs';
 import { Stable, type StableCoords } from './stable.js';
@@ -45,8 +47,8 @@ export const STABLE_LOG_PROB_HOLE = 0.01;
 
 /** tanh-sinh nodes on `(0, 1)`: left fractions `s`, right fractions `1 - s` and weights. */
 const TS = (() => {
-  const h = 1 / 16;
-  const kMax = 52;
+  const h = 1 / 12;
+  const kMax = 39;
   const s: number[] = [];
   const r: number[] = [];
   const w: number[] = [];
@@ -62,6 +64,9 @@ const TS = (() => {
   }
   return { s, r, w };
 })();
+
+/** How many peak widths the panels on either side of the peak span. */
+const PEAK_WIDTHS = 30;
 
 /** `g = u - e^u` with its limits (`-inf` at `u = +-inf`, NaN sent to `-inf`). */
 function peakTerm(u: number): number {
@@ -117,6 +122,18 @@ function logPeakIntegral(u: (theta: number) => number, a: number, b: number): nu
     prevU = ui;
   }
   if (Number.isNaN(m)) m = bestT;
+  // the peak's width 1/|u'(m)| (u' by a difference relative to the distance to the nearer end):
+  // the panels next to the peak span PEAK_WIDTHS widths, so that a peak far narrower than the
+  // interval (the far tails) is resolved by a panel of its own size
+  const room = Math.min(m - a, b - m);
+  let w = room;
+  if (room > 0) {
+    const dh = 1e-4 * room;
+    const du = Math.abs(u(m + dh) - u(m - dh)) / (2 * dh);
+    if (du > 0 && Number.isFinite(du)) w = Math.min(room, 1 / du);
+  }
+  const left = Math.max(a, m - PEAK_WIDTHS * w);
+  const right = Math.min(b, m + PEAK_WIDTHS * w);
   const terms: number[] = [];
   const panel = (lo: number, hi: number): void => {
     const l = hi - lo;
@@ -128,8 +145,10 @@ function logPeakIntegral(u: (theta: number) => number, a: number, b: number): nu
       terms.push(Math.log((w[k] as number) * l) + peakTerm(u(theta)));
     }
   };
-  panel(a, m);
-  panel(m, b);
+  panel(a, left);
+  panel(left, m);
+  panel(m, right);
+  panel(right, b);
   return logSumExp(terms);
 }
 

@@ -264,6 +264,22 @@ describe('StableWithLogProb', () => {
     }
   });
 
+  it('far tails match the asymptotic alpha c (1 +- beta) |x|^(-1-alpha) (alpha = 1.5, beta = 0.5)', () => {
+    // c_alpha = sin(pi alpha / 2) Gamma(alpha) / pi, Gamma(1.5) = sqrt(pi) / 2; coords S
+    const a = 1.5;
+    const b = 0.5;
+    const c = (Math.sin((Math.PI * a) / 2) * Math.sqrt(Math.PI)) / 2 / Math.PI;
+    const xs = [1e4, -1e4, 1e6, -1e6];
+    const d = new D.StableWithLogProb(a, b, 1, 0, { coords: 'S' });
+    const lp = expectNoLeak(() => d.logProb(xs));
+    xs.forEach((x, i) => {
+      const ref = Math.log(a * c * (x > 0 ? 1 + b : 1 - b)) - (1 + a) * Math.log(Math.abs(x));
+      // the expansion's next term is O(|x|^-alpha) relative: 1e-6 at 1e4
+      expect(lp[i]).toBeAllclose(ref, { atol: 2e-5, rtol: 1e-6 });
+    });
+    d.dispose();
+  });
+
   it('the log-density is continuous through the hole at alpha = 1 (S0)', () => {
     const lp = (a: number): number =>
       D.stableStandardLogPdf(0.7, a, 0.5, 'S0') - D.stableStandardLogPdf(0.7, 1, 0.5, 'S0');
