@@ -161,6 +161,37 @@ describe('SVI with StableReparam', () => {
   });
 });
 
+describe('NUTS with LatentStableReparam', () => {
+  it('samples the auxiliary latents; x keeps the Stable law (quantiles within MC error)', async () => {
+    const model = (): void => {
+      ppl.sample('x', new D.Stable(1.5, 0.4, 1, 0.5));
+    };
+    const rm = ppl.reparam(model, { x: new ppl.LatentStableReparam() });
+    const before = tf.memory().numTensors;
+    const mcmc = new ppl.MCMC(new ppl.NUTS(rm), {
+      numSamples: 600,
+      warmupSteps: 300,
+      progressBar: false,
+      seed: 3,
+    });
+    await mcmc.run();
+    const s = mcmc.getSamples();
+    const xs = Array.from((s.x as tf.Tensor).dataSync());
+    tf.dispose(Object.values(s));
+    expect(tf.memory().numTensors).toBe(before);
+    const d = new D.Stable(1.5, 0.4, 1, 0.5);
+    const direct = Array.from(tf.tidy(() => d.sample([20000], 5)).dataSync());
+    d.dispose();
+    // P(X <= q_p) for the direct quartiles: binomial SE inflated for autocorrelation (ESS >= n/4)
+    const sorted = [...direct].sort((p, q) => p - q);
+    for (const p of [0.25, 0.5, 0.75]) {
+      const q = sorted[Math.floor(p * sorted.length)] as number;
+      const frac = xs.filter((v) => v <= q).length / xs.length;
+      expect(Math.abs(frac - p)).toBeLessThan(4 * Math.sqrt((p * (1 - p)) / (xs.length / 4)));
+    }
+  });
+});
+
 describe('strategies and bad sites', () => {
   it('MinimalReparam: Latent for a latent site, Symmetric / Stable for an observed one', () => {
     const obs = tf.scalar(0.5);
