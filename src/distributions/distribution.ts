@@ -14,6 +14,7 @@ import * as tf from '@tensorflow/tfjs';
 import { valueShapeProblem } from './value_shape.js';
 import { ArgumentError, NotDefinedError } from '../utils/errors.js';
 import { nextSeed } from '../utils/seed.js';
+import { optionsObject } from '../utils/options.js';
 import {
   broadcastShapes,
   broadcastTo,
@@ -88,7 +89,21 @@ export abstract class Distribution {
   /** Tensors created by this distribution from non-tensor parameters; freed by `dispose`. */
   private readonly ownedTensors: tf.Tensor[] = [];
 
+  /**
+   * The option keys a family's constructor passes to this base (Pyro's `validate_args` as
+   * `validateArgs`, `name`); a family with more options (`Delta`'s `logDensity`, `Stable`'s
+   * `coords`, ...) lists them in its own static `optionKeys`. Any other key is an
+   * `ArgumentError` naming it and the known ones: $\text{keys}(o) \subseteq \text{optionKeys}$.
+   */
+  static readonly optionKeys: readonly string[] = ['validateArgs', 'name'];
+
+  /**
+   * @param options `validateArgs` and `name` (and the keys of the family's `optionKeys`).
+   * @throws ArgumentError naming `options` when it is not an object, or an unknown option key.
+   */
   constructor(options: DistributionOptions = {}) {
+    const family = new.target as unknown as { optionKeys: readonly string[]; name: string };
+    optionsObject(options, family.optionKeys, family.name);
     this.name = options.name ?? this.constructor.name;
     this.validateArgs = options.validateArgs ?? true;
   }

@@ -118,3 +118,12 @@ export { Levy } from './levy.js';
 export { SineBivariateVonMises, type SineCorrelation } from './sine_bivariate_von_mises.js';
 export { CAR } from './car.js';
 export { GaussianScaleMixture } from './gaussian_scale_mixture.js';
+export {
+  Stable,
+  standardStable,
+  unsafeStandardStable,
+  STABLE_HOLE_RADIUS,
+  type StableCoords,
+  type StableOptions,
+} from './stable.js';
+export { StableWithLogProb, stableStandardLogPdf } from './stable_log_prob.js';

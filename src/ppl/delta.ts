@@ -43,6 +43,11 @@ export class Delta extends Distribution {
   /** The log-density added at `v`, or null. */
   readonly logDensity: tf.Tensor | null;
   private readonly eventDim: number;
+  /** The base's option keys and `logDensity`. */
+  static override readonly optionKeys: readonly string[] = [
+    ...Distribution.optionKeys,
+    'logDensity',
+  ];
 
   /**
    * @param v the location.

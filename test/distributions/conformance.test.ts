@@ -19,6 +19,7 @@ import './cases_more.js';
 import './cases_pyro.js';
 import './cases_distb.js';
 import './cases_mixtures_censored.js';
+import './cases_stable.js';
 
 type Dist = distributions.Distribution;
 

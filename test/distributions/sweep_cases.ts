@@ -869,4 +869,16 @@ export const SWEEP: SweepRow[] = [
       build: ([a, b]) => new d.ProjectedNormal(tf.stack([a!, b!, tf.scalar(1)])),
     },
   },
+  {
+    name: 'StableWithLogProb',
+    make: (b) =>
+      new d.StableWithLogProb(vals(b, 0.6, 1.9), vals(b, -0.8, 0.8, 1), vals(b, 0.5, 2, 2)),
+    continuous: true,
+    moments: [],
+    note: 'heavy tails: mean NaN or loc, variance Infinity for alpha < 2; no entropy',
+    grad: {
+      theta: [1.4, 0.3, 1.2],
+      build: ([a, b, s]) => new d.StableWithLogProb(a!, b!, s!),
+    },
+  },
 ];

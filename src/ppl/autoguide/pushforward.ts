@@ -21,6 +21,12 @@ import { sumRightmost } from '../../utils/tensor.js';
 
 /** `T_# base` for a site: batch shape its first `batchDims` dims (default none), event the rest. */
 export class Pushforward extends Distribution {
+  /** The base's option keys, `ownsBase` and `batchDims`. */
+  static override readonly optionKeys: readonly string[] = [
+    ...Distribution.optionKeys,
+    'ownsBase',
+    'batchDims',
+  ];
   private cachedY: tf.Tensor | null = null;
   private cachedU: tf.Tensor | null = null;
   private cachedLogDet: tf.Tensor | null = null;

@@ -61,3 +61,4 @@ export {
 } from './reparam/strategies.js';
 export { ConjugateReparam } from './reparam/conjugate.js';
 export { GumbelSoftmaxReparam } from './reparam/gumbel_softmax.js';
+export { LatentStableReparam, SymmetricStableReparam, StableReparam } from './reparam/stable.js';

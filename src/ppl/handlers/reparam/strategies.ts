@@ -6,7 +6,9 @@
  *
  * - `MinimalReparam`: only the sites that would otherwise fail (a latent `ProjectedNormal`, which
  *   has no bijection from the reals, as `ProjectedNormalReparam`; a `TransformedDistribution`
- *   whose base needs one, as a `TransformReparam` whose base site is reparameterized in turn).
+ *   whose base needs one, as a `TransformReparam` whose base site is reparameterized in turn;
+ *   a `Stable` site, which has no density, as `LatentStableReparam` when latent, else
+ *   `SymmetricStableReparam` (skew 0, stability < 2) or `StableReparam`, as Pyro's).
  * - `AutoReparam`: for latent sites, a `TransformReparam` of every `TransformedDistribution`
  *   and `LogNormal` (`exp` of a Normal, a `TransformedDistribution` in Pyro; the new base site is
  *   configured again), a `GumbelSoftmaxReparam` of a `RelaxedOneHotCategorical`, a
@@ -27,6 +29,8 @@ import { LogNormal } from '../../../distributions/log_normal.js';
 import { Normal } from '../../../distributions/normal.js';
 import { RelaxedOneHotCategorical } from '../../../distributions/relaxed_one_hot_categorical.js';
 import { ProjectedNormal } from '../../../distributions/projected_normal.js';
+import { Stable } from '../../../distributions/stable.js';
+import { StableWithLogProb } from '../../../distributions/stable_log_prob.js';
 import { TransformedDistribution } from '../../../distributions/transformed.js';
 import { ArgumentError } from '../../../utils/errors.js';
 import { checkOptionKeys } from '../../../utils/options.js';
@@ -37,6 +41,7 @@ import { reparam, type Reparam, type ReparamMessage, type ReparamChooser } from 
 import { GumbelSoftmaxReparam } from './gumbel_softmax.js';
 import { LocScaleReparam, locScaleFamily } from './loc_scale.js';
 import { ProjectedNormalReparam } from './projected_normal.js';
+import { LatentStableReparam, StableReparam, SymmetricStableReparam } from './stable.js';
 import { NO_REPARAM, rewrap, unwrap } from './wrappers.js';
 
 /**
@@ -144,8 +149,24 @@ class StrategyTransformReparam implements Reparam {
   }
 }
 
+/**
+ * The reparameterizer of a `Stable` site without a density (Pyro's `_minimal_reparam`):
+ * `LatentStableReparam` for a latent one, `SymmetricStableReparam` for an observed one with skew
+ * 0 and stability < 2, else `StableReparam`; null for other families and `StableWithLogProb`.
+ */
+function stableReparam(msg: ReparamMessage): Reparam | null {
+  const { base } = unwrap(msg.fn);
+  if (!(base instanceof Stable) || base instanceof StableWithLogProb) return null;
+  if (!msg.isObserved) return new LatentStableReparam();
+  const symmetric =
+    base.skew.dataSync().every((v) => v === 0) && base.stability.dataSync().every((v) => v < 2);
+  return symmetric ? new SymmetricStableReparam() : new StableReparam();
+}
+
 /** Pyro's `_minimal_reparam`: the reparameterizer a site needs to be sampled at all, or null. */
 function minimalReparam(msg: ReparamMessage, strategy: ReparamStrategy): Reparam | null {
+  const stable = stableReparam(msg);
+  if (stable !== null) return stable;
   if (msg.isObserved) return null;
   const needs = (fn: ReparamMessage['fn']): boolean => {
     const { base } = unwrap(fn);
@@ -161,9 +182,10 @@ function minimalReparam(msg: ReparamMessage, strategy: ReparamStrategy): Reparam
 }
 
 /**
- * Reparameterize only the latent sites that could not be sampled otherwise (Pyro's
- * `MinimalReparam`): a `ProjectedNormal` (by `ProjectedNormalReparam`) and a
- * `TransformedDistribution` of one.
+ * Reparameterize only the sites that could not be sampled or scored otherwise (Pyro's
+ * `MinimalReparam`): a latent `ProjectedNormal` (by `ProjectedNormalReparam`) and a
+ * `TransformedDistribution` of one; a `Stable` site (no density), latent by `LatentStableReparam`,
+ * observed by `SymmetricStableReparam` (skew 0, stability < 2) or `StableReparam`.
  *
  * @example
  * ```ts
@@ -191,7 +213,7 @@ export interface AutoReparamOptions {
  * `GumbelSoftmaxReparam` for a `RelaxedOneHotCategorical`, a `LocScaleReparam` with
  * learnable (or fixed `centered`) centring for a location-scale family on the real line (Normal,
  * Cauchy, Laplace, Logistic, Gumbel, StudentT, AsymmetricLaplace, SkewNormal, ...; shape parameters
- * kept, Pyro's `shape_params`), and the {@link MinimalReparam} ones. Observed sites are
+ * kept, Pyro's `shape_params`), and the {@link MinimalReparam} ones. Observed sites (but `Stable` ones) are
  * left as they are. The choices are in {@link ReparamStrategy.config} after the first run.
  *
  * @example
