@@ -99,3 +99,4 @@ export {
   type EllipticalSliceOptions,
   type GaussianPrior,
 } from './elliptical_slice.js';
+export { GaussianKDE, kdeFactor, type KDEBandwidth } from './gaussian_kde.js';
