@@ -250,3 +250,4 @@ export {
   EllipticalSlice,
   type EllipticalSliceOptions,
 } from './mcmc/index.js';
+export { HMCECS, type HMCECSOptions, type TaylorProxy } from './mcmc/index.js';

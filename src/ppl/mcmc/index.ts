@@ -100,3 +100,4 @@ export {
   type GaussianPrior,
 } from './elliptical_slice.js';
 export { GaussianKDE, kdeFactor, type KDEBandwidth } from './gaussian_kde.js';
+export { HMCECS, blockUpdate, type HMCECSOptions, type TaylorProxy } from './hmcecs.js';
