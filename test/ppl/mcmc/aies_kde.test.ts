@@ -124,15 +124,7 @@ describe('AIES.KDEMove', () => {
     const x = Float64Array.of(0.2, 0.1);
     const ux = corr2.valueAndGrad(x).value;
     for (let seed = 0; seed < 5; seed++) {
-      const gen = kernel.moveWalker(
-        x,
-        ux,
-        PTS2,
-        0,
-        new Float64Array(0),
-        new ChainRng(seed),
-        [0, 0],
-      );
+      const gen = kernel.moveWalker(x, ux, PTS2, 0, new Float64Array(0), new ChainRng(seed));
       const r = gen.next();
       expect(r.done).toBe(false);
       const y = r.value as Float64Array;
