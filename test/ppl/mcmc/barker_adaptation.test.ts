@@ -73,7 +73,6 @@ function acceptance(kernel: HamiltonianKernel, args: unknown[] = []): number[] {
 
 function expectNearTarget(acc: number[], what: string, target = 0.4, perChain = 0.12): void {
   const mean = acc.reduce((a, b) => a + b, 0) / acc.length;
-  console.log(`${what}: mean ${mean.toFixed(3)} (${acc.map((a) => a.toFixed(3)).join(', ')})`);
   expect(Math.abs(mean - target), `${what}: mean ${mean} (${acc.join(', ')})`).toBeLessThan(0.05);
   for (const a of acc) expect(Math.abs(a - target), `${what}: chain ${a}`).toBeLessThan(perChain);
 }
