@@ -267,3 +267,4 @@ export {
   energyScore,
   type EnergyDistanceOptions,
 } from './infer/energy_distance.js';
+export { HMCECS, type HMCECSOptions, type TaylorProxy } from './mcmc/index.js';

@@ -12,6 +12,15 @@
  *   `γ ~ N(g0, (g0 σ)^2)` (default `g0 = 2.38 / sqrt(2 d)`, `σ = 1e-5`), accepted with
  *   probability `min(1, exp(U(x) - U(y)))`.
  *
+ * - **KDE move** (`AIES.KDEMove({bwMethod})`, emcee's and NumPyro's): an independence proposal
+ *   `y ~ q` from the Gaussian kernel density estimate `q` over the other half
+ *   (`gaussian_kde.ts`: kernel covariance `f^2 Σ`, `Σ` the half's sample covariance, `f` by
+ *   Scott's rule (default), Silverman's or a given number), accepted with probability
+ *   `min(1, exp(U(x) - U(y) + log q(x) - log q(y)))` (the Metropolis–Hastings ratio of the
+ *   proposal, which does not depend on the walker moved). Each half must hold at least `d + 1`
+ *   walkers (`numChains >= 2 d + 2`) for `Σ` to be positive definite; a half whose walkers have
+ *   collapsed onto a hyperplane proposes nothing (every walker stays, acceptance 0).
+ *
  * Several moves are mixed by weights, one move drawn per half-update (NumPyro's
  * `moves={AIES.DEMove(): 0.5, AIES.StretchMove(): 0.5}` is
  * `moves: [[AIES.DEMove(), 0.5], [AIES.StretchMove(), 0.5]]`). Nothing adapts: warmup is burn-in.
@@ -25,11 +34,13 @@ import type { PotentialRequests } from './integrator.js';
 import type { InitStrategy } from './init.js';
 import type { CompileMode } from './compiled_potential.js';
 import type { ChainRng } from './rng.js';
+import { GaussianKDE, type KDEBandwidth } from './gaussian_kde.js';
 
 /** A move of {@link AIES} (plain data: a checkpoint's fingerprint compares it). */
 export type AIESMove =
   | { readonly kind: 'stretch'; readonly a: number }
-  | { readonly kind: 'de'; readonly sigma: number; readonly g0: number | null };
+  | { readonly kind: 'de'; readonly sigma: number; readonly g0: number | null }
+  | { readonly kind: 'kde'; readonly bwMethod: KDEBandwidth };
 
 /** Options of {@link AIES}. */
 export interface AIESOptions {
@@ -97,7 +108,7 @@ export function drawIndex(cumulative: readonly number[], rng: ChainRng): number 
 function isAIESMove(m: unknown): m is AIESMove {
   if (m === null || typeof m !== 'object') return false;
   const k = (m as { kind?: unknown }).kind;
-  return k === 'stretch' || k === 'de';
+  return k === 'stretch' || k === 'de' || k === 'kde';
 }
 
 /** Two distinct indices below `n` (`n >= 2`). */
@@ -123,6 +134,8 @@ export class AIES extends EnsembleKernel {
   /** The moves and their cumulative probabilities. */
   readonly moves: readonly AIESMove[];
   private readonly cumulative: readonly number[];
+  /** The KDEs of the half-updates in flight, by the other half's array. */
+  private readonly kdes = new WeakMap<Float64Array[], GaussianKDE | null>();
 
   /**
    * The stretch move `y = x_j + Z (x - x_j)`, `Z ~ g(z) ∝ z^{-1/2}` on `[1/a, a]`.
@@ -157,6 +170,35 @@ export class AIES extends EnsembleKernel {
   }
 
   /**
+   * The KDE move: `y ~ q`, the Gaussian KDE over the other half, accepted with probability
+   * `min(1, exp(U(x) - U(y) + log q(x) - log q(y)))` (NumPyro's `AIES.KDEMove(bw_method)`).
+   * @param options `bwMethod`: `'scott'` (default, `f = n^{-1/(d+4)}`), `'silverman'`
+   *   (`f = (n (d+2) / 4)^{-1/(d+4)}`) or the factor `f > 0` itself.
+   * @throws ArgumentError naming `bwMethod`.
+   */
+  static KDEMove(options: { bwMethod?: KDEBandwidth } = {}): AIESMove {
+    if (options === null || typeof options !== 'object') {
+      throw new ArgumentError(
+        'options',
+        `AIES.KDEMove: expected {bwMethod?}, got ${String(options)}`,
+      );
+    }
+    checkOptionKeys(options, ['bwMethod'], 'AIES.KDEMove');
+    const bw = options.bwMethod ?? 'scott';
+    if (
+      bw !== 'scott' &&
+      bw !== 'silverman' &&
+      !(typeof bw === 'number' && bw > 0 && Number.isFinite(bw))
+    ) {
+      throw new ArgumentError(
+        'bwMethod',
+        `AIES.KDEMove: expected 'scott', 'silverman' or a finite number > 0, got ${JSON.stringify(bw)}`,
+      );
+    }
+    return { kind: 'kde', bwMethod: bw };
+  }
+
+  /**
    * @param model a model function, or a flat {@link Potential}.
    * @param options `moves`, `randomizeSplit`, `initStrategy`, `compile`, `maxPlateNesting`.
    * @throws ArgumentError naming the option.
@@ -175,6 +217,21 @@ export class AIES extends EnsembleKernel {
 
   get who(): string {
     return 'AIES';
+  }
+
+  /** With a KDE move each half needs `dim + 1` walkers (a positive-definite covariance). */
+  override minWalkers(dim: number): { min: number; rule: string } {
+    if (!this.moves.some((m) => m.kind === 'kde')) return super.minWalkers(dim);
+    return { min: Math.max(4, 2 * dim + 2), rule: 'max(4, 2 * dim + 2) with a KDEMove' };
+  }
+
+  /** The KDE over a half-update's other half (one per half-update: `others` is shared). */
+  private kdeOf(others: Float64Array[], bw: KDEBandwidth): GaussianKDE | null {
+    const hit = this.kdes.get(others);
+    if (hit !== undefined) return hit;
+    const kde = GaussianKDE.fit(others, bw);
+    this.kdes.set(others, kde);
+    return kde;
   }
 
   initialShared(): Float64Array {
@@ -197,9 +254,15 @@ export class AIES extends EnsembleKernel {
   ): PotentialRequests<WalkerMove> {
     const m = this.moves[move] as AIESMove;
     const d = x.length;
-    const y = new Float64Array(d);
+    let y: Float64Array = new Float64Array(d);
     let logJ = 0;
-    if (m.kind === 'stretch') {
+    if (m.kind === 'kde') {
+      const kde = this.kdeOf(others, m.bwMethod);
+      if (kde === null) return { acceptStat: 0, numSteps: 0 };
+      y = kde.sample(rng);
+      // the proposal's Metropolis–Hastings ratio q(x) / q(y)
+      logJ = kde.logPdf(x) - kde.logPdf(y);
+    } else if (m.kind === 'stretch') {
       const xj = others[Math.floor(rng.uniform() * others.length)] as Float64Array;
       const z = ((m.a - 1) * rng.uniform() + 1) ** 2 / m.a;
       for (let i = 0; i < d; i++)

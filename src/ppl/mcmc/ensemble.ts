@@ -90,6 +90,15 @@ export abstract class EnsembleKernel extends HamiltonianKernel {
     }
   }
 
+  /**
+   * The fewest walkers the kernel runs with over `dim` coordinates, and the rule as words for the
+   * message (default `max(4, 2 * dim)`; `AIES` with a `KDEMove`: each half at least `dim + 1`).
+   * @internal
+   */
+  minWalkers(dim: number): { min: number; rule: string } {
+    return { min: Math.max(4, 2 * dim), rule: 'max(4, 2 * dim)' };
+  }
+
   /** The shared adaptation's initial value (ESS: `[mu]`; AIES: none). @internal */
   abstract initialShared(): Float64Array;
 
@@ -161,10 +170,11 @@ export class WalkerSampler extends ChainSampler {
     const w = samplers.filter((s): s is WalkerSampler => s instanceof WalkerSampler);
     const d = this.point.q.length;
     const who = this.ensemble.who;
-    if (w.length !== samplers.length || w.length < Math.max(4, 2 * d)) {
+    const { min, rule } = this.ensemble.minWalkers(d);
+    if (w.length !== samplers.length || w.length < min) {
       throw new ArgumentError(
         'numChains',
-        `${who} needs numChains (walkers) >= max(4, 2 * dim) = ${Math.max(4, 2 * d)} for the ${d} unconstrained coordinates, got ${samplers.length}`,
+        `${who} needs numChains (walkers) >= ${rule} = ${min} for the ${d} unconstrained coordinates, got ${samplers.length}`,
       );
     }
     return { step: () => ensembleStep(this.ensemble, w) };

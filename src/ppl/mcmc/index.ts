@@ -99,3 +99,5 @@ export {
   type EllipticalSliceOptions,
   type GaussianPrior,
 } from './elliptical_slice.js';
+export { GaussianKDE, kdeFactor, type KDEBandwidth } from './gaussian_kde.js';
+export { HMCECS, blockUpdate, type HMCECSOptions, type TaylorProxy } from './hmcecs.js';

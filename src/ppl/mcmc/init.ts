@@ -68,7 +68,8 @@ class InitMessenger extends Messenger {
     super();
   }
   override processMessage(msg: Message): void {
-    if (msg.type === 'sample') checkFullPlates(msg);
+    // (HMCECS's estimator takes the subsampled plates' observed sites out of the density)
+    if (msg.type === 'sample' && msg.infer.ecsLikelihood !== true) checkFullPlates(msg);
     if (msg.type !== 'sample' || msg.isObserved || msg.value !== null || msg.fn === null) return;
     const fn = msg.fn;
     if (fn.support.isDiscrete) {

@@ -7,7 +7,7 @@
 import { ArgumentError } from '../../utils/errors.js';
 import { booleanOption } from '../../utils/options.js';
 import { cloneChainState, type ChainState } from './chain_state.js';
-import { DualAveraging } from './dual_averaging.js';
+import { DualAveraging, type DualAveragingOptions } from './dual_averaging.js';
 import { hamiltonian, type PhasePoint, type PotentialRequests } from './integrator.js';
 import type { BatchRequests } from './drive.js';
 import { Metric } from './metric.js';
@@ -244,6 +244,18 @@ export abstract class HamiltonianKernel {
   }
 
   /**
+   * The constants of the step size's dual averaging (`gamma`, `t0`, `kappa`; the target is
+   * `targetAcceptProb`). Default Stan's (`0.05`, `10`, `0.75`), right for the Hamiltonian kernels,
+   * whose acceptance statistic is an average over a trajectory. A kernel without the step-size
+   * search ({@link HamiltonianKernel.searchStepSize}) continues its iterates across the metric
+   * windows, recentred at each new metric (`DualAveraging.recenter`), so that the final step size
+   * averages the iterates under the final metric. @internal
+   */
+  dualAveragingOptions(): Omit<DualAveragingOptions, 'targetAcceptProb'> {
+    return {};
+  }
+
+  /**
    * Refuse a driver configuration this kernel cannot run (before any work; the ensemble kernels
    * need `chainMethod: 'vectorized'` and several walkers). Default: every configuration. @internal
    */
@@ -282,6 +294,8 @@ export class ChainSampler {
   private readonly dual: DualAveraging;
   private readonly estimator: WelfordEstimator;
   private readonly windows: [number, number][];
+  /** The last iteration whose update a kernel without the step-size search recentres after. */
+  private readonly averageRestart: number;
   protected iteration_ = 0;
   private initialized_ = false;
 
@@ -295,9 +309,14 @@ export class ChainSampler {
     const d = q0.length;
     this.metric = new Metric(d, opts.fullMass ? 'dense' : 'diag', opts.inverseMassMatrix);
     this.stepSize = opts.stepSize;
-    this.dual = new DualAveraging({ targetAcceptProb: opts.targetAcceptProb });
+    this.dual = new DualAveraging({
+      ...kernel.dualAveragingOptions(),
+      targetAcceptProb: opts.targetAcceptProb,
+    });
     this.estimator = new WelfordEstimator(d, opts.fullMass);
     this.windows = opts.adaptMassMatrix ? warmupWindows(numWarmup, opts.windows) : [];
+    const last = this.windows[this.windows.length - 1];
+    this.averageRestart = last !== undefined ? last[1] : Math.floor(numWarmup / 2) - 1;
     this.point = {
       q: q0.slice(),
       p: new Float64Array(d),
@@ -429,9 +448,18 @@ export class ChainSampler {
       if (it === w[1]) {
         this.metric.set(this.estimator.regularizedVariance());
         this.estimator.restart();
-        // a kernel without the step-size search continues its averages across the windows
+        // a kernel without the step-size search continues its iterates across the windows
         if (this.opts.adaptStepSize && this.kernel.searchStepSize()) yield* this.restartStepSize();
       }
+    }
+    // ... recentred at each new metric (and in the middle of a warmup with a fixed metric): the
+    // final step size averages the iterates after the last one
+    if (
+      this.opts.adaptStepSize &&
+      !this.kernel.searchStepSize() &&
+      (it === this.averageRestart || it === w?.[1])
+    ) {
+      this.dual.recenter();
     }
     if (it === this.numWarmup - 1 && this.opts.adaptStepSize) this.stepSize = this.dual.final();
   }
