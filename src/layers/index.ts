@@ -224,3 +224,14 @@ export {
   simpleRnnFlipout,
 } from './named_classes.js';
 export { type GRUClass, type SimpleRNNClass } from './bayesian_classes.js';
+export {
+  BidirectionalVariational,
+  BIDIRECTIONAL_MERGE_MODES,
+  type BidirectionalMergeMode,
+  type BidirectionalVariationalArgs,
+} from './bidirectional_variational.js';
+export {
+  TimeDistributedVariational,
+  type TimeDistributedVariationalArgs,
+} from './time_distributed_variational.js';
+export { wrappedLayers } from './tfjs_wrappers.js';

@@ -68,3 +68,4 @@ export {
   type SimpleRNNView,
   type RecurrentView,
 } from './layer_args.js';
+export { BAYESIAN_WRAPPER_CLASS, type DnnWrapperType } from './topology.js';
