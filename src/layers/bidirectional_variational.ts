@@ -110,6 +110,36 @@ export class BidirectionalVariational extends tfjsLayerClass<BidirectionalCtor>(
     super(checkArgs(args));
   }
 
+  /**
+   * TF.js's `Bidirectional.apply`, with the initial states checked first: the forward
+   * direction's states then the backward one's (`2 * stateCount` tensors, given as
+   * `kwargs.initialState` or after the input in a list).
+   * @throws ArgumentError naming `initialState` for another number of states.
+   */
+  override apply(
+    inputs: tf.Tensor | tf.Tensor[] | tf.SymbolicTensor | tf.SymbolicTensor[],
+    kwargs?: Record<string, unknown>,
+  ): tf.Tensor | tf.Tensor[] | tf.SymbolicTensor | tf.SymbolicTensor[] {
+    const given = kwargs?.['initialState'];
+    const n =
+      Array.isArray(inputs) && inputs.length > 1
+        ? inputs.length - 1
+        : given == null
+          ? 0
+          : Array.isArray(given)
+            ? given.length
+            : 1;
+    const per = this.forward.states.length;
+    if (n !== 0 && n !== 2 * per) {
+      throw new ArgumentError(
+        'initialState',
+        `layer '${this.name}' takes ${2 * per} initial states (${per} of the forward direction, ` +
+          `then ${per} of the backward one), got ${n}`,
+      );
+    }
+    return super.apply(inputs, kwargs);
+  }
+
   /** The forward direction (`forward_<name>`). */
   get forward(): RecurrentVariational {
     return wrappedLayers(this)[0] as RecurrentVariational;

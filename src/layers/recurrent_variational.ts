@@ -255,8 +255,19 @@ export abstract class RecurrentVariational extends BayesianLayer {
       );
     }
     if (symbolic[0] === true) {
+      (list as tf.SymbolicTensor[]).forEach((st, i) => {
+        if (st.shape.length !== 2 || st.shape[1] !== this.units) {
+          throw new ArgumentError(
+            'initialState',
+            `layer '${this.name}' expects states [batch, ${this.units}]; state ${i} is ` +
+              `[${st.shape.map((d) => (d === null ? 'null' : d)).join(', ')}]`,
+          );
+        }
+      });
       return super.apply([x, ...list] as tf.SymbolicTensor[], rest);
     }
+    // checked before the layer is built
+    this.checkStates(list, (x as tf.Tensor).shape[0] ?? null);
     return super.apply(x, { ...rest, initialState: list });
   }
 
@@ -420,6 +431,14 @@ export abstract class RecurrentVariational extends BayesianLayer {
    */
   private initialStates(given: unknown, batch: number): tf.Tensor[] | null {
     if (given == null) return null;
+    return this.checkStates(given, batch).map((s) => tf.cast(s, 'float32'));
+  }
+
+  /**
+   * `given` as `stateCount` tensors `[batch, units]`.
+   * @throws ArgumentError naming `initialState` on a wrong count, shape or a non-tensor.
+   */
+  private checkStates(given: unknown, batch: number | null): tf.Tensor[] {
     const list = (Array.isArray(given) ? given : [given]) as unknown[];
     const want = `${this.stateCount} tensor(s) [${batch}, ${this.units}] (${this.stateCount === 2 ? 'h, c' : 'h'})`;
     if (list.length !== this.stateCount) {
@@ -432,7 +451,7 @@ export abstract class RecurrentVariational extends BayesianLayer {
       if (
         !(s instanceof tf.Tensor) ||
         s.rank !== 2 ||
-        s.shape[0] !== batch ||
+        (batch !== null && s.shape[0] !== batch) ||
         s.shape[1] !== this.units
       ) {
         throw new ArgumentError(
@@ -441,7 +460,7 @@ export abstract class RecurrentVariational extends BayesianLayer {
             (s instanceof tf.Tensor ? `of shape [${s.shape.join(', ')}]` : String(s)),
         );
       }
-      return tf.cast(s, 'float32');
+      return s;
     });
   }
 

@@ -94,6 +94,22 @@ export class TimeDistributedVariational extends tfjsLayerClass<TimeDistributedCt
     return this.inner.kl();
   }
 
+  /**
+   * Build the wrapped layer for one time slice `[batch, ...]` of the input.
+   * @throws ArgumentError naming `inputs` for an input of rank < 3 (no time axis).
+   */
+  override build(inputShape: tf.Shape | tf.Shape[]): void {
+    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
+    if (shape.length < 3) {
+      throw new ArgumentError(
+        'inputs',
+        `layer '${this.name}' expects inputs [batch, timeSteps, ...] of rank >= 3, got ` +
+          `[${shape.map((d) => (d === null ? 'null' : d)).join(', ')}]`,
+      );
+    }
+    super.build(shape);
+  }
+
   /** `y = f(x.reshape([B T, ...])).reshape([B, T, ...])`: one weight draw per call. */
   override call(
     inputs: tf.Tensor | tf.Tensor[],
