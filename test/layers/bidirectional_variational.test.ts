@@ -29,7 +29,7 @@ import {
   type RecurrentVariationalArgs,
 } from '../../src/layers/index.js';
 import { clearSeed, setSeed } from '../../src/utils/seed.js';
-import { expectBadInput, expectNoLeak } from '../helpers.js';
+import { expectBadInput, expectNoLeak, saveAndLoad } from '../helpers.js';
 import { columnMoments, expectMcMoments } from './recurrent_moments.js';
 
 beforeAll(() => setSeed(41));
@@ -325,14 +325,7 @@ describe('Bayesian wrappers: save and load', () => {
     const td = new TimeDistributedVariational({ layer: new DenseReparam({ units: 2 }) });
     const out = tf.layers.add().apply([td.apply(f!), td.apply(b!)] as tf.SymbolicTensor[]);
     const model = tf.model({ inputs: input, outputs: out as tf.SymbolicTensor });
-    let saved: tf.io.ModelArtifacts | undefined;
-    await model.save(
-      tf.io.withSaveHandler(async (a) => {
-        saved = a;
-        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-      }),
-    );
-    const loaded = await tf.loadLayersModel(tf.io.fromMemory(saved as tf.io.ModelArtifacts));
+    const loaded = await saveAndLoad(model);
     expect(loaded.layers.map((l) => l.getClassName())).toEqual(
       model.layers.map((l) => l.getClassName()),
     );

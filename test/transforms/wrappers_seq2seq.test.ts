@@ -22,7 +22,7 @@ import {
   type Estimator,
 } from '../../src/transforms/index.js';
 import { clearSeed, setSeed } from '../../src/utils/seed.js';
-import { expectBadInput } from '../helpers.js';
+import { expectBadInput, saveAndLoad } from '../helpers.js';
 
 beforeAll(() => setSeed(29));
 afterAll(() => clearSeed());
@@ -60,10 +60,11 @@ async function expectMeanModeIsDnn(
 function textClassifier(
   cell: 'lstm' | 'gru' | 'simpleRNN',
   mergeMode: 'concat' | 'sum' | 'mul' | 'ave',
+  maskZero = false,
 ): tf.LayersModel {
   const model = tf.sequential({
     layers: [
-      tf.layers.embedding({ inputDim: 20, outputDim: 4, inputLength: 6, name: 'emb' }),
+      tf.layers.embedding({ inputDim: 20, outputDim: 4, inputLength: 6, maskZero, name: 'emb' }),
       tf.layers.bidirectional({
         layer: tf.layers[cell]({ units: 3, returnSequences: true, name: 'seq' }) as tf.RNN,
         mergeMode,
@@ -90,13 +91,13 @@ const tokens = (): tf.Tensor =>
 describe('Bidirectional conversion', () => {
   it.each([
     { cell: 'lstm', mergeMode: 'concat', estimator: 'reparam' },
-    { cell: 'gru', mergeMode: 'sum', estimator: 'flipout' },
+    { cell: 'gru', mergeMode: 'sum', estimator: 'flipout', maskZero: true },
     { cell: 'simpleRNN', mergeMode: 'mul', estimator: 'local' },
     { cell: 'lstm', mergeMode: 'ave', estimator: 'flipout' },
   ] as const)(
     '$cell text classifier, merge $mergeMode, $estimator: mean mode predicts as the DNN',
-    async ({ cell, mergeMode, estimator }) => {
-      const dnn = textClassifier(cell, mergeMode);
+    async ({ cell, mergeMode, estimator, ...rest }) => {
+      const dnn = textClassifier(cell, mergeMode, 'maskZero' in rest);
       const x = tokens();
       const before = tf.memory().numTensors;
       const { model, converted } = await transformToBnn(dnn, { estimator });
@@ -153,20 +154,28 @@ describe('Bidirectional conversion', () => {
     randomize(dnn, 7);
     const x = tf.randomNormal([2, 5, 3], 0, 1, 'float32', 1);
     const model = await expectMeanModeIsDnn(dnn, x, 'reparam');
-    let saved: tf.io.ModelArtifacts | undefined;
-    await model.save(
-      tf.io.withSaveHandler(async (a) => {
-        saved = a;
-        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-      }),
-    );
-    const loaded = await tf.loadLayersModel(tf.io.fromMemory(saved as tf.io.ModelArtifacts));
+    const loaded = await saveAndLoad(model);
     setMode(loaded, 'mean');
     const [p, q] = [model.predict(x) as tf.Tensor[], loaded.predict(x) as tf.Tensor[]];
     expect(q.length).toBe(6);
     p.forEach((t, i) => expect(maxAbs(t, q[i]!)).toBe(0));
     tf.dispose([x, ...p, ...q]);
     loaded.dispose();
+    model.dispose();
+    dnn.dispose();
+  });
+
+  it('mopedPrior: each direction gets the MOPED class and its DNN weights as prior means', async () => {
+    const dnn = textClassifier('gru', 'concat');
+    const { model } = await transformToBnn(dnn, { mopedPrior: true, estimator: 'local' });
+    const bi = model.getLayer('bi1') as BidirectionalVariational;
+    expect(bi.backward.getClassName()).toBe('MopedGRULocalReparam');
+    const w = dnn.getLayer('bi1').getWeights();
+    tf.tidy(() => {
+      const { kernel, bias } = bi.backward.getPriorMean();
+      expect(maxAbs(kernel, tf.concat([w[3]!, w[4]!], 0))).toBe(0);
+      expect(maxAbs(bias as tf.Tensor, w[5]!)).toBe(0);
+    });
     model.dispose();
     dnn.dispose();
   });
@@ -228,14 +237,7 @@ describe('seq2seq (decoder started from the encoder states) conversion', () => {
       enc.setPosterior({ kernelMu: p.kernelMu });
       expect(maxAbs(a, b)).toBeGreaterThan(1e-4);
     });
-    let saved: tf.io.ModelArtifacts | undefined;
-    await model.save(
-      tf.io.withSaveHandler(async (a) => {
-        saved = a;
-        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-      }),
-    );
-    const loaded = await tf.loadLayersModel(tf.io.fromMemory(saved as tf.io.ModelArtifacts));
+    const loaded = await saveAndLoad(model);
     setMode(loaded, 'mean');
     const [p, q] = [model.predict(xs) as tf.Tensor, loaded.predict(xs) as tf.Tensor];
     expect(maxAbs(p, q)).toBe(0);
