@@ -218,6 +218,28 @@ describe('BidirectionalVariational: sampling and KL', () => {
     model.dispose();
   });
 
+  it('gradients of an output + KL loss reach mu and rho of both directions', () => {
+    const bnn = new BidirectionalVariational({
+      layer: new SimpleRNNReparam({ units: 2 }),
+      mergeMode: 'ave',
+    });
+    const x = tf.randomNormal([2, 3, 2], 0, 1, 'float32', 13);
+    tf.dispose(bnn.apply(x) as tf.Tensor);
+    expect(bnn.trainableWeights.length).toBe(8);
+    const before = tf.memory().numTensors;
+    const { value, grads } = tf.variableGrads(
+      () => tf.add(tf.sum(tf.square(bnn.apply(x) as tf.Tensor)), bnn.kl()) as tf.Scalar,
+      bnn.trainableWeights.map((w) => w.read() as tf.Variable),
+    );
+    const norms = Object.values(grads).map((g) => tf.tidy(() => tf.norm(g).dataSync()[0]!));
+    expect(norms.length).toBe(8);
+    norms.forEach((n) => expect(n).toBeGreaterThan(0));
+    tf.dispose([value, ...Object.values(grads)]);
+    expect(tf.memory().numTensors).toBe(before);
+    x.dispose();
+    bnn.dispose();
+  });
+
   it('mode is set on both directions; sampled outputs differ between calls', () => {
     const bnn = new BidirectionalVariational({ layer: new GRUFlipout({ units: 2 }) });
     const x = tf.randomNormal([2, 3, 2], 0, 1, 'float32', 9);
