@@ -204,7 +204,20 @@ function rewriteWrapper(
         'becomes two layers); rebuild the DNN with the two convolutions in their own wrappers',
     );
   }
-  const args = checkedArgs(rule.args(dnnInner), path);
+  let dnnArgs: LayerArgsDict;
+  try {
+    dnnArgs = rule.args(dnnInner);
+  } catch (e) {
+    // name the wrapper the refused layer runs in (its copy is named forward_<name>)
+    if (e instanceof ArgumentError && e.argument === 'model') {
+      throw new ArgumentError(
+        'model',
+        `in the ${wrapper} '${path}': ${e.message.replace(/^model: /, '')}`,
+      );
+    }
+    throw e;
+  }
+  const args = checkedArgs(dnnArgs, path);
   const keep: Record<string, unknown> = {
     name: inner.config.name,
     trainable: inner.config.trainable ?? true,

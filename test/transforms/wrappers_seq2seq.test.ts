@@ -180,6 +180,25 @@ describe('Bidirectional conversion', () => {
     dnn.dispose();
   });
 
+  it('a Bidirectional LSTM with dropout is refused naming the model and the wrapper', async () => {
+    const dnn = tf.sequential({
+      layers: [
+        tf.layers.bidirectional({
+          layer: tf.layers.lstm({ units: 2, dropout: 0.2 }) as tf.RNN,
+          inputShape: [3, 2],
+          name: 'bi',
+        }),
+      ],
+    });
+    await expectBadInput({
+      call: 'Bidirectional(LSTM, dropout)',
+      run: () => transformToBnn(dnn),
+      arg: 'model',
+      message: /Bidirectional 'bi'.*dropout 0\.2/,
+    });
+    dnn.dispose();
+  });
+
   it('transformToBnnLayer converts the LSTMs inside Bidirectionals only', async () => {
     const dnn = textClassifier('lstm', 'concat');
     const { model, converted } = await new TransformToBNN(dnn).transformToBnnLayer(
