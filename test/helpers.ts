@@ -72,3 +72,15 @@ export async function expectBadInput(c: BadInputCase): Promise<void> {
   else expect(a).toMatch(c.arg);
   if (c.message !== undefined) expect((err as Error).message).toMatch(c.message);
 }
+
+/** Save `model` to memory (`tf.io.withSaveHandler`) and load it back with `tf.loadLayersModel`. */
+export async function saveAndLoad(model: tf.LayersModel): Promise<tf.LayersModel> {
+  let saved: tf.io.ModelArtifacts | undefined;
+  await model.save(
+    tf.io.withSaveHandler(async (a) => {
+      saved = a;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
+  return tf.loadLayersModel(tf.io.fromMemory(saved as tf.io.ModelArtifacts));
+}

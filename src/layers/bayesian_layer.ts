@@ -184,7 +184,10 @@ export abstract class BayesianLayer extends tf.layers.Layer {
     this.built = true;
   }
 
-  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor {
+  override call(
+    inputs: tf.Tensor | tf.Tensor[],
+    kwargs: Record<string, unknown>,
+  ): tf.Tensor | tf.Tensor[] {
     void kwargs;
     return tf.tidy(() => {
       if (Array.isArray(inputs) && inputs.length !== 1) {

@@ -1,7 +1,7 @@
 /**
  * The GRU kind of Bayesian layer, with the gate layout and arguments of TF.js 4.22's
  * `tf.layers.gru` (reset gate applied before the recurrent matmul; TF.js 4.22 refuses
- * `resetAfter: true`, and so does this layer). On inputs `[batch, T, in]`, with `h_0 = 0`, at every step
+ * `resetAfter: true`, and so does this layer). On inputs `[batch, T, in]`, with `h_0 = 0` (or the given `initialState`), at every step
  *
  * $$z_t = \sigma_r(x_t W_z + h_{t-1} U_z + b_z),\qquad r_t = \sigma_r(x_t W_r + h_{t-1} U_r + b_r),$$
  * $$\tilde h_t = a\big(x_t W_h + (r_t \odot h_{t-1})\,U_h + b_h\big),\qquad

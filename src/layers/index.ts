@@ -260,3 +260,14 @@ export {
   shapeFromChannelsLast,
   type DataFormat,
 } from './conv_format.js';
+export {
+  BidirectionalVariational,
+  BIDIRECTIONAL_MERGE_MODES,
+  type BidirectionalMergeMode,
+  type BidirectionalVariationalArgs,
+} from './bidirectional_variational.js';
+export {
+  TimeDistributedVariational,
+  type TimeDistributedVariationalArgs,
+} from './time_distributed_variational.js';
+export { wrappedLayers } from './tfjs_wrappers.js';

@@ -1,7 +1,7 @@
 /**
  * The LSTM kind of Bayesian layer (bayesian-torch's `LSTMReparameterization` / `LSTMFlipout`),
  * with the gate layout and arguments of TF.js's `tf.layers.lstm`. On inputs `[batch, T, in]`,
- * with `h_0 = c_0 = 0`, at every step
+ * with `h_0 = c_0 = 0` (or the given `initialState`), at every step
  *
  * $$z_t = [x_t,\ h_{t-1}]\,K + b,\qquad [z^i, z^f, z^c, z^o] = \operatorname{split}_4(z_t),$$
  * $$c_t = \sigma_r(z^f) \odot c_{t-1} + \sigma_r(z^i) \odot a(z^c),\qquad

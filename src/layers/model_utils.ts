@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
 import { BayesianLayer, type BayesianMode } from './bayesian_layer.js';
+import { wrappedLayers } from './tfjs_wrappers.js';
 
 /** A model, a layer, or a list of them. */
 export type LayerContainer = tf.LayersModel | tf.layers.Layer | readonly tf.layers.Layer[];
@@ -25,7 +26,8 @@ export function posteriorRhoVariables(model: LayerContainer): tf.LayerVariable[]
 }
 
 /**
- * All Bayesian layers of a model, depth first, including those of nested models; each layer once.
+ * All Bayesian layers of a model, depth first, including those of nested models and those run by
+ * wrappers (both directions of a `Bidirectional`, the layer of a `TimeDistributed`); each layer once.
  * @param model a `tf.LayersModel` (`tf.sequential`, `tf.model`), a layer or an array of layers.
  * @example
  * ```ts
@@ -40,6 +42,7 @@ export function bayesianLayers(model: LayerContainer): BayesianLayer[] {
     seen.add(layer);
     if (layer instanceof BayesianLayer) out.push(layer);
     else if (layer instanceof tf.LayersModel) layer.layers.forEach(visit);
+    else wrappedLayers(layer).forEach(visit);
   };
   if (model instanceof tf.LayersModel) model.layers.forEach(visit);
   else if (Array.isArray(model) && model.every((l) => l instanceof tf.layers.Layer)) {

@@ -18,10 +18,14 @@
  *   `z = [x_t,v] mu + sqrt([x_t,v]^2 σ^2) ⊙ ε_t + b` with fresh `ε_t` per step and block;
  * - `mode: 'mean'`: `K = mu`, `b = mu_b` (deterministic, TF.js's layer with those weights).
  *
- * The bias is sampled once per call. Initial states are 0. The output is `h_T` `[batch, units]`,
- * or every `h_t` `[batch, T, units]` with `returnSequences` (with `goBackwards` the sequence is
- * read from the last step and the outputs are in that processing order, as TF.js). A masked step
- * (mask `m_t = 0`) keeps every state: `s_t = s_{t-1} + m_t (s'_t - s_{t-1})`, as TF.js.
+ * The bias is sampled once per call. The initial states are 0, or the tensors given as TF.js's
+ * RNN layers take them: `layer.apply(x, {initialState: [h0, c0]})` or `layer.apply([x, h0, c0])`
+ * (symbolic tensors in a functional model, e.g. a seq2seq decoder started from its encoder's
+ * states; each `[batch, units]`, `h` first). The output is `h_T` `[batch, units]`, or every `h_t`
+ * `[batch, T, units]` with `returnSequences` (with `goBackwards` the sequence is read from the last
+ * step and the outputs are in that processing order, as TF.js); with `returnState` the list
+ * `[output, h_T]` (`[output, h_T, c_T]` for an LSTM). A masked step (mask `m_t = 0`) keeps every
+ * state: `s_t = s_{t-1} + m_t (s'_t - s_{t-1})`, as TF.js.
  */
 import * as tf from '@tensorflow/tfjs';
 import { localReparamSample, softplusReparam, softplusSquare } from '../backend/fused.js';
@@ -46,7 +50,7 @@ export interface RecurrentVariationalArgs
   goBackwards?: boolean;
   /** Must be false: a Bayesian recurrent layer keeps no state between calls. */
   stateful?: boolean;
-  /** Must be false: a Bayesian recurrent layer returns `h` only. */
+  /** Also return the last states: `[output, h_T]` (`[output, h_T, c_T]` for an LSTM). Default false. */
   returnState?: boolean;
   /** Must be 0: the weight posterior replaces dropout. */
   dropout?: number;
@@ -90,16 +94,14 @@ export function recurrentBaseArgs(
     );
   }
   checkOptionKeys(a, [...RECURRENT_KEYS, ...extraKeys], `a Bayesian ${what} layer`);
-  for (const key of ['stateful', 'returnState'] as const) {
-    if (booleanOption(a[key], key, false)) {
-      throw new ArgumentError(
-        key,
-        key === 'stateful'
-          ? `a Bayesian ${what} keeps no state between calls (stateful must be false)`
-          : `a Bayesian ${what} returns h only (returnState must be false)`,
-      );
-    }
+  if (booleanOption(a.stateful, 'stateful', false)) {
+    throw new ArgumentError(
+      'stateful',
+      `a Bayesian ${what} keeps no state between calls (stateful must be false; give the ` +
+        'states of a previous call as initialState instead)',
+    );
   }
+  booleanOption(a.returnState, 'returnState', false);
   for (const key of ['dropout', 'recurrentDropout'] as const) {
     const v = a[key];
     if (v !== undefined && v !== 0) {
@@ -181,6 +183,8 @@ export abstract class RecurrentVariational extends BayesianLayer {
   readonly returnSequences: boolean;
   /** Whether the sequence is read backwards. */
   readonly goBackwards: boolean;
+  /** Whether the last states are returned after the output (`[output, h_T(, c_T)]`). */
+  readonly returnState: boolean;
   /** Number of gate blocks `g` of the kernel's columns. */
   protected abstract readonly gates: number;
   /** Number of states (`h` first): 2 for an LSTM (`h`, `c`), 1 otherwise. */
@@ -192,7 +196,79 @@ export abstract class RecurrentVariational extends BayesianLayer {
     this.units = args.units;
     this.returnSequences = booleanOption(args.returnSequences, 'returnSequences', false);
     this.goBackwards = booleanOption(args.goBackwards, 'goBackwards', false);
+    this.returnState = booleanOption(args.returnState, 'returnState', false);
     this.supportsMasking = true;
+  }
+
+  /**
+   * One entry per state (`h` first; `h`, `c` for an LSTM), all null: the layer keeps no state
+   * between calls (TF.js's `RNN.states` of a non-stateful layer; read by its `Bidirectional`).
+   */
+  get states(): null[] {
+    return Array.from({ length: this.stateCount }, () => null);
+  }
+
+  /**
+   * TF.js's `RNN.apply`: initial states given as `kwargs.initialState` or after the input in a
+   * list (`[x, h0(, c0)]`). Symbolic states become inputs of the layer's node (so a functional
+   * model records the connection and rebuilds it from its JSON); concrete ones go to
+   * {@link call} as `initialState`.
+   * @throws ArgumentError naming `initialState` when the states are given twice, their number is
+   *   not the layer's state count, or symbolic and concrete states are mixed.
+   */
+  override apply(
+    inputs: tf.Tensor | tf.Tensor[] | tf.SymbolicTensor | tf.SymbolicTensor[],
+    kwargs?: Record<string, unknown>,
+  ): tf.Tensor | tf.Tensor[] | tf.SymbolicTensor | tf.SymbolicTensor[] {
+    const { initialState, ...rest } = kwargs ?? {};
+    let x = inputs;
+    let states: unknown = initialState;
+    if (Array.isArray(inputs)) {
+      if (inputs.length > 1 && initialState != null) {
+        throw new ArgumentError(
+          'initialState',
+          `layer '${this.name}': give the initial states either after the input in the list ` +
+            'or as initialState, not both',
+        );
+      }
+      x = inputs[0] as tf.Tensor | tf.SymbolicTensor;
+      if (inputs.length > 1) states = inputs.slice(1);
+    }
+    if (states == null) return super.apply(x, rest);
+    const list = (Array.isArray(states) ? states : [states]) as unknown[];
+    if (list.length !== this.stateCount) {
+      throw new ArgumentError(
+        'initialState',
+        `layer '${this.name}' has ${this.stateCount} state(s) (${this.stateCount === 2 ? 'h, c' : 'h'}) ` +
+          `but ${list.length} initial state(s) were given`,
+      );
+    }
+    const symbolic = list.map((t) => t instanceof tf.SymbolicTensor);
+    if (
+      symbolic.some((v) => v !== symbolic[0]) ||
+      (symbolic[0] === true) !== x instanceof tf.SymbolicTensor
+    ) {
+      throw new ArgumentError(
+        'initialState',
+        `layer '${this.name}': the input and its initial states must all be symbolic (a model ` +
+          'being built) or all be tensors',
+      );
+    }
+    if (symbolic[0] === true) {
+      (list as tf.SymbolicTensor[]).forEach((st, i) => {
+        if (st.shape.length !== 2 || st.shape[1] !== this.units) {
+          throw new ArgumentError(
+            'initialState',
+            `layer '${this.name}' expects states [batch, ${this.units}]; state ${i} is ` +
+              `[${st.shape.map((d) => (d === null ? 'null' : d)).join(', ')}]`,
+          );
+        }
+      });
+      return super.apply([x, ...list] as tf.SymbolicTensor[], rest);
+    }
+    // checked before the layer is built
+    this.checkStates(list, (x as tf.Tensor).shape[0] ?? null);
+    return super.apply(x, { ...rest, initialState: list });
   }
 
   /**
@@ -307,26 +383,28 @@ export abstract class RecurrentVariational extends BayesianLayer {
     return estimator;
   }
 
-  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor {
+  override call(
+    inputs: tf.Tensor | tf.Tensor[],
+    kwargs: Record<string, unknown>,
+  ): tf.Tensor | tf.Tensor[] {
     return tf.tidy(() => {
-      if (Array.isArray(inputs) && inputs.length !== 1) {
-        throw new ArgumentError(
-          'inputs',
-          `layer '${this.name}' expects exactly one input tensor (initial states are not supported)`,
-        );
+      const list = Array.isArray(inputs) ? inputs : [inputs];
+      const raw = list[0];
+      if (raw === undefined) {
+        throw new ArgumentError('inputs', `layer '${this.name}' expects an input tensor`);
       }
-      const raw = Array.isArray(inputs) ? (inputs[0] as tf.Tensor) : inputs;
       this.checkInput(raw);
       if (raw.shape[1] === 0) {
         throw new ArgumentError('inputs', `layer '${this.name}' needs at least one time step`);
       }
+      const given = kwargs?.['initialState'] ?? (list.length > 1 ? list.slice(1) : undefined);
+      const initial = this.initialStates(given, raw.shape[0] as number);
       const x = this.goBackwards ? tf.reverse(raw, 1) : raw;
       const steps = this.maskSteps(kwargs['mask'], raw);
       const gate = this.gateInput(x);
       const batch = x.shape[0] as number;
-      let states: tf.Tensor[] = Array.from({ length: this.stateCount }, () =>
-        tf.zeros([batch, this.units]),
-      );
+      let states: tf.Tensor[] =
+        initial ?? Array.from({ length: this.stateCount }, () => tf.zeros([batch, this.units]));
       const outputs: tf.Tensor[] = [];
       for (let t = 0; t < (x.shape[1] as number); t++) {
         const next = this.cell((v, from, size) => gate(t, v, from, size), states);
@@ -341,7 +419,48 @@ export abstract class RecurrentVariational extends BayesianLayer {
               });
         outputs.push(states[0] as tf.Tensor);
       }
-      return this.returnSequences ? tf.stack(outputs, 1) : (states[0] as tf.Tensor);
+      const out = this.returnSequences ? tf.stack(outputs, 1) : (states[0] as tf.Tensor);
+      return this.returnState ? [out, ...states] : out;
+    });
+  }
+
+  /**
+   * The checked initial states of a call: `stateCount` tensors `[batch, units]` (`h` first), or
+   * null when none are given (zeros).
+   * @throws ArgumentError naming `initialState` on a wrong count, shape or a non-tensor.
+   */
+  private initialStates(given: unknown, batch: number): tf.Tensor[] | null {
+    if (given == null) return null;
+    return this.checkStates(given, batch).map((s) => tf.cast(s, 'float32'));
+  }
+
+  /**
+   * `given` as `stateCount` tensors `[batch, units]`.
+   * @throws ArgumentError naming `initialState` on a wrong count, shape or a non-tensor.
+   */
+  private checkStates(given: unknown, batch: number | null): tf.Tensor[] {
+    const list = (Array.isArray(given) ? given : [given]) as unknown[];
+    const want = `${this.stateCount} tensor(s) [${batch}, ${this.units}] (${this.stateCount === 2 ? 'h, c' : 'h'})`;
+    if (list.length !== this.stateCount) {
+      throw new ArgumentError(
+        'initialState',
+        `layer '${this.name}' expects ${want}, got ${list.length} state(s)`,
+      );
+    }
+    return list.map((s, i) => {
+      if (
+        !(s instanceof tf.Tensor) ||
+        s.rank !== 2 ||
+        (batch !== null && s.shape[0] !== batch) ||
+        s.shape[1] !== this.units
+      ) {
+        throw new ArgumentError(
+          'initialState',
+          `layer '${this.name}' expects ${want}; state ${i} is ` +
+            (s instanceof tf.Tensor ? `of shape [${s.shape.join(', ')}]` : String(s)),
+        );
+      }
+      return s;
     });
   }
 
@@ -371,19 +490,29 @@ export abstract class RecurrentVariational extends BayesianLayer {
     void inputs;
     const m = Array.isArray(mask) ? mask[0] : mask;
     // tfjs's own layers return null for "no mask" behind this signature
-    return (this.returnSequences && m !== undefined ? m : null) as unknown as tf.Tensor;
+    const out = (this.returnSequences && m !== undefined ? m : null) as unknown as tf.Tensor;
+    return this.returnState ? [out, ...(this.states as unknown as tf.Tensor[])] : out;
   }
 
-  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape | tf.Shape[] {
     const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
     const b = shape[0] ?? null;
-    return this.returnSequences ? [b, shape[1] ?? null, this.units] : [b, this.units];
+    const out = this.returnSequences ? [b, shape[1] ?? null, this.units] : [b, this.units];
+    if (!this.returnState) return out;
+    return [out, ...Array.from({ length: this.stateCount }, () => [b, this.units])];
   }
 
   override getConfig(): tf.serialization.ConfigDict {
     const { outChannels: _o, hasBias, ...config } = super.getConfig();
-    const { units, returnSequences, goBackwards } = this;
-    return { ...config, useBias: hasBias ?? true, units, returnSequences, goBackwards };
+    const { units, returnSequences, goBackwards, returnState } = this;
+    return {
+      ...config,
+      useBias: hasBias ?? true,
+      units,
+      returnSequences,
+      goBackwards,
+      returnState,
+    };
   }
 }
 

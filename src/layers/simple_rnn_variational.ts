@@ -1,6 +1,6 @@
 /**
  * The SimpleRNN kind of Bayesian layer, with the layout and arguments of TF.js's
- * `tf.layers.simpleRNN`. On inputs `[batch, T, in]`, with `h_0 = 0`, at every step
+ * `tf.layers.simpleRNN`. On inputs `[batch, T, in]`, with `h_0 = 0` (or the given `initialState`), at every step
  *
  * $$h_t = a(x_t W + h_{t-1} U + b),$$
  *

@@ -78,3 +78,4 @@ export {
   type Conv3DView,
   type Conv3DTransposeView,
 } from './layer_args.js';
+export { BAYESIAN_WRAPPER_CLASS, type DnnWrapperType } from './topology.js';

@@ -437,6 +437,8 @@ export interface RecurrentView<K extends 'LSTM' | 'GRU' | 'SimpleRNN'> {
   readonly activation: string;
   readonly returnSequences: boolean;
   readonly goBackwards: boolean;
+  /** Whether the layer also returns its last states (`[output, h_T(, c_T)]`). */
+  readonly returnState: boolean;
 }
 
 /**
@@ -460,8 +462,8 @@ export type SimpleRNNView = RecurrentView<'SimpleRNN'>;
 /**
  * The shared part of the view of a built tfjs recurrent layer, and its config.
  * @throws ArgumentError naming `layer` when it is not of class `kind`; naming `model` and the
- *   layer when it is stateful, returns its states or uses (recurrent) dropout: the Bayesian
- *   recurrent layers have no counterpart for these.
+ *   layer when it is stateful or uses (recurrent) dropout: the Bayesian recurrent layers have no
+ *   counterpart for these (returned and initial states are converted).
  */
 function recurrentView<K extends 'LSTM' | 'GRU' | 'SimpleRNN'>(
   layer: tf.layers.Layer,
@@ -483,7 +485,6 @@ function recurrentView<K extends 'LSTM' | 'GRU' | 'SimpleRNN'>(
     );
   };
   if (c.stateful === true) refuse('with stateful: true');
-  if (c.returnState === true) refuse('with returnState: true');
   if (typeof c.dropout === 'number' && c.dropout > 0) refuse(`with dropout ${c.dropout}`);
   if (typeof c.recurrentDropout === 'number' && c.recurrentDropout > 0) {
     refuse(`with recurrentDropout ${c.recurrentDropout}`);
@@ -500,13 +501,14 @@ function recurrentView<K extends 'LSTM' | 'GRU' | 'SimpleRNN'>(
     activation: activationName(c.activation),
     returnSequences: c.returnSequences === true,
     goBackwards: c.goBackwards === true,
+    returnState: c.returnState === true,
   };
   return [view, c];
 }
 
 /**
  * The view of a built tfjs `LSTM` layer.
- * @throws ArgumentError naming `model` and the layer when it is stateful, returns its states or
+ * @throws ArgumentError naming `model` and the layer when it is stateful or
  *   uses (recurrent) dropout: the Bayesian LSTM has no counterpart for these.
  */
 export function lstmView(layer: tf.layers.Layer): LSTMView {
@@ -544,6 +546,7 @@ function recurrentArgs(dp: RecurrentView<'LSTM' | 'GRU' | 'SimpleRNN'>): LayerAr
     activation: dp.activation,
     returnSequences: dp.returnSequences,
     goBackwards: dp.goBackwards,
+    ...(dp.returnState ? { returnState: true } : {}),
   };
 }
 

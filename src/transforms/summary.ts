@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { isBayesianLayer } from '../layers/bayesian_layer.js';
+import { wrappedLayers } from '../layers/tfjs_wrappers.js';
 import { checkModel } from '../layers/model_input.js';
 import { isCentredPriorLayer } from '../layers/moped_classes.js';
 
@@ -71,6 +72,16 @@ function layerLines(layers: readonly tf.layers.Layer[], pad: string, lines: stri
       layerLines(layer.layers, `${pad}  `, lines);
       continue;
     }
+    const inner = wrappedLayers(layer);
+    if (inner.some(isBayesianLayer)) {
+      // a Bayesian wrapper: its line, then the Bayesian layers it runs
+      const merge = cls.startsWith('Bidirectional')
+        ? `  merge_mode=${fmt(layer.getConfig().mergeMode ?? null)}`
+        : '';
+      lines.push(`${pad}(${layer.name}) ${cls}${merge}`);
+      layerLines(inner, `${pad}  `, lines);
+      continue;
+    }
     const cfg = layer.getConfig();
     if (isBayesianLayer(layer)) {
       const args = BAYES_SHOWN.filter((k) => cfg[k] !== undefined).map(
@@ -101,7 +112,7 @@ function layerLines(layers: readonly tf.layers.Layer[], pad: string, lines: stri
 
 /**
  * The model listing in the style of MindSpore's cell printout: `(name) ClassName arg=value, ...`
- * per layer (nested models indented); Bayesian layers are marked `[Bayesian]` and add their
+ * per layer (nested models, and the layers a Bayesian wrapper runs, indented); Bayesian layers are marked `[Bayesian]` and add their
  * arguments, parameter names, `(weight_prior)` and `(weight_posterior)` lines.
  * @param model any tfjs model.
  * @returns a multi-line string (print it with `console.log`).

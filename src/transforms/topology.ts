@@ -3,11 +3,14 @@
  * functional, nested models included) is rewritten by {@link ConversionRule}s (a DNN class ->
  * a Bayesian class with its arguments), rebuilt, and every weight copied over (kept layers) or
  * used to start the posterior (converted layers, `posterior_init.ts`). Layer names, order and
- * connections stay those of the DNN.
+ * connections stay those of the DNN. A `Bidirectional` or `TimeDistributed` whose wrapped layer a
+ * rule converts becomes `BidirectionalVariational` / `TimeDistributedVariational` over the
+ * Bayesian layer (each direction's posterior started from that direction's DNN weights).
  */
 import * as tf from '@tensorflow/tfjs';
 import { ACTIVATION_NAMES, normalizeActivation } from '../layers/activations.js';
 import { isBayesianLayer } from '../layers/bayesian_layer.js';
+import { wrappedLayers } from '../layers/tfjs_wrappers.js';
 import { ArgumentError } from '../utils/errors.js';
 import type { LayerArgsDict } from './layer_args.js';
 import {
@@ -41,7 +44,22 @@ export interface ConvertedLayer {
   path: string;
   from: DnnLayerType;
   to: string;
+  /**
+   * The wrapper the converted layer runs in, when it does: a `'Bidirectional'` (now a
+   * `BidirectionalVariational` whose two directions are of class `to`) or a `'TimeDistributed'`
+   * (now a `TimeDistributedVariational` over a layer of class `to`).
+   */
+  wrapper?: DnnWrapperType;
 }
+
+/** The tfjs wrappers whose wrapped layer is converted. */
+export type DnnWrapperType = 'Bidirectional' | 'TimeDistributed';
+
+/** The Bayesian class each converted tfjs wrapper becomes. */
+export const BAYESIAN_WRAPPER_CLASS: Readonly<Record<DnnWrapperType, string>> = {
+  Bidirectional: 'BidirectionalVariational',
+  TimeDistributed: 'TimeDistributedVariational',
+};
 
 /** One conversion rule: DNN class -> Bayesian class with the argument function. */
 export interface ConversionRule {
@@ -119,6 +137,10 @@ function rewriteEntries(
       }
       continue;
     }
+    if (Object.hasOwn(BAYESIAN_WRAPPER_CLASS, entry.class_name)) {
+      rewriteWrapper(entry, layer, rules, `${prefix}${name}`, converted);
+      continue;
+    }
     repairConfig(entry, layer);
     const rule = rules.find((r) => r.from === entry.class_name);
     if (rule === undefined) continue;
@@ -154,6 +176,60 @@ function rewriteEntries(
     entry.config = { ...args, ...keep };
     converted.push({ name, path: `${prefix}${name}`, from: rule.from, to: rule.to });
   }
+}
+
+/**
+ * Rewrite a tfjs `Bidirectional` / `TimeDistributed` entry whose wrapped layer a rule converts:
+ * the wrapper becomes its Bayesian class (`BidirectionalVariational`, `TimeDistributedVariational`)
+ * over the rule's Bayesian layer, with the arguments the rule reads from the DNN's wrapped layer
+ * (a `Bidirectional`'s forward layer: the backward one is its copy with `goBackwards` flipped).
+ * The wrapped layer keeps its name; the wrapper keeps its name, merge mode and connections.
+ * @throws ArgumentError naming `model` for a wrapped layer a rule splits in two (SeparableConv2D).
+ */
+function rewriteWrapper(
+  entry: PyLayerEntry,
+  layer: tf.layers.Layer,
+  rules: readonly ConversionRule[],
+  path: string,
+  converted: ConvertedLayer[],
+): void {
+  const inner = entry.config.layer as PyLayerEntry | undefined;
+  const dnnInner = wrappedLayers(layer)[0];
+  if (inner === undefined || typeof inner.class_name !== 'string' || dnnInner === undefined) return;
+  const rule = rules.find((r) => r.from === inner.class_name);
+  if (rule === undefined) return;
+  const wrapper = entry.class_name as DnnWrapperType;
+  if (rule.before !== undefined) {
+    throw new ArgumentError(
+      'model',
+      `layer '${path}': a ${wrapper} over a ${rule.from} cannot be converted (the ${rule.from} ` +
+        'becomes two layers); rebuild the DNN with the two convolutions in their own wrappers',
+    );
+  }
+  let dnnArgs: LayerArgsDict;
+  try {
+    dnnArgs = rule.args(dnnInner);
+  } catch (e) {
+    // name the wrapper the refused layer runs in (its copy is named forward_<name>)
+    if (e instanceof ArgumentError && e.argument === 'model') {
+      throw new ArgumentError(
+        'model',
+        `in the ${wrapper} '${path}': ${e.message.replace(/^model: /, '')}`,
+      );
+    }
+    throw e;
+  }
+  const args = checkedArgs(dnnArgs, path);
+  const keep: Record<string, unknown> = {
+    name: inner.config.name,
+    trainable: inner.config.trainable ?? true,
+  };
+  if (inner.config.batch_input_shape !== undefined) {
+    keep.batch_input_shape = inner.config.batch_input_shape;
+  }
+  entry.class_name = BAYESIAN_WRAPPER_CLASS[wrapper];
+  entry.config = { ...entry.config, layer: { class_name: rule.to, config: { ...args, ...keep } } };
+  converted.push({ name: String(entry.config.name), path, from: rule.from, to: rule.to, wrapper });
 }
 
 /**
@@ -247,10 +323,29 @@ function copyWeights(
       if (pointwise !== undefined) initFromWeights(layer, pointwise, bias, init);
     } else if (isBayesianLayer(layer) && !isBayesianLayer(prev)) {
       initFromDnn(layer, prev, init);
+    } else if (convertedWrapper(layer, prev)) {
+      // a Bidirectional's two directions, a TimeDistributed's layer
+      const dnn = wrappedLayers(prev);
+      wrappedLayers(layer).forEach((l, i) => {
+        const d = dnn[i];
+        if (isBayesianLayer(l) && d !== undefined) initFromDnn(l, d, init);
+      });
     } else if (prev.weights.length > 0) {
       layer.setWeights(prev.getWeights());
     }
   }
+}
+
+/** Whether `layer` is a Bayesian wrapper made from the DNN wrapper `prev` by the conversion. */
+function convertedWrapper(layer: tf.layers.Layer, prev: tf.layers.Layer): boolean {
+  const inner = wrappedLayers(layer);
+  const dnn = wrappedLayers(prev);
+  return (
+    inner.length > 0 &&
+    inner.length === dnn.length &&
+    inner.some(isBayesianLayer) &&
+    !dnn.some(isBayesianLayer)
+  );
 }
 
 /**

@@ -23,8 +23,9 @@
  * `Conv2DTranspose`, `SeparableConv2D`, `Conv3D`, `Conv3DTranspose` (the convolutions in either
  * data format, but a channels-first `Conv1D`, which tfjs 4.22 returns channels-last, is refused),
  * `LSTM`, `GRU` and `SimpleRNN` layers (not
- * stateful, no dropout, no
- * returned states) are converted (a separable convolution becomes two Bayesian Conv2D layers, its
+ * stateful, no dropout; returned and initial states kept, so encoder-decoders convert), also
+ * inside `Bidirectional` (to `BidirectionalVariational`) and `TimeDistributed` (to
+ * `TimeDistributedVariational`) wrappers, are converted (a separable convolution becomes two Bayesian Conv2D layers, its
  * depthwise part `<name>_depthwise`, a grouped convolution, then its pointwise 1x1 part under the
  * layer's name); kernel/bias
  * regularizers and constraints of a converted layer are dropped (the KL plays the regularizer's
@@ -367,7 +368,9 @@ export class TransformToBNN {
    * `Conv2D`, `DepthwiseConv2D` (a grouped Bayesian Conv2D, `group = inChannels`), `Conv1D`,
    * `Conv2DTranspose` and `SeparableConv2D`; and every `LSTM` (a Bayesian LSTM with kernel mean
    * `[W; U]`, `getLstmArgs`, `addLstmArgs`); every `GRU` (`getGruArgs`, `addGruArgs`) and
-   * `SimpleRNN` (`getSimpleRnnArgs`, `addSimpleRnnArgs`) likewise.
+   * `SimpleRNN` (`getSimpleRnnArgs`, `addSimpleRnnArgs`) likewise. A `Bidirectional` or
+   * `TimeDistributed` over a converted type becomes `BidirectionalVariational` /
+   * `TimeDistributedVariational` over the Bayesian layer (`converted[i].wrapper` names it).
    * @param options MindSpore's `get_dense_args`, `get_conv_args`, `add_dense_args`,
    *   `add_conv_args` (and `getConv1dArgs` / `getConv2dTransposeArgs` for Conv1D /
    *   Conv2DTranspose layers); an `add*Args` key that repeats a

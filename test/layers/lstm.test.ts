@@ -412,7 +412,7 @@ describe('Bayesian LSTM: gradients, training, saving', () => {
       [{ units: 2.5 }, /units/],
       [{ units: 2, outChannels: 8 }, /outChannels/],
       [{ units: 2, stateful: true }, /stateful/],
-      [{ units: 2, returnState: true }, /returnState/],
+      [{ units: 2, returnState: 'yes' }, /returnState/],
       [{ units: 2, dropout: 0.2 }, /dropout/],
       [{ units: 2, recurrentDropout: 0.1 }, /recurrentDropout/],
       [{ units: 2, recurrentActivation: 'nope' }, /activation/],
