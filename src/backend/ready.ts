@@ -35,6 +35,7 @@ import type { NativeAddon } from './native/addon.js';
 import { installNativeKernels } from './native/kernels.js';
 import { initWebGPU, registerRandomNormal, webgpuAdapter } from './webgpu/index.js';
 import { tfjsCompatibility } from './tfjs_version.js';
+import { installCumulativeAxisFix } from './cumulative_axis.js';
 
 /** Options of {@link ready}. */
 export interface ReadyOptions {
@@ -266,6 +267,8 @@ async function select(requested: string | undefined, verbose: boolean): Promise<
     const reason = await tryBackend(name, requested !== undefined);
     if (reason === undefined) {
       if (name === 'wasm') registerCpuFallbacks('wasm');
+      installCumulativeAxisFix(name);
+      if (name !== 'cpu') installCumulativeAxisFix('cpu');
       // the same seeded noise as wasm/cpu (host ziggurat, uploaded); webgpu registers its own
       if (name === 'webgl') registerRandomNormal('webgl');
       const kernels = installKernelPack(name);
