@@ -14,6 +14,7 @@ import * as tf from '@tensorflow/tfjs';
 import { valueShapeProblem } from './value_shape.js';
 import { ArgumentError, NotDefinedError } from '../utils/errors.js';
 import { nextSeed } from '../utils/seed.js';
+import { withTapeOff } from '../utils/tape.js';
 import {
   broadcastShapes,
   broadcastTo,
@@ -176,7 +177,9 @@ export abstract class Distribution {
     return tf.tidy(
       () =>
         this.emptyDraws(s) ??
-        (this.hasRsample ? stopGradient(this._rsample(s, sd)) : this._sample(s, sd)),
+        (this.hasRsample
+          ? stopGradient(this._rsample(s, sd))
+          : withTapeOff(() => this._sample(s, sd))),
     );
   }
 
