@@ -482,6 +482,104 @@ describe('ported Pyro/NumPyro examples, part 3', () => {
     expect(loss).toBeCloseTo(-(z - Math.log(T)), 3);
     y.dispose();
   });
+  it("Pyro's Dirichlet-process mixture tutorial: truncated stick breaking runs under TraceELBO; its TraceEnumELBO at a point is the exact enumeration", () => {
+    const T = 5;
+    const alpha = 0.5;
+    const centres = [
+      [-4, -3],
+      [0, 4],
+      [4, -2],
+    ];
+    const per = 10;
+    const g = lcg(13);
+    const nrm = (): number => Math.sqrt(-2 * Math.log(g() + 1e-12)) * Math.cos(2 * Math.PI * g());
+    const pts = centres.flatMap((c) =>
+      Array.from({ length: per }, () => [c[0]! + 0.5 * nrm(), c[1]! + 0.5 * nrm()]),
+    );
+    const N = pts.length;
+    const data = tf.tensor2d(pts);
+    /** pi_k = beta_k prod_{j<k} (1 - beta_j), the last stick taking the rest. */
+    const mixWeights = (beta: tf.Tensor): tf.Tensor => {
+      const cum = tf.exp(tf.cumsum(tf.log1p(tf.neg(beta)), -1));
+      return tf.mul(tf.pad(beta, [[0, 1]], 1), tf.pad(cum, [[1, 0]], 1));
+    };
+    const model = (x: tf.Tensor): void => {
+      const beta = ppl.plate('beta_plate', T - 1, () => ppl.sample('beta', new D.Beta(1, alpha)));
+      const mu = ppl.plate('mu_plate', T, () =>
+        ppl.sample(
+          'mu',
+          new D.MultivariateNormal(tf.zeros([2]), { covarianceMatrix: tf.mul(tf.eye(2), 5) }),
+        ),
+      );
+      ppl.plate('data', N, () => {
+        const z = ppl.sample('z', new D.Categorical({ probs: mixWeights(beta) }));
+        ppl.sample(
+          'obs',
+          new D.MultivariateNormal(tf.gather(mu, tf.cast(z, 'int32')), {
+            covarianceMatrix: tf.eye(2),
+          }),
+          { obs: x },
+        );
+      });
+    };
+    setSeed(14);
+    const guide = (): void => {
+      const kappa = ppl.param('kappa', () => tf.randomUniform([T - 1], 0, 2), {
+        constraint: ppl.constraints.positive,
+      });
+      const tau = ppl.param('tau', () => tf.mul(tf.randomNormal([T, 2]), Math.sqrt(3)));
+      const phi = ppl.param('phi', () => new D.Dirichlet(tf.fill([T], 1 / T)).sample([N]), {
+        constraint: ppl.constraints.simplex,
+      });
+      ppl.plate('beta_plate', T - 1, () => ppl.sample('beta', new D.Beta(tf.ones([T - 1]), kappa)));
+      ppl.plate('mu_plate', T, () =>
+        ppl.sample('mu', new D.MultivariateNormal(tau, { covarianceMatrix: tf.eye(2) })),
+      );
+      ppl.plate('data', N, () => ppl.sample('z', new D.Categorical({ probs: phi })));
+    };
+    // as written: Trace_ELBO, the guide's z by its score function; steps run, finite, no leak
+    const svi = new ppl.SVI(model, guide, tf.train.adam(0.05), new ppl.TraceELBO());
+    svi.step(data);
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 3; i++) expect(Number.isFinite(svi.step(data))).toBe(true);
+    expect(tf.memory().numTensors).toBe(before);
+    // the ELBO at a point (Delta sticks and locations, the guide's z enumerated), exactly:
+    // sum_n sum_k phi_nk [log pi_k + log N(x_n; mu_k, I) - log phi_nk] + log p(beta) + log p(mu)
+    const ps = ppl.getParamStore();
+    const phi = ps.value('phi').arraySync() as number[][];
+    const betaV = [0.4, 0.5, 0.3, 0.6];
+    const muV = [
+      [-3, -3],
+      [0, 3],
+      [3, -1],
+      [1, 1],
+      [-1, 0],
+    ];
+    const pointGuide = (): void => {
+      ppl.plate('beta_plate', T - 1, () => ppl.sample('beta', new ppl.Delta(tf.tensor1d(betaV))));
+      ppl.plate('mu_plate', T, () => ppl.sample('mu', new ppl.Delta(tf.tensor2d(muV), 1)));
+      ppl.plate('data', N, () =>
+        ppl.sample('z', new D.Categorical({ probs: ps.get('phi') }), ENUM),
+      );
+    };
+    const pi = [...betaV, 1].map(
+      (b, k) => b * betaV.slice(0, k).reduce((acc, v) => acc * (1 - v), 1),
+    );
+    const lmvn = (x: number[], m: number[], v: number): number =>
+      -Math.log(2 * Math.PI * v) - ((x[0]! - m[0]!) ** 2 + (x[1]! - m[1]!) ** 2) / (2 * v);
+    // Beta(1, alpha) density: alpha (1 - b)^(alpha - 1)
+    let exact = betaV.reduce((acc, b) => acc + Math.log(alpha) + (alpha - 1) * Math.log(1 - b), 0);
+    exact += muV.reduce((acc, m) => acc + lmvn(m, [0, 0], 5), 0);
+    pts.forEach((x, n) => {
+      phi[n]!.forEach((q, k) => {
+        if (q > 0) exact += q * (Math.log(pi[k]!) + lmvn(x, muV[k]!, 1) - Math.log(q));
+      });
+    });
+    const elbo = new ppl.TraceEnumELBO({ maxPlateNesting: 1 });
+    expect(elbo.loss(model, pointGuide, data)).toBeCloseTo(-exact, 2);
+    expect(pi.reduce((acc, v) => acc + v, 0)).toBeCloseTo(1, 12);
+    data.dispose();
+  });
 });
 
 /** The inverse of a small symmetric positive-definite matrix (Gauss-Jordan, float64). */
