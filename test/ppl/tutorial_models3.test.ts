@@ -5,6 +5,8 @@
  * within its standard error.
  */
 import * as tf from '@tensorflow/tfjs';
+import digamma from '@stdlib/math-base-special-digamma';
+import gammaln from '@stdlib/math-base-special-gammaln';
 import { afterEach, describe, expect, it } from 'vitest';
 import { distributions as D, ppl } from '../../src/index.js';
 import { clearSeed, setSeed } from '../../src/utils/seed.js';
@@ -579,6 +581,55 @@ describe('ported Pyro/NumPyro examples, part 3', () => {
     expect(elbo.loss(model, pointGuide, data)).toBeCloseTo(-exact, 2);
     expect(pi.reduce((acc, v) => acc + v, 0)).toBeCloseTo(1, 12);
     data.dispose();
+  });
+  it("sparse gamma DEF's building block: non-reparameterized Gamma guides (setHasRsample(false)) under TraceGraphELBO", () => {
+    // lam ~ Gamma(2, 1), y_i ~ Poisson(lam); q(lam) = Gamma(alpha, beta) scored by its score
+    // function (Pyro's Gamma(...).has_rsample_(False)); the exact posterior is Gamma(2 + sum y, 1 + N)
+    const ys = [3, 5, 4, 6];
+    const y = tf.tensor1d(ys);
+    const model = (obs: tf.Tensor): void => {
+      const lam = ppl.sample('lam', new D.Gamma(2, 1));
+      ppl.plate('data', obs.shape[0] as number, () => ppl.sample('y', new D.Poisson(lam), { obs }));
+    };
+    const guide = (): void => {
+      const a = ppl.param('alpha', 3, { constraint: ppl.constraints.positive });
+      const b = ppl.param('beta', 1.5, { constraint: ppl.constraints.positive });
+      ppl.sample('lam', new D.Gamma(a, b).setHasRsample(false));
+    };
+    const elbo = new ppl.TraceGraphELBO();
+    // the ELBO of Gamma(3, 1.5) in closed form: E log p(y, lam) + H(q)
+    const [al, be] = [3, 1.5];
+    const elog = digamma(al) - Math.log(be);
+    const elam = al / be;
+    let exact = Math.log(1) - gammaln(2) + (2 - 1) * elog - 1 * elam; // log Gamma(lam; 2, 1)
+    for (const k of ys) exact += k * elog - elam - gammaln(k + 1);
+    exact += al - Math.log(be) + gammaln(al) + (1 - al) * digamma(al); // entropy
+    setSeed(31);
+    const R = 100;
+    const losses = Array.from({ length: R }, () => elbo.loss(model, guide, y));
+    const mean = losses.reduce((u, v) => u + v, 0) / R;
+    const se = Math.sqrt(losses.reduce((u, v) => u + (v - mean) ** 2, 0) / (R - 1) / R);
+    expect(Math.abs(mean + exact)).toBeLessThan(4 * se);
+    // SVI on the score-function gradient alone: the posterior mean 20 / 5 = 4 is approached from
+    // the start 3 / 1.5 = 2, the parameters stay positive
+    const svi = new ppl.SVI(model, guide, tf.train.adam(0.1), elbo);
+    svi.step(y);
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 12; i++) svi.step(y);
+    expect(tf.memory().numTensors).toBe(before);
+    const ps = ppl.getParamStore();
+    const a = ps.value('alpha').dataSync()[0]!;
+    const b = ps.value('beta').dataSync()[0]!;
+    expect(a).toBeGreaterThan(0);
+    expect(b).toBeGreaterThan(0);
+    expect(a / b).toBeGreaterThan(2.2);
+    // it draws the guide without rsample: rsample is refused, as Pyro's has_rsample_(False)
+    const g = new D.Gamma(2, 1).setHasRsample(false);
+    expect(g.hasRsample).toBe(false);
+    expect(() => g.rsample()).toThrow(/rsample/);
+    expect(() => new D.Poisson(1).setHasRsample(true)).toThrow(/has no rsample/);
+    g.dispose();
+    y.dispose();
   });
 });
 
