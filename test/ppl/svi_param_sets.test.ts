@@ -12,12 +12,11 @@ afterEach(() => ppl.clearParamStore());
 
 /** loss(b) = (b - 2)^2, plus sum_i (a_i - 1 - b)^2 when `withA`; a has shape [2]. */
 const model = (withA: boolean): void => {
+  // a is read first, so a step without it shifts b to a's position in the gradient list
+  const a = withA ? ppl.param('a', tf.tensor1d([0, 3])) : null;
   const b = ppl.param('b', tf.scalar(0.5));
   ppl.factor('fb', tf.neg(tf.square(tf.sub(b, 2))));
-  if (withA) {
-    const a = ppl.param('a', tf.tensor1d([0, 3]));
-    ppl.factor('fa', tf.neg(tf.sum(tf.square(tf.sub(tf.sub(a, 1), b)))));
-  }
+  if (a !== null) ppl.factor('fa', tf.neg(tf.sum(tf.square(tf.sub(tf.sub(a, 1), b)))));
 };
 const guide = (): void => undefined;
 
