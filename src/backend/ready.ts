@@ -39,6 +39,7 @@ import {
   installBatchMatMulBroadcast,
   installBatchMatMulGrad,
 } from './kernels/batch_matmul_broadcast.js';
+import { installCumulativeAxisFix } from './cumulative_axis.js';
 
 /** Options of {@link ready}. */
 export interface ReadyOptions {
@@ -273,6 +274,8 @@ async function select(requested: string | undefined, verbose: boolean): Promise<
         registerCpuFallbacks('wasm');
         replaceWrongKernels('wasm');
       }
+      installCumulativeAxisFix(name);
+      if (name !== 'cpu') installCumulativeAxisFix('cpu');
       // the same seeded noise as wasm/cpu (host ziggurat, uploaded); webgpu registers its own
       if (name === 'webgl') registerRandomNormal('webgl');
       installBatchMatMulGrad();

@@ -8,7 +8,7 @@
  * and the stable pair `[log p, log(1 - p)] = [-softplus(-l), -softplus(l)]` when given logits.
  */
 import * as tf from '@tensorflow/tfjs';
-import { log1p } from '../utils/log1p.js';
+import { log1p, logNoNanGrad } from '../utils/log1p.js';
 import type { DistributionOptions, TensorInput } from './distribution.js';
 import { readProbsOrLogits, type ProbsOrLogits } from './probs.js';
 import { ScalarDistribution } from './scalar.js';
@@ -51,7 +51,9 @@ export abstract class BinaryProbsDistribution extends ScalarDistribution {
     } else {
       this.probs = this.param(value, 'probs');
       this.checkInRange(this.probs, 'probs', 0, range.probsMax ?? 1);
-      this.logits = this.own(tf.tidy(() => tf.sub(tf.log(this.probs), log1p(tf.neg(this.probs)))));
+      this.logits = this.own(
+        tf.tidy(() => tf.sub(logNoNanGrad(this.probs), log1p(tf.neg(this.probs)))),
+      );
     }
   }
 
@@ -65,6 +67,6 @@ export abstract class BinaryProbsDistribution extends ScalarDistribution {
     if (this.fromLogits) {
       return [tf.neg(tf.softplus(tf.neg(this.logits))), tf.neg(tf.softplus(this.logits))];
     }
-    return [tf.log(this.probs), log1p(tf.neg(this.probs))];
+    return [logNoNanGrad(this.probs), log1p(tf.neg(this.probs))];
   }
 }

@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Distribution, type DistributionOptions, type TensorInput } from './distribution.js';
 import { readProbsOrLogits, type ProbsOrLogits } from './probs.js';
+import { logNoNanGrad } from '../utils/log1p.js';
 
 /** A family with one probability vector `[...batch, K]` given by `{probs}` or `{logits}`. */
 export abstract class CategoricalProbsDistribution extends Distribution {
@@ -47,7 +48,7 @@ export abstract class CategoricalProbsDistribution extends Distribution {
         }
       }
       this.probs = this.own(tf.tidy(() => tf.div(t, tf.sum(t, -1, true))));
-      this.logits = this.own(tf.log(this.probs));
+      this.logits = this.own(logNoNanGrad(this.probs));
     }
   }
 

@@ -15,6 +15,7 @@ import { valueShapeProblem } from './value_shape.js';
 import { ArgumentError, NotDefinedError } from '../utils/errors.js';
 import { nextSeed } from '../utils/seed.js';
 import { optionsObject } from '../utils/options.js';
+import { withTapeOff } from '../utils/tape.js';
 import {
   broadcastShapes,
   broadcastTo,
@@ -128,6 +129,32 @@ export abstract class Distribution {
     return this._rsample !== Distribution.prototype._rsample;
   }
 
+  /**
+   * Declare this instance reparameterizable or not (Pyro's `has_rsample_`): with `false`, the
+   * ELBOs treat its draws as non-reparameterized (score-function terms in `TraceELBO` /
+   * `TraceGraphELBO`, Pyro's `dist.Gamma(a, b).has_rsample_(False)`), `sample()` is a constant
+   * to every gradient and `rsample()` throws. `true` is refused for a family without `rsample`.
+   *
+   * $$\nabla_\theta\,\mathbb E_{q_\theta}[f(z)] = \mathbb E_{q_\theta}[f(z)\,\nabla_\theta \log q_\theta(z)]\quad(\text{hasRsample} = \text{false})$$
+   *
+   * @param value whether draws are reparameterized.
+   * @returns this distribution (for chaining).
+   * @example
+   * ```ts
+   * sample('z', new Gamma(a, b).setHasRsample(false)); // scored by the score function
+   * ```
+   */
+  setHasRsample(value: boolean): this {
+    if (typeof value !== 'boolean') {
+      throw this.argError('value', `setHasRsample: expected true or false, got ${String(value)}`);
+    }
+    if (value && this._rsample === Distribution.prototype._rsample) {
+      throw this.argError('value', `setHasRsample: ${this.name} has no rsample`);
+    }
+    Object.defineProperty(this, 'hasRsample', { value, configurable: true });
+    return this;
+  }
+
   // ---- hooks for subclasses -------------------------------------------------------------
 
   /**
@@ -191,7 +218,9 @@ export abstract class Distribution {
     return tf.tidy(
       () =>
         this.emptyDraws(s) ??
-        (this.hasRsample ? stopGradient(this._rsample(s, sd)) : this._sample(s, sd)),
+        (this.hasRsample
+          ? stopGradient(this._rsample(s, sd))
+          : withTapeOff(() => this._sample(s, sd))),
     );
   }
 

@@ -165,6 +165,25 @@ export function constraintFromSpec(s: ConstraintSpec): Constraint {
 export class ParamStore {
   private readonly entries = new Map<string, Entry>();
 
+  /** The name sets of the active {@link ParamStore.trackAccess} calls. */
+  private readonly trackers: Set<string>[] = [];
+
+  /**
+   * Run `fn`, adding to `names` the name of every parameter it reads (`get`, as `param` sites
+   * do): SVI finds the parameters each step touches, which may differ between steps (Pyro's
+   * semi-supervised VAE alternates a step with the classifier and one without).
+   *
+   * @param names the set to add to. @param fn the body; its result is returned.
+   */
+  trackAccess<T>(names: Set<string>, fn: () => T): T {
+    this.trackers.push(names);
+    try {
+      return fn();
+    } finally {
+      this.trackers.splice(this.trackers.lastIndexOf(names), 1);
+    }
+  }
+
   /** Number of parameters. */
   get size(): number {
     return this.entries.size;
@@ -185,6 +204,7 @@ export class ParamStore {
    * is the variable itself for `real` parameters, otherwise a new tensor (differentiable in `u`).
    */
   get(name: string, init?: ParamInit, constraint?: Constraint): tf.Tensor {
+    for (const t of this.trackers) t.add(name);
     let e = this.entries.get(name);
     if (e === undefined) {
       if (init === undefined) {

@@ -69,3 +69,30 @@ export function holdsVariable(x: unknown, depth = 4): boolean {
   if (depth <= 0 || x === null || typeof x !== 'object' || x instanceof tf.Tensor) return false;
   return Object.values(x as Record<string, unknown>).some((v) => holdsVariable(v, depth - 1));
 }
+
+/**
+ * Run `f` with the gradient tape off: what it computes is recorded on no tape, so it is a
+ * constant to every enclosing `tf.grad` (torch's `torch.no_grad()`), not merely a zero-gradient
+ * node whose inputs stay on the path. A non-reparameterized draw (`Categorical.sample` from
+ * `probs` that are a parameter) used as gather indices otherwise made tfjs's backward pass ask
+ * for the int32 indices' gradient and throw.
+ *
+ * $$\nabla_\theta\, \operatorname{off}(f)(\theta) \equiv 0\ \text{(no tape node)}$$
+ *
+ * @param f the computation.
+ * @returns what `f` returns.
+ * @example
+ * ```ts
+ * const z = withTapeOff(() => dist.sample()); // a constant to the enclosing gradient
+ * ```
+ */
+export function withTapeOff<T>(f: () => T): T {
+  const state = (tf.engine() as unknown as { state: TapeState }).state;
+  const depth = state.gradientDepth;
+  state.gradientDepth = 0;
+  try {
+    return f();
+  } finally {
+    state.gradientDepth = depth;
+  }
+}

@@ -61,6 +61,9 @@ function clipGradients(
   return out;
 }
 
+/** Variable names in the order each optimizer first got their gradients (see `SVI.inOrder`). */
+const OPTIMIZER_ORDER = new WeakMap<tf.Optimizer, string[]>();
+
 /** Throw naming `name` unless `f` is a function or an object with a `call` method. */
 function checkCallable(f: unknown, name: string): void {
   const ok =
@@ -193,28 +196,57 @@ export class SVI<A extends unknown[]> {
     const store = getParamStore();
     for (;;) {
       this.paramNames ??= this.discoverParams(args);
+      const known = this.paramNames;
       const sizeBefore = store.size;
-      const vars = store.variables(this.paramNames.filter((n) => store.has(n)));
-      const f = (): tf.Scalar => this.loss.differentiableLoss(this.model, this.guide, args);
+      const vars = store.variables(known.filter((n) => store.has(n)));
+      const touched = new Set<string>();
+      const f = (): tf.Scalar =>
+        store.trackAccess(touched, () =>
+          this.loss.differentiableLoss(this.model, this.guide, args),
+        );
       const { value, grads } =
         vars.length > 0
           ? withTapeCleanup(() => tf.variableGrads(f, vars))
           : { value: tf.tidy(f), grads: {} as tf.NamedTensorMap };
-      if (store.size !== sizeBefore) {
-        // this run created parameters: find them and take the step again
+      const missed = [...touched].filter((n) => !known.includes(n));
+      if (store.size !== sizeBefore || missed.length > 0) {
+        // this run created parameters, or read ones the earlier steps did not (other arguments):
+        // add them and take the step again
         value.dispose();
         tf.dispose(grads);
-        this.paramNames = undefined;
+        this.paramNames = store.size !== sizeBefore ? undefined : [...known, ...missed];
+        if (this.paramNames === undefined) {
+          const found = this.discoverParams(args);
+          this.paramNames = [...new Set([...known, ...found, ...touched])];
+        }
         continue;
       }
       const clipped = clipGradients(grads, this.clipValue, this.clipNorm);
-      if (Object.keys(clipped).length > 0) this.optimizer.applyGradients(clipped);
+      if (Object.keys(clipped).length > 0) this.optimizer.applyGradients(this.inOrder(clipped));
       const out = value.dataSync()[0] as number;
       value.dispose();
       tf.dispose(clipped);
       this.stepCount++;
       return out;
     }
+  }
+
+  /**
+   * The gradients keyed in one fixed order per optimizer, `null` for a variable without a gradient
+   * this step. tfjs's optimizers keep their moments by position in the gradient map
+   * (`accumulatedFirstMoment[i]`), not by name, and skip a null gradient: a step that touches
+   * fewer parameters than the one before (the semi-supervised VAE's supervised step has no
+   * classifier) would otherwise apply one parameter's Adam moments to another (a shape error, or
+   * silently wrong updates), where Pyro keeps each parameter's optimizer state by name. The order
+   * belongs to the optimizer, so that two SVIs sharing one (ss_vae's auxiliary loss) agree.
+   */
+  private inOrder(grads: tf.NamedTensorMap): tf.NamedTensorMap {
+    let order = OPTIMIZER_ORDER.get(this.optimizer);
+    if (order === undefined) OPTIMIZER_ORDER.set(this.optimizer, (order = []));
+    for (const n of Object.keys(grads)) if (!order.includes(n)) order.push(n);
+    const out: Record<string, tf.Tensor | null> = {};
+    for (const n of order) out[n] = grads[n] ?? null;
+    return out as tf.NamedTensorMap;
   }
 
   /** The `-ELBO` estimate without a step. */

@@ -1,0 +1,84 @@
+/**
+ * A negative axis for tfjs's cumulative ops. `tf.cumsum(x, -1)` (and `tf.cumprod`) hand the axis
+ * to the kernel as given, and every stock kernel (cpu, wasm, webgl) reads `-1` as an index: the
+ * result has shape `[undefined]`, and on wasm the kernel writes outside its output, corrupting
+ * the heap ("memory access out of bounds" at a later, unrelated op). A Pyro port writes
+ * `beta.cumprod(-1)` (the stick-breaking weights of the Dirichlet-process tutorial) as exactly
+ * this.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ArgumentError } from '../utils/errors.js';
+
+const CUMULATIVE_KERNELS = ['Cumsum', 'Cumprod'];
+const wrapped = new Set<string>();
+let gradientInstalled = false;
+
+/**
+ * `Cumsum`'s gradient with the axis counted from the right when negative (tfjs's reads the
+ * recorded attribute as given and fails in a transpose): `dL/dx = cumsum(dy, axis, exclusive,
+ * !reverse)`, the adjoint of a running sum being the running sum from the other end.
+ */
+function installCumsumGradient(): void {
+  if (gradientInstalled) return;
+  gradientInstalled = true;
+  tf.registerGradient({
+    kernelName: 'Cumsum',
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved, attrs) => {
+      const [x] = saved as [tf.Tensor];
+      const a = attrs as unknown as { axis: number; exclusive: boolean; reverse: boolean };
+      const axis = normalizeCumulativeAxis(a.axis, x.rank);
+      return { x: () => tf.cumsum(dy as tf.Tensor, axis, a.exclusive, !a.reverse) };
+    },
+  });
+}
+
+/**
+ * The axis numpy means: `a + rank` for `-rank <= a < 0`, `a` for `0 <= a < rank`.
+ *
+ * $$\operatorname{axis}(a) = \begin{cases}a + r & -r \le a < 0\\ a & 0 \le a < r\end{cases}$$
+ *
+ * @param axis the axis given (an integer). @param rank the input's rank.
+ * @throws ArgumentError naming `axis` when it is outside `[-rank, rank)` or not an integer.
+ * @example
+ * ```ts
+ * normalizeCumulativeAxis(-1, 2); // 1
+ * ```
+ */
+export function normalizeCumulativeAxis(axis: number, rank: number): number {
+  if (!Number.isInteger(axis) || axis < -rank || axis >= rank) {
+    throw new ArgumentError(
+      'axis',
+      `cumsum/cumprod: expected an integer in [${-rank}, ${rank}) for a tensor of rank ${rank}, got ${axis}`,
+    );
+  }
+  return axis < 0 ? axis + rank : axis;
+}
+
+/**
+ * Wrap `backendName`'s `Cumsum` and `Cumprod` kernels so that a negative axis counts from the
+ * right ({@link normalizeCumulativeAxis}), and `Cumsum`'s gradient likewise; idempotent.
+ *
+ * @param backendName a registered tfjs backend (`'cpu'`, `'wasm'`, ...).
+ */
+export function installCumulativeAxisFix(backendName: string): void {
+  installCumsumGradient();
+  for (const kernelName of CUMULATIVE_KERNELS) {
+    const key = `${backendName}/${kernelName}`;
+    const previous = tf.getKernel(kernelName, backendName);
+    if (wrapped.has(key) || previous === undefined) continue;
+    const stock = previous.kernelFunc;
+    tf.unregisterKernel(kernelName, backendName);
+    tf.registerKernel({
+      ...previous,
+      kernelFunc: (args) => {
+        const x = (args.inputs as { x?: tf.TensorInfo }).x;
+        const attrs = args.attrs as { axis?: number } | undefined;
+        if (x === undefined || attrs?.axis === undefined) return stock(args);
+        const axis = normalizeCumulativeAxis(attrs.axis, x.shape.length);
+        return stock({ ...args, attrs: { ...args.attrs, axis } });
+      },
+    });
+    wrapped.add(key);
+  }
+}
