@@ -14,7 +14,8 @@
  * A nested model at the output (a `Sequential` head inside a functional model) is entered, at any
  * depth, as laplace-torch's `FeatureExtractor` finds the last `Linear` module.
  *
- * At most one link is removed; a sigmoid over several outputs (a multi-label head) or a softmax
+ * A skipped layer may be applied several times (one `Dropout` object shared by several branches):
+ * the application that makes the output is followed. At most one link is removed; a sigmoid over several outputs (a multi-label head) or a softmax
  * over one output (constant 1) is rejected for classification.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -104,9 +105,22 @@ function activationOf(layer: tf.layers.Layer): string | undefined {
   return typeof act === 'string' ? act : undefined;
 }
 
-function singleNode(layer: tf.layers.Layer): boolean {
-  const nodes = (layer as unknown as { inboundNodes?: unknown[] }).inboundNodes;
-  return nodes !== undefined && nodes.length === 1;
+/**
+ * The input of the application of `layer` that makes `t` (a layer applied several times, e.g. one
+ * `Dropout` or `Softmax` object shared by several branches, has one node per application).
+ */
+function nodeInput(t: tf.SymbolicTensor): tf.SymbolicTensor {
+  const nodes = (
+    t.sourceLayer as unknown as { inboundNodes?: { inputTensors: tf.SymbolicTensor[] }[] }
+  ).inboundNodes;
+  const input = nodes?.[t.nodeIndex]?.inputTensors;
+  if (input === undefined || input.length !== 1) {
+    throw new ArgumentError(
+      'model',
+      `expected the layer '${t.sourceLayer.name}' at the output to take one input, got ${input?.length ?? 0}`,
+    );
+  }
+  return input[0] as tf.SymbolicTensor;
 }
 
 function isLinkOnly(layer: tf.layers.Layer, rank: number, link: 'softmax' | 'sigmoid'): boolean {
@@ -163,15 +177,10 @@ export function modelHead(model: tf.LayersModel, likelihood: LaplaceLikelihood):
     const name = layer.getClassName();
     const linkOnly = cls && isLinkOnly(layer, t.shape.length, link);
     if (!linkOnly && !INFERENCE_IDENTITY.has(name)) break;
-    if (!singleNode(layer)) {
-      throw new ArgumentError(
-        'model',
-        `expected each layer of the output head to be used once; '${layer.name}' is applied ${String((layer as unknown as { inboundNodes: unknown[] }).inboundNodes.length)} times`,
-      );
-    }
     if (linkOnly) links++;
     skipped.add(layer);
-    t = layer.input as tf.SymbolicTensor;
+    // a layer applied several times: follow the application that makes `t`
+    t = nodeInput(t);
   }
   const layer = t.sourceLayer;
   const act = activationOf(layer);
