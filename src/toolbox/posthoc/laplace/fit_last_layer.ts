@@ -67,7 +67,7 @@ function nearestWeightedLayer(t0: tf.SymbolicTensor): tf.layers.Layer[] {
  * (ignored) for classification, on inputs `[batch, features]`. `shared` when it is applied
  * several times, or when the output is made from its applications by layers without weights
  * (`Add`, `Average`, `Concatenate`, ...): the fit then runs the model's layer graph with the
- * Dense's applications as sites (see {@link fitShared}).
+ * Dense's applications as sites (see `fitShared`).
  */
 function lastDense(
   model: tf.LayersModel,
@@ -148,7 +148,9 @@ function featureMap(model: tf.LayersModel, head: ModelHead): FeatureMap {
  * `p(y = 1) = sigmoid(z)`, GGN `Lambda = p (1 - p)`, labels in `{0, 1}`, class probabilities
  * `[1 - p, p]`. The last Dense may sit inside a nested model at the output (a `Sequential` head
  * in a functional model), found at any depth as laplace-torch's `FeatureExtractor` finds the last
- * `Linear`.
+ * `Linear`. The last Dense may be applied several times (weight sharing) or reach the output
+ * through layers without weights (`Add`, `Average`, `Concatenate`): its GGN is then summed over
+ * its applications (`diag` / `full` exact, `kron` KFAC-expand; see `fitShared`).
  *
  * @param model trained single-output `tf.LayersModel` (one input, or several: `x` is then an array
  *   of tensors) whose output comes from a
@@ -264,10 +266,12 @@ export function lastLayerLaplace(
  * $$H \approx \frac{1}{NR}\Big(\sum_{n,s} \tilde a_{n,s}\tilde a_{n,s}^T\Big) \otimes
  *   \Big(\sum_{n,s,c} g_{n,s,c}\, g_{n,s,c}^T\Big) ,$$
  *
- * exact for one application, and exact in the `expand` setting (a linear layer whose
- * applications feed independent outputs); KFAC-reduce would be exact in the other setting (the
- * applications summed into one output) but needs the applications' inputs averaged per example,
- * which the convolution positions do not give: one rule for every shared weight is kept.
+ * exact for one application and in the `expand` setting (applications feeding separate outputs,
+ * as a convolution's positions). It is the rule the all-layers fit applies to a layer used several
+ * times and KFC to a convolution, so every `kron` block of a shared weight means the same thing;
+ * KFAC-reduce (inputs averaged and signals summed over the applications) would instead be exact
+ * when the applications are summed into one output of a linear network (`Add([d(x1), d(x2)])`),
+ * where `full` or `diag` give the exact block.
  */
 function fitShared(
   model: tf.LayersModel,
