@@ -369,6 +369,48 @@ describe('last-layer Laplace on a head Dense applied several times', () => {
     model.dispose();
   });
 
+  it('a nested head applied twice in series at the output: all-layers and last-layer fits', () => {
+    const { xs, labels } = setup(10);
+    const x = tf.tensor2d(xs);
+    const inp = tf.input({ shape: [3] });
+    const first = tf.layers.dense({ units: 3, activation: 'tanh' });
+    const h = first.apply(inp) as tf.SymbolicTensor;
+    const square = tf.sequential({ layers: [tf.layers.dense({ inputShape: [3], units: 3 })] });
+    const nested = tf.model({
+      inputs: inp,
+      outputs: square.apply(square.apply(h)) as tf.SymbolicTensor,
+    });
+    // the same network with its own layers (a flat Dense applied twice)
+    const inp2 = tf.input({ shape: [3] });
+    const first2 = tf.layers.dense({ units: 3, activation: 'tanh' });
+    const flat = tf.layers.dense({ units: 3 });
+    const flatModel = tf.model({
+      inputs: inp2,
+      outputs: flat.apply(flat.apply(first2.apply(inp2))) as tf.SymbolicTensor,
+    });
+    first2.setWeights(first.getWeights());
+    flat.setWeights(square.getWeights());
+    for (const hessianStructure of ['diag', 'kron'] as const) {
+      const before = tf.memory().numTensors;
+      const a = toolbox.allLayersLaplace(nested, x, labels, { hessianStructure });
+      const b = toolbox.allLayersLaplace(flatModel, x, labels, { hessianStructure });
+      expect(tf.memory().numTensors).toBe(before);
+      expect(a.numParams).toBe(24);
+      for (const l of [0, 1]) {
+        const pa = a.denseBlock(l, 'precision');
+        const pb = b.denseBlock(l, 'precision');
+        pa.forEach((v, i) => expect(v).toBeCloseTo(pb[i]!, 4));
+      }
+    }
+    const la = lastLayerLaplace(nested, x, labels, { hessianStructure: 'diag' });
+    const lb = lastLayerLaplace(flatModel, x, labels, { hessianStructure: 'diag' });
+    const pa = la.denseMatrix('precision');
+    lb.denseMatrix('precision').forEach((v, i) => expect(pa[i]!).toBeCloseTo(v, 4));
+    x.dispose();
+    nested.dispose();
+    flatModel.dispose();
+  });
+
   it('refuses, naming the argument, before any work', () => {
     const { model } = sharedNet();
     const { xs, labels } = setup(6);

@@ -128,7 +128,25 @@ describe('UncertaintyEvaluation of a model with several inputs', () => {
     expect(byArray.shape).toEqual([3, 3]);
     byArray.dispose();
     ev.dispose();
-    tf.dispose([xa, xb]);
+    // fine-tuned on a map of inputs (ELBO, one epoch): the twin trains on both inputs
+    const labels = tf.tensor1d([0, 1, 2], 'int32');
+    const before = tf.memory().numTensors;
+    const tuned = new UncertaintyEvaluation({
+      model,
+      taskType: 'classification',
+      numClasses: 3,
+      epistemicMethod: 'bnn',
+      trainDataset: { x: { meta: xb, img: xa }, y: labels },
+      mcSamples: 5,
+      learningRate: 0.01,
+    });
+    const v = await tuned.evalEpistemicUncertainty([xa, xb]);
+    expect(v.shape).toEqual([3, 3]);
+    expect(Array.from(v.dataSync()).every((e) => Number.isFinite(e) && e >= 0)).toBe(true);
+    v.dispose();
+    tuned.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([xa, xb, labels]);
     model.dispose();
   });
 

@@ -38,9 +38,10 @@ function inboundNodes(layer: tf.layers.Layer): { inputTensors: tf.SymbolicTensor
 }
 
 /**
- * The one layer with weights nearest the output when the output is made by layers without weights
+ * The layers with weights nearest the output when the output is made by layers without weights
  * (`Add`, `Average`, `Concatenate`, activations, ...): found by walking back from the output
- * through such layers; undefined when the walk meets no layer with weights or several.
+ * through such layers, into nested models (a `Sequential` head applied to several branches) from
+ * their outputs; the last-layer fit needs exactly one, a Dense.
  */
 function nearestWeightedLayer(t0: tf.SymbolicTensor): tf.layers.Layer[] {
   const found = new Set<tf.layers.Layer>();
@@ -52,7 +53,12 @@ function nearestWeightedLayer(t0: tf.SymbolicTensor): tf.layers.Layer[] {
     seen.add(t.id);
     const l = t.sourceLayer;
     if (l.getClassName() === 'InputLayer') continue;
-    if (l instanceof tf.LayersModel || l.weights.length > 0) {
+    if (l instanceof tf.LayersModel) {
+      // a nested model (applied once or several times): its own graph, from its outputs
+      stack.push(...l.outputs);
+      continue;
+    }
+    if (l.weights.length > 0) {
       found.add(l);
       continue;
     }
@@ -106,7 +112,10 @@ function lastDense(
       `expected the last Dense layer '${layer.name}' to output ${likelihood === 'classification' ? `logits (activation 'linear' or '${head.binary ? 'sigmoid' : 'softmax'}')` : "means (activation 'linear')"}, got '${act}'`,
     );
   }
-  if (inboundNodes(layer).length !== 1) return { layer, head, shared: true };
+  // applied several times, itself or through a nested model applied several times at the output
+  if (inboundNodes(layer).length !== 1 || head.nesting.some((st) => st.uses > 1)) {
+    return { layer, head, shared: true };
+  }
   const inShape = (layer.input as tf.SymbolicTensor).shape;
   if (inShape.length !== 2) {
     throw new ArgumentError(

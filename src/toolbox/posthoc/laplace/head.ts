@@ -12,7 +12,8 @@
  *   inference (`Dropout` and the like).
  *
  * A nested model at the output (a `Sequential` head inside a functional model) is entered, at any
- * depth, as laplace-torch's `FeatureExtractor` finds the last `Linear` module.
+ * depth, as laplace-torch's `FeatureExtractor` finds the last `Linear` module; it may be applied
+ * several times (the application that makes the output is followed).
  *
  * A skipped layer may be applied several times (one `Dropout` object shared by several branches):
  * the application that makes the output is followed. At most one link is removed; a sigmoid over several outputs (a multi-label head) or a softmax
@@ -65,11 +66,17 @@ export interface NestedModelStep {
   feeds: tf.SymbolicTensor[];
   /** The nested model. */
   nested: tf.LayersModel;
+  /**
+   * How many times `container` applies the nested model (more than once: a shared head applied in
+   * series, `head(f(head(x)))`; `feeds` are those of the application that makes the output).
+   */
+  uses: number;
 }
 
 /**
  * Step into the nested model that makes `t` in `container`'s graph: checks it has one output (and
- * one input or several) and is applied once, records the step, and returns its own output tensor.
+ * one input or several), records the step (the feeds of the application that makes `t`, and how
+ * many times the nested model is applied), and returns its own output tensor.
  */
 function enterNested(
   nested: tf.LayersModel,
@@ -83,16 +90,17 @@ function enterNested(
       `expected the nested model '${nested.name}' at the output to have one output, got ${nested.outputs.length}`,
     );
   }
-  // node 0 links the nested model's own inputs to its outputs; node 1 is its one use
+  // node 0 links the nested model's own inputs to its outputs; nodes 1.. are its uses
   const nodes = (nested as unknown as { inboundNodes: { inputTensors: tf.SymbolicTensor[] }[] })
     .inboundNodes;
-  if (nodes.length !== 2 || t.nodeIndex !== 1) {
+  const feeds = nodes[t.nodeIndex]?.inputTensors;
+  if (t.nodeIndex < 1 || feeds === undefined) {
     throw new ArgumentError(
       'model',
-      `expected the nested model '${nested.name}' at the output to be applied once, got ${nodes.length - 1} times`,
+      `expected the nested model '${nested.name}' at the output to be applied to the model's inputs`,
     );
   }
-  nesting.push({ container, feeds: nodes[1]?.inputTensors ?? [], nested });
+  nesting.push({ container, feeds, nested, uses: nodes.length - 1 });
   return nested.outputs[0] as tf.SymbolicTensor;
 }
 
