@@ -264,6 +264,59 @@ describe('UncertaintyEvaluation of a model with several inputs', () => {
     }
   });
 
+  it('saves and reloads the auxiliary models of a multi-input model; a misfit is named', async () => {
+    const model = multiNet(3);
+    const { img, meta } = data(12, 4);
+    const xa = tf.tensor2d(img);
+    const xb = tf.tensor2d(meta);
+    const y = tf.tensor1d(
+      img.map((_, i) => i % 3),
+      'int32',
+    );
+    const saved = new Map<string, tf.LayersModel>();
+    const store = {
+      save: async (m: tf.LayersModel, path: string): Promise<void> => {
+        saved.set(path, await toolbox.cloneModel(m));
+      },
+      load: async (path: string): Promise<tf.LayersModel> =>
+        toolbox.cloneModel(saved.get(path) as tf.LayersModel),
+    };
+    const paths = { epiUncerModelPath: 'mem://epi', aleUncerModelPath: 'mem://ale', store };
+    const base = { model, taskType: 'classification' as const, numClasses: 3, ...paths };
+    const writer = new UncertaintyEvaluation({
+      ...base,
+      trainDataset: { x: [xa, xb], y },
+      saveModel: true,
+      mcSamples: 4,
+    });
+    const ale1 = await writer.evalAleatoricUncertainty([xa, xb]);
+    await writer.epistemicModel();
+    writer.dispose();
+    const reader = new UncertaintyEvaluation({ ...base, mcSamples: 4 });
+    const ale2 = await reader.evalAleatoricUncertainty({ img: xa, meta: xb });
+    Array.from(ale2.dataSync()).forEach((v, i) => expect(v).toBeCloseTo(ale1.dataSync()[i]!, 5));
+    const epi = await reader.evalEpistemicUncertainty([xa, xb]);
+    expect(epi.shape).toEqual([12, 3]);
+    tf.dispose([ale1, ale2, epi]);
+    reader.dispose();
+    // a loaded model with other inputs is refused, naming the path
+    const other = multiNet(3);
+    const wrongInputs = tf.model({
+      inputs: other.inputs[0] as tf.SymbolicTensor,
+      outputs: tf.layers.dense({ units: 3 }).apply(other.inputs[0]) as tf.SymbolicTensor,
+    });
+    saved.set('mem://bad', wrongInputs);
+    const bad = new UncertaintyEvaluation({ ...base, aleUncerModelPath: 'mem://bad' });
+    await expect(bad.evalAleatoricUncertainty([xa, xb])).rejects.toThrow(
+      /^aleUncerModelPath: the loaded model does not fit the given model: expected inputs \[N, 4\], \[N, 2\]/,
+    );
+    bad.dispose();
+    for (const m of saved.values()) m.dispose();
+    other.dispose();
+    tf.dispose([xa, xb, y]);
+    model.dispose();
+  });
+
   it('refuses inputs that do not fit, naming the input, before any work', async () => {
     const model = multiNet(3);
     const xa = tf.zeros([3, 4]);
