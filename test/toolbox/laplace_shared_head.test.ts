@@ -352,6 +352,43 @@ describe('last-layer Laplace on a head Dense applied several times', () => {
     model.dispose();
   });
 
+  it('a binary head (sigmoid after a shared Dense added over two inputs): H = sum p (1 - p) phi phi^T', () => {
+    const rng = makeRng(6);
+    const n = 15;
+    const x1 = Array.from({ length: n }, () => [2 * rng() - 1, 2 * rng() - 1]);
+    const x2 = Array.from({ length: n }, () => [2 * rng() - 1, 2 * rng() - 1]);
+    const labels = x1.map((_, i) => i % 2);
+    const a = tf.input({ shape: [2] });
+    const b = tf.input({ shape: [2] });
+    const d = tf.layers.dense({ units: 1, kernelInitializer: init(8), biasInitializer: init(9) });
+    const sum = tf.layers
+      .add()
+      .apply([d.apply(a) as tf.SymbolicTensor, d.apply(b) as tf.SymbolicTensor]);
+    const out = tf.layers.activation({ activation: 'sigmoid' }).apply(sum) as tf.SymbolicTensor;
+    const model = tf.model({ inputs: [a, b], outputs: out });
+    const [w, bias] = d.getWeights().map((t) => Array.from(t.dataSync()));
+    const want = new Float64Array(9);
+    x1.forEach((r, i) => {
+      const phi = [r[0]! + x2[i]![0]!, r[1]! + x2[i]![1]!, 2];
+      const z = phi[0]! * w![0]! + phi[1]! * w![1]! + 2 * bias![0]!;
+      const p = 1 / (1 + Math.exp(-z));
+      for (let u = 0; u < 3; u++)
+        for (let v = 0; v < 3; v++) want[u * 3 + v]! += p * (1 - p) * phi[u]! * phi[v]!;
+    });
+    const xs = [tf.tensor2d(x1), tf.tensor2d(x2)];
+    const la = lastLayerLaplace(model, xs, labels, {
+      hessianStructure: 'full',
+      priorPrecision: 0.5,
+    });
+    expect(la.binary).toBe(true);
+    const got = la.denseMatrix('precision');
+    want.forEach((v, i) => expect(got[i]!).toBeCloseTo(v + (i % 4 === 0 ? 0.5 : 0), 4));
+    const probs = expectNoLeak(() => la.predictProbs(xs));
+    for (let i = 0; i < n; i++) expect(probs[2 * i]! + probs[2 * i + 1]!).toBeCloseTo(1, 5);
+    tf.dispose(xs);
+    model.dispose();
+  });
+
   it('a Dropout shared by a branch and the output is skipped at the output', () => {
     const inp = tf.input({ shape: [3] });
     const drop = tf.layers.dropout({ rate: 0.3 });

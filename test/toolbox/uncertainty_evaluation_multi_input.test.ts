@@ -301,9 +301,10 @@ describe('UncertaintyEvaluation of a model with several inputs', () => {
     reader.dispose();
     // a loaded model with other inputs is refused, naming the path
     const other = multiNet(3);
+    const otherImg = other.inputs[0] as tf.SymbolicTensor;
     const wrongInputs = tf.model({
-      inputs: other.inputs[0] as tf.SymbolicTensor,
-      outputs: tf.layers.dense({ units: 3 }).apply(other.inputs[0]) as tf.SymbolicTensor,
+      inputs: otherImg,
+      outputs: tf.layers.dense({ units: 3 }).apply(otherImg) as tf.SymbolicTensor,
     });
     saved.set('mem://bad', wrongInputs);
     const bad = new UncertaintyEvaluation({ ...base, aleUncerModelPath: 'mem://bad' });
