@@ -110,9 +110,10 @@ describe('post-hoc tools on a multi-input model with a shared layer', () => {
     expect(fit.temperature).toBeGreaterThan(0);
     expect(fit.nllAfter).toBeLessThanOrEqual(fit.nllBefore + 1e-9);
     const probs = tf.softmax(logits);
-    const cal = toolbox.calibrateConformal(probs, labels, { alpha: 0.2 });
+    const cal = toolbox.calibrateConformal(probs, labels, { alpha: 0.2, score: 'lac' });
     const sets = toolbox.conformalSets(probs, cal, labels);
-    expect(sets.coverage).toBeGreaterThanOrEqual(0.8 - 1e-9);
+    // LAC (not randomised): on its own calibration rows the coverage is >= ceil((n+1)(1-alpha))/n
+    expect(sets.coverage).toBeGreaterThanOrEqual(Math.ceil(31 * 0.8) / 30 - 1e-9);
     probs.dispose();
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([logits, ...xs]);
