@@ -8,20 +8,26 @@ import { ArgumentError } from '../utils/errors.js';
 import { makeRng } from '../utils/seed.js';
 import { epochLoop } from '../layers/fit_loop.js';
 import { minimizeStep, trainableVariables } from '../layers/train_step.js';
+import { batchSizeOf, gatherInputs, inputList, type ModelInput } from '../layers/model_input.js';
 
-/** A batch of inputs and targets; `dispose` frees them (when the source made them). */
-export interface DataBatch {
-  x: tf.Tensor;
+/**
+ * A batch of inputs and targets; `dispose` frees them (when the source made them). `x` is one
+ * tensor, or for a model with several inputs an array of one tensor per input (`model.inputs`
+ * order).
+ */
+export interface DataBatch<X extends ModelInput = ModelInput> {
+  x: X;
   y: tf.Tensor;
   dispose?: () => void;
 }
 
 /**
- * Training data: in-memory tensors `{x, y}` (shuffled into batches of `batchSize`), or a batch
- * source such as `data.Batcher` (`batches(epoch)` yields batches the loop disposes).
+ * Training data: in-memory tensors `{x, y}` (shuffled into batches of `batchSize`; `x` one tensor
+ * or one per model input), or a batch source such as `data.Batcher` (`batches(epoch)` yields
+ * batches the loop disposes).
  */
-export type TrainData =
-  { x: tf.Tensor; y: tf.Tensor } | { batches(epoch: number): Iterable<DataBatch> };
+export type TrainData<X extends ModelInput = ModelInput> =
+  { x: X; y: tf.Tensor } | { batches(epoch: number): Iterable<DataBatch<X>> };
 
 /** Options of {@link fit}. */
 export interface FitOptions {
@@ -44,7 +50,7 @@ export function* epochBatches(
     yield* data.batches(epoch);
     return;
   }
-  const n = data.x.shape[0] ?? 0;
+  const n = batchSizeOf(data.x);
   if (data.y.shape[0] !== n) {
     throw new ArgumentError('trainDataset', `x has ${n} rows but y has ${data.y.shape[0]}`);
   }
@@ -56,10 +62,10 @@ export function* epochBatches(
   }
   for (let i = 0; i < n; i += batchSize) {
     const ids = tf.tensor1d(idx.slice(i, i + batchSize), 'int32');
-    const x = tf.gather(data.x, ids);
+    const x = gatherInputs(data.x, ids);
     const y = tf.gather(data.y, ids);
     ids.dispose();
-    yield { x, y, dispose: () => tf.dispose([x, y]) };
+    yield { x, y, dispose: () => tf.dispose([...inputList(x), y]) };
   }
 }
 
@@ -70,16 +76,17 @@ export function* epochBatches(
  * $$\theta \leftarrow \theta - \eta\, \operatorname{Adam}\big(\nabla_\theta\, \ell(x_b, y_b)\big).$$
  *
  * @param model the model to train (its weights change).
- * @param loss scalar objective of a batch (runs inside `optimizer.minimize`).
+ * @param loss scalar objective of a batch (runs inside `optimizer.minimize`); `X` is the form of
+ *   the data's inputs (one tensor, or one per input of a multi-input model).
  * @param data training data.
  * @param options epochs, batch size (a positive integer, default 32), learning rate (finite,
  *   > 0, default 1e-3); other values are an `ArgumentError` naming the option, before any work.
  * @returns mean loss per epoch.
  */
-export async function fit(
+export async function fit<X extends ModelInput = ModelInput>(
   model: tf.LayersModel,
-  loss: (x: tf.Tensor, y: tf.Tensor) => tf.Scalar,
-  data: TrainData,
+  loss: (x: X, y: tf.Tensor) => tf.Scalar,
+  data: TrainData<X>,
   options: FitOptions,
 ): Promise<number[]> {
   const { epochs } = options;
@@ -103,7 +110,7 @@ export async function fit(
       epochs,
       yieldEvery: 20,
       step: (b) => {
-        const r = minimizeStep(optimizer, vars, () => ({ loss: loss(b.x, b.y) }));
+        const r = minimizeStep(optimizer, vars, () => ({ loss: loss(b.x as X, b.y) }));
         const l = r.loss.dataSync()[0] as number;
         r.loss.dispose();
         return { loss: l, nll: l, kl: 0, correct: 0, size: 1 };

@@ -143,3 +143,12 @@ export {
   type ShiftSummary,
   type ShiftBenchmarkResult,
 } from './shift/benchmark.js';
+
+// Models with several inputs and shared layers: the inputs UncertaintyEvaluation takes (an array or
+// a {[inputName]: tensor} map) and the mean head of a functional regressor.
+export {
+  type EvaluationInput,
+  type EvaluationData,
+  type EvaluationBatch,
+} from './uncertainty_evaluation.js';
+export { meanHeadOf } from './model_surgery.js';

@@ -56,9 +56,11 @@ const TRAINABLE_CLASS = /dense|conv/i;
 /**
  * A copy of a `tf.Sequential` with a `Dropout(rate)` layer inserted after its first dense or
  * convolutional layer (MindSpore's `EpistemicUncertaintyModel._make_epistemic`), so that MC
- * dropout can sample it. Models that already contain dropout are returned as copies unchanged.
+ * dropout can sample it; for a functional model (one input or several), on the input of the Dense
+ * layer that makes its output (where every branch meets). Models that already contain dropout are
+ * returned as copies unchanged.
  *
- * @param model a sequential model.
+ * @param model a sequential model, or a functional one whose output is made by a Dense layer.
  * @param rate dropout rate (default 0.5, MindSpore's `keep_prob=0.5`).
  * @example
  * ```ts
@@ -71,10 +73,12 @@ export async function withMcDropout(model: tf.LayersModel, rate = 0.5): Promise<
     throw new ArgumentError('rate', `expected a rate in (0, 1), got ${rate}`);
   const json = topology(model);
   if (json.class_name !== 'Sequential') {
-    throw new ArgumentError(
-      'model',
-      `inserting dropout needs a tf.Sequential, got a ${json.class_name}; add a Dropout layer to the model instead`,
-    );
+    if (!model.layers.some((l) => /dropout/i.test(l.getClassName()))) {
+      insertDropoutBeforeHead(model, json, rate);
+    }
+    const copy = await fromTopology(json);
+    copyWeights(model, copy);
+    return copy;
   }
   const layers = json.config.layers;
   if (!layers.some((l) => /dropout/i.test(l.class_name))) {
@@ -100,14 +104,67 @@ export async function withMcDropout(model: tf.LayersModel, rate = 0.5): Promise<
   return copy;
 }
 
-/** Input shape of a model without the batch dimension. */
-function inputShapeOf(model: tf.LayersModel): number[] {
-  const shape = model.inputs[0]?.shape;
+/**
+ * Insert `Dropout(rate)` on the input of the Dense layer that makes a functional model's output
+ * (every branch of a multi-input model meets there), in the model's topology JSON.
+ */
+function insertDropoutBeforeHead(model: tf.LayersModel, json: ModelJson, rate: number): void {
+  const head = meanHeadOf(model);
+  const layers = json.config.layers as (LayerJson & {
+    name?: string;
+    inbound_nodes?: unknown[][];
+  })[];
+  const at = head === undefined ? -1 : layers.findIndex((l) => l.config.name === head.name);
+  const entry = layers[at];
+  const node = entry?.inbound_nodes?.[0];
+  if (head === undefined || entry === undefined || node?.length !== 1) {
+    throw new ArgumentError(
+      'model',
+      'inserting dropout into a functional model needs its output made by a Dense layer applied once (dropout goes on its input); add a Dropout layer to the model instead',
+    );
+  }
+  const name = `mc_dropout_${Date.now() % 100000}`;
+  layers.splice(at, 0, {
+    class_name: 'Dropout',
+    name,
+    config: { name, rate, trainable: true, dtype: 'float32' },
+    inbound_nodes: [[node[0]]],
+  });
+  entry.inbound_nodes = [[[name, 0, 0, {}]]];
+}
+
+/** Input shape of a model's input `i` without the batch dimension. */
+function inputShapeOf(model: tf.LayersModel, i = 0): number[] {
+  const shape = model.inputs[i]?.shape;
   if (shape === undefined) throw new ArgumentError('model', 'has no input');
   return shape.slice(1).map((d) => {
-    if (d === null) throw new ArgumentError('model', 'input shape must be fully defined');
+    if (d === null) {
+      throw new ArgumentError(
+        'model',
+        `input shape must be fully defined${model.inputs.length > 1 ? ` (input '${model.inputNames[i] ?? i}')` : ''}`,
+      );
+    }
     return d;
   });
+}
+
+/** New symbolic inputs shaped like every input of `model` (`model.inputs` order). */
+function inputsLike(model: tf.LayersModel): tf.SymbolicTensor[] {
+  return model.inputs.map((_, i) => tf.input({ shape: inputShapeOf(model, i) }));
+}
+
+/**
+ * The mean head of a functional regressor: the Dense layer that makes its one output, applied
+ * once (undefined when the output is made otherwise).
+ *
+ * @param model a layers model.
+ */
+export function meanHeadOf(model: tf.LayersModel): tf.layers.Layer | undefined {
+  const out = model.outputs.length === 1 ? model.outputs[0] : undefined;
+  const layer = out?.sourceLayer;
+  if (layer === undefined || !/^dense/i.test(layer.getClassName())) return undefined;
+  const nodes = (layer as unknown as { inboundNodes?: unknown[] }).inboundNodes ?? [];
+  return nodes.length === 1 ? layer : undefined;
 }
 
 /**
@@ -126,11 +183,19 @@ export async function heteroscedasticClassifier(
   if (!Number.isInteger(numClasses) || numClasses < 2) {
     throw new ArgumentError('numClasses', `expected an integer >= 2, got ${String(numClasses)}`);
   }
+  const inputs = inputsLike(model);
   const base = await cloneModel(model);
-  const input = tf.input({ shape: inputShapeOf(model) });
-  const logits = applyLayers(base, input);
+  // a model with several inputs (image + metadata, ...) is applied to one new input per input
+  const logits =
+    inputs.length === 1
+      ? applyLayers(base, inputs[0] as tf.SymbolicTensor)
+      : (base.apply(inputs) as tf.SymbolicTensor);
   const logVar = logVarHead(numClasses, logits);
-  const m = tf.model({ inputs: input, outputs: [logits, logVar], name: 'aleatoric_classifier' });
+  const m = tf.model({
+    inputs: inputs.length === 1 ? (inputs[0] as tf.SymbolicTensor) : inputs,
+    outputs: [logits, logVar],
+    name: 'aleatoric_classifier',
+  });
   releaseContainer(base);
   return m;
 }
@@ -140,15 +205,32 @@ export async function heteroscedasticClassifier(
  * features before the last dense layer of a copy of `model` feed both that layer (the mean) and a
  * new dense layer of the same width (the log variance `s`). Outputs `[mean, logVar]`.
  *
- * @param model the trained regressor (a `tf.Sequential` ending in a dense layer).
+ * @param model the trained regressor: a `tf.Sequential` ending in a dense layer, or a functional
+ *   model (one input or several) whose one output is made by a Dense layer applied once (its
+ *   input `h` feeds the log-variance head `s = W h + b`).
  */
 export async function heteroscedasticRegressor(model: tf.LayersModel): Promise<tf.LayersModel> {
+  checkModel(model);
   // checked on the model itself before the copy is made (a refused model leaves no copy behind)
   if (!(model instanceof tf.Sequential)) {
-    throw new ArgumentError(
-      'model',
-      'a regression model must be a tf.Sequential ending in a dense layer',
-    );
+    const head = meanHeadOf(model);
+    if (head === undefined) {
+      throw new ArgumentError(
+        'model',
+        'a regression model must be a tf.Sequential ending in a dense layer, or a functional model with one output made by a Dense layer applied once',
+      );
+    }
+    const units = (head.getConfig() as { units?: number }).units as number;
+    const base = await cloneModel(model);
+    // the copy keeps the layer names: its mean head and the features feeding it
+    const dense = base.getLayer(head.name);
+    const logVar = logVarHead(units, dense.input as tf.SymbolicTensor);
+    // the copy's layers now belong to the new model (their reference counts are one use each)
+    return tf.model({
+      inputs: base.inputs,
+      outputs: [base.outputs[0] as tf.SymbolicTensor, logVar],
+      name: 'aleatoric_regressor',
+    });
   }
   let last = -1;
   model.layers.forEach((l, i) => {

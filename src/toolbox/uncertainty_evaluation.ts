@@ -16,26 +16,60 @@ import {
 import {
   heteroscedasticClassifier,
   heteroscedasticRegressor,
+  meanHeadOf,
   withMcDropout,
 } from './model_surgery.js';
 import { applyWithMcDropout, hasDropout } from './predictors.js';
 import { classLogits, classNll, outputKindOf } from './class_outputs.js';
-import { bayesianLayers, modelKL, setMode } from '../layers/index.js';
+import { bayesianLayers, disposeModel, modelKL, setMode } from '../layers/index.js';
 import { transformToBnn } from '../transforms/index.js';
+import { batchSizeOf, type ModelInput } from '../layers/model_input.js';
 
-/** Number of training examples of a {@link TrainData}. */
-function datasetSize(data: TrainData): number {
+/**
+ * Inputs of the evaluated model as tfjs's `model.predict` / `model.fit` take them: one tensor (a
+ * single-input model), an array of one tensor per input (`model.inputs` order), or a map
+ * `{[inputName]: tensor}` keyed by `model.inputNames`.
+ */
+export type EvaluationInput = tf.Tensor | tf.Tensor[] | { [inputName: string]: tf.Tensor };
+
+/** The rows of inputs in any {@link EvaluationInput} form (0 when none can be read). */
+function rowsOf(x: unknown): number {
+  if (x instanceof tf.Tensor) return x.shape[0] ?? 0;
+  const first: unknown = Array.isArray(x)
+    ? x[0]
+    : typeof x === 'object' && x !== null
+      ? Object.values(x)[0]
+      : undefined;
+  return first instanceof tf.Tensor ? (first.shape[0] ?? 0) : 0;
+}
+
+/** A batch of {@link EvaluationData}: inputs in any {@link EvaluationInput} form. */
+export interface EvaluationBatch {
+  x: EvaluationInput;
+  y: tf.Tensor;
+  dispose?: () => void;
+}
+
+/**
+ * Training data of {@link UncertaintyEvaluation}: in-memory `{x, y}` or a batch source, with the
+ * inputs in any {@link EvaluationInput} form (one tensor, an array per input, a map by input name).
+ */
+export type EvaluationData =
+  { x: EvaluationInput; y: tf.Tensor } | { batches(epoch: number): Iterable<EvaluationBatch> };
+
+/** Number of training examples of training data. */
+function datasetSize(data: EvaluationData): number {
   if ('batches' in data) {
     const set = (data as { set?: { count?: number } }).set;
     if (set?.count !== undefined) return set.count;
     let n = 0;
     for (const b of data.batches(0)) {
-      n += b.x.shape[0] ?? 0;
+      n += rowsOf(b.x);
       b.dispose?.();
     }
     return n;
   }
-  return data.x.shape[0] ?? 0;
+  return rowsOf(data.x);
 }
 
 export type { TrainData } from './fit.js';
@@ -60,7 +94,9 @@ export const routerModelStore: ModelStore = {
 /** Options of {@link UncertaintyEvaluation} (MindSpore's arguments, camel-cased, plus extras). */
 export interface UncertaintyEvaluationOptions {
   /**
-   * The trained model, one input and one output: for classification `[N, K]` logits, a softmax
+   * The trained model, one output and one input or several (a functional model taking, e.g., an
+   * image and metadata; its data is then an array of one tensor per input or a
+   * `{[inputName]: tensor}` map, see {@link EvaluationInput}): for classification `[N, K]` logits, a softmax
    * head (trained on as its log-probabilities `log p`, never softmaxed again) or one output (a
    * binary classifier, `numClasses: 2`: a logit `z` read as the logits `[0, z]`, a sigmoid
    * `p` as `[log(1 - p), log p]`), see `class_outputs.ts`; for regression any output `[N, ...]`.
@@ -68,13 +104,14 @@ export interface UncertaintyEvaluationOptions {
   model: tf.LayersModel;
   /**
    * Data to train the auxiliary models on (needed unless they are loaded from paths): finite
-   * inputs `x` of the model's input shape and, for classification, integer labels `y` in
+   * inputs `x` of the model's input shape (a model with several inputs: one tensor per input, as an
+   * array in `model.inputs` order or a map keyed by `model.inputNames`) and, for classification, integer labels `y` in
    * `[0, numClasses)`, shape `[N]` or `[N, 1]` (MindSpore's sparse labels; for one-hot rows pass
    * `tf.argMax(y, -1)`), for regression finite targets shaped like the output (`[N]` for one
    * output); at least one example. Checked by the constructor (a batch source: each batch as
    * it is drawn).
    */
-  trainDataset?: TrainData;
+  trainDataset?: EvaluationData;
   /** `'classification'` or `'regression'`. */
   taskType: 'classification' | 'regression';
   /** Number of classes (classification): the model's output width, or 2 for one output. */
@@ -196,16 +233,34 @@ function shapeText(dims: readonly (number | null)[]): string {
   return `[N${dims.map((d) => `, ${d ?? '?'}`).join('')}]`;
 }
 
-/** The non-batch dims of a model's single input or output. */
-function nonBatchDims(model: tf.LayersModel, which: 'inputs' | 'outputs'): (number | null)[] {
-  const list = model[which];
-  if (list.length !== 1) {
+/** One input of the model: its name (`model.inputNames`) and non-batch dims. */
+interface InputSpec {
+  name: string;
+  dims: (number | null)[];
+}
+
+/** The inputs of a model (one or several). */
+function inputSpecs(model: tf.LayersModel): InputSpec[] {
+  return model.inputs.map((t, i) => ({
+    name: model.inputNames[i] ?? t.name,
+    dims: t.shape.slice(1),
+  }));
+}
+
+/** The non-batch dims of a model's one output (several outputs are refused, naming `model`). */
+function outputDims(model: tf.LayersModel): (number | null)[] {
+  if (model.outputs.length !== 1) {
     throw new ArgumentError(
       'model',
-      `expected a model with one input and one output, got ${model.inputs.length} inputs and ${model.outputs.length} outputs`,
+      `expected a model with one output (the prediction whose uncertainty is evaluated), got ${model.outputs.length} outputs; build a model with the one output to evaluate (tf.model({ inputs: model.inputs, outputs: model.outputs[i] }))`,
     );
   }
-  return (list[0] as tf.SymbolicTensor).shape.slice(1);
+  return (model.outputs[0] as tf.SymbolicTensor).shape.slice(1);
+}
+
+/** `'img' [N, 4], 'meta' [N, 2]`. */
+function specsText(specs: readonly InputSpec[]): string {
+  return specs.map((s) => `'${s.name}' ${shapeText(s.dims)}`).join(', ');
 }
 
 /** Whether `shape` is `[N, ...dims]` (a null dim matches any size). */
@@ -214,20 +269,91 @@ function matchesDims(shape: readonly number[], dims: readonly (number | null)[])
 }
 
 /**
- * Throw `ArgumentError(name)` unless `x` is a finite tensor `[N, ...]` of the model's input shape.
+ * Check inputs against the model's inputs and return them as the model takes them (one tensor for
+ * a single-input model, else an array in `model.inputs` order): `x` one tensor (a single-input
+ * model), an array of one tensor per input, or a map keyed by the input names; each a finite tensor
+ * `[N, ...]` of its input's shape, all with the same `N`.
+ *
+ * @throws ArgumentError naming `name`, or the input (`x[i]`, `x['meta']`) that does not fit.
  */
-function checkInputs(x: unknown, name: string, dims: readonly (number | null)[]): tf.Tensor {
-  if (!(x instanceof tf.Tensor)) {
-    throw new ArgumentError(name, `expected a tf.Tensor ${shapeText(dims)} (the model's input)`);
-  }
-  if (!matchesDims(x.shape, dims)) {
+function checkInputs(x: unknown, name: string, specs: readonly InputSpec[]): ModelInput {
+  const multi = specs.length > 1;
+  const what = (s: InputSpec): string => `the model's input${multi ? ` '${s.name}'` : ''}`;
+  let list: { t: unknown; label: string; spec: InputSpec }[];
+  if (x instanceof tf.Tensor && !multi) {
+    list = [{ t: x, label: name, spec: specs[0] as InputSpec }];
+  } else if (x instanceof tf.Tensor) {
     throw new ArgumentError(
       name,
-      `expected shape ${shapeText(dims)} (the model's input), got [${x.shape.join(', ')}]`,
+      `the model has ${specs.length} inputs: expected an array of one tensor per input (model.inputs order) or a {name: tensor} map (${specsText(specs)}), got one tensor [${x.shape.join(', ')}]`,
+    );
+  } else if (Array.isArray(x) && !multi && !(x.length === 1 && x[0] instanceof tf.Tensor)) {
+    throw new ArgumentError(
+      name,
+      `expected a tf.Tensor ${shapeText((specs[0] as InputSpec).dims)} (the model's input)${x.every((v) => typeof v === 'number' || Array.isArray(v)) ? ', got a plain array: wrap it in tf.tensor' : `, got an array of ${x.length}`}`,
+    );
+  } else if (Array.isArray(x)) {
+    if (x.length !== specs.length) {
+      throw new ArgumentError(
+        name,
+        `expected ${specs.length} input tensor${multi ? 's, one per model input (' + specsText(specs) + ')' : ` ${shapeText((specs[0] as InputSpec).dims)}`}, got an array of ${x.length}`,
+      );
+    }
+    list = specs.map((spec, i) => ({
+      t: x[i] as unknown,
+      label: `${name}[${i}]${multi ? ` (input '${spec.name}')` : ''}`,
+      spec,
+    }));
+  } else if (typeof x === 'object' && x !== null && !multi && x.constructor !== Object) {
+    throw new ArgumentError(
+      name,
+      `expected a tf.Tensor ${shapeText((specs[0] as InputSpec).dims)} (the model's input)`,
+    );
+  } else if (typeof x === 'object' && x !== null) {
+    const map = x as Record<string, unknown>;
+    const extra = Object.keys(map).find((k) => !specs.some((s) => s.name === k));
+    if (extra !== undefined) {
+      throw new ArgumentError(
+        `${name}['${extra}']`,
+        `is not an input of the model; expected the inputs ${specsText(specs)}`,
+      );
+    }
+    list = specs.map((spec) => ({ t: map[spec.name], label: `${name}['${spec.name}']`, spec }));
+  } else {
+    throw new ArgumentError(
+      name,
+      multi
+        ? `expected one tensor per model input, as an array (model.inputs order) or a {name: tensor} map (${specsText(specs)})`
+        : `expected a tf.Tensor ${shapeText((specs[0] as InputSpec).dims)} (the model's input)`,
     );
   }
-  checkFinite(x, name, 'inputs');
-  return x;
+  const tensors = list.map(({ t, label, spec }) => {
+    if (!(t instanceof tf.Tensor) || t.isDisposed) {
+      throw new ArgumentError(
+        label,
+        `${t === undefined ? 'missing: ' : ''}expected a tf.Tensor ${shapeText(spec.dims)} (${what(spec)})`,
+      );
+    }
+    if (!matchesDims(t.shape, spec.dims)) {
+      throw new ArgumentError(
+        label,
+        `expected shape ${shapeText(spec.dims)} (${what(spec)}), got [${t.shape.join(', ')}]`,
+      );
+    }
+    return t;
+  });
+  const n = tensors[0]?.shape[0] as number;
+  tensors.forEach((t, i) => {
+    const label = (list[i] as { label: string }).label;
+    if (t.shape[0] !== n) {
+      throw new ArgumentError(
+        label,
+        `expected ${n} rows (the rows of ${(list[0] as { label: string }).label}), got ${t.shape[0]}`,
+      );
+    }
+    checkFinite(t, label, 'inputs');
+  });
+  return multi ? tensors : (tensors[0] as tf.Tensor);
 }
 
 /**
@@ -293,6 +419,11 @@ function checkTargets(y: unknown, name: string, n: number, dims: readonly (numbe
  *   $$\sum_k \sigma_k^2(x) = \sum_k e^{s_k(x)}\in\mathbb{R}^{N}.$$
  * - Classifiers are trained on their class logits `z` (a softmax head: `log p`; one output: a
  *   binary classifier), with the cross-entropy `-(1/N) Σ_n log softmax(z_n)_{y_n}`.
+ * - A functional model with several inputs (image + metadata, ...) takes its inputs as an array
+ *   (`model.inputs` order) or a `{[inputName]: tensor}` map, in the training data and at
+ *   evaluation; each input is checked against its own shape and named when it does not fit. The
+ *   Bayesian twin, the MC-dropout copy (dropout on the input of the Dense making the output) and
+ *   the heteroscedastic copy take the same inputs. One output only (several are refused).
  * - Every option, the training data and the evaluation inputs are checked before any work
  *   (`ArgumentError` naming the argument); copies are disposed when a call throws.
  *
@@ -313,9 +444,11 @@ export class UncertaintyEvaluation {
   readonly epochs: number;
   readonly mcSamples: number;
   private readonly options: UncertaintyEvaluationOptions;
-  /** The model's non-batch input and output dims. */
-  private readonly inDims: (number | null)[];
+  /** The model's inputs (names, non-batch dims) and its output's non-batch dims. */
+  private readonly inSpecs: InputSpec[];
   private readonly outDims: (number | null)[];
+  /** The training data with its inputs as the model takes them (checked by the constructor). */
+  private readonly data: EvaluationData | undefined;
   /** What a classifier outputs: logits, or probabilities (softmax head; one output: p(y = 1)). */
   private readonly outputKind: 'logits' | 'probs';
   private readonly store: ModelStore;
@@ -355,8 +488,8 @@ export class UncertaintyEvaluation {
         'when saveModel is true, epiUncerModelPath and aleUncerModelPath must both be given',
       );
     }
-    this.inDims = nonBatchDims(options.model, 'inputs');
-    this.outDims = nonBatchDims(options.model, 'outputs');
+    this.outDims = outputDims(options.model);
+    this.inSpecs = inputSpecs(options.model);
     if (options.taskType === 'classification') {
       const k = options.numClasses as number;
       const w = this.outDims[0];
@@ -383,11 +516,15 @@ export class UncertaintyEvaluation {
     this.epochs = epochs;
     this.mcSamples = mc;
     this.store = options.store ?? routerModelStore;
-    if (options.trainDataset !== undefined) this.checkTrainData(options.trainDataset);
+    this.data =
+      options.trainDataset === undefined ? undefined : this.checkTrainData(options.trainDataset);
   }
 
-  /** Check the training data before any work: shapes, finite values, labels, at least one row. */
-  private checkTrainData(data: TrainData): void {
+  /**
+   * Check the training data before any work: shapes, finite values, labels, at least one row; the
+   * data with its inputs as the model takes them (a map of inputs in `model.inputs` order).
+   */
+  private checkTrainData(data: EvaluationData): EvaluationData {
     if (typeof data !== 'object' || data === null) {
       throw new ArgumentError(
         'trainDataset',
@@ -398,48 +535,60 @@ export class UncertaintyEvaluation {
       if (typeof data.batches !== 'function') {
         throw new ArgumentError('trainDataset', 'expected batches(epoch) to be a function');
       }
-      return; // each batch is checked as it is drawn (checkedSource)
+      return data; // each batch is checked as it is drawn (checkedSource)
     }
-    const n = data.x instanceof tf.Tensor ? data.x.shape[0] : undefined;
-    if (n === 0) {
+    const raw = (data as { x?: unknown }).x;
+    if (raw instanceof tf.Tensor && raw.shape[0] === 0) {
       throw new ArgumentError(
         'trainDataset',
         'is empty (x has 0 rows); expected training examples',
       );
     }
-    this.checkBatch(data.x, data.y, 'trainDataset.x', 'trainDataset.y');
+    const x = this.checkBatch(raw, data.y, 'trainDataset.x', 'trainDataset.y');
+    if (batchSizeOf(x) === 0) {
+      throw new ArgumentError(
+        'trainDataset',
+        'is empty (x has 0 rows); expected training examples',
+      );
+    }
+    return { x, y: data.y };
   }
 
-  /** Check one batch of training inputs and targets (names for the messages). */
-  private checkBatch(x: unknown, y: unknown, xName: string, yName: string): void {
-    const xs = checkInputs(x, xName, this.inDims);
-    const n = xs.shape[0] as number;
+  /** Check one batch of training inputs and targets (names for the messages); its inputs. */
+  private checkBatch(x: unknown, y: unknown, xName: string, yName: string): ModelInput {
+    const xs = checkInputs(x, xName, this.inSpecs);
+    const n = batchSizeOf(xs);
     if (this.taskType === 'classification') checkLabels(y, yName, n, this.numClasses as number);
     else checkTargets(y, yName, n, this.outDims);
+    return xs;
   }
 
   /**
    * The training data with every batch of a batch source checked before it is used (in-memory
    * tensors were checked by the constructor), counting the examples it yields.
    */
-  private checkedSource(data: TrainData, seen: { n: number }): TrainData {
+  private checkedSource(data: EvaluationData, seen: { n: number }): TrainData {
     if (!('batches' in data)) {
-      seen.n += data.x.shape[0] as number;
-      return data;
+      // in-memory inputs were put in model.inputs order by the constructor (checkTrainData)
+      const x = data.x as ModelInput;
+      seen.n += batchSizeOf(x);
+      return { x, y: data.y };
     }
-    const check = (b: DataBatch): void =>
+    const check = (b: EvaluationBatch | DataBatch): ModelInput =>
       this.checkBatch(b.x, b.y, 'trainDataset (a batch x)', 'trainDataset (a batch y)');
     return {
       *batches(epoch: number): Generator<DataBatch> {
         for (const b of data.batches(epoch)) {
+          let x: ModelInput;
           try {
-            check(b);
+            x = check(b);
           } catch (e) {
             b.dispose?.();
             throw e;
           }
-          seen.n += b.x.shape[0] as number;
-          yield b;
+          seen.n += batchSizeOf(x);
+          // the batch's own tensors (a map of inputs is read in model.inputs order)
+          yield { ...b, x };
         }
       },
     };
@@ -448,7 +597,7 @@ export class UncertaintyEvaluation {
   /** Train `model` with `loss` on the checked training data; refuse a source with no examples. */
   private async train(
     model: tf.LayersModel,
-    loss: (x: tf.Tensor, y: tf.Tensor) => tf.Scalar,
+    loss: (x: ModelInput, y: tf.Tensor) => tf.Scalar,
     which: 'epistemic' | 'aleatoric',
   ): Promise<void> {
     const seen = { n: 0 };
@@ -463,7 +612,7 @@ export class UncertaintyEvaluation {
     }
   }
 
-  private supervisedLoss(model: tf.LayersModel): (x: tf.Tensor, y: tf.Tensor) => tf.Scalar {
+  private supervisedLoss(model: tf.LayersModel): (x: ModelInput, y: tf.Tensor) => tf.Scalar {
     return (x, y) => {
       const out = model.apply(x, { training: true }) as tf.Tensor;
       if (this.taskType === 'classification') {
@@ -475,8 +624,8 @@ export class UncertaintyEvaluation {
     };
   }
 
-  private requireData(which: string): TrainData {
-    const d = this.options.trainDataset;
+  private requireData(which: string): EvaluationData {
+    const d = this.data;
     if (d === undefined) {
       throw new ArgumentError(
         'trainDataset',
@@ -525,7 +674,7 @@ export class UncertaintyEvaluation {
       make = () => this.store.load(o.epiUncerModelPath as string);
       prepare = async (m) => this.checkLoaded(m, 'epiUncerModelPath', 1);
     } else if (bnn) {
-      const data = o.trainDataset;
+      const data = this.data;
       const n = data === undefined ? 0 : datasetSize(data);
       if (data !== undefined && n === 0) {
         throw new ArgumentError('trainDataset', 'yielded no training examples');
@@ -551,7 +700,7 @@ export class UncertaintyEvaluation {
       await prepare(m);
       if (o.saveModel === true) await this.store.save(m, o.epiUncerModelPath as string);
     } catch (e) {
-      m.dispose();
+      disposeModel(m);
       throw e;
     }
     this.epiModel = m;
@@ -587,7 +736,7 @@ export class UncertaintyEvaluation {
       if (load) {
         this.checkLoaded(m, 'aleUncerModelPath', 2);
       } else {
-        const loss = (x: tf.Tensor, y: tf.Tensor): tf.Scalar => {
+        const loss = (x: ModelInput, y: tf.Tensor): tf.Scalar => {
           const [out, logVar] = m.apply(x, { training: true }) as tf.Tensor[];
           if (this.taskType === 'classification') {
             const logits = classLogits(out as tf.Tensor, this.outputKind);
@@ -603,7 +752,7 @@ export class UncertaintyEvaluation {
         if (o.saveModel === true) await this.store.save(m, o.aleUncerModelPath as string);
       }
     } catch (e) {
-      m.dispose();
+      disposeModel(m);
       throw e;
     }
     this.aleModel = m;
@@ -617,22 +766,25 @@ export class UncertaintyEvaluation {
    */
   private checkHeteroscedasticBase(): void {
     const model = this.options.model;
-    if (this.inDims.some((d) => d === null)) {
+    const open = this.inSpecs.find((s) => s.dims.some((d) => d === null));
+    if (open !== undefined) {
       throw new ArgumentError(
         'model',
-        `the aleatoric copy needs a fully defined input shape, got ${shapeText(this.inDims)}`,
+        `the aleatoric copy needs a fully defined input shape, got ${shapeText(open.dims)}${this.inSpecs.length > 1 ? ` (input '${open.name}')` : ''}`,
       );
     }
-    if (
-      this.taskType === 'regression' &&
-      !(
-        model instanceof tf.Sequential && model.layers.some((l) => /^dense/i.test(l.getClassName()))
-      )
-    ) {
-      throw new ArgumentError(
-        'model',
-        'the aleatoric copy of a regression model needs a tf.Sequential ending in a dense layer (the mean head)',
-      );
+    if (this.taskType === 'regression') {
+      // the mean head: a Sequential's last dense layer, or the Dense making a functional model's output
+      const ok =
+        model instanceof tf.Sequential
+          ? model.layers.some((l) => /^dense/i.test(l.getClassName()))
+          : meanHeadOf(model) !== undefined;
+      if (!ok) {
+        throw new ArgumentError(
+          'model',
+          'the aleatoric copy of a regression model needs a tf.Sequential ending in a dense layer, or a functional model whose output is made by a Dense layer applied once (the mean head)',
+        );
+      }
     }
   }
 
@@ -643,7 +795,9 @@ export class UncertaintyEvaluation {
   private checkLoaded(m: tf.LayersModel, path: string, outputs: number): void {
     const dims = (t: tf.SymbolicTensor | undefined): string =>
       t === undefined ? '' : shapeText(t.shape.slice(1));
-    const okIn = m.inputs.length === 1 && dims(m.inputs[0]) === shapeText(this.inDims);
+    const okIn =
+      m.inputs.length === this.inSpecs.length &&
+      this.inSpecs.every((spec, i) => dims(m.inputs[i]) === shapeText(spec.dims));
     const okOut = m.outputs.length === outputs && dims(m.outputs[0]) === shapeText(this.outDims);
     if (okIn && okOut && outputs === 1 && !hasDropout(m) && bayesianLayers(m).length === 0) {
       throw new ArgumentError(
@@ -654,20 +808,23 @@ export class UncertaintyEvaluation {
     if (!okIn || !okOut) {
       throw new ArgumentError(
         path,
-        `the loaded model does not fit the given model: expected input ${shapeText(this.inDims)} and ${outputs} output${outputs === 1 ? '' : 's'} (the first ${shapeText(this.outDims)}), got inputs ${m.inputs.map(dims).join(', ')} and outputs ${m.outputs.map(dims).join(', ')}`,
+        `the loaded model does not fit the given model: expected input${this.inSpecs.length > 1 ? 's' : ''} ${this.inSpecs.map((spec) => shapeText(spec.dims)).join(', ')} and ${outputs} output${outputs === 1 ? '' : 's'} (the first ${shapeText(this.outDims)}), got inputs ${m.inputs.map(dims).join(', ')} and outputs ${m.outputs.map(dims).join(', ')}`,
       );
     }
   }
 
   /**
-   * Epistemic (model) uncertainty: the variance over `mcSamples` dropout passes of each output.
-   * @param x finite inputs `[N, ...]` of the model's input shape (else an `ArgumentError` naming
-   *   `x`); `N = 0` gives an empty `[0, K]` without training anything.
+   * Epistemic (model) uncertainty: the variance over `mcSamples` dropout passes (or Bayesian
+   * weight draws) of each output.
+   * @param x finite inputs `[N, ...]` of the model's input shape; for a model with several inputs
+   *   one tensor per input, as an array (`model.inputs` order) or a `{[inputName]: tensor}` map
+   *   (else an `ArgumentError` naming `x`, or the input: `x[1]`, `x['meta']`); `N = 0` gives an
+   *   empty `[0, K]` without training anything.
    * @returns `[N, K]` (classification) or `[N, D]` (regression); the caller disposes it.
    */
-  async evalEpistemicUncertainty(x: tf.Tensor): Promise<tf.Tensor2D> {
-    checkInputs(x, 'x', this.inDims);
-    if (x.shape[0] === 0) {
+  async evalEpistemicUncertainty(input: EvaluationInput): Promise<tf.Tensor2D> {
+    const x = checkInputs(input, 'x', this.inSpecs);
+    if (batchSizeOf(x) === 0) {
       const width = this.outDims.reduce<number>((a, d) => a * (d ?? 0), 1);
       return tf.zeros([0, width]);
     }
@@ -690,13 +847,14 @@ export class UncertaintyEvaluation {
 
   /**
    * Aleatoric (data) uncertainty: the predicted variance, summed over outputs.
-   * @param x finite inputs `[N, ...]` of the model's input shape (else an `ArgumentError` naming
-   *   `x`); `N = 0` gives an empty `[0]` without training anything.
+   * @param x finite inputs `[N, ...]` of the model's input shape; for a model with several inputs
+   *   one tensor per input, as an array or a `{[inputName]: tensor}` map (else an `ArgumentError`
+   *   naming `x` or the input); `N = 0` gives an empty `[0]` without training anything.
    * @returns `[N]`; the caller disposes it.
    */
-  async evalAleatoricUncertainty(x: tf.Tensor): Promise<tf.Tensor1D> {
-    checkInputs(x, 'x', this.inDims);
-    if (x.shape[0] === 0) return tf.zeros([0]);
+  async evalAleatoricUncertainty(input: EvaluationInput): Promise<tf.Tensor1D> {
+    const x = checkInputs(input, 'x', this.inSpecs);
+    if (batchSizeOf(x) === 0) return tf.zeros([0]);
     const m = await this.aleatoricModel();
     return tf.tidy(() => {
       const [, logVar] = m.apply(x, { training: false }) as tf.Tensor[];
@@ -707,8 +865,9 @@ export class UncertaintyEvaluation {
 
   /** Free the auxiliary models this object created (never the given model). */
   dispose(): void {
-    if (this.epiOwned) this.epiModel?.dispose();
-    this.aleModel?.dispose();
+    // disposeModel: also the weights of a layer applied several times (tfjs counts each use)
+    if (this.epiOwned && this.epiModel !== undefined) disposeModel(this.epiModel);
+    if (this.aleModel !== undefined) disposeModel(this.aleModel);
     this.epiModel = undefined;
     this.aleModel = undefined;
   }

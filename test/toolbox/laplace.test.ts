@@ -382,7 +382,6 @@ describe('last-layer Laplace: models users bring', () => {
         seq(dense(3), tf.layers.batchNormalization()),
         /model: expected the output to come from a Dense layer .* of class BatchNormalization/,
       ],
-      [twice, /model: expected the last Dense layer '.*' to be applied once, got 2 times/],
       [rank3, /model: expected outputs \[batch, K\], got \[null, 5, 3\]/],
     ];
     for (const [m, msg] of cases) {
@@ -397,6 +396,8 @@ describe('last-layer Laplace: models users bring', () => {
       lastLayerLaplace(soft, x, tf.zeros([10, 3]), { likelihood: 'regression' }),
     ).toThrow(/model: .*means \(activation 'linear'\), got 'softmax'/);
     expect(() => lastLayerLaplace(net, x, y)).not.toThrow();
+    // a last Dense applied twice is fitted with its Jacobian summed over its applications
+    expect(lastLayerLaplace(twice, x, y).numParams).toBe(12);
     x.dispose();
   });
 
@@ -523,7 +524,7 @@ describe('last-layer Laplace: the last Dense inside a nested model', () => {
     tf.dispose([x, xt]);
   });
 
-  it('refuses a nested head applied twice, or followed by a second softmax, naming model', () => {
+  it('a nested head applied to two branches or twice in series is fitted; followed by a second softmax, refused naming model', () => {
     const { x, y } = setup(10);
     const head = tf.sequential({ layers: [tf.layers.dense({ inputShape: [4], units: 3 })] });
     const inp = tf.input({ shape: [3] });
@@ -538,17 +539,63 @@ describe('last-layer Laplace: the last Dense inside a nested model', () => {
           head.apply(b) as tf.SymbolicTensor,
         ]) as tf.SymbolicTensor,
     });
-    // the Add layer is not a Dense: refused as before
-    expect(() => lastLayerLaplace(twice, x, y)).toThrow(
-      /model: expected the output to come from a Dense/,
+    // the nested head's Dense applied to both branches and added: the same fit as a flat shared Dense
+    const flatHead = tf.layers.dense({ units: 3 });
+    const flat = tf.model({
+      inputs: inp,
+      outputs: tf.layers
+        .add()
+        .apply([
+          flatHead.apply(a) as tf.SymbolicTensor,
+          flatHead.apply(b) as tf.SymbolicTensor,
+        ]) as tf.SymbolicTensor,
+    });
+    flatHead.setWeights(head.getWeights());
+    for (const hessianStructure of ['full', 'kron'] as const) {
+      const nested = lastLayerLaplace(twice, x, y, { hessianStructure });
+      const ref = lastLayerLaplace(flat, x, y, { hessianStructure });
+      const pn = nested.denseMatrix('precision');
+      const pr = ref.denseMatrix('precision');
+      expect(pn.length).toBe(15 * 15);
+      pn.forEach((v, i) => expect(v).toBeCloseTo(pr[i]!, 4));
+    }
+    // two different Dense layers nearest the output: refused, naming them
+    const other = tf.layers.dense({ units: 3 });
+    const mixed = tf.model({
+      inputs: inp,
+      outputs: tf.layers
+        .add()
+        .apply([
+          head.apply(a) as tf.SymbolicTensor,
+          other.apply(b) as tf.SymbolicTensor,
+        ]) as tf.SymbolicTensor,
+    });
+    expect(() => lastLayerLaplace(mixed, x, y)).toThrow(
+      /model: expected the output to come from a Dense layer .*expected one Dense layer nearest the output/,
     );
+    // a nested head applied twice in series: the same fit as a flat Dense applied twice
     const inp2 = tf.input({ shape: [3] });
-    const h2 = tf.layers.dense({ units: 4 }).apply(inp2) as tf.SymbolicTensor;
-    const once = head.apply(h2) as tf.SymbolicTensor;
-    const shared = tf.model({ inputs: inp2, outputs: head.apply(once) as tf.SymbolicTensor });
-    expect(() => lastLayerLaplace(shared, x, y)).toThrow(
-      /model: expected the nested model '.*' at the output to be applied once/,
-    );
+    const first = tf.layers.dense({ units: 4, activation: 'tanh' });
+    const h2 = first.apply(inp2) as tf.SymbolicTensor;
+    const square = tf.sequential({ layers: [tf.layers.dense({ inputShape: [4], units: 4 })] });
+    const once = square.apply(h2) as tf.SymbolicTensor;
+    const shared = tf.model({ inputs: inp2, outputs: square.apply(once) as tf.SymbolicTensor });
+    const flatSquare = tf.layers.dense({ units: 4 });
+    const flatTwice = tf.model({
+      inputs: inp2,
+      outputs: flatSquare.apply(flatSquare.apply(h2)) as tf.SymbolicTensor,
+    });
+    flatSquare.setWeights(square.getWeights());
+    const y4 = tf.tensor1d([0, 1, 2, 3, 0, 1, 2, 3, 0, 1], 'int32');
+    const sharedFit = lastLayerLaplace(shared, x, y4, { hessianStructure: 'full' });
+    const flatFit = lastLayerLaplace(flatTwice, x, y4, { hessianStructure: 'full' });
+    const ps = sharedFit.denseMatrix('precision');
+    const pf = flatFit.denseMatrix('precision');
+    expect(ps.length).toBe(20 * 20);
+    ps.forEach((v, i) => expect(v).toBeCloseTo(pf[i]!, 4));
+    // the same outputs at the MAP (both run the layer graph through the two applications)
+    expect(sharedFit.logLikelihood).toBeCloseTo(flatFit.logLikelihood, 4);
+    y4.dispose();
     const softHead = tf.sequential({
       layers: [tf.layers.dense({ inputShape: [4], units: 3, activation: 'softmax' })],
     });

@@ -321,11 +321,16 @@ describe('UncertaintyEvaluation frees its copies on every failure', () => {
     );
   });
 
-  it('a functional regression model for the aleatoric copy (leaked 4 tensors)', async () => {
+  it('a functional regression model without a Dense mean head for the aleatoric copy (leaked 4 tensors)', async () => {
+    // a functional model whose output is made by a Dense is supported (its input feeds the
+    // log-variance head); one whose output is an Add of two branches has no mean head
     const inp = tf.input({ shape: [4] });
     const out = tf.layers
-      .dense({ units: 2 })
-      .apply(tf.layers.dense({ units: 6 }).apply(inp)) as tf.SymbolicTensor;
+      .add()
+      .apply([
+        tf.layers.dense({ units: 2 }).apply(inp) as tf.SymbolicTensor,
+        tf.layers.dense({ units: 2 }).apply(inp) as tf.SymbolicTensor,
+      ]) as tf.SymbolicTensor;
     const fn = tf.model({ inputs: inp, outputs: out });
     const yr = tf.zeros([8, 2]);
     await failsClean(
@@ -359,7 +364,12 @@ describe('UncertaintyEvaluation frees its copies on every failure', () => {
 describe('heteroscedasticRegressor', () => {
   it('refuses a functional or dense-less model before copying it (no tensor left behind)', async () => {
     const inp = tf.input({ shape: [3] });
-    const out = tf.layers.dense({ units: 2 }).apply(inp) as tf.SymbolicTensor;
+    const out = tf.layers
+      .add()
+      .apply([
+        tf.layers.dense({ units: 2 }).apply(inp) as tf.SymbolicTensor,
+        tf.layers.dense({ units: 2 }).apply(inp) as tf.SymbolicTensor,
+      ]) as tf.SymbolicTensor;
     const functional = tf.model({ inputs: inp, outputs: out });
     const convOnly = tf.sequential({
       layers: [tf.layers.conv1d({ inputShape: [4, 1], filters: 1, kernelSize: 2 })],

@@ -29,8 +29,16 @@ function addInto(target: Float64Array, t: tf.Tensor): void {
   for (let i = 0; i < v.length; i++) target[i] = (target[i] as number) + (v[i] as number);
 }
 
-/** Output cotangents `u_c` `[B, K]` whose outer products sum to `Lambda_n`. */
-function lambdaFactors(out: tf.Tensor2D, lik: OutputLikelihood, sigmaNoise: number): tf.Tensor2D[] {
+/**
+ * Output cotangents `u_c` `[B, K]` whose outer products sum to `Lambda_n`,
+ * `sum_c u_{n,c} u_{n,c}^T = Lambda_n` (Gaussian: `e_c / sigma`; Bernoulli: `sqrt(p (1 - p))`;
+ * softmax: `sqrt(p_c) (e_c - p)`).
+ */
+export function lambdaFactors(
+  out: tf.Tensor2D,
+  lik: OutputLikelihood,
+  sigmaNoise: number,
+): tf.Tensor2D[] {
   const [b, k] = out.shape;
   if (lik === 'gaussian') {
     return Array.from({ length: k }, (_, c) =>

@@ -12,9 +12,11 @@
  *   inference (`Dropout` and the like).
  *
  * A nested model at the output (a `Sequential` head inside a functional model) is entered, at any
- * depth, as laplace-torch's `FeatureExtractor` finds the last `Linear` module.
+ * depth, as laplace-torch's `FeatureExtractor` finds the last `Linear` module; it may be applied
+ * several times (the application that makes the output is followed).
  *
- * At most one link is removed; a sigmoid over several outputs (a multi-label head) or a softmax
+ * A skipped layer may be applied several times (one `Dropout` object shared by several branches):
+ * the application that makes the output is followed. At most one link is removed; a sigmoid over several outputs (a multi-label head) or a softmax
  * over one output (constant 1) is rejected for classification.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -64,11 +66,17 @@ export interface NestedModelStep {
   feeds: tf.SymbolicTensor[];
   /** The nested model. */
   nested: tf.LayersModel;
+  /**
+   * How many times `container` applies the nested model (more than once: a shared head applied in
+   * series, `head(f(head(x)))`; `feeds` are those of the application that makes the output).
+   */
+  uses: number;
 }
 
 /**
  * Step into the nested model that makes `t` in `container`'s graph: checks it has one output (and
- * one input or several) and is applied once, records the step, and returns its own output tensor.
+ * one input or several), records the step (the feeds of the application that makes `t`, and how
+ * many times the nested model is applied), and returns its own output tensor.
  */
 function enterNested(
   nested: tf.LayersModel,
@@ -82,16 +90,17 @@ function enterNested(
       `expected the nested model '${nested.name}' at the output to have one output, got ${nested.outputs.length}`,
     );
   }
-  // node 0 links the nested model's own inputs to its outputs; node 1 is its one use
+  // node 0 links the nested model's own inputs to its outputs; nodes 1.. are its uses
   const nodes = (nested as unknown as { inboundNodes: { inputTensors: tf.SymbolicTensor[] }[] })
     .inboundNodes;
-  if (nodes.length !== 2 || t.nodeIndex !== 1) {
+  const feeds = nodes[t.nodeIndex]?.inputTensors;
+  if (t.nodeIndex < 1 || feeds === undefined) {
     throw new ArgumentError(
       'model',
-      `expected the nested model '${nested.name}' at the output to be applied once, got ${nodes.length - 1} times`,
+      `expected the nested model '${nested.name}' at the output to be applied to the model's inputs`,
     );
   }
-  nesting.push({ container, feeds: nodes[1]?.inputTensors ?? [], nested });
+  nesting.push({ container, feeds, nested, uses: nodes.length - 1 });
   return nested.outputs[0] as tf.SymbolicTensor;
 }
 
@@ -104,9 +113,22 @@ function activationOf(layer: tf.layers.Layer): string | undefined {
   return typeof act === 'string' ? act : undefined;
 }
 
-function singleNode(layer: tf.layers.Layer): boolean {
-  const nodes = (layer as unknown as { inboundNodes?: unknown[] }).inboundNodes;
-  return nodes !== undefined && nodes.length === 1;
+/**
+ * The input of the application of `layer` that makes `t` (a layer applied several times, e.g. one
+ * `Dropout` or `Softmax` object shared by several branches, has one node per application).
+ */
+function nodeInput(t: tf.SymbolicTensor): tf.SymbolicTensor {
+  const nodes = (
+    t.sourceLayer as unknown as { inboundNodes?: { inputTensors: tf.SymbolicTensor[] }[] }
+  ).inboundNodes;
+  const input = nodes?.[t.nodeIndex]?.inputTensors;
+  if (input === undefined || input.length !== 1) {
+    throw new ArgumentError(
+      'model',
+      `expected the layer '${t.sourceLayer.name}' at the output to take one input, got ${input?.length ?? 0}`,
+    );
+  }
+  return input[0] as tf.SymbolicTensor;
 }
 
 function isLinkOnly(layer: tf.layers.Layer, rank: number, link: 'softmax' | 'sigmoid'): boolean {
@@ -163,15 +185,10 @@ export function modelHead(model: tf.LayersModel, likelihood: LaplaceLikelihood):
     const name = layer.getClassName();
     const linkOnly = cls && isLinkOnly(layer, t.shape.length, link);
     if (!linkOnly && !INFERENCE_IDENTITY.has(name)) break;
-    if (!singleNode(layer)) {
-      throw new ArgumentError(
-        'model',
-        `expected each layer of the output head to be used once; '${layer.name}' is applied ${String((layer as unknown as { inboundNodes: unknown[] }).inboundNodes.length)} times`,
-      );
-    }
     if (linkOnly) links++;
     skipped.add(layer);
-    t = layer.input as tf.SymbolicTensor;
+    // a layer applied several times: follow the application that makes `t`
+    t = nodeInput(t);
   }
   const layer = t.sourceLayer;
   const act = activationOf(layer);

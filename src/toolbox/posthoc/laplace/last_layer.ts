@@ -23,9 +23,22 @@ import {
   glmCovariance,
   glmNoise,
   denseFromEigen,
+  factorNoise,
+  jacobianFactor,
   noiseShape,
   type EigenCurvature,
 } from './posterior.js';
+import { inputList } from '../../../layers/model_input.js';
+import {
+  augmentedRows,
+  backprop,
+  graphForward,
+  layerJacobian,
+  preActivationShapes,
+  type LayerGraph,
+  type ParamLayer,
+} from './layer_graph.js';
+import { unitRows } from './all_layers.js';
 
 /**
  * The pre-activation output of a Dense layer, `z = f W + b` (its logits when it ends in a softmax,
@@ -87,13 +100,19 @@ export class LastLayerLaplace extends LaplacePosterior<HessianStructure> {
   readonly sigmaNoise: number;
   private readonly eig: EigenCurvature;
   private readonly model: tf.LayersModel;
-  private readonly features: FeatureMap;
+  /** The feature map of a Dense applied once (`J = phi~^T (x) I`). */
+  private readonly features: FeatureMap | undefined;
+  /** The layer graph of a Dense applied several times (`J` summed over its applications). */
+  private readonly graph: LayerGraph | undefined;
   private readonly layer: tf.layers.Layer;
+  /** Outputs `K` (the Dense's units, or the graph's outputs for a shared Dense). */
+  private readonly outputs: number;
 
   /** @internal use {@link lastLayerLaplace}. */
   constructor(args: {
     model: tf.LayersModel;
-    features: FeatureMap;
+    features?: FeatureMap;
+    graph?: LayerGraph;
     layer: tf.layers.Layer;
     eig: EigenCurvature;
     thetaSq: number;
@@ -105,8 +124,10 @@ export class LastLayerLaplace extends LaplacePosterior<HessianStructure> {
     super([args.eig], args, args.options);
     this.model = args.model;
     this.features = args.features;
+    this.graph = args.graph;
     this.layer = args.layer;
     this.eig = args.eig;
+    this.outputs = args.graph?.k ?? args.eig.k;
     this.sigmaNoise = args.options.sigmaNoise;
   }
 
@@ -127,7 +148,7 @@ export class LastLayerLaplace extends LaplacePosterior<HessianStructure> {
 
   private phi(x: ModelInput): tf.Tensor2D {
     return tf.tidy(() => {
-      const f = this.features(x);
+      const f = (this.features as FeatureMap)(x);
       const flat = tf.reshape(f, [f.shape[0] as number, -1]) as tf.Tensor2D;
       return (
         this.eig.d1 > flat.shape[1] ? tf.concat([flat, tf.ones([flat.shape[0], 1])], 1) : flat
@@ -137,9 +158,50 @@ export class LastLayerLaplace extends LaplacePosterior<HessianStructure> {
 
   private mapOutputs(x: ModelInput): tf.Tensor2D {
     return tf.tidy(() => {
-      const f = this.features(x);
+      if (this.graph !== undefined) return graphForward(this.graph, inputList(x)).outputs;
+      const f = (this.features as FeatureMap)(x);
       return denseLogits(this.layer, tf.reshape(f, [f.shape[0] as number, -1]) as tf.Tensor2D);
     });
+  }
+
+  /**
+   * For a Dense applied several times: the factor `F` `[B, K, P]` of the GLM predictive,
+   * `J Sigma J^T = F F^T` (see `jacobianFactor`), from the per-example Jacobians of each output
+   * `c`, `J_c = sum_s a~_s g_{s,c}^T` (one backward pass per output).
+   */
+  private factor(x: ModelInput): tf.Tensor3D {
+    return tf.tidy(() => {
+      const g = this.graph as LayerGraph;
+      const xs = inputList(x);
+      const fwd = graphForward(g, xs);
+      const shapes = preActivationShapes(g, fwd);
+      const [b, k] = fwd.outputs.shape;
+      const rows = g.sites.map((site, si) =>
+        augmentedRows(g.params[site.param] as ParamLayer, fwd.inputs[si] as tf.Tensor),
+      );
+      const jac = tf.stack(
+        Array.from({ length: k }, (_, c) =>
+          layerJacobian(g, 0, rows, backprop(g, xs, unitRows(b, k, c), shapes)),
+        ),
+        1,
+      ) as tf.Tensor4D;
+      return jacobianFactor(this.eig, this.priorPrecision, jac);
+    });
+  }
+
+  /** `J Sigma J^T` `[B, K, K]` of a batch. */
+  private covariance(x: ModelInput): tf.Tensor3D {
+    if (this.graph === undefined) return glmCovariance(this.eig, this.priorPrecision, this.phi(x));
+    return tf.tidy(() => {
+      const f = this.factor(x);
+      return tf.matMul(f, f, false, true);
+    });
+  }
+
+  /** `J (theta_s - theta_*)` `[S, B, K]` of a batch for standard normal draws `z`. */
+  private noise(x: ModelInput, z: tf.Tensor): tf.Tensor3D {
+    if (this.graph === undefined) return glmNoise(this.eig, this.priorPrecision, this.phi(x), z);
+    return tf.tidy(() => factorNoise(this.factor(x), z));
   }
 
   /** Check `x` against the model's input shape; `N` (0 allowed). */
@@ -157,15 +219,10 @@ export class LastLayerLaplace extends LaplacePosterior<HessianStructure> {
    * @returns `{ mean: [N, K], cov: [N, K, K] }` (the caller disposes both).
    */
   glmPredictive(x: ModelInput): { mean: tf.Tensor2D; cov: tf.Tensor3D } {
-    const k = this.eig.k;
+    const k = this.outputs;
     const mean = this.batched(x, (xb) => this.mapOutputs(xb), 0, [0, k]) as tf.Tensor2D;
     try {
-      const cov = this.batched(
-        x,
-        (xb) => glmCovariance(this.eig, this.priorPrecision, this.phi(xb)),
-        0,
-        [0, k, k],
-      ) as tf.Tensor3D;
+      const cov = this.batched(x, (xb) => this.covariance(xb), 0, [0, k, k]) as tf.Tensor3D;
       return { mean, cov };
     } catch (e) {
       mean.dispose();
@@ -201,12 +258,12 @@ export class LastLayerLaplace extends LaplacePosterior<HessianStructure> {
       x,
       (xb) => {
         const mu = this.mapOutputs(xb);
-        const cov = glmCovariance(this.eig, this.priorPrecision, this.phi(xb));
-        const v = tf.sum(tf.mul(cov, tf.eye(this.eig.k)), 2);
+        const cov = this.covariance(xb);
+        const v = tf.sum(tf.mul(cov, tf.eye(this.outputs)), 2);
         return probitProbs(mu, v, this.outputLikelihood);
       },
       0,
-      [0, this.classesFor(this.eig.k)],
+      [0, this.classesFor(this.outputs)],
     ) as tf.Tensor2D;
   }
 
@@ -227,11 +284,11 @@ export class LastLayerLaplace extends LaplacePosterior<HessianStructure> {
         x,
         (xb) => {
           const mu = this.mapOutputs(xb);
-          const noise = glmNoise(this.eig, this.priorPrecision, this.phi(xb), z);
+          const noise = this.noise(xb, z);
           return classProbs(tf.add(tf.expandDims(mu, 0), noise), this.outputLikelihood);
         },
         1,
-        [numSamples, 0, this.classesFor(this.eig.k)],
+        [numSamples, 0, this.classesFor(this.outputs)],
       ) as tf.Tensor3D;
     } finally {
       z.dispose();

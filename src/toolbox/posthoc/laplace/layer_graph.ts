@@ -141,13 +141,20 @@ function paramLayer(l: tf.layers.Layer): ParamLayer {
 }
 
 /**
- * Compile `model` into a {@link LayerGraph} ending at its logits (classification) or means. Throws
+ * Compile `model` into a {@link LayerGraph} ending at its logits (classification) or means. With
+ * `only` (the last-layer fit of a head layer applied several times), that one Dense layer is the
+ * parameter layer (one site per application) and every other layer, whatever its weights, runs as
+ * a fixed function of its inputs. Otherwise throws
  * an `ArgumentError` naming `model` when a layer on the way to the output has trainable weights
  * and is neither Dense / Conv2D nor a normalisation (e.g. Conv1D, DepthwiseConv2D, Embedding,
  * LSTM: their weights would silently get no posterior), when it has no Dense/Conv2D layer, uses a
  * Dense on inputs of rank > 2 or a channels-first Conv2D, or has an output `modelHead` rejects.
  */
-export function layerGraph(model: tf.LayersModel, likelihood: LaplaceLikelihood): LayerGraph {
+export function layerGraph(
+  model: tf.LayersModel,
+  likelihood: LaplaceLikelihood,
+  only?: tf.layers.Layer,
+): LayerGraph {
   const head = modelHead(model, likelihood);
   const params: ParamLayer[] = [];
   const paramOf = new Map<tf.layers.Layer, number>();
@@ -157,6 +164,8 @@ export function layerGraph(model: tf.LayersModel, likelihood: LaplaceLikelihood)
 
   const siteOf = (layer: tf.layers.Layer, node: GraphNode, dropLink: boolean): number => {
     const cls = layer.getClassName();
+    // one layer with a posterior (the last-layer fit): every other layer is a fixed function
+    if (only !== undefined && layer !== only) return -1;
     if (cls !== 'Dense' && cls !== 'Conv2D') {
       if (!FIXED_WEIGHTS.has(cls) && layer.trainableWeights.length > 0) {
         throw new ArgumentError(
@@ -217,7 +226,7 @@ export function layerGraph(model: tf.LayersModel, likelihood: LaplaceLikelihood)
           kwargs: { ...(node.callArgs ?? {}) },
           site: siteOf(layer, node, dropLink),
         });
-        if (dropLink && steps[steps.length - 1]?.site === -1) {
+        if (dropLink && steps[steps.length - 1]?.site === -1 && only === undefined) {
           throw new ArgumentError(
             'model',
             `expected the final ${head.binary ? 'sigmoid' : 'softmax'} on a trainable Dense or Conv2D layer or a link-only layer, got '${layer.name}' of class ${layer.getClassName()}`,
@@ -241,7 +250,12 @@ export function layerGraph(model: tf.LayersModel, likelihood: LaplaceLikelihood)
   }
   const output = visit(head.output);
   if (params.length === 0) {
-    throw new ArgumentError('model', 'has no Dense or Conv2D layer to put a posterior on');
+    throw new ArgumentError(
+      'model',
+      only === undefined
+        ? 'has no Dense or Conv2D layer to put a posterior on'
+        : `the layer '${only.name}' is not on the way to the model's output`,
+    );
   }
   const paramSites = params.map(() => [] as number[]);
   sites.forEach((s, i) => paramSites[s.param]?.push(i));

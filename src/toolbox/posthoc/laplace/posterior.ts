@@ -208,3 +208,58 @@ export function denseFromEigen(e: EigenCurvature, delta: number, power: number):
   }
   return out;
 }
+
+/**
+ * The GLM predictive factor of general per-example Jacobians (a head layer applied several times,
+ * whose Jacobian is not `phi~^T (x) I`): with `Sigma = Q diag(lambda + delta)^{-1} Q^T`,
+ *
+ * $$F = J\,Q\,\operatorname{diag}(\lambda + \delta)^{-1/2},\qquad J\Sigma J^T = F F^T,\qquad
+ *   J(\theta_s - \theta_*) = F z,\ z \sim \mathcal N(0, I),$$
+ *
+ * with `J Q` the product `Q_A^T J_c Q_G` per output `c` for `kron`, `J` itself for `diag` and
+ * `J Q` for `full`.
+ *
+ * @param jac per-example Jacobians `[B, K, D1, U]` (outputs `K`, the layer's `[D1, U]` parameters).
+ * @returns `F` as `[B, K, D1 * U]` (eigen coordinates ordered as `lambda`).
+ */
+export function jacobianFactor(e: EigenCurvature, delta: number, jac: tf.Tensor4D): tf.Tensor3D {
+  return tf.tidy(() => {
+    const [b, k] = jac.shape;
+    const p = e.d1 * e.k;
+    let m: tf.Tensor;
+    if (e.structure === 'diag') {
+      m = tf.reshape(jac, [b, k, p]);
+    } else if (e.structure === 'full') {
+      const q = f32(e.qa as Float64Array, [p, p]) as tf.Tensor2D;
+      m = tf.reshape(tf.matMul(tf.reshape(jac, [b * k, p]) as tf.Tensor2D, q), [b, k, p]);
+    } else {
+      const qa = f32(e.qa as Float64Array, [e.d1, e.d1]) as tf.Tensor2D;
+      const qg = f32(e.qg as Float64Array, [e.k, e.k]) as tf.Tensor2D;
+      // Q_A^T J_c on the D1 axis, then (.) Q_G on the U axis
+      const jt = tf.reshape(tf.transpose(jac, [0, 1, 3, 2]), [-1, e.d1]) as tf.Tensor2D;
+      const left = tf.reshape(tf.matMul(jt, qa), [b, k, e.k, e.d1]);
+      const back = tf.reshape(tf.transpose(left, [0, 1, 3, 2]), [-1, e.k]) as tf.Tensor2D;
+      m = tf.reshape(tf.matMul(back, qg), [b, k, p]);
+    }
+    const scale = tf.reshape(eigScales(e, delta, -0.5), [p]);
+    return tf.mul(m, scale) as tf.Tensor3D;
+  });
+}
+
+/**
+ * `J_* (theta_s - theta_*) = F z` for the factor `F` `[B, K, P]` of {@link jacobianFactor} and
+ * standard normal draws `z` of {@link noiseShape}: `[S, B, K]`.
+ */
+export function factorNoise(factor: tf.Tensor3D, z: tf.Tensor): tf.Tensor3D {
+  return tf.tidy(() => {
+    const [b, k, p] = factor.shape;
+    const s = z.shape[0] as number;
+    const out = tf.matMul(
+      tf.reshape(factor, [b * k, p]) as tf.Tensor2D,
+      tf.reshape(z, [s, p]) as tf.Tensor2D,
+      false,
+      true,
+    );
+    return tf.transpose(tf.reshape(out, [b, k, s]), [2, 0, 1]) as tf.Tensor3D;
+  });
+}
