@@ -79,7 +79,14 @@ describe('AutoNormalizingFlow', () => {
       tf.train.adam(0.03),
       new ppl.TraceELBO({ numParticles: 16, vectorizeParticles: true }),
     );
-    for (let i = 0; i < 400; i++) svi.step();
+    for (let i = 0; i < 300; i++) svi.step();
+    const fine = new ppl.SVI(
+      target,
+      guide,
+      tf.train.adam(0.005),
+      new ppl.TraceELBO({ numParticles: 16, vectorizeParticles: true }),
+    );
+    for (let i = 0; i < 200; i++) fine.step();
     const before = tf.memory().numTensors;
     const draws = guide.samplePosterior(4000);
     const z = draws.z!;
@@ -188,8 +195,11 @@ describe('AutoNormalizingFlow', () => {
       ppl.sample('s', new D.Normal(0, 1));
     };
     const g = new ppl.AutoNormalizingFlow(scalar, { initTransformFn: ppl.affineCouplingFlow() });
+    ppl.clearParamStore();
     const before = tf.memory().numTensors;
     expect(() => g.call()).toThrow(/splitDim/);
+    g.dispose(); // its prototype
+    ppl.clearParamStore(); // its loc
     expect(tf.memory().numTensors).toBe(before);
   });
 });
