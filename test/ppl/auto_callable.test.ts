@@ -107,5 +107,11 @@ describe('AutoCallable', () => {
     tf.dispose(Object.values(c.call()));
     expect(() => c.quantiles([1.5])).toThrow(/quantiles/);
     expect(() => c.samplePosterior(0)).toThrow(/numSamples/);
+    // Pyro's positional median
+    const p = new ppl.AutoCallable(m, guideA, medianA);
+    tf.dispose(Object.values(p.call()));
+    const med = p.median();
+    expect(Object.keys(med)).toEqual(['a']);
+    tf.dispose(Object.values(med));
   });
 });

@@ -174,6 +174,36 @@ describe('EasyGuide', () => {
     g.dispose();
   }, 60000);
 
+  it('plate as ppl.plate (size, options, body): one subsample per guide call, shared', () => {
+    const xs = [1, -2, 3, 0.5, -1, 2];
+    const m = (): void => {
+      ppl.plate('data', 6, { subsampleSize: 3 }, (idx) => {
+        const z = ppl.sample('z', new D.Normal(0, 1));
+        ppl.sample('x', new D.Normal(z, 1), { obs: tf.gather(tf.tensor1d(xs), idx) });
+      });
+    };
+    const seen: number[][] = [];
+    const g = ppl.easyGuide(m, (self) => {
+      self.plate('data', 6, { subsampleSize: 3 }, (idx) => seen.push(idx.arraySync() as number[]));
+      return self.plate('data', 6, (idx) => {
+        seen.push(idx.arraySync() as number[]);
+        return self.mapEstimate('z');
+      });
+    });
+    setSeed(9);
+    const tr = ppl.trace(() => g.call()).getTrace();
+    expect(seen[0]).toEqual(seen[1]);
+    expect(tr.get('data')!.value!.arraySync()).toEqual(seen[0]);
+    expect(tr.get('z')!.value!.shape).toEqual([3]);
+    // the MAP parameter is full size; the draw holds the visited members
+    const all = ppl.getParamStore().value(g.mapParamName('z'));
+    const idx = tf.tensor1d(seen[0]!, 'int32');
+    expect(tr.get('z')!.value!).toBeAllclose(tf.gather(all, idx));
+    tf.dispose([all, idx]);
+    tr.dispose();
+    g.dispose();
+  });
+
   it('refuses bad input, naming it', () => {
     expect(() => ppl.easyGuide(model, 3 as never)).toThrow(/fn/);
     expect(() => ppl.easyGuide(3 as never, () => undefined)).toThrow(/model/);

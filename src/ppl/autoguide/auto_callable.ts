@@ -50,10 +50,17 @@ export class AutoCallable<A extends unknown[]> extends AutoGuide<A> {
   /**
    * @param model the model restricted to the guide's sites (names them for `AutoGuideList`).
    * @param guide the guide function: draws the model's latent sites with `sample`.
-   * @param options `median`, `prefix`.
+   * @param options `median`, `prefix`; or the median function itself (Pyro's positional
+   *   `AutoCallable(model, guide, median)`).
    * @throws ArgumentError naming `guide`, `median` or an unknown option.
    */
-  constructor(model: Fn<A, unknown>, guide: Fn<A, unknown>, options: AutoCallableOptions<A> = {}) {
+  constructor(
+    model: Fn<A, unknown>,
+    guide: Fn<A, unknown>,
+    medianOrOptions: AutoCallableOptions<A> | ((...args: A | []) => Record<string, tf.Tensor>) = {},
+  ) {
+    const options: AutoCallableOptions<A> =
+      typeof medianOrOptions === 'function' ? { median: medianOrOptions } : medianOrOptions;
     if (typeof guide !== 'function') {
       throw new ArgumentError('guide', `expected a guide function, got ${String(guide)}`);
     }

@@ -371,11 +371,30 @@ export abstract class EasyGuide<A extends unknown[], R = unknown> {
    */
   plate<T>(
     name: string,
-    options: EasyPlateOptions | ((idx: tf.Tensor) => T),
-    fn?: (idx: tf.Tensor) => T,
+    options: EasyPlateOptions | number | ((idx: tf.Tensor) => T),
+    fn?: ((idx: tf.Tensor) => T) | EasyPlateOptions,
+    body3?: (idx: tf.Tensor) => T,
   ): T {
-    const body = typeof options === 'function' ? options : fn;
-    const o: EasyPlateOptions = typeof options === 'function' ? {} : options;
+    // plate(name, fn), plate(name, options, fn), or as ppl.plate: plate(name, size, [options,] fn)
+    let o: EasyPlateOptions;
+    let body: unknown;
+    if (typeof options === 'function') {
+      o = {};
+      body = options;
+    } else if (typeof options === 'number') {
+      const rest = typeof fn === 'function' ? {} : (fn ?? {});
+      if (rest === null || typeof rest !== 'object') {
+        throw new ArgumentError(
+          'options',
+          `plate '${name}': expected an object, got ${String(rest)}`,
+        );
+      }
+      o = { ...rest, size: options };
+      body = typeof fn === 'function' ? fn : body3;
+    } else {
+      o = options;
+      body = fn;
+    }
     if (typeof body !== 'function') {
       throw new ArgumentError('fn', `plate '${name}' needs a body function`);
     }
@@ -392,13 +411,14 @@ export abstract class EasyGuide<A extends unknown[], R = unknown> {
       );
     }
     const dim = o.dim ?? f?.dim;
+    const run = body as (idx: tf.Tensor) => T;
     const seen = this.plates.get(name);
     const record = (idx: tf.Tensor): T => {
       this.plates.set(name, idx);
-      return body(idx);
+      return run(idx);
     };
     const dimOpt = dim === undefined ? {} : { dim };
-    if (seen !== undefined) return pyroPlate(name, size, { subsample: seen, ...dimOpt }, body);
+    if (seen !== undefined) return pyroPlate(name, size, { subsample: seen, ...dimOpt }, run);
     if (o.subsample !== undefined) {
       return pyroPlate(name, size, { subsample: o.subsample, ...dimOpt }, record);
     }
