@@ -97,6 +97,26 @@ describe('AutoCallable', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('a discrete site drawn by hand, next to an AutoNormal', () => {
+    const mix = (): void => {
+      const k = ppl.sample('k', new D.Bernoulli({ probs: 0.3 }));
+      const a = ppl.sample('a', new D.Normal(tf.mul(k, 2), 1));
+      ppl.sample('x', new D.Normal(a, 1), { obs: tf.scalar(1) });
+    };
+    const guideK = (): void => {
+      const p = ppl.param('k_probs', 0.5, { constraint: ppl.constraints.unitInterval });
+      ppl.sample('k', new D.Bernoulli({ probs: p }));
+    };
+    const list = new ppl.AutoGuideList(mix);
+    list.append(new ppl.AutoCallable(ppl.block(mix, { expose: ['k'] }), guideK));
+    list.append(new ppl.AutoNormal(ppl.block(mix, { hide: ['k'] })));
+    expect(list.siteNames()).toEqual(['k', 'a']);
+    setSeed(4);
+    const svi = new ppl.SVI(mix, list, tf.train.adam(0.01), new ppl.TraceELBO());
+    const l = svi.step();
+    expect(Number.isFinite(l)).toBe(true);
+  });
+
   it('refuses bad arguments and options, naming them', () => {
     const m = ppl.block(model, { expose: ['a'] });
     expect(() => new ppl.AutoCallable(m, 3 as never)).toThrow(/guide/);

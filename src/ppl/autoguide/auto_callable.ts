@@ -2,8 +2,8 @@
  * `AutoCallable` (Pyro's): a hand-written guide function wrapped as an autoguide, so that it can
  * be a part of an {@link AutoGuideList} next to autoguides (e.g. a custom guide for some sites,
  * `AutoNormal` for the rest), with an optional `median` function for the summaries. The model it
- * is built on (typically `block(model, {expose: [...]})`) names its sites, which the list checks
- * disjoint from the other parts' without running the guide.
+ * is built on (typically `block(model, {expose: [...]})`) names its sites, discrete ones
+ * included, which the list checks disjoint from the other parts' without running the guide.
  *
  * Its posterior summaries are the wrapped guide's: `median()` calls the given function (without
  * one, Pyro's empty record), `samplePosterior(n)` runs the guide `n` times (at the arguments of
@@ -13,6 +13,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../utils/errors.js';
 import { checkOptionKeys } from '../../utils/options.js';
+import { block } from '../handlers/block.js';
 import { trace } from '../handlers/trace.js';
 import type { Fn } from '../messenger.js';
 import { HANDLER_STACK } from '../runtime.js';
@@ -46,6 +47,7 @@ export class AutoCallable<A extends unknown[]> extends AutoGuide<A> {
   readonly guide: Fn<A, unknown>;
   private readonly medianFn: ((...args: A | []) => Record<string, tf.Tensor>) | undefined;
   private lastArgs: A | undefined;
+  private names: string[] | undefined;
 
   /**
    * @param model the model restricted to the guide's sites (names them for `AutoGuideList`).
@@ -89,10 +91,27 @@ export class AutoCallable<A extends unknown[]> extends AutoGuide<A> {
     return out;
   }
 
+  /**
+   * The latent sample sites of its model (one blocked run, cached), discrete ones included (a
+   * hand-written guide may draw them): what {@link AutoGuideList} checks disjoint.
+   */
+  override siteNames(...args: A): string[] {
+    if (this.names === undefined) {
+      const names: string[] = [];
+      tf.tidy(() => {
+        const tr = block(() => trace(this.model).getTraceUntidied(...args).trace)();
+        for (const s of tr.latentSites()) {
+          if (s.infer.enumerate !== 'parallel' && s.infer.isAuxiliary !== true) names.push(s.name);
+        }
+      });
+      this.names = names;
+    }
+    return [...this.names];
+  }
+
   /** The guide: runs the wrapped function; the values of its latent sites by name. */
   call(...args: A): Record<string, tf.Tensor> {
-    this.setup(args); // the model's sites (for siteNames, specs); no parameters
-    this.releaseInits();
+    this.siteNames(...args);
     this.lastArgs = args;
     return this.standalone(() =>
       AutoCallable.draws(trace(this.guide).getTraceUntidied(...args).trace),
