@@ -76,8 +76,11 @@ function sequentialStats(model: Model, guide: Guide, n: number): { mean: number;
 
 describe('vectorized particles: the loss of the particles drawn one by one', () => {
   for (const [name, model] of Object.entries(MODELS)) {
-    it(`AutoDelta, ${name}: equal to 1e-5 (a point mass)`, () => {
-      const guide = new ppl.AutoDelta(model, { initLoc: 'median' });
+    it(`${name === 'nested' ? 'AutoLaplaceApproximation' : 'AutoDelta'}, ${name}: equal to 1e-5 (a point mass)`, () => {
+      const guide =
+        name === 'nested'
+          ? new ppl.AutoLaplaceApproximation(model, { initLoc: 'median' }) // a MAP point too
+          : new ppl.AutoDelta(model, { initLoc: 'median' });
       setSeed(7);
       tf.dispose(Object.values(guide.call()));
       const seq = loss(model, guide, 4, false, 1);
@@ -99,6 +102,15 @@ describe('vectorized particles: the loss of the particles drawn one by one', () 
       new ppl.AutoLowRankMultivariateNormal(m, { initScale: 0.3, rank: 1 }),
     AutoIAFNormal: (m) => new ppl.AutoIAFNormal(m, { hiddenDims: [6] }),
     AutoNormalMessenger: (m) => new ppl.AutoNormalMessenger(m, { initScale: 0.3 }),
+    AutoHierarchicalNormalMessenger: (m) =>
+      new ppl.AutoHierarchicalNormalMessenger(m, { initScale: 0.3 }),
+    AutoRegressiveMessenger: (m) => new ppl.AutoRegressiveMessenger(m),
+    AutoStructured: (m) => new ppl.AutoStructured(m),
+    AutoBNAFNormal: (m) => new ppl.AutoBNAFNormal(m, { hiddenFactors: [2] }),
+    AutoNormalizingFlow: (m) =>
+      new ppl.AutoNormalizingFlow(m, {
+        initTransformFn: ppl.affineCouplingFlow({ hiddenDims: [4] }),
+      }),
   };
   const cases: [string, string][] = [
     ['AutoNormal', 'dirichlet'],
@@ -108,6 +120,11 @@ describe('vectorized particles: the loss of the particles drawn one by one', () 
     ['AutoLowRankMultivariateNormal', 'nested'],
     ['AutoIAFNormal', 'dirichlet'],
     ['AutoNormalMessenger', 'mvn'],
+    ['AutoHierarchicalNormalMessenger', 'nested'],
+    ['AutoRegressiveMessenger', 'dirichlet'],
+    ['AutoStructured', 'mvn'],
+    ['AutoBNAFNormal', 'nested'],
+    ['AutoNormalizingFlow', 'mvn'],
   ];
   for (const [g, m] of cases) {
     it(`${g}, ${m}: within Monte Carlo error`, () => {
