@@ -204,6 +204,42 @@ describe('EasyGuide', () => {
     g.dispose();
   });
 
+  it('a group with a site in a plate that is not common: vectorized == sequential', () => {
+    // b ~ N(0, 1); theta_j ~ LogNormal(b, 1) in a plate of 3; x_j ~ N(theta_j, 1)
+    const m = (): void => {
+      const b = ppl.sample('b', new D.Normal(0, 1));
+      ppl.plate('J', 3, () => {
+        const th = ppl.sample('theta', new D.LogNormal(b, 1));
+        ppl.sample('x', new D.Normal(th, 1), { obs: tf.tensor1d([0.5, 1, 2]) });
+      });
+    };
+    const u = tf.tensor1d([0.2, -0.1, 0.3, 0.4]);
+    const g = ppl.easyGuide(m, (self) => {
+      const grp = self.group();
+      expect(grp.eventShape).toEqual([4]);
+      grp.sample('joint', new ppl.Delta(u, 1));
+    });
+    const loss = (v: boolean): number =>
+      new ppl.TraceELBO({ numParticles: 3, vectorizeParticles: v }).loss(m, g);
+    const seq = loss(false);
+    const before = tf.memory().numTensors;
+    const vec = loss(true);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(Math.abs(vec - seq)).toBeLessThan(1e-5 * Math.max(1, Math.abs(seq)));
+    // the float64 value: -log p(b, theta, x) + log q, log q = -sum_j log|det J_exp(u_j)|
+    const th = [0.3, 0.4, 0.5].map((_, j) => Math.exp([-0.1, 0.3, 0.4][j]!));
+    const ln = (x: number, mu: number, s: number): number =>
+      -0.5 * Math.log(2 * Math.PI) - Math.log(s) - 0.5 * ((x - mu) / s) ** 2;
+    let lp = ln(0.2, 0, 1);
+    th.forEach((t, j) => {
+      lp += ln(Math.log(t), 0.2, 1) - Math.log(t) + ln([0.5, 1, 2][j]!, t, 1);
+    });
+    const lq = -[-0.1, 0.3, 0.4].reduce((a, b) => a + b, 0);
+    expect(seq).toBeCloseTo(lq - lp, 4);
+    g.dispose();
+    u.dispose();
+  });
+
   it('refuses bad input, naming it', () => {
     expect(() => ppl.easyGuide(model, 3 as never)).toThrow(/fn/);
     expect(() => ppl.easyGuide(3 as never, () => undefined)).toThrow(/model/);
