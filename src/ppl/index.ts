@@ -275,3 +275,4 @@ export {
   type EasyPlateOptions,
   type GroupOptions,
 } from './contrib/easyguide/index.js';
+export { splineCouplingFlow, type SplineCouplingFlowOptions } from './autoguide/spline_flow.js';
