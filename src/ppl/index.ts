@@ -268,3 +268,29 @@ export {
   type EnergyDistanceOptions,
 } from './infer/energy_distance.js';
 export { HMCECS, type HMCECSOptions, type TaylorProxy } from './mcmc/index.js';
+export {
+  AutoNormalizingFlow,
+  type AutoNormalizingFlowOptions,
+} from './autoguide/auto_normalizing_flow.js';
+export {
+  affineFlow,
+  iafFlow,
+  affineCouplingFlow,
+  bnafFlow,
+  iterated,
+  type FlowFactory,
+  type FlowParam,
+  type IAFFlowOptions,
+  type AffineCouplingFlowOptions,
+  type BNAFFlowOptions,
+} from './autoguide/flows.js';
+export { AutoCallable, type AutoCallableOptions } from './autoguide/auto_callable.js';
+export * as easyguide from './contrib/easyguide/index.js';
+export {
+  EasyGuide,
+  easyGuide,
+  type EasyGuideOptions,
+  type EasyPlateOptions,
+  type GroupOptions,
+} from './contrib/easyguide/index.js';
+export { splineCouplingFlow, type SplineCouplingFlowOptions } from './autoguide/spline_flow.js';

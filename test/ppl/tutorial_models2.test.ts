@@ -288,7 +288,9 @@ describe('ported Pyro/NumPyro examples', () => {
     };
     const broadcast = (Xs: tf.Tensor, ys: tf.Tensor): void => {
       const beta = ppl.sample('beta', new D.Normal(tf.zeros([2]), 1).toEvent(1));
-      const mu = tf.sum(tf.mul(Xs, tf.expandDims(beta, -2)), -1);
+      // beta [P, 1, 2] under the particles: X [3, 2] * beta -> [P, 3, 2] -> mu [P, 3] (an
+      // expandDims(beta, -2) here gave mu [P, 1, 3], the plate site [P, P, 3], now refused)
+      const mu = tf.sum(tf.mul(Xs, beta), -1);
       ppl.plate('data', 3, () => ppl.sample('obs', new D.Normal(mu, 1), { obs: ys }));
     };
     const elbo = new ppl.TraceELBO({ numParticles: 4, vectorizeParticles: true });

@@ -15,6 +15,7 @@ import { trace } from '../handlers/trace.js';
 import type { Fn } from '../messenger.js';
 import { isValidationEnabled, type Message } from '../runtime.js';
 import { checkedReplay, checkModelGuideMatch } from './check.js';
+import { checkParticleBroadcast } from './particle_check.js';
 import { applySiteScaleTensor, siteLogProbSum, siteMask, type Trace } from '../trace.js';
 import { ArgumentError, NotRegisteredError } from '../../utils/errors.js';
 import { checkOptionKeys } from '../../utils/options.js';
@@ -318,6 +319,7 @@ export abstract class ParticleELBO extends ELBOEstimator {
             args,
           ),
         );
+        checkParticleBroadcast({ guide: guideTrace, model: modelTrace }, this.numParticles, dim);
         const elbo = this.particleElbo(guideTrace, modelTrace);
         total = tf.add(elbo, scoreFunctionTerm(guideTrace, elbo));
         return tf.div(tf.neg(total), this.numParticles) as tf.Scalar;

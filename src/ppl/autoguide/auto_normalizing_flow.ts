@@ -1,0 +1,273 @@
+/**
+ * `AutoNormalizingFlow` (Pyro's): the concatenated unconstrained latent vector `u ∈ R^D` is a
+ * standard normal pushed through a user-given learnable bijector `T` of `R^D` (built by
+ * `initTransformFn(D, param)` on every call: e.g. `iterated(2, iafFlow())`, `bnafFlow()`,
+ * `affineCouplingFlow()`, `affineFlow()`, or any bijector over parameters read with `param`),
+ * then shifted by a learned `loc` started at the initial point (as `AutoIAFNormal`,
+ * `AutoBNAFNormal`; with `loc` fixed at 0 it is Pyro's guide):
+ *
+ * $$\varepsilon \sim \mathcal N(0, I_D),\quad u = \mathrm{loc} + T(\varepsilon),\qquad
+ *   \log q(u) = \log\mathcal N(\varepsilon; 0, I_D) - \log\lvert\det J_T(\varepsilon)\rvert$$
+ *
+ * The guide scores its own draws by the log-determinants of the forward pass that made them (no
+ * inverse needed: a BNAF has none), also under a plate of vectorized particles; `logProb` of
+ * another value inverts `T` when it can. The summaries (`median`, `quantiles`) are Monte Carlo
+ * estimates from 4000 joint draws; `getTransform()` gives `z ↦ loc + T(z)` (for NeuTra).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Bijector } from '../../bijectors/bijector.js';
+import { Distribution, type DistributionOptions } from '../../distributions/distribution.js';
+import { independent, real, type Constraint } from '../../constraints/constraints.js';
+import { ArgumentError } from '../../utils/errors.js';
+import { nextSeed } from '../../utils/seed.js';
+import type { Fn } from '../messenger.js';
+import { getParamStore } from '../param_store.js';
+import { param } from '../runtime.js';
+import { AutoContinuous } from './continuous.js';
+import type { AutoGuideOptions } from './guide.js';
+import type { LatentTransform } from './latent_transform.js';
+import type { FlowFactory, FlowParam } from './flows.js';
+
+const LOG_2PI = Math.log(2 * Math.PI);
+
+/** Options of {@link AutoNormalizingFlow}. */
+export interface AutoNormalizingFlowOptions extends Omit<AutoGuideOptions, 'initScale'> {
+  /**
+   * The learnable transform (Pyro's `init_transform_fn`): `(D, param) => Bijector` of `R^D`,
+   * called on every guide call; it reads its tensors with `param(name, init, {constraint})`
+   * (stored as `${prefix}.transform.${name}`). Required.
+   */
+  initTransformFn: FlowFactory;
+}
+
+/** `T(ε)` of `ε` `[..., D]`, its log-det summed to `[...]` (an elementwise `T` gives `[..., D]`). */
+function flowForward(t: Bijector, eps: tf.Tensor): { y: tf.Tensor; logDet: tf.Tensor } {
+  const { y, logDet } = t.forwardAndLogDet(eps);
+  if (logDet.rank === eps.rank) {
+    const s = tf.sum(logDet, -1);
+    logDet.dispose();
+    return { y, logDet: s };
+  }
+  return { y, logDet };
+}
+
+/** `u = loc + T(ε)` and `log q(u)`. */
+function pushForward(
+  eps: tf.Tensor,
+  t: Bijector,
+  loc: tf.Tensor,
+): { u: tf.Tensor; logQ: tf.Tensor } {
+  const d = eps.shape[eps.rank - 1] as number;
+  const { y, logDet } = flowForward(t, eps);
+  const logN = tf.mul(-0.5, tf.add(tf.sum(tf.square(eps), -1), d * LOG_2PI));
+  return { u: tf.add(loc, y), logQ: tf.sub(logN, logDet) };
+}
+
+/** The flow distribution over `u` (event `[D]`, any batch shape through `expand`). */
+class FlowLatent extends Distribution {
+  private cachedU: tf.Tensor | null = null;
+  private cachedLogQ: tf.Tensor | null = null;
+  constructor(
+    readonly dim: number,
+    readonly transform: Bijector,
+    readonly loc: tf.Tensor,
+    private readonly batch: number[] = [],
+    options: DistributionOptions = {},
+  ) {
+    super(options);
+  }
+  get batchShape(): number[] {
+    return [...this.batch];
+  }
+  get eventShape(): number[] {
+    return [this.dim];
+  }
+  override get support(): Constraint {
+    return independent(real, 1);
+  }
+  /** The same flow over a batch (a plate of vectorized particles): whole draws keep densities. */
+  override expand(batchShape: number[]): Distribution {
+    return new FlowLatent(this.dim, this.transform, this.loc, [...batchShape]);
+  }
+  /** A draw of the batch; a single call keeps its density for {@link FlowLatent.logProb}. */
+  override rsample(shape: number[] = [], seed?: number): tf.Tensor {
+    if (shape.length > 0) return super.rsample(shape, seed);
+    const eps = tf.randomNormal([...this.batch, this.dim], 0, 1, 'float32', nextSeed(seed));
+    const { u, logQ } = tf.tidy(() => pushForward(eps, this.transform, this.loc));
+    eps.dispose();
+    this.cachedU = u;
+    this.cachedLogQ = logQ;
+    return u;
+  }
+  protected override _rsample(shape: number[], seed: number): tf.Tensor {
+    const eps = tf.randomNormal([...shape, ...this.batch, this.dim], 0, 1, 'float32', seed);
+    return pushForward(eps, this.transform, this.loc).u;
+  }
+  /** At the guide's own draw, its density; elsewhere by `T`'s inverse (when it has one). */
+  protected _logProb(u: tf.Tensor): tf.Tensor {
+    if (u === this.cachedU && this.cachedLogQ !== null) return this.cachedLogQ.clone();
+    const { x, logDet } = this.transform.inverseAndLogDet(tf.sub(u, this.loc));
+    const ld = logDet.rank === x.rank ? tf.sum(logDet, -1) : logDet;
+    const logN = tf.mul(-0.5, tf.add(tf.sum(tf.square(x), -1), this.dim * LOG_2PI));
+    return tf.add(logN, ld);
+  }
+}
+
+/** A {@link FlowLatent} owning its transform and parameter copies. */
+class OwningFlowLatent extends FlowLatent {
+  constructor(
+    dim: number,
+    transform: Bijector,
+    loc: tf.Tensor,
+    private readonly copies: tf.Tensor[],
+  ) {
+    super(dim, transform, loc);
+  }
+  override dispose(): void {
+    super.dispose();
+    this.transform.dispose();
+    tf.dispose(this.copies);
+  }
+}
+
+/** `z ↦ loc + T(z)` (owns its transform and copies). */
+class FlowTransform implements LatentTransform {
+  constructor(
+    readonly dim: number,
+    private readonly transform: Bijector,
+    private readonly loc: tf.Tensor,
+    private readonly copies: tf.Tensor[],
+  ) {}
+  forwardAndLogDet(z: tf.Tensor): { u: tf.Tensor; logDet: tf.Tensor } {
+    return tf.tidy(() => {
+      const { y, logDet } = flowForward(this.transform, z);
+      return { u: tf.add(this.loc, y), logDet };
+    });
+  }
+  dispose(): void {
+    this.transform.dispose();
+    tf.dispose(this.copies);
+  }
+}
+
+/**
+ * A normalizing-flow guide over the unconstrained latent vector, with a user-given flow.
+ *
+ * @example
+ * ```ts
+ * const guide = new AutoNormalizingFlow(model, { initTransformFn: iterated(2, iafFlow()) });
+ * const svi = new SVI(model, guide, tf.train.adam(0.01), new TraceELBO());
+ * ```
+ */
+export class AutoNormalizingFlow<A extends unknown[]> extends AutoContinuous<A> {
+  readonly initTransformFn: FlowFactory;
+
+  /**
+   * @param model the model.
+   * @param options `initTransformFn` (required), `prefix`, `initLoc`.
+   * @throws ArgumentError naming a bad, missing or unknown option.
+   */
+  constructor(model: Fn<A, unknown>, options: AutoNormalizingFlowOptions) {
+    super(model, options ?? ({} as AutoNormalizingFlowOptions), 'AutoNormalizingFlow', [
+      'initTransformFn',
+    ]);
+    if ((options as AutoGuideOptions).initScale !== undefined) {
+      throw new ArgumentError('initScale', 'not an option of AutoNormalizingFlow (give the flow)');
+    }
+    if (typeof options.initTransformFn !== 'function') {
+      throw new ArgumentError(
+        'initTransformFn',
+        'expected a function (latentDim, param) => Bijector of R^latentDim, e.g. ' +
+          `iterated(2, iafFlow()); got ${String(options.initTransformFn)}`,
+      );
+    }
+    this.initTransformFn = options.initTransformFn;
+  }
+
+  /** Name in the param store of the transform's parameter `name`. */
+  transformParamName(name: string): string {
+    return `${this.prefix}.transform.${name}`;
+  }
+
+  /** The transform over parameters read by `read`, checked to be a bijector of `R^D`. */
+  private buildTransform(
+    read: (name: string, init: () => tf.Tensor, options?: { constraint?: Constraint }) => tf.Tensor,
+  ): Bijector {
+    const d = this.latentDim;
+    const p: FlowParam = (name, init, options) => {
+      if (typeof name !== 'string' || name.length === 0) {
+        throw new ArgumentError('initTransformFn', 'a parameter name must be a non-empty string');
+      }
+      return read(this.transformParamName(name), init, options);
+    };
+    const t = this.initTransformFn(d, p);
+    if (!(t instanceof Bijector)) {
+      throw new ArgumentError(
+        'initTransformFn',
+        `expected it to return a Bijector of R^${d}, got ${String(t)}`,
+      );
+    }
+    const shape = t.forwardShape([d]);
+    if (t.domainEventDim > 1 || shape.length !== 1 || shape[0] !== d) {
+      throw new ArgumentError(
+        'initTransformFn',
+        `expected a Bijector of R^${d} (event dim 0 or 1, shape [${d}] -> [${d}]); got ` +
+          `${t.name} with domain event dim ${t.domainEventDim}, [${d}] -> [${shape.join(',')}]`,
+      );
+    }
+    return t;
+  }
+
+  protected latentDistribution(): Distribution {
+    const loc = param(`${this.prefix}.loc`, () => this.initLatent());
+    const t = this.buildTransform((n, init, o) => param(n, init, o ?? {}));
+    return new FlowLatent(this.latentDim, t, loc);
+  }
+
+  /** Copies of the current `loc` and the transform over copies of its parameters. */
+  private copies(): { transform: Bijector; loc: tf.Tensor; copies: tf.Tensor[] } {
+    const store = getParamStore();
+    const copies: tf.Tensor[] = [];
+    const copy = (n: string): tf.Tensor => {
+      const v = store.value(n);
+      copies.push(v);
+      return v;
+    };
+    try {
+      const loc = copy(`${this.prefix}.loc`);
+      const transform = this.buildTransform((n) => copy(n));
+      return { transform, loc, copies };
+    } catch (e) {
+      tf.dispose(copies);
+      throw e;
+    }
+  }
+
+  /** `q(u)` at the current parameters (copies; `dispose()` it). */
+  override getPosterior(): Distribution {
+    const { transform, loc, copies } = this.copies();
+    return new OwningFlowLatent(this.latentDim, transform, loc, copies);
+  }
+
+  /** Monte Carlo mean and sd of `q(u)` from 4000 draws. */
+  locAndScale(): { loc: tf.Tensor; scale: tf.Tensor } {
+    const q = this.getPosterior();
+    try {
+      return tf.tidy(() => {
+        const { mean, variance } = tf.moments(q.sample([4000]), 0);
+        return { loc: mean, scale: tf.sqrt(variance) };
+      });
+    } finally {
+      q.dispose();
+    }
+  }
+
+  /**
+   * `u = loc + T(z)`, `log|det J| = log|det J_T(z)|` (see `AutoContinuous.getTransform`; copies
+   * of the parameters, `dispose()` it).
+   */
+  override getTransform(): LatentTransform {
+    const { transform, loc, copies } = this.copies();
+    return new FlowTransform(this.latentDim, transform, loc, copies);
+  }
+}
