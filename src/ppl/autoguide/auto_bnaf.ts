@@ -17,14 +17,14 @@
  * (for NeuTra reparameterized MCMC).
  */
 import * as tf from '@tensorflow/tfjs';
-import { Distribution, type DistributionOptions } from '../../distributions/distribution.js';
+import type { Distribution, DistributionOptions } from '../../distributions/distribution.js';
 import {
   BlockAutoregressive,
   blockAutoregressiveSizes,
   initBlockAutoregressive,
   type BlockAutoregressiveLayer,
 } from '../../bijectors/block_autoregressive.js';
-import { independent, real, type Constraint } from '../../constraints/constraints.js';
+import { FlowLatentBase, standardNormalLogDensity } from './flow_latent.js';
 import { ArgumentError, NotDefinedError } from '../../utils/errors.js';
 import { makeRng, nextSeed } from '../../utils/seed.js';
 import type { Fn } from '../messenger.js';
@@ -33,8 +33,6 @@ import { param } from '../runtime.js';
 import { AutoContinuous } from './continuous.js';
 import type { AutoGuideOptions } from './guide.js';
 import type { LatentTransform } from './latent_transform.js';
-
-const LOG_2PI = Math.log(2 * Math.PI);
 
 /** Options of {@link AutoBNAFNormal}. */
 export interface AutoBNAFOptions extends Omit<AutoGuideOptions, 'initScale'> {
@@ -62,69 +60,35 @@ function flowBijectors(dim: number, flows: FlowParams[]): BlockAutoregressive[] 
   );
 }
 
-/** `u = loc + flows(ε)` and `log q(u)` for standard normal `ε` `[..., D]`. */
-function pushForward(
-  eps: tf.Tensor,
-  flows: BlockAutoregressive[],
-  loc: tf.Tensor,
-): { u: tf.Tensor; logQ: tf.Tensor } {
-  const d = eps.shape[eps.rank - 1] as number;
-  let logQ = tf.mul(-0.5, tf.add(tf.sum(tf.square(eps), -1), d * LOG_2PI));
-  let x = eps;
-  flows.forEach((f, t) => {
-    if (t > 0) x = tf.reverse(x, -1);
-    const { y, logDet } = f.forwardAndLogDet(x);
-    logQ = tf.sub(logQ, logDet);
-    x = y;
-  });
-  return { u: tf.add(loc, x), logQ };
-}
-
 /**
- * The flow distribution over `u` (event `[D]`, any batch shape: `expand` draws whole batches so
- * that their densities are known).
+ * The flow distribution over `u = loc + flows(ε)` (event `[D]`, any batch shape: `expand` draws
+ * whole batches so that their densities are known).
  */
-class BNAFLatent extends Distribution {
-  private cachedU: tf.Tensor | null = null;
-  private cachedLogQ: tf.Tensor | null = null;
+class BNAFLatent extends FlowLatentBase {
   constructor(
-    readonly dim: number,
+    dim: number,
     readonly flows: BlockAutoregressive[],
-    readonly loc: tf.Tensor,
-    private readonly batch: number[] = [],
+    loc: tf.Tensor,
+    batch: number[] = [],
     options: DistributionOptions = {},
   ) {
-    super(options);
+    super(dim, loc, batch, options);
   }
-  get batchShape(): number[] {
-    return [...this.batch];
+  protected pushForward(eps: tf.Tensor): { u: tf.Tensor; logQ: tf.Tensor } {
+    let logQ = standardNormalLogDensity(eps);
+    let x = eps;
+    this.flows.forEach((f, t) => {
+      if (t > 0) x = tf.reverse(x, -1);
+      const { y, logDet } = f.forwardAndLogDet(x);
+      logQ = tf.sub(logQ, logDet);
+      x = y;
+    });
+    return { u: tf.add(this.loc, x), logQ };
   }
-  get eventShape(): number[] {
-    return [this.dim];
+  protected withBatch(batchShape: number[]): FlowLatentBase {
+    return new BNAFLatent(this.dim, this.flows, this.loc, batchShape);
   }
-  override get support(): Constraint {
-    return independent(real, 1);
-  }
-  /** The same flow over a batch (a plate of vectorized particles). */
-  override expand(batchShape: number[]): Distribution {
-    return new BNAFLatent(this.dim, this.flows, this.loc, [...batchShape]);
-  }
-  /** A draw of the batch; a single call keeps its density for {@link BNAFLatent.logProb}. */
-  override rsample(shape: number[] = [], seed?: number): tf.Tensor {
-    if (shape.length > 0) return super.rsample(shape, seed);
-    const eps = tf.randomNormal([...this.batch, this.dim], 0, 1, 'float32', nextSeed(seed));
-    const { u, logQ } = tf.tidy(() => pushForward(eps, this.flows, this.loc));
-    eps.dispose();
-    this.cachedU = u;
-    this.cachedLogQ = logQ;
-    return u;
-  }
-  protected override _rsample(shape: number[], seed: number): tf.Tensor {
-    const eps = tf.randomNormal([...shape, ...this.batch, this.dim], 0, 1, 'float32', seed);
-    return pushForward(eps, this.flows, this.loc).u;
-  }
-  protected _logProb(u: tf.Tensor): tf.Tensor {
-    if (u === this.cachedU && this.cachedLogQ !== null) return this.cachedLogQ.clone();
+  protected logProbElsewhere(): tf.Tensor {
     throw new NotDefinedError(
       'AutoBNAFNormal: a block neural autoregressive flow has no closed-form inverse; its ' +
         'density is known at the guide’s own draws only',

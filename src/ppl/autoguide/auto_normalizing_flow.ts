@@ -16,10 +16,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Bijector } from '../../bijectors/bijector.js';
-import { Distribution, type DistributionOptions } from '../../distributions/distribution.js';
-import { independent, real, type Constraint } from '../../constraints/constraints.js';
+import type { Distribution, DistributionOptions } from '../../distributions/distribution.js';
+import type { Constraint } from '../../constraints/constraints.js';
 import { ArgumentError } from '../../utils/errors.js';
-import { nextSeed } from '../../utils/seed.js';
 import type { Fn } from '../messenger.js';
 import { getParamStore } from '../param_store.js';
 import { param } from '../runtime.js';
@@ -27,8 +26,7 @@ import { AutoContinuous } from './continuous.js';
 import type { AutoGuideOptions } from './guide.js';
 import type { LatentTransform } from './latent_transform.js';
 import type { FlowFactory, FlowParam } from './flows.js';
-
-const LOG_2PI = Math.log(2 * Math.PI);
+import { FlowLatentBase, standardNormalLogDensity } from './flow_latent.js';
 
 /** Options of {@link AutoNormalizingFlow}. */
 export interface AutoNormalizingFlowOptions extends Omit<AutoGuideOptions, 'initScale'> {
@@ -51,65 +49,29 @@ function flowForward(t: Bijector, eps: tf.Tensor): { y: tf.Tensor; logDet: tf.Te
   return { y, logDet };
 }
 
-/** `u = loc + T(ε)` and `log q(u)`. */
-function pushForward(
-  eps: tf.Tensor,
-  t: Bijector,
-  loc: tf.Tensor,
-): { u: tf.Tensor; logQ: tf.Tensor } {
-  const d = eps.shape[eps.rank - 1] as number;
-  const { y, logDet } = flowForward(t, eps);
-  const logN = tf.mul(-0.5, tf.add(tf.sum(tf.square(eps), -1), d * LOG_2PI));
-  return { u: tf.add(loc, y), logQ: tf.sub(logN, logDet) };
-}
-
-/** The flow distribution over `u` (event `[D]`, any batch shape through `expand`). */
-class FlowLatent extends Distribution {
-  private cachedU: tf.Tensor | null = null;
-  private cachedLogQ: tf.Tensor | null = null;
+/** The flow distribution over `u = loc + T(ε)` (event `[D]`, any batch shape through `expand`). */
+class FlowLatent extends FlowLatentBase {
   constructor(
-    readonly dim: number,
+    dim: number,
     readonly transform: Bijector,
-    readonly loc: tf.Tensor,
-    private readonly batch: number[] = [],
+    loc: tf.Tensor,
+    batch: number[] = [],
     options: DistributionOptions = {},
   ) {
-    super(options);
+    super(dim, loc, batch, options);
   }
-  get batchShape(): number[] {
-    return [...this.batch];
+  protected pushForward(eps: tf.Tensor): { u: tf.Tensor; logQ: tf.Tensor } {
+    const { y, logDet } = flowForward(this.transform, eps);
+    return { u: tf.add(this.loc, y), logQ: tf.sub(standardNormalLogDensity(eps), logDet) };
   }
-  get eventShape(): number[] {
-    return [this.dim];
+  protected withBatch(batchShape: number[]): FlowLatentBase {
+    return new FlowLatent(this.dim, this.transform, this.loc, batchShape);
   }
-  override get support(): Constraint {
-    return independent(real, 1);
-  }
-  /** The same flow over a batch (a plate of vectorized particles): whole draws keep densities. */
-  override expand(batchShape: number[]): Distribution {
-    return new FlowLatent(this.dim, this.transform, this.loc, [...batchShape]);
-  }
-  /** A draw of the batch; a single call keeps its density for {@link FlowLatent.logProb}. */
-  override rsample(shape: number[] = [], seed?: number): tf.Tensor {
-    if (shape.length > 0) return super.rsample(shape, seed);
-    const eps = tf.randomNormal([...this.batch, this.dim], 0, 1, 'float32', nextSeed(seed));
-    const { u, logQ } = tf.tidy(() => pushForward(eps, this.transform, this.loc));
-    eps.dispose();
-    this.cachedU = u;
-    this.cachedLogQ = logQ;
-    return u;
-  }
-  protected override _rsample(shape: number[], seed: number): tf.Tensor {
-    const eps = tf.randomNormal([...shape, ...this.batch, this.dim], 0, 1, 'float32', seed);
-    return pushForward(eps, this.transform, this.loc).u;
-  }
-  /** At the guide's own draw, its density; elsewhere by `T`'s inverse (when it has one). */
-  protected _logProb(u: tf.Tensor): tf.Tensor {
-    if (u === this.cachedU && this.cachedLogQ !== null) return this.cachedLogQ.clone();
+  /** By `T`'s inverse (when it has one). */
+  protected logProbElsewhere(u: tf.Tensor): tf.Tensor {
     const { x, logDet } = this.transform.inverseAndLogDet(tf.sub(u, this.loc));
     const ld = logDet.rank === x.rank ? tf.sum(logDet, -1) : logDet;
-    const logN = tf.mul(-0.5, tf.add(tf.sum(tf.square(x), -1), this.dim * LOG_2PI));
-    return tf.add(logN, ld);
+    return tf.add(standardNormalLogDensity(x), ld);
   }
 }
 
