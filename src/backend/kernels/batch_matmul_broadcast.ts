@@ -68,6 +68,14 @@ export function broadcastingBatchMatMul(previous: KernelFunc): KernelFunc {
     const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
     const batchA = a.shape.slice(0, -2);
     const batchB = b.shape.slice(0, -2);
+    // the common products (a plain matrix on one side, or equal batches) index rightly: no work
+    // beyond this test on the hot path
+    if (
+      batchA.length === 0 ||
+      batchB.length === 0 ||
+      (batchA.length === batchB.length && batchA.every((d, i) => d === batchB[i]))
+    )
+      return previous(args);
     let out: number[];
     try {
       out = tf.backend_util.assertAndGetBroadcastShape(batchA, batchB);
