@@ -12,7 +12,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  compileBayesian,
   GRUFlipout,
   GRULocalReparam,
   GRUReparam,
@@ -22,7 +21,6 @@ import {
   SimpleRNNFlipout,
   SimpleRNNLocalReparam,
   SimpleRNNReparam,
-  type GRUVariational,
   type RecurrentVariational,
   type RecurrentVariationalArgs,
 } from '../../src/layers/index.js';
@@ -30,6 +28,7 @@ import * as layers from '../../src/layers/index.js';
 import { ArgumentError } from '../../src/utils/errors.js';
 import { clearSeed, setSeed } from '../../src/utils/seed.js';
 import { expectNoLeak, finiteDiff } from '../helpers.js';
+import { expectFitSaveLoad } from './recurrent_fit.js';
 import { columnMoments, expectMcMoments } from './recurrent_moments.js';
 
 beforeAll(() => setSeed(23));
@@ -401,51 +400,7 @@ describe('Bayesian GRU / SimpleRNN: training, saving, MOPED', () => {
   });
 
   it('[GRUFlipout, Dense] learns a sequence sum with model.fit, saves and loads', async () => {
-    setSeed(5);
-    const n = 64;
-    const t = 4;
-    const x = tf.randomUniform([n, t, 1], -1, 1, 'float32', 51);
-    const y = tf.tidy(() => tf.sum(x, 1));
-    const model = tf.sequential({
-      layers: [
-        new GRUFlipout({ units: 8, inputShape: [t, 1], recurrentActivation: 'sigmoid' }),
-        tf.layers.dense({ units: 1 }),
-      ],
-    });
-    compileBayesian(model, {
-      datasetSize: n,
-      optimizer: tf.train.adam(0.03),
-      loss: 'meanSquaredError',
-    });
-    const h = await model.fit(x, y, { epochs: 60, batchSize: 32, verbose: 0 });
-    const losses = h.history.loss as number[];
-    const first = losses[0] as number;
-    const last = losses.slice(-5).reduce((a, b) => a + b, 0) / 5;
-    expect(last).toBeLessThan(0.3 * first);
-    let saved: tf.io.ModelArtifacts | undefined;
-    await model.save(
-      tf.io.withSaveHandler(async (a) => {
-        saved = a;
-        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-      }),
-    );
-    const loaded = await tf.loadLayersModel(tf.io.fromMemory(saved as tf.io.ModelArtifacts));
-    expect(loaded.layers[0]?.getClassName()).toBe('GRUFlipout');
-    const l0 = loaded.layers[0] as GRUVariational;
-    expect([l0.units, l0.recurrentActivation, l0.returnSequences, l0.outChannels]).toEqual([
-      8,
-      'sigmoid',
-      false,
-      24,
-    ]);
-    setMode(model, 'mean');
-    setMode(loaded, 'mean');
-    const a = model.predict(x) as tf.Tensor;
-    const b = loaded.predict(x) as tf.Tensor;
-    expect(maxAbs(a, b)).toBe(0);
-    tf.dispose([x, y, a, b]);
-    model.dispose();
-    loaded.dispose();
+    await expectFitSaveLoad((a) => new GRUFlipout(a), 'GRUFlipout', 24);
     setSeed(23);
   });
 
