@@ -21,7 +21,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
-import { channelAxis } from './conv_format.js';
+import { checkConvArgsObject } from './conv_base.js';
 import { ConvVariational, type ConvVariationalArgs } from './conv_variational.js';
 
 /** Arguments of the Bayesian Conv1D layers (TF.js's `conv1d` names or MindSpore's). */
@@ -61,12 +61,7 @@ function lift2d(v: unknown, name: string): [number, number] | undefined {
 
 /** The 2-D arguments of a 1-D convolution (height 1). */
 function to2d(a: Conv1DVariationalArgs): ConvVariationalArgs {
-  if (a === null || typeof a !== 'object') {
-    throw new ArgumentError(
-      'args',
-      'expected an object with at least filters (or outChannels) and kernelSize',
-    );
-  }
+  checkConvArgsObject(a);
   const out: Record<string, unknown> = { ...a };
   for (const key of ['kernelSize', 'stride', 'strides', 'dilation', 'dilationRate'] as const) {
     if (a[key] !== undefined) out[key] = lift2d(a[key], key);
@@ -104,19 +99,11 @@ export class Conv1DVariational extends ConvVariational {
   }
 
   protected override channelsOf(inputShape: tf.Shape | number[]): number {
-    const c = inputShape[channelAxis(this.dataFormat, 3)];
-    if (inputShape.length !== 3 || c === null || c === undefined) {
-      const layout =
-        this.dataFormat === 'channelsFirst'
-          ? '[batch, inChannels, length]'
-          : '[batch, length, inChannels]';
-      throw new ArgumentError(
-        'inputs',
-        `layer '${this.name}' expects inputs of shape ${layout}, ` +
-          `got [${inputShape.map((d) => (d === null ? 'null' : d)).join(', ')}]`,
-      );
-    }
-    return c;
+    const layout =
+      this.dataFormat === 'channelsFirst'
+        ? '[batch, inChannels, length]'
+        : '[batch, length, inChannels]';
+    return this.channelsOfRank(inputShape, 3, `inputs of shape ${layout}`);
   }
 
   protected override kernelShape(inChannels: number): number[] {

@@ -21,6 +21,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
+import { checkConvArgsObject, refuseTransposeDilation } from './conv_base.js';
 import { ConvVariational, type ConvVariationalArgs } from './conv_variational.js';
 
 /** Arguments of the Bayesian Conv2DTranspose layers (those of the Conv2D kind without dilation, groups or explicit pads). */
@@ -42,23 +43,8 @@ export function transposedLength(
 
 /** Refuse what a transposed convolution cannot take, naming the argument. */
 function checkTransposeArgs(a: Conv2DTransposeVariationalArgs): Conv2DTransposeVariationalArgs {
-  if (a === null || typeof a !== 'object') {
-    throw new ArgumentError(
-      'args',
-      'expected an object with at least filters (or outChannels) and kernelSize',
-    );
-  }
-  const raw = a as Record<string, unknown>;
-  for (const key of ['dilation', 'dilationRate'] as const) {
-    const d = raw[key];
-    const ones = d === undefined || d === 1 || (Array.isArray(d) && d.every((v) => v === 1));
-    if (!ones) {
-      throw new ArgumentError(
-        key,
-        `a transposed convolution has no dilation (as TF.js's conv2dTranspose), got ${JSON.stringify(d)}`,
-      );
-    }
-  }
+  const raw = checkConvArgsObject(a) as Record<string, unknown>;
+  refuseTransposeDilation(raw, 'conv2dTranspose');
   if (raw.group !== undefined && raw.group !== 1) {
     throw new ArgumentError(
       'group',

@@ -19,6 +19,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
+import { checkConvArgsObject, refuseTransposeDilation } from './conv_base.js';
 import { Conv3DVariational, type Conv3DVariationalArgs } from './conv3d_variational.js';
 import { transposedLength } from './conv2d_transpose_variational.js';
 
@@ -95,23 +96,7 @@ function checkTransposeOperands(x: tf.Tensor, w: tf.Tensor, outShape: readonly n
 
 /** Refuse what a transposed 3-D convolution cannot take, naming the argument. */
 function checkTransposeArgs(a: Conv3DTransposeVariationalArgs): Conv3DVariationalArgs {
-  if (a === null || typeof a !== 'object') {
-    throw new ArgumentError(
-      'args',
-      'expected an object with at least filters (or outChannels) and kernelSize',
-    );
-  }
-  const raw = a as Record<string, unknown>;
-  for (const key of ['dilation', 'dilationRate'] as const) {
-    const d = raw[key];
-    const ones = d === undefined || d === 1 || (Array.isArray(d) && d.every((v) => v === 1));
-    if (!ones) {
-      throw new ArgumentError(
-        key,
-        `a transposed convolution has no dilation (as TF.js's conv3dTranspose), got ${JSON.stringify(d)}`,
-      );
-    }
-  }
+  refuseTransposeDilation(checkConvArgsObject(a) as Record<string, unknown>, 'conv3dTranspose');
   return a as Conv3DVariationalArgs;
 }
 

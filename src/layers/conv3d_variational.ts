@@ -26,16 +26,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
-import { BayesianLayer, type BayesianLayerArgs } from './bayesian_layer.js';
-import {
-  channelAxis,
-  checkDataFormat,
-  fromChannelsLast,
-  shapeFromChannelsLast,
-  shapeToChannelsLast,
-  toChannelsLast,
-  type DataFormat,
-} from './conv_format.js';
+import type { BayesianLayerArgs } from './bayesian_layer.js';
+import { ConvLayerBase, checkConvArgsObject, convLength } from './conv_base.js';
+import { checkDataFormat, type DataFormat } from './conv_format.js';
 import { fromTfjsArgs, type TfjsConvArgs } from './tfjs_args.js';
 
 /** Arguments of the Bayesian Conv3D layers (TF.js's `conv3d` names or MindSpore's). */
@@ -116,27 +109,11 @@ export function dilateKernel3d(kernel: tf.Tensor5D, dilation: readonly number[])
   });
 }
 
-/** Output length of a convolution along one axis (null when the input length is unknown). */
-export function convLength(
-  n: number | null,
-  k: number,
-  s: number,
-  d: number,
-  mode: 'same' | 'valid',
-): number | null {
-  if (n === null) return null;
-  if (mode === 'same') return Math.ceil(n / s);
-  return Math.floor((n - ((k - 1) * d + 1)) / s) + 1;
-}
+export { convLength } from './conv_base.js';
 
 /** Refuse what a 3-D convolution cannot take (groups, explicit pads), naming the argument. */
 function checkConv3dArgs<T extends object>(a: T): T {
-  if (a === null || typeof a !== 'object') {
-    throw new ArgumentError(
-      'args',
-      'expected an object with at least filters (or outChannels) and kernelSize',
-    );
-  }
+  checkConvArgsObject(a);
   const raw = a as Record<string, unknown>;
   if (raw.group !== undefined && raw.group !== 1) {
     throw new ArgumentError(
@@ -157,7 +134,7 @@ function checkConv3dArgs<T extends object>(a: T): T {
 }
 
 /** Bayesian Conv3D layer; the concrete classes (one per estimator) are made in `bayesian_classes.ts`. */
-export class Conv3DVariational extends BayesianLayer {
+export class Conv3DVariational extends ConvLayerBase {
   readonly kernelSize: [number, number, number];
   readonly stride: [number, number, number];
   readonly dilation: [number, number, number];
@@ -185,44 +162,17 @@ export class Conv3DVariational extends BayesianLayer {
     this.dataFormat = checkDataFormat(args.dataFormat);
   }
 
-  protected channelsOf(inputShape: tf.Shape | number[]): number {
-    const c = inputShape[channelAxis(this.dataFormat, 5)];
-    if (inputShape.length !== 5 || c === null || c === undefined) {
-      const layout =
-        this.dataFormat === 'channelsFirst'
-          ? 'NCDHW inputs of shape [batch, inChannels, depth, height, width]'
-          : 'NDHWC inputs of shape [batch, depth, height, width, inChannels]';
-      throw new ArgumentError(
-        'inputs',
-        `layer '${this.name}' expects ${layout}, ` +
-          `got [${inputShape.map((d) => (d === null ? 'null' : d)).join(', ')}]`,
-      );
-    }
-    return c;
+  protected get inputRank(): number {
+    return 5;
   }
 
   protected kernelShape(inChannels: number): number[] {
     return [...this.kernelSize, inChannels, this.outChannels];
   }
 
-  protected override prepareInput(x: tf.Tensor): tf.Tensor {
-    return toChannelsLast(x, this.dataFormat);
-  }
-
-  protected override restoreOutput(y: tf.Tensor, input: tf.Tensor): tf.Tensor {
-    void input;
-    return fromChannelsLast(y, this.dataFormat);
-  }
-
   protected linear(x: tf.Tensor, kernel: tf.Tensor): tf.Tensor {
     const k = dilateKernel3d(kernel as tf.Tensor5D, this.dilation);
     return tf.conv3d(x as tf.Tensor5D, k, this.stride, this.padMode);
-  }
-
-  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
-    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
-    const last = this.lastOutputShape(shapeToChannelsLast(shape, this.dataFormat));
-    return shapeFromChannelsLast(last, this.dataFormat);
   }
 
   /** The output shape of a channels-last input shape `[batch, d, h, w, c]`. */
@@ -244,11 +194,6 @@ export class Conv3DVariational extends BayesianLayer {
       );
     }
     return [shape[0] ?? null, ...spatial, this.outChannels];
-  }
-
-  protected override checkInput(x: tf.Tensor): void {
-    super.checkInput(x);
-    this.computeOutputShape(x.shape);
   }
 
   override getConfig(): tf.serialization.ConfigDict {

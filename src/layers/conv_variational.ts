@@ -13,16 +13,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
-import { BayesianLayer, type BayesianLayerArgs } from './bayesian_layer.js';
-import {
-  channelAxis,
-  checkDataFormat,
-  fromChannelsLast,
-  shapeFromChannelsLast,
-  shapeToChannelsLast,
-  toChannelsLast,
-  type DataFormat,
-} from './conv_format.js';
+import type { BayesianLayerArgs } from './bayesian_layer.js';
+import { ConvLayerBase, convLength } from './conv_base.js';
+import { checkDataFormat, type DataFormat } from './conv_format.js';
 import { fromTfjsArgs, type TfjsConvArgs } from './tfjs_args.js';
 
 /** MindSpore's padding modes. */
@@ -80,23 +73,6 @@ function padQuad(v: number | readonly number[] | undefined): [number, number, nu
   return arr as [number, number, number, number];
 }
 
-/** Output length of one spatial axis (null when the input length is unknown). */
-function outLength(
-  n: number | null,
-  k: number,
-  s: number,
-  d: number,
-  mode: PadMode,
-  before: number,
-  after: number,
-): number | null {
-  if (n === null) return null;
-  const eff = (k - 1) * d + 1;
-  if (mode === 'same') return Math.ceil(n / s);
-  const padded = mode === 'pad' ? n + before + after : n;
-  return Math.floor((padded - eff) / s) + 1;
-}
-
 /**
  * The kernel of a dilated convolution as an ordinary kernel: zeros between the taps,
  * `[kh, kw, i, o] -> [(kh-1)dh+1, (kw-1)dw+1, i, o]`. tfjs has no conv2d gradient for dilation
@@ -123,7 +99,7 @@ export function dilateKernel(kernel: tf.Tensor4D, dh: number, dw: number): tf.Te
 }
 
 /** Bayesian Conv2D layer; the concrete classes (one per registered estimator) are made in `bayesian_classes.ts`. */
-export class ConvVariational extends BayesianLayer {
+export class ConvVariational extends ConvLayerBase {
   readonly kernelSize: [number, number];
   readonly stride: [number, number];
   readonly padMode: PadMode;
@@ -185,31 +161,8 @@ export class ConvVariational extends BayesianLayer {
     }
   }
 
-  protected channelsOf(inputShape: tf.Shape | number[]): number {
-    const c = inputShape[channelAxis(this.dataFormat, 4)];
-    if (inputShape.length !== 4 || c === null || c === undefined) {
-      const layout =
-        this.dataFormat === 'channelsFirst'
-          ? 'NCHW inputs of shape [batch, inChannels, height, width]'
-          : 'NHWC inputs of shape [batch, height, width, inChannels]';
-      throw new ArgumentError(
-        'inputs',
-        `layer '${this.name}' expects ${layout}, ` +
-          `got [${inputShape.map((d) => (d === null ? 'null' : d)).join(', ')}]`,
-      );
-    }
-    return c;
-  }
-
-  /** A `dataFormat` input as channels-last (the input itself for `'channelsLast'`). */
-  protected override prepareInput(x: tf.Tensor): tf.Tensor {
-    return toChannelsLast(x, this.dataFormat);
-  }
-
-  /** A channels-last output back in `dataFormat`. */
-  protected override restoreOutput(y: tf.Tensor, input: tf.Tensor): tf.Tensor {
-    void input;
-    return fromChannelsLast(y, this.dataFormat);
+  protected get inputRank(): number {
+    return 4;
   }
 
   protected kernelShape(inChannels: number): number[] {
@@ -252,16 +205,10 @@ export class ConvVariational extends BayesianLayer {
     ];
   }
 
-  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
-    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
-    const last = this.lastOutputShape(shapeToChannelsLast(shape, this.dataFormat));
-    return shapeFromChannelsLast(last, this.dataFormat);
-  }
-
   /** The output shape of a channels-last input shape (the kinds override this one). */
   protected lastOutputShape(shape: tf.Shape): tf.Shape {
     const [t, b, l, r] = this.padding;
-    const h = outLength(
+    const h = convLength(
       shape[1] ?? null,
       this.kernelSize[0],
       this.stride[0],
@@ -270,7 +217,7 @@ export class ConvVariational extends BayesianLayer {
       t,
       b,
     );
-    const w = outLength(
+    const w = convLength(
       shape[2] ?? null,
       this.kernelSize[1],
       this.stride[1],
@@ -287,11 +234,6 @@ export class ConvVariational extends BayesianLayer {
       );
     }
     return [shape[0] ?? null, h, w, this.outChannels];
-  }
-
-  protected override checkInput(x: tf.Tensor): void {
-    super.checkInput(x);
-    this.computeOutputShape(x.shape);
   }
 
   override getConfig(): tf.serialization.ConfigDict {
