@@ -12,23 +12,17 @@
  * When `gibbsFn` draws from the exact conditional `p(z_g | z_h, data)` each step leaves the
  * posterior invariant (the correctness of `gibbsFn` is the user's responsibility, as in NumPyro).
  * The draws hold the Gibbs sites' values next to the inner sites'. A chain's state (`lastState`,
- * checkpoints) is the inner kernel's plus the Gibbs values (`ChainState.gibbs`).
+ * checkpoints) is the inner kernel's plus the Gibbs values (`ChainState.gibbs`). The chain's
+ * bookkeeping is `extended_chain.ts`'s, shared with `HMCECS`.
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../utils/errors.js';
 import { checkOptionKeys } from '../../utils/options.js';
 import type { ChainSetup } from './chain_setup.js';
-import type { ChainState } from './chain_state.js';
 import { GibbsTarget, type GibbsSelection } from './gibbs_target.js';
-import type { PhasePoint, PotentialRequests } from './integrator.js';
-import {
-  ChainSampler,
-  HamiltonianKernel,
-  type TrajectoryResult,
-  type TransitionStats,
-} from './kernel.js';
-import type { Metric } from './metric.js';
-import { ChainRng } from './rng.js';
+import { ExtendedChainSampler, ExtendedKernel, type ExtendedStateWords } from './extended_chain.js';
+import { ChainSampler, HamiltonianKernel } from './kernel.js';
+import type { ChainRng } from './rng.js';
 
 /**
  * A user's conditional sampler of the Gibbs sites (NumPyro's `gibbs_fn(rng_key, gibbs_sites,
@@ -50,6 +44,13 @@ export interface HMCGibbsOptions {
   /** The latent sites `gibbsFn` draws (NumPyro's `gibbs_sites`). */
   gibbsSites: readonly string[];
 }
+
+/** How a Gibbs chain's state is described when a resumed one does not fit. */
+const GIBBS_WORDS: ExtendedStateWords = {
+  chain: 'a Gibbs chain',
+  inner: 'inner coordinates',
+  extra: 'Gibbs values',
+};
 
 /** Check the inner kernel of a Gibbs kernel (before any work). */
 function checkInner(inner: unknown, who: string): HamiltonianKernel {
@@ -109,9 +110,7 @@ export function checkSiteNames(names: unknown, who: string): string[] {
  * await mcmc.run();
  * ```
  */
-export class HMCGibbs extends HamiltonianKernel {
-  /** The kernel moving the non-Gibbs sites. */
-  readonly innerKernel: HamiltonianKernel;
+export class HMCGibbs extends ExtendedKernel {
   /** The Gibbs sites as given (`DiscreteHMCGibbs`: those chosen, or all discrete ones). */
   readonly gibbsSites: readonly string[] | undefined;
   protected readonly gibbsFn: GibbsFn | undefined;
@@ -133,8 +132,7 @@ export class HMCGibbs extends HamiltonianKernel {
     sites?: string[],
   ) {
     const inner = checkInner(innerKernel, who);
-    super(inner.target, inner.options);
-    this.innerKernel = inner;
+    super(inner, inner.options);
     if (options === undefined) {
       this.gibbsFn = undefined;
       this.gibbsSites = sites;
@@ -188,15 +186,6 @@ export class HMCGibbs extends HamiltonianKernel {
     return this.gibbsTarget;
   }
 
-  *trajectory(
-    z: PhasePoint,
-    eps: number,
-    metric: Metric,
-    rng: ChainRng,
-  ): PotentialRequests<TrajectoryResult> {
-    return yield* this.innerKernel.trajectory(z, eps, metric, rng);
-  }
-
   /** A chain at the extended position `x0 = [z_h, z_g]`. */
   override chain(x0: Float64Array, numWarmup: number, rng: ChainRng): ChainSampler {
     return this.sampler(x0, numWarmup, rng, this.requireTarget());
@@ -212,23 +201,10 @@ export class HMCGibbs extends HamiltonianKernel {
     return new GibbsChainSampler(this, this.opts, x0, numWarmup, rng, t);
   }
 
-  /** A chain continuing from `state` (with its Gibbs values, `state.gibbs`). */
-  override resumeChain(state: ChainState): ChainSampler {
+  /** The inner and Gibbs dimensions of the chains being set up. @internal */
+  protected extendedDims(): { hmcDim: number; extraDim: number; words: ExtendedStateWords } {
     const t = this.requireTarget();
-    const g = state.gibbs;
-    if (g === undefined || g.length !== t.values.length || state.q.length !== t.hmcDim) {
-      throw new ArgumentError(
-        'state',
-        `expected the state of a Gibbs chain with ${t.hmcDim} inner coordinates and ${t.values.length} Gibbs values, got ${state.q.length} and ${g === undefined ? 'none' : g.length}`,
-      );
-    }
-    this.checkState(state);
-    const x0 = new Float64Array(t.dim);
-    x0.set(state.q);
-    x0.set(g, state.q.length);
-    const s = this.sampler(x0, state.numWarmup, ChainRng.fromState(state.rng), t);
-    s.restore(state);
-    return s;
+    return { hmcDim: t.hmcDim, extraDim: t.values.length, words: GIBBS_WORDS };
   }
 
   /**
@@ -295,13 +271,11 @@ export class HMCGibbs extends HamiltonianKernel {
 }
 
 /**
- * One chain of a Gibbs kernel: the inner kernel's chain over `z_h` plus the Gibbs values.
+ * One chain of a Gibbs kernel: the inner kernel's chain over `z_h` plus the Gibbs values, drawn
+ * anew by the kernel's {@link HMCGibbs.gibbsStep} before every inner transition.
  * @internal
  */
-export class GibbsChainSampler extends ChainSampler {
-  /** The Gibbs sites' current values. */
-  gibbs: Float64Array;
-
+export class GibbsChainSampler extends ExtendedChainSampler {
   constructor(
     protected readonly gk: HMCGibbs,
     opts: ConstructorParameters<typeof ChainSampler>[1],
@@ -310,53 +284,10 @@ export class GibbsChainSampler extends ChainSampler {
     rng: ChainRng,
     protected readonly target: GibbsTarget,
   ) {
-    super(gk, opts, x0.slice(0, target.hmcDim), numWarmup, rng);
-    this.gibbs = x0.slice(target.hmcDim);
+    super(gk, opts, x0, numWarmup, rng, target.hmcDim);
   }
 
-  /** `[zh, zg]` (`zg` the chain's Gibbs values unless given). */
-  protected extend(zh: Float64Array, zg: Float64Array = this.gibbs): Float64Array {
-    const x = new Float64Array(zh.length + zg.length);
-    x.set(zh);
-    x.set(zg, zh.length);
-    return x;
-  }
-
-  /**
-   * The requests over `z_h` of `gen`, asked at `[z_h, z_g]` (the gradient cut back to `z_h`;
-   * `zg` the chain's Gibbs values unless given).
-   */
-  protected *extended<T>(gen: PotentialRequests<T>, zg?: Float64Array): PotentialRequests<T> {
-    let r = gen.next();
-    while (r.done !== true) {
-      const p = yield this.extend(r.value, zg);
-      r = gen.next({ ...p, grad: p.grad.slice(0, r.value.length) });
-    }
-    return r.value;
-  }
-
-  override *initialize(): PotentialRequests<void> {
-    yield* this.extended(super.initialize());
-  }
-
-  override *step(): PotentialRequests<TransitionStats> {
-    const zh = this.point.q;
-    this.gibbs = this.gk.gibbsStep(this.target, zh, this.gibbs, this.point.potential, this.rng);
-    const p = yield this.extend(zh);
-    this.point = { ...this.point, potential: p.value, grad: p.grad.slice(0, zh.length) };
-    return yield* this.extended(super.step());
-  }
-
-  override keptPosition(): Float64Array {
-    return this.extend(this.point.q);
-  }
-
-  override state(): ChainState {
-    return { ...super.state(), gibbs: this.gibbs.slice() };
-  }
-
-  override restore(s: ChainState): void {
-    super.restore(s);
-    if (s.gibbs !== undefined) this.gibbs = s.gibbs.slice();
+  protected update(zh: Float64Array): Float64Array {
+    return this.gk.gibbsStep(this.target, zh, this.gibbs, this.point.potential, this.rng);
   }
 }

@@ -18,25 +18,19 @@
  * variance is far smaller, so that more block updates are accepted and the chain's `θ`-marginal
  * is close to the full-data posterior. The draws hold each subsample plate's indices (a site named
  * as the plate) next to the latents. A chain's state (`lastState`, checkpoints) is the inner
- * kernel's plus the subsample indices (`ChainState.gibbs`).
+ * kernel's plus the subsample indices (`ChainState.gibbs`); the chain's bookkeeping is
+ * `extended_chain.ts`'s, shared with `HMCGibbs`.
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../utils/errors.js';
 import { checkOptionKeys } from '../../utils/options.js';
 import { initToValue } from '../init_strategy.js';
 import type { ChainSetup } from './chain_setup.js';
-import type { ChainState } from './chain_state.js';
 import { ECSTarget, subsamplePlates } from './ecs_target.js';
 import { HMC } from './hmc.js';
 import { initialPoint } from './init.js';
-import type { PhasePoint, PotentialRequests } from './integrator.js';
-import {
-  ChainSampler,
-  HamiltonianKernel,
-  type TrajectoryResult,
-  type TransitionStats,
-} from './kernel.js';
-import type { Metric } from './metric.js';
+import { ExtendedChainSampler, ExtendedKernel, type ExtendedStateWords } from './extended_chain.js';
+import type { ChainSampler, HamiltonianKernel } from './kernel.js';
 import { NUTS } from './nuts.js';
 import { ModelPotential } from './potential.js';
 import { ChainRng } from './rng.js';
@@ -49,6 +43,13 @@ export interface TaylorProxy {
   /** 2: the second-order expansion (NumPyro's default); 1: first order. */
   readonly degree: 1 | 2;
 }
+
+/** How an HMCECS chain's state is described when a resumed one does not fit. */
+const ECS_WORDS: ExtendedStateWords = {
+  chain: 'an HMCECS chain',
+  inner: 'coordinates',
+  extra: 'subsample indices',
+};
 
 /** Options of {@link HMCECS}. */
 export interface HMCECSOptions {
@@ -92,9 +93,7 @@ export function blockUpdate(
  * await mcmc.run(x, y);
  * ```
  */
-export class HMCECS extends HamiltonianKernel {
-  /** The kernel moving the latents. */
-  readonly innerKernel: HamiltonianKernel;
+export class HMCECS extends ExtendedKernel {
   readonly numBlocks: number;
   readonly proxy: TaylorProxy | undefined;
   /** The target of the chains being set up (set by {@link HMCECS.ownSetup}). */
@@ -196,7 +195,7 @@ export class HMCECS extends HamiltonianKernel {
         `HMCECS: expected HMCECS.taylorProxy(referenceParams), got ${JSON.stringify(proxy)}`,
       );
     }
-    super(innerKernel.target, {
+    super(innerKernel, {
       ...innerKernel.options,
       ...({
         innerKernel: innerKernel.constructor.name,
@@ -204,7 +203,6 @@ export class HMCECS extends HamiltonianKernel {
         proxy: proxy ?? null,
       } as object),
     });
-    this.innerKernel = innerKernel;
     this.numBlocks = nb;
     this.proxy = proxy;
   }
@@ -313,52 +311,24 @@ export class HMCECS extends HamiltonianKernel {
     return this.ecsTarget;
   }
 
-  *trajectory(
-    z: PhasePoint,
-    eps: number,
-    metric: Metric,
-    rng: ChainRng,
-  ): PotentialRequests<TrajectoryResult> {
-    return yield* this.innerKernel.trajectory(z, eps, metric, rng);
-  }
-
   /** A chain at the extended position `x0 = [z, u]`. */
   override chain(x0: Float64Array, numWarmup: number, rng: ChainRng): ChainSampler {
     return new ECSChainSampler(this, this.opts, x0, numWarmup, rng, this.requireTarget());
   }
 
-  /** A chain continuing from `state` (with its subsample, `state.gibbs`). */
-  override resumeChain(state: ChainState): ChainSampler {
+  /** The latent and subsample dimensions of the chains being set up. @internal */
+  protected extendedDims(): { hmcDim: number; extraDim: number; words: ExtendedStateWords } {
     const t = this.requireTarget();
-    const g = state.gibbs;
-    if (g === undefined || g.length !== t.dim - t.hmcDim || state.q.length !== t.hmcDim) {
-      throw new ArgumentError(
-        'state',
-        `expected the state of an HMCECS chain with ${t.hmcDim} coordinates and ${t.dim - t.hmcDim} subsample indices, got ${state.q.length} and ${g === undefined ? 'none' : g.length}`,
-      );
-    }
-    this.checkState(state);
-    const x0 = new Float64Array(t.dim);
-    x0.set(state.q);
-    x0.set(g, state.q.length);
-    const s = new ECSChainSampler(
-      this,
-      this.opts,
-      x0,
-      state.numWarmup,
-      ChainRng.fromState(state.rng),
-      t,
-    );
-    s.restore(state);
-    return s;
+    return { hmcDim: t.hmcDim, extraDim: t.dim - t.hmcDim, words: ECS_WORDS };
   }
 }
 
-/** One chain of {@link HMCECS}: the inner kernel's chain over `z` plus the subsample. @internal */
-export class ECSChainSampler extends ChainSampler {
-  /** The subsample indices of every plate (as numbers). */
-  u: Float64Array;
-
+/**
+ * One chain of {@link HMCECS}: the inner kernel's chain over `z` plus the subsample `u`
+ * (`gibbs`), renewed by a block update accepted at fixed `z` before every inner transition.
+ * @internal
+ */
+export class ECSChainSampler extends ExtendedChainSampler {
   constructor(
     private readonly ecs: HMCECS,
     opts: ConstructorParameters<typeof ChainSampler>[1],
@@ -367,60 +337,25 @@ export class ECSChainSampler extends ChainSampler {
     rng: ChainRng,
     private readonly target: ECSTarget,
   ) {
-    super(ecs, opts, x0.slice(0, target.hmcDim), numWarmup, rng);
-    this.u = x0.slice(target.hmcDim);
+    super(ecs, opts, x0, numWarmup, rng, target.hmcDim);
   }
 
-  private extend(z: Float64Array, u: Float64Array = this.u): Float64Array {
-    const x = new Float64Array(z.length + u.length);
-    x.set(z);
-    x.set(u, z.length);
-    return x;
+  /** The subsample indices of every plate (as numbers). */
+  get u(): Float64Array {
+    return this.gibbs;
   }
 
-  /** The requests over `z` of `gen`, asked at `[z, u]` (the gradient cut back to `z`). */
-  private *extended<T>(gen: PotentialRequests<T>): PotentialRequests<T> {
-    let r = gen.next();
-    while (r.done !== true) {
-      const p = yield this.extend(r.value);
-      r = gen.next({ ...p, grad: p.grad.slice(0, r.value.length) });
-    }
-    return r.value;
-  }
-
-  override *initialize(): PotentialRequests<void> {
-    yield* this.extended(super.initialize());
-  }
-
-  override *step(): PotentialRequests<TransitionStats> {
-    const z = this.point.q;
+  /** The block update of `u` (module docs): the proposal when accepted, else `undefined`. */
+  protected update(z: Float64Array): Float64Array | undefined {
     const t = this.target;
-    const proposal = new Float64Array(this.u.length);
+    const proposal = new Float64Array(this.gibbs.length);
     for (const p of t.plates) {
-      const cur = this.u.subarray(p.offset, p.offset + p.subsampleSize);
+      const cur = this.gibbs.subarray(p.offset, p.offset + p.subsampleSize);
       proposal.set(blockUpdate(cur, p.size, this.ecs.numBlocks, this.rng), p.offset);
     }
     const peNew = t.energy(z, proposal);
     const logA = this.point.potential - peNew;
     const accept = Number.isFinite(peNew) && (logA >= 0 || this.rng.uniform() < Math.exp(logA));
-    if (accept) {
-      this.u = proposal;
-      const p = yield this.extend(z);
-      this.point = { ...this.point, potential: p.value, grad: p.grad.slice(0, z.length) };
-    }
-    return yield* this.extended(super.step());
-  }
-
-  override keptPosition(): Float64Array {
-    return this.extend(this.point.q);
-  }
-
-  override state(): ChainState {
-    return { ...super.state(), gibbs: this.u.slice() };
-  }
-
-  override restore(s: ChainState): void {
-    super.restore(s);
-    if (s.gibbs !== undefined) this.u = s.gibbs.slice();
+    return accept ? proposal : undefined;
   }
 }
