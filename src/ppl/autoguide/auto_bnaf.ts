@@ -24,15 +24,13 @@ import {
   initBlockAutoregressive,
   type BlockAutoregressiveLayer,
 } from '../../bijectors/block_autoregressive.js';
-import { FlowLatentBase, standardNormalLogDensity } from './flow_latent.js';
+import { FlowGuide, type FlowCopies } from './flow_guide.js';
+import { FlowLatentBase, copyFlowParams, standardNormalLogDensity } from './flow_latent.js';
 import { ArgumentError, NotDefinedError } from '../../utils/errors.js';
 import { makeRng, nextSeed } from '../../utils/seed.js';
 import type { Fn } from '../messenger.js';
-import { getParamStore } from '../param_store.js';
 import { param } from '../runtime.js';
-import { AutoContinuous } from './continuous.js';
 import type { AutoGuideOptions } from './guide.js';
-import type { LatentTransform } from './latent_transform.js';
 
 /** Options of {@link AutoBNAFNormal}. */
 export interface AutoBNAFOptions extends Omit<AutoGuideOptions, 'initScale'> {
@@ -61,6 +59,29 @@ function flowBijectors(dim: number, flows: FlowParams[]): BlockAutoregressive[] 
 }
 
 /**
+ * `x_T` of `x_0 = x`, `x_t = f_t(P x_{t-1})` (no reversal before the first flow), with
+ * `acc_T` of `acc_0 = init`, `acc_t = combine(acc_{t-1}, log|det J_{f_t}|)`: the one pass of the
+ * flows behind both the guide's draws (`init = log N(ε; 0, I)`, `combine = -`: `log q`) and its
+ * transform (`init = 0`, `combine = +`: `log|det J|`).
+ */
+function throughFlows(
+  flows: BlockAutoregressive[],
+  x0: tf.Tensor,
+  init: tf.Tensor,
+  combine: (acc: tf.Tensor, logDet: tf.Tensor) => tf.Tensor,
+): { y: tf.Tensor; acc: tf.Tensor } {
+  let x = x0;
+  let acc = init;
+  flows.forEach((f, t) => {
+    if (t > 0) x = tf.reverse(x, -1);
+    const r = f.forwardAndLogDet(x);
+    acc = combine(acc, r.logDet);
+    x = r.y;
+  });
+  return { y: x, acc };
+}
+
+/**
  * The flow distribution over `u = loc + flows(ε)` (event `[D]`, any batch shape: `expand` draws
  * whole batches so that their densities are known).
  */
@@ -75,15 +96,8 @@ class BNAFLatent extends FlowLatentBase {
     super(dim, loc, batch, options);
   }
   protected pushForward(eps: tf.Tensor): { u: tf.Tensor; logQ: tf.Tensor } {
-    let logQ = standardNormalLogDensity(eps);
-    let x = eps;
-    this.flows.forEach((f, t) => {
-      if (t > 0) x = tf.reverse(x, -1);
-      const { y, logDet } = f.forwardAndLogDet(x);
-      logQ = tf.sub(logQ, logDet);
-      x = y;
-    });
-    return { u: tf.add(this.loc, x), logQ };
+    const { y, acc } = throughFlows(this.flows, eps, standardNormalLogDensity(eps), tf.sub);
+    return { u: tf.add(this.loc, y), logQ: acc };
   }
   protected withBatch(batchShape: number[]): FlowLatentBase {
     return new BNAFLatent(this.dim, this.flows, this.loc, batchShape);
@@ -96,50 +110,6 @@ class BNAFLatent extends FlowLatentBase {
   }
 }
 
-/** A {@link BNAFLatent} owning copies of its parameters and its bijectors. */
-class OwningBNAFLatent extends BNAFLatent {
-  constructor(
-    dim: number,
-    flows: BlockAutoregressive[],
-    loc: tf.Tensor,
-    private readonly copies: tf.Tensor[],
-  ) {
-    super(dim, flows, loc);
-  }
-  override dispose(): void {
-    super.dispose();
-    for (const f of this.flows) f.dispose();
-    tf.dispose(this.copies);
-  }
-}
-
-/** The map of {@link AutoBNAFNormal} from its standard normal base (owns its copies). */
-class BNAFTransform implements LatentTransform {
-  constructor(
-    readonly dim: number,
-    private readonly flows: BlockAutoregressive[],
-    private readonly loc: tf.Tensor,
-    private readonly copies: tf.Tensor[],
-  ) {}
-  forwardAndLogDet(z: tf.Tensor): { u: tf.Tensor; logDet: tf.Tensor } {
-    return tf.tidy(() => {
-      let x = z;
-      let logDet: tf.Tensor = tf.zeros(z.shape.slice(0, -1));
-      this.flows.forEach((f, t) => {
-        if (t > 0) x = tf.reverse(x, -1);
-        const r = f.forwardAndLogDet(x);
-        logDet = tf.add(logDet, r.logDet);
-        x = r.y;
-      });
-      return { u: tf.add(this.loc, x), logDet };
-    });
-  }
-  dispose(): void {
-    for (const f of this.flows) f.dispose();
-    tf.dispose(this.copies);
-  }
-}
-
 /**
  * A block neural autoregressive flow guide (NumPyro's `AutoBNAFNormal`).
  *
@@ -149,7 +119,7 @@ class BNAFTransform implements LatentTransform {
  * const svi = new SVI(model, guide, tf.train.adam(0.01), new TraceELBO());
  * ```
  */
-export class AutoBNAFNormal<A extends unknown[]> extends AutoContinuous<A> {
+export class AutoBNAFNormal<A extends unknown[]> extends FlowGuide<A> {
   readonly numFlows: number;
   readonly hiddenFactors: number[];
 
@@ -233,50 +203,25 @@ export class AutoBNAFNormal<A extends unknown[]> extends AutoContinuous<A> {
     return new BNAFLatent(this.latentDim, flowBijectors(this.latentDim, flows), loc);
   }
 
-  /** Copies of the current parameters (kept: the caller frees them). */
-  private copyParams(): { flows: FlowParams[]; loc: tf.Tensor; copies: tf.Tensor[] } {
-    const store = getParamStore();
-    const copies: tf.Tensor[] = [];
-    const copy = (n: string): tf.Tensor => {
-      const v = store.value(n);
-      copies.push(v);
-      return v;
+  /** The flows over copies of the current parameters (`u = loc + f_T ∘ P ∘ ... ∘ f_1(z)`). */
+  protected flowCopies(): FlowCopies {
+    const { flow, loc, copies } = copyFlowParams(`${this.prefix}.loc`, (read) =>
+      this.flowParams(read),
+    );
+    const flows = flowBijectors(this.latentDim, flow);
+    const dim = this.latentDim;
+    return {
+      loc,
+      // log|det J| = Σ_t log|det J_{f_t}|
+      push: (z) => {
+        const { y, acc } = throughFlows(flows, z, tf.zeros(z.shape.slice(0, -1)), tf.add);
+        return { y, logDet: acc };
+      },
+      latent: () => new BNAFLatent(dim, flows, loc),
+      release: () => {
+        for (const f of flows) f.dispose();
+        tf.dispose(copies);
+      },
     };
-    try {
-      const loc = copy(`${this.prefix}.loc`);
-      const flows = this.flowParams((n) => copy(n));
-      return { flows, loc, copies };
-    } catch (e) {
-      tf.dispose(copies);
-      throw e;
-    }
-  }
-
-  /** `q(u)` at the current parameters (copies; `dispose()` it). Draws only: no inverse. */
-  override getPosterior(): Distribution {
-    const { flows, loc, copies } = this.copyParams();
-    return new OwningBNAFLatent(this.latentDim, flowBijectors(this.latentDim, flows), loc, copies);
-  }
-
-  /** Monte Carlo mean and sd of `q(u)` from 4000 draws. */
-  locAndScale(): { loc: tf.Tensor; scale: tf.Tensor } {
-    const q = this.getPosterior();
-    try {
-      return tf.tidy(() => {
-        const { mean, variance } = tf.moments(q.sample([4000]), 0);
-        return { loc: mean, scale: tf.sqrt(variance) };
-      });
-    } finally {
-      q.dispose();
-    }
-  }
-
-  /**
-   * `u = loc + f_T ∘ P ∘ ... ∘ f_1(z)` with `log|det J| = Σ_t log|det J_{f_t}|` (see
-   * `AutoContinuous.getTransform`; copies of the parameters, `dispose()` it).
-   */
-  override getTransform(): LatentTransform {
-    const { flows, loc, copies } = this.copyParams();
-    return new BNAFTransform(this.latentDim, flowBijectors(this.latentDim, flows), loc, copies);
   }
 }

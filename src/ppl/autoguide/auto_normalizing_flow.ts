@@ -20,13 +20,11 @@ import type { Distribution, DistributionOptions } from '../../distributions/dist
 import type { Constraint } from '../../constraints/constraints.js';
 import { ArgumentError } from '../../utils/errors.js';
 import type { Fn } from '../messenger.js';
-import { getParamStore } from '../param_store.js';
 import { param } from '../runtime.js';
-import { AutoContinuous } from './continuous.js';
 import type { AutoGuideOptions } from './guide.js';
-import type { LatentTransform } from './latent_transform.js';
 import type { FlowFactory, FlowParam } from './flows.js';
-import { FlowLatentBase, standardNormalLogDensity } from './flow_latent.js';
+import { FlowGuide, type FlowCopies } from './flow_guide.js';
+import { FlowLatentBase, copyFlowParams, standardNormalLogDensity } from './flow_latent.js';
 
 /** Options of {@link AutoNormalizingFlow}. */
 export interface AutoNormalizingFlowOptions extends Omit<AutoGuideOptions, 'initScale'> {
@@ -75,43 +73,6 @@ class FlowLatent extends FlowLatentBase {
   }
 }
 
-/** A {@link FlowLatent} owning its transform and parameter copies. */
-class OwningFlowLatent extends FlowLatent {
-  constructor(
-    dim: number,
-    transform: Bijector,
-    loc: tf.Tensor,
-    private readonly copies: tf.Tensor[],
-  ) {
-    super(dim, transform, loc);
-  }
-  override dispose(): void {
-    super.dispose();
-    this.transform.dispose();
-    tf.dispose(this.copies);
-  }
-}
-
-/** `z ↦ loc + T(z)` (owns its transform and copies). */
-class FlowTransform implements LatentTransform {
-  constructor(
-    readonly dim: number,
-    private readonly transform: Bijector,
-    private readonly loc: tf.Tensor,
-    private readonly copies: tf.Tensor[],
-  ) {}
-  forwardAndLogDet(z: tf.Tensor): { u: tf.Tensor; logDet: tf.Tensor } {
-    return tf.tidy(() => {
-      const { y, logDet } = flowForward(this.transform, z);
-      return { u: tf.add(this.loc, y), logDet };
-    });
-  }
-  dispose(): void {
-    this.transform.dispose();
-    tf.dispose(this.copies);
-  }
-}
-
 /**
  * A normalizing-flow guide over the unconstrained latent vector, with a user-given flow.
  *
@@ -121,7 +82,7 @@ class FlowTransform implements LatentTransform {
  * const svi = new SVI(model, guide, tf.train.adam(0.01), new TraceELBO());
  * ```
  */
-export class AutoNormalizingFlow<A extends unknown[]> extends AutoContinuous<A> {
+export class AutoNormalizingFlow<A extends unknown[]> extends FlowGuide<A> {
   readonly initTransformFn: FlowFactory;
 
   /**
@@ -186,50 +147,20 @@ export class AutoNormalizingFlow<A extends unknown[]> extends AutoContinuous<A> 
     return new FlowLatent(this.latentDim, t, loc);
   }
 
-  /** Copies of the current `loc` and the transform over copies of its parameters. */
-  private copies(): { transform: Bijector; loc: tf.Tensor; copies: tf.Tensor[] } {
-    const store = getParamStore();
-    const copies: tf.Tensor[] = [];
-    const copy = (n: string): tf.Tensor => {
-      const v = store.value(n);
-      copies.push(v);
-      return v;
+  /** The transform over copies of the current parameters (`u = loc + T(z)`). */
+  protected flowCopies(): FlowCopies {
+    const { flow, loc, copies } = copyFlowParams(`${this.prefix}.loc`, (read) =>
+      this.buildTransform((n) => read(n)),
+    );
+    const dim = this.latentDim;
+    return {
+      loc,
+      push: (z) => flowForward(flow, z),
+      latent: () => new FlowLatent(dim, flow, loc),
+      release: () => {
+        flow.dispose();
+        tf.dispose(copies);
+      },
     };
-    try {
-      const loc = copy(`${this.prefix}.loc`);
-      const transform = this.buildTransform((n) => copy(n));
-      return { transform, loc, copies };
-    } catch (e) {
-      tf.dispose(copies);
-      throw e;
-    }
-  }
-
-  /** `q(u)` at the current parameters (copies; `dispose()` it). */
-  override getPosterior(): Distribution {
-    const { transform, loc, copies } = this.copies();
-    return new OwningFlowLatent(this.latentDim, transform, loc, copies);
-  }
-
-  /** Monte Carlo mean and sd of `q(u)` from 4000 draws. */
-  locAndScale(): { loc: tf.Tensor; scale: tf.Tensor } {
-    const q = this.getPosterior();
-    try {
-      return tf.tidy(() => {
-        const { mean, variance } = tf.moments(q.sample([4000]), 0);
-        return { loc: mean, scale: tf.sqrt(variance) };
-      });
-    } finally {
-      q.dispose();
-    }
-  }
-
-  /**
-   * `u = loc + T(z)`, `log|det J| = log|det J_T(z)|` (see `AutoContinuous.getTransform`; copies
-   * of the parameters, `dispose()` it).
-   */
-  override getTransform(): LatentTransform {
-    const { transform, loc, copies } = this.copies();
-    return new FlowTransform(this.latentDim, transform, loc, copies);
   }
 }
