@@ -28,6 +28,15 @@ import { checkOptionKeys } from '../../utils/options.js';
 import { nextSeed } from '../../utils/seed.js';
 import { positive, type Constraint } from '../constraints.js';
 import { iafStep, madeMasks, type MadeWeights } from './auto_iaf.js';
+import {
+  CouplingBijector,
+  checkSplitDim,
+  couplingSplit,
+  hiddenLayers,
+  normalInit,
+  reluStack,
+  type Dense,
+} from './coupling.js';
 
 /** What a flow factory gets to read its learnable tensors (the guide's `param`, prefixed). */
 export type FlowParam = (
@@ -43,7 +52,12 @@ export type FlowParam = (
  */
 export type FlowFactory = (latentDim: number, param: FlowParam) => Bijector;
 
-function checkHidden(h: unknown, name: string): number[] | undefined {
+/**
+ * A flow's hidden layer sizes (`undefined`: the flow's default).
+ * @throws ArgumentError naming `name` unless a non-empty array of integers >= 1.
+ * @internal
+ */
+export function checkHidden(h: unknown, name: string): number[] | undefined {
   if (h === undefined) return undefined;
   if (!Array.isArray(h) || h.length === 0 || h.some((v) => !Number.isInteger(v) || v < 1)) {
     throw new ArgumentError(name, `expected a non-empty array of integers >= 1, got ${String(h)}`);
@@ -51,16 +65,16 @@ function checkHidden(h: unknown, name: string): number[] | undefined {
   return [...(h as number[])];
 }
 
-function checkFlowOptions(options: object, keys: string[], what: string): void {
+/**
+ * A flow factory's options: an object of the known `keys`.
+ * @throws ArgumentError naming `options` or the unknown key.
+ * @internal
+ */
+export function checkFlowOptions(options: object, keys: string[], what: string): void {
   if (options === null || typeof options !== 'object') {
     throw new ArgumentError('options', `expected an object, got ${String(options)}`);
   }
   checkOptionKeys(options, keys, what);
-}
-
-/** A small-normal initializer `N(0, sd^2)` of the given shape (seeded by the global stream). */
-function normalInit(shape: number[], sd: number): () => tf.Tensor {
-  return () => tf.randomNormal(shape, 0, sd, 'float32', nextSeed());
 }
 
 /**
@@ -181,29 +195,12 @@ export interface AffineCouplingFlowOptions {
 export function affineCouplingFlow(options: AffineCouplingFlowOptions = {}): FlowFactory {
   checkFlowOptions(options, ['hiddenDims', 'splitDim'], 'affineCouplingFlow');
   const hiddenOption = checkHidden(options.hiddenDims, 'hiddenDims');
-  const split = options.splitDim;
-  if (split !== undefined && (!Number.isInteger(split) || split < 1)) {
-    throw new ArgumentError('splitDim', `expected an integer >= 1, got ${String(split)}`);
-  }
+  const split = checkSplitDim(options.splitDim);
   return (d, p) => {
-    const a = split ?? Math.floor(d / 2);
-    if (d < 2 || a >= d) {
-      throw new ArgumentError(
-        'splitDim',
-        `affineCouplingFlow needs 1 <= splitDim < D; got splitDim ${a} for a latent ` +
-          `dimension D = ${d} (a coupling flow needs D >= 2)`,
-      );
-    }
+    const a = couplingSplit(d, split, 'affineCouplingFlow');
     const hiddenDims = hiddenOption ?? [Math.max(8, 2 * d)];
-    const sizes = [a, ...hiddenDims];
-    const last = sizes[sizes.length - 1] as number;
-    const layers = hiddenDims.map((h, l) => {
-      const n = sizes[l] as number;
-      return {
-        w: p(`w${l}`, normalInit([n, h], 1 / Math.sqrt(n))),
-        b: p(`b${l}`, () => tf.zeros([h])),
-      };
-    });
+    const layers = hiddenLayers(p, a, hiddenDims);
+    const last = hiddenDims[hiddenDims.length - 1] as number;
     const shift = {
       w: p('shift_w', normalInit([last, d - a], 0.01)),
       b: p('shift_b', () => tf.zeros([d - a])),
@@ -216,35 +213,23 @@ export function affineCouplingFlow(options: AffineCouplingFlowOptions = {}): Flo
   };
 }
 
-type Dense = { w: tf.Tensor; b: tf.Tensor };
-
 /** The bijector of {@link affineCouplingFlow}. @internal */
-export class AffineCoupling extends Bijector {
+export class AffineCoupling extends CouplingBijector {
   constructor(
-    readonly dim: number,
-    readonly splitDim: number,
+    dim: number,
+    splitDim: number,
     private readonly layers: Dense[],
     private readonly shift: Dense,
     private readonly logScale: Dense,
   ) {
-    super();
-  }
-  override get eventRank(): number {
-    return 1;
+    super(dim, splitDim);
   }
   /** `m(x_a)`, `s(x_a)` for `x_a` `[n, a]`. */
   private conditioner(xa: tf.Tensor): { m: tf.Tensor; s: tf.Tensor } {
-    let h = xa;
-    for (const l of this.layers) h = tf.relu(tf.add(tf.matMul(h, l.w), l.b));
+    const h = reluStack(xa, this.layers);
     const m = tf.add(tf.matMul(h, this.shift.w), this.shift.b);
     const s = tf.clipByValue(tf.add(tf.matMul(h, this.logScale.w), this.logScale.b), -5, 3);
     return { m, s };
-  }
-  private parts(x: tf.Tensor): [tf.Tensor, tf.Tensor] {
-    const flat = tf.reshape(x, [-1, this.dim]);
-    const n = flat.shape[0] as number;
-    const a = this.splitDim;
-    return [tf.slice(flat, [0, 0], [n, a]), tf.slice(flat, [0, a], [n, this.dim - a])];
   }
   protected _forwardAndLogDet(x: tf.Tensor): ForwardResult {
     const [xa, xb] = this.parts(x);
@@ -254,9 +239,6 @@ export class AffineCoupling extends Bijector {
       y: tf.reshape(tf.concat([xa, yb], -1), x.shape),
       logDet: tf.reshape(tf.sum(s, -1), x.shape.slice(0, -1)),
     };
-  }
-  protected _inverse(y: tf.Tensor): tf.Tensor {
-    return this._inverseAndLogDet(y).x;
   }
   protected override _inverseAndLogDet(y: tf.Tensor): InverseResult {
     const [ya, yb] = this.parts(y);

@@ -14,13 +14,20 @@
  * (at least `1e-3` of the interval each), derivatives `softplus` plus `1e-3`.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Bijector, type ForwardResult, type InverseResult } from '../../bijectors/bijector.js';
+import type { ForwardResult, InverseResult } from '../../bijectors/bijector.js';
 import { ArgumentError } from '../../utils/errors.js';
 import { cumsumLast } from '../../utils/linalg.js';
-import { checkOptionKeys } from '../../utils/options.js';
 import { noGrad } from '../../distributions/special.js';
 import { nextSeed } from '../../utils/seed.js';
-import type { FlowFactory } from './flows.js';
+import {
+  CouplingBijector,
+  checkSplitDim,
+  couplingSplit,
+  hiddenLayers,
+  reluStack,
+  type Dense,
+} from './coupling.js';
+import { checkFlowOptions, checkHidden, type FlowFactory } from './flows.js';
 
 const MIN_BIN = 1e-3;
 const MIN_DERIVATIVE = 1e-3;
@@ -36,8 +43,6 @@ export interface SplineCouplingFlowOptions {
   /** Half-width `B` of the spline's interval. Default 3 (Pyro). */
   bound?: number;
 }
-
-type Dense = { w: tf.Tensor; b: tf.Tensor };
 
 /** The spline's knots for unnormalized widths/heights/derivatives `[n, m, K]`, `[.., K-1]`. */
 function knots(
@@ -83,31 +88,66 @@ const within = (v: tf.Tensor, bound: number): tf.Tensor =>
     'bool',
   );
 
+/**
+ * The bin of each `v` `[n, m]` among the left knots `left` (`xk` for the forward map, `yk` for the
+ * inverse) and that bin's knot `(x_k, y_k)`, width `w_k`, height `h_k`, derivatives `δ_k`,
+ * `δ_{k+1}` and slope `s_k = h_k / w_k`; `inside`: `v ∈ [-B, B]`.
+ */
+function binned(
+  v: tf.Tensor,
+  left: 'xk' | 'yk',
+  kn: ReturnType<typeof knots>,
+  count: number,
+  bound: number,
+): Record<'x0' | 'y0' | 'wk' | 'hk' | 'dk' | 'dk1' | 's' | 'inside', tf.Tensor> {
+  const { xk, yk, w, h, d } = kn;
+  const inside = within(v, bound);
+  const oh = noGrad(binOf, v, kn[left]);
+  const wk = pick(w, oh);
+  const hk = pick(h, oh);
+  const lead = d.shape.slice(0, -1);
+  const dk = pick(tf.slice(d, [...lead.map(() => 0), 0], [...lead, count]), oh);
+  const dk1 = pick(tf.slice(d, [...lead.map(() => 0), 1], [...lead, count]), oh);
+  return { x0: pick(xk, oh), y0: pick(yk, oh), wk, hk, dk, dk1, s: tf.div(hk, wk), inside };
+}
+
+/**
+ * `log dy/dx` in a bin at `ξ` (`ξ(1 - ξ)` = `xi1`, the denominator `den`): `log(s_k^2 [δ_{k+1} ξ^2
+ * + 2 s_k ξ(1-ξ) + δ_k (1-ξ)^2]) - 2 log den`.
+ */
+function logSlope(
+  s: tf.Tensor,
+  dk: tf.Tensor,
+  dk1: tf.Tensor,
+  xi: tf.Tensor,
+  xi1: tf.Tensor,
+  den: tf.Tensor,
+): tf.Tensor {
+  const dnum = tf.mul(
+    tf.square(s),
+    tf.add(
+      tf.add(tf.mul(dk1, tf.square(xi)), tf.mul(tf.mul(2, s), xi1)),
+      tf.mul(dk, tf.square(tf.sub(1, xi))),
+    ),
+  );
+  return tf.sub(tf.log(dnum), tf.mul(2, tf.log(den)));
+}
+
 /** The bijector of {@link splineCouplingFlow}. @internal */
-export class SplineCoupling extends Bijector {
+export class SplineCoupling extends CouplingBijector {
   constructor(
-    readonly dim: number,
-    readonly splitDim: number,
+    dim: number,
+    splitDim: number,
     readonly count: number,
     readonly bound: number,
     private readonly layers: Dense[],
     private readonly head: Dense,
   ) {
-    super();
-  }
-  override get eventRank(): number {
-    return 1;
-  }
-  private parts(x: tf.Tensor): [tf.Tensor, tf.Tensor] {
-    const flat = tf.reshape(x, [-1, this.dim]);
-    const n = flat.shape[0] as number;
-    const a = this.splitDim;
-    return [tf.slice(flat, [0, 0], [n, a]), tf.slice(flat, [0, a], [n, this.dim - a])];
+    super(dim, splitDim);
   }
   /** The spline's parameters for each `x_b` coordinate, `[n, m, ...]`. */
   private spline(xa: tf.Tensor): ReturnType<typeof knots> {
-    let hdn = xa;
-    for (const l of this.layers) hdn = tf.relu(tf.add(tf.matMul(hdn, l.w), l.b));
+    const hdn = reluStack(xa, this.layers);
     const n = xa.shape[0] as number;
     const m = this.dim - this.splitDim;
     const k = this.count;
@@ -119,31 +159,14 @@ export class SplineCoupling extends Bijector {
   }
   protected _forwardAndLogDet(x: tf.Tensor): ForwardResult {
     const [xa, xb] = this.parts(x);
-    const { xk, yk, w, h, d } = this.spline(xa);
-    const k = this.count;
-    const inside = within(xb, this.bound);
-    const oh = noGrad(binOf, xb, xk);
-    const x0 = pick(xk, oh);
-    const y0 = pick(yk, oh);
-    const wk = pick(w, oh);
-    const hk = pick(h, oh);
-    const lead = d.shape.slice(0, -1);
-    const dk = pick(tf.slice(d, [...lead.map(() => 0), 0], [...lead, k]), oh);
-    const dk1 = pick(tf.slice(d, [...lead.map(() => 0), 1], [...lead, k]), oh);
-    const s = tf.div(hk, wk);
+    const bin = binned(xb, 'xk', this.spline(xa), this.count, this.bound);
+    const { x0, y0, wk, hk, dk, dk1, s, inside } = bin;
     const xi = tf.clipByValue(tf.div(tf.sub(xb, x0), wk), 0, 1);
     const xi1 = tf.mul(xi, tf.sub(1, xi));
     const den = tf.add(s, tf.mul(tf.sub(tf.add(dk1, dk), tf.mul(2, s)), xi1));
     const num = tf.mul(hk, tf.add(tf.mul(s, tf.square(xi)), tf.mul(dk, xi1)));
     const ySpline = tf.add(y0, tf.div(num, den));
-    const dnum = tf.mul(
-      tf.square(s),
-      tf.add(
-        tf.add(tf.mul(dk1, tf.square(xi)), tf.mul(tf.mul(2, s), xi1)),
-        tf.mul(dk, tf.square(tf.sub(1, xi))),
-      ),
-    );
-    const ld = tf.sub(tf.log(dnum), tf.mul(2, tf.log(den)));
+    const ld = logSlope(s, dk, dk1, xi, xi1, den);
     const yb = tf.where(inside, ySpline, xb);
     const ldb = tf.where(inside, ld, tf.zerosLike(ld));
     return {
@@ -151,23 +174,10 @@ export class SplineCoupling extends Bijector {
       logDet: tf.reshape(tf.sum(ldb, -1), x.shape.slice(0, -1)),
     };
   }
-  protected _inverse(y: tf.Tensor): tf.Tensor {
-    return this._inverseAndLogDet(y).x;
-  }
   protected override _inverseAndLogDet(y: tf.Tensor): InverseResult {
     const [ya, yb] = this.parts(y);
-    const { xk, yk, w, h, d } = this.spline(ya);
-    const k = this.count;
-    const inside = within(yb, this.bound);
-    const oh = noGrad(binOf, yb, yk);
-    const x0 = pick(xk, oh);
-    const y0 = pick(yk, oh);
-    const wk = pick(w, oh);
-    const hk = pick(h, oh);
-    const lead = d.shape.slice(0, -1);
-    const dk = pick(tf.slice(d, [...lead.map(() => 0), 0], [...lead, k]), oh);
-    const dk1 = pick(tf.slice(d, [...lead.map(() => 0), 1], [...lead, k]), oh);
-    const s = tf.div(hk, wk);
+    const bin = binned(yb, 'yk', this.spline(ya), this.count, this.bound);
+    const { x0, y0, wk, hk, dk, dk1, s, inside } = bin;
     const dy = tf.sub(yb, y0);
     const c2 = tf.sub(tf.add(dk1, dk), tf.mul(2, s));
     const a = tf.add(tf.mul(hk, tf.sub(s, dk)), tf.mul(dy, c2));
@@ -178,14 +188,7 @@ export class SplineCoupling extends Bijector {
     const xSpline = tf.add(x0, tf.mul(xi, wk));
     const xi1 = tf.mul(xi, tf.sub(1, xi));
     const den = tf.add(s, tf.mul(c2, xi1));
-    const dnum = tf.mul(
-      tf.square(s),
-      tf.add(
-        tf.add(tf.mul(dk1, tf.square(xi)), tf.mul(tf.mul(2, s), xi1)),
-        tf.mul(dk, tf.square(tf.sub(1, xi))),
-      ),
-    );
-    const ld = tf.sub(tf.log(dnum), tf.mul(2, tf.log(den)));
+    const ld = logSlope(s, dk, dk1, xi, xi1, den);
     const xb = tf.where(inside, xSpline, yb);
     const ldb = tf.where(inside, tf.neg(ld), tf.zerosLike(ld));
     return {
@@ -201,20 +204,8 @@ export class SplineCoupling extends Bijector {
  * @param options `hiddenDims`, `splitDim`, `count` (bins, default 8), `bound` (default 3).
  */
 export function splineCouplingFlow(options: SplineCouplingFlowOptions = {}): FlowFactory {
-  if (options === null || typeof options !== 'object') {
-    throw new ArgumentError('options', `expected an object, got ${String(options)}`);
-  }
-  checkOptionKeys(options, ['hiddenDims', 'splitDim', 'count', 'bound'], 'splineCouplingFlow');
-  const h0 = options.hiddenDims;
-  if (
-    h0 !== undefined &&
-    (!Array.isArray(h0) || h0.length === 0 || h0.some((v) => !Number.isInteger(v) || v < 1))
-  ) {
-    throw new ArgumentError(
-      'hiddenDims',
-      `expected a non-empty array of integers >= 1, got ${String(h0)}`,
-    );
-  }
+  checkFlowOptions(options, ['hiddenDims', 'splitDim', 'count', 'bound'], 'splineCouplingFlow');
+  const h0 = checkHidden(options.hiddenDims, 'hiddenDims');
   const count = options.count ?? 8;
   if (!Number.isInteger(count) || count < 2) {
     throw new ArgumentError('count', `expected an integer >= 2, got ${String(count)}`);
@@ -223,29 +214,12 @@ export function splineCouplingFlow(options: SplineCouplingFlowOptions = {}): Flo
   if (!(typeof bound === 'number' && bound > 0 && Number.isFinite(bound))) {
     throw new ArgumentError('bound', `expected a finite number > 0, got ${String(bound)}`);
   }
-  const split = options.splitDim;
-  if (split !== undefined && (!Number.isInteger(split) || split < 1)) {
-    throw new ArgumentError('splitDim', `expected an integer >= 1, got ${String(split)}`);
-  }
+  const split = checkSplitDim(options.splitDim);
   return (d, p) => {
-    const a = split ?? Math.floor(d / 2);
-    if (d < 2 || a >= d) {
-      throw new ArgumentError(
-        'splitDim',
-        `splineCouplingFlow needs 1 <= splitDim < D; got splitDim ${a} for a latent ` +
-          `dimension D = ${d} (a coupling flow needs D >= 2)`,
-      );
-    }
+    const a = couplingSplit(d, split, 'splineCouplingFlow');
     const hidden = h0 ?? [Math.max(8, 2 * d)];
-    const sizes = [a, ...hidden];
-    const layers = hidden.map((hd, l) => {
-      const n = sizes[l] as number;
-      return {
-        w: p(`w${l}`, () => tf.randomNormal([n, hd], 0, 1 / Math.sqrt(n), 'float32', nextSeed())),
-        b: p(`b${l}`, () => tf.zeros([hd])),
-      };
-    });
-    const last = sizes[sizes.length - 1] as number;
+    const layers = hiddenLayers(p, a, hidden);
+    const last = hidden[hidden.length - 1] as number;
     const out = (d - a) * (3 * count - 1);
     // small output weights: near equal bins and unit derivatives, i.e. near the identity
     const head = {
