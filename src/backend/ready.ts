@@ -43,6 +43,7 @@ import { installCumulativeAxisFix } from './cumulative_axis.js';
 import { installDepthwisePadding } from './kernels/depthwise_padding.js';
 import { installResizeGradients } from './kernels/resize_grad.js';
 import { installMaxPool3DGrad } from './kernels/max_pool3d_grad.js';
+import { installBinaryRankFix } from './kernels/binary_rank.js';
 
 /** Options of {@link ready}. */
 export interface ReadyOptions {
@@ -277,6 +278,7 @@ async function select(requested: string | undefined, verbose: boolean): Promise<
         registerCpuFallbacks('wasm');
         replaceWrongKernels('wasm');
         installDepthwisePadding('wasm');
+        installBinaryRankFix('wasm');
       }
       installCumulativeAxisFix(name);
       if (name !== 'cpu') installCumulativeAxisFix('cpu');

@@ -346,3 +346,106 @@ describe('list-input kernels through the cpu fallback', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 });
+
+describe('broadcasting binary ops beyond rank 6 on wasm', () => {
+  /** float64 `op(a, b)` with numpy broadcasting. */
+  function broadcastRef(
+    a: number[],
+    as: number[],
+    b: number[],
+    bs: number[],
+    op: (x: number, y: number) => number,
+  ): { y: number[]; shape: number[] } {
+    const r = Math.max(as.length, bs.length);
+    const pa = [...new Array<number>(r - as.length).fill(1), ...as];
+    const pb = [...new Array<number>(r - bs.length).fill(1), ...bs];
+    const shape = pa.map((d, i) => Math.max(d, pb[i] as number));
+    const y: number[] = [];
+    const idx = new Array<number>(r).fill(0);
+    for (let n = 0; n < size(shape); n++) {
+      let ia = 0;
+      let ib = 0;
+      for (let k = 0; k < r; k++) {
+        ia = ia * (pa[k] as number) + ((pa[k] as number) === 1 ? 0 : (idx[k] as number));
+        ib = ib * (pb[k] as number) + ((pb[k] as number) === 1 ? 0 : (idx[k] as number));
+      }
+      y.push(op(a[ia] as number, b[ib] as number));
+      for (let k = r - 1; k >= 0; k--) {
+        idx[k] = (idx[k] as number) + 1;
+        if ((idx[k] as number) < (shape[k] as number)) break;
+        idx[k] = 0;
+      }
+    }
+    return { y, shape };
+  }
+  const cases: [number[], number[]][] = [
+    [
+      [1, 2, 3, 1, 1, 1, 2],
+      [2, 2, 3, 3, 1, 3, 2],
+    ], // XNNPACK left these outputs unwritten
+    [
+      [2, 2, 2, 2, 1, 1, 1, 2],
+      [2, 1, 2],
+    ],
+    [
+      [3, 1, 2, 1, 2, 1, 2],
+      [1, 2, 1, 2, 1, 2, 1],
+    ], // 7 alternating dims: the cpu kernel
+    [[2, 3, 2, 3, 2, 3, 2, 40], [40]], // large enough for the native kernels
+  ];
+  const ops: [
+    string,
+    (a: tf.Tensor, b: tf.Tensor) => tf.Tensor,
+    (x: number, y: number) => number,
+  ][] = [
+    ['add', tf.add, (x, y) => x + y],
+    ['sub', tf.sub, (x, y) => x - y],
+    ['mul', tf.mul, (x, y) => x * y],
+    ['div', tf.div, (x, y) => x / y],
+    ['squaredDifference', tf.squaredDifference, (x, y) => (x - y) ** 2],
+    ['pow', (a, b) => tf.tidy(() => tf.pow(tf.abs(a), b)), (x, y) => Math.abs(x) ** y],
+  ];
+  for (const [name, op, ref] of ops)
+    it(`${name} matches float64 at ranks 7 and 8, both operand orders`, () => {
+      for (const [as, bs] of cases)
+        for (const [s1, s2] of [
+          [as, bs],
+          [bs, as],
+        ] as [number[], number[]][]) {
+          const a = normals(size(s1), 11);
+          const b = normals(size(s2), 12).map((v) => (name === 'div' ? v + Math.sign(v) : v));
+          const expected = broadcastRef(a, s1, b, s2, ref);
+          const before = tf.memory().numTensors;
+          const [at, bt] = [tf.tensor(a, s1), tf.tensor(b, s2)];
+          const y = op(at, bt);
+          expect(y.shape).toEqual(expected.shape);
+          const got = y.dataSync();
+          const tol = expected.y.map((v) => 1e-5 * (1 + Math.abs(v)));
+          for (let i = 0; i < got.length; i++)
+            expect(Math.abs((got[i] as number) - (expected.y[i] as number))).toBeLessThan(
+              tol[i] as number,
+            );
+          tf.dispose([at, bt, y]);
+          expect(tf.memory().numTensors).toBe(before);
+        }
+    });
+
+  it('logSumExp over a rank-7 tensor (a broadcast subtraction inside) matches float64', () => {
+    const shape = [2, 2, 3, 3, 1, 3, 2];
+    const x = normals(size(shape), 13);
+    const t = tf.tensor(x, shape);
+    const y = tf.logSumExp(t, 3);
+    // float64: reduce axis 3 of the row-major array
+    const outer = 2 * 2 * 3;
+    const inner = 1 * 3 * 2;
+    const expected: number[] = [];
+    for (let o = 0; o < outer; o++)
+      for (let i = 0; i < inner; i++) {
+        const vals = [0, 1, 2].map((k) => x[(o * 3 + k) * inner + i] as number);
+        const m = Math.max(...vals);
+        expected.push(m + Math.log(vals.reduce((s, v) => s + Math.exp(v - m), 0)));
+      }
+    expect(maxAbs(y.dataSync(), expected)).toBeLessThan(1e-5);
+    tf.dispose([t, y]);
+  });
+});
