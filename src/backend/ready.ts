@@ -40,6 +40,10 @@ import {
   installBatchMatMulGrad,
 } from './kernels/batch_matmul_broadcast.js';
 import { installCumulativeAxisFix } from './cumulative_axis.js';
+import { installDepthwisePadding } from './kernels/depthwise_padding.js';
+import { installResizeGradients } from './kernels/resize_grad.js';
+import { installMaxPool3DGrad } from './kernels/max_pool3d_grad.js';
+import { installBinaryRankFix } from './kernels/binary_rank.js';
 
 /** Options of {@link ready}. */
 export interface ReadyOptions {
@@ -273,12 +277,17 @@ async function select(requested: string | undefined, verbose: boolean): Promise<
       if (name === 'wasm') {
         registerCpuFallbacks('wasm');
         replaceWrongKernels('wasm');
+        installDepthwisePadding('wasm');
+        installBinaryRankFix('wasm');
       }
       installCumulativeAxisFix(name);
       if (name !== 'cpu') installCumulativeAxisFix('cpu');
+      installMaxPool3DGrad(name);
+      if (name !== 'cpu') installMaxPool3DGrad('cpu');
       // the same seeded noise as wasm/cpu (host ziggurat, uploaded); webgpu registers its own
       if (name === 'webgl') registerRandomNormal('webgl');
       installBatchMatMulGrad();
+      installResizeGradients();
       const kernels = installKernelPack(name);
       installBatchMatMulBroadcast(name);
       const threads = name === 'wasm' ? Math.max(1, threadedCount) : 1;

@@ -261,16 +261,25 @@ describe('ported Pyro/NumPyro examples', () => {
         ppl.sample('z', new D.Normal(tf.add(tf.mul(a, tf.gather(xs, idx)), b), s)),
       );
     };
+    // the exact optimum of the full-data ELBO is a = 1/2, b = 0, s = sqrt(1/2) for any x (each
+    // m_i = a x_i + b minimises m_i^2 + (x_i - m_i)^2, and s maximises -s^2 + log s); constant-lr
+    // Adam on 20-of-200 subsamples leaves its last iterate with sd ~0.04 in a (measured over 8
+    // seeds), so the check reads the mean of the last 400 iterates (Polyak averaging), whose
+    // error was <= 0.011 over the same seeds
     const svi = new ppl.SVI(model, guide, tf.train.adam(0.03), new ppl.TraceELBO());
     svi.step(x);
     const before = tf.memory().numTensors;
-    for (let i = 0; i < 1200; i++) svi.step(x);
-    expect(tf.memory().numTensors).toBe(before);
     const ps = ppl.getParamStore();
-    const v = (k: string): number => ps.get(k).dataSync()[0] as number;
-    expect(Math.abs(v('a') - 0.5)).toBeLessThan(0.06);
-    expect(Math.abs(v('b'))).toBeLessThan(0.08);
-    expect(Math.abs(v('s') - Math.SQRT1_2)).toBeLessThan(0.06);
+    const v = (k: string): number => tf.tidy(() => ps.get(k).dataSync()[0] as number);
+    const avg = { a: 0, b: 0, s: 0 };
+    for (let i = 0; i < 1200; i++) {
+      svi.step(x);
+      if (i >= 800) for (const k of ['a', 'b', 's'] as const) avg[k] += v(k) / 400;
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    expect(Math.abs(avg.a - 0.5)).toBeLessThan(0.035);
+    expect(Math.abs(avg.b)).toBeLessThan(0.035);
+    expect(Math.abs(avg.s - Math.SQRT1_2)).toBeLessThan(0.035);
     x.dispose();
   });
 
