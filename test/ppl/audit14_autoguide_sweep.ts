@@ -116,3 +116,43 @@ export function sweepGuides(which: string[]): void {
     });
   }
 }
+
+/**
+ * Every row drawn inside a plate of 3 (its scalar-batch version broadcast by the plate) under the
+ * guides `which`: finite losses, draws of shape `[3, ...event]` inside the support, medians of that
+ * shape inside the support.
+ */
+export function sweepInPlate(which: string[]): void {
+  for (const row of ROWS) {
+    for (const [gname, makeGuide] of GUIDES.filter(([g]) => which.includes(g))) {
+      it(`${row.name} in a plate of 3 under ${gname}`, () => {
+        setSeed(11);
+        const proto = row.make([]);
+        const siteShape = [3, ...proto.eventShape];
+        const before = tf.memory().numTensors;
+        const model = (): void => {
+          ppl.plate('N', 3, { dim: -1 - proto.batchShape.length }, () =>
+            ppl.sample('z', row.make([])),
+          );
+        };
+        const guide = makeGuide(model);
+        const opt = tf.train.adam(0.01);
+        const svi = new ppl.SVI(model, guide, opt, new ppl.TraceELBO());
+        for (let i = 0; i < 2; i++) expect(Number.isFinite(svi.step())).toBe(true);
+        const tr = ppl.trace(() => guide.call()).getTrace();
+        const z = tr.value('z');
+        expect(z.shape.slice(z.rank - siteShape.length)).toEqual(siteShape);
+        expect(inSupport(proto, z)).toBe(true);
+        tr.dispose();
+        const med = guide.median();
+        expect(inSupport(proto, med.z!)).toBe(true);
+        tf.dispose(Object.values(med));
+        guide.dispose();
+        opt.dispose();
+        ppl.clearParamStore();
+        expect(tf.memory().numTensors).toBe(before);
+        proto.dispose();
+      });
+    }
+  }
+}
