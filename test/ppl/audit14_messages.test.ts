@@ -298,3 +298,28 @@ describe('audit14: Predictive and SVI bad options', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 });
+
+describe('audit14: trace of a guide object (Pyro: poutine.trace(guide).get_trace())', () => {
+  it('trace(guide).getTrace(...args) records the autoguide sites; a non-callable is refused', async () => {
+    const m = (obs: tf.Tensor): void => {
+      const s = ppl.sample('s', new D.Gamma(2, 1));
+      ppl.plate('d', 3, () => ppl.sample('y', new D.Normal(0, s), { obs }));
+    };
+    const obs = tf.tensor1d(y);
+    const guide = new ppl.AutoNormal(m);
+    const before = tf.memory().numTensors;
+    const tr = ppl.trace(guide).getTrace(obs);
+    expect(tr.value('s').shape).toEqual([]);
+    expect(tr.value('s').dataSync()[0]).toBeGreaterThan(0);
+    tr.dispose();
+    const med = guide.median();
+    expect(med.s!.dataSync()[0]).toBeGreaterThan(0);
+    tf.dispose(Object.values(med));
+    guide.dispose();
+    ppl.clearParamStore();
+    expect(tf.memory().numTensors).toBe(before);
+    obs.dispose();
+    await expectBadInput({ call: 'trace(42)', run: () => ppl.trace(42 as never), arg: 'fn' });
+    await expectBadInput({ call: 'trace(null)', run: () => ppl.trace(null as never), arg: 'fn' });
+  });
+});
