@@ -3,6 +3,9 @@
  *
  * $$p(x;\alpha,\beta) = \frac{\beta^\alpha}{\Gamma(\alpha)}x^{\alpha-1}e^{-\beta x},\quad x > 0$$
  *
+ * At `x = 0` `logProb` is the density's limit (torch's `xlogy`): `log beta` for `alpha = 1`,
+ * `+inf` for `alpha < 1`, `-inf` for `alpha > 1` (the support stays `(0, inf)`, as NumPyro's).
+ *
  * CDF `P(alpha, beta x)` (regularized lower incomplete gamma), mean `alpha/beta`, variance
  * `alpha/beta^2`, mode `(alpha - 1)/beta` for `alpha >= 1` (0 otherwise, where the density is
  * unbounded at 0), entropy `alpha - log beta + log Gamma(alpha) + (1 - alpha) psi(alpha)`.
@@ -14,7 +17,19 @@
 import * as tf from '@tensorflow/tfjs';
 import { ShapeRateDistribution } from './shape_rate.js';
 import { registerKL } from './kl.js';
-import { digamma, gammaincPQ, gammaLogDensity, gt, lgamma, maskLogProb, safe } from './special.js';
+import {
+  digamma,
+  eq,
+  gammaincPQ,
+  gammaLogDensity,
+  ge,
+  gt,
+  lgamma,
+  lt,
+  maskLogProb,
+  safe,
+  whereB,
+} from './special.js';
 
 /**
  * Gamma distribution with `concentration` (shape alpha > 0) and `rate` (beta > 0).
@@ -34,12 +49,20 @@ export class Gamma extends ShapeRateDistribution {
     const pos = gt(x, 0);
     const a = this.concentration;
     const xs = safe(pos, x, 1);
+    const logRate = tf.log(this.rate);
     // Loader's form (float32-accurate at large concentrations): log b + g(a, b x)
     const lp = tf.add(
-      tf.log(this.rate),
-      gammaLogDensity(a, tf.mul(this.rate, xs), tf.add(tf.log(this.rate), tf.log(xs))),
+      logRate,
+      gammaLogDensity(a, tf.mul(this.rate, xs), tf.add(logRate, tf.log(xs))),
     );
-    return maskLogProb(pos, lp);
+    // x = 0: the density's limit (torch's and NumPyro's xlogy(a - 1, x)): log b at a = 1
+    // (the Exponential), +inf for a < 1, -inf for a > 1
+    const atZero = whereB(
+      eq(a, 1),
+      logRate,
+      whereB(lt(a, 1), tf.scalar(Infinity), tf.scalar(-Infinity)),
+    );
+    return maskLogProb(ge(x, 0), whereB(pos, lp, atZero));
   }
   protected override _cdf(x: tf.Tensor): tf.Tensor {
     return gammaincPQ(this.concentration, tf.mul(this.rate, tf.relu(x)))[0];

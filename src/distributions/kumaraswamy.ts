@@ -20,9 +20,11 @@ import {
   ge,
   gt,
   lbeta,
+  le,
   lt,
   log1mExpNeg,
   maskLogProb,
+  mulNoNan,
   notB,
   openUniform,
   safe,
@@ -75,12 +77,14 @@ export class Kumaraswamy extends ScalarDistribution {
   protected _logProb(x: tf.Tensor): tf.Tensor {
     const a = this.concentration1;
     const b = this.concentration0;
-    const inside = andB(gt(x, 0), lt(x, 1));
+    // the closed interval: at the ends 0 log 0 = 0, so p(0) = b for a = 1 and p(1) = a for b = 1
+    // (+inf below 1, 0 above), as torch's xlogy gives
+    const inside = andB(ge(x, 0), le(x, 1));
     const logX = tf.log(safe(inside, x, 0.5));
     const log1mXa = log1p(tf.neg(tf.exp(tf.mul(a, logX))));
     const lp = tf.add(
-      tf.add(tf.log(tf.mul(a, b)), tf.mul(tf.sub(a, 1), logX)),
-      tf.mul(tf.sub(b, 1), log1mXa),
+      tf.add(tf.log(tf.mul(a, b)), mulNoNan(tf.sub(a, 1), logX)),
+      mulNoNan(tf.sub(b, 1), log1mXa),
     );
     return maskLogProb(inside, lp);
   }

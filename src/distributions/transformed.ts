@@ -53,17 +53,38 @@ export class TransformedDistribution extends Distribution {
 
   /**
    * @param distribution the base distribution of `X`.
-   * @param bijector the bijector `f`; its event rank must not exceed the base's, and its
-   *   parameters must broadcast to the base's `batchShape + eventShape` without enlarging it.
+   * @param transforms the bijector `f`, or Pyro's list `[t1, ..., tn]` applied first to last
+   *   (`f = t_n ∘ ... ∘ t_1`, a {@link Chain} of the reversed list); its event rank must not
+   *   exceed the base's, and its parameters must broadcast to the base's
+   *   `batchShape + eventShape` without enlarging it.
    * @param options name and validation flag.
    */
-  constructor(distribution: Distribution, bijector: Bijector, options: DistributionOptions = {}) {
+  constructor(
+    distribution: Distribution,
+    transforms: Bijector | readonly Bijector[],
+    options: DistributionOptions = {},
+  ) {
     super(options);
     if (!(distribution instanceof Distribution)) {
       throw new ArgumentError('distribution', 'expected a Distribution instance');
     }
+    if (Array.isArray(transforms)) {
+      const bad = transforms.findIndex((t) => !(t instanceof Bijector));
+      if (bad >= 0) {
+        throw new ArgumentError(
+          'bijector',
+          `expected Bijector instances, got a non-Bijector at ${bad}`,
+        );
+      }
+    }
+    // Pyro's list [t1, ..., tn] applies t1 first: the chain t_n ∘ ... ∘ t1 (Chain applies its last first)
+    const bijector = Array.isArray(transforms)
+      ? transforms.length === 1
+        ? (transforms[0] as Bijector)
+        : new Chain([...(transforms as readonly Bijector[])].reverse())
+      : transforms;
     if (!(bijector instanceof Bijector)) {
-      throw new ArgumentError('bijector', 'expected a Bijector instance');
+      throw new ArgumentError('bijector', 'expected a Bijector instance or an array of them');
     }
     const eventRank = distribution.eventShape.length;
     if (bijector.domainEventDim > eventRank) {

@@ -171,13 +171,16 @@ export class Trace {
   /**
    * Keep the tensors of this trace that were created after tensor id `startId` (site values and
    * tensors held by the sites' distributions) alive past the enclosing `tf.tidy`; they are freed
-   * by {@link Trace.dispose}. Tensors that existed before the run (data, variables) are untouched.
+   * by {@link Trace.dispose}. Tensors that existed before the run (data, variables) and tensors
+   * already kept by their owner (`tf.keep`, e.g. an autoguide's bijectors) are untouched.
    */
   keepCreatedAfter(startId: number): void {
     const seen = new Set<number>();
     const visit = (t: unknown): void => {
       if (!(t instanceof tf.Tensor) || t instanceof tf.Variable) return;
-      if (t.id <= startId || seen.has(t.id) || t.isDisposed) return;
+      // a tensor already kept belongs to whoever kept it (an autoguide's or the param store's
+      // bijector made on this first run): freeing it with the trace would break its owner
+      if (t.id <= startId || seen.has(t.id) || t.isDisposed || t.kept) return;
       seen.add(t.id);
       this.kept.push(tf.keep(t));
     };

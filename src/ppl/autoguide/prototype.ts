@@ -121,6 +121,22 @@ function feasiblePoint(fn: Distribution): tf.Tensor {
  * moves the global seed stream as the prior-draw prototype did. Enumerated and discrete sites keep
  * their prior draw (the latter are refused, naming the site, after the run).
  */
+/**
+ * The bijection `T: R^d -> support` of a latent site, or an `ArgumentError` naming the site when
+ * its support has none (e.g. the sphere of a ProjectedNormal, which Pyro reparameterizes instead).
+ */
+function siteBijector(name: string, support: Constraint): Bijector {
+  try {
+    return bijectTo(support);
+  } catch (e) {
+    throw new ArgumentError(
+      name,
+      `site '${name}': an autoguide needs a bijection from the reals onto its support ` +
+        `${support.name}, but ${(e as Error).message}`,
+    );
+  }
+}
+
 class PrototypeInitMessenger extends Messenger {
   constructor(
     private readonly initLoc: InitLoc,
@@ -133,8 +149,8 @@ class PrototypeInitMessenger extends Messenger {
     if (msg.type !== 'sample' || msg.isObserved || msg.value !== null || msg.fn === null) return;
     const fn = msg.fn;
     if (isEnumSite(msg.infer) || fn.support.isDiscrete) return;
+    const bijector = siteBijector(msg.name, fn.support);
     const drawn = priorDraw(fn, msg.seed);
-    const bijector = bijectTo(fn.support);
     const shape = drawn === undefined ? [...fn.batchShape, ...fn.eventShape] : [...drawn.shape];
     const site = (seed: number): InitSite => ({
       name: msg.name,

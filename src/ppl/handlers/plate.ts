@@ -222,6 +222,30 @@ export function plate<R>(
   if (o.dim !== undefined && (!Number.isInteger(o.dim) || o.dim >= 0)) {
     throw new ArgumentError('dim', `plate '${name}': expected a negative integer, got ${o.dim}`);
   }
+  // the plate's dim first (a clash or a repeated name is refused before anything is made)
+  const dim = allocateDim(name, o.dim);
+  let indices: tf.Tensor | undefined;
+  let m: PlateMessenger;
+  try {
+    indices = plateIndices(name, size, o);
+    m = new PlateMessenger({ name, size, subsampleSize: indices.shape[0] as number, dim });
+  } catch (e) {
+    freeDim(dim);
+    if (indices !== undefined && indices !== o.subsample) indices.dispose();
+    throw e;
+  }
+  const idx = indices;
+  try {
+    return m.run(() => body(idx));
+  } catch (e) {
+    // a throwing body returns nothing: the indices this plate made are nobody's
+    if (idx !== o.subsample) idx.dispose();
+    throw e;
+  }
+}
+
+/** The visited members of plate `name`: its `subsample`, a subsample of `subsampleSize`, or all. */
+function plateIndices(name: string, size: number, o: PlateOptions): tf.Tensor {
   let indices: tf.Tensor;
   if (o.subsample !== undefined) {
     if (
@@ -253,18 +277,11 @@ export function plate<R>(
   }
   const k = indices.shape[0] as number;
   if (k < 1 || k > size) {
+    if (indices !== o.subsample) indices.dispose();
     throw new ArgumentError(
       'subsample',
       `plate '${name}': expected between 1 and ${size} indices, got ${k}`,
     );
   }
-  const dim = allocateDim(name, o.dim);
-  let m: PlateMessenger;
-  try {
-    m = new PlateMessenger({ name, size, subsampleSize: k, dim });
-  } catch (e) {
-    freeDim(dim);
-    throw e;
-  }
-  return m.run(() => body(indices));
+  return indices;
 }

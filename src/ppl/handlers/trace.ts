@@ -82,7 +82,8 @@ export interface TracedFn<A extends unknown[], R> {
 }
 
 /**
- * Record the sites of `fn`.
+ * Record the sites of `fn`: a model or guide function, or an object with a `call` method (an
+ * autoguide, as Pyro's `poutine.trace(guide)`).
  *
  * @example
  * ```ts
@@ -90,18 +91,36 @@ export interface TracedFn<A extends unknown[], R> {
  * tr.value('mu');           // the sampled value
  * tr.logProbSum();          // log p(mu, data)
  * tr.dispose();
+ * trace(guide).getTrace(data).dispose(); // an autoguide's draws
  * ```
  */
 export function trace<A extends unknown[], R>(
   fn: Fn<A, R>,
+  options?: { paramOnly?: boolean },
+): TracedFn<A, R>;
+export function trace<A extends unknown[], R>(
+  fn: { call: Fn<A, R> },
+  options?: { paramOnly?: boolean },
+): TracedFn<A, R>;
+export function trace<A extends unknown[], R>(
+  fn: Fn<A, R> | { call: Fn<A, R> },
   options: { paramOnly?: boolean } = {},
 ): TracedFn<A, R> {
-  if (typeof fn !== 'function') {
-    throw new ArgumentError('fn', `trace: expected the function to trace, got ${typeof fn}`);
+  const f: Fn<A, R> | undefined =
+    typeof fn === 'function'
+      ? fn
+      : fn !== null && typeof fn === 'object' && typeof fn.call === 'function'
+        ? (...args: A) => fn.call(...args)
+        : undefined;
+  if (f === undefined) {
+    throw new ArgumentError(
+      'fn',
+      `trace: expected the function to trace (or an object with a call method), got ${fn === null ? 'null' : typeof fn}`,
+    );
   }
   const run = (...args: A): { trace: Trace; value: R } => {
     const m = new TraceMessenger(options.paramOnly ?? false);
-    const value = m.run(() => fn(...args));
+    const value = m.run(() => f(...args));
     return { trace: m.trace, value };
   };
   const wrapped = ((...args: A) => run(...args).value) as TracedFn<A, R>;
