@@ -206,6 +206,21 @@ export class MCMC {
       );
     }
     kernel.checkDriver(nc, cm);
+    const pb: unknown = options.progressBar;
+    if (
+      pb !== undefined &&
+      typeof pb !== 'boolean' &&
+      (pb === null ||
+        typeof pb !== 'object' ||
+        ['start', 'update', 'stop'].some(
+          (f) => typeof (pb as Record<string, unknown>)[f] !== 'function',
+        ))
+    ) {
+      throw new ArgumentError(
+        'progressBar',
+        `expected true, false or a reporter {start, update, stop}, got ${String(pb)}`,
+      );
+    }
     if (options.seed !== undefined && !Number.isFinite(options.seed)) {
       throw new ArgumentError('seed', `expected a finite number, got ${options.seed}`);
     }

@@ -8,7 +8,6 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import {
   Bernoulli,
-  Beta,
   Categorical,
   Dirichlet,
   Gamma,
