@@ -97,12 +97,7 @@ function rankNorm(chains: number[][]): number[][] {
   const flat = chains.flat();
   const S = flat.length;
   const sorted = [...flat].sort((a, b) => a - b);
-  const rank = (v: number): number => {
-    // average rank of ties (1-based)
-    let lo = sorted.indexOf(v);
-    let hi = sorted.lastIndexOf(v);
-    return (lo + hi) / 2 + 1 + 0 * (lo = hi);
-  };
+  const rank = (v: number): number => (sorted.indexOf(v) + sorted.lastIndexOf(v)) / 2 + 1; // average rank of ties (1-based)
   return chains.map((c) =>
     c.map((v) => Math.SQRT2 * erfinv(2 * ((rank(v) - 0.375) / (S + 0.25)) - 1)),
   );
