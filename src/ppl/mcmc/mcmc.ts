@@ -231,6 +231,19 @@ export class MCMC {
           'only for kernels over a Potential; use initStrategy: initToValue({...}) for models',
         );
       }
+      const ip: unknown = options.initParams;
+      if (!(ip instanceof Float64Array) && !Array.isArray(ip)) {
+        throw new ArgumentError('initParams', 'expected an array or Float64Array of numbers');
+      }
+      const bad = Array.from(ip as ArrayLike<unknown>).findIndex(
+        (v) => typeof v !== 'number' || !Number.isFinite(v),
+      );
+      if (bad >= 0) {
+        throw new ArgumentError(
+          'initParams',
+          `expected finite numbers, got ${String((ip as ArrayLike<unknown>)[bad])} at ${bad}`,
+        );
+      }
       if (options.initParams.length !== kernel.potential.dim) {
         throw new ArgumentError(
           'initParams',
