@@ -511,7 +511,8 @@ export class ChainSampler {
     if (w !== undefined) {
       this.estimator.add(this.point.q);
       if (it === w[1]) {
-        this.metric.set(this.estimator.regularizedVariance());
+        // (a window of one draw has no variance: the metric is kept, as Stan's estimator does)
+        if (this.estimator.count >= 2) this.metric.set(this.estimator.regularizedVariance());
         this.estimator.restart();
         // a kernel without the step-size search continues its iterates across the windows
         if (this.opts.adaptStepSize && this.kernel.searchStepSize()) yield* this.restartStepSize();
