@@ -329,3 +329,68 @@ describe('audit14: driver API', () => {
     tf.dispose([s!, u!]);
   });
 });
+
+describe('audit14: failures during sampling, checkpoint options, progress reporter', () => {
+  it('a model that throws mid-sampling (tfjs potential): its error, no tensor left', async () => {
+    let calls = 0;
+    const m = (): void => {
+      const x = ppl.sample('x', new Normal(0, 1));
+      if (++calls > 60) throw new Error('model failed at call 61');
+      ppl.factor('f', tf.mul(-0.1, tf.square(x)));
+    };
+    const before = tf.memory().numTensors;
+    const mcmc = new ppl.MCMC(new ppl.NUTS(m, { compile: false }), {
+      numSamples: 50,
+      warmupSteps: 50,
+      progressBar: false,
+      seed: 1,
+    });
+    await expect(mcmc.run()).rejects.toThrow(/call 61/);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it.each([
+    [{ path: '' }, /path/],
+    [{ path: 'x', every: 0 }, /every/],
+    [{ path: 'x', every: 2.5 }, /every/],
+    [{ path: 'x', resume: 'yes' }, /resume/],
+    [{ path: 'x', evry: 3 }, /evry/],
+  ])('checkpoint %o is refused naming the field', (ck, re) => {
+    argErr(
+      () =>
+        new ppl.MCMC(new ppl.NUTS(model), {
+          numSamples: 5,
+          checkpoint: ck as unknown as ppl.MCMCCheckpointOptions,
+        }),
+      re,
+    );
+  });
+
+  it('a progress reporter gets start/update/stop per chain with step size, depth, divergences', async () => {
+    const starts: [string, number][] = [];
+    const infos: { phase: string; stepSize: number; treeDepth: number; divergences: number }[] =
+      [];
+    let stops = 0;
+    const mcmc = new ppl.MCMC(new ppl.NUTS(model), {
+      numSamples: 10,
+      warmupSteps: 10,
+      numChains: 2,
+      seed: 1,
+      progressBar: {
+        start: (l, t) => starts.push([l, t]),
+        update: (_, info) => infos.push(info),
+        stop: () => stops++,
+      },
+    });
+    await mcmc.run();
+    expect(starts).toHaveLength(2);
+    expect(starts[0]![1]).toBe(20);
+    expect(stops).toBe(2);
+    expect(infos.length).toBeGreaterThan(0);
+    for (const i of infos) {
+      expect(i.stepSize).toBeGreaterThan(0);
+      expect(i.treeDepth).toBeGreaterThanOrEqual(0);
+      expect(i.divergences).toBeGreaterThanOrEqual(0);
+    }
+  });
+});
