@@ -178,6 +178,9 @@ describe('audit14: driver API', () => {
     argErr(() => mcmc.getSamples({ group_by_chain: true } as unknown as object), /group_by_chain/);
     argErr(() => mcmc.summary(1.5), /prob/);
     argErr(() => mcmc.summary(0), /prob/);
+    // a string was coerced: '0.9' gave "expected a number in [0, 1], got 5.45"
+    argErr(() => mcmc.summary('0.9' as unknown as number), /prob.*\(0, 1\), got 0\.9/);
+    argErr(() => mcmc.printSummary(NaN), /prob/);
   });
 
   it('two chains: flat and grouped shapes, grouped[c] equals the flat slice, per chain method', async () => {
@@ -368,8 +371,7 @@ describe('audit14: failures during sampling, checkpoint options, progress report
 
   it('a progress reporter gets start/update/stop per chain with step size, depth, divergences', async () => {
     const starts: [string, number][] = [];
-    const infos: { phase: string; stepSize: number; treeDepth: number; divergences: number }[] =
-      [];
+    const infos: { phase: string; stepSize: number; treeDepth: number; divergences: number }[] = [];
     let stops = 0;
     const mcmc = new ppl.MCMC(new ppl.NUTS(model), {
       numSamples: 10,
