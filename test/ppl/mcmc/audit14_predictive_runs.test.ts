@@ -110,6 +110,38 @@ describe('audit14: divergences are reported', () => {
   });
 });
 
+describe('audit14: the divergence threshold', () => {
+  const m = (): void => {
+    ppl.sample('x', new Normal(0, 1));
+  };
+  it('a huge fixed step: (nearly) every kept transition divergent; a tiny maxDeltaEnergy too', async () => {
+    const big = new ppl.MCMC(new ppl.NUTS(m, { stepSize: 50, adaptStepSize: false }), {
+      numSamples: 40,
+      warmupSteps: 0,
+      progressBar: false,
+      seed: 1,
+    });
+    await big.run();
+    expect(big.numDivergences).toBeGreaterThanOrEqual(36);
+    const tiny = new ppl.MCMC(new ppl.NUTS(m, { maxDeltaEnergy: 1e-9, adaptStepSize: false }), {
+      numSamples: 40,
+      warmupSteps: 0,
+      progressBar: false,
+      seed: 1,
+    });
+    await tiny.run();
+    expect(tiny.numDivergences).toBeGreaterThanOrEqual(30);
+    const normal = new ppl.MCMC(new ppl.NUTS(m), {
+      numSamples: 100,
+      warmupSteps: 100,
+      progressBar: false,
+      seed: 1,
+    });
+    await normal.run();
+    expect(normal.numDivergences).toBe(0);
+  });
+});
+
 describe('audit14: potentialFromFn only', () => {
   it('a correlated 2-D Gaussian with fullMass: mean, covariance and the adapted metric', async () => {
     const rho = 0.9;
