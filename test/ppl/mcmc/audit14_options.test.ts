@@ -396,3 +396,34 @@ describe('audit14: failures during sampling, checkpoint options, progress report
     }
   });
 });
+
+describe('audit14: observed data the model cannot use', () => {
+  const m = (y: unknown): void => {
+    const mu = ppl.sample('mu', new Normal(0, 10));
+    ppl.plate('d', 3, () => ppl.sample('y', new Normal(mu, 1), { obs: y as tf.Tensor }));
+  };
+  const run = async (y: unknown): Promise<void> => {
+    const mcmc = new ppl.MCMC(new ppl.NUTS(m), {
+      numSamples: 5,
+      warmupSteps: 5,
+      progressBar: false,
+    });
+    await mcmc.run(y);
+  };
+  it('a disposed data tensor: ArgumentError naming obs and the site (was tfjs "Tensor is disposed")', async () => {
+    const y = tf.tensor1d([1, 2, 3]);
+    y.dispose();
+    const before = tf.memory().numTensors;
+    await argErrAsync(() => run(y), /obs.*sample\('y'\).*disposed/);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+  it('data tfjs cannot read, NaN, or of the wrong shape: ArgumentErrors naming the site', async () => {
+    await argErrAsync(() => run({ a: 1 }), /obs.*sample\('y'\)/);
+    await argErrAsync(() => run(['a', 'b', 'c']), /'y'/);
+    const yn = tf.tensor1d([1, NaN, 3]);
+    await argErrAsync(() => run(yn), /'y'/);
+    const y4 = tf.tensor1d([1, 2, 3, 4]);
+    await argErrAsync(() => run(y4), /'y'/);
+    tf.dispose([yn, y4]);
+  });
+});
