@@ -198,11 +198,11 @@ export abstract class HamiltonianKernel {
       throw new ArgumentError('stepSize', `expected a finite number > 0, got ${stepSize}`);
     }
     const tap = options.targetAcceptProb ?? 0.8;
-    if (!(tap > 0 && tap < 1)) {
+    if (typeof tap !== 'number' || !(tap > 0 && tap < 1)) {
       throw new ArgumentError('targetAcceptProb', `expected a number in (0, 1), got ${tap}`);
     }
     const mde = options.maxDeltaEnergy ?? 1000;
-    if (!(mde > 0)) {
+    if (typeof mde !== 'number' || !(mde > 0)) {
       throw new ArgumentError('maxDeltaEnergy', `expected a number > 0, got ${mde}`);
     }
     const fullMass = booleanOption(options.fullMass, 'fullMass', false);

@@ -75,6 +75,10 @@ describe('audit14: bad NUTS/HMC options', () => {
     [{ targetAcceptProb: 1 }, /targetAcceptProb/],
     [{ targetAcceptProb: 1.5 }, /targetAcceptProb/],
     [{ targetAcceptProb: NaN }, /targetAcceptProb/],
+    [{ targetAcceptProb: '0.8' }, /targetAcceptProb/],
+    [{ maxDeltaEnergy: '1000' }, /maxDeltaEnergy/],
+    [{ stepSize: '0.1' }, /stepSize/],
+    [{ maxTreeDepth: '5' }, /maxTreeDepth/],
     [{ maxTreeDepth: 0 }, /maxTreeDepth/],
     [{ maxTreeDepth: 2.5 }, /maxTreeDepth/],
     [{ maxTreeDepth: -1 }, /maxTreeDepth/],
@@ -102,6 +106,8 @@ describe('audit14: bad NUTS/HMC options', () => {
     [{ trajectoryLength: -1 }, /trajectoryLength/],
     [{ trajectoryLength: NaN }, /trajectoryLength/],
     [{ num_steps: 3 }, /num_steps/],
+    [{ trajectoryLength: '1' }, /trajectoryLength/],
+    [{ numSteps: '3' }, /numSteps/],
   ])('HMC options %o are refused naming the option', (opts, re) => {
     argErr(() => new ppl.HMC(model, opts as unknown as ppl.HMCOptions), re);
   });
@@ -259,6 +265,25 @@ describe('audit14: driver API', () => {
     xv.forEach((v, i) => expect(x2v[i]).toBeCloseTo(v * v, 5));
     tf.dispose([x!, x2!]);
     expect(Object.keys(mcmc.summary()).sort()).toEqual(['x', 'x2']);
+  });
+
+  it('a constant deterministic site: summary gives mean 3, sd 0 and no throw', async () => {
+    const m = (): void => {
+      ppl.sample('x', new Normal(0, 1));
+      ppl.deterministic('c', tf.scalar(3));
+    };
+    const mcmc = new ppl.MCMC(new ppl.NUTS(m), {
+      numSamples: 20,
+      warmupSteps: 10,
+      progressBar: false,
+      seed: 1,
+    });
+    await mcmc.run();
+    const c = mcmc.summary().c!.elements[0]!;
+    expect(c.mean).toBe(3);
+    expect(c.sd).toBe(0);
+    expect(c.median).toBe(3);
+    expect(mcmc.printSummary()).toMatch(/\bc\b/);
   });
 
   it('numSamples 1 and warmupSteps 0 run; summary of 1 draw gives NaN diagnostics, not a throw', async () => {
