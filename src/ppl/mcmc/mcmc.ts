@@ -22,7 +22,7 @@ import { booleanOption, checkOptionKeys } from '../../utils/options.js';
 import { deriveSeeds, nextSeed } from '../../utils/seed.js';
 import { runLockstep, type ChainStats, type LockstepPrior } from './chain_loop.js';
 import { setupChain, type ChainSetup } from './chain_setup.js';
-import { cloneChainState, type ChainState } from './chain_state.js';
+import { chainStateFromData, cloneChainState, type ChainState } from './chain_state.js';
 import type { ChainCheckpoint, MCMCCheckpoint, RunFingerprint } from './checkpoint.js';
 import { kernelSpec, type ChainJob, type ChainJobResult } from './chain_worker.js';
 import type { Constrainer } from './compiled_constrain.js';
@@ -355,8 +355,8 @@ export class MCMC {
   private plan(warmupOnly: boolean): RunPlan {
     const nc = this.numChains;
     const ck = this.checkpointOption;
-    const pws = warmupOnly ? undefined : this.postWarmupState;
-    if (pws !== undefined) this.checkState(pws);
+    const raw = warmupOnly ? undefined : this.postWarmupState;
+    const pws = raw === undefined ? undefined : this.checkState(raw);
     const startsOf = (seeds: number[], writer?: CheckpointWriter): ChainStart[] =>
       seeds.map((seed, c) => {
         const st = pws?.chains[c];
@@ -410,8 +410,11 @@ export class MCMC {
     };
   }
 
-  /** Check a `postWarmupState` against this MCMC (before any work). */
-  private checkState(s: MCMCState): void {
+  /**
+   * Check a `postWarmupState` against this MCMC (before any work); its checked copy, the chains'
+   * arrays as Float64Arrays (a state saved with `JSON.stringify` and read back is accepted).
+   */
+  private checkState(s: MCMCState): MCMCState {
     if (s === null || typeof s !== 'object' || !Array.isArray(s.chains)) {
       throw new ArgumentError(
         'postWarmupState',
@@ -431,6 +434,11 @@ export class MCMC {
         `is the state of a ${s.kernel} kernel, this MCMC runs ${kind}`,
       );
     }
+    return {
+      kernel: s.kernel,
+      sites: s.sites,
+      chains: s.chains.map((c, i) => chainStateFromData(c, 'postWarmupState', i)),
+    };
   }
 
   /** Check the model's latent layout against the plan's (a checkpoint's or a state's). */
