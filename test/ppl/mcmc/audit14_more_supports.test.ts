@@ -13,6 +13,7 @@ import {
   Gamma,
   HalfCauchy,
   LKJ,
+  LKJCholesky,
   Normal,
   TruncatedNormal,
   Uniform,
@@ -73,6 +74,30 @@ describe('audit14: more supports under NUTS', () => {
     const m2 = r2.reduce((p, q) => p + q, 0) / r2.length;
     expect(Math.abs(m2 - 1 / 7)).toBeLessThan(0.04);
     near(mcmc, 'C', 1, 0);
+  });
+
+  it('corrCholesky in 4-D: LKJCholesky(4, 2): each correlation has E[r^2] = 1/7 (Beta(3, 3))', async () => {
+    const model = (): void => {
+      ppl.sample('L', new LKJCholesky(4, 2));
+    };
+    const mcmc = await nuts(model, [], { numSamples: 400 });
+    const { L } = mcmc.getSamples();
+    const v = L!.arraySync() as number[][][];
+    L!.dispose();
+    // C = L L^T; pool the 6 off-diagonal correlations (exchangeable), E[r^2] = 1 / (2 * 3 + 1)
+    let m2 = 0;
+    let cnt = 0;
+    for (const l of v) {
+      for (let i = 1; i < 4; i++) {
+        for (let j = 0; j < i; j++) {
+          let c = 0;
+          for (let k = 0; k < 4; k++) c += l[i]![k]! * l[j]![k]!;
+          m2 += c * c;
+          cnt++;
+        }
+      }
+    }
+    expect(Math.abs(m2 / cnt - 1 / 7)).toBeLessThan(0.03);
   });
 
   it('a plate of 3 simplexes: Dirichlet rows with per-row concentrations', async () => {

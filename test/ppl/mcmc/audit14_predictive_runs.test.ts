@@ -169,14 +169,14 @@ describe('audit14: potentialFromFn only', () => {
       { x: 0, y: 0 },
     );
     const mcmc = new ppl.MCMC(new ppl.NUTS(pot, { fullMass: true, compile: false }), {
-      numSamples: 500,
-      warmupSteps: 250,
+      numSamples: 400,
+      warmupSteps: 200,
       progressBar: false,
       seed: 4,
     });
     await mcmc.run();
     const { x, y } = mcmc.getSamples();
-    expect(x!.shape).toEqual([500]);
+    expect(x!.shape).toEqual([400]);
     const xv = Array.from(x!.dataSync());
     const yv = Array.from(y!.dataSync());
     tf.dispose([x!, y!]);
