@@ -414,6 +414,43 @@ function maskedObserve(name: string, dist: Distribution, obs: tf.Tensor, m: tf.T
 }
 
 /**
+ * The observed value of site `name` as a tensor: a live tensor as it is, else `tf.tensor(obs)`.
+ * @throws ArgumentError naming `obs` (and the site) for a disposed tensor or a value tfjs cannot
+ *   make a tensor of, before any handler sees it.
+ */
+function observedTensor(name: string, obs: tf.Tensor | tf.TensorLike): tf.Tensor {
+  if (obs instanceof tf.Tensor) {
+    if (obs.isDisposed) {
+      throw new ArgumentError(
+        'obs',
+        `sample('${name}'): the observed tensor is disposed (keep the data alive while the model runs, e.g. during MCMC.run or SVI steps)`,
+      );
+    }
+    if (obs.dtype === 'string') {
+      throw new ArgumentError(
+        'obs',
+        `sample('${name}'): expected a numeric tensor, got a string one`,
+      );
+    }
+    return obs;
+  }
+  let t: tf.Tensor | undefined;
+  try {
+    t = tf.tensor(obs);
+  } catch {
+    t = undefined;
+  }
+  if (t === undefined || t.dtype === 'string') {
+    t?.dispose();
+    throw new ArgumentError(
+      'obs',
+      `sample('${name}'): expected a tensor, a number or a (nested) array of numbers`,
+    );
+  }
+  return t;
+}
+
+/**
  * Declare a random variable `name ~ dist` (Pyro's `pyro.sample`).
  *
  * Outside any handler it just draws a value (or returns `obs`). Under handlers the value may be
@@ -455,7 +492,7 @@ export function sample(name: string, dist: Distribution, options: SampleOptions 
   if (maskIn !== null && obs === null) {
     throw new ArgumentError('obsMask', `sample('${name}'): obsMask needs obs`);
   }
-  const obsT = obs === null ? null : obs instanceof tf.Tensor ? obs : tf.tensor(obs);
+  const obsT = obs === null ? null : observedTensor(name, obs);
   if (maskIn !== null && obsT !== null) {
     let m: tf.Tensor;
     try {

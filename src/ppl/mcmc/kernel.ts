@@ -10,7 +10,8 @@ import { cloneChainState, type ChainState } from './chain_state.js';
 import { DualAveraging, type DualAveragingOptions } from './dual_averaging.js';
 import { hamiltonian, type PhasePoint, type PotentialRequests } from './integrator.js';
 import type { BatchRequests } from './drive.js';
-import { Metric } from './metric.js';
+import { Metric, cholesky } from './metric.js';
+import { resolveInit } from '../init_strategy.js';
 import { ChainRng } from './rng.js';
 import { findReasonableStepSize } from './step_size.js';
 import { WelfordEstimator } from './welford.js';
@@ -36,6 +37,61 @@ export const HAMILTONIAN_OPTION_KEYS: readonly string[] = [
   'termBuffer',
   'baseWindow',
 ];
+
+/**
+ * Check an initial inverse mass matrix (before any work): finite values; the diagonal `m_i > 0`,
+ * or with `fullMass` a symmetric positive-definite `d x d` matrix (row-major, `d^2` values,
+ * `M^{-1} = L L^T` with a real Cholesky factor `L`). Its length against the model's dimension is
+ * checked when a chain starts.
+ */
+function checkInverseMass(
+  imm: Float64Array | number[] | undefined,
+  fullMass: boolean,
+): Float64Array | undefined {
+  if (imm === undefined) return undefined;
+  if (!(imm instanceof Float64Array) && !Array.isArray(imm)) {
+    throw new ArgumentError('inverseMassMatrix', 'expected an array or Float64Array of numbers');
+  }
+  const a = Float64Array.from(imm as ArrayLike<number>);
+  if (a.length === 0 || a.some((v) => !Number.isFinite(v))) {
+    throw new ArgumentError('inverseMassMatrix', 'expected a non-empty array of finite numbers');
+  }
+  if (!fullMass) {
+    const i = a.findIndex((v) => !(v > 0));
+    if (i >= 0) {
+      throw new ArgumentError(
+        'inverseMassMatrix',
+        `expected a diagonal of positive values, got ${a[i]} at ${i}`,
+      );
+    }
+    return a;
+  }
+  const d = Math.round(Math.sqrt(a.length));
+  if (d * d !== a.length) {
+    throw new ArgumentError(
+      'inverseMassMatrix',
+      `with fullMass: expected d * d values (a d x d matrix, row-major), got ${a.length}`,
+    );
+  }
+  for (let i = 0; i < d; i++) {
+    for (let j = 0; j < i; j++) {
+      const x = a[i * d + j] as number;
+      const y = a[j * d + i] as number;
+      if (Math.abs(x - y) > 1e-9 * Math.max(1, Math.abs(x), Math.abs(y))) {
+        throw new ArgumentError(
+          'inverseMassMatrix',
+          `expected a symmetric matrix: [${i}, ${j}] = ${x}, [${j}, ${i}] = ${y}`,
+        );
+      }
+    }
+  }
+  try {
+    cholesky(a, d);
+  } catch {
+    throw new ArgumentError('inverseMassMatrix', 'expected a positive-definite matrix');
+  }
+  return a;
+}
 
 /** Options shared by {@link HMC} and {@link NUTS} (Pyro's names, camel-cased). */
 export interface HamiltonianOptions extends WarmupWindowOptions {
@@ -142,20 +198,22 @@ export abstract class HamiltonianKernel {
       throw new ArgumentError('stepSize', `expected a finite number > 0, got ${stepSize}`);
     }
     const tap = options.targetAcceptProb ?? 0.8;
-    if (!(tap > 0 && tap < 1)) {
+    if (typeof tap !== 'number' || !(tap > 0 && tap < 1)) {
       throw new ArgumentError('targetAcceptProb', `expected a number in (0, 1), got ${tap}`);
     }
     const mde = options.maxDeltaEnergy ?? 1000;
-    if (!(mde > 0)) {
+    if (typeof mde !== 'number' || !(mde > 0)) {
       throw new ArgumentError('maxDeltaEnergy', `expected a number > 0, got ${mde}`);
     }
-    const imm = options.inverseMassMatrix;
+    const fullMass = booleanOption(options.fullMass, 'fullMass', false);
+    const imm = checkInverseMass(options.inverseMassMatrix, fullMass);
+    if (options.initStrategy !== undefined) resolveInit(options.initStrategy, 'initStrategy');
     this.opts = {
       stepSize,
       adaptStepSize: booleanOption(options.adaptStepSize, 'adaptStepSize', true),
       adaptMassMatrix: booleanOption(options.adaptMassMatrix, 'adaptMassMatrix', true),
-      fullMass: booleanOption(options.fullMass, 'fullMass', false),
-      inverseMassMatrix: imm === undefined ? undefined : Float64Array.from(imm),
+      fullMass,
+      inverseMassMatrix: imm,
       targetAcceptProb: tap,
       maxDeltaEnergy: mde,
       windows: {
@@ -307,7 +365,14 @@ export class ChainSampler {
     readonly rng: ChainRng,
   ) {
     const d = q0.length;
-    this.metric = new Metric(d, opts.fullMass ? 'dense' : 'diag', opts.inverseMassMatrix);
+    const imm = opts.inverseMassMatrix;
+    if (imm !== undefined && imm.length !== (opts.fullMass ? d * d : d)) {
+      throw new ArgumentError(
+        'inverseMassMatrix',
+        `the model has ${d} unconstrained coordinates: expected ${opts.fullMass ? `${d * d} values (a ${d} x ${d} matrix, row-major, fullMass)` : `${d} values (the diagonal)`}, got ${imm.length}`,
+      );
+    }
+    this.metric = new Metric(d, opts.fullMass ? 'dense' : 'diag', imm);
     this.stepSize = opts.stepSize;
     this.dual = new DualAveraging({
       ...kernel.dualAveragingOptions(),
@@ -446,7 +511,8 @@ export class ChainSampler {
     if (w !== undefined) {
       this.estimator.add(this.point.q);
       if (it === w[1]) {
-        this.metric.set(this.estimator.regularizedVariance());
+        // (a window of one draw has no variance: the metric is kept, as Stan's estimator does)
+        if (this.estimator.count >= 2) this.metric.set(this.estimator.regularizedVariance());
         this.estimator.restart();
         // a kernel without the step-size search continues its iterates across the windows
         if (this.opts.adaptStepSize && this.kernel.searchStepSize()) yield* this.restartStepSize();

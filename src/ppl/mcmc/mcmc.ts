@@ -22,7 +22,7 @@ import { booleanOption, checkOptionKeys } from '../../utils/options.js';
 import { deriveSeeds, nextSeed } from '../../utils/seed.js';
 import { runLockstep, type ChainStats, type LockstepPrior } from './chain_loop.js';
 import { setupChain, type ChainSetup } from './chain_setup.js';
-import { cloneChainState, type ChainState } from './chain_state.js';
+import { chainStateFromData, cloneChainState, type ChainState } from './chain_state.js';
 import type { ChainCheckpoint, MCMCCheckpoint, RunFingerprint } from './checkpoint.js';
 import { kernelSpec, type ChainJob, type ChainJobResult } from './chain_worker.js';
 import type { Constrainer } from './compiled_constrain.js';
@@ -206,6 +206,21 @@ export class MCMC {
       );
     }
     kernel.checkDriver(nc, cm);
+    const pb: unknown = options.progressBar;
+    if (
+      pb !== undefined &&
+      typeof pb !== 'boolean' &&
+      (pb === null ||
+        typeof pb !== 'object' ||
+        ['start', 'update', 'stop'].some(
+          (f) => typeof (pb as Record<string, unknown>)[f] !== 'function',
+        ))
+    ) {
+      throw new ArgumentError(
+        'progressBar',
+        `expected true, false or a reporter {start, update, stop}, got ${String(pb)}`,
+      );
+    }
     if (options.seed !== undefined && !Number.isFinite(options.seed)) {
       throw new ArgumentError('seed', `expected a finite number, got ${options.seed}`);
     }
@@ -214,6 +229,19 @@ export class MCMC {
         throw new ArgumentError(
           'initParams',
           'only for kernels over a Potential; use initStrategy: initToValue({...}) for models',
+        );
+      }
+      const ip: unknown = options.initParams;
+      if (!(ip instanceof Float64Array) && !Array.isArray(ip)) {
+        throw new ArgumentError('initParams', 'expected an array or Float64Array of numbers');
+      }
+      const bad = Array.from(ip as ArrayLike<unknown>).findIndex(
+        (v) => typeof v !== 'number' || !Number.isFinite(v),
+      );
+      if (bad >= 0) {
+        throw new ArgumentError(
+          'initParams',
+          `expected finite numbers, got ${String((ip as ArrayLike<unknown>)[bad])} at ${bad}`,
         );
       }
       if (options.initParams.length !== kernel.potential.dim) {
@@ -327,8 +355,8 @@ export class MCMC {
   private plan(warmupOnly: boolean): RunPlan {
     const nc = this.numChains;
     const ck = this.checkpointOption;
-    const pws = warmupOnly ? undefined : this.postWarmupState;
-    if (pws !== undefined) this.checkState(pws);
+    const raw = warmupOnly ? undefined : this.postWarmupState;
+    const pws = raw === undefined ? undefined : this.checkState(raw);
     const startsOf = (seeds: number[], writer?: CheckpointWriter): ChainStart[] =>
       seeds.map((seed, c) => {
         const st = pws?.chains[c];
@@ -382,8 +410,11 @@ export class MCMC {
     };
   }
 
-  /** Check a `postWarmupState` against this MCMC (before any work). */
-  private checkState(s: MCMCState): void {
+  /**
+   * Check a `postWarmupState` against this MCMC (before any work); its checked copy, the chains'
+   * arrays as Float64Arrays (a state saved with `JSON.stringify` and read back is accepted).
+   */
+  private checkState(s: MCMCState): MCMCState {
     if (s === null || typeof s !== 'object' || !Array.isArray(s.chains)) {
       throw new ArgumentError(
         'postWarmupState',
@@ -403,6 +434,11 @@ export class MCMC {
         `is the state of a ${s.kernel} kernel, this MCMC runs ${kind}`,
       );
     }
+    return {
+      kernel: s.kernel,
+      sites: s.sites,
+      chains: s.chains.map((c, i) => chainStateFromData(c, 'postWarmupState', i)),
+    };
   }
 
   /** Check the model's latent layout against the plan's (a checkpoint's or a state's). */

@@ -71,6 +71,14 @@ export class FnPotential implements Potential, Constrainer {
         throw new ArgumentError('initParams', `'${name}': expected a live numeric tensor`);
       }
       const data = t.dataSync();
+      const bad = data.findIndex((x) => !Number.isFinite(x));
+      if (bad >= 0) {
+        if (t !== v) t.dispose();
+        throw new ArgumentError(
+          'initParams',
+          `'${name}': expected finite values, got ${data[bad]} at element ${bad}`,
+        );
+      }
       slots.push({ name, shape: t.shape.slice(), offset: values.length, size: data.length });
       for (const x of data) values.push(x);
       if (t !== v) t.dispose();

@@ -35,8 +35,8 @@ export interface SiteSummary {
  * @param prob the central interval mass (default 0.9: the 5 % and 95 % quantiles).
  */
 export function summarizeSite(chains: Float32Array[], shape: number[], prob = 0.9): SiteSummary {
-  if (!(prob > 0 && prob < 1)) {
-    throw new ArgumentError('prob', `expected a number in (0, 1), got ${prob}`);
+  if (typeof prob !== 'number' || !(prob > 0 && prob < 1)) {
+    throw new ArgumentError('prob', `expected a number in (0, 1), got ${String(prob)}`);
   }
   const size = shape.reduce((a, b) => a * b, 1);
   const numDraws = (chains[0]?.length ?? 0) / size;

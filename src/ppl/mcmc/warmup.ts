@@ -4,8 +4,10 @@
  * `baseWindow` (the metric is estimated from each window's draws and replaced at its end), and a
  * fast terminal buffer (`termBuffer`). When the three defaults (75 + 25 + 50) do not fit, the
  * buffers become 15 % and 10 % of the warmup and the window takes the rest; with fewer than 20
- * warmup iterations no metric is estimated. The last window is stretched to the terminal buffer
- * when the next doubled window would not fit.
+ * warmup iterations no metric is estimated. A window is stretched to the terminal buffer when the
+ * next doubled window would not fit (`3 w > ` what is left before the terminal buffer), the first
+ * one included (NumPyro's schedule; Stan's leaves a short window after the first for warmups of
+ * 151 to 199 iterations).
  */
 import { ArgumentError } from '../../utils/errors.js';
 
@@ -46,19 +48,21 @@ export function warmupWindows(
     term = Math.floor(0.1 * n);
     base = n - (init + term);
   }
-  const lastEnd = n - term - 1;
+  // Each window is kept, and the next one doubled, when three of its lengths fit before the
+  // terminal buffer; else it is stretched to the terminal buffer (Stan's rule, applied to the
+  // first window too as NumPyro's `build_adaptation_schedule` does: Stan's first window is never
+  // stretched, which left windows of 1 to 49 draws, a 1-draw one giving a NaN variance, for
+  // warmups of 151 to 199 iterations).
+  const endStart = n - term;
   const windows: [number, number][] = [];
-  let size = base;
-  let next = init + base - 1;
   let start = init;
-  for (let counter = 0; counter < n; counter++) {
-    if (counter !== next) continue;
-    windows.push([start, counter]);
-    start = counter + 1;
-    if (next === lastEnd) break;
-    size *= 2;
-    next = counter + size;
-    if (next !== lastEnd && next + 2 * size >= n - term) next = lastEnd;
+  let size = base;
+  while (start < endStart) {
+    let cur = size;
+    if (3 * cur <= endStart - start) size = 2 * cur;
+    else cur = endStart - start;
+    windows.push([start, start + cur - 1]);
+    start += cur;
   }
   return windows;
 }
