@@ -586,6 +586,28 @@ describe('bad options are refused naming the option', () => {
       arg: 'datasetSize',
     },
     {
+      call: 'compileBayesian misspelt klweight (model.compile ignores unknown keys)',
+      run: () =>
+        layers.compileBayesian(m, {
+          datasetSize: 10,
+          klweight: 0.1,
+          optimizer: 'sgd',
+          loss: 'meanSquaredError',
+        } as never),
+      arg: 'klweight',
+    },
+    {
+      call: 'compileBayesian klWeight given as a schedule name (model.fit takes a number)',
+      run: () =>
+        layers.compileBayesian(m, {
+          datasetSize: 10,
+          klWeight: 'blundell' as never,
+          optimizer: 'sgd',
+          loss: 'meanSquaredError',
+        }),
+      arg: 'klWeight',
+    },
+    {
       call: 'trainStep with x of the wrong width',
       run: () => {
         const x = tf.zeros([2, 3]);
