@@ -7,14 +7,14 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { dpn, infer, setSeed, clearSeed } from '../../src/index.js';
+import { dpn, infer, inference, setSeed, clearSeed } from '../../src/index.js';
 import { ArgumentError } from '../../src/utils/errors.js';
 import { expectBadInput, expectNoLeak, type BadInputCase } from '../helpers.js';
 
 afterAll(() => clearSeed());
 
-// `infer` is a keyword in type positions (conditional types): name the class type once
-type ELBOType = InstanceType<typeof infer.ELBO>;
+// `infer` is a keyword in type positions (conditional types): its types are `inference.*`
+type ELBOType = inference.ELBO;
 
 const softplus = (v: number): number => (v > 30 ? v : Math.log1p(Math.exp(v)));
 const sigmoid = (v: number): number => 1 / (1 + Math.exp(-v));
@@ -785,5 +785,122 @@ describe('bad input is refused naming the argument, before any work', () => {
     cvae.dispose();
     E.dispose();
     Dn.dispose();
+  });
+});
+
+describe('training modes, reductions and asynchronous data', () => {
+  it('the infer namespace is also `inference`, usable in type positions', () => {
+    expect(inference.ELBO).toBe(infer.ELBO);
+    expect(inference.SVI).toBe(infer.SVI);
+    const o: inference.ELBOOptions = { outputPrior: 'Bernoulli', fromLogits: true };
+    const l: inference.OutputLoss = new inference.ELBO(o);
+    expect(l.reduction).toBe('sum');
+  });
+
+  it('reconstructSample runs the encoder in inference mode: dropout off, equal to a float64 pass', () => {
+    setSeed(61);
+    const enc = tf.sequential({
+      layers: [
+        tf.layers.dense({ inputShape: [4], units: 3, activation: 'relu' }),
+        tf.layers.dropout({ rate: 0.5 }),
+      ],
+    });
+    const vae = new dpn.VAE(enc, denseDec(3, 4, 'sigmoid'), 3, 2);
+    const w = vae.getWeights();
+    const w2 = w.map((t, i) => (i === 5 ? tf.fill([2], -40) : t));
+    vae.setWeights(w2);
+    const wv = w2.map(flat);
+    const xv = [
+      [0.2, 0.9, 0.1, 0.6],
+      [1, 0, 0.3, 0.7],
+    ];
+    const h = dense64(xv, wv[0]!, wv[1]!, relu);
+    const mu = dense64(h, wv[2]!, wv[3]!, (v) => v);
+    const rec = dense64(
+      dense64(mu, wv[6]!, wv[7]!, (v) => v),
+      wv[8]!,
+      wv[9]!,
+      sigmoid,
+    );
+    const x = tf.tensor2d(xv);
+    const r = vae.reconstructSample(x);
+    expect(r).toBeAllclose(rec, { rtol: 1e-5, atol: 1e-6 });
+    // apply (SVI's pass) runs dropout: some hidden units are dropped, so it differs
+    const o = vae.apply(x);
+    expect(maxAbsDiff(o.reconX, r)).toBeGreaterThan(0);
+    tf.dispose([o.reconX, o.mu, o.std, r, x, ...w, w2[5]!]);
+    vae.dispose();
+  });
+
+  it('generateSample and reconstructSample leave BatchNorm statistics unchanged; training with batch size 1 stays finite', () => {
+    setSeed(62);
+    const dec = tf.sequential({
+      layers: [
+        tf.layers.dense({ inputShape: [3], units: 5 }),
+        tf.layers.batchNormalization(),
+        tf.layers.dense({ units: 4, activation: 'sigmoid' }),
+      ],
+    });
+    const vae = new dpn.VAE(denseEnc(4, 3), dec, 3, 2);
+    const before = vae.getWeights();
+    const x = tf.tensor2d([[0.1, 0.5, 0.9, 0.3]]);
+    tf.dispose([vae.generateSample(6), vae.reconstructSample(x)]);
+    const after = vae.getWeights();
+    before.forEach((t, i) => expect(maxAbsDiff(t, after[i]!)).toBe(0));
+    const svi = new infer.SVI({
+      netWithLoss: new infer.WithLossCell(vae, new infer.ELBO({ outputPrior: 'Bernoulli' })),
+      optimizer: tf.train.adam(0.01),
+    });
+    for (let i = 0; i < 3; i++) expect(Number.isFinite(svi.step(x))).toBe(true);
+    tf.dispose([...before, ...after, x]);
+    vae.dispose();
+  });
+
+  it("'sum' and 'mean' reductions report the same per-example epoch loss for the same draws", () => {
+    const vae = new dpn.VAE(denseEnc(5, 4), denseDec(4, 5, 'linear'), 4, 2);
+    const xs = tf.randomNormal([12, 5]);
+    // batches of 5, 5 and 2: the last one smaller
+    const batches = [xs.slice([0], [5]), xs.slice([5], [5]), xs.slice([10], [2])];
+    const run = (reduction: 'sum' | 'mean'): number => {
+      setSeed(63); // the same noise draws in both runs
+      const svi = new infer.SVI({
+        netWithLoss: new infer.WithLossCell(vae, new infer.ELBO({ reduction })),
+        optimizer: sgd0, // no update: the same weights for every batch
+      });
+      svi.run(batches, 1);
+      return svi.getTrainLoss();
+    };
+    const sgd0 = tf.train.sgd(0);
+    const s = run('sum');
+    const m = run('mean');
+    expect(Number.isFinite(s)).toBe(true);
+    expect(m).toBeCloseTo(s, 3);
+    tf.dispose([xs, ...batches]);
+    sgd0.dispose();
+    vae.dispose();
+  });
+
+  it('runAsync over a tf.data.Dataset of {xs} for two epochs: two reports, its elements freed', async () => {
+    setSeed(64);
+    const vae = new dpn.VAE(denseEnc(3, 4), denseDec(4, 3, 'sigmoid'), 4, 1);
+    const data = tf.tidy(() => tf.round(tf.randomUniform([10, 3])));
+    const rowsOf = data.arraySync() as number[][];
+    const ds = tf.data.array(rowsOf.map((r) => ({ xs: r }))).batch(4);
+    const svi = new infer.SVI({
+      netWithLoss: new infer.WithLossCell(vae, new infer.ELBO({ outputPrior: 'Bernoulli' })),
+      optimizer: tf.train.adam(0.01),
+    });
+    await svi.runAsync(ds, 1); // creates Adam's moments
+    const n0 = tf.memory().numTensors;
+    const reports: inference.EpochReport[] = [];
+    await svi.runAsync(ds, 2, (r) => reports.push(r));
+    expect(tf.memory().numTensors).toBe(n0);
+    expect(reports.map((r) => [r.epoch, r.examples])).toEqual([
+      [1, 10],
+      [2, 10],
+    ]);
+    expect(Number.isFinite(svi.getTrainLoss())).toBe(true);
+    data.dispose();
+    vae.dispose();
   });
 });
