@@ -638,3 +638,89 @@ describe('bad options are refused naming the option', () => {
   for (const c of cases) it(c.call, async () => expectBadInput(c));
   afterAll(() => layers.disposeModel(m));
 });
+
+describe('MindSpore convolution arguments in mean mode against a float64 loop', () => {
+  const cases: [string, Record<string, unknown>, Parameters<typeof refConv2d>[2]][] = [
+    [
+      "padMode 'pad' with [top, bottom, left, right] = [1, 2, 0, 1], stride 2",
+      { padMode: 'pad', padding: [1, 2, 0, 1], stride: 2 },
+      { padMode: 'pad', padding: [1, 2, 0, 1], stride: [2, 2] },
+    ],
+    [
+      "dilation 2, stride [1, 2], padMode 'same'",
+      { padMode: 'same', dilation: 2, stride: [1, 2] },
+      { padMode: 'same', dilation: [2, 2], stride: [1, 2] },
+    ],
+    ['group 2 (inChannels 4)', { padMode: 'valid', group: 2 }, { padMode: 'valid', group: 2 }],
+  ];
+  for (const e of ESTS) {
+    for (const [what, args, ref] of cases) {
+      it(`${e}: ${what}`, () => {
+        setSeed(12);
+        const l = conv(e, {
+          inChannels: 4,
+          outChannels: 4,
+          kernelSize: [2, 3],
+          hasBias: true,
+          mode: 'mean',
+          ...args,
+        });
+        const x = tf.randomNormal([2, 6, 7, 4]);
+        const y = l.apply(x) as tf.Tensor;
+        const p = l.getPosterior();
+        const b = flat(p.biasMu!);
+        const r = refConv2d(
+          { data: flat(x), shape: [2, 6, 7, 4] },
+          { data: flat(p.kernelMu), shape: p.kernelMu.shape },
+          ref,
+        );
+        expect(y.shape).toEqual(r.shape);
+        expect(y).toBeAllclose(
+          r.data.map((v, i) => v + (b[i % 4] as number)),
+          { rtol: 1e-4, atol: 1e-5 },
+        );
+        tf.dispose([x, y, p.kernelMu, p.kernelSigma, p.biasMu!, p.biasSigma!]);
+        l.dispose();
+      });
+    }
+  }
+});
+
+describe('the scale-mixture KL estimate is differentiable: gradient against finite differences', () => {
+  it('d KL / d(mu, rho) with the draw fixed by setSeed', () => {
+    setSeed(13);
+    const l = layers.denseReparam({
+      units: 2,
+      inChannels: 2,
+      prior: layers.scaleMixturePrior(0.3, 1, 0.02),
+      posteriorRhoInitial: [-2, 0.3],
+    });
+    tf.dispose(l.apply(tf.ones([1, 2])) as tf.Tensor);
+    const f = (): tf.Scalar => {
+      setSeed(5);
+      return l.kl();
+    };
+    const vars = l.trainableWeights.map((w) => w.read() as tf.Variable);
+    const { grads, value } = tf.variableGrads(f, vars);
+    for (const v of vars) {
+      const g = flat(grads[v.name]!);
+      const base = flat(v);
+      for (let i = 0; i < base.length; i++) {
+        const at = (d: number): number => {
+          const b = base.slice();
+          b[i] = (b[i] as number) + d;
+          v.assign(tf.tensor(b, v.shape));
+          return tf.tidy(() => f().dataSync()[0] as number);
+        };
+        const h = 5e-3;
+        const fd = (at(h) - at(-h)) / (2 * h);
+        v.assign(tf.tensor(base, v.shape));
+        expect(Math.abs((g[i] as number) - fd), `${v.name}[${i}]`).toBeLessThan(
+          5e-3 + 2e-2 * Math.abs(fd),
+        );
+      }
+    }
+    tf.dispose([value, ...Object.values(grads)]);
+    l.dispose();
+  });
+});
