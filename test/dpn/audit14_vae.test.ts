@@ -341,7 +341,18 @@ describe('ELBO against float64 references', () => {
 
   it('the gradient of the loss (fixed noise by setSeed) equals central finite differences', () => {
     setSeed(23);
-    const vae = new dpn.VAE(denseEnc(3, 4), denseDec(4, 3, 'sigmoid'), 4, 2);
+    // a smooth encoder (tanh): a ReLU kink inside the finite-difference step would spoil it
+    const enc = tf.sequential({
+      layers: [
+        tf.layers.dense({
+          inputShape: [3],
+          units: 4,
+          activation: 'tanh',
+          kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }),
+        }),
+      ],
+    });
+    const vae = new dpn.VAE(enc, denseDec(4, 3, 'sigmoid'), 4, 2);
     const x = tf.tensor2d([
       [0.2, 0.7, 1],
       [0, 0.4, 0.9],
@@ -524,6 +535,45 @@ describe('checkpoints: getWeights / setWeights', () => {
     cw.forEach((t, i) => expect(maxAbsDiff(t, cw2[i]!)).toBe(0));
     tf.dispose([...w, ...cw, ...cw2, ga, gb]);
     for (const v of [a, b, c]) v.dispose();
+  });
+});
+
+describe('checkpoints of layer-array VAEs', () => {
+  it('restoring into a fresh, unbuilt layer-array VAE says to build it first; after build(x) the outputs are identical', () => {
+    setSeed(43);
+    const mk = (): dpn.VAE =>
+      new dpn.VAE(
+        [tf.layers.dense({ units: 3, activation: 'relu' })],
+        [tf.layers.dense({ units: 4, activation: 'sigmoid' })],
+        3,
+        2,
+      );
+    const a = mk();
+    const x = tf.randomUniform([2, 4]);
+    a.build(x);
+    const b = mk();
+    const w = a.getWeights();
+    const n0 = tf.memory().numTensors;
+    let err: unknown;
+    try {
+      b.setWeights(w);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ArgumentError);
+    expect((err as ArgumentError).argument).toBe('weights');
+    expect((err as Error).message).toMatch(/build/);
+    expect(tf.memory().numTensors).toBe(n0);
+    b.build(x);
+    b.setWeights(w);
+    setSeed(9);
+    const ra = a.reconstructSample(x);
+    setSeed(9);
+    const rb = b.reconstructSample(x);
+    expect(maxAbsDiff(ra, rb)).toBe(0);
+    tf.dispose([...w, ra, rb, x]);
+    a.dispose();
+    b.dispose();
   });
 });
 
@@ -771,6 +821,16 @@ describe('bad input is refused naming the argument, before any work', () => {
           lr: 0.1,
         } as never),
       arg: 'lr',
+    },
+    {
+      call: 'WithLossCell of something that is not a network',
+      run: () => new infer.WithLossCell({} as never, new infer.ELBO()),
+      arg: 'network',
+    },
+    {
+      call: 'WithLossCell with a loss without call()',
+      run: () => new infer.WithLossCell(vae, { reduction: 'sum' } as never),
+      arg: 'loss',
     },
     {
       call: 'SVI optimizer missing',
