@@ -586,6 +586,26 @@ describe('bad options are refused naming the option', () => {
       arg: 'datasetSize',
     },
     {
+      call: "a prior object with torch's scale for sigma (was ignored: sigma 0.1 used)",
+      run: mk({ units: 2, prior: { type: 'normal', mu: 0, scale: 1 } }),
+      arg: 'prior.scale',
+    },
+    {
+      call: 'a scale-mixture prior object with a misspelt field',
+      run: mk({ units: 2, prior: { type: 'scaleMixture', pi: 0.5, sigma1: 1, sigma_2: 0.1 } }),
+      arg: 'prior.sigma_2',
+    },
+    {
+      call: 'a posterior object with a misspelt field',
+      run: mk({ units: 2, posterior: { type: 'normal', rhoInit: [-3, 0.1] } }),
+      arg: 'posterior.rhoInit',
+    },
+    {
+      call: 'Sønderby warm-up of Infinity epochs (the KL weight would stay 0)',
+      run: () => layers.soenderbyKL({ warmupEpochs: Infinity }),
+      arg: 'warmupEpochs',
+    },
+    {
       call: 'compileBayesian misspelt klweight (model.compile ignores unknown keys)',
       run: () =>
         layers.compileBayesian(m, {
