@@ -70,7 +70,8 @@ const fmt = (shape: (number | null)[]): string => `[${shape.map((d) => d ?? 'n')
  * a layer stack declares none and is checked on its first batch): the encoder outputs
  * `[n, hiddenSize]`, the decoder takes `[n, hiddenSize]`, and the decoder outputs as many values
  * per example as the encoder's (first) input takes, less `labelSize` one-hot columns for a
- * one-input conditional encoder.
+ * one-input conditional encoder; a two-input conditional encoder's second input takes
+ * `[n, labelSize]`.
  */
 export function checkNetworkShapes(
   encoder: Network,
@@ -95,6 +96,22 @@ export function checkNetworkShapes(
       throw new ArgumentError(
         'encoder',
         `expected the encoder to output [n, ${hiddenSize}] (hiddenSize), but it outputs ${fmt(out)}`,
+      );
+    }
+  }
+  // a two-input conditional encoder takes [x, onehot(y)]: its second input is numClasses wide
+  const cShape = Array.isArray(encoder) ? undefined : encoder.inputs[1]?.shape;
+  if (
+    !Array.isArray(encoder) &&
+    labelSize > 0 &&
+    encoder.inputs.length === 2 &&
+    cShape !== undefined
+  ) {
+    const w = cShape[cShape.length - 1];
+    if (cShape.length !== 2 || (w !== null && w !== labelSize)) {
+      throw new ArgumentError(
+        'encoder',
+        `expected the encoder's second input to take the one-hot labels [n, ${labelSize}] (numClasses), but it takes ${fmt(cShape)}`,
       );
     }
   }

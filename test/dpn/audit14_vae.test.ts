@@ -473,6 +473,35 @@ describe('ConditionalVAE off the seed path', () => {
   });
 });
 
+describe('a two-input conditional encoder whose label input does not fit numClasses', () => {
+  it('is refused at construction naming encoder (was a raw tfjs ValueError at the first batch)', () => {
+    const xin = tf.input({ shape: [5] });
+    const cin = tf.input({ shape: [4] });
+    const h = tf.layers
+      .dense({ units: 6 })
+      .apply(tf.layers.concatenate().apply([xin, cin])) as tf.SymbolicTensor;
+    const enc = tf.model({ inputs: [xin, cin], outputs: h });
+    const dec = denseDec(6, 5, 'linear');
+    const before = tf.memory().numTensors;
+    let err: unknown;
+    try {
+      new dpn.ConditionalVAE(enc, dec, 6, 2, 3).dispose();
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ArgumentError);
+    expect((err as ArgumentError).argument).toBe('encoder');
+    expect((err as Error).message).toMatch(/\[n, 3\] \(numClasses\)/);
+    expect(tf.memory().numTensors).toBe(before);
+    // with a layer-array decoder too (checked before the decoder's shapes)
+    expect(() => new dpn.ConditionalVAE(enc, [tf.layers.dense({ units: 5 })], 6, 2, 3)).toThrow(
+      /numClasses/,
+    );
+    enc.dispose();
+    dec.dispose();
+  });
+});
+
 describe('checkpoints: getWeights / setWeights', () => {
   it('a VAE restored into a fresh one of the same architecture gives identical outputs', () => {
     setSeed(41);
