@@ -99,6 +99,14 @@ export function checkNetworkShapes(
       );
     }
   }
+  // a VAE's encoder takes x; a conditional one x (with the labels concatenated) or [x, onehot(y)]
+  const maxInputs = labelSize > 0 ? 2 : 1;
+  if (!Array.isArray(encoder) && encoder.inputs.length > maxInputs) {
+    throw new ArgumentError(
+      'encoder',
+      `expected a network with ${labelSize > 0 ? 'one input (x and the one-hot labels concatenated) or two ([x, onehot(y)])' : 'one input (x)'}, got ${encoder.inputs.length} inputs`,
+    );
+  }
   // a two-input conditional encoder takes [x, onehot(y)]: its second input is numClasses wide
   const cShape = Array.isArray(encoder) ? undefined : encoder.inputs[1]?.shape;
   if (

@@ -500,6 +500,34 @@ describe('a two-input conditional encoder whose label input does not fit numClas
     enc.dispose();
     dec.dispose();
   });
+
+  it('an encoder with more inputs than the VAE feeds is refused at construction naming encoder', () => {
+    const a = tf.input({ shape: [5] });
+    const b = tf.input({ shape: [3] });
+    const c = tf.input({ shape: [1] });
+    const h = tf.layers
+      .dense({ units: 6 })
+      .apply(tf.layers.concatenate().apply([a, b, c])) as tf.SymbolicTensor;
+    const enc3 = tf.model({ inputs: [a, b, c], outputs: h });
+    const h2 = tf.layers
+      .dense({ units: 6 })
+      .apply(tf.layers.concatenate().apply([a, b])) as tf.SymbolicTensor;
+    const enc2 = tf.model({ inputs: [a, b], outputs: h2 });
+    const dec = denseDec(6, 5, 'linear');
+    const named = (f: () => unknown): string | undefined => {
+      try {
+        f();
+      } catch (e) {
+        return e instanceof ArgumentError ? e.argument : 'not an ArgumentError';
+      }
+      return undefined;
+    };
+    expect(named(() => new dpn.ConditionalVAE(enc3, dec, 6, 2, 3))).toBe('encoder');
+    expect(named(() => new dpn.VAE(enc2, dec, 6, 2))).toBe('encoder');
+    enc3.dispose();
+    enc2.dispose();
+    dec.dispose();
+  });
 });
 
 describe('checkpoints: getWeights / setWeights', () => {
