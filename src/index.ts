@@ -45,3 +45,11 @@ export {
   type TfjsCompatibility,
   type TfjsVersions,
 } from './backend/tfjs_version.js';
+/**
+ * The {@link infer} namespace under a second name that TypeScript accepts in type positions:
+ * `infer` is a keyword there (conditional types, `T extends (infer U)[]`), so
+ * `const r: infer.EpochReport` does not parse (TS1003 "Identifier expected"). Write
+ * `inference.EpochReport`, `inference.ELBOOptions`, `inference.SVIOptions`,
+ * `inference.NetWithLoss`, ...; the values are the same objects (`inference.ELBO === infer.ELBO`).
+ */
+export * as inference from './infer/index.js';

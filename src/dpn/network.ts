@@ -70,7 +70,8 @@ const fmt = (shape: (number | null)[]): string => `[${shape.map((d) => d ?? 'n')
  * a layer stack declares none and is checked on its first batch): the encoder outputs
  * `[n, hiddenSize]`, the decoder takes `[n, hiddenSize]`, and the decoder outputs as many values
  * per example as the encoder's (first) input takes, less `labelSize` one-hot columns for a
- * one-input conditional encoder.
+ * one-input conditional encoder; a two-input conditional encoder's second input takes
+ * `[n, labelSize]`.
  */
 export function checkNetworkShapes(
   encoder: Network,
@@ -95,6 +96,30 @@ export function checkNetworkShapes(
       throw new ArgumentError(
         'encoder',
         `expected the encoder to output [n, ${hiddenSize}] (hiddenSize), but it outputs ${fmt(out)}`,
+      );
+    }
+  }
+  // a VAE's encoder takes x; a conditional one x (with the labels concatenated) or [x, onehot(y)]
+  const maxInputs = labelSize > 0 ? 2 : 1;
+  if (!Array.isArray(encoder) && encoder.inputs.length > maxInputs) {
+    throw new ArgumentError(
+      'encoder',
+      `expected a network with ${labelSize > 0 ? 'one input (x and the one-hot labels concatenated) or two ([x, onehot(y)])' : 'one input (x)'}, got ${encoder.inputs.length} inputs`,
+    );
+  }
+  // a two-input conditional encoder takes [x, onehot(y)]: its second input is numClasses wide
+  const cShape = Array.isArray(encoder) ? undefined : encoder.inputs[1]?.shape;
+  if (
+    !Array.isArray(encoder) &&
+    labelSize > 0 &&
+    encoder.inputs.length === 2 &&
+    cShape !== undefined
+  ) {
+    const w = cShape[cShape.length - 1];
+    if (cShape.length !== 2 || (w !== null && w !== labelSize)) {
+      throw new ArgumentError(
+        'encoder',
+        `expected the encoder's second input to take the one-hot labels [n, ${labelSize}] (numClasses), but it takes ${fmt(cShape)}`,
       );
     }
   }

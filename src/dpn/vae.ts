@@ -218,10 +218,21 @@ export abstract class VAEBase implements ProbabilisticNetwork {
 
   /**
    * Restore weights saved by {@link getWeights} of a VAE of the same architecture. Every count
-   * and shape is checked before any weight changes; the tensors stay the caller's.
+   * and shape is checked before any weight changes; the tensors stay the caller's. A layer-array
+   * encoder or decoder creates its weights on its first input: call {@link build} with a batch
+   * before restoring into a fresh VAE (a `tf.LayersModel` is built already).
    */
   setWeights(weights: tf.Tensor[]): void {
     const ws = this.allWeights();
+    const unbuilt = [this.encoder, this.decoder].some(
+      (net) => Array.isArray(net) && net.some((l) => !l.built),
+    );
+    if (unbuilt && Array.isArray(weights) && weights.length > ws.length) {
+      throw new ArgumentError(
+        'weights',
+        `got ${weights.length} tensors but this VAE holds ${ws.length}: its layer-array encoder or decoder has not seen an input yet, so its weights do not exist; call vae.build(x) (or apply) with a batch first`,
+      );
+    }
     if (!Array.isArray(weights) || weights.length !== ws.length) {
       throw new ArgumentError(
         'weights',

@@ -3,6 +3,7 @@
  * only `(x, y) -> scalar loss` and the trainable variables.
  */
 import * as tf from '@tensorflow/tfjs';
+import { ArgumentError } from '../utils/errors.js';
 import type { ProbabilisticNetwork, VAEOutput } from '../dpn/vae.js';
 
 /** A network with a loss, as trained by {@link SVI}. */
@@ -35,10 +36,30 @@ export interface OutputLoss {
  * ```
  */
 export class WithLossCell<N extends ProbabilisticNetwork> implements NetWithLoss<N> {
+  /**
+   * @param network the network (`apply(x, y?)` and `trainableVariables()`, e.g. a `dpn.VAE`).
+   * @param loss a loss of its output (`call(out)`, e.g. `infer.ELBO`).
+   * @throws ArgumentError naming `network` or `loss` when either lacks those methods (checked
+   *   here, not at the first training step).
+   */
   constructor(
     readonly network: N,
     readonly loss: OutputLoss,
-  ) {}
+  ) {
+    const has = (o: unknown, ...fns: string[]): boolean =>
+      o !== null &&
+      typeof o === 'object' &&
+      fns.every((f) => typeof (o as Record<string, unknown>)[f] === 'function');
+    if (!has(network, 'apply', 'trainableVariables')) {
+      throw new ArgumentError(
+        'network',
+        'expected a network with apply(x, y?) and trainableVariables() (e.g. a dpn.VAE)',
+      );
+    }
+    if (!has(loss, 'call')) {
+      throw new ArgumentError('loss', 'expected a loss with call(output) (e.g. an infer.ELBO)');
+    }
+  }
   call(x: tf.Tensor, y?: tf.Tensor): tf.Scalar {
     return tf.tidy(() => this.loss.call(this.network.apply(x, y)));
   }

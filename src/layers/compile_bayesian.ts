@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
+import { checkOptionKeys } from '../utils/options.js';
 import { bayesianLayers } from './model_utils.js';
 
 /** Arguments of {@link compileBayesian}: those of `model.compile` plus the data set size. */
@@ -17,6 +18,15 @@ export interface CompileBayesianArgs extends tf.ModelCompileArgs {
    */
   klWeight?: number;
 }
+
+/** The keys {@link compileBayesian} takes: its own and those of tfjs's `ModelCompileArgs`. */
+const COMPILE_BAYESIAN_KEYS: readonly string[] = [
+  'datasetSize',
+  'klWeight',
+  'optimizer',
+  'loss',
+  'metrics',
+];
 
 /**
  * Compile a model with Bayesian layers for `model.fit`: set every Bayesian layer's `klScale` to
@@ -54,6 +64,9 @@ export function compileBayesian(model: tf.LayersModel, args: CompileBayesianArgs
   if (typeof args !== 'object' || args === null) {
     throw new ArgumentError('args', 'expected { datasetSize, optimizer, loss, ... }');
   }
+  // model.compile ignores keys it does not know: a misspelt `klweight` would silently train with
+  // the default weight
+  checkOptionKeys(args, COMPILE_BAYESIAN_KEYS, 'compileBayesian');
   const { datasetSize, klWeight = 1, ...compileArgs } = args;
   if (typeof datasetSize !== 'number' || !Number.isInteger(datasetSize) || datasetSize < 1) {
     throw new ArgumentError(

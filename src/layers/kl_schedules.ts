@@ -96,8 +96,15 @@ export interface SoenderbyOptions {
 export function soenderbyKL(options: SoenderbyOptions = {}): KLSchedule {
   optionsObject(options, ['warmupEpochs', 'perStep'], 'soenderbyKL');
   booleanOption(options.perStep, 'perStep', false);
-  if (options.warmupEpochs !== undefined && !(options.warmupEpochs > 0)) {
-    throw new ArgumentError('warmupEpochs', `expected a number > 0, got ${options.warmupEpochs}`);
+  // an infinite warm-up would keep the KL weight at 0 for ever
+  if (
+    options.warmupEpochs !== undefined &&
+    !(options.warmupEpochs > 0 && Number.isFinite(options.warmupEpochs))
+  ) {
+    throw new ArgumentError(
+      'warmupEpochs',
+      `expected a finite number > 0, got ${options.warmupEpochs}`,
+    );
   }
   return (ctx) => {
     let warm = options.warmupEpochs;

@@ -138,6 +138,22 @@ function checkPrior<P extends PriorConfig>(p: P, name: string): P {
 }
 
 /**
+ * Refuse a field a prior or posterior object does not have (e.g. torch's `scale` for `sigma`),
+ * which would otherwise be ignored in favour of the default.
+ * @throws ArgumentError naming `name.field`.
+ */
+function checkFields(p: object, fields: readonly string[], name: string): void {
+  for (const [k, v] of Object.entries(p)) {
+    if (v !== undefined && !fields.includes(k)) {
+      throw new ArgumentError(
+        `${name}.${k}`,
+        `not a field of this ${name} (fields: ${fields.join(', ')})`,
+      );
+    }
+  }
+}
+
+/**
  * Check a prior and bring it to its canonical form (`type` `'normal'` or `'scaleMixture'`).
  * @param p the prior, with `type` in any spelling (`'NormalPrior'`, `'normal_prior'`, ...).
  * @param name the argument name used in errors.
@@ -151,6 +167,13 @@ export function normalizePrior(p: PriorInput, name = 'prior'): PriorConfig {
     );
   }
   const tag = tagOf(p.type);
+  if (tag === 'normal' || tag === 'scalemixture') {
+    checkFields(
+      p,
+      tag === 'normal' ? ['type', 'mu', 'sigma'] : ['type', 'pi', 'sigma1', 'sigma2'],
+      name,
+    );
+  }
   if (tag === 'normal') {
     const q = p as { mu?: number; sigma?: number };
     return checkPrior({ type: 'normal', mu: q.mu ?? 0, sigma: q.sigma ?? 0.1 }, name);
@@ -198,6 +221,7 @@ export function normalizePosterior(p: PosteriorInput, name = 'posterior'): Norma
   if (p.type !== undefined && tagOf(p.type) !== 'normal') {
     throw new ArgumentError(`${name}.type`, `expected 'normal' (NormalPosterior), got '${p.type}'`);
   }
+  checkFields(p, ['type', 'muInitial', 'rhoInitial'], name);
   return {
     type: 'normal',
     muInitial: checkMeanStd(p.muInitial ?? DEFAULT_POSTERIOR.muInitial, `${name}.muInitial`),

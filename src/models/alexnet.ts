@@ -8,7 +8,7 @@
  * (the last pooling would reach 0x0) and are rejected with a hint to pad to 32.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { buildZooModel, type ModelOptions } from './build.js';
+import { buildZooModel, checkModelOptions, type ModelOptions } from './build.js';
 import { checkNumClasses } from './lenet5.js';
 import type { Activation, LayerSpec } from './spec.js';
 
@@ -51,6 +51,7 @@ export function alexnetSpec(numClasses: number, act: Activation = 'softplus'): L
  * ```
  */
 export function alexnet(options: AlexNetOptions = {}): tf.Sequential {
+  checkModelOptions(options, ['activation'], 'alexnet');
   const numClasses = checkNumClasses(options.numClasses);
   return buildZooModel(alexnetSpec(numClasses, options.activation), options, {
     inputShape: [32, 32, 1],

@@ -4,6 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
 import { nextSeed } from '../utils/seed.js';
+import { optionsObject } from '../utils/options.js';
 import * as L from '../layers/index.js';
 import type { Estimator } from '../layers/estimator_registry.js';
 import { featureSide, outSize, type LayerSpec } from './spec.js';
@@ -34,6 +35,47 @@ export interface ModelOptions {
   priors?: PriorOptions;
   /** Model name (default: the registry name). */
   name?: string;
+}
+
+/** The option keys every factory of the zoo takes ({@link ModelOptions}). */
+export const MODEL_OPTION_KEYS: readonly string[] = [
+  'numClasses',
+  'inputShape',
+  'bayesian',
+  'priors',
+  'name',
+];
+
+/** The keys of {@link PriorOptions}. */
+export const PRIOR_OPTION_KEYS: readonly string[] = [
+  'priorMu',
+  'priorSigma',
+  'posteriorMuInitial',
+  'posteriorRhoInitial',
+];
+
+/**
+ * Check a factory's options object before any layer is made: an object (or undefined), whose keys
+ * are {@link MODEL_OPTION_KEYS} plus the factory's own `extra` keys, and whose `priors` holds only
+ * {@link PRIOR_OPTION_KEYS}. A misspelt key (`numClass`, `prior`) would otherwise be ignored and
+ * silently give the default model.
+ *
+ * @param options what the caller gave.
+ * @param extra the factory's own keys (e.g. `['variant', 'activation']`).
+ * @param what the factory, for the message (e.g. `'lenet5'`).
+ * @returns the options (`{}` for undefined).
+ * @throws ArgumentError naming `options`, the unknown key, or `priors`.
+ */
+export function checkModelOptions<T extends ModelOptions>(
+  options: T | undefined,
+  extra: readonly string[],
+  what: string,
+): T {
+  const o = optionsObject(options, [...MODEL_OPTION_KEYS, ...extra], what);
+  if (o.priors !== undefined) {
+    optionsObject(o.priors, PRIOR_OPTION_KEYS, `${what}'s priors`, 'priors');
+  }
+  return o;
 }
 
 /**

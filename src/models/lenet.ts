@@ -7,7 +7,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
-import { buildSequential, type ModelOptions } from './build.js';
+import { buildSequential, checkModelOptions, type ModelOptions } from './build.js';
 import { checkNumClasses } from './lenet5.js';
 import type { LayerSpec } from './spec.js';
 
@@ -48,6 +48,7 @@ export function lenetSpec(numClasses: number, dropout: number): LayerSpec[] {
  * ```
  */
 export function lenet(options: LeNetOptions = {}): tf.Sequential {
+  checkModelOptions(options, ['dropout'], 'lenet');
   const numClasses = checkNumClasses(options.numClasses);
   return buildSequential(
     lenetSpec(numClasses, options.dropout ?? 0),
@@ -71,5 +72,6 @@ export function lenet(options: LeNetOptions = {}): tf.Sequential {
  * ```
  */
 export function evidentialLenet(options: LeNetOptions = {}): tf.Sequential {
+  checkModelOptions(options, ['dropout'], 'evidentialLenet');
   return lenet({ name: 'evidential-lenet', ...options, dropout: options.dropout ?? 0.5 });
 }

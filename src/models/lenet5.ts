@@ -10,7 +10,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
-import { buildZooModel, type ModelOptions } from './build.js';
+import { buildZooModel, checkModelOptions, type ModelOptions } from './build.js';
 import type { Activation, LayerSpec } from './spec.js';
 
 /** Options of {@link lenet5}. */
@@ -71,7 +71,18 @@ export function checkNumClasses(n: number | undefined): number {
  * ```
  */
 export function lenet5(options: LeNet5Options = {}): tf.Sequential {
+  checkModelOptions(options, ['variant', 'activation'], 'lenet5');
   const numClasses = checkNumClasses(options.numClasses);
+  if (
+    options.variant !== undefined &&
+    options.variant !== 'mindspore' &&
+    options.variant !== 'classic'
+  ) {
+    throw new ArgumentError(
+      'variant',
+      `expected 'mindspore' or 'classic', got '${String(options.variant)}'`,
+    );
+  }
   const variant =
     options.variant ??
     (options.inputShape !== undefined && options.inputShape[0] === 28 ? 'classic' : 'mindspore');

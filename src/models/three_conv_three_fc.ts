@@ -16,7 +16,7 @@
  * test accuracy. Pass `activation: 'relu'` for a net that trains quickly.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { buildZooModel, type ModelOptions } from './build.js';
+import { buildZooModel, checkModelOptions, type ModelOptions } from './build.js';
 import { checkNumClasses } from './lenet5.js';
 import type { Activation, LayerSpec } from './spec.js';
 
@@ -64,6 +64,7 @@ export function threeConvThreeFCSpec(
  * ```
  */
 export function threeConvThreeFC(options: ThreeConvThreeFCOptions = {}): tf.Sequential {
+  checkModelOptions(options, ['activation'], 'threeConvThreeFC');
   const numClasses = checkNumClasses(options.numClasses);
   return buildZooModel(threeConvThreeFCSpec(numClasses, options.activation), options, {
     inputShape: [32, 32, 1],

@@ -22,26 +22,35 @@ export class ReplayMessenger extends Messenger {
 }
 
 /**
- * Run `fn` with the sample values of `trace`.
+ * Run `fn` with the sample values of `trace`. The trace may be given as `{trace}` or directly, as
+ * Pyro's positional `poutine.replay(model, guide_trace)`.
  *
  * @example
  * ```ts
  * const guideTr = trace(guide).getTrace(data);
  * const modelTr = trace(replay(model, { trace: guideTr })).getTrace(data);
+ * const same = trace(replay(model, guideTr)).getTrace(data); // Pyro's positional form
  * ```
  */
-export function replay<A extends unknown[], R>(fn: Fn<A, R>, options: { trace: Trace }): Fn<A, R> {
-  if (
-    options === null ||
-    typeof options !== 'object' ||
-    options.trace === null ||
-    typeof options.trace !== 'object' ||
-    typeof (options.trace as Partial<Trace>).get !== 'function'
-  ) {
+export function replay<A extends unknown[], R>(
+  fn: Fn<A, R>,
+  options: { trace: Trace } | Trace,
+): Fn<A, R> {
+  const isTrace = (t: unknown): t is Trace =>
+    t !== null &&
+    typeof t === 'object' &&
+    typeof (t as Partial<Trace>).get === 'function' &&
+    (t as Partial<Trace>).nodes instanceof Map;
+  const source: unknown = isTrace(options)
+    ? options
+    : options !== null && typeof options === 'object'
+      ? (options as { trace?: unknown }).trace
+      : undefined;
+  if (!isTrace(source)) {
     throw new ArgumentError(
       'trace',
-      'replay: expected {trace} with a Trace from trace(fn).getTrace()',
+      'replay: expected {trace} with a Trace from trace(fn).getTrace(), or the Trace itself',
     );
   }
-  return wrapWith(fn, () => new ReplayMessenger(options.trace));
+  return wrapWith(fn, () => new ReplayMessenger(source));
 }

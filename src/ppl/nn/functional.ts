@@ -20,6 +20,28 @@ export function layersOf(net: SequentialNet): tf.layers.Layer[] {
   return ls.filter((l) => l.getClassName() !== 'InputLayer');
 }
 
+/**
+ * Check, before any sampling, that {@link forwardWith} can evaluate every layer of `net`: a layer
+ * with weights must be a channels-last `Conv2D` or a `Dense` (`y = act(conv(x, K) + b)`,
+ * `y = act(x W + b)`); weightless layers run through their own `apply`.
+ * @throws ArgumentError naming `net` and the first layer without a functional form (e.g. a
+ *   `BatchNormalization` or an `LSTM`).
+ */
+export function checkFunctionalForm(net: SequentialNet): void {
+  for (const layer of layersOf(net)) {
+    if (layer.weights.length === 0) continue;
+    const cls = layer.getClassName();
+    if (cls === 'Dense') continue;
+    if (cls === 'Conv2D' && layer.getConfig().dataFormat !== 'channelsFirst') continue;
+    throw new ArgumentError(
+      'net',
+      cls === 'Conv2D'
+        ? `layer ${layer.name}: only channelsLast Conv2D is supported`
+        : `layer ${layer.name} (${cls}) has weights but no functional form; use Dense/Conv2D`,
+    );
+  }
+}
+
 /** A weight of a network: `key` is `layerName.kernel` or `layerName.bias`. */
 export interface NamedWeight {
   key: string;

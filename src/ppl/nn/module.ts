@@ -10,7 +10,13 @@ import * as tf from '@tensorflow/tfjs';
 import type { Distribution } from '../../distributions/distribution.js';
 import { ArgumentError } from '../../utils/errors.js';
 import { param, sample } from '../runtime.js';
-import { forwardWith, namedWeights, type NamedWeight, type SequentialNet } from './functional.js';
+import {
+  checkFunctionalForm,
+  forwardWith,
+  namedWeights,
+  type NamedWeight,
+  type SequentialNet,
+} from './functional.js';
 
 /** A prior for one weight: a distribution, or a factory given the weight's shape. */
 export type WeightPrior = Distribution | ((shape: number[], key: string) => Distribution);
@@ -30,6 +36,8 @@ function priorFor(priors: Priors, w: NamedWeight): Distribution | undefined {
 }
 
 function checkPriorKeys(net: SequentialNet, priors: Priors): NamedWeight[] {
+  // a layer the functional pass cannot evaluate is refused here, not at the first model run
+  checkFunctionalForm(net);
   const ws = namedWeights(net);
   if (typeof priors !== 'function') {
     const keys = new Set(ws.map((w) => w.key));
