@@ -72,6 +72,11 @@ export interface ConversionRule {
    * takes its output. A `SeparableConv2D` becomes its depthwise then its pointwise convolution.
    */
   before?: (layer: tf.layers.Layer) => LayerArgsDict;
+  /**
+   * The option the arguments come from (e.g. `'getDenseArgs'`), named by the errors about them;
+   * default `'model'`.
+   */
+  argsName?: string;
 }
 
 /** The DNN class whose converted layers start from its depthwise and pointwise weights. */
@@ -144,13 +149,14 @@ function rewriteEntries(
     repairConfig(entry, layer);
     const rule = rules.find((r) => r.from === entry.class_name);
     if (rule === undefined) continue;
-    const args = checkedArgs(rule.args(layer), `${prefix}${name}`);
+    const args = checkedArgs(rule.args(layer), `${prefix}${name}`, rule);
+    if (rule.before === undefined) checkOutputShape(rule, args, layer, `${prefix}${name}`);
     const trainable = entry.config.trainable ?? true;
     const keep: Record<string, unknown> = { name, trainable };
     // Sequential models carry their input shape on the first layer.
     const inputShape = entry.config.batch_input_shape;
     if (rule.before !== undefined) {
-      const firstArgs = checkedArgs(rule.before(layer), `${prefix}${name}`);
+      const firstArgs = checkedArgs(rule.before(layer), `${prefix}${name}`, rule);
       let first = `${name}_depthwise`;
       for (let i = 1; taken.has(first); i++) first = `${name}_depthwise_${i}`;
       taken.add(first);
@@ -219,7 +225,7 @@ function rewriteWrapper(
     }
     throw e;
   }
-  const args = checkedArgs(dnnArgs, path);
+  const args = checkedArgs(dnnArgs, path, rule);
   const keep: Record<string, unknown> = {
     name: inner.config.name,
     trainable: inner.config.trainable ?? true,
@@ -256,8 +262,18 @@ function nodeKwargs(node: unknown): Record<string, unknown> {
   return kwargs !== null && typeof kwargs === 'object' ? (kwargs as Record<string, unknown>) : {};
 }
 
-/** `args`, with a string activation checked to have a Bayesian counterpart (naming the layer). */
-function checkedArgs(args: LayerArgsDict, path: string): LayerArgsDict {
+/**
+ * `args`, checked to be an object of layer arguments (naming the rule's option) and a string
+ * activation to have a Bayesian counterpart (naming the layer).
+ */
+function checkedArgs(args: LayerArgsDict, path: string, rule: ConversionRule): LayerArgsDict {
+  if (args === null || typeof args !== 'object' || Array.isArray(args)) {
+    throw new ArgumentError(
+      rule.argsName ?? 'model',
+      `layer '${path}': expected an object of ${rule.to} arguments, got ` +
+        (args === null ? 'null' : Array.isArray(args) ? 'an array' : typeof args),
+    );
+  }
   if (typeof args.activation === 'string') {
     try {
       normalizeActivation(args.activation);
@@ -270,6 +286,57 @@ function checkedArgs(args: LayerArgsDict, path: string): LayerArgsDict {
     }
   }
   return args;
+}
+
+/** A shape or a list of shapes as a list of shapes. */
+function shapeList(s: tf.Shape | tf.Shape[]): tf.Shape[] {
+  return Array.isArray(s[0]) ? (s as tf.Shape[]) : [s as tf.Shape];
+}
+
+/** A list of shapes as text (one shape without the outer brackets). */
+function shapeText(s: tf.Shape[]): string {
+  return JSON.stringify(s.length === 1 ? s[0] : s).replace(/null/g, 'batch');
+}
+
+/**
+ * Refuse arguments that change a converted layer's output shape (a getter's `units`, `kernelSize`,
+ * `strides`, ...): the layers after it could not take its output, and tfjs would fail building
+ * one of them with a message about that layer. The Bayesian layer is made from `args` (no weights)
+ * and its `computeOutputShape` on the input shape of the DNN layer's first node compared with
+ * that node's output shape; a layer whose output shape cannot be computed is not judged.
+ * @throws ArgumentError naming the rule's option (`getDenseArgs`, ...).
+ */
+function checkOutputShape(
+  rule: ConversionRule,
+  args: LayerArgsDict,
+  layer: tf.layers.Layer,
+  path: string,
+): void {
+  const entry = tf.serialization.SerializationMap.getMap().classNameMap[rule.to];
+  if (entry === undefined) return;
+  const node = layer.inboundNodes[0];
+  if (node === undefined) return;
+  const want = shapeList(node.outputShapes);
+  let got: tf.Shape[];
+  try {
+    const [cls, fromConfig] = entry;
+    const probe = fromConfig(cls, {
+      ...args,
+      name: `${layer.name}_probe`,
+    } as tf.serialization.ConfigDict) as unknown as tf.layers.Layer;
+    const inputs = shapeList(node.inputShapes);
+    got = shapeList(probe.computeOutputShape(inputs.length === 1 ? inputs[0]! : inputs));
+  } catch {
+    return;
+  }
+  if (shapeText(got) !== shapeText(want)) {
+    throw new ArgumentError(
+      rule.argsName ?? 'model',
+      `layer '${path}': the ${rule.to} made from these arguments outputs ${shapeText(got)} where ` +
+        `the DNN's ${rule.from} outputs ${shapeText(want)}; the arguments must keep the layer's ` +
+        'geometry (units/filters, kernelSize, strides, padding, dilation)',
+    );
+  }
 }
 
 /**
