@@ -328,3 +328,46 @@ describe('audit14: conversion of unseen layer mixes', () => {
     dnn.dispose();
   });
 });
+
+describe('audit14: every tfjs activation of a converted Dense/Conv2D', () => {
+  const names = [
+    'elu',
+    'hardSigmoid',
+    'linear',
+    'relu',
+    'relu6',
+    'selu',
+    'sigmoid',
+    'softmax',
+    'softplus',
+    'softsign',
+    'tanh',
+    'swish',
+    'mish',
+    'gelu',
+    'gelu_new',
+  ];
+  it('each converts and predicts as its DNN in mean mode', async () => {
+    const x = tf.randomNormal([3, 4, 4, 2], 0, 2, 'float32', 8);
+    for (const activation of names) {
+      const dnn = tf.sequential({
+        layers: [
+          tf.layers.conv2d({
+            inputShape: [4, 4, 2],
+            filters: 3,
+            kernelSize: 2,
+            activation: activation as 'relu',
+            kernelInitializer: g(1),
+          }),
+          tf.layers.flatten(),
+          tf.layers.dense({ units: 4, activation: activation as 'relu', kernelInitializer: g(2) }),
+        ],
+      });
+      const r = await expectSamePredictions(dnn, x);
+      expect(r.converted.length, activation).toBe(2);
+      r.model.dispose();
+      dnn.dispose();
+    }
+    x.dispose();
+  });
+});
