@@ -121,7 +121,7 @@ export function initFromWeights(
   o: PosteriorInitOptions,
 ): void {
   const shape = bnn.weights[0]?.shape;
-  if (shape !== undefined && shape.reduce((a, b) => a * (b ?? 1), 1) !== kernel.size) {
+  if (shape !== undefined && shape.reduce<number>((a, b) => a * (b ?? 1), 1) !== kernel.size) {
     // arguments that changed the layer's geometry (a getter's kernelSize, units, ...)
     if (o.init !== 'dnn' && !isCentredPriorLayer(bnn)) return;
     throw new ArgumentError(

@@ -116,6 +116,7 @@ function rewriteEntries(
   prefix: string,
   converted: ConvertedLayer[],
   inserted: Map<string, string>,
+  exclude: ReadonlySet<string> = new Set(),
 ): void {
   const byName = new Map(layers.map((l) => [l.name, l]));
   const taken = new Set(entries.map((e) => String(e.config.name)));
@@ -138,8 +139,13 @@ function rewriteEntries(
           `${prefix}${name}/`,
           converted,
           inserted,
+          exclude,
         );
       }
+      continue;
+    }
+    if (exclude.has(name) || exclude.has(`${prefix}${name}`)) {
+      repairConfig(entry, layer);
       continue;
     }
     if (Object.hasOwn(BAYESIAN_WRAPPER_CLASS, entry.class_name)) {
@@ -415,6 +421,40 @@ function convertedWrapper(layer: tf.layers.Layer, prev: tf.layers.Layer): boolea
   );
 }
 
+/** The names and `outer/inner` paths of every layer of `model` (recursing into nested models). */
+function layerPaths(layers: readonly tf.layers.Layer[], prefix: string, out: string[]): string[] {
+  for (const l of layers) {
+    out.push(`${prefix}${l.name}`);
+    if (l instanceof tf.LayersModel) layerPaths(l.layers, `${prefix}${l.name}/`, out);
+  }
+  return out;
+}
+
+/**
+ * The layers to keep deterministic, checked: an array of layer names (or `outer/inner` paths of
+ * layers of nested models), each naming a layer of `model`.
+ * @throws ArgumentError naming `excludeLayers` otherwise.
+ */
+export function checkExcludeLayers(names: unknown, model: tf.LayersModel): ReadonlySet<string> {
+  if (names === undefined) return new Set();
+  if (!Array.isArray(names) || names.some((n) => typeof n !== 'string' || n === '')) {
+    throw new ArgumentError(
+      'excludeLayers',
+      'expected an array of layer names (strings, `outer/inner` for a nested model)',
+    );
+  }
+  const paths = layerPaths(model.layers, '', []);
+  const known = new Set([...paths, ...paths.map((p) => p.slice(p.lastIndexOf('/') + 1))]);
+  const unknown = (names as string[]).filter((n) => !known.has(n));
+  if (unknown.length > 0) {
+    throw new ArgumentError(
+      'excludeLayers',
+      `no layer named ${unknown.map((n) => `'${n}'`).join(', ')} in the model (its layers: ${paths.join(', ')})`,
+    );
+  }
+  return new Set(names as string[]);
+}
+
 /**
  * Rebuild `model` with the layers matched by `rules` replaced, copy all other weights and start
  * the Bayesian posteriors from the DNN. The input model is not modified; the new model owns new
@@ -422,6 +462,8 @@ function convertedWrapper(layer: tf.layers.Layer, prev: tf.layers.Layer): boolea
  * @param model the DNN.
  * @param rules which layer class becomes which Bayesian class, with its arguments.
  * @param init posterior (and prior) initialisation.
+ * @param excludeLayers names (or `outer/inner` paths) of layers to keep deterministic even when a
+ *   rule matches them (a bare name matches that layer at any depth).
  * @returns the Bayesian model and the converted layers.
  * @example
  * ```ts
@@ -433,9 +475,11 @@ export async function convertModel(
   model: tf.LayersModel,
   rules: readonly ConversionRule[],
   init: PosteriorInitOptions,
+  excludeLayers: readonly string[] = [],
 ): Promise<{ model: tf.LayersModel; converted: ConvertedLayer[] }> {
   checkModel(model);
   const opts = checkInit(init);
+  const exclude = checkExcludeLayers(excludeLayers, model);
   checkFiniteWeights(model);
   const json = model.toJSON(null, false) as unknown as { config: { layers?: PyLayerEntry[] } };
   const entries = json.config.layers;
@@ -444,7 +488,7 @@ export async function convertModel(
   }
   const converted: ConvertedLayer[] = [];
   const inserted = new Map<string, string>();
-  rewriteEntries(entries, model.layers, rules, '', converted, inserted);
+  rewriteEntries(entries, model.layers, rules, '', converted, inserted, exclude);
   // a layer constructor that throws midway leaves the variables of the layers tfjs built before
   // it: free every variable the failed build registered
   const existing = new Set(Object.keys(tf.engine().registeredVariables));

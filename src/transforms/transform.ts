@@ -81,6 +81,7 @@ import {
 import { checkEstimator, ESTIMATOR_NAMES, type Estimator } from '../layers/estimator_registry.js';
 import { summarizeModel } from './summary.js';
 import {
+  checkExcludeLayers,
   checkModel,
   convertModel,
   type ConversionRule,
@@ -196,6 +197,12 @@ export interface TransformToBNNOptions extends PosteriorInitOptions {
   lossFn?: LossFn | LossName;
   /** Estimator of the layers made by `transformToBnnModel`. Default `'reparam'`. */
   estimator?: Estimator;
+  /**
+   * Names of layers to keep deterministic although their type is converted (e.g. the output
+   * layer, or the first convolution), `outer/inner` for a layer of a nested model (a bare name
+   * matches at any depth); each must name a layer of the model. Default none.
+   */
+  excludeLayers?: readonly string[];
 }
 
 /** The options of {@link TransformToBNN} (and the MOPED posterior initialisation). */
@@ -208,6 +215,7 @@ const TRANSFORM_KEYS = [
   'moped',
   'posteriorSigma',
   'mopedPrior',
+  'excludeLayers',
 ] as const;
 
 /** Options of {@link TransformToBNN.transformToBnnModel} (MindSpore's four arguments). */
@@ -340,6 +348,8 @@ export class TransformToBNN {
   readonly lossFn: LossFn | LossName;
   readonly estimator: Estimator;
   private readonly init: PosteriorInitOptions;
+  /** The layers kept deterministic (option `excludeLayers`). */
+  readonly excludeLayers: readonly string[];
 
   /**
    * @param model the trained DNN (`tf.LayersModel`).
@@ -357,7 +367,9 @@ export class TransformToBNN {
     // checked here, before any model is built (a bad name used to fail after the conversion)
     resolveLoss(this.lossFn);
     this.estimator = checkEstimator(options.estimator);
-    this.init = checkInit(options);
+    const { excludeLayers, ...init } = options;
+    this.init = checkInit(init);
+    this.excludeLayers = [...checkExcludeLayers(excludeLayers, this.model)];
   }
 
   /** The Bayesian class a converted layer gets (its MOPED twin with `mopedPrior`). */
@@ -570,7 +582,12 @@ export class TransformToBNN {
   }
 
   private async run(rules: ConversionRule[]): Promise<BnnConversion> {
-    const { model, converted } = await convertModel(this.model, rules, this.init);
+    const { model, converted } = await convertModel(
+      this.model,
+      rules,
+      this.init,
+      this.excludeLayers,
+    );
     const loss = new WithBNNLoss(model, this.lossFn, this.dnnFactor, this.bnnFactor);
     return { model, loss, converted, summary: () => summarizeModel(model) };
   }

@@ -27,7 +27,7 @@ function randomEvidence(n: number, k: number, seed: number): number[][] {
 function refLosses(e: number[], label: number) {
   const a = e.map((v) => v + 1);
   const S = a.reduce((x, y) => x + y, 0);
-  const y = a.map((_, k) => (k === label ? 1 : 0));
+  const y: number[] = a.map((_, k) => (k === label ? 1 : 0));
   const ml = y.reduce((acc, yk, k) => acc + yk * (Math.log(S) - Math.log(a[k]!)), 0);
   const ce = y.reduce((acc, yk, k) => acc + yk * (digamma(S) - digamma(a[k]!)), 0);
   const p = a.map((ak) => ak / S);

@@ -10,7 +10,8 @@ import { toolbox } from '../../src/index.js';
 import { makeRng } from '../../src/utils/seed.js';
 import { expectBadInput } from '../helpers.js';
 
-const g = (seed: number): tf.initializers.Initializer => tf.initializers.glorotUniform({ seed });
+const g = (seed: number): ReturnType<typeof tf.initializers.glorotUniform> =>
+  tf.initializers.glorotUniform({ seed });
 
 function memoryStore(): toolbox.ModelStore & { saved: Map<string, tf.io.ModelArtifacts> } {
   const saved = new Map<string, tf.io.ModelArtifacts>();

@@ -7,7 +7,8 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { layers, transforms } from '../../src/index.js';
 
-const g = (seed: number): tf.initializers.Initializer => tf.initializers.glorotUniform({ seed });
+const g = (seed: number): ReturnType<typeof tf.initializers.glorotUniform> =>
+  tf.initializers.glorotUniform({ seed });
 
 /** max |a - b| over two tensors (host). */
 function maxDiff(a: tf.Tensor, b: tf.Tensor): number {

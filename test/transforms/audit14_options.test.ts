@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { transforms } from '../../src/index.js';
 import { expectBadInput } from '../helpers.js';
 
-const g = (seed: number): tf.initializers.Initializer => tf.initializers.glorotUniform({ seed });
+const g = (seed: number): ReturnType<typeof tf.initializers.glorotUniform> =>
+  tf.initializers.glorotUniform({ seed });
 
 function mlp(): tf.LayersModel {
   return tf.sequential({
@@ -95,7 +96,8 @@ describe('audit14: conversion options', () => {
     ],
     [
       'addConvArgs not an object',
-      () => transforms.transformToBnn(dnn, { addConvArgs: 5 as unknown as object }),
+      () =>
+        transforms.transformToBnn(dnn, { addConvArgs: 5 as unknown as transforms.LayerArgsDict }),
       'addConvArgs',
     ],
     [
@@ -117,7 +119,10 @@ describe('audit14: conversion options', () => {
       'transformToBnnLayer addArgs repeats getter key',
       () =>
         t().transformToBnnLayer('Dense', 'DenseFlipout', {
-          getArgs: (d: transforms.DenseView) => ({ units: d.units, activation: d.activation }),
+          getArgs: (d: transforms.DenseView) => ({
+            outChannels: d.outChannels,
+            activation: d.activation,
+          }),
           addArgs: { activation: 'relu' },
         }),
       'addArgs',
@@ -135,12 +140,14 @@ describe('audit14: conversion options', () => {
     ],
     [
       'getDenseArgs returns a number',
-      () => t().transformToBnnModel({ getDenseArgs: () => 3 as unknown as object }),
+      () =>
+        t().transformToBnnModel({ getDenseArgs: () => 3 as unknown as transforms.LayerArgsDict }),
       'getDenseArgs',
     ],
     [
       'getConvArgs returns null',
-      () => t().transformToBnnModel({ getConvArgs: () => null as unknown as object }),
+      () =>
+        t().transformToBnnModel({ getConvArgs: () => null as unknown as transforms.LayerArgsDict }),
       'getConvArgs',
     ],
     [
@@ -241,5 +248,91 @@ describe('audit14: conversion options', () => {
     r.model.dispose();
     expect(tf.memory().numTensors).toBe(before);
     m.dispose();
+  });
+});
+
+describe('audit14: excludeLayers keeps named layers deterministic', () => {
+  it('keeps the output layer and a nested layer as they are, converts the rest, predicts as the DNN', async () => {
+    const inner = tf.sequential({
+      name: 'feat',
+      layers: [
+        tf.layers.dense({
+          inputShape: [4],
+          units: 5,
+          activation: 'relu',
+          name: 'f1',
+          kernelInitializer: g(1),
+        }),
+        tf.layers.dense({ units: 5, name: 'f2', kernelInitializer: g(2) }),
+      ],
+    });
+    const inp = tf.input({ shape: [4] });
+    const h = inner.apply(inp) as tf.SymbolicTensor;
+    const out = tf.layers
+      .dense({ units: 2, name: 'head', kernelInitializer: g(3) })
+      .apply(h) as tf.SymbolicTensor;
+    const dnn = tf.model({ inputs: inp, outputs: out });
+    const r = await transforms.transformToBnn(dnn, {
+      excludeLayers: ['head', 'feat/f2'],
+      posteriorSigma: 1e-8,
+    });
+    expect(r.converted.map((c) => c.path)).toEqual(['feat/f1']);
+    expect(r.model.getLayer('head').getClassName()).toBe('Dense');
+    const x = tf.randomNormal([3, 4], 0, 1, 'float32', 1);
+    const [a, b] = [dnn.predict(x) as tf.Tensor, r.model.predict(x) as tf.Tensor];
+    expect(Math.max(...Array.from(tf.abs(tf.sub(a, b)).dataSync()))).toBeLessThan(1e-5);
+    tf.dispose([a, b, x]);
+    r.model.dispose();
+    // a bare name matches in nested models too; transformToBnnLayer honours it
+    const t = new transforms.TransformToBNN(dnn, { excludeLayers: ['f1'] });
+    const r2 = await t.transformToBnnLayer('Dense', 'DenseFlipout');
+    expect(r2.converted.map((c) => c.path).sort()).toEqual(['feat/f2', 'head']);
+    r2.model.dispose();
+    dnn.dispose();
+  });
+
+  const m = mlp();
+  const cases: [string, unknown][] = [
+    ['a string', 'dense_1'],
+    ['an unknown name', ['no_such_layer']],
+    ['an empty name', ['']],
+    ['a number', [3]],
+  ];
+  for (const [call, excludeLayers] of cases) {
+    it(`refuses excludeLayers as ${call}`, async () => {
+      await expectBadInput({
+        call,
+        run: () => transforms.transformToBnn(m, { excludeLayers } as object),
+        arg: 'excludeLayers',
+      });
+    });
+  }
+});
+
+describe('audit14: deepprob convert --exclude', () => {
+  it('keeps the named layers of a model.save folder deterministic; an unknown name is refused', async () => {
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { convertFile } = await import('../../src/app/convert.js');
+    const { fileIO } = await import('../../src/utils/file_io.js');
+    const dir = mkdtempSync(join(tmpdir(), 'deepprob-audit14-exclude-'));
+    const dnn = tf.sequential({
+      layers: [
+        tf.layers.dense({ inputShape: [3], units: 4, name: 'h' }),
+        tf.layers.dense({ units: 2, name: 'out' }),
+      ],
+    });
+    await dnn.save(fileIO(join(dir, 'dnn')));
+    const r = await convertFile({
+      model: join(dir, 'dnn'),
+      out: join(dir, 'bnn'),
+      exclude: ['out'],
+    });
+    expect(r.converted).toEqual(['h']);
+    await expect(
+      convertFile({ model: join(dir, 'dnn'), out: join(dir, 'bnn2'), exclude: ['nope'] }),
+    ).rejects.toThrow(/excludeLayers: no layer named 'nope'/);
+    dnn.dispose();
   });
 });

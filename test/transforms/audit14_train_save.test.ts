@@ -9,7 +9,8 @@ import { layers, transforms } from '../../src/index.js';
 import { setSeed } from '../../src/utils/seed.js';
 import { saveAndLoad } from '../helpers.js';
 
-const g = (seed: number): tf.initializers.Initializer => tf.initializers.glorotUniform({ seed });
+const g = (seed: number): ReturnType<typeof tf.initializers.glorotUniform> =>
+  tf.initializers.glorotUniform({ seed });
 
 function values(t: tf.Tensor): number[] {
   const v = Array.from(t.dataSync());
@@ -36,13 +37,13 @@ describe('audit14: converted models train, sample, save', () => {
       estimator: 'flipout',
     });
     const opt = tf.train.adam(0.02);
-    const first = tf.tidy(() => r.loss.compute(x, y));
+    const first = r.loss.compute(x, y);
     const nll0 = first.nll.dataSync()[0]!;
     const kl0 = first.kl.dataSync()[0]!;
     expect(kl0).toBeGreaterThan(0);
     // the loss is dnnFactor * mse + bnnFactor * KL
     expect(first.loss.dataSync()[0]!).toBeCloseTo(nll0 + kl0 / 64, 3);
-    tf.dispose(first as unknown as tf.Tensor[]);
+    tf.dispose([first.loss, first.nll, first.kl, first.output]);
     opt.minimize(() => r.loss.compute(x, y).loss as tf.Scalar); // makes Adam's moments
     const before = tf.memory().numTensors;
     for (let i = 0; i < 60; i++) opt.minimize(() => r.loss.compute(x, y).loss as tf.Scalar);
