@@ -372,3 +372,131 @@ describe('audit14: every tfjs activation of a converted Dense/Conv2D', () => {
     x.dispose();
   });
 });
+
+describe('audit14: convolution and recurrent variants', () => {
+  it('Conv1D causal / strided, no-bias Dense and Conv2D, strided depthwise with multiplier 3', async () => {
+    // tfjs 4.22 cannot run a causal Conv1D (NotImplementedError): the reference is the same
+    // weights after an explicit left zero padding of (k - 1) d = 4 steps
+    const causal = tf.layers.conv1d({
+      inputShape: [9, 2],
+      filters: 3,
+      kernelSize: 3,
+      dilationRate: 2,
+      padding: 'causal',
+      kernelInitializer: g(1),
+      biasInitializer: 'glorotNormal',
+    });
+    const seq = tf.sequential({
+      layers: [
+        causal,
+        tf.layers.conv1d({
+          filters: 2,
+          kernelSize: 2,
+          strides: 2,
+          padding: 'same',
+          kernelInitializer: g(2),
+        }),
+        tf.layers.globalMaxPooling1d(),
+        tf.layers.dense({ units: 3, useBias: false, kernelInitializer: g(3) }),
+      ],
+    });
+    const ref = tf.sequential({
+      layers: [
+        tf.layers.conv1d({ inputShape: [13, 2], filters: 3, kernelSize: 3, dilationRate: 2 }),
+        tf.layers.conv1d({ filters: 2, kernelSize: 2, strides: 2, padding: 'same' }),
+        tf.layers.globalMaxPooling1d(),
+        tf.layers.dense({ units: 3, useBias: false }),
+      ],
+    });
+    ref.setWeights(seq.getWeights());
+    const x1 = tf.randomNormal([2, 9, 2], 0, 1, 'float32', 1);
+    const r1 = await transforms.transformToBnn(seq, { posteriorSigma: 1e-8 });
+    expect(r1.converted.length).toBe(3);
+    layers.setMode(r1.model, 'mean');
+    const padded = tf.pad(x1, [
+      [0, 0],
+      [4, 0],
+      [0, 0],
+    ]);
+    const [want, got] = [ref.predict(padded) as tf.Tensor, r1.model.predict(x1) as tf.Tensor];
+    expect(maxDiff(got, want)).toBeLessThan(1e-5);
+    tf.dispose([want, got, padded]);
+    r1.model.dispose();
+    seq.dispose();
+    ref.dispose();
+    x1.dispose();
+    const img = tf.sequential({
+      layers: [
+        tf.layers.depthwiseConv2d({
+          inputShape: [7, 7, 2],
+          kernelSize: 3,
+          depthMultiplier: 3,
+          strides: 2,
+          padding: 'same',
+          depthwiseInitializer: g(4),
+          useBias: true,
+          biasInitializer: 'glorotNormal',
+        }),
+        tf.layers.conv2d({
+          filters: 4,
+          kernelSize: [1, 2],
+          useBias: false,
+          activation: 'relu',
+          kernelInitializer: g(5),
+        }),
+        tf.layers.globalAveragePooling2d({}),
+      ],
+    });
+    const x2 = tf.randomNormal([2, 7, 7, 2], 0, 1, 'float32', 2);
+    const r2 = await expectSamePredictions(img, x2);
+    r2.model.dispose();
+    img.dispose();
+    x2.dispose();
+  });
+
+  it('LSTM with sigmoid recurrent activation, relu activation, goBackwards, no unitForgetBias; GRU relu', async () => {
+    const dnn = tf.sequential({
+      layers: [
+        tf.layers.lstm({
+          inputShape: [5, 3],
+          units: 4,
+          activation: 'relu',
+          recurrentActivation: 'sigmoid',
+          goBackwards: true,
+          unitForgetBias: false,
+          returnSequences: true,
+          kernelInitializer: g(1),
+          recurrentInitializer: g(2),
+          biasInitializer: 'glorotNormal',
+        }),
+        tf.layers.gru({
+          units: 3,
+          activation: 'relu',
+          recurrentActivation: 'sigmoid',
+          kernelInitializer: g(3),
+          recurrentInitializer: g(4),
+        }),
+        tf.layers.dense({ units: 2, kernelInitializer: g(5) }),
+      ],
+    });
+    const x = tf.randomNormal([2, 5, 3], 0, 1, 'float32', 6);
+    const r = await expectSamePredictions(dnn, x, {}, 1e-5);
+    r.model.dispose();
+    dnn.dispose();
+    x.dispose();
+  });
+
+  it("init: 'fresh' keeps the Bayesian layers' own initialisation (predictions differ from the DNN)", async () => {
+    const dnn = tf.sequential({
+      layers: [tf.layers.dense({ inputShape: [3], units: 4, kernelInitializer: g(1) })],
+    });
+    const r = await transforms.transformToBnn(dnn, { init: 'fresh' });
+    layers.setMode(r.model, 'mean');
+    const x = tf.randomNormal([2, 3], 0, 1, 'float32', 3);
+    const [a, b] = [dnn.predict(x) as tf.Tensor, r.model.predict(x) as tf.Tensor];
+    expect(maxDiff(a, b)).toBeGreaterThan(1e-3);
+    tf.dispose([a, b, x]);
+    r.model.dispose();
+    dnn.dispose();
+  });
+});
