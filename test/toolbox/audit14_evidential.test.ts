@@ -318,3 +318,86 @@ describe('audit14: decomposition from MC samples vs float64 loops', () => {
     tf.dispose([r2, neg]);
   });
 });
+
+describe('audit14: EvidentialLoss object', () => {
+  const net = tf.sequential({
+    layers: [
+      tf.layers.dense({
+        inputShape: [3],
+        units: 4,
+        kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }),
+      }),
+    ],
+  });
+  const x = tf.randomNormal([5, 3], 0, 1, 'float32', 2);
+  const y = [0, 1, 2, 3, 0];
+
+  it('loss = risk + lambda KL with lambda from the schedule, as the free functions compute it', () => {
+    const obj = new ev.EvidentialLoss(net, {
+      loss: 'max-likelihood',
+      evidence: 'exp',
+      klSchedule: 'epoch',
+    });
+    const r = obj.compute(x, y, { step: 0, totalSteps: 10, epoch: 4 });
+    expect(r.klWeight).toBeCloseTo(0.4, 10);
+    const e = ev.expEvidence(net.predict(x) as tf.Tensor);
+    const nll = ev.maximumLikelihoodLoss(e, y);
+    const kl = ev.klUniformLoss(e, y);
+    expect(r.nll.dataSync()[0]!).toBeCloseTo(nll.dataSync()[0]!, 4);
+    expect(r.loss.dataSync()[0]!).toBeCloseTo(nll.dataSync()[0]! + 0.4 * kl.dataSync()[0]!, 4);
+    tf.dispose([r.loss, r.nll, r.kl, r.output, e, nll, kl]);
+  });
+
+  const bad: [string, () => unknown, string | RegExp][] = [
+    [
+      'an unknown option',
+      () => new ev.EvidentialLoss(net, { evidense: 'relu' } as object),
+      /evidense/,
+    ],
+    [
+      'training not boolean',
+      () => new ev.EvidentialLoss(net, { training: 'yes' as unknown as boolean }),
+      'training',
+    ],
+    [
+      'unknown schedule',
+      () => new ev.EvidentialLoss(net, { klSchedule: 'linear' as 'epoch' }),
+      'klSchedule',
+    ],
+    ['unknown evidence', () => new ev.EvidentialLoss(net, { evidence: 'sigmoid' }), /evidence/],
+    [
+      'no epoch under the epoch schedule',
+      () =>
+        new ev.EvidentialLoss(net, { klSchedule: 'epoch' }).compute(x, y, {
+          step: 1,
+          totalSteps: 10,
+        } as ev.TrainingProgress),
+      'progress',
+    ],
+    [
+      'NaN step',
+      () => new ev.EvidentialLoss(net).compute(x, y, { step: NaN, totalSteps: 10, epoch: 0 }),
+      'progress',
+    ],
+    [
+      'no progress',
+      () => new ev.EvidentialLoss(net).compute(x, y, undefined as unknown as ev.TrainingProgress),
+      'progress',
+    ],
+    [
+      'labels out of range',
+      () =>
+        new ev.EvidentialLoss(net).compute(x, [0, 1, 2, 3, 4], {
+          step: 0,
+          totalSteps: 1,
+          epoch: 0,
+        }),
+      'target',
+    ],
+  ];
+  for (const [call, run, arg] of bad) {
+    it(`refuses ${call}`, async () => {
+      await expectBadInput({ call, run, arg });
+    });
+  }
+});
