@@ -302,6 +302,45 @@ describe('audit14: decomposition from MC samples vs float64 loops', () => {
     tf.dispose([probs, r.aleatoric as tf.Tensor, r.epistemic as tf.Tensor]);
   });
 
+  it('softmax and normalized (softplus) methods: Kwon on softmax / softplus-normalised samples (float64)', () => {
+    const S = 4;
+    const o = tf.randomNormal([S, 3, 3], 0, 1.5, 'float32', 21);
+    const raw = o.arraySync() as number[][][];
+    const sp = (v: number): number => Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v)));
+    const norms = {
+      softmax: (r: number[]) => {
+        const m = Math.max(...r);
+        const e = r.map((v) => Math.exp(v - m));
+        const z = e.reduce((a, b) => a + b, 0);
+        return e.map((v) => v / z);
+      },
+      normalized: (r: number[]) => {
+        const e = r.map(sp);
+        const z = e.reduce((a, b) => a + b, 0);
+        return e.map((v) => v / z);
+      },
+    };
+    for (const [name, norm] of Object.entries(norms)) {
+      const r =
+        name === 'softmax' ? toolbox.softmaxUncertainty(o) : toolbox.normalizedUncertainty(o);
+      const alea = (r.aleatoric as tf.Tensor).arraySync() as number[] | number[][];
+      const epi = (r.epistemic as tf.Tensor).arraySync() as number[] | number[][];
+      for (let n = 0; n < 3; n++) {
+        const p = raw.map((s) => norm(s[n]!));
+        const mean = [0, 1, 2].map((k) => p.reduce((a, q) => a + q[k]!, 0) / S);
+        const a = p.reduce((acc, q) => acc + q.reduce((b, v) => b + v - v * v, 0), 0) / S;
+        const e =
+          p.reduce((acc, q) => acc + q.reduce((b, v, k) => b + (v - mean[k]!) ** 2, 0), 0) / S;
+        const tot = (row: number | number[]): number =>
+          Array.isArray(row) ? row.reduce((x, y) => x + y, 0) : row;
+        expect(tot(alea[n]!), name).toBeCloseTo(a, 4);
+        expect(tot(epi[n]!), name).toBeCloseTo(e, 4);
+      }
+      for (const t of Object.values(r)) if (t instanceof tf.Tensor) t.dispose();
+    }
+    o.dispose();
+  });
+
   it('refuses probabilities that are not [S, N, K] or not in [0, 1]', async () => {
     const r2 = tf.ones([2, 3]);
     const neg = tf.tensor3d([[[1.5, -0.5]]]);

@@ -317,6 +317,18 @@ describe('audit14: UncertaintyEvaluation on unseen models', () => {
         },
         /trainDataset|x/,
       ],
+      [
+        'one-hot labels [N, K]',
+        () => {
+          const yb = tf.oneHot(y, 3);
+          try {
+            return make({ trainDataset: { x, y: yb } })();
+          } finally {
+            yb.dispose();
+          }
+        },
+        /trainDataset|y/,
+      ],
       ['mcSamples 1', make({ mcSamples: 1 }), 'mcSamples'],
       ['epochs 0.5', make({ epochs: 0.5 }), 'epochs'],
       ['dropoutRate 1', make({ dropoutRate: 1 }), 'dropoutRate'],
