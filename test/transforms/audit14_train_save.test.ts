@@ -236,3 +236,47 @@ describe('audit14: a converted model trains with tfjs model.fit', () => {
     tf.dispose([x, y]);
   });
 });
+
+describe('audit14: frozen layers stay frozen', () => {
+  it('a DNN layer with trainable false converts to a frozen Bayesian layer; training moves only the rest', async () => {
+    const frozen = tf.layers.dense({
+      inputShape: [3],
+      units: 4,
+      activation: 'relu',
+      kernelInitializer: g(1),
+      name: 'frozen',
+    });
+    frozen.trainable = false;
+    const dnn = tf.sequential({
+      layers: [frozen, tf.layers.dense({ units: 2, kernelInitializer: g(2), name: 'head' })],
+    });
+    const r = await transforms.transformToBnn(dnn, { lossFn: 'mse' });
+    expect(r.model.getLayer('frozen').trainable).toBe(false);
+    expect(r.model.getLayer('head').trainable).toBe(true);
+    const frozenBefore = r.model
+      .getLayer('frozen')
+      .getWeights()
+      .map((w) => Array.from(w.dataSync()));
+    const headBefore = r.model
+      .getLayer('head')
+      .getWeights()
+      .map((w) => Array.from(w.dataSync()));
+    const x = tf.randomNormal([8, 3], 0, 1, 'float32', 1);
+    const y = tf.randomNormal([8, 2], 0, 1, 'float32', 2);
+    const opt = tf.train.adam(0.05);
+    for (let i = 0; i < 3; i++) r.loss.trainStep(opt, x, y);
+    r.model
+      .getLayer('frozen')
+      .getWeights()
+      .forEach((w, i) => expect(Array.from(w.dataSync())).toEqual(frozenBefore[i]));
+    const moved = r.model
+      .getLayer('head')
+      .getWeights()
+      .some((w, i) => Array.from(w.dataSync()).some((v, j) => v !== headBefore[i]![j]));
+    expect(moved).toBe(true);
+    opt.dispose();
+    tf.dispose([x, y]);
+    r.model.dispose();
+    dnn.dispose();
+  });
+});
