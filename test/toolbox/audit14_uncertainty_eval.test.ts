@@ -368,3 +368,50 @@ describe('audit14: UncertaintyEvaluation on unseen models', () => {
     });
   });
 });
+
+describe('audit14: a Bayesian model given to UncertaintyEvaluation', () => {
+  it('is sampled as it is (no data needed): the variance over mcSamples weight draws, modes restored', async () => {
+    const { transforms, layers } = await import('../../src/index.js');
+    const { setSeed } = await import('../../src/utils/seed.js');
+    const dnn = tf.sequential({
+      layers: [
+        tf.layers.dense({ inputShape: [3], units: 5, activation: 'tanh', kernelInitializer: g(1) }),
+        tf.layers.dense({ units: 2, kernelInitializer: g(2) }),
+      ],
+    });
+    const r = await transforms.transformToBnn(dnn, { moped: 0.3 });
+    layers.setMode(r.model, 'mean');
+    const x = tf.randomNormal([4, 3], 0, 1, 'float32', 3);
+    const before = tf.memory().numTensors;
+    const ue = new toolbox.UncertaintyEvaluation({
+      model: r.model,
+      taskType: 'classification',
+      numClasses: 2,
+      mcSamples: 6,
+    });
+    setSeed(9);
+    const epi = await ue.evalEpistemicUncertainty(x);
+    const got = values(epi);
+    // modes are the user's again
+    expect(layers.bayesianLayers(r.model).every((l) => l.mode === 'mean')).toBe(true);
+    // the same draws by hand: population variance over 6 sampled passes
+    setSeed(9);
+    layers.setMode(r.model, 'sample');
+    const draws: number[][] = [];
+    for (let s = 0; s < 6; s++)
+      draws.push(values(r.model.apply(x, { training: false }) as tf.Tensor));
+    layers.setMode(r.model, 'mean');
+    got.forEach((v, i) => {
+      const col = draws.map((d) => d[i]!);
+      const m = col.reduce((a, b) => a + b, 0) / 6;
+      const want = col.reduce((a, b) => a + (b - m) ** 2, 0) / 6;
+      expect(v).toBeCloseTo(want, 5);
+    });
+    expect(Math.max(...got)).toBeGreaterThan(0);
+    ue.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    x.dispose();
+    r.model.dispose();
+    dnn.dispose();
+  });
+});
