@@ -410,7 +410,7 @@ describe('audit14: EvidentialLoss object', () => {
         new ev.EvidentialLoss(net, { klSchedule: 'epoch' }).compute(x, y, {
           step: 1,
           totalSteps: 10,
-        } as ev.TrainingProgress),
+        } as toolbox.evidential.TrainingProgress),
       'progress',
     ],
     [
@@ -420,7 +420,12 @@ describe('audit14: EvidentialLoss object', () => {
     ],
     [
       'no progress',
-      () => new ev.EvidentialLoss(net).compute(x, y, undefined as unknown as ev.TrainingProgress),
+      () =>
+        new ev.EvidentialLoss(net).compute(
+          x,
+          y,
+          undefined as unknown as toolbox.evidential.TrainingProgress,
+        ),
       'progress',
     ],
     [
