@@ -648,7 +648,8 @@ export class UncertaintyEvaluation {
   }
 
   /**
-   * The MC-dropout model: the given model when it has dropout, else a trained/loaded copy (a
+   * The MC-dropout model: the given model when it has dropout or Bayesian layers (sampled as it
+   * is), else a trained/loaded copy (a
    * Bayesian copy for `epistemicMethod: 'bnn'`). Built once; a copy is disposed when its training,
    * saving or checking throws.
    */
