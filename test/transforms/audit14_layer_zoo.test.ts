@@ -500,3 +500,32 @@ describe('audit14: convolution and recurrent variants', () => {
     dnn.dispose();
   });
 });
+
+describe('audit14: a nested functional model applied twice (siamese)', () => {
+  it('converts once (one set of posteriors shared by both branches) and predicts as its DNN', async () => {
+    const ei = tf.input({ shape: [4] });
+    const eh = tf.layers
+      .dense({ units: 3, activation: 'tanh', kernelInitializer: g(1) })
+      .apply(ei) as tf.SymbolicTensor;
+    const encoder = tf.model({ inputs: ei, outputs: eh, name: 'encoder' });
+    const a = tf.input({ shape: [4] });
+    const b = tf.input({ shape: [4] });
+    const d = tf.layers
+      .multiply()
+      .apply([
+        encoder.apply(a) as tf.SymbolicTensor,
+        encoder.apply(b) as tf.SymbolicTensor,
+      ]) as tf.SymbolicTensor;
+    const out = tf.layers
+      .dense({ units: 1, activation: 'sigmoid', kernelInitializer: g(2) })
+      .apply(d) as tf.SymbolicTensor;
+    const dnn = tf.model({ inputs: [a, b], outputs: out });
+    const xa = tf.randomNormal([3, 4], 0, 1, 'float32', 1);
+    const xb = tf.randomNormal([3, 4], 0, 1, 'float32', 2);
+    const r = await expectSamePredictions(dnn, [xa, xb]);
+    expect(layers.bayesianLayers(r.model).length).toBe(2);
+    r.model.dispose();
+    dnn.dispose();
+    tf.dispose([xa, xb]);
+  });
+});
