@@ -31,6 +31,8 @@ export interface ConvertCliOptions {
   init?: 'dnn' | 'fresh';
   mopedPrior?: boolean;
   priorSigma?: number;
+  /** Names of layers to keep deterministic (`excludeLayers` of `transforms.transformToBnn`). */
+  exclude?: string[];
 }
 
 /** What {@link convertFile} did. */
@@ -146,6 +148,7 @@ export async function convertFile(options: ConvertCliOptions): Promise<ConvertFi
       init,
       mopedPrior: options.mopedPrior === true,
     };
+    if (options.exclude !== undefined) conv.excludeLayers = options.exclude;
     if (options.moped !== undefined) conv.moped = options.moped;
     if (options.posteriorSigma !== undefined) conv.posteriorSigma = options.posteriorSigma;
     if (options.priorSigma !== undefined) {

@@ -47,6 +47,15 @@ export function register(program: Command): void {
       help('prior standard deviation of the Bayesian layers (default 0.1)', 'prior-sigma'),
       ranged('prior-sigma'),
     )
+    .option(
+      '--exclude <names>',
+      'comma-separated names of layers to keep deterministic (e.g. the output layer)',
+      (v: string) =>
+        v
+          .split(',')
+          .map((n) => n.trim())
+          .filter((n) => n !== ''),
+    )
     .addHelpText(
       'after',
       '\nExample:\n  deepprob convert --model runs/lenet/model.json --out runs/bnn --layers all ' +

@@ -21,6 +21,13 @@ const ACTIVATIONS: Record<string, (x: tf.Tensor) => tf.Tensor> = {
   swish: (x) => tf.mul(x, tf.sigmoid(x)),
   mish: (x) => tf.mul(x, tf.tanh(tf.softplus(x))),
   gelu: (x) => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2)))),
+  // tfjs's 'gelu_new', the tanh approximation:
+  // 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3)))
+  geluNew: (x) =>
+    tf.mul(
+      tf.mul(x, 0.5),
+      tf.add(1, tf.tanh(tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.pow(x, 3)))))),
+    ),
 };
 
 /** Names accepted as `activation`. */

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
 import { nextSeed } from '../utils/seed.js';
-import { toFloat, type TensorInput } from '../utils/tensor.js';
+import { checkValues, toFloat, type TensorInput } from '../utils/tensor.js';
 
 /**
  * Gaussian negative log-likelihood with a predicted log variance (up to the constant
@@ -16,7 +16,8 @@ import { toFloat, type TensorInput } from '../utils/tensor.js';
  *
  * @param mean predicted means `[N, D]`.
  * @param logVar predicted log variances `s`, same shape.
- * @param target targets, same shape.
+ * @param target targets, same shape (or as many elements); otherwise an `ArgumentError` naming
+ *   `target`.
  * @example
  * ```ts
  * heteroscedasticRegressionLoss([[0]], [[0]], [[1]]); // 0.5
@@ -33,6 +34,12 @@ export function heteroscedasticRegressionLoss(
     const y = toFloat(target, 'target');
     if (mu.shape.join(',') !== s.shape.join(',')) {
       throw new ArgumentError('logVar', `expected shape [${mu.shape}] like mean, got [${s.shape}]`);
+    }
+    if (y.size !== mu.size) {
+      throw new ArgumentError(
+        'target',
+        `expected targets shaped like mean [${mu.shape}] (or with as many elements), got [${y.shape}]`,
+      );
     }
     const yy = y.shape.join(',') === mu.shape.join(',') ? y : tf.reshape(y, mu.shape);
     return tf.mean(
@@ -55,6 +62,9 @@ export function heteroscedasticRegressionLoss(
  * @param labels integer labels `[N]`.
  * @param numSamples `T` (default 10, as MindSpore's `AleatoricLoss`).
  * @param seed optional seed of the noise.
+ * @throws ArgumentError naming `labels` unless they are `N` integers in `[0, K)` (an out-of-range
+ *   label used to get a zero one-hot row and add nothing to the loss), `logVar` for a shape unlike
+ *   the logits'.
  * @example
  * ```ts
  * const loss = heteroscedasticClassificationLoss(logits, logVar, labels);
@@ -83,6 +93,13 @@ export function heteroscedasticClassificationLoss(
     const [n, k] = f.shape as [number, number];
     const y = labels instanceof tf.Tensor ? labels : tf.tensor(labels);
     if (y.size !== n) throw new ArgumentError('labels', `expected ${n} labels, got ${y.size}`);
+    // a label outside [0, K) would get a zero one-hot row and add nothing to the loss
+    checkValues(
+      y,
+      'labels',
+      (v) => Number.isInteger(v) && v >= 0 && v < k,
+      `integer labels in [0, ${k})`,
+    );
     const onehot = tf.oneHot(tf.cast(tf.reshape(y, [n]), 'int32'), k);
     const eps = tf.randomNormal([numSamples, n, k], 0, 1, 'float32', sd);
     const sampled = tf.add(f, tf.mul(tf.exp(tf.mul(s, 0.5)), eps)); // [T, N, K]

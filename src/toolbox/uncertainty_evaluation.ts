@@ -21,7 +21,7 @@ import {
 } from './model_surgery.js';
 import { applyWithMcDropout, hasDropout } from './predictors.js';
 import { classLogits, classNll, outputKindOf } from './class_outputs.js';
-import { bayesianLayers, disposeModel, modelKL, setMode } from '../layers/index.js';
+import { bayesianLayers, disposeModel, modelKL, restoreModes, setMode } from '../layers/index.js';
 import { transformToBnn } from '../transforms/index.js';
 import { batchSizeOf, type ModelInput } from '../layers/model_input.js';
 
@@ -648,7 +648,8 @@ export class UncertaintyEvaluation {
   }
 
   /**
-   * The MC-dropout model: the given model when it has dropout, else a trained/loaded copy (a
+   * The MC-dropout model: the given model when it has dropout or Bayesian layers (sampled as it
+   * is), else a trained/loaded copy (a
    * Bayesian copy for `epistemicMethod: 'bnn'`). Built once; a copy is disposed when its training,
    * saving or checking throws.
    */
@@ -663,7 +664,9 @@ export class UncertaintyEvaluation {
   private async buildEpistemic(): Promise<tf.LayersModel> {
     const o = this.options;
     const bnn = o.epistemicMethod === 'bnn';
-    if (!bnn && hasDropout(o.model)) {
+    // a model that is already stochastic (dropout, or Bayesian layers such as a converted BNN)
+    // is sampled as it is
+    if (!bnn && (hasDropout(o.model) || bayesianLayers(o.model).length > 0)) {
       this.epiModel = o.model;
       return o.model;
     }
@@ -830,7 +833,17 @@ export class UncertaintyEvaluation {
     }
     const m = await this.epistemicModel();
     const sampleWeights = bayesianLayers(m).length > 0;
-    if (sampleWeights) setMode(m, 'sample');
+    // sample the weights; the given model gets its layers' modes back afterwards
+    const modes = sampleWeights ? setMode(m, 'sample') : [];
+    try {
+      return this.sampleVariance(m, x, sampleWeights);
+    } finally {
+      if (m === this.options.model) restoreModes(m, modes);
+    }
+  }
+
+  /** The variance over `mcSamples` passes of each output, `[N, D]`. */
+  private sampleVariance(m: tf.LayersModel, x: ModelInput, sampleWeights: boolean): tf.Tensor2D {
     return tf.tidy(() => {
       const outs: tf.Tensor[] = [];
       for (let t = 0; t < this.mcSamples; t++) {

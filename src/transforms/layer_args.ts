@@ -59,7 +59,8 @@ export const defaultDenseArgs: GetArgs<DenseView> = (dp) => ({
 });
 
 /**
- * `{...get, ...add}`, with MindSpore's rule that `add` may not repeat a key of `get`.
+ * `{...get, ...add}`, with MindSpore's rule that `add` may not repeat a key of `get` (nor another
+ * spelling of one: `units` repeats `outChannels`, `useBias` repeats `hasBias`, ...).
  * @param argName the option name used in the error (`addDenseArgs`, `addConvArgs`, `addArgs`).
  */
 export function mergeArgs(
@@ -67,11 +68,13 @@ export function mergeArgs(
   add: LayerArgsDict | undefined,
   argName: string,
 ): LayerArgsDict {
+  // a getter that returned no object is refused by the topology rewrite, naming the getter
+  if (get === null || typeof get !== 'object' || Array.isArray(get)) return get;
   if (add === undefined) return { ...get };
   if (add === null || typeof add !== 'object' || Array.isArray(add)) {
     throw new ArgumentError(argName, 'expected an object of extra layer arguments');
   }
-  const dup = Object.keys(add).filter((k) => k in get);
+  const dup = Object.keys(add).filter((k) => k in get || aliasesOf(k).some((a) => a in get));
   if (dup.length > 0) {
     throw new ArgumentError(
       argName,
@@ -81,3 +84,20 @@ export function mergeArgs(
   }
   return { ...get, ...add };
 }
+
+/**
+ * The argument names that mean the same argument as `key` (TF.js's and MindSpore's spellings,
+ * which the Bayesian layers take both of): `units` / `filters` / `outChannels`, `useBias` /
+ * `hasBias`, `strides` / `stride`, `dilationRate` / `dilation`.
+ */
+function aliasesOf(key: string): readonly string[] {
+  for (const group of ARG_ALIASES) if (group.includes(key)) return group.filter((k) => k !== key);
+  return [];
+}
+
+const ARG_ALIASES: readonly (readonly string[])[] = [
+  ['units', 'filters', 'outChannels'],
+  ['useBias', 'hasBias'],
+  ['strides', 'stride'],
+  ['dilationRate', 'dilation'],
+];

@@ -121,6 +121,17 @@ export function initFromWeights(
   o: PosteriorInitOptions,
 ): void {
   const shape = bnn.weights[0]?.shape;
+  if (shape !== undefined && shape.reduce<number>((a, b) => a * (b ?? 1), 1) !== kernel.size) {
+    // arguments that changed the layer's geometry (a getter's kernelSize, units, ...)
+    if (o.init !== 'dnn' && !isCentredPriorLayer(bnn)) return;
+    throw new ArgumentError(
+      'model',
+      `layer '${bnn.name}': its Bayesian kernel [${shape.join(', ')}] cannot start from the ` +
+        `DNN kernel [${kernel.shape.join(', ')}]: the layer arguments (get*Args / add*Args) ` +
+        "changed its weights' shape; keep the DNN's geometry, or pass init: 'fresh' " +
+        '(without mopedPrior)',
+    );
+  }
   const reshaped =
     shape !== undefined && shape.join() !== kernel.shape.join()
       ? tf.reshape(kernel, shape as number[])

@@ -72,6 +72,11 @@ export interface ConversionRule {
    * takes its output. A `SeparableConv2D` becomes its depthwise then its pointwise convolution.
    */
   before?: (layer: tf.layers.Layer) => LayerArgsDict;
+  /**
+   * The option the arguments come from (e.g. `'getDenseArgs'`), named by the errors about them;
+   * default `'model'`.
+   */
+  argsName?: string;
 }
 
 /** The DNN class whose converted layers start from its depthwise and pointwise weights. */
@@ -111,6 +116,7 @@ function rewriteEntries(
   prefix: string,
   converted: ConvertedLayer[],
   inserted: Map<string, string>,
+  exclude: ReadonlySet<string> = new Set(),
 ): void {
   const byName = new Map(layers.map((l) => [l.name, l]));
   const taken = new Set(entries.map((e) => String(e.config.name)));
@@ -133,8 +139,13 @@ function rewriteEntries(
           `${prefix}${name}/`,
           converted,
           inserted,
+          exclude,
         );
       }
+      continue;
+    }
+    if (exclude.has(name) || exclude.has(`${prefix}${name}`)) {
+      repairConfig(entry, layer);
       continue;
     }
     if (Object.hasOwn(BAYESIAN_WRAPPER_CLASS, entry.class_name)) {
@@ -144,13 +155,14 @@ function rewriteEntries(
     repairConfig(entry, layer);
     const rule = rules.find((r) => r.from === entry.class_name);
     if (rule === undefined) continue;
-    const args = checkedArgs(rule.args(layer), `${prefix}${name}`);
+    const args = checkedArgs(rule.args(layer), `${prefix}${name}`, rule);
+    if (rule.before === undefined) checkOutputShape(rule, args, layer, `${prefix}${name}`);
     const trainable = entry.config.trainable ?? true;
     const keep: Record<string, unknown> = { name, trainable };
     // Sequential models carry their input shape on the first layer.
     const inputShape = entry.config.batch_input_shape;
     if (rule.before !== undefined) {
-      const firstArgs = checkedArgs(rule.before(layer), `${prefix}${name}`);
+      const firstArgs = checkedArgs(rule.before(layer), `${prefix}${name}`, rule);
       let first = `${name}_depthwise`;
       for (let i = 1; taken.has(first); i++) first = `${name}_depthwise_${i}`;
       taken.add(first);
@@ -219,7 +231,7 @@ function rewriteWrapper(
     }
     throw e;
   }
-  const args = checkedArgs(dnnArgs, path);
+  const args = checkedArgs(dnnArgs, path, rule);
   const keep: Record<string, unknown> = {
     name: inner.config.name,
     trainable: inner.config.trainable ?? true,
@@ -256,8 +268,18 @@ function nodeKwargs(node: unknown): Record<string, unknown> {
   return kwargs !== null && typeof kwargs === 'object' ? (kwargs as Record<string, unknown>) : {};
 }
 
-/** `args`, with a string activation checked to have a Bayesian counterpart (naming the layer). */
-function checkedArgs(args: LayerArgsDict, path: string): LayerArgsDict {
+/**
+ * `args`, checked to be an object of layer arguments (naming the rule's option) and a string
+ * activation to have a Bayesian counterpart (naming the layer).
+ */
+function checkedArgs(args: LayerArgsDict, path: string, rule: ConversionRule): LayerArgsDict {
+  if (args === null || typeof args !== 'object' || Array.isArray(args)) {
+    throw new ArgumentError(
+      rule.argsName ?? 'model',
+      `layer '${path}': expected an object of ${rule.to} arguments, got ` +
+        (args === null ? 'null' : Array.isArray(args) ? 'an array' : typeof args),
+    );
+  }
   if (typeof args.activation === 'string') {
     try {
       normalizeActivation(args.activation);
@@ -270,6 +292,60 @@ function checkedArgs(args: LayerArgsDict, path: string): LayerArgsDict {
     }
   }
   return args;
+}
+
+/** A shape or a list of shapes as a list of shapes. */
+function shapeList(s: tf.Shape | tf.Shape[]): tf.Shape[] {
+  return Array.isArray(s[0]) ? (s as tf.Shape[]) : [s as tf.Shape];
+}
+
+/** A list of shapes as text (one shape without the outer brackets). */
+function shapeText(s: tf.Shape[]): string {
+  return JSON.stringify(s.length === 1 ? s[0] : s).replace(/null/g, 'batch');
+}
+
+/**
+ * Refuse arguments that change a converted layer's output shape (a getter's `units`, `kernelSize`,
+ * `strides`, ...): the layers after it could not take its output, and tfjs would fail building
+ * one of them with a message about that layer. The Bayesian layer is made from `args` (no weights)
+ * and its `computeOutputShape` on the input shape of the DNN layer's first node compared with
+ * that node's output shape; a layer whose output shape cannot be computed is not judged.
+ * @throws ArgumentError naming the rule's option (`getDenseArgs`, ...).
+ */
+function checkOutputShape(
+  rule: ConversionRule,
+  args: LayerArgsDict,
+  layer: tf.layers.Layer,
+  path: string,
+): void {
+  const entry = tf.serialization.SerializationMap.getMap().classNameMap[rule.to];
+  if (entry === undefined) return;
+  // tfjs 4.22 declares a causal Conv1D's output as if it were 'valid' (and cannot run it): its
+  // shape is no reference (a Keras-trained causal model converts when what follows takes any length)
+  if (layer.getClassName() === 'Conv1D' && layer.getConfig().padding === 'causal') return;
+  const node = layer.inboundNodes[0];
+  if (node === undefined) return;
+  const want = shapeList(node.outputShapes);
+  let got: tf.Shape[];
+  try {
+    const [cls, fromConfig] = entry;
+    const probe = fromConfig(cls, {
+      ...args,
+      name: `${layer.name}_probe`,
+    } as tf.serialization.ConfigDict) as unknown as tf.layers.Layer;
+    const inputs = shapeList(node.inputShapes);
+    got = shapeList(probe.computeOutputShape(inputs.length === 1 ? inputs[0]! : inputs));
+  } catch {
+    return;
+  }
+  if (shapeText(got) !== shapeText(want)) {
+    throw new ArgumentError(
+      rule.argsName ?? 'model',
+      `layer '${path}': the ${rule.to} made from these arguments outputs ${shapeText(got)} where ` +
+        `the DNN's ${rule.from} outputs ${shapeText(want)}; the arguments must keep the layer's ` +
+        'geometry (units/filters, kernelSize, strides, padding, dilation)',
+    );
+  }
 }
 
 /**
@@ -348,6 +424,40 @@ function convertedWrapper(layer: tf.layers.Layer, prev: tf.layers.Layer): boolea
   );
 }
 
+/** The names and `outer/inner` paths of every layer of `model` (recursing into nested models). */
+function layerPaths(layers: readonly tf.layers.Layer[], prefix: string, out: string[]): string[] {
+  for (const l of layers) {
+    out.push(`${prefix}${l.name}`);
+    if (l instanceof tf.LayersModel) layerPaths(l.layers, `${prefix}${l.name}/`, out);
+  }
+  return out;
+}
+
+/**
+ * The layers to keep deterministic, checked: an array of layer names (or `outer/inner` paths of
+ * layers of nested models), each naming a layer of `model`.
+ * @throws ArgumentError naming `excludeLayers` otherwise.
+ */
+export function checkExcludeLayers(names: unknown, model: tf.LayersModel): ReadonlySet<string> {
+  if (names === undefined) return new Set();
+  if (!Array.isArray(names) || names.some((n) => typeof n !== 'string' || n === '')) {
+    throw new ArgumentError(
+      'excludeLayers',
+      'expected an array of layer names (strings, `outer/inner` for a nested model)',
+    );
+  }
+  const paths = layerPaths(model.layers, '', []);
+  const known = new Set([...paths, ...paths.map((p) => p.slice(p.lastIndexOf('/') + 1))]);
+  const unknown = (names as string[]).filter((n) => !known.has(n));
+  if (unknown.length > 0) {
+    throw new ArgumentError(
+      'excludeLayers',
+      `no layer named ${unknown.map((n) => `'${n}'`).join(', ')} in the model (its layers: ${paths.join(', ')})`,
+    );
+  }
+  return new Set(names as string[]);
+}
+
 /**
  * Rebuild `model` with the layers matched by `rules` replaced, copy all other weights and start
  * the Bayesian posteriors from the DNN. The input model is not modified; the new model owns new
@@ -355,6 +465,8 @@ function convertedWrapper(layer: tf.layers.Layer, prev: tf.layers.Layer): boolea
  * @param model the DNN.
  * @param rules which layer class becomes which Bayesian class, with its arguments.
  * @param init posterior (and prior) initialisation.
+ * @param excludeLayers names (or `outer/inner` paths) of layers to keep deterministic even when a
+ *   rule matches them (a bare name matches that layer at any depth).
  * @returns the Bayesian model and the converted layers.
  * @example
  * ```ts
@@ -366,9 +478,11 @@ export async function convertModel(
   model: tf.LayersModel,
   rules: readonly ConversionRule[],
   init: PosteriorInitOptions,
+  excludeLayers: readonly string[] = [],
 ): Promise<{ model: tf.LayersModel; converted: ConvertedLayer[] }> {
   checkModel(model);
   const opts = checkInit(init);
+  const exclude = checkExcludeLayers(excludeLayers, model);
   checkFiniteWeights(model);
   const json = model.toJSON(null, false) as unknown as { config: { layers?: PyLayerEntry[] } };
   const entries = json.config.layers;
@@ -377,7 +491,7 @@ export async function convertModel(
   }
   const converted: ConvertedLayer[] = [];
   const inserted = new Map<string, string>();
-  rewriteEntries(entries, model.layers, rules, '', converted, inserted);
+  rewriteEntries(entries, model.layers, rules, '', converted, inserted, exclude);
   // a layer constructor that throws midway leaves the variables of the layers tfjs built before
   // it: free every variable the failed build registered
   const existing = new Set(Object.keys(tf.engine().registeredVariables));

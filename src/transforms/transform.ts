@@ -34,7 +34,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { WithBNNLoss } from '../layers/bnn_loss.js';
-import type { LossFn, LossName } from '../layers/losses.js';
+import { resolveLoss, type LossFn, type LossName } from '../layers/losses.js';
 import { ArgumentError } from '../utils/errors.js';
 import { checkOptionKeys } from '../utils/options.js';
 import type { DataFormat } from '../layers/conv_format.js';
@@ -81,6 +81,7 @@ import {
 import { checkEstimator, ESTIMATOR_NAMES, type Estimator } from '../layers/estimator_registry.js';
 import { summarizeModel } from './summary.js';
 import {
+  checkExcludeLayers,
   checkModel,
   convertModel,
   type ConversionRule,
@@ -196,6 +197,12 @@ export interface TransformToBNNOptions extends PosteriorInitOptions {
   lossFn?: LossFn | LossName;
   /** Estimator of the layers made by `transformToBnnModel`. Default `'reparam'`. */
   estimator?: Estimator;
+  /**
+   * Names of layers to keep deterministic although their type is converted (e.g. the output
+   * layer, or the first convolution), `outer/inner` for a layer of a nested model (a bare name
+   * matches at any depth); each must name a layer of the model. Default none.
+   */
+  excludeLayers?: readonly string[];
 }
 
 /** The options of {@link TransformToBNN} (and the MOPED posterior initialisation). */
@@ -208,6 +215,7 @@ const TRANSFORM_KEYS = [
   'moped',
   'posteriorSigma',
   'mopedPrior',
+  'excludeLayers',
 ] as const;
 
 /** Options of {@link TransformToBNN.transformToBnnModel} (MindSpore's four arguments). */
@@ -340,6 +348,8 @@ export class TransformToBNN {
   readonly lossFn: LossFn | LossName;
   readonly estimator: Estimator;
   private readonly init: PosteriorInitOptions;
+  /** The layers kept deterministic (option `excludeLayers`). */
+  readonly excludeLayers: readonly string[];
 
   /**
    * @param model the trained DNN (`tf.LayersModel`).
@@ -354,8 +364,12 @@ export class TransformToBNN {
     this.dnnFactor = checkFactor(options.dnnFactor, 'dnnFactor', 1);
     this.bnnFactor = checkFactor(options.bnnFactor, 'bnnFactor', 1);
     this.lossFn = options.lossFn ?? 'softmaxCrossEntropy';
+    // checked here, before any model is built (a bad name used to fail after the conversion)
+    resolveLoss(this.lossFn);
     this.estimator = checkEstimator(options.estimator);
-    this.init = checkInit(options);
+    const { excludeLayers, ...init } = options;
+    this.init = checkInit(init);
+    this.excludeLayers = [...checkExcludeLayers(excludeLayers, this.model)];
   }
 
   /** The Bayesian class a converted layer gets (its MOPED twin with `mopedPrior`). */
@@ -405,22 +419,26 @@ export class TransformToBNN {
       {
         from: 'Dense',
         to: this.target(BNN_DENSE_CLASS[this.estimator]),
+        argsName: options.getDenseArgs !== undefined ? 'getDenseArgs' : 'addDenseArgs',
         args: (l) => mergeArgs(getDense(denseView(l)), options.addDenseArgs, 'addDenseArgs'),
       },
       ...this.convolutionRules(options),
       {
         from: 'LSTM',
         to: this.target(BNN_LSTM_CLASS[this.estimator]),
+        argsName: options.getLstmArgs !== undefined ? 'getLstmArgs' : 'addLstmArgs',
         args: (l) => mergeArgs(getLstm(lstmView(l)), options.addLstmArgs, 'addLstmArgs'),
       },
       {
         from: 'GRU',
         to: this.target(BNN_GRU_CLASS[this.estimator]),
+        argsName: options.getGruArgs !== undefined ? 'getGruArgs' : 'addGruArgs',
         args: (l) => mergeArgs(getGru(gruView(l)), options.addGruArgs, 'addGruArgs'),
       },
       {
         from: 'SimpleRNN',
         to: this.target(BNN_SIMPLE_RNN_CLASS[this.estimator]),
+        argsName: options.getSimpleRnnArgs !== undefined ? 'getSimpleRnnArgs' : 'addSimpleRnnArgs',
         args: (l) =>
           mergeArgs(getRnn(simpleRnnView(l)), options.addSimpleRnnArgs, 'addSimpleRnnArgs'),
       },
@@ -437,33 +455,46 @@ export class TransformToBNN {
     const add = (a: LayerArgsDict): LayerArgsDict =>
       mergeArgs(a, options.addConvArgs, 'addConvArgs');
     const conv = this.target(BNN_CONV_CLASS[this.estimator]);
+    // the option an error about a layer's arguments names: its getter when given
+    const by = (getter: keyof TransformModelOptions): string =>
+      options[getter] !== undefined ? getter : 'addConvArgs';
     return [
-      { from: 'Conv2D', to: conv, args: (l) => add(withFormat(getConv, convView(l))) },
+      {
+        from: 'Conv2D',
+        to: conv,
+        args: (l) => add(withFormat(getConv, convView(l))),
+        argsName: by('getConvArgs'),
+      },
       {
         from: 'DepthwiseConv2D',
         to: conv,
         args: (l) => add(withFormat(getConv, depthwiseView(l))),
+        argsName: by('getConvArgs'),
       },
       {
         from: 'Conv1D',
         to: this.target(BNN_CONV1D_CLASS[this.estimator]),
         args: (l) => add(getConv1d(conv1dView(l))),
+        argsName: by('getConv1dArgs'),
       },
       {
         from: 'Conv2DTranspose',
         to: this.target(BNN_CONV2D_TRANSPOSE_CLASS[this.estimator]),
         args: (l) => add(withFormat(getTranspose, conv2dTransposeView(l))),
+        argsName: by('getConv2dTransposeArgs'),
       },
-      separableRule(conv, getConv, add),
+      { ...separableRule(conv, getConv, add), argsName: by('getConvArgs') },
       {
         from: 'Conv3D',
         to: this.target(BNN_CONV3D_CLASS[this.estimator]),
         args: (l) => add(withFormat(getConv3d, conv3dView(l))),
+        argsName: by('getConv3dArgs'),
       },
       {
         from: 'Conv3DTranspose',
         to: this.target(BNN_CONV3D_TRANSPOSE_CLASS[this.estimator]),
         args: (l) => add(withFormat(getConv3dTranspose, conv3dTransposeView(l))),
+        argsName: by('getConv3dTransposeArgs'),
       },
     ];
   }
@@ -537,19 +568,26 @@ export class TransformToBNN {
     const get = (v: unknown): LayerArgsDict =>
       withFormat(getter, v as { readonly dataFormat?: DataFormat });
     const add = (a: LayerArgsDict): LayerArgsDict => mergeArgs(a, options.addArgs, 'addArgs');
+    const argsName = options.getArgs !== undefined ? 'getArgs' : 'addArgs';
     if (dnnLayerType === 'SeparableConv2D') {
-      return this.run([separableRule(this.target(cls), get, add)]);
+      return this.run([{ ...separableRule(this.target(cls), get, add), argsName }]);
     }
     const rule: ConversionRule = {
       from: dnnLayerType,
       to: this.target(cls),
       args: (l) => add(get(view(l))),
+      argsName,
     };
     return this.run([rule]);
   }
 
   private async run(rules: ConversionRule[]): Promise<BnnConversion> {
-    const { model, converted } = await convertModel(this.model, rules, this.init);
+    const { model, converted } = await convertModel(
+      this.model,
+      rules,
+      this.init,
+      this.excludeLayers,
+    );
     const loss = new WithBNNLoss(model, this.lossFn, this.dnnFactor, this.bnnFactor);
     return { model, loss, converted, summary: () => summarizeModel(model) };
   }
@@ -583,6 +621,7 @@ function withFormat<V extends { readonly dataFormat?: DataFormat }>(
   view: V,
 ): LayerArgsDict {
   const args = get(view);
+  if (args === null || typeof args !== 'object') return args; // refused by the topology rewrite
   return args.dataFormat === undefined && view.dataFormat === 'channelsFirst'
     ? { ...args, dataFormat: 'channelsFirst' }
     : args;

@@ -140,9 +140,9 @@ describe('bad inputs give errors naming the argument', () => {
     model.dispose();
     await expect(
       new TransformToBNN(dnn).transformToBnnModel({
-        getDenseArgs: (dp) => ({ outChannels: dp.outChannels, activation: 'gelu_new' }),
+        getDenseArgs: (dp) => ({ outChannels: dp.outChannels, activation: 'crelu' }),
       }),
-    ).rejects.toThrow(/model: layer 'h': activation 'gelu_new'/);
+    ).rejects.toThrow(/model: layer 'h': activation 'crelu'/);
     dnn.dispose();
   });
 });

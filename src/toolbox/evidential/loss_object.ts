@@ -5,6 +5,7 @@
 import { runProgress, type StepContext } from '../../layers/step_context.js';
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../utils/errors.js';
+import { checkOptionKeys } from '../../utils/options.js';
 import type { TensorInput } from '../../utils/tensor.js';
 import { evidenceFunction, type EvidenceName } from './evidence.js';
 import { klUniformLoss } from './kl.js';
@@ -80,6 +81,23 @@ export class EvidentialLoss {
     if (!(network instanceof tf.LayersModel) && typeof network !== 'function') {
       throw new ArgumentError('network', 'expected a tf.LayersModel or a function x -> logits');
     }
+    if (options === null || typeof options !== 'object') {
+      throw new ArgumentError('options', `expected an object, got ${String(options)}`);
+    }
+    checkOptionKeys(options, ['loss', 'evidence', 'klSchedule', 'training'], 'EvidentialLoss');
+    if (options.training !== undefined && typeof options.training !== 'boolean') {
+      throw new ArgumentError(
+        'training',
+        `expected true or false, got ${String(options.training)}`,
+      );
+    }
+    const sched = options.klSchedule;
+    if (sched !== undefined && typeof sched !== 'function' && typeof sched !== 'string') {
+      throw new ArgumentError(
+        'klSchedule',
+        "expected a schedule (progress) => number, 'relative-piecewise' or 'epoch'",
+      );
+    }
     this.network = network;
     this.lossName = options.loss ?? 'squared-error-bayes-risk';
     this.evidenceName = options.evidence ?? 'softplus';
@@ -90,9 +108,38 @@ export class EvidentialLoss {
     this.training = options.training ?? true;
   }
 
-  /** The annealing weight `min(1, schedule(progress))`. */
+  /**
+   * The annealing weight `lambda = min(1, max(0, schedule(progress)))`.
+   * @throws ArgumentError naming `progress` when it is not an object, holds a step, total or
+   *   epoch that is not a finite number >= 0, or the schedule gives no finite number for it (a
+   *   missing `epoch` under the `'epoch'` schedule gave a NaN loss).
+   */
   klWeight(progress: TrainingProgress): number {
-    return Math.min(1, Math.max(0, this.schedule(progress)));
+    if (progress === null || typeof progress !== 'object') {
+      throw new ArgumentError(
+        'progress',
+        `expected { step, totalSteps, epoch }, got ${String(progress)}`,
+      );
+    }
+    for (const key of ['step', 'totalSteps', 'epoch'] as const) {
+      const v: unknown = progress[key];
+      if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && v >= 0)) {
+        throw new ArgumentError(
+          'progress',
+          `expected ${key} a finite number >= 0, got ${String(v)}`,
+        );
+      }
+    }
+    const w = this.schedule(progress);
+    if (typeof w !== 'number' || Number.isNaN(w)) {
+      throw new ArgumentError(
+        'progress',
+        `the KL schedule gave ${String(w)} for ${JSON.stringify(progress)} (does it lack the ` +
+          "step, totalSteps or epoch the schedule reads? 'epoch' reads epoch, " +
+          "'relative-piecewise' step / totalSteps)",
+      );
+    }
+    return Math.min(1, Math.max(0, w));
   }
 
   /**
@@ -159,7 +206,8 @@ export function evidentialTrainLoss(
   y: tf.Tensor,
   progress: TrainerProgress,
 ) => TrainerLossTerms {
-  // validate names now, not at the first step
+  // validate the options now, not at the first step
+  checkOptionKeys(options, ['loss', 'evidence', 'klSchedule', 'training'], 'evidentialTrainLoss');
   evidentialLossFunction(options.loss ?? 'squared-error-bayes-risk');
   evidenceFunction(options.evidence ?? 'softplus');
   const cache = new WeakMap<tf.LayersModel, EvidentialLoss>();
