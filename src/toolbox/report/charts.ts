@@ -43,8 +43,8 @@ async function loadVegaLite(): Promise<NonNullable<typeof vegaLite>> {
 let vegaModule: Promise<typeof vega> | undefined;
 
 /**
- * Load Vega on first use. A static import would put Vega's module graph, and the top-level
- * `await import('canvas')` of `vega-canvas` in it, into every program that imports
+ * Load Vega on first use. A static import would put Vega's module graph, with the top-level await
+ * of `vega-canvas` (which loads the optional `canvas`), into every program that imports
  * `deepprob/node`: `require('deepprob/node')` then fails with `ERR_REQUIRE_ASYNC_MODULE` and the
  * import takes about a second longer, although only the report writers draw charts.
  */
