@@ -27,6 +27,8 @@ interface Manifest {
   bin: Record<string, string>;
   files: string[];
   exports: Record<string, string | Record<string, string>>;
+  typesVersions: Record<string, Record<string, string[]>>;
+  version: string;
   dependencies: Record<string, string>;
   devDependencies: Record<string, string>;
   peerDependencies: Record<string, string>;
@@ -133,8 +135,16 @@ describe('package.json: entry points a consumer resolves', () => {
       expect(readdirSync(join(root, 'src'))).toContain(`${name}.ts`);
     }
     expect(pkg.exports['./package.json']).toBe('./package.json');
+    // TypeScript's legacy resolution (`moduleResolution: node`, the default of `module:
+    // commonjs` before TS 6) ignores `exports`: `typesVersions` maps the subpath for it
+    expect(pkg.typesVersions).toEqual({ '*': { node: ['./dist/node.d.ts'] } });
     expect(pkg.main).toBe('./dist/index.js');
     expect(pkg.types).toBe('./dist/index.d.ts');
+  });
+
+  it('version (and so `deepprob --version`) is the package version', () => {
+    expect(nodeEntry.version).toBe(pkg.version);
+    expect(nodeEntry.buildProgram().version()).toBe(pkg.version);
   });
 
   it('ships dist, bin, README and LICENSE; the bin launches the compiled CLI', () => {
