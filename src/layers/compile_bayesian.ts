@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
+import { checkOptionKeys } from '../utils/options.js';
 import { bayesianLayers } from './model_utils.js';
 
 /** Arguments of {@link compileBayesian}: those of `model.compile` plus the data set size. */
@@ -17,6 +18,9 @@ export interface CompileBayesianArgs extends tf.ModelCompileArgs {
    */
   klWeight?: number;
 }
+
+/** The keys of {@link CompileBayesianArgs}: tfjs's `model.compile` arguments and deepprob's. */
+const COMPILE_KEYS = ['datasetSize', 'klWeight', 'optimizer', 'loss', 'metrics'] as const;
 
 /**
  * Compile a model with Bayesian layers for `model.fit`: set every Bayesian layer's `klScale` to
@@ -54,6 +58,9 @@ export function compileBayesian(model: tf.LayersModel, args: CompileBayesianArgs
   if (typeof args !== 'object' || args === null) {
     throw new ArgumentError('args', 'expected { datasetSize, optimizer, loss, ... }');
   }
+  // model.compile ignores keys it does not know (a `metric: ['accuracy']` typo trains silently
+  // without the metric): refuse them here, naming the key
+  checkOptionKeys(args, COMPILE_KEYS, 'compileBayesian');
   const { datasetSize, klWeight = 1, ...compileArgs } = args;
   if (typeof datasetSize !== 'number' || !Number.isInteger(datasetSize) || datasetSize < 1) {
     throw new ArgumentError(
