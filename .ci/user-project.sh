@@ -116,7 +116,7 @@ printf '%s\n' "import { layers, ready } from 'deepprob';" "import { fileIO } fro
   'export const used = [layers.denseFlipout, ready, fileIO];' >resolve.ts
 for mr in 'commonjs node10' 'esnext bundler' 'node16 node16'; do
   set -- $mr
-  "$repo/node_modules/.bin/tsc" --noEmit --strict --skipLibCheck --types node --ignoreDeprecations 6.0 \
+  "$repo/node_modules/.bin/tsc" --ignoreConfig --noEmit --strict --skipLibCheck --types node --ignoreDeprecations 6.0 \
     --target ES2022 --module "$1" --moduleResolution "$2" resolve.ts ||
     fail "the entry points do not resolve with moduleResolution $2"
 done
