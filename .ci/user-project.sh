@@ -120,7 +120,7 @@ for mr in 'commonjs node10' 'esnext bundler' 'node16 node16'; do
     --target ES2022 --module "$1" --moduleResolution "$2" resolve.ts ||
     fail "the entry points do not resolve with moduleResolution $2"
 done
-node "$repo/.ci/user-project/api_scan.cjs" node_modules/deepprob "$repo/node_modules/typescript" ||
+node "$repo/.ci/user-project/api_scan.mjs" node_modules/deepprob "$repo/node_modules/typescript" ||
   fail 'exports without TSDoc or any in the declarations'
 printf '%s\n' "import * as tf from '@tensorflow/tfjs';" "import { layers, ready } from 'deepprob';" \
   'await ready();' 'console.log(layers.denseFlipout({ units: 2, inputShape: [3] }).name, tf.getBackend());' >browser.js
