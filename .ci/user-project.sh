@@ -103,6 +103,41 @@ tsx="$repo/node_modules/.bin/tsx"
 "$tsx" predict.ts | tee predict.log
 grep -q 'epistemic' predict.log || fail 'predict.ts printed no uncertainty'
 node build/check.js || fail 'check program'
+
+# 3b. The package as other consumers meet it (issue 18 audit): CommonJS require of both entries
+# (Node's require of ESM: no top-level await in their static graphs), TypeScript's legacy
+# `moduleResolution: node` and `bundler` resolution, TSDoc on every export and no `any` in the
+# declarations, a browser bundle of `deepprob` by esbuild without Node built-ins, and the help of
+# every command of the installed `deepprob` program.
+node -e "const a = require('deepprob'), b = require('deepprob/node');
+  if (typeof a.ready !== 'function' || typeof b.fileIO !== 'function') process.exit(1);" ||
+  fail "require('deepprob') / require('deepprob/node') failed"
+printf '%s\n' "import { layers, ready } from 'deepprob';" "import { fileIO } from 'deepprob/node';" \
+  'export const used = [layers.denseFlipout, ready, fileIO];' >resolve.ts
+for mr in 'commonjs node10' 'esnext bundler' 'node16 node16'; do
+  set -- $mr
+  "$repo/node_modules/.bin/tsc" --ignoreConfig --noEmit --strict --skipLibCheck --types node --ignoreDeprecations 6.0 \
+    --target ES2022 --module "$1" --moduleResolution "$2" resolve.ts ||
+    fail "the entry points do not resolve with moduleResolution $2"
+done
+node "$repo/.ci/user-project/api_scan.mjs" node_modules/deepprob "$repo/node_modules/typescript" ||
+  fail 'exports without TSDoc or any in the declarations'
+printf '%s\n' "import * as tf from '@tensorflow/tfjs';" "import { layers, ready } from 'deepprob';" \
+  'await ready();' 'console.log(layers.denseFlipout({ units: 2, inputShape: [3] }).name, tf.getBackend());' >browser.js
+"$repo/node_modules/.bin/esbuild" browser.js --bundle --platform=browser --format=esm \
+  --outfile=bundle/browser.js --metafile=bundle/meta.json --log-level=error ||
+  fail "esbuild cannot bundle 'deepprob' for the browser"
+node -e "const m = require('./bundle/meta.json'); const bad = Object.entries(m.inputs).flatMap(([f, v]) =>
+  v.imports.filter((i) => /^(node:|fs$|path$|os$|child_process$|worker_threads$)/.test(i.path)).map((i) => f + ' -> ' + i.path));
+  if (bad.length) { console.error(bad.join('\n')); process.exit(1); }
+  console.log('browser bundle: ' + Object.keys(m.inputs).length + ' modules, no Node built-ins');" ||
+  fail 'the browser bundle imports Node built-ins'
+for c in '' info train eval demo convert uncertainty shift ensemble sweep score worker queue 'queue status' \
+  'queue failed' 'queue retry'; do
+  # shellcheck disable=SC2086
+  npx --no-install deepprob $c --help >help.txt 2>&1 || { cat help.txt; fail "deepprob $c --help"; }
+  grep -q "^Usage: deepprob" help.txt || fail "deepprob $c --help printed no usage"
+done
 echo "user project: OK (tfjs $tfjs)"
 
 # 4. Optional: an older tfjs next to the tarball.

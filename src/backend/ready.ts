@@ -26,6 +26,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { getEnv, isNode } from './env.js';
+import { ArgumentError } from '../utils/errors.js';
+import { booleanOption, optionsObject } from '../utils/options.js';
 import { registerCpuFallbacks, replaceWrongKernels } from './cpu_fallback.js';
 import { installKernelPack } from './kernels/index.js';
 import type { WasmBackend } from './kernels/wasm_util.js';
@@ -250,7 +252,10 @@ async function startThreadedWasm(node: NodeHooks): Promise<boolean> {
  * ```
  */
 export async function ready(options: ReadyOptions = {}): Promise<BackendInfo> {
+  optionsObject(options, ['backend', 'verbose'], 'ready');
+  booleanOption(options.verbose, 'verbose', false);
   const requested = options.backend ?? getEnv('DEEPPROB_BACKEND');
+  checkBackendName(requested);
   if (chosen !== undefined && (requested === undefined || requested === chosen.backend))
     return chosen;
   if (pending !== undefined && requested === undefined) return pending;
@@ -260,6 +265,34 @@ export async function ready(options: ReadyOptions = {}): Promise<BackendInfo> {
     return chosen;
   } finally {
     pending = undefined;
+  }
+}
+
+/** The backends {@link ready} knows how to start (besides any the program registered itself). */
+const KNOWN_BACKENDS = ['cpu', 'wasm', 'tensorflow', 'webgl', 'webgpu'] as const;
+
+/**
+ * Refuse, before any backend is touched, a requested backend that is neither one deepprob starts
+ * nor one registered with `tf.registerBackend`: a non-string, an empty name or a typo.
+ * @throws ArgumentError naming `DEEPPROB_BACKEND/backend` and the known names.
+ */
+function checkBackendName(requested: unknown): void {
+  if (requested === undefined) return;
+  const known = `expected one of ${KNOWN_BACKENDS.join(', ')} or a backend registered with tf.registerBackend`;
+  if (typeof requested !== 'string' || requested === '') {
+    throw new ArgumentError(
+      'DEEPPROB_BACKEND/backend',
+      `${known}, got ${JSON.stringify(requested)}`,
+    );
+  }
+  if (
+    !(KNOWN_BACKENDS as readonly string[]).includes(requested) &&
+    tf.findBackendFactory(requested) === null
+  ) {
+    throw new ArgumentError(
+      'DEEPPROB_BACKEND/backend',
+      `backend '${requested}' is not usable: not a tfjs backend (${known})`,
+    );
   }
 }
 

@@ -6,6 +6,10 @@ import { log1p } from '../utils/log1p.js';
 import { Bijector, type ForwardResult, type InverseResult } from './bijector.js';
 import { unitInterval, type Constraint } from '../constraints/constraints.js';
 
+/** float32's smallest normal number and machine epsilon: the clamp of {@link Sigmoid}'s output. */
+const TINY = 1.1754943508222875e-38;
+const EPS = 1.1920928955078125e-7;
+
 /**
  * Sigmoid bijector (TFP `Sigmoid`).
  *
@@ -26,10 +30,6 @@ import { unitInterval, type Constraint } from '../constraints/constraints.js';
  * b.inverse([0.5]);               // [0]
  * ```
  */
-/** float32's smallest normal number and machine epsilon: the clamp of {@link Sigmoid}'s output. */
-const TINY = 1.1754943508222875e-38;
-const EPS = 1.1920928955078125e-7;
-
 export class Sigmoid extends Bijector {
   /** Strictly increasing (torch's `sign = +1`). */
   override get isIncreasing(): boolean {

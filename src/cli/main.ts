@@ -35,7 +35,10 @@ export function buildProgram(): Command {
   const program = new Command('deepprob')
     .description('Deep probabilistic programming on TensorFlow.js')
     .version(version)
-    .option('--backend <name>', 'tfjs backend: wasm | cpu | tensorflow (default: best available)');
+    .option(
+      '--backend <name>',
+      'tfjs backend: wasm | cpu | webgpu | tensorflow (default: best available)',
+    );
   program
     .command('info')
     .description('print the chosen backend and versions')

@@ -15,14 +15,24 @@ const INSTALL = 'npm install bullmq@6.7.6 ioredis@6.1.0';
 let cached: Promise<BullMQ> | undefined;
 
 /**
+ * Import an optional package by a variable specifier, so that a bundler (esbuild, webpack) of a
+ * program using `deepprob/node` neither fails on an optional peer that is not installed nor bundles
+ * it: Node resolves it at run time, from this file's `node_modules`.
+ */
+function importOptional(name: 'bullmq' | 'ioredis'): Promise<unknown> {
+  const spec: string = name;
+  return import(/* @vite-ignore */ /* webpackIgnore: true */ spec);
+}
+
+/**
  * Import `bullmq` (checking that `ioredis` is there too).
  * @throws DeepProbError naming the missing package and the install command.
  */
 export function loadBullMQ(): Promise<BullMQ> {
   cached ??= (async () => {
-    for (const name of ['ioredis', 'bullmq']) {
+    for (const name of ['ioredis', 'bullmq'] as const) {
       try {
-        await import(name);
+        await importOptional(name);
       } catch (e) {
         cached = undefined;
         const code = (e as NodeJS.ErrnoException).code;
@@ -32,7 +42,7 @@ export function loadBullMQ(): Promise<BullMQ> {
         );
       }
     }
-    return import('bullmq');
+    return (await importOptional('bullmq')) as BullMQ;
   })();
   return cached;
 }
@@ -46,7 +56,7 @@ export function loadBullMQ(): Promise<BullMQ> {
  */
 export async function pingRedis(url: string, timeoutMs = 5000): Promise<void> {
   await loadBullMQ();
-  const mod = (await import('ioredis')) as unknown as {
+  const mod = (await importOptional('ioredis')) as {
     default: new (
       url: string,
       o: object,

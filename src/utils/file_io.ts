@@ -19,7 +19,8 @@ import {
 } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { DeepProbError } from './errors.js';
+import { ArgumentError, DeepProbError } from './errors.js';
+import { optionsObject } from './options.js';
 
 /**
  * The file-system calls that change files, in one object so that the fault-injection suite
@@ -178,14 +179,37 @@ function specBytes(w: tf.io.WeightsManifestEntry): number {
  * ```
  */
 export function fileIO(dir: string, options: FileIOOptions = {}): tf.io.IOHandler {
-  const modelFile = options.modelFile ?? 'model.json';
-  const weightsFile = options.weightsFile ?? 'weights.bin';
+  if (typeof dir !== 'string' || dir === '') {
+    throw new ArgumentError('dir', `expected a model directory path, got ${JSON.stringify(dir)}`);
+  }
+  optionsObject(options, ['modelFile', 'weightsFile'], 'fileIO');
+  const fileName = (value: string | undefined, name: string, dflt: string): string => {
+    if (value === undefined) return dflt;
+    if (typeof value !== 'string' || value === '' || /[\\/]/.test(value)) {
+      throw new ArgumentError(
+        name,
+        `expected a file name inside the model directory, got ${JSON.stringify(value)}`,
+      );
+    }
+    return value;
+  };
+  const modelFile = fileName(options.modelFile, 'modelFile', 'model.json');
+  const weightsFile = fileName(options.weightsFile, 'weightsFile', 'weights.bin');
   return {
     async save(artifacts: tf.io.ModelArtifacts): Promise<tf.io.SaveResult> {
       if (artifacts.modelTopology instanceof ArrayBuffer) {
         throw new DeepProbError('fileIO: binary model topologies are not supported');
       }
-      fsOps.mkdirSync(dir, { recursive: true });
+      try {
+        fsOps.mkdirSync(dir, { recursive: true });
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code !== 'EEXIST' && code !== 'ENOTDIR') throw e;
+        throw new ArgumentError(
+          'dir',
+          `${dir}: cannot be the model directory (a file is in the way: ${code}); expected a folder for ${modelFile} and ${weightsFile}`,
+        );
+      }
       const weights = toBytes(artifacts.weightData);
       atomicWriteFile(join(dir, weightsFile), weights);
       const json: tf.io.ModelJSON = {

@@ -35,7 +35,10 @@ export async function stderrProgress(): Promise<MCMCProgress> {
   if (proc?.stderr?.write === undefined) return silentProgress();
   let mod: { SingleBar: BarCtor; Presets: { shades_classic: unknown } };
   try {
-    const m = (await import('cli-progress')) as unknown as {
+    // A variable specifier: bundlers (esbuild, webpack) would otherwise pull `cli-progress` and
+    // its Node built-ins (`events`, `readline`) into a browser bundle of `deepprob`.
+    const spec = 'cli-progress';
+    const m = (await import(/* @vite-ignore */ /* webpackIgnore: true */ spec)) as unknown as {
       default?: typeof mod;
     } & typeof mod;
     mod = m.default ?? m;

@@ -2,7 +2,7 @@
  * The report's plots as Vega-Lite specifications, rendered to standalone SVG strings with
  * Vega's headless `View.toSVG()` (no browser, no external scripts).
  */
-import * as vega from 'vega';
+import type * as vega from 'vega';
 import type { TopLevelSpec } from 'vega-lite';
 import type { ReliabilityBin } from '../metrics.js';
 import type { GalleryItem, ScoreSummary } from './types.js';
@@ -39,6 +39,23 @@ async function loadVegaLite(): Promise<NonNullable<typeof vegaLite>> {
   return vegaLite;
 }
 
+/** Vega, loaded on first render (see {@link loadVega}). */
+let vegaModule: Promise<typeof vega> | undefined;
+
+/**
+ * Load Vega on first use. A static import would put Vega's module graph, with the top-level await
+ * of `vega-canvas` (which loads the optional `canvas`), into every program that imports
+ * `deepprob/node`: `require('deepprob/node')` then fails with `ERR_REQUIRE_ASYNC_MODULE` and the
+ * import takes about a second longer, although only the report writers draw charts.
+ */
+function loadVega(): Promise<typeof vega> {
+  vegaModule ??= import('vega').catch((e: unknown) => {
+    vegaModule = undefined;
+    throw e;
+  });
+  return vegaModule;
+}
+
 /** Compile a Vega-Lite spec to Vega with Vega-Lite's `Set.prototype.toJSON` in place, then restore. */
 async function compileVegaLite(spec: TopLevelSpec): Promise<vega.Spec> {
   const { compile, setToJSON } = await loadVegaLite();
@@ -57,7 +74,9 @@ async function compileVegaLite(spec: TopLevelSpec): Promise<vega.Spec> {
  * @param spec a top-level Vega-Lite specification with inline data.
  */
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
-  const view = new vega.View(vega.parse(await compileVegaLite(spec)), { renderer: 'none' });
+  const compiled = await compileVegaLite(spec);
+  const { View, parse } = await loadVega();
+  const view = new View(parse(compiled), { renderer: 'none' });
   try {
     return await view.toSVG();
   } finally {
