@@ -294,3 +294,4 @@ export {
   type GroupOptions,
 } from './contrib/easyguide/index.js';
 export { splineCouplingFlow, type SplineCouplingFlowOptions } from './autoguide/spline_flow.js';
+export { vindex, Vindex, type VindexArg } from './vindex.js';
