@@ -64,8 +64,23 @@ export function enumerateSupportTable(fn: Distribution, site: string): tf.Tensor
   });
 }
 
-/** The deepest batch dim an enumerated site may take (tfjs kernels stop at rank 6). */
+/**
+ * The deepest batch dim an enumerated site may take on WebGL and WebGPU, whose tfjs kernels stop
+ * at rank 6 (5 batch dims and a `Categorical`'s event dim).
+ */
 export const MAX_ENUM_RANK = 5;
+
+/**
+ * The deepest batch dim (plates and enumeration together) an enumerated site may take on the
+ * current backend: {@link MAX_ENUM_RANK} on `webgl`/`webgpu` (rank-6 kernels), 15 elsewhere (the
+ * `cpu`, `wasm` and TensorFlow kernels broadcast, reduce, transpose and gather tensors of rank 16
+ * and more; Pyro's own ceiling is PyTorch's 25 dims on CUDA). A deeper site is an error naming
+ * it, before any tensor of that rank is made.
+ */
+export function maxEnumRank(): number {
+  const b = tf.getBackend();
+  return b === 'webgl' || b === 'webgpu' ? MAX_ENUM_RANK : 15;
+}
 
 /** Which enumerated variable (label `e:name`) holds each enumeration dim, as a site sees it. */
 export type DimLabels = Map<number, string>;
@@ -158,12 +173,14 @@ export class EnumMessenger extends Messenger {
     const table = enumerateSupportTable(fn, msg.name);
     const label = `e:${msg.name}`;
     const dim = this.dims.allocate(label, scope !== undefined, seen);
-    if (-dim > MAX_ENUM_RANK) {
+    const maxRank = maxEnumRank();
+    if (-dim > maxRank) {
       table.dispose();
       throw new ArgumentError(
         msg.name,
-        `site '${msg.name}': enumerating it needs batch dim ${dim}, but tfjs kernels handle ` +
-          `tensors of rank <= 6 (a Categorical adds one): at most ${MAX_ENUM_RANK} plate and ` +
+        `site '${msg.name}': enumerating it needs batch dim ${dim}, but the ${tf.getBackend()} ` +
+          `kernels handle tensors of rank <= ${maxRank + 1} (a Categorical adds one): at most ` +
+          `${maxRank} plate and ` +
           'enumeration dims together' +
           (scope === undefined ? ' (a chain of discrete sites can reuse dims inside markov)' : ''),
       );
