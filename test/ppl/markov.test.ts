@@ -179,8 +179,8 @@ describe('markov', { timeout: 600_000 }, () => {
     expect(new Set(dims)).toEqual(new Set([-1, -2]));
     expect(dims[4]).toBe(dims[2]);
     tr.dispose();
-    // the same model without markov allocates a dim per step and stops at the 16th (the wasm
-    // and cpu kernels' rank limit here; the 6th on webgl/webgpu)
+    // the same model without markov allocates a dim per step and stops at the 6th (the 16th
+    // on the cpu backend)
     const plain = hmm(ys, () => tf.tensor1d(LOCS), { markov: false });
     const stop = ppl.maxEnumRank();
     expect(() => elbo.loss(plain, noGuide)).toThrow(

@@ -65,21 +65,21 @@ export function enumerateSupportTable(fn: Distribution, site: string): tf.Tensor
 }
 
 /**
- * The deepest batch dim an enumerated site may take on WebGL and WebGPU, whose tfjs kernels stop
- * at rank 6 (5 batch dims and a `Categorical`'s event dim).
+ * The deepest batch dim an enumerated site may take on the wasm, WebGL, WebGPU and TensorFlow
+ * backends: rank-6 tensors (5 batch dims and a `Categorical`'s event dim). The wasm backend's
+ * XNNPACK binary kernels (`Add`, `Mul`, ... with broadcasting) reject more than 6 dims and leave
+ * the output unwritten (a silently wrong number, not an error); WebGL/WebGPU shaders stop at 6.
  */
 export const MAX_ENUM_RANK = 5;
 
 /**
  * The deepest batch dim (plates and enumeration together) an enumerated site may take on the
- * current backend: {@link MAX_ENUM_RANK} on `webgl`/`webgpu` (rank-6 kernels), 15 elsewhere (the
- * `cpu`, `wasm` and TensorFlow kernels broadcast, reduce, transpose and gather tensors of rank 16
- * and more; Pyro's own ceiling is PyTorch's 25 dims on CUDA). A deeper site is an error naming
- * it, before any tensor of that rank is made.
+ * current backend: 15 on `cpu` (its kernels broadcast, reduce, transpose and gather tensors of
+ * rank 16 and more; Pyro's own ceiling is PyTorch's 25 dims on CUDA), {@link MAX_ENUM_RANK}
+ * elsewhere. A deeper site is an error naming it, before any tensor of that rank is made.
  */
 export function maxEnumRank(): number {
-  const b = tf.getBackend();
-  return b === 'webgl' || b === 'webgpu' ? MAX_ENUM_RANK : 15;
+  return tf.getBackend() === 'cpu' ? 15 : MAX_ENUM_RANK;
 }
 
 /** Which enumerated variable (label `e:name`) holds each enumeration dim, as a site sees it. */
