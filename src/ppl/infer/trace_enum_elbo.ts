@@ -16,6 +16,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../utils/errors.js';
+import { broadcastShapes } from '../../utils/tensor.js';
 import { enumerate } from '../handlers/enum.js';
 import { replay } from '../handlers/replay.js';
 import { trace } from '../handlers/trace.js';
@@ -107,9 +108,10 @@ export class TraceEnumELBO extends ParticleELBO {
 
 /**
  * The ELBO when the guide enumerates its discrete sites `z_g` (each at its own dim `d_g`, with
- * probabilities `q_g`, independent of each other as in `AutoDiscreteParallel`): every log-density
- * `f` of the model and of the guide, over the values it holds at those dims, is averaged under
- * the `q_g` of the dims it carries,
+ * probabilities `q_g(z_g | z_{pa(g)})`, possibly depending on earlier enumerated guide sites):
+ * every log-density `f` of the model and of the guide, over the values it holds at those dims, is
+ * averaged under the `q_g` of the dims it carries and of the dims those weights carry in turn
+ * (the ancestors), a value with `q_g = 0` adding 0 (Pyro's masking of impossible values),
  *
  * $$\mathcal L = \sum_f \sum_{z_{A_f}} \Big(\prod_{g\in A_f} q_g(z_g)\Big) f(z_{A_f}),$$
  *
@@ -124,10 +126,24 @@ function enumeratedGuideElbo(
     dim: s.infer._enumDim as number,
     q: tf.exp((s.fn as Distribution).logProb(s.value as tf.Tensor)),
   }));
+  const carries = (w: tf.Tensor, dim: number): boolean =>
+    w.rank >= -dim && (w.shape[w.rank + dim] as number) > 1;
   const expect = (lp: tf.Tensor): tf.Tensor => {
+    // weigh by q_g for every dim g the term carries, and again for the dims a weight brings
+    // (a guide site depending on an earlier one, q(b | a), carries a's dim: then q(a) too)
     let w = lp;
-    for (const { dim, q } of weights) {
-      if (w.rank >= -dim && (w.shape[w.rank + dim] as number) > 1) w = tf.mul(w, q);
+    const used = new Set<number>();
+    for (let grew = true; grew;) {
+      grew = false;
+      for (const { dim, q } of weights) {
+        if (used.has(dim) || !carries(w, dim)) continue;
+        used.add(dim);
+        grew = true;
+        // a value the guide never takes (q = 0) adds 0, also where the term is -inf
+        const shape = broadcastShapes({ term: w.shape, weight: q.shape });
+        const taken = tf.broadcastTo(tf.greater(q, 0), shape);
+        w = tf.mul(tf.where(taken, tf.broadcastTo(w, shape), tf.zeros(shape)), q);
+      }
     }
     return tf.sum(w);
   };
