@@ -26,6 +26,7 @@ import type { Distribution } from '../../distributions/distribution.js';
 import { checkedReplay, checkModelGuideMatch, isEnumerated } from './check.js';
 import { contractFactors } from './contract.js';
 import { enumFactorGraph } from './enum_factors.js';
+import { enumMarginals, marginalDistribution } from './enum_marginals.js';
 import {
   asFn,
   guessMaxPlateNesting,
@@ -95,6 +96,52 @@ export class TraceEnumELBO extends ParticleELBO {
       }
     }
     return { guideTrace, modelTrace };
+  }
+
+  /**
+   * The posterior marginals of the model's enumerated sites given one draw of the guide (Pyro's
+   * `TraceEnum_ELBO.compute_marginals`): for each site `z` enumerated in the model (not in the
+   * guide), the distribution of `p(z_i | x, z_guide)` per member `i` of its plates, batch shape the
+   * site's plate sizes at their dims (leading 1s dropped): a `Bernoulli` for a boolean site, a
+   * `OneHotCategorical` for one-hot vectors, else a `Categorical` over the positions of its
+   * support values. Exact (read off the contraction by differentiation, see `enum_marginals.ts`).
+   * The caller disposes the distributions.
+   *
+   * @param model the model (sites marked for enumeration, e.g. by `configEnumerate`).
+   * @param guide the guide (its draws of the other latent sites condition the marginals).
+   * @param args the model's and guide's arguments.
+   * @example
+   * ```ts
+   * const m = new TraceEnumELBO({ maxPlateNesting: 1 }).computeMarginals(model, guide, data);
+   * m.x.probs; // [N, K]: p(x_i = k | data) for each data point
+   * ```
+   */
+  computeMarginals<A extends unknown[]>(
+    model: Callable<A>,
+    guide: Callable<A>,
+    ...args: A
+  ): Record<string, Distribution> {
+    const marginals = tf.tidy(() => {
+      const { guideTrace, modelTrace } = this.traces(model, guide, args);
+      const guideEnum = guideTrace.latentSites().filter(isEnumerated);
+      if (guideEnum.length > 0) {
+        throw new ArgumentError(
+          'guide',
+          `computeMarginals: the guide enumerates '${(guideEnum[0] as Message).name}'; the ` +
+            'marginals are those of the sites the model enumerates (sample the guide instead)',
+        );
+      }
+      const g = enumFactorGraph(modelTrace, this.maxPlateNesting ?? 0, 'computeMarginals');
+      // only plain data and the logits leave the tidy (it keeps every tensor it returns)
+      return enumMarginals(modelTrace, g);
+    });
+    const out: Record<string, Distribution> = {};
+    try {
+      for (const m of marginals) out[m.name] = marginalDistribution(m);
+    } finally {
+      tf.dispose(marginals.map((m) => m.logits));
+    }
+    return out;
   }
 
   protected particleElbo(guideTrace: Trace, modelTrace: Trace): tf.Tensor {
