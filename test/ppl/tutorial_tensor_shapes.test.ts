@@ -499,3 +499,61 @@ describe('tensor shapes tutorial: writing parallelizable code (model4)', () => {
     }
   });
 });
+
+describe('tensor shapes tutorial: Trace.formatShapes (Pyro format_shapes)', () => {
+  it('prints batch | event dims of each distribution, value and log_prob as Pyro lays them out', () => {
+    const model = (): void => {
+      ppl.sample('a', new D.Normal(0, 1));
+      ppl.sample('b', new D.Normal(tf.zeros([2]), 1).toEvent(1));
+      ppl.plate('c_plate', 2, () => ppl.sample('c', new D.Normal(tf.zeros([2]), 1)));
+    };
+    const tr = ppl.trace(model).getTrace();
+    expect(tr.formatShapes().split('\n')).toEqual([
+      'Trace Shapes:      ',
+      ' Param Sites:      ',
+      'Sample Sites:      ',
+      '       a dist   |  ',
+      '        value   |  ',
+      '     log_prob   |  ',
+      '       b dist   | 2',
+      '        value   | 2',
+      '     log_prob   |  ',
+      '       c dist 2 |  ',
+      '        value 2 |  ',
+      '     log_prob 2 |  ',
+    ]);
+    expect(tr.formatShapes({ logProb: false, lastSite: 'a' }).split('\n')).toEqual([
+      'Trace Shapes:  ',
+      ' Param Sites:  ',
+      'Sample Sites:  ',
+      '       a dist |',
+      '        value |',
+    ]);
+    expect(() => tr.formatShapes({ last_site: 'a' } as never)).toThrow(/last_site/);
+    tr.dispose();
+  });
+
+  it('an enumerated trace: the enumeration dims left of the plate in value and log_prob', () => {
+    const model = (): void => {
+      ppl.plate('data', 4, () => {
+        const z = ppl.sample('z', new D.Categorical({ probs: [0.2, 0.3, 0.5] }));
+        ppl.sample('y', new D.Normal(z, 1), { obs: tf.ones([4]) });
+      });
+    };
+    const before = tf.memory().numTensors;
+    const tr = ppl.trace(ppl.enumerate(ppl.configEnumerate(model), -2)).getTrace();
+    expect(tr.formatShapes().split('\n')).toEqual([
+      'Trace Shapes:      ',
+      ' Param Sites:      ',
+      'Sample Sites:      ',
+      '       z dist   4 |',
+      '        value 3 1 |',
+      '     log_prob 3 4 |',
+      '       y dist 3 4 |',
+      '        value   4 |',
+      '     log_prob 3 4 |',
+    ]);
+    tr.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
