@@ -284,7 +284,8 @@ describe('enumeration tutorial: indexing with enumerated variables (Vindex)', ()
 describe('enumeration tutorial: plates and enumeration (Gaussian mixture)', () => {
   const data = [0.3, -1.2, 2.5, 1.9, -0.4, 0.8, -2.1, 1.1, 0.05, 2.9];
   const shapes: number[][][] = [];
-  const model = ppl.configEnumerate((y: tf.Tensor, numComponents = 3): void => {
+  const model = ppl.configEnumerate((y: tf.Tensor): void => {
+    const numComponents = 3;
     const p = ppl.sample('p', new D.Dirichlet(tf.mul(0.5, tf.ones([numComponents]))));
     const scale = ppl.sample('scale', new D.LogNormal(0, numComponents));
     const loc = ppl.plate('components', numComponents, () =>
@@ -614,5 +615,50 @@ describe('enumeration in the guide (config_enumerate on a guide with dependent s
       }
     const loss = new ppl.TraceEnumELBO({ maxPlateNesting: 0 }).loss(model, guide);
     expect(loss).toBeCloseTo(-want, 4);
+  });
+});
+
+describe('computeMarginals: families and errors', () => {
+  it('a Bernoulli site gives a Bernoulli marginal: p(z = 1 | y) in closed form', () => {
+    const ys = [0.4, -1.3, 1.1, 2.0];
+    const y = tf.tensor1d(ys);
+    const model = (obs: tf.Tensor): void => {
+      const z = ppl.sample('z', new D.Bernoulli(0.4), { infer: { enumerate: 'parallel' } });
+      ppl.plate('data', ys.length, () =>
+        ppl.sample('y', new D.Normal(tf.sub(tf.mul(z, 2), 1), 1.5), { obs }),
+      );
+    };
+    const l1 = Math.log(0.4) + ys.reduce((a, v) => a + lpN(v, 1, 1.5), 0);
+    const l0 = Math.log(0.6) + ys.reduce((a, v) => a + lpN(v, -1, 1.5), 0);
+    const m = new ppl.TraceEnumELBO({ maxPlateNesting: 1 }).computeMarginals(model, noGuide, y);
+    const z = m.z as D.Bernoulli;
+    expect(z).toBeInstanceOf(D.Bernoulli);
+    expect(z.batchShape).toEqual([]);
+    expect(z.probs.dataSync()[0]).toBeCloseTo(Math.exp(l1 - lse([l0, l1])), 5);
+    z.dispose();
+    y.dispose();
+  });
+
+  it('a guide that enumerates is refused naming the guide, with nothing leaked', () => {
+    const model = (): void => {
+      ppl.sample('z', new D.Bernoulli(0.4));
+    };
+    const guide = ppl.configEnumerate((): void => {
+      ppl.sample('z', new D.Bernoulli(0.5));
+    });
+    const before = tf.memory().numTensors;
+    expect(() =>
+      new ppl.TraceEnumELBO({ maxPlateNesting: 0 }).computeMarginals(model, guide),
+    ).toThrow(/guide: computeMarginals: the guide enumerates 'z'/);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('a model without enumerated sites has no marginals', () => {
+    const model = (): void => {
+      ppl.sample('y', new D.Normal(0, 1), { obs: tf.scalar(0.3) });
+    };
+    expect(new ppl.TraceEnumELBO({ maxPlateNesting: 0 }).computeMarginals(model, noGuide)).toEqual(
+      {},
+    );
   });
 });

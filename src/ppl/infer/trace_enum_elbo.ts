@@ -121,7 +121,8 @@ export class TraceEnumELBO extends ParticleELBO {
     guide: Callable<A>,
     ...args: A
   ): Record<string, Distribution> {
-    const marginals = tf.tidy(() => {
+    let sites: { name: string; supportKind: string }[] = [];
+    const logits = tf.tidy(() => {
       const { guideTrace, modelTrace } = this.traces(model, guide, args);
       const guideEnum = guideTrace.latentSites().filter(isEnumerated);
       if (guideEnum.length > 0) {
@@ -132,14 +133,18 @@ export class TraceEnumELBO extends ParticleELBO {
         );
       }
       const g = enumFactorGraph(modelTrace, this.maxPlateNesting ?? 0, 'computeMarginals');
-      // only plain data and the logits leave the tidy (it keeps every tensor it returns)
-      return enumMarginals(modelTrace, g);
+      const ms = enumMarginals(modelTrace, g);
+      sites = ms.map((m) => ({ name: m.name, supportKind: m.supportKind }));
+      // only the logits leave the tidy (it keeps every tensor it returns)
+      return ms.map((m) => m.logits);
     });
     const out: Record<string, Distribution> = {};
     try {
-      for (const m of marginals) out[m.name] = marginalDistribution(m);
+      sites.forEach((s, i) => {
+        out[s.name] = marginalDistribution({ ...s, logits: logits[i] as tf.Tensor });
+      });
     } finally {
-      tf.dispose(marginals.map((m) => m.logits));
+      tf.dispose(logits);
     }
     return out;
   }
