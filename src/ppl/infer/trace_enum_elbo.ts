@@ -16,7 +16,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../utils/errors.js';
-import { broadcastShapes } from '../../utils/tensor.js';
+import { withTapeOff } from '../../utils/tape.js';
+import { broadcastShapes, broadcastTo } from '../../utils/tensor.js';
 import { enumerate } from '../handlers/enum.js';
 import { replay } from '../handlers/replay.js';
 import { trace } from '../handlers/trace.js';
@@ -193,8 +194,9 @@ function enumeratedGuideElbo(
         grew = true;
         // a value the guide never takes (q = 0) adds 0, also where the term is -inf
         const shape = broadcastShapes({ term: w.shape, weight: q.shape });
-        const taken = tf.broadcastTo(tf.greater(q, 0), shape);
-        w = tf.mul(tf.where(taken, tf.broadcastTo(w, shape), tf.zeros(shape)), q);
+        // the mask is a constant to the gradient (Greater has none)
+        const taken = withTapeOff(() => tf.broadcastTo(tf.greater(q, 0), shape));
+        w = tf.mul(tf.where(taken, broadcastTo(w, shape), tf.zeros(shape)), q);
       }
     }
     return tf.sum(w);
