@@ -63,8 +63,12 @@ describe('enumeration tutorial: mechanics of enumeration', () => {
     expect(Array.from(tr.value('z').dataSync())).toEqual([0, 1, 2, 3, 4]);
     tr.dispose();
     seen.guide = [];
-    expect(Math.abs(elbo.loss(model, ppl.configEnumerate(guide)))).toBeLessThan(1e-6);
+    expect(Math.abs(elbo.loss(model, ppl.configEnumerate(guide, 'parallel')))).toBeLessThan(1e-6);
     expect(seen).toEqual({ model: [[5]], guide: [[5]] });
+    // Pyro's config_enumerate(guide, "sequential") runs once per value: not supported, refused
+    expect(() => ppl.configEnumerate(guide, 'sequential' as 'parallel')).toThrow(
+      /default: configEnumerate: expected 'parallel', got "sequential"/,
+    );
   });
 });
 

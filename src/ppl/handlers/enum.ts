@@ -227,13 +227,31 @@ export function enumerate<A extends unknown[], R>(
  * Mark every discrete latent site of `fn` for parallel enumeration (Pyro's `config_enumerate`);
  * sites that already have an `enumerate` annotation keep it.
  *
+ * @param fn the model or guide.
+ * @param mode Pyro's `default` argument: `'parallel'` (the default, the only mode deepprob
+ *   enumerates; Pyro's `'sequential'` is refused naming `default`).
  * @example
  * ```ts
  * const elbo = new TraceEnumELBO();
  * const svi = new SVI(configEnumerate(model), guide, tf.train.adam(0.05), elbo);
+ * configEnumerate(guide, 'parallel'); // Pyro's config_enumerate(guide, "parallel")
  * ```
  */
-export function configEnumerate<A extends unknown[], R>(fn: Fn<A, R>): Fn<A, R> {
+export function configEnumerate<A extends unknown[], R>(
+  fn: Fn<A, R>,
+  mode: 'parallel' = 'parallel',
+): Fn<A, R> {
+  if (typeof fn !== 'function') {
+    throw new ArgumentError('fn', `configEnumerate: expected a function, got ${typeof fn}`);
+  }
+  if (mode !== 'parallel') {
+    throw new ArgumentError(
+      'default',
+      `configEnumerate: expected 'parallel', got ${JSON.stringify(mode)} (deepprob enumerates ` +
+        "discrete sites in parallel only; Pyro's 'sequential' mode, one run per value, is not " +
+        'supported)',
+    );
+  }
   return inferConfig(fn, (msg) =>
     msg.type === 'sample' && !msg.isObserved && msg.fn !== null && msg.fn.support.isDiscrete
       ? { enumerate: 'parallel' }
