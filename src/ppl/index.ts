@@ -294,3 +294,5 @@ export {
   type GroupOptions,
 } from './contrib/easyguide/index.js';
 export { splineCouplingFlow, type SplineCouplingFlowOptions } from './autoguide/spline_flow.js';
+export { vindex, Vindex, type VindexArg } from './vindex.js';
+export { formatShapes, formatShapeTable, type FormatShapesOptions } from './format_shapes.js';

@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
 import type { Message } from './runtime.js';
+import { formatShapes, type FormatShapesOptions } from './format_shapes.js';
 
 /** A distribution that sums its log-density itself (fused, e.g. `Normal.logProbSum`). */
 interface SummedLogProb {
@@ -126,6 +127,22 @@ export class Trace {
       throw new ArgumentError('name', `no site named '${name}' in trace`);
     }
     return s.value;
+  }
+
+  /**
+   * The shape table of this trace (Pyro's `trace.format_shapes()` after `compute_log_prob()`):
+   * per sample site `batchShape | eventShape` of its distribution, its value's shape split at the
+   * event dims, and its log-density's shape; per param site its value's shape.
+   *
+   * @param options `title`, `lastSite`, `logProb` (default true).
+   * @example
+   * ```ts
+   * console.log(trace(model).getTrace().formatShapes());
+   * ```
+   */
+  formatShapes(options: FormatShapesOptions = {}): string {
+    const lpShape = (site: Message): number[] => tf.tidy(() => [...siteLogProb(site).shape]);
+    return formatShapes(this.sites(), lpShape, options);
   }
 
   /** All sites in execution order. */

@@ -64,8 +64,23 @@ export function enumerateSupportTable(fn: Distribution, site: string): tf.Tensor
   });
 }
 
-/** The deepest batch dim an enumerated site may take (tfjs kernels stop at rank 6). */
+/**
+ * The deepest batch dim an enumerated site may take on the wasm, WebGL, WebGPU and TensorFlow
+ * backends: rank-6 tensors (5 batch dims and a `Categorical`'s event dim). The wasm backend's
+ * XNNPACK binary kernels (`Add`, `Mul`, ... with broadcasting) reject more than 6 dims and leave
+ * the output unwritten (a silently wrong number, not an error); WebGL/WebGPU shaders stop at 6.
+ */
 export const MAX_ENUM_RANK = 5;
+
+/**
+ * The deepest batch dim (plates and enumeration together) an enumerated site may take on the
+ * current backend: 15 on `cpu` (its kernels broadcast, reduce, transpose and gather tensors of
+ * rank 16 and more; Pyro's own ceiling is PyTorch's 25 dims on CUDA), {@link MAX_ENUM_RANK}
+ * elsewhere. A deeper site is an error naming it, before any tensor of that rank is made.
+ */
+export function maxEnumRank(): number {
+  return tf.getBackend() === 'cpu' ? 15 : MAX_ENUM_RANK;
+}
 
 /** Which enumerated variable (label `e:name`) holds each enumeration dim, as a site sees it. */
 export type DimLabels = Map<number, string>;
@@ -158,12 +173,14 @@ export class EnumMessenger extends Messenger {
     const table = enumerateSupportTable(fn, msg.name);
     const label = `e:${msg.name}`;
     const dim = this.dims.allocate(label, scope !== undefined, seen);
-    if (-dim > MAX_ENUM_RANK) {
+    const maxRank = maxEnumRank();
+    if (-dim > maxRank) {
       table.dispose();
       throw new ArgumentError(
         msg.name,
-        `site '${msg.name}': enumerating it needs batch dim ${dim}, but tfjs kernels handle ` +
-          `tensors of rank <= 6 (a Categorical adds one): at most ${MAX_ENUM_RANK} plate and ` +
+        `site '${msg.name}': enumerating it needs batch dim ${dim}, but the ${tf.getBackend()} ` +
+          `kernels handle tensors of rank <= ${maxRank + 1} (a Categorical adds one): at most ` +
+          `${maxRank} plate and ` +
           'enumeration dims together' +
           (scope === undefined ? ' (a chain of discrete sites can reuse dims inside markov)' : ''),
       );
@@ -210,13 +227,31 @@ export function enumerate<A extends unknown[], R>(
  * Mark every discrete latent site of `fn` for parallel enumeration (Pyro's `config_enumerate`);
  * sites that already have an `enumerate` annotation keep it.
  *
+ * @param fn the model or guide.
+ * @param mode Pyro's `default` argument: `'parallel'` (the default, the only mode deepprob
+ *   enumerates; Pyro's `'sequential'` is refused naming `default`).
  * @example
  * ```ts
  * const elbo = new TraceEnumELBO();
  * const svi = new SVI(configEnumerate(model), guide, tf.train.adam(0.05), elbo);
+ * configEnumerate(guide, 'parallel'); // Pyro's config_enumerate(guide, "parallel")
  * ```
  */
-export function configEnumerate<A extends unknown[], R>(fn: Fn<A, R>): Fn<A, R> {
+export function configEnumerate<A extends unknown[], R>(
+  fn: Fn<A, R>,
+  mode: 'parallel' = 'parallel',
+): Fn<A, R> {
+  if (typeof fn !== 'function') {
+    throw new ArgumentError('fn', `configEnumerate: expected a function, got ${typeof fn}`);
+  }
+  if (mode !== 'parallel') {
+    throw new ArgumentError(
+      'default',
+      `configEnumerate: expected 'parallel', got ${JSON.stringify(mode)} (deepprob enumerates ` +
+        "discrete sites in parallel only; Pyro's 'sequential' mode, one run per value, is not " +
+        'supported)',
+    );
+  }
   return inferConfig(fn, (msg) =>
     msg.type === 'sample' && !msg.isObserved && msg.fn !== null && msg.fn.support.isDiscrete
       ? { enumerate: 'parallel' }

@@ -158,7 +158,8 @@ function* range(n: number): Generator<number, void, undefined> {
  *
  * Under enumeration (`TraceEnumELBO`, `inferDiscrete`, MCMC with discrete sites), an enumerated
  * site of step `t` reuses the batch dim of step `t - history - 1`: a `T`-step chain needs
- * `history + 1` enumeration dims (tfjs allows 5 plate and enumeration dims together).
+ * `history + 1` enumeration dims (tfjs allows 5 plate and enumeration dims together, 15 on the cpu
+ * backend: `maxEnumRank()`).
  *
  * @param steps the number of steps `T` (iterates `0..T-1`), an iterable of step values, or the
  *   function to run as one step per call.

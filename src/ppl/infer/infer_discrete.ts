@@ -50,6 +50,11 @@ export interface InferDiscreteOptions {
   temperature?: 0 | 1;
   /** The model's plate nesting (Pyro's `first_available_dim = -(maxPlateNesting + 1)`). */
   maxPlateNesting?: number;
+  /**
+   * Pyro's `first_available_dim`: the rightmost dim free for enumeration, a negative integer,
+   * `-(maxPlateNesting + 1)` (give one of the two).
+   */
+  firstAvailableDim?: number;
 }
 
 /**
@@ -182,16 +187,34 @@ export function inferDiscrete<A extends unknown[], R>(
     throw new ArgumentError('fn', `inferDiscrete: expected the model function, got ${typeof fn}`);
   }
   if (options === null || typeof options !== 'object') {
-    throw new ArgumentError('options', `expected {temperature?, maxPlateNesting?}`);
+    throw new ArgumentError(
+      'options',
+      `expected {temperature?, maxPlateNesting?, firstAvailableDim?}`,
+    );
   }
-  checkOptionKeys(options, ['temperature', 'maxPlateNesting'], 'inferDiscrete');
+  checkOptionKeys(
+    options,
+    ['temperature', 'maxPlateNesting', 'firstAvailableDim'],
+    'inferDiscrete',
+  );
   const temperature = options.temperature ?? 1;
   if (temperature !== 0 && temperature !== 1) {
     throw new ArgumentError('temperature', `expected 0 or 1, got ${String(temperature)}`);
   }
-  const mpn = options.maxPlateNesting;
+  const fad = options.firstAvailableDim;
+  if (fad !== undefined && (!Number.isInteger(fad) || fad >= 0)) {
+    throw new ArgumentError('firstAvailableDim', `expected a negative integer, got ${String(fad)}`);
+  }
+  const mpn = options.maxPlateNesting ?? (fad === undefined ? undefined : -1 - fad);
   if (mpn !== undefined && (!Number.isInteger(mpn) || mpn < 0)) {
     throw new ArgumentError('maxPlateNesting', `expected an integer >= 0, got ${String(mpn)}`);
+  }
+  if (fad !== undefined && mpn !== -1 - fad) {
+    throw new ArgumentError(
+      'firstAvailableDim',
+      `firstAvailableDim ${fad} and maxPlateNesting ${String(mpn)} disagree (expected ` +
+        `firstAvailableDim = -(maxPlateNesting + 1) = ${-1 - (mpn as number)}; give one of them)`,
+    );
   }
   return (...args: A): R => {
     // one stream for the whole call: the enclosing seed handler's, else the global one

@@ -16,6 +16,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../utils/errors.js';
+import { withTapeOff } from '../../utils/tape.js';
+import { broadcastShapes, broadcastTo } from '../../utils/tensor.js';
 import { enumerate } from '../handlers/enum.js';
 import { replay } from '../handlers/replay.js';
 import { trace } from '../handlers/trace.js';
@@ -25,6 +27,7 @@ import type { Distribution } from '../../distributions/distribution.js';
 import { checkedReplay, checkModelGuideMatch, isEnumerated } from './check.js';
 import { contractFactors } from './contract.js';
 import { enumFactorGraph } from './enum_factors.js';
+import { enumMarginals, marginalDistribution } from './enum_marginals.js';
 import {
   asFn,
   guessMaxPlateNesting,
@@ -96,6 +99,57 @@ export class TraceEnumELBO extends ParticleELBO {
     return { guideTrace, modelTrace };
   }
 
+  /**
+   * The posterior marginals of the model's enumerated sites given one draw of the guide (Pyro's
+   * `TraceEnum_ELBO.compute_marginals`): for each site `z` enumerated in the model (not in the
+   * guide), the distribution of `p(z_i | x, z_guide)` per member `i` of its plates, batch shape the
+   * site's plate sizes at their dims (leading 1s dropped): a `Bernoulli` for a boolean site, a
+   * `OneHotCategorical` for one-hot vectors, else a `Categorical` over the positions of its
+   * support values. Exact (read off the contraction by differentiation, see `enum_marginals.ts`).
+   * The caller disposes the distributions.
+   *
+   * @param model the model (sites marked for enumeration, e.g. by `configEnumerate`).
+   * @param guide the guide (its draws of the other latent sites condition the marginals).
+   * @param args the model's and guide's arguments.
+   * @example
+   * ```ts
+   * const m = new TraceEnumELBO({ maxPlateNesting: 1 }).computeMarginals(model, guide, data);
+   * m.x.probs; // [N, K]: p(x_i = k | data) for each data point
+   * ```
+   */
+  computeMarginals<A extends unknown[]>(
+    model: Callable<A>,
+    guide: Callable<A>,
+    ...args: A
+  ): Record<string, Distribution> {
+    let sites: { name: string; supportKind: string }[] = [];
+    const logits = tf.tidy(() => {
+      const { guideTrace, modelTrace } = this.traces(model, guide, args);
+      const guideEnum = guideTrace.latentSites().filter(isEnumerated);
+      if (guideEnum.length > 0) {
+        throw new ArgumentError(
+          'guide',
+          `computeMarginals: the guide enumerates '${(guideEnum[0] as Message).name}'; the ` +
+            'marginals are those of the sites the model enumerates (sample the guide instead)',
+        );
+      }
+      const g = enumFactorGraph(modelTrace, this.maxPlateNesting ?? 0, 'computeMarginals');
+      const ms = enumMarginals(modelTrace, g);
+      sites = ms.map((m) => ({ name: m.name, supportKind: m.supportKind }));
+      // only the logits leave the tidy (it keeps every tensor it returns)
+      return ms.map((m) => m.logits);
+    });
+    const out: Record<string, Distribution> = {};
+    try {
+      sites.forEach((s, i) => {
+        out[s.name] = marginalDistribution({ ...s, logits: logits[i] as tf.Tensor });
+      });
+    } finally {
+      tf.dispose(logits);
+    }
+    return out;
+  }
+
   protected particleElbo(guideTrace: Trace, modelTrace: Trace): tf.Tensor {
     const guideEnum = guideTrace.latentSites().filter(isEnumerated);
     if (guideEnum.length > 0) return enumeratedGuideElbo(guideEnum, guideTrace, modelTrace);
@@ -107,9 +161,10 @@ export class TraceEnumELBO extends ParticleELBO {
 
 /**
  * The ELBO when the guide enumerates its discrete sites `z_g` (each at its own dim `d_g`, with
- * probabilities `q_g`, independent of each other as in `AutoDiscreteParallel`): every log-density
- * `f` of the model and of the guide, over the values it holds at those dims, is averaged under
- * the `q_g` of the dims it carries,
+ * probabilities `q_g(z_g | z_{pa(g)})`, possibly depending on earlier enumerated guide sites):
+ * every log-density `f` of the model and of the guide, over the values it holds at those dims, is
+ * averaged under the `q_g` of the dims it carries and of the dims those weights carry in turn
+ * (the ancestors), a value with `q_g = 0` adding 0 (Pyro's masking of impossible values),
  *
  * $$\mathcal L = \sum_f \sum_{z_{A_f}} \Big(\prod_{g\in A_f} q_g(z_g)\Big) f(z_{A_f}),$$
  *
@@ -124,10 +179,25 @@ function enumeratedGuideElbo(
     dim: s.infer._enumDim as number,
     q: tf.exp((s.fn as Distribution).logProb(s.value as tf.Tensor)),
   }));
+  const carries = (w: tf.Tensor, dim: number): boolean =>
+    w.rank >= -dim && (w.shape[w.rank + dim] as number) > 1;
   const expect = (lp: tf.Tensor): tf.Tensor => {
+    // weigh by q_g for every dim g the term carries, and again for the dims a weight brings
+    // (a guide site depending on an earlier one, q(b | a), carries a's dim: then q(a) too)
     let w = lp;
-    for (const { dim, q } of weights) {
-      if (w.rank >= -dim && (w.shape[w.rank + dim] as number) > 1) w = tf.mul(w, q);
+    const used = new Set<number>();
+    for (let grew = true; grew;) {
+      grew = false;
+      for (const { dim, q } of weights) {
+        if (used.has(dim) || !carries(w, dim)) continue;
+        used.add(dim);
+        grew = true;
+        // a value the guide never takes (q = 0) adds 0, also where the term is -inf
+        const shape = broadcastShapes({ term: w.shape, weight: q.shape });
+        // the mask is a constant to the gradient (Greater has none)
+        const taken = withTapeOff(() => tf.broadcastTo(tf.greater(q, 0), shape));
+        w = tf.mul(tf.where(taken, broadcastTo(w, shape), tf.zeros(shape)), q);
+      }
     }
     return tf.sum(w);
   };

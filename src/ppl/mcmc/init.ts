@@ -24,7 +24,7 @@ import { Messenger } from '../messenger.js';
 import type { Message } from '../runtime.js';
 import { trace } from '../handlers/trace.js';
 import type { Trace } from '../trace.js';
-import { checkEnumerable, EnumDimAllocator, MAX_ENUM_RANK } from '../handlers/enum.js';
+import { checkEnumerable, EnumDimAllocator, maxEnumRank } from '../handlers/enum.js';
 import { isDeterministicSite, type DiscreteEnumeration, type LatentSite } from './potential.js';
 import type { ChainRng } from './rng.js';
 
@@ -181,12 +181,13 @@ function enumerationOf(
     const label = `e:${site.name}`;
     const dim = dims.allocate(label, scope !== undefined, dims.visible(scope));
     i++;
-    if (-dim > MAX_ENUM_RANK) {
+    const maxRank = maxEnumRank();
+    if (-dim > maxRank) {
       throw new ArgumentError(
         'model',
         `MCMC: enumerating the discrete latent site '${site.name}' needs batch dim ${dim} (the ` +
-          `${i}th discrete site left of ${nest} plate dims), but tfjs kernels handle tensors ` +
-          `of rank <= 6 (a Categorical adds one): at most ${MAX_ENUM_RANK} plate and ` +
+          `${i}th discrete site left of ${nest} plate dims), but the ${tf.getBackend()} kernels ` +
+          `handle tensors of rank <= ${maxRank + 1} (a Categorical adds one): at most ${maxRank} plate and ` +
           'enumeration dims together (fewer discrete sites, fewer nested plates, or a chain of ' +
           'discrete sites declared with markov)',
       );
