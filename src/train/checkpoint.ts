@@ -162,6 +162,9 @@ export function recoverCheckpoint(runDir: string): string | undefined {
 
 /**
  * Save a checkpoint of `model` and `optimizer` under `runDir/checkpoint`, atomically.
+ * An operating-system failure (a full disk: `ENOSPC`, a folder that became read-only) is a
+ * `DeepProbError` naming the run folder and the file, after the partial version is removed and
+ * the previous complete one kept as `checkpoint`.
  *
  * @param runDir the run directory.
  * @param model the model.
@@ -170,6 +173,36 @@ export function recoverCheckpoint(runDir: string): string | undefined {
  * @returns the checkpoint directory.
  */
 export async function saveCheckpoint<C, M>(
+  runDir: string,
+  model: tf.LayersModel,
+  optimizer: tf.Optimizer,
+  state: Omit<TrainerState<C, M>, 'optimizerWeights' | 'savedAt'>,
+): Promise<string> {
+  try {
+    return await writeCheckpoint(runDir, model, optimizer, state);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException | null)?.code;
+    if (typeof code !== 'string') throw e; // not the operating system's (a bug, a kill in a test)
+    // the disk is full or the folder not writable: keep the newest complete version as
+    // `checkpoint` and remove the partial one, then say which run could not be saved
+    let kept: string | undefined;
+    try {
+      kept = recoverCheckpoint(runDir);
+    } catch {
+      kept = undefined;
+    }
+    const err = new DeepProbError(
+      `checkpoint: cannot save in ${runDir}: ${e instanceof Error ? e.message : String(e)}` +
+        (kept !== undefined ? `; the previous checkpoint ${kept} is kept` : ''),
+    ) as DeepProbError & { code: string; cause: unknown };
+    err.code = code;
+    err.cause = e;
+    throw err;
+  }
+}
+
+/** {@link saveCheckpoint} without the error translation. */
+async function writeCheckpoint<C, M>(
   runDir: string,
   model: tf.LayersModel,
   optimizer: tf.Optimizer,

@@ -7,6 +7,7 @@
 import {
   closeSync,
   existsSync,
+  statSync,
   fsyncSync,
   mkdirSync,
   openSync,
@@ -61,17 +62,45 @@ export function fsyncDir(dir: string): void {
  * ```
  */
 export function atomicWriteFile(path: string, data: Uint8Array | string): void {
-  fsOps.mkdirSync(dirname(path), { recursive: true });
   const tmp = `${path}.tmp-${process.pid}-${Math.floor(Math.random() * 1e9)}`;
   try {
+    fsOps.mkdirSync(dirname(path), { recursive: true });
     fsOps.writeFileSync(tmp, data);
     fsOps.fsync(tmp);
     fsOps.renameSync(tmp, path);
   } catch (e) {
     rmSync(tmp, { force: true });
-    throw e;
+    throw namedWriteError(path, e);
   }
   removeStaleTemps(path);
+}
+
+/** A file-system error of the operating system (it has an errno code such as `ENOSPC`). */
+export type FileWriteError = DeepProbError & { code: string; path: string; cause: unknown };
+
+/**
+ * Name the file in an operating-system error of a write: Node's own messages of a failed
+ * `write` (`ENOSPC: no space left on device, write`, `EIO`, `EDQUOT`) do not say which file.
+ * The result is a {@link DeepProbError} `"<path>: cannot write (<message>)"` keeping the errno
+ * `code` (and the original error as `cause`); any other error (not from the OS) passes unchanged.
+ *
+ * @param path the file that was being written.
+ * @param e what was thrown.
+ */
+export function namedWriteError(path: string, e: unknown): unknown {
+  const code = (e as NodeJS.ErrnoException | null)?.code;
+  if (!(e instanceof Error) || typeof code !== 'string' || e instanceof DeepProbError) return e;
+  const hint =
+    code === 'ENOSPC' || code === 'EDQUOT'
+      ? ': the disk is full; free space and run again'
+      : code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
+        ? ': the folder is not writable'
+        : '';
+  const err = new DeepProbError(`${path}: cannot write (${e.message})${hint}`) as FileWriteError;
+  err.code = code;
+  err.path = path;
+  err.cause = e;
+  return err;
 }
 
 /** Whether a process with id `pid` is running (signal 0 probes without signalling). */
@@ -140,6 +169,49 @@ export function confinedPath(dir: string, name: unknown, source: string): string
       return bad('leads outside the folder');
   }
   return full;
+}
+
+/**
+ * Check the weights manifest of a parsed `model.json` before anything is read: an array of
+ * groups `{paths: string[], weights: [{name, shape, dtype}]}`, each shape a list of integers >= 0.
+ * (tfjs would fail on it later with a raw TypeError, or size a negative buffer.)
+ *
+ * @param json the parsed file.
+ * @param path the file (for the error).
+ * @throws DeepProbError naming the file and the entry otherwise.
+ */
+export function checkWeightsManifest(json: unknown, path: string): void {
+  const bad = (what: string): never => {
+    throw new DeepProbError(`${path}: ${what} (not a model.json written by model.save)`);
+  };
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) {
+    return bad('expected a JSON object');
+  }
+  const wm = (json as { weightsManifest?: unknown }).weightsManifest;
+  if (wm === undefined) return;
+  if (!Array.isArray(wm)) return bad('weightsManifest must be an array of {paths, weights}');
+  for (const [g, group] of (wm as unknown[]).entries()) {
+    const gr = group as { paths?: unknown; weights?: unknown } | null;
+    if (gr === null || typeof gr !== 'object') bad(`weightsManifest[${g}] must be an object`);
+    if (!Array.isArray(gr?.paths) || !(gr.paths as unknown[]).every((p) => typeof p === 'string'))
+      bad(`weightsManifest[${g}].paths must be an array of file names`);
+    if (!Array.isArray(gr?.weights)) bad(`weightsManifest[${g}].weights must be an array`);
+    for (const [i, w] of (gr?.weights as unknown[]).entries()) {
+      const e = w as { name?: unknown; shape?: unknown; dtype?: unknown } | null;
+      const where = `weightsManifest[${g}].weights[${i}]`;
+      if (e === null || typeof e !== 'object' || typeof e.name !== 'string')
+        bad(`${where} must be {name, shape, dtype}`);
+      if (
+        !Array.isArray(e?.shape) ||
+        !(e.shape as unknown[]).every((d) => typeof d === 'number' && Number.isInteger(d) && d >= 0)
+      )
+        bad(
+          `${where} (${String(e?.name)}) has shape ${JSON.stringify(e?.shape)}: expected integers >= 0`,
+        );
+      if (typeof e?.dtype !== 'string')
+        bad(`${where} (${String(e?.name)}) has dtype ${JSON.stringify(e?.dtype)}`);
+    }
+  }
 }
 
 /** File names used by {@link fileIO}. */
@@ -212,6 +284,7 @@ export function fileIO(dir: string, options: FileIOOptions = {}): tf.io.IOHandle
           `${path}: cannot read model: ${e instanceof Error ? e.message : String(e)}`,
         );
       }
+      checkWeightsManifest(json, path);
       return tf.io.getModelArtifactsForJSON(json, async (manifest) => {
         const specs: tf.io.WeightsManifestEntry[] = [];
         const parts: Uint8Array[] = [];
@@ -220,6 +293,11 @@ export function fileIO(dir: string, options: FileIOOptions = {}): tf.io.IOHandle
             const file = confinedPath(dir, p, path);
             if (!existsSync(file)) {
               throw new DeepProbError(`${path}: its weight file ${file} is missing`);
+            }
+            if (!statSync(file).isFile()) {
+              throw new DeepProbError(
+                `${path}: its weight path ${JSON.stringify(p)} is not a file`,
+              );
             }
             parts.push(new Uint8Array(readFileSync(file)));
           }
