@@ -3,7 +3,7 @@
  * objective (cross-entropy, ELBO or evidential), the {@link fit} loop with a progress bar,
  * validation every epoch, atomic checkpoints, JSONL/CSV metric logs and `resume`.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { GroupedOptimizer } from '../train/grouped_optimizer.js';
@@ -28,6 +28,7 @@ import { writeMetricLogs } from '../train/metrics_log.js';
 import { barProgress, quietProgress } from '../train/progress.js';
 import { checkDataDir } from '../data/files.js';
 import { ArgumentError, DeepProbError } from '../utils/errors.js';
+import { makeDirs } from '../utils/file_io.js';
 import { restoreSeedState, seedState, setSeed } from '../utils/seed.js';
 import type { EpochTotals, LoopPosition } from '../layers/fit_loop.js';
 import { TrainingInterrupted, gracefulStop } from './graceful_stop.js';
@@ -323,7 +324,7 @@ async function trainOwned(
   }
   const kind = entry.kind;
   const loss = lossOf(kind, cfg, trainSet.count);
-  mkdirSync(cfg.out, { recursive: true });
+  makeDirs(cfg.out);
   const progress = options.progress ?? (options.quiet === true ? quietProgress() : barProgress());
   log(
     `deepprob: training ${cfg.model}${kind === 'bayesian' ? ` (${cfg.estimator ?? DEFAULT_ESTIMATOR})` : ''} on ` +

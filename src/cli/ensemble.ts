@@ -6,7 +6,8 @@
 import { ArgumentError } from '../utils/errors.js';
 import { parseDatasetSpec } from '../data/files.js';
 import { checkKindOptions } from '../app/train.js';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
+import { makeDirs } from '../utils/file_io.js';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { EnsembleAggregate } from '../queue/aggregate.js';
@@ -75,7 +76,7 @@ export function register(program: Command): void {
       const store = new DirResultStore(flow.store);
       const key = aggregateKey(flow);
       if (o.out !== undefined) {
-        mkdirSync(o.out, { recursive: true });
+        makeDirs(o.out);
         for (const name of ['report.html', 'report.json'])
           writeFileSync(join(o.out, name), store.blob(key, name));
       }

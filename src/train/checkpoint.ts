@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { EpochTotals } from '../layers/fit_loop.js';
 import { DeepProbError } from '../utils/errors.js';
-import { atomicWriteFile, fileIO, fsOps, fsyncDir } from '../utils/file_io.js';
+import { atomicWriteFile, fileIO, fsOps, fsyncDir, makeDirs } from '../utils/file_io.js';
 import {
   MANIFEST_FILE,
   manifestProblem,
@@ -211,7 +211,7 @@ async function writeCheckpoint<C, M>(
   const final = join(runDir, CHECKPOINT_DIR);
   const tmp = join(runDir, `${CHECKPOINT_DIR}.tmp-${process.pid}`);
   const old = join(runDir, `${CHECKPOINT_DIR}.old`);
-  fsOps.mkdirSync(runDir, { recursive: true });
+  makeDirs(runDir);
   // a crash may have left several versions: keep the newest complete one first
   if (candidates(runDir).some((c) => c.dir !== final)) recoverCheckpoint(runDir);
   fsOps.rmSync(tmp, { recursive: true, force: true });

@@ -18,7 +18,7 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { basename, dirname, isAbsolute, join, relative } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { DeepProbError } from './errors.js';
 
@@ -43,6 +43,33 @@ export const fsOps = {
 };
 
 /**
+ * Create `dir` and its missing parents, one `mkdir` each from the deepest folder that exists
+ * (Node's recursive `mkdirSync` never returns on some pseudo file systems: `/proc/x` loops on
+ * `ENOENT`). An existing directory is left as it is; a parent that is a file, a read-only or
+ * pseudo file system each throw the operating system's error, naming the folder.
+ *
+ * @param dir the directory.
+ */
+export function makeDirs(dir: string): void {
+  const missing: string[] = [];
+  let p = resolve(dir);
+  while (!existsSync(p)) {
+    missing.unshift(p);
+    const up = dirname(p);
+    if (up === p) break;
+    p = up;
+  }
+  for (const d of missing) {
+    try {
+      fsOps.mkdirSync(d);
+    } catch (e) {
+      // made meanwhile by another writer
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+  }
+}
+
+/**
  * fsync a directory, so that the renames and deletions inside it are durable.
  * @param dir the directory.
  */
@@ -64,7 +91,7 @@ export function fsyncDir(dir: string): void {
 export function atomicWriteFile(path: string, data: Uint8Array | string): void {
   const tmp = `${path}.tmp-${process.pid}-${Math.floor(Math.random() * 1e9)}`;
   try {
-    fsOps.mkdirSync(dirname(path), { recursive: true });
+    makeDirs(dirname(path));
     fsOps.writeFileSync(tmp, data);
     fsOps.fsync(tmp);
     fsOps.renameSync(tmp, path);
@@ -257,7 +284,7 @@ export function fileIO(dir: string, options: FileIOOptions = {}): tf.io.IOHandle
       if (artifacts.modelTopology instanceof ArrayBuffer) {
         throw new DeepProbError('fileIO: binary model topologies are not supported');
       }
-      fsOps.mkdirSync(dir, { recursive: true });
+      makeDirs(dir);
       const weights = toBytes(artifacts.weightData);
       atomicWriteFile(join(dir, weightsFile), weights);
       const json: tf.io.ModelJSON = {

@@ -338,4 +338,37 @@ describe('integrity of a deepprob checkpoint', () => {
     expect(loaded.state?.step).toBe(4);
     loaded.model.dispose();
   });
+
+  it('saving under a pseudo file system (/proc) or below a file fails at once naming the folder (recursive mkdir never returned)', async () => {
+    const m = tinyModel();
+    const o = tf.train.adam(0.01);
+    const state = {
+      version: 1 as const,
+      epoch: 1,
+      step: 1,
+      config: {},
+      optimizer: {
+        name: 'adam' as const,
+        learningRate: 0.01,
+        beta1: 0.9,
+        beta2: 0.999,
+        epsilon: 1e-7,
+      },
+      seed: 1,
+      metrics: [],
+    };
+    const t0 = performance.now();
+    await expect(saveCheckpoint('/proc/deepprob-audit14/run', m, o, state)).rejects.toThrow(
+      /checkpoint: cannot save in \/proc\/deepprob-audit14\/run/,
+    );
+    await expect(m.save(fileIO('/proc/deepprob-audit14/model'))).rejects.toThrow(
+      /\/proc\/deepprob-audit14/,
+    );
+    const file = join(tmp(), 'a-file');
+    writeFileSync(file, 'x');
+    await expect(saveCheckpoint(join(file, 'run'), m, o, state)).rejects.toThrow(/a-file/);
+    expect(performance.now() - t0).toBeLessThan(10_000);
+    m.dispose();
+    o.dispose();
+  });
 });

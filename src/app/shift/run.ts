@@ -7,7 +7,6 @@
  * method).
  */
 import { join } from 'node:path';
-import { mkdirSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import {
   CORRUPTIONS,
@@ -18,7 +17,7 @@ import {
 import { checkDataDir, loadDataset, parseDatasetSpec } from '../../data/files.js';
 import { datasetDirFromEnv } from '../../data/file_readers.js';
 import { bayesianLayers, setMode } from '../../layers/index.js';
-import { atomicWriteFile } from '../../utils/file_io.js';
+import { atomicWriteFile, makeDirs } from '../../utils/file_io.js';
 import { loadSplit, type TrainConfig } from '../run_config.js';
 import { ArgumentError } from '../../utils/errors.js';
 import { setSeed } from '../../utils/seed.js';
@@ -436,7 +435,7 @@ export async function runShiftBenchmark(options: ShiftRunOptions): Promise<Shift
         ? await shiftBenchmarkSteps(benchmarkOptions, stop.shouldStop)
         : { result: shiftBenchmark(benchmarkOptions), stopped: undefined };
     const table = formatShiftTable(result);
-    mkdirSync(out, { recursive: true });
+    makeDirs(out);
     const jsonPath = join(out, 'shift.json');
     const htmlPath = join(out, 'shift.html');
     const meta = {
