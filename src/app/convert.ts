@@ -14,6 +14,7 @@ import { checkFiniteWeights } from '../transforms/topology.js';
 import { ArgumentError } from '../utils/errors.js';
 import { fileIO } from '../utils/file_io.js';
 import { disposeModel } from '../layers/dispose_model.js';
+import { checkWritableDir } from './run_dir.js';
 
 /** Options of `deepprob convert`. */
 export interface ConvertCliOptions {
@@ -77,6 +78,7 @@ export function checkConvertOut(model: string, out: string): void {
         'source model.json and its weights: choose another folder',
     );
   }
+  checkWritableDir(out, 'out');
 }
 
 /**

@@ -126,6 +126,13 @@ export async function runTraining(
   const given: TrainConfig =
     config.dataDir === undefined ? { ...config } : { ...config, dataDir: resolve(config.dataDir) };
   const cfg: TrainConfig = { ...given };
+  if (options.force === true && (options.resume === true || options.resumeOrStart === true)) {
+    const other = options.resume === true ? '--resume' : '--resume-or-start';
+    throw new ArgumentError(
+      'force',
+      `--force starts the run in ${cfg.out} over, ${other} continues it: give one of them`,
+    );
+  }
   checkConfig(cfg);
   checkDataDir(config.dataDir, cfg.dataset); // the folder as typed in its message
   if (options.resume === true && options.resumeOrStart !== true && !existsSync(cfg.out)) {

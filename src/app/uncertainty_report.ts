@@ -33,6 +33,7 @@ import { RunInterrupted, gracefulStop } from './graceful_stop.js';
 import { openRun } from './open_run.js';
 import { transformOf } from './run_config.js';
 import { disposeModel } from '../layers/dispose_model.js';
+import { checkWritableDir } from './run_dir.js';
 
 /** Options of {@link runUncertaintyReport}. */
 export interface UncertaintyRunOptions {
@@ -321,7 +322,17 @@ export async function runUncertaintyReport(
     throw new ArgumentError('mcSamples', `expected an integer >= 2, got ${mcSamples}`);
   }
   const oodSpec = parseDatasetSpec(options.ood ?? 'fashion-mnist', 'ood');
+  // the report is written at the end: refuse an unwritable folder before any work
+  if (options.out !== undefined) checkWritableDir(options.out, 'out');
   const run = await openRun(options.checkpoint);
+  if (options.out === undefined) {
+    try {
+      checkWritableDir(join(options.checkpoint, 'uncertainty'), 'out');
+    } catch (e) {
+      disposeModel(run.model);
+      throw e;
+    }
+  }
   const { model, kind, config: cfg } = run;
   const ck = run.checkpoint;
   try {

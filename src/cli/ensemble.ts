@@ -15,7 +15,7 @@ import { ensembleFlow } from '../queue/flows.js';
 import { aggregateKey } from '../queue/jobs.js';
 import { DirResultStore } from '../queue/result_store.js';
 import { cliReady } from './main.js';
-import { pct, positiveInt } from './options.js';
+import { help, pct, positiveInt, ranged } from './options.js';
 import {
   addQueueOptions,
   addTrainingOptions,
@@ -41,8 +41,8 @@ export function register(program: Command): void {
     )
     .requiredOption(
       '--members <n>',
-      'ensemble members (jobs), member i seeded seed + i',
-      positiveInt,
+      help('ensemble members (jobs), member i seeded seed + i', 'ensemble'),
+      ranged('ensemble'),
     )
     .option('--ood <name>', 'out-of-distribution test set of the report', 'fashion-mnist')
     .option('--eval-limit <n>', 'predict only the first N images of each test set', positiveInt)

@@ -46,6 +46,7 @@ import { shiftReportHtml } from '../../toolbox/shift/html.js';
 
 import { RunInterrupted, gracefulStop } from '../graceful_stop.js';
 import { openRun } from '../open_run.js';
+import { checkWritableDir } from '../run_dir.js';
 import { checkShiftMethod } from './checks.js';
 import { shuffledSet, sliceSet, tensorsOf } from './sets.js';
 import type { ShiftRunOptions, ShiftRunResult } from './spec.js';
@@ -167,6 +168,8 @@ export async function runShiftBenchmark(options: ShiftRunOptions): Promise<Shift
     throw new ArgumentError('split', `expected 'head' or 'random', got '${String(split)}'`);
   }
   const out = options.out ?? 'runs/shift';
+  // written at the end: refuse an unwritable folder before any model or data is loaded
+  checkWritableDir(out, 'out');
   const toDispose: tf.Tensor[] = [];
   const models: tf.LayersModel[] = [];
   const loaded = new Map<string, Loaded>();
