@@ -37,9 +37,12 @@ import {
   loadSplit,
   proportionalTestLimit,
   transformOf,
+  RUN_OPTION_KEYS,
+  TRAIN_CONFIG_KEYS,
   type RunOptions,
   type TrainConfig,
 } from './run_config.js';
+import { checkOptionKeys } from '../utils/options.js';
 import { checkSetsAgainstModel, checkSplits } from './data_checks.js';
 import { ensureWritableDir, removeCreatedDirs } from './run_dir.js';
 import { lockRun, lockRunWaiting, type RunLockHandle } from './run_lock.js';
@@ -121,6 +124,15 @@ export async function runTraining(
   options: RunOptions = {},
 ): Promise<TrainResult> {
   const t0 = performance.now();
+  if (config === null || typeof config !== 'object') {
+    throw new ArgumentError('config', `expected a TrainConfig object, got ${String(config)}`);
+  }
+  if (options === null || typeof options !== 'object') {
+    throw new ArgumentError('options', `expected an object, got ${String(options)}`);
+  }
+  // a typo (`epocs`, `resum`) would silently train with the default
+  checkOptionKeys(config, TRAIN_CONFIG_KEYS, 'runTraining (TrainConfig)');
+  checkOptionKeys(options, RUN_OPTION_KEYS, 'runTraining (RunOptions)');
   const log = options.log ?? (options.quiet === true ? () => {} : (l: string) => console.error(l));
   // a folder is saved as an absolute path: `eval` or `--resume` may run from another directory
   const given: TrainConfig =

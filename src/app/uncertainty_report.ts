@@ -28,7 +28,9 @@ import { ArgumentError } from '../utils/errors.js';
 import { setSeed } from '../utils/seed.js';
 import { atomicWriteFile } from '../utils/file_io.js';
 import { checkSetsAgainstModel } from './data_checks.js';
-import { EVAL_SIZE_FLAGS } from './evaluate.js';
+import { checkEvalSizes, EVAL_SIZE_FLAGS } from './evaluate.js';
+import { checkRange } from './option_ranges.js';
+import { checkOptionKeys } from '../utils/options.js';
 import { RunInterrupted, gracefulStop } from './graceful_stop.js';
 import { openRun } from './open_run.js';
 import { transformOf } from './run_config.js';
@@ -304,6 +306,25 @@ async function predictSet(
   return { probs, numClasses: k, scores };
 }
 
+const UNCERTAINTY_OPTION_FIELDS: Record<keyof UncertaintyRunOptions, true> = {
+  checkpoint: true,
+  ood: true,
+  out: true,
+  mcSamples: true,
+  limit: true,
+  batchSize: true,
+  evidence: true,
+  numBins: true,
+  dataDir: true,
+  resize: true,
+  seed: true,
+  log: true,
+  handleSignals: true,
+};
+
+/** The fields of {@link UncertaintyRunOptions} (a typo is refused naming it). */
+export const UNCERTAINTY_OPTION_KEYS: readonly string[] = Object.keys(UNCERTAINTY_OPTION_FIELDS);
+
 /**
  * Compute and write the uncertainty report of a checkpoint.
  *
@@ -316,6 +337,12 @@ async function predictSet(
 export async function runUncertaintyReport(
   options: UncertaintyRunOptions,
 ): Promise<UncertaintyRunResult> {
+  if (options === null || typeof options !== 'object') {
+    throw new ArgumentError('options', `expected an object, got ${String(options)}`);
+  }
+  checkOptionKeys(options, UNCERTAINTY_OPTION_KEYS, 'runUncertaintyReport');
+  checkEvalSizes({ limit: options.limit, batchSize: options.batchSize });
+  if (options.numBins !== undefined) checkRange('bins', options.numBins, 'numBins');
   const log = options.log ?? ((s: string) => console.error(s));
   const mcSamples = options.mcSamples ?? 20;
   if (!Number.isInteger(mcSamples) || mcSamples < 2) {
