@@ -44,6 +44,7 @@ import {
 } from './run_config.js';
 import { checkOptionKeys } from '../utils/options.js';
 import { checkSetsAgainstModel, checkSplits } from './data_checks.js';
+import { checkSavedConfig } from './open_run.js';
 import { ensureWritableDir, removeCreatedDirs } from './run_dir.js';
 import { lockRun, lockRunWaiting, type RunLockHandle } from './run_lock.js';
 import { disposeModel } from '../layers/dispose_model.js';
@@ -167,7 +168,15 @@ export async function runTraining(
     throw e;
   }
   try {
-    return await trainOwned(given, cfg, options, log, t0, lock);
+    const held: { model?: tf.LayersModel } = {};
+    try {
+      return await trainOwned(given, cfg, options, log, t0, lock, held);
+    } catch (e) {
+      // a model loaded or built before the failure (a resume refused after loading, data that
+      // does not fit): freed, so that a failing call leaks no tensor
+      if (held.model !== undefined) disposeModel(held.model);
+      throw e;
+    }
   } catch (e) {
     // a run refused before its first checkpoint leaves no folder behind
     lock.release();
@@ -186,6 +195,7 @@ async function trainOwned(
   log: (line: string) => void,
   t0: number,
   lock: RunLockHandle,
+  held: { model?: tf.LayersModel },
 ): Promise<TrainResult> {
   // a run whose lock another process took over (its lease ran out while this one stalled) must
   // not overwrite that process's checkpoints
@@ -225,9 +235,12 @@ async function trainOwned(
   }
   if ((options.resume === true || options.resumeOrStart === true) && hasCheckpoint) {
     const ck = await loadCheckpoint<TrainConfig, EpochRecord>(cfg.out);
+    held.model = ck.model;
     if (ck.state === undefined) {
       throw new ArgumentError('resume', `${ck.dir} has no state.json; cannot resume`);
     }
+    // the saved configuration against its ranges and the saved network (an edited state.json)
+    checkSavedConfig(ck.state.config, ck.model, ck.dir, cfg.out);
     // the saved configuration wins, except the number of epochs (to extend a run) and paths
     const saved = ck.state.config;
     const explicit = options.explicit;
@@ -296,7 +309,7 @@ async function trainOwned(
     if (cfg.priorSigma !== undefined) priors.priorSigma = cfg.priorSigma;
     if (cfg.rhoInit !== undefined) priors.posteriorRhoInitial = [cfg.rhoInit, 0.1];
     try {
-      model = createModel(cfg.model, {
+      model = held.model = createModel(cfg.model, {
         numClasses: trainSet.numClasses,
         inputShape: trainBatches.inputShape,
         ...(cfg.activation !== undefined ? { activation: cfg.activation } : {}),
@@ -436,6 +449,7 @@ async function trainOwned(
     tf.dispose(restoreOptimizer.map((n) => n.tensor));
   }
   if (stop.signal !== undefined && stoppedAt !== undefined) {
+    held.model = undefined;
     disposeModel(model);
     const where =
       stoppedAt.batch > 0
