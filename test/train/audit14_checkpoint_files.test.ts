@@ -7,6 +7,7 @@
  * interrupted between its renames, and the tensors of every failing load. Each must end in an
  * error naming the file, read nothing outside the folder and leak nothing.
  */
+import { execFileSync } from 'node:child_process';
 import {
   mkdirSync,
   mkdtempSync,
@@ -109,6 +110,15 @@ describe('weight paths of a model.json', () => {
       (j.weightsManifest[0] as { paths: unknown }).paths = ['sub'];
     });
     expectClear(await loadError(dir), /model\.json/);
+  });
+
+  it('a weight path naming a FIFO inside the folder is refused instead of blocking forever', async () => {
+    const dir = await bare();
+    execFileSync('mkfifo', [join(dir, 'pipe.bin')]);
+    editModelJson(dir, (j) => {
+      (j.weightsManifest[0] as { paths: unknown }).paths = ['pipe.bin'];
+    });
+    expectClear(await loadError(dir), /model\.json: its weight path "pipe\.bin" is not a file/);
   });
 
   it('a URL-encoded %2e%2e path is a literal name inside the folder: nothing outside is read', async () => {
