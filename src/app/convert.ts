@@ -14,6 +14,8 @@ import { checkFiniteWeights } from '../transforms/topology.js';
 import { ArgumentError } from '../utils/errors.js';
 import { fileIO } from '../utils/file_io.js';
 import { disposeModel } from '../layers/dispose_model.js';
+import { checkWritableDir } from './run_dir.js';
+import { checkOptionKeys } from '../utils/options.js';
 
 /** Options of `deepprob convert`. */
 export interface ConvertCliOptions {
@@ -79,7 +81,23 @@ export function checkConvertOut(model: string, out: string): void {
         'source model.json and its weights: choose another folder',
     );
   }
+  checkWritableDir(out, 'out');
 }
+
+const CONVERT_OPTION_FIELDS: Record<keyof ConvertCliOptions, true> = {
+  model: true,
+  out: true,
+  layers: true,
+  estimator: true,
+  moped: true,
+  posteriorSigma: true,
+  init: true,
+  mopedPrior: true,
+  priorSigma: true,
+};
+
+/** The fields of {@link ConvertCliOptions} (a typo is refused naming it). */
+export const CONVERT_OPTION_KEYS: readonly string[] = Object.keys(CONVERT_OPTION_FIELDS);
 
 /**
  * Load `options.model` (a `model.json` saved by `model.save`), convert it and save the Bayesian
@@ -94,14 +112,15 @@ export function checkConvertOut(model: string, out: string): void {
  * ```
  */
 export async function convertFile(options: ConvertCliOptions): Promise<ConvertFileResult> {
+  if (options === null || typeof options !== 'object') {
+    throw new ArgumentError('options', `expected an object, got ${String(options)}`);
+  }
+  checkOptionKeys(options, CONVERT_OPTION_KEYS, 'convertFile');
   if (options.moped !== undefined && options.posteriorSigma !== undefined) {
     throw new ArgumentError(
       'moped',
       'give either --moped or --posterior-sigma (a constant posterior std), not both',
     );
-  }
-  if (options === null || typeof options !== 'object') {
-    throw new ArgumentError('options', `expected an object, got ${String(options)}`);
   }
   if (typeof options.model !== 'string' || options.model === '') {
     throw new ArgumentError(

@@ -9,12 +9,15 @@ import { setMode } from '../layers/model_utils.js';
 import { evaluate, type EvalResult } from '../train/evaluate.js';
 import { RunInterrupted, gracefulStop, type StopMessages } from './graceful_stop.js';
 import { ArgumentError } from '../utils/errors.js';
+import { checkOptionKeys } from '../utils/options.js';
+import { checkRange } from './option_ranges.js';
 import { setSeed } from '../utils/seed.js';
 import { checkSetsAgainstModel } from './data_checks.js';
 import { openRun } from './open_run.js';
 import {
   datasetNormalization,
   loadSplit,
+  RUN_OPTION_KEYS,
   transformOf,
   type RunOptions,
   type SizeFlags,
@@ -24,6 +27,36 @@ import { disposeModel } from '../layers/dispose_model.js';
 
 /** The size options of `eval` and `uncertainty`: the checkpoint fixes the side; `--resize`. */
 export const EVAL_SIZE_FLAGS: SizeFlags = { resize: 'resize' };
+
+const EVAL_CONFIG_FIELDS: Record<keyof EvalConfig, true> = {
+  checkpoint: true,
+  dataset: true,
+  dataDir: true,
+  mcSamples: true,
+  limit: true,
+  batchSize: true,
+  resize: true,
+  perExample: true,
+  seed: true,
+};
+
+/** The fields of an {@link EvalConfig} (a typo is refused naming it). */
+export const EVAL_CONFIG_KEYS: readonly string[] = Object.keys(EVAL_CONFIG_FIELDS);
+
+/**
+ * Check the counts of an evaluation given through the API against the CLI's ranges
+ * (`mcSamples` in `[1, 10000]`, `limit` in `[1, 1e9]`, `batchSize` in `[1, 65536]`, integers).
+ * @throws ArgumentError naming the field.
+ */
+export function checkEvalSizes(c: {
+  mcSamples?: number | undefined;
+  limit?: number | undefined;
+  batchSize?: number | undefined;
+}): void {
+  if (c.mcSamples !== undefined) checkRange('mc-samples', c.mcSamples, 'mcSamples');
+  if (c.limit !== undefined) checkRange('limit', c.limit, 'limit');
+  if (c.batchSize !== undefined) checkRange('batch-size', c.batchSize, 'batchSize');
+}
 
 /** What a stop signal prints during `eval` (it writes no file). */
 const EVAL_STOP: StopMessages = {
@@ -90,6 +123,12 @@ export async function runEvaluation(
   options: RunOptions = {},
 ): Promise<EvalRunResult> {
   const t0 = performance.now();
+  if (config === null || typeof config !== 'object') {
+    throw new ArgumentError('config', `expected an EvalConfig object, got ${String(config)}`);
+  }
+  checkOptionKeys(config, EVAL_CONFIG_KEYS, 'runEvaluation (EvalConfig)');
+  checkOptionKeys(options ?? {}, RUN_OPTION_KEYS, 'runEvaluation (RunOptions)');
+  checkEvalSizes(config);
   if (
     config.seed !== undefined &&
     !(Number.isInteger(config.seed) && config.seed >= 0 && config.seed <= 0xffffffff)

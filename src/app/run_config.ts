@@ -193,6 +193,54 @@ export interface RunOptions {
   explicit?: readonly string[];
 }
 
+const TRAIN_CONFIG_FIELDS: Record<keyof TrainConfig, true> = {
+  model: true,
+  estimator: true,
+  activation: true,
+  dataset: true,
+  dataDir: true,
+  epochs: true,
+  batchSize: true,
+  lr: true,
+  lrDecay: true,
+  mcSamples: true,
+  out: true,
+  seed: true,
+  limit: true,
+  testLimit: true,
+  klWeight: true,
+  priorMu: true,
+  priorSigma: true,
+  trainSamples: true,
+  rhoInit: true,
+  rhoLrScale: true,
+  inputSize: true,
+  inputWidth: true,
+  resize: true,
+  normalize: true,
+  evidentialLoss: true,
+  evidence: true,
+  evalBatchSize: true,
+};
+
+/** The fields of a {@link TrainConfig} (a typo such as `epocs` is refused naming it). */
+export const TRAIN_CONFIG_KEYS: readonly string[] = Object.keys(TRAIN_CONFIG_FIELDS);
+
+const RUN_OPTION_FIELDS: Record<keyof RunOptions, true> = {
+  resume: true,
+  resumeOrStart: true,
+  waitForLock: true,
+  force: true,
+  quiet: true,
+  log: true,
+  progress: true,
+  handleSignals: true,
+  explicit: true,
+};
+
+/** The fields of {@link RunOptions}. */
+export const RUN_OPTION_KEYS: readonly string[] = Object.keys(RUN_OPTION_FIELDS);
+
 /** Normalisation name of a dataset (its mean/std; `unit` for unknown sets). */
 export function datasetNormalization(dataset: string): string {
   if (dataset === 'mnist') return 'mnist';

@@ -58,6 +58,19 @@ export function ensureWritableDir(out: string, argument = 'out'): string[] {
 }
 
 /**
+ * Check that files can be written in `out` (created if needed) and leave no trace: the folders
+ * it had to create for the check are removed again. For the runners that write their output only
+ * at the end (`uncertainty`, `shift`, `convert`): an unwritable `--out` (a file, a read-only or
+ * pseudo file system such as `/proc`) is refused before any data is loaded.
+ * @param out the output directory.
+ * @param argument the option name for errors (default `out`).
+ * @throws ArgumentError naming the argument when it is not a writable directory.
+ */
+export function checkWritableDir(out: string, argument = 'out'): void {
+  removeCreatedDirs(ensureWritableDir(out, argument));
+}
+
+/**
  * Remove folders made by {@link ensureWritableDir} that are still empty (innermost first), so
  * that a run refused before it wrote anything leaves no trace.
  * @param created the folders, outermost first.

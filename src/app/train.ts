@@ -3,7 +3,7 @@
  * objective (cross-entropy, ELBO or evidential), the {@link fit} loop with a progress bar,
  * validation every epoch, atomic checkpoints, JSONL/CSV metric logs and `resume`.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { GroupedOptimizer } from '../train/grouped_optimizer.js';
@@ -28,6 +28,7 @@ import { writeMetricLogs } from '../train/metrics_log.js';
 import { barProgress, quietProgress } from '../train/progress.js';
 import { checkDataDir } from '../data/files.js';
 import { ArgumentError, DeepProbError } from '../utils/errors.js';
+import { makeDirs } from '../utils/file_io.js';
 import { restoreSeedState, seedState, setSeed } from '../utils/seed.js';
 import type { EpochTotals, LoopPosition } from '../layers/fit_loop.js';
 import { TrainingInterrupted, gracefulStop } from './graceful_stop.js';
@@ -36,10 +37,14 @@ import {
   loadSplit,
   proportionalTestLimit,
   transformOf,
+  RUN_OPTION_KEYS,
+  TRAIN_CONFIG_KEYS,
   type RunOptions,
   type TrainConfig,
 } from './run_config.js';
+import { checkOptionKeys } from '../utils/options.js';
 import { checkSetsAgainstModel, checkSplits } from './data_checks.js';
+import { checkSavedConfig } from './open_run.js';
 import { ensureWritableDir, removeCreatedDirs } from './run_dir.js';
 import { lockRun, lockRunWaiting, type RunLockHandle } from './run_lock.js';
 import { disposeModel } from '../layers/dispose_model.js';
@@ -120,11 +125,27 @@ export async function runTraining(
   options: RunOptions = {},
 ): Promise<TrainResult> {
   const t0 = performance.now();
+  if (config === null || typeof config !== 'object') {
+    throw new ArgumentError('config', `expected a TrainConfig object, got ${String(config)}`);
+  }
+  if (options === null || typeof options !== 'object') {
+    throw new ArgumentError('options', `expected an object, got ${String(options)}`);
+  }
+  // a typo (`epocs`, `resum`) would silently train with the default
+  checkOptionKeys(config, TRAIN_CONFIG_KEYS, 'runTraining (TrainConfig)');
+  checkOptionKeys(options, RUN_OPTION_KEYS, 'runTraining (RunOptions)');
   const log = options.log ?? (options.quiet === true ? () => {} : (l: string) => console.error(l));
   // a folder is saved as an absolute path: `eval` or `--resume` may run from another directory
   const given: TrainConfig =
     config.dataDir === undefined ? { ...config } : { ...config, dataDir: resolve(config.dataDir) };
   const cfg: TrainConfig = { ...given };
+  if (options.force === true && (options.resume === true || options.resumeOrStart === true)) {
+    const other = options.resume === true ? '--resume' : '--resume-or-start';
+    throw new ArgumentError(
+      'force',
+      `--force starts the run in ${cfg.out} over, ${other} continues it: give one of them`,
+    );
+  }
   checkConfig(cfg);
   checkDataDir(config.dataDir, cfg.dataset); // the folder as typed in its message
   if (options.resume === true && options.resumeOrStart !== true && !existsSync(cfg.out)) {
@@ -147,7 +168,15 @@ export async function runTraining(
     throw e;
   }
   try {
-    return await trainOwned(given, cfg, options, log, t0, lock);
+    const held: { model?: tf.LayersModel } = {};
+    try {
+      return await trainOwned(given, cfg, options, log, t0, lock, held);
+    } catch (e) {
+      // a model loaded or built before the failure (a resume refused after loading, data that
+      // does not fit): freed, so that a failing call leaks no tensor
+      if (held.model !== undefined) disposeModel(held.model);
+      throw e;
+    }
   } catch (e) {
     // a run refused before its first checkpoint leaves no folder behind
     lock.release();
@@ -166,6 +195,7 @@ async function trainOwned(
   log: (line: string) => void,
   t0: number,
   lock: RunLockHandle,
+  held: { model?: tf.LayersModel },
 ): Promise<TrainResult> {
   // a run whose lock another process took over (its lease ran out while this one stalled) must
   // not overwrite that process's checkpoints
@@ -205,9 +235,12 @@ async function trainOwned(
   }
   if ((options.resume === true || options.resumeOrStart === true) && hasCheckpoint) {
     const ck = await loadCheckpoint<TrainConfig, EpochRecord>(cfg.out);
+    held.model = ck.model;
     if (ck.state === undefined) {
       throw new ArgumentError('resume', `${ck.dir} has no state.json; cannot resume`);
     }
+    // the saved configuration against its ranges and the saved network (an edited state.json)
+    checkSavedConfig(ck.state.config, ck.model, ck.dir, cfg.out);
     // the saved configuration wins, except the number of epochs (to extend a run) and paths
     const saved = ck.state.config;
     const explicit = options.explicit;
@@ -276,7 +309,7 @@ async function trainOwned(
     if (cfg.priorSigma !== undefined) priors.priorSigma = cfg.priorSigma;
     if (cfg.rhoInit !== undefined) priors.posteriorRhoInitial = [cfg.rhoInit, 0.1];
     try {
-      model = createModel(cfg.model, {
+      model = held.model = createModel(cfg.model, {
         numClasses: trainSet.numClasses,
         inputShape: trainBatches.inputShape,
         ...(cfg.activation !== undefined ? { activation: cfg.activation } : {}),
@@ -323,7 +356,7 @@ async function trainOwned(
   }
   const kind = entry.kind;
   const loss = lossOf(kind, cfg, trainSet.count);
-  mkdirSync(cfg.out, { recursive: true });
+  makeDirs(cfg.out);
   const progress = options.progress ?? (options.quiet === true ? quietProgress() : barProgress());
   log(
     `deepprob: training ${cfg.model}${kind === 'bayesian' ? ` (${cfg.estimator ?? DEFAULT_ESTIMATOR})` : ''} on ` +
@@ -416,6 +449,7 @@ async function trainOwned(
     tf.dispose(restoreOptimizer.map((n) => n.tensor));
   }
   if (stop.signal !== undefined && stoppedAt !== undefined) {
+    held.model = undefined;
     disposeModel(model);
     const where =
       stoppedAt.batch > 0

@@ -28,11 +28,14 @@ import { ArgumentError } from '../utils/errors.js';
 import { setSeed } from '../utils/seed.js';
 import { atomicWriteFile } from '../utils/file_io.js';
 import { checkSetsAgainstModel } from './data_checks.js';
-import { EVAL_SIZE_FLAGS } from './evaluate.js';
+import { checkEvalSizes, EVAL_SIZE_FLAGS } from './evaluate.js';
+import { checkRange } from './option_ranges.js';
+import { checkOptionKeys } from '../utils/options.js';
 import { RunInterrupted, gracefulStop } from './graceful_stop.js';
 import { openRun } from './open_run.js';
 import { transformOf } from './run_config.js';
 import { disposeModel } from '../layers/dispose_model.js';
+import { checkWritableDir } from './run_dir.js';
 
 /** Options of {@link runUncertaintyReport}. */
 export interface UncertaintyRunOptions {
@@ -303,6 +306,25 @@ async function predictSet(
   return { probs, numClasses: k, scores };
 }
 
+const UNCERTAINTY_OPTION_FIELDS: Record<keyof UncertaintyRunOptions, true> = {
+  checkpoint: true,
+  ood: true,
+  out: true,
+  mcSamples: true,
+  limit: true,
+  batchSize: true,
+  evidence: true,
+  numBins: true,
+  dataDir: true,
+  resize: true,
+  seed: true,
+  log: true,
+  handleSignals: true,
+};
+
+/** The fields of {@link UncertaintyRunOptions} (a typo is refused naming it). */
+export const UNCERTAINTY_OPTION_KEYS: readonly string[] = Object.keys(UNCERTAINTY_OPTION_FIELDS);
+
 /**
  * Compute and write the uncertainty report of a checkpoint.
  *
@@ -315,13 +337,29 @@ async function predictSet(
 export async function runUncertaintyReport(
   options: UncertaintyRunOptions,
 ): Promise<UncertaintyRunResult> {
+  if (options === null || typeof options !== 'object') {
+    throw new ArgumentError('options', `expected an object, got ${String(options)}`);
+  }
+  checkOptionKeys(options, UNCERTAINTY_OPTION_KEYS, 'runUncertaintyReport');
+  checkEvalSizes({ limit: options.limit, batchSize: options.batchSize });
+  if (options.numBins !== undefined) checkRange('bins', options.numBins, 'numBins');
   const log = options.log ?? ((s: string) => console.error(s));
   const mcSamples = options.mcSamples ?? 20;
   if (!Number.isInteger(mcSamples) || mcSamples < 2) {
     throw new ArgumentError('mcSamples', `expected an integer >= 2, got ${mcSamples}`);
   }
   const oodSpec = parseDatasetSpec(options.ood ?? 'fashion-mnist', 'ood');
+  // the report is written at the end: refuse an unwritable folder before any work
+  if (options.out !== undefined) checkWritableDir(options.out, 'out');
   const run = await openRun(options.checkpoint);
+  if (options.out === undefined) {
+    try {
+      checkWritableDir(join(options.checkpoint, 'uncertainty'), 'out');
+    } catch (e) {
+      disposeModel(run.model);
+      throw e;
+    }
+  }
   const { model, kind, config: cfg } = run;
   const ck = run.checkpoint;
   try {

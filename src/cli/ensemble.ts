@@ -6,7 +6,8 @@
 import { ArgumentError } from '../utils/errors.js';
 import { parseDatasetSpec } from '../data/files.js';
 import { checkKindOptions } from '../app/train.js';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
+import { makeDirs } from '../utils/file_io.js';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { EnsembleAggregate } from '../queue/aggregate.js';
@@ -14,7 +15,7 @@ import { ensembleFlow } from '../queue/flows.js';
 import { aggregateKey } from '../queue/jobs.js';
 import { DirResultStore } from '../queue/result_store.js';
 import { cliReady } from './main.js';
-import { pct, positiveInt } from './options.js';
+import { help, pct, positiveInt, ranged } from './options.js';
 import {
   addQueueOptions,
   addTrainingOptions,
@@ -40,8 +41,8 @@ export function register(program: Command): void {
     )
     .requiredOption(
       '--members <n>',
-      'ensemble members (jobs), member i seeded seed + i',
-      positiveInt,
+      help('ensemble members (jobs), member i seeded seed + i', 'ensemble'),
+      ranged('ensemble'),
     )
     .option('--ood <name>', 'out-of-distribution test set of the report', 'fashion-mnist')
     .option('--eval-limit <n>', 'predict only the first N images of each test set', positiveInt)
@@ -75,7 +76,7 @@ export function register(program: Command): void {
       const store = new DirResultStore(flow.store);
       const key = aggregateKey(flow);
       if (o.out !== undefined) {
-        mkdirSync(o.out, { recursive: true });
+        makeDirs(o.out);
         for (const name of ['report.html', 'report.json'])
           writeFileSync(join(o.out, name), store.blob(key, name));
       }

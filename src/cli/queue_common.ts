@@ -15,12 +15,11 @@ import { flowProgressBar, LocalExecutor, type Executor } from '../queue/executor
 import type { FlowSpec } from '../queue/jobs.js';
 import {
   recipeEstimatorOption,
-  finiteNumber,
-  integer,
+  help,
   inputSizeOption,
   oneOf,
   positiveInt,
-  positiveNumber,
+  ranged,
 } from './options.js';
 
 /** Options every submit command has. */
@@ -105,26 +104,61 @@ export function addTrainingOptions(cmd: Command): Command {
     .option(...recipeEstimatorOption('Bayesian estimator'))
     .option('--dataset <name>', `dataset: ${DATASETS.join(' | ')}`, TRAIN_DEFAULTS.dataset)
     .option('--data-dir <dir>', 'directory with the dataset files (default: bundled source)')
-    .option('--epochs <n>', 'epochs to train', positiveInt, 5)
-    .option('--batch-size <n>', 'mini-batch size', positiveInt, TRAIN_DEFAULTS.batchSize)
+    .option('--epochs <n>', help('epochs to train', 'epochs'), ranged('epochs'), 5)
+    .option(
+      '--batch-size <n>',
+      help('mini-batch size', 'batch-size'),
+      ranged('batch-size'),
+      TRAIN_DEFAULTS.batchSize,
+    )
     .option(
       '--lr <x>',
-      "Adam learning rate (default: the model's recipe, else 0.001)",
-      positiveNumber,
+      help("Adam learning rate (default: the model's recipe, else 0.001)", 'lr'),
+      ranged('lr'),
     )
-    .option('--lr-decay <f>', 'multiply the learning rate by f after every epoch', positiveNumber)
-    .option('--mc-samples <n>', 'MC samples of validation and of the predictive', positiveInt, 10)
-    .option('--seed <n>', 'seed of member 0 (member i: seed + i)', integer, TRAIN_DEFAULTS.seed)
-    .option('--limit <n>', 'use only the first N training images', positiveInt)
-    .option('--test-limit <n>', 'use only the first N test images', positiveInt)
+    .option(
+      '--lr-decay <f>',
+      help('multiply the learning rate by f after every epoch', 'lr-decay'),
+      ranged('lr-decay'),
+    )
+    .option(
+      '--mc-samples <n>',
+      help('MC samples of validation and of the predictive', 'mc-samples'),
+      ranged('mc-samples'),
+      10,
+    )
+    .option(
+      '--seed <n>',
+      help('seed of member 0 (member i: seed + i)', 'seed'),
+      ranged('seed'),
+      TRAIN_DEFAULTS.seed,
+    )
+    .option('--limit <n>', help('use only the first N training images', 'limit'), ranged('limit'))
+    .option(
+      '--test-limit <n>',
+      help('use only the first N test images', 'test-limit'),
+      ranged('test-limit'),
+    )
     .option(
       '--kl-weight <w>',
       'ELBO KL weight: a number, or blundell | uniform (alias standard) | soenderby | constant (= 1)',
       '1',
     )
-    .option('--prior-mu <x>', 'mean of the Normal weight prior', finiteNumber)
-    .option('--prior-sigma <x>', 'std of the Normal weight prior', positiveNumber)
-    .option('--rho-init <x>', 'mean of the initial posterior rho', finiteNumber)
+    .option(
+      '--prior-mu <x>',
+      help('mean of the Normal weight prior', 'prior-mu'),
+      ranged('prior-mu'),
+    )
+    .option(
+      '--prior-sigma <x>',
+      help('std of the Normal weight prior', 'prior-sigma'),
+      ranged('prior-sigma'),
+    )
+    .option(
+      '--rho-init <x>',
+      help('mean of the initial posterior rho', 'rho-init'),
+      ranged('rho-init'),
+    )
     .option(
       '--input-size <n|HxW>',
       "input side, or height x width (default: the model's)",

@@ -8,7 +8,7 @@ import { DATASETS, checkDataDir } from '../data/files.js';
 import type { ScoreAggregate } from '../queue/aggregate.js';
 import { scoreFlow } from '../queue/flows.js';
 import { cliReady } from './main.js';
-import { integer, oneOf, pct, positiveInt } from './options.js';
+import { help, oneOf, pct, positiveInt, ranged } from './options.js';
 import { addQueueOptions, runFlowCli, type QueueCliOptions } from './queue_common.js';
 
 /** Options of `deepprob score`. */
@@ -35,11 +35,16 @@ export function register(program: Command): void {
     .requiredOption('--data <name>', `dataset: ${DATASETS.join(' | ')}`)
     .option('--split <name>', 'train | test', oneOf(['train', 'test'] as const), 'test')
     .option('--data-dir <dir>', 'directory with the dataset files')
-    .option('--limit <n>', 'score only the first N images', positiveInt)
+    .option('--limit <n>', help('score only the first N images', 'limit'), ranged('limit'))
     .option('--shards <n>', 'jobs (each a range of whole blocks)', positiveInt, 8)
-    .option('--mc-samples <n>', 'forward passes per image', positiveInt, 20)
+    .option(
+      '--mc-samples <n>',
+      help('forward passes per image', 'mc-samples'),
+      ranged('mc-samples'),
+      20,
+    )
     .option('--block-size <n>', 'images per seeded block', positiveInt, 500)
-    .option('--seed <n>', 'base seed of the blocks', integer, 0);
+    .option('--seed <n>', help('base seed of the blocks', 'seed'), ranged('seed'), 0);
   addQueueOptions(cmd)
     .addHelpText(
       'after',

@@ -7,6 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { checkConfig, type TrainConfig } from '../app/run_config.js';
+import { checkRange, OPTION_RANGES } from '../app/option_ranges.js';
 import { resolveCheckpoint } from '../train/checkpoint.js';
 import { ArgumentError } from '../utils/errors.js';
 import { contentKey, type FlowSpec, type MemberJob, type ShardJob, type SweepJob } from './jobs.js';
@@ -38,7 +39,18 @@ export function ensembleFlow(o: EnsembleFlowOptions): FlowSpec {
   positiveInt(o.members, '--members');
   positiveInt(o.evalLimit, '--eval-limit');
   if (o.members < 2) throw new ArgumentError('--members', `expected at least 2, got ${o.members}`);
+  checkRange('ensemble', o.members, '--members');
   checkConfig({ ...o.config, out: '.' });
+  // member i trains with seed + i: the last one's seed must be a seed too (else it alone fails,
+  // after the others trained)
+  const lastSeed = o.config.seed + o.members - 1;
+  if (lastSeed > OPTION_RANGES.seed.max) {
+    throw new ArgumentError(
+      '--seed',
+      `member ${o.members - 1} would be seeded ${o.config.seed} + ${o.members - 1} = ${lastSeed}, ` +
+        `past the largest seed ${OPTION_RANGES.seed.max}; expected --seed <= ${OPTION_RANGES.seed.max - o.members + 1}`,
+    );
+  }
   const ood = o.ood ?? 'fashion-mnist';
   const key = contentKey('ensemble', {
     config: o.config,

@@ -5,11 +5,11 @@
  * keeps them in a shared directory (a network file system for several machines); object storage
  * can implement the same interface later.
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { manifestProblem, readManifest, writeManifest } from '../train/manifest.js';
 import { ArgumentError, DeepProbError } from '../utils/errors.js';
-import { atomicWriteFile, fsyncDir } from '../utils/file_io.js';
+import { atomicWriteFile, fsyncDir, makeDirs } from '../utils/file_io.js';
 
 /** Name of the JSON document of a result. */
 export const RESULT_FILE = 'result.json';
@@ -94,7 +94,7 @@ export class DirResultStore implements ResultStore {
       throw new ArgumentError('store', `expected a directory path, got ${String(root)}`);
     }
     this.location = resolve(root);
-    mkdirSync(join(this.location, 'results'), { recursive: true });
+    makeDirs(join(this.location, 'results'));
   }
 
   private dir(key: string): string {
@@ -147,7 +147,7 @@ export class DirResultStore implements ResultStore {
       }
     }
     const tmp = `${dir}.tmp-${process.pid}-${Math.floor(Math.random() * 1e9)}`;
-    mkdirSync(tmp, { recursive: true });
+    makeDirs(tmp);
     try {
       atomicWriteFile(join(tmp, RESULT_FILE), JSON.stringify(value, null, 1));
       for (const [name, data] of Object.entries(blobs)) atomicWriteFile(join(tmp, name), data);
@@ -193,7 +193,7 @@ export class DirResultStore implements ResultStore {
 
   workDir(key: string): string {
     const dir = join(this.location, 'work', checkKey(key));
-    mkdirSync(dir, { recursive: true });
+    makeDirs(dir);
     return dir;
   }
 }

@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { EpochTotals } from '../layers/fit_loop.js';
 import { DeepProbError } from '../utils/errors.js';
-import { atomicWriteFile, fileIO, fsOps, fsyncDir } from '../utils/file_io.js';
+import { atomicWriteFile, fileIO, fsOps, fsyncDir, makeDirs } from '../utils/file_io.js';
 import {
   MANIFEST_FILE,
   manifestProblem,
@@ -162,6 +162,9 @@ export function recoverCheckpoint(runDir: string): string | undefined {
 
 /**
  * Save a checkpoint of `model` and `optimizer` under `runDir/checkpoint`, atomically.
+ * An operating-system failure (a full disk: `ENOSPC`, a folder that became read-only) is a
+ * `DeepProbError` naming the run folder and the file, after the partial version is removed and
+ * the previous complete one kept as `checkpoint`.
  *
  * @param runDir the run directory.
  * @param model the model.
@@ -175,10 +178,40 @@ export async function saveCheckpoint<C, M>(
   optimizer: tf.Optimizer,
   state: Omit<TrainerState<C, M>, 'optimizerWeights' | 'savedAt'>,
 ): Promise<string> {
+  try {
+    return await writeCheckpoint(runDir, model, optimizer, state);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException | null)?.code;
+    if (typeof code !== 'string') throw e; // not the operating system's (a bug, a kill in a test)
+    // the disk is full or the folder not writable: keep the newest complete version as
+    // `checkpoint` and remove the partial one, then say which run could not be saved
+    let kept: string | undefined;
+    try {
+      kept = recoverCheckpoint(runDir);
+    } catch {
+      kept = undefined;
+    }
+    const err = new DeepProbError(
+      `checkpoint: cannot save in ${runDir}: ${e instanceof Error ? e.message : String(e)}` +
+        (kept !== undefined ? `; the previous checkpoint ${kept} is kept` : ''),
+    ) as DeepProbError & { code: string; cause: unknown };
+    err.code = code;
+    err.cause = e;
+    throw err;
+  }
+}
+
+/** {@link saveCheckpoint} without the error translation. */
+async function writeCheckpoint<C, M>(
+  runDir: string,
+  model: tf.LayersModel,
+  optimizer: tf.Optimizer,
+  state: Omit<TrainerState<C, M>, 'optimizerWeights' | 'savedAt'>,
+): Promise<string> {
   const final = join(runDir, CHECKPOINT_DIR);
   const tmp = join(runDir, `${CHECKPOINT_DIR}.tmp-${process.pid}`);
   const old = join(runDir, `${CHECKPOINT_DIR}.old`);
-  fsOps.mkdirSync(runDir, { recursive: true });
+  makeDirs(runDir);
   // a crash may have left several versions: keep the newest complete one first
   if (candidates(runDir).some((c) => c.dir !== final)) recoverCheckpoint(runDir);
   fsOps.rmSync(tmp, { recursive: true, force: true });

@@ -73,7 +73,8 @@ export function readManifest(dir: string): Manifest | undefined {
 }
 
 /**
- * Verify every file of `dir` against its manifest.
+ * Verify every file of `dir` against its manifest: each file listed exists with its size and
+ * SHA-256, and every `*.json` / `*.bin` file of `dir` (what a load reads) is listed.
  * @returns the first problem as a message naming the file, or undefined when all match (or when
  *   the directory has no manifest: a checkpoint written before manifests, or a bare saved model).
  */
@@ -85,6 +86,14 @@ export function manifestProblem(dir: string): string | undefined {
     return e instanceof Error ? e.message : String(e);
   }
   if (m === undefined) return undefined;
+  // a file the load reads (`*.json`, `*.bin`) must be covered: dropping its entry from the
+  // manifest must not hide a damaged weights file
+  for (const name of readdirSync(dir).sort()) {
+    if (name === MANIFEST_FILE || name.includes('.tmp-') || !/\.(json|bin)$/i.test(name)) continue;
+    if (!Object.prototype.hasOwnProperty.call(m.files, name)) {
+      return `${join(dir, name)}: not listed in ${MANIFEST_FILE} (the manifest was edited, or the file added after the save)`;
+    }
+  }
   for (const [name, e] of Object.entries(m.files)) {
     const path = join(dir, name);
     if (!existsSync(path)) return `${path}: missing (listed in ${MANIFEST_FILE})`;

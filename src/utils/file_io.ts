@@ -7,6 +7,7 @@
 import {
   closeSync,
   existsSync,
+  statSync,
   fsyncSync,
   mkdirSync,
   openSync,
@@ -17,7 +18,7 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { basename, dirname, isAbsolute, join, relative } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError, DeepProbError } from './errors.js';
 import { optionsObject } from './options.js';
@@ -43,6 +44,33 @@ export const fsOps = {
 };
 
 /**
+ * Create `dir` and its missing parents, one `mkdir` each from the deepest folder that exists
+ * (Node's recursive `mkdirSync` never returns on some pseudo file systems: `/proc/x` loops on
+ * `ENOENT`). An existing directory is left as it is; a parent that is a file, a read-only or
+ * pseudo file system each throw the operating system's error, naming the folder.
+ *
+ * @param dir the directory.
+ */
+export function makeDirs(dir: string): void {
+  const missing: string[] = [];
+  let p = resolve(dir);
+  while (!existsSync(p)) {
+    missing.unshift(p);
+    const up = dirname(p);
+    if (up === p) break;
+    p = up;
+  }
+  for (const d of missing) {
+    try {
+      fsOps.mkdirSync(d);
+    } catch (e) {
+      // made meanwhile by another writer
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+  }
+}
+
+/**
  * fsync a directory, so that the renames and deletions inside it are durable.
  * @param dir the directory.
  */
@@ -62,17 +90,45 @@ export function fsyncDir(dir: string): void {
  * ```
  */
 export function atomicWriteFile(path: string, data: Uint8Array | string): void {
-  fsOps.mkdirSync(dirname(path), { recursive: true });
   const tmp = `${path}.tmp-${process.pid}-${Math.floor(Math.random() * 1e9)}`;
   try {
+    makeDirs(dirname(path));
     fsOps.writeFileSync(tmp, data);
     fsOps.fsync(tmp);
     fsOps.renameSync(tmp, path);
   } catch (e) {
     rmSync(tmp, { force: true });
-    throw e;
+    throw namedWriteError(path, e);
   }
   removeStaleTemps(path);
+}
+
+/** A file-system error of the operating system (it has an errno code such as `ENOSPC`). */
+export type FileWriteError = DeepProbError & { code: string; path: string; cause: unknown };
+
+/**
+ * Name the file in an operating-system error of a write: Node's own messages of a failed
+ * `write` (`ENOSPC: no space left on device, write`, `EIO`, `EDQUOT`) do not say which file.
+ * The result is a {@link DeepProbError} `"<path>: cannot write (<message>)"` keeping the errno
+ * `code` (and the original error as `cause`); any other error (not from the OS) passes unchanged.
+ *
+ * @param path the file that was being written.
+ * @param e what was thrown.
+ */
+export function namedWriteError(path: string, e: unknown): unknown {
+  const code = (e as NodeJS.ErrnoException | null)?.code;
+  if (!(e instanceof Error) || typeof code !== 'string' || e instanceof DeepProbError) return e;
+  const hint =
+    code === 'ENOSPC' || code === 'EDQUOT'
+      ? ': the disk is full; free space and run again'
+      : code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
+        ? ': the folder is not writable'
+        : '';
+  const err = new DeepProbError(`${path}: cannot write (${e.message})${hint}`) as FileWriteError;
+  err.code = code;
+  err.path = path;
+  err.cause = e;
+  return err;
 }
 
 /** Whether a process with id `pid` is running (signal 0 probes without signalling). */
@@ -143,6 +199,49 @@ export function confinedPath(dir: string, name: unknown, source: string): string
   return full;
 }
 
+/**
+ * Check the weights manifest of a parsed `model.json` before anything is read: an array of
+ * groups `{paths: string[], weights: [{name, shape, dtype}]}`, each shape a list of integers >= 0.
+ * (tfjs would fail on it later with a raw TypeError, or size a negative buffer.)
+ *
+ * @param json the parsed file.
+ * @param path the file (for the error).
+ * @throws DeepProbError naming the file and the entry otherwise.
+ */
+export function checkWeightsManifest(json: unknown, path: string): void {
+  const bad = (what: string): never => {
+    throw new DeepProbError(`${path}: ${what} (not a model.json written by model.save)`);
+  };
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) {
+    return bad('expected a JSON object');
+  }
+  const wm = (json as { weightsManifest?: unknown }).weightsManifest;
+  if (wm === undefined) return;
+  if (!Array.isArray(wm)) return bad('weightsManifest must be an array of {paths, weights}');
+  for (const [g, group] of (wm as unknown[]).entries()) {
+    const gr = group as { paths?: unknown; weights?: unknown } | null;
+    if (gr === null || typeof gr !== 'object') bad(`weightsManifest[${g}] must be an object`);
+    if (!Array.isArray(gr?.paths) || !(gr.paths as unknown[]).every((p) => typeof p === 'string'))
+      bad(`weightsManifest[${g}].paths must be an array of file names`);
+    if (!Array.isArray(gr?.weights)) bad(`weightsManifest[${g}].weights must be an array`);
+    for (const [i, w] of (gr?.weights as unknown[]).entries()) {
+      const e = w as { name?: unknown; shape?: unknown; dtype?: unknown } | null;
+      const where = `weightsManifest[${g}].weights[${i}]`;
+      if (e === null || typeof e !== 'object' || typeof e.name !== 'string')
+        bad(`${where} must be {name, shape, dtype}`);
+      if (
+        !Array.isArray(e?.shape) ||
+        !(e.shape as unknown[]).every((d) => typeof d === 'number' && Number.isInteger(d) && d >= 0)
+      )
+        bad(
+          `${where} (${String(e?.name)}) has shape ${JSON.stringify(e?.shape)}: expected integers >= 0`,
+        );
+      if (typeof e?.dtype !== 'string')
+        bad(`${where} (${String(e?.name)}) has dtype ${JSON.stringify(e?.dtype)}`);
+    }
+  }
+}
+
 /** File names used by {@link fileIO}. */
 export interface FileIOOptions {
   /** Topology + manifest file (default `model.json`). */
@@ -201,7 +300,11 @@ export function fileIO(dir: string, options: FileIOOptions = {}): tf.io.IOHandle
         throw new DeepProbError('fileIO: binary model topologies are not supported');
       }
       try {
-        fsOps.mkdirSync(dir, { recursive: true });
+        // one folder at a time (a recursive mkdir never returns under /proc)
+        makeDirs(dir);
+        if (!statSync(dir).isDirectory()) {
+          throw Object.assign(new Error('not a directory'), { code: 'EEXIST' });
+        }
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         if (code !== 'EEXIST' && code !== 'ENOTDIR') throw e;
@@ -236,6 +339,7 @@ export function fileIO(dir: string, options: FileIOOptions = {}): tf.io.IOHandle
           `${path}: cannot read model: ${e instanceof Error ? e.message : String(e)}`,
         );
       }
+      checkWeightsManifest(json, path);
       return tf.io.getModelArtifactsForJSON(json, async (manifest) => {
         const specs: tf.io.WeightsManifestEntry[] = [];
         const parts: Uint8Array[] = [];
@@ -244,6 +348,11 @@ export function fileIO(dir: string, options: FileIOOptions = {}): tf.io.IOHandle
             const file = confinedPath(dir, p, path);
             if (!existsSync(file)) {
               throw new DeepProbError(`${path}: its weight file ${file} is missing`);
+            }
+            if (!statSync(file).isFile()) {
+              throw new DeepProbError(
+                `${path}: its weight path ${JSON.stringify(p)} is not a file`,
+              );
             }
             parts.push(new Uint8Array(readFileSync(file)));
           }

@@ -7,7 +7,6 @@
  * method).
  */
 import { join } from 'node:path';
-import { mkdirSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import {
   CORRUPTIONS,
@@ -18,7 +17,7 @@ import {
 import { checkDataDir, loadDataset, parseDatasetSpec } from '../../data/files.js';
 import { datasetDirFromEnv } from '../../data/file_readers.js';
 import { bayesianLayers, setMode } from '../../layers/index.js';
-import { atomicWriteFile } from '../../utils/file_io.js';
+import { atomicWriteFile, makeDirs } from '../../utils/file_io.js';
 import { loadSplit, type TrainConfig } from '../run_config.js';
 import { ArgumentError } from '../../utils/errors.js';
 import { setSeed } from '../../utils/seed.js';
@@ -47,6 +46,7 @@ import { shiftReportHtml } from '../../toolbox/shift/html.js';
 
 import { RunInterrupted, gracefulStop } from '../graceful_stop.js';
 import { openRun } from '../open_run.js';
+import { checkWritableDir } from '../run_dir.js';
 import { checkShiftMethod } from './checks.js';
 import { shuffledSet, sliceSet, tensorsOf } from './sets.js';
 import type { ShiftRunOptions, ShiftRunResult } from './spec.js';
@@ -168,6 +168,8 @@ export async function runShiftBenchmark(options: ShiftRunOptions): Promise<Shift
     throw new ArgumentError('split', `expected 'head' or 'random', got '${String(split)}'`);
   }
   const out = options.out ?? 'runs/shift';
+  // written at the end: refuse an unwritable folder before any model or data is loaded
+  checkWritableDir(out, 'out');
   const toDispose: tf.Tensor[] = [];
   const models: tf.LayersModel[] = [];
   const loaded = new Map<string, Loaded>();
@@ -436,7 +438,7 @@ export async function runShiftBenchmark(options: ShiftRunOptions): Promise<Shift
         ? await shiftBenchmarkSteps(benchmarkOptions, stop.shouldStop)
         : { result: shiftBenchmark(benchmarkOptions), stopped: undefined };
     const table = formatShiftTable(result);
-    mkdirSync(out, { recursive: true });
+    makeDirs(out);
     const jsonPath = join(out, 'shift.json');
     const htmlPath = join(out, 'shift.html');
     const meta = {

@@ -1,10 +1,12 @@
 /**
  * The Node file IO of MCMC checkpoints (`deepprob/node` registers it on import): reads with
- * `readFileSync` (a missing file is `undefined`), writes with {@link atomicWriteFile} (temporary
+ * `readFileSync` (a missing file is `undefined`; a folder, a path below a file or an unreadable
+ * file is a `DeepProbError` naming the path), writes with {@link atomicWriteFile} (temporary
  * file in the same directory, fsync, rename), so a kill at any moment leaves the previous complete
  * checkpoint or the new one, never a half-written file under the checkpoint's name.
  */
 import { readFileSync } from 'node:fs';
+import { DeepProbError } from '../../utils/errors.js';
 import { atomicWriteFile, fsyncDir } from '../../utils/file_io.js';
 import { dirname } from 'node:path';
 import { setCheckpointIO, type MCMCCheckpointIO } from './checkpoint.js';
@@ -15,8 +17,15 @@ export const fileCheckpointIO: MCMCCheckpointIO = {
     try {
       return readFileSync(path);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw e;
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return undefined;
+      const why =
+        code === 'EISDIR'
+          ? 'is a folder, not a checkpoint file'
+          : code === 'ENOTDIR'
+            ? 'lies below a file, not a folder'
+            : `cannot be read (${e instanceof Error ? e.message : String(e)})`;
+      throw new DeepProbError(`MCMC checkpoint ${path} ${why}; give checkpoint.path a file path`);
     }
   },
   write(path: string, data: Uint8Array): void {
