@@ -94,6 +94,7 @@ const CONVERT_OPTION_FIELDS: Record<keyof ConvertCliOptions, true> = {
   init: true,
   mopedPrior: true,
   priorSigma: true,
+  exclude: true,
 };
 
 /** The fields of {@link ConvertCliOptions} (a typo is refused naming it). */
