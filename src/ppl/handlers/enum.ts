@@ -65,21 +65,23 @@ export function enumerateSupportTable(fn: Distribution, site: string): tf.Tensor
 }
 
 /**
- * The deepest batch dim an enumerated site may take on the wasm, WebGL, WebGPU and TensorFlow
- * backends: rank-6 tensors (5 batch dims and a `Categorical`'s event dim). The wasm backend's
- * XNNPACK binary kernels (`Add`, `Mul`, ... with broadcasting) reject more than 6 dims and leave
- * the output unwritten (a silently wrong number, not an error); WebGL/WebGPU shaders stop at 6.
+ * The deepest batch dim an enumerated site may take on the WebGL, WebGPU and TensorFlow
+ * backends: rank-6 tensors (5 batch dims and a `Categorical`'s event dim); their shaders stop at
+ * 6 dims. (The wasm backend's XNNPACK binary kernels did too, leaving the output unwritten;
+ * `ready()` folds their operands to at most 6 dims, `backend/kernels/binary_rank.ts`.)
  */
 export const MAX_ENUM_RANK = 5;
 
 /**
  * The deepest batch dim (plates and enumeration together) an enumerated site may take on the
- * current backend: 15 on `cpu` (its kernels broadcast, reduce, transpose and gather tensors of
- * rank 16 and more; Pyro's own ceiling is PyTorch's 25 dims on CUDA), {@link MAX_ENUM_RANK}
- * elsewhere. A deeper site is an error naming it, before any tensor of that rank is made.
+ * current backend: 15 on `cpu` and `wasm` (their kernels broadcast, reduce, transpose and gather
+ * tensors of rank 16 and more once `ready()` has fixed wasm's binary kernels; Pyro's own ceiling
+ * is PyTorch's 25 dims on CUDA), {@link MAX_ENUM_RANK} elsewhere. A deeper site is an error
+ * naming it, before any tensor of that rank is made.
  */
 export function maxEnumRank(): number {
-  return tf.getBackend() === 'cpu' ? 15 : MAX_ENUM_RANK;
+  const backend = tf.getBackend();
+  return backend === 'cpu' || backend === 'wasm' ? 15 : MAX_ENUM_RANK;
 }
 
 /** Which enumerated variable (label `e:name`) holds each enumeration dim, as a site sees it. */
