@@ -291,7 +291,7 @@ function checkBackendName(requested: unknown): void {
   ) {
     throw new ArgumentError(
       'DEEPPROB_BACKEND/backend',
-      `backend '${requested}' is not usable: not a tfjs backend (${known})`,
+      `backend '${requested}' is not usable: not a backend deepprob can start (${known})`,
     );
   }
 }

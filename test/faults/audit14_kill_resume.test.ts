@@ -24,6 +24,8 @@ interface Proc {
   signal: NodeJS.Signals | null;
   stderr: string;
   killed: boolean;
+  /** ms from the start of training to the exit. */
+  trainMs: number;
 }
 
 /**
@@ -39,8 +41,10 @@ function train(args: string[], killAfterMs?: number): Promise<Proc> {
     let stderr = '';
     let armed = false;
     let killed = false;
+    let startedAt = Number.NaN;
     child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString();
+      if (Number.isNaN(startedAt) && /deepprob: training /.test(stderr)) startedAt = Date.now();
       if (killAfterMs !== undefined && !armed && /deepprob: training /.test(stderr)) {
         armed = true;
         setTimeout(() => {
@@ -50,7 +54,9 @@ function train(args: string[], killAfterMs?: number): Promise<Proc> {
     });
     child.stdout.resume();
     child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stderr, killed }));
+    child.on('close', (code, signal) =>
+      resolve({ code, signal, stderr, killed, trainMs: Date.now() - startedAt }),
+    );
   });
 }
 
@@ -101,7 +107,11 @@ describe('train killed with SIGKILL at random moments, twice in a row, then resu
       const out = join(mkdtempSync(join(tmpdir(), 'deepprob-audit14-kill-')), 'run');
       // two kills in a row (the second one in the resumed run), then a run to the end
       for (let k = 0; k < 2; k++) {
-        const p = await train([...args(out), '--resume-or-start'], Math.floor(rng() * 900));
+        // a moment within the training, scaled to this machine's speed (the reference run's)
+        const p = await train(
+          [...args(out), '--resume-or-start'],
+          Math.floor(rng() * 0.8 * (Number.isFinite(r0.trainMs) ? r0.trainMs : 900)),
+        );
         if (p.killed) {
           kills += 1;
           expect(p.signal).toBe('SIGKILL');
