@@ -3,9 +3,11 @@
  * the racers collide) it tries to take the lock of directory `i`, and prints one JSON line per
  * directory: `won`, or the refusal.
  */
+import { readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { lockRun } from '../../src/app/run_lock.js';
 
-const [dirsJson, startRaw, stepRaw] = process.argv.slice(2);
+const [dirsJson, startRaw, stepRaw, doneDir, racersRaw] = process.argv.slice(2);
 const dirs = JSON.parse(String(dirsJson)) as string[];
 const start = Number(startRaw);
 const step = Number(stepRaw);
@@ -23,4 +25,14 @@ for (const [i, dir] of dirs.entries()) {
   }
 }
 console.log(JSON.stringify({ pid: process.pid, results }));
-process.exit(0);
+// stay alive until every racer is done: a winner that exits at once leaves a lock of a gone
+// process, which a racer still on its way to the last round rightly takes over
+if (doneDir !== undefined) {
+  writeFileSync(join(doneDir, String(process.pid)), '');
+  const until = Date.now() + 30_000;
+  const poll = (): void => {
+    if (readdirSync(doneDir).length >= Number(racersRaw) || Date.now() > until) process.exit(0);
+    else setTimeout(poll, 20);
+  };
+  poll();
+} else process.exit(0);

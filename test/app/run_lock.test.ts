@@ -165,6 +165,7 @@ describe('run directory lock (lease)', () => {
       ),
     );
     const start = Date.now() + 4000; // after every racer has started
+    const done = tempDir(); // each racer marks its end here and exits once all have
     const racers = Array.from({ length: 3 }, () =>
       spawn(
         process.execPath,
@@ -175,6 +176,8 @@ describe('run directory lock (lease)', () => {
           JSON.stringify(rounds),
           String(start),
           '60',
+          done,
+          '3',
         ],
         { stdio: ['ignore', 'pipe', 'inherit'] },
       ),
