@@ -8,9 +8,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
+import { wrapKernelOnce } from './kernels/wrap_kernel.js';
 
 const CUMULATIVE_KERNELS = ['Cumsum', 'Cumprod'];
-const wrapped = new Set<string>();
 let gradientInstalled = false;
 
 /**
@@ -64,21 +64,12 @@ export function normalizeCumulativeAxis(axis: number, rank: number): number {
 export function installCumulativeAxisFix(backendName: string): void {
   installCumsumGradient();
   for (const kernelName of CUMULATIVE_KERNELS) {
-    const key = `${backendName}/${kernelName}`;
-    const previous = tf.getKernel(kernelName, backendName);
-    if (wrapped.has(key) || previous === undefined) continue;
-    const stock = previous.kernelFunc;
-    tf.unregisterKernel(kernelName, backendName);
-    tf.registerKernel({
-      ...previous,
-      kernelFunc: (args) => {
-        const x = (args.inputs as { x?: tf.TensorInfo }).x;
-        const attrs = args.attrs as { axis?: number } | undefined;
-        if (x === undefined || attrs?.axis === undefined) return stock(args);
-        const axis = normalizeCumulativeAxis(attrs.axis, x.shape.length);
-        return stock({ ...args, attrs: { ...args.attrs, axis } });
-      },
+    wrapKernelOnce(kernelName, backendName, (stock) => (args) => {
+      const x = (args.inputs as { x?: tf.TensorInfo }).x;
+      const attrs = args.attrs as { axis?: number } | undefined;
+      if (x === undefined || attrs?.axis === undefined) return stock(args);
+      const axis = normalizeCumulativeAxis(attrs.axis, x.shape.length);
+      return stock({ ...args, attrs: { ...args.attrs, axis } });
     });
-    wrapped.add(key);
   }
 }

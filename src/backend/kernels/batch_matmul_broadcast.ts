@@ -24,6 +24,7 @@
  * and reshapes to `A`'s shape. Without broadcasting the values are tfjs's own.
  */
 import * as tf from '@tensorflow/tfjs';
+import { wrapKernelOnce } from './wrap_kernel.js';
 
 /**
  * Sum `g` over the leading axes broadcast from `shape` (absent, or 1 where `g` is larger) and
@@ -96,19 +97,12 @@ export function broadcastingBatchMatMul(previous: KernelFunc): KernelFunc {
   };
 }
 
-const wrapped = new Set<string>();
-
 /**
  * Wrap `backendName`'s `BatchMatMul` kernel with {@link broadcastingBatchMatMul} (idempotent per
  * backend; call after any other wrapper of that kernel is installed).
  */
 export function installBatchMatMulBroadcast(backendName: string): void {
-  if (wrapped.has(backendName)) return;
-  const config = tf.getKernel('BatchMatMul', backendName);
-  if (config === undefined) return;
-  wrapped.add(backendName);
-  tf.unregisterKernel('BatchMatMul', backendName);
-  tf.registerKernel({ ...config, kernelFunc: broadcastingBatchMatMul(config.kernelFunc) });
+  wrapKernelOnce('BatchMatMul', backendName, broadcastingBatchMatMul);
 }
 
 let installed = false;

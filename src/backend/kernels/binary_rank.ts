@@ -17,6 +17,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { cpuFallbackKernel } from '../cpu_fallback.js';
+import { wrapKernelOnce } from './wrap_kernel.js';
 
 type KernelFunc = tf.KernelConfig['kernelFunc'];
 
@@ -122,20 +123,12 @@ export function foldedBinary(kernelName: string, previous: KernelFunc): KernelFu
   };
 }
 
-const wrapped = new Set<string>();
-
 /**
  * Wrap `backendName`'s binary kernels ({@link WASM_BINARY_KERNELS}) with {@link foldedBinary}
  * (idempotent per kernel and backend).
  */
 export function installBinaryRankFix(backendName: string): void {
   for (const kernelName of WASM_BINARY_KERNELS) {
-    const key = `${backendName}/${kernelName}`;
-    if (wrapped.has(key)) continue;
-    const config = tf.getKernel(kernelName, backendName);
-    if (config === undefined) continue;
-    wrapped.add(key);
-    tf.unregisterKernel(kernelName, backendName);
-    tf.registerKernel({ ...config, kernelFunc: foldedBinary(kernelName, config.kernelFunc) });
+    wrapKernelOnce(kernelName, backendName, (previous) => foldedBinary(kernelName, previous));
   }
 }

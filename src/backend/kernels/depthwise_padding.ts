@@ -24,6 +24,7 @@
  * Other calls go to the stock kernel untouched.
  */
 import * as tf from '@tensorflow/tfjs';
+import { wrapKernelOnce } from './wrap_kernel.js';
 
 type KernelFunc = tf.KernelConfig['kernelFunc'];
 
@@ -126,20 +127,12 @@ export function paddedDepthwise(previous: KernelFunc): KernelFunc {
   };
 }
 
-const wrapped = new Set<string>();
-
 /**
  * Wrap `backendName`'s `DepthwiseConv2dNative` and `FusedDepthwiseConv2D` kernels with
  * {@link paddedDepthwise} (idempotent per kernel and backend).
  */
 export function installDepthwisePadding(backendName: string): void {
   for (const kernelName of ['DepthwiseConv2dNative', 'FusedDepthwiseConv2D']) {
-    const key = `${backendName}/${kernelName}`;
-    if (wrapped.has(key)) continue;
-    const config = tf.getKernel(kernelName, backendName);
-    if (config === undefined) continue;
-    wrapped.add(key);
-    tf.unregisterKernel(kernelName, backendName);
-    tf.registerKernel({ ...config, kernelFunc: paddedDepthwise(config.kernelFunc) });
+    wrapKernelOnce(kernelName, backendName, paddedDepthwise);
   }
 }
