@@ -140,7 +140,7 @@ export function calibration(
   for (let i = 0; i < m.rows; i++) {
     const k = argmaxRow(m, i);
     const c = m.values[i * m.cols + k] as number;
-    const b = Math.min(numBins - 1, Math.max(0, Math.ceil(c * numBins) - 1));
+    const b = binOf(c, numBins);
     count[b] = (count[b] as number) + 1;
     conf[b] = (conf[b] as number) + c;
     if (k === y[i]) hit[b] = (hit[b] as number) + 1;
@@ -166,6 +166,18 @@ export function calibration(
     });
   }
   return { ece, mce, bins };
+}
+
+/**
+ * The bin `b` with `b/B < c <= (b+1)/B` (edges compared as the numbers `b/B`, so a confidence on an
+ * edge such as `7/25` lands in the bin below it even where `c B` rounds above the integer;
+ * `c <= 0` in bin 0).
+ */
+function binOf(c: number, numBins: number): number {
+  let b = Math.min(numBins - 1, Math.max(0, Math.ceil(c * numBins) - 1));
+  while (b > 0 && c <= b / numBins) b--;
+  while (b < numBins - 1 && c > (b + 1) / numBins) b++;
+  return b;
 }
 
 /** Summary of {@link classificationMetrics}. */
