@@ -40,7 +40,8 @@ function blr(phi: number[][], ys: number[][], delta: number, sigma: number) {
   let evidence = 0;
   for (let k = 0; k < Y.columns; k++) {
     const yk = Y.getColumnVector(k);
-    evidence += -0.5 * (yk.transpose().mmul(Ci).mmul(yk).get(0, 0) + logDet + n * Math.log(2 * Math.PI));
+    evidence +=
+      -0.5 * (yk.transpose().mmul(Ci).mmul(yk).get(0, 0) + logDet + n * Math.log(2 * Math.PI));
   }
   return { prec, cov, mean, evidence };
 }
@@ -179,7 +180,8 @@ describe('audit15 last-layer Laplace = Bayesian linear regression (multi-output,
         expect(la.logMarginalLikelihood(best * Math.exp(e))).toBeLessThanOrEqual(mlBest + 1e-9);
       }
       const h = 1e-4 * best;
-      const slope = (la.logMarginalLikelihood(best + h) - la.logMarginalLikelihood(best - h)) / (2 * h);
+      const slope =
+        (la.logMarginalLikelihood(best + h) - la.logMarginalLikelihood(best - h)) / (2 * h);
       expect(Math.abs(slope)).toBeLessThan(1e-3);
     }
     x.dispose();
@@ -209,7 +211,9 @@ describe('audit15 last-layer Laplace = Bayesian linear regression (multi-output,
       priorPrecision: 0.5,
     });
     const Pm = new Matrix(phi);
-    const A = Pm.transpose().mmul(Pm).div(sigma * sigma);
+    const A = Pm.transpose()
+      .mmul(Pm)
+      .div(sigma * sigma);
     const p = (h + 1) * k;
     const prec = la.denseMatrix('precision');
     for (let a = 0; a < p; a++) {
@@ -234,7 +238,13 @@ describe('audit15 last-layer Laplace = Bayesian linear regression (multi-output,
       { call: 'sampleProbs of a regressor', run: () => la.sampleProbs(x, 3), arg: 'likelihood' },
       {
         call: 'targets [N] for 2 outputs',
-        run: () => lastLayerLaplace(net, x, ys.map((v) => v[0]!), { likelihood: 'regression' }),
+        run: () =>
+          lastLayerLaplace(
+            net,
+            x,
+            ys.map((v) => v[0]!),
+            { likelihood: 'regression' },
+          ),
         arg: 'y',
       },
       {
@@ -285,8 +295,7 @@ describe('audit15 last-layer Laplace = Bayesian linear regression (multi-output,
       },
       {
         call: 'unknown likelihood',
-        run: () =>
-          lastLayerLaplace(net, x, ys.flat(), { likelihood: 'gaussian' as 'regression' }),
+        run: () => lastLayerLaplace(net, x, ys.flat(), { likelihood: 'gaussian' as 'regression' }),
         arg: 'likelihood',
       },
       {
@@ -321,7 +330,9 @@ function mlp(d: number, h: number, k: number) {
     const a = Array.from({ length: h }, (_, j) =>
       Math.tanh(x.reduce((s, v, i) => s + v * W1[i * h + j]!, b1[j]!)),
     );
-    return Array.from({ length: k }, (_, c) => a.reduce((s, v, j) => s + v * W2[j * k + c]!, b2[c]!));
+    return Array.from({ length: k }, (_, c) =>
+      a.reduce((s, v, j) => s + v * W2[j * k + c]!, b2[c]!),
+    );
   };
   return { f, sizes, p: sizes.reduce((a, b) => a + b, 0) };
 }
@@ -364,7 +375,9 @@ describe('audit15 all-layers Laplace on a regression MLP vs the exact GGN', () =
     return net;
   }
   const xs = data(12, d, 32);
-  const ys = xs.map((row) => f(theta, row).map((v, c) => v + 0.1 * (c + 1) * Math.sin(7 * row[0]!)));
+  const ys = xs.map((row) =>
+    f(theta, row).map((v, c) => v + 0.1 * (c + 1) * Math.sin(7 * row[0]!)),
+  );
 
   /** Exact GGN Σ_n J_n^T J_n / sigma^2 over the examples `idx`. */
   function exactGgn(idx: number[]): number[][] {
@@ -407,7 +420,9 @@ describe('audit15 all-layers Laplace on a regression MLP vs the exact GGN', () =
     xs.forEach((row, n) => {
       const out = f(theta, row);
       for (let c = 0; c < k; c++)
-        ll += -0.5 * ((out[c]! - ys[n]![c]!) / sigma) ** 2 - 0.5 * Math.log(2 * Math.PI * sigma * sigma);
+        ll +=
+          -0.5 * ((out[c]! - ys[n]![c]!) / sigma) ** 2 -
+          0.5 * Math.log(2 * Math.PI * sigma * sigma);
     });
     expect(la.logLikelihood).toBeCloseTo(ll, 3);
     x.dispose();

@@ -53,6 +53,11 @@ export interface ConformalCalibration {
   qhat: number;
   /** Number of calibration examples. */
   n: number;
+  /**
+   * Classes `K` of the calibration rows: {@link conformalSets} refuses test rows of another width
+   * (absent from calibrations saved before it was recorded: then not checked).
+   */
+  numClasses?: number;
 }
 
 /** Prediction sets with their size and, given labels, the empirical coverage. */
@@ -169,7 +174,7 @@ export function calibrateConformal(
   scores.sort();
   const k = Math.ceil((m.rows + 1) * (1 - c.alpha));
   const qhat = k > m.rows ? Infinity : (scores[k - 1] as number);
-  return { ...c, qhat, n: m.rows };
+  return { ...c, qhat, n: m.rows, numClasses: m.cols };
 }
 
 /**
@@ -202,6 +207,13 @@ export function conformalSets(
   const c = checkOptions(calibration);
   const m = toHostMatrix(probs, 'probs');
   checkProbs(m);
+  const want = calibration.numClasses;
+  if (want !== undefined && m.rows > 0 && m.cols !== want) {
+    throw new ArgumentError(
+      'probs',
+      `expected rows of ${String(want)} classes (the calibration's), got ${m.cols}`,
+    );
+  }
   const y = labels !== undefined ? toHostLabels(labels, m.rows, m.cols) : undefined;
   const rng = makeRng(seed);
   const sets: number[][] = [];
