@@ -65,6 +65,28 @@ export interface SwagBnUpdate {
   batchSize?: number;
 }
 
+/**
+ * Check the sample options (`scale` finite `>= 0`, `lowRank` a boolean, `seed` finite) before any
+ * draw; @returns the scale `s` (default 0.5).
+ * @throws ArgumentError naming the option.
+ */
+function checkSampleOptions(options: SwagSampleOptions): number {
+  const scale = options.scale ?? 0.5;
+  if (typeof scale !== 'number' || !(scale >= 0) || !Number.isFinite(scale)) {
+    throw new ArgumentError('scale', `expected a finite number >= 0, got ${String(scale)}`);
+  }
+  if (options.lowRank !== undefined && typeof options.lowRank !== 'boolean') {
+    throw new ArgumentError('lowRank', `expected true or false, got ${String(options.lowRank)}`);
+  }
+  if (
+    options.seed !== undefined &&
+    (typeof options.seed !== 'number' || !Number.isFinite(options.seed))
+  ) {
+    throw new ArgumentError('seed', `expected a finite number, got ${String(options.seed)}`);
+  }
+  return scale;
+}
+
 /** Options of {@link swagPredictor}. */
 export interface SwagPredictorOptions extends SwagSampleOptions {
   /**
@@ -185,10 +207,7 @@ export class Swag {
    */
   sample(options: SwagSampleOptions = {}): tf.Tensor[] {
     this.checkReady();
-    const scale = options.scale ?? 0.5;
-    if (!(scale >= 0) || !Number.isFinite(scale)) {
-      throw new ArgumentError('scale', `expected a finite number >= 0, got ${scale}`);
-    }
+    const scale = checkSampleOptions(options);
     const k = this.deviations.length;
     const useLowRank = (options.lowRank ?? true) && k >= 2;
     const [s1, s2] = deriveSeeds(nextSeed(options.seed), 2) as [number, number];
@@ -281,6 +300,7 @@ export function swagPredictor(swag: Swag | Swag[], options: SwagPredictorOptions
     throw new ArgumentError('swag', 'expected a Swag or a non-empty array of Swag');
   }
   const { output = 'auto', bnUpdate: bnOption, ...sampleOptions } = options;
+  checkSampleOptions(sampleOptions);
   if (!['auto', 'logits', 'probs', 'regression'].includes(output)) {
     throw new ArgumentError(
       'output',
@@ -308,6 +328,14 @@ export function swagPredictor(swag: Swag | Swag[], options: SwagPredictorOptions
       if (!Number.isInteger(numSamples) || numSamples < 1) {
         throw new ArgumentError('numSamples', `expected a positive integer, got ${numSamples}`);
       }
+      members.forEach((m, i) => {
+        if (m.numSnapshots === 0) {
+          throw new ArgumentError(
+            members.length > 1 ? `swag[${i}]` : 'swag',
+            'no snapshot collected yet (call collect() during training)',
+          );
+        }
+      });
       members.forEach((m) => checkInputsOf(m.model, x));
       const base = options.seed !== undefined ? options.seed + 1000003 * call++ : undefined;
       const probs: tf.Tensor[] = [];
@@ -315,12 +343,12 @@ export function swagPredictor(swag: Swag | Swag[], options: SwagPredictorOptions
         for (let s = 0; s < numSamples; s++) {
           const member = members[s % members.length] as Swag;
           const bn = bnFor(member);
-          const saved = member.model.trainableWeights.map((w) => w.read().clone());
-          const savedBn = bn !== undefined ? saveBnStats(member.model) : [];
           const draw = member.sample({
             ...sampleOptions,
             ...(base !== undefined ? { seed: base + s } : {}),
           });
+          const saved = member.model.trainableWeights.map((w) => w.read().clone());
+          const savedBn = bn !== undefined ? saveBnStats(member.model) : [];
           try {
             member.assign(draw);
             if (bn !== undefined) bnUpdate(member.model, bn.x, { batchSize: bn.batchSize });
