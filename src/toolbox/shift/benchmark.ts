@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../utils/errors.js';
+import { optionsObject } from '../../utils/options.js';
 import { meanProbs, mutualInformation, predictiveEntropy } from '../decomposition.js';
 import { classificationMetrics } from '../metrics.js';
 import { checkProbRows, toHostLabels } from '../host.js';
@@ -113,6 +114,21 @@ export interface ShiftSummary {
   ood: Record<string, { entropy: number; mi: number }>;
   conformal?: ConformalCalibration;
 }
+
+/** The option names of {@link shiftBenchmark}. */
+const SHIFT_OPTIONS = [
+  'methods',
+  'clean',
+  'shifted',
+  'ood',
+  'calibration',
+  'alpha',
+  'conformalScore',
+  'numBins',
+  'batchSize',
+  'seed',
+  'log',
+];
 
 /** Result of {@link shiftBenchmark}. */
 export interface ShiftBenchmarkResult {
@@ -281,10 +297,12 @@ function* shiftSteps(
       `expected the benchmark's options {methods, clean, shifted, ...}, got ${String(options)}`,
     );
   }
+  optionsObject(options, SHIFT_OPTIONS, 'shiftBenchmark');
   const { methods, clean, shifted } = options;
   if (!Array.isArray(methods) || methods.length === 0) {
     throw new ArgumentError('methods', 'expected a non-empty array of {name, predict}');
   }
+  const names = new Set<string>();
   methods.forEach((m, i) => {
     if (typeof m?.name !== 'string' || typeof m.predict !== 'function') {
       throw new ArgumentError(
@@ -292,6 +310,14 @@ function* shiftSteps(
         'expected {name: string, predict: (x) => [S, N, K] probabilities}',
       );
     }
+    // rows, summaries and chart lines are keyed by the name
+    if (names.has(m.name)) {
+      throw new ArgumentError(
+        'methods',
+        `expected distinct method names, got '${m.name}' twice (at ${i})`,
+      );
+    }
+    names.add(m.name);
   });
   checkSet(clean, 'clean');
   if (!Array.isArray(shifted)) throw new ArgumentError('shifted', 'expected an array of sets');
@@ -302,6 +328,12 @@ function* shiftSteps(
       throw new ArgumentError(`ood[${i}]`, 'expected {name, x: tensor}');
   });
   const bins = options.numBins ?? 15;
+  if (!Number.isInteger(bins) || bins < 1) {
+    throw new ArgumentError('numBins', `expected a positive integer, got ${bins}`);
+  }
+  if (options.seed !== undefined && !Number.isFinite(options.seed)) {
+    throw new ArgumentError('seed', `expected a finite number, got ${options.seed}`);
+  }
   const batchSize = options.batchSize ?? 500;
   if (!Number.isInteger(batchSize) || batchSize < 1) {
     throw new ArgumentError('batchSize', `expected a positive integer, got ${batchSize}`);
