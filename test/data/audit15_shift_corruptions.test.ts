@@ -244,7 +244,9 @@ describe('audit15 corruptImages', () => {
       // a higher severity changes the image more (mean absolute change, same seed)
       const diff = (t: ImageSet): number =>
         t.images.reduce((acc, v, i) => acc + Math.abs(v - (s.images[i] as number)), 0);
-      expect(diff(corruptImages(s, name, 5, 7))).toBeGreaterThan(diff(corruptImages(s, name, 1, 7)));
+      expect(diff(corruptImages(s, name, 5, 7))).toBeGreaterThan(
+        diff(corruptImages(s, name, 1, 7)),
+      );
     }
     expect(s.images).toEqual(copy);
   });

@@ -62,7 +62,9 @@ function softmax(z: number[]): number[] {
 /** Host features (float64 copies of the float32 features) and the kernel [D, K]. */
 function hostParts(net: tf.LayersModel, feat: tf.LayersModel, x: tf.Tensor) {
   const phi = tf.tidy(() => feat.predict(x) as tf.Tensor).arraySync() as number[][];
-  const w = (net.layers[net.layers.length - 1]!.getWeights()[0] as tf.Tensor).arraySync() as number[][];
+  const w = (
+    net.layers[net.layers.length - 1]!.getWeights()[0] as tf.Tensor
+  ).arraySync() as number[][];
   const logits = (z: number[], theta?: number[]): number[] =>
     Array.from({ length: K }, (_, c) =>
       z.reduce((s, v, d) => s + v * (theta ? theta[d * K + c]! : w[d]![c]!), 0),
@@ -90,7 +92,8 @@ describe('audit15 last-layer Laplace on a conv net with a bias-free head', () =>
             A[a]![b]! += f[a]! * f[b]!;
             for (let c = 0; c < K; c++)
               for (let e = 0; e < K; e++)
-                full[a * K + c]![b * K + e]! += f[a]! * f[b]! * ((c === e ? pr[c]! : 0) - pr[c]! * pr[e]!);
+                full[a * K + c]![b * K + e]! +=
+                  f[a]! * f[b]! * ((c === e ? pr[c]! : 0) - pr[c]! * pr[e]!);
           }
         for (let c = 0; c < K; c++)
           for (let e = 0; e < K; e++) G[c]![e]! += (c === e ? pr[c]! : 0) - pr[c]! * pr[e]!;
@@ -141,7 +144,9 @@ describe('audit15 last-layer Laplace on a conv net with a bias-free head', () =>
       expect(lb.logMarginalLikelihood()).toBeCloseTo(la.logMarginalLikelihood(), 3);
       const pa = la.predictProbs(x);
       const pb = lb.predictProbs(x);
-      expect(Math.max(...Array.from(tf.tidy(() => tf.abs(tf.sub(pa, pb))).dataSync()))).toBeLessThan(1e-5);
+      expect(
+        Math.max(...Array.from(tf.tidy(() => tf.abs(tf.sub(pa, pb))).dataSync())),
+      ).toBeLessThan(1e-5);
       tf.dispose([pa, pb]);
     }
     x.dispose();
@@ -241,7 +246,11 @@ describe('audit15 last-layer Laplace on a conv net with a bias-free head', () =>
           lastLayerLaplace(net, x, y, { prior_precision: 2 } as unknown as toolbox.LaplaceOptions),
         arg: /prior_precision/,
       },
-      { call: 'batchSize 0', run: () => lastLayerLaplace(net, x, y, { batchSize: 0 }), arg: 'batchSize' },
+      {
+        call: 'batchSize 0',
+        run: () => lastLayerLaplace(net, x, y, { batchSize: 0 }),
+        arg: 'batchSize',
+      },
     ];
     for (const c of cases) await expectBadInput(c);
     // an empty batch predicts [0, K]
@@ -260,7 +269,9 @@ describe('audit15 last-layer Laplace: a sigmoid head without bias (binary)', () 
     const d = 3;
     const xs = Array.from({ length: n }, () => Array.from({ length: d }, () => 2 * r() - 1));
     const w = [1.2, -0.7, 0.4];
-    const ys = xs.map((row) => (r() < 1 / (1 + Math.exp(-row.reduce((s, v, i) => s + v * w[i]!, 0))) ? 1 : 0));
+    const ys = xs.map((row) =>
+      r() < 1 / (1 + Math.exp(-row.reduce((s, v, i) => s + v * w[i]!, 0))) ? 1 : 0,
+    );
     const net = tf.sequential();
     net.add(tf.layers.dense({ units: 1, inputShape: [d], useBias: false, activation: 'sigmoid' }));
     net.layers[0]!.setWeights([tf.tensor2d(w, [d, 1])]);
@@ -274,21 +285,31 @@ describe('audit15 last-layer Laplace: a sigmoid head without bias (binary)', () 
       const z = row.reduce((s, v, j) => s + v * w[j]!, 0);
       const pr = 1 / (1 + Math.exp(-z));
       ll += ys[i] === 1 ? Math.log(pr) : Math.log(1 - pr);
-      for (let a = 0; a < d; a++) for (let b = 0; b < d; b++) Hm[a]![b]! += row[a]! * row[b]! * pr * (1 - pr);
+      for (let a = 0; a < d; a++)
+        for (let b = 0; b < d; b++) Hm[a]![b]! += row[a]! * row[b]! * pr * (1 - pr);
     });
     const prec = la.denseMatrix('precision');
     for (let a = 0; a < d; a++)
       for (let b = 0; b < d; b++)
         expect(prec[a * d + b]!).toBeCloseTo(Hm[a]![b]! + (a === b ? delta : 0), 4);
     const P = new Matrix(Hm).add(Matrix.eye(d).mul(delta));
-    const logDet = Math.log(new CholeskyDecomposition(P).lowerTriangularMatrix.diag().reduce((a, v) => a * v, 1)) * 2;
+    const logDet =
+      Math.log(
+        new CholeskyDecomposition(P).lowerTriangularMatrix.diag().reduce((a, v) => a * v, 1),
+      ) * 2;
     const thetaSq = w.reduce((s, v) => s + Math.fround(v) ** 2, 0);
     const ml = ll - 0.5 * (logDet - d * Math.log(delta)) - 0.5 * delta * thetaSq;
     expect(la.logMarginalLikelihood()).toBeCloseTo(ml, 3);
     const probs = expectNoLeak(() => la.predictProbs(x));
     expect(probs.length).toBe(2 * n);
     for (let i = 0; i < n; i++) expect(probs[2 * i]! + probs[2 * i + 1]!).toBeCloseTo(1, 5);
-    expect(() => lastLayerLaplace(net, x, ys.map(() => 2))).toThrow(/y/);
+    expect(() =>
+      lastLayerLaplace(
+        net,
+        x,
+        ys.map(() => 2),
+      ),
+    ).toThrow(/y/);
     x.dispose();
     net.dispose();
   });
