@@ -115,6 +115,19 @@ export async function runShiftBenchmark(options: ShiftRunOptions): Promise<Shift
   if (!Array.isArray(options.methods) || options.methods.length === 0) {
     throw new ArgumentError('methods', 'expected at least one method spec');
   }
+  // rows, summaries and chart lines are keyed by the method's name: two of one name would merge
+  const seenNames = new Map<string, number>();
+  options.methods.forEach((spec, i) => {
+    const name = spec?.name ?? spec?.kind;
+    const prev = seenNames.get(name);
+    if (prev !== undefined) {
+      throw new ArgumentError(
+        'methods',
+        `methods ${prev + 1} and ${i + 1} are both named '${name}': give one a label (label=${spec.kind}:...)`,
+      );
+    }
+    seenNames.set(name, i);
+  });
   const limit = options.limit ?? 1000;
   const calSize = options.calibrationSize ?? 1000;
   const s = options.mcSamples ?? 20;
