@@ -217,6 +217,7 @@ describe('audit15 last-layer Laplace on a conv net with a bias-free head', () =>
     const { net } = convNet(false, 21);
     const { x, y } = images(6, 22);
     const la = lastLayerLaplace(net, x, y);
+    const all = toolbox.allLayersLaplace(net, x, y, { hessianStructure: 'diag' });
     const xNaN = x.clone();
     const bad = tf.tidy(() => tf.concat([tf.fill([1, H, H, 1], NaN), x.slice([1], [5])]));
     const wrong = tf.zeros([2, 4, 4, 1]);
@@ -228,6 +229,21 @@ describe('audit15 last-layer Laplace on a conv net with a bias-free head', () =>
       { call: 'NaN image', run: () => lastLayerLaplace(net, bad, y), arg: 'x' },
       { call: 'wrong image size', run: () => lastLayerLaplace(net, wrong, [0, 1]), arg: 'x' },
       { call: 'predict wrong size', run: () => la.predictProbs(wrong), arg: 'x' },
+      { call: 'probit of a NaN image', run: () => la.predictProbs(bad), arg: 'x' },
+      {
+        call: 'MC of a NaN image',
+        run: () => la.predictProbs(bad, { link: 'mc', numSamples: 2 }),
+        arg: 'x',
+      },
+      { call: 'samples of a NaN image', run: () => la.sampleProbs(bad, 2), arg: 'x' },
+      { call: 'GLM of a NaN image', run: () => la.glmPredictive(bad), arg: 'x' },
+      {
+        call: 'all layers: probit of a NaN image',
+        run: () => all.predictProbs(bad, { link: 'probit' }),
+        arg: 'x',
+      },
+      { call: 'all layers: samples of a NaN image', run: () => all.sampleProbs(bad, 2), arg: 'x' },
+      { call: 'all layers: GLM of a NaN image', run: () => all.glmPredictive(bad), arg: 'x' },
       {
         call: 'link',
         run: () => la.predictProbs(x, { link: 'laplace' as 'mc' }),

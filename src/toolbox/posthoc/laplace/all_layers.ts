@@ -205,9 +205,12 @@ export class AllLayersLaplace extends LaplacePosterior<AllLayersStructure> {
     });
   }
 
-  /** Check `x` against the model's input shape; `N` (0 allowed). */
+  /**
+   * Check `x` against the model's input shape and for NaN / Infinity (a non-finite input would
+   * give NaN probabilities); `N` (0 allowed).
+   */
   protected rows(x: ModelInput): number {
-    return checkInputs(this.graph.model, x, { finite: false, minRows: 0 });
+    return checkInputs(this.graph.model, x, { finite: true, minRows: 0 });
   }
 
   /**

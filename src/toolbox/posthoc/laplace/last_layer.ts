@@ -204,9 +204,12 @@ export class LastLayerLaplace extends LaplacePosterior<HessianStructure> {
     return tf.tidy(() => factorNoise(this.factor(x), z));
   }
 
-  /** Check `x` against the model's input shape; `N` (0 allowed). */
+  /**
+   * Check `x` against the model's input shape and for NaN / Infinity (a non-finite input would
+   * give NaN probabilities); `N` (0 allowed).
+   */
   protected rows(x: ModelInput): number {
-    return checkInputs(this.model, x, { finite: false, minRows: 0 });
+    return checkInputs(this.model, x, { finite: true, minRows: 0 });
   }
 
   /**
