@@ -250,6 +250,18 @@ describe('audit15 last-layer Laplace on a conv net with a bias-free head', () =>
         arg: 'link',
       },
       { call: 'numSamples 0', run: () => la.sampleProbs(x, 0), arg: 'numSamples' },
+      {
+        call: "laplace-torch's link_approx",
+        run: () =>
+          la.predictProbs(x, { link_approx: 'mc' } as unknown as toolbox.LaplacePredictOptions),
+        arg: 'link_approx',
+      },
+      {
+        call: 'all layers: an unknown predictive option',
+        run: () =>
+          all.predictProbs(x, { linkApprox: 'probit' } as unknown as toolbox.LaplacePredictOptions),
+        arg: 'linkApprox',
+      },
       { call: 'numSamples 2.5', run: () => la.sampleProbs(x, 2.5), arg: 'numSamples' },
       {
         call: 'regression targets for a classifier',

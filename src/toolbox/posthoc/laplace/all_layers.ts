@@ -27,7 +27,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../../utils/errors.js';
-import { checkInputs } from './checks.js';
+import { optionsObject } from '../../../utils/options.js';
+import { PREDICT_OPTIONS, checkInputs } from './checks.js';
 import type { LaplacePredictOptions } from './last_layer.js';
 import { LaplacePosterior } from './laplace_posterior.js';
 import { nextSeed } from '../../../utils/seed.js';
@@ -358,6 +359,7 @@ export class AllLayersLaplace extends LaplacePosterior<AllLayersStructure> {
         `expected { link, numSamples, seed } or a number of samples, got ${String(options)}`,
       );
     }
+    optionsObject(o, PREDICT_OPTIONS, 'predictProbs');
     const link = o.link ?? 'mc';
     if (link !== 'probit' && link !== 'mc') {
       throw new ArgumentError('link', `expected 'probit' or 'mc', got '${String(link)}'`);

@@ -94,3 +94,6 @@ export const LAPLACE_OPTIONS = [
   'sigmaNoise',
   'batchSize',
 ];
+
+/** The option names of the Laplace `predictProbs` (laplace-torch's `link_approx` is `link`). */
+export const PREDICT_OPTIONS = ['link', 'numSamples', 'seed'];

@@ -12,7 +12,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../../utils/errors.js';
-import { checkInputs } from './checks.js';
+import { optionsObject } from '../../../utils/options.js';
+import { PREDICT_OPTIONS, checkInputs } from './checks.js';
 import type { ModelInput } from '../../../layers/model_input.js';
 import { LaplacePosterior } from './laplace_posterior.js';
 import { nextSeed } from '../../../utils/seed.js';
@@ -248,6 +249,7 @@ export class LastLayerLaplace extends LaplacePosterior<HessianStructure> {
    */
   predictProbs(x: ModelInput, options: LaplacePredictOptions = {}): tf.Tensor2D {
     this.checkClassification();
+    optionsObject(options, PREDICT_OPTIONS, 'predictProbs');
     this.rows(x);
     const link = options.link ?? 'probit';
     if (link !== 'probit' && link !== 'mc') {
