@@ -342,3 +342,48 @@ describe('audit15 last-layer Laplace: a sigmoid head without bias (binary)', () 
     net.dispose();
   });
 });
+
+describe('audit15 all-layers Laplace on a conv net without biases', () => {
+  it('the last block equals the last-layer fit (diag exactly, kron with T = 1); blocks sized without bias rows', () => {
+    const inp = tf.input({ shape: [H, H, 1] });
+    const conv = tf.layers.conv2d({
+      filters: 2,
+      kernelSize: 2,
+      useBias: false,
+      activation: 'tanh',
+      kernelInitializer: tf.initializers.randomNormal({ stddev: 0.7, seed: 41 }),
+    });
+    const hidden = tf.layers.dense({
+      units: 4,
+      activation: 'relu',
+      kernelInitializer: tf.initializers.randomNormal({ stddev: 0.5, seed: 42 }),
+      biasInitializer: tf.initializers.constant({ value: 0.1 }),
+    });
+    const head = tf.layers.dense({
+      units: K,
+      useBias: false,
+      kernelInitializer: tf.initializers.randomNormal({ stddev: 1, seed: 43 }),
+    });
+    const out = head.apply(
+      hidden.apply(tf.layers.flatten().apply(conv.apply(inp))),
+    ) as tf.SymbolicTensor;
+    const net = tf.model({ inputs: inp, outputs: out });
+    const { x, y } = images(16, 44);
+    for (const s of ['diag', 'kron'] as const) {
+      const all = toolbox.allLayersLaplace(net, x, y, { hessianStructure: s, priorPrecision: 1.1 });
+      const last = lastLayerLaplace(net, x, y, { hessianStructure: s, priorPrecision: 1.1 });
+      expect(all.layerNames.length).toBe(3);
+      // conv 2x2x1x2 = 8 (no bias), hidden (32 + 1) x 4 = 132, head 4 x 3 = 12 (no bias)
+      expect(all.numParams).toBe(8 + 132 + 12);
+      const a = all.denseBlock(2, 'precision');
+      const b = last.denseMatrix('precision');
+      expect(a.length).toBe(b.length);
+      for (let i = 0; i < a.length; i++) {
+        expect(Math.abs(a[i]! - b[i]!)).toBeLessThan(1e-4 * (1 + Math.abs(b[i]!)));
+      }
+      expect(all.logLikelihood).toBeCloseTo(last.logLikelihood, 3);
+    }
+    x.dispose();
+    net.dispose();
+  });
+});
