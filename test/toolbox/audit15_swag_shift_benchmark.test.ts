@@ -185,6 +185,46 @@ describe('audit15 SWAG', () => {
   });
 });
 
+describe('audit15 trainSwag snapshot bounds', () => {
+  it('collectPerEpoch snapshots per epoch, K = min(T, rank) deviations; a finite SWA mean; one step per epoch gives one snapshot and no low-rank part', async () => {
+    const net = tf.sequential();
+    net.add(tf.layers.dense({ units: 3, inputShape: [2] }));
+    const r = makeRng(71);
+    const x = tf.tensor2d(Array.from({ length: 64 }, () => [2 * r() - 1, 2 * r() - 1]));
+    const y = Array.from({ length: 64 }, (_, i) => i % 3);
+    const seen: number[][] = [];
+    const before = tf.memory().numTensors;
+    const swag = await toolbox.trainSwag(net, x, y, {
+      epochs: 2,
+      batchSize: 8,
+      collectPerEpoch: 4,
+      rank: 5,
+      lr: 0.05,
+      seed: 3,
+      onEpoch: () => undefined,
+    });
+    expect(swag.numSnapshots).toBe(8);
+    expect(swag.numDeviations).toBe(5);
+    const m = swag.swaMean();
+    seen.push(...m.map((t) => Array.from(t.dataSync())));
+    tf.dispose(m);
+    for (const v of seen.flat()) expect(Number.isFinite(v)).toBe(true);
+    swag.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    const s1 = await toolbox.trainSwag(net, x, y, { epochs: 1, batchSize: 64, rank: 3 });
+    // one step per epoch: one snapshot, no low-rank part (K - 1 = 0)
+    expect(s1.numSnapshots).toBe(1);
+    expect(s1.numDeviations).toBe(1);
+    const a = s1.sample({ seed: 1 });
+    const b = s1.sample({ seed: 1, lowRank: false });
+    a.forEach((t, i) => expect(Array.from(t.dataSync())).toEqual(Array.from(b[i]!.dataSync())));
+    tf.dispose([a, b]);
+    s1.dispose();
+    x.dispose();
+    net.dispose();
+  });
+});
+
 // ---------------------------------------------------------------------------------------------
 
 /** Deterministic "method": fixed rows per input index (host), [1, B, K]. */
