@@ -243,7 +243,7 @@ describe('audit15 corruptImages', () => {
       else expect(c.images).toEqual(a.images);
       // a higher severity changes the image more (mean absolute change, same seed)
       const diff = (t: ImageSet): number =>
-        t.images.reduce((acc, v, i) => acc + Math.abs(v - (s.images[i] as number)), 0);
+        Array.from(t.images).reduce((acc, v, i) => acc + Math.abs(v - (s.images[i] as number)), 0);
       expect(diff(corruptImages(s, name, 5, 7))).toBeGreaterThan(
         diff(corruptImages(s, name, 1, 7)),
       );
@@ -279,7 +279,7 @@ describe('audit15 corruptImages', () => {
     expect(a.images).toEqual(b.images);
     expect(a.images.length).toBe(50 * 8 * 6 * 3);
     expect([a.count, a.height, a.width, a.channels, a.numClasses]).toEqual([50, 8, 6, 3, 10]);
-    const mean = a.images.reduce((s, v) => s + v, 0) / a.images.length;
+    const mean = Array.from(a.images).reduce((s, v) => s + v, 0) / a.images.length;
     // U{0..255}: mean 127.5, sd 73.9
     expect(Math.abs(mean - 127.5)).toBeLessThan((5 * 73.9) / Math.sqrt(a.images.length));
     expect(uniformNoiseImages(like, 50, 4).images).not.toEqual(a.images);

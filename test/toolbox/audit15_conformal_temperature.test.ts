@@ -407,3 +407,71 @@ describe('audit15 ECE bins', () => {
     }
   });
 });
+
+describe('audit15 metrics against float64 loops', () => {
+  it('NLL (with the 1e-12 clamp), Brier, accuracy, ECE/MCE; AUROC with heavy ties vs a pair count', () => {
+    const r = makeRng(81);
+    const k = 4;
+    const probs = Array.from({ length: 300 }, () => {
+      const z = Array.from({ length: k }, () => Math.round(4 * r()) / 2); // ties in the rows
+      const e = z.map((v) => Math.exp(v));
+      const s = e.reduce((a, b) => a + b, 0);
+      return e.map((v) => v / s);
+    });
+    probs[0] = [1, 0, 0, 0]; // the label gets probability 0 below: NLL clamped at 1e-12
+    const labels = probs.map((_, i) => (i === 0 ? 2 : Math.floor(r() * k)));
+    let nll = 0;
+    let brier = 0;
+    let acc = 0;
+    probs.forEach((p, i) => {
+      nll -= Math.log(Math.max(p[labels[i]!]!, 1e-12));
+      brier += p.reduce((s, v, c) => s + (v - (c === labels[i] ? 1 : 0)) ** 2, 0);
+      // argmax: the first of tied maxima
+      acc += p.indexOf(Math.max(...p)) === labels[i] ? 1 : 0;
+    });
+    const n = probs.length;
+    expect(toolbox.nll(probs, labels)).toBeCloseTo(nll / n, 10);
+    expect(toolbox.brierScore(probs, labels)).toBeCloseTo(brier / n, 10);
+    expect(toolbox.accuracy(probs, labels)).toBeCloseTo(acc / n, 12);
+    for (const B of [1, 7, 15]) {
+      const cnt = new Array<number>(B).fill(0);
+      const hit = new Array<number>(B).fill(0);
+      const cf = new Array<number>(B).fill(0);
+      probs.forEach((p, i) => {
+        const c = Math.max(...p);
+        let b = 0;
+        for (let j = 0; j < B; j++) if (c > j / B && c <= (j + 1) / B) b = j;
+        cnt[b]! += 1;
+        cf[b]! += c;
+        if (p.indexOf(c) === labels[i]) hit[b]! += 1;
+      });
+      let ece = 0;
+      let mce = 0;
+      cnt.forEach((c, b) => {
+        if (c === 0) return;
+        const gap = Math.abs(hit[b]! / c - cf[b]! / c);
+        ece += (c / n) * gap;
+        mce = Math.max(mce, gap);
+      });
+      const got = toolbox.calibration(probs, labels, B);
+      expect(got.ece).toBeCloseTo(ece, 10);
+      expect(got.mce).toBeCloseTo(mce, 10);
+      expect(got.bins.reduce((s, b) => s + b.count, 0)).toBe(n);
+    }
+    // AUROC with ties: scores on a coarse grid
+    const ins = Array.from({ length: 80 }, () => Math.floor(5 * r()));
+    const outs = Array.from({ length: 60 }, () => Math.floor(5 * r()) + 1);
+    let pairs = 0;
+    for (const a of ins) for (const b of outs) pairs += b > a ? 1 : b === a ? 0.5 : 0;
+    expect(toolbox.auroc(ins, outs)).toBeCloseTo(pairs / (80 * 60), 12);
+    // AP: mean over positives of the precision at their threshold (ties crossed together)
+    let ap = 0;
+    for (const t of [...new Set(outs)].sort((a, b) => b - a)) {
+      const tp = outs.filter((v) => v >= t).length;
+      const fp = ins.filter((v) => v >= t).length;
+      const newPos = outs.filter((v) => v === t).length;
+      ap += (newPos / outs.length) * (tp / (tp + fp));
+    }
+    expect(toolbox.aupr(ins, outs)).toBeCloseTo(ap, 12);
+  });
+});

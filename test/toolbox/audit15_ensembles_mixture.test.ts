@@ -96,7 +96,11 @@ describe('audit15 deep ensembles', () => {
         run: () => ensemblePredictor([a, a]).predictSamples(x, 3),
         arg: 'numSamples',
       },
-      { call: 'wrong input width', run: () => ensemblePredictor([a]).predictSamples(x4, 1), arg: 'x' },
+      {
+        call: 'wrong input width',
+        run: () => ensemblePredictor([a]).predictSamples(x4, 1),
+        arg: 'x',
+      },
       { call: 'no members', run: () => ensemblePredictor([]), arg: /members/ },
     ];
     for (const c of cases) {
@@ -244,9 +248,7 @@ describe('audit15 all-layers GLM MC predictive of a classifier', () => {
           sq[c]! += p[c]! ** 2;
         }
       }
-      const mc = expectNoLeak(() =>
-        la.predictProbs(xtT, { link: 'mc', numSamples: S, seed: 3 }),
-      );
+      const mc = expectNoLeak(() => la.predictProbs(xtT, { link: 'mc', numSamples: S, seed: 3 }));
       for (let c = 0; c < k; c++) {
         const m = sum[c]! / S;
         const se = Math.sqrt(Math.max(sq[c]! / S - m * m, 1e-12) / S);

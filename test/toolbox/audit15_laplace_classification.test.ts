@@ -20,7 +20,7 @@ const K = 3;
 /** Conv2D(2, 3x3, relu) -> Flatten -> Dense(3, no bias[, softmax]) on 5x5x1 images. */
 function convNet(softmax: boolean, seed: number): { net: tf.LayersModel; feat: tf.LayersModel } {
   const inp = tf.input({ shape: [H, H, 1] });
-  const conv = tf.layers.conv2d({ filters: 2, kernelSize: 3, activation: 'relu', seed });
+  const conv = tf.layers.conv2d({ filters: 2, kernelSize: 3, activation: 'relu' });
   const flat = tf.layers.flatten();
   const dense = tf.layers.dense({
     units: K,

@@ -497,4 +497,33 @@ describe('audit15 all-layers Laplace on a regression MLP vs the exact GGN', () =
     tf.dispose([x, xtT]);
     net.dispose();
   });
+  it('kron over all layers: the last block equals the exact last-layer GGN (Gaussian: KFAC exact there)', () => {
+    const net = tfNet();
+    const x = tf.tensor2d(xs);
+    const all = allLayersLaplace(net, x, ys.flat(), {
+      likelihood: 'regression',
+      hessianStructure: 'kron',
+      sigmaNoise: sigma,
+    });
+    const last = lastLayerLaplace(net, x, ys.flat(), {
+      likelihood: 'regression',
+      hessianStructure: 'full',
+      sigmaNoise: sigma,
+    });
+    const G = exactGgn(xs.map((_, i) => i));
+    const a = all.denseBlock(1, 'curvature');
+    const b = last.denseMatrix('precision');
+    const [s0, e0] = blocks[1];
+    const m = e0 - s0;
+    for (let i = 0; i < m; i++)
+      for (let j = 0; j < m; j++) {
+        const want = G[s0 + i]![s0 + j]!;
+        expect(Math.abs(a[i * m + j]! - want)).toBeLessThan(1e-4 * (1 + Math.abs(want)));
+        expect(Math.abs(b[i * m + j]! - (i === j ? 1 : 0) - want)).toBeLessThan(
+          1e-4 * (1 + Math.abs(want)),
+        );
+      }
+    x.dispose();
+    net.dispose();
+  });
 });

@@ -36,7 +36,7 @@ describe('audit15 SWAG', () => {
     const ws = net.trainableWeights;
     // trainable: dense kernel [2,3], bias [3], BN gamma [3], beta [3], dense2 kernel [3,2]
     expect(ws.length).toBe(5);
-    const sizes = ws.map((w) => w.shape.reduce((a, b) => a * b, 1));
+    const sizes = ws.map((w) => (w.shape as number[]).reduce((a, b) => a * b, 1));
     const total = sizes.reduce((a, b) => a + b, 0);
     const before = tf.memory().numTensors;
     const swag = new Swag(net, { rank: 3 });
@@ -47,7 +47,7 @@ describe('audit15 SWAG', () => {
       snaps.push(v);
       let o = 0;
       ws.forEach((w, i) => {
-        const part = tf.tensor(v.slice(o, o + sizes[i]!), w.shape);
+        const part = tf.tensor(v.slice(o, o + sizes[i]!), w.shape as number[]);
         w.write(part);
         part.dispose();
         o += sizes[i]!;
@@ -326,9 +326,9 @@ describe('audit15 shiftBenchmark', () => {
         const c = Math.max(...p);
         let b = 0;
         for (let j = 0; j < B; j++) if (c > j / B && c <= (j + 1) / B) b = j;
-        cnt[b]++;
-        cf[b] += c;
-        if (p.indexOf(c) === ys[n]) hit[b]++;
+        cnt[b]!++;
+        cf[b]! += c;
+        if (p.indexOf(c) === ys[n]) hit[b]!++;
       });
       const ece = cnt.reduce(
         (s, c, b) => (c > 0 ? s + (c / N) * Math.abs(hit[b]! / c - cf[b]! / c) : s),

@@ -1,0 +1,22 @@
+import * as tf from '@tensorflow/tfjs';
+import { it } from 'vitest';
+import { toolbox } from '../../src/index.js';
+it('probe', async () => {
+const net = tf.sequential();
+net.add(tf.layers.dense({ units: 4, activation: 'tanh', inputShape: [2] }));
+net.add(tf.layers.dense({ units: 3 }));
+const x = tf.randomNormal([20, 2], 0, 1, 'float32', 1);
+const y = Array.from({ length: 20 }, (_, i) => i % 3);
+const tryit = async (name: string, f: () => unknown) => { const b = tf.memory().numTensors; try { const r = await f(); console.log(name, 'NO THROW', r instanceof tf.Tensor ? Array.from(r.dataSync()).slice(0, 6) : String(r).slice(0, 100)); if (r instanceof toolbox.Swag) r.dispose(); } catch (e) { console.log(name, (e as Error).constructor.name, (e as Error).message); } console.log('   leak', tf.memory().numTensors - b); };
+await tryit('swag y range', () => toolbox.trainSwag(net, x, y.map(() => 5), { epochs: 1 }));
+await tryit('swag y len', () => toolbox.trainSwag(net, x, y.slice(1), { epochs: 1 }));
+await tryit('swag lr', () => toolbox.trainSwag(net, x, y, { lr: -1 }));
+await tryit('swag epochs', () => toolbox.trainSwag(net, x, y, { epochs: 0 }));
+await tryit('swag x nan', () => toolbox.trainSwag(net, tf.fill([20, 2], NaN), y, { epochs: 1 }));
+await tryit('swag unknown', () => toolbox.trainSwag(net, x, y, { swa_lr: 0.1 } as any));
+await tryit('swag rank big', () => toolbox.trainSwag(net, x, y, { epochs: 1, rank: 3 }));
+await tryit('temp scale probs rows', () => toolbox.fitTemperature([[0.5, 0.5], [0.5, 0.5]], [0, 1]));
+await tryit('classProbs', () => toolbox.classificationMetrics([[0.2, 0.8]], [2]));
+await tryit('auroc inf', () => toolbox.auroc([Infinity, 1], [2]));
+await tryit('fprAtTpr 0', () => toolbox.fprAtTpr([1], [2], 0));
+});
