@@ -235,6 +235,17 @@ describe('audit15 split conformal', () => {
         arg: 'probs',
       },
       {
+        call: "randomized 'false' (a string)",
+        run: () =>
+          calibrateConformal(cal.probs, cal.labels, { randomized: 'false' as unknown as boolean }),
+        arg: 'randomized',
+      },
+      {
+        call: "alpha '0.1' (a string)",
+        run: () => calibrateConformal(cal.probs, cal.labels, { alpha: '0.1' as unknown as number }),
+        arg: 'alpha',
+      },
+      {
         call: 'unknown score',
         run: () => calibrateConformal(cal.probs, cal.labels, { score: 'thr' as 'lac' }),
         arg: 'score',

@@ -7,7 +7,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../utils/errors.js';
-import { optionsObject } from '../../utils/options.js';
+import { booleanOption, optionsObject } from '../../utils/options.js';
 import { makeRng } from '../../utils/seed.js';
 import {
   checkProbRows,
@@ -75,7 +75,7 @@ const CONFORMAL_OPTIONS = ['alpha', 'score', 'lambda', 'kReg', 'randomized', 'se
 
 function checkOptions(o: ConformalOptions): Required<Omit<ConformalOptions, 'seed'>> {
   const alpha = o.alpha ?? 0.1;
-  if (!(alpha > 0 && alpha < 1)) {
+  if (typeof alpha !== 'number' || !(alpha > 0 && alpha < 1)) {
     throw new ArgumentError('alpha', `expected a number in (0, 1), got ${alpha}`);
   }
   const score = o.score ?? 'aps';
@@ -83,7 +83,7 @@ function checkOptions(o: ConformalOptions): Required<Omit<ConformalOptions, 'see
     throw new ArgumentError('score', `expected one of lac, aps, raps, got '${String(score)}'`);
   }
   const lambda = o.lambda ?? 0.01;
-  if (!(lambda >= 0) || !Number.isFinite(lambda)) {
+  if (typeof lambda !== 'number' || !(lambda >= 0) || !Number.isFinite(lambda)) {
     throw new ArgumentError('lambda', `expected a finite number >= 0, got ${lambda}`);
   }
   const kReg = o.kReg ?? 5;
@@ -95,7 +95,7 @@ function checkOptions(o: ConformalOptions): Required<Omit<ConformalOptions, 'see
     score,
     lambda: score === 'raps' ? lambda : 0,
     kReg,
-    randomized: o.randomized ?? true,
+    randomized: booleanOption(o.randomized, 'randomized', true),
   };
 }
 
