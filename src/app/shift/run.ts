@@ -185,6 +185,8 @@ export async function runShiftBenchmark(options: ShiftRunOptions): Promise<Shift
   checkWritableDir(out, 'out');
   const toDispose: tf.Tensor[] = [];
   const models: tf.LayersModel[] = [];
+  // the SWAG posteriors own their moment tensors
+  const swagsMade: { dispose: () => void }[] = [];
   const loaded = new Map<string, Loaded>();
   const get = async (dir: string): Promise<Loaded> => {
     const have = loaded.get(dir);
@@ -402,17 +404,17 @@ export async function runShiftBenchmark(options: ShiftRunOptions): Promise<Shift
             const copy = await load(dir);
             models.push(copy.model);
             const d = trainData();
-            swags.push(
-              await trainSwag(copy.model, d.x, d.labels, {
-                epochs: options.swagEpochs ?? 1,
-                lr: options.swagLr ?? 0.005,
-                rank: options.swagRank ?? 20,
-                collectPerEpoch: Math.max(options.swagRank ?? 20, 20),
-                seed,
-                onEpoch: (e, loss) =>
-                  log(`shift: SWAG ${dir} epoch ${e + 1} loss ${loss.toFixed(4)}`),
-              }),
-            );
+            const swag = await trainSwag(copy.model, d.x, d.labels, {
+              epochs: options.swagEpochs ?? 1,
+              lr: options.swagLr ?? 0.005,
+              rank: options.swagRank ?? 20,
+              collectPerEpoch: Math.max(options.swagRank ?? 20, 20),
+              seed,
+              onEpoch: (e, loss) =>
+                log(`shift: SWAG ${dir} epoch ${e + 1} loss ${loss.toFixed(4)}`),
+            });
+            swagsMade.push(swag);
+            swags.push(swag);
           }
           const pred = swagPredictor(swags, { seed });
           methods.push({ name, predict: (x) => pred.predictSamples(x, s) });
@@ -496,6 +498,7 @@ export async function runShiftBenchmark(options: ShiftRunOptions): Promise<Shift
   } finally {
     await stop.end();
     tf.dispose(toDispose);
+    for (const sw of swagsMade) sw.dispose();
     for (const m of models) disposeModel(m);
   }
 }
