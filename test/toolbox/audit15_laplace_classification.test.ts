@@ -387,3 +387,37 @@ describe('audit15 all-layers Laplace on a conv net without biases', () => {
     net.dispose();
   });
 });
+
+describe('audit15 last-layer Laplace: GLM output samples of a classifier', () => {
+  it('softmax of sampleOutputs equals sampleProbs with the same seed; a binary head samples one logit', () => {
+    const { net } = convNet(false, 51);
+    const { x, y } = images(12, 52);
+    const la = lastLayerLaplace(net, x, y, { hessianStructure: 'kron' });
+    const f = la.sampleOutputs(x, 5, 9);
+    const p = la.sampleProbs(x, 5, 9);
+    expect(f.shape).toEqual([5, 12, K]);
+    const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(tf.softmax(f), p))).dataSync()[0]!);
+    expect(diff).toBeLessThan(1e-6);
+    tf.dispose([f, p, x]);
+    net.dispose();
+    const bin = tf.sequential();
+    bin.add(tf.layers.dense({ units: 1, inputShape: [2], activation: 'sigmoid' }));
+    const xb = tf.tensor2d([
+      [0, 1],
+      [1, 0],
+      [1, 1],
+    ]);
+    const lb = lastLayerLaplace(bin, xb, [0, 1, 1]);
+    const fb = lb.sampleOutputs(xb, 4, 1);
+    const pb = lb.sampleProbs(xb, 4, 1);
+    expect(fb.shape).toEqual([4, 3, 1]);
+    expect(pb.shape).toEqual([4, 3, 2]);
+    const d2 = tf.tidy(
+      () =>
+        tf.max(tf.abs(tf.sub(tf.sigmoid(fb), tf.slice(pb, [0, 0, 1], [-1, -1, 1])))).dataSync()[0]!,
+    );
+    expect(d2).toBeLessThan(1e-6);
+    tf.dispose([fb, pb, xb]);
+    bin.dispose();
+  });
+});

@@ -137,6 +137,47 @@ describe('audit15 last-layer Laplace = Bayesian linear regression (multi-output,
     }
   }
 
+  it('sampleOutputs (GLM samples of a regressor): mean f(x*), covariance phi*^T Sigma phi* I_K within 5 MC SE', () => {
+    const phi = xs.map((r) => [...r, 1]);
+    const ref = blr(phi, ys, delta, sigma);
+    const net = linearNet(d, k, true, ref.mean);
+    const x = tf.tensor2d(xs);
+    const la = lastLayerLaplace(net, x, ys.flat(), {
+      likelihood: 'regression',
+      hessianStructure: 'kron',
+      sigmaNoise: sigma,
+      priorPrecision: delta,
+    });
+    const xt = [[1.5, -0.5, 0.25]];
+    const xtT = tf.tensor2d(xt);
+    const S = 4000;
+    let draws: number[][][] = [];
+    expectNoLeak(() => {
+      const f = la.sampleOutputs(xtT, S, 7);
+      expect(f.shape).toEqual([S, 1, k]);
+      draws = f.arraySync() as number[][][];
+      return f;
+    });
+    const ph = [...xt[0]!, 1];
+    const v = Matrix.rowVector(ph).mmul(ref.cov).mmul(Matrix.columnVector(ph)).get(0, 0);
+    const m = Matrix.rowVector(ph).mmul(ref.mean).to1DArray();
+    for (let c = 0; c < k; c++) {
+      const vals = draws.map((dr) => dr[0]![c]!);
+      const mu = vals.reduce((a, b) => a + b, 0) / S;
+      const va = vals.reduce((a, b) => a + (b - mu) ** 2, 0) / (S - 1);
+      expect(Math.abs(mu - m[c]!)).toBeLessThan(5 * Math.sqrt(v / S));
+      expect(Math.abs(va - v)).toBeLessThan(5 * v * Math.sqrt(2 / (S - 1)));
+    }
+    // the two outputs are independent under the posterior (I_K): covariance near 0
+    const c01 = draws.reduce((a, dr) => a + (dr[0]![0]! - m[0]!) * (dr[0]![1]! - m[1]!), 0) / S;
+    expect(Math.abs(c01)).toBeLessThan(5 * v * Math.sqrt(1 / S));
+    const empty = tf.zeros([0, d]);
+    const e = la.sampleOutputs(empty, 3);
+    expect(e.shape).toEqual([3, 0, k]);
+    tf.dispose([e, empty, x, xtT]);
+    net.dispose();
+  });
+
   it('diag: the precision is the diagonal of the exact one, the covariance its inverse', () => {
     const phi = xs.map((r) => [...r, 1]);
     const ref = blr(phi, ys, delta, sigma);
@@ -236,6 +277,8 @@ describe('audit15 last-layer Laplace = Bayesian linear regression (multi-output,
     const cases = [
       { call: 'predictProbs of a regressor', run: () => la.predictProbs(x), arg: 'likelihood' },
       { call: 'sampleProbs of a regressor', run: () => la.sampleProbs(x, 3), arg: 'likelihood' },
+      { call: 'sampleOutputs(x, 0)', run: () => la.sampleOutputs(x, 0), arg: 'numSamples' },
+      { call: 'sampleOutputs of a wrong x', run: () => la.sampleOutputs(x4, 2), arg: 'x' },
       {
         call: 'targets [N] for 2 outputs',
         run: () =>

@@ -279,6 +279,38 @@ export class LastLayerLaplace extends LaplacePosterior<HessianStructure> {
    */
   sampleProbs(x: ModelInput, numSamples: number, seed?: number): tf.Tensor3D {
     this.checkClassification();
+    return this.sampleGlm(x, numSamples, seed, (f) => classProbs(f, this.outputLikelihood), [
+      numSamples,
+      0,
+      this.classesFor(this.outputs),
+    ]);
+  }
+
+  /**
+   * `S` samples of the GLM predictive outputs (laplace-torch's `predictive_samples` with
+   * `pred_type='glm'`), the same parameter draws for every input:
+   *
+   * $$f_s(x) = f(x; \theta_{MAP}) + J(x)(\theta_s - \theta_{MAP}),\qquad
+   *   \theta_s \sim \mathcal N\big(\theta_{MAP}, (H + \delta I)^{-1}\big),$$
+   *
+   * `[S, N, K]`: a regressor's means (add `sigmaNoise * eps` for samples of `y`), a classifier's
+   * logits (one for a binary head). Their mean and covariance over `s` are `glmPredictive`'s.
+   *
+   * @param x inputs `[N, ...]` shaped like the model's input (`N = 0` gives `[S, 0, K]`).
+   * @param numSamples `S`, a positive integer; @param seed seed of the draws.
+   */
+  sampleOutputs(x: ModelInput, numSamples: number, seed?: number): tf.Tensor3D {
+    return this.sampleGlm(x, numSamples, seed, (f) => f.clone(), [numSamples, 0, this.outputs]);
+  }
+
+  /** GLM samples `mu + J (theta_s - theta_MAP)` of a batch, through `link`. */
+  private sampleGlm(
+    x: ModelInput,
+    numSamples: number,
+    seed: number | undefined,
+    link: (f: tf.Tensor) => tf.Tensor,
+    emptyShape: number[],
+  ): tf.Tensor3D {
     if (!Number.isInteger(numSamples) || numSamples < 1) {
       throw new ArgumentError('numSamples', `expected a positive integer, got ${numSamples}`);
     }
@@ -290,10 +322,10 @@ export class LastLayerLaplace extends LaplacePosterior<HessianStructure> {
         (xb) => {
           const mu = this.mapOutputs(xb);
           const noise = this.noise(xb, z);
-          return classProbs(tf.add(tf.expandDims(mu, 0), noise), this.outputLikelihood);
+          return link(tf.add(tf.expandDims(mu, 0), noise));
         },
         1,
-        [numSamples, 0, this.classesFor(this.outputs)],
+        emptyShape,
       ) as tf.Tensor3D;
     } finally {
       z.dispose();
