@@ -69,6 +69,18 @@ describe('audit15 rotateImages', () => {
     });
   }
 
+  it('a non-square 4x7x2 image rotated by 180 and -180 degrees is flipped in both axes exactly', () => {
+    const s = randomSet(2, 4, 7, 2, 77);
+    for (const deg of [180, -180, 540]) {
+      const r = rotateImages(s, deg);
+      expect([r.height, r.width]).toEqual([4, 7]);
+      for (let n = 0; n < 2; n++)
+        for (let i = 0; i < 4; i++)
+          for (let j = 0; j < 7; j++)
+            for (let c = 0; c < 2; c++) expect(px(r, n, i, j, c)).toBe(px(s, n, 3 - i, 6 - j, c));
+    }
+  });
+
   it('float pixels in [0, 1] rotate by 180 degrees to the flipped image on the 0..255 scale', () => {
     const rng = makeRng(4);
     const images = Float32Array.from({ length: 2 * 4 * 4 }, () => Math.round(rng() * 255) / 255);
