@@ -5,7 +5,7 @@
  * ECE bins at exact edges; bad inputs named before any work.
  */
 import * as tf from '@tensorflow/tfjs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { toolbox } from '../../src/index.js';
 import { makeRng } from '../../src/utils/seed.js';
 import { expectBadInput } from '../helpers.js';
@@ -343,6 +343,52 @@ describe('audit15 temperature scaling', () => {
       expect(fit.warning).toBeUndefined();
     });
   }
+
+  it('logits no better than uniform on the labels (anti-correlated, or all equal): T at the upper bound with a warning', () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    try {
+      const anti = fitTemperature(
+        [
+          [2, 0, 0],
+          [0, 3, 0],
+          [0, 0, 1],
+          [1, 0, 0],
+        ],
+        [1, 2, 0, 2],
+      );
+      expect(anti.temperature).toBe(100);
+      expect(anti.warning).toMatch(/upper bound T = 100.*no better than uniform/);
+      expect(anti.nllAfter).toBeLessThan(anti.nllBefore);
+      expect(anti.nllAfter).toBeGreaterThan(Math.log(3));
+      expect(anti.nllAfter - Math.log(3)).toBeLessThan(0.05);
+      const flat = fitTemperature(
+        [
+          [1, 1],
+          [2, 2],
+        ],
+        [0, 1],
+      );
+      expect(flat.temperature).toBe(100);
+      expect(flat.warning).toMatch(/upper bound/);
+      expect(flat.nllAfter).toBeCloseTo(Math.log(2), 12);
+      expect(warn).toHaveBeenCalledTimes(2);
+      // a good model is fitted as before, without a warning
+      expect(
+        fitTemperature(
+          [
+            [2, 0],
+            [0, 2],
+            [1, 0],
+            [0, 1],
+            [0, 1],
+          ],
+          [0, 1, 0, 1, 0],
+        ).warning,
+      ).toBeUndefined();
+    } finally {
+      warn.mockRestore();
+    }
+  });
 
   it('temperatureScale divides the logits, keeps the argmax, leaks nothing; bad inputs refused by name', async () => {
     const z = tf.tensor2d([

@@ -29,7 +29,10 @@ export interface TemperatureFit {
   /**
    * Set when the fit hit its lower bound `T = 1/maxBeta` (0.01 by default): the logits separate
    * the calibration set perfectly, so the NLL keeps falling as `T -> 0` (the set is most likely
-   * the training data); the text names the fix. Also printed once per call with `console.warn`.
+   * the training data); the text names the fix. Also set at the upper bound `T = maxBeta` (100),
+   * where the logits are no better than uniform predictions on the labels (the NLL falls as
+   * `T -> infinity`; labels that do not match the rows?). Also printed once per call with
+   * `console.warn`.
    */
   warning?: string;
 }
@@ -127,6 +130,16 @@ export function fitTemperature(
   if (rowsLookLikeProbs(m.values, m.rows, m.cols))
     throw new ArgumentError('logits', PROBS_NOT_LOGITS);
   const fit = fitOnHost(m, toHostLabels(labels, m.rows, m.cols), maxBeta, tol);
+  if (fit.temperature >= maxBeta) {
+    const warning =
+      `deepprob: warning: fitTemperature hit its upper bound T = ${maxBeta} (maxBeta): the ` +
+      `logits are no better than uniform predictions on these ${m.rows} labels, so the NLL keeps ` +
+      `falling as T -> infinity (${fit.nllBefore.toExponential(3)} at T = 1, ` +
+      `${fit.nllAfter.toExponential(3)} at the bound, log K = ${Math.log(m.cols).toExponential(3)}). ` +
+      'Check that the labels match the rows and classes of the logits.';
+    console.warn(warning);
+    return { ...fit, warning };
+  }
   if (fit.temperature > 1 / maxBeta) return fit;
   const warning = separableWarning('fitTemperature', fit, m.rows, `${1 / maxBeta} (1/maxBeta)`);
   console.warn(warning);
@@ -163,7 +176,11 @@ function fitOnHost(m: HostMatrix, y: Int32Array, maxBeta: number, tol: number): 
   const atHi = at(hi);
   let beta: number;
   let iterations = 0;
-  if (atHi.grad <= 0) {
+  if (at(0).grad >= 0) {
+    // the labels' logits are on average no higher than the mean logit (or every logit is
+    // equal): the NLL falls all the way to beta = 0, uniform predictions; stop at T = maxBeta
+    beta = 1 / maxBeta;
+  } else if (atHi.grad <= 0) {
     beta = hi; // separable data: the NLL keeps falling as beta grows
   } else {
     beta = 1;
