@@ -416,6 +416,17 @@ describe('audit15 shiftBenchmark', () => {
         arg: 'calibration.labels',
       },
       {
+        call: 'a negative clean label',
+        run: () =>
+          shiftBenchmark({ ...base, clean: { ...clean, labels: cleanIds.map((i) => -i) } }),
+        arg: 'clean.labels',
+      },
+      {
+        call: 'a fractional calibration label',
+        run: () => shiftBenchmark({ ...base, calibration: { x, labels: cleanIds.map(() => 0.5) } }),
+        arg: 'calibration.labels',
+      },
+      {
         call: 'clean label out of range',
         run: () => shiftBenchmark({ ...base, clean: { ...clean, labels: cleanIds.map(() => 5) } }),
         arg: /clean\.labels/,

@@ -225,6 +225,20 @@ function checkSet(s: ShiftSet, name: string): void {
   if (s.labels === undefined || s.labels.length !== n) {
     throw new ArgumentError(`${name}.labels`, `expected ${n} labels, got ${s.labels?.length}`);
   }
+  checkLabelValues(s.labels, `${name}.labels`);
+}
+
+/**
+ * Labels are integers `>= 0` (checked before any method runs; their upper bound, the class count,
+ * once a method has predicted the set).
+ */
+function checkLabelValues(labels: ArrayLike<number>, name: string): void {
+  for (let i = 0; i < labels.length; i++) {
+    const v = labels[i] as number;
+    if (!Number.isInteger(v) || v < 0) {
+      throw new ArgumentError(name, `expected integer class labels >= 0, got ${String(v)} at ${i}`);
+    }
+  }
 }
 
 /**
@@ -363,6 +377,7 @@ function* shiftSteps(
         `expected ${c.x.shape[0]} labels, got ${c.labels.length}`,
       );
     }
+    checkLabelValues(c.labels, 'calibration.labels');
   }
   const log = options.log ?? ((): void => undefined);
   const { rows, summary } = result;
