@@ -221,7 +221,8 @@ describe('toolbox.fit refuses bad data and options before any work', () => {
     },
     {
       call: 'data not data',
-      run: () => toolbox.fit(model, loss, [1, 2] as unknown as toolbox.TrainData, { epochs: 1 }),
+      run: () =>
+        toolbox.fit(model, loss, [1, 2] as unknown as toolbox.TrainData<tf.Tensor>, { epochs: 1 }),
       arg: 'data',
     },
     {

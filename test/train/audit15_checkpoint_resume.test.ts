@@ -162,12 +162,8 @@ describe('checkpoint and resume through the public API', () => {
       loss: train.elboLoss({ datasetSize: set.count }),
       train: new data.Batcher(set, { batchSize: 16, seed: 1 }),
       epochs: fake.length,
-      validate: async (epoch) => ({
-        count: 1,
-        accuracy: 0,
-        nll: fake[epoch] as number,
-        entropy: 0,
-      }),
+      validate: async (epoch) =>
+        ({ count: 1, accuracy: 0, nll: fake[epoch] as number, entropy: 0 }) as train.EvalResult,
       onEpochEnd: (r) => {
         const v = r.testNll as number;
         if (v < best) {
