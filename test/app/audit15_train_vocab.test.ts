@@ -164,6 +164,54 @@ describe('runTraining trains and schedules as documented', () => {
     seen.forEach((v, i) => expect(v).toBeCloseTo(want[i] as number, 12));
   });
 
+  it('rhoLrScale with lrDecay: the posterior scales step at k * lr * d^e, the rest at lr * d^e', async () => {
+    const calls: { lr: number; names: string[] }[] = [];
+    const real = tf.train.adam.bind(tf.train);
+    vi.spyOn(tf.train, 'adam').mockImplementation((...args: Parameters<typeof tf.train.adam>) => {
+      const opt = real(...args);
+      const apply = opt.applyGradients.bind(opt);
+      opt.applyGradients = (g) => {
+        const names = Array.isArray(g) ? g.map((v) => v.name) : Object.keys(g);
+        calls.push({ lr: (opt as unknown as { learningRate: number }).learningRate, names });
+        apply(g);
+      };
+      return opt;
+    });
+    const lr = 2e-3;
+    const d = 0.5;
+    const k = 10;
+    const r = await runTraining(bayes({ epochs: 2, lr, lrDecay: d, rhoLrScale: k }), {
+      quiet: true,
+    });
+    const rhoNames = new Set(
+      layers.posteriorRhoVariables(r.model).map((v) => (v.read() as tf.Variable).name),
+    );
+    layers.disposeModel(r.model);
+    // 3 steps per epoch, two member optimizers per step (rho group, the rest)
+    expect(calls).toHaveLength(12);
+    calls.forEach((c, i) => {
+      const epoch = Math.floor(i / 6);
+      const isRho = c.names.every((n) => rhoNames.has(n));
+      const isRest = c.names.every((n) => !rhoNames.has(n));
+      expect(isRho || isRest).toBe(true);
+      const want = lr * Math.pow(d, epoch) * (isRho ? k : 1);
+      expect(c.lr).toBeCloseTo(want, 12);
+    });
+    expect(calls.filter((c) => c.names.every((n) => rhoNames.has(n)))).toHaveLength(6);
+  });
+
+  it('runTraining leaves no tensor but the returned model (grouped optimizer, MC validation)', async () => {
+    const before = tf.memory().numTensors;
+    const r = await runTraining(
+      bayes({ epochs: 1, rhoLrScale: 5, mcSamples: 3, trainSamples: 2 }),
+      {
+        quiet: true,
+      },
+    );
+    layers.disposeModel(r.model);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('resume after epoch 1 of 3 (local, blundell KL, lrDecay) gives the uninterrupted weights', async () => {
     const cfg = {
       estimator: 'local' as const,
