@@ -315,3 +315,41 @@ describe('estimators as data: every registered estimator', () => {
     });
   });
 });
+
+describe('crossEntropyLoss reads the model head as train.evaluate does', () => {
+  it('a softmax-ended classifier: the reported NLL is -log p_y (not a second softmax)', async () => {
+    const set = bands(16, SIZE, K);
+    const net = tf.sequential({
+      layers: [
+        tf.layers.flatten({ inputShape: [SIZE, SIZE, 1] }),
+        tf.layers.dense({
+          units: K,
+          activation: 'softmax',
+          kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }),
+        }),
+      ],
+    });
+    const batcher = new data.Batcher(set, { batchSize: 16, shuffle: false });
+    // reference before the (frozen, lr 0) step: float64 -log p_y of the softmax outputs
+    let nll = 0;
+    for (const b of batcher.batches(0)) {
+      const p = (net.predict(b.x) as tf.Tensor).arraySync() as number[][];
+      const ys = Array.from(b.y.dataSync());
+      p.forEach((row, i) => (nll -= Math.log(row[ys[i] as number] as number)));
+      tf.dispose(b.x);
+      b.dispose();
+    }
+    const opt = tf.train.sgd(0);
+    const [r] = await train.fit(net, {
+      optimizer: opt,
+      loss: train.crossEntropyLoss(),
+      train: batcher,
+      epochs: 1,
+    });
+    opt.dispose();
+    expect(r?.trainNll).toBeCloseTo(nll / 16, 4);
+    const ev = await train.evaluate(net, batcher, {});
+    expect(ev.nll).toBeCloseTo(nll / 16, 4);
+    net.dispose();
+  });
+});
