@@ -445,3 +445,98 @@ describe('train.fit refuses bad options before any step', () => {
     net2.dispose();
   });
 });
+
+describe('failures inside the loop leave nothing behind', () => {
+  it('a loss that throws at step 2: fit rejects with it, no tensor left, batches freed', async () => {
+    const set = bands(48, SIZE, K);
+    const net = bnDropoutNet();
+    const before = tf.memory().numTensors;
+    const opt = tf.train.adam(0.01);
+    const ce = train.crossEntropyLoss();
+    let calls = 0;
+    const boom: train.TrainLoss = (m, x, y, p) => {
+      if (++calls === 2) {
+        // tensors made before the throw are inside minimize's tape: they must be freed too
+        tf.ones([3, 3]);
+        throw new Error('boom at step 2');
+      }
+      return ce(m, x, y, p);
+    };
+    await expect(
+      train.fit(net, {
+        optimizer: opt,
+        loss: boom,
+        train: new data.Batcher(set, { batchSize: 16, seed: 1 }),
+        epochs: 2,
+      }),
+    ).rejects.toThrow('boom at step 2');
+    opt.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    net.dispose();
+  });
+
+  it('an onEpochEnd that throws rejects fit after the epoch, no tensor left', async () => {
+    const set = bands(32, SIZE, K);
+    const net = bnDropoutNet();
+    const before = tf.memory().numTensors;
+    const opt = tf.train.adam(0.01);
+    await expect(
+      train.fit(net, {
+        optimizer: opt,
+        loss: train.crossEntropyLoss(),
+        train: new data.Batcher(set, { batchSize: 16, seed: 1 }),
+        epochs: 3,
+        onEpochEnd: (r) => {
+          if (r.epoch === 2) throw new Error('disk full');
+        },
+      }),
+    ).rejects.toThrow('disk full');
+    opt.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    net.dispose();
+  });
+
+  it('a KL schedule returning a negative weight is refused naming klWeight, no tensor left', async () => {
+    const set = bands(32, SIZE, K);
+    const net = bayesNet('flipout');
+    const before = tf.memory().numTensors;
+    const opt = tf.train.adam(0.01);
+    const err = await train
+      .fit(net, {
+        optimizer: opt,
+        loss: train.elboLoss({ datasetSize: 32, klWeight: () => -1 }),
+        train: new data.Batcher(set, { batchSize: 16, seed: 1 }),
+        epochs: 1,
+      })
+      .catch((e: unknown) => e);
+    opt.dispose();
+    expect(err).toBeInstanceOf(ArgumentError);
+    expect((err as ArgumentError).argument).toBe('klWeight');
+    expect(tf.memory().numTensors).toBe(before);
+    net.dispose();
+  });
+
+  it('resuming at the end of an epoch (initialBatch = all batches) records that epoch from its totals', async () => {
+    const set = bands(32, SIZE, K); // 2 batches
+    const net = bnDropoutNet();
+    const opt = tf.train.adam(0.01);
+    const totals = { loss: 40, nll: 40, kl: 0, correct: 8, n: 32, steps: 2 };
+    const recs = await train.fit(net, {
+      optimizer: opt,
+      loss: train.crossEntropyLoss(),
+      train: new data.Batcher(set, { batchSize: 16, seed: 1 }),
+      epochs: 2,
+      initialEpoch: 1,
+      initialBatch: 2,
+      initialStep: 4,
+      initialTotals: totals,
+    });
+    opt.dispose();
+    net.dispose();
+    expect(recs).toHaveLength(1);
+    expect(recs[0]?.epoch).toBe(2);
+    expect(recs[0]?.step).toBe(4);
+    expect(recs[0]?.trainLoss).toBeCloseTo(40 / 32, 12);
+    expect(recs[0]?.trainAccuracy).toBeCloseTo(8 / 32, 12);
+  });
+});
