@@ -353,3 +353,32 @@ describe('crossEntropyLoss reads the model head as train.evaluate does', () => {
     net.dispose();
   });
 });
+
+describe('image-set loops refuse models that are not one input to one output', () => {
+  it('train.fit and train.evaluate name model for a two-input functional model', async () => {
+    const ia = tf.input({ shape: [SIZE, SIZE, 1] });
+    const ib = tf.input({ shape: [2] });
+    const f = tf.layers.flatten().apply(ia) as tf.SymbolicTensor;
+    const out = tf.layers
+      .dense({ units: K })
+      .apply(tf.layers.concatenate().apply([f, ib]) as tf.SymbolicTensor) as tf.SymbolicTensor;
+    const m = tf.model({ inputs: [ia, ib], outputs: out });
+    const batcher = new data.Batcher(bands(8, SIZE, K), { batchSize: 4 });
+    const opt = tf.train.adam(0.01);
+    await expectBadInput({
+      call: 'fit',
+      run: () =>
+        train.fit(m, { optimizer: opt, loss: train.crossEntropyLoss(), train: batcher, epochs: 1 }),
+      arg: 'model',
+      message: /2 inputs/,
+    });
+    await expectBadInput({
+      call: 'evaluate',
+      run: () => train.evaluate(m, batcher, {}),
+      arg: 'model',
+      message: /2 inputs/,
+    });
+    opt.dispose();
+    m.dispose();
+  });
+});
