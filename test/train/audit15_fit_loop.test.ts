@@ -540,3 +540,30 @@ describe('failures inside the loop leave nothing behind', () => {
     expect(recs[0]?.trainAccuracy).toBeCloseTo(8 / 32, 12);
   });
 });
+
+describe('the evidential objective through the same loop', () => {
+  it('an evidential classifier trains (loss falls), no tensor left; bad options named at once', async () => {
+    const set = bands(48, SIZE, K);
+    const net = bnDropoutNet();
+    const before = tf.memory().numTensors;
+    const opt = tf.train.adam(0.01);
+    const recs = await train.fit(net, {
+      optimizer: opt,
+      loss: train.evidentialLoss({ evidence: 'softplus' }),
+      train: new data.Batcher(set, { batchSize: 16, seed: 3 }),
+      epochs: 5,
+    });
+    opt.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    expect(recs.every((r) => Number.isFinite(r.trainLoss))).toBe(true);
+    expect(recs[4]?.trainNll).toBeLessThan(recs[0]?.trainNll as number);
+    // the annealed KL of the first epoch starts at weight 0 (relative-piecewise): kl <= loss
+    for (const r of recs) expect(r.trainLoss).toBeCloseTo(r.trainNll + r.trainKl, 4);
+    net.dispose();
+    expect(() => train.evidentialLoss({ los: 'x' } as never)).toThrow(
+      expect.objectContaining({ argument: 'los' }),
+    );
+    expect(() => train.evidentialLoss({ evidence: 'sigmoid' })).toThrow(ArgumentError);
+    expect(() => train.evidentialLoss({ loss: 'mse-typo' })).toThrow(ArgumentError);
+  });
+});
