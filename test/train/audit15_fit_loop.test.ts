@@ -384,6 +384,31 @@ describe('train.fit refuses bad options before any step', () => {
       opts: () => ({ ...base(), train: new data.Batcher(bands(8, SIZE, 6), { batchSize: 4 }) }),
       arg: 'train',
     },
+    { call: 'progress not a reporter', opts: () => ({ ...base(), progress: 3 }), arg: 'progress' },
+    {
+      call: 'progress without stop',
+      opts: () => ({ ...base(), progress: { start() {}, update() {} } }),
+      arg: 'progress',
+    },
+    {
+      call: 'initialTotals not totals',
+      opts: () => ({ ...base(), initialBatch: 1, initialTotals: { loss: 1 } }),
+      arg: 'initialTotals',
+    },
+    {
+      call: 'initialTotals with NaN',
+      opts: () => ({
+        ...base(),
+        initialBatch: 1,
+        initialTotals: { loss: NaN, nll: 0, kl: 0, correct: 0, n: 8, steps: 1 },
+      }),
+      arg: 'initialTotals',
+    },
+    {
+      call: 'shouldStop not a function',
+      opts: () => ({ ...base(), shouldStop: true }),
+      arg: 'shouldStop',
+    },
     { call: 'options undefined', opts: () => undefined, arg: 'options' },
   ];
   for (const c of cases) {
