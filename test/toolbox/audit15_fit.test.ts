@@ -415,3 +415,51 @@ describe('the loss cells driven by the one epoch loop', () => {
     });
   });
 });
+
+describe('layers.epochLoop refuses bad options before the first step', () => {
+  const step = (): layers.StepStats => ({ loss: 0, nll: 0, kl: 0, correct: 0, size: 1 });
+  const src = { batches: () => [] };
+  const cases: [string, () => Promise<unknown>, string][] = [
+    [
+      'misspelt onEpochEnds',
+      () => layers.epochLoop({ source: src, epochs: 1, step, onEpochEnds: () => {} } as never),
+      'onEpochEnds',
+    ],
+    [
+      'source without batches',
+      () => layers.epochLoop({ source: {} as never, epochs: 1, step }),
+      'source',
+    ],
+    [
+      'step not a function',
+      () => layers.epochLoop({ source: src, epochs: 1, step: 3 as never }),
+      'step',
+    ],
+    [
+      'onStep not a function',
+      () => layers.epochLoop({ source: src, epochs: 1, step, onStep: 'x' as never }),
+      'onStep',
+    ],
+    [
+      'yieldEvery 0.5',
+      () => layers.epochLoop({ source: src, epochs: 1, step, yieldEvery: 0.5 }),
+      'yieldEvery',
+    ],
+    [
+      'start.step -1',
+      () => layers.epochLoop({ source: src, epochs: 1, step, start: { step: -1 } }),
+      'start.step',
+    ],
+    [
+      'start.epoch 1.5',
+      () => layers.epochLoop({ source: src, epochs: 2, step, start: { epoch: 1.5 } }),
+      'start.epoch',
+    ],
+    ['options undefined', () => layers.epochLoop(undefined as never), 'options'],
+  ];
+  for (const [what, run, arg] of cases) {
+    it(what, async () => {
+      await expectBadInput({ call: what, run, arg });
+    });
+  }
+});
