@@ -42,7 +42,7 @@ export interface FitOptions {
   batchSize?: number;
   learningRate?: number;
   seed?: number;
-  /** Called after each epoch with its mean loss. */
+  /** Called after each epoch with its mean loss per example. */
   onEpoch?: (epoch: number, loss: number) => void;
 }
 
@@ -89,7 +89,8 @@ export function* epochBatches(
  * @param options epochs, batch size (a positive integer, default 32), learning rate (finite,
  *   > 0, default 1e-3), seed of the shuffling (an integer, default 0), `onEpoch`; other values
  *   are an `ArgumentError` naming the option, before any work.
- * @returns mean loss per epoch.
+ * @returns the mean loss per example of each epoch, `sum_b |b| l_b / sum_b |b|` over its batches
+ *   `b` (each batch loss `l_b` a mean over its rows, as tfjs's losses are; Keras's `history.loss`).
  * @throws ArgumentError before any work naming `model` (not a `tf.LayersModel`), `loss` (not a
  *   function), `data` (neither `{x, y}` nor a batch source; in-memory `x` and `y` of different row
  *   counts, inputs of different row counts, no rows), `options` or the option (an unknown key,
@@ -115,7 +116,9 @@ export async function fit<X extends ModelInput = ModelInput>(
         const r = minimizeStep(optimizer, vars, () => ({ loss: loss(b.x as X, b.y) }));
         const l = r.loss.dataSync()[0] as number;
         r.loss.dispose();
-        return { loss: l, nll: l, kl: 0, correct: 0, size: 1 };
+        // the loss is a batch mean: weighted by the batch's rows, the epoch's mean is per example
+        const size = Math.max(1, batchSizeOf(b.x));
+        return { loss: l, nll: l, kl: 0, correct: 0, size };
       },
       onEpochEnd: (e, totals) => {
         const mean = totals.loss / Math.max(1, totals.n);

@@ -463,3 +463,28 @@ describe('layers.epochLoop refuses bad options before the first step', () => {
     });
   }
 });
+
+describe('toolbox.fit reports the epoch mean per example', () => {
+  it('uneven batches (32, 32, 4): history = sum_b |b| l_b / N, not the mean of batch means', async () => {
+    const d = linearData(68);
+    const x = tf.tensor2d(d.x);
+    const y = tf.tensor2d(d.y, [68, 1]);
+    const m = linearModel();
+    const seen: { n: number; l: number }[] = [];
+    const hist = await toolbox.fit(
+      m,
+      (xb, yb) => {
+        const l = tf.losses.meanSquaredError(yb, m.apply(xb) as tf.Tensor) as tf.Scalar;
+        seen.push({ n: xb.shape[0] as number, l: l.dataSync()[0] as number });
+        return l;
+      },
+      { x, y },
+      { epochs: 1, batchSize: 32, learningRate: 1e-30, seed: 2 },
+    );
+    expect(seen.map((s) => s.n)).toEqual([32, 32, 4]);
+    const perExample = seen.reduce((s, b) => s + b.n * b.l, 0) / 68;
+    expect(hist[0]).toBeCloseTo(perExample, 6);
+    tf.dispose([x, y]);
+    m.dispose();
+  });
+});
