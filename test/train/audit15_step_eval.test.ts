@@ -382,3 +382,34 @@ describe('image-set loops refuse models that are not one input to one output', (
     m.dispose();
   });
 });
+
+describe('the loss cells speak the same KL vocabulary', () => {
+  it('ELBOLoss/elboLoss refuse a misspelt option or schedule naming it; a numeric string is a weight', () => {
+    setSeed(1);
+    const m = tf.sequential({
+      layers: [new layers.ESTIMATOR_CLASSES.local.dense({ inputShape: [2], units: 2 })],
+    });
+    const bad: [() => unknown, string][] = [
+      [() => new layers.ELBOLoss(m, { datasetSize: 10, klWeight: 'blundel' as never }), 'klWeight'],
+      [() => new layers.ELBOLoss(m, { datasetsize: 10 } as never), 'datasetsize'],
+      [() => new layers.ELBOLoss(m, { datasetSize: 0 }), 'datasetSize'],
+      [() => train.elboLoss({ datasetSize: 10, klWeight: -0.5 }), 'klWeight'],
+      [() => train.elboLoss({ datasetSize: 10, samples: 0 }), 'samples'],
+      [() => train.elboLoss({ datasetSize: 10, kl_weight: 1 } as never), 'kl_weight'],
+    ];
+    for (const [run, arg] of bad) {
+      expect(run, arg).toThrow(expect.objectContaining({ argument: arg }));
+    }
+    // the same weight written three ways gives the same factor beta / N
+    const ctx = { step: 1, numBatches: 4, epoch: 0 };
+    const f = ['0.25', 0.25, () => 0.25].map((w) =>
+      new layers.ELBOLoss(m, { datasetSize: 8, klWeight: w as never }).klFactor(2, ctx),
+    );
+    expect(f).toEqual([0.25 / 8, 0.25 / 8, 0.25 / 8]);
+    // 'uniform' = 1/M with M from the context
+    expect(new layers.ELBOLoss(m, { datasetSize: 8, klWeight: 'uniform' }).klWeight(2, ctx)).toBe(
+      0.25,
+    );
+    m.dispose();
+  });
+});
