@@ -128,6 +128,13 @@ export async function runEvaluation(
   }
   checkOptionKeys(config, EVAL_CONFIG_KEYS, 'runEvaluation (EvalConfig)');
   checkOptionKeys(options ?? {}, RUN_OPTION_KEYS, 'runEvaluation (RunOptions)');
+  if (typeof config.checkpoint !== 'string' || config.checkpoint.trim() === '') {
+    // '' would be read as the working directory
+    throw new ArgumentError(
+      'checkpoint',
+      `expected a run or checkpoint folder, got ${JSON.stringify(config.checkpoint) ?? 'undefined'}`,
+    );
+  }
   checkEvalSizes(config);
   if (
     config.seed !== undefined &&
@@ -173,6 +180,7 @@ export async function runEvaluation(
     checkSetsAgainstModel(model, batches.inputShape, [testSet], {
       shape: 'checkpoint',
       labels: 'dataset',
+      model: 'checkpoint',
     });
     setSeed(config.seed ?? run.config.seed ?? 1);
     // the stop messages show also with --quiet

@@ -425,6 +425,7 @@ export async function runUncertaintyReport(
     checkSetsAgainstModel(model, batcher(inSet).inputShape, [inSet], {
       shape: 'checkpoint',
       labels: 'dataset',
+      model: 'checkpoint',
     });
     if (kind === 'bayesian') setMode(model, 'sample');
     const fn = batchFunction(

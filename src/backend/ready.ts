@@ -369,8 +369,19 @@ function simdNote(info: BackendInfo): string {
   return parts.length === 0 ? '' : ` (${parts.join(', ')})`;
 }
 
-/** One line describing the chosen backend, as printed by the CLI. */
+/**
+ * One line describing the chosen backend, as printed by the CLI.
+ * @param info what {@link ready} returned (or {@link backendInfo}).
+ * @throws ArgumentError naming `info` when it is not a backend description (e.g. undefined:
+ *   `describeBackend()` before or without `ready()`'s result).
+ */
 export function describeBackend(info: BackendInfo): string {
+  if (info === null || typeof info !== 'object' || typeof info.backend !== 'string') {
+    throw new ArgumentError(
+      'info',
+      `expected the BackendInfo that ready() returns (or backendInfo() after it), got ${String(info)}`,
+    );
+  }
   const path =
     info.native !== undefined
       ? `; ${info.native} for matmul/conv`

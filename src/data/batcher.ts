@@ -70,7 +70,8 @@ export class Batcher {
    * @param set the images (checked with {@link checkImageSet}: pixel count, finite float pixels,
    *   labels in `[0, numClasses)`).
    * @param options `batchSize` (required), `shuffle`, `seed`, `transform`, `dropRemainder`.
-   * @throws ArgumentError naming the set's field or the option (an unknown key too).
+   * @throws ArgumentError naming the set's field or the option (an unknown key too; `batchSize`
+   *   larger than the set with `dropRemainder`, which would leave no batch).
    */
   constructor(set: ImageSet, options: BatcherOptions) {
     if (options === undefined) {
@@ -90,11 +91,19 @@ export class Batcher {
     if (typeof seed !== 'number' || !Number.isInteger(seed)) {
       throw new ArgumentError('seed', `expected an integer, got ${String(seed)}`);
     }
+    const dropRemainder = booleanOption(options.dropRemainder, 'dropRemainder', false);
+    if (dropRemainder && batchSize > set.count) {
+      // no batch at all: a loop over it would train nothing (and fail later on an empty epoch)
+      throw new ArgumentError(
+        'batchSize',
+        `expected at most the ${set.count} images of '${set.name}' with dropRemainder (a larger batch leaves no full batch), got ${batchSize}`,
+      );
+    }
     this.set = set;
     this.batchSize = batchSize;
     this.shuffle = booleanOption(options.shuffle, 'shuffle', true);
     this.seed = seed;
-    this.dropRemainder = booleanOption(options.dropRemainder, 'dropRemainder', false);
+    this.dropRemainder = dropRemainder;
     this.t = resolveTransform(set, options.transform);
   }
 

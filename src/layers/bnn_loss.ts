@@ -444,7 +444,11 @@ export class ELBOLoss extends BayesianLossCell {
     this.numEpochs = options.numEpochs;
   }
 
-  /** The weight `beta` for a minibatch of `batchSize` examples at `ctx`. */
+  /**
+   * The weight `beta = schedule(ctx)` for a minibatch of `batchSize` examples at `ctx`, the
+   * schedule seeing the whole step context (`step`, `epoch`, `numBatches` (default the cell's, else
+   * `ceil(N / batchSize)`), `numEpochs`, `globalStep`).
+   */
   klWeight(batchSize: number, ctx: LossContext = {}): number {
     const numBatches =
       ctx.numBatches ?? this.numBatches ?? Math.ceil(this.datasetSize / Math.max(1, batchSize));
@@ -454,6 +458,9 @@ export class ELBOLoss extends BayesianLossCell {
       epoch: ctx.epoch ?? 0,
       numBatches,
       ...(numEpochs === undefined ? {} : { numEpochs }),
+      // the trainer's global step (a resumed or batch-limited run): schedules reading
+      // runProgress(ctx) see the step actually taken, not epoch * M + step
+      ...(ctx.globalStep === undefined ? {} : { globalStep: ctx.globalStep }),
     });
     if (!Number.isFinite(beta) || beta < 0) {
       throw new ArgumentError('klWeight', `the schedule returned ${beta}; expected a number >= 0`);

@@ -6,6 +6,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
+import { checkFunction, integerOption, optionsObject } from '../utils/options.js';
 import type { ModelInput } from './model_input.js';
 import type { StepContext } from './step_context.js';
 
@@ -99,6 +100,9 @@ export function emptyTotals(): EpochTotals {
  *
  * @returns `stopped`: the position after the last step when `shouldStop` ended the loop inside
  *   an epoch or between epochs (undefined when every epoch ran).
+ * @throws ArgumentError before the first step naming `options`, an unknown key, `source` (no
+ *   `batches` function), `step` or a callback (not a function), `epochs`, `numBatches`,
+ *   `yieldEvery` (not a positive integer) or `start.epoch` / `start.batch` / `start.step`.
  * @example
  * ```ts
  * await epochLoop({ source: batcher, epochs: 5, numBatches: batcher.numBatches,
@@ -111,6 +115,7 @@ export function emptyTotals(): EpochTotals {
 export async function epochLoop<B extends LoopBatch>(
   options: EpochLoopOptions<B>,
 ): Promise<{ stopped?: LoopPosition }> {
+  checkLoopOptions(options);
   const { source, epochs } = options;
   const numBatches = options.numBatches ?? Number.MAX_SAFE_INTEGER;
   if (!Number.isInteger(epochs) || epochs < 0) {
@@ -175,4 +180,56 @@ export async function epochLoop<B extends LoopBatch>(
     }
   }
   return {};
+}
+
+/** The option names of {@link epochLoop}. */
+const LOOP_OPTIONS = [
+  'source',
+  'epochs',
+  'numBatches',
+  'step',
+  'start',
+  'onEpochStart',
+  'onStep',
+  'onEpochEnd',
+  'shouldStop',
+  'yieldEvery',
+];
+
+/**
+ * The options of {@link epochLoop} that are not counts checked by the loop itself.
+ * @throws ArgumentError naming the first bad one.
+ */
+function checkLoopOptions(options: unknown): void {
+  if (options === undefined || options === null) {
+    throw new ArgumentError('options', 'expected {source, epochs, step, ...}');
+  }
+  const o = optionsObject(options as EpochLoopOptions, LOOP_OPTIONS, 'epochLoop');
+  const source = o.source as unknown;
+  if (
+    source === null ||
+    typeof source !== 'object' ||
+    typeof (source as { batches?: unknown }).batches !== 'function'
+  ) {
+    throw new ArgumentError(
+      'source',
+      `expected a batch source {batches(epoch, start)} (e.g. a data.Batcher), got ${String(source)}`,
+    );
+  }
+  checkFunction(o.step, 'step', 'a function (batch, ctx) => StepStats');
+  for (const k of ['onEpochStart', 'onStep', 'onEpochEnd', 'shouldStop'] as const) {
+    if (o[k] !== undefined) checkFunction(o[k], k);
+  }
+  integerOption(o.yieldEvery, 'yieldEvery', 1);
+  const start = o.start as unknown;
+  if (start === undefined) return;
+  if (start === null || typeof start !== 'object') {
+    throw new ArgumentError(
+      'start',
+      `expected {epoch?, batch?, step?, totals?}, got ${String(start)}`,
+    );
+  }
+  const st = start as Partial<LoopPosition>;
+  integerOption(st.epoch, 'start.epoch', 0, 0);
+  integerOption(st.step, 'start.step', 0, 0);
 }

@@ -28,6 +28,9 @@ import {
   writeManifest,
 } from './manifest.js';
 import { disposeModel } from '../layers/dispose_model.js';
+import { checkSaveArguments, checkTrainerState } from './trainer_state.js';
+
+export { checkTrainerState } from './trainer_state.js';
 
 /** Settings of the optimizer, enough to rebuild it. */
 export interface OptimizerSettings {
@@ -171,6 +174,10 @@ export function recoverCheckpoint(runDir: string): string | undefined {
  * @param optimizer its optimizer (state saved with `getWeights`).
  * @param state trainer state (`optimizerWeights` and `savedAt` are filled in).
  * @returns the checkpoint directory.
+ * @throws ArgumentError before anything is written naming `runDir`, `model`, `optimizer` or the
+ *   field of `state` that breaks the `state.json` schema (`state.optimizer`: Adam settings
+ *   `{name: 'adam', learningRate, beta1, beta2, epsilon}`; `state.epoch`/`state.step`: integers
+ *   >= 0; `state.version`: 1; `state.seed`, `state.config`, `state.metrics`).
  */
 export async function saveCheckpoint<C, M>(
   runDir: string,
@@ -178,6 +185,7 @@ export async function saveCheckpoint<C, M>(
   optimizer: tf.Optimizer,
   state: Omit<TrainerState<C, M>, 'optimizerWeights' | 'savedAt'>,
 ): Promise<string> {
+  checkSaveArguments(runDir, model, optimizer, state);
   try {
     return await writeCheckpoint(runDir, model, optimizer, state);
   } catch (e) {
@@ -366,59 +374,4 @@ function firstNonFinite(
     if (ok !== 1) return names[i] ?? `#${i}`;
   }
   return undefined;
-}
-
-/**
- * Check the schema of a parsed `state.json`.
- * @throws DeepProbError naming the file and the field.
- */
-export function checkTrainerState<C, M>(raw: unknown, path: string): TrainerState<C, M> {
-  const bad = (field: string, expected: string): never => {
-    throw new DeepProbError(
-      `${path}: field '${field}' must be ${expected} (the file is damaged or was edited)`,
-    );
-  };
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
-    return bad('(root)', 'an object');
-  const st = raw as Record<string, unknown>;
-  const nonNegInt = (k: string): void => {
-    const v = st[k];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) bad(k, 'an integer >= 0');
-  };
-  if (st.version !== 1) bad('version', '1');
-  nonNegInt('epoch');
-  nonNegInt('step');
-  if (st.batchInEpoch !== undefined) nonNegInt('batchInEpoch');
-  if (st.seedState !== undefined) {
-    nonNegInt('seedState');
-    if ((st.seedState as number) > 0xffffffff) bad('seedState', 'an unsigned 32-bit integer');
-  }
-  if (st.epochTotals !== undefined) {
-    const t = st.epochTotals as Record<string, unknown> | null;
-    const keys = ['loss', 'nll', 'kl', 'correct', 'n', 'steps'];
-    if (
-      t === null ||
-      typeof t !== 'object' ||
-      !keys.every((k) => typeof t[k] === 'number' && Number.isFinite(t[k]))
-    ) {
-      bad('epochTotals', `an object of finite numbers ${keys.join(', ')}`);
-    }
-  }
-  if (typeof st.seed !== 'number' || !Number.isFinite(st.seed)) bad('seed', 'a finite number');
-  if (st.config === null || typeof st.config !== 'object') bad('config', 'an object');
-  if (!Array.isArray(st.metrics)) bad('metrics', 'an array');
-  if (!Array.isArray(st.optimizerWeights)) bad('optimizerWeights', 'an array');
-  const o = st.optimizer as Record<string, unknown> | null;
-  if (
-    o === null ||
-    typeof o !== 'object' ||
-    o.name !== 'adam' ||
-    !['learningRate', 'beta1', 'beta2', 'epsilon'].every(
-      (k) => typeof o[k] === 'number' && Number.isFinite(o[k]) && (o[k] as number) >= 0,
-    )
-  ) {
-    bad('optimizer', "Adam settings {name: 'adam', learningRate, beta1, beta2, epsilon}");
-  }
-  if (st.modelHash !== undefined && typeof st.modelHash !== 'string') bad('modelHash', 'a string');
-  return raw as TrainerState<C, M>;
 }

@@ -87,7 +87,8 @@ export interface FitOptions {
  * @returns the records of the epochs completed.
  * @throws ArgumentError before the first step naming the option (an unknown key, `epochs`,
  *   `train` not a `data.Batcher`, `optimizer`, `loss`, `initialEpoch`/`initialBatch`/
- *   `initialStep`/`maxBatchesPerEpoch` out of range, a callback not a function), `model` (fewer
+ *   `initialStep`/`maxBatchesPerEpoch` out of range, `initialTotals` not the totals `onStop`
+ *   reported, `progress` not a reporter, a callback not a function), `model` (fewer
  *   than 2 class outputs), or `train` again when its images are not the model's input shape or
  *   its labels not among the model's classes.
  * @example
@@ -230,8 +231,55 @@ function checkFitOptions(model: tf.LayersModel, options: FitOptions): void {
   for (const k of ['onEpochStart', 'validate', 'onEpochEnd', 'shouldStop', 'onStop'] as const) {
     if (options[k] !== undefined) checkFunction(options[k], k);
   }
+  checkProgress(options.progress);
+  if (options.initialTotals !== undefined) checkTotals(options.initialTotals);
   checkTrainer(model, options.optimizer, options.loss);
   checkSetsAgainstModel(model, train.inputShape, [train.set], { shape: 'train', labels: 'train' });
+}
+
+/**
+ * A progress reporter: an object with the functions `start`, `update` and `stop` (what the loop
+ * calls).
+ * @throws ArgumentError naming `progress` otherwise.
+ */
+function checkProgress(progress: unknown): void {
+  if (progress === undefined) return;
+  const missing =
+    progress === null || typeof progress !== 'object'
+      ? ['start', 'update', 'stop']
+      : (['start', 'update', 'stop'] as const).filter(
+          (k) => typeof (progress as Record<string, unknown>)[k] !== 'function',
+        );
+  if (missing.length > 0) {
+    throw new ArgumentError(
+      'progress',
+      `expected a ProgressReporter {start, update, stop}, got ${typeof progress === 'object' && progress !== null ? `an object without ${missing.join(', ')}` : String(progress)}`,
+    );
+  }
+}
+
+/**
+ * The running totals of a resumed epoch: finite numbers `loss`, `nll`, `kl`, and counts
+ * `correct`, `n`, `steps` (integers >= 0).
+ * @throws ArgumentError naming `initialTotals` otherwise.
+ */
+function checkTotals(t: unknown): void {
+  const o = t as Record<string, unknown> | null;
+  const ok =
+    o !== null &&
+    typeof o === 'object' &&
+    (['loss', 'nll', 'kl'] as const).every(
+      (k) => typeof o[k] === 'number' && Number.isFinite(o[k]),
+    ) &&
+    (['correct', 'n', 'steps'] as const).every(
+      (k) => typeof o[k] === 'number' && Number.isInteger(o[k]) && (o[k] as number) >= 0,
+    );
+  if (!ok) {
+    throw new ArgumentError(
+      'initialTotals',
+      `expected {loss, nll, kl: finite numbers; correct, n, steps: integers >= 0} (the totals onStop reported), got ${JSON.stringify(t)}`,
+    );
+  }
 }
 
 /** Copy an evaluation into an epoch record. */

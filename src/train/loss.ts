@@ -10,6 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ELBOLoss, parseKLWeight, type KLScheduleSpec, type StepContext } from '../layers/index.js';
 import { evidential } from '../toolbox/index.js';
+import { classLogits, outputKindOf } from '../toolbox/class_outputs.js';
 import { ArgumentError } from '../utils/errors.js';
 import { integerOption, optionsObject } from '../utils/options.js';
 import type { EvidentialLossOptions } from '../toolbox/evidential/index.js';
@@ -41,7 +42,11 @@ export type TrainLoss = (
  * Softmax cross-entropy of a plain classifier (mean over the batch), with `training: true`
  * (dropout active).
  *
- * $$L = -\frac1B\sum_i \log \operatorname{softmax}(f(x_i))_{y_i}$$
+ * $$L = -\frac1B\sum_i \log \operatorname{softmax}(z(x_i))_{y_i}$$
+ *
+ * with `z` the model's class logits: its outputs when it ends in logits, `log p` when it ends in a
+ * softmax (so `L = -1/B sum_i log p_{y_i}`, the head is not softmaxed twice), as `evaluate` and the
+ * loss cells read a head (`toolbox/class_outputs.ts` `outputKindOf`).
  *
  * @example
  * ```ts
@@ -50,8 +55,15 @@ export type TrainLoss = (
  * ```
  */
 export function crossEntropyLoss(): TrainLoss {
+  const kinds = new WeakMap<tf.LayersModel, 'logits' | 'probs'>();
   return (model, x, y) => {
-    const logits = model.apply(x, { training: true }) as tf.Tensor;
+    let kind = kinds.get(model);
+    if (kind === undefined) {
+      kind = outputKindOf(model) ?? 'logits';
+      kinds.set(model, kind);
+    }
+    const out = model.apply(x, { training: true }) as tf.Tensor;
+    const logits = kind === 'probs' ? classLogits(out, 'probs') : out;
     const k = logits.shape[logits.shape.length - 1] as number;
     const nll = tf.losses.softmaxCrossEntropy(tf.oneHot(y, k), logits) as tf.Scalar;
     return { loss: nll, nll, kl: tf.scalar(0), logits };

@@ -14,6 +14,8 @@ export interface ModelCheckArguments {
   shape?: string;
   /** Labels outside the model's classes (default `data-dir`). */
   labels?: string;
+  /** A model that is not one image input to one output (default `model`). */
+  model?: string;
 }
 
 /**
@@ -26,7 +28,8 @@ export interface ModelCheckArguments {
  * @param inputShape the batches' image shape `[H, W, C]` after the input transform.
  * @param sets the splits.
  * @param args the options the errors name (defaults: `input-size` / `data-dir`).
- * @throws ArgumentError naming the files (or the option) and what the model expects.
+ * @throws ArgumentError naming the files (or the option) and what the model expects; naming
+ *   `args.model` (default `model`) when the model has several inputs or outputs.
  */
 export function checkSetsAgainstModel(
   model: tf.LayersModel,
@@ -34,6 +37,16 @@ export function checkSetsAgainstModel(
   sets: readonly ImageSet[],
   args: ModelCheckArguments = {},
 ): void {
+  if (model.inputs.length !== 1 || model.outputs.length !== 1) {
+    // an image set feeds one input and scores one output: a raw tfjs feed error otherwise
+    throw new ArgumentError(
+      args.model ?? 'model',
+      `expected a classifier with one image input and one output, got '${model.name}' with ` +
+        `${model.inputs.length} inputs and ${model.outputs.length} outputs (image sets train and ` +
+        'evaluate single-input models; for other models use the loss cells with layers.epochLoop, ' +
+        'or toolbox.fit)',
+    );
+  }
   const input = model.inputs[0]?.shape.slice(1);
   if (
     input !== undefined &&
