@@ -109,7 +109,7 @@ describe("NumPyro's annotation models: Dawid-Skene", () => {
     const beta = tf.tensor3d(betaV);
     const pi = tf.tensor1d(piV);
     const conditioned = ppl.condition(daWidSkene, { beta, pi });
-    const traced = (t: number) =>
+    const traced = (t: 0 | 1) =>
       ppl.trace(ppl.inferDiscrete(conditioned, { firstAvailableDim: -3, temperature: t }));
     const map = traced(0).getTrace(pos, ann);
     const cMap = Array.from(map.value('c').dataSync());

@@ -221,21 +221,21 @@ describe('Bayesian logistic regression: NUTS beside the Laplace approximation', 
       seed: 6,
     });
     await mcmc.run(x, y);
-    // the grid
-    const G = 240;
+    // the grid (wide: the slope's posterior has a long right tail)
+    const G = 300;
     let z = 0;
-    const m1 = [0, 0];
-    const m2 = [0, 0];
+    const m1: [number, number] = [0, 0];
+    const m2: [number, number] = [0, 0];
     const lw: number[] = [];
     const pts: [number, number][] = [];
     for (let i = 0; i < G; i++)
       for (let j = 0; j < G; j++) {
-        const a = -4 + (8 * (i + 0.5)) / G;
-        const b = -2 + (10 * (j + 0.5)) / G;
+        const a = -8 + (16 * (i + 0.5)) / G;
+        const b = -4 + (20 * (j + 0.5)) / G;
         pts.push([a, b]);
         lw.push(logPost(a, b));
       }
-    const mx = Math.max(...lw);
+    const mx = lw.reduce((u, v) => Math.max(u, v), -Infinity);
     lw.forEach((l, n) => {
       const w = Math.exp(l - mx);
       z += w;
@@ -250,6 +250,7 @@ describe('Bayesian logistic regression: NUTS beside the Laplace approximation', 
     (['alpha', 'beta'] as const).forEach((site, k) => {
       const { mean, se, sd } = meanAndSe(mcmc, site);
       expect(Math.abs(mean - means[k]!), site).toBeLessThan(4 * se + 2e-3);
+      // the sd's relative MC error is about 1 / sqrt(2 ESS) (5 % here): 3 of them
       expect(Math.abs(sd - sds[k]!) / sds[k]!, site).toBeLessThan(0.15);
     });
     tf.dispose(Object.values(mcmc.getSamples()));
