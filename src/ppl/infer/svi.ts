@@ -86,7 +86,8 @@ function checkCallable(f: unknown, name: string): void {
  * $$\hat{\mathcal L} = -\big(\log p(x, z) - \log q(z)\big),\quad z \sim q$$
  *
  * from `trace(guide)` and `trace(replay(model, {trace: guideTrace}))`. It runs inside the step's
- * `tf.tidy` and gradient tape: make tensors freely, return the scalar.
+ * `tf.tidy` and gradient tape: make tensors freely, return the scalar. The traces it makes by
+ * `getTrace` are freed when it returns (do not keep them past the step).
  */
 export type LossFn<A extends unknown[]> = (
   model: Callable<A>,
