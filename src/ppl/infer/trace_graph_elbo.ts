@@ -41,10 +41,14 @@ export interface TraceGraphELBOOptions {
  * $$b_s = \bar c_s + \big(\mathrm{nnBaseline}(x)\ \text{or}\ \mathrm{baselineValue}\big),\qquad
  *   \bar c_s \leftarrow \beta\,\bar c_s + (1-\beta)\,\overline{\mathrm{cost}_s}$$
  *
- * and the learned part gets the gradient of `sum((stop(cost_s) - b_s)^2)`.
+ * and the learned part gets the gradient of `sum((stop(cost_s) - b_s)^2)` (with the average in
+ * `b_s` when both are on, as Pyro's `baseline_loss`).
  */
 export interface BaselineOptions {
-  /** Keep the decaying average of the site's mean downstream cost. Default true. */
+  /**
+   * Keep the decaying average of the site's mean downstream cost. Default true, but false when
+   * `nnBaseline` or `baselineValue` is given (Pyro's default inside a baseline dict).
+   */
   useDecayingAvgBaseline?: boolean;
   /** The average's decay `β` in [0, 1) for this site. Default: the ELBO's `baselineBeta`. */
   baselineBeta?: number;
@@ -202,22 +206,27 @@ export class TraceGraphELBO extends ELBOEstimator {
       }
       cost = stopGradient(cost);
       let centred = cost;
-      if (opts !== false && opts.useDecayingAvgBaseline !== false) {
+      const learned = opts === false ? null : learnedBaseline(s, opts, cost.shape);
+      // the decaying average: on by default, off by default beside a learned baseline (Pyro's)
+      const useAvg = opts !== false && (opts.useDecayingAvgBaseline ?? learned === null);
+      let baseline: tf.Tensor | null = null;
+      if (opts !== false && useAvg) {
         const beta = opts.baselineBeta ?? this.baselineBeta;
         const mean = tf.mean(cost).dataSync()[0] as number;
         const prev = this.baselines.get(s.name);
         const b = prev === undefined ? mean : beta * prev + (1 - beta) * mean;
         this.baselines.set(s.name, b);
-        if (prev !== undefined) centred = tf.sub(cost, prev);
+        if (prev !== undefined) baseline = tf.scalar(prev);
       }
-      const learned = opts === false ? null : learnedBaseline(s, opts, cost.shape);
       if (learned !== null) {
-        // the learned part: subtracted without its gradient, trained on (cost - b)^2 whose value
+        // b = average + learned part; the learned part is trained on (cost - b)^2, whose value
         // is taken out again (the loss reads -ELBO, as Pyro's)
-        centred = tf.sub(centred, stopGradient(learned));
-        const bl = tf.sum(tf.square(tf.sub(cost, tf.broadcastTo(learned, cost.shape))));
+        const b = baseline === null ? learned : tf.add(baseline, learned);
+        const bl = tf.sum(tf.square(tf.sub(cost, tf.broadcastTo(b, cost.shape))));
         surrogate = tf.sub(surrogate, tf.sub(bl, stopGradient(bl)));
+        baseline = stopGradient(b);
       }
+      if (baseline !== null) centred = tf.sub(cost, baseline);
       const term = tf.sum(tf.mul(lq, centred));
       surrogate = tf.add(surrogate, tf.sub(term, stopGradient(term)));
     });
