@@ -138,51 +138,65 @@ describe("Pyro's SVI Part III: TraceGraph_ELBO baselines", { timeout: 600_000 },
     data.dispose();
   });
 
-  it('a neural baseline (nn_baseline, nn_baseline_input) learns log p(y_i): with the exact amortized guide the cost is constant', () => {
-    // z_i ~ Bernoulli(0.4), y_i | z_i ~ N(2 z_i - 1, 1); q(z_i | y_i) = Bernoulli(sigmoid(c0 + c1 y_i))
-    // the exact posterior logit is log(0.4/0.6) + 2 y_i: with the guide there, cost_i = log p(y_i)
-    const yv = [0.8, -1.3, 0.1, 1.9];
-    const N = yv.length;
-    const y = tf.tensor1d(yv);
-    const onehot = tf.eye(N);
-    const model = (ys: tf.Tensor): void => {
-      ppl.plate('data', N, () => {
-        const z = ppl.sample('z', new D.Bernoulli(tf.fill([N], 0.4)));
-        ppl.sample('y', new D.Normal(tf.sub(tf.mul(z, 2), 1), 1), { obs: ys });
-      });
-    };
-    // the baseline network: a linear layer on the datum's one-hot code (a table of N values)
-    const baselineModule = (x: tf.Tensor): tf.Tensor =>
-      tf.squeeze(tf.matMul(x, ppl.param('my_baseline.w', tf.zeros([N, 1]))), [1]);
-    const guide = (ys: tf.Tensor): void => {
-      // the exact posterior's logits (fixed: only the baseline network is learned)
-      const c0 = Math.log(0.4 / 0.6);
-      const c1 = 2;
-      ppl.plate('data', N, () =>
-        ppl.sample('z', new D.Bernoulli({ logits: tf.add(c0, tf.mul(c1, ys)) }), {
-          infer: { baseline: { nnBaseline: baselineModule, nnBaselineInput: onehot } },
-        }),
+  it.each([
+    ['nnBaseline, nnBaselineInput', 'nn', false],
+    ['baselineValue computed in the guide', 'value', false],
+    ['nnBaseline beside the decaying average', 'nn', true],
+  ] as const)(
+    'a learned baseline (%s) learns log p(y_i): with the exact amortized guide the cost is constant',
+    (_, form, withAvg) => {
+      // z_i ~ Bernoulli(0.4), y_i | z_i ~ N(2 z_i - 1, 1); q(z_i | y_i) = Bernoulli(sigmoid(c0 + c1 y_i))
+      // the exact posterior logit is log(0.4/0.6) + 2 y_i: with the guide there, cost_i = log p(y_i)
+      const yv = [0.8, -1.3, 0.1, 1.9];
+      const N = yv.length;
+      const y = tf.tensor1d(yv);
+      const onehot = tf.eye(N);
+      const model = (ys: tf.Tensor): void => {
+        ppl.plate('data', N, () => {
+          const z = ppl.sample('z', new D.Bernoulli(tf.fill([N], 0.4)));
+          ppl.sample('y', new D.Normal(tf.sub(tf.mul(z, 2), 1), 1), { obs: ys });
+        });
+      };
+      // the baseline network: a linear layer on the datum's one-hot code (a table of N values)
+      const baselineModule = (x: tf.Tensor): tf.Tensor =>
+        tf.squeeze(tf.matMul(x, ppl.param('my_baseline.w', tf.zeros([N, 1]))), [1]);
+      const guide = (ys: tf.Tensor): void => {
+        // the exact posterior's logits (fixed: only the baseline is learned)
+        const c0 = Math.log(0.4 / 0.6);
+        const c1 = 2;
+        const baseline =
+          form === 'nn'
+            ? { nnBaseline: baselineModule, nnBaselineInput: onehot }
+            : { baselineValue: baselineModule(onehot) };
+        ppl.plate('data', N, () =>
+          ppl.sample('z', new D.Bernoulli({ logits: tf.add(c0, tf.mul(c1, ys)) }), {
+            infer: { baseline: withAvg ? { ...baseline, useDecayingAvgBaseline: true } : baseline },
+          }),
+        );
+      };
+      // the exact log p(y_i) by enumeration of z_i
+      const logpy = yv.map((v) =>
+        Math.log(0.6 * normalRef.pdf(v, -1, 1) + 0.4 * normalRef.pdf(v, 1, 1)),
       );
-    };
-    // the exact log p(y_i) by enumeration of z_i
-    const logpy = yv.map((v) =>
-      Math.log(0.6 * normalRef.pdf(v, -1, 1) + 0.4 * normalRef.pdf(v, 1, 1)),
-    );
-    setSeed(3);
-    // the squared error's minimizer is E[cost_i] = log p(y_i)
-    const opt = tf.train.adam(0.1);
-    const svi = new ppl.SVI(model, guide, opt, new ppl.TraceGraphELBO());
-    svi.step(y);
-    const before = tf.memory().numTensors;
-    for (let i = 0; i < 150; i++) svi.step(y);
-    expect(tf.memory().numTensors).toBe(before);
-    const w = tf.tidy(() => Array.from(ppl.getParamStore().value('my_baseline.w').dataSync()));
-    w.forEach((v, i) => expect(v).toBeCloseTo(logpy[i] as number, 1));
-    // and the -ELBO value is -sum log p(y_i) whatever z was drawn (the baseline does not enter it)
-    const l = new ppl.TraceGraphELBO().loss(model, guide, y);
-    expect(l).toBeCloseTo(-logpy.reduce((a, b) => a + b, 0), 3);
-    tf.dispose([y, onehot]);
-  });
+      setSeed(3);
+      // the squared error's minimizer is E[cost_i] = log p(y_i) (less the average when it is on)
+      const elbo = new ppl.TraceGraphELBO();
+      const svi = new ppl.SVI(model, guide, tf.train.adam(0.1), elbo);
+      svi.step(y);
+      const before = tf.memory().numTensors;
+      for (let i = 0; i < 150; i++) svi.step(y);
+      expect(tf.memory().numTensors).toBe(before);
+      const avg = withAvg ? (elbo.baselines.get('z') as number) : 0;
+      expect(elbo.baselines.has('z')).toBe(withAvg);
+      if (withAvg) expect(avg).toBeCloseTo(logpy.reduce((a, b) => a + b, 0) / N, 1);
+      const w = tf.tidy(() => Array.from(ppl.getParamStore().value('my_baseline.w').dataSync()));
+      w.forEach((v, i) => expect(v + avg).toBeCloseTo(logpy[i] as number, 1));
+      // the -ELBO value is -sum log p(y_i) whatever z was drawn (the baseline does not enter it)
+      const l = new ppl.TraceGraphELBO().loss(model, guide, y);
+      expect(l).toBeCloseTo(-logpy.reduce((a, b) => a + b, 0), 3);
+      tf.dispose([y, onehot]);
+    },
+  );
 
   it("bad baseline options are refused naming the site's option, before a step", () => {
     const data = tf.tensor1d(dataV);
