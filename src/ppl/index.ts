@@ -296,3 +296,7 @@ export {
 export { splineCouplingFlow, type SplineCouplingFlowOptions } from './autoguide/spline_flow.js';
 export { vindex, Vindex, type VindexArg } from './vindex.js';
 export { formatShapes, formatShapeTable, type FormatShapesOptions } from './format_shapes.js';
+
+// Pyro's custom objectives and TraceGraph_ELBO per-site baselines (tutorials round 3)
+export { type LossFn } from './infer/svi.js';
+export { type BaselineOptions } from './infer/trace_graph_elbo.js';

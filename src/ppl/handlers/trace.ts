@@ -94,6 +94,31 @@ export interface TracedFn<A extends unknown[], R> {
  * trace(guide).getTrace(data).dispose(); // an autoguide's draws
  * ```
  */
+/** The open {@link collectTraces} scopes, innermost last. */
+const COLLECTORS: Trace[][] = [];
+
+/**
+ * Run `fn` and return its value with every trace `getTrace` made during it (in any nested
+ * call): the owner of the scope frees their kept tensors (`Trace.dispose`) when done, e.g. SVI
+ * after a user's loss function that traced the guide and replayed the model. Where `fn` throws,
+ * the traces are freed here.
+ *
+ * @internal
+ */
+export function collectTraces<T>(fn: () => T): { value: T; traces: Trace[] } {
+  const traces: Trace[] = [];
+  COLLECTORS.push(traces);
+  try {
+    return { value: fn(), traces };
+  } catch (e) {
+    // the caller never sees them: free them here
+    for (const t of traces) t.dispose();
+    throw e;
+  } finally {
+    COLLECTORS.pop();
+  }
+}
+
 export function trace<A extends unknown[], R>(
   fn: Fn<A, R>,
   options?: { paramOnly?: boolean },
@@ -132,6 +157,7 @@ export function trace<A extends unknown[], R>(
       tr = run(...args).trace;
       tr.keepCreatedAfter(start);
     });
+    COLLECTORS[COLLECTORS.length - 1]?.push(tr as Trace);
     return tr as Trace;
   };
   return wrapped;

@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { getParamStore } from '../param_store.js';
+import { collectTraces } from '../handlers/trace.js';
 import { guideAndModelTraces, type Callable, type ELBOLoss } from './elbo.js';
 import { ArgumentError } from '../../utils/errors.js';
 import { checkOptionKeys } from '../../utils/options.js';
@@ -78,6 +79,56 @@ function checkCallable(f: unknown, name: string): void {
 }
 
 /**
+ * A loss written as a plain function (Pyro's custom objectives, `SVI(model, guide, optim,
+ * loss=simple_elbo)`): given the model, the guide and the step's arguments it returns a
+ * differentiable scalar tensor, e.g. the one-sample `-ELBO`
+ *
+ * $$\hat{\mathcal L} = -\big(\log p(x, z) - \log q(z)\big),\quad z \sim q$$
+ *
+ * from `trace(guide)` and `trace(replay(model, {trace: guideTrace}))`. It runs inside the step's
+ * `tf.tidy` and gradient tape: make tensors freely, return the scalar. The traces it makes by
+ * `getTrace` are freed when it returns (do not keep them past the step).
+ */
+export type LossFn<A extends unknown[]> = (
+  model: Callable<A>,
+  guide: Callable<A>,
+  ...args: A
+) => tf.Scalar;
+
+/** Wrap a loss function as an {@link ELBOLoss} whose result is checked to be a scalar tensor. */
+function lossFromFunction<A extends unknown[]>(fn: LossFn<A>): ELBOLoss {
+  return {
+    differentiableLoss<B extends unknown[]>(
+      model: Callable<B>,
+      guide: Callable<B>,
+      args: B,
+    ): tf.Scalar {
+      // the traces the function made by getTrace keep their tensors past the step's tidy: freed
+      // here (the gradient tape holds its own copies of what the backward pass reads)
+      const { value, traces } = collectTraces(
+        () => (fn as unknown as LossFn<B>)(model, guide, ...args) as unknown,
+      );
+      try {
+        if (!(value instanceof tf.Tensor) || value.rank !== 0) {
+          const got =
+            value instanceof tf.Tensor
+              ? `a tensor of shape [${value.shape.join(', ')}]`
+              : typeof value;
+          throw new ArgumentError(
+            'loss',
+            `expected the loss function to return a scalar tensor (rank 0), got ${got}`,
+          );
+        }
+        // a value one of the traces keeps (e.g. a site's log-density) outlives them as a copy
+        return (value.kept ? tf.clone(value) : value) as tf.Scalar;
+      } finally {
+        for (const t of traces) t.dispose();
+      }
+    },
+  };
+}
+
+/**
  * SVI over a model and a guide.
  *
  * @example
@@ -91,7 +142,8 @@ export class SVI<A extends unknown[]> {
    * @param model the model `(...args) => void`.
    * @param guide the guide, same arguments.
    * @param optimizer a tfjs optimizer (`tf.train.adam(lr)`...).
-   * @param loss an ELBO estimator ({@link TraceELBO}, {@link TraceMeanFieldELBO}).
+   * @param loss an ELBO estimator ({@link TraceELBO}, {@link TraceMeanFieldELBO}), or a loss
+   *   function `(model, guide, ...args) => scalar` ({@link LossFn}, Pyro's custom objectives).
    * @param options gradient clipping and a learning-rate schedule ({@link SVIOptions}).
    * @throws ArgumentError naming `model`, `guide`, `optimizer`, `loss` or the option when it is
    *   not one.
@@ -100,7 +152,7 @@ export class SVI<A extends unknown[]> {
     readonly model: Callable<A>,
     readonly guide: Callable<A>,
     readonly optimizer: tf.Optimizer,
-    readonly loss: ELBOLoss,
+    loss: ELBOLoss | LossFn<A>,
     readonly options: SVIOptions = {},
   ) {
     checkCallable(model, 'model');
@@ -113,12 +165,19 @@ export class SVI<A extends unknown[]> {
     ) {
       throw new ArgumentError('optimizer', 'expected a tf.Optimizer, e.g. tf.train.adam(0.01)');
     }
-    if (
+    if (typeof loss === 'function') {
+      this.loss = lossFromFunction(loss);
+    } else if (
       loss === null ||
       typeof loss !== 'object' ||
       typeof (loss as Partial<ELBOLoss>).differentiableLoss !== 'function'
     ) {
-      throw new ArgumentError('loss', 'expected an ELBO estimator, e.g. new TraceELBO()');
+      throw new ArgumentError(
+        'loss',
+        'expected an ELBO estimator, e.g. new TraceELBO(), or a function (model, guide, ...args) => scalar tensor',
+      );
+    } else {
+      this.loss = loss;
     }
     if (options === null || typeof options !== 'object') {
       throw new ArgumentError('options', `expected an object, got ${String(options)}`);
@@ -143,6 +202,8 @@ export class SVI<A extends unknown[]> {
     }
   }
 
+  /** The loss: the estimator given, or the loss function wrapped as one. */
+  readonly loss: ELBOLoss;
   private readonly clipNorm: number | undefined;
   private readonly clipValue: number | undefined;
   /** Number of steps taken (the `lrSchedule`'s argument of the next step). */

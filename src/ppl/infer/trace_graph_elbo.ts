@@ -10,7 +10,12 @@
  * - **Rao-Blackwellization by plates**: for a site inside plates, the terms sharing its plates
  *   keep their per-member values, so member `i`'s score is weighted by member `i`'s cost only;
  * - **baselines**: a decaying average of each site's mean cost, `b ← β b + (1-β) cost`
- *   (`baselineBeta`, default 0.9; a site with `{infer: {baseline: false}}` gets none).
+ *   (`baselineBeta`, default 0.9; a site with `{infer: {baseline: false}}` gets none);
+ * - **per-site baselines** as Pyro's `infer={'baseline': {...}}` ({@link BaselineOptions}):
+ *   `useDecayingAvgBaseline`/`baselineBeta` for that site, a neural baseline
+ *   `b_s = nnBaseline(nnBaselineInput)` or a user's `baselineValue` computed in the guide; these
+ *   two are learned by adding `(\mathrm{cost}_s - b_s)^2` (cost held fixed) to the surrogate's
+ *   gradient, not to its value (Pyro's `baseline_loss`).
  */
 import * as tf from '@tensorflow/tfjs';
 import { stopGradient } from '../../utils/tensor.js';
@@ -26,6 +31,115 @@ export interface TraceGraphELBOOptions {
   numParticles?: number;
   /** Decay of the moving-average baselines, in [0, 1). Default 0.9. */
   baselineBeta?: number;
+}
+
+/**
+ * A site's baseline options, Pyro's `infer={'baseline': {...}}` in camel case:
+ * `{infer: {baseline: {nnBaseline: net, nnBaselineInput: x}}}`. The baseline subtracted from the
+ * site's downstream cost is the sum of the decaying average (when on) and the learned one:
+ *
+ * $$b_s = \bar c_s + \big(\mathrm{nnBaseline}(x)\ \text{or}\ \mathrm{baselineValue}\big),\qquad
+ *   \bar c_s \leftarrow \beta\,\bar c_s + (1-\beta)\,\overline{\mathrm{cost}_s}$$
+ *
+ * and the learned part gets the gradient of `sum((stop(cost_s) - b_s)^2)` (with the average in
+ * `b_s` when both are on, as Pyro's `baseline_loss`).
+ */
+export interface BaselineOptions {
+  /**
+   * Keep the decaying average of the site's mean downstream cost. Default true, but false when
+   * `nnBaseline` or `baselineValue` is given (Pyro's default inside a baseline dict).
+   */
+  useDecayingAvgBaseline?: boolean;
+  /** The average's decay `β` in [0, 1) for this site. Default: the ELBO's `baselineBeta`. */
+  baselineBeta?: number;
+  /**
+   * A network (a function or an object with `call`, reading its weights by `param`) giving the
+   * baseline from `nnBaselineInput` (held fixed: its gradient reaches only the network).
+   */
+  nnBaseline?: ((input: tf.Tensor) => tf.Tensor) | { call(input: tf.Tensor): tf.Tensor };
+  /** The input of `nnBaseline`. */
+  nnBaselineInput?: tf.Tensor;
+  /** A baseline computed by the user (in the guide), differentiable in its own parameters. */
+  baselineValue?: tf.Tensor;
+}
+
+const BASELINE_KEYS = [
+  'useDecayingAvgBaseline',
+  'baselineBeta',
+  'nnBaseline',
+  'nnBaselineInput',
+  'baselineValue',
+] as const;
+
+/** Check and read a guide site's `infer.baseline` (`undefined`/`true`: the default average). */
+function baselineOptions(s: Message): BaselineOptions | false {
+  const b = s.infer.baseline;
+  if (b === undefined || b === true) return {};
+  if (b === false) return false;
+  const what = `infer.baseline of site '${s.name}'`;
+  if (b === null || typeof b !== 'object') {
+    throw new ArgumentError(what, `expected false or an options object, got ${String(b)}`);
+  }
+  checkOptionKeys(b as Record<string, unknown>, BASELINE_KEYS, what);
+  const o = b as BaselineOptions;
+  if (o.useDecayingAvgBaseline !== undefined && typeof o.useDecayingAvgBaseline !== 'boolean') {
+    throw new ArgumentError(`${what}.useDecayingAvgBaseline`, 'expected a boolean');
+  }
+  if (o.baselineBeta !== undefined && !(o.baselineBeta >= 0 && o.baselineBeta < 1)) {
+    throw new ArgumentError(
+      `${what}.baselineBeta`,
+      `expected a number in [0, 1), got ${String(o.baselineBeta)}`,
+    );
+  }
+  const nn = o.nnBaseline;
+  if (nn !== undefined) {
+    const ok =
+      typeof nn === 'function' ||
+      (nn !== null && typeof nn === 'object' && typeof nn.call === 'function');
+    if (!ok) throw new ArgumentError(`${what}.nnBaseline`, 'expected a function or a module');
+    if (!(o.nnBaselineInput instanceof tf.Tensor)) {
+      throw new ArgumentError(`${what}.nnBaselineInput`, 'expected a tensor with nnBaseline');
+    }
+    if (o.baselineValue !== undefined) {
+      throw new ArgumentError(what, 'cannot use baselineValue and nnBaseline together');
+    }
+  } else if (o.nnBaselineInput !== undefined) {
+    throw new ArgumentError(`${what}.nnBaselineInput`, 'given without nnBaseline');
+  }
+  if (o.baselineValue !== undefined && !(o.baselineValue instanceof tf.Tensor)) {
+    throw new ArgumentError(`${what}.baselineValue`, 'expected a tensor');
+  }
+  return o;
+}
+
+/** The learned baseline reshaped to the cost's shape (a single value or the same shape). */
+function learnedBaseline(s: Message, o: BaselineOptions, costShape: number[]): tf.Tensor | null {
+  let v: tf.Tensor | undefined = o.baselineValue;
+  if (o.nnBaseline !== undefined) {
+    const input = stopGradient(o.nnBaselineInput as tf.Tensor);
+    const nn = o.nnBaseline;
+    v = typeof nn === 'function' ? nn(input) : nn.call(input);
+    if (!(v instanceof tf.Tensor)) {
+      throw new ArgumentError(
+        `infer.baseline of site '${s.name}'.nnBaseline`,
+        'expected the network to return a tensor',
+      );
+    }
+  }
+  if (v === undefined) return null;
+  if (v.size === 1)
+    return tf.reshape(
+      v,
+      costShape.map(() => 1),
+    );
+  if (v.shape.length !== costShape.length || v.shape.some((d, i) => d !== costShape[i])) {
+    throw new ArgumentError(
+      `infer.baseline of site '${s.name}'`,
+      `expected a baseline of the downstream cost's shape [${costShape.join(', ')}] (or one ` +
+        `value), got [${v.shape.join(', ')}]`,
+    );
+  }
+  return v;
 }
 
 /** Sum `lp` (a term of site `t`) over every axis except the plate dims shared with `s`. */
@@ -79,6 +193,7 @@ export class TraceGraphELBO extends ELBOEstimator {
     let surrogate: tf.Tensor = tf.scalar(0);
     guideSites.forEach((s, gi) => {
       if (s.fn === null || s.fn.hasRsample) return;
+      const opts = baselineOptions(s);
       const lq = siteLogProb(s);
       const rank = lq.rank;
       let cost: tf.Tensor = tf.zeros(lq.shape);
@@ -91,14 +206,27 @@ export class TraceGraphELBO extends ELBOEstimator {
       }
       cost = stopGradient(cost);
       let centred = cost;
-      if (s.infer.baseline !== false) {
+      const learned = opts === false ? null : learnedBaseline(s, opts, cost.shape);
+      // the decaying average: on by default, off by default beside a learned baseline (Pyro's)
+      const useAvg = opts !== false && (opts.useDecayingAvgBaseline ?? learned === null);
+      let baseline: tf.Tensor | null = null;
+      if (opts !== false && useAvg) {
+        const beta = opts.baselineBeta ?? this.baselineBeta;
         const mean = tf.mean(cost).dataSync()[0] as number;
         const prev = this.baselines.get(s.name);
-        const b =
-          prev === undefined ? mean : this.baselineBeta * prev + (1 - this.baselineBeta) * mean;
+        const b = prev === undefined ? mean : beta * prev + (1 - beta) * mean;
         this.baselines.set(s.name, b);
-        if (prev !== undefined) centred = tf.sub(cost, prev);
+        if (prev !== undefined) baseline = tf.scalar(prev);
       }
+      if (learned !== null) {
+        // b = average + learned part; the learned part is trained on (cost - b)^2, whose value
+        // is taken out again (the loss reads -ELBO, as Pyro's)
+        const b = baseline === null ? learned : tf.add(baseline, learned);
+        const bl = tf.sum(tf.square(tf.sub(cost, tf.broadcastTo(b, cost.shape))));
+        surrogate = tf.sub(surrogate, tf.sub(bl, stopGradient(bl)));
+        baseline = stopGradient(b);
+      }
+      if (baseline !== null) centred = tf.sub(cost, baseline);
       const term = tf.sum(tf.mul(lq, centred));
       surrogate = tf.add(surrogate, tf.sub(term, stopGradient(term)));
     });
