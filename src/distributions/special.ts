@@ -37,6 +37,7 @@ interface Shift {
   s: tf.Tensor;
   z: tf.Tensor;
   t: tf.Tensor;
+  t5: tf.Tensor;
   u: tf.Tensor;
   u4: tf.Tensor;
   u6: tf.Tensor;
@@ -48,8 +49,9 @@ function shift(
   const s = tf.cast(less(x, SHIFT), 'float32');
   const z = tf.add(x, tf.mul(s, SHIFT));
   const t = tf.minimum(x, SHIFT);
-  const u = tf.mul(t, tf.add(t, 5));
-  return { s, z, t, u, u4: tf.add(u, 4), u6: tf.add(u, 6) };
+  const t5 = tf.add(t, 5);
+  const u = tf.mul(t, t5);
+  return { s, z, t, t5, u, u4: tf.add(u, 4), u6: tf.add(u, 6) };
 }
 
 /** `log Gamma(x)` on plain (untaped) kernels; see {@link lgamma}. */
@@ -69,14 +71,25 @@ function lgammaValue(x: tf.Tensor): tf.Tensor {
 
 /** `psi(x)` on plain (untaped) kernels; see {@link digamma}. */
 function digammaValue(x: tf.Tensor): tf.Tensor {
-  const { s, z, t, u, u4, u6 } = shift(x);
-  const inv = tf.add(tf.add(tf.reciprocal(u), tf.reciprocal(u4)), tf.reciprocal(u6));
-  const sum = tf.mul(tf.mul(tf.add(tf.mul(t, 2), 5), inv), s);
+  const { s, z, t, t5, u, u4, u6 } = shift(x);
+  const sum = tf.mul(shiftHarmonic(t, t5, u, u4, u6), s);
   const zi = tf.reciprocal(z);
   const zi2 = tf.square(zi);
   const series = tf.mul(zi2, tf.sub(1 / 12, tf.mul(zi2, tf.sub(1 / 120, tf.mul(zi2, 1 / 252)))));
   const asym = tf.sub(tf.log(z), tf.add(tf.mul(zi, 0.5), series));
-  return nanBelowZero(t, tf.sub(asym, sum));
+  return tf.sub(asym, sum);
+}
+
+/** `sum_{k=0}^{5} 1/(t + k) = (2t + 5)(1/u + 1/(u+4) + 1/(u+6))` ({@link shift}). */
+function shiftHarmonic(
+  t: tf.Tensor,
+  t5: tf.Tensor,
+  u: tf.Tensor,
+  u4: tf.Tensor,
+  u6: tf.Tensor,
+): tf.Tensor {
+  const inv = tf.add(tf.add(tf.reciprocal(u), tf.reciprocal(u4)), tf.reciprocal(u6));
+  return tf.mul(tf.add(t, t5), inv);
 }
 
 /**
@@ -87,7 +100,7 @@ function digammaValue(x: tf.Tensor): tf.Tensor {
  *   + \frac{2u+13}{(u+6)^2}.$$
  */
 function trigammaValue(x: tf.Tensor): tf.Tensor {
-  const { s, z, t, u, u4, u6 } = shift(x, lt);
+  const { s, z, u, u4, u6 } = shift(x, lt);
   const u2 = tf.mul(u, 2);
   const pairs = tf.add(
     tf.add(tf.div(tf.add(u2, 25), tf.square(u)), tf.div(tf.add(u2, 17), tf.square(u4))),
@@ -100,12 +113,13 @@ function trigammaValue(x: tf.Tensor): tf.Tensor {
     zi2,
     tf.add(0.5, tf.mul(zi, tf.sub(1 / 6, tf.mul(zi2, tf.sub(1 / 30, tf.mul(zi2, 1 / 42)))))),
   );
-  return nanBelowZero(t, tf.add(tf.add(zi, series), tf.mul(pairs, s)));
+  return tf.add(tf.add(zi, series), tf.mul(pairs, s));
 }
 
 /**
- * `value`, but NaN where `t < 0` (`t = min(x, 6)`: these functions are defined for `x >= 0`
- * only), as `value + 0 sqrt(t)`: three kernels, no `where`.
+ * `value`, but NaN where `t < 0` (`t = min(x, 6)`: `lgamma` is defined for `x >= 0` only; the
+ * product of the shift has the sign of `Gamma(x)` below 0), as `value + 0 sqrt(t)`: three
+ * kernels, no `where`.
  */
 function nanBelowZero(t: tf.Tensor, value: tf.Tensor): tf.Tensor {
   return tf.add(value, tf.mul(tf.sqrt(t), 0));
@@ -134,7 +148,8 @@ const lgammaOp = tf.customGrad((x: tf.Tensor | tf.GradSaveFunc, save?: tf.GradSa
 }) as (x: tf.Tensor) => tf.Tensor;
 
 /**
- * The digamma function `psi(x) = d/dx log Gamma(x)` for `x > 0` (NaN below 0): the asymptotic
+ * The digamma function `psi(x) = d/dx log Gamma(x)` for `x > 0` (the recurrence also holds on
+ * `(-6, 0)` off the poles; NaN below -6, as before this form): the asymptotic
  * series at `z = x + 6 s` and the recurrence folded into one rational term ({@link shift}),
  * about 30 kernels; its gradient is {@link trigamma} (a custom gradient).
  *
@@ -154,7 +169,8 @@ const digammaOp = tf.customGrad((x: tf.Tensor | tf.GradSaveFunc, save?: tf.GradS
 }) as (x: tf.Tensor) => tf.Tensor;
 
 /**
- * The trigamma function `psi_1(x) = d^2/dx^2 log Gamma(x)` for `x > 0` (NaN below 0), with the
+ * The trigamma function `psi_1(x) = d^2/dx^2 log Gamma(x)` for `x > 0` (and on `(-6, 0)` off the
+ * poles, as {@link digamma}), with the
  * shift of {@link digamma}; differentiable by autodiff (its gradient is the tetragamma function).
  *
  * $$\psi_1(x) = \frac1z + \frac{1}{2z^2} + \frac{1}{6z^3} - \frac{1}{30z^5} + \frac{1}{42z^7}
@@ -178,35 +194,64 @@ export function trigamma(x: tf.Tensor): tf.Tensor {
  *   + \frac{1}{1188z^9}$$
  */
 export function stirlingError(n: tf.Tensor): tf.Tensor {
-  return tf.tidy(() => {
-    const { s, z, t, u4, u6 } = shift(n, lt);
-    const zi = tf.reciprocal(z);
-    const zi2 = tf.square(zi);
-    const series = tf.mul(
-      zi,
-      tf.sub(
-        1 / 12,
-        tf.mul(
-          zi2,
-          tf.sub(
-            1 / 360,
-            tf.mul(zi2, tf.sub(1 / 1260, tf.mul(zi2, tf.sub(1 / 1680, tf.div(zi2, 1188))))),
-          ),
-        ),
-      ),
-    );
-    const t6 = tf.add(t, SHIFT);
-    const logT6 = tf.log(t6);
-    const t5 = tf.add(t, 5);
-    const rest = tf.mul(tf.mul(t5, u4), u6);
-    const ratio5 = tf.div(tf.mul(tf.square(tf.square(t6)), t6), rest);
-    const bracket = tf.add(
-      tf.mul(tf.add(t, 0.5), tf.sub(logT6, tf.log(t))),
-      tf.sub(tf.log(ratio5), SHIFT),
-    );
-    return tf.add(series, tf.mul(bracket, s));
-  });
+  return tf.tidy(() => stirlingOp(n));
 }
+const stirlingOp = tf.customGrad((n: tf.Tensor | tf.GradSaveFunc, save?: tf.GradSaveFunc) => {
+  const nt = n as tf.Tensor;
+  (save as tf.GradSaveFunc)([nt]);
+  return {
+    value: stirlingValue(nt),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+      tf.mul(dy, stirlingDerivative(saved[0] as tf.Tensor)),
+  };
+}) as (n: tf.Tensor) => tf.Tensor;
+
+/** `delta(n)` on plain kernels; see {@link stirlingError}. */
+function stirlingValue(n: tf.Tensor): tf.Tensor {
+  const { s, z, t, t5, u4, u6 } = shift(n);
+  const zi = tf.reciprocal(z);
+  const zi2 = tf.square(zi);
+  const c = STIRLING_SERIES;
+  let poly: tf.Tensor = tf.mul(zi2, c[4]);
+  for (let k = 3; k >= 1; k--) poly = tf.mul(zi2, tf.add(poly, c[k] as number));
+  const series = tf.mul(zi, tf.add(poly, c[0]));
+  const t6 = tf.add(t, SHIFT);
+  const rest = tf.mul(tf.mul(t5, u4), u6);
+  const ratio5 = tf.div(tf.mul(tf.square(tf.square(t6)), t6), rest);
+  const bracket = tf.add(
+    tf.mul(tf.add(t, 0.5), tf.sub(tf.log(t6), tf.log(t))),
+    tf.sub(tf.log(ratio5), SHIFT),
+  );
+  return tf.add(series, tf.mul(bracket, s));
+}
+
+/**
+ * `delta'(n) = S'(z) + s B'(t)`, the derivative of {@link stirlingValue}'s two parts (the custom
+ * gradient of {@link stirlingError}; differentiable again by autodiff):
+ *
+ * $$B'(t) = \log\frac{t+6}{t} - \frac{6(t+\frac12)}{t(t+6)} + \frac{5}{t+6}
+ *   + \frac1t - \sum_{k=0}^{5}\frac{1}{t+k},\qquad
+ *   S'(z) = -\sum_k (2k+1) c_k z^{-2k-2}$$
+ */
+function stirlingDerivative(n: tf.Tensor): tf.Tensor {
+  const { s, z, t, t5, u, u4, u6 } = shift(n, lt);
+  const zi2 = tf.square(tf.reciprocal(z));
+  const c = STIRLING_SERIES;
+  let poly: tf.Tensor = tf.mul(zi2, -9 * (c[4] as number));
+  for (let k = 3; k >= 1; k--) poly = tf.mul(zi2, tf.sub(poly, (2 * k + 1) * (c[k] as number)));
+  const dSeries = tf.mul(zi2, tf.sub(poly, c[0]));
+  const t6 = tf.add(t, SHIFT);
+  const ti = tf.reciprocal(t);
+  const t6i = tf.reciprocal(t6);
+  const dBracket = tf.add(
+    tf.sub(tf.log(tf.mul(t6, ti)), tf.mul(tf.mul(tf.add(tf.mul(t, 6), 3), ti), t6i)),
+    tf.sub(tf.add(tf.mul(t6i, 5), ti), shiftHarmonic(t, t5, u, u4, u6)),
+  );
+  return tf.add(dSeries, tf.mul(dBracket, s));
+}
+
+/** Coefficients `c_k` of Stirling's series `S(z) = sum_k c_k z^{-2k-1}` (five terms). */
+const STIRLING_SERIES = [1 / 12, -1 / 360, 1 / 1260, -1 / 1680, 1 / 1188] as const;
 
 /** `bd0` uses its series where `|x - m| < BD0_SERIES_BELOW (x + m)`. */
 const BD0_SERIES_BELOW = 0.1;
@@ -234,25 +279,69 @@ const BD0_SERIES = [1 / 3, 1 / 5, 1 / 7, 1 / 9] as const;
 export function bd0(x: tf.Tensor, m: tf.Tensor, logM: tf.Tensor, diff?: tf.Tensor): tf.Tensor {
   return tf.tidy(() => {
     const shape = bshape(x, m, logM, ...(diff === undefined ? [] : [diff]));
-    const d = diff ?? tf.sub(x, m);
-    const xm = tf.add(x, m);
-    const close = lt(tf.abs(d), tf.mul(BD0_SERIES_BELOW, xm));
-    const v = tf.div(d, xm);
-    const v2 = tf.square(v);
-    const [c0, c1, c2, c3] = BD0_SERIES;
-    const poly = tf.add(c0, tf.mul(v2, tf.add(c1, tf.mul(v2, tf.add(c2, tf.mul(v2, c3))))));
-    const series = tf.add(tf.mul(d, v), tf.mul(tf.mul(tf.mul(x, 2), tf.mul(v2, v)), poly));
-    // log(x/m) as log1p(d/m) while |d| < m (its float32 error is then relative to log(x/m)
-    // itself, not to log x and log m: 2e-2 nats at x ~ 3e4 otherwise), else log x - log m
-    const mid = lt(tf.abs(d), m);
-    const logRatio = tf.where(
-      broadcastTo(mid, shape),
-      broadcastTo(log1p(tf.div(safe(mid, d, 0), safe(mid, m, 1))), shape),
-      broadcastTo(tf.sub(tf.log(x), logM), shape),
-    );
-    const far = tf.sub(tf.mul(x, logRatio), d);
-    return tf.where(broadcastTo(close, shape), broadcastTo(series, shape), broadcastTo(far, shape));
+    const d = broadcastTo(diff ?? tf.sub(x, m), shape);
+    // bd0 is a function of x and m only: its gradient goes to x and log m (finite where m
+    // underflows), none through m or diff
+    const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+      const [xt, lm, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+      const [value, slope] = bd0Parts(xt, m, lm, d, shape);
+      save([slope, d]);
+      return {
+        value,
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [
+          sumTo(tf.mul(dy, saved[0] as tf.Tensor), xt.shape),
+          sumTo(tf.neg(tf.mul(dy, saved[1] as tf.Tensor)), lm.shape),
+        ],
+      };
+    });
+    return op(x, logM);
   });
+}
+
+/**
+ * `[bd0(x, m), log(x/m)]` on plain (untaped) kernels, of the broadcast `shape` ({@link bd0}; `d`
+ * is `x - m` of that shape). The slope is `2 atanh v = 2v(1 + v^2 P(v^2))` on the series' region,
+ * with `P` the series' polynomial.
+ */
+function bd0Parts(
+  x: tf.Tensor,
+  m: tf.Tensor,
+  logM: tf.Tensor,
+  d: tf.Tensor,
+  shape: number[],
+): [tf.Tensor, tf.Tensor] {
+  const xm = broadcastTo(tf.add(x, m), shape);
+  const absD = tf.abs(d);
+  const close = tf.less(absD, tf.mul(xm, BD0_SERIES_BELOW));
+  const v = tf.div(d, xm);
+  const v2 = tf.square(v);
+  const [c0, c1, c2, c3] = BD0_SERIES;
+  const poly = tf.add(tf.mul(tf.add(tf.mul(tf.add(tf.mul(v2, c3), c2), v2), c1), v2), c0);
+  const series = tf.add(tf.mul(d, v), tf.mul(tf.mul(tf.mul(x, 2), tf.mul(v2, v)), poly));
+  // log(x/m) as the log of the ratio while |d| < m (there, outside the series' region,
+  // 0.18 < |x/m - 1| < 1: float32 error 4e-7 relative to log(x/m) itself, not to log x and
+  // log m: 2e-2 nats at x ~ 3e4 otherwise), else log x - log m (m may underflow)
+  const mid = tf.less(absD, broadcastTo(m, shape));
+  const logRatio = select(
+    mid,
+    broadcastTo(tf.log(tf.div(x, safe(mid, m, 1))), shape),
+    broadcastTo(tf.sub(tf.log(x), logM), shape),
+  );
+  const far = tf.sub(tf.mul(x, logRatio), d);
+  const value = select(close, broadcastTo(series, shape), broadcastTo(far, shape));
+  const atanh2 = tf.mul(tf.mul(v, 2), tf.add(tf.mul(v2, poly), 1));
+  return [value, select(close, atanh2, logRatio)];
+}
+
+/** `g` summed over the dims that broadcasting added to a tensor of `shape` (a gradient). */
+function sumTo(g: tf.Tensor, shape: number[]): tf.Tensor {
+  if (tf.util.arraysEqual(g.shape, shape)) return g;
+  const lead = g.rank - shape.length;
+  const axes: number[] = [];
+  for (let i = 0; i < g.rank; i++) {
+    if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) axes.push(i);
+  }
+  return tf.reshape(tf.sum(g, axes), shape);
 }
 
 /**
@@ -382,19 +471,46 @@ export function gammaLogDensity(a: tf.Tensor, y: tf.Tensor, logY: tf.Tensor): tf
  * is a difference of numbers of order `a log a` (0.1 nats off at `a = 1e5`).
  */
 export function betaLogDensity(a: tf.Tensor, b: tf.Tensor, x: tf.Tensor, y: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => betaLogDensityAndLbeta(a, b, x, y)[0]);
+}
+
+/**
+ * {@link betaLogDensity} and `log B(a, b)` from the same pieces (the Beta density at the ends
+ * `x = 0, 1` needs the latter: no three more `lgamma`s), with `lgamma(a) = (a - 1/2) log a - a +
+ * log(2 pi)/2 + delta(a)`:
+ *
+ * $$\log B(a, b) = (a - \tfrac12)\log a + (b - \tfrac12)\log b - (s - \tfrac12)\log s
+ *   + \tfrac12\log 2\pi + \delta(a) + \delta(b) - \delta(s)$$
+ *
+ * @returns `[log p(x), log B(a, b)]`.
+ */
+export function betaLogDensityAndLbeta(
+  a: tf.Tensor,
+  b: tf.Tensor,
+  x: tf.Tensor,
+  y: tf.Tensor,
+): [tf.Tensor, tf.Tensor] {
   return tf.tidy(() => {
     const s = tf.add(a, b);
     const logX = tf.log(x);
     const logY = tf.log(y);
     const logS = tf.log(s);
+    const logA = tf.log(a);
+    const logB = tf.log(b);
     const diff = tf.sub(tf.mul(a, y), tf.mul(b, x));
     const dev = tf.add(
       bd0(a, tf.mul(s, x), tf.add(logS, logX), diff),
       bd0(b, tf.mul(s, y), tf.add(logS, logY), tf.neg(diff)),
     );
-    const logs = tf.mul(0.5, tf.sub(tf.sub(tf.add(tf.log(a), tf.log(b)), logS), LOG_2PI));
+    const logs = tf.mul(0.5, tf.sub(tf.sub(tf.add(logA, logB), logS), LOG_2PI));
     const deltas = tf.sub(stirlingError(s), tf.add(stirlingError(a), stirlingError(b)));
-    return tf.add(tf.sub(tf.sub(logs, tf.add(logX, logY)), dev), deltas);
+    const logp = tf.add(tf.sub(tf.sub(logs, tf.add(logX, logY)), dev), deltas);
+    const main = tf.sub(
+      tf.add(tf.mul(tf.sub(a, 0.5), logA), tf.mul(tf.sub(b, 0.5), logB)),
+      tf.mul(tf.sub(s, 0.5), logS),
+    );
+    const lb = tf.sub(tf.add(main, HALF_LOG_2PI), deltas);
+    return [logp, lb];
   });
 }
 
@@ -411,22 +527,43 @@ export function betaLogDensity(a: tf.Tensor, b: tf.Tensor, x: tf.Tensor, y: tf.T
  * large concentrations (0.08 nats off at `alpha = [1e5, 1e5]`).
  */
 export function dirichletLogDensity(alpha: tf.Tensor, x: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => dirichletLogDensityAndLogNorm(alpha, x)[0]);
+}
+
+/**
+ * {@link dirichletLogDensity} and the log-normalizer `sum_i lgamma(alpha_i) - lgamma(A)` from the
+ * same pieces (the density off the open simplex needs the latter), with `lgamma(a) = (a - 1/2)
+ * log a - a + log(2 pi)/2 + delta(a)`:
+ *
+ * $$\sum_i\log\Gamma(\alpha_i) - \log\Gamma(A) = \sum_i(\alpha_i - \tfrac12)\log\alpha_i
+ *   - (A - \tfrac12)\log A + \tfrac{K-1}2\log 2\pi + \sum_i\delta(\alpha_i) - \delta(A)$$
+ *
+ * @returns `[log p(x), log-normalizer]`, both of the broadcast batch shape.
+ */
+export function dirichletLogDensityAndLogNorm(
+  alpha: tf.Tensor,
+  x: tf.Tensor,
+): [tf.Tensor, tf.Tensor] {
   return tf.tidy(() => {
     const shape = bshape(alpha, x);
     const al = broadcastTo(alpha, shape);
     const xs = broadcastTo(x, shape);
     const a = tf.sum(al, -1, true);
+    const logA = tf.log(a);
+    const logAl = tf.log(al);
     const logX = tf.log(xs);
     const m = tf.mul(a, xs);
-    const dev = tf.sum(bd0(al, m, tf.add(tf.log(a), logX), tf.sub(al, m)), -1);
+    const dev = tf.sum(bd0(al, m, tf.add(logA, logX), tf.sub(al, m)), -1);
     const k = shape[shape.length - 1] as number;
-    const logs = tf.mul(
-      0.5,
-      tf.sub(tf.sub(tf.sum(tf.log(al), -1), tf.squeeze(tf.log(a), [-1])), (k - 1) * LOG_2PI),
-    );
+    const a0 = tf.squeeze(a, [-1]);
+    const logA0 = tf.squeeze(logA, [-1]);
+    const logs = tf.mul(0.5, tf.sub(tf.sub(tf.sum(logAl, -1), logA0), (k - 1) * LOG_2PI));
     const deltas = tf.sub(tf.squeeze(stirlingError(a), [-1]), tf.sum(stirlingError(al), -1));
-    const drift = tf.mul(tf.squeeze(a, [-1]), tf.sub(tf.sum(xs, -1), 1));
-    return tf.add(tf.add(tf.sub(tf.sub(logs, tf.sum(logX, -1)), dev), deltas), drift);
+    const drift = tf.mul(a0, tf.sub(tf.sum(xs, -1), 1));
+    const logp = tf.add(tf.add(tf.sub(tf.sub(logs, tf.sum(logX, -1)), dev), deltas), drift);
+    const main = tf.sub(tf.sum(tf.mul(tf.sub(al, 0.5), logAl), -1), tf.mul(tf.sub(a0, 0.5), logA0));
+    const logNorm = tf.sub(tf.add(main, (k - 1) * HALF_LOG_2PI), deltas);
+    return [logp, logNorm];
   });
 }
 
@@ -506,18 +643,35 @@ export function ndtri(p: tf.Tensor): tf.Tensor {
     const tailP = tf.clipByValue(tf.minimum(p, tf.sub(1, p)), 1e-300, 0.5);
     const r = tf.sqrt(tf.neg(tf.log(safe(notB(central), tailP, 0.5))));
     const near = le(r, 5);
-    const tailX = tf.where(
+    const tailX = select(
       near,
       ratio(tf.sub(safe(near, r, 1.6), 1.6), NDTRI_NEAR),
       ratio(tf.sub(safe(notB(near), r, 5), 5), NDTRI_FAR),
     );
-    const signed = tf.where(lt(q, 0), tf.neg(tailX), tailX);
-    const x = tf.where(central, centralX, signed);
-    const ends = tf.where(eq(p, 0), tf.fill(p.shape, -Infinity), tf.fill(p.shape, Infinity));
+    const signed = select(lt(q, 0), tf.neg(tailX), tailX);
+    const x = select(central, centralX, signed);
+    const ends = select(eq(p, 0), tf.fill(p.shape, -Infinity), tf.fill(p.shape, Infinity));
     const valid = andB(ge(p, 0), le(p, 1));
     const atEnd = orB(eq(p, 0), eq(p, 1));
-    return tf.where(valid, tf.where(atEnd, ends, x), tf.fill(p.shape, NaN));
+    return select(valid, select(atEnd, ends, x), tf.fill(p.shape, NaN));
   });
+}
+
+/**
+ * `tf.where(cond, a, b)`; for a boolean `cond` and `a`, `b` of its shape and one dtype, the single
+ * `Select` kernel (`tf.where` first clones each of the three: three more kernels per call).
+ */
+export function select(cond: tf.Tensor, a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  if (
+    cond.dtype === 'bool' &&
+    a.dtype === b.dtype &&
+    tf.util.arraysEqual(cond.shape, a.shape) &&
+    tf.util.arraysEqual(a.shape, b.shape)
+  ) {
+    const inputs = { condition: cond, t: a, e: b } as unknown as tf.NamedTensorMap;
+    return tf.engine().runKernel('Select', inputs) as tf.Tensor;
+  }
+  return tf.where(cond, a, b);
 }
 
 /** The broadcast shape of some tensors (numpy rules). */
@@ -535,7 +689,7 @@ export function mulNoNan(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
   return tf.tidy(() => {
     const zero = eq(a, 0);
     const shape = bshape(a, b);
-    const bSafe = tf.where(broadcastTo(zero, shape), tf.zeros(shape), broadcastTo(b, shape));
+    const bSafe = select(broadcastTo(zero, shape), tf.zeros(shape), broadcastTo(b, shape));
     return tf.mul(a, bSafe);
   });
 }
@@ -581,8 +735,8 @@ function logErfcPos(y: tf.Tensor): tf.Tensor {
 export function erfc(x: tf.Tensor): tf.Tensor {
   return tf.tidy(() => {
     const pos = ge(x, 0);
-    const e = tf.exp(logErfcPos(tf.where(pos, x, tf.neg(x))));
-    return tf.where(pos, e, tf.sub(2, e));
+    const e = tf.exp(logErfcPos(select(pos, x, tf.neg(x))));
+    return select(pos, e, tf.sub(2, e));
   });
 }
 
@@ -599,18 +753,18 @@ export function logNdtr(z: tf.Tensor): tf.Tensor {
   return tf.tidy(() => {
     const neg = lt(z, 0);
     // Feed each branch a safe input so that the unused branch has finite gradients.
-    const zNeg = tf.where(neg, z, tf.zerosLike(z));
-    const zPos = tf.where(neg, tf.zerosLike(z), z);
+    const zNeg = select(neg, z, tf.zerosLike(z));
+    const zPos = select(neg, tf.zerosLike(z), z);
     const lower = tf.add(Math.log(0.5), logErfcPos(tf.mul(zNeg, -Math.SQRT1_2)));
     const upper = log1p(tf.mul(-0.5, tf.exp(logErfcPos(tf.mul(zPos, Math.SQRT1_2)))));
-    return tf.where(neg, lower, upper);
+    return select(neg, lower, upper);
   });
 }
 
 /** Guard for the modified Lentz algorithm: replace tiny denominators by `FPMIN`. */
 const FPMIN = 1e-30;
 function guard(d: tf.Tensor): tf.Tensor {
-  return tf.where(lt(tf.abs(d), FPMIN), tf.fill(d.shape, FPMIN), d);
+  return select(lt(tf.abs(d), FPMIN), tf.fill(d.shape, FPMIN), d);
 }
 
 /** Number of series / continued-fraction terms for parameters up to `m` (host-side maximum). */
@@ -631,7 +785,7 @@ function maxOf(...ts: tf.Tensor[]): number {
 function logGammaPrefactor(a: tf.Tensor, x: tf.Tensor): tf.Tensor {
   const direct = tf.sub(tf.sub(tf.mul(a, tf.log(x)), x), lgamma(a));
   const big = gt(a, 10);
-  const ab = tf.where(big, a, tf.fill(a.shape, 20));
+  const ab = select(big, a, tf.fill(a.shape, 20));
   const inv = tf.reciprocal(ab);
   const inv2 = tf.square(inv);
   const corr = tf.mul(inv, tf.sub(1 / 12, tf.mul(inv2, tf.sub(1 / 360, tf.div(inv2, 1260)))));
@@ -640,7 +794,7 @@ function logGammaPrefactor(a: tf.Tensor, x: tf.Tensor): tf.Tensor {
     tf.add(tf.mul(ab, tf.sub(log1p(d), d)), tf.sub(tf.mul(0.5, tf.log(ab)), HALF_LOG_2PI)),
     corr,
   );
-  return tf.where(big, stable, direct);
+  return select(big, stable, direct);
 }
 
 /**
@@ -755,11 +909,11 @@ export function gammaincPQ(a: tf.Tensor, x: tf.Tensor): [tf.Tensor, tf.Tensor] {
     const useCf = andB(notB(temme), notB(useSeries));
     const ones = tf.onesLike(A);
     // log of the prefactor x^a e^-x / Gamma(a); 0 at x = 0 handled by where below.
-    const xSafe = tf.where(gt(X, 0), X, ones);
+    const xSafe = select(gt(X, 0), X, ones);
     const logPre = logGammaPrefactor(A, xSafe);
-    const pre = tf.where(gt(X, 0), tf.exp(logPre), tf.zerosLike(A));
+    const pre = select(gt(X, 0), tf.exp(logPre), tf.zerosLike(A));
     // Series branch (inputs made safe where another branch is used).
-    const xs = tf.where(useSeries, X, tf.zerosLike(X));
+    const xs = select(useSeries, X, tf.zerosLike(X));
     let ap = A;
     let del: tf.Tensor = tf.reciprocal(A);
     let sum = del;
@@ -770,7 +924,7 @@ export function gammaincPQ(a: tf.Tensor, x: tf.Tensor): [tf.Tensor, tf.Tensor] {
     }
     const pSeries = tf.mul(sum, pre);
     // Continued fraction branch.
-    const xc = tf.where(useCf, X, tf.add(A, 2));
+    const xc = select(useCf, X, tf.add(A, 2));
     let b = tf.sub(tf.add(xc, 1), A);
     let c: tf.Tensor = tf.fill(shape, 1 / FPMIN);
     let d: tf.Tensor = tf.reciprocal(b);
@@ -784,10 +938,10 @@ export function gammaincPQ(a: tf.Tensor, x: tf.Tensor): [tf.Tensor, tf.Tensor] {
     }
     const qCf = tf.mul(h, pre);
     // Temme branch.
-    const at = tf.where(temme, A, tf.fill(shape, TEMME_MIN_A));
-    const [pT, qT] = temmePQ(at, tf.where(temme, X, at));
-    const p = tf.where(temme, pT, tf.where(useSeries, pSeries, tf.sub(1, qCf)));
-    const q = tf.where(temme, qT, tf.where(useSeries, tf.sub(1, pSeries), qCf));
+    const at = select(temme, A, tf.fill(shape, TEMME_MIN_A));
+    const [pT, qT] = temmePQ(at, select(temme, X, at));
+    const p = select(temme, pT, select(useSeries, pSeries, tf.sub(1, qCf)));
+    const q = select(temme, qT, select(useSeries, tf.sub(1, pSeries), qCf));
     return [tf.clipByValue(p, 0, 1), tf.clipByValue(q, 0, 1)];
   });
 }
@@ -808,13 +962,13 @@ export function betainc(a: tf.Tensor, b: tf.Tensor, x: tf.Tensor, y?: tf.Tensor)
     const B0 = broadcastTo(b, shape);
     const inside = andB(gt(x, 0), gt(yy, 0));
     const half = tf.fill(shape, 0.5);
-    const X0 = tf.where(inside, broadcastTo(x, shape), half);
-    const Y0 = tf.where(inside, broadcastTo(yy, shape), half);
+    const X0 = select(inside, broadcastTo(x, shape), half);
+    const Y0 = select(inside, broadcastTo(yy, shape), half);
     const flip = ge(X0, tf.div(tf.add(A0, 1), tf.add(tf.add(A0, B0), 2)));
-    const A = tf.where(flip, B0, A0);
-    const B = tf.where(flip, A0, B0);
-    const X = tf.where(flip, Y0, X0);
-    const Y = tf.where(flip, X0, Y0);
+    const A = select(flip, B0, A0);
+    const B = select(flip, A0, B0);
+    const X = select(flip, Y0, X0);
+    const Y = select(flip, X0, Y0);
     // log(x^a y^b / B(a, b)) in the saddle-point form (the lbeta form lost 1e-3..1e-2 of the
     // result to cancellation once a or b reached the thousands)
     const logBt = tf.add(betaLogDensity(A, B, X, Y), tf.add(tf.log(X), tf.log(Y)));
@@ -839,9 +993,9 @@ export function betainc(a: tf.Tensor, b: tf.Tensor, x: tf.Tensor, y?: tf.Tensor)
       h = tf.mul(h, tf.mul(d, c));
     }
     const r = tf.div(tf.mul(tf.exp(logBt), h), A);
-    const val = tf.clipByValue(tf.where(flip, tf.sub(1, r), r), 0, 1);
+    const val = tf.clipByValue(select(flip, tf.sub(1, r), r), 0, 1);
     const xb = broadcastTo(x, shape);
-    return tf.where(inside, val, tf.where(le(xb, 0), tf.zerosLike(val), tf.onesLike(val)));
+    return select(inside, val, select(le(xb, 0), tf.zerosLike(val), tf.onesLike(val)));
   });
 }
 
@@ -896,7 +1050,7 @@ function toT(b: tf.Tensor | number): tf.Tensor {
 export function maskLogProb(ok: tf.Tensor, logp: tf.Tensor): tf.Tensor {
   return tf.tidy(() => {
     const shape = bshape(ok, logp);
-    return tf.where(broadcastTo(ok, shape), broadcastTo(logp, shape), tf.fill(shape, -Infinity));
+    return select(broadcastTo(ok, shape), broadcastTo(logp, shape), tf.fill(shape, -Infinity));
   });
 }
 
@@ -904,7 +1058,7 @@ export function maskLogProb(ok: tf.Tensor, logp: tf.Tensor): tf.Tensor {
 export function safe(ok: tf.Tensor, x: tf.Tensor, fallback: number): tf.Tensor {
   return tf.tidy(() => {
     const shape = bshape(ok, x);
-    return tf.where(broadcastTo(ok, shape), broadcastTo(x, shape), tf.fill(shape, fallback));
+    return select(broadcastTo(ok, shape), broadcastTo(x, shape), tf.fill(shape, fallback));
   });
 }
 
@@ -922,7 +1076,7 @@ export function openUniform(shape: number[], seed: number): tf.Tensor {
 export function whereB(cond: tf.Tensor, a: tf.Tensor, b: tf.Tensor): tf.Tensor {
   return tf.tidy(() => {
     const shape = bshape(cond, a, b);
-    return tf.where(broadcastTo(cond, shape), broadcastTo(a, shape), broadcastTo(b, shape));
+    return select(broadcastTo(cond, shape), broadcastTo(a, shape), broadcastTo(b, shape));
   });
 }
 
