@@ -126,6 +126,25 @@ function nanBelowZero(t: tf.Tensor, value: tf.Tensor): tf.Tensor {
 }
 
 /**
+ * An elementwise op `f` with the custom gradient `dy * f'(x)` (`derivative` runs on taped
+ * kernels at backward time, so a second gradient differentiates it in turn).
+ */
+function unaryWithGrad(
+  value: (x: tf.Tensor) => tf.Tensor,
+  derivative: (x: tf.Tensor) => tf.Tensor,
+): (x: tf.Tensor) => tf.Tensor {
+  return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [x, save] = args as [tf.Tensor, tf.GradSaveFunc];
+    save([x]);
+    return {
+      value: value(x),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        tf.mul(dy, derivative(saved[0] as tf.Tensor)),
+    };
+  }) as (x: tf.Tensor) => tf.Tensor;
+}
+
+/**
  * `log Gamma(x)` for `x > 0` (`+Infinity` at 0, NaN below): Stirling's series at `z = x + 6`
  * for `x < 6` (at `z = x` otherwise), the six recurrence steps folded into the log of ONE
  * product ({@link shift}), about 30 kernels; its gradient is {@link digamma} (a custom gradient,
@@ -138,14 +157,7 @@ function nanBelowZero(t: tf.Tensor, value: tf.Tensor): tf.Tensor {
 export function lgamma(x: tf.Tensor): tf.Tensor {
   return tf.tidy(() => lgammaOp(x));
 }
-const lgammaOp = tf.customGrad((x: tf.Tensor | tf.GradSaveFunc, save?: tf.GradSaveFunc) => {
-  const xt = x as tf.Tensor;
-  (save as tf.GradSaveFunc)([xt]);
-  return {
-    value: lgammaValue(xt),
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(dy, digamma(saved[0] as tf.Tensor)),
-  };
-}) as (x: tf.Tensor) => tf.Tensor;
+const lgammaOp = unaryWithGrad(lgammaValue, digamma);
 
 /**
  * The digamma function `psi(x) = d/dx log Gamma(x)` for `x > 0` (the recurrence also holds on
@@ -159,14 +171,7 @@ const lgammaOp = tf.customGrad((x: tf.Tensor | tf.GradSaveFunc, save?: tf.GradSa
 export function digamma(x: tf.Tensor): tf.Tensor {
   return tf.tidy(() => digammaOp(x));
 }
-const digammaOp = tf.customGrad((x: tf.Tensor | tf.GradSaveFunc, save?: tf.GradSaveFunc) => {
-  const xt = x as tf.Tensor;
-  (save as tf.GradSaveFunc)([xt]);
-  return {
-    value: digammaValue(xt),
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(dy, trigamma(saved[0] as tf.Tensor)),
-  };
-}) as (x: tf.Tensor) => tf.Tensor;
+const digammaOp = unaryWithGrad(digammaValue, trigamma);
 
 /**
  * The trigamma function `psi_1(x) = d^2/dx^2 log Gamma(x)` for `x > 0` (and on `(-6, 0)` off the
@@ -196,15 +201,7 @@ export function trigamma(x: tf.Tensor): tf.Tensor {
 export function stirlingError(n: tf.Tensor): tf.Tensor {
   return tf.tidy(() => stirlingOp(n));
 }
-const stirlingOp = tf.customGrad((n: tf.Tensor | tf.GradSaveFunc, save?: tf.GradSaveFunc) => {
-  const nt = n as tf.Tensor;
-  (save as tf.GradSaveFunc)([nt]);
-  return {
-    value: stirlingValue(nt),
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
-      tf.mul(dy, stirlingDerivative(saved[0] as tf.Tensor)),
-  };
-}) as (n: tf.Tensor) => tf.Tensor;
+const stirlingOp = unaryWithGrad(stirlingValue, stirlingDerivative);
 
 /** `delta(n)` on plain kernels; see {@link stirlingError}. */
 function stirlingValue(n: tf.Tensor): tf.Tensor {
