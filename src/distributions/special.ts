@@ -203,6 +203,17 @@ export function stirlingError(n: tf.Tensor): tf.Tensor {
 }
 const stirlingOp = unaryWithGrad(stirlingValue, stirlingDerivative);
 
+/**
+ * {@link stirlingError} of several tensors in one pass: broadcast to one shape and stacked (about
+ * 45 kernels for all instead of about 40 each).
+ */
+export function stirlingErrors(...ns: tf.Tensor[]): tf.Tensor[] {
+  return tf.tidy(() => {
+    const shape = bshape(...ns);
+    return tf.unstack(stirlingError(tf.stack(ns.map((n) => broadcastTo(n, shape)))));
+  });
+}
+
 /** `delta(n)` on plain kernels; see {@link stirlingError}. */
 function stirlingValue(n: tf.Tensor): tf.Tensor {
   const { s, z, t, t5, u4, u6 } = shift(n);
@@ -364,7 +375,8 @@ export function binomialSaddleLogPmf(
     const logNp = tf.add(logN, lp);
     const logNq = tf.add(logN, lq);
     const dev = tf.add(bd0(x, tf.exp(logNp), logNp), bd0(y, tf.exp(logNq), logNq));
-    const stirling = tf.sub(stirlingError(n), tf.add(stirlingError(x), stirlingError(y)));
+    const [dn, dx, dy] = stirlingErrors(n, x, y) as [tf.Tensor, tf.Tensor, tf.Tensor];
+    const stirling = tf.sub(dn, tf.add(dx, dy));
     const front = tf.mul(0.5, tf.sub(tf.sub(logN, tf.add(tf.log(x), tf.log(y))), LOG_2PI));
     return tf.add(tf.sub(stirling, dev), front);
   });
@@ -500,7 +512,8 @@ export function betaLogDensityAndLbeta(
       bd0(b, tf.mul(s, y), tf.add(logS, logY), tf.neg(diff)),
     );
     const logs = tf.mul(0.5, tf.sub(tf.sub(tf.add(logA, logB), logS), LOG_2PI));
-    const deltas = tf.sub(stirlingError(s), tf.add(stirlingError(a), stirlingError(b)));
+    const [ds, da, db] = stirlingErrors(s, a, b) as [tf.Tensor, tf.Tensor, tf.Tensor];
+    const deltas = tf.sub(ds, tf.add(da, db));
     const logp = tf.add(tf.sub(tf.sub(logs, tf.add(logX, logY)), dev), deltas);
     const main = tf.sub(
       tf.add(tf.mul(tf.sub(a, 0.5), logA), tf.mul(tf.sub(b, 0.5), logB)),
@@ -555,7 +568,10 @@ export function dirichletLogDensityAndLogNorm(
     const a0 = tf.squeeze(a, [-1]);
     const logA0 = tf.squeeze(logA, [-1]);
     const logs = tf.mul(0.5, tf.sub(tf.sub(tf.sum(logAl, -1), logA0), (k - 1) * LOG_2PI));
-    const deltas = tf.sub(tf.squeeze(stirlingError(a), [-1]), tf.sum(stirlingError(al), -1));
+    // Stirling's error of the K concentrations and of their sum in one pass
+    const both = stirlingError(tf.concat([al, a], -1));
+    const [dAl, dA] = tf.split(both, [k, 1], -1) as [tf.Tensor, tf.Tensor];
+    const deltas = tf.sub(tf.squeeze(dA, [-1]), tf.sum(dAl, -1));
     const drift = tf.mul(a0, tf.sub(tf.sum(xs, -1), 1));
     const logp = tf.add(tf.add(tf.sub(tf.sub(logs, tf.sum(logX, -1)), dev), deltas), drift);
     const main = tf.sub(tf.sum(tf.mul(tf.sub(al, 0.5), logAl), -1), tf.mul(tf.sub(a0, 0.5), logA0));
@@ -577,7 +593,8 @@ export function lgammaShift(x: tf.Tensor, h: number): tf.Tensor {
     const xh = tf.add(x, h);
     const main = tf.mul(tf.sub(x, 0.5), log1p(tf.div(h, x)));
     const rest = tf.sub(tf.mul(h, tf.log(xh)), h);
-    return tf.add(tf.add(main, rest), tf.sub(stirlingError(xh), stirlingError(x)));
+    const [dxh, dx] = stirlingErrors(xh, x) as [tf.Tensor, tf.Tensor];
+    return tf.add(tf.add(main, rest), tf.sub(dxh, dx));
   });
 }
 
