@@ -22,7 +22,7 @@ import { registerKL } from './kl.js';
 import {
   andB,
   betainc,
-  betaLogDensity,
+  betaLogDensityAndLbeta,
   digamma,
   eq,
   ge,
@@ -84,14 +84,15 @@ export class Beta extends ScalarDistribution {
     const inside = andB(ge(x, 0), le(x, 1));
     const open = andB(gt(x, 0), lt(x, 1));
     const xs = safe(inside, x, 0.5);
+    // inside: the saddle-point form, float32-accurate at large concentrations; log B(a, b) from
+    // the same pieces for the ends
+    const xo = safe(open, x, 0.5);
+    const [inner, lb] = betaLogDensityAndLbeta(a, b, xo, tf.sub(1, xo));
     // the ends 0 and 1 (0 log 0 = 0): the textbook form
     const ends = tf.sub(
       tf.add(mulNoNan(tf.sub(a, 1), tf.log(xs)), mulNoNan(tf.sub(b, 1), log1p(tf.neg(xs)))),
-      lbeta(a, b),
+      lb,
     );
-    // inside: the saddle-point form, float32-accurate at large concentrations
-    const xo = safe(open, x, 0.5);
-    const inner = betaLogDensity(a, b, xo, tf.sub(1, xo));
     return maskLogProb(inside, whereB(open, inner, ends));
   }
   protected override _cdf(x: tf.Tensor): tf.Tensor {

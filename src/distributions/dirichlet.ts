@@ -18,7 +18,7 @@ import { dirichletRsample } from './host_sampling.js';
 import { registerKL } from './kl.js';
 import {
   digamma,
-  dirichletLogDensity,
+  dirichletLogDensityAndLogNorm,
   eq,
   gt,
   lgamma,
@@ -72,12 +72,13 @@ export class Dirichlet extends Distribution {
   }
   protected _logProb(x: tf.Tensor): tf.Tensor {
     const a = this.concentration;
-    const logNorm = tf.sub(tf.sum(lgamma(a), -1), lgamma(this.total()));
-    const textbook = tf.sub(tf.sum(mulNoNan(tf.sub(a, 1), tf.log(x)), -1), logNorm);
-    // inside the simplex: the saddle-point form, float32-accurate at large concentrations
+    // inside the simplex: the saddle-point form, float32-accurate at large concentrations; the
+    // log-normalizer of the textbook form (on the boundary) from the same pieces
     const inside = noGrad((v) => tf.all(tf.greater(v as tf.Tensor, 0), -1), x);
     const xi = tf.where(broadcastTo(tf.expandDims(inside, -1), x.shape), x, tf.onesLike(x));
-    return whereB(inside, dirichletLogDensity(a, xi), textbook);
+    const [inner, logNorm] = dirichletLogDensityAndLogNorm(a, xi);
+    const textbook = tf.sub(tf.sum(mulNoNan(tf.sub(a, 1), tf.log(x)), -1), logNorm);
+    return whereB(inside, inner, textbook);
   }
   protected override _mean(): tf.Tensor {
     return tf.div(this.concentration, this.total(true));

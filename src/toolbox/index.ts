@@ -152,3 +152,6 @@ export {
   type EvaluationBatch,
 } from './uncertainty_evaluation.js';
 export { meanHeadOf } from './model_surgery.js';
+
+// The trigamma function (the gradient of digamma, whose custom gradient it is).
+export { trigamma } from './special.js';

@@ -1,6 +1,6 @@
 /**
  * The Poisson log-mass on its two paths: the plain `k log(rate) - rate - lgamma(k + 1)` while
- * every count is at most 20 (about a third of the kernels of Loader's saddle-point form, 10x
+ * every count is at most 20 (about half the kernels of Loader's saddle-point form, 10x
  * faster NUTS gradients on the coal-mining change point, bench/RESULTS.md), the saddle point
  * when a larger count is scored. Both against @stdlib's float64 log-mass over a grid of counts
  * and rates.
@@ -64,7 +64,7 @@ describe('Poisson log-mass: plain form for small counts, saddle point for large'
     d.dispose();
   });
 
-  it('small counts cost at most a third of the saddle-point kernels (55 vs 203)', async () => {
+  it('small counts cost at most half the saddle-point kernels (47 vs 99; 55 vs 203 before lgamma and bd0 were folded)', async () => {
     const rate = tf.fill([111], 2.5);
     const d = new Poisson(rate);
     const y = tf.tensor1d(Array.from({ length: 111 }, (_, i) => i % 7));
@@ -73,7 +73,7 @@ describe('Poisson log-mass: plain form for small counts, saddle point for large'
     const small = (await tf.profile(() => tf.dispose(d.logProb(y)))).kernels.length;
     const big = tf.tensor1d(Array.from({ length: 111 }, (_, i) => i));
     const large = (await tf.profile(() => tf.dispose(d.logProb(big)))).kernels.length;
-    expect(small * 3).toBeLessThan(large);
+    expect(small * 2).toBeLessThan(large);
     tf.dispose([y, big, rate]);
     d.dispose();
   });
