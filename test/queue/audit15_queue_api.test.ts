@@ -615,3 +615,60 @@ describe('sharded scoring reassembles in block order', () => {
     expect(other.metrics.nll).not.toBe(one.metrics.nll);
   }, 60_000);
 });
+
+describe('keys, seeds and the store', () => {
+  it('contentKey ignores object key order, not array order or values', () => {
+    const a = queue.contentKey('x', { b: 1, a: [1, 2], c: { y: 1, x: 2 } });
+    expect(a).toMatch(/^x-[0-9a-f]{12}$/);
+    expect(queue.contentKey('x', { c: { x: 2, y: 1 }, a: [1, 2], b: 1 })).toBe(a);
+    expect(queue.contentKey('x', { b: 1, a: [2, 1], c: { y: 1, x: 2 } })).not.toBe(a);
+    expect(queue.contentKey('x', { b: 2, a: [1, 2], c: { y: 1, x: 2 } })).not.toBe(a);
+    expect(queue.contentKey('y', { b: 1, a: [1, 2], c: { y: 1, x: 2 } })).not.toBe(a);
+  });
+
+  it('blockSeed: unsigned 32-bit, distinct over 2,000 (seed, block) pairs', () => {
+    const seen = new Set<number>();
+    for (const seed of [0, 1, 2, 4_294_967_295]) {
+      for (let b = 0; b < 500; b++) {
+        const s = queue.blockSeed(seed, b);
+        expect(Number.isInteger(s) && s >= 0 && s <= 4_294_967_295).toBe(true);
+        seen.add(s);
+      }
+    }
+    expect(seen.size).toBe(2000);
+  });
+
+  it('aggregating a flow with a missing child names the job and the store', async () => {
+    const store = tmp();
+    const flow = queue.sweepFlow(
+      queue.parseSweepGrid({ base: { epochs: 1 }, grid: { lr: [0.1, 0.2] } }),
+      store,
+    );
+    const st = new queue.DirResultStore(store);
+    st.put(flow.jobs[0]?.key as string, {
+      index: 0,
+      params: { lr: 0.1 },
+      last: undefined,
+      seconds: 0,
+    });
+    await expect(queue.aggregateFlow(flow, st)).rejects.toThrow(
+      new RegExp(`job ${flow.jobs[1]?.key as string} has no result in ${st.location}`),
+    );
+  });
+
+  it('a second writer of a key keeps the first result; a damaged one is named and replaced', () => {
+    const st = new queue.DirResultStore(tmp());
+    st.put('f/0', { v: 1 }, { 'p.f32': new Uint8Array([1, 2, 3, 4]) });
+    st.put('f/0', { v: 2 }, { 'p.f32': new Uint8Array([9, 9, 9, 9]) });
+    expect(st.get('f/0')?.value).toEqual({ v: 1 });
+    writeFileSync(join(st.location, 'results/f/0/p.f32'), new Uint8Array([1, 2, 3]));
+    const c = st.check('f/0');
+    expect(c.state).toBe('corrupt');
+    expect(c.state === 'corrupt' && c.problem).toMatch(/p\.f32/);
+    st.put('f/0', { v: 3 });
+    expect(st.get('f/0')?.value).toEqual({ v: 3 });
+    argError(() => st.put('f/1', {}, { '../x': new Uint8Array(1) }), /^blobs: /);
+    argError(() => st.check('a//b'), /^key: /);
+    argError(() => new queue.DirResultStore(''), /^store: /);
+  });
+});
