@@ -135,7 +135,21 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
       maxStalledCount: 2,
     },
   );
-  worker.on('error', (e) => log(`deepprob worker ${process.pid}: ${e.message}`));
+  // a lost Redis makes ioredis retry every few seconds, each retry an 'error': said once a minute
+  let lastError = '';
+  let lastErrorAt = 0;
+  worker.on('error', (e) => {
+    const now = Date.now();
+    if (e.message === lastError && now - lastErrorAt < 60_000) return;
+    lastError = e.message;
+    lastErrorAt = now;
+    log(
+      /ECONNREFUSED|ETIMEDOUT|ENOTFOUND|EHOSTUNREACH|Connection is closed/.test(e.message)
+        ? `deepprob worker ${process.pid}: cannot reach Redis at ${redactedUrl(options.url)} (${e.message}); ` +
+            'retrying (a running job goes on; its result is stored when it ends)'
+        : `deepprob worker ${process.pid}: ${e.message}`,
+    );
+  });
   log(
     `deepprob worker ${process.pid} on ${redactedUrl(options.url)} (queue ${options.queue ?? QUEUE_NAME})`,
   );
