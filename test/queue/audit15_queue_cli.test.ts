@@ -92,6 +92,22 @@ describe('queue commands: exit codes and messages', () => {
         [['worker'], /--redis: a Redis URL is needed/],
         [['queue', 'status'], /--redis: a Redis URL is needed/],
         [['queue', 'retry', '--redis', url], /id: expected failed job ids, or --all/],
+        [
+          ['queue', 'retry', 'x', '--all', '--redis', url],
+          /--all: expected either job ids or --all/,
+        ],
+        [['sweep', '--redis', url], /--grid/],
+        [['score', '--data', 'mnist', '--redis', url], /--checkpoint/],
+        [
+          ['score', '--checkpoint', dir, '--data', 'mnist', '--shards', '0', '--redis', url],
+          /--shards/,
+        ],
+        [
+          ['score', '--checkpoint', dir, '--data', 'mnist', '--mc-samples', '0', '--redis', url],
+          /--mc-samples/,
+        ],
+        [['ensemble', '--members', '2', '--seed', '4294967295', '--redis', url], /--seed/],
+        [['ensemble', '--members', '2', '--attempts', '0', '--redis', url], /--attempts/],
       ];
       for (const [args, re] of cases) {
         const r = await runCli(args);
