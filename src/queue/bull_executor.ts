@@ -88,8 +88,41 @@ export class BullExecutor implements Executor {
       await producer.close();
     }
     const fractions = flow.jobs.map(() => 0);
+    // commands wait for Redis to come back (a restart); the outage is said once, and its end
+    let outage: string | undefined;
+    const onError = (e: Error): void => {
+      if (outage !== undefined) return;
+      outage = e.message;
+      this.log(
+        `deepprob: lost the connection to Redis at ${this.name} (${e.message}); waiting for it ` +
+          `to come back (the queued jobs and the results in ${flow.store} are kept; Ctrl-C stops waiting)`,
+      );
+    };
+    queue.on('error', onError);
+    try {
+      return await this.follow(queue, flow, parentId, childIds, fractions, onProgress, () => {
+        if (outage === undefined) return;
+        outage = undefined;
+        this.log(`deepprob: Redis at ${this.name} is back; following the flow again`);
+      });
+    } finally {
+      queue.off('error', onError);
+    }
+  }
+
+  /** Poll the flow until its parent completes (or a job fails for good); `answered` after each poll. */
+  private async follow(
+    queue: Queue,
+    flow: FlowSpec,
+    parentId: string,
+    childIds: string[],
+    fractions: number[],
+    onProgress: FlowProgressFn,
+    answered: () => void,
+  ): Promise<Aggregate> {
     for (;;) {
       const parent = await queue.getJob(parentId);
+      answered();
       if (parent === undefined) {
         // commands wait for a reconnection, so Redis answered: the flow it held is gone
         throw new DeepProbError(

@@ -9,6 +9,7 @@ import type { Job, Queue } from 'bullmq';
 import { ArgumentError, DeepProbError } from '../utils/errors.js';
 import { loadBullMQ, pingRedis } from './bullmq.js';
 import { addBullFlow, parentJobId } from './bull_flow.js';
+import { flowOfData, readJob, readJobs } from './bull_jobs.js';
 import type { FlowSpec } from './jobs.js';
 import { checkQueueName, connectionOf, QUEUE_NAME } from './redis_url.js';
 
@@ -43,7 +44,7 @@ async function withQueue<T>(
 }
 
 function describeFailed(j: Job): FailedJob {
-  const parent = (j.data as { flow?: unknown }).flow !== undefined ? j.id : j.parent?.id;
+  const parent = flowOfData(j.data) !== undefined ? j.id : j.parent?.id;
   return {
     id: String(j.id),
     name: j.name,
@@ -67,7 +68,7 @@ export function failedJobs(
   maxJobs = 100,
 ): Promise<FailedJob[]> {
   return withQueue(url, queueName, async (queue) =>
-    (await queue.getJobs(['failed'], 0, maxJobs - 1)).map(describeFailed),
+    (await readJobs(queue, ['failed'], 0, maxJobs - 1)).map(describeFailed),
   );
 }
 
@@ -114,9 +115,15 @@ export async function retryFailed(
   }
   return withQueue(url, queueName, async (queue) => {
     const jobs: Job[] = [];
-    if (ids === 'all') jobs.push(...(await queue.getJobs(['failed'])));
+    if (ids === 'all') {
+      // --all: the failed jobs of flows (a message that is in no flow, such as a poison message
+      // added by hand, cannot be re-queued and is left to `queue failed`)
+      for (const j of await readJobs(queue, ['failed'])) {
+        if (flowOfData(j.data) !== undefined || j.parent !== undefined) jobs.push(j);
+      }
+    }
     for (const id of ids === 'all' ? [] : ids) {
-      const j = await queue.getJob(id);
+      const j = await readJob(queue, id);
       if (j === undefined) throw new ArgumentError('id', `no job ${id} in queue ${queueName}`);
       const state = await j.getState();
       if (state !== 'failed') {
@@ -127,8 +134,14 @@ export async function retryFailed(
     const flows = new Map<string, { flow: FlowSpec; parent: Job; failed: string[] }>();
     for (const j of jobs) {
       const f = describeFailed(j);
-      const parent = f.parent === undefined ? undefined : await queue.getJob(f.parent);
-      const flow = (parent?.data as { flow?: FlowSpec } | undefined)?.flow;
+      const parent = f.parent === undefined ? undefined : await readJob(queue, f.parent);
+      const flow = flowOfData(parent?.data);
+      if (f.parent === undefined) {
+        throw new DeepProbError(
+          `job ${f.id} is in no deepprob flow (a message added to queue ${queueName} by other ` +
+            'means?): it cannot be re-queued; deepprob queue failed shows its error',
+        );
+      }
       if (parent === undefined || flow === undefined) {
         throw new DeepProbError(
           `job ${f.id} has no flow in queue ${queueName} (its parent job is gone): submit its ` +

@@ -9,7 +9,9 @@ import { join, resolve } from 'node:path';
 import { checkConfig, type TrainConfig } from '../app/run_config.js';
 import { checkRange, OPTION_RANGES } from '../app/option_ranges.js';
 import { resolveCheckpoint } from '../train/checkpoint.js';
+import { DATASETS } from '../data/files.js';
 import { ArgumentError } from '../utils/errors.js';
+import { checkOptionKeys } from '../utils/options.js';
 import { contentKey, type FlowSpec, type MemberJob, type ShardJob, type SweepJob } from './jobs.js';
 import { scoringSet } from './shard_job.js';
 import { checkSweepGrid, gridPoints, type SweepGrid } from './sweep_grid.js';
@@ -19,6 +21,38 @@ function positiveInt(v: number | undefined, name: string): void {
     throw new ArgumentError(name, `expected a positive integer, got ${v}`);
   }
 }
+
+/** The shared store of a flow: a non-empty directory path (`resolve('')` is the cwd). */
+function checkStore(store: unknown): void {
+  if (typeof store !== 'string' || store.trim() === '') {
+    throw new ArgumentError(
+      'store',
+      `expected a directory path (the shared result store), got ${JSON.stringify(store)}`,
+    );
+  }
+}
+
+/** Calibration bins of a report or of scoring: an integer >= 1. */
+function checkBins(v: number | undefined): void {
+  if (v !== undefined && (!Number.isInteger(v) || v < 1)) {
+    throw new ArgumentError('numBins', `expected a positive integer number of bins, got ${v}`);
+  }
+}
+
+const ENSEMBLE_KEYS = ['config', 'members', 'store', 'ood', 'evalLimit', 'numBins'] as const;
+const SCORE_KEYS = [
+  'checkpoint',
+  'dataset',
+  'split',
+  'dataDir',
+  'limit',
+  'shards',
+  'mcSamples',
+  'blockSize',
+  'seed',
+  'numBins',
+  'store',
+] as const;
 
 /** Options of {@link ensembleFlow}. */
 export interface EnsembleFlowOptions {
@@ -36,8 +70,21 @@ export interface EnsembleFlowOptions {
 
 /** The flow of a deep ensemble. */
 export function ensembleFlow(o: EnsembleFlowOptions): FlowSpec {
+  if (o === null || typeof o !== 'object') {
+    throw new ArgumentError('options', `expected the options of an ensemble, got ${String(o)}`);
+  }
+  checkOptionKeys(o, ENSEMBLE_KEYS, 'ensembleFlow');
+  if (o.members === undefined) throw new ArgumentError('--members', 'expected a number of members');
   positiveInt(o.members, '--members');
   positiveInt(o.evalLimit, '--eval-limit');
+  checkStore(o.store);
+  checkBins(o.numBins);
+  if (o.ood !== undefined && !(DATASETS as readonly string[]).includes(o.ood)) {
+    throw new ArgumentError(
+      '--ood',
+      `expected one of ${DATASETS.join(', ')}, got ${JSON.stringify(o.ood)}`,
+    );
+  }
   if (o.members < 2) throw new ArgumentError('--members', `expected at least 2, got ${o.members}`);
   checkRange('ensemble', o.members, '--members');
   checkConfig({ ...o.config, out: '.' });
@@ -72,9 +119,7 @@ export function ensembleFlow(o: EnsembleFlowOptions): FlowSpec {
 /** The flow of a sweep. */
 export function sweepFlow(grid: SweepGrid, store: string): FlowSpec {
   checkSweepGrid(grid);
-  if (typeof store !== 'string' || store === '') {
-    throw new ArgumentError('store', `expected a directory path, got ${String(store)}`);
-  }
+  checkStore(store);
   const key = contentKey('sweep', { base: grid.base, axes: grid.axes });
   const jobs: SweepJob[] = gridPoints(grid).map((p) => ({
     kind: 'sweep',
@@ -112,10 +157,24 @@ function checkpointIdentity(dir: string): string {
 
 /** The flow of Monte Carlo scoring. */
 export function scoreFlow(o: ScoreFlowOptions): FlowSpec {
+  if (o === null || typeof o !== 'object') {
+    throw new ArgumentError('options', `expected the options of a scoring run, got ${String(o)}`);
+  }
+  checkOptionKeys(o, SCORE_KEYS, 'scoreFlow');
+  if (o.shards === undefined) throw new ArgumentError('--shards', 'expected a number of shards');
+  if (o.mcSamples === undefined) {
+    throw new ArgumentError('--mc-samples', 'expected a number of Monte Carlo samples');
+  }
   positiveInt(o.shards, '--shards');
   positiveInt(o.mcSamples, '--mc-samples');
   positiveInt(o.blockSize, '--block-size');
   positiveInt(o.limit, '--limit');
+  checkStore(o.store);
+  checkBins(o.numBins);
+  if (o.seed !== undefined) checkRange('seed', o.seed, '--seed');
+  if (o.split !== undefined && o.split !== 'train' && o.split !== 'test') {
+    throw new ArgumentError('--split', `expected train or test, got ${JSON.stringify(o.split)}`);
+  }
   if (typeof o.checkpoint !== 'string' || !existsSync(o.checkpoint)) {
     throw new ArgumentError(
       '--checkpoint',

@@ -8,9 +8,9 @@
  * This file is also the child's entry point (`fork`ed with the worker's `execArgv`).
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { basename, dirname, extname, join } from 'node:path';
+import { basename, dirname, extname, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DeepProbError } from '../utils/errors.js';
+import { ArgumentError, DeepProbError } from '../utils/errors.js';
 import type { FlowSpec } from './jobs.js';
 
 /** What the worker sends its child. */
@@ -23,6 +23,72 @@ type ChildMessage =
   | { type: 'error'; message: string };
 
 const self = fileURLToPath(import.meta.url);
+
+/** Key of the data a worker gives a message whose stored data is not JSON (see {@link requestOf}). */
+export const UNREADABLE_DATA = '__deepprobUnreadableData';
+
+/** A value in a message, cut to 200 characters. */
+function preview(v: unknown): string {
+  let text: string;
+  try {
+    text = JSON.stringify(v) ?? String(v);
+  } catch {
+    text = String(v);
+  }
+  return text.length > 200 ? `${text.slice(0, 200)}...` : text;
+}
+
+/**
+ * The child request of a queue message's data, checked before a process is started for it: a
+ * poison message (not an object, data that was not JSON, no or a relative store, a flow without
+ * its key, kind, store and jobs) fails its attempt with a message naming what is wrong, instead of
+ * running somewhere unexpected (a missing store was the folder `undefined` in the worker's
+ * directory). The job itself is checked in the child by `checkJob`.
+ * @param data the message's data.
+ * @throws ArgumentError naming `data`, `data.store` or `data.flow`.
+ */
+export function requestOf(data: unknown): ChildRequest {
+  const d = data as Record<string, unknown> | null;
+  if (d === null || typeof d !== 'object' || Array.isArray(d)) {
+    throw new ArgumentError(
+      'data',
+      `expected a queue message {job, store} or {flow}, got ${preview(data)}`,
+    );
+  }
+  if (typeof d[UNREADABLE_DATA] === 'string') {
+    throw new ArgumentError(
+      'data',
+      `the message's data is not JSON (${d[UNREADABLE_DATA]}): it was written past BullMQ or damaged`,
+    );
+  }
+  const absolute = (v: unknown): boolean => typeof v === 'string' && v !== '' && isAbsolute(v);
+  if (d.flow !== undefined) {
+    const f = d.flow as Record<string, unknown> | null;
+    const ok =
+      f !== null &&
+      typeof f === 'object' &&
+      (f.kind === 'ensemble' || f.kind === 'sweep' || f.kind === 'score') &&
+      typeof f.key === 'string' &&
+      absolute(f.store) &&
+      Array.isArray(f.jobs) &&
+      f.jobs.length > 0;
+    if (!ok) {
+      throw new ArgumentError(
+        'data.flow',
+        `expected a flow {kind, key, store (an absolute path), jobs}, got ${preview(f)}`,
+      );
+    }
+    return { flow: f as unknown as FlowSpec };
+  }
+  if (!absolute(d.store)) {
+    throw new ArgumentError(
+      'data.store',
+      `expected the absolute path of the shared result store, got ${preview(d.store)}`,
+    );
+  }
+  if (d.job === undefined) throw new ArgumentError('data.job', 'expected a job, got nothing');
+  return { job: d.job, store: d.store as string };
+}
 
 /**
  * Run a job (or a flow's aggregation) in a child process.

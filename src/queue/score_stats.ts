@@ -76,6 +76,9 @@ function entropy(p: ArrayLike<number>, off: number, k: number): number {
  * @param numSamples `S`.
  * @param numClasses `K`.
  * @param numBins calibration bins (15 as `toolbox.calibration`).
+ * @throws ArgumentError naming `block`, `numSamples`, `numClasses`, `numBins` (integers >= 1;
+ *   `block` >= 0), `samples` (not `S x B x K` values, or one outside `[0, 1]` or NaN) or
+ *   `labels` (not a class index in `[0, K)`), before any work.
  */
 export function blockStats(
   block: number,
@@ -85,11 +88,38 @@ export function blockStats(
   numClasses: number,
   numBins = 15,
 ): BlockStats {
+  const count = (v: number, name: string, min: number): void => {
+    if (!Number.isInteger(v) || v < min) {
+      throw new ArgumentError(name, `expected an integer >= ${min}, got ${v}`);
+    }
+  };
+  count(block, 'block', 0);
+  count(numSamples, 'numSamples', 1);
+  count(numClasses, 'numClasses', 1);
+  count(numBins, 'numBins', 1);
   const s = numSamples;
   const k = numClasses;
   const b = labels.length;
   if (samples.length !== s * b * k) {
     throw new ArgumentError('samples', `expected ${s}x${b}x${k} values, got ${samples.length}`);
+  }
+  for (let n = 0; n < b; n++) {
+    const y = labels[n] as number;
+    if (!Number.isInteger(y) || y < 0 || y >= k) {
+      throw new ArgumentError(
+        'labels',
+        `expected class indices in [0, ${k}), got ${y} at position ${n}`,
+      );
+    }
+  }
+  for (let i = 0; i < samples.length; i++) {
+    const v = samples[i] as number;
+    if (!(v >= 0 && v <= 1 + 1e-6)) {
+      throw new ArgumentError(
+        'samples',
+        `expected probabilities in [0, 1], got ${v} at flat index ${i}`,
+      );
+    }
   }
   const st: BlockStats = {
     block,

@@ -3,6 +3,7 @@
  * and the progress of every unfinished job.
  */
 import { loadBullMQ, pingRedis } from './bullmq.js';
+import { readJobs } from './bull_jobs.js';
 import { checkQueueName, connectionOf, QUEUE_NAME } from './redis_url.js';
 import { progressFraction, type JobProgress } from './bull_executor.js';
 
@@ -51,7 +52,7 @@ export async function queueStatus(
     );
     const jobs: JobStatus[] = [];
     for (const state of ['active', 'waiting', 'delayed', 'waiting-children'] as const) {
-      for (const j of await queue.getJobs([state], 0, maxJobs - 1)) {
+      for (const j of await readJobs(queue, [state], 0, maxJobs - 1)) {
         if (jobs.length >= maxJobs) break;
         const p = j.progress as unknown;
         const pid = (p as Partial<JobProgress> | null)?.pid;

@@ -188,7 +188,70 @@ export function readSweepGrid(path: string): SweepGrid {
   } catch (e) {
     throw new ArgumentError('--grid', `${path} is not valid JSON: ${(e as Error).message}`);
   }
+  const dup = duplicateJsonKey(text);
+  if (dup !== undefined) {
+    throw new ArgumentError(
+      dup,
+      `written twice in the same object; JSON.parse would keep only the last (in ${path})`,
+    );
+  }
   return parseSweepGrid(doc, path);
+}
+
+/**
+ * The first key written twice in one object of a JSON text (`grid.lr` for
+ * `{"grid": {"lr": [1], "lr": [2]}}`), as a path of keys and `[index]`es; undefined when none.
+ * `JSON.parse` silently keeps the last of such keys, which would drop a part of a grid.
+ * @param text a text `JSON.parse` accepts.
+ */
+export function duplicateJsonKey(text: string): string | undefined {
+  interface Frame {
+    obj: boolean;
+    path: string;
+    keys: Set<string>;
+    key: string;
+    index: number;
+    expectKey: boolean;
+  }
+  const stack: Frame[] = [];
+  const join = (path: string, key: string): string => (path === '' ? key : `${path}.${key}`);
+  const childPath = (): string => {
+    const f = stack.at(-1);
+    if (f === undefined) return '';
+    return f.obj ? join(f.path, f.key) : `${f.path}[${f.index}]`;
+  };
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i];
+    if (c === '"') {
+      let j = i + 1;
+      while (j < text.length && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      const f = stack.at(-1);
+      if (f !== undefined && f.obj && f.expectKey) {
+        const key = JSON.parse(text.slice(i, j + 1)) as string;
+        if (f.keys.has(key)) return join(f.path, key);
+        f.keys.add(key);
+        f.key = key;
+        f.expectKey = false;
+      }
+      i = j + 1;
+      continue;
+    }
+    if (c === '{' || c === '[') {
+      const path = childPath();
+      stack.push({ obj: c === '{', path, keys: new Set(), key: '', index: 0, expectKey: true });
+    } else if (c === '}' || c === ']') {
+      stack.pop();
+    } else if (c === ',') {
+      const f = stack.at(-1);
+      if (f !== undefined) {
+        if (f.obj) f.expectKey = true;
+        else f.index++;
+      }
+    }
+    i++;
+  }
+  return undefined;
 }
 
 /**

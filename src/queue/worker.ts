@@ -6,12 +6,12 @@
  * releases their jobs (they stall and another worker takes them once the lock expires).
  */
 import type { ChildProcess } from 'node:child_process';
+import type { Job, JobJson } from 'bullmq';
 import { lockHost } from '../app/run_lock.js';
 import { ArgumentError } from '../utils/errors.js';
 import { loadBullMQ, pingRedis } from './bullmq.js';
 import { checkQueueName, connectionOf, QUEUE_NAME } from './redis_url.js';
-import type { FlowSpec } from './jobs.js';
-import { runInChild } from './job_process.js';
+import { requestOf, runInChild, UNREADABLE_DATA } from './job_process.js';
 import { redactedUrl } from './redis_url.js';
 
 /** Options of {@link runWorker}. */
@@ -57,21 +57,42 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
   let lastActive = Date.now();
   let busy = 0;
   const children = new Set<ChildProcess>();
-  const worker = new Worker(
+  // BullMQ parses a job's data before the processor sees it; data that is not JSON threw there
+  // (the job left active until it stalled, the log without its id), so it is handed to the
+  // processor as a marker that fails the attempt naming the job (`requestOf`)
+  class SafeWorker extends Worker {
+    protected override createJob(json: JobJson, jobId: string): Job {
+      let unreadable: string | undefined;
+      try {
+        JSON.parse(json.data === '' ? '{}' : json.data);
+      } catch (e) {
+        unreadable = (e as Error).message;
+      }
+      return super.createJob(
+        unreadable === undefined
+          ? json
+          : { ...json, data: JSON.stringify({ [UNREADABLE_DATA]: unreadable }) },
+        jobId,
+      );
+    }
+  }
+  const worker = new SafeWorker(
     options.queue ?? QUEUE_NAME,
     async (job) => {
       busy++;
       try {
-        const data = job.data as { job?: unknown; store?: string; flow?: FlowSpec };
-        const what = data.flow !== undefined ? `aggregation of ${data.flow.key}` : `job ${job.id}`;
+        const data = job.data as { flow?: { key?: unknown } } | null;
+        const flowKey =
+          data !== null && typeof data === 'object' && data.flow !== undefined
+            ? data.flow?.key
+            : undefined;
+        const what = flowKey !== undefined ? `aggregation of ${String(flowKey)}` : `job ${job.id}`;
         const attempt = `attempt ${job.attemptsMade + 1}/${job.opts.attempts ?? 1}`;
         log(`deepprob worker ${process.pid}: ${what} (${attempt})`);
         let child: ChildProcess | undefined;
         try {
           const result = await runInChild(
-            data.flow !== undefined
-              ? { flow: data.flow }
-              : { job: data.job, store: String(data.store) },
+            requestOf(job.data),
             (fraction) => {
               job
                 .updateProgress({
@@ -114,7 +135,21 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
       maxStalledCount: 2,
     },
   );
-  worker.on('error', (e) => log(`deepprob worker ${process.pid}: ${e.message}`));
+  // a lost Redis makes ioredis retry every few seconds, each retry an 'error': said once a minute
+  let lastError = '';
+  let lastErrorAt = 0;
+  worker.on('error', (e) => {
+    const now = Date.now();
+    if (e.message === lastError && now - lastErrorAt < 60_000) return;
+    lastError = e.message;
+    lastErrorAt = now;
+    log(
+      /ECONNREFUSED|ETIMEDOUT|ENOTFOUND|EHOSTUNREACH|Connection is closed/.test(e.message)
+        ? `deepprob worker ${process.pid}: cannot reach Redis at ${redactedUrl(options.url)} (${e.message}); ` +
+            'retrying (a running job goes on; its result is stored when it ends)'
+        : `deepprob worker ${process.pid}: ${e.message}`,
+    );
+  });
   log(
     `deepprob worker ${process.pid} on ${redactedUrl(options.url)} (queue ${options.queue ?? QUEUE_NAME})`,
   );
