@@ -22,6 +22,7 @@ import expRef from '@stdlib/stats-base-dists-exponential';
 import weibullRef from '@stdlib/stats-base-dists-weibull';
 import lognormalRef from '@stdlib/stats-base-dists-lognormal';
 import gammaln from '@stdlib/math-base-special-gammaln';
+import digammaRef from '@stdlib/math-base-special-digamma';
 import { expectNoLeak } from '../helpers.js';
 
 const d = distributions;
@@ -427,5 +428,59 @@ describe('monteCarloKL is unbiased at large sample counts', () => {
     });
     p.dispose();
     q.dispose();
+  });
+});
+
+describe('entropies at extreme parameters against float64 closed forms', () => {
+  // the textbook forms cancel terms of order a log a (lgamma against (a - 1) psi(a))
+  it('StudentT(df) for df 0.1 .. 1e8 (the normal limit 1.41894 + log scale)', () => {
+    const dfs = [0.1, 0.7, 2.5, 30, 1e4, 1e6, 1e8];
+    const h = moment(new d.StudentT(dfs, 1, 3), 'entropy');
+    expect(h).toBeAllclose(
+      dfs.map((df) => tRef.entropy(df) + Math.log(3)),
+      { rtol: 2e-6, atol: 0 },
+    );
+  });
+  it('Gamma, InverseGamma, Beta at concentrations 1e-3 .. 1e6 and Dirichlet in dimension 50', () => {
+    const as = [1e-3, 0.3, 2, 9.99, 10, 300, 1e4, 1e6];
+    expect(moment(new d.Gamma(as, 2), 'entropy')).toBeAllclose(
+      as.map((a) => gammaRef.entropy(a, 2)),
+      { rtol: 2e-6, atol: 1e-6 },
+    );
+    const ig = (a: number): number => a + Math.log(2) + gammaln(a) - (1 + a) * digammaRef(a);
+    expect(moment(new d.InverseGamma(as, 2), 'entropy')).toBeAllclose(as.map(ig), {
+      rtol: 2e-6,
+      atol: 1e-6,
+    });
+    const bs = [5e5, 150, 0.5, 200, 1e-3, 9.99, 3, 1e6];
+    expect(moment(new d.Beta(as, bs), 'entropy')).toBeAllclose(
+      as.map((a, i) => betaRef.entropy(a, bs[i] as number)),
+      { rtol: 5e-6, atol: 2e-6 },
+    );
+    const al = Array.from({ length: 50 }, (_, i) => 0.5 + i * 40);
+    const a0 = al.reduce((u, v) => u + v);
+    let ref = al.reduce((u, v) => u + gammaln(v), 0) - gammaln(a0) + (a0 - 50) * digammaRef(a0);
+    for (const v of al) ref -= (v - 1) * digammaRef(v);
+    expect(moment(new d.Dirichlet(al), 'entropy')).toBeAllclose([ref], { rtol: 2e-6 });
+  });
+  it('the gradient of the Gamma entropy in the concentration is 1 + (1 - a) psi1(a) (finite differences of float64)', () => {
+    const as = [0.01, 0.5, 5, 50, 500];
+    const a = tf.tensor1d(as);
+    const before = tf.memory().numTensors;
+    const g = tf.grad((x: tf.Tensor) => {
+      const dist = new d.Gamma(x, 1);
+      const h = tf.sum(dist.entropy());
+      dist.dispose();
+      return h;
+    })(a);
+    const gv = Array.from(g.dataSync());
+    g.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    a.dispose();
+    const h64 = (x: number): number => x + gammaln(x) + (1 - x) * digammaRef(x);
+    expect(gv).toBeAllclose(
+      as.map((x) => (h64(x * (1 + 1e-6)) - h64(x * (1 - 1e-6))) / (2e-6 * x)),
+      { rtol: 2e-3, atol: 1e-6 },
+    );
   });
 });
