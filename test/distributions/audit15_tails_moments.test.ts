@@ -484,3 +484,35 @@ describe('entropies at extreme parameters against float64 closed forms', () => {
     );
   });
 });
+
+describe('Weibull variance at large concentrations (cancelling gammas)', () => {
+  it('concentration 0.3 .. 1e4 against @stdlib, and its gradient in the concentration', () => {
+    const ks = [0.3, 1, 4, 10, 50, 200, 1e4];
+    const v = moment(new d.Weibull(2, ks), 'variance');
+    expect(v).toBeAllclose(
+      ks.map((k) => weibullRef.variance(k, 2)),
+      { rtol: 1e-5, atol: 0 },
+    );
+    const k0 = [50, 200];
+    const kt = tf.tensor1d(k0);
+    const before = tf.memory().numTensors;
+    const g = tf.grad((k: tf.Tensor) => {
+      const w = new d.Weibull(2, k);
+      const out = tf.sum(w.variance());
+      w.dispose();
+      return out;
+    })(kt);
+    const gv = Array.from(g.dataSync());
+    g.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    kt.dispose();
+    expect(gv).toBeAllclose(
+      k0.map(
+        (k) =>
+          (weibullRef.variance(k * 1.001, 2) - weibullRef.variance(k / 1.001, 2)) /
+          (k * 1.001 - k / 1.001),
+      ),
+      { rtol: 1e-3 },
+    );
+  });
+});
