@@ -288,6 +288,24 @@ describe('binary and categorical families at logits ±30 and probabilities 0 / 1
       0,
     ]);
   });
+  it('logits ±Infinity: entropy 0, the atom scored 0, KL against a fair coin log 2', () => {
+    // sigmoid(-Infinity) was 1.2e-38 on wasm (the kernel pack's floor): entropy Infinity
+    const h = moment(new d.Bernoulli({ logits: [Infinity, -Infinity] }), 'entropy');
+    expect(h).toBeAllclose([0, 0], { rtol: 0, atol: 1e-30 });
+    const [lp] = run(() => new d.Bernoulli({ logits: [Infinity, -Infinity] }), 'logProb', [1, 0]);
+    expect(lp).toBeAllclose([0, 0], { rtol: 0, atol: 1e-30 });
+    const p = new d.Bernoulli({ logits: [Infinity, -Infinity] });
+    const q = new d.Bernoulli({ probs: 0.5 });
+    expect(expectNoLeak(() => d.klDivergence(p, q))).toBeAllclose([Math.LN2, Math.LN2], {
+      rtol: 1e-6,
+    });
+    expect(moment(new d.Bernoulli({ logits: [Infinity, -Infinity] }), 'variance')).toEqual([0, 0]);
+    expect(moment(new d.Binomial(5, { logits: [Infinity, -Infinity] }), 'variance')).toEqual([
+      0, 0,
+    ]);
+    p.dispose();
+    q.dispose();
+  });
   it('Categorical logits [30, -30, 0]: log-softmax and entropy against float64', () => {
     const l = [30, -30, 0];
     const m = Math.max(...l);
