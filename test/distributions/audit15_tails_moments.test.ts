@@ -534,3 +534,29 @@ describe('Weibull variance at large concentrations (cancelling gammas)', () => {
     );
   });
 });
+
+describe('Cauchy and HalfCauchy far tails: CDF, survival and their logs without cancellation', () => {
+  it('Cauchy at |z| up to 1e30 and HalfCauchy up to 1e30 scales, monotone, against float64', () => {
+    const zs = [-1e30, -1e8, -1e4, -3, 0, 3, 1e4, 1e8, 1e30];
+    const F = (z: number): number =>
+      z < 0 ? Math.atan(-1 / z) / Math.PI : 0.5 + Math.atan(z) / Math.PI;
+    const S = (z: number): number => F(-z);
+    const [c] = run(() => new d.Cauchy(0, 1), 'cdf', zs);
+    expect(c).toBeAllclose(zs.map(F), { rtol: 1e-5, atol: 0 });
+    const [ls] = run(() => new d.Cauchy(0, 1), 'logSurvival', zs);
+    // was -Infinity from z ~ 1e7 (1/2 - atan(z)/pi rounded to 0)
+    expect(ls).toBeAllclose(
+      zs.map((z) => Math.log(S(z))),
+      { rtol: 1e-5, atol: 1e-12 },
+    );
+    const xs = [-1, 0, 0.5, 1e4, 1e8, 1e30];
+    const hs = (x: number): number => (x <= 0 ? 1 : (2 / Math.PI) * Math.atan(2 / x));
+    const [hsv] = run(() => new d.HalfCauchy(2), 'survival', xs);
+    expect(hsv).toBeAllclose(xs.map(hs), { rtol: 1e-5, atol: 0 });
+    const [hls] = run(() => new d.HalfCauchy(2), 'logSurvival', xs);
+    expect(hls).toBeAllclose(
+      xs.map((x) => Math.log(hs(x))),
+      { rtol: 1e-5, atol: 1e-12 },
+    );
+  });
+});
