@@ -560,3 +560,34 @@ describe('Cauchy and HalfCauchy far tails: CDF, survival and their logs without 
     );
   });
 });
+
+describe('MultivariateStudentT entropy (was NotDefinedError)', () => {
+  it('closed form at df 0.5 .. 1e7 in D = 3, the StudentT entropy at D = 1, and MC within 5 SE', () => {
+    const L = [
+      [1, 0, 0],
+      [0.5, 2, 0],
+      [0.1, -0.3, 0.7],
+    ];
+    const ref = (nu: number, D: number, logdetL: number): number =>
+      -(gammaln((nu + D) / 2) - gammaln(nu / 2)) +
+      (D / 2) * Math.log(nu * Math.PI) +
+      logdetL +
+      ((nu + D) / 2) * (digammaRef((nu + D) / 2) - digammaRef(nu / 2));
+    const dfs = [0.5, 3, 30, 1e4, 1e7];
+    expect(moment(new d.MultivariateStudentT(dfs, [0, 0, 0], L), 'entropy')).toBeAllclose(
+      dfs.map((n) => ref(n, 3, Math.log(1.4))),
+      { rtol: 2e-6 },
+    );
+    expect(moment(new d.MultivariateStudentT(dfs, [1], [[2]]), 'entropy')).toBeAllclose(
+      dfs.map((n) => tRef.entropy(n) + Math.log(2)),
+      { rtol: 2e-6 },
+    );
+    const mvt = new d.MultivariateStudentT(6, [0, 0, 0], L);
+    const n = 40_000;
+    const lp = expectNoLeak(() => tf.tidy(() => mvt.logProb(mvt.sample([n], 3))));
+    const mean = -lp.reduce((a, b) => a + b, 0) / n;
+    const sd = Math.sqrt(lp.reduce((a, b) => a + (b + mean) ** 2, 0) / n);
+    expect(Math.abs(mean - ref(6, 3, Math.log(1.4)))).toBeLessThan((5 * sd) / Math.sqrt(n));
+    mvt.dispose();
+  });
+});
