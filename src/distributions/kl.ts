@@ -185,7 +185,10 @@ function blockedMean0(t: tf.Tensor): tf.Tensor {
   if (n <= MEAN_BLOCK) return tf.mean(t, 0);
   const blocks = Math.ceil(n / MEAN_BLOCK);
   const rest = t.shape.slice(1);
-  const pad: Array<[number, number]> = t.shape.map((_, i) => [0, i === 0 ? blocks * MEAN_BLOCK - n : 0]);
+  const pad: Array<[number, number]> = t.shape.map((_, i) => [
+    0,
+    i === 0 ? blocks * MEAN_BLOCK - n : 0,
+  ]);
   const padded = blocks * MEAN_BLOCK === n ? t : tf.pad(t, pad);
   const partial = tf.sum(tf.reshape(padded, [blocks, MEAN_BLOCK, ...rest]), 1);
   return tf.div(tf.sum(partial, 0), n);

@@ -92,9 +92,7 @@ export class NegativeBinomial extends BinaryProbsDistribution {
     return this.expandToBatch(tf.div(tf.mul(this.totalCount, this.probs), this.failureProbs()));
   }
   protected override _mode(): tf.Tensor {
-    const m = tf.floor(
-      tf.div(tf.mul(tf.sub(this.totalCount, 1), this.probs), this.failureProbs()),
-    );
+    const m = tf.floor(tf.div(tf.mul(tf.sub(this.totalCount, 1), this.probs), this.failureProbs()));
     return this.expandToBatch(whereB(gt(this.totalCount, 1), m, tf.zerosLike(m)));
   }
   protected override _variance(): tf.Tensor {
