@@ -332,6 +332,40 @@ describe('mixed pairs torch registers: the Gaussian parameterizations, Exponenti
   });
 });
 
+describe('one-sided expanded pairs (torch keeps the class on expand)', () => {
+  it('KL(p.expand([3]) || q) and KL(p || q.expand([2, 3])) are KL(p || q) broadcast', () => {
+    const p = new d.Normal(0, 1);
+    const q = new d.Normal(1, 2);
+    const pe = p.expand([3]);
+    const qe = q.expand([2, 3]);
+    const exact = Math.log(2) + (1 + 1) / 8 - 0.5;
+    let shape: number[] = [];
+    const a = expectNoLeak(() => {
+      const out = d.klDivergence(pe, q);
+      shape = out.shape;
+      return out;
+    });
+    expect(shape).toEqual([3]);
+    expect(a).toBeAllclose([exact, exact, exact], { rtol: 1e-6 });
+    const b = expectNoLeak(() => {
+      const out = d.klDivergence(p, qe);
+      shape = out.shape;
+      return out;
+    });
+    expect(shape).toEqual([2, 3]);
+    expect(b).toBeAllclose(new Array<number>(6).fill(exact), { rtol: 1e-6 });
+    // the registered function itself (as TraceMeanFieldELBO calls it) has the expanded shape
+    const fn = d.lookupKL(pe, q);
+    expect(fn).toBeDefined();
+    const c = expectNoLeak(() => fn!(pe, q));
+    expect(c.length).toBe(3);
+    // a base pair with no analytic form still raises NotRegisteredError
+    const g = new d.Gamma(2, 1);
+    expect(() => d.klDivergence(pe, g)).toThrow(NotRegisteredError);
+    for (const x of [p, q, pe, qe, g]) x.dispose();
+  });
+});
+
 describe('closed forms at extreme parameters', () => {
   it('Normal: scales 1e-4 against 1e4, float64 formula', () => {
     const p = new d.Normal([0, 5], [1e-4, 1e4]);
