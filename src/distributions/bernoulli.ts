@@ -48,7 +48,7 @@ export class Bernoulli extends BinaryProbsDistribution {
     return maskLogProb(orB(one, eq(x, 0)), lp);
   }
   protected override _cdf(x: tf.Tensor): tf.Tensor {
-    const q = tf.sub(1, this.probs);
+    const q = this.failureProbs();
     return whereB(lt(x, 0), tf.scalar(0), whereB(lt(x, 1), q, tf.scalar(1)));
   }
   protected override _mean(): tf.Tensor {
@@ -58,11 +58,11 @@ export class Bernoulli extends BinaryProbsDistribution {
     return tf.cast(gt(this.probs, 0.5), 'float32');
   }
   protected override _variance(): tf.Tensor {
-    return this.expandToBatch(tf.mul(this.probs, tf.sub(1, this.probs)));
+    return this.expandToBatch(tf.mul(this.probs, this.failureProbs()));
   }
   protected override _entropy(): tf.Tensor {
     const [l1, l0] = this.logProbsPair();
-    return tf.neg(tf.add(mulNoNan(this.probs, l1), mulNoNan(tf.sub(1, this.probs), l0)));
+    return tf.neg(tf.add(mulNoNan(this.probs, l1), mulNoNan(this.failureProbs(), l0)));
   }
 }
 
@@ -80,7 +80,7 @@ export function klBernoulliBernoulli(p: Bernoulli, q: Bernoulli): tf.Tensor {
   return tf.tidy(() => {
     const [p1, p0] = p.logProbsPair();
     const [q1, q0] = q.logProbsPair();
-    return tf.add(mulNoNan(p.probs, tf.sub(p1, q1)), mulNoNan(tf.sub(1, p.probs), tf.sub(p0, q0)));
+    return tf.add(mulNoNan(p.probs, tf.sub(p1, q1)), mulNoNan(p.failureProbs(), tf.sub(p0, q0)));
   });
 }
 

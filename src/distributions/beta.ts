@@ -24,6 +24,7 @@ import {
   betainc,
   betaLogDensityAndLbeta,
   digamma,
+  digammaMinusLog,
   eq,
   ge,
   gt,
@@ -33,8 +34,11 @@ import {
   maskLogProb,
   mulNoNan,
   safe,
+  stirlingError,
   whereB,
 } from './special.js';
+
+const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 import { unitInterval, type Constraint } from '../constraints/constraints.js';
 
 /**
@@ -125,17 +129,19 @@ export class Beta extends ScalarDistribution {
     );
   }
   protected override _entropy(): tf.Tensor {
+    // lbeta(a, b) - (a-1) psi(a) - (b-1) psi(b) + (a+b-2) psi(a+b) with lgamma = delta +
+    // (x - 1/2) log x - x + log(2 pi)/2 and psi = log + r: delta(a) + delta(b) - delta(a+b)
+    // + log(2 pi)/2 + (log a + log b)/2 - (3/2) log(a+b) - (a-1) r(a) - (b-1) r(b) + (a+b-2) r(a+b)
     const a = this.concentration1;
     const b = this.concentration0;
-    return this.expandToBatch(
-      tf.add(
-        tf.sub(
-          tf.sub(lbeta(a, b), tf.mul(tf.sub(a, 1), digamma(a))),
-          tf.mul(tf.sub(b, 1), digamma(b)),
-        ),
-        tf.mul(tf.sub(this.total(), 2), digamma(this.total())),
-      ),
+    const t = this.total();
+    const deltas = tf.sub(tf.add(stirlingError(a), stirlingError(b)), stirlingError(t));
+    const logs = tf.sub(tf.mul(0.5, tf.add(tf.log(a), tf.log(b))), tf.mul(1.5, tf.log(t)));
+    const rs = tf.sub(
+      tf.mul(tf.sub(t, 2), digammaMinusLog(t)),
+      tf.add(tf.mul(tf.sub(a, 1), digammaMinusLog(a)), tf.mul(tf.sub(b, 1), digammaMinusLog(b))),
     );
+    return this.expandToBatch(tf.add(tf.add(deltas, HALF_LOG_2PI), tf.add(logs, rs)));
   }
 }
 

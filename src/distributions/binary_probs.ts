@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import { log1p, logNoNanGrad } from '../utils/log1p.js';
 import type { DistributionOptions, TensorInput } from './distribution.js';
 import { readProbsOrLogits, type ProbsOrLogits } from './probs.js';
+import { eq, whereB } from './special.js';
 import { ScalarDistribution } from './scalar.js';
 
 /** Admissible ranges of the success parameter (closed; NaN always fails). */
@@ -47,7 +48,9 @@ export abstract class BinaryProbsDistribution extends ScalarDistribution {
       this.logits = this.param(value, 'logits');
       // NaN fails every comparison; +-Infinity (p = 1 or 0) is allowed unless capped.
       this.checkInRange(this.logits, 'logits', -Infinity, range.logitsMax ?? Infinity);
-      this.probs = this.own(tf.sigmoid(this.logits));
+      // sigmoid(-Infinity) is 0 exactly (the wasm kernel pack's sigmoid stops at 1.2e-38, which
+      // made the entropy of Bernoulli({logits: -Infinity}) Infinity)
+      this.probs = this.own(tf.tidy(() => sigmoidExact(this.logits)));
     } else {
       this.probs = this.param(value, 'probs');
       this.checkInRange(this.probs, 'probs', 0, range.probsMax ?? 1);
@@ -62,6 +65,18 @@ export abstract class BinaryProbsDistribution extends ScalarDistribution {
     return this.fromLogits ? { logits: this.logits } : { probs: this.probs };
   }
 
+  /**
+   * The failure probability `1 - p`: `sigma(-l)` when given logits (full float32 relative
+   * accuracy when `p` is near 1, where `1 - sigma(l)` keeps only ~6e-8 absolute: the entropy of
+   * `Bernoulli({logits: 12})` was 8.05e-5 for 7.99e-5; exactly 0 at `l = +Infinity`), `1 - p`
+   * when given probs (exact).
+   *
+   * $$1 - p = \sigma(-l)$$
+   */
+  failureProbs(): tf.Tensor {
+    return this.fromLogits ? sigmoidExact(tf.neg(this.logits)) : tf.sub(1, this.probs);
+  }
+
   /** `[log p, log(1 - p)]`, stable for either parameterization. */
   logProbsPair(): [tf.Tensor, tf.Tensor] {
     if (this.fromLogits) {
@@ -69,4 +84,14 @@ export abstract class BinaryProbsDistribution extends ScalarDistribution {
     }
     return [logNoNanGrad(this.probs), log1p(tf.neg(this.probs))];
   }
+}
+
+/**
+ * `sigma(l) = 1 / (1 + e^{-l})` with `sigma(-Infinity) = 0` exactly (a probability of 0 must
+ * stay 0: `0 * log 0` terms are dropped by `mulNoNan`, a `1.2e-38` is not).
+ *
+ * $$\sigma(l) = \begin{cases} 0 & l = -\infty \\ 1/(1 + e^{-l}) & \text{otherwise}\end{cases}$$
+ */
+function sigmoidExact(l: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => whereB(eq(l, -Infinity), tf.zerosLike(l), tf.sigmoid(l)));
 }

@@ -117,7 +117,7 @@ export class Binomial extends BinaryProbsDistribution {
     const inside = andB(ge(kf, 0), lt(kf, n));
     const a = safe(inside, tf.sub(n, kf), 1);
     const b = safe(inside, tf.add(kf, 1), 1);
-    const val = betainc(a, b, tf.sub(1, this.probs));
+    const val = betainc(a, b, this.failureProbs());
     return whereB(inside, val, whereB(lt(kf, 0), tf.scalar(0), tf.scalar(1)));
   }
   protected override _mean(): tf.Tensor {
@@ -129,7 +129,7 @@ export class Binomial extends BinaryProbsDistribution {
     );
   }
   protected override _variance(): tf.Tensor {
-    return this.expandToBatch(tf.mul(tf.mul(this.totalCount, this.probs), tf.sub(1, this.probs)));
+    return this.expandToBatch(tf.mul(tf.mul(this.totalCount, this.probs), this.failureProbs()));
   }
   /** `-sum_k P(k) log P(k)` over `k = 0..max n` (exact). */
   protected override _entropy(): tf.Tensor {

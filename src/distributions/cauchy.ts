@@ -12,7 +12,24 @@ import * as tf from '@tensorflow/tfjs';
 import { log1p } from '../utils/log1p.js';
 import { LocationScaleDistribution } from './location_scale.js';
 import { registerKL } from './kl.js';
-import { lt } from './special.js';
+import { gt, lt, safe, whereB } from './special.js';
+
+/**
+ * The standard Cauchy survival function `S(z) = 1/2 - atan(z)/pi` without the cancellation of its
+ * upper tail: `atan(1/z)/pi` for `z > 1` (the two agree there; `1/2 - atan(z)/pi` rounds to 0 in
+ * float32 from `z ~ 1e7`). The CDF is `S(-z)`.
+ *
+ * $$S(z) = \begin{cases}\arctan(1/z)/\pi & z > 1\\ 1/2 - \arctan(z)/\pi & z \le 1\end{cases}$$
+ */
+export function cauchyTail(z: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const far = gt(z, 1);
+    const zf = safe(far, z, 2);
+    const tail = tf.div(tf.atan(tf.reciprocal(zf)), Math.PI);
+    const centre = tf.sub(0.5, tf.div(tf.atan(z), Math.PI));
+    return whereB(far, tail, centre);
+  });
+}
 
 /**
  * Cauchy distribution with location `loc` (median and mode) and scale `scale > 0` (half width at
@@ -44,11 +61,13 @@ export class Cauchy extends LocationScaleDistribution {
     const z = tf.where(low, tf.neg(tf.reciprocal(t)), tf.reciprocal(t));
     return tf.add(this.loc, tf.mul(this.scale, z));
   }
+  /** `1/2 + atan(z)/pi`, as `atan(-1/z)/pi` below `z = -1` (no cancellation in the lower tail). */
   protected override _cdf(x: tf.Tensor): tf.Tensor {
-    return tf.add(0.5, tf.div(tf.atan(this.standardize(x)), Math.PI));
+    return cauchyTail(tf.neg(this.standardize(x)));
   }
+  /** `1/2 - atan(z)/pi`, as `atan(1/z)/pi` above `z = 1` (was 0, log -Infinity, at z = 1e8). */
   protected override _survival(x: tf.Tensor): tf.Tensor {
-    return tf.sub(0.5, tf.div(tf.atan(this.standardize(x)), Math.PI));
+    return cauchyTail(this.standardize(x));
   }
   protected override _mode(): tf.Tensor {
     return this.expandToBatch(this.loc);

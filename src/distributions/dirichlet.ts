@@ -18,6 +18,7 @@ import { dirichletRsample } from './host_sampling.js';
 import { registerKL } from './kl.js';
 import {
   digamma,
+  digammaMinusLog,
   dirichletLogDensityAndLogNorm,
   eq,
   gt,
@@ -25,8 +26,10 @@ import {
   mulNoNan,
   noGrad,
   safe,
+  stirlingError,
   whereB,
 } from './special.js';
+
 import { simplex, type Constraint } from '../constraints/constraints.js';
 
 /**
@@ -109,11 +112,17 @@ export class Dirichlet extends Distribution {
     const a = this.concentration;
     const k = a.shape.at(-1) as number;
     const a0 = this.total();
-    const logB = tf.sub(tf.sum(lgamma(a), -1), lgamma(a0));
-    return tf.sub(
-      tf.add(logB, tf.mul(tf.sub(a0, k), digamma(a0))),
-      tf.sum(tf.mul(tf.sub(a, 1), digamma(a)), -1),
+    // log B(a) + (a0 - K) psi(a0) - sum (a_j - 1) psi(a_j) with lgamma = delta + (x - 1/2) log x
+    // - x + log(2 pi)/2 and psi = log + r (no terms of order a log a left to cancel):
+    // sum delta(a_j) - delta(a0) + (K-1)/2 log(2 pi) + sum log(a_j)/2 + (1/2 - K) log a0
+    // + (a0 - K) r(a0) - sum (a_j - 1) r(a_j)
+    const deltas = tf.sub(tf.sum(stirlingError(a), -1), stirlingError(a0));
+    const logs = tf.add(tf.mul(0.5, tf.sum(tf.log(a), -1)), tf.mul(0.5 - k, tf.log(a0)));
+    const rs = tf.sub(
+      tf.mul(tf.sub(a0, k), digammaMinusLog(a0)),
+      tf.sum(tf.mul(tf.sub(a, 1), digammaMinusLog(a)), -1),
     );
+    return tf.add(tf.add(deltas, 0.5 * (k - 1) * Math.log(2 * Math.PI)), tf.add(logs, rs));
   }
 }
 

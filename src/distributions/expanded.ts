@@ -11,7 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
-import { checkShape } from '../utils/tensor.js';
+import { broadcastShapes, checkShape } from '../utils/tensor.js';
 import { Distribution, registerExpand, type DistributionOptions } from './distribution.js';
 import type { DistributionHooks } from './hooks.js';
 import type { Constraint } from '../constraints/constraints.js';
@@ -208,4 +208,28 @@ export function klExpandedExpanded(p: ExpandedDistribution, q: ExpandedDistribut
 }
 
 registerKL(ExpandedDistribution, ExpandedDistribution, klExpandedExpanded);
+
+/**
+ * `KL(expand(p) || q)` and `KL(p || expand(q))` against any other distribution: the KL of the
+ * bases broadcast to the expanded batch shape (every expanded entry is a copy), as torch gives for
+ * `kl_divergence(Normal(...).expand(...), Normal(...))` (there `expand` keeps the class). Before,
+ * only `(Expanded, Expanded)` was registered and a one-sided pair raised `NotRegisteredError`.
+ *
+ * $$\mathrm{KL}(\mathrm{expand}(p, B)\,\|\,q)_b = \mathrm{KL}(p\,\|\,q)_b$$
+ *
+ * @param p the first distribution. @param q the second (either may be an `ExpandedDistribution`).
+ */
+export function klExpandedOneSided(p: Distribution, q: Distribution): tf.Tensor {
+  return tf.tidy(() => {
+    const pb = p instanceof ExpandedDistribution ? p.base : p;
+    const qb = q instanceof ExpandedDistribution ? q.base : q;
+    // broadcast to the pair's batch shape here too: callers such as TraceMeanFieldELBO call the
+    // registered function directly (lookupKL), without klDivergence's final broadcast
+    const batch = broadcastShapes({ p: p.batchShape, q: q.batchShape });
+    return tf.broadcastTo(klDivergence(pb, qb), batch);
+  });
+}
+
+registerKL(ExpandedDistribution, Distribution, klExpandedOneSided);
+registerKL(Distribution, ExpandedDistribution, klExpandedOneSided);
 registerExpand((d, batchShape) => new ExpandedDistribution(d, batchShape));

@@ -19,6 +19,7 @@ import { ShapeRateDistribution } from './shape_rate.js';
 import { registerKL } from './kl.js';
 import {
   digamma,
+  digammaMinusLog,
   eq,
   gammaincPQ,
   gammaLogDensity,
@@ -28,8 +29,11 @@ import {
   lt,
   maskLogProb,
   safe,
+  stirlingError,
   whereB,
 } from './special.js';
+
+const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 
 /**
  * Gamma distribution with `concentration` (shape alpha > 0) and `rate` (beta > 0).
@@ -80,9 +84,14 @@ export class Gamma extends ShapeRateDistribution {
     return this.expandToBatch(tf.div(this.concentration, tf.square(this.rate)));
   }
   protected override _entropy(): tf.Tensor {
+    // a - log b + lgamma(a) + (1 - a) psi(a), with lgamma(a) = delta(a) + (a - 1/2) log a - a
+    // + log(2 pi)/2 and psi(a) = log a + r(a): no term of order a log a is left to cancel
     const a = this.concentration;
     return this.expandToBatch(
-      tf.add(tf.sub(a, tf.log(this.rate)), tf.add(lgamma(a), tf.mul(tf.sub(1, a), digamma(a)))),
+      tf.add(
+        tf.add(stirlingError(a), tf.add(tf.mul(0.5, tf.log(a)), HALF_LOG_2PI)),
+        tf.sub(tf.mul(tf.sub(1, a), digammaMinusLog(a)), tf.log(this.rate)),
+      ),
     );
   }
 }

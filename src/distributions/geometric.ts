@@ -67,13 +67,13 @@ export class Geometric extends BinaryProbsDistribution {
     return this.logSurv(k);
   }
   protected override _mean(): tf.Tensor {
-    return this.expandToBatch(tf.div(tf.sub(1, this.probs), this.probs));
+    return this.expandToBatch(tf.div(this.failureProbs(), this.probs));
   }
   protected override _mode(): tf.Tensor {
     return tf.zeros(this._batchShape);
   }
   protected override _variance(): tf.Tensor {
-    return this.expandToBatch(tf.div(tf.sub(1, this.probs), tf.square(this.probs)));
+    return this.expandToBatch(tf.div(this.failureProbs(), tf.square(this.probs)));
   }
   protected override _entropy(): tf.Tensor {
     const p = this.probs;

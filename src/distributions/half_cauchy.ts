@@ -12,6 +12,7 @@ import { log1p } from '../utils/log1p.js';
 import { ScalarDistribution } from './scalar.js';
 import type { DistributionOptions, TensorInput } from './distribution.js';
 import { registerKL } from './kl.js';
+import { cauchyTail } from './cauchy.js';
 import { ge, gt, maskLogProb, openUniform } from './special.js';
 import { nonnegative, type Constraint } from '../constraints/constraints.js';
 
@@ -58,6 +59,10 @@ export class HalfCauchy extends ScalarDistribution {
   }
   protected override _cdf(x: tf.Tensor): tf.Tensor {
     return tf.mul(2 / Math.PI, tf.atan(tf.div(tf.relu(x), this.scale)));
+  }
+  /** `2 S(x/s)` of the Cauchy (`(2/pi) atan(s/x)` far out; `1 - F` rounded to 0 from `x ~ 1e7 s`). */
+  protected override _survival(x: tf.Tensor): tf.Tensor {
+    return tf.mul(2, cauchyTail(tf.div(tf.relu(x), this.scale)));
   }
   protected override _mean(): tf.Tensor {
     return tf.fill(this._batchShape, Infinity);

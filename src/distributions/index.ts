@@ -127,3 +127,4 @@ export {
   type StableOptions,
 } from './stable.js';
 export { StableWithLogProb, stableStandardLogPdf } from './stable_log_prob.js';
+export { klGaussianGaussian, klExponentialGamma } from './kl_cross.js';

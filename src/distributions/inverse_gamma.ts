@@ -14,14 +14,18 @@ import { ShapeRateDistribution } from './shape_rate.js';
 import { registerKL } from './kl.js';
 import {
   digamma,
+  digammaMinusLog,
   gammaincPQ,
   gammaLogDensity,
   gt,
   lgamma,
   maskLogProb,
   safe,
+  stirlingError,
   whereB,
 } from './special.js';
+
+const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 
 /**
  * Inverse-gamma distribution with `concentration` alpha > 0 and `rate` (scale) beta > 0.
@@ -67,9 +71,14 @@ export class InverseGamma extends ShapeRateDistribution {
     return tf.where(gt(a, 2), v, tf.fill(a.shape, Infinity));
   }
   protected override _entropy(): tf.Tensor {
+    // a + log b + lgamma(a) - (1 + a) psi(a) = log b + delta(a) + log(2 pi)/2 - (3/2) log a
+    // - (1 + a) r(a), with r(a) = psi(a) - log a (no cancellation of a log a terms)
     const a = this.concentration;
     return this.expandToBatch(
-      tf.sub(tf.add(tf.add(a, tf.log(this.rate)), lgamma(a)), tf.mul(tf.add(1, a), digamma(a))),
+      tf.add(
+        tf.add(tf.log(this.rate), tf.add(stirlingError(a), HALF_LOG_2PI)),
+        tf.sub(tf.mul(-1.5, tf.log(a)), tf.mul(tf.add(1, a), digammaMinusLog(a))),
+      ),
     );
   }
 }

@@ -164,6 +164,32 @@ export function monteCarloKL(
       (options.reparameterized ?? true) && p.hasRsample
         ? p.rsample([n], options.seed)
         : p.sample([n], options.seed);
-    return tf.mean(tf.sub(p.logProb(x), q.logProb(x)), 0);
+    return blockedMean0(tf.sub(p.logProb(x), q.logProb(x)));
   });
+}
+
+/** Rows summed per block by {@link blockedMean0}. */
+const MEAN_BLOCK = 512;
+
+/**
+ * The mean over axis 0 of `t` (`[n, ...]`), summed in blocks of {@link MEAN_BLOCK} rows and then
+ * over the blocks (the rows zero-padded to a multiple of the block): float32 rounding then grows
+ * as `B + n/B` additions instead of `n`. The wasm backend sums sequentially in float32: the mean
+ * of 1e6 copies of 1.3862944 was 1.37739 (0.6% low), which biased `monteCarloKL` by more than
+ * its standard error.
+ *
+ * $$\bar t = \frac1n \sum_{b} \sum_{i \in \text{block } b} t_i$$
+ */
+function blockedMean0(t: tf.Tensor): tf.Tensor {
+  const n = t.shape[0] as number;
+  if (n <= MEAN_BLOCK) return tf.mean(t, 0);
+  const blocks = Math.ceil(n / MEAN_BLOCK);
+  const rest = t.shape.slice(1);
+  const pad: Array<[number, number]> = t.shape.map((_, i) => [
+    0,
+    i === 0 ? blocks * MEAN_BLOCK - n : 0,
+  ]);
+  const padded = blocks * MEAN_BLOCK === n ? t : tf.pad(t, pad);
+  const partial = tf.sum(tf.reshape(padded, [blocks, MEAN_BLOCK, ...rest]), 1);
+  return tf.div(tf.sum(partial, 0), n);
 }

@@ -7,7 +7,7 @@
  *   - \frac{\nu + D}{2}\log\Big(1 + \frac{\lVert L^{-1}(x - \mu)\rVert^2}{\nu}\Big)$$
  *
  * Mean `mu` for `nu > 1` (NaN otherwise), variance `nu / (nu - 2) diag(Sigma)` for `nu > 2`
- * (`Infinity` for `1 < nu <= 2`, NaN otherwise). Reparameterized:
+ * (`Infinity` for `1 < nu <= 2`, NaN otherwise), entropy in closed form. Reparameterized:
  * `x = mu + L z sqrt(nu / W)`, `z ~ N(0, I)`, `W ~ chi^2_nu = 2 Gamma(nu/2)` (implicit gradient
  * in `nu`).
  */
@@ -15,7 +15,7 @@ import * as tf from '@tensorflow/tfjs';
 import { log1p } from '../utils/log1p.js';
 import { Distribution, type DistributionOptions, type TensorInput } from './distribution.js';
 import { standardGammaRsample } from './host_sampling.js';
-import { gt, lgammaShift, whereB } from './special.js';
+import { digammaShift, gt, lgammaShift, whereB } from './special.js';
 import { lowerCholesky } from '../constraints/constraints.js';
 import { matrixDiag, squareSize, triangularSolve } from '../utils/linalg.js';
 import { broadcastTo } from '../utils/tensor.js';
@@ -138,5 +138,23 @@ export class MultivariateStudentT extends Distribution {
     const v = tf.mul(tf.div(nu, tf.sub(nu, 2)), diagSigma);
     const out = whereB(gt(nu, 2), v, whereB(gt(nu, 1), tf.scalar(Infinity), tf.scalar(NaN)));
     return broadcastTo(out, [...this.batch, this.dim]);
+  }
+  /**
+   * Entropy (TFP's closed form), with both differences taken without cancellation
+   * ({@link lgammaShift}, {@link digammaShift}: all digits at large `nu`):
+   *
+   * $$H = -\log\frac{\Gamma((\nu + D)/2)}{\Gamma(\nu/2)} + \frac D2\log(\nu\pi) + \sum_i\log L_{ii}
+   *   + \frac{\nu + D}{2}\Big[\psi\Big(\frac{\nu + D}2\Big) - \psi\Big(\frac\nu2\Big)\Big]$$
+   */
+  protected override _entropy(): tf.Tensor {
+    const nu = this.df;
+    const d = this.dim;
+    const half = tf.mul(nu, 0.5);
+    const halfLogDet = tf.sum(tf.log(matrixDiag(this.scaleTril)), -1);
+    const h = tf.add(
+      tf.sub(tf.mul(0.5 * d, tf.log(tf.mul(nu, Math.PI))), lgammaShift(half, 0.5 * d)),
+      tf.add(halfLogDet, tf.mul(tf.add(half, 0.5 * d), digammaShift(half, 0.5 * d))),
+    );
+    return broadcastTo(h, this.batch);
   }
 }

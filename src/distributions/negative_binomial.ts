@@ -85,21 +85,19 @@ export class NegativeBinomial extends BinaryProbsDistribution {
     const kf = tf.floor(k);
     const neg = lt(kf, 0);
     const b = safe(ge(kf, 0), tf.add(kf, 1), 1);
-    const val = betainc(this.totalCount, tf.add(tf.zerosLike(b), b), tf.sub(1, this.probs));
+    const val = betainc(this.totalCount, tf.add(tf.zerosLike(b), b), this.failureProbs());
     return whereB(neg, tf.scalar(0), val);
   }
   protected override _mean(): tf.Tensor {
-    return this.expandToBatch(tf.div(tf.mul(this.totalCount, this.probs), tf.sub(1, this.probs)));
+    return this.expandToBatch(tf.div(tf.mul(this.totalCount, this.probs), this.failureProbs()));
   }
   protected override _mode(): tf.Tensor {
-    const m = tf.floor(
-      tf.div(tf.mul(tf.sub(this.totalCount, 1), this.probs), tf.sub(1, this.probs)),
-    );
+    const m = tf.floor(tf.div(tf.mul(tf.sub(this.totalCount, 1), this.probs), this.failureProbs()));
     return this.expandToBatch(whereB(gt(this.totalCount, 1), m, tf.zerosLike(m)));
   }
   protected override _variance(): tf.Tensor {
     return this.expandToBatch(
-      tf.div(tf.mul(this.totalCount, this.probs), tf.square(tf.sub(1, this.probs))),
+      tf.div(tf.mul(this.totalCount, this.probs), tf.square(this.failureProbs())),
     );
   }
 }

@@ -19,10 +19,11 @@ import { deriveSeeds } from '../utils/seed.js';
 import { ScalarDistribution } from './scalar.js';
 import type { DistributionOptions, TensorInput } from './distribution.js';
 import { standardGammaRsample } from './host_sampling.js';
-import { betainc, digamma, gt, lbeta, lgammaShift, ndtr, notB, safe, whereB } from './special.js';
+import { betainc, digammaShift, gt, lgammaShift, ndtr, notB, safe, whereB } from './special.js';
 
 /** Degrees of freedom above which the CDF is the corrected normal limit. */
 const STUDENT_T_NORMAL_FROM = 1e4;
+const HALF_LOG_PI = 0.5 * Math.log(Math.PI);
 
 /**
  * Student's t distribution with degrees of freedom `df > 0`, location `loc` and scale `scale > 0`.
@@ -133,13 +134,19 @@ export class StudentT extends ScalarDistribution {
     );
   }
   protected override _entropy(): tf.Tensor {
+    // (nu+1)/2 [psi((nu+1)/2) - psi(nu/2)] + log(sqrt(nu) B(nu/2, 1/2)) + log sigma, with
+    // log B(nu/2, 1/2) = log Gamma(1/2) - [log Gamma(nu/2 + 1/2) - log Gamma(nu/2)] and both
+    // differences taken without cancellation (they are ~1/nu and ~log(nu)/2 at large nu)
     const nu = this.df;
     const half = tf.mul(0.5, nu);
     const half1 = tf.add(half, 0.5);
     return this.expandToBatch(
       tf.add(
-        tf.mul(half1, tf.sub(digamma(half1), digamma(half))),
-        tf.add(tf.add(tf.mul(0.5, tf.log(nu)), lbeta(half, tf.scalar(0.5))), tf.log(this.scale)),
+        tf.mul(half1, digammaShift(half, 0.5)),
+        tf.add(
+          tf.sub(tf.add(tf.mul(0.5, tf.log(nu)), HALF_LOG_PI), lgammaShift(half, 0.5)),
+          tf.log(this.scale),
+        ),
       ),
     );
   }

@@ -4,7 +4,8 @@
  * $$p(x;\lambda,k) = \frac k\lambda\Big(\frac x\lambda\Big)^{k-1}e^{-(x/\lambda)^k},\quad x \ge 0,
  *   \qquad F(x) = 1 - e^{-(x/\lambda)^k}.$$
  *
- * Mean `lambda Gamma(1 + 1/k)`, variance `lambda^2 (Gamma(1 + 2/k) - Gamma(1 + 1/k)^2)`, mode
+ * Mean `lambda Gamma(1 + 1/k)`, variance `lambda^2 (Gamma(1 + 2/k) - Gamma(1 + 1/k)^2)` (for
+ * `k >= 4` as `lambda^2 Gamma(1 + 1/k)^2 expm1(D(1/k))`, {@link lgammaSecondDifference}), mode
  * `lambda ((k-1)/k)^{1/k}` for k > 1 (0 otherwise), entropy `gamma (1 - 1/k) + log(lambda/k) + 1`.
  * Reparameterized: `x = lambda (-log u)^{1/k}`.
  */
@@ -13,9 +14,58 @@ import { log1p } from '../utils/log1p.js';
 import { ScalarDistribution } from './scalar.js';
 import type { DistributionOptions, TensorInput } from './distribution.js';
 import { registerKL } from './kl.js';
-import { ge, gt, lgamma, log1mExpNeg, maskLogProb, openUniform, safe, whereB } from './special.js';
+import {
+  ge,
+  gt,
+  le,
+  lgamma,
+  log1mExpNeg,
+  maskLogProb,
+  openUniform,
+  safe,
+  whereB,
+} from './special.js';
 import { nonnegative, type Constraint } from '../constraints/constraints.js';
 import { EULER_GAMMA } from './gumbel.js';
+
+/** Above this `h = 1/k` the variance is the plain difference of gammas (no cancellation). */
+const VARIANCE_SERIES_MAX_H = 0.25;
+const VARIANCE_SERIES_TERMS = 40;
+
+/** `zeta(n)` for `n >= 2` in float64: a direct sum to 1000 and the Euler–Maclaurin tail. */
+function zeta(n: number): number {
+  const N = 1000;
+  let s = 0;
+  for (let k = N; k >= 1; k--) s += Math.pow(k, -n);
+  return s + Math.pow(N, 1 - n) / (n - 1) - Math.pow(N, -n) / 2 + (n * Math.pow(N, -n - 1)) / 12;
+}
+
+/** Coefficients `c_n = (-1)^n zeta(n) (2^n - 2) / n`, `n = 2 .. 41`, of {@link lgammaSecondDifference}. */
+let SECOND_DIFFERENCE_COEFFS: number[] | undefined;
+
+/**
+ * `D(h) = log Gamma(1 + 2h) - 2 log Gamma(1 + h)` for `0 <= h <= 1/4` from the Taylor series of
+ * `log Gamma(1 + x) = -gamma x + sum_{n>=2} (-1)^n zeta(n) x^n / n`, whose linear terms cancel
+ * exactly: it stays accurate where the Weibull variance `Gamma(1 + 2/k) - Gamma(1 + 1/k)^2`
+ * cancels (`Weibull(2, 200).variance()` was 1.6% off, `Weibull(2, 1e4)` 0).
+ *
+ * $$D(h) = \sum_{n\ge 2} (-1)^n \zeta(n)\,\frac{2^n - 2}{n}\,h^n$$
+ */
+export function lgammaSecondDifference(h: tf.Tensor): tf.Tensor {
+  if (SECOND_DIFFERENCE_COEFFS === undefined) {
+    SECOND_DIFFERENCE_COEFFS = Array.from({ length: VARIANCE_SERIES_TERMS }, (_, i) => {
+      const n = i + 2;
+      return ((n % 2 === 0 ? 1 : -1) * zeta(n) * (Math.pow(2, n) - 2)) / n;
+    });
+  }
+  const c = SECOND_DIFFERENCE_COEFFS;
+  return tf.tidy(() => {
+    // Horner: h^2 (c_2 + h (c_3 + ... + h c_41))
+    let acc: tf.Tensor = tf.scalar(c[c.length - 1] as number);
+    for (let i = c.length - 2; i >= 0; i--) acc = tf.add(tf.mul(acc, h), c[i] as number);
+    return tf.mul(acc, tf.square(h));
+  });
+}
 
 /**
  * Weibull distribution.
@@ -107,9 +157,16 @@ export class Weibull extends ScalarDistribution {
   }
   protected override _variance(): tf.Tensor {
     const k = this.concentration;
-    const g1 = tf.exp(lgamma(tf.add(1, tf.reciprocal(k))));
-    const g2 = tf.exp(lgamma(tf.add(1, tf.div(2, k))));
-    return this.expandToBatch(tf.mul(tf.square(this.scale), tf.sub(g2, tf.square(g1))));
+    const h = tf.reciprocal(k);
+    const lg1 = lgamma(tf.add(1, h));
+    const g1 = tf.exp(lg1);
+    const g2 = tf.exp(lgamma(tf.add(1, tf.mul(2, h))));
+    const plain = tf.sub(g2, tf.square(g1));
+    // large k: Gamma(1 + 1/k)^2 expm1(D(1/k)) without the cancellation of the two gammas
+    const small = le(h, VARIANCE_SERIES_MAX_H);
+    const hs = safe(small, h, VARIANCE_SERIES_MAX_H);
+    const series = tf.mul(tf.exp(tf.mul(2, lg1)), tf.expm1(lgammaSecondDifference(hs)));
+    return this.expandToBatch(tf.mul(tf.square(this.scale), whereB(small, series, plain)));
   }
   protected override _entropy(): tf.Tensor {
     const k = this.concentration;

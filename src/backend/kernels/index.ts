@@ -33,6 +33,7 @@ import { identityKernel } from './identity.js';
 import { conv2dSimdKernel } from './conv2d_simd.js';
 import { padKernel } from './pad.js';
 import { EMPTY_REDUCE_IDENTITY, emptyReduceKernel } from './empty_reduce.js';
+import { preciseReduceKernel } from './precise_reduce.js';
 import {
   depthwiseBackpropFilterKernel,
   depthwiseBackpropInputKernel,
@@ -71,8 +72,14 @@ const WASM_PACK: PackKernel[] = [
   { kernelName: ADAM_KERNEL, make: () => adamWasm },
   ...Object.keys(EMPTY_REDUCE_IDENTITY).map((kernelName) => ({
     kernelName,
-    make: emptyReduceKernel(kernelName),
+    // long float32 sums in float64 (precise_reduce.ts), empty ones by the identity
+    make:
+      kernelName === 'Sum'
+        ? (previous: KernelFunc | undefined) =>
+            preciseReduceKernel('Sum')(emptyReduceKernel('Sum')(previous))
+        : emptyReduceKernel(kernelName),
   })),
+  { kernelName: 'Mean', make: preciseReduceKernel('Mean') },
 ];
 
 /** Host-loop kernels of the pack, installed on both the wasm and the cpu backend. */
