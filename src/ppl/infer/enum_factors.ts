@@ -37,6 +37,8 @@ export interface EnumFactorGraph {
   plates: Map<string, PlateInfo>;
   /** The summed log-density of the sites that vary along no enumerated dim (a scalar). */
   rest: tf.Tensor;
+  /** The sites summed into `rest`, in the order of the run. */
+  restSites: Message[];
 }
 
 /** The log-density tensor of a site with its mask and non-plate scale applied. */
@@ -73,6 +75,7 @@ export function enumFactorGraph(
   const plates = new Map<string, PlateInfo>();
   const factors: OrdinalFactor[] = [];
   let rest: tf.Tensor = tf.scalar(0);
+  const restSites: Message[] = [];
   for (const s of tr.sampleSites()) {
     if (!include(s)) continue;
     const lp = siteLocalLogProb(s);
@@ -114,6 +117,7 @@ export function enumFactorGraph(
     }
     if (!enumerated) {
       rest = tf.add(rest, siteLogProbSum(s));
+      restSites.push(s);
       continue;
     }
     for (const f of s.cond) {
@@ -125,5 +129,5 @@ export function enumFactorGraph(
     );
     factors.push({ ordinal: new Set(s.cond.map((f) => f.name)), factor: { dims, t } });
   }
-  return { vars, factors, plates, rest };
+  return { vars, factors, plates, rest, restSites };
 }

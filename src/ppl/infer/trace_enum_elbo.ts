@@ -19,13 +19,14 @@ import { ArgumentError } from '../../utils/errors.js';
 import { withTapeOff } from '../../utils/tape.js';
 import { broadcastShapes, broadcastTo } from '../../utils/tensor.js';
 import { enumerate } from '../handlers/enum.js';
+import { iterDiscreteEscape, iterDiscreteExtend, queue, TraceQueue } from '../handlers/queue.js';
 import { replay } from '../handlers/replay.js';
 import { trace } from '../handlers/trace.js';
 import { isValidationEnabled, type Message } from '../runtime.js';
-import { siteLogProb, type Trace } from '../trace.js';
+import { siteLogProb, Trace } from '../trace.js';
 import type { Distribution } from '../../distributions/distribution.js';
 import { checkedReplay, checkModelGuideMatch, isEnumerated } from './check.js';
-import { contractFactors } from './contract.js';
+import { contractFactors, type LabeledFactor } from './contract.js';
 import { enumFactorGraph } from './enum_factors.js';
 import { enumMarginals, marginalDistribution } from './enum_marginals.js';
 import {
@@ -33,10 +34,13 @@ import {
   guessMaxPlateNesting,
   guideFactorSites,
   guideLogProbSum,
+  guideLogProbTerms,
   ParticleELBO,
+  scoreFunctionTerm,
   type Callable,
   type ELBOOptions,
 } from './elbo.js';
+import { sequentialWeights, weighLabeled, weighTerm, type SequentialWeight } from './seq_enum.js';
 
 /**
  * The ELBO with exact enumeration of discrete model sites.
@@ -73,21 +77,66 @@ export class TraceEnumELBO extends ParticleELBO {
     // the guide's sites marked for parallel enumeration (AutoDiscreteParallel) take all their
     // values at dims left of the plates; the model replays them there
     const guideTrace = trace(enumerate(asFn(guide), first)).getTraceUntidied(...args).trace;
+    return { guideTrace, modelTrace: this.modelTraceFor(model, guideTrace, args) };
+  }
+
+  /**
+   * The guide's traces of one particle: one per combination of values of its sites marked
+   * `{infer: {enumerate: 'sequential'}}` (Pyro's `iter_discrete_traces` with a LIFO queue; one
+   * trace when it has none), each with the model's trace replayed on it (untidied).
+   */
+  private *tracePairs<A extends unknown[]>(
+    model: Callable<A>,
+    guide: Callable<A>,
+    args: A,
+  ): Generator<{ guideTrace: Trace; modelTrace: Trace }, void, undefined> {
+    this.maxPlateNesting ??= guessMaxPlateNesting(model, guide, args);
+    const first = -(this.maxPlateNesting + 1);
+    const q = new TraceQueue({ lifo: true });
+    q.put(new Trace());
+    const runs = trace(
+      queue(enumerate(asFn(guide), first), q, {
+        escapeFn: iterDiscreteEscape,
+        extendFn: iterDiscreteExtend,
+      }),
+    );
+    try {
+      while (!q.empty()) {
+        const guideTrace = runs.getTraceUntidied(...args).trace;
+        yield { guideTrace, modelTrace: this.modelTraceFor(model, guideTrace, args) };
+      }
+    } finally {
+      q.dispose();
+    }
+  }
+
+  /** The model's trace replayed on `guideTrace`, its own marked sites enumerated (untidied). */
+  private modelTraceFor<A extends unknown[]>(model: Callable<A>, guideTrace: Trace, args: A): Trace {
+    const nest = this.maxPlateNesting ?? 0;
     const guideEnum = guideTrace.latentSites().filter(isEnumerated);
     const validate = isValidationEnabled();
     const replayed = validate
-      ? checkedReplay(asFn(model), guideTrace, this.maxPlateNesting)
+      ? checkedReplay(asFn(model), guideTrace, nest)
       : replay(asFn(model), { trace: guideTrace });
-    const enumModel = enumerate(replayed, first - guideEnum.length);
+    const enumModel = enumerate(replayed, -(nest + 1) - guideEnum.length);
     const modelTrace = trace(enumModel).getTraceUntidied(...args).trace;
+    const seqModel = modelTrace
+      .latentSites()
+      .find((s) => s.infer.enumerate === 'sequential' && guideTrace.get(s.name) === undefined);
+    if (seqModel !== undefined) {
+      throw new ArgumentError(
+        seqModel.name,
+        `TraceEnumELBO: model site '${seqModel.name}' is marked enumerate: 'sequential'; ` +
+          "the model's discrete sites are enumerated in parallel (enumerate: 'parallel'), " +
+          "sequential enumeration is for the guide's sites (as in Pyro)",
+      );
+    }
     if (validate) checkModelGuideMatch(modelTrace, guideTrace);
     if (guideEnum.length > 0) {
       const own = modelTrace
         .latentSites()
         .find((s) => isEnumerated(s) && guideTrace.get(s.name) === undefined);
       if (own !== undefined) {
-        guideTrace.dispose();
-        modelTrace.dispose();
         throw new ArgumentError(
           own.name,
           `model site '${own.name}' is enumerated while the guide enumerates ` +
@@ -96,7 +145,29 @@ export class TraceEnumELBO extends ParticleELBO {
         );
       }
     }
-    return { guideTrace, modelTrace };
+    return modelTrace;
+  }
+
+  /**
+   * `-ELBO`, averaged over the particles; each particle sums over the guide's sequential runs
+   * (see `seq_enum.ts`), each run adding its weighted estimate and its score-function surrogate
+   * for the guide's sites that are neither reparameterized nor enumerated.
+   */
+  override differentiableLoss<A extends unknown[]>(
+    model: Callable<A>,
+    guide: Callable<A>,
+    args: A,
+  ): tf.Scalar {
+    return tf.tidy(() => {
+      let total: tf.Tensor = tf.scalar(0);
+      for (let p = 0; p < this.numParticles; p++) {
+        for (const { guideTrace, modelTrace } of this.tracePairs(model, guide, args)) {
+          const elbo = this.particleElbo(guideTrace, modelTrace);
+          total = tf.add(total, tf.add(elbo, scoreFunctionTerm(guideTrace, elbo)));
+        }
+      }
+      return tf.div(tf.neg(total), this.numParticles) as tf.Scalar;
+    });
   }
 
   /**
@@ -151,12 +222,33 @@ export class TraceEnumELBO extends ParticleELBO {
   }
 
   protected particleElbo(guideTrace: Trace, modelTrace: Trace): tf.Tensor {
+    const nest = this.maxPlateNesting ?? 0;
+    const seq = sequentialWeights(guideTrace, nest, 'TraceEnumELBO');
     const guideEnum = guideTrace.latentSites().filter(isEnumerated);
-    if (guideEnum.length > 0) return enumeratedGuideElbo(guideEnum, guideTrace, modelTrace);
-    const g = enumFactorGraph(modelTrace, this.maxPlateNesting ?? 0, 'TraceEnumELBO');
-    const elbo = tf.add(g.rest, contractFactors(g.factors, g.vars, g.plates));
-    return tf.sub(elbo, guideLogProbSum(guideTrace, 'TraceEnumELBO'));
+    if (guideEnum.length > 0) return enumeratedGuideElbo(guideEnum, guideTrace, modelTrace, seq);
+    const g = enumFactorGraph(modelTrace, nest, 'TraceEnumELBO');
+    if (seq.length === 0) {
+      const elbo = tf.add(g.rest, contractFactors(g.factors, g.vars, g.plates));
+      return tf.sub(elbo, guideLogProbSum(guideTrace, 'TraceEnumELBO'));
+    }
+    // one sequential run: every cost term weighted by the guide's probabilities of the values
+    // of this run that it depends on (seq_enum.ts)
+    const weigh = (ordinal: ReadonlySet<string>, f: LabeledFactor): LabeledFactor =>
+      weighLabeled(f, ordinal, seq);
+    let elbo = contractFactors(g.factors, g.vars, g.plates, 'logsumexp', weigh);
+    for (const s of g.restSites) {
+      elbo = tf.add(elbo, tf.sum(weighTerm(siteLogProb(s), ordinalOf(s), seq)));
+    }
+    for (const { site, logProb } of guideLogProbTerms(guideTrace, 'TraceEnumELBO')) {
+      elbo = tf.sub(elbo, tf.sum(weighTerm(logProb, ordinalOf(site), seq)));
+    }
+    return elbo;
   }
+}
+
+/** The plates of a site (its ordinal). */
+function ordinalOf(site: Message): Set<string> {
+  return new Set(site.cond.map((f) => f.name));
 }
 
 /**
@@ -174,6 +266,7 @@ function enumeratedGuideElbo(
   guideEnum: Message[],
   guideTrace: Trace,
   modelTrace: Trace,
+  seq: readonly SequentialWeight[],
 ): tf.Tensor {
   const weights = guideEnum.map((s) => ({
     dim: s.infer._enumDim as number,
@@ -181,10 +274,12 @@ function enumeratedGuideElbo(
   }));
   const carries = (w: tf.Tensor, dim: number): boolean =>
     w.rank >= -dim && (w.shape[w.rank + dim] as number) > 1;
-  const expect = (lp: tf.Tensor): tf.Tensor => {
+  const expect = (site: Message, lp: tf.Tensor): tf.Tensor => {
     // weigh by q_g for every dim g the term carries, and again for the dims a weight brings
-    // (a guide site depending on an earlier one, q(b | a), carries a's dim: then q(a) too)
-    let w = lp;
+    // (a guide site depending on an earlier one, q(b | a), carries a's dim: then q(a) too);
+    // first by the weights of the values of this sequential run (seq_enum.ts), which may
+    // themselves carry dims of parallel-enumerated guide sites
+    let w = seq.length === 0 ? lp : weighTerm(lp, ordinalOf(site), seq);
     const used = new Set<number>();
     for (let grew = true; grew;) {
       grew = false;
@@ -202,11 +297,11 @@ function enumeratedGuideElbo(
     return tf.sum(w);
   };
   let elbo: tf.Tensor = tf.scalar(0);
-  for (const s of modelTrace.sampleSites()) elbo = tf.add(elbo, expect(siteLogProb(s)));
+  for (const s of modelTrace.sampleSites()) elbo = tf.add(elbo, expect(s, siteLogProb(s)));
   const guideSites = [
     ...guideTrace.latentSites(),
     ...guideFactorSites(guideTrace, 'TraceEnumELBO'),
   ];
-  for (const s of guideSites) elbo = tf.sub(elbo, expect(siteLogProb(s)));
+  for (const s of guideSites) elbo = tf.sub(elbo, expect(s, siteLogProb(s)));
   return elbo;
 }
