@@ -14,6 +14,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../utils/errors.js';
+import { stopGradient } from '../../utils/tensor.js';
 import type { DimLabels } from '../handlers/enum.js';
 import type { Message } from '../runtime.js';
 import { siteLogProb, siteLogProbSum, type Trace } from '../trace.js';
@@ -41,11 +42,18 @@ export interface EnumFactorGraph {
   restSites: Message[];
 }
 
-/** The log-density tensor of a site with its mask and non-plate scale applied. */
+/**
+ * The log-density tensor of a site with its mask and non-plate scale applied. A site enumerated
+ * by `S` draws (`numSamples`, Pyro's sampled enumeration) enters as Pyro's DiCE factor
+ * `log p - sg(log p) - log S`: each draw weighs `1/S`, its gradient the score function's.
+ */
 function siteLocalLogProb(site: Message): tf.Tensor {
   let plateScale = 1;
   for (const f of site.cond) plateScale *= f.size / f.subsampleSize;
-  return siteLogProb(site, site.scale / plateScale);
+  const lp = siteLogProb(site, site.scale / plateScale);
+  const sampled = site.infer._enumSampled;
+  if (typeof sampled !== 'number') return lp;
+  return tf.sub(tf.sub(lp, stopGradient(lp)), Math.log(sampled));
 }
 
 /**

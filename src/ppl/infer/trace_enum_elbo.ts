@@ -17,7 +17,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../utils/errors.js';
 import { withTapeOff } from '../../utils/tape.js';
-import { broadcastShapes, broadcastTo } from '../../utils/tensor.js';
+import { broadcastShapes, broadcastTo, stopGradient } from '../../utils/tensor.js';
 import { enumerate } from '../handlers/enum.js';
 import { iterDiscreteEscape, iterDiscreteExtend, queue, TraceQueue } from '../handlers/queue.js';
 import { replay } from '../handlers/replay.js';
@@ -268,10 +268,16 @@ function enumeratedGuideElbo(
   modelTrace: Trace,
   seq: readonly SequentialWeight[],
 ): tf.Tensor {
-  const weights = guideEnum.map((s) => ({
-    dim: s.infer._enumDim as number,
-    q: tf.exp((s.fn as Distribution).logProb(s.value as tf.Tensor)),
-  }));
+  const weights = guideEnum.map((s) => {
+    const lq = (s.fn as Distribution).logProb(s.value as tf.Tensor);
+    const sampled = s.infer._enumSampled;
+    // S draws (numSamples): each weighs 1/S, Pyro's DiCE factor exp(log q - sg(log q)) / S
+    const q =
+      typeof sampled === 'number'
+        ? tf.div(tf.exp(tf.sub(lq, stopGradient(lq))), sampled)
+        : tf.exp(lq);
+    return { dim: s.infer._enumDim as number, q };
+  });
   const carries = (w: tf.Tensor, dim: number): boolean =>
     w.rank >= -dim && (w.shape[w.rank + dim] as number) > 1;
   const expect = (site: Message, lp: tf.Tensor): tf.Tensor => {
