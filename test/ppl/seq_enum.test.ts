@@ -32,15 +32,13 @@ const logSumExp = (v: number[]): number => {
 /** Every assignment of `n` variables with `k` values each. */
 function assignments(n: number, k: number): number[][] {
   let out: number[][] = [[]];
-  for (let i = 0; i < n; i++) out = out.flatMap((a) => Array.from({ length: k }, (_, v) => [...a, v]));
+  for (let i = 0; i < n; i++)
+    out = out.flatMap((a) => Array.from({ length: k }, (_, v) => [...a, v]));
   return out;
 }
 
 /** `-loss` and its gradient in the variables `vs` (flattened in order). */
-function elboAndGrad(
-  loss: () => tf.Scalar,
-  vs: tf.Variable[],
-): { value: number; grad: number[] } {
+function elboAndGrad(loss: () => tf.Scalar, vs: tf.Variable[]): { value: number; grad: number[] } {
   let value = 0;
   let grad: number[] = [];
   expectNoLeak(() => {
@@ -98,18 +96,15 @@ describe('TraceEnumELBO: a global guide site enumerated sequentially', () => {
   it('agrees with parallel enumeration of the same guide site (value and gradient)', () => {
     const t0 = [0.7, -0.2, -0.5];
     const theta = tf.variable(tf.tensor1d(t0));
-    const guideOf =
-      (mode: 'sequential' | 'parallel') =>
-      (): void => {
-        ppl.sample('z', new D.Categorical({ logits: theta }), { infer: { enumerate: mode } });
-      };
+    const guideOf = (mode: 'sequential' | 'parallel') => (): void => {
+      ppl.sample('z', new D.Categorical({ logits: theta }), { infer: { enumerate: mode } });
+    };
     const elbo = new ppl.TraceEnumELBO({ maxPlateNesting: 1 });
-    const seq = elboAndGrad(() => elbo.differentiableLoss(model, guideOf('sequential'), []), [
-      theta,
-    ]);
-    const par = elboAndGrad(() => elbo.differentiableLoss(model, guideOf('parallel'), []), [
-      theta,
-    ]);
+    const seq = elboAndGrad(
+      () => elbo.differentiableLoss(model, guideOf('sequential'), []),
+      [theta],
+    );
+    const par = elboAndGrad(() => elbo.differentiableLoss(model, guideOf('parallel'), []), [theta]);
     expect(seq.value).toBeCloseTo(par.value, 4);
     expectClose(seq.grad, par.grad, 1e-4);
     theta.dispose();
@@ -178,9 +173,10 @@ describe('TraceEnumELBO: a guide site in a plate enumerated sequentially', () =>
       guide();
     };
     const elbo = new ppl.TraceEnumELBO({ maxPlateNesting: 1 });
-    const { value, grad } = elboAndGrad(() => elbo.differentiableLoss(model, counted, []), [
-      logits,
-    ]);
+    const { value, grad } = elboAndGrad(
+      () => elbo.differentiableLoss(model, counted, []),
+      [logits],
+    );
     expect(runs).toBe(1 + 2); // the escaped run, then one complete run per value
     expect(value).toBeCloseTo(exact(t0), 3);
     expectClose(grad, finiteDiff(exact, t0, 1e-5), 2e-3);

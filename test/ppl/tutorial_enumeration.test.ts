@@ -73,9 +73,7 @@ describe('enumeration tutorial: mechanics of enumeration', () => {
     // shape [] each time (the run that escapes at z never returns from sample)
     seen.model = [];
     seen.guide = [];
-    expect(Math.abs(elbo.loss(model, ppl.configEnumerate(guide, 'sequential')))).toBeLessThan(
-      1e-6,
-    );
+    expect(Math.abs(elbo.loss(model, ppl.configEnumerate(guide, 'sequential')))).toBeLessThan(1e-6);
     expect(seen).toEqual({ model: [[], [], [], [], []], guide: [[], [], [], [], []] });
     expect(() => ppl.configEnumerate(guide, 'flat' as 'parallel')).toThrow(
       /default: configEnumerate: expected 'parallel' or 'sequential', got "flat"/,

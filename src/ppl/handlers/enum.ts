@@ -322,7 +322,10 @@ export function configEnumerate<A extends unknown[], R>(
     );
   }
   if (options === null || typeof options !== 'object') {
-    throw new ArgumentError('options', `configEnumerate: expected an object, got ${String(options)}`);
+    throw new ArgumentError(
+      'options',
+      `configEnumerate: expected an object, got ${String(options)}`,
+    );
   }
   checkOptionKeys(options, ['expand', 'numSamples'], 'configEnumerate');
   const { expand, numSamples } = options;

@@ -37,17 +37,18 @@ export interface SequentialWeight {
   plates: ReadonlySet<string>;
   /** `q_s(v_s)` over the site's batch shape (its plate dims, right-aligned). */
   q: tf.Tensor;
-  /** `q_s(v_s)` with its axes labelled by plate (`p:name`), size-1 dims dropped. */
-  labeled: LabeledFactor;
+  /**
+   * `q_s(v_s)` with its axes labelled by plate (`p:name`), size-1 dims dropped; undefined when it
+   * varies along a dim of a parallel-enumerated guide site.
+   */
+  labeled: LabeledFactor | undefined;
   /** `K_s`, the number of values the site takes over the runs. */
   total: number;
 }
 
 /** Whether a guide site was enumerated sequentially in this run (`iterDiscreteExtend` marks it). */
 export function isSequentiallyEnumerated(site: Message): boolean {
-  return (
-    site.type === 'sample' && !site.isObserved && typeof site.infer._enumTotal === 'number'
-  );
+  return site.type === 'sample' && !site.isObserved && typeof site.infer._enumTotal === 'number';
 }
 
 /**
@@ -71,12 +72,18 @@ export function sequentialWeights(
     const batch = s.fn.batchShape;
     const dims: string[] = [];
     const keep: number[] = [];
+    let enumerated = false;
     for (let i = 0; i < batch.length; i++) {
       if (batch[i] === 1) continue;
       const d = i - batch.length;
       const f = s.cond.find((c) => c.dim === d);
       if (f === undefined) {
-        if (-d > maxPlateNesting) continue; // a dim of a parallel-enumerated guide site
+        // a dim of a parallel-enumerated guide site the site depends on
+        const enumDims = s.infer._dimLabels as ReadonlyMap<number, string> | undefined;
+        if (-d > maxPlateNesting && enumDims?.has(d) === true) {
+          enumerated = true;
+          continue;
+        }
         throw new ArgumentError(
           s.name,
           `${who}: guide site '${s.name}' is enumerated sequentially, but its batch shape ` +
@@ -90,8 +97,10 @@ export function sequentialWeights(
       keep.push(i);
     }
     const q = tf.exp(s.fn.logProb(s.value));
-    const labeled: LabeledFactor =
-      keep.length === q.rank
+    // (with dims of parallel-enumerated guide sites the model enumerates nothing: no labels)
+    const labeled: LabeledFactor | undefined = enumerated
+      ? undefined
+      : keep.length === q.rank
         ? { dims, t: q }
         : {
             dims,
@@ -152,20 +161,24 @@ export function weighLabeled(
       constant /= w.total;
       continue;
     }
-    const extra = w.labeled.dims.find((d) => !f.dims.includes(d));
-    if (extra !== undefined) {
+    const lw = w.labeled;
+    const extra = lw === undefined ? 'enumerated' : lw.dims.find((d) => !f.dims.includes(d));
+    if (lw === undefined || extra !== undefined) {
       throw new ArgumentError(
         'guide',
-        `sequentially enumerated guide site '${w.name}' varies along plate ` +
-          `'${extra.slice(2)}', along which a term of the model in the same plates is constant`,
+        `sequentially enumerated guide site '${w.name}' varies along ` +
+          (lw === undefined
+            ? 'a dim of a parallel-enumerated guide site while the model enumerates sites'
+            : `plate '${extra?.slice(2)}', along which a term of the model in the same plates ` +
+              'is constant'),
       );
     }
-    const order = f.dims.filter((d) => w.labeled.dims.includes(d));
-    const perm = order.map((d) => w.labeled.dims.indexOf(d));
-    const moved = perm.every((p, i) => p === i) ? w.labeled.t : tf.transpose(w.labeled.t, perm);
+    const order = f.dims.filter((d) => lw.dims.includes(d));
+    const perm = order.map((d) => lw.dims.indexOf(d));
+    const moved = perm.every((p, i) => p === i) ? lw.t : tf.transpose(lw.t, perm);
     const shape = f.dims.map((d) => {
-      const i = w.labeled.dims.indexOf(d);
-      return i < 0 ? 1 : (w.labeled.t.shape[i] as number);
+      const i = lw.dims.indexOf(d);
+      return i < 0 ? 1 : (lw.t.shape[i] as number);
     });
     t = tf.mul(t, tf.reshape(moved, shape));
   }

@@ -111,7 +111,11 @@ export class TraceEnumELBO extends ParticleELBO {
   }
 
   /** The model's trace replayed on `guideTrace`, its own marked sites enumerated (untidied). */
-  private modelTraceFor<A extends unknown[]>(model: Callable<A>, guideTrace: Trace, args: A): Trace {
+  private modelTraceFor<A extends unknown[]>(
+    model: Callable<A>,
+    guideTrace: Trace,
+    args: A,
+  ): Trace {
     const nest = this.maxPlateNesting ?? 0;
     const guideEnum = guideTrace.latentSites().filter(isEnumerated);
     const validate = isValidationEnabled();
