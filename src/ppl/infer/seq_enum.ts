@@ -184,3 +184,36 @@ export function weighLabeled(
   }
   return { dims: f.dims, t: constant === 1 ? t : tf.mul(t, constant) };
 }
+
+/**
+ * The `weigh` of `contractFactors` for one sequential run: a term that holds no enumerated
+ * variable is weighted ({@link weighLabeled}); a factor that still holds variables of outer plates
+ * while its own plates are summed (a product over the members, inside a log-sum over those
+ * variables) must not lie in the plates of a sequential site that the outer ordinal lacks:
+ * `E_q[log sum_z prod_i f_i(z, s_i)]` couples the members' values, which one run per value (the
+ * same value for every member) does not cover.
+ *
+ * @throws ArgumentError naming the sequential site in that case.
+ */
+export function weighContracted(
+  f: LabeledFactor,
+  ordinal: ReadonlySet<string>,
+  parent: ReadonlySet<string>,
+  weights: readonly SequentialWeight[],
+): LabeledFactor {
+  if (f.dims.every((d) => d.startsWith('p:'))) return weighLabeled(f, ordinal, weights);
+  for (const w of weights) {
+    if (!isSubset(w.plates, ordinal) || isSubset(w.plates, parent)) continue;
+    const outer = f.dims.filter((d) => !d.startsWith('p:')).map((d) => `'${d.replace(/^e:/, '')}'`);
+    throw new ArgumentError(
+      w.name,
+      `TraceEnumELBO: guide site '${w.name}' is enumerated sequentially inside plate(s) ` +
+        `[${[...w.plates].join(', ')}], while model terms in those plates are summed over the ` +
+        `model's enumerated site(s) ${outer.join(', ')} outside them: the sum couples the ` +
+        "members' values, which sequential runs (one value for every member at once) do not " +
+        "cover. Enumerate it in the model instead (enumerate: 'parallel', left out of the " +
+        'guide), or keep the enumerated model sites inside its plates',
+    );
+  }
+  return f;
+}

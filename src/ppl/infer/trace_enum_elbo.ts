@@ -40,7 +40,12 @@ import {
   type Callable,
   type ELBOOptions,
 } from './elbo.js';
-import { sequentialWeights, weighLabeled, weighTerm, type SequentialWeight } from './seq_enum.js';
+import {
+  sequentialWeights,
+  weighContracted,
+  weighTerm,
+  type SequentialWeight,
+} from './seq_enum.js';
 
 /**
  * The ELBO with exact enumeration of discrete model sites.
@@ -237,8 +242,11 @@ export class TraceEnumELBO extends ParticleELBO {
     }
     // one sequential run: every cost term weighted by the guide's probabilities of the values
     // of this run that it depends on (seq_enum.ts)
-    const weigh = (ordinal: ReadonlySet<string>, f: LabeledFactor): LabeledFactor =>
-      weighLabeled(f, ordinal, seq);
+    const weigh = (
+      ordinal: ReadonlySet<string>,
+      f: LabeledFactor,
+      parent: ReadonlySet<string>,
+    ): LabeledFactor => weighContracted(f, ordinal, parent, seq);
     let elbo = contractFactors(g.factors, g.vars, g.plates, 'logsumexp', weigh);
     for (const s of g.restSites) {
       elbo = tf.add(elbo, tf.sum(weighTerm(siteLogProb(s), ordinalOf(s), seq)));
