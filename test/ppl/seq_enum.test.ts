@@ -25,10 +25,6 @@ const softmax = (t: number[]): number[] => {
   const z = e.reduce((a, b) => a + b, 0);
   return e.map((v) => v / z);
 };
-const logSumExp = (v: number[]): number => {
-  const m = Math.max(...v);
-  return m + Math.log(v.reduce((a, b) => a + Math.exp(b - m), 0));
-};
 /** Every assignment of `n` variables with `k` values each. */
 function assignments(n: number, k: number): number[][] {
   let out: number[][] = [[]];

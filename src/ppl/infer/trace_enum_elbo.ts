@@ -13,6 +13,14 @@
  * dims beyond what the plate tree allows (e.g. a Gaussian mixture with a local assignment per data
  * point, or an HMM chain). A chain longer than a few steps needs `markov` around its loop, so that
  * its steps reuse enumeration dims (tfjs kernels stop at rank 6).
+ *
+ * Guide sites marked `{infer: {enumerate: 'sequential'}}` (`configEnumerate(guide,
+ * 'sequential')`) are enumerated by running the guide once per value (Pyro's
+ * `iter_discrete_traces`), each run's terms weighted by the guide's probabilities of its values
+ * (`seq_enum.ts`):
+ *
+ * $$\mathcal L = \sum_{v} \sum_c w_c(v)\, c(v), \qquad w_c(v) = \prod_{s:\,O_s\subseteq O_c} q_s(v_s)
+ *   \prod_{s:\,O_s\not\subseteq O_c} K_s^{-1}.$$
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../utils/errors.js';
