@@ -180,6 +180,56 @@ describe('numSamples: sampled enumeration', { timeout: 60_000 }, () => {
   });
 });
 
+describe('numSamples inside markov', { timeout: 60_000 }, () => {
+  it('each step draws S values per draw of the previous step; estimates log p(y)', () => {
+    setSeed(2);
+    const S = 300;
+    const init = [0.6, 0.4];
+    const trans = [
+      [0.8, 0.2],
+      [0.3, 0.7],
+    ];
+    const mus = [-1, 1.2];
+    const ys = [-0.8, 0.9];
+    const model = ppl.configEnumerate(
+      (): void => {
+        let x: tf.Tensor | null = null;
+        for (const t of ppl.markov(ys.length)) {
+          const probs =
+            x === null ? tf.tensor1d(init) : tf.gather(tf.tensor2d(trans), tf.cast(x, 'int32'));
+          x = ppl.sample(`x_${t}`, new D.Categorical({ probs }));
+          const loc = tf.gather(tf.tensor1d(mus), tf.cast(x, 'int32'));
+          ppl.sample(`y_${t}`, new D.Normal(loc, 1), { obs: tf.scalar(ys[t] as number) });
+        }
+      },
+      'parallel',
+      { numSamples: S },
+    );
+    const tr = ppl.trace(ppl.enumerate(model, -1)).getTrace();
+    // x_0 at dim -1; x_1 at -2, S draws per draw of x_0 (so its value carries dim -1 too, and a
+    // next step could not reuse it: sampled chains grow a dim per step, as in Pyro)
+    expect(tr.value('x_0').shape).toEqual([S]);
+    expect(tr.value('x_1').shape).toEqual([S, S]);
+    tr.dispose();
+    // the forward algorithm in float64
+    let alpha = init.map((p, k) => p * Math.exp(normalLp(ys[0] as number, mus[k] as number)));
+    for (let t = 1; t < ys.length; t++) {
+      alpha = [0, 1].map(
+        (k) =>
+          alpha.reduce((a, ak, j) => a + ak * ((trans[j] as number[])[k] as number), 0) *
+          Math.exp(normalLp(ys[t] as number, mus[k] as number)),
+      );
+    }
+    const logPy = Math.log(alpha[0]! + alpha[1]!);
+    let loss = 0;
+    expectNoLeak(() => {
+      loss = new ppl.TraceEnumELBO({ maxPlateNesting: 0 }).loss(model, () => undefined);
+    });
+    // a nested Monte Carlo estimate (S draws per step): within a few percent of p(y)
+    expect(Math.abs(-loss - logPy)).toBeLessThan(0.1);
+  });
+});
+
 describe('a sequential guide site in a subsampled plate', () => {
   it('weighs the members visited by the plate scale N / B (float64 reference)', () => {
     const y = [0.3, -0.7, 1.6, 2.2];

@@ -230,23 +230,34 @@ export class EnumMessenger extends Messenger {
 
 /**
  * `S` independent draws of a site (Pyro's sampled enumeration, `num_samples`) laid along its
- * enumeration dim `dim`: shape `[S, 1, ..., 1, ...batchShape, ...eventShape]` with `-dim` batch
+ * enumeration dim `dim`: the site's batch shape, left-padded with 1s to at least `-dim` dims,
+ * with `S` at `dim` (where the batch has size 1: no site it sees holds `dim`), then its event
  * dims; no gradient (the ELBO's DiCE factor gives the score-function one).
  */
 function sampledValues(msg: Message, numSamples: number, dim: number): tf.Tensor {
   const fn = msg.fn as Distribution;
   const batch = fn.batchShape;
-  if (batch.length > -dim - 1) {
+  const rank = Math.max(-dim, batch.length);
+  const padded = [...new Array<number>(rank - batch.length).fill(1), ...batch];
+  const at = rank + dim; // the axis of dim in the padded batch shape
+  if (padded[at] !== 1) {
     throw new ArgumentError(
       msg.name,
-      `site '${msg.name}': its batch shape [${batch.join(',')}] reaches left of its ` +
-        `enumeration dim ${dim} (declare its batch dims with plates)`,
+      `site '${msg.name}': its batch shape [${batch.join(',')}] already has size ` +
+        `${padded[at]} at its enumeration dim ${dim}`,
     );
   }
   return tf.tidy(() => {
-    const draws = fn.sample([numSamples], msg.seed);
-    const ones = new Array<number>(-dim - 1 - batch.length).fill(1);
-    return tf.reshape(draws, [numSamples, ...ones, ...batch, ...fn.eventShape]);
+    const draws = tf.reshape(fn.sample([numSamples], msg.seed), [
+      numSamples,
+      ...padded.filter((_, i) => i !== at),
+      ...fn.eventShape,
+    ]);
+    // move the draws' axis from the front to dim
+    const perm = Array.from({ length: draws.rank }, (_, i) => i);
+    perm.splice(0, 1);
+    perm.splice(at, 0, 0);
+    return perm.every((p, i) => p === i) ? draws : tf.transpose(draws, perm);
   });
 }
 
