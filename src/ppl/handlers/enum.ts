@@ -11,6 +11,11 @@
  * with `d_0 = -(maxPlateNesting + 1)` and `i` the index of the enumerated site in the run. The
  * model's downstream computations broadcast over these dims, so its log-densities hold every
  * combination; `TraceEnumELBO` sums them out exactly.
+ *
+ * A site marked `{expand: true}` takes its values over its whole batch shape,
+ * `[K, 1, ..., 1, ...batchShape]` (Pyro's `expand=True`); one marked `{numSamples: S}` takes `S`
+ * draws from its distribution along its dim instead (Pyro's sampled enumeration, any support),
+ * noted `infer._enumSampled = S` for the ELBO's `1/S` weights.
  */
 import * as tf from '@tensorflow/tfjs';
 import { finiteSupportValues, type Distribution } from '../../distributions/distribution.js';
