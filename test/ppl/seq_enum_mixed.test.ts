@@ -383,6 +383,51 @@ describe('SVI with a sequentially enumerated guide', { timeout: 120_000 }, () =>
   });
 });
 
+describe('SVI with local sequential sites in a plate', { timeout: 120_000 }, () => {
+  it("reaches each point's exact posterior p(z_i | x_i) (float64 reference)", () => {
+    setSeed(4);
+    const x = [-1.2, 0.4, 2.3];
+    const locs = [-1, 2];
+    const w = [0.4, 0.6];
+    const model = (): void => {
+      ppl.plate('data', x.length, () => {
+        const z = ppl.sample('z', new D.Categorical({ probs: w }));
+        const loc = tf.gather(tf.tensor1d(locs), tf.cast(z, 'int32'));
+        ppl.sample('x', new D.Normal(loc, 1), { obs: tf.tensor1d(x) });
+      });
+    };
+    const guide = ppl.configEnumerate((): void => {
+      const logits = ppl.param('z_logits', tf.zeros([x.length, 2]));
+      ppl.plate('data', x.length, () => ppl.sample('z', new D.Categorical({ logits })));
+    }, 'sequential');
+    const post = x.map((xi) => {
+      const l = locs.map((m, k) => Math.log(w[k] as number) + normalLp(xi, m));
+      const z = logSumExp(l);
+      return l.map((v) => Math.exp(v - z));
+    });
+    const svi = new ppl.SVI(
+      model,
+      guide,
+      tf.train.adam(0.1),
+      new ppl.TraceEnumELBO({ maxPlateNesting: 1 }),
+    );
+    let last = svi.step();
+    const before = tf.memory().numTensors;
+    for (let i = 1; i < 250; i++) last = svi.step();
+    expect(tf.memory().numTensors).toBe(before);
+    const q = tf.tidy(
+      () => tf.softmax(ppl.getParamStore().value('z_logits')).arraySync() as number[][],
+    );
+    q.forEach((qi, i) => expectClose(qi, post[i] as number[], 0.02));
+    // at the exact posterior the ELBO is log p(x)
+    const logPx = x.reduce(
+      (a, xi) => a + logSumExp(locs.map((m, k) => Math.log(w[k] as number) + normalLp(xi, m))),
+      0,
+    );
+    expect(-last).toBeCloseTo(logPx, 2);
+  });
+});
+
 describe('TraceEnumELBO refuses what cannot be enumerated sequentially', () => {
   const model = (): void => {
     const m = ppl.sample('m', new D.Normal(0, 1));
