@@ -533,3 +533,46 @@ describe('TraceEnumELBO refuses what cannot be enumerated sequentially', () => {
     );
   });
 });
+
+describe('a parallel-enumerated guide site with the model enumerating its own sites', () => {
+  it('is summed as Pyro does (the guide rerun sequentially): value and gradient (float64)', () => {
+    const x = [0.2, -1.4, 2.3];
+    const locs = [-1.5, 0.3, 2.0];
+    const pa = [0.4, 0.6];
+    const pz = [
+      [0.6, 0.3, 0.1],
+      [0.1, 0.3, 0.6],
+    ];
+    const model = (): void => {
+      const a = ppl.sample('a', new D.Categorical({ probs: pa }));
+      ppl.plate('data', x.length, () => {
+        const probs = tf.gather(tf.tensor2d(pz), tf.cast(a, 'int32'));
+        const z = ppl.sample('z', new D.Categorical({ probs }), {
+          infer: { enumerate: 'parallel' },
+        });
+        const loc = tf.gather(tf.tensor1d(locs), tf.cast(z, 'int32'));
+        ppl.sample('x', new D.Normal(loc, 1), { obs: tf.tensor1d(x) });
+      });
+    };
+    const exact = (theta: number[]): number =>
+      softmax(theta).reduce((acc, qa, a) => {
+        let ll = 0;
+        for (const xi of x) {
+          ll += logSumExp(
+            locs.map((m, k) => Math.log((pz[a] as number[])[k] as number) + normalLp(xi, m)),
+          );
+        }
+        return acc + qa * (Math.log(pa[a] as number) + ll - Math.log(qa));
+      }, 0);
+    const t0 = [-0.3, 0.5];
+    const theta = tf.variable(tf.tensor1d(t0));
+    const guide = ppl.configEnumerate((): void => {
+      ppl.sample('a', new D.Categorical({ logits: theta }));
+    }); // 'parallel'
+    const elbo = new ppl.TraceEnumELBO({ maxPlateNesting: 1 });
+    const { value, grad } = elboAndGrad(() => elbo.differentiableLoss(model, guide, []), [theta]);
+    expect(value).toBeCloseTo(exact(t0), 3);
+    expectClose(grad, finiteDiff(exact, t0, 1e-5), 2e-3);
+    theta.dispose();
+  });
+});

@@ -29,6 +29,7 @@ import { broadcastShapes, broadcastTo, stopGradient } from '../../utils/tensor.j
 import { enumerate } from '../handlers/enum.js';
 import { iterDiscreteEscape, iterDiscreteExtend, queue, TraceQueue } from '../handlers/queue.js';
 import { replay } from '../handlers/replay.js';
+import { Messenger, wrapWith } from '../messenger.js';
 import { trace } from '../handlers/trace.js';
 import { isValidationEnabled, type Message } from '../runtime.js';
 import { siteLogProb, Trace } from '../trace.js';
@@ -105,29 +106,46 @@ export class TraceEnumELBO extends ParticleELBO {
   ): Generator<{ guideTrace: Trace; modelTrace: Trace }, void, undefined> {
     this.maxPlateNesting ??= guessMaxPlateNesting(model, guide, args);
     const first = -(this.maxPlateNesting + 1);
-    const q = new TraceQueue({ lifo: true });
-    q.put(new Trace());
-    const runs = trace(
-      queue(enumerate(asFn(guide), first), q, {
-        escapeFn: iterDiscreteEscape,
-        extendFn: iterDiscreteExtend,
-      }),
-    );
-    try {
-      while (!q.empty()) {
-        const guideTrace = runs.getTraceUntidied(...args).trace;
-        yield { guideTrace, modelTrace: this.modelTraceFor(model, guideTrace, args) };
+    let guideFn = asFn(guide);
+    for (let sequential = false; ; sequential = true) {
+      const q = new TraceQueue({ lifo: true });
+      q.put(new Trace());
+      const runs = trace(
+        queue(enumerate(guideFn, first), q, {
+          escapeFn: iterDiscreteEscape,
+          extendFn: iterDiscreteExtend,
+        }),
+      );
+      let rerun = false;
+      try {
+        while (!q.empty()) {
+          const guideTrace = runs.getTraceUntidied(...args).trace;
+          const modelTrace = this.modelTraceFor(model, guideTrace, args, !sequential);
+          // the model enumerates its own sites while the guide enumerates some in parallel
+          // (Pyro sums both in one run): enumerate the guide's sequentially instead, the same
+          // ELBO (one guide run per value), whose terms the model's contraction weighs
+          rerun = !sequential && ownEnumerated(modelTrace, guideTrace) !== undefined;
+          if (rerun) break;
+          yield { guideTrace, modelTrace };
+        }
+      } finally {
+        q.dispose();
       }
-    } finally {
-      q.dispose();
+      if (!rerun) return;
+      guideFn = wrapWith(asFn(guide), () => new ParallelAsSequentialMessenger());
     }
   }
 
-  /** The model's trace replayed on `guideTrace`, its own marked sites enumerated (untidied). */
+  /**
+   * The model's trace replayed on `guideTrace`, its own marked sites enumerated (untidied). With
+   * `allowBoth`, a model that enumerates its own sites while the guide enumerates some in parallel
+   * is returned (the caller reruns the guide sequentially) instead of refused.
+   */
   private modelTraceFor<A extends unknown[]>(
     model: Callable<A>,
     guideTrace: Trace,
     args: A,
+    allowBoth = false,
   ): Trace {
     const nest = this.maxPlateNesting ?? 0;
     const guideEnum = guideTrace.latentSites().filter(isEnumerated);
@@ -150,15 +168,17 @@ export class TraceEnumELBO extends ParticleELBO {
     }
     if (validate) checkModelGuideMatch(modelTrace, guideTrace);
     if (guideEnum.length > 0) {
-      const own = modelTrace
-        .latentSites()
-        .find((s) => isEnumerated(s) && guideTrace.get(s.name) === undefined);
-      if (own !== undefined) {
+      const own = ownEnumerated(modelTrace, guideTrace);
+      const sampled = guideEnum.some((g) => g.infer._enumSampled !== undefined);
+      if (own !== undefined && (!allowBoth || sampled)) {
         throw new ArgumentError(
           own.name,
           `model site '${own.name}' is enumerated while the guide enumerates ` +
-            `'${(guideEnum[0] as Message).name}': TraceEnumELBO enumerates discrete sites in the ` +
-            'model or in the guide, not in both in one run',
+            `'${(guideEnum[0] as Message).name}'` +
+            (sampled ? ' by sampling (numSamples)' : '') +
+            ': TraceEnumELBO enumerates discrete sites in the model or in the guide, not in ' +
+            'both in one run' +
+            (sampled ? ' (sampled guide sites cannot be rerun one value at a time)' : ''),
         );
       }
     }
@@ -263,6 +283,22 @@ export class TraceEnumELBO extends ParticleELBO {
       elbo = tf.sub(elbo, tf.sum(weighTerm(logProb, ordinalOf(site), seq)));
     }
     return elbo;
+  }
+}
+
+/** A latent site the model enumerates itself (one the guide does not draw), if any. */
+function ownEnumerated(modelTrace: Trace, guideTrace: Trace): Message | undefined {
+  if (!guideTrace.latentSites().some(isEnumerated)) return undefined;
+  return modelTrace
+    .latentSites()
+    .find((s) => isEnumerated(s) && guideTrace.get(s.name) === undefined);
+}
+
+/** Turns the guide's `enumerate: 'parallel'` marks into `'sequential'` ones. */
+class ParallelAsSequentialMessenger extends Messenger {
+  override processMessage(msg: Message): void {
+    if (msg.type !== 'sample' || msg.isObserved || msg.infer.enumerate !== 'parallel') return;
+    msg.infer = { ...msg.infer, enumerate: 'sequential' };
   }
 }
 
