@@ -11,10 +11,17 @@
  * with `d_0 = -(maxPlateNesting + 1)` and `i` the index of the enumerated site in the run. The
  * model's downstream computations broadcast over these dims, so its log-densities hold every
  * combination; `TraceEnumELBO` sums them out exactly.
+ *
+ * A site marked `{expand: true}` takes its values over its whole batch shape,
+ * `[K, 1, ..., 1, ...batchShape]` (Pyro's `expand=True`); one marked `{numSamples: S}` takes `S`
+ * draws from its distribution along its dim instead (Pyro's sampled enumeration, any support),
+ * noted `infer._enumSampled = S` for the ELBO's `1/S` weights.
  */
 import * as tf from '@tensorflow/tfjs';
 import { finiteSupportValues, type Distribution } from '../../distributions/distribution.js';
 import { ArgumentError } from '../../utils/errors.js';
+import { checkOptionKeys } from '../../utils/options.js';
+import { broadcastShapes } from '../../utils/tensor.js';
 import { Messenger, wrapWith, type Fn } from '../messenger.js';
 import type { Message } from '../runtime.js';
 
@@ -172,12 +179,14 @@ export class EnumMessenger extends Messenger {
       return;
     }
     const fn = msg.fn;
-    const table = enumerateSupportTable(fn, msg.name);
+    const numSamples = msg.infer.numSamples;
+    if (numSamples !== undefined) checkNumSamples(numSamples, `site '${msg.name}'`);
+    const table = numSamples === undefined ? enumerateSupportTable(fn, msg.name) : undefined;
     const label = `e:${msg.name}`;
     const dim = this.dims.allocate(label, scope !== undefined, seen);
     const maxRank = maxEnumRank();
     if (-dim > maxRank) {
-      table.dispose();
+      table?.dispose();
       throw new ArgumentError(
         msg.name,
         `site '${msg.name}': enumerating it needs batch dim ${dim}, but the ${tf.getBackend()} ` +
@@ -188,8 +197,25 @@ export class EnumMessenger extends Messenger {
       );
     }
     seen.set(dim, label);
+    if (table === undefined) {
+      msg.value = sampledValues(msg, numSamples as number, dim);
+      msg.infer = {
+        ...msg.infer,
+        _enumerated: true,
+        _enumDim: dim,
+        _dimLabels: seen,
+        _enumSampled: numSamples,
+      };
+      return;
+    }
     const shape = [table.shape[0] as number, ...new Array<number>(-dim - 1).fill(1)];
-    msg.value = tf.tidy(() => tf.reshape(table, [...shape, ...fn.eventShape]));
+    msg.value = tf.tidy(() => {
+      const v = tf.reshape(table, [...shape, ...fn.eventShape]);
+      if (msg.infer.expand !== true) return v;
+      // Pyro's expand=True: the values over the site's whole batch shape
+      const batch = broadcastShapes({ values: shape, batch: fn.batchShape });
+      return tf.broadcastTo(v, [...batch, ...fn.eventShape]);
+    });
     table.dispose();
     msg.infer = { ...msg.infer, _enumerated: true, _enumDim: dim, _dimLabels: seen };
   }
@@ -205,6 +231,39 @@ export class EnumMessenger extends Messenger {
     }
     this.dims.record(msg.name, (msg.infer._markovDepth as number | undefined) ?? 0, carried);
   }
+}
+
+/**
+ * `S` independent draws of a site (Pyro's sampled enumeration, `num_samples`) laid along its
+ * enumeration dim `dim`: the site's batch shape, left-padded with 1s to at least `-dim` dims,
+ * with `S` at `dim` (where the batch has size 1: no site it sees holds `dim`), then its event
+ * dims; no gradient (the ELBO's DiCE factor gives the score-function one).
+ */
+function sampledValues(msg: Message, numSamples: number, dim: number): tf.Tensor {
+  const fn = msg.fn as Distribution;
+  const batch = fn.batchShape;
+  const rank = Math.max(-dim, batch.length);
+  const padded = [...new Array<number>(rank - batch.length).fill(1), ...batch];
+  const at = rank + dim; // the axis of dim in the padded batch shape
+  if (padded[at] !== 1) {
+    throw new ArgumentError(
+      msg.name,
+      `site '${msg.name}': its batch shape [${batch.join(',')}] already has size ` +
+        `${padded[at]} at its enumeration dim ${dim}`,
+    );
+  }
+  return tf.tidy(() => {
+    const draws = tf.reshape(fn.sample([numSamples], msg.seed), [
+      numSamples,
+      ...padded.filter((_, i) => i !== at),
+      ...fn.eventShape,
+    ]);
+    // move the draws' axis from the front to dim
+    const perm = Array.from({ length: draws.rank }, (_, i) => i);
+    perm.splice(0, 1);
+    perm.splice(at, 0, 0);
+    return perm.every((p, i) => p === i) ? draws : tf.transpose(draws, perm);
+  });
 }
 
 /**
@@ -225,40 +284,93 @@ export function enumerate<A extends unknown[], R>(
   return wrapWith(fn, () => new EnumMessenger(firstAvailableDim));
 }
 
+/** Options of {@link configEnumerate} (Pyro's `expand` and `num_samples`). */
+export interface ConfigEnumerateOptions {
+  /**
+   * Give each enumerated site its values expanded over its batch shape, `[K, 1, ..., 1,
+   * ...batchShape]`, instead of `[K, 1, ..., 1]` (Pyro's `expand`; same results, larger tensors).
+   * Default: not set on the sites (false).
+   */
+  expand?: boolean;
+  /**
+   * Sampled enumeration (Pyro's `num_samples`, with `'parallel'` only): every latent site (discrete
+   * or continuous) takes `S` independent draws from its distribution along its enumeration dim
+   * instead of its support values; `TraceEnumELBO` weighs each by `1/S` (with the score-function
+   * gradient of Pyro's DiCE factor `exp(log p - sg(log p))`), so that summing over the draws gives
+   * `log (1/S) sum_s p(x | z_s)` in the model and `(1/S) sum_s f(z_s)` in the guide.
+   */
+  numSamples?: number;
+}
+
 /**
- * Mark every discrete latent site of `fn` for parallel enumeration (Pyro's `config_enumerate`);
- * sites that already have an `enumerate` annotation keep it.
+ * Mark the latent sites of `fn` for enumeration (Pyro's `config_enumerate`): every discrete
+ * latent site gets `{enumerate: mode}` (with `numSamples`, every latent site gets `{enumerate:
+ * 'parallel', numSamples}`); sites that already have an annotation keep it.
+ *
+ * - `'parallel'`: all values at once along a fresh batch dim (see {@link enumerate}).
+ * - `'sequential'` (guides, with `TraceEnumELBO`): the guide runs once per value, each run
+ *   weighted by the guide's probability of it (Pyro's `iter_discrete_traces`).
  *
  * @param fn the model or guide.
- * @param mode Pyro's `default` argument: `'parallel'` (the default, the only mode deepprob
- *   enumerates; Pyro's `'sequential'` is refused naming `default`).
+ * @param mode Pyro's `default` argument: `'parallel'` (default) or `'sequential'`.
+ * @param options `expand`, `numSamples` ({@link ConfigEnumerateOptions}).
+ * @throws ArgumentError naming `default`, `expand` or `numSamples` for a bad value.
  * @example
  * ```ts
  * const elbo = new TraceEnumELBO();
  * const svi = new SVI(configEnumerate(model), guide, tf.train.adam(0.05), elbo);
- * configEnumerate(guide, 'parallel'); // Pyro's config_enumerate(guide, "parallel")
+ * configEnumerate(guide, 'sequential'); // Pyro's config_enumerate(guide, "sequential")
+ * configEnumerate(model, 'parallel', { numSamples: 16 }); // sampled enumeration
  * ```
  */
 export function configEnumerate<A extends unknown[], R>(
   fn: Fn<A, R>,
-  mode: 'parallel' = 'parallel',
+  mode: 'parallel' | 'sequential' = 'parallel',
+  options: ConfigEnumerateOptions = {},
 ): Fn<A, R> {
   if (typeof fn !== 'function') {
     throw new ArgumentError('fn', `configEnumerate: expected a function, got ${typeof fn}`);
   }
-  if (mode !== 'parallel') {
+  if (mode !== 'parallel' && mode !== 'sequential') {
     throw new ArgumentError(
       'default',
-      `configEnumerate: expected 'parallel', got ${JSON.stringify(mode)} (deepprob enumerates ` +
-        "discrete sites in parallel only; Pyro's 'sequential' mode, one run per value, is not " +
-        'supported)',
+      `configEnumerate: expected 'parallel' or 'sequential', got ${JSON.stringify(mode)}`,
     );
   }
-  return inferConfig(fn, (msg) =>
-    msg.type === 'sample' && !msg.isObserved && msg.fn !== null && msg.fn.support.isDiscrete
-      ? { enumerate: 'parallel' }
-      : {},
-  );
+  if (options === null || typeof options !== 'object') {
+    throw new ArgumentError(
+      'options',
+      `configEnumerate: expected an object, got ${String(options)}`,
+    );
+  }
+  checkOptionKeys(options, ['expand', 'numSamples'], 'configEnumerate');
+  const { expand, numSamples } = options;
+  if (expand !== undefined && typeof expand !== 'boolean') {
+    throw new ArgumentError('expand', `configEnumerate: expected a boolean, got ${String(expand)}`);
+  }
+  if (numSamples !== undefined) {
+    checkNumSamples(numSamples, 'configEnumerate');
+    if (mode !== 'parallel') {
+      throw new ArgumentError(
+        'numSamples',
+        `configEnumerate: numSamples is only compatible with 'parallel' (got '${mode}'), as in Pyro`,
+      );
+    }
+  }
+  const extra: Record<string, unknown> = {};
+  if (expand !== undefined) extra.expand = expand;
+  return inferConfig(fn, (msg) => {
+    if (msg.type !== 'sample' || msg.isObserved || msg.fn === null) return {};
+    if (numSamples !== undefined) return { enumerate: mode, numSamples, ...extra };
+    return msg.fn.support.isDiscrete ? { enumerate: mode, ...extra } : {};
+  });
+}
+
+/** Throw naming `numSamples` unless it is an integer >= 1. */
+function checkNumSamples(n: unknown, who: string): void {
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) {
+    throw new ArgumentError('numSamples', `${who}: expected an integer >= 1, got ${String(n)}`);
+  }
 }
 
 /**
@@ -298,6 +410,13 @@ export class EnumerateDiscreteConfigMessenger extends Messenger {
   }
   override processMessage(msg: Message): void {
     if (msg.type !== 'sample' || msg.isObserved || msg.value !== null || msg.fn === null) return;
+    if (msg.infer.numSamples !== undefined) {
+      throw new ArgumentError(
+        msg.name,
+        `${this.who}: site '${msg.name}' asks for numSamples (sampled enumeration, for ` +
+          `TraceEnumELBO); ${this.who} sums discrete sites out exactly: remove numSamples`,
+      );
+    }
     if (!msg.fn.support.isDiscrete) return;
     checkEnumerable(msg, this.who);
     msg.infer = { ...msg.infer, enumerate: 'parallel' };

@@ -63,3 +63,4 @@ export { ConjugateReparam } from './reparam/conjugate.js';
 export { GumbelSoftmaxReparam } from './reparam/gumbel_softmax.js';
 export { LatentStableReparam, SymmetricStableReparam, StableReparam } from './reparam/stable.js';
 export { maxEnumRank, MAX_ENUM_RANK } from './enum.js';
+export { type ConfigEnumerateOptions } from './enum.js';

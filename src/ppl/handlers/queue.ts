@@ -15,7 +15,7 @@ import { checkOptionKeys } from '../../utils/options.js';
 import { Messenger, type Fn } from '../messenger.js';
 import type { Message } from '../runtime.js';
 import { lastTensorId, Trace } from '../trace.js';
-import { enumerateSupportTable } from './enum.js';
+import { enumerateSupportTable, isEnumerable } from './enum.js';
 import { discreteEscape, EscapeMessenger, NonlocalExit } from './escape.js';
 import { trace, TraceMessenger } from './trace.js';
 
@@ -75,6 +75,20 @@ export interface QueueOptions {
   escapeFn?: (partial: Trace, msg: Message) => boolean;
   /** At most this many extensions per escaped site (default `-1`: all of them). */
   numSamples?: number;
+}
+
+/**
+ * A copy of `tr` owning clones of its values, taken at the moment a run escapes: a `plate` left by
+ * the escape frees the indices its `subsample` site holds.
+ */
+function snapshot(tr: Trace): Trace {
+  const start = lastTensorId();
+  const copy = new Trace();
+  for (const s of tr.sites()) {
+    copy.add({ ...s, value: s.value === null ? null : s.value.clone(), cond: [...s.cond] });
+  }
+  copy.keepCreatedAfter(start);
+  return copy;
 }
 
 /** A copy of `partial` plus `site` at a clone of `value`, the copy owning every value it holds. */
@@ -226,16 +240,22 @@ export function queue<A extends unknown[], R>(
       }
       const next = q.get();
       const tm = new TraceMessenger();
-      const esc = new EscapeMessenger((msg) => escapeFn(next, msg));
+      let partial: Trace | undefined;
+      const esc = new EscapeMessenger((msg) => {
+        const leave = escapeFn(next, msg);
+        if (leave) partial = snapshot(tm.trace);
+        return leave;
+      });
       const replayer = new PartialReplayMessenger(next);
       try {
         return tm.run(() => esc.run(() => replayer.run(() => fn(...args))));
       } catch (e) {
         if (!(e instanceof NonlocalExit)) throw e;
         e.resetStack();
-        for (const tr of extendFn(tm.trace, e.site, numSamples)) q.put(tr);
+        for (const tr of extendFn(partial ?? tm.trace, e.site, numSamples)) q.put(tr);
       } finally {
         next.dispose();
+        partial?.dispose();
       }
     }
     throw new Error(`queue: max tries (${maxTries}) exceeded`);
@@ -245,14 +265,28 @@ export function queue<A extends unknown[], R>(
 /**
  * Pyro's `iter_discrete_escape`: a latent site marked `{infer: {enumerate: 'sequential'}}` not in
  * the partial trace.
+ *
+ * @throws ArgumentError naming the site when it is marked so but its distribution cannot be
+ *   enumerated (a continuous site, or a discrete one with an unbounded support), before any run
+ *   for it starts.
  */
 export function iterDiscreteEscape(partial: Trace, msg: Message): boolean {
-  return (
+  const marked =
     msg.type === 'sample' &&
     !msg.isObserved &&
     msg.infer['enumerate'] === 'sequential' &&
-    !partial.has(msg.name)
-  );
+    !partial.has(msg.name);
+  if (marked && msg.value === null && msg.fn !== null && !isEnumerable(msg.fn)) {
+    throw new ArgumentError(
+      msg.name,
+      `site '${msg.name}' is marked enumerate: 'sequential', but its distribution ` +
+        `${msg.fn.name} has the ${msg.fn.support.isDiscrete ? 'unbounded ' : ''}support ` +
+        `${msg.fn.support.name}, which cannot be enumerated: sequential enumeration runs once ` +
+        'per value and needs a finite support (a boolean, one integer interval for the whole ' +
+        'batch with no event dims, or one-hot vectors); remove the mark to sample the site',
+    );
+  }
+  return marked;
 }
 
 /** Pyro's `iter_discrete_extend`: {@link enumExtend}, each site noting `infer._enumTotal = K`. */

@@ -98,15 +98,31 @@ export interface EnumVar {
  *   elimination order.
  * @param plates every plate label's name and subsample scale (label `p:name`).
  * @param op how variables are eliminated (default `logsumexp`: sum-product).
+ * @param weigh applied to every factor at the ordinal where its plates are summed, before they
+ *   are (with `parent`, the ordinal it is handed to): a term that holds no enumerated variable any
+ *   more (Pyro's `contract_tensor_tree` terms) is summed as `weigh` returns it (how sequentially
+ *   enumerated guide sites weight the model's terms, `seq_enum.ts`); default none.
  */
 export function contractFactors(
   factors: OrdinalFactor[],
   vars: EnumVar[],
   plates: Map<string, PlateInfo>,
   op: EliminationOp = 'logsumexp',
+  weigh?: TermWeigher,
 ): tf.Tensor {
-  return eliminate(factors, vars, plates, op, undefined) as tf.Tensor;
+  return eliminate(factors, vars, plates, op, undefined, undefined, weigh) as tf.Tensor;
 }
+
+/**
+ * Weighs a factor of the contraction at the ordinal `ordinal` where its plates are summed, before
+ * it goes to the ordinal `parent` (the plates of the variables it still holds; at the root,
+ * `ordinal` itself); returns a factor with the same labels.
+ */
+export type TermWeigher = (
+  ordinal: ReadonlySet<string>,
+  term: LabeledFactor,
+  parent: ReadonlySet<string>,
+) => LabeledFactor;
 
 /**
  * The factor of one enumerated variable `keep` once every other variable that does not lie in
@@ -179,6 +195,7 @@ function eliminate(
   op: EliminationOp,
   keep: string | undefined,
   record?: EliminationStep[],
+  weigh?: TermWeigher,
 ): tf.Tensor | LabeledFactor {
   const how = op === 'max' ? 'max' : 'logsumexp';
   const keepOrd = vars.find((v) => v.label === keep)?.ordinal;
@@ -225,7 +242,7 @@ function eliminate(
         if (stray !== undefined) {
           throw new ArgumentError('model', `enumerated variable ${stray} could not be summed out`);
         }
-        total = tf.add(total, tf.sum(f.t));
+        total = tf.add(total, tf.sum(weigh === undefined ? f.t : weigh(ord, f, ord).t));
       }
       continue;
     }
@@ -239,6 +256,7 @@ function eliminate(
       }
       if (parent.size === ord.size) throw notATree(ord, f, varOrd);
       const drop = [...ord].filter((p) => !parent.has(p));
+      if (weigh !== undefined) f = weigh(ord, f, parent);
       const up = at(parent);
       if (done.has(key(parent))) {
         throw new ArgumentError('model', 'plates nest inconsistently around enumerated sites');

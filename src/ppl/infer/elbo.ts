@@ -16,7 +16,13 @@ import type { Fn } from '../messenger.js';
 import { isValidationEnabled, type Message } from '../runtime.js';
 import { checkedReplay, checkModelGuideMatch } from './check.js';
 import { checkParticleBroadcast } from './particle_check.js';
-import { applySiteScaleTensor, siteLogProbSum, siteMask, type Trace } from '../trace.js';
+import {
+  applySiteScaleTensor,
+  siteLogProb,
+  siteLogProbSum,
+  siteMask,
+  type Trace,
+} from '../trace.js';
 import { ArgumentError, NotRegisteredError } from '../../utils/errors.js';
 import { checkOptionKeys } from '../../utils/options.js';
 import { stopGradient } from '../../utils/tensor.js';
@@ -235,14 +241,16 @@ export function guideLogProbSum(guideTrace: Trace, elbo: string, reparamOnly = f
  * `sum_i log q(z_i) * sg(elbo)`, whose value is removed with `x - sg(x)` so that only its gradient
  * `E[grad log q * elbo]` (REINFORCE) is added.
  */
-function scoreFunctionTerm(guideTrace: Trace, elbo: tf.Tensor): tf.Tensor {
+export function scoreFunctionTerm(guideTrace: Trace, elbo: tf.Tensor): tf.Tensor {
   const nonReparam = guideTrace.sampleSites().filter(
     (s) =>
       (!s.isObserved || isFactorSite(s)) &&
       s.fn !== null &&
       !s.fn.hasRsample &&
       // a guide site enumerated by TraceEnumELBO is summed out exactly: no score term
-      s.infer._enumerated !== true,
+      s.infer._enumerated !== true &&
+      // nor one enumerated sequentially (its weights q(v) carry the gradient, seq_enum.ts)
+      typeof s.infer._enumTotal !== 'number',
   );
   if (nonReparam.length === 0) return tf.scalar(0);
   let lq: tf.Tensor = tf.scalar(0);
@@ -416,4 +424,21 @@ export class TraceMeanFieldELBO extends ParticleELBO {
     }
     return elbo;
   }
+}
+
+/**
+ * The guide's cost terms one by one (what {@link guideLogProbSum} adds up): each latent site's
+ * masked, scaled log-density `s log q` over its batch shape, and each `factor` site's (its value
+ * only, detached, when it has `hasRsample: false`). Untidied.
+ */
+export function guideLogProbTerms(
+  guideTrace: Trace,
+  elbo: string,
+): { site: Message; logProb: tf.Tensor }[] {
+  const out = guideTrace.latentSites().map((site) => ({ site, logProb: siteLogProb(site) }));
+  for (const f of guideFactorSites(guideTrace, elbo)) {
+    const l = siteLogProb(f);
+    out.push({ site: f, logProb: (unitOf(f.fn) as Unit).hasRsample ? l : stopGradient(l) });
+  }
+  return out;
 }

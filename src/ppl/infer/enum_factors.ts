@@ -14,6 +14,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../utils/errors.js';
+import { stopGradient } from '../../utils/tensor.js';
 import type { DimLabels } from '../handlers/enum.js';
 import type { Message } from '../runtime.js';
 import { siteLogProb, siteLogProbSum, type Trace } from '../trace.js';
@@ -37,13 +38,22 @@ export interface EnumFactorGraph {
   plates: Map<string, PlateInfo>;
   /** The summed log-density of the sites that vary along no enumerated dim (a scalar). */
   rest: tf.Tensor;
+  /** The sites summed into `rest`, in the order of the run. */
+  restSites: Message[];
 }
 
-/** The log-density tensor of a site with its mask and non-plate scale applied. */
+/**
+ * The log-density tensor of a site with its mask and non-plate scale applied. A site enumerated
+ * by `S` draws (`numSamples`, Pyro's sampled enumeration) enters as Pyro's DiCE factor
+ * `log p - sg(log p) - log S`: each draw weighs `1/S`, its gradient the score function's.
+ */
 function siteLocalLogProb(site: Message): tf.Tensor {
   let plateScale = 1;
   for (const f of site.cond) plateScale *= f.size / f.subsampleSize;
-  return siteLogProb(site, site.scale / plateScale);
+  const lp = siteLogProb(site, site.scale / plateScale);
+  const sampled = site.infer._enumSampled;
+  if (typeof sampled !== 'number') return lp;
+  return tf.sub(tf.sub(lp, stopGradient(lp)), Math.log(sampled));
 }
 
 /**
@@ -73,6 +83,7 @@ export function enumFactorGraph(
   const plates = new Map<string, PlateInfo>();
   const factors: OrdinalFactor[] = [];
   let rest: tf.Tensor = tf.scalar(0);
+  const restSites: Message[] = [];
   for (const s of tr.sampleSites()) {
     if (!include(s)) continue;
     const lp = siteLocalLogProb(s);
@@ -114,6 +125,7 @@ export function enumFactorGraph(
     }
     if (!enumerated) {
       rest = tf.add(rest, siteLogProbSum(s));
+      restSites.push(s);
       continue;
     }
     for (const f of s.cond) {
@@ -125,5 +137,5 @@ export function enumFactorGraph(
     );
     factors.push({ ordinal: new Set(s.cond.map((f) => f.name)), factor: { dims, t } });
   }
-  return { vars, factors, plates, rest };
+  return { vars, factors, plates, rest, restSites };
 }

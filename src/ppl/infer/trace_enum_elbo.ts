@@ -13,19 +13,29 @@
  * dims beyond what the plate tree allows (e.g. a Gaussian mixture with a local assignment per data
  * point, or an HMM chain). A chain longer than a few steps needs `markov` around its loop, so that
  * its steps reuse enumeration dims (tfjs kernels stop at rank 6).
+ *
+ * Guide sites marked `{infer: {enumerate: 'sequential'}}` (`configEnumerate(guide,
+ * 'sequential')`) are enumerated by running the guide once per value (Pyro's
+ * `iter_discrete_traces`), each run's terms weighted by the guide's probabilities of its values
+ * (`seq_enum.ts`):
+ *
+ * $$\mathcal L = \sum_{v} \sum_c w_c(v)\, c(v), \qquad w_c(v) = \prod_{s:\,O_s\subseteq O_c} q_s(v_s)
+ *   \prod_{s:\,O_s\not\subseteq O_c} K_s^{-1}.$$
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../utils/errors.js';
 import { withTapeOff } from '../../utils/tape.js';
-import { broadcastShapes, broadcastTo } from '../../utils/tensor.js';
+import { broadcastShapes, broadcastTo, stopGradient } from '../../utils/tensor.js';
 import { enumerate } from '../handlers/enum.js';
+import { iterDiscreteEscape, iterDiscreteExtend, queue, TraceQueue } from '../handlers/queue.js';
 import { replay } from '../handlers/replay.js';
+import { Messenger, wrapWith } from '../messenger.js';
 import { trace } from '../handlers/trace.js';
 import { isValidationEnabled, type Message } from '../runtime.js';
-import { siteLogProb, type Trace } from '../trace.js';
+import { siteLogProb, Trace } from '../trace.js';
 import type { Distribution } from '../../distributions/distribution.js';
 import { checkedReplay, checkModelGuideMatch, isEnumerated } from './check.js';
-import { contractFactors } from './contract.js';
+import { contractFactors, type LabeledFactor } from './contract.js';
 import { enumFactorGraph } from './enum_factors.js';
 import { enumMarginals, marginalDistribution } from './enum_marginals.js';
 import {
@@ -33,10 +43,18 @@ import {
   guessMaxPlateNesting,
   guideFactorSites,
   guideLogProbSum,
+  guideLogProbTerms,
   ParticleELBO,
+  scoreFunctionTerm,
   type Callable,
   type ELBOOptions,
 } from './elbo.js';
+import {
+  sequentialWeights,
+  weighContracted,
+  weighTerm,
+  type SequentialWeight,
+} from './seq_enum.js';
 
 /**
  * The ELBO with exact enumeration of discrete model sites.
@@ -73,30 +91,120 @@ export class TraceEnumELBO extends ParticleELBO {
     // the guide's sites marked for parallel enumeration (AutoDiscreteParallel) take all their
     // values at dims left of the plates; the model replays them there
     const guideTrace = trace(enumerate(asFn(guide), first)).getTraceUntidied(...args).trace;
+    return { guideTrace, modelTrace: this.modelTraceFor(model, guideTrace, args) };
+  }
+
+  /**
+   * The guide's traces of one particle: one per combination of values of its sites marked
+   * `{infer: {enumerate: 'sequential'}}` (Pyro's `iter_discrete_traces` with a LIFO queue; one
+   * trace when it has none), each with the model's trace replayed on it (untidied).
+   */
+  private *tracePairs<A extends unknown[]>(
+    model: Callable<A>,
+    guide: Callable<A>,
+    args: A,
+  ): Generator<{ guideTrace: Trace; modelTrace: Trace }, void, undefined> {
+    this.maxPlateNesting ??= guessMaxPlateNesting(model, guide, args);
+    const first = -(this.maxPlateNesting + 1);
+    let guideFn = asFn(guide);
+    for (let sequential = false; ; sequential = true) {
+      const q = new TraceQueue({ lifo: true });
+      q.put(new Trace());
+      const runs = trace(
+        queue(enumerate(guideFn, first), q, {
+          escapeFn: iterDiscreteEscape,
+          extendFn: iterDiscreteExtend,
+        }),
+      );
+      let rerun = false;
+      try {
+        while (!q.empty()) {
+          const guideTrace = runs.getTraceUntidied(...args).trace;
+          const modelTrace = this.modelTraceFor(model, guideTrace, args, !sequential);
+          // the model enumerates its own sites while the guide enumerates some in parallel
+          // (Pyro sums both in one run): enumerate the guide's sequentially instead, the same
+          // ELBO (one guide run per value), whose terms the model's contraction weighs
+          rerun = !sequential && ownEnumerated(modelTrace, guideTrace) !== undefined;
+          if (rerun) break;
+          yield { guideTrace, modelTrace };
+        }
+      } finally {
+        q.dispose();
+      }
+      if (!rerun) return;
+      guideFn = wrapWith(asFn(guide), () => new ParallelAsSequentialMessenger());
+    }
+  }
+
+  /**
+   * The model's trace replayed on `guideTrace`, its own marked sites enumerated (untidied). With
+   * `allowBoth`, a model that enumerates its own sites while the guide enumerates some in parallel
+   * is returned (the caller reruns the guide sequentially) instead of refused.
+   */
+  private modelTraceFor<A extends unknown[]>(
+    model: Callable<A>,
+    guideTrace: Trace,
+    args: A,
+    allowBoth = false,
+  ): Trace {
+    const nest = this.maxPlateNesting ?? 0;
     const guideEnum = guideTrace.latentSites().filter(isEnumerated);
     const validate = isValidationEnabled();
     const replayed = validate
-      ? checkedReplay(asFn(model), guideTrace, this.maxPlateNesting)
+      ? checkedReplay(asFn(model), guideTrace, nest)
       : replay(asFn(model), { trace: guideTrace });
-    const enumModel = enumerate(replayed, first - guideEnum.length);
+    const enumModel = enumerate(replayed, -(nest + 1) - guideEnum.length);
     const modelTrace = trace(enumModel).getTraceUntidied(...args).trace;
+    const seqModel = modelTrace
+      .latentSites()
+      .find((s) => s.infer.enumerate === 'sequential' && guideTrace.get(s.name) === undefined);
+    if (seqModel !== undefined) {
+      throw new ArgumentError(
+        seqModel.name,
+        `TraceEnumELBO: model site '${seqModel.name}' is marked enumerate: 'sequential'; ` +
+          "the model's discrete sites are enumerated in parallel (enumerate: 'parallel'), " +
+          "sequential enumeration is for the guide's sites (as in Pyro)",
+      );
+    }
     if (validate) checkModelGuideMatch(modelTrace, guideTrace);
     if (guideEnum.length > 0) {
-      const own = modelTrace
-        .latentSites()
-        .find((s) => isEnumerated(s) && guideTrace.get(s.name) === undefined);
-      if (own !== undefined) {
-        guideTrace.dispose();
-        modelTrace.dispose();
+      const own = ownEnumerated(modelTrace, guideTrace);
+      const sampled = guideEnum.some((g) => g.infer._enumSampled !== undefined);
+      if (own !== undefined && (!allowBoth || sampled)) {
         throw new ArgumentError(
           own.name,
           `model site '${own.name}' is enumerated while the guide enumerates ` +
-            `'${(guideEnum[0] as Message).name}': TraceEnumELBO enumerates discrete sites in the ` +
-            'model or in the guide, not in both in one run',
+            `'${(guideEnum[0] as Message).name}'` +
+            (sampled ? ' by sampling (numSamples)' : '') +
+            ': TraceEnumELBO enumerates discrete sites in the model or in the guide, not in ' +
+            'both in one run' +
+            (sampled ? ' (sampled guide sites cannot be rerun one value at a time)' : ''),
         );
       }
     }
-    return { guideTrace, modelTrace };
+    return modelTrace;
+  }
+
+  /**
+   * `-ELBO`, averaged over the particles; each particle sums over the guide's sequential runs
+   * (see `seq_enum.ts`), each run adding its weighted estimate and its score-function surrogate
+   * for the guide's sites that are neither reparameterized nor enumerated.
+   */
+  override differentiableLoss<A extends unknown[]>(
+    model: Callable<A>,
+    guide: Callable<A>,
+    args: A,
+  ): tf.Scalar {
+    return tf.tidy(() => {
+      let total: tf.Tensor = tf.scalar(0);
+      for (let p = 0; p < this.numParticles; p++) {
+        for (const { guideTrace, modelTrace } of this.tracePairs(model, guide, args)) {
+          const elbo = this.particleElbo(guideTrace, modelTrace);
+          total = tf.add(total, tf.add(elbo, scoreFunctionTerm(guideTrace, elbo)));
+        }
+      }
+      return tf.div(tf.neg(total), this.numParticles) as tf.Scalar;
+    });
   }
 
   /**
@@ -151,12 +259,52 @@ export class TraceEnumELBO extends ParticleELBO {
   }
 
   protected particleElbo(guideTrace: Trace, modelTrace: Trace): tf.Tensor {
+    const nest = this.maxPlateNesting ?? 0;
+    const seq = sequentialWeights(guideTrace, nest, 'TraceEnumELBO');
     const guideEnum = guideTrace.latentSites().filter(isEnumerated);
-    if (guideEnum.length > 0) return enumeratedGuideElbo(guideEnum, guideTrace, modelTrace);
-    const g = enumFactorGraph(modelTrace, this.maxPlateNesting ?? 0, 'TraceEnumELBO');
-    const elbo = tf.add(g.rest, contractFactors(g.factors, g.vars, g.plates));
-    return tf.sub(elbo, guideLogProbSum(guideTrace, 'TraceEnumELBO'));
+    if (guideEnum.length > 0) return enumeratedGuideElbo(guideEnum, guideTrace, modelTrace, seq);
+    const g = enumFactorGraph(modelTrace, nest, 'TraceEnumELBO');
+    if (seq.length === 0) {
+      const elbo = tf.add(g.rest, contractFactors(g.factors, g.vars, g.plates));
+      return tf.sub(elbo, guideLogProbSum(guideTrace, 'TraceEnumELBO'));
+    }
+    // one sequential run: every cost term weighted by the guide's probabilities of the values
+    // of this run that it depends on (seq_enum.ts)
+    const weigh = (
+      ordinal: ReadonlySet<string>,
+      f: LabeledFactor,
+      parent: ReadonlySet<string>,
+    ): LabeledFactor => weighContracted(f, ordinal, parent, seq);
+    let elbo = contractFactors(g.factors, g.vars, g.plates, 'logsumexp', weigh);
+    for (const s of g.restSites) {
+      elbo = tf.add(elbo, tf.sum(weighTerm(siteLogProb(s), ordinalOf(s), seq)));
+    }
+    for (const { site, logProb } of guideLogProbTerms(guideTrace, 'TraceEnumELBO')) {
+      elbo = tf.sub(elbo, tf.sum(weighTerm(logProb, ordinalOf(site), seq)));
+    }
+    return elbo;
   }
+}
+
+/** A latent site the model enumerates itself (one the guide does not draw), if any. */
+function ownEnumerated(modelTrace: Trace, guideTrace: Trace): Message | undefined {
+  if (!guideTrace.latentSites().some(isEnumerated)) return undefined;
+  return modelTrace
+    .latentSites()
+    .find((s) => isEnumerated(s) && guideTrace.get(s.name) === undefined);
+}
+
+/** Turns the guide's `enumerate: 'parallel'` marks into `'sequential'` ones. */
+class ParallelAsSequentialMessenger extends Messenger {
+  override processMessage(msg: Message): void {
+    if (msg.type !== 'sample' || msg.isObserved || msg.infer.enumerate !== 'parallel') return;
+    msg.infer = { ...msg.infer, enumerate: 'sequential' };
+  }
+}
+
+/** The plates of a site (its ordinal). */
+function ordinalOf(site: Message): Set<string> {
+  return new Set(site.cond.map((f) => f.name));
 }
 
 /**
@@ -174,17 +322,26 @@ function enumeratedGuideElbo(
   guideEnum: Message[],
   guideTrace: Trace,
   modelTrace: Trace,
+  seq: readonly SequentialWeight[],
 ): tf.Tensor {
-  const weights = guideEnum.map((s) => ({
-    dim: s.infer._enumDim as number,
-    q: tf.exp((s.fn as Distribution).logProb(s.value as tf.Tensor)),
-  }));
+  const weights = guideEnum.map((s) => {
+    const lq = (s.fn as Distribution).logProb(s.value as tf.Tensor);
+    const sampled = s.infer._enumSampled;
+    // S draws (numSamples): each weighs 1/S, Pyro's DiCE factor exp(log q - sg(log q)) / S
+    const q =
+      typeof sampled === 'number'
+        ? tf.div(tf.exp(tf.sub(lq, stopGradient(lq))), sampled)
+        : tf.exp(lq);
+    return { dim: s.infer._enumDim as number, q };
+  });
   const carries = (w: tf.Tensor, dim: number): boolean =>
     w.rank >= -dim && (w.shape[w.rank + dim] as number) > 1;
-  const expect = (lp: tf.Tensor): tf.Tensor => {
+  const expect = (site: Message, lp: tf.Tensor): tf.Tensor => {
     // weigh by q_g for every dim g the term carries, and again for the dims a weight brings
-    // (a guide site depending on an earlier one, q(b | a), carries a's dim: then q(a) too)
-    let w = lp;
+    // (a guide site depending on an earlier one, q(b | a), carries a's dim: then q(a) too);
+    // first by the weights of the values of this sequential run (seq_enum.ts), which may
+    // themselves carry dims of parallel-enumerated guide sites
+    let w = seq.length === 0 ? lp : weighTerm(lp, ordinalOf(site), seq);
     const used = new Set<number>();
     for (let grew = true; grew;) {
       grew = false;
@@ -202,11 +359,11 @@ function enumeratedGuideElbo(
     return tf.sum(w);
   };
   let elbo: tf.Tensor = tf.scalar(0);
-  for (const s of modelTrace.sampleSites()) elbo = tf.add(elbo, expect(siteLogProb(s)));
+  for (const s of modelTrace.sampleSites()) elbo = tf.add(elbo, expect(s, siteLogProb(s)));
   const guideSites = [
     ...guideTrace.latentSites(),
     ...guideFactorSites(guideTrace, 'TraceEnumELBO'),
   ];
-  for (const s of guideSites) elbo = tf.sub(elbo, expect(siteLogProb(s)));
+  for (const s of guideSites) elbo = tf.sub(elbo, expect(s, siteLogProb(s)));
   return elbo;
 }
