@@ -646,7 +646,7 @@ export const SWEEP: SweepRow[] = [
     continuous: true,
     moments: MV,
     zMax: 6,
-    note: 'entropy not defined here',
+    note: 'entropy checked against Monte Carlo in audit15_tails_moments.test.ts',
     grad: {
       theta: [6, 0.3],
       build: ([n, m]) =>
