@@ -120,9 +120,117 @@ export function batchMatMulKernel(previous: KernelFunc | undefined): KernelFunc 
   };
 }
 
+/** The element-wise kernel (and its attributes) of each fused activation tfjs names. */
+const ACTIVATION_KERNELS: Record<string, string> = {
+  relu: 'Relu',
+  relu6: 'Relu6',
+  elu: 'Elu',
+  sigmoid: 'Sigmoid',
+  leakyrelu: 'LeakyRelu',
+  prelu: 'Prelu',
+};
+
+/** Run the kernel registered now for `name` on wasm (the pack's or native one, not the stock). */
+function runRegistered(
+  backend: WasmBackend,
+  name: string,
+  inputs: Record<string, tf.TensorInfo>,
+  attrs: Record<string, unknown> = {},
+): tf.TensorInfo {
+  const k = tf.getKernel(name, 'wasm');
+  if (k === undefined) throw new Error(`deepprob kernels: wasm kernel '${name}' is missing`);
+  const out = k.kernelFunc({
+    inputs,
+    attrs: attrs as tf.NamedAttrMap,
+    backend: backend as unknown as tf.KernelBackend,
+  });
+  if (Array.isArray(out)) throw new Error(`deepprob kernels: '${name}' returned several outputs`);
+  return out;
+}
+
 /**
- * Kernel function for `_FusedMatMul` (matmul + bias + activation): the stock kernel, with the
- * right operand guarded like {@link batchMatMulKernel}'s (the two share the packed-weight cache).
+ * Whether the stock wasm `_FusedMatMul` computes this call rightly. It does only for one plain
+ * product `A B` (no transposes, batch size 1 on both sides) with a rank-1 bias: with a transposed
+ * operand or a batch of several matrices it runs a slow loop that skips the bias and the
+ * activation (tfjs 4.22: `relu6(A^T B + b)` came back as `A^T B`), and it throws for a bias of
+ * rank 2 (`[M, N]`, which `tf.fused.matMul` takes); with an empty operand (`K = 0`) it returned
+ * uninitialized memory instead of `act(bias)`.
+ */
+function stockFusedMatMulRight(args: Parameters<KernelFunc>[0]): boolean {
+  const { a, b, bias } = args.inputs as Record<string, tf.TensorInfo | undefined>;
+  const { transposeA, transposeB } = args.attrs as { transposeA?: boolean; transposeB?: boolean };
+  const batch = (t: tf.TensorInfo | undefined): number =>
+    t === undefined ? 1 : t.shape.slice(0, -2).reduce((x, y) => x * y, 1);
+  const empty = (t: tf.TensorInfo | undefined): boolean => t !== undefined && t.shape.includes(0);
+  return (
+    !empty(a) &&
+    !empty(b) &&
+    transposeA !== true &&
+    transposeB !== true &&
+    batch(a) === 1 &&
+    batch(b) === 1 &&
+    (bias === undefined || bias.shape.length === 1)
+  );
+}
+
+/**
+ * `_FusedMatMul` composed of the registered kernels, `y = act(op(A) op(B) + bias)`: `BatchMatMul`
+ * (transposes and batch broadcasting handled there), `Add` (the bias, broadcast to the output),
+ * then the activation's own kernel (`Relu`, `Relu6`, `Elu`, `Sigmoid`, `LeakyRelu` with
+ * `leakyreluAlpha` (0 when absent, as the stock kernel), `Prelu` with `preluActivationWeights`).
+ */
+function composedFusedMatMul(backend: WasmBackend, args: Parameters<KernelFunc>[0]): tf.TensorInfo {
+  const { a, b, bias, preluActivationWeights } = args.inputs as Record<
+    string,
+    tf.TensorInfo | undefined
+  >;
+  const attrs = args.attrs as {
+    transposeA?: boolean;
+    transposeB?: boolean;
+    activation?: string;
+    leakyreluAlpha?: number;
+  };
+  const activation = attrs.activation ?? 'linear';
+  const kernel = ACTIVATION_KERNELS[activation];
+  if (activation !== 'linear' && kernel === undefined) {
+    throw new Error(`${activation} activation not yet supported for _FusedMatMul`);
+  }
+  if (a === undefined || b === undefined) throw new Error('_FusedMatMul: missing inputs');
+  const temps: tf.TensorInfo[] = [];
+  try {
+    let y = runRegistered(
+      backend,
+      'BatchMatMul',
+      { a, b },
+      { transposeA: attrs.transposeA === true, transposeB: attrs.transposeB === true },
+    );
+    if (bias !== undefined) {
+      temps.push(y);
+      y = runRegistered(backend, 'Add', { a: y, b: bias });
+    }
+    if (kernel !== undefined) {
+      temps.push(y);
+      if (kernel === 'Prelu') {
+        if (preluActivationWeights === undefined) {
+          throw new Error('_FusedMatMul: prelu activation without preluActivationWeights');
+        }
+        y = runRegistered(backend, kernel, { x: y, alpha: preluActivationWeights });
+      } else {
+        const alpha = kernel === 'LeakyRelu' ? { alpha: attrs.leakyreluAlpha ?? 0 } : {};
+        y = runRegistered(backend, kernel, { x: y }, alpha);
+      }
+    }
+    return y;
+  } finally {
+    release(backend, ...temps);
+  }
+}
+
+/**
+ * Kernel function for `_FusedMatMul` (matmul + bias + activation): the SIMD module's GEMM where it
+ * applies, the stock kernel where that is right (one plain product, right operand guarded like
+ * {@link batchMatMulKernel}'s: the two share the packed-weight cache), and otherwise the product,
+ * the bias and the activation as three registered kernels (see `stockFusedMatMulRight`).
  */
 export function fusedMatMulKernel(previous: KernelFunc | undefined): KernelFunc {
   return (args) => {
@@ -131,8 +239,11 @@ export function fusedMatMulKernel(previous: KernelFunc | undefined): KernelFunc 
     const k = simdKernels();
     const viaSimd = k === undefined ? undefined : simdGemmKernel(backend, k, args);
     if (viaSimd !== undefined) return viaSimd;
-    const { b } = args.inputs as { b: tf.TensorInfo };
-    if (b === undefined || b.dtype !== 'float32') return previous(args);
+    const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+    if (b === undefined || a === undefined || b.dtype !== 'float32' || a.dtype !== 'float32') {
+      return previous(args);
+    }
+    if (!stockFusedMatMulRight(args)) return composedFusedMatMul(backend, args);
     const temps: tf.TensorInfo[] = [];
     try {
       return previous({ ...args, inputs: { ...args.inputs, b: freshRight(backend, b, temps) } });
