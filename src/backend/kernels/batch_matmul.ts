@@ -14,6 +14,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { simdKernels } from '../simd/loader.js';
 import { simdGemmKernel } from './simd_gemm.js';
+import { fusedEpilogue, runRegistered } from './fused_epilogue.js';
 import { call, release, transpose, type WasmBackend } from './wasm_util.js';
 
 type KernelFunc = tf.KernelConfig['kernelFunc'];
@@ -120,34 +121,6 @@ export function batchMatMulKernel(previous: KernelFunc | undefined): KernelFunc 
   };
 }
 
-/** The element-wise kernel (and its attributes) of each fused activation tfjs names. */
-const ACTIVATION_KERNELS: Record<string, string> = {
-  relu: 'Relu',
-  relu6: 'Relu6',
-  elu: 'Elu',
-  sigmoid: 'Sigmoid',
-  leakyrelu: 'LeakyRelu',
-  prelu: 'Prelu',
-};
-
-/** Run the kernel registered now for `name` on wasm (the pack's or native one, not the stock). */
-function runRegistered(
-  backend: WasmBackend,
-  name: string,
-  inputs: Record<string, tf.TensorInfo>,
-  attrs: Record<string, unknown> = {},
-): tf.TensorInfo {
-  const k = tf.getKernel(name, 'wasm');
-  if (k === undefined) throw new Error(`deepprob kernels: wasm kernel '${name}' is missing`);
-  const out = k.kernelFunc({
-    inputs,
-    attrs: attrs as tf.NamedAttrMap,
-    backend: backend as unknown as tf.KernelBackend,
-  });
-  if (Array.isArray(out)) throw new Error(`deepprob kernels: '${name}' returned several outputs`);
-  return out;
-}
-
 /**
  * Whether the stock wasm `_FusedMatMul` computes this call rightly. It does only for one plain
  * product `A B` (no transposes, batch size 1 on both sides) with a rank-1 bias: with a transposed
@@ -175,55 +148,19 @@ function stockFusedMatMulRight(args: Parameters<KernelFunc>[0]): boolean {
 
 /**
  * `_FusedMatMul` composed of the registered kernels, `y = act(op(A) op(B) + bias)`: `BatchMatMul`
- * (transposes and batch broadcasting handled there), `Add` (the bias, broadcast to the output),
- * then the activation's own kernel (`Relu`, `Relu6`, `Elu`, `Sigmoid`, `LeakyRelu` with
- * `leakyreluAlpha` (0 when absent, as the stock kernel), `Prelu` with `preluActivationWeights`).
+ * (transposes and batch broadcasting handled there), then {@link fusedEpilogue}.
  */
 function composedFusedMatMul(backend: WasmBackend, args: Parameters<KernelFunc>[0]): tf.TensorInfo {
-  const { a, b, bias, preluActivationWeights } = args.inputs as Record<
-    string,
-    tf.TensorInfo | undefined
-  >;
-  const attrs = args.attrs as {
-    transposeA?: boolean;
-    transposeB?: boolean;
-    activation?: string;
-    leakyreluAlpha?: number;
-  };
-  const activation = attrs.activation ?? 'linear';
-  const kernel = ACTIVATION_KERNELS[activation];
-  if (activation !== 'linear' && kernel === undefined) {
-    throw new Error(`${activation} activation not yet supported for _FusedMatMul`);
-  }
+  const { a, b } = args.inputs as Record<string, tf.TensorInfo | undefined>;
+  const attrs = args.attrs as { transposeA?: boolean; transposeB?: boolean };
   if (a === undefined || b === undefined) throw new Error('_FusedMatMul: missing inputs');
-  const temps: tf.TensorInfo[] = [];
-  try {
-    let y = runRegistered(
-      backend,
-      'BatchMatMul',
-      { a, b },
-      { transposeA: attrs.transposeA === true, transposeB: attrs.transposeB === true },
-    );
-    if (bias !== undefined) {
-      temps.push(y);
-      y = runRegistered(backend, 'Add', { a: y, b: bias });
-    }
-    if (kernel !== undefined) {
-      temps.push(y);
-      if (kernel === 'Prelu') {
-        if (preluActivationWeights === undefined) {
-          throw new Error('_FusedMatMul: prelu activation without preluActivationWeights');
-        }
-        y = runRegistered(backend, kernel, { x: y, alpha: preluActivationWeights });
-      } else {
-        const alpha = kernel === 'LeakyRelu' ? { alpha: attrs.leakyreluAlpha ?? 0 } : {};
-        y = runRegistered(backend, kernel, { x: y }, alpha);
-      }
-    }
-    return y;
-  } finally {
-    release(backend, ...temps);
-  }
+  const y = runRegistered(
+    backend,
+    'BatchMatMul',
+    { a, b },
+    { transposeA: attrs.transposeA === true, transposeB: attrs.transposeB === true },
+  );
+  return fusedEpilogue(backend, y, args, '_FusedMatMul');
 }
 
 /**
