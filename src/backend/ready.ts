@@ -118,6 +118,11 @@ export interface NodeHooks {
    * memory for a software adapter it would refuse).
    */
   noGpuDevice?(): string | undefined;
+  /**
+   * Check the Node-only switches (`DEEPPROB_NATIVE*`, `DEEPPROB_WASM_THREADS`) before any backend
+   * starts; throws an `ArgumentError` naming a malformed one.
+   */
+  checkEnv?(): void;
 }
 
 let hooks: NodeHooks | undefined;
@@ -256,6 +261,7 @@ export async function ready(options: ReadyOptions = {}): Promise<BackendInfo> {
   booleanOption(options.verbose, 'verbose', false);
   const requested = options.backend ?? getEnv('DEEPPROB_BACKEND');
   checkBackendName(requested);
+  (await nodeHooks())?.checkEnv?.();
   if (chosen !== undefined && (requested === undefined || requested === chosen.backend))
     return chosen;
   if (pending !== undefined && requested === undefined) return pending;
