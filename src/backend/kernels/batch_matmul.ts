@@ -14,6 +14,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { simdKernels } from '../simd/loader.js';
 import { simdGemmKernel } from './simd_gemm.js';
+import { cpuFallbackKernel } from '../cpu_fallback.js';
 import { fusedEpilogue, runRegistered } from './fused_epilogue.js';
 import { call, release, transpose, type WasmBackend } from './wasm_util.js';
 
@@ -76,7 +77,10 @@ function emptyProduct(
   return out;
 }
 
-/** Kernel function for `BatchMatMul` that never runs the stock transposed paths. */
+/**
+ * Kernel function for `BatchMatMul` that never runs the stock transposed paths; int32 operands
+ * (which the stock kernel refuses) run the cpu backend's kernel.
+ */
 export function batchMatMulKernel(previous: KernelFunc | undefined): KernelFunc {
   return (args) => {
     const backend = args.backend as unknown as WasmBackend;
@@ -87,9 +91,11 @@ export function batchMatMulKernel(previous: KernelFunc | undefined): KernelFunc 
     if (viaSimd !== undefined) return viaSimd;
     const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
     const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
-    if ((!transposeA && !transposeB) || a.dtype !== 'float32' || b.dtype !== 'float32') {
+    // the stock kernel throws for int32 ("not yet supported"); the cpu kernel's loop is exact
+    if (a.dtype !== 'float32' || b.dtype !== 'float32')
+      return cpuFallbackKernel('BatchMatMul')(args);
+    if (!transposeA && !transposeB) {
       if (previous === undefined) throw new Error('deepprob kernels: no BatchMatMul');
-      if (b.dtype !== 'float32') return previous(args);
       const temps: tf.TensorInfo[] = [];
       try {
         return previous({ ...args, inputs: { a, b: freshRight(backend, b, temps) } });
@@ -126,7 +132,7 @@ export function batchMatMulKernel(previous: KernelFunc | undefined): KernelFunc 
  * product `A B` (no transposes, batch size 1 on both sides) with a rank-1 bias: with a transposed
  * operand or a batch of several matrices it runs a slow loop that skips the bias and the
  * activation (tfjs 4.22: `relu6(A^T B + b)` came back as `A^T B`), and it throws for a bias of
- * rank 2 (`[M, N]`, which `tf.fused.matMul` takes); with an empty operand (`K = 0`) it returned
+ * rank 2 (`[M, N]`, which `tf.fused.matMul` takes) and for int32 operands; with an empty operand (`K = 0`) it returned
  * uninitialized memory instead of `act(bias)`.
  */
 function stockFusedMatMulRight(args: Parameters<KernelFunc>[0]): boolean {
@@ -136,6 +142,8 @@ function stockFusedMatMulRight(args: Parameters<KernelFunc>[0]): boolean {
     t === undefined ? 1 : t.shape.slice(0, -2).reduce((x, y) => x * y, 1);
   const empty = (t: tf.TensorInfo | undefined): boolean => t !== undefined && t.shape.includes(0);
   return (
+    a?.dtype === 'float32' &&
+    b?.dtype === 'float32' &&
     !empty(a) &&
     !empty(b) &&
     transposeA !== true &&
@@ -177,9 +185,7 @@ export function fusedMatMulKernel(previous: KernelFunc | undefined): KernelFunc 
     const viaSimd = k === undefined ? undefined : simdGemmKernel(backend, k, args);
     if (viaSimd !== undefined) return viaSimd;
     const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
-    if (b === undefined || a === undefined || b.dtype !== 'float32' || a.dtype !== 'float32') {
-      return previous(args);
-    }
+    if (b === undefined || a === undefined) return previous(args);
     if (!stockFusedMatMulRight(args)) return composedFusedMatMul(backend, args);
     const temps: tf.TensorInfo[] = [];
     try {
