@@ -68,13 +68,13 @@ describe('engine audit: paths give the same numbers', () => {
     '1 vs N native threads, the wasm path (addon off), the cpu backend, and native switched off in-process',
     async () => {
       const before = tf.memory().numTensors;
-      const here = engineWorkload();
+      const here = await engineWorkload();
       expect(tf.memory().numTensors).toBe(before);
       expect(nativeEnabled()).toBe(true);
       setNativeEnabled(false);
       let wasmHere: Workload;
       try {
-        wasmHere = engineWorkload();
+        wasmHere = await engineWorkload();
       } finally {
         setNativeEnabled(true);
       }
@@ -88,8 +88,14 @@ describe('engine audit: paths give the same numbers', () => {
       expect(wasm.info.nativeOff).toBe('DEEPPROB_NATIVE=0');
       expect(cpu.info.backend).toBe('cpu');
       for (const r of [one, wasm, cpu]) expect(r.tensors).toBe(0);
-      // threads split rows and images, never a sum: the same bits with 1 or N threads
-      expectWorkloadsClose(one.out, here, 0, 'native 1 thread vs N');
+      // forward passes and input gradients split rows and images, never a sum: the same bits with
+      // 1 or N threads; filter gradients (and training, which uses them) sum per-thread partial
+      // sums over the images, so the rounding differs with the thread count (documented)
+      const exact = (k: string): boolean => !/\.dw$|^net\.|^layers\./.test(k);
+      const split = (w: Workload, keep: boolean): Workload =>
+        Object.fromEntries(Object.entries(w).filter(([k]) => exact(k) === keep));
+      expectWorkloadsClose(split(one.out, true), split(here, true), 0, 'native 1 thread vs N');
+      expectWorkloadsClose(split(one.out, false), split(here, false), 1e-5, 'native 1 thread vs N');
       expectWorkloadsClose(wasm.out, here, 2e-5, 'wasm path vs native');
       expectWorkloadsClose(wasmHere, here, 2e-5, 'native off in-process vs on');
       expectWorkloadsClose(cpu.out, here, 2e-5, 'cpu backend vs native');

@@ -8,7 +8,7 @@ import { backendInfo, ready } from '../../src/index.js';
 import { engineWorkload } from './audit15_workload.js';
 
 await ready();
-const out = engineWorkload();
+const out = await engineWorkload();
 process.stdout.write(
   JSON.stringify({ info: backendInfo(), tensors: tf.memory().numTensors, out }) + '\n',
 );

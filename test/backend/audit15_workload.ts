@@ -66,7 +66,7 @@ export function netBatch(seed: number): [tf.Tensor, tf.Tensor] {
 }
 
 /** Run the workload; every tensor it makes is disposed. */
-export function engineWorkload(): Workload {
+export async function engineWorkload(): Promise<Workload> {
   const out: Workload = {};
   tf.tidy(() => {
     // convolutions: direct path (3 channels), im2col (20 channels), strided, explicit padding
@@ -114,5 +114,36 @@ export function engineWorkload(): Workload {
   out['net.loss'] = [netStep(p, x, y), netStep(p, x, y), netStep(p, x, y)];
   out['net.w'] = p.flatMap((v) => Array.from(v.dataSync()));
   tf.dispose([...p, x, y]);
+  // a tf.layers model (fused conv + ReLU and dense on the tape), three SGD steps
+  const model = tf.sequential({
+    layers: [
+      tf.layers.conv2d({
+        inputShape: [8, 8, 3],
+        filters: 6,
+        kernelSize: 3,
+        strides: 2,
+        padding: 'same',
+        activation: 'relu',
+      }),
+      tf.layers.conv2d({ filters: 5, kernelSize: 2, padding: 'valid', activation: 'relu' }),
+      tf.layers.flatten(),
+      tf.layers.dense({ units: 7, activation: 'relu' }),
+      tf.layers.dense({ units: 5 }),
+    ],
+  });
+  const init = model.getWeights().map((w, i) => t(80 + i, w.shape, 0.4));
+  model.setWeights(init);
+  tf.dispose(init);
+  const optimizer = tf.train.sgd(0.05);
+  model.compile({ optimizer, loss: 'categoricalCrossentropy' });
+  const [mx, my] = netBatch(90);
+  const target = tf.tidy(() => tf.softmax(tf.mul(my, 3)));
+  const losses: number[] = [];
+  for (let i = 0; i < 3; i++) losses.push((await model.trainOnBatch(mx, target)) as number);
+  out['layers.loss'] = losses;
+  out['layers.w'] = model.getWeights().flatMap((w) => Array.from(w.dataSync()));
+  tf.dispose([mx, my, target]);
+  model.dispose();
+  optimizer.dispose();
   return out;
 }
