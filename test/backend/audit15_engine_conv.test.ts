@@ -532,3 +532,63 @@ describe('engine audit: pooling', () => {
     }
   });
 });
+
+describe('engine audit: fused depthwise conv2d + bias + activation', () => {
+  it('every activation, strides, paddings, multipliers: forward and gradients match float64', () => {
+    let seed = 8000;
+    for (const act of ACTIVATIONS) {
+      for (const [xs, ws, strides, pad] of [
+        [[2, 9, 8, 3], [3, 3, 3, 2], [1, 1], 'same'],
+        [[1, 8, 9, 5], [1, 3, 5, 1], [2, 2], 'same'],
+        [[2, 7, 7, 4], [2, 2, 4, 1], [1, 1], 'valid'],
+      ] as [number[], number[], [number, number], Pad][]) {
+        const CO = (ws[2] as number) * (ws[3] as number);
+        const xv = values(seed++, numel(xs)).map((v) => 2 * v);
+        const wv = values(seed++, numel(ws));
+        const bv = values(seed++, CO);
+        const pv = values(seed++, CO).map((v) => 0.5 * v);
+        const alpha = 0.25;
+        const fn = activation(act, alpha, (i) => pv[i % CO] as number);
+        const r0 = depthwiseRef(xv, xs, wv, ws, strides, [1, 1], pad);
+        const z = r0.y.v.map((v, i) => v + (bv[i % CO] as number));
+        const gv = values(seed++, z.length);
+        const dz = z.map((v, i) => (gv[i] as number) * fn.df(v, i));
+        const r = depthwiseRef(xv, xs, wv, ws, strides, [1, 1], pad, dz);
+        const db = new Float64Array(CO);
+        dz.forEach((v, i) => (db[i % CO] += v));
+        const label = `${act} ${JSON.stringify([xs, ws, strides, pad])}`;
+        expectNoLeak(() => {
+          const x = tf.tensor(xv, xs);
+          const w = tf.tensor(wv, ws);
+          const bias = tf.tensor(bv, [CO]);
+          const prelu = tf.tensor(pv, [CO]);
+          const g = tf.tensor(gv, r0.y.shape);
+          const run = (a: tf.Tensor, b: tf.Tensor, bb: tf.Tensor): tf.Tensor =>
+            tf.fused.depthwiseConv2d({
+              x: a as tf.Tensor4D,
+              filter: b as tf.Tensor4D,
+              strides,
+              pad: pad as 'same',
+              bias: bb,
+              activation: act,
+              ...(act === 'prelu' ? { preluActivationWeights: prelu } : {}),
+              ...(act === 'leakyrelu' ? { leakyreluAlpha: alpha } : {}),
+            });
+          const y = run(x, w, bias);
+          expect(y.shape, label).toEqual(r0.y.shape);
+          expect(y, label).toBeAllclose(
+            z.map((v, i) => fn.f(v, i)),
+            { rtol: 1e-5, atol: 1e-5 },
+          );
+          const [gx, gw, gb] = tf.grads((a: tf.Tensor, b: tf.Tensor, bb: tf.Tensor) =>
+            tf.sum(tf.mul(run(a, b, bb), g)),
+          )([x, w, bias]);
+          expect(gx, `dx ${label}`).toBeAllclose(r.dx as Float64Array, { rtol: 1e-4, atol: 1e-4 });
+          expect(gw, `dw ${label}`).toBeAllclose(r.dw as Float64Array, { rtol: 1e-4, atol: 1e-4 });
+          expect(gb, `db ${label}`).toBeAllclose(db, { rtol: 1e-4, atol: 1e-4 });
+          tf.dispose([x, w, bias, prelu, g, y, gx as tf.Tensor, gw as tf.Tensor, gb as tf.Tensor]);
+        });
+      }
+    }
+  });
+});
