@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { expectNoLeak } from '../helpers.js';
 import { cpuKernel } from './reference.js';
+import { nativeAddon } from '../../src/backend/native/kernels.js';
 import {
   activation,
   conv2dRef,
@@ -20,6 +21,11 @@ import {
   worstRatio,
   type Pad,
 } from './audit15_ref.js';
+
+/** `tf.tensor` without rank inference from a later cast (shapes here are plain arrays). */
+function tens(v: ArrayLike<number> | Int32Array, shape: number[], dtype?: tf.DataType): tf.Tensor {
+  return tf.tensor(v as Float32Array, shape, dtype);
+}
 
 const RTOL = 2e-5;
 const ATOL = 1e-6;
@@ -58,14 +64,14 @@ function checkConv(c: ConvCase, seed: number, grads: boolean): void {
   const gv = values(seed + 2, numel(ref0.y.shape));
   const ref = grads ? conv2dRef(xv, c.xs, wv, c.ws, c.strides, c.dil, c.pad, gv) : ref0;
   expectNoLeak(() => {
-    const x = tf.tensor(xv, c.xs) as tf.Tensor4D;
-    const w = tf.tensor(wv, c.ws) as tf.Tensor4D;
+    const x = tens(xv, c.xs) as tf.Tensor4D;
+    const w = tens(wv, c.ws) as tf.Tensor4D;
     const y = tf.conv2d(x, w, c.strides, c.pad as 'same', 'NHWC', c.dil);
     expect(y.shape, label).toEqual(ref.y.shape);
     expectClose(y.dataSync(), ref.y.v, ref.abs, label);
     tf.dispose(y);
     if (grads) {
-      const g = tf.tensor(gv, ref.y.shape);
+      const g = tens(gv, ref.y.shape);
       const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
         tf.sum(
           tf.mul(
@@ -160,6 +166,61 @@ describe('engine audit: conv2d forward', () => {
     cases.forEach((c, i) => checkConv(c, 2000 + 3 * i, false));
   });
 
+  it('numeric padding with dimRoundingMode ceil/round/floor sizes and fills the output as TensorFlow', () => {
+    // 8 rows, 3x3 kernel, stride 2, pad 1: (8 - 3 + 2) / 2 + 1 = 4.5 -> floor 4, ceil / round 5;
+    // 5 rows is the same as explicit pads (1, 2): the last window reads one more padded row
+    const xs = [2, 8, 8, 3];
+    const ws = [3, 3, 3, 4];
+    const xv = values(71, numel(xs));
+    const wv = values(72, numel(ws));
+    for (const [mode, pad] of [
+      [
+        'floor',
+        [
+          [0, 0],
+          [1, 0],
+          [1, 0],
+          [0, 0],
+        ],
+      ],
+      [
+        'ceil',
+        [
+          [0, 0],
+          [1, 2],
+          [1, 2],
+          [0, 0],
+        ],
+      ],
+      [
+        'round',
+        [
+          [0, 0],
+          [1, 2],
+          [1, 2],
+          [0, 0],
+        ],
+      ],
+    ] as ['floor' | 'ceil' | 'round', Pad][]) {
+      const ref = conv2dRef(xv, xs, wv, ws, [2, 2], [1, 1], pad);
+      expectNoLeak(() =>
+        tf.tidy(() => {
+          const y = tf.conv2d(
+            tens(xv, xs) as tf.Tensor4D,
+            tens(wv, ws) as tf.Tensor4D,
+            2,
+            1,
+            'NHWC',
+            1,
+            mode,
+          );
+          expect(y.shape, mode).toEqual(ref.y.shape);
+          expectClose(y.dataSync(), ref.y.v, ref.abs, mode);
+        }),
+      );
+    }
+  });
+
   it('agrees with the cpu backend kernel on odd shapes', () => {
     for (const [xs, ws, strides, pad] of [
       [[5, 9, 7, 3], [3, 2, 3, 17], [2, 3], 'same'],
@@ -175,8 +236,8 @@ describe('engine audit: conv2d forward', () => {
         ],
       ],
     ] as [number[], number[], [number, number], Pad][]) {
-      const x = tf.tensor(values(31, numel(xs)), xs);
-      const w = tf.tensor(values(32, numel(ws)), ws);
+      const x = tens(values(31, numel(xs)), xs);
+      const w = tens(values(32, numel(ws)), ws);
       const attrs = { strides, pad, dataFormat: 'NHWC', dilations: [1, 1] };
       const [want] = cpuKernel('Conv2D', { x, filter: w }, attrs);
       const got = tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, strides, pad as 'same');
@@ -214,6 +275,32 @@ describe('engine audit: conv2d forward', () => {
         });
         expect(f.shape).toEqual([1, 2, 2, 2]);
         expect(Array.from(f.dataSync())).toEqual([0, 0.5, 0, 0.5, 0, 0.5, 0, 0.5]);
+        // gradients over no images: dx empty, dW zeros (a sum of no terms)
+        const x0 = tf.zeros([0, 4, 4, 3]);
+        const w = tf.ones([3, 3, 3, 5]);
+        const [dx0, dw0] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+          tf.sum(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same')),
+        )([x0, w]);
+        expect(dx0?.shape).toEqual([0, 4, 4, 3]);
+        expect(Array.from(dw0?.dataSync() ?? [])).toEqual(new Array(135).fill(0));
+        // depthwise over no images or no channels: empty outputs (the stock kernel trapped)
+        const w2 = tf.ones([3, 3, 3, 2]);
+        expect(tf.depthwiseConv2d(x0 as tf.Tensor4D, w2 as tf.Tensor4D, 1, 'same').shape).toEqual([
+          0, 4, 4, 6,
+        ]);
+        const d0 = tf.depthwiseConv2d(
+          tf.ones([1, 4, 4, 0]) as tf.Tensor4D,
+          tf.ones([3, 3, 0, 2]) as tf.Tensor4D,
+          1,
+          'same',
+        );
+        expect(d0.shape).toEqual([1, 4, 4, 0]);
+        // pooling and its gradients over no images
+        expect(tf.maxPool(x0 as tf.Tensor4D, 3, 2, 'same').shape).toEqual([0, 2, 2, 3]);
+        const gp = tf.grad((a: tf.Tensor) => tf.sum(tf.avgPool(a as tf.Tensor4D, 2, 2, 'same')))(
+          x0,
+        );
+        expect(gp.shape).toEqual([0, 4, 4, 3]);
       }),
     );
   });
@@ -261,6 +348,49 @@ describe('engine audit: conv2d gradients', () => {
     cases.forEach((c, i) => checkConv(c, 4000 + 3 * i, true));
   });
 
+  it('padding wider than the kernel (output rows entirely in the padding), forward and gradients', () => {
+    const cases: ConvCase[] = [
+      {
+        xs: [2, 4, 5, 3],
+        ws: [2, 2, 3, 6],
+        strides: [1, 2],
+        dil: [1, 1],
+        pad: [
+          [0, 0],
+          [4, 5],
+          [6, 3],
+          [0, 0],
+        ],
+      },
+      { xs: [1, 2, 2, 9], ws: [7, 7, 9, 65], strides: [3, 3], dil: [1, 1], pad: 'same' },
+      {
+        xs: [3, 3, 3, 1],
+        ws: [1, 1, 1, 5],
+        strides: [1, 1],
+        dil: [1, 1],
+        pad: [
+          [0, 0],
+          [2, 2],
+          [2, 2],
+          [0, 0],
+        ],
+      },
+      {
+        xs: [2, 5, 4, 20],
+        ws: [3, 3, 20, 70],
+        strides: [2, 1],
+        dil: [1, 1],
+        pad: [
+          [0, 0],
+          [3, 4],
+          [4, 0],
+          [0, 0],
+        ],
+      },
+    ];
+    cases.forEach((c, i) => checkConv(c, 4500 + 3 * i, true));
+  });
+
   it('gradients agree with finite differences of the float64 forward (a small case)', () => {
     const xs = [1, 5, 4, 2];
     const ws = [3, 2, 2, 3];
@@ -278,21 +408,21 @@ describe('engine audit: conv2d gradients', () => {
     const fdW = Array.from(wv, (_, i) => {
       const p = Float64Array.from(wv);
       const m = Float64Array.from(wv);
-      p[i] += h;
-      m[i] -= h;
+      p[i] = (p[i] as number) + h;
+      m[i] = (m[i] as number) - h;
       return (L(xv, p) - L(xv, m)) / (2 * h);
     });
     const fdX = Array.from(xv, (_, i) => {
       const p = Float64Array.from(xv);
       const m = Float64Array.from(xv);
-      p[i] += h;
-      m[i] -= h;
+      p[i] = (p[i] as number) + h;
+      m[i] = (m[i] as number) - h;
       return (L(p, wv) - L(m, wv)) / (2 * h);
     });
     expectNoLeak(() => {
-      const x = tf.tensor(xv, xs);
-      const w = tf.tensor(wv, ws);
-      const g = tf.tensor(gv, y0.y.shape);
+      const x = tens(xv, xs);
+      const w = tens(wv, ws);
+      const g = tens(gv, y0.y.shape);
       const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
         tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, strides, pad), g)),
       )([x, w]);
@@ -335,14 +465,14 @@ describe('engine audit: depthwise and separable convolutions', () => {
       const label = JSON.stringify([xs, ws, strides, dil, pad]);
       seed += 3;
       expectNoLeak(() => {
-        const x = tf.tensor(xv, xs) as tf.Tensor4D;
-        const w = tf.tensor(wv, ws) as tf.Tensor4D;
+        const x = tens(xv, xs) as tf.Tensor4D;
+        const w = tens(wv, ws) as tf.Tensor4D;
         const y = tf.depthwiseConv2d(x, w, strides, pad as 'same', 'NHWC', dil);
         expect(y.shape, label).toEqual(r.y.shape);
         expect(y, label).toBeAllclose(r.y.v, { rtol: 1e-5, atol: 1e-5 });
         tf.dispose(y);
         if (dil[0] === 1 && dil[1] === 1) {
-          const g = tf.tensor(gv, r.y.shape);
+          const g = tens(gv, r.y.shape);
           const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
             tf.sum(
               tf.mul(
@@ -377,10 +507,10 @@ describe('engine audit: depthwise and separable convolutions', () => {
       const p2 = conv2dRef(d.y.v, d.y.shape, pwv, pws, [1, 1], [1, 1], 'valid', gv);
       const d2 = depthwiseRef(xv, xs, dwv, dws, strides, [1, 1], pad, p2.dx);
       expectNoLeak(() => {
-        const x = tf.tensor(xv, xs) as tf.Tensor4D;
-        const dw = tf.tensor(dwv, dws) as tf.Tensor4D;
-        const pw = tf.tensor(pwv, pws) as tf.Tensor4D;
-        const g = tf.tensor(gv, p.y.shape);
+        const x = tens(xv, xs) as tf.Tensor4D;
+        const dw = tens(dwv, dws) as tf.Tensor4D;
+        const pw = tens(pwv, pws) as tf.Tensor4D;
+        const g = tens(gv, p.y.shape);
         const f = (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor): tf.Tensor =>
           tf.separableConv2d(
             a as tf.Tensor4D,
@@ -441,14 +571,14 @@ describe('engine audit: fused conv2d + bias + activation', () => {
         const dz = z.map((v, i) => (gv[i] as number) * fn.df(v, i));
         const r = conv2dRef(xv, c.xs, wv, c.ws, c.strides, c.dil, c.pad, dz);
         const db = new Float64Array(CO);
-        dz.forEach((v, i) => (db[i % CO] += v));
+        dz.forEach((v, i) => (db[i % CO] = (db[i % CO] as number) + v));
         const label = `${act} ${JSON.stringify(c)}`;
         expectNoLeak(() => {
-          const x = tf.tensor(xv, c.xs);
-          const w = tf.tensor(wv, c.ws);
-          const bias = tf.tensor(bv, [CO]);
-          const prelu = tf.tensor(pv, [CO]);
-          const g = tf.tensor(gv, r0.y.shape);
+          const x = tens(xv, c.xs);
+          const w = tens(wv, c.ws);
+          const bias = tens(bv, [CO]);
+          const prelu = tens(pv, [CO]);
+          const g = tens(gv, r0.y.shape);
           const run = (a: tf.Tensor, b: tf.Tensor, bb: tf.Tensor): tf.Tensor =>
             tf.fused.conv2d({
               x: a as tf.Tensor4D,
@@ -512,8 +642,8 @@ describe('engine audit: pooling', () => {
         const r = poolRef(xv, xs, k, strides, pad, kind, gv);
         const label = `${kind} ${JSON.stringify([xs, k, strides, pad])}`;
         expectNoLeak(() => {
-          const x = tf.tensor(xv, xs) as tf.Tensor4D;
-          const g = tf.tensor(gv, r.y.shape);
+          const x = tens(xv, xs) as tf.Tensor4D;
+          const g = tens(gv, r.y.shape);
           const f = (a: tf.Tensor): tf.Tensor =>
             kind === 'max'
               ? tf.maxPool(a as tf.Tensor4D, k, strides, pad as 'same')
@@ -555,14 +685,14 @@ describe('engine audit: fused depthwise conv2d + bias + activation', () => {
         const dz = z.map((v, i) => (gv[i] as number) * fn.df(v, i));
         const r = depthwiseRef(xv, xs, wv, ws, strides, [1, 1], pad, dz);
         const db = new Float64Array(CO);
-        dz.forEach((v, i) => (db[i % CO] += v));
+        dz.forEach((v, i) => (db[i % CO] = (db[i % CO] as number) + v));
         const label = `${act} ${JSON.stringify([xs, ws, strides, pad])}`;
         expectNoLeak(() => {
-          const x = tf.tensor(xv, xs);
-          const w = tf.tensor(wv, ws);
-          const bias = tf.tensor(bv, [CO]);
-          const prelu = tf.tensor(pv, [CO]);
-          const g = tf.tensor(gv, r0.y.shape);
+          const x = tens(xv, xs);
+          const w = tens(wv, ws);
+          const bias = tens(bv, [CO]);
+          const prelu = tens(pv, [CO]);
+          const g = tens(gv, r0.y.shape);
           const run = (a: tf.Tensor, b: tf.Tensor, bb: tf.Tensor): tf.Tensor =>
             tf.fused.depthwiseConv2d({
               x: a as tf.Tensor4D,
@@ -591,4 +721,38 @@ describe('engine audit: fused depthwise conv2d + bias + activation', () => {
       }
     }
   });
+});
+
+describe('engine audit: native convolution algorithms agree', () => {
+  const addon = nativeAddon();
+  it.skipIf(addon === undefined)(
+    'direct convolutions (DEEPPROB_NATIVE_DIRECT, strided too) and im2col + GEMM both match float64',
+    () => {
+      const cases: ConvCase[] = [
+        { xs: [2, 9, 8, 5], ws: [3, 3, 5, 7], strides: [1, 1], dil: [1, 1], pad: 'same' },
+        { xs: [3, 11, 10, 17], ws: [3, 2, 17, 9], strides: [2, 3], dil: [1, 1], pad: 'valid' },
+        { xs: [1, 9, 9, 3], ws: [3, 3, 3, 20], strides: [1, 1], dil: [2, 2], pad: 'same' },
+        {
+          xs: [2, 8, 9, 13],
+          ws: [5, 5, 13, 33],
+          strides: [1, 2],
+          dil: [1, 1],
+          pad: [
+            [0, 0],
+            [1, 2],
+            [2, 1],
+            [0, 0],
+          ],
+        },
+      ];
+      const previous = addon?.setDirectMaxChannels(64, 64) ?? [7, 0];
+      try {
+        cases.forEach((c, i) => checkConv(c, 9000 + 3 * i, c.dil[0] === 1));
+        addon?.setDirectMaxChannels(0, 0);
+        cases.forEach((c, i) => checkConv(c, 9000 + 3 * i, c.dil[0] === 1));
+      } finally {
+        addon?.setDirectMaxChannels(previous[0], previous[1]);
+      }
+    },
+  );
 });

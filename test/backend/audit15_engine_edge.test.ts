@@ -10,6 +10,11 @@ import { describe, expect, it } from 'vitest';
 import { expectNoLeak } from '../helpers.js';
 import { conv2dRef, matmulRef, numel, values, worstRatio } from './audit15_ref.js';
 
+/** `tf.tensor` without rank inference from a later cast (shapes here are plain arrays). */
+function tens(v: ArrayLike<number> | Int32Array, shape: number[], dtype?: tf.DataType): tf.Tensor {
+  return tf.tensor(v as Float32Array, shape, dtype);
+}
+
 describe('engine audit: special values', () => {
   it('NaN and Inf in a GEMM operand reach exactly the outputs a plain loop gives', () => {
     for (const [m, k, n] of [
@@ -23,8 +28,8 @@ describe('engine audit: special values', () => {
       bv[1 * n + 6] = -Infinity;
       const ref = matmulRef(av, [m, k], bv, [k, n], false, false);
       expectNoLeak(() => {
-        const a = tf.tensor(av, [m, k]);
-        const b = tf.tensor(bv, [k, n]);
+        const a = tens(av, [m, k]);
+        const b = tens(bv, [k, n]);
         const aT = tf.transpose(a);
         const bT = tf.transpose(b);
         for (const tA of [false, true]) {
@@ -51,12 +56,12 @@ describe('engine audit: special values', () => {
         v[17] = NaN;
         v[4000] = -Infinity;
         v[5000] = Infinity;
-        const y = tf.relu(tf.tensor(v)).dataSync();
+        const y = tf.relu(tens(v, [8192])).dataSync();
         expect(y[17]).toBeNaN();
         expect(y[4000]).toBe(0);
         expect(y[5000]).toBe(Infinity);
-        const a = tf.tensor(values(4, 64 * 40), [64, 40]);
-        const b = tf.tensor(values(5, 40 * 128), [40, 128]);
+        const a = tens(values(4, 64 * 40), [64, 40]);
+        const b = tens(values(5, 40 * 128), [40, 128]);
         const bias = new Float32Array(128);
         bias[7] = NaN;
         const f = tf.fused.matMul({
@@ -80,8 +85,8 @@ describe('engine audit: special values', () => {
     expectNoLeak(() =>
       tf.tidy(() => {
         const y = tf.conv2d(
-          tf.tensor(xv, xs) as tf.Tensor4D,
-          tf.tensor(values(7, numel(ws)), ws) as tf.Tensor4D,
+          tens(xv, xs) as tf.Tensor4D,
+          tens(values(7, numel(ws)), ws) as tf.Tensor4D,
           1,
           'same',
         );
@@ -103,22 +108,17 @@ describe('engine audit: dtypes, layouts and derived ops', () => {
       tf.tidy(() => {
         const av = Int32Array.from(values(8, 6 * 9), (v) => Math.round(v * 100));
         const bv = Int32Array.from(values(9, 9 * 4), (v) => Math.round(v * 100));
-        const c = tf.matMul(tf.tensor(av, [6, 9], 'int32'), tf.tensor(bv, [9, 4], 'int32'));
+        const c = tf.matMul(tens(av, [6, 9], 'int32'), tens(bv, [9, 4], 'int32'));
         expect(c.dtype).toBe('int32');
         const ref = matmulRef(av, [6, 9], bv, [9, 4], false, false);
         expect(Array.from(c.dataSync())).toEqual(Array.from(ref.out.v));
         // transposed and fused (bias + relu), as the cpu backend gives it
-        const ct = tf.matMul(
-          tf.tensor(av, [9, 6], 'int32'),
-          tf.tensor(bv, [4, 9], 'int32'),
-          true,
-          true,
-        );
+        const ct = tf.matMul(tens(av, [9, 6], 'int32'), tens(bv, [4, 9], 'int32'), true, true);
         const reft = matmulRef(av, [9, 6], bv, [4, 9], true, true);
         expect(Array.from(ct.dataSync())).toEqual(Array.from(reft.out.v));
         const f = tf.fused.matMul({
-          a: tf.tensor(av, [6, 9], 'int32') as tf.Tensor2D,
-          b: tf.tensor(bv, [9, 4], 'int32') as tf.Tensor2D,
+          a: tens(av, [6, 9], 'int32') as tf.Tensor2D,
+          b: tens(bv, [9, 4], 'int32') as tf.Tensor2D,
           bias: tf.tensor1d([1, -2, 3, -400], 'int32'),
           activation: 'relu',
         });
@@ -138,10 +138,10 @@ describe('engine audit: dtypes, layouts and derived ops', () => {
     const ref = conv2dRef(xv, xs, wv, ws, [2, 1], [1, 1], 'same');
     expectNoLeak(() =>
       tf.tidy(() => {
-        const xNchw = tf.transpose(tf.tensor(xv, xs), [0, 3, 1, 2]) as tf.Tensor4D;
+        const xNchw = tf.transpose(tens(xv, xs), [0, 3, 1, 2]) as tf.Tensor4D;
         let y: tf.Tensor;
         try {
-          y = tf.conv2d(xNchw, tf.tensor(wv, ws) as tf.Tensor4D, [2, 1], 'same', 'NCHW');
+          y = tf.conv2d(xNchw, tens(wv, ws) as tf.Tensor4D, [2, 1], 'same', 'NCHW');
         } catch (e) {
           // a backend may refuse NCHW, but then with an error, never wrong numbers
           expect(String(e)).toMatch(/NCHW|channels|not.*supported/i);
@@ -170,8 +170,8 @@ describe('engine audit: dtypes, layouts and derived ops', () => {
       expectNoLeak(() =>
         tf.tidy(() => {
           const got = tf.conv2dTranspose(
-            tf.tensor(dyv, ys) as tf.Tensor4D,
-            tf.tensor(wv, ws) as tf.Tensor4D,
+            tens(dyv, ys) as tf.Tensor4D,
+            tens(wv, ws) as tf.Tensor4D,
             xs as [number, number, number, number],
             s,
             pad,
@@ -199,8 +199,8 @@ describe('engine audit: dtypes, layouts and derived ops', () => {
       expectNoLeak(() =>
         tf.tidy(() => {
           const y = tf.conv1d(
-            tf.tensor(xv, xs) as tf.Tensor3D,
-            tf.tensor(wv, ws) as tf.Tensor3D,
+            tens(xv, xs) as tf.Tensor3D,
+            tens(wv, ws) as tf.Tensor3D,
             s,
             pad,
             'NWC',
@@ -226,11 +226,12 @@ describe('engine audit: sizes', () => {
     const dB = new Float64Array(17 * 5);
     for (let t = 0; t < 300 * 3; t++)
       for (let p = 0; p < 17; p++)
-        for (let j = 0; j < 5; j++) dB[p * 5 + j] += av[t * 17 + p] as number;
+        for (let j = 0; j < 5; j++)
+          dB[p * 5 + j] = (dB[p * 5 + j] as number) + (av[t * 17 + p] as number);
     expectNoLeak(() =>
       tf.tidy(() => {
-        const a = tf.tensor(av, [300, 3, 17]);
-        const b = tf.tensor(bv, [17, 5]);
+        const a = tens(av, [300, 3, 17]);
+        const b = tens(bv, [17, 5]);
         const c = tf.matMul(a, b);
         expect(worstRatio(c.dataSync(), ref.out.v, ref.abs, 1e-5, 1e-6)).toBeLessThanOrEqual(1);
         const g = tf.grad((w: tf.Tensor) => tf.sum(tf.matMul(a, w)))(b);
@@ -249,12 +250,7 @@ describe('engine audit: sizes', () => {
     const ref = conv2dRef(xv, xs, wv, ws, [1, 1], [1, 1], 'valid');
     expectNoLeak(() =>
       tf.tidy(() => {
-        const y = tf.conv2d(
-          tf.tensor(xv, xs) as tf.Tensor4D,
-          tf.tensor(wv, ws) as tf.Tensor4D,
-          1,
-          'valid',
-        );
+        const y = tf.conv2d(tens(xv, xs) as tf.Tensor4D, tens(wv, ws) as tf.Tensor4D, 1, 'valid');
         expect(y.shape).toEqual(ref.y.shape);
         expect(worstRatio(y.dataSync(), ref.y.v, ref.abs, 2e-5, 1e-6)).toBeLessThanOrEqual(1);
       }),

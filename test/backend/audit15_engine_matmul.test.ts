@@ -194,8 +194,10 @@ describe('engine audit: batched products and broadcasting', () => {
           for (let c = 0; c < 4; c++) {
             const g = gv[((i * 3 + j) * 7 + r) * 4 + c] as number;
             for (let p = 0; p < 5; p++) {
-              dA[(i * 7 + r) * 5 + p] += g * (bv[(j * 5 + p) * 4 + c] as number);
-              dB[(j * 5 + p) * 4 + c] += g * (av[(i * 7 + r) * 5 + p] as number);
+              dA[(i * 7 + r) * 5 + p] =
+                (dA[(i * 7 + r) * 5 + p] as number) + g * (bv[(j * 5 + p) * 4 + c] as number);
+              dB[(j * 5 + p) * 4 + c] =
+                (dB[(j * 5 + p) * 4 + c] as number) + g * (av[(i * 7 + r) * 5 + p] as number);
             }
           }
     expectNoLeak(() => {
@@ -246,12 +248,12 @@ describe('engine audit: fused matMul + bias + activation', () => {
         for (let i = 0; i < m; i++)
           for (let j = 0; j < n; j++) {
             const d = dz[i * n + j] as number;
-            dbias[j] += d;
+            dbias[j] = (dbias[j] as number) + d;
             for (let p = 0; p < k; p++) {
               const ai = tA ? p * m + i : i * k + p;
               const bi = tB ? j * k + p : p * n + j;
-              dA[ai] += d * (bv[bi] as number);
-              dB[bi] += d * (av[ai] as number);
+              dA[ai] = (dA[ai] as number) + d * (bv[bi] as number);
+              dB[bi] = (dB[bi] as number) + d * (av[ai] as number);
             }
           }
         expectNoLeak(() => {
@@ -363,7 +365,8 @@ describe('engine audit: fused matMul + bias + activation', () => {
       for (let i = 0; i < m; i++)
         for (let p = 0; p < k; p++)
           for (let j = 0; j < n; j++)
-            if ((z[i * n + j] as number) > 0) dA[i * k + p] += bv[p * n + j] as number;
+            if ((z[i * n + j] as number) > 0)
+              dA[i * k + p] = (dA[i * k + p] as number) + (bv[p * n + j] as number);
       expect(ga).toBeAllclose(dA, { rtol: 1e-5, atol: 1e-5 });
       tf.dispose([a, b, bias, out, ga as tf.Tensor, gbias as tf.Tensor]);
     });

@@ -144,7 +144,7 @@ describe('engine audit: reductions, pad and slice', () => {
           const idx = Math.floor(i / (si[d] as number)) % (shape[d] as number);
           if (!axes.includes(d)) o += idx * (so[d] as number);
         }
-        ref[o] += v[i] as number;
+        ref[o] = (ref[o] as number) + (v[i] as number);
       }
       expectNoLeak(() =>
         tf.tidy(() => {

@@ -223,12 +223,12 @@ export function conv2dRef(
       const wo = ((p * KW + q) * C + c) * CO;
       for (let o = 0; o < CO; o++) {
         const wv = w[wo + o] as number;
-        y[yo + o] += xv * wv;
-        abs[yo + o] += Math.abs(xv * wv);
+        y[yo + o] = (y[yo + o] as number) + xv * wv;
+        abs[yo + o] = (abs[yo + o] as number) + Math.abs(xv * wv);
         if (gy !== undefined && dx !== undefined && dw !== undefined) {
           const gv = gy[yo + o] as number;
-          dx[xo + c] += gv * wv;
-          dw[wo + o] += gv * xv;
+          dx[xo + c] = (dx[xo + c] as number) + gv * wv;
+          dw[wo + o] = (dw[wo + o] as number) + gv * xv;
         }
       }
     }
@@ -268,11 +268,12 @@ export function depthwiseRef(
     for (let c = 0; c < C; c++)
       for (let m = 0; m < M; m++) {
         const wi = ((p * KW + q) * C + c) * M + m;
-        y[yo + c * M + m] += (x[xo + c] as number) * (w[wi] as number);
+        y[yo + c * M + m] =
+          (y[yo + c * M + m] as number) + (x[xo + c] as number) * (w[wi] as number);
         if (gy !== undefined && dx !== undefined && dw !== undefined) {
           const gv = gy[yo + c * M + m] as number;
-          dx[xo + c] += gv * (w[wi] as number);
-          dw[wi] += gv * (x[xo + c] as number);
+          dx[xo + c] = (dx[xo + c] as number) + gv * (w[wi] as number);
+          dw[wi] = (dw[wi] as number) + gv * (x[xo + c] as number);
         }
       }
   });
@@ -313,20 +314,24 @@ export function poolRef(
           y[po * C + c] = v;
           arg[po * C + c] = xo + c;
         }
-      } else y[po * C + c] += v;
+      } else y[po * C + c] = (y[po * C + c] as number) + v;
     }
   });
-  if (kind === 'avg') for (let i = 0; i < y.length; i++) y[i] /= cnt[Math.floor(i / C)] as number;
+  if (kind === 'avg')
+    for (let i = 0; i < y.length; i++) y[i] = (y[i] as number) / (cnt[Math.floor(i / C)] as number);
   if (gy === undefined) return { y: { shape: ys, v: y } };
   const dx = new Float64Array(numel(xs));
   if (kind === 'max') {
-    for (let i = 0; i < y.length; i++)
-      if ((arg[i] as number) >= 0) dx[arg[i] as number] += gy[i] as number;
+    for (let i = 0; i < y.length; i++) {
+      const j = arg[i] as number;
+      if (j >= 0) dx[j] = (dx[j] as number) + (gy[i] as number);
+    }
   } else {
     eachTap(g, (b, oh, ow, _p, _q, ih, iw) => {
       const xo = ((b * g.H + ih) * g.W + iw) * C;
       const po = (b * g.OH + oh) * g.OW + ow;
-      for (let c = 0; c < C; c++) dx[xo + c] += (gy[po * C + c] as number) / (cnt[po] as number);
+      for (let c = 0; c < C; c++)
+        dx[xo + c] = (dx[xo + c] as number) + (gy[po * C + c] as number) / (cnt[po] as number);
     });
   }
   return { y: { shape: ys, v: y }, dx };

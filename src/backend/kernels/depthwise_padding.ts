@@ -24,6 +24,7 @@
  * Other calls go to the stock kernel untouched.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { WasmBackend } from './wasm_util.js';
 import { wrapKernelOnce } from './wrap_kernel.js';
 
 type KernelFunc = tf.KernelConfig['kernelFunc'];
@@ -75,12 +76,49 @@ export function depthwisePadding(
   return { top, bottom: needH - top, left, right: needW - left };
 }
 
+/**
+ * A depthwise convolution with an empty operand (no images, channels or taps): an empty output,
+ * or `act(0 + bias)` when only the filter window is empty. The stock wasm kernel trapped
+ * ("divide by zero") on zero channels. Undefined for shapes tfjs refuses (its message stands).
+ */
+function emptyDepthwise(args: Parameters<KernelFunc>[0]): tf.TensorInfo | undefined {
+  const { x, filter, bias } = args.inputs as Record<string, tf.TensorInfo | undefined>;
+  if (x === undefined || filter === undefined) return undefined;
+  const attrs = args.attrs as unknown as DepthwiseAttrs & { activation?: string };
+  let info: tf.backend_util.Conv2DInfo;
+  try {
+    info = tf.backend_util.computeConv2DInfo(
+      x.shape as [number, number, number, number],
+      filter.shape as [number, number, number, number],
+      attrs.strides,
+      attrs.dilations ?? 1,
+      attrs.pad as 'same',
+      attrs.dimRoundingMode,
+      true,
+    );
+  } catch {
+    return undefined;
+  }
+  const size = info.outShape.reduce((a, b) => a * b, 1);
+  if (size > 0 && (bias !== undefined || (attrs.activation ?? 'linear') !== 'linear')) {
+    return undefined; // act(bias) over an empty window: rare, left to the kernel
+  }
+  const backend = args.backend as unknown as WasmBackend;
+  const out = backend.makeOutput(info.outShape, 'float32');
+  if (size > 0) backend.typedArrayFromHeap(out).fill(0);
+  return out;
+}
+
 /** `previous` with the calls {@link depthwisePadding} names run on an explicitly padded input. */
 export function paddedDepthwise(previous: KernelFunc): KernelFunc {
   return (args) => {
     const { x, filter } = args.inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
     const attrs = args.attrs as unknown as DepthwiseAttrs;
     if (attrs.dataFormat === 'NCHW' || x.shape.length !== 4) return previous(args);
+    if (x.shape.includes(0) || filter.shape.includes(0)) {
+      const empty = emptyDepthwise(args);
+      if (empty !== undefined) return empty;
+    }
     let p: SpatialPadding | undefined;
     try {
       p = depthwisePadding(x.shape, filter.shape, attrs);
