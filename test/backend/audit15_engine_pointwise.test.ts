@@ -295,3 +295,44 @@ describe('engine audit: softplus', () => {
     );
   });
 });
+
+describe('engine audit: fused Adam', () => {
+  it('tf.train.adam on a large variable follows the float64 Adam recursion', () => {
+    const n = 5003;
+    const x0 = values(300, n);
+    const grads = [
+      values(301, n),
+      values(302, n).map((v) => v * 1e-3),
+      values(303, n).map((v) => v * 50),
+    ];
+    const [lr, b1, b2, eps] = [0.01, 0.9, 0.999, 1e-7];
+    const x = Float64Array.from(x0);
+    const m = new Float64Array(n);
+    const v = new Float64Array(n);
+    grads.forEach((g, s) => {
+      const t = s + 1;
+      for (let i = 0; i < n; i++) {
+        const gi = g[i] as number;
+        m[i] = b1 * (m[i] as number) + (1 - b1) * gi;
+        v[i] = b2 * (v[i] as number) + (1 - b2) * gi * gi;
+        const mh = (m[i] as number) / (1 - b1 ** t);
+        const vh = (v[i] as number) / (1 - b2 ** t);
+        x[i] = (x[i] as number) - (lr * mh) / (Math.sqrt(vh) + eps);
+      }
+    });
+    const before = tf.memory().numTensors;
+    const init = tf.tensor(x0);
+    const w = tf.variable(init);
+    init.dispose();
+    const opt = tf.train.adam(lr, b1, b2, eps);
+    for (const g of grads) {
+      const gt = tf.tensor(g);
+      opt.applyGradients({ [w.name]: gt });
+      gt.dispose();
+    }
+    expect(w).toBeAllclose(x, { rtol: 1e-5, atol: 1e-6 });
+    opt.dispose();
+    w.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
