@@ -65,7 +65,7 @@ function expectWorkloadsClose(got: Workload, want: Workload, rtol: number, what:
 
 describe('engine audit: paths give the same numbers', () => {
   it.skipIf(!built)(
-    '1 vs N native threads, the wasm path (addon off), the cpu backend, and native switched off in-process',
+    '1 vs N native threads, the SSE kernels, the wasm path (addon off), the cpu backend, and native off in-process',
     async () => {
       const before = tf.memory().numTensors;
       const here = await engineWorkload();
@@ -78,16 +78,19 @@ describe('engine audit: paths give the same numbers', () => {
       } finally {
         setNativeEnabled(true);
       }
-      const [one, wasm, cpu] = await Promise.all([
+      const [one, wasm, cpu, sse] = await Promise.all([
         child({ DEEPPROB_NATIVE_THREADS: '1' }),
         child({ DEEPPROB_NATIVE: '0' }),
         child({ DEEPPROB_BACKEND: 'cpu' }),
+        child({ DEEPPROB_NATIVE_ISA: 'sse' }), // the micro-kernels of CPUs without AVX2
       ]);
+      expect(sse.info.native).toMatch(/^native sse/);
+      expectWorkloadsClose(sse.out, cpu.out, 2e-5, 'native sse vs cpu backend');
       expect(one.info.native).toMatch(/1 thread/);
       expect(wasm.info.native).toBeUndefined();
       expect(wasm.info.nativeOff).toBe('DEEPPROB_NATIVE=0');
       expect(cpu.info.backend).toBe('cpu');
-      for (const r of [one, wasm, cpu]) expect(r.tensors).toBe(0);
+      for (const r of [one, wasm, cpu, sse]) expect(r.tensors).toBe(0);
       // forward passes and input gradients split rows and images, never a sum: the same bits with
       // 1 or N threads; filter gradients (and training, which uses them) sum per-thread partial
       // sums over the images, so the rounding differs with the thread count (documented)
