@@ -327,7 +327,7 @@ describe('engine audit: fused Adam', () => {
     const opt = tf.train.adam(lr, b1, b2, eps);
     for (const g of grads) {
       const gt = tf.tensor(g);
-      opt.applyGradients({ [w.name]: gt });
+      opt.applyGradients([{ name: w.name, tensor: gt }]);
       gt.dispose();
     }
     expect(w).toBeAllclose(x, { rtol: 1e-5, atol: 1e-6 });
