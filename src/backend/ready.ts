@@ -42,7 +42,7 @@ import {
   installBatchMatMulGrad,
 } from './kernels/batch_matmul_broadcast.js';
 import { installCumulativeAxisFix } from './cumulative_axis.js';
-import { installDepthwisePadding } from './kernels/depthwise_padding.js';
+import { installConvPadding, installDepthwisePadding } from './kernels/depthwise_padding.js';
 import { installResizeGradients } from './kernels/resize_grad.js';
 import { installMaxPool3DGrad } from './kernels/max_pool3d_grad.js';
 import { installBinaryRankFix } from './kernels/binary_rank.js';
@@ -317,6 +317,7 @@ async function select(requested: string | undefined, verbose: boolean): Promise<
         registerCpuFallbacks('wasm');
         replaceWrongKernels('wasm');
         installDepthwisePadding('wasm');
+        installConvPadding('wasm');
         installBinaryRankFix('wasm');
       }
       installCumulativeAxisFix(name);

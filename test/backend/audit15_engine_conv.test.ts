@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { expectNoLeak } from '../helpers.js';
 import { cpuKernel } from './reference.js';
-import { nativeAddon } from '../../src/backend/native/kernels.js';
+import { nativeAddon, setNativeEnabled } from '../../src/backend/native/kernels.js';
 import {
   activation,
   conv2dRef,
@@ -755,4 +755,55 @@ describe('engine audit: native convolution algorithms agree', () => {
       }
     },
   );
+});
+
+describe('engine audit: the wasm path (native kernels off) on the cases it got wrong', () => {
+  it('SAME windows that never reach the last rows, numeric padding with ceil rounding', () => {
+    const native = nativeAddon() !== undefined;
+    if (native) setNativeEnabled(false);
+    try {
+      const cases: ConvCase[] = [
+        { xs: [1, 8, 9, 1], ws: [3, 2, 1, 4], strides: [3, 3], dil: [1, 1], pad: 'same' },
+        { xs: [2, 8, 8, 3], ws: [1, 3, 3, 5], strides: [2, 2], dil: [1, 1], pad: 'same' },
+        { xs: [2, 10, 7, 4], ws: [2, 2, 4, 70], strides: [3, 3], dil: [1, 1], pad: 'same' },
+        { xs: [1, 9, 8, 5], ws: [3, 3, 5, 6], strides: [2, 2], dil: [1, 1], pad: 1 },
+      ];
+      cases.forEach((c, i) => checkConv(c, 9500 + 3 * i, true));
+      const xs = [2, 8, 8, 3];
+      const ws = [3, 3, 3, 4];
+      const xv = values(81, numel(xs));
+      const wv = values(82, numel(ws));
+      const ref = conv2dRef(
+        xv,
+        xs,
+        wv,
+        ws,
+        [2, 2],
+        [1, 1],
+        [
+          [0, 0],
+          [1, 2],
+          [1, 2],
+          [0, 0],
+        ],
+      );
+      expectNoLeak(() =>
+        tf.tidy(() => {
+          const y = tf.conv2d(
+            tens(xv, xs) as tf.Tensor4D,
+            tens(wv, ws) as tf.Tensor4D,
+            2,
+            1,
+            'NHWC',
+            1,
+            'ceil',
+          );
+          expect(y.shape).toEqual(ref.y.shape);
+          expectClose(y.dataSync(), ref.y.v, ref.abs, 'ceil (wasm path)');
+        }),
+      );
+    } finally {
+      if (native) setNativeEnabled(true);
+    }
+  });
 });

@@ -111,14 +111,33 @@ function emptyDepthwise(args: Parameters<KernelFunc>[0]): tf.TensorInfo | undefi
 
 /** `previous` with the calls {@link depthwisePadding} names run on an explicitly padded input. */
 export function paddedDepthwise(previous: KernelFunc): KernelFunc {
+  const padded = paddedConv(previous);
+  return (args) => {
+    const { x, filter } = args.inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
+    const attrs = args.attrs as unknown as DepthwiseAttrs;
+    if (attrs.dataFormat !== 'NCHW' && x.shape.length === 4) {
+      if (x.shape.includes(0) || filter.shape.includes(0)) {
+        const empty = emptyDepthwise(args);
+        if (empty !== undefined) return empty;
+      }
+    }
+    return padded(args);
+  };
+}
+
+/**
+ * `previous` (a depthwise or regular NHWC convolution kernel), run on an input padded (or cropped)
+ * to the rows TensorFlow's convolution reads, with VALID padding, wherever {@link depthwisePadding}
+ * says the stock kernel would get the call wrong; the padding depends only on the window, so the
+ * same wrapper serves `Conv2D` / `FusedConv2D` (the stock wasm kernels had the same SAME-padding
+ * error: a 3x2 filter at stride 3 on 8x9 images was off by up to 3, and numeric padding with
+ * `dimRoundingMode` 'ceil' wrote the wrong rows).
+ */
+export function paddedConv(previous: KernelFunc): KernelFunc {
   return (args) => {
     const { x, filter } = args.inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
     const attrs = args.attrs as unknown as DepthwiseAttrs;
     if (attrs.dataFormat === 'NCHW' || x.shape.length !== 4) return previous(args);
-    if (x.shape.includes(0) || filter.shape.includes(0)) {
-      const empty = emptyDepthwise(args);
-      if (empty !== undefined) return empty;
-    }
     let p: SpatialPadding | undefined;
     try {
       p = depthwisePadding(x.shape, filter.shape, attrs);
@@ -172,5 +191,15 @@ export function paddedDepthwise(previous: KernelFunc): KernelFunc {
 export function installDepthwisePadding(backendName: string): void {
   for (const kernelName of ['DepthwiseConv2dNative', 'FusedDepthwiseConv2D']) {
     wrapKernelOnce(kernelName, backendName, paddedDepthwise);
+  }
+}
+
+/**
+ * Wrap `backendName`'s `Conv2D` and `FusedConv2D` kernels with {@link paddedConv} (idempotent per
+ * kernel and backend).
+ */
+export function installConvPadding(backendName: string): void {
+  for (const kernelName of ['Conv2D', 'FusedConv2D']) {
+    wrapKernelOnce(kernelName, backendName, paddedConv);
   }
 }
