@@ -393,7 +393,7 @@ static void gemm_block(const gemm_t *g, int m0, int m1, int n0, int n1) {
         float *cij = g->c + (long)i * g->ldc + (long)j * g->csc;
         float v = g->accumulate ? *cij : 0.0f;
         if (g->bias != NULL) v += g->bias_rows ? g->bias[i] : g->bias[j];
-        if (g->act == 1 && !(v > 0.0f)) v = 0.0f;
+        if (g->act == 1 && v <= 0.0f) v = 0.0f; /* NaN stays NaN */
         *cij = v;
       }
     }

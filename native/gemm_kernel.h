@@ -25,10 +25,11 @@ static inline SUF(vf) SUF(loadu)(const float *p) {
 
 static inline void SUF(storeu)(float *p, SUF(vf) v) { memcpy(p, &v, sizeof v); }
 
+/* max(v, 0) with NaN kept NaN (as tf.relu and a plain loop): zero only where v <= 0 */
 static inline SUF(vf) SUF(relu)(SUF(vf) v) {
   SUF(vf) zero = {0};
-  SUF(vi) keep = v > zero;
-  return (SUF(vf))((SUF(vi))v & keep);
+  SUF(vi) drop = v <= zero;
+  return (SUF(vf))((SUF(vi))v & ~drop);
 }
 
 static void SUF(kernel)(int kc, const float *restrict ap, long lda, const float *restrict bp,
@@ -106,7 +107,7 @@ static void SUF(kernel)(int kc, const float *restrict ap, long lda, const float 
       float *cij = ci + j * csc;
       float v = t[i][j] + (first ? 0.0f : *cij);
       if (bias != NULL) v += bias_rows ? bias[i] : bias[j];
-      if (act == 1 && !(v > 0.0f)) v = 0.0f;
+      if (act == 1 && v <= 0.0f) v = 0.0f; /* NaN stays NaN */
       *cij = v;
     }
   }

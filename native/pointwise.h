@@ -35,9 +35,12 @@ static inline SUF(vf) SUF(vselect)(SUF(vi) mask, SUF(vf) a, SUF(vf) b) {
   return (SUF(vf))(((SUF(vi))a & mask) | ((SUF(vi))b & ~mask));
 }
 
-/* e^x, x clamped to [-87.3, 88.7] (e^x in the normal range). */
+/* e^x, x clamped to [-87.3, 88.7] (e^x in the normal range); 0 below -87.3 (e^x is subnormal
+ * there, flushed to zero as the kernels run with FTZ; the clamp alone gave e^-87.3 = 1.2e-38, e.g.
+ * softplus(-inf) = 1.2e-38). */
 static inline SUF(vf) SUF(vexp)(SUF(vf) x) {
   const SUF(vf) hi = SUF(vsplat)(88.7f), lo = SUF(vsplat)(-87.3f);
+  const SUF(vi) under = x < lo;
   x = SUF(vselect)(x > hi, hi, x);
   x = SUF(vselect)(x < lo, lo, x);
   /* n = floor(x log2(e) + 1/2) */
@@ -53,7 +56,7 @@ static inline SUF(vf) SUF(vexp)(SUF(vf) x) {
   p = p * r + 5.0000001201e-1f;
   p = p * (r * r) + r + 1.0f;
   SUF(vi) e = (__builtin_convertvector(t, SUF(vi)) + 127) << 23;
-  return p * (SUF(vf))e;
+  return SUF(vselect)(under, SUF(vsplat)(0.0f), p * (SUF(vf))e);
 }
 
 /* log(x) for normal x > 0 (no special cases: callers pass positive normal numbers). */

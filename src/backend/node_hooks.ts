@@ -8,8 +8,8 @@ import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { NodeHooks } from './ready.js';
-import { registerThreadedWasm, wantedWasmThreads } from './threads.js';
-import { loadNativeAddon } from './native/load.js';
+import { registerThreadedWasm, wantedWasmThreads, wasmThreadsEnv } from './threads.js';
+import { loadNativeAddon, nativeEnv } from './native/load.js';
 
 const require = createRequire(import.meta.url);
 
@@ -72,4 +72,8 @@ export const nodeHooks: NodeHooks = {
   registerThreadedWasm,
   loadNative: loadNativeAddon,
   noGpuDevice: () => noGpuDevice(),
+  checkEnv: () => {
+    nativeEnv();
+    wasmThreadsEnv();
+  },
 };

@@ -24,6 +24,12 @@ import { RANDOM_NORMAL_KERNEL } from './kernels/random_normal.js';
  * ```
  */
 export function randomNormal(shape: number[], mean = 0, stdDev = 1, seed?: number): tf.Tensor {
+  if (!Array.isArray(shape)) {
+    throw new ArgumentError(
+      'shape',
+      `expected an array of non-negative integers, got ${String(shape)}`,
+    );
+  }
   if (!shape.every((d) => Number.isInteger(d) && d >= 0)) {
     throw new ArgumentError('shape', `expected non-negative integers, got [${shape.join(', ')}]`);
   }

@@ -42,7 +42,7 @@ import {
   installBatchMatMulGrad,
 } from './kernels/batch_matmul_broadcast.js';
 import { installCumulativeAxisFix } from './cumulative_axis.js';
-import { installDepthwisePadding } from './kernels/depthwise_padding.js';
+import { installConvPadding, installDepthwisePadding } from './kernels/depthwise_padding.js';
 import { installResizeGradients } from './kernels/resize_grad.js';
 import { installMaxPool3DGrad } from './kernels/max_pool3d_grad.js';
 import { installBinaryRankFix } from './kernels/binary_rank.js';
@@ -118,6 +118,11 @@ export interface NodeHooks {
    * memory for a software adapter it would refuse).
    */
   noGpuDevice?(): string | undefined;
+  /**
+   * Check the Node-only switches (`DEEPPROB_NATIVE*`, `DEEPPROB_WASM_THREADS`) before any backend
+   * starts; throws an `ArgumentError` naming a malformed one.
+   */
+  checkEnv?(): void;
 }
 
 let hooks: NodeHooks | undefined;
@@ -256,6 +261,7 @@ export async function ready(options: ReadyOptions = {}): Promise<BackendInfo> {
   booleanOption(options.verbose, 'verbose', false);
   const requested = options.backend ?? getEnv('DEEPPROB_BACKEND');
   checkBackendName(requested);
+  (await nodeHooks())?.checkEnv?.();
   if (chosen !== undefined && (requested === undefined || requested === chosen.backend))
     return chosen;
   if (pending !== undefined && requested === undefined) return pending;
@@ -311,6 +317,7 @@ async function select(requested: string | undefined, verbose: boolean): Promise<
         registerCpuFallbacks('wasm');
         replaceWrongKernels('wasm');
         installDepthwisePadding('wasm');
+        installConvPadding('wasm');
         installBinaryRankFix('wasm');
       }
       installCumulativeAxisFix(name);

@@ -16,6 +16,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { BackendWasm, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { nativeAddonPath } from './native/load.js';
+import { ArgumentError } from '../utils/errors.js';
 
 const require = createRequire(import.meta.url);
 
@@ -54,19 +55,28 @@ function writeWorkerFile(): string {
 }
 
 /**
+ * `DEEPPROB_WASM_THREADS` as a positive integer, or undefined when unset or empty.
+ *
+ * @throws ArgumentError naming the variable when it is not a positive integer.
+ */
+export function wasmThreadsEnv(): number | undefined {
+  const env = process.env.DEEPPROB_WASM_THREADS;
+  if (env === undefined || env === '') return undefined;
+  const n = Number(env);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new ArgumentError('DEEPPROB_WASM_THREADS', `expected a positive integer, got '${env}'`);
+  }
+  return n;
+}
+
+/**
  * Number of wasm threads to use: `DEEPPROB_WASM_THREADS` if set; otherwise 1 when the native
  * addon will run matmul and convolutions (its own pool), else the machine's logical cores (at
  * most 8, the size of tfjs's worker pool); 1 means the stock single-threaded build.
  */
 export async function wantedWasmThreads(): Promise<number> {
-  const env = process.env.DEEPPROB_WASM_THREADS;
-  if (env !== undefined && env !== '') {
-    const n = Number(env);
-    if (!Number.isInteger(n) || n < 1) {
-      throw new Error(`DEEPPROB_WASM_THREADS: expected a positive integer, got '${env}'`);
-    }
-    return Math.min(n, 8);
-  }
+  const n = wasmThreadsEnv();
+  if (n !== undefined) return Math.min(n, 8);
   // With the native path on, matmul and convolutions run in its own thread pool; the threaded
   // wasm build would add a worker isolate (~140 MiB of RSS) for the few small ops left to XNNPACK.
   if (nativeWillRun()) return 1;

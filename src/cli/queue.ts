@@ -62,7 +62,8 @@ export function register(program: Command): void {
         const url = requireUrl(o);
         if (o.threads !== undefined) {
           process.env.DEEPPROB_WASM_THREADS = String(o.threads);
-          process.env.DEEPPROB_NATIVE_THREADS = String(o.threads);
+          // the native pool takes at most 16 (more used to switch the native path off)
+          process.env.DEEPPROB_NATIVE_THREADS = String(Math.min(16, o.threads));
         }
         const backend = program.opts<GlobalOptions>().backend;
         if (backend !== undefined) process.env.DEEPPROB_BACKEND = backend; // read by the job processes

@@ -14,6 +14,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { simdKernels } from '../simd/loader.js';
 import { simdGemmKernel } from './simd_gemm.js';
+import { cpuFallbackKernel } from '../cpu_fallback.js';
+import { fusedEpilogue, runRegistered } from './fused_epilogue.js';
 import { call, release, transpose, type WasmBackend } from './wasm_util.js';
 
 type KernelFunc = tf.KernelConfig['kernelFunc'];
@@ -75,7 +77,10 @@ function emptyProduct(
   return out;
 }
 
-/** Kernel function for `BatchMatMul` that never runs the stock transposed paths. */
+/**
+ * Kernel function for `BatchMatMul` that never runs the stock transposed paths; int32 operands
+ * (which the stock kernel refuses) run the cpu backend's kernel.
+ */
 export function batchMatMulKernel(previous: KernelFunc | undefined): KernelFunc {
   return (args) => {
     const backend = args.backend as unknown as WasmBackend;
@@ -86,9 +91,11 @@ export function batchMatMulKernel(previous: KernelFunc | undefined): KernelFunc 
     if (viaSimd !== undefined) return viaSimd;
     const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
     const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
-    if ((!transposeA && !transposeB) || a.dtype !== 'float32' || b.dtype !== 'float32') {
+    // the stock kernel throws for int32 ("not yet supported"); the cpu kernel's loop is exact
+    if (a.dtype !== 'float32' || b.dtype !== 'float32')
+      return cpuFallbackKernel('BatchMatMul')(args);
+    if (!transposeA && !transposeB) {
       if (previous === undefined) throw new Error('deepprob kernels: no BatchMatMul');
-      if (b.dtype !== 'float32') return previous(args);
       const temps: tf.TensorInfo[] = [];
       try {
         return previous({ ...args, inputs: { a, b: freshRight(backend, b, temps) } });
@@ -121,8 +128,54 @@ export function batchMatMulKernel(previous: KernelFunc | undefined): KernelFunc 
 }
 
 /**
- * Kernel function for `_FusedMatMul` (matmul + bias + activation): the stock kernel, with the
- * right operand guarded like {@link batchMatMulKernel}'s (the two share the packed-weight cache).
+ * Whether the stock wasm `_FusedMatMul` computes this call rightly. It does only for one plain
+ * product `A B` (no transposes, batch size 1 on both sides) with a rank-1 bias: with a transposed
+ * operand or a batch of several matrices it runs a slow loop that skips the bias and the
+ * activation (tfjs 4.22: `relu6(A^T B + b)` came back as `A^T B`), and it throws for a bias of
+ * rank 2 (`[M, N]`, which `tf.fused.matMul` takes) and for int32 operands; with an empty operand (`K = 0`) it returned
+ * uninitialized memory instead of `act(bias)`.
+ */
+function stockFusedMatMulRight(args: Parameters<KernelFunc>[0]): boolean {
+  const { a, b, bias } = args.inputs as Record<string, tf.TensorInfo | undefined>;
+  const { transposeA, transposeB } = args.attrs as { transposeA?: boolean; transposeB?: boolean };
+  const batch = (t: tf.TensorInfo | undefined): number =>
+    t === undefined ? 1 : t.shape.slice(0, -2).reduce((x, y) => x * y, 1);
+  const empty = (t: tf.TensorInfo | undefined): boolean => t !== undefined && t.shape.includes(0);
+  return (
+    a?.dtype === 'float32' &&
+    b?.dtype === 'float32' &&
+    !empty(a) &&
+    !empty(b) &&
+    transposeA !== true &&
+    transposeB !== true &&
+    batch(a) === 1 &&
+    batch(b) === 1 &&
+    (bias === undefined || bias.shape.length === 1)
+  );
+}
+
+/**
+ * `_FusedMatMul` composed of the registered kernels, `y = act(op(A) op(B) + bias)`: `BatchMatMul`
+ * (transposes and batch broadcasting handled there), then {@link fusedEpilogue}.
+ */
+function composedFusedMatMul(backend: WasmBackend, args: Parameters<KernelFunc>[0]): tf.TensorInfo {
+  const { a, b } = args.inputs as Record<string, tf.TensorInfo | undefined>;
+  const attrs = args.attrs as { transposeA?: boolean; transposeB?: boolean };
+  if (a === undefined || b === undefined) throw new Error('_FusedMatMul: missing inputs');
+  const y = runRegistered(
+    backend,
+    'BatchMatMul',
+    { a, b },
+    { transposeA: attrs.transposeA === true, transposeB: attrs.transposeB === true },
+  );
+  return fusedEpilogue(backend, y, args, '_FusedMatMul');
+}
+
+/**
+ * Kernel function for `_FusedMatMul` (matmul + bias + activation): the SIMD module's GEMM where it
+ * applies, the stock kernel where that is right (one plain product, right operand guarded like
+ * {@link batchMatMulKernel}'s: the two share the packed-weight cache), and otherwise the product,
+ * the bias and the activation as three registered kernels (see `stockFusedMatMulRight`).
  */
 export function fusedMatMulKernel(previous: KernelFunc | undefined): KernelFunc {
   return (args) => {
@@ -131,8 +184,9 @@ export function fusedMatMulKernel(previous: KernelFunc | undefined): KernelFunc 
     const k = simdKernels();
     const viaSimd = k === undefined ? undefined : simdGemmKernel(backend, k, args);
     if (viaSimd !== undefined) return viaSimd;
-    const { b } = args.inputs as { b: tf.TensorInfo };
-    if (b === undefined || b.dtype !== 'float32') return previous(args);
+    const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+    if (b === undefined || a === undefined) return previous(args);
+    if (!stockFusedMatMulRight(args)) return composedFusedMatMul(backend, args);
     const temps: tf.TensorInfo[] = [];
     try {
       return previous({ ...args, inputs: { ...args.inputs, b: freshRight(backend, b, temps) } });

@@ -194,6 +194,14 @@ export function conv2dBackpropFilterWasm(
 export function conv2dBackpropFilterKernel(fallback: KernelFunc | undefined): KernelFunc {
   return (args) => {
     const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+    const { filterShape } = args.attrs as unknown as { filterShape: number[] };
+    if (x.shape.includes(0) || dy.shape.includes(0)) {
+      // a sum over no images or pixels: zeros (XNNPACK refused the setup and left garbage)
+      const backend = args.backend as unknown as WasmBackend;
+      const zeros = backend.makeOutput(filterShape, 'float32');
+      backend.typedArrayFromHeap(zeros).fill(0);
+      return zeros;
+    }
     const out = conv2dBackpropFilterWasm(
       args.backend as unknown as WasmBackend,
       x,

@@ -228,6 +228,14 @@ export function conv2dBackpropInputWasm(
 export function conv2dBackpropInputKernel(previous: KernelFunc | undefined): KernelFunc {
   return (args) => {
     const { dy, filter } = args.inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
+    const { inputShape } = args.attrs as unknown as { inputShape: number[] };
+    if (dy.shape.includes(0) || filter.shape.includes(0)) {
+      // an empty output, or a sum over no output channels or taps: zeros
+      const backend = args.backend as unknown as WasmBackend;
+      const zeros = backend.makeOutput(inputShape, 'float32');
+      backend.typedArrayFromHeap(zeros).fill(0);
+      return zeros;
+    }
     const out = conv2dBackpropInputWasm(
       args.backend as unknown as WasmBackend,
       dy,

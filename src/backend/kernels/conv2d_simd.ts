@@ -16,6 +16,7 @@ import { simdKernels, type SimdKernels } from '../simd/loader.js';
 import { gemmThreads, runShares, splitRange, type PoolFn } from '../simd/pool.js';
 import { MAX_COLS, colsSize, gemmGeometry } from './conv_gemm.js';
 import { GEMM_ACTIVATIONS, simdMatMul, useSimdGemm } from './simd_gemm.js';
+import { fusedEpilogue } from './fused_epilogue.js';
 import { release, type WasmBackend } from './wasm_util.js';
 
 type KernelFunc = tf.KernelConfig['kernelFunc'];
@@ -149,10 +150,42 @@ export function conv2dSimd(
   }
 }
 
+/**
+ * A convolution over zero input channels (or an empty filter window) with a non-empty output:
+ * every output is a sum of no terms, `y = act(0 + bias)`; undefined for any other call. The stock
+ * wasm kernels returned uninitialized memory there.
+ */
+function emptyReduction(
+  backend: WasmBackend,
+  args: Parameters<KernelFunc>[0],
+): tf.TensorInfo | undefined {
+  const { x, filter } = args.inputs as Record<string, tf.TensorInfo | undefined>;
+  if (x === undefined || filter === undefined || filter.shape.length !== 4) return undefined;
+  const [fh, fw, ci] = filter.shape as [number, number, number, number];
+  if (fh * fw * ci !== 0 || x.shape.length !== 4) return undefined;
+  const a = args.attrs as unknown as ConvAttrs;
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    filter.shape as [number, number, number, number],
+    a.strides,
+    a.dilations ?? 1,
+    a.pad as 'same',
+    a.dimRoundingMode,
+    false,
+    tf.backend_util.convertConv2DDataFormat(a.dataFormat),
+  );
+  if (info.outShape.some((d) => d === 0)) return undefined;
+  const z = backend.makeOutput(info.outShape, 'float32');
+  backend.typedArrayFromHeap(z).fill(0);
+  return fusedEpilogue(backend, z, args, 'FusedConv2D');
+}
+
 /** Kernel function for `Conv2D` (`fused` false) or `FusedConv2D`; unhandled cases go to `previous`. */
 export function conv2dSimdKernel(fused: boolean) {
   return (previous: KernelFunc | undefined): KernelFunc =>
     (args) => {
+      const empty = emptyReduction(args.backend as unknown as WasmBackend, args);
+      if (empty !== undefined) return empty;
       const out = conv2dSimd(args.backend as unknown as WasmBackend, args, fused);
       if (out !== undefined) return out;
       if (previous === undefined) {

@@ -24,6 +24,7 @@
  * Other calls go to the stock kernel untouched.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { WasmBackend } from './wasm_util.js';
 import { wrapKernelOnce } from './wrap_kernel.js';
 
 type KernelFunc = tf.KernelConfig['kernelFunc'];
@@ -75,8 +76,64 @@ export function depthwisePadding(
   return { top, bottom: needH - top, left, right: needW - left };
 }
 
+/**
+ * A depthwise convolution with an empty operand (no images, channels or taps): an empty output,
+ * or `act(0 + bias)` when only the filter window is empty. The stock wasm kernel trapped
+ * ("divide by zero") on zero channels. Undefined for shapes tfjs refuses (its message stands).
+ */
+function emptyDepthwise(args: Parameters<KernelFunc>[0]): tf.TensorInfo | undefined {
+  const { x, filter, bias } = args.inputs as Record<string, tf.TensorInfo | undefined>;
+  if (x === undefined || filter === undefined) return undefined;
+  const attrs = args.attrs as unknown as DepthwiseAttrs & { activation?: string };
+  let info: tf.backend_util.Conv2DInfo;
+  try {
+    info = tf.backend_util.computeConv2DInfo(
+      x.shape as [number, number, number, number],
+      filter.shape as [number, number, number, number],
+      attrs.strides,
+      attrs.dilations ?? 1,
+      attrs.pad as 'same',
+      attrs.dimRoundingMode,
+      true,
+    );
+  } catch {
+    return undefined;
+  }
+  const size = info.outShape.reduce((a, b) => a * b, 1);
+  if (size > 0 && (bias !== undefined || (attrs.activation ?? 'linear') !== 'linear')) {
+    return undefined; // act(bias) over an empty window: rare, left to the kernel
+  }
+  const backend = args.backend as unknown as WasmBackend;
+  const out = backend.makeOutput(info.outShape, 'float32');
+  if (size > 0) backend.typedArrayFromHeap(out).fill(0);
+  return out;
+}
+
 /** `previous` with the calls {@link depthwisePadding} names run on an explicitly padded input. */
 export function paddedDepthwise(previous: KernelFunc): KernelFunc {
+  const padded = paddedConv(previous);
+  return (args) => {
+    const { x, filter } = args.inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
+    const attrs = args.attrs as unknown as DepthwiseAttrs;
+    if (attrs.dataFormat !== 'NCHW' && x.shape.length === 4) {
+      if (x.shape.includes(0) || filter.shape.includes(0)) {
+        const empty = emptyDepthwise(args);
+        if (empty !== undefined) return empty;
+      }
+    }
+    return padded(args);
+  };
+}
+
+/**
+ * `previous` (a depthwise or regular NHWC convolution kernel), run on an input padded (or cropped)
+ * to the rows TensorFlow's convolution reads, with VALID padding, wherever {@link depthwisePadding}
+ * says the stock kernel would get the call wrong; the padding depends only on the window, so the
+ * same wrapper serves `Conv2D` / `FusedConv2D` (the stock wasm kernels had the same SAME-padding
+ * error: a 3x2 filter at stride 3 on 8x9 images was off by up to 3, and numeric padding with
+ * `dimRoundingMode` 'ceil' wrote the wrong rows).
+ */
+export function paddedConv(previous: KernelFunc): KernelFunc {
   return (args) => {
     const { x, filter } = args.inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
     const attrs = args.attrs as unknown as DepthwiseAttrs;
@@ -134,5 +191,15 @@ export function paddedDepthwise(previous: KernelFunc): KernelFunc {
 export function installDepthwisePadding(backendName: string): void {
   for (const kernelName of ['DepthwiseConv2dNative', 'FusedDepthwiseConv2D']) {
     wrapKernelOnce(kernelName, backendName, paddedDepthwise);
+  }
+}
+
+/**
+ * Wrap `backendName`'s `Conv2D` and `FusedConv2D` kernels with {@link paddedConv} (idempotent per
+ * kernel and backend).
+ */
+export function installConvPadding(backendName: string): void {
+  for (const kernelName of ['Conv2D', 'FusedConv2D']) {
+    wrapKernelOnce(kernelName, backendName, paddedConv);
   }
 }

@@ -14,7 +14,8 @@ import { captureStock } from './wasm_util.js';
 import { conv2dBackpropFilterKernel } from './conv2d_backprop_filter.js';
 import { conv2dBackpropInputKernel } from './conv2d_backprop_input.js';
 import { batchMatMulKernel, fusedMatMulKernel } from './batch_matmul.js';
-import { avgPoolGradKernel, maxPoolGradKernel } from './pool_grad.js';
+import { avgPoolGradCpu, avgPoolGradKernel, maxPoolGradKernel } from './pool_grad.js';
+import { wrapKernelOnce } from './wrap_kernel.js';
 import { ADAM_KERNEL, adamWasm, installFusedAdam } from './adam.js';
 import { installExactAdamRestore } from '../adam_restore.js';
 import { RANDOM_NORMAL_KERNEL, randomNormalCpu, randomNormalWasm } from './random_normal.js';
@@ -150,6 +151,7 @@ export function installKernelPack(backendName: string): 'fast' | 'stock' {
     });
   }
   installHostKernels('cpu');
+  wrapKernelOnce('AvgPoolGrad', 'cpu', () => avgPoolGradCpu);
   installActivationGrads();
   installExactAdamRestore();
   if (getEnv('DEEPPROB_FUSED_GRADS') !== '0') installFusedOpGrads(PINNED_TFJS_VERSION);

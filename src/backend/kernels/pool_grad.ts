@@ -173,21 +173,39 @@ function maxPoolGrad2x2(
   }
 }
 
-/** Pure loop: average-pool gradient (multiplier 1/(fh*fw), as the `cpu` backend) into `dx`. */
+/**
+ * Pure loop: average-pool gradient into `dx`. The forward averages each window over the input
+ * pixels it covers (padding excluded, as TensorFlow and every tfjs backend's forward), so its
+ * adjoint spreads `dy` over those pixels with the same count:
+ * $$dx_{b,h,w,c} = \sum_{(i,j) \ni (h,w)} \frac{dy_{b,i,j,c}}{n_{ij}},\qquad
+ *   n_{ij} = \#\{(r,s) : 0 \le i s_h - p_t + r d_h < H,\ 0 \le j s_w - p_l + s d_w < W\}.$$
+ * (tfjs 4.22's kernels divide by `fh * fw` instead, which is not the gradient of their forward
+ * where a window overlaps the padding.)
+ */
 export function avgPoolGradLoop(
   dy: Float32Array,
   dx: Float32Array,
   info: tf.backend_util.Conv2DInfo,
 ): void {
   const { B, H, W, C, oh, ow, sh, sw, fh, fw, dh, dw, pt, pl } = convGeometry(info);
-  const k = 1 / (fh * fw);
+  const inside = (start: number, taps: number, step: number, size: number): number => {
+    let n = 0;
+    for (let r = 0; r < taps; r++) {
+      const p = start + r * step;
+      if (p >= 0 && p < size) n++;
+    }
+    return n;
+  };
   dx.fill(0);
   let dyIdx = 0;
   for (let b = 0; b < B; b++) {
     for (let i = 0; i < oh; i++) {
       const h0 = i * sh - pt;
+      const rows = inside(h0, fh, dh, H);
       for (let j = 0; j < ow; j++) {
         const w0 = j * sw - pl;
+        const count = rows * inside(w0, fw, dw, W);
+        const k = count > 0 ? 1 / count : 0;
         for (let r = 0; r < fh; r++) {
           const h = h0 + r * dh;
           if (h < 0 || h >= H) continue;
@@ -257,3 +275,25 @@ export function avgPoolGradKernel(previous: KernelFunc | undefined): KernelFunc 
     avgPoolGradLoop(heap('dy'), out, info),
   );
 }
+
+/**
+ * `AvgPoolGrad` for the cpu backend: {@link avgPoolGradLoop} (padding excluded from each window's
+ * count, the adjoint of the forward), replacing tfjs 4.22's cpu kernel, which divides by
+ * `fh * fw` (not the gradient of its own forward where a window overlaps the padding).
+ */
+export const avgPoolGradCpu: KernelFunc = ({ inputs, attrs, backend }) => {
+  const { dy, input } = inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
+  const be = backend as unknown as {
+    readSync(dataId: object): tf.backend_util.BackendValues;
+    makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): tf.TensorInfo;
+  };
+  const { context: info } = poolPlan({ input }, attrs as unknown as PoolGradAttrs);
+  const dx = new Float32Array(input.shape.reduce((a, b) => a * b, 1));
+  const g = be.readSync(dy.dataId);
+  avgPoolGradLoop(
+    g instanceof Float32Array ? g : Float32Array.from(g as ArrayLike<number>),
+    dx,
+    info,
+  );
+  return be.makeTensorInfo(input.shape, 'float32', dx);
+};

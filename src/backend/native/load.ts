@@ -13,6 +13,7 @@ import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { ArgumentError } from '../../utils/errors.js';
 import type { NativeAddon } from './addon.js';
 
 const require = createRequire(import.meta.url);
@@ -24,15 +25,64 @@ export function nativeAddonPath(): string {
 
 /** Threads wanted by the native pool (`DEEPPROB_NATIVE_THREADS`, else available parallelism). */
 export function nativeThreads(): number {
-  const v = process.env['DEEPPROB_NATIVE_THREADS'];
-  if (v !== undefined && v !== '') {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 1 || n > 16) {
-      throw new Error(`DEEPPROB_NATIVE_THREADS must be an integer in [1, 16], got '${v}'`);
-    }
-    return n;
+  return nativeEnv().threads;
+}
+
+/** The native path's switches as read from the environment (see the module's TSDoc). */
+export interface NativeEnv {
+  /** `DEEPPROB_NATIVE=0`: the path is off. */
+  off: boolean;
+  /** Threads of the pool, `1..16`. */
+  threads: number;
+  /** Instruction-set cap (`'avx2'`, `'sse'`), or `''` for the best the CPU has. */
+  isa: string;
+  /** Most input channels of a direct convolution, when set. */
+  direct?: number;
+}
+
+/**
+ * Read and check the native path's environment: `DEEPPROB_NATIVE` (`0` or `1`),
+ * `DEEPPROB_NATIVE_THREADS` (an integer in `[1, 16]`), `DEEPPROB_NATIVE_ISA` (`avx512`, `avx2` or
+ * `sse`), `DEEPPROB_NATIVE_DIRECT` (an integer `>= 0`); empty values mean the default.
+ *
+ * @returns the switches.
+ * @throws ArgumentError naming the variable and what it takes, before anything is loaded (a typo
+ *   used to switch the native path off silently, or was ignored).
+ */
+export function nativeEnv(): NativeEnv {
+  const read = (name: string): string | undefined => {
+    const v = process.env[name];
+    return v === undefined || v === '' ? undefined : v;
+  };
+  const onOff = read('DEEPPROB_NATIVE');
+  if (onOff !== undefined && onOff !== '0' && onOff !== '1') {
+    throw new ArgumentError('DEEPPROB_NATIVE', `expected 0 (off) or 1 (on), got '${onOff}'`);
   }
-  return Math.min(16, Math.max(1, os.availableParallelism()));
+  const t = read('DEEPPROB_NATIVE_THREADS');
+  let threads = Math.min(16, Math.max(1, os.availableParallelism()));
+  if (t !== undefined) {
+    const n = Number(t);
+    if (!Number.isInteger(n) || n < 1 || n > 16) {
+      throw new ArgumentError(
+        'DEEPPROB_NATIVE_THREADS',
+        `expected an integer in [1, 16], got '${t}'`,
+      );
+    }
+    threads = n;
+  }
+  const isa = read('DEEPPROB_NATIVE_ISA') ?? '';
+  if (isa !== '' && !['avx512', 'avx2', 'sse'].includes(isa)) {
+    throw new ArgumentError('DEEPPROB_NATIVE_ISA', `expected avx512, avx2 or sse, got '${isa}'`);
+  }
+  const d = read('DEEPPROB_NATIVE_DIRECT');
+  let direct: number | undefined;
+  if (d !== undefined) {
+    direct = Number(d);
+    if (!Number.isInteger(direct) || direct < 0) {
+      throw new ArgumentError('DEEPPROB_NATIVE_DIRECT', `expected an integer >= 0, got '${d}'`);
+    }
+  }
+  return { off: onOff === '0', threads, isa, ...(direct === undefined ? {} : { direct }) };
 }
 
 /**
@@ -40,9 +90,11 @@ export function nativeThreads(): number {
  * when it cannot be loaded here (then the reason is in `why`).
  *
  * @returns the started addon, or undefined.
+ * @throws ArgumentError for a malformed switch (see {@link nativeEnv}).
  */
 export function loadNativeAddon(why: { reason?: string } = {}): NativeAddon | undefined {
-  if (process.env['DEEPPROB_NATIVE'] === '0') {
+  const env = nativeEnv();
+  if (env.off) {
     why.reason = 'DEEPPROB_NATIVE=0';
     return undefined;
   }
@@ -53,15 +105,8 @@ export function loadNativeAddon(why: { reason?: string } = {}): NativeAddon | un
   }
   try {
     const addon = require(file) as NativeAddon;
-    addon.init(nativeThreads(), process.env['DEEPPROB_NATIVE_ISA'] ?? '');
-    const direct = process.env['DEEPPROB_NATIVE_DIRECT'];
-    if (direct !== undefined && direct !== '') {
-      const n = Number(direct);
-      if (!Number.isInteger(n) || n < 0) {
-        throw new Error(`DEEPPROB_NATIVE_DIRECT must be an integer >= 0, got '${direct}'`);
-      }
-      addon.setDirectMaxChannels(n, 0);
-    }
+    addon.init(env.threads, env.isa === 'avx512' ? '' : env.isa);
+    if (env.direct !== undefined) addon.setDirectMaxChannels(env.direct, 0);
     return addon;
   } catch (e) {
     why.reason = e instanceof Error ? e.message : String(e);
