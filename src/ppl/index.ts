@@ -40,10 +40,8 @@ export {
   type ParamOptions,
   type ParamInit,
   type Handler,
-  enableValidation,
-  isValidationEnabled,
-  validateSampleValue,
 } from './runtime.js';
+export { enableValidation, isValidationEnabled, validateSampleValue } from './site_validation.js';
 export { factor, type FactorOptions } from './factor.js';
 export { Unit } from './unit.js';
 export { checkModelGuideMatch } from './infer/check.js';
