@@ -230,11 +230,11 @@ export {
   AutoBNAFNormal as AutoBNAF,
   type AutoBNAFOptions,
 } from './autoguide/auto_bnaf.js';
+export { AutoStructured } from './autoguide/auto_structured.js';
 export {
-  AutoStructured,
   type AutoStructuredOptions,
   type StructuredConditional,
-} from './autoguide/auto_structured.js';
+} from './autoguide/structured_plan.js';
 export * as gp from './contrib/gp/index.js';
 export {
   BarkerMH,
