@@ -35,24 +35,23 @@ import * as tf from '@tensorflow/tfjs';
 import { Bijector, type BijectorOptions, type ForwardResult } from './bijector.js';
 import { ArgumentError, NotDefinedError } from '../utils/errors.js';
 import { checkOptionKeys } from '../utils/options.js';
-import { makeRng } from '../utils/seed.js';
 import type { TensorInput } from '../utils/tensor.js';
-
-/** The activations of {@link BlockAutoregressive} (Pyro's `'tanh'`, `'ELU'`, `'LeakyReLU'`, `'sigmoid'`). */
-export type BlockAutoregressiveActivation = 'tanh' | 'elu' | 'leakyRelu' | 'sigmoid';
-
-/** The residual connections of {@link BlockAutoregressive} (Pyro's `residual`). */
-export type BlockAutoregressiveResidual = 'normal' | 'gated' | null;
-
-/** One masked block layer: `V` `[out, in]`, `g` `[out]` and the bias `[out]`. */
-export interface BlockAutoregressiveLayer<T = tf.Tensor> {
-  /** The free weights `V`, `[D f_l, D f_{l-1}]` (entries off the lower block triangle unused). */
-  weight: T;
-  /** The log row norms `g`, `[D f_l]`. */
-  diagWeight: T;
-  /** The bias `b`, `[D f_l]`. */
-  bias: T;
-}
+import {
+  ACTIVATIONS,
+  activate,
+  logActivationGrad,
+  logMatMul,
+  type BlockAutoregressiveActivation,
+  type BlockAutoregressiveResidual,
+} from './block_autoregressive_activations.js';
+import {
+  blockAutoregressiveSizes,
+  blockMasks,
+  checkDim,
+  checkFactors,
+  initBlockAutoregressive,
+  type BlockAutoregressiveLayer,
+} from './block_autoregressive_layers.js';
 
 /** Options of {@link BlockAutoregressive}. */
 export interface BlockAutoregressiveOptions extends BijectorOptions {
@@ -71,133 +70,6 @@ export interface BlockAutoregressiveOptions extends BijectorOptions {
   gate?: TensorInput;
   /** Seed of the initial weights drawn from `hiddenFactors`. */
   seed?: number;
-}
-
-const ACTIVATIONS: readonly BlockAutoregressiveActivation[] = [
-  'tanh',
-  'elu',
-  'leakyRelu',
-  'sigmoid',
-];
-const LEAKY_SLOPE = 0.01;
-
-/** Check hidden factors: a non-empty array of integers >= 1. */
-function checkFactors(h: unknown): number[] {
-  if (!Array.isArray(h) || h.length === 0 || h.some((v) => !Number.isInteger(v) || v < 1)) {
-    throw new ArgumentError(
-      'hiddenFactors',
-      `expected a non-empty array of integers >= 1, got ${JSON.stringify(h)}`,
-    );
-  }
-  return [...(h as number[])];
-}
-
-/** Check an input dimension: an integer >= 1. */
-function checkDim(d: unknown): number {
-  if (!Number.isInteger(d) || (d as number) < 1) {
-    throw new ArgumentError('inputDim', `expected an integer >= 1, got ${String(d)}`);
-  }
-  return d as number;
-}
-
-/**
- * The layer sizes `[in, out]` of a BNAF on `R^D` with the given hidden factors:
- * `D -> D f_1 -> ... -> D f_{L-1} -> D`.
- */
-export function blockAutoregressiveSizes(
-  inputDim: number,
-  hiddenFactors: readonly number[],
-): [number, number][] {
-  const d = checkDim(inputDim);
-  const f = [1, ...checkFactors(hiddenFactors), 1];
-  return f.slice(1).map((fo, l) => [d * (f[l] as number), d * fo]);
-}
-
-/**
- * Pyro's initial parameters of a BNAF (plain arrays): in block row `k` of each layer, the columns
- * of blocks `<= k` of `V` from Glorot's uniform `U(±sqrt(6 / (fan_in + fan_out)))` with
- * `fan_in = (k+1) in / D`, `fan_out = out / D`; `g = log U(0, 1)`; `b ~ U(±1/sqrt(out))`.
- * @param inputDim `D`.
- * @param hiddenFactors the hidden factors.
- * @param seed the seed of the draws (default: the global seed stream).
- */
-export function initBlockAutoregressive(
-  inputDim: number,
-  hiddenFactors: readonly number[],
-  seed?: number,
-): BlockAutoregressiveLayer<number[][] | number[]>[] {
-  const sizes = blockAutoregressiveSizes(inputDim, hiddenFactors);
-  const d = inputDim;
-  const rng = makeRng(seed);
-  const u = (a: number, b: number): number => a + (b - a) * rng();
-  return sizes.map(([nIn, nOut]) => {
-    const bi = nIn / d;
-    const bo = nOut / d;
-    const weight: number[][] = [];
-    for (let j = 0; j < nOut; j++) {
-      const k = Math.floor(j / bo);
-      const fanIn = (k + 1) * bi;
-      const bound = Math.sqrt(6 / (fanIn + bo));
-      weight.push(Array.from({ length: nIn }, (_, i) => (i < fanIn ? u(-bound, bound) : 0)));
-    }
-    const diagWeight = Array.from({ length: nOut }, () => Math.log(Math.max(rng(), 1e-12)));
-    const r = 1 / Math.sqrt(nOut);
-    const bias = Array.from({ length: nOut }, () => u(-r, r));
-    return { weight, diagWeight, bias };
-  });
-}
-
-/** The diagonal-block and strictly-lower-block masks `[out, in]` of one layer. */
-export function blockMasks(
-  inputDim: number,
-  nIn: number,
-  nOut: number,
-): { diag: tf.Tensor2D; lower: tf.Tensor2D } {
-  const bi = nIn / inputDim;
-  const bo = nOut / inputDim;
-  const diag = new Float32Array(nOut * nIn);
-  const lower = new Float32Array(nOut * nIn);
-  for (let j = 0; j < nOut; j++) {
-    const kj = Math.floor(j / bo);
-    for (let i = 0; i < nIn; i++) {
-      const ki = Math.floor(i / bi);
-      if (ki === kj) diag[j * nIn + i] = 1;
-      else if (ki < kj) lower[j * nIn + i] = 1;
-    }
-  }
-  return { diag: tf.tensor2d(diag, [nOut, nIn]), lower: tf.tensor2d(lower, [nOut, nIn]) };
-}
-
-/** `log σ'(a)` of an activation (every one strictly increasing). */
-function logActivationGrad(a: tf.Tensor, act: BlockAutoregressiveActivation): tf.Tensor {
-  switch (act) {
-    case 'tanh': // log(1 - tanh² a) = 2 (log 2 - a - softplus(-2a))
-      return tf.mul(2, tf.sub(tf.sub(Math.log(2), a), tf.softplus(tf.mul(-2, a))));
-    case 'sigmoid': // log σ(a) + log σ(-a)
-      return tf.neg(tf.add(tf.softplus(tf.neg(a)), tf.softplus(a)));
-    case 'elu': // 1 for a > 0, e^a below
-      return tf.minimum(a, 0);
-    case 'leakyRelu':
-      return tf.where(tf.greater(a, 0), tf.zerosLike(a), tf.fill(a.shape, Math.log(LEAKY_SLOPE)));
-  }
-}
-
-function activate(a: tf.Tensor, act: BlockAutoregressiveActivation): tf.Tensor {
-  switch (act) {
-    case 'tanh':
-      return tf.tanh(a);
-    case 'sigmoid':
-      return tf.sigmoid(a);
-    case 'elu':
-      return tf.elu(a);
-    case 'leakyRelu':
-      return tf.leakyRelu(a, LEAKY_SLOPE);
-  }
-}
-
-/** `log(exp(A) exp(B))` for stacks of matrices: `logsumexp_m (A_{..im} + B_{..mj})`. */
-function logMatMul(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
-  return tf.logSumExp(tf.add(tf.expandDims(a, -1), tf.expandDims(b, -3)), -2);
 }
 
 /**

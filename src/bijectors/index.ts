@@ -32,15 +32,16 @@ export { CholeskyOuter } from './cholesky_outer.js';
 export { IndependentTransform } from './independent_transform.js';
 export { CorrCholeskyOuter } from './corr_cholesky_outer.js';
 export { ZeroSumTransform } from './zero_sum.js';
+export { BlockAutoregressive, type BlockAutoregressiveOptions } from './block_autoregressive.js';
 export {
-  BlockAutoregressive,
   blockAutoregressiveSizes,
   blockMasks,
   initBlockAutoregressive,
-  type BlockAutoregressiveActivation,
   type BlockAutoregressiveLayer,
-  type BlockAutoregressiveOptions,
+} from './block_autoregressive_layers.js';
+export {
+  type BlockAutoregressiveActivation,
   type BlockAutoregressiveResidual,
-} from './block_autoregressive.js';
+} from './block_autoregressive_activations.js';
 export { DiscreteCosineTransform } from './discrete_cosine.js';
 export { HaarTransform } from './haar.js';

@@ -20,11 +20,11 @@ import { ArgumentError } from '../utils/errors.js';
 import { booleanOption } from '../utils/options.js';
 import { applyActivation } from './activations.js';
 import {
-  RecurrentVariational,
   recurrentActivationOf,
   recurrentBaseArgs,
   type RecurrentVariationalArgs,
-} from './recurrent_variational.js';
+} from './recurrent_args.js';
+import { RecurrentVariational } from './recurrent_variational.js';
 
 /** Arguments of the Bayesian GRU layers: TF.js's `tf.layers.gru` names plus the variational ones. */
 export interface GRUVariationalArgs extends RecurrentVariationalArgs {

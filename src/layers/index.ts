@@ -202,11 +202,8 @@ export {
   lstmFlipout,
 } from './named_classes.js';
 export { type LSTMClass } from './bayesian_classes.js';
-export {
-  RecurrentVariational,
-  recurrentBaseArgs,
-  type RecurrentVariationalArgs,
-} from './recurrent_variational.js';
+export { RecurrentVariational } from './recurrent_variational.js';
+export { recurrentBaseArgs, type RecurrentVariationalArgs } from './recurrent_args.js';
 export { GRUVariational, type GRUVariationalArgs } from './gru_variational.js';
 export { SimpleRNNVariational, type SimpleRNNVariationalArgs } from './simple_rnn_variational.js';
 export {

@@ -34,11 +34,11 @@ import * as tf from '@tensorflow/tfjs';
 import { booleanOption } from '../utils/options.js';
 import { applyActivation } from './activations.js';
 import {
-  RecurrentVariational,
   recurrentActivationOf,
   recurrentBaseArgs,
   type RecurrentVariationalArgs,
-} from './recurrent_variational.js';
+} from './recurrent_args.js';
+import { RecurrentVariational } from './recurrent_variational.js';
 
 /** Arguments of the Bayesian LSTM layers: TF.js's `tf.layers.lstm` names plus the variational ones. */
 export interface LSTMVariationalArgs extends RecurrentVariationalArgs {

@@ -28,149 +28,13 @@
  * state: `s_t = s_{t-1} + m_t (s'_t - s_{t-1})`, as TF.js.
  */
 import * as tf from '@tensorflow/tfjs';
-import { localReparamSample, softplusReparam, softplusSquare } from '../backend/fused.js';
 import { ArgumentError, DeepProbError } from '../utils/errors.js';
-import { booleanOption, checkOptionKeys } from '../utils/options.js';
-import { applyActivation, normalizeActivation } from './activations.js';
+import { booleanOption } from '../utils/options.js';
+import { applyActivation } from './activations.js';
 import { BayesianLayer, type BayesianLayerArgs } from './bayesian_layer.js';
 import { type Estimator } from './estimator_registry.js';
-import { LOCAL_REPARAM_MIN_VARIANCE, rademacher, standardNormal } from './estimators.js';
-import { LAYER_ARG_KEYS, type TfjsLayerArgs } from './tfjs_args.js';
-
-/** Arguments shared by the Bayesian recurrent layers: TF.js's recurrent names plus the variational ones. */
-export interface RecurrentVariationalArgs
-  extends Omit<BayesianLayerArgs, 'outChannels'>, TfjsLayerArgs {
-  /** Hidden size (width of `h_t`), an integer >= 1. Required. */
-  units: number;
-  /** Output (candidate) activation `a`. Default `'tanh'`. */
-  activation?: string | null;
-  /** Return `h_t` of every step (`[batch, T, units]`) instead of the last (`[batch, units]`). Default false. */
-  returnSequences?: boolean;
-  /** Read the sequence from its last step to its first. Default false. */
-  goBackwards?: boolean;
-  /** Must be false: a Bayesian recurrent layer keeps no state between calls. */
-  stateful?: boolean;
-  /** Also return the last states: `[output, h_T]` (`[output, h_T, c_T]` for an LSTM). Default false. */
-  returnState?: boolean;
-  /** Must be 0: the weight posterior replaces dropout. */
-  dropout?: number;
-  /** Must be 0: the weight posterior replaces dropout. */
-  recurrentDropout?: number;
-  /** Accepted and ignored (TF.js ignores it too). */
-  unroll?: boolean;
-}
-
-/** The argument names every Bayesian recurrent layer accepts. */
-const RECURRENT_KEYS: readonly string[] = [
-  ...LAYER_ARG_KEYS.dense.filter((k) => k !== 'outChannels'),
-  'returnSequences',
-  'goBackwards',
-  'stateful',
-  'returnState',
-  'dropout',
-  'recurrentDropout',
-  'unroll',
-];
-
-/**
- * The base's arguments of a recurrent layer with `gates` blocks: `outChannels = gates * units`,
- * tanh by default; `extraKeys` are the kind's own argument names (dropped from the base's).
- * @throws ArgumentError naming the argument on unknown keys, state/dropout, a bad `units`.
- */
-export function recurrentBaseArgs(
-  a: RecurrentVariationalArgs,
-  what: string,
-  gates: number,
-  extraKeys: readonly string[],
-): BayesianLayerArgs {
-  if (a === null || typeof a !== 'object') {
-    throw new ArgumentError('args', 'expected an object with at least units');
-  }
-  if ((a as { outChannels?: unknown }).outChannels !== undefined) {
-    throw new ArgumentError(
-      'outChannels',
-      `is not an argument of a Bayesian ${what}: give units (the hidden size); the gate width ` +
-        `${gates === 1 ? '' : `${gates} * `}units is derived`,
-    );
-  }
-  checkOptionKeys(a, [...RECURRENT_KEYS, ...extraKeys], `a Bayesian ${what} layer`);
-  if (booleanOption(a.stateful, 'stateful', false)) {
-    throw new ArgumentError(
-      'stateful',
-      `a Bayesian ${what} keeps no state between calls (stateful must be false; give the ` +
-        'states of a previous call as initialState instead)',
-    );
-  }
-  booleanOption(a.returnState, 'returnState', false);
-  for (const key of ['dropout', 'recurrentDropout'] as const) {
-    const v = a[key];
-    if (v !== undefined && v !== 0) {
-      throw new ArgumentError(
-        key,
-        `expected 0 (the weight posterior replaces dropout in a Bayesian ${what}), got ${String(v)}`,
-      );
-    }
-  }
-  const u = a.units;
-  if (typeof u !== 'number' || !Number.isInteger(u) || u < 1) {
-    throw new ArgumentError(
-      'units',
-      `expected an integer >= 1 (the hidden size), got ${String(u)}`,
-    );
-  }
-  if (a.useBias !== undefined && a.hasBias !== undefined && a.useBias !== a.hasBias) {
-    throw new ArgumentError(
-      'useBias',
-      `and hasBias name the same argument; got ${String(a.useBias)} and ${String(a.hasBias)}`,
-    );
-  }
-  const drop = new Set([
-    ...RECURRENT_KEYS.filter((k) => !LAYER_ARG_KEYS.dense.includes(k)),
-    ...extraKeys,
-    'units',
-    'useBias',
-  ]);
-  const rest = Object.fromEntries(Object.entries(a).filter(([k]) => !drop.has(k)));
-  return {
-    ...(rest as Omit<BayesianLayerArgs, 'outChannels'>),
-    outChannels: gates * u,
-    hasBias: a.hasBias ?? a.useBias ?? true,
-    activation: a.activation === undefined ? 'tanh' : a.activation,
-  };
-}
-
-/**
- * The pre-activations of the column block `[from, from + size)` at step `t` from the recurrent
- * input `v` `[batch, units]` (sampled per the estimator; see the module documentation).
- */
-export type GateInput = (t: number, v: tf.Tensor, from: number, size: number) => tf.Tensor;
-
-/** `x [B, T, c] @ w [c, n] -> [B, T, n]`. */
-function seqMatMul(x: tf.Tensor, w: tf.Tensor): tf.Tensor {
-  const [b, t, c] = x.shape as [number, number, number];
-  const n = w.shape[1] as number;
-  return tf.reshape(tf.matMul(tf.reshape(x, [b * t, c]), w as tf.Tensor2D), [b, t, n]);
-}
-
-/**
- * Columns `[from, from + size)` of a matrix `[rows, n]` (the whole matrix when they are all of it);
- * the per-step slices of a call's fixed matrices are made once (`memo`, keyed by matrix and block).
- */
-function columnsOf(): (m: tf.Tensor, from: number, size: number) => tf.Tensor {
-  const memo = new Map<tf.Tensor, Map<string, tf.Tensor>>();
-  return (m, from, size) => {
-    if (from === 0 && size === m.shape[1]) return m;
-    const byBlock = memo.get(m) ?? new Map<string, tf.Tensor>();
-    memo.set(m, byBlock);
-    const key = `${from}:${size}`;
-    let slice = byBlock.get(key);
-    if (slice === undefined) {
-      slice = tf.slice(m, [0, from], [m.shape[0] as number, size]);
-      byBlock.set(key, slice);
-    }
-    return slice;
-  };
-}
+import { type RecurrentVariationalArgs } from './recurrent_args.js';
+import { gateInputs } from './recurrent_gates.js';
 
 /**
  * A Bayesian recurrent layer: the time loop (masks, `goBackwards`, `returnSequences`) and the
@@ -273,7 +137,7 @@ export abstract class RecurrentVariational extends BayesianLayer {
 
   /**
    * One step of the recurrence: the new states (`h` first) from the previous ones, with `z`
-   * giving the gate pre-activations of a column block (see {@link GateInput}) at this step.
+   * giving the gate pre-activations of a column block (see `GateInput`, `recurrent_gates.ts`) at this step.
    */
   protected abstract cell(
     z: (v: tf.Tensor, from: number, size: number) => tf.Tensor,
@@ -306,72 +170,6 @@ export abstract class RecurrentVariational extends BayesianLayer {
     return applyActivation(this.activation, t);
   }
 
-  /** The sampled gate inputs of one call (see the module documentation). */
-  private gateInput(x: tf.Tensor): GateInput {
-    const { kernelMu, kernelRho } = this.variables();
-    const inC = x.shape[2] as number;
-    const u = this.units;
-    const n = this.gates * u;
-    const rows = (k: tf.Tensor): [tf.Tensor, tf.Tensor] => [
-      tf.slice(k, [0, 0], [inC, n]),
-      tf.slice(k, [inC, 0], [u, n]),
-    ];
-    const mu = kernelMu.read();
-    const sample = this.mode === 'sample';
-    let bias: tf.Tensor | null = null;
-    if (this.biasMu !== null && this.biasRho !== null) {
-      bias = sample ? softplusReparam(this.biasMu.read(), this.biasRho.read()) : this.biasMu.read();
-    }
-    const withBias = (t: tf.Tensor): tf.Tensor => (bias === null ? t : tf.add(t, bias));
-    const estimator = this.estimatorName();
-    const cols = columnsOf();
-    const perStep = (t: tf.Tensor): tf.Tensor[] => tf.unstack(t, 1);
-    if (!sample || estimator === 'reparam') {
-      const [w, uK] = rows(sample ? softplusReparam(mu, kernelRho.read()) : mu);
-      const xs = perStep(withBias(seqMatMul(x, w)));
-      return (t, v, from, size) =>
-        tf.add(
-          cols(xs[t] as tf.Tensor, from, size),
-          tf.matMul(v as tf.Tensor2D, cols(uK, from, size) as tf.Tensor2D),
-        );
-    }
-    const [wMu, uMu] = rows(mu);
-    const meanV = (v: tf.Tensor, from: number, size: number): tf.Tensor =>
-      tf.matMul(v as tf.Tensor2D, cols(uMu, from, size) as tf.Tensor2D);
-    if (estimator === 'local') {
-      const [wVar, uVar] = rows(softplusSquare(kernelRho.read()));
-      const xs = perStep(withBias(seqMatMul(x, wMu)));
-      const xv = perStep(seqMatMul(tf.square(x), wVar));
-      return (t, v, from, size) =>
-        localReparamSample(
-          tf.add(cols(xs[t] as tf.Tensor, from, size), meanV(v, from, size)),
-          tf.add(
-            cols(xv[t] as tf.Tensor, from, size),
-            tf.matMul(tf.square(v) as tf.Tensor2D, cols(uVar, from, size) as tf.Tensor2D),
-          ),
-          LOCAL_REPARAM_MIN_VARIANCE,
-        );
-    }
-    // flipout: one perturbation, signs per example fixed over time
-    const batch = x.shape[0] as number;
-    const delta = tf.mul(tf.softplus(kernelRho.read()), standardNormal(mu.shape));
-    const [dW, dU] = rows(delta);
-    const sIn = rademacher([batch, inC + u]);
-    const sOut = rademacher([batch, n]);
-    const sInX = tf.slice(sIn, [0, 0], [batch, inC]);
-    const sInH = tf.slice(sIn, [0, inC], [batch, u]);
-    const xPert = tf.mul(seqMatMul(tf.mul(x, tf.expandDims(sInX, 1)), dW), tf.expandDims(sOut, 1));
-    const xs = perStep(withBias(tf.add(seqMatMul(x, wMu), xPert)));
-    return (t, v, from, size) =>
-      tf.add(
-        tf.add(cols(xs[t] as tf.Tensor, from, size), meanV(v, from, size)),
-        tf.mul(
-          tf.matMul(tf.mul(v, sInH) as tf.Tensor2D, cols(dU, from, size) as tf.Tensor2D),
-          cols(sOut, from, size),
-        ),
-      );
-  }
-
   private estimatorName(): Estimator {
     const estimator = (this.constructor as typeof BayesianLayer).estimator;
     if (estimator === undefined) {
@@ -401,7 +199,15 @@ export abstract class RecurrentVariational extends BayesianLayer {
       const initial = this.initialStates(given, raw.shape[0] as number);
       const x = this.goBackwards ? tf.reverse(raw, 1) : raw;
       const steps = this.maskSteps(kwargs['mask'], raw);
-      const gate = this.gateInput(x);
+      const gate = gateInputs(x, {
+        ...this.variables(),
+        biasMu: this.biasMu,
+        biasRho: this.biasRho,
+        units: this.units,
+        gates: this.gates,
+        sample: this.mode === 'sample',
+        estimatorOf: () => this.estimatorName(),
+      });
       const batch = x.shape[0] as number;
       let states: tf.Tensor[] =
         initial ?? Array.from({ length: this.stateCount }, () => tf.zeros([batch, this.units]));
@@ -514,9 +320,4 @@ export abstract class RecurrentVariational extends BayesianLayer {
       returnState,
     };
   }
-}
-
-/** The canonical name of a gate activation, `'hardSigmoid'` (TF.js's default) when not given. */
-export function recurrentActivationOf(name: string | null | undefined): string {
-  return normalizeActivation(name === undefined ? 'hardSigmoid' : name);
 }

@@ -11,11 +11,8 @@
  * reparameterization of the pre-activation) are those of `recurrent_variational.ts`.
  */
 import * as tf from '@tensorflow/tfjs';
-import {
-  RecurrentVariational,
-  recurrentBaseArgs,
-  type RecurrentVariationalArgs,
-} from './recurrent_variational.js';
+import { recurrentBaseArgs, type RecurrentVariationalArgs } from './recurrent_args.js';
+import { RecurrentVariational } from './recurrent_variational.js';
 
 /** Arguments of the Bayesian SimpleRNN layers: TF.js's `tf.layers.simpleRNN` names plus the variational ones. */
 export type SimpleRNNVariationalArgs = RecurrentVariationalArgs;

@@ -40,10 +40,8 @@ export {
   type ParamOptions,
   type ParamInit,
   type Handler,
-  enableValidation,
-  isValidationEnabled,
-  validateSampleValue,
 } from './runtime.js';
+export { enableValidation, isValidationEnabled, validateSampleValue } from './site_validation.js';
 export { factor, type FactorOptions } from './factor.js';
 export { Unit } from './unit.js';
 export { checkModelGuideMatch } from './infer/check.js';
@@ -232,11 +230,11 @@ export {
   AutoBNAFNormal as AutoBNAF,
   type AutoBNAFOptions,
 } from './autoguide/auto_bnaf.js';
+export { AutoStructured } from './autoguide/auto_structured.js';
 export {
-  AutoStructured,
   type AutoStructuredOptions,
   type StructuredConditional,
-} from './autoguide/auto_structured.js';
+} from './autoguide/structured_plan.js';
 export * as gp from './contrib/gp/index.js';
 export {
   BarkerMH,

@@ -13,13 +13,13 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Distribution } from '../distributions/distribution.js';
-import { ArgumentError, NotDefinedError } from '../utils/errors.js';
+import { ArgumentError } from '../utils/errors.js';
 import { checkOptionKeys } from '../utils/options.js';
-import { rectangularShape } from '../utils/tensor.js';
-import { makeRng } from '../utils/seed.js';
 import { Delta } from './delta.js';
-import { getParamStore } from './param_store.js';
 import type { Constraint } from './constraints.js';
+import { defaultProcessMessage } from './default_process.js';
+import { broadcastShape, obsMaskTensor, observedTensor } from './observed_value.js';
+import { isValidationEnabled, validateSampleValue } from './site_validation.js';
 
 /**
  * A conditionally independent frame pushed by a `plate` (Pyro's `CondIndepStackFrame`): its name,
@@ -134,148 +134,12 @@ export function applyStack(msg: Message): Message {
   }
   const preset = msg.type === 'sample' && msg.value !== null;
   defaultProcessMessage(msg);
-  if (preset && validation) validateSampleValue(msg);
+  if (preset && isValidationEnabled()) validateSampleValue(msg);
   for (let i = pointer; i < HANDLER_STACK.length; i++) {
     (HANDLER_STACK[i] as Handler).postprocessMessage(msg);
   }
   msg.continuation?.(msg);
   return msg;
-}
-
-let validation = true;
-
-/**
- * Turn the checks of site values on or off (Pyro's `enable_validation`; on by default). With
- * validation, a value given to a sample site by `obs`, `condition`, `replay` or `substitute` must
- * broadcast with the site's batch and event shapes and lie in the distribution's support; the
- * error names the site. The check reads the value on the host once per site and run.
- *
- * @param on whether to validate.
- * @example
- * ```ts
- * enableValidation(false); // trusted inner loop
- * ```
- */
-export function enableValidation(on = true): void {
-  validation = on;
-}
-
-/** Whether site values are validated (see {@link enableValidation}). */
-export function isValidationEnabled(): boolean {
-  return validation;
-}
-
-function shapeStr(s: readonly number[]): string {
-  return `[${s.join(',')}]`;
-}
-
-/**
- * Check that the value of sample site `msg` broadcasts with `batchShape + eventShape` of its
- * distribution (event dims equal) and lies in its support; throws an `ArgumentError` naming the
- * site otherwise.
- */
-export function validateSampleValue(msg: Message): void {
-  const fn = msg.fn;
-  const v = msg.value;
-  if (fn === null || v === null) return;
-  const event = fn.eventShapeFor(v.shape);
-  const full = [...fn.batchShape, ...event];
-  const tail = v.shape.slice(v.rank - event.length);
-  let ok = v.rank >= event.length && tail.every((d, i) => d === event[i]);
-  for (let i = 1; ok && i <= Math.min(v.rank, full.length); i++) {
-    const a = v.shape[v.rank - i] as number;
-    const b = full[full.length - i] as number;
-    ok = a === b || a === 1 || b === 1;
-  }
-  if (!ok) {
-    throw new ArgumentError(
-      msg.name,
-      `sample site '${msg.name}': value of shape ${shapeStr(v.shape)} does not broadcast with ` +
-        `the distribution's batch shape ${shapeStr(fn.batchShape)} and event shape ` +
-        `${shapeStr(event)}`,
-    );
-  }
-  const support = fn.support;
-  const inside = support.check(v);
-  const flags = inside.dataSync();
-  inside.dispose();
-  for (let i = 0; i < flags.length; i++) {
-    if (!flags[i]) {
-      const bad = tf.tidy(
-        () => tf.reshape(v, [-1]).dataSync()[i * Math.max(1, v.size / flags.length)],
-      );
-      throw new ArgumentError(
-        msg.name,
-        `sample site '${msg.name}': value ${bad} (element ${i}) is outside the support ` +
-          `${support.name} of ${fn.name}`,
-      );
-    }
-  }
-}
-
-/**
- * The default rule, applied when no handler produced a value: sample sites draw from their
- * distribution (reparameterized when it can, so gradients reach its parameters), param sites read
- * (or create) the parameter store entry, subsample sites draw indices without replacement.
- *
- * @internal (an implementation detail of the handlers; use the handler functions)
- */
-export function defaultProcessMessage(msg: Message): void {
-  if (msg.done || msg.value !== null) {
-    msg.done = true;
-    return;
-  }
-  if (msg.type === 'sample') {
-    const fn = msg.fn as Distribution;
-    try {
-      msg.value = fn.hasRsample ? fn.rsample([], msg.seed) : fn.sample([], msg.seed);
-    } catch (e) {
-      if (undrawable === null || !(e instanceof NotDefinedError)) throw e;
-      msg.value = undrawable(fn);
-    }
-  } else if (msg.type === 'param') {
-    msg.value = getParamStore().get(msg.name, msg.init, msg.constraint);
-  } else {
-    msg.value = subsampleIndices(msg.size, msg.subsampleSize, msg.seed);
-  }
-  msg.done = true;
-}
-
-/** The value a site that cannot be drawn gets (see {@link withUndrawableFallback}), or null. */
-let undrawable: ((fn: Distribution) => tf.Tensor) | null = null;
-
-/**
- * Run `body` with `fallback(fn)` as the value of any sample site whose distribution cannot be
- * drawn (`NotDefinedError`, e.g. an `ImproperUniform`) and that no handler gave a value: the
- * autoguides' prototype run, where sites hidden from the guide by `block` (e.g. the other parts
- * of a `SplitReparam`) still need a value for the rest of the model to run. @internal
- */
-export function withUndrawableFallback<T>(
-  fallback: (fn: Distribution) => tf.Tensor,
-  body: () => T,
-): T {
-  const prev = undrawable;
-  undrawable = fallback;
-  try {
-    return body();
-  } finally {
-    undrawable = prev;
-  }
-}
-
-/** `k` distinct indices of `0..n-1` in random order (a partial Fisher-Yates shuffle). */
-function subsampleIndices(n: number, k: number, seed: number | undefined): tf.Tensor {
-  if (k >= n) return tf.range(0, n, 1, 'int32');
-  const rng = makeRng(seed);
-  const perm = new Int32Array(n);
-  for (let i = 0; i < n; i++) perm[i] = i;
-  for (let i = 0; i < k; i++) {
-    const j = i + Math.floor(rng() * (n - i));
-    const t = perm[i] as number;
-    perm[i] = perm[j] as number;
-    perm[j] = t;
-  }
-  return tf.tensor1d(perm.subarray(0, k), 'int32');
 }
 
 /** Options of {@link sample}. */
@@ -296,81 +160,6 @@ export interface SampleOptions {
 }
 
 const SAMPLE_OPTIONS = ['obs', 'obsMask', 'infer'] as const;
-
-/** `true` when shapes `a` and `b` broadcast (numpy rules). */
-function broadcasts(a: readonly number[], b: readonly number[]): boolean {
-  for (let i = 1; i <= Math.min(a.length, b.length); i++) {
-    const x = a[a.length - i] as number;
-    const y = b[b.length - i] as number;
-    if (x !== y && x !== 1 && y !== 1) return false;
-  }
-  return true;
-}
-
-/** The broadcast of two shapes that {@link broadcasts}. */
-function broadcastShape(a: readonly number[], b: readonly number[]): number[] {
-  const n = Math.max(a.length, b.length);
-  return Array.from({ length: n }, (_, i) =>
-    Math.max(a[a.length - n + i] ?? 1, b[b.length - n + i] ?? 1),
-  );
-}
-
-/**
- * The `obsMask` of site `name` as a bool tensor (the caller's, or a new one), checked before
- * anything is made: a live `bool` tensor, a boolean or a rectangular nested array of booleans,
- * whose shape broadcasts with the site's batch shape `broadcast(dist.batchShape, batch(obs))`
- * (Pyro: "broadcastable with `fn.batch_shape`") and has no more dims than the batch part of
- * `obs`. Errors name `obsMask`, the site and the expected shape.
- */
-function obsMaskTensor(
-  name: string,
-  m: tf.Tensor | tf.TensorLike,
-  dist: Distribution,
-  obs: tf.Tensor,
-): tf.Tensor {
-  const eventShape = dist.eventShape;
-  const obsBatch = obs.shape.slice(0, Math.max(0, obs.rank - eventShape.length));
-  const siteBatch = broadcasts(dist.batchShape, obsBatch)
-    ? broadcastShape(dist.batchShape, obsBatch)
-    : obsBatch;
-  const expected =
-    `expected a bool mask of the site's batch shape ${shapeStr(siteBatch)} or one that ` +
-    `broadcasts to it (obs ${shapeStr(obs.shape)}, ${dist.name} batch shape ` +
-    `${shapeStr(dist.batchShape)}, event shape ${shapeStr(eventShape)})`;
-  const fail = (got: string): never => {
-    throw new ArgumentError('obsMask', `sample('${name}'): ${expected}; got ${got}`);
-  };
-  let shape: readonly number[];
-  if (m instanceof tf.Tensor) {
-    if (m.isDisposed) fail('a disposed tensor');
-    if (m.dtype !== 'bool') {
-      fail(`a ${m.dtype} tensor (cast a 0/1 tensor with tf.cast(m, 'bool'))`);
-    }
-    shape = m.shape;
-  } else {
-    if (!Array.isArray(m) && typeof m !== 'boolean') {
-      fail(ArrayBuffer.isView(m) ? 'a typed array (not booleans)' : typeof m);
-    }
-    const flat: unknown[] = Array.isArray(m) ? (m as unknown[]).flat(Infinity) : [m];
-    const bad = flat.find((v) => typeof v !== 'boolean');
-    if (bad !== undefined) {
-      fail(`an array holding ${typeof bad} ${String(bad)} (masks are booleans, as in Pyro)`);
-    }
-    const s = rectangularShape(m);
-    if (s === undefined) fail('a ragged nested array (rows of different lengths or nesting)');
-    shape = s as number[];
-  }
-  if (
-    shape.length > obsBatch.length ||
-    !broadcasts(shape, obsBatch) ||
-    !broadcasts(shape, dist.batchShape)
-  ) {
-    fail(`shape ${shapeStr(shape)}`);
-  }
-  if (m instanceof tf.Tensor) return m;
-  const data = Array.isArray(m) ? ((m as unknown[]).flat(Infinity) as boolean[]) : [m as boolean];
-  return tf.tensor(data, [...shape], 'bool');
-}
 
 /**
  * Pyro's `_masked_observe`: the observed entries are scored at `obs` by the site
@@ -411,43 +200,6 @@ function maskedObserve(name: string, dist: Distribution, obs: tf.Tensor, m: tf.T
       isObserved: true,
     }),
   ).value as tf.Tensor;
-}
-
-/**
- * The observed value of site `name` as a tensor: a live tensor as it is, else `tf.tensor(obs)`.
- * @throws ArgumentError naming `obs` (and the site) for a disposed tensor or a value tfjs cannot
- *   make a tensor of, before any handler sees it.
- */
-function observedTensor(name: string, obs: tf.Tensor | tf.TensorLike): tf.Tensor {
-  if (obs instanceof tf.Tensor) {
-    if (obs.isDisposed) {
-      throw new ArgumentError(
-        'obs',
-        `sample('${name}'): the observed tensor is disposed (keep the data alive while the model runs, e.g. during MCMC.run or SVI steps)`,
-      );
-    }
-    if (obs.dtype === 'string') {
-      throw new ArgumentError(
-        'obs',
-        `sample('${name}'): expected a numeric tensor, got a string one`,
-      );
-    }
-    return obs;
-  }
-  let t: tf.Tensor | undefined;
-  try {
-    t = tf.tensor(obs);
-  } catch {
-    t = undefined;
-  }
-  if (t === undefined || t.dtype === 'string') {
-    t?.dispose();
-    throw new ArgumentError(
-      'obs',
-      `sample('${name}'): expected a tensor, a number or a (nested) array of numbers`,
-    );
-  }
-  return t;
 }
 
 /**

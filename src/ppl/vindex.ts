@@ -15,7 +15,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
 import { broadcastShapes, peekValues } from '../utils/tensor.js';
-import { isValidationEnabled } from './runtime.js';
+import { isValidationEnabled } from './site_validation.js';
 
 /**
  * One index of {@link vindex}: `'...'` (the batch dims of `x`, only first), `':'` (a whole dim,

@@ -18,12 +18,12 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Distribution, DistributionOptions } from '../../distributions/distribution.js';
+import { BlockAutoregressive } from '../../bijectors/block_autoregressive.js';
 import {
-  BlockAutoregressive,
   blockAutoregressiveSizes,
   initBlockAutoregressive,
   type BlockAutoregressiveLayer,
-} from '../../bijectors/block_autoregressive.js';
+} from '../../bijectors/block_autoregressive_layers.js';
 import { FlowGuide, type FlowCopies } from './flow_guide.js';
 import { FlowLatentBase, copyFlowParams, standardNormalLogDensity } from './flow_latent.js';
 import { ArgumentError, NotDefinedError } from '../../utils/errors.js';

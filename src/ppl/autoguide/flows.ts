@@ -17,12 +17,12 @@ import * as tf from '@tensorflow/tfjs';
 import { Bijector, type ForwardResult, type InverseResult } from '../../bijectors/bijector.js';
 import { Affine } from '../../bijectors/affine.js';
 import { Chain } from '../../bijectors/chain.js';
+import { BlockAutoregressive } from '../../bijectors/block_autoregressive.js';
 import {
-  BlockAutoregressive,
   blockAutoregressiveSizes,
   initBlockAutoregressive,
   type BlockAutoregressiveLayer,
-} from '../../bijectors/block_autoregressive.js';
+} from '../../bijectors/block_autoregressive_layers.js';
 import { ArgumentError } from '../../utils/errors.js';
 import { checkOptionKeys } from '../../utils/options.js';
 import { nextSeed } from '../../utils/seed.js';

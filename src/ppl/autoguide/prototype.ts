@@ -18,7 +18,8 @@ import { ArgumentError, NotDefinedError } from '../../utils/errors.js';
 import { block } from '../handlers/block.js';
 import { trace } from '../handlers/trace.js';
 import { Messenger, type Fn } from '../messenger.js';
-import { withUndrawableFallback, type Message, type PlateFrame } from '../runtime.js';
+import type { Message, PlateFrame } from '../runtime.js';
+import { withUndrawableFallback } from '../default_process.js';
 import { keepCreated, lastTensorId } from '../keep.js';
 import {
   initSiteValue,

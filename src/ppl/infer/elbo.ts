@@ -13,7 +13,8 @@ import { plate } from '../handlers/plate.js';
 import { replay } from '../handlers/replay.js';
 import { trace } from '../handlers/trace.js';
 import type { Fn } from '../messenger.js';
-import { isValidationEnabled, type Message } from '../runtime.js';
+import type { Message } from '../runtime.js';
+import { isValidationEnabled } from '../site_validation.js';
 import { checkedReplay, checkModelGuideMatch } from './check.js';
 import { checkParticleBroadcast } from './particle_check.js';
 import {

@@ -33,7 +33,7 @@ import { withTapeCleanup } from '../../utils/tape.js';
 import { replay } from '../handlers/replay.js';
 import { trace } from '../handlers/trace.js';
 import { getParamStore } from '../param_store.js';
-import { isValidationEnabled } from '../runtime.js';
+import { isValidationEnabled } from '../site_validation.js';
 import { Trace } from '../trace.js';
 import { checkedReplay, checkModelGuideMatch } from './check.js';
 import { detachSiteValue } from './detach.js';

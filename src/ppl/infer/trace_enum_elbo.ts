@@ -31,7 +31,8 @@ import { iterDiscreteEscape, iterDiscreteExtend, queue, TraceQueue } from '../ha
 import { replay } from '../handlers/replay.js';
 import { Messenger, wrapWith } from '../messenger.js';
 import { trace } from '../handlers/trace.js';
-import { isValidationEnabled, type Message } from '../runtime.js';
+import type { Message } from '../runtime.js';
+import { isValidationEnabled } from '../site_validation.js';
 import { siteLogProb, Trace } from '../trace.js';
 import type { Distribution } from '../../distributions/distribution.js';
 import { checkedReplay, checkModelGuideMatch, isEnumerated } from './check.js';

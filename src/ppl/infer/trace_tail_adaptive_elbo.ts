@@ -30,7 +30,7 @@ import { booleanOption, checkOptionKeys } from '../../utils/options.js';
 import { stopGradient } from '../../utils/tensor.js';
 import { replay } from '../handlers/replay.js';
 import { trace } from '../handlers/trace.js';
-import { isValidationEnabled } from '../runtime.js';
+import { isValidationEnabled } from '../site_validation.js';
 import { Trace } from '../trace.js';
 import { checkedReplay, checkModelGuideMatch } from './check.js';
 import { detach } from './detach.js';

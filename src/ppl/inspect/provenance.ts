@@ -25,7 +25,8 @@ import { ArgumentError } from '../../utils/errors.js';
 import { restoreSeedState, seedState } from '../../utils/seed.js';
 import { Delta } from '../delta.js';
 import { Messenger } from '../messenger.js';
-import { enableValidation, isValidationEnabled, type Message } from '../runtime.js';
+import type { Message } from '../runtime.js';
+import { enableValidation, isValidationEnabled } from '../site_validation.js';
 import { TraceMessenger } from '../handlers/trace.js';
 
 /** The part of a tfjs tape node this module reads (tfjs-core `TapeNode`). */

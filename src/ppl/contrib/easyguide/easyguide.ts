@@ -23,189 +23,16 @@
  * guide method.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Bijector } from '../../../bijectors/bijector.js';
-import type { Constraint } from '../../../constraints/constraints.js';
-import type { Distribution } from '../../../distributions/distribution.js';
-import { bijectTo } from '../../../distributions/transform_to.js';
 import { ArgumentError } from '../../../utils/errors.js';
 import { checkOptionKeys } from '../../../utils/options.js';
 import { Delta } from '../../delta.js';
-import { block } from '../../handlers/block.js';
 import { plate as pyroPlate, PlateMessenger } from '../../handlers/plate.js';
-import { trace } from '../../handlers/trace.js';
-import { keepCreated, lastTensorId } from '../../keep.js';
 import type { Fn } from '../../messenger.js';
 import { HANDLER_STACK, param, sample, type PlateFrame } from '../../runtime.js';
 import type { Trace } from '../../trace.js';
-
-/** A continuous latent site of the model's prototype trace, as the easy guide sees it. */
-export interface PrototypeSite {
-  /** The site's name. */
-  name: string;
-  /** Shape of its value in the prototype run (a subsampled plate at its subsample size). */
-  shape: number[];
-  /** Its event rank. */
-  eventDim: number;
-  /** Its support. */
-  support: Constraint;
-  /** `bijectTo(support)`, from the unconstrained reals onto the support. */
-  bijector: Bijector;
-  /** The plates around it in the model. */
-  cond: PlateFrame[];
-  /** Its value in the prototype run (a prior draw). */
-  value: tf.Tensor;
-}
-
-/** Options of {@link EasyGuide.plate}: as `plate`'s, with the size optional. */
-export interface EasyPlateOptions {
-  /** Full size; default the model's plate's. */
-  size?: number;
-  /** Visit a random subset of this size; default the model's plate's subsample size. */
-  subsampleSize?: number;
-  /** The indices visited (e.g. the minibatch the model is given too). */
-  subsample?: tf.Tensor | number[];
-  /** The plate's dim; default the model's plate's. */
-  dim?: number;
-}
-
-/** Options of {@link EasyGuide.group}. */
-export interface GroupOptions {
-  /**
-   * The sites' names match this regular expression at their start (Python's `re.match`).
-   * Default `'.*'` (every continuous latent site).
-   */
-  match?: string | RegExp;
-}
-
-function shapeStr(s: readonly number[]): string {
-  return `[${s.join(',')}]`;
-}
-
-const prod = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
-
-/**
- * A group of latent sites sampled jointly (Pyro's `easyguide.Group`): their unconstrained values
- * packed into one vector of `eventShape = [E]`, the dims of their common plates kept as batch dims.
- */
-export class Group<A extends unknown[]> {
-  /** The joint's event shape `[E]`. */
-  readonly eventShape: number[];
-  /** The plates common to every member (their dims stay batch dims of the joint). */
-  readonly commonFrames: PlateFrame[];
-  /** Each member's unconstrained shape with 1 at the common plates' dims (flattened into `E`). */
-  private readonly batchShapes = new Map<string, number[]>();
-  private readonly sizes = new Map<string, number>();
-
-  /**
-   * @param guide the easy guide.
-   * @param prototypeSites the member sites, in model order.
-   */
-  constructor(
-    readonly guide: EasyGuide<A>,
-    readonly prototypeSites: readonly PrototypeSite[],
-  ) {
-    const names = (s: PrototypeSite): Set<string> => new Set(s.cond.map((f) => f.name));
-    const first = prototypeSites[0];
-    this.commonFrames =
-      first === undefined
-        ? []
-        : first.cond.filter((f) => prototypeSites.every((s) => names(s).has(f.name)));
-    const common = new Set(this.commonFrames.map((f) => f.name));
-    let e = 0;
-    for (const s of prototypeSites) {
-      const sub = s.cond.find((f) => f.subsampleSize !== f.size && !common.has(f.name));
-      if (sub !== undefined) {
-        throw new ArgumentError(
-          s.name,
-          `site '${s.name}' is inside the subsampled plate '${sub.name}', which not every ` +
-            'site of the group is in: a group packs the dims of plates common to its sites as ' +
-            'batch dims, and a subsampled plate must be one of them (make another group)',
-        );
-      }
-      const u = s.bijector.inverseShape(s.shape);
-      const batchRank = s.shape.length - s.eventDim;
-      const b = u.slice(0, batchRank);
-      for (const f of s.cond) if (common.has(f.name)) b[batchRank + f.dim] = 1;
-      const size = prod(b) * prod(u.slice(batchRank));
-      this.batchShapes.set(s.name, b);
-      this.sizes.set(s.name, size);
-      e += size;
-    }
-    this.eventShape = [e];
-  }
-
-  /** The member sites' names, in order. */
-  get siteNames(): string[] {
-    return this.prototypeSites.map((s) => s.name);
-  }
-
-  /**
-   * Draw the joint at the auxiliary site `guideName` (Pyro's `Group.sample`) and replay every
-   * member site at its slice, pushed into its support (see the module's formula).
-   * @param guideName the auxiliary site's name.
-   * @param fn the joint: event shape {@link Group.eventShape}, batch shape the common plates'.
-   * @returns `[u, zs]`: the joint draw and the member sites' values by name.
-   * @throws ArgumentError naming `guideName` when `fn` has another event shape.
-   */
-  sample(guideName: string, fn: Distribution): [tf.Tensor, Record<string, tf.Tensor>] {
-    if (typeof guideName !== 'string' || guideName.length === 0) {
-      throw new ArgumentError('guideName', `expected a non-empty string, got ${String(guideName)}`);
-    }
-    const ev = fn.eventShape;
-    if (ev.length !== 1 || ev[0] !== this.eventShape[0]) {
-      throw new ArgumentError(
-        guideName,
-        `group sample '${guideName}': expected a joint of event shape ` +
-          `${shapeStr(this.eventShape)} (the group's sites ${this.siteNames.join(', ')} ` +
-          `unconstrained and packed), got ${shapeStr(ev)} (declare the vector an event: toEvent(1))`,
-      );
-    }
-    const u = sample(guideName, fn, { infer: { isAuxiliary: true } });
-    const common = u.shape.slice(0, -1);
-    const out: Record<string, tf.Tensor> = {};
-    let pos = 0;
-    for (const s of this.prototypeSites) {
-      const size = this.sizes.get(s.name) as number;
-      const b = this.batchShapes.get(s.name) as number[];
-      const ue = s.bijector.inverseShape(s.shape).slice(s.shape.length - s.eventDim);
-      const batch = broadcast(common, b, s.name);
-      const begin = [...common.map(() => 0), pos];
-      const part = tf.reshape(tf.slice(u, begin, [...common, size]), [...batch, ...ue]);
-      pos += size;
-      const { y, logDet } = s.bijector.forwardAndLogDet(part);
-      const k = logDet.rank - (y.rank - s.eventDim);
-      const ld =
-        k > 0
-          ? tf.sum(
-              logDet,
-              Array.from({ length: k }, (_, j) => logDet.rank - k + j),
-            )
-          : logDet;
-      const delta = new Delta(y, s.eventDim, { logDensity: tf.neg(ld) });
-      out[s.name] = this.guide.inSitePlates(s, () => sample(s.name, delta));
-    }
-    return [u, out];
-  }
-}
-
-/** Right-aligned broadcast of two shapes (a member's batch against the joint's). */
-function broadcast(a: readonly number[], b: readonly number[], site: string): number[] {
-  const rank = Math.max(a.length, b.length);
-  const out: number[] = [];
-  for (let i = 0; i < rank; i++) {
-    const x = a[a.length - rank + i] ?? 1;
-    const y = b[b.length - rank + i] ?? 1;
-    if (x !== y && x !== 1 && y !== 1) {
-      throw new ArgumentError(
-        site,
-        `site '${site}': the joint's batch shape ${shapeStr(a)} does not broadcast with the ` +
-          `site's ${shapeStr(b)} (sample the group inside its common plates, this.plate(...))`,
-      );
-    }
-    out.push(x === 1 ? y : x);
-  }
-  return out;
-}
+import { Group, type GroupOptions } from './group.js';
+import { plateArgs, type EasyPlateOptions } from './plate_options.js';
+import { buildPrototype, prototypeFrame, type PrototypeSite } from './prototype.js';
 
 /** Options of {@link EasyGuide}. */
 export interface EasyGuideOptions {
@@ -272,33 +99,7 @@ export abstract class EasyGuide<A extends unknown[], R = unknown> {
   /** Run the model once, blocked, and keep its continuous latent sites (Pyro's prototype). */
   private setup(args: A): void {
     if (this.proto !== undefined) return;
-    const tr = block(() => trace(this.model).getTrace(...args))();
-    const sites = new Map<string, PrototypeSite>();
-    try {
-      for (const s of tr.latentSites()) {
-        const fn = s.fn;
-        const v = s.value;
-        if (fn === null || v === null || fn.support.isDiscrete) continue;
-        if (s.infer.enumerate === 'parallel') continue;
-        const start = lastTensorId();
-        const bijector = bijectTo(fn.support);
-        keepCreated(bijector, start);
-        sites.set(s.name, {
-          name: s.name,
-          shape: [...v.shape],
-          eventDim: fn.eventShape.length,
-          support: fn.support,
-          bijector,
-          cond: [...s.cond],
-          value: v,
-        });
-      }
-    } catch (e) {
-      for (const s of sites.values()) s.bijector.dispose();
-      tr.dispose();
-      throw e;
-    }
-    this.proto = { trace: tr, sites };
+    this.proto = buildPrototype(this.model, args);
   }
 
   /** The model's prototype trace (after the first call). */
@@ -351,15 +152,7 @@ export abstract class EasyGuide<A extends unknown[], R = unknown> {
 
   /** The model's plate frame of that name, if a latent site is in it. */
   private frame(name: string): PlateFrame | undefined {
-    for (const s of this.requireProto().sites.values()) {
-      const f = s.cond.find((c) => c.name === name);
-      if (f !== undefined) return f;
-    }
-    for (const s of this.requireProto().trace.sampleSites()) {
-      const f = s.cond.find((c) => c.name === name);
-      if (f !== undefined) return f;
-    }
-    return undefined;
+    return prototypeFrame(this.requireProto(), name);
   }
 
   /**
@@ -375,33 +168,7 @@ export abstract class EasyGuide<A extends unknown[], R = unknown> {
     fn?: ((idx: tf.Tensor) => T) | EasyPlateOptions,
     body3?: (idx: tf.Tensor) => T,
   ): T {
-    // plate(name, fn), plate(name, options, fn), or as ppl.plate: plate(name, size, [options,] fn)
-    let o: EasyPlateOptions;
-    let body: unknown;
-    if (typeof options === 'function') {
-      o = {};
-      body = options;
-    } else if (typeof options === 'number') {
-      const rest = typeof fn === 'function' ? {} : (fn ?? {});
-      if (rest === null || typeof rest !== 'object') {
-        throw new ArgumentError(
-          'options',
-          `plate '${name}': expected an object, got ${String(rest)}`,
-        );
-      }
-      o = { ...rest, size: options };
-      body = typeof fn === 'function' ? fn : body3;
-    } else {
-      o = options;
-      body = fn;
-    }
-    if (typeof body !== 'function') {
-      throw new ArgumentError('fn', `plate '${name}' needs a body function`);
-    }
-    if (o === null || typeof o !== 'object') {
-      throw new ArgumentError('options', `plate '${name}': expected an object, got ${String(o)}`);
-    }
-    checkOptionKeys(o, ['size', 'subsampleSize', 'subsample', 'dim'], `plate '${name}'`);
+    const { o, body } = plateArgs(name, options, fn, body3);
     const f = this.frame(name);
     const size = o.size ?? f?.size;
     if (size === undefined) {
@@ -411,7 +178,7 @@ export abstract class EasyGuide<A extends unknown[], R = unknown> {
       );
     }
     const dim = o.dim ?? f?.dim;
-    const run = body as (idx: tf.Tensor) => T;
+    const run = body;
     const seen = this.plates.get(name);
     const record = (idx: tf.Tensor): T => {
       this.plates.set(name, idx);
@@ -524,41 +291,4 @@ export abstract class EasyGuide<A extends unknown[], R = unknown> {
     this.proto = undefined;
     this.groups.clear();
   }
-}
-
-/** An {@link EasyGuide} whose guide method is a function. */
-class FnEasyGuide<A extends unknown[], R> extends EasyGuide<A, R> {
-  constructor(
-    model: Fn<A, unknown>,
-    private readonly fn: (self: EasyGuide<A, R>, ...args: A) => R,
-    options: EasyGuideOptions,
-  ) {
-    super(model, options);
-  }
-  guide(...args: A): R {
-    return this.fn(this, ...args);
-  }
-}
-
-/**
- * An {@link EasyGuide} from a guide function (Pyro's `@easy_guide(model)` decorator):
- * `fn(self, ...args)` receives the guide for `self.plate`, `self.group`, `self.mapEstimate`.
- *
- * @example
- * ```ts
- * const guide = easyGuide(model, (self, x: tf.Tensor) => {
- *   self.mapEstimate('sigma');
- * });
- * ```
- * @throws ArgumentError naming `fn` unless it is a function.
- */
-export function easyGuide<A extends unknown[], R>(
-  model: Fn<A, unknown>,
-  fn: (self: EasyGuide<A, R>, ...args: A) => R,
-  options: EasyGuideOptions = {},
-): EasyGuide<A, R> {
-  if (typeof fn !== 'function') {
-    throw new ArgumentError('fn', `expected a guide function (self, ...args), got ${String(fn)}`);
-  }
-  return new FnEasyGuide(model, fn, options);
 }

@@ -1,10 +1,6 @@
 /** Pyro's `pyro.contrib.easyguide`: {@link EasyGuide}, {@link Group} and {@link easyGuide}. @module */
-export {
-  EasyGuide,
-  Group,
-  easyGuide,
-  type EasyGuideOptions,
-  type EasyPlateOptions,
-  type GroupOptions,
-  type PrototypeSite,
-} from './easyguide.js';
+export { EasyGuide, type EasyGuideOptions } from './easyguide.js';
+export { Group, type GroupOptions } from './group.js';
+export { easyGuide } from './easy_guide_fn.js';
+export { type EasyPlateOptions } from './plate_options.js';
+export { type PrototypeSite } from './prototype.js';

@@ -5,7 +5,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Kernel } from './kernel.js';
-import { moduleName, type Parameterized } from '../parameterized.js';
+import { moduleName } from '../module_name.js';
+import type { Parameterized } from '../parameterized.js';
 import { ArgumentError } from '../../../../utils/errors.js';
 import { checkOptionKeys } from '../../../../utils/options.js';
 

@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Kernel, type KernelOptions } from './kernel.js';
-import type { ParamValue } from '../parameterized.js';
+import type { ParamValue } from '../param_value.js';
 import { ArgumentError } from '../../../../utils/errors.js';
 
 /** Options of {@link Linear}, {@link DotProduct} (and {@link Polynomial}). */

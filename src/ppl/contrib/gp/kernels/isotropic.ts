@@ -9,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Kernel, type KernelOptions } from './kernel.js';
 import { positive } from '../../../constraints.js';
-import { checkScalar, type ParamValue } from '../parameterized.js';
+import { checkScalar, type ParamValue } from '../param_value.js';
 import { ArgumentError } from '../../../../utils/errors.js';
 
 /** Options of the isotropic kernels. */
@@ -36,7 +36,7 @@ export function checkPerDim(v: ParamValue, arg: string, inputDim: number): void 
 }
 
 /** Check a scalar hyperparameter value (defined with the modules). @internal */
-export { checkScalar } from '../parameterized.js';
+export { checkScalar } from '../param_value.js';
 
 /** The base of the isotropic kernels: `variance`, `lengthscale` and the scaled distances. */
 export abstract class Isotropy extends Kernel {

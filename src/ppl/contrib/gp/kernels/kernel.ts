@@ -5,7 +5,8 @@
  * `k(x_i, x_i)`, `[N]`. A kernel reads the features `activeDims` (default `0..inputDim-1`).
  */
 import * as tf from '@tensorflow/tfjs';
-import { Parameterized, moduleName } from '../parameterized.js';
+import { moduleName } from '../module_name.js';
+import { Parameterized } from '../parameterized.js';
 import { ArgumentError } from '../../../../utils/errors.js';
 import { checkOptionKeys } from '../../../../utils/options.js';
 

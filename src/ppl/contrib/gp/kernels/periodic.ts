@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Kernel, type KernelOptions } from './kernel.js';
 import { positive } from '../../../constraints.js';
-import type { ParamValue } from '../parameterized.js';
+import type { ParamValue } from '../param_value.js';
 import { checkPerDim, checkScalar } from './isotropic.js';
 
 /** Options of {@link Periodic}. */

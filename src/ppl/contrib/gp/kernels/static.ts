@@ -3,7 +3,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Kernel, type KernelOptions } from './kernel.js';
-import type { ParamValue } from '../parameterized.js';
+import type { ParamValue } from '../param_value.js';
 
 /** Options of {@link Constant} and {@link WhiteNoise}. */
 export interface StaticOptions extends KernelOptions {

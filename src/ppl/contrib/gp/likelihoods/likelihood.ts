@@ -6,7 +6,9 @@
  * Pyro; the ELBO estimators average over draws).
  */
 import * as tf from '@tensorflow/tfjs';
-import { Parameterized, moduleName, type ParamValue } from '../parameterized.js';
+import { moduleName } from '../module_name.js';
+import type { ParamValue } from '../param_value.js';
+import { Parameterized } from '../parameterized.js';
 import { sample } from '../../../runtime.js';
 import { factor } from '../../../factor.js';
 import { Normal } from '../../../../distributions/normal.js';

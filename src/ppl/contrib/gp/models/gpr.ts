@@ -21,7 +21,7 @@ import {
   type GPPrediction,
 } from './model.js';
 import type { Kernel } from '../kernels/kernel.js';
-import type { ParamValue } from '../parameterized.js';
+import type { ParamValue } from '../param_value.js';
 import { checkScalar } from '../kernels/isotropic.js';
 import { positive } from '../../../constraints.js';
 import { sample } from '../../../runtime.js';

@@ -7,7 +7,8 @@
  * sample hyperparameters with priors by `MCMC(new NUTS(gp.model))`.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Parameterized, moduleName, type Mode } from '../parameterized.js';
+import { moduleName } from '../module_name.js';
+import { Parameterized, type Mode } from '../parameterized.js';
 import { Kernel, inputMatrix } from '../kernels/kernel.js';
 import { ArgumentError } from '../../../../utils/errors.js';
 import { checkOptionKeys } from '../../../../utils/options.js';

@@ -21,7 +21,7 @@ import {
 } from './model.js';
 import type { Kernel } from '../kernels/kernel.js';
 import { inputMatrix } from '../kernels/kernel.js';
-import type { ParamValue } from '../parameterized.js';
+import type { ParamValue } from '../param_value.js';
 import { checkScalar } from '../kernels/isotropic.js';
 import { positive, real } from '../../../constraints.js';
 import { factor } from '../../../factor.js';
