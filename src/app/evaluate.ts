@@ -14,15 +14,8 @@ import { checkRange } from './option_ranges.js';
 import { setSeed } from '../utils/seed.js';
 import { checkSetsAgainstModel } from './data_checks.js';
 import { openRun } from './open_run.js';
-import {
-  datasetNormalization,
-  loadSplit,
-  RUN_OPTION_KEYS,
-  transformOf,
-  type RunOptions,
-  type SizeFlags,
-  type TrainConfig,
-} from './run_config.js';
+import { RUN_OPTION_KEYS, type RunOptions, type TrainConfig } from './run_config.js';
+import { datasetNormalization, loadSplit, transformOf, type SizeFlags } from './run_data.js';
 import { disposeModel } from '../layers/dispose_model.js';
 
 /** The size options of `eval` and `uncertainty`: the checkpoint fixes the side; `--resize`. */

@@ -10,11 +10,8 @@ export {
   withModelRecipe,
   recipeDecay,
   checkConfig,
-  datasetNormalization,
-  transformOf,
-  loadSplit,
-  proportionalTestLimit,
 } from './run_config.js';
+export { datasetNormalization, transformOf, loadSplit, proportionalTestLimit } from './run_data.js';
 export { type OpenedRun, openRun } from './open_run.js';
 export { type TrainResult, runTraining, describeRecord, setLearningRate } from './train.js';
 export { type EvalConfig, type EvalRunResult, runEvaluation } from './evaluate.js';

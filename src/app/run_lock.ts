@@ -20,10 +20,11 @@
  * `os.hostname()`; the default lease is `DEEPPROB_LOCK_LEASE_MS` when set, else 30 s.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { ArgumentError, DeepProbError } from '../utils/errors.js';
+import { judge, parseLock, readText, replaceAtomically, type Verdict } from './lock_file.js';
 
 /** Name of the lock file in a run directory. */
 export const LOCK_FILE = '.lock';
@@ -120,98 +121,6 @@ export function defaultLeaseMs(env: NodeJS.ProcessEnv = process.env): number {
     );
   }
   return v;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-function readText(path: string): { text: string; stat: Stats } | undefined {
-  try {
-    return { text: readFileSync(path, 'utf8'), stat: statSync(path) };
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }
-}
-
-function parseLock(text: string): Partial<RunLock> | undefined {
-  try {
-    const v = JSON.parse(text) as unknown;
-    return v !== null && typeof v === 'object' ? (v as Partial<RunLock>) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Write `content` to `path` atomically (a temporary file renamed over it). */
-function replaceAtomically(path: string, content: string): void {
-  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    writeFileSync(tmp, content);
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
-}
-
-/** The verdict on an existing lock. */
-interface Verdict {
-  stale: boolean;
-  /** The holder (`process 12 on node-b since ...`). */
-  holder: string;
-  /** Why it is stale. */
-  why: string;
-  expiresAt: Date;
-  leaseMs: number;
-}
-
-function judge(
-  text: string,
-  stat: Stats,
-  me: { host: string; leaseMs: number; staleContent?: string },
-  now: number,
-): Verdict {
-  const held = parseLock(text);
-  const lease = typeof held?.leaseMs === 'number' && held.leaseMs > 0 ? held.leaseMs : me.leaseMs;
-  const beat = Date.parse(held?.heartbeatAt ?? held?.startedAt ?? '');
-  // an unreadable lock (being written, or torn by an older version) counts from its mtime
-  const last = Number.isFinite(beat) ? beat : stat.mtimeMs;
-  const expiresAt = new Date(last + lease);
-  const holder =
-    held === undefined
-      ? 'a process that is writing the lock'
-      : `process ${String(held.pid)} on ${String(held.host)} since ${String(held.startedAt)}`;
-  const verdict = (stale: boolean, why: string): Verdict => ({
-    stale,
-    holder,
-    why,
-    expiresAt,
-    leaseMs: lease,
-  });
-  if (held?.host === me.host && typeof held.pid === 'number') {
-    if (!alive(held.pid)) {
-      return verdict(true, `process ${held.pid} on this host (${me.host}) is gone`);
-    }
-    // a live process's lock of an older version (no lease) is judged by its process alone
-    if (held.heartbeatAt === undefined) return verdict(false, 'its lease runs');
-  }
-  if (me.staleContent !== undefined && text === me.staleContent) {
-    return verdict(true, `its holder did not renew it for ${lease} ms`);
-  }
-  if (expiresAt.getTime() < now) {
-    return verdict(
-      true,
-      `its lease expired at ${expiresAt.toISOString()} (last renewed ${new Date(last).toISOString()})`,
-    );
-  }
-  return verdict(false, 'its lease runs');
 }
 
 /**

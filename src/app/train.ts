@@ -6,23 +6,14 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { GroupedOptimizer } from '../train/grouped_optimizer.js';
 import { Batcher } from '../data/batcher.js';
 import { limitImageSet } from '../data/dataset.js';
 import { DEFAULT_ESTIMATOR } from '../layers/estimator_registry.js';
-import { parseKLWeight } from '../layers/kl_schedules.js';
-import { posteriorRhoVariables, setMode } from '../layers/model_utils.js';
-import { createModel, getModelEntry, MODELS, type ModelKind } from '../models/registry.js';
-import {
-  CHECKPOINT_DIR,
-  loadCheckpoint,
-  recoverCheckpoint,
-  saveCheckpoint,
-  type OptimizerSettings,
-} from '../train/checkpoint.js';
+import { setMode } from '../layers/model_utils.js';
+import { getModelEntry } from '../models/registry.js';
+import { CHECKPOINT_DIR, saveCheckpoint } from '../train/checkpoint.js';
 import { evaluate, type EvalResult } from '../train/evaluate.js';
 import { fit, type EpochRecord } from '../train/fit.js';
-import { crossEntropyLoss, elboLoss, evidentialLoss, type TrainLoss } from '../train/loss.js';
 import { klDominanceWarning } from '../train/kl_guard.js';
 import { writeMetricLogs } from '../train/metrics_log.js';
 import { barProgress, quietProgress } from '../train/progress.js';
@@ -30,41 +21,24 @@ import { checkDataDir } from '../data/files.js';
 import { ArgumentError, DeepProbError } from '../utils/errors.js';
 import { makeDirs } from '../utils/file_io.js';
 import { restoreSeedState, seedState, setSeed } from '../utils/seed.js';
-import type { EpochTotals, LoopPosition } from '../layers/fit_loop.js';
+import type { LoopPosition } from '../layers/fit_loop.js';
 import { TrainingInterrupted, gracefulStop } from './graceful_stop.js';
 import {
   checkConfig,
-  loadSplit,
-  proportionalTestLimit,
-  transformOf,
   RUN_OPTION_KEYS,
   TRAIN_CONFIG_KEYS,
   type RunOptions,
   type TrainConfig,
 } from './run_config.js';
+import { loadSplit, proportionalTestLimit, transformOf } from './run_data.js';
 import { checkOptionKeys } from '../utils/options.js';
 import { checkSetsAgainstModel, checkSplits } from './data_checks.js';
-import { checkSavedConfig } from './open_run.js';
 import { ensureWritableDir, removeCreatedDirs } from './run_dir.js';
 import { lockRun, lockRunWaiting, type RunLockHandle } from './run_lock.js';
 import { disposeModel } from '../layers/dispose_model.js';
-
-function lossOf(kind: ModelKind, config: TrainConfig, datasetSize: number): TrainLoss {
-  if (kind === 'bayesian') {
-    return elboLoss({
-      datasetSize,
-      klWeight: parseKLWeight(config.klWeight),
-      ...(config.trainSamples !== undefined ? { samples: config.trainSamples } : {}),
-    });
-  }
-  if (kind === 'evidential') {
-    return evidentialLoss({
-      ...(config.evidentialLoss !== undefined ? { loss: config.evidentialLoss } : {}),
-      ...(config.evidence !== undefined ? { evidence: config.evidence } : {}),
-    });
-  }
-  return crossEntropyLoss();
-}
+import { checkKindOptions } from './train_kinds.js';
+import { resumeRun } from './train_resume.js';
+import { createOptimizer, createRunModel, epochSeed, lossOf } from './train_setup.js';
 
 /** Result of {@link runTraining}. */
 export interface TrainResult {
@@ -83,11 +57,6 @@ export interface TrainResult {
 /** Set the learning rate of a tfjs optimizer in place (keeps its state). */
 export function setLearningRate(optimizer: tf.Optimizer, lr: number): void {
   (optimizer as unknown as { learningRate: number }).learningRate = lr;
-}
-
-/** Seed used for epoch `epoch` (weight sampling), derived from the run seed. */
-function epochSeed(seed: number, epoch: number): number {
-  return (Math.imul(seed >>> 0, 2654435761) + epoch * 40503 + 1) >>> 0;
 }
 
 function fmtPct(v: number | undefined): string {
@@ -207,79 +176,8 @@ async function trainOwned(
       );
     }
   };
-  let cfg = start;
-  let model: tf.LayersModel | undefined;
-  let startEpoch = 0;
-  let step = 0;
-  let history: EpochRecord[] = [];
-  let restoreOptimizer: { name: string; tensor: tf.Tensor }[] = [];
-  let midEpoch: { batch: number; totals: EpochTotals; seedState: number | undefined } | undefined;
-  const existing = recoverCheckpoint(cfg.out);
-  const hasCheckpoint = existing !== undefined;
-  if (
-    hasCheckpoint &&
-    options.resume !== true &&
-    options.resumeOrStart !== true &&
-    options.force !== true
-  ) {
-    throw new ArgumentError(
-      'out',
-      `${cfg.out} already holds a run (${existing}); pass --resume to continue it, or --force to start it over`,
-    );
-  }
-  if (!hasCheckpoint && options.resume === true && options.resumeOrStart !== true) {
-    throw new ArgumentError(
-      'resume',
-      `no checkpoint in ${cfg.out} to resume (train without --resume, or pass --resume-or-start)`,
-    );
-  }
-  if ((options.resume === true || options.resumeOrStart === true) && hasCheckpoint) {
-    const ck = await loadCheckpoint<TrainConfig, EpochRecord>(cfg.out);
-    held.model = ck.model;
-    if (ck.state === undefined) {
-      throw new ArgumentError('resume', `${ck.dir} has no state.json; cannot resume`);
-    }
-    // the saved configuration against its ranges and the saved network (an edited state.json)
-    checkSavedConfig(ck.state.config, ck.model, ck.dir, cfg.out);
-    // the saved configuration wins, except the number of epochs (to extend a run) and paths
-    const saved = ck.state.config;
-    const explicit = options.explicit;
-    if (explicit !== undefined) checkResumeOptions(config, saved, explicit);
-    const epochs =
-      explicit === undefined || explicit.includes('epochs') ? config.epochs : saved.epochs;
-    // a typed --data-dir says where the run's data is now (it may have moved since)
-    const moved =
-      explicit !== undefined && explicit.includes('dataDir') && config.dataDir !== saved.dataDir
-        ? config.dataDir
-        : undefined;
-    cfg = { ...saved, epochs, out: config.out, ...(moved !== undefined ? { dataDir: moved } : {}) };
-    if (moved === undefined) {
-      checkDataDir(cfg.dataDir, cfg.dataset, 'data-dir', `saved in ${join(ck.dir, 'state.json')}`);
-    } else {
-      log(`deepprob: the run's data is read from ${moved} (saved: ${saved.dataDir ?? 'bundled'})`);
-    }
-    model = ck.model;
-    startEpoch = ck.state.epoch;
-    step = ck.state.step;
-    history = ck.state.metrics;
-    if ((ck.state.batchInEpoch ?? 0) > 0 && ck.state.epochTotals !== undefined) {
-      midEpoch = {
-        batch: ck.state.batchInEpoch as number,
-        totals: ck.state.epochTotals,
-        seedState: ck.state.seedState,
-      };
-    }
-    restoreOptimizer = ck.optimizerWeights();
-    log(
-      `deepprob: resuming ${cfg.model} from ${ck.dir} after epoch ${startEpoch}` +
-        (midEpoch !== undefined
-          ? ` and ${midEpoch.batch} batches of epoch ${startEpoch + 1}`
-          : '') +
-        ` (step ${step})`,
-    );
-    const extension = lrExtensionNote(saved, cfg.epochs);
-    if (extension !== undefined) log(extension);
-  }
+  const resumed = await resumeRun(config, start, options, log, held);
+  const { cfg, startEpoch, step, history, restoreOptimizer, midEpoch } = resumed;
   checkConfig(cfg);
   const entry = getModelEntry(cfg.model);
   if (options.explicit !== undefined) checkKindOptions(cfg.model, options.explicit);
@@ -302,55 +200,10 @@ async function trainOwned(
     shuffle: false,
     transform,
   });
-  if (model === undefined) {
-    setSeed(cfg.seed);
-    const priors: Record<string, unknown> = {};
-    if (cfg.priorMu !== undefined) priors.priorMu = cfg.priorMu;
-    if (cfg.priorSigma !== undefined) priors.priorSigma = cfg.priorSigma;
-    if (cfg.rhoInit !== undefined) priors.posteriorRhoInitial = [cfg.rhoInit, 0.1];
-    try {
-      model = held.model = createModel(cfg.model, {
-        numClasses: trainSet.numClasses,
-        inputShape: trainBatches.inputShape,
-        ...(cfg.activation !== undefined ? { activation: cfg.activation } : {}),
-        ...(entry.kind === 'bayesian'
-          ? { bayesian: cfg.estimator ?? DEFAULT_ESTIMATOR, priors }
-          : {}),
-      });
-    } catch (e) {
-      if (e instanceof ArgumentError && e.argument !== 'inputShape') throw e;
-      // tfjs refuses a network whose feature maps shrink to nothing
-      throw new ArgumentError(
-        'input-size',
-        `${cfg.model} cannot take ${trainBatches.inputShape.join('x')} inputs (a convolution or ` +
-          `pooling leaves no pixels); use a larger --input-size (the model's default is ` +
-          `${entry.defaultInputShape[0]})`,
-      );
-    }
-  }
+  const model: tf.LayersModel =
+    resumed.model ?? createRunModel(cfg, entry, trainSet.numClasses, trainBatches.inputShape, held);
   checkSetsAgainstModel(model, trainBatches.inputShape, [trainSet, testSet]);
-  const settings: OptimizerSettings = {
-    name: 'adam',
-    learningRate: cfg.lr,
-    beta1: 0.9,
-    beta2: 0.999,
-    epsilon: 1e-7,
-  };
-  const adam = (lr: number): tf.Optimizer =>
-    tf.train.adam(lr, settings.beta1, settings.beta2, settings.epsilon);
-  const rhoScale = cfg.rhoLrScale ?? 1;
-  let optimizer: tf.Optimizer;
-  if (rhoScale !== 1 && entry.kind === 'bayesian') {
-    // one Adam for the posterior scales at lr * rhoLrScale, one for the rest at lr
-    const rhoNames = new Set(
-      posteriorRhoVariables(model).map((v) => (v.read() as tf.Variable).name),
-    );
-    optimizer = new GroupedOptimizer(adam, settings.learningRate, [
-      { matches: (name) => rhoNames.has(name), lrScale: rhoScale },
-    ]);
-  } else {
-    optimizer = adam(settings.learningRate);
-  }
+  const { settings, optimizer } = createOptimizer(cfg, entry.kind, model);
   if (restoreOptimizer.length > 0) {
     await optimizer.setWeights(restoreOptimizer);
   }
@@ -469,107 +322,4 @@ async function trainOwned(
     config: cfg,
     seconds: (performance.now() - t0) / 1000,
   };
-}
-
-/**
- * What a resumed run extended past its saved epochs does with the learning rate, as a line for the
- * log (undefined when it keeps a constant rate or is not extended): the run keeps its per-epoch
- * decay `d` (saved; from the model's recipe for the saved number of epochs `E` unless given), so
- * the epochs done keep the rates they were trained with and epoch `e` (0-based) of the extension
- * uses `lr * d^e` as before, falling below the recipe's final fraction `d^(E-1)`.
- * @param saved the saved configuration.
- * @param epochs the epochs of the resumed run.
- */
-export function lrExtensionNote(saved: TrainConfig, epochs: number): string | undefined {
-  const d = saved.lrDecay ?? 1;
-  if (d === 1 || epochs <= saved.epochs) return undefined;
-  const at = (e: number): string => `${Number(Math.pow(d, e).toPrecision(3))}x`;
-  return (
-    `deepprob: extending ${saved.epochs} to ${epochs} epochs: the saved lr decay ${Number(d.toPrecision(4))} ` +
-    `per epoch continues (epoch ${saved.epochs} trained at ${at(saved.epochs - 1)} lr, epochs ` +
-    `${saved.epochs + 1}..${epochs} at ${at(saved.epochs)}..${at(epochs - 1)} of lr ${saved.lr})`
-  );
-}
-
-/**
- * The options that only one kind of model reads, by configuration field: the others train without
- * them (a Bayesian option given to a plain model was saved and silently ignored).
- */
-export const KIND_OPTIONS: Readonly<Record<string, { flag: string; kind: ModelKind }>> = {
-  estimator: { flag: 'estimator', kind: 'bayesian' },
-  klWeight: { flag: 'kl-weight', kind: 'bayesian' },
-  priorMu: { flag: 'prior-mu', kind: 'bayesian' },
-  priorSigma: { flag: 'prior-sigma', kind: 'bayesian' },
-  rhoInit: { flag: 'rho-init', kind: 'bayesian' },
-  rhoLrScale: { flag: 'rho-lr-scale', kind: 'bayesian' },
-  trainSamples: { flag: 'train-samples', kind: 'bayesian' },
-  evidentialLoss: { flag: 'loss', kind: 'evidential' },
-  evidence: { flag: 'evidence', kind: 'evidential' },
-};
-
-/**
- * Refuse an option the user gave that the model's kind does not read (`--kl-weight` for the plain
- * `lenet5`, `--loss` for a Bayesian model), before any data is loaded. Only the options in
- * `explicit` count: defaults and a recipe's settings are never refused.
- * @param model the model trained.
- * @param explicit the configuration fields given on the command line.
- * @throws ArgumentError naming the option, the model and its kind, and the models that read it.
- */
-export function checkKindOptions(model: string, explicit: readonly string[]): void {
-  const kind = getModelEntry(model).kind;
-  for (const key of explicit) {
-    const o = KIND_OPTIONS[key];
-    if (o === undefined || o.kind === kind) continue;
-    const takers = Object.values(MODELS)
-      .filter((e) => e.kind === o.kind)
-      .map((e) => e.name);
-    throw new ArgumentError(
-      o.flag,
-      `--${o.flag} applies to ${o.kind} models only (${takers.join(', ')}); ${model} is a ` +
-        `${kind} model and would ignore it (leave --${o.flag} out, or train one of those)`,
-    );
-  }
-}
-
-/** Fields a resumed run may take from the command line (the rest come from the saved run). */
-const RESUME_FREE = new Set(['epochs', 'out', 'dataDir']);
-
-/**
- * On resume, every field the user gave (other than `epochs`, `out` and `dataDir`, which says where
- * the run's data is now) must equal the saved one:
- * the saved configuration wins, so a different value would be silently ignored.
- * @throws ArgumentError naming the option (`--lr`, ...) and both values.
- */
-function checkResumeOptions(
-  given: TrainConfig,
-  saved: TrainConfig,
-  explicit: readonly string[],
-): void {
-  for (const key of explicit) {
-    if (RESUME_FREE.has(key)) continue;
-    if (key === 'inputSize' || key === 'inputWidth') {
-      // one flag, --input-size n|HxW, sets both sides
-      const side = (c: TrainConfig): string | undefined =>
-        c.inputSize === undefined
-          ? undefined
-          : c.inputWidth === undefined || c.inputWidth === c.inputSize
-            ? String(c.inputSize)
-            : `${c.inputSize}x${c.inputWidth}`;
-      const g = side(given);
-      const v = side(saved);
-      if (g === undefined || g === v) continue;
-      throw new ArgumentError(
-        'input-size',
-        `--resume continues the saved run, whose input size is ${v ?? "the model's default"}; got ${g} (leave --input-size out to resume, or train a new run in another --out)`,
-      );
-    }
-    const g = (given as unknown as Record<string, unknown>)[key];
-    const v = (saved as unknown as Record<string, unknown>)[key];
-    if (g === undefined || JSON.stringify(g) === JSON.stringify(v)) continue;
-    const flag = key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-    throw new ArgumentError(
-      flag,
-      `--resume continues the saved run, whose ${flag} is ${JSON.stringify(v) ?? 'unset'}; got ${JSON.stringify(g)} (leave --${flag} out to resume, or train a new run in another --out)`,
-    );
-  }
 }

@@ -33,7 +33,7 @@ import { checkRange } from './option_ranges.js';
 import { checkOptionKeys } from '../utils/options.js';
 import { RunInterrupted, gracefulStop } from './graceful_stop.js';
 import { openRun } from './open_run.js';
-import { transformOf } from './run_config.js';
+import { transformOf } from './run_data.js';
 import { disposeModel } from '../layers/dispose_model.js';
 import { checkWritableDir } from './run_dir.js';
 

@@ -5,7 +5,7 @@
  */
 import { ArgumentError } from '../utils/errors.js';
 import { parseDatasetSpec } from '../data/files.js';
-import { checkKindOptions } from '../app/train.js';
+import { checkKindOptions } from '../app/train_kinds.js';
 import { writeFileSync } from 'node:fs';
 import { makeDirs } from '../utils/file_io.js';
 import { join } from 'node:path';

@@ -148,7 +148,7 @@ async function aggregateEnsemble(flow: FlowSpec, store: ResultStore): Promise<En
 
 /** The test labels the members predicted (the first `count` of the dataset's test split). */
 async function labelsOf(job: MemberJob, count: number): Promise<Uint8Array> {
-  const { loadSplit } = await import('../app/run_config.js');
+  const { loadSplit } = await import('../app/run_data.js');
   return loadSplit(job.config, 'test', count).labels;
 }
 

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { openRun } from '../app/open_run.js';
-import { transformOf } from '../app/run_config.js';
+import { transformOf } from '../app/run_data.js';
 import { Batcher } from '../data/batcher.js';
 import { limitImageSet, type ImageSet } from '../data/dataset.js';
 import { loadDataset } from '../data/files.js';

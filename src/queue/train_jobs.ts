@@ -6,12 +6,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { runTraining } from '../app/train.js';
-import {
-  loadSplit,
-  proportionalTestLimit,
-  transformOf,
-  type TrainConfig,
-} from '../app/run_config.js';
+import { type TrainConfig } from '../app/run_config.js';
+import { loadSplit, proportionalTestLimit, transformOf } from '../app/run_data.js';
 import { Batcher } from '../data/batcher.js';
 import { limitImageSet, type ImageSet } from '../data/dataset.js';
 import { loadDataset } from '../data/files.js';

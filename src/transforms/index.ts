@@ -6,26 +6,22 @@
  *
  * @module
  */
+export { TransformToBNN, transformToBnn, type Estimator } from './transform.js';
 export {
-  TransformToBNN,
-  transformToBnn,
   BNN_DENSE_CLASS,
   BNN_CONV_CLASS,
   BNN_CONV1D_CLASS,
   BNN_CONV2D_TRANSPOSE_CLASS,
-  type Estimator,
-  type TransformToBNNOptions,
-  type TransformToBnnOptions,
-  type TransformModelOptions,
-  type TransformLayerOptions,
-  type BnnConversion,
-} from './transform.js';
-export {
-  convertModel,
-  type ConvertedLayer,
-  type ConversionRule,
-  type DnnLayerType,
-} from './topology.js';
+} from './bnn_class_names.js';
+export type {
+  TransformToBNNOptions,
+  TransformToBnnOptions,
+  TransformModelOptions,
+  TransformLayerOptions,
+  BnnConversion,
+} from './transform_options.js';
+export { convertModel } from './topology.js';
+export type { ConvertedLayer, ConversionRule, DnnLayerType } from './conversion_types.js';
 export {
   checkInit,
   posteriorRho,
@@ -56,9 +52,9 @@ export { MOPED_CLASS } from './moped_prior.js';
 export * from '../layers/moped_classes.js';
 export type { PriorMeans } from '../layers/bayesian_layer.js';
 export { summarizeModel } from './summary.js';
-export { BNN_LSTM_CLASS } from './transform.js';
+export { BNN_LSTM_CLASS } from './bnn_class_names.js';
 export { lstmView, defaultLstmArgs, type LSTMView } from './layer_args.js';
-export { BNN_GRU_CLASS, BNN_SIMPLE_RNN_CLASS } from './transform.js';
+export { BNN_GRU_CLASS, BNN_SIMPLE_RNN_CLASS } from './bnn_class_names.js';
 export {
   gruView,
   simpleRnnView,
@@ -68,7 +64,7 @@ export {
   type SimpleRNNView,
   type RecurrentView,
 } from './layer_args.js';
-export { BNN_CONV3D_CLASS, BNN_CONV3D_TRANSPOSE_CLASS } from './transform.js';
+export { BNN_CONV3D_CLASS, BNN_CONV3D_TRANSPOSE_CLASS } from './bnn_class_names.js';
 export {
   conv3dView,
   conv3dTransposeView,
@@ -78,4 +74,4 @@ export {
   type Conv3DView,
   type Conv3DTransposeView,
 } from './layer_args.js';
-export { BAYESIAN_WRAPPER_CLASS, type DnnWrapperType } from './topology.js';
+export { BAYESIAN_WRAPPER_CLASS, type DnnWrapperType } from './conversion_types.js';

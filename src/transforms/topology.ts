@@ -8,7 +8,6 @@
  * Bayesian layer (each direction's posterior started from that direction's DNN weights).
  */
 import * as tf from '@tensorflow/tfjs';
-import { ACTIVATION_NAMES, normalizeActivation } from '../layers/activations.js';
 import { isBayesianLayer } from '../layers/bayesian_layer.js';
 import { wrappedLayers } from '../layers/tfjs_wrappers.js';
 import { ArgumentError } from '../utils/errors.js';
@@ -19,65 +18,15 @@ import {
   initFromWeights,
   type PosteriorInitOptions,
 } from './posterior_init.js';
-
-/** The DNN layer types that can be converted. */
-export type DnnLayerType =
-  | 'Dense'
-  | 'Conv2D'
-  | 'Conv1D'
-  | 'DepthwiseConv2D'
-  | 'Conv2DTranspose'
-  | 'SeparableConv2D'
-  | 'LSTM'
-  | 'GRU'
-  | 'SimpleRNN'
-  | 'Conv3D'
-  | 'Conv3DTranspose';
-
-/**
- * One replaced layer (`path` is `outer/inner` for layers of nested models). A layer split in two
- * (a `SeparableConv2D`) gives two entries: the inserted one named `<name>_depthwise` (made
- * unique), then the one that keeps the DNN layer's name.
- */
-export interface ConvertedLayer {
-  name: string;
-  path: string;
-  from: DnnLayerType;
-  to: string;
-  /**
-   * The wrapper the converted layer runs in, when it does: a `'Bidirectional'` (now a
-   * `BidirectionalVariational` whose two directions are of class `to`) or a `'TimeDistributed'`
-   * (now a `TimeDistributedVariational` over a layer of class `to`).
-   */
-  wrapper?: DnnWrapperType;
-}
-
-/** The tfjs wrappers whose wrapped layer is converted. */
-export type DnnWrapperType = 'Bidirectional' | 'TimeDistributed';
-
-/** The Bayesian class each converted tfjs wrapper becomes. */
-export const BAYESIAN_WRAPPER_CLASS: Readonly<Record<DnnWrapperType, string>> = {
-  Bidirectional: 'BidirectionalVariational',
-  TimeDistributed: 'TimeDistributedVariational',
-};
-
-/** One conversion rule: DNN class -> Bayesian class with the argument function. */
-export interface ConversionRule {
-  from: DnnLayerType;
-  to: string;
-  args: (layer: tf.layers.Layer) => LayerArgsDict;
-  /**
-   * A Bayesian layer (class `to`) inserted before the converted one, taking the DNN layer's
-   * inputs, with these arguments; the converted layer (which keeps the DNN layer's name) then
-   * takes its output. A `SeparableConv2D` becomes its depthwise then its pointwise convolution.
-   */
-  before?: (layer: tf.layers.Layer) => LayerArgsDict;
-  /**
-   * The option the arguments come from (e.g. `'getDenseArgs'`), named by the errors about them;
-   * default `'model'`.
-   */
-  argsName?: string;
-}
+import {
+  checkedArgs,
+  checkExcludeLayers,
+  checkFiniteWeights,
+  checkModel,
+  checkOutputShape,
+} from './topology_checks.js';
+import type { ConversionRule, ConvertedLayer, DnnWrapperType } from './conversion_types.js';
+import { BAYESIAN_WRAPPER_CLASS } from './conversion_types.js';
 
 /** The DNN class whose converted layers start from its depthwise and pointwise weights. */
 const SEPARABLE = 'SeparableConv2D';
@@ -91,22 +40,6 @@ interface PyLayerEntry {
 }
 
 const NESTED_MODEL_CLASSES = ['Sequential', 'Model', 'Functional'];
-
-/** `model` as a `tf.LayersModel`; throws naming `model` otherwise. */
-export function checkModel(model: unknown): tf.LayersModel {
-  if (!(model instanceof tf.LayersModel)) {
-    throw new ArgumentError(
-      'model',
-      'expected a tf.LayersModel (tf.sequential, tf.model or a loaded model.json), got ' +
-        (model === null
-          ? 'null'
-          : typeof model === 'object'
-            ? model.constructor.name
-            : typeof model),
-    );
-  }
-  return model;
-}
 
 /** Rewrite the layer entries of a JSON topology in place (recursing into nested models). */
 function rewriteEntries(
@@ -269,105 +202,6 @@ function nodeKwargs(node: unknown): Record<string, unknown> {
 }
 
 /**
- * `args`, checked to be an object of layer arguments (naming the rule's option) and a string
- * activation to have a Bayesian counterpart (naming the layer).
- */
-function checkedArgs(args: LayerArgsDict, path: string, rule: ConversionRule): LayerArgsDict {
-  if (args === null || typeof args !== 'object' || Array.isArray(args)) {
-    throw new ArgumentError(
-      rule.argsName ?? 'model',
-      `layer '${path}': expected an object of ${rule.to} arguments, got ` +
-        (args === null ? 'null' : Array.isArray(args) ? 'an array' : typeof args),
-    );
-  }
-  if (typeof args.activation === 'string') {
-    try {
-      normalizeActivation(args.activation);
-    } catch {
-      throw new ArgumentError(
-        'model',
-        `layer '${path}': activation '${args.activation}' has no Bayesian ` +
-          `counterpart (supported: ${ACTIVATION_NAMES.join(', ')})`,
-      );
-    }
-  }
-  return args;
-}
-
-/** A shape or a list of shapes as a list of shapes. */
-function shapeList(s: tf.Shape | tf.Shape[]): tf.Shape[] {
-  return Array.isArray(s[0]) ? (s as tf.Shape[]) : [s as tf.Shape];
-}
-
-/** A list of shapes as text (one shape without the outer brackets). */
-function shapeText(s: tf.Shape[]): string {
-  return JSON.stringify(s.length === 1 ? s[0] : s).replace(/null/g, 'batch');
-}
-
-/**
- * Refuse arguments that change a converted layer's output shape (a getter's `units`, `kernelSize`,
- * `strides`, ...): the layers after it could not take its output, and tfjs would fail building
- * one of them with a message about that layer. The Bayesian layer is made from `args` (no weights)
- * and its `computeOutputShape` on the input shape of the DNN layer's first node compared with
- * that node's output shape; a layer whose output shape cannot be computed is not judged.
- * @throws ArgumentError naming the rule's option (`getDenseArgs`, ...).
- */
-function checkOutputShape(
-  rule: ConversionRule,
-  args: LayerArgsDict,
-  layer: tf.layers.Layer,
-  path: string,
-): void {
-  const entry = tf.serialization.SerializationMap.getMap().classNameMap[rule.to];
-  if (entry === undefined) return;
-  // tfjs 4.22 declares a causal Conv1D's output as if it were 'valid' (and cannot run it): its
-  // shape is no reference (a Keras-trained causal model converts when what follows takes any length)
-  if (layer.getClassName() === 'Conv1D' && layer.getConfig().padding === 'causal') return;
-  const node = layer.inboundNodes[0];
-  if (node === undefined) return;
-  const want = shapeList(node.outputShapes);
-  let got: tf.Shape[];
-  try {
-    const [cls, fromConfig] = entry;
-    const probe = fromConfig(cls, {
-      ...args,
-      name: `${layer.name}_probe`,
-    } as tf.serialization.ConfigDict) as unknown as tf.layers.Layer;
-    const inputs = shapeList(node.inputShapes);
-    got = shapeList(probe.computeOutputShape(inputs.length === 1 ? inputs[0]! : inputs));
-  } catch {
-    return;
-  }
-  if (shapeText(got) !== shapeText(want)) {
-    throw new ArgumentError(
-      rule.argsName ?? 'model',
-      `layer '${path}': the ${rule.to} made from these arguments outputs ${shapeText(got)} where ` +
-        `the DNN's ${rule.from} outputs ${shapeText(want)}; the arguments must keep the layer's ` +
-        'geometry (units/filters, kernelSize, strides, padding, dilation)',
-    );
-  }
-}
-
-/**
- * Refuse a DNN with a weight holding NaN or an infinity (a damaged or diverged model): its
- * posterior means (and a MOPED scale `|w| * delta`) would be NaN and every prediction with them.
- * @throws ArgumentError naming `model` and the weight.
- */
-export function checkFiniteWeights(model: tf.LayersModel): void {
-  for (const w of model.weights) {
-    if (w.dtype !== 'float32') continue;
-    const ok = tf.tidy(() => tf.all(tf.isFinite(w.read())).dataSync()[0]);
-    if (ok !== 1) {
-      throw new ArgumentError(
-        'model',
-        `weight '${w.originalName}' holds NaN or Infinity (a damaged or diverged model); ` +
-          'it cannot be the posterior mean of a Bayesian layer',
-      );
-    }
-  }
-}
-
-/**
  * Copy the DNN's weights into the rebuilt model, layer by layer (recursing into nested models);
  * the two layers a `SeparableConv2D` became start from its depthwise kernel and from its
  * pointwise kernel and bias.
@@ -422,40 +256,6 @@ function convertedWrapper(layer: tf.layers.Layer, prev: tf.layers.Layer): boolea
     inner.some(isBayesianLayer) &&
     !dnn.some(isBayesianLayer)
   );
-}
-
-/** The names and `outer/inner` paths of every layer of `model` (recursing into nested models). */
-function layerPaths(layers: readonly tf.layers.Layer[], prefix: string, out: string[]): string[] {
-  for (const l of layers) {
-    out.push(`${prefix}${l.name}`);
-    if (l instanceof tf.LayersModel) layerPaths(l.layers, `${prefix}${l.name}/`, out);
-  }
-  return out;
-}
-
-/**
- * The layers to keep deterministic, checked: an array of layer names (or `outer/inner` paths of
- * layers of nested models), each naming a layer of `model`.
- * @throws ArgumentError naming `excludeLayers` otherwise.
- */
-export function checkExcludeLayers(names: unknown, model: tf.LayersModel): ReadonlySet<string> {
-  if (names === undefined) return new Set();
-  if (!Array.isArray(names) || names.some((n) => typeof n !== 'string' || n === '')) {
-    throw new ArgumentError(
-      'excludeLayers',
-      'expected an array of layer names (strings, `outer/inner` for a nested model)',
-    );
-  }
-  const paths = layerPaths(model.layers, '', []);
-  const known = new Set([...paths, ...paths.map((p) => p.slice(p.lastIndexOf('/') + 1))]);
-  const unknown = (names as string[]).filter((n) => !known.has(n));
-  if (unknown.length > 0) {
-    throw new ArgumentError(
-      'excludeLayers',
-      `no layer named ${unknown.map((n) => `'${n}'`).join(', ')} in the model (its layers: ${paths.join(', ')})`,
-    );
-  }
-  return new Set(names as string[]);
 }
 
 /**

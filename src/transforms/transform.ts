@@ -39,291 +39,50 @@ import { ArgumentError } from '../utils/errors.js';
 import { checkOptionKeys } from '../utils/options.js';
 import type { DataFormat } from '../layers/conv_format.js';
 import {
-  conv1dView,
-  conv2dTransposeView,
-  conv3dTransposeView,
-  conv3dView,
-  convView,
-  defaultConv1dArgs,
-  defaultConv2dTransposeArgs,
-  defaultConv3dArgs,
-  defaultConv3dTransposeArgs,
-  defaultConvArgs,
   defaultDenseArgs,
   defaultGruArgs,
   defaultLstmArgs,
   defaultSimpleRnnArgs,
   denseView,
-  depthwiseView,
   gruView,
   lstmView,
   simpleRnnView,
   mergeArgs,
-  separableView,
-  type Conv1DView,
-  type Conv2DTransposeView,
-  type Conv3DTransposeView,
-  type Conv3DView,
-  type ConvView,
-  type DenseView,
-  type GRUView,
-  type LSTMView,
-  type SimpleRNNView,
-  type GetArgs,
   type LayerArgsDict,
 } from './layer_args.js';
 import { MOPED_CLASS } from './moped_prior.js';
-import {
-  BAYESIAN_CLASSES,
-  bayesianClassName,
-  type BayesianKind,
-} from '../layers/bayesian_classes.js';
-import { checkEstimator, ESTIMATOR_NAMES, type Estimator } from '../layers/estimator_registry.js';
+import { checkEstimator, type Estimator } from '../layers/estimator_registry.js';
 import { summarizeModel } from './summary.js';
-import {
-  checkExcludeLayers,
-  checkModel,
-  convertModel,
-  type ConversionRule,
-  type ConvertedLayer,
-  type DnnLayerType,
-} from './topology.js';
+import { convertModel } from './topology.js';
+import { checkExcludeLayers, checkModel } from './topology_checks.js';
+import type { ConversionRule, DnnLayerType } from './conversion_types.js';
 import { checkInit, type PosteriorInitOptions } from './posterior_init.js';
+import {
+  BNN_DENSE_CLASS,
+  BNN_GRU_CLASS,
+  BNN_LSTM_CLASS,
+  BNN_SIMPLE_RNN_CLASS,
+  TARGETS,
+  bnnClassName,
+} from './bnn_class_names.js';
+import {
+  TRANSFORM_KEYS,
+  checkFactor,
+  type BnnConversion,
+  type TransformLayerOptions,
+  type TransformModelOptions,
+  type TransformToBNNOptions,
+  type TransformToBnnOptions,
+} from './transform_options.js';
+import {
+  DEFAULT_ARGS,
+  VIEWS,
+  convolutionRules,
+  separableRule,
+  withFormat,
+} from './conversion_rules.js';
 
 export type { Estimator } from '../layers/estimator_registry.js';
-
-/** Bayesian Dense class name for each estimator (from the estimator registry). */
-export const BNN_DENSE_CLASS: Readonly<Record<Estimator, string>> = classNames('dense');
-
-/** Bayesian Conv2D class name for each estimator (from the estimator registry). */
-export const BNN_CONV_CLASS: Readonly<Record<Estimator, string>> = classNames('conv');
-
-/** Bayesian Conv1D class name for each estimator (from the estimator registry). */
-export const BNN_CONV1D_CLASS: Readonly<Record<Estimator, string>> = classNames('conv1d');
-
-/** Bayesian Conv2DTranspose class name for each estimator (from the estimator registry). */
-export const BNN_CONV2D_TRANSPOSE_CLASS: Readonly<Record<Estimator, string>> =
-  classNames('conv2dTranspose');
-
-/** Bayesian Conv3D class name for each estimator (from the estimator registry). */
-export const BNN_CONV3D_CLASS: Readonly<Record<Estimator, string>> = classNames('conv3d');
-
-/** Bayesian Conv3DTranspose class name for each estimator (from the estimator registry). */
-export const BNN_CONV3D_TRANSPOSE_CLASS: Readonly<Record<Estimator, string>> =
-  classNames('conv3dTranspose');
-
-/** Bayesian LSTM class name for each estimator (from the estimator registry). */
-export const BNN_LSTM_CLASS: Readonly<Record<Estimator, string>> = classNames('lstm');
-
-/** Bayesian GRU class name for each estimator (from the estimator registry). */
-export const BNN_GRU_CLASS: Readonly<Record<Estimator, string>> = classNames('gru');
-
-/** Bayesian SimpleRNN class name for each estimator (from the estimator registry). */
-export const BNN_SIMPLE_RNN_CLASS: Readonly<Record<Estimator, string>> = classNames('simpleRnn');
-
-function classNames(kind: BayesianKind): Record<Estimator, string> {
-  return Object.fromEntries(ESTIMATOR_NAMES.map((e) => [e, bayesianClassName(kind, e)])) as Record<
-    Estimator,
-    string
-  >;
-}
-
-/** Every registered class name of a kind (plain and MOPED). */
-function classesOf(kind: BayesianKind): string[] {
-  return BAYESIAN_CLASSES.filter((c) => c.kind === kind).map((c) => c.className);
-}
-const DENSE_CLASSES: readonly string[] = classesOf('dense');
-const CONV_CLASSES: readonly string[] = classesOf('conv');
-const CONV1D_CLASSES: readonly string[] = classesOf('conv1d');
-const CONV2D_TRANSPOSE_CLASSES: readonly string[] = classesOf('conv2dTranspose');
-const LSTM_CLASSES: readonly string[] = classesOf('lstm');
-const GRU_CLASSES: readonly string[] = classesOf('gru');
-const SIMPLE_RNN_CLASSES: readonly string[] = classesOf('simpleRnn');
-const CONV3D_CLASSES: readonly string[] = classesOf('conv3d');
-const CONV3D_TRANSPOSE_CLASSES: readonly string[] = classesOf('conv3dTranspose');
-
-/** The Bayesian classes that can replace each convertible DNN layer type. */
-const TARGETS: Readonly<Record<DnnLayerType, readonly string[]>> = {
-  Dense: DENSE_CLASSES,
-  Conv2D: CONV_CLASSES,
-  DepthwiseConv2D: CONV_CLASSES,
-  Conv1D: CONV1D_CLASSES,
-  Conv2DTranspose: CONV2D_TRANSPOSE_CLASSES,
-  SeparableConv2D: CONV_CLASSES,
-  LSTM: LSTM_CLASSES,
-  GRU: GRU_CLASSES,
-  SimpleRNN: SIMPLE_RNN_CLASSES,
-  Conv3D: CONV3D_CLASSES,
-  Conv3DTranspose: CONV3D_TRANSPOSE_CLASSES,
-};
-
-/** The view of a DNN layer of each convertible type, for the argument getters. */
-const VIEWS = {
-  Dense: denseView,
-  Conv2D: convView,
-  DepthwiseConv2D: depthwiseView,
-  Conv1D: conv1dView,
-  Conv2DTranspose: conv2dTransposeView,
-  SeparableConv2D: (l: tf.layers.Layer): ConvView => separableView(l).pointwise,
-  LSTM: lstmView,
-  GRU: gruView,
-  SimpleRNN: simpleRnnView,
-  Conv3D: conv3dView,
-  Conv3DTranspose: conv3dTransposeView,
-} as const;
-
-/** The default argument getter of each convertible type. */
-const DEFAULT_ARGS = {
-  Dense: defaultDenseArgs,
-  Conv2D: defaultConvArgs,
-  DepthwiseConv2D: defaultConvArgs,
-  Conv1D: defaultConv1dArgs,
-  Conv2DTranspose: defaultConv2dTransposeArgs,
-  SeparableConv2D: defaultConvArgs,
-  LSTM: defaultLstmArgs,
-  GRU: defaultGruArgs,
-  SimpleRNN: defaultSimpleRnnArgs,
-  Conv3D: defaultConv3dArgs,
-  Conv3DTranspose: defaultConv3dTransposeArgs,
-} as const;
-
-/** Options of {@link TransformToBNN}. */
-export interface TransformToBNNOptions extends PosteriorInitOptions {
-  /** Factor of the data loss in `WithBNNLoss` (MindSpore's `dnn_factor`). Default 1. */
-  dnnFactor?: number;
-  /** Factor of the summed KL in `WithBNNLoss` (MindSpore's `bnn_factor`). Default 1. */
-  bnnFactor?: number;
-  /** The data loss. Default softmax cross-entropy from logits. */
-  lossFn?: LossFn | LossName;
-  /** Estimator of the layers made by `transformToBnnModel`. Default `'reparam'`. */
-  estimator?: Estimator;
-  /**
-   * Names of layers to keep deterministic although their type is converted (e.g. the output
-   * layer, or the first convolution), `outer/inner` for a layer of a nested model (a bare name
-   * matches at any depth); each must name a layer of the model. Default none.
-   */
-  excludeLayers?: readonly string[];
-}
-
-/** The options of {@link TransformToBNN} (and the MOPED posterior initialisation). */
-const TRANSFORM_KEYS = [
-  'dnnFactor',
-  'bnnFactor',
-  'lossFn',
-  'estimator',
-  'init',
-  'moped',
-  'posteriorSigma',
-  'mopedPrior',
-  'excludeLayers',
-] as const;
-
-/** Options of {@link TransformToBNN.transformToBnnModel} (MindSpore's four arguments). */
-export interface TransformModelOptions {
-  /** Which arguments of a DNN Dense layer the Bayesian layer receives. Default {@link defaultDenseArgs}. */
-  getDenseArgs?: GetArgs<DenseView>;
-  /**
-   * Which arguments of a DNN Conv2D (or DepthwiseConv2D, seen as a grouped Conv2D) layer the
-   * Bayesian layer receives; a SeparableConv2D is seen as its two convolutions, each given to
-   * this getter. Default {@link defaultConvArgs}.
-   */
-  getConvArgs?: GetArgs<ConvView>;
-  /** Which arguments of a DNN Conv1D layer the Bayesian layer receives. Default {@link defaultConv1dArgs}. */
-  getConv1dArgs?: GetArgs<Conv1DView>;
-  /**
-   * Which arguments of a DNN Conv2DTranspose layer the Bayesian layer receives. Default
-   * {@link defaultConv2dTransposeArgs}.
-   */
-  getConv2dTransposeArgs?: GetArgs<Conv2DTransposeView>;
-  /** Extra Bayesian Dense arguments (e.g. `{priorSigma: 0.05}`); may not repeat a getter key. */
-  addDenseArgs?: LayerArgsDict;
-  /** Extra Bayesian convolution arguments (Conv2D, DepthwiseConv2D, Conv1D, Conv2DTranspose); may not repeat a getter key. */
-  addConvArgs?: LayerArgsDict;
-  /** Which arguments of a DNN LSTM layer the Bayesian LSTM receives. Default {@link defaultLstmArgs}. */
-  getLstmArgs?: GetArgs<LSTMView>;
-  /** Extra Bayesian LSTM arguments; may not repeat a getter key. */
-  addLstmArgs?: LayerArgsDict;
-  /** Which arguments of a DNN GRU layer the Bayesian GRU receives. Default {@link defaultGruArgs}. */
-  getGruArgs?: GetArgs<GRUView>;
-  /** Extra Bayesian GRU arguments; may not repeat a getter key. */
-  addGruArgs?: LayerArgsDict;
-  /** Which arguments of a DNN SimpleRNN layer the Bayesian SimpleRNN receives. Default {@link defaultSimpleRnnArgs}. */
-  getSimpleRnnArgs?: GetArgs<SimpleRNNView>;
-  /** Extra Bayesian SimpleRNN arguments; may not repeat a getter key. */
-  addSimpleRnnArgs?: LayerArgsDict;
-  /** Which arguments of a DNN Conv3D layer the Bayesian Conv3D receives. Default {@link defaultConv3dArgs}. */
-  getConv3dArgs?: GetArgs<Conv3DView>;
-  /**
-   * Which arguments of a DNN Conv3DTranspose layer the Bayesian layer receives. Default
-   * {@link defaultConv3dTransposeArgs}.
-   */
-  getConv3dTransposeArgs?: GetArgs<Conv3DTransposeView>;
-}
-
-/** Options of {@link TransformToBNN.transformToBnnLayer}. */
-export interface TransformLayerOptions {
-  /** Getter of the DNN layer's arguments (a Dense, Conv or Conv1D view, matching `dnnLayerType`). */
-  getArgs?:
-    | GetArgs<DenseView>
-    | GetArgs<ConvView>
-    | GetArgs<Conv1DView>
-    | GetArgs<Conv2DTransposeView>
-    | GetArgs<LSTMView>
-    | GetArgs<GRUView>
-    | GetArgs<SimpleRNNView>
-    | GetArgs<Conv3DView>
-    | GetArgs<Conv3DTransposeView>;
-  /** Extra Bayesian layer arguments; may not repeat a key of `getArgs`. */
-  addArgs?: LayerArgsDict;
-}
-
-/** The result of a conversion: a trainable Bayesian model. */
-export interface BnnConversion {
-  /** The Bayesian model (a new model; the DNN is left untouched). */
-  model: tf.LayersModel;
-  /** `WithBNNLoss(model, lossFn, dnnFactor, bnnFactor)`, ready for `optimizer.minimize`. */
-  loss: WithBNNLoss;
-  /** The layers that became Bayesian, in model order. */
-  converted: ConvertedLayer[];
-  /** A printable listing of the model, like MindSpore's, showing which layers became Bayesian. */
-  summary(): string;
-}
-
-function checkFactor(v: number | undefined, name: string, dflt: number): number {
-  const x = v ?? dflt;
-  if (typeof x !== 'number' || !Number.isFinite(x) || x < 0) {
-    throw new ArgumentError(name, `expected a finite number >= 0, got ${String(v)}`);
-  }
-  return x;
-}
-
-/** The class name of a Bayesian layer class or name; throws naming `name` otherwise. */
-function bnnClassName(t: unknown, name: string): string {
-  const cls =
-    typeof t === 'string'
-      ? t
-      : typeof t === 'function' && typeof (t as { className?: unknown }).className === 'string'
-        ? (t as unknown as { className: string }).className
-        : undefined;
-  const known = [
-    ...DENSE_CLASSES,
-    ...CONV_CLASSES,
-    ...CONV1D_CLASSES,
-    ...CONV2D_TRANSPOSE_CLASSES,
-    ...LSTM_CLASSES,
-    ...GRU_CLASSES,
-    ...SIMPLE_RNN_CLASSES,
-    ...CONV3D_CLASSES,
-    ...CONV3D_TRANSPOSE_CLASSES,
-  ];
-  if (cls === undefined || !known.includes(cls)) {
-    throw new ArgumentError(
-      name,
-      `expected a Bayesian layer class or one of ${known.join(', ')}, got ${String(cls ?? t)}`,
-    );
-  }
-  return cls;
-}
 
 /**
  * MindSpore's `TransformToBNN`: convert a trained DNN into a trainable BNN, the whole model at
@@ -422,7 +181,7 @@ export class TransformToBNN {
         argsName: options.getDenseArgs !== undefined ? 'getDenseArgs' : 'addDenseArgs',
         args: (l) => mergeArgs(getDense(denseView(l)), options.addDenseArgs, 'addDenseArgs'),
       },
-      ...this.convolutionRules(options),
+      ...convolutionRules(options, (c) => this.target(c), this.estimator),
       {
         from: 'LSTM',
         to: this.target(BNN_LSTM_CLASS[this.estimator]),
@@ -443,60 +202,6 @@ export class TransformToBNN {
           mergeArgs(getRnn(simpleRnnView(l)), options.addSimpleRnnArgs, 'addSimpleRnnArgs'),
       },
     ]);
-  }
-
-  /** The rules converting every convolution type (Conv2D, DepthwiseConv2D, Conv1D, Conv2DTranspose). */
-  private convolutionRules(options: TransformModelOptions): ConversionRule[] {
-    const getConv = options.getConvArgs ?? defaultConvArgs;
-    const getConv1d = options.getConv1dArgs ?? defaultConv1dArgs;
-    const getTranspose = options.getConv2dTransposeArgs ?? defaultConv2dTransposeArgs;
-    const getConv3d = options.getConv3dArgs ?? defaultConv3dArgs;
-    const getConv3dTranspose = options.getConv3dTransposeArgs ?? defaultConv3dTransposeArgs;
-    const add = (a: LayerArgsDict): LayerArgsDict =>
-      mergeArgs(a, options.addConvArgs, 'addConvArgs');
-    const conv = this.target(BNN_CONV_CLASS[this.estimator]);
-    // the option an error about a layer's arguments names: its getter when given
-    const by = (getter: keyof TransformModelOptions): string =>
-      options[getter] !== undefined ? getter : 'addConvArgs';
-    return [
-      {
-        from: 'Conv2D',
-        to: conv,
-        args: (l) => add(withFormat(getConv, convView(l))),
-        argsName: by('getConvArgs'),
-      },
-      {
-        from: 'DepthwiseConv2D',
-        to: conv,
-        args: (l) => add(withFormat(getConv, depthwiseView(l))),
-        argsName: by('getConvArgs'),
-      },
-      {
-        from: 'Conv1D',
-        to: this.target(BNN_CONV1D_CLASS[this.estimator]),
-        args: (l) => add(getConv1d(conv1dView(l))),
-        argsName: by('getConv1dArgs'),
-      },
-      {
-        from: 'Conv2DTranspose',
-        to: this.target(BNN_CONV2D_TRANSPOSE_CLASS[this.estimator]),
-        args: (l) => add(withFormat(getTranspose, conv2dTransposeView(l))),
-        argsName: by('getConv2dTransposeArgs'),
-      },
-      { ...separableRule(conv, getConv, add), argsName: by('getConvArgs') },
-      {
-        from: 'Conv3D',
-        to: this.target(BNN_CONV3D_CLASS[this.estimator]),
-        args: (l) => add(withFormat(getConv3d, conv3dView(l))),
-        argsName: by('getConv3dArgs'),
-      },
-      {
-        from: 'Conv3DTranspose',
-        to: this.target(BNN_CONV3D_TRANSPOSE_CLASS[this.estimator]),
-        args: (l) => add(withFormat(getConv3dTranspose, conv3dTransposeView(l))),
-        argsName: by('getConv3dTransposeArgs'),
-      },
-    ];
   }
 
   /**
@@ -527,7 +232,7 @@ export class TransformToBNN {
       ],
       'transformConvolutions',
     );
-    return this.run(this.convolutionRules(options));
+    return this.run(convolutionRules(options, (c) => this.target(c), this.estimator));
   }
 
   /**
@@ -591,56 +296,6 @@ export class TransformToBNN {
     const loss = new WithBNNLoss(model, this.lossFn, this.dnnFactor, this.bnnFactor);
     return { model, loss, converted, summary: () => summarizeModel(model) };
   }
-}
-
-/**
- * The rule splitting a `SeparableConv2D` into two Bayesian Conv2D layers of class `to`: its
- * depthwise part (inserted before, a grouped convolution) and its pointwise part, each with the
- * arguments `get` reads from its view (then `add`).
- */
-function separableRule(
-  to: string,
-  get: (v: ConvView) => LayerArgsDict,
-  add: (a: LayerArgsDict) => LayerArgsDict,
-): ConversionRule {
-  return {
-    from: 'SeparableConv2D',
-    to,
-    args: (l) => add(withFormat(get, separableView(l).pointwise)),
-    before: (l) => add(withFormat(get, separableView(l).depthwise)),
-  };
-}
-
-/**
- * The arguments `get` reads from a convolution's view, with the view's `dataFormat` added when the
- * DNN layer is channels-first and the getter left it out (a MindSpore-style getter written for
- * channels-last layers would otherwise build a channels-last layer on channels-first data).
- */
-function withFormat<V extends { readonly dataFormat?: DataFormat }>(
-  get: (v: V) => LayerArgsDict,
-  view: V,
-): LayerArgsDict {
-  const args = get(view);
-  if (args === null || typeof args !== 'object') return args; // refused by the topology rewrite
-  return args.dataFormat === undefined && view.dataFormat === 'channelsFirst'
-    ? { ...args, dataFormat: 'channelsFirst' }
-    : args;
-}
-
-/** Options of the one-line {@link transformToBnn}. */
-export interface TransformToBnnOptions extends TransformToBNNOptions {
-  /** Which layer types to convert. Default `'all'`. */
-  layers?: 'dense' | 'conv' | 'all';
-  /** Extra Bayesian Dense arguments (e.g. `{priorSigma: 0.05}`). */
-  addDenseArgs?: LayerArgsDict;
-  /** Extra Bayesian Conv arguments. */
-  addConvArgs?: LayerArgsDict;
-  /** Extra Bayesian LSTM arguments (with `layers: 'all'`). */
-  addLstmArgs?: LayerArgsDict;
-  /** Extra Bayesian GRU arguments (with `layers: 'all'`). */
-  addGruArgs?: LayerArgsDict;
-  /** Extra Bayesian SimpleRNN arguments (with `layers: 'all'`). */
-  addSimpleRnnArgs?: LayerArgsDict;
 }
 
 /**

@@ -11,10 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import * as fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { nativeAddon } from '../../src/backend/native/kernels.js';
-import {
-  MIN_POINTWISE_ELEMENTS,
-  pointwiseCalls,
-} from '../../src/backend/native/pointwise_kernels.js';
+import { MIN_POINTWISE_ELEMENTS, pointwiseCalls } from '../../src/backend/native/pointwise_call.js';
 import { nativeAddonPath } from '../../src/backend/native/load.js';
 import { adamLoop } from '../../src/backend/kernels/adam.js';
 import { expectNoLeak } from '../helpers.js';

@@ -18,7 +18,8 @@ import { checkDataDir, loadDataset, parseDatasetSpec } from '../../data/files.js
 import { datasetDirFromEnv } from '../../data/file_readers.js';
 import { bayesianLayers, setMode } from '../../layers/index.js';
 import { atomicWriteFile, makeDirs } from '../../utils/file_io.js';
-import { loadSplit, type TrainConfig } from '../run_config.js';
+import { type TrainConfig } from '../run_config.js';
+import { loadSplit } from '../run_data.js';
 import { ArgumentError } from '../../utils/errors.js';
 import { setSeed } from '../../utils/seed.js';
 import { dirichletOutputs } from '../../toolbox/evidential/dirichlet.js';

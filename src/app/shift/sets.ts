@@ -7,7 +7,8 @@ import * as tf from '@tensorflow/tfjs';
 import { Batcher } from '../../data/batcher.js';
 import type { ImageSet } from '../../data/dataset.js';
 import { makeRng } from '../../utils/seed.js';
-import { transformOf, type TrainConfig } from '../run_config.js';
+import { type TrainConfig } from '../run_config.js';
+import { transformOf } from '../run_data.js';
 
 /** The images `[start, start + count)` of a set (clipped to its end). */
 export function sliceSet(set: ImageSet, start: number, count: number): ImageSet {

@@ -69,7 +69,7 @@ export interface NativeAddon {
    */
   eltwise(op: 0 | 1, heap: Float32Array, a: number, b: number, out: number, n: number): void;
   /**
-   * Element-wise op `op` (`PW` in `pointwise_kernels.ts`; `native/pointwise.h` lists the formulas)
+   * Element-wise op `op` (`PW` in `pointwise_call.ts`; `native/pointwise.h` lists the formulas)
    * over `n` elements, threaded: operands at float offsets `p0..p6` (-1: unused), scalars
    * `s0..s5`. Returns the sum for the KL op, 0 otherwise.
    */

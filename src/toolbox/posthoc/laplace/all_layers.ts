@@ -35,6 +35,7 @@ import { nextSeed } from '../../../utils/seed.js';
 import type { Predictor } from '../../predictors.js';
 import { type LaplaceLikelihood } from './curvature.js';
 import { classProbs, probitProbs, type OutputLikelihood } from './likelihood.js';
+import { type LayerGraph, type ParamLayer } from './layer_graph.js';
 import {
   augmentedRows,
   backprop,
@@ -42,9 +43,7 @@ import {
   layerJacobian,
   linearMap,
   preActivationShapes,
-  type LayerGraph,
-  type ParamLayer,
-} from './layer_graph.js';
+} from './graph_run.js';
 import { inputList, type ModelInput } from '../../../layers/model_input.js';
 import { denseFromEigen, type EigenCurvature } from './posterior.js';
 

@@ -11,16 +11,15 @@ import { AllLayersLaplace, unitRows, type AllLayersLaplaceOptions } from './all_
 import { LAPLACE_OPTIONS, checkInputs, checkPositive, checkTargets } from './checks.js';
 import { emptyCurvature } from './curvature.js';
 import { batchLogLikelihood, outputLikelihood, type OutputLikelihood } from './likelihood.js';
+import { layerGraph, type ParamLayer } from './layer_graph.js';
 import {
   augmentedRows,
   backprop,
   graphForward,
-  layerGraph,
   layerJacobian,
   preActivationShapes,
   signalRows,
-  type ParamLayer,
-} from './layer_graph.js';
+} from './graph_run.js';
 import { inputList, sliceInputs, type ModelInput } from '../../../layers/model_input.js';
 import { eigenCurvature } from './posterior.js';
 

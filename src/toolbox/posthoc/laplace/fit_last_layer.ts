@@ -19,16 +19,15 @@ import { batchLogLikelihood, outputLikelihood } from './likelihood.js';
 import { eigenCurvature } from './posterior.js';
 import { inputList, sliceInputs, type ModelInput } from '../../../layers/model_input.js';
 import { lambdaFactors } from './fit_all_layers.js';
+import { layerGraph, type ParamLayer } from './layer_graph.js';
 import {
   augmentedRows,
   backprop,
   graphForward,
-  layerGraph,
   layerJacobian,
   preActivationShapes,
   signalRows,
-  type ParamLayer,
-} from './layer_graph.js';
+} from './graph_run.js';
 
 function inboundNodes(layer: tf.layers.Layer): { inputTensors: tf.SymbolicTensor[] }[] {
   return (

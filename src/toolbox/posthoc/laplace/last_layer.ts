@@ -30,15 +30,14 @@ import {
   type EigenCurvature,
 } from './posterior.js';
 import { inputList } from '../../../layers/model_input.js';
+import { type LayerGraph, type ParamLayer } from './layer_graph.js';
 import {
   augmentedRows,
   backprop,
   graphForward,
   layerJacobian,
   preActivationShapes,
-  type LayerGraph,
-  type ParamLayer,
-} from './layer_graph.js';
+} from './graph_run.js';
 import { unitRows } from './all_layers.js';
 
 /**
