@@ -518,7 +518,7 @@ describe('flows run in-process against the same jobs run by hand', () => {
       const b = st.blob(`${flow.key}/member-${m}`, 'in.f32');
       return new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4);
     });
-    const { loadSplit } = await import('../../src/app/run_config.js');
+    const { loadSplit } = await import('../../src/app/run_data.js');
     const labels = loadSplit({ ...config, out: '.' } as TrainConfig, 'test', 20).labels;
     const K = 10;
     let correct = 0;
