@@ -81,19 +81,6 @@ export interface TracedFn<A extends unknown[], R> {
   getTraceUntidied(...args: A): { trace: Trace; value: R };
 }
 
-/**
- * Record the sites of `fn`: a model or guide function, or an object with a `call` method (an
- * autoguide, as Pyro's `poutine.trace(guide)`).
- *
- * @example
- * ```ts
- * const tr = trace(model).getTrace(data);
- * tr.value('mu');           // the sampled value
- * tr.logProbSum();          // log p(mu, data)
- * tr.dispose();
- * trace(guide).getTrace(data).dispose(); // an autoguide's draws
- * ```
- */
 /** The open {@link collectTraces} scopes, innermost last. */
 const COLLECTORS: Trace[][] = [];
 
@@ -119,6 +106,19 @@ export function collectTraces<T>(fn: () => T): { value: T; traces: Trace[] } {
   }
 }
 
+/**
+ * Record the sites of `fn`: a model or guide function, or an object with a `call` method (an
+ * autoguide, as Pyro's `poutine.trace(guide)`).
+ *
+ * @example
+ * ```ts
+ * const tr = trace(model).getTrace(data);
+ * tr.value('mu');           // the sampled value
+ * tr.logProbSum();          // log p(mu, data)
+ * tr.dispose();
+ * trace(guide).getTrace(data).dispose(); // an autoguide's draws
+ * ```
+ */
 export function trace<A extends unknown[], R>(
   fn: Fn<A, R>,
   options?: { paramOnly?: boolean },
