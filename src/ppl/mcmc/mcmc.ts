@@ -191,7 +191,7 @@ export class MCMC {
   }
 
   /**
-   * Run chains `idx` in lockstep ({@link runLockstep}): with one chain the plain sequential loop,
+   * Run chains `idx` in lockstep ({@link sampleGroup}): with one chain the plain sequential loop,
    * with several the `vectorized` one; each fresh, continued from a state, or resumed.
    */
   private runChains(
