@@ -19,7 +19,8 @@
  */
 import { ArgumentError } from '../../utils/errors.js';
 import { checkOptionKeys, booleanOption } from '../../utils/options.js';
-import type { GibbsSelection, GibbsSite, GibbsTarget } from './gibbs_target.js';
+import type { GibbsSelection, GibbsSite } from './gibbs_sites.js';
+import type { GibbsTarget } from './gibbs_target.js';
 import { checkSiteNames, HMCGibbs } from './hmc_gibbs.js';
 import type { HamiltonianKernel } from './kernel.js';
 import type { ChainRng } from './rng.js';

@@ -29,131 +29,18 @@
  * numbers per plate.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ArgumentError } from '../../utils/errors.js';
-import { seed as seedHandler } from '../handlers/seed.js';
-import { trace } from '../handlers/trace.js';
 import { factor } from '../factor.js';
-import { Messenger } from '../messenger.js';
-import type { Message } from '../runtime.js';
 import type { Constrainer } from './compiled_constrain.js';
+import { ECSHandler, type ECSPlate } from './ecs_plates.js';
+import {
+  fitTaylorProxy,
+  proxySum,
+  proxyValue,
+  type ECSProxy,
+  type PlateProxy,
+} from './ecs_proxy.js';
 import type { PotentialPoint } from './integrator.js';
-import { ModelPotential, type LatentSite, type Potential } from './potential.js';
-
-/** A subsample plate of the model. */
-export interface ECSPlate {
-  name: string;
-  /** Full size `N`. */
-  size: number;
-  /** Subsample size `m`. */
-  subsampleSize: number;
-  /** First index of its subsample in the Gibbs part of the extended vector. */
-  offset: number;
-}
-
-/** The per-datum Taylor coefficients of one plate at the reference point. */
-interface PlateProxy {
-  /** `l_i(θ̂)`, `N` values. */
-  l0: Float64Array;
-  /** `g_i`, `N x d` row-major. */
-  g: Float64Array;
-  /** `H_i`, `N x d x d` (absent for degree 1). */
-  h: Float64Array | undefined;
-  /** `Σ l_i(θ̂)`, `Σ g_i`, `Σ H_i`. */
-  sumL0: number;
-  sumG: Float64Array;
-  sumH: Float64Array | undefined;
-}
-
-/** The proxy of the target (the reference point and each plate's coefficients). */
-export interface ECSProxy {
-  /** `θ̂` in the unconstrained layout. */
-  theta0: Float64Array;
-  degree: 1 | 2;
-  plates: PlateProxy[];
-}
-
-/** The subsample plates of `model` (one seeded run), refused naming them when unusable. */
-export function subsamplePlates(
-  model: (...a: unknown[]) => unknown,
-  args: unknown[],
-  seed: number,
-): ECSPlate[] {
-  const plates: ECSPlate[] = [];
-  tf.tidy(() => {
-    const tr = trace(seedHandler(model, seed)).getTraceUntidied(...args).trace;
-    let offset = 0;
-    for (const s of tr.sites()) {
-      if (s.type !== 'subsample' || s.subsampleSize >= s.size) continue;
-      plates.push({ name: s.name, size: s.size, subsampleSize: s.subsampleSize, offset });
-      offset += s.subsampleSize;
-    }
-    const names = new Set(plates.map((p) => p.name));
-    for (const s of tr.sampleSites()) {
-      if (s.isObserved || s.fn === null) continue;
-      const inPlate = s.cond.find((f) => names.has(f.name));
-      if (inPlate !== undefined) {
-        throw new ArgumentError(
-          'model',
-          `HMCECS: latent site '${s.name}' is inside the subsample plate '${inPlate.name}': the subsampled plates may hold observed sites only (global latents outside them)`,
-        );
-      }
-    }
-  });
-  if (plates.length === 0) {
-    throw new ArgumentError(
-      'model',
-      "HMCECS: the model has no subsampled plate: give the data plate a subsampleSize smaller than its size, plate('data', N, {subsampleSize: m}, (idx) => ...)",
-    );
-  }
-  return plates;
-}
-
-/**
- * During a run of the model: sets each subsample plate's indices, takes its observed sites out
- * of the density (collecting their per-datum log-likelihoods), and adds the plate's estimator as
- * a factor after the model. @internal
- */
-class ECSHandler extends Messenger {
-  /** Per plate: the per-datum log-likelihood terms collected. */
-  readonly lik: tf.Tensor[][];
-  constructor(private readonly t: ECSTarget) {
-    super();
-    this.lik = t.plates.map(() => []);
-  }
-  override processMessage(msg: Message): void {
-    const t = this.t;
-    if (msg.type === 'subsample') {
-      const p = t.plates.findIndex((q) => q.name === msg.name);
-      if (p >= 0) msg.value = tf.tensor1d(t.indices[p] as Int32Array, 'int32');
-      return;
-    }
-    if (msg.type !== 'sample' || !msg.isObserved || msg.fn === null || msg.value === null) return;
-    const frame = msg.cond.find((f) => t.plates.some((q) => q.name === f.name));
-    if (frame === undefined) return;
-    if ((msg.mask !== null && msg.mask !== true) || msg.scaleTensor !== null) {
-      throw new ArgumentError(
-        'model',
-        `HMCECS: observed site '${msg.name}' in the subsample plate '${frame.name}' has a mask or a scale tensor, which the likelihood estimator does not take`,
-      );
-    }
-    const lp = msg.fn.logProb(msg.value);
-    const axis = lp.rank + frame.dim;
-    if (axis < 0 || lp.shape[axis] !== frame.subsampleSize) {
-      throw new ArgumentError(
-        'model',
-        `HMCECS: site '${msg.name}' has a log-density of shape [${lp.shape}], without the plate '${frame.name}' (${frame.subsampleSize}) at dim ${frame.dim}`,
-      );
-    }
-    const others = Array.from({ length: lp.rank }, (_, i) => i).filter((i) => i !== axis);
-    const per = others.length === 0 ? lp : tf.sum(lp, others);
-    // the plates outside the subsample plate scale the term too (their own subsampling)
-    const outer = msg.scale / (frame.size / frame.subsampleSize);
-    const p = t.plates.findIndex((q) => q.name === frame.name);
-    (this.lik[p] as tf.Tensor[]).push(outer === 1 ? per : tf.mul(per, outer));
-    msg.mask = false;
-    msg.infer = { ...msg.infer, ecsLikelihood: true };
-  }
-}
+import type { LatentSite, ModelPotential, Potential } from './potential.js';
 
 /** The target of `HMCECS` (see the module docs). */
 export class ECSTarget implements Potential, Constrainer {
@@ -230,40 +117,12 @@ export class ECSTarget implements Potential, Constrainer {
   /** `Σ_{i=1}^N q_i(θ)` of plate `k` at the current `Δ`. */
   private sumQ(k: number): number {
     const pp = (this.proxy as ECSProxy).plates[k] as PlateProxy;
-    const dl = this.deltaNow as Float64Array;
-    const d = dl.length;
-    let s = pp.sumL0;
-    for (let a = 0; a < d; a++) s += (pp.sumG[a] as number) * (dl[a] as number);
-    if (pp.sumH !== undefined) {
-      for (let a = 0; a < d; a++) {
-        for (let b = 0; b < d; b++) {
-          s += 0.5 * (dl[a] as number) * (pp.sumH[a * d + b] as number) * (dl[b] as number);
-        }
-      }
-    }
-    return s;
+    return proxySum(pp, this.deltaNow as Float64Array);
   }
 
   /** `q_i(θ)` and `∇q_i(θ)` of plate `k` for datum `i`. */
   private qOf(k: number, i: number, dl: Float64Array, grad?: Float64Array): number {
-    const pp = (this.proxy as ECSProxy).plates[k] as PlateProxy;
-    const d = dl.length;
-    let s = pp.l0[i] as number;
-    for (let a = 0; a < d; a++) {
-      const g = pp.g[i * d + a] as number;
-      s += g * (dl[a] as number);
-      if (grad !== undefined) grad[a] = g;
-    }
-    if (pp.h !== undefined) {
-      const base = i * d * d;
-      for (let a = 0; a < d; a++) {
-        let r = 0;
-        for (let b = 0; b < d; b++) r += (pp.h[base + a * d + b] as number) * (dl[b] as number);
-        s += 0.5 * (dl[a] as number) * r;
-        if (grad !== undefined) grad[a] = (grad[a] as number) + r;
-      }
-    }
-    return s;
+    return proxyValue((this.proxy as ECSProxy).plates[k] as PlateProxy, i, dl, grad);
   }
 
   /** Number of coordinates of `z`. */
@@ -398,101 +257,7 @@ export class ECSTarget implements Potential, Constrainer {
    * Hessians by central differences of {@link ECSTarget.perDatum} (see the module docs).
    */
   fitProxy(theta0: Float64Array, degree: 1 | 2, h = 0.05): ECSProxy {
-    const d = theta0.length;
-    const at = (dz: [number, number][]): Float64Array[] => {
-      const z = theta0.slice();
-      for (const [i, s] of dz) z[i] = (z[i] as number) + s;
-      return this.perDatum(z);
-    };
-    const f0 = at([]);
-    const plus: Float64Array[][] = [];
-    const minus: Float64Array[][] = [];
-    for (let a = 0; a < d; a++) {
-      plus.push(at([[a, h]]));
-      minus.push(at([[a, -h]]));
-    }
-    const plates = this.plates.map((p, k): PlateProxy => {
-      const n = p.size;
-      const l0 = f0[k] as Float64Array;
-      const g = new Float64Array(n * d);
-      for (let a = 0; a < d; a++) {
-        const fp = (plus[a] as Float64Array[])[k] as Float64Array;
-        const fm = (minus[a] as Float64Array[])[k] as Float64Array;
-        for (let i = 0; i < n; i++)
-          g[i * d + a] = ((fp[i] as number) - (fm[i] as number)) / (2 * h);
-      }
-      const sumG = new Float64Array(d);
-      for (let i = 0; i < n; i++) {
-        for (let a = 0; a < d; a++) sumG[a] = (sumG[a] as number) + (g[i * d + a] as number);
-      }
-      return {
-        l0,
-        g,
-        h: undefined,
-        sumL0: l0.reduce((s, v) => s + v, 0),
-        sumG,
-        sumH: undefined,
-      };
-    });
-    if (degree === 2) {
-      const hs = this.plates.map((p) => new Float64Array(p.size * d * d));
-      for (let a = 0; a < d; a++) {
-        this.plates.forEach((p, k) => {
-          const fp = (plus[a] as Float64Array[])[k] as Float64Array;
-          const fm = (minus[a] as Float64Array[])[k] as Float64Array;
-          const f = f0[k] as Float64Array;
-          const hk = hs[k] as Float64Array;
-          for (let i = 0; i < p.size; i++) {
-            hk[i * d * d + a * d + a] =
-              ((fp[i] as number) - 2 * (f[i] as number) + (fm[i] as number)) / (h * h);
-          }
-        });
-        for (let b = a + 1; b < d; b++) {
-          const pp = at([
-            [a, h],
-            [b, h],
-          ]);
-          const pm = at([
-            [a, h],
-            [b, -h],
-          ]);
-          const mp = at([
-            [a, -h],
-            [b, h],
-          ]);
-          const mm = at([
-            [a, -h],
-            [b, -h],
-          ]);
-          this.plates.forEach((p, k) => {
-            const hk = hs[k] as Float64Array;
-            const [x1, x2, x3, x4] = [pp[k], pm[k], mp[k], mm[k]] as Float64Array[];
-            for (let i = 0; i < p.size; i++) {
-              const v =
-                ((x1?.[i] as number) -
-                  (x2?.[i] as number) -
-                  (x3?.[i] as number) +
-                  (x4?.[i] as number)) /
-                (4 * h * h);
-              hk[i * d * d + a * d + b] = v;
-              hk[i * d * d + b * d + a] = v;
-            }
-          });
-        }
-      }
-      plates.forEach((pp, k) => {
-        const hk = hs[k] as Float64Array;
-        const sumH = new Float64Array(d * d);
-        const n = (this.plates[k] as ECSPlate).size;
-        for (let i = 0; i < n; i++) {
-          for (let e = 0; e < d * d; e++)
-            sumH[e] = (sumH[e] as number) + (hk[i * d * d + e] as number);
-        }
-        pp.h = hk;
-        pp.sumH = sumH;
-      });
-    }
-    return { theta0: theta0.slice(), degree, plates };
+    return fitTaylorProxy((z) => this.perDatum(z), this.plates, theta0, degree, h);
   }
 
   /** The subsamples' indices, then the latent sites' constrained and deterministic values. */

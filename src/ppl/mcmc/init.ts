@@ -25,7 +25,8 @@ import type { Message } from '../runtime.js';
 import { trace } from '../handlers/trace.js';
 import type { Trace } from '../trace.js';
 import { checkEnumerable, EnumDimAllocator, maxEnumRank } from '../handlers/enum.js';
-import { isDeterministicSite, type DiscreteEnumeration, type LatentSite } from './potential.js';
+import type { DiscreteEnumeration, LatentSite } from './potential.js';
+import { isDeterministicSite } from './site_kinds.js';
 import type { ChainRng } from './rng.js';
 
 export {

@@ -5,125 +5,26 @@
  * Subclasses write only the trajectory: how one transition moves from a phase point.
  */
 import { ArgumentError } from '../../utils/errors.js';
-import { booleanOption } from '../../utils/options.js';
 import { cloneChainState, type ChainState } from './chain_state.js';
 import { DualAveraging, type DualAveragingOptions } from './dual_averaging.js';
 import { hamiltonian, type PhasePoint, type PotentialRequests } from './integrator.js';
 import type { BatchRequests } from './drive.js';
-import { Metric, cholesky } from './metric.js';
-import { resolveInit } from '../init_strategy.js';
+import { Metric } from './metric.js';
 import { ChainRng } from './rng.js';
 import { findReasonableStepSize } from './step_size.js';
 import { WelfordEstimator } from './welford.js';
-import { warmupWindows, type WarmupWindowOptions } from './warmup.js';
+import { warmupWindows } from './warmup.js';
 import type { InitStrategy } from './init.js';
 import type { Potential } from './potential.js';
 import type { CompileMode } from './compiled_potential.js';
 import type { ChainSetup } from './chain_setup.js';
+import {
+  resolveHamiltonianOptions,
+  type HamiltonianOptions,
+  type ResolvedHamiltonianOptions,
+} from './hamiltonian_options.js';
 
-/** The option names of {@link HamiltonianOptions}. */
-export const HAMILTONIAN_OPTION_KEYS: readonly string[] = [
-  'stepSize',
-  'adaptStepSize',
-  'adaptMassMatrix',
-  'fullMass',
-  'inverseMassMatrix',
-  'targetAcceptProb',
-  'maxDeltaEnergy',
-  'initStrategy',
-  'compile',
-  'maxPlateNesting',
-  'initBuffer',
-  'termBuffer',
-  'baseWindow',
-];
-
-/**
- * Check an initial inverse mass matrix (before any work): finite values; the diagonal `m_i > 0`,
- * or with `fullMass` a symmetric positive-definite `d x d` matrix (row-major, `d^2` values,
- * `M^{-1} = L L^T` with a real Cholesky factor `L`). Its length against the model's dimension is
- * checked when a chain starts.
- */
-function checkInverseMass(
-  imm: Float64Array | number[] | undefined,
-  fullMass: boolean,
-): Float64Array | undefined {
-  if (imm === undefined) return undefined;
-  if (!(imm instanceof Float64Array) && !Array.isArray(imm)) {
-    throw new ArgumentError('inverseMassMatrix', 'expected an array or Float64Array of numbers');
-  }
-  const a = Float64Array.from(imm as ArrayLike<number>);
-  if (a.length === 0 || a.some((v) => !Number.isFinite(v))) {
-    throw new ArgumentError('inverseMassMatrix', 'expected a non-empty array of finite numbers');
-  }
-  if (!fullMass) {
-    const i = a.findIndex((v) => !(v > 0));
-    if (i >= 0) {
-      throw new ArgumentError(
-        'inverseMassMatrix',
-        `expected a diagonal of positive values, got ${a[i]} at ${i}`,
-      );
-    }
-    return a;
-  }
-  const d = Math.round(Math.sqrt(a.length));
-  if (d * d !== a.length) {
-    throw new ArgumentError(
-      'inverseMassMatrix',
-      `with fullMass: expected d * d values (a d x d matrix, row-major), got ${a.length}`,
-    );
-  }
-  for (let i = 0; i < d; i++) {
-    for (let j = 0; j < i; j++) {
-      const x = a[i * d + j] as number;
-      const y = a[j * d + i] as number;
-      if (Math.abs(x - y) > 1e-9 * Math.max(1, Math.abs(x), Math.abs(y))) {
-        throw new ArgumentError(
-          'inverseMassMatrix',
-          `expected a symmetric matrix: [${i}, ${j}] = ${x}, [${j}, ${i}] = ${y}`,
-        );
-      }
-    }
-  }
-  try {
-    cholesky(a, d);
-  } catch {
-    throw new ArgumentError('inverseMassMatrix', 'expected a positive-definite matrix');
-  }
-  return a;
-}
-
-/** Options shared by {@link HMC} and {@link NUTS} (Pyro's names, camel-cased). */
-export interface HamiltonianOptions extends WarmupWindowOptions {
-  /** Initial step size (adapted during warmup unless `adaptStepSize` is false). Default 1. */
-  stepSize?: number;
-  /** Dual-averaging adaptation of the step size during warmup. Default true. */
-  adaptStepSize?: boolean;
-  /** Windowed adaptation of the inverse mass matrix during warmup. Default true. */
-  adaptMassMatrix?: boolean;
-  /** Dense inverse mass matrix (full covariance) instead of a diagonal one. Default false. */
-  fullMass?: boolean;
-  /** Initial inverse mass matrix: `dim` values (diag) or `dim*dim` row-major (dense). */
-  inverseMassMatrix?: Float64Array | number[];
-  /** Target acceptance statistic of the step-size adaptation. Default 0.8. */
-  targetAcceptProb?: number;
-  /** Energy error above which a trajectory is marked divergent (Stan: 1000). Default 1000. */
-  maxDeltaEnergy?: number;
-  /** How the chain starts in the unconstrained space. Default `'uniform'` (Stan's). */
-  initStrategy?: InitStrategy;
-  /**
-   * Record the model's potential once and replay it in float64 without tfjs
-   * (`compiled_potential.ts`): `'auto'` (default) falls back to the tfjs potential when the model
-   * cannot be recorded or the replay disagrees with tfjs; `true` throws then; `false` always uses
-   * tfjs. The model's structure must not depend on latent values (NumPyro's `jit` contract).
-   */
-  compile?: CompileMode;
-  /**
-   * The model's plate nesting (Pyro's `max_plate_nesting`): discrete latent sites are enumerated
-   * at the dims left of it (`potential.ts`). Default: the deepest plate dim of the initial run.
-   */
-  maxPlateNesting?: number;
-}
+export { HAMILTONIAN_OPTION_KEYS, type HamiltonianOptions } from './hamiltonian_options.js';
 
 /** What one transition reports. */
 export interface TransitionStats {
@@ -152,18 +53,6 @@ export interface TrajectoryResult {
   divergent: boolean;
 }
 
-/** Resolved options. */
-interface Resolved {
-  stepSize: number;
-  adaptStepSize: boolean;
-  adaptMassMatrix: boolean;
-  fullMass: boolean;
-  inverseMassMatrix: Float64Array | undefined;
-  targetAcceptProb: number;
-  maxDeltaEnergy: number;
-  windows: WarmupWindowOptions;
-}
-
 /** The base of the Hamiltonian kernels. */
 export abstract class HamiltonianKernel {
   /** The model (a function) or a flat potential, as given. */
@@ -176,63 +65,16 @@ export abstract class HamiltonianKernel {
   readonly maxPlateNesting: number | undefined;
   /** The options as given (those of the subclass included). */
   readonly options: HamiltonianOptions;
-  protected readonly opts: Resolved;
+  protected readonly opts: ResolvedHamiltonianOptions;
 
   constructor(target: unknown, options: HamiltonianOptions) {
-    if (
-      typeof target !== 'function' &&
-      !(target !== null && typeof target === 'object' && 'valueAndGrad' in target)
-    ) {
-      throw new ArgumentError(
-        'model',
-        'expected a model function or a Potential ({dim, valueAndGrad})',
-      );
-    }
-    if (options === null || typeof options !== 'object') {
-      throw new ArgumentError('options', `expected an object, got ${String(options)}`);
-    }
+    const checked = resolveHamiltonianOptions(target, options);
     this.target = target;
     this.options = options;
-    const stepSize = options.stepSize ?? 1;
-    if (!(stepSize > 0) || !Number.isFinite(stepSize)) {
-      throw new ArgumentError('stepSize', `expected a finite number > 0, got ${stepSize}`);
-    }
-    const tap = options.targetAcceptProb ?? 0.8;
-    if (typeof tap !== 'number' || !(tap > 0 && tap < 1)) {
-      throw new ArgumentError('targetAcceptProb', `expected a number in (0, 1), got ${tap}`);
-    }
-    const mde = options.maxDeltaEnergy ?? 1000;
-    if (typeof mde !== 'number' || !(mde > 0)) {
-      throw new ArgumentError('maxDeltaEnergy', `expected a number > 0, got ${mde}`);
-    }
-    const fullMass = booleanOption(options.fullMass, 'fullMass', false);
-    const imm = checkInverseMass(options.inverseMassMatrix, fullMass);
-    if (options.initStrategy !== undefined) resolveInit(options.initStrategy, 'initStrategy');
-    this.opts = {
-      stepSize,
-      adaptStepSize: booleanOption(options.adaptStepSize, 'adaptStepSize', true),
-      adaptMassMatrix: booleanOption(options.adaptMassMatrix, 'adaptMassMatrix', true),
-      fullMass,
-      inverseMassMatrix: imm,
-      targetAcceptProb: tap,
-      maxDeltaEnergy: mde,
-      windows: {
-        initBuffer: options.initBuffer,
-        termBuffer: options.termBuffer,
-        baseWindow: options.baseWindow,
-      },
-    };
+    this.opts = checked.opts;
     this.initStrategy = options.initStrategy;
-    const compile = options.compile ?? 'auto';
-    if (compile !== 'auto' && compile !== true && compile !== false) {
-      throw new ArgumentError('compile', `expected 'auto', true or false, got ${String(compile)}`);
-    }
-    this.compile = compile;
-    const mpn = options.maxPlateNesting;
-    if (mpn !== undefined && (!Number.isInteger(mpn) || mpn < 0)) {
-      throw new ArgumentError('maxPlateNesting', `expected an integer >= 0, got ${String(mpn)}`);
-    }
-    this.maxPlateNesting = mpn;
+    this.compile = checked.compile;
+    this.maxPlateNesting = checked.maxPlateNesting;
   }
 
   /** Whether the kernel wraps a flat {@link Potential} rather than a model. */
@@ -359,7 +201,7 @@ export class ChainSampler {
 
   constructor(
     private readonly kernel: HamiltonianKernel,
-    private readonly opts: Resolved,
+    private readonly opts: ResolvedHamiltonianOptions,
     q0: Float64Array,
     readonly numWarmup: number,
     readonly rng: ChainRng,

@@ -19,120 +19,28 @@
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../utils/errors.js';
 import { booleanOption, checkOptionKeys } from '../../utils/options.js';
-import { deriveSeeds, nextSeed } from '../../utils/seed.js';
-import { runLockstep, type ChainStats, type LockstepPrior } from './chain_loop.js';
+import type { ChainStats } from './chain_loop.js';
 import { setupChain, type ChainSetup } from './chain_setup.js';
-import { chainStateFromData, cloneChainState, type ChainState } from './chain_state.js';
-import type { ChainCheckpoint, MCMCCheckpoint, RunFingerprint } from './checkpoint.js';
-import { kernelSpec, type ChainJob, type ChainJobResult } from './chain_worker.js';
+import { cloneChainState, type ChainState } from './chain_state.js';
+import { kernelSpec, type ChainJobResult } from './chain_worker.js';
 import type { Constrainer } from './compiled_constrain.js';
-import { HMCGibbs } from './hmc_gibbs.js';
-import type { ChainSampler, HamiltonianKernel, TransitionStats } from './kernel.js';
+import type { HamiltonianKernel } from './kernel.js';
+import { sampleGroup } from './lockstep_run.js';
+import {
+  checkMCMCOptions,
+  type MCMCOptions,
+  type MCMCSettings,
+  type MCMCState,
+} from './mcmc_options.js';
 import type { LatentSite } from './potential.js';
-import { CompiledPotential } from './replayed_potential.js';
 import { silentProgress, stderrProgress, type MCMCProgress } from './progress.js';
 import { ChainRng } from './rng.js';
-import {
-  CheckpointWriter,
-  kernelKind,
-  kernelOptions,
-  openCheckpoint,
-  resolveCheckpointOption,
-  siteLayout,
-  type MCMCCheckpointOptions,
-  type ResolvedCheckpoint,
-} from './run_checkpoint.js';
+import { kernelKind, siteLayout, type MCMCCheckpointOptions } from './run_checkpoint.js';
+import { checkSites, planRun, type ChainStart, type RunPlan } from './run_plan.js';
 import { formatSummary, summarizeSite, type SiteSummary } from './summary.js';
+import { runWorkerChains } from './worker_run.js';
 
-/** Options of {@link MCMC}. */
-export interface MCMCOptions {
-  /** Kept draws per chain. */
-  numSamples: number;
-  /** Warmup (adaptation) iterations per chain, discarded. Default `numSamples`. */
-  warmupSteps?: number;
-  /** Number of chains. Default 1. */
-  numChains?: number;
-  /** Show a progress bar on stderr (Node). Default true. */
-  progressBar?: boolean | MCMCProgress;
-  /** Seed of the run (each chain gets a derived seed). Default: the global seed stream. */
-  seed?: number;
-  /**
-   * How chains run: `'sequential'` (default) one after the other; `'vectorized'` all chains in
-   * lockstep with one batched potential evaluation per round (NumPyro's `chain_method`): without
-   * a recorded potential the chains form a plate left of the model's plates (Pyro's
-   * `vectorize_particles`), so a model that broadcasts along its plates batches unchanged, nested
-   * plates included; a model that does not batch (checked against per-chain evaluations on the
-   * first round) is evaluated one chain at a time, with the same numbers (with a recorded
-   * potential, each round replays every chain's point); `'parallel'`
-   * (Node, `await run()`) chains in worker threads, at most one per core, over the recorded
-   * potential (the kernel's `compile` must succeed): the same draws as `'sequential'`.
-   */
-  chainMethod?: 'sequential' | 'vectorized' | 'parallel';
-  /** For a kernel over a flat {@link Potential}: the start (default `Uniform(-2, 2)` draws). */
-  initParams?: Float64Array | number[];
-  /**
-   * Write the draws so far and every chain's state to `path` every `every` iterations (default
-   * 100; atomically, so a kill leaves the last complete checkpoint), and at the end of each chain.
-   * With `resume: true` a run continues the checkpoint at `path` (written by the same model,
-   * kernel settings and MCMC options, else refused naming the difference) to the same draws as the
-   * uninterrupted run; without it an existing checkpoint is an error, never overwritten. Files
-   * need `deepprob/node` (or an `io` of your own).
-   */
-  checkpoint?: MCMCCheckpointOptions;
-}
-
-export type { ChainStats, MCMCCheckpointOptions };
-
-/**
- * Every chain's state after a run or `warmup()` (NumPyro's `last_state`), to continue the chains
- * with {@link MCMC.postWarmupState}.
- */
-export interface MCMCState {
-  /**
-   * The kernel class (`'NUTS'`, `'HMC'`, `'RandomWalkMH'`, `'HMCGibbs'`, `'DiscreteHMCGibbs'`,
-   * `'MixedHMC'`, `'BarkerMH'`, `'SA'`, `'EllipticalSlice'`, `'AIES'`, `'ESS'`).
-   */
-  kernel: string;
-  /** The latent layout of the model (`null` for a flat potential). */
-  sites: RunFingerprint['sites'];
-  /** One state per chain. */
-  chains: ChainState[];
-}
-
-/** The option names of {@link MCMCOptions}. */
-const MCMC_OPTION_KEYS: readonly string[] = [
-  'numSamples',
-  'warmupSteps',
-  'numChains',
-  'progressBar',
-  'seed',
-  'chainMethod',
-  'initParams',
-  'checkpoint',
-];
-
-/** How one chain of a run starts. */
-interface ChainStart {
-  /** The chain's seed (its setup draws from a generator of this seed). */
-  seed: number;
-  /** Continue from this state (a `postWarmupState`'s or a checkpoint's). */
-  state?: ChainState;
-  /** The kept draws so far (from a checkpoint). */
-  prior?: { stats: ChainStats; kept: Float64Array[] };
-  /** The chain is complete in the checkpoint. */
-  done?: boolean;
-}
-
-/** What one run does: its chains' starts, kept draws per chain, and the checkpoint writer. */
-interface RunPlan {
-  starts: ChainStart[];
-  numSamples: number;
-  writer?: CheckpointWriter;
-  /** A new checkpoint (its site layout is filled in from the model). */
-  fresh?: boolean;
-  /** The fingerprint's site layout to check against the model's (a checkpoint's or a state's). */
-  expectSites?: { sites: RunFingerprint['sites']; what: string; path?: string };
-}
+export type { ChainStats, MCMCCheckpointOptions, MCMCOptions, MCMCState };
 
 /**
  * Markov chain Monte Carlo driver.
@@ -157,8 +65,7 @@ export class MCMC {
    * draws continued this way give the draws of one run of `2N`, bit for bit.
    */
   postWarmupState: MCMCState | undefined;
-  private readonly options: MCMCOptions;
-  private readonly checkpointOption: ResolvedCheckpoint | undefined;
+  private readonly settings: MCMCSettings;
   /** draws[site][chain]: numSamples * size values. */
   private draws = new Map<string, { shape: number[]; chains: Float32Array[] }>();
   private stats: ChainStats[] = [];
@@ -170,93 +77,10 @@ export class MCMC {
     readonly kernel: HamiltonianKernel,
     options: MCMCOptions,
   ) {
-    if (kernel === null || typeof kernel !== 'object' || typeof kernel.chain !== 'function') {
-      throw new ArgumentError(
-        'kernel',
-        'expected an MCMC kernel (NUTS, HMC, RandomWalkMH, BarkerMH, SA, EllipticalSlice, AIES, ESS, HMCGibbs, DiscreteHMCGibbs, MixedHMC)',
-      );
-    }
-    if (options === null || typeof options !== 'object') {
-      throw new ArgumentError('options', 'expected {numSamples, warmupSteps?, numChains?, ...}');
-    }
-    checkOptionKeys(options, MCMC_OPTION_KEYS, 'MCMC');
-    const ns = options.numSamples;
-    if (!Number.isInteger(ns) || ns < 1) {
-      throw new ArgumentError('numSamples', `expected an integer >= 1, got ${ns}`);
-    }
-    const nw = options.warmupSteps ?? ns;
-    if (!Number.isInteger(nw) || nw < 0) {
-      throw new ArgumentError('warmupSteps', `expected an integer >= 0, got ${nw}`);
-    }
-    const nc = options.numChains ?? 1;
-    if (!Number.isInteger(nc) || nc < 1) {
-      throw new ArgumentError('numChains', `expected an integer >= 1, got ${nc}`);
-    }
-    const cm = options.chainMethod ?? 'sequential';
-    if (cm !== 'sequential' && cm !== 'vectorized' && cm !== 'parallel') {
-      throw new ArgumentError(
-        'chainMethod',
-        `expected 'sequential', 'vectorized' or 'parallel', got '${String(cm)}'`,
-      );
-    }
-    if (cm === 'parallel' && kernel instanceof HMCGibbs) {
-      throw new ArgumentError(
-        'chainMethod',
-        `'parallel' runs chains in worker threads over a recorded potential, which a ${kernelKind(kernel)} kernel (its potential conditioned anew at every Gibbs step, its Gibbs step on the main thread) does not have: use chainMethod 'sequential' or 'vectorized'`,
-      );
-    }
-    kernel.checkDriver(nc, cm);
-    const pb: unknown = options.progressBar;
-    if (
-      pb !== undefined &&
-      typeof pb !== 'boolean' &&
-      (pb === null ||
-        typeof pb !== 'object' ||
-        ['start', 'update', 'stop'].some(
-          (f) => typeof (pb as Record<string, unknown>)[f] !== 'function',
-        ))
-    ) {
-      throw new ArgumentError(
-        'progressBar',
-        `expected true, false or a reporter {start, update, stop}, got ${String(pb)}`,
-      );
-    }
-    if (options.seed !== undefined && !Number.isFinite(options.seed)) {
-      throw new ArgumentError('seed', `expected a finite number, got ${options.seed}`);
-    }
-    if (options.initParams !== undefined) {
-      if (!kernel.isPotential) {
-        throw new ArgumentError(
-          'initParams',
-          'only for kernels over a Potential; use initStrategy: initToValue({...}) for models',
-        );
-      }
-      const ip: unknown = options.initParams;
-      if (!(ip instanceof Float64Array) && !Array.isArray(ip)) {
-        throw new ArgumentError('initParams', 'expected an array or Float64Array of numbers');
-      }
-      const bad = Array.from(ip as ArrayLike<unknown>).findIndex(
-        (v) => typeof v !== 'number' || !Number.isFinite(v),
-      );
-      if (bad >= 0) {
-        throw new ArgumentError(
-          'initParams',
-          `expected finite numbers, got ${String((ip as ArrayLike<unknown>)[bad])} at ${bad}`,
-        );
-      }
-      if (options.initParams.length !== kernel.potential.dim) {
-        throw new ArgumentError(
-          'initParams',
-          `expected ${kernel.potential.dim} values, got ${options.initParams.length}`,
-        );
-      }
-    }
-    this.checkpointOption =
-      options.checkpoint === undefined ? undefined : resolveCheckpointOption(options.checkpoint);
-    this.numSamples = ns;
-    this.warmupSteps = nw;
-    this.numChains = nc;
-    this.options = options;
+    this.settings = checkMCMCOptions(kernel, options);
+    this.numSamples = this.settings.numSamples;
+    this.warmupSteps = this.settings.warmupSteps;
+    this.numChains = this.settings.numChains;
   }
 
   /**
@@ -275,7 +99,8 @@ export class MCMC {
    */
   async run(...args: unknown[]): Promise<void> {
     const progress = await this.progressOf(true);
-    if (this.options.chainMethod === 'parallel') await this.runParallel(progress, args, false);
+    if (this.settings.options.chainMethod === 'parallel')
+      await this.runParallel(progress, args, false);
     else this.runWith(progress, args, false);
   }
 
@@ -294,7 +119,8 @@ export class MCMC {
   async warmup(...args: unknown[]): Promise<void> {
     this.refuseWarmupCheckpoint();
     const progress = await this.progressOf(true);
-    if (this.options.chainMethod === 'parallel') await this.runParallel(progress, args, true);
+    if (this.settings.options.chainMethod === 'parallel')
+      await this.runParallel(progress, args, true);
     else this.runWith(progress, args, true);
   }
 
@@ -306,7 +132,7 @@ export class MCMC {
   }
 
   private refuseWarmupCheckpoint(): void {
-    if (this.checkpointOption !== undefined) {
+    if (this.settings.checkpoint !== undefined) {
       throw new ArgumentError(
         'checkpoint',
         'warmup() writes no checkpoints: use run() (its checkpoints cover the warmup too), or an MCMC without the checkpoint option',
@@ -315,7 +141,7 @@ export class MCMC {
   }
 
   private requireSync(): void {
-    if (this.options.chainMethod === 'parallel') {
+    if (this.settings.options.chainMethod === 'parallel') {
       throw new ArgumentError(
         'chainMethod',
         "'parallel' runs chains in worker threads: use await run()",
@@ -324,155 +150,22 @@ export class MCMC {
   }
 
   private async progressOf(dflt: boolean): Promise<MCMCProgress> {
-    const p = this.options.progressBar ?? dflt;
+    const p = this.settings.options.progressBar ?? dflt;
     return p === false ? silentProgress() : p === true ? await stderrProgress() : p;
   }
 
   private syncProgress(): MCMCProgress {
-    const p = this.options.progressBar;
+    const p = this.settings.options.progressBar;
     return typeof p === 'object' ? p : silentProgress();
   }
 
-  /** The fingerprint of this run (the site layout filled in once the model has run). */
-  private fingerprint(seed: number): Omit<RunFingerprint, 'sites' | 'dim'> {
-    const ip = this.options.initParams;
-    return {
-      kernel: kernelKind(this.kernel),
-      kernelOptions: kernelOptions(this.kernel),
-      numSamples: this.numSamples,
-      warmupSteps: this.warmupSteps,
-      numChains: this.numChains,
-      chainMethod: this.options.chainMethod ?? 'sequential',
-      seed,
-      initParams: ip === undefined ? null : Array.from(ip),
-    };
-  }
-
-  /**
-   * Plan a run (before any work): fresh chains, chains continued from `postWarmupState`, or a
-   * checkpoint resumed; the checkpoint writer when checkpointing.
-   */
-  private plan(warmupOnly: boolean): RunPlan {
-    const nc = this.numChains;
-    const ck = this.checkpointOption;
-    const raw = warmupOnly ? undefined : this.postWarmupState;
-    const pws = raw === undefined ? undefined : this.checkState(raw);
-    const startsOf = (seeds: number[], writer?: CheckpointWriter): ChainStart[] =>
-      seeds.map((seed, c) => {
-        const st = pws?.chains[c];
-        if (st === undefined) return { seed };
-        writer?.setStart(c, cloneChainState(st));
-        return { seed, state: st };
-      });
-    const stateSeeds = (): number[] => (pws as MCMCState).chains.map((c) => c.rng.seed);
-    if (ck === undefined) {
-      const seeds = pws === undefined ? deriveSeeds(nextSeed(this.options.seed), nc) : stateSeeds();
-      const out: RunPlan = {
-        starts: startsOf(seeds),
-        numSamples: warmupOnly ? 0 : this.numSamples,
-      };
-      if (pws !== undefined) out.expectSites = { sites: pws.sites, what: 'postWarmupState' };
-      return out;
-    }
-    const seedGiven = this.options.seed !== undefined;
-    // the global seed stream is drawn from only for a new run (a resumed one has its seed)
-    const probe = this.fingerprint(seedGiven ? nextSeed(this.options.seed) : NaN);
-    const saved: MCMCCheckpoint | undefined = openCheckpoint(ck, probe, seedGiven);
-    if (saved === undefined) {
-      const base = seedGiven ? probe.seed : nextSeed(undefined);
-      const writer = new CheckpointWriter(ck, { ...probe, seed: base, sites: null, dim: 0 });
-      const seeds = pws === undefined ? deriveSeeds(base, nc) : stateSeeds();
-      const out: RunPlan = {
-        starts: startsOf(seeds, writer),
-        numSamples: this.numSamples,
-        writer,
-        fresh: true,
-      };
-      if (pws !== undefined) out.expectSites = { sites: pws.sites, what: 'postWarmupState' };
-      return out;
-    }
-    const seeds = deriveSeeds(saved.fingerprint.seed, nc);
-    const starts: ChainStart[] = saved.chains.map((c: ChainCheckpoint, k) => {
-      const state = c.state ?? c.start;
-      const out: ChainStart = { seed: state?.rng.seed ?? (seeds[k] as number) };
-      if (state !== undefined) out.state = state;
-      if (c.state !== undefined && c.stats !== undefined) {
-        out.prior = { stats: c.stats, kept: c.kept };
-      }
-      if (c.done) out.done = true;
-      return out;
-    });
-    return {
-      starts,
-      numSamples: this.numSamples,
-      writer: new CheckpointWriter(ck, saved.fingerprint, saved),
-      expectSites: { sites: saved.fingerprint.sites, what: 'the checkpoint', path: ck.path },
-    };
-  }
-
-  /**
-   * Check a `postWarmupState` against this MCMC (before any work); its checked copy, the chains'
-   * arrays as Float64Arrays (a state saved with `JSON.stringify` and read back is accepted).
-   */
-  private checkState(s: MCMCState): MCMCState {
-    if (s === null || typeof s !== 'object' || !Array.isArray(s.chains)) {
-      throw new ArgumentError(
-        'postWarmupState',
-        'expected an MCMC lastState ({kernel, sites, chains})',
-      );
-    }
-    if (s.chains.length !== this.numChains) {
-      throw new ArgumentError(
-        'postWarmupState',
-        `holds ${s.chains.length} chains, this MCMC runs numChains ${this.numChains}`,
-      );
-    }
-    const kind = kernelKind(this.kernel);
-    if (s.kernel !== kind) {
-      throw new ArgumentError(
-        'postWarmupState',
-        `is the state of a ${s.kernel} kernel, this MCMC runs ${kind}`,
-      );
-    }
-    return {
-      kernel: s.kernel,
-      sites: s.sites,
-      chains: s.chains.map((c, i) => chainStateFromData(c, 'postWarmupState', i)),
-    };
-  }
-
-  /** Check the model's latent layout against the plan's (a checkpoint's or a state's). */
-  private checkSites(plan: RunPlan, setup: ChainSetup): void {
-    const now = this.kernel.isPotential ? null : siteLayout(setup.sites);
-    const w = plan.writer;
-    if (w !== undefined && plan.fresh === true) {
-      // a new checkpoint: its layout is the model's
-      w.fingerprint.sites = now;
-      w.fingerprint.dim = setup.z.length;
-    }
-    const e = plan.expectSites;
-    if (e === undefined) return;
-    const show = (x: unknown): string => JSON.stringify(x);
-    if (show(e.sites) === show(now)) return;
-    const names = (x: RunFingerprint['sites']): string =>
-      x === null ? 'a flat potential' : show(x.map((q) => `${q.name}${show(q.shape)}`));
-    const msg = `holds ${names(e.sites)}, the model has ${names(now)}`;
-    if (e.path !== undefined) {
-      throw new ArgumentError(
-        'checkpoint',
-        `${e.path} was written by a different model: its latent sites ${msg}`,
-      );
-    }
-    throw new ArgumentError('postWarmupState', `was taken from a different model: it ${msg}`);
-  }
-
   private runWith(progress: MCMCProgress, args: unknown[], warmupOnly: boolean): void {
-    const plan = this.plan(warmupOnly);
+    const plan = planRun(this.settings, this.postWarmupState, warmupOnly);
     this.draws = new Map();
     this.stats = [];
     const states: ChainState[] = [];
     this.keptPerChain = plan.numSamples;
-    if ((this.options.chainMethod ?? 'sequential') === 'vectorized') {
+    if ((this.settings.options.chainMethod ?? 'sequential') === 'vectorized') {
       this.runChains(
         plan,
         plan.starts.map((_, c) => c),
@@ -498,7 +191,7 @@ export class MCMC {
   }
 
   /**
-   * Run chains `idx` in lockstep ({@link runLockstep}): with one chain the plain sequential loop,
+   * Run chains `idx` in lockstep ({@link sampleGroup}): with one chain the plain sequential loop,
    * with several the `vectorized` one; each fresh, continued from a state, or resumed.
    */
   private runChains(
@@ -513,96 +206,16 @@ export class MCMC {
     // setup replays its original one with a generator of the same seed
     const rngs = starts.map((s) => new ChainRng(s.seed));
     const setups = starts.map((_, k) =>
-      setupChain(this.kernel, rngs[k] as ChainRng, args, this.options.initParams),
+      setupChain(this.kernel, rngs[k] as ChainRng, args, this.settings.options.initParams),
     );
     const s0 = setups[0] as ChainSetup;
     this.sites = s0.sites;
-    this.checkSites(plan, s0);
-    const writer = plan.writer;
-    const finished = starts.every((s) => s.done === true);
-    let result: { stats: ChainStats[]; kept: Float64Array[][] };
-    let samplers: ChainSampler[] = [];
-    if (finished) {
-      result = {
-        stats: starts.map((s) => s.prior?.stats as ChainStats),
-        kept: starts.map((s) => s.prior?.kept as Float64Array[]),
-      };
-    } else {
-      const pot = s0.potential;
-      if (idx.length > 1 && pot.valueAndGradBatch !== undefined && starts.some((s) => s.state)) {
-        // a batched tfjs potential chooses how it batches on its first call, which in the
-        // original run was at the chains' initial points: choose the same way here
-        pot.valueAndGradBatch(setups.map((su) => su.z));
-      }
-      samplers = starts.map((s, k) =>
-        s.state !== undefined
-          ? this.kernel.resumeChain(s.state)
-          : this.kernel.chain((setups[k] as ChainSetup).z, this.warmupSteps, rngs[k] as ChainRng),
-      );
-      const prior: LockstepPrior | undefined = starts.every((s) => s.prior !== undefined)
-        ? {
-            stats: starts.map((s) => s.prior?.stats as ChainStats),
-            kept: starts.map((s) => s.prior?.kept as Float64Array[]),
-          }
-        : undefined;
-      const sm0 = samplers[0] as ChainSampler;
-      const warmLeft = Math.max(0, sm0.numWarmup - sm0.iteration);
-      const keptSoFar = prior?.kept[0]?.length ?? 0;
-      const total = warmLeft + plan.numSamples - keptSoFar;
-      const first = idx[0] as number;
-      const label =
-        this.numChains === 1
-          ? 'sample'
-          : idx.length > 1
-            ? `${idx.length} chains (vectorized)`
-            : `chain ${first + 1}/${this.numChains}`;
-      progress.start(label, total);
-      let divergences = 0;
-      const every = writer?.c.every ?? 0;
-      const save = (stats: ChainStats[], kept: Float64Array[][], done: boolean): void => {
-        if (writer === undefined) return;
-        idx.forEach((c, k) => {
-          const st = { ...(stats[k] as ChainStats), compiled: (setups[k] as ChainSetup).compiled };
-          writer.set(c, (samplers[k] as ChainSampler).state(), kept[k] as Float64Array[], st, done);
-        });
-        writer.write();
-      };
-      try {
-        result = runLockstep(
-          samplers,
-          s0.potential,
-          plan.numSamples,
-          (i, res, stats, warm, kept) => {
-            if (!warm) divergences += res.filter((r) => r.divergent).length;
-            const r0 = res[0] as TransitionStats;
-            progress.update(i + 1, {
-              phase: warm ? 'warmup' : 'sample',
-              stepSize: r0.stepSize,
-              treeDepth: r0.treeDepth,
-              divergences: warm
-                ? stats.reduce((a, st) => a + st.warmupDivergences, 0)
-                : divergences,
-            });
-            if (every > 0 && (i + 1) % every === 0 && i + 1 < total) save(stats, kept, false);
-          },
-          prior,
-        );
-      } finally {
-        progress.stop();
-      }
-      save(result.stats, result.kept, true);
-    }
-    result.stats.forEach((st, k) => {
-      const su = setups[k] as ChainSetup;
-      const c = idx[k] as number;
-      st.compiled = su.compiled;
-      if (su.reason !== undefined) st.compileReason = su.reason;
-      else delete st.compileReason;
-      this.stats[c] = st;
-      states[c] = finished
-        ? cloneChainState((starts[k] as ChainStart).state as ChainState)
-        : (samplers[k] as ChainSampler).state();
-      this.store(c, result.kept[k] as Float64Array[], su.model);
+    checkSites(this.kernel, plan, s0);
+    const run = sampleGroup(this.settings, plan, idx, setups, rngs, progress);
+    idx.forEach((c, k) => {
+      this.stats[c] = run.stats[k] as ChainStats;
+      states[c] = run.states[k] as ChainState;
+      this.store(c, run.kept[k] as Float64Array[], (setups[k] as ChainSetup).model);
     });
   }
 
@@ -619,89 +232,21 @@ export class MCMC {
         "'parallel' needs Node worker threads; use 'sequential' or 'vectorized'",
       );
     }
-    const plan = this.plan(warmupOnly);
+    const plan = planRun(this.settings, this.postWarmupState, warmupOnly);
     this.draws = new Map();
     this.stats = [];
     this.keptPerChain = plan.numSamples;
     const spec = kernelSpec(this.kernel);
     const rngs = plan.starts.map((s) => new ChainRng(s.seed));
-    const setups = rngs.map((rng) => setupChain(this.kernel, rng, args, this.options.initParams));
+    const setups = rngs.map((rng) =>
+      setupChain(this.kernel, rng, args, this.settings.options.initParams),
+    );
     this.sites = (setups[0] as ChainSetup).sites;
-    this.checkSites(plan, setups[0] as ChainSetup);
-    const writer = plan.writer;
-    const jobs: ChainJob[] = setups.map((s, c) => {
-      if (!(s.potential instanceof CompiledPotential)) {
-        throw new ArgumentError(
-          'chainMethod',
-          `'parallel' runs chains in worker threads over the recorded potential, which is not available: ${s.reason ?? 'the kernel wraps a Potential that is not a CompiledPotential'} (use chainMethod 'sequential' or 'vectorized')`,
-        );
-      }
-      const start = plan.starts[c] as ChainStart;
-      const job: ChainJob = {
-        program: s.potential.program,
-        kernel: spec,
-        rng: (rngs[c] as ChainRng).state(),
-        z0: s.z,
-        numWarmup: this.warmupSteps,
-        numSamples: plan.numSamples,
-      };
-      if (start.state !== undefined) job.state = start.state;
-      if (start.prior !== undefined) job.prior = start.prior;
-      if (writer !== undefined) job.checkpointEvery = writer.c.every;
-      return job;
-    });
-    const todo = jobs.map((_, c) => c).filter((c) => plan.starts[c]?.done !== true);
-    const file = './parallel_chains' + (import.meta.url.endsWith('.ts') ? '.ts' : '.js');
-    const spec2 = new URL(file, import.meta.url).href;
-    const mod = (await import(/* @vite-ignore */ /* webpackIgnore: true */ spec2)) as {
-      runParallelChains: (
-        jobs: ChainJob[],
-        o: {
-          onProgress?: (chain: number, done: number) => void;
-          onCheckpoint?: (chain: number, snap: ChainJobResult) => void;
-        },
-      ) => Promise<ChainJobResult[]>;
-    };
-    const total = this.warmupSteps + plan.numSamples;
-    const done = new Array<number>(todo.length).fill(0);
-    progress.start(`${jobs.length} chains (parallel)`, total * todo.length);
-    let ran: ChainJobResult[] = [];
-    const record = (c: number, r: ChainJobResult, fin: boolean): void => {
-      if (writer === undefined) return;
-      writer.set(c, r.state, r.kept, r.stats, fin);
-      writer.write();
-    };
-    try {
-      ran = await mod.runParallelChains(
-        todo.map((c) => jobs[c] as ChainJob),
-        {
-          onProgress: (j, d) => {
-            done[j] = Math.min(d, total);
-            progress.update(
-              done.reduce((a, b) => a + b, 0),
-              { phase: 'sample', stepSize: NaN, treeDepth: 0, divergences: 0 },
-            );
-          },
-          onCheckpoint: (j, snap) => record(todo[j] as number, snap, false),
-        },
-      );
-    } finally {
-      progress.stop();
-    }
+    checkSites(this.kernel, plan, setups[0] as ChainSetup);
+    const ran = await runWorkerChains(this.settings, plan, spec, setups, rngs, progress);
     const states: ChainState[] = [];
     setups.forEach((su, c) => {
-      const j = todo.indexOf(c);
-      const start = plan.starts[c] as ChainStart;
-      const r: ChainJobResult =
-        j >= 0
-          ? (ran[j] as ChainJobResult)
-          : {
-              stats: start.prior?.stats as ChainStats,
-              kept: start.prior?.kept as Float64Array[],
-              state: start.state as ChainState,
-            };
-      if (j >= 0 && writer !== undefined) writer.set(c, r.state, r.kept, r.stats, true);
-      r.stats.compiled = true;
+      const r = ran[c] as ChainJobResult;
       this.stats[c] = r.stats;
       states[c] = cloneChainState(r.state);
       this.store(c, r.kept, su.model);

@@ -1,0 +1,191 @@
+/**
+ * The options of the MCMC driver ({@link MCMCOptions}), the state it hands back
+ * ({@link MCMCState}), and their checks: every option validated, naming the option, before a run
+ * starts (`numSamples ≥ 1`, `warmupSteps ≥ 0`, `numChains ≥ 1` integers; the chain method; the
+ * progress reporter; a finite seed; `initParams` of the potential's dimension).
+ */
+import { ArgumentError } from '../../utils/errors.js';
+import { checkOptionKeys } from '../../utils/options.js';
+import type { ChainStats } from './chain_loop.js';
+import type { ChainState } from './chain_state.js';
+import type { RunFingerprint } from './checkpoint.js';
+import { HMCGibbs } from './hmc_gibbs.js';
+import type { HamiltonianKernel } from './kernel.js';
+import type { MCMCProgress } from './progress.js';
+import {
+  kernelKind,
+  resolveCheckpointOption,
+  type MCMCCheckpointOptions,
+  type ResolvedCheckpoint,
+} from './run_checkpoint.js';
+
+/** Options of {@link MCMC}. */
+export interface MCMCOptions {
+  /** Kept draws per chain. */
+  numSamples: number;
+  /** Warmup (adaptation) iterations per chain, discarded. Default `numSamples`. */
+  warmupSteps?: number;
+  /** Number of chains. Default 1. */
+  numChains?: number;
+  /** Show a progress bar on stderr (Node). Default true. */
+  progressBar?: boolean | MCMCProgress;
+  /** Seed of the run (each chain gets a derived seed). Default: the global seed stream. */
+  seed?: number;
+  /**
+   * How chains run: `'sequential'` (default) one after the other; `'vectorized'` all chains in
+   * lockstep with one batched potential evaluation per round (NumPyro's `chain_method`): without
+   * a recorded potential the chains form a plate left of the model's plates (Pyro's
+   * `vectorize_particles`), so a model that broadcasts along its plates batches unchanged, nested
+   * plates included; a model that does not batch (checked against per-chain evaluations on the
+   * first round) is evaluated one chain at a time, with the same numbers (with a recorded
+   * potential, each round replays every chain's point); `'parallel'`
+   * (Node, `await run()`) chains in worker threads, at most one per core, over the recorded
+   * potential (the kernel's `compile` must succeed): the same draws as `'sequential'`.
+   */
+  chainMethod?: 'sequential' | 'vectorized' | 'parallel';
+  /** For a kernel over a flat {@link Potential}: the start (default `Uniform(-2, 2)` draws). */
+  initParams?: Float64Array | number[];
+  /**
+   * Write the draws so far and every chain's state to `path` every `every` iterations (default
+   * 100; atomically, so a kill leaves the last complete checkpoint), and at the end of each chain.
+   * With `resume: true` a run continues the checkpoint at `path` (written by the same model,
+   * kernel settings and MCMC options, else refused naming the difference) to the same draws as the
+   * uninterrupted run; without it an existing checkpoint is an error, never overwritten. Files
+   * need `deepprob/node` (or an `io` of your own).
+   */
+  checkpoint?: MCMCCheckpointOptions;
+}
+
+export type { ChainStats, MCMCCheckpointOptions };
+
+/**
+ * Every chain's state after a run or `warmup()` (NumPyro's `last_state`), to continue the chains
+ * with {@link MCMC.postWarmupState}.
+ */
+export interface MCMCState {
+  /**
+   * The kernel class (`'NUTS'`, `'HMC'`, `'RandomWalkMH'`, `'HMCGibbs'`, `'DiscreteHMCGibbs'`,
+   * `'MixedHMC'`, `'BarkerMH'`, `'SA'`, `'EllipticalSlice'`, `'AIES'`, `'ESS'`).
+   */
+  kernel: string;
+  /** The latent layout of the model (`null` for a flat potential). */
+  sites: RunFingerprint['sites'];
+  /** One state per chain. */
+  chains: ChainState[];
+}
+
+/** The option names of {@link MCMCOptions}. */
+const MCMC_OPTION_KEYS: readonly string[] = [
+  'numSamples',
+  'warmupSteps',
+  'numChains',
+  'progressBar',
+  'seed',
+  'chainMethod',
+  'initParams',
+  'checkpoint',
+];
+
+/**
+ * The checked settings of one MCMC: the kernel, the options, and the resolved counts
+ * (`numSamples`, `warmupSteps` = `numSamples` by default, `numChains` = 1 by default) and checkpoint.
+ */
+export interface MCMCSettings {
+  kernel: HamiltonianKernel;
+  options: MCMCOptions;
+  numSamples: number;
+  warmupSteps: number;
+  numChains: number;
+  checkpoint: ResolvedCheckpoint | undefined;
+}
+
+/**
+ * Check an MCMC's kernel and options (before any work): an {@link ArgumentError} naming the
+ * option for any bad value, unknown keys refused; the settings with their defaults.
+ */
+export function checkMCMCOptions(kernel: HamiltonianKernel, options: MCMCOptions): MCMCSettings {
+  if (kernel === null || typeof kernel !== 'object' || typeof kernel.chain !== 'function') {
+    throw new ArgumentError(
+      'kernel',
+      'expected an MCMC kernel (NUTS, HMC, RandomWalkMH, BarkerMH, SA, EllipticalSlice, AIES, ESS, HMCGibbs, DiscreteHMCGibbs, MixedHMC)',
+    );
+  }
+  if (options === null || typeof options !== 'object') {
+    throw new ArgumentError('options', 'expected {numSamples, warmupSteps?, numChains?, ...}');
+  }
+  checkOptionKeys(options, MCMC_OPTION_KEYS, 'MCMC');
+  const ns = options.numSamples;
+  if (!Number.isInteger(ns) || ns < 1) {
+    throw new ArgumentError('numSamples', `expected an integer >= 1, got ${ns}`);
+  }
+  const nw = options.warmupSteps ?? ns;
+  if (!Number.isInteger(nw) || nw < 0) {
+    throw new ArgumentError('warmupSteps', `expected an integer >= 0, got ${nw}`);
+  }
+  const nc = options.numChains ?? 1;
+  if (!Number.isInteger(nc) || nc < 1) {
+    throw new ArgumentError('numChains', `expected an integer >= 1, got ${nc}`);
+  }
+  const cm = options.chainMethod ?? 'sequential';
+  if (cm !== 'sequential' && cm !== 'vectorized' && cm !== 'parallel') {
+    throw new ArgumentError(
+      'chainMethod',
+      `expected 'sequential', 'vectorized' or 'parallel', got '${String(cm)}'`,
+    );
+  }
+  if (cm === 'parallel' && kernel instanceof HMCGibbs) {
+    throw new ArgumentError(
+      'chainMethod',
+      `'parallel' runs chains in worker threads over a recorded potential, which a ${kernelKind(kernel)} kernel (its potential conditioned anew at every Gibbs step, its Gibbs step on the main thread) does not have: use chainMethod 'sequential' or 'vectorized'`,
+    );
+  }
+  kernel.checkDriver(nc, cm);
+  const pb: unknown = options.progressBar;
+  if (
+    pb !== undefined &&
+    typeof pb !== 'boolean' &&
+    (pb === null ||
+      typeof pb !== 'object' ||
+      ['start', 'update', 'stop'].some(
+        (f) => typeof (pb as Record<string, unknown>)[f] !== 'function',
+      ))
+  ) {
+    throw new ArgumentError(
+      'progressBar',
+      `expected true, false or a reporter {start, update, stop}, got ${String(pb)}`,
+    );
+  }
+  if (options.seed !== undefined && !Number.isFinite(options.seed)) {
+    throw new ArgumentError('seed', `expected a finite number, got ${options.seed}`);
+  }
+  if (options.initParams !== undefined) {
+    if (!kernel.isPotential) {
+      throw new ArgumentError(
+        'initParams',
+        'only for kernels over a Potential; use initStrategy: initToValue({...}) for models',
+      );
+    }
+    const ip: unknown = options.initParams;
+    if (!(ip instanceof Float64Array) && !Array.isArray(ip)) {
+      throw new ArgumentError('initParams', 'expected an array or Float64Array of numbers');
+    }
+    const bad = Array.from(ip as ArrayLike<unknown>).findIndex(
+      (v) => typeof v !== 'number' || !Number.isFinite(v),
+    );
+    if (bad >= 0) {
+      throw new ArgumentError(
+        'initParams',
+        `expected finite numbers, got ${String((ip as ArrayLike<unknown>)[bad])} at ${bad}`,
+      );
+    }
+    if (options.initParams.length !== kernel.potential.dim) {
+      throw new ArgumentError(
+        'initParams',
+        `expected ${kernel.potential.dim} values, got ${options.initParams.length}`,
+      );
+    }
+  }
+  const checkpoint =
+    options.checkpoint === undefined ? undefined : resolveCheckpointOption(options.checkpoint);
+  return { kernel, options, numSamples: ns, warmupSteps: nw, numChains: nc, checkpoint };
+}
