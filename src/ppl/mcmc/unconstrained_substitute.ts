@@ -10,7 +10,8 @@ import { IndependentConstraint, type Constraint } from '../../constraints/constr
 import { bijectTo } from '../../distributions/transform_to.js';
 import { ArgumentError } from '../../utils/errors.js';
 import { Messenger } from '../messenger.js';
-import { enableValidation, isValidationEnabled, type Message } from '../runtime.js';
+import type { Message } from '../runtime.js';
+import { enableValidation, isValidationEnabled } from '../site_validation.js';
 import { applySiteScaleTensor, siteLogProbSum, siteMask } from '../trace.js';
 import type { LatentSite } from './potential.js';
 import { checkContinuous, isUnscoredSite } from './site_kinds.js';
