@@ -8,7 +8,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { lt } from './support_ops.js';
 
+/** `log(2 pi) / 2`, the constant of Stirling's series. */
 export const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
+/** `log(2 pi)`. */
 export const LOG_2PI = Math.log(2 * Math.PI);
 /**
  * Arguments below this are shifted up by this much before the asymptotic series:
@@ -36,6 +38,10 @@ interface Shift {
   u4: tf.Tensor;
   u6: tf.Tensor;
 }
+/**
+ * The {@link Shift} pieces of `x` (`less` the comparison giving `s = [x < 6]`; the taped
+ * `tf.less` by default).
+ */
 export function shift(
   x: tf.Tensor,
   less: (a: tf.Tensor, b: number) => tf.Tensor = (a, b) => tf.less(a, b),
