@@ -24,7 +24,8 @@ import { Messenger } from '../messenger.js';
 import type { Message } from '../runtime.js';
 import { trace } from '../handlers/trace.js';
 import type { Trace } from '../trace.js';
-import { checkEnumerable, EnumDimAllocator, maxEnumRank } from '../handlers/enum.js';
+import { EnumDimAllocator } from '../handlers/enum_dims.js';
+import { checkEnumerable, maxEnumRank } from '../handlers/enum_support.js';
 import { isDeterministicSite, type DiscreteEnumeration, type LatentSite } from './potential.js';
 import type { ChainRng } from './rng.js';
 
