@@ -22,13 +22,8 @@ export * as toolbox from './toolbox/index.js';
 export * as models from './models/index.js';
 export * as train from './train/index.js';
 export * as data from './data/index.js';
-export {
-  ready,
-  backendInfo,
-  describeBackend,
-  type BackendInfo,
-  type ReadyOptions,
-} from './backend/ready.js';
+export { ready, backendInfo, type BackendInfo, type ReadyOptions } from './backend/ready.js';
+export { describeBackend } from './backend/describe_backend.js';
 export { setSeed, clearSeed, nextSeed, makeRng } from './utils/seed.js';
 export { randomNormal } from './backend/random.js';
 export {

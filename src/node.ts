@@ -9,7 +9,7 @@
 // First: one clear message when the installed tfjs is not the tested version (kernel pack off).
 import './backend/tfjs_check.js';
 import { nodeHooks } from './backend/node_hooks.js';
-import { setNodeHooks } from './backend/ready.js';
+import { setNodeHooks } from './backend/node_hook_registry.js';
 import { registerFileScheme } from './utils/file_scheme.js';
 import { registerCheckpointFiles } from './ppl/mcmc/checkpoint_file.js';
 

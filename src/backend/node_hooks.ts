@@ -7,7 +7,7 @@
 import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { NodeHooks } from './ready.js';
+import type { NodeHooks } from './node_hook_registry.js';
 import { registerThreadedWasm, wantedWasmThreads, wasmThreadsEnv } from './threads.js';
 import { loadNativeAddon, nativeEnv } from './native/load.js';
 

@@ -21,7 +21,9 @@
  * This module is part of the browser entry and imports no Node built-in: the Node-only pieces
  * (wasm file location, threaded build) are {@link NodeHooks} implemented in `node_hooks.ts`,
  * installed by the `deepprob/node` entry or, when `ready()` runs in Node without them (the main
- * entry, the CLI, tests), loaded through a computed URL that bundlers leave alone.
+ * entry, the CLI, tests), loaded through a computed URL that bundlers leave alone; the hooks'
+ * interface and registry are in `node_hook_registry.ts`, the CLI's one-line description of the
+ * choice in `describe_backend.ts`.
  */
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
@@ -33,7 +35,6 @@ import { installKernelPack } from './kernels/index.js';
 import type { WasmBackend } from './kernels/wasm_util.js';
 import { loadSimd, simdKernels } from './simd/loader.js';
 import { gemmThreads } from './simd/pool.js';
-import type { NativeAddon } from './native/addon.js';
 import { installNativeKernels } from './native/kernels.js';
 import { initWebGPU, registerRandomNormal, webgpuAdapter } from './webgpu/index.js';
 import { tfjsCompatibility } from './tfjs_version.js';
@@ -46,6 +47,8 @@ import { installConvPadding, installDepthwisePadding } from './kernels/depthwise
 import { installResizeGradients } from './kernels/resize_grad.js';
 import { installMaxPool3DGrad } from './kernels/max_pool3d_grad.js';
 import { installBinaryRankFix } from './kernels/binary_rank.js';
+import { installedNodeHooks, type NodeHooks } from './node_hook_registry.js';
+import { describeBackend } from './describe_backend.js';
 
 /** Options of {@link ready}. */
 export interface ReadyOptions {
@@ -99,71 +102,8 @@ async function importOptional(name: string): Promise<boolean> {
   }
 }
 
-/** The Node-only pieces of backend selection (implemented in `node_hooks.ts`). */
-export interface NodeHooks {
-  /** Directory of the tfjs-backend-wasm `.wasm` binaries, with a trailing slash. */
-  wasmDistDir(): string;
-  /** XNNPACK threads wanted (`DEEPPROB_WASM_THREADS` or the machine's cores, at most 8). */
-  wantedWasmThreads(): Promise<number>;
-  /**
-   * Register the threaded `wasm` factory with `threads` threads; resolves to a function that
-   * restores the stock factory.
-   */
-  registerThreadedWasm(threads: number): Promise<() => void>;
-  /** Load and start the native CPU addon; undefined (with `why.reason`) when it is off or absent. */
-  loadNative?(why: { reason?: string }): NativeAddon | undefined;
-  /**
-   * Why no hardware GPU adapter can exist on this machine (Linux without a GPU device node), or
-   * undefined when one may: the automatic choice then skips loading Dawn (~70 MB of resident
-   * memory for a software adapter it would refuse).
-   */
-  noGpuDevice?(): string | undefined;
-  /**
-   * Check the Node-only switches (`DEEPPROB_NATIVE*`, `DEEPPROB_WASM_THREADS`) before any backend
-   * starts; throws an `ArgumentError` naming a malformed one.
-   */
-  checkEnv?(): void;
-}
-
-let hooks: NodeHooks | undefined;
 /** Threads of the threaded wasm backend once started, 0 for the single-threaded build. */
 let threadedCount = 0;
-
-/**
- * Install the Node-only pieces used by {@link ready} (done by the `deepprob/node` entry; `ready()`
- * loads them itself in Node when none are installed). `undefined` uninstalls them.
- *
- * @param value the hooks, e.g. `nodeHooks` from `backend/node_hooks.ts`.
- * @example
- * ```ts
- * import { nodeHooks } from './node_hooks.js';
- * setNodeHooks(nodeHooks);
- * ```
- */
-export function setNodeHooks(value: NodeHooks | undefined): void {
-  hooks = value;
-}
-
-/**
- * The installed Node hooks; in Node with none installed, load `node_hooks` next to this module
- * (`.ts` when running from source under vitest/tsx, `.js` from `dist`). The specifier is computed
- * at run time so that bundlers neither follow nor rewrite it: the browser graph never contains the
- * Node built-ins. Undefined in browsers, or when loading fails (then the stock wasm build is used).
- */
-async function nodeHooks(): Promise<NodeHooks | undefined> {
-  if (hooks !== undefined || !isNode()) return hooks;
-  try {
-    const file = './node_hooks' + (import.meta.url.endsWith('.ts') ? '.ts' : '.js');
-    const spec = new URL(file, import.meta.url).href;
-    const mod = (await import(/* @vite-ignore */ /* webpackIgnore: true */ spec)) as {
-      nodeHooks?: NodeHooks;
-    };
-    hooks ??= mod.nodeHooks;
-  } catch {
-    // e.g. bundled for Node without node_hooks.js next to this file: stock wasm, no threads
-  }
-  return hooks;
-}
 
 /**
  * The emscripten glue of tfjs-backend-wasm installs process-wide `uncaughtException` and
@@ -188,7 +128,7 @@ async function withoutEmscriptenListeners<T>(init: () => Promise<T>): Promise<T>
 
 async function tryBackend(name: string, forced: boolean): Promise<string | undefined> {
   if (name === 'webgpu') {
-    const none = !forced && isNode() ? (await nodeHooks())?.noGpuDevice?.() : undefined;
+    const none = !forced && isNode() ? (await installedNodeHooks())?.noGpuDevice?.() : undefined;
     return none ?? initWebGPU(forced || !isNode());
   }
   return name === 'wasm' ? withoutEmscriptenListeners(() => initBackend(name)) : initBackend(name);
@@ -200,7 +140,7 @@ async function initBackend(name: string): Promise<string | undefined> {
       if (!(await importOptional('@tensorflow/tfjs-node')))
         return 'package @tensorflow/tfjs-node not installed';
     } else if (name === 'wasm') {
-      const node = await nodeHooks();
+      const node = await installedNodeHooks();
       if (node !== undefined) {
         setWasmPaths(node.wasmDistDir());
         if (await startThreadedWasm(node)) return undefined;
@@ -261,7 +201,7 @@ export async function ready(options: ReadyOptions = {}): Promise<BackendInfo> {
   booleanOption(options.verbose, 'verbose', false);
   const requested = options.backend ?? getEnv('DEEPPROB_BACKEND');
   checkBackendName(requested);
-  (await nodeHooks())?.checkEnv?.();
+  (await installedNodeHooks())?.checkEnv?.();
   if (chosen !== undefined && (requested === undefined || requested === chosen.backend))
     return chosen;
   if (pending !== undefined && requested === undefined) return pending;
@@ -356,52 +296,13 @@ async function select(requested: string | undefined, verbose: boolean): Promise<
 
 /** On wasm in Node: register the native addon's kernels when it loads; say why not otherwise. */
 async function startNative(): Promise<{ native?: string; nativeOff?: string }> {
-  const node = await nodeHooks();
+  const node = await installedNodeHooks();
   if (node?.loadNative === undefined) return { nativeOff: 'not Node' };
   const why: { reason?: string } = {};
   const addon = node.loadNative(why);
   return addon === undefined
     ? { nativeOff: why.reason ?? 'unavailable' }
     : { native: installNativeKernels(addon) };
-}
-
-/** `' (relaxed SIMD FMA, 2 threads)'`-style note on the SIMD module's build, or ''. */
-function simdNote(info: BackendInfo): string {
-  const b = info.simdBuild;
-  if (b === undefined) return '';
-  const parts = [
-    ...(b.relaxed ? ['relaxed SIMD FMA'] : []),
-    ...(b.threads > 1 ? [`${b.threads} threads`] : []),
-  ];
-  return parts.length === 0 ? '' : ` (${parts.join(', ')})`;
-}
-
-/**
- * One line describing the chosen backend, as printed by the CLI.
- * @param info what {@link ready} returned (or {@link backendInfo}).
- * @throws ArgumentError naming `info` when it is not a backend description (e.g. undefined:
- *   `describeBackend()` before or without `ready()`'s result).
- */
-export function describeBackend(info: BackendInfo): string {
-  if (info === null || typeof info !== 'object' || typeof info.backend !== 'string') {
-    throw new ArgumentError(
-      'info',
-      `expected the BackendInfo that ready() returns (or backendInfo() after it), got ${String(info)}`,
-    );
-  }
-  const path =
-    info.native !== undefined
-      ? `; ${info.native} for matmul/conv`
-      : info.nativeOff !== undefined && info.nativeOff !== 'not Node'
-        ? `; native path off: ${info.nativeOff}`
-        : '';
-  const extra =
-    info.backend === 'wasm'
-      ? `, kernels ${info.kernels}${info.simd ? ` + SIMD${simdNote(info)}` : ''}, ${info.threads} thread(s)${path}`
-      : info.adapter !== undefined
-        ? `, ${info.adapter}`
-        : '';
-  return `deepprob: backend ${info.backend} (tfjs ${tf.version.tfjs}${extra})`;
 }
 
 /** The backend chosen by {@link ready}, or undefined before it ran. */

@@ -5,7 +5,8 @@
 // First: one clear message when the installed tfjs is not the tested version (kernel pack off).
 import '../backend/tfjs_check.js';
 import { Command } from 'commander';
-import { ready, describeBackend } from '../backend/ready.js';
+import { ready } from '../backend/ready.js';
+import { describeBackend } from '../backend/describe_backend.js';
 import { version } from '../version.js';
 import { RunInterrupted } from '../app/graceful_stop.js';
 import { register as registerTrain } from './train.js';

@@ -8,6 +8,9 @@
  *   `N * NLL_mean + beta * KL` divided by `N`; with `beta = 1` it is the minibatch estimate of
  *   the negative ELBO per training example, `-(E_q[log p(D|w)] - KL(q||p)) / N`.
  *
+ * This file holds their common base {@link BayesianLossCell} and types; the two cells live in
+ * `with_bnn_loss.ts` and `elbo_loss.ts`.
+ *
  * Memory and gradients. `compute(x, y, ctx)` returns `{loss, nll, kl, output}` as tensors of the
  * current scope: call it inside `optimizer.minimize(() => ...)`, `tf.tidy` or `tf.variableGrads`,
  * and `tf.keep` what must outlive the scope. {@link BayesianLossCell.trainStep} does one
@@ -26,9 +29,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
-import { integerOption, optionsObject } from '../utils/options.js';
 import type { BayesianLayer } from './bayesian_layer.js';
-import { klSchedule, type KLSchedule, type KLScheduleSpec } from './kl_schedules.js';
 import {
   checkClassTargets,
   meanSquaredError,
@@ -330,146 +331,5 @@ export abstract class BayesianLossCell {
       kl: r.kl as tf.Scalar,
       ...(r.output !== undefined ? { output: r.output } : {}),
     };
-  }
-}
-
-/**
- * MindSpore's `WithBNNLossCell`:
- * `loss = dnnFactor * lossFn(backbone(x), y) + bnnFactor * sum_l KL_l`.
- * @example
- * ```ts
- * // MindSpore's Bayesian LeNet example: WithBNNLossCell(network, criterion, 60000, 0.000001)
- * const cell = new WithBNNLoss(model, 'softmaxCrossEntropy', 60000, 1e-6);
- * optimizer.minimize(() => cell.compute(x, y).loss);
- * ```
- */
-export class WithBNNLoss extends BayesianLossCell {
-  readonly dnnFactor: number;
-  readonly bnnFactor: number;
-
-  /**
-   * @param backbone the network.
-   * @param lossFn data loss `lossFn(output, target)` or a name. Default softmax cross-entropy
-   *   (of `log p` for a softmax head; of `[log(1 - p), log p]` / `[0, z]` for a one-output binary
-   *   classifier with a sigmoid / linear output, i.e. its Bernoulli NLL); `'mse'` for regression.
-   * @param dnnFactor factor of the data loss. Default 1.
-   * @param bnnFactor factor of the summed KL. Default 1.
-   */
-  constructor(
-    backbone: Backbone,
-    lossFn: LossFn | LossName = 'softmaxCrossEntropy',
-    dnnFactor = 1,
-    bnnFactor = 1,
-  ) {
-    super(backbone, lossFn);
-    for (const [name, v] of [
-      ['dnnFactor', dnnFactor],
-      ['bnnFactor', bnnFactor],
-    ] as const) {
-      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
-        throw new ArgumentError(name, `expected a finite number >= 0, got ${String(v)}`);
-      }
-    }
-    this.dnnFactor = dnnFactor;
-    this.bnnFactor = bnnFactor;
-  }
-
-  klFactor(): number {
-    return this.bnnFactor;
-  }
-  protected override nllFactor(): number {
-    return this.dnnFactor;
-  }
-}
-
-/** Options of {@link ELBOLoss}. */
-export interface ELBOLossOptions {
-  /** Number of training examples `N`. Required. */
-  datasetSize: number;
-  /** KL weight `beta`: a number, a schedule name or a function. Default 1 (exact ELBO). */
-  klWeight?: KLScheduleSpec;
-  /** Data loss (the NLL, mean over the batch). Default softmax cross-entropy from logits. */
-  lossFn?: LossFn | LossName;
-  /** Minibatches per epoch `M`. Default `ceil(datasetSize / batchSize)` of each call. */
-  numBatches?: number;
-  /** Epochs of the run (for the Sønderby warm-up). */
-  numEpochs?: number;
-}
-
-/**
- * The minibatch ELBO of BayesianCNN with explicit data-set size:
- *
- * $$\mathcal L = \frac1B\sum_{b} -\log p(y_b \mid x_b, w) + \beta\,\frac{\mathrm{KL}(q\,\|\,p)}{N},
- * \quad w \sim q$$
- *
- * `beta` comes from the schedule (see `kl_schedules.ts`); BayesianCNN's loss is `N` times this.
- * @example
- * ```ts
- * const elbo = new ELBOLoss(model, { datasetSize: 60000, klWeight: 'blundell' });
- * optimizer.minimize(() => elbo.compute(x, y, { step: i, epoch, numBatches: 235 }).loss);
- * ```
- */
-export class ELBOLoss extends BayesianLossCell {
-  readonly datasetSize: number;
-  readonly schedule: KLSchedule;
-  readonly numBatches: number | undefined;
-  readonly numEpochs: number | undefined;
-
-  constructor(backbone: Backbone, options: ELBOLossOptions) {
-    super(backbone, options?.lossFn);
-    if (options !== undefined) {
-      optionsObject(
-        options,
-        ['datasetSize', 'klWeight', 'lossFn', 'numBatches', 'numEpochs'],
-        'ELBOLoss',
-      );
-    }
-    const n = options?.datasetSize;
-    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) {
-      throw new ArgumentError('datasetSize', `expected an integer >= 1, got ${String(n)}`);
-    }
-    if (
-      options.numBatches !== undefined &&
-      (!Number.isInteger(options.numBatches) || options.numBatches < 1)
-    ) {
-      throw new ArgumentError(
-        'numBatches',
-        `expected an integer >= 1, got ${String(options.numBatches)}`,
-      );
-    }
-    integerOption(options.numEpochs, 'numEpochs', 1);
-    this.datasetSize = n;
-    this.schedule = klSchedule(options.klWeight);
-    this.numBatches = options.numBatches;
-    this.numEpochs = options.numEpochs;
-  }
-
-  /**
-   * The weight `beta = schedule(ctx)` for a minibatch of `batchSize` examples at `ctx`, the
-   * schedule seeing the whole step context (`step`, `epoch`, `numBatches` (default the cell's, else
-   * `ceil(N / batchSize)`), `numEpochs`, `globalStep`).
-   */
-  klWeight(batchSize: number, ctx: LossContext = {}): number {
-    const numBatches =
-      ctx.numBatches ?? this.numBatches ?? Math.ceil(this.datasetSize / Math.max(1, batchSize));
-    const numEpochs = ctx.numEpochs ?? this.numEpochs;
-    const beta = this.schedule({
-      step: ctx.step ?? 0,
-      epoch: ctx.epoch ?? 0,
-      numBatches,
-      ...(numEpochs === undefined ? {} : { numEpochs }),
-      // the trainer's global step (a resumed or batch-limited run): schedules reading
-      // runProgress(ctx) see the step actually taken, not epoch * M + step
-      ...(ctx.globalStep === undefined ? {} : { globalStep: ctx.globalStep }),
-    });
-    if (!Number.isFinite(beta) || beta < 0) {
-      throw new ArgumentError('klWeight', `the schedule returned ${beta}; expected a number >= 0`);
-    }
-    return beta;
-  }
-
-  /** `beta / N` for a minibatch of `batchSize` examples at `ctx`. */
-  klFactor(batchSize: number, ctx: LossContext = {}): number {
-    return this.klWeight(batchSize, ctx) / this.datasetSize;
   }
 }

@@ -170,14 +170,11 @@ export {
 } from './kl_schedules.js';
 export {
   BayesianLossCell,
-  WithBNNLoss,
-  ELBOLoss,
   type Backbone,
   type LossContext,
   type LossTerms,
   type StepResult,
   type TrainStepOptions,
-  type ELBOLossOptions,
 } from './bnn_loss.js';
 export { checkModelInputs, batchSizeOf, type ModelInput } from './model_input.js';
 export { minimizeStep, trainableVariables, type StepTerms, type KeptStep } from './train_step.js';
@@ -268,3 +265,5 @@ export {
   type TimeDistributedVariationalArgs,
 } from './time_distributed_variational.js';
 export { wrappedLayers } from './tfjs_wrappers.js';
+export { WithBNNLoss } from './with_bnn_loss.js';
+export { ELBOLoss, type ELBOLossOptions } from './elbo_loss.js';

@@ -64,7 +64,6 @@ export { deterministic } from './deterministic.js';
 export * from './handlers/index.js';
 export {
   TraceELBO,
-  TraceMeanFieldELBO,
   ELBOEstimator,
   ParticleELBO,
   asFn,
@@ -298,3 +297,4 @@ export { formatShapes, formatShapeTable, type FormatShapesOptions } from './form
 // Pyro's custom objectives and TraceGraph_ELBO per-site baselines (tutorials round 3)
 export { type LossFn } from './infer/svi.js';
 export { type BaselineOptions } from './infer/trace_graph_elbo.js';
+export { TraceMeanFieldELBO } from './infer/trace_mean_field_elbo.js';

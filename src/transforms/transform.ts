@@ -33,7 +33,7 @@
  * centred elementwise on the DNN weights with the scalar `priorSigma`).
  */
 import * as tf from '@tensorflow/tfjs';
-import { WithBNNLoss } from '../layers/bnn_loss.js';
+import { WithBNNLoss } from '../layers/with_bnn_loss.js';
 import { resolveLoss, type LossFn, type LossName } from '../layers/losses.js';
 import { ArgumentError } from '../utils/errors.js';
 import { checkOptionKeys } from '../utils/options.js';

@@ -4,7 +4,7 @@
  * result of a conversion.
  */
 import * as tf from '@tensorflow/tfjs';
-import { WithBNNLoss } from '../layers/bnn_loss.js';
+import { WithBNNLoss } from '../layers/with_bnn_loss.js';
 import type { LossFn, LossName } from '../layers/losses.js';
 import { ArgumentError } from '../utils/errors.js';
 import {

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { SVI as MindSporeSVI } from '../../src/infer/svi.js';
-import { WithBNNLoss } from '../../src/layers/bnn_loss.js';
+import { WithBNNLoss } from '../../src/layers/with_bnn_loss.js';
 import { DenseReparam } from '../../src/layers/index.js';
 import { ArgumentError } from '../../src/utils/errors.js';
 

@@ -32,7 +32,7 @@ import { ArgumentError } from '../../utils/errors.js';
 import { cumsumLast } from '../../utils/linalg.js';
 import { simplex, unitInterval } from '../constraints.js';
 import { block } from '../handlers/block.js';
-import { configEnumerate } from '../handlers/enum.js';
+import { configEnumerate } from '../handlers/infer_config.js';
 import { plate } from '../handlers/plate.js';
 import { trace } from '../handlers/trace.js';
 import type { Fn } from '../messenger.js';

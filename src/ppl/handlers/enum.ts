@@ -16,136 +16,23 @@
  * `[K, 1, ..., 1, ...batchShape]` (Pyro's `expand=True`); one marked `{numSamples: S}` takes `S`
  * draws from its distribution along its dim instead (Pyro's sampled enumeration, any support),
  * noted `infer._enumSampled = S` for the ELBO's `1/S` weights.
+ *
+ * The support tables and enumeration checks are in `enum_support.ts`, the dim allocator in
+ * `enum_dims.ts`, `configEnumerate`/`inferConfig` in `infer_config.ts`.
  */
 import * as tf from '@tensorflow/tfjs';
-import { finiteSupportValues, type Distribution } from '../../distributions/distribution.js';
+import type { Distribution } from '../../distributions/distribution.js';
 import { ArgumentError } from '../../utils/errors.js';
-import { checkOptionKeys } from '../../utils/options.js';
 import { broadcastShapes } from '../../utils/tensor.js';
 import { Messenger, wrapWith, type Fn } from '../messenger.js';
 import type { Message } from '../runtime.js';
-
-/**
- * The support values `lower..upper` (finite integer intervals) or `{0, 1}` of a discrete site with
- * no event dims, as float32 like the family's draws (cast with `tf.cast(z, 'int32')` to index);
- * {@link enumerateSupportTable} also covers one-hot vectors.
- */
-export function enumerateSupportValues(fn: Distribution, site: string): number[] {
-  const values = finiteSupportValues(fn.support);
-  if (values !== undefined) return values;
-  throw new ArgumentError(
-    site,
-    `site '${site}': cannot enumerate the support ${fn.support.name} of ${fn.name} (expected ` +
-      'a boolean or a finite integer interval with the same bounds for the whole batch)',
-  );
-}
-
-/**
- * Whether `fn` can be enumerated: a boolean or finite integer-interval support with no event
- * dims (`Bernoulli`, `Categorical`, ...), or the one-hot vectors of length `K` (`OneHotCategorical`,
- * event shape `[K]`, possibly expanded), as Pyro's `has_enumerate_support`.
- */
-export function isEnumerable(fn: Distribution): boolean {
-  if (fn.eventShape.length === 0) return finiteSupportValues(fn.support) !== undefined;
-  return fn.support.kind === 'oneHot' && fn.eventShape.length === 1;
-}
-
-/**
- * The `K` support values of a discrete site, float32 like the family's draws, as a table of shape
- * `[K, ...eventShape]` (from the family's `enumerateSupport(false)`): `[K]` holding
- * `lower..upper` or `{0, 1}` (cast with `tf.cast(z, 'int32')` to index), or `[K, K]` holding the
- * one-hot vectors `e_0, ..., e_{K-1}` of a `OneHotCategorical`.
- */
-export function enumerateSupportTable(fn: Distribution, site: string): tf.Tensor {
-  if (!isEnumerable(fn)) {
-    throw new ArgumentError(
-      site,
-      `site '${site}': cannot enumerate the support ${fn.support.name} of ${fn.name} (expected ` +
-        'a boolean or a finite integer interval with the same bounds for the whole batch and no ' +
-        'event dims, or one-hot vectors)',
-    );
-  }
-  return tf.tidy(() => {
-    const v = fn.enumerateSupport(false);
-    return tf.reshape(v, [v.shape[0] as number, ...fn.eventShape]);
-  });
-}
-
-/**
- * The deepest batch dim an enumerated site may take on the WebGL, WebGPU and TensorFlow
- * backends: rank-6 tensors (5 batch dims and a `Categorical`'s event dim); their shaders stop at
- * 6 dims. (The wasm backend's XNNPACK binary kernels did too, leaving the output unwritten;
- * `ready()` folds their operands to at most 6 dims, `backend/kernels/binary_rank.ts`.)
- */
-export const MAX_ENUM_RANK = 5;
-
-/**
- * The deepest batch dim (plates and enumeration together) an enumerated site may take on the
- * current backend: 15 on `cpu` and `wasm` (their kernels broadcast, reduce, transpose and gather
- * tensors of rank 16 and more once `ready()` has fixed wasm's binary kernels; Pyro's own ceiling
- * is PyTorch's 25 dims on CUDA), {@link MAX_ENUM_RANK} elsewhere. A deeper site is an error
- * naming it, before any tensor of that rank is made.
- */
-export function maxEnumRank(): number {
-  const backend = tf.getBackend();
-  return backend === 'cpu' || backend === 'wasm' ? 15 : MAX_ENUM_RANK;
-}
-
-/** Which enumerated variable (label `e:name`) holds each enumeration dim, as a site sees it. */
-export type DimLabels = Map<number, string>;
-
-/**
- * The enumeration dims of one run (Pyro's `_EnumAllocator` with the `EnumMessenger` bookkeeping).
- *
- * A site outside every `markov` context is *global*: it takes a fresh dim, left of every dim used
- * so far, and stays visible to every later site. A site inside a `markov` context is *local*: it
- * takes the rightmost dim left of the plates that no site visible to it holds (the global dims,
- * and the dims carried by the values of the sites in its markov scope), so a first-order chain
- * alternates between two dims. Each site records the dims it sees ({@link DimLabels}): how the
- * factor graph reads the dims of its log-density.
- */
-export class EnumDimAllocator {
-  private nextFresh: number;
-  private readonly global: DimLabels = new Map();
-  private readonly valueDims = new Map<string, DimLabels>();
-  private readonly depths = new Map<string, number>();
-
-  constructor(readonly firstAvailableDim: number) {
-    this.nextFresh = firstAvailableDim;
-  }
-
-  /** The dims a site with the markov scope `scope` (none: outside `markov`) sees. */
-  visible(scope: ReadonlyMap<string, number> | undefined): DimLabels {
-    const seen: DimLabels = new Map(this.global);
-    if (scope === undefined) return seen;
-    for (const [name, count] of scope) {
-      // a site is visible when every markov context that encloses it still sees it
-      if (this.depths.get(name) !== count) continue;
-      for (const [d, label] of this.valueDims.get(name) ?? []) seen.set(d, label);
-    }
-    return seen;
-  }
-
-  /** The dim for a new enumerated site: fresh when global, the rightmost unseen one when local. */
-  allocate(label: string, local: boolean, seen: DimLabels): number {
-    let dim: number;
-    if (local) {
-      dim = this.firstAvailableDim;
-      while (seen.has(dim) || this.global.has(dim)) dim--;
-    } else {
-      dim = this.nextFresh;
-      this.global.set(dim, label);
-    }
-    this.nextFresh = Math.min(this.nextFresh, dim - 1);
-    return dim;
-  }
-
-  /** Record the dims the value of site `name` carries and its markov depth. */
-  record(name: string, depth: number, dims: DimLabels): void {
-    this.valueDims.set(name, dims);
-    this.depths.set(name, depth);
-  }
-}
+import { EnumDimAllocator, type DimLabels } from './enum_dims.js';
+import {
+  checkEnumerable,
+  checkNumSamples,
+  enumerateSupportTable,
+  maxEnumRank,
+} from './enum_support.js';
 
 /** The markov scope recorded on a site by `markov` (undefined outside every markov context). */
 function markovScope(msg: Message): ReadonlyMap<string, number> | undefined {
@@ -284,122 +171,6 @@ export function enumerate<A extends unknown[], R>(
   return wrapWith(fn, () => new EnumMessenger(firstAvailableDim));
 }
 
-/** Options of {@link configEnumerate} (Pyro's `expand` and `num_samples`). */
-export interface ConfigEnumerateOptions {
-  /**
-   * Give each enumerated site its values expanded over its batch shape, `[K, 1, ..., 1,
-   * ...batchShape]`, instead of `[K, 1, ..., 1]` (Pyro's `expand`; same results, larger tensors).
-   * Default: not set on the sites (false).
-   */
-  expand?: boolean;
-  /**
-   * Sampled enumeration (Pyro's `num_samples`, with `'parallel'` only): every latent site (discrete
-   * or continuous) takes `S` independent draws from its distribution along its enumeration dim
-   * instead of its support values; `TraceEnumELBO` weighs each by `1/S` (with the score-function
-   * gradient of Pyro's DiCE factor `exp(log p - sg(log p))`), so that summing over the draws gives
-   * `log (1/S) sum_s p(x | z_s)` in the model and `(1/S) sum_s f(z_s)` in the guide.
-   */
-  numSamples?: number;
-}
-
-/**
- * Mark the latent sites of `fn` for enumeration (Pyro's `config_enumerate`): every discrete
- * latent site gets `{enumerate: mode}` (with `numSamples`, every latent site gets `{enumerate:
- * 'parallel', numSamples}`); sites that already have an annotation keep it.
- *
- * - `'parallel'`: all values at once along a fresh batch dim (see {@link enumerate}).
- * - `'sequential'` (guides, with `TraceEnumELBO`): the guide runs once per value, each run
- *   weighted by the guide's probability of it (Pyro's `iter_discrete_traces`).
- *
- * @param fn the model or guide.
- * @param mode Pyro's `default` argument: `'parallel'` (default) or `'sequential'`.
- * @param options `expand`, `numSamples` ({@link ConfigEnumerateOptions}).
- * @throws ArgumentError naming `default`, `expand` or `numSamples` for a bad value.
- * @example
- * ```ts
- * const elbo = new TraceEnumELBO();
- * const svi = new SVI(configEnumerate(model), guide, tf.train.adam(0.05), elbo);
- * configEnumerate(guide, 'sequential'); // Pyro's config_enumerate(guide, "sequential")
- * configEnumerate(model, 'parallel', { numSamples: 16 }); // sampled enumeration
- * ```
- */
-export function configEnumerate<A extends unknown[], R>(
-  fn: Fn<A, R>,
-  mode: 'parallel' | 'sequential' = 'parallel',
-  options: ConfigEnumerateOptions = {},
-): Fn<A, R> {
-  if (typeof fn !== 'function') {
-    throw new ArgumentError('fn', `configEnumerate: expected a function, got ${typeof fn}`);
-  }
-  if (mode !== 'parallel' && mode !== 'sequential') {
-    throw new ArgumentError(
-      'default',
-      `configEnumerate: expected 'parallel' or 'sequential', got ${JSON.stringify(mode)}`,
-    );
-  }
-  if (options === null || typeof options !== 'object') {
-    throw new ArgumentError(
-      'options',
-      `configEnumerate: expected an object, got ${String(options)}`,
-    );
-  }
-  checkOptionKeys(options, ['expand', 'numSamples'], 'configEnumerate');
-  const { expand, numSamples } = options;
-  if (expand !== undefined && typeof expand !== 'boolean') {
-    throw new ArgumentError('expand', `configEnumerate: expected a boolean, got ${String(expand)}`);
-  }
-  if (numSamples !== undefined) {
-    checkNumSamples(numSamples, 'configEnumerate');
-    if (mode !== 'parallel') {
-      throw new ArgumentError(
-        'numSamples',
-        `configEnumerate: numSamples is only compatible with 'parallel' (got '${mode}'), as in Pyro`,
-      );
-    }
-  }
-  const extra: Record<string, unknown> = {};
-  if (expand !== undefined) extra.expand = expand;
-  return inferConfig(fn, (msg) => {
-    if (msg.type !== 'sample' || msg.isObserved || msg.fn === null) return {};
-    if (numSamples !== undefined) return { enumerate: mode, numSamples, ...extra };
-    return msg.fn.support.isDiscrete ? { enumerate: mode, ...extra } : {};
-  });
-}
-
-/** Throw naming `numSamples` unless it is an integer >= 1. */
-function checkNumSamples(n: unknown, who: string): void {
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) {
-    throw new ArgumentError('numSamples', `${who}: expected an integer >= 1, got ${String(n)}`);
-  }
-}
-
-/**
- * Throw unless the unobserved discrete site `msg` can be enumerated in parallel: a finite support
- * (see {@link isEnumerable}) and no other `enumerate`
- * annotation. Its message names `who` (the inference that enumerates it) and the site.
- */
-export function checkEnumerable(msg: Message, who: string): void {
-  const fn = msg.fn;
-  if (fn === null) return;
-  const e = msg.infer.enumerate;
-  if (e !== undefined && e !== 'parallel') {
-    throw new ArgumentError(
-      'model',
-      `${who}: discrete latent site '${msg.name}' asks for enumerate: '${String(e)}'; ${who} ` +
-        "enumerates discrete latent sites in parallel (use enumerate: 'parallel' or none)",
-    );
-  }
-  if (isEnumerable(fn)) return;
-  throw new ArgumentError(
-    'model',
-    `${who}: latent site '${msg.name}' has the discrete support '${fn.support.name}' of ` +
-      `${fn.name}, which cannot be enumerated (summed out); ${who} needs every discrete latent ` +
-      'to have a finite support (a boolean or one integer interval for the whole batch with no ' +
-      'event dims, or one-hot vectors): observe it, or write it with a finite support (e.g. a Categorical over a ' +
-      'truncated range 0..K) or marginalize it out by hand',
-  );
-}
-
 /**
  * Marks every unobserved discrete sample site still without a value for parallel enumeration,
  * after {@link checkEnumerable} (NumPyro's automatic enumeration in HMC).
@@ -442,32 +213,4 @@ export function enumerateDiscrete<A extends unknown[], R>(
     wrapWith(fn, () => new EnumerateDiscreteConfigMessenger(who)),
     firstAvailableDim,
   );
-}
-
-/** Adds `config(msg)` to the `infer` annotations of every site (Pyro's `infer_config`). */
-export class InferConfigMessenger extends Messenger {
-  constructor(private readonly config: (msg: Message) => Record<string, unknown>) {
-    super();
-  }
-  override processMessage(msg: Message): void {
-    if (msg.type !== 'sample' && msg.type !== 'param') return;
-    msg.infer = { ...this.config(msg), ...msg.infer };
-  }
-}
-
-/**
- * Annotate the sites of `fn` with `infer` options computed from each message (site options set
- * in the model win).
- *
- * @example
- * ```ts
- * const m = inferConfig(model, (msg) => (msg.name === 'z' ? { enumerate: 'parallel' } : {}));
- * ```
- */
-export function inferConfig<A extends unknown[], R>(
-  fn: Fn<A, R>,
-  config: (msg: Message) => Record<string, unknown>,
-): Fn<A, R> {
-  if (typeof config !== 'function') throw new ArgumentError('config', 'expected a function');
-  return wrapWith(fn, () => new InferConfigMessenger(config));
 }

@@ -9,7 +9,7 @@ import { Messenger, wrapWith, type Fn } from '../messenger.js';
 import { HANDLER_STACK, type Message } from '../runtime.js';
 import type { Trace } from '../trace.js';
 import { BlockMessenger } from './block.js';
-import { isEnumerable } from './enum.js';
+import { isEnumerable } from './enum_support.js';
 
 /**
  * Thrown by {@link escape} at the site where the run leaves (Pyro's `NonlocalExit`); `site` is

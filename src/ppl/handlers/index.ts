@@ -15,17 +15,8 @@ export { markov, MarkovMessenger, type MarkovOptions, type MarkovScope } from '.
 export {
   enumerate,
   EnumMessenger,
-  EnumDimAllocator,
-  type DimLabels,
-  enumerateSupportValues,
-  enumerateSupportTable,
-  isEnumerable,
-  configEnumerate,
   enumerateDiscrete,
-  checkEnumerable,
   EnumerateDiscreteConfigMessenger,
-  inferConfig,
-  InferConfigMessenger,
 } from './enum.js';
 export { reparam, ReparamMessenger, type Reparam, type ReparamMessage } from './reparam.js';
 export { LocScaleReparam } from './reparam/loc_scale.js';
@@ -62,5 +53,13 @@ export {
 export { ConjugateReparam } from './reparam/conjugate.js';
 export { GumbelSoftmaxReparam } from './reparam/gumbel_softmax.js';
 export { LatentStableReparam, SymmetricStableReparam, StableReparam } from './reparam/stable.js';
-export { maxEnumRank, MAX_ENUM_RANK } from './enum.js';
-export { type ConfigEnumerateOptions } from './enum.js';
+export { maxEnumRank, MAX_ENUM_RANK } from './enum_support.js';
+export { type ConfigEnumerateOptions } from './infer_config.js';
+export { EnumDimAllocator, type DimLabels } from './enum_dims.js';
+export {
+  enumerateSupportValues,
+  enumerateSupportTable,
+  isEnumerable,
+  checkEnumerable,
+} from './enum_support.js';
+export { configEnumerate, inferConfig, InferConfigMessenger } from './infer_config.js';

@@ -15,7 +15,7 @@ import { checkOptionKeys } from '../../utils/options.js';
 import { Messenger, type Fn } from '../messenger.js';
 import type { Message } from '../runtime.js';
 import { lastTensorId, Trace } from '../trace.js';
-import { enumerateSupportTable, isEnumerable } from './enum.js';
+import { enumerateSupportTable, isEnumerable } from './enum_support.js';
 import { discreteEscape, EscapeMessenger, NonlocalExit } from './escape.js';
 import { trace, TraceMessenger } from './trace.js';
 

@@ -6,30 +6,23 @@
  * modelTrace = trace(replay(model, {trace: guideTrace})).getTrace(...args)
  * ELBO = sum_model log p(sites) - sum_guide log q(sites)
  * ```
+ *
+ * This file holds the estimator frame (`ELBOEstimator`, `ParticleELBO`, particles and traces) and
+ * `TraceELBO`; the guide's `log q` and score-function terms are in `guide_terms.ts`,
+ * `TraceMeanFieldELBO` in `trace_mean_field_elbo.ts`.
  */
 import * as tf from '@tensorflow/tfjs';
-import { lookupKL } from '../../distributions/kl.js';
 import { plate } from '../handlers/plate.js';
 import { replay } from '../handlers/replay.js';
 import { trace } from '../handlers/trace.js';
 import type { Fn } from '../messenger.js';
-import type { Message } from '../runtime.js';
 import { isValidationEnabled } from '../site_validation.js';
 import { checkedReplay, checkModelGuideMatch } from './check.js';
 import { checkParticleBroadcast } from './particle_check.js';
-import {
-  applySiteScaleTensor,
-  siteLogProb,
-  siteLogProbSum,
-  siteMask,
-  type Trace,
-} from '../trace.js';
-import { ArgumentError, NotRegisteredError } from '../../utils/errors.js';
+import type { Trace } from '../trace.js';
+import { ArgumentError } from '../../utils/errors.js';
 import { checkOptionKeys } from '../../utils/options.js';
-import { stopGradient } from '../../utils/tensor.js';
-import { Unit } from '../unit.js';
-import type { Distribution } from '../../distributions/distribution.js';
-import { ExpandedDistribution } from '../../distributions/expanded.js';
+import { guideLogProbSum, scoreFunctionTerm } from './guide_terms.js';
 
 /** A model or guide: a function, or an object with a `call` method (autoguides). */
 export type Callable<A extends unknown[]> = Fn<A, unknown> | { call(...args: A): unknown };
@@ -189,77 +182,6 @@ function checkParticles(n: number): number {
   return n;
 }
 
-/** The {@link Unit} inside a site's distribution (a plate or particle plate expands it). */
-function unitOf(fn: Distribution | null): Unit | undefined {
-  let d = fn;
-  while (d instanceof ExpandedDistribution) d = d.base;
-  return d instanceof Unit ? d : undefined;
-}
-
-/** Whether `s` is a `factor` site (an observed {@link Unit} site), e.g. of a guide. */
-export function isFactorSite(s: Message): boolean {
-  return s.type === 'sample' && s.isObserved && unitOf(s.fn) !== undefined;
-}
-
-/**
- * The guide's factor sites, checked: each must say `hasRsample` (Pyro: "must be specified for use
- * in guides"); `reparamOnly` (an ELBO without score-function terms for them) also refuses `false`.
- */
-export function guideFactorSites(guideTrace: Trace, elbo: string, reparamOnly = false): Message[] {
-  const out = guideTrace.sampleSites().filter(isFactorSite);
-  for (const s of out) {
-    const r = (unitOf(s.fn) as Unit).rsampled;
-    if (r === undefined || (reparamOnly && !r)) {
-      throw new ArgumentError(
-        s.name,
-        r === undefined
-          ? `${elbo}: factor '${s.name}' in the guide needs hasRsample (true when its log-weight ` +
-              'comes from reparameterized draws, false otherwise), as in Pyro'
-          : `${elbo}: factor '${s.name}' in the guide has hasRsample false; this ELBO needs ` +
-              'reparameterized guide factors (use TraceELBO)',
-      );
-    }
-  }
-  return out;
-}
-
-/**
- * `log q` of one guide run (Pyro's sum over the guide's sample sites): its latent sites plus its
- * `factor` sites; a factor with `hasRsample: false` enters with its value only (detached), its
- * gradient coming from the score-function term as in Pyro.
- */
-export function guideLogProbSum(guideTrace: Trace, elbo: string, reparamOnly = false): tf.Tensor {
-  let lq = guideTrace.logProbSum((s) => !s.isObserved);
-  for (const f of guideFactorSites(guideTrace, elbo, reparamOnly)) {
-    const l = siteLogProbSum(f);
-    lq = tf.add(lq, (unitOf(f.fn) as Unit).hasRsample ? l : stopGradient(l));
-  }
-  return lq;
-}
-
-/**
- * Score-function surrogate for guide sites that cannot be reparameterized:
- * `sum_i log q(z_i) * sg(elbo)`, whose value is removed with `x - sg(x)` so that only its gradient
- * `E[grad log q * elbo]` (REINFORCE) is added.
- */
-export function scoreFunctionTerm(guideTrace: Trace, elbo: tf.Tensor): tf.Tensor {
-  const nonReparam = guideTrace.sampleSites().filter(
-    (s) =>
-      (!s.isObserved || isFactorSite(s)) &&
-      s.fn !== null &&
-      !s.fn.hasRsample &&
-      // a guide site enumerated by TraceEnumELBO is summed out exactly: no score term
-      s.infer._enumerated !== true &&
-      // nor one enumerated sequentially (its weights q(v) carry the gradient, seq_enum.ts)
-      typeof s.infer._enumTotal !== 'number',
-  );
-  if (nonReparam.length === 0) return tf.scalar(0);
-  let lq: tf.Tensor = tf.scalar(0);
-  for (const s of nonReparam) lq = tf.add(lq, siteLogProbSum(s));
-  const surrogate = tf.mul(lq, stopGradient(elbo));
-  return tf.sub(surrogate, stopGradient(surrogate));
-}
-
 /**
  * The common frame of the particle ELBO estimators (Pyro's `ELBO` base): each particle runs the
  * guide, replays the model on its sample and contributes one estimate `L_p`, plus the
@@ -360,86 +282,4 @@ export class TraceELBO extends ParticleELBO {
   protected particleElbo(guideTrace: Trace, modelTrace: Trace): tf.Tensor {
     return tf.sub(modelTrace.logProbSum(), guideLogProbSum(guideTrace, 'TraceELBO'));
   }
-}
-
-function klTerm(q: Message, p: Message): tf.Tensor {
-  return tf.tidy(() => {
-    const qf = q.fn;
-    const pf = p.fn;
-    if (qf === null || pf === null) return tf.scalar(0);
-    const fn = lookupKL(qf, pf);
-    let kl: tf.Tensor | undefined;
-    if (fn !== undefined) {
-      try {
-        kl = fn(qf, pf);
-      } catch (e) {
-        // a registered wrapper pair (Expanded, Independent, Transformed) whose inner pair has
-        // no analytic form: estimate it as Pyro does (its kl_divergence raises NotImplementedError)
-        if (!(e instanceof NotRegisteredError)) throw e;
-      }
-    }
-    // the single-sample Monte Carlo estimate log q(z) - log p(z) at the guide's draw, each side
-    // summed with its own mask and scale (Pyro's log_prob_sum of each site, TraceELBO's terms):
-    // an autoguide's q scores a plate's whole value as one event (a scalar), which subtracted
-    // elementwise from p's per-element log-densities would count log q once per element
-    if (kl === undefined) return tf.sub(siteLogProbSum(q), siteLogProbSum(p));
-    if (p.mask === false) return tf.scalar(0);
-    if (p.mask instanceof tf.Tensor) {
-      kl = tf.where(siteMask(p, kl.shape), kl, tf.zerosLike(kl));
-    }
-    kl = applySiteScaleTensor(p, kl);
-    const s = tf.sum(kl);
-    return p.scale === 1 ? s : tf.mul(s, p.scale);
-  });
-}
-
-/**
- * The ELBO with analytic KL terms (Pyro's `TraceMeanField_ELBO`): for each latent site of both
- * the model and the guide, `E_q[log p - log q]` is replaced by `-KL(q || p)` when the pair has a
- * registered analytic KL, and by the single-sample estimate `log q(z) - log p(z)` at the guide's
- * draw otherwise (each side summed over its site with its own scale and mask, as `TraceELBO`) (also when a registered wrapper pair, e.g. two `Expanded` made by plates or
- * vectorized particles, wraps a pair without one, as Pyro falls back on `NotImplementedError`):
- *
- * $$\mathcal L = \mathbb E_q\Big[\sum_{\text{obs}} s\log p(x\mid z)\Big] - \sum_{\text{latent}} s\,\mathrm{KL}(q_z\,\|\,p_z)$$
- *
- * Valid when the guide is mean-field and each prior depends on no other latent (then the KL is
- * exact; otherwise it is the usual unbiased estimate conditioned on the sampled parents).
- */
-export class TraceMeanFieldELBO extends ParticleELBO {
-  protected particleElbo(guideTrace: Trace, modelTrace: Trace): tf.Tensor {
-    let elbo: tf.Tensor = tf.scalar(0);
-    for (const site of modelTrace.sampleSites()) {
-      const g = guideTrace.get(site.name);
-      if (!site.isObserved && g !== undefined && g.type === 'sample' && !g.isObserved) {
-        elbo = tf.sub(elbo, klTerm(g, site));
-      } else {
-        elbo = tf.add(elbo, siteLogProbSum(site));
-      }
-    }
-    for (const g of guideTrace.latentSites()) {
-      if (!modelTrace.has(g.name)) elbo = tf.sub(elbo, siteLogProbSum(g));
-    }
-    // the guide's auxiliary factor sites (Pyro: their entropy term, fully reparameterized)
-    for (const f of guideFactorSites(guideTrace, 'TraceMeanFieldELBO', true)) {
-      if (!modelTrace.has(f.name)) elbo = tf.sub(elbo, siteLogProbSum(f));
-    }
-    return elbo;
-  }
-}
-
-/**
- * The guide's cost terms one by one (what {@link guideLogProbSum} adds up): each latent site's
- * masked, scaled log-density `s log q` over its batch shape, and each `factor` site's (its value
- * only, detached, when it has `hasRsample: false`). Untidied.
- */
-export function guideLogProbTerms(
-  guideTrace: Trace,
-  elbo: string,
-): { site: Message; logProb: tf.Tensor }[] {
-  const out = guideTrace.latentSites().map((site) => ({ site, logProb: siteLogProb(site) }));
-  for (const f of guideFactorSites(guideTrace, elbo)) {
-    const l = siteLogProb(f);
-    out.push({ site: f, logProb: (unitOf(f.fn) as Unit).hasRsample ? l : stopGradient(l) });
-  }
-  return out;
 }

@@ -15,7 +15,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../utils/errors.js';
 import { stopGradient } from '../../utils/tensor.js';
-import type { DimLabels } from '../handlers/enum.js';
+import type { DimLabels } from '../handlers/enum_dims.js';
 import type { Message } from '../runtime.js';
 import { siteLogProb, siteLogProbSum, type Trace } from '../trace.js';
 import type { EnumVar, OrdinalFactor, PlateInfo } from './contract.js';

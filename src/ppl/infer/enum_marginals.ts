@@ -15,7 +15,7 @@ import { Bernoulli } from '../../distributions/bernoulli.js';
 import { Categorical } from '../../distributions/categorical.js';
 import type { Distribution } from '../../distributions/distribution.js';
 import { OneHotCategorical } from '../../distributions/one_hot_categorical.js';
-import { enumerateSupportTable } from '../handlers/enum.js';
+import { enumerateSupportTable } from '../handlers/enum_support.js';
 import type { Message } from '../runtime.js';
 import type { Trace } from '../trace.js';
 import { contractFactors, type OrdinalFactor } from './contract.js';

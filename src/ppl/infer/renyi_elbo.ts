@@ -12,7 +12,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../utils/errors.js';
 import { checkOptionKeys } from '../../utils/options.js';
-import { ELBOEstimator, guideAndModelTraces, guideLogProbSum, type Callable } from './elbo.js';
+import { ELBOEstimator, guideAndModelTraces, type Callable } from './elbo.js';
+import { guideLogProbSum } from './guide_terms.js';
 
 /** Options of {@link RenyiELBO}. */
 export interface RenyiELBOOptions {

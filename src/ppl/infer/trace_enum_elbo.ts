@@ -42,14 +42,16 @@ import { enumMarginals, marginalDistribution } from './enum_marginals.js';
 import {
   asFn,
   guessMaxPlateNesting,
-  guideFactorSites,
-  guideLogProbSum,
-  guideLogProbTerms,
   ParticleELBO,
-  scoreFunctionTerm,
   type Callable,
   type ELBOOptions,
 } from './elbo.js';
+import {
+  guideFactorSites,
+  guideLogProbSum,
+  guideLogProbTerms,
+  scoreFunctionTerm,
+} from './guide_terms.js';
 import {
   sequentialWeights,
   weighContracted,

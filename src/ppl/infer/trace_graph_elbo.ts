@@ -23,7 +23,8 @@ import { ArgumentError } from '../../utils/errors.js';
 import { checkOptionKeys } from '../../utils/options.js';
 import type { Message } from '../runtime.js';
 import { siteLogProb, type Trace } from '../trace.js';
-import { ELBOEstimator, guideAndModelTraces, guideLogProbSum, type Callable } from './elbo.js';
+import { ELBOEstimator, guideAndModelTraces, type Callable } from './elbo.js';
+import { guideLogProbSum } from './guide_terms.js';
 
 /** Options of {@link TraceGraphELBO}. */
 export interface TraceGraphELBOOptions {

@@ -34,13 +34,8 @@ import { isValidationEnabled } from '../site_validation.js';
 import { Trace } from '../trace.js';
 import { checkedReplay, checkModelGuideMatch } from './check.js';
 import { detach } from './detach.js';
-import {
-  ELBOEstimator,
-  guessMaxPlateNesting,
-  guideFactorSites,
-  inParticlePlate,
-  type Callable,
-} from './elbo.js';
+import { ELBOEstimator, guessMaxPlateNesting, inParticlePlate, type Callable } from './elbo.js';
+import { guideFactorSites } from './guide_terms.js';
 import { particleLogProb } from './particle_log_prob.js';
 import { inParticlePlateRun } from './particle_run.js';
 

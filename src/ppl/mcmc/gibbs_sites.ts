@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../utils/errors.js';
-import { enumerateSupportTable, isEnumerable } from '../handlers/enum.js';
+import { enumerateSupportTable, isEnumerable } from '../handlers/enum_support.js';
 import { seed as seedHandler } from '../handlers/seed.js';
 import { trace } from '../handlers/trace.js';
 import { Messenger } from '../messenger.js';

@@ -15,7 +15,7 @@ import {
 } from '../../../src/distributions/index.js';
 import { deterministic } from '../../../src/ppl/deterministic.js';
 import { condition } from '../../../src/ppl/handlers/condition.js';
-import { maxEnumRank } from '../../../src/ppl/handlers/enum.js';
+import { maxEnumRank } from '../../../src/ppl/handlers/enum_support.js';
 import { plate } from '../../../src/ppl/handlers/plate.js';
 import { trace } from '../../../src/ppl/handlers/trace.js';
 import { inferDiscrete } from '../../../src/ppl/infer/infer_discrete.js';

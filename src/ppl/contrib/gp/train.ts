@@ -5,7 +5,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { SVI } from '../../infer/svi.js';
-import { TraceMeanFieldELBO, type ELBOLoss } from '../../infer/elbo.js';
+import { type ELBOLoss } from '../../infer/elbo.js';
+import { TraceMeanFieldELBO } from '../../infer/trace_mean_field_elbo.js';
 import { GPModel } from './models/model.js';
 import { ArgumentError } from '../../../utils/errors.js';
 import { checkOptionKeys } from '../../../utils/options.js';
