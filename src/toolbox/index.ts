@@ -111,16 +111,14 @@ export {
   type AllLayersLaplaceOptions,
   type AllLayersStructure,
 } from './posthoc/laplace/all_layers.js';
-export {
-  Swag,
-  swagPredictor,
-  trainSwag,
-  type SwagOptions,
-  type SwagSampleOptions,
-  type SwagPredictorOptions,
-  type TrainSwagOptions,
-  type SwagBnUpdate,
-} from './posthoc/swag.js';
+export { Swag, swagPredictor } from './posthoc/swag.js';
+export { trainSwag, type TrainSwagOptions } from './posthoc/swag_train.js';
+export type {
+  SwagOptions,
+  SwagSampleOptions,
+  SwagPredictorOptions,
+  SwagBnUpdate,
+} from './posthoc/swag_options.js';
 export {
   bnUpdate,
   batchNormLayers,
