@@ -127,20 +127,18 @@ export {
   type BnUpdateOptions,
 } from './posthoc/bn_update.js';
 export { withPosteriorScale } from './posthoc/posterior_scale.js';
-export {
-  shiftBenchmark,
-  shiftBenchmarkSteps,
-  formatShiftTable,
-  type ShiftStop,
-  type ShiftMethod,
-  type ShiftSet,
-  type OodSet,
-  type ShiftBenchmarkOptions,
-  type ShiftRow,
-  type OodRow,
-  type ShiftSummary,
-  type ShiftBenchmarkResult,
-} from './shift/benchmark.js';
+export { shiftBenchmark, shiftBenchmarkSteps, type ShiftStop } from './shift/benchmark.js';
+export { formatShiftTable } from './shift/shift_table.js';
+export type {
+  ShiftMethod,
+  ShiftSet,
+  OodSet,
+  ShiftBenchmarkOptions,
+  ShiftRow,
+  OodRow,
+  ShiftSummary,
+  ShiftBenchmarkResult,
+} from './shift/benchmark_types.js';
 
 // Models with several inputs and shared layers: the inputs UncertaintyEvaluation takes (an array or
 // a {[inputName]: tensor} map) and the mean head of a functional regressor.

@@ -36,14 +36,9 @@ import { fitTemperature } from '../../toolbox/posthoc/temperature.js';
 import { classNll, modelLogits } from '../../toolbox/class_outputs.js';
 import { fitMixtureTemperature } from '../../toolbox/posthoc/mixture_temperature.js';
 import { applyWithMcDropout, hasDropout } from '../../toolbox/predictors.js';
-import {
-  formatShiftTable,
-  shiftBenchmark,
-  shiftBenchmarkSteps,
-  type OodSet,
-  type ShiftMethod,
-  type ShiftSet,
-} from '../../toolbox/shift/benchmark.js';
+import { shiftBenchmark, shiftBenchmarkSteps } from '../../toolbox/shift/benchmark.js';
+import type { OodSet, ShiftMethod, ShiftSet } from '../../toolbox/shift/benchmark_types.js';
+import { formatShiftTable } from '../../toolbox/shift/shift_table.js';
 import { shiftReportHtml } from '../../toolbox/shift/html.js';
 
 import { RunInterrupted, gracefulStop } from '../graceful_stop.js';
