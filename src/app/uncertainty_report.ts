@@ -4,22 +4,12 @@
  * uncertainty scores, and write `report.json` and a self-contained `report.html` atomically.
  */
 import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs';
 import { Batcher } from '../data/batcher.js';
 import type { ImageTransform } from '../data/transform.js';
 import { limitImageSet, type ImageSet } from '../data/dataset.js';
 import { checkDataDir, datasetSource, loadDataset, parseDatasetSpec } from '../data/files.js';
 import { setMode } from '../layers/model_utils.js';
-import {
-  decompose,
-  entropyLastAxis,
-  kwonUncertainty,
-  normalizedUncertainty,
-} from '../toolbox/decomposition.js';
-import { dirichletOutputs } from '../toolbox/evidential/dirichlet.js';
-import { evidenceFunction } from '../toolbox/evidential/evidence.js';
-import { modelLogits } from '../toolbox/class_outputs.js';
-import { applyWithMcDropout, hasDropout } from '../toolbox/predictors.js';
+import { hasDropout } from '../toolbox/predictors.js';
 import { buildReport, type ScoreInput } from '../toolbox/report/build.js';
 import { renderReportHtml } from '../toolbox/report/html.js';
 import { imageDataUri } from '../toolbox/report/png.js';
@@ -36,6 +26,8 @@ import { openRun } from './open_run.js';
 import { transformOf } from './run_data.js';
 import { disposeModel } from '../layers/dispose_model.js';
 import { checkWritableDir } from './run_dir.js';
+import { batchFunction, predictSet, type Predictions } from './uncertainty_predict.js';
+import { hostEvidenceFunction, SCORES, scoreKeys, type ScoreDef } from './uncertainty_scores.js';
 
 /** Options of {@link runUncertaintyReport}. */
 export interface UncertaintyRunOptions {
@@ -76,234 +68,6 @@ export interface UncertaintyRunResult {
   report: UncertaintyReport;
   htmlPath: string;
   jsonPath: string;
-}
-
-/** Host-side predictions of one dataset. */
-interface Predictions {
-  /** Class probabilities, `count x numClasses`. */
-  probs: Float64Array;
-  /** The model's number of classes (its outputs', not the set's: an OOD set has its own). */
-  numClasses: number;
-  scores: Map<string, Float32Array>;
-}
-
-interface ScoreDef {
-  key: string;
-  name: string;
-  description: string;
-}
-
-const SCORES: Record<string, ScoreDef> = {
-  evidential_u: {
-    key: 'evidential_u',
-    name: 'uncertainty mass u = K/S',
-    description: 'Dirichlet uncertainty mass of the evidential network (Sensoy et al. 2018)',
-  },
-  mutual_information: {
-    key: 'mutual_information',
-    name: 'mutual information (epistemic)',
-    description: 'H[mean p] - mean H[p_s]: disagreement between Monte Carlo samples (BALD)',
-  },
-  predictive_entropy: {
-    key: 'predictive_entropy',
-    name: 'predictive entropy (total)',
-    description: 'entropy of the (mean) predictive distribution',
-  },
-  expected_entropy: {
-    key: 'expected_entropy',
-    name: 'expected entropy (aleatoric)',
-    description: 'mean entropy of the sampled predictive distributions',
-  },
-  one_minus_max_prob: {
-    key: 'one_minus_max_prob',
-    name: '1 - max probability',
-    description: 'one minus the confidence of the predicted class',
-  },
-  softmax_epistemic: {
-    key: 'softmax_epistemic',
-    name: 'epistemic, softmax (Kwon)',
-    description:
-      'trace of mean_s (p_s - pbar)(p_s - pbar)^T with softmax outputs (BayesianCNN "softmax")',
-  },
-  softmax_aleatoric: {
-    key: 'softmax_aleatoric',
-    name: 'aleatoric, softmax (Kwon)',
-    description:
-      'trace of mean_s diag(p_s) - p_s p_s^T with softmax outputs (BayesianCNN "softmax")',
-  },
-  normalized_epistemic: {
-    key: 'normalized_epistemic',
-    name: 'epistemic, softplus-normalized',
-    description:
-      'Kwon epistemic term on softplus-normalised outputs (BayesianCNN "normalized", Shridhar et al. 2018)',
-  },
-  normalized_aleatoric: {
-    key: 'normalized_aleatoric',
-    name: 'aleatoric, softplus-normalized',
-    description: 'Kwon aleatoric term on softplus-normalised outputs (BayesianCNN "normalized")',
-  },
-};
-
-/** Which scores each kind of model yields, primary first. */
-function scoreKeys(mode: 'evidential' | 'sampling' | 'single'): string[] {
-  if (mode === 'evidential') return ['evidential_u', 'predictive_entropy', 'one_minus_max_prob'];
-  if (mode === 'single') return ['predictive_entropy', 'one_minus_max_prob'];
-  return [
-    'mutual_information',
-    'predictive_entropy',
-    'expected_entropy',
-    'one_minus_max_prob',
-    'softmax_epistemic',
-    'softmax_aleatoric',
-    'normalized_epistemic',
-    'normalized_aleatoric',
-  ];
-}
-
-/** The evidence functions of `evidential/evidence.ts` in float64 on the host. */
-function hostEvidenceFunction(name: string): (o: number) => number {
-  evidenceFunction(name); // validates the name
-  if (name === 'relu') return (o) => Math.max(0, o);
-  if (name === 'exp') return (o) => Math.exp(Math.min(10, Math.max(-10, o)));
-  return (o) => (o > 0 ? o + Math.log1p(Math.exp(-o)) : Math.log1p(Math.exp(o)));
-}
-
-/** Per-batch computation: returns `[B, K]` probabilities and `[B]` scores keyed by name. */
-type BatchFn = (x: tf.Tensor) => {
-  probs: tf.Tensor;
-  scores: Record<string, tf.Tensor>;
-  /** `probs` holds logits: the host computes `alpha / S`, `alpha = f(o) + 1`, in float64. */
-  evidence?: boolean;
-};
-
-function batchFunction(
-  model: tf.LayersModel,
-  mode: 'evidential' | 'sampling' | 'single',
-  mcSamples: number,
-  evidence: string,
-  mcDropout: boolean,
-): BatchFn {
-  // MC dropout: only the dropout layers as in training (BatchNorm at inference, not updated)
-  const logitsOf = mcDropout
-    ? modelLogits(model, (x) => applyWithMcDropout(model, x) as tf.Tensor)
-    : modelLogits(model);
-  if (mode === 'evidential') {
-    const toEvidence = evidenceFunction(evidence);
-    return (x) => {
-      const logits = model.apply(x, { training: false }) as tf.Tensor;
-      const d = dirichletOutputs(toEvidence(logits));
-      const p = d.probs;
-      return {
-        // alpha / S is formed on the host in float64 from the logits: in float32, softplus of
-        // outputs below about -17 rounds to 0 evidence, and the predicted class becomes a tie
-        probs: logits,
-        evidence: true,
-        scores: {
-          evidential_u: d.uncertainty,
-          predictive_entropy: entropyLastAxis(p),
-          one_minus_max_prob: tf.sub(1, tf.max(p, -1)),
-        },
-      };
-    };
-  }
-  if (mode === 'single') {
-    return (x) => {
-      const p = tf.softmax(logitsOf(x, false));
-      return {
-        probs: p,
-        scores: {
-          predictive_entropy: entropyLastAxis(p),
-          one_minus_max_prob: tf.sub(1, tf.max(p, -1)),
-        },
-      };
-    };
-  }
-  return (x) => {
-    const logits: tf.Tensor[] = [];
-    for (let s = 0; s < mcSamples; s++) logits.push(logitsOf(x, false));
-    const l = tf.stack(logits);
-    const probs = tf.softmax(l, -1);
-    const d = decompose(probs);
-    const k = kwonUncertainty(probs);
-    const nz = normalizedUncertainty(l);
-    return {
-      probs: d.meanProbs,
-      scores: {
-        mutual_information: d.mutualInformation,
-        predictive_entropy: d.predictiveEntropy,
-        expected_entropy: d.expectedEntropy,
-        one_minus_max_prob: d.oneMinusMaxProb,
-        softmax_epistemic: k.epistemicTotal,
-        softmax_aleatoric: k.aleatoricTotal,
-        normalized_epistemic: nz.epistemicTotal,
-        normalized_aleatoric: nz.aleatoricTotal,
-      },
-    };
-  };
-}
-
-async function predictSet(
-  fn: BatchFn,
-  hostEvidence: (o: number) => number,
-  set: ImageSet,
-  batcher: Batcher,
-  keys: string[],
-  log: (s: string) => void,
-  shouldStop?: () => boolean,
-): Promise<Predictions | { stoppedAfter: number }> {
-  // the model's classes, read from its first batch: an OOD set's own count (Fashion-MNIST's 10
-  // against a 26-class model) would misplace every row (was: 'offset is out of bounds')
-  let k = 0;
-  let probs = new Float64Array(0);
-  const scores = new Map(keys.map((key) => [key, new Float32Array(set.count)]));
-  let done = 0;
-  let lastLog = Date.now();
-  for (const b of batcher.batches(0)) {
-    try {
-      let evidence = false;
-      const out = tf.tidy(() => {
-        const r = fn(b.x);
-        evidence = r.evidence === true;
-        return [r.probs, ...keys.map((key) => r.scores[key] as tf.Tensor)];
-      });
-      const vals = await Promise.all(out.map((t) => t.data()));
-      tf.dispose(out);
-      const pv = vals[0] as Float32Array;
-      if (k === 0) {
-        k = pv.length / b.size;
-        probs = new Float64Array(set.count * k);
-      }
-      if (evidence) {
-        const alpha = new Float64Array(k);
-        for (let i = 0; i < b.size; i++) {
-          let sum = 0;
-          for (let j = 0; j < k; j++) {
-            alpha[j] = hostEvidence(pv[i * k + j] as number) + 1;
-            sum += alpha[j] as number;
-          }
-          for (let j = 0; j < k; j++) probs[(done + i) * k + j] = (alpha[j] as number) / sum;
-        }
-      } else {
-        probs.set(pv, done * k);
-      }
-      keys.forEach((key, i) =>
-        (scores.get(key) as Float32Array).set(vals[i + 1] as Float32Array, done),
-      );
-      done += b.size;
-    } finally {
-      b.dispose();
-    }
-    if (Date.now() - lastLog > 15000) {
-      log(`deepprob: ${set.name}: ${done}/${set.count} images`);
-      lastLog = Date.now();
-    }
-    if (shouldStop !== undefined) {
-      // let a signal handler run (the batches' reads may resolve without a macrotask)
-      await new Promise((r) => setTimeout(r, 0));
-      if (shouldStop() && done < set.count) return { stoppedAfter: done };
-    }
-  }
-  return { probs, numClasses: k, scores };
 }
 
 const UNCERTAINTY_OPTION_FIELDS: Record<keyof UncertaintyRunOptions, true> = {

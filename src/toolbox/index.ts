@@ -111,16 +111,14 @@ export {
   type AllLayersLaplaceOptions,
   type AllLayersStructure,
 } from './posthoc/laplace/all_layers.js';
-export {
-  Swag,
-  swagPredictor,
-  trainSwag,
-  type SwagOptions,
-  type SwagSampleOptions,
-  type SwagPredictorOptions,
-  type TrainSwagOptions,
-  type SwagBnUpdate,
-} from './posthoc/swag.js';
+export { Swag, swagPredictor } from './posthoc/swag.js';
+export { trainSwag, type TrainSwagOptions } from './posthoc/swag_train.js';
+export type {
+  SwagOptions,
+  SwagSampleOptions,
+  SwagPredictorOptions,
+  SwagBnUpdate,
+} from './posthoc/swag_options.js';
 export {
   bnUpdate,
   batchNormLayers,
@@ -129,20 +127,18 @@ export {
   type BnUpdateOptions,
 } from './posthoc/bn_update.js';
 export { withPosteriorScale } from './posthoc/posterior_scale.js';
-export {
-  shiftBenchmark,
-  shiftBenchmarkSteps,
-  formatShiftTable,
-  type ShiftStop,
-  type ShiftMethod,
-  type ShiftSet,
-  type OodSet,
-  type ShiftBenchmarkOptions,
-  type ShiftRow,
-  type OodRow,
-  type ShiftSummary,
-  type ShiftBenchmarkResult,
-} from './shift/benchmark.js';
+export { shiftBenchmark, shiftBenchmarkSteps, type ShiftStop } from './shift/benchmark.js';
+export { formatShiftTable } from './shift/shift_table.js';
+export type {
+  ShiftMethod,
+  ShiftSet,
+  OodSet,
+  ShiftBenchmarkOptions,
+  ShiftRow,
+  OodRow,
+  ShiftSummary,
+  ShiftBenchmarkResult,
+} from './shift/benchmark_types.js';
 
 // Models with several inputs and shared layers: the inputs UncertaintyEvaluation takes (an array or
 // a {[inputName]: tensor} map) and the mean head of a functional regressor.

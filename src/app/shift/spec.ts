@@ -3,7 +3,7 @@
  * method (plain, temperature scaling, MC dropout, Bayesian sampling, ensembles, last-layer
  * Laplace, SWAG, evidential) to build from which checkpoint(s), parsed from `label=kind:dir,...`.
  */
-import type { ShiftBenchmarkResult } from '../../toolbox/shift/benchmark.js';
+import type { ShiftBenchmarkResult } from '../../toolbox/shift/benchmark_types.js';
 import { ArgumentError } from '../../utils/errors.js';
 
 /** Method kinds of the shift runner (`runShiftBenchmark`). */

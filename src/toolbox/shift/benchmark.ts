@@ -9,111 +9,24 @@
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../utils/errors.js';
 import { optionsObject } from '../../utils/options.js';
-import { meanProbs, mutualInformation, predictiveEntropy } from '../decomposition.js';
 import { classificationMetrics } from '../metrics.js';
-import { checkProbRows, toHostLabels } from '../host.js';
+import { toHostLabels } from '../host.js';
 import { auroc } from '../ood.js';
 import {
   calibrateConformal,
   conformalSets,
   type ConformalCalibration,
-  type ConformalScore,
 } from '../posthoc/conformal.js';
 import { bestTemperatureNll } from '../posthoc/temperature.js';
-
-/** A method under test: returns `S` sampled probability vectors per input, `[S, N, K]`. */
-export interface ShiftMethod {
-  /** Display name (table row, chart line). */
-  name: string;
-  /** Predict one batch: `[S, B, K]` probabilities (`S = 1` for deterministic methods). */
-  predict: (x: tf.Tensor) => tf.Tensor3D;
-}
-
-/** A labelled test set at one shift level. */
-export interface ShiftSet {
-  /** Shift family, e.g. `'clean'`, `'rotation'`, `'gaussian-noise'`. */
-  family: string;
-  /** Intensity (degrees, severity; 0 for clean). */
-  level: number;
-  /** Inputs `[N, ...]` (already transformed for the network). */
-  x: tf.Tensor;
-  /** `N` integer labels. */
-  labels: ArrayLike<number>;
-}
-
-/** An unlabelled out-of-distribution set. */
-export interface OodSet {
-  name: string;
-  x: tf.Tensor;
-}
-
-/** Options of {@link shiftBenchmark}. */
-export interface ShiftBenchmarkOptions {
-  methods: ShiftMethod[];
-  /** The in-distribution test set (family `'clean'`, level 0). */
-  clean: ShiftSet;
-  /** Shifted sets (any families and levels). */
-  shifted: ShiftSet[];
-  /** OOD sets scored against `clean`. */
-  ood?: OodSet[];
-  /** Held-out in-distribution data for the conformal calibration (disjoint from `clean`). */
-  calibration?: { x: tf.Tensor; labels: ArrayLike<number> };
-  /** Conformal miscoverage level (default 0.05). */
-  alpha?: number;
-  /** Conformal score (default `'aps'`). */
-  conformalScore?: ConformalScore;
-  /** Calibration bins of the ECE (default 15). */
-  numBins?: number;
-  /** Inputs per prediction call (default 500). */
-  batchSize?: number;
-  /** Seed of the conformal randomisation (default 0). */
-  seed?: number;
-  /** Progress lines. */
-  log?: (line: string) => void;
-}
-
-/** Metrics of one method on one set. */
-export interface ShiftRow {
-  method: string;
-  family: string;
-  level: number;
-  accuracy: number;
-  nll: number;
-  /**
-   * The NLL after the one temperature that is best on this set's own labels
-   * ({@link bestTemperatureNll}): the least NLL a temperature recalibration of the method reaches
-   * here. `nll - nllBestT` is what calibration could still gain; the rest needs a better ranking.
-   */
-  nllBestT: number;
-  brier: number;
-  ece: number;
-  /** Mean predictive entropy (nats). */
-  entropy: number;
-  /** Conformal coverage and mean set size (with `calibration`). */
-  coverage?: number;
-  setSize?: number;
-}
-
-/** OOD detection of one method on one OOD set. */
-export interface OodRow {
-  method: string;
-  dataset: string;
-  /** AUROC of the predictive entropy (OOD positive). */
-  aurocEntropy: number;
-  /** AUROC of the mutual information (0.5 for deterministic methods). */
-  aurocMI: number;
-}
-
-/** Per-method summary: means over the levels of each family (clean excluded). */
-export interface ShiftSummary {
-  method: string;
-  clean: ShiftRow;
-  /** Family -> mean NLL / ECE / accuracy over its levels. */
-  families: Record<string, { nll: number; nllBestT: number; ece: number; accuracy: number }>;
-  /** OOD set -> AUROC (entropy, MI). */
-  ood: Record<string, { entropy: number; mi: number }>;
-  conformal?: ConformalCalibration;
-}
+import type {
+  OodRow,
+  ShiftBenchmarkOptions,
+  ShiftBenchmarkResult,
+  ShiftRow,
+  ShiftSummary,
+} from './benchmark_types.js';
+import { mean, predictSet, rowsOf, type Predicted } from './predict_set.js';
+import { checkLabelValues, checkSet } from './set_checks.js';
 
 /** The option names of {@link shiftBenchmark}. */
 const SHIFT_OPTIONS = [
@@ -129,117 +42,6 @@ const SHIFT_OPTIONS = [
   'seed',
   'log',
 ];
-
-/** Result of {@link shiftBenchmark}. */
-export interface ShiftBenchmarkResult {
-  rows: ShiftRow[];
-  ood: OodRow[];
-  summary: ShiftSummary[];
-}
-
-interface Predicted {
-  probs: Float64Array;
-  rows: number;
-  cols: number;
-  entropy: Float64Array;
-  mi: Float64Array;
-}
-
-/** Run `fn`; an `ArgumentError` from inside (about the returned samples) names the method and set. */
-function named<T>(m: ShiftMethod, where: string, fn: () => T): T {
-  try {
-    return fn();
-  } catch (e) {
-    if (e instanceof ArgumentError && !e.argument.startsWith('methods[')) {
-      throw new ArgumentError(`methods[${m.name}].predict on ${where}`, e.message);
-    }
-    throw e;
-  }
-}
-
-/**
- * Predict a set in batches: mean probabilities, entropy and mutual information on the host; the
- * mean rows are checked to be probabilities, naming the method and `where` (the set).
- */
-function predictSet(m: ShiftMethod, x: tf.Tensor, batchSize: number, where: string): Predicted {
-  const n = x.shape[0] as number;
-  const parts: { p: Float32Array; h: Float32Array; mi: Float32Array; k: number }[] = [];
-  for (let i = 0; i < n; i += batchSize) {
-    const size = Math.min(batchSize, n - i);
-    const r = named(m, where, () =>
-      tf.tidy(() => {
-        const samples = m.predict(tf.slice(x, [i], [size]));
-        if (samples.rank !== 3 || samples.shape[1] !== size) {
-          throw new ArgumentError(
-            `methods[${m.name}].predict`,
-            `expected [S, ${size}, K] probabilities, got [${samples.shape.join(',')}]`,
-          );
-        }
-        return {
-          p: meanProbs(samples).dataSync() as Float32Array,
-          h: predictiveEntropy(samples).dataSync() as Float32Array,
-          mi: mutualInformation(samples).dataSync() as Float32Array,
-          k: samples.shape[2],
-        };
-      }),
-    );
-    parts.push(r);
-  }
-  const k = parts[0]?.k ?? 0;
-  if (parts.some((part) => part.k !== k)) {
-    throw new ArgumentError(
-      `methods[${m.name}].predict`,
-      `returned different class counts on ${where}`,
-    );
-  }
-  const probs = new Float64Array(n * k);
-  const entropy = new Float64Array(n);
-  const mi = new Float64Array(n);
-  let off = 0;
-  for (const part of parts) {
-    probs.set(part.p, off * k);
-    entropy.set(part.h, off);
-    mi.set(part.mi, off);
-    off += part.h.length;
-  }
-  if (n > 0) checkProbRows(probs, n, k, `methods[${m.name}].predict on ${where}`);
-  return { probs, rows: n, cols: k, entropy, mi };
-}
-
-function rowsOf(p: Predicted): number[][] {
-  return Array.from({ length: p.rows }, (_, i) =>
-    Array.from(p.probs.subarray(i * p.cols, (i + 1) * p.cols)),
-  );
-}
-
-function mean(a: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] as number;
-  return a.length > 0 ? s / a.length : NaN;
-}
-
-function checkSet(s: ShiftSet, name: string): void {
-  if (s === undefined || !(s.x instanceof tf.Tensor))
-    throw new ArgumentError(name, 'expected {family, level, x: tensor, labels}');
-  const n = s.x.shape[0] as number;
-  if (s.labels === undefined || s.labels.length !== n) {
-    throw new ArgumentError(`${name}.labels`, `expected ${n} labels, got ${s.labels?.length}`);
-  }
-  checkLabelValues(s.labels, `${name}.labels`);
-}
-
-/**
- * Labels are integers `>= 0` (checked before any method runs; their upper bound, the class count,
- * once a method has predicted the set).
- */
-function checkLabelValues(labels: ArrayLike<number>, name: string): void {
-  for (let i = 0; i < labels.length; i++) {
-    const v = labels[i] as number;
-    if (!Number.isInteger(v) || v < 0) {
-      throw new ArgumentError(name, `expected integer class labels >= 0, got ${String(v)} at ${i}`);
-    }
-  }
-}
 
 /**
  * Run the shift/OOD benchmark. For method `m` and a set with mean predictive `pbar`:
@@ -469,50 +271,4 @@ function* shiftSteps(
     });
     yield { method: m.name, methodDone: true };
   }
-}
-
-function pad(s: string, n: number): string {
-  return s.length >= n ? s : s + ' '.repeat(n - s.length);
-}
-
-/**
- * A plain-text table of the summary: one line per method with clean accuracy/NLL/ECE, mean NLL
- * and ECE over the levels of each shift family, OOD AUROC (entropy / MI) and conformal coverage
- * and set size in distribution.
- */
-export function formatShiftTable(result: ShiftBenchmarkResult): string {
-  if (result === null || typeof result !== 'object' || !Array.isArray(result.summary)) {
-    throw new ArgumentError('result', 'expected the result of shiftBenchmark');
-  }
-  const fams = [...new Set(result.summary.flatMap((s) => Object.keys(s.families)))];
-  const oods = [...new Set(result.summary.flatMap((s) => Object.keys(s.ood)))];
-  const head = [
-    pad('method', 22),
-    'acc%  ',
-    'NLL   ',
-    'ECE   ',
-    ...fams.map((f) => pad(`${f} NLL/ECE`, 20)),
-    ...oods.map((o) => pad(`${o} AUROC H/MI`, 24)),
-    'cover/size',
-  ].join(' ');
-  const lines = [head, '-'.repeat(head.length)];
-  for (const s of result.summary) {
-    const c = s.clean;
-    lines.push(
-      [
-        pad(s.method, 22),
-        pad((100 * c.accuracy).toFixed(2), 6),
-        pad(c.nll.toFixed(3), 6),
-        pad(c.ece.toFixed(3), 6),
-        ...fams.map((f) =>
-          pad(`${s.families[f]?.nll.toFixed(3)} / ${s.families[f]?.ece.toFixed(3)}`, 20),
-        ),
-        ...oods.map((o) => pad(`${s.ood[o]?.entropy.toFixed(3)} / ${s.ood[o]?.mi.toFixed(3)}`, 24)),
-        c.coverage !== undefined
-          ? `${(100 * c.coverage).toFixed(1)}% / ${c.setSize?.toFixed(2)}`
-          : '-',
-      ].join(' '),
-    );
-  }
-  return lines.join('\n');
 }

@@ -6,7 +6,7 @@
 import type { TopLevelSpec } from 'vega-lite';
 import { renderSvg } from '../report/charts.js';
 import { escapeHtml } from '../report/html.js';
-import type { ShiftBenchmarkResult } from './benchmark.js';
+import type { ShiftBenchmarkResult } from './benchmark_types.js';
 
 const METRICS = [
   ['accuracy', 'accuracy'],
