@@ -142,7 +142,7 @@ describe('engine audit: concurrency and memory', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it('no tensor and no resident-memory growth over 200 forward + backward calls', () => {
+  it('no tensor and no resident-memory growth over 300 forward + backward calls', () => {
     const x = tf.tensor(
       new Float32Array(4 * 12 * 12 * 8).map((_, i) => Math.sin(i)),
       [4, 12, 12, 8],
@@ -167,11 +167,20 @@ describe('engine audit: concurrency and memory', () => {
     };
     for (let i = 0; i < 20; i++) step(); // warm-up: heap and pools at their working size
     const tensors = tf.memory().numTensors;
-    const rss0 = process.memoryUsage().rss;
-    for (let i = 0; i < 200; i++) step();
-    const grown = process.memoryUsage().rss - rss0;
+    // RSS moves with the garbage collector and with what other files in this worker allocate: a
+    // leak grows it in every window, noise does not, so the least growth of three windows of 100
+    // calls is checked (a leak of >= 120 KB per call, one conv output here, adds >= 12 MiB to each)
+    const growths: number[] = [];
+    for (let win = 0; win < 3; win++) {
+      const rss0 = process.memoryUsage().rss;
+      for (let i = 0; i < 100; i++) step();
+      growths.push(process.memoryUsage().rss - rss0);
+    }
     expect(tf.memory().numTensors).toBe(tensors);
-    expect(grown, `RSS grew by ${(grown / 2 ** 20).toFixed(1)} MiB`).toBeLessThan(24 * 2 ** 20);
+    const least = Math.min(...growths);
+    expect(least, `RSS grew by ${growths.map((g) => (g / 2 ** 20).toFixed(1))} MiB`).toBeLessThan(
+      12 * 2 ** 20,
+    );
     tf.dispose([x, w]);
   });
 });
