@@ -12,6 +12,7 @@ import { basename, dirname, extname, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ArgumentError, DeepProbError } from '../utils/errors.js';
 import type { FlowSpec } from './jobs.js';
+import { preview } from './preview.js';
 
 /** What the worker sends its child. */
 export type ChildRequest = { job: unknown; store: string } | { flow: FlowSpec };
@@ -26,17 +27,6 @@ const self = fileURLToPath(import.meta.url);
 
 /** Key of the data a worker gives a message whose stored data is not JSON (see {@link requestOf}). */
 export const UNREADABLE_DATA = '__deepprobUnreadableData';
-
-/** A value in a message, cut to 200 characters. */
-function preview(v: unknown): string {
-  let text: string;
-  try {
-    text = JSON.stringify(v) ?? String(v);
-  } catch {
-    text = String(v);
-  }
-  return text.length > 200 ? `${text.slice(0, 200)}...` : text;
-}
 
 /**
  * The child request of a queue message's data, checked before a process is started for it: a

@@ -6,6 +6,7 @@ import { checkConfig, type TrainConfig } from '../app/run_config.js';
 import { ArgumentError } from '../utils/errors.js';
 import type { JobSpec } from './jobs.js';
 import { checkKey, type ResultStore } from './result_store.js';
+import { preview } from './preview.js';
 import { runShardJob } from './shard_job.js';
 import { runMemberJob, runSweepJob, type ProgressFn } from './train_jobs.js';
 
@@ -96,17 +97,6 @@ export function checkJob(job: unknown): JobSpec {
     field('evalLimit', (v) => v === undefined || isCount(v), 'a positive integer');
   }
   return j as unknown as JobSpec;
-}
-
-/** A value in a message, cut to 200 characters. */
-function preview(v: unknown): string {
-  let text: string;
-  try {
-    text = JSON.stringify(v) ?? String(v);
-  } catch {
-    text = String(v);
-  }
-  return text.length > 200 ? `${text.slice(0, 200)}...` : text;
 }
 
 /**
