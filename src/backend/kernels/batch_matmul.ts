@@ -16,7 +16,7 @@ import { simdKernels } from '../simd/loader.js';
 import { simdGemmKernel } from './simd_gemm.js';
 import { cpuFallbackKernel } from '../cpu_fallback.js';
 import { fusedEpilogue, runRegistered } from './fused_epilogue.js';
-import { call, release, transpose, type WasmBackend } from './wasm_util.js';
+import { call, release, transpose, zerosOutput, type WasmBackend } from './wasm_util.js';
 
 type KernelFunc = tf.KernelConfig['kernelFunc'];
 
@@ -72,9 +72,7 @@ function emptyProduct(
     a.shape.slice(0, -2),
     b.shape.slice(0, -2),
   );
-  const out = backend.makeOutput([...batch, m, n], a.dtype);
-  backend.typedArrayFromHeap(out).fill(0);
-  return out;
+  return zerosOutput(backend, [...batch, m, n], a.dtype);
 }
 
 /**

@@ -16,7 +16,7 @@ import { simdKernels, type SimdKernels } from '../simd/loader.js';
 import { MAX_COLS, colsSize, convGradMode, gemmGeometry, type ConvGradMode } from './conv_gemm.js';
 import { simdMatMul, useSimdGemm } from './simd_gemm.js';
 import { imagesShared } from './conv2d_simd.js';
-import { call, release, reshape, transpose, type WasmBackend } from './wasm_util.js';
+import { call, release, reshape, transpose, zerosOutput, type WasmBackend } from './wasm_util.js';
 
 type KernelFunc = tf.KernelConfig['kernelFunc'];
 
@@ -197,10 +197,7 @@ export function conv2dBackpropFilterKernel(fallback: KernelFunc | undefined): Ke
     const { filterShape } = args.attrs as unknown as { filterShape: number[] };
     if (x.shape.includes(0) || dy.shape.includes(0)) {
       // a sum over no images or pixels: zeros (XNNPACK refused the setup and left garbage)
-      const backend = args.backend as unknown as WasmBackend;
-      const zeros = backend.makeOutput(filterShape, 'float32');
-      backend.typedArrayFromHeap(zeros).fill(0);
-      return zeros;
+      return zerosOutput(args.backend as unknown as WasmBackend, filterShape);
     }
     const out = conv2dBackpropFilterWasm(
       args.backend as unknown as WasmBackend,

@@ -16,7 +16,7 @@ import { simdKernels, type SimdKernels } from '../simd/loader.js';
 import { MAX_COLS, colsSize, convGradMode, gemmGeometry, type ConvGradMode } from './conv_gemm.js';
 import { simdMatMul, useSimdGemm } from './simd_gemm.js';
 import { imagesShared } from './conv2d_simd.js';
-import { call, release, reshape, transpose, type WasmBackend } from './wasm_util.js';
+import { call, release, reshape, transpose, zerosOutput, type WasmBackend } from './wasm_util.js';
 
 type KernelFunc = tf.KernelConfig['kernelFunc'];
 
@@ -231,10 +231,7 @@ export function conv2dBackpropInputKernel(previous: KernelFunc | undefined): Ker
     const { inputShape } = args.attrs as unknown as { inputShape: number[] };
     if (dy.shape.includes(0) || filter.shape.includes(0)) {
       // an empty output, or a sum over no output channels or taps: zeros
-      const backend = args.backend as unknown as WasmBackend;
-      const zeros = backend.makeOutput(inputShape, 'float32');
-      backend.typedArrayFromHeap(zeros).fill(0);
-      return zeros;
+      return zerosOutput(args.backend as unknown as WasmBackend, inputShape);
     }
     const out = conv2dBackpropInputWasm(
       args.backend as unknown as WasmBackend,

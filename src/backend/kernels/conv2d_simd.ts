@@ -17,7 +17,7 @@ import { gemmThreads, runShares, splitRange, type PoolFn } from '../simd/pool.js
 import { MAX_COLS, colsSize, gemmGeometry } from './conv_gemm.js';
 import { GEMM_ACTIVATIONS, simdMatMul, useSimdGemm } from './simd_gemm.js';
 import { fusedEpilogue } from './fused_epilogue.js';
-import { release, type WasmBackend } from './wasm_util.js';
+import { release, zerosOutput, type WasmBackend } from './wasm_util.js';
 
 type KernelFunc = tf.KernelConfig['kernelFunc'];
 
@@ -175,9 +175,7 @@ function emptyReduction(
     tf.backend_util.convertConv2DDataFormat(a.dataFormat),
   );
   if (info.outShape.some((d) => d === 0)) return undefined;
-  const z = backend.makeOutput(info.outShape, 'float32');
-  backend.typedArrayFromHeap(z).fill(0);
-  return fusedEpilogue(backend, z, args, 'FusedConv2D');
+  return fusedEpilogue(backend, zerosOutput(backend, info.outShape), args, 'FusedConv2D');
 }
 
 /** Kernel function for `Conv2D` (`fused` false) or `FusedConv2D`; unhandled cases go to `previous`. */

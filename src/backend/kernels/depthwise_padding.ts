@@ -24,7 +24,7 @@
  * Other calls go to the stock kernel untouched.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { WasmBackend } from './wasm_util.js';
+import { zerosOutput, type WasmBackend } from './wasm_util.js';
 import { wrapKernelOnce } from './wrap_kernel.js';
 
 type KernelFunc = tf.KernelConfig['kernelFunc'];
@@ -103,10 +103,7 @@ function emptyDepthwise(args: Parameters<KernelFunc>[0]): tf.TensorInfo | undefi
   if (size > 0 && (bias !== undefined || (attrs.activation ?? 'linear') !== 'linear')) {
     return undefined; // act(bias) over an empty window: rare, left to the kernel
   }
-  const backend = args.backend as unknown as WasmBackend;
-  const out = backend.makeOutput(info.outShape, 'float32');
-  if (size > 0) backend.typedArrayFromHeap(out).fill(0);
-  return out;
+  return zerosOutput(args.backend as unknown as WasmBackend, info.outShape);
 }
 
 /** `previous` with the calls {@link depthwisePadding} names run on an explicitly padded input. */

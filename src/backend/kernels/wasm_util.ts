@@ -214,3 +214,14 @@ export function heapKernel<N extends string, A, T>(
     return out;
   };
 }
+
+/** A new output of `shape` on the wasm heap, every element 0 (the heap is not cleared). */
+export function zerosOutput(
+  backend: WasmBackend,
+  shape: number[],
+  dtype: tf.DataType = 'float32',
+): tf.TensorInfo {
+  const out = backend.makeOutput(shape, dtype);
+  if (shape.every((d) => d > 0)) backend.typedArrayFromHeap(out).fill(0);
+  return out;
+}
