@@ -6,8 +6,9 @@
  * $$p(x) = \sum_{k=1}^K \pi_k\, p_k(x),\qquad
  *   \log p(x) = \operatorname{logsumexp}_k\big(\log\pi_k + \log p_k(x)\big)$$
  *
- * With component batch shape `[...B, K]` and event shape `E`, the mixture has batch shape `B` and
- * event shape `E` (as TFP). By the laws of total expectation and variance,
+ * With component batch shape `[...Bc, K]`, mixture batch shape `Bm` and event shape `E`, the
+ * mixture has batch shape `B = broadcast(Bm, Bc)` and event shape `E` (as TFP; a mixture batch
+ * larger than the components' was refused before). By the laws of total expectation and variance,
  *
  * $$\mathbb E[X] = \sum_k \pi_k\mu_k,\qquad
  *   \operatorname{Var}[X] = \sum_k \pi_k\sigma_k^2 + \sum_k \pi_k(\mu_k - \mathbb E[X])^2$$
@@ -20,7 +21,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
 import { deriveSeeds } from '../utils/seed.js';
-import { stopGradient } from '../utils/tensor.js';
+import { broadcastShapes, stopGradient } from '../utils/tensor.js';
 import type { Constraint } from '../constraints/constraints.js';
 import { Categorical } from './categorical.js';
 import { Distribution, type DistributionOptions } from './distribution.js';
@@ -43,15 +44,16 @@ import './independent.js';
  * ```
  */
 export class MixtureSameFamily extends Distribution {
-  /** The mixing distribution over the `K` components, batch shape broadcasting to `B`. */
+  /** The mixing distribution over the `K` components, batch shape `Bm`. */
   readonly mixtureDistribution: Categorical;
-  /** The components, batch shape `[...B, K]`. */
+  /** The components, batch shape `[...Bc, K]`. */
   readonly componentDistribution: Distribution;
+  private readonly batch: number[];
 
   /**
-   * @param mixtureDistribution a `Categorical` with `K` categories whose batch shape broadcasts
-   *   to `B` (the component batch shape without its last dim) without enlarging it.
-   * @param componentDistribution any distribution with batch shape `[...B, K]`.
+   * @param mixtureDistribution a `Categorical` with `K` categories whose batch shape `Bm`
+   *   broadcasts with `Bc` (the component batch shape without its last dim).
+   * @param componentDistribution any distribution with batch shape `[...Bc, K]`.
    * @param options validation flag and name.
    */
   constructor(
@@ -75,22 +77,26 @@ export class MixtureSameFamily extends Distribution {
           `mixtureDistribution, got [${cb.join(',')}]`,
       );
     }
-    const batch = cb.slice(0, -1);
+    const cbatch = cb.slice(0, -1);
     const mb = mixtureDistribution.batchShape;
-    const lead = batch.length - mb.length;
-    if (lead < 0 || mb.some((d, i) => d !== 1 && d !== batch[lead + i])) {
+    let batch: number[];
+    try {
+      batch = broadcastShapes({ mixtureDistribution: mb, componentDistribution: cbatch });
+    } catch {
       throw new ArgumentError(
         'mixtureDistribution',
-        `batch shape [${mb.join(',')}] must broadcast to the component batch shape without its ` +
-          `last dim, [${batch.join(',')}]`,
+        `batch shape [${mb.join(',')}] must broadcast with the component batch shape without ` +
+          `its last dim, [${cbatch.join(',')}]`,
       );
     }
     this.mixtureDistribution = mixtureDistribution;
     this.componentDistribution = componentDistribution;
+    this.batch = batch;
   }
 
+  /** `broadcast(mixture batch shape, component batch shape without K)` (TFP's rule). */
   get batchShape(): number[] {
-    return this.componentDistribution.batchShape.slice(0, -1);
+    return [...this.batch];
   }
   get eventShape(): number[] {
     return this.componentDistribution.eventShape;
@@ -127,7 +133,17 @@ export class MixtureSameFamily extends Distribution {
     const [sComp, sMix] = deriveSeeds(seed, 2) as [number, number];
     const batch = this.batchShape;
     const e = this.eventShape.length;
-    const x = this.componentDistribution.sample(shape, sComp); // [...S, ...B, K, ...E]
+    // components drawn at the full batch [...B, K] (independent over the broadcast entries)
+    const cb = this.componentDistribution.batchShape;
+    const full0 = [...batch, this.numComponents];
+    const grow = cb.length !== full0.length || cb.some((s, i) => s !== full0[i]);
+    const comp = grow ? this.componentDistribution.expand(full0) : this.componentDistribution;
+    let x: tf.Tensor;
+    try {
+      x = comp.sample(shape, sComp); // [...S, ...B, K, ...E]
+    } finally {
+      if (grow) comp.dispose();
+    }
     const idx = this.mixtureDistribution.sample(shape, sMix); // [...S, ...Bm]
     const mb = this.mixtureDistribution.batchShape;
     const padded = tf.reshape(idx, [

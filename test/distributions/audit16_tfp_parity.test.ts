@@ -450,10 +450,29 @@ describe('mixtures: moments and cdf by the laws of total expectation and varianc
           [2, 0.5],
         ],
       ],
-    ); // batch [1, 2]: the mixture batch [3] does not fit in [1] (documented; TFP broadcasts)
-    expect(() => new d.MixtureSameFamily(mix, comp)).toThrow(/mixtureDistribution/);
+    ); // batch [1, 2]: broadcast with the mixture batch [3] (TFP's rule; it was refused)
+    const mB = new d.MixtureSameFamily(mix, comp);
     const compE = comp.expand([3, 2]);
     const m = new d.MixtureSameFamily(mix, compE);
+    expect(mB.batchShape).toEqual([3]);
+    const xb = tf.tensor2d([[0.3, -0.2]]);
+    const lpB = expectNoLeak(() => mB.logProb(xb));
+    const lpE = expectNoLeak(() => m.logProb(xb));
+    lpB.forEach((v, i) => expect(v).toBeCloseTo(lpE[i] as number, 5));
+    expect(expectNoLeak(() => mB.mean())).toEqual(expectNoLeak(() => m.mean()));
+    expect(expectNoLeak(() => mB.variance())).toEqual(expectNoLeak(() => m.variance()));
+    expect(shapeOf(() => mB.sample([4], 2))).toEqual([4, 3, 2]);
+    // the broadcast entries draw independently: rows 0 and 2 have the same law, not the same draws
+    const sb = mB.sample([1], 5);
+    const sv = sb.dataSync();
+    expect(sv[0] === sv[4] && sv[1] === sv[5]).toBe(false);
+    sb.dispose();
+    xb.dispose();
+    mB.dispose();
+    // batch shapes that do not broadcast are an ArgumentError naming mixtureDistribution
+    const comp2 = comp.expand([2, 2]);
+    expect(() => new d.MixtureSameFamily(mix, comp2)).toThrow(/mixtureDistribution/);
+    comp2.dispose();
     expect(m.batchShape).toEqual([3]);
     expect(m.eventShape).toEqual([2]);
     const x = tf.tensor2d([[0.3, -0.2]]);
