@@ -128,3 +128,4 @@ export {
 } from './stable.js';
 export { StableWithLogProb, stableStandardLogPdf } from './stable_log_prob.js';
 export { klGaussianGaussian, klExponentialGamma } from './kl_cross.js';
+export { klGaussianIndependent } from './kl_cross.js';
