@@ -356,3 +356,81 @@ describe('bad parameters: ArgumentError naming the argument, nothing left alloca
     });
   }
 });
+
+describe('modes, stddev, discrete cdf, seeds, Independent cdf, transformed moments', () => {
+  it('modes against closed forms', () => {
+    const cases: Array<[distributions.Distribution, number[]]> = [
+      [new d.Poisson([3.7, 0.2]), [3, 0]],
+      [new d.Binomial(10, [0.33, 0.5]), [3, 5]],
+      [new d.Beta([2, 3], [5, 3]), [1 / 5, 1 / 2]],
+      [new d.Gamma([3, 0.5], [2, 1]), [1, 0]],
+      [new d.LogNormal([0, 1], [0.5, 1]), [Math.exp(-0.25), 1]],
+      [new d.Categorical([[0.2, 0.5, 0.3]]), [1]],
+      [new d.Weibull(2, 3), [2 * Math.pow(2 / 3, 1 / 3)]],
+    ];
+    for (const [dist, ref] of cases) {
+      const m = expectNoLeak(() => dist.mode());
+      m.forEach((v, i) =>
+        expect(Math.abs(v - (ref[i] as number))).toBeLessThan(
+          1e-5 * Math.max(1, Math.abs(ref[i] as number)),
+        ),
+      );
+      dist.dispose();
+    }
+  });
+  it('stddev = sqrt(variance) for a batch of families', () => {
+    for (const dist of [
+      new d.Gamma([2, 5], 3),
+      new d.Beta(2, [3, 0.5]),
+      new d.StudentT([3, 10], 0, 2),
+    ]) {
+      const s = expectNoLeak(() => dist.stddev());
+      const v = expectNoLeak(() => dist.variance());
+      s.forEach((x, i) => expect(relErr(x, Math.sqrt(v[i] as number))).toBeLessThan(1e-6));
+      dist.dispose();
+    }
+  });
+  it('Poisson.cdf at a non-integer is the cdf at its floor; icdf of Normal at 0 and 1 is -inf / inf', () => {
+    const p = new d.Poisson(2.5);
+    const c = expectNoLeak(() => p.cdf([2, 2.5, 2.99, -0.5]));
+    expect(c[1]).toBeCloseTo(c[0] as number, 6);
+    expect(c[2]).toBeCloseTo(c[0] as number, 6);
+    expect(c[3]).toBe(0);
+    const ref = Math.exp(-2.5) * (1 + 2.5 + 2.5 ** 2 / 2);
+    expect(relErr(c[0] as number, ref)).toBeLessThan(1e-5);
+    p.dispose();
+    const n = new d.Normal(1, 2);
+    expect(expectNoLeak(() => n.icdf([0, 1]))).toEqual([-Infinity, Infinity]);
+    n.dispose();
+  });
+  it('the same seed gives the same draws; another seed other draws', () => {
+    const g = new d.Gamma([0.5, 3], 1);
+    const a = expectNoLeak(() => g.sample([20], 42));
+    const b = expectNoLeak(() => g.sample([20], 42));
+    const c = expectNoLeak(() => g.sample([20], 43));
+    expect(a).toEqual(b);
+    expect(a).not.toEqual(c);
+    g.dispose();
+  });
+  it('Independent(Normal).cdf is the product of the coordinate cdfs (logCdf their sum)', () => {
+    const n = new d.Normal([0, 1, -1], [1, 2, 0.5]);
+    const ind = new d.Independent(n, 1);
+    const x = [0.3, 0, -1.2];
+    const [c] = expectNoLeak(() => ind.cdf(x));
+    const cs = expectNoLeak(() => n.cdf(x));
+    expect(
+      relErr(
+        c as number,
+        cs.reduce((s, v) => s * v, 1),
+      ),
+    ).toBeLessThan(1e-5);
+    const [lc] = expectNoLeak(() => ind.logCdf(x));
+    expect(
+      relErr(
+        lc as number,
+        cs.reduce((s, v) => s + Math.log(v), 0),
+      ),
+    ).toBeLessThan(1e-5);
+    n.dispose();
+  });
+});

@@ -89,6 +89,28 @@ describe('(a) Categorical entropy and log-probabilities at large logits', () => 
       expect(g[i]).toBeCloseTo(fd, 4);
     });
   });
+  it('logProb gradient in the logits is onehot(k) - softmax(l), also with tied maxima', () => {
+    for (const l0 of [
+      [30, 0, -30, 5],
+      [5, 5, 0, -1],
+      [0, 0, 0, 0],
+    ]) {
+      const lt = tf.tensor1d(l0);
+      for (const k of [0, 1, 3]) {
+        const g = expectNoLeak(() =>
+          tf.grad((t: tf.Tensor) => {
+            const c = new d.Categorical({ logits: t });
+            const out = c.logProb(k);
+            c.dispose();
+            return out;
+          })(lt),
+        );
+        const p = logSoftmax64(l0).map(Math.exp);
+        g.forEach((v, j) => expect(v).toBeCloseTo((j === k ? 1 : 0) - (p[j] as number), 6));
+      }
+      lt.dispose();
+    }
+  });
   it('OneHotCategorical and Multinomial share the accurate normalization', () => {
     const l = [30, 0, -30, 5];
     const o = new d.OneHotCategorical({ logits: l });
