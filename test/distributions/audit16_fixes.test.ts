@@ -318,6 +318,34 @@ describe('(c) KL between the multivariate normals and Independent(Normal, 1)', (
     );
     [bn, ex, a].forEach((x) => x.dispose());
   });
+  it('full MVN (batch []) vs Independent(Normal) of batch [2], both ways: per-entry MVN-MVN KL', () => {
+    const cov = [
+      [1.5, 0.4, 0],
+      [0.4, 1, 0.2],
+      [0, 0.2, 0.6],
+    ];
+    const full = new d.MultivariateNormal(mp, { covarianceMatrix: cov });
+    const locs = [mq, [1, 1, 1]];
+    const scales = [sq, [0.5, 2, 1]];
+    const bn = new d.Normal(locs, scales);
+    const ind = new d.Independent(bn, 1);
+    const k1 = expectNoLeak(() => d.klDivergence(full, ind));
+    const k2 = expectNoLeak(() => d.klDivergence(ind, full));
+    expect(k1.length).toBe(2);
+    expect(k2.length).toBe(2);
+    for (let i = 0; i < 2; i++) {
+      const s = scales[i] as number[];
+      const q = new d.MultivariateNormal(locs[i] as number[], {
+        covarianceMatrix: s.map((a, r) => s.map((_, c) => (r === c ? a * a : 0))),
+      });
+      const [r1] = expectNoLeak(() => d.klDivergence(full, q));
+      const [r2] = expectNoLeak(() => d.klDivergence(q, full));
+      expect(relErr(k1[i] as number, r1 as number)).toBeLessThan(1e-5);
+      expect(relErr(k2[i] as number, r2 as number)).toBeLessThan(1e-5);
+      q.dispose();
+    }
+    [full, bn].forEach((x) => x.dispose());
+  });
   it('toEvent(1) of a Normal pairs too; gradients flow to both sides', () => {
     const mqt = tf.tensor1d(mq);
     const g = expectNoLeak(() =>
