@@ -14,7 +14,7 @@ import betaLogpdf from '@stdlib/stats-base-dists-beta-logpdf';
 import poissonLogpmf from '@stdlib/stats-base-dists-poisson-logpmf';
 import binomialLogpmf from '@stdlib/stats-base-dists-binomial-logpmf';
 import normalCdf from '@stdlib/stats-base-dists-normal-cdf';
-import { ArgumentError, bijectors, distributions } from '../../src/index.js';
+import { ArgumentError, NotDefinedError, bijectors, distributions } from '../../src/index.js';
 import { expectNoLeak } from '../helpers.js';
 
 const d = distributions;
@@ -676,4 +676,48 @@ describe('cdf(icdf(q)) = q and icdf(cdf(x)) = x', () => {
       dist.dispose();
     });
   }
+});
+
+describe('TransformedDistribution moments, icdf and entropy', () => {
+  it('ScalarAffine: mean a mu + b, variance a^2 s^2, entropy H + log|a|; icdf through a decreasing map', () => {
+    const base = new d.Gamma(3, 2);
+    const t = new d.TransformedDistribution(base, new b.ScalarAffine(-2, 5));
+    const [m] = expectNoLeak(() => t.mean());
+    const [v] = expectNoLeak(() => t.variance());
+    const [h] = expectNoLeak(() => t.entropy());
+    const [hb] = expectNoLeak(() => base.entropy());
+    expect(relErr(m as number, -2 * 1.5 + 5)).toBeLessThan(1e-6);
+    expect(relErr(v as number, 4 * 0.75)).toBeLessThan(1e-6);
+    expect(relErr(h as number, (hb as number) + Math.log(2))).toBeLessThan(1e-6);
+    base.dispose();
+    // Y = 5 - 2X is decreasing: F_Y^{-1}(q) = 5 - 2 F_X^{-1}(1 - q) (a Laplace base: icdf defined)
+    const lb = new d.Laplace(0.5, 1.5);
+    const tl = new d.TransformedDistribution(lb, new b.ScalarAffine(-2, 5));
+    const qs = [0.1, 0.5, 0.9];
+    const y = expectNoLeak(() => tl.icdf(qs));
+    y.forEach((yi, i) => {
+      const q = 1 - (qs[i] as number);
+      const xq = q < 0.5 ? 0.5 + 1.5 * Math.log(2 * q) : 0.5 - 1.5 * Math.log(2 - 2 * q);
+      expect(Math.abs(yi - (5 - 2 * xq))).toBeLessThan(1e-4);
+    });
+    const back = expectNoLeak(() => tl.cdf(y));
+    back.forEach((c, i) => expect(Math.abs(c - (qs[i] as number))).toBeLessThan(1e-5));
+    lb.dispose();
+  });
+  it('a base without an icdf (Gamma, as torch) gives NotDefinedError through the transform', () => {
+    const base = new d.Gamma(3, 2);
+    const t = new d.TransformedDistribution(base, new b.ScalarAffine(-2, 5));
+    const before = tf.memory().numTensors;
+    expect(() => t.icdf([0.5])).toThrow(NotDefinedError);
+    expect(tf.memory().numTensors).toBe(before);
+    base.dispose();
+  });
+  it('Exp of a Normal: mean has no closed form here, a clear NotDefinedError (not NaN)', () => {
+    const base = new d.Normal(0, 1);
+    const t = new d.TransformedDistribution(base, new b.Exp());
+    const before = tf.memory().numTensors;
+    expect(() => t.mean()).toThrow(/mean/);
+    expect(tf.memory().numTensors).toBe(before);
+    base.dispose();
+  });
 });
