@@ -34,7 +34,7 @@ import { LaplacePosterior } from './laplace_posterior.js';
 import { nextSeed } from '../../../utils/seed.js';
 import type { Predictor } from '../../predictors.js';
 import { type LaplaceLikelihood } from './curvature.js';
-import { classProbs, probitProbs, type OutputLikelihood } from './likelihood.js';
+import { classProbs, probitProbs, bridgeProbs, type OutputLikelihood } from './likelihood.js';
 import { type LayerGraph, type ParamLayer } from './layer_graph.js';
 import {
   augmentedRows,
@@ -91,6 +91,11 @@ export class AllLayersLaplace extends LaplacePosterior<AllLayersStructure> {
     super(args.eigs, args, args.options);
     this.graph = args.graph;
     this.layerNames = args.graph.params.map((p) => p.layer.name);
+  }
+
+  /** Outputs `K` of the model. */
+  protected outputDim(): number {
+    return this.graph.k;
   }
 
   /**
@@ -360,8 +365,14 @@ export class AllLayersLaplace extends LaplacePosterior<AllLayersStructure> {
     }
     optionsObject(o, PREDICT_OPTIONS, 'predictProbs');
     const link = o.link ?? 'mc';
-    if (link !== 'probit' && link !== 'mc') {
-      throw new ArgumentError('link', `expected 'probit' or 'mc', got '${String(link)}'`);
+    if (link !== 'probit' && link !== 'mc' && link !== 'bridge') {
+      throw new ArgumentError('link', `expected 'probit', 'mc' or 'bridge', got '${String(link)}'`);
+    }
+    if (link === 'bridge' && this.binary) {
+      throw new ArgumentError(
+        'link',
+        "'bridge' needs K >= 2 logits; a binary head (one logit) takes 'probit' or 'mc'",
+      );
     }
     if (link === 'mc') {
       const p = this.sampleProbs(x, o.numSamples ?? 100, o.seed);
@@ -375,6 +386,7 @@ export class AllLayersLaplace extends LaplacePosterior<AllLayersStructure> {
       x,
       (xb) => {
         const { mean, cov } = this.meanCov(xb);
+        if (link === 'bridge') return bridgeProbs(mean, cov);
         const v = tf.sum(tf.mul(cov, tf.eye(this.graph.k)), 2);
         return probitProbs(mean, v, this.outputLikelihood);
       },

@@ -6,6 +6,7 @@
  * (`marginal_likelihood.ts`).
  */
 import * as tf from '@tensorflow/tfjs';
+import { ArgumentError } from '../../../utils/errors.js';
 import { checkPositive } from './checks.js';
 import { sliceInputs, type ModelInput } from '../../../layers/model_input.js';
 import type { LaplaceLikelihood } from './curvature.js';
@@ -36,6 +37,8 @@ export interface LaplacePosteriorOptions<S extends string> {
   hessianStructure: S;
   /** Inputs per pass at prediction. */
   batchSize: number;
+  /** The regression noise `sigma_0` the curvature and log-likelihood were computed with. */
+  sigmaNoise: number;
 }
 
 /** Base of the Laplace posteriors: the marginal likelihood and the prior precision. */
@@ -57,6 +60,8 @@ export abstract class LaplacePosterior<S extends string> {
   protected readonly blocks: readonly EigenCurvature[];
   protected readonly thetaSq: number;
   protected readonly batchSize: number;
+  /** The fit's Gaussian noise `sigma_0` (regression). */
+  private readonly fitSigmaNoise: number;
 
   /**
    * @param blocks curvature blocks (one per layer with a posterior).
@@ -77,7 +82,11 @@ export abstract class LaplacePosterior<S extends string> {
     this.likelihood = options.likelihood;
     this.structure = options.hessianStructure;
     this.batchSize = options.batchSize;
+    this.fitSigmaNoise = options.sigmaNoise;
   }
+
+  /** Outputs `K` of the network (the last layer's units, or the model's outputs). */
+  protected abstract outputDim(): number;
 
   /** Classes of the class probabilities: 2 for a binary head, else the outputs `K`. */
   protected classesFor(k: number): number {
@@ -117,18 +126,48 @@ export abstract class LaplacePosterior<S extends string> {
   }
 
   /**
-   * Laplace log marginal likelihood (laplace-torch's `log_marginal_likelihood`) at prior precision
-   * `delta` (default: the current one):
+   * Laplace log marginal likelihood (laplace-torch's `log_marginal_likelihood(prior_precision,
+   * sigma_noise)`) at prior precision `delta` (default: the current one):
    *
    * $$\log p(\mathcal D\mid\delta) \approx \log p(\mathcal D\mid\theta_*)
    *   - \tfrac12\Big[\sum_b \log\det(H_b + \delta I) - P\log\delta\Big] - \tfrac\delta2\lVert\theta_*\rVert^2 .$$
    *
    * Exact for a linear-Gaussian model (Bayesian linear regression) when `theta_*` is the posterior
    * mean for `delta`.
+   *
+   * For regression, `sigmaNoise` (default: the fit's `sigma_0`) evaluates it at another Gaussian
+   * noise with the same `theta_*`, as laplace-torch does when `sigma_noise` is tuned (e.g. by
+   * gradient ascent on this value): with `R = sum_n ||y_n - f(x_n; theta_*)||^2` over the `N K`
+   * targets and the GGN `H = J^T J / sigma^2`,
+   *
+   * $$\log p(\mathcal D\mid\theta_*, \sigma) = -\frac{R}{2\sigma^2} - \frac{NK}{2}\log(2\pi\sigma^2),
+   *   \qquad H(\sigma) = \frac{\sigma_0^2}{\sigma^2} H(\sigma_0).$$
+   *
+   * It only scores `sigma`: the posterior and the predictive keep the fit's `sigma_0` (fit again
+   * with `sigmaNoise` to use another).
+   *
+   * @throws ArgumentError naming `priorPrecision` or `sigmaNoise` unless finite and `> 0`, and
+   *   `sigmaNoise` for a classifier (no noise to vary).
    */
-  logMarginalLikelihood(priorPrecision: number = this.priorPrecision): number {
+  logMarginalLikelihood(priorPrecision: number = this.priorPrecision, sigmaNoise?: number): number {
     checkPositive(priorPrecision, 'priorPrecision');
-    return laplaceLogMarginal(this.blocks, this.logLikelihood, this.thetaSq, priorPrecision);
+    if (sigmaNoise === undefined) {
+      return laplaceLogMarginal(this.blocks, this.logLikelihood, this.thetaSq, priorPrecision);
+    }
+    checkPositive(sigmaNoise, 'sigmaNoise');
+    if (this.outputLikelihood !== 'gaussian') {
+      throw new ArgumentError(
+        'sigmaNoise',
+        "is only for likelihood 'regression' (a classifier's likelihood has no noise)",
+      );
+    }
+    const s0 = this.fitSigmaNoise * this.fitSigmaNoise;
+    const s2 = sigmaNoise * sigmaNoise;
+    const half = 0.5 * this.n * this.outputDim();
+    // R from the fit's log-likelihood: ll_0 = -R / (2 sigma_0^2) - (N K / 2) log(2 pi sigma_0^2)
+    const rss = -2 * s0 * (this.logLikelihood + half * Math.log(2 * Math.PI * s0));
+    const ll = -rss / (2 * s2) - half * Math.log(2 * Math.PI * s2);
+    return laplaceLogMarginal(this.blocks, ll, this.thetaSq, priorPrecision, s0 / s2);
   }
 
   /**

@@ -19,7 +19,7 @@ import { LaplacePosterior } from './laplace_posterior.js';
 import { nextSeed } from '../../../utils/seed.js';
 import type { Predictor } from '../../predictors.js';
 import { type HessianStructure, type LaplaceLikelihood } from './curvature.js';
-import { classProbs, probitProbs, type OutputLikelihood } from './likelihood.js';
+import { classProbs, probitProbs, bridgeProbs, type OutputLikelihood } from './likelihood.js';
 import {
   glmCovariance,
   glmNoise,
@@ -76,14 +76,16 @@ export interface LaplaceOptions {
 }
 
 /** How the GLM predictive is turned into class probabilities. */
-export type LinkApproximation = 'probit' | 'mc';
+export type LinkApproximation = 'probit' | 'mc' | 'bridge';
 
 /** Options of {@link LastLayerLaplace.predictProbs}. */
 export interface LaplacePredictOptions {
   /**
    * `'probit'` (default): `softmax(mu / sqrt(1 + pi/8 diag Var))` (a binary head:
    * `sigmoid(kappa mu)`, `kappa = (1 + pi var / 8)^(-1/2)`); `'mc'`: the average of the class
-   * probabilities of sampled logits.
+   * probabilities of sampled logits; `'bridge'`: the Laplace bridge (Hobbhahn et al. 2022, as
+   * laplace-torch), the mean of the Dirichlet matched to `N(mu, Var)` (see `bridgeProbs`; not for a
+   * binary head).
    */
   link?: LinkApproximation;
   /** MC samples (default 100). */
@@ -129,6 +131,11 @@ export class LastLayerLaplace extends LaplacePosterior<HessianStructure> {
     this.eig = args.eig;
     this.outputs = args.graph?.k ?? args.eig.k;
     this.sigmaNoise = args.options.sigmaNoise;
+  }
+
+  /** Outputs `K` of the last layer (its units, or the graph's outputs for a shared Dense). */
+  protected outputDim(): number {
+    return this.outputs;
   }
 
   /**
@@ -251,8 +258,14 @@ export class LastLayerLaplace extends LaplacePosterior<HessianStructure> {
     optionsObject(options, PREDICT_OPTIONS, 'predictProbs');
     this.rows(x);
     const link = options.link ?? 'probit';
-    if (link !== 'probit' && link !== 'mc') {
-      throw new ArgumentError('link', `expected 'probit' or 'mc', got '${String(link)}'`);
+    if (link !== 'probit' && link !== 'mc' && link !== 'bridge') {
+      throw new ArgumentError('link', `expected 'probit', 'mc' or 'bridge', got '${String(link)}'`);
+    }
+    if (link === 'bridge' && this.binary) {
+      throw new ArgumentError(
+        'link',
+        "'bridge' needs K >= 2 logits; a binary head (one logit) takes 'probit' or 'mc'",
+      );
     }
     if (link === 'mc') {
       const s = options.numSamples ?? 100;
@@ -263,6 +276,7 @@ export class LastLayerLaplace extends LaplacePosterior<HessianStructure> {
       (xb) => {
         const mu = this.mapOutputs(xb);
         const cov = this.covariance(xb);
+        if (link === 'bridge') return bridgeProbs(mu, cov);
         const v = tf.sum(tf.mul(cov, tf.eye(this.outputs)), 2);
         return probitProbs(mu, v, this.outputLikelihood);
       },

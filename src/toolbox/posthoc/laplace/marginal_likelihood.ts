@@ -18,18 +18,28 @@ export function numLaplaceParams(eigs: readonly EigenCurvature[]): number {
 }
 
 /**
- * The Laplace log marginal likelihood at prior precision `delta` (formula above).
+ * The Laplace log marginal likelihood at prior precision `delta` (formula above), with the
+ * curvature scaled by `hScale` (`H -> c H`; 1 by default):
+ * `log det(c H_b + delta I) = sum_i log(c lambda_i + delta)`.
  *
  * @param eigs the curvature blocks; @param logLikelihood `log p(D | theta_*)`;
- * @param thetaSq `||theta_*||^2`; @param delta the prior precision (> 0, checked by the caller).
+ * @param thetaSq `||theta_*||^2`; @param delta the prior precision (> 0, checked by the caller);
+ * @param hScale the factor `c > 0` of the curvature (a Gaussian likelihood's `sigma_0^2 / sigma^2`).
  */
 export function laplaceLogMarginal(
   eigs: readonly EigenCurvature[],
   logLikelihood: number,
   thetaSq: number,
   delta: number,
+  hScale = 1,
 ): number {
-  const logDet = eigs.reduce((s, e) => s + logDetPosterior(e, delta), 0);
+  const logDet = eigs.reduce((s, e) => {
+    if (hScale === 1) return s + logDetPosterior(e, delta);
+    let b = 0;
+    for (let i = 0; i < e.lambda.length; i++)
+      b += Math.log(hScale * (e.lambda[i] as number) + delta);
+    return s + b;
+  }, 0);
   const ratio = logDet - numLaplaceParams(eigs) * Math.log(delta);
   return logLikelihood - 0.5 * (ratio + delta * thetaSq);
 }
