@@ -772,3 +772,101 @@ describe('audit16 all-layers Laplace on a tanh MLP classifier vs finite-differen
     x.dispose();
   });
 });
+
+describe('audit16 Laplace: more structures and inputs', () => {
+  it('all layers, kron on one example: every block equals the exact GGN block (FD Jacobians)', () => {
+    const x1 = [DATA.xs[0]!];
+    const y1 = [DATA.ys[0]!];
+    const la = allLayersLaplace(buildMlp(W), tf.tensor2d(x1), y1, { hessianStructure: 'kron' });
+    const J = jacobianFd(W, x1[0]!);
+    const p = softmax(forward(W, x1[0]!).z);
+    const P1 = (D + 1) * H;
+    const P2 = (H + 1) * K;
+    const ggn = (a: number, b: number): number => {
+      let s = 0;
+      for (let k = 0; k < K; k++)
+        for (let l = 0; l < K; l++)
+          s += J[k]![a]! * ((k === l ? p[k]! : 0) - p[k]! * p[l]!) * J[l]![b]!;
+      return s;
+    };
+    // kernel rows then bias, as flat(): block 0 = params [0, P1), block 1 = [P1, P1 + P2)
+    const b0 = la.denseBlock(0, 'curvature');
+    const b1 = la.denseBlock(1, 'curvature');
+    for (let a = 0; a < P1; a++)
+      for (let b = 0; b < P1; b++) expect(b0[a * P1 + b]).toBeCloseTo(ggn(a, b), 4);
+    for (let a = 0; a < P2; a++)
+      for (let b = 0; b < P2; b++) expect(b1[a * P2 + b]).toBeCloseTo(ggn(P1 + a, P1 + b), 4);
+  });
+
+  it('all layers: the bridge link equals the formula on its own glmPredictive; no tensors left', () => {
+    const x = tf.tensor2d(DATA.xs);
+    const net = buildMlp(W);
+    const la = allLayersLaplace(net, x, DATA.ys, { hessianStructure: 'diag', priorPrecision: 2 });
+    const before = tf.memory().numTensors;
+    const got = la.predictProbs(x, { link: 'bridge' });
+    const g = la.glmPredictive(x);
+    const mu = g.mean.arraySync();
+    const cov = g.cov.arraySync();
+    const rows = got.arraySync();
+    tf.dispose([got, g.mean, g.cov]);
+    expect(tf.memory().numTensors).toBe(before);
+    rows.forEach((row, r) => {
+      const v = cov[r]!;
+      const rs = v.map((q) => q.reduce((a, b) => a + b, 0));
+      const tot = rs.reduce((a, b) => a + b, 0);
+      const fs = mu[r]!.reduce((a, b) => a + b, 0);
+      const fc = mu[r]!.map((m, k) => m - (rs[k]! * fs) / tot);
+      const vd = v.map((q, k) => q[k]! - (rs[k]! * rs[k]!) / tot);
+      const se = fc.reduce((a, m) => a + Math.exp(-m), 0);
+      const al = fc.map((m, k) => (1 - 2 / K + (Math.exp(m) * se) / (K * K)) / vd[k]!);
+      const a0 = al.reduce((a, b) => a + b, 0);
+      near(
+        row,
+        al.map((a) => a / a0),
+        2e-3,
+      );
+      expect(row.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+    });
+    x.dispose();
+  });
+
+  it('a binary (sigmoid) head refuses the bridge naming link; labels [N, 1] are accepted', async () => {
+    const net = tf.sequential();
+    net.add(tf.layers.dense({ units: 3, inputShape: [D], activation: 'tanh' }));
+    net.add(tf.layers.dense({ units: 1, activation: 'sigmoid' }));
+    const x = tf.tensor2d(DATA.xs);
+    const y = tf.tensor2d(
+      DATA.ys.map((v) => [v % 2]),
+      [N, 1],
+    );
+    const la = lastLayerLaplace(net, x, y);
+    const all = allLayersLaplace(net, x, y, { hessianStructure: 'diag' });
+    await expectBadInput({
+      call: 'last',
+      arg: 'link',
+      run: () => la.predictProbs(x, { link: 'bridge' }),
+    });
+    await expectBadInput({
+      call: 'all',
+      arg: 'link',
+      run: () => all.predictProbs(x, { link: 'bridge' }),
+    });
+    const p = la.predictProbs(x);
+    expect(p.shape).toEqual([N, 2]);
+    tf.dispose([p, x, y]);
+  });
+
+  it('a last Dense with a relu (not a link function) is refused naming the model, before any work', async () => {
+    const net = tf.sequential();
+    net.add(tf.layers.dense({ units: 3, inputShape: [D], activation: 'tanh' }));
+    net.add(tf.layers.dense({ units: 2, activation: 'relu' }));
+    const x = tf.tensor2d(DATA.xs);
+    const y = tf.zeros([N, 2]);
+    await expectBadInput({
+      call: 'relu head',
+      arg: /model/,
+      run: () => lastLayerLaplace(net, x, y, { likelihood: 'regression' }),
+    });
+    tf.dispose([x, y]);
+  });
+});
