@@ -870,3 +870,77 @@ describe('audit16 Laplace: more structures and inputs', () => {
     tf.dispose([x, y]);
   });
 });
+
+describe("audit16 Laplace: sample(n), laplace-torch's parameter draws", () => {
+  function checkDraws(
+    draws: number[][],
+    mean: number[],
+    cov: (a: number, b: number) => number,
+  ): void {
+    const S = draws.length;
+    const p = mean.length;
+    for (let a = 0; a < p; a++) {
+      const m = draws.reduce((s, d) => s + d[a]!, 0) / S;
+      expect(Math.abs(m - mean[a]!), `mean ${a}`).toBeLessThanOrEqual(
+        5 * Math.sqrt(cov(a, a) / S) + 1e-6,
+      );
+      for (let b = 0; b < p; b++) {
+        const c = draws.reduce((s, d) => s + (d[a]! - mean[a]!) * (d[b]! - mean[b]!), 0) / S;
+        const se = Math.sqrt((cov(a, a) * cov(b, b) + cov(a, b) ** 2) / S);
+        expect(Math.abs(c - cov(a, b)), `cov ${a},${b}`).toBeLessThanOrEqual(5 * se + 1e-7);
+      }
+    }
+  }
+
+  for (const structure of ['full', 'kron', 'diag'] as const) {
+    it(`last layer (${structure}): mean theta_MAP, covariance (H + delta I)^-1 within 5 MC SE`, () => {
+      const x = tf.tensor2d(DATA.xs);
+      const la = lastLayerLaplace(buildMlp(W), x, DATA.ys, {
+        hessianStructure: structure,
+        priorPrecision: 0.5,
+      });
+      const cov = la.denseMatrix('covariance');
+      const before = tf.memory().numTensors;
+      const t = la.sample(3000, 17);
+      expect(t.shape).toEqual([3000, P_LAST]);
+      const again = la.sample(3000, 17);
+      expect(Array.from(again.dataSync())).toEqual(Array.from(t.dataSync()));
+      const draws = t.arraySync();
+      tf.dispose([t, again]);
+      expect(tf.memory().numTensors).toBe(before);
+      checkDraws(draws, [...W.w2, ...W.b2], (a, b) => cov[a * P_LAST + b]!);
+      x.dispose();
+    });
+  }
+
+  it('all layers (kron): blocks in layer order, no covariance between layers', () => {
+    const x = tf.tensor2d(DATA.xs);
+    const la = allLayersLaplace(buildMlp(W), x, DATA.ys, {
+      hessianStructure: 'kron',
+      priorPrecision: 1.5,
+    });
+    const P1 = (D + 1) * H;
+    const P2 = (H + 1) * K;
+    const c0 = la.denseBlock(0, 'covariance');
+    const c1 = la.denseBlock(1, 'covariance');
+    const t = la.sample(2500, 3);
+    expect(t.shape).toEqual([2500, P1 + P2]);
+    const draws = t.arraySync();
+    t.dispose();
+    checkDraws(draws, flat(W), (a, b) => {
+      if (a < P1 && b < P1) return c0[a * P1 + b]!;
+      if (a >= P1 && b >= P1) return c1[(a - P1) * P2 + (b - P1)]!;
+      return 0;
+    });
+    x.dispose();
+  });
+
+  it('bad numSamples / seed are refused by name', async () => {
+    const x = tf.tensor2d(DATA.xs);
+    const la = lastLayerLaplace(buildMlp(W), x, DATA.ys);
+    await expectBadInput({ call: '0', arg: 'numSamples', run: () => la.sample(0) });
+    await expectBadInput({ call: '1.5', arg: 'numSamples', run: () => la.sample(1.5) });
+    await expectBadInput({ call: 'seed', arg: 'seed', run: () => la.sample(2, Number.NaN) });
+    x.dispose();
+  });
+});

@@ -93,6 +93,13 @@ export class AllLayersLaplace extends LaplacePosterior<AllLayersStructure> {
     this.layerNames = args.graph.params.map((p) => p.layer.name);
   }
 
+  /** Every layer's `[kernel rows, bias]` flattened. */
+  protected mapWeights(): tf.Tensor1D[] {
+    return this.graph.params.map((p) =>
+      tf.tidy(() => tf.concat(p.layer.getWeights().map((w) => tf.reshape(w, [-1]))) as tf.Tensor1D),
+    );
+  }
+
   /** Outputs `K` of the model. */
   protected outputDim(): number {
     return this.graph.k;

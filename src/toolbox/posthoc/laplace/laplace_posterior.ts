@@ -16,7 +16,8 @@ import {
   maximizeLaplaceMarginal,
   numLaplaceParams,
 } from './marginal_likelihood.js';
-import type { EigenCurvature } from './posterior.js';
+import { posteriorDeviations, type EigenCurvature } from './posterior.js';
+import { deriveSeeds, nextSeed } from '../../../utils/seed.js';
 
 /** The fitted statistics a Laplace posterior is made from (besides its curvature blocks). */
 export interface LaplaceFit {
@@ -87,6 +88,50 @@ export abstract class LaplacePosterior<S extends string> {
 
   /** Outputs `K` of the network (the last layer's units, or the model's outputs). */
   protected abstract outputDim(): number;
+
+  /**
+   * The MAP weights of every block as a flat `[D1 * K]` tensor each, ordered `(d, k)`: the kernel
+   * `[D, K]` rows (a convolution's kernel flattened to `[kh kw cin, cout]`), then the bias row.
+   */
+  protected abstract mapWeights(): tf.Tensor1D[];
+
+  /**
+   * `S` draws of the parameters with a posterior (laplace-torch's `sample(n_samples)`),
+   *
+   * $$\theta_s = \theta_* + Q_b\,(\lambda_b + \delta)^{-1/2} z_s,\qquad z_s \sim \mathcal N(0, I),$$
+   *
+   * i.e. `theta_s ~ N(theta_*, (H + delta I)^{-1})` block by block: `[S, P]`, blocks in order
+   * (layers), each ordered as {@link numParams} counts it and as the dense matrices are (kernel
+   * `[D, K]` rows, then the bias).
+   *
+   * @param numSamples `S`, a positive integer; @param seed seed of the draws.
+   * @throws ArgumentError naming `numSamples` or `seed`.
+   */
+  sample(numSamples: number, seed?: number): tf.Tensor2D {
+    if (!Number.isInteger(numSamples) || numSamples < 1) {
+      throw new ArgumentError('numSamples', `expected a positive integer, got ${numSamples}`);
+    }
+    if (seed !== undefined && (typeof seed !== 'number' || !Number.isFinite(seed))) {
+      throw new ArgumentError('seed', `expected a finite number, got ${String(seed)}`);
+    }
+    const seeds = deriveSeeds(nextSeed(seed), this.blocks.length);
+    const theta = this.mapWeights();
+    try {
+      return tf.tidy(() =>
+        tf.concat(
+          this.blocks.map((e, b) =>
+            tf.add(
+              posteriorDeviations(e, this.priorPrecision, numSamples, seeds[b] as number),
+              tf.expandDims(theta[b] as tf.Tensor1D, 0),
+            ),
+          ),
+          1,
+        ),
+      ) as tf.Tensor2D;
+    } finally {
+      tf.dispose(theta);
+    }
+  }
 
   /** Classes of the class probabilities: 2 for a binary head, else the outputs `K`. */
   protected classesFor(k: number): number {

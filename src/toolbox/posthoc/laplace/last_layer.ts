@@ -133,6 +133,15 @@ export class LastLayerLaplace extends LaplacePosterior<HessianStructure> {
     this.sigmaNoise = args.options.sigmaNoise;
   }
 
+  /** The last Dense's `[W (D x K) rows, b]` flattened. */
+  protected mapWeights(): tf.Tensor1D[] {
+    return [
+      tf.tidy(
+        () => tf.concat(this.layer.getWeights().map((w) => tf.reshape(w, [-1]))) as tf.Tensor1D,
+      ),
+    ];
+  }
+
   /** Outputs `K` of the last layer (its units, or the graph's outputs for a shared Dense). */
   protected outputDim(): number {
     return this.outputs;
