@@ -481,3 +481,76 @@ describe('audit16 conformal coverage and temperature scaling', () => {
     expect(fit.nllBefore).toBeCloseTo(nllAt(1), 6);
   });
 });
+
+describe('audit16 trainSwag for regression and the calibrators on odd inputs', () => {
+  it('trainSwag regression from a near-trained net: the SWA mean is near least squares; one snapshot per collect', async () => {
+    const rng = makeRng(61);
+    const n = 64;
+    const xs = Array.from({ length: n }, () => [2 * rng() - 1, 2 * rng() - 1]);
+    const ys = xs.map((r) => 1.5 * r[0]! - 0.7 * r[1]! + 0.4 + 0.05 * (rng() - 0.5));
+    // ordinary least squares in float64 (normal equations, 3 x 3)
+    const A = [0, 1, 2].map((i) =>
+      [0, 1, 2].map((j) => xs.reduce((s, r) => s + [...r, 1][i]! * [...r, 1][j]!, 0)),
+    );
+    const bv = [0, 1, 2].map((i) => xs.reduce((s, r, k) => s + [...r, 1][i]! * ys[k]!, 0));
+    // Cramer's rule
+    const det = (m: number[][]): number =>
+      m[0]![0]! * (m[1]![1]! * m[2]![2]! - m[1]![2]! * m[2]![1]!) -
+      m[0]![1]! * (m[1]![0]! * m[2]![2]! - m[1]![2]! * m[2]![0]!) +
+      m[0]![2]! * (m[1]![0]! * m[2]![1]! - m[1]![1]! * m[2]![0]!);
+    const d0 = det(A);
+    const ols = [0, 1, 2].map(
+      (c) => det(A.map((row, i) => row.map((v, j) => (j === c ? bv[i]! : v)))) / d0,
+    );
+    const net = tf.sequential();
+    net.add(tf.layers.dense({ units: 1, inputShape: [2] }));
+    // SWAG starts from a trained net (Maddox et al.): start at the optimum, a bit off
+    const w0 = [tf.tensor2d([[ols[0]! + 0.05], [ols[1]! - 0.05]]), tf.tensor1d([ols[2]! + 0.05])];
+    net.setWeights(w0);
+    tf.dispose(w0);
+    const x = tf.tensor2d(xs);
+    const y = tf.tensor1d(ys);
+    const before = tf.memory().numTensors;
+    const swag = await toolbox.trainSwag(net, x, y, {
+      likelihood: 'regression',
+      epochs: 40,
+      lr: 0.05,
+      momentum: 0.5,
+      batchSize: 16,
+      collectPerEpoch: 2,
+      rank: 5,
+      seed: 1,
+    });
+    expect(swag.numSnapshots).toBe(80);
+    expect(swag.numDeviations).toBe(5);
+    const m = swag.swaMean();
+    const got = flatOf(m);
+    tf.dispose(m);
+    [0, 1, 2].forEach((i) => expect(Math.abs(got[i]! - ols[i]!)).toBeLessThan(0.02));
+    swag.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    const y2 = tf.zeros([n, 2]);
+    await expectBadInput({
+      call: 'targets [N, 2] for one output',
+      arg: 'y',
+      run: () => toolbox.trainSwag(net, x, y2, { likelihood: 'regression' }),
+    });
+    tf.dispose([x, y, y2]);
+  });
+
+  it('fitTemperature refuses probability rows naming logits; conformal JSON round trip keeps q = Infinity', () => {
+    const probs = randomProbs(20, 3, 5);
+    const labs = sampleLabels(probs, 6);
+    expect(() => toolbox.fitTemperature(probs, labs)).toThrow(/logits|probabilit/);
+    // n = 5 calibration rows at alpha = 0.1: k = ceil(6 * 0.9) = 6 > 5, so every set is every class
+    const cal = toolbox.calibrateConformal(probs.slice(0, 5), labs.slice(0, 5), {
+      alpha: 0.1,
+      score: 'aps',
+    });
+    expect(cal.qhat).toBe(Infinity);
+    const back = JSON.parse(JSON.stringify(cal)) as typeof cal;
+    const sets = toolbox.conformalSets(probs.slice(5), back, labs.slice(5));
+    expect(sets.meanSize).toBe(3);
+    expect(sets.coverage).toBe(1);
+  });
+});
