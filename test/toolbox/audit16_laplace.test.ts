@@ -944,3 +944,118 @@ describe("audit16 Laplace: sample(n), laplace-torch's parameter draws", () => {
     x.dispose();
   });
 });
+
+describe('audit16 Laplace: per-layer prior precision (laplace-torch layerwise)', () => {
+  const P1 = (D + 1) * H;
+  const P2 = (H + 1) * K;
+  const th = flat(W);
+  const t1 = th.slice(0, P1).reduce((s, v) => s + v * v, 0);
+  const t2 = th.slice(P1).reduce((s, v) => s + v * v, 0);
+
+  function fitDiag() {
+    const x = tf.tensor2d(DATA.xs);
+    const la = allLayersLaplace(buildMlp(W), x, DATA.ys, { hessianStructure: 'diag' });
+    x.dispose();
+    const h0 = la.curvatureEigenvalues(0);
+    const h1 = la.curvatureEigenvalues(1);
+    return { la, h0, h1 };
+  }
+
+  it('logMarginalLikelihood([d1, d2]) equals the per-layer formula in float64; equal deltas the scalar one', () => {
+    const { la, h0, h1 } = fitDiag();
+    let ll = 0;
+    for (let n = 0; n < N; n++) ll += Math.log(softmax(forward(W, DATA.xs[n]!).z)[DATA.ys[n]!]!);
+    const [d1, d2] = [0.3, 4];
+    let s = 0;
+    h0.forEach((h) => (s += Math.log(h + d1)));
+    h1.forEach((h) => (s += Math.log(h + d2)));
+    s += -P1 * Math.log(d1) - P2 * Math.log(d2) + d1 * t1 + d2 * t2;
+    expect(la.logMarginalLikelihood([d1, d2])).toBeCloseTo(ll - 0.5 * s, 3);
+    expect(la.logMarginalLikelihood([0.7, 0.7])).toBeCloseTo(la.logMarginalLikelihood(0.7), 6);
+  });
+
+  it("optimizePriorPrecision({priorStructure: 'layerwise'}) zeroes every block's derivative and beats the scalar optimum", () => {
+    const { la, h0, h1 } = fitDiag();
+    const scalar = la.optimizePriorPrecision();
+    const best = la.logMarginalLikelihood();
+    const ds = la.optimizePriorPrecision({ priorStructure: 'layerwise' });
+    expect(ds).toHaveLength(2);
+    expect(la.layerPriorPrecision).toEqual(ds);
+    const grad = (h: Float64Array, p: number, t: number, d: number): number =>
+      p / d - h.reduce((a, v) => a + 1 / (v + d), 0) - t;
+    expect(Math.abs(grad(h0, P1, t1, ds[0]!) * ds[0]!)).toBeLessThan(1e-6 * P1);
+    expect(Math.abs(grad(h1, P2, t2, ds[1]!) * ds[1]!)).toBeLessThan(1e-6 * P2);
+    expect(la.logMarginalLikelihood()).toBeGreaterThanOrEqual(best - 1e-9);
+    expect(la.logMarginalLikelihood()).toBeCloseTo(la.logMarginalLikelihood(ds), 12);
+    // setting the isotropic precision drops the per-layer ones
+    la.priorPrecision = scalar;
+    expect(la.layerPriorPrecision).toEqual([scalar, scalar]);
+    expect(la.logMarginalLikelihood()).toBeCloseTo(best, 9);
+  });
+
+  it('per-layer precisions reach the posterior blocks and the GLM covariance (FD Jacobians)', () => {
+    const { la, h0, h1 } = fitDiag();
+    la.layerPriorPrecision = [0.4, 3];
+    const p0 = la.denseBlock(0, 'precision');
+    const p1 = la.denseBlock(1, 'precision');
+    h0.forEach((h, i) => expect(p0[i * P1 + i]).toBeCloseTo(h + 0.4, 5));
+    h1.forEach((h, i) => expect(p1[i * P2 + i]).toBeCloseTo(h + 3, 5));
+    const r = [0.7, -0.2, 1.1];
+    const xt = tf.tensor2d([r]);
+    const g = la.glmPredictive(xt);
+    const cov = g.cov.arraySync()[0]!;
+    tf.dispose([g.mean, g.cov, xt]);
+    const J = jacobianFd(W, r);
+    const hh = [...h0, ...h1];
+    const want = Array.from({ length: K }, (_, k) =>
+      Array.from({ length: K }, (_, l) => {
+        let s = 0;
+        for (let a = 0; a < P1 + P2; a++)
+          s += (J[k]![a]! * J[l]![a]!) / (hh[a]! + (a < P1 ? 0.4 : 3));
+        return s;
+      }),
+    );
+    near(cov.flat(), want.flat(), 2e-3);
+  });
+
+  it('the last layer has one block: layerwise = scalar', () => {
+    const x = tf.tensor2d(DATA.xs);
+    const la = lastLayerLaplace(buildMlp(W), x, DATA.ys, { hessianStructure: 'kron' });
+    const d = la.optimizePriorPrecision();
+    const [dl] = la.optimizePriorPrecision({ priorStructure: 'layerwise' });
+    expect(dl).toBeCloseTo(d, 6);
+    x.dispose();
+  });
+
+  it('bad per-layer precisions and prior structures are refused by name', async () => {
+    const { la } = fitDiag();
+    const setLayer = (v: unknown) => () => {
+      la.layerPriorPrecision = v as number[];
+    };
+    await expectBadInput({ call: 'length', arg: 'priorPrecision', run: setLayer([1]) });
+    await expectBadInput({ call: 'negative', arg: 'priorPrecision[1]', run: setLayer([1, -1]) });
+    await expectBadInput({ call: 'NaN', arg: 'priorPrecision[0]', run: setLayer([Number.NaN, 1]) });
+    await expectBadInput({
+      call: 'lml length',
+      arg: 'priorPrecision',
+      run: () => la.logMarginalLikelihood([1, 2, 3]),
+    });
+    await expectBadInput({
+      call: 'diag structure',
+      arg: 'priorStructure',
+      run: () => la.optimizePriorPrecision({ priorStructure: 'diag' as never }),
+    });
+    await expectBadInput({
+      call: 'unknown key',
+      arg: /method|optimizePriorPrecision/,
+      run: () => la.optimizePriorPrecision({ method: 'gridsearch' } as never),
+    });
+    await expectBadInput({
+      call: 'scalar setter',
+      arg: 'priorPrecision',
+      run: () => {
+        la.priorPrecision = -2;
+      },
+    });
+  });
+});

@@ -134,8 +134,8 @@ export class AllLayersLaplace extends LaplacePosterior<AllLayersStructure> {
       );
     }
     if (which === 'curvature') return denseFromEigen(e, 0, 1);
-    if (which === 'precision') return denseFromEigen(e, this.priorPrecision, 1);
-    if (which === 'covariance') return denseFromEigen(e, this.priorPrecision, -1);
+    if (which === 'precision') return denseFromEigen(e, this.deltaOf(l), 1);
+    if (which === 'covariance') return denseFromEigen(e, this.deltaOf(l), -1);
     throw new ArgumentError(
       'which',
       `expected 'curvature', 'precision' or 'covariance', got '${String(which)}'`,
@@ -151,7 +151,7 @@ export class AllLayersLaplace extends LaplacePosterior<AllLayersStructure> {
       tf.tidy(() => {
         const z = tf.randomNormal([s, e.d1, e.k], 0, 1, 'float32', (seed + 7919 * l) >>> 0);
         const scale = tf.tensor2d(
-          Float32Array.from(e.lambda, (v) => 1 / Math.sqrt(v + this.priorPrecision)),
+          Float32Array.from(e.lambda, (v) => 1 / Math.sqrt(v + this.deltaOf(l))),
           [e.d1, e.k],
         );
         const w = tf.mul(z, scale) as tf.Tensor3D;
@@ -330,7 +330,7 @@ export class AllLayersLaplace extends LaplacePosterior<AllLayersStructure> {
           m = tf.reshape(tf.matMul(back, qg), [b, k, e.d1, e.k]);
         }
         const scale = tf.tensor2d(
-          Float32Array.from(e.lambda, (v) => 1 / Math.sqrt(v + this.priorPrecision)),
+          Float32Array.from(e.lambda, (v) => 1 / Math.sqrt(v + this.deltaOf(l))),
           [e.d1, e.k],
         );
         const w = tf.reshape(tf.mul(m, scale), [b, k, e.d1 * e.k]) as tf.Tensor3D;

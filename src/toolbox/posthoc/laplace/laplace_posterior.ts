@@ -11,8 +11,10 @@ import { checkPositive } from './checks.js';
 import { sliceInputs, type ModelInput } from '../../../layers/model_input.js';
 import type { LaplaceLikelihood } from './curvature.js';
 import { numClassesOf, type OutputLikelihood } from './likelihood.js';
+import { optionsObject } from '../../../utils/options.js';
 import {
   laplaceLogMarginal,
+  laplaceLogMarginalBlocks,
   maximizeLaplaceMarginal,
   numLaplaceParams,
 } from './marginal_likelihood.js';
@@ -44,8 +46,10 @@ export interface LaplacePosteriorOptions<S extends string> {
 
 /** Base of the Laplace posteriors: the marginal likelihood and the prior precision. */
 export abstract class LaplacePosterior<S extends string> {
-  /** Isotropic prior precision `delta` in use. */
-  priorPrecision: number;
+  private delta = 1;
+  /** Per-block prior precisions, when set (`layerPriorPrecision`); else `delta` for every block. */
+  private layerDeltas: number[] | undefined;
+  private thetaSqCache: number[] | undefined;
   readonly likelihood: LaplaceLikelihood;
   readonly structure: S;
   /** Training examples the curvature was summed over. */
@@ -79,7 +83,7 @@ export abstract class LaplacePosterior<S extends string> {
     this.logLikelihood = fit.logLikelihood;
     this.outputLikelihood = fit.outputLikelihood;
     this.binary = fit.outputLikelihood === 'bernoulli';
-    this.priorPrecision = options.priorPrecision;
+    this.delta = options.priorPrecision;
     this.likelihood = options.likelihood;
     this.structure = options.hessianStructure;
     this.batchSize = options.batchSize;
@@ -121,7 +125,7 @@ export abstract class LaplacePosterior<S extends string> {
         tf.concat(
           this.blocks.map((e, b) =>
             tf.add(
-              posteriorDeviations(e, this.priorPrecision, numSamples, seeds[b] as number),
+              posteriorDeviations(e, this.deltaOf(b), numSamples, seeds[b] as number),
               tf.expandDims(theta[b] as tf.Tensor1D, 0),
             ),
           ),
@@ -191,14 +195,25 @@ export abstract class LaplacePosterior<S extends string> {
    * It only scores `sigma`: the posterior and the predictive keep the fit's `sigma_0` (fit again
    * with `sigmaNoise` to use another).
    *
+   * `priorPrecision` may also be one precision per block (layer), `[delta_1, ..., delta_B]`: the
+   * bracket is then `sum_b [log det(H_b + delta_b I) - P_b log delta_b + delta_b ||theta_{*,b}||^2]`
+   * (the default is the precisions in use, per layer when {@link layerPriorPrecision} was set).
+   *
    * @throws ArgumentError naming `priorPrecision` or `sigmaNoise` unless finite and `> 0`, and
    *   `sigmaNoise` for a classifier (no noise to vary).
    */
-  logMarginalLikelihood(priorPrecision: number = this.priorPrecision, sigmaNoise?: number): number {
-    checkPositive(priorPrecision, 'priorPrecision');
-    if (sigmaNoise === undefined) {
-      return laplaceLogMarginal(this.blocks, this.logLikelihood, this.thetaSq, priorPrecision);
-    }
+  logMarginalLikelihood(
+    priorPrecision: number | readonly number[] = this.layerDeltas ?? this.delta,
+    sigmaNoise?: number,
+  ): number {
+    const deltas =
+      typeof priorPrecision === 'number' ? undefined : this.checkDeltas(priorPrecision);
+    if (deltas === undefined) checkPositive(priorPrecision as number, 'priorPrecision');
+    const score = (ll: number, c: number): number =>
+      deltas === undefined
+        ? laplaceLogMarginal(this.blocks, ll, this.thetaSq, priorPrecision as number, c)
+        : laplaceLogMarginalBlocks(this.blocks, ll, this.blockThetaSq(), deltas, c);
+    if (sigmaNoise === undefined) return score(this.logLikelihood, 1);
     checkPositive(sigmaNoise, 'sigmaNoise');
     if (this.outputLikelihood !== 'gaussian') {
       throw new ArgumentError(
@@ -212,7 +227,71 @@ export abstract class LaplacePosterior<S extends string> {
     // R from the fit's log-likelihood: ll_0 = -R / (2 sigma_0^2) - (N K / 2) log(2 pi sigma_0^2)
     const rss = -2 * s0 * (this.logLikelihood + half * Math.log(2 * Math.PI * s0));
     const ll = -rss / (2 * s2) - half * Math.log(2 * Math.PI * s2);
-    return laplaceLogMarginal(this.blocks, ll, this.thetaSq, priorPrecision, s0 / s2);
+    return score(ll, s0 / s2);
+  }
+
+  /**
+   * Isotropic prior precision `delta` in use (the prior `theta ~ N(0, I / delta)`). Setting it
+   * (finite, `> 0`) gives every layer this precision, dropping per-layer precisions; while
+   * per-layer precisions are in use ({@link layerPriorPrecision}), it keeps the last isotropic
+   * value and is not used.
+   */
+  get priorPrecision(): number {
+    return this.delta;
+  }
+
+  set priorPrecision(v: number) {
+    checkPositive(v, 'priorPrecision');
+    this.delta = v;
+    this.layerDeltas = undefined;
+  }
+
+  /**
+   * The prior precision of every block (layer with a posterior), `[delta_1, ..., delta_B]`
+   * (laplace-torch's layerwise `prior_precision`; one block for the last layer): the prior is
+   * `theta_b ~ N(0, I / delta_b)` and the posterior `N(theta_*, (H_b + delta_b I)^{-1})` per block.
+   * Reads `delta` repeated when isotropic. Set it to an array of `B` finite numbers `> 0`.
+   */
+  get layerPriorPrecision(): number[] {
+    return this.blocks.map((_, b) => this.deltaOf(b));
+  }
+
+  set layerPriorPrecision(v: number[]) {
+    this.layerDeltas = this.checkDeltas(v);
+  }
+
+  /** The prior precision of block `b`. */
+  protected deltaOf(b: number): number {
+    return this.layerDeltas?.[b] ?? this.delta;
+  }
+
+  private checkDeltas(v: readonly number[]): number[] {
+    if (!Array.isArray(v) || v.length !== this.blocks.length) {
+      throw new ArgumentError(
+        'priorPrecision',
+        `expected a number or ${this.blocks.length} per-layer precisions, got ${Array.isArray(v) ? `${v.length} values` : String(v)}`,
+      );
+    }
+    v.forEach((d, b) => checkPositive(d, `priorPrecision[${b}]`));
+    return [...v];
+  }
+
+  /** `||theta_{*,b}||^2` per block (host, computed once). */
+  private blockThetaSq(): number[] {
+    if (this.thetaSqCache === undefined) {
+      const theta = this.mapWeights();
+      try {
+        this.thetaSqCache = theta.map((t) => {
+          const v = t.dataSync();
+          let s = 0;
+          for (let i = 0; i < v.length; i++) s += (v[i] as number) ** 2;
+          return s;
+        });
+      } finally {
+        tf.dispose(theta);
+      }
+    }
+    return this.thetaSqCache;
   }
 
   /**
@@ -220,9 +299,32 @@ export abstract class LaplacePosterior<S extends string> {
    * `1/2 [P/delta - sum_i 1/(lambda_i + delta) - ||theta||^2]` is decreasing in `delta`, so the
    * unique root is found by bisection in `log delta` on `[1e-8, 1e8]`.
    *
-   * @returns the fitted prior precision.
+   * With `{ priorStructure: 'layerwise' }` (laplace-torch's `prior_structure='layerwise'`), one
+   * precision per block: the marginal likelihood is a sum of one such term per block in its own
+   * `delta_b`, so each is the root of `P_b/delta_b - sum_{i in b} 1/(lambda_i + delta_b) -
+   * ||theta_{*,b}||^2`; they are set as {@link layerPriorPrecision} and returned.
+   *
+   * @returns the fitted prior precision (one per block for `'layerwise'`).
+   * @throws ArgumentError naming `priorStructure` (`'scalar'` or `'layerwise'`) or an unknown key.
    */
-  optimizePriorPrecision(): number {
+  optimizePriorPrecision(options?: { priorStructure?: 'scalar' }): number;
+  optimizePriorPrecision(options: { priorStructure: 'layerwise' }): number[];
+  optimizePriorPrecision(
+    options: { priorStructure?: 'scalar' | 'layerwise' } = {},
+  ): number | number[] {
+    optionsObject(options, ['priorStructure'], 'optimizePriorPrecision');
+    const structure = options.priorStructure ?? 'scalar';
+    if (structure === 'layerwise') {
+      const t = this.blockThetaSq();
+      this.layerDeltas = this.blocks.map((e, b) => maximizeLaplaceMarginal([e], t[b] as number));
+      return [...this.layerDeltas];
+    }
+    if (structure !== 'scalar') {
+      throw new ArgumentError(
+        'priorStructure',
+        `expected 'scalar' or 'layerwise', got '${String(structure)}'`,
+      );
+    }
     this.priorPrecision = maximizeLaplaceMarginal(this.blocks, this.thetaSq);
     return this.priorPrecision;
   }

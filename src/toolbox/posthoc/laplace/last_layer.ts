@@ -159,7 +159,7 @@ export class LastLayerLaplace extends LaplacePosterior<HessianStructure> {
         `expected 'precision' or 'covariance', got '${String(which)}'`,
       );
     }
-    return denseFromEigen(this.eig, this.priorPrecision, which === 'precision' ? 1 : -1);
+    return denseFromEigen(this.eig, this.deltaOf(0), which === 'precision' ? 1 : -1);
   }
 
   private phi(x: ModelInput): tf.Tensor2D {
@@ -201,13 +201,13 @@ export class LastLayerLaplace extends LaplacePosterior<HessianStructure> {
         ),
         1,
       ) as tf.Tensor4D;
-      return jacobianFactor(this.eig, this.priorPrecision, jac);
+      return jacobianFactor(this.eig, this.deltaOf(0), jac);
     });
   }
 
   /** `J Sigma J^T` `[B, K, K]` of a batch. */
   private covariance(x: ModelInput): tf.Tensor3D {
-    if (this.graph === undefined) return glmCovariance(this.eig, this.priorPrecision, this.phi(x));
+    if (this.graph === undefined) return glmCovariance(this.eig, this.deltaOf(0), this.phi(x));
     return tf.tidy(() => {
       const f = this.factor(x);
       return tf.matMul(f, f, false, true);
@@ -216,7 +216,7 @@ export class LastLayerLaplace extends LaplacePosterior<HessianStructure> {
 
   /** `J (theta_s - theta_*)` `[S, B, K]` of a batch for standard normal draws `z`. */
   private noise(x: ModelInput, z: tf.Tensor): tf.Tensor3D {
-    if (this.graph === undefined) return glmNoise(this.eig, this.priorPrecision, this.phi(x), z);
+    if (this.graph === undefined) return glmNoise(this.eig, this.deltaOf(0), this.phi(x), z);
     return tf.tidy(() => factorNoise(this.factor(x), z));
   }
 

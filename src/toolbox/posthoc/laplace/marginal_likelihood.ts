@@ -67,3 +67,29 @@ export function maximizeLaplaceMarginal(eigs: readonly EigenCurvature[], thetaSq
   }
   return Math.exp(0.5 * (lo + hi));
 }
+
+/**
+ * The Laplace log marginal likelihood with one prior precision per block (laplace-torch's
+ * `prior_structure='layerwise'`), the prior `theta_b ~ N(0, I / delta_b)`:
+ *
+ * $$\log p(\mathcal D\mid\delta) \approx \log p(\mathcal D\mid\theta_*) - \tfrac12\sum_b\Big[
+ *   \log\det(c H_b + \delta_b I) - P_b\log\delta_b + \delta_b\lVert\theta_{*,b}\rVert^2\Big].$$
+ *
+ * @param thetaSqs `||theta_{*,b}||^2` per block; @param deltas `delta_b` per block (> 0, checked
+ * by the caller); @param hScale the curvature factor `c` (1 by default).
+ */
+export function laplaceLogMarginalBlocks(
+  eigs: readonly EigenCurvature[],
+  logLikelihood: number,
+  thetaSqs: readonly number[],
+  deltas: readonly number[],
+  hScale = 1,
+): number {
+  let s = 0;
+  eigs.forEach((e, b) => {
+    const d = deltas[b] as number;
+    for (let i = 0; i < e.lambda.length; i++) s += Math.log(hScale * (e.lambda[i] as number) + d);
+    s += -e.d1 * e.k * Math.log(d) + d * (thetaSqs[b] as number);
+  });
+  return logLikelihood - 0.5 * s;
+}
