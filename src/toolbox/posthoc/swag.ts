@@ -34,7 +34,8 @@ export class Swag {
   readonly rank: number;
   private n = 0;
   private mean: tf.Tensor[] = [];
-  private sqMean: tf.Tensor[] = [];
+  /** `sum_t (theta_t - thetabar)^2` (Welford's running sum of squared deviations). */
+  private m2: tf.Tensor[] = [];
   private deviations: tf.Tensor[][] = [];
   private bnData: { x: ModelInput; batchSize: number } | undefined;
 
@@ -69,27 +70,33 @@ export class Swag {
 
   /**
    * Add the model's current weights as a snapshot:
-   * `thetabar <- (T thetabar + theta)/(T+1)`, `mean of theta^2` likewise, and the deviation
+   * `thetabar <- (T thetabar + theta)/(T+1)`, the second moment likewise, and the deviation
    * `theta - thetabar` (with the updated mean, as the reference implementation) appended to `D`
-   * (the oldest dropped beyond `rank`).
+   * (the oldest dropped beyond `rank`). The moments are kept in Welford's form,
+   *
+   * $$\bar\theta_{T+1} = \bar\theta_T + \frac{\theta - \bar\theta_T}{T+1},\qquad
+   *   M_{T+1} = M_T + (\theta - \bar\theta_T)(\theta - \bar\theta_{T+1}),$$
+   *
+   * so that `Sigma_diag = M_T / T` (= `mean of theta^2 - thetabar^2`) keeps its precision in float32
+   * when the iterates spread little around large weights (late SGD), where the difference of the two
+   * moments would cancel.
    */
   collect(): void {
     const w = this.current();
     const n = this.n;
     const next = tf.tidy(() =>
       w.map((t, i) => {
-        if (n === 0) return { m: t.clone(), q: tf.square(t) };
-        const m = tf.add(tf.mul(this.mean[i] as tf.Tensor, n / (n + 1)), tf.mul(t, 1 / (n + 1)));
-        const q = tf.add(
-          tf.mul(this.sqMean[i] as tf.Tensor, n / (n + 1)),
-          tf.mul(tf.square(t), 1 / (n + 1)),
-        );
+        if (n === 0) return { m: t.clone(), q: tf.zerosLike(t) };
+        const old = this.mean[i] as tf.Tensor;
+        const d = tf.sub(t, old);
+        const m = tf.add(old, tf.div(d, n + 1));
+        const q = tf.add(this.m2[i] as tf.Tensor, tf.mul(d, tf.sub(t, m)));
         return { m, q };
       }),
     );
-    tf.dispose([this.mean, this.sqMean]);
+    tf.dispose([this.mean, this.m2]);
     this.mean = next.map((v) => v.m);
-    this.sqMean = next.map((v) => v.q);
+    this.m2 = next.map((v) => v.q);
     this.n = n + 1;
     if (this.rank > 0) {
       this.deviations.push(tf.tidy(() => w.map((t, i) => tf.sub(t, this.mean[i] as tf.Tensor))));
@@ -108,12 +115,14 @@ export class Swag {
     return this.mean.map((t) => t.clone());
   }
 
-  /** Diagonal variance `max(mean of theta^2 - thetabar^2, 0)` per weight (new tensors). */
+  /**
+   * Diagonal variance `mean of theta^2 - thetabar^2 = (1/T) sum_t (theta_t - thetabar)^2` per weight
+   * (new tensors; `>= 0`, clamped against round-off).
+   */
   diagVariance(): tf.Tensor[] {
     this.checkReady();
-    return tf.tidy(() =>
-      this.mean.map((m, i) => tf.relu(tf.sub(this.sqMean[i] as tf.Tensor, tf.square(m)))),
-    );
+    const n = this.n;
+    return tf.tidy(() => this.m2.map((q) => tf.relu(tf.div(q, n))));
   }
 
   /** The deviation matrix as `K` columns, each a list of tensors like the weights (new tensors). */
@@ -189,9 +198,9 @@ export class Swag {
   dispose(): void {
     if (this.bnData !== undefined) tf.dispose(inputList(this.bnData.x));
     this.bnData = undefined;
-    tf.dispose([this.mean, this.sqMean, ...this.deviations]);
+    tf.dispose([this.mean, this.m2, ...this.deviations]);
     this.mean = [];
-    this.sqMean = [];
+    this.m2 = [];
     this.deviations = [];
     this.n = 0;
   }

@@ -34,7 +34,7 @@ import { LaplacePosterior } from './laplace_posterior.js';
 import { nextSeed } from '../../../utils/seed.js';
 import type { Predictor } from '../../predictors.js';
 import { type LaplaceLikelihood } from './curvature.js';
-import { classProbs, probitProbs, type OutputLikelihood } from './likelihood.js';
+import { classProbs, probitProbs, bridgeProbs, type OutputLikelihood } from './likelihood.js';
 import { type LayerGraph, type ParamLayer } from './layer_graph.js';
 import {
   augmentedRows,
@@ -93,6 +93,18 @@ export class AllLayersLaplace extends LaplacePosterior<AllLayersStructure> {
     this.layerNames = args.graph.params.map((p) => p.layer.name);
   }
 
+  /** Every layer's `[kernel rows, bias]` flattened. */
+  protected mapWeights(): tf.Tensor1D[] {
+    return this.graph.params.map((p) =>
+      tf.tidy(() => tf.concat(p.layer.getWeights().map((w) => tf.reshape(w, [-1]))) as tf.Tensor1D),
+    );
+  }
+
+  /** Outputs `K` of the model. */
+  protected outputDim(): number {
+    return this.graph.k;
+  }
+
   /**
    * Eigenvalues of the GGN block of layer `l` (host copy; `[D1 * U]`, ordered as the block's
    * eigenbasis: the diagonal itself for `diag`, `lambda^A_i lambda^G_j / (N T)` for `kron`).
@@ -122,8 +134,8 @@ export class AllLayersLaplace extends LaplacePosterior<AllLayersStructure> {
       );
     }
     if (which === 'curvature') return denseFromEigen(e, 0, 1);
-    if (which === 'precision') return denseFromEigen(e, this.priorPrecision, 1);
-    if (which === 'covariance') return denseFromEigen(e, this.priorPrecision, -1);
+    if (which === 'precision') return denseFromEigen(e, this.deltaOf(l), 1);
+    if (which === 'covariance') return denseFromEigen(e, this.deltaOf(l), -1);
     throw new ArgumentError(
       'which',
       `expected 'curvature', 'precision' or 'covariance', got '${String(which)}'`,
@@ -139,7 +151,7 @@ export class AllLayersLaplace extends LaplacePosterior<AllLayersStructure> {
       tf.tidy(() => {
         const z = tf.randomNormal([s, e.d1, e.k], 0, 1, 'float32', (seed + 7919 * l) >>> 0);
         const scale = tf.tensor2d(
-          Float32Array.from(e.lambda, (v) => 1 / Math.sqrt(v + this.priorPrecision)),
+          Float32Array.from(e.lambda, (v) => 1 / Math.sqrt(v + this.deltaOf(l))),
           [e.d1, e.k],
         );
         const w = tf.mul(z, scale) as tf.Tensor3D;
@@ -318,7 +330,7 @@ export class AllLayersLaplace extends LaplacePosterior<AllLayersStructure> {
           m = tf.reshape(tf.matMul(back, qg), [b, k, e.d1, e.k]);
         }
         const scale = tf.tensor2d(
-          Float32Array.from(e.lambda, (v) => 1 / Math.sqrt(v + this.priorPrecision)),
+          Float32Array.from(e.lambda, (v) => 1 / Math.sqrt(v + this.deltaOf(l))),
           [e.d1, e.k],
         );
         const w = tf.reshape(tf.mul(m, scale), [b, k, e.d1 * e.k]) as tf.Tensor3D;
@@ -360,8 +372,14 @@ export class AllLayersLaplace extends LaplacePosterior<AllLayersStructure> {
     }
     optionsObject(o, PREDICT_OPTIONS, 'predictProbs');
     const link = o.link ?? 'mc';
-    if (link !== 'probit' && link !== 'mc') {
-      throw new ArgumentError('link', `expected 'probit' or 'mc', got '${String(link)}'`);
+    if (link !== 'probit' && link !== 'mc' && link !== 'bridge') {
+      throw new ArgumentError('link', `expected 'probit', 'mc' or 'bridge', got '${String(link)}'`);
+    }
+    if (link === 'bridge' && this.binary) {
+      throw new ArgumentError(
+        'link',
+        "'bridge' needs K >= 2 logits; a binary head (one logit) takes 'probit' or 'mc'",
+      );
     }
     if (link === 'mc') {
       const p = this.sampleProbs(x, o.numSamples ?? 100, o.seed);
@@ -375,6 +393,7 @@ export class AllLayersLaplace extends LaplacePosterior<AllLayersStructure> {
       x,
       (xb) => {
         const { mean, cov } = this.meanCov(xb);
+        if (link === 'bridge') return bridgeProbs(mean, cov);
         const v = tf.sum(tf.mul(cov, tf.eye(this.graph.k)), 2);
         return probitProbs(mean, v, this.outputLikelihood);
       },

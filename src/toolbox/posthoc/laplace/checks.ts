@@ -18,7 +18,8 @@ export function checkPositive(v: number, name: string): void {
 
 /**
  * The training targets on the host, checked against `N` inputs and `K` outputs.
- * @throws ArgumentError naming `y` on a wrong count, a label outside `[0, K)` or a non-finite target.
+ * @throws ArgumentError naming `y` on a wrong count, a tensor whose first axis is not the `N`
+ *   examples (e.g. regression targets `[K, N]`), a label outside `[0, K)` or a non-finite target.
  */
 export function checkTargets(
   y: tf.Tensor | ArrayLike<number>,
@@ -26,6 +27,14 @@ export function checkTargets(
   k: number,
   likelihood: LaplaceLikelihood,
 ): Float64Array {
+  if (y instanceof tf.Tensor && y.rank >= 1 && y.shape[0] !== n) {
+    // a tensor's rows are the examples: targets [K, N] (transposed) have the right count but
+    // would be read in the wrong order
+    throw new ArgumentError(
+      'y',
+      `expected ${n} rows (one per input), got a tensor of shape [${y.shape.join(', ')}]`,
+    );
+  }
   const v = Float64Array.from(y instanceof tf.Tensor ? y.dataSync() : y);
   const want = likelihood === 'classification' ? n : n * k;
   if (v.length !== want) {

@@ -19,7 +19,7 @@ import { LaplacePosterior } from './laplace_posterior.js';
 import { nextSeed } from '../../../utils/seed.js';
 import type { Predictor } from '../../predictors.js';
 import { type HessianStructure, type LaplaceLikelihood } from './curvature.js';
-import { classProbs, probitProbs, type OutputLikelihood } from './likelihood.js';
+import { classProbs, probitProbs, bridgeProbs, type OutputLikelihood } from './likelihood.js';
 import {
   glmCovariance,
   glmNoise,
@@ -76,14 +76,16 @@ export interface LaplaceOptions {
 }
 
 /** How the GLM predictive is turned into class probabilities. */
-export type LinkApproximation = 'probit' | 'mc';
+export type LinkApproximation = 'probit' | 'mc' | 'bridge';
 
 /** Options of {@link LastLayerLaplace.predictProbs}. */
 export interface LaplacePredictOptions {
   /**
    * `'probit'` (default): `softmax(mu / sqrt(1 + pi/8 diag Var))` (a binary head:
    * `sigmoid(kappa mu)`, `kappa = (1 + pi var / 8)^(-1/2)`); `'mc'`: the average of the class
-   * probabilities of sampled logits.
+   * probabilities of sampled logits; `'bridge'`: the Laplace bridge (Hobbhahn et al. 2022, as
+   * laplace-torch), the mean of the Dirichlet matched to `N(mu, Var)` (see `bridgeProbs`; not for a
+   * binary head).
    */
   link?: LinkApproximation;
   /** MC samples (default 100). */
@@ -131,6 +133,20 @@ export class LastLayerLaplace extends LaplacePosterior<HessianStructure> {
     this.sigmaNoise = args.options.sigmaNoise;
   }
 
+  /** The last Dense's `[W (D x K) rows, b]` flattened. */
+  protected mapWeights(): tf.Tensor1D[] {
+    return [
+      tf.tidy(
+        () => tf.concat(this.layer.getWeights().map((w) => tf.reshape(w, [-1]))) as tf.Tensor1D,
+      ),
+    ];
+  }
+
+  /** Outputs `K` of the last layer (its units, or the graph's outputs for a shared Dense). */
+  protected outputDim(): number {
+    return this.outputs;
+  }
+
   /**
    * The posterior precision `H + delta I` or covariance `(H + delta I)^{-1}` as a dense row-major
    * `[P x P]` host matrix (parameters ordered `W[d, k]` then the bias); for inspection and small
@@ -143,7 +159,7 @@ export class LastLayerLaplace extends LaplacePosterior<HessianStructure> {
         `expected 'precision' or 'covariance', got '${String(which)}'`,
       );
     }
-    return denseFromEigen(this.eig, this.priorPrecision, which === 'precision' ? 1 : -1);
+    return denseFromEigen(this.eig, this.deltaOf(0), which === 'precision' ? 1 : -1);
   }
 
   private phi(x: ModelInput): tf.Tensor2D {
@@ -185,13 +201,13 @@ export class LastLayerLaplace extends LaplacePosterior<HessianStructure> {
         ),
         1,
       ) as tf.Tensor4D;
-      return jacobianFactor(this.eig, this.priorPrecision, jac);
+      return jacobianFactor(this.eig, this.deltaOf(0), jac);
     });
   }
 
   /** `J Sigma J^T` `[B, K, K]` of a batch. */
   private covariance(x: ModelInput): tf.Tensor3D {
-    if (this.graph === undefined) return glmCovariance(this.eig, this.priorPrecision, this.phi(x));
+    if (this.graph === undefined) return glmCovariance(this.eig, this.deltaOf(0), this.phi(x));
     return tf.tidy(() => {
       const f = this.factor(x);
       return tf.matMul(f, f, false, true);
@@ -200,7 +216,7 @@ export class LastLayerLaplace extends LaplacePosterior<HessianStructure> {
 
   /** `J (theta_s - theta_*)` `[S, B, K]` of a batch for standard normal draws `z`. */
   private noise(x: ModelInput, z: tf.Tensor): tf.Tensor3D {
-    if (this.graph === undefined) return glmNoise(this.eig, this.priorPrecision, this.phi(x), z);
+    if (this.graph === undefined) return glmNoise(this.eig, this.deltaOf(0), this.phi(x), z);
     return tf.tidy(() => factorNoise(this.factor(x), z));
   }
 
@@ -251,8 +267,14 @@ export class LastLayerLaplace extends LaplacePosterior<HessianStructure> {
     optionsObject(options, PREDICT_OPTIONS, 'predictProbs');
     this.rows(x);
     const link = options.link ?? 'probit';
-    if (link !== 'probit' && link !== 'mc') {
-      throw new ArgumentError('link', `expected 'probit' or 'mc', got '${String(link)}'`);
+    if (link !== 'probit' && link !== 'mc' && link !== 'bridge') {
+      throw new ArgumentError('link', `expected 'probit', 'mc' or 'bridge', got '${String(link)}'`);
+    }
+    if (link === 'bridge' && this.binary) {
+      throw new ArgumentError(
+        'link',
+        "'bridge' needs K >= 2 logits; a binary head (one logit) takes 'probit' or 'mc'",
+      );
     }
     if (link === 'mc') {
       const s = options.numSamples ?? 100;
@@ -263,6 +285,7 @@ export class LastLayerLaplace extends LaplacePosterior<HessianStructure> {
       (xb) => {
         const mu = this.mapOutputs(xb);
         const cov = this.covariance(xb);
+        if (link === 'bridge') return bridgeProbs(mu, cov);
         const v = tf.sum(tf.mul(cov, tf.eye(this.outputs)), 2);
         return probitProbs(mu, v, this.outputLikelihood);
       },

@@ -44,6 +44,61 @@ export function probitProbs(mu: tf.Tensor, v: tf.Tensor, lik: OutputLikelihood):
   return tf.tidy(() => classProbs(tf.div(mu, tf.sqrt(tf.add(1, tf.mul(Math.PI / 8, v)))), lik));
 }
 
+/**
+ * The Laplace bridge (Hobbhahn et al. 2022) as laplace-torch's `link_approx='bridge'`: the Gaussian
+ * `N(mu, Sigma)` of the `K` logits is first given zero mean sum (conditioned on `1^T f = 0`),
+ *
+ * $$\tilde\mu = \mu - \frac{\Sigma 1\,(1^T\mu)}{1^T\Sigma 1},\qquad
+ *   \tilde\Sigma = \Sigma - \frac{\Sigma 1\,1^T\Sigma}{1^T\Sigma 1},$$
+ *
+ * then mapped to the Dirichlet `alpha_k = (1 - 2/K + e^{mu~_k} / K^2 sum_l e^{-mu~_l}) / Sigma~_kk`,
+ * whose mean `alpha / sum(alpha)` is returned. Computed on the host in float64 (`e^{mu~_k - mu~_l}`
+ * summed as one exponent each, so large logits do not overflow); a variance `Sigma~_kk` that
+ * round-off leaves `<= 0` is taken as `1e-12`.
+ *
+ * @param mu logits `[B, K]` (`K >= 2`); @param cov their covariances `[B, K, K]`.
+ * @returns `[B, K]` probabilities.
+ */
+export function bridgeProbs(mu: tf.Tensor2D, cov: tf.Tensor3D): tf.Tensor2D {
+  const [b, k] = mu.shape;
+  const m = mu.dataSync();
+  const c = cov.dataSync();
+  const out = new Float32Array(b * k);
+  const fc = new Float64Array(k);
+  const rowSum = new Float64Array(k);
+  const colSum = new Float64Array(k);
+  for (let n = 0; n < b; n++) {
+    const o = n * k * k;
+    let tot = 0;
+    let fSum = 0;
+    rowSum.fill(0);
+    colSum.fill(0);
+    for (let i = 0; i < k; i++) {
+      fSum += m[n * k + i] as number;
+      for (let j = 0; j < k; j++) {
+        const v = c[o + i * k + j] as number;
+        rowSum[i] = (rowSum[i] as number) + v;
+        colSum[j] = (colSum[j] as number) + v;
+        tot += v;
+      }
+    }
+    const t = tot > 0 ? tot : Infinity; // no variance: nothing to correct
+    for (let i = 0; i < k; i++)
+      fc[i] = (m[n * k + i] as number) - ((rowSum[i] as number) * fSum) / t;
+    let aSum = 0;
+    const alpha = new Float64Array(k);
+    for (let i = 0; i < k; i++) {
+      let e = 0;
+      for (let j = 0; j < k; j++) e += Math.exp((fc[i] as number) - (fc[j] as number));
+      const vd = (c[o + i * k + i] as number) - ((rowSum[i] as number) * (colSum[i] as number)) / t;
+      alpha[i] = (1 - 2 / k + e / (k * k)) / Math.max(vd, 1e-12);
+      aSum += alpha[i] as number;
+    }
+    for (let i = 0; i < k; i++) out[n * k + i] = (alpha[i] as number) / aSum;
+  }
+  return tf.tensor2d(out, [b, k]);
+}
+
 /** Classes the probabilities have: 2 for a Bernoulli head, else `K`. */
 export function numClassesOf(k: number, lik: OutputLikelihood): number {
   return lik === 'bernoulli' ? 2 : k;

@@ -18,18 +18,28 @@ export function numLaplaceParams(eigs: readonly EigenCurvature[]): number {
 }
 
 /**
- * The Laplace log marginal likelihood at prior precision `delta` (formula above).
+ * The Laplace log marginal likelihood at prior precision `delta` (formula above), with the
+ * curvature scaled by `hScale` (`H -> c H`; 1 by default):
+ * `log det(c H_b + delta I) = sum_i log(c lambda_i + delta)`.
  *
  * @param eigs the curvature blocks; @param logLikelihood `log p(D | theta_*)`;
- * @param thetaSq `||theta_*||^2`; @param delta the prior precision (> 0, checked by the caller).
+ * @param thetaSq `||theta_*||^2`; @param delta the prior precision (> 0, checked by the caller);
+ * @param hScale the factor `c > 0` of the curvature (a Gaussian likelihood's `sigma_0^2 / sigma^2`).
  */
 export function laplaceLogMarginal(
   eigs: readonly EigenCurvature[],
   logLikelihood: number,
   thetaSq: number,
   delta: number,
+  hScale = 1,
 ): number {
-  const logDet = eigs.reduce((s, e) => s + logDetPosterior(e, delta), 0);
+  const logDet = eigs.reduce((s, e) => {
+    if (hScale === 1) return s + logDetPosterior(e, delta);
+    let b = 0;
+    for (let i = 0; i < e.lambda.length; i++)
+      b += Math.log(hScale * (e.lambda[i] as number) + delta);
+    return s + b;
+  }, 0);
   const ratio = logDet - numLaplaceParams(eigs) * Math.log(delta);
   return logLikelihood - 0.5 * (ratio + delta * thetaSq);
 }
@@ -56,4 +66,30 @@ export function maximizeLaplaceMarginal(eigs: readonly EigenCurvature[], thetaSq
     else hi = mid;
   }
   return Math.exp(0.5 * (lo + hi));
+}
+
+/**
+ * The Laplace log marginal likelihood with one prior precision per block (laplace-torch's
+ * `prior_structure='layerwise'`), the prior `theta_b ~ N(0, I / delta_b)`:
+ *
+ * $$\log p(\mathcal D\mid\delta) \approx \log p(\mathcal D\mid\theta_*) - \tfrac12\sum_b\Big[
+ *   \log\det(c H_b + \delta_b I) - P_b\log\delta_b + \delta_b\lVert\theta_{*,b}\rVert^2\Big].$$
+ *
+ * @param thetaSqs `||theta_{*,b}||^2` per block; @param deltas `delta_b` per block (> 0, checked
+ * by the caller); @param hScale the curvature factor `c` (1 by default).
+ */
+export function laplaceLogMarginalBlocks(
+  eigs: readonly EigenCurvature[],
+  logLikelihood: number,
+  thetaSqs: readonly number[],
+  deltas: readonly number[],
+  hScale = 1,
+): number {
+  let s = 0;
+  eigs.forEach((e, b) => {
+    const d = deltas[b] as number;
+    for (let i = 0; i < e.lambda.length; i++) s += Math.log(hScale * (e.lambda[i] as number) + d);
+    s += -e.d1 * e.k * Math.log(d) + d * (thetaSqs[b] as number);
+  });
+  return logLikelihood - 0.5 * s;
 }

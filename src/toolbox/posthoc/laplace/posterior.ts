@@ -160,6 +160,41 @@ export function glmNoise(
   });
 }
 
+/**
+ * `S` draws of `theta - theta_MAP ~ N(0, (H + delta I)^{-1})` of one block, `[S, P]` with the
+ * parameters ordered `(d, k)` (`d` over the `D1` kernel rows then the bias row, `k` over the `K`
+ * outputs), as {@link denseFromEigen}: `Q (lambda + delta)^{-1/2} z`, `z ~ N(0, I)`, with
+ * `Q = Q_A (x) Q_G` for `kron` (`Q_A Z Q_G^T` per draw), `Q = I` for `diag`.
+ */
+export function posteriorDeviations(
+  e: EigenCurvature,
+  delta: number,
+  s: number,
+  seed: number,
+): tf.Tensor2D {
+  return tf.tidy(() => {
+    const p = e.d1 * e.k;
+    if (e.structure === 'full') {
+      const z = tf.randomNormal([s, p], 0, 1, 'float32', seed);
+      const scaled = tf.mul(z, tf.expandDims(eigScales(e, delta, -0.5), 0)) as tf.Tensor2D;
+      return tf.matMul(scaled, f32(e.qa as Float64Array, [p, p]) as tf.Tensor2D, false, true);
+    }
+    const z = tf.randomNormal([s, e.d1, e.k], 0, 1, 'float32', seed);
+    const w = tf.mul(z, tf.expandDims(eigScales(e, delta, -0.5), 0)) as tf.Tensor3D;
+    if (e.structure === 'diag') return tf.reshape(w, [s, p]);
+    const qa = f32(e.qa as Float64Array, [e.d1, e.d1]);
+    const qg = f32(e.qg as Float64Array, [e.k, e.k]);
+    const left = tf.matMul(tf.tile(tf.expandDims(qa, 0), [s, 1, 1]) as tf.Tensor3D, w);
+    const out = tf.matMul(
+      left,
+      tf.tile(tf.expandDims(qg, 0), [s, 1, 1]) as tf.Tensor3D,
+      false,
+      true,
+    );
+    return tf.reshape(out, [s, p]);
+  });
+}
+
 /** Shape of the standard normal draws {@link glmNoise} takes for `S` samples. */
 export function noiseShape(e: EigenCurvature, s: number): number[] {
   return e.structure === 'full' ? [s, e.d1 * e.k] : [s, e.d1, e.k];
