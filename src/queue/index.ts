@@ -59,3 +59,6 @@ export {
   retryFailed,
 } from './failed.js';
 export { REDIS_ENV, QUEUE_NAME, redisUrlOf } from './redis_url.js';
+
+// bounded waits for a silent Redis (the submitter's --redis-timeout)
+export { DEFAULT_REDIS_TIMEOUT_MS } from './bull_executor.js';
