@@ -229,9 +229,12 @@ export class BullExecutor implements Executor {
         const cs = await child.getState();
         if (cs === 'completed') fractions[i] = 1;
         else fractions[i] = Math.min(0.999, progressFraction(child.progress));
-        if (cs === 'failed' && child.attemptsMade >= (child.opts.attempts ?? 1)) {
+        // 'failed' is final (an attempt with retries left goes to delayed or wait); a poison
+        // message fails after one attempt of several
+        if (cs === 'failed') {
+          const n = child.attemptsMade;
           throw new DeepProbError(
-            `job ${flow.jobs[i]?.key} failed after ${child.attemptsMade} attempts: ${child.failedReason}`,
+            `job ${flow.jobs[i]?.key} failed after ${n} attempt${n === 1 ? '' : 's'}: ${child.failedReason}`,
           );
         }
       }
