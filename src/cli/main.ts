@@ -9,6 +9,7 @@ import { ready } from '../backend/ready.js';
 import { describeBackend } from '../backend/describe_backend.js';
 import { version } from '../version.js';
 import { RunInterrupted } from '../app/graceful_stop.js';
+import { ArgumentError, DeepProbError } from '../utils/errors.js';
 import { register as registerTrain } from './train.js';
 import { register as registerEval } from './eval.js';
 import { register as registerDemo } from './demo.js';
@@ -31,6 +32,46 @@ export async function cliReady(program: Command): Promise<void> {
   console.error(describeBackend(info));
 }
 
+/** The (sub)command whose action runs, per program (set by a `preAction` hook). */
+const running = new WeakMap<Command, Command>();
+
+/**
+ * An {@link ArgumentError} from a command's action named by its command-line flag: the library
+ * names an option as its config key (`model: expected one of ...`, `klWeight: ...`); on the
+ * command line that is `--model: expected one of ...`, `--kl-weight: ...` (also a
+ * {@link DeepProbError} whose message starts `checkpoint: `). An error whose argument is no option
+ * of the running command (or of the program) is returned as it is.
+ * @param error what the action threw.
+ * @param program the program built by {@link buildProgram}.
+ * @returns the error to report.
+ */
+export function flagNamedError(error: unknown, program: Command): unknown {
+  if (!(error instanceof DeepProbError)) return error;
+  const cmd = running.get(program);
+  if (cmd === undefined) return error;
+  // an ArgumentError names its argument; other errors of the library start `name: ` alike
+  const arg =
+    error instanceof ArgumentError
+      ? error.argument
+      : /^([A-Za-z][\w-]*): /.exec(error.message)?.[1];
+  if (arg === undefined) return error;
+  for (const c of [cmd, program]) {
+    const opt = c.options.find(
+      (o) => o.long !== undefined && (o.attributeName() === arg || o.long === `--${arg}`),
+    );
+    if (opt?.long !== undefined) {
+      const prefix = `${arg}: `;
+      const rest = error.message.startsWith(prefix)
+        ? error.message.slice(prefix.length)
+        : error.message;
+      return error instanceof ArgumentError
+        ? new ArgumentError(opt.long, rest)
+        : new DeepProbError(`${opt.long}: ${rest}`);
+    }
+  }
+  return error;
+}
+
 /** Build the commander program with every subcommand. */
 export function buildProgram(): Command {
   const program = new Command('deepprob')
@@ -40,6 +81,9 @@ export function buildProgram(): Command {
       '--backend <name>',
       'tfjs backend: wasm | cpu | webgpu | tensorflow (default: best available)',
     );
+  program.hook('preAction', (_program, action) => {
+    running.set(program, action);
+  });
   program
     .command('info')
     .description('print the chosen backend and versions')
@@ -70,7 +114,7 @@ export async function main(argv: string[]): Promise<number> {
       console.error(e.message);
       return e.exitCode;
     }
-    throw e;
+    throw flagNamedError(e, program);
   }
   return 0;
 }
