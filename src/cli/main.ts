@@ -36,20 +36,20 @@ export async function cliReady(program: Command): Promise<void> {
 const running = new WeakMap<Command, Command>();
 
 /**
- * An {@link ArgumentError} from a command's action named by its command-line flag: the library
- * names an option as its config key (`model: expected one of ...`, `klWeight: ...`); on the
- * command line that is `--model: expected one of ...`, `--kl-weight: ...` (also a
- * {@link DeepProbError} whose message starts `checkpoint: `). An error whose argument is no option
- * of the running command (or of the program) is returned as it is.
+ * An error from a command's action that names its command-line flag: the library names an option
+ * by its configuration key (`model: expected one of ...`, `klWeight: ...`, also a
+ * {@link DeepProbError} whose message starts `checkpoint: `); where the message does not name
+ * the flag already, ` (--model)` is appended (`model: expected one of ..., got 'resnet'
+ * (--model)`), the message otherwise unchanged (its start is what scripts match). An error whose
+ * argument is no option of the running command (or of the program) is returned as it is.
  * @param error what the action threw.
  * @param program the program built by {@link buildProgram}.
- * @returns the error to report.
+ * @returns the error to report (of the same class, the same `argument`).
  */
 export function flagNamedError(error: unknown, program: Command): unknown {
   if (!(error instanceof DeepProbError)) return error;
   const cmd = running.get(program);
   if (cmd === undefined) return error;
-  // an ArgumentError names its argument; other errors of the library start `name: ` alike
   const arg =
     error instanceof ArgumentError
       ? error.argument
@@ -59,15 +59,15 @@ export function flagNamedError(error: unknown, program: Command): unknown {
     const opt = c.options.find(
       (o) => o.long !== undefined && (o.attributeName() === arg || o.long === `--${arg}`),
     );
-    if (opt?.long !== undefined) {
-      const prefix = `${arg}: `;
-      const rest = error.message.startsWith(prefix)
-        ? error.message.slice(prefix.length)
-        : error.message;
-      return error instanceof ArgumentError
-        ? new ArgumentError(opt.long, rest)
-        : new DeepProbError(`${opt.long}: ${rest}`);
-    }
+    const flag = opt?.long;
+    if (flag === undefined) continue;
+    if (new RegExp(`${flag}(?![\\w-])`).test(error.message)) return error;
+    const named =
+      error instanceof ArgumentError
+        ? new ArgumentError(arg, `${error.message.slice(arg.length + 2)} (${flag})`)
+        : new DeepProbError(`${error.message} (${flag})`);
+    named.stack = error.stack;
+    return named;
   }
   return error;
 }

@@ -33,7 +33,7 @@ describe('--activation', () => {
     expect(kinds).not.toContain('softplus');
     await expect(
       main(['node', 'deepprob', 'train', '--model', 'lenet', '--activation', 'relu', ...small]),
-    ).rejects.toThrow(/^--activation: model 'lenet' has a fixed activation/);
+    ).rejects.toThrow(/^activation: model 'lenet' has a fixed activation/);
   }, 120_000);
 });
 

@@ -52,7 +52,7 @@ describe.skipIf(missing !== undefined)('poison messages fail at once', () => {
       queue.parseSweepGrid({ base: tinyBase, grid: { lr: [0.002] } }),
       store,
     );
-    const valid = flow.jobs[0] as (typeof flow.jobs)[number];
+    const valid = flow.jobs[0] as queue.SweepJob;
     const q = new Queue(name, { connection: { url: redis.url, maxRetriesPerRequest: null } });
     // a long backoff: had the poison messages been retried, they would still be delayed
     const slow = { attempts: 5, backoff: { type: 'fixed', delay: 60_000 } };
