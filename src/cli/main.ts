@@ -9,6 +9,7 @@ import { ready } from '../backend/ready.js';
 import { describeBackend } from '../backend/describe_backend.js';
 import { version } from '../version.js';
 import { RunInterrupted } from '../app/graceful_stop.js';
+import { ArgumentError, DeepProbError } from '../utils/errors.js';
 import { register as registerTrain } from './train.js';
 import { register as registerEval } from './eval.js';
 import { register as registerDemo } from './demo.js';
@@ -31,6 +32,46 @@ export async function cliReady(program: Command): Promise<void> {
   console.error(describeBackend(info));
 }
 
+/** The (sub)command whose action runs, per program (set by a `preAction` hook). */
+const running = new WeakMap<Command, Command>();
+
+/**
+ * An error from a command's action that names its command-line flag: the library names an option
+ * by its configuration key (`model: expected one of ...`, `klWeight: ...`, also a
+ * {@link DeepProbError} whose message starts `checkpoint: `); where the message does not name
+ * the flag already, ` (--model)` is appended (`model: expected one of ..., got 'resnet'
+ * (--model)`), the message otherwise unchanged (its start is what scripts match). An error whose
+ * argument is no option of the running command (or of the program) is returned as it is.
+ * @param error what the action threw.
+ * @param program the program built by {@link buildProgram}.
+ * @returns the error to report (of the same class, the same `argument`).
+ */
+export function flagNamedError(error: unknown, program: Command): unknown {
+  if (!(error instanceof DeepProbError)) return error;
+  const cmd = running.get(program);
+  if (cmd === undefined) return error;
+  const arg =
+    error instanceof ArgumentError
+      ? error.argument
+      : /^([A-Za-z][\w-]*): /.exec(error.message)?.[1];
+  if (arg === undefined) return error;
+  for (const c of [cmd, program]) {
+    const opt = c.options.find(
+      (o) => o.long !== undefined && (o.attributeName() === arg || o.long === `--${arg}`),
+    );
+    const flag = opt?.long;
+    if (flag === undefined) continue;
+    if (new RegExp(`${flag}(?![\\w-])`).test(error.message)) return error;
+    const named =
+      error instanceof ArgumentError
+        ? new ArgumentError(arg, `${error.message.slice(arg.length + 2)} (${flag})`)
+        : new DeepProbError(`${error.message} (${flag})`);
+    named.stack = error.stack;
+    return named;
+  }
+  return error;
+}
+
 /** Build the commander program with every subcommand. */
 export function buildProgram(): Command {
   const program = new Command('deepprob')
@@ -40,6 +81,9 @@ export function buildProgram(): Command {
       '--backend <name>',
       'tfjs backend: wasm | cpu | webgpu | tensorflow (default: best available)',
     );
+  program.hook('preAction', (_program, action) => {
+    running.set(program, action);
+  });
   program
     .command('info')
     .description('print the chosen backend and versions')
@@ -70,7 +114,7 @@ export async function main(argv: string[]): Promise<number> {
       console.error(e.message);
       return e.exitCode;
     }
-    throw e;
+    throw flagNamedError(e, program);
   }
   return 0;
 }

@@ -92,7 +92,9 @@ export function register(program: Command): void {
   addQueueNameOption(
     queue
       .command('failed')
-      .description('jobs that ran out of attempts: id, name, attempts, the last error')
+      .description(
+        'jobs that failed (out of attempts, or poison messages at once): id, name, attempts, the last error',
+      )
       .option('--redis <url>', `Redis URL (default $${REDIS_ENV})`),
   )
     .option('--json', 'print as JSON')

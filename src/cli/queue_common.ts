@@ -9,7 +9,7 @@ import { TRAIN_DEFAULTS, withModelRecipe, type TrainConfig } from '../app/run_co
 import { DATASETS } from '../data/files.js';
 import { MODELS } from '../models/registry.js';
 import type { Aggregate } from '../queue/aggregate.js';
-import { BullExecutor } from '../queue/bull_executor.js';
+import { BullExecutor, DEFAULT_REDIS_TIMEOUT_MS } from '../queue/bull_executor.js';
 import { checkQueueName, QUEUE_NAME, REDIS_ENV, redisUrlOf } from '../queue/redis_url.js';
 import { flowProgressBar, LocalExecutor, type Executor } from '../queue/executor.js';
 import type { FlowSpec } from '../queue/jobs.js';
@@ -19,6 +19,7 @@ import {
   inputSizeOption,
   oneOf,
   positiveInt,
+  positiveNumber,
   ranged,
 } from './options.js';
 
@@ -31,6 +32,8 @@ export interface QueueCliOptions {
   attempts?: number;
   quiet?: boolean;
   json?: boolean;
+  /** Seconds to wait for a silent Redis (`--redis-timeout`). */
+  redisTimeout?: number;
 }
 
 /** Parse `--queue` (a name without `:`), as commander's error naming the option. */
@@ -51,7 +54,10 @@ export function addQueueNameOption(cmd: Command, what = 'queue name'): Command {
   return cmd.option('--queue <name>', what, queueName, QUEUE_NAME);
 }
 
-/** Add `--redis`, `--queue`, `--store`, `--attempts`, `--quiet`, `--json` to a submit command. */
+/**
+ * Add `--redis`, `--queue`, `--store`, `--attempts`, `--redis-timeout`, `--quiet`, `--json` to a
+ * submit command.
+ */
 export function addQueueOptions(cmd: Command): Command {
   return addQueueNameOption(
     cmd.option(
@@ -66,6 +72,13 @@ export function addQueueOptions(cmd: Command): Command {
       'runs/queue',
     )
     .option('--attempts <n>', 'attempts per job before it fails (queue only)', positiveInt, 3)
+    .option(
+      '--redis-timeout <s>',
+      'give up when Redis does not answer for this many seconds, at the start or during an ' +
+        'outage; the queued jobs and results are kept (queue only)',
+      positiveNumber,
+      DEFAULT_REDIS_TIMEOUT_MS / 1000,
+    )
     .option('--quiet', 'no progress bar')
     .option('--json', 'print the aggregate as JSON on stdout');
 }
@@ -79,7 +92,11 @@ export async function runFlowCli(
   const url = redisUrlOf(o.redis);
   const executor: Executor =
     url !== undefined
-      ? new BullExecutor(url, { attempts: o.attempts ?? 3, queue: o.queue })
+      ? new BullExecutor(url, {
+          attempts: o.attempts ?? 3,
+          queue: o.queue,
+          ...(o.redisTimeout !== undefined ? { redisTimeoutMs: o.redisTimeout * 1000 } : {}),
+        })
       : new LocalExecutor();
   console.error(
     `deepprob: ${label}: ${flow.jobs.length} jobs on ${executor.name}` +

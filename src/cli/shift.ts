@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import { parseMethodSpec, runShiftBenchmark, type ShiftRunOptions } from '../app/shift/run.js';
+import { ArgumentError } from '../utils/errors.js';
 import { cliReady } from './main.js';
 import { help, oneOf, ranged } from './options.js';
 
@@ -33,6 +34,20 @@ function list(s: string): string[] {
     .split(',')
     .map((v) => v.trim())
     .filter((v) => v.length > 0);
+}
+
+/**
+ * The numbers of a comma-separated list flag (`--angles 15,30`): every item a finite number
+ * (`Number('ninety')` is NaN: refused, naming the flag and the item).
+ */
+function numberList(s: string, flag: string): number[] {
+  return list(s).map((item) => {
+    const v = Number(item);
+    if (item === '' || !Number.isFinite(v)) {
+      throw new ArgumentError(flag, `expected comma-separated numbers, got '${item}' in '${s}'`);
+    }
+    return v;
+  });
 }
 
 /** Register `shift` on `program`. */
@@ -106,6 +121,8 @@ export function register(program: Command): void {
       '\nExample:\n  deepprob shift --methods plain:runs/plain laplace:runs/plain bayes:runs/bnn ens=ensemble:runs/p1,runs/p2 --out runs/shift',
     )
     .action(async (o: ShiftCliOptions) => {
+      const angles = numberList(o.angles, '--angles');
+      const severities = numberList(o.severities, '--severities');
       await cliReady(program);
       const specs =
         o.methods !== undefined
@@ -121,8 +138,8 @@ export function register(program: Command): void {
         split: o.split,
         mcSamples: o.mcSamples,
         families: list(o.families) as ('rotation' | 'corruption')[],
-        angles: list(o.angles).map(Number),
-        severities: list(o.severities).map(Number),
+        angles,
+        severities,
         ...(o.ood !== undefined ? { ood: list(o.ood) } : {}),
         alpha: o.alpha,
         conformalScore: o.score,

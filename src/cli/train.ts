@@ -200,7 +200,10 @@ export function register(program: Command): void {
       ranged('ensemble'),
     )
     .option('--quiet', 'no progress bar')
-    .option('--json', 'print the final metrics as JSON on stdout')
+    .option(
+      '--json',
+      'print the final metrics as JSON on stdout (with --ensemble: {ensemble, out, seconds, members: [{member, seed, checkpoint, seconds, ...metrics}], evaluate})',
+    )
     .addHelpText(
       'after',
       '\nExample:\n  deepprob train --model bayes-lenet5 --estimator flipout --dataset mnist --epochs 5 --out runs/bnn',
@@ -223,14 +226,32 @@ export function register(program: Command): void {
         handleSignals: true,
       };
       if (o.ensemble !== undefined && o.ensemble > 1) {
+        // --json: one JSON object on stdout, as a single run prints (its fields per member)
+        const members: Record<string, unknown>[] = [];
         for (let i = 1; i <= o.ensemble; i++) {
           const member = { ...config, seed: config.seed + i - 1, out: `${config.out}/member-${i}` };
           const r = await runTraining(member, runOptions);
           disposeModel(r.model);
-          console.log(`member ${i}: ${r.checkpoint}`);
+          const last = r.records[r.records.length - 1];
+          members.push({
+            member: i,
+            seed: member.seed,
+            checkpoint: r.checkpoint,
+            seconds: r.seconds,
+            ...last,
+          });
+          if (o.json !== true) console.log(`member ${i}: ${r.checkpoint}`);
         }
         const dirs = Array.from({ length: o.ensemble }, (_, i) => `${config.out}/member-${i + 1}`);
-        console.log(`evaluate with: deepprob shift --methods ens=ensemble:${dirs.join(',')}`);
+        const evaluate = `deepprob shift --methods ens=ensemble:${dirs.join(',')}`;
+        if (o.json === true) {
+          const seconds = members.reduce((t, m) => t + (m.seconds as number), 0);
+          console.log(
+            JSON.stringify({ ensemble: o.ensemble, out: config.out, seconds, members, evaluate }),
+          );
+          return;
+        }
+        console.log(`evaluate with: ${evaluate}`);
         return;
       }
       const r = await runTraining(config, runOptions);

@@ -4,8 +4,14 @@
  * the manner of ImageNet-C / MNIST-C (Hendrycks & Dietterich 2019; Mu & Gilmer 2019), plus a
  * uniform-noise out-of-distribution set. Every function returns a new {@link ImageSet} with
  * `Uint8Array` pixels (0..255) and the same labels; random corruptions take a seed.
+ *
+ * Pixel ranges: `Uint8Array` pixels are on 0..255. `Float32Array` pixels may be on any range
+ * `[lo, hi]` ({@link CorruptionOptions.pixelRange}; inferred by {@link inferPixelRange} when
+ * not given: [0, 1], [0, 255] or [-1, 1]); they are mapped to `u = (x - lo) / (hi - lo)` in
+ * [0, 1], corrupted there, and written as `round(255 clip(u', 0, 1))` (0 is `lo`, 255 is `hi`).
  */
 import { ArgumentError } from '../utils/errors.js';
+import { checkOptionKeys } from '../utils/options.js';
 import { makeRng } from '../utils/seed.js';
 import { checkImageSet, type ImageSet } from './dataset.js';
 
@@ -38,8 +44,92 @@ const SEVERITY: Record<Corruption, number[]> = {
   translate: [2, 3, 4, 5, 6],
 };
 
-function maxOf(set: ImageSet): number {
-  return set.images instanceof Uint8Array ? 255 : 1;
+/** Options of {@link rotateImages} and {@link corruptImages}. */
+export interface CorruptionOptions {
+  /**
+   * The range `[lo, hi]` of `Float32Array` pixels (black `lo`, white `hi`), e.g. `[0, 255]` for
+   * float images not yet scaled, `[-1, 1]` for images normalized so; every pixel must lie in it.
+   * `'auto'` (default) infers it from the pixels ({@link inferPixelRange}). `Uint8Array` pixels
+   * are on `[0, 255]` (the only range accepted for them).
+   */
+  pixelRange?: readonly [number, number] | 'auto';
+}
+
+/**
+ * The pixel range of an image set: `[0, 255]` for `Uint8Array` pixels; for `Float32Array`
+ * pixels with minimum `m` and maximum `M` the first of `[0, 1]` (`0 <= m`, `M <= 1`),
+ * `[0, 255]` (`0 <= m`, `M <= 255`), `[-1, 1]` (`-1 <= m`, `M <= 1`) that holds them.
+ * (A set in [0, 255] whose brightest pixel is at most 1 would be read as [0, 1]: give
+ * `pixelRange` for such data.)
+ *
+ * @param set the images.
+ * @returns `[lo, hi]`.
+ * @throws ArgumentError naming `set.images` (its minimum and maximum) when no range holds them.
+ * @example
+ * ```ts
+ * data.inferPixelRange({ ...set, images: Float32Array.of(0, 12.5, 255) }); // [0, 255]
+ * ```
+ */
+export function inferPixelRange(set: ImageSet): [number, number] {
+  checkImageSet(set);
+  if (set.images instanceof Uint8Array) return [0, 255];
+  let m = Infinity;
+  let M = -Infinity;
+  for (const v of set.images) {
+    if (v < m) m = v;
+    if (v > M) M = v;
+  }
+  if (set.images.length === 0 || (m >= 0 && M <= 1)) return [0, 1];
+  if (m >= 0 && M <= 255) return [0, 255];
+  if (m >= -1 && M <= 1) return [-1, 1];
+  throw new ArgumentError(
+    'set.images',
+    `float pixels from ${m} to ${M} are on none of the ranges [0, 1], [0, 255], [-1, 1]: ` +
+      'give options.pixelRange = [black, white]',
+  );
+}
+
+/** The range of `set`'s pixels by `options.pixelRange`, checked (before any work). */
+function rangeOf(
+  set: ImageSet,
+  options: CorruptionOptions | undefined,
+  what: string,
+): [number, number] {
+  if (options !== undefined && (options === null || typeof options !== 'object')) {
+    throw new ArgumentError('options', `expected an object, got ${String(options)}`);
+  }
+  if (options !== undefined) checkOptionKeys(options, ['pixelRange'], what);
+  const r = options?.pixelRange;
+  if (r === undefined || r === 'auto') return inferPixelRange(set);
+  if (
+    !Array.isArray(r) ||
+    r.length !== 2 ||
+    !r.every((v) => typeof v === 'number' && Number.isFinite(v)) ||
+    !((r[0] as number) < (r[1] as number))
+  ) {
+    throw new ArgumentError(
+      'options.pixelRange',
+      `expected 'auto' or [lo, hi] with finite lo < hi, got ${JSON.stringify(r)}`,
+    );
+  }
+  const [lo, hi] = r as [number, number];
+  if (set.images instanceof Uint8Array) {
+    if (lo !== 0 || hi !== 255) {
+      throw new ArgumentError(
+        'options.pixelRange',
+        `Uint8Array pixels are on [0, 255], got [${lo}, ${hi}]`,
+      );
+    }
+    return [0, 255];
+  }
+  const i = set.images.findIndex((v) => v < lo || v > hi);
+  if (i >= 0) {
+    throw new ArgumentError(
+      'set.images',
+      `expected pixels in options.pixelRange [${lo}, ${hi}], got ${set.images[i]} at index ${i}`,
+    );
+  }
+  return [lo, hi];
 }
 
 function output(set: ImageSet, pixels: Float32Array, suffix: string): ImageSet {
@@ -50,9 +140,10 @@ function output(set: ImageSet, pixels: Float32Array, suffix: string): ImageSet {
   return { ...set, name: `${set.name}/${suffix}`, images: out, labels: set.labels.slice() };
 }
 
-function unitPixels(set: ImageSet): Float32Array {
-  const m = maxOf(set);
-  return Float32Array.from(set.images, (v) => v / m);
+/** `u = (x - lo) / (hi - lo)`, in float64 then stored as float32. */
+function unitPixels(set: ImageSet, [lo, hi]: [number, number]): Float32Array {
+  const d = hi - lo;
+  return Float32Array.from(set.images, (v) => (v - lo) / d);
 }
 
 /** Bilinear sample of channel `c` of image plane `img` at (row, col); 0 outside. */
@@ -95,18 +186,25 @@ function bilinear(
  *
  * @param set images to rotate (not modified).
  * @param degrees angle in degrees (any finite number).
+ * @param options `pixelRange` of float pixels (default inferred: {@link inferPixelRange}).
  * @example
  * ```ts
  * const rot60 = data.rotateImages(mnistTest, 60);
+ * const rot = data.rotateImages(floatImages0to255, 30, { pixelRange: [0, 255] });
  * ```
  */
-export function rotateImages(set: ImageSet, degrees: number): ImageSet {
+export function rotateImages(
+  set: ImageSet,
+  degrees: number,
+  options?: CorruptionOptions,
+): ImageSet {
   checkImageSet(set);
   if (!Number.isFinite(degrees)) {
     throw new ArgumentError('degrees', `expected a finite number, got ${degrees}`);
   }
+  const range = rangeOf(set, options, 'rotateImages');
   const { count, height: h, width: w, channels: ch } = set;
-  const src = unitPixels(set);
+  const src = unitPixels(set, range);
   const out = new Float32Array(src.length);
   const t = (degrees * Math.PI) / 180;
   const cos = Math.cos(t);
@@ -197,24 +295,28 @@ function poisson(rng: () => number, lambda: number): number {
 }
 
 /**
- * Corrupt every image at a severity from 1 (mild) to 5 (severe):
+ * Corrupt every image at a severity from 1 (mild) to 5 (severe), on `u = (x - lo) / (hi - lo)`
+ * (the pixel range `[lo, hi]`: {@link CorruptionOptions.pixelRange}):
  *
- * | corruption | `x'` (pixels in [0, 1], clipped) | parameter at severity 1..5 |
+ * | corruption | `u'` (on [0, 1], clipped) | parameter at severity 1..5 |
  * |---|---|---|
- * | `gaussian-noise` | `x + sigma z` | sigma 0.08 .. 0.40 |
- * | `shot-noise` | `Poisson(lambda x) / lambda` | lambda 60 .. 3 |
+ * | `gaussian-noise` | `u + sigma z` | sigma 0.08 .. 0.40 |
+ * | `shot-noise` | `Poisson(lambda u) / lambda` | lambda 60 .. 3 |
  * | `impulse-noise` | a fraction `a` of pixels set to 0 or 1 | a 0.03 .. 0.27 |
  * | `gaussian-blur` | separable Gaussian filter | sigma 0.6 .. 2.0 px |
- * | `contrast` | `(x - mean) c + mean` | c 0.5 .. 0.06 |
+ * | `contrast` | `(u - mean) c + mean` | c 0.5 .. 0.06 |
  * | `translate` | shift by `d` px in a random direction, zero fill | d 2 .. 6 px |
  *
  * @param set images (not modified).
  * @param corruption one of {@link CORRUPTIONS}.
  * @param severity integer 1..5.
  * @param seed seed of the random corruptions (default 0: the same images for every call).
+ * @param options `pixelRange` of float pixels (default inferred: {@link inferPixelRange}).
+ * @returns `Uint8Array` pixels `round(255 clip(u', 0, 1))`.
  * @example
  * ```ts
  * const noisy = data.corruptImages(mnistTest, 'shot-noise', 3);
+ * const blurred = data.corruptImages(floatSet, 'gaussian-blur', 2, 0, { pixelRange: [-1, 1] });
  * ```
  */
 export function corruptImages(
@@ -222,6 +324,7 @@ export function corruptImages(
   corruption: Corruption,
   severity: number,
   seed = 0,
+  options?: CorruptionOptions,
 ): ImageSet {
   checkImageSet(set);
   if (!(CORRUPTIONS as readonly string[]).includes(corruption)) {
@@ -235,8 +338,9 @@ export function corruptImages(
   }
   if (!Number.isFinite(seed))
     throw new ArgumentError('seed', `expected a finite number, got ${seed}`);
+  const range = rangeOf(set, options, 'corruptImages');
   const param = SEVERITY[corruption][severity - 1] as number;
-  const src = unitPixels(set);
+  const src = unitPixels(set, range);
   const rng = makeRng(seed);
   const { count, height: h, width: w, channels: ch } = set;
   const plane = h * w * ch;

@@ -24,3 +24,6 @@ export {
   corruptImages,
   uniformNoiseImages,
 } from './corruptions.js';
+
+// corruptions of float images on any pixel range (inferred or given)
+export { type CorruptionOptions, inferPixelRange } from './corruptions.js';

@@ -6,7 +6,7 @@
  * reconnection) and reads the aggregate from the shared store.
  */
 import type { Queue } from 'bullmq';
-import { DeepProbError } from '../utils/errors.js';
+import { ArgumentError, DeepProbError } from '../utils/errors.js';
 import { aggregateFlow, type Aggregate } from './aggregate.js';
 import { loadBullMQ, pingRedis } from './bullmq.js';
 import { checkQueueName, connectionOf, QUEUE_NAME } from './redis_url.js';
@@ -28,7 +28,19 @@ export interface BullExecutorOptions {
   pollMs?: number;
   /** Messages (default stderr). */
   log?: (line: string) => void;
+  /**
+   * How long the submitter waits for Redis to answer, in ms (default
+   * {@link DEFAULT_REDIS_TIMEOUT_MS}): at the start (a host that takes the connection but never
+   * answers) and whenever it goes silent later (a crash, a lost network). Past it the run rejects
+   * with a {@link DeepProbError} naming the URL and this option (the CLI's `--redis-timeout`);
+   * the queued jobs and the stored results are kept, so running the same command again attaches
+   * to the flow. A wait `w` that ends at `t` fails when `t - t_last_answer > redisTimeoutMs`.
+   */
+  redisTimeoutMs?: number;
 }
+
+/** Default of {@link BullExecutorOptions.redisTimeoutMs}: 60 s, longer than a Redis restart. */
+export const DEFAULT_REDIS_TIMEOUT_MS = 60_000;
 
 /** Progress of a job as workers report it (`job.updateProgress`). */
 export interface JobProgress {
@@ -51,6 +63,7 @@ export function progressFraction(p: unknown): number {
 export class BullExecutor implements Executor {
   readonly name: string;
   private queue: Queue | undefined;
+  private producer: { disconnect(): Promise<void> } | undefined;
   private readonly log: (line: string) => void;
 
   /**
@@ -64,28 +77,102 @@ export class BullExecutor implements Executor {
     this.name = redactedUrl(url);
     this.log = options.log ?? ((l) => console.error(l));
     if (options.queue !== undefined) checkQueueName(options.queue, 'queue');
+    const t = options.redisTimeoutMs;
+    if (t !== undefined && (typeof t !== 'number' || !Number.isFinite(t) || t <= 0)) {
+      throw new ArgumentError(
+        'redisTimeoutMs',
+        `expected a positive finite number of milliseconds, got ${String(t)}`,
+      );
+    }
+  }
+
+  /** The error of a Redis silent for `ms`, naming the URL and the option. */
+  private silence(ms: number, what: string, store: string): DeepProbError {
+    const s = ms / 1000;
+    return new DeepProbError(
+      `Redis at ${this.name} did not answer for ${s} s ${what} (--redis-timeout ${s}, ` +
+        `redisTimeoutMs ${ms}): gave up waiting; the queued jobs and the results in ${store} ` +
+        'are kept: once Redis answers, run the same command again to follow the flow ' +
+        '(or raise --redis-timeout)',
+    );
   }
 
   async run(flow: FlowSpec, onProgress: FlowProgressFn = () => {}): Promise<Aggregate> {
-    await pingRedis(this.url);
+    const timeoutMs = this.options.redisTimeoutMs ?? DEFAULT_REDIS_TIMEOUT_MS;
+    try {
+      await pingRedis(this.url, timeoutMs);
+    } catch (e) {
+      if (/no answer in \d+ ms/.test((e as Error).message)) {
+        throw this.silence(timeoutMs, 'at the start', flow.store);
+      }
+      throw e;
+    }
+    // every later Redis command waits through reconnections: a watchdog bounds the silence
+    let lastAnswer = Date.now();
+    const answeredNow = (): void => {
+      lastAnswer = Date.now();
+    };
+    let timer: NodeJS.Timeout | undefined;
+    const silent = new Promise<never>((_, reject) => {
+      timer = setInterval(
+        () => {
+          if (Date.now() - lastAnswer > timeoutMs) {
+            clearInterval(timer);
+            reject(this.silence(timeoutMs, 'while following the flow', flow.store));
+          }
+        },
+        Math.min(1000, Math.max(50, timeoutMs / 10)),
+      );
+    });
+    silent.catch(() => {}); // handled by the race below
+    try {
+      return await Promise.race([this.submitAndFollow(flow, onProgress, answeredNow), silent]);
+    } catch (e) {
+      // the abandoned commands wait on a dead connection: drop it (close() would wait too)
+      if (Date.now() - lastAnswer > timeoutMs) this.abandon();
+      throw e;
+    } finally {
+      clearInterval(timer);
+    }
+  }
+
+  /** Drop the connection without waiting for Redis (after a timeout). */
+  private abandon(): void {
+    const q = this.queue;
+    this.queue = undefined;
+    q?.disconnect().catch(() => {});
+    this.producer?.disconnect().catch(() => {});
+    this.producer = undefined;
+  }
+
+  private async submitAndFollow(
+    flow: FlowSpec,
+    onProgress: FlowProgressFn,
+    answeredNow: () => void,
+  ): Promise<Aggregate> {
     const { FlowProducer, Queue } = await loadBullMQ();
     const queueName = this.options.queue ?? QUEUE_NAME;
     const connection = connectionOf(this.url);
     const producer = new FlowProducer({ connection });
+    this.producer = producer;
     this.queue ??= new Queue(queueName, { connection });
     const queue = this.queue;
     const parentId = parentJobId(flow);
     const childIds = childJobIds(flow);
-    const attached = await this.attach(queue, parentId);
+    let attached: boolean;
     try {
+      attached = await this.attach(queue, parentId);
+      answeredNow();
       if (!attached) {
         await addBullFlow(producer, queueName, flow, {
           ...(this.options.attempts !== undefined ? { attempts: this.options.attempts } : {}),
           ...(this.options.backoffMs !== undefined ? { backoffMs: this.options.backoffMs } : {}),
         });
+        answeredNow();
       }
     } finally {
       await producer.close();
+      if (this.producer === producer) this.producer = undefined;
     }
     const fractions = flow.jobs.map(() => 0);
     // commands wait for Redis to come back (a restart); the outage is said once, and its end
@@ -95,12 +182,14 @@ export class BullExecutor implements Executor {
       outage = e.message;
       this.log(
         `deepprob: lost the connection to Redis at ${this.name} (${e.message}); waiting for it ` +
-          `to come back (the queued jobs and the results in ${flow.store} are kept; Ctrl-C stops waiting)`,
+          `to come back for up to ${(this.options.redisTimeoutMs ?? DEFAULT_REDIS_TIMEOUT_MS) / 1000} s ` +
+          `(--redis-timeout; the queued jobs and the results in ${flow.store} are kept; Ctrl-C stops waiting)`,
       );
     };
     queue.on('error', onError);
     try {
       return await this.follow(queue, flow, parentId, childIds, fractions, onProgress, () => {
+        answeredNow();
         if (outage === undefined) return;
         outage = undefined;
         this.log(`deepprob: Redis at ${this.name} is back; following the flow again`);
@@ -140,9 +229,12 @@ export class BullExecutor implements Executor {
         const cs = await child.getState();
         if (cs === 'completed') fractions[i] = 1;
         else fractions[i] = Math.min(0.999, progressFraction(child.progress));
-        if (cs === 'failed' && child.attemptsMade >= (child.opts.attempts ?? 1)) {
+        // 'failed' is final (an attempt with retries left goes to delayed or wait); a poison
+        // message fails after one attempt of several
+        if (cs === 'failed') {
+          const n = child.attemptsMade;
           throw new DeepProbError(
-            `job ${flow.jobs[i]?.key} failed after ${child.attemptsMade} attempts: ${child.failedReason}`,
+            `job ${flow.jobs[i]?.key} failed after ${n} attempt${n === 1 ? '' : 's'}: ${child.failedReason}`,
           );
         }
       }

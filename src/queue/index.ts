@@ -59,3 +59,9 @@ export {
   retryFailed,
 } from './failed.js';
 export { REDIS_ENV, QUEUE_NAME, redisUrlOf } from './redis_url.js';
+
+// bounded waits for a silent Redis (the submitter's --redis-timeout)
+export { DEFAULT_REDIS_TIMEOUT_MS } from './bull_executor.js';
+
+// poison messages fail at once (BullMQ's UnrecoverableError), not after every attempt
+export { PoisonMessageError } from './job_process.js';

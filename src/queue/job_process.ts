@@ -11,7 +11,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { basename, dirname, extname, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ArgumentError, DeepProbError } from '../utils/errors.js';
-import type { FlowSpec } from './jobs.js';
+import type { FlowSpec, JobSpec } from './jobs.js';
 import { preview } from './preview.js';
 
 /** What the worker sends its child. */
@@ -21,7 +21,21 @@ export type ChildRequest = { job: unknown; store: string } | { flow: FlowSpec };
 type ChildMessage =
   | { type: 'progress'; fraction: number }
   | { type: 'done'; result: unknown }
-  | { type: 'error'; message: string };
+  | { type: 'error'; message: string; poison?: boolean };
+
+/**
+ * A queue message that can never succeed (a poison message): its data fails the checks of
+ * {@link requestOf} or of the job's own `checkJob`. Retrying it cannot help (the data does not
+ * change between attempts), so the worker fails it at once, as BullMQ's `UnrecoverableError`:
+ * attempts used = 1 whatever `--attempts` says, where a failure of the run itself (a missing
+ * dataset, a full disk) is retried with backoff.
+ */
+export class PoisonMessageError extends DeepProbError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PoisonMessageError';
+  }
+}
 
 const self = fileURLToPath(import.meta.url);
 
@@ -86,7 +100,8 @@ export function requestOf(data: unknown): ChildRequest {
  * @param onProgress progress in [0, 1].
  * @param onChild receives the child (so that a forced stop can kill it).
  * @returns what the child's job returned.
- * @throws DeepProbError with the child's message when the job failed or the child died.
+ * @throws DeepProbError with the child's message when the job failed or the child died;
+ *   {@link PoisonMessageError} when the job's `checkJob` refused the message.
  */
 export function runInChild(
   request: ChildRequest,
@@ -107,7 +122,9 @@ export function runInChild(
         resolveJob(m.result);
       } else {
         settled = true;
-        reject(new DeepProbError(m.message));
+        reject(
+          m.poison === true ? new PoisonMessageError(m.message) : new DeepProbError(m.message),
+        );
       }
     });
     child.on('exit', (code, signal) => {
@@ -133,6 +150,19 @@ async function childMain(): Promise<void> {
     });
   try {
     await import('../backend/tfjs_check.js');
+    // the message is checked before the backend starts: a poison message fails in moments
+    let job: JobSpec | undefined;
+    if (!('flow' in request)) {
+      const { checkJob } = await import('./run_job.js');
+      try {
+        job = checkJob(request.job);
+      } catch (e) {
+        // the message itself is wrong: no attempt can succeed
+        await send({ type: 'error', message: (e as Error).message, poison: true });
+        process.disconnect?.();
+        return;
+      }
+    }
     const { ready } = await import('../backend/ready.js');
     await ready(); // DEEPPROB_BACKEND (set by the worker's --backend) picks the backend
     const { DirResultStore } = await import('./result_store.js');
@@ -141,14 +171,10 @@ async function childMain(): Promise<void> {
       const agg = await aggregateFlow(request.flow, new DirResultStore(request.flow.store));
       await send({ type: 'done', result: { kind: agg.kind } });
     } else {
-      const { checkJob, runJob } = await import('./run_job.js');
-      const out = await runJob(
-        checkJob(request.job),
-        new DirResultStore(request.store),
-        (fraction) => {
-          void send({ type: 'progress', fraction });
-        },
-      );
+      const { runJob } = await import('./run_job.js');
+      const out = await runJob(job as JobSpec, new DirResultStore(request.store), (fraction) => {
+        void send({ type: 'progress', fraction });
+      });
       await send({ type: 'done', result: { key: out.key, skipped: out.skipped } });
     }
   } catch (e) {

@@ -4,6 +4,8 @@
  * aggregation), reporting progress with `job.updateProgress`. On SIGTERM/SIGINT it takes no new
  * job, lets the running ones finish, and exits; a second signal kills the job processes and
  * releases their jobs (they stall and another worker takes them once the lock expires).
+ * A poison message (data failing `requestOf` or the job's `checkJob`) fails at once, as BullMQ's
+ * `UnrecoverableError`, instead of using all its attempts.
  */
 import type { ChildProcess } from 'node:child_process';
 import type { Job, JobJson } from 'bullmq';
@@ -11,7 +13,7 @@ import { lockHost } from '../app/run_lock.js';
 import { ArgumentError } from '../utils/errors.js';
 import { loadBullMQ, pingRedis } from './bullmq.js';
 import { checkQueueName, connectionOf, QUEUE_NAME } from './redis_url.js';
-import { requestOf, runInChild, UNREADABLE_DATA } from './job_process.js';
+import { PoisonMessageError, requestOf, runInChild, UNREADABLE_DATA } from './job_process.js';
 import { redactedUrl } from './redis_url.js';
 
 /** Options of {@link runWorker}. */
@@ -51,7 +53,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
   checkPositiveInt(options.idleExitMs, '--idle-exit-ms');
   if (options.queue !== undefined) checkQueueName(options.queue);
   await pingRedis(options.url);
-  const { Worker } = await loadBullMQ();
+  const { Worker, UnrecoverableError } = await loadBullMQ();
   const lockMs = options.lockMs ?? 30000;
   const host = lockHost(); // DEEPPROB_HOST_ID, else the host name: as the job's work-dir lock
   let lastActive = Date.now();
@@ -111,6 +113,16 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
           log(`deepprob worker ${process.pid}: done ${what}`);
           return result;
         } catch (e) {
+          // a message that fails its own checks can never succeed: fail it now, not after
+          // every attempt (BullMQ moves an UnrecoverableError's job to failed at once)
+          if (e instanceof ArgumentError || e instanceof PoisonMessageError) {
+            log(
+              `deepprob worker ${process.pid}: ${what} failed (${attempt}): ${(e as Error).message}; ` +
+                'a poison message (no attempt can succeed): failed now without retries ' +
+                '(deepprob queue failed lists it)',
+            );
+            throw new UnrecoverableError(`${(e as Error).message}`);
+          }
           const left = (job.opts.attempts ?? 1) - (job.attemptsMade + 1);
           log(
             `deepprob worker ${process.pid}: ${what} failed (${attempt}): ${(e as Error).message}; ` +

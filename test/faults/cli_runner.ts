@@ -5,7 +5,7 @@
  */
 import { CommanderError } from 'commander';
 import { vi } from 'vitest';
-import { buildProgram } from '../../src/cli/main.js';
+import { buildProgram, flagNamedError } from '../../src/cli/main.js';
 
 /** What a CLI run produced. */
 export interface CliRun {
@@ -31,15 +31,16 @@ export async function runCli(args: string[]): Promise<CliRun> {
     }),
   ];
   let code = 0;
+  const program = buildProgram().exitOverride();
   try {
-    const program = buildProgram().exitOverride();
     for (const c of program.commands) c.exitOverride();
     await program.parseAsync(['node', 'deepprob', ...args]);
   } catch (e) {
     if (e instanceof CommanderError) code = e.exitCode;
     else {
-      // bin/deepprob.js prints the message only
-      err.push(e instanceof Error ? e.message : String(e));
+      // bin/deepprob.js prints the message only (main names an option by its flag)
+      const f = flagNamedError(e, program);
+      err.push(f instanceof Error ? f.message : String(f));
       code = 1;
     }
   } finally {

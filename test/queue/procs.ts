@@ -90,7 +90,8 @@ export async function startRedis(options: { appendOnly?: boolean } = {}): Promis
   };
   const kill = async (): Promise<void> => {
     const p = proc;
-    if (p === undefined || p.exitCode !== null) return;
+    // (a killed process has a signalCode and no exitCode: a second kill waited forever)
+    if (p === undefined || p.exitCode !== null || p.signalCode !== null) return;
     await new Promise((r) => {
       p.on('exit', r);
       p.kill('SIGKILL');
