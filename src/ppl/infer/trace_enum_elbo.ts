@@ -198,16 +198,19 @@ export class TraceEnumELBO extends ParticleELBO {
     guide: Callable<A>,
     args: A,
   ): tf.Scalar {
-    return tf.tidy(() => {
-      let total: tf.Tensor = tf.scalar(0);
-      for (let p = 0; p < this.numParticles; p++) {
-        for (const { guideTrace, modelTrace } of this.tracePairs(model, guide, args)) {
-          const elbo = this.particleElbo(guideTrace, modelTrace);
-          total = tf.add(total, tf.add(elbo, scoreFunctionTerm(guideTrace, elbo)));
-        }
-      }
-      return tf.div(tf.neg(total), this.numParticles) as tf.Scalar;
-    });
+    return this.particleAverage(this.numParticles, () => this.particleTerms(model, guide, args));
+  }
+
+  /** One particle's terms: per guide run, its weighted estimate plus its surrogate (untidied). */
+  private *particleTerms<A extends unknown[]>(
+    model: Callable<A>,
+    guide: Callable<A>,
+    args: A,
+  ): Generator<tf.Tensor, void, undefined> {
+    for (const { guideTrace, modelTrace } of this.tracePairs(model, guide, args)) {
+      const elbo = this.particleElbo(guideTrace, modelTrace);
+      yield tf.add(elbo, scoreFunctionTerm(guideTrace, elbo));
+    }
   }
 
   /**

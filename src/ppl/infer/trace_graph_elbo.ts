@@ -305,13 +305,9 @@ export class TraceGraphELBO extends ELBOEstimator {
     guide: Callable<A>,
     args: A,
   ): tf.Scalar {
-    return tf.tidy(() => {
-      let total: tf.Tensor = tf.scalar(0);
-      for (let p = 0; p < this.numParticles; p++) {
-        const { guideTrace, modelTrace } = guideAndModelTraces(model, guide, args);
-        total = tf.add(total, this.particle(guideTrace, modelTrace));
-      }
-      return tf.div(tf.neg(total), this.numParticles) as tf.Scalar;
+    return this.particleAverage(this.numParticles, () => {
+      const { guideTrace, modelTrace } = guideAndModelTraces(model, guide, args);
+      return [this.particle(guideTrace, modelTrace)];
     });
   }
 }
