@@ -106,6 +106,7 @@ export class TraceEnumELBO extends ParticleELBO {
     model: Callable<A>,
     guide: Callable<A>,
     args: A,
+    allowRerun = true,
   ): Generator<{ guideTrace: Trace; modelTrace: Trace }, void, undefined> {
     this.maxPlateNesting ??= guessMaxPlateNesting(model, guide, args);
     const first = -(this.maxPlateNesting + 1);
@@ -123,7 +124,7 @@ export class TraceEnumELBO extends ParticleELBO {
       try {
         while (!q.empty()) {
           const guideTrace = runs.getTraceUntidied(...args).trace;
-          const modelTrace = this.modelTraceFor(model, guideTrace, args, !sequential);
+          const modelTrace = this.modelTraceFor(model, guideTrace, args, allowRerun && !sequential);
           // the model enumerates its own sites while the guide enumerates some in parallel
           // (Pyro sums both in one run): enumerate the guide's sequentially instead, the same
           // ELBO (one guide run per value), whose terms the model's contraction weighs
@@ -214,17 +215,30 @@ export class TraceEnumELBO extends ParticleELBO {
   }
 
   /**
-   * The posterior marginals of the model's enumerated sites given one draw of the guide (Pyro's
+   * The posterior marginals of the model's enumerated sites given the guide (Pyro's
    * `TraceEnum_ELBO.compute_marginals`): for each site `z` enumerated in the model (not in the
    * guide), the distribution of `p(z_i | x, z_guide)` per member `i` of its plates, batch shape the
    * site's plate sizes at their dims (leading 1s dropped): a `Bernoulli` for a boolean site, a
    * `OneHotCategorical` for one-hot vectors, else a `Categorical` over the positions of its
-   * support values. Exact (read off the contraction by differentiation, see `enum_marginals.ts`).
-   * The caller disposes the distributions.
+   * support values. Exact in the model's sites (read off the contraction by differentiation, see
+   * `enum_marginals.ts`), conditioned on one draw of the guide's sampled sites.
+   *
+   * Guide sites marked `{infer: {enumerate: 'sequential'}}` outside plates are enumerated
+   * exactly (Pyro refuses them): the guide runs once per combination `v` of their values, and the
+   * marginal is the mixture of the runs' conditionals weighted by the guide's probabilities,
+   *
+   * $$p(z_i = k) = \sum_v \Big(\prod_s q_s(v_s)\Big)\, p(z_i = k \mid x, v, c_v),$$
+   *
+   * exact when the guide has no sampled sites; a sampled site drawn after a sequential one is
+   * drawn once per run (`c_v ~ q(c | v)`, an unbiased mixture). A sequential site inside a plate
+   * is refused: its runs give every member the same value, which does not cover the members'
+   * combinations that a marginal coupling them needs. The caller disposes the distributions.
    *
    * @param model the model (sites marked for enumeration, e.g. by `configEnumerate`).
    * @param guide the guide (its draws of the other latent sites condition the marginals).
    * @param args the model's and guide's arguments.
+   * @throws ArgumentError when the guide enumerates in parallel, enumerates sequentially inside a
+   *   plate, or the runs enumerate different model sites.
    * @example
    * ```ts
    * const m = new TraceEnumELBO({ maxPlateNesting: 1 }).computeMarginals(model, guide, data);
@@ -238,20 +252,60 @@ export class TraceEnumELBO extends ParticleELBO {
   ): Record<string, Distribution> {
     let sites: { name: string; supportKind: string }[] = [];
     const logits = tf.tidy(() => {
-      const { guideTrace, modelTrace } = this.traces(model, guide, args);
-      const guideEnum = guideTrace.latentSites().filter(isEnumerated);
-      if (guideEnum.length > 0) {
-        throw new ArgumentError(
-          'guide',
-          `computeMarginals: the guide enumerates '${(guideEnum[0] as Message).name}'; the ` +
-            'marginals are those of the sites the model enumerates (sample the guide instead)',
-        );
+      const nest = () => this.maxPlateNesting ?? 0;
+      // per site: the sum over the runs of weight * probabilities (or the one run's logits)
+      let acc: tf.Tensor[] | undefined;
+      let runs = 0;
+      let single = true;
+      for (const { guideTrace, modelTrace } of this.tracePairs(model, guide, args, false)) {
+        const guideEnum = guideTrace.latentSites().filter(isEnumerated);
+        if (guideEnum.length > 0) {
+          throw new ArgumentError(
+            'guide',
+            `computeMarginals: the guide enumerates '${(guideEnum[0] as Message).name}' in ` +
+              'parallel; the marginals are those of the sites the model enumerates (sample the ' +
+              "guide's site, or enumerate it with enumerate: 'sequential' outside plates)",
+          );
+        }
+        const seq = sequentialWeights(guideTrace, nest(), 'computeMarginals');
+        const inPlate = seq.find((w) => w.plates.size > 0);
+        if (inPlate !== undefined) {
+          throw new ArgumentError(
+            inPlate.name,
+            `computeMarginals: guide site '${inPlate.name}' is enumerated sequentially inside ` +
+              `plate(s) [${[...inPlate.plates].join(', ')}]: each run gives every member the ` +
+              "same value, which does not cover the members' combinations that the marginals " +
+              'need; sample it (no enumerate mark) or enumerate it in the model',
+          );
+        }
+        const g = enumFactorGraph(modelTrace, nest(), 'computeMarginals');
+        const ms = enumMarginals(modelTrace, g);
+        const names = ms.map((m) => m.name);
+        if (runs > 0 && names.join('\u0000') !== sites.map((x) => x.name).join('\u0000')) {
+          throw new ArgumentError(
+            'model',
+            `computeMarginals: the model enumerates [${names.join(', ')}] in one run of the ` +
+              "guide's sequential sites and [" +
+              sites.map((x) => x.name).join(', ') +
+              '] in another: the marginals need the same enumerated sites in every run',
+          );
+        }
+        sites = ms.map((m) => ({ name: m.name, supportKind: m.supportKind }));
+        runs++;
+        single = single && seq.length === 0;
+        if (single) {
+          acc = ms.map((m) => m.logits);
+          continue;
+        }
+        // the run's weight prod_s q_s(v_s) (each site outside plates: one value)
+        let lw: tf.Tensor = tf.scalar(0);
+        for (const w of seq) lw = tf.add(lw, tf.sum(tf.log(w.q)));
+        const parts = ms.map((m) => tf.exp(tf.add(m.logits, lw)));
+        acc = acc === undefined ? parts : acc.map((a, k) => tf.add(a, parts[k] as tf.Tensor));
       }
-      const g = enumFactorGraph(modelTrace, this.maxPlateNesting ?? 0, 'computeMarginals');
-      const ms = enumMarginals(modelTrace, g);
-      sites = ms.map((m) => ({ name: m.name, supportKind: m.supportKind }));
+      const out = acc ?? [];
       // only the logits leave the tidy (it keeps every tensor it returns)
-      return ms.map((m) => m.logits);
+      return single ? out : out.map((t) => tf.log(tf.div(t, tf.sum(t, -1, true))));
     });
     const out: Record<string, Distribution> = {};
     try {
