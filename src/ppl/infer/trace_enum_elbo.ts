@@ -128,7 +128,10 @@ export class TraceEnumELBO extends ParticleELBO {
           // the model enumerates its own sites while the guide enumerates some in parallel
           // (Pyro sums both in one run): enumerate the guide's sequentially instead, the same
           // ELBO (one guide run per value), whose terms the model's contraction weighs
-          rerun = !sequential && ownEnumerated(modelTrace, guideTrace) !== undefined;
+          rerun =
+            !sequential &&
+            ownEnumerated(modelTrace, guideTrace) !== undefined &&
+            !jointPassFits(guideTrace);
           if (rerun) break;
           yield { guideTrace, modelTrace };
         }
@@ -322,7 +325,12 @@ export class TraceEnumELBO extends ParticleELBO {
     const nest = this.maxPlateNesting ?? 0;
     const seq = sequentialWeights(guideTrace, nest, 'TraceEnumELBO');
     const guideEnum = guideTrace.latentSites().filter(isEnumerated);
-    if (guideEnum.length > 0) return enumeratedGuideElbo(guideEnum, guideTrace, modelTrace, seq);
+    if (guideEnum.length > 0) {
+      if (ownEnumerated(modelTrace, guideTrace) !== undefined) {
+        return jointEnumeratedElbo(guideEnum, guideTrace, modelTrace, nest);
+      }
+      return enumeratedGuideElbo(guideEnum, guideTrace, modelTrace, seq);
+    }
     const g = enumFactorGraph(modelTrace, nest, 'TraceEnumELBO');
     if (seq.length === 0) {
       const elbo = tf.add(g.rest, contractFactors(g.factors, g.vars, g.plates));
@@ -384,7 +392,30 @@ function enumeratedGuideElbo(
   modelTrace: Trace,
   seq: readonly SequentialWeight[],
 ): tf.Tensor {
-  const weights = guideEnum.map((s) => {
+  const weights = guideWeights(guideEnum);
+  const expect = (site: Message, lp: tf.Tensor): tf.Tensor =>
+    // first by the weights of the values of this sequential run (seq_enum.ts), which may
+    // themselves carry dims of parallel-enumerated guide sites
+    guideExpectation(seq.length === 0 ? lp : weighTerm(lp, ordinalOf(site), seq), weights);
+  let elbo: tf.Tensor = tf.scalar(0);
+  for (const s of modelTrace.sampleSites()) elbo = tf.add(elbo, expect(s, siteLogProb(s)));
+  const guideSites = [
+    ...guideTrace.latentSites(),
+    ...guideFactorSites(guideTrace, 'TraceEnumELBO'),
+  ];
+  for (const s of guideSites) elbo = tf.sub(elbo, expect(s, siteLogProb(s)));
+  return elbo;
+}
+
+/** A parallel-enumerated guide site's dim and probabilities `q_g` of the values it holds. */
+interface GuideWeight {
+  dim: number;
+  q: tf.Tensor;
+}
+
+/** The weights `q_g` of the guide's parallel-enumerated sites (untidied). */
+function guideWeights(guideEnum: Message[]): GuideWeight[] {
+  return guideEnum.map((s) => {
     const lq = (s.fn as Distribution).logProb(s.value as tf.Tensor);
     const sampled = s.infer._enumSampled;
     // S draws (numSamples): each weighs 1/S, Pyro's DiCE factor exp(log q - sg(log q)) / S
@@ -394,14 +425,19 @@ function enumeratedGuideElbo(
         : tf.exp(lq);
     return { dim: s.infer._enumDim as number, q };
   });
+}
+
+/**
+ * `sum_{z_A} (prod_{g in A} q_g(z_g)) f(z_A)` for a term `f` over the dims `A` of the guide's
+ * enumerated sites it carries and their ancestors' (untidied); a value with `q_g = 0` adds 0.
+ */
+function guideExpectation(lp: tf.Tensor, weights: readonly GuideWeight[]): tf.Tensor {
   const carries = (w: tf.Tensor, dim: number): boolean =>
     w.rank >= -dim && (w.shape[w.rank + dim] as number) > 1;
-  const expect = (site: Message, lp: tf.Tensor): tf.Tensor => {
+  {
     // weigh by q_g for every dim g the term carries, and again for the dims a weight brings
-    // (a guide site depending on an earlier one, q(b | a), carries a's dim: then q(a) too);
-    // first by the weights of the values of this sequential run (seq_enum.ts), which may
-    // themselves carry dims of parallel-enumerated guide sites
-    let w = seq.length === 0 ? lp : weighTerm(lp, ordinalOf(site), seq);
+    // (a guide site depending on an earlier one, q(b | a), carries a's dim: then q(a) too)
+    let w = lp;
     const used = new Set<number>();
     for (let grew = true; grew;) {
       grew = false;
@@ -417,13 +453,59 @@ function enumeratedGuideElbo(
       }
     }
     return tf.sum(w);
+  }
+}
+
+/**
+ * Whether the guide's parallel-enumerated sites allow one joint pass with a model enumerating
+ * its own sites: all outside plates (one value per run of the whole model), none sampled
+ * (`numSamples`), and no sequential sites.
+ */
+function jointPassFits(guideTrace: Trace): boolean {
+  return guideTrace
+    .sampleSites()
+    .every(
+      (s) =>
+        typeof s.infer._enumTotal !== 'number' &&
+        (!isEnumerated(s) || (s.cond.length === 0 && s.infer._enumSampled === undefined)),
+    );
+}
+
+/**
+ * The ELBO when the guide enumerates sites `g` outside plates in parallel and the model
+ * enumerates its own `z`, in one run of each (Pyro's single pass): the model's factors are
+ * contracted over `z` with the guide's dims kept as free labels, and each term reaching the root
+ * is averaged under the guide,
+ *
+ * $$\mathcal L = \sum_{g} q(g)\Big[\log \sum_z p(x, z, g) - \log q(g)\Big],$$
+ *
+ * the same value as one guide run per value of `g` (the rerun this replaces).
+ */
+function jointEnumeratedElbo(
+  guideEnum: Message[],
+  guideTrace: Trace,
+  modelTrace: Trace,
+  nest: number,
+): tf.Tensor {
+  const weights = guideWeights(guideEnum);
+  const labels = new Map(guideEnum.map((s) => [s.infer._enumDim as number, `g:${s.name}`]));
+  const dimOf = new Map([...labels].map(([d, l]) => [l, d]));
+  const g = enumFactorGraph(modelTrace, nest, 'TraceEnumELBO', undefined, labels);
+  // a root term over guide labels, laid out at the guide's dims, then averaged under the guide
+  const weigh = (ord: ReadonlySet<string>, f: LabeledFactor): LabeledFactor => {
+    if (ord.size > 0 || f.dims.length === 0) return f;
+    const order = [...f.dims].sort((a, b) => (dimOf.get(a) as number) - (dimOf.get(b) as number));
+    const perm = order.map((l) => f.dims.indexOf(l));
+    const moved = perm.every((p, i) => p === i) ? f.t : tf.transpose(f.t, perm);
+    const rank = -(dimOf.get(order[0] as string) as number);
+    const shape = new Array<number>(rank).fill(1);
+    order.forEach((l, i) => (shape[rank + (dimOf.get(l) as number)] = moved.shape[i] as number));
+    return { dims: [], t: guideExpectation(tf.reshape(moved, shape), weights) };
   };
-  let elbo: tf.Tensor = tf.scalar(0);
-  for (const s of modelTrace.sampleSites()) elbo = tf.add(elbo, expect(s, siteLogProb(s)));
-  const guideSites = [
-    ...guideTrace.latentSites(),
-    ...guideFactorSites(guideTrace, 'TraceEnumELBO'),
-  ];
-  for (const s of guideSites) elbo = tf.sub(elbo, expect(s, siteLogProb(s)));
+  const free = new Set(labels.values());
+  let elbo = tf.add(g.rest, contractFactors(g.factors, g.vars, g.plates, 'logsumexp', weigh, free));
+  for (const s of [...guideTrace.latentSites(), ...guideFactorSites(guideTrace, 'TraceEnumELBO')]) {
+    elbo = tf.sub(elbo, guideExpectation(siteLogProb(s), weights));
+  }
   return elbo;
 }
