@@ -9,7 +9,9 @@
  * depend on enumerated dims are contracted by {@link contractFactors} (variable elimination over
  * the plate tree, exact plate subsampling scales), the others are summed as in `TraceELBO`.
  * A guide may enumerate its own discrete sites instead (`AutoDiscreteParallel`): each log-density
- * is then averaged under the guide's probabilities of the values it holds. Plates must not be nested inside enumerated
+ * is then averaged under the guide's probabilities of the values it holds. When both enumerate, the
+ * model's own sites are contracted with the guide's dims (outside plates) kept free, and each
+ * contracted term is averaged under the guide, in one run of each. Plates must not be nested inside enumerated
  * dims beyond what the plate tree allows (e.g. a Gaussian mixture with a local assignment per data
  * point, or an HMM chain). A chain longer than a few steps needs `markov` around its loop, so that
  * its steps reuse enumeration dims (tfjs kernels stop at rank 6).
@@ -126,8 +128,9 @@ export class TraceEnumELBO extends ParticleELBO {
           const guideTrace = runs.getTraceUntidied(...args).trace;
           const modelTrace = this.modelTraceFor(model, guideTrace, args, allowRerun && !sequential);
           // the model enumerates its own sites while the guide enumerates some in parallel
-          // (Pyro sums both in one run): enumerate the guide's sequentially instead, the same
-          // ELBO (one guide run per value), whose terms the model's contraction weighs
+          // (Pyro sums both in one run): one joint pass when the guide's sites lie outside
+          // plates (jointEnumeratedElbo); else enumerate the guide's sequentially instead, the
+          // same ELBO (one guide run per value), whose terms the model's contraction weighs
           rerun =
             !sequential &&
             ownEnumerated(modelTrace, guideTrace) !== undefined &&
