@@ -203,6 +203,8 @@ export class TraceGraphELBO extends ELBOEstimator {
   readonly defaultBaseline: 'none' | 'decayingAverage';
   /** The decaying-average baselines `\bar c_s` by site name (sites that keep one). */
   readonly baselines = new Map<string, DecayingAverage>();
+  /** In {@link TraceGraphELBO.loss}: the averages are read, not updated (Pyro's `loss`). */
+  private valueOnly = false;
   constructor(options: TraceGraphELBOOptions = {}) {
     super();
     checkOptionKeys(options, ['numParticles', 'baselineBeta', 'defaultBaseline'], 'TraceGraphELBO');
@@ -242,6 +244,11 @@ export class TraceGraphELBO extends ELBOEstimator {
           `[${cost.shape.join(', ')}]: a site keeping the average must keep its batch shape ` +
           '(e.g. no varying subsample size)',
       );
+    }
+    if (this.valueOnly) {
+      return prev === undefined
+        ? tf.zeros(cost.shape)
+        : tf.tensor(prev.values as number[], cost.shape);
     }
     const c = cost.dataSync();
     const old = prev?.values ?? new Array<number>(c.length).fill(0);
@@ -298,6 +305,19 @@ export class TraceGraphELBO extends ELBOEstimator {
       surrogate = tf.add(surrogate, tf.sub(term, stopGradient(term)));
     });
     return tf.add(elbo, surrogate);
+  }
+
+  /**
+   * `-ELBO` as a number, the decaying averages left as they are (Pyro's `TraceGraph_ELBO.loss`
+   * evaluates the ELBO only; `differentiableLoss`, what `SVI.step` differentiates, updates them).
+   */
+  override loss<A extends unknown[]>(model: Callable<A>, guide: Callable<A>, ...args: A): number {
+    this.valueOnly = true;
+    try {
+      return super.loss(model, guide, ...args);
+    } finally {
+      this.valueOnly = false;
+    }
   }
 
   differentiableLoss<A extends unknown[]>(
