@@ -298,3 +298,6 @@ export { formatShapes, formatShapeTable, type FormatShapesOptions } from './form
 export { type LossFn } from './infer/svi.js';
 export { type BaselineOptions } from './infer/trace_graph_elbo.js';
 export { TraceMeanFieldELBO } from './infer/trace_mean_field_elbo.js';
+
+// TraceGraph_ELBO's decaying-average baseline state, per element as Pyro's (audit 16)
+export type { DecayingAverage } from './infer/trace_graph_elbo.js';

@@ -91,7 +91,10 @@ describe('TraceGraphELBO', { timeout: 600_000 }, () => {
     };
     const guide = (): void => {
       const q = ppl.param('q', 0.5, { constraint: ppl.constraints.unitInterval });
-      ppl.sample('z', new D.Bernoulli({ probs: q }));
+      // the baseline asked for as in Pyro (a site without infer.baseline gets none)
+      ppl.sample('z', new D.Bernoulli({ probs: q }), {
+        infer: { baseline: { useDecayingAvgBaseline: true } },
+      });
     };
     const p1 = 0.3 * xs.reduce((a, v) => a * lik(v, 1), 1);
     const p0 = 0.7 * xs.reduce((a, v) => a * lik(v, 0), 1);

@@ -102,6 +102,9 @@ export interface EnumVar {
  *   are (with `parent`, the ordinal it is handed to): a term that holds no enumerated variable any
  *   more (Pyro's `contract_tensor_tree` terms) is summed as `weigh` returns it (how sequentially
  *   enumerated guide sites weight the model's terms, `seq_enum.ts`); default none.
+ * @param free labels of axes outside plates that are not variables (the dims of guide sites
+ *   enumerated in parallel, outside plates): never eliminated, they reach the root, where `weigh`
+ *   must take them out (an expectation under the guide); default none.
  */
 export function contractFactors(
   factors: OrdinalFactor[],
@@ -109,8 +112,9 @@ export function contractFactors(
   plates: Map<string, PlateInfo>,
   op: EliminationOp = 'logsumexp',
   weigh?: TermWeigher,
+  free?: ReadonlySet<string>,
 ): tf.Tensor {
-  return eliminate(factors, vars, plates, op, undefined, undefined, weigh) as tf.Tensor;
+  return eliminate(factors, vars, plates, op, undefined, undefined, weigh, free) as tf.Tensor;
 }
 
 /**
@@ -196,6 +200,7 @@ function eliminate(
   keep: string | undefined,
   record?: EliminationStep[],
   weigh?: TermWeigher,
+  free?: ReadonlySet<string>,
 ): tf.Tensor | LabeledFactor {
   const how = op === 'max' ? 'max' : 'logsumexp';
   const keepOrd = vars.find((v) => v.label === keep)?.ordinal;
@@ -238,7 +243,7 @@ function eliminate(
     }
     if (ord.size === 0) {
       for (const f of fs) {
-        const stray = f.dims.find((d) => !d.startsWith('p:'));
+        const stray = f.dims.find((d) => !d.startsWith('p:') && free?.has(d) !== true);
         if (stray !== undefined) {
           throw new ArgumentError('model', `enumerated variable ${stray} could not be summed out`);
         }

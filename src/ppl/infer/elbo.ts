@@ -69,6 +69,28 @@ export abstract class ELBOEstimator implements ELBOLoss {
     args: A,
   ): tf.Scalar;
 
+  /**
+   * The particle average of the loss, `-\hat{\mathcal L} = -\frac1P \sum_{p=1}^P \sum_j t_{p,j}`:
+   * `terms` runs `runs` times (default `P`, one run per particle; 1 for `P` vectorized
+   * particles) and gives the terms `t_{p,j}` of its run (one per guide trace of the particle),
+   * summed into one total in order, then negated and divided by `P`. Tidied.
+   *
+   * @param numParticles `P`, the divisor.
+   * @param terms one run's terms (traces are made lazily, one at a time).
+   * @param runs how often `terms` runs.
+   */
+  protected particleAverage(
+    numParticles: number,
+    terms: () => Iterable<tf.Tensor>,
+    runs = numParticles,
+  ): tf.Scalar {
+    return tf.tidy(() => {
+      let total: tf.Tensor = tf.scalar(0);
+      for (let p = 0; p < runs; p++) for (const t of terms()) total = tf.add(total, t);
+      return tf.div(tf.neg(total), numParticles) as tf.Scalar;
+    });
+  }
+
   /** `-ELBO` as a number (no gradients). */
   loss<A extends unknown[]>(model: Callable<A>, guide: Callable<A>, ...args: A): number {
     const l = tf.tidy(() => this.differentiableLoss(model, guide, args));
@@ -238,29 +260,31 @@ export abstract class ParticleELBO extends ELBOEstimator {
     guide: Callable<A>,
     args: A,
   ): tf.Scalar {
-    return tf.tidy(() => {
-      let total: tf.Tensor = tf.scalar(0);
-      if (this.vectorizeParticles) {
-        this.maxPlateNesting ??= guessMaxPlateNesting(model, guide, args);
-        const dim = -(this.maxPlateNesting + 1);
-        const { guideTrace, modelTrace } = vectorizedRun(this.numParticles, dim, () =>
-          this.traces(
-            inParticlePlate(model, this.numParticles, dim),
-            inParticlePlate(guide, this.numParticles, dim),
-            args,
-          ),
-        );
-        checkParticleBroadcast({ guide: guideTrace, model: modelTrace }, this.numParticles, dim);
-        const elbo = this.particleElbo(guideTrace, modelTrace);
-        total = tf.add(elbo, scoreFunctionTerm(guideTrace, elbo));
-        return tf.div(tf.neg(total), this.numParticles) as tf.Scalar;
-      }
-      for (let p = 0; p < this.numParticles; p++) {
-        const { guideTrace, modelTrace } = this.traces(model, guide, args);
-        const elbo = this.particleElbo(guideTrace, modelTrace);
-        total = tf.add(total, tf.add(elbo, scoreFunctionTerm(guideTrace, elbo)));
-      }
-      return tf.div(tf.neg(total), this.numParticles) as tf.Scalar;
+    if (this.vectorizeParticles) {
+      // one run of the P particles at once
+      return this.particleAverage(
+        this.numParticles,
+        () => {
+          this.maxPlateNesting ??= guessMaxPlateNesting(model, guide, args);
+          const dim = -(this.maxPlateNesting + 1);
+          const { guideTrace, modelTrace } = vectorizedRun(this.numParticles, dim, () =>
+            this.traces(
+              inParticlePlate(model, this.numParticles, dim),
+              inParticlePlate(guide, this.numParticles, dim),
+              args,
+            ),
+          );
+          checkParticleBroadcast({ guide: guideTrace, model: modelTrace }, this.numParticles, dim);
+          const elbo = this.particleElbo(guideTrace, modelTrace);
+          return [tf.add(elbo, scoreFunctionTerm(guideTrace, elbo))];
+        },
+        1,
+      );
+    }
+    return this.particleAverage(this.numParticles, () => {
+      const { guideTrace, modelTrace } = this.traces(model, guide, args);
+      const elbo = this.particleElbo(guideTrace, modelTrace);
+      return [tf.add(elbo, scoreFunctionTerm(guideTrace, elbo))];
     });
   }
 }

@@ -63,12 +63,16 @@ function siteLocalLogProb(site: Message): tf.Tensor {
  * @param maxPlateNesting the model's plate dims.
  * @param who the caller, named in errors (e.g. `TraceEnumELBO`).
  * @param include which sample sites are scored (default: all).
+ * @param free labels of dims left of the plates that are not variables of the graph (the dims
+ *   of the guide's parallel-enumerated sites the model replays): a site holding them is a factor
+ *   with those labels, and no variable is made for them; default none.
  */
 export function enumFactorGraph(
   tr: Trace,
   maxPlateNesting: number,
   who: string,
   include: (site: Message) => boolean = () => true,
+  free?: ReadonlyMap<number, string>,
 ): EnumFactorGraph {
   const nest = maxPlateNesting;
   const vars: TraceEnumVar[] = [];
@@ -76,6 +80,7 @@ export function enumFactorGraph(
   for (const s of tr.sampleSites()) {
     if (s.infer._enumerated !== true) continue;
     const dim = s.infer._enumDim as number;
+    if (free?.has(dim) === true) continue;
     const label = `e:${s.name}`;
     enumDims.set(dim, label);
     vars.push({ name: s.name, label, dim, ordinal: new Set(s.cond.map((f) => f.name)) });
@@ -106,7 +111,7 @@ export function enumFactorGraph(
         dims.push(`p:${f.name}`);
       } else {
         const seen = s.infer._dimLabels as DimLabels | undefined;
-        const label = (seen ?? enumDims).get(d);
+        const label = free?.get(d) ?? (seen ?? enumDims).get(d);
         if (label === undefined) {
           throw new ArgumentError(
             s.name,

@@ -9,7 +9,9 @@
  * depend on enumerated dims are contracted by {@link contractFactors} (variable elimination over
  * the plate tree, exact plate subsampling scales), the others are summed as in `TraceELBO`.
  * A guide may enumerate its own discrete sites instead (`AutoDiscreteParallel`): each log-density
- * is then averaged under the guide's probabilities of the values it holds. Plates must not be nested inside enumerated
+ * is then averaged under the guide's probabilities of the values it holds. When both enumerate, the
+ * model's own sites are contracted with the guide's dims (outside plates) kept free, and each
+ * contracted term is averaged under the guide, in one run of each. Plates must not be nested inside enumerated
  * dims beyond what the plate tree allows (e.g. a Gaussian mixture with a local assignment per data
  * point, or an HMM chain). A chain longer than a few steps needs `markov` around its loop, so that
  * its steps reuse enumeration dims (tfjs kernels stop at rank 6).
@@ -106,6 +108,7 @@ export class TraceEnumELBO extends ParticleELBO {
     model: Callable<A>,
     guide: Callable<A>,
     args: A,
+    allowRerun = true,
   ): Generator<{ guideTrace: Trace; modelTrace: Trace }, void, undefined> {
     this.maxPlateNesting ??= guessMaxPlateNesting(model, guide, args);
     const first = -(this.maxPlateNesting + 1);
@@ -123,11 +126,15 @@ export class TraceEnumELBO extends ParticleELBO {
       try {
         while (!q.empty()) {
           const guideTrace = runs.getTraceUntidied(...args).trace;
-          const modelTrace = this.modelTraceFor(model, guideTrace, args, !sequential);
+          const modelTrace = this.modelTraceFor(model, guideTrace, args, allowRerun && !sequential);
           // the model enumerates its own sites while the guide enumerates some in parallel
-          // (Pyro sums both in one run): enumerate the guide's sequentially instead, the same
-          // ELBO (one guide run per value), whose terms the model's contraction weighs
-          rerun = !sequential && ownEnumerated(modelTrace, guideTrace) !== undefined;
+          // (Pyro sums both in one run): one joint pass when the guide's sites lie outside
+          // plates (jointEnumeratedElbo); else enumerate the guide's sequentially instead, the
+          // same ELBO (one guide run per value), whose terms the model's contraction weighs
+          rerun =
+            !sequential &&
+            ownEnumerated(modelTrace, guideTrace) !== undefined &&
+            !jointPassFits(guideTrace);
           if (rerun) break;
           yield { guideTrace, modelTrace };
         }
@@ -198,30 +205,46 @@ export class TraceEnumELBO extends ParticleELBO {
     guide: Callable<A>,
     args: A,
   ): tf.Scalar {
-    return tf.tidy(() => {
-      let total: tf.Tensor = tf.scalar(0);
-      for (let p = 0; p < this.numParticles; p++) {
-        for (const { guideTrace, modelTrace } of this.tracePairs(model, guide, args)) {
-          const elbo = this.particleElbo(guideTrace, modelTrace);
-          total = tf.add(total, tf.add(elbo, scoreFunctionTerm(guideTrace, elbo)));
-        }
-      }
-      return tf.div(tf.neg(total), this.numParticles) as tf.Scalar;
-    });
+    return this.particleAverage(this.numParticles, () => this.particleTerms(model, guide, args));
+  }
+
+  /** One particle's terms: per guide run, its weighted estimate plus its surrogate (untidied). */
+  private *particleTerms<A extends unknown[]>(
+    model: Callable<A>,
+    guide: Callable<A>,
+    args: A,
+  ): Generator<tf.Tensor, void, undefined> {
+    for (const { guideTrace, modelTrace } of this.tracePairs(model, guide, args)) {
+      const elbo = this.particleElbo(guideTrace, modelTrace);
+      yield tf.add(elbo, scoreFunctionTerm(guideTrace, elbo));
+    }
   }
 
   /**
-   * The posterior marginals of the model's enumerated sites given one draw of the guide (Pyro's
+   * The posterior marginals of the model's enumerated sites given the guide (Pyro's
    * `TraceEnum_ELBO.compute_marginals`): for each site `z` enumerated in the model (not in the
    * guide), the distribution of `p(z_i | x, z_guide)` per member `i` of its plates, batch shape the
    * site's plate sizes at their dims (leading 1s dropped): a `Bernoulli` for a boolean site, a
    * `OneHotCategorical` for one-hot vectors, else a `Categorical` over the positions of its
-   * support values. Exact (read off the contraction by differentiation, see `enum_marginals.ts`).
-   * The caller disposes the distributions.
+   * support values. Exact in the model's sites (read off the contraction by differentiation, see
+   * `enum_marginals.ts`), conditioned on one draw of the guide's sampled sites.
+   *
+   * Guide sites marked `{infer: {enumerate: 'sequential'}}` outside plates are enumerated
+   * exactly (Pyro refuses them): the guide runs once per combination `v` of their values, and the
+   * marginal is the mixture of the runs' conditionals weighted by the guide's probabilities,
+   *
+   * $$p(z_i = k) = \sum_v \Big(\prod_s q_s(v_s)\Big)\, p(z_i = k \mid x, v, c_v),$$
+   *
+   * exact when the guide has no sampled sites; a sampled site drawn after a sequential one is
+   * drawn once per run (`c_v ~ q(c | v)`, an unbiased mixture). A sequential site inside a plate
+   * is refused: its runs give every member the same value, which does not cover the members'
+   * combinations that a marginal coupling them needs. The caller disposes the distributions.
    *
    * @param model the model (sites marked for enumeration, e.g. by `configEnumerate`).
    * @param guide the guide (its draws of the other latent sites condition the marginals).
    * @param args the model's and guide's arguments.
+   * @throws ArgumentError when the guide enumerates in parallel, enumerates sequentially inside a
+   *   plate, or the runs enumerate different model sites.
    * @example
    * ```ts
    * const m = new TraceEnumELBO({ maxPlateNesting: 1 }).computeMarginals(model, guide, data);
@@ -235,20 +258,60 @@ export class TraceEnumELBO extends ParticleELBO {
   ): Record<string, Distribution> {
     let sites: { name: string; supportKind: string }[] = [];
     const logits = tf.tidy(() => {
-      const { guideTrace, modelTrace } = this.traces(model, guide, args);
-      const guideEnum = guideTrace.latentSites().filter(isEnumerated);
-      if (guideEnum.length > 0) {
-        throw new ArgumentError(
-          'guide',
-          `computeMarginals: the guide enumerates '${(guideEnum[0] as Message).name}'; the ` +
-            'marginals are those of the sites the model enumerates (sample the guide instead)',
-        );
+      const nest = () => this.maxPlateNesting ?? 0;
+      // per site: the sum over the runs of weight * probabilities (or the one run's logits)
+      let acc: tf.Tensor[] | undefined;
+      let runs = 0;
+      let single = true;
+      for (const { guideTrace, modelTrace } of this.tracePairs(model, guide, args, false)) {
+        const guideEnum = guideTrace.latentSites().filter(isEnumerated);
+        if (guideEnum.length > 0) {
+          throw new ArgumentError(
+            'guide',
+            `computeMarginals: the guide enumerates '${(guideEnum[0] as Message).name}' in ` +
+              'parallel; the marginals are those of the sites the model enumerates (sample the ' +
+              "guide's site, or enumerate it with enumerate: 'sequential' outside plates)",
+          );
+        }
+        const seq = sequentialWeights(guideTrace, nest(), 'computeMarginals');
+        const inPlate = seq.find((w) => w.plates.size > 0);
+        if (inPlate !== undefined) {
+          throw new ArgumentError(
+            inPlate.name,
+            `computeMarginals: guide site '${inPlate.name}' is enumerated sequentially inside ` +
+              `plate(s) [${[...inPlate.plates].join(', ')}]: each run gives every member the ` +
+              "same value, which does not cover the members' combinations that the marginals " +
+              'need; sample it (no enumerate mark) or enumerate it in the model',
+          );
+        }
+        const g = enumFactorGraph(modelTrace, nest(), 'computeMarginals');
+        const ms = enumMarginals(modelTrace, g);
+        const names = ms.map((m) => m.name);
+        if (runs > 0 && names.join('\u0000') !== sites.map((x) => x.name).join('\u0000')) {
+          throw new ArgumentError(
+            'model',
+            `computeMarginals: the model enumerates [${names.join(', ')}] in one run of the ` +
+              "guide's sequential sites and [" +
+              sites.map((x) => x.name).join(', ') +
+              '] in another: the marginals need the same enumerated sites in every run',
+          );
+        }
+        sites = ms.map((m) => ({ name: m.name, supportKind: m.supportKind }));
+        runs++;
+        single = single && seq.length === 0;
+        if (single) {
+          acc = ms.map((m) => m.logits);
+          continue;
+        }
+        // the run's weight prod_s q_s(v_s) (each site outside plates: one value)
+        let lw: tf.Tensor = tf.scalar(0);
+        for (const w of seq) lw = tf.add(lw, tf.sum(tf.log(w.q)));
+        const parts = ms.map((m) => tf.exp(tf.add(m.logits, lw)));
+        acc = acc === undefined ? parts : acc.map((a, k) => tf.add(a, parts[k] as tf.Tensor));
       }
-      const g = enumFactorGraph(modelTrace, this.maxPlateNesting ?? 0, 'computeMarginals');
-      const ms = enumMarginals(modelTrace, g);
-      sites = ms.map((m) => ({ name: m.name, supportKind: m.supportKind }));
+      const out = acc ?? [];
       // only the logits leave the tidy (it keeps every tensor it returns)
-      return ms.map((m) => m.logits);
+      return single ? out : out.map((t) => tf.log(tf.div(t, tf.sum(t, -1, true))));
     });
     const out: Record<string, Distribution> = {};
     try {
@@ -265,7 +328,12 @@ export class TraceEnumELBO extends ParticleELBO {
     const nest = this.maxPlateNesting ?? 0;
     const seq = sequentialWeights(guideTrace, nest, 'TraceEnumELBO');
     const guideEnum = guideTrace.latentSites().filter(isEnumerated);
-    if (guideEnum.length > 0) return enumeratedGuideElbo(guideEnum, guideTrace, modelTrace, seq);
+    if (guideEnum.length > 0) {
+      if (ownEnumerated(modelTrace, guideTrace) !== undefined) {
+        return jointEnumeratedElbo(guideEnum, guideTrace, modelTrace, nest);
+      }
+      return enumeratedGuideElbo(guideEnum, guideTrace, modelTrace, seq);
+    }
     const g = enumFactorGraph(modelTrace, nest, 'TraceEnumELBO');
     if (seq.length === 0) {
       const elbo = tf.add(g.rest, contractFactors(g.factors, g.vars, g.plates));
@@ -327,7 +395,30 @@ function enumeratedGuideElbo(
   modelTrace: Trace,
   seq: readonly SequentialWeight[],
 ): tf.Tensor {
-  const weights = guideEnum.map((s) => {
+  const weights = guideWeights(guideEnum);
+  const expect = (site: Message, lp: tf.Tensor): tf.Tensor =>
+    // first by the weights of the values of this sequential run (seq_enum.ts), which may
+    // themselves carry dims of parallel-enumerated guide sites
+    guideExpectation(seq.length === 0 ? lp : weighTerm(lp, ordinalOf(site), seq), weights);
+  let elbo: tf.Tensor = tf.scalar(0);
+  for (const s of modelTrace.sampleSites()) elbo = tf.add(elbo, expect(s, siteLogProb(s)));
+  const guideSites = [
+    ...guideTrace.latentSites(),
+    ...guideFactorSites(guideTrace, 'TraceEnumELBO'),
+  ];
+  for (const s of guideSites) elbo = tf.sub(elbo, expect(s, siteLogProb(s)));
+  return elbo;
+}
+
+/** A parallel-enumerated guide site's dim and probabilities `q_g` of the values it holds. */
+interface GuideWeight {
+  dim: number;
+  q: tf.Tensor;
+}
+
+/** The weights `q_g` of the guide's parallel-enumerated sites (untidied). */
+function guideWeights(guideEnum: Message[]): GuideWeight[] {
+  return guideEnum.map((s) => {
     const lq = (s.fn as Distribution).logProb(s.value as tf.Tensor);
     const sampled = s.infer._enumSampled;
     // S draws (numSamples): each weighs 1/S, Pyro's DiCE factor exp(log q - sg(log q)) / S
@@ -337,14 +428,19 @@ function enumeratedGuideElbo(
         : tf.exp(lq);
     return { dim: s.infer._enumDim as number, q };
   });
+}
+
+/**
+ * `sum_{z_A} (prod_{g in A} q_g(z_g)) f(z_A)` for a term `f` over the dims `A` of the guide's
+ * enumerated sites it carries and their ancestors' (untidied); a value with `q_g = 0` adds 0.
+ */
+function guideExpectation(lp: tf.Tensor, weights: readonly GuideWeight[]): tf.Tensor {
   const carries = (w: tf.Tensor, dim: number): boolean =>
     w.rank >= -dim && (w.shape[w.rank + dim] as number) > 1;
-  const expect = (site: Message, lp: tf.Tensor): tf.Tensor => {
+  {
     // weigh by q_g for every dim g the term carries, and again for the dims a weight brings
-    // (a guide site depending on an earlier one, q(b | a), carries a's dim: then q(a) too);
-    // first by the weights of the values of this sequential run (seq_enum.ts), which may
-    // themselves carry dims of parallel-enumerated guide sites
-    let w = seq.length === 0 ? lp : weighTerm(lp, ordinalOf(site), seq);
+    // (a guide site depending on an earlier one, q(b | a), carries a's dim: then q(a) too)
+    let w = lp;
     const used = new Set<number>();
     for (let grew = true; grew;) {
       grew = false;
@@ -360,13 +456,59 @@ function enumeratedGuideElbo(
       }
     }
     return tf.sum(w);
+  }
+}
+
+/**
+ * Whether the guide's parallel-enumerated sites allow one joint pass with a model enumerating
+ * its own sites: all outside plates (one value per run of the whole model), none sampled
+ * (`numSamples`), and no sequential sites.
+ */
+function jointPassFits(guideTrace: Trace): boolean {
+  return guideTrace
+    .sampleSites()
+    .every(
+      (s) =>
+        typeof s.infer._enumTotal !== 'number' &&
+        (!isEnumerated(s) || (s.cond.length === 0 && s.infer._enumSampled === undefined)),
+    );
+}
+
+/**
+ * The ELBO when the guide enumerates sites `g` outside plates in parallel and the model
+ * enumerates its own `z`, in one run of each (Pyro's single pass): the model's factors are
+ * contracted over `z` with the guide's dims kept as free labels, and each term reaching the root
+ * is averaged under the guide,
+ *
+ * $$\mathcal L = \sum_{g} q(g)\Big[\log \sum_z p(x, z, g) - \log q(g)\Big],$$
+ *
+ * the same value as one guide run per value of `g` (the rerun this replaces).
+ */
+function jointEnumeratedElbo(
+  guideEnum: Message[],
+  guideTrace: Trace,
+  modelTrace: Trace,
+  nest: number,
+): tf.Tensor {
+  const weights = guideWeights(guideEnum);
+  const labels = new Map(guideEnum.map((s) => [s.infer._enumDim as number, `g:${s.name}`]));
+  const dimOf = new Map([...labels].map(([d, l]) => [l, d]));
+  const g = enumFactorGraph(modelTrace, nest, 'TraceEnumELBO', undefined, labels);
+  // a root term over guide labels, laid out at the guide's dims, then averaged under the guide
+  const weigh = (ord: ReadonlySet<string>, f: LabeledFactor): LabeledFactor => {
+    if (ord.size > 0 || f.dims.length === 0) return f;
+    const order = [...f.dims].sort((a, b) => (dimOf.get(a) as number) - (dimOf.get(b) as number));
+    const perm = order.map((l) => f.dims.indexOf(l));
+    const moved = perm.every((p, i) => p === i) ? f.t : tf.transpose(f.t, perm);
+    const rank = -(dimOf.get(order[0] as string) as number);
+    const shape = new Array<number>(rank).fill(1);
+    order.forEach((l, i) => (shape[rank + (dimOf.get(l) as number)] = moved.shape[i] as number));
+    return { dims: [], t: guideExpectation(tf.reshape(moved, shape), weights) };
   };
-  let elbo: tf.Tensor = tf.scalar(0);
-  for (const s of modelTrace.sampleSites()) elbo = tf.add(elbo, expect(s, siteLogProb(s)));
-  const guideSites = [
-    ...guideTrace.latentSites(),
-    ...guideFactorSites(guideTrace, 'TraceEnumELBO'),
-  ];
-  for (const s of guideSites) elbo = tf.sub(elbo, expect(s, siteLogProb(s)));
+  const free = new Set(labels.values());
+  let elbo = tf.add(g.rest, contractFactors(g.factors, g.vars, g.plates, 'logsumexp', weigh, free));
+  for (const s of [...guideTrace.latentSites(), ...guideFactorSites(guideTrace, 'TraceEnumELBO')]) {
+    elbo = tf.sub(elbo, guideExpectation(siteLogProb(s), weights));
+  }
   return elbo;
 }

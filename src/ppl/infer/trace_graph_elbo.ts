@@ -9,20 +9,23 @@
  *   `s` in execution order (a site cannot depend on a later one; Pyro's dense graph);
  * - **Rao-Blackwellization by plates**: for a site inside plates, the terms sharing its plates
  *   keep their per-member values, so member `i`'s score is weighted by member `i`'s cost only;
- * - **baselines**: a decaying average of each site's mean cost, `b ← β b + (1-β) cost`
- *   (`baselineBeta`, default 0.9; a site with `{infer: {baseline: false}}` gets none);
- * - **per-site baselines** as Pyro's `infer={'baseline': {...}}` ({@link BaselineOptions}):
- *   `useDecayingAvgBaseline`/`baselineBeta` for that site, a neural baseline
+ * - **baselines** only where a site asks for one, as Pyro's `infer={'baseline': {...}}`
+ *   ({@link BaselineOptions}; a site without it gets `b_s = 0`, Pyro's default): the decaying
+ *   average `useDecayingAvgBaseline` (decay `baselineBeta`, default 0.9) of the site's downstream
+ *   cost, kept per element of the cost (the site's batch shape), starting at 0 and read before
+ *   each update, `b_s ← \bar c_s`, `\bar c_s ← β \bar c_s + (1-β) cost_s`; a neural baseline
  *   `b_s = nnBaseline(nnBaselineInput)` or a user's `baselineValue` computed in the guide; these
  *   two are learned by adding `(\mathrm{cost}_s - b_s)^2` (cost held fixed) to the surrogate's
- *   gradient, not to its value (Pyro's `baseline_loss`).
+ *   gradient, not to its value (Pyro's `baseline_loss`). The option `defaultBaseline:
+ *   'decayingAverage'` gives the average to every site without options (this library's default
+ *   before it followed Pyro).
  */
 import * as tf from '@tensorflow/tfjs';
 import { stopGradient } from '../../utils/tensor.js';
 import { ArgumentError } from '../../utils/errors.js';
 import { checkOptionKeys } from '../../utils/options.js';
 import type { Message } from '../runtime.js';
-import { siteLogProb, type Trace } from '../trace.js';
+import { siteLogProb, siteLogProbSum, type Trace } from '../trace.js';
 import { ELBOEstimator, guideAndModelTraces, type Callable } from './elbo.js';
 import { guideLogProbSum } from './guide_terms.js';
 
@@ -30,8 +33,30 @@ import { guideLogProbSum } from './guide_terms.js';
 export interface TraceGraphELBOOptions {
   /** Number of particles averaged per estimate. Default 1. */
   numParticles?: number;
-  /** Decay of the moving-average baselines, in [0, 1). Default 0.9. */
+  /**
+   * Decay of the decaying-average baselines of sites that ask for one without their own
+   * `baselineBeta`, in [0, 1). Default 0.9 (Pyro's).
+   */
   baselineBeta?: number;
+  /**
+   * The baseline of a non-reparameterized site whose `infer` has no `baseline`: `'none'` (Pyro's
+   * default, `b_s = 0`) or `'decayingAverage'` (the decaying average, as
+   * `{baseline: {useDecayingAvgBaseline: true}}`; this library's default before it followed
+   * Pyro). Default `'none'`.
+   */
+  defaultBaseline?: 'none' | 'decayingAverage';
+}
+
+/**
+ * The state of one site's decaying-average baseline (Pyro's param
+ * `__baseline_avg_downstream_cost_<site>`): `\bar c_s` over the shape of the site's downstream
+ * cost (its batch shape), row-major.
+ */
+export interface DecayingAverage {
+  /** The shape of the site's downstream cost. */
+  readonly shape: readonly number[];
+  /** `\bar c_s`, row-major, one value per element of the cost. */
+  readonly values: readonly number[];
 }
 
 /**
@@ -40,15 +65,18 @@ export interface TraceGraphELBOOptions {
  * site's downstream cost is the sum of the decaying average (when on) and the learned one:
  *
  * $$b_s = \bar c_s + \big(\mathrm{nnBaseline}(x)\ \text{or}\ \mathrm{baselineValue}\big),\qquad
- *   \bar c_s \leftarrow \beta\,\bar c_s + (1-\beta)\,\overline{\mathrm{cost}_s}$$
+ *   \bar c_s \leftarrow \beta\,\bar c_s + (1-\beta)\,\mathrm{cost}_s$$
+
+(element by element over the cost's shape, `\bar c_s = 0` at first; the average's old value is
+the one subtracted, as Pyro's)
  *
  * and the learned part gets the gradient of `sum((stop(cost_s) - b_s)^2)` (with the average in
  * `b_s` when both are on, as Pyro's `baseline_loss`).
  */
 export interface BaselineOptions {
   /**
-   * Keep the decaying average of the site's mean downstream cost. Default true, but false when
-   * `nnBaseline` or `baselineValue` is given (Pyro's default inside a baseline dict).
+   * Keep the decaying average of the site's downstream cost, element by element. Default false
+   * (Pyro's); an options object with only `baselineBeta` keeps none either.
    */
   useDecayingAvgBaseline?: boolean;
   /** The average's decay `β` in [0, 1) for this site. Default: the ELBO's `baselineBeta`. */
@@ -72,10 +100,14 @@ const BASELINE_KEYS = [
   'baselineValue',
 ] as const;
 
-/** Check and read a guide site's `infer.baseline` (`undefined`/`true`: the default average). */
-function baselineOptions(s: Message): BaselineOptions | false {
+/**
+ * Check and read a guide site's `infer.baseline`: `undefined` is the ELBO's default (`average`:
+ * the decaying average, else none), `true` the decaying average, `false` none.
+ */
+function baselineOptions(s: Message, average: boolean): BaselineOptions | false {
   const b = s.infer.baseline;
-  if (b === undefined || b === true) return {};
+  if (b === undefined) return average ? { useDecayingAvgBaseline: true } : false;
+  if (b === true) return { useDecayingAvgBaseline: true };
   if (b === false) return false;
   const what = `infer.baseline of site '${s.name}'`;
   if (b === null || typeof b !== 'object') {
@@ -167,11 +199,15 @@ function rbReduce(lp: tf.Tensor, t: Message, s: Message, targetRank: number): tf
 export class TraceGraphELBO extends ELBOEstimator {
   readonly numParticles: number;
   readonly baselineBeta: number;
-  /** The decaying-average baselines by site name. */
-  readonly baselines = new Map<string, number>();
+  /** The baseline of sites without `infer.baseline`. */
+  readonly defaultBaseline: 'none' | 'decayingAverage';
+  /** The decaying-average baselines `\bar c_s` by site name (sites that keep one). */
+  readonly baselines = new Map<string, DecayingAverage>();
+  /** In {@link TraceGraphELBO.loss}: the averages are read, not updated (Pyro's `loss`). */
+  private valueOnly = false;
   constructor(options: TraceGraphELBOOptions = {}) {
     super();
-    checkOptionKeys(options, ['numParticles', 'baselineBeta'], 'TraceGraphELBO');
+    checkOptionKeys(options, ['numParticles', 'baselineBeta', 'defaultBaseline'], 'TraceGraphELBO');
     const n = options.numParticles ?? 1;
     if (!Number.isInteger(n) || n < 1) {
       throw new ArgumentError('numParticles', `expected an integer >= 1, got ${n}`);
@@ -179,22 +215,64 @@ export class TraceGraphELBO extends ELBOEstimator {
     const b = options.baselineBeta ?? 0.9;
     if (!(b >= 0 && b < 1))
       throw new ArgumentError('baselineBeta', `expected a number in [0, 1), got ${b}`);
+    const d = options.defaultBaseline ?? 'none';
+    if (d !== 'none' && d !== 'decayingAverage') {
+      throw new ArgumentError(
+        'defaultBaseline',
+        `expected 'none' or 'decayingAverage', got ${String(d)}`,
+      );
+    }
     this.numParticles = n;
     this.baselineBeta = b;
+    this.defaultBaseline = d;
+  }
+
+  /**
+   * The old value of site `s`'s decaying average (0 at first) as a tensor, the average updated
+   * to `β \bar c + (1-β) cost` element by element.
+   */
+  private decayingAverage(s: Message, cost: tf.Tensor, beta: number): tf.Tensor {
+    const prev = this.baselines.get(s.name);
+    if (
+      prev !== undefined &&
+      (prev.shape.length !== cost.rank || prev.shape.some((d, i) => d !== cost.shape[i]))
+    ) {
+      throw new ArgumentError(
+        `infer.baseline of site '${s.name}'`,
+        `the decaying-average baseline has shape [${prev.shape.join(', ')}] (the site's ` +
+          `downstream cost at the first step), but the cost now has shape ` +
+          `[${cost.shape.join(', ')}]: a site keeping the average must keep its batch shape ` +
+          '(e.g. no varying subsample size)',
+      );
+    }
+    if (this.valueOnly) {
+      return prev === undefined
+        ? tf.zeros(cost.shape)
+        : tf.tensor(prev.values as number[], cost.shape);
+    }
+    const c = cost.dataSync();
+    const old = prev?.values ?? new Array<number>(c.length).fill(0);
+    const values = old.map((v, i) => beta * v + (1 - beta) * (c[i] as number));
+    this.baselines.set(s.name, { shape: [...cost.shape], values });
+    return tf.tensor(old as number[], cost.shape);
   }
 
   /** One particle: the ELBO plus the score-function surrogate (value 0, gradient only). */
   private particle(guideTrace: Trace, modelTrace: Trace): tf.Tensor {
-    const elbo = tf.sub(
-      modelTrace.logProbSum(),
-      guideLogProbSum(guideTrace, 'TraceGraphELBO', true),
-    );
+    let elbo = tf.sub(modelTrace.logProbSum(), guideLogProbSum(guideTrace, 'TraceGraphELBO', true));
     const guideSites = guideTrace.latentSites();
+    // the gradient of -log q(z_s) of a non-reparameterized site has mean zero: Pyro leaves it
+    // out of the surrogate (its `entropy_term` is 0), the score term carries the site's gradient
+    for (const s of guideSites) {
+      if (s.fn === null || s.fn.hasRsample) continue;
+      const lq = siteLogProbSum(s);
+      elbo = tf.add(elbo, tf.sub(lq, stopGradient(lq)));
+    }
     const modelSites = modelTrace.sampleSites();
     let surrogate: tf.Tensor = tf.scalar(0);
     guideSites.forEach((s, gi) => {
       if (s.fn === null || s.fn.hasRsample) return;
-      const opts = baselineOptions(s);
+      const opts = baselineOptions(s, this.defaultBaseline === 'decayingAverage');
       const lq = siteLogProb(s);
       const rank = lq.rank;
       let cost: tf.Tensor = tf.zeros(lq.shape);
@@ -207,31 +285,39 @@ export class TraceGraphELBO extends ELBOEstimator {
       }
       cost = stopGradient(cost);
       let centred = cost;
-      const learned = opts === false ? null : learnedBaseline(s, opts, cost.shape);
-      // the decaying average: on by default, off by default beside a learned baseline (Pyro's)
-      const useAvg = opts !== false && (opts.useDecayingAvgBaseline ?? learned === null);
-      let baseline: tf.Tensor | null = null;
-      if (opts !== false && useAvg) {
-        const beta = opts.baselineBeta ?? this.baselineBeta;
-        const mean = tf.mean(cost).dataSync()[0] as number;
-        const prev = this.baselines.get(s.name);
-        const b = prev === undefined ? mean : beta * prev + (1 - beta) * mean;
-        this.baselines.set(s.name, b);
-        if (prev !== undefined) baseline = tf.scalar(prev);
+      if (opts !== false) {
+        const learned = learnedBaseline(s, opts, cost.shape);
+        // Pyro's: b = (old average, when asked for) + (learned part, when given); the learned
+        // part is trained on (cost - b)^2, whose value is taken out again (the loss reads -ELBO)
+        let baseline: tf.Tensor | null =
+          opts.useDecayingAvgBaseline === true
+            ? this.decayingAverage(s, cost, opts.baselineBeta ?? this.baselineBeta)
+            : null;
+        if (learned !== null) {
+          const b = baseline === null ? learned : tf.add(baseline, learned);
+          const bl = tf.sum(tf.square(tf.sub(cost, tf.broadcastTo(b, cost.shape))));
+          surrogate = tf.sub(surrogate, tf.sub(bl, stopGradient(bl)));
+          baseline = stopGradient(b);
+        }
+        if (baseline !== null) centred = tf.sub(cost, baseline);
       }
-      if (learned !== null) {
-        // b = average + learned part; the learned part is trained on (cost - b)^2, whose value
-        // is taken out again (the loss reads -ELBO, as Pyro's)
-        const b = baseline === null ? learned : tf.add(baseline, learned);
-        const bl = tf.sum(tf.square(tf.sub(cost, tf.broadcastTo(b, cost.shape))));
-        surrogate = tf.sub(surrogate, tf.sub(bl, stopGradient(bl)));
-        baseline = stopGradient(b);
-      }
-      if (baseline !== null) centred = tf.sub(cost, baseline);
       const term = tf.sum(tf.mul(lq, centred));
       surrogate = tf.add(surrogate, tf.sub(term, stopGradient(term)));
     });
     return tf.add(elbo, surrogate);
+  }
+
+  /**
+   * `-ELBO` as a number, the decaying averages left as they are (Pyro's `TraceGraph_ELBO.loss`
+   * evaluates the ELBO only; `differentiableLoss`, what `SVI.step` differentiates, updates them).
+   */
+  override loss<A extends unknown[]>(model: Callable<A>, guide: Callable<A>, ...args: A): number {
+    this.valueOnly = true;
+    try {
+      return super.loss(model, guide, ...args);
+    } finally {
+      this.valueOnly = false;
+    }
   }
 
   differentiableLoss<A extends unknown[]>(
@@ -239,13 +325,9 @@ export class TraceGraphELBO extends ELBOEstimator {
     guide: Callable<A>,
     args: A,
   ): tf.Scalar {
-    return tf.tidy(() => {
-      let total: tf.Tensor = tf.scalar(0);
-      for (let p = 0; p < this.numParticles; p++) {
-        const { guideTrace, modelTrace } = guideAndModelTraces(model, guide, args);
-        total = tf.add(total, this.particle(guideTrace, modelTrace));
-      }
-      return tf.div(tf.neg(total), this.numParticles) as tf.Scalar;
+    return this.particleAverage(this.numParticles, () => {
+      const { guideTrace, modelTrace } = guideAndModelTraces(model, guide, args);
+      return [this.particle(guideTrace, modelTrace)];
     });
   }
 }
