@@ -103,7 +103,7 @@ describe('TraceEnumELBO: guide and model enumerating in parallel, one pass', () 
     x.dispose();
   });
 
-  it('runs the guide once (the sequential runs take 9), measured faster', () => {
+  it('runs the guide once (the sequential runs take 9)', () => {
     const x = tf.tensor1d(xs);
     tf.tidy(() => guideWith('parallel')());
     let calls = 0;
@@ -118,16 +118,6 @@ describe('TraceEnumELBO: guide and model enumerating in parallel, one pass', () 
     // one run per value: 6 complete runs (and 3 partial ones that stop at a site to extend)
     elbo.loss(model, counted(guideWith('sequential')), x);
     expect(calls).toBe(9);
-    const time = (g: () => void): number => {
-      const t0 = performance.now();
-      for (let i = 0; i < 10; i++) elbo.loss(model, g, x);
-      return performance.now() - t0;
-    };
-    time(guideWith('parallel'));
-    const tPar = Math.min(time(guideWith('parallel')), time(guideWith('parallel')));
-    const tSeq = Math.min(time(guideWith('sequential')), time(guideWith('sequential')));
-    // one pass instead of six runs of guide and model (measured about 3x on an idle core)
-    expect(tPar).toBeLessThan(tSeq);
     x.dispose();
   });
 
