@@ -298,3 +298,6 @@ export { formatShapes, formatShapeTable, type FormatShapesOptions } from './form
 export { type LossFn } from './infer/svi.js';
 export { type BaselineOptions } from './infer/trace_graph_elbo.js';
 export { TraceMeanFieldELBO } from './infer/trace_mean_field_elbo.js';
+
+// ArviZ's compare over PSIS-LOO / WAIC (Pyro examples round 4)
+export { compare, stackingWeights, type CompareOptions, type CompareRow } from './infer/compare.js';
