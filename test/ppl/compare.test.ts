@@ -31,16 +31,16 @@ function erfinv(x: number): number {
     w -= 2.5;
     p = 2.81022636e-8;
     for (const c of [
-      3.43273939e-7, -3.5233877e-6, -4.39150654e-6, 0.00021858087, -0.00125372503,
-      -0.00417768164, 0.246640727, 1.50140941,
+      3.43273939e-7, -3.5233877e-6, -4.39150654e-6, 0.00021858087, -0.00125372503, -0.00417768164,
+      0.246640727, 1.50140941,
     ])
       p = c + p * w;
   } else {
     w = Math.sqrt(w) - 3;
     p = -0.000200214257;
     for (const c of [
-      0.000100950558, 0.00134934322, -0.00367342844, 0.00573950773, -0.0076224613,
-      0.00943887047, 1.00167406, 2.83297682,
+      0.000100950558, 0.00134934322, -0.00367342844, 0.00573950773, -0.0076224613, 0.00943887047,
+      1.00167406, 2.83297682,
     ])
       p = c + p * w;
   }
@@ -81,9 +81,7 @@ describe('compare (ArviZ)', () => {
       expect(r.elpdDiff).toBeCloseTo(best.elpd - l.elpd, 10);
       const d = Array.from(best.pointwise, (v, i) => v - l.pointwise[i]!);
       const m = d.reduce((a, b) => a + b, 0) / d.length;
-      const dse = Math.sqrt(
-        (d.length * d.reduce((a, x) => a + (x - m) ** 2, 0)) / (d.length - 1),
-      );
+      const dse = Math.sqrt((d.length * d.reduce((a, x) => a + (x - m) ** 2, 0)) / (d.length - 1));
       expect(r.dse).toBeCloseTo(dse, 10);
     }
     expect(rows[0]!.dse).toBe(0);
