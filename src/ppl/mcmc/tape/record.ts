@@ -39,6 +39,7 @@ export const ELEMENT_MAP_KERNELS: ReadonlySet<string> = new Set([
   'SplitV',
   'GatherV2',
   'GatherNd',
+  'TensorScatterUpdate',
   'PadV2',
   'MirrorPad',
 ]);
