@@ -52,15 +52,18 @@ function model(X: tf.Tensor2D, Y?: tf.Tensor1D): void {
 /** Posterior means of `beta_1, beta_2, sigma_obs` on the 4-d grid (see the module docs). */
 function exactMeans(x: number[][], y: number[]): number[] {
   const N = y.length;
-  const xtx = [0, 0, 0]; // [11, 12, 22]
-  const xty = [0, 0];
+  let x11 = 0;
+  let x12 = 0;
+  let x22 = 0;
+  let xy1 = 0;
+  let xy2 = 0;
   let yty = 0;
   x.forEach(([a, b], i) => {
-    xtx[0] += a! * a!;
-    xtx[1] += a! * b!;
-    xtx[2] += b! * b!;
-    xty[0] += a! * y[i]!;
-    xty[1] += b! * y[i]!;
+    x11 += a! * a!;
+    x12 += a! * b!;
+    x22 += b! * b!;
+    xy1 += a! * y[i]!;
+    xy2 += b! * y[i]!;
     yty += y[i]! * y[i]!;
   });
   // log HalfCauchy(1) density plus the log-Jacobian of the log scale
@@ -80,12 +83,12 @@ function exactMeans(x: number[][], y: number[]): number[] {
         const pr = lhc(lt) + lhc(l1) + lhc(l2);
         for (const lp of precs) {
           const prec = Math.exp(lp);
-          const p11 = 1 / v1 + prec * xtx[0]!;
-          const p12 = prec * xtx[1]!;
-          const p22 = 1 / v2 + prec * xtx[2]!;
+          const p11 = 1 / v1 + prec * x11;
+          const p12 = prec * x12;
+          const p22 = 1 / v2 + prec * x22;
           const det = p11 * p22 - p12 * p12;
-          const b1 = prec * xty[0]!;
-          const b2 = prec * xty[1]!;
+          const b1 = prec * xy1;
+          const b2 = prec * xy2;
           const m1 = (p22 * b1 - p12 * b2) / det;
           const m2 = (p11 * b2 - p12 * b1) / det;
           const ll =
@@ -105,9 +108,9 @@ function exactMeans(x: number[][], y: number[]): number[] {
           }
           const w = Math.exp(lw - mx);
           z += w;
-          acc[0] += w * m1;
-          acc[1] += w * m2;
-          acc[2] += w / Math.sqrt(prec);
+          acc[0] = acc[0]! + w * m1;
+          acc[1] = acc[1]! + w * m2;
+          acc[2] = acc[2]! + w / Math.sqrt(prec);
         }
       }
   return acc.map((v) => v / z);
