@@ -141,6 +141,52 @@ describe('compare (ArviZ)', () => {
     tf.dispose([a, b]);
   });
 
+  it('BB-pseudo-BMA: weights against a Monte Carlo reference (exponential draws), se against the closed-form bootstrap sd', () => {
+    const a = logLik(300, ys, 1.1, 0.25, 1.3);
+    const b = logLik(300, ys, 0.9, 0.25, 1.3);
+    const B = 4000;
+    const rows = ppl.compare({ a, b }, { method: 'BB-pseudo-BMA', bSamples: B, seed: 5 });
+    const again = ppl.compare({ a, b }, { method: 'BB-pseudo-BMA', bSamples: B, seed: 5 });
+    expect(again.map((r) => r.weight)).toEqual(rows.map((r) => r.weight));
+    const pa = ppl.loo(a).pointwise;
+    const pb = ppl.loo(b).pointwise;
+    const N = pa.length;
+    // Dirichlet(1, ..., 1) as normalized exponentials -log U (a stream of its own)
+    let st = 12345;
+    const unif = (): number => ((st = (st * 16807) % 2147483647) + 0.5) / 2147483647;
+    const R = 20000;
+    const wa: number[] = [];
+    for (let r = 0; r < R; r++) {
+      const e = Array.from({ length: N }, () => -Math.log(unif()));
+      const tot = e.reduce((x, v) => x + v, 0);
+      const za = N * e.reduce((x, v, i) => x + (v / tot) * pa[i]!, 0);
+      const zb = N * e.reduce((x, v, i) => x + (v / tot) * pb[i]!, 0);
+      wa.push(1 / (1 + Math.exp(zb - za)));
+    }
+    const mean = wa.reduce((x, v) => x + v, 0) / R;
+    const sd = Math.sqrt(wa.reduce((x, v) => x + (v - mean) ** 2, 0) / (R - 1));
+    expect(mean).toBeGreaterThan(0.1);
+    expect(mean).toBeLessThan(0.9);
+    const got = rows.find((r) => r.name === 'a')!;
+    expect(Math.abs(got.weight - mean)).toBeLessThan(
+      4 * sd * (1 / Math.sqrt(B) + 1 / Math.sqrt(R)),
+    );
+    expect(got.weight + rows.find((r) => r.name === 'b')!.weight).toBeCloseTo(1, 12);
+    // Var(N sum_i alpha_i x_i) = N sum_i (x_i - mean x)^2 / (N + 1) for alpha ~ Dirichlet(1)
+    for (const r of rows) {
+      const x = r.name === 'a' ? pa : pb;
+      const m = x.reduce((acc, v) => acc + v, 0) / N;
+      const want = Math.sqrt((N * x.reduce((acc, v) => acc + (v - m) ** 2, 0)) / (N + 1));
+      expect(Math.abs(r.se / want - 1)).toBeLessThan(0.08);
+    }
+    expect(() => ppl.compare({ a, b }, { method: 'BB-pseudo-BMA', bSamples: 0 })).toThrow(
+      /bSamples/,
+    );
+    expect(() => ppl.compare({ a, b }, { method: 'BB-pseudo-BMA', alpha: -1 })).toThrow(/alpha/);
+    expect(() => ppl.compare({ a, b }, { method: 'BB-pseudo-BMA', seed: 0.5 })).toThrow(/seed/);
+    tf.dispose([a, b]);
+  });
+
   it('chain-grouped draws (batchNdims 2) give the flat result', () => {
     const a = logLik(200, ys, 1.05, 0.25, 1.2);
     const b = logLik(200, ys, 0.5, 0.25, 1.2);

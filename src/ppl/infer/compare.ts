@@ -12,19 +12,30 @@
  *   - `'stacking'` (default, as ArviZ): `w = argmax_{w ∈ simplex} Σ_i log Σ_k w_k exp(elpd_{ki})`,
  *     a concave problem solved by the EM fixed point
  *     `w_k ← (1/N) Σ_i w_k e_{ki} / Σ_j w_j e_{ji}` (monotone in the objective);
- *   - `'pseudo-BMA'`: `w_k ∝ exp(elpd_k)` (Akaike-type weights on the log score).
+ *   - `'pseudo-BMA'`: `w_k ∝ exp(elpd_k)` (Akaike-type weights on the log score);
+ *   - `'BB-pseudo-BMA'`: pseudo-BMA stabilized by the Bayesian bootstrap (ArviZ's default
+ *     `b_samples = 1000`, `alpha = 1`): for `b = 1..B`, `α^b ~ Dirichlet(alpha 1_N)`,
+ *     `z_k^b = N Σ_i α_i^b elpd_{ki}`, `w^b = softmax(z^b)`; `w = (1/B) Σ_b w^b`, and each
+ *     model's `se` is then the bootstrap standard deviation of `z_k^b` (as ArviZ reports it).
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../utils/errors.js';
 import { checkOptionKeys } from '../../utils/options.js';
+import { makeRng } from '../../utils/seed.js';
 import { loo, waic } from './loo.js';
 
 /** Options of {@link compare}. */
 export interface CompareOptions {
   /** The criterion: `'loo'` (PSIS-LOO, default) or `'waic'`. */
   ic?: 'loo' | 'waic';
-  /** How to weigh the models: `'stacking'` (default) or `'pseudo-BMA'`. */
-  method?: 'stacking' | 'pseudo-BMA';
+  /** How to weigh the models: `'stacking'` (default), `'pseudo-BMA'` or `'BB-pseudo-BMA'`. */
+  method?: 'stacking' | 'pseudo-BMA' | 'BB-pseudo-BMA';
+  /** Bayesian-bootstrap draws of `'BB-pseudo-BMA'` (a positive integer; default 1000). */
+  bSamples?: number;
+  /** Dirichlet concentration of `'BB-pseudo-BMA'` (> 0; default 1). */
+  alpha?: number;
+  /** Seed of the Bayesian bootstrap (default: the global seed stream). */
+  seed?: number;
   /** Leading dims of every log-likelihood tensor that index draws: 1 (default) or 2. */
   batchNdims?: 1 | 2;
 }
@@ -81,13 +92,75 @@ export function stackingWeights(pointwise: Float64Array[]): number[] {
   return w.map((v) => v / z);
 }
 
+/** A standard normal from two uniforms (Box-Muller). */
+function gaussian(u: () => number): number {
+  return Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u());
+}
+
+/** A Gamma(a, 1) draw (Marsaglia & Tsang; boosted by `U^{1/a}` for `a < 1`). */
+function gammaDraw(a: number, u: () => number): number {
+  if (a < 1) return gammaDraw(a + 1, u) * Math.pow(1 - u(), 1 / a);
+  const d = a - 1 / 3;
+  const c = 1 / Math.sqrt(9 * d);
+  for (;;) {
+    let x: number;
+    let v: number;
+    do {
+      x = gaussian(u);
+      v = 1 + c * x;
+    } while (v <= 0);
+    v = v * v * v;
+    const w = 1 - u();
+    if (Math.log(w) < 0.5 * x * x + d - d * v + d * Math.log(v)) return d * v;
+  }
+}
+
+/**
+ * Bayesian-bootstrap pseudo-BMA weights: the mean over `B` Dirichlet(alpha) reweightings of the
+ * data of `softmax_k(N Σ_i α_i elpd_{ki})`, and the bootstrap sd of each `N Σ_i α_i elpd_{ki}`.
+ */
+function bayesianBootstrapWeights(
+  pointwise: Float64Array[],
+  B: number,
+  alpha: number,
+  u: () => number,
+): { weights: number[]; sd: number[] } {
+  const K = pointwise.length;
+  const N = pointwise[0]?.length ?? 0;
+  const w = new Array<number>(K).fill(0);
+  const s1 = new Array<number>(K).fill(0);
+  const s2 = new Array<number>(K).fill(0);
+  const g = new Float64Array(N);
+  for (let b = 0; b < B; b++) {
+    let tot = 0;
+    for (let i = 0; i < N; i++) tot += g[i] = gammaDraw(alpha, u);
+    const z = pointwise.map((p) => {
+      let s = 0;
+      for (let i = 0; i < N; i++) s += (g[i]! / tot) * p[i]!;
+      return N * s;
+    });
+    const mx = Math.max(...z);
+    const e = z.map((v) => Math.exp(v - mx));
+    const se = e.reduce((a, v) => a + v, 0);
+    for (let k = 0; k < K; k++) {
+      w[k] = w[k]! + e[k]! / se / B;
+      s1[k] = s1[k]! + z[k]!;
+      s2[k] = s2[k]! + z[k]! * z[k]!;
+    }
+  }
+  // ArviZ: numpy's std (divisor B)
+  const sd = s1.map((v, k) => Math.sqrt(Math.max(0, s2[k]! / B - (v / B) ** 2)));
+  return { weights: w, sd };
+}
+
 /**
  * Compare models by PSIS-LOO or WAIC (see the module docs), as ArviZ's `compare`.
  * @param logLiks `{name: logLik}`, each `[S, ...dataShape]` ({@link logLikelihood} of one
  *   observed site; `[C, D, ...]` with `batchNdims: 2`) over the same data; at least two models.
  * @returns The rows, best first.
  * @throws ArgumentError naming `logLiks` (fewer than two models, a non-tensor, data shapes that
- *   differ), `options`, `ic`, `method` or `batchNdims`, before any work.
+ *   differ), `options`, `ic`, `method`, `batchNdims`, `bSamples`, `alpha` or `seed`, before any
+ *   work.
  */
 export function compare(
   logLiks: Record<string, tf.Tensor>,
@@ -96,14 +169,28 @@ export function compare(
   if (options === null || typeof options !== 'object') {
     throw new ArgumentError('options', `expected an object, got ${String(options)}`);
   }
-  checkOptionKeys(options, ['ic', 'method', 'batchNdims'], 'compare');
+  checkOptionKeys(options, ['ic', 'method', 'batchNdims', 'bSamples', 'alpha', 'seed'], 'compare');
   const ic = options.ic ?? 'loo';
   if (ic !== 'loo' && ic !== 'waic') {
     throw new ArgumentError('ic', `expected 'loo' or 'waic', got ${String(ic)}`);
   }
   const method = options.method ?? 'stacking';
-  if (method !== 'stacking' && method !== 'pseudo-BMA') {
-    throw new ArgumentError('method', `expected 'stacking' or 'pseudo-BMA', got ${String(method)}`);
+  if (method !== 'stacking' && method !== 'pseudo-BMA' && method !== 'BB-pseudo-BMA') {
+    throw new ArgumentError(
+      'method',
+      `expected 'stacking', 'pseudo-BMA' or 'BB-pseudo-BMA', got ${String(method)}`,
+    );
+  }
+  const bSamples = options.bSamples ?? 1000;
+  if (!Number.isInteger(bSamples) || bSamples < 1) {
+    throw new ArgumentError('bSamples', `expected a positive integer, got ${String(bSamples)}`);
+  }
+  const alpha = options.alpha ?? 1;
+  if (typeof alpha !== 'number' || !(alpha > 0) || !Number.isFinite(alpha)) {
+    throw new ArgumentError('alpha', `expected a finite number > 0, got ${String(alpha)}`);
+  }
+  if (options.seed !== undefined && !Number.isInteger(options.seed)) {
+    throw new ArgumentError('seed', `expected an integer, got ${String(options.seed)}`);
   }
   const bn = options.batchNdims ?? 1;
   if (bn !== 1 && bn !== 2) {
@@ -141,6 +228,15 @@ export function compare(
   let weights: number[];
   if (method === 'stacking') {
     weights = stackingWeights(results.map((r) => r.pw));
+  } else if (method === 'BB-pseudo-BMA') {
+    const bb = bayesianBootstrapWeights(
+      results.map((r) => r.pw),
+      bSamples,
+      alpha,
+      makeRng(options.seed),
+    );
+    weights = bb.weights;
+    results.forEach((r, k) => (r.se = bb.sd[k]!));
   } else {
     const mx = Math.max(...results.map((r) => r.elpd));
     const u = results.map((r) => Math.exp(r.elpd - mx));
