@@ -128,3 +128,6 @@ export {
 } from './stable.js';
 export { StableWithLogProb, stableStandardLogPdf } from './stable_log_prob.js';
 export { klGaussianGaussian, klExponentialGamma } from './kl_cross.js';
+
+// Pyro's dist.util.clamp_probs (Pyro examples round 4)
+export { clampProbs, PROBS_EPS } from './clamp_probs.js';
