@@ -29,6 +29,7 @@ import { normalKernels } from './normal.js';
 import type { HostKernel } from './host.js';
 import { activationGradKernels, installActivationGrads } from './activation_grad.js';
 import { installFusedOpGrads } from './fused_op_grads.js';
+import { installScatterGrads } from './scatter_grads.js';
 import { maxPoolKernel, reluKernel, sigmoidKernel, softplusKernel } from './simd_forward.js';
 import { identityKernel } from './identity.js';
 import { conv2dSimdKernel } from './conv2d_simd.js';
@@ -142,6 +143,8 @@ export function packKernelNames(backendName = 'wasm'): string[] {
  * ```
  */
 export function installKernelPack(backendName: string): 'fast' | 'stock' {
+  // gradients tfjs lacks (correctness, not speed: installed whatever the pack)
+  installScatterGrads();
   if (getEnv('DEEPPROB_KERNELS') === 'stock' || !tfjsCompatibility().supported) return 'stock';
   if (tf.getKernel(RANDOM_NORMAL_KERNEL, 'cpu') === undefined) {
     tf.registerKernel({

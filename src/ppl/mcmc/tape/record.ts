@@ -9,8 +9,9 @@
  * gradient is the true derivative of the recorded forward computation.
  *
  * Element-moving kernels (reshape, transpose, slice, concat, pack/unpack, split, tile, broadcast,
- * reverse, pad, gather with constant indices) are recorded as element maps by running the same
- * kernel again on inputs that hold their element numbers (exact in float32 below 2^24 elements).
+ * reverse, pad, gather and scatter-update with constant indices) are recorded as element maps by
+ * running the same kernel again on inputs that hold their element numbers (exact in float32 below
+ * 2^24 elements).
  * A `GatherV2` whose indices are computed from the inputs (a discrete value held as an input, as
  * the Gibbs kernels record it) is recorded as a kernel node, replayed by `structural.ts`.
  *
@@ -39,6 +40,7 @@ export const ELEMENT_MAP_KERNELS: ReadonlySet<string> = new Set([
   'SplitV',
   'GatherV2',
   'GatherNd',
+  'TensorScatterUpdate',
   'PadV2',
   'MirrorPad',
 ]);
