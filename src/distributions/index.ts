@@ -128,11 +128,7 @@ export {
 } from './stable.js';
 export { StableWithLogProb, stableStandardLogPdf } from './stable_log_prob.js';
 export { klGaussianGaussian, klExponentialGamma } from './kl_cross.js';
-<<<<<<< HEAD
 export { klGaussianIndependent } from './kl_cross.js';
-||||||| 28baad3
-=======
 
 // Pyro's dist.util.clamp_probs (Pyro examples round 4)
 export { clampProbs, PROBS_EPS } from './clamp_probs.js';
->>>>>>> a16-tut

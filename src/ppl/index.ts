@@ -298,13 +298,9 @@ export { formatShapes, formatShapeTable, type FormatShapesOptions } from './form
 export { type LossFn } from './infer/svi.js';
 export { type BaselineOptions } from './infer/trace_graph_elbo.js';
 export { TraceMeanFieldELBO } from './infer/trace_mean_field_elbo.js';
-<<<<<<< HEAD
 
 // TraceGraph_ELBO's decaying-average baseline state, per element as Pyro's (audit 16)
 export type { DecayingAverage } from './infer/trace_graph_elbo.js';
-||||||| 28baad3
-=======
 
 // ArviZ's compare over PSIS-LOO / WAIC (Pyro examples round 4)
 export { compare, stackingWeights, type CompareOptions, type CompareRow } from './infer/compare.js';
->>>>>>> a16-tut
