@@ -7,6 +7,7 @@
 import { ArgumentError } from '../../utils/errors.js';
 import { checkOptionKeys } from '../../utils/options.js';
 import type { ChainStats } from './chain_loop.js';
+import { PARALLEL_KERNELS, parallelKind } from './chain_worker.js';
 import type { ChainState } from './chain_state.js';
 import type { RunFingerprint } from './checkpoint.js';
 import { HMCGibbs } from './hmc_gibbs.js';
@@ -140,6 +141,12 @@ export function checkMCMCOptions(kernel: HamiltonianKernel, options: MCMCOptions
     );
   }
   kernel.checkDriver(nc, cm);
+  if (cm === 'parallel' && parallelKind(kernel) === undefined) {
+    throw new ArgumentError(
+      'chainMethod',
+      `'parallel' runs ${PARALLEL_KERNELS} kernels in worker threads, not ${kernelKind(kernel)} (its chains are not plain-data jobs over a recorded potential): use chainMethod 'sequential' or 'vectorized'`,
+    );
+  }
   const pb: unknown = options.progressBar;
   if (
     pb !== undefined &&
