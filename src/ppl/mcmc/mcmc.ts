@@ -26,6 +26,7 @@ import { kernelSpec, type ChainJobResult } from './chain_worker.js';
 import type { Constrainer } from './compiled_constrain.js';
 import type { HamiltonianKernel } from './kernel.js';
 import { sampleGroup } from './lockstep_run.js';
+import { thinChain } from './thinning.js';
 import {
   checkMCMCOptions,
   type MCMCOptions,
@@ -164,7 +165,7 @@ export class MCMC {
     this.draws = new Map();
     this.stats = [];
     const states: ChainState[] = [];
-    this.keptPerChain = plan.numSamples;
+    this.keptPerChain = Math.floor(plan.numSamples / this.settings.thinning);
     if ((this.settings.options.chainMethod ?? 'sequential') === 'vectorized') {
       this.runChains(
         plan,
@@ -213,9 +214,14 @@ export class MCMC {
     checkSites(this.kernel, plan, s0);
     const run = sampleGroup(this.settings, plan, idx, setups, rngs, progress);
     idx.forEach((c, k) => {
-      this.stats[c] = run.stats[k] as ChainStats;
+      const th = thinChain(
+        run.kept[k] as Float64Array[],
+        run.stats[k] as ChainStats,
+        this.settings.thinning,
+      );
+      this.stats[c] = th.stats;
       states[c] = run.states[k] as ChainState;
-      this.store(c, run.kept[k] as Float64Array[], (setups[k] as ChainSetup).model);
+      this.store(c, th.kept, (setups[k] as ChainSetup).model);
     });
   }
 
@@ -235,7 +241,7 @@ export class MCMC {
     const plan = planRun(this.settings, this.postWarmupState, warmupOnly);
     this.draws = new Map();
     this.stats = [];
-    this.keptPerChain = plan.numSamples;
+    this.keptPerChain = Math.floor(plan.numSamples / this.settings.thinning);
     const spec = kernelSpec(this.kernel);
     const rngs = plan.starts.map((s) => new ChainRng(s.seed));
     const setups = rngs.map((rng) =>
@@ -247,9 +253,10 @@ export class MCMC {
     const states: ChainState[] = [];
     setups.forEach((su, c) => {
       const r = ran[c] as ChainJobResult;
-      this.stats[c] = r.stats;
+      const th = thinChain(r.kept, r.stats, this.settings.thinning);
+      this.stats[c] = th.stats;
       states[c] = cloneChainState(r.state);
-      this.store(c, r.kept, su.model);
+      this.store(c, th.kept, su.model);
     });
     this.finish(plan, states, warmupOnly);
   }

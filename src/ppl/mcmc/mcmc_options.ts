@@ -28,6 +28,12 @@ export interface MCMCOptions {
   warmupSteps?: number;
   /** Number of chains. Default 1. */
   numChains?: number;
+  /**
+   * Keep every `thinning`-th draw (NumPyro's `thinning`): of the `numSamples` post-warmup
+   * iterations of a chain, `⌊numSamples / thinning⌋` are kept, the last of each run of `thinning`
+   * (after skipping the first `numSamples mod thinning`), with their extra fields. Default 1.
+   */
+  thinning?: number;
   /** Show a progress bar on stderr (Node). Default true. */
   progressBar?: boolean | MCMCProgress;
   /** Seed of the run (each chain gets a derived seed). Default: the global seed stream. */
@@ -80,6 +86,7 @@ const MCMC_OPTION_KEYS: readonly string[] = [
   'numSamples',
   'warmupSteps',
   'numChains',
+  'thinning',
   'progressBar',
   'seed',
   'chainMethod',
@@ -97,6 +104,8 @@ export interface MCMCSettings {
   numSamples: number;
   warmupSteps: number;
   numChains: number;
+  /** Keep every `thinning`-th draw (default 1). */
+  thinning: number;
   checkpoint: ResolvedCheckpoint | undefined;
 }
 
@@ -126,6 +135,16 @@ export function checkMCMCOptions(kernel: HamiltonianKernel, options: MCMCOptions
   const nc = options.numChains ?? 1;
   if (!Number.isInteger(nc) || nc < 1) {
     throw new ArgumentError('numChains', `expected an integer >= 1, got ${nc}`);
+  }
+  const th = options.thinning ?? 1;
+  if (!Number.isInteger(th) || th < 1) {
+    throw new ArgumentError('thinning', `expected an integer >= 1, got ${String(th)}`);
+  }
+  if (th > ns) {
+    throw new ArgumentError(
+      'thinning',
+      `expected at most numSamples (${ns}) so that a draw is kept, got ${th}`,
+    );
   }
   const cm = options.chainMethod ?? 'sequential';
   if (cm !== 'sequential' && cm !== 'vectorized' && cm !== 'parallel') {
@@ -194,5 +213,13 @@ export function checkMCMCOptions(kernel: HamiltonianKernel, options: MCMCOptions
   }
   const checkpoint =
     options.checkpoint === undefined ? undefined : resolveCheckpointOption(options.checkpoint);
-  return { kernel, options, numSamples: ns, warmupSteps: nw, numChains: nc, checkpoint };
+  return {
+    kernel,
+    options,
+    numSamples: ns,
+    warmupSteps: nw,
+    numChains: nc,
+    thinning: th,
+    checkpoint,
+  };
 }
