@@ -82,6 +82,12 @@ export function kernelSpec(kernel: HamiltonianKernel): KernelSpec {
       `'parallel' runs ${PARALLEL_KERNELS} kernels, not ${kernel.constructor.name}: use 'sequential' or 'vectorized'`,
     );
   }
+  if (Array.isArray(kernel.options.fullMass)) {
+    throw new ArgumentError(
+      'fullMass',
+      "blocks of site names run with chainMethod 'sequential' or 'vectorized' (a worker's recorded potential has no sites); use fullMass: true for 'parallel'",
+    );
+  }
   const options: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(kernel.options)) {
     if (k !== 'initStrategy' && k !== 'compile' && v !== undefined) options[k] = v;

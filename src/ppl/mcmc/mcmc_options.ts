@@ -7,7 +7,7 @@
 import { ArgumentError } from '../../utils/errors.js';
 import { checkOptionKeys } from '../../utils/options.js';
 import type { ChainStats } from './chain_loop.js';
-import { PARALLEL_KERNELS, parallelKind } from './chain_worker.js';
+import { kernelSpec, PARALLEL_KERNELS, parallelKind } from './chain_worker.js';
 import type { ChainState } from './chain_state.js';
 import type { RunFingerprint } from './checkpoint.js';
 import { HMCGibbs } from './hmc_gibbs.js';
@@ -166,6 +166,7 @@ export function checkMCMCOptions(kernel: HamiltonianKernel, options: MCMCOptions
       `'parallel' runs ${PARALLEL_KERNELS} kernels in worker threads, not ${kernelKind(kernel)} (its chains are not plain-data jobs over a recorded potential): use chainMethod 'sequential' or 'vectorized'`,
     );
   }
+  if (cm === 'parallel') kernelSpec(kernel); // the kernel's options as a worker's job, or refused
   const pb: unknown = options.progressBar;
   if (
     pb !== undefined &&

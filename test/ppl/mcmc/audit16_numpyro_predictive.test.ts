@@ -155,7 +155,7 @@ describe('Predictive from posterior samples', () => {
       'numSamples',
     );
     expectArgErr(
-      () => new ppl.Predictive(model, { posteriorSamples: ok, batchNdims: 3 }),
+      () => new ppl.Predictive(model, { posteriorSamples: ok, batchNdims: 3 } as never),
       'batchNdims',
     );
     expectArgErr(
