@@ -298,3 +298,5 @@ export { formatShapes, formatShapeTable, type FormatShapesOptions } from './form
 export { type LossFn } from './infer/svi.js';
 export { type BaselineOptions } from './infer/trace_graph_elbo.js';
 export { TraceMeanFieldELBO } from './infer/trace_mean_field_elbo.js';
+// NumPyro's numpyro.infer.util.log_density
+export { logDensity } from './infer/log_density.js';
