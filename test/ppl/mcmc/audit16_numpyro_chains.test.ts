@@ -28,7 +28,8 @@ async function runDraws(
   numChains = 2,
 ): Promise<number[]> {
   const m = new ppl.MCMC(make(), {
-    numSamples: 30,
+    thinning: 2,
+    numSamples: 60,
     warmupSteps: 30,
     numChains,
     chainMethod: cm,
@@ -38,6 +39,7 @@ async function runDraws(
   await m.run();
   const g = m.getSamples({ groupByChain: true });
   expect(g.mu!.shape).toEqual([numChains, 30]);
+  expect(m.getExtraFields()[0]!.acceptStat.length).toBe(30);
   const v = Array.from(g.mu!.dataSync());
   tf.dispose(Object.values(g));
   return v;
