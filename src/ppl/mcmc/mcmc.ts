@@ -28,6 +28,7 @@ import type { HamiltonianKernel } from './kernel.js';
 import { sampleGroup } from './lockstep_run.js';
 import { thinChain } from './thinning.js';
 import {
+  chainInitParams,
   checkMCMCOptions,
   type MCMCOptions,
   type MCMCSettings,
@@ -206,8 +207,9 @@ export class MCMC {
     // a fresh chain's generator is used by its setup and then by the chain; a continued chain's
     // setup replays its original one with a generator of the same seed
     const rngs = starts.map((s) => new ChainRng(s.seed));
+    const ip = this.settings.options.initParams;
     const setups = starts.map((_, k) =>
-      setupChain(this.kernel, rngs[k] as ChainRng, args, this.settings.options.initParams),
+      setupChain(this.kernel, rngs[k] as ChainRng, args, chainInitParams(ip, idx[k] as number)),
     );
     const s0 = setups[0] as ChainSetup;
     this.sites = s0.sites;
@@ -244,9 +246,8 @@ export class MCMC {
     this.keptPerChain = Math.floor(plan.numSamples / this.settings.thinning);
     const spec = kernelSpec(this.kernel);
     const rngs = plan.starts.map((s) => new ChainRng(s.seed));
-    const setups = rngs.map((rng) =>
-      setupChain(this.kernel, rng, args, this.settings.options.initParams),
-    );
+    const ip = this.settings.options.initParams;
+    const setups = rngs.map((rng, c) => setupChain(this.kernel, rng, args, chainInitParams(ip, c)));
     this.sites = (setups[0] as ChainSetup).sites;
     checkSites(this.kernel, plan, setups[0] as ChainSetup);
     const ran = await runWorkerChains(this.settings, plan, spec, setups, rngs, progress);

@@ -50,8 +50,12 @@ export interface MCMCOptions {
    * potential (the kernel's `compile` must succeed): the same draws as `'sequential'`.
    */
   chainMethod?: 'sequential' | 'vectorized' | 'parallel';
-  /** For a kernel over a flat {@link Potential}: the start (default `Uniform(-2, 2)` draws). */
-  initParams?: Float64Array | number[];
+  /**
+   * For a kernel over a flat {@link Potential}: the start (default `Uniform(-2, 2)` draws), one
+   * point for every chain, or one row per chain (`numChains` rows of `dim` values: NumPyro's
+   * `init_params` with a leading chain dim).
+   */
+  initParams?: Float64Array | number[] | number[][];
   /**
    * Write the draws so far and every chain's state to `path` every `every` iterations (default
    * 100; atomically, so a kill leaves the last complete checkpoint), and at the end of each chain.
@@ -79,6 +83,19 @@ export interface MCMCState {
   sites: RunFingerprint['sites'];
   /** One state per chain. */
   chains: ChainState[];
+}
+
+/**
+ * Chain `c`'s start from the `initParams` option: its row when one row per chain is given, else
+ * the one point (or `undefined`).
+ */
+export function chainInitParams(
+  ip: MCMCOptions['initParams'],
+  c: number,
+): Float64Array | number[] | undefined {
+  if (ip === undefined || ip instanceof Float64Array) return ip;
+  if (ip.length > 0 && ip.every((r) => Array.isArray(r))) return (ip as number[][])[c];
+  return ip as number[];
 }
 
 /** The option names of {@link MCMCOptions}. */
@@ -196,21 +213,28 @@ export function checkMCMCOptions(kernel: HamiltonianKernel, options: MCMCOptions
     if (!(ip instanceof Float64Array) && !Array.isArray(ip)) {
       throw new ArgumentError('initParams', 'expected an array or Float64Array of numbers');
     }
-    const bad = Array.from(ip as ArrayLike<unknown>).findIndex(
-      (v) => typeof v !== 'number' || !Number.isFinite(v),
-    );
-    if (bad >= 0) {
+    const dim = kernel.potential.dim;
+    const perChain = Array.isArray(ip) && ip.length > 0 && ip.every((r) => Array.isArray(r));
+    if (perChain && ip.length !== nc) {
       throw new ArgumentError(
         'initParams',
-        `expected finite numbers, got ${String((ip as ArrayLike<unknown>)[bad])} at ${bad}`,
+        `with one row per chain: expected ${nc} rows (numChains), got ${ip.length}`,
       );
     }
-    if (options.initParams.length !== kernel.potential.dim) {
-      throw new ArgumentError(
-        'initParams',
-        `expected ${kernel.potential.dim} values, got ${options.initParams.length}`,
-      );
-    }
+    const rows: ArrayLike<unknown>[] = perChain ? (ip as unknown[][]) : [ip as ArrayLike<unknown>];
+    rows.forEach((row, r) => {
+      const at = perChain ? ` in row ${r}` : '';
+      const bad = Array.from(row).findIndex((v) => typeof v !== 'number' || !Number.isFinite(v));
+      if (bad >= 0) {
+        throw new ArgumentError(
+          'initParams',
+          `expected finite numbers, got ${String(row[bad])} at ${bad}${at}`,
+        );
+      }
+      if (row.length !== dim) {
+        throw new ArgumentError('initParams', `expected ${dim} values, got ${row.length}${at}`);
+      }
+    });
   }
   const checkpoint =
     options.checkpoint === undefined ? undefined : resolveCheckpointOption(options.checkpoint);

@@ -170,3 +170,79 @@ describe('models and potentials', () => {
     tf.dispose(Object.values(s));
   }, 30000);
 });
+
+describe("initParams with a leading chain dim (NumPyro's init_params for num_chains > 1)", () => {
+  const pot = {
+    dim: 2,
+    valueAndGrad: (z: Float64Array): { value: number; grad: Float64Array } => ({
+      value: 0.5 * (z[0]! ** 2 + z[1]! ** 2),
+      grad: Float64Array.from(z),
+    }),
+  };
+  it('each chain starts at its row (a frozen HMC stays there), sequential and vectorized', async () => {
+    for (const chainMethod of ['sequential', 'vectorized'] as const) {
+      const m = new ppl.MCMC(
+        new ppl.HMC(pot, {
+          stepSize: 1e-8,
+          numSteps: 1,
+          adaptStepSize: false,
+          adaptMassMatrix: false,
+        }),
+        {
+          numSamples: 3,
+          warmupSteps: 0,
+          numChains: 3,
+          chainMethod,
+          initParams: [
+            [1, 2],
+            [-3, 0.5],
+            [0, 7],
+          ],
+          seed: 1,
+          progressBar: false,
+        },
+      );
+      await m.run();
+      const z = m.getSamples({ groupByChain: true }).z!;
+      const v = z.arraySync() as number[][][];
+      [
+        [1, 2],
+        [-3, 0.5],
+        [0, 7],
+      ].forEach((row, c) =>
+        v[c]!.forEach((d) => d.forEach((x, j) => expect(x).toBeCloseTo(row[j]!, 4))),
+      );
+      z.dispose();
+    }
+  });
+
+  it('rows of the wrong count or length are ArgumentErrors naming initParams', () => {
+    const bad: unknown[] = [
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      [[1, 2], [3], [5, 6]],
+      [
+        [1, 2],
+        [3, NaN],
+        [5, 6],
+      ],
+    ];
+    for (const ip of bad) {
+      let err: unknown;
+      try {
+        new ppl.MCMC(new ppl.NUTS(pot), {
+          numSamples: 3,
+          numChains: 3,
+          initParams: ip as number[][],
+          progressBar: false,
+        });
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(ArgumentError);
+      expect(String((err as Error).message)).toContain('initParams');
+    }
+  });
+});
