@@ -47,7 +47,9 @@ export interface MCMCOptions {
    * first round) is evaluated one chain at a time, with the same numbers (with a recorded
    * potential, each round replays every chain's point); `'parallel'`
    * (Node, `await run()`) chains in worker threads, at most one per core, over the recorded
-   * potential (the kernel's `compile` must succeed): the same draws as `'sequential'`.
+   * potential (the kernel's `compile` must succeed): the same draws as `'sequential'`; for NUTS,
+   * HMC, RandomWalkMH, BarkerMH and SA (the Gibbs kernels, EllipticalSlice, the ensembles and a
+   * block-structured `fullMass` are refused when the MCMC is built, naming the kernel or option).
    */
   chainMethod?: 'sequential' | 'vectorized' | 'parallel';
   /**
