@@ -133,4 +133,25 @@ describe("fullMass as blocks of site names (NumPyro's dense_mass=[('a', 'b')])",
     expect(im[0 * 4 + 1]).not.toBe(0);
     tf.dispose(Object.values(m.getSamples()));
   }, 30000);
+
+  it('inside HMCGibbs (its own conditioned setup) blocks are refused naming fullMass, nothing leaked', async () => {
+    const before = tf.memory().numTensors;
+    const gibbsFn: ppl.GibbsFn = ({ seed }) => ({ a: new D.Normal(0, 1).sample([], seed) });
+    const m = new ppl.MCMC(
+      new ppl.HMCGibbs(new ppl.NUTS(model, { fullMass: [['b', 'c']] }), {
+        gibbsFn,
+        gibbsSites: ['a'],
+      }),
+      { numSamples: 5, warmupSteps: 5, progressBar: false },
+    );
+    let err: unknown;
+    try {
+      await m.run();
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ArgumentError);
+    expect(String((err as Error).message)).toContain('fullMass');
+    expect(tf.memory().numTensors).toBe(before);
+  });
 });
