@@ -304,3 +304,5 @@ export type { DecayingAverage } from './infer/trace_graph_elbo.js';
 
 // ArviZ's compare over PSIS-LOO / WAIC (Pyro examples round 4)
 export { compare, stackingWeights, type CompareOptions, type CompareRow } from './infer/compare.js';
+// NumPyro's numpyro.infer.util.log_density
+export { logDensity } from './infer/log_density.js';

@@ -12,12 +12,23 @@ import type { Potential } from './potential.js';
 
 /** Per-iteration statistics of the kept draws of one chain. */
 export interface ChainStats {
+  /** Per kept iteration: whether the trajectory diverged (energy error above `maxDeltaEnergy`). */
   divergent: boolean[];
+  /** Per kept iteration: the acceptance statistic (NUTS: the mean `min(1, e^{H_0 - H_i})`). */
   acceptStat: Float64Array;
+  /** Per kept iteration: the step size `ε` used. */
   stepSize: Float64Array;
+  /**
+   * Per kept iteration: NUTS's tree depth, Stan's convention (the doublings kept; the steps of a
+   * last, rejected doubling count in `numSteps`, so `numSteps ≤ 2^(depth+1) - 1`, and always
+   * `≤ 2^maxTreeDepth - 1`).
+   */
   treeDepth: Int32Array;
+  /** Per kept iteration: leapfrog steps (potential evaluations for the gradient-free kernels). */
   numSteps: Int32Array;
+  /** Per kept iteration: `H = U(q) + p^T M^{-1} p / 2` at the kept point and its momentum. */
   energy: Float64Array;
+  /** Per kept iteration: `U(q) = -(log p(x, T(q)) + log|det J_T(q)|)` at the kept point. */
   potentialEnergy: Float64Array;
   /** Warmup divergences (not counted in `summary`). */
   warmupDivergences: number;

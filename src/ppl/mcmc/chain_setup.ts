@@ -88,6 +88,7 @@ export function setupChain(
           : `MCMC: the model has no continuous latent sample sites (only the discrete ${enumeration.sites.map((n) => `'${n}'`).join(', ')}, summed out): nothing for HMC/NUTS to sample`,
       );
     }
+    kernel.bindLayout(sites);
     const mp = new ModelPotential(model, args, sites, enumeration);
     let ok = false;
     try {

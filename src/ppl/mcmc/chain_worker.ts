@@ -11,18 +11,41 @@
 import { ArgumentError } from '../../utils/errors.js';
 import { runLockstep, type ChainStats } from './chain_loop.js';
 import type { ChainState } from './chain_state.js';
+import { BarkerMH } from './barker.js';
 import { HMC } from './hmc.js';
 import type { HamiltonianKernel } from './kernel.js';
 import { NUTS } from './nuts.js';
+import { RandomWalkMH } from './random_walk.js';
+import { SA } from './sa.js';
 import { CompiledPotential } from './replayed_potential.js';
 import { ChainRng, type ChainRngState } from './rng.js';
 import type { TapeProgram } from './tape/program.js';
 
+/** The kernel classes whose chains run in worker threads (`chainMethod: 'parallel'`). */
+export type ParallelKernelKind = 'NUTS' | 'HMC' | 'RandomWalkMH' | 'BarkerMH' | 'SA';
+
 /** A kernel as plain data: its class and its options (without `initStrategy` and `compile`). */
 export interface KernelSpec {
-  kind: 'NUTS' | 'HMC';
+  kind: ParallelKernelKind;
   options: Record<string, unknown>;
 }
+
+/**
+ * The {@link ParallelKernelKind} of `kernel`, or `undefined` for a kernel whose chains cannot run
+ * as plain-data jobs (the Gibbs kernels condition their potential anew at every step, the
+ * ensembles move all chains together, `EllipticalSlice` needs the model's Gaussian prior).
+ */
+export function parallelKind(kernel: HamiltonianKernel): ParallelKernelKind | undefined {
+  if (kernel.constructor === NUTS) return 'NUTS';
+  if (kernel.constructor === HMC) return 'HMC';
+  if (kernel.constructor === RandomWalkMH) return 'RandomWalkMH';
+  if (kernel.constructor === BarkerMH) return 'BarkerMH';
+  if (kernel.constructor === SA) return 'SA';
+  return undefined;
+}
+
+/** The kernels `chainMethod: 'parallel'` runs, for messages. */
+export const PARALLEL_KERNELS = 'NUTS, HMC, RandomWalkMH, BarkerMH and SA';
 
 /** A chain to run (see the module docs). */
 export interface ChainJob {
@@ -50,17 +73,47 @@ export interface ChainJobResult {
   state: ChainState;
 }
 
-/** The plain-data form of `kernel` (throws for a kernel class other than NUTS and HMC). */
+/** The plain-data form of `kernel` (throws for a kernel class {@link parallelKind} refuses). */
 export function kernelSpec(kernel: HamiltonianKernel): KernelSpec {
-  const kind = kernel instanceof NUTS ? 'NUTS' : kernel instanceof HMC ? 'HMC' : undefined;
+  const kind = parallelKind(kernel);
   if (kind === undefined) {
-    throw new ArgumentError('chainMethod', "'parallel' runs NUTS and HMC kernels only");
+    throw new ArgumentError(
+      'chainMethod',
+      `'parallel' runs ${PARALLEL_KERNELS} kernels, not ${kernel.constructor.name}: use 'sequential' or 'vectorized'`,
+    );
+  }
+  if (Array.isArray(kernel.options.fullMass)) {
+    throw new ArgumentError(
+      'fullMass',
+      "blocks of site names run with chainMethod 'sequential' or 'vectorized' (a worker's recorded potential has no sites); use fullMass: true for 'parallel'",
+    );
   }
   const options: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(kernel.options)) {
     if (k !== 'initStrategy' && k !== 'compile' && v !== undefined) options[k] = v;
   }
+  if (kind === 'SA') {
+    // SA hands its base class fixed adaptation switches that its own constructor refuses
+    delete options.adaptStepSize;
+    delete options.adaptMassMatrix;
+  }
   return { kind, options };
+}
+
+/** Build a kernel of `spec` over `potential` (in a worker). */
+function kernelOf(spec: KernelSpec, potential: CompiledPotential): HamiltonianKernel {
+  switch (spec.kind) {
+    case 'NUTS':
+      return new NUTS(potential, spec.options);
+    case 'HMC':
+      return new HMC(potential, spec.options);
+    case 'RandomWalkMH':
+      return new RandomWalkMH(potential, spec.options);
+    case 'BarkerMH':
+      return new BarkerMH(potential, spec.options);
+    case 'SA':
+      return new SA(potential, spec.options);
+  }
 }
 
 /**
@@ -76,10 +129,7 @@ export function runChainJob(
   checkpoint?: (snapshot: ChainJobResult) => void,
 ): ChainJobResult {
   const potential = new CompiledPotential(job.program);
-  const kernel =
-    job.kernel.kind === 'NUTS'
-      ? new NUTS(potential, job.kernel.options)
-      : new HMC(potential, job.kernel.options);
+  const kernel = kernelOf(job.kernel, potential);
   const sampler =
     job.state !== undefined
       ? kernel.resumeChain(job.state)

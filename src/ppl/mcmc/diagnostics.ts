@@ -124,8 +124,9 @@ export function splitRhat(chains: ChainDraws): number {
   if ((chains[0] as ArrayLike<number>).length < 4) return NaN;
   const split = splitChains(chains);
   const bulk = rhat(rankNormalize(split));
+  // the median of all draws (ArviZ's `np.median(ary)`: an odd chain's middle draw included)
   const all: number[] = [];
-  for (const c of split) all.push(...c);
+  for (const c of chains) for (let i = 0; i < c.length; i++) all.push(c[i] as number);
   const med = quantile(all, 0.5);
   const folded = split.map((c) => c.map((v) => Math.abs(v - med)));
   const tail = rhat(rankNormalize(folded));

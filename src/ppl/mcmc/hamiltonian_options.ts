@@ -85,6 +85,73 @@ function checkInverseMass(
   return a;
 }
 
+/**
+ * Check `fullMass` given as blocks of site names (before any work): a non-empty array of
+ * non-empty arrays of names, no name twice, and a model (a flat potential has no site names);
+ * `undefined` when `fullMass` is not an array.
+ */
+function checkMassBlocks(fm: unknown, target: unknown): string[][] | undefined {
+  if (!Array.isArray(fm)) return undefined;
+  const seen = new Set<string>();
+  if (fm.length === 0) {
+    throw new ArgumentError('fullMass', 'expected true, false or a non-empty list of site blocks');
+  }
+  for (const b of fm as unknown[]) {
+    if (!Array.isArray(b) || b.length === 0 || b.some((n) => typeof n !== 'string' || n === '')) {
+      throw new ArgumentError(
+        'fullMass',
+        `expected blocks of site names (e.g. [['a', 'b'], ['c']]), got ${JSON.stringify(b)}`,
+      );
+    }
+    for (const n of b as string[]) {
+      if (seen.has(n)) throw new ArgumentError('fullMass', `site '${n}' is in two blocks`);
+      seen.add(n);
+    }
+  }
+  if (typeof target !== 'function') {
+    throw new ArgumentError(
+      'fullMass',
+      'blocks of site names need a model (a flat Potential has no sites): use true or false',
+    );
+  }
+  return (fm as string[][]).map((b) => [...b]);
+}
+
+/**
+ * The block of each unconstrained coordinate for `fullMass` given as `blocks` of site names: the
+ * coordinates of the sites of block `k` get `k`, every other coordinate its own id; an
+ * {@link ArgumentError} naming `fullMass` for a name that is no latent site.
+ */
+export function coordinateBlocks(
+  blocks: string[][],
+  sites: readonly { name: string; offset: number; size: number }[],
+): Int32Array {
+  const dim = sites.reduce((n, s) => Math.max(n, s.offset + s.size), 0);
+  const ids = Int32Array.from({ length: dim }, (_, i) => blocks.length + i);
+  blocks.forEach((b, k) => {
+    for (const name of b) {
+      const site = sites.find((s) => s.name === name);
+      if (site === undefined) {
+        throw new ArgumentError(
+          'fullMass',
+          `'${name}' is no continuous latent site of the model (sites: ${sites.map((s) => `'${s.name}'`).join(', ')})`,
+        );
+      }
+      for (let i = 0; i < site.size; i++) ids[site.offset + i] = k;
+    }
+  });
+  return ids;
+}
+
+/** Zero the entries of a dense `d x d` matrix between coordinates of different blocks. */
+export function maskToBlocks(m: Float64Array, ids: Int32Array): Float64Array {
+  const d = ids.length;
+  for (let i = 0; i < d; i++) {
+    for (let j = 0; j < d; j++) if (ids[i] !== ids[j]) m[i * d + j] = 0;
+  }
+  return m;
+}
+
 /** Options shared by {@link HMC} and {@link NUTS} (Pyro's names, camel-cased). */
 export interface HamiltonianOptions extends WarmupWindowOptions {
   /** Initial step size (adapted during warmup unless `adaptStepSize` is false). Default 1. */
@@ -93,8 +160,14 @@ export interface HamiltonianOptions extends WarmupWindowOptions {
   adaptStepSize?: boolean;
   /** Windowed adaptation of the inverse mass matrix during warmup. Default true. */
   adaptMassMatrix?: boolean;
-  /** Dense inverse mass matrix (full covariance) instead of a diagonal one. Default false. */
-  fullMass?: boolean;
+  /**
+   * Dense inverse mass matrix (full covariance) instead of a diagonal one. Default false. A list
+   * of blocks of site names (NumPyro's `dense_mass=[("a", "b"), ("c",)]`, Pyro's `full_mass`)
+   * gives a block-diagonal `M⁻¹`: the coordinates of the sites of one block share a dense block
+   * (their adapted covariance), every other coordinate keeps its own variance:
+   * `(M⁻¹)_{ij} = Σ̂_{ij}` when `i` and `j` belong to sites of the same block (or `i = j`), else 0.
+   */
+  fullMass?: boolean | string[][];
   /** Initial inverse mass matrix: `dim` values (diag) or `dim*dim` row-major (dense). */
   inverseMassMatrix?: Float64Array | number[];
   /** Target acceptance statistic of the step-size adaptation. Default 0.8. */
@@ -123,6 +196,8 @@ export interface ResolvedHamiltonianOptions {
   adaptStepSize: boolean;
   adaptMassMatrix: boolean;
   fullMass: boolean;
+  /** With `fullMass` given as blocks of site names: the blocks. */
+  massBlocks: string[][] | undefined;
   inverseMassMatrix: Float64Array | undefined;
   targetAcceptProb: number;
   maxDeltaEnergy: number;
@@ -166,7 +241,9 @@ export function resolveHamiltonianOptions(
   if (typeof mde !== 'number' || !(mde > 0)) {
     throw new ArgumentError('maxDeltaEnergy', `expected a number > 0, got ${mde}`);
   }
-  const fullMass = booleanOption(options.fullMass, 'fullMass', false);
+  const massBlocks = checkMassBlocks(options.fullMass, target);
+  const fullMass =
+    massBlocks !== undefined ? true : booleanOption(options.fullMass, 'fullMass', false);
   const imm = checkInverseMass(options.inverseMassMatrix, fullMass);
   if (options.initStrategy !== undefined) resolveInit(options.initStrategy, 'initStrategy');
   const opts: ResolvedHamiltonianOptions = {
@@ -174,6 +251,7 @@ export function resolveHamiltonianOptions(
     adaptStepSize: booleanOption(options.adaptStepSize, 'adaptStepSize', true),
     adaptMassMatrix: booleanOption(options.adaptMassMatrix, 'adaptMassMatrix', true),
     fullMass,
+    massBlocks,
     inverseMassMatrix: imm,
     targetAcceptProb: tap,
     maxDeltaEnergy: mde,

@@ -15,13 +15,15 @@ import { findReasonableStepSize } from './step_size.js';
 import { WelfordEstimator } from './welford.js';
 import { warmupWindows } from './warmup.js';
 import type { InitStrategy } from './init.js';
-import type { Potential } from './potential.js';
+import type { LatentSite, Potential } from './potential.js';
 import type { CompileMode } from './compiled_potential.js';
 import type { ChainSetup } from './chain_setup.js';
 import {
   resolveHamiltonianOptions,
   type HamiltonianOptions,
   type ResolvedHamiltonianOptions,
+  coordinateBlocks,
+  maskToBlocks,
 } from './hamiltonian_options.js';
 
 export { HAMILTONIAN_OPTION_KEYS, type HamiltonianOptions } from './hamiltonian_options.js';
@@ -75,6 +77,22 @@ export abstract class HamiltonianKernel {
     this.initStrategy = options.initStrategy;
     this.compile = checked.compile;
     this.maxPlateNesting = checked.maxPlateNesting;
+  }
+
+  /**
+   * With `fullMass` given as blocks of site names: the block of each unconstrained coordinate of
+   * the model's latent layout (set by {@link HamiltonianKernel.bindLayout} when a chain is set
+   * up). @internal
+   */
+  massStructure: Int32Array | undefined;
+
+  /**
+   * Bind the model's latent layout (its sites' offsets) for a block-structured `fullMass`; throws
+   * an {@link ArgumentError} naming `fullMass` for a block naming no latent site. @internal
+   */
+  bindLayout(sites: readonly LatentSite[]): void {
+    const blocks = this.opts.massBlocks;
+    if (blocks !== undefined) this.massStructure = coordinateBlocks(blocks, sites);
   }
 
   /** Whether the kernel wraps a flat {@link Potential} rather than a model. */
@@ -193,6 +211,8 @@ export class ChainSampler {
   readonly metric: Metric;
   private readonly dual: DualAveraging;
   private readonly estimator: WelfordEstimator;
+  /** The coordinates' blocks of a block-structured dense metric. */
+  private readonly blocks: Int32Array | undefined;
   private readonly windows: [number, number][];
   /** The last iteration whose update a kernel without the step-size search recentres after. */
   private readonly averageRestart: number;
@@ -213,6 +233,16 @@ export class ChainSampler {
         'inverseMassMatrix',
         `the model has ${d} unconstrained coordinates: expected ${opts.fullMass ? `${d * d} values (a ${d} x ${d} matrix, row-major, fullMass)` : `${d} values (the diagonal)`}, got ${imm.length}`,
       );
+    }
+    if (opts.massBlocks !== undefined) {
+      const ms = kernel.massStructure;
+      if (ms === undefined || ms.length !== d) {
+        throw new ArgumentError(
+          'fullMass',
+          `blocks of site names need the model's latent layout (${kernel.constructor.name} chains set up by MCMC over a model, chainMethod 'sequential' or 'vectorized'); use fullMass: true`,
+        );
+      }
+      this.blocks = ms;
     }
     this.metric = new Metric(d, opts.fullMass ? 'dense' : 'diag', imm);
     this.stepSize = opts.stepSize;
@@ -354,7 +384,10 @@ export class ChainSampler {
       this.estimator.add(this.point.q);
       if (it === w[1]) {
         // (a window of one draw has no variance: the metric is kept, as Stan's estimator does)
-        if (this.estimator.count >= 2) this.metric.set(this.estimator.regularizedVariance());
+        if (this.estimator.count >= 2) {
+          const v = this.estimator.regularizedVariance();
+          this.metric.set(this.blocks === undefined ? v : maskToBlocks(v, this.blocks));
+        }
         this.estimator.restart();
         // a kernel without the step-size search continues its iterates across the windows
         if (this.opts.adaptStepSize && this.kernel.searchStepSize()) yield* this.restartStepSize();

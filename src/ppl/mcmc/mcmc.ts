@@ -26,7 +26,9 @@ import { kernelSpec, type ChainJobResult } from './chain_worker.js';
 import type { Constrainer } from './compiled_constrain.js';
 import type { HamiltonianKernel } from './kernel.js';
 import { sampleGroup } from './lockstep_run.js';
+import { thinChain } from './thinning.js';
 import {
+  chainInitParams,
   checkMCMCOptions,
   type MCMCOptions,
   type MCMCSettings,
@@ -164,7 +166,7 @@ export class MCMC {
     this.draws = new Map();
     this.stats = [];
     const states: ChainState[] = [];
-    this.keptPerChain = plan.numSamples;
+    this.keptPerChain = Math.floor(plan.numSamples / this.settings.thinning);
     if ((this.settings.options.chainMethod ?? 'sequential') === 'vectorized') {
       this.runChains(
         plan,
@@ -205,17 +207,23 @@ export class MCMC {
     // a fresh chain's generator is used by its setup and then by the chain; a continued chain's
     // setup replays its original one with a generator of the same seed
     const rngs = starts.map((s) => new ChainRng(s.seed));
+    const ip = this.settings.options.initParams;
     const setups = starts.map((_, k) =>
-      setupChain(this.kernel, rngs[k] as ChainRng, args, this.settings.options.initParams),
+      setupChain(this.kernel, rngs[k] as ChainRng, args, chainInitParams(ip, idx[k] as number)),
     );
     const s0 = setups[0] as ChainSetup;
     this.sites = s0.sites;
     checkSites(this.kernel, plan, s0);
     const run = sampleGroup(this.settings, plan, idx, setups, rngs, progress);
     idx.forEach((c, k) => {
-      this.stats[c] = run.stats[k] as ChainStats;
+      const th = thinChain(
+        run.kept[k] as Float64Array[],
+        run.stats[k] as ChainStats,
+        this.settings.thinning,
+      );
+      this.stats[c] = th.stats;
       states[c] = run.states[k] as ChainState;
-      this.store(c, run.kept[k] as Float64Array[], (setups[k] as ChainSetup).model);
+      this.store(c, th.kept, (setups[k] as ChainSetup).model);
     });
   }
 
@@ -235,21 +243,21 @@ export class MCMC {
     const plan = planRun(this.settings, this.postWarmupState, warmupOnly);
     this.draws = new Map();
     this.stats = [];
-    this.keptPerChain = plan.numSamples;
+    this.keptPerChain = Math.floor(plan.numSamples / this.settings.thinning);
     const spec = kernelSpec(this.kernel);
     const rngs = plan.starts.map((s) => new ChainRng(s.seed));
-    const setups = rngs.map((rng) =>
-      setupChain(this.kernel, rng, args, this.settings.options.initParams),
-    );
+    const ip = this.settings.options.initParams;
+    const setups = rngs.map((rng, c) => setupChain(this.kernel, rng, args, chainInitParams(ip, c)));
     this.sites = (setups[0] as ChainSetup).sites;
     checkSites(this.kernel, plan, setups[0] as ChainSetup);
     const ran = await runWorkerChains(this.settings, plan, spec, setups, rngs, progress);
     const states: ChainState[] = [];
     setups.forEach((su, c) => {
       const r = ran[c] as ChainJobResult;
-      this.stats[c] = r.stats;
+      const th = thinChain(r.kept, r.stats, this.settings.thinning);
+      this.stats[c] = th.stats;
       states[c] = cloneChainState(r.state);
-      this.store(c, r.kept, su.model);
+      this.store(c, th.kept, su.model);
     });
     this.finish(plan, states, warmupOnly);
   }

@@ -7,6 +7,7 @@
 import { ArgumentError } from '../../utils/errors.js';
 import { checkOptionKeys } from '../../utils/options.js';
 import type { ChainStats } from './chain_loop.js';
+import { kernelSpec, PARALLEL_KERNELS, parallelKind } from './chain_worker.js';
 import type { ChainState } from './chain_state.js';
 import type { RunFingerprint } from './checkpoint.js';
 import { HMCGibbs } from './hmc_gibbs.js';
@@ -27,6 +28,12 @@ export interface MCMCOptions {
   warmupSteps?: number;
   /** Number of chains. Default 1. */
   numChains?: number;
+  /**
+   * Keep every `thinning`-th draw (NumPyro's `thinning`): of the `numSamples` post-warmup
+   * iterations of a chain, `⌊numSamples / thinning⌋` are kept, the last of each run of `thinning`
+   * (after skipping the first `numSamples mod thinning`), with their extra fields. Default 1.
+   */
+  thinning?: number;
   /** Show a progress bar on stderr (Node). Default true. */
   progressBar?: boolean | MCMCProgress;
   /** Seed of the run (each chain gets a derived seed). Default: the global seed stream. */
@@ -40,11 +47,17 @@ export interface MCMCOptions {
    * first round) is evaluated one chain at a time, with the same numbers (with a recorded
    * potential, each round replays every chain's point); `'parallel'`
    * (Node, `await run()`) chains in worker threads, at most one per core, over the recorded
-   * potential (the kernel's `compile` must succeed): the same draws as `'sequential'`.
+   * potential (the kernel's `compile` must succeed): the same draws as `'sequential'`; for NUTS,
+   * HMC, RandomWalkMH, BarkerMH and SA (the Gibbs kernels, EllipticalSlice, the ensembles and a
+   * block-structured `fullMass` are refused when the MCMC is built, naming the kernel or option).
    */
   chainMethod?: 'sequential' | 'vectorized' | 'parallel';
-  /** For a kernel over a flat {@link Potential}: the start (default `Uniform(-2, 2)` draws). */
-  initParams?: Float64Array | number[];
+  /**
+   * For a kernel over a flat {@link Potential}: the start (default `Uniform(-2, 2)` draws), one
+   * point for every chain, or one row per chain (`numChains` rows of `dim` values: NumPyro's
+   * `init_params` with a leading chain dim).
+   */
+  initParams?: Float64Array | number[] | number[][];
   /**
    * Write the draws so far and every chain's state to `path` every `every` iterations (default
    * 100; atomically, so a kill leaves the last complete checkpoint), and at the end of each chain.
@@ -74,11 +87,25 @@ export interface MCMCState {
   chains: ChainState[];
 }
 
+/**
+ * Chain `c`'s start from the `initParams` option: its row when one row per chain is given, else
+ * the one point (or `undefined`).
+ */
+export function chainInitParams(
+  ip: MCMCOptions['initParams'],
+  c: number,
+): Float64Array | number[] | undefined {
+  if (ip === undefined || ip instanceof Float64Array) return ip;
+  if (ip.length > 0 && ip.every((r) => Array.isArray(r))) return (ip as number[][])[c];
+  return ip as number[];
+}
+
 /** The option names of {@link MCMCOptions}. */
 const MCMC_OPTION_KEYS: readonly string[] = [
   'numSamples',
   'warmupSteps',
   'numChains',
+  'thinning',
   'progressBar',
   'seed',
   'chainMethod',
@@ -96,6 +123,8 @@ export interface MCMCSettings {
   numSamples: number;
   warmupSteps: number;
   numChains: number;
+  /** Keep every `thinning`-th draw (default 1). */
+  thinning: number;
   checkpoint: ResolvedCheckpoint | undefined;
 }
 
@@ -126,6 +155,16 @@ export function checkMCMCOptions(kernel: HamiltonianKernel, options: MCMCOptions
   if (!Number.isInteger(nc) || nc < 1) {
     throw new ArgumentError('numChains', `expected an integer >= 1, got ${nc}`);
   }
+  const th = options.thinning ?? 1;
+  if (!Number.isInteger(th) || th < 1) {
+    throw new ArgumentError('thinning', `expected an integer >= 1, got ${String(th)}`);
+  }
+  if (th > ns) {
+    throw new ArgumentError(
+      'thinning',
+      `expected at most numSamples (${ns}) so that a draw is kept, got ${th}`,
+    );
+  }
   const cm = options.chainMethod ?? 'sequential';
   if (cm !== 'sequential' && cm !== 'vectorized' && cm !== 'parallel') {
     throw new ArgumentError(
@@ -140,6 +179,13 @@ export function checkMCMCOptions(kernel: HamiltonianKernel, options: MCMCOptions
     );
   }
   kernel.checkDriver(nc, cm);
+  if (cm === 'parallel' && parallelKind(kernel) === undefined) {
+    throw new ArgumentError(
+      'chainMethod',
+      `'parallel' runs ${PARALLEL_KERNELS} kernels in worker threads, not ${kernelKind(kernel)} (its chains are not plain-data jobs over a recorded potential): use chainMethod 'sequential' or 'vectorized'`,
+    );
+  }
+  if (cm === 'parallel') kernelSpec(kernel); // the kernel's options as a worker's job, or refused
   const pb: unknown = options.progressBar;
   if (
     pb !== undefined &&
@@ -169,23 +215,38 @@ export function checkMCMCOptions(kernel: HamiltonianKernel, options: MCMCOptions
     if (!(ip instanceof Float64Array) && !Array.isArray(ip)) {
       throw new ArgumentError('initParams', 'expected an array or Float64Array of numbers');
     }
-    const bad = Array.from(ip as ArrayLike<unknown>).findIndex(
-      (v) => typeof v !== 'number' || !Number.isFinite(v),
-    );
-    if (bad >= 0) {
+    const dim = kernel.potential.dim;
+    const perChain = Array.isArray(ip) && ip.length > 0 && ip.every((r) => Array.isArray(r));
+    if (perChain && ip.length !== nc) {
       throw new ArgumentError(
         'initParams',
-        `expected finite numbers, got ${String((ip as ArrayLike<unknown>)[bad])} at ${bad}`,
+        `with one row per chain: expected ${nc} rows (numChains), got ${ip.length}`,
       );
     }
-    if (options.initParams.length !== kernel.potential.dim) {
-      throw new ArgumentError(
-        'initParams',
-        `expected ${kernel.potential.dim} values, got ${options.initParams.length}`,
-      );
-    }
+    const rows: ArrayLike<unknown>[] = perChain ? (ip as unknown[][]) : [ip as ArrayLike<unknown>];
+    rows.forEach((row, r) => {
+      const at = perChain ? ` in row ${r}` : '';
+      const bad = Array.from(row).findIndex((v) => typeof v !== 'number' || !Number.isFinite(v));
+      if (bad >= 0) {
+        throw new ArgumentError(
+          'initParams',
+          `expected finite numbers, got ${String(row[bad])} at ${bad}${at}`,
+        );
+      }
+      if (row.length !== dim) {
+        throw new ArgumentError('initParams', `expected ${dim} values, got ${row.length}${at}`);
+      }
+    });
   }
   const checkpoint =
     options.checkpoint === undefined ? undefined : resolveCheckpointOption(options.checkpoint);
-  return { kernel, options, numSamples: ns, warmupSteps: nw, numChains: nc, checkpoint };
+  return {
+    kernel,
+    options,
+    numSamples: ns,
+    warmupSteps: nw,
+    numChains: nc,
+    thinning: th,
+    checkpoint,
+  };
 }

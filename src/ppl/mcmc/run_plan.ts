@@ -56,7 +56,8 @@ export function runFingerprint(
     numChains: cfg.numChains,
     chainMethod: cfg.options.chainMethod ?? 'sequential',
     seed,
-    initParams: ip === undefined ? null : Array.from(ip),
+    initParams:
+      ip === undefined ? null : Array.from(ip as ArrayLike<number | number[]>).flatMap((v) => v),
   };
 }
 
