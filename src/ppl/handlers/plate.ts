@@ -265,6 +265,7 @@ function plateIndices(name: string, size: number, o: PlateOptions): tf.Tensor {
         `plate '${name}': expected a 1-d tensor, got shape [${indices.shape}]`,
       );
     }
+    if (o.subsample instanceof tf.Tensor) checkIndexTensor(name, size, o.subsample);
   } else {
     const k = o.subsampleSize ?? size;
     if (!Number.isInteger(k) || k < 1 || k > size) {
@@ -284,4 +285,33 @@ function plateIndices(name: string, size: number, o: PlateOptions): tf.Tensor {
     );
   }
   return indices;
+}
+
+/**
+ * Throw unless a `subsample` tensor is live, int32, and holds indices in `[0, size)` (a float
+ * tensor or an index past the end would gather garbage or fail inside tfjs later).
+ */
+function checkIndexTensor(name: string, size: number, t: tf.Tensor): void {
+  if (t.isDisposed) {
+    throw new ArgumentError(
+      'subsample',
+      `plate '${name}': expected a live tensor, got a disposed one`,
+    );
+  }
+  if (t.dtype !== 'int32') {
+    throw new ArgumentError(
+      'subsample',
+      `plate '${name}': expected an int32 tensor of indices, got dtype ${t.dtype}`,
+    );
+  }
+  const v = t.dataSync();
+  for (let i = 0; i < v.length; i++) {
+    const k = v[i] as number;
+    if (k < 0 || k >= size) {
+      throw new ArgumentError(
+        'subsample',
+        `plate '${name}': expected indices in [0, ${size}), got ${k} at position ${i}`,
+      );
+    }
+  }
 }
