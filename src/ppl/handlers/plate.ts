@@ -272,8 +272,11 @@ export function plate<R>(
   }
 }
 
-/** The visited members of plate `name`: its `subsample`, a subsample of `subsampleSize`, or all. */
-function plateIndices(name: string, size: number, o: PlateOptions): tf.Tensor {
+/**
+ * The visited members of plate `name`: its `subsample`, a subsample of `subsampleSize`, or all.
+ * @internal
+ */
+export function plateIndices(name: string, size: number, o: PlateOptions): tf.Tensor {
   let indices: tf.Tensor;
   if (o.subsample !== undefined) {
     if (
