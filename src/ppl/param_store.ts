@@ -202,9 +202,11 @@ export class ParamStore {
   /**
    * The constrained value of `name`, creating the parameter from `init` on first use. The result
    * is the variable itself for `real` parameters, otherwise a new tensor (differentiable in `u`).
+   * @param track whether an active {@link ParamStore.trackAccess} counts the read (default true;
+   *   false for a param site hidden by `block`, which Pyro's SVI does not capture or optimize).
    */
-  get(name: string, init?: ParamInit, constraint?: Constraint): tf.Tensor {
-    for (const t of this.trackers) t.add(name);
+  get(name: string, init?: ParamInit, constraint?: Constraint, track = true): tf.Tensor {
+    if (track) for (const t of this.trackers) t.add(name);
     let e = this.entries.get(name);
     if (e === undefined) {
       if (init === undefined) {
