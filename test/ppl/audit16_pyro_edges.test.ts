@@ -192,3 +192,28 @@ describe('Predictive', () => {
     });
   });
 });
+
+describe('enumeration and event dims, refused or kept by site', () => {
+  it('a continuous site marked for parallel enumeration is an ArgumentError naming it', () => {
+    const m = (): void => {
+      ppl.sample('cont_site', new D.Normal(0, 1), { infer: { enumerate: 'parallel' } });
+    };
+    expect(() => new ppl.TraceEnumELBO({ maxPlateNesting: 0 }).loss(m, () => undefined)).toThrow(
+      /cont_site/,
+    );
+  });
+  it('deterministic with eventDim 1 inside a plate keeps the [n, k] value, log-density [n]', () => {
+    expectNoLeak(() => {
+      const f = (): void => {
+        ppl.plate('p', 3, () => {
+          const z = ppl.sample('z', new D.Normal(tf.zeros([3, 2]), 1).toEvent(1));
+          ppl.deterministic('zc', tf.cumsum(z, -1), 1);
+        });
+      };
+      const tr = ppl.trace(f).getTrace();
+      expect(tr.value('zc').shape).toEqual([3, 2]);
+      expect(tr.computeLogProb().get('zc')?.shape).toEqual([3]);
+      tr.dispose();
+    });
+  });
+});
