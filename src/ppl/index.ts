@@ -298,3 +298,6 @@ export { formatShapes, formatShapeTable, type FormatShapesOptions } from './form
 export { type LossFn } from './infer/svi.js';
 export { type BaselineOptions } from './infer/trace_graph_elbo.js';
 export { TraceMeanFieldELBO } from './infer/trace_mean_field_elbo.js';
+
+// Pyro parity audit, round 16: pyro.module (weights trained in place), sequential plates (in handlers)
+export { pyroModule } from './nn/module.js';
