@@ -164,7 +164,9 @@ describe('block and replay', () => {
       expect(lps(full)).toBeCloseTo(refJoint(g, Y), 3);
       // the inner blocked run drew mu near its prior, not at the guide's 5 +- 0.1: the
       // returned mu differs from the replayed one
-      const muBlocked = tf.tidy(() => num(ppl.seed(ppl.replay(ppl.block(model, { hide: ['mu'] }), gt), 1)(y)));
+      const muBlocked = tf.tidy(() =>
+        num(ppl.seed(ppl.replay(ppl.block(model, { hide: ['mu'] }), gt), 1)(y)),
+      );
       expect(Math.abs(muBlocked - g)).toBeGreaterThan(0);
       for (const t of [gt, inner, outer, full]) t.dispose();
       y.dispose();
@@ -362,9 +364,7 @@ describe('substitute, uncondition, lift, inferConfig', () => {
       expect(tr.get('y')?.isObserved).toBe(false);
       expect(arr(tr.value('y'))).not.toEqual(arr(y));
       expect(tr.value('y').shape).toEqual([4]);
-      const back = ppl
-        .trace(ppl.condition(ppl.uncondition(model), { y, mu: 0 }))
-        .getTrace(y);
+      const back = ppl.trace(ppl.condition(ppl.uncondition(model), { y, mu: 0 })).getTrace(y);
       expect(back.get('y')?.isObserved).toBe(true);
       expect(lps(back)).toBeCloseTo(refJoint(0, Y), 4);
       tr.dispose();
