@@ -381,6 +381,15 @@ export class ParamStore {
     for (const { p, size, constraint } of parsed) {
       const transform = constraint.kind === 'real' ? identity : paramTransform(constraint);
       const u = tf.tensor(w.slice(p.offset, p.offset + size), p.shape, 'float32');
+      const old = this.entries.get(p.name);
+      const same = old !== undefined && old.unconstrained.shape.join() === u.shape.join();
+      if (old?.owned === false && constraint.kind === 'real' && same) {
+        // an adopted variable (a network's weight, `pyroModule`) takes the saved values in place
+        old.unconstrained.assign(u);
+        u.dispose();
+        transform.dispose();
+        continue;
+      }
       this.install(p.name, u, constraint, transform);
     }
   }

@@ -96,6 +96,19 @@ describe('pyroModule (Pyro`s pyro.module)', () => {
     tf.dispose([x, y]);
     net.dispose();
   });
+  it('save/load restores the values into the network`s own variables', () => {
+    const net = makeNet();
+    tf.tidy(() => ppl.pyroModule('reg3', net));
+    const saved = ppl.getParamStore().save();
+    const before = Array.from(net.getWeights()[0]!.dataSync());
+    tf.tidy(() => net.layers[0]!.setWeights([tf.zeros([2, 1]), tf.zeros([1])]));
+    ppl.getParamStore().load(saved);
+    expect(Array.from(net.getWeights()[0]!.dataSync())).toEqual(before);
+    // the store still refers to the network's variable
+    const v = ppl.getParamStore().unconstrained('reg3$$$fc.kernel');
+    expect(v).toBe(net.layers[0]!.weights[0]!.read());
+    net.dispose();
+  });
   it('bad arguments name themselves', () => {
     expect(() => ppl.pyroModule('', makeNet())).toThrow(/^name/);
     expect(() => ppl.getParamStore().adopt('v', tf.scalar(1) as unknown as tf.Variable)).toThrow(
