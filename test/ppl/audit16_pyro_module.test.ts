@@ -107,6 +107,15 @@ describe('pyroModule (Pyro`s pyro.module)', () => {
     // the store still refers to the network's variable
     const v = ppl.getParamStore().unconstrained('reg3$$$fc.kernel');
     expect(v).toBe(net.layers[0]!.weights[0]!.read());
+    // in a fresh store, loaded values reach the network at its next pyroModule call
+    ppl.clearParamStore();
+    ppl.getParamStore().load(saved);
+    tf.tidy(() => net.layers[0]!.setWeights([tf.zeros([2, 1]), tf.zeros([1])]));
+    tf.tidy(() => ppl.pyroModule('reg3', net));
+    expect(Array.from(net.getWeights()[0]!.dataSync())).toEqual(before);
+    expect(ppl.getParamStore().unconstrained('reg3$$$fc.kernel')).toBe(
+      net.layers[0]!.weights[0]!.read(),
+    );
     net.dispose();
   });
   it('bad arguments name themselves', () => {

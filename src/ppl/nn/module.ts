@@ -168,8 +168,9 @@ export function bayesianModule(net: SequentialNet, priors: Priors, name = 'net')
  *
  * $$\theta_{\text{net}} \equiv \text{param}(\texttt{name\$\$\$key}) \quad\text{for every weight key}$$
  *
- * `block(fn, {hide: [...]})` on these sites freezes those weights, as in Pyro. A weight already
- * registered under its site name (an earlier call, or a loaded store) is used as it is.
+ * `block(fn, {hide: [...]})` on these sites freezes those weights, as in Pyro. A real-valued
+ * param of the same name and shape already in the store (a loaded store) is written into the
+ * network's weight, which the store then adopts, as Pyro's `pyro.module` takes the store's values.
  *
  * @param name the module's name (the prefix of its param sites).
  * @param net a tfjs sequential network of Dense / channels-last Conv2D layers (the functional
@@ -194,7 +195,17 @@ export function pyroModule(name: string, net: SequentialNet): LiftedNetwork {
   const values = new Map<string, tf.Tensor>();
   for (const w of ws) {
     const site = `${name}$$$${w.key}`;
-    if (!store.has(site)) store.adopt(site, w.variable.read() as tf.Variable);
+    const v = w.variable.read() as tf.Variable;
+    if (!store.has(site)) store.adopt(site, v);
+    else if (store.unconstrained(site) !== v && store.constraintOf(site).kind === 'real') {
+      // a value the store already holds (loaded, or set): the network takes it, as Pyro's
+      // `pyro.module` sets the module's parameters from the store, and the store adopts it
+      const cur = store.value(site);
+      const fits = cur.shape.join() === v.shape.join();
+      if (fits) v.assign(cur);
+      cur.dispose();
+      if (fits) store.adopt(site, v);
+    }
     values.set(w.key, param(site));
   }
   return (x: tf.Tensor) => forwardWith(net, (k) => values.get(k), x);
