@@ -98,7 +98,9 @@ describe('pyroModule (Pyro`s pyro.module)', () => {
   });
   it('save/load restores the values into the network`s own variables', () => {
     const net = makeNet();
-    tf.tidy(() => ppl.pyroModule('reg3', net));
+    tf.tidy(() => {
+      ppl.pyroModule('reg3', net);
+    });
     const saved = ppl.getParamStore().save();
     const before = Array.from(net.getWeights()[0]!.dataSync());
     tf.tidy(() => net.layers[0]!.setWeights([tf.zeros([2, 1]), tf.zeros([1])]));
@@ -111,7 +113,9 @@ describe('pyroModule (Pyro`s pyro.module)', () => {
     ppl.clearParamStore();
     ppl.getParamStore().load(saved);
     tf.tidy(() => net.layers[0]!.setWeights([tf.zeros([2, 1]), tf.zeros([1])]));
-    tf.tidy(() => ppl.pyroModule('reg3', net));
+    tf.tidy(() => {
+      ppl.pyroModule('reg3', net);
+    });
     expect(Array.from(net.getWeights()[0]!.dataSync())).toEqual(before);
     expect(ppl.getParamStore().unconstrained('reg3$$$fc.kernel')).toBe(
       net.layers[0]!.weights[0]!.read(),
