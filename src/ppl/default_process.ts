@@ -32,7 +32,9 @@ export function defaultProcessMessage(msg: Message): void {
       msg.value = undrawable(fn);
     }
   } else if (msg.type === 'param') {
-    msg.value = getParamStore().get(msg.name, msg.init, msg.constraint);
+    // a param hidden by `block` (stopped on its way out) is read but not captured by SVI, as
+    // Pyro's param-only trace never sees it: blocking a param freezes it
+    msg.value = getParamStore().get(msg.name, msg.init, msg.constraint, !msg.stop);
   } else {
     msg.value = subsampleIndices(msg.size, msg.subsampleSize, msg.seed);
   }

@@ -306,3 +306,6 @@ export type { DecayingAverage } from './infer/trace_graph_elbo.js';
 export { compare, stackingWeights, type CompareOptions, type CompareRow } from './infer/compare.js';
 // NumPyro's numpyro.infer.util.log_density
 export { logDensity } from './infer/log_density.js';
+
+// Pyro parity audit, round 16: pyro.module (weights trained in place), sequential plates (in handlers)
+export { pyroModule } from './nn/module.js';

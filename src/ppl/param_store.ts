@@ -29,6 +29,14 @@ interface Entry {
   unconstrained: tf.Variable;
   constraint: Constraint;
   transform: ParamTransform;
+  /** False for a variable the store only refers to ({@link ParamStore.adopt}): never disposed here. */
+  owned?: boolean;
+}
+
+/** Free an entry's variable (when the store owns it) and its transform. */
+function release(e: Entry): void {
+  if (e.owned !== false) e.unconstrained.dispose();
+  e.transform.dispose();
 }
 
 let variableCounter = 0;
@@ -202,9 +210,11 @@ export class ParamStore {
   /**
    * The constrained value of `name`, creating the parameter from `init` on first use. The result
    * is the variable itself for `real` parameters, otherwise a new tensor (differentiable in `u`).
+   * @param track whether an active {@link ParamStore.trackAccess} counts the read (default true;
+   *   false for a param site hidden by `block`, which Pyro's SVI does not capture or optimize).
    */
-  get(name: string, init?: ParamInit, constraint?: Constraint): tf.Tensor {
-    for (const t of this.trackers) t.add(name);
+  get(name: string, init?: ParamInit, constraint?: Constraint, track = true): tf.Tensor {
+    if (track) for (const t of this.trackers) t.add(name);
     let e = this.entries.get(name);
     if (e === undefined) {
       if (init === undefined) {
@@ -275,20 +285,35 @@ export class ParamStore {
     const old = this.entries.get(name);
     const v = tf.variable(u, true, `ppl/${name}#${variableCounter++}`);
     u.dispose();
-    if (old !== undefined) {
-      old.unconstrained.dispose();
-      old.transform.dispose();
-    }
+    if (old !== undefined) release(old);
     this.entries.set(name, { unconstrained: v, constraint, transform });
+  }
+
+  /**
+   * Register an existing trainable variable (a network's weight) as the real-valued parameter
+   * `name` without copying it (Pyro's `pyro.module` registering a module's own parameters): SVI
+   * then updates the variable in place. The store never disposes an adopted variable (`delete`,
+   * `clear` and replacing the entry only forget it).
+   * @throws ArgumentError naming `variable` for a disposed or non-trainable variable.
+   */
+  adopt(name: string, variable: tf.Variable): void {
+    if (!(variable instanceof tf.Variable) || variable.isDisposed || !variable.trainable) {
+      throw new ArgumentError('variable', `param '${name}': expected a live trainable tf.Variable`);
+    }
+    const old = this.entries.get(name);
+    if (old !== undefined) release(old);
+    this.entries.set(name, {
+      unconstrained: variable,
+      constraint: real,
+      transform: identity,
+      owned: false,
+    });
   }
 
   /** Remove one parameter and free its variable. */
   delete(name: string): void {
     const e = this.entries.get(name);
-    if (e !== undefined) {
-      e.unconstrained.dispose();
-      e.transform.dispose();
-    }
+    if (e !== undefined) release(e);
     this.entries.delete(name);
   }
 
@@ -299,10 +324,7 @@ export class ParamStore {
 
   /** Remove every parameter and free the variables. */
   clear(): void {
-    for (const e of this.entries.values()) {
-      e.unconstrained.dispose();
-      e.transform.dispose();
-    }
+    for (const e of this.entries.values()) release(e);
     this.entries.clear();
   }
 
@@ -359,6 +381,15 @@ export class ParamStore {
     for (const { p, size, constraint } of parsed) {
       const transform = constraint.kind === 'real' ? identity : paramTransform(constraint);
       const u = tf.tensor(w.slice(p.offset, p.offset + size), p.shape, 'float32');
+      const old = this.entries.get(p.name);
+      const same = old !== undefined && old.unconstrained.shape.join() === u.shape.join();
+      if (old?.owned === false && constraint.kind === 'real' && same) {
+        // an adopted variable (a network's weight, `pyroModule`) takes the saved values in place
+        old.unconstrained.assign(u);
+        u.dispose();
+        transform.dispose();
+        continue;
+      }
       this.install(p.name, u, constraint, transform);
     }
   }

@@ -78,6 +78,11 @@ export interface Message {
   /** For `subsample` sites: the full size and the requested subsample size. */
   size: number;
   subsampleSize: number;
+  /**
+   * For `param` sites: the number of rightmost event dims (Pyro's `event_dim`); with it, each
+   * enclosing subsampled plate slices the param's value along its dim (see {@link param}).
+   */
+  eventDim?: number;
   /** Free-form annotations for inference algorithms (e.g. `{enumerate: ...}`), as Pyro's `infer`. */
   infer: Record<string, unknown>;
   /**
@@ -288,7 +293,16 @@ export function sample(name: string, dist: Distribution, options: SampleOptions 
 export interface ParamOptions {
   /** Support of the parameter; the store keeps an unconstrained variable. Default `real`. */
   constraint?: Constraint;
+  /**
+   * Number of rightmost event dims of the parameter (Pyro's `event_dim`), an integer >= 0.
+   * Given, the parameter has batch semantics: inside `plate(name, N, {subsample...})` its dim
+   * `plateDim - eventDim` (size `N`, or 1 to broadcast) is sliced by the plate's subsample
+   * indices, so local parameters follow the minibatch. Omitted (default), it is never sliced.
+   */
+  eventDim?: number;
 }
+
+const PARAM_OPTIONS = ['constraint', 'eventDim'] as const;
 
 /**
  * Declare a learnable parameter (Pyro's `pyro.param`), stored in the global parameter store.
@@ -298,22 +312,50 @@ export interface ParamOptions {
  *
  * @param name parameter name (global).
  * @param init initial (constrained) value, used only on first use; a function is called lazily.
- * @param options `constraint` (default `real`).
+ * With `eventDim` (Pyro's `event_dim`), a parameter read inside subsampled plates is the slice of
+ * the stored value at the plates' subsample indices `I` (Pyro's `SubsampleMessenger`): for a
+ * plate at dim `d` and a value `θ` of rank `r`, along axis `a = r + d - eventDim`,
+ *
+ * $$\theta_{\text{returned}} = \operatorname{gather}(\theta, I, a), \qquad
+ * \partial L / \partial \theta_j = 0 \text{ for } j \notin I,$$
+ *
+ * when that axis exists and has the plate's full size (size 1 broadcasts and is kept; another
+ * size is an `ArgumentError` naming the param). The store keeps the full parameter.
+ *
+ * @param options `constraint` (default `real`), `eventDim` (default: none, never sliced).
+ *   Unknown keys (a typo, or Pyro's `event_dim`) are an `ArgumentError`.
  * @returns the constrained value (differentiable in the variable).
  * @example
  * ```ts
  * const loc = param('q_loc', 0);
  * const scale = param('q_scale', 1, { constraint: positive });
  * sample('mu', new Normal(loc, scale));
+ * // one local parameter per data point; a minibatch of 32 reads 32 of them
+ * plate('data', 1000, { subsampleSize: 32 }, () => {
+ *   const zLoc = param('z_loc', () => tf.zeros([1000]), { eventDim: 0 }); // shape [32]
+ *   sample('z', new Normal(zLoc, 1));
+ * });
  * ```
  */
 export function param(name: string, init?: ParamInit, options: ParamOptions = {}): tf.Tensor {
   checkName(name);
+  if (options === null || typeof options !== 'object') {
+    throw new ArgumentError('options', `param('${name}'): expected an object`);
+  }
+  checkOptionKeys(options, PARAM_OPTIONS, `param('${name}')`);
+  const ed = options.eventDim;
+  if (ed !== undefined && (!Number.isInteger(ed) || ed < 0)) {
+    throw new ArgumentError(
+      'eventDim',
+      `param('${name}'): expected an integer >= 0, got ${String(ed)}`,
+    );
+  }
   const msg = makeMessage({
     type: 'param',
     name,
     init,
     constraint: options.constraint,
+    ...(ed === undefined ? {} : { eventDim: ed }),
   });
   if (HANDLER_STACK.length === 0) {
     defaultProcessMessage(msg);

@@ -98,6 +98,7 @@ export class Trace {
   /** Sites by name, in execution order. */
   readonly nodes = new Map<string, Message>();
   private kept: tf.Tensor[] = [];
+  private readonly logProbs = new Map<string, tf.Tensor>();
 
   /** Record a site; two sites with the same name in one run are an error. */
   add(site: Message): void {
@@ -186,6 +187,81 @@ export class Trace {
   }
 
   /**
+   * Names of the latent sample sites, in execution order (Pyro's `trace.stochastic_nodes`):
+   * `type = sample` and not observed (plates' subsample sites have their own type).
+   */
+  get stochasticNodes(): string[] {
+    return this.latentSites().map((s) => s.name);
+  }
+
+  /** Names of the observed sample sites (Pyro's `trace.observation_nodes`). */
+  get observationNodes(): string[] {
+    return this.observedSites().map((s) => s.name);
+  }
+
+  /** Names of the param sites (Pyro's `trace.param_nodes`). */
+  get paramNodes(): string[] {
+    return this.paramSites().map((s) => s.name);
+  }
+
+  /**
+   * Latent sites whose distribution has a reparameterized sampler, `x = g(θ, ε)` (Pyro's
+   * `trace.reparameterized_nodes`): their gradients flow through the value.
+   */
+  get reparameterizedNodes(): string[] {
+    return this.latentSites()
+      .filter((s) => s.fn !== null && s.fn.hasRsample)
+      .map((s) => s.name);
+  }
+
+  /** Latent sites without a reparameterized sampler (Pyro's `nonreparam_stochastic_nodes`). */
+  get nonreparamStochasticNodes(): string[] {
+    return this.latentSites()
+      .filter((s) => s.fn === null || !s.fn.hasRsample)
+      .map((s) => s.name);
+  }
+
+  /**
+   * Each sample site's masked, scaled log-density over its batch shape (Pyro's
+   * `trace.compute_log_prob(site_filter)`, whose `site["log_prob"]` this is):
+   *
+   * $$\ell_{\text{site}} = s \cdot w \odot \mathbb{1}[m] \odot \log p(x_{\text{site}}),$$
+   *
+   * with `s` the site's scale (plates' `N/n`, `scale`), `w` its elementwise scale and `m` its mask;
+   * `sum(ℓ)` over the sites is {@link Trace.logProbSum}. The tensors belong to the trace (freed by
+   * {@link Trace.dispose}); a second call returns the same tensors for the sites already computed.
+   *
+   * @param filter which sample sites to compute (default all).
+   * @returns the log-densities by site name, in execution order.
+   * @example
+   * ```ts
+   * const tr = trace(model).getTrace(data);
+   * tr.computeLogProb().get('y')?.shape; // the plate's shape, e.g. [N]
+   * tr.dispose();
+   * ```
+   */
+  computeLogProb(filter?: (site: Message) => boolean): Map<string, tf.Tensor> {
+    if (filter !== undefined && typeof filter !== 'function') {
+      throw new ArgumentError(
+        'filter',
+        `computeLogProb: expected a function, got ${typeof filter}`,
+      );
+    }
+    const out = new Map<string, tf.Tensor>();
+    for (const s of this.sampleSites()) {
+      if (filter !== undefined && !filter(s)) continue;
+      let lp = this.logProbs.get(s.name);
+      if (lp === undefined || lp.isDisposed) {
+        lp = tf.keep(tf.tidy(() => siteLogProb(s)));
+        this.logProbs.set(s.name, lp);
+        this.kept.push(lp);
+      }
+      out.set(s.name, lp);
+    }
+    return out;
+  }
+
+  /**
    * Keep the tensors of this trace that were created after tensor id `startId` (site values and
    * tensors held by the sites' distributions) alive past the enclosing `tf.tidy`; they are freed
    * by {@link Trace.dispose}. Tensors that existed before the run (data, variables) and tensors
@@ -224,6 +300,7 @@ export class Trace {
   dispose(): void {
     for (const t of this.kept) if (!t.isDisposed) t.dispose();
     this.kept = [];
+    this.logProbs.clear();
   }
 }
 

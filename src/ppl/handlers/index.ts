@@ -63,3 +63,4 @@ export {
   checkEnumerable,
 } from './enum_support.js';
 export { configEnumerate, inferConfig, InferConfigMessenger } from './infer_config.js';
+export { plateSeq, PlateSeqMessenger, type PlateSeqOptions } from './plate_seq.js';

@@ -151,8 +151,36 @@ export function broadcastSite(msg: Message): void {
 
 /** Pushes a plate frame, broadcasts sites and scales log-probabilities by `size / subsampleSize`. @internal */
 export class PlateMessenger extends Messenger {
-  constructor(readonly frame: PlateFrame) {
+  /**
+   * @param frame the plate's frame.
+   * @param indices its subsample indices (int32, `[subsampleSize]`), to slice the param sites
+   *   declared with an `eventDim` (Pyro's `SubsampleMessenger._postprocess_message`).
+   */
+  constructor(
+    readonly frame: PlateFrame,
+    private readonly indices: tf.Tensor | null = null,
+  ) {
     super();
+  }
+  override postprocessMessage(msg: Message): void {
+    if (msg.type !== 'param' || msg.eventDim === undefined || msg.value === null) return;
+    const f = this.frame;
+    const value = msg.value;
+    const axis = value.rank + f.dim - msg.eventDim;
+    if (axis < 0) return; // the param has no such dim: it broadcasts over the plate
+    const n = value.shape[axis] as number;
+    if (n === 1) return;
+    if (n !== f.size) {
+      throw new ArgumentError(
+        msg.name,
+        `param('${msg.name}', ..., {eventDim: ${msg.eventDim}}) inside plate '${f.name}' (size ` +
+          `${f.size} at dim ${f.dim}): its shape [${value.shape.join(',')}] has size ${n} at dim ` +
+          `${f.dim - msg.eventDim}; expected 1 or ${f.size}`,
+      );
+    }
+    if (f.subsampleSize < f.size && this.indices !== null) {
+      msg.value = tf.gather(value, this.indices, axis);
+    }
   }
   override processMessage(msg: Message): void {
     if (msg.type !== 'sample') return;
@@ -228,7 +256,7 @@ export function plate<R>(
   let m: PlateMessenger;
   try {
     indices = plateIndices(name, size, o);
-    m = new PlateMessenger({ name, size, subsampleSize: indices.shape[0] as number, dim });
+    m = new PlateMessenger({ name, size, subsampleSize: indices.shape[0] as number, dim }, indices);
   } catch (e) {
     freeDim(dim);
     if (indices !== undefined && indices !== o.subsample) indices.dispose();
@@ -244,8 +272,11 @@ export function plate<R>(
   }
 }
 
-/** The visited members of plate `name`: its `subsample`, a subsample of `subsampleSize`, or all. */
-function plateIndices(name: string, size: number, o: PlateOptions): tf.Tensor {
+/**
+ * The visited members of plate `name`: its `subsample`, a subsample of `subsampleSize`, or all.
+ * @internal
+ */
+export function plateIndices(name: string, size: number, o: PlateOptions): tf.Tensor {
   let indices: tf.Tensor;
   if (o.subsample !== undefined) {
     if (
@@ -265,6 +296,7 @@ function plateIndices(name: string, size: number, o: PlateOptions): tf.Tensor {
         `plate '${name}': expected a 1-d tensor, got shape [${indices.shape}]`,
       );
     }
+    if (o.subsample instanceof tf.Tensor) checkIndexTensor(name, size, o.subsample);
   } else {
     const k = o.subsampleSize ?? size;
     if (!Number.isInteger(k) || k < 1 || k > size) {
@@ -284,4 +316,33 @@ function plateIndices(name: string, size: number, o: PlateOptions): tf.Tensor {
     );
   }
   return indices;
+}
+
+/**
+ * Throw unless a `subsample` tensor is live, int32, and holds indices in `[0, size)` (a float
+ * tensor or an index past the end would gather garbage or fail inside tfjs later).
+ */
+function checkIndexTensor(name: string, size: number, t: tf.Tensor): void {
+  if (t.isDisposed) {
+    throw new ArgumentError(
+      'subsample',
+      `plate '${name}': expected a live tensor, got a disposed one`,
+    );
+  }
+  if (t.dtype !== 'int32') {
+    throw new ArgumentError(
+      'subsample',
+      `plate '${name}': expected an int32 tensor of indices, got dtype ${t.dtype}`,
+    );
+  }
+  const v = t.dataSync();
+  for (let i = 0; i < v.length; i++) {
+    const k = v[i] as number;
+    if (k < 0 || k >= size) {
+      throw new ArgumentError(
+        'subsample',
+        `plate '${name}': expected indices in [0, ${size}), got ${k} at position ${i}`,
+      );
+    }
+  }
 }

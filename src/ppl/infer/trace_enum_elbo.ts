@@ -72,7 +72,8 @@ import {
  *   const locs = sample('locs', new Normal(tf.zeros([2]), 10).toEvent(1));
  *   plate('data', n, () => {
  *     const z = sample('z', new Categorical({ probs: w }), { infer: { enumerate: 'parallel' } });
- *     sample('y', new Normal(tf.gather(locs, z), 1), { obs: y });
+ *     // enumerated values are float32, as the family's draws: cast to index
+ *     sample('y', new Normal(tf.gather(locs, tf.cast(z, 'int32')), 1), { obs: y });
  *   });
  * };
  * const svi = new SVI(model, new AutoDelta(model), tf.train.adam(0.05), new TraceEnumELBO());

@@ -9,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Distribution } from '../../distributions/distribution.js';
 import { ArgumentError } from '../../utils/errors.js';
+import { getParamStore } from '../param_store.js';
 import { param, sample } from '../runtime.js';
 import {
   checkFunctionalForm,
@@ -156,4 +157,56 @@ export class BayesianModule {
 /** Declare priors on `net`'s weights in place; see {@link BayesianModule}. */
 export function bayesianModule(net: SequentialNet, priors: Priors, name = 'net'): BayesianModule {
   return new BayesianModule(net, priors, name);
+}
+
+/**
+ * Pyro's `pyro.module(name, net)`: register the network's own weights as real-valued parameters
+ * `name$$$key` (the site names of {@link randomModule}) and return the network evaluated with
+ * them. Each call emits one param site per weight, so `trace` and `SVI` see them and SVI trains
+ * the network **in place** (its `tf.Variable`s are the parameters; `net.predict` afterwards uses
+ * the fitted weights), unlike `randomModule(name, net, {})`, which copies them:
+ *
+ * $$\theta_{\text{net}} \equiv \text{param}(\texttt{name\$\$\$key}) \quad\text{for every weight key}$$
+ *
+ * `block(fn, {hide: [...]})` on these sites freezes those weights, as in Pyro. A real-valued
+ * param of the same name and shape already in the store (a loaded store) is written into the
+ * network's weight, which the store then adopts, as Pyro's `pyro.module` takes the store's values.
+ *
+ * @param name the module's name (the prefix of its param sites).
+ * @param net a tfjs sequential network of Dense / channels-last Conv2D layers (the functional
+ *   forms {@link randomModule} evaluates).
+ * @returns the network as a function of its input, reading the registered parameters.
+ * @throws ArgumentError naming `name` or `net` (a weighted layer without a functional form).
+ * @example
+ * ```ts
+ * const guide = (x: tf.Tensor) => {
+ *   const encoder = ppl.pyroModule('encoder', encoderNet); // trained by SVI in place
+ *   const h = encoder(x);
+ *   ppl.sample('z', new Normal(h, 1).toEvent(1));
+ * };
+ * ```
+ */
+export function pyroModule(name: string, net: SequentialNet): LiftedNetwork {
+  if (typeof name !== 'string' || name.length === 0) {
+    throw new ArgumentError('name', `pyroModule: expected a non-empty string, got ${String(name)}`);
+  }
+  const ws = checkPriorKeys(net, {});
+  const store = getParamStore();
+  const values = new Map<string, tf.Tensor>();
+  for (const w of ws) {
+    const site = `${name}$$$${w.key}`;
+    const v = w.variable.read() as tf.Variable;
+    if (!store.has(site)) store.adopt(site, v);
+    else if (store.unconstrained(site) !== v && store.constraintOf(site).kind === 'real') {
+      // a value the store already holds (loaded, or set): the network takes it, as Pyro's
+      // `pyro.module` sets the module's parameters from the store, and the store adopts it
+      const cur = store.value(site);
+      const fits = cur.shape.join() === v.shape.join();
+      if (fits) v.assign(cur);
+      cur.dispose();
+      if (fits) store.adopt(site, v);
+    }
+    values.set(w.key, param(site));
+  }
+  return (x: tf.Tensor) => forwardWith(net, (k) => values.get(k), x);
 }
