@@ -201,7 +201,7 @@ export abstract class BayesianLossCell {
   forward(x: ModelInput): tf.Tensor {
     const out = this.backbone.apply(x, { training: true });
     if (!(out instanceof tf.Tensor)) {
-      tf.dispose(out);
+      if (Array.isArray(out)) tf.dispose(out.filter((t): t is tf.Tensor => t instanceof tf.Tensor));
       throw new ArgumentError('backbone', 'expected a network with exactly one output tensor');
     }
     return out;

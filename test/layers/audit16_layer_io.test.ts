@@ -65,7 +65,12 @@ describe('audit16: Bayesian layers vs tfjs layers on unseen geometry', () => {
 
   it('Conv2D with an even kernel [2, 4], dilation [2, 1], same padding', () => {
     const x = tf.randomNormal([1, 8, 7, 2], 0, 1, 'float32', 2);
-    const opts = { filters: 3, kernelSize: [2, 4], dilationRate: [2, 1], padding: 'same' as const };
+    const opts = {
+      filters: 3,
+      kernelSize: [2, 4] as [number, number],
+      dilationRate: [2, 1] as [number, number],
+      padding: 'same' as const,
+    };
     expectMeanEqualsTfjs(
       tf.layers.conv2d({ ...opts, kernelInitializer: init, biasInitializer: 'ones' }),
       layers.convReparam(opts),

@@ -177,8 +177,8 @@ describe('audit16: grouped (depthwise) Bayesian convolution moments', () => {
         const y = l.apply(xs) as tf.Tensor;
         const d = y.dataSync();
         for (let k = 0; k < d.length; k++) {
-          sum[k] += d[k]!;
-          sq[k] += d[k]! * d[k]!;
+          sum[k] = sum[k]! + d[k]!;
+          sq[k] = sq[k]! + d[k]! * d[k]!;
         }
         y.dispose();
       }
