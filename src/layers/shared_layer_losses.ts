@@ -14,7 +14,10 @@
  * `Model.losses` lists each layer once). This patch of `Container.calculateLosses` adds the losses
  * of a layer that holds Bayesian weights (a Bayesian layer, a wrapper over one, a nested model with
  * one) once per outermost loss computation, also across nested models; every other layer keeps
- * tfjs's count (once per application).
+ * tfjs's count (once per application). A wrapper's Bayesian layers are reached through
+ * `bayesianLayers` (`wrappedLayers`): tfjs's own `tf.layers.bidirectional` over a Bayesian LSTM
+ * reports the losses of the template layer it copied (none), so its two directions' KL is taken
+ * from the copies it runs.
  */
 import * as tf from '@tensorflow/tfjs';
 import { bayesianLayers } from './model_utils.js';
@@ -61,10 +64,19 @@ export function installSharedLayerLosses(): void {
         for (const layer of this.layers) {
           const n = applications(this, layer);
           if (n === 0) continue;
-          if (holdsBayesianWeights(layer)) {
+          if (layer instanceof tf.LayersModel && holdsBayesianWeights(layer)) {
+            // a nested model: its own (patched) count, once
             if (seen.has(layer)) continue;
             seen.add(layer);
             losses.push(...layer.calculateLosses());
+          } else if (holdsBayesianWeights(layer)) {
+            // a Bayesian layer or a wrapper running some: each Bayesian layer's KL once (tfjs's
+            // Bidirectional reports the losses of the unbuilt layer it copied, none)
+            for (const b of bayesianLayers(layer)) {
+              if (seen.has(b)) continue;
+              seen.add(b);
+              losses.push(...b.calculateLosses());
+            }
           } else {
             for (let k = 0; k < n; k++) losses.push(...layer.calculateLosses());
           }
