@@ -96,6 +96,38 @@ describe('audit16: Bayesian layers in TF.js models', () => {
     layers.disposeModel(model);
   });
 
+  it("tfjs's own timeDistributed / bidirectional over a Bayesian layer: model.fit's loss = mse + KL of what runs", async () => {
+    for (const kind of ['timeDistributed', 'bidirectional'] as const) {
+      const m = tf.sequential({
+        layers: [
+          kind === 'timeDistributed'
+            ? tf.layers.timeDistributed({
+                layer: layers.denseFlipout({ units: 2 }),
+                inputShape: [3, 4],
+              })
+            : tf.layers.bidirectional({
+                layer: layers.lstmFlipout({ units: 2 }) as unknown as tf.RNN,
+                inputShape: [3, 4],
+              }),
+        ],
+      });
+      layers.setMode(m, 'mean');
+      m.compile({ optimizer: tf.train.sgd(0), loss: 'meanSquaredError' });
+      const x = tf.randomNormal([2, 3, 4], 0, 1, 'float32', 12);
+      const p = m.predict(x) as tf.Tensor;
+      const y = tf.zerosLike(p);
+      const h = await m.fit(x, y, { epochs: 1, batchSize: 2, verbose: 0 });
+      const mse = tf.mean(tf.square(p)).dataSync()[0]!;
+      // the KL of the layers the wrapper runs (both directions of the bidirectional one)
+      const bl = layers.bayesianLayers(m);
+      expect(bl).toHaveLength(kind === 'timeDistributed' ? 1 : 2);
+      const kl = bl.reduce((acc, l) => acc + klClosedForm(l, 0.1), 0);
+      expect((h.history.loss![0] as number) / (mse + kl), kind).toBeCloseTo(1, 4);
+      tf.dispose([x, p, y]);
+      layers.disposeModel(m);
+    }
+  });
+
   it('inputDim / batchInputShape work as in tf.layers.dense', () => {
     const m1 = tf.sequential({ layers: [layers.denseReparam({ inputDim: 4, units: 3 })] });
     expect(m1.inputs[0]!.shape).toEqual([null, 4]);
