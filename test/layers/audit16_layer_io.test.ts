@@ -224,6 +224,38 @@ describe('audit16: what save/load keeps', () => {
     layers.disposeModel(back);
   });
 
+  it("a Bidirectional (tfjs's and BidirectionalVariational) over a Bayesian GRU keeps mode and klScale through save/load", async () => {
+    for (const which of ['tfjs', 'deepprob'] as const) {
+      const rnn = layers.gruFlipout({ units: 2, returnSequences: true });
+      const bi =
+        which === 'tfjs'
+          ? tf.layers.bidirectional({ layer: rnn as unknown as tf.RNN, inputShape: [3, 4] })
+          : new layers.BidirectionalVariational({ layer: rnn, inputShape: [3, 4] });
+      const m = tf.sequential({
+        layers: [bi, tf.layers.timeDistributed({ layer: layers.denseReparam({ units: 2 }) })],
+      });
+      layers.compileBayesian(m, { datasetSize: 50, optimizer: 'sgd', loss: 'meanSquaredError' });
+      layers.setMode(m, 'mean');
+      const x = tf.randomNormal([2, 3, 4], 0, 1, 'float32', 7);
+      const y1 = m.predict(x) as tf.Tensor;
+      const back = await saveAndLoad(m);
+      const bl = layers.bayesianLayers(back);
+      expect(
+        bl.map((l) => l.mode),
+        which,
+      ).toEqual(['mean', 'mean', 'mean']);
+      expect(
+        bl.map((l) => l.klScale),
+        which,
+      ).toEqual([1 / 50, 1 / 50, 1 / 50]);
+      const y2 = back.predict(x) as tf.Tensor;
+      expect(maxDiff(y1, y2), which).toBe(0);
+      tf.dispose([x, y1, y2]);
+      layers.disposeModel(m);
+      layers.disposeModel(back);
+    }
+  });
+
   it('a shared Bayesian layer stays one layer after load: same weights object for both branches, KL once', async () => {
     const shared = layers.denseLocalReparam({ units: 2, name: 'tied' });
     const a = tf.input({ shape: [3] });
