@@ -406,6 +406,45 @@ describe('audit16: converting TF.js models', () => {
     layers.disposeModel(dnn);
   });
 
+  it('a converted Bidirectional(LSTM) + shared Dense model: fit loss = mse + sum of each distinct layer KL / N, once', async () => {
+    const seq = tf.input({ shape: [4, 3] });
+    const h = tf.layers
+      .bidirectional({
+        layer: tf.layers.lstm({ units: 2, kernelInitializer: g(30) }) as tf.RNN,
+        mergeMode: 'sum',
+      })
+      .apply(seq) as tf.SymbolicTensor;
+    const head = tf.layers.dense({ units: 2, kernelInitializer: g(31) });
+    const a = head.apply(h) as tf.SymbolicTensor;
+    const b = head.apply(
+      tf.layers.activation({ activation: 'tanh' }).apply(h) as tf.SymbolicTensor,
+    ) as tf.SymbolicTensor;
+    const dnn = tf.model({
+      inputs: seq,
+      outputs: tf.layers.add().apply([a, b]) as tf.SymbolicTensor,
+    });
+    const r = await transforms.transformToBnn(dnn, { moped: 0.1, lossFn: 'mse' });
+    const bl = layers.bayesianLayers(r.model);
+    expect(bl).toHaveLength(3); // forward, backward, the shared head
+    layers.setMode(r.model, 'mean');
+    layers.compileBayesian(r.model, {
+      datasetSize: 20,
+      optimizer: tf.train.sgd(0),
+      loss: 'meanSquaredError',
+    });
+    const x = tf.randomNormal([5, 4, 3], 0, 1, 'float32', 20);
+    const p = r.model.predict(x) as tf.Tensor;
+    const y = tf.zerosLike(p);
+    const hist = await r.model.fit(x, y, { epochs: 1, batchSize: 5, verbose: 0 });
+    const mse = tf.mean(tf.square(p)).dataSync()[0]!;
+    const kl = layers.modelKL(r.model);
+    const want = mse + kl.dataSync()[0]! / 20;
+    expect((hist.history.loss![0] as number) / want).toBeCloseTo(1, 4);
+    tf.dispose([x, p, y, kl]);
+    layers.disposeModel(r.model);
+    layers.disposeModel(dnn);
+  });
+
   describe('refused options (ArgumentError naming them, nothing leaked)', () => {
     let small: tf.LayersModel | undefined;
     const dnn = (): tf.LayersModel => small as tf.LayersModel;
