@@ -474,6 +474,8 @@ describe('audit16: Bayesian layers in TF.js models', () => {
       [() => layers.denseReparam({ units: 2, activation: 'sigmoidal' as 'relu' }), /activation/],
       [() => layers.denseReparam({ units: 2, priorSigma: 0 }), /priorSigma|prior/],
       [() => layers.denseReparam({ units: 2, priorSigma: Number.NaN }), /priorSigma|prior/],
+      [() => layers.denseReparam({ units: 2, inputDim: 0 }), 'inputDim'],
+      [() => layers.denseReparam({ units: 2, inputDim: 2.5 }), 'inputDim'],
     ];
     for (const [f, arg] of bad) {
       let err: unknown;
