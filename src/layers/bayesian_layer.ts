@@ -155,7 +155,18 @@ export abstract class BayesianLayer extends tf.layers.Layer {
           `${c} channels (input shape [${shape.map((d) => (d === null ? 'null' : d)).join(', ')}])`,
       );
     }
+    const declared = this.inChannels;
     this.inChannels = c;
+    // an input the layer cannot run on (a convolution's input smaller than its kernel under
+    // 'valid') is refused before any weight is made, not after (they stayed on the failed layer)
+    try {
+      this.computeOutputShape(inputShape);
+    } catch (e) {
+      if (e instanceof ArgumentError) {
+        this.inChannels = declared;
+        throw e;
+      }
+    }
     const kShape = this.kernelShape(c);
     const [muMean, muStd] = this.posterior.muInitial;
     const [rhoMean, rhoStd] = this.posterior.rhoInitial;
