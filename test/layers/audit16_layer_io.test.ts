@@ -353,6 +353,30 @@ describe('audit16: model-level helper and conversion refusals', () => {
   ];
   for (const c of cases) it(c.call, async () => expectBadInput(c));
 
+  it('a convolution on an input smaller than its kernel is refused before any weight is made', async () => {
+    for (const make of [
+      () => layers.convReparam({ filters: 2, kernelSize: 3 }),
+      () => layers.conv1dFlipout({ filters: 2, kernelSize: 4 }),
+      () => layers.conv3dLocalReparam({ filters: 1, kernelSize: 3 }),
+    ]) {
+      const l = make();
+      const rank = l.getClassName().startsWith('Conv1D')
+        ? 1
+        : l.getClassName().startsWith('Conv3D')
+          ? 3
+          : 2;
+      const inp = tf.input({ shape: [...Array<number>(rank).fill(2), 1] });
+      await expectBadInput({
+        call: l.getClassName(),
+        run: () => l.apply(inp),
+        arg: 'inputs',
+        message: /too small/,
+      });
+      expect(l.weights).toHaveLength(0);
+      expect(l.built).toBe(false);
+    }
+  });
+
   it("transformToBnnLayer('Dense', 'DenseFlipout') converts only the Dense; the Conv2D stays", async () => {
     const r = await new transforms.TransformToBNN(dnn).transformToBnnLayer('Dense', 'DenseFlipout');
     expect(r.model.layers.map((l) => l.getClassName())).toEqual([
