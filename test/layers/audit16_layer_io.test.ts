@@ -320,6 +320,21 @@ describe('audit16: model-level helper and conversion refusals', () => {
       arg: 'klWeight',
     },
     {
+      call: "compileBayesian optimizer 'sgdd' (tfjs: raw ValueError)",
+      run: () =>
+        layers.compileBayesian(m, { datasetSize: 10, optimizer: 'sgdd', loss: 'meanSquaredError' }),
+      arg: 'optimizer',
+    },
+    {
+      call: 'compileBayesian without an optimizer',
+      run: () =>
+        layers.compileBayesian(m, {
+          datasetSize: 10,
+          loss: 'meanSquaredError',
+        } as unknown as layers.CompileBayesianArgs),
+      arg: 'optimizer',
+    },
+    {
       call: "transformToBnnLayer('Conv2D', 'DenseReparam')",
       run: () =>
         new transforms.TransformToBNN(dnn).transformToBnnLayer(
