@@ -28,6 +28,7 @@ import { softplusReparam } from '../backend/fused.js';
 import { ArgumentError, DeepProbError } from '../utils/errors.js';
 import { nextSeed } from '../utils/seed.js';
 import { applyActivation } from './activations.js';
+import { checkBuildInput } from './build_checks.js';
 import {
   normalizeBayesianArgs,
   type BayesianLayerArgs,
@@ -148,14 +149,8 @@ export abstract class BayesianLayer extends tf.layers.Layer {
   override build(inputShape: tf.Shape | tf.Shape[]): void {
     const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
     const c = this.channelsOf(shape);
-    if (this.inChannels !== null && this.inChannels !== c) {
-      throw new ArgumentError(
-        'inChannels',
-        `layer '${this.name}' was declared with inChannels=${this.inChannels} but its input has ` +
-          `${c} channels (input shape [${shape.map((d) => (d === null ? 'null' : d)).join(', ')}])`,
-      );
-    }
-    this.inChannels = c;
+    // before any weight is made: declared channels, an input the layer can run on
+    checkBuildInput(this, inputShape, shape, c);
     const kShape = this.kernelShape(c);
     const [muMean, muStd] = this.posterior.muInitial;
     const [rhoMean, rhoStd] = this.posterior.rhoInitial;

@@ -180,10 +180,28 @@ export abstract class BayesianLossCell {
     return 1;
   }
 
+  /**
+   * A loss cell scores one output: a model with several outputs (a classifier and a regressor
+   * head) is refused naming `backbone` before any forward pass.
+   * @throws ArgumentError naming `backbone`.
+   */
+  protected checkSingleOutput(): void {
+    const b = this.backbone;
+    if (b instanceof tf.LayersModel && b.outputs.length !== 1) {
+      throw new ArgumentError(
+        'backbone',
+        `expected a network with exactly one output tensor, got '${b.name}' with ` +
+          `${b.outputs.length} outputs: train it with layers.compileBayesian and model.fit (one ` +
+          'loss per output), or build a model of the one output to train (tf.model({inputs, outputs}))',
+      );
+    }
+  }
+
   /** Run the network on `x` (one tensor, or one per input of a multi-input model) in training mode. */
   forward(x: ModelInput): tf.Tensor {
     const out = this.backbone.apply(x, { training: true });
     if (!(out instanceof tf.Tensor)) {
+      if (Array.isArray(out)) tf.dispose(out.filter((t): t is tf.Tensor => t instanceof tf.Tensor));
       throw new ArgumentError('backbone', 'expected a network with exactly one output tensor');
     }
     return out;
@@ -206,7 +224,11 @@ export abstract class BayesianLossCell {
    * @param ctx the position in training, for KL schedules.
    */
   compute(x: ModelInput, y: tf.Tensor, ctx: LossContext = {}): LossTerms {
+    this.checkSingleOutput();
     const batch = checkModelInputs(this.backbone, x);
+    if (!(y instanceof tf.Tensor) || y.isDisposed) {
+      throw new ArgumentError('y', 'expected a live tf.Tensor of targets');
+    }
     return this.terms(x, y, this.klFactor(batch, ctx));
   }
 
@@ -270,6 +292,7 @@ export abstract class BayesianLossCell {
    * @throws ArgumentError naming `optimizer`, `x`, `x[i]` or `y`.
    */
   checkStepInputs(optimizer: unknown, x: unknown, y: unknown): void {
+    this.checkSingleOutput();
     // tf.Optimizer's instanceof reads `minimize` of its operand: test null/undefined first
     if (
       optimizer === null ||

@@ -28,6 +28,22 @@ const COMPILE_BAYESIAN_KEYS: readonly string[] = [
   'metrics',
 ];
 
+/** The optimizer names tfjs-layers 4.22's `model.compile` accepts (its `getOptimizer`). */
+const TFJS_OPTIMIZER_NAMES: readonly string[] = [
+  'sgd',
+  'SGD',
+  'adam',
+  'Adam',
+  'adamax',
+  'Adamax',
+  'adagrad',
+  'Adagrad',
+  'adadelta',
+  'Adadelta',
+  'rmsprop',
+  'RMSProp',
+];
+
 /**
  * Compile a model with Bayesian layers for `model.fit`: set every Bayesian layer's `klScale` to
  * `beta / N`, then call `model.compile` with the remaining arguments. `model.fit` then minimises,
@@ -76,6 +92,19 @@ export function compileBayesian(model: tf.LayersModel, args: CompileBayesianArgs
   }
   if (typeof klWeight !== 'number' || !Number.isFinite(klWeight) || klWeight < 0) {
     throw new ArgumentError('klWeight', `expected a finite number >= 0, got ${String(klWeight)}`);
+  }
+  const opt: unknown = compileArgs.optimizer;
+  // tf.Optimizer's instanceof reads `minimize` of its operand: test null/undefined first
+  if (
+    opt === null ||
+    opt === undefined ||
+    (typeof opt === 'string' ? !TFJS_OPTIMIZER_NAMES.includes(opt) : !(opt instanceof tf.Optimizer))
+  ) {
+    throw new ArgumentError(
+      'optimizer',
+      `expected a tf.Optimizer or one of tfjs's names (${TFJS_OPTIMIZER_NAMES.join(', ')}), got ` +
+        (typeof opt === 'string' ? `'${opt}'` : opt === null ? 'null' : typeof opt),
+    );
   }
   const layers = bayesianLayers(model);
   if (layers.length === 0) {

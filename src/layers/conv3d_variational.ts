@@ -189,7 +189,7 @@ export class Conv3DVariational extends ConvLayerBase {
     if (spatial.some((n) => n !== null && n < 1)) {
       throw new ArgumentError(
         'inputs',
-        `layer '${this.name}': input [${shape.join(', ')}] is too small for kernelSize ` +
+        `layer '${this.name}': input [${shape.map((d) => (d === null ? 'null' : d)).join(', ')}] is too small for kernelSize ` +
           `[${this.kernelSize.join(', ')}] with padding '${this.padMode}'`,
       );
     }

@@ -229,7 +229,7 @@ export class ConvVariational extends ConvLayerBase {
     if ((h !== null && h < 1) || (w !== null && w < 1)) {
       throw new ArgumentError(
         'inputs',
-        `layer '${this.name}': input [${shape.join(', ')}] is too small for kernelSize ` +
+        `layer '${this.name}': input [${shape.map((d) => (d === null ? 'null' : d)).join(', ')}] is too small for kernelSize ` +
           `[${this.kernelSize.join(', ')}] with padMode '${this.padMode}'`,
       );
     }

@@ -15,9 +15,15 @@
  * @module
  */
 import { installSeededDropout } from './seeded_dropout.js';
+import { installSharedLayerLosses } from './shared_layer_losses.js';
+import { installWrapperConfigSync } from './wrapper_config_sync.js';
 
 // dropout masks follow deepprob's seed (setSeed), as the Bayesian layers' noise does
 installSeededDropout();
+// a shared Bayesian layer (or a nested model applied twice) adds its KL to model.fit's loss once
+installSharedLayerLosses();
+// a Bidirectional over a Bayesian layer saves the mode and KL factor its directions run with
+installWrapperConfigSync();
 
 export { BayesianLayer, isBayesianLayer } from './bayesian_layer.js';
 export {
@@ -267,3 +273,5 @@ export {
 export { wrappedLayers } from './tfjs_wrappers.js';
 export { WithBNNLoss } from './with_bnn_loss.js';
 export { ELBOLoss, type ELBOLossOptions } from './elbo_loss.js';
+export { installSharedLayerLosses } from './shared_layer_losses.js';
+export { installWrapperConfigSync } from './wrapper_config_sync.js';

@@ -89,6 +89,12 @@ export interface TfjsLayerArgs {
 export interface TfjsDenseArgs extends TfjsLayerArgs {
   /** Output units (alias of `outChannels`). */
   units?: number;
+  /**
+   * Width of the input, as tfjs's `dense({inputDim})`: the first layer of a model then takes
+   * inputs `[batch, inputDim]` (`inputShape: [inputDim]`; ignored when `inputShape` or
+   * `batchInputShape` is given, as in tfjs).
+   */
+  inputDim?: number;
 }
 
 /** TF.js names of the Conv2D layers (NHWC). */
@@ -140,7 +146,7 @@ const COMMON_KEYS = [
 
 /** The argument names a Bayesian Dense / convolution accepts (both spellings). */
 export const LAYER_ARG_KEYS: Readonly<Record<'dense' | 'conv', readonly string[]>> = {
-  dense: [...COMMON_KEYS, 'units'],
+  dense: [...COMMON_KEYS, 'units', 'inputDim'],
   conv: [
     ...COMMON_KEYS,
     'filters',
@@ -262,6 +268,16 @@ export function fromTfjsArgs<T extends object>(
     throw new ArgumentError('units', 'is an argument of Dense layers; a convolution takes filters');
   }
   checkLayerKeys(a, kind);
+  if (kind === 'dense' && a['inputDim'] !== undefined) {
+    const d = a['inputDim'];
+    if (typeof d !== 'number' || !Number.isInteger(d) || d < 1) {
+      throw new ArgumentError('inputDim', `expected an integer >= 1, got ${String(d)}`);
+    }
+    // tfjs's Dense: inputDim stands for inputShape [inputDim] unless a shape is given
+    if (a['inputShape'] === undefined && a['batchInputShape'] === undefined)
+      out['inputShape'] = [d];
+    delete out['inputDim'];
+  }
   // a convolution keeps its data format (conv_format.ts); a Dense layer has none
   if (kind !== 'conv' || out['dataFormat'] !== 'channelsFirst') delete out['dataFormat'];
   alias(a, out, 'useBias', 'hasBias');

@@ -107,7 +107,9 @@ function conv2dView(layer: tf.layers.Layer, kind: ConvView['kind']): ConvView {
     outChannels: depthwise ? inChannels * (k[3] as number) : (c.filters as number),
     ...convGeometry(c, 2, padMode),
     padding: 0,
-    dilation: lengths(c.dilationRate ?? 1, 2, 'dilationRate'),
+    // tfjs 4.22's DepthwiseConv2D keeps a dilationRate in its config but runs (and declares its
+    // output shape) without it, so the converted layer matches what the DNN computes: dilation 1
+    dilation: depthwise ? [1, 1] : lengths(c.dilationRate ?? 1, 2, 'dilationRate'),
     group: depthwise ? inChannels : 1,
     ...convTail(layer, c),
   };
@@ -122,6 +124,8 @@ export function convView(layer: tf.layers.Layer): ConvView {
  * The MindSpore view of a built tfjs `DepthwiseConv2D` layer: a grouped Conv2D with
  * `group = inChannels` and `outChannels = inChannels * depthMultiplier` (output channel
  * `c * depthMultiplier + m`, the order of tfjs's depthwise kernel `[kh, kw, in, multiplier]`).
+ * Its `dilation` is `[1, 1]` whatever the layer's `dilationRate`: tfjs 4.22's DepthwiseConv2D
+ * ignores that argument (`y = depthwiseConv2d(x, W)` undilated, output `conv_len(H, k, s)`).
  */
 export function depthwiseView(layer: tf.layers.Layer): ConvView {
   return conv2dView(layer, 'DepthwiseConv2D');

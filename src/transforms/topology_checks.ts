@@ -10,7 +10,11 @@ import { ArgumentError } from '../utils/errors.js';
 import type { LayerArgsDict } from './layer_args.js';
 import type { ConversionRule } from './conversion_types.js';
 
-/** `model` as a `tf.LayersModel`; throws naming `model` otherwise. */
+/**
+ * `model` as a `tf.LayersModel` with a graph to rewrite (at least one symbolic input and layer);
+ * throws naming `model` otherwise: a `tf.sequential()` without layers, or one whose first layer has
+ * no `inputShape` (never built), has no topology to convert.
+ */
 export function checkModel(model: unknown): tf.LayersModel {
   if (!(model instanceof tf.LayersModel)) {
     throw new ArgumentError(
@@ -21,6 +25,17 @@ export function checkModel(model: unknown): tf.LayersModel {
           : typeof model === 'object'
             ? model.constructor.name
             : typeof model),
+    );
+  }
+  const inputs = (model as { inputs?: unknown }).inputs;
+  if (model.layers.length === 0) {
+    throw new ArgumentError('model', 'has no layers: there is nothing to convert');
+  }
+  if (!Array.isArray(inputs) || inputs.length === 0) {
+    throw new ArgumentError(
+      'model',
+      'is not built (it has no inputs): give its first layer an inputShape (or call ' +
+        'model.build / predict once) before converting it',
     );
   }
   return model;
