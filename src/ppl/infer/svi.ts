@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { getParamStore } from '../param_store.js';
 import { collectTraces } from '../handlers/trace.js';
-import { guideAndModelTraces, type Callable, type ELBOLoss } from './elbo.js';
+import { ELBOEstimator, guideAndModelTraces, type Callable, type ELBOLoss } from './elbo.js';
 import { ArgumentError } from '../../utils/errors.js';
 import { checkOptionKeys } from '../../utils/options.js';
 import { withTapeCleanup } from '../../utils/tape.js';
@@ -310,8 +310,12 @@ export class SVI<A extends unknown[]> {
     return out as tf.NamedTensorMap;
   }
 
-  /** The `-ELBO` estimate without a step. */
+  /**
+   * The `-ELBO` estimate without a step (Pyro's `evaluate_loss`: the loss's own `loss`, which
+   * only evaluates, e.g. `TraceGraphELBO` leaves its decaying-average baselines where they are).
+   */
   evaluateLoss(...args: A): number {
+    if (this.loss instanceof ELBOEstimator) return this.loss.loss(this.model, this.guide, ...args);
     const v = tf.tidy(() => this.loss.differentiableLoss(this.model, this.guide, args));
     const out = v.dataSync()[0] as number;
     v.dispose();
