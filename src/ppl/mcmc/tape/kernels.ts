@@ -214,7 +214,7 @@ export function nodeSteps(node: TapeNode, out: Slot, ins: Slot[], shapes: number
   if (op === 'Softmax') return softmax(node, out, ins[0] as Slot);
   if (op === 'Cumsum') return cumsum(node, out, ins[0] as Slot);
   if (op === NORMAL_LOG_PROB || op === NORMAL_LOG_PROB_SUM) return normalLogProb(node, out, ins);
-  if (['Sum', 'Mean', 'Max', 'Min', 'Prod', 'All', 'Any'].includes(op)) {
+  if (['Sum', 'Mean', 'Max', 'Min', 'Prod', 'All', 'Any', 'ArgMax', 'ArgMin'].includes(op)) {
     return reduce(node, out, ins[0] as Slot, shapes[0] as number[]);
   }
   if (ins.length === 1) return unary(node, out, ins[0] as Slot);

@@ -1,6 +1,6 @@
 /**
  * Replay kernels beyond element-wise ones (see `kernels.ts`): reductions (`Sum`, `Mean`, `Max`,
- * `Min`, `Prod`, and the boolean `All`/`Any`, over `axis`), `BatchMatMul` with broadcast batch dimensions and transposes,
+ * `Min`, `Prod`, and the boolean `All`/`Any`, over `axis`; `ArgMax`/`ArgMin`: the first extremum's index), `BatchMatMul` with broadcast batch dimensions and transposes,
  * `Softmax` over the last axis, `Cumsum`, deepprob's fused Normal log-density kernels and element
  * maps (`Gather` nodes). Each returns a forward step and a reverse-mode backward step over
  * preallocated buffers.
@@ -57,6 +57,30 @@ export function reduce(node: TapeNode, out: Slot, x: Slot, inShape: number[]): N
         },
       };
     }
+    case 'ArgMax':
+    case 'ArgMin': {
+      // the index of the first extremum along the one axis (tfjs's ties), no gradient
+      const axis = (axesOf(node.attrs.axis, inShape.length)[0] ?? 0) as number;
+      const stride = strides(inShape)[axis] as number;
+      const len = inShape[axis] as number;
+      const best = new Float64Array(yv.length);
+      const max = node.op === 'ArgMax';
+      return {
+        fwd: () => {
+          best.fill(max ? -Infinity : Infinity);
+          yv.fill(0);
+          for (let i = 0; i < n; i++) {
+            const j = map[i] as number;
+            const v = xv[i] as number;
+            if (max ? v > (best[j] as number) : v < (best[j] as number)) {
+              best[j] = v;
+              yv[j] = Math.floor(i / stride) % len;
+            }
+          }
+        },
+        bwd: undefined,
+      };
+    }
     case 'Prod':
       return {
         fwd: () => {
@@ -86,7 +110,7 @@ export function reduce(node: TapeNode, out: Slot, x: Slot, inShape: number[]): N
             if (all ? b === 0 : b === 1) yv[j] = b;
           }
         },
-        bwd: () => undefined,
+        bwd: undefined,
       };
     }
     default:
