@@ -271,7 +271,7 @@ const cases: Case[] = [
   [
     'shift --angles x',
     (f) => ['shift', '--checkpoint', f.run, '--out', f.fresh(), '--angles', '45,x'],
-    /angles: expected finite rotation angles in degrees, got 45,NaN/,
+    /--angles: expected comma-separated numbers, got 'x' in '45,x'/,
   ],
   [
     'shift --ood nope',
