@@ -7,7 +7,7 @@
  * for the same seeds and potential.
  */
 import { driveAll, driveBatches, type DriveCounters } from './drive.js';
-import type { ChainSampler, TransitionStats } from './kernel.js';
+import type { ChainSampler, TransitionStats } from './chain_sampler.js';
 import type { Potential } from './potential.js';
 
 /** Per-iteration statistics of the kept draws of one chain. */

@@ -21,14 +21,8 @@ import { ArgumentError } from '../../utils/errors.js';
 import type { ChainState } from './chain_state.js';
 import type { BatchRequests } from './drive.js';
 import type { PotentialPoint, PotentialRequests } from './integrator.js';
-import {
-  ChainSampler,
-  HamiltonianKernel,
-  type ChainGroup,
-  type HamiltonianOptions,
-  type TrajectoryResult,
-  type TransitionStats,
-} from './kernel.js';
+import { ChainSampler, type ChainGroup, type TransitionStats } from './chain_sampler.js';
+import { HamiltonianKernel, type HamiltonianOptions, type TrajectoryResult } from './kernel.js';
 import { ChainRng } from './rng.js';
 
 /** One walker's outcome in a half-update. */

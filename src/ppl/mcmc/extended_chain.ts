@@ -16,12 +16,8 @@
 import { ArgumentError } from '../../utils/errors.js';
 import type { ChainState } from './chain_state.js';
 import type { PhasePoint, PotentialRequests } from './integrator.js';
-import {
-  ChainSampler,
-  HamiltonianKernel,
-  type TrajectoryResult,
-  type TransitionStats,
-} from './kernel.js';
+import { ChainSampler, type TransitionStats } from './chain_sampler.js';
+import { HamiltonianKernel, type TrajectoryResult } from './kernel.js';
 import type { Metric } from './metric.js';
 import { ChainRng } from './rng.js';
 

@@ -22,7 +22,8 @@ import type { ChainSetup } from './chain_setup.js';
 import type { GibbsSelection } from './gibbs_sites.js';
 import { GibbsTarget } from './gibbs_target.js';
 import { ExtendedChainSampler, ExtendedKernel, type ExtendedStateWords } from './extended_chain.js';
-import { ChainSampler, HamiltonianKernel } from './kernel.js';
+import { ChainSampler } from './chain_sampler.js';
+import { HamiltonianKernel } from './kernel.js';
 import type { ChainRng } from './rng.js';
 
 /**

@@ -18,13 +18,8 @@ export type { TapeProgram, TapeNode } from './tape/program.js';
 export { NUTS, type NUTSOptions } from './nuts.js';
 export { HMC, type HMCOptions } from './hmc.js';
 export { RandomWalkMH, type RandomWalkOptions } from './random_walk.js';
-export {
-  HamiltonianKernel,
-  ChainSampler,
-  type HamiltonianOptions,
-  type TransitionStats,
-  type TrajectoryResult,
-} from './kernel.js';
+export { HamiltonianKernel, type HamiltonianOptions, type TrajectoryResult } from './kernel.js';
+export { ChainSampler, type TransitionStats } from './chain_sampler.js';
 export {
   ModelPotential,
   isDeterministicSite,

@@ -7,7 +7,7 @@
 import { runLockstep, type ChainStats, type LockstepPrior } from './chain_loop.js';
 import type { ChainSetup } from './chain_setup.js';
 import { cloneChainState, type ChainState } from './chain_state.js';
-import type { ChainSampler, TransitionStats } from './kernel.js';
+import type { ChainSampler, TransitionStats } from './chain_sampler.js';
 import type { MCMCSettings } from './mcmc_options.js';
 import type { MCMCProgress } from './progress.js';
 import type { ChainRng } from './rng.js';

@@ -19,7 +19,8 @@ import type { GibbsTarget } from './gibbs_target.js';
 import { HMC } from './hmc.js';
 import { GibbsChainSampler } from './hmc_gibbs.js';
 import { hamiltonian, leapfrog, type PhasePoint, type PotentialRequests } from './integrator.js';
-import type { HamiltonianKernel, TransitionStats } from './kernel.js';
+import type { TransitionStats } from './chain_sampler.js';
+import type { HamiltonianKernel } from './kernel.js';
 import type { ChainRng } from './rng.js';
 
 /** Options of {@link MixedHMC} (NumPyro's names, camel-cased). */

@@ -26,12 +26,8 @@ import type { ChainState } from './chain_state.js';
 import type { CompileMode } from './compiled_potential.js';
 import type { InitStrategy } from './init.js';
 import type { PotentialRequests } from './integrator.js';
-import {
-  ChainSampler,
-  HamiltonianKernel,
-  type TrajectoryResult,
-  type TransitionStats,
-} from './kernel.js';
+import { ChainSampler, type TransitionStats } from './chain_sampler.js';
+import { HamiltonianKernel, type TrajectoryResult } from './kernel.js';
 import { ChainRng } from './rng.js';
 
 /** Options of {@link SA} (NumPyro's names, camel-cased). */
