@@ -26,4 +26,4 @@ export {
 } from './corruptions.js';
 
 // corruptions of float images on any pixel range (inferred or given)
-export { type CorruptionOptions, inferPixelRange } from './corruptions.js';
+export { type CorruptionOptions, inferPixelRange } from './pixel_range.js';

@@ -51,12 +51,10 @@ export {
   ParamStore,
   getParamStore,
   clearParamStore,
-  constraintToSpec,
-  constraintFromSpec,
   type ParamStoreSpec,
   type SavedParamStore,
-  type ConstraintSpec,
 } from './param_store.js';
+export { constraintToSpec, constraintFromSpec, type ConstraintSpec } from './constraint_spec.js';
 export * as constraints from './constraints.js';
 export type { Constraint } from './constraints.js';
 export { Delta, type DeltaOptions } from './delta.js';

@@ -519,7 +519,8 @@ describe('Empirical', () => {
 
 describe('the zeroSum constraint in the parameter store', () => {
   it('a zeroSum(2) constraint is saved with its axes and read back', async () => {
-    const { constraintFromSpec, constraintToSpec } = await import('../../src/ppl/param_store.js');
+    const { constraintFromSpec, constraintToSpec } =
+      await import('../../src/ppl/constraint_spec.js');
     const spec = constraintToSpec(d.constraints.zeroSum(2));
     expect(spec).toEqual({ kind: 'zeroSum', eventDim: 2 });
     const back = constraintFromSpec(JSON.parse(JSON.stringify(spec)) as typeof spec);

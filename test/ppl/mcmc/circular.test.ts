@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { VonMises, bijectTo, constraints } from '../../../src/distributions/index.js';
-import { constraintFromSpec, constraintToSpec } from '../../../src/ppl/param_store.js';
+import { constraintFromSpec, constraintToSpec } from '../../../src/ppl/constraint_spec.js';
 import { MCMC, NUTS } from '../../../src/ppl/mcmc/index.js';
 import { sample } from '../../../src/ppl/runtime.js';
 import { finiteDiff } from '../../helpers.js';

@@ -7,7 +7,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../../utils/errors.js';
 import { optionsObject } from '../../../utils/options.js';
-import { AllLayersLaplace, unitRows, type AllLayersLaplaceOptions } from './all_layers.js';
+import { AllLayersLaplace, type AllLayersLaplaceOptions } from './all_layers.js';
+import { unitRows } from './glm_jacobian.js';
 import { LAPLACE_OPTIONS, checkInputs, checkPositive, checkTargets } from './checks.js';
 import { emptyCurvature } from './curvature.js';
 import { batchLogLikelihood, outputLikelihood, type OutputLikelihood } from './likelihood.js';

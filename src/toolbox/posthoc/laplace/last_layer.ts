@@ -38,7 +38,7 @@ import {
   layerJacobian,
   preActivationShapes,
 } from './graph_run.js';
-import { unitRows } from './all_layers.js';
+import { unitRows } from './glm_jacobian.js';
 
 /**
  * The pre-activation output of a Dense layer, `z = f W + b` (its logits when it ends in a softmax,
