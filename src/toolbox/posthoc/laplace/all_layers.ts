@@ -28,7 +28,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../../utils/errors.js';
 import { optionsObject } from '../../../utils/options.js';
-import { PREDICT_OPTIONS, checkInputs } from './checks.js';
+import { PREDICT_OPTIONS, checkInputs, checkLink } from './checks.js';
 import type { LaplacePredictOptions } from './last_layer.js';
 import { LaplacePosterior } from './laplace_posterior.js';
 import { nextSeed } from '../../../utils/seed.js';
@@ -242,16 +242,7 @@ export class AllLayersLaplace extends LaplacePosterior<AllLayersStructure> {
       );
     }
     optionsObject(o, PREDICT_OPTIONS, 'predictProbs');
-    const link = o.link ?? 'mc';
-    if (link !== 'probit' && link !== 'mc' && link !== 'bridge') {
-      throw new ArgumentError('link', `expected 'probit', 'mc' or 'bridge', got '${String(link)}'`);
-    }
-    if (link === 'bridge' && this.binary) {
-      throw new ArgumentError(
-        'link',
-        "'bridge' needs K >= 2 logits; a binary head (one logit) takes 'probit' or 'mc'",
-      );
-    }
+    const link = checkLink(o.link ?? 'mc', this.binary);
     if (link === 'mc') {
       const p = this.sampleProbs(x, o.numSamples ?? 100, o.seed);
       try {

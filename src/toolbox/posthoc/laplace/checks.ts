@@ -106,3 +106,21 @@ export const LAPLACE_OPTIONS = [
 
 /** The option names of the Laplace `predictProbs` (laplace-torch's `link_approx` is `link`). */
 export const PREDICT_OPTIONS = ['link', 'numSamples', 'seed'];
+
+/**
+ * The `link` of a Laplace `predictProbs` checked: `'probit'` (`softmax(μ / sqrt(1 + π σ² / 8))`),
+ * `'mc'` (samples of the GLM predictive) or `'bridge'` (the Laplace bridge's Dirichlet mean),
+ * the last only for `K >= 2` logits (`binary`: a one-logit head).
+ */
+export function checkLink(link: unknown, binary: boolean): 'probit' | 'mc' | 'bridge' {
+  if (link !== 'probit' && link !== 'mc' && link !== 'bridge') {
+    throw new ArgumentError('link', `expected 'probit', 'mc' or 'bridge', got '${String(link)}'`);
+  }
+  if (link === 'bridge' && binary) {
+    throw new ArgumentError(
+      'link',
+      "'bridge' needs K >= 2 logits; a binary head (one logit) takes 'probit' or 'mc'",
+    );
+  }
+  return link;
+}

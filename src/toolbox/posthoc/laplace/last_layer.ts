@@ -13,7 +13,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../../utils/errors.js';
 import { optionsObject } from '../../../utils/options.js';
-import { PREDICT_OPTIONS, checkInputs } from './checks.js';
+import { PREDICT_OPTIONS, checkInputs, checkLink } from './checks.js';
 import type { ModelInput } from '../../../layers/model_input.js';
 import { LaplacePosterior } from './laplace_posterior.js';
 import { nextSeed } from '../../../utils/seed.js';
@@ -266,16 +266,7 @@ export class LastLayerLaplace extends LaplacePosterior<HessianStructure> {
     this.checkClassification();
     optionsObject(options, PREDICT_OPTIONS, 'predictProbs');
     this.rows(x);
-    const link = options.link ?? 'probit';
-    if (link !== 'probit' && link !== 'mc' && link !== 'bridge') {
-      throw new ArgumentError('link', `expected 'probit', 'mc' or 'bridge', got '${String(link)}'`);
-    }
-    if (link === 'bridge' && this.binary) {
-      throw new ArgumentError(
-        'link',
-        "'bridge' needs K >= 2 logits; a binary head (one logit) takes 'probit' or 'mc'",
-      );
-    }
+    const link = checkLink(options.link ?? 'probit', this.binary);
     if (link === 'mc') {
       const s = options.numSamples ?? 100;
       return tf.tidy(() => tf.mean(this.sampleProbs(x, s, options.seed), 0) as tf.Tensor2D);
