@@ -232,9 +232,12 @@ export class BullExecutor implements Executor {
         // 'failed' is final (an attempt with retries left goes to delayed or wait); a poison
         // message fails after one attempt of several
         if (cs === 'failed') {
-          const n = child.attemptsMade;
+          // read again: the job fetched above may predate its failure (its attempts and reason
+          // are written with the state, so a read after seeing 'failed' has them)
+          const failed = (await queue.getJob(id)) ?? child;
+          const n = failed.attemptsMade;
           throw new DeepProbError(
-            `job ${flow.jobs[i]?.key} failed after ${n} attempt${n === 1 ? '' : 's'}: ${child.failedReason}`,
+            `job ${flow.jobs[i]?.key} failed after ${n} attempt${n === 1 ? '' : 's'}: ${failed.failedReason}`,
           );
         }
       }
