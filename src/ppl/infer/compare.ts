@@ -22,6 +22,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../utils/errors.js';
 import { checkOptionKeys } from '../../utils/options.js';
 import { makeRng } from '../../utils/seed.js';
+import { standardGammaDraw } from '../../distributions/host_sampling.js';
 import { loo, waic } from './loo.js';
 
 /** Options of {@link compare}. */
@@ -92,29 +93,6 @@ export function stackingWeights(pointwise: Float64Array[]): number[] {
   return w.map((v) => v / z);
 }
 
-/** A standard normal from two uniforms (Box-Muller). */
-function gaussian(u: () => number): number {
-  return Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u());
-}
-
-/** A Gamma(a, 1) draw (Marsaglia & Tsang; boosted by `U^{1/a}` for `a < 1`). */
-function gammaDraw(a: number, u: () => number): number {
-  if (a < 1) return gammaDraw(a + 1, u) * Math.pow(1 - u(), 1 / a);
-  const d = a - 1 / 3;
-  const c = 1 / Math.sqrt(9 * d);
-  for (;;) {
-    let x: number;
-    let v: number;
-    do {
-      x = gaussian(u);
-      v = 1 + c * x;
-    } while (v <= 0);
-    v = v * v * v;
-    const w = 1 - u();
-    if (Math.log(w) < 0.5 * x * x + d - d * v + d * Math.log(v)) return d * v;
-  }
-}
-
 /**
  * Bayesian-bootstrap pseudo-BMA weights: the mean over `B` Dirichlet(alpha) reweightings of the
  * data of `softmax_k(N Σ_i α_i elpd_{ki})`, and the bootstrap sd of each `N Σ_i α_i elpd_{ki}`.
@@ -133,7 +111,7 @@ function bayesianBootstrapWeights(
   const g = new Float64Array(N);
   for (let b = 0; b < B; b++) {
     let tot = 0;
-    for (let i = 0; i < N; i++) tot += g[i] = gammaDraw(alpha, u);
+    for (let i = 0; i < N; i++) tot += g[i] = standardGammaDraw(alpha, u);
     const z = pointwise.map((p) => {
       let s = 0;
       for (let i = 0; i < N; i++) s += (g[i]! / tot) * p[i]!;
