@@ -240,13 +240,7 @@ export function plate<R>(
         `got a ${fn === null ? 'null' : typeof fn} after the body`,
     );
   }
-  if (o === null || typeof o !== 'object') {
-    throw new ArgumentError('options', `plate '${name}': expected an object, got ${String(o)}`);
-  }
-  checkOptionKeys(o, ['subsample', 'subsampleSize', 'dim'], `plate '${name}'`);
-  if (!Number.isInteger(size) || size < 1) {
-    throw new ArgumentError('size', `plate '${name}': expected an integer >= 1, got ${size}`);
-  }
+  checkPlateArgs('plate', name, size, o, ['subsample', 'subsampleSize', 'dim']);
   if (o.dim !== undefined && (!Number.isInteger(o.dim) || o.dim >= 0)) {
     throw new ArgumentError('dim', `plate '${name}': expected a negative integer, got ${o.dim}`);
   }
@@ -269,6 +263,26 @@ export function plate<R>(
     // a throwing body returns nothing: the indices this plate made are nobody's
     if (idx !== o.subsample) idx.dispose();
     throw e;
+  }
+}
+
+/**
+ * Throw unless `o` is an options object with only the `keys` and `size` an integer >= 1, the
+ * checks `plate` and `plateSeq` (`label`, the function named in the messages) share. @internal
+ */
+export function checkPlateArgs(
+  label: string,
+  name: string,
+  size: number,
+  o: unknown,
+  keys: string[],
+): void {
+  if (o === null || typeof o !== 'object') {
+    throw new ArgumentError('options', `${label} '${name}': expected an object, got ${String(o)}`);
+  }
+  checkOptionKeys(o, keys, `${label} '${name}'`);
+  if (!Number.isInteger(size) || size < 1) {
+    throw new ArgumentError('size', `${label} '${name}': expected an integer >= 1, got ${size}`);
   }
 }
 

@@ -5,10 +5,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../utils/errors.js';
-import { checkOptionKeys } from '../../utils/options.js';
 import { Messenger } from '../messenger.js';
 import { HANDLER_STACK, type Message } from '../runtime.js';
-import { plateIndices } from './plate.js';
+import { checkPlateArgs, plateIndices } from './plate.js';
 
 /** Options of {@link plateSeq}: a plate's, without `dim` (a sequential plate has none). */
 export interface PlateSeqOptions {
@@ -76,16 +75,7 @@ export function plateSeq(
   if (typeof name !== 'string' || name.length === 0) {
     throw new ArgumentError('name', `expected a non-empty string, got ${String(name)}`);
   }
-  if (options === null || typeof options !== 'object') {
-    throw new ArgumentError(
-      'options',
-      `plateSeq '${name}': expected an object, got ${String(options)}`,
-    );
-  }
-  checkOptionKeys(options, ['subsample', 'subsampleSize'], `plateSeq '${name}'`);
-  if (!Number.isInteger(size) || size < 1) {
-    throw new ArgumentError('size', `plateSeq '${name}': expected an integer >= 1, got ${size}`);
-  }
+  checkPlateArgs('plateSeq', name, size, options, ['subsample', 'subsampleSize']);
   const k0 = options.subsampleSize;
   if (k0 !== undefined && (!Number.isInteger(k0) || k0 < 1 || k0 > size)) {
     throw new ArgumentError(
