@@ -8,7 +8,7 @@
 import type { Queue } from 'bullmq';
 import { ArgumentError, DeepProbError } from '../utils/errors.js';
 import { aggregateFlow, type Aggregate } from './aggregate.js';
-import { loadBullMQ, pingRedis } from './bullmq.js';
+import { loadBullMQ, pingRedis, RedisSilentError } from './bullmq.js';
 import { checkQueueName, connectionOf, QUEUE_NAME } from './redis_url.js';
 import type { Executor, FlowProgressFn } from './executor.js';
 import type { FlowSpec } from './jobs.js';
@@ -102,7 +102,7 @@ export class BullExecutor implements Executor {
     try {
       await pingRedis(this.url, timeoutMs);
     } catch (e) {
-      if (/no answer in \d+ ms/.test((e as Error).message)) {
+      if (e instanceof RedisSilentError) {
         throw this.silence(timeoutMs, 'at the start', flow.store);
       }
       throw e;

@@ -47,12 +47,21 @@ export function loadBullMQ(): Promise<BullMQ> {
   return cached;
 }
 
+/** Redis took the connection (or none was refused) but did not answer a `PING` in time. */
+export class RedisSilentError extends DeepProbError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RedisSilentError';
+  }
+}
+
 /**
  * Check that Redis answers within `timeoutMs` and has the URL's database (a `SELECT` of an index
  * beyond the server's `databases` fails only in the connection's background, and every command
  * of BullMQ then waits forever).
  * @throws DeepProbError naming the URL (its password redacted), and for a missing database the
- *   index and the server's number of databases when it tells it.
+ *   index and the server's number of databases when it tells it; a {@link RedisSilentError} when
+ *   no answer came in `timeoutMs`.
  */
 export async function pingRedis(url: string, timeoutMs = 5000): Promise<void> {
   await loadBullMQ();
@@ -76,17 +85,20 @@ export async function pingRedis(url: string, timeoutMs = 5000): Promise<void> {
   });
   client.on('error', () => {});
   let timer: NodeJS.Timeout | undefined;
+  let silent = false;
   try {
     await Promise.race([
       client.ping(),
       new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer in ${timeoutMs} ms`)), timeoutMs);
+        timer = setTimeout(() => {
+          silent = true;
+          reject(new Error(`no answer in ${timeoutMs} ms`));
+        }, timeoutMs);
       }),
     ]);
   } catch (e) {
-    throw new DeepProbError(
-      `cannot reach Redis at ${redactedUrl(url)} (--redis): ${(e as Error).message}`,
-    );
+    const message = `cannot reach Redis at ${redactedUrl(url)} (--redis): ${(e as Error).message}`;
+    throw silent ? new RedisSilentError(message) : new DeepProbError(message);
   } finally {
     clearTimeout(timer);
   }
