@@ -33,10 +33,6 @@ const MARK = Symbol.for('deepprob.sharedLayerLosses');
 /** The layers already counted in the loss computation under way (null between computations). */
 let counted: Set<tf.layers.Layer> | null = null;
 
-function holdsBayesianWeights(layer: tf.layers.Layer): boolean {
-  return bayesianLayers(layer).length > 0;
-}
-
 /** How many applications of `layer` belong to this container (tfjs's node keys). */
 function applications(container: ContainerLike, layer: tf.layers.Layer): number {
   let n = 0;
@@ -64,15 +60,16 @@ export function installSharedLayerLosses(): void {
         for (const layer of this.layers) {
           const n = applications(this, layer);
           if (n === 0) continue;
-          if (layer instanceof tf.LayersModel && holdsBayesianWeights(layer)) {
+          const bayesian = bayesianLayers(layer);
+          if (layer instanceof tf.LayersModel && bayesian.length > 0) {
             // a nested model: its own (patched) count, once
             if (seen.has(layer)) continue;
             seen.add(layer);
             losses.push(...layer.calculateLosses());
-          } else if (holdsBayesianWeights(layer)) {
+          } else if (bayesian.length > 0) {
             // a Bayesian layer or a wrapper running some: each Bayesian layer's KL once (tfjs's
             // Bidirectional reports the losses of the unbuilt layer it copied, none)
-            for (const b of bayesianLayers(layer)) {
+            for (const b of bayesian) {
               if (seen.has(b)) continue;
               seen.add(b);
               losses.push(...b.calculateLosses());
