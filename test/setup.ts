@@ -1,7 +1,15 @@
+import * as tf from '@tensorflow/tfjs';
 import { expect } from 'vitest';
 import { ready } from '../src/index.js';
 
 await ready();
+
+// Test files share a worker process (vitest.config.ts: `isolate: false`), and this file runs
+// before each of them: a file that switched the tfjs backend and did not switch it back must not
+// run the next file on it.
+const shared = globalThis as { deepprobTestBackend?: string };
+shared.deepprobTestBackend ??= tf.getBackend();
+if (tf.getBackend() !== shared.deepprobTestBackend) await tf.setBackend(shared.deepprobTestBackend);
 
 interface AllcloseOptions {
   rtol?: number;
