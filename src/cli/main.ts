@@ -40,7 +40,8 @@ const running = new WeakMap<Command, Command>();
  * by its configuration key (`model: expected one of ...`, `klWeight: ...`, also a
  * {@link DeepProbError} whose message starts `checkpoint: `); where the message does not name
  * the flag already, ` (--model)` is appended (`model: expected one of ..., got 'resnet'
- * (--model)`), the message otherwise unchanged (its start is what scripts match). An error whose
+ * (--model)`), the message otherwise unchanged (its start is what scripts match); an argument
+ * named `ENV/key` (an option an environment variable also sets) is matched by its last part. An error whose
  * argument is no option of the running command (or of the program) is returned as it is.
  * @param error what the action threw.
  * @param program the program built by {@link buildProgram}.
@@ -55,9 +56,12 @@ export function flagNamedError(error: unknown, program: Command): unknown {
       ? error.argument
       : /^([A-Za-z][\w-]*): /.exec(error.message)?.[1];
   if (arg === undefined) return error;
+  // `DEEPPROB_BACKEND/backend`: an option that an environment variable also sets
+  const keys = [arg, ...arg.split('/').slice(1)];
   for (const c of [cmd, program]) {
     const opt = c.options.find(
-      (o) => o.long !== undefined && (o.attributeName() === arg || o.long === `--${arg}`),
+      (o) =>
+        o.long !== undefined && keys.some((k) => o.attributeName() === k || o.long === `--${k}`),
     );
     const flag = opt?.long;
     if (flag === undefined) continue;
