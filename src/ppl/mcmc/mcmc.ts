@@ -45,6 +45,24 @@ import { runWorkerChains } from './worker_run.js';
 export type { ChainStats, MCMCCheckpointOptions, MCMCOptions, MCMCState };
 
 /**
+ * The per-iteration fields of {@link ChainStats} that `getExtraFields({groupByChain})` returns as
+ * tensors (NumPyro's `diverging`, `accept_prob`, step size, tree depth, `num_steps`, `energy`,
+ * `potential_energy`).
+ */
+export const EXTRA_FIELDS = [
+  'divergent',
+  'acceptStat',
+  'stepSize',
+  'treeDepth',
+  'numSteps',
+  'energy',
+  'potentialEnergy',
+] as const;
+
+/** One of {@link EXTRA_FIELDS}. */
+export type ExtraField = (typeof EXTRA_FIELDS)[number];
+
+/**
  * Markov chain Monte Carlo driver.
  *
  * @example
@@ -162,11 +180,8 @@ export class MCMC {
   }
 
   private runWith(progress: MCMCProgress, args: unknown[], warmupOnly: boolean): void {
-    const plan = planRun(this.settings, this.postWarmupState, warmupOnly);
-    this.draws = new Map();
-    this.stats = [];
+    const plan = this.beginRun(warmupOnly);
     const states: ChainState[] = [];
-    this.keptPerChain = Math.floor(plan.numSamples / this.settings.thinning);
     if ((this.settings.options.chainMethod ?? 'sequential') === 'vectorized') {
       this.runChains(
         plan,
@@ -203,28 +218,58 @@ export class MCMC {
     progress: MCMCProgress,
     states: ChainState[],
   ): void {
-    const starts = idx.map((c) => plan.starts[c] as ChainStart);
-    // a fresh chain's generator is used by its setup and then by the chain; a continued chain's
-    // setup replays its original one with a generator of the same seed
-    const rngs = starts.map((s) => new ChainRng(s.seed));
+    const { rngs, setups } = this.setupChains(plan, idx, args);
+    const run = sampleGroup(this.settings, plan, idx, setups, rngs, progress);
+    idx.forEach((c, k) => {
+      states[c] = run.states[k] as ChainState;
+      this.keepChain(
+        c,
+        run.kept[k] as Float64Array[],
+        run.stats[k] as ChainStats,
+        (setups[k] as ChainSetup).model,
+      );
+    });
+  }
+
+  /**
+   * The preamble of every run path: the plan (fresh, continued or resumed chains), the draws and
+   * statistics cleared, and the kept draws per chain `⌊numSamples / thinning⌋`.
+   */
+  private beginRun(warmupOnly: boolean): RunPlan {
+    const plan = planRun(this.settings, this.postWarmupState, warmupOnly);
+    this.draws = new Map();
+    this.stats = [];
+    this.keptPerChain = Math.floor(plan.numSamples / this.settings.thinning);
+    return plan;
+  }
+
+  /**
+   * Set up chains `idx` of `plan`: each a generator of its start's seed (a fresh chain's is used by
+   * its setup and then by the chain; a continued chain's setup replays its original one with a
+   * generator of the same seed) and its setup from its `initParams`; the model's latent layout
+   * checked against the plan's.
+   */
+  private setupChains(
+    plan: RunPlan,
+    idx: number[],
+    args: unknown[],
+  ): { rngs: ChainRng[]; setups: ChainSetup[] } {
+    const rngs = idx.map((c) => new ChainRng((plan.starts[c] as ChainStart).seed));
     const ip = this.settings.options.initParams;
-    const setups = starts.map((_, k) =>
-      setupChain(this.kernel, rngs[k] as ChainRng, args, chainInitParams(ip, idx[k] as number)),
+    const setups = idx.map((c, k) =>
+      setupChain(this.kernel, rngs[k] as ChainRng, args, chainInitParams(ip, c)),
     );
     const s0 = setups[0] as ChainSetup;
     this.sites = s0.sites;
     checkSites(this.kernel, plan, s0);
-    const run = sampleGroup(this.settings, plan, idx, setups, rngs, progress);
-    idx.forEach((c, k) => {
-      const th = thinChain(
-        run.kept[k] as Float64Array[],
-        run.stats[k] as ChainStats,
-        this.settings.thinning,
-      );
-      this.stats[c] = th.stats;
-      states[c] = run.states[k] as ChainState;
-      this.store(c, th.kept, (setups[k] as ChainSetup).model);
-    });
+    return { rngs, setups };
+  }
+
+  /** Thin chain `c`'s kept draws and statistics and store them (constrained by `model`). */
+  private keepChain(c: number, kept: Float64Array[], stats: ChainStats, model?: Constrainer): void {
+    const th = thinChain(kept, stats, this.settings.thinning);
+    this.stats[c] = th.stats;
+    this.store(c, th.kept, model);
   }
 
   /** `chainMethod: 'parallel'`: chains as plain-data jobs on a pool of worker threads (Node). */
@@ -240,24 +285,16 @@ export class MCMC {
         "'parallel' needs Node worker threads; use 'sequential' or 'vectorized'",
       );
     }
-    const plan = planRun(this.settings, this.postWarmupState, warmupOnly);
-    this.draws = new Map();
-    this.stats = [];
-    this.keptPerChain = Math.floor(plan.numSamples / this.settings.thinning);
+    const plan = this.beginRun(warmupOnly);
     const spec = kernelSpec(this.kernel);
-    const rngs = plan.starts.map((s) => new ChainRng(s.seed));
-    const ip = this.settings.options.initParams;
-    const setups = rngs.map((rng, c) => setupChain(this.kernel, rng, args, chainInitParams(ip, c)));
-    this.sites = (setups[0] as ChainSetup).sites;
-    checkSites(this.kernel, plan, setups[0] as ChainSetup);
+    const idx = plan.starts.map((_, c) => c);
+    const { rngs, setups } = this.setupChains(plan, idx, args);
     const ran = await runWorkerChains(this.settings, plan, spec, setups, rngs, progress);
     const states: ChainState[] = [];
     setups.forEach((su, c) => {
       const r = ran[c] as ChainJobResult;
-      const th = thinChain(r.kept, r.stats, this.settings.thinning);
-      this.stats[c] = th.stats;
       states[c] = cloneChainState(r.state);
-      this.store(c, th.kept, su.model);
+      this.keepChain(c, r.kept, r.stats, su.model);
     });
     this.finish(plan, states, warmupOnly);
   }
@@ -334,9 +371,43 @@ export class MCMC {
   }
 
   /** Per-chain statistics of the kept iterations (divergences, step size, tree depth, ...). */
-  getExtraFields(): ChainStats[] {
+  getExtraFields(): ChainStats[];
+  /**
+   * The per-iteration statistics of the kept iterations as tensors (NumPyro's
+   * `get_extra_fields(group_by_chain=...)`), one per field of {@link EXTRA_FIELDS}:
+   * `[numChains * kept]` (chain 0's iterations first), or `[numChains, kept]` with `groupByChain`,
+   * the rows the same as in {@link MCMC.getSamples}; `divergent` is `bool`, `treeDepth` and
+   * `numSteps` `int32`, the rest `float32` (new tensors, the caller's).
+   */
+  getExtraFields(options: { groupByChain?: boolean }): Record<ExtraField, tf.Tensor>;
+  getExtraFields(options?: { groupByChain?: boolean }): ChainStats[] | Record<ExtraField, tf.Tensor> {
+    if (options === undefined) {
+      this.requireRun();
+      return this.stats;
+    }
+    if (options === null || typeof options !== 'object') {
+      throw new ArgumentError('options', `expected {groupByChain?}, got ${String(options)}`);
+    }
+    checkOptionKeys(options, ['groupByChain'], 'getExtraFields');
+    const group = booleanOption(options.groupByChain, 'groupByChain', false);
     this.requireRun();
-    return this.stats;
+    const nc = this.numChains;
+    const ns = this.keptPerChain;
+    const shape = group ? [nc, ns] : [nc * ns];
+    const out = {} as Record<ExtraField, tf.Tensor>;
+    for (const f of EXTRA_FIELDS) {
+      if (f === 'divergent') {
+        const a = new Uint8Array(nc * ns);
+        this.stats.forEach((s, c) => s.divergent.forEach((d, i) => (a[c * ns + i] = d ? 1 : 0)));
+        out[f] = tf.tensor(a, shape, 'bool');
+      } else {
+        const int = f === 'treeDepth' || f === 'numSteps';
+        const a = int ? new Int32Array(nc * ns) : new Float32Array(nc * ns);
+        this.stats.forEach((s, c) => a.set(s[f].subarray(0, ns), c * ns));
+        out[f] = tf.tensor(a, shape, int ? 'int32' : 'float32');
+      }
+    }
+    return out;
   }
 
   /** Number of divergent kept transitions over all chains. */

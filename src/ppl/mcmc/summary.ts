@@ -1,11 +1,13 @@
 /**
  * Posterior summaries of MCMC draws per site and element: mean, standard deviation (`n - 1`
  * denominator), 5/50/95 % quantiles (linear interpolation), bulk and tail ESS and rank-normalized
- * split R-hat (see `diagnostics.ts`), and a printed table in the layout of Pyro/NumPyro's
- * `print_summary`.
+ * split R-hat (see `diagnostics.ts`), and NumPyro's `print_summary` columns: the highest posterior
+ * density interval of mass `prob` over all chains' draws (`hpdi`) and `n_eff` (NumPyro's
+ * `effective_sample_size`, {@link essNumPyro}); and a printed table in the layout of
+ * Pyro/NumPyro's `print_summary`.
  */
 import { ArgumentError } from '../../utils/errors.js';
-import { essBulk, essTail, quantile, splitRhat } from './diagnostics.js';
+import { essBulk, essNumPyro, essTail, hpdiSorted, quantile, splitRhat } from './diagnostics.js';
 
 /** Summary of one scalar quantity. */
 export interface ScalarSummary {
@@ -19,6 +21,16 @@ export interface ScalarSummary {
   essBulk: number;
   essTail: number;
   rHat: number;
+  /**
+   * Lower end of the highest posterior density interval of mass `prob` (default 0.9) over all
+   * chains' draws (NumPyro's `5.0%` column): `x_(i*)` of the sorted draws, `i*` minimizing
+   * `x_(i+m) - x_(i)`, `m = ⌊prob · n⌋`.
+   */
+  hpdiLow: number;
+  /** Upper end of that interval (NumPyro's `95.0%` column): `x_(i* + m)`. */
+  hpdiHigh: number;
+  /** NumPyro's `n_eff`: `effective_sample_size` of the chains ({@link essNumPyro}). */
+  nEff: number;
 }
 
 /** Summary of one site: one {@link ScalarSummary} per element (row-major). */
@@ -54,6 +66,7 @@ export function summarizeSite(chains: Float32Array[], shape: number[], prob = 0.
     m /= all.length;
     let ss = 0;
     for (const v of all) ss += (v - m) ** 2;
+    const [hpdiLow, hpdiHigh] = hpdiSorted(Float64Array.from(all).sort(), prob);
     elements.push({
       mean: m,
       sd: Math.sqrt(ss / (all.length - 1)),
@@ -63,6 +76,9 @@ export function summarizeSite(chains: Float32Array[], shape: number[], prob = 0.
       essBulk: essBulk(per),
       essTail: essTail(per, [(1 - prob) / 2, (1 + prob) / 2]),
       rHat: splitRhat(per),
+      hpdiLow,
+      hpdiHigh,
+      nEff: essNumPyro(per),
     });
   }
   return { shape, elements };
@@ -80,7 +96,20 @@ export function formatSummary(
 ): string {
   const lo = `${(((1 - prob) / 2) * 100).toFixed(1)}%`;
   const hi = `${(((1 + prob) / 2) * 100).toFixed(1)}%`;
-  const header = ['', 'mean', 'std', 'median', lo, hi, 'ess_bulk', 'ess_tail', 'r_hat'];
+  const header = [
+    '',
+    'mean',
+    'std',
+    'median',
+    lo,
+    hi,
+    `hpdi_${lo}`,
+    `hpdi_${hi}`,
+    'n_eff',
+    'ess_bulk',
+    'ess_tail',
+    'r_hat',
+  ];
   const rows: string[][] = [];
   for (const [name, s] of Object.entries(summaries)) {
     const strides = s.shape.map((_, i) => s.shape.slice(i + 1).reduce((a, b) => a * b, 1));
@@ -94,6 +123,9 @@ export function formatSummary(
         fmt(e.median),
         fmt(e.q5),
         fmt(e.q95),
+        fmt(e.hpdiLow),
+        fmt(e.hpdiHigh),
+        fmt(e.nEff, 1),
         fmt(e.essBulk, 1),
         fmt(e.essTail, 1),
         fmt(e.rHat),
