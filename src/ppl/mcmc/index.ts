@@ -99,3 +99,9 @@ export { HMCECS, blockUpdate, type HMCECSOptions, type TaylorProxy } from './hmc
 // Session 17: NumPyro's print_summary columns (hpdi, n_eff) and get_extra_fields(group_by_chain).
 export { essNumPyro, hpdiSorted } from './diagnostics.js';
 export { EXTRA_FIELDS, type ExtraField } from './mcmc.js';
+// Session 17: NumPyro's initialize_model (the unconstrained init point, potential, postprocess).
+export {
+  initializeModel,
+  type InitializeModelOptions,
+  type ModelInfo,
+} from './initialize_model.js';
