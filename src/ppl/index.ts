@@ -309,8 +309,4 @@ export { logDensity } from './infer/log_density.js';
 export { pyroModule } from './nn/module.js';
 
 // Session 17: NumPyro's numpyro.infer.util.initialize_model
-export {
-  initializeModel,
-  type InitializeModelOptions,
-  type ModelInfo,
-} from './mcmc/index.js';
+export { initializeModel, type InitializeModelOptions, type ModelInfo } from './mcmc/index.js';

@@ -18,11 +18,11 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../utils/errors.js';
-import { booleanOption, checkOptionKeys } from '../../utils/options.js';
 import type { ChainStats } from './chain_loop.js';
 import { setupChain, type ChainSetup } from './chain_setup.js';
 import { cloneChainState, type ChainState } from './chain_state.js';
 import { kernelSpec, type ChainJobResult } from './chain_worker.js';
+import { extraFieldTensors, type ExtraField } from './extra_fields.js';
 import type { Constrainer } from './compiled_constrain.js';
 import type { HamiltonianKernel } from './kernel.js';
 import { sampleGroup } from './lockstep_run.js';
@@ -30,6 +30,7 @@ import { thinChain } from './thinning.js';
 import {
   chainInitParams,
   checkMCMCOptions,
+  groupByChainOption,
   type MCMCOptions,
   type MCMCSettings,
   type MCMCState,
@@ -43,24 +44,6 @@ import { formatSummary, summarizeSite, type SiteSummary } from './summary.js';
 import { runWorkerChains } from './worker_run.js';
 
 export type { ChainStats, MCMCCheckpointOptions, MCMCOptions, MCMCState };
-
-/**
- * The per-iteration fields of {@link ChainStats} that `getExtraFields({groupByChain})` returns as
- * tensors (NumPyro's `diverging`, `accept_prob`, step size, tree depth, `num_steps`, `energy`,
- * `potential_energy`).
- */
-export const EXTRA_FIELDS = [
-  'divergent',
-  'acceptStat',
-  'stepSize',
-  'treeDepth',
-  'numSteps',
-  'energy',
-  'potentialEnergy',
-] as const;
-
-/** One of {@link EXTRA_FIELDS}. */
-export type ExtraField = (typeof EXTRA_FIELDS)[number];
 
 /**
  * Markov chain Monte Carlo driver.
@@ -351,11 +334,7 @@ export class MCMC {
    * parameters by name.
    */
   getSamples(options: { groupByChain?: boolean } = {}): Record<string, tf.Tensor> {
-    if (options === null || typeof options !== 'object') {
-      throw new ArgumentError('options', `expected {groupByChain?}, got ${String(options)}`);
-    }
-    checkOptionKeys(options, ['groupByChain'], 'getSamples');
-    const group = booleanOption(options.groupByChain, 'groupByChain', false);
+    const group = groupByChainOption(options, 'getSamples');
     this.requireRun();
     const out: Record<string, tf.Tensor> = {};
     for (const [name, e] of this.draws) {
@@ -374,40 +353,22 @@ export class MCMC {
   getExtraFields(): ChainStats[];
   /**
    * The per-iteration statistics of the kept iterations as tensors (NumPyro's
-   * `get_extra_fields(group_by_chain=...)`), one per field of {@link EXTRA_FIELDS}:
+   * `get_extra_fields(group_by_chain=...)`), one per field of `EXTRA_FIELDS`:
    * `[numChains * kept]` (chain 0's iterations first), or `[numChains, kept]` with `groupByChain`,
    * the rows the same as in {@link MCMC.getSamples}; `divergent` is `bool`, `treeDepth` and
    * `numSteps` `int32`, the rest `float32` (new tensors, the caller's).
    */
   getExtraFields(options: { groupByChain?: boolean }): Record<ExtraField, tf.Tensor>;
-  getExtraFields(options?: { groupByChain?: boolean }): ChainStats[] | Record<ExtraField, tf.Tensor> {
+  getExtraFields(options?: {
+    groupByChain?: boolean;
+  }): ChainStats[] | Record<ExtraField, tf.Tensor> {
     if (options === undefined) {
       this.requireRun();
       return this.stats;
     }
-    if (options === null || typeof options !== 'object') {
-      throw new ArgumentError('options', `expected {groupByChain?}, got ${String(options)}`);
-    }
-    checkOptionKeys(options, ['groupByChain'], 'getExtraFields');
-    const group = booleanOption(options.groupByChain, 'groupByChain', false);
+    const group = groupByChainOption(options, 'getExtraFields');
     this.requireRun();
-    const nc = this.numChains;
-    const ns = this.keptPerChain;
-    const shape = group ? [nc, ns] : [nc * ns];
-    const out = {} as Record<ExtraField, tf.Tensor>;
-    for (const f of EXTRA_FIELDS) {
-      if (f === 'divergent') {
-        const a = new Uint8Array(nc * ns);
-        this.stats.forEach((s, c) => s.divergent.forEach((d, i) => (a[c * ns + i] = d ? 1 : 0)));
-        out[f] = tf.tensor(a, shape, 'bool');
-      } else {
-        const int = f === 'treeDepth' || f === 'numSteps';
-        const a = int ? new Int32Array(nc * ns) : new Float32Array(nc * ns);
-        this.stats.forEach((s, c) => a.set(s[f].subarray(0, ns), c * ns));
-        out[f] = tf.tensor(a, shape, int ? 'int32' : 'float32');
-      }
-    }
-    return out;
+    return extraFieldTensors(this.stats, this.numChains, this.keptPerChain, group);
   }
 
   /** Number of divergent kept transitions over all chains. */

@@ -226,7 +226,7 @@ describe('MCMC: summary columns and getExtraFields({groupByChain})', () => {
     expect(s.hpdiLow).toBe(lo);
     expect(s.hpdiHigh).toBe(hi);
     const orig = console.log;
-    let text = '';
+    let text: string;
     console.log = (): void => {};
     try {
       text = m.printSummary(0.8);
