@@ -105,3 +105,9 @@ export {
   type InitializeModelOptions,
   type ModelInfo,
 } from './initialize_model.js';
+export {
+  summary,
+  printSummary,
+  type SamplesSummaryOptions,
+  type SummaryOptions,
+} from './summary.js';

@@ -23,6 +23,7 @@ import { setupChain, type ChainSetup } from './chain_setup.js';
 import { cloneChainState, type ChainState } from './chain_state.js';
 import { kernelSpec, type ChainJobResult } from './chain_worker.js';
 import { extraFieldTensors, type ExtraField } from './extra_fields.js';
+import { keptSiteValues } from './kept_values.js';
 import type { Constrainer } from './compiled_constrain.js';
 import type { HamiltonianKernel } from './kernel.js';
 import { sampleGroup } from './lockstep_run.js';
@@ -40,7 +41,13 @@ import { silentProgress, stderrProgress, type MCMCProgress } from './progress.js
 import { ChainRng } from './rng.js';
 import { kernelKind, siteLayout, type MCMCCheckpointOptions } from './run_checkpoint.js';
 import { checkSites, planRun, type ChainStart, type RunPlan } from './run_plan.js';
-import { formatSummary, summarizeSite, type SiteSummary } from './summary.js';
+import {
+  excludeDeterministicOption,
+  formatSummary,
+  summarizeSite,
+  type SiteSummary,
+  type SummaryOptions,
+} from './summary.js';
 import { runWorkerChains } from './worker_run.js';
 
 export type { ChainStats, MCMCCheckpointOptions, MCMCOptions, MCMCState };
@@ -284,27 +291,9 @@ export class MCMC {
 
   /** Map the kept unconstrained draws to site values and append them as chain `c`. */
   private store(c: number, kept: Float64Array[], model?: Constrainer): void {
-    const ns = kept.length;
-    if (ns === 0) return; // warmup() keeps no draws
-    if (model === undefined) {
-      const dim = kept[0]?.length ?? 0;
-      const a = new Float32Array(ns * dim);
-      kept.forEach((z, i) => a.set(z, i * dim));
-      this.appendChain('z', [dim], c, a);
-      return;
+    for (const [name, e] of keptSiteValues(kept, model)) {
+      this.appendChain(name, e.shape, c, e.values);
     }
-    const perSite = new Map<string, { shape: number[]; values: Float32Array }>();
-    kept.forEach((z, i) => {
-      for (const [name, v] of model.constrain(z)) {
-        let e = perSite.get(name);
-        if (e === undefined) {
-          e = { shape: v.shape, values: new Float32Array(ns * v.values.length) };
-          perSite.set(name, e);
-        }
-        e.values.set(v.values, i * v.values.length);
-      }
-    });
-    for (const [name, e] of perSite) this.appendChain(name, e.shape, c, e.values);
   }
 
   private appendChain(name: string, shape: number[], c: number, values: Float32Array): void {
@@ -378,18 +367,25 @@ export class MCMC {
 
   /**
    * Per-site summaries: mean, sd, quantiles (`prob` central mass, default 0.9), bulk and tail ESS,
-   * rank-normalized split R-hat, per element.
+   * rank-normalized split R-hat, and NumPyro's HPDI of mass `prob` and `n_eff`, per element. With
+   * `excludeDeterministic` (NumPyro's `exclude_deterministic`, default here `false`) only the
+   * latent sites.
    */
-  summary(prob = 0.9): Record<string, SiteSummary> {
+  summary(prob = 0.9, options: SummaryOptions = {}): Record<string, SiteSummary> {
+    const skip = excludeDeterministicOption(options);
     this.requireRun();
+    const latent = new Set(this.sites.map((s) => s.name));
     const out: Record<string, SiteSummary> = {};
-    for (const [name, e] of this.draws) out[name] = summarizeSite(e.chains, e.shape, prob);
+    for (const [name, e] of this.draws) {
+      if (skip && !this.kernel.isPotential && !latent.has(name)) continue;
+      out[name] = summarizeSite(e.chains, e.shape, prob);
+    }
     return out;
   }
 
   /** Print (to the console) and return the summary table with the number of divergences. */
-  printSummary(prob = 0.9): string {
-    const text = formatSummary(this.summary(prob), this.numDivergences, prob);
+  printSummary(prob = 0.9, options: SummaryOptions = {}): string {
+    const text = formatSummary(this.summary(prob, options), this.numDivergences, prob);
     console.log(text);
     return text;
   }
