@@ -261,17 +261,20 @@ describe('NumPyro probes: run options', () => {
 
   it('per-chain initParams start each chain there (NumPyro init_params with a chain dim)', () => {
     const pot = ppl.potentialFromFn(({ x }) => tf.mul(0.5, tf.sum(tf.square(x!))), { x: [0, 0] });
-    const m = new ppl.MCMC(new ppl.NUTS(pot, { adaptStepSize: false, stepSize: 1e-9 }), {
-      numSamples: 2,
-      warmupSteps: 0,
-      numChains: 2,
-      seed: 1,
-      progressBar: false,
-      initParams: [
-        [1, 2],
-        [-3, 4],
-      ],
-    });
+    const m = new ppl.MCMC(
+      new ppl.HMC(pot, { adaptStepSize: false, stepSize: 1e-9, numSteps: 1 }),
+      {
+        numSamples: 2,
+        warmupSteps: 0,
+        numChains: 2,
+        seed: 1,
+        progressBar: false,
+        initParams: [
+          [1, 2],
+          [-3, 4],
+        ],
+      },
+    );
     m.runSync();
     const x = m.getSamples({ groupByChain: true }).x!;
     const v = x.arraySync() as number[][][];
@@ -296,5 +299,100 @@ describe('NumPyro probes: run options', () => {
     const sd = Math.sqrt(a.reduce((p, q) => p + (q - mean) ** 2, 0) / (a.length - 1));
     expect(Math.abs(mean - 0.95)).toBeLessThan(Math.max(0.03, (5 * sd) / Math.sqrt(a.length)));
     tf.dispose(Object.values(m.getSamples()));
+  });
+});
+
+describe('NumPyro probes: more', () => {
+  it('after warmup() alone, reading draws names run (no draws kept); run() then gives numSamples', () => {
+    const m = new ppl.MCMC(new ppl.NUTS(simple), {
+      numSamples: 7,
+      warmupSteps: 10,
+      seed: 1,
+      progressBar: false,
+    });
+    m.warmupSync();
+    argErr(() => m.getSamples(), /run/);
+    argErr(() => m.getExtraFields({ groupByChain: true }), /run/);
+    m.runSync();
+    const e = m.getExtraFields({ groupByChain: true });
+    expect(e.stepSize.shape).toEqual([1, 7]);
+    // continued from the adapted state: the step size is fixed at the adapted one
+    const st = Array.from(e.stepSize.dataSync());
+    expect(new Set(st).size).toBe(1);
+    expect(st[0]).toBeCloseTo(m.lastState!.chains[0]!.stepSize, 5);
+    tf.dispose([...Object.values(e), ...Object.values(m.getSamples())]);
+  });
+
+  it('vectorized and sequential chains give the same extra-field tensors for the same seed', () => {
+    const a = runSimple({ chainMethod: 'sequential' });
+    const b = runSimple({ chainMethod: 'vectorized' });
+    const ea = a.getExtraFields({ groupByChain: true });
+    const eb = b.getExtraFields({ groupByChain: true });
+    for (const k of ppl.mcmc.EXTRA_FIELDS) {
+      if (k === 'energy' || k === 'potentialEnergy') {
+        const x = Array.from(ea[k].dataSync());
+        const y = Array.from(eb[k].dataSync());
+        x.forEach((v, i) => expect(v).toBeCloseTo(y[i]!, 3));
+      } else expect(Array.from(ea[k].dataSync())).toEqual(Array.from(eb[k].dataSync()));
+    }
+    tf.dispose([...Object.values(ea), ...Object.values(eb)]);
+  }, 30000);
+
+  it('HMCGibbs: excludeDeterministic keeps the Gibbs sites (they are latent)', () => {
+    const model = (): void => {
+      const a = sample('a', new D.Normal(0, 1));
+      sample('b', new D.Normal(a, 1));
+      ppl.deterministic('ab', tf.add(a, 1));
+    };
+    const m = new ppl.MCMC(
+      new ppl.HMCGibbs(new ppl.NUTS(model), {
+        gibbsFn: ({ seed }) => ({ a: new D.Normal(0, 1).sample([], seed) }),
+        gibbsSites: ['a'],
+      }),
+      { numSamples: 10, warmupSteps: 10, seed: 2, progressBar: false },
+    );
+    m.runSync();
+    expect(Object.keys(m.summary(0.9, { excludeDeterministic: true })).sort()).toEqual(['a', 'b']);
+    expect(Object.keys(m.summary()).sort()).toEqual(['a', 'ab', 'b']);
+    tf.dispose(Object.values(m.getSamples()));
+  });
+
+  it('ppl.mcmc.summary of int32 draws (a discrete site) and a [2, 40, 2] tensor: HPDI of the brute force', () => {
+    const k = tf.tensor2d(
+      [
+        Array.from({ length: 30 }, (_, i) => i % 3),
+        Array.from({ length: 30 }, (_, i) => (i * 7) % 4),
+      ],
+      undefined,
+      'int32',
+    );
+    const s = ppl.mcmc.summary({ k }, { prob: 0.5 });
+    const flat = Array.from(k.dataSync()).sort((a, b) => a - b);
+    expect(s.k!.elements[0]!.hpdiLow).toBe(flat[0]);
+    expect(s.k!.elements[0]!.hpdiHigh).toBe(flat[Math.floor(0.5 * 60)]);
+    expect(s.k!.elements[0]!.mean).toBeCloseTo(flat.reduce((a, b) => a + b, 0) / 60, 6);
+    const v = tf.tidy(() => tf.randomNormal([2, 40, 2], 0, 1, 'float32', 5));
+    const sv = ppl.mcmc.summary({ v });
+    expect(sv.v!.shape).toEqual([2]);
+    const arr = v.arraySync() as number[][][];
+    const col = arr.flatMap((c) => c.map((d) => d[1]!)).sort((a, b) => a - b);
+    const m = Math.floor(0.9 * 80);
+    let best = 0;
+    for (let i = 0; i + m < 80; i++)
+      if (col[i + m]! - col[i]! < col[best + m]! - col[best]!) best = i;
+    expect(sv.v!.elements[1]!.hpdiLow).toBe(col[best]);
+    expect(sv.v!.elements[1]!.hpdiHigh).toBe(col[best + m]);
+    tf.dispose([k, v]);
+  });
+
+  it('a continued run (postWarmupState) gets extra fields of its own draws only', () => {
+    const m = runSimple({ numSamples: 9 });
+    m.postWarmupState = m.lastState;
+    m.runSync();
+    const e = m.getExtraFields({});
+    expect(e.treeDepth.shape).toEqual([18]);
+    const per = m.getExtraFields();
+    expect(per[1]!.treeDepth.length).toBe(9);
+    tf.dispose([...Object.values(e), ...Object.values(m.getSamples())]);
   });
 });
