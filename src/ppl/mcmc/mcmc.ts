@@ -60,7 +60,7 @@ export type { ChainStats, MCMCCheckpointOptions, MCMCOptions, MCMCState };
  * const mcmc = new MCMC(new NUTS(model), { numSamples: 1000, warmupSteps: 1000, seed: 0 });
  * await mcmc.run(data);
  * const { mu } = mcmc.getSamples();     // tensor [1000]
- * mcmc.printSummary();                  // mean, std, quantiles, ESS, r_hat per site
+ * mcmc.printSummary();                  // mean, std, quantiles, HPDI, n_eff, ESS, r_hat per site
  * mcmc.postWarmupState = mcmc.lastState; // NumPyro's continuation:
  * await mcmc.run(data);                 // 1000 more draws per chain, the chains continued exactly
  * ```

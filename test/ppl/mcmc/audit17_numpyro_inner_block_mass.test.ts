@@ -159,6 +159,28 @@ describe('block fullMass inside the Gibbs kernels', () => {
     tf.dispose(Object.values(m.getSamples()));
   }, 30000);
 
+  it('MixedHMC(HMC(fullMass [[x, y]])): dense x-y block over the continuous sites; the discrete site refused', async () => {
+    const disc = (): void => {
+      const k = sample('k', new D.Bernoulli(0.3));
+      const x = sample('x', new D.Normal(tf.mul(k, 2), 1));
+      sample('y', new D.Normal(tf.mul(x, 1.5), 0.5));
+    };
+    const m = new ppl.MCMC(
+      new ppl.MixedHMC(new ppl.HMC(disc, { fullMass: [['x', 'y']], trajectoryLength: 1.2 })),
+      { numSamples: 30, warmupSteps: 150, seed: 6, progressBar: false },
+    );
+    await m.run();
+    const im = m.lastState!.chains[0]!.inverseMass;
+    expect(im.length).toBe(4);
+    expect(im[1]).not.toBe(0);
+    tf.dispose(Object.values(m.getSamples()));
+    const bad = new ppl.MCMC(
+      new ppl.MixedHMC(new ppl.HMC(disc, { fullMass: [['k', 'x']], trajectoryLength: 1.2 })),
+      { numSamples: 5, warmupSteps: 5, progressBar: false },
+    );
+    await refused(() => bad.run(), 'fullMass', "'k'", 'Gibbs site');
+  }, 30000);
+
   it('HMCECS(NUTS(fullMass [[a, b]])): dense a-b block; a block naming the subsample plate is refused', async () => {
     const n = 60;
     const xs = Array.from({ length: n }, (_, i) => Math.sin(i) * 2);
