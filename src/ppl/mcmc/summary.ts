@@ -201,7 +201,7 @@ export function summary(
     const chains = Array.from({ length: c }, (_, k) =>
       Float32Array.from(v.subarray(k * per, (k + 1) * per)),
     );
-    out[name] = n === 0 ? { shape, elements: [] } : summarizeSite(chains, shape, prob);
+    out[name] = n === 0 || c === 0 ? { shape, elements: [] } : summarizeSite(chains, shape, prob);
   }
   return out;
 }
