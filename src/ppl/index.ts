@@ -307,3 +307,6 @@ export { logDensity } from './infer/log_density.js';
 
 // Pyro parity audit, round 16: pyro.module (weights trained in place), sequential plates (in handlers)
 export { pyroModule } from './nn/module.js';
+
+// Session 17: NumPyro's numpyro.infer.util.initialize_model
+export { initializeModel, type InitializeModelOptions, type ModelInfo } from './mcmc/index.js';

@@ -13,7 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../utils/errors.js';
-import { quantile } from '../mcmc/diagnostics.js';
+import { hpdiSorted, quantile } from '../mcmc/diagnostics.js';
 
 /** Move `axis` to the front; sorted columns and the shape of the rest. */
 function sortedColumns(
@@ -102,19 +102,7 @@ export function hpdi(samples: tf.Tensor, prob = 0.9, axis = 0): tf.Tensor {
   const lower = new Float64Array(cols.length);
   const upper = new Float64Array(cols.length);
   cols.forEach((c, e) => {
-    const n = c.length;
-    const m = Math.floor(prob * n);
-    let best = 0;
-    let width = Infinity;
-    for (let i = 0; i + m < n; i++) {
-      const w = (c[i + m] as number) - (c[i] as number);
-      if (w < width) {
-        width = w;
-        best = i;
-      }
-    }
-    lower[e] = c[best] as number;
-    upper[e] = c[Math.min(best + m, n - 1)] as number;
+    [lower[e], upper[e]] = hpdiSorted(c, prob);
   });
   return assemble([lower, upper], rest, ax);
 }

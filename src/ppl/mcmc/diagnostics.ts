@@ -226,3 +226,81 @@ export function essTail(chains: ChainDraws, probs: [number, number] = [0.05, 0.9
   }
   return best;
 }
+
+/**
+ * The highest-density interval of mass `prob` of ascending `sorted` draws (NumPyro's `hpdi` on
+ * one column): the narrowest interval between two draws `m = ⌊prob · n⌋` apart in sorted order,
+ *
+ * $$[x_{(i^*)}, x_{(i^* + m)}], \qquad i^* = \arg\min_i \bigl(x_{(i+m)} - x_{(i)}\bigr)$$
+ *
+ * (the first on ties; 0-based). `[NaN, NaN]` for no draws.
+ */
+export function hpdiSorted(sorted: ArrayLike<number>, prob: number): [number, number] {
+  const n = sorted.length;
+  if (n === 0) return [NaN, NaN];
+  const m = Math.floor(prob * n);
+  let best = 0;
+  let width = Infinity;
+  for (let i = 0; i + m < n; i++) {
+    const w = (sorted[i + m] as number) - (sorted[i] as number);
+    if (w < width) {
+      width = w;
+      best = i;
+    }
+  }
+  return [sorted[best] as number, sorted[Math.min(best + m, n - 1)] as number];
+}
+
+/**
+ * NumPyro's `effective_sample_size` (its `n_eff` column of `print_summary`) of `M` chains of `N`
+ * draws, no splitting or rank normalization. With `γ_t` the mean over chains of the biased
+ * autocovariance at lag `t`, `W` the mean within-chain variance (`N - 1` denominator) and
+ *
+ * $$\widehat{\mathrm{var}}^+ = \tfrac{N-1}{N} W + \mathrm{var}_c(\bar x_c) \quad (M > 1), \qquad
+ *   W = \widehat{\mathrm{var}}^+ = \tfrac{N-1}{N} W \quad (M = 1),$$
+ *
+ * `ρ_t = 1 - (W - γ_t) / var+` (`ρ_0 = 1`), the pair sums `P_k = ρ_{2k} + ρ_{2k+1}` made
+ * positive and monotone, `P_k ← min(P_0', …, max(P_k, 0))` for `k ≥ 1`, and
+ *
+ * $$n_\text{eff} = \frac{M N}{\tau}, \qquad \tau = -1 + 2 \sum_k P_k .$$
+ *
+ * Unlike {@link ess} (ArviZ/Stan) there is no extra odd term and no `τ ≥ 1/log10(MN)` floor.
+ * NaN below 2 draws per chain or for NaN draws; `M N` for constant draws.
+ */
+export function essNumPyro(chains: ChainDraws): number {
+  checkChains(chains, 1);
+  const m = chains.length;
+  const n = (chains[0] as ArrayLike<number>).length;
+  if (n < 2) return NaN;
+  for (const c of chains) for (let i = 0; i < n; i++) if (Number.isNaN(c[i] as number)) return NaN;
+  const centred = chains.map((c) => {
+    const mu = mean(c);
+    return Float64Array.from(c, (v) => v - mu);
+  });
+  const acov = (lag: number): number => {
+    let total = 0;
+    for (const x of centred) {
+      let s = 0;
+      for (let i = 0; i + lag < n; i++) s += (x[i] as number) * (x[i + lag] as number);
+      total += s / n;
+    }
+    return total / m;
+  };
+  const g0 = acov(0);
+  if (!(g0 > 0)) return m * n;
+  let within = (g0 * n) / (n - 1);
+  let varPlus = (within * (n - 1)) / n;
+  if (m > 1) varPlus += variance(chains.map(mean));
+  else within = varPlus;
+  const rho = (t: number): number => (t === 0 ? 1 : 1 - (within - acov(t)) / varPlus);
+  let sum = rho(0) + rho(1);
+  let prev = Infinity;
+  for (let k = 1; 2 * k + 1 < n; k++) {
+    const p = Math.min(prev, Math.max(rho(2 * k) + rho(2 * k + 1), 0));
+    if (p === 0) break;
+    sum += p;
+    prev = p;
+  }
+  const tau = -1 + 2 * sum;
+  return (m * n) / tau;
+}

@@ -19,6 +19,7 @@ import type { PhasePoint, PotentialRequests } from './integrator.js';
 import { ChainSampler, type TransitionStats } from './chain_sampler.js';
 import { HamiltonianKernel, type TrajectoryResult } from './kernel.js';
 import type { Metric } from './metric.js';
+import type { LatentSite } from './potential.js';
 import { ChainRng } from './rng.js';
 
 /** How a resumed state of an extended chain is described when it does not fit. */
@@ -57,6 +58,28 @@ export abstract class ExtendedKernel extends HamiltonianKernel {
     extraDim: number;
     words: ExtendedStateWords;
   };
+
+  /**
+   * Bind the inner coordinates' latent layout for `fullMass` given as blocks of site names
+   * (NumPyro's `dense_mass=[("a", "b")]` on the inner kernel): the block-diagonal metric is over
+   * `z_h` only, the sites of `sites` at offsets below `hmcDim`. A block naming one of the extra
+   * sites (`extra`, e.g. a Gibbs site) is an {@link ArgumentError} naming `fullMass`: those
+   * coordinates are not moved by the inner kernel and have no mass. @internal
+   */
+  protected bindInnerLayout(sites: readonly LatentSite[], hmcDim: number, extra: string): void {
+    const blocks = this.opts.massBlocks;
+    if (blocks === undefined) return;
+    const inner = sites.filter((s) => s.offset < hmcDim);
+    for (const name of blocks.flat()) {
+      if (sites.some((s) => s.name === name && s.offset >= hmcDim)) {
+        throw new ArgumentError(
+          'fullMass',
+          `'${name}' is ${extra}, not moved by the inner ${this.innerKernel.constructor.name} kernel, so it has no mass: blocks name the inner kernel's sites (${inner.map((s) => `'${s.name}'`).join(', ')})`,
+        );
+      }
+    }
+    this.bindLayout(inner);
+  }
 
   *trajectory(
     z: PhasePoint,

@@ -155,6 +155,16 @@ export class HMCGibbs extends ExtendedKernel {
     }
     this.gibbsFn = options.gibbsFn;
     this.gibbsSites = checkSiteNames(options.gibbsSites, 'HMCGibbs');
+    const fm = inner.options.fullMass;
+    const named = Array.isArray(fm)
+      ? fm.flat().find((n) => this.gibbsSites?.includes(n))
+      : undefined;
+    if (named !== undefined) {
+      throw new ArgumentError(
+        'fullMass',
+        `HMCGibbs: '${named}' is a Gibbs site (drawn by gibbsFn), not moved by the inner ${inner.constructor.name} kernel, so it has no mass: blocks name the inner kernel's sites`,
+      );
+    }
   }
 
   /** Which sites the chains update by Gibbs steps. @internal */
@@ -177,6 +187,7 @@ export class HMCGibbs extends ExtendedKernel {
       this.maxPlateNesting,
       this.compile,
     );
+    this.bindInnerLayout(r.setup.sites, r.target.hmcDim, `a Gibbs site of ${this.selection().who}`);
     this.gibbsTarget = r.target;
     return r.setup;
   }

@@ -248,12 +248,14 @@ export class HMCECS extends ExtendedKernel {
       x.set(u0, z.length);
       const { value, grad } = t.valueAndGrad(x);
       if ((Number.isFinite(value) && grad.every(Number.isFinite)) || attempt >= 99) {
+        const layout = t.layout();
+        this.bindInnerLayout(layout, t.hmcDim, "HMCECS's subsample of a plate");
         this.ecsTarget = t;
         return {
           potential: t,
           model: t,
           z: x,
-          sites: t.layout(),
+          sites: layout,
           compiled: false,
           reason: 'HMCECS evaluates its subsampled potential with tfjs',
         };

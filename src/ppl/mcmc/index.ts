@@ -96,3 +96,18 @@ export {
 } from './elliptical_slice.js';
 export { GaussianKDE, kdeFactor, type KDEBandwidth } from './gaussian_kde.js';
 export { HMCECS, blockUpdate, type HMCECSOptions, type TaylorProxy } from './hmcecs.js';
+// Session 17: NumPyro's print_summary columns (hpdi, n_eff) and get_extra_fields(group_by_chain).
+export { essNumPyro, hpdiSorted } from './diagnostics.js';
+export { EXTRA_FIELDS, type ExtraField } from './extra_fields.js';
+// Session 17: NumPyro's initialize_model (the unconstrained init point, potential, postprocess).
+export {
+  initializeModel,
+  type InitializeModelOptions,
+  type ModelInfo,
+} from './initialize_model.js';
+export {
+  summary,
+  printSummary,
+  type SamplesSummaryOptions,
+  type SummaryOptions,
+} from './summary.js';

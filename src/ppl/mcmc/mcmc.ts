@@ -18,11 +18,12 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../utils/errors.js';
-import { booleanOption, checkOptionKeys } from '../../utils/options.js';
 import type { ChainStats } from './chain_loop.js';
 import { setupChain, type ChainSetup } from './chain_setup.js';
 import { cloneChainState, type ChainState } from './chain_state.js';
 import { kernelSpec, type ChainJobResult } from './chain_worker.js';
+import { extraFieldTensors, type ExtraField } from './extra_fields.js';
+import { keptSiteValues } from './kept_values.js';
 import type { Constrainer } from './compiled_constrain.js';
 import type { HamiltonianKernel } from './kernel.js';
 import { sampleGroup } from './lockstep_run.js';
@@ -30,6 +31,7 @@ import { thinChain } from './thinning.js';
 import {
   chainInitParams,
   checkMCMCOptions,
+  groupByChainOption,
   type MCMCOptions,
   type MCMCSettings,
   type MCMCState,
@@ -39,7 +41,13 @@ import { silentProgress, stderrProgress, type MCMCProgress } from './progress.js
 import { ChainRng } from './rng.js';
 import { kernelKind, siteLayout, type MCMCCheckpointOptions } from './run_checkpoint.js';
 import { checkSites, planRun, type ChainStart, type RunPlan } from './run_plan.js';
-import { formatSummary, summarizeSite, type SiteSummary } from './summary.js';
+import {
+  excludeDeterministicOption,
+  formatSummary,
+  summarizeSite,
+  type SiteSummary,
+  type SummaryOptions,
+} from './summary.js';
 import { runWorkerChains } from './worker_run.js';
 
 export type { ChainStats, MCMCCheckpointOptions, MCMCOptions, MCMCState };
@@ -52,7 +60,7 @@ export type { ChainStats, MCMCCheckpointOptions, MCMCOptions, MCMCState };
  * const mcmc = new MCMC(new NUTS(model), { numSamples: 1000, warmupSteps: 1000, seed: 0 });
  * await mcmc.run(data);
  * const { mu } = mcmc.getSamples();     // tensor [1000]
- * mcmc.printSummary();                  // mean, std, quantiles, ESS, r_hat per site
+ * mcmc.printSummary();                  // mean, std, quantiles, HPDI, n_eff, ESS, r_hat per site
  * mcmc.postWarmupState = mcmc.lastState; // NumPyro's continuation:
  * await mcmc.run(data);                 // 1000 more draws per chain, the chains continued exactly
  * ```
@@ -162,11 +170,8 @@ export class MCMC {
   }
 
   private runWith(progress: MCMCProgress, args: unknown[], warmupOnly: boolean): void {
-    const plan = planRun(this.settings, this.postWarmupState, warmupOnly);
-    this.draws = new Map();
-    this.stats = [];
+    const plan = this.beginRun(warmupOnly);
     const states: ChainState[] = [];
-    this.keptPerChain = Math.floor(plan.numSamples / this.settings.thinning);
     if ((this.settings.options.chainMethod ?? 'sequential') === 'vectorized') {
       this.runChains(
         plan,
@@ -203,28 +208,58 @@ export class MCMC {
     progress: MCMCProgress,
     states: ChainState[],
   ): void {
-    const starts = idx.map((c) => plan.starts[c] as ChainStart);
-    // a fresh chain's generator is used by its setup and then by the chain; a continued chain's
-    // setup replays its original one with a generator of the same seed
-    const rngs = starts.map((s) => new ChainRng(s.seed));
+    const { rngs, setups } = this.setupChains(plan, idx, args);
+    const run = sampleGroup(this.settings, plan, idx, setups, rngs, progress);
+    idx.forEach((c, k) => {
+      states[c] = run.states[k] as ChainState;
+      this.keepChain(
+        c,
+        run.kept[k] as Float64Array[],
+        run.stats[k] as ChainStats,
+        (setups[k] as ChainSetup).model,
+      );
+    });
+  }
+
+  /**
+   * The preamble of every run path: the plan (fresh, continued or resumed chains), the draws and
+   * statistics cleared, and the kept draws per chain `⌊numSamples / thinning⌋`.
+   */
+  private beginRun(warmupOnly: boolean): RunPlan {
+    const plan = planRun(this.settings, this.postWarmupState, warmupOnly);
+    this.draws = new Map();
+    this.stats = [];
+    this.keptPerChain = Math.floor(plan.numSamples / this.settings.thinning);
+    return plan;
+  }
+
+  /**
+   * Set up chains `idx` of `plan`: each a generator of its start's seed (a fresh chain's is used by
+   * its setup and then by the chain; a continued chain's setup replays its original one with a
+   * generator of the same seed) and its setup from its `initParams`; the model's latent layout
+   * checked against the plan's.
+   */
+  private setupChains(
+    plan: RunPlan,
+    idx: number[],
+    args: unknown[],
+  ): { rngs: ChainRng[]; setups: ChainSetup[] } {
+    const rngs = idx.map((c) => new ChainRng((plan.starts[c] as ChainStart).seed));
     const ip = this.settings.options.initParams;
-    const setups = starts.map((_, k) =>
-      setupChain(this.kernel, rngs[k] as ChainRng, args, chainInitParams(ip, idx[k] as number)),
+    const setups = idx.map((c, k) =>
+      setupChain(this.kernel, rngs[k] as ChainRng, args, chainInitParams(ip, c)),
     );
     const s0 = setups[0] as ChainSetup;
     this.sites = s0.sites;
     checkSites(this.kernel, plan, s0);
-    const run = sampleGroup(this.settings, plan, idx, setups, rngs, progress);
-    idx.forEach((c, k) => {
-      const th = thinChain(
-        run.kept[k] as Float64Array[],
-        run.stats[k] as ChainStats,
-        this.settings.thinning,
-      );
-      this.stats[c] = th.stats;
-      states[c] = run.states[k] as ChainState;
-      this.store(c, th.kept, (setups[k] as ChainSetup).model);
-    });
+    return { rngs, setups };
+  }
+
+  /** Thin chain `c`'s kept draws and statistics and store them (constrained by `model`). */
+  private keepChain(c: number, kept: Float64Array[], stats: ChainStats, model?: Constrainer): void {
+    const th = thinChain(kept, stats, this.settings.thinning);
+    this.stats[c] = th.stats;
+    this.store(c, th.kept, model);
   }
 
   /** `chainMethod: 'parallel'`: chains as plain-data jobs on a pool of worker threads (Node). */
@@ -240,51 +275,25 @@ export class MCMC {
         "'parallel' needs Node worker threads; use 'sequential' or 'vectorized'",
       );
     }
-    const plan = planRun(this.settings, this.postWarmupState, warmupOnly);
-    this.draws = new Map();
-    this.stats = [];
-    this.keptPerChain = Math.floor(plan.numSamples / this.settings.thinning);
+    const plan = this.beginRun(warmupOnly);
     const spec = kernelSpec(this.kernel);
-    const rngs = plan.starts.map((s) => new ChainRng(s.seed));
-    const ip = this.settings.options.initParams;
-    const setups = rngs.map((rng, c) => setupChain(this.kernel, rng, args, chainInitParams(ip, c)));
-    this.sites = (setups[0] as ChainSetup).sites;
-    checkSites(this.kernel, plan, setups[0] as ChainSetup);
+    const idx = plan.starts.map((_, c) => c);
+    const { rngs, setups } = this.setupChains(plan, idx, args);
     const ran = await runWorkerChains(this.settings, plan, spec, setups, rngs, progress);
     const states: ChainState[] = [];
     setups.forEach((su, c) => {
       const r = ran[c] as ChainJobResult;
-      const th = thinChain(r.kept, r.stats, this.settings.thinning);
-      this.stats[c] = th.stats;
       states[c] = cloneChainState(r.state);
-      this.store(c, th.kept, su.model);
+      this.keepChain(c, r.kept, r.stats, su.model);
     });
     this.finish(plan, states, warmupOnly);
   }
 
   /** Map the kept unconstrained draws to site values and append them as chain `c`. */
   private store(c: number, kept: Float64Array[], model?: Constrainer): void {
-    const ns = kept.length;
-    if (ns === 0) return; // warmup() keeps no draws
-    if (model === undefined) {
-      const dim = kept[0]?.length ?? 0;
-      const a = new Float32Array(ns * dim);
-      kept.forEach((z, i) => a.set(z, i * dim));
-      this.appendChain('z', [dim], c, a);
-      return;
+    for (const [name, e] of keptSiteValues(kept, model)) {
+      this.appendChain(name, e.shape, c, e.values);
     }
-    const perSite = new Map<string, { shape: number[]; values: Float32Array }>();
-    kept.forEach((z, i) => {
-      for (const [name, v] of model.constrain(z)) {
-        let e = perSite.get(name);
-        if (e === undefined) {
-          e = { shape: v.shape, values: new Float32Array(ns * v.values.length) };
-          perSite.set(name, e);
-        }
-        e.values.set(v.values, i * v.values.length);
-      }
-    });
-    for (const [name, e] of perSite) this.appendChain(name, e.shape, c, e.values);
   }
 
   private appendChain(name: string, shape: number[], c: number, values: Float32Array): void {
@@ -314,11 +323,7 @@ export class MCMC {
    * parameters by name.
    */
   getSamples(options: { groupByChain?: boolean } = {}): Record<string, tf.Tensor> {
-    if (options === null || typeof options !== 'object') {
-      throw new ArgumentError('options', `expected {groupByChain?}, got ${String(options)}`);
-    }
-    checkOptionKeys(options, ['groupByChain'], 'getSamples');
-    const group = booleanOption(options.groupByChain, 'groupByChain', false);
+    const group = groupByChainOption(options, 'getSamples');
     this.requireRun();
     const out: Record<string, tf.Tensor> = {};
     for (const [name, e] of this.draws) {
@@ -334,9 +339,25 @@ export class MCMC {
   }
 
   /** Per-chain statistics of the kept iterations (divergences, step size, tree depth, ...). */
-  getExtraFields(): ChainStats[] {
+  getExtraFields(): ChainStats[];
+  /**
+   * The per-iteration statistics of the kept iterations as tensors (NumPyro's
+   * `get_extra_fields(group_by_chain=...)`), one per field of `EXTRA_FIELDS`:
+   * `[numChains * kept]` (chain 0's iterations first), or `[numChains, kept]` with `groupByChain`,
+   * the rows the same as in {@link MCMC.getSamples}; `divergent` is `bool`, `treeDepth` and
+   * `numSteps` `int32`, the rest `float32` (new tensors, the caller's).
+   */
+  getExtraFields(options: { groupByChain?: boolean }): Record<ExtraField, tf.Tensor>;
+  getExtraFields(options?: {
+    groupByChain?: boolean;
+  }): ChainStats[] | Record<ExtraField, tf.Tensor> {
+    if (options === undefined) {
+      this.requireRun();
+      return this.stats;
+    }
+    const group = groupByChainOption(options, 'getExtraFields');
     this.requireRun();
-    return this.stats;
+    return extraFieldTensors(this.stats, this.numChains, this.keptPerChain, group);
   }
 
   /** Number of divergent kept transitions over all chains. */
@@ -346,18 +367,25 @@ export class MCMC {
 
   /**
    * Per-site summaries: mean, sd, quantiles (`prob` central mass, default 0.9), bulk and tail ESS,
-   * rank-normalized split R-hat, per element.
+   * rank-normalized split R-hat, and NumPyro's HPDI of mass `prob` and `n_eff`, per element. With
+   * `excludeDeterministic` (NumPyro's `exclude_deterministic`, default here `false`) only the
+   * latent sites.
    */
-  summary(prob = 0.9): Record<string, SiteSummary> {
+  summary(prob = 0.9, options: SummaryOptions = {}): Record<string, SiteSummary> {
+    const skip = excludeDeterministicOption(options);
     this.requireRun();
+    const latent = new Set(this.sites.map((s) => s.name));
     const out: Record<string, SiteSummary> = {};
-    for (const [name, e] of this.draws) out[name] = summarizeSite(e.chains, e.shape, prob);
+    for (const [name, e] of this.draws) {
+      if (skip && !this.kernel.isPotential && !latent.has(name)) continue;
+      out[name] = summarizeSite(e.chains, e.shape, prob);
+    }
     return out;
   }
 
   /** Print (to the console) and return the summary table with the number of divergences. */
-  printSummary(prob = 0.9): string {
-    const text = formatSummary(this.summary(prob), this.numDivergences, prob);
+  printSummary(prob = 0.9, options: SummaryOptions = {}): string {
+    const text = formatSummary(this.summary(prob, options), this.numDivergences, prob);
     console.log(text);
     return text;
   }

@@ -5,7 +5,7 @@
  * progress reporter; a finite seed; `initParams` of the potential's dimension).
  */
 import { ArgumentError } from '../../utils/errors.js';
-import { checkOptionKeys } from '../../utils/options.js';
+import { booleanOption, checkOptionKeys } from '../../utils/options.js';
 import type { ChainStats } from './chain_loop.js';
 import { kernelSpec, PARALLEL_KERNELS, parallelKind } from './chain_worker.js';
 import type { ChainState } from './chain_state.js';
@@ -249,4 +249,16 @@ export function checkMCMCOptions(kernel: HamiltonianKernel, options: MCMCOptions
     thinning: th,
     checkpoint,
   };
+}
+
+/**
+ * The `groupByChain` option of `getSamples` and `getExtraFields` (`who`), checked: an object with
+ * no other key, a boolean or absent (`false`).
+ */
+export function groupByChainOption(options: unknown, who: string): boolean {
+  if (options === null || typeof options !== 'object') {
+    throw new ArgumentError('options', `expected {groupByChain?}, got ${String(options)}`);
+  }
+  checkOptionKeys(options as Record<string, unknown>, ['groupByChain'], who);
+  return booleanOption((options as { groupByChain?: unknown }).groupByChain, 'groupByChain', false);
 }
