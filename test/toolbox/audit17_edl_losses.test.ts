@@ -387,3 +387,70 @@ describe('audit17: EDL bad inputs are refused naming the argument, before any wo
     });
   }
 });
+
+describe("audit17: labml's names and TrackStatistics' one-hot targets", () => {
+  it("evidentialLossFunction reads dougbrion's --mse / --log / --digamma and labml's names", () => {
+    expect(ev.evidentialLossFunction('mse')).toBe(ev.squaredErrorBayesRisk);
+    expect(ev.evidentialLossFunction('log')).toBe(ev.maximumLikelihoodLoss);
+    expect(ev.evidentialLossFunction('digamma')).toBe(ev.crossEntropyBayesRisk);
+    expect(ev.evidentialLossFunction('squared_error_bayes_risk')).toBe(ev.squaredErrorBayesRisk);
+    expect(ev.evidentialLossFunction('cross_entropy_bayes_risk')).toBe(ev.crossEntropyBayesRisk);
+    expect(ev.evidentialLossFunction('max_likelihood_loss')).toBe(ev.maximumLikelihoodLoss);
+  });
+
+  it('evidentialStatistics takes one-hot targets [N, K] (labml) as their argmax labels', () => {
+    const e = tf.tensor2d([
+      [9, 0, 0, 0],
+      [0, 5, 1, 0],
+      [1, 1, 1, 1],
+      [0, 0, 2, 7],
+    ]);
+    const labels = [0, 2, 2, 3];
+    const rows = labels.map((l) => oneHot(l, 4));
+    const rowsT = tf.tensor2d(rows);
+    const before = tf.memory().numTensors;
+    const a = ev.evidentialStatistics(e, labels);
+    const b = ev.evidentialStatistics(e, rows);
+    const c = ev.evidentialStatistics(e, rowsT);
+    expect(tf.memory().numTensors).toBe(before);
+    for (const s of [b, c]) {
+      expect(s.accuracy).toBe(a.accuracy);
+      expect(s.meanUCorrect).toBe(a.meanUCorrect);
+      expect(s.meanUWrong).toBe(a.meanUWrong);
+      expect(s.meanProbWrong).toBe(a.meanProbWrong);
+    }
+    // float64: correct rows 0 and 3 (u = 4/13, 4/13), wrong rows 1 and 2 (u = 4/10, 4/8)
+    expect(a.accuracy).toBe(0.5);
+    expect(a.meanUCorrect).toBeCloseTo(4 / 13, 6);
+    expect(a.meanUWrong).toBeCloseTo((4 / 10 + 4 / 8) / 2, 6);
+    expect(a.meanProbCorrect).toBeCloseTo((10 / 13 + 8 / 13) / 2, 6);
+    rowsT.dispose();
+    e.dispose();
+  });
+
+  it('evidentialStatistics refuses non-one-hot rows naming target', async () => {
+    const e = tf.tensor2d([
+      [1, 2],
+      [3, 0],
+    ]);
+    await expectBadInput({
+      call: 'rows [2, -1]',
+      run: () =>
+        ev.evidentialStatistics(e, [
+          [2, -1],
+          [0, 1],
+        ]),
+      arg: 'target',
+    });
+    await expectBadInput({
+      call: 'rows of the wrong width',
+      run: () =>
+        ev.evidentialStatistics(e, [
+          [1, 0, 0],
+          [0, 1, 0],
+        ]),
+      arg: 'target',
+    });
+    e.dispose();
+  });
+});

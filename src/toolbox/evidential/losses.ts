@@ -143,7 +143,11 @@ export function squaredErrorBayesRisk(
 
 /**
  * The loss function with the given name.
- * @param name one of {@link EVIDENTIAL_LOSSES}; underscores are accepted for hyphens.
+ * @param name one of {@link EVIDENTIAL_LOSSES}; underscores are accepted for hyphens, and so are
+ *   labml's names (`max_likelihood_loss`, ...) and pytorch-classification-uncertainty's flags
+ *   `mse` (squared-error Bayes risk), `log` (maximum likelihood) and `digamma` (cross-entropy
+ *   Bayes risk) — the Bayes risk part only; its KL term is added by `EvidentialLoss` or comes
+ *   with `edlMseLoss` / `edlLogLoss` / `edlDigammaLoss`.
  */
 export function evidentialLossFunction(
   name: string,
@@ -152,10 +156,13 @@ export function evidentialLossFunction(
     case 'max-likelihood':
     case 'maximum-likelihood':
     case 'max-likelihood-loss':
+    case 'log':
       return maximumLikelihoodLoss;
     case 'cross-entropy-bayes-risk':
+    case 'digamma':
       return crossEntropyBayesRisk;
     case 'squared-error-bayes-risk':
+    case 'mse':
       return squaredErrorBayesRisk;
     default:
       throw new ArgumentError(
