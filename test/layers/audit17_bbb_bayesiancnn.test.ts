@@ -170,6 +170,60 @@ describe('audit17: BBB / BBB_LRT layers with the repository priors dict', () => 
     l.dispose();
   });
 
+  it('d kl / d(mu, rho) = ((mu - mu_p) / sig_p^2, (sig / sig_p^2 - 1 / sig) * sigmoid(rho)) (float64)', () => {
+    setSeed(2);
+    const l = layers.denseReparam({ units: 3, ...PRIORS } as never);
+    tf.dispose(l.apply(tf.zeros([1, 2])) as tf.Tensor);
+    const { value, grads } = tf.variableGrads(() => l.kl());
+    value.dispose();
+    expect(l.trainableWeights).toHaveLength(4);
+    expect(l.trainableWeights.filter((w) => w.name.toLowerCase().includes('rho'))).toHaveLength(2);
+    for (const w of l.trainableWeights) {
+      const isRho = w.name.toLowerCase().includes('rho');
+      const variable = w.read();
+      const v = flat(variable);
+      const got = flat(grads[variable.name]!);
+      v.forEach((x, i) => {
+        let want: number;
+        if (isRho) {
+          const s = Math.log1p(Math.exp(x));
+          want = (s / 0.04 - 1 / s) / (1 + Math.exp(-x));
+        } else {
+          want = (x - 0.05) / 0.04;
+        }
+        expect(Math.abs(got[i]! - want)).toBeLessThan(1e-3 * Math.max(1, Math.abs(want)));
+      });
+    }
+    tf.dispose(Object.values(grads));
+    l.dispose();
+  });
+
+  it('BBB_LRT Conv2d: each output pixel has mean conv(x, mu) and variance conv(x^2, sig^2) (5 SE)', () => {
+    setSeed(29);
+    const l = layers.convLocalReparam({
+      filters: 1,
+      kernelSize: 3,
+      useBias: false,
+      posteriorMuInitial: [0.1, 0.4],
+      posteriorRhoInitial: [-1.5, 0.2],
+    } as never);
+    const xv = Array.from({ length: 9 }, (_, i) => ((i % 4) - 1.5) * 0.8);
+    const xb = tf.tile(tf.tensor4d(xv, [1, 3, 3, 1]), [3000, 1, 1, 1]);
+    const y = flat(l.apply(xb) as tf.Tensor);
+    expect(y).toHaveLength(3000);
+    const p = l.getPosterior();
+    const mu = flat(p.kernelMu);
+    const sd = flat(p.kernelSigma);
+    const mean = xv.reduce((a, x, i) => a + x * mu[i]!, 0);
+    const v = xv.reduce((a, x, i) => a + x * x * sd[i]! ** 2, 0);
+    const m = y.reduce((a, b) => a + b, 0) / y.length;
+    const sv = y.reduce((a, b) => a + (b - m) ** 2, 0) / (y.length - 1);
+    expect(Math.abs(m - mean)).toBeLessThan(5 * Math.sqrt(v / y.length));
+    expect(Math.abs(sv - v)).toBeLessThan(5 * v * Math.sqrt(2 / (y.length - 1)));
+    tf.dispose([xb, p.kernelMu, p.kernelSigma]);
+    l.dispose();
+  });
+
   it("the repository's snake_case priors keys are refused with the camelCase name", async () => {
     await expectBadInput({
       call: 'lenet5 priors {prior_mu}',

@@ -454,3 +454,29 @@ describe("audit17: labml's names and TrackStatistics' one-hot targets", () => {
     e.dispose();
   });
 });
+
+describe('audit17: EvidentialLoss with the reference settings equals edl_*_loss', () => {
+  for (const [name, kind] of [
+    ['mse', 'mse'],
+    ['log', 'log'],
+    ['digamma', 'digamma'],
+  ] as const) {
+    it(`EvidentialLoss({loss: '${name}', evidence: 'relu', klSchedule: 'epoch'}) = edl ${kind} loss (annealing_step 10)`, () => {
+      const out = randomOutputs(5, 4, 77);
+      const labels = [0, 1, 2, 3, 1];
+      const net = (x: tf.Tensor): tf.Tensor => tf.mul(x, 1);
+      const obj = new ev.EvidentialLoss(net, { loss: name, evidence: 'relu', klSchedule: 'epoch' });
+      const x = tf.tensor2d(out);
+      for (const epoch of [0, 4, 12]) {
+        const before = tf.memory().numTensors;
+        const r = obj.compute(x, labels, { step: 0, totalSteps: 1, epoch });
+        const got = r.loss.dataSync()[0] as number;
+        tf.dispose([r.loss, r.nll, r.kl, r.output]);
+        expect(tf.memory().numTensors).toBe(before);
+        const [want] = expectNoLeak(() => LOSSES[kind](out, labels, epoch, 4, 10));
+        expect(got).toBeCloseTo(want as number, 5);
+      }
+      x.dispose();
+    });
+  }
+});
