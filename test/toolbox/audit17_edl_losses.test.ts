@@ -480,3 +480,48 @@ describe('audit17: EvidentialLoss with the reference settings equals edl_*_loss'
     });
   }
 });
+
+describe('audit17: the KL term in float32 for large misleading evidence (ReLU evidence is unbounded)', () => {
+  // before the fix: K = 100, evidence 1e6 gave KL = -640 (float64: 670.0); 1e4 was off by 0.7 %
+  for (const big of [1e2, 1e4, 1e6]) {
+    for (const k of [3, 10, 100]) {
+      it(`evidence ~${big.toExponential(0)} on K - 1 = ${k - 1} wrong classes: KL within 1e-5 of float64, >= 0`, () => {
+        const row = Array.from({ length: k }, (_, j) => (j === 0 ? 0 : big * (1 + j / k)));
+        const want = klUniform64(row.map((v, j) => (j === 0 ? 1 : v + 1)));
+        const [got] = expectNoLeak(() => ev.klUniformLoss([row], [0]));
+        expect(got as number).toBeGreaterThan(0);
+        expect(Math.abs((got as number) - want) / want).toBeLessThan(1e-5);
+        const alpha = [row.map((v, j) => (j === 0 ? 1 : v + 1))];
+        const [direct] = expectNoLeak(() => ev.dirichletKLUniform(alpha));
+        expect(Math.abs((direct as number) - want) / want).toBeLessThan(1e-5);
+      });
+    }
+  }
+
+  it('d KL / d evidence at evidence ~1e4 matches float64 central differences (rel 1e-3)', () => {
+    const e = [3e4, 1.2e4, 0, 5e3];
+    const label = 2;
+    const f64 = (x: number[]): number => klUniform64(x.map((v, k) => (k === label ? 1 : v + 1)));
+    const want = finiteDiff(f64, e, 0.5);
+    const x = tf.tensor2d([e]);
+    const g = tf.grad((t: tf.Tensor) => ev.klUniformLoss(t, [label]))(x);
+    const got = Array.from(g.dataSync());
+    tf.dispose([g, x]);
+    got.forEach((v, i) => {
+      if (i === label) expect(Math.abs(v)).toBe(0);
+      else expect(Math.abs(v - want[i]!)).toBeLessThan(1e-3 * Math.abs(want[i]!) + 1e-7);
+    });
+  });
+
+  it('edl_digamma_loss with outputs ~1e5 (early training, ReLU) vs float64', () => {
+    const out = [
+      [2e5, -3, 1e5, 4e4],
+      [-1, 7e4, 3e5, 2],
+    ];
+    const labels = [1, 2];
+    const want =
+      out.reduce((a, o, i) => a + edl64('digamma', o, oneHot(labels[i]!, 4), 20, 10), 0) / 2;
+    const [got] = expectNoLeak(() => ev.edlDigammaLoss(out, labels, 20, 4, 10));
+    expect(Math.abs((got as number) - want) / want).toBeLessThan(1e-5);
+  });
+});

@@ -15,10 +15,9 @@ import {
   toFloat,
   type TensorInput,
 } from '../../utils/tensor.js';
-import { digamma, lgamma } from '../special.js';
 import { checkEvidence, checkTarget, reduce, type Reduction } from './common.js';
 import { evidenceFunction, type EvidenceName } from './evidence.js';
-import { klUniformLoss } from './kl.js';
+import { klToUniform, klUniformLoss } from './kl.js';
 import { crossEntropyBayesRisk, maximumLikelihoodLoss, squaredErrorBayesRisk } from './losses.js';
 
 /** Options of {@link edlMseLoss}, {@link edlLogLoss} and {@link edlDigammaLoss}. */
@@ -69,6 +68,8 @@ export function annealingCoefficient(epochNum: number, annealingStep: number): n
  * \log\Gamma(S) - \log\Gamma(K) - \sum_k\log\Gamma(\alpha_k)
  * + \sum_k(\alpha_k - 1)\big[\psi(\alpha_k) - \psi(S)\big],\quad S = \sum_k\alpha_k$$
  *
+ * computed by `klToUniform` (kl.ts), without the float32 cancellation of the direct form.
+ *
  * @param alpha concentrations `[N, K]`, finite and > 0, `K >= 2`.
  * @param numClasses `K`, checked against `alpha` when given.
  * @returns the divergence of each row, `[N]`.
@@ -91,13 +92,7 @@ export function dirichletKLUniform(alpha: TensorInput, numClasses?: number): tf.
     if (!allWithin(peekValues(a), 0, MAX_FLOAT32, true)) {
       checkValues(a, 'alpha', (v) => v > 0 && Number.isFinite(v), 'finite concentrations > 0');
     }
-    const s = tf.sum(a, -1);
-    const first = tf.sub(tf.sub(lgamma(s), lgamma(tf.scalar(k))), tf.sum(lgamma(a), -1));
-    const second = tf.sum(
-      tf.mul(tf.sub(a, 1), tf.sub(digamma(a), tf.expandDims(digamma(s), -1))),
-      -1,
-    );
-    return tf.add(first, second) as tf.Tensor1D;
+    return klToUniform(a, k) as tf.Tensor1D;
   });
 }
 

@@ -9,6 +9,99 @@ import { digamma, lgamma } from '../special.js';
 import type { Reduction } from './common.js';
 import { evidentialLoss } from './losses.js';
 
+const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
+/** Where the asymptotic series of the remainders take over from the direct formulas. */
+const SERIES_FROM = 10;
+
+/**
+ * `direct` where `x < 10`, else `series`, as `m * direct + (1 - m) * series` with the mask
+ * `m = step(10 - x)` (zero gradient; tfjs's `where` needs the gradient of `less`, which it lacks).
+ * Both branches are evaluated at clamped arguments, so both are finite.
+ */
+function blend(x: tf.Tensor, direct: tf.Tensor, series: tf.Tensor): tf.Tensor {
+  const m = tf.step(tf.sub(SERIES_FROM, x));
+  return tf.add(tf.mul(m, direct), tf.mul(tf.sub(1, m), series));
+}
+
+/**
+ * Stirling's remainder `R(x) = log Gamma(x) - [(x - 1/2) log x - x + log(2 pi) / 2]`: directly
+ * below 10 (no cancellation there), else `1/(12x) - 1/(360x^3) + 1/(1260x^5) - 1/(1680x^7)`.
+ */
+function stirlingRemainder(x: tf.Tensor): tf.Tensor {
+  const small = tf.minimum(x, SERIES_FROM);
+  const direct = tf.sub(
+    lgamma(small),
+    tf.add(tf.sub(tf.mul(tf.sub(small, 0.5), tf.log(small)), small), HALF_LOG_2PI),
+  );
+  const inv = tf.reciprocal(tf.maximum(x, SERIES_FROM));
+  const inv2 = tf.square(inv);
+  const series = tf.mul(
+    inv,
+    tf.sub(
+      1 / 12,
+      tf.mul(inv2, tf.sub(1 / 360, tf.mul(inv2, tf.sub(1 / 1260, tf.div(inv2, 1680))))),
+    ),
+  );
+  return blend(x, direct, series);
+}
+
+/**
+ * The digamma remainder `Q(x) = psi(x) - log x + 1/(2x)`: directly below 10, else
+ * `-1/(12x^2) + 1/(120x^4) - 1/(252x^6) + 1/(240x^8)`.
+ */
+function digammaRemainder(x: tf.Tensor): tf.Tensor {
+  const small = tf.minimum(x, SERIES_FROM);
+  const direct = tf.add(tf.sub(digamma(small), tf.log(small)), tf.div(0.5, small));
+  const inv2 = tf.square(tf.reciprocal(tf.maximum(x, SERIES_FROM)));
+  const series = tf.neg(
+    tf.mul(
+      inv2,
+      tf.sub(
+        1 / 12,
+        tf.mul(inv2, tf.sub(1 / 120, tf.mul(inv2, tf.sub(1 / 252, tf.div(inv2, 240))))),
+      ),
+    ),
+  );
+  return blend(x, direct, series);
+}
+
+/**
+ * `KL[Dir(alpha) || Dir(1)]` of each row of `alpha` `[N, K]` (all `alpha_k > 0`), as `[N]`, in a
+ * form without the cancellation of `log Gamma(S) - sum_k log Gamma(alpha_k)` against
+ * `sum_k (alpha_k - 1)(psi(alpha_k) - psi(S))` (each grows like `S log S`, so float32 lost the
+ * whole result past `S ~ 1e5` and even gave negative values). With Stirling's remainder `R` and
+ * the digamma remainder `Q` (see above), the `S log S` and `S` terms cancel exactly on paper:
+ *
+ * $$\mathrm{KL} = (K - \tfrac12)\log S - \tfrac12\sum_k\log\alpha_k
+ * - \tfrac{K-1}{2}\log 2\pi - \log\Gamma(K) + R(S) - \sum_k R(\alpha_k)
+ * + \tfrac12 - \tfrac K2 - \tfrac{K}{2S} + \sum_k\frac{1}{2\alpha_k}
+ * + \sum_k(\alpha_k - 1)Q(\alpha_k) - (S - K)\,Q(S)$$
+ *
+ * @param alpha concentrations `[N, K]`, `alpha_k > 0`.
+ * @param k the number of classes `K`.
+ */
+export function klToUniform(alpha: tf.Tensor, k: number): tf.Tensor {
+  return tf.tidy(() => {
+    const s = tf.sum(alpha, -1);
+    const logTerms = tf.sub(tf.mul(k - 0.5, tf.log(s)), tf.mul(0.5, tf.sum(tf.log(alpha), -1)));
+    const constant = -(k - 1) * HALF_LOG_2PI - lgammaHost(k) + 0.5 - k / 2;
+    const remainders = tf.sub(stirlingRemainder(s), tf.sum(stirlingRemainder(alpha), -1));
+    const inverse = tf.sub(tf.sum(tf.div(0.5, alpha), -1), tf.div(k / 2, s));
+    const digammaTerms = tf.sub(
+      tf.sum(tf.mul(tf.sub(alpha, 1), digammaRemainder(alpha)), -1),
+      tf.mul(tf.sub(s, k), digammaRemainder(s)),
+    );
+    return tf.add(tf.add(tf.add(logTerms, constant), remainders), tf.add(inverse, digammaTerms));
+  });
+}
+
+/** `log Gamma(k) = log((k - 1)!)` of a positive integer, in float64 on the host. */
+function lgammaHost(k: number): number {
+  let v = 0;
+  for (let i = 2; i < k; i++) v += Math.log(i);
+  return v;
+}
+
 /**
  * KL divergence from the Dirichlet with the correct-class evidence removed to the uniform
  * Dirichlet. With `alphã_k = y_k + (1 - y_k) alpha_k` and `S̃ = sum_k alphã_k`:
@@ -16,6 +109,8 @@ import { evidentialLoss } from './losses.js';
  * $$\mathrm{KL}\big[\mathrm{Dir}(p\mid\tilde\alpha)\,\|\,\mathrm{Dir}(p\mid\mathbf 1)\big]
  * = \log\frac{\Gamma(\tilde S)}{\Gamma(K)\prod_k\Gamma(\tilde\alpha_k)}
  * + \sum_k(\tilde\alpha_k - 1)\big[\psi(\tilde\alpha_k) - \psi(\tilde S)\big]$$
+ *
+ * computed by {@link klToUniform} (accurate in float32 for any evidence size).
  *
  * @param evidence `[N, K]` non-negative evidence.
  * @param target one-hot `[N, K]` or labels `[N]`.
@@ -30,20 +125,7 @@ export function klUniformLoss(
   target: TensorInput,
   reduction: Reduction = 'mean',
 ): tf.Tensor {
-  return evidentialLoss(evidence, target, reduction, ({ y, alpha, classes: k }) => {
-    const alphaTilde = tf.add(y, tf.mul(tf.sub(1, y), alpha));
-    const sTilde = tf.sum(alphaTilde, -1);
-    const first = tf.sub(
-      tf.sub(lgamma(sTilde), lgamma(tf.scalar(k))),
-      tf.sum(lgamma(alphaTilde), -1),
-    );
-    const second = tf.sum(
-      tf.mul(
-        tf.sub(alphaTilde, 1),
-        tf.sub(digamma(alphaTilde), tf.expandDims(digamma(sTilde), -1)),
-      ),
-      -1,
-    );
-    return tf.add(first, second);
-  });
+  return evidentialLoss(evidence, target, reduction, ({ y, alpha, classes: k }) =>
+    klToUniform(tf.add(y, tf.mul(tf.sub(1, y), alpha)), k),
+  );
 }
