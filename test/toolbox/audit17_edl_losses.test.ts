@@ -525,3 +525,47 @@ describe('audit17: the KL term in float32 for large misleading evidence (ReLU ev
     expect(Math.abs((got as number) - want) / want).toBeLessThan(1e-5);
   });
 });
+
+describe('audit17: the Bayes risks of a confident correct prediction (alpha_y ~ S) in float32', () => {
+  // before the fix: evidence 1e6 on the true class gave the CE / log risks 24 % off (a difference
+  // of two digammas / logs near log 1e6), the squared-error risk 0.14 % off
+  for (const big of [1e3, 1e5, 1e6]) {
+    it(`evidence ${big.toExponential(0)} on the true class: CE, log and SE risks within 1e-5 of float64`, () => {
+      const row = [big, 0.5, 0, 2];
+      const y = oneHot(0, 4);
+      const alpha = row.map((v) => v + 1);
+      const S = alpha.reduce((a, b) => a + b, 0);
+      const ce64 = digamma(S) - digamma(alpha[0]!);
+      const ml64 = Math.log1p((S - alpha[0]!) / alpha[0]!);
+      const se64 = alpha.reduce(
+        (a, ak, k) => a + (y[k]! - ak / S) ** 2 + (ak * (S - ak)) / (S * S * (S + 1)),
+        0,
+      );
+      const [ce] = expectNoLeak(() => ev.crossEntropyBayesRisk([row], [0]));
+      const [ml] = expectNoLeak(() => ev.maximumLikelihoodLoss([row], [0]));
+      const [se] = expectNoLeak(() => ev.squaredErrorBayesRisk([row], [0]));
+      expect(Math.abs((ce as number) - ce64) / ce64).toBeLessThan(1e-5);
+      expect(Math.abs((ml as number) - ml64) / ml64).toBeLessThan(1e-5);
+      expect(Math.abs((se as number) - se64) / se64).toBeLessThan(1e-5);
+    });
+  }
+
+  it('soft (label-smoothed) targets still give the closed forms (float64)', () => {
+    const row = [40, 3, 0.5];
+    const y = [0.9, 0.05, 0.05];
+    const alpha = row.map((v) => v + 1);
+    const S = alpha.reduce((a, b) => a + b, 0);
+    const ce64 = y.reduce((a, yk, k) => a + yk * (digamma(S) - digamma(alpha[k]!)), 0);
+    const ml64 = y.reduce((a, yk, k) => a + yk * Math.log(S / alpha[k]!), 0);
+    const se64 = alpha.reduce(
+      (a, ak, k) => a + (y[k]! - ak / S) ** 2 + (ak * (S - ak)) / (S * S * (S + 1)),
+      0,
+    );
+    const [ce] = expectNoLeak(() => ev.crossEntropyBayesRisk([row], [y]));
+    const [ml] = expectNoLeak(() => ev.maximumLikelihoodLoss([row], [y]));
+    const [se] = expectNoLeak(() => ev.squaredErrorBayesRisk([row], [y]));
+    expect(ce).toBeCloseTo(ce64, 5);
+    expect(ml).toBeCloseTo(ml64, 5);
+    expect(se).toBeCloseTo(se64, 5);
+  });
+});

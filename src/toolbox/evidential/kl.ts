@@ -5,72 +5,16 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { TensorInput } from '../../utils/tensor.js';
-import { digamma, lgamma } from '../special.js';
+import { digammaRemainder, HALF_LOG_2PI, stirlingRemainder } from './remainders.js';
 import type { Reduction } from './common.js';
 import { evidentialLoss } from './losses.js';
-
-const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
-/** Where the asymptotic series of the remainders take over from the direct formulas. */
-const SERIES_FROM = 10;
-
-/**
- * `direct` where `x < 10`, else `series`, as `m * direct + (1 - m) * series` with the mask
- * `m = step(10 - x)` (zero gradient; tfjs's `where` needs the gradient of `less`, which it lacks).
- * Both branches are evaluated at clamped arguments, so both are finite.
- */
-function blend(x: tf.Tensor, direct: tf.Tensor, series: tf.Tensor): tf.Tensor {
-  const m = tf.step(tf.sub(SERIES_FROM, x));
-  return tf.add(tf.mul(m, direct), tf.mul(tf.sub(1, m), series));
-}
-
-/**
- * Stirling's remainder `R(x) = log Gamma(x) - [(x - 1/2) log x - x + log(2 pi) / 2]`: directly
- * below 10 (no cancellation there), else `1/(12x) - 1/(360x^3) + 1/(1260x^5) - 1/(1680x^7)`.
- */
-function stirlingRemainder(x: tf.Tensor): tf.Tensor {
-  const small = tf.minimum(x, SERIES_FROM);
-  const direct = tf.sub(
-    lgamma(small),
-    tf.add(tf.sub(tf.mul(tf.sub(small, 0.5), tf.log(small)), small), HALF_LOG_2PI),
-  );
-  const inv = tf.reciprocal(tf.maximum(x, SERIES_FROM));
-  const inv2 = tf.square(inv);
-  const series = tf.mul(
-    inv,
-    tf.sub(
-      1 / 12,
-      tf.mul(inv2, tf.sub(1 / 360, tf.mul(inv2, tf.sub(1 / 1260, tf.div(inv2, 1680))))),
-    ),
-  );
-  return blend(x, direct, series);
-}
-
-/**
- * The digamma remainder `Q(x) = psi(x) - log x + 1/(2x)`: directly below 10, else
- * `-1/(12x^2) + 1/(120x^4) - 1/(252x^6) + 1/(240x^8)`.
- */
-function digammaRemainder(x: tf.Tensor): tf.Tensor {
-  const small = tf.minimum(x, SERIES_FROM);
-  const direct = tf.add(tf.sub(digamma(small), tf.log(small)), tf.div(0.5, small));
-  const inv2 = tf.square(tf.reciprocal(tf.maximum(x, SERIES_FROM)));
-  const series = tf.neg(
-    tf.mul(
-      inv2,
-      tf.sub(
-        1 / 12,
-        tf.mul(inv2, tf.sub(1 / 120, tf.mul(inv2, tf.sub(1 / 252, tf.div(inv2, 240))))),
-      ),
-    ),
-  );
-  return blend(x, direct, series);
-}
 
 /**
  * `KL[Dir(alpha) || Dir(1)]` of each row of `alpha` `[N, K]` (all `alpha_k > 0`), as `[N]`, in a
  * form without the cancellation of `log Gamma(S) - sum_k log Gamma(alpha_k)` against
  * `sum_k (alpha_k - 1)(psi(alpha_k) - psi(S))` (each grows like `S log S`, so float32 lost the
  * whole result past `S ~ 1e5` and even gave negative values). With Stirling's remainder `R` and
- * the digamma remainder `Q` (see above), the `S log S` and `S` terms cancel exactly on paper:
+ * the digamma remainder `Q` (`remainders.ts`), the `S log S` and `S` terms cancel exactly on paper:
  *
  * $$\mathrm{KL} = (K - \tfrac12)\log S - \tfrac12\sum_k\log\alpha_k
  * - \tfrac{K-1}{2}\log 2\pi - \log\Gamma(K) + R(S) - \sum_k R(\alpha_k)
