@@ -180,7 +180,7 @@ describe('audit17: BBB / BBB_LRT layers with the repository priors dict', () => 
     expect(l.trainableWeights.filter((w) => w.name.toLowerCase().includes('rho'))).toHaveLength(2);
     for (const w of l.trainableWeights) {
       const isRho = w.name.toLowerCase().includes('rho');
-      const variable = w.read();
+      const variable = w.read() as tf.Variable;
       const v = flat(variable);
       const got = flat(grads[variable.name]!);
       v.forEach((x, i) => {
