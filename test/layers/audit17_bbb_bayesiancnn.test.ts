@@ -324,6 +324,42 @@ describe('audit17: BBB models of the repository (LeNet, AlexNet, 3Conv3FC) on CI
     }
   }
 
+  it("BBBLeNet (convBias: true, softplus) has the repository's weights: conv biases, 5x5x16 = 400 into fc1", async () => {
+    // PyTorch: conv1 3*6*25 + 6, conv2 6*16*25 + 16, fc 400*120 + 120, 120*84 + 84, 84*10 + 10
+    const torchCount =
+      3 * 6 * 25 + 6 + 6 * 16 * 25 + 16 + 400 * 120 + 120 + 120 * 84 + 84 + 84 * 10 + 10;
+    const plain = models.lenet5({
+      inputShape: [32, 32, 3],
+      activation: 'softplus',
+      convBias: true,
+    });
+    expect(plain.countParams()).toBe(torchCount);
+    layers.disposeModel(plain);
+    const m = models.lenet5({
+      inputShape: [32, 32, 3],
+      activation: 'softplus',
+      convBias: true,
+      bayesian: 'local',
+    });
+    // mu and rho for every weight
+    expect(m.countParams()).toBe(2 * torchCount);
+    const conv1 = m.layers.find((l) => l.name.includes('conv1')) as layers.BayesianLayer;
+    const p = conv1.getPosterior();
+    expect(p.biasMu).not.toBeNull();
+    expect(p.biasMu!.shape).toEqual([6]);
+    tf.dispose([p.kernelMu, p.kernelSigma, p.biasMu!, p.biasSigma!]);
+    layers.disposeModel(m);
+    // the MindSpore default keeps its bias-free convolutions
+    const ms = models.lenet5({ inputShape: [32, 32, 3] });
+    expect(ms.countParams()).toBe(torchCount - 22);
+    layers.disposeModel(ms);
+    await expectBadInput({
+      call: 'convBias 1',
+      run: () => models.lenet5({ convBias: 1 as never }),
+      arg: 'convBias',
+    });
+  });
+
   it('BBB3Conv3FC at 32x32x3: flatten gives 2x2x128 = 512 features into fc1 (as the repository)', () => {
     const m = models.threeConvThreeFC({ inputShape: [32, 32, 3], bayesian: 'reparam' });
     const fc1 = m.layers.find((l) => l.name.includes('fc1'));
