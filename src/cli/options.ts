@@ -109,7 +109,8 @@ export function klWeightOption(value: string): string {
         `expected a number or blundell | uniform | standard | soenderby | constant, got '${value}'`,
       );
     }
-    return v;
+    // BayesianCNN's spelling ('Blundell', 'Soenderby', 'Standard') is the same schedule
+    return v.toLowerCase();
   }
   ranged('kl-weight')(v);
   return v;

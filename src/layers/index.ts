@@ -275,3 +275,6 @@ export { WithBNNLoss } from './with_bnn_loss.js';
 export { ELBOLoss, type ELBOLossOptions } from './elbo_loss.js';
 export { installSharedLayerLosses } from './shared_layer_losses.js';
 export { installWrapperConfigSync } from './wrapper_config_sync.js';
+
+// BayesianCNN's metrics.get_beta(batch_idx, m, beta_type, epoch, num_epochs), with its names.
+export { getBeta } from './kl_schedules.js';

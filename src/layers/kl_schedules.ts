@@ -125,7 +125,8 @@ export function soenderbyKL(options: SoenderbyOptions = {}): KLSchedule {
 /**
  * The one parser of a KL weight as users write it (API, `--kl-weight`, a saved configuration):
  * a finite number >= 0 or its decimal string (`'0.1'`, `'1e-3'`), a schedule name
- * (`'blundell'`, `'uniform'` = `'standard'`, `'soenderby'`, `'constant'` = 1) or a function.
+ * (`'blundell'`, `'uniform'` = `'standard'`, `'soenderby'`, `'constant'` = 1; any letter case, so
+ * BayesianCNN's `'Blundell'`, `'Soenderby'`, `'Standard'` are these) or a function.
  * @param spec the weight; undefined means 1 (the exact ELBO).
  * @returns the spec with a numeric string turned into its number.
  * @throws ArgumentError naming `klWeight` for anything else (negative, non-finite, unknown name).
@@ -140,14 +141,16 @@ export function parseKLWeight(spec: KLScheduleSpec | string | undefined): KLSche
     constantKL(spec);
     return spec;
   }
+  // BayesianCNN's spelling (`beta_type = 'Blundell' | 'Soenderby' | 'Standard'`) is the same name
+  const name = typeof spec === 'string' ? spec.toLowerCase() : spec;
   if (
-    spec === 'blundell' ||
-    spec === 'uniform' ||
-    spec === 'standard' ||
-    spec === 'soenderby' ||
-    spec === 'constant'
+    name === 'blundell' ||
+    name === 'uniform' ||
+    name === 'standard' ||
+    name === 'soenderby' ||
+    name === 'constant'
   ) {
-    return spec;
+    return name;
   }
   throw new ArgumentError(
     'klWeight',
@@ -174,4 +177,65 @@ export function klSchedule(spec: KLScheduleSpec | string | undefined): KLSchedul
     default:
       return constantKL(1);
   }
+}
+
+/**
+ * BayesianCNN's `metrics.get_beta(batch_idx, m, beta_type, epoch, num_epochs)`: the KL weight of
+ * minibatch `batchIdx` (0-based) of `m`, with the repository's names:
+ *
+ * - a number: that weight;
+ * - `'Blundell'`: `beta = 2^(m - (batchIdx + 1)) / (2^m - 1)`;
+ * - `'Soenderby'`: `beta = min(epoch / floor(numEpochs / 4), 1)` (the floor is taken as at least 1,
+ *   where the reference divides by zero for `numEpochs < 4`);
+ * - `'Standard'`: `beta = 1 / m`.
+ *
+ * Names are read in any letter case (and `'uniform'`, `'constant'` = 1 as {@link klSchedule});
+ * an unknown name is refused (the reference silently returns 0).
+ *
+ * @param batchIdx the minibatch index in `[0, m - 1]`.
+ * @param m minibatches per epoch.
+ * @param betaType the weight or the schedule's name.
+ * @param epoch the epoch (0-based), needed by `'Soenderby'`.
+ * @param numEpochs the epochs of the run, needed by `'Soenderby'`.
+ * @throws ArgumentError naming `klWeight`, `step` (batchIdx), `numBatches` (m), `epoch` or
+ *   `numEpochs`.
+ * @example
+ * ```ts
+ * getBeta(0, 3, 'Blundell'); // 4/7
+ * getBeta(5, 10, 'Soenderby', 2, 20); // 0.4
+ * ```
+ */
+export function getBeta(
+  batchIdx: number,
+  m: number,
+  betaType: KLScheduleSpec | string,
+  epoch?: number,
+  numEpochs?: number,
+): number {
+  const schedule = klSchedule(betaType);
+  if (!Number.isInteger(m) || m < 1) {
+    throw new ArgumentError('numBatches', `expected an integer >= 1, got ${String(m)}`);
+  }
+  if (!Number.isInteger(batchIdx) || batchIdx < 0 || batchIdx >= m) {
+    throw new ArgumentError(
+      'step',
+      `expected the minibatch index in [0, ${m - 1}], got ${String(batchIdx)}`,
+    );
+  }
+  if (epoch !== undefined && (!Number.isInteger(epoch) || epoch < 0)) {
+    throw new ArgumentError('epoch', `expected an integer >= 0, got ${String(epoch)}`);
+  }
+  if (numEpochs !== undefined && (!Number.isInteger(numEpochs) || numEpochs < 1)) {
+    throw new ArgumentError('numEpochs', `expected an integer >= 1, got ${String(numEpochs)}`);
+  }
+  if (
+    typeof betaType === 'string' &&
+    betaType.toLowerCase() === 'soenderby' &&
+    epoch === undefined
+  ) {
+    throw new ArgumentError('epoch', "the 'Soenderby' KL weight needs the epoch (and numEpochs)");
+  }
+  const ctx: KLScheduleContext = { step: batchIdx, numBatches: m, epoch: epoch ?? 0 };
+  if (numEpochs !== undefined) ctx.numEpochs = numEpochs;
+  return schedule(ctx);
 }

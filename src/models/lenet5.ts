@@ -19,6 +19,12 @@ export interface LeNet5Options extends ModelOptions {
   variant?: 'mindspore' | 'classic';
   /** Hidden activation (default ReLU as MindSpore; BayesianCNN uses softplus). */
   activation?: Activation;
+  /**
+   * Give the two convolutions a bias (default false, as MindSpore's LeNet-5; true is
+   * PyTorch-BayesianCNN's `LeNet` / `BBBLeNet`, `bias=True`: 22 more weights, 61,706 for 10
+   * classes on 32x32x1).
+   */
+  convBias?: boolean;
 }
 
 /** The LeNet-5 layer list. */
@@ -26,6 +32,7 @@ export function lenet5Spec(
   numClasses: number,
   variant: 'mindspore' | 'classic',
   act: Activation = 'relu',
+  convBias = false,
 ): LayerSpec[] {
   return [
     {
@@ -34,11 +41,11 @@ export function lenet5Spec(
       filters: 6,
       kernelSize: 5,
       padding: variant === 'classic' ? 2 : 'valid',
-      bias: false,
+      bias: convBias,
     },
     { kind: 'act', fn: act },
     { kind: 'maxpool', size: 2, stride: 2 },
-    { kind: 'conv', name: 'conv2', filters: 16, kernelSize: 5, bias: false },
+    { kind: 'conv', name: 'conv2', filters: 16, kernelSize: 5, bias: convBias },
     { kind: 'act', fn: act },
     { kind: 'maxpool', size: 2, stride: 2 },
     { kind: 'flatten' },
@@ -63,7 +70,8 @@ export function checkNumClasses(n: number | undefined): number {
  * LeNet-5, plain or Bayesian; outputs logits `[batch, numClasses]`.
  *
  * @param options `numClasses` (10), `inputShape` (`[32, 32, 1]`; `[28, 28, 1]` selects the classic
- *   variant), `variant`, `bayesian` estimator, `priors`, `activation`.
+ *   variant), `variant`, `bayesian` estimator, `priors`, `activation`, `convBias` (BayesianCNN's
+ *   `BBBLeNet`: `{ bayesian: 'local', activation: 'softplus', convBias: true }`).
  * @example
  * ```ts
  * const net = lenet5({ bayesian: 'reparam' });   // MindSpore's BNNLeNet5
@@ -71,7 +79,10 @@ export function checkNumClasses(n: number | undefined): number {
  * ```
  */
 export function lenet5(options: LeNet5Options = {}): tf.Sequential {
-  checkModelOptions(options, ['variant', 'activation'], 'lenet5');
+  checkModelOptions(options, ['variant', 'activation', 'convBias'], 'lenet5');
+  if (options.convBias !== undefined && typeof options.convBias !== 'boolean') {
+    throw new ArgumentError('convBias', `expected true or false, got ${String(options.convBias)}`);
+  }
   const numClasses = checkNumClasses(options.numClasses);
   if (
     options.variant !== undefined &&
@@ -87,7 +98,8 @@ export function lenet5(options: LeNet5Options = {}): tf.Sequential {
     options.variant ??
     (options.inputShape !== undefined && options.inputShape[0] === 28 ? 'classic' : 'mindspore');
   const inputShape = options.inputShape ?? (variant === 'classic' ? [28, 28, 1] : [32, 32, 1]);
-  return buildZooModel(lenet5Spec(numClasses, variant, options.activation), options, {
+  const spec = lenet5Spec(numClasses, variant, options.activation, options.convBias ?? false);
+  return buildZooModel(spec, options, {
     inputShape,
     name: 'lenet5',
   });

@@ -233,7 +233,9 @@ describe('the KL schedules follow their formulas', () => {
     expect(layers.klSchedule('constant')({ step: 0, numBatches: 1, epoch: 0 })).toBe(1);
     expect(layers.parseKLWeight('1e-3')).toBe(1e-3);
     expect(layers.parseKLWeight(' 0.5 ')).toBe(0.5);
-    for (const bad of ['', ' ', '-1', 'NaN', 'Infinity', 'blundel', 'Blundell']) {
+    // BayesianCNN's spelling is accepted (audit17): 'Blundell' is 'blundell'
+    expect(layers.parseKLWeight('Blundell')).toBe('blundell');
+    for (const bad of ['', ' ', '-1', 'NaN', 'Infinity', 'blundel', 'Blundel']) {
       expect(() => layers.parseKLWeight(bad), bad).toThrow(
         expect.objectContaining({ argument: 'klWeight' }),
       );

@@ -25,6 +25,13 @@ export function checkEvidence(evidence: TensorInput): tf.Tensor2D {
     if (e !== evidence) e.dispose();
     throw new ArgumentError('evidence', `expected [batch, classes], got [${e.shape.join(',')}]`);
   }
+  if ((e.shape[1] as number) < 2) {
+    if (e !== evidence) e.dispose();
+    throw new ArgumentError(
+      'evidence',
+      `expected at least 2 classes (a Dirichlet over K >= 2 class probabilities), got [${e.shape.join(',')}]`,
+    );
+  }
   if (!allWithin(peekValues(e), 0, MAX_FLOAT32)) {
     try {
       checkValues(
@@ -40,9 +47,15 @@ export function checkEvidence(evidence: TensorInput): tf.Tensor2D {
   return e as tf.Tensor2D;
 }
 
+/** How far a target row's sum may be from 1 (float32 label smoothing stays well within it). */
+const ROW_SUM_TOLERANCE = 1e-3;
+
 /**
  * Targets as a one-hot float matrix `[N, K]`: accepts one-hot (or soft) rows of shape `[N, K]`
- * or integer labels of shape `[N]`.
+ * or integer labels of shape `[N]`. A row must be a probability vector: `y_k in [0, 1]`,
+ * `|sum_k y_k - 1| <= 1e-3` (one-hot or label-smoothed); anything else (a `2`, a `-1`, a NaN, a
+ * multi-hot row) is refused, since `alphã = y + (1 - y) alpha` and the Bayes risks are only the
+ * paper's quantities for such rows.
  */
 export function checkTarget(target: TensorInput, shape: readonly number[]): tf.Tensor2D {
   const t = target instanceof tf.Tensor ? target : tf.tensor(target);
@@ -66,7 +79,31 @@ export function checkTarget(target: TensorInput, shape: readonly number[]): tf.T
       `expected one-hot [${n},${k}] or labels [${n}], got [${t.shape.join(',')}]`,
     );
   }
-  return toFloat(t, 'target') as tf.Tensor2D;
+  const y = toFloat(t, 'target') as tf.Tensor2D;
+  checkTargetRows(peekValues(y), k);
+  return y;
+}
+
+function checkTargetRows(v: ArrayLike<number>, k: number): void {
+  for (let i = 0; i < v.length / k; i++) {
+    let sum = 0;
+    for (let j = 0; j < k; j++) {
+      const x = v[i * k + j] as number;
+      if (!(x >= 0 && x <= 1)) {
+        throw new ArgumentError(
+          'target',
+          `expected one-hot (or soft) rows with entries in [0, 1], got ${x} at [${i},${j}]`,
+        );
+      }
+      sum += x;
+    }
+    if (!(Math.abs(sum - 1) <= ROW_SUM_TOLERANCE)) {
+      throw new ArgumentError(
+        'target',
+        `expected one-hot (or soft) rows summing to 1, got a sum of ${sum} in row ${i}`,
+      );
+    }
+  }
 }
 
 /** Apply a {@link Reduction} to a per-input loss `[N]`. */

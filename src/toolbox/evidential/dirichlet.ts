@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { TensorInput } from '../../utils/tensor.js';
 import { toHostLabels } from '../host.js';
-import { checkEvidence } from './common.js';
+import { checkEvidence, checkTarget } from './common.js';
 import { histogram, type Histogram } from '../histogram.js';
 
 /** The Dirichlet summary of {@link dirichletOutputs}; the caller disposes the tensors. */
@@ -73,11 +73,29 @@ export interface EvidentialStatistics {
   uHistogramWrong: Histogram;
 }
 
+/** Whether `labels` is given as rows (`[N, K]` tensor or array of arrays) rather than labels. */
+function isOneHot(labels: unknown): labels is tf.Tensor2D | number[][] {
+  if (labels instanceof tf.Tensor) return labels.rank === 2;
+  return Array.isArray(labels) && Array.isArray(labels[0]);
+}
+
+/** The label of each one-hot (or soft) row: the first `argmax_k y_k`, as labml's `target.argmax`. */
+function oneHotLabels(rows: tf.Tensor2D | number[][], shape: readonly number[]): Int32Array {
+  return tf.tidy(() => {
+    const y = checkTarget(rows instanceof tf.Tensor ? rows : tf.tensor2d(rows), shape);
+    return tf.argMax(y, -1).dataSync() as Int32Array;
+  });
+}
+
 /**
- * Accuracy, mean evidence and `u`, and histograms of `u`, split by correct vs wrong predictions.
+ * Accuracy, mean evidence and `u`, and histograms of `u`, split by correct vs wrong predictions
+ * (labml's `TrackStatistics`). With `p̂ = alpha / S` and `u = K / S` per input, the prediction is
+ * `argmax_k e_k` (the first on ties) and the tracked means are those of `u`, `sum_k e_k` and
+ * `max_k p̂_k` over the correct and the wrong predictions.
  *
  * @param evidence `[N, K]` evidence (read to the host).
- * @param labels `N` integer labels.
+ * @param labels `N` integer labels, or one-hot (or soft) rows `[N, K]` as labml's targets (the
+ *   label of a row is its argmax).
  * @example
  * ```ts
  * const s = evidentialStatistics(evidence, labels);
@@ -86,14 +104,16 @@ export interface EvidentialStatistics {
  */
 export function evidentialStatistics(
   evidence: tf.Tensor,
-  labels: tf.Tensor | ArrayLike<number>,
+  labels: tf.Tensor | ArrayLike<number> | number[][],
 ): EvidentialStatistics {
   const e = checkEvidence(evidence);
   const [n, k] = e.shape;
   const ev = e.dataSync();
   let y: Int32Array;
   try {
-    y = toHostLabels(labels, n, k, 'labels', 'evidence');
+    y = isOneHot(labels)
+      ? oneHotLabels(labels, e.shape)
+      : toHostLabels(labels as tf.Tensor | ArrayLike<number>, n, k, 'labels', 'evidence');
   } finally {
     if (e !== evidence) e.dispose();
   }

@@ -38,7 +38,8 @@ export function softplusEvidence(outputs: TensorInput): tf.Tensor {
 
 /**
  * Exponential evidence `e = exp(clip(o, -10, 10))`; the clip (as in Sensoy et al.'s code) keeps
- * the Dirichlet strength finite in float32.
+ * the Dirichlet strength finite in float32. A NaN output stays NaN (as `torch.clamp` leaves it),
+ * so a diverged network is not read as evidence `exp(-10)`.
  * @param outputs network outputs `[N, K]`.
  * @example
  * ```ts
@@ -46,7 +47,10 @@ export function softplusEvidence(outputs: TensorInput): tf.Tensor {
  * ```
  */
 export function expEvidence(outputs: TensorInput): tf.Tensor {
-  return tf.tidy(() => tf.exp(tf.clipByValue(toFloat(outputs, 'outputs'), -10, 10)));
+  return tf.tidy(() => {
+    const o = toFloat(outputs, 'outputs');
+    return tf.exp(tf.where(tf.isNaN(o), o, tf.clipByValue(o, -10, 10)));
+  });
 }
 
 /**

@@ -47,3 +47,14 @@ export {
   type EvidentialLossOptions,
   type EvidentialLossResult,
 } from './loss_object.js';
+
+// pytorch-classification-uncertainty's names (dougbrion, Sensoy et al. 2018): the losses on raw
+// outputs with the annealed KL term, the annealing coefficient and the Dirichlet KL to uniform.
+export {
+  edlMseLoss,
+  edlLogLoss,
+  edlDigammaLoss,
+  annealingCoefficient,
+  dirichletKLUniform,
+  type EdlLossOptions,
+} from './edl_losses.js';
