@@ -307,3 +307,13 @@ export { logDensity } from './infer/log_density.js';
 
 // Pyro parity audit, round 16: pyro.module (weights trained in place), sequential plates (in handlers)
 export { pyroModule } from './nn/module.js';
+
+// NumPyro's numpyro.contrib.control_flow.scan: one stacked site per name over time (audit 17)
+export * as controlFlow from './contrib/control_flow/index.js';
+export {
+  scan,
+  StackedDistribution,
+  type ScanBody,
+  type ScanOptions,
+  type ScanTree,
+} from './contrib/control_flow/index.js';
