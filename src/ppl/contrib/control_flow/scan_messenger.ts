@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Distribution } from '../../../distributions/distribution.js';
 import { ArgumentError } from '../../../utils/errors.js';
 import { makeRng } from '../../../utils/seed.js';
-import { broadcastSite } from '../../handlers/plate.js';
+import { broadcastSite, PlateMessenger } from '../../handlers/plate.js';
 import { Messenger } from '../../messenger.js';
 import { applyStack, HANDLER_STACK, makeMessage, type Message, type PlateFrame } from '../../runtime.js';
 import { StackedDistribution } from './stacked_distribution.js';
@@ -121,10 +121,28 @@ export class ScanMessenger extends Messenger {
    * `[L, ...]` with `L <= T`, observation, a seed, plates, `uncondition`) is given to the steps.
    */
   private probe(msg: Message): ScanSite {
+    const at = HANDLER_STACK.lastIndexOf(this);
+    // the plates outside broadcast every step (the time dim stays left of their dims)
+    const outerFrames: PlateFrame[] = [];
+    for (let i = at - 1; i >= 0; i--) {
+      const h = HANDLER_STACK[i];
+      if (!(h instanceof PlateMessenger)) continue;
+      const blocked = msg.infer._blockPlates;
+      if (Array.isArray(blocked) && blocked.includes(h.frame.name)) continue;
+      outerFrames.unshift(h.frame);
+    }
+    if (outerFrames.length > 0) {
+      const inner = msg.cond;
+      msg.cond = [...outerFrames, ...inner];
+      broadcastSite(msg);
+      msg.cond = inner;
+    }
+    const stepFn = msg.fn as Distribution;
     const pm = makeMessage({
       type: 'sample',
       name: msg.name,
-      fn: msg.fn,
+      // a stand-in of the stacked site's distribution: [T, ...step batch], the step's support
+      fn: new StackedDistribution(new Array<Distribution>(this.length).fill(stepFn)),
       isObserved: msg.isObserved,
       scale: msg.scale,
       scaleTensor: msg.scaleTensor,
@@ -132,7 +150,7 @@ export class ScanMessenger extends Messenger {
       cond: [...msg.cond],
       infer: { ...msg.infer },
     });
-    for (let i = HANDLER_STACK.lastIndexOf(this) - 1; i >= 0; i--) {
+    for (let i = at - 1; i >= 0; i--) {
       (HANDLER_STACK[i] as Messenger).processMessage(pm);
       if (pm.infer.enumerate === 'parallel') throw enumerateError(msg.name);
       if (pm.stop) break;
@@ -145,16 +163,18 @@ export class ScanMessenger extends Messenger {
       full: null,
       every: null,
       observed: pm.isObserved && pm.value !== null,
-      outerFrames: pm.cond.slice(0, pm.cond.length - msg.cond.length),
+      outerFrames,
       rng: pm.seed === undefined ? null : makeRng(pm.seed),
       uncond: msg.isObserved && !pm.isObserved && pm.infer.wasObserved === true,
       obs: new Array<tf.Tensor | null>(T).fill(null),
     };
     const v = pm.value;
     if (v !== null) {
-      const fn = (pm.fn ?? msg.fn) as Distribution;
+      const fn = stepFn;
       const r = drawRank(fn);
-      if (v.rank === r + 1 && (v.shape[0] as number) <= T && (v.shape[0] as number) >= 1) {
+      const stepShape = [...fn.batchShape, ...fn.eventShape];
+      const fits = v.shape.slice(1).every((d, i) => d === 1 || d === stepShape[i]);
+      if (v.rank === r + 1 && fits && (v.shape[0] as number) <= T && (v.shape[0] as number) >= 1) {
         site.slices = tf.unstack(v);
         if (v.shape[0] === T) site.full = v;
       } else if (v.rank === r) {
