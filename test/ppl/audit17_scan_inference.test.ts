@@ -98,6 +98,45 @@ describe('scan: inference against the exact local-level posterior', { timeout: 1
     y.dispose();
   });
 
+  it('a positive scanned latent: the NUTS potential counts the log-Jacobian once per element', async () => {
+    // U(z) = -(log p(y, s) + sum_t log s_t), s = exp(z): one Jacobian term per step, not T per step
+    const vol = (y: tf.Tensor): void => {
+      ppl.scan(
+        (c: null, yt: tf.Tensor) => {
+          const s = ppl.sample('s', new D.Gamma(2, 2));
+          ppl.sample('y', new D.Normal(0, s), { obs: yt });
+          return [c, null] as const;
+        },
+        null,
+        y,
+      );
+    };
+    const y = tf.tensor1d(obs);
+    const m = new ppl.MCMC(new ppl.NUTS(vol), {
+      numSamples: 4,
+      warmupSteps: 10,
+      seed: 2,
+      progressBar: false,
+    });
+    await m.run(y);
+    const s = m.getSamples();
+    expect(s.s?.shape).toEqual([4, T]);
+    const pe = m.getExtraFields()[0]?.potentialEnergy as ArrayLike<number>;
+    const rows = s.s?.arraySync() as number[][];
+    rows.forEach((row, i) => {
+      // float64 reference: Gamma(2, 2) prior and N(0, s_t) likelihood
+      let ref = 0;
+      row.forEach((st, t) => {
+        ref += Math.log(4) + Math.log(st) - 2 * st; // Gamma(2, rate 2): 4 s e^{-2s}
+        ref +=
+          -0.5 * Math.log(2 * Math.PI) - Math.log(st) - (obs[t] as number) ** 2 / (2 * st * st);
+        ref += Math.log(st); // log|dT/dz| of exp
+      });
+      expect(pe[i] as number).toBeCloseTo(-ref, 2);
+    });
+    tf.dispose([y, ...Object.values(s)]);
+  });
+
   it('SVI with AutoNormal: one [T] latent; the means and sds of the exact posterior', () => {
     setSeed(11);
     ppl.clearParamStore();
@@ -112,7 +151,9 @@ describe('scan: inference against the exact local-level posterior', { timeout: 1
     for (let i = 0; i < 200; i++) svi2.step(y);
     fine.dispose();
     const gtr = ppl.trace(guide).getTrace(y);
-    expect([...gtr.nodes.values()].filter((s) => s.type === 'sample').map((s) => s.name)).toEqual(['x']);
+    expect([...gtr.nodes.values()].filter((s) => s.type === 'sample').map((s) => s.name)).toEqual([
+      'x',
+    ]);
     expect(gtr.get('x')?.value?.shape).toEqual([T]);
     gtr.dispose();
     const med = guide.median();
@@ -151,7 +192,8 @@ describe('scan: inference against the exact local-level posterior', { timeout: 1
     expect(out.y?.shape).toEqual([S, T + F]);
     const ys = out.y?.arraySync() as number[][];
     // the first T are the data
-    for (const row of ys.slice(0, 3)) expect(row.slice(0, T)).toEqual(obs.map((v) => Math.fround(v)));
+    for (const row of ys.slice(0, 3))
+      expect(row.slice(0, T)).toEqual(obs.map((v) => Math.fround(v)));
     const last = paths.map((p) => p[T - 1] as number);
     const mLast = last.reduce((a, v) => a + v, 0) / S;
     const vLast = last.reduce((a, v) => a + (v - mLast) ** 2, 0) / (S - 1);

@@ -64,8 +64,17 @@ function localLevelLoop(y: tf.Tensor): void {
   });
 }
 
-function lp(model: (...a: tf.Tensor[]) => unknown, params: Record<string, tf.Tensor | number>, ...args: tf.Tensor[]): number {
-  return tf.tidy(() => ppl.logDensity(model as (y: tf.Tensor) => void, params, ...(args as [tf.Tensor])).arraySync() as number);
+function lp(
+  model: (...a: tf.Tensor[]) => unknown,
+  params: Record<string, tf.Tensor | number>,
+  ...args: tf.Tensor[]
+): number {
+  return tf.tidy(
+    () =>
+      ppl
+        .logDensity(model as (y: tf.Tensor) => void, params, ...(args as [tf.Tensor]))
+        .arraySync() as number,
+  );
 }
 
 describe('scan: trace of a scanned model', () => {
@@ -141,7 +150,14 @@ describe('scan: trace of a scanned model', () => {
     expect(Array.from(tr.get('y')?.value?.dataSync() ?? [])).toEqual(Array.from(y.dataSync()));
     // replay a prior trace (another seed): the same latent path and draws of y
     const prior = ppl.trace(ppl.seed(() => localLevel(null), 5)).getTrace();
-    const rep = ppl.trace(ppl.seed(ppl.replay(() => localLevel(null), prior), 9)).getTrace();
+    const rep = ppl
+      .trace(
+        ppl.seed(
+          ppl.replay(() => localLevel(null), prior),
+          9,
+        ),
+      )
+      .getTrace();
     expect(Array.from(rep.get('x')?.value?.dataSync() ?? [])).toEqual(
       Array.from(prior.get('x')?.value?.dataSync() ?? []),
     );
@@ -153,7 +169,14 @@ describe('scan: trace of a scanned model', () => {
       Array.from(prior.get('x')?.value?.dataSync() ?? []),
     );
     other.dispose();
-    const subd = ppl.trace(ppl.substitute(ppl.seed(() => localLevel(null), 2), { x: path })).getTrace();
+    const subd = ppl
+      .trace(
+        ppl.substitute(
+          ppl.seed(() => localLevel(null), 2),
+          { x: path },
+        ),
+      )
+      .getTrace();
     expect(Array.from(subd.get('x')?.value?.dataSync() ?? [])).toEqual(Array.from(path.dataSync()));
     expect(subd.get('x')?.isObserved).toBe(false);
     [tr, prior, rep, subd].forEach((t) => t.dispose());
@@ -169,7 +192,14 @@ describe('scan: trace of a scanned model', () => {
     };
     expect(draw(4)).toEqual(draw(4));
     expect(draw(4)).not.toEqual(draw(5));
-    const tr = ppl.trace(ppl.seed(ppl.block(() => localLevel(null), { hide: ['x'] }), 1)).getTrace();
+    const tr = ppl
+      .trace(
+        ppl.seed(
+          ppl.block(() => localLevel(null), { hide: ['x'] }),
+          1,
+        ),
+      )
+      .getTrace();
     expect([...tr.nodes.keys()]).toEqual(['tau', 'y']);
     expect(tr.get('y')?.value?.shape).toEqual([T]);
     tr.dispose();
@@ -180,7 +210,14 @@ describe('scan: trace of a scanned model', () => {
     const n = 400;
     const incs: number[] = [];
     for (let s = 0; s < n; s++) {
-      const tr = ppl.trace(ppl.seed(ppl.substitute(() => localLevel(null), { tau: 0.7 }), s)).getTrace();
+      const tr = ppl
+        .trace(
+          ppl.seed(
+            ppl.substitute(() => localLevel(null), { tau: 0.7 }),
+            s,
+          ),
+        )
+        .getTrace();
       const x = Array.from(tr.get('x')?.value?.dataSync() ?? []);
       incs.push((x[5] as number) - (x[4] as number));
       tr.dispose();
@@ -189,21 +226,18 @@ describe('scan: trace of a scanned model', () => {
     expect(Math.abs(sd - 0.7)).toBeLessThan(3 * (0.7 / Math.sqrt(2 * n)));
   });
 
-  it('plates inside the body and around the scan broadcast each step; log-density [T, N]', () => {
+  it('plates inside the body broadcast each step (NumPyro: plates go inside f); log-density [T, ...]', () => {
     const N = 3;
-    const model = (): void => {
+    const body = (x: tf.Tensor): readonly [tf.Tensor, null] => {
+      let xt = x;
       ppl.plate('series', N, () => {
-        ppl.scan(
-          (x: tf.Tensor) => {
-            const xt = ppl.sample('x', new D.Normal(x, 1));
-            ppl.plate('rep', 2, () => ppl.sample('z', new D.Normal(xt, 1)));
-            return [xt, null] as const;
-          },
-          tf.scalar(0),
-          null,
-          { length: 4 },
-        );
+        xt = ppl.sample('x', new D.Normal(x, 1));
+        ppl.plate('rep', 2, () => ppl.sample('z', new D.Normal(xt, 1)));
       });
+      return [xt, null];
+    };
+    const model = (): void => {
+      ppl.scan(body, tf.zeros([N]), null, { length: 4 });
     };
     const tr = ppl.trace(ppl.seed(model, 0)).getTrace();
     expect(tr.get('x')?.value?.shape).toEqual([4, N]);
@@ -211,6 +245,31 @@ describe('scan: trace of a scanned model', () => {
     expect(tr.get('x')?.cond.map((f) => f.name)).toEqual(['series']);
     expect(tr.get('z')?.cond.map((f) => f.name)).toEqual(['series', 'rep']);
     expect(tr.computeLogProb().get('z')?.shape).toEqual([4, 2, N]);
+    // the log joint equals the hand loop's at the same values
+    const loop = (): void => {
+      let x = tf.zeros([N]);
+      for (let t = 0; t < 4; t++) {
+        const prev = x;
+        ppl.plate('series', N, () => {
+          x = ppl.sample(`x_${t}`, new D.Normal(prev, 1));
+          const xt = x;
+          ppl.plate('rep', 2, () => ppl.sample(`z_${t}`, new D.Normal(xt, 1)));
+        });
+      }
+    };
+    const xv = tr.get('x')?.value as tf.Tensor;
+    const zv = tr.get('z')?.value as tf.Tensor;
+    const loopParams: Record<string, tf.Tensor> = {};
+    const xs = tf.unstack(xv);
+    const zs = tf.unstack(zv);
+    for (let t = 0; t < 4; t++) {
+      loopParams[`x_${t}`] = xs[t] as tf.Tensor;
+      loopParams[`z_${t}`] = zs[t] as tf.Tensor;
+    }
+    const a = lp(model as () => void, { x: xv, z: zv });
+    const b = lp(loop as () => void, loopParams);
+    expect(Math.abs(a - b)).toBeLessThanOrEqual(1e-5 * Math.abs(b));
+    tf.dispose([...xs, ...zs]);
     tr.dispose();
   });
 
@@ -242,11 +301,20 @@ describe('scan: trace of a scanned model', () => {
 
   it('uncondition draws the scanned observation as a latent and keeps the data in infer.obs', () => {
     const y = tf.tensor1d(obs);
-    const tr = ppl.trace(ppl.seed(ppl.uncondition(() => localLevel(y)), 2)).getTrace();
+    const tr = ppl
+      .trace(
+        ppl.seed(
+          ppl.uncondition(() => localLevel(y)),
+          2,
+        ),
+      )
+      .getTrace();
     const site = tr.get('y') as ppl.Message;
     expect(site.isObserved).toBe(false);
     expect(site.infer.wasObserved).toBe(true);
-    expect(Array.from((site.infer.obs as tf.Tensor).dataSync())).toEqual(obs.map((v) => Math.fround(v)));
+    expect(Array.from((site.infer.obs as tf.Tensor).dataSync())).toEqual(
+      obs.map((v) => Math.fround(v)),
+    );
     expect(Array.from(site.value?.dataSync() ?? [])).not.toEqual(obs.map((v) => Math.fround(v)));
     tr.dispose();
     y.dispose();
@@ -255,7 +323,17 @@ describe('scan: trace of a scanned model', () => {
 
 describe('scan: values, reverse, history', () => {
   it('outside any handler: a cumulative sum, ys stacked, trees sliced; no tensor left', () => {
-    const xs = { a: tf.tensor1d([1, 2, 3, 4]), b: [tf.tensor2d([[1, 0], [0, 1], [1, 1], [2, 2]])] };
+    const xs = {
+      a: tf.tensor1d([1, 2, 3, 4]),
+      b: [
+        tf.tensor2d([
+          [1, 0],
+          [0, 1],
+          [1, 1],
+          [2, 2],
+        ]),
+      ],
+    };
     const init = tf.scalar(0);
     const before = tf.memory().numTensors;
     const [c, ys] = ppl.scan(
@@ -332,7 +410,10 @@ describe('scan: bad input', () => {
   const cases = [
     {
       call: 'xs leaves of different leading sizes',
-      run: () => tf.tidy(() => ppl.scan((c: tf.Tensor) => [c, null] as const, tf.scalar(0), [x3(), tf.zeros([4])])),
+      run: () =>
+        tf.tidy(() =>
+          ppl.scan((c: tf.Tensor) => [c, null] as const, tf.scalar(0), [x3(), tf.zeros([4])]),
+        ),
       arg: 'xs',
       message: /leading size/,
     },
@@ -346,7 +427,11 @@ describe('scan: bad input', () => {
       run: () => tf.tidy(() => ppl.scan(body, tf.scalar(0), null)),
       arg: 'length',
     },
-    { call: 'length 0', run: () => tf.tidy(() => ppl.scan(body, tf.scalar(0), null, { length: 0 })), arg: 'length' },
+    {
+      call: 'length 0',
+      run: () => tf.tidy(() => ppl.scan(body, tf.scalar(0), null, { length: 0 })),
+      arg: 'length',
+    },
     {
       call: 'a scalar leaf in xs',
       run: () => tf.tidy(() => ppl.scan(body, tf.scalar(0), tf.scalar(1))),
@@ -354,13 +439,16 @@ describe('scan: bad input', () => {
     },
     {
       call: 'f not a function',
-      run: () => tf.tidy(() => ppl.scan(3 as unknown as typeof body, tf.scalar(0), null, { length: 2 })),
+      run: () =>
+        tf.tidy(() => ppl.scan(3 as unknown as typeof body, tf.scalar(0), null, { length: 2 })),
       arg: 'f',
     },
     {
       call: 'f returning a non-pair',
       run: () =>
-        tf.tidy(() => ppl.scan(((c: tf.Tensor) => c) as unknown as typeof body, tf.scalar(0), x3())),
+        tf.tidy(() =>
+          ppl.scan(((c: tf.Tensor) => c) as unknown as typeof body, tf.scalar(0), x3()),
+        ),
       arg: 'f',
       message: /\[carry, y\]/,
     },
@@ -369,22 +457,34 @@ describe('scan: bad input', () => {
       run: () => tf.tidy(() => ppl.scan(body, tf.scalar(0), null, { lenght: 2 } as never)),
       arg: 'lenght',
     },
-    { call: 'reverse not a boolean', run: () => tf.tidy(() => ppl.scan(body, tf.scalar(0), null, { length: 2, reverse: 1 as never })), arg: 'reverse' },
-    { call: 'history -1', run: () => tf.tidy(() => ppl.scan(body, tf.scalar(0), null, { length: 2, history: -1 })), arg: 'history' },
+    {
+      call: 'reverse not a boolean',
+      run: () =>
+        tf.tidy(() => ppl.scan(body, tf.scalar(0), null, { length: 2, reverse: 1 as never })),
+      arg: 'reverse',
+    },
+    {
+      call: 'history -1',
+      run: () => tf.tidy(() => ppl.scan(body, tf.scalar(0), null, { length: 2, history: -1 })),
+      arg: 'history',
+    },
     {
       call: 'a site appearing in some steps only',
       run: () =>
         tf.tidy(() =>
-          ppl.trace(() =>
-            ppl.scan(
-              (c: tf.Tensor, x: tf.Tensor) => {
-                if ((x.dataSync()[0] as number) > 0) ppl.sample('w', new D.Normal(0, 1));
-                return [ppl.sample('x', new D.Normal(c, 1)), null] as const;
-              },
-              tf.scalar(0),
-              tf.tensor1d([0, 1, 0]),
-            ),
-          ).getTrace().dispose(),
+          ppl
+            .trace(() =>
+              ppl.scan(
+                (c: tf.Tensor, x: tf.Tensor) => {
+                  if ((x.dataSync()[0] as number) > 0) ppl.sample('w', new D.Normal(0, 1));
+                  return [ppl.sample('x', new D.Normal(c, 1)), null] as const;
+                },
+                tf.scalar(0),
+                tf.tensor1d([0, 1, 0]),
+              ),
+            )
+            .getTrace()
+            .dispose(),
         ),
       arg: 'w',
     },
@@ -392,14 +492,23 @@ describe('scan: bad input', () => {
       call: 'a parallel-enumerated site inside the body',
       run: () =>
         tf.tidy(() =>
-          ppl.trace(() =>
-            ppl.scan(
-              (c: tf.Tensor) => [ppl.sample('k', new D.Bernoulli({ probs: 0.5 }), { infer: { enumerate: 'parallel' } }), null] as const,
-              tf.scalar(0),
-              null,
-              { length: 2 },
-            ),
-          ).getTrace().dispose(),
+          ppl
+            .trace(() =>
+              ppl.scan(
+                (_c: tf.Tensor) =>
+                  [
+                    ppl.sample('k', new D.Bernoulli({ probs: 0.5 }), {
+                      infer: { enumerate: 'parallel' },
+                    }),
+                    null,
+                  ] as const,
+                tf.scalar(0),
+                null,
+                { length: 2 },
+              ),
+            )
+            .getTrace()
+            .dispose(),
         ),
       arg: 'k',
       message: /not supported/,
@@ -408,25 +517,54 @@ describe('scan: bad input', () => {
       call: 'a conditioned value longer than the scan',
       run: () =>
         tf.tidy(() =>
-          ppl.trace(ppl.condition(() => localLevel(null, 3), { y: tf.zeros([5]) })).getTrace().dispose(),
+          ppl
+            .trace(ppl.condition(() => localLevel(null, 3), { y: tf.zeros([5]) }))
+            .getTrace()
+            .dispose(),
         ),
       arg: 'y',
+    },
+    {
+      call: 'a scan inside a plate (NumPyro: put the plate inside f)',
+      run: () =>
+        tf.tidy(() =>
+          ppl
+            .trace(() =>
+              ppl.plate('N', 3, () =>
+                ppl.scan(
+                  (c: tf.Tensor) => [ppl.sample('x', new D.Normal(c, 1)), null] as const,
+                  tf.scalar(0),
+                  null,
+                  {
+                    length: 2,
+                  },
+                ),
+              ),
+            )
+            .getTrace()
+            .dispose(),
+        ),
+      arg: 'N',
+      message: /inside the body/,
     },
     {
       call: 'a scan inside a scan',
       run: () =>
         tf.tidy(() =>
-          ppl.trace(() =>
-            ppl.scan(
-              (c: tf.Tensor) => {
-                ppl.scan((d: tf.Tensor) => [d, null] as const, c, null, { length: 2 });
-                return [c, null] as const;
-              },
-              tf.scalar(0),
-              null,
-              { length: 2 },
-            ),
-          ).getTrace().dispose(),
+          ppl
+            .trace(() =>
+              ppl.scan(
+                (c: tf.Tensor) => {
+                  ppl.scan((d: tf.Tensor) => [d, null] as const, c, null, { length: 2 });
+                  return [c, null] as const;
+                },
+                tf.scalar(0),
+                null,
+                { length: 2 },
+              ),
+            )
+            .getTrace()
+            .dispose(),
         ),
       arg: 'f',
     },

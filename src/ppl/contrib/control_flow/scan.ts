@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../../utils/errors.js';
 import { checkOptionKeys } from '../../../utils/options.js';
+import { PlateMessenger } from '../../handlers/plate.js';
 import { HANDLER_STACK } from '../../runtime.js';
 import { ScanMessenger } from './scan_messenger.js';
 import { mapTree, stackTrees, treeLeaves, type ScanTree } from './scan_tree.js';
@@ -52,7 +53,10 @@ function checkedLength(xs: unknown, options: ScanOptions): number {
   }
   if (first === undefined) {
     if (n === undefined) {
-      throw new ArgumentError('length', 'scan: xs has no tensor; give the number of steps as length');
+      throw new ArgumentError(
+        'length',
+        'scan: xs has no tensor; give the number of steps as length',
+      );
     }
     return n;
   }
@@ -73,7 +77,10 @@ function checkOptions(options: ScanOptions): void {
   }
   checkOptionKeys(options, SCAN_OPTIONS, 'scan');
   if (options.reverse !== undefined && typeof options.reverse !== 'boolean') {
-    throw new ArgumentError('reverse', `scan: expected true or false, got ${String(options.reverse)}`);
+    throw new ArgumentError(
+      'reverse',
+      `scan: expected true or false, got ${String(options.reverse)}`,
+    );
   }
   const h = options.history;
   if (h !== undefined && (typeof h !== 'number' || !Number.isInteger(h) || h < 0)) {
@@ -105,11 +112,13 @@ function checkOptions(options: ScanOptions): void {
  * `t` takes row `t` (with `L < T`, the steps `t >= L` are drawn: NumPyro's forecasting pattern,
  * `condition` on the first `L` observations and predict the rest), or a value of one step's shape
  * given to every step; `seed` seeds the site and its steps' draws follow; `block`, `scale`,
- * `mask`, `trace` and enclosing plates apply to the stacked site (the time dim is left of every
- * plate dim). Plates inside `f` work as usual. A `param` read in several steps is one param site.
+ * `mask` and `trace` apply to the stacked site. Plates inside `f` work as usual (each step's
+ * sites broadcast to them; the time dim is left of their dims). A `param` read in several steps is one param site.
  *
  * Not supported (each an `ArgumentError` naming the site): parallel enumeration inside `f`
- * (`infer: {enumerate: 'parallel'}`), a scan inside a scan; sites must appear at every step with
+ * (`infer: {enumerate: 'parallel'}`), a scan inside a scan, a scan inside a `plate` (NumPyro's
+ * rule: put the plate inside `f`; so no vectorized particles, vectorized chains or parallel
+ * `Predictive` around a scan); sites must appear at every step with
  * one value shape, one scale and one support (the first step's); reparameterizing handlers
  * (`reparam`, `intervene`) do not see inside a scan.
  *
@@ -118,8 +127,8 @@ function checkOptions(options: ScanOptions): void {
  * @param xs the per-step inputs (a tensor tree with one leading size `T`), or null.
  * @param options `length` (needed when `xs` is null), `reverse`, `history`.
  * @returns `[lastCarry, ys]`, `ys` the `y_t` stacked along a leading axis.
- * @throws ArgumentError naming `f`, `xs`, `length`, `reverse`, `history` or `options` (before
- *   the first step), or the site or `f` (a body not returning `[carry, y]`) while running.
+ * @throws ArgumentError naming `f`, `xs`, `length`, `reverse`, `history`, an unknown option or
+ *   an enclosing plate (before the first step), or the site or `f` (a body not returning `[carry, y]`) while running.
  * @example
  * ```ts
  * // AR(1): y_t ~ Normal(rho * y_{t-1}, sigma), observed
@@ -140,12 +149,25 @@ export function scan<C, X extends ScanTree, Y extends ScanTree>(
   options: ScanOptions = {},
 ): [C, Y] {
   if (typeof f !== 'function') {
-    throw new ArgumentError('f', `scan: expected the body (carry, x) => [carry, y], got ${typeof f}`);
+    throw new ArgumentError(
+      'f',
+      `scan: expected the body (carry, x) => [carry, y], got ${typeof f}`,
+    );
   }
   checkOptions(options);
   const T = checkedLength(xs, options);
   if (HANDLER_STACK.some((h) => h instanceof ScanMessenger)) {
     throw new ArgumentError('f', 'scan: a scan inside the body of another scan is not supported');
+  }
+  const outer = HANDLER_STACK.find((h): h is PlateMessenger => h instanceof PlateMessenger);
+  if (outer !== undefined) {
+    const name = outer.frame.name;
+    throw new ArgumentError(
+      name,
+      `scan inside plate '${name}' is not supported (as in NumPyro: the time dim and the ` +
+        "plate's dims would be ambiguous; vectorized particles, chains and parallel Predictive " +
+        'run models inside such a plate): put the plate inside the body f',
+    );
   }
   const reverse = options.reverse ?? false;
   const body = (messenger: ScanMessenger | null): [C, Y] => {

@@ -7,9 +7,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { Distribution } from '../../../distributions/distribution.js';
 import { ArgumentError } from '../../../utils/errors.js';
 import { makeRng } from '../../../utils/seed.js';
-import { broadcastSite, PlateMessenger } from '../../handlers/plate.js';
 import { Messenger } from '../../messenger.js';
-import { applyStack, HANDLER_STACK, makeMessage, type Message, type PlateFrame } from '../../runtime.js';
+import { applyStack, HANDLER_STACK, makeMessage, type Message } from '../../runtime.js';
 import { StackedDistribution } from './stacked_distribution.js';
 
 /** What one scanned site collects: its steps and what the outer handlers gave it. */
@@ -25,8 +24,6 @@ interface ScanSite {
   every: tf.Tensor | null;
   /** Whether the outer handlers observed the site (`condition`). */
   observed: boolean;
-  /** The plates outside the scan (each step's distribution is broadcast to them). */
-  outerFrames: PlateFrame[];
   /** The seeds of the steps' draws, from the seed the outer handlers gave the site. */
   rng: (() => number) | null;
   /** `uncondition` outside: the steps' own observations are dropped and kept here. */
@@ -82,19 +79,12 @@ export class ScanMessenger extends Messenger {
         `scan: sample site '${msg.name}' appears twice in one step (site names must be unique)`,
       );
     }
-    if (site.outerFrames.length > 0) {
-      const inner = msg.cond;
-      msg.cond = [...site.outerFrames, ...inner];
-      broadcastSite(msg);
-      msg.cond = inner;
-    }
     if (site.uncond) {
       site.obs[this.slot] = msg.value;
       msg.value = null;
       msg.isObserved = false;
     }
-    const given =
-      site.slices !== null ? site.slices[this.slot] : (site.every ?? undefined);
+    const given = site.slices !== null ? site.slices[this.slot] : (site.every ?? undefined);
     if (given !== undefined) {
       msg.value = given;
       if (site.observed) msg.isObserved = true;
@@ -118,25 +108,10 @@ export class ScanMessenger extends Messenger {
   /**
    * Send a stand-in of the stacked site through the handlers outside the scan once, at its
    * first step (their `processMessage` only, as `applyStack` would): what they give it (a value
-   * `[L, ...]` with `L <= T`, observation, a seed, plates, `uncondition`) is given to the steps.
+   * `[L, ...]` with `L <= T`, observation, a seed, `uncondition`) is given to the steps.
    */
   private probe(msg: Message): ScanSite {
     const at = HANDLER_STACK.lastIndexOf(this);
-    // the plates outside broadcast every step (the time dim stays left of their dims)
-    const outerFrames: PlateFrame[] = [];
-    for (let i = at - 1; i >= 0; i--) {
-      const h = HANDLER_STACK[i];
-      if (!(h instanceof PlateMessenger)) continue;
-      const blocked = msg.infer._blockPlates;
-      if (Array.isArray(blocked) && blocked.includes(h.frame.name)) continue;
-      outerFrames.unshift(h.frame);
-    }
-    if (outerFrames.length > 0) {
-      const inner = msg.cond;
-      msg.cond = [...outerFrames, ...inner];
-      broadcastSite(msg);
-      msg.cond = inner;
-    }
     const stepFn = msg.fn as Distribution;
     const pm = makeMessage({
       type: 'sample',
@@ -163,7 +138,6 @@ export class ScanMessenger extends Messenger {
       full: null,
       every: null,
       observed: pm.isObserved && pm.value !== null,
-      outerFrames,
       rng: pm.seed === undefined ? null : makeRng(pm.seed),
       uncond: msg.isObserved && !pm.isObserved && pm.infer.wasObserved === true,
       obs: new Array<tf.Tensor | null>(T).fill(null),

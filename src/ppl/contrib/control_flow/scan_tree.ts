@@ -7,11 +7,7 @@ import { ArgumentError } from '../../../utils/errors.js';
 
 /** A tree of tensors (JAX's pytree): leaves are tensors; arrays and plain objects nest. */
 export type ScanTree =
-  | tf.Tensor
-  | null
-  | undefined
-  | readonly ScanTree[]
-  | { readonly [key: string]: ScanTree };
+  tf.Tensor | null | undefined | readonly ScanTree[] | { readonly [key: string]: ScanTree };
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   if (v === null || typeof v !== 'object') return false;
@@ -28,7 +24,8 @@ export function treeLeaves(tree: unknown, arg: string): { path: string; leaf: tf
   const walk = (v: unknown, path: string): void => {
     if (v === null || v === undefined) return;
     if (v instanceof tf.Tensor) {
-      if (v.isDisposed) throw new ArgumentError(arg, `${path}: expected a live tensor, got a disposed one`);
+      if (v.isDisposed)
+        throw new ArgumentError(arg, `${path}: expected a live tensor, got a disposed one`);
       out.push({ path, leaf: v });
     } else if (Array.isArray(v)) {
       v.forEach((c, i) => walk(c, `${path}[${i}]`));
