@@ -33,7 +33,7 @@ function arLoop(y: tf.Tensor): void {
   const rho = ppl.sample('rho', new D.Uniform(-1, 1));
   const sigma = ppl.sample('sigma', new D.HalfNormal(1));
   const rows = tf.unstack(y);
-  let prev = tf.scalar(0);
+  let prev: tf.Tensor = tf.scalar(0);
   rows.forEach((yt, t) => {
     prev = ppl.sample(`y_${t}`, new D.Normal(tf.mul(rho, prev), sigma), { obs: yt });
   });
@@ -57,7 +57,7 @@ function localLevel(y: tf.Tensor | null, n = T): void {
 function localLevelLoop(y: tf.Tensor): void {
   const tau = ppl.sample('tau', new D.HalfNormal(1));
   const rows = tf.unstack(y);
-  let x = tf.scalar(0);
+  let x: tf.Tensor = tf.scalar(0);
   rows.forEach((yt, t) => {
     x = ppl.sample(`x_${t}`, new D.Normal(x, tau));
     ppl.sample(`y_${t}`, new D.Normal(x, 0.5), { obs: yt });
@@ -181,6 +181,28 @@ describe('scan: trace of a scanned model', () => {
     expect(subd.get('x')?.isObserved).toBe(false);
     [tr, prior, rep, subd].forEach((t) => t.dispose());
     tf.dispose([y, path]);
+  });
+
+  it('a conditioned value shorter than the scan: the first L steps observed, the rest drawn from the seed', () => {
+    const y = tf.tensor1d(obs.slice(0, 4));
+    const run = (s: number): number[] => {
+      const m = ppl.seed(
+        ppl.condition(() => localLevel(null, T), { y }),
+        s,
+      );
+      const tr = ppl.trace(m).getTrace();
+      const site = tr.get('y') as ppl.Message;
+      expect(site.value?.shape).toEqual([T]);
+      expect(site.isObserved).toBe(true);
+      const v = Array.from(site.value?.dataSync() ?? []);
+      tr.dispose();
+      return v;
+    };
+    const a = run(3);
+    expect(a.slice(0, 4)).toEqual(obs.slice(0, 4).map((v) => Math.fround(v)));
+    expect(run(3)).toEqual(a);
+    expect(run(4).slice(4)).not.toEqual(a.slice(4));
+    y.dispose();
   });
 
   it('seed makes the scanned draws reproducible; different seeds differ; block hides the site', () => {
@@ -407,165 +429,163 @@ describe('scan: values, reverse, history', () => {
 describe('scan: bad input', () => {
   const x3 = (): tf.Tensor => tf.zeros([3]);
   const body = (c: tf.Tensor, x: tf.Tensor): readonly [tf.Tensor, null] => [tf.add(c, x), null];
+  /** Run `f` in a tidy (its tensors freed), returning nothing. */
+  const inTidy =
+    (f: () => unknown): (() => void) =>
+    () =>
+      tf.tidy(() => {
+        f();
+      });
   const cases = [
     {
       call: 'xs leaves of different leading sizes',
-      run: () =>
-        tf.tidy(() =>
-          ppl.scan((c: tf.Tensor) => [c, null] as const, tf.scalar(0), [x3(), tf.zeros([4])]),
-        ),
+      run: inTidy(() =>
+        ppl.scan((c: tf.Tensor) => [c, null] as const, tf.scalar(0), [x3(), tf.zeros([4])]),
+      ),
       arg: 'xs',
       message: /leading size/,
     },
     {
       call: 'length that does not match xs',
-      run: () => tf.tidy(() => ppl.scan(body, tf.scalar(0), x3(), { length: 4 })),
+      run: inTidy(() => ppl.scan(body, tf.scalar(0), x3(), { length: 4 })),
       arg: 'length',
     },
     {
       call: 'no xs and no length',
-      run: () => tf.tidy(() => ppl.scan(body, tf.scalar(0), null)),
+      run: inTidy(() => ppl.scan(body, tf.scalar(0), null)),
       arg: 'length',
     },
     {
       call: 'length 0',
-      run: () => tf.tidy(() => ppl.scan(body, tf.scalar(0), null, { length: 0 })),
+      run: inTidy(() => ppl.scan(body, tf.scalar(0), null, { length: 0 })),
       arg: 'length',
     },
     {
       call: 'a scalar leaf in xs',
-      run: () => tf.tidy(() => ppl.scan(body, tf.scalar(0), tf.scalar(1))),
+      run: inTidy(() => ppl.scan(body, tf.scalar(0), tf.scalar(1))),
       arg: 'xs',
     },
     {
       call: 'f not a function',
-      run: () =>
-        tf.tidy(() => ppl.scan(3 as unknown as typeof body, tf.scalar(0), null, { length: 2 })),
+      run: inTidy(() => ppl.scan(3 as unknown as typeof body, tf.scalar(0), null, { length: 2 })),
       arg: 'f',
     },
     {
       call: 'f returning a non-pair',
-      run: () =>
-        tf.tidy(() =>
-          ppl.scan(((c: tf.Tensor) => c) as unknown as typeof body, tf.scalar(0), x3()),
-        ),
+      run: inTidy(() =>
+        ppl.scan(((c: tf.Tensor) => c) as unknown as typeof body, tf.scalar(0), x3()),
+      ),
       arg: 'f',
       message: /\[carry, y\]/,
     },
     {
       call: 'an unknown option key',
-      run: () => tf.tidy(() => ppl.scan(body, tf.scalar(0), null, { lenght: 2 } as never)),
+      run: inTidy(() => ppl.scan(body, tf.scalar(0), null, { lenght: 2 } as never)),
       arg: 'lenght',
     },
     {
       call: 'reverse not a boolean',
-      run: () =>
-        tf.tidy(() => ppl.scan(body, tf.scalar(0), null, { length: 2, reverse: 1 as never })),
+      run: inTidy(() => ppl.scan(body, tf.scalar(0), null, { length: 2, reverse: 1 as never })),
       arg: 'reverse',
     },
     {
       call: 'history -1',
-      run: () => tf.tidy(() => ppl.scan(body, tf.scalar(0), null, { length: 2, history: -1 })),
+      run: inTidy(() => ppl.scan(body, tf.scalar(0), null, { length: 2, history: -1 })),
       arg: 'history',
     },
     {
       call: 'a site appearing in some steps only',
-      run: () =>
-        tf.tidy(() =>
-          ppl
-            .trace(() =>
-              ppl.scan(
-                (c: tf.Tensor, x: tf.Tensor) => {
-                  if ((x.dataSync()[0] as number) > 0) ppl.sample('w', new D.Normal(0, 1));
-                  return [ppl.sample('x', new D.Normal(c, 1)), null] as const;
-                },
-                tf.scalar(0),
-                tf.tensor1d([0, 1, 0]),
-              ),
-            )
-            .getTrace()
-            .dispose(),
-        ),
+      run: inTidy(() =>
+        ppl
+          .trace(() =>
+            ppl.scan(
+              (c: tf.Tensor, x: tf.Tensor) => {
+                if ((x.dataSync()[0] as number) > 0) ppl.sample('w', new D.Normal(0, 1));
+                return [ppl.sample('x', new D.Normal(c, 1)), null] as const;
+              },
+              tf.scalar(0),
+              tf.tensor1d([0, 1, 0]),
+            ),
+          )
+          .getTrace()
+          .dispose(),
+      ),
       arg: 'w',
     },
     {
       call: 'a parallel-enumerated site inside the body',
-      run: () =>
-        tf.tidy(() =>
-          ppl
-            .trace(() =>
-              ppl.scan(
-                (_c: tf.Tensor) =>
-                  [
-                    ppl.sample('k', new D.Bernoulli({ probs: 0.5 }), {
-                      infer: { enumerate: 'parallel' },
-                    }),
-                    null,
-                  ] as const,
-                tf.scalar(0),
-                null,
-                { length: 2 },
-              ),
-            )
-            .getTrace()
-            .dispose(),
-        ),
+      run: inTidy(() =>
+        ppl
+          .trace(() =>
+            ppl.scan(
+              (_c: tf.Tensor) =>
+                [
+                  ppl.sample('k', new D.Bernoulli({ probs: 0.5 }), {
+                    infer: { enumerate: 'parallel' },
+                  }),
+                  null,
+                ] as const,
+              tf.scalar(0),
+              null,
+              { length: 2 },
+            ),
+          )
+          .getTrace()
+          .dispose(),
+      ),
       arg: 'k',
       message: /not supported/,
     },
     {
       call: 'a conditioned value longer than the scan',
-      run: () =>
-        tf.tidy(() =>
-          ppl
-            .trace(ppl.condition(() => localLevel(null, 3), { y: tf.zeros([5]) }))
-            .getTrace()
-            .dispose(),
-        ),
+      run: inTidy(() =>
+        ppl
+          .trace(ppl.condition(() => localLevel(null, 3), { y: tf.zeros([5]) }))
+          .getTrace()
+          .dispose(),
+      ),
       arg: 'y',
     },
     {
       call: 'a scan inside a plate (NumPyro: put the plate inside f)',
-      run: () =>
-        tf.tidy(() =>
-          ppl
-            .trace(() =>
-              ppl.plate('N', 3, () =>
-                ppl.scan(
-                  (c: tf.Tensor) => [ppl.sample('x', new D.Normal(c, 1)), null] as const,
-                  tf.scalar(0),
-                  null,
-                  {
-                    length: 2,
-                  },
-                ),
+      run: inTidy(() =>
+        ppl
+          .trace(() =>
+            ppl.plate('N', 3, () =>
+              ppl.scan(
+                (c: tf.Tensor) => [ppl.sample('x', new D.Normal(c, 1)), null] as const,
+                tf.scalar(0),
+                null,
+                {
+                  length: 2,
+                },
               ),
-            )
-            .getTrace()
-            .dispose(),
-        ),
+            ),
+          )
+          .getTrace()
+          .dispose(),
+      ),
       arg: 'N',
       message: /inside the body/,
     },
     {
       call: 'a scan inside a scan',
-      run: () =>
-        tf.tidy(() =>
-          ppl
-            .trace(() =>
-              ppl.scan(
-                (c: tf.Tensor) => {
-                  ppl.scan((d: tf.Tensor) => [d, null] as const, c, null, { length: 2 });
-                  return [c, null] as const;
-                },
-                tf.scalar(0),
-                null,
-                { length: 2 },
-              ),
-            )
-            .getTrace()
-            .dispose(),
-        ),
+      run: inTidy(() =>
+        ppl
+          .trace(() =>
+            ppl.scan(
+              (c: tf.Tensor) => {
+                ppl.scan((d: tf.Tensor) => [d, null] as const, c, null, { length: 2 });
+                return [c, null] as const;
+              },
+              tf.scalar(0),
+              null,
+              { length: 2 },
+            ),
+          )
+          .getTrace()
+          .dispose(),
+      ),
       arg: 'f',
     },
   ];

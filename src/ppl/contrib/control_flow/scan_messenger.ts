@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Distribution } from '../../../distributions/distribution.js';
 import { ArgumentError } from '../../../utils/errors.js';
 import { makeRng } from '../../../utils/seed.js';
+import { seedBelow } from '../../handlers/seed.js';
 import { Messenger } from '../../messenger.js';
 import { applyStack, HANDLER_STACK, makeMessage, type Message } from '../../runtime.js';
 import { StackedDistribution } from './stacked_distribution.js';
@@ -143,6 +144,16 @@ export class ScanMessenger extends Messenger {
       obs: new Array<tf.Tensor | null>(T).fill(null),
     };
     const v = pm.value;
+    if (
+      site.rng === null &&
+      v !== null &&
+      v.rank === drawRank(stepFn) + 1 &&
+      (v.shape[0] as number) < T
+    ) {
+      // the steps past a shorter value are drawn: from the seed stream outside, when there is one
+      const sd = seedBelow(at);
+      if (sd !== undefined) site.rng = makeRng(sd);
+    }
     if (v !== null) {
       const fn = stepFn;
       const r = drawRank(fn);
