@@ -343,6 +343,95 @@ describe('scan: trace of a scanned model', () => {
   });
 });
 
+describe('scan: scale, mask, obsMask, autoguides', () => {
+  it('scale outside applies to the stacked site; a per-step mask inside is stacked', () => {
+    const y = tf.tensor1d(obs);
+    const path = tf.tensor1d([0.1, -0.2, 0.7, 1.4, 1.2, 1.8]);
+    const params = { tau: 0.7, x: path };
+    const base = lp(localLevel as (y: tf.Tensor) => void, params, y);
+    const scaled = lp(ppl.scale(localLevel, 3) as (y: tf.Tensor) => void, params, y);
+    expect(scaled).toBeCloseTo(3 * base, 3);
+    // observe only the even steps: mask per step
+    const masked = (yy: tf.Tensor): void => {
+      const tau = ppl.sample('tau', new D.HalfNormal(1));
+      ppl.scan(
+        (x: tf.Tensor, inp: { y: tf.Tensor; m: tf.Tensor }) => {
+          const xt = ppl.sample('x', new D.Normal(x, tau));
+          ppl.mask(() => ppl.sample('y', new D.Normal(xt, 0.5), { obs: inp.y }), inp.m)();
+          return [xt, null] as const;
+        },
+        tf.scalar(0),
+        { y: yy, m: tf.tensor1d([1, 0, 1, 0, 1, 0], 'bool') },
+      );
+    };
+    const got = lp(masked, params, y);
+    let ref = Math.log(2) - 0.5 * Math.log(2 * Math.PI) - 0.49 / 2;
+    let prev = 0;
+    const pv = [0.1, -0.2, 0.7, 1.4, 1.2, 1.8];
+    pv.forEach((x, t) => {
+      ref += -0.5 * Math.log(2 * Math.PI) - Math.log(0.7) - (x - prev) ** 2 / (2 * 0.49);
+      if (t % 2 === 0) {
+        ref += -0.5 * Math.log(2 * Math.PI) - Math.log(0.5) - ((obs[t] as number) - x) ** 2 / 0.5;
+      }
+      prev = x;
+    });
+    expect(got).toBeCloseTo(ref, 3);
+    tf.dispose([y, path]);
+  });
+
+  it('obsMask inside the body: y_observed, y_unobserved and y each stacked', () => {
+    const model = (): void => {
+      ppl.scan(
+        (x: tf.Tensor, inp: { y: tf.Tensor; m: tf.Tensor }) => {
+          const xt = ppl.sample('x', new D.Normal(x, 1));
+          ppl.sample('y', new D.Normal(xt, 0.5), { obs: inp.y, obsMask: inp.m });
+          return [xt, null] as const;
+        },
+        tf.zeros([2]),
+        {
+          y: tf.tensor2d([
+            [1, 2],
+            [3, 4],
+            [5, 6],
+          ]),
+          m: tf.tensor2d(
+            [
+              [true, false],
+              [true, true],
+              [false, true],
+            ],
+            [3, 2],
+            'bool',
+          ),
+        },
+      );
+    };
+    const tr = ppl.trace(ppl.seed(model, 1)).getTrace();
+    expect([...tr.nodes.keys()]).toEqual(['x', 'y_observed', 'y_unobserved', 'y']);
+    expect(tr.get('y')?.value?.shape).toEqual([3, 2]);
+    const v = tr.get('y')?.value?.arraySync() as number[][];
+    expect([v[0]?.[0], v[1]?.[0], v[1]?.[1], v[2]?.[1]]).toEqual([1, 3, 4, 6]);
+    tr.dispose();
+  });
+
+  it('AutoDiagonalNormal sees one latent [T] per scanned site (latent dim T + 1)', () => {
+    ppl.clearParamStore();
+    const y = tf.tensor1d(obs);
+    const guide = new ppl.AutoDiagonalNormal(localLevel);
+    const opt = tf.train.adam(0.01);
+    const svi = new ppl.SVI(localLevel, guide, opt, new ppl.TraceELBO());
+    for (let i = 0; i < 3; i++) expect(Number.isFinite(svi.step(y))).toBe(true);
+    expect(guide.latentDim).toBe(T + 1);
+    const med = guide.median();
+    expect(med.x?.shape).toEqual([T]);
+    expect(med.tau?.shape).toEqual([]);
+    tf.dispose(Object.values(med));
+    opt.dispose();
+    y.dispose();
+    ppl.clearParamStore();
+  });
+});
+
 describe('scan: values, reverse, history', () => {
   it('outside any handler: a cumulative sum, ys stacked, trees sliced; no tensor left', () => {
     const xs = {

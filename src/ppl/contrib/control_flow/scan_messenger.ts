@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Distribution } from '../../../distributions/distribution.js';
 import { ArgumentError } from '../../../utils/errors.js';
 import { makeRng } from '../../../utils/seed.js';
+import { broadcastShape } from '../../observed_value.js';
 import { seedBelow } from '../../handlers/seed.js';
 import { Messenger } from '../../messenger.js';
 import { applyStack, HANDLER_STACK, makeMessage, type Message } from '../../runtime.js';
@@ -243,7 +244,13 @@ function stackedMessage(site: ScanSite, steps: Message[]): Message {
   }
   let fn: StackedDistribution;
   try {
-    fn = new StackedDistribution(steps.map((s) => s.fn as Distribution));
+    // one step's batch: its distribution's, broadcast with its value's batch part (a value may
+    // be larger than the batch, e.g. an observation row under a scalar distribution)
+    const fns = steps.map((s) => s.fn as Distribution);
+    const eventRank = (fns[0] as Distribution).eventShape.length;
+    let batch = vShape.slice(0, Math.max(0, vShape.length - eventRank));
+    for (const d of fns) batch = broadcastShape(batch, d.batchShape);
+    fn = new StackedDistribution(fns, batch);
   } catch (e) {
     if (e instanceof ArgumentError) throw new ArgumentError(name, `scan: ${e.message}`);
     throw e;
@@ -269,6 +276,20 @@ function stackedMessage(site: ScanSite, steps: Message[]): Message {
   });
 }
 
+/** Throw unless `t` (a step's mask or elementwise scale) broadcasts to the step batch `shape`. */
+function checkFits(name: string, what: string, t: tf.Tensor, shape: number[]): void {
+  const fits =
+    t.rank <= shape.length &&
+    t.shape.every((d, i) => d === 1 || d === shape[shape.length - t.rank + i]);
+  if (!fits) {
+    throw new ArgumentError(
+      name,
+      `sample site '${name}': its ${what} of shape ${shapeStr(t)} does not broadcast to the ` +
+        `step's log-probability shape [${shape.join(',')}] (its batch shape)`,
+    );
+  }
+}
+
 /** The steps' elementwise scales stacked to `[T, ...B]`, or null when no step has one. */
 function stackScaleTensors(steps: Message[], shape: number[]): tf.Tensor | null {
   if (steps.every((s) => s.scaleTensor === null || s.scaleTensor === undefined)) return null;
@@ -276,7 +297,7 @@ function stackScaleTensors(steps: Message[], shape: number[]): tf.Tensor | null 
     steps.map((s) =>
       s.scaleTensor === null || s.scaleTensor === undefined
         ? tf.ones(shape)
-        : tf.broadcastTo(s.scaleTensor, shape),
+        : (checkFits(s.name, 'scale', s.scaleTensor, shape), tf.broadcastTo(s.scaleTensor, shape)),
     ),
   );
 }
@@ -290,7 +311,10 @@ function stackMasks(steps: Message[], shape: number[]): tf.Tensor | boolean | nu
   return tf.stack(
     steps.map((s) => {
       const m = s.mask;
-      if (m instanceof tf.Tensor) return tf.broadcastTo(tf.cast(m, 'bool'), shape);
+      if (m instanceof tf.Tensor) {
+        checkFits(s.name, 'mask', m, shape);
+        return tf.broadcastTo(tf.cast(m, 'bool'), shape);
+      }
       return m === false ? tf.zeros(shape, 'bool') : tf.ones(shape, 'bool');
     }),
   );

@@ -33,9 +33,13 @@ export class StackedDistribution extends Distribution {
 
   /**
    * @param steps the distributions of the `T >= 1` steps, in time order, with one event shape.
-   * @throws ArgumentError naming `steps` for an empty list or differing event shapes.
+   * @param stepBatch the batch shape `B` of one step (default: the broadcast of the steps' batch
+   *   shapes); given, every step's batch shape must broadcast to it (e.g. a step's value may be
+   *   larger than its distribution's batch).
+   * @throws ArgumentError naming `steps` for an empty list or differing event shapes, or
+   *   `stepBatch` when a step's batch shape does not broadcast to it.
    */
-  constructor(steps: readonly Distribution[]) {
+  constructor(steps: readonly Distribution[], stepBatch?: readonly number[]) {
     super();
     const first = steps[0];
     if (!Array.isArray(steps) || first === undefined) {
@@ -51,6 +55,16 @@ export class StackedDistribution extends Distribution {
         );
       }
       batch = broadcastShape(batch, d.batchShape);
+    }
+    if (stepBatch !== undefined) {
+      if (!sameShape(broadcastShape(stepBatch, batch), stepBatch)) {
+        throw new ArgumentError(
+          'stepBatch',
+          `StackedDistribution: the steps' batch shape [${batch.join(',')}] does not broadcast ` +
+            `to [${stepBatch.join(',')}]`,
+        );
+      }
+      batch = [...stepBatch];
     }
     this.steps = [...steps];
     this.stepBatch = batch;
