@@ -210,3 +210,40 @@ describe('scan: inference against the exact local-level posterior', { timeout: 1
     tf.dispose([x, y]);
   });
 });
+
+describe('scan: TraceEnumELBO with a global enumerated site used inside the body', () => {
+  it('the loss is -(log p(s) + log Σ_z p(z) Π_t N(y_t | 2z - 1 + s, 1)) at a point-mass guide', () => {
+    const ys = [0.5, 1.4, -0.2, 0.9];
+    const model = (y: tf.Tensor): void => {
+      const s = ppl.sample('s', new D.Normal(0, 1));
+      const z = ppl.sample('z', new D.Bernoulli({ probs: 0.3 }), {
+        infer: { enumerate: 'parallel' },
+      });
+      const mu = tf.add(tf.sub(tf.mul(z, 2), 1), s);
+      ppl.scan(
+        (c: null, yt: tf.Tensor) => {
+          ppl.sample('y', new D.Normal(mu, 1), { obs: yt });
+          return [c, null] as const;
+        },
+        null,
+        y,
+      );
+    };
+    const guide = (): void => {
+      ppl.sample('s', new ppl.Delta(tf.scalar(0.2)));
+    };
+    const y = tf.tensor1d(ys);
+    const before = tf.memory().numTensors;
+    const loss = new ppl.TraceEnumELBO().loss(model, guide, y);
+    expect(tf.memory().numTensors).toBe(before);
+    const s = 0.2;
+    const logN = (v: number, m: number): number => -0.5 * Math.log(2 * Math.PI) - (v - m) ** 2 / 2;
+    const lik = (z: number): number => ys.reduce((a, v) => a + logN(v, 2 * z - 1 + s), 0);
+    const a = Math.log(0.3) + lik(1);
+    const b = Math.log(0.7) + lik(0);
+    const mx = Math.max(a, b);
+    const ref = -(logN(s, 0) + mx + Math.log(Math.exp(a - mx) + Math.exp(b - mx)));
+    expect(loss).toBeCloseTo(ref, 3);
+    y.dispose();
+  });
+});

@@ -256,7 +256,19 @@ function stackedMessage(site: ScanSite, steps: Message[]): Message {
     throw e;
   }
   const lpShape = fn.batchShape.slice(1);
-  const value = site.full ?? tf.stack(values);
+  // NumPyro's _promote_scanned_value_shapes: a step value of lower batch rank than the step's
+  // batch (e.g. a scalar observation scored by a distribution batched over an enumerated dim)
+  // gets 1s after the time dim, so that the time dim stays left of the batch dims
+  const pad = lpShape.length + fn.eventShape.length - vShape.length;
+  const stacked = site.full ?? tf.stack(values);
+  const value =
+    pad > 0
+      ? tf.reshape(stacked, [
+          stacked.shape[0] as number,
+          ...new Array<number>(pad).fill(1),
+          ...vShape,
+        ])
+      : stacked;
   const infer: Record<string, unknown> = { ...first.infer, _scanStacked: true };
   if (site.uncond) {
     infer.wasObserved = true;

@@ -95,6 +95,19 @@ export class StackedDistribution extends Distribution {
     return rank - this.stepBatch.length - this.eventShape.length - 1;
   }
 
+  /**
+   * A log-density tensor of this site (`[...lead, T, ...B]`, e.g. its masked, scaled `logProb`)
+   * summed over time: `Σ_t ℓ[..., t, ...]`, of shape `[...lead, ...B]`, the site's log-density
+   * as one factor (what enumeration contracts: its dims are the plates' and the enumerated
+   * sites' the steps depend on, never the time dim).
+   * @param lp a tensor of rank `>= 1 + B.length` with the time dim left of `B`.
+   */
+  sumOverTime(lp: tf.Tensor): tf.Tensor {
+    const axis = lp.rank - this.stepBatch.length - 1;
+    if (axis < 0) return lp;
+    return tf.sum(lp, axis);
+  }
+
   protected _logProb(x: tf.Tensor): tf.Tensor {
     const T = this.steps.length;
     const axis = this.timeAxis(x.rank);
