@@ -247,3 +247,53 @@ describe('scan: TraceEnumELBO with a global enumerated site used inside the body
     y.dispose();
   });
 });
+
+describe('scan: NUTS with a discrete site summed out outside the body', { timeout: 60_000 }, () => {
+  it('the posterior mean and sd of s match a float64 grid (MC SE tolerance)', async () => {
+    const ys = [0.5, 1.4, -0.2, 0.9];
+    const model = (y: tf.Tensor): void => {
+      const s = ppl.sample('s', new D.Normal(0, 1));
+      const z = ppl.sample('z', new D.Bernoulli({ probs: 0.3 }), {
+        infer: { enumerate: 'parallel' },
+      });
+      const mu = tf.add(tf.sub(tf.mul(z, 2), 1), s);
+      ppl.scan(
+        (c: null, yt: tf.Tensor) => {
+          ppl.sample('y', new D.Normal(mu, 1), { obs: yt });
+          return [c, null] as const;
+        },
+        null,
+        y,
+      );
+    };
+    // grid: p(s | y) ∝ N(s; 0, 1) Σ_z p(z) Π_t N(y_t; 2z - 1 + s, 1)
+    const logN = (v: number, m: number): number => -0.5 * Math.log(2 * Math.PI) - (v - m) ** 2 / 2;
+    let w0 = 0;
+    let w1 = 0;
+    let w2 = 0;
+    for (let s = -6; s <= 6; s += 1e-3) {
+      const a = Math.log(0.3) + ys.reduce((acc, v) => acc + logN(v, 1 + s), 0);
+      const b = Math.log(0.7) + ys.reduce((acc, v) => acc + logN(v, -1 + s), 0);
+      const w = Math.exp(logN(s, 0)) * (Math.exp(a) + Math.exp(b));
+      w0 += w;
+      w1 += w * s;
+      w2 += w * s * s;
+    }
+    const mean = w1 / w0;
+    const sd = Math.sqrt(w2 / w0 - mean * mean);
+    const y = tf.tensor1d(ys);
+    const m = new ppl.MCMC(new ppl.NUTS(model), {
+      numSamples: 300,
+      warmupSteps: 200,
+      seed: 5,
+      progressBar: false,
+    });
+    await m.run(y);
+    const s = m.getSamples();
+    const draws = Array.from(s.s?.dataSync() ?? []);
+    const e = ppl.mcmc.ess([draws]);
+    const avg = draws.reduce((a, v) => a + v, 0) / draws.length;
+    expect(Math.abs(avg - mean)).toBeLessThan(4 * (sd / Math.sqrt(e)));
+    tf.dispose([y, ...Object.values(s)]);
+  });
+});
