@@ -432,6 +432,21 @@ describe('scan: scale, mask, obsMask, autoguides', () => {
   });
 });
 
+describe('scan: model inspection', () => {
+  it('getModelRelations / renderModel see the dependencies through the steps (y on x, x on tau; direct only)', () => {
+    const y = tf.tensor1d(obs);
+    const before = tf.memory().numTensors;
+    const rel = ppl.getModelRelations(localLevel as (y: tf.Tensor) => void, [y]);
+    expect(rel.sampleSample.x).toEqual(['tau']);
+    expect(rel.sampleSample.y).toEqual(['x']); // direct dependencies only, as Pyro's
+    expect(rel.observed).toEqual(['y']);
+    const dot = ppl.renderModel(localLevel as (y: tf.Tensor) => void, [y]);
+    expect(dot).toContain('x -> y');
+    expect(tf.memory().numTensors).toBe(before);
+    y.dispose();
+  });
+});
+
 describe('scan: values, reverse, history', () => {
   it('outside any handler: a cumulative sum, ys stacked, trees sliced; no tensor left', () => {
     const xs = {

@@ -28,9 +28,24 @@ interface ScanSite {
   observed: boolean;
   /** The seeds of the steps' draws, from the seed the outer handlers gave the site. */
   rng: (() => number) | null;
+  /** Index of the outermost handler the stand-in reached (where a `block` stopped it, or 0). */
+  reached: number;
   /** `uncondition` outside: the steps' own observations are dropped and kept here. */
   uncond: boolean;
   obs: (tf.Tensor | null)[];
+}
+
+/**
+ * A handler outside a scan that also wants to see each step's final message (the stacked site is
+ * all it sees otherwise): e.g. provenance tracking, whose sources must be the values the steps
+ * used. Called innermost-first, as `postprocessMessage`, for the handlers the site reached.
+ */
+export interface ScanStepObserver {
+  postprocessScanStep(msg: Message): void;
+}
+
+function isStepObserver(h: unknown): h is ScanStepObserver {
+  return typeof (h as Partial<ScanStepObserver>).postprocessScanStep === 'function';
 }
 
 /** The rank of a draw of `fn` (batch + event). */
@@ -104,6 +119,11 @@ export class ScanMessenger extends Messenger {
     if (msg.type !== 'sample') return;
     const site = this.sites.get(msg.name);
     if (site === undefined) return;
+    const at = HANDLER_STACK.lastIndexOf(this);
+    for (let i = site.reached; i < at; i++) {
+      const h = HANDLER_STACK[i];
+      if (isStepObserver(h)) h.postprocessScanStep(msg);
+    }
     site.steps[this.slot] = { ...msg, cond: [...msg.cond], infer: { ...msg.infer } };
   }
 
@@ -127,10 +147,14 @@ export class ScanMessenger extends Messenger {
       cond: [...msg.cond],
       infer: { ...msg.infer },
     });
+    let reached = 0;
     for (let i = at - 1; i >= 0; i--) {
       (HANDLER_STACK[i] as Messenger).processMessage(pm);
       if (pm.infer.enumerate === 'parallel') throw enumerateError(msg.name);
-      if (pm.stop) break;
+      if (pm.stop) {
+        reached = i;
+        break;
+      }
     }
     const T = this.length;
     const site: ScanSite = {
@@ -141,6 +165,7 @@ export class ScanMessenger extends Messenger {
       every: null,
       observed: pm.isObserved && pm.value !== null,
       rng: pm.seed === undefined ? null : makeRng(pm.seed),
+      reached,
       uncond: msg.isObserved && !pm.isObserved && pm.infer.wasObserved === true,
       obs: new Array<tf.Tensor | null>(T).fill(null),
     };
