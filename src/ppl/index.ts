@@ -315,5 +315,6 @@ export {
   StackedDistribution,
   type ScanBody,
   type ScanOptions,
+  type ScanStepObserver,
   type ScanTree,
 } from './contrib/control_flow/index.js';

@@ -2,3 +2,4 @@
 export { scan, type ScanBody, type ScanOptions } from './scan.js';
 export { StackedDistribution } from './stacked_distribution.js';
 export type { ScanTree } from './scan_tree.js';
+export type { ScanStepObserver } from './scan_messenger.js';
