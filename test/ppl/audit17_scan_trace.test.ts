@@ -651,6 +651,27 @@ describe('scan: bad input', () => {
       arg: 'y',
     },
     {
+      call: 'a site observed at some steps only',
+      run: inTidy(() => {
+        let k = 0;
+        ppl
+          .trace(() =>
+            ppl.scan(
+              (c: tf.Tensor, x: tf.Tensor) => {
+                const o = k++ % 2 === 0 ? x : null;
+                return [ppl.sample('y', new D.Normal(c, 1), { obs: o }), null] as const;
+              },
+              tf.scalar(0),
+              tf.zeros([4]),
+            ),
+          )
+          .getTrace()
+          .dispose();
+      }),
+      arg: 'y',
+      message: /observed at some steps/,
+    },
+    {
       call: 'a scan inside a plate (NumPyro: put the plate inside f)',
       run: inTidy(() =>
         ppl
