@@ -310,3 +310,14 @@ export { pyroModule } from './nn/module.js';
 
 // Session 17: NumPyro's numpyro.infer.util.initialize_model
 export { initializeModel, type InitializeModelOptions, type ModelInfo } from './mcmc/index.js';
+
+// NumPyro's numpyro.contrib.control_flow.scan: one stacked site per name over time (audit 17)
+export * as controlFlow from './contrib/control_flow/index.js';
+export {
+  scan,
+  StackedDistribution,
+  type ScanBody,
+  type ScanOptions,
+  type ScanStepObserver,
+  type ScanTree,
+} from './contrib/control_flow/index.js';

@@ -22,6 +22,7 @@ export class ConditionMessenger extends Messenger {
   }
   override processMessage(msg: Message): void {
     if (msg.type !== 'sample' || !(msg.name in this.data)) return;
+    if (msg.infer._scanStacked === true) return; // a scan gave its steps the value already
     if (this.skipDeterministic && msg.infer['deterministic'] === true) return;
     const v = this.data[msg.name] as tf.Tensor | tf.TensorLike;
     msg.value = v instanceof tf.Tensor ? v : tf.tensor(v);

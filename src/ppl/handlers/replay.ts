@@ -15,6 +15,7 @@ export class ReplayMessenger extends Messenger {
   }
   override processMessage(msg: Message): void {
     if (msg.type === 'param') return;
+    if (msg.infer._scanStacked === true) return; // a scan gave its steps the value already
     const site = this.source.get(msg.name);
     if (site === undefined || msg.isObserved || site.value === null) return;
     msg.value = site.value;

@@ -23,6 +23,7 @@ export class SubstituteMessenger extends Messenger {
   }
   override processMessage(msg: Message): void {
     if (msg.type === 'subsample' || msg.isObserved) return;
+    if (msg.infer._scanStacked === true) return; // a scan gave its steps the value already
     let v: tf.Tensor | tf.TensorLike | undefined;
     if (typeof this.data === 'function') {
       v = this.data(msg) ?? undefined;

@@ -9,6 +9,7 @@ import type { Message } from '../runtime.js';
 export class UnconditionMessenger extends Messenger {
   override processMessage(msg: Message): void {
     if (msg.type !== 'sample' || !msg.isObserved) return;
+    if (msg.infer._scanStacked === true) return; // a scan unconditioned its steps already
     msg.infer = { ...msg.infer, wasObserved: true, obs: msg.value };
     msg.isObserved = false;
     msg.value = null;

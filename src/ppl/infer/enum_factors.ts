@@ -17,6 +17,7 @@ import { ArgumentError } from '../../utils/errors.js';
 import { stopGradient } from '../../utils/tensor.js';
 import type { DimLabels } from '../handlers/enum_dims.js';
 import type { Message } from '../runtime.js';
+import { StackedDistribution } from '../contrib/control_flow/stacked_distribution.js';
 import { siteLogProb, siteLogProbSum, type Trace } from '../trace.js';
 import type { EnumVar, OrdinalFactor, PlateInfo } from './contract.js';
 
@@ -50,7 +51,9 @@ export interface EnumFactorGraph {
 function siteLocalLogProb(site: Message): tf.Tensor {
   let plateScale = 1;
   for (const f of site.cond) plateScale *= f.size / f.subsampleSize;
-  const lp = siteLogProb(site, site.scale / plateScale);
+  let lp = siteLogProb(site, site.scale / plateScale);
+  // a scanned site: one factor over all its steps (the time dim is no plate, no enumeration)
+  if (site.fn instanceof StackedDistribution) lp = site.fn.sumOverTime(lp);
   const sampled = site.infer._enumSampled;
   if (typeof sampled !== 'number') return lp;
   return tf.sub(tf.sub(lp, stopGradient(lp)), Math.log(sampled));

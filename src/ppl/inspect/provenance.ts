@@ -107,6 +107,10 @@ class TrackProvenance extends Messenger {
     }
     this.sources.set(msg.value.id, msg.name);
   }
+  /** A scan's step (the values the steps use are sources of the scanned site too). */
+  postprocessScanStep(msg: Message): void {
+    this.postprocessMessage(msg);
+  }
 }
 
 /** What {@link trackProvenance} hands to its reader, valid only inside the reader. */
