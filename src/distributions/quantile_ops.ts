@@ -34,10 +34,15 @@ interface Solved {
  * A host-side elementwise op over `inputs` broadcast to one shape: `solve` maps one element's
  * inputs to its value and (lazily) its partial derivatives; the backward pass is
  * `dy * d value / d input` (0 where `dy` is 0, so that an infinite derivative at a support end
- * does not turn a zero upstream into NaN).
+ * does not turn a zero upstream into NaN). Runs under `tf.tidy`; a non-broadcasting input is an
+ * `ArgumentError` naming it.
  */
-function hostOp(inputs: tf.Tensor[], solve: (v: number[]) => Solved): tf.Tensor {
-  const shape = broadcastShapes(Object.fromEntries(inputs.map((t, i) => [`arg${i}`, t.shape])));
+function hostOp(names: string[], inputs: tf.Tensor[], solve: (v: number[]) => Solved): tf.Tensor {
+  const shape = broadcastShapes(Object.fromEntries(inputs.map((t, i) => [names[i], t.shape])));
+  return tf.tidy(() => hostOpIn(shape, inputs, solve));
+}
+
+function hostOpIn(shape: number[], inputs: tf.Tensor[], solve: (v: number[]) => Solved): tf.Tensor {
   const full = inputs.map((t) => broadcastTo(t, shape));
   const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const xs = args.slice(0, full.length) as tf.Tensor[];
@@ -93,7 +98,7 @@ const GAMMA_WH_FROM = 1e8;
  * Shapes above 1e8 use Wilson–Hilferty, `x = a (1 - 1/(9a) + z/(3 sqrt a))^3`, `z = Phi^-1(p)`.
  */
 export function gammaQuantile(a: tf.Tensor, p: tf.Tensor, upper = false): tf.Tensor {
-  return hostOp([p, a], ([pv, av]) => {
+  return hostOp(['p', 'a'], [p, a], ([pv, av]) => {
     const q = pv as number;
     const al = av as number;
     if (!(q >= 0 && q <= 1) || !(al > 0)) return { value: NaN, grads: NO_GRADS(2) };
@@ -150,7 +155,7 @@ export function betaQuantile(
   output: BetaQuantileOutput = 'x',
   upper = false,
 ): tf.Tensor {
-  return hostOp([p, a, b], ([pv, av, bv]) => {
+  return hostOp(['p', 'a', 'b'], [p, a, b], ([pv, av, bv]) => {
     const q = pv as number;
     const al = av as number;
     const be = bv as number;
@@ -198,7 +203,7 @@ const T_CORNISH_FISHER_FROM = 1e7;
  *   \frac{\partial T}{\partial \nu} = -\frac{\partial F_\nu(T)/\partial\nu}{f_\nu(T)}$$
  */
 export function studentTQuantile(nu: tf.Tensor, p: tf.Tensor): tf.Tensor {
-  return hostOp([p, nu], ([pv, nv]) => {
+  return hostOp(['p', 'nu'], [p, nu], ([pv, nv]) => {
     const q = pv as number;
     const n = nv as number;
     if (!(q >= 0 && q <= 1) || !(n > 0)) return { value: NaN, grads: NO_GRADS(2) };

@@ -332,3 +332,40 @@ describe('quantile gradients against central differences of the float64 referenc
     g.dispose();
   });
 });
+
+describe('the public quantile ops', () => {
+  it('free what they make outside any tidy, match the families, and name a bad broadcast', () => {
+    const a = tf.tensor([0.5, 3]);
+    const b = tf.tensor([[2], [7]]);
+    const p = tf.tensor([0.25, 0.75]);
+    const before = tf.memory().numTensors;
+    const g = d.gammaQuantile(a, p);
+    const bq = d.betaQuantile(a, b, p);
+    const odds = d.betaQuantile(a, b, p, 'odds');
+    const t = d.studentTQuantile(a, p);
+    const gu = d.gammaQuantile(a, p, true);
+    expect(tf.memory().numTensors).toBe(before + 5);
+    expect(bq.shape).toEqual([2, 2]);
+    expectClose(Array.from(g.dataSync()), [gammaQ(0.25, 0.5, 1), gammaQ(0.75, 3, 1)], 2e-6);
+    expectClose(Array.from(gu.dataSync()), [gammaQ(0.75, 0.5, 1), gammaQ(0.25, 3, 1)], 2e-6);
+    expectClose(Array.from(t.dataSync()), [tQ(0.25, 0.5), tQ(0.75, 3)], 2e-6);
+    const x = Array.from(bq.dataSync());
+    expectClose(
+      Array.from(odds.dataSync()),
+      x.map((v) => v / (1 - v)),
+      1e-5,
+    );
+    expectClose(
+      x,
+      [betaQ(0.25, 0.5, 2), betaQ(0.75, 3, 2), betaQ(0.25, 0.5, 7), betaQ(0.75, 3, 7)],
+      2e-6,
+    );
+    tf.dispose([g, bq, odds, t, gu]);
+    expect(tf.memory().numTensors).toBe(before);
+    const bad = tf.tensor([0.1, 0.2, 0.3]);
+    expect(() => d.gammaQuantile(a, bad)).toThrow(ArgumentError);
+    expect(() => d.gammaQuantile(a, bad)).toThrow(/\bp\b/);
+    expect(tf.memory().numTensors).toBe(before + 1);
+    tf.dispose([a, b, p, bad]);
+  });
+});
