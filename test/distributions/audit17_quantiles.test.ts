@@ -369,3 +369,33 @@ describe('the public quantile ops', () => {
     tf.dispose([a, b, p, bad]);
   });
 });
+
+describe('FisherSnedecor quantile gradients', () => {
+  it('d/dp, d/dd1, d/dd2 against central differences of the float64 Beta-odds reference', () => {
+    const ref = (p: number, d1: number, d2: number): number => {
+      const x = betaQ(p, d1 / 2, d2 / 2);
+      return ((d2 / d1) * x) / betaQ(1 - p, d2 / 2, d1 / 2);
+    };
+    for (const [p, d1, d2] of [
+      [0.2, 3, 7],
+      [0.9, 5, 2.5],
+    ] as const) {
+      const inputs = [tf.scalar(p), tf.scalar(d1), tf.scalar(d2)];
+      const grads = tf.grads((pp: tf.Tensor, a: tf.Tensor, b: tf.Tensor) => {
+        const dist = new d.FisherSnedecor(a, b);
+        const x = dist.icdf(pp);
+        dist.dispose();
+        return x;
+      })(inputs);
+      const [gp, g1, g2] = grads.map((g) => g.dataSync()[0] as number);
+      tf.dispose([...grads, ...inputs]);
+      const pf = F(p);
+      const wp = fd((q) => ref(q, d1, d2), pf, 1e-6);
+      const w1 = fd((s) => ref(pf, s, d2), d1, 1e-5 * d1);
+      const w2 = fd((s) => ref(pf, d1, s), d2, 1e-5 * d2);
+      expect(Math.abs((gp as number) - wp), 'dp').toBeLessThan(1e-4 * Math.abs(wp));
+      expect(Math.abs((g1 as number) - w1), 'dd1').toBeLessThan(1e-4 * Math.abs(w1));
+      expect(Math.abs((g2 as number) - w2), 'dd2').toBeLessThan(1e-4 * Math.abs(w2));
+    }
+  });
+});
