@@ -2,13 +2,14 @@
  * The logistic-sigmoid bijector: `y = 1 / (1 + exp(-x))`, mapping the real line onto `(0, 1)`.
  */
 import * as tf from '@tensorflow/tfjs';
+import { FLOAT32_EPS } from '../utils/float32.js';
 import { log1p } from '../utils/log1p.js';
 import { Bijector, type ForwardResult, type InverseResult } from './bijector.js';
 import { unitInterval, type Constraint } from '../constraints/constraints.js';
 
 /** float32's smallest normal number and machine epsilon: the clamp of {@link Sigmoid}'s output. */
 const TINY = 1.1754943508222875e-38;
-const EPS = 1.1920928955078125e-7;
+const EPS = FLOAT32_EPS;
 
 /**
  * Sigmoid bijector (TFP `Sigmoid`).

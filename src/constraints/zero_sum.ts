@@ -4,10 +4,11 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
+import { FLOAT32_EPS } from '../utils/float32.js';
 import { Constraint, type ConstraintKind } from './constraint.js';
 
 /** Float32 machine epsilon. */
-const EPS32 = 1.1920928955078125e-7;
+const EPS32 = FLOAT32_EPS;
 
 /**
  * `{x : sum_{axis} x = 0 for each of the last eventDim axes}` (event dim `eventDim`). The sums are

@@ -15,7 +15,7 @@ import * as tf from '@tensorflow/tfjs';
 import { log1p } from '../utils/log1p.js';
 import { ScalarDistribution } from './scalar.js';
 import type { DistributionOptions, TensorInput } from './distribution.js';
-import { lt, whereB } from './special.js';
+import { le, lt, whereB } from './special.js';
 
 /**
  * Asymmetric Laplace with `loc` mu, `scale` s > 0 and `asymmetry` kappa > 0.
@@ -79,6 +79,27 @@ export class AsymmetricLaplace extends ScalarDistribution {
     const below = tf.mul(tf.div(k2, tf.add(1, k2)), tf.exp(tf.div(tf.minimum(z, 0), k)));
     const above = tf.sub(1, tf.div(tf.exp(tf.neg(tf.mul(k, tf.relu(z)))), tf.add(1, k2)));
     return whereB(neg, below, above);
+  }
+  /**
+   * The closed-form quantile: with `c = kappa^2/(1 + kappa^2)` (the mass below `mu`),
+   * `mu + s kappa log(p / c)` for `p <= c`, `mu - s log((1 - p)(1 + kappa^2))/kappa` above
+   * (`log1p(-p)`); `-Infinity` and `Infinity` at the ends.
+   *
+   * $$F^{-1}(p) = \mu + s\begin{cases}\kappa\log\frac{p(1+\kappa^2)}{\kappa^2} & p \le c\\
+   *   -\frac{1}{\kappa}\big(\log(1-p) + \log(1+\kappa^2)\big) & p > c\end{cases}$$
+   */
+  protected override _icdf(p: tf.Tensor): tf.Tensor {
+    const k = this.asymmetry;
+    const k2 = tf.square(k);
+    const logOnePlusK2 = log1p(k2);
+    const c = tf.div(k2, tf.add(1, k2));
+    const low = le(p, c);
+    // each branch on a safe input where the other is taken (finite gradients)
+    const pl = whereB(low, p, tf.mul(0.5, c));
+    const ph = whereB(low, tf.add(c, tf.mul(0.5, tf.sub(1, c))), p);
+    const below = tf.mul(k, tf.add(tf.log(pl), tf.sub(logOnePlusK2, tf.log(k2))));
+    const above = tf.neg(tf.div(tf.add(log1p(tf.neg(ph)), logOnePlusK2), k));
+    return tf.add(this.loc, tf.mul(this.scale, whereB(low, below, above)));
   }
   /**
    * In log space, finite where the CDF underflows: `log(kappa^2/(1 + kappa^2)) + z/kappa` below

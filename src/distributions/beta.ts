@@ -3,7 +3,7 @@
  *
  * $$p(x;a,b) = \frac{x^{a-1}(1-x)^{b-1}}{B(a,b)},\quad 0 \le x \le 1$$
  *
- * CDF `I_x(a, b)` (regularized incomplete beta), mean `a/(a+b)`, variance
+ * CDF `I_x(a, b)` (regularized incomplete beta), quantile `I^{-1}_p(a, b)`, mean `a/(a+b)`, variance
  * `ab / ((a+b)^2 (a+b+1))`, mode `(a-1)/(a+b-2)` for `a, b > 1`, else the end where the density
  * is unbounded or largest (1 when `a >= b`, 0 otherwise: torch's Dirichlet rule; NaN only for the
  * flat `a = b = 1`), entropy `log B(a,b) - (a-1) psi(a) - (b-1) psi(b) + (a+b-2) psi(a+b)`.
@@ -19,6 +19,7 @@ import { ScalarDistribution } from './scalar.js';
 import type { DistributionOptions, TensorInput } from './distribution.js';
 import { betaRsample } from './host_sampling.js';
 import { registerKL } from './kl.js';
+import { betaQuantile } from './quantile_ops.js';
 import {
   andB,
   betainc,
@@ -104,6 +105,14 @@ export class Beta extends ScalarDistribution {
   }
   protected override _survival(x: tf.Tensor): tf.Tensor {
     return betainc(this.concentration0, this.concentration1, tf.sub(1, x), x);
+  }
+  /**
+   * `I^{-1}_p(a, b)` (float64 host inverse of the regularized incomplete beta,
+   * `quantile_ops.ts`): differentiable in `p` (`dx/dp = 1/f(x)`) and in both concentrations
+   * (`dx/dtheta = -(dI_x/dtheta)/f(x)`, implicit function theorem).
+   */
+  protected override _icdf(p: tf.Tensor): tf.Tensor {
+    return betaQuantile(this.concentration1, this.concentration0, p);
   }
   private total(): tf.Tensor {
     return tf.add(this.concentration1, this.concentration0);

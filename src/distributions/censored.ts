@@ -329,6 +329,29 @@ export class IntervalCensoredDistribution extends CensoredBase {
     const x = this.expandedBase.rsample(shape, seed);
     return tf.stack([x, x], -1);
   }
+  /**
+   * The mean of the draws `(X, X)`, `X` the base: `(E X, E X)` (shape `batchShape + [2]`; NaN or
+   * Infinity where the base's mean is). These are the moments of what `sample` returns, the
+   * exact observation of which an interval is a coarsening; the moments of the observed bounds
+   * themselves depend on the censoring mechanism (not a property of the distribution) and are
+   * not defined. Same rule as the one-sided censored families, whose moments are the base's.
+   *
+   * $$\mathbb E[(X, X)] = (\mathbb E X,\ \mathbb E X)$$
+   */
+  protected override _mean(): tf.Tensor {
+    const m = this.expandedBase.mean();
+    return tf.stack([m, m], -1);
+  }
+  /**
+   * The coordinatewise variance of the draws `(X, X)`: `(Var X, Var X)` (their covariance is
+   * `Var X` too: the pair lies on the diagonal).
+   *
+   * $$\operatorname{Var}[(X, X)] = (\operatorname{Var} X,\ \operatorname{Var} X)$$
+   */
+  protected override _variance(): tf.Tensor {
+    const v = this.expandedBase.variance();
+    return tf.stack([v, v], -1);
+  }
   protected _logProb(v: tf.Tensor): tf.Tensor {
     const [x1, x2] = tf.unstack(v, -1) as [tf.Tensor, tf.Tensor];
     const L = this.leftCensored;

@@ -10,10 +10,11 @@
  * that of the clamp: 1 inside `[ε, 1 - ε]`, 0 outside.
  */
 import * as tf from '@tensorflow/tfjs';
+import { FLOAT32_EPS } from '../utils/float32.js';
 import { toFloat, type TensorInput } from '../utils/tensor.js';
 
-/** float32's machine epsilon, `2^-23`. */
-export const PROBS_EPS = 2 ** -23;
+/** float32's machine epsilon, `2^-23` (`utils/float32.ts` `FLOAT32_EPS`). */
+export const PROBS_EPS = FLOAT32_EPS;
 
 /**
  * Clamp probabilities to `[ε, 1 - ε]` (see the module docs).

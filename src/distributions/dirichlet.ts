@@ -23,6 +23,7 @@ import {
   eq,
   gt,
   lgamma,
+  maskLogProb,
   mulNoNan,
   noGrad,
   safe,
@@ -34,8 +35,14 @@ import { simplex, type Constraint } from '../constraints/constraints.js';
 
 /**
  * Dirichlet distribution with `concentration` of shape `[...batchShape, K]`, every entry > 0.
- * Event shape `[K]`. `logProb` evaluates the density formula: values are taken to lie on the
- * simplex (they are not checked, to keep `logProb` free of host synchronisation).
+ * Event shape `[K]`. Off the simplex (a negative coordinate, or `|sum_k x_k - 1| > 1e-5 K`, the
+ * tolerance of `constraints.simplex`), `logProb` is an `ArgumentError` naming `value` with
+ * `validateArgs` (the rule of every family whose support has event dims, as Pyro's
+ * `validate_args`), and `-Infinity` without it, as the scalar families outside their support
+ * (gradient 0 there; it evaluated the density formula at the point, a finite value or NaN):
+ *
+ * $$\log p(x) = egin{cases}\sum_k (lpha_k - 1)\log x_k - \log B(lpha) & x \in \Delta^{K-1}\
+ *   -\infty & 	ext{otherwise}\end{cases}$$
  *
  * @example
  * ```ts
@@ -77,11 +84,15 @@ export class Dirichlet extends Distribution {
     const a = this.concentration;
     // inside the simplex: the saddle-point form, float32-accurate at large concentrations; the
     // log-normalizer of the textbook form (on the boundary) from the same pieces
-    const inside = noGrad((v) => tf.all(tf.greater(v as tf.Tensor, 0), -1), x);
-    const xi = tf.where(broadcastTo(tf.expandDims(inside, -1), x.shape), x, tf.onesLike(x));
+    // off the simplex: -Infinity, the formula evaluated at a point of it (the barycentre)
+    const on = noGrad((v) => simplex.check(v as tf.Tensor), x);
+    const k = x.shape.at(-1) as number;
+    const xs = tf.where(broadcastTo(tf.expandDims(on, -1), x.shape), x, tf.fill(x.shape, 1 / k));
+    const inside = noGrad((v) => tf.all(tf.greater(v as tf.Tensor, 0), -1), xs);
+    const xi = tf.where(broadcastTo(tf.expandDims(inside, -1), x.shape), xs, tf.onesLike(x));
     const [inner, logNorm] = dirichletLogDensityAndLogNorm(a, xi);
-    const textbook = tf.sub(tf.sum(mulNoNan(tf.sub(a, 1), tf.log(x)), -1), logNorm);
-    return whereB(inside, inner, textbook);
+    const textbook = tf.sub(tf.sum(mulNoNan(tf.sub(a, 1), tf.log(xs)), -1), logNorm);
+    return maskLogProb(on, whereB(inside, inner, textbook));
   }
   protected override _mean(): tf.Tensor {
     return tf.div(this.concentration, this.total(true));

@@ -196,7 +196,10 @@ export abstract class Distribution extends DistributionBase {
    * Inverse cumulative distribution function (quantile): the `x` with `P(X <= x) = p`, shape
    * `broadcast(p, batchShape)`; `icdf(0)` and `icdf(1)` are the ends of the support. Defined for
    * the continuous scalar families with a closed-form or standard inverse (Normal, LogNormal,
-   * HalfNormal, Uniform, Exponential, Cauchy, HalfCauchy, Laplace, Logistic, Gumbel, Weibull, ...),
+   * HalfNormal, Uniform, Exponential, Cauchy, HalfCauchy, Laplace, Logistic, Gumbel, Weibull,
+   * Kumaraswamy, Pareto, AsymmetricLaplace, ...; Gamma, Chi2, InverseGamma, Beta, StudentT and
+   * FisherSnedecor by float64 inverses of the regularized incomplete gamma / beta functions,
+   * differentiable in `p` and the parameters),
    * for `expand`ed and `mask`ed ones (the base's quantile), for `toEvent` ones coordinate by
    * coordinate (shape `batchShape + eventShape`), and for a `TransformedDistribution` of one by a
    * monotone elementwise bijector (`1 - p` through a decreasing one).

@@ -22,6 +22,7 @@ import { positive, type Constraint } from '../constraints/constraints.js';
 import { ScalarDistribution } from './scalar.js';
 import type { DistributionOptions, TensorInput } from './distribution.js';
 import { standardGammaRsample } from './host_sampling.js';
+import { betaQuantile } from './quantile_ops.js';
 import { betainc, gt, lbeta, maskLogProb, mulNoNan, safe, whereB } from './special.js';
 
 /**
@@ -93,6 +94,14 @@ export class FisherSnedecor extends ScalarDistribution {
     const t = tf.div(tf.mul(this.df1, xs), den);
     const s = betainc(tf.mul(0.5, this.df2), tf.mul(0.5, this.df1), tf.div(this.df2, den), t);
     return s;
+  }
+  /**
+   * `(d2/d1) x/(1 - x)` with `x = I^{-1}_p(d1/2, d2/2)` (the odds taken from the inverse's
+   * logit, no `1 - x` cancellation), differentiable in `p` and both degrees of freedom.
+   */
+  protected override _icdf(p: tf.Tensor): tf.Tensor {
+    const odds = betaQuantile(tf.mul(0.5, this.df1), tf.mul(0.5, this.df2), p, 'odds');
+    return tf.mul(tf.div(this.df2, this.df1), odds);
   }
   protected override _mean(): tf.Tensor {
     const d2 = broadcastTo(this.df2, this._batchShape);

@@ -6,7 +6,8 @@
  * At `x = 0` `logProb` is the density's limit (torch's `xlogy`): `log beta` for `alpha = 1`,
  * `+inf` for `alpha < 1`, `-inf` for `alpha > 1` (the support stays `(0, inf)`, as NumPyro's).
  *
- * CDF `P(alpha, beta x)` (regularized lower incomplete gamma), mean `alpha/beta`, variance
+ * CDF `P(alpha, beta x)` (regularized lower incomplete gamma), quantile `P^{-1}(alpha, p)/beta`
+ * (differentiable in `p` and both parameters), mean `alpha/beta`, variance
  * `alpha/beta^2`, mode `(alpha - 1)/beta` for `alpha >= 1` (0 otherwise, where the density is
  * unbounded at 0), entropy `alpha - log beta + log Gamma(alpha) + (1 - alpha) psi(alpha)`.
  *
@@ -17,6 +18,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ShapeRateDistribution } from './shape_rate.js';
 import { registerKL } from './kl.js';
+import { gammaQuantile } from './quantile_ops.js';
 import {
   digamma,
   digammaMinusLog,
@@ -73,6 +75,14 @@ export class Gamma extends ShapeRateDistribution {
   }
   protected override _survival(x: tf.Tensor): tf.Tensor {
     return gammaincPQ(this.concentration, tf.mul(this.rate, tf.relu(x)))[1];
+  }
+  /**
+   * `P^{-1}(alpha, p) / beta` (float64 host inverse of the regularized incomplete gamma,
+   * `quantile_ops.ts`): differentiable in `p` (`dx/dp = 1/f(x)`) and in both parameters
+   * (`dx/dalpha = -(dP/dalpha)/f(x)` by the implicit function theorem, `dx/dbeta = -x/beta`).
+   */
+  protected override _icdf(p: tf.Tensor): tf.Tensor {
+    return tf.div(gammaQuantile(this.concentration, p), this.rate);
   }
   protected override _mean(): tf.Tensor {
     return this.expandToBatch(tf.div(this.concentration, this.rate));

@@ -132,3 +132,8 @@ export { klGaussianIndependent } from './kl_cross.js';
 
 // Pyro's dist.util.clamp_probs (Pyro examples round 4)
 export { clampProbs, PROBS_EPS } from './clamp_probs.js';
+
+// Session 17: differentiable quantiles of the Gamma, Beta and Student t families (TFP's
+// igammainv / betaincinv, scipy's gammaincinv / betaincinv / t.ppf)
+export { gammaQuantile, betaQuantile, studentTQuantile } from './quantile_ops.js';
+export type { BetaQuantileOutput } from './quantile_ops.js';

@@ -12,6 +12,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ShapeRateDistribution } from './shape_rate.js';
 import { registerKL } from './kl.js';
+import { gammaQuantile } from './quantile_ops.js';
 import {
   digamma,
   digammaMinusLog,
@@ -56,6 +57,13 @@ export class InverseGamma extends ShapeRateDistribution {
     const pos = gt(x, 0);
     const q = gammaincPQ(this.concentration, tf.div(this.rate, safe(pos, x, 1)))[1];
     return whereB(pos, q, tf.zerosLike(q));
+  }
+  /**
+   * `beta / Q^{-1}(alpha, p)`: `P(Y <= y) = Q(alpha, beta/y)`, the upper regularized incomplete
+   * gamma inverted directly (no `1 - p`), differentiable in `p` and both parameters.
+   */
+  protected override _icdf(p: tf.Tensor): tf.Tensor {
+    return tf.div(this.rate, gammaQuantile(this.concentration, p, true));
   }
   protected override _mean(): tf.Tensor {
     const a = this.expandToBatch(this.concentration);

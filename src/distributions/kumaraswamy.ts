@@ -11,6 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { log1p } from '../utils/log1p.js';
+import { expm1 } from '../utils/expm1.js';
 import { ScalarDistribution } from './scalar.js';
 import type { DistributionOptions, TensorInput } from './distribution.js';
 import {
@@ -73,6 +74,16 @@ export class Kumaraswamy extends ScalarDistribution {
     // 1 - (1 - u)^{1/b} = -expm1(log1p(-u) / b); then the 1/a-th power through logs
     const inner = tf.neg(tf.expm1(tf.div(log1p(tf.neg(u)), this.concentration0)));
     return tf.clipByValue(tf.exp(tf.div(tf.log(inner), this.concentration1)), 0, 1 - 2 ** -24);
+  }
+  /**
+   * The closed-form quantile `(1 - (1 - p)^{1/b})^{1/a}`, taken as
+   * `exp(log(-expm1(log1p(-p)/b))/a)` (relatively accurate for small `p`); `0` and `1` at the ends.
+   *
+   * $$F^{-1}(p) = \big(1 - (1 - p)^{1/b}\big)^{1/a}$$
+   */
+  protected override _icdf(p: tf.Tensor): tf.Tensor {
+    const inner = tf.neg(expm1(tf.div(log1p(tf.neg(p)), this.concentration0)));
+    return tf.exp(tf.div(tf.log(inner), this.concentration1));
   }
   protected _logProb(x: tf.Tensor): tf.Tensor {
     const a = this.concentration1;

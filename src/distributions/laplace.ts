@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import { log1p } from '../utils/log1p.js';
 import { LocationScaleDistribution } from './location_scale.js';
 import { registerKL } from './kl.js';
-import { lt } from './special.js';
+import { le, lt, whereB } from './special.js';
 
 /** `log F(z)` of the standard Laplace: `z - log 2` for `z < 0`, `log1p(-e^{-z}/2)` otherwise. */
 function laplaceLogTail(z: tf.Tensor): tf.Tensor {
@@ -40,11 +40,19 @@ export class Laplace extends LocationScaleDistribution {
   protected _logProb(x: tf.Tensor): tf.Tensor {
     return tf.neg(tf.add(tf.abs(this.standardize(x)), tf.log(tf.mul(2, this.scale))));
   }
-  /** `loc - scale sign(p - 1/2) log(1 - 2|p - 1/2|)`. */
+  /**
+   * `loc + scale log(2p)` for `p <= 1/2`, `loc - scale log(2(1 - p))` above (`1 - p` is exact in
+   * float32 there). The form `-sign(p - 1/2) log1p(-2|p - 1/2|)` rounded `p - 1/2` to `-1/2` below
+   * `p ~ 3e-8`: `Laplace(1, 2).icdf(1e-10)` was `-Infinity` for -43.67.
+   *
+   * $$F^{-1}(p) = \mu + b\begin{cases}\log 2p & p \le \tfrac12\\ -\log 2(1 - p) & p > \tfrac12\end{cases}$$
+   */
   protected override _icdf(p: tf.Tensor): tf.Tensor {
-    const q = tf.sub(p, 0.5);
-    const z = tf.mul(tf.neg(tf.sign(q)), log1p(tf.mul(-2, tf.abs(q))));
-    return tf.add(this.loc, tf.mul(this.scale, z));
+    const low = le(p, 0.5);
+    // each branch on a safe input where the other is taken (finite gradients)
+    const below = tf.log(tf.mul(2, whereB(low, p, tf.scalar(0.25))));
+    const above = tf.neg(tf.log(tf.mul(2, tf.sub(1, whereB(low, tf.scalar(0.75), p)))));
+    return tf.add(this.loc, tf.mul(this.scale, whereB(low, below, above)));
   }
   protected override _cdf(x: tf.Tensor): tf.Tensor {
     const z = this.standardize(x);

@@ -64,6 +64,15 @@ export class Pareto extends ScalarDistribution {
   protected override _cdf(x: tf.Tensor): tf.Tensor {
     return tf.sub(1, this._survival(x));
   }
+  /**
+   * The closed-form quantile `scale (1 - p)^{-1/alpha}`, taken as
+   * `scale exp(-log1p(-p)/alpha)`; `scale` and `Infinity` at the ends.
+   *
+   * $$F^{-1}(p) = x_m (1 - p)^{-1/\alpha}$$
+   */
+  protected override _icdf(p: tf.Tensor): tf.Tensor {
+    return tf.mul(this.scale, tf.exp(tf.div(tf.neg(log1p(tf.neg(p))), this.alpha)));
+  }
   protected override _survival(x: tf.Tensor): tf.Tensor {
     const ok = ge(x, this.scale);
     const ratio = tf.div(this.scale, safe(ok, x, 1));

@@ -15,6 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { log1p } from '../utils/log1p.js';
+import { FLOAT32_EPS } from '../utils/float32.js';
 import { BinaryProbsDistribution } from './binary_probs.js';
 import type { DistributionOptions, TensorInput } from './distribution.js';
 import type { ProbsOrLogits } from './probs.js';
@@ -22,7 +23,7 @@ import { andB, gt, lt, maskLogProb, openUniform, safe, whereB } from './special.
 import { unitInterval, type Constraint } from '../constraints/constraints.js';
 
 /** float32 machine epsilon: draws are clamped to `[EPS, 1 - EPS]`. */
-const EPS = 2 ** -23;
+const EPS = FLOAT32_EPS;
 
 /**
  * Relaxed Bernoulli distribution with `temperature` t > 0 and `{probs}` / `{logits}` of the

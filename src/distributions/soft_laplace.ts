@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { log1p } from '../utils/log1p.js';
 import { LocationScaleDistribution } from './location_scale.js';
-import { lt, whereB } from './special.js';
+import { gt, lt, whereB } from './special.js';
 
 const LOG_2_OVER_PI = Math.log(2 / Math.PI);
 
@@ -57,9 +57,17 @@ export class SoftLaplace extends LocationScaleDistribution {
   protected override _logSurvival(x: tf.Tensor): tf.Tensor {
     return logTwoOverPiAtanExp(tf.neg(this.standardize(x)));
   }
-  /** `mu + sigma log tan(pi p / 2)`. */
+  /**
+   * `mu + sigma log tan(pi p / 2)`, taken as `-log tan(pi (1 - p)/2)` above `p = 1/2` (`1 - p`
+   * exact in float32): `tan(pi p / 2)` near `p = 1` lost the digits of its pole's distance
+   * (`icdf(1 - 6e-8)` was 0.3% off).
+   *
+   * $$F^{-1}(p) = \mu + \sigma\log\tan\frac{\pi p}{2} = \mu - \sigma\log\tan\frac{\pi(1 - p)}{2}$$
+   */
   protected override _icdf(p: tf.Tensor): tf.Tensor {
-    return tf.add(this.loc, tf.mul(this.scale, tf.log(tf.tan(tf.mul(Math.PI / 2, p)))));
+    const high = gt(p, 0.5);
+    const t = tf.log(tf.tan(tf.mul(Math.PI / 2, whereB(high, tf.sub(1, p), p))));
+    return tf.add(this.loc, tf.mul(this.scale, whereB(high, tf.neg(t), t)));
   }
   protected override _mean(): tf.Tensor {
     return this.expandToBatch(this.loc);

@@ -36,6 +36,7 @@
  * (`StableReparam`, `SymmetricStableReparam`, `LatentStableReparam`).
  */
 import * as tf from '@tensorflow/tfjs';
+import { FLOAT32_EPS } from '../utils/float32.js';
 import { ScalarDistribution } from './scalar.js';
 import { Distribution, type DistributionOptions, type TensorInput } from './distribution.js';
 import { ArgumentError, NotDefinedError } from '../utils/errors.js';
@@ -58,7 +59,7 @@ export const STABLE_HOLE_RADIUS = 0.01;
 
 const HALF_PI = Math.PI / 2;
 /** float32 machine epsilon. */
-const EPS32 = 1.1920928955078125e-7;
+const EPS32 = FLOAT32_EPS;
 /** The smallest normal float32. */
 const TINY32 = 1.1754943508222875e-38;
 

@@ -7,7 +7,8 @@
  * Mean `mu` for `nu > 1` (NaN otherwise), variance `sigma^2 nu/(nu - 2)` for `nu > 2` (Infinity
  * for `1 < nu <= 2`, NaN otherwise), mode `mu`, entropy
  * `(nu+1)/2 (psi((nu+1)/2) - psi(nu/2)) + log(sqrt(nu) B(nu/2, 1/2)) + log sigma`,
- * CDF through the regularized incomplete beta `I_{nu/(nu+z^2)}(nu/2, 1/2)`.
+ * CDF through the regularized incomplete beta `I_{nu/(nu+z^2)}(nu/2, 1/2)`, quantile through its
+ * inverse.
  *
  * Sampling: `x = mu + sigma eps sqrt(nu / (2 G))`, `eps ~ N(0, 1)`, `G ~ Gamma(nu/2)`;
  * `rsample` is differentiable in all three parameters (implicit reparameterization of `G`).
@@ -19,6 +20,7 @@ import { deriveSeeds } from '../utils/seed.js';
 import { ScalarDistribution } from './scalar.js';
 import type { DistributionOptions, TensorInput } from './distribution.js';
 import { standardGammaRsample } from './host_sampling.js';
+import { studentTQuantile } from './quantile_ops.js';
 import { betainc, digammaShift, gt, lgammaShift, ndtr, notB, safe, whereB } from './special.js';
 
 /** Degrees of freedom above which the CDF is the corrected normal limit. */
@@ -116,6 +118,14 @@ export class StudentT extends ScalarDistribution {
       tf.sqrt(tf.add(1, tf.div(z2, tf.mul(2, nuL)))),
     );
     return whereB(large, ndtr(zl), small);
+  }
+  /**
+   * `mu + sigma T_nu^{-1}(p)`, the standard quantile from the inverse regularized incomplete
+   * beta (`I_u(nu/2, 1/2) = 2 min(p, 1 - p)`, `T^2 = nu (1 - u)/u`; Cornish–Fisher above
+   * `nu = 1e7`), differentiable in `p`, `nu` (implicit function theorem), `mu` and `sigma`.
+   */
+  protected override _icdf(p: tf.Tensor): tf.Tensor {
+    return tf.add(this.loc, tf.mul(this.scale, studentTQuantile(this.df, p)));
   }
   protected override _mean(): tf.Tensor {
     const loc = this.expandToBatch(this.loc);

@@ -79,9 +79,8 @@ const EXTRA: Row[] = [
       const b = new d.Gamma(3, 2);
       return own(new d.IntervalCensoredDistribution(b, [true, false], [false, true]), b);
     },
-    // pairs (x, x) of base draws; no mean or variance of the pair is defined (a clear error)
-    moments: [],
-    undefinedMoments: true,
+    // pairs (x, x) of base draws: the moments of the draws, the base's on both coordinates
+    moments: ['mean', 'variance'],
   },
   {
     name: 'BetaProportion',

@@ -372,7 +372,10 @@ CASES.push({
   },
   points: IC_POINTS,
   logProb: IC_POINTS.map(icRef),
-  undefinedMethods: ['mean', 'variance', 'cdf', 'mode', 'entropy'],
+  // the moments of the draws (X, X): the Weibull's on both coordinates of each batch entry
+  mean: new Array<number>(8).fill(fn(weibullRef, 'mean')(3, 2)),
+  variance: new Array<number>(8).fill(fn(weibullRef, 'variance')(3, 2)),
+  undefinedMethods: ['cdf', 'mode', 'entropy'],
   fd: {
     theta: [1.7, 2.5],
     build: ([s, k]) =>

@@ -31,6 +31,7 @@
  * `alpha != 1`). `StableWithLogProb` sites have a density and need none of these.
  */
 import * as tf from '@tensorflow/tfjs';
+import { FLOAT32_EPS } from '../../../utils/float32.js';
 import type { Distribution } from '../../../distributions/distribution.js';
 import { Exponential } from '../../../distributions/exponential.js';
 import { Normal } from '../../../distributions/normal.js';
@@ -46,7 +47,7 @@ import { NO_REPARAM, checkLatent, rewrap, unwrap, type Wrapper } from './wrapper
 
 const HALF_PI = Math.PI / 2;
 /** float32 machine epsilon. */
-const EPS32 = 1.1920928955078125e-7;
+const EPS32 = FLOAT32_EPS;
 /** The smallest normal float32. */
 const TINY32 = 1.1754943508222875e-38;
 
