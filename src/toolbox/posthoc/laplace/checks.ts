@@ -124,3 +124,35 @@ export function checkLink(link: unknown, binary: boolean): 'probit' | 'mc' | 'br
   }
   return link;
 }
+
+/**
+ * The `priorPrecision` fit option checked: a finite number `> 0`, or an array of such numbers
+ * with one per block (`numBlocks`, layerwise) or one per parameter (`numParams`; not for `kron`,
+ * whose Kronecker factors have no per-parameter prior term, as laplace-torch's `KronLaplace`).
+ *
+ * @throws ArgumentError naming `priorPrecision` (or `priorPrecision[i]`).
+ */
+export function checkPriorPrecision(
+  v: unknown,
+  numBlocks: number,
+  numParams: number,
+  structure: string,
+): void {
+  if (typeof v === 'number') {
+    checkPositive(v, 'priorPrecision');
+    return;
+  }
+  if (!Array.isArray(v) || (v.length !== numBlocks && v.length !== numParams)) {
+    throw new ArgumentError(
+      'priorPrecision',
+      `expected a number, ${numBlocks} per-layer or ${numParams} per-parameter precisions, got ${Array.isArray(v) ? `${v.length} values` : String(v)}`,
+    );
+  }
+  if (v.length !== numBlocks && structure === 'kron') {
+    throw new ArgumentError(
+      'priorPrecision',
+      `${numParams} per-parameter precisions need hessianStructure 'diag' or 'full'; 'kron' takes a number or ${numBlocks} per-layer precisions (as laplace-torch's KronLaplace)`,
+    );
+  }
+  (v as unknown[]).forEach((d, i) => checkPositive(d as number, `priorPrecision[${i}]`));
+}

@@ -67,8 +67,12 @@ export interface LaplaceOptions {
   likelihood?: LaplaceLikelihood;
   /** GGN structure: `'kron'` (default, KFAC), `'diag'` or `'full'`. */
   hessianStructure?: HessianStructure;
-  /** Initial isotropic prior precision `delta` (default 1). */
-  priorPrecision?: number;
+  /**
+   * Initial prior precision (default 1): a number `delta` (isotropic), or an array of the `P`
+   * per-parameter precisions (`diag` / `full` only; see `paramPriorPrecision`; one block, so one
+   * value is the scalar).
+   */
+  priorPrecision?: number | readonly number[];
   /** Regression noise standard deviation `sigma` (default 1). */
   sigmaNoise?: number;
   /** Inputs per forward pass while fitting and predicting (default 256). */
@@ -142,6 +146,16 @@ export class LastLayerLaplace extends LaplacePosterior<HessianStructure> {
     ];
   }
 
+  /** The last Dense. */
+  protected blockLayers(): tf.layers.Layer[] {
+    return [this.layer];
+  }
+
+  /** The outputs at the Dense's current weights. */
+  protected forwardOutputs(xb: ModelInput): tf.Tensor2D {
+    return this.mapOutputs(xb);
+  }
+
   /** Outputs `K` of the last layer (its units, or the graph's outputs for a shared Dense). */
   protected outputDim(): number {
     return this.outputs;
@@ -159,7 +173,7 @@ export class LastLayerLaplace extends LaplacePosterior<HessianStructure> {
         `expected 'precision' or 'covariance', got '${String(which)}'`,
       );
     }
-    return denseFromEigen(this.eig, this.deltaOf(0), which === 'precision' ? 1 : -1);
+    return denseFromEigen(this.blockOf(0), this.deltaOf(0), which === 'precision' ? 1 : -1);
   }
 
   private phi(x: ModelInput): tf.Tensor2D {
@@ -201,13 +215,15 @@ export class LastLayerLaplace extends LaplacePosterior<HessianStructure> {
         ),
         1,
       ) as tf.Tensor4D;
-      return jacobianFactor(this.eig, this.deltaOf(0), jac);
+      return jacobianFactor(this.blockOf(0), this.deltaOf(0), jac);
     });
   }
 
   /** `J Sigma J^T` `[B, K, K]` of a batch. */
   private covariance(x: ModelInput): tf.Tensor3D {
-    if (this.graph === undefined) return glmCovariance(this.eig, this.deltaOf(0), this.phi(x));
+    if (this.graph === undefined) {
+      return glmCovariance(this.blockOf(0), this.deltaOf(0), this.phi(x));
+    }
     return tf.tidy(() => {
       const f = this.factor(x);
       return tf.matMul(f, f, false, true);
@@ -216,7 +232,9 @@ export class LastLayerLaplace extends LaplacePosterior<HessianStructure> {
 
   /** `J (theta_s - theta_*)` `[S, B, K]` of a batch for standard normal draws `z`. */
   private noise(x: ModelInput, z: tf.Tensor): tf.Tensor3D {
-    if (this.graph === undefined) return glmNoise(this.eig, this.deltaOf(0), this.phi(x), z);
+    if (this.graph === undefined) {
+      return glmNoise(this.blockOf(0), this.deltaOf(0), this.phi(x), z);
+    }
     return tf.tidy(() => factorNoise(this.factor(x), z));
   }
 
