@@ -285,7 +285,7 @@ export class AllLayersLaplace extends LaplacePosterior<AllLayersStructure> {
           (l) => this.deltaOf(l),
           xb,
         );
-        if (link === 'bridge') return bridgeProbs(mean, cov);
+        if (link !== 'probit') return bridgeProbs(mean, cov, link === 'bridgeNorm');
         const v = tf.sum(tf.mul(cov, tf.eye(this.graph.k)), 2);
         return probitProbs(mean, v, this.outputLikelihood);
       },

@@ -68,8 +68,11 @@ export interface PriorPrecisionOptions {
    * sampled weights, `numSamples` draws; laplace-torch's `pred_type='nn'`).
    */
   predType?: 'glm' | 'nn';
-  /** Gridsearch, classification with `predType: 'glm'`: `'probit'` (default), `'mc'` or `'bridge'`. */
-  link?: 'probit' | 'mc' | 'bridge';
+  /**
+   * Gridsearch, classification with `predType: 'glm'`: `'probit'` (default), `'mc'`, `'bridge'` or
+   * `'bridgeNorm'` (ignored by `'nn'`, whose probabilities are the Monte Carlo mean).
+   */
+  link?: 'probit' | 'mc' | 'bridge' | 'bridgeNorm';
   /** Gridsearch: Monte Carlo draws for `'nn'` or `link: 'mc'` (default 100). */
   numSamples?: number;
   /** Gridsearch: seed of the draws, the same at every grid point. */
@@ -95,6 +98,19 @@ const PRIOR_OPTIONS = [
   'logPriorPrecMin',
   'logPriorPrecMax',
 ];
+
+/** `fn()`, its `ArgumentError` on `from` (or `from[i]`) renamed to `to` (`to[i]`). */
+function renamed<T>(from: string, to: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof ArgumentError && (e.argument === from || e.argument.startsWith(`${from}[`))) {
+      const arg = to + e.argument.slice(from.length);
+      throw new ArgumentError(arg, e.message.slice(e.argument.length + 2));
+    }
+    throw e;
+  }
+}
 
 /** Base of the Laplace posteriors: the marginal likelihood and the prior precision. */
 export abstract class LaplacePosterior<S extends string> {
@@ -162,7 +178,11 @@ export abstract class LaplacePosterior<S extends string> {
   /** Class probabilities of the GLM predictive (see the subclasses). */
   abstract predictProbs(
     x: ModelInput,
-    options?: { link?: 'probit' | 'mc' | 'bridge'; numSamples?: number; seed?: number },
+    options?: {
+      link?: 'probit' | 'mc' | 'bridge' | 'bridgeNorm';
+      numSamples?: number;
+      seed?: number;
+    },
   ): tf.Tensor2D;
 
   /** Mean and covariance of the GLM predictive outputs (see the subclasses). */
@@ -197,13 +217,16 @@ export abstract class LaplacePosterior<S extends string> {
         let at = 0;
         layers.forEach((l, b) => {
           const ws = saved[b] as tf.Tensor[];
-          l.setWeights(
-            ws.map((w) => {
-              const t = tf.tidy(() => tf.reshape(tf.slice(draws, [s, at], [1, w.size]), w.shape));
-              at += w.size;
-              return t;
-            }),
-          );
+          const vals = ws.map((w) => {
+            const t = tf.tidy(() => tf.reshape(tf.slice(draws, [s, at], [1, w.size]), w.shape));
+            at += w.size;
+            return t;
+          });
+          try {
+            l.setWeights(vals);
+          } finally {
+            tf.dispose(vals);
+          }
         });
         outs.push(this.batched(x, (xb) => this.forwardOutputs(xb), 0, [0, k]));
       }
@@ -645,10 +668,13 @@ export abstract class LaplacePosterior<S extends string> {
     if (hi < lo) {
       throw new ArgumentError('logPriorPrecMax', `expected >= logPriorPrecMin (${lo}), got ${hi}`);
     }
-    const m = this.rows(o.xVal);
+    const xVal = o.xVal;
+    const m = renamed('x', 'xVal', () => this.rows(xVal));
     if (m < 1) throw new ArgumentError('xVal', 'expected at least 1 validation input, got 0');
     const k = this.outputDim();
-    const yv = checkTargets(o.yVal, m, this.classesFor(k), this.likelihood);
+    const yv = renamed('y', 'yVal', () =>
+      checkTargets(o.yVal as tf.Tensor, m, this.classesFor(k), this.likelihood),
+    );
     const seed = nextSeed(o.seed);
     const grid = Array.from({ length: gridSize }, (_, g) =>
       Math.pow(10, gridSize === 1 ? lo : lo + (g * (hi - lo)) / (gridSize - 1)),
@@ -682,7 +708,7 @@ export abstract class LaplacePosterior<S extends string> {
     y: Float64Array,
     m: number,
     predType: 'glm' | 'nn',
-    link: 'probit' | 'mc' | 'bridge' | undefined,
+    link: 'probit' | 'mc' | 'bridge' | 'bridgeNorm' | undefined,
     numSamples: number,
     seed: number,
   ): number {

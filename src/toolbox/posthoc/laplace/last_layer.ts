@@ -80,7 +80,7 @@ export interface LaplaceOptions {
 }
 
 /** How the GLM predictive is turned into class probabilities. */
-export type LinkApproximation = 'probit' | 'mc' | 'bridge';
+export type LinkApproximation = 'probit' | 'mc' | 'bridge' | 'bridgeNorm';
 
 /** Options of {@link LastLayerLaplace.predictProbs}. */
 export interface LaplacePredictOptions {
@@ -89,7 +89,8 @@ export interface LaplacePredictOptions {
    * `sigmoid(kappa mu)`, `kappa = (1 + pi var / 8)^(-1/2)`); `'mc'`: the average of the class
    * probabilities of sampled logits; `'bridge'`: the Laplace bridge (Hobbhahn et al. 2022, as
    * laplace-torch), the mean of the Dirichlet matched to `N(mu, Var)` (see `bridgeProbs`; not for a
-   * binary head).
+   * binary head); `'bridgeNorm'`: laplace-torch's `'bridge_norm'`, the bridge after rescaling the
+   * zero-sum Gaussian by `s = mean_k Var_kk / sqrt(K/2)` (`mu / sqrt(s)`, `Var_kk / s`).
    */
   link?: LinkApproximation;
   /** MC samples (default 100). */
@@ -294,7 +295,7 @@ export class LastLayerLaplace extends LaplacePosterior<HessianStructure> {
       (xb) => {
         const mu = this.mapOutputs(xb);
         const cov = this.covariance(xb);
-        if (link === 'bridge') return bridgeProbs(mu, cov);
+        if (link !== 'probit') return bridgeProbs(mu, cov, link === 'bridgeNorm');
         const v = tf.sum(tf.mul(cov, tf.eye(this.outputs)), 2);
         return probitProbs(mu, v, this.outputLikelihood);
       },
