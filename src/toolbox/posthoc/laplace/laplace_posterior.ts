@@ -7,20 +7,29 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../../utils/errors.js';
-import { checkLink, checkPositive, checkTargets } from './checks.js';
+import { checkPositive } from './checks.js';
 import { sliceInputs, type ModelInput } from '../../../layers/model_input.js';
 import type { LaplaceLikelihood } from './curvature.js';
-import { classProbs, numClassesOf, type OutputLikelihood } from './likelihood.js';
-import { integerOption, optionsObject } from '../../../utils/options.js';
+import { numClassesOf, type OutputLikelihood } from './likelihood.js';
+import { optionsObject } from '../../../utils/options.js';
 import {
   laplaceLogMarginal,
   laplaceLogMarginalBlocks,
   laplaceLogMarginalParams,
   maximizeLaplaceMarginal,
   maximizeParamMarginal,
-  numLaplaceParams,
 } from './marginal_likelihood.js';
-import { posteriorDeviations, withParamPrior, type EigenCurvature } from './posterior.js';
+import { posteriorDeviations, type EigenCurvature } from './posterior.js';
+import { LaplacePrior } from './laplace_prior.js';
+import { withSampledWeights } from './nn_predictive.js';
+import {
+  PRIOR_OPTIONS,
+  gridsearchPriorPrecision,
+  type GridsearchHost,
+  type PriorPrecisionOptions,
+} from './prior_gridsearch.js';
+
+export type { PriorPrecisionOptions } from './prior_gridsearch.js';
 import { deriveSeeds, nextSeed } from '../../../utils/seed.js';
 
 /** The fitted statistics a Laplace posterior is made from (besides its curvature blocks). */
@@ -47,82 +56,8 @@ export interface LaplacePosteriorOptions<S extends string> {
   sigmaNoise: number;
 }
 
-/** How {@link LaplacePosterior.optimizePriorPrecision} fits the prior precision. */
-export interface PriorPrecisionOptions {
-  /**
-   * `'marglik'` (default): maximise the Laplace marginal likelihood; `'gridsearch'`: the scalar
-   * precision of a log grid with the lowest validation NLL (needs `xVal`, `yVal`).
-   */
-  method?: 'marglik' | 'gridsearch';
-  /**
-   * `'marglik'`: `'scalar'` (default), `'layerwise'` (one per block) or `'diag'` (one per
-   * parameter; `diag` / `full` structures). `'gridsearch'` takes `'scalar'` only.
-   */
-  priorStructure?: 'scalar' | 'layerwise' | 'diag';
-  /** Gridsearch: validation inputs `[M, ...]` shaped like the model's input. */
-  xVal?: ModelInput;
-  /** Gridsearch: validation labels (`M` integers) or targets `[M, K]`. */
-  yVal?: tf.Tensor | ArrayLike<number>;
-  /**
-   * Gridsearch: `'glm'` (default, the linearised predictive) or `'nn'` (the network run with
-   * sampled weights, `numSamples` draws; laplace-torch's `pred_type='nn'`).
-   */
-  predType?: 'glm' | 'nn';
-  /**
-   * Gridsearch, classification with `predType: 'glm'`: `'probit'` (default), `'mc'`, `'bridge'` or
-   * `'bridgeNorm'` (ignored by `'nn'`, whose probabilities are the Monte Carlo mean).
-   */
-  link?: 'probit' | 'mc' | 'bridge' | 'bridgeNorm';
-  /** Gridsearch: Monte Carlo draws for `'nn'` or `link: 'mc'` (default 100). */
-  numSamples?: number;
-  /** Gridsearch: seed of the draws, the same at every grid point. */
-  seed?: number;
-  /** Gridsearch: grid points (default 100), `log10 delta` evenly spaced on `[min, max]`. */
-  gridSize?: number;
-  /** Gridsearch: `log10` of the smallest precision (default -4). */
-  logPriorPrecMin?: number;
-  /** Gridsearch: `log10` of the largest precision (default 4). */
-  logPriorPrecMax?: number;
-}
-
-const PRIOR_OPTIONS = [
-  'method',
-  'priorStructure',
-  'xVal',
-  'yVal',
-  'predType',
-  'link',
-  'numSamples',
-  'seed',
-  'gridSize',
-  'logPriorPrecMin',
-  'logPriorPrecMax',
-];
-
-/** `fn()`, its `ArgumentError` on `from` (or `from[i]`) renamed to `to` (`to[i]`). */
-function renamed<T>(from: string, to: string, fn: () => T): T {
-  try {
-    return fn();
-  } catch (e) {
-    if (e instanceof ArgumentError && (e.argument === from || e.argument.startsWith(`${from}[`))) {
-      const arg = to + e.argument.slice(from.length);
-      throw new ArgumentError(arg, e.message.slice(e.argument.length + 2));
-    }
-    throw e;
-  }
-}
-
 /** Base of the Laplace posteriors: the marginal likelihood and the prior precision. */
-export abstract class LaplacePosterior<S extends string> {
-  private delta = 1;
-  /** Per-block prior precisions, when set (`layerPriorPrecision`); else `delta` for every block. */
-  private layerDeltas: number[] | undefined;
-  /** Per-parameter prior precisions, per block, when set (`paramPriorPrecision`). */
-  private paramDeltas: Float64Array[] | undefined;
-  /** The blocks' posteriors `H_b + diag(delta_b)` as eigen forms, for `paramDeltas`. */
-  private paramBlocks: EigenCurvature[] | undefined;
-  private thetaCache: Float64Array[] | undefined;
-  private thetaSqCache: number[] | undefined;
+export abstract class LaplacePosterior<S extends string> extends LaplacePrior {
   readonly likelihood: LaplaceLikelihood;
   readonly structure: S;
   /** Training examples the curvature was summed over. */
@@ -135,7 +70,6 @@ export abstract class LaplacePosterior<S extends string> {
    */
   readonly binary: boolean;
   protected readonly outputLikelihood: OutputLikelihood;
-  protected readonly blocks: readonly EigenCurvature[];
   protected readonly thetaSq: number;
   protected readonly batchSize: number;
   /** The fit's Gaussian noise `sigma_0` (regression). */
@@ -150,7 +84,7 @@ export abstract class LaplacePosterior<S extends string> {
     fit: LaplaceFit,
     options: LaplacePosteriorOptions<S>,
   ) {
-    this.blocks = blocks;
+    super(blocks, options.priorPrecision);
     this.thetaSq = fit.thetaSq;
     this.n = fit.n;
     this.logLikelihood = fit.logLikelihood;
@@ -160,10 +94,6 @@ export abstract class LaplacePosterior<S extends string> {
     this.structure = options.hessianStructure;
     this.batchSize = options.batchSize;
     this.fitSigmaNoise = options.sigmaNoise;
-    const prior = options.priorPrecision;
-    if (typeof prior === 'number') this.priorPrecision = prior;
-    else if (prior.length === this.blocks.length) this.layerPriorPrecision = [...prior];
-    else this.paramPriorPrecision = [...prior];
   }
 
   /** Outputs `K` of the network (the last layer's units, or the model's outputs). */
@@ -209,41 +139,14 @@ export abstract class LaplacePosterior<S extends string> {
     const k = this.outputDim();
     if (this.rows(x) === 0) return tf.zeros([numSamples, 0, k]);
     const draws = this.sample(numSamples, seed);
-    const layers = this.blockLayers();
-    const saved = layers.map((l) => l.getWeights().map((w) => w.clone()));
-    const outs: tf.Tensor[] = [];
     try {
-      for (let s = 0; s < numSamples; s++) {
-        let at = 0;
-        layers.forEach((l, b) => {
-          const ws = saved[b] as tf.Tensor[];
-          const vals = ws.map((w) => {
-            const t = tf.tidy(() => tf.reshape(tf.slice(draws, [s, at], [1, w.size]), w.shape));
-            at += w.size;
-            return t;
-          });
-          try {
-            l.setWeights(vals);
-          } finally {
-            tf.dispose(vals);
-          }
-        });
-        outs.push(this.batched(x, (xb) => this.forwardOutputs(xb), 0, [0, k]));
-      }
-      return tf.stack(outs) as tf.Tensor3D;
+      return withSampledWeights(this.blockLayers(), draws, () =>
+        this.batched(x, (xb) => this.forwardOutputs(xb), 0, [0, k]),
+      );
     } finally {
-      layers.forEach((l, b) => l.setWeights(saved[b] as tf.Tensor[]));
-      tf.dispose(saved);
-      tf.dispose(outs);
       draws.dispose();
     }
   }
-
-  /**
-   * The MAP weights of every block as a flat `[D1 * K]` tensor each, ordered `(d, k)`: the kernel
-   * `[D, K]` rows (a convolution's kernel flattened to `[kh kw cin, cout]`), then the bias row.
-   */
-  protected abstract mapWeights(): tf.Tensor1D[];
 
   /**
    * `S` draws of the parameters with a posterior (laplace-torch's `sample(n_samples)`),
@@ -313,11 +216,6 @@ export abstract class LaplacePosterior<S extends string> {
     } finally {
       tf.dispose(parts);
     }
-  }
-
-  /** Parameters with a posterior, `P = sum_b (D_b + 1) K_b`. */
-  get numParams(): number {
-    return numLaplaceParams(this.blocks);
   }
 
   /**
@@ -394,161 +292,6 @@ export abstract class LaplacePosterior<S extends string> {
   }
 
   /**
-   * Isotropic prior precision `delta` in use (the prior `theta ~ N(0, I / delta)`). Setting it
-   * (finite, `> 0`) gives every parameter this precision, dropping per-layer and per-parameter
-   * precisions; while per-layer ({@link layerPriorPrecision}) or per-parameter
-   * ({@link paramPriorPrecision}) precisions are in use, it keeps the last isotropic value and is
-   * not used: read those (laplace-torch's `prior_precision` returns whichever tensor is set).
-   */
-  get priorPrecision(): number {
-    return this.delta;
-  }
-
-  set priorPrecision(v: number) {
-    checkPositive(v, 'priorPrecision');
-    this.delta = v;
-    this.layerDeltas = undefined;
-    this.clearParamDeltas();
-  }
-
-  /**
-   * The prior precision of every parameter, `[delta_1, ..., delta_P]` (laplace-torch's
-   * `prior_precision` of length `P`, i.e. `prior_precision_diag`), ordered as {@link sample}'s
-   * columns (blocks in order; per block the kernel `[D, K]` rows, then the bias): the prior is
-   * `theta_i ~ N(0, 1/delta_i)` and the posterior precision of block `b`
-   *
-   * $$\Lambda_b = H_b + \operatorname{diag}(\delta_b),$$
-   *
-   * exact for the `diag` and `full` structures (a `full` block is eigendecomposed again, `O(P_b^3)`,
-   * when set). Reads the scalar or per-layer precisions expanded when those are in use. Setting it
-   * (an array of `P` finite numbers `> 0`) replaces them.
-   *
-   * @throws ArgumentError naming `priorPrecision` on a wrong length or value, and for `kron`: a
-   *   Kronecker factor has no per-parameter prior term (`diag(delta)` is not `A (x) G`), so, as
-   *   laplace-torch's `KronLaplace`, it takes a number or one precision per layer.
-   */
-  get paramPriorPrecision(): number[] {
-    const out: number[] = [];
-    this.blocks.forEach((e, b) => {
-      const d = this.paramDeltas?.[b];
-      for (let i = 0; i < e.d1 * e.k; i++) {
-        out.push(d !== undefined ? (d[i] as number) : (this.layerDeltas?.[b] ?? this.delta));
-      }
-    });
-    return out;
-  }
-
-  set paramPriorPrecision(v: number[]) {
-    const d = this.checkParamDeltas(v);
-    this.layerDeltas = undefined;
-    this.paramDeltas = d;
-    this.paramBlocks = this.blocks.map((e, b) => withParamPrior(e, d[b] as Float64Array));
-  }
-
-  /**
-   * The prior precision of every block (layer with a posterior), `[delta_1, ..., delta_B]`
-   * (laplace-torch's layerwise `prior_precision`; one block for the last layer): the prior is
-   * `theta_b ~ N(0, I / delta_b)` and the posterior `N(theta_*, (H_b + delta_b I)^{-1})` per block.
-   * Reads `delta` repeated when isotropic. Set it to an array of `B` finite numbers `> 0`.
-   */
-  get layerPriorPrecision(): number[] {
-    return this.blocks.map((_, b) => this.layerDeltas?.[b] ?? this.delta);
-  }
-
-  set layerPriorPrecision(v: number[]) {
-    this.layerDeltas = this.checkDeltas(v);
-    this.clearParamDeltas();
-  }
-
-  /**
-   * The isotropic prior precision to add to {@link blockOf}`(b)`'s eigenvalues: block `b`'s
-   * precision, or `0` under per-parameter precisions (already in the block).
-   */
-  protected deltaOf(b: number): number {
-    if (this.paramBlocks !== undefined) return 0;
-    return this.layerDeltas?.[b] ?? this.delta;
-  }
-
-  /**
-   * Block `b`'s posterior eigen form: the curvature `H_b` (posterior precision
-   * `H_b + deltaOf(b) I`), or `H_b + diag(delta_b)` itself under per-parameter precisions.
-   */
-  protected blockOf(b: number): EigenCurvature {
-    return (this.paramBlocks ?? this.blocks)[b] as EigenCurvature;
-  }
-
-  /** Every block's {@link blockOf}. */
-  protected posteriorBlocks(): readonly EigenCurvature[] {
-    return this.paramBlocks ?? this.blocks;
-  }
-
-  private clearParamDeltas(): void {
-    this.paramDeltas = undefined;
-    this.paramBlocks = undefined;
-  }
-
-  /** Per-parameter precisions checked (`P` finite values `> 0`, no `kron` block), split per block. */
-  private checkParamDeltas(v: readonly number[]): Float64Array[] {
-    const p = this.numParams;
-    if (!Array.isArray(v) || v.length !== p) {
-      throw new ArgumentError(
-        'priorPrecision',
-        `expected a number, ${this.blocks.length} per-layer or ${p} per-parameter precisions, got ${Array.isArray(v) ? `${v.length} values` : String(v)}`,
-      );
-    }
-    if (this.blocks.some((e) => e.structure === 'kron')) {
-      throw new ArgumentError(
-        'priorPrecision',
-        `${p} per-parameter precisions need hessianStructure 'diag' or 'full'; 'kron' takes a number or ${this.blocks.length} per-layer precisions (as laplace-torch's KronLaplace)`,
-      );
-    }
-    v.forEach((d, i) => checkPositive(d, `priorPrecision[${i}]`));
-    let at = 0;
-    return this.blocks.map((e) => {
-      const n = e.d1 * e.k;
-      const out = Float64Array.from(v.slice(at, at + n));
-      at += n;
-      return out;
-    });
-  }
-
-  private checkDeltas(v: readonly number[]): number[] {
-    if (!Array.isArray(v) || v.length !== this.blocks.length) {
-      throw new ArgumentError(
-        'priorPrecision',
-        `expected a number, ${this.blocks.length} per-layer or ${this.numParams} per-parameter precisions, got ${Array.isArray(v) ? `${v.length} values` : String(v)}`,
-      );
-    }
-    v.forEach((d, b) => checkPositive(d, `priorPrecision[${b}]`));
-    return [...v];
-  }
-
-  /** `||theta_{*,b}||^2` per block (host, computed once). */
-  private blockThetaSq(): number[] {
-    if (this.thetaSqCache === undefined) {
-      this.thetaSqCache = this.blockTheta().map((v) => {
-        let s = 0;
-        for (let i = 0; i < v.length; i++) s += (v[i] as number) ** 2;
-        return s;
-      });
-    }
-    return this.thetaSqCache;
-  }
-
-  /** `theta_{*,b}` per block on the host (float64 copies, computed once). */
-  private blockTheta(): Float64Array[] {
-    if (this.thetaCache === undefined) {
-      const theta = this.mapWeights();
-      try {
-        this.thetaCache = theta.map((t) => Float64Array.from(t.dataSync()));
-      } finally {
-        tf.dispose(theta);
-      }
-    }
-    return this.thetaCache;
-  }
-
-  /**
    * Fit the prior precision (laplace-torch's `optimize_prior_precision`) and set it.
    *
    * `method: 'marglik'` (default) sets it to the maximiser of {@link logMarginalLikelihood}: its
@@ -604,7 +347,25 @@ export abstract class LaplacePosterior<S extends string> {
         `expected 'scalar', 'layerwise' or 'diag', got '${String(structure)}'`,
       );
     }
-    if (method === 'gridsearch') return this.gridsearch(options, structure);
+    if (method === 'gridsearch') {
+      const host: GridsearchHost = {
+        likelihood: this.likelihood,
+        binary: this.binary,
+        outputLikelihood: this.outputLikelihood,
+        sigmaNoise: this.fitSigmaNoise,
+        outputDim: () => this.outputDim(),
+        classes: () => this.classesFor(this.outputDim()),
+        rows: (x) => this.rows(x),
+        setPrecision: (d) => {
+          this.priorPrecision = d;
+        },
+        snapshot: () => this.priorSnapshot(),
+        predictProbs: (x, o) => this.predictProbs(x, o),
+        glmPredictive: (x) => this.glmPredictive(x),
+        nnSampleOutputs: (x, n, seed) => this.nnSampleOutputs(x, n, seed),
+      };
+      return gridsearchPriorPrecision(host, options, structure);
+    }
     const extra = PRIOR_OPTIONS.slice(2).find(
       (key) => (options as Record<string, unknown>)[key] !== undefined,
     );
@@ -631,128 +392,5 @@ export abstract class LaplacePosterior<S extends string> {
     }
     this.priorPrecision = maximizeLaplaceMarginal(this.blocks, this.thetaSq);
     return this.priorPrecision;
-  }
-
-  /** The gridsearch of {@link optimizePriorPrecision}, options checked first. */
-  private gridsearch(o: PriorPrecisionOptions, structure: string): number {
-    if (structure !== 'scalar') {
-      throw new ArgumentError(
-        'priorStructure',
-        `gridsearch fits one scalar precision; got '${structure}' (use method 'marglik')`,
-      );
-    }
-    if (o.xVal === undefined) throw new ArgumentError('xVal', 'gridsearch needs validation inputs');
-    if (o.yVal === undefined)
-      throw new ArgumentError('yVal', 'gridsearch needs validation targets');
-    const predType = o.predType ?? 'glm';
-    if (predType !== 'glm' && predType !== 'nn') {
-      throw new ArgumentError('predType', `expected 'glm' or 'nn', got '${String(predType)}'`);
-    }
-    const cls = this.likelihood === 'classification';
-    const link = cls ? checkLink(o.link ?? 'probit', this.binary) : undefined;
-    if (!cls && o.link !== undefined) {
-      throw new ArgumentError('link', "is for likelihood 'classification' (regression has none)");
-    }
-    const numSamples = integerOption(o.numSamples, 'numSamples', 100);
-    const gridSize = integerOption(o.gridSize, 'gridSize', 100);
-    const lo = o.logPriorPrecMin ?? -4;
-    const hi = o.logPriorPrecMax ?? 4;
-    for (const [v, name] of [
-      [lo, 'logPriorPrecMin'],
-      [hi, 'logPriorPrecMax'],
-    ] as const) {
-      if (typeof v !== 'number' || !Number.isFinite(v) || Math.abs(v) > 30) {
-        throw new ArgumentError(name, `expected a finite number in [-30, 30], got ${String(v)}`);
-      }
-    }
-    if (hi < lo) {
-      throw new ArgumentError('logPriorPrecMax', `expected >= logPriorPrecMin (${lo}), got ${hi}`);
-    }
-    const xVal = o.xVal;
-    const m = renamed('x', 'xVal', () => this.rows(xVal));
-    if (m < 1) throw new ArgumentError('xVal', 'expected at least 1 validation input, got 0');
-    const k = this.outputDim();
-    const yv = renamed('y', 'yVal', () =>
-      checkTargets(o.yVal as tf.Tensor, m, this.classesFor(k), this.likelihood),
-    );
-    const seed = nextSeed(o.seed);
-    const grid = Array.from({ length: gridSize }, (_, g) =>
-      Math.pow(10, gridSize === 1 ? lo : lo + (g * (hi - lo)) / (gridSize - 1)),
-    );
-    const before = { delta: this.delta, layer: this.layerDeltas, param: this.paramDeltas };
-    let best = Infinity;
-    let bestDelta = grid[0] as number;
-    try {
-      for (const d of grid) {
-        this.priorPrecision = d;
-        const nll = this.validationNll(o.xVal, yv, m, predType, link, numSamples, seed);
-        if (nll < best) {
-          best = nll;
-          bestDelta = d;
-        }
-      }
-    } catch (e) {
-      this.delta = before.delta;
-      this.layerDeltas = before.layer;
-      if (before.param !== undefined)
-        this.paramPriorPrecision = before.param.flatMap((v) => [...v]);
-      throw e;
-    }
-    this.priorPrecision = bestDelta;
-    return bestDelta;
-  }
-
-  /** Mean validation NLL of the current posterior (float64 on the host). */
-  private validationNll(
-    x: ModelInput,
-    y: Float64Array,
-    m: number,
-    predType: 'glm' | 'nn',
-    link: 'probit' | 'mc' | 'bridge' | 'bridgeNorm' | undefined,
-    numSamples: number,
-    seed: number,
-  ): number {
-    const k = this.outputDim();
-    if (link !== undefined) {
-      let probs: tf.Tensor;
-      if (predType === 'nn') {
-        const f = this.nnSampleOutputs(x, numSamples, seed);
-        probs = tf.tidy(() => tf.mean(classProbs(f, this.outputLikelihood), 0));
-        f.dispose();
-      } else {
-        probs = this.predictProbs(x, { link, numSamples, seed });
-      }
-      const p = probs.dataSync();
-      probs.dispose();
-      const c = this.classesFor(k);
-      let s = 0;
-      for (let i = 0; i < m; i++)
-        s -= Math.log(Math.max(p[i * c + (y[i] as number)] as number, 1e-300));
-      return s / m;
-    }
-    let mean: Float32Array | Float64Array;
-    let variance: Float32Array | Float64Array;
-    if (predType === 'nn') {
-      const f = this.nnSampleOutputs(x, numSamples, seed);
-      const [mu, v] = tf.tidy(() => {
-        const mo = tf.moments(f, 0);
-        return [mo.mean.dataSync(), mo.variance.dataSync()] as const;
-      });
-      f.dispose();
-      mean = mu as Float32Array;
-      variance = v as Float32Array;
-    } else {
-      const { mean: mu, cov } = this.glmPredictive(x);
-      mean = mu.dataSync() as Float32Array;
-      variance = tf.tidy(() => tf.sum(tf.mul(cov, tf.eye(k)), 2).dataSync()) as Float32Array;
-      tf.dispose([mu, cov]);
-    }
-    const s0 = this.fitSigmaNoise * this.fitSigmaNoise;
-    let s = 0;
-    for (let i = 0; i < m * k; i++) {
-      const v = (variance[i] as number) + s0;
-      s += 0.5 * (Math.log(2 * Math.PI * v) + ((y[i] as number) - (mean[i] as number)) ** 2 / v);
-    }
-    return s / m;
   }
 }
