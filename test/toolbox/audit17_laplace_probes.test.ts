@@ -259,8 +259,16 @@ describe('audit17 Laplace probes (laplace-torch API)', () => {
     );
     la.priorPrecision = 0.9;
     const iso = la.denseBlock(1, 'precision');
+    const isoGlm = la.glmPredictive(x);
+    const isoSample = la.sample(3, 21);
     la.paramPriorPrecision = new Array<number>(p).fill(0.9);
     near(la.denseBlock(1, 'precision'), iso, 1e-12);
+    // the GLM predictive and the draws go through the per-parameter blocks: the same here
+    const parGlm = la.glmPredictive(x);
+    const parSample = la.sample(3, 21);
+    near(parGlm.cov.dataSync(), isoGlm.cov.dataSync(), 1e-5);
+    near(parSample.dataSync(), isoSample.dataSync(), 1e-5);
+    tf.dispose([isoGlm.mean, isoGlm.cov, parGlm.mean, parGlm.cov, isoSample, parSample]);
     x.dispose();
   });
 
