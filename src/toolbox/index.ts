@@ -151,3 +151,7 @@ export { meanHeadOf } from './model_surgery.js';
 
 // The trigamma function (the gradient of digamma, whose custom gradient it is).
 export { trigamma } from './special.js';
+
+// Laplace prior precision fitting (laplace-torch's optimize_prior_precision options: marglik with
+// scalar / layerwise / per-parameter priors, gridsearch with the 'glm' or 'nn' predictive).
+export type { PriorPrecisionOptions } from './posthoc/laplace/laplace_posterior.js';

@@ -29,14 +29,16 @@
  * depthwise part `<name>_depthwise`, a grouped convolution, then its pointwise 1x1 part under the
  * layer's name); kernel/bias
  * regularizers and constraints of a converted layer are dropped (the KL plays the regularizer's
- * part); the prior is the layers' scalar `N(priorMu, priorSigma^2)` (or, with `mopedPrior`,
+ * part) with one `deepprob: warning:` naming the layers (`quiet: true` silences it; the result's
+ * `warning` keeps it); the prior is the layers' scalar `N(priorMu, priorSigma^2)` (or, with `mopedPrior`,
  * centred elementwise on the DNN weights with the scalar `priorSigma`).
  */
 import * as tf from '@tensorflow/tfjs';
 import { WithBNNLoss } from '../layers/with_bnn_loss.js';
 import { resolveLoss, type LossFn, type LossName } from '../layers/losses.js';
 import { ArgumentError } from '../utils/errors.js';
-import { checkOptionKeys } from '../utils/options.js';
+import { booleanOption, checkOptionKeys } from '../utils/options.js';
+import { droppedOptions, droppedWarning } from './dropped_regularizers.js';
 import type { DataFormat } from '../layers/conv_format.js';
 import {
   defaultDenseArgs,
@@ -107,6 +109,8 @@ export class TransformToBNN {
   readonly lossFn: LossFn | LossName;
   readonly estimator: Estimator;
   private readonly init: PosteriorInitOptions;
+  /** No console warning for dropped regularizers / constraints (option `quiet`). */
+  readonly quiet: boolean;
   /** The layers kept deterministic (option `excludeLayers`). */
   readonly excludeLayers: readonly string[];
 
@@ -126,8 +130,9 @@ export class TransformToBNN {
     // checked here, before any model is built (a bad name used to fail after the conversion)
     resolveLoss(this.lossFn);
     this.estimator = checkEstimator(options.estimator);
-    const { excludeLayers, ...init } = options;
+    const { excludeLayers, quiet, ...init } = options;
     this.init = checkInit(init);
+    this.quiet = booleanOption(quiet, 'quiet', false);
     this.excludeLayers = [...checkExcludeLayers(excludeLayers, this.model)];
   }
 
@@ -294,7 +299,15 @@ export class TransformToBNN {
       this.excludeLayers,
     );
     const loss = new WithBNNLoss(model, this.lossFn, this.dnnFactor, this.bnnFactor);
-    return { model, loss, converted, summary: () => summarizeModel(model) };
+    const warning = droppedWarning(droppedOptions(this.model, converted));
+    if (warning !== undefined && !this.quiet) console.warn(warning);
+    return {
+      model,
+      loss,
+      converted,
+      summary: () => summarizeModel(model),
+      ...(warning !== undefined ? { warning } : {}),
+    };
   }
 }
 

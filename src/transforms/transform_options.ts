@@ -40,6 +40,12 @@ export interface TransformToBNNOptions extends PosteriorInitOptions {
    * matches at any depth); each must name a layer of the model. Default none.
    */
   excludeLayers?: readonly string[];
+  /**
+   * No console warning when converted layers had kernel/bias (or recurrent, depthwise, ...)
+   * regularizers or constraints, which the conversion drops (the prior replaces them); the
+   * result's `warning` still says it. Default false.
+   */
+  quiet?: boolean;
 }
 
 /** The options of {@link TransformToBNN} (and the MOPED posterior initialisation). */
@@ -53,6 +59,7 @@ export const TRANSFORM_KEYS = [
   'posteriorSigma',
   'mopedPrior',
   'excludeLayers',
+  'quiet',
 ] as const;
 
 /** Options of {@link TransformToBNN.transformToBnnModel} (MindSpore's four arguments). */
@@ -124,6 +131,11 @@ export interface BnnConversion {
   converted: ConvertedLayer[];
   /** A printable listing of the model, like MindSpore's, showing which layers became Bayesian. */
   summary(): string;
+  /**
+   * The warning printed (`console.warn`, unless `quiet`) when converted layers had regularizers or
+   * constraints, which were dropped (their layer paths and option names); absent when none.
+   */
+  warning?: string;
 }
 
 /** A loss factor: finite and >= 0 (`dflt` when undefined); throws naming `name` otherwise. */

@@ -1041,14 +1041,14 @@ describe('audit16 Laplace: per-layer prior precision (laplace-torch layerwise)',
       run: () => la.logMarginalLikelihood([1, 2, 3]),
     });
     await expectBadInput({
-      call: 'diag structure',
+      call: 'unknown structure',
       arg: 'priorStructure',
-      run: () => la.optimizePriorPrecision({ priorStructure: 'diag' as never }),
+      run: () => la.optimizePriorPrecision({ priorStructure: 'blockwise' as never }),
     });
     await expectBadInput({
-      call: 'unknown key',
-      arg: /method|optimizePriorPrecision/,
-      run: () => la.optimizePriorPrecision({ method: 'gridsearch' } as never),
+      call: 'gridsearch without validation data',
+      arg: 'xVal',
+      run: () => la.optimizePriorPrecision({ method: 'gridsearch' }),
     });
     await expectBadInput({
       call: 'scalar setter',

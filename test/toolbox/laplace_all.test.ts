@@ -420,7 +420,7 @@ describe("Laplace subset 'all': GLM covariance and the probit link", () => {
     expect(probit.slice(0, 3).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
     const before = tf.memory().numTensors;
     expect(() => la.predictProbs(x, { link: 'laplace' as 'mc' })).toThrow(
-      /link: expected 'probit', 'mc' or 'bridge', got 'laplace'/,
+      /link: expected 'probit', 'mc', 'bridge' or 'bridgeNorm', got 'laplace'/,
     );
     expect(() => la.predictProbs(x, { numSamples: 0 })).toThrow(/numSamples/);
     expect(tf.memory().numTensors).toBe(before);

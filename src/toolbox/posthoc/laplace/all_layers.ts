@@ -36,7 +36,8 @@ import type { Predictor } from '../../predictors.js';
 import { type LaplaceLikelihood } from './curvature.js';
 import { classProbs, probitProbs, bridgeProbs, type OutputLikelihood } from './likelihood.js';
 import { type LayerGraph } from './layer_graph.js';
-import { type ModelInput } from '../../../layers/model_input.js';
+import { inputList, type ModelInput } from '../../../layers/model_input.js';
+import { graphForward } from './graph_run.js';
 import { denseFromEigen, type EigenCurvature } from './posterior.js';
 import { glmJvp, glmMeanCov, sampleDeviations } from './glm_jacobian.js';
 
@@ -52,8 +53,12 @@ export interface AllLayersLaplaceOptions {
   likelihood?: LaplaceLikelihood;
   /** `'kron'` (default, KFAC per layer) or `'diag'`. */
   hessianStructure?: AllLayersStructure;
-  /** Initial isotropic prior precision `delta` (default 1). */
-  priorPrecision?: number;
+  /**
+   * Initial prior precision (default 1): a number `delta` (isotropic), one per layer (`B` values,
+   * as `layerPriorPrecision`) or one per parameter (`P` values, `diag` only, as
+   * `paramPriorPrecision`).
+   */
+  priorPrecision?: number | readonly number[];
   /** Regression noise standard deviation (default 1). */
   sigmaNoise?: number;
   /** Inputs per pass (default 128). */
@@ -86,6 +91,16 @@ export class AllLayersLaplace extends LaplacePosterior<AllLayersStructure> {
     return this.graph.params.map((p) =>
       tf.tidy(() => tf.concat(p.layer.getWeights().map((w) => tf.reshape(w, [-1]))) as tf.Tensor1D),
     );
+  }
+
+  /** Every layer with a posterior. */
+  protected blockLayers(): tf.layers.Layer[] {
+    return this.graph.params.map((p) => p.layer);
+  }
+
+  /** The model's outputs (logits for classification) at the layers' current weights. */
+  protected forwardOutputs(xb: ModelInput): tf.Tensor2D {
+    return graphForward(this.graph, inputList(xb)).outputs;
   }
 
   /** Outputs `K` of the model. */
@@ -122,8 +137,8 @@ export class AllLayersLaplace extends LaplacePosterior<AllLayersStructure> {
       );
     }
     if (which === 'curvature') return denseFromEigen(e, 0, 1);
-    if (which === 'precision') return denseFromEigen(e, this.deltaOf(l), 1);
-    if (which === 'covariance') return denseFromEigen(e, this.deltaOf(l), -1);
+    if (which === 'precision') return denseFromEigen(this.blockOf(l), this.deltaOf(l), 1);
+    if (which === 'covariance') return denseFromEigen(this.blockOf(l), this.deltaOf(l), -1);
     throw new ArgumentError(
       'which',
       `expected 'curvature', 'precision' or 'covariance', got '${String(which)}'`,
@@ -150,7 +165,12 @@ export class AllLayersLaplace extends LaplacePosterior<AllLayersStructure> {
     }
     const k = this.graph.k;
     if (this.rows(x) === 0) return tf.zeros([numSamples, 0, k]);
-    const dev = sampleDeviations(this.blocks, (l) => this.deltaOf(l), numSamples, nextSeed(seed));
+    const dev = sampleDeviations(
+      this.posteriorBlocks(),
+      (l) => this.deltaOf(l),
+      numSamples,
+      nextSeed(seed),
+    );
     try {
       return this.batched(
         x,
@@ -194,7 +214,12 @@ export class AllLayersLaplace extends LaplacePosterior<AllLayersStructure> {
     const both = this.batched(
       x,
       (xb) => {
-        const { mean, cov } = glmMeanCov(this.graph, this.blocks, (l) => this.deltaOf(l), xb);
+        const { mean, cov } = glmMeanCov(
+          this.graph,
+          this.posteriorBlocks(),
+          (l) => this.deltaOf(l),
+          xb,
+        );
         return tf.concat([tf.expandDims(mean, 1), cov], 1); // [B, 1 + K, K]
       },
       0,
@@ -254,8 +279,13 @@ export class AllLayersLaplace extends LaplacePosterior<AllLayersStructure> {
     return this.batched(
       x,
       (xb) => {
-        const { mean, cov } = glmMeanCov(this.graph, this.blocks, (l) => this.deltaOf(l), xb);
-        if (link === 'bridge') return bridgeProbs(mean, cov);
+        const { mean, cov } = glmMeanCov(
+          this.graph,
+          this.posteriorBlocks(),
+          (l) => this.deltaOf(l),
+          xb,
+        );
+        if (link !== 'probit') return bridgeProbs(mean, cov, link === 'bridgeNorm');
         const v = tf.sum(tf.mul(cov, tf.eye(this.graph.k)), 2);
         return probitProbs(mean, v, this.outputLikelihood);
       },

@@ -109,18 +109,57 @@ export const PREDICT_OPTIONS = ['link', 'numSamples', 'seed'];
 
 /**
  * The `link` of a Laplace `predictProbs` checked: `'probit'` (`softmax(μ / sqrt(1 + π σ² / 8))`),
- * `'mc'` (samples of the GLM predictive) or `'bridge'` (the Laplace bridge's Dirichlet mean),
- * the last only for `K >= 2` logits (`binary`: a one-logit head).
+ * `'mc'` (samples of the GLM predictive), `'bridge'` (the Laplace bridge's Dirichlet mean) or
+ * `'bridgeNorm'` (laplace-torch's `'bridge_norm'`: the bridge with its variance normalised), the
+ * bridges only for `K >= 2` logits (`binary`: a one-logit head).
  */
-export function checkLink(link: unknown, binary: boolean): 'probit' | 'mc' | 'bridge' {
-  if (link !== 'probit' && link !== 'mc' && link !== 'bridge') {
-    throw new ArgumentError('link', `expected 'probit', 'mc' or 'bridge', got '${String(link)}'`);
-  }
-  if (link === 'bridge' && binary) {
+export function checkLink(
+  link: unknown,
+  binary: boolean,
+): 'probit' | 'mc' | 'bridge' | 'bridgeNorm' {
+  if (link !== 'probit' && link !== 'mc' && link !== 'bridge' && link !== 'bridgeNorm') {
     throw new ArgumentError(
       'link',
-      "'bridge' needs K >= 2 logits; a binary head (one logit) takes 'probit' or 'mc'",
+      `expected 'probit', 'mc', 'bridge' or 'bridgeNorm', got '${String(link)}'${link === 'bridge_norm' ? " (laplace-torch's 'bridge_norm' is 'bridgeNorm')" : ''}`,
+    );
+  }
+  if ((link === 'bridge' || link === 'bridgeNorm') && binary) {
+    throw new ArgumentError(
+      'link',
+      `'${link}' needs K >= 2 logits; a binary head (one logit) takes 'probit' or 'mc'`,
     );
   }
   return link;
+}
+
+/**
+ * The `priorPrecision` fit option checked: a finite number `> 0`, or an array of such numbers
+ * with one per block (`numBlocks`, layerwise) or one per parameter (`numParams`; not for `kron`,
+ * whose Kronecker factors have no per-parameter prior term, as laplace-torch's `KronLaplace`).
+ *
+ * @throws ArgumentError naming `priorPrecision` (or `priorPrecision[i]`).
+ */
+export function checkPriorPrecision(
+  v: unknown,
+  numBlocks: number,
+  numParams: number,
+  structure: string,
+): void {
+  if (typeof v === 'number') {
+    checkPositive(v, 'priorPrecision');
+    return;
+  }
+  if (!Array.isArray(v) || (v.length !== numBlocks && v.length !== numParams)) {
+    throw new ArgumentError(
+      'priorPrecision',
+      `expected a number, ${numBlocks} per-layer or ${numParams} per-parameter precisions, got ${Array.isArray(v) ? `${v.length} values` : String(v)}`,
+    );
+  }
+  if (v.length !== numBlocks && structure === 'kron') {
+    throw new ArgumentError(
+      'priorPrecision',
+      `${numParams} per-parameter precisions need hessianStructure 'diag' or 'full'; 'kron' takes a number or ${numBlocks} per-layer precisions (as laplace-torch's KronLaplace)`,
+    );
+  }
+  (v as unknown[]).forEach((d, i) => checkPositive(d as number, `priorPrecision[${i}]`));
 }

@@ -9,7 +9,13 @@ import { ArgumentError } from '../../../utils/errors.js';
 import { optionsObject } from '../../../utils/options.js';
 import { AllLayersLaplace, type AllLayersLaplaceOptions } from './all_layers.js';
 import { unitRows } from './glm_jacobian.js';
-import { LAPLACE_OPTIONS, checkInputs, checkPositive, checkTargets } from './checks.js';
+import {
+  LAPLACE_OPTIONS,
+  checkInputs,
+  checkPositive,
+  checkPriorPrecision,
+  checkTargets,
+} from './checks.js';
 import { emptyCurvature } from './curvature.js';
 import { batchLogLikelihood, outputLikelihood, type OutputLikelihood } from './likelihood.js';
 import { layerGraph, type ParamLayer } from './layer_graph.js';
@@ -116,12 +122,18 @@ export function allLayersLaplace(
       `expected 'diag' or 'kron' over all layers ('full' is for the last layer only), got '${String(o.hessianStructure)}'`,
     );
   }
-  checkPositive(o.priorPrecision, 'priorPrecision');
+  if (typeof o.priorPrecision === 'number') checkPositive(o.priorPrecision, 'priorPrecision');
   checkPositive(o.sigmaNoise, 'sigmaNoise');
   if (!Number.isInteger(o.batchSize) || o.batchSize < 1) {
     throw new ArgumentError('batchSize', `expected a positive integer, got ${o.batchSize}`);
   }
   const g = layerGraph(model, o.likelihood);
+  checkPriorPrecision(
+    o.priorPrecision,
+    g.params.length,
+    g.params.reduce((s, p) => s + (p.d + (p.hasBias ? 1 : 0)) * p.u, 0),
+    o.hessianStructure,
+  );
   const n = checkInputs(model, x, { finite: true, minRows: 1 });
   const k = g.k;
   const lik = outputLikelihood(o.likelihood, k);

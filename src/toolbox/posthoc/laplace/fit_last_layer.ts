@@ -6,7 +6,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../../utils/errors.js';
 import { optionsObject } from '../../../utils/options.js';
-import { LAPLACE_OPTIONS, checkInputs, checkPositive, checkTargets } from './checks.js';
+import {
+  LAPLACE_OPTIONS,
+  checkInputs,
+  checkPositive,
+  checkPriorPrecision,
+  checkTargets,
+} from './checks.js';
 import { accumulateCurvature, emptyCurvature, type LaplaceLikelihood } from './curvature.js';
 import { modelHead, type ModelHead } from './head.js';
 import {
@@ -202,12 +208,14 @@ export function lastLayerLaplace(
       `expected diag, kron or full, got '${String(o.hessianStructure)}'`,
     );
   }
-  checkPositive(o.priorPrecision, 'priorPrecision');
+  if (typeof o.priorPrecision === 'number') checkPositive(o.priorPrecision, 'priorPrecision');
   checkPositive(o.sigmaNoise, 'sigmaNoise');
   if (!Number.isInteger(o.batchSize) || o.batchSize < 1) {
     throw new ArgumentError('batchSize', `expected a positive integer, got ${o.batchSize}`);
   }
   const { layer, head, shared } = lastDense(model, o.likelihood);
+  const numParams = layer.getWeights().reduce((s, w) => s + w.size, 0);
+  checkPriorPrecision(o.priorPrecision, 1, numParams, o.hessianStructure);
   if (shared) return fitShared(model, layer, x, y, o);
   const n = checkInputs(model, x, { finite: true, minRows: 1 });
   const weights = layer.getWeights();

@@ -15,10 +15,21 @@ import { optionsObject } from '../../../utils/options.js';
 import {
   laplaceLogMarginal,
   laplaceLogMarginalBlocks,
+  laplaceLogMarginalParams,
   maximizeLaplaceMarginal,
-  numLaplaceParams,
+  maximizeParamMarginal,
 } from './marginal_likelihood.js';
 import { posteriorDeviations, type EigenCurvature } from './posterior.js';
+import { LaplacePrior } from './laplace_prior.js';
+import { withSampledWeights } from './nn_predictive.js';
+import {
+  PRIOR_OPTIONS,
+  gridsearchPriorPrecision,
+  type GridsearchHost,
+  type PriorPrecisionOptions,
+} from './prior_gridsearch.js';
+
+export type { PriorPrecisionOptions } from './prior_gridsearch.js';
 import { deriveSeeds, nextSeed } from '../../../utils/seed.js';
 
 /** The fitted statistics a Laplace posterior is made from (besides its curvature blocks). */
@@ -35,7 +46,8 @@ export interface LaplaceFit {
 
 /** The fit options a Laplace posterior keeps. */
 export interface LaplacePosteriorOptions<S extends string> {
-  priorPrecision: number;
+  /** A number, one per block (layer) or one per parameter (see {@link LaplacePosterior}). */
+  priorPrecision: number | readonly number[];
   likelihood: LaplaceLikelihood;
   hessianStructure: S;
   /** Inputs per pass at prediction. */
@@ -45,11 +57,7 @@ export interface LaplacePosteriorOptions<S extends string> {
 }
 
 /** Base of the Laplace posteriors: the marginal likelihood and the prior precision. */
-export abstract class LaplacePosterior<S extends string> {
-  private delta = 1;
-  /** Per-block prior precisions, when set (`layerPriorPrecision`); else `delta` for every block. */
-  private layerDeltas: number[] | undefined;
-  private thetaSqCache: number[] | undefined;
+export abstract class LaplacePosterior<S extends string> extends LaplacePrior {
   readonly likelihood: LaplaceLikelihood;
   readonly structure: S;
   /** Training examples the curvature was summed over. */
@@ -62,7 +70,6 @@ export abstract class LaplacePosterior<S extends string> {
    */
   readonly binary: boolean;
   protected readonly outputLikelihood: OutputLikelihood;
-  protected readonly blocks: readonly EigenCurvature[];
   protected readonly thetaSq: number;
   protected readonly batchSize: number;
   /** The fit's Gaussian noise `sigma_0` (regression). */
@@ -77,13 +84,12 @@ export abstract class LaplacePosterior<S extends string> {
     fit: LaplaceFit,
     options: LaplacePosteriorOptions<S>,
   ) {
-    this.blocks = blocks;
+    super(blocks, options.priorPrecision);
     this.thetaSq = fit.thetaSq;
     this.n = fit.n;
     this.logLikelihood = fit.logLikelihood;
     this.outputLikelihood = fit.outputLikelihood;
     this.binary = fit.outputLikelihood === 'bernoulli';
-    this.delta = options.priorPrecision;
     this.likelihood = options.likelihood;
     this.structure = options.hessianStructure;
     this.batchSize = options.batchSize;
@@ -93,11 +99,54 @@ export abstract class LaplacePosterior<S extends string> {
   /** Outputs `K` of the network (the last layer's units, or the model's outputs). */
   protected abstract outputDim(): number;
 
+  /** The layer of every block, whose `getWeights()` flattened are {@link mapWeights}. */
+  protected abstract blockLayers(): tf.layers.Layer[];
+
+  /** The network's outputs (logits for classification) at the layers' current weights `[B, K]`. */
+  protected abstract forwardOutputs(xb: ModelInput): tf.Tensor2D;
+
+  /** Class probabilities of the GLM predictive (see the subclasses). */
+  abstract predictProbs(
+    x: ModelInput,
+    options?: {
+      link?: 'probit' | 'mc' | 'bridge' | 'bridgeNorm';
+      numSamples?: number;
+      seed?: number;
+    },
+  ): tf.Tensor2D;
+
+  /** Mean and covariance of the GLM predictive outputs (see the subclasses). */
+  abstract glmPredictive(x: ModelInput): { mean: tf.Tensor2D; cov: tf.Tensor3D };
+
   /**
-   * The MAP weights of every block as a flat `[D1 * K]` tensor each, ordered `(d, k)`: the kernel
-   * `[D, K]` rows (a convolution's kernel flattened to `[kh kw cin, cout]`), then the bias row.
+   * `S` samples of the network's outputs with sampled weights (laplace-torch's
+   * `predictive_samples(x, pred_type='nn')`): with the draws `theta_s` of {@link sample},
+   *
+   * $$f_s(x) = f(x;\,\theta_s),\qquad \theta_s \sim \mathcal N\big(\theta_*, \Lambda^{-1}\big),$$
+   *
+   * the layers with a posterior set to `theta_s` in turn (and restored to `theta_*` afterwards,
+   * also on a failure): `[S, N, K]`, logits for classification (one for a binary head), means for
+   * regression. Unlike the GLM predictive, the network is not linearised.
+   *
+   * @param x inputs `[N, ...]` shaped like the model's input (`N = 0` gives `[S, 0, K]`).
+   * @param numSamples `S`, a positive integer; @param seed seed of the draws ({@link sample}'s).
+   * @throws ArgumentError naming `numSamples`, `seed` or `x`.
    */
-  protected abstract mapWeights(): tf.Tensor1D[];
+  nnSampleOutputs(x: ModelInput, numSamples: number, seed?: number): tf.Tensor3D {
+    if (!Number.isInteger(numSamples) || numSamples < 1) {
+      throw new ArgumentError('numSamples', `expected a positive integer, got ${numSamples}`);
+    }
+    const k = this.outputDim();
+    if (this.rows(x) === 0) return tf.zeros([numSamples, 0, k]);
+    const draws = this.sample(numSamples, seed);
+    try {
+      return withSampledWeights(this.blockLayers(), draws, () =>
+        this.batched(x, (xb) => this.forwardOutputs(xb), 0, [0, k]),
+      );
+    } finally {
+      draws.dispose();
+    }
+  }
 
   /**
    * `S` draws of the parameters with a posterior (laplace-torch's `sample(n_samples)`),
@@ -123,9 +172,9 @@ export abstract class LaplacePosterior<S extends string> {
     try {
       return tf.tidy(() =>
         tf.concat(
-          this.blocks.map((e, b) =>
+          this.blocks.map((_, b) =>
             tf.add(
-              posteriorDeviations(e, this.deltaOf(b), numSamples, seeds[b] as number),
+              posteriorDeviations(this.blockOf(b), this.deltaOf(b), numSamples, seeds[b] as number),
               tf.expandDims(theta[b] as tf.Tensor1D, 0),
             ),
           ),
@@ -169,11 +218,6 @@ export abstract class LaplacePosterior<S extends string> {
     }
   }
 
-  /** Parameters with a posterior, `P = sum_b (D_b + 1) K_b`. */
-  get numParams(): number {
-    return numLaplaceParams(this.blocks);
-  }
-
   /**
    * Laplace log marginal likelihood (laplace-torch's `log_marginal_likelihood(prior_precision,
    * sigma_noise)`) at prior precision `delta` (default: the current one):
@@ -199,20 +243,37 @@ export abstract class LaplacePosterior<S extends string> {
    * bracket is then `sum_b [log det(H_b + delta_b I) - P_b log delta_b + delta_b ||theta_{*,b}||^2]`
    * (the default is the precisions in use, per layer when {@link layerPriorPrecision} was set).
    *
+   * Or one precision per parameter, `[delta_1, ..., delta_P]` (ordered as {@link sample}'s
+   * columns; `diag` and `full` structures only): the bracket is then
+   * `sum_b [log det(H_b + diag(delta_b)) - sum_i log delta_i + sum_i delta_i theta_{*,i}^2]`
+   * (the default when {@link paramPriorPrecision} was set).
+   *
    * @throws ArgumentError naming `priorPrecision` or `sigmaNoise` unless finite and `> 0`, and
-   *   `sigmaNoise` for a classifier (no noise to vary).
+   *   `sigmaNoise` for a classifier (no noise to vary); `priorPrecision` for an array of neither
+   *   `B` nor `P` values, or of `P` values for `kron`.
    */
   logMarginalLikelihood(
-    priorPrecision: number | readonly number[] = this.layerDeltas ?? this.delta,
+    priorPrecision: number | readonly number[] = this.paramDeltas !== undefined
+      ? this.paramPriorPrecision
+      : (this.layerDeltas ?? this.delta),
     sigmaNoise?: number,
   ): number {
+    const perParam =
+      typeof priorPrecision !== 'number' &&
+      Array.isArray(priorPrecision) &&
+      priorPrecision.length !== this.blocks.length;
+    const pDeltas = perParam ? this.checkParamDeltas(priorPrecision) : undefined;
     const deltas =
-      typeof priorPrecision === 'number' ? undefined : this.checkDeltas(priorPrecision);
-    if (deltas === undefined) checkPositive(priorPrecision as number, 'priorPrecision');
+      typeof priorPrecision === 'number' || perParam ? undefined : this.checkDeltas(priorPrecision);
+    if (deltas === undefined && !perParam) {
+      checkPositive(priorPrecision as number, 'priorPrecision');
+    }
     const score = (ll: number, c: number): number =>
-      deltas === undefined
-        ? laplaceLogMarginal(this.blocks, ll, this.thetaSq, priorPrecision as number, c)
-        : laplaceLogMarginalBlocks(this.blocks, ll, this.blockThetaSq(), deltas, c);
+      pDeltas !== undefined
+        ? laplaceLogMarginalParams(this.blocks, ll, this.blockTheta(), pDeltas, c)
+        : deltas === undefined
+          ? laplaceLogMarginal(this.blocks, ll, this.thetaSq, priorPrecision as number, c)
+          : laplaceLogMarginalBlocks(this.blocks, ll, this.blockThetaSq(), deltas, c);
     if (sigmaNoise === undefined) return score(this.logLikelihood, 1);
     checkPositive(sigmaNoise, 'sigmaNoise');
     if (this.outputLikelihood !== 'gaussian') {
@@ -231,99 +292,103 @@ export abstract class LaplacePosterior<S extends string> {
   }
 
   /**
-   * Isotropic prior precision `delta` in use (the prior `theta ~ N(0, I / delta)`). Setting it
-   * (finite, `> 0`) gives every layer this precision, dropping per-layer precisions; while
-   * per-layer precisions are in use ({@link layerPriorPrecision}), it keeps the last isotropic
-   * value and is not used.
-   */
-  get priorPrecision(): number {
-    return this.delta;
-  }
-
-  set priorPrecision(v: number) {
-    checkPositive(v, 'priorPrecision');
-    this.delta = v;
-    this.layerDeltas = undefined;
-  }
-
-  /**
-   * The prior precision of every block (layer with a posterior), `[delta_1, ..., delta_B]`
-   * (laplace-torch's layerwise `prior_precision`; one block for the last layer): the prior is
-   * `theta_b ~ N(0, I / delta_b)` and the posterior `N(theta_*, (H_b + delta_b I)^{-1})` per block.
-   * Reads `delta` repeated when isotropic. Set it to an array of `B` finite numbers `> 0`.
-   */
-  get layerPriorPrecision(): number[] {
-    return this.blocks.map((_, b) => this.deltaOf(b));
-  }
-
-  set layerPriorPrecision(v: number[]) {
-    this.layerDeltas = this.checkDeltas(v);
-  }
-
-  /** The prior precision of block `b`. */
-  protected deltaOf(b: number): number {
-    return this.layerDeltas?.[b] ?? this.delta;
-  }
-
-  private checkDeltas(v: readonly number[]): number[] {
-    if (!Array.isArray(v) || v.length !== this.blocks.length) {
-      throw new ArgumentError(
-        'priorPrecision',
-        `expected a number or ${this.blocks.length} per-layer precisions, got ${Array.isArray(v) ? `${v.length} values` : String(v)}`,
-      );
-    }
-    v.forEach((d, b) => checkPositive(d, `priorPrecision[${b}]`));
-    return [...v];
-  }
-
-  /** `||theta_{*,b}||^2` per block (host, computed once). */
-  private blockThetaSq(): number[] {
-    if (this.thetaSqCache === undefined) {
-      const theta = this.mapWeights();
-      try {
-        this.thetaSqCache = theta.map((t) => {
-          const v = t.dataSync();
-          let s = 0;
-          for (let i = 0; i < v.length; i++) s += (v[i] as number) ** 2;
-          return s;
-        });
-      } finally {
-        tf.dispose(theta);
-      }
-    }
-    return this.thetaSqCache;
-  }
-
-  /**
-   * Set the prior precision to the maximiser of {@link logMarginalLikelihood}: its derivative
-   * `1/2 [P/delta - sum_i 1/(lambda_i + delta) - ||theta||^2]` is decreasing in `delta`, so the
-   * unique root is found by bisection in `log delta` on `[1e-8, 1e8]`.
+   * Fit the prior precision (laplace-torch's `optimize_prior_precision`) and set it.
+   *
+   * `method: 'marglik'` (default) sets it to the maximiser of {@link logMarginalLikelihood}: its
+   * derivative `1/2 [P/delta - sum_i 1/(lambda_i + delta) - ||theta||^2]` is decreasing in
+   * `delta`, so the unique root is found by bisection in `log delta` on `[1e-8, 1e8]`.
    *
    * With `{ priorStructure: 'layerwise' }` (laplace-torch's `prior_structure='layerwise'`), one
    * precision per block: the marginal likelihood is a sum of one such term per block in its own
    * `delta_b`, so each is the root of `P_b/delta_b - sum_{i in b} 1/(lambda_i + delta_b) -
    * ||theta_{*,b}||^2`; they are set as {@link layerPriorPrecision} and returned.
    *
-   * @returns the fitted prior precision (one per block for `'layerwise'`).
-   * @throws ArgumentError naming `priorStructure` (`'scalar'` or `'layerwise'`) or an unknown key.
+   * With `{ priorStructure: 'diag' }` (one precision per parameter; `diag` and `full` structures),
+   * each `delta_i` solves `1/delta_i - Sigma_ii - theta_i^2 = 0` (closed form for `diag`, MacKay's
+   * fixed point for `full`; see `maximizeParamMarginal`); they are set as
+   * {@link paramPriorPrecision} and returned.
+   *
+   * `method: 'gridsearch'` (laplace-torch's gridsearch) tries the scalar precisions
+   * `delta_g = 10^(m + g (M - m) / (G - 1))`, `g = 0..G-1` (`m = logPriorPrecMin`,
+   * `M = logPriorPrecMax`, `G = gridSize`), and keeps the first with the lowest validation NLL,
+   *
+   * $$\mathrm{NLL}(\delta) = -\frac1M\sum_{m}\log \hat p_\delta(y_m\mid x_m),$$
+   *
+   * `p^` the class probabilities of the predictive (`predType: 'glm'` with `link`, or `'nn'`: the
+   * mean of `softmax(f(x; theta_s))` over `numSamples` weight draws), or for regression the
+   * Gaussian `N(y; mu, diag(var) + sigma^2 I)` with the GLM's mean and variance (`'nn'`: the mean
+   * and variance of `f(x; theta_s)` over the draws). laplace-torch scores regression by the MSE,
+   * which does not depend on `delta` for the GLM; the Gaussian NLL does. The draws use the same
+   * `seed` at every grid point, so the grid is compared on common random numbers.
+   *
+   * @returns the fitted prior precision (one per block for `'layerwise'`, per parameter for
+   *   `'diag'`).
+   * @throws ArgumentError naming the option (an unknown key, a value out of range, `xVal`/`yVal`
+   *   missing or not matching the model, a gridsearch option with `'marglik'`, a non-scalar
+   *   gridsearch, `'diag'` for `kron`), before any work.
    */
-  optimizePriorPrecision(options?: { priorStructure?: 'scalar' }): number;
-  optimizePriorPrecision(options: { priorStructure: 'layerwise' }): number[];
+  optimizePriorPrecision(options?: PriorPrecisionOptions & { priorStructure?: 'scalar' }): number;
   optimizePriorPrecision(
-    options: { priorStructure?: 'scalar' | 'layerwise' } = {},
-  ): number | number[] {
-    optionsObject(options, ['priorStructure'], 'optimizePriorPrecision');
-    const structure = options.priorStructure ?? 'scalar';
-    if (structure === 'layerwise') {
-      const t = this.blockThetaSq();
-      this.layerDeltas = this.blocks.map((e, b) => maximizeLaplaceMarginal([e], t[b] as number));
-      return [...this.layerDeltas];
+    options: PriorPrecisionOptions & { priorStructure: 'layerwise' | 'diag' },
+  ): number[];
+  optimizePriorPrecision(options: PriorPrecisionOptions = {}): number | number[] {
+    optionsObject(options, PRIOR_OPTIONS, 'optimizePriorPrecision');
+    const method = options.method ?? 'marglik';
+    if (method !== 'marglik' && method !== 'gridsearch') {
+      throw new ArgumentError(
+        'method',
+        `expected 'marglik' or 'gridsearch', got '${String(method)}'`,
+      );
     }
-    if (structure !== 'scalar') {
+    const structure = options.priorStructure ?? 'scalar';
+    if (structure !== 'scalar' && structure !== 'layerwise' && structure !== 'diag') {
       throw new ArgumentError(
         'priorStructure',
-        `expected 'scalar' or 'layerwise', got '${String(structure)}'`,
+        `expected 'scalar', 'layerwise' or 'diag', got '${String(structure)}'`,
       );
+    }
+    if (method === 'gridsearch') {
+      const host: GridsearchHost = {
+        likelihood: this.likelihood,
+        binary: this.binary,
+        outputLikelihood: this.outputLikelihood,
+        sigmaNoise: this.fitSigmaNoise,
+        outputDim: () => this.outputDim(),
+        classes: () => this.classesFor(this.outputDim()),
+        rows: (x) => this.rows(x),
+        setPrecision: (d) => {
+          this.priorPrecision = d;
+        },
+        snapshot: () => this.priorSnapshot(),
+        predictProbs: (x, o) => this.predictProbs(x, o),
+        glmPredictive: (x) => this.glmPredictive(x),
+        nnSampleOutputs: (x, n, seed) => this.nnSampleOutputs(x, n, seed),
+      };
+      return gridsearchPriorPrecision(host, options, structure);
+    }
+    const extra = PRIOR_OPTIONS.slice(2).find(
+      (key) => (options as Record<string, unknown>)[key] !== undefined,
+    );
+    if (extra !== undefined) {
+      throw new ArgumentError(extra, "is a gridsearch option; pass method: 'gridsearch'");
+    }
+    if (structure === 'layerwise') {
+      const t = this.blockThetaSq();
+      const d = this.blocks.map((e, b) => maximizeLaplaceMarginal([e], t[b] as number));
+      this.layerPriorPrecision = d;
+      return [...d];
+    }
+    if (structure === 'diag') {
+      if (this.blocks.some((e) => e.structure === 'kron')) {
+        throw new ArgumentError(
+          'priorStructure',
+          "'diag' (per-parameter precisions) needs hessianStructure 'diag' or 'full'; 'kron' takes 'scalar' or 'layerwise'",
+        );
+      }
+      const th = this.blockTheta();
+      const d = this.blocks.flatMap((e, b) => [...maximizeParamMarginal(e, th[b] as Float64Array)]);
+      this.paramPriorPrecision = d;
+      return d;
     }
     this.priorPrecision = maximizeLaplaceMarginal(this.blocks, this.thetaSq);
     return this.priorPrecision;

@@ -67,8 +67,12 @@ export interface LaplaceOptions {
   likelihood?: LaplaceLikelihood;
   /** GGN structure: `'kron'` (default, KFAC), `'diag'` or `'full'`. */
   hessianStructure?: HessianStructure;
-  /** Initial isotropic prior precision `delta` (default 1). */
-  priorPrecision?: number;
+  /**
+   * Initial prior precision (default 1): a number `delta` (isotropic), or an array of the `P`
+   * per-parameter precisions (`diag` / `full` only; see `paramPriorPrecision`; one block, so one
+   * value is the scalar).
+   */
+  priorPrecision?: number | readonly number[];
   /** Regression noise standard deviation `sigma` (default 1). */
   sigmaNoise?: number;
   /** Inputs per forward pass while fitting and predicting (default 256). */
@@ -76,7 +80,7 @@ export interface LaplaceOptions {
 }
 
 /** How the GLM predictive is turned into class probabilities. */
-export type LinkApproximation = 'probit' | 'mc' | 'bridge';
+export type LinkApproximation = 'probit' | 'mc' | 'bridge' | 'bridgeNorm';
 
 /** Options of {@link LastLayerLaplace.predictProbs}. */
 export interface LaplacePredictOptions {
@@ -85,7 +89,8 @@ export interface LaplacePredictOptions {
    * `sigmoid(kappa mu)`, `kappa = (1 + pi var / 8)^(-1/2)`); `'mc'`: the average of the class
    * probabilities of sampled logits; `'bridge'`: the Laplace bridge (Hobbhahn et al. 2022, as
    * laplace-torch), the mean of the Dirichlet matched to `N(mu, Var)` (see `bridgeProbs`; not for a
-   * binary head).
+   * binary head); `'bridgeNorm'`: laplace-torch's `'bridge_norm'`, the bridge after rescaling the
+   * zero-sum Gaussian by `s = mean_k Var_kk / sqrt(K/2)` (`mu / sqrt(s)`, `Var_kk / s`).
    */
   link?: LinkApproximation;
   /** MC samples (default 100). */
@@ -142,6 +147,16 @@ export class LastLayerLaplace extends LaplacePosterior<HessianStructure> {
     ];
   }
 
+  /** The last Dense. */
+  protected blockLayers(): tf.layers.Layer[] {
+    return [this.layer];
+  }
+
+  /** The outputs at the Dense's current weights. */
+  protected forwardOutputs(xb: ModelInput): tf.Tensor2D {
+    return this.mapOutputs(xb);
+  }
+
   /** Outputs `K` of the last layer (its units, or the graph's outputs for a shared Dense). */
   protected outputDim(): number {
     return this.outputs;
@@ -159,7 +174,7 @@ export class LastLayerLaplace extends LaplacePosterior<HessianStructure> {
         `expected 'precision' or 'covariance', got '${String(which)}'`,
       );
     }
-    return denseFromEigen(this.eig, this.deltaOf(0), which === 'precision' ? 1 : -1);
+    return denseFromEigen(this.blockOf(0), this.deltaOf(0), which === 'precision' ? 1 : -1);
   }
 
   private phi(x: ModelInput): tf.Tensor2D {
@@ -201,13 +216,15 @@ export class LastLayerLaplace extends LaplacePosterior<HessianStructure> {
         ),
         1,
       ) as tf.Tensor4D;
-      return jacobianFactor(this.eig, this.deltaOf(0), jac);
+      return jacobianFactor(this.blockOf(0), this.deltaOf(0), jac);
     });
   }
 
   /** `J Sigma J^T` `[B, K, K]` of a batch. */
   private covariance(x: ModelInput): tf.Tensor3D {
-    if (this.graph === undefined) return glmCovariance(this.eig, this.deltaOf(0), this.phi(x));
+    if (this.graph === undefined) {
+      return glmCovariance(this.blockOf(0), this.deltaOf(0), this.phi(x));
+    }
     return tf.tidy(() => {
       const f = this.factor(x);
       return tf.matMul(f, f, false, true);
@@ -216,7 +233,9 @@ export class LastLayerLaplace extends LaplacePosterior<HessianStructure> {
 
   /** `J (theta_s - theta_*)` `[S, B, K]` of a batch for standard normal draws `z`. */
   private noise(x: ModelInput, z: tf.Tensor): tf.Tensor3D {
-    if (this.graph === undefined) return glmNoise(this.eig, this.deltaOf(0), this.phi(x), z);
+    if (this.graph === undefined) {
+      return glmNoise(this.blockOf(0), this.deltaOf(0), this.phi(x), z);
+    }
     return tf.tidy(() => factorNoise(this.factor(x), z));
   }
 
@@ -276,7 +295,7 @@ export class LastLayerLaplace extends LaplacePosterior<HessianStructure> {
       (xb) => {
         const mu = this.mapOutputs(xb);
         const cov = this.covariance(xb);
-        if (link === 'bridge') return bridgeProbs(mu, cov);
+        if (link !== 'probit') return bridgeProbs(mu, cov, link === 'bridgeNorm');
         const v = tf.sum(tf.mul(cov, tf.eye(this.outputs)), 2);
         return probitProbs(mu, v, this.outputLikelihood);
       },

@@ -56,10 +56,14 @@ export function probitProbs(mu: tf.Tensor, v: tf.Tensor, lik: OutputLikelihood):
  * summed as one exponent each, so large logits do not overflow); a variance `Sigma~_kk` that
  * round-off leaves `<= 0` is taken as `1e-12`.
  *
+ * With `normalize` (laplace-torch's `link_approx='bridge_norm'`), the corrected Gaussian is first
+ * rescaled by `s = mean_k(Sigma~_kk) / sqrt(K / 2)`: `mu~ <- mu~ / sqrt(s)`, `Sigma~_kk <- Sigma~_kk / s`
+ * (a variance correction that keeps the Dirichlet from collapsing for large `K`).
+ *
  * @param mu logits `[B, K]` (`K >= 2`); @param cov their covariances `[B, K, K]`.
  * @returns `[B, K]` probabilities.
  */
-export function bridgeProbs(mu: tf.Tensor2D, cov: tf.Tensor3D): tf.Tensor2D {
+export function bridgeProbs(mu: tf.Tensor2D, cov: tf.Tensor3D, normalize = false): tf.Tensor2D {
   const [b, k] = mu.shape;
   const m = mu.dataSync();
   const c = cov.dataSync();
@@ -87,11 +91,26 @@ export function bridgeProbs(mu: tf.Tensor2D, cov: tf.Tensor3D): tf.Tensor2D {
       fc[i] = (m[n * k + i] as number) - ((rowSum[i] as number) * fSum) / t;
     let aSum = 0;
     const alpha = new Float64Array(k);
+    const vds = Float64Array.from({ length: k }, (_, i) =>
+      Math.max(
+        (c[o + i * k + i] as number) - ((rowSum[i] as number) * (colSum[i] as number)) / t,
+        1e-12,
+      ),
+    );
+    if (normalize) {
+      let sc = 0;
+      for (let i = 0; i < k; i++) sc += vds[i] as number;
+      sc = sc / k / Math.sqrt(k / 2);
+      for (let i = 0; i < k; i++) {
+        fc[i] = (fc[i] as number) / Math.sqrt(sc);
+        vds[i] = (vds[i] as number) / sc;
+      }
+    }
     for (let i = 0; i < k; i++) {
       let e = 0;
       for (let j = 0; j < k; j++) e += Math.exp((fc[i] as number) - (fc[j] as number));
-      const vd = (c[o + i * k + i] as number) - ((rowSum[i] as number) * (colSum[i] as number)) / t;
-      alpha[i] = (1 - 2 / k + e / (k * k)) / Math.max(vd, 1e-12);
+      const vd = vds[i] as number;
+      alpha[i] = (1 - 2 / k + e / (k * k)) / vd;
       aSum += alpha[i] as number;
     }
     for (let i = 0; i < k; i++) out[n * k + i] = (alpha[i] as number) / aSum;

@@ -25,7 +25,8 @@ export interface EigenCurvature {
   qg?: Float64Array;
 }
 
-function symEig(values: Float64Array, n: number): { lambda: Float64Array; q: Float64Array } {
+/** Symmetric eigendecomposition (`values` `[n x n]` row-major, symmetrised); eigenvalues clamped at 0. */
+export function symEig(values: Float64Array, n: number): { lambda: Float64Array; q: Float64Array } {
   const rows: number[][] = [];
   for (let i = 0; i < n; i++) {
     const r: number[] = new Array<number>(n);
@@ -297,4 +298,28 @@ export function factorNoise(factor: tf.Tensor3D, z: tf.Tensor): tf.Tensor3D {
     );
     return tf.transpose(tf.reshape(out, [b, k, s]), [2, 0, 1]) as tf.Tensor3D;
   });
+}
+
+/**
+ * The posterior of one block under a per-parameter prior precision `delta` `[P]` (laplace-torch's
+ * `prior_precision` of length `P`), as an eigen form to be used with prior precision `0`:
+ *
+ * $$H + \operatorname{diag}(\delta) = Q'\,\operatorname{diag}(\lambda')\,Q'^T,$$
+ *
+ * for `diag` simply `lambda'_i = lambda_i + delta_i` (`Q' = I`), for `full` the eigendecomposition
+ * of the dense `H + diag(delta)` (float64). `kron` has no such form (`diag(delta)` does not factor
+ * as `A (x) G`): the caller refuses it, as laplace-torch's `KronLaplace` does.
+ */
+export function withParamPrior(e: EigenCurvature, delta: Float64Array): EigenCurvature {
+  const p = e.d1 * e.k;
+  if (e.structure === 'diag') {
+    return { ...e, lambda: Float64Array.from(e.lambda, (v, i) => v + (delta[i] as number)) };
+  }
+  if (e.structure !== 'full') {
+    throw new Error(`withParamPrior: no per-parameter prior for structure '${e.structure}'`);
+  }
+  const h = denseFromEigen(e, 0, 1);
+  for (let i = 0; i < p; i++) h[i * p + i] = (h[i * p + i] as number) + (delta[i] as number);
+  const { lambda, q } = symEig(h, p);
+  return { structure: 'full', d1: e.d1, k: e.k, lambda, qa: q };
 }
