@@ -25,9 +25,9 @@ import { stopGradient } from '../../utils/tensor.js';
 import { ArgumentError } from '../../utils/errors.js';
 import { checkOptionKeys } from '../../utils/options.js';
 import type { Message } from '../runtime.js';
-import { siteLogProb, siteLogProbSum, type Trace } from '../trace.js';
+import { siteLogProb, type Trace } from '../trace.js';
 import { ELBOEstimator, guideAndModelTraces, type Callable } from './elbo.js';
-import { guideLogProbSum } from './guide_terms.js';
+import { guideLogProbSum, plateReduce } from './guide_terms.js';
 
 /** Options of {@link TraceGraphELBO}. */
 export interface TraceGraphELBOOptions {
@@ -175,18 +175,6 @@ function learnedBaseline(s: Message, o: BaselineOptions, costShape: number[]): t
   return v;
 }
 
-/** Sum `lp` (a term of site `t`) over every axis except the plate dims shared with `s`. */
-function rbReduce(lp: tf.Tensor, t: Message, s: Message, targetRank: number): tf.Tensor {
-  const shared = new Set(
-    s.cond.filter((f) => t.cond.some((g) => g.name === f.name)).map((f) => f.dim),
-  );
-  const axes: number[] = [];
-  for (let i = 0; i < lp.rank; i++) if (!shared.has(i - lp.rank)) axes.push(i);
-  let r = axes.length > 0 ? tf.sum(lp, axes, true) : lp;
-  if (r.rank > targetRank) r = tf.reshape(r, r.shape.slice(r.rank - targetRank));
-  return r;
-}
-
 /**
  * The ELBO with Rao-Blackwellized, baselined score-function terms.
  *
@@ -259,15 +247,13 @@ export class TraceGraphELBO extends ELBOEstimator {
 
   /** One particle: the ELBO plus the score-function surrogate (value 0, gradient only). */
   private particle(guideTrace: Trace, modelTrace: Trace): tf.Tensor {
-    let elbo = tf.sub(modelTrace.logProbSum(), guideLogProbSum(guideTrace, 'TraceGraphELBO', true));
-    const guideSites = guideTrace.latentSites();
     // the gradient of -log q(z_s) of a non-reparameterized site has mean zero: Pyro leaves it
     // out of the surrogate (its `entropy_term` is 0), the score term carries the site's gradient
-    for (const s of guideSites) {
-      if (s.fn === null || s.fn.hasRsample) continue;
-      const lq = siteLogProbSum(s);
-      elbo = tf.add(elbo, tf.sub(lq, stopGradient(lq)));
-    }
+    const elbo = tf.sub(
+      modelTrace.logProbSum(),
+      guideLogProbSum(guideTrace, 'TraceGraphELBO', true, true),
+    );
+    const guideSites = guideTrace.latentSites();
     const modelSites = modelTrace.sampleSites();
     let surrogate: tf.Tensor = tf.scalar(0);
     guideSites.forEach((s, gi) => {
@@ -278,10 +264,10 @@ export class TraceGraphELBO extends ELBOEstimator {
       let cost: tf.Tensor = tf.zeros(lq.shape);
       const mi = modelSites.findIndex((m) => m.name === s.name);
       for (const m of mi < 0 ? [] : modelSites.slice(mi)) {
-        cost = tf.add(cost, rbReduce(siteLogProb(m), m, s, rank));
+        cost = tf.add(cost, plateReduce(siteLogProb(m), m, s, rank));
       }
       for (const g of guideSites.slice(gi)) {
-        cost = tf.sub(cost, rbReduce(siteLogProb(g), g, s, rank));
+        cost = tf.sub(cost, plateReduce(siteLogProb(g), g, s, rank));
       }
       cost = stopGradient(cost);
       let centred = cost;
