@@ -127,7 +127,7 @@ describe('SVI.step runs model and guide once (Pyro)', { timeout: 120_000 }, () =
 
   it('a step whose model throws leaves no tensor behind and creates nothing twice', () => {
     let calls = 0;
-    const model = (y: tf.Tensor): void => {
+    const model = (_y: tf.Tensor): void => {
       calls++;
       ppl.param('m', tf.scalar(0));
       throw new Error('boom');
