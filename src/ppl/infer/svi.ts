@@ -264,7 +264,9 @@ export class SVI<A extends unknown[]> {
     // yet, as the engine wants a non-empty list before the run
     const placeholder = known.length === 0 ? tf.scalar(0) : null;
     const xs: tf.Tensor[] = placeholder === null ? [] : [placeholder];
-    const vars = store.variables(known);
+    // (a variable marked non-trainable, e.g. a frozen adopted layer, is left out as
+    // tf.variableGrads does)
+    const vars = store.variables(known).filter((v) => v.trainable);
     xs.push(...vars);
     const names = [...known];
     const touched = new Set<string>();
@@ -274,7 +276,7 @@ export class SVI<A extends unknown[]> {
       );
       const added = [...touched].filter((n) => !names.includes(n) && store.has(n));
       if (added.length > 0) {
-        const more = store.variables(added);
+        const more = store.variables(added).filter((v) => v.trainable);
         names.push(...added);
         vars.push(...more);
         xs.push(...more);
