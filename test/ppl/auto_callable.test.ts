@@ -51,7 +51,10 @@ describe('AutoCallable', () => {
     const before = tf.memory().numTensors;
     const med = guide.median();
     expect(Object.keys(med).sort()).toEqual(['a', 'b']);
-    expect(Math.abs((med.b!.arraySync() as number) - Y / 2)).toBeLessThan(0.08);
+    // (AutoNormal's loc of b, one Adam iterate: 0.07 off for this seed before SVI.step stopped
+    // running the guide an extra time on its first step, 0.09 after; 0.001-0.15 over seeds 3-5,
+    // both signs: 0.2, which the prior median 0 misses by 0.4)
+    expect(Math.abs((med.b!.arraySync() as number) - Y / 2)).toBeLessThan(0.2);
     // draws of the list: the callable's by running it, AutoNormal's from its posterior
     setSeed(2);
     const draws = guide.samplePosterior(2000);

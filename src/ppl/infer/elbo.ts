@@ -22,7 +22,7 @@ import { checkParticleBroadcast } from './particle_check.js';
 import type { Trace } from '../trace.js';
 import { ArgumentError } from '../../utils/errors.js';
 import { checkOptionKeys } from '../../utils/options.js';
-import { guideLogProbSum, scoreFunctionTerm } from './guide_terms.js';
+import { elboCostTerms, guideLogProbSum, scoreFunctionTerm, type CostTerm } from './guide_terms.js';
 
 /** A model or guide: a function, or an object with a `call` method (autoguides). */
 export type Callable<A extends unknown[]> = Fn<A, unknown> | { call(...args: A): unknown };
@@ -255,6 +255,26 @@ export abstract class ParticleELBO extends ELBOEstimator {
   /** One particle's ELBO estimate from the guide's trace and the model's replayed trace. */
   protected abstract particleElbo(guideTrace: Trace, modelTrace: Trace): tf.Tensor;
 
+  /**
+   * The cost that weights the score-function terms of a particle's non-reparameterized guide
+   * sites (see `scoreFunctionTerm`): by default the particle's whole estimate `elbo`; a
+   * subclass may give its terms instead (Rao-Blackwellized by plates).
+   */
+  protected scoreCost(
+    _guideTrace: Trace,
+    _modelTrace: Trace,
+    elbo: tf.Tensor,
+  ): tf.Tensor | (() => readonly CostTerm[]) {
+    return elbo;
+  }
+
+  /** One particle's estimate plus its score-function surrogate (value 0). Untidied. */
+  private particleSurrogate(guideTrace: Trace, modelTrace: Trace): tf.Tensor {
+    const elbo = this.particleElbo(guideTrace, modelTrace);
+    const cost = this.scoreCost(guideTrace, modelTrace, elbo);
+    return tf.add(elbo, scoreFunctionTerm(guideTrace, cost));
+  }
+
   differentiableLoss<A extends unknown[]>(
     model: Callable<A>,
     guide: Callable<A>,
@@ -275,16 +295,14 @@ export abstract class ParticleELBO extends ELBOEstimator {
             ),
           );
           checkParticleBroadcast({ guide: guideTrace, model: modelTrace }, this.numParticles, dim);
-          const elbo = this.particleElbo(guideTrace, modelTrace);
-          return [tf.add(elbo, scoreFunctionTerm(guideTrace, elbo))];
+          return [this.particleSurrogate(guideTrace, modelTrace)];
         },
         1,
       );
     }
     return this.particleAverage(this.numParticles, () => {
       const { guideTrace, modelTrace } = this.traces(model, guide, args);
-      const elbo = this.particleElbo(guideTrace, modelTrace);
-      return [tf.add(elbo, scoreFunctionTerm(guideTrace, elbo))];
+      return [this.particleSurrogate(guideTrace, modelTrace)];
     });
   }
 }
@@ -294,8 +312,18 @@ export abstract class ParticleELBO extends ELBOEstimator {
  *
  * $$\mathcal L = \mathbb E_{q(z)}\Big[\sum_{\text{model sites}} s\,\log p - \sum_{\text{guide sites}} s\,\log q\Big]$$
  *
- * with `s` the site scales (plates, `scale`). Gradients flow by reparameterization; guide sites
- * without `rsample` get a score-function term.
+ * with `s` the site scales (plates, `scale`). Gradients flow by reparameterization; a guide site
+ * `z_i` without `rsample` gets, as Pyro's surrogate, the score-function term and no entropy term:
+ *
+ * $$\hat\nabla\mathcal L = \nabla_{\text{rep}}\Big(\sum s\log p - \sum_{\text{rep}} s\log q\Big)
+ *   + \sum_{i\ \text{non-rep}}\sum_b s_i\,\nabla\log q(z_{i,b})\,\mathrm{cost}_{i,b}$$
+ *
+ * (the mean-zero `-\nabla\log q(z_i)` is left out), where `cost_{i,b}` sums the estimate's terms
+ * `s log p - s log q` over everything but the members of the plates site `i` shares with them,
+ * which keep element `b`'s own (Pyro's partial Rao-Blackwellization by plates; the vectorized
+ * particles are such a plate). Unlike Pyro, the cost also counts the guide's sites that the model
+ * does not have (Pyro leaves their `-log q` out, which biases their own score term). The loss's
+ * value is the plain `-L` estimate.
  *
  * @example
  * ```ts
@@ -304,6 +332,10 @@ export abstract class ParticleELBO extends ELBOEstimator {
  */
 export class TraceELBO extends ParticleELBO {
   protected particleElbo(guideTrace: Trace, modelTrace: Trace): tf.Tensor {
-    return tf.sub(modelTrace.logProbSum(), guideLogProbSum(guideTrace, 'TraceELBO'));
+    return tf.sub(modelTrace.logProbSum(), guideLogProbSum(guideTrace, 'TraceELBO', false, true));
+  }
+
+  protected override scoreCost(guideTrace: Trace, modelTrace: Trace): () => readonly CostTerm[] {
+    return () => elboCostTerms(modelTrace, guideTrace, 'TraceELBO');
   }
 }

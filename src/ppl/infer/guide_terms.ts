@@ -2,7 +2,9 @@
  * The guide's terms of the ELBO estimators: `log q` of one guide run, summed
  * (`sum_{latent} s log q(z) + sum_{factor} s w`) or site by site, its `factor` sites (checked for
  * `hasRsample`, Pyro's rule for guides), and the score-function (REINFORCE) surrogate
- * `sum_i log q(z_i) sg(L) - sg(.)` of the guide sites that cannot be reparameterized.
+ * `sum_i sum(log q(z_i) sg(cost_i)) - sg(.)` of the guide sites that cannot be reparameterized,
+ * with `cost_i` the whole estimate or, as Pyro's `Trace_ELBO`, its terms Rao-Blackwellized by
+ * plates.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Message } from '../runtime.js';
@@ -48,12 +50,43 @@ export function guideFactorSites(guideTrace: Trace, elbo: string, reparamOnly = 
 }
 
 /**
+ * Whether guide site `s` gets a score-function term: a latent site (or a `factor` site) whose
+ * distribution has no `rsample`, neither enumerated in parallel (`TraceEnumELBO` sums it out
+ * exactly) nor sequentially (its weights `q(v)` carry the gradient, `seq_enum.ts`).
+ */
+export function isScoredSite(s: Message): boolean {
+  return (
+    (!s.isObserved || isFactorSite(s)) &&
+    s.fn !== null &&
+    !s.fn.hasRsample &&
+    s.infer._enumerated !== true &&
+    typeof s.infer._enumTotal !== 'number'
+  );
+}
+
+/**
  * `log q` of one guide run (Pyro's sum over the guide's sample sites): its latent sites plus its
  * `factor` sites; a factor with `hasRsample: false` enters with its value only (detached), its
  * gradient coming from the score-function term as in Pyro.
+ *
+ * With `detachScored` every site that gets a score-function term ({@link isScoredSite}) enters
+ * with its value only, as Pyro's `Trace_ELBO` (a non-reparameterized site's `score_parts` have
+ * `entropy_term = 0`): the surrogate keeps `-log q` only for reparameterized sites, so the
+ * mean-zero `-\nabla_\phi \log q_\phi(z)` of a site drawn without `rsample` is not in its
+ * gradient (the value is unchanged).
  */
-export function guideLogProbSum(guideTrace: Trace, elbo: string, reparamOnly = false): tf.Tensor {
-  let lq = guideTrace.logProbSum((s) => !s.isObserved);
+export function guideLogProbSum(
+  guideTrace: Trace,
+  elbo: string,
+  reparamOnly = false,
+  detachScored = false,
+): tf.Tensor {
+  let lq = detachScored
+    ? tf.add(
+        guideTrace.logProbSum((s) => !s.isObserved && !isScoredSite(s)),
+        stopGradient(guideTrace.logProbSum((s) => !s.isObserved && isScoredSite(s))),
+      )
+    : guideTrace.logProbSum((s) => !s.isObserved);
   for (const f of guideFactorSites(guideTrace, elbo, reparamOnly)) {
     const l = siteLogProbSum(f);
     lq = tf.add(lq, (unitOf(f.fn) as Unit).hasRsample ? l : stopGradient(l));
@@ -61,26 +94,83 @@ export function guideLogProbSum(guideTrace: Trace, elbo: string, reparamOnly = f
   return lq;
 }
 
+/** One signed term of an ELBO estimate: a site and its (masked, scaled) per-element value. */
+export interface CostTerm {
+  /** The site the term belongs to (its `cond` gives the plates of the term's dims). */
+  readonly site: Message;
+  /** The term, e.g. `s log p(x)` of a model site or `-s log q(z)` of a guide site. */
+  readonly value: tf.Tensor;
+}
+
 /**
- * Score-function surrogate for guide sites that cannot be reparameterized:
- * `sum_i log q(z_i) * sg(elbo)`, whose value is removed with `x - sg(x)` so that only its gradient
- * `E[grad log q * elbo]` (REINFORCE) is added.
+ * Sum `term` (of site `t`) over every axis except the plate dims `t` shares with site `s` (by
+ * plate name), keeping dims, then drop leading axes beyond `targetRank` (all of size 1 then):
+ * Pyro's `MultiFrameTensor.sum_to(s.cond_indep_stack)` for one term.
  */
-export function scoreFunctionTerm(guideTrace: Trace, elbo: tf.Tensor): tf.Tensor {
-  const nonReparam = guideTrace.sampleSites().filter(
-    (s) =>
-      (!s.isObserved || isFactorSite(s)) &&
-      s.fn !== null &&
-      !s.fn.hasRsample &&
-      // a guide site enumerated by TraceEnumELBO is summed out exactly: no score term
-      s.infer._enumerated !== true &&
-      // nor one enumerated sequentially (its weights q(v) carry the gradient, seq_enum.ts)
-      typeof s.infer._enumTotal !== 'number',
+export function plateReduce(
+  term: tf.Tensor,
+  t: Message,
+  s: Message,
+  targetRank: number,
+): tf.Tensor {
+  const shared = new Set(
+    s.cond.filter((f) => t.cond.some((g) => g.name === f.name)).map((f) => f.dim),
   );
-  if (nonReparam.length === 0) return tf.scalar(0);
-  let lq: tf.Tensor = tf.scalar(0);
-  for (const s of nonReparam) lq = tf.add(lq, siteLogProbSum(s));
-  const surrogate = tf.mul(lq, stopGradient(elbo));
+  const axes: number[] = [];
+  for (let i = 0; i < term.rank; i++) if (!shared.has(i - term.rank)) axes.push(i);
+  let r = axes.length > 0 ? tf.sum(term, axes, true) : term;
+  if (r.rank > targetRank) r = tf.reshape(r, r.shape.slice(r.rank - targetRank));
+  return r;
+}
+
+/**
+ * The terms of `TraceELBO`'s estimate `L = sum_model s log p - sum_guide s log q` one by one:
+ * each model sample site's `s log p` (observed, latent, factor) and each guide term's `-s log q`
+ * ({@link guideLogProbTerms}); they add up to the estimate. Untidied.
+ */
+export function elboCostTerms(modelTrace: Trace, guideTrace: Trace, elbo: string): CostTerm[] {
+  const out: CostTerm[] = modelTrace
+    .sampleSites()
+    .map((site) => ({ site, value: siteLogProb(site) }));
+  for (const { site, logProb } of guideLogProbTerms(guideTrace, elbo)) {
+    out.push({ site, value: tf.neg(logProb) });
+  }
+  return out;
+}
+
+/**
+ * Score-function surrogate for the guide sites that cannot be reparameterized
+ * ({@link isScoredSite}): value 0 (`x - sg(x)`), gradient the REINFORCE estimate
+ *
+ * $$\nabla_\phi \sum_i \sum_{b} s_i \log q_\phi(z_{i,b})\,\mathrm{sg}(\mathrm{cost}_{i,b})$$
+ *
+ * over the elements `b` of site `i`'s batch shape. `cost` is either the whole estimate (a scalar,
+ * the same for every element) or its terms (a function giving {@link CostTerm}s, called only when
+ * some site is scored): then, as Pyro's `Trace_ELBO` (`log_r.sum_to(site.cond_indep_stack)`),
+ * `cost_{i,b}` keeps of each term only the members of the plates it shares with site `i`
+ * (element `b`'s own), summed over its other dims — Rao-Blackwellization by plates, which drops
+ * the mean-zero terms of the other members of a plate (and of the other vectorized particles).
+ */
+export function scoreFunctionTerm(
+  guideTrace: Trace,
+  cost: tf.Tensor | (() => readonly CostTerm[]),
+): tf.Tensor {
+  const scored = guideTrace.sampleSites().filter(isScoredSite);
+  if (scored.length === 0) return tf.scalar(0);
+  let surrogate: tf.Tensor = tf.scalar(0);
+  if (cost instanceof tf.Tensor) {
+    let lq: tf.Tensor = tf.scalar(0);
+    for (const s of scored) lq = tf.add(lq, siteLogProbSum(s));
+    surrogate = tf.mul(lq, stopGradient(cost));
+  } else {
+    const terms = cost();
+    for (const s of scored) {
+      const lq = siteLogProb(s);
+      let c: tf.Tensor = tf.zeros(lq.shape);
+      for (const t of terms) c = tf.add(c, plateReduce(t.value, t.site, s, lq.rank));
+      surrogate = tf.add(surrogate, tf.sum(tf.mul(lq, stopGradient(c))));
+    }
+  }
   return tf.sub(surrogate, stopGradient(surrogate));
 }
 

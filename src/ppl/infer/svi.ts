@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { getParamStore } from '../param_store.js';
 import { collectTraces } from '../handlers/trace.js';
-import { ELBOEstimator, guideAndModelTraces, type Callable, type ELBOLoss } from './elbo.js';
+import { ELBOEstimator, type Callable, type ELBOLoss } from './elbo.js';
 import { ArgumentError } from '../../utils/errors.js';
 import { checkOptionKeys } from '../../utils/options.js';
 import { withTapeCleanup } from '../../utils/tape.js';
@@ -60,6 +60,16 @@ function clipGradients(
   });
   tf.dispose(grads);
   return out;
+}
+
+/** The part of tfjs's engine `SVI.step` calls: `gradients(f, xs, dy, allowNoGradients)`. */
+interface EngineGradients {
+  gradients(
+    f: () => tf.Tensor,
+    xs: tf.Tensor[],
+    dy: tf.Tensor | undefined,
+    allowNoGradients: boolean,
+  ): { value: tf.Tensor; grads: (tf.Tensor | undefined)[] };
 }
 
 /** Variable names in the order each optimizer first got their gradients (see `SVI.inOrder`). */
@@ -230,66 +240,74 @@ export class SVI<A extends unknown[]> {
     else opt.learningRate = lr;
   }
 
-  /** Names of the parameters the model and guide use (found by tracing their param sites). */
-  private paramNames: string[] | undefined;
-
-  /**
-   * Run model and guide once without gradients, creating their parameters, and return the names
-   * of the param sites they touch (Pyro captures params with a param-only trace the same way).
-   */
-  private discoverParams(args: A): string[] {
-    const names = new Set<string>();
-    tf.tidy(() => {
-      const { guideTrace, modelTrace } = guideAndModelTraces(this.model, this.guide, args);
-      for (const t of [guideTrace, modelTrace])
-        for (const site of t.paramSites()) names.add(site.name);
-    });
-    return [...names];
-  }
+  /** Names of the parameters the model and guide used in the steps so far. */
+  private paramNames: string[] = [];
 
   /**
    * One gradient step on the parameters the model and guide use; returns the `-ELBO` estimate
-   * before the step. The parameters are discovered on the first step (and again whenever a step
-   * creates new ones).
+   * before the step. As Pyro's `SVI.step` (one `loss_and_grads` under a param-capturing trace),
+   * model and guide run once per step (once per particle): parameters the run creates or reads
+   * for the first time (a guide's on the first step, a baseline network's read by the ELBO, those
+   * of other arguments) join the variables differentiated after the run, so a step never reruns
+   * the loss (side effects of the model and guide, and `TraceGraphELBO`'s decaying averages,
+   * happen once a step).
+   *
+   * $$\theta \leftarrow \mathrm{opt}\big(\theta, \nabla_\theta \hat{\mathcal L}_{\text{surrogate}}\big),
+   *   \qquad \text{returns } -\hat{\mathcal L}$$
    */
   step(...args: A): number {
     this.scheduleLearningRate();
     const store = getParamStore();
-    for (;;) {
-      this.paramNames ??= this.discoverParams(args);
-      const known = this.paramNames;
-      const sizeBefore = store.size;
-      const vars = store.variables(known.filter((n) => store.has(n)));
-      const touched = new Set<string>();
-      const f = (): tf.Scalar =>
-        store.trackAccess(touched, () =>
-          this.loss.differentiableLoss(this.model, this.guide, args),
-        );
-      const { value, grads } =
-        vars.length > 0
-          ? withTapeCleanup(() => tf.variableGrads(f, vars))
-          : { value: tf.tidy(f), grads: {} as tf.NamedTensorMap };
-      const missed = [...touched].filter((n) => !known.includes(n));
-      if (store.size !== sizeBefore || missed.length > 0) {
-        // this run created parameters, or read ones the earlier steps did not (other arguments):
-        // add them and take the step again
-        value.dispose();
-        tf.dispose(grads);
-        this.paramNames = store.size !== sizeBefore ? undefined : [...known, ...missed];
-        if (this.paramNames === undefined) {
-          const found = this.discoverParams(args);
-          this.paramNames = [...new Set([...known, ...found, ...touched])];
-        }
-        continue;
+    const known = this.paramNames.filter((n) => store.has(n));
+    // the variables differentiated: grown at the end of the run by the parameters it created or
+    // first read (tfjs's engine reads the list after running f); a placeholder when none is known
+    // yet, as the engine wants a non-empty list before the run
+    const placeholder = known.length === 0 ? tf.scalar(0) : null;
+    const xs: tf.Tensor[] = placeholder === null ? [] : [placeholder];
+    // (a variable marked non-trainable, e.g. a frozen adopted layer, is left out as
+    // tf.variableGrads does)
+    const vars = store.variables(known).filter((v) => v.trainable);
+    xs.push(...vars);
+    const names = [...known];
+    const touched = new Set<string>();
+    const f = (): tf.Scalar => {
+      const loss = store.trackAccess(touched, () =>
+        this.loss.differentiableLoss(this.model, this.guide, args),
+      );
+      const added = [...touched].filter((n) => !names.includes(n) && store.has(n));
+      if (added.length > 0) {
+        const more = store.variables(added).filter((v) => v.trainable);
+        names.push(...added);
+        vars.push(...more);
+        xs.push(...more);
       }
-      const clipped = clipGradients(grads, this.clipValue, this.clipNorm);
-      if (Object.keys(clipped).length > 0) this.optimizer.applyGradients(this.inOrder(clipped));
-      const out = value.dataSync()[0] as number;
-      value.dispose();
-      tf.dispose(clipped);
-      this.stepCount++;
-      return out;
+      return loss;
+    };
+    let value: tf.Scalar;
+    let grads: tf.NamedTensorMap = {};
+    try {
+      const out = withTapeCleanup(() =>
+        (tf.engine() as unknown as EngineGradients).gradients(f, xs, undefined, true),
+      );
+      value = out.value as tf.Scalar;
+      const off = placeholder === null ? 0 : 1;
+      vars.forEach((v, i) => {
+        const g = out.grads[i + off];
+        if (g !== undefined && g !== null) grads[v.name] = g;
+      });
+      // a gradient of the placeholder (none: it is in no computation) is freed with it
+      if (off === 1) tf.dispose(out.grads[0] ?? []);
+    } finally {
+      placeholder?.dispose();
     }
+    this.paramNames = names;
+    grads = clipGradients(grads, this.clipValue, this.clipNorm);
+    if (Object.keys(grads).length > 0) this.optimizer.applyGradients(this.inOrder(grads));
+    const out = value.dataSync()[0] as number;
+    value.dispose();
+    tf.dispose(grads);
+    this.stepCount++;
+    return out;
   }
 
   /**

@@ -25,9 +25,9 @@ import { stopGradient } from '../../utils/tensor.js';
 import { ArgumentError } from '../../utils/errors.js';
 import { checkOptionKeys } from '../../utils/options.js';
 import type { Message } from '../runtime.js';
-import { siteLogProb, siteLogProbSum, type Trace } from '../trace.js';
+import { siteLogProb, type Trace } from '../trace.js';
 import { ELBOEstimator, guideAndModelTraces, type Callable } from './elbo.js';
-import { guideLogProbSum } from './guide_terms.js';
+import { guideLogProbSum, plateReduce } from './guide_terms.js';
 
 /** Options of {@link TraceGraphELBO}. */
 export interface TraceGraphELBOOptions {
@@ -88,7 +88,13 @@ export interface BaselineOptions {
   nnBaseline?: ((input: tf.Tensor) => tf.Tensor) | { call(input: tf.Tensor): tf.Tensor };
   /** The input of `nnBaseline`. */
   nnBaselineInput?: tf.Tensor;
-  /** A baseline computed by the user (in the guide), differentiable in its own parameters. */
+  /**
+   * A baseline computed by the user (in the guide), differentiable in its own parameters. As in
+   * Pyro, it (like `nnBaseline`'s output) must have exactly the shape of the site's downstream
+   * cost, the site's batch shape (`[]` for a global site, `[N]` in a plate of `N`); beside the
+   * decaying average it may be any shape broadcasting to it. Another shape is an
+   * `ArgumentError` naming the site and the expected shape (a single value used to be broadcast).
+   */
   baselineValue?: tf.Tensor;
 }
 
@@ -145,8 +151,21 @@ function baselineOptions(s: Message, average: boolean): BaselineOptions | false 
   return o;
 }
 
-/** The learned baseline reshaped to the cost's shape (a single value or the same shape). */
-function learnedBaseline(s: Message, o: BaselineOptions, costShape: number[]): tf.Tensor | null {
+/**
+ * The learned baseline (`nnBaseline(nnBaselineInput)` or `baselineValue`) of site `s`, or null,
+ * checked as Pyro's `_construct_baseline`: the whole baseline `b_s` (the decaying average, of the
+ * cost's shape, when `withAverage`, plus the learned part, broadcast) must have exactly the shape
+ * of the site's downstream cost, so a learned part alone must have the cost's shape (a global
+ * site's cost is a scalar `[]`, a site in a plate of `N` has `[N]`), and beside the average any
+ * shape that broadcasts to it (a single value `[]` included).
+ * @throws ArgumentError naming `infer.baseline of site '<name>'` and the expected shape.
+ */
+function learnedBaseline(
+  s: Message,
+  o: BaselineOptions,
+  costShape: number[],
+  withAverage: boolean,
+): tf.Tensor | null {
   let v: tf.Tensor | undefined = o.baselineValue;
   if (o.nnBaseline !== undefined) {
     const input = stopGradient(o.nnBaselineInput as tf.Tensor);
@@ -160,31 +179,35 @@ function learnedBaseline(s: Message, o: BaselineOptions, costShape: number[]): t
     }
   }
   if (v === undefined) return null;
-  if (v.size === 1)
-    return tf.reshape(
-      v,
-      costShape.map(() => 1),
-    );
-  if (v.shape.length !== costShape.length || v.shape.some((d, i) => d !== costShape[i])) {
+  const whole = broadcastShape(withAverage ? costShape : [], v.shape);
+  if (whole === null || !sameShape(whole, costShape)) {
+    const which = o.nnBaseline !== undefined ? 'nnBaseline output' : 'baselineValue';
     throw new ArgumentError(
       `infer.baseline of site '${s.name}'`,
-      `expected a baseline of the downstream cost's shape [${costShape.join(', ')}] (or one ` +
-        `value), got [${v.shape.join(', ')}]`,
+      `expected the baseline to have the site's downstream cost's shape ` +
+        `[${costShape.join(', ')}] (Pyro's rule` +
+        (withAverage ? '; beside the decaying average, any shape broadcasting to it' : '') +
+        `), got a ${which} of shape [${v.shape.join(', ')}]`,
     );
   }
   return v;
 }
 
-/** Sum `lp` (a term of site `t`) over every axis except the plate dims shared with `s`. */
-function rbReduce(lp: tf.Tensor, t: Message, s: Message, targetRank: number): tf.Tensor {
-  const shared = new Set(
-    s.cond.filter((f) => t.cond.some((g) => g.name === f.name)).map((f) => f.dim),
-  );
-  const axes: number[] = [];
-  for (let i = 0; i < lp.rank; i++) if (!shared.has(i - lp.rank)) axes.push(i);
-  let r = axes.length > 0 ? tf.sum(lp, axes, true) : lp;
-  if (r.rank > targetRank) r = tf.reshape(r, r.shape.slice(r.rank - targetRank));
-  return r;
+/** numpy's broadcast of two shapes, or null when they do not broadcast. */
+function broadcastShape(a: readonly number[], b: readonly number[]): number[] | null {
+  const n = Math.max(a.length, b.length);
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const x = a[a.length - n + i] ?? 1;
+    const y = b[b.length - n + i] ?? 1;
+    if (x !== y && x !== 1 && y !== 1) return null;
+    out.push(x === 1 ? y : x);
+  }
+  return out;
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
 /**
@@ -259,15 +282,13 @@ export class TraceGraphELBO extends ELBOEstimator {
 
   /** One particle: the ELBO plus the score-function surrogate (value 0, gradient only). */
   private particle(guideTrace: Trace, modelTrace: Trace): tf.Tensor {
-    let elbo = tf.sub(modelTrace.logProbSum(), guideLogProbSum(guideTrace, 'TraceGraphELBO', true));
-    const guideSites = guideTrace.latentSites();
     // the gradient of -log q(z_s) of a non-reparameterized site has mean zero: Pyro leaves it
     // out of the surrogate (its `entropy_term` is 0), the score term carries the site's gradient
-    for (const s of guideSites) {
-      if (s.fn === null || s.fn.hasRsample) continue;
-      const lq = siteLogProbSum(s);
-      elbo = tf.add(elbo, tf.sub(lq, stopGradient(lq)));
-    }
+    const elbo = tf.sub(
+      modelTrace.logProbSum(),
+      guideLogProbSum(guideTrace, 'TraceGraphELBO', true, true),
+    );
+    const guideSites = guideTrace.latentSites();
     const modelSites = modelTrace.sampleSites();
     let surrogate: tf.Tensor = tf.scalar(0);
     guideSites.forEach((s, gi) => {
@@ -278,15 +299,15 @@ export class TraceGraphELBO extends ELBOEstimator {
       let cost: tf.Tensor = tf.zeros(lq.shape);
       const mi = modelSites.findIndex((m) => m.name === s.name);
       for (const m of mi < 0 ? [] : modelSites.slice(mi)) {
-        cost = tf.add(cost, rbReduce(siteLogProb(m), m, s, rank));
+        cost = tf.add(cost, plateReduce(siteLogProb(m), m, s, rank));
       }
       for (const g of guideSites.slice(gi)) {
-        cost = tf.sub(cost, rbReduce(siteLogProb(g), g, s, rank));
+        cost = tf.sub(cost, plateReduce(siteLogProb(g), g, s, rank));
       }
       cost = stopGradient(cost);
       let centred = cost;
       if (opts !== false) {
-        const learned = learnedBaseline(s, opts, cost.shape);
+        const learned = learnedBaseline(s, opts, cost.shape, opts.useDecayingAvgBaseline === true);
         // Pyro's: b = (old average, when asked for) + (learned part, when given); the learned
         // part is trained on (cost - b)^2, whose value is taken out again (the loss reads -ELBO)
         let baseline: tf.Tensor | null =
@@ -295,7 +316,7 @@ export class TraceGraphELBO extends ELBOEstimator {
             : null;
         if (learned !== null) {
           const b = baseline === null ? learned : tf.add(baseline, learned);
-          const bl = tf.sum(tf.square(tf.sub(cost, tf.broadcastTo(b, cost.shape))));
+          const bl = tf.sum(tf.square(tf.sub(cost, b)));
           surrogate = tf.sub(surrogate, tf.sub(bl, stopGradient(bl)));
           baseline = stopGradient(b);
         }

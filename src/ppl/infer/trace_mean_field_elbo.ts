@@ -8,7 +8,8 @@ import type { Message } from '../runtime.js';
 import { applySiteScaleTensor, siteLogProbSum, siteMask, type Trace } from '../trace.js';
 import { NotRegisteredError } from '../../utils/errors.js';
 import { ParticleELBO } from './elbo.js';
-import { guideFactorSites } from './guide_terms.js';
+import { guideFactorSites, isScoredSite } from './guide_terms.js';
+import { stopGradient } from '../../utils/tensor.js';
 
 function klTerm(q: Message, p: Message): tf.Tensor {
   return tf.tidy(() => {
@@ -30,7 +31,9 @@ function klTerm(q: Message, p: Message): tf.Tensor {
     // summed with its own mask and scale (Pyro's log_prob_sum of each site, TraceELBO's terms):
     // an autoguide's q scores a plate's whole value as one event (a scalar), which subtracted
     // elementwise from p's per-element log-densities would count log q once per element
-    if (kl === undefined) return tf.sub(siteLogProbSum(q), siteLogProbSum(p));
+    // (a guide site without rsample enters with its value only: its gradient is the score term's,
+    // as Pyro's entropy term 0)
+    if (kl === undefined) return tf.sub(guideSiteLogProbSum(q), siteLogProbSum(p));
     if (p.mask === false) return tf.scalar(0);
     if (p.mask instanceof tf.Tensor) {
       kl = tf.where(siteMask(p, kl.shape), kl, tf.zerosLike(kl));
@@ -39,6 +42,16 @@ function klTerm(q: Message, p: Message): tf.Tensor {
     const s = tf.sum(kl);
     return p.scale === 1 ? s : tf.mul(s, p.scale);
   });
+}
+
+/**
+ * `s log q(z)` of guide site `q`, summed; detached when the site gets a score-function term
+ * (no `rsample`): Pyro's `entropy_term` of such a site is 0, so the mean-zero `-\nabla\log q(z)`
+ * is not in the surrogate's gradient.
+ */
+function guideSiteLogProbSum(q: Message): tf.Tensor {
+  const l = siteLogProbSum(q);
+  return isScoredSite(q) ? stopGradient(l) : l;
 }
 
 /**
@@ -52,6 +65,11 @@ function klTerm(q: Message, p: Message): tf.Tensor {
  *
  * Valid when the guide is mean-field and each prior depends on no other latent (then the KL is
  * exact; otherwise it is the usual unbiased estimate conditioned on the sampled parents).
+ *
+ * A guide site without `rsample` (Pyro's `TraceMeanField_ELBO` refuses it) gets the score-function
+ * term `\nabla\log q(z)\,\mathrm{sg}(\mathcal L_p)` weighted by the particle's whole estimate, and
+ * no `-\nabla\log q(z)` of its own where its term is the Monte Carlo `log q - log p` (Pyro's
+ * entropy term 0): an unbiased gradient either way (an analytic KL keeps its exact gradient).
  */
 export class TraceMeanFieldELBO extends ParticleELBO {
   protected particleElbo(guideTrace: Trace, modelTrace: Trace): tf.Tensor {
@@ -65,7 +83,7 @@ export class TraceMeanFieldELBO extends ParticleELBO {
       }
     }
     for (const g of guideTrace.latentSites()) {
-      if (!modelTrace.has(g.name)) elbo = tf.sub(elbo, siteLogProbSum(g));
+      if (!modelTrace.has(g.name)) elbo = tf.sub(elbo, guideSiteLogProbSum(g));
     }
     // the guide's auxiliary factor sites (Pyro: their entropy term, fully reparameterized)
     for (const f of guideFactorSites(guideTrace, 'TraceMeanFieldELBO', true)) {
