@@ -27,7 +27,7 @@ import {
 import * as layers from '../../src/layers/index.js';
 import { ArgumentError } from '../../src/utils/errors.js';
 import { clearSeed, setSeed } from '../../src/utils/seed.js';
-import { expectNoLeak, finiteDiff } from '../helpers.js';
+import { expectNoLeak, variableFiniteDiff } from '../helpers.js';
 import { expectFitSaveLoad } from './recurrent_fit.js';
 import { columnMoments, expectMcMoments } from './recurrent_moments.js';
 
@@ -273,14 +273,7 @@ describe.each(KIND_NAMES)('Bayesian %s: sampling', (kind) => {
         tf.tidy(() => tf.max(tf.abs(g)).dataSync()[0]),
         w.name,
       ).toBeGreaterThan(1e-4);
-      const original = w.dataSync().slice();
-      const f = (theta: number[]): number =>
-        tf.tidy(() => {
-          w.assign(tf.tensor(theta, w.shape));
-          return objective().dataSync()[0] as number;
-        });
-      const fd = finiteDiff(f, Array.from(original), 1e-2);
-      tf.tidy(() => w.assign(tf.tensor(original, w.shape)));
+      const fd = variableFiniteDiff(w, objective, 1e-2);
       expect(g, `${e} ${w.name}`).toBeAllclose(fd, { rtol: 3e-2, atol: 3e-3 });
     }
     tf.dispose([value, x, cw, ...Object.values(grads)]);
