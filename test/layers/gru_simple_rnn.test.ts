@@ -27,7 +27,12 @@ import {
 import * as layers from '../../src/layers/index.js';
 import { ArgumentError } from '../../src/utils/errors.js';
 import { clearSeed, setSeed } from '../../src/utils/seed.js';
-import { expectNoLeak, variableFiniteDiff } from '../helpers.js';
+import {
+  expectRecurrentBatchSharing,
+  expectRecurrentGradsMatchFd,
+  expectRecurrentNoLeak,
+  maxAbs,
+} from './recurrent_checks.js';
 import { expectFitSaveLoad } from './recurrent_fit.js';
 import { columnMoments, expectMcMoments } from './recurrent_moments.js';
 
@@ -63,9 +68,6 @@ function make(kind: Kind, estimator: Est, args: Args, inC: number): RecurrentVar
   layer.apply(tf.input({ shape: [null, inC] })); // builds it (and lets layer.dispose() free it)
   return layer;
 }
-
-const maxAbs = (a: tf.Tensor, b: tf.Tensor): number =>
-  tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0] as number);
 
 describe.each(KIND_NAMES)('Bayesian %s: mean mode is the tfjs layer', (kind) => {
   const configs: { name: string; args: Record<string, unknown> }[] = [
@@ -227,72 +229,22 @@ describe.each(KIND_NAMES)('Bayesian %s: sampling', (kind) => {
   });
 
   it('reparam shares one kernel across the batch, flipout and local decorrelate examples', () => {
-    const x = tf.tidy(() => tf.tile(tf.randomNormal([1, 3, 2], 0, 1, 'float32', 9), [4, 1, 1]));
-    for (const e of ESTIMATORS) {
-      const layer = make(kind, e, { units: 3, posteriorRhoInitial: [-1, 0] }, 2);
-      const y = layer.apply(x) as tf.Tensor;
-      const spread = tf.tidy(() => tf.max(tf.sub(tf.max(y, 0), tf.min(y, 0))).dataSync()[0]!);
-      if (e === 'reparam') expect(spread, e).toBeLessThan(1e-6);
-      else expect(spread, e).toBeGreaterThan(1e-3);
-      y.dispose();
-      layer.dispose();
-    }
-    x.dispose();
+    expectRecurrentBatchSharing((e) =>
+      make(kind, e, { units: 3, posteriorRhoInitial: [-1, 0] }, 2),
+    );
   });
 
   it.each(ESTIMATORS)('%s: gradients reach mu and rho and match finite differences', (e) => {
     const before = tf.memory().numTensors;
     const layer = make(kind, e, { units: 2, returnSequences: true }, 2);
-    tf.tidy(() => layer.setPosterior({ kernelSigma: 0.4, biasSigma: 0.3 }));
-    const x = tf.tensor([
-      [
-        [0.5, -1],
-        [1.2, 0.3],
-        [-0.7, 0.9],
-      ],
-      [
-        [0.1, 0.4],
-        [-1, -0.2],
-        [0.6, 1.1],
-      ],
-    ]);
-    const cw = tf.randomNormal([2, 3, 2], 0, 1, 'float32', 12);
-    const weights = layer.trainableWeights.map((w) => w.read() as tf.Variable);
-    const objective = (): tf.Scalar => {
-      setSeed(77);
-      return tf.add(tf.sum(tf.mul(layer.apply(x) as tf.Tensor, cw)), layer.kl()) as tf.Scalar;
-    };
-    const { value, grads } = tf.variableGrads(objective, weights);
-    for (const w of weights) {
-      const g = grads[w.name]!;
-      expect(
-        tf.tidy(() => tf.all(tf.isFinite(g)).dataSync()[0]),
-        w.name,
-      ).toBe(1);
-      expect(
-        tf.tidy(() => tf.max(tf.abs(g)).dataSync()[0]),
-        w.name,
-      ).toBeGreaterThan(1e-4);
-      const fd = variableFiniteDiff(w, objective, 1e-2);
-      expect(g, `${e} ${w.name}`).toBeAllclose(fd, { rtol: 3e-2, atol: 3e-3 });
-    }
-    tf.dispose([value, x, cw, ...Object.values(grads)]);
+    expectRecurrentGradsMatchFd(layer, e);
     layer.dispose();
     setSeed(23);
     expect(tf.memory().numTensors).toBe(before);
   });
 
   it('calls leak no tensors in any mode', () => {
-    const x = tf.randomNormal([2, 3, 2], 0, 1, 'float32', 2);
-    for (const e of ESTIMATORS) {
-      const layer = make(kind, e, { units: 2, returnSequences: true }, 2);
-      expectNoLeak(() => layer.apply(x) as tf.Tensor);
-      layer.mode = 'mean';
-      expectNoLeak(() => layer.apply(x) as tf.Tensor);
-      expectNoLeak(() => layer.kl());
-      layer.dispose();
-    }
-    x.dispose();
+    expectRecurrentNoLeak((e) => make(kind, e, { units: 2, returnSequences: true }, 2));
   });
 
   it('bad arguments and inputs are named', () => {
