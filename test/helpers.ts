@@ -80,6 +80,17 @@ export function expectArgumentError(fn: () => unknown, argument: string, message
   expect((err as ArgumentError).message).toMatch(message);
 }
 
+/**
+ * Asserts that `fn()` throws an `ArgumentError` whose message contains `name` (the argument or
+ * site it names) and, when given, `text`.
+ */
+export function expectArgumentErrorNaming(fn: () => unknown, name: string, text?: string): void {
+  const err = thrown(fn);
+  expect(err, `expected an ArgumentError naming ${name}`).toBeInstanceOf(ArgumentError);
+  expect(String((err as Error).message)).toContain(name);
+  if (text !== undefined) expect(String((err as Error).message)).toContain(text);
+}
+
 /** One bad call of a bad-input table and the argument its error must name. */
 export interface BadInputCase {
   /** What the call is (the test's title). */

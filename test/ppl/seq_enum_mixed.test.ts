@@ -12,7 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { distributions as D, ppl } from '../../src/index.js';
 import { ArgumentError } from '../../src/utils/errors.js';
 import { clearSeed, setSeed } from '../../src/utils/seed.js';
-import { finiteDiff } from '../helpers.js';
+import { finiteDiff, thrown } from '../helpers.js';
 import { assignments, lse, normalLp, softmax } from '../fixtures/float64.js';
 import { elboAndGrad, expectClose } from '../fixtures/elbo.js';
 
@@ -397,12 +397,7 @@ describe('TraceEnumELBO refuses what cannot be enumerated sequentially', () => {
   };
   const check = (run: () => unknown, arg: string, msg: RegExp): void => {
     const before = tf.memory().numTensors;
-    let err: unknown;
-    try {
-      run();
-    } catch (e) {
-      err = e;
-    }
+    const err = thrown(run);
     expect(err).toBeInstanceOf(ArgumentError);
     expect((err as ArgumentError).argument).toBe(arg);
     expect((err as Error).message).toMatch(msg);
