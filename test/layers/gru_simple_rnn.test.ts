@@ -35,6 +35,7 @@ import {
 } from './recurrent_checks.js';
 import { expectFitSaveLoad } from './recurrent_fit.js';
 import { columnMoments, expectMcMoments } from './recurrent_moments.js';
+import { saveAndLoad } from '../helpers.js';
 
 beforeAll(() => setSeed(23));
 afterAll(() => clearSeed());
@@ -361,14 +362,7 @@ describe('Bayesian GRU / SimpleRNN: training, saving, MOPED', () => {
         }),
       ],
     });
-    let saved: tf.io.ModelArtifacts | undefined;
-    await model.save(
-      tf.io.withSaveHandler(async (a) => {
-        saved = a;
-        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-      }),
-    );
-    const loaded = await tf.loadLayersModel(tf.io.fromMemory(saved as tf.io.ModelArtifacts));
+    const loaded = await saveAndLoad(model);
     const l0 = loaded.layers[0] as RecurrentVariational;
     expect(l0.getClassName()).toBe('SimpleRNNReparam');
     expect([l0.units, l0.returnSequences, l0.goBackwards, l0.activation, l0.outChannels]).toEqual([
