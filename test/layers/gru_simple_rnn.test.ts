@@ -28,6 +28,7 @@ import * as layers from '../../src/layers/index.js';
 import { ArgumentError } from '../../src/utils/errors.js';
 import { clearSeed, setSeed } from '../../src/utils/seed.js';
 import {
+  expectMaskingAsTfjs,
   expectRecurrentBatchSharing,
   expectRecurrentGradsMatchFd,
   expectRecurrentNoLeak,
@@ -121,39 +122,14 @@ describe.each(KIND_NAMES)('Bayesian %s: mean mode is the tfjs layer', (kind) => 
     { returnSequences: false, goBackwards: true },
   ])('masked steps (tf.layers.masking) keep the state as tfjs: %o', (opts) => {
     const before = tf.memory().numTensors;
-    const [t, inC, units] = [5, 3, 3];
+    const units = 3;
     const dnn = KINDS[kind].dnn({ units, ...opts });
     const bnn = new (KINDS[kind].classes.reparam as unknown as Ctor)({
       units,
       mode: 'mean',
       ...opts,
     });
-    const wrap = (l: tf.layers.Layer): tf.Sequential =>
-      tf.sequential({ layers: [tf.layers.masking({ maskValue: 0, inputShape: [t, inC] }), l] });
-    const [m1, m2] = [wrap(dnn), wrap(bnn)];
-    tf.tidy(() => {
-      dnn.setWeights(
-        dnn.getWeights().map((w, i) => tf.randomNormal(w.shape, 0, 0.6, 'float32', i)),
-      );
-      const [k, r, b] = dnn.getWeights() as [tf.Tensor, tf.Tensor, tf.Tensor];
-      bnn.setPosterior({ kernelMu: tf.concat([k, r], 0), biasMu: b });
-      const keep = [
-        [1, 0, 1, 0, 1],
-        [1, 1, 1, 0, 0],
-        [1, 1, 1, 1, 1],
-      ];
-      const x = tf.mul(
-        tf.randomNormal([3, t, inC], 0, 1, 'float32', 6),
-        tf.tensor(keep).expandDims(2),
-      );
-      const want = m1.predict(x) as tf.Tensor;
-      const got = m2.predict(x) as tf.Tensor;
-      expect(maxAbs(got, want)).toBeLessThan(1e-5);
-      const plain = bnn.apply(x) as tf.Tensor;
-      expect(maxAbs(plain, want)).toBeGreaterThan(1e-3);
-    });
-    m1.dispose();
-    m2.dispose();
+    expectMaskingAsTfjs(dnn, bnn);
     expect(tf.memory().numTensors).toBe(before);
   });
 });

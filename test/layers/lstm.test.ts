@@ -21,6 +21,7 @@ import {
 import { ArgumentError } from '../../src/utils/errors.js';
 import { clearSeed, setSeed } from '../../src/utils/seed.js';
 import {
+  expectMaskingAsTfjs,
   expectRecurrentBatchSharing,
   expectRecurrentGradsMatchFd,
   expectRecurrentNoLeak,
@@ -93,37 +94,10 @@ describe('Bayesian LSTM: mean mode is tfjs LSTM', () => {
     { returnSequences: false, goBackwards: true },
   ])('masked steps (tf.layers.masking) keep the state as tfjs: %o', (opts) => {
     const before = tf.memory().numTensors;
-    const [t, inC, units] = [5, 3, 3];
+    const units = 3;
     const dnn = tf.layers.lstm({ units, ...opts });
     const bnn = new LSTMReparam({ units, mode: 'mean', ...opts });
-    const wrap = (l: tf.layers.Layer): tf.Sequential =>
-      tf.sequential({ layers: [tf.layers.masking({ maskValue: 0, inputShape: [t, inC] }), l] });
-    const [m1, m2] = [wrap(dnn), wrap(bnn)];
-    tf.tidy(() => {
-      dnn.setWeights(
-        dnn.getWeights().map((w, i) => tf.randomNormal(w.shape, 0, 0.6, 'float32', i)),
-      );
-      const [k, r, b] = dnn.getWeights() as [tf.Tensor, tf.Tensor, tf.Tensor];
-      bnn.setPosterior({ kernelMu: tf.concat([k, r], 0), biasMu: b });
-      // example 0: steps 1 and 3 masked; example 1: the last two; example 2: none
-      const keep = [
-        [1, 0, 1, 0, 1],
-        [1, 1, 1, 0, 0],
-        [1, 1, 1, 1, 1],
-      ];
-      const x = tf.mul(
-        tf.randomNormal([3, t, inC], 0, 1, 'float32', 6),
-        tf.tensor(keep).expandDims(2),
-      );
-      const want = m1.predict(x) as tf.Tensor;
-      const got = m2.predict(x) as tf.Tensor;
-      expect(maxAbs(got, want)).toBeLessThan(1e-5);
-      // and the mask matters: without it the outputs differ
-      const plain = bnn.apply(x) as tf.Tensor;
-      expect(maxAbs(plain, want)).toBeGreaterThan(1e-3);
-    });
-    m1.dispose();
-    m2.dispose();
+    expectMaskingAsTfjs(dnn, bnn);
     expect(tf.memory().numTensors).toBe(before);
   });
 

@@ -99,3 +99,40 @@ export function expectRecurrentBatchSharing(
   }
   x.dispose();
 }
+
+/**
+ * A tfjs recurrent layer `dnn` and its Bayesian twin `bnn` (3 units, built in mean mode, not yet
+ * applied), each behind `tf.layers.masking` on sequences of 5 steps of 3 channels: with the
+ * twin's means set to the DNN's random weights (`[W; U]`, bias), the masked outputs agree
+ * (< 1e-5) on 3 examples with steps 1 and 3, the last two, or none masked, and differ
+ * (> 1e-3) from the twin called without the mask. Disposes both models.
+ */
+export function expectMaskingAsTfjs(dnn: tf.layers.Layer, bnn: RecurrentVariational): void {
+  const [t, inC] = [5, 3];
+  const wrap = (l: tf.layers.Layer): tf.Sequential =>
+    tf.sequential({ layers: [tf.layers.masking({ maskValue: 0, inputShape: [t, inC] }), l] });
+  const [m1, m2] = [wrap(dnn), wrap(bnn)];
+  tf.tidy(() => {
+    dnn.setWeights(dnn.getWeights().map((w, i) => tf.randomNormal(w.shape, 0, 0.6, 'float32', i)));
+    const [k, r, b] = dnn.getWeights() as [tf.Tensor, tf.Tensor, tf.Tensor];
+    bnn.setPosterior({ kernelMu: tf.concat([k, r], 0), biasMu: b });
+    // example 0: steps 1 and 3 masked; example 1: the last two; example 2: none
+    const keep = [
+      [1, 0, 1, 0, 1],
+      [1, 1, 1, 0, 0],
+      [1, 1, 1, 1, 1],
+    ];
+    const x = tf.mul(
+      tf.randomNormal([3, t, inC], 0, 1, 'float32', 6),
+      tf.tensor(keep).expandDims(2),
+    );
+    const want = m1.predict(x) as tf.Tensor;
+    const got = m2.predict(x) as tf.Tensor;
+    expect(maxAbs(got, want)).toBeLessThan(1e-5);
+    // and the mask matters: without it the outputs differ
+    const plain = bnn.apply(x) as tf.Tensor;
+    expect(maxAbs(plain, want)).toBeGreaterThan(1e-3);
+  });
+  m1.dispose();
+  m2.dispose();
+}
