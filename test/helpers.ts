@@ -40,6 +40,57 @@ export function finiteDiff(f: (x: number[]) => number, x: number[], h = 1e-3): n
   });
 }
 
+/**
+ * Central finite-difference gradient of `objective()` in the variable `w`:
+ * `∂f/∂θ_i ≈ (f(θ + h e_i) - f(θ - h e_i)) / 2h`, each evaluation with `w` assigned the
+ * perturbed values (the objective must fix its own noise, e.g. by a seed); `w` is restored.
+ */
+export function variableFiniteDiff(w: tf.Variable, objective: () => tf.Scalar, h = 1e-3): number[] {
+  const original = w.dataSync().slice();
+  const f = (theta: number[]): number =>
+    tf.tidy(() => {
+      w.assign(tf.tensor(theta, w.shape));
+      return objective().dataSync()[0] as number;
+    });
+  try {
+    return finiteDiff(f, Array.from(original), h);
+  } finally {
+    tf.tidy(() => w.assign(tf.tensor(original, w.shape)));
+  }
+}
+
+/** The error `fn()` throws, or `undefined` when it returns (for asserting on the error itself). */
+export function thrown(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (e) {
+    return e;
+  }
+  return undefined;
+}
+
+/**
+ * Asserts that `fn()` throws an `ArgumentError` whose `argument` is `argument` and whose message
+ * matches `message`.
+ */
+export function expectArgumentError(fn: () => unknown, argument: string, message: RegExp): void {
+  const err = thrown(fn);
+  expect(err).toBeInstanceOf(ArgumentError);
+  expect((err as ArgumentError).argument).toBe(argument);
+  expect((err as ArgumentError).message).toMatch(message);
+}
+
+/**
+ * Asserts that `fn()` throws an `ArgumentError` whose message contains `name` (the argument or
+ * site it names) and, when given, `text`.
+ */
+export function expectArgumentErrorNaming(fn: () => unknown, name: string, text?: string): void {
+  const err = thrown(fn);
+  expect(err, `expected an ArgumentError naming ${name}`).toBeInstanceOf(ArgumentError);
+  expect(String((err as Error).message)).toContain(name);
+  if (text !== undefined) expect(String((err as Error).message)).toContain(text);
+}
+
 /** One bad call of a bad-input table and the argument its error must name. */
 export interface BadInputCase {
   /** What the call is (the test's title). */

@@ -8,7 +8,8 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { bijectors } from '../../src/index.js';
 import { ArgumentError, NotDefinedError } from '../../src/utils/errors.js';
-import { expectNoLeak } from '../helpers.js';
+import { expectNoLeak, thrown } from '../helpers.js';
+import { logAbsDet } from '../fixtures/float64.js';
 
 const { BlockAutoregressive, initBlockAutoregressive } = bijectors;
 type Act = 'tanh' | 'elu' | 'leakyRelu' | 'sigmoid';
@@ -75,25 +76,6 @@ function jacobian(f: (x: number[]) => number[], x: number[], eps = 1e-6): number
       (J[k] as number[])[i] = ((yp[k] as number) - (ym[k] as number)) / (2 * eps);
   }
   return J;
-}
-
-/** log|det A| by LU with partial pivoting (float64). */
-function logAbsDet(A: number[][]): number {
-  const n = A.length;
-  const m = A.map((r) => [...r]);
-  let s = 0;
-  for (let c = 0; c < n; c++) {
-    let p = c;
-    for (let r = c + 1; r < n; r++) if (Math.abs(m[r]![c]!) > Math.abs(m[p]![c]!)) p = r;
-    [m[c], m[p]] = [m[p]!, m[c]!];
-    const piv = m[c]![c]!;
-    s += Math.log(Math.abs(piv));
-    for (let r = c + 1; r < n; r++) {
-      const f = m[r]![c]! / piv;
-      for (let k = c; k < n; k++) m[r]![k]! -= f * m[c]![k]!;
-    }
-  }
-  return s;
 }
 
 /** Seeded standard normals (Box-Muller over a small LCG). */
@@ -218,12 +200,7 @@ describe('BlockAutoregressive', () => {
       ],
     ];
     for (const [run, arg] of bad) {
-      let err: unknown;
-      try {
-        run();
-      } catch (e) {
-        err = e;
-      }
+      const err = thrown(run);
       expect(err).toBeInstanceOf(ArgumentError);
       expect((err as ArgumentError).message.startsWith(`${arg}:`)).toBe(true);
     }

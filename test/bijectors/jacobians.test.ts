@@ -8,29 +8,11 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { bijectors, distributions } from '../../src/index.js';
 import { expectNoLeak } from '../helpers.js';
+import { logAbsDet } from '../fixtures/float64.js';
 
 const b = bijectors;
 const C = distributions.constraints;
 type B = bijectors.Bijector;
-
-/** log|det A| of a square float64 matrix by LU with partial pivoting. */
-function logAbsDet(a: number[][]): number {
-  const n = a.length;
-  const m = a.map((r) => [...r]);
-  let s = 0;
-  for (let k = 0; k < n; k++) {
-    let p = k;
-    for (let i = k + 1; i < n; i++) if (Math.abs(m[i]![k]!) > Math.abs(m[p]![k]!)) p = i;
-    [m[k], m[p]] = [m[p]!, m[k]!];
-    const piv = m[k]![k]!;
-    s += Math.log(Math.abs(piv));
-    for (let i = k + 1; i < n; i++) {
-      const fct = m[i]![k]! / piv;
-      for (let j = k; j < n; j++) m[i]![j] = m[i]![j]! - fct * m[k]![j]!;
-    }
-  }
-  return s;
-}
 
 const tril = (n: number, offset: number): Array<[number, number]> => {
   const out: Array<[number, number]> = [];

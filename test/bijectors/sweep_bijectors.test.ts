@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { bijectors } from '../../src/index.js';
+import { logAbsDet } from '../fixtures/float64.js';
 
 type Bij = bijectors.Bijector;
 
@@ -147,25 +148,6 @@ const ROWS: Row[] = [
     square: false,
   },
 ];
-
-/** log|det| of a small square matrix (float64 LU with partial pivoting). */
-function logAbsDet(m: number[][]): number {
-  const a = m.map((r) => r.slice());
-  const n = a.length;
-  let out = 0;
-  for (let c = 0; c < n; c++) {
-    let p = c;
-    for (let r = c + 1; r < n; r++) if (Math.abs(a[r]![c]!) > Math.abs(a[p]![c]!)) p = r;
-    [a[c], a[p]] = [a[p]!, a[c]!];
-    const piv = a[c]![c]!;
-    out += Math.log(Math.abs(piv));
-    for (let r = c + 1; r < n; r++) {
-      const f = a[r]![c]! / piv;
-      for (let k = c; k < n; k++) a[r]![k]! -= f * a[c]![k]!;
-    }
-  }
-  return out;
-}
 
 const BATCHES = [[], [3], [2, 3]];
 

@@ -7,7 +7,8 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { bijectors } from '../../src/index.js';
 import { ArgumentError } from '../../src/utils/errors.js';
-import { expectNoLeak } from '../helpers.js';
+import { expectNoLeak, thrown } from '../helpers.js';
+import { logAbsDet } from '../fixtures/float64.js';
 
 const { DiscreteCosineTransform, HaarTransform } = bijectors;
 
@@ -34,25 +35,6 @@ function haar64(x: number[]): number[] {
     hi.push((x[2 * i]! - x[2 * i + 1]!) / Math.SQRT2);
   }
   return [...(m >= 2 ? haar64(lo) : lo), ...hi, ...x.slice(2 * m)];
-}
-
-/** log|det A| of a square float64 matrix by LU with partial pivoting. */
-function logAbsDet(a: number[][]): number {
-  const n = a.length;
-  const m = a.map((r) => [...r]);
-  let s = 0;
-  for (let k = 0; k < n; k++) {
-    let p = k;
-    for (let i = k + 1; i < n; i++) if (Math.abs(m[i]![k]!) > Math.abs(m[p]![k]!)) p = i;
-    [m[k], m[p]] = [m[p]!, m[k]!];
-    const piv = m[k]![k]!;
-    s += Math.log(Math.abs(piv));
-    for (let i = k + 1; i < n; i++) {
-      const f = m[i]![k]! / piv;
-      for (let j = k; j < n; j++) m[i]![j] = m[i]![j]! - f * m[k]![j]!;
-    }
-  }
-  return s;
 }
 
 /** Jacobian of a vector map by central differences (columns), float64 on the outputs. */
@@ -228,12 +210,7 @@ describe('bad arguments are named before any work', () => {
   for (const [what, run, arg] of cases) {
     it(what, () => {
       const before = tf.memory().numTensors;
-      let err: unknown;
-      try {
-        run();
-      } catch (e) {
-        err = e;
-      }
+      const err = thrown(run);
       expect(err).toBeInstanceOf(ArgumentError);
       expect((err as ArgumentError).message).toContain(arg);
       expect(tf.memory().numTensors).toBe(before);

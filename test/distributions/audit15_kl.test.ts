@@ -9,35 +9,10 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { NotRegisteredError, distributions } from '../../src/index.js';
 import { expectNoLeak } from '../helpers.js';
+import { mcKL } from '../fixtures/mc.js';
 
 const d = distributions;
 type Dist = distributions.Distribution;
-
-/** Monte Carlo mean and standard error of `log p(x) - log q(x)`, `x ~ p`, per batch entry. */
-function mcKL(p: Dist, q: Dist, n: number, seed: number): { mean: number[]; se: number[] } {
-  const diff = tf.tidy(() => {
-    const x = p.sample([n], seed);
-    return tf.sub(p.logProb(x), q.logProb(x));
-  });
-  const v = diff.dataSync();
-  const m = diff.size / n;
-  diff.dispose();
-  const mean: number[] = [];
-  const se: number[] = [];
-  for (let j = 0; j < m; j++) {
-    let s = 0;
-    let s2 = 0;
-    for (let i = 0; i < n; i++) {
-      const t = v[i * m + j] as number;
-      s += t;
-      s2 += t * t;
-    }
-    const mu = s / n;
-    mean.push(mu);
-    se.push(Math.sqrt(Math.max(s2 / n - mu * mu, 0) / n));
-  }
-  return { mean, se };
-}
 
 interface Case {
   name: string;

@@ -13,6 +13,7 @@ import { describe, expect, it } from 'vitest';
 import gammainc from '@stdlib/math-base-special-gammainc';
 import { NotRegisteredError, ArgumentError, distributions } from '../../src/index.js';
 import { expectNoLeak } from '../helpers.js';
+import { mcKL } from '../fixtures/mc.js';
 
 const d = distributions;
 
@@ -203,36 +204,6 @@ describe('(b) Gamma with small concentrations: logCdf near 1 and survival', () =
     ig.dispose();
   });
 });
-
-/** Monte Carlo `KL(p || q)` per batch entry (float64 mean and standard error on the host). */
-function mcKL(
-  p: distributions.Distribution,
-  q: distributions.Distribution,
-  n: number,
-  seed: number,
-): { mean: number[]; se: number[] } {
-  const diff = tf.tidy(() => {
-    const x = p.sample([n], seed);
-    return tf.sub(p.logProb(x), q.logProb(x));
-  });
-  const v = diff.dataSync();
-  const m = diff.size / n;
-  diff.dispose();
-  const mean: number[] = [];
-  const se: number[] = [];
-  for (let j = 0; j < m; j++) {
-    let s = 0;
-    let s2 = 0;
-    for (let i = 0; i < n; i++) {
-      const t = v[i * m + j] as number;
-      s += t;
-      s2 += t * t;
-    }
-    mean.push(s / n);
-    se.push(Math.sqrt(Math.max(s2 / n - (s / n) ** 2, 0) / n));
-  }
-  return { mean, se };
-}
 
 /** float64 KL between diagonal Gaussians. */
 function klDiag64(mp: number[], sp: number[], mq: number[], sq: number[]): number {

@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { distributions as D } from '../../src/index.js';
 import { expectBadInput, expectNoLeak, finiteDiff } from '../helpers.js';
+import { cholesky } from '../fixtures/float64.js';
 
 type M = number[][];
 const matmul = (a: M, b: M): M =>
@@ -15,21 +16,6 @@ const tr = (a: M): M => a[0]!.map((_, j) => a.map((r) => r[j]!));
 const add = (a: M, b: M): M => a.map((r, i) => r.map((v, j) => v + b[i]![j]!));
 const zeros = (n: number, m: number): M => Array.from({ length: n }, () => new Array(m).fill(0));
 const diag = (v: number[]): M => v.map((x, i) => v.map((_, j) => (i === j ? x : 0)));
-function chol(a: M): M {
-  const n = a.length;
-  const l = zeros(n, n);
-  for (let j = 0; j < n; j++) {
-    let d = a[j]![j]!;
-    for (let k = 0; k < j; k++) d -= l[j]![k]! ** 2;
-    l[j]![j] = Math.sqrt(d);
-    for (let i = j + 1; i < n; i++) {
-      let s = a[i]![j]!;
-      for (let k = 0; k < j; k++) s -= l[i]![k]! * l[j]![k]!;
-      l[i]![j] = s / l[j]![j]!;
-    }
-  }
-  return l;
-}
 /** `L^{-1} b` for lower-triangular L. */
 function fsolve(l: M, b: number[]): number[] {
   const x: number[] = [];
@@ -42,7 +28,7 @@ function fsolve(l: M, b: number[]): number[] {
 }
 function inv(a: M): M {
   const n = a.length;
-  const l = chol(a);
+  const l = cholesky(a);
   const cols = Array.from({ length: n }, (_, j) => {
     const e = new Array<number>(n).fill(0);
     e[j] = 1;
@@ -59,7 +45,7 @@ function inv(a: M): M {
   return tr(cols);
 }
 function mvnLogPdf(x: number[], mu: number[], cov: M): number {
-  const l = chol(cov);
+  const l = cholesky(cov);
   const z = fsolve(
     l,
     x.map((v, i) => v - mu[i]!),

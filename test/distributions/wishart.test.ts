@@ -17,6 +17,7 @@ import {
 } from '../../src/distributions/index.js';
 import { ArgumentError } from '../../src/utils/errors.js';
 import { expectNoLeak } from '../helpers.js';
+import { cholesky } from '../fixtures/float64.js';
 
 type M = number[][];
 const read = (t: tf.Tensor): number[] => {
@@ -79,21 +80,6 @@ function invWishartLogPdf(x: M, nu: number, psi: M): number {
     mvlgamma(nu / 2, p)
   );
 }
-const chol = (a: M): M => {
-  const n = a.length;
-  const l: M = a.map(() => Array<number>(n).fill(0));
-  for (let j = 0; j < n; j++) {
-    let d = a[j]![j]!;
-    for (let k = 0; k < j; k++) d -= l[j]![k]! ** 2;
-    l[j]![j] = Math.sqrt(d);
-    for (let i = j + 1; i < n; i++) {
-      let s = a[i]![j]!;
-      for (let k = 0; k < j; k++) s -= l[i]![k]! * l[j]![k]!;
-      l[i]![j] = s / l[j]![j]!;
-    }
-  }
-  return l;
-};
 const SIGMA: M = [
   [2, 0.6, -0.3],
   [0.6, 1.5, 0.4],
@@ -142,7 +128,7 @@ describe('Wishart', () => {
     const ds = [
       new Wishart(nus, { covarianceMatrix: SIGMA }),
       new Wishart(nus, { precisionMatrix: inv(SIGMA) }),
-      new Wishart(nus, { scaleTril: chol(SIGMA) }),
+      new Wishart(nus, { scaleTril: cholesky(SIGMA) }),
     ];
     for (const d of ds) {
       expect(d.batchShape).toEqual([2]);
@@ -215,7 +201,7 @@ describe('Wishart', () => {
   });
 
   it('rsample is reparameterized: d E[tr X]/d df = tr Sigma and d E[tr X]/d L = 2 nu L (Monte Carlo, 5%)', () => {
-    const l = tf.tensor2d(chol(SIGMA));
+    const l = tf.tensor2d(cholesky(SIGMA));
     const df = tf.scalar(5);
     const n = 4000;
     const [gDf, gL] = tf.tidy(() =>
@@ -227,7 +213,7 @@ describe('Wishart', () => {
     ) as [tf.Tensor, tf.Tensor];
     const trS = SIGMA[0]![0]! + SIGMA[1]![1]! + SIGMA[2]![2]!;
     expect(Math.abs(read(gDf)[0]! / trS - 1)).toBeLessThan(0.05);
-    const want = chol(SIGMA)
+    const want = cholesky(SIGMA)
       .flat()
       .map((v) => 2 * 5 * v);
     read(gL).forEach((v, k) =>
@@ -324,7 +310,7 @@ describe('InverseWishart', () => {
     const nus = [3.5, 8];
     for (const d of [
       new InverseWishart(nus, PSI),
-      new InverseWishart(nus, { scaleTril: chol(PSI) }),
+      new InverseWishart(nus, { scaleTril: cholesky(PSI) }),
     ]) {
       const lp = expectNoLeak(() => d.logProb(XS));
       nus.forEach((nu, i) => {

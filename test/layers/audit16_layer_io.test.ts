@@ -8,19 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { layers, setSeed, transforms } from '../../src/index.js';
 import { expectBadInput, saveAndLoad } from '../helpers.js';
-
-function maxDiff(a: tf.Tensor, b: tf.Tensor): number {
-  expect(a.shape).toEqual(b.shape);
-  const x = a.dataSync();
-  const y = b.dataSync();
-  let m = 0;
-  for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i]! - y[i]!));
-  return m;
-}
-
-function disposeLayer(l: tf.layers.Layer): void {
-  l.weights.forEach((w) => w.dispose());
-}
+import { maxDiff, disposeLayer } from '../fixtures/layers.js';
 
 /**
  * A Bayesian layer in mean mode given the weights of a built tfjs layer (kernel, bias) equals it.

@@ -8,9 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { layers, transforms } from '../../src/index.js';
 import { expectBadInput } from '../helpers.js';
-
-const g = (seed: number): ReturnType<typeof tf.initializers.glorotUniform> =>
-  tf.initializers.glorotUniform({ seed });
+import { glorot as g } from '../fixtures/layers.js';
 
 const inp = tf.input({ shape: [3] });
 const hid = tf.layers

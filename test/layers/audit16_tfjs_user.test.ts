@@ -9,20 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { layers, setSeed } from '../../src/index.js';
 import { ArgumentError } from '../../src/utils/errors.js';
 import { saveAndLoad } from '../helpers.js';
-
-function maxDiff(a: tf.Tensor, b: tf.Tensor): number {
-  expect(a.shape).toEqual(b.shape);
-  const x = a.dataSync();
-  const y = b.dataSync();
-  let m = 0;
-  for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i]! - y[i]!));
-  return m;
-}
-
-/** Dispose the weights of a layer used eagerly (tfjs's `dispose` wants a symbolic use). */
-function disposeLayer(l: tf.layers.Layer): void {
-  l.weights.forEach((w) => w.dispose());
-}
+import { maxDiff, disposeLayer } from '../fixtures/layers.js';
 
 /** float64 KL(N(mu, s^2) || N(0, sp^2)) summed over a Bayesian layer's weights. */
 function klClosedForm(l: layers.BayesianLayer, priorSigma: number): number {

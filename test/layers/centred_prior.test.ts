@@ -13,9 +13,8 @@ import {
   scaleMixturePrior,
   type BayesianLayer,
 } from '../../src/layers/index.js';
-import { ArgumentError } from '../../src/utils/errors.js';
 import { clearSeed, setSeed } from '../../src/utils/seed.js';
-import { expectNoLeak } from '../helpers.js';
+import { expectArgumentError, expectNoLeak } from '../helpers.js';
 import { fixedArray, softplus } from './reference.js';
 
 beforeAll(() => setSeed(7));
@@ -40,18 +39,6 @@ function centredKlRef(layer: BayesianLayer, priorSigma: number): number {
     mu.forEach((m, i) => (ref += klNormal(m, softplus(rho[i]!), c[i]!, priorSigma)));
   }
   return ref;
-}
-
-function argError(fn: () => unknown, argument: string, message: RegExp): void {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(ArgumentError);
-  expect((err as ArgumentError).argument).toBe(argument);
-  expect((err as ArgumentError).message).toMatch(message);
 }
 
 describe('centredPrior', () => {
@@ -141,27 +128,35 @@ describe('centredPrior', () => {
     expect(off.centredPrior).toBe(false);
     expect(off.getConfig().centredPrior).toBe(false);
     expect(off.weights).toHaveLength(4);
-    argError(() => off.getPriorMean(), 'centredPrior', /scalar prior: construct it with/);
-    argError(() => off.setPriorMean(tf.zeros([2, 2])), 'centredPrior', /centredPrior: true/);
+    expectArgumentError(
+      () => off.getPriorMean(),
+      'centredPrior',
+      /scalar prior: construct it with/,
+    );
+    expectArgumentError(
+      () => off.setPriorMean(tf.zeros([2, 2])),
+      'centredPrior',
+      /centredPrior: true/,
+    );
     off.dispose();
-    argError(
+    expectArgumentError(
       () => new DenseReparam({ outChannels: 2, centredPrior: 'yes' as unknown as boolean }),
       'centredPrior',
       /expected true or false, got yes/,
     );
-    argError(
+    expectArgumentError(
       () => new DenseReparam({ outChannels: 2, prior: scaleMixturePrior(), centredPrior: true }),
       'prior',
       /needs a Normal prior, got 'scaleMixture'/,
     );
     const unbuilt = new DenseReparam({ outChannels: 2, centredPrior: true });
-    argError(() => unbuilt.getPriorMean(), 'layer', /not built yet/);
+    expectArgumentError(() => unbuilt.getPriorMean(), 'layer', /not built yet/);
     const l = new DenseReparam({ inChannels: 2, outChannels: 2, centredPrior: true });
     tf.dispose(l.apply(tf.zeros([1, 2])) as tf.Tensor);
     const [k23, k22, b3] = [tf.zeros([2, 3]), tf.zeros([2, 2]), tf.zeros([3])];
     const before = tf.memory().numTensors;
-    argError(() => l.setPriorMean(k23), 'kernel', /shape \[2, 2\], got \[2, 3\]/);
-    argError(() => l.setPriorMean(k22, b3), 'bias', /shape \[2\]/);
+    expectArgumentError(() => l.setPriorMean(k23), 'kernel', /shape \[2, 2\], got \[2, 3\]/);
+    expectArgumentError(() => l.setPriorMean(k22, b3), 'bias', /shape \[2\]/);
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([k23, k22, b3]);
     l.dispose();
@@ -172,7 +167,11 @@ describe('centredPrior', () => {
       centredPrior: true,
     });
     tf.dispose(nb.apply(tf.zeros([1, 2])) as tf.Tensor);
-    argError(() => nb.setPriorMean(tf.zeros([2, 2]), tf.zeros([2])), 'bias', /has no bias/);
+    expectArgumentError(
+      () => nb.setPriorMean(tf.zeros([2, 2]), tf.zeros([2])),
+      'bias',
+      /has no bias/,
+    );
     nb.dispose();
   });
 

@@ -16,7 +16,7 @@ import {
   setMode,
 } from '../../src/layers/index.js';
 import { clearSeed, setSeed } from '../../src/utils/seed.js';
-import { expectNoLeak } from '../helpers.js';
+import { expectNoLeak, saveAndLoad } from '../helpers.js';
 
 beforeAll(() => setSeed(11));
 afterAll(() => clearSeed());
@@ -172,14 +172,7 @@ describe('Bayesian Conv1D', () => {
     const kl = modelKL(model);
     expect(kl.dataSync()[0]).toBeGreaterThan(0);
     kl.dispose();
-    let saved: tf.io.ModelArtifacts | undefined;
-    await model.save(
-      tf.io.withSaveHandler(async (a) => {
-        saved = a;
-        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-      }),
-    );
-    const loaded = await tf.loadLayersModel(tf.io.fromMemory(saved as tf.io.ModelArtifacts));
+    const loaded = await saveAndLoad(model);
     setMode(model, 'mean');
     setMode(loaded, 'mean');
     const x = tf.randomNormal([3, 8, 2], 0, 1, 'float32', 5);

@@ -23,7 +23,7 @@ import {
 } from '../../src/layers/index.js';
 import { transformToBnn } from '../../src/transforms/index.js';
 import { clearSeed, setSeed } from '../../src/utils/seed.js';
-import { expectNoLeak } from '../helpers.js';
+import { expectNoLeak, saveAndLoad } from '../helpers.js';
 
 beforeAll(() => setSeed(21));
 afterAll(() => clearSeed());
@@ -230,14 +230,7 @@ describe('Bayesian Conv2DTranspose', () => {
     const kl = modelKL(model);
     expect(kl.dataSync()[0]).toBeGreaterThan(0);
     kl.dispose();
-    let saved: tf.io.ModelArtifacts | undefined;
-    await model.save(
-      tf.io.withSaveHandler(async (a) => {
-        saved = a;
-        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-      }),
-    );
-    const loaded = await tf.loadLayersModel(tf.io.fromMemory(saved as tf.io.ModelArtifacts));
+    const loaded = await saveAndLoad(model);
     setMode(model, 'mean');
     setMode(loaded, 'mean');
     const a = model.predict(x) as tf.Tensor;

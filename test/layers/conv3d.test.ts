@@ -28,7 +28,7 @@ import {
   setMode,
 } from '../../src/layers/index.js';
 import { clearSeed, setSeed } from '../../src/utils/seed.js';
-import { expectBadInput, expectNoLeak, finiteDiff } from '../helpers.js';
+import { expectBadInput, expectNoLeak, finiteDiff, saveAndLoad } from '../helpers.js';
 
 beforeAll(() => setSeed(31));
 afterAll(() => clearSeed());
@@ -394,14 +394,7 @@ describe('Bayesian Conv3D', () => {
     const kl = modelKL(model);
     expect(kl.dataSync()[0]).toBeGreaterThan(0);
     kl.dispose();
-    let saved: tf.io.ModelArtifacts | undefined;
-    await model.save(
-      tf.io.withSaveHandler(async (a) => {
-        saved = a;
-        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-      }),
-    );
-    const loaded = await tf.loadLayersModel(tf.io.fromMemory(saved as tf.io.ModelArtifacts));
+    const loaded = await saveAndLoad(model);
     setMode(model, 'mean');
     setMode(loaded, 'mean');
     const a = model.predict(x) as tf.Tensor;

@@ -3,7 +3,7 @@
  * shape mismatches.
  */
 import * as tf from '@tensorflow/tfjs';
-import { describe, expect, it } from 'vitest';
+import { describe, it } from 'vitest';
 import {
   ConvFlipout,
   ConvReparam,
@@ -11,83 +11,83 @@ import {
   DenseReparam,
   type ConvVariationalArgs,
 } from '../../src/layers/index.js';
-import { ArgumentError } from '../../src/utils/errors.js';
-
-function argError(fn: () => unknown, argument: string, message: RegExp): void {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(ArgumentError);
-  expect((err as ArgumentError).argument).toBe(argument);
-  expect((err as ArgumentError).message).toMatch(message);
-}
+import { expectArgumentError } from '../helpers.js';
 
 describe('bad configuration', () => {
   it('names the argument', () => {
-    argError(
+    expectArgumentError(
       () => new DenseReparam({ outChannels: 3, priorSigma: -0.1 }),
       'priorSigma',
       /> 0, got -0.1/,
     );
-    argError(() => new DenseReparam({ outChannels: 0 }), 'outChannels', /integer >= 1, got 0/);
-    argError(
+    expectArgumentError(
+      () => new DenseReparam({ outChannels: 0 }),
+      'outChannels',
+      /integer >= 1, got 0/,
+    );
+    expectArgumentError(
       () => new DenseReparam({} as unknown as { outChannels: number }),
       'units', // TF.js's name first (outChannels is its MindSpore alias)
       /is required: the number of output units, an integer >= 1 \(or outChannels\)/,
     );
-    argError(() => new DenseReparam({ outChannels: 2, inChannels: 1.5 }), 'inChannels', /integer/);
-    argError(
+    expectArgumentError(
+      () => new DenseReparam({ outChannels: 2, inChannels: 1.5 }),
+      'inChannels',
+      /integer/,
+    );
+    expectArgumentError(
       () => new DenseReparam({ outChannels: 2, activation: 'relux' }),
       'activation',
       /relux/,
     );
-    argError(
+    expectArgumentError(
       () => new DenseReparam({ outChannels: 2, posteriorRhoInitial: [-3] }),
       'posteriorRhoInitial',
       /\[mean, std\]/,
     );
-    argError(
+    expectArgumentError(
       () => new DenseReparam({ outChannels: 2, posteriorMuInitial: [0, -1] }),
       'posteriorMuInitial[1]',
       /std >= 0/,
     );
-    argError(
+    expectArgumentError(
       () => new DenseReparam({ outChannels: 2, prior: { type: 'cauchy' } }),
       'prior.type',
       /cauchy/,
     );
-    argError(
+    expectArgumentError(
       () => new DenseReparam({ outChannels: 2, prior: { type: 'normal', sigma: 0 } }),
       'prior.sigma',
       /> 0/,
     );
-    argError(
+    expectArgumentError(
       () => new DenseReparam({ outChannels: 2, mode: 'frozen' as 'mean' }),
       'mode',
       /'sample' or 'mean'/,
     );
-    argError(() => new DenseReparam({ outChannels: 2, klScale: -1 }), 'klScale', />= 0/);
+    expectArgumentError(() => new DenseReparam({ outChannels: 2, klScale: -1 }), 'klScale', />= 0/);
     const conv = (a: Partial<ConvVariationalArgs>): ConvReparam =>
       new ConvReparam({ outChannels: 4, kernelSize: 3, ...a });
-    argError(
+    expectArgumentError(
       () => conv({ padMode: 'full' as 'same' }),
       'padMode',
       /'same', 'valid' or 'pad', got 'full'/,
     );
-    argError(() => conv({ padding: 1 }), 'padding', /must be 0 unless padMode is 'pad'/);
-    argError(
+    expectArgumentError(() => conv({ padding: 1 }), 'padding', /must be 0 unless padMode is 'pad'/);
+    expectArgumentError(
       () => conv({ padMode: 'pad', padding: [1, 2] }),
       'padding',
       /top, bottom, left, right/,
     );
-    argError(() => conv({ kernelSize: 0 }), 'kernelSize', /integer >= 1/);
-    argError(() => conv({ stride: [1, 2, 3] }), 'stride', /pair/);
-    argError(() => conv({ group: 3 }), 'group', /divide outChannels/);
-    argError(() => conv({ group: 2, inChannels: 3 }), 'group', /divide inChannels \(3\)/);
-    argError(
+    expectArgumentError(() => conv({ kernelSize: 0 }), 'kernelSize', /integer >= 1/);
+    expectArgumentError(() => conv({ stride: [1, 2, 3] }), 'stride', /pair/);
+    expectArgumentError(() => conv({ group: 3 }), 'group', /divide outChannels/);
+    expectArgumentError(
+      () => conv({ group: 2, inChannels: 3 }),
+      'group',
+      /divide inChannels \(3\)/,
+    );
+    expectArgumentError(
       () => new ConvFlipout({ outChannels: 2 } as ConvVariationalArgs),
       'kernelSize',
       /required/,
@@ -99,8 +99,12 @@ describe('shape mismatches', () => {
   it('inChannels vs the actual input, in eager calls and in models', () => {
     const dense = new DenseReparam({ inChannels: 4, outChannels: 2 });
     const x3 = tf.ones([2, 3]);
-    argError(() => dense.apply(x3), 'inChannels', /inChannels=4 but its input has 3 channels/);
-    argError(
+    expectArgumentError(
+      () => dense.apply(x3),
+      'inChannels',
+      /inChannels=4 but its input has 3 channels/,
+    );
+    expectArgumentError(
       () =>
         tf.sequential({
           layers: [new DenseReparam({ inChannels: 5, outChannels: 2, inputShape: [3] })],
@@ -111,33 +115,41 @@ describe('shape mismatches', () => {
     // a built layer called on a different width
     const built = new DenseLocalReparam({ outChannels: 2 });
     tf.dispose(built.apply(tf.ones([1, 3])) as tf.Tensor);
-    argError(() => built.apply(tf.ones([1, 4])), 'inputs', /expects 3 input channels.*\[1, 4\]/);
+    expectArgumentError(
+      () => built.apply(tf.ones([1, 4])),
+      'inputs',
+      /expects 3 input channels.*\[1, 4\]/,
+    );
     // rank errors
-    argError(
+    expectArgumentError(
       () => new DenseReparam({ outChannels: 2 }).apply(tf.ones([3])),
       'inputs',
       /\[batch, \.\.\., inChannels\]/,
     );
     const conv = new ConvReparam({ outChannels: 2, kernelSize: 3, padMode: 'valid' });
-    argError(() => conv.apply(tf.ones([2, 5, 5])), 'inputs', /NHWC/);
+    expectArgumentError(() => conv.apply(tf.ones([2, 5, 5])), 'inputs', /NHWC/);
     const conv2 = new ConvReparam({ inChannels: 2, outChannels: 2, kernelSize: 3 });
-    argError(() => conv2.apply(tf.ones([1, 5, 5, 3])), 'inChannels', /inChannels=2/);
+    expectArgumentError(() => conv2.apply(tf.ones([1, 5, 5, 3])), 'inChannels', /inChannels=2/);
     const small = new ConvReparam({ outChannels: 2, kernelSize: 5, padMode: 'valid' });
-    argError(() => small.apply(tf.ones([1, 3, 3, 1])), 'inputs', /too small/);
+    expectArgumentError(() => small.apply(tf.ones([1, 3, 3, 1])), 'inputs', /too small/);
     // not built yet
-    argError(() => new DenseReparam({ outChannels: 2 }).kl(), 'layer', /not built/);
+    expectArgumentError(() => new DenseReparam({ outChannels: 2 }).kl(), 'layer', /not built/);
     // setPosterior shape check
-    argError(() => dense.setPosterior({ kernelMu: tf.zeros([3, 2]) }), 'layer', /not built/);
+    expectArgumentError(
+      () => dense.setPosterior({ kernelMu: tf.zeros([3, 2]) }),
+      'layer',
+      /not built/,
+    );
     tf.dispose(dense.apply(tf.ones([1, 4])) as tf.Tensor);
-    argError(
+    expectArgumentError(
       () => dense.setPosterior({ kernelMu: [[1, 2]] }),
       'kernelMu',
       /\[4, 2\], got \[1, 2\]/,
     );
-    argError(() => dense.setPosterior({ kernelSigma: 0 }), 'kernelSigma', /> 0/);
+    expectArgumentError(() => dense.setPosterior({ kernelSigma: 0 }), 'kernelSigma', /> 0/);
     const noBias = new ConvFlipout({ inChannels: 1, outChannels: 1, kernelSize: 1 });
     tf.dispose(noBias.apply(tf.ones([1, 2, 2, 1])) as tf.Tensor);
-    argError(() => noBias.setPosterior({ biasMu: [0] }), 'biasMu', /no bias/);
+    expectArgumentError(() => noBias.setPosterior({ biasMu: [0] }), 'biasMu', /no bias/);
     tf.dispose(x3);
   });
 });

@@ -14,7 +14,7 @@ import {
   DenseReparam,
 } from '../../src/layers/index.js';
 import { clearSeed, setSeed } from '../../src/utils/seed.js';
-import { finiteDiff } from '../helpers.js';
+import { variableFiniteDiff } from '../helpers.js';
 import { fixedArray } from './reference.js';
 
 interface Case {
@@ -122,15 +122,7 @@ describe.each(cases)('$name gradients', (c) => {
       expect(tf.tidy(() => tf.max(tf.abs(g!)).dataSync()[0])).toBeGreaterThan(1e-4);
     }
     for (const w of weights) {
-      const original = w.dataSync().slice();
-      const f = (theta: number[]): number => {
-        return tf.tidy(() => {
-          w.assign(tf.tensor(theta, w.shape));
-          return objective().dataSync()[0] as number;
-        });
-      };
-      const fd = finiteDiff(f, Array.from(original), 1e-2);
-      tf.tidy(() => w.assign(tf.tensor(original, w.shape)));
+      const fd = variableFiniteDiff(w, objective, 1e-2);
       expect(grads[w.name], w.name).toBeAllclose(fd, { rtol: 2e-2, atol: 2e-3 });
     }
     tf.dispose([value, x, cw, ...Object.values(grads)]);

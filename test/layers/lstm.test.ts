@@ -20,7 +20,13 @@ import {
 } from '../../src/layers/index.js';
 import { ArgumentError } from '../../src/utils/errors.js';
 import { clearSeed, setSeed } from '../../src/utils/seed.js';
-import { expectNoLeak, finiteDiff } from '../helpers.js';
+import {
+  expectMaskingAsTfjs,
+  expectRecurrentBatchSharing,
+  expectRecurrentGradsMatchFd,
+  expectRecurrentNoLeak,
+  maxAbs,
+} from './recurrent_checks.js';
 import { expectFitSaveLoad } from './recurrent_fit.js';
 
 beforeAll(() => setSeed(21));
@@ -38,9 +44,6 @@ function make(
   layer.apply(tf.input({ shape: [null, inC] })); // builds it (and lets layer.dispose() free it)
   return layer;
 }
-
-const maxAbs = (a: tf.Tensor, b: tf.Tensor): number =>
-  tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0] as number);
 
 describe('Bayesian LSTM: mean mode is tfjs LSTM', () => {
   const configs: { name: string; args: Partial<LSTMVariationalArgs> }[] = [
@@ -91,37 +94,10 @@ describe('Bayesian LSTM: mean mode is tfjs LSTM', () => {
     { returnSequences: false, goBackwards: true },
   ])('masked steps (tf.layers.masking) keep the state as tfjs: %o', (opts) => {
     const before = tf.memory().numTensors;
-    const [t, inC, units] = [5, 3, 3];
+    const units = 3;
     const dnn = tf.layers.lstm({ units, ...opts });
     const bnn = new LSTMReparam({ units, mode: 'mean', ...opts });
-    const wrap = (l: tf.layers.Layer): tf.Sequential =>
-      tf.sequential({ layers: [tf.layers.masking({ maskValue: 0, inputShape: [t, inC] }), l] });
-    const [m1, m2] = [wrap(dnn), wrap(bnn)];
-    tf.tidy(() => {
-      dnn.setWeights(
-        dnn.getWeights().map((w, i) => tf.randomNormal(w.shape, 0, 0.6, 'float32', i)),
-      );
-      const [k, r, b] = dnn.getWeights() as [tf.Tensor, tf.Tensor, tf.Tensor];
-      bnn.setPosterior({ kernelMu: tf.concat([k, r], 0), biasMu: b });
-      // example 0: steps 1 and 3 masked; example 1: the last two; example 2: none
-      const keep = [
-        [1, 0, 1, 0, 1],
-        [1, 1, 1, 0, 0],
-        [1, 1, 1, 1, 1],
-      ];
-      const x = tf.mul(
-        tf.randomNormal([3, t, inC], 0, 1, 'float32', 6),
-        tf.tensor(keep).expandDims(2),
-      );
-      const want = m1.predict(x) as tf.Tensor;
-      const got = m2.predict(x) as tf.Tensor;
-      expect(maxAbs(got, want)).toBeLessThan(1e-5);
-      // and the mask matters: without it the outputs differ
-      const plain = bnn.apply(x) as tf.Tensor;
-      expect(maxAbs(plain, want)).toBeGreaterThan(1e-3);
-    });
-    m1.dispose();
-    m2.dispose();
+    expectMaskingAsTfjs(dnn, bnn);
     expect(tf.memory().numTensors).toBe(before);
   });
 
@@ -266,17 +242,7 @@ describe('Bayesian LSTM: sampling', () => {
   });
 
   it('reparam shares one kernel across the batch, flipout and local decorrelate examples', () => {
-    const x = tf.tidy(() => tf.tile(tf.randomNormal([1, 3, 2], 0, 1, 'float32', 9), [4, 1, 1]));
-    for (const e of ESTIMATORS) {
-      const layer = make(e, { units: 3, posteriorRhoInitial: [-1, 0] }, 2);
-      const y = layer.apply(x) as tf.Tensor;
-      const spread = tf.tidy(() => tf.max(tf.sub(tf.max(y, 0), tf.min(y, 0))).dataSync()[0]!);
-      if (e === 'reparam') expect(spread, e).toBeLessThan(1e-6);
-      else expect(spread, e).toBeGreaterThan(1e-3);
-      y.dispose();
-      layer.dispose();
-    }
-    x.dispose();
+    expectRecurrentBatchSharing((e) => make(e, { units: 3, posteriorRhoInitial: [-1, 0] }, 2));
   });
 });
 
@@ -284,47 +250,7 @@ describe('Bayesian LSTM: gradients, training, saving', () => {
   it.each(ESTIMATORS)('%s: gradients reach mu and rho and match finite differences', (e) => {
     const before = tf.memory().numTensors;
     const layer = make(e, { units: 2, returnSequences: true }, 2);
-    tf.tidy(() => layer.setPosterior({ kernelSigma: 0.4, biasSigma: 0.3 }));
-    const x = tf.tensor([
-      [
-        [0.5, -1],
-        [1.2, 0.3],
-        [-0.7, 0.9],
-      ],
-      [
-        [0.1, 0.4],
-        [-1, -0.2],
-        [0.6, 1.1],
-      ],
-    ]);
-    const cw = tf.randomNormal([2, 3, 2], 0, 1, 'float32', 12);
-    const weights = layer.trainableWeights.map((w) => w.read() as tf.Variable);
-    const objective = (): tf.Scalar => {
-      setSeed(77);
-      return tf.add(tf.sum(tf.mul(layer.apply(x) as tf.Tensor, cw)), layer.kl()) as tf.Scalar;
-    };
-    const { value, grads } = tf.variableGrads(objective, weights);
-    for (const w of weights) {
-      const g = grads[w.name]!;
-      expect(
-        tf.tidy(() => tf.all(tf.isFinite(g)).dataSync()[0]),
-        w.name,
-      ).toBe(1);
-      expect(
-        tf.tidy(() => tf.max(tf.abs(g)).dataSync()[0]),
-        w.name,
-      ).toBeGreaterThan(1e-4);
-      const original = w.dataSync().slice();
-      const f = (theta: number[]): number =>
-        tf.tidy(() => {
-          w.assign(tf.tensor(theta, w.shape));
-          return objective().dataSync()[0] as number;
-        });
-      const fd = finiteDiff(f, Array.from(original), 1e-2);
-      tf.tidy(() => w.assign(tf.tensor(original, w.shape)));
-      expect(g, `${e} ${w.name}`).toBeAllclose(fd, { rtol: 3e-2, atol: 3e-3 });
-    }
-    tf.dispose([value, x, cw, ...Object.values(grads)]);
+    expectRecurrentGradsMatchFd(layer, e);
     layer.dispose();
     setSeed(21);
     expect(tf.memory().numTensors).toBe(before);
@@ -348,16 +274,7 @@ describe('Bayesian LSTM: gradients, training, saving', () => {
   });
 
   it('calls leak no tensors in any mode', () => {
-    const x = tf.randomNormal([2, 3, 2], 0, 1, 'float32', 2);
-    for (const e of ESTIMATORS) {
-      const layer = make(e, { units: 2, returnSequences: true }, 2);
-      expectNoLeak(() => layer.apply(x) as tf.Tensor);
-      layer.mode = 'mean';
-      expectNoLeak(() => layer.apply(x) as tf.Tensor);
-      expectNoLeak(() => layer.kl());
-      layer.dispose();
-    }
-    x.dispose();
+    expectRecurrentNoLeak((e) => make(e, { units: 2, returnSequences: true }, 2));
   });
 
   it('bad arguments and inputs are named', () => {

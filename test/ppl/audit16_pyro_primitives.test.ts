@@ -10,19 +10,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { bijectors as B, distributions as D, ppl } from '../../src/index.js';
 import { ArgumentError } from '../../src/utils/errors.js';
 import { expectNoLeak } from '../helpers.js';
-
-const LOG_2PI = Math.log(2 * Math.PI);
-const nlp = (x: number, m: number, s: number): number =>
-  -0.5 * LOG_2PI - Math.log(s) - (0.5 * (x - m) ** 2) / s ** 2;
-const num = (t: tf.Tensor): number => t.dataSync()[0] as number;
-const lps = (tr: ppl.Trace): number => {
-  const t = tr.logProbSum();
-  const v = t.dataSync()[0] as number;
-  t.dispose();
-  return v;
-};
-const arr = (t: tf.Tensor): number[] => Array.from(t.dataSync());
-const sum = (a: number[]): number => a.reduce((s, v) => s + v, 0);
+import { normalLp as nlp } from '../fixtures/float64.js';
+import { arr, lps, num, sum } from '../fixtures/tensors.js';
 
 afterEach(() => {
   ppl.clearParamStore();

@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { distributions as D, ppl } from '../../src/index.js';
 import { ArgumentError } from '../../src/utils/errors.js';
 import { clearSeed, setSeed } from '../../src/utils/seed.js';
+import { thrown } from '../helpers.js';
 
 afterEach(() => {
   ppl.clearParamStore();
@@ -153,12 +154,7 @@ describe('AutoDiscreteParallel as an AutoGuide', { timeout: 600_000 }, () => {
       [() => new ppl.AutoDiscreteParallel(42 as never), 'model'],
     ];
     for (const [run, arg] of bad) {
-      let err: unknown;
-      try {
-        run();
-      } catch (e) {
-        err = e;
-      }
+      const err = thrown(run);
       expect(err).toBeInstanceOf(ArgumentError);
       expect((err as Error).message.startsWith(`${arg}:`)).toBe(true);
     }

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { distributions as D, ppl, setSeed } from '../../src/index.js';
 import { ArgumentError } from '../../src/utils/errors.js';
 import { nextSeed } from '../../src/utils/seed.js';
-import { expectBadInput, expectNoLeak } from '../helpers.js';
+import { expectBadInput, expectNoLeak, thrown } from '../helpers.js';
 
 type Deps = Record<string, Record<string, Set<string>>>;
 
@@ -737,12 +737,7 @@ describe('inspection: bad input and restored state', () => {
       ppl.sample('b', new D.Normal(a, tf.scalar(-1)));
     };
     const before = tf.memory().numTensors;
-    let err: unknown;
-    try {
-      ppl.getDependencies(bad);
-    } catch (e) {
-      err = e;
-    }
+    const err = thrown(() => ppl.getDependencies(bad));
     expect(tf.memory().numTensors).toBe(before);
     expect(err).toBeInstanceOf(ArgumentError);
     expect((err as ArgumentError).argument).toBe('scale');

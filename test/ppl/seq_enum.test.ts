@@ -10,47 +10,13 @@ import * as tf from '@tensorflow/tfjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { distributions as D, ppl } from '../../src/index.js';
 import { expectNoLeak, finiteDiff } from '../helpers.js';
+import { assignments, normalLp, softmax } from '../fixtures/float64.js';
+import { elboAndGrad, expectClose } from '../fixtures/elbo.js';
 
 afterEach(() => {
   ppl.clearParamStore();
   expect(ppl.HANDLER_STACK.length).toBe(0);
 });
-
-const LOG_2PI = Math.log(2 * Math.PI);
-const normalLp = (x: number, m: number, s = 1): number =>
-  -0.5 * ((x - m) / s) ** 2 - Math.log(s) - 0.5 * LOG_2PI;
-const softmax = (t: number[]): number[] => {
-  const m = Math.max(...t);
-  const e = t.map((v) => Math.exp(v - m));
-  const z = e.reduce((a, b) => a + b, 0);
-  return e.map((v) => v / z);
-};
-/** Every assignment of `n` variables with `k` values each. */
-function assignments(n: number, k: number): number[][] {
-  let out: number[][] = [[]];
-  for (let i = 0; i < n; i++)
-    out = out.flatMap((a) => Array.from({ length: k }, (_, v) => [...a, v]));
-  return out;
-}
-
-/** `-loss` and its gradient in the variables `vs` (flattened in order). */
-function elboAndGrad(loss: () => tf.Scalar, vs: tf.Variable[]): { value: number; grad: number[] } {
-  let value = 0;
-  let grad: number[] = [];
-  expectNoLeak(() => {
-    const { value: v, grads } = tf.variableGrads(loss, vs);
-    value = -(v.arraySync() as number);
-    grad = vs.flatMap((x) => Array.from((grads[x.name] as tf.Tensor).dataSync()).map((g) => -g));
-    v.dispose();
-    tf.dispose(Object.values(grads));
-  });
-  return { value, grad };
-}
-
-const expectClose = (a: number[], b: number[], tol: number): void => {
-  expect(a.length).toBe(b.length);
-  a.forEach((v, i) => expect(Math.abs(v - (b[i] as number))).toBeLessThan(tol));
-};
 
 describe('TraceEnumELBO: a global guide site enumerated sequentially', () => {
   const x = [0.3, -1.2, 2.1, 0.8];

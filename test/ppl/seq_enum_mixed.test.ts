@@ -12,7 +12,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { distributions as D, ppl } from '../../src/index.js';
 import { ArgumentError } from '../../src/utils/errors.js';
 import { clearSeed, setSeed } from '../../src/utils/seed.js';
-import { expectNoLeak, finiteDiff } from '../helpers.js';
+import { finiteDiff, thrown } from '../helpers.js';
+import { assignments, lse, normalLp, softmax } from '../fixtures/float64.js';
+import { elboAndGrad, expectClose } from '../fixtures/elbo.js';
 
 afterEach(() => {
   ppl.clearParamStore();
@@ -20,46 +22,8 @@ afterEach(() => {
   expect(ppl.HANDLER_STACK.length).toBe(0);
 });
 
-const LOG_2PI = Math.log(2 * Math.PI);
-const normalLp = (x: number, m: number, s = 1): number =>
-  -0.5 * ((x - m) / s) ** 2 - Math.log(s) - 0.5 * LOG_2PI;
-const softmax = (t: number[]): number[] => {
-  const m = Math.max(...t);
-  const e = t.map((v) => Math.exp(v - m));
-  const z = e.reduce((a, b) => a + b, 0);
-  return e.map((v) => v / z);
-};
-const logSumExp = (v: number[]): number => {
-  const m = Math.max(...v);
-  return m + Math.log(v.reduce((a, b) => a + Math.exp(b - m), 0));
-};
-function assignments(n: number, k: number): number[][] {
-  let out: number[][] = [[]];
-  for (let i = 0; i < n; i++) {
-    out = out.flatMap((a) => Array.from({ length: k }, (_, v) => [...a, v]));
-  }
-  return out;
-}
 const rows = (flat: number[], n: number, k: number): number[][] =>
   Array.from({ length: n }, (_, i) => flat.slice(i * k, i * k + k));
-
-/** The ELBO (-loss) and its gradient in the variables `vs`, checking no tensor leaks. */
-function elboAndGrad(loss: () => tf.Scalar, vs: tf.Variable[]): { value: number; grad: number[] } {
-  let value = 0;
-  let grad: number[] = [];
-  expectNoLeak(() => {
-    const { value: v, grads } = tf.variableGrads(loss, vs);
-    value = -(v.arraySync() as number);
-    grad = vs.flatMap((x) => Array.from((grads[x.name] as tf.Tensor).dataSync()).map((g) => -g));
-    v.dispose();
-    tf.dispose(Object.values(grads));
-  });
-  return { value, grad };
-}
-const expectClose = (a: number[], b: number[], tol: number): void => {
-  expect(a.length).toBe(b.length);
-  a.forEach((v, i) => expect(Math.abs(v - (b[i] as number))).toBeLessThan(tol));
-};
 
 describe('sequential guide sites with parallel-enumerated model sites', () => {
   const x = [0.2, -1.4, 2.3, 0.9];
@@ -87,9 +51,7 @@ describe('sequential guide sites with parallel-enumerated model sites', () => {
     return q.reduce((acc, qa, a) => {
       let ll = 0;
       for (const xi of x) {
-        ll += logSumExp(
-          locs.map((m, k) => Math.log((pz[a] as number[])[k] as number) + normalLp(xi, m)),
-        );
+        ll += lse(locs.map((m, k) => Math.log((pz[a] as number[])[k] as number) + normalLp(xi, m)));
       }
       return acc + qa * (Math.log(pa[a] as number) + ll - Math.log(qa));
     }, 0);
@@ -134,7 +96,7 @@ describe('sequential guide sites with parallel-enumerated model sites', () => {
           const qi = (q[i] as number[])[v] as number;
           qs *= qi;
           f += Math.log(ps[v] as number) - Math.log(qi);
-          f += logSumExp(
+          f += lse(
             locs.map(
               (m, k) =>
                 Math.log((pz[v] as number[])[k] as number) + normalLp(y[i] as number, m, 0.7),
@@ -364,7 +326,7 @@ describe('SVI with a sequentially enumerated guide', { timeout: 120_000 }, () =>
     const logPost = locs.map(
       (m, k) => Math.log(prior[k] as number) + x.reduce((a, xi) => a + normalLp(xi, m), 0),
     );
-    const lz = logSumExp(logPost);
+    const lz = lse(logPost);
     const post = logPost.map((l) => Math.exp(l - lz));
     const svi = new ppl.SVI(
       model,
@@ -402,7 +364,7 @@ describe('SVI with local sequential sites in a plate', { timeout: 120_000 }, () 
     }, 'sequential');
     const post = x.map((xi) => {
       const l = locs.map((m, k) => Math.log(w[k] as number) + normalLp(xi, m));
-      const z = logSumExp(l);
+      const z = lse(l);
       return l.map((v) => Math.exp(v - z));
     });
     const svi = new ppl.SVI(
@@ -421,7 +383,7 @@ describe('SVI with local sequential sites in a plate', { timeout: 120_000 }, () 
     q.forEach((qi, i) => expectClose(qi, post[i] as number[], 0.02));
     // at the exact posterior the ELBO is log p(x)
     const logPx = x.reduce(
-      (a, xi) => a + logSumExp(locs.map((m, k) => Math.log(w[k] as number) + normalLp(xi, m))),
+      (a, xi) => a + lse(locs.map((m, k) => Math.log(w[k] as number) + normalLp(xi, m))),
       0,
     );
     expect(-last).toBeCloseTo(logPx, 2);
@@ -435,12 +397,7 @@ describe('TraceEnumELBO refuses what cannot be enumerated sequentially', () => {
   };
   const check = (run: () => unknown, arg: string, msg: RegExp): void => {
     const before = tf.memory().numTensors;
-    let err: unknown;
-    try {
-      run();
-    } catch (e) {
-      err = e;
-    }
+    const err = thrown(run);
     expect(err).toBeInstanceOf(ArgumentError);
     expect((err as ArgumentError).argument).toBe(arg);
     expect((err as Error).message).toMatch(msg);
@@ -558,7 +515,7 @@ describe('a parallel-enumerated guide site with the model enumerating its own si
       softmax(theta).reduce((acc, qa, a) => {
         let ll = 0;
         for (const xi of x) {
-          ll += logSumExp(
+          ll += lse(
             locs.map((m, k) => Math.log((pz[a] as number[])[k] as number) + normalLp(xi, m)),
           );
         }

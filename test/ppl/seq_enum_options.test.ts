@@ -12,39 +12,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { distributions as D, ppl } from '../../src/index.js';
 import { clearSeed, setSeed } from '../../src/utils/seed.js';
 import { expectNoLeak } from '../helpers.js';
+import { lse, normalLp, softmax } from '../fixtures/float64.js';
+import { elboAndGrad } from '../fixtures/elbo.js';
 
 afterEach(() => {
   ppl.clearParamStore();
   clearSeed();
   expect(ppl.HANDLER_STACK.length).toBe(0);
 });
-
-const LOG_2PI = Math.log(2 * Math.PI);
-const normalLp = (x: number, m: number, s = 1): number =>
-  -0.5 * ((x - m) / s) ** 2 - Math.log(s) - 0.5 * LOG_2PI;
-const softmax = (t: number[]): number[] => {
-  const m = Math.max(...t);
-  const e = t.map((v) => Math.exp(v - m));
-  const z = e.reduce((a, b) => a + b, 0);
-  return e.map((v) => v / z);
-};
-const logSumExp = (v: number[]): number => {
-  const m = Math.max(...v);
-  return m + Math.log(v.reduce((a, b) => a + Math.exp(b - m), 0));
-};
-
-function elboAndGrad(loss: () => tf.Scalar, vs: tf.Variable[]): { value: number; grad: number[] } {
-  let value = 0;
-  let grad: number[] = [];
-  expectNoLeak(() => {
-    const { value: v, grads } = tf.variableGrads(loss, vs);
-    value = -(v.arraySync() as number);
-    grad = vs.flatMap((x) => Array.from((grads[x.name] as tf.Tensor).dataSync()).map((g) => -g));
-    v.dispose();
-    tf.dispose(Object.values(grads));
-  });
-  return { value, grad };
-}
 
 const x = [0.4, -1.1, 1.9];
 const locs = [-1, 0.5, 2];
@@ -73,7 +48,7 @@ describe('configEnumerate expand', () => {
     const elbo = new ppl.TraceEnumELBO({ maxPlateNesting: 1 });
     const exact = x.reduce(
       (a, xi) =>
-        a + logSumExp(locs.map((m, k) => Math.log([0.2, 0.5, 0.3][k] as number) + normalLp(xi, m))),
+        a + lse(locs.map((m, k) => Math.log([0.2, 0.5, 0.3][k] as number) + normalLp(xi, m))),
       0,
     );
     let a = 0;

@@ -18,6 +18,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { distributions as D, ppl } from '../../src/index.js';
 import { clearSeed, setSeed } from '../../src/utils/seed.js';
 import { ArgumentError } from '../../src/utils/errors.js';
+import { thrown } from '../helpers.js';
 
 afterEach(() => clearSeed());
 
@@ -284,12 +285,7 @@ describe('SMCFilter', () => {
       [() => new ppl.SMCFilter(model, bootstrap, null as never), 'options'],
     ];
     for (const [f, name] of cases) {
-      let err: unknown;
-      try {
-        f();
-      } catch (e) {
-        err = e;
-      }
+      const err = thrown(f);
       expect(err, name).toBeInstanceOf(ArgumentError);
       expect((err as ArgumentError).message).toContain(name);
     }

@@ -12,6 +12,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { distributions as D, ppl } from '../../src/index.js';
 import { clearSeed, setSeed } from '../../src/utils/seed.js';
 import { ArgumentError } from '../../src/utils/errors.js';
+import { thrown } from '../helpers.js';
 
 beforeEach(() => ppl.clearParamStore());
 afterEach(() => {
@@ -364,12 +365,7 @@ describe('SVGD', () => {
       [make({ numParticles: 4 }, gaussModel, k, {}), 'optimizer'],
     ];
     for (const [f, name] of cases) {
-      let err: unknown;
-      try {
-        f();
-      } catch (e) {
-        err = e;
-      }
+      const err = thrown(f);
       expect(err, name).toBeInstanceOf(ArgumentError);
       expect((err as ArgumentError).message).toContain(name);
     }

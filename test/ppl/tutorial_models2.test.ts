@@ -9,31 +9,13 @@ import betaln from '@stdlib/math-base-special-betaln';
 import { afterEach, describe, expect, it } from 'vitest';
 import { distributions as D, ppl } from '../../src/index.js';
 import { clearSeed, setSeed } from '../../src/utils/seed.js';
+import { meanAndSe } from '../fixtures/mc.js';
+import { weightedMeans } from '../fixtures/float64.js';
 
 afterEach(() => {
   ppl.clearParamStore();
   clearSeed();
 });
-
-/** Posterior mean and its Monte Carlo standard error `sd / sqrt(ESS_bulk)` of element `i`. */
-function meanAndSe(mcmc: ppl.MCMC, site: string, i = 0): { mean: number; se: number } {
-  const e = mcmc.summary()[site]?.elements[i];
-  if (e === undefined) throw new Error(`no summary for ${site}[${i}]`);
-  return { mean: e.mean, se: e.sd / Math.sqrt(e.essBulk) };
-}
-
-/** Weighted means of `f(point)` over a grid of log-weights (normalized by the max). */
-function gridMeans(logw: number[], values: number[][]): number[] {
-  const mx = logw.reduce((a, b) => Math.max(a, b), -Infinity);
-  let z = 0;
-  const out = new Array<number>(values[0]?.length ?? 0).fill(0);
-  logw.forEach((l, n) => {
-    const w = Math.exp(l - mx);
-    z += w;
-    (values[n] as number[]).forEach((v, k) => (out[k] = (out[k] as number) + w * v));
-  });
-  return out.map((v) => v / z);
-}
 
 describe('ported Pyro/NumPyro examples', () => {
   it("Neal's funnel: LocScaleReparam(0) gives y ~ N(0, 3^2) without divergences (NumPyro funnel)", async () => {
@@ -101,7 +83,7 @@ describe('ported Pyro/NumPyro examples', () => {
         vals.push([phi, (phi * k + (hits[0] as number)) / (k + n), (phi * k + 7) / (k + n)]);
       }
     }
-    const [phiRef, th0Ref, th17Ref] = gridMeans(logw, vals) as [number, number, number];
+    const [phiRef, th0Ref, th17Ref] = weightedMeans(logw, vals) as [number, number, number];
     for (const [site, i, ref] of [
       ['phi', 0, phiRef],
       ['theta', 0, th0Ref],
@@ -165,7 +147,7 @@ describe('ported Pyro/NumPyro examples', () => {
       logw.push(ll - 0.5 * sg * sg);
       vals.push([sg, ms[0] as number, ms[10] as number, ms[19] as number]);
     }
-    const ref = gridMeans(logw, vals);
+    const ref = weightedMeans(logw, vals);
     const checks: [string, number, number][] = [
       ['sigma', 0, ref[0] as number],
       ['level', 0, ref[1] as number],

@@ -10,6 +10,7 @@ import gammaln from '@stdlib/math-base-special-gammaln';
 import { afterEach, describe, expect, it } from 'vitest';
 import { distributions as D, ppl } from '../../src/index.js';
 import { clearSeed, setSeed } from '../../src/utils/seed.js';
+import { captureHistories, lcg, lse } from '../fixtures/float64.js';
 
 afterEach(() => {
   ppl.clearParamStore();
@@ -17,15 +18,6 @@ afterEach(() => {
 });
 
 const ENUM = { infer: { enumerate: 'parallel' as const } };
-const lse = (xs: number[]): number => {
-  const m = Math.max(...xs);
-  return m === -Infinity ? -Infinity : m + Math.log(xs.reduce((a, x) => a + Math.exp(x - m), 0));
-};
-/** A small linear congruential generator for reproducible data. */
-function lcg(seed: number): () => number {
-  let s = seed;
-  return () => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648;
-}
 
 describe('ported Pyro/NumPyro examples, part 3', () => {
   it("Pyro's hmm.py model_2: markov + mask by lengths + TraceEnumELBO is minus the forward algorithm's log-likelihood", () => {
@@ -122,19 +114,7 @@ describe('ported Pyro/NumPyro examples, part 3', () => {
     const T = 5;
     const u = lcg(11);
     // simulate: first capture at f, alive while u < 0.7, seen while alive with prob 0.6
-    const hist: number[][] = [];
-    for (let n = 0; n < N; n++) {
-      const f = Math.floor(u() * (T - 1));
-      let alive = true;
-      hist.push(
-        Array.from({ length: T }, (_, t) => {
-          if (t < f) return 0;
-          if (t === f) return 1;
-          alive = alive && u() < 0.7;
-          return alive && u() < 0.6 ? 1 : 0;
-        }),
-      );
-    }
+    const hist = captureHistories(u, N, T, 0.7, 0.6);
     const model1 = (capture: tf.Tensor): void => {
       const [n, steps] = capture.shape as [number, number];
       const phi = ppl.sample('phi', new D.Uniform(0, 1));

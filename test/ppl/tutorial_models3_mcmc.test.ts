@@ -8,26 +8,13 @@ import * as tf from '@tensorflow/tfjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { distributions as D, ppl } from '../../src/index.js';
 import { clearSeed } from '../../src/utils/seed.js';
+import { meanAndSe } from '../fixtures/mc.js';
+import { rng } from '../fixtures/float64.js';
 
 afterEach(() => {
   ppl.clearParamStore();
   clearSeed();
 });
-
-/** Posterior mean and its Monte Carlo standard error `sd / sqrt(ESS_bulk)` of element `i`. */
-function meanAndSe(mcmc: ppl.MCMC, site: string, i = 0): { mean: number; se: number } {
-  const e = mcmc.summary()[site]?.elements[i];
-  if (e === undefined) throw new Error(`no summary for ${site}[${i}]`);
-  return { mean: e.mean, se: e.sd / Math.sqrt(e.essBulk) };
-}
-
-/** A small linear congruential generator and standard normals from it. */
-function rng(seed: number): { u: () => number; n: () => number } {
-  let s = seed;
-  const u = (): number => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648;
-  const n = (): number => Math.sqrt(-2 * Math.log(u() + 1e-12)) * Math.cos(2 * Math.PI * u());
-  return { u, n };
-}
 
 /** Means of `f` over a 3-d grid of log-weights `lw(p)`, `p` the cell centres of the ranges. */
 function grid3(

@@ -20,26 +20,13 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { distributions as D, ppl } from '../../src/index.js';
 import { clearSeed, setSeed } from '../../src/utils/seed.js';
+import { meanAndSe } from '../fixtures/mc.js';
+import { cholesky, cholSolve, rng } from '../fixtures/float64.js';
 
 afterEach(() => {
   ppl.clearParamStore();
   clearSeed();
 });
-
-/** Posterior mean and its Monte Carlo standard error `sd / sqrt(ESS_bulk)` of element `i`. */
-function meanAndSe(mcmc: ppl.MCMC, site: string, i = 0): { mean: number; se: number } {
-  const e = mcmc.summary()[site]?.elements[i];
-  if (e === undefined) throw new Error(`no summary for ${site}[${i}]`);
-  return { mean: e.mean, se: e.sd / Math.sqrt(e.essBulk) };
-}
-
-/** A small linear congruential generator and standard normals from it. */
-function rng(seed: number): { u: () => number; n: () => number } {
-  let s = seed;
-  const u = (): number => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648;
-  const n = (): number => Math.sqrt(-2 * Math.log(u() + 1e-12)) * Math.cos(2 * Math.PI * u());
-  return { u, n };
-}
 
 /** Standardize: `(x - mean) / sd`, as the tutorial's `standardize`. */
 const standardize = (x: number[]): number[] => {
@@ -47,36 +34,6 @@ const standardize = (x: number[]): number[] => {
   const sd = Math.sqrt(x.reduce((a, v) => a + (v - m) ** 2, 0) / (x.length - 1));
   return x.map((v) => (v - m) / sd);
 };
-
-/** Lower Cholesky factor of a symmetric positive-definite matrix. */
-function cholesky(a: number[][]): number[][] {
-  const n = a.length;
-  const l = a.map(() => new Array<number>(n).fill(0));
-  for (let i = 0; i < n; i++)
-    for (let j = 0; j <= i; j++) {
-      let s = a[i]![j]!;
-      for (let k = 0; k < j; k++) s -= l[i]![k]! * l[j]![k]!;
-      l[i]![j] = i === j ? Math.sqrt(s) : s / l[j]![j]!;
-    }
-  return l;
-}
-/** `K^{-1} y` from the Cholesky factor of `K`. */
-function cholSolve(l: number[][], y: number[]): number[] {
-  const n = y.length;
-  const z = new Array<number>(n).fill(0);
-  for (let i = 0; i < n; i++) {
-    let s = y[i]!;
-    for (let k = 0; k < i; k++) s -= l[i]![k]! * z[k]!;
-    z[i] = s / l[i]![i]!;
-  }
-  const x = new Array<number>(n).fill(0);
-  for (let i = n - 1; i >= 0; i--) {
-    let s = z[i]!;
-    for (let k = i + 1; k < n; k++) s -= l[k]![i]! * x[k]!;
-    x[i] = s / l[i]![i]!;
-  }
-  return x;
-}
 
 /**
  * The linear-Gaussian regression `y = X beta + e`, `beta ~ N(0, diag(priorVar))`,

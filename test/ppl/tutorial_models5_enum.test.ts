@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { distributions as D, ppl } from '../../src/index.js';
 import { clearSeed } from '../../src/utils/seed.js';
+import { captureHistories, lcg, lse } from '../fixtures/float64.js';
 
 afterEach(() => {
   ppl.clearParamStore();
@@ -18,17 +19,8 @@ afterEach(() => {
 });
 
 const ENUM = { infer: { enumerate: 'parallel' as const } };
-const lse = (xs: number[]): number => {
-  const m = Math.max(...xs);
-  return m === -Infinity ? -Infinity : m + Math.log(xs.reduce((a, x) => a + Math.exp(x - m), 0));
-};
 const lpN = (x: number, m: number, s: number): number =>
   -0.5 * Math.log(2 * Math.PI * s * s) - ((x - m) * (x - m)) / (2 * s * s);
-/** A small linear congruential generator. */
-function lcg(seed: number): () => number {
-  let s = seed;
-  return () => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648;
-}
 
 /** Pyro's `cjs.py` `model_3`. */
 function model3(captureHistory: tf.Tensor2D): void {
@@ -61,19 +53,7 @@ describe("Pyro's capture-recapture model_3 (cjs.py)", () => {
     const N = 10;
     const T = 6;
     const u = lcg(5);
-    const hist: number[][] = [];
-    for (let n = 0; n < N; n++) {
-      const f = Math.floor(u() * (T - 1));
-      let alive = true;
-      hist.push(
-        Array.from({ length: T }, (_, t) => {
-          if (t < f) return 0;
-          if (t === f) return 1;
-          alive = alive && u() < 0.75;
-          return alive && u() < 0.6 ? 1 : 0;
-        }),
-      );
-    }
+    const hist = captureHistories(u, N, T, 0.75, 0.6);
     const EPS = 2 ** -23;
     const clamp = (p: number): number => Math.min(Math.max(p, EPS), 1 - EPS);
     const phiMean = 0.7;

@@ -16,24 +16,13 @@ import * as tf from '@tensorflow/tfjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { distributions as D, ppl } from '../../src/index.js';
 import { clearSeed } from '../../src/utils/seed.js';
+import { meanAndSe } from '../fixtures/mc.js';
+import { lcg, RunningWeightedMeans } from '../fixtures/float64.js';
 
 afterEach(() => {
   ppl.clearParamStore();
   clearSeed();
 });
-
-/** Posterior mean and its Monte Carlo standard error `sd / sqrt(ESS_bulk)` of element `i`. */
-function meanAndSe(mcmc: ppl.MCMC, site: string, i = 0): { mean: number; se: number } {
-  const e = mcmc.summary()[site]?.elements[i];
-  if (e === undefined) throw new Error(`no summary for ${site}[${i}]`);
-  return { mean: e.mean, se: e.sd / Math.sqrt(e.essBulk) };
-}
-
-/** A small linear congruential generator. */
-function lcg(seed: number): () => number {
-  let s = seed;
-  return () => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648;
-}
 
 /** NumPyro's `forward_one_step`: `logsumexp(prev[:, None] + logA, 0) + logB[:, word]`. */
 function forwardOneStep(
@@ -149,9 +138,7 @@ describe("NumPyro's semi-supervised HMM (hmm.py)", { timeout: 120_000 }, () => {
     // Dirichlet(alpha, alpha) on (v, 1 - v) times the Jacobian v (1 - v) of the logit
     const lpRow = (v: number, alpha: number, n0: number, n1: number): number =>
       (alpha + n0) * Math.log(v) + (alpha + n1) * Math.log(1 - v);
-    const acc = [0, 0, 0, 0];
-    let z = 0;
-    let mx = -Infinity;
+    const acc = new RunningWeightedMeans(4);
     for (const lp of logits) {
       const p = sig(lp);
       const wp = lpRow(p, 1, cnt.a00, cnt.a01);
@@ -178,23 +165,12 @@ describe("NumPyro's semi-supervised HMM (hmm.py)", { timeout: 120_000 }, () => {
               f0 = n0;
             }
             const lw = wp + wq + wr + ws + Math.log(f0 + f1);
-            if (lw > mx) {
-              const c = Math.exp(mx - lw);
-              z *= c;
-              acc.forEach((v, k) => (acc[k] = v * c));
-              mx = lw;
-            }
-            const w = Math.exp(lw - mx);
-            z += w;
-            acc[0] = acc[0]! + w * p;
-            acc[1] = acc[1]! + w * q;
-            acc[2] = acc[2]! + w * r;
-            acc[3] = acc[3]! + w * s;
+            acc.add(lw, [p, q, r, s]);
           }
         }
       }
     }
-    const ref = acc.map((v) => v / z);
+    const ref = acc.means();
     const checks: [string, number, number][] = [
       ['transition_prob', 0, ref[0]!],
       ['transition_prob', 3, ref[1]!],

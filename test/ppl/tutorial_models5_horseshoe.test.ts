@@ -15,26 +15,13 @@ import * as tf from '@tensorflow/tfjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { distributions as D, ppl } from '../../src/index.js';
 import { clearSeed } from '../../src/utils/seed.js';
+import { meanAndSe } from '../fixtures/mc.js';
+import { rng, RunningWeightedMeans } from '../fixtures/float64.js';
 
 afterEach(() => {
   ppl.clearParamStore();
   clearSeed();
 });
-
-/** Posterior mean and its Monte Carlo standard error `sd / sqrt(ESS_bulk)` of element `i`. */
-function meanAndSe(mcmc: ppl.MCMC, site: string, i = 0): { mean: number; se: number } {
-  const e = mcmc.summary()[site]?.elements[i];
-  if (e === undefined) throw new Error(`no summary for ${site}[${i}]`);
-  return { mean: e.mean, se: e.sd / Math.sqrt(e.essBulk) };
-}
-
-/** A small linear congruential generator and standard normals from it. */
-function rng(seed: number): { u: () => number; n: () => number } {
-  let s = seed;
-  const u = (): number => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648;
-  const n = (): number => Math.sqrt(-2 * Math.log(u() + 1e-12)) * Math.cos(2 * Math.PI * u());
-  return { u, n };
-}
 
 /** NumPyro's `model(X, Y)` of the horseshoe regression example. */
 function model(X: tf.Tensor2D, Y?: tf.Tensor1D): void {
@@ -72,9 +59,7 @@ function exactMeans(x: number[][], y: number[]): number[] {
   const scales = Array.from({ length: G }, (_, g) => -10 + (18 * (g + 0.5)) / G);
   const GP = 24;
   const precs = Array.from({ length: GP }, (_, g) => -2 + (3.5 * (g + 0.5)) / GP);
-  const acc = [0, 0, 0];
-  let z = 0;
-  let mx = -Infinity;
+  const acc = new RunningWeightedMeans(3);
   for (const lt of scales)
     for (const l1 of scales)
       for (const l2 of scales) {
@@ -99,21 +84,10 @@ function exactMeans(x: number[][], y: number[]): number[] {
             0.5 * (b1 * m1 + b2 * m2);
           // Gamma(3, 1) density of prec with the Jacobian of log prec
           const lw = ll + pr + 3 * lp - prec;
-          // a running log-sum-exp: rescale the sums when the maximum grows
-          if (lw > mx) {
-            const c = Math.exp(mx - lw);
-            z *= c;
-            acc.forEach((v, k) => (acc[k] = v * c));
-            mx = lw;
-          }
-          const w = Math.exp(lw - mx);
-          z += w;
-          acc[0] = acc[0]! + w * m1;
-          acc[1] = acc[1]! + w * m2;
-          acc[2] = acc[2]! + w / Math.sqrt(prec);
+          acc.add(lw, [m1, m2, 1 / Math.sqrt(prec)]);
         }
       }
-  return acc.map((v) => v / z);
+  return acc.means();
 }
 
 describe("NumPyro's horseshoe regression", { timeout: 120_000 }, () => {

@@ -28,18 +28,13 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { bijectors as B, distributions as D, ppl } from '../../src/index.js';
 import { clearSeed, setSeed } from '../../src/utils/seed.js';
+import { meanAndSe } from '../fixtures/mc.js';
+import { cholesky, cholSolve } from '../fixtures/float64.js';
 
 afterEach(() => {
   ppl.clearParamStore();
   clearSeed();
 });
-
-/** Posterior mean and its Monte Carlo standard error `sd / sqrt(ESS_bulk)` of element `i`. */
-function meanAndSe(mcmc: ppl.MCMC, site: string, i = 0): { mean: number; se: number } {
-  const e = mcmc.summary()[site]?.elements[i];
-  if (e === undefined) throw new Error(`no summary for ${site}[${i}]`);
-  return { mean: e.mean, se: e.sd / Math.sqrt(e.essBulk) };
-}
 
 const Y = [28, 8, -3, 7, -1, 1, 18, 12];
 const SIGMA = [15, 10, 16, 11, 9, 11, 10, 18];
@@ -170,36 +165,6 @@ describe("NumPyro's eight schools: centered vs non-centered", { timeout: 120_000
     tf.dispose(Object.values(centered.getSamples()));
   });
 });
-
-/** Lower Cholesky factor of a symmetric positive-definite matrix. */
-function cholesky(a: number[][]): number[][] {
-  const n = a.length;
-  const l = a.map(() => new Array<number>(n).fill(0));
-  for (let i = 0; i < n; i++)
-    for (let j = 0; j <= i; j++) {
-      let s = a[i]![j]!;
-      for (let k = 0; k < j; k++) s -= l[i]![k]! * l[j]![k]!;
-      l[i]![j] = i === j ? Math.sqrt(s) : s / l[j]![j]!;
-    }
-  return l;
-}
-/** `K^{-1} y` from the Cholesky factor of `K`. */
-function cholSolve(l: number[][], y: number[]): number[] {
-  const n = y.length;
-  const z = new Array<number>(n).fill(0);
-  for (let i = 0; i < n; i++) {
-    let s = y[i]!;
-    for (let k = 0; k < i; k++) s -= l[i]![k]! * z[k]!;
-    z[i] = s / l[i]![i]!;
-  }
-  const x = new Array<number>(n).fill(0);
-  for (let i = n - 1; i >= 0; i--) {
-    let s = z[i]!;
-    for (let k = i + 1; k < n; k++) s -= l[k]![i]! * x[k]!;
-    x[i] = s / l[i]![i]!;
-  }
-  return x;
-}
 
 describe("NumPyro's Bayesian imputation", { timeout: 120_000 }, () => {
   // 16 people in 2 groups; x (the "age") missing for 4 of them; y = a + b x + noise

@@ -17,37 +17,16 @@ import normalLogcdf from '@stdlib/stats-base-dists-normal-logcdf';
 import { afterEach, describe, expect, it } from 'vitest';
 import { distributions as D, ppl } from '../../src/index.js';
 import { clearSeed } from '../../src/utils/seed.js';
+import { meanAndSe } from '../fixtures/mc.js';
+import { rng, weightedMeans } from '../fixtures/float64.js';
 
 afterEach(() => {
   ppl.clearParamStore();
   clearSeed();
 });
 
-/** Posterior mean and its Monte Carlo standard error `sd / sqrt(ESS_bulk)` of element `i`. */
-function meanAndSe(mcmc: ppl.MCMC, site: string, i = 0): { mean: number; se: number } {
-  const e = mcmc.summary()[site]?.elements[i];
-  if (e === undefined) throw new Error(`no summary for ${site}[${i}]`);
-  return { mean: e.mean, se: e.sd / Math.sqrt(e.essBulk) };
-}
-
-/** A small linear congruential generator and standard normals from it. */
-function rng(seed: number): { u: () => number; n: () => number } {
-  let s = seed;
-  const u = (): number => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648;
-  const n = (): number => Math.sqrt(-2 * Math.log(u() + 1e-12)) * Math.cos(2 * Math.PI * u());
-  return { u, n };
-}
-
 const lpN = (x: number, m: number, s: number): number =>
   -0.5 * Math.log(2 * Math.PI * s * s) - ((x - m) * (x - m)) / (2 * s * s);
-
-/** Weighted means of `vals` under log-weights `logw`. */
-function means(logw: number[], vals: number[][]): number[] {
-  const mx = logw.reduce((a, b) => Math.max(a, b), -Infinity);
-  const ws = logw.map((l) => Math.exp(l - mx));
-  const z = ws.reduce((a, b) => a + b, 0);
-  return vals[0]!.map((_, k) => ws.reduce((a, w, g) => a + w * vals[g]![k]!, 0) / z);
-}
 
 describe("NumPyro's truncated and folded distributions tutorial", { timeout: 120_000 }, () => {
   it('truncated_normal_model: NUTS means of loc and scale match a 2-d grid', async () => {
@@ -89,7 +68,7 @@ describe("NumPyro's truncated and folded distributions tutorial", { timeout: 120
         vals.push([loc, s]);
       }
     }
-    const [wantLoc, wantScale] = means(logw, vals) as [number, number];
+    const [wantLoc, wantScale] = weightedMeans(logw, vals) as [number, number];
     for (const [site, want] of [
       ['loc', wantLoc],
       ['scale', wantScale],
@@ -158,7 +137,7 @@ describe("NumPyro's truncated and folded distributions tutorial", { timeout: 120
         }
       }
     }
-    const [wantDf, wantLoc, wantScale] = means(logw, vals) as [number, number, number];
+    const [wantDf, wantLoc, wantScale] = weightedMeans(logw, vals) as [number, number, number];
     const samples = mcmc.getSamples();
     const locs = Array.from(samples.loc!.dataSync(), Math.abs);
     const absLoc = locs.reduce((a, b) => a + b, 0) / locs.length;

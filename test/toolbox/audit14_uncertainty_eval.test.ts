@@ -9,9 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { toolbox } from '../../src/index.js';
 import { makeRng } from '../../src/utils/seed.js';
 import { expectBadInput } from '../helpers.js';
-
-const g = (seed: number): ReturnType<typeof tf.initializers.glorotUniform> =>
-  tf.initializers.glorotUniform({ seed });
+import { glorot as g } from '../fixtures/layers.js';
 
 function memoryStore(): toolbox.ModelStore & { saved: Map<string, tf.io.ModelArtifacts> } {
   const saved = new Map<string, tf.io.ModelArtifacts>();

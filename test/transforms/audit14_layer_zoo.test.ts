@@ -6,19 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { layers, transforms } from '../../src/index.js';
-
-const g = (seed: number): ReturnType<typeof tf.initializers.glorotUniform> =>
-  tf.initializers.glorotUniform({ seed });
-
-/** max |a - b| over two tensors (host). */
-function maxDiff(a: tf.Tensor, b: tf.Tensor): number {
-  const x = a.dataSync();
-  const y = b.dataSync();
-  expect(a.shape).toEqual(b.shape);
-  let m = 0;
-  for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i]! - y[i]!));
-  return m;
-}
+import { glorot as g, maxDiff } from '../fixtures/layers.js';
 
 /** Convert, then compare the DNN with the converted net in mean mode and at sigma 1e-8 sampled. */
 async function expectSamePredictions(

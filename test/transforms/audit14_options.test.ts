@@ -6,9 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { transforms } from '../../src/index.js';
 import { expectBadInput } from '../helpers.js';
-
-const g = (seed: number): ReturnType<typeof tf.initializers.glorotUniform> =>
-  tf.initializers.glorotUniform({ seed });
+import { glorot as g } from '../fixtures/layers.js';
 
 function mlp(): tf.LayersModel {
   return tf.sequential({

@@ -8,9 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { layers, transforms } from '../../src/index.js';
 import { setSeed } from '../../src/utils/seed.js';
 import { saveAndLoad } from '../helpers.js';
-
-const g = (seed: number): ReturnType<typeof tf.initializers.glorotUniform> =>
-  tf.initializers.glorotUniform({ seed });
+import { glorot as g } from '../fixtures/layers.js';
 
 function values(t: tf.Tensor): number[] {
   const v = Array.from(t.dataSync());

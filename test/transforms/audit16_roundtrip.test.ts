@@ -8,18 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { layers, setSeed, transforms } from '../../src/index.js';
 import { saveAndLoad } from '../helpers.js';
-
-const g = (seed: number): ReturnType<typeof tf.initializers.glorotUniform> =>
-  tf.initializers.glorotUniform({ seed });
-
-function maxDiff(a: tf.Tensor, b: tf.Tensor): number {
-  expect(a.shape).toEqual(b.shape);
-  const x = a.dataSync();
-  const y = b.dataSync();
-  let m = 0;
-  for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i]! - y[i]!));
-  return m;
-}
+import { glorot as g, maxDiff } from '../fixtures/layers.js';
 
 function cnn(): tf.Sequential {
   return tf.sequential({

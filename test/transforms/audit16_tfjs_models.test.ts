@@ -13,18 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { layers, setSeed, toolbox, transforms } from '../../src/index.js';
 import { fileIO } from '../../src/node.js';
 import { expectBadInput } from '../helpers.js';
-
-const g = (seed: number): ReturnType<typeof tf.initializers.glorotUniform> =>
-  tf.initializers.glorotUniform({ seed });
-
-function maxDiff(a: tf.Tensor, b: tf.Tensor): number {
-  expect(a.shape).toEqual(b.shape);
-  const x = a.dataSync();
-  const y = b.dataSync();
-  let m = 0;
-  for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i]! - y[i]!));
-  return m;
-}
+import { glorot as g, maxDiff } from '../fixtures/layers.js';
 
 function asList(t: tf.Tensor | tf.Tensor[]): tf.Tensor[] {
   return Array.isArray(t) ? t : [t];

@@ -22,7 +22,7 @@ import {
   transformToBnn,
 } from '../../src/transforms/index.js';
 import { clearSeed, setSeed } from '../../src/utils/seed.js';
-import { expectBadInput } from '../helpers.js';
+import { expectBadInput, saveAndLoad } from '../helpers.js';
 
 beforeAll(() => setSeed(41));
 afterAll(() => clearSeed());
@@ -268,14 +268,7 @@ describe('channels-first conversion', () => {
       expect(model.outputs[0]!.shape).toEqual(dnn.outputs[0]!.shape);
       expect(maxAbsDiff(got, want)).toBeLessThan(1e-6);
       // a model of channels-first Bayesian layers saves and loads
-      let saved: tf.io.ModelArtifacts | undefined;
-      await model.save(
-        tf.io.withSaveHandler(async (a) => {
-          saved = a;
-          return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-        }),
-      );
-      const loaded = await tf.loadLayersModel(tf.io.fromMemory(saved as tf.io.ModelArtifacts));
+      const loaded = await saveAndLoad(model);
       setMode(loaded, 'mean');
       const again = loaded.predict(x) as tf.Tensor;
       expect(maxAbsDiff(again, got)).toBe(0);

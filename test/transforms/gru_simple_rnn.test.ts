@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setMode, type GRUVariational, type RecurrentVariational } from '../../src/layers/index.js';
+import { type GRUVariational, type RecurrentVariational } from '../../src/layers/index.js';
 import {
   gruView,
   simpleRnnView,
@@ -18,6 +18,8 @@ import {
 } from '../../src/transforms/index.js';
 import { ArgumentError } from '../../src/utils/errors.js';
 import { clearSeed, setSeed } from '../../src/utils/seed.js';
+import { maxAbs } from '../layers/recurrent_checks.js';
+import { expectPredictsAsDnn } from './recurrent_conversion.js';
 
 beforeAll(() => setSeed(17));
 afterAll(() => clearSeed());
@@ -39,9 +41,6 @@ function rnn(): tf.Sequential {
   }
   return model;
 }
-
-const maxAbs = (a: tf.Tensor, b: tf.Tensor): number =>
-  tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0] as number);
 
 describe('GRU and SimpleRNN conversion', () => {
   it.each(['reparam', 'local', 'flipout'] as Estimator[])(
@@ -73,14 +72,7 @@ describe('GRU and SimpleRNN conversion', () => {
       ]);
       const s = model.getLayer('s') as RecurrentVariational;
       expect([s.units, s.goBackwards, s.activation]).toEqual([3, true, 'relu']);
-      const x = tf.randomNormal([4, 5, 3], 0, 1, 'float32', 3);
-      const want = dnn.predict(x) as tf.Tensor;
-      const sampled = model.predict(x) as tf.Tensor;
-      expect(maxAbs(sampled, want)).toBeLessThan(1e-4);
-      setMode(model, 'mean');
-      const mean = model.predict(x) as tf.Tensor;
-      expect(maxAbs(mean, want)).toBeLessThan(1e-5);
-      tf.dispose([x, want, sampled, mean]);
+      expectPredictsAsDnn(model, dnn);
       model.dispose();
       expect(tf.memory().numTensors).toBe(before);
       dnn.dispose();

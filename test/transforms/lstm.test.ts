@@ -17,6 +17,8 @@ import {
 } from '../../src/transforms/index.js';
 import { ArgumentError } from '../../src/utils/errors.js';
 import { clearSeed, setSeed } from '../../src/utils/seed.js';
+import { maxAbs } from '../layers/recurrent_checks.js';
+import { expectPredictsAsDnn } from './recurrent_conversion.js';
 
 beforeAll(() => setSeed(13));
 afterAll(() => clearSeed());
@@ -42,9 +44,6 @@ function rnn(): tf.Sequential {
   );
   return model;
 }
-
-const maxAbs = (a: tf.Tensor, b: tf.Tensor): number =>
-  tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0] as number);
 
 describe('LSTM conversion', () => {
   it.each(['reparam', 'local', 'flipout'] as Estimator[])(
@@ -75,14 +74,7 @@ describe('LSTM conversion', () => {
         false,
         'sigmoid',
       ]);
-      const x = tf.randomNormal([4, 5, 3], 0, 1, 'float32', 3);
-      const want = dnn.predict(x) as tf.Tensor;
-      const sampled = model.predict(x) as tf.Tensor;
-      expect(maxAbs(sampled, want)).toBeLessThan(1e-4);
-      setMode(model, 'mean');
-      const mean = model.predict(x) as tf.Tensor;
-      expect(maxAbs(mean, want)).toBeLessThan(1e-5);
-      tf.dispose([x, want, sampled, mean]);
+      expectPredictsAsDnn(model, dnn);
       model.dispose();
       expect(tf.memory().numTensors).toBe(before);
       dnn.dispose();

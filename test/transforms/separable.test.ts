@@ -13,6 +13,7 @@ import { ConvVariational, MopedConvFlipout, setMode } from '../../src/layers/ind
 import { TransformToBNN, transformToBnn, type Estimator } from '../../src/transforms/index.js';
 import { clearSeed, setSeed } from '../../src/utils/seed.js';
 import { layerGraph } from './nets.js';
+import { saveAndLoad } from '../helpers.js';
 
 beforeAll(() => setSeed(5));
 afterAll(() => clearSeed());
@@ -193,14 +194,7 @@ describe('SeparableConv2D conversion', () => {
     setMode(model, 'mean');
     const y1 = model.predict(xs) as tf.Tensor;
     expect(maxDiff(y1, y0)).toBeLessThan(1e-5);
-    let saved: tf.io.ModelArtifacts | undefined;
-    await model.save(
-      tf.io.withSaveHandler(async (a) => {
-        saved = a;
-        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-      }),
-    );
-    const loaded = await tf.loadLayersModel(tf.io.fromMemory(saved as tf.io.ModelArtifacts));
+    const loaded = await saveAndLoad(model);
     setMode(loaded, 'mean');
     const y2 = loaded.predict(xs) as tf.Tensor;
     expect(maxDiff(y2, y1)).toBe(0);

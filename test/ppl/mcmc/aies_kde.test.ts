@@ -11,24 +11,10 @@ import { describe, expect, it } from 'vitest';
 import { distributions as D, ppl } from '../../../src/index.js';
 import { GaussianKDE } from '../../../src/ppl/mcmc/gaussian_kde.js';
 import { ChainRng } from '../../../src/ppl/mcmc/rng.js';
-import type { Potential } from '../../../src/ppl/mcmc/potential.js';
 import type { PotentialPoint } from '../../../src/ppl/mcmc/integrator.js';
+import { corr2 } from './potentials.js';
 
 const { sample, mcmc } = ppl;
-
-// correlated Gaussian: mean (1, -1), sds (1, 2), correlation 0.8
-const C01 = 1.6;
-const DET = 4 - C01 * C01;
-const corr2: Potential = {
-  dim: 2,
-  valueAndGrad(z: Float64Array) {
-    const a = z[0]! - 1;
-    const b = z[1]! + 1;
-    const g0 = (4 * a - C01 * b) / DET;
-    const g1 = (-C01 * a + b) / DET;
-    return { value: 0.5 * (a * g0 + b * g1), grad: Float64Array.of(g0, g1) };
-  },
-};
 
 const PTS2 = [
   [0.3, -1.2],

@@ -11,6 +11,14 @@ import { Normal } from '../../../src/distributions/index.js';
 import * as ppl from '../../../src/ppl/index.js';
 import { essBulk, essTail, splitRhat, ess as essRaw } from '../../../src/ppl/mcmc/diagnostics.js';
 import { ArgumentError } from '../../../src/utils/errors.js';
+import {
+  essRef,
+  essTailRef,
+  mean,
+  npQuantile,
+  splitChains,
+  variance,
+} from '../../fixtures/diagnostics.js';
 
 /** A linear congruential stream (float64, reproducible). */
 function lcg(seed: number): () => number {
@@ -33,66 +41,6 @@ function ar(m: number, n: number, phi: number, seed: number, shift = 0): number[
   });
 }
 
-const mean = (a: number[]): number => a.reduce((p, q) => p + q, 0) / a.length;
-const varr = (a: number[], ddof = 1): number => {
-  const m = mean(a);
-  return a.reduce((p, q) => p + (q - m) ** 2, 0) / (a.length - ddof);
-};
-
-/** ArviZ's `_ess` (direct O(n^2) biased autocovariance instead of the FFT). */
-function refEss(chains: number[][]): number {
-  const m = chains.length;
-  const n = chains[0]!.length;
-  const all = chains.flat();
-  if (Math.max(...all) - Math.min(...all) < 1e-15) return m * n;
-  const acov = chains.map((c) => {
-    const mu = mean(c);
-    return Array.from({ length: n }, (_, k) => {
-      let s = 0;
-      for (let i = 0; i + k < n; i++) s += (c[i]! - mu) * (c[i + k]! - mu);
-      return s / n;
-    });
-  });
-  const macov = (k: number): number => mean(acov.map((a) => a[k] ?? 0));
-  const meanVar = (macov(0) * n) / (n - 1);
-  let varPlus = (meanVar * (n - 1)) / n;
-  if (m > 1) varPlus += varr(chains.map(mean));
-  const rho = new Array<number>(n).fill(0);
-  let even = 1;
-  let odd = 1 - (meanVar - macov(1)) / varPlus;
-  rho[0] = even;
-  rho[1] = odd;
-  let t = 1;
-  while (t < n - 3 && even + odd > 0) {
-    even = 1 - (meanVar - macov(t + 1)) / varPlus;
-    odd = 1 - (meanVar - macov(t + 2)) / varPlus;
-    if (even + odd >= 0) {
-      rho[t + 1] = even;
-      rho[t + 2] = odd;
-    }
-    t += 2;
-  }
-  const maxT = t - 2;
-  if (even > 0) rho[maxT + 1] = even;
-  t = 1;
-  while (t <= maxT - 2) {
-    if (rho[t + 1]! + rho[t + 2]! > rho[t - 1]! + rho[t]!) {
-      rho[t + 1] = (rho[t - 1]! + rho[t]!) / 2;
-      rho[t + 2] = rho[t + 1]!;
-    }
-    t += 2;
-  }
-  let tau = -1 + 2 * rho.slice(0, maxT + 1).reduce((p, q) => p + q, 0) + (rho[maxT + 1] ?? 0);
-  tau = Math.max(tau, 1 / Math.log10(m * n));
-  return (m * n) / tau;
-}
-
-const split = (chains: number[][]): number[][] =>
-  chains.flatMap((c) => {
-    const h = Math.floor(c.length / 2);
-    return [c.slice(0, h), c.slice(c.length - h)];
-  });
-
 function rankNorm(chains: number[][]): number[][] {
   const flat = chains.flat();
   const S = flat.length;
@@ -103,40 +51,24 @@ function rankNorm(chains: number[][]): number[][] {
   );
 }
 
-function npQuantile(a: number[], p: number): number {
-  const s = [...a].sort((x, y) => x - y);
-  const h = (s.length - 1) * p;
-  const lo = Math.floor(h);
-  return s[lo]! + (h - lo) * (s[Math.min(lo + 1, s.length - 1)]! - s[lo]!);
-}
-
 /** Pyro's gelman_rubin. */
 function refRhat(chains: number[][]): number {
   const n = chains[0]!.length;
-  const W = mean(chains.map((c) => varr(c)));
+  const W = mean(chains.map((c) => variance(c)));
   let v = ((n - 1) / n) * W;
-  if (chains.length > 1) v += varr(chains.map(mean));
+  if (chains.length > 1) v += variance(chains.map(mean));
   return Math.sqrt(v / W);
 }
 
 function refSplitRhatRank(chains: number[][]): number {
-  const s = split(chains);
+  const s = splitChains(chains);
   const bulk = refRhat(rankNorm(s));
   const med = npQuantile(s.flat(), 0.5);
   const tail = refRhat(rankNorm(s.map((c) => c.map((v) => Math.abs(v - med)))));
   return Math.max(bulk, tail);
 }
 
-const refEssBulk = (chains: number[][]): number => refEss(rankNorm(split(chains)));
-function refEssTail(chains: number[][], lo = 0.05, hi = 0.95): number {
-  const all = chains.flat();
-  return Math.min(
-    ...[lo, hi].map((p) => {
-      const q = npQuantile(all, p);
-      return refEss(split(chains.map((c) => c.map((v) => (v <= q ? 1 : 0)))));
-    }),
-  );
-}
+const refEssBulk = (chains: number[][]): number => essRef(rankNorm(splitChains(chains)));
 
 describe('audit14: chain diagnostics against float64 ArviZ/Pyro formulas', () => {
   const cases: [string, number[][]][] = [
@@ -150,9 +82,9 @@ describe('audit14: chain diagnostics against float64 ArviZ/Pyro formulas', () =>
     ],
   ];
   it.each(cases)('%s: ess, bulk/tail ESS, rank split R-hat', (_, chains) => {
-    expect(essRaw(chains)).toBeCloseTo(refEss(chains), 6);
+    expect(essRaw(chains)).toBeCloseTo(essRef(chains), 6);
     expect(essBulk(chains)).toBeCloseTo(refEssBulk(chains), 4);
-    expect(essTail(chains)).toBeCloseTo(refEssTail(chains), 4);
+    expect(essTail(chains)).toBeCloseTo(essTailRef(chains), 4);
     expect(splitRhat(chains)).toBeCloseTo(refSplitRhatRank(chains), 8);
   });
 
@@ -170,10 +102,10 @@ describe('audit14: chain diagnostics against float64 ArviZ/Pyro formulas', () =>
       const f32 = (v: number[][]): number[][] => v.map((c) => Array.from(Float32Array.from(c)));
       const c32 = f32(chains);
       const e = Array.from(essT.dataSync());
-      expect(e[0]! / refEss(c32)).toBeCloseTo(1, 3);
-      expect(e[1]! / refEss(c32)).toBeCloseTo(1, 2);
+      expect(e[0]! / essRef(c32)).toBeCloseTo(1, 3);
+      expect(e[1]! / essRef(c32)).toBeCloseTo(1, 2);
       if (gr !== undefined) expect(gr.dataSync()[0]).toBeCloseTo(refRhat(c32), 4);
-      expect(sgr.dataSync()[0]).toBeCloseTo(refRhat(split(c32)), 4);
+      expect(sgr.dataSync()[0]).toBeCloseTo(refRhat(splitChains(c32)), 4);
       tf.dispose([x, x3, essT, sgr, ...(gr ? [gr] : [])]);
       expect(tf.memory().numTensors).toBe(before);
     },
@@ -187,7 +119,7 @@ describe('audit14: chain diagnostics against float64 ArviZ/Pyro formulas', () =>
     const b = ppl.stats.effectiveSampleSize(xt, 1, 0);
     const c = ppl.stats.splitGelmanRubin(xt, 1, 0);
     expect(b.dataSync()[0]).toBeCloseTo(a.dataSync()[0]!, 4);
-    expect(c.dataSync()[0]).toBeCloseTo(refRhat(split(chains)), 4);
+    expect(c.dataSync()[0]).toBeCloseTo(refRhat(splitChains(chains)), 4);
     tf.dispose([x, xt, a, b, c]);
   });
 
@@ -296,17 +228,17 @@ describe('audit14: MCMC.summary() against the formulas on getSamples({groupByCha
         const s = sm[site]!.elements[e]!;
         const all = chains.flat();
         expect(s.mean).toBeCloseTo(mean(all), 6);
-        expect(s.sd).toBeCloseTo(Math.sqrt(varr(all)), 6);
+        expect(s.sd).toBeCloseTo(Math.sqrt(variance(all)), 6);
         expect(s.median).toBeCloseTo(npQuantile(all, 0.5), 6);
         expect(s.q5).toBeCloseTo(npQuantile(all, 0.05), 6);
         expect(s.q95).toBeCloseTo(npQuantile(all, 0.95), 6);
         expect(s.essBulk).toBeCloseTo(refEssBulk(chains), 3);
-        expect(s.essTail).toBeCloseTo(refEssTail(chains), 3);
+        expect(s.essTail).toBeCloseTo(essTailRef(chains), 3);
         expect(s.rHat).toBeCloseTo(refSplitRhatRank(chains), 6);
         const s8 = sm80[site]!.elements[e]!;
         expect(s8.q5).toBeCloseTo(npQuantile(all, 0.1), 6);
         expect(s8.q95).toBeCloseTo(npQuantile(all, 0.9), 6);
-        expect(s8.essTail).toBeCloseTo(refEssTail(chains, 0.1, 0.9), 3);
+        expect(s8.essTail).toBeCloseTo(essTailRef(chains, 0.1, 0.9), 3);
       }
     }
     tf.dispose(Object.values(g));

@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { distributions as D, ppl } from '../../../src/index.js';
 import { ArgumentError } from '../../../src/utils/errors.js';
+import { expectArgumentErrorNaming } from '../../helpers.js';
 
 const { sample } = ppl;
 
@@ -16,18 +17,6 @@ function model(): void {
   const a = sample('a', new D.Normal(0, 1));
   sample('b', new D.Normal(tf.mul(2, a), 0.5));
   sample('c', new D.Normal(tf.ones([2]), 3).toEvent(1));
-}
-
-function expectArgErr(f: () => unknown, name: string, text?: string): void {
-  let err: unknown;
-  try {
-    f();
-  } catch (e) {
-    err = e;
-  }
-  expect(err, `expected an ArgumentError naming ${name}`).toBeInstanceOf(ArgumentError);
-  expect(String((err as Error).message)).toContain(name);
-  if (text !== undefined) expect(String((err as Error).message)).toContain(text);
 }
 
 describe("fullMass as blocks of site names (NumPyro's dense_mass=[('a', 'b')])", () => {
@@ -74,13 +63,17 @@ describe("fullMass as blocks of site names (NumPyro's dense_mass=[('a', 'b')])",
   }, 40000);
 
   it('bad blocks are ArgumentErrors naming fullMass, before any sampling', async () => {
-    expectArgErr(() => new ppl.NUTS(model, { fullMass: [] }), 'fullMass');
-    expectArgErr(() => new ppl.NUTS(model, { fullMass: [[]] }), 'fullMass');
-    expectArgErr(() => new ppl.NUTS(model, { fullMass: [['a'], ['a', 'b']] }), 'fullMass', "'a'");
-    expectArgErr(() => new ppl.NUTS(model, { fullMass: [[1]] } as never), 'fullMass');
+    expectArgumentErrorNaming(() => new ppl.NUTS(model, { fullMass: [] }), 'fullMass');
+    expectArgumentErrorNaming(() => new ppl.NUTS(model, { fullMass: [[]] }), 'fullMass');
+    expectArgumentErrorNaming(
+      () => new ppl.NUTS(model, { fullMass: [['a'], ['a', 'b']] }),
+      'fullMass',
+      "'a'",
+    );
+    expectArgumentErrorNaming(() => new ppl.NUTS(model, { fullMass: [[1]] } as never), 'fullMass');
     const pot = ppl.potentialFromFn(({ x }) => tf.mul(0.5, tf.square(x!)), { x: 0 });
-    expectArgErr(() => new ppl.NUTS(pot, { fullMass: [['x']] }), 'fullMass');
-    expectArgErr(
+    expectArgumentErrorNaming(() => new ppl.NUTS(pot, { fullMass: [['x']] }), 'fullMass');
+    expectArgumentErrorNaming(
       () =>
         new ppl.MCMC(new ppl.NUTS(model, { fullMass: [['a', 'b']] }), {
           numSamples: 5,

@@ -8,26 +8,17 @@ import { describe, expect, it } from 'vitest';
 import { distributions as D, ppl } from '../../../src/index.js';
 import { ArgumentError } from '../../../src/utils/errors.js';
 import normalQuantile from '@stdlib/stats-base-dists-normal-quantile';
+import {
+  essRef,
+  essTailRef,
+  mean,
+  npQuantile,
+  splitChains,
+  variance,
+} from '../../fixtures/diagnostics.js';
 const quantileNormal = (p: number, mu: number, s: number): number => normalQuantile(p, mu, s);
 
 // ---- reference (ArviZ's stats_utils / diagnostics, re-derived) ----
-const mean = (a: number[]): number => a.reduce((s, v) => s + v, 0) / a.length;
-const variance = (a: number[], ddof = 1): number => {
-  const m = mean(a);
-  return a.reduce((s, v) => s + (v - m) ** 2, 0) / (a.length - ddof);
-};
-const npQuantile = (a: number[], p: number): number => {
-  const s = [...a].sort((x, y) => x - y);
-  const h = (s.length - 1) * p;
-  const lo = Math.floor(h);
-  const hi = Math.min(lo + 1, s.length - 1);
-  return s[lo]! + (h - lo) * (s[hi]! - s[lo]!);
-};
-const split = (ch: number[][]): number[][] =>
-  ch.flatMap((c) => {
-    const h = Math.floor(c.length / 2);
-    return [c.slice(0, h), c.slice(c.length - h)];
-  });
 const zScale = (ch: number[][]): number[][] => {
   const flat = ch.flat();
   const S = flat.length;
@@ -50,68 +41,12 @@ const rhatRef = (ch: number[][]): number => {
   return Math.sqrt((b / w + n - 1) / n);
 };
 const rhatRank = (ch: number[][]): number => {
-  const bulk = rhatRef(zScale(split(ch)));
+  const bulk = rhatRef(zScale(splitChains(ch)));
   const med = npQuantile(ch.flat(), 0.5);
-  const tail = rhatRef(zScale(split(ch.map((c) => c.map((v) => Math.abs(v - med))))));
+  const tail = rhatRef(zScale(splitChains(ch.map((c) => c.map((v) => Math.abs(v - med))))));
   return Math.max(bulk, tail);
 };
-const essRef = (ch: number[][]): number => {
-  const m = ch.length;
-  const n = ch[0]!.length;
-  const flat = ch.flat();
-  if (Math.max(...flat) - Math.min(...flat) < 1e-15) return m * n;
-  const acov = ch.map((c) => {
-    const mu = mean(c);
-    return Array.from({ length: n }, (_, t) => {
-      let s = 0;
-      for (let i = 0; i + t < n; i++) s += (c[i]! - mu) * (c[i + t]! - mu);
-      return s / n;
-    });
-  });
-  const chainMean = ch.map((c) => mean(c));
-  const meanVar = (mean(acov.map((a) => a[0]!)) * n) / (n - 1);
-  let varPlus = (meanVar * (n - 1)) / n;
-  if (m > 1) varPlus += variance(chainMean);
-  const rho = new Array<number>(n).fill(0);
-  const acovT = (t: number): number => mean(acov.map((a) => a[t]!));
-  let rhoEven = 1;
-  rho[0] = 1;
-  let rhoOdd = 1 - (meanVar - acovT(1)) / varPlus;
-  rho[1] = rhoOdd;
-  let t = 1;
-  while (t < n - 3 && rhoEven + rhoOdd > 0) {
-    rhoEven = 1 - (meanVar - acovT(t + 1)) / varPlus;
-    rhoOdd = 1 - (meanVar - acovT(t + 2)) / varPlus;
-    if (rhoEven + rhoOdd >= 0) {
-      rho[t + 1] = rhoEven;
-      rho[t + 2] = rhoOdd;
-    }
-    t += 2;
-  }
-  const maxT = t - 2;
-  if (rhoEven > 0) rho[maxT + 1] = rhoEven;
-  t = 1;
-  while (t <= maxT - 2) {
-    if (rho[t + 1]! + rho[t + 2]! > rho[t - 1]! + rho[t]!) {
-      rho[t + 1] = (rho[t - 1]! + rho[t]!) / 2;
-      rho[t + 2] = rho[t + 1]!;
-    }
-    t += 2;
-  }
-  let tau = -1 + 2 * rho.slice(0, maxT + 1).reduce((a, b) => a + b, 0) + (rho[maxT + 1] ?? 0);
-  tau = Math.max(tau, 1 / Math.log10(m * n));
-  return (m * n) / tau;
-};
-const essBulkRef = (ch: number[][]): number => essRef(zScale(split(ch)));
-const essTailRef = (ch: number[][]): number => {
-  const flat = ch.flat();
-  return Math.min(
-    ...[0.05, 0.95].map((p) => {
-      const q = npQuantile(flat, p);
-      return essRef(split(ch.map((c) => c.map((v) => (v <= q ? 1 : 0)))));
-    }),
-  );
-};
+const essBulkRef = (ch: number[][]): number => essRef(zScale(splitChains(ch)));
 const hpdiRef = (a: number[], prob: number): [number, number] => {
   const s = [...a].sort((x, y) => x - y);
   const len = Math.floor(prob * s.length);
@@ -171,7 +106,7 @@ describe('diagnostics against ArviZ definitions (float64 reference)', () => {
     const gv = Array.from(g.dataSync());
     [a, b].forEach((ch, k) => {
       expect(ev[k]).toBeCloseTo(essRef(ch), 2);
-      expect(rv[k]).toBeCloseTo(rhatRef(split(ch)), 5);
+      expect(rv[k]).toBeCloseTo(rhatRef(splitChains(ch)), 5);
       expect(gv[k]).toBeCloseTo(rhatRef(ch), 5);
     });
     tf.dispose([e, r, g]);

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { distributions as D, ppl, setSeed } from '../../../src/index.js';
-import { ArgumentError } from '../../../src/utils/errors.js';
+import { expectArgumentErrorNaming } from '../../helpers.js';
 
 const { sample } = ppl;
 const N = 4;
@@ -39,17 +39,6 @@ const post = (() => {
   }
   return { a, b, s };
 })();
-
-function expectArgErr(f: () => unknown, name: string): void {
-  let err: unknown;
-  try {
-    f();
-  } catch (e) {
-    err = e;
-  }
-  expect(err, `expected an ArgumentError naming ${name}`).toBeInstanceOf(ArgumentError);
-  expect(String((err as Error).message)).toContain(name);
-}
 
 describe('Predictive from posterior samples', () => {
   it('default return sites: the observed and deterministic sites, not the given latents; y standardized is N(0, 1)', () => {
@@ -148,22 +137,28 @@ describe('Predictive from posterior samples', () => {
 
   it('bad options are ArgumentErrors naming the option, before any run', () => {
     const ps = { a: tf.zeros([5]), b: tf.zeros([6]) };
-    expectArgErr(() => new ppl.Predictive(model, { posteriorSamples: ps }), 'posteriorSamples');
+    expectArgumentErrorNaming(
+      () => new ppl.Predictive(model, { posteriorSamples: ps }),
+      'posteriorSamples',
+    );
     const ok = { a: tf.zeros([5]) };
-    expectArgErr(
+    expectArgumentErrorNaming(
       () => new ppl.Predictive(model, { posteriorSamples: ok, numSamples: 7 }),
       'numSamples',
     );
-    expectArgErr(
+    expectArgumentErrorNaming(
       () => new ppl.Predictive(model, { posteriorSamples: ok, batchNdims: 3 } as never),
       'batchNdims',
     );
-    expectArgErr(
+    expectArgumentErrorNaming(
       () => new ppl.Predictive(model, { posteriorSamples: ok, returnSites: 'y' } as never),
       'returnSites',
     );
-    expectArgErr(() => new ppl.Predictive(model, { return_sites: ['y'] } as never), 'return_sites');
-    expectArgErr(() => new ppl.Predictive(model, { numSamples: 0 }), 'numSamples');
+    expectArgumentErrorNaming(
+      () => new ppl.Predictive(model, { return_sites: ['y'] } as never),
+      'return_sites',
+    );
+    expectArgumentErrorNaming(() => new ppl.Predictive(model, { numSamples: 0 }), 'numSamples');
     tf.dispose([...Object.values(ps), ok.a]);
   });
 });
@@ -229,8 +224,8 @@ describe('logLikelihood (NumPyro log_likelihood)', () => {
     const x = tf.tensor1d(xs);
     const y = tf.tensor1d(ys);
     const bad = { a: tf.zeros([5]), b: tf.zeros([4]), sigma: tf.ones([5]) };
-    expectArgErr(() => ppl.logLikelihood(model, bad, x, y), 'posteriorSamples');
-    expectArgErr(
+    expectArgumentErrorNaming(() => ppl.logLikelihood(model, bad, x, y), 'posteriorSamples');
+    expectArgumentErrorNaming(
       () =>
         ppl.logLikelihood(
           model,

@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { distributions as D, ppl } from '../../../src/index.js';
 import { ArgumentError } from '../../../src/utils/errors.js';
+import { expectArgumentErrorNaming } from '../../helpers.js';
 
 const { sample } = ppl;
 const ys = [1.3, 0.2, 2.4, 1.9, 0.7, 1.5];
@@ -24,17 +25,6 @@ function potential(mu: number, sigma: number): number {
   lp += Math.log(2) - 0.5 * LOG2PI - Math.log(1.5) - (sigma * sigma) / (2 * 2.25);
   for (const v of ys) lp += -0.5 * LOG2PI - Math.log(sigma) - (v - mu) ** 2 / (2 * sigma * sigma);
   return -(lp + Math.log(sigma));
-}
-
-function expectArgErr(f: () => unknown, name: string): void {
-  let err: unknown;
-  try {
-    f();
-  } catch (e) {
-    err = e;
-  }
-  expect(err, `expected an ArgumentError naming ${name}`).toBeInstanceOf(ArgumentError);
-  expect(String((err as Error).message)).toContain(name);
 }
 
 describe('thinning (NumPyro MCMC(thinning=k))', () => {
@@ -82,7 +72,7 @@ describe('thinning (NumPyro MCMC(thinning=k))', () => {
 
   it('bad thinning is an ArgumentError naming it', () => {
     for (const th of [0, 1.5, -2, 11, NaN]) {
-      expectArgErr(
+      expectArgumentErrorNaming(
         () =>
           new ppl.MCMC(new ppl.NUTS(model), { numSamples: 10, thinning: th, progressBar: false }),
         'thinning',
@@ -273,8 +263,8 @@ describe('init strategies as NumPyro', () => {
       expect(Array.from(s.sigma!.dataSync()).every((v) => v > 0 && Number.isFinite(v))).toBe(true);
       tf.dispose(Object.values(s));
     }
-    expectArgErr(() => ppl.initToUniform(-1), 'radius');
-    expectArgErr(() => ppl.initToMedian(0), 'numSamples');
+    expectArgumentErrorNaming(() => ppl.initToUniform(-1), 'radius');
+    expectArgumentErrorNaming(() => ppl.initToMedian(0), 'numSamples');
     y.dispose();
   }, 30000);
 });
@@ -321,7 +311,7 @@ describe('seeds, continuation, bad options', () => {
       [{ numSamples: 10, progressBar: 'yes' }, 'progressBar'],
     ];
     for (const [o, name] of bad) {
-      expectArgErr(() => new ppl.MCMC(k, o as unknown as ppl.MCMCOptions), name);
+      expectArgumentErrorNaming(() => new ppl.MCMC(k, o as unknown as ppl.MCMCOptions), name);
     }
   });
 
@@ -340,7 +330,7 @@ describe('seeds, continuation, bad options', () => {
       [() => new ppl.NUTS(model, { inverseMassMatrix: [1, -1] }), 'inverseMassMatrix'],
       [() => new ppl.NUTS(model, { maxDeltaEnergy: -5 }), 'maxDeltaEnergy'],
     ];
-    for (const [f, name] of bad) expectArgErr(f, name);
+    for (const [f, name] of bad) expectArgumentErrorNaming(f, name);
   });
 
   it('inverseMassMatrix of the wrong length is refused naming it, before sampling', async () => {
@@ -362,10 +352,13 @@ describe('seeds, continuation, bad options', () => {
 
   it('getSamples/summary before run, and bad getSamples options, are ArgumentErrors', () => {
     const m = new ppl.MCMC(new ppl.NUTS(model), { numSamples: 5, progressBar: false });
-    expectArgErr(() => m.getSamples(), 'run');
-    expectArgErr(() => m.summary(), 'run');
-    expectArgErr(() => m.getExtraFields(), 'run');
-    expectArgErr(() => m.getSamples({ group_by_chain: true } as never), 'group_by_chain');
+    expectArgumentErrorNaming(() => m.getSamples(), 'run');
+    expectArgumentErrorNaming(() => m.summary(), 'run');
+    expectArgumentErrorNaming(() => m.getExtraFields(), 'run');
+    expectArgumentErrorNaming(
+      () => m.getSamples({ group_by_chain: true } as never),
+      'group_by_chain',
+    );
   });
 
   it('printSummary prints element labels, quantile headers and the divergence count', async () => {
@@ -392,7 +385,7 @@ describe('seeds, continuation, bad options', () => {
     expect(text).toContain('90.0%');
     expect(text).toContain('r_hat');
     expect(text).toMatch(/Number of divergences: \d+/);
-    expectArgErr(() => m.summary(1.5), 'prob');
+    expectArgumentErrorNaming(() => m.summary(1.5), 'prob');
     tf.dispose(Object.values(m.getSamples()));
   });
 });

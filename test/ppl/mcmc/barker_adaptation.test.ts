@@ -14,6 +14,7 @@ import { distributions as D, ppl } from '../../../src/index.js';
 import { DualAveraging } from '../../../src/ppl/mcmc/dual_averaging.js';
 import type { Potential } from '../../../src/ppl/mcmc/potential.js';
 import type { HamiltonianKernel } from '../../../src/ppl/mcmc/kernel.js';
+import { corr2 } from './potentials.js';
 
 const { sample, plate } = ppl;
 
@@ -27,20 +28,6 @@ const iid5: Potential = {
       g[i] = z[i]!;
     }
     return { value: v, grad: g };
-  },
-};
-
-// mean (1, -1), sds (1, 2), correlation 0.8: precision = C^-1
-const C01 = 0.8 * 2;
-const DET = 4 - C01 * C01;
-const corr2: Potential = {
-  dim: 2,
-  valueAndGrad(z: Float64Array) {
-    const a = z[0]! - 1;
-    const b = z[1]! + 1;
-    const g0 = (4 * a - C01 * b) / DET;
-    const g1 = (-C01 * a + b) / DET;
-    return { value: 0.5 * (a * g0 + b * g1), grad: Float64Array.of(g0, g1) };
   },
 };
 
