@@ -36,6 +36,11 @@ export interface ConvertCliOptions {
   priorSigma?: number;
   /** Names of layers to keep deterministic (`excludeLayers` of `transforms.transformToBnn`). */
   exclude?: string[];
+  /**
+   * Silence the conversion's warnings (`quiet` of `transforms.transformToBnn`: the note on the
+   * DNN regularizers the Bayesian layers drop). Default false.
+   */
+  quiet?: boolean;
 }
 
 /** What {@link convertFile} did. */
@@ -96,6 +101,7 @@ const CONVERT_OPTION_FIELDS: Record<keyof ConvertCliOptions, true> = {
   mopedPrior: true,
   priorSigma: true,
   exclude: true,
+  quiet: true,
 };
 
 /** The fields of {@link ConvertCliOptions} (a typo is refused naming it). */
@@ -169,6 +175,7 @@ export async function convertFile(options: ConvertCliOptions): Promise<ConvertFi
       init,
       mopedPrior: options.mopedPrior === true,
     };
+    if (options.quiet === true) conv.quiet = true;
     if (options.exclude !== undefined) conv.excludeLayers = options.exclude;
     if (options.moped !== undefined) conv.moped = options.moped;
     if (options.posteriorSigma !== undefined) conv.posteriorSigma = options.posteriorSigma;

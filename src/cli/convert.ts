@@ -56,6 +56,7 @@ export function register(program: Command): void {
           .map((n) => n.trim())
           .filter((n) => n !== ''),
     )
+    .option('--quiet', 'no warnings from the conversion (e.g. the dropped DNN regularizers)')
     .addHelpText(
       'after',
       '\nExample:\n  deepprob convert --model runs/lenet/model.json --out runs/bnn --layers all ' +
