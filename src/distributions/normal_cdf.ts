@@ -1,10 +1,12 @@
 /**
  * The standard normal CDF and its relatives as tensor ops: `erfc` (Numerical Recipes' Chebyshev
- * fit, in log space), `ndtr` `Phi(z)`, `logNdtr` `log Phi(z)` and Wichura's AS241 quantile `ndtri`.
+ * fit, in log space), `ndtr` `Phi(z)`, `logNdtr` `log Phi(z)` and Wichura's AS241 quantile `ndtri`
+ * (and `ndtriLog`, the same quantile of a log-probability).
  */
 import * as tf from '@tensorflow/tfjs';
+import { log1mexp } from '../utils/expm1.js';
 import { log1p } from '../utils/log1p.js';
-import { andB, eq, ge, le, lt, notB, orB, safe, select } from './support_ops.js';
+import { andB, eq, ge, gt, le, lt, notB, orB, safe, select } from './support_ops.js';
 
 /** Wichura's AS241 (PPND16) coefficients, numerator then denominator, lowest order first. */
 const NDTRI_CENTRAL = [
@@ -122,5 +124,59 @@ export function logNdtr(z: tf.Tensor): tf.Tensor {
     const lower = tf.add(Math.log(0.5), logErfcPos(tf.mul(zNeg, -Math.SQRT1_2)));
     const upper = log1p(tf.mul(-0.5, tf.exp(logErfcPos(tf.mul(zPos, Math.SQRT1_2)))));
     return select(neg, lower, upper);
+  });
+}
+
+/** `log 0.075` and `log 0.925`: AS241's central region `|p - 1/2| <= 0.425` in log space. */
+const LOG_CENTRAL_LOW = Math.log(0.075);
+const LOG_CENTRAL_HIGH = Math.log(0.925);
+
+/**
+ * The standard normal quantile of a log-probability, `Phi^{-1}(e^{lp})` for `lp <= 0`: Wichura's
+ * AS241 as in {@link ndtri}, whose tail branches only need `r = sqrt(-log min(p, 1 - p))`, so
+ * that the lower tail reads `r = sqrt(-lp)` and the upper tail `r = sqrt(-log1mexp(lp))` without
+ * forming `p` (finite and accurate for probabilities far below float32's smallest, e.g.
+ * `lp = log Phi(-30) = -454.3`, and for `1 - p` down to float32's smallest `|lp|`):
+ *
+ * $$\Phi^{-1}(e^{\ell}) = \begin{cases}
+ *   -R\big(\sqrt{-\ell}\big) & \ell < \log 0.075\\
+ *   q\,C\big(0.180625 - q^2\big),\ q = e^{\ell} - \tfrac12 & \text{otherwise}\\
+ *   R\big(\sqrt{-\log(1 - e^{\ell})}\big) & \ell > \log 0.925
+ * \end{cases}$$
+ *
+ * (`C`, `R` AS241's rational functions). `-Infinity` at `lp = -Infinity`, `+Infinity` at 0,
+ * NaN above 0. Differentiable in `lp` by autodiff (each branch sees a safe input where it is not
+ * taken): `d/dl = e^l / phi(x)`.
+ * @param lp log-probabilities (`<= 0`).
+ * @example
+ * ```ts
+ * ndtriLog(tf.scalar(-454.3212)); // -30 (Phi(-30) = 4.9e-198 underflows float32)
+ * ```
+ */
+export function ndtriLog(lp: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const lower = lt(lp, LOG_CENTRAL_LOW);
+    const upper = gt(lp, LOG_CENTRAL_HIGH);
+    const central = notB(orB(lower, upper));
+    const q = tf.sub(tf.exp(safe(central, lp, Math.log(0.5))), 0.5);
+    const centralX = tf.mul(q, ratio(tf.sub(0.180625, tf.square(q)), NDTRI_CENTRAL));
+    // -log min(p, 1 - p) of the tails; 1 (a harmless r) at the central entries
+    const logMin = select(
+      lower,
+      safe(lower, lp, -1),
+      select(upper, log1mexp(safe(upper, lp, -1)), tf.fill(lp.shape, -1)),
+    );
+    const r = tf.sqrt(tf.neg(logMin));
+    const near = le(r, 5);
+    const tailX = select(
+      near,
+      ratio(tf.sub(safe(near, r, 1.6), 1.6), NDTRI_NEAR),
+      ratio(tf.sub(safe(notB(near), r, 5), 5), NDTRI_FAR),
+    );
+    const x = select(central, centralX, select(lower, tf.neg(tailX), tailX));
+    const finite = andB(gt(lp, -Infinity), lt(lp, 0));
+    const ends = select(eq(lp, 0), tf.fill(lp.shape, Infinity), tf.fill(lp.shape, -Infinity));
+    const atEnd = orB(eq(lp, 0), eq(lp, -Infinity));
+    return select(finite, x, select(atEnd, ends, tf.fill(lp.shape, NaN)));
   });
 }

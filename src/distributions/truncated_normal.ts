@@ -15,12 +15,31 @@
  * four parameters; where `alpha > 0` (an upper-tail interval) it uses the mirror image
  * `x = mu - sigma Phi^{-1}(Phi(-alpha) - u Z)` so that the probabilities keep their relative
  * precision in float32, and `Z` is computed the same way (`Phi(-alpha) - Phi(-beta)`).
+ *
+ * `icdf` (scipy's `truncnorm.ppf`, TFP's `TruncatedNormal.quantile`) is the same inverse in log
+ * space, finite and accurate for truncations far in either tail (bounds at 8 to 30+ standard
+ * deviations, where `Phi(alpha)` underflows float32).
  */
 import * as tf from '@tensorflow/tfjs';
 import { ScalarDistribution } from './scalar.js';
 import type { DistributionOptions, TensorInput } from './distribution.js';
 import { ndtri } from './ndtri.js';
-import { andB, ge, gt, le, lt, maskLogProb, mulNoNan, ndtr, safe, whereB } from './special.js';
+import { ndtriLog } from './normal_cdf.js';
+import {
+  andB,
+  eq,
+  ge,
+  gt,
+  le,
+  logNdtr,
+  lt,
+  maskLogProb,
+  mulNoNan,
+  ndtr,
+  safe,
+  whereB,
+} from './special.js';
+import { log1p } from '../utils/log1p.js';
 import {
   greaterThan,
   interval,
@@ -155,6 +174,41 @@ export class TruncatedNormal extends ScalarDistribution {
     const x = tf.add(this.loc, tf.mul(this.scale, std));
     // float32 rounding may step just outside the bounds: clamp into [low, high]
     return this.clamp(x);
+  }
+  /**
+   * The quantile (scipy's `truncnorm.ppf`): with `alpha`, `beta` the standardized bounds,
+   *
+   * $$x = \mu + \sigma\,\Phi^{-1}\big(\Phi(\alpha) + q\,(\Phi(\beta) - \Phi(\alpha))\big)
+   *   = \mu - \sigma\,\Phi^{-1}\big(\Phi(-\alpha) - q\,(\Phi(-\alpha) - \Phi(-\beta))\big),$$
+   *
+   * the second (survival) form where `alpha > 0` (an upper-tail interval). Both read as a convex
+   * combination, `p = (1 - q) Phi(u) + q Phi(v)` with `(u, v) = (alpha, beta)` or
+   * `(-alpha, -beta)`, which has no cancellation; it is formed in log space,
+   *
+   * $$\log p = \operatorname{logaddexp}\big(\log\Phi(u) + \log(1 - q),\ \log\Phi(v) + \log q\big),$$
+   *
+   * and inverted by {@link ndtriLog}, so that a truncation at 8 to 30+ standard deviations (where
+   * `Phi(u)` underflows float32) still gives finite, accurate quantiles. `icdf(0) = low`,
+   * `icdf(1) = high` (`-Infinity` / `Infinity` for a missing bound), NaN outside `[0, 1]`;
+   * differentiable in `q` and the four parameters (`dx/dq = sigma Z / phi(xi)`).
+   */
+  protected override _icdf(p: tf.Tensor): tf.Tensor {
+    const inside = andB(gt(p, 0), lt(p, 1));
+    const q = safe(inside, p, 0.5);
+    const flip = this.flip();
+    const a = this.alpha();
+    const b = this.beta();
+    const u = whereB(flip, tf.neg(a), a);
+    const v = whereB(flip, tf.neg(b), b);
+    const t1 = tf.add(logNdtr(u), log1p(tf.neg(q)));
+    const t2 = tf.add(logNdtr(v), tf.log(q));
+    // logaddexp of two finite terms (log Phi never underflows, q is inside (0, 1)), with an
+    // accurate log1p: log p near 0 (p near 1) must keep the digits of 1 - p
+    const lp = tf.add(tf.maximum(t1, t2), log1p(tf.exp(tf.neg(tf.abs(tf.sub(t1, t2))))));
+    const z = ndtriLog(tf.minimum(lp, 0));
+    const x = this.clamp(tf.add(this.loc, tf.mul(this.scale, whereB(flip, tf.neg(z), z))));
+    const nan = tf.fill(x.shape, NaN);
+    return whereB(inside, x, whereB(eq(p, 0), this.low, whereB(eq(p, 1), this.high, nan)));
   }
   protected _logProb(x: tf.Tensor): tf.Tensor {
     const inside = andB(ge(x, this.low), le(x, this.high));

@@ -299,16 +299,29 @@ describe('TruncatedDistribution against float64 references', () => {
 
   it('refuses bad bases and bounds, naming the argument, before any work and without leaks', async () => {
     const n = new d.Normal(0, 1);
-    const noIcdf = new d.TruncatedNormal(0, 1, -1, 1);
+    // (TruncatedNormal, used here before, has an icdf since session 17: a Normal whose quantile
+    // hook is the base class's stands for a continuous family with a CDF but no icdf)
+    const noIcdf = new d.Normal(0, 1);
+    (noIcdf as unknown as { _icdf: unknown })._icdf = (
+      distributions.Distribution.prototype as unknown as { _icdf: unknown }
+    )._icdf;
+    expect(() => noIcdf.icdf(0.5)).toThrow(/icdf/);
+    const vonMises = new d.VonMises(0, 1);
     const mvn = new d.MultivariateNormalDiag([0, 0], [1, 1]);
     const poisson = new d.Poisson(2);
     const expo = new d.Exponential(1);
     const cases = [
       {
-        call: 'no icdf (TruncatedNormal)',
+        call: 'no icdf (a Normal with its quantile withheld)',
         run: () => new d.TruncatedDistribution(noIcdf, { low: 0 }),
         arg: 'base',
-        message: /icdf/,
+        message: /no icdf/,
+      },
+      {
+        call: 'no cdf, no icdf (VonMises)',
+        run: () => new d.TruncatedDistribution(vonMises, { low: 0 }),
+        arg: 'base',
+        message: /no cdf/,
       },
       {
         call: 'not univariate',
@@ -347,7 +360,7 @@ describe('TruncatedDistribution against float64 references', () => {
       },
     ];
     for (const c of cases) await expectBadInput(c);
-    for (const b of [n, noIcdf, mvn, poisson, expo]) b.dispose();
+    for (const b of [n, noIcdf, vonMises, mvn, poisson, expo]) b.dispose();
     expect(ArgumentError).toBeDefined();
   });
 });
