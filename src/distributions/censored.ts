@@ -156,23 +156,48 @@ abstract class CensoredBase extends Distribution {
   }
 
   /**
+   * The base's median as host values (`null`: the base has no quantile), computed once per
+   * instance on first use: the parameters are immutable, so `icdf(0.5)` (a float64 root-finding
+   * on the host for Gamma, Beta, StudentT, ...) need not run on every `logProb`.
+   */
+  private medianCache: { values: Float32Array; shape: number[] } | null | undefined;
+
+  /** `stopGradient(base.icdf(0.5))` from {@link medianCache}, or `undefined` without a quantile. */
+  private median(): tf.Tensor | undefined {
+    if (this.medianCache === undefined) {
+      const hooks = this.base as unknown as DistributionHooks;
+      const proto = Distribution.prototype as unknown as DistributionHooks;
+      if (hooks._icdf === proto._icdf) {
+        this.medianCache = null;
+      } else {
+        let med: tf.Tensor;
+        try {
+          med = this.base.icdf(0.5);
+        } catch (e) {
+          // a wrapper (expand, mask) forwards icdf to a base that has none
+          if (e instanceof NotDefinedError) {
+            this.medianCache = null;
+            return undefined;
+          }
+          throw e;
+        }
+        this.medianCache = { values: Float32Array.from(med.dataSync()), shape: med.shape };
+        med.dispose();
+      }
+    }
+    if (this.medianCache === null) return undefined;
+    // a copy: a backend may keep the array it is given as the tensor's storage
+    return tf.tensor(this.medianCache.values.slice(), this.medianCache.shape, 'float32');
+  }
+
+  /**
    * `x` where `use`, else a point where the base's log-density, CDF and survival are finite (its
-   * median, off the gradient tape; `x` itself when the base has no quantile): the input of a
-   * branch that `where` discards, so that its gradient stays finite.
+   * median, off the gradient tape, computed once per instance; `x` itself when the base has no
+   * quantile): the input of a branch that `where` discards, so that its gradient stays finite.
    */
   protected safeInput(use: tf.Tensor, x: tf.Tensor): tf.Tensor {
-    const hooks = this.base as unknown as DistributionHooks;
-    const proto = Distribution.prototype as unknown as DistributionHooks;
-    if (hooks._icdf === proto._icdf) return x;
-    let med: tf.Tensor;
-    try {
-      med = stopGradient(this.base.icdf(0.5));
-    } catch (e) {
-      // a wrapper (expand, mask) forwards icdf to a base that has none
-      if (e instanceof NotDefinedError) return x;
-      throw e;
-    }
-    return whereB(use, x, med);
+    const med = this.median();
+    return med === undefined ? x : whereB(use, x, med);
   }
 }
 
