@@ -269,6 +269,37 @@ export function hpdiSorted(sorted: ArrayLike<number>, prob: number): [number, nu
  */
 export function essNumPyro(chains: ChainDraws): number {
   checkChains(chains, 1);
+  return geyerMonotoneEss(chains, false);
+}
+
+/**
+ * Pyro's `pyro.ops.stats.effective_sample_size` of `M` chains of `N` draws: the estimator of
+ * {@link essNumPyro} with Pyro's autocovariance, whose lag-`t` sum is divided by the `N - t`
+ * products it has (Stan's and Pyro's FFT `autocorrelation` divides by `range(N, 0, -1)` before
+ * normalizing by lag 0, then `autocovariance` multiplies by the biased variance `γ_0`):
+ *
+ * $$\gamma_t = \frac{1}{M}\sum_c \frac{1}{N - t}\sum_{i=1}^{N-t}
+ *   (x_{c,i} - \bar x_c)(x_{c,i+t} - \bar x_c),\qquad
+ *   \rho_t = \frac{\widehat{\mathrm{var}}^+ - W + \gamma_t}{\widehat{\mathrm{var}}^+},\ \rho_0 = 1,$$
+ *
+ * `W`, `var+` as in {@link essNumPyro} (`W = var+` for one chain), pairs
+ * `P_k = ρ_{2k} + ρ_{2k+1}` for `k < ⌊N/2⌋`, `P_k ← min_{1≤j≤k} max(P_j, 0)` for `k ≥ 1`
+ * (clamp, then cumulative minimum), and
+ *
+ * $$n_\text{eff} = \frac{M N}{\tau},\qquad \tau = -1 + 2 P_0 + 2\sum_{k\ge1} P_k .$$
+ *
+ * NaN below 2 draws per chain, for NaN draws and for constant draws (Pyro's `0 / 0`).
+ */
+export function essPyro(chains: ChainDraws): number {
+  checkChains(chains, 1);
+  return geyerMonotoneEss(chains, true);
+}
+
+/**
+ * Geyer's initial monotone sequence ESS shared by {@link essNumPyro} (lag sums over `N`) and
+ * {@link essPyro} (`unbiasedLags`: over `N - t`; NaN for constant draws, as Pyro's `0 / 0`).
+ */
+function geyerMonotoneEss(chains: ChainDraws, unbiasedLags: boolean): number {
   const m = chains.length;
   const n = (chains[0] as ArrayLike<number>).length;
   if (n < 2) return NaN;
@@ -282,12 +313,12 @@ export function essNumPyro(chains: ChainDraws): number {
     for (const x of centred) {
       let s = 0;
       for (let i = 0; i + lag < n; i++) s += (x[i] as number) * (x[i + lag] as number);
-      total += s / n;
+      total += s / (unbiasedLags ? n - lag : n);
     }
     return total / m;
   };
   const g0 = acov(0);
-  if (!(g0 > 0)) return m * n;
+  if (!(g0 > 0)) return unbiasedLags ? NaN : m * n;
   let within = (g0 * n) / (n - 1);
   let varPlus = (within * (n - 1)) / n;
   if (m > 1) varPlus += variance(chains.map(mean));

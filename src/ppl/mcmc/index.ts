@@ -111,3 +111,5 @@ export {
   type SamplesSummaryOptions,
   type SummaryOptions,
 } from './summary.js';
+// Session 17: Pyro's effective_sample_size (lag sums over N - t), behind ppl.stats.effectiveSampleSize.
+export { essPyro } from './diagnostics.js';

@@ -10,12 +10,14 @@
  *
  * `splitGelmanRubin` computes it on `2M` chains, each chain's first and last `⌊N/2⌋` draws (no
  * rank normalization; the rank-normalized split R-hat of Vehtari et al. is `mcmc.splitRhat`).
- * `effectiveSampleSize` is `M N / τ`, `τ = -1 + 2 Σ_t ρ_t` over Geyer's initial monotone sequence
- * of the multi-chain autocorrelation (Stan's, `mcmc.ess`).
+ * `effectiveSampleSize` is Pyro's: `M N / τ`, `τ = -1 + 2 Σ_k P_k` over Geyer's initial monotone
+ * sequence of the pair sums `P_k = ρ_{2k} + ρ_{2k+1}` of the multi-chain autocorrelation, whose
+ * lag-`t` autocovariance divides by `N - t` (`mcmc.essPyro`; NumPyro's divides by `N`,
+ * `mcmc.essNumPyro`; ArviZ's, with its extra odd term and floor, is `mcmc.ess`).
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../utils/errors.js';
-import { ess, rhat, splitChains } from '../mcmc/diagnostics.js';
+import { essPyro, rhat, splitChains } from '../mcmc/diagnostics.js';
 import { checkAxis, checkTensor } from './columns.js';
 
 /** For each element of the other axes, its chains `[M][N]`; and the other axes' shape. */
@@ -63,9 +65,21 @@ function perElement(
 }
 
 /**
- * The effective sample size of `input` per element (Pyro's `effective_sample_size`).
- * @param input draws, e.g. `[chains, samples, ...]`. @param chainDim default 0.
- * @param sampleDim default 1.
+ * The effective sample size of `input` per element, exactly Pyro's
+ * `pyro.ops.stats.effective_sample_size(input, chain_dim, sample_dim)` ({@link essPyro} on each
+ * element's `M` chains of `N` draws, in float64):
+ *
+ * $$\gamma_t = \frac{1}{M}\sum_c \frac{1}{N - t}\sum_{i}(x_{c,i} - \bar x_c)(x_{c,i+t} - \bar x_c),
+ *   \quad \rho_t = 1 - \frac{W - \gamma_t}{\widehat{\mathrm{var}}^+},\quad
+ *   n_\text{eff} = \frac{M N}{-1 + 2 P_0 + 2 \sum_{k \ge 1} \min_{1 \le j \le k} \max(P_j, 0)},$$
+ *
+ * `P_k = ρ_{2k} + ρ_{2k+1}` (`k < ⌊N/2⌋`), `W` the mean within-chain variance,
+ * `var+ = (N-1)/N W + var_c(x̄_c)` (`W = var+` for one chain). NaN for constant draws (Pyro's
+ * `0 / 0`). Before session 17 this returned ArviZ's ESS (`mcmc.ess`).
+ * @param input draws, e.g. `[chains, samples, ...]` (at least 2 draws per chain).
+ * @param chainDim the chain axis (Pyro's `chain_dim`), default 0; negative counts from the end.
+ * @param sampleDim the draw axis (Pyro's `sample_dim`), default 1.
+ * @returns a tensor of the other axes' shape.
  * @throws ArgumentError naming `input`, `chainDim` or `sampleDim`.
  * @example
  * ```ts
@@ -73,7 +87,7 @@ function perElement(
  * ```
  */
 export function effectiveSampleSize(input: tf.Tensor, chainDim = 0, sampleDim = 1): tf.Tensor {
-  return perElement(input, chainDim, sampleDim, 2, ess);
+  return perElement(input, chainDim, sampleDim, 2, essPyro);
 }
 
 /**
