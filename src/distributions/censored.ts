@@ -30,7 +30,7 @@
  * of the left/right forms are the base's, since those are the moments of the draws.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ArgumentError, NotDefinedError } from '../utils/errors.js';
+import { ArgumentError } from '../utils/errors.js';
 import { log1mexp } from '../utils/expm1.js';
 import {
   checkValues,
@@ -42,6 +42,7 @@ import {
 import { independent, real, type Constraint } from '../constraints/constraints.js';
 import { Distribution, type DistributionOptions } from './distribution.js';
 import type { DistributionHooks } from './hooks.js';
+import { hostMedian, type HostValues } from './host_median.js';
 import { andB, gt, le, notB, whereB } from './special.js';
 import './expanded.js';
 import './independent.js';
@@ -155,38 +156,13 @@ abstract class CensoredBase extends Distribution {
     return this.base.hasRsample;
   }
 
-  /**
-   * The base's median as host values (`null`: the base has no quantile), computed once per
-   * instance on first use: the parameters are immutable, so `icdf(0.5)` (a float64 root-finding
-   * on the host for Gamma, Beta, StudentT, ...) need not run on every `logProb`.
-   */
-  private medianCache: { values: Float32Array; shape: number[] } | null | undefined;
+  /** The base's median (`null`: no quantile), read once: the parameters are immutable. */
+  private medianCache: HostValues | null | undefined;
 
-  /** `stopGradient(base.icdf(0.5))` from {@link medianCache}, or `undefined` without a quantile. */
+  /** The cached median as a fresh tensor (a copy: a backend may keep the array it is given). */
   private median(): tf.Tensor | undefined {
-    if (this.medianCache === undefined) {
-      const hooks = this.base as unknown as DistributionHooks;
-      const proto = Distribution.prototype as unknown as DistributionHooks;
-      if (hooks._icdf === proto._icdf) {
-        this.medianCache = null;
-      } else {
-        let med: tf.Tensor;
-        try {
-          med = this.base.icdf(0.5);
-        } catch (e) {
-          // a wrapper (expand, mask) forwards icdf to a base that has none
-          if (e instanceof NotDefinedError) {
-            this.medianCache = null;
-            return undefined;
-          }
-          throw e;
-        }
-        this.medianCache = { values: Float32Array.from(med.dataSync()), shape: med.shape };
-        med.dispose();
-      }
-    }
+    if (this.medianCache === undefined) this.medianCache = hostMedian(this.base);
     if (this.medianCache === null) return undefined;
-    // a copy: a backend may keep the array it is given as the tensor's storage
     return tf.tensor(this.medianCache.values.slice(), this.medianCache.shape, 'float32');
   }
 
