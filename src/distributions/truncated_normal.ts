@@ -39,6 +39,7 @@ import {
   safe,
   whereB,
 } from './special.js';
+import { log1mexp } from '../utils/expm1.js';
 import { log1p } from '../utils/log1p.js';
 import {
   greaterThan,
@@ -159,6 +160,20 @@ export class TruncatedNormal extends ScalarDistribution {
     return whereB(this.flip(), mirror, direct);
   }
 
+  /**
+   * `log Z` in log space, finite where `Z` underflows float32 (bounds beyond ~13 standard
+   * deviations): with `(lo, hi) = (alpha, beta)`, or `(-beta, -alpha)` where `alpha > 0`,
+   *
+   * $$\log Z = \log\Phi(hi) + \operatorname{log1mexp}\big(\log\Phi(lo) - \log\Phi(hi)\big).$$
+   */
+  private logNormalizer(): tf.Tensor {
+    const a = this.alpha();
+    const b = this.beta();
+    const flip = this.flip();
+    const logHi = logNdtr(whereB(flip, tf.neg(a), b));
+    const logLo = logNdtr(whereB(flip, tf.neg(b), a));
+    return tf.add(logHi, log1mexp(tf.minimum(tf.sub(logLo, logHi), 0)));
+  }
   protected override _rsample(shape: number[], seed: number): tf.Tensor {
     const full = [...shape, ...this._batchShape];
     const u = tf.randomUniform(full, U_EPS, 1 - U_EPS, 'float32', seed);
@@ -215,7 +230,7 @@ export class TruncatedNormal extends ScalarDistribution {
     const xi = tf.div(tf.sub(safe(inside, x, 0), this.loc), this.scale);
     const lp = tf.sub(
       tf.mul(-0.5, tf.square(xi)),
-      tf.add(tf.add(HALF_LOG_2PI, tf.log(this.scale)), tf.log(this.normalizer())),
+      tf.add(tf.add(HALF_LOG_2PI, tf.log(this.scale)), this.logNormalizer()),
     );
     return maskLogProb(inside, lp);
   }

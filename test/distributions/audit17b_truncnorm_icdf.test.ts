@@ -275,3 +275,59 @@ describe('audit17b ndtriLog (the log-probability quantile behind it)', () => {
     ).toEqual([-Infinity, Infinity, NaN, NaN]);
   });
 });
+
+describe('audit17b TruncatedNormal.logProb: log Z in log space (finite far in the tails)', () => {
+  it.each(BOUNDS)(
+    'bounds (%s, %s) sigma: logProb at its own quantiles = float64 reference',
+    (a, b) => {
+      const dist = make(a, b);
+      const lo = MU + S * a;
+      const hi = MU + S * b;
+      const xs = [0.05, 0.5, 0.95].map((q) => ppf(q, MU, S, lo, hi));
+      const got = expectNoLeak(() => dist.logProb(xs));
+      const logZ = a > 0 ? Math.log(Phi(-a) - Phi(-b)) : Math.log(Phi(b) - Phi(a));
+      xs.forEach((x, i) => {
+        const z = (Math.fround(x) - MU) / S;
+        const ref = -0.5 * z * z - 0.5 * Math.log(2 * Math.PI) - Math.log(S) - logZ;
+        expect(Number.isFinite(got[i] as number), `x=${x}`).toBe(true);
+        // float32: z^2 / 2 loses ulp(z^2 / 2) ~ 6e-8 z^2; log Z ~1e-7 relative
+        expect(Math.abs((got[i] as number) - ref), `x=${x}`).toBeLessThanOrEqual(
+          2e-6 * (1 + Math.abs(ref) + z * z),
+        );
+      });
+      dist.dispose();
+    },
+  );
+
+  it('gradients of logProb in the four parameters stay finite and match finite differences at 9 sigma', () => {
+    const theta = [0.2, 1.1, 0.2 + 1.1 * 9, 0.2 + 1.1 * 9.5];
+    const x = 0.2 + 1.1 * 9.2;
+    const lpRef = (t: number[]): number => {
+      const [mu, s, lo, hi] = t as [number, number, number, number];
+      const z = (x - mu) / s;
+      return -0.5 * z * z - Math.log(s) - Math.log(Phi(-(lo - mu) / s) - Phi(-(hi - mu) / s));
+    };
+    const before = tf.memory().numTensors;
+    const ps = theta.map((t) => tf.scalar(t));
+    const gs = tf.grads((...v: tf.Tensor[]) => {
+      const dist = new d.TruncatedNormal(v[0]!, v[1]!, v[2]!, v[3]!);
+      const out = dist.logProb(x);
+      dist.dispose();
+      return out;
+    })(ps);
+    const got = gs.map((g) => g.dataSync()[0] as number);
+    tf.dispose([...gs, ...ps]);
+    expect(tf.memory().numTensors).toBe(before);
+    const h = 1e-5;
+    theta.forEach((_, i) => {
+      const up = [...theta];
+      const dn = [...theta];
+      up[i] = up[i]! + h;
+      dn[i] = dn[i]! - h;
+      const fd = (lpRef(up) - lpRef(dn)) / (2 * h);
+      expect(Math.abs(got[i]! - fd), `d/d${i}: ${got[i]} vs ${fd}`).toBeLessThanOrEqual(
+        2e-3 * (Math.abs(fd) + 1),
+      );
+    });
+  });
+});
