@@ -5,7 +5,8 @@
  * odd and even lengths, the shortest inputs (2, 3 draws), anti-correlated chains, a hand-computed
  * case; `chainDim` / `sampleDim` (Pyro's `chain_dim` / `sample_dim`) in any position, negative
  * ones, more than one element; constant and NaN draws; memory; and what sets it apart from
- * NumPyro's (`mcmc.essNumPyro`, lag sums over `N`) and ArviZ's (`mcmc.ess`).
+ * NumPyro's (`mcmc.essNumPyro`, lag sums over `N`) and ArviZ's (`mcmc.ess`). Also
+ * `stats.autocorrelation` / `autocovariance`, Pyro's lag sums over `N - t` (by hand).
  */
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
@@ -65,6 +66,19 @@ describe("audit17b ppl.stats.effectiveSampleSize is Pyro's effective_sample_size
     expect(statsEss([[1, 2, 3, 4]])).toBeCloseTo(2.4, 5);
     expect(essPyroRef([[1, 2, 3, 4]])).toBeCloseTo(2.4, 12);
     expect(ppl.mcmc.essNumPyro([[1, 2, 3, 4]])).toBeCloseTo(8 / 3, 12);
+  });
+
+  it("stats.autocorrelation / autocovariance are Pyro's too: [1, 2, 3, 4] by hand", () => {
+    // S = (5, 1.25, -1.5, -2.25); gamma_t = S_t / (4 - t) = (1.25, 5/12, -0.75, -2.25);
+    // rho_t = gamma_t / (S_0 / 4) = (1, 1/3, -0.6, -1.8) (the biased form gave (1, 0.25, -0.3, -0.45))
+    const before = tf.memory().numTensors;
+    const x = tf.tensor1d([1, 2, 3, 4]);
+    const rho = ppl.stats.autocorrelation(x);
+    const gamma = ppl.stats.autocovariance(x);
+    expect(Array.from(rho.dataSync())).toBeAllclose([1, 1 / 3, -0.6, -1.8], { atol: 1e-6 });
+    expect(Array.from(gamma.dataSync())).toBeAllclose([1.25, 5 / 12, -0.75, -2.25], { atol: 1e-6 });
+    tf.dispose([x, rho, gamma]);
+    expect(tf.memory().numTensors).toBe(before);
   });
 
   it('differs from NumPyro (lags over N) and ArviZ (mcmc.ess) on correlated chains', () => {

@@ -34,14 +34,17 @@ function ar1(n: number, phi: number, seed: number): number[] {
   return x;
 }
 
-/** The biased autocovariance by its definition, O(N^2). */
+/**
+ * Pyro's autocovariance by its definition, O(N^2): each lag's sum over the `N - k` products it
+ * has (session 17; it was the biased `/ N` before, which Pyro's is not).
+ */
 function bruteAcov(x: number[]): number[] {
   const n = x.length;
   const m = x.reduce((a, b) => a + b, 0) / n;
   return Array.from({ length: n }, (_, k) => {
     let s = 0;
     for (let t = 0; t + k < n; t++) s += ((x[t] as number) - m) * ((x[t + k] as number) - m);
-    return s / n;
+    return s / (n - k);
   });
 }
 

@@ -1,12 +1,16 @@
 /**
  * Autocorrelation and autocovariance of a sequence along one axis (Pyro's
- * `pyro.ops.stats.autocorrelation`/`autocovariance`), by FFT in float64 on the host:
+ * `pyro.ops.stats.autocorrelation`/`autocovariance`), by FFT in float64 on the host. Pyro (after
+ * Stan's FFT code) divides each lag's sum by the `N - k` products it has before normalizing by
+ * lag 0, and its autocovariance is that autocorrelation times the biased variance:
  *
- * $$\hat\gamma_k = \frac{1}{N}\sum_{t=0}^{N-1-k} (x_t - \bar x)(x_{t+k} - \bar x), \qquad
- *   \hat\rho_k = \hat\gamma_k / \hat\gamma_0, \qquad k = 0, \dots, N-1$$
+ * $$S_k = \sum_{t=0}^{N-1-k} (x_t - \bar x)(x_{t+k} - \bar x),\qquad
+ *   \hat\rho_k = \frac{S_k / (N - k)}{S_0 / N},\qquad
+ *   \hat\gamma_k = \hat\rho_k \cdot \frac{S_0}{N} = \frac{S_k}{N - k},\qquad k = 0, \dots, N-1.$$
  *
- * (the biased estimator, positive semi-definite, as Pyro's and Stan's). A constant sequence has
- * `γ_0 = 0` and an undefined autocorrelation: NaN, as Pyro's.
+ * (Before session 17 these divided by `N`, the biased estimator of ArviZ and of NumPyro's default
+ * `bias=True`.) A constant sequence has `S_0 = 0` and an undefined autocorrelation: NaN, as
+ * Pyro's.
  */
 import * as tf from '@tensorflow/tfjs';
 import { assembleRows, checkTensor, columnsOf, transposeCols } from './columns.js';
@@ -73,7 +77,8 @@ function along(x: tf.Tensor, dim: number, normalize: boolean): tf.Tensor {
   checkTensor(x, 'input');
   const { cols, rest, ax, n } = columnsOf(x, dim, 'input');
   const out = cols.map((c) => {
-    const g = autocovarianceOf(c);
+    // Pyro's lag sums over N - k: the biased S_k / N times N / (N - k)
+    const g = autocovarianceOf(c).map((v, k) => (v * n) / (n - k));
     if (!normalize) return g;
     const g0 = g[0] as number;
     return g.map((v) => (g0 > 0 ? v / g0 : NaN));
@@ -82,8 +87,8 @@ function along(x: tf.Tensor, dim: number, normalize: boolean): tf.Tensor {
 }
 
 /**
- * The autocorrelation `ρ_k` of `input` along `dim` for every lag `k = 0..N-1` (same shape as
- * `input`, a new tensor).
+ * The autocorrelation `ρ_k = (S_k / (N - k)) / (S_0 / N)` of `input` along `dim` for every lag
+ * `k = 0..N-1` (Pyro's; same shape as `input`, a new tensor).
  * @param input the sequences. @param dim the time axis (default 0).
  * @throws ArgumentError naming `input` or `dim`.
  * @example
@@ -96,7 +101,7 @@ export function autocorrelation(input: tf.Tensor, dim = 0): tf.Tensor {
 }
 
 /**
- * The autocovariance `γ_k` (divided by `N`) of `input` along `dim` for every lag (same shape as
+ * The autocovariance `γ_k = S_k / (N - k)` of `input` along `dim` for every lag (same shape as
  * `input`, a new tensor): `autocorrelation(input) * var(input)` with the biased variance, as
  * Pyro's.
  * @throws ArgumentError naming `input` or `dim`.
