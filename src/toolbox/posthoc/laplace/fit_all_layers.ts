@@ -5,19 +5,16 @@
  * `sum_c u_{n,c} u_{n,c}^T = Lambda_n` (see `all_layers.ts` for the posterior).
  */
 import * as tf from '@tensorflow/tfjs';
-import { ArgumentError } from '../../../utils/errors.js';
-import { optionsObject } from '../../../utils/options.js';
-import { AllLayersLaplace, type AllLayersLaplaceOptions } from './all_layers.js';
-import { unitRows } from './glm_jacobian.js';
 import {
-  LAPLACE_OPTIONS,
-  checkInputs,
-  checkPositive,
-  checkPriorPrecision,
-  checkTargets,
-} from './checks.js';
+  AllLayersLaplace,
+  type AllLayersLaplaceOptions,
+  type AllLayersStructure,
+} from './all_layers.js';
+import { unitRows } from './glm_jacobian.js';
+import { checkInputs, checkPriorPrecision, checkTargets } from './checks.js';
 import { emptyCurvature } from './curvature.js';
 import { batchLogLikelihood, outputLikelihood, type OutputLikelihood } from './likelihood.js';
+import { resolveFitOptions } from './fit_options.js';
 import { layerGraph, type ParamLayer } from './layer_graph.js';
 import {
   augmentedRows,
@@ -102,31 +99,13 @@ export function allLayersLaplace(
   y: tf.Tensor | ArrayLike<number>,
   options: AllLayersLaplaceOptions = {},
 ): AllLayersLaplace {
-  optionsObject(options, LAPLACE_OPTIONS, 'allLayersLaplace');
-  const o: Required<AllLayersLaplaceOptions> = {
-    likelihood: options.likelihood ?? 'classification',
-    hessianStructure: options.hessianStructure ?? 'kron',
-    priorPrecision: options.priorPrecision ?? 1,
-    sigmaNoise: options.sigmaNoise ?? 1,
-    batchSize: options.batchSize ?? 128,
-  };
-  if (o.likelihood !== 'classification' && o.likelihood !== 'regression') {
-    throw new ArgumentError(
-      'likelihood',
-      `expected 'classification' or 'regression', got '${String(o.likelihood)}'`,
-    );
-  }
-  if (o.hessianStructure !== 'diag' && o.hessianStructure !== 'kron') {
-    throw new ArgumentError(
-      'hessianStructure',
-      `expected 'diag' or 'kron' over all layers ('full' is for the last layer only), got '${String(o.hessianStructure)}'`,
-    );
-  }
-  if (typeof o.priorPrecision === 'number') checkPositive(o.priorPrecision, 'priorPrecision');
-  checkPositive(o.sigmaNoise, 'sigmaNoise');
-  if (!Number.isInteger(o.batchSize) || o.batchSize < 1) {
-    throw new ArgumentError('batchSize', `expected a positive integer, got ${o.batchSize}`);
-  }
+  const o = resolveFitOptions<AllLayersStructure>(options, {
+    what: 'allLayersLaplace',
+    batchSize: 128,
+    structures: ['diag', 'kron'],
+    expectedStructure:
+      "expected 'diag' or 'kron' over all layers ('full' is for the last layer only)",
+  });
   const g = layerGraph(model, o.likelihood);
   checkPriorPrecision(
     o.priorPrecision,
