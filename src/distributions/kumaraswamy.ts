@@ -12,7 +12,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { log1p } from '../utils/log1p.js';
 import { expm1 } from '../utils/expm1.js';
-import { ScalarDistribution } from './scalar.js';
+import { UnitConcentrationsDistribution } from './unit_concentrations.js';
 import type { DistributionOptions, TensorInput } from './distribution.js';
 import {
   andB,
@@ -32,7 +32,6 @@ import {
   whereB,
 } from './special.js';
 import { EULER_GAMMA } from './gumbel.js';
-import { unitInterval, type Constraint } from '../constraints/constraints.js';
 
 /**
  * Kumaraswamy distribution with `concentration1` a > 0 and `concentration0` b > 0.
@@ -44,12 +43,7 @@ import { unitInterval, type Constraint } from '../constraints/constraints.js';
  * d.rsample([100]); // differentiable in a and b
  * ```
  */
-export class Kumaraswamy extends ScalarDistribution {
-  /** a (the exponent of x). */
-  readonly concentration1: tf.Tensor;
-  /** b (the exponent of 1 - x^a). */
-  readonly concentration0: tf.Tensor;
-
+export class Kumaraswamy extends UnitConcentrationsDistribution {
   /**
    * @param concentration1 a, finite and > 0.
    * @param concentration0 b, finite and > 0.
@@ -60,14 +54,7 @@ export class Kumaraswamy extends ScalarDistribution {
     concentration0: TensorInput,
     options: DistributionOptions = {},
   ) {
-    super(options);
-    ({ concentration1: this.concentration1, concentration0: this.concentration0 } =
-      this.positiveParams({ concentration1, concentration0 }));
-  }
-
-  /** Support: the unit interval. */
-  override get support(): Constraint {
-    return unitInterval;
+    super(concentration1, concentration0, options);
   }
   protected override _rsample(shape: number[], seed: number): tf.Tensor {
     const u = openUniform([...shape, ...this._batchShape], seed);
