@@ -23,7 +23,7 @@ import { registerKL } from './kl.js';
 import { mvdigamma, mvlgamma } from './special.js';
 import { ArgumentError } from '../utils/errors.js';
 import { broadcastShapes } from '../utils/tensor.js';
-import { cholesky, matrixDiag, matrixTranspose, triangularSolve } from '../utils/linalg.js';
+import { cholesky, matrixDiag, triangularSolve, trilGram } from '../utils/linalg.js';
 import { bartlettFactor, broadcastMatrices, halfLogDet, wishartKL } from './wishart.js';
 import { DfScaleDistribution } from './df_scale.js';
 import './expanded.js';
@@ -80,7 +80,7 @@ export class InverseWishart extends DfScaleDistribution {
 
   /** The scale `Psi = U U^T` (a new tensor). */
   scaleMatrix(): tf.Tensor {
-    return tf.tidy(() => tf.matMul(this.scaleTril, matrixTranspose(this.scaleTril)));
+    return trilGram(this.scaleTril);
   }
 
   protected override _rsample(shape: number[], seed: number): tf.Tensor {

@@ -29,8 +29,9 @@ import { broadcastShapes } from '../utils/tensor.js';
 import {
   cholesky,
   matrixDiag,
-  matrixTranspose,
   triangularSolve,
+  trilGram,
+  trilInverseGram,
   vecToTril,
 } from '../utils/linalg.js';
 import './expanded.js';
@@ -162,15 +163,11 @@ export class Wishart extends DfScaleDistribution {
 
   /** The scale `Sigma = L L^T` (a new tensor). */
   covarianceMatrix(): tf.Tensor {
-    return tf.tidy(() => tf.matMul(this.scaleTril, matrixTranspose(this.scaleTril)));
+    return trilGram(this.scaleTril);
   }
   /** The precision `Sigma^{-1}` (a new tensor). */
   precisionMatrix(): tf.Tensor {
-    return tf.tidy(() => {
-      const l = this.scaleTril;
-      const inv = triangularSolve(l, tf.broadcastTo(tf.eye(this.dim), l.shape));
-      return tf.matMul(inv, inv, true, false);
-    });
+    return trilInverseGram(this.scaleTril);
   }
 
   protected override _rsample(shape: number[], seed: number): tf.Tensor {
