@@ -16,7 +16,6 @@ import { log1p } from '../utils/log1p.js';
 import { broadcastTo } from '../utils/tensor.js';
 import { deriveSeeds } from '../utils/seed.js';
 import { UnitConcentrationsDistribution } from './unit_concentrations.js';
-import type { DistributionOptions, TensorInput } from './distribution.js';
 import { betaRsample } from './host_sampling.js';
 import { registerKL } from './kl.js';
 import { betaQuantile } from './quantile_ops.js';
@@ -52,18 +51,6 @@ const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
  * ```
  */
 export class Beta extends UnitConcentrationsDistribution {
-  /**
-   * @param concentration1 a, > 0.
-   * @param concentration0 b, > 0.
-   */
-  constructor(
-    concentration1: TensorInput,
-    concentration0: TensorInput,
-    options: DistributionOptions = {},
-  ) {
-    super(concentration1, concentration0, options);
-  }
-
   protected override _rsample(shape: number[], seed: number): tf.Tensor {
     const [s1, s0] = deriveSeeds(seed, 2) as [number, number];
     const a = broadcastTo(this.concentration1, this._batchShape);

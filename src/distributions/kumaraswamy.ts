@@ -13,7 +13,6 @@ import * as tf from '@tensorflow/tfjs';
 import { log1p } from '../utils/log1p.js';
 import { expm1 } from '../utils/expm1.js';
 import { UnitConcentrationsDistribution } from './unit_concentrations.js';
-import type { DistributionOptions, TensorInput } from './distribution.js';
 import {
   andB,
   digamma,
@@ -44,18 +43,6 @@ import { EULER_GAMMA } from './gumbel.js';
  * ```
  */
 export class Kumaraswamy extends UnitConcentrationsDistribution {
-  /**
-   * @param concentration1 a, finite and > 0.
-   * @param concentration0 b, finite and > 0.
-   * @param options validation flag and name.
-   */
-  constructor(
-    concentration1: TensorInput,
-    concentration0: TensorInput,
-    options: DistributionOptions = {},
-  ) {
-    super(concentration1, concentration0, options);
-  }
   protected override _rsample(shape: number[], seed: number): tf.Tensor {
     const u = openUniform([...shape, ...this._batchShape], seed);
     // 1 - (1 - u)^{1/b} = -expm1(log1p(-u) / b); then the 1/a-th power through logs
