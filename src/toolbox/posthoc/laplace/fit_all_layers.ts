@@ -15,15 +15,8 @@ import { checkInputs, checkPriorPrecision, checkTargets } from './checks.js';
 import { emptyCurvature } from './curvature.js';
 import { batchLogLikelihood, outputLikelihood, type OutputLikelihood } from './likelihood.js';
 import { resolveFitOptions } from './fit_options.js';
-import { layerGraph, type ParamLayer } from './layer_graph.js';
-import {
-  augmentedRows,
-  backprop,
-  graphForward,
-  layerJacobian,
-  preActivationShapes,
-  signalRows,
-} from './graph_run.js';
+import { layerGraph } from './layer_graph.js';
+import { backprop, graphPass, layerJacobian, signalRows } from './graph_run.js';
 import { inputList, sliceInputs, type ModelInput } from '../../../layers/model_input.js';
 import { eigenCurvature } from './posterior.js';
 
@@ -137,12 +130,8 @@ export function allLayersLaplace(
     const size = Math.min(o.batchSize, n - i);
     tf.tidy(() => {
       const xb = inputList(sliceInputs(x, i, size));
-      const fwd = graphForward(g, xb);
-      const shapes = preActivationShapes(g, fwd);
       // per site: the layer input rows [B, T, D1]
-      const rows = g.sites.map((site, s) =>
-        augmentedRows(g.params[site.param] as ParamLayer, fwd.inputs[s] as tf.Tensor),
-      );
+      const { fwd, shapes, rows } = graphPass(g, xb);
       if (o.hessianStructure === 'kron') {
         // KFAC over the sites of a layer applied several times: their rows are more positions
         g.sites.forEach((site, s) => {

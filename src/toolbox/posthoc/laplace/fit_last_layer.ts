@@ -25,14 +25,7 @@ import { inputList, sliceInputs, type ModelInput } from '../../../layers/model_i
 import { lambdaFactors } from './fit_all_layers.js';
 import { resolveFitOptions } from './fit_options.js';
 import { layerGraph, type ParamLayer } from './layer_graph.js';
-import {
-  augmentedRows,
-  backprop,
-  graphForward,
-  layerJacobian,
-  preActivationShapes,
-  signalRows,
-} from './graph_run.js';
+import { backprop, graphPass, layerJacobian, signalRows } from './graph_run.js';
 
 function inboundNodes(layer: tf.layers.Layer): { inputTensors: tf.SymbolicTensor[] }[] {
   return (
@@ -296,11 +289,7 @@ function fitShared(
     const size = Math.min(o.batchSize, n - i);
     tf.tidy(() => {
       const xb = inputList(sliceInputs(x, i, size));
-      const fwd = graphForward(g, xb);
-      const shapes = preActivationShapes(g, fwd);
-      const rows = g.sites.map((site, s) =>
-        augmentedRows(g.params[site.param] as ParamLayer, fwd.inputs[s] as tf.Tensor),
-      );
+      const { fwd, shapes, rows } = graphPass(g, xb);
       if (o.hessianStructure === 'kron') {
         for (const r of rows) {
           const flat = tf.reshape(r, [-1, d1]) as tf.Tensor2D;
