@@ -15,8 +15,7 @@ import * as tf from '@tensorflow/tfjs';
 import { log1p } from '../utils/log1p.js';
 import { broadcastTo } from '../utils/tensor.js';
 import { deriveSeeds } from '../utils/seed.js';
-import { ScalarDistribution } from './scalar.js';
-import type { DistributionOptions, TensorInput } from './distribution.js';
+import { UnitConcentrationsDistribution } from './unit_concentrations.js';
 import { betaRsample } from './host_sampling.js';
 import { registerKL } from './kl.js';
 import { betaQuantile } from './quantile_ops.js';
@@ -40,7 +39,6 @@ import {
 } from './special.js';
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
-import { unitInterval, type Constraint } from '../constraints/constraints.js';
 
 /**
  * Beta distribution with `concentration1` (a, the "successes" exponent) and `concentration0`
@@ -52,31 +50,7 @@ import { unitInterval, type Constraint } from '../constraints/constraints.js';
  * d.mean(); // 2/7
  * ```
  */
-export class Beta extends ScalarDistribution {
-  /** The exponent a of `x`. */
-  readonly concentration1: tf.Tensor;
-  /** The exponent b of `1 - x`. */
-  readonly concentration0: tf.Tensor;
-
-  /**
-   * @param concentration1 a, > 0.
-   * @param concentration0 b, > 0.
-   */
-  constructor(
-    concentration1: TensorInput,
-    concentration0: TensorInput,
-    options: DistributionOptions = {},
-  ) {
-    super(options);
-    ({ concentration1: this.concentration1, concentration0: this.concentration0 } =
-      this.positiveParams({ concentration1, concentration0 }));
-  }
-
-  /** Support: `[0, 1]`. */
-  override get support(): Constraint {
-    return unitInterval;
-  }
-
+export class Beta extends UnitConcentrationsDistribution {
   protected override _rsample(shape: number[], seed: number): tf.Tensor {
     const [s1, s0] = deriveSeeds(seed, 2) as [number, number];
     const a = broadcastTo(this.concentration1, this._batchShape);

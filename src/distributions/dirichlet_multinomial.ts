@@ -17,7 +17,7 @@ import { Distribution, type DistributionOptions, type TensorInput } from './dist
 import { multinomialDrawInto, standardGammaDraw } from './host_sampling.js';
 import { dirichletMultinomialLogPmf } from './special.js';
 import { multinomial, type Constraint } from '../constraints/constraints.js';
-import { makeRng } from '../utils/seed.js';
+import { countDraws, totalCountProblem } from './count_draws.js';
 import './expanded.js';
 import './independent.js';
 
@@ -48,12 +48,8 @@ export class DirichletMultinomial extends Distribution {
     this.concentration = this.param(concentration, 'concentration');
     this.checkVectorParam(this.concentration, 'concentration');
     this.checkPositive(this.concentration, 'concentration');
-    if (!Number.isInteger(totalCount) || totalCount < 0) {
-      throw this.constructionError(
-        'totalCount',
-        `expected a non-negative integer, got ${String(totalCount)}`,
-      );
-    }
+    const problem = totalCountProblem(totalCount);
+    if (problem !== undefined) throw this.constructionError('totalCount', problem);
     this.totalCount = totalCount;
   }
 
@@ -70,25 +66,17 @@ export class DirichletMultinomial extends Distribution {
 
   protected override _sample(shape: number[], seed: number): tf.Tensor {
     const k = this.eventShape[0] as number;
-    const batch = this.batchShape;
-    const rows = batch.reduce((a, b) => a * b, 1);
-    const reps = shape.reduce((a, b) => a * b, 1);
     const alpha = this.concentration.dataSync();
-    const rng = makeRng(seed);
-    const out = new Float32Array(reps * rows * k);
     const g = new Float64Array(k);
-    for (let s = 0; s < reps; s++) {
-      for (let r = 0; r < rows; r++) {
-        let total = 0;
-        for (let j = 0; j < k; j++) {
-          g[j] = standardGammaDraw(alpha[r * k + j] as number, rng);
-          total += g[j] as number;
-        }
-        // the multinomial draw on the Dirichlet draw p = g / total
-        multinomialDrawInto(out, (s * rows + r) * k, this.totalCount, g, 0, k, total, rng);
+    return countDraws(shape, this.batchShape, k, seed, (out, at, r, rng) => {
+      let total = 0;
+      for (let j = 0; j < k; j++) {
+        g[j] = standardGammaDraw(alpha[r * k + j] as number, rng);
+        total += g[j] as number;
       }
-    }
-    return tf.tensor(out, [...shape, ...batch, k], 'float32');
+      // the multinomial draw on the Dirichlet draw p = g / total
+      multinomialDrawInto(out, at, this.totalCount, g, 0, k, total, rng);
+    });
   }
   /** The log-mass in the saddle-point form of {@link dirichletMultinomialLogPmf}. */
   protected _logProb(x: tf.Tensor): tf.Tensor {

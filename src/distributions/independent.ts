@@ -11,7 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Distribution, registerToEvent, type DistributionOptions } from './distribution.js';
-import type { DistributionHooks } from './hooks.js';
+import { ForwardingDistribution } from './forwarding.js';
 import { independent, type Constraint } from '../constraints/constraints.js';
 import { ArgumentError } from '../utils/errors.js';
 import { klDivergence, registerKL } from './kl.js';
@@ -28,7 +28,7 @@ import { klDivergence, registerKL } from './kl.js';
  * d.logProb(tf.ones([3, 4])); // shape [3]
  * ```
  */
-export class Independent extends Distribution {
+export class Independent extends ForwardingDistribution {
   /** The underlying distribution. */
   readonly base: Distribution;
   /** Number of base batch dims read as event dims. */
@@ -59,9 +59,6 @@ export class Independent extends Distribution {
     this.reinterpretedBatchNdims = n;
   }
 
-  private get b(): DistributionHooks {
-    return this.base as unknown as DistributionHooks;
-  }
   get batchShape(): number[] {
     const bs = this.base.batchShape;
     return bs.slice(0, bs.length - this.reinterpretedBatchNdims);
@@ -78,9 +75,6 @@ export class Independent extends Distribution {
       ...this.base.eventShapeFor(valueShape),
     ];
   }
-  override get hasRsample(): boolean {
-    return this.base.hasRsample;
-  }
   /** The base support with the reinterpreted dims as event dims. */
   override get support(): Constraint {
     return independent(this.base.support, this.reinterpretedBatchNdims);
@@ -94,12 +88,6 @@ export class Independent extends Distribution {
     return tf.sum(t, axes);
   }
 
-  protected override _sample(shape: number[], seed: number): tf.Tensor {
-    return this.b._sample(shape, seed);
-  }
-  protected override _rsample(shape: number[], seed: number): tf.Tensor {
-    return this.b._rsample(shape, seed);
-  }
   protected _logProb(x: tf.Tensor): tf.Tensor {
     return this.reduce(this.b._logProbAtNonFinite(x));
   }
@@ -108,25 +96,6 @@ export class Independent extends Distribution {
   }
   protected override _cdf(x: tf.Tensor): tf.Tensor {
     return tf.exp(this._logCdf(x));
-  }
-  /**
-   * The base's quantile coordinate by coordinate: `p` has shape `batchShape + eventShape` and
-   * entry `i` is the quantile of coordinate `i` (the joint CDF, a product, has no inverse).
-   */
-  protected override _icdf(p: tf.Tensor): tf.Tensor {
-    return this.b._icdf(p);
-  }
-  protected override _mean(): tf.Tensor {
-    return this.b._mean();
-  }
-  protected override _mode(): tf.Tensor {
-    return this.b._mode();
-  }
-  protected override _variance(): tf.Tensor {
-    return this.b._variance();
-  }
-  protected override _stddev(): tf.Tensor {
-    return this.b._stddev();
   }
   protected override _entropy(): tf.Tensor {
     return this.reduce(this.b._entropy());

@@ -19,19 +19,13 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { type DistributionOptions, type TensorInput } from './distribution.js';
-import { positiveDefinite, type Constraint } from '../constraints/constraints.js';
 import { registerKL } from './kl.js';
 import { mvdigamma, mvlgamma } from './special.js';
 import { ArgumentError } from '../utils/errors.js';
 import { broadcastShapes } from '../utils/tensor.js';
-import { cholesky, matrixDiag, matrixTranspose, triangularSolve } from '../utils/linalg.js';
-import {
-  bartlettFactor,
-  broadcastMatrices,
-  DfScaleDistribution,
-  halfLogDet,
-  wishartKL,
-} from './wishart.js';
+import { cholesky, matrixDiag, triangularSolve, trilGram } from '../utils/linalg.js';
+import { bartlettFactor, broadcastMatrices, halfLogDet, wishartKL } from './wishart.js';
+import { DfScaleDistribution } from './df_scale.js';
 import './expanded.js';
 import './independent.js';
 
@@ -51,13 +45,6 @@ export type InverseWishartScale = TensorInput | { scaleTril: TensorInput };
  * ```
  */
 export class InverseWishart extends DfScaleDistribution {
-  /** Degrees of freedom `nu > p - 1` (batch). */
-  readonly df: tf.Tensor;
-  /** The lower Cholesky factor `U` of the scale `Psi = U U^T`, shape `[..., p, p]`. */
-  readonly scaleTril: tf.Tensor;
-  private readonly batch: number[];
-  private readonly dim: number;
-
   /**
    * @param df degrees of freedom, `nu > p - 1`.
    * @param scale the scale matrix `Psi` (symmetric positive definite, `[..., p, p]`) or
@@ -65,39 +52,35 @@ export class InverseWishart extends DfScaleDistribution {
    * @param options validation flag and name.
    */
   constructor(df: TensorInput, scale: InverseWishartScale, options: DistributionOptions = {}) {
-    super(options);
-    const isTril =
-      scale !== null &&
-      typeof scale === 'object' &&
-      !Array.isArray(scale) &&
-      !(scale instanceof tf.Tensor) &&
-      !ArrayBuffer.isView(scale);
-    const key = isTril ? 'scaleTril' : 'scale';
-    const raw = isTril ? (scale as { scaleTril?: TensorInput }).scaleTril : (scale as TensorInput);
-    if (raw === undefined) {
-      throw this.constructionError('scale', 'expected a matrix [..., p, p] or {scaleTril}');
-    }
-    const { df: dfT, m, p, batch } = this.readDfAndScale(df, raw, key, isTril);
-    this.dim = p;
-    this.df = dfT;
-    this.batch = batch;
-    this.scaleTril = isTril ? m : this.own(cholesky(m));
-  }
-
-  get batchShape(): number[] {
-    return [...this.batch];
-  }
-  get eventShape(): number[] {
-    return [this.dim, this.dim];
-  }
-  /** Support: symmetric positive-definite matrices. */
-  override get support(): Constraint {
-    return positiveDefinite;
+    super(
+      df,
+      () => {
+        const isTril =
+          scale !== null &&
+          typeof scale === 'object' &&
+          !Array.isArray(scale) &&
+          !(scale instanceof tf.Tensor) &&
+          !ArrayBuffer.isView(scale);
+        const raw = isTril
+          ? (scale as { scaleTril?: TensorInput }).scaleTril
+          : (scale as TensorInput);
+        if (raw === undefined) {
+          throw new ArgumentError('scale', 'expected a matrix [..., p, p] or {scaleTril}');
+        }
+        return {
+          raw,
+          key: isTril ? 'scaleTril' : 'scale',
+          tril: isTril,
+          toTril: (m: tf.Tensor) => cholesky(m),
+        };
+      },
+      options,
+    );
   }
 
   /** The scale `Psi = U U^T` (a new tensor). */
   scaleMatrix(): tf.Tensor {
-    return tf.tidy(() => tf.matMul(this.scaleTril, matrixTranspose(this.scaleTril)));
+    return trilGram(this.scaleTril);
   }
 
   protected override _rsample(shape: number[], seed: number): tf.Tensor {
@@ -162,10 +145,6 @@ export class InverseWishart extends DfScaleDistribution {
     const diag = tf.broadcastTo(tf.cast(tf.eye(this.dim), 'bool'), shape);
     const fallback = tf.where(diag, tf.fill(shape, Infinity), tf.fill(shape, NaN));
     return tf.where(tf.broadcastTo(ok, shape), value, fallback);
-  }
-  /** `df` broadcast to `[...batch, 1, 1]`. */
-  private dfMatrix(): tf.Tensor {
-    return tf.reshape(tf.broadcastTo(this.df, this.batch), [...this.batch, 1, 1]);
   }
 }
 

@@ -12,8 +12,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { log1p } from '../utils/log1p.js';
 import { expm1 } from '../utils/expm1.js';
-import { ScalarDistribution } from './scalar.js';
-import type { DistributionOptions, TensorInput } from './distribution.js';
+import { UnitConcentrationsDistribution } from './unit_concentrations.js';
 import {
   andB,
   digamma,
@@ -32,7 +31,6 @@ import {
   whereB,
 } from './special.js';
 import { EULER_GAMMA } from './gumbel.js';
-import { unitInterval, type Constraint } from '../constraints/constraints.js';
 
 /**
  * Kumaraswamy distribution with `concentration1` a > 0 and `concentration0` b > 0.
@@ -44,31 +42,7 @@ import { unitInterval, type Constraint } from '../constraints/constraints.js';
  * d.rsample([100]); // differentiable in a and b
  * ```
  */
-export class Kumaraswamy extends ScalarDistribution {
-  /** a (the exponent of x). */
-  readonly concentration1: tf.Tensor;
-  /** b (the exponent of 1 - x^a). */
-  readonly concentration0: tf.Tensor;
-
-  /**
-   * @param concentration1 a, finite and > 0.
-   * @param concentration0 b, finite and > 0.
-   * @param options validation flag and name.
-   */
-  constructor(
-    concentration1: TensorInput,
-    concentration0: TensorInput,
-    options: DistributionOptions = {},
-  ) {
-    super(options);
-    ({ concentration1: this.concentration1, concentration0: this.concentration0 } =
-      this.positiveParams({ concentration1, concentration0 }));
-  }
-
-  /** Support: the unit interval. */
-  override get support(): Constraint {
-    return unitInterval;
-  }
+export class Kumaraswamy extends UnitConcentrationsDistribution {
   protected override _rsample(shape: number[], seed: number): tf.Tensor {
     const u = openUniform([...shape, ...this._batchShape], seed);
     // 1 - (1 - u)^{1/b} = -expm1(log1p(-u) / b); then the 1/a-th power through logs

@@ -33,7 +33,7 @@ import {
   type DistributionOptions,
   type MaskInput,
 } from './distribution.js';
-import type { DistributionHooks } from './hooks.js';
+import { ForwardingDistribution } from './forwarding.js';
 import type { Constraint } from '../constraints/constraints.js';
 import { ExpandedDistribution } from './expanded.js';
 import { klDivergence, registerKL } from './kl.js';
@@ -124,7 +124,7 @@ function toMask(mask: unknown): { value: boolean | tf.Tensor; created: boolean }
  * d.logProb(tf.tensor1d([0, 5, 1])); // [log N(0), 0, log N(1)]
  * ```
  */
-export class MaskedDistribution extends Distribution {
+export class MaskedDistribution extends ForwardingDistribution {
   /**
    * The base distribution broadcast to this batch shape (the caller's distribution itself when
    * the mask does not grow its batch shape, else an `expand` of it).
@@ -169,9 +169,6 @@ export class MaskedDistribution extends Distribution {
     else this.base = base.expand(batch);
   }
 
-  private get b(): DistributionHooks {
-    return this.base as unknown as DistributionHooks;
-  }
   get batchShape(): number[] {
     return this.base.batchShape;
   }
@@ -182,9 +179,6 @@ export class MaskedDistribution extends Distribution {
   override eventShapeFor(valueShape: readonly number[]): number[] {
     return this.base.eventShapeFor(valueShape);
   }
-  override get hasRsample(): boolean {
-    return this.base.hasRsample;
-  }
   override get support(): Constraint {
     return this.base.support;
   }
@@ -192,12 +186,6 @@ export class MaskedDistribution extends Distribution {
   /** A masked-out entry scores 0 whatever its value (the base's rule applies to the others). */
   protected override get limitsAtNonFinite(): boolean {
     return false;
-  }
-  protected override _sample(shape: number[], seed: number): tf.Tensor {
-    return this.b._sample(shape, seed);
-  }
-  protected override _rsample(shape: number[], seed: number): tf.Tensor {
-    return this.b._rsample(shape, seed);
   }
   /** `where(mask, log p_base(x), 0)`, the mask broadcast to the log-probability's shape. */
   protected _logProb(x: tf.Tensor): tf.Tensor {
@@ -213,22 +201,6 @@ export class MaskedDistribution extends Distribution {
     }
     const lp = this.b._logProbAtNonFinite(x);
     return tf.where(tf.broadcastTo(m, lp.shape), lp, tf.zerosLike(lp));
-  }
-  /** The base's quantile (the draws are the base's; the mask changes only the log-density). */
-  protected override _icdf(p: tf.Tensor): tf.Tensor {
-    return this.b._icdf(p);
-  }
-  protected override _mean(): tf.Tensor {
-    return this.b._mean();
-  }
-  protected override _mode(): tf.Tensor {
-    return this.b._mode();
-  }
-  protected override _variance(): tf.Tensor {
-    return this.b._variance();
-  }
-  protected override _stddev(): tf.Tensor {
-    return this.b._stddev();
   }
   /** Not defined (as in Pyro): a masked entry has no density to take the entropy of. */
   protected override _entropy(): tf.Tensor {

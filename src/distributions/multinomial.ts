@@ -14,7 +14,7 @@ import type { ProbsOrLogits } from './probs.js';
 import { lgamma, mulNoNan } from './special.js';
 import { multinomial, type Constraint } from '../constraints/constraints.js';
 import { multinomialDrawInto } from './host_sampling.js';
-import { makeRng } from '../utils/seed.js';
+import { countDraws, totalCountProblem } from './count_draws.js';
 import './expanded.js';
 import './independent.js';
 
@@ -43,12 +43,8 @@ export class Multinomial extends CategoricalProbsDistribution {
     options: DistributionOptions = {},
   ) {
     super(params, options);
-    if (!Number.isInteger(totalCount) || totalCount < 0) {
-      throw this.constructionError(
-        'totalCount',
-        `expected a non-negative integer, got ${String(totalCount)}`,
-      );
-    }
+    const problem = totalCountProblem(totalCount);
+    if (problem !== undefined) throw this.constructionError('totalCount', problem);
     this.totalCount = totalCount;
   }
 
@@ -62,18 +58,10 @@ export class Multinomial extends CategoricalProbsDistribution {
 
   protected override _sample(shape: number[], seed: number): tf.Tensor {
     const k = this.eventShape[0] as number;
-    const batch = this.batchShape;
-    const rows = batch.reduce((a, b) => a * b, 1);
-    const reps = shape.reduce((a, b) => a * b, 1);
     const p = this.probs.dataSync();
-    const rng = makeRng(seed);
-    const out = new Float32Array(reps * rows * k);
-    for (let s = 0; s < reps; s++) {
-      for (let r = 0; r < rows; r++) {
-        multinomialDrawInto(out, (s * rows + r) * k, this.totalCount, p, r * k, k, 1, rng);
-      }
-    }
-    return tf.tensor(out, [...shape, ...batch, k], 'float32');
+    return countDraws(shape, this.batchShape, k, seed, (out, at, r, rng) =>
+      multinomialDrawInto(out, at, this.totalCount, p, r * k, k, 1, rng),
+    );
   }
   protected _logProb(x: tf.Tensor): tf.Tensor {
     const n = this.totalCount;

@@ -19,9 +19,10 @@ import { broadcastShapes } from '../utils/tensor.js';
 import {
   cholesky,
   matrixDiag,
-  matrixTranspose,
   squareSize,
   triangularSolve,
+  trilGram,
+  trilInverseGram,
 } from '../utils/linalg.js';
 import './expanded.js';
 import './independent.js';
@@ -129,15 +130,11 @@ export class MultivariateNormal extends Distribution {
 
   /** The covariance `L L^T` (a new tensor). */
   covarianceMatrix(): tf.Tensor {
-    return tf.tidy(() => tf.matMul(this.scaleTril, matrixTranspose(this.scaleTril)));
+    return trilGram(this.scaleTril);
   }
   /** The precision `Sigma^{-1} = L^{-T} L^{-1}` (a new tensor). */
   precisionMatrix(): tf.Tensor {
-    return tf.tidy(() => {
-      const l = this.scaleTril;
-      const inv = triangularSolve(l, tf.broadcastTo(tf.eye(this.dim), l.shape));
-      return tf.matMul(inv, inv, true, false);
-    });
+    return trilInverseGram(this.scaleTril);
   }
 
   protected override _rsample(shape: number[], seed: number): tf.Tensor {

@@ -18,20 +18,20 @@
  * Support `positiveDefinite` (`bijectTo`: `LowerCholeskyTransform` then `L L^T`).
  */
 import * as tf from '@tensorflow/tfjs';
-import { Distribution, type DistributionOptions, type TensorInput } from './distribution.js';
-import { lowerCholesky, positiveDefinite, type Constraint } from '../constraints/constraints.js';
+import type { DistributionOptions, TensorInput } from './distribution.js';
+import { DfScaleDistribution } from './df_scale.js';
 import { Gamma } from './gamma.js';
 import { registerKL } from './kl.js';
 import { mvdigamma, mvlgamma } from './special.js';
 import { ArgumentError } from '../utils/errors.js';
 import { deriveSeeds } from '../utils/seed.js';
-import { allWithin, broadcastShapes, checkValues, peekValues } from '../utils/tensor.js';
+import { broadcastShapes } from '../utils/tensor.js';
 import {
   cholesky,
   matrixDiag,
-  matrixTranspose,
-  squareSize,
   triangularSolve,
+  trilGram,
+  trilInverseGram,
   vecToTril,
 } from '../utils/linalg.js';
 import './expanded.js';
@@ -80,18 +80,6 @@ export function scaleTrilOf(key: ScaleKey, m: tf.Tensor): tf.Tensor {
   });
 }
 
-/** @internal Throw naming `df` unless every entry exceeds `p - 1` (and is finite). */
-export function checkDf(df: tf.Tensor, p: number): void {
-  if (!allWithin(peekValues(df), p - 1, Number.MAX_VALUE, true)) {
-    checkValues(
-      df,
-      'df',
-      (v) => v > p - 1 && Number.isFinite(v),
-      `a finite value > ${p - 1} (dim - 1)`,
-    );
-  }
-}
-
 /**
  * @internal The Bartlett factor `A`, shape `[...shape, ...batch, p, p]`: lower triangular with
  * `A_ii = sqrt(chi2(nu - i))` (0-based `i`) and standard normals below the diagonal, so that
@@ -136,53 +124,6 @@ export function halfLogDet(l: tf.Tensor): tf.Tensor {
 }
 
 /**
- * @internal The construction shared by the Wishart-type families: degrees of freedom `nu` and one
- * `p x p` scale matrix, read, broadcast and (with `validateArgs`) checked — `nu > p - 1`, and the
- * matrix lower triangular with a positive diagonal (`tril`) or symmetric positive definite.
- */
-export abstract class DfScaleDistribution extends Distribution {
-  /**
-   * Read `df` and the scale matrix `raw` named `key`, freeing what was made when a check fails.
-   * @returns the `df` and matrix parameters, the matrix size `p` and the batch shape.
-   */
-  protected readDfAndScale(
-    df: TensorInput,
-    raw: TensorInput,
-    key: string,
-    tril: boolean,
-  ): { df: tf.Tensor; m: tf.Tensor; p: number; batch: number[] } {
-    const m = this.param(raw, key);
-    let p: number;
-    try {
-      p = squareSize(m, key);
-    } catch (e) {
-      this.dispose();
-      throw e;
-    }
-    if (p < 1) throw this.constructionError(key, 'expected matrices of size p >= 1');
-    const dfT = this.param(df, 'df');
-    const batch = this.broadcastParams({ df: dfT.shape, [key]: m.shape.slice(0, -2) });
-    if (this.validateArgs) {
-      try {
-        checkDf(dfT, p);
-      } catch (e) {
-        this.dispose();
-        throw e;
-      }
-      if (!(tril ? lowerCholesky : positiveDefinite).checkAll(m)) {
-        throw this.constructionError(
-          key,
-          tril
-            ? 'expected lower-triangular matrices with a positive diagonal'
-            : 'expected symmetric positive-definite matrices',
-        );
-      }
-    }
-    return { df: dfT, m, p, batch };
-  }
-}
-
-/**
  * Wishart distribution `W(nu, Sigma)` with event shape `[p, p]`.
  *
  * @example
@@ -193,13 +134,6 @@ export abstract class DfScaleDistribution extends Distribution {
  * ```
  */
 export class Wishart extends DfScaleDistribution {
-  /** Degrees of freedom `nu > p - 1` (batch). */
-  readonly df: tf.Tensor;
-  /** The lower Cholesky factor `L` of the scale `Sigma = L L^T`, shape `[..., p, p]`. */
-  readonly scaleTril: tf.Tensor;
-  private readonly batch: number[];
-  private readonly dim: number;
-
   /**
    * @param df degrees of freedom, `nu > p - 1`.
    * @param scale exactly one of `covarianceMatrix` (the scale `Sigma`, symmetric positive
@@ -208,44 +142,32 @@ export class Wishart extends DfScaleDistribution {
    * @param options validation flag and name.
    */
   constructor(df: TensorInput, scale: WishartScale, options: DistributionOptions = {}) {
-    super(options);
-    let key: ScaleKey;
-    try {
-      key = readScaleKey(scale, 'scale', ['covarianceMatrix', 'precisionMatrix', 'scaleTril']);
-    } catch (e) {
-      this.dispose();
-      throw e;
-    }
-    const raw = (scale as unknown as Record<ScaleKey, TensorInput>)[key];
-    const { df: dfT, m, p, batch } = this.readDfAndScale(df, raw, key, key === 'scaleTril');
-    this.dim = p;
-    this.df = dfT;
-    this.batch = batch;
-    this.scaleTril = key === 'scaleTril' ? m : this.own(scaleTrilOf(key, m));
-  }
-
-  get batchShape(): number[] {
-    return [...this.batch];
-  }
-  get eventShape(): number[] {
-    return [this.dim, this.dim];
-  }
-  /** Support: symmetric positive-definite matrices. */
-  override get support(): Constraint {
-    return positiveDefinite;
+    super(
+      df,
+      () => {
+        const key = readScaleKey(scale, 'scale', [
+          'covarianceMatrix',
+          'precisionMatrix',
+          'scaleTril',
+        ]);
+        return {
+          raw: (scale as unknown as Record<ScaleKey, TensorInput>)[key],
+          key,
+          tril: key === 'scaleTril',
+          toTril: (m: tf.Tensor) => scaleTrilOf(key, m),
+        };
+      },
+      options,
+    );
   }
 
   /** The scale `Sigma = L L^T` (a new tensor). */
   covarianceMatrix(): tf.Tensor {
-    return tf.tidy(() => tf.matMul(this.scaleTril, matrixTranspose(this.scaleTril)));
+    return trilGram(this.scaleTril);
   }
   /** The precision `Sigma^{-1}` (a new tensor). */
   precisionMatrix(): tf.Tensor {
-    return tf.tidy(() => {
-      const l = this.scaleTril;
-      const inv = triangularSolve(l, tf.broadcastTo(tf.eye(this.dim), l.shape));
-      return tf.matMul(inv, inv, true, false);
-    });
+    return trilInverseGram(this.scaleTril);
   }
 
   protected override _rsample(shape: number[], seed: number): tf.Tensor {
@@ -294,10 +216,6 @@ export class Wishart extends DfScaleDistribution {
       tf.sub(tf.mul(this.df, p / 2), tf.mul(tf.div(tf.sub(this.df, p + 1), 2), mvdigamma(half, p))),
     );
     return tf.broadcastTo(h, this.batch);
-  }
-  /** `df` broadcast to `[...batch, 1, 1]` (to scale matrices). */
-  private dfMatrix(): tf.Tensor {
-    return tf.reshape(tf.broadcastTo(this.df, this.batch), [...this.batch, 1, 1]);
   }
 }
 

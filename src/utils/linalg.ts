@@ -132,6 +132,26 @@ export function matrixTranspose(a: tf.Tensor): tf.Tensor {
 }
 
 /**
+ * The matrix `L L^T` of a batch of lower Cholesky factors `L` `[..., n, n]` (a covariance or scale
+ * matrix from its factor; a new tensor).
+ */
+export function trilGram(l: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => tf.matMul(l, matrixTranspose(l)));
+}
+
+/**
+ * The inverse `(L L^T)^{-1} = L^{-T} L^{-1}` of the matrix of a batch of lower Cholesky factors
+ * `L` `[..., n, n]`, by one triangular solve `L^{-1} = solve(L, I)` (a precision matrix from the
+ * covariance's factor; a new tensor).
+ */
+export function trilInverseGram(l: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const inv = triangularSolve(l, tf.broadcastTo(tf.eye(l.shape[l.rank - 1] as number), l.shape));
+    return tf.matMul(inv, inv, true, false);
+  });
+}
+
+/**
  * Row-major positions `(i, j)` of the lower triangle of an `n x n` matrix, below the diagonal by
  * at least `-offset` (`offset = 0`: with the diagonal, `-1`: strictly lower), as in
  * `torch.tril_indices(n, n, offset)`.

@@ -43,16 +43,15 @@
  * in 5 and 50 dims, a correlated 2-D Gaussian, eight schools non-centred): mean realized
  * acceptance 0.37-0.40 per target for the target 0.4, single chains within 0.1.
  */
-import { checkOptionKeys } from '../../utils/options.js';
 import type { PhasePoint, PotentialRequests } from './integrator.js';
 import {
   HAMILTONIAN_OPTION_KEYS,
-  HamiltonianKernel,
   type HamiltonianOptions,
   type TrajectoryResult,
 } from './kernel.js';
 import { cholesky, type Metric } from './metric.js';
 import type { ChainRng } from './rng.js';
+import { SingleProposalKernel } from './single_proposal.js';
 
 /** Options of {@link BarkerMH}: those of the Hamiltonian kernels (default target 0.4). */
 export type BarkerMHOptions = HamiltonianOptions;
@@ -112,7 +111,7 @@ function scaledGrad(a: Float64Array, g: Float64Array, eps: number, dense: boolea
  * await mcmc.run(y);
  * ```
  */
-export class BarkerMH extends HamiltonianKernel {
+export class BarkerMH extends SingleProposalKernel {
   /**
    * @param model a model function, or a flat {@link Potential}.
    * @param options `stepSize` (initial `ε`), `targetAcceptProb` (default 0.4), `fullMass`,
@@ -122,32 +121,11 @@ export class BarkerMH extends HamiltonianKernel {
    * @throws ArgumentError naming the option.
    */
   constructor(model: unknown, options: BarkerMHOptions = {}) {
-    if (options !== null && typeof options === 'object') {
-      checkOptionKeys(
-        options,
-        HAMILTONIAN_OPTION_KEYS.filter((k) => k !== 'maxDeltaEnergy'),
-        'BarkerMH',
-      );
-    }
-    super(
-      model,
-      options === null || typeof options !== 'object'
-        ? options
-        : { targetAcceptProb: 0.4, termBuffer: 200, ...options },
-    );
-  }
-
-  /**
-   * No leapfrog-based step-size search (it sizes Hamiltonian trajectories): the dual averaging
-   * starts at the given `ε` and runs on across the mass-matrix windows.
-   */
-  override searchStepSize(): boolean {
-    return false;
-  }
-
-  /** `γ = 0.5`, `κ = 1` (see the module docs: the statistic is one proposal's acceptance). */
-  override dualAveragingOptions(): { gamma: number; kappa: number } {
-    return { gamma: 0.5, kappa: 1 };
+    super(model, options, {
+      name: 'BarkerMH',
+      keys: HAMILTONIAN_OPTION_KEYS.filter((k) => k !== 'maxDeltaEnergy'),
+      targetAcceptProb: 0.4,
+    });
   }
 
   *trajectory(

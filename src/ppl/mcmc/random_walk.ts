@@ -20,16 +20,15 @@
  * (`Normal` mean with 8 observations, a `Gamma(3, 3)` scale) the realized acceptance was 0.06-0.25,
  * mean 0.16, over 6 seeds x 2 chains for the target 0.234.
  */
-import { checkOptionKeys } from '../../utils/options.js';
 import type { PhasePoint, PotentialRequests } from './integrator.js';
 import {
   HAMILTONIAN_OPTION_KEYS,
-  HamiltonianKernel,
   type HamiltonianOptions,
   type TrajectoryResult,
 } from './kernel.js';
 import type { Metric } from './metric.js';
 import type { ChainRng } from './rng.js';
+import { SingleProposalKernel } from './single_proposal.js';
 
 /** Options of {@link RandomWalkMH}: those of the Hamiltonian kernels (the step size is `ε`). */
 export type RandomWalkOptions = HamiltonianOptions;
@@ -43,7 +42,7 @@ export type RandomWalkOptions = HamiltonianOptions;
  * await mcmc.run(y);
  * ```
  */
-export class RandomWalkMH extends HamiltonianKernel {
+export class RandomWalkMH extends SingleProposalKernel {
   /**
    * @param model a model function, or a flat {@link Potential}.
    * @param options `stepSize` (the initial proposal scale), `targetAcceptProb` (default 0.234),
@@ -51,25 +50,11 @@ export class RandomWalkMH extends HamiltonianKernel {
    * @throws ArgumentError naming the option.
    */
   constructor(model: unknown, options: RandomWalkOptions = {}) {
-    if (options !== null && typeof options === 'object') {
-      checkOptionKeys(options, HAMILTONIAN_OPTION_KEYS, 'RandomWalkMH');
-    }
-    super(
-      model,
-      options === null || typeof options !== 'object'
-        ? options
-        : { targetAcceptProb: 0.234, termBuffer: 200, ...options },
-    );
-  }
-
-  /** No leapfrog-based step-size search: the dual averaging starts at the given `ε`. */
-  override searchStepSize(): boolean {
-    return false;
-  }
-
-  /** `γ = 0.5`, `κ = 1`: the statistic is one proposal's acceptance (as `BarkerMH`'s). */
-  override dualAveragingOptions(): { gamma: number; kappa: number } {
-    return { gamma: 0.5, kappa: 1 };
+    super(model, options, {
+      name: 'RandomWalkMH',
+      keys: HAMILTONIAN_OPTION_KEYS,
+      targetAcceptProb: 0.234,
+    });
   }
 
   *trajectory(

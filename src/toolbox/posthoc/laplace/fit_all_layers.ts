@@ -5,28 +5,18 @@
  * `sum_c u_{n,c} u_{n,c}^T = Lambda_n` (see `all_layers.ts` for the posterior).
  */
 import * as tf from '@tensorflow/tfjs';
-import { ArgumentError } from '../../../utils/errors.js';
-import { optionsObject } from '../../../utils/options.js';
-import { AllLayersLaplace, type AllLayersLaplaceOptions } from './all_layers.js';
-import { unitRows } from './glm_jacobian.js';
 import {
-  LAPLACE_OPTIONS,
-  checkInputs,
-  checkPositive,
-  checkPriorPrecision,
-  checkTargets,
-} from './checks.js';
+  AllLayersLaplace,
+  type AllLayersLaplaceOptions,
+  type AllLayersStructure,
+} from './all_layers.js';
+import { unitRows } from './glm_jacobian.js';
+import { checkInputs, checkPriorPrecision, checkTargets } from './checks.js';
 import { emptyCurvature } from './curvature.js';
 import { batchLogLikelihood, outputLikelihood, type OutputLikelihood } from './likelihood.js';
-import { layerGraph, type ParamLayer } from './layer_graph.js';
-import {
-  augmentedRows,
-  backprop,
-  graphForward,
-  layerJacobian,
-  preActivationShapes,
-  signalRows,
-} from './graph_run.js';
+import { resolveFitOptions } from './fit_options.js';
+import { layerGraph } from './layer_graph.js';
+import { backprop, graphPass, layerJacobian, signalRows } from './graph_run.js';
 import { inputList, sliceInputs, type ModelInput } from '../../../layers/model_input.js';
 import { eigenCurvature } from './posterior.js';
 
@@ -102,31 +92,13 @@ export function allLayersLaplace(
   y: tf.Tensor | ArrayLike<number>,
   options: AllLayersLaplaceOptions = {},
 ): AllLayersLaplace {
-  optionsObject(options, LAPLACE_OPTIONS, 'allLayersLaplace');
-  const o: Required<AllLayersLaplaceOptions> = {
-    likelihood: options.likelihood ?? 'classification',
-    hessianStructure: options.hessianStructure ?? 'kron',
-    priorPrecision: options.priorPrecision ?? 1,
-    sigmaNoise: options.sigmaNoise ?? 1,
-    batchSize: options.batchSize ?? 128,
-  };
-  if (o.likelihood !== 'classification' && o.likelihood !== 'regression') {
-    throw new ArgumentError(
-      'likelihood',
-      `expected 'classification' or 'regression', got '${String(o.likelihood)}'`,
-    );
-  }
-  if (o.hessianStructure !== 'diag' && o.hessianStructure !== 'kron') {
-    throw new ArgumentError(
-      'hessianStructure',
-      `expected 'diag' or 'kron' over all layers ('full' is for the last layer only), got '${String(o.hessianStructure)}'`,
-    );
-  }
-  if (typeof o.priorPrecision === 'number') checkPositive(o.priorPrecision, 'priorPrecision');
-  checkPositive(o.sigmaNoise, 'sigmaNoise');
-  if (!Number.isInteger(o.batchSize) || o.batchSize < 1) {
-    throw new ArgumentError('batchSize', `expected a positive integer, got ${o.batchSize}`);
-  }
+  const o = resolveFitOptions<AllLayersStructure>(options, {
+    what: 'allLayersLaplace',
+    batchSize: 128,
+    structures: ['diag', 'kron'],
+    expectedStructure:
+      "expected 'diag' or 'kron' over all layers ('full' is for the last layer only)",
+  });
   const g = layerGraph(model, o.likelihood);
   checkPriorPrecision(
     o.priorPrecision,
@@ -158,12 +130,8 @@ export function allLayersLaplace(
     const size = Math.min(o.batchSize, n - i);
     tf.tidy(() => {
       const xb = inputList(sliceInputs(x, i, size));
-      const fwd = graphForward(g, xb);
-      const shapes = preActivationShapes(g, fwd);
       // per site: the layer input rows [B, T, D1]
-      const rows = g.sites.map((site, s) =>
-        augmentedRows(g.params[site.param] as ParamLayer, fwd.inputs[s] as tf.Tensor),
-      );
+      const { fwd, shapes, rows } = graphPass(g, xb);
       if (o.hessianStructure === 'kron') {
         // KFAC over the sites of a layer applied several times: their rows are more positions
         g.sites.forEach((site, s) => {

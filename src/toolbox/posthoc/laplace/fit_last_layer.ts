@@ -5,15 +5,13 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../../utils/errors.js';
-import { optionsObject } from '../../../utils/options.js';
+import { checkInputs, checkPriorPrecision, checkTargets } from './checks.js';
 import {
-  LAPLACE_OPTIONS,
-  checkInputs,
-  checkPositive,
-  checkPriorPrecision,
-  checkTargets,
-} from './checks.js';
-import { accumulateCurvature, emptyCurvature, type LaplaceLikelihood } from './curvature.js';
+  accumulateCurvature,
+  emptyCurvature,
+  type HessianStructure,
+  type LaplaceLikelihood,
+} from './curvature.js';
 import { modelHead, type ModelHead } from './head.js';
 import {
   LastLayerLaplace,
@@ -25,15 +23,9 @@ import { batchLogLikelihood, outputLikelihood } from './likelihood.js';
 import { eigenCurvature } from './posterior.js';
 import { inputList, sliceInputs, type ModelInput } from '../../../layers/model_input.js';
 import { lambdaFactors } from './fit_all_layers.js';
+import { resolveFitOptions } from './fit_options.js';
 import { layerGraph, type ParamLayer } from './layer_graph.js';
-import {
-  augmentedRows,
-  backprop,
-  graphForward,
-  layerJacobian,
-  preActivationShapes,
-  signalRows,
-} from './graph_run.js';
+import { backprop, graphPass, layerJacobian, signalRows } from './graph_run.js';
 
 function inboundNodes(layer: tf.layers.Layer): { inputTensors: tf.SymbolicTensor[] }[] {
   return (
@@ -188,31 +180,12 @@ export function lastLayerLaplace(
   y: tf.Tensor | ArrayLike<number>,
   options: LaplaceOptions = {},
 ): LastLayerLaplace {
-  optionsObject(options, LAPLACE_OPTIONS, 'lastLayerLaplace');
-  const o: Required<LaplaceOptions> = {
-    likelihood: options.likelihood ?? 'classification',
-    hessianStructure: options.hessianStructure ?? 'kron',
-    priorPrecision: options.priorPrecision ?? 1,
-    sigmaNoise: options.sigmaNoise ?? 1,
-    batchSize: options.batchSize ?? 256,
-  };
-  if (o.likelihood !== 'classification' && o.likelihood !== 'regression') {
-    throw new ArgumentError(
-      'likelihood',
-      `expected 'classification' or 'regression', got '${String(o.likelihood)}'`,
-    );
-  }
-  if (!['diag', 'kron', 'full'].includes(o.hessianStructure)) {
-    throw new ArgumentError(
-      'hessianStructure',
-      `expected diag, kron or full, got '${String(o.hessianStructure)}'`,
-    );
-  }
-  if (typeof o.priorPrecision === 'number') checkPositive(o.priorPrecision, 'priorPrecision');
-  checkPositive(o.sigmaNoise, 'sigmaNoise');
-  if (!Number.isInteger(o.batchSize) || o.batchSize < 1) {
-    throw new ArgumentError('batchSize', `expected a positive integer, got ${o.batchSize}`);
-  }
+  const o = resolveFitOptions<HessianStructure>(options, {
+    what: 'lastLayerLaplace',
+    batchSize: 256,
+    structures: ['diag', 'kron', 'full'],
+    expectedStructure: 'expected diag, kron or full',
+  });
   const { layer, head, shared } = lastDense(model, o.likelihood);
   const numParams = layer.getWeights().reduce((s, w) => s + w.size, 0);
   checkPriorPrecision(o.priorPrecision, 1, numParams, o.hessianStructure);
@@ -316,11 +289,7 @@ function fitShared(
     const size = Math.min(o.batchSize, n - i);
     tf.tidy(() => {
       const xb = inputList(sliceInputs(x, i, size));
-      const fwd = graphForward(g, xb);
-      const shapes = preActivationShapes(g, fwd);
-      const rows = g.sites.map((site, s) =>
-        augmentedRows(g.params[site.param] as ParamLayer, fwd.inputs[s] as tf.Tensor),
-      );
+      const { fwd, shapes, rows } = graphPass(g, xb);
       if (o.hessianStructure === 'kron') {
         for (const r of rows) {
           const flat = tf.reshape(r, [-1, d1]) as tf.Tensor2D;

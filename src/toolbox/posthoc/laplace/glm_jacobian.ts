@@ -8,8 +8,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { type LayerGraph, type ParamLayer } from './layer_graph.js';
 import {
-  augmentedRows,
   backprop,
+  graphPass,
   graphForward,
   layerJacobian,
   linearMap,
@@ -116,15 +116,11 @@ export function glmMeanCov(
 ): { mean: tf.Tensor2D; cov: tf.Tensor3D } {
   return tf.tidy(() => {
     const xs = inputList(x);
-    const fwd = graphForward(graph, xs);
-    const shapes = preActivationShapes(graph, fwd);
+    const { fwd, shapes, rows } = graphPass(graph, xs); // rows per site [B, T, D1]
     const [b, k] = fwd.outputs.shape;
     const perClass = Array.from({ length: k }, (_, c) =>
       backprop(graph, xs, unitRows(b, k, c), shapes),
     );
-    const rows = graph.sites.map((site, si) =>
-      augmentedRows(graph.params[site.param] as ParamLayer, fwd.inputs[si] as tf.Tensor),
-    ); // per site [B, T, D1]
     let cov: tf.Tensor = tf.zeros([b, k, k]);
     graph.params.forEach((_, l) => {
       const e = blocks[l] as EigenCurvature;

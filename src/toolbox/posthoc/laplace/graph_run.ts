@@ -125,6 +125,31 @@ export function augmentedRows(p: ParamLayer, a: tf.Tensor): tf.Tensor3D {
   });
 }
 
+/** What the GGN needs of one forward pass: the record, the pre-activation shapes, each site's rows. */
+export interface GraphPass {
+  /** The outputs and each site's input `a_s`. */
+  fwd: GraphForward;
+  /** The pre-activation shape of each site (for {@link backprop}). */
+  shapes: number[][];
+  /** Each site's input rows `a~_s` `[B, T, D1]` ({@link augmentedRows} of its layer). */
+  rows: tf.Tensor3D[];
+}
+
+/**
+ * One forward pass of the layer graph on `x` (one tensor per model input) with what the GGN
+ * `sum_n J_n^T Lambda_n J_n` needs, `J_n = sum_s a~_{n,s} g_{n,s}^T`: the outputs, the sites'
+ * pre-activation shapes (for the backward passes giving `g`) and the sites' rows `a~_s`. Call
+ * inside a tidy.
+ */
+export function graphPass(g: LayerGraph, x: tf.Tensor[]): GraphPass {
+  const fwd = graphForward(g, x);
+  const shapes = preActivationShapes(g, fwd);
+  const rows = g.sites.map((site, s) =>
+    augmentedRows(g.params[site.param] as ParamLayer, fwd.inputs[s] as tf.Tensor),
+  );
+  return { fwd, shapes, rows };
+}
+
 /** Back-propagated signals as rows `[B, T, U]`. */
 export function signalRows(g: tf.Tensor, u: number): tf.Tensor3D {
   return tf.reshape(g, [g.shape[0] as number, -1, u]) as tf.Tensor3D;

@@ -30,14 +30,8 @@ import {
   type EigenCurvature,
 } from './posterior.js';
 import { inputList } from '../../../layers/model_input.js';
-import { type LayerGraph, type ParamLayer } from './layer_graph.js';
-import {
-  augmentedRows,
-  backprop,
-  graphForward,
-  layerJacobian,
-  preActivationShapes,
-} from './graph_run.js';
+import { type LayerGraph } from './layer_graph.js';
+import { backprop, graphPass, graphForward, layerJacobian } from './graph_run.js';
 import { unitRows } from './glm_jacobian.js';
 
 /**
@@ -204,12 +198,8 @@ export class LastLayerLaplace extends LaplacePosterior<HessianStructure> {
     return tf.tidy(() => {
       const g = this.graph as LayerGraph;
       const xs = inputList(x);
-      const fwd = graphForward(g, xs);
-      const shapes = preActivationShapes(g, fwd);
+      const { fwd, shapes, rows } = graphPass(g, xs);
       const [b, k] = fwd.outputs.shape;
-      const rows = g.sites.map((site, si) =>
-        augmentedRows(g.params[site.param] as ParamLayer, fwd.inputs[si] as tf.Tensor),
-      );
       const jac = tf.stack(
         Array.from({ length: k }, (_, c) =>
           layerJacobian(g, 0, rows, backprop(g, xs, unitRows(b, k, c), shapes)),
