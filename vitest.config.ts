@@ -4,9 +4,11 @@ import { defineConfig } from 'vitest/config';
  * The unit suite. Test files run in shared worker processes (`isolate: false`): tfjs, the kernel
  * pack and the sources are loaded once per worker instead of once per file (about 0.8 s of wall
  * time per file on 2 cores, a third of the suite). Files that replace modules (`vi.mock`) need a
- * fresh module graph and run isolated.
+ * fresh module graph and run isolated; so do the job-queue files (Redis servers, worker child
+ * processes and BullMQ connections per file: run one after another in a shared process, the
+ * worker process exited before the last of them).
  */
-const ISOLATED = ['test/ppl/inspect_no_viz.test.ts'];
+const ISOLATED = ['test/ppl/inspect_no_viz.test.ts', 'test/queue/**/*.test.ts'];
 
 export default defineConfig({
   test: {
