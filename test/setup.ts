@@ -1,15 +1,30 @@
 import * as tf from '@tensorflow/tfjs';
-import { expect } from 'vitest';
-import { ready } from '../src/index.js';
+import { afterAll, expect } from 'vitest';
+import { clearSeed, ppl, ready } from '../src/index.js';
+import { HANDLER_STACK } from '../src/ppl/runtime.js';
 
 await ready();
 
 // Test files share a worker process (vitest.config.ts: `isolate: false`), and this file runs
-// before each of them: a file that switched the tfjs backend and did not switch it back must not
-// run the next file on it.
+// before each of them: each starts as in a fresh process — on the first backend (a file that
+// switched it and did not switch it back must not run the next file on it), with no global seed
+// (a file's draws must not depend on which file ran before it in the worker), an empty param
+// store and site validation on.
 const shared = globalThis as { deepprobTestBackend?: string };
 shared.deepprobTestBackend ??= tf.getBackend();
 if (tf.getBackend() !== shared.deepprobTestBackend) await tf.setBackend(shared.deepprobTestBackend);
+clearSeed();
+ppl.clearParamStore();
+ppl.enableValidation(true);
+// and with no effect handler left on the PPL's stack by the file before (one is reported here)
+HANDLER_STACK.length = 0;
+afterAll(() => {
+  if (HANDLER_STACK.length > 0) {
+    console.warn(
+      `deepprob test setup: this file left ${HANDLER_STACK.length} PPL handler(s) on the stack`,
+    );
+  }
+});
 
 interface AllcloseOptions {
   rtol?: number;
