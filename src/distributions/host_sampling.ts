@@ -9,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { broadcastTo } from '../utils/tensor.js';
 import { makeRng } from '../utils/seed.js';
+import { logGammaincPQ64 } from './incomplete_inverse.js';
 
 const LANCZOS = [
   0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313,
@@ -26,7 +27,7 @@ export function lgamma64(x: number): number {
   return 0.5 * Math.log(2 * Math.PI) + (z + 0.5) * Math.log(t) - t + Math.log(s);
 }
 
-/** Regularized lower incomplete gamma `P(a, x)` in float64 (series / continued fraction). */
+/** Regularized lower incomplete gamma `P(a, x)` in float64 (`incomplete_inverse.ts` `logGammaincPQ64`). */
 export function gammaP64(a: number, x: number): number {
   if (x <= 0) return 0;
   return gammaPLog64(a, Math.log(x));
@@ -37,39 +38,7 @@ export function gammaP64(a: number, x: number): number {
  * draw with a tiny shape, `x = G(a+1) U^(1/a)`, is often `exp(-1000)` or less).
  */
 function gammaPLog64(a: number, logX: number): number {
-  const x = Math.exp(logX);
-  const logPre = a * logX - x - lgamma64(a);
-  const maxIter = 10000;
-  if (x < a + 1) {
-    let ap = a;
-    let del = 1 / a;
-    let sum = del;
-    for (let i = 0; i < maxIter; i++) {
-      ap += 1;
-      del *= x / ap;
-      sum += del;
-      if (Math.abs(del) < Math.abs(sum) * 1e-16) break;
-    }
-    return sum * Math.exp(logPre);
-  }
-  const tiny = 1e-300;
-  let b = x + 1 - a;
-  let c = 1 / tiny;
-  let d = 1 / b;
-  let h = d;
-  for (let i = 1; i < maxIter; i++) {
-    const an = -i * (i - a);
-    b += 2;
-    d = an * d + b;
-    if (Math.abs(d) < tiny) d = tiny;
-    c = b + an / c;
-    if (Math.abs(c) < tiny) c = tiny;
-    d = 1 / d;
-    const del = d * c;
-    h *= del;
-    if (Math.abs(del - 1) < 1e-15) break;
-  }
-  return 1 - Math.exp(logPre) * h;
+  return Math.exp(logGammaincPQ64(a, logX)[0]);
 }
 
 /** A standard normal draw from a uniform stream (Box–Muller; one of the pair is discarded). */
