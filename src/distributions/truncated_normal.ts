@@ -12,9 +12,10 @@
  * phi(beta)) / (2 Z)`.
  *
  * `rsample` inverts the CDF, `x = mu + sigma Phi^{-1}(Phi(alpha) + u Z)`, differentiable in all
- * four parameters; where `alpha > 0` (an upper-tail interval) it uses the mirror image
- * `x = mu - sigma Phi^{-1}(Phi(-alpha) - u Z)` so that the probabilities keep their relative
- * precision in float32, and `Z` is computed the same way (`Phi(-alpha) - Phi(-beta)`).
+ * four parameters, through the log-space `icdf` below (the mirror image
+ * `x = mu - sigma Phi^{-1}(Phi(-alpha) - u Z)` where `alpha > 0`), so that draws from intervals
+ * far in either tail stay inside `[low, high]`; `Z` is computed the same way
+ * (`Phi(-alpha) - Phi(-beta)`).
  *
  * `icdf` (scipy's `truncnorm.ppf`, TFP's `TruncatedNormal.quantile`) is the same inverse in log
  * space, finite and accurate for truncations far in either tail (bounds at 8 to 30+ standard
@@ -23,7 +24,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { ScalarDistribution } from './scalar.js';
 import type { DistributionOptions, TensorInput } from './distribution.js';
-import { ndtri } from './ndtri.js';
 import { ndtriLog } from './normal_cdf.js';
 import {
   andB,
@@ -174,21 +174,17 @@ export class TruncatedNormal extends ScalarDistribution {
     const logLo = logNdtr(whereB(flip, tf.neg(b), a));
     return tf.add(logHi, log1mexp(tf.minimum(tf.sub(logLo, logHi), 0)));
   }
+  /**
+   * Inverse-CDF draws, `x = icdf(u)` with `u ~ U(0, 1)`: the log-space quantile below, so that
+   * intervals far in either tail (e.g. `[40, 41]` or `[-50, -49]` standard deviations, where
+   * `Phi(alpha)` underflows float32) keep draws inside `[low, high]` with the right conditional
+   * law; pathwise gradients in the four parameters (`dx/dtheta = -(dF/dtheta) / p(x)` at fixed
+   * `u`, by autodiff through the quantile).
+   */
   protected override _rsample(shape: number[], seed: number): tf.Tensor {
     const full = [...shape, ...this._batchShape];
     const u = tf.randomUniform(full, U_EPS, 1 - U_EPS, 'float32', seed);
-    const a = this.alpha();
-    const flip = this.flip();
-    const z = this.normalizer();
-    const pDirect = tf.add(ndtr(a), tf.mul(u, z));
-    const pMirror = tf.sub(ndtr(tf.neg(a)), tf.mul(u, z));
-    // the branch not taken gets a harmless probability (its gradient is masked by the where)
-    const p = tf.clipByValue(whereB(flip, pMirror, pDirect), 1e-30, 1 - U_EPS / 2);
-    const q = ndtri(p);
-    const std = whereB(flip, tf.neg(q), q);
-    const x = tf.add(this.loc, tf.mul(this.scale, std));
-    // float32 rounding may step just outside the bounds: clamp into [low, high]
-    return this.clamp(x);
+    return this._icdf(u);
   }
   /**
    * The quantile (scipy's `truncnorm.ppf`): with `alpha`, `beta` the standardized bounds,
