@@ -6,10 +6,13 @@
  *   Z = \Phi(\beta) - \Phi(\alpha),\quad \alpha = \frac{low - \mu}{\sigma},\
  *   \beta = \frac{high - \mu}{\sigma},\qquad x \in [low, high]$$
  *
- * CDF `(Phi(xi) - Phi(alpha)) / Z`, mean `mu + sigma (phi(alpha) - phi(beta)) / Z`, variance
+ * CDF `(Phi(xi) - Phi(alpha)) / Z` (in log space where `Z` underflows), mean
+ * `mu + sigma (phi(alpha) - phi(beta)) / Z`, variance
  * `sigma^2 [1 + (alpha phi(alpha) - beta phi(beta)) / Z - ((phi(alpha) - phi(beta)) / Z)^2]`,
  * mode `clip(mu, low, high)`, entropy `log(sqrt(2 pi e) sigma Z) + (alpha phi(alpha) - beta
- * phi(beta)) / (2 Z)`.
+ * phi(beta)) / (2 Z)`; for an interval in one tail from 3 standard deviations out, the moments
+ * and entropy are taken relative to the near bound from the Mills-ratio continued fraction
+ * (finite and accurate where `Z` underflows and the closed forms cancel).
  *
  * `rsample` inverts the CDF, `x = mu + sigma Phi^{-1}(Phi(alpha) + u Z)`, differentiable in all
  * four parameters, through the log-space `icdf` below (the mirror image
@@ -36,6 +39,7 @@ import {
   maskLogProb,
   mulNoNan,
   ndtr,
+  notB,
   safe,
   whereB,
 } from './special.js';
@@ -59,6 +63,69 @@ const FAR = 1e4;
 /** Standard normal density. */
 function phi(z: tf.Tensor): tf.Tensor {
   return tf.exp(tf.sub(tf.mul(-0.5, tf.square(z)), HALF_LOG_2PI));
+}
+
+/** Below this normalizer the CDF is formed in log space. */
+const TINY_Z = 1e-20;
+/** From this many standard deviations out, one-tail moments come from {@link tailMoments}. */
+const TAIL_FROM = 3;
+/** Depth of the Mills-ratio continued fraction (relative error < 1e-8 from 3 sd out). */
+const CF_DEPTH = 20;
+
+/**
+ * Laplace's continued fraction of the Mills ratio `R(x) = (1 - Phi(x)) / phi(x)`, for `x >= 3`:
+ * `K_k = k / (x + K_{k+1})` (from `K_{21} = 0`), `R = 1 / (x + K_1)`. For `xi ~ N(0, 1)` given
+ * `xi > x`, with `t = xi - x`: `E[t] = K_1`, `E[t^2] = K_1 K_2`, both without cancellation.
+ */
+function mills(x: tf.Tensor): { k1: tf.Tensor; k2: tf.Tensor; r: tf.Tensor } {
+  let k: tf.Tensor = tf.zerosLike(x);
+  for (let j = CF_DEPTH; j >= 2; j--) k = tf.div(j, tf.add(x, k));
+  const k1 = tf.div(1, tf.add(x, k));
+  return { k1, k2: k, r: tf.div(1, tf.add(x, k1)) };
+}
+
+/**
+ * Moments of `xi ~ N(0, 1)` restricted to `[a, b]` with `3 <= a < b` (`b` may be huge: one
+ * side), relative to the near bound, `t = xi - a`, `d = b - a`, `e = phi(b) / phi(a)`:
+ *
+ * $$N_0 = R(a) - e R(b),\quad N_1 = R(a) K_1(a) - e R(b) (K_1(b) + d),$$
+ * $$N_2 = R(a) K_1(a) K_2(a) - e R(b) (K_1(b) K_2(b) + 2 d K_1(b) + d^2),$$
+ *
+ * (`Z = phi(a) N_0`), `E[t] = N_1 / N_0`, `Var = N_2 / N_0 - E[t]^2`, and the entropy
+ * `1/2 + log N_0 + [a K_1(a) R(a) - e R(b) (b K_1(b) + 2 b d - d^2)] / (2 N_0)`.
+ */
+function tailMoments(
+  a: tf.Tensor,
+  b: tf.Tensor,
+): { mean: tf.Tensor; variance: tf.Tensor; entropy: tf.Tensor } {
+  const ma = mills(a);
+  const mb = mills(b);
+  const d = tf.sub(b, a);
+  const e = tf.exp(tf.mul(-0.5, tf.mul(d, tf.add(a, b))));
+  const er = tf.mul(e, mb.r);
+  const n0 = tf.sub(ma.r, er);
+  const n1 = tf.sub(tf.mul(ma.r, ma.k1), tf.mul(er, tf.add(mb.k1, d)));
+  const n2b = tf.add(tf.add(tf.mul(mb.k1, mb.k2), tf.mul(tf.mul(2, d), mb.k1)), tf.square(d));
+  const n2 = tf.sub(tf.mul(tf.mul(ma.r, ma.k1), ma.k2), tf.mul(er, n2b));
+  const mean = tf.div(n1, n0);
+  const variance = tf.sub(tf.div(n2, n0), tf.square(mean));
+  const hb = tf.sub(tf.add(tf.mul(b, mb.k1), tf.mul(tf.mul(2, b), d)), tf.square(d));
+  const hNum = tf.sub(tf.mul(tf.mul(a, ma.k1), ma.r), tf.mul(er, hb));
+  const entropy = tf.add(tf.add(0.5, tf.log(n0)), tf.div(hNum, tf.mul(2, n0)));
+  return { mean, variance, entropy };
+}
+
+/**
+ * The closed-form pieces `[(phi(a) - phi(b)) / Z, (a phi(a) - b phi(b)) / Z, Z]`, `Z` mirrored
+ * (`Phi(-a) - Phi(-b)`) where `a > 0`.
+ */
+function directMoments(a: tf.Tensor, b: tf.Tensor): [tf.Tensor, tf.Tensor, tf.Tensor] {
+  const pa = phi(a);
+  const pb = phi(b);
+  const z = whereB(gt(a, 0), tf.sub(ndtr(tf.neg(a)), ndtr(tf.neg(b))), tf.sub(ndtr(b), ndtr(a)));
+  const m1 = tf.div(tf.sub(pa, pb), z);
+  const m2 = tf.div(tf.sub(mulNoNan(pa, a), mulNoNan(pb, b)), z);
+  return [m1, m2, z];
 }
 
 /**
@@ -230,43 +297,70 @@ export class TruncatedNormal extends ScalarDistribution {
     );
     return maskLogProb(inside, lp);
   }
+  /**
+   * `(num / Z)` with `num = Phi(xi) - Phi(alpha)` (`Phi(-alpha) - Phi(-xi)` where `alpha > 0`);
+   * where `Z` is below {@link TINY_Z} (bounds beyond ~9 standard deviations) the ratio is taken in
+   * log space, `exp(log num - log Z)`, with `log num` formed like {@link logNormalizer}.
+   */
   protected override _cdf(x: tf.Tensor): tf.Tensor {
     const xc = this.clamp(x);
     const xi = tf.div(tf.sub(xc, this.loc), this.scale);
     const a = this.alpha();
+    const flip = this.flip();
     const direct = tf.sub(ndtr(xi), ndtr(a));
     const mirror = tf.sub(ndtr(tf.neg(a)), ndtr(tf.neg(xi)));
-    const num = whereB(this.flip(), mirror, direct);
-    return tf.clipByValue(tf.div(num, this.normalizer()), 0, 1);
-  }
-  /** `(phi(alpha) - phi(beta)) / Z` and `(alpha phi(alpha) - beta phi(beta)) / Z`. */
-  private moments(): [tf.Tensor, tf.Tensor] {
-    const a = this.alpha();
-    const b = this.beta();
-    const pa = phi(a);
-    const pb = phi(b);
+    const num = whereB(flip, mirror, direct);
     const z = this.normalizer();
-    const m1 = tf.div(tf.sub(pa, pb), z);
-    const m2 = tf.div(tf.sub(mulNoNan(pa, a), mulNoNan(pb, b)), z);
-    return [m1, m2];
+    const plain = tf.clipByValue(tf.div(num, z), 0, 1);
+    const logHi = logNdtr(whereB(flip, tf.neg(a), xi));
+    const logLo = logNdtr(whereB(flip, tf.neg(xi), a));
+    const logNum = tf.add(logHi, log1mexp(tf.minimum(tf.sub(logLo, logHi), 0)));
+    const viaLog = tf.clipByValue(tf.exp(tf.sub(logNum, this.logNormalizer())), 0, 1);
+    return whereB(lt(z, TINY_Z), viaLog, plain);
+  }
+  /**
+   * The standardized moments `E[xi]`, `Var[xi]` and `H - log sigma` (`xi = (x - mu) / sigma`).
+   * Where the interval lies in one tail at `a >= 3` standard deviations (`a = alpha`, or `-beta`
+   * for a lower-tail interval, mirrored), they are taken relative to the near bound from the
+   * Mills-ratio continued fractions ({@link tailMoments}), free of the cancellation (and the
+   * underflow of `Z`) of the closed forms; elsewhere the closed forms
+   * `E = (phi(alpha) - phi(beta)) / Z`, `Var = 1 + (alpha phi(alpha) - beta phi(beta)) / Z - E^2`,
+   * `H - log sigma = 1/2 + log(sqrt(2 pi) Z) + (alpha phi(alpha) - beta phi(beta)) / (2 Z)`.
+   */
+  private standardMoments(): { mean: tf.Tensor; variance: tf.Tensor; entropy: tf.Tensor } {
+    const alpha = this.alpha();
+    const beta = this.beta();
+    const upper = gt(alpha, 0);
+    const lower = lt(beta, 0);
+    const a = whereB(upper, alpha, whereB(lower, tf.neg(beta), tf.scalar(0)));
+    const b = whereB(upper, beta, whereB(lower, tf.neg(alpha), tf.scalar(1)));
+    const tail = ge(a, TAIL_FROM);
+    const t = tailMoments(safe(tail, a, TAIL_FROM), safe(tail, b, TAIL_FROM + 1));
+    const sign = whereB(upper, tf.scalar(1), tf.scalar(-1));
+    const tailMean = tf.mul(sign, tf.add(safe(tail, a, TAIL_FROM), t.mean));
+    const plain = notB(tail);
+    const [m1, m2, z] = directMoments(safe(plain, alpha, -1), safe(plain, beta, 1));
+    const plainVar = tf.sub(tf.add(1, m2), tf.square(m1));
+    const plainEnt = tf.add(tf.add(0.5 + HALF_LOG_2PI, tf.log(z)), tf.mul(0.5, m2));
+    return {
+      mean: whereB(tail, tailMean, m1),
+      variance: whereB(tail, t.variance, plainVar),
+      entropy: whereB(tail, t.entropy, plainEnt),
+    };
   }
   protected override _mean(): tf.Tensor {
-    const [m1] = this.moments();
-    return this.expandToBatch(tf.add(this.loc, tf.mul(this.scale, m1)));
+    const { mean } = this.standardMoments();
+    return this.expandToBatch(tf.add(this.loc, tf.mul(this.scale, mean)));
   }
   protected override _variance(): tf.Tensor {
-    const [m1, m2] = this.moments();
-    return this.expandToBatch(tf.mul(tf.square(this.scale), tf.sub(tf.add(1, m2), tf.square(m1))));
+    const { variance } = this.standardMoments();
+    return this.expandToBatch(tf.mul(tf.square(this.scale), variance));
   }
   protected override _mode(): tf.Tensor {
     return this.expandToBatch(this.clamp(this.loc));
   }
   protected override _entropy(): tf.Tensor {
-    const [, m2] = this.moments();
-    const h = tf.add(
-      tf.add(0.5 + HALF_LOG_2PI, tf.log(tf.mul(this.scale, this.normalizer()))),
-      tf.mul(0.5, m2),
-    );
-    return this.expandToBatch(h);
+    const { entropy } = this.standardMoments();
+    return this.expandToBatch(tf.add(tf.log(this.scale), entropy));
   }
 }

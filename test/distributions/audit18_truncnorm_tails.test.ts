@@ -132,3 +132,88 @@ describe('audit18 TruncatedNormal draws far in the tails', () => {
     }
   });
 });
+
+/** Float64 entropy: `log sigma + log Zs + E[(xi^2 - a0^2) / 2]` with the shifted normalizer. */
+function entropyRef(p: Params): number {
+  const [mu, s, lo, hi] = p;
+  const a = (lo - mu) / s;
+  const b = (hi - mu) / s;
+  const near = a > 0 ? a : b < 0 ? b : 0;
+  const zs = quad(p, () => 1);
+  const e = quad(p, (x) => 0.5 * (((x - mu) / s) ** 2 - near * near)) / quad(p, () => 1);
+  return Math.log(s) + Math.log(zs) + e;
+}
+
+describe('audit18 TruncatedNormal moments, entropy and CDF far in the tails', () => {
+  const more: Params[] = [
+    ...CASES,
+    [0, 1, 20, 20.01],
+    [0, 1, 2.9, 3.5],
+    [0, 1, 3, 3.5],
+    [0, 1, -Infinity, -3.01],
+    [0, 1, -1, 2],
+    [1.5, 0.5, 1.5 + 0.5 * 100, 1.5 + 0.5 * 101],
+  ];
+  it('mean, variance and entropy are finite and match float64 quadrature', () => {
+    for (const p of more) {
+      const t = make(p);
+      const [m] = expectNoLeak(() => t.mean());
+      const [v] = expectNoLeak(() => t.variance());
+      const [h] = expectNoLeak(() => t.entropy());
+      t.dispose();
+      const vr = varRef(p);
+      expect(Math.abs(m! - meanRef(p)), `mean ${String(p)}`).toBeLessThan(
+        3e-7 * Math.abs(meanRef(p)) + 1e-3 * Math.sqrt(vr),
+      );
+      expect(Math.abs(v! / vr - 1), `variance ${String(p)}`).toBeLessThan(2e-3);
+      expect(Math.abs(h! - entropyRef(p)), `entropy ${String(p)}`).toBeLessThan(2e-3);
+    }
+  });
+
+  it('cdf matches the quadrature CDF (no 0/0 where Z underflows)', () => {
+    for (const p of more) {
+      const m = meanRef(p);
+      const sd = Math.sqrt(varRef(p));
+      const xs = [m - sd, m, m + sd, m + 2 * sd].map((x) => Math.min(Math.max(x, p[2]), p[3]));
+      const t = make(p);
+      const x = tf.tensor(xs);
+      const got = expectNoLeak(() => t.cdf(x));
+      t.dispose();
+      x.dispose();
+      xs.forEach((x, i) => {
+        // float32 x: the reference at the value the op sees
+        const want = cdfRef(p, Math.fround(x));
+        expect(Math.abs(got[i]! - want), `cdf ${String(p)} at ${x}`).toBeLessThan(2e-3);
+      });
+    }
+  });
+
+  it('the mean has finite gradients in the four parameters matching finite differences', () => {
+    const two: Params[] = [
+      [0, 1, 40, 41],
+      [0, 1, -50, -49],
+      [1, 2, 1 + 2 * 30, 1 + 2 * 30.2],
+      [0, 1, 3.2, 4],
+      [0, 1, -0.5, 1.5],
+    ];
+    for (const p of two) {
+      const before = tf.memory().numTensors;
+      const ps = p.map((v) => tf.scalar(v));
+      const gs = tf.grads((loc: tf.Tensor, scale: tf.Tensor, low: tf.Tensor, high: tf.Tensor) =>
+        new d.TruncatedNormal(loc, scale, low, high).mean(),
+      )(ps);
+      const got = gs.map((g) => g.dataSync()[0]!);
+      tf.dispose([...gs, ...ps]);
+      expect(tf.memory().numTensors).toBe(before);
+      got.forEach((g, k) => {
+        const h = 1e-4 * p[1];
+        const up = p.map((v, i) => (i === k ? v + h : v)) as Params;
+        const dn = p.map((v, i) => (i === k ? v - h : v)) as Params;
+        const fd = (meanRef(up) - meanRef(dn)) / (2 * h);
+        expect(Math.abs(g - fd), `dmean/d${k} ${String(p)}: ${g} vs ${fd}`).toBeLessThan(
+          1e-2 * (1 + Math.abs(fd)),
+        );
+      });
+    }
+  });
+});
