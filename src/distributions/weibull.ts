@@ -159,14 +159,22 @@ export class Weibull extends ScalarDistribution {
     const k = this.concentration;
     const h = tf.reciprocal(k);
     const lg1 = lgamma(tf.add(1, h));
-    const g1 = tf.exp(lg1);
-    const g2 = tf.exp(lgamma(tf.add(1, tf.mul(2, h))));
-    const plain = tf.sub(g2, tf.square(g1));
     // large k: Gamma(1 + 1/k)^2 expm1(D(1/k)) without the cancellation of the two gammas
     const small = le(h, VARIANCE_SERIES_MAX_H);
     const hs = safe(small, h, VARIANCE_SERIES_MAX_H);
     const series = tf.mul(tf.exp(tf.mul(2, lg1)), tf.expm1(lgammaSecondDifference(hs)));
-    return this.expandToBatch(tf.mul(tf.square(this.scale), whereB(small, series, plain)));
+    // elsewhere Gamma(1 + 2h) - Gamma(1 + h)^2 = Gamma(1 + 2h) (1 - exp(2 lg1 - lg2)), with the
+    // scale in log space: Infinity (not Infinity - Infinity = NaN) where it overflows float32
+    const hPlain = whereB(small, tf.scalar(1), h);
+    const lg1p = lgamma(tf.add(1, hPlain));
+    const lg2p = lgamma(tf.add(1, tf.mul(2, hPlain)));
+    const logPlain = tf.add(
+      tf.add(tf.mul(2, tf.log(this.scale)), lg2p),
+      tf.log(tf.neg(tf.expm1(tf.minimum(tf.sub(tf.mul(2, lg1p), lg2p), 0)))),
+    );
+    return this.expandToBatch(
+      whereB(small, tf.mul(tf.square(this.scale), series), tf.exp(logPlain)),
+    );
   }
   protected override _entropy(): tf.Tensor {
     const k = this.concentration;
