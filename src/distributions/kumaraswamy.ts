@@ -11,7 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { log1p } from '../utils/log1p.js';
-import { expm1 } from '../utils/expm1.js';
+import { expm1, log1mexp } from '../utils/expm1.js';
 import { UnitConcentrationsDistribution } from './unit_concentrations.js';
 import {
   andB,
@@ -32,6 +32,9 @@ import {
 } from './special.js';
 import { EULER_GAMMA } from './gumbel.js';
 
+/** The smallest normal float32, the lower clip of the draws. */
+const FLOAT32_TINY = 1.1754943508222875e-38;
+
 /**
  * Kumaraswamy distribution with `concentration1` a > 0 and `concentration0` b > 0.
  *
@@ -47,7 +50,13 @@ export class Kumaraswamy extends UnitConcentrationsDistribution {
     const u = openUniform([...shape, ...this._batchShape], seed);
     // 1 - (1 - u)^{1/b} = -expm1(log1p(-u) / b); then the 1/a-th power through logs
     const inner = tf.neg(tf.expm1(tf.div(log1p(tf.neg(u)), this.concentration0)));
-    return tf.clipByValue(tf.exp(tf.div(tf.log(inner), this.concentration1)), 0, 1 - 2 ** -24);
+    // inside the open interval as NumPyro's [tiny, 1 - eps]: a draw of exactly 0 (x^a underflows
+    // for a small a) has an infinite density where a < 1
+    return tf.clipByValue(
+      tf.exp(tf.div(tf.log(inner), this.concentration1)),
+      FLOAT32_TINY,
+      1 - 2 ** -24,
+    );
   }
   /**
    * The closed-form quantile `(1 - (1 - p)^{1/b})^{1/a}`, taken as
@@ -66,7 +75,8 @@ export class Kumaraswamy extends UnitConcentrationsDistribution {
     // (+inf below 1, 0 above), as torch's xlogy gives
     const inside = andB(ge(x, 0), le(x, 1));
     const logX = tf.log(safe(inside, x, 0.5));
-    const log1mXa = log1p(tf.neg(tf.exp(tf.mul(a, logX))));
+    // log(1 - x^a) = log1mexp(a log x): finite at x = 1 - 2^-24, where x^a rounds to 1
+    const log1mXa = log1mexp(tf.mul(a, logX));
     const lp = tf.add(
       tf.add(tf.log(tf.mul(a, b)), mulNoNan(tf.sub(a, 1), logX)),
       mulNoNan(tf.sub(b, 1), log1mXa),
@@ -90,7 +100,7 @@ export class Kumaraswamy extends UnitConcentrationsDistribution {
     const logXa = tf.mul(a, tf.log(xs));
     const s = tf.exp(logXa);
     const tiny = lt(s, 1e-3);
-    const l1 = log1p(tf.neg(s));
+    const l1 = log1mexp(logXa);
     const logMinusL1 = whereB(
       tiny,
       tf.add(logXa, tf.mul(0.5, s)),
@@ -103,7 +113,8 @@ export class Kumaraswamy extends UnitConcentrationsDistribution {
   protected override _survival(x: tf.Tensor): tf.Tensor {
     const inside = andB(gt(x, 0), lt(x, 1));
     const xs = safe(inside, x, 0.5);
-    const s = tf.exp(tf.mul(this.concentration0, log1p(tf.neg(tf.pow(xs, this.concentration1)))));
+    const logXa = tf.mul(this.concentration1, tf.log(xs));
+    const s = tf.exp(tf.mul(this.concentration0, log1mexp(logXa)));
     return whereB(inside, s, tf.cast(lt(x, 0.5), 'float32'));
   }
   /** `E[X^n] = b B(1 + n/a, b)`. */
