@@ -12,6 +12,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { log1p } from '../utils/log1p.js';
 import { expm1, log1mexp } from '../utils/expm1.js';
+import { FLOAT32_TINY } from '../utils/float32.js';
 import { UnitConcentrationsDistribution } from './unit_concentrations.js';
 import {
   andB,
@@ -31,9 +32,6 @@ import {
   whereB,
 } from './special.js';
 import { EULER_GAMMA } from './gumbel.js';
-
-/** The smallest normal float32, the lower clip of the draws. */
-const FLOAT32_TINY = 1.1754943508222875e-38;
 
 /**
  * Kumaraswamy distribution with `concentration1` a > 0 and `concentration0` b > 0.
