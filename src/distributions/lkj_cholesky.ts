@@ -18,6 +18,7 @@ import { Beta } from './beta.js';
 import { lgamma, mvlgamma } from './special.js';
 import { matrixDiag, vecToTril } from '../utils/linalg.js';
 import { deriveSeeds } from '../utils/seed.js';
+import { FLOAT32_TINY } from '../utils/float32.js';
 import './expanded.js';
 import './independent.js';
 
@@ -82,7 +83,10 @@ export class LKJCholesky extends LKJBase {
     const top = tf.zeros([...lead, 1, d - 1]);
     const withTop = tf.concat([top, w], -2); // [..., D, D-1]
     const lower = tf.concat([withTop, tf.zeros([...lead, d, 1])], -1); // [..., D, D]
-    const diag = tf.sqrt(tf.relu(tf.sub(1, tf.sum(tf.square(lower), -1))));
+    // torch's clamp at the smallest normal float32: a Beta draw at 1 - 2^-24 can round the row's
+    // off-diagonal squares to >= 1, and a zero diagonal lies outside corrCholesky (its own draw
+    // refused by logProb)
+    const diag = tf.sqrt(tf.maximum(tf.sub(1, tf.sum(tf.square(lower), -1)), FLOAT32_TINY));
     return tf.add(lower, tf.mul(tf.expandDims(diag, -1), tf.eye(d)));
   }
   protected _logProb(l: tf.Tensor): tf.Tensor {
