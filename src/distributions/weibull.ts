@@ -11,6 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { log1p } from '../utils/log1p.js';
+import { FLOAT32_TINY } from '../utils/float32.js';
 import { ScalarDistribution } from './scalar.js';
 import type { DistributionOptions, TensorInput } from './distribution.js';
 import { registerKL } from './kl.js';
@@ -101,7 +102,12 @@ export class Weibull extends ScalarDistribution {
   protected override _rsample(shape: number[], seed: number): tf.Tensor {
     const u = openUniform([...shape, ...this._batchShape], seed);
     const e = tf.neg(tf.log(u));
-    return tf.mul(this.scale, tf.pow(e, tf.reciprocal(this.concentration)));
+    // kept above the smallest normal float32 (torch's finfo.tiny): for k < 1 a draw that
+    // underflows to 0 (e^{1/k} with e ~ 1e-7 and k = 0.05) has an infinite density
+    return tf.maximum(
+      tf.mul(this.scale, tf.pow(e, tf.reciprocal(this.concentration))),
+      FLOAT32_TINY,
+    );
   }
   protected _logProb(x: tf.Tensor): tf.Tensor {
     const k = this.concentration;
@@ -124,7 +130,12 @@ export class Weibull extends ScalarDistribution {
   /** `scale (-log(1 - p))^(1/concentration)`. */
   protected override _icdf(p: tf.Tensor): tf.Tensor {
     const e = tf.neg(log1p(tf.neg(p)));
-    return tf.mul(this.scale, tf.pow(e, tf.reciprocal(this.concentration)));
+    // kept above the smallest normal float32 (torch's finfo.tiny): for k < 1 a draw that
+    // underflows to 0 (e^{1/k} with e ~ 1e-7 and k = 0.05) has an infinite density
+    return tf.maximum(
+      tf.mul(this.scale, tf.pow(e, tf.reciprocal(this.concentration))),
+      FLOAT32_TINY,
+    );
   }
   protected override _cdf(x: tf.Tensor): tf.Tensor {
     return tf.neg(tf.expm1(tf.neg(tf.pow(tf.div(tf.relu(x), this.scale), this.concentration))));

@@ -5,6 +5,8 @@
  *   where a Beta draw at `1 - 2^-24` rounded the row's squares to 1; a zero diagonal lies outside
  *   `corrCholesky`, so `logProb` of the distribution's own draw threw. torch clamps at
  *   `finfo.tiny`; every draw must pass the support check and score finitely.
+ * - `Weibull` with `k < 1`: `scale (-log u)^{1/k}` underflowed to 0 (density `+Infinity`) for ~1%
+ *   of draws at `k = 0.05`; draws are kept at or above `finfo.tiny` (as `Gamma`'s).
  */
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
@@ -32,6 +34,19 @@ describe('audit18 draws stay inside their own support', () => {
       expect(lp.every(Number.isFinite), `logProb (${dim}, ${eta})`).toBe(true);
       l.dispose();
       dist.dispose();
+    }
+  });
+
+  it('Weibull with k < 1: no draw underflows to 0, every draw scores finitely', () => {
+    for (const k of [0.05, 0.1, 0.3]) {
+      const dist = new d.Weibull(1, k);
+      const xs = expectNoLeak(() => dist.sample([20000], 5));
+      const x = tf.tensor(xs);
+      const lp = expectNoLeak(() => dist.logProb(x));
+      x.dispose();
+      dist.dispose();
+      expect(Math.min(...xs), `k = ${k}`).toBeGreaterThan(0);
+      expect(lp.every(Number.isFinite), `logProb k = ${k}`).toBe(true);
     }
   });
 });
