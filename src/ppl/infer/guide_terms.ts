@@ -96,8 +96,11 @@ export function guideLogProbSum(
 
 /** One signed term of an ELBO estimate: a site and its (masked, scaled) per-element value. */
 export interface CostTerm {
-  /** The site the term belongs to (its `cond` gives the plates of the term's dims). */
-  readonly site: Message;
+  /**
+   * The site the term belongs to (its `cond` gives the plates of the term's dims; a contracted
+   * term of `TraceEnumELBO` gives its ordinal's plates only).
+   */
+  readonly site: Pick<Message, 'cond'>;
   /** The term, e.g. `s log p(x)` of a model site or `-s log q(z)` of a guide site. */
   readonly value: tf.Tensor;
 }
@@ -109,7 +112,7 @@ export interface CostTerm {
  */
 export function plateReduce(
   term: tf.Tensor,
-  t: Message,
+  t: Pick<Message, 'cond'>,
   s: Message,
   targetRank: number,
 ): tf.Tensor {
