@@ -166,3 +166,45 @@ describe('scan: intervene (do) reaches the steps', () => {
     });
   });
 });
+
+describe('scan: sites marked for parallel enumeration', () => {
+  const hmm = (y: tf.Tensor): void => {
+    ppl.scan(
+      (prev: tf.Tensor, yt: tf.Tensor) => {
+        const p = tf.add(0.2, tf.mul(0.6, prev));
+        const z = ppl.sample('z', new D.Bernoulli(p), { infer: { enumerate: 'parallel' } });
+        ppl.sample('y', new D.Normal(z, 0.5), { obs: yt });
+        return [z, null] as const;
+      },
+      tf.scalar(0),
+      y,
+    );
+  };
+  it('without an enumerate handler (trace, Predictive) the site is drawn, as in Pyro/NumPyro', () => {
+    expectNoLeak(() => {
+      const y = tf.tensor1d(Y);
+      const tr = ppl.trace(ppl.seed(hmm, 4)).getTrace(y);
+      const z = arr(tr.value('z'));
+      expect(z.length).toBe(T);
+      z.forEach((v) => expect([0, 1]).toContain(v));
+      const lp = tr.get('z')?.fn?.logProb(tr.value('z')) as tf.Tensor;
+      let prev = 0;
+      arr(lp).forEach((l, t) => {
+        const p = 0.2 + 0.6 * prev;
+        expect(l).toBeCloseTo(Math.log(z[t] === 1 ? p : 1 - p), 5);
+        prev = z[t] as number;
+      });
+      lp.dispose();
+      tr.dispose();
+      y.dispose();
+    });
+  });
+  it('TraceEnumELBO (enumerate outside the scan): an ArgumentError naming the site', () => {
+    const y = tf.tensor1d(Y);
+    const elbo = new ppl.TraceEnumELBO({ maxPlateNesting: 0 });
+    const run = (): unknown => elbo.loss(hmm, () => undefined, y);
+    expect(run).toThrow(ArgumentError);
+    expect(run).toThrow(/site 'z' is enumerated in parallel.*not supported/);
+    y.dispose();
+  });
+});

@@ -122,7 +122,9 @@ function checkOptions(options: ScanOptions): void {
  * sites broadcast to them; the time dim is left of their dims). A `param` read in several steps is one param site.
  *
  * Not supported (each an `ArgumentError` naming the site): parallel enumeration inside `f`
- * (`infer: {enumerate: 'parallel'}`), a scan inside a scan, a scan inside a `plate` (NumPyro's
+ * (a site marked `infer: {enumerate: 'parallel'}` under an `enumerate` handler: `TraceEnumELBO`,
+ * `inferDiscrete`, MCMC's enumeration; without one, e.g. under `trace` or `Predictive`, the site
+ * is drawn, as in Pyro and NumPyro; use `markov` with a loop, or `DiscreteHMM`), a scan inside a scan, a scan inside a `plate` (NumPyro's
  * rule: put the plate inside `f`; so no vectorized particles, vectorized chains or parallel
  * `Predictive` around a scan); sites must appear at every step with
  * one value shape, one scale and one support (the first step's).

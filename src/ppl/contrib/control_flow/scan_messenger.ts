@@ -9,6 +9,7 @@ import { ArgumentError } from '../../../utils/errors.js';
 import { makeRng } from '../../../utils/seed.js';
 import { broadcastShape } from '../../observed_value.js';
 import { BlockMessenger } from '../../handlers/block.js';
+import { EnumMessenger } from '../../handlers/enum.js';
 import { seedBelow } from '../../handlers/seed.js';
 import { Messenger } from '../../messenger.js';
 import { applyStack, HANDLER_STACK, makeMessage, type Message } from '../../runtime.js';
@@ -96,7 +97,7 @@ export class ScanMessenger extends Messenger {
       return;
     }
     if (msg.type !== 'sample') return;
-    if (msg.infer.enumerate === 'parallel') throw enumerateError(msg.name);
+    if (msg.infer.enumerate === 'parallel' && this.enumerated()) throw enumerateError(msg.name);
     const hidden = this.rewriteStep(msg);
     msg.stop = true; // the handlers outside see the stacked site only
     let site = this.sites.get(msg.name);
@@ -129,6 +130,16 @@ export class ScanMessenger extends Messenger {
     if (msg.value === null && msg.seed === undefined && site.rng !== null) {
       msg.seed = Math.floor(site.rng() * 2147483647);
     }
+  }
+
+  /**
+   * Whether an `enumerate` handler runs outside the scan (`TraceEnumELBO`, `inferDiscrete`, the
+   * enumerated MCMC potential): only then is a site marked `enumerate: 'parallel'` enumerated;
+   * elsewhere (`trace`, `Predictive`, `TraceELBO`) it is drawn, as in Pyro and NumPyro.
+   */
+  private enumerated(): boolean {
+    const at = HANDLER_STACK.lastIndexOf(this);
+    return HANDLER_STACK.slice(0, at).some((h) => h instanceof EnumMessenger);
   }
 
   /**
@@ -204,7 +215,7 @@ export class ScanMessenger extends Messenger {
     let reached = 0;
     for (let i = hidden ? -1 : at - 1; i >= 0; i--) {
       (HANDLER_STACK[i] as Messenger).processMessage(pm);
-      if (pm.infer.enumerate === 'parallel') throw enumerateError(msg.name);
+      if (pm.infer.enumerate === 'parallel' && this.enumerated()) throw enumerateError(msg.name);
       if (pm.stop) {
         reached = i;
         break;
