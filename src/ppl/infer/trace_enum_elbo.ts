@@ -348,7 +348,7 @@ export class TraceEnumELBO extends ParticleELBO {
     if (seq.length === 0) {
       const record = terms === undefined ? undefined : contractedCostTerms(modelTrace, g, terms);
       const contracted = contractFactors(g.factors, g.vars, g.plates, 'logsumexp', record);
-      const elbo = tf.add(g.rest, contracted);
+      const elbo = tf.add(g.rest, tf.mul(contracted, g.scale));
       if (terms !== undefined) {
         for (const site of g.restSites) terms.push({ site, value: siteLogProb(site) });
         for (const { site, logProb } of guideLogProbTerms(guideTrace, 'TraceEnumELBO')) {
@@ -364,7 +364,7 @@ export class TraceEnumELBO extends ParticleELBO {
       f: LabeledFactor,
       parent: ReadonlySet<string>,
     ): LabeledFactor => weighContracted(f, ordinal, parent, seq);
-    let elbo = contractFactors(g.factors, g.vars, g.plates, 'logsumexp', weigh);
+    let elbo = tf.mul(contractFactors(g.factors, g.vars, g.plates, 'logsumexp', weigh), g.scale);
     for (const s of g.restSites) {
       elbo = tf.add(elbo, tf.sum(weighTerm(siteLogProb(s), ordinalOf(s), seq)));
     }
@@ -378,7 +378,8 @@ export class TraceEnumELBO extends ParticleELBO {
 /**
  * A `TermWeigher` that weighs nothing but records, into `out`, every term of the contraction that
  * holds no enumerated variable any more (Pyro's contracted cost terms): the term `f` at ordinal
- * `O` (axes: plates of `O`), times the subsample scales of the plates of `O` it is summed over,
+ * `O` (axes: plates of `O`), times the graph's common scale and the subsample scales of the
+ * plates of `O` it is summed over,
  * laid out with each plate at its batch dim, as a {@link CostTerm} in the plates of `O` (how
  * `scoreFunctionTerm` Rao-Blackwellizes it: a guide site in plate `P ∈ O` keeps its own member's
  * part, any other keeps the term's sum). The terms add up to the contraction.
@@ -388,7 +389,7 @@ function contractedCostTerms(modelTrace: Trace, g: EnumFactorGraph, out: CostTer
   for (const s of modelTrace.sampleSites()) for (const f of s.cond) frames.set(f.name, f);
   return (ordinal, f, parent) => {
     if (!f.dims.every((d) => d.startsWith('p:'))) return f;
-    let scale = 1;
+    let scale = g.scale;
     for (const p of ordinal) if (!parent.has(p)) scale *= g.plates.get(`p:${p}`)?.scale ?? 1;
     const cond = [...ordinal].flatMap((p) => {
       const fr = frames.get(p);
