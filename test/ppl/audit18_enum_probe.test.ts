@@ -304,4 +304,19 @@ describe('enumeration and poutine.scale', () => {
     );
     expect(new ppl.TraceEnumELBO({ maxPlateNesting: 0 }).loss(ok, noGuide)).toBeCloseTo(want, 3);
   });
+
+  it('a tensor scale on a site depending on an enumerated one: an ArgumentError naming it (Pyro)', () => {
+    const w = tf.tensor1d([1, 2, 0.5]);
+    const model = (): void => {
+      ppl.plate('d', 3, () => {
+        const z = ppl.sample('z', new D.Bernoulli(0.3), ENUM);
+        ppl.sample('y', new D.Normal(z, 1), { obs: tf.tensor1d([0.1, 0.9, 0.4]) });
+      });
+    };
+    const run = (): unknown =>
+      new ppl.TraceEnumELBO({ maxPlateNesting: 1 }).loss(ppl.scale(model, w), noGuide);
+    expect(run).toThrow(ArgumentError);
+    expect(run).toThrow(/'z'.*tensor scale.*scalar scale only/);
+    w.dispose();
+  });
 });

@@ -162,6 +162,15 @@ export function enumFactorGraph(
       keep.map((i) => lp.shape[i] as number),
     );
     factors.push({ ordinal: new Set(s.cond.map((f) => f.name)), factor: { dims, t } });
+    if (variable && s.scaleTensor !== null && s.scaleTensor !== undefined) {
+      throw new ArgumentError(
+        s.name,
+        `${who}: site '${s.name}' depends on an enumerated site and has a tensor scale ` +
+          `(per-element weights, shape [${s.scaleTensor.shape.join(',')}]); as in Pyro, ` +
+          'enumeration supports a scalar scale only (a weight cannot be taken out of the sum ' +
+          'over the enumerated values element by element): use a number, or mask',
+      );
+    }
     scales.push({ site: s, scale: nonPlateScale(s), variable });
   }
   const scale = commonScale(scales, who);
