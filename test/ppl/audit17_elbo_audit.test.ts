@@ -387,7 +387,9 @@ describe('ELBO values and gradients against float64 references', { timeout: 120_
     x.dispose();
   });
 
-  it('score-function terms under a subsampled plate: member i gets s (z_i - q_i)(global + s own_i)', () => {
+  // audit 18: Pyro's score function is unscaled (ScoreParts.scale_and_mask: "the score_function
+  // term should not be scaled or masked"); this test had s (z_i - q_i)(...), the scale twice
+  it('score-function terms under a subsampled plate: member i gets (z_i - q_i)(global + s own_i)', () => {
     // z_i ~ Bernoulli(0.4), x_i ~ N(mu + 2 z_i, SX) in a plate of N subsampled to B; q(z_i) = Bern(a_i)
     const B = 3;
     const s = N / B;
@@ -430,7 +432,7 @@ describe('ELBO values and gradients against float64 references', { timeout: 120_
           Math.log(z === 1 ? 0.4 : 0.6) +
           logN(XS[i] as number, mu + 2 * z, SX) -
           Math.log(z === 1 ? q : 1 - q);
-        want[i] = -s * (z - q) * (global + s * own);
+        want[i] = -(z - q) * (global + s * own);
       });
       ga.forEach((v, i) => expect(v, `draw ${r} member ${i}`).toBeCloseTo(want[i] as number, 3));
     }

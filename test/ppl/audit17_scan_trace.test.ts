@@ -617,21 +617,25 @@ describe('scan: bad input', () => {
       arg: 'w',
     },
     {
-      call: 'a parallel-enumerated site inside the body',
+      call: 'a parallel-enumerated site inside the body (under enumerate)',
       run: inTidy(() =>
         ppl
-          .trace(() =>
-            ppl.scan(
-              (_c: tf.Tensor) =>
-                [
-                  ppl.sample('k', new D.Bernoulli({ probs: 0.5 }), {
-                    infer: { enumerate: 'parallel' },
-                  }),
+          .trace(
+            ppl.enumerate(
+              () =>
+                ppl.scan(
+                  (_c: tf.Tensor) =>
+                    [
+                      ppl.sample('k', new D.Bernoulli({ probs: 0.5 }), {
+                        infer: { enumerate: 'parallel' },
+                      }),
+                      null,
+                    ] as const,
+                  tf.scalar(0),
                   null,
-                ] as const,
-              tf.scalar(0),
-              null,
-              { length: 2 },
+                  { length: 2 },
+                ),
+              -1,
             ),
           )
           .getTrace()

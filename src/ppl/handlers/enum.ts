@@ -58,6 +58,16 @@ export class EnumMessenger extends Messenger {
   }
   override processMessage(msg: Message): void {
     if (msg.type !== 'sample' || msg.fn === null) return;
+    // a plate at an enumeration dim: its members would be read as enumerated values
+    const deep = msg.cond.find((f) => f.dim <= this.firstAvailableDim);
+    if (deep !== undefined) {
+      throw new ArgumentError(
+        'maxPlateNesting',
+        `site '${msg.name}' is in plate '${deep.name}' at dim ${deep.dim}, but enumeration ` +
+          `uses dims from ${this.firstAvailableDim} leftwards (maxPlateNesting ` +
+          `${-this.firstAvailableDim - 1}): increase maxPlateNesting to at least ${-deep.dim}`,
+      );
+    }
     const scope = markovScope(msg);
     const seen = this.dims.visible(scope);
     const enumerated = !msg.isObserved && msg.value === null && msg.infer.enumerate === 'parallel';

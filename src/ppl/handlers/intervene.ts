@@ -22,6 +22,20 @@ export class InterveneMessenger extends Messenger {
     super();
   }
   override processMessage(msg: Message): void {
+    // a scan's stacked site (its steps were intervened one by one) and its stand-in
+    if (msg.infer._scanStacked === true || msg.infer._scanProbe === true) return;
+    this.split(msg, (v) => v);
+  }
+
+  /**
+   * A step of a site made inside a `scan` (`ScanStepRewriter`): the intervention on the stacked
+   * site, its value `[T, ...]` giving step `t` row `t` (a value of one step's shape every step).
+   */
+  processScanStep(msg: Message, stepValue: (v: tf.Tensor) => tf.Tensor): void {
+    this.split(msg, stepValue);
+  }
+
+  private split(msg: Message, valueOf: (v: tf.Tensor) => tf.Tensor): void {
     if (msg.type !== 'sample' || !(msg.name in this.data) || this.splitting.has(msg)) return;
     // the site as it would be without the intervention, through the whole stack again (inner
     // handlers re-apply their plates, scales and masks to it)
@@ -38,8 +52,9 @@ export class InterveneMessenger extends Messenger {
       this.splitting.delete(copy);
     }
     const v = this.data[msg.name] as tf.Tensor | tf.TensorLike;
+    const value = valueOf(v instanceof tf.Tensor ? v : tf.tensor(v));
     msg.name = `${msg.name}__CF`;
-    msg.value = v instanceof tf.Tensor ? v : tf.tensor(v);
+    msg.value = value;
     msg.isObserved = true;
     msg.stop = true;
   }

@@ -81,6 +81,22 @@ export class ReparamMessenger extends Messenger {
   }
   override processMessage(msg: Message): void {
     if (msg.type !== 'sample' || msg.fn === null || msg.infer._noReparam === true) return;
+    // a scan's stacked site (its steps were reparameterized one by one) and its stand-in
+    if (msg.infer._scanStacked === true || msg.infer._scanProbe === true) return;
+    this.rewrite(msg);
+  }
+
+  /**
+   * A step of a site made inside a `scan` (`ScanStepRewriter`): reparameterized as a site of a
+   * hand-written loop; its auxiliary sites, made inside the scan, are stacked by it.
+   */
+  processScanStep(msg: Message): void {
+    if (msg.type !== 'sample' || msg.fn === null || msg.infer._noReparam === true) return;
+    this.rewrite(msg);
+  }
+
+  private rewrite(msg: Message): void {
+    if (msg.fn === null) return;
     const c = this.config;
     const r =
       typeof c === 'function'

@@ -41,17 +41,31 @@ export interface EnumFactorGraph {
   rest: tf.Tensor;
   /** The sites summed into `rest`, in the order of the run. */
   restSites: Message[];
+  /**
+   * The scale (`poutine.scale`, apart from plate subsampling) that the sites of the factors
+   * share: the contraction of `factors` is multiplied by it, outside the sum over the enumerated
+   * values, as in Pyro (1 when there are no factors).
+   */
+  scale: number;
+}
+
+/** The scale of a site apart from its plates' subsample scales (`poutine.scale`'s). */
+function nonPlateScale(site: Message): number {
+  let plateScale = 1;
+  for (const f of site.cond) plateScale *= f.size / f.subsampleSize;
+  return site.scale / plateScale;
 }
 
 /**
- * The log-density tensor of a site with its mask and non-plate scale applied. A site enumerated
- * by `S` draws (`numSamples`, Pyro's sampled enumeration) enters as Pyro's DiCE factor
- * `log p - sg(log p) - log S`: each draw weighs `1/S`, its gradient the score function's.
+ * The log-density tensor of a site with its mask applied, unscaled: as Pyro's `TraceEnum_ELBO`,
+ * the mask applies inside the sum over the enumerated values and the (common) scale outside it
+ * ({@link EnumFactorGraph.scale}; the plates' subsample scales apply where their plates are
+ * summed). A site enumerated by `S` draws (`numSamples`, Pyro's sampled enumeration) enters as
+ * Pyro's DiCE factor `log p - sg(log p) - log S`: each draw weighs `1/S`, its gradient the score
+ * function's.
  */
 function siteLocalLogProb(site: Message): tf.Tensor {
-  let plateScale = 1;
-  for (const f of site.cond) plateScale *= f.size / f.subsampleSize;
-  let lp = siteLogProb(site, site.scale / plateScale);
+  let lp = siteLogProb(site, 1);
   // a scanned site: one factor over all its steps (the time dim is no plate, no enumeration)
   if (site.fn instanceof StackedDistribution) lp = site.fn.sumOverTime(lp);
   const sampled = site.infer._enumSampled;
@@ -92,12 +106,15 @@ export function enumFactorGraph(
   const factors: OrdinalFactor[] = [];
   let rest: tf.Tensor = tf.scalar(0);
   const restSites: Message[] = [];
+  // per factor: its site's scale and whether it holds a variable of the graph
+  const scales: { site: Message; scale: number; variable: boolean }[] = [];
   for (const s of tr.sampleSites()) {
     if (!include(s)) continue;
     const lp = siteLocalLogProb(s);
     const dims: string[] = [];
     const keep: number[] = [];
     let enumerated = false;
+    let variable = false;
     for (let i = 0; i < lp.rank; i++) {
       if (lp.shape[i] === 1) continue;
       const d = i - lp.rank;
@@ -128,6 +145,7 @@ export function enumFactorGraph(
         }
         dims.push(label);
         enumerated = true;
+        if (free?.get(d) === undefined) variable = true;
       }
       keep.push(i);
     }
@@ -144,6 +162,48 @@ export function enumFactorGraph(
       keep.map((i) => lp.shape[i] as number),
     );
     factors.push({ ordinal: new Set(s.cond.map((f) => f.name)), factor: { dims, t } });
+    if (variable && s.scaleTensor !== null && s.scaleTensor !== undefined) {
+      throw new ArgumentError(
+        s.name,
+        `${who}: site '${s.name}' depends on an enumerated site and has a tensor scale ` +
+          `(per-element weights, shape [${s.scaleTensor.shape.join(',')}]); as in Pyro, ` +
+          'enumeration supports a scalar scale only (a weight cannot be taken out of the sum ' +
+          'over the enumerated values element by element): use a number, or mask',
+      );
+    }
+    scales.push({ site: s, scale: nonPlateScale(s), variable });
   }
-  return { vars, factors, plates, rest, restSites };
+  const scale = commonScale(scales, who);
+  // a factor over guide dims only is a cost of its own (no sum over model values): its own scale
+  scales.forEach((e, i) => {
+    if (e.variable || e.scale === scale) return;
+    const f = factors[i] as OrdinalFactor;
+    f.factor = { dims: f.factor.dims, t: tf.mul(f.factor.t, e.scale / scale) };
+  });
+  return { vars, factors, plates, rest, restSites, scale };
+}
+
+/**
+ * The one scale of the sites whose factors hold enumerated variables (Pyro's
+ * `_get_common_scale`): a sum over the values of an enumerated variable cannot be scaled term by
+ * term, so every such site must share it.
+ */
+function commonScale(
+  scales: readonly { site: Message; scale: number; variable: boolean }[],
+  who: string,
+): number {
+  const held = scales.filter((e) => e.variable);
+  const first = held[0];
+  if (first === undefined) return 1;
+  const other = held.find((e) => Math.abs(e.scale - first.scale) > 1e-12 * first.scale);
+  if (other !== undefined) {
+    throw new ArgumentError(
+      other.site.name,
+      `${who}: expected all enumerated sample sites and the sites depending on them to share a ` +
+        `common scale (Pyro's poutine.scale), but site '${first.site.name}' has scale ` +
+        `${first.scale} and site '${other.site.name}' ${other.scale} (apart from plate ` +
+        'subsampling): scale the whole enumerated part of the model, or use mask to drop terms',
+    );
+  }
+  return first.scale;
 }

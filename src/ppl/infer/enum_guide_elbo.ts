@@ -155,7 +155,8 @@ export function jointEnumeratedElbo(
     return { dims: [], t: guideExpectation(tf.reshape(moved, shape), weights) };
   };
   const free = new Set(labels.values());
-  let elbo = tf.add(g.rest, contractFactors(g.factors, g.vars, g.plates, 'logsumexp', weigh, free));
+  const contracted = contractFactors(g.factors, g.vars, g.plates, 'logsumexp', weigh, free);
+  let elbo = tf.add(g.rest, tf.mul(contracted, g.scale));
   for (const s of [...guideTrace.latentSites(), ...guideFactorSites(guideTrace, 'TraceEnumELBO')]) {
     elbo = tf.sub(elbo, guideExpectation(siteLogProb(s), weights));
   }

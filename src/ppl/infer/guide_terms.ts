@@ -96,8 +96,11 @@ export function guideLogProbSum(
 
 /** One signed term of an ELBO estimate: a site and its (masked, scaled) per-element value. */
 export interface CostTerm {
-  /** The site the term belongs to (its `cond` gives the plates of the term's dims). */
-  readonly site: Message;
+  /**
+   * The site the term belongs to (its `cond` gives the plates of the term's dims; a contracted
+   * term of `TraceEnumELBO` gives its ordinal's plates only).
+   */
+  readonly site: Pick<Message, 'cond'>;
   /** The term, e.g. `s log p(x)` of a model site or `-s log q(z)` of a guide site. */
   readonly value: tf.Tensor;
 }
@@ -109,7 +112,7 @@ export interface CostTerm {
  */
 export function plateReduce(
   term: tf.Tensor,
-  t: Message,
+  t: Pick<Message, 'cond'>,
   s: Message,
   targetRank: number,
 ): tf.Tensor {
@@ -139,12 +142,25 @@ export function elboCostTerms(modelTrace: Trace, guideTrace: Trace, elbo: string
 }
 
 /**
+ * The score function's `log q(z)` of a guide site: its log-density, neither scaled nor masked
+ * (Pyro's `ScoreParts.scale_and_mask`: "the `score_function` term should not be scaled or
+ * masked"): the cost it multiplies already carries the scale (`poutine.scale`, a plate's
+ * `size / subsampleSize`) and the mask, so scaling it too would count the scale twice (`s^2`
+ * instead of `s`). Untidied.
+ */
+export function scoreLogProb(site: Message): tf.Tensor {
+  if (site.fn === null || site.value === null) return tf.scalar(0);
+  return site.fn.logProb(site.value);
+}
+
+/**
  * Score-function surrogate for the guide sites that cannot be reparameterized
  * ({@link isScoredSite}): value 0 (`x - sg(x)`), gradient the REINFORCE estimate
  *
- * $$\nabla_\phi \sum_i \sum_{b} s_i \log q_\phi(z_{i,b})\,\mathrm{sg}(\mathrm{cost}_{i,b})$$
+ * $$\nabla_\phi \sum_i \sum_{b} \log q_\phi(z_{i,b})\,\mathrm{sg}(\mathrm{cost}_{i,b})$$
  *
- * over the elements `b` of site `i`'s batch shape. `cost` is either the whole estimate (a scalar,
+ * over the elements `b` of site `i`'s batch shape, `log q` neither scaled nor masked
+ * ({@link scoreLogProb}; the costs carry the scales and masks). `cost` is either the whole estimate (a scalar,
  * the same for every element) or its terms (a function giving {@link CostTerm}s, called only when
  * some site is scored): then, as Pyro's `Trace_ELBO` (`log_r.sum_to(site.cond_indep_stack)`),
  * `cost_{i,b}` keeps of each term only the members of the plates it shares with site `i`
@@ -160,12 +176,12 @@ export function scoreFunctionTerm(
   let surrogate: tf.Tensor = tf.scalar(0);
   if (cost instanceof tf.Tensor) {
     let lq: tf.Tensor = tf.scalar(0);
-    for (const s of scored) lq = tf.add(lq, siteLogProbSum(s));
+    for (const s of scored) lq = tf.add(lq, tf.sum(scoreLogProb(s)));
     surrogate = tf.mul(lq, stopGradient(cost));
   } else {
     const terms = cost();
     for (const s of scored) {
-      const lq = siteLogProb(s);
+      const lq = scoreLogProb(s);
       let c: tf.Tensor = tf.zeros(lq.shape);
       for (const t of terms) c = tf.add(c, plateReduce(t.value, t.site, s, lq.rank));
       surrogate = tf.add(surrogate, tf.sum(tf.mul(lq, stopGradient(c))));

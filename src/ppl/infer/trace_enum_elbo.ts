@@ -31,13 +31,13 @@ import { iterDiscreteEscape, iterDiscreteExtend, queue, TraceQueue } from '../ha
 import { replay } from '../handlers/replay.js';
 import { Messenger, wrapWith } from '../messenger.js';
 import { trace } from '../handlers/trace.js';
-import type { Message } from '../runtime.js';
+import type { Message, PlateFrame } from '../runtime.js';
 import { isValidationEnabled } from '../site_validation.js';
 import { siteLogProb, Trace } from '../trace.js';
 import type { Distribution } from '../../distributions/distribution.js';
 import { checkedReplay, checkModelGuideMatch, isEnumerated } from './check.js';
-import { contractFactors, type LabeledFactor } from './contract.js';
-import { enumFactorGraph } from './enum_factors.js';
+import { contractFactors, type LabeledFactor, type TermWeigher } from './contract.js';
+import { enumFactorGraph, type EnumFactorGraph } from './enum_factors.js';
 import { enumMarginals, marginalDistribution } from './enum_marginals.js';
 import {
   enumeratedGuideElbo,
@@ -52,7 +52,12 @@ import {
   type Callable,
   type ELBOOptions,
 } from './elbo.js';
-import { guideLogProbSum, guideLogProbTerms, scoreFunctionTerm } from './guide_terms.js';
+import {
+  guideLogProbSum,
+  guideLogProbTerms,
+  scoreFunctionTerm,
+  type CostTerm,
+} from './guide_terms.js';
 import { sequentialWeights, weighContracted, weighTerm } from './seq_enum.js';
 
 /**
@@ -210,8 +215,12 @@ export class TraceEnumELBO extends ParticleELBO {
     args: A,
   ): Generator<tf.Tensor, void, undefined> {
     for (const { guideTrace, modelTrace } of this.tracePairs(model, guide, args)) {
-      const elbo = this.particleElbo(guideTrace, modelTrace);
-      yield tf.add(elbo, scoreFunctionTerm(guideTrace, elbo));
+      const terms: CostTerm[] = [];
+      const elbo = this.particleElbo(guideTrace, modelTrace, terms);
+      // the score-function sites' cost: the estimate's terms, Rao-Blackwellized by plates, when
+      // the plain path gave them; else the whole estimate (also unbiased)
+      const cost = terms.length > 0 ? (): readonly CostTerm[] => terms : elbo;
+      yield tf.add(elbo, scoreFunctionTerm(guideTrace, cost));
     }
   }
 
@@ -319,7 +328,13 @@ export class TraceEnumELBO extends ParticleELBO {
     return out;
   }
 
-  protected particleElbo(guideTrace: Trace, modelTrace: Trace): tf.Tensor {
+  /**
+   * One guide run's estimate. With `terms` (the plain path: no sequential or parallel guide
+   * enumeration), its terms are appended one by one for the score-function surrogate: the
+   * contracted model terms at the ordinals where they hold no enumerated variable any more
+   * ({@link contractedCostTerms}), the other model sites' `s log p` and the guide's `-s log q`.
+   */
+  protected particleElbo(guideTrace: Trace, modelTrace: Trace, terms?: CostTerm[]): tf.Tensor {
     const nest = this.maxPlateNesting ?? 0;
     const seq = sequentialWeights(guideTrace, nest, 'TraceEnumELBO');
     const guideEnum = guideTrace.latentSites().filter(isEnumerated);
@@ -331,7 +346,15 @@ export class TraceEnumELBO extends ParticleELBO {
     }
     const g = enumFactorGraph(modelTrace, nest, 'TraceEnumELBO');
     if (seq.length === 0) {
-      const elbo = tf.add(g.rest, contractFactors(g.factors, g.vars, g.plates));
+      const record = terms === undefined ? undefined : contractedCostTerms(modelTrace, g, terms);
+      const contracted = contractFactors(g.factors, g.vars, g.plates, 'logsumexp', record);
+      const elbo = tf.add(g.rest, tf.mul(contracted, g.scale));
+      if (terms !== undefined) {
+        for (const site of g.restSites) terms.push({ site, value: siteLogProb(site) });
+        for (const { site, logProb } of guideLogProbTerms(guideTrace, 'TraceEnumELBO')) {
+          terms.push({ site, value: tf.neg(logProb) });
+        }
+      }
       return tf.sub(elbo, guideLogProbSum(guideTrace, 'TraceEnumELBO'));
     }
     // one sequential run: every cost term weighted by the guide's probabilities of the values
@@ -341,7 +364,7 @@ export class TraceEnumELBO extends ParticleELBO {
       f: LabeledFactor,
       parent: ReadonlySet<string>,
     ): LabeledFactor => weighContracted(f, ordinal, parent, seq);
-    let elbo = contractFactors(g.factors, g.vars, g.plates, 'logsumexp', weigh);
+    let elbo = tf.mul(contractFactors(g.factors, g.vars, g.plates, 'logsumexp', weigh), g.scale);
     for (const s of g.restSites) {
       elbo = tf.add(elbo, tf.sum(weighTerm(siteLogProb(s), ordinalOf(s), seq)));
     }
@@ -350,6 +373,44 @@ export class TraceEnumELBO extends ParticleELBO {
     }
     return elbo;
   }
+}
+
+/**
+ * A `TermWeigher` that weighs nothing but records, into `out`, every term of the contraction that
+ * holds no enumerated variable any more (Pyro's contracted cost terms): the term `f` at ordinal
+ * `O` (axes: plates of `O`), times the graph's common scale and the subsample scales of the
+ * plates of `O` it is summed over,
+ * laid out with each plate at its batch dim, as a {@link CostTerm} in the plates of `O` (how
+ * `scoreFunctionTerm` Rao-Blackwellizes it: a guide site in plate `P ∈ O` keeps its own member's
+ * part, any other keeps the term's sum). The terms add up to the contraction.
+ */
+function contractedCostTerms(modelTrace: Trace, g: EnumFactorGraph, out: CostTerm[]): TermWeigher {
+  const frames = new Map<string, PlateFrame>();
+  for (const s of modelTrace.sampleSites()) for (const f of s.cond) frames.set(f.name, f);
+  return (ordinal, f, parent) => {
+    if (!f.dims.every((d) => d.startsWith('p:'))) return f;
+    let scale = g.scale;
+    for (const p of ordinal) if (!parent.has(p)) scale *= g.plates.get(`p:${p}`)?.scale ?? 1;
+    const cond = [...ordinal].flatMap((p) => {
+      const fr = frames.get(p);
+      return fr === undefined ? [] : [fr];
+    });
+    const rank = Math.max(0, ...cond.map((c) => -c.dim));
+    const at = f.dims.map((d) => rank + (frames.get(d.slice(2))?.dim ?? -rank - 1));
+    let value: tf.Tensor;
+    if (f.dims.length === 0) value = f.t;
+    else if (at.some((a) => a < 0 || a >= rank))
+      value = tf.sum(f.t); // no frame: summed
+    else {
+      const order = at.map((_, i) => i).sort((a, b) => (at[a] as number) - (at[b] as number));
+      const moved = order.every((o, i) => o === i) ? f.t : tf.transpose(f.t, order);
+      const shape = new Array<number>(rank).fill(1);
+      order.forEach((o) => (shape[at[o] as number] = f.t.shape[o] as number));
+      value = tf.reshape(moved, shape);
+    }
+    out.push({ site: { cond }, value: scale === 1 ? value : tf.mul(value, scale) });
+    return f;
+  };
 }
 
 /** A latent site the model enumerates itself (one the guide does not draw), if any. */

@@ -27,7 +27,7 @@ import { checkOptionKeys } from '../../utils/options.js';
 import type { Message } from '../runtime.js';
 import { siteLogProb, type Trace } from '../trace.js';
 import { ELBOEstimator, guideAndModelTraces, type Callable } from './elbo.js';
-import { guideLogProbSum, plateReduce } from './guide_terms.js';
+import { guideLogProbSum, plateReduce, scoreLogProb } from './guide_terms.js';
 
 /** Options of {@link TraceGraphELBO}. */
 export interface TraceGraphELBOOptions {
@@ -294,7 +294,7 @@ export class TraceGraphELBO extends ELBOEstimator {
     guideSites.forEach((s, gi) => {
       if (s.fn === null || s.fn.hasRsample) return;
       const opts = baselineOptions(s, this.defaultBaseline === 'decayingAverage');
-      const lq = siteLogProb(s);
+      const lq = scoreLogProb(s); // unscaled, unmasked: the cost carries them (Pyro's score_function)
       const rank = lq.rank;
       let cost: tf.Tensor = tf.zeros(lq.shape);
       const mi = modelSites.findIndex((m) => m.name === s.name);

@@ -119,7 +119,7 @@ export class ModelPotential<A extends unknown[]> implements Potential {
   private contracted(tr: Trace, nest: number): tf.Tensor {
     try {
       const g = enumFactorGraph(tr, nest, 'MCMC', (s) => !isUnscoredSite(s));
-      return tf.add(g.rest, contractFactors(g.factors, g.vars, g.plates));
+      return tf.add(g.rest, tf.mul(contractFactors(g.factors, g.vars, g.plates), g.scale));
     } catch (e) {
       if (e instanceof ArgumentError && e.argument !== 'model') {
         throw new ArgumentError('model', `MCMC (discrete sites summed out): ${e.message}`);

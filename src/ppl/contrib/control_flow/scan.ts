@@ -112,15 +112,22 @@ function checkOptions(options: ScanOptions): void {
  * `t` takes row `t` (with `L < T`, the steps `t >= L` are drawn: NumPyro's forecasting pattern,
  * `condition` on the first `L` observations and predict the rest), or a value of one step's shape
  * given to every step; `seed` seeds the site and its steps' draws follow; `block`, `scale`,
- * `mask` and `trace` apply to the stacked site. Plates inside `f` work as usual (each step's
+ * `mask` and `trace` apply to the stacked site. Handlers that rewrite a site apply to each step's
+ * site, as to a site of the hand-written loop (NumPyro runs the outer handlers inside the body):
+ * `reparam` (its auxiliary sites, e.g. `x_decentered`, are made by the steps and stacked; the
+ * site itself becomes the stacked deterministic value) and `intervene` (`do`: the value `[T, ...]`
+ * of the stacked site, or one step's value for every step, is what the steps downstream see,
+ * while the site is still drawn); a `block` between the scan and such a handler hides the steps
+ * from it. Plates inside `f` work as usual (each step's
  * sites broadcast to them; the time dim is left of their dims). A `param` read in several steps is one param site.
  *
  * Not supported (each an `ArgumentError` naming the site): parallel enumeration inside `f`
- * (`infer: {enumerate: 'parallel'}`), a scan inside a scan, a scan inside a `plate` (NumPyro's
+ * (a site marked `infer: {enumerate: 'parallel'}` under an `enumerate` handler: `TraceEnumELBO`,
+ * `inferDiscrete`, MCMC's enumeration; without one, e.g. under `trace` or `Predictive`, the site
+ * is drawn, as in Pyro and NumPyro; use `markov` with a loop, or `DiscreteHMM`), a scan inside a scan, a scan inside a `plate` (NumPyro's
  * rule: put the plate inside `f`; so no vectorized particles, vectorized chains or parallel
  * `Predictive` around a scan); sites must appear at every step with
- * one value shape, one scale and one support (the first step's); reparameterizing handlers
- * (`reparam`, `intervene`) do not see inside a scan.
+ * one value shape, one scale and one support (the first step's).
  *
  * @param f the body `(carry, x_t) => [carry, y_t]`.
  * @param init the initial carry (any value; passed to `f` untouched).

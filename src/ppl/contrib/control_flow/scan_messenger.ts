@@ -8,6 +8,8 @@ import type { Distribution } from '../../../distributions/distribution.js';
 import { ArgumentError } from '../../../utils/errors.js';
 import { makeRng } from '../../../utils/seed.js';
 import { broadcastShape } from '../../observed_value.js';
+import { BlockMessenger } from '../../handlers/block.js';
+import { EnumMessenger } from '../../handlers/enum.js';
 import { seedBelow } from '../../handlers/seed.js';
 import { Messenger } from '../../messenger.js';
 import { applyStack, HANDLER_STACK, makeMessage, type Message } from '../../runtime.js';
@@ -33,6 +35,8 @@ interface ScanSite {
   /** `uncondition` outside: the steps' own observations are dropped and kept here. */
   uncond: boolean;
   obs: (tf.Tensor | null)[];
+  /** An outer handler stopped the steps (`intervene`'s `name__CF`): not stacked, not emitted. */
+  hidden: boolean;
 }
 
 /**
@@ -42,6 +46,22 @@ interface ScanSite {
  */
 export interface ScanStepObserver {
   postprocessScanStep(msg: Message): void;
+}
+
+/**
+ * A handler outside a scan that rewrites each step's site itself, as it would the site of a
+ * hand-written loop (NumPyro applies the outer handlers inside the scanned body): `reparam`
+ * (auxiliary sites made by the step, stacked by the scan) and `intervene` (the value `[T, ...]`
+ * of the stacked site sliced per step by `stepValue`). Called innermost-first before the step's
+ * site is collected, unless a `block` between the two hides it; such a handler must leave the
+ * stacked site (`infer._scanStacked`) and the scan's stand-in (`infer._scanProbe`) alone.
+ */
+export interface ScanStepRewriter {
+  processScanStep(msg: Message, stepValue: (v: tf.Tensor) => tf.Tensor): void;
+}
+
+function isStepRewriter(h: unknown): h is ScanStepRewriter {
+  return typeof (h as Partial<ScanStepRewriter>).processScanStep === 'function';
 }
 
 function isStepObserver(h: unknown): h is ScanStepObserver {
@@ -77,7 +97,8 @@ export class ScanMessenger extends Messenger {
       return;
     }
     if (msg.type !== 'sample') return;
-    if (msg.infer.enumerate === 'parallel') throw enumerateError(msg.name);
+    if (msg.infer.enumerate === 'parallel' && this.enumerated()) throw enumerateError(msg.name);
+    const hidden = this.rewriteStep(msg);
     msg.stop = true; // the handlers outside see the stacked site only
     let site = this.sites.get(msg.name);
     if (site === undefined) {
@@ -88,7 +109,7 @@ export class ScanMessenger extends Messenger {
             'step of the body must make the same sample sites',
         );
       }
-      site = this.probe(msg);
+      site = this.probe(msg, hidden);
       this.sites.set(msg.name, site);
     } else if (site.steps[this.slot] !== undefined) {
       throw new ArgumentError(
@@ -109,6 +130,50 @@ export class ScanMessenger extends Messenger {
     if (msg.value === null && msg.seed === undefined && site.rng !== null) {
       msg.seed = Math.floor(site.rng() * 2147483647);
     }
+  }
+
+  /**
+   * Whether an `enumerate` handler runs outside the scan (`TraceEnumELBO`, `inferDiscrete`, the
+   * enumerated MCMC potential): only then is a site marked `enumerate: 'parallel'` enumerated;
+   * elsewhere (`trace`, `Predictive`, `TraceELBO`) it is drawn, as in Pyro and NumPyro.
+   */
+  private enumerated(): boolean {
+    const at = HANDLER_STACK.lastIndexOf(this);
+    return HANDLER_STACK.slice(0, at).some((h) => h instanceof EnumMessenger);
+  }
+
+  /**
+   * The outer {@link ScanStepRewriter}s applied to a step's message, innermost first; true when
+   * one stopped it (`intervene`'s `name__CF`: hidden from the handlers outside, so not stacked).
+   */
+  private rewriteStep(msg: Message): boolean {
+    const at = HANDLER_STACK.lastIndexOf(this);
+    for (let i = at - 1; i >= 0; i--) {
+      const h = HANDLER_STACK[i];
+      if (h instanceof BlockMessenger && h.hides(msg)) return false;
+      if (isStepRewriter(h)) h.processScanStep(msg, (v) => this.stepValue(msg, v));
+      if (msg.stop) return true;
+    }
+    return false;
+  }
+
+  /**
+   * Step `slot`'s part of a value given to the stacked site: row `slot` of a value `[T, ...]`, or
+   * the value itself when it has one step's shape (or broadcasts to it).
+   */
+  private stepValue(msg: Message, v: tf.Tensor): tf.Tensor {
+    const fn = msg.fn as Distribution;
+    const r = drawRank(fn);
+    if (v.rank <= r) return v;
+    if (v.rank === r + 1 && v.shape[0] === this.length) {
+      return tf.reshape(tf.slice(v, this.slot, 1), v.shape.slice(1));
+    }
+    throw new ArgumentError(
+      msg.name,
+      `scan: the value of site '${msg.name}' given by a handler outside the scan has shape ` +
+        `[${v.shape.join(',')}]; expected [${this.length}, ` +
+        `${fn.batchShape.concat(fn.eventShape).join(', ')}] (one row per step) or one step's shape`,
+    );
   }
 
   override postprocessMessage(msg: Message): void {
@@ -132,7 +197,7 @@ export class ScanMessenger extends Messenger {
    * first step (their `processMessage` only, as `applyStack` would): what they give it (a value
    * `[L, ...]` with `L <= T`, observation, a seed, `uncondition`) is given to the steps.
    */
-  private probe(msg: Message): ScanSite {
+  private probe(msg: Message, hidden: boolean): ScanSite {
     const at = HANDLER_STACK.lastIndexOf(this);
     const stepFn = msg.fn as Distribution;
     const pm = makeMessage({
@@ -145,12 +210,12 @@ export class ScanMessenger extends Messenger {
       scaleTensor: msg.scaleTensor,
       mask: msg.mask,
       cond: [...msg.cond],
-      infer: { ...msg.infer },
+      infer: { ...msg.infer, _scanProbe: true },
     });
     let reached = 0;
-    for (let i = at - 1; i >= 0; i--) {
+    for (let i = hidden ? -1 : at - 1; i >= 0; i--) {
       (HANDLER_STACK[i] as Messenger).processMessage(pm);
-      if (pm.infer.enumerate === 'parallel') throw enumerateError(msg.name);
+      if (pm.infer.enumerate === 'parallel' && this.enumerated()) throw enumerateError(msg.name);
       if (pm.stop) {
         reached = i;
         break;
@@ -168,6 +233,7 @@ export class ScanMessenger extends Messenger {
       reached,
       uncond: msg.isObserved && !pm.isObserved && pm.infer.wasObserved === true,
       obs: new Array<tf.Tensor | null>(T).fill(null),
+      hidden,
     };
     const v = pm.value;
     if (
@@ -218,7 +284,7 @@ export class ScanMessenger extends Messenger {
             'step of the body must make the same sample sites',
         );
       }
-      applyStack(stackedMessage(site, steps));
+      if (!site.hidden) applyStack(stackedMessage(site, steps));
     }
   }
 }
