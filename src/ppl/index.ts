@@ -57,7 +57,7 @@ export {
 export { constraintToSpec, constraintFromSpec, type ConstraintSpec } from './constraint_spec.js';
 export * as constraints from './constraints.js';
 export type { Constraint } from './constraints.js';
-export { Delta, type DeltaOptions } from './delta.js';
+export { Delta, type DeltaOptions } from '../distributions/delta.js';
 export { deterministic } from './deterministic.js';
 export * from './handlers/index.js';
 export {
