@@ -116,6 +116,11 @@ const EXTRA: Row[] = [
     moments: [],
   },
   {
+    name: 'DiscreteUniform',
+    make: () => own(new d.DiscreteUniform([0, -3], [4, 2])),
+    moments: ['mean', 'variance'],
+  },
+  {
     name: 'Delta',
     // every draw is the point itself: the variance (0) has no standard error to compare within
     make: () => own(new d.Delta([1.5, -2])),
