@@ -15,11 +15,7 @@ import { ScalarDistribution } from './scalar.js';
 import type { DistributionOptions, TensorInput } from './distribution.js';
 import { andB, eq, ge, le, maskLogProb } from './special.js';
 import { integerInterval, type Constraint } from '../constraints/constraints.js';
-
-/** Copy of the values of `t` (a small parameter, read once at construction). */
-function valuesOf(t: tf.Tensor): Float32Array | Int32Array | Uint8Array {
-  return t.dataSync() as Float32Array | Int32Array | Uint8Array;
-}
+import { valuesOf } from '../utils/tensor.js';
 
 /**
  * Discrete uniform distribution on `{low, ..., high}`, `low <= high` integers (broadcast to the
