@@ -2,7 +2,9 @@
  * NumPyro's `prodlda.py` (ProdLDA, amortized SVI for topic models), ported tiny as its users
  * write it: per document `theta ~ Dirichlet(1)` in a `documents` plate, the words scored by
  * `Multinomial(docs.sum(-1), logits=decoder(theta))` — one total count per document, which
- * `Multinomial` refused (its `totalCount` was one number) — and an encoder network registered with
+ * `Multinomial` refused (its `totalCount` was one number), the minibatch taken by
+ * `subsample(docs, event_dim=1)` inside a subsampled plate (missing: `ppl.subsample` was only the
+ * plate's index site) — and an encoder network registered with
  * `pyroModule` giving each document's Dirichlet concentration in the guide. The decoder is a fixed
  * product of experts `logits = theta W` over 2 topics, so each document's exact posterior of
  * `theta = (t, 1 - t)` is a 1-d integral (float64 grid). References: the batched `Multinomial`
@@ -204,5 +206,104 @@ describe("NumPyro's ProdLDA (tiny)", { timeout: 120_000 }, () => {
     expect(-loss).toBeGreaterThan(logZ - 0.3);
     tf.dispose([docs, Wt, ids]);
     encoderNet.dispose();
+  });
+});
+
+describe("Pyro's/NumPyro's subsample(data, event_dim)", () => {
+  const docsV = Array.from({ length: 10 }, (_, i) => [i, 10 * i, 100 * i]);
+
+  it('gathers the rows the enclosing subsampled plates visit, and nothing else', () => {
+    setSeed(4);
+    const docs = tf.tensor2d(docsV);
+    const before = tf.memory().numTensors;
+    // outside any plate, and under a plate visiting every member: the data itself
+    expect(expectNoLeak(() => ppl.subsample(docs, 1))).toEqual(docsV.flat());
+    // (a plate's indices outside any trace are freed by the enclosing tidy)
+    tf.tidy(() =>
+      ppl.plate('all', 10, () => {
+        expect(expectNoLeak(() => ppl.subsample(docs, 1))).toEqual(docsV.flat());
+      }),
+    );
+    // a subsampled plate at dim -1: rows at the plate's indices
+    tf.tidy(() =>
+      ppl.plate('documents', 10, { subsampleSize: 4 }, (idx) => {
+        const rows = Array.from(idx.dataSync());
+        const got = expectNoLeak(() => ppl.subsample(docs, 1));
+        expect(got).toEqual(rows.flatMap((r) => docsV[r]!));
+        // eventDim 0 on a vector: the same rows; a size-1 axis broadcasts, untouched
+        const col = tf.tensor1d(docsV.map((r) => r[0]!));
+        expect(expectNoLeak(() => ppl.subsample(col, 0))).toEqual(rows);
+        const one = tf.tensor2d([[1, 2, 3]]);
+        expect(expectNoLeak(() => ppl.subsample(one, 1))).toEqual([1, 2, 3]);
+        // already subsampled data (size B) is left alone, as NumPyro
+        const b = tf.zeros([4, 3]);
+        expect(expectNoLeak(() => ppl.subsample(b, 1)).length).toBe(12);
+        tf.dispose([col, one, b]);
+      }),
+    );
+    // two subsampled plates: a [10, 6] matrix cut at both axes
+    const m = tf.tensor2d(
+      Array.from({ length: 60 }, (_, k) => k),
+      [10, 6],
+    );
+    tf.tidy(() =>
+      ppl.plate('rows', 10, { subsampleSize: 3, dim: -2 }, (ri) =>
+        ppl.plate('cols', 6, { subsampleSize: 2, dim: -1 }, (ci) => {
+          const r = Array.from(ri.dataSync());
+          const c = Array.from(ci.dataSync());
+          const got = expectNoLeak(() => ppl.subsample(m, 0));
+          expect(got).toEqual(r.flatMap((i) => c.map((j) => i * 6 + j)));
+        }),
+      ),
+    );
+    m.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    docs.dispose();
+  });
+
+  it('bad data or eventDim are refused naming them', () => {
+    const docs = tf.tensor2d(docsV);
+    const before = tf.memory().numTensors;
+    expect(() => ppl.plate('d', 7, { subsampleSize: 3 }, () => ppl.subsample(docs, 1))).toThrow(
+      /data.*plate 'd'.*size 10.*expected 1, 7 or 3/,
+    );
+    expect(() => ppl.subsample(docs, -1)).toThrow(/eventDim/);
+    expect(() => ppl.subsample(docs, 1.5)).toThrow(ArgumentError);
+    expect(tf.memory().numTensors).toBe(before);
+    docs.dispose();
+  });
+
+  it('ProdLDA minibatches: the model replayed on the guide sees the rows of the guide plate, scaled N / B', () => {
+    setSeed(8);
+    const docs = tf.tensor2d(docsV);
+    const K = 2;
+    const model = (d: tf.Tensor): void => {
+      ppl.plate('documents', d.shape[0] as number, { subsampleSize: 4 }, () => {
+        const batch = ppl.subsample(d, 1);
+        const theta = ppl.sample('theta', new D.Dirichlet(tf.ones([K])));
+        const logits = tf.matMul(theta, tf.zeros([K, 3]));
+        ppl.sample('obs', new D.Multinomial(tf.sum(batch, -1), { logits }), { obs: batch });
+      });
+    };
+    const guide = (d: tf.Tensor): void => {
+      ppl.plate('documents', d.shape[0] as number, { subsampleSize: 4 }, () => {
+        const batch = ppl.subsample(d, 1);
+        ppl.sample(
+          'theta',
+          new D.Dirichlet(tf.add(tf.ones([4, K]), tf.div(batch.slice([0, 0], [4, K]), 100))),
+        );
+      });
+    };
+    const before = tf.memory().numTensors;
+    const gt = ppl.trace(guide).getTrace(docs);
+    const mt = ppl.trace(ppl.replay(model, { trace: gt })).getTrace(docs);
+    const idx = Array.from(gt.value('documents').dataSync());
+    expect(Array.from(mt.value('documents').dataSync())).toEqual(idx);
+    expect(Array.from(mt.value('obs').dataSync())).toEqual(idx.flatMap((r) => docsV[r]!));
+    expect(mt.get('obs')!.scale).toBe(10 / 4);
+    gt.dispose();
+    mt.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    docs.dispose();
   });
 });
