@@ -6,7 +6,8 @@
  * the annotation a `Categorical` over `where(s == 0, one_hot(c), epsilon[positions])`.
  * `DiscreteUniform` (NumPyro's family) was missing; its values, moments and errors are checked
  * here too. References: brute-force sums over each item's class and each annotation's indicator
- * in float64.
+ * in float64; under NUTS (the enumerated sites summed out, `tf.where` over rank-5 operands, whose
+ * `Tile` gradient tfjs lacked) the trustworthiness means against a float64 3-d grid.
  */
 import * as tf from '@tensorflow/tfjs';
 import gammaln from '@stdlib/math-base-special-gammaln';
@@ -15,6 +16,7 @@ import { distributions as D, ppl } from '../../src/index.js';
 import { ArgumentError } from '../../src/utils/errors.js';
 import { clearSeed } from '../../src/utils/seed.js';
 import { expectNoLeak } from '../helpers.js';
+import { meanAndSe } from '../fixtures/mc.js';
 
 afterEach(() => {
   ppl.clearParamStore();
@@ -219,4 +221,53 @@ describe("NumPyro's annotation models: MACE", () => {
     });
     tf.dispose([pos, ann, ...Object.values(data)]);
   });
+  it(
+    'NUTS with c and s enumerated (epsilon fixed): the means of theta match a 3-d grid',
+    { timeout: 120_000 },
+    async () => {
+      const pos = tf.tensor1d(positions, 'int32');
+      const ann = tf.tensor2d(annotationsV, undefined, 'int32');
+      const epsilon = tf.tensor2d(epsV);
+      const mcmc = new ppl.MCMC(new ppl.NUTS(ppl.condition(mace, { epsilon })), {
+        numSamples: 300,
+        warmupSteps: 200,
+        progressBar: false,
+        seed: 1,
+      });
+      await mcmc.run(pos, ann);
+      const samples = mcmc.getSamples();
+    expect(Object.keys(samples).sort()).toEqual(['theta']);
+      // log p(theta | y) = sum_a log Beta(theta_a; 1/2, 1/2) + sum_i log sum_c p(y_i, c | theta)
+      const G = 48;
+      const at = (i: number): number => (i + 0.5) / G;
+      const lw: number[] = [];
+      const pts: number[][] = [];
+      for (let i = 0; i < G; i++)
+        for (let j = 0; j < G; j++)
+          for (let k = 0; k < G; k++) {
+            const th = [at(i), at(j), at(k)];
+            let l = th.reduce((a, t) => a - 0.5 * Math.log(t) - 0.5 * Math.log(1 - t), 0);
+            for (const row of annotationsV) {
+              const perClass = Array.from({ length: K }, (_, c) =>
+                row.reduce((acc, y, p) => {
+                  const a = positions[p]!;
+                  return acc + Math.log(th[a]! * (y === c ? 1 : 0) + (1 - th[a]!) * epsV[a]![y]!);
+                }, -Math.log(K)),
+              );
+              l += lse(perClass);
+            }
+            lw.push(l);
+            pts.push(th);
+          }
+      const mx = Math.max(...lw);
+      const ws = lw.map((l) => Math.exp(l - mx));
+      const z = ws.reduce((a, b) => a + b, 0);
+      for (let a = 0; a < 3; a++) {
+        const ref = ws.reduce((acc, w, g) => acc + w * pts[g]![a]!, 0) / z;
+        const { mean, se } = meanAndSe(mcmc, 'theta', a);
+        expect(Math.abs(mean - ref)).toBeLessThan(5 * se + 0.02);
+      }
+      tf.dispose([pos, ann, epsilon, ...Object.values(samples)]);
+    },
+  );
 });
