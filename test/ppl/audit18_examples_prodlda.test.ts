@@ -117,6 +117,64 @@ describe('Multinomial with a tensor of total counts (NumPyro)', () => {
   });
 });
 
+describe('DirichletMultinomial with a tensor of total counts (NumPyro)', () => {
+  it('log-mass, moments and draws per entry n against closed forms', () => {
+    const alpha = [
+      [1, 2, 0.5],
+      [3, 0.7, 1.2],
+    ];
+    const d = new D.DirichletMultinomial(alpha, [4, 6]);
+    expect(d.batchShape).toEqual([2]);
+    const xv = [
+      [1, 2, 1],
+      [3, 0, 3],
+    ];
+    const x = tf.tensor2d(xv);
+    const lp = expectNoLeak(() => d.logProb(x));
+    xv.forEach((row, r) => {
+      const a = alpha[r]!;
+      const n = row.reduce((u, v) => u + v, 0);
+      const a0 = a.reduce((u, v) => u + v, 0);
+      let want = gammaln(n + 1) + gammaln(a0) - gammaln(n + a0);
+      row.forEach((k, j) => (want += gammaln(k + a[j]!) - gammaln(k + 1) - gammaln(a[j]!)));
+      expect(lp[r]).toBeCloseTo(want, 4);
+    });
+    const mean = expectNoLeak(() => d.mean());
+    const variance = expectNoLeak(() => d.variance());
+    [4, 6].forEach((n, r) => {
+      const a0 = alpha[r]!.reduce((u, v) => u + v, 0);
+      alpha[r]!.forEach((a, j) => {
+        const p = a / a0;
+        expect(mean[r * 3 + j]).toBeCloseTo(n * p, 5);
+        expect(variance[r * 3 + j]).toBeCloseTo((n * p * (1 - p) * (n + a0)) / (1 + a0), 4);
+      });
+    });
+    const S = 3000;
+    const draws = expectNoLeak(() => d.sample([S], 5));
+    const first = [0, 0];
+    for (let s = 0; s < S; s++)
+      for (let r = 0; r < 2; r++) {
+        const row = draws.slice((s * 2 + r) * 3, (s * 2 + r + 1) * 3);
+        expect(row.reduce((u, v) => u + v, 0)).toBe(r === 0 ? 4 : 6);
+        first[r] = first[r]! + row[0]!;
+      }
+    [0, 1].forEach((r) => {
+      const se = Math.sqrt(variance[r * 3]! / S);
+      expect(Math.abs(first[r]! / S - mean[r * 3]!)).toBeLessThan(5 * se);
+    });
+    const bad = tf.tensor2d([
+      [1, 2, 1],
+      [1, 2, 1],
+    ]);
+    expect(() => d.logProb(bad)).toThrow(/support/);
+    d.dispose();
+    tf.dispose([x, bad]);
+    const before = tf.memory().numTensors;
+    expect(() => new D.DirichletMultinomial([1, 1], [2, 0.5])).toThrow(/totalCount.*index 1/);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
 describe("NumPyro's ProdLDA (tiny)", { timeout: 120_000 }, () => {
   const W = [
     [2, 1, -1, -2],
