@@ -76,23 +76,30 @@ export class IntegerInterval extends Constraint {
 
 /**
  * Count vectors with a fixed total (Pyro's `multinomial(n)`, event dim 1): non-negative integers
- * summing to `totalCount`.
+ * summing to `totalCount` — one number, or a tensor of totals broadcast against the vectors' batch
+ * dims (NumPyro's `multinomial(total_count)` with an array of totals).
  */
 export class MultinomialConstraint extends Constraint {
   readonly kind: ConstraintKind = 'multinomial';
   readonly eventDim: number = 1;
   override readonly isDiscrete: boolean = true;
-  /** The fixed total. */
-  readonly totalCount: number;
-  constructor(totalCount: number) {
+  /** The fixed total: one number, or a tensor of totals (one per batch entry, broadcast). */
+  readonly totalCount: number | tf.Tensor;
+  constructor(totalCount: number | tf.Tensor) {
     super();
-    if (!Number.isInteger(totalCount) || totalCount < 0) {
+    if (typeof totalCount === 'number' && (!Number.isInteger(totalCount) || totalCount < 0)) {
       throw new ArgumentError('totalCount', `expected a non-negative integer, got ${totalCount}`);
+    }
+    if (typeof totalCount !== 'number' && !(totalCount instanceof tf.Tensor)) {
+      throw new ArgumentError(
+        'totalCount',
+        `expected a non-negative integer or a tensor of them, got ${String(totalCount)}`,
+      );
     }
     this.totalCount = totalCount;
   }
   override get name(): string {
-    return `multinomial(${this.totalCount})`;
+    return `multinomial(${boundName(this.totalCount)})`;
   }
   protected _check(x: tf.Tensor): tf.Tensor {
     const counts = tf.all(isCount(x), -1);
@@ -111,7 +118,10 @@ export const boolean: Constraint = new BooleanConstraint();
 export function integerInterval(a: Bound, b: Bound): Constraint {
   return new IntegerInterval(a, b);
 }
-/** Count vectors summing to `n` (event dim 1). @param n the total count. */
-export function multinomial(n: number): Constraint {
+/**
+ * Count vectors summing to `n` (event dim 1).
+ * @param n the total count: a number, or a tensor of totals broadcast over the batch dims.
+ */
+export function multinomial(n: number | tf.Tensor): Constraint {
   return new MultinomialConstraint(n);
 }

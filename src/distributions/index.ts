@@ -45,6 +45,8 @@ export { MultivariateNormalDiag, klMvnDiagMvnDiag } from './mvn_diag.js';
 export { Poisson, klPoissonPoisson } from './poisson.js';
 export { StudentT } from './student_t.js';
 export { Uniform, klUniformUniform } from './uniform.js';
+export { DiscreteUniform } from './discrete_uniform.js';
+export { Delta, type DeltaOptions } from './delta.js';
 export { TransformedDistribution } from './transformed.js';
 export { HalfCauchy, klHalfCauchyHalfCauchy } from './half_cauchy.js';
 export { InverseGamma, klInverseGammaInverseGamma } from './inverse_gamma.js';

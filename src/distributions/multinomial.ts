@@ -5,7 +5,10 @@
  * $$P(x) = \frac{n!}{\prod_k x_k!}\prod_k p_k^{x_k},\qquad \sum_k x_k = n.$$
  *
  * Mean `n p`, variance `n p (1 - p)` (per category). Samples are exact (host-side sequential
- * conditional binomials), seeded, float32 counts. `totalCount` is one non-negative integer.
+ * conditional binomials), seeded, float32 counts. `totalCount` is one non-negative integer, or
+ * (NumPyro's `Multinomial(total_count=array)`, e.g. one total per document) a tensor of them
+ * broadcast against the batch shape of `probs`: the batch shape is then
+ * `broadcast(probs.shape[:-1], totalCount.shape)` and each batch entry has its own `n`.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { DistributionOptions, TensorInput } from './distribution.js';
@@ -15,6 +18,7 @@ import { lgamma, mulNoNan } from './special.js';
 import { multinomial, type Constraint } from '../constraints/constraints.js';
 import { multinomialDrawInto } from './host_sampling.js';
 import { countDraws, totalCountProblem } from './count_draws.js';
+import { broadcastShapes, broadcastTo, valuesOf } from '../utils/tensor.js';
 import './expanded.js';
 import './independent.js';
 
@@ -29,25 +33,51 @@ import './independent.js';
  * ```
  */
 export class Multinomial extends CategoricalProbsDistribution {
-  /** The number of draws n. */
-  readonly totalCount: number;
+  /**
+   * The number of draws n: the number given, or (given a tensor or an array) a float32 tensor of
+   * totals broadcast against the batch shape of `probs`.
+   */
+  readonly totalCount: number | tf.Tensor;
 
   /**
-   * @param totalCount n, a non-negative integer.
+   * @param totalCount n, a non-negative integer, or a tensor (array) of them, one per batch entry
+   *   (broadcast with `probs.shape[:-1]`).
    * @param params `{probs}` (rows summing to 1) or `{logits}` (unnormalized), shape `[..., K]`.
    * @param options validation flag and name.
    */
   constructor(
-    totalCount: number,
+    totalCount: number | TensorInput,
     params: TensorInput | ProbsOrLogits,
     options: DistributionOptions = {},
   ) {
     super(params, options);
-    const problem = totalCountProblem(totalCount);
-    if (problem !== undefined) throw this.constructionError('totalCount', problem);
-    this.totalCount = totalCount;
+    if (typeof totalCount === 'number') {
+      const problem = totalCountProblem(totalCount);
+      if (problem !== undefined) throw this.constructionError('totalCount', problem);
+      this.totalCount = totalCount;
+    } else {
+      const n = this.param(totalCount, 'totalCount');
+      const v = valuesOf(n);
+      for (let i = 0; i < v.length; i++) {
+        const problem = totalCountProblem(v[i] as number);
+        if (problem !== undefined) {
+          throw this.constructionError('totalCount', `${problem} at index ${i}`);
+        }
+      }
+      this.broadcastParams({
+        probs: this.probs.shape.slice(0, -1),
+        totalCount: n.shape,
+      });
+      this.totalCount = n;
+    }
   }
 
+  override get batchShape(): number[] {
+    const own = this.probs.shape.slice(0, -1);
+    return typeof this.totalCount === 'number'
+      ? own
+      : broadcastShapes({ probs: own, totalCount: this.totalCount.shape });
+  }
   get eventShape(): number[] {
     return [this.probs.shape.at(-1) as number];
   }
@@ -55,23 +85,43 @@ export class Multinomial extends CategoricalProbsDistribution {
   override get support(): Constraint {
     return multinomial(this.totalCount);
   }
+  /** `n` with a trailing unit dim (to broadcast against `[..., K]`). */
+  private nColumn(): tf.Tensor | number {
+    return typeof this.totalCount === 'number'
+      ? this.totalCount
+      : tf.expandDims(this.totalCount, -1);
+  }
 
   protected override _sample(shape: number[], seed: number): tf.Tensor {
     const k = this.eventShape[0] as number;
-    const p = this.probs.dataSync();
-    return countDraws(shape, this.batchShape, k, seed, (out, at, r, rng) =>
-      multinomialDrawInto(out, at, this.totalCount, p, r * k, k, 1, rng),
+    const batch = this.batchShape;
+    const p = broadcastTo(this.probs, [...batch, k]).dataSync();
+    const n =
+      typeof this.totalCount === 'number' ? null : broadcastTo(this.totalCount, batch).dataSync();
+    const total = this.totalCount;
+    return countDraws(shape, batch, k, seed, (out, at, r, rng) =>
+      multinomialDrawInto(
+        out,
+        at,
+        n === null ? (total as number) : (n[r] as number),
+        p,
+        r * k,
+        k,
+        1,
+        rng,
+      ),
     );
   }
   protected _logProb(x: tf.Tensor): tf.Tensor {
     const n = this.totalCount;
-    const norm = tf.sub(lgamma(tf.scalar(n + 1)), tf.sum(lgamma(tf.add(x, 1)), -1));
+    const lgN = typeof n === 'number' ? lgamma(tf.scalar(n + 1)) : lgamma(tf.add(n, 1));
+    const norm = tf.sub(lgN, tf.sum(lgamma(tf.add(x, 1)), -1));
     return tf.add(norm, tf.sum(mulNoNan(x, this.logits), -1));
   }
   protected override _mean(): tf.Tensor {
-    return tf.mul(this.totalCount, this.probs);
+    return this.expandToBatch(tf.mul(this.nColumn(), this.probs));
   }
   protected override _variance(): tf.Tensor {
-    return tf.mul(this.totalCount, tf.mul(this.probs, tf.sub(1, this.probs)));
+    return this.expandToBatch(tf.mul(this.nColumn(), tf.mul(this.probs, tf.sub(1, this.probs))));
   }
 }

@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
-import { Delta } from './delta.js';
+import { Delta } from '../distributions/delta.js';
 import { applyStack, HANDLER_STACK, makeMessage } from './runtime.js';
 
 /**

@@ -29,7 +29,6 @@
 export {
   sample,
   param,
-  subsample,
   applyStack,
   makeMessage,
   HANDLER_STACK,
@@ -43,6 +42,7 @@ export {
 } from './runtime.js';
 export { enableValidation, isValidationEnabled, validateSampleValue } from './site_validation.js';
 export { factor, type FactorOptions } from './factor.js';
+export { subsample, subsampleData } from './subsample_data.js';
 export { Unit } from './unit.js';
 export { checkModelGuideMatch } from './infer/check.js';
 export { Messenger, wrapWith, type Fn } from './messenger.js';
@@ -57,7 +57,7 @@ export {
 export { constraintToSpec, constraintFromSpec, type ConstraintSpec } from './constraint_spec.js';
 export * as constraints from './constraints.js';
 export type { Constraint } from './constraints.js';
-export { Delta, type DeltaOptions } from './delta.js';
+export { Delta, type DeltaOptions } from '../distributions/delta.js';
 export { deterministic } from './deterministic.js';
 export * from './handlers/index.js';
 export {

@@ -15,7 +15,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Distribution } from '../distributions/distribution.js';
 import { ArgumentError } from '../utils/errors.js';
 import { checkOptionKeys } from '../utils/options.js';
-import { Delta } from './delta.js';
+import { Delta } from '../distributions/delta.js';
 import type { Constraint } from './constraints.js';
 import { defaultProcessMessage } from './default_process.js';
 import { broadcastShape, obsMaskTensor, observedTensor } from './observed_value.js';

@@ -115,6 +115,17 @@ const EXTRA: Row[] = [
     make: () => own(new d.SineBivariateVonMises(0.3, -0.5, 2, 3, { correlation: 0.5 })),
     moments: [],
   },
+  {
+    name: 'DiscreteUniform',
+    make: () => own(new d.DiscreteUniform([0, -3], [4, 2])),
+    moments: ['mean', 'variance'],
+  },
+  {
+    name: 'Delta',
+    // every draw is the point itself: the variance (0) has no standard error to compare within
+    make: () => own(new d.Delta([1.5, -2])),
+    moments: ['mean'],
+  },
 ];
 
 /** Abstract bases exported for subclassing, not families. */

@@ -13,7 +13,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Distribution } from '../../distributions/distribution.js';
 import { ArgumentError } from '../../utils/errors.js';
-import { Delta } from '../delta.js';
+import { Delta } from '../../distributions/delta.js';
 import { condition } from '../handlers/condition.js';
 import { trace } from '../handlers/trace.js';
 import type { Fn } from '../messenger.js';

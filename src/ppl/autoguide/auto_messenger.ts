@@ -19,7 +19,7 @@ import { bijectTo } from '../../distributions/transform_to.js';
 import { ArgumentError } from '../../utils/errors.js';
 import { checkOptionKeys } from '../../utils/options.js';
 import { makeRng } from '../../utils/seed.js';
-import { Delta } from '../delta.js';
+import { Delta } from '../../distributions/delta.js';
 import { initSiteValue, resolveInit, type ResolvedInit } from '../init_strategy.js';
 import { activePlateNesting } from '../handlers/plate.js';
 import { Messenger, type Fn } from '../messenger.js';

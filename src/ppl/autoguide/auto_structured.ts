@@ -29,7 +29,7 @@ import { ArgumentError } from '../../utils/errors.js';
 import { sumRightmost } from '../../utils/tensor.js';
 import { nextSeed } from '../../utils/seed.js';
 import { lowerCholesky, positive, trilMask } from '../constraints.js';
-import { Delta } from '../delta.js';
+import { Delta } from '../../distributions/delta.js';
 import type { Fn } from '../messenger.js';
 import { getParamStore } from '../param_store.js';
 import { param, sample } from '../runtime.js';

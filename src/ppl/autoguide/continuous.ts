@@ -11,7 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Distribution } from '../../distributions/distribution.js';
-import { Delta } from '../delta.js';
+import { Delta } from '../../distributions/delta.js';
 import { ArgumentError, NotDefinedError } from '../../utils/errors.js';
 import type { Fn } from '../messenger.js';
 import { sample } from '../runtime.js';

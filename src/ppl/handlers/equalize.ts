@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../utils/errors.js';
 import { checkOptionKeys } from '../../utils/options.js';
-import { Delta } from '../delta.js';
+import { Delta } from '../../distributions/delta.js';
 import { Messenger, wrapWith, type Fn } from '../messenger.js';
 import type { Message, SiteType } from '../runtime.js';
 

@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Distribution } from '../../distributions/distribution.js';
 import { ArgumentError } from '../../utils/errors.js';
-import { Delta } from '../delta.js';
+import { Delta } from '../../distributions/delta.js';
 import { Messenger, wrapWith, type Fn } from '../messenger.js';
 import type { Message } from '../runtime.js';
 

@@ -162,6 +162,10 @@ export class PlateMessenger extends Messenger {
   ) {
     super();
   }
+  /** The visited members (int32 `[subsampleSize]`), or null (read by `subsample(data, eventDim)`). */
+  get subsampleIndices(): tf.Tensor | null {
+    return this.indices;
+  }
   override postprocessMessage(msg: Message): void {
     if (msg.type !== 'param' || msg.eventDim === undefined || msg.value === null) return;
     const f = this.frame;

@@ -23,7 +23,7 @@ import { Independent } from '../../distributions/independent.js';
 import { MaskedDistribution } from '../../distributions/masked.js';
 import { ArgumentError } from '../../utils/errors.js';
 import { restoreSeedState, seedState } from '../../utils/seed.js';
-import { Delta } from '../delta.js';
+import { Delta } from '../../distributions/delta.js';
 import { Messenger } from '../messenger.js';
 import type { Message } from '../runtime.js';
 import { enableValidation, isValidationEnabled } from '../site_validation.js';

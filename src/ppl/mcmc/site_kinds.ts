@@ -4,7 +4,7 @@
  * is continuous (HMC/NUTS move continuous latents; discrete ones are enumerated or refused).
  */
 import { ArgumentError } from '../../utils/errors.js';
-import { Delta } from '../delta.js';
+import { Delta } from '../../distributions/delta.js';
 import type { Message } from '../runtime.js';
 
 /** Whether a trace site is a `deterministic` one (recorded, not scored). */

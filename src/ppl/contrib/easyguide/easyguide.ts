@@ -25,7 +25,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../../utils/errors.js';
 import { checkOptionKeys } from '../../../utils/options.js';
-import { Delta } from '../../delta.js';
+import { Delta } from '../../../distributions/delta.js';
 import { plate as pyroPlate, PlateMessenger } from '../../handlers/plate.js';
 import type { Fn } from '../../messenger.js';
 import { HANDLER_STACK, param, sample, type PlateFrame } from '../../runtime.js';

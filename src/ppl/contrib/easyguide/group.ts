@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Distribution } from '../../../distributions/distribution.js';
 import { ArgumentError } from '../../../utils/errors.js';
-import { Delta } from '../../delta.js';
+import { Delta } from '../../../distributions/delta.js';
 import type { PlateFrame } from '../../runtime.js';
 import { sample } from '../../runtime.js';
 import type { EasyGuide } from './easyguide.js';

@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import { checkScalar, hostValue, type ParamValue } from './param_value.js';
 import { HANDLER_STACK, param, sample } from '../../runtime.js';
 import { getParamStore } from '../../param_store.js';
-import { Delta } from '../../delta.js';
+import { Delta } from '../../../distributions/delta.js';
 import { Distribution } from '../../../distributions/distribution.js';
 import { positive, type Constraint } from '../../constraints.js';
 import { bijectTo } from '../../../distributions/transform_to.js';

@@ -16,7 +16,7 @@ import * as tf from '@tensorflow/tfjs';
 import { real } from '../../../constraints/constraints.js';
 import { ImproperUniform } from '../../../distributions/improper_uniform.js';
 import { VonMises } from '../../../distributions/von_mises.js';
-import { Delta } from '../../delta.js';
+import { Delta } from '../../../distributions/delta.js';
 import { sample } from '../../runtime.js';
 import type { Reparam, ReparamMessage } from '../reparam.js';
 import { NO_REPARAM, latentFamily, rewrap } from './wrappers.js';

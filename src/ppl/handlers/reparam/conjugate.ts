@@ -22,7 +22,7 @@ import type { Distribution } from '../../../distributions/distribution.js';
 import { Distribution as DistributionClass } from '../../../distributions/distribution.js';
 import { conjugateUpdate, hasConjugateUpdate } from '../../../distributions/conjugate.js';
 import { ArgumentError } from '../../../utils/errors.js';
-import { Delta } from '../../delta.js';
+import { Delta } from '../../../distributions/delta.js';
 import { sample } from '../../runtime.js';
 import type { Reparam, ReparamMessage } from '../reparam.js';
 import { checkLatent, NO_REPARAM, rewrap, unwrap } from './wrappers.js';

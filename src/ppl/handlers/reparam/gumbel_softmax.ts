@@ -14,7 +14,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { RelaxedOneHotCategorical } from '../../../distributions/relaxed_one_hot_categorical.js';
 import { Uniform } from '../../../distributions/uniform.js';
-import { Delta } from '../../delta.js';
+import { Delta } from '../../../distributions/delta.js';
 import { sample } from '../../runtime.js';
 import type { Reparam, ReparamMessage } from '../reparam.js';
 import { NO_REPARAM, latentFamily, rewrap } from './wrappers.js';

@@ -13,7 +13,7 @@ import { SkewNormal } from '../../../distributions/skew_normal.js';
 import { StudentT } from '../../../distributions/student_t.js';
 import { unitInterval } from '../../../constraints/constraints.js';
 import { ArgumentError } from '../../../utils/errors.js';
-import { Delta } from '../../delta.js';
+import { Delta } from '../../../distributions/delta.js';
 import { param, sample } from '../../runtime.js';
 import type { Reparam, ReparamMessage } from '../reparam.js';
 import { NO_REPARAM, rewrap, unwrap } from './wrappers.js';

@@ -27,7 +27,7 @@ import { sumRightmost } from '../../../utils/tensor.js';
 import { AutoContinuous, unpackLatentInPlates } from '../../autoguide/continuous.js';
 import type { LatentTransform } from '../../autoguide/latent_transform.js';
 import type { LatentSpec } from '../../autoguide/prototype.js';
-import { Delta } from '../../delta.js';
+import { Delta } from '../../../distributions/delta.js';
 import type { Fn } from '../../messenger.js';
 import { sample, type Message } from '../../runtime.js';
 import { Unit } from '../../unit.js';

@@ -12,7 +12,7 @@ import { Normal } from '../../../distributions/normal.js';
 import { ProjectedNormal, safeNormalize } from '../../../distributions/projected_normal.js';
 import { ArgumentError } from '../../../utils/errors.js';
 import * as tf from '@tensorflow/tfjs';
-import { Delta } from '../../delta.js';
+import { Delta } from '../../../distributions/delta.js';
 import { sample } from '../../runtime.js';
 import type { Reparam, ReparamMessage } from '../reparam.js';
 import { NO_REPARAM, rewrap, unwrap } from './wrappers.js';

@@ -16,7 +16,7 @@ import * as tf from '@tensorflow/tfjs';
 import { IndependentConstraint, type Constraint } from '../../../constraints/constraints.js';
 import { ImproperUniform } from '../../../distributions/improper_uniform.js';
 import { ArgumentError } from '../../../utils/errors.js';
-import { Delta } from '../../delta.js';
+import { Delta } from '../../../distributions/delta.js';
 import { sample } from '../../runtime.js';
 import type { Reparam, ReparamMessage } from '../reparam.js';
 import { NO_REPARAM } from './wrappers.js';

@@ -40,7 +40,7 @@ import { Uniform } from '../../../distributions/uniform.js';
 import { eq, lt } from '../../../distributions/special.js';
 import { expm1 } from '../../../utils/expm1.js';
 import { ArgumentError } from '../../../utils/errors.js';
-import { Delta } from '../../delta.js';
+import { Delta } from '../../../distributions/delta.js';
 import { sample } from '../../runtime.js';
 import type { Reparam, ReparamMessage } from '../reparam.js';
 import { NO_REPARAM, checkLatent, rewrap, unwrap, type Wrapper } from './wrappers.js';

@@ -34,7 +34,7 @@ import { StableWithLogProb } from '../../../distributions/stable_log_prob.js';
 import { TransformedDistribution } from '../../../distributions/transformed.js';
 import { ArgumentError } from '../../../utils/errors.js';
 import { checkOptionKeys } from '../../../utils/options.js';
-import { Delta } from '../../delta.js';
+import { Delta } from '../../../distributions/delta.js';
 import type { Fn } from '../../messenger.js';
 import { sample } from '../../runtime.js';
 import { reparam, type Reparam, type ReparamMessage, type ReparamChooser } from '../reparam.js';

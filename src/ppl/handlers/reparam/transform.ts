@@ -4,7 +4,7 @@
  */
 import { TransformedDistribution } from '../../../distributions/transformed.js';
 import { ArgumentError } from '../../../utils/errors.js';
-import { Delta } from '../../delta.js';
+import { Delta } from '../../../distributions/delta.js';
 import { sample } from '../../runtime.js';
 import type { Reparam, ReparamMessage } from '../reparam.js';
 import { NO_REPARAM, rewrap, unwrap } from './wrappers.js';

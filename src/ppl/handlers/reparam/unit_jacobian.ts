@@ -21,7 +21,7 @@ import { Bijector } from '../../../bijectors/bijector.js';
 import { TransformedDistribution } from '../../../distributions/transformed.js';
 import { bijectTo } from '../../../distributions/transform_to.js';
 import { ArgumentError } from '../../../utils/errors.js';
-import { Delta } from '../../delta.js';
+import { Delta } from '../../../distributions/delta.js';
 import { sample } from '../../runtime.js';
 import type { Reparam, ReparamMessage } from '../reparam.js';
 import { NO_REPARAM } from './wrappers.js';

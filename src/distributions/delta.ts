@@ -9,7 +9,7 @@
  * (a MAP estimate when `v` is a parameter) and to `logDensity`.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Distribution, type DistributionOptions } from '../distributions/distribution.js';
+import { Distribution, type DistributionOptions } from './distribution.js';
 import type { TensorInput } from '../utils/tensor.js';
 import { independent, real, type Constraint } from '../constraints/constraints.js';
 
@@ -37,7 +37,7 @@ const pointMassLogProb = (x: tf.Tensor, v: tf.Tensor): tf.Tensor => {
   return f(x, v);
 };
 
-/** A point mass at `v` (local to the probabilistic language). */
+/** A point mass at `v` (Pyro's and NumPyro's `dist.Delta(v, log_density, event_dim)`); the PPL's `deterministic` sites and `AutoDelta` use it. */
 export class Delta extends Distribution {
   readonly v: tf.Tensor;
   /** The log-density added at `v`, or null. */
