@@ -17,6 +17,7 @@ import { classProbs, looksLikeProbs, outputKindOf } from '../class_outputs.js';
 import { checkInputsOf, inputList, type ModelInput } from '../../layers/model_input.js';
 import { deriveSeeds, makeRng, nextSeed } from '../../utils/seed.js';
 import type { Predictor } from '../predictors.js';
+import { writeExact } from './exact_write.js';
 import { bnUpdate, checkBnUpdateArgs, restoreBnStats, saveBnStats } from './bn_update.js';
 import {
   checkSampleOptions,
@@ -165,13 +166,15 @@ export class Swag {
     });
   }
 
-  /** Write `values` into the model's trainable weights. */
+  /**
+   * Write `values` into the model's trainable weights, `theta <- v` exactly (a layer's weight
+   * constraints are not applied, so a SWAG draw stays a draw and saved weights come back bit for
+   * bit; see `exact_write.ts`).
+   *
+   * @throws ArgumentError naming `values` (count or shape) before any write.
+   */
   assign(values: tf.Tensor[]): void {
-    const ws = this.model.trainableWeights;
-    if (values.length !== ws.length) {
-      throw new ArgumentError('values', `expected ${ws.length} tensors, got ${values.length}`);
-    }
-    ws.forEach((w, i) => w.write(values[i] as tf.Tensor));
+    writeExact(this.model.trainableWeights, values);
   }
 
   /**
