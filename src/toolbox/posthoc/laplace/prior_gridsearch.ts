@@ -9,7 +9,7 @@ import { ArgumentError } from '../../../utils/errors.js';
 import { integerOption } from '../../../utils/options.js';
 import { nextSeed } from '../../../utils/seed.js';
 import type { ModelInput } from '../../../layers/model_input.js';
-import { checkLink, checkTargets } from './checks.js';
+import { checkLink, checkTargets, type LaplaceTargets } from './checks.js';
 import type { LaplaceLikelihood } from './curvature.js';
 import { classProbs, type OutputLikelihood } from './likelihood.js';
 
@@ -51,8 +51,8 @@ export interface PriorPrecisionOptions {
   priorStructure?: 'scalar' | 'layerwise' | 'diag';
   /** Gridsearch: validation inputs `[M, ...]` shaped like the model's input. */
   xVal?: ModelInput;
-  /** Gridsearch: validation labels (`M` integers) or targets `[M, K]`. */
-  yVal?: tf.Tensor | ArrayLike<number>;
+  /** Gridsearch: validation labels (`M` integers or one-hot rows `[M, K]`) or targets `[M, K]`. */
+  yVal?: LaplaceTargets;
   /**
    * Gridsearch: `'glm'` (default, the linearised predictive) or `'nn'` (the network run with
    * sampled weights, `numSamples` draws; laplace-torch's `pred_type='nn'`).
@@ -152,7 +152,7 @@ export function gridsearchPriorPrecision(
   const m = renamed('x', 'xVal', () => host.rows(xVal));
   if (m < 1) throw new ArgumentError('xVal', 'expected at least 1 validation input, got 0');
   const yv = renamed('y', 'yVal', () =>
-    checkTargets(o.yVal as tf.Tensor, m, host.classes(), host.likelihood),
+    checkTargets(o.yVal as LaplaceTargets, m, host.classes(), host.likelihood),
   );
   const seed = nextSeed(o.seed);
   const grid = Array.from({ length: gridSize }, (_, g) =>
