@@ -182,7 +182,8 @@ export function gridsearchPriorPrecision(
  * Mean validation NLL of the host's current posterior (float64 on the host): classification
  * `-(1/M) sum_m log p^(y_m | x_m)` with the predictive class probabilities (`'nn'`: the mean of
  * the sampled networks' probabilities), regression `-(1/M) sum_m log N(y_m; mu_m, diag(var_m) +
- * sigma^2 I)` with the GLM's (or the sampled networks') mean and variance.
+ * sigma^2 I)` with the GLM's mean and variance, or the sampled networks' mean and sample variance
+ * `(1/(S-1)) sum_s (f_s - fbar)^2` (laplace-torch's `pred_type='nn'` moments).
  */
 export function validationNll(
   host: GridsearchHost,
@@ -216,9 +217,11 @@ export function validationNll(
   let variance: Float32Array | Float64Array;
   if (predType === 'nn') {
     const f = host.nnSampleOutputs(x, numSamples, seed);
+    // the sample variance with S - 1 (laplace-torch's samples.var(dim=0)); 0 for one draw
+    const bessel = numSamples > 1 ? numSamples / (numSamples - 1) : 1;
     const [mu, v] = tf.tidy(() => {
       const mo = tf.moments(f, 0);
-      return [mo.mean.dataSync(), mo.variance.dataSync()] as const;
+      return [mo.mean.dataSync(), tf.mul(mo.variance, bessel).dataSync()] as const;
     });
     f.dispose();
     mean = mu as Float32Array;
