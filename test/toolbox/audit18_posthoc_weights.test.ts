@@ -149,4 +149,27 @@ describe('audit18 post-hoc methods leave the model bit-identical', () => {
     sw.dispose();
     m.dispose();
   });
+
+  it('trainSwag failing mid-way gives every weight back, BatchNormalization statistics included', async () => {
+    const m = tf.sequential();
+    m.add(tf.layers.dense({ units: 4, inputShape: [3], activation: 'relu' }));
+    m.add(tf.layers.batchNormalization());
+    m.add(
+      tf.layers.dense({ units: 3, kernelConstraint: tf.constraints.maxNorm({ maxValue: 0.5 }) }),
+    );
+    const w0 = bits(m);
+    const before = tf.memory().numTensors;
+    // the first epoch's training-mode passes move the moving mean and variance; the callback throws
+    await expect(
+      toolbox.trainSwag(m, x, y, {
+        epochs: 2,
+        onEpoch: () => {
+          throw new Error('stop');
+        },
+      }),
+    ).rejects.toThrow('stop');
+    expect(bits(m)).toEqual(w0);
+    expect(tf.memory().numTensors).toBe(before);
+    m.dispose();
+  });
 });
