@@ -92,3 +92,27 @@ describe("audit18 Laplace: 'nn' gridsearch of a regressor uses the sample varian
     });
   }
 });
+
+describe('audit18 Laplace gridsearch: grid points at integer exponents are exact powers of ten', () => {
+  it('the default grid ends are 1e-4 and 1e4 (Math.pow(10, -4) is 9.999999999999999e-5)', () => {
+    const { m, x, y, xVal, yVal } = setup(4);
+    const la = lastLayerLaplace(m, x, y, { likelihood: 'regression', sigmaNoise: 0.01 });
+    // validation targets 50 away: the widest predictive (the smallest precision) wins
+    const far = tf.add(yVal, 50);
+    expect(la.optimizePriorPrecision({ method: 'gridsearch', xVal, yVal: far })).toBe(1e-4);
+    expect(
+      la.optimizePriorPrecision({
+        method: 'gridsearch',
+        xVal,
+        yVal: far,
+        logPriorPrecMin: -5,
+        gridSize: 7,
+      }),
+    ).toBe(1e-5);
+    // the network's own outputs with sigma 0.01: the narrowest (the largest precision) wins
+    const own = m.predict(xVal) as tf.Tensor;
+    expect(la.optimizePriorPrecision({ method: 'gridsearch', xVal, yVal: own })).toBe(1e4);
+    tf.dispose([far, own, x, y, xVal, yVal]);
+    m.dispose();
+  });
+});

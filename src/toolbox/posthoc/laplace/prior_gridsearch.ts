@@ -156,7 +156,7 @@ export function gridsearchPriorPrecision(
   );
   const seed = nextSeed(o.seed);
   const grid = Array.from({ length: gridSize }, (_, g) =>
-    Math.pow(10, gridSize === 1 ? lo : lo + (g * (hi - lo)) / (gridSize - 1)),
+    pow10(gridSize === 1 ? lo : lo + (g * (hi - lo)) / (gridSize - 1)),
   );
   const restore = host.snapshot();
   let best = Infinity;
@@ -176,6 +176,15 @@ export function gridsearchPriorPrecision(
   }
   host.setPrecision(bestDelta);
   return bestDelta;
+}
+
+/**
+ * `10^e`, exact at integer exponents: `Math.pow(10, -4)` is `9.999999999999999e-5` in V8 (also at
+ * -5, -17, ...), so that a grid end at an integer exponent is the number `1e-4` itself.
+ */
+function pow10(e: number): number {
+  const k = Math.round(e);
+  return Math.abs(e - k) < 1e-12 ? Number(`1e${k}`) : Math.pow(10, e);
 }
 
 /**
