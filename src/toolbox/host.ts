@@ -120,7 +120,17 @@ export function toHostLabels(
   rowsOf = 'probs',
 ): Int32Array {
   if (labels instanceof tf.Tensor && labels.rank !== 1) {
-    throw new ArgumentError(name, `expected a rank-1 tensor [N], got [${labels.shape.join(',')}]`);
+    const oneHot = labels.rank === 2 && labels.shape[0] === n && labels.shape[1] === numClasses;
+    throw new ArgumentError(
+      name,
+      `expected a rank-1 tensor [N], got [${labels.shape.join(',')}]${oneHot ? ' (one-hot rows? pass their class indices, tf.argMax(y, 1))' : ''}`,
+    );
+  }
+  if (Array.isArray(labels) && labels.some((v) => Array.isArray(v) || ArrayBuffer.isView(v))) {
+    throw new ArgumentError(
+      name,
+      `expected ${n} integer labels, got an array of rows (one-hot rows? pass their class indices)`,
+    );
   }
   if (!(labels instanceof tf.Tensor) && !Array.isArray(labels) && !ArrayBuffer.isView(labels)) {
     throw new ArgumentError(

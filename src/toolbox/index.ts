@@ -106,6 +106,7 @@ export {
   type LinkApproximation,
 } from './posthoc/laplace/last_layer.js';
 export type { HessianStructure, LaplaceLikelihood } from './posthoc/laplace/curvature.js';
+export type { LaplaceTargets } from './posthoc/laplace/checks.js';
 export {
   AllLayersLaplace,
   type AllLayersLaplaceOptions,

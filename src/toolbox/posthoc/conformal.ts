@@ -73,10 +73,15 @@ export interface ConformalSets {
 /** The option names of {@link calibrateConformal}. */
 const CONFORMAL_OPTIONS = ['alpha', 'score', 'lambda', 'kReg', 'randomized', 'seed'];
 
+/** A value as an error message shows it: a string quoted and named, so `'0.1'` is not read as 0.1. */
+function shown(v: unknown): string {
+  return typeof v === 'string' ? `the string '${v}'` : String(v);
+}
+
 function checkOptions(o: ConformalOptions): Required<Omit<ConformalOptions, 'seed'>> {
   const alpha = o.alpha ?? 0.1;
   if (typeof alpha !== 'number' || !(alpha > 0 && alpha < 1)) {
-    throw new ArgumentError('alpha', `expected a number in (0, 1), got ${alpha}`);
+    throw new ArgumentError('alpha', `expected a number in (0, 1), got ${shown(alpha)}`);
   }
   const score = o.score ?? 'aps';
   if (!['lac', 'aps', 'raps'].includes(score)) {
@@ -84,11 +89,11 @@ function checkOptions(o: ConformalOptions): Required<Omit<ConformalOptions, 'see
   }
   const lambda = o.lambda ?? 0.01;
   if (typeof lambda !== 'number' || !(lambda >= 0) || !Number.isFinite(lambda)) {
-    throw new ArgumentError('lambda', `expected a finite number >= 0, got ${lambda}`);
+    throw new ArgumentError('lambda', `expected a finite number >= 0, got ${shown(lambda)}`);
   }
   const kReg = o.kReg ?? 5;
   if (!Number.isInteger(kReg) || kReg < 0) {
-    throw new ArgumentError('kReg', `expected an integer >= 0, got ${kReg}`);
+    throw new ArgumentError('kReg', `expected an integer >= 0, got ${shown(kReg)}`);
   }
   return {
     alpha,

@@ -17,6 +17,7 @@ import { classProbs, looksLikeProbs, outputKindOf } from '../class_outputs.js';
 import { checkInputsOf, inputList, type ModelInput } from '../../layers/model_input.js';
 import { deriveSeeds, makeRng, nextSeed } from '../../utils/seed.js';
 import type { Predictor } from '../predictors.js';
+import { writeExact } from './exact_write.js';
 import { bnUpdate, checkBnUpdateArgs, restoreBnStats, saveBnStats } from './bn_update.js';
 import {
   checkSampleOptions,
@@ -38,6 +39,11 @@ export class Swag {
   private m2: tf.Tensor[] = [];
   private deviations: tf.Tensor[][] = [];
   private bnData: { x: ModelInput; batchSize: number } | undefined;
+  /**
+   * The weights the posterior is over: `model.trainableWeights` when the Swag was made (a layer
+   * frozen or unfrozen later does not shift the moments onto other weights).
+   */
+  readonly variables: readonly tf.LayerVariable[];
 
   constructor(model: tf.LayersModel, options: SwagOptions = {}) {
     optionsObject(options, ['rank'], 'Swag');
@@ -52,6 +58,7 @@ export class Swag {
     }
     this.model = model;
     this.rank = rank;
+    this.variables = [...model.trainableWeights];
   }
 
   /** Snapshots collected so far `T`. */
@@ -65,7 +72,7 @@ export class Swag {
   }
 
   private current(): tf.Tensor[] {
-    return this.model.trainableWeights.map((w) => w.read());
+    return this.variables.map((w) => w.read());
   }
 
   /**
@@ -109,7 +116,7 @@ export class Swag {
       throw new ArgumentError('swag', 'no snapshot collected yet (call collect() during training)');
   }
 
-  /** SWA mean weights (new tensors, in `model.trainableWeights` order; the caller disposes). */
+  /** SWA mean weights (new tensors, in {@link Swag.variables} order; the caller disposes). */
   swaMean(): tf.Tensor[] {
     this.checkReady();
     return this.mean.map((t) => t.clone());
@@ -131,7 +138,7 @@ export class Swag {
   }
 
   /**
-   * Draw weights from the SWAG posterior (new tensors in `model.trainableWeights` order; the
+   * Draw weights from the SWAG posterior (new tensors in {@link Swag.variables} order; the
    * caller disposes): `thetabar + sqrt(s) (Sigma_diag^{1/2} z_1 + D z_2 / sqrt(K - 1))`.
    */
   sample(options: SwagSampleOptions = {}): tf.Tensor[] {
@@ -165,13 +172,15 @@ export class Swag {
     });
   }
 
-  /** Write `values` into the model's trainable weights. */
+  /**
+   * Write `values` into {@link Swag.variables} (the model's trainable weights when the Swag was made), `theta <- v` exactly (a layer's weight
+   * constraints are not applied, so a SWAG draw stays a draw and saved weights come back bit for
+   * bit; see `exact_write.ts`).
+   *
+   * @throws ArgumentError naming `values` (count or shape) before any write.
+   */
   assign(values: tf.Tensor[]): void {
-    const ws = this.model.trainableWeights;
-    if (values.length !== ws.length) {
-      throw new ArgumentError('values', `expected ${ws.length} tensors, got ${values.length}`);
-    }
-    ws.forEach((w, i) => w.write(values[i] as tf.Tensor));
+    writeExact(this.variables, values);
   }
 
   /**
@@ -276,7 +285,7 @@ export function swagPredictor(swag: Swag | Swag[], options: SwagPredictorOptions
             ...sampleOptions,
             ...(base !== undefined ? { seed: base + s } : {}),
           });
-          const saved = member.model.trainableWeights.map((w) => w.read().clone());
+          const saved = member.variables.map((w) => w.read().clone());
           const savedBn = bn !== undefined ? saveBnStats(member.model) : [];
           try {
             member.assign(draw);

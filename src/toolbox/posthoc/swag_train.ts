@@ -18,6 +18,7 @@ import {
 } from '../../layers/model_input.js';
 import { makeRng } from '../../utils/seed.js';
 import { batchNormLayers, checkBnUpdateArgs } from './bn_update.js';
+import { writeExact } from './exact_write.js';
 import { Swag } from './swag.js';
 import type { SwagOptions } from './swag_options.js';
 
@@ -109,7 +110,8 @@ function regressionTargets(y: tf.Tensor | ArrayLike<number>, n: number, d: numbe
  * `swag.swaMean()` gives the SWA weights). The loss follows the model's outputs
  * (`class_outputs.ts` `classNll`): softmax cross-entropy of logits, the NLL of a softmax output as
  * it is, the Bernoulli NLL of a one-output (binary) head. Inputs and labels are checked before any
- * step; if training throws (or its loss stops being finite) the model gets its weights back.
+ * step; if training throws (or its loss stops being finite) the model gets all its weights back bit
+ * for bit, the BatchNormalization moving statistics included.
  *
  * @param model pre-trained `tf.LayersModel` classifier (trained in place).
  * @param x training inputs `[N, ...]` (finite; for a model with several inputs an array of one
@@ -191,7 +193,9 @@ export async function trainSwag(
   const vars = model.trainableWeights.map((w) => w.read() as unknown as tf.Variable);
   const velocity: tf.Tensor[] = vars.map((v) => tf.keep(tf.zerosLike(v)));
   const yAll = targets;
-  const initial = vars.map((v) => tf.keep(tf.clone(v)));
+  // every weight, the BatchNormalization moving statistics too (a training-mode pass updates them):
+  // all put back, bit for bit, if training fails
+  const initial = model.weights.map((w) => tf.keep(w.read().clone()));
   const rng = makeRng(options.seed);
   const steps = Math.ceil(n / batchSize);
   let kind: 'logits' | 'probs' | undefined;
@@ -244,7 +248,7 @@ export async function trainSwag(
     return swag;
   } catch (err) {
     swag.dispose();
-    vars.forEach((v, i) => v.assign(initial[i] as tf.Tensor));
+    writeExact(model.weights, initial);
     throw err;
   } finally {
     tf.dispose([...velocity, ...initial, yAll]);

@@ -27,7 +27,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../../utils/errors.js';
-import { optionsObject } from '../../../utils/options.js';
+import { integerOption, optionsObject } from '../../../utils/options.js';
 import { PREDICT_OPTIONS, checkInputs, checkLink } from './checks.js';
 import type { LaplacePredictOptions } from './last_layer.js';
 import { LaplacePosterior } from './laplace_posterior.js';
@@ -240,10 +240,11 @@ export class AllLayersLaplace extends LaplacePosterior<AllLayersStructure> {
    * Class probabilities of the GLM predictive (classification only), with the options of
    * {@link LastLayerLaplace.predictProbs}:
    *
-   * - `mc` (default here, as laplace-torch's `link_approx='mc'`):
-   *   `(1/S) sum_s softmax(f(x; theta*) + J (theta_s - theta*))`, `S = numSamples` (default 100);
-   * - `probit`: $$p(y\mid x) \approx \operatorname{softmax}\Big(\frac{\mu_k}{\sqrt{1 + \frac\pi8 (J\Sigma J^T)_{kk}}}\Big)$$
-   *   from {@link glmPredictive} (deterministic, `K` backward passes per batch).
+   * - `probit` (default, as laplace-torch's `link_approx='probit'` and the last-layer fit):
+   *   $$p(y\mid x) \approx \operatorname{softmax}\Big(\frac{\mu_k}{\sqrt{1 + \frac\pi8 (J\Sigma J^T)_{kk}}}\Big)$$
+   *   from {@link glmPredictive} (deterministic, `K` backward passes per batch);
+   * - `mc`: `(1/S) sum_s softmax(f(x; theta*) + J (theta_s - theta*))`, `S = numSamples`
+   *   (default 100; checked whatever the link).
    *
    * The positional form `predictProbs(x, numSamples, seed)` is the `mc` link. A binary head gives
    * `[1 - p, p]`: the MC mean of `sigmoid(f_s)`, or the probit `sigmoid(mu / sqrt(1 + pi v / 8))`.
@@ -267,7 +268,8 @@ export class AllLayersLaplace extends LaplacePosterior<AllLayersStructure> {
       );
     }
     optionsObject(o, PREDICT_OPTIONS, 'predictProbs');
-    const link = checkLink(o.link ?? 'mc', this.binary);
+    const link = checkLink(o.link ?? 'probit', this.binary);
+    if (o.numSamples !== undefined) integerOption(o.numSamples, 'numSamples', 100);
     if (link === 'mc') {
       const p = this.sampleProbs(x, o.numSamples ?? 100, o.seed);
       try {

@@ -17,44 +17,117 @@ export function checkPositive(v: number, name: string): void {
 }
 
 /**
- * The training targets on the host, checked against `N` inputs and `K` outputs.
+ * Training targets of a Laplace fit: a tensor, a flat array, or an array of rows (`[N, K]` targets,
+ * or one-hot label rows).
+ */
+export type LaplaceTargets = tf.Tensor | ArrayLike<number> | ReadonlyArray<ArrayLike<number>>;
+
+/**
+ * The training targets on the host, checked against `N` inputs and `K` outputs (`K` classes for
+ * classification). Classification takes `N` integer labels in `[0, K)` (`[N]` or `[N, 1]`) or,
+ * for `K >= 2`, one-hot rows `[N, K]` (read as the index of their 1, as torch users pass
+ * `y.argmax(-1)`); regression takes `[N, K]` targets (a tensor, flat, or an array of rows).
+ *
  * @throws ArgumentError naming `y` on a wrong count, a tensor whose first axis is not the `N`
- *   examples (e.g. regression targets `[K, N]`), a label outside `[0, K)` or a non-finite target.
+ *   examples (e.g. regression targets `[K, N]`), rows of different lengths, a row that is not
+ *   one-hot, a label outside `[0, K)` or a non-finite target.
  */
 export function checkTargets(
-  y: tf.Tensor | ArrayLike<number>,
+  y: LaplaceTargets,
   n: number,
   k: number,
   likelihood: LaplaceLikelihood,
 ): Float64Array {
-  if (y instanceof tf.Tensor && y.rank >= 1 && y.shape[0] !== n) {
-    // a tensor's rows are the examples: targets [K, N] (transposed) have the right count but
-    // would be read in the wrong order
+  const cls = likelihood === 'classification';
+  let v: Float64Array;
+  let rowLength = 1;
+  if (y instanceof tf.Tensor) {
+    if (y.rank >= 1 && y.shape[0] !== n) {
+      // a tensor's rows are the examples: targets [K, N] (transposed) have the right count but
+      // would be read in the wrong order
+      throw new ArgumentError(
+        'y',
+        `expected ${n} rows (one per input), got a tensor of shape [${y.shape.join(', ')}]`,
+      );
+    }
+    v = Float64Array.from(y.dataSync());
+    if (y.rank === 2) rowLength = y.shape[1] as number;
+  } else if (Array.isArray(y) && y.length > 0 && y.every((r) => isRow(r))) {
+    const rows = y as ReadonlyArray<ArrayLike<number>>;
+    rowLength = rows[0]?.length ?? 0;
+    const bad = rows.findIndex((r) => r.length !== rowLength);
+    if (bad >= 0) {
+      throw new ArgumentError(
+        'y',
+        `expected rows of one length (${rowLength}), got ${(rows[bad] as ArrayLike<number>).length} at row ${bad}`,
+      );
+    }
+    if (rows.length !== n) {
+      throw new ArgumentError('y', `expected ${n} rows (one per input), got ${rows.length}`);
+    }
+    v = new Float64Array(n * rowLength);
+    rows.forEach((r, i) => v.set(Array.from(r, Number), i * rowLength));
+  } else if (Array.isArray(y) || ArrayBuffer.isView(y)) {
+    v = Float64Array.from(y as ArrayLike<number>, Number);
+  } else {
     throw new ArgumentError(
       'y',
-      `expected ${n} rows (one per input), got a tensor of shape [${y.shape.join(', ')}]`,
+      `expected a tensor or an array of ${cls ? 'labels' : 'targets'}, got ${y === null ? 'null' : typeof y}`,
     );
   }
-  const v = Float64Array.from(y instanceof tf.Tensor ? y.dataSync() : y);
-  const want = likelihood === 'classification' ? n : n * k;
+  if (cls && k >= 2 && rowLength === k && v.length === n * k) v = oneHotLabels(v, n, k);
+  const want = cls ? n : n * k;
   if (v.length !== want) {
     throw new ArgumentError(
       'y',
-      `expected ${likelihood === 'classification' ? `${n} labels` : `targets [${n}, ${k}]`}, got ${v.length} values`,
+      `expected ${cls ? `${n} labels (or one-hot rows [${n}, ${k}])` : `targets [${n}, ${k}]`}, got ${v.length} values`,
     );
   }
   for (let i = 0; i < v.length; i++) {
     const t = v[i] as number;
-    const ok =
-      likelihood === 'classification' ? Number.isInteger(t) && t >= 0 && t < k : Number.isFinite(t);
+    const ok = cls ? Number.isInteger(t) && t >= 0 && t < k : Number.isFinite(t);
     if (!ok) {
       throw new ArgumentError(
         'y',
-        `expected ${likelihood === 'classification' ? `integer labels in [0, ${k})` : 'finite targets'}, got ${t} at ${i}`,
+        `expected ${cls ? `integer labels in [0, ${k})` : 'finite targets'}, got ${t} at ${i}`,
       );
     }
   }
   return v;
+}
+
+function isRow(r: unknown): r is ArrayLike<number> {
+  return Array.isArray(r) || (ArrayBuffer.isView(r) && !(r instanceof DataView));
+}
+
+/**
+ * The labels of one-hot rows `[N, K]`: `y_n = argmax_k Y_nk`, each row all 0 but one 1.
+ * @throws ArgumentError naming `y` at the first row that is not one-hot.
+ */
+function oneHotLabels(v: Float64Array, n: number, k: number): Float64Array {
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let ones = 0;
+    let at = -1;
+    for (let c = 0; c < k; c++) {
+      const t = v[i * k + c] as number;
+      if (t === 1) {
+        ones++;
+        at = c;
+      } else if (t !== 0) {
+        ones = -1;
+        break;
+      }
+    }
+    if (ones !== 1) {
+      throw new ArgumentError(
+        'y',
+        `expected integer labels [${n}] or one-hot rows [${n}, ${k}] (one 1, the rest 0); row ${i} is not one-hot`,
+      );
+    }
+    out[i] = at;
+  }
+  return out;
 }
 
 /**

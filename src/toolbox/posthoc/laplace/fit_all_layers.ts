@@ -11,7 +11,7 @@ import {
   type AllLayersStructure,
 } from './all_layers.js';
 import { unitRows } from './glm_jacobian.js';
-import { checkInputs, checkPriorPrecision, checkTargets } from './checks.js';
+import { checkInputs, checkPriorPrecision, checkTargets, type LaplaceTargets } from './checks.js';
 import { emptyCurvature } from './curvature.js';
 import { batchLogLikelihood, outputLikelihood, type OutputLikelihood } from './likelihood.js';
 import { resolveFitOptions } from './fit_options.js';
@@ -75,7 +75,8 @@ export function lambdaFactors(
  *   Conv2D layers may be strided or dilated, channels last.
  * @param x training inputs `[N, ...]` shaped like the model's input, all finite; for a model with
  *   several inputs an array of one tensor per input (`model.inputs` order).
- * @param y `N` integer labels in `[0, K)` (`{0, 1}` for a binary head) or finite targets `[N, K]`.
+ * @param y `N` integer labels in `[0, K)` (`{0, 1}` for a binary head) or one-hot rows `[N, K]`,
+ *   or finite targets `[N, K]` (a tensor, flat or an array of rows).
  * @throws ArgumentError naming the argument, before any work, on a model or input it cannot use.
  * @param options `likelihood`, `hessianStructure` (`kron` | `diag`), `priorPrecision`,
  *   `sigmaNoise`, `batchSize`.
@@ -89,7 +90,7 @@ export function lambdaFactors(
 export function allLayersLaplace(
   model: tf.LayersModel,
   x: ModelInput,
-  y: tf.Tensor | ArrayLike<number>,
+  y: LaplaceTargets,
   options: AllLayersLaplaceOptions = {},
 ): AllLayersLaplace {
   const o = resolveFitOptions<AllLayersStructure>(options, {

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../../utils/errors.js';
-import { checkInputs, checkPriorPrecision, checkTargets } from './checks.js';
+import { checkInputs, checkPriorPrecision, checkTargets, type LaplaceTargets } from './checks.js';
 import {
   accumulateCurvature,
   emptyCurvature,
@@ -163,8 +163,8 @@ function featureMap(model: tf.LayersModel, head: ModelHead): FeatureMap {
  *   `Dense` layer on `[batch, features]`: linear (logits or means) or, for classification, softmax
  *   (`K >= 2`) or sigmoid (one unit; a multi-unit sigmoid head is rejected).
  * @param x training inputs `[N, ...]` shaped like the model's input, all finite.
- * @param y labels: `N` integers in `[0, K)` (classification; `{0, 1}` for one output) or finite
- *   targets `[N, K]` (regression).
+ * @param y labels: `N` integers in `[0, K)` (classification; `{0, 1}` for one output) or one-hot
+ *   rows `[N, K]`, or finite targets `[N, K]` (regression; a tensor, flat or an array of rows).
  * @throws ArgumentError naming the argument, before any work, on a model or input it cannot use.
  * @param options `likelihood`, `hessianStructure`, `priorPrecision`, `sigmaNoise`, `batchSize`.
  * @example
@@ -177,7 +177,7 @@ function featureMap(model: tf.LayersModel, head: ModelHead): FeatureMap {
 export function lastLayerLaplace(
   model: tf.LayersModel,
   x: ModelInput,
-  y: tf.Tensor | ArrayLike<number>,
+  y: LaplaceTargets,
   options: LaplaceOptions = {},
 ): LastLayerLaplace {
   const o = resolveFitOptions<HessianStructure>(options, {
@@ -266,7 +266,7 @@ function fitShared(
   model: tf.LayersModel,
   layer: tf.layers.Layer,
   x: ModelInput,
-  y: tf.Tensor | ArrayLike<number>,
+  y: LaplaceTargets,
   o: Required<LaplaceOptions>,
 ): LastLayerLaplace {
   const g = layerGraph(model, o.likelihood, layer);

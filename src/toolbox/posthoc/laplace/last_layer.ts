@@ -12,7 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../../utils/errors.js';
-import { optionsObject } from '../../../utils/options.js';
+import { integerOption, optionsObject } from '../../../utils/options.js';
 import { PREDICT_OPTIONS, checkInputs, checkLink } from './checks.js';
 import type { ModelInput } from '../../../layers/model_input.js';
 import { LaplacePosterior } from './laplace_posterior.js';
@@ -276,6 +276,7 @@ export class LastLayerLaplace extends LaplacePosterior<HessianStructure> {
     optionsObject(options, PREDICT_OPTIONS, 'predictProbs');
     this.rows(x);
     const link = checkLink(options.link ?? 'probit', this.binary);
+    if (options.numSamples !== undefined) integerOption(options.numSamples, 'numSamples', 100);
     if (link === 'mc') {
       const s = options.numSamples ?? 100;
       return tf.tidy(() => tf.mean(this.sampleProbs(x, s, options.seed), 0) as tf.Tensor2D);

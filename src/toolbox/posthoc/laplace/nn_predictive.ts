@@ -4,6 +4,7 @@
  * not linearised.
  */
 import * as tf from '@tensorflow/tfjs';
+import { writeExact } from '../exact_write.js';
 
 /**
  * `run()` once per draw `theta_s` (the rows of `draws` `[S, P]`), with `layers` set to it, stacked:
@@ -11,7 +12,8 @@ import * as tf from '@tensorflow/tfjs';
  * $$f_s = f(\,\cdot\,;\theta_s),\qquad s = 1..S,$$
  *
  * each draw laid over the layers' weights in order (per layer its `getWeights()` flattened, as
- * the posterior orders its parameters). The layers' own weights are put back afterwards, also when
+ * the posterior orders its parameters), exactly (a layer's weight constraints are not applied:
+ * see `exact_write.ts`). The layers' own weights are put back bit for bit afterwards, also when
  * `run` throws; the `S` results are disposed once stacked.
  *
  * @returns `[S, ...]`, the results of `run` stacked.
@@ -33,7 +35,7 @@ export function withSampledWeights(
           return t;
         });
         try {
-          l.setWeights(vals);
+          writeExact(l.weights, vals);
         } finally {
           tf.dispose(vals);
         }
@@ -42,7 +44,7 @@ export function withSampledWeights(
     }
     return tf.stack(outs) as tf.Tensor3D;
   } finally {
-    layers.forEach((l, b) => l.setWeights(saved[b] as tf.Tensor[]));
+    layers.forEach((l, b) => writeExact(l.weights, saved[b] as tf.Tensor[]));
     tf.dispose(saved);
     tf.dispose(outs);
   }

@@ -9,7 +9,7 @@ import { ArgumentError } from '../../../utils/errors.js';
 import { integerOption } from '../../../utils/options.js';
 import { nextSeed } from '../../../utils/seed.js';
 import type { ModelInput } from '../../../layers/model_input.js';
-import { checkLink, checkTargets } from './checks.js';
+import { checkLink, checkTargets, type LaplaceTargets } from './checks.js';
 import type { LaplaceLikelihood } from './curvature.js';
 import { classProbs, type OutputLikelihood } from './likelihood.js';
 
@@ -51,8 +51,8 @@ export interface PriorPrecisionOptions {
   priorStructure?: 'scalar' | 'layerwise' | 'diag';
   /** Gridsearch: validation inputs `[M, ...]` shaped like the model's input. */
   xVal?: ModelInput;
-  /** Gridsearch: validation labels (`M` integers) or targets `[M, K]`. */
-  yVal?: tf.Tensor | ArrayLike<number>;
+  /** Gridsearch: validation labels (`M` integers or one-hot rows `[M, K]`) or targets `[M, K]`. */
+  yVal?: LaplaceTargets;
   /**
    * Gridsearch: `'glm'` (default, the linearised predictive) or `'nn'` (the network run with
    * sampled weights, `numSamples` draws; laplace-torch's `pred_type='nn'`).
@@ -152,11 +152,11 @@ export function gridsearchPriorPrecision(
   const m = renamed('x', 'xVal', () => host.rows(xVal));
   if (m < 1) throw new ArgumentError('xVal', 'expected at least 1 validation input, got 0');
   const yv = renamed('y', 'yVal', () =>
-    checkTargets(o.yVal as tf.Tensor, m, host.classes(), host.likelihood),
+    checkTargets(o.yVal as LaplaceTargets, m, host.classes(), host.likelihood),
   );
   const seed = nextSeed(o.seed);
   const grid = Array.from({ length: gridSize }, (_, g) =>
-    Math.pow(10, gridSize === 1 ? lo : lo + (g * (hi - lo)) / (gridSize - 1)),
+    pow10(gridSize === 1 ? lo : lo + (g * (hi - lo)) / (gridSize - 1)),
   );
   const restore = host.snapshot();
   let best = Infinity;
@@ -179,10 +179,20 @@ export function gridsearchPriorPrecision(
 }
 
 /**
+ * `10^e`, exact at integer exponents: `Math.pow(10, -4)` is `9.999999999999999e-5` in V8 (also at
+ * -5, -17, ...), so that a grid end at an integer exponent is the number `1e-4` itself.
+ */
+function pow10(e: number): number {
+  const k = Math.round(e);
+  return Math.abs(e - k) < 1e-12 ? Number(`1e${k}`) : Math.pow(10, e);
+}
+
+/**
  * Mean validation NLL of the host's current posterior (float64 on the host): classification
  * `-(1/M) sum_m log p^(y_m | x_m)` with the predictive class probabilities (`'nn'`: the mean of
  * the sampled networks' probabilities), regression `-(1/M) sum_m log N(y_m; mu_m, diag(var_m) +
- * sigma^2 I)` with the GLM's (or the sampled networks') mean and variance.
+ * sigma^2 I)` with the GLM's mean and variance, or the sampled networks' mean and sample variance
+ * `(1/(S-1)) sum_s (f_s - fbar)^2` (laplace-torch's `pred_type='nn'` moments).
  */
 export function validationNll(
   host: GridsearchHost,
@@ -216,9 +226,11 @@ export function validationNll(
   let variance: Float32Array | Float64Array;
   if (predType === 'nn') {
     const f = host.nnSampleOutputs(x, numSamples, seed);
+    // the sample variance with S - 1 (laplace-torch's samples.var(dim=0)); 0 for one draw
+    const bessel = numSamples > 1 ? numSamples / (numSamples - 1) : 1;
     const [mu, v] = tf.tidy(() => {
       const mo = tf.moments(f, 0);
-      return [mo.mean.dataSync(), mo.variance.dataSync()] as const;
+      return [mo.mean.dataSync(), tf.mul(mo.variance, bessel).dataSync()] as const;
     });
     f.dispose();
     mean = mu as Float32Array;
