@@ -134,6 +134,33 @@ export function splitRhat(chains: ChainDraws): number {
 }
 
 /**
+ * The rank-normalized split R-hat under ArviZ's name for it (`az.rhat(method="rank")`, the default
+ * of `az.rhat` and `az.summary`'s `r_hat`): the same function as {@link splitRhat}, with
+ * `z = Φ^{-1}((r - 3/8) / (S + 1/4))` the rank-normalized split draws and
+ *
+ * $$\hat R_\text{rank} = \max\bigl(\hat R(z), \hat R(z_\text{folded})\bigr).$$
+ */
+export const rankRhat: (chains: ChainDraws) => number = splitRhat;
+
+/**
+ * NumPyro's `split_gelman_rubin` (the `r_hat` column of `numpyro.diagnostics.summary` and
+ * `print_summary`): the classic R-hat of the `2M` half chains, each chain's first and last
+ * `⌊N/2⌋` draws, without rank normalization or folding:
+ *
+ * $$\hat R_\text{split} = \sqrt{\frac{\frac{n-1}{n} W + \operatorname{var}_j(\bar x_j)}{W}},
+ *   \qquad n = \lfloor N/2 \rfloor,$$
+ *
+ * `W` the mean of the half chains' variances (`n - 1` denominator) and `var_j` the variance of
+ * their means (`2M - 1` denominator). NaN below 4 draws per chain (NumPyro asserts `N ≥ 4`), for
+ * NaN draws and for constant draws (`0 / 0`). Works with one chain.
+ */
+export function splitGelmanRubin(chains: ChainDraws): number {
+  checkChains(chains, 1);
+  if ((chains[0] as ArrayLike<number>).length < 4) return NaN;
+  return rhat(splitChains(chains));
+}
+
+/**
  * Effective sample size of the given chains (no splitting or normalization): Geyer's initial
  * monotone sequence estimator with the multi-chain autocorrelation of Vehtari et al. (2021).
  */

@@ -113,3 +113,5 @@ export {
 } from './summary.js';
 // Session 17: Pyro's effective_sample_size (lag sums over N - t), behind ppl.stats.effectiveSampleSize.
 export { essPyro } from './diagnostics.js';
+// Session 18: ArviZ's name of the rank-normalized split R-hat, NumPyro's split_gelman_rubin.
+export { rankRhat, splitGelmanRubin } from './diagnostics.js';
