@@ -1,7 +1,7 @@
 /**
  * The options of the MCMC driver ({@link MCMCOptions}), the state it hands back
  * ({@link MCMCState}), and their checks: every option validated, naming the option, before a run
- * starts (`numSamples ≥ 1`, `warmupSteps ≥ 0`, `numChains ≥ 1` integers; the chain method; the
+ * starts (`numSamples ≥ 1`, `warmupSteps` (or NumPyro's `numWarmup`) `≥ 0`, `numChains ≥ 1` integers; the chain method; the
  * progress reporter; a finite seed; `initParams` of the potential's dimension).
  */
 import { ArgumentError } from '../../utils/errors.js';
@@ -26,6 +26,11 @@ export interface MCMCOptions {
   numSamples: number;
   /** Warmup (adaptation) iterations per chain, discarded. Default `numSamples`. */
   warmupSteps?: number;
+  /**
+   * NumPyro's name of {@link warmupSteps} (`num_warmup`): either may be given; both only when
+   * they are equal.
+   */
+  numWarmup?: number;
   /** Number of chains. Default 1. */
   numChains?: number;
   /**
@@ -104,6 +109,7 @@ export function chainInitParams(
 const MCMC_OPTION_KEYS: readonly string[] = [
   'numSamples',
   'warmupSteps',
+  'numWarmup',
   'numChains',
   'thinning',
   'progressBar',
@@ -147,9 +153,19 @@ export function checkMCMCOptions(kernel: HamiltonianKernel, options: MCMCOptions
   if (!Number.isInteger(ns) || ns < 1) {
     throw new ArgumentError('numSamples', `expected an integer >= 1, got ${ns}`);
   }
-  const nw = options.warmupSteps ?? ns;
+  const warmupKey = options.warmupSteps === undefined && options.numWarmup !== undefined;
+  const nw = options.warmupSteps ?? options.numWarmup ?? ns;
   if (!Number.isInteger(nw) || nw < 0) {
-    throw new ArgumentError('warmupSteps', `expected an integer >= 0, got ${nw}`);
+    throw new ArgumentError(
+      warmupKey ? 'numWarmup' : 'warmupSteps',
+      `expected an integer >= 0, got ${String(nw)}`,
+    );
+  }
+  if (options.numWarmup !== undefined && options.numWarmup !== nw) {
+    throw new ArgumentError(
+      'numWarmup',
+      `NumPyro's name of warmupSteps: give one of them, or both equal (warmupSteps ${String(options.warmupSteps)}, numWarmup ${String(options.numWarmup)})`,
+    );
   }
   const nc = options.numChains ?? 1;
   if (!Number.isInteger(nc) || nc < 1) {
