@@ -3,6 +3,7 @@
  * driver, potentials from models, initialization strategies and convergence diagnostics.
  */
 export { MCMC, type MCMCOptions, type MCMCState, type ChainStats } from './mcmc.js';
+export { type ModelInitParams, type NestedNumbers } from './model_init_params.js';
 export { drive, driveAll, type DriveCounters } from './drive.js';
 export {
   CompiledPotential,

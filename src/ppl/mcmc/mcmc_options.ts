@@ -14,6 +14,11 @@ import { HMCGibbs } from './hmc_gibbs.js';
 import type { HamiltonianKernel } from './kernel.js';
 import type { MCMCProgress } from './progress.js';
 import {
+  isModelInitParams,
+  readModelInitParams,
+  type ModelInitParams,
+} from './model_init_params.js';
+import {
   kernelKind,
   resolveCheckpointOption,
   type MCMCCheckpointOptions,
@@ -60,9 +65,12 @@ export interface MCMCOptions {
   /**
    * For a kernel over a flat {@link Potential}: the start (default `Uniform(-2, 2)` draws), one
    * point for every chain, or one row per chain (`numChains` rows of `dim` values: NumPyro's
-   * `init_params` with a leading chain dim).
+   * `init_params` with a leading chain dim). For a model (HMC, NUTS, RandomWalkMH, BarkerMH, SA):
+   * NumPyro's `init_params` dict, `{site: unconstrained value}` ({@link ModelInitParams}: each
+   * value of the site's unconstrained size, or `numChains` rows of it; sites not named start from
+   * the kernel's `initStrategy`).
    */
-  initParams?: Float64Array | number[] | number[][];
+  initParams?: Float64Array | number[] | number[][] | ModelInitParams;
   /**
    * Write the draws so far and every chain's state to `path` every `every` iterations (default
    * 100; atomically, so a kill leaves the last complete checkpoint), and at the end of each chain.
@@ -101,6 +109,7 @@ export function chainInitParams(
   c: number,
 ): Float64Array | number[] | undefined {
   if (ip === undefined || ip instanceof Float64Array) return ip;
+  if (isModelInitParams(ip)) return undefined; // a model's: applied at setup
   if (ip.length > 0 && ip.every((r) => Array.isArray(r))) return (ip as number[][])[c];
   return ip as number[];
 }
@@ -132,6 +141,8 @@ export interface MCMCSettings {
   /** Keep every `thinning`-th draw (default 1). */
   thinning: number;
   checkpoint: ResolvedCheckpoint | undefined;
+  /** A model's `initParams` record, read: one float64 array per site. */
+  modelInitParams: Map<string, Float64Array> | undefined;
 }
 
 /**
@@ -220,14 +231,23 @@ export function checkMCMCOptions(kernel: HamiltonianKernel, options: MCMCOptions
   if (options.seed !== undefined && !Number.isFinite(options.seed)) {
     throw new ArgumentError('seed', `expected a finite number, got ${options.seed}`);
   }
-  if (options.initParams !== undefined) {
-    if (!kernel.isPotential) {
+  let modelInitParams: Map<string, Float64Array> | undefined;
+  if (options.initParams !== undefined && !kernel.isPotential) {
+    if (!isModelInitParams(options.initParams)) {
       throw new ArgumentError(
         'initParams',
-        'only for kernels over a Potential; use initStrategy: initToValue({...}) for models',
+        "for a model: expected {site: unconstrained value} (NumPyro's init_params), or use initStrategy: initToValue({site: value})",
       );
     }
+    modelInitParams = readModelInitParams(options.initParams);
+  } else if (options.initParams !== undefined) {
     const ip: unknown = options.initParams;
+    if (isModelInitParams(ip)) {
+      throw new ArgumentError(
+        'initParams',
+        'for a flat Potential: expected an array of dim numbers (or one row per chain), not a record of sites',
+      );
+    }
     if (!(ip instanceof Float64Array) && !Array.isArray(ip)) {
       throw new ArgumentError('initParams', 'expected an array or Float64Array of numbers');
     }
@@ -264,6 +284,7 @@ export function checkMCMCOptions(kernel: HamiltonianKernel, options: MCMCOptions
     numChains: nc,
     thinning: th,
     checkpoint,
+    modelInitParams,
   };
 }
 
