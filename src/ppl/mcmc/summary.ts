@@ -34,6 +34,11 @@ export interface ScalarSummary {
   /** Upper quantile (default 95 %). */
   q95: number;
   essBulk: number;
+  /**
+   * Tail ESS: the smaller ESS of the indicators `x ≤ q_0.05` and `x ≤ q_0.95` on split chains
+   * (Vehtari et al. 2021; ArviZ's `ess_tail`, whose quantiles are 5 % and 95 % whatever the
+   * interval mass `prob`).
+   */
   essTail: number;
   /** Rank-normalized split R-hat (ArviZ's `r_hat`, Vehtari et al. 2021; {@link splitRhat}). */
   rHat: number;
@@ -95,7 +100,7 @@ export function summarizeSite(chains: Float32Array[], shape: number[], prob = 0.
       median: quantile(all, 0.5),
       q95: quantile(all, (1 + prob) / 2),
       essBulk: essBulk(per),
-      essTail: essTail(per, [(1 - prob) / 2, (1 + prob) / 2]),
+      essTail: essTail(per),
       rHat: splitRhat(per),
       splitGelmanRubin: splitGelmanRubin(per),
       hpdiLow,

@@ -247,3 +247,16 @@ describe('MCMC summary: split_r_hat column and the NumPyro std', () => {
     expect(row[2]).toBe(el.sd.toFixed(2));
   }, 30000);
 });
+
+describe("summary ess_tail: ArviZ's 5 % / 95 % quantiles whatever prob", () => {
+  it('prob 0.5 and 0.8 give the tail ESS at 5 % and 95 %, not at the interval ends', () => {
+    const x = CASES[0]![1];
+    const want = essTailRef(r32(x));
+    for (const prob of [0.5, 0.8, 0.9]) {
+      const el = ppl.mcmc.summarizeSite(f32(x), [], prob).elements[0]!;
+      expect(el.essTail).toBeCloseTo(want, 8);
+    }
+    // the interval-end indicators give another number on these draws: the check can fail
+    expect(Math.abs(essTailRef(r32(x), 0.25, 0.75) - want)).toBeGreaterThan(1);
+  });
+});
