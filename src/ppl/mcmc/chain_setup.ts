@@ -75,7 +75,14 @@ export function setupChain(
         init !== undefined
           ? Float64Array.from(init)
           : Float64Array.from({ length: potential.dim }, () => 4 * rng.uniform() - 2);
-      if (init !== undefined || attempt >= 99 || finiteAt(potential, z)) {
+      const finite = init !== undefined || finiteAt(potential, z);
+      if (!finite && attempt >= 99) {
+        throw new ArgumentError(
+          'model',
+          'MCMC: the potential energy or its gradient is not finite at 100 Uniform(-2, 2) starts: give initParams (a finite start)',
+        );
+      }
+      if (finite) {
         const out: ChainSetup = { potential, z, sites: [], compiled };
         if (potential instanceof FnPotential) out.model = potential;
         return out;
@@ -118,7 +125,14 @@ export function setupChain(
         "the model's potential or its gradient is not finite at the given start",
       );
     }
-    if (ok || attempt >= 99) {
+    if (!ok && attempt >= 99) {
+      const bad = mp.nonFiniteTerms(z);
+      throw new ArgumentError(
+        'model',
+        `MCMC: no finite start in 100 points of the init strategy: the potential energy or its gradient is not finite there${bad.length > 0 ? ` (at the last: ${bad.join(', ')} not finite)` : ''}; a latent site whose density is finite at one value only (a latent Delta: use deterministic), an impossible observation, or a factor of -Infinity?`,
+      );
+    }
+    if (ok) {
       const cp = chainPotential(mp, z, kernel.compile);
       const constrainer = (cp.compiled ? compileConstrain(mp, z) : null) ?? mp;
       const out: ChainSetup = {

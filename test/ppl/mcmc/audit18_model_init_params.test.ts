@@ -162,3 +162,47 @@ describe("initParams for a model: NumPyro's init_params, unconstrained values by
     await expect(expectNoLeakAsync(() => m.run())).rejects.toThrow(/initParams: a HMCGibbs/);
   });
 });
+
+describe('a start that is not finite names the model and the term, not initParams (not given)', () => {
+  it("a latent Delta (density finite at one value only): names site 'd'", async () => {
+    const m = new ppl.MCMC(
+      new ppl.NUTS(() => {
+        const mu = ppl.sample('mu', new D.Normal(0, 1));
+        ppl.sample('d', new ppl.Delta(tf.mul(mu, 2)));
+      }),
+      { numSamples: 2, progressBar: false, seed: 1 },
+    );
+    const err = await expectNoLeakAsync(() =>
+      m.run().then(
+        () => undefined,
+        (e: unknown) => e,
+      ),
+    );
+    expect(err).toBeInstanceOf(ArgumentError);
+    expect((err as ArgumentError).argument).toBe('model');
+    expect(String((err as Error).message)).toMatch(
+      /no finite start.*site 'd' \(-Infinity\).*deterministic/,
+    );
+  });
+
+  it("a factor of -Infinity: names site 'f'; a flat potential without a finite start names model", async () => {
+    const m = new ppl.MCMC(
+      new ppl.NUTS(() => {
+        ppl.sample('r', new D.Exponential(1));
+        ppl.factor('f', tf.scalar(-Infinity));
+      }),
+      { numSamples: 2, progressBar: false, seed: 1 },
+    );
+    await expect(m.run()).rejects.toThrow(/^model: MCMC: no finite start.*site 'f' \(-Infinity\)/);
+    const nanPotential = {
+      dim: 1,
+      valueAndGrad: () => ({ value: NaN, grad: new Float64Array([NaN]) }),
+    };
+    const flat = new ppl.MCMC(new ppl.NUTS(nanPotential), {
+      numSamples: 2,
+      progressBar: false,
+      seed: 1,
+    });
+    await expect(flat.run()).rejects.toThrow(/^model: MCMC: the potential energy .* 100 Uniform/);
+  });
+});
