@@ -206,3 +206,55 @@ describe('a start that is not finite names the model and the term, not initParam
     await expect(flat.run()).rejects.toThrow(/^model: MCMC: the potential energy .* 100 Uniform/);
   });
 });
+
+describe('initParams records, numWarmup and denseMass in checkpoints', () => {
+  it('a run with them killed mid-way resumes to the same draws; other initParams are refused', async () => {
+    const files = new Map<string, Uint8Array>();
+    const io = {
+      read: (p: string): Uint8Array | undefined => files.get(p),
+      write: (p: string, b: Uint8Array): void => void files.set(p, b.slice()),
+    };
+    const opts = {
+      numSamples: 20,
+      numWarmup: 20,
+      numChains: 2,
+      initParams: { mu: [0.3, -0.3], theta: [1, 2, 3] },
+      progressBar: false,
+      seed: 5,
+    };
+    const kernel = (): ppl.mcmc.NUTS => new ppl.NUTS(model, { denseMass: true });
+    const grab = (m: ppl.MCMC): number[] => {
+      const s = m.getSamples();
+      const v = Array.from(s.theta!.dataSync());
+      tf.dispose(Object.values(s));
+      return v;
+    };
+    const full = new ppl.MCMC(kernel(), opts);
+    await full.run();
+    let writes = 0;
+    const crashing = {
+      read: io.read,
+      write: (p: string, b: Uint8Array): void => {
+        if (++writes > 2) throw new Error('disk gone');
+        io.write(p, b);
+      },
+    };
+    const a = new ppl.MCMC(kernel(), {
+      ...opts,
+      checkpoint: { path: 'ck', every: 10, io: crashing },
+    });
+    await expect(a.run()).rejects.toThrow(/disk gone/);
+    const other = new ppl.MCMC(kernel(), {
+      ...opts,
+      initParams: { mu: [0.3, -0.3], theta: [1, 2, 4] },
+      checkpoint: { path: 'ck', every: 10, io, resume: true },
+    });
+    await expect(other.run()).rejects.toThrow(/initParams/);
+    const b = new ppl.MCMC(kernel(), {
+      ...opts,
+      checkpoint: { path: 'ck', every: 10, io, resume: true },
+    });
+    await b.run();
+    expect(grab(b)).toEqual(grab(full));
+  }, 30000);
+});
