@@ -33,6 +33,12 @@ function checkChains(chains: ChainDraws, minDraws: number): void {
   }
 }
 
+/** Whether any draw is NaN (ArviZ's `_not_valid(check_nan=True)`: the diagnostic is NaN). */
+function hasNaN(chains: ChainDraws): boolean {
+  for (const c of chains) for (let i = 0; i < c.length; i++) if (Number.isNaN(c[i])) return true;
+  return false;
+}
+
 /** Sample quantile with linear interpolation (Hyndman–Fan type 7, NumPy's default). */
 export function quantile(values: ArrayLike<number>, prob: number): number {
   if (!(prob >= 0 && prob <= 1)) {
@@ -117,11 +123,12 @@ export function rhat(chains: ChainDraws): number {
 /**
  * Rank-normalized split R-hat (Vehtari et al. 2021): the larger of the R-hats of the
  * rank-normalized split chains and of the rank-normalized folded split chains `|x - median|`.
- * Works with one chain (its two halves are compared). NaN for fewer than 4 draws per chain.
+ * Works with one chain (its two halves are compared). NaN for fewer than 4 draws per chain and,
+ * as ArviZ, for a NaN draw.
  */
 export function splitRhat(chains: ChainDraws): number {
   checkChains(chains, 1);
-  if ((chains[0] as ArrayLike<number>).length < 4) return NaN;
+  if ((chains[0] as ArrayLike<number>).length < 4 || hasNaN(chains)) return NaN;
   const split = splitChains(chains);
   const bulk = rhat(rankNormalize(split));
   // the median of all draws (ArviZ's `np.median(ary)`: an odd chain's middle draw included)
@@ -231,17 +238,23 @@ export function ess(chains: ChainDraws): number {
   return Number.isNaN(out) || rhoT.some(Number.isNaN) ? NaN : out;
 }
 
-/** Bulk ESS: the ESS of the rank-normalized split chains (NaN below 4 draws per chain). */
+/**
+ * Bulk ESS: the ESS of the rank-normalized split chains (NaN below 4 draws per chain and, as
+ * ArviZ, for a NaN draw).
+ */
 export function essBulk(chains: ChainDraws): number {
   checkChains(chains, 1);
-  if ((chains[0] as ArrayLike<number>).length < 4) return NaN;
+  if ((chains[0] as ArrayLike<number>).length < 4 || hasNaN(chains)) return NaN;
   return ess(rankNormalize(splitChains(chains)));
 }
 
-/** Tail ESS: `min(ESS(x <= q05), ESS(x <= q95))` on split chains (NaN below 4 draws per chain). */
+/**
+ * Tail ESS: `min(ESS(x <= q05), ESS(x <= q95))` on split chains (NaN below 4 draws per chain and,
+ * as ArviZ, for a NaN draw).
+ */
 export function essTail(chains: ChainDraws, probs: [number, number] = [0.05, 0.95]): number {
   checkChains(chains, 1);
-  if ((chains[0] as ArrayLike<number>).length < 4) return NaN;
+  if ((chains[0] as ArrayLike<number>).length < 4 || hasNaN(chains)) return NaN;
   const all: number[] = [];
   for (const c of chains) for (let i = 0; i < c.length; i++) all.push(c[i] as number);
   const sorted = Float64Array.from(all).sort();

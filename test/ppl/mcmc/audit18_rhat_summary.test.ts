@@ -260,3 +260,40 @@ describe("summary ess_tail: ArviZ's 5 % / 95 % quantiles whatever prob", () => {
     expect(Math.abs(essTailRef(r32(x), 0.25, 0.75) - want)).toBeGreaterThan(1);
   });
 });
+
+describe('NaN and infinite draws (ArviZ: NaN in, NaN out; ranks see infinities as the largest)', () => {
+  const base = (): number[][] => ar1(2, 20, 0.4, 41, 0.2);
+
+  it('a NaN draw makes rankRhat, essBulk, essTail, splitGelmanRubin, ess NaN (were numbers)', () => {
+    const x = base();
+    x[0]![5] = NaN;
+    for (const f of [
+      ppl.mcmc.rankRhat,
+      ppl.mcmc.splitRhat,
+      ppl.mcmc.essBulk,
+      ppl.mcmc.essTail,
+      ppl.mcmc.splitGelmanRubin,
+      ppl.mcmc.ess,
+    ]) {
+      expect(f(x)).toBeNaN();
+    }
+    const el = ppl.mcmc.summarizeSite(f32(x), []).elements[0]!;
+    expect(
+      [el.rHat, el.essBulk, el.essTail, el.splitGelmanRubin, el.nEff].every(Number.isNaN),
+    ).toBe(true);
+    const t = tf.tensor2d(x);
+    expect(expectNoLeak(() => ppl.stats.rankRhat(t))[0]).toBeNaN();
+    t.dispose();
+  });
+
+  it('+Infinity ranks as the largest draw: the rank diagnostics equal those with a large finite draw', () => {
+    const x = base();
+    const big = base();
+    x[1]![7] = Infinity;
+    big[1]![7] = 1e6;
+    expect(ppl.mcmc.rankRhat(x)).toBeCloseTo(ppl.mcmc.rankRhat(big), 12);
+    expect(ppl.mcmc.rankRhat(x)).toBeCloseTo(rankRhatRef(big, phiInv), 10);
+    expect(ppl.mcmc.essBulk(x)).toBeCloseTo(ppl.mcmc.essBulk(big), 10);
+    expect(ppl.mcmc.essTail(x)).toBeCloseTo(essTailRef(big), 10);
+  });
+});
