@@ -1,6 +1,7 @@
 /**
  * Setting up one chain: its initial unconstrained point (the kernel's init strategy for a model,
- * `Uniform(-2, 2)` draws or `initParams` for a flat potential, the potential's own initial point
+ * `Uniform(-2, 2)` draws or `initParams` for a flat potential, a model's `initParams` record over
+ * the strategy's point (`model_init_params.ts`), the potential's own initial point
  * for one of named parameters (`potential_fn.ts`); up to 100 redraws where the
  * potential or its gradient is not finite or the model rejects the point) and the potential it
  * samples: the model's potential (its discrete latents summed out, see `potential.ts`) recorded
@@ -11,6 +12,7 @@ import { ArgumentError } from '../../utils/errors.js';
 import { compileConstrain, type Constrainer } from './compiled_constrain.js';
 import { chainPotential } from './compiled_potential.js';
 import { initialPoint } from './init.js';
+import { applyModelInitParams } from './model_init_params.js';
 import type { HamiltonianKernel } from './kernel.js';
 import { ModelPotential, type LatentSite, type Potential } from './potential.js';
 import { CompiledPotential } from './replayed_potential.js';
@@ -49,9 +51,18 @@ export function setupChain(
   rng: ChainRng,
   args: unknown[],
   initParams?: Float64Array | number[],
+  modelInit?: { values: Map<string, Float64Array>; chain: number; numChains: number },
 ): ChainSetup {
   const own = kernel.ownSetup(rng, args);
-  if (own !== undefined) return own;
+  if (own !== undefined) {
+    if (modelInit !== undefined) {
+      throw new ArgumentError(
+        'initParams',
+        `a ${kernel.constructor.name} kernel sets its chains up itself: start it with its (inner) kernel's initStrategy, e.g. initToValue({...})`,
+      );
+    }
+    return own;
+  }
   if (kernel.isPotential) {
     const potential = kernel.potential;
     const compiled = potential instanceof CompiledPotential;
@@ -64,7 +75,14 @@ export function setupChain(
         init !== undefined
           ? Float64Array.from(init)
           : Float64Array.from({ length: potential.dim }, () => 4 * rng.uniform() - 2);
-      if (init !== undefined || attempt >= 99 || finiteAt(potential, z)) {
+      const finite = init !== undefined || finiteAt(potential, z);
+      if (!finite && attempt >= 99) {
+        throw new ArgumentError(
+          'model',
+          'MCMC: the potential energy or its gradient is not finite at 100 Uniform(-2, 2) starts: give initParams (a finite start)',
+        );
+      }
+      if (finite) {
         const out: ChainSetup = { potential, z, sites: [], compiled };
         if (potential instanceof FnPotential) out.model = potential;
         return out;
@@ -89,6 +107,9 @@ export function setupChain(
       );
     }
     kernel.bindLayout(sites);
+    if (modelInit !== undefined) {
+      applyModelInitParams(modelInit.values, sites, z, modelInit.chain, modelInit.numChains);
+    }
     const mp = new ModelPotential(model, args, sites, enumeration);
     let ok = false;
     try {
@@ -98,7 +119,20 @@ export function setupChain(
       // a start the model rejects (e.g. a parameter out of range): redraw, up to 100 times
       if (!(e instanceof ArgumentError) || e.argument === 'model' || attempt >= 99) throw e;
     }
-    if (ok || attempt >= 99) {
+    if (!ok && modelInit !== undefined && modelInit.values.size === sites.length) {
+      throw new ArgumentError(
+        'initParams',
+        "the model's potential or its gradient is not finite at the given start",
+      );
+    }
+    if (!ok && attempt >= 99) {
+      const bad = mp.nonFiniteTerms(z);
+      throw new ArgumentError(
+        'model',
+        `MCMC: no finite start in 100 points of the init strategy: the potential energy or its gradient is not finite there${bad.length > 0 ? ` (at the last: ${bad.join(', ')} not finite)` : ''}; a latent site whose density is finite at one value only (a latent Delta: use deterministic), an impossible observation, or a factor of -Infinity?`,
+      );
+    }
+    if (ok) {
       const cp = chainPotential(mp, z, kernel.compile);
       const constrainer = (cp.compiled ? compileConstrain(mp, z) : null) ?? mp;
       const out: ChainSetup = {

@@ -33,6 +33,12 @@ function checkChains(chains: ChainDraws, minDraws: number): void {
   }
 }
 
+/** Whether any draw is NaN (ArviZ's `_not_valid(check_nan=True)`: the diagnostic is NaN). */
+function hasNaN(chains: ChainDraws): boolean {
+  for (const c of chains) for (let i = 0; i < c.length; i++) if (Number.isNaN(c[i])) return true;
+  return false;
+}
+
 /** Sample quantile with linear interpolation (Hyndman–Fan type 7, NumPy's default). */
 export function quantile(values: ArrayLike<number>, prob: number): number {
   if (!(prob >= 0 && prob <= 1)) {
@@ -117,11 +123,12 @@ export function rhat(chains: ChainDraws): number {
 /**
  * Rank-normalized split R-hat (Vehtari et al. 2021): the larger of the R-hats of the
  * rank-normalized split chains and of the rank-normalized folded split chains `|x - median|`.
- * Works with one chain (its two halves are compared). NaN for fewer than 4 draws per chain.
+ * Works with one chain (its two halves are compared). NaN for fewer than 4 draws per chain and,
+ * as ArviZ, for a NaN draw.
  */
 export function splitRhat(chains: ChainDraws): number {
   checkChains(chains, 1);
-  if ((chains[0] as ArrayLike<number>).length < 4) return NaN;
+  if ((chains[0] as ArrayLike<number>).length < 4 || hasNaN(chains)) return NaN;
   const split = splitChains(chains);
   const bulk = rhat(rankNormalize(split));
   // the median of all draws (ArviZ's `np.median(ary)`: an odd chain's middle draw included)
@@ -131,6 +138,33 @@ export function splitRhat(chains: ChainDraws): number {
   const folded = split.map((c) => c.map((v) => Math.abs(v - med)));
   const tail = rhat(rankNormalize(folded));
   return Math.max(bulk, tail);
+}
+
+/**
+ * The rank-normalized split R-hat under ArviZ's name for it (`az.rhat(method="rank")`, the default
+ * of `az.rhat` and `az.summary`'s `r_hat`): the same function as {@link splitRhat}, with
+ * `z = Φ^{-1}((r - 3/8) / (S + 1/4))` the rank-normalized split draws and
+ *
+ * $$\hat R_\text{rank} = \max\bigl(\hat R(z), \hat R(z_\text{folded})\bigr).$$
+ */
+export const rankRhat: (chains: ChainDraws) => number = splitRhat;
+
+/**
+ * NumPyro's `split_gelman_rubin` (the `r_hat` column of `numpyro.diagnostics.summary` and
+ * `print_summary`): the classic R-hat of the `2M` half chains, each chain's first and last
+ * `⌊N/2⌋` draws, without rank normalization or folding:
+ *
+ * $$\hat R_\text{split} = \sqrt{\frac{\frac{n-1}{n} W + \operatorname{var}_j(\bar x_j)}{W}},
+ *   \qquad n = \lfloor N/2 \rfloor,$$
+ *
+ * `W` the mean of the half chains' variances (`n - 1` denominator) and `var_j` the variance of
+ * their means (`2M - 1` denominator). NaN below 4 draws per chain (NumPyro asserts `N ≥ 4`), for
+ * NaN draws and for constant draws (`0 / 0`). Works with one chain.
+ */
+export function splitGelmanRubin(chains: ChainDraws): number {
+  checkChains(chains, 1);
+  if ((chains[0] as ArrayLike<number>).length < 4) return NaN;
+  return rhat(splitChains(chains));
 }
 
 /**
@@ -204,17 +238,23 @@ export function ess(chains: ChainDraws): number {
   return Number.isNaN(out) || rhoT.some(Number.isNaN) ? NaN : out;
 }
 
-/** Bulk ESS: the ESS of the rank-normalized split chains (NaN below 4 draws per chain). */
+/**
+ * Bulk ESS: the ESS of the rank-normalized split chains (NaN below 4 draws per chain and, as
+ * ArviZ, for a NaN draw).
+ */
 export function essBulk(chains: ChainDraws): number {
   checkChains(chains, 1);
-  if ((chains[0] as ArrayLike<number>).length < 4) return NaN;
+  if ((chains[0] as ArrayLike<number>).length < 4 || hasNaN(chains)) return NaN;
   return ess(rankNormalize(splitChains(chains)));
 }
 
-/** Tail ESS: `min(ESS(x <= q05), ESS(x <= q95))` on split chains (NaN below 4 draws per chain). */
+/**
+ * Tail ESS: `min(ESS(x <= q05), ESS(x <= q95))` on split chains (NaN below 4 draws per chain and,
+ * as ArviZ, for a NaN draw).
+ */
 export function essTail(chains: ChainDraws, probs: [number, number] = [0.05, 0.95]): number {
   checkChains(chains, 1);
-  if ((chains[0] as ArrayLike<number>).length < 4) return NaN;
+  if ((chains[0] as ArrayLike<number>).length < 4 || hasNaN(chains)) return NaN;
   const all: number[] = [];
   for (const c of chains) for (let i = 0; i < c.length; i++) all.push(c[i] as number);
   const sorted = Float64Array.from(all).sort();

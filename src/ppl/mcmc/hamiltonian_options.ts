@@ -19,6 +19,7 @@ export const HAMILTONIAN_OPTION_KEYS: readonly string[] = [
   'adaptStepSize',
   'adaptMassMatrix',
   'fullMass',
+  'denseMass',
   'inverseMassMatrix',
   'targetAcceptProb',
   'maxDeltaEnergy',
@@ -168,6 +169,11 @@ export interface HamiltonianOptions extends WarmupWindowOptions {
    * `(M⁻¹)_{ij} = Σ̂_{ij}` when `i` and `j` belong to sites of the same block (or `i = j`), else 0.
    */
   fullMass?: boolean | string[][];
+  /**
+   * NumPyro's name of {@link fullMass} (`dense_mass`): `true`, `false` or blocks of site names;
+   * either may be given, both only when equal.
+   */
+  denseMass?: boolean | string[][];
   /** Initial inverse mass matrix: `dim` values (diag) or `dim*dim` row-major (dense). */
   inverseMassMatrix?: Float64Array | number[];
   /** Target acceptance statistic of the step-size adaptation. Default 0.8. */
@@ -188,6 +194,32 @@ export interface HamiltonianOptions extends WarmupWindowOptions {
    * at the dims left of it (`potential.ts`). Default: the deepest plate dim of the initial run.
    */
   maxPlateNesting?: number;
+}
+
+/**
+ * The options with NumPyro's `denseMass` read as `fullMass` (the key removed), so that every later
+ * reader (the checks, the workers' kernel spec, the Gibbs kernels) sees one name; anything but an
+ * object is returned as is (refused by {@link resolveHamiltonianOptions}).
+ * @throws ArgumentError naming `denseMass` when both are given and differ.
+ */
+export function denseMassAlias<T extends HamiltonianOptions>(options: T): T {
+  if (options === null || typeof options !== 'object' || options.denseMass === undefined) {
+    return options;
+  }
+  const { denseMass, ...rest } = options;
+  if (typeof denseMass !== 'boolean' && !Array.isArray(denseMass)) {
+    throw new ArgumentError(
+      'denseMass',
+      `expected true, false or blocks of site names (NumPyro's dense_mass), got ${String(denseMass)}`,
+    );
+  }
+  if (rest.fullMass !== undefined && JSON.stringify(rest.fullMass) !== JSON.stringify(denseMass)) {
+    throw new ArgumentError(
+      'denseMass',
+      `NumPyro's name of fullMass: give one of them, or both equal (fullMass ${JSON.stringify(rest.fullMass)}, denseMass ${JSON.stringify(denseMass)})`,
+    );
+  }
+  return { ...rest, fullMass: denseMass } as T;
 }
 
 /** Resolved options of a Hamiltonian kernel. */

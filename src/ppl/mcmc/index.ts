@@ -3,6 +3,7 @@
  * driver, potentials from models, initialization strategies and convergence diagnostics.
  */
 export { MCMC, type MCMCOptions, type MCMCState, type ChainStats } from './mcmc.js';
+export { type ModelInitParams, type NestedNumbers } from './model_init_params.js';
 export { drive, driveAll, type DriveCounters } from './drive.js';
 export {
   CompiledPotential,
@@ -113,3 +114,5 @@ export {
 } from './summary.js';
 // Session 17: Pyro's effective_sample_size (lag sums over N - t), behind ppl.stats.effectiveSampleSize.
 export { essPyro } from './diagnostics.js';
+// Session 18: ArviZ's name of the rank-normalized split R-hat, NumPyro's split_gelman_rubin.
+export { rankRhat, splitGelmanRubin } from './diagnostics.js';

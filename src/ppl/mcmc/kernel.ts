@@ -15,6 +15,7 @@ import type { LatentSite, Potential } from './potential.js';
 import type { CompileMode } from './compiled_potential.js';
 import type { ChainSetup } from './chain_setup.js';
 import {
+  denseMassAlias,
   resolveHamiltonianOptions,
   type HamiltonianOptions,
   type ResolvedHamiltonianOptions,
@@ -47,7 +48,8 @@ export abstract class HamiltonianKernel {
   readonly options: HamiltonianOptions;
   protected readonly opts: ResolvedHamiltonianOptions;
 
-  constructor(target: unknown, options: HamiltonianOptions) {
+  constructor(target: unknown, given: HamiltonianOptions) {
+    const options = denseMassAlias(given);
     const checked = resolveHamiltonianOptions(target, options);
     this.target = target;
     this.options = options;

@@ -246,8 +246,15 @@ export class MCMC {
   ): { rngs: ChainRng[]; setups: ChainSetup[] } {
     const rngs = idx.map((c) => new ChainRng((plan.starts[c] as ChainStart).seed));
     const ip = this.settings.options.initParams;
+    const mi = this.settings.modelInitParams;
     const setups = idx.map((c, k) =>
-      setupChain(this.kernel, rngs[k] as ChainRng, args, chainInitParams(ip, c)),
+      setupChain(
+        this.kernel,
+        rngs[k] as ChainRng,
+        args,
+        chainInitParams(ip, c),
+        mi === undefined ? undefined : { values: mi, chain: c, numChains: this.numChains },
+      ),
     );
     const s0 = setups[0] as ChainSetup;
     this.sites = s0.sites;

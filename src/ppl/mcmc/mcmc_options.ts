@@ -1,7 +1,7 @@
 /**
  * The options of the MCMC driver ({@link MCMCOptions}), the state it hands back
  * ({@link MCMCState}), and their checks: every option validated, naming the option, before a run
- * starts (`numSamples ≥ 1`, `warmupSteps ≥ 0`, `numChains ≥ 1` integers; the chain method; the
+ * starts (`numSamples ≥ 1`, `warmupSteps` (or NumPyro's `numWarmup`) `≥ 0`, `numChains ≥ 1` integers; the chain method; the
  * progress reporter; a finite seed; `initParams` of the potential's dimension).
  */
 import { ArgumentError } from '../../utils/errors.js';
@@ -13,6 +13,11 @@ import type { RunFingerprint } from './checkpoint.js';
 import { HMCGibbs } from './hmc_gibbs.js';
 import type { HamiltonianKernel } from './kernel.js';
 import type { MCMCProgress } from './progress.js';
+import {
+  isModelInitParams,
+  readModelInitParams,
+  type ModelInitParams,
+} from './model_init_params.js';
 import {
   kernelKind,
   resolveCheckpointOption,
@@ -26,6 +31,11 @@ export interface MCMCOptions {
   numSamples: number;
   /** Warmup (adaptation) iterations per chain, discarded. Default `numSamples`. */
   warmupSteps?: number;
+  /**
+   * NumPyro's name of {@link warmupSteps} (`num_warmup`): either may be given; both only when
+   * they are equal.
+   */
+  numWarmup?: number;
   /** Number of chains. Default 1. */
   numChains?: number;
   /**
@@ -55,9 +65,12 @@ export interface MCMCOptions {
   /**
    * For a kernel over a flat {@link Potential}: the start (default `Uniform(-2, 2)` draws), one
    * point for every chain, or one row per chain (`numChains` rows of `dim` values: NumPyro's
-   * `init_params` with a leading chain dim).
+   * `init_params` with a leading chain dim). For a model (HMC, NUTS, RandomWalkMH, BarkerMH, SA):
+   * NumPyro's `init_params` dict, `{site: unconstrained value}` ({@link ModelInitParams}: each
+   * value of the site's unconstrained size, or `numChains` rows of it; sites not named start from
+   * the kernel's `initStrategy`).
    */
-  initParams?: Float64Array | number[] | number[][];
+  initParams?: Float64Array | number[] | number[][] | ModelInitParams;
   /**
    * Write the draws so far and every chain's state to `path` every `every` iterations (default
    * 100; atomically, so a kill leaves the last complete checkpoint), and at the end of each chain.
@@ -96,6 +109,7 @@ export function chainInitParams(
   c: number,
 ): Float64Array | number[] | undefined {
   if (ip === undefined || ip instanceof Float64Array) return ip;
+  if (isModelInitParams(ip)) return undefined; // a model's: applied at setup
   if (ip.length > 0 && ip.every((r) => Array.isArray(r))) return (ip as number[][])[c];
   return ip as number[];
 }
@@ -104,6 +118,7 @@ export function chainInitParams(
 const MCMC_OPTION_KEYS: readonly string[] = [
   'numSamples',
   'warmupSteps',
+  'numWarmup',
   'numChains',
   'thinning',
   'progressBar',
@@ -126,6 +141,8 @@ export interface MCMCSettings {
   /** Keep every `thinning`-th draw (default 1). */
   thinning: number;
   checkpoint: ResolvedCheckpoint | undefined;
+  /** A model's `initParams` record, read: one float64 array per site. */
+  modelInitParams: Map<string, Float64Array> | undefined;
 }
 
 /**
@@ -147,9 +164,19 @@ export function checkMCMCOptions(kernel: HamiltonianKernel, options: MCMCOptions
   if (!Number.isInteger(ns) || ns < 1) {
     throw new ArgumentError('numSamples', `expected an integer >= 1, got ${ns}`);
   }
-  const nw = options.warmupSteps ?? ns;
+  const warmupKey = options.warmupSteps === undefined && options.numWarmup !== undefined;
+  const nw = options.warmupSteps ?? options.numWarmup ?? ns;
   if (!Number.isInteger(nw) || nw < 0) {
-    throw new ArgumentError('warmupSteps', `expected an integer >= 0, got ${nw}`);
+    throw new ArgumentError(
+      warmupKey ? 'numWarmup' : 'warmupSteps',
+      `expected an integer >= 0, got ${String(nw)}`,
+    );
+  }
+  if (options.numWarmup !== undefined && options.numWarmup !== nw) {
+    throw new ArgumentError(
+      'numWarmup',
+      `NumPyro's name of warmupSteps: give one of them, or both equal (warmupSteps ${String(options.warmupSteps)}, numWarmup ${String(options.numWarmup)})`,
+    );
   }
   const nc = options.numChains ?? 1;
   if (!Number.isInteger(nc) || nc < 1) {
@@ -204,14 +231,23 @@ export function checkMCMCOptions(kernel: HamiltonianKernel, options: MCMCOptions
   if (options.seed !== undefined && !Number.isFinite(options.seed)) {
     throw new ArgumentError('seed', `expected a finite number, got ${options.seed}`);
   }
-  if (options.initParams !== undefined) {
-    if (!kernel.isPotential) {
+  let modelInitParams: Map<string, Float64Array> | undefined;
+  if (options.initParams !== undefined && !kernel.isPotential) {
+    if (!isModelInitParams(options.initParams)) {
       throw new ArgumentError(
         'initParams',
-        'only for kernels over a Potential; use initStrategy: initToValue({...}) for models',
+        "for a model: expected {site: unconstrained value} (NumPyro's init_params), or use initStrategy: initToValue({site: value})",
       );
     }
+    modelInitParams = readModelInitParams(options.initParams);
+  } else if (options.initParams !== undefined) {
     const ip: unknown = options.initParams;
+    if (isModelInitParams(ip)) {
+      throw new ArgumentError(
+        'initParams',
+        'for a flat Potential: expected an array of dim numbers (or one row per chain), not a record of sites',
+      );
+    }
     if (!(ip instanceof Float64Array) && !Array.isArray(ip)) {
       throw new ArgumentError('initParams', 'expected an array or Float64Array of numbers');
     }
@@ -248,6 +284,7 @@ export function checkMCMCOptions(kernel: HamiltonianKernel, options: MCMCOptions
     numChains: nc,
     thinning: th,
     checkpoint,
+    modelInitParams,
   };
 }
 

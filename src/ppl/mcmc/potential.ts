@@ -240,6 +240,31 @@ export class ModelPotential<A extends unknown[]> implements Potential {
     }
   }
 
+  /**
+   * The terms of `log p(x) + Σ log|J|` that are not finite at `z` (`site 'y'`, `the
+   * log-determinant of site 's'`), for the message of a start that is not finite; empty when the
+   * model throws there or its discrete sites are summed out.
+   */
+  nonFiniteTerms(z: Float64Array): string[] {
+    if (this.enumeration !== undefined) return [];
+    const out: string[] = [];
+    try {
+      tf.tidy(() => {
+        const parts = siteTensors(z, this.sites);
+        const map = new Map(this.sites.map((st, i) => [st.name, { site: st, z: parts[i]! }]));
+        const sub = new UnconstrainedSubstitute(map, true);
+        unvalidated(() => sub.run(() => this.model(...this.args)));
+        sub.terms.forEach((t, i) => {
+          const v = t.dataSync()[0] as number;
+          if (!Number.isFinite(v)) out.push(`${sub.termNames[i]} (${v})`);
+        });
+      });
+    } catch {
+      return [];
+    }
+    return out;
+  }
+
   /** `U(z)` and `dU/dz`; errors of the model propagate. */
   evaluate(z: Float64Array): PotentialPoint {
     let out: PotentialPoint = { value: NaN, grad: new Float64Array(this.dim) };

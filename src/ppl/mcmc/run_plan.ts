@@ -11,6 +11,7 @@ import type { ChainSetup } from './chain_setup.js';
 import { chainStateFromData, cloneChainState, type ChainState } from './chain_state.js';
 import type { ChainCheckpoint, MCMCCheckpoint, RunFingerprint } from './checkpoint.js';
 import type { HamiltonianKernel } from './kernel.js';
+import { flatModelInitParams } from './model_init_params.js';
 import type { MCMCSettings, MCMCState } from './mcmc_options.js';
 import {
   CheckpointWriter,
@@ -57,7 +58,11 @@ export function runFingerprint(
     chainMethod: cfg.options.chainMethod ?? 'sequential',
     seed,
     initParams:
-      ip === undefined ? null : Array.from(ip as ArrayLike<number | number[]>).flatMap((v) => v),
+      cfg.modelInitParams !== undefined
+        ? flatModelInitParams(cfg.modelInitParams)
+        : ip === undefined
+          ? null
+          : Array.from(ip as ArrayLike<number | number[]>).flatMap((v) => v),
   };
 }
 

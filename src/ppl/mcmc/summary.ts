@@ -1,19 +1,32 @@
 /**
  * Posterior summaries of MCMC draws per site and element: mean, standard deviation (`n - 1`
- * denominator), 5/50/95 % quantiles (linear interpolation), bulk and tail ESS and rank-normalized
- * split R-hat (see `diagnostics.ts`), and NumPyro's `print_summary` columns: the highest posterior
- * density interval of mass `prob` over all chains' draws (`hpdi`) and `n_eff` (NumPyro's
- * `effective_sample_size`, {@link essNumPyro}); and a printed table in the layout of
- * Pyro/NumPyro's `print_summary`.
+ * denominator, as NumPyro's `std(ddof=1)` and ArviZ's `sd`), 5/50/95 % quantiles (linear
+ * interpolation), bulk and tail ESS and rank-normalized split R-hat (ArviZ's `r_hat`, see
+ * `diagnostics.ts`), and NumPyro's `print_summary` columns: the highest posterior density interval
+ * of mass `prob` over all chains' draws (`hpdi`), `n_eff` (NumPyro's `effective_sample_size`,
+ * {@link essNumPyro}) and NumPyro's `r_hat` (`split_gelman_rubin`, {@link splitGelmanRubin});
+ * and a printed table in the layout of Pyro/NumPyro's `print_summary`.
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../utils/errors.js';
 import { booleanOption, checkOptionKeys } from '../../utils/options.js';
-import { essBulk, essNumPyro, essTail, hpdiSorted, quantile, splitRhat } from './diagnostics.js';
+import {
+  essBulk,
+  essNumPyro,
+  essTail,
+  hpdiSorted,
+  quantile,
+  splitGelmanRubin,
+  splitRhat,
+} from './diagnostics.js';
 
 /** Summary of one scalar quantity. */
 export interface ScalarSummary {
   mean: number;
+  /**
+   * Sample standard deviation of all chains' draws, `sqrt(Σ (x - x̄)² / (S - 1))` (NumPyro's
+   * `std`, `ddof=1`; ArviZ's `sd`). NaN for a single draw.
+   */
   sd: number;
   /** Lower quantile (default 5 %). */
   q5: number;
@@ -21,8 +34,19 @@ export interface ScalarSummary {
   /** Upper quantile (default 95 %). */
   q95: number;
   essBulk: number;
+  /**
+   * Tail ESS: the smaller ESS of the indicators `x ≤ q_0.05` and `x ≤ q_0.95` on split chains
+   * (Vehtari et al. 2021; ArviZ's `ess_tail`, whose quantiles are 5 % and 95 % whatever the
+   * interval mass `prob`).
+   */
   essTail: number;
+  /** Rank-normalized split R-hat (ArviZ's `r_hat`, Vehtari et al. 2021; {@link splitRhat}). */
   rHat: number;
+  /**
+   * NumPyro's `r_hat`: the classic R-hat of the split chains without rank normalization
+   * (`numpyro.diagnostics.split_gelman_rubin`, {@link splitGelmanRubin}).
+   */
+  splitGelmanRubin: number;
   /**
    * Lower end of the highest posterior density interval of mass `prob` (default 0.9) over all
    * chains' draws (NumPyro's `5.0%` column): `x_(i*)` of the sorted draws, `i*` minimizing
@@ -76,8 +100,9 @@ export function summarizeSite(chains: Float32Array[], shape: number[], prob = 0.
       median: quantile(all, 0.5),
       q95: quantile(all, (1 + prob) / 2),
       essBulk: essBulk(per),
-      essTail: essTail(per, [(1 - prob) / 2, (1 + prob) / 2]),
+      essTail: essTail(per),
       rHat: splitRhat(per),
+      splitGelmanRubin: splitGelmanRubin(per),
       hpdiLow,
       hpdiHigh,
       nEff: essNumPyro(per),
@@ -90,7 +115,11 @@ function fmt(v: number, digits = 2): string {
   return Number.isFinite(v) ? v.toFixed(digits) : String(v);
 }
 
-/** Format summaries as a table (one row per scalar element, e.g. `theta[3]`). */
+/**
+ * Format summaries as a table (one row per scalar element, e.g. `theta[3]`), columns `mean`,
+ * `std`, `median`, the quantiles, the HPDI, `n_eff`, `ess_bulk`, `ess_tail`, `r_hat` (ArviZ's
+ * rank-normalized) and `split_r_hat` (NumPyro's `r_hat`).
+ */
 export function formatSummary(
   summaries: Record<string, SiteSummary>,
   numDivergences?: number,
@@ -111,6 +140,7 @@ export function formatSummary(
     'ess_bulk',
     'ess_tail',
     'r_hat',
+    'split_r_hat',
   ];
   const rows: string[][] = [];
   for (const [name, s] of Object.entries(summaries)) {
@@ -131,6 +161,7 @@ export function formatSummary(
         fmt(e.essBulk, 1),
         fmt(e.essTail, 1),
         fmt(e.rHat),
+        fmt(e.splitGelmanRubin),
       ]);
     });
   }

@@ -32,6 +32,8 @@ export class BatchLayoutError extends Error {}
 export class UnconstrainedSubstitute extends Messenger {
   /** Log-density terms and log-determinants, summed by the caller. */
   readonly terms: tf.Tensor[] = [];
+  /** What each of {@link terms} is (`site 'y'`, `the log-determinant of site 's'`), in order. */
+  readonly termNames: string[] = [];
   /**
    * @param sites each latent site's unconstrained value.
    * @param withLogDet score the run (else only substitute).
@@ -76,6 +78,7 @@ export class UnconstrainedSubstitute extends Messenger {
     if (this.enumerated) return; // the sites are scored by the contraction
     if (this.batch === undefined) {
       this.terms.push(siteLogProbSum(msg));
+      this.termNames.push(`site '${msg.name}'`);
       return;
     }
     const fn = msg.fn;
@@ -94,6 +97,7 @@ export class UnconstrainedSubstitute extends Messenger {
     }
     const r = this.reduce(lp, `site '${msg.name}'`);
     this.terms.push(msg.scale === 1 ? r : tf.mul(r, msg.scale));
+    this.termNames.push(`site '${msg.name}'`);
   }
   override processMessage(msg: Message): void {
     if (msg.type !== 'sample' || msg.isObserved || msg.value !== null) return;
@@ -117,6 +121,7 @@ export class UnconstrainedSubstitute extends Messenger {
       const { y, logDet } = bij.forwardAndLogDet(u);
       msg.value = y;
       this.terms.push(this.reduce(logDet, `the log-determinant of site '${msg.name}'`));
+      this.termNames.push(`the log-determinant of site '${msg.name}'`);
     } else {
       msg.value = bij.forward(u);
     }

@@ -17,7 +17,14 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../utils/errors.js';
-import { essPyro, rhat, splitChains } from '../mcmc/diagnostics.js';
+import {
+  essBulk as essBulk64,
+  essPyro,
+  essTail as essTail64,
+  rhat,
+  splitChains,
+  splitRhat,
+} from '../mcmc/diagnostics.js';
 import { checkAxis, checkTensor } from './columns.js';
 
 /** For each element of the other axes, its chains `[M][N]`; and the other axes' shape. */
@@ -104,4 +111,48 @@ export function gelmanRubin(input: tf.Tensor, chainDim = 0, sampleDim = 1): tf.T
  */
 export function splitGelmanRubin(input: tf.Tensor, chainDim = 0, sampleDim = 1): tf.Tensor {
   return perElement(input, chainDim, sampleDim, 4, (c) => rhat(splitChains(c)));
+}
+
+/**
+ * The rank-normalized split `R̂` per element (Vehtari, Gelman, Simpson, Carpenter & Bürkner 2021;
+ * ArviZ's `az.rhat(method="rank")`, its default, and `az.summary`'s `r_hat`): the `2M` half chains
+ * rank-normalized jointly, `z = Φ^{-1}((r - 3/8) / (S + 1/4))` (`r` the average rank among all
+ * `S` draws), and
+ *
+ * $$\hat R_\text{rank} = \max\bigl(\hat R(z), \hat R(z_\text{fold})\bigr),$$
+ *
+ * `z_fold` the same of `|x - median(x)|` (`mcmc.splitRhat` in float64 on each element). Works with
+ * one chain; NaN for constant or NaN draws.
+ * @param input draws, e.g. `[chains, samples, ...]` (at least 4 draws per chain).
+ * @returns a tensor of the other axes' shape.
+ * @throws ArgumentError naming `input`, `chainDim` or `sampleDim`.
+ */
+export function rankRhat(input: tf.Tensor, chainDim = 0, sampleDim = 1): tf.Tensor {
+  return perElement(input, chainDim, sampleDim, 4, splitRhat);
+}
+
+/**
+ * The bulk effective sample size per element (ArviZ's `az.ess(method="bulk")`): ArviZ's ESS
+ * (Geyer's initial monotone sequence, `τ ≥ 1/log10(S)`) of the rank-normalized split chains,
+ * `mcmc.essBulk` in float64 on each element.
+ * @param input draws, e.g. `[chains, samples, ...]` (at least 4 draws per chain).
+ * @returns a tensor of the other axes' shape.
+ * @throws ArgumentError naming `input`, `chainDim` or `sampleDim`.
+ */
+export function essBulk(input: tf.Tensor, chainDim = 0, sampleDim = 1): tf.Tensor {
+  return perElement(input, chainDim, sampleDim, 4, essBulk64);
+}
+
+/**
+ * The tail effective sample size per element (ArviZ's `az.ess(method="tail")`):
+ *
+ * $$\min\bigl(\mathrm{ESS}(\mathbb 1\{x \le q_{0.05}\}), \mathrm{ESS}(\mathbb 1\{x \le q_{0.95}\})\bigr)$$
+ *
+ * on the split chains, `q_p` NumPy's linear quantile of all draws (`mcmc.essTail`).
+ * @param input draws, e.g. `[chains, samples, ...]` (at least 4 draws per chain).
+ * @returns a tensor of the other axes' shape.
+ * @throws ArgumentError naming `input`, `chainDim` or `sampleDim`.
+ */
+export function essTail(input: tf.Tensor, chainDim = 0, sampleDim = 1): tf.Tensor {
+  return perElement(input, chainDim, sampleDim, 4, (c) => essTail64(c));
 }

@@ -5,7 +5,14 @@
  * criteria.
  */
 export { autocorrelation, autocovariance } from './autocorrelation.js';
-export { effectiveSampleSize, gelmanRubin, splitGelmanRubin } from './chain_diagnostics.js';
+export {
+  effectiveSampleSize,
+  essBulk,
+  essTail,
+  gelmanRubin,
+  rankRhat,
+  splitGelmanRubin,
+} from './chain_diagnostics.js';
 export {
   crpsEmpirical,
   energyScoreEmpirical,

@@ -240,7 +240,8 @@ describe('audit14: MCMC.summary() against the formulas on getSamples({groupByCha
         const s8 = sm80[site]!.elements[e]!;
         expect(s8.q5).toBeCloseTo(npQuantile(all, 0.1), 6);
         expect(s8.q95).toBeCloseTo(npQuantile(all, 0.9), 6);
-        expect(s8.essTail).toBeCloseTo(essTailRef(chains, 0.1, 0.9), 3);
+        // ArviZ's ess_tail is at the 5 % and 95 % quantiles whatever the interval mass (audit 18)
+        expect(s8.essTail).toBeCloseTo(essTailRef(chains), 3);
       }
     }
     tf.dispose(Object.values(g));

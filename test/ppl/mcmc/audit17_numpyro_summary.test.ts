@@ -185,6 +185,7 @@ describe('summarizeSite / formatSummary: the NumPyro columns', () => {
       'ess_bulk',
       'ess_tail',
       'r_hat',
+      'split_r_hat',
     ]);
     const row = lines
       .find((l) => l.trim().startsWith('v[1]'))!

@@ -39,7 +39,8 @@ describe('MCMC starts', () => {
       ppl.factor('bad', tf.mul(mu, NaN));
     };
     await expect(new MCMC(new NUTS(nan), quick).run()).rejects.toThrow(
-      /initParams: the potential energy or its gradient is not finite at the initial point .*a site's log-probability or a factor is not finite/,
+      // named model (no initParams was given), with the term that is not finite (audit 18)
+      /^model: MCMC: no finite start in 100 points .*site 'bad' \(NaN\) not finite/,
     );
   }, 60_000);
 });

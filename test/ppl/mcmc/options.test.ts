@@ -29,7 +29,7 @@ describe('MCMC options', () => {
     expect(() => new HMC(model, { maxTreeDepth: 5 } as never)).toThrow(/^maxTreeDepth: not an/);
     const k = new NUTS(model);
     expect(() => new MCMC(k, { numSamples: 10, num_warmup: 5 } as never)).toThrow(
-      /^num_warmup: not an option of MCMC \(options: .*warmupSteps/,
+      /^num_warmup: not an option of MCMC \(did you mean numWarmup\?\)/,
     );
     expect(() => new MCMC(k, { numSamples: 10, num_chains: 2 } as never)).toThrow(
       /did you mean numChains\?/,
