@@ -14,8 +14,8 @@
  * Loading verifies the manifest, the trainer state's schema, the architecture hash and that
  * every weight is finite, with an error naming the file.
  */
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { EpochTotals } from '../layers/fit_loop.js';
 import { DeepProbError } from '../utils/errors.js';
@@ -252,13 +252,22 @@ async function writeCheckpoint<C, M>(
 }
 
 /**
- * The directory holding a complete checkpoint: `dir` itself when it has `model.json`, else the
+ * The directory holding a complete checkpoint: `dir` itself when it has `model.json` (or the folder
+ * of `dir` when `dir` is such a `model.json` file), else the
  * newest complete version in the run directory `dir` (`checkpoint`, or `checkpoint.old` /
  * `checkpoint.tmp-*` left by a crash). Read-only.
  *
- * @throws DeepProbError when none exists, naming the damaged file when a version is damaged.
+ * @throws DeepProbError when none exists, naming the damaged file when a version is damaged, or
+ *   when `dir` is a file rather than a folder.
  */
 export function resolveCheckpoint(dir: string): string {
+  if (existsSync(dir) && !statSync(dir).isDirectory()) {
+    // the model.json of a checkpoint folder (the file tf.loadLayersModel is given) names its folder
+    if (basename(dir) === 'model.json') return dirname(dir);
+    throw new DeepProbError(
+      `checkpoint: ${dir} is a file; expected a run folder (from train --out) or a checkpoint folder holding model.json`,
+    );
+  }
   if (existsSync(join(dir, 'model.json'))) return dir;
   const best = newestComplete(dir);
   if (best !== undefined) return best;
