@@ -193,16 +193,25 @@ export function confinedPath(dir: string, name: unknown, source: string): string
   const full = join(dir, name);
   if (existsSync(full)) {
     const rel = relative(realpathSync(dir), realpathSync(full));
-    if (rel === '' || rel.startsWith('..') || isAbsolute(rel))
-      return bad('leads outside the folder');
+    if (rel === '') return bad('is the folder itself, not a file');
+    if (rel.startsWith('..') || isAbsolute(rel)) return bad('leads outside the folder');
   }
   return full;
 }
 
+/** Bytes per value of the weight dtypes tfjs decodes (string weights have no place in a layers model). */
+const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, complex64: 8 };
+
+/** Bytes per value of the quantized weight encodings of tfjs. */
+const QUANT_BYTES: Record<string, number> = { uint8: 1, uint16: 2, float16: 2 };
+
 /**
  * Check the weights manifest of a parsed `model.json` before anything is read: an array of
- * groups `{paths: string[], weights: [{name, shape, dtype}]}`, each shape a list of integers >= 0.
- * (tfjs would fail on it later with a raw TypeError, or size a negative buffer.)
+ * groups `{paths: string[], weights: [{name, shape, dtype}]}`, each shape a list of integers >= 0,
+ * each dtype one tfjs decodes (`float32`, `int32`, `bool`, `complex64`; a `quantization` dtype
+ * `uint8`, `uint16` or `float16`), each name once, and a `modelTopology` object beside it.
+ * (tfjs would fail on it later with a raw TypeError, size a negative buffer, or load the second of
+ * two weights of one name into a layer and leave another unset.)
  *
  * @param json the parsed file.
  * @param path the file (for the error).
@@ -215,9 +224,16 @@ export function checkWeightsManifest(json: unknown, path: string): void {
   if (json === null || typeof json !== 'object' || Array.isArray(json)) {
     return bad('expected a JSON object');
   }
+  const topology = (json as { modelTopology?: unknown }).modelTopology;
+  if (topology === null || typeof topology !== 'object' || Array.isArray(topology)) {
+    return bad(
+      `modelTopology is ${topology === undefined ? 'missing' : JSON.stringify(topology)}: expected the model's topology object`,
+    );
+  }
   const wm = (json as { weightsManifest?: unknown }).weightsManifest;
   if (wm === undefined) return;
   if (!Array.isArray(wm)) return bad('weightsManifest must be an array of {paths, weights}');
+  const seen = new Map<string, string>();
   for (const [g, group] of (wm as unknown[]).entries()) {
     const gr = group as { paths?: unknown; weights?: unknown } | null;
     if (gr === null || typeof gr !== 'object') bad(`weightsManifest[${g}] must be an object`);
@@ -236,8 +252,23 @@ export function checkWeightsManifest(json: unknown, path: string): void {
         bad(
           `${where} (${String(e?.name)}) has shape ${JSON.stringify(e?.shape)}: expected integers >= 0`,
         );
-      if (typeof e?.dtype !== 'string')
-        bad(`${where} (${String(e?.name)}) has dtype ${JSON.stringify(e?.dtype)}`);
+      if (typeof e?.dtype !== 'string' || !Object.hasOwn(DTYPE_BYTES, e.dtype))
+        bad(
+          `${where} (${String(e?.name)}) has dtype ${JSON.stringify(e?.dtype)}: expected one of ${Object.keys(DTYPE_BYTES).join(', ')}`,
+        );
+      const q = (e as { quantization?: unknown }).quantization;
+      if (q !== undefined) {
+        const qd = (q as { dtype?: unknown } | null)?.dtype;
+        if (typeof qd !== 'string' || !Object.hasOwn(QUANT_BYTES, qd))
+          bad(
+            `${where} (${String(e?.name)}) has quantization dtype ${JSON.stringify(qd)}: expected one of ${Object.keys(QUANT_BYTES).join(', ')}`,
+          );
+      }
+      const name = (e as { name: string }).name;
+      const first = seen.get(name);
+      if (first !== undefined)
+        bad(`weight name ${JSON.stringify(name)} appears twice (${first} and ${where})`);
+      seen.set(name, where);
     }
   }
 }
@@ -256,13 +287,9 @@ function toBytes(data: tf.io.WeightData | undefined): Uint8Array {
   return new Uint8Array(buf);
 }
 
-const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, float16: 2 };
-
 function specBytes(w: tf.io.WeightsManifestEntry): number {
   const n = w.shape.reduce((a, b) => a * b, 1);
-  if (w.quantization !== undefined) {
-    return n * (w.quantization.dtype === 'uint8' ? 1 : w.quantization.dtype === 'uint16' ? 2 : 2);
-  }
+  if (w.quantization !== undefined) return n * (QUANT_BYTES[w.quantization.dtype] ?? 4);
   return n * (DTYPE_BYTES[w.dtype] ?? 4);
 }
 
