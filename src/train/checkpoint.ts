@@ -14,12 +14,19 @@
  * Loading verifies the manifest, the trainer state's schema, the architecture hash and that
  * every weight is finite, with an error naming the file.
  */
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { EpochTotals } from '../layers/fit_loop.js';
 import { DeepProbError } from '../utils/errors.js';
-import { atomicWriteFile, fileIO, fsOps, fsyncDir, makeDirs } from '../utils/file_io.js';
+import {
+  atomicWriteFile,
+  fileIO,
+  fsOps,
+  fsyncDir,
+  makeDirs,
+  readFileInside,
+} from '../utils/file_io.js';
 import {
   MANIFEST_FILE,
   manifestProblem,
@@ -90,7 +97,9 @@ export function architectureHash(model: tf.LayersModel): string {
 /** The trainer-state step of a checkpoint directory (-1 when it has none or it is unreadable). */
 function stepOf(dir: string): number {
   try {
-    const st = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as { step?: unknown };
+    const st = JSON.parse(readFileInside(dir, 'state.json').toString('utf8')) as {
+      step?: unknown;
+    };
     return typeof st.step === 'number' ? st.step : -1;
   } catch {
     return -1;
@@ -310,8 +319,9 @@ export async function loadCheckpoint<C, M>(dir: string): Promise<LoadedCheckpoin
   if (existsSync(statePath)) {
     let raw: unknown;
     try {
-      raw = JSON.parse(readFileSync(statePath, 'utf8'));
+      raw = JSON.parse(readFileInside(ck, 'state.json').toString('utf8'));
     } catch (e) {
+      if (e instanceof DeepProbError) throw e;
       throw new DeepProbError(
         `${statePath}: cannot parse trainer state: ${e instanceof Error ? e.message : String(e)}`,
       );
@@ -344,7 +354,7 @@ export async function loadCheckpoint<C, M>(dir: string): Promise<LoadedCheckpoin
     ...(state !== undefined ? { state } : {}),
     optimizerWeights: () => {
       if (state === undefined || state.optimizerWeights.length === 0) return [];
-      const bytes = readFileSync(join(ck, 'optimizer.bin'));
+      const bytes = readFileInside(ck, 'optimizer.bin');
       const buf = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
       const path = join(ck, 'optimizer.bin');
       const need = state.optimizerWeights.reduce(

@@ -199,6 +199,35 @@ export function confinedPath(dir: string, name: unknown, source: string): string
   return full;
 }
 
+/**
+ * Read the file `name` of the folder `dir` (a checkpoint's `model.json`, `state.json`,
+ * `manifest.json`, `*.bin`), refusing before a byte is read a symbolic link that leads outside
+ * `dir` and anything that is not a regular file: a FIFO would block the read forever, a device
+ * such as `/dev/zero` fill the memory, a folder fail with Node's `EISDIR`.
+ *
+ * @param dir the folder.
+ * @param name a file name inside it.
+ * @returns the bytes.
+ * @throws DeepProbError naming the file and what was expected (a missing file throws Node's
+ *   `ENOENT`, for callers that treat it apart).
+ */
+export function readFileInside(dir: string, name: string): Buffer<ArrayBuffer> {
+  const full = join(dir, name);
+  const real = realpathSync(full);
+  const rel = relative(realpathSync(dir), real);
+  if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) {
+    throw new DeepProbError(
+      `${full}: a symbolic link that leads outside the folder (to ${real}); the files of a checkpoint or model folder must lie inside ${dir}`,
+    );
+  }
+  if (!statSync(real).isFile()) {
+    throw new DeepProbError(
+      `${full}: not a regular file (a FIFO, a device or a folder); expected the plain file written by the save`,
+    );
+  }
+  return readFileSync(real);
+}
+
 /** Bytes per value of the weight dtypes tfjs decodes (string weights have no place in a layers model). */
 const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, complex64: 8 };
 
@@ -358,9 +387,18 @@ export function fileIO(dir: string, options: FileIOOptions = {}): tf.io.IOHandle
     },
     async load(): Promise<tf.io.ModelArtifacts> {
       const path = join(dir, modelFile);
+      let text: string;
+      try {
+        text = readFileInside(dir, modelFile).toString('utf8');
+      } catch (e) {
+        if (e instanceof DeepProbError) throw e;
+        throw new DeepProbError(
+          `${path}: cannot read model: ${e instanceof Error ? e.message : String(e)}`,
+        );
+      }
       let json: tf.io.ModelJSON;
       try {
-        json = JSON.parse(readFileSync(path, 'utf8')) as tf.io.ModelJSON;
+        json = JSON.parse(text) as tf.io.ModelJSON;
       } catch (e) {
         throw new DeepProbError(
           `${path}: cannot read model: ${e instanceof Error ? e.message : String(e)}`,
