@@ -35,6 +35,7 @@ import {
   writeManifest,
 } from './manifest.js';
 import { disposeModel } from '../layers/dispose_model.js';
+import { loadModelFolder } from '../utils/model_folder.js';
 import { checkSaveArguments, checkTrainerState } from './trainer_state.js';
 
 export { checkTrainerState } from './trainer_state.js';
@@ -328,7 +329,7 @@ export async function loadCheckpoint<C, M>(dir: string): Promise<LoadedCheckpoin
     }
     state = checkTrainerState<C, M>(raw, statePath);
   }
-  const model = await tf.loadLayersModel(fileIO(ck));
+  const model = await loadModelFolder(ck);
   try {
     if (state?.modelHash !== undefined && state.modelHash !== architectureHash(model)) {
       throw new DeepProbError(

@@ -220,3 +220,79 @@ describe('checkpoint files that are not plain files of the folder', () => {
     );
   });
 });
+
+describe('weights that do not fit the topology (loadModelFolder)', () => {
+  /** loadCheckpoint of an edited bare folder: one error naming model.json, nothing left allocated. */
+  async function refusedFit(
+    edit: (j: typeof manifestJson) => void,
+    reason: RegExp,
+    trimBytes = 0,
+  ): Promise<void> {
+    const d = editedBare(edit);
+    const wb = readFileSync(join(d, 'weights.bin'));
+    writeFileSync(join(d, 'weights.bin'), wb.subarray(0, wb.length - trimBytes));
+    const before = tf.memory().numTensors;
+    const variables = Object.keys(tf.engine().registeredVariables).length;
+    const err = await loadCheckpoint(d).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(DeepProbError);
+    const msg = (err as Error).message;
+    expect(msg).toContain(join(d, 'model.json'));
+    expect(msg).toMatch(/does not load as a layers model \(/);
+    expect(msg).toMatch(reason);
+    expect(msg.split('\n')).toHaveLength(1);
+    expect(tf.memory().numTensors, msg).toBe(before);
+    expect(Object.keys(tf.engine().registeredVariables)).toHaveLength(variables);
+  }
+
+  it('a swapped shape, a foreign dtype, an unknown or a missing weight (tfjs leaked 8 tensors)', async () => {
+    const w = (j: typeof manifestJson, i: number): Record<string, unknown> =>
+      j.weightsManifest[0]?.weights[i] as Record<string, unknown>;
+    // the dense layer's kernel [2, 1] is stored last but one: swap it to [1, 2]
+    const k = manifestJson.weightsManifest[0]?.weights.findIndex((e) =>
+      String(e.name).endsWith('/kernel'),
+    ) as number;
+    expect(k).toBeGreaterThanOrEqual(0);
+    await refusedFit((j) => {
+      w(j, k).shape = [...(w(j, k).shape as number[])].reverse();
+    }, /Shape mismatch/);
+    await refusedFit((j) => {
+      w(j, k).dtype = 'int32';
+    }, /dtype/);
+    await refusedFit((j) => {
+      w(j, k).name = 'nosuch/kernel';
+    }, /nosuch\/kernel/);
+    // the last weight (the dense bias, 1 value) dropped with its 4 bytes
+    const last = manifestJson.weightsManifest[0]?.weights.at(-1) as { shape: number[] };
+    expect(last.shape).toEqual([1]);
+    await refusedFit(
+      (j) => {
+        j.weightsManifest[0]?.weights.pop();
+      },
+      /1 of \d+ weights are not set/,
+      4,
+    );
+  });
+
+  it('an unregistered layer class is named in one line', async () => {
+    await refusedFit((j) => {
+      const layers = (j.modelTopology as { config: { layers: { class_name: string }[] } }).config
+        .layers;
+      (layers[0] as { class_name: string }).class_name = 'NoSuchLayer';
+    }, /Unknown layer: NoSuchLayer\.\)/);
+  });
+
+  it('a good folder loads with the saved weights and leaves only the model', async () => {
+    const before = tf.memory().numTensors;
+    const loaded = await loadCheckpoint(bare);
+    const bytes = readFileSync(join(bare, 'weights.bin'));
+    const stored = Array.from(new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4));
+    expect(loaded.model.getWeights().flatMap((t) => Array.from(t.dataSync()))).toEqual(stored);
+    loaded.model.dispose();
+    const again = await loadCheckpoint(run);
+    again.model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
