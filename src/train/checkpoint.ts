@@ -19,14 +19,8 @@ import { basename, dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { EpochTotals } from '../layers/fit_loop.js';
 import { DeepProbError } from '../utils/errors.js';
-import {
-  atomicWriteFile,
-  fileIO,
-  fsOps,
-  fsyncDir,
-  makeDirs,
-  readFileInside,
-} from '../utils/file_io.js';
+import { atomicWriteFile, fileIO, fsOps, fsyncDir, makeDirs } from '../utils/file_io.js';
+import { readFileInside } from '../utils/model_files.js';
 import {
   MANIFEST_FILE,
   manifestProblem,

@@ -7,7 +7,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DeepProbError } from '../utils/errors.js';
-import { atomicWriteFile, readFileInside } from '../utils/file_io.js';
+import { atomicWriteFile } from '../utils/file_io.js';
+import { readFileInside } from '../utils/model_files.js';
 
 /** Name of the manifest file. */
 export const MANIFEST_FILE = 'manifest.json';
