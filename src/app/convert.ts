@@ -14,6 +14,7 @@ import type { TransformToBnnOptions } from '../transforms/transform_options.js';
 import { checkFiniteWeights } from '../transforms/topology_checks.js';
 import { ArgumentError } from '../utils/errors.js';
 import { fileIO } from '../utils/file_io.js';
+import { loadModelFolder } from '../utils/model_folder.js';
 import { disposeModel } from '../layers/dispose_model.js';
 import { checkWritableDir } from './run_dir.js';
 import { checkOptionKeys } from '../utils/options.js';
@@ -154,7 +155,7 @@ export async function convertFile(options: ConvertCliOptions): Promise<ConvertFi
   checkConvertOut(path, options.out);
   let dnn: tf.LayersModel;
   try {
-    dnn = await tf.loadLayersModel(fileIO(dirname(path), { modelFile: basename(path) }));
+    dnn = await loadModelFolder(dirname(path), basename(path));
   } catch (e) {
     throw new ArgumentError(
       'model',

@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import { DeepProbError } from '../utils/errors.js';
 import type { RunLock } from './run_lock.js';
 
 /** Whether process `pid` of this host is alive (`EPERM`: alive, another user's). */
@@ -17,10 +18,20 @@ function alive(pid: number): boolean {
   }
 }
 
-/** The text of a file and its stat, undefined when it does not exist. */
+/**
+ * The text of a file and its stat, undefined when it does not exist.
+ * @throws DeepProbError naming the file when it is not a regular file (a folder gave Node's
+ *   `EISDIR`, a FIFO or a device blocked the trainer forever), before anything is read.
+ */
 export function readText(path: string): { text: string; stat: Stats } | undefined {
   try {
-    return { text: readFileSync(path, 'utf8'), stat: statSync(path) };
+    const stat = statSync(path);
+    if (!stat.isFile()) {
+      throw new DeepProbError(
+        `${path}: not a regular file (a folder, a FIFO or a device) where the run's lock file belongs; remove it and run again`,
+      );
+    }
+    return { text: readFileSync(path, 'utf8'), stat };
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw e;

@@ -14,9 +14,30 @@ import {
   type Estimator,
 } from '../layers/estimator_registry.js';
 
+/** A decimal number as written on a command line: digits, an optional fraction and exponent. */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
+/**
+ * The number a flag's value spells in decimal notation (`12`, `-0.5`, `1e-3`, surrounding blanks
+ * ignored), else `NaN`: JavaScript's `Number` also reads `0x10` (16), `0b1`, `0o7` and `''` (0),
+ * which no other CLI (argparse's `int`/`float`, commander's examples) takes for a count or a rate.
+ *
+ * @param value the flag's text.
+ * @returns the number, or NaN when `value` is not a decimal number.
+ * @example
+ * ```ts
+ * decimal('1e-3'); // 0.001
+ * decimal('0x10'); // NaN
+ * ```
+ */
+export function decimal(value: string): number {
+  const v = value.trim();
+  return DECIMAL.test(v) ? Number(v) : NaN;
+}
+
 /** Parse a positive integer option value. */
 export function positiveInt(value: string): number {
-  const n = Number(value);
+  const n = decimal(value);
   if (!Number.isInteger(n) || n <= 0) {
     throw new InvalidArgumentError(`expected a positive integer, got '${value}'`);
   }
@@ -25,14 +46,14 @@ export function positiveInt(value: string): number {
 
 /** Parse an integer option value. */
 export function integer(value: string): number {
-  const n = Number(value);
+  const n = decimal(value);
   if (!Number.isInteger(n)) throw new InvalidArgumentError(`expected an integer, got '${value}'`);
   return n;
 }
 
 /** Parse a finite number option value. */
 export function finiteNumber(value: string): number {
-  const n = Number(value);
+  const n = decimal(value);
   if (value.trim() === '' || !Number.isFinite(n)) {
     throw new InvalidArgumentError(`expected a number, got '${value}'`);
   }
@@ -57,7 +78,7 @@ export function positiveNumber(value: string): number {
  */
 export function ranged(name: RangedOption): (value: string) => number {
   return (value: string) => {
-    const n = value.trim() === '' ? NaN : Number(value);
+    const n = decimal(value);
     try {
       checkRange(name, n);
     } catch {

@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { parseMethodSpec, runShiftBenchmark, type ShiftRunOptions } from '../app/shift/run.js';
 import { ArgumentError } from '../utils/errors.js';
 import { cliReady } from './main.js';
-import { help, oneOf, ranged } from './options.js';
+import { decimal, help, oneOf, ranged } from './options.js';
 
 /** Options of `deepprob shift` as commander parses them. */
 interface ShiftCliOptions {
@@ -42,7 +42,7 @@ function list(s: string): string[] {
  */
 function numberList(s: string, flag: string): number[] {
   return list(s).map((item) => {
-    const v = Number(item);
+    const v = decimal(item);
     if (item === '' || !Number.isFinite(v)) {
       throw new ArgumentError(flag, `expected comma-separated numbers, got '${item}' in '${s}'`);
     }

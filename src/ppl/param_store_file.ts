@@ -17,13 +17,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { ArgumentError } from '../utils/errors.js';
-import {
-  atomicWriteFile,
-  confinedPath,
-  fsOps,
-  fsyncDir,
-  namedWriteError,
-} from '../utils/file_io.js';
+import { atomicWriteFile, fsOps, fsyncDir, namedWriteError } from '../utils/file_io.js';
+import { confinedPath } from '../utils/model_files.js';
 import { getParamStore, type ParamStore, type ParamStoreSpec } from './param_store.js';
 
 /** The description as written in the file: the store's spec plus its weight file. */

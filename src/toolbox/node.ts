@@ -2,8 +2,8 @@
  * Node-only parts of the toolbox (exported from `deepprob/node`): a {@link ModelStore} on the
  * file system for `UncertaintyEvaluation`, and the uncertainty report (PNG images, file output).
  */
-import * as tf from '@tensorflow/tfjs';
 import { fileIO } from '../utils/file_io.js';
+import { loadModelFolder } from '../utils/model_folder.js';
 import type { ModelStore } from './uncertainty_evaluation.js';
 
 export { imageDataUri } from './report/png.js';
@@ -35,6 +35,6 @@ export const fileModelStore: ModelStore = {
     await model.save(fileIO(dirOf(path)));
   },
   async load(path) {
-    return tf.loadLayersModel(fileIO(dirOf(path)));
+    return loadModelFolder(dirOf(path));
   },
 };

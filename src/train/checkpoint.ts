@@ -14,12 +14,13 @@
  * Loading verifies the manifest, the trainer state's schema, the architecture hash and that
  * every weight is finite, with an error naming the file.
  */
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { EpochTotals } from '../layers/fit_loop.js';
 import { DeepProbError } from '../utils/errors.js';
 import { atomicWriteFile, fileIO, fsOps, fsyncDir, makeDirs } from '../utils/file_io.js';
+import { readFileInside } from '../utils/model_files.js';
 import {
   MANIFEST_FILE,
   manifestProblem,
@@ -28,6 +29,7 @@ import {
   writeManifest,
 } from './manifest.js';
 import { disposeModel } from '../layers/dispose_model.js';
+import { loadModelFolder } from '../utils/model_folder.js';
 import { checkSaveArguments, checkTrainerState } from './trainer_state.js';
 
 export { checkTrainerState } from './trainer_state.js';
@@ -90,7 +92,9 @@ export function architectureHash(model: tf.LayersModel): string {
 /** The trainer-state step of a checkpoint directory (-1 when it has none or it is unreadable). */
 function stepOf(dir: string): number {
   try {
-    const st = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as { step?: unknown };
+    const st = JSON.parse(readFileInside(dir, 'state.json').toString('utf8')) as {
+      step?: unknown;
+    };
     return typeof st.step === 'number' ? st.step : -1;
   } catch {
     return -1;
@@ -252,13 +256,22 @@ async function writeCheckpoint<C, M>(
 }
 
 /**
- * The directory holding a complete checkpoint: `dir` itself when it has `model.json`, else the
+ * The directory holding a complete checkpoint: `dir` itself when it has `model.json` (or the folder
+ * of `dir` when `dir` is such a `model.json` file), else the
  * newest complete version in the run directory `dir` (`checkpoint`, or `checkpoint.old` /
  * `checkpoint.tmp-*` left by a crash). Read-only.
  *
- * @throws DeepProbError when none exists, naming the damaged file when a version is damaged.
+ * @throws DeepProbError when none exists, naming the damaged file when a version is damaged, or
+ *   when `dir` is a file rather than a folder.
  */
 export function resolveCheckpoint(dir: string): string {
+  if (existsSync(dir) && !statSync(dir).isDirectory()) {
+    // the model.json of a checkpoint folder (the file tf.loadLayersModel is given) names its folder
+    if (basename(dir) === 'model.json') return dirname(dir);
+    throw new DeepProbError(
+      `checkpoint: ${dir} is a file; expected a run folder (from train --out) or a checkpoint folder holding model.json`,
+    );
+  }
   if (existsSync(join(dir, 'model.json'))) return dir;
   const best = newestComplete(dir);
   if (best !== undefined) return best;
@@ -301,15 +314,16 @@ export async function loadCheckpoint<C, M>(dir: string): Promise<LoadedCheckpoin
   if (existsSync(statePath)) {
     let raw: unknown;
     try {
-      raw = JSON.parse(readFileSync(statePath, 'utf8'));
+      raw = JSON.parse(readFileInside(ck, 'state.json').toString('utf8'));
     } catch (e) {
+      if (e instanceof DeepProbError) throw e;
       throw new DeepProbError(
         `${statePath}: cannot parse trainer state: ${e instanceof Error ? e.message : String(e)}`,
       );
     }
     state = checkTrainerState<C, M>(raw, statePath);
   }
-  const model = await tf.loadLayersModel(fileIO(ck));
+  const model = await loadModelFolder(ck);
   try {
     if (state?.modelHash !== undefined && state.modelHash !== architectureHash(model)) {
       throw new DeepProbError(
@@ -335,7 +349,7 @@ export async function loadCheckpoint<C, M>(dir: string): Promise<LoadedCheckpoin
     ...(state !== undefined ? { state } : {}),
     optimizerWeights: () => {
       if (state === undefined || state.optimizerWeights.length === 0) return [];
-      const bytes = readFileSync(join(ck, 'optimizer.bin'));
+      const bytes = readFileInside(ck, 'optimizer.bin');
       const buf = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
       const path = join(ck, 'optimizer.bin');
       const need = state.optimizerWeights.reduce(

@@ -8,6 +8,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DeepProbError } from '../utils/errors.js';
 import { atomicWriteFile } from '../utils/file_io.js';
+import { readFileInside } from '../utils/model_files.js';
 
 /** Name of the manifest file. */
 export const MANIFEST_FILE = 'manifest.json';
@@ -45,8 +46,9 @@ export function readManifest(dir: string): Manifest | undefined {
   if (!existsSync(path)) return undefined;
   let m: unknown;
   try {
-    m = JSON.parse(readFileSync(path, 'utf8'));
-  } catch {
+    m = JSON.parse(readFileInside(dir, MANIFEST_FILE).toString('utf8'));
+  } catch (e) {
+    if (e instanceof DeepProbError) throw e;
     throw new DeepProbError(`${path}: not valid JSON (the checkpoint is damaged)`);
   }
   const files = (m as { files?: unknown } | null)?.files;
@@ -97,7 +99,13 @@ export function manifestProblem(dir: string): string | undefined {
   for (const [name, e] of Object.entries(m.files)) {
     const path = join(dir, name);
     if (!existsSync(path)) return `${path}: missing (listed in ${MANIFEST_FILE})`;
-    const data = readFileSync(path);
+    let data: Buffer<ArrayBuffer>;
+    try {
+      // never a byte outside the folder, never a FIFO or a device (a hang, or all the memory)
+      data = readFileInside(dir, name);
+    } catch (e) {
+      return e instanceof Error ? e.message : String(e);
+    }
     if (data.length !== e.bytes) {
       return `${path}: ${data.length} bytes, the manifest says ${e.bytes} (truncated or replaced)`;
     }

@@ -13,14 +13,14 @@ import {
   openSync,
   readdirSync,
   readFileSync,
-  realpathSync,
   renameSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError, DeepProbError } from './errors.js';
+import { checkWeightsManifest, confinedPath, readFileInside, specBytes } from './model_files.js';
 import { optionsObject } from './options.js';
 
 /**
@@ -170,78 +170,6 @@ export function removeStaleTemps(path: string): void {
   }
 }
 
-/**
- * The path of a file named in `dir`'s `model.json` (a weight file), confined to `dir`: a plain
- * relative path with no `..` segment, not absolute, and (after resolving symbolic links) inside
- * `dir`. Nothing outside the folder is ever read.
- *
- * @param dir the model directory.
- * @param name the path as written in the manifest.
- * @param source the file that names it (for the error).
- * @throws DeepProbError naming `source` and the path otherwise (no size or content of the target).
- */
-export function confinedPath(dir: string, name: unknown, source: string): string {
-  const bad = (why: string): never => {
-    throw new DeepProbError(
-      `${source}: weight path ${JSON.stringify(name)} ${why}; weight files must lie inside ${dir}`,
-    );
-  };
-  if (typeof name !== 'string' || name === '' || name.includes('\0'))
-    return bad('is not a file name');
-  if (isAbsolute(name) || /^[a-zA-Z]:/.test(name)) return bad('is absolute');
-  if (name.split(/[\\/]/).includes('..')) return bad("contains '..'");
-  const full = join(dir, name);
-  if (existsSync(full)) {
-    const rel = relative(realpathSync(dir), realpathSync(full));
-    if (rel === '' || rel.startsWith('..') || isAbsolute(rel))
-      return bad('leads outside the folder');
-  }
-  return full;
-}
-
-/**
- * Check the weights manifest of a parsed `model.json` before anything is read: an array of
- * groups `{paths: string[], weights: [{name, shape, dtype}]}`, each shape a list of integers >= 0.
- * (tfjs would fail on it later with a raw TypeError, or size a negative buffer.)
- *
- * @param json the parsed file.
- * @param path the file (for the error).
- * @throws DeepProbError naming the file and the entry otherwise.
- */
-export function checkWeightsManifest(json: unknown, path: string): void {
-  const bad = (what: string): never => {
-    throw new DeepProbError(`${path}: ${what} (not a model.json written by model.save)`);
-  };
-  if (json === null || typeof json !== 'object' || Array.isArray(json)) {
-    return bad('expected a JSON object');
-  }
-  const wm = (json as { weightsManifest?: unknown }).weightsManifest;
-  if (wm === undefined) return;
-  if (!Array.isArray(wm)) return bad('weightsManifest must be an array of {paths, weights}');
-  for (const [g, group] of (wm as unknown[]).entries()) {
-    const gr = group as { paths?: unknown; weights?: unknown } | null;
-    if (gr === null || typeof gr !== 'object') bad(`weightsManifest[${g}] must be an object`);
-    if (!Array.isArray(gr?.paths) || !(gr.paths as unknown[]).every((p) => typeof p === 'string'))
-      bad(`weightsManifest[${g}].paths must be an array of file names`);
-    if (!Array.isArray(gr?.weights)) bad(`weightsManifest[${g}].weights must be an array`);
-    for (const [i, w] of (gr?.weights as unknown[]).entries()) {
-      const e = w as { name?: unknown; shape?: unknown; dtype?: unknown } | null;
-      const where = `weightsManifest[${g}].weights[${i}]`;
-      if (e === null || typeof e !== 'object' || typeof e.name !== 'string')
-        bad(`${where} must be {name, shape, dtype}`);
-      if (
-        !Array.isArray(e?.shape) ||
-        !(e.shape as unknown[]).every((d) => typeof d === 'number' && Number.isInteger(d) && d >= 0)
-      )
-        bad(
-          `${where} (${String(e?.name)}) has shape ${JSON.stringify(e?.shape)}: expected integers >= 0`,
-        );
-      if (typeof e?.dtype !== 'string')
-        bad(`${where} (${String(e?.name)}) has dtype ${JSON.stringify(e?.dtype)}`);
-    }
-  }
-}
-
 /** File names used by {@link fileIO}. */
 export interface FileIOOptions {
   /** Topology + manifest file (default `model.json`). */
@@ -254,16 +182,6 @@ function toBytes(data: tf.io.WeightData | undefined): Uint8Array {
   if (data === undefined) return new Uint8Array(0);
   const buf = Array.isArray(data) ? tf.io.CompositeArrayBuffer.join(data) : data;
   return new Uint8Array(buf);
-}
-
-const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, float16: 2 };
-
-function specBytes(w: tf.io.WeightsManifestEntry): number {
-  const n = w.shape.reduce((a, b) => a * b, 1);
-  if (w.quantization !== undefined) {
-    return n * (w.quantization.dtype === 'uint8' ? 1 : w.quantization.dtype === 'uint16' ? 2 : 2);
-  }
-  return n * (DTYPE_BYTES[w.dtype] ?? 4);
 }
 
 /**
@@ -331,9 +249,18 @@ export function fileIO(dir: string, options: FileIOOptions = {}): tf.io.IOHandle
     },
     async load(): Promise<tf.io.ModelArtifacts> {
       const path = join(dir, modelFile);
+      let text: string;
+      try {
+        text = readFileInside(dir, modelFile).toString('utf8');
+      } catch (e) {
+        if (e instanceof DeepProbError) throw e;
+        throw new DeepProbError(
+          `${path}: cannot read model: ${e instanceof Error ? e.message : String(e)}`,
+        );
+      }
       let json: tf.io.ModelJSON;
       try {
-        json = JSON.parse(readFileSync(path, 'utf8')) as tf.io.ModelJSON;
+        json = JSON.parse(text) as tf.io.ModelJSON;
       } catch (e) {
         throw new DeepProbError(
           `${path}: cannot read model: ${e instanceof Error ? e.message : String(e)}`,
