@@ -189,7 +189,13 @@ export async function convertFile(options: ConvertCliOptions): Promise<ConvertFi
       conv.addGruArgs = prior;
       conv.addSimpleRnnArgs = prior;
     }
-    const { model, converted, summary } = await transformToBnn(dnn, conv);
+    const { model, converted, summary } = await transformToBnn(dnn, conv).catch((e: unknown) => {
+      // the library's option is the CLI's --exclude: name the one the user gave
+      if (e instanceof ArgumentError && e.argument === 'excludeLayers') {
+        throw new ArgumentError('exclude', e.message.slice(e.argument.length + 2));
+      }
+      throw e;
+    });
     try {
       if (converted.length === 0) {
         const bayes = bayesianLayers(dnn).length;

@@ -2,16 +2,17 @@
  * Audit probes (session 18) of `deepprob convert` (`convertFile`) on models with recurrent
  * layers: `--prior-sigma` reaches every Bayesian layer the conversion makes (LSTM inside a
  * Bidirectional, SimpleRNN, Dense), checked by the KL of the saved model against the closed form
- * in float64.
+ * in float64; `--exclude` with an unknown name is refused naming `exclude`.
  */
 import * as tf from '@tensorflow/tfjs';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { layers } from '../../src/index.js';
 import { convertFile } from '../../src/app/convert.js';
 import { fileIO } from '../../src/node.js';
+import { expectBadInput } from '../helpers.js';
 import { glorot as g } from '../fixtures/layers.js';
 
 const dirs: string[] = [];
@@ -93,5 +94,16 @@ describe('audit18: deepprob convert on a recurrent text model', () => {
     expect(tf.memory().numTensors).toBe(before);
     expect(Math.abs(got - want)).toBeLessThan(1e-4 * Math.abs(want));
     bnn.dispose();
+  });
+
+  it('--exclude naming no layer is an ArgumentError naming exclude (the CLI option), nothing written', async () => {
+    const { dir, model } = await savedTextModel();
+    await expectBadInput({
+      call: 'convertFile',
+      run: () => convertFile({ model, out: join(dir, 'bnn'), exclude: ['heads'] }),
+      arg: 'exclude',
+      message: /no layer named 'heads'/,
+    });
+    expect(existsSync(join(dir, 'bnn', 'model.json'))).toBe(false);
   });
 });
