@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
+import { isTfDataset } from '../utils/tf_data.js';
 import { fit, type FitOptions } from './fit.js';
 import {
   heteroscedasticClassificationLoss,
@@ -32,6 +33,7 @@ import {
   checkedSource,
   checkTrainData,
   datasetSize,
+  overDatasetBatches,
   type EvaluationData,
   type EvaluationInput,
 } from './evaluation_data.js';
@@ -211,7 +213,7 @@ export class UncertaintyEvaluation {
       prepare = async (m) => checkLoaded(m, 'epiUncerModelPath', 1, this.spec);
     } else if (bnn) {
       const data = this.data;
-      const n = data === undefined ? 0 : datasetSize(data);
+      const n = data === undefined ? 0 : await datasetSize(data);
       if (data !== undefined && n === 0) {
         throw new ArgumentError('trainDataset', 'yielded no training examples');
       }
@@ -301,15 +303,31 @@ export class UncertaintyEvaluation {
    * @param x finite inputs `[N, ...]` of the model's input shape; for a model with several inputs
    *   one tensor per input, as an array (`model.inputs` order) or a `{[inputName]: tensor}` map
    *   (else an `ArgumentError` naming `x`, or the input: `x[1]`, `x['meta']`); `N = 0` gives an
-   *   empty `[0, K]` without training anything.
+   *   empty `[0, K]` without training anything. Or a `tf.data.Dataset` of batches, each element
+   *   inputs in one of those forms or `{xs, ys?}` (a training set's elements; `ys` is not read):
+   *   the rows of every batch in order (an element that does not fit is named `x (element i)`).
    * @returns `[N, K]` (classification) or `[N, D]` (regression); the caller disposes it.
    */
-  async evalEpistemicUncertainty(input: EvaluationInput): Promise<tf.Tensor2D> {
-    const x = checkInputs(input, 'x', this.spec.inputs);
-    if (batchSizeOf(x) === 0) {
-      const width = this.spec.outDims.reduce<number>((a, d) => a * (d ?? 0), 1);
-      return tf.zeros([0, width]);
+  async evalEpistemicUncertainty(
+    input: EvaluationInput | tf.data.Dataset<tf.TensorContainer>,
+  ): Promise<tf.Tensor2D> {
+    if (isTfDataset(input)) {
+      const names = this.spec.inputs.map((s) => s.name);
+      const f = (x: unknown, name: string): Promise<tf.Tensor> => this.epistemicOf(x, name);
+      return (await overDatasetBatches(input, names, f, [0, this.outputWidth()])) as tf.Tensor2D;
     }
+    return this.epistemicOf(input, 'x');
+  }
+
+  /** The width `D` of the output rows `[N, D]` (the product of the output's non-batch dims). */
+  private outputWidth(): number {
+    return this.spec.outDims.reduce<number>((a, d) => a * (d ?? 0), 1);
+  }
+
+  /** {@link evalEpistemicUncertainty} of inputs named `name` in messages. */
+  private async epistemicOf(input: unknown, name: string): Promise<tf.Tensor2D> {
+    const x = checkInputs(input, name, this.spec.inputs);
+    if (batchSizeOf(x) === 0) return tf.zeros([0, this.outputWidth()]);
     const m = await this.epistemicModel();
     const sampleWeights = bayesianLayers(m).length > 0;
     // sample the weights; the given model gets its layers' modes back afterwards
@@ -341,11 +359,24 @@ export class UncertaintyEvaluation {
    * Aleatoric (data) uncertainty: the predicted variance, summed over outputs.
    * @param x finite inputs `[N, ...]` of the model's input shape; for a model with several inputs
    *   one tensor per input, as an array or a `{[inputName]: tensor}` map (else an `ArgumentError`
-   *   naming `x` or the input); `N = 0` gives an empty `[0]` without training anything.
+   *   naming `x` or the input); `N = 0` gives an empty `[0]` without training anything. Or a
+   *   `tf.data.Dataset` of batches (elements as for {@link evalEpistemicUncertainty}).
    * @returns `[N]`; the caller disposes it.
    */
-  async evalAleatoricUncertainty(input: EvaluationInput): Promise<tf.Tensor1D> {
-    const x = checkInputs(input, 'x', this.spec.inputs);
+  async evalAleatoricUncertainty(
+    input: EvaluationInput | tf.data.Dataset<tf.TensorContainer>,
+  ): Promise<tf.Tensor1D> {
+    if (isTfDataset(input)) {
+      const names = this.spec.inputs.map((s) => s.name);
+      const f = (x: unknown, name: string): Promise<tf.Tensor> => this.aleatoricOf(x, name);
+      return (await overDatasetBatches(input, names, f, [0])) as tf.Tensor1D;
+    }
+    return this.aleatoricOf(input, 'x');
+  }
+
+  /** {@link evalAleatoricUncertainty} of inputs named `name` in messages. */
+  private async aleatoricOf(input: unknown, name: string): Promise<tf.Tensor1D> {
+    const x = checkInputs(input, name, this.spec.inputs);
     if (batchSizeOf(x) === 0) return tf.zeros([0]);
     const m = await this.aleatoricModel();
     return tf.tidy(() => {
