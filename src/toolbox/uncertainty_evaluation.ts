@@ -17,7 +17,8 @@ import {
   heteroscedasticRegressor,
   withMcDropout,
 } from './model_surgery.js';
-import { applyWithMcDropout, hasDropout } from './predictors.js';
+import { hasDropout } from './predictors.js';
+import { aleatoricVariance, sampleVariance } from './evaluation_passes.js';
 import { classLogits, classNll, outputKindOf } from './class_outputs.js';
 import { bayesianLayers, disposeModel, modelKL, restoreModes, setMode } from '../layers/index.js';
 import { transformToBnn } from '../transforms/index.js';
@@ -68,6 +69,9 @@ export {
  *   Kendall & Gal's loss (Gaussian NLL with learnt variance for regression; sampled-logit softmax
  *   likelihood for classification). The result is the predicted variance summed over outputs,
  *   $$\sum_k \sigma_k^2(x) = \sum_k e^{s_k(x)}\in\mathbb{R}^{N}.$$
+ *   A copy of a model with Bayesian layers (a converted BNN) is trained on its ELBO (the loss plus
+ *   `KL / N`) and its variance averaged over `mcSamples` weight draws (Kendall & Gal, eq. 9),
+ *   $$\frac{1}{T}\sum_t \sum_k e^{s_k(x; w_t)}.$$
  * - Classifiers are trained on their class logits `z` (a softmax head: `log p`; one output: a
  *   binary classifier), with the cross-entropy `-(1/N) Σ_n log softmax(z_n)_{y_n}`.
  * - A functional model with several inputs (image + metadata, ...) takes its inputs as an array
@@ -286,7 +290,13 @@ export class UncertaintyEvaluation {
             tf.reshape(y, (out as tf.Tensor).shape),
           );
         };
-        await this.train(m, loss, 'aleatoric');
+        // a copy of a BNN samples its weights and is trained on its ELBO, the KL over N examples
+        const bayes = bayesianLayers(m).length > 0;
+        if (bayes) setMode(m, 'sample');
+        const n = bayes ? await datasetSize(this.requireData('aleatoric')) : 1;
+        const elbo = (x: ModelInput, y: tf.Tensor): tf.Scalar =>
+          bayes ? (tf.add(loss(x, y), tf.div(modelKL(m), n)) as tf.Scalar) : loss(x, y);
+        await this.train(m, elbo, 'aleatoric');
         if (o.saveModel === true) await this.store.save(m, o.aleUncerModelPath as string);
       }
     } catch (e) {
@@ -333,26 +343,10 @@ export class UncertaintyEvaluation {
     // sample the weights; the given model gets its layers' modes back afterwards
     const modes = sampleWeights ? setMode(m, 'sample') : [];
     try {
-      return this.sampleVariance(m, x, sampleWeights);
+      return sampleVariance(m, x, this.mcSamples, sampleWeights);
     } finally {
       if (m === this.options.model) restoreModes(m, modes);
     }
-  }
-
-  /** The variance over `mcSamples` passes of each output, `[N, D]`. */
-  private sampleVariance(m: tf.LayersModel, x: ModelInput, sampleWeights: boolean): tf.Tensor2D {
-    return tf.tidy(() => {
-      const outs: tf.Tensor[] = [];
-      for (let t = 0; t < this.mcSamples; t++) {
-        // Bayesian layers sample their weights; else only the dropout layers run as in training
-        // (BatchNorm keeps its moving statistics: nothing of the model changes)
-        const o = (
-          sampleWeights ? m.apply(x, { training: false }) : applyWithMcDropout(m, x)
-        ) as tf.Tensor;
-        outs.push(o.rank === 1 ? tf.expandDims(o, -1) : tf.reshape(o, [o.shape[0] as number, -1]));
-      }
-      return tf.moments(tf.stack(outs), 0).variance as tf.Tensor2D;
-    });
   }
 
   /**
@@ -379,11 +373,8 @@ export class UncertaintyEvaluation {
     const x = checkInputs(input, name, this.spec.inputs);
     if (batchSizeOf(x) === 0) return tf.zeros([0]);
     const m = await this.aleatoricModel();
-    return tf.tidy(() => {
-      const [, logVar] = m.apply(x, { training: false }) as tf.Tensor[];
-      const s = logVar as tf.Tensor;
-      return tf.sum(tf.exp(tf.reshape(s, [s.shape[0] as number, -1])), -1) as tf.Tensor1D;
-    });
+    // a Bayesian copy (of a BNN) is averaged over mcSamples weight draws (Kendall & Gal, eq. 9)
+    return aleatoricVariance(m, x, bayesianLayers(m).length > 0 ? this.mcSamples : 1);
   }
 
   /** Free the auxiliary models this object created (never the given model). */

@@ -2,11 +2,12 @@
  * Audit probes (session 18) of `UncertaintyEvaluation` and the heteroscedastic model surgery on
  * models a TF.js user converted to Bayesian networks (`transformToBnn`): a Bayesian Dense mean
  * head (`outChannels`, no `units` in its config) in a Sequential and in a two-input functional
- * regressor.
+ * regressor; the aleatoric copy of a BNN trained on its ELBO (data loss + KL / N) and its
+ * variance averaged over `mcSamples` weight draws (Kendall & Gal 2017, eq. 9).
  */
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { layers, toolbox, transforms } from '../../src/index.js';
+import { layers, setSeed, toolbox, transforms } from '../../src/index.js';
 import { disposeModel } from '../../src/layers/index.js';
 import { glorot as g, maxDiff } from '../fixtures/layers.js';
 
@@ -103,5 +104,99 @@ describe('audit18: heteroscedastic copies of converted BNNs', () => {
       disposeModel(bnn);
       dnn.dispose();
     }
+  });
+
+  it('the aleatoric copy of a BNN is trained on its ELBO: the first epoch loss = 1/2 mean (y - mu)^2 + KL / N (s = 0 at start)', async () => {
+    const dnn = tf.sequential({
+      layers: [
+        tf.layers.dense({ inputShape: [3], units: 4, activation: 'tanh', kernelInitializer: g(7) }),
+        tf.layers.dense({ units: 2, kernelInitializer: g(8) }),
+      ],
+    });
+    const bnn = (await transforms.transformToBnn(dnn, { posteriorSigma: 1e-6 })).model;
+    const n = 12;
+    const x = tf.randomNormal([n, 3], 0, 1, 'float32', 10);
+    const y = tf.randomNormal([n, 2], 0, 1, 'float32', 11);
+    // float64 reference: the DNN's output (the posterior means; sigma 1e-6 moves it by ~1e-6)
+    const mu = dnn.predict(x) as tf.Tensor;
+    const [m, t] = [mu.dataSync(), y.dataSync()];
+    let sq = 0;
+    for (let i = 0; i < m.length; i++) sq += (t[i]! - m[i]!) ** 2;
+    const kl = layers.modelKL(bnn);
+    const want = (0.5 * sq) / m.length + (kl.dataSync()[0] as number) / n;
+    tf.dispose([mu, kl]);
+    const losses: number[] = [];
+    const ue = new toolbox.UncertaintyEvaluation({
+      model: bnn,
+      trainDataset: { x, y },
+      taskType: 'regression',
+      epochs: 1,
+      batchSize: n,
+      learningRate: 1e-12,
+      onEpoch: (which, _e, loss) => {
+        if (which === 'aleatoric') losses.push(loss);
+      },
+    });
+    const ale = await ue.evalAleatoricUncertainty(x);
+    expect(losses).toHaveLength(1);
+    expect(Math.abs(losses[0]! - want)).toBeLessThan(1e-4 * want);
+    ale.dispose();
+    ue.dispose();
+    tf.dispose([x, y]);
+    disposeModel(bnn);
+    dnn.dispose();
+  });
+
+  it('the aleatoric variance of a BNN is the mean over mcSamples weight draws of sum_k e^s (seeded), not one draw', async () => {
+    const dnn = tf.sequential({
+      layers: [
+        tf.layers.dense({ inputShape: [3], units: 6, activation: 'tanh', kernelInitializer: g(9) }),
+        tf.layers.dense({ units: 2, kernelInitializer: g(10) }),
+      ],
+    });
+    const bnn = (await transforms.transformToBnn(dnn, { moped: 0.5 })).model;
+    const n = 10;
+    const x = tf.randomNormal([n, 3], 0, 1, 'float32', 12);
+    const y = tf.tidy(() =>
+      tf.mul(tf.randomNormal([n, 2], 0, 1, 'float32', 13), tf.abs(tf.slice(x, [0, 0], [n, 1]))),
+    );
+    const T = 7;
+    const ue = new toolbox.UncertaintyEvaluation({
+      model: bnn,
+      trainDataset: { x, y },
+      taskType: 'regression',
+      epochs: 5,
+      batchSize: 5,
+      learningRate: 0.05,
+      mcSamples: T,
+      seed: 2,
+    });
+    const het = await ue.aleatoricModel();
+    const before = tf.memory().numTensors;
+    setSeed(31);
+    const got = await ue.evalAleatoricUncertainty(x);
+    // the definition, draw by draw, on the same stream
+    setSeed(31);
+    const draws: Float32Array[] = [];
+    for (let t = 0; t < T; t++) {
+      const v = tf.tidy(() => tf.sum(tf.exp((het.predict(x) as tf.Tensor[])[1]!), -1));
+      draws.push(v.dataSync() as Float32Array);
+      v.dispose();
+    }
+    const g64 = got.dataSync();
+    let spread = 0;
+    for (let i = 0; i < n; i++) {
+      const mean = draws.reduce((a, d) => a + d[i]!, 0) / T;
+      expect(Math.abs(g64[i]! - mean)).toBeLessThan(1e-5 * mean);
+      spread = Math.max(spread, Math.abs(draws[0]![i]! - mean) / mean);
+    }
+    // the draws differ, so one draw would not have passed
+    expect(spread).toBeGreaterThan(1e-3);
+    got.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    ue.dispose();
+    tf.dispose([x, y]);
+    disposeModel(bnn);
+    dnn.dispose();
   });
 });
