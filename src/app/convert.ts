@@ -181,10 +181,22 @@ export async function convertFile(options: ConvertCliOptions): Promise<ConvertFi
     if (options.moped !== undefined) conv.moped = options.moped;
     if (options.posteriorSigma !== undefined) conv.posteriorSigma = options.posteriorSigma;
     if (options.priorSigma !== undefined) {
-      conv.addDenseArgs = { priorSigma: options.priorSigma };
-      conv.addConvArgs = { priorSigma: options.priorSigma };
+      // every Bayesian kind the conversion makes: Dense, the convolutions and the recurrent layers
+      // (also inside Bidirectional / TimeDistributed)
+      const prior = { priorSigma: options.priorSigma };
+      conv.addDenseArgs = prior;
+      conv.addConvArgs = prior;
+      conv.addLstmArgs = prior;
+      conv.addGruArgs = prior;
+      conv.addSimpleRnnArgs = prior;
     }
-    const { model, converted, summary } = await transformToBnn(dnn, conv);
+    const { model, converted, summary } = await transformToBnn(dnn, conv).catch((e: unknown) => {
+      // the library's option is the CLI's --exclude: name the one the user gave
+      if (e instanceof ArgumentError && e.argument === 'excludeLayers') {
+        throw new ArgumentError('exclude', e.message.slice(e.argument.length + 2));
+      }
+      throw e;
+    });
     try {
       if (converted.length === 0) {
         const bayes = bayesianLayers(dnn).length;

@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { withTapeCleanup } from '../utils/tape.js';
 import { ArgumentError } from '../utils/errors.js';
+import { isTfDataset } from '../utils/tf_data.js';
 import { checkOptionKeys } from '../utils/options.js';
 import type { NetWithLoss } from './with_loss.js';
 
@@ -69,21 +70,6 @@ function asBatch(el: unknown, index: number): Batch {
   throw new ArgumentError(
     'dataset',
     `expected batches {x, y?} of tensors (or tf.data's {xs, ys}, or a tensor), got ${got} at batch ${index}`,
-  );
-}
-
-/**
- * Whether `d` is a `tf.data.Dataset`, also one from another copy of tfjs-data (by its
- * `iterator()`/`batch()` methods).
- */
-function isTfDataset(d: unknown): d is tf.data.Dataset<tf.TensorContainer> {
-  if (d instanceof tf.data.Dataset) return true;
-  if (d === null || typeof d !== 'object') return false;
-  const o = d as Record<string, unknown>;
-  return (
-    typeof o.iterator === 'function' &&
-    typeof o.batch === 'function' &&
-    typeof o.forEachAsync === 'function'
   );
 }
 

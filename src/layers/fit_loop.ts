@@ -20,9 +20,13 @@ export interface LoopBatch<X extends ModelInput = ModelInput> {
   dispose?: () => void;
 }
 
-/** Where minibatches come from: `batches(epoch, start)` yields batch `start..` of `epoch`. */
+/**
+ * Where minibatches come from: `batches(epoch, start)` yields batch `start..` of `epoch`, in
+ * memory (an iterable) or read asynchronously (an async iterable, e.g. the elements of a
+ * `tf.data.Dataset`).
+ */
 export interface BatchSource<B extends LoopBatch = LoopBatch> {
-  batches(epoch: number, start?: number): Iterable<B>;
+  batches(epoch: number, start?: number): Iterable<B> | AsyncIterable<B>;
 }
 
 /** Host statistics of one step. */
@@ -143,7 +147,7 @@ export async function epochLoop<B extends LoopBatch>(
     startBatch = 0;
     if (b < numBatches) {
       options.onEpochStart?.(epoch, b);
-      for (const batch of source.batches(epoch, b)) {
+      for await (const batch of source.batches(epoch, b)) {
         if (b >= numBatches) {
           batch.dispose?.();
           break;

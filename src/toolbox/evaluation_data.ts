@@ -1,11 +1,13 @@
 /**
  * The training data and inputs of `UncertaintyEvaluation`: the forms they take (one tensor,
- * an array of one tensor per model input, a `{[inputName]: tensor}` map; in-memory `{x, y}` or a
- * batch source), their row counts, and the checks of the training data (in memory by the
- * constructor, a batch source batch by batch as it is drawn).
+ * an array of one tensor per model input, a `{[inputName]: tensor}` map; in-memory `{x, y}`, a
+ * batch source or a `tf.data.Dataset` of `{xs, ys}` batches), their row counts, and the checks of
+ * the training data (in memory by the constructor, a batch source or dataset batch by batch as it
+ * is drawn).
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
+import { datasetElements, isTfDataset } from '../utils/tf_data.js';
 import type { DataBatch, TrainData } from './fit.js';
 import { batchSizeOf, type ModelInput } from '../layers/model_input.js';
 import { checkInputs, checkLabels, checkTargets, type ModelSpec } from './evaluation_checks.js';
@@ -35,26 +37,76 @@ export interface EvaluationBatch {
   dispose?: () => void;
 }
 
+/** A batch source of {@link EvaluationData}: `batches(epoch)` yields the batches of an epoch. */
+export interface EvaluationSource {
+  batches(epoch: number): Iterable<EvaluationBatch> | AsyncIterable<EvaluationBatch>;
+}
+
 /**
- * Training data of `UncertaintyEvaluation`: in-memory `{x, y}` or a batch source, with the
- * inputs in any {@link EvaluationInput} form (one tensor, an array per input, a map by input name).
+ * Training data of `UncertaintyEvaluation`, with the inputs in any {@link EvaluationInput} form
+ * (one tensor, an array per input, a map by input name): in-memory `{x, y}`, a batch source, or a
+ * `tf.data.Dataset` whose elements are batches `{xs, ys}` as `model.fitDataset` takes them
+ * (iterated afresh each epoch; each element is disposed after its step).
  */
 export type EvaluationData =
-  { x: EvaluationInput; y: tf.Tensor } | { batches(epoch: number): Iterable<EvaluationBatch> };
+  { x: EvaluationInput; y: tf.Tensor } | EvaluationSource | tf.data.Dataset<tf.TensorContainer>;
 
-/** Number of training examples of training data. */
-export function datasetSize(data: EvaluationData): number {
+/**
+ * Number of training examples of checked training data (a batch source is read once, unless it
+ * tells its `set.count`).
+ */
+export async function datasetSize(data: EvaluationData): Promise<number> {
+  if (isTfDataset(data)) return datasetSize(datasetSource(data));
   if ('batches' in data) {
     const set = (data as { set?: { count?: number } }).set;
     if (set?.count !== undefined) return set.count;
     let n = 0;
-    for (const b of data.batches(0)) {
+    for await (const b of data.batches(0)) {
       n += rowsOf(b.x);
       b.dispose?.();
     }
     return n;
   }
   return rowsOf(data.x);
+}
+
+/** What a dataset element is, for a message. */
+function describeElement(el: unknown): string {
+  if (el instanceof tf.Tensor) return `a tensor of shape [${el.shape.join(', ')}]`;
+  if (Array.isArray(el)) return `an array of ${el.length}`;
+  if (el !== null && typeof el === 'object') {
+    return `an object with keys [${Object.keys(el).join(', ')}]`;
+  }
+  return String(el);
+}
+
+/**
+ * A `tf.data.Dataset` of `{xs, ys}` batches as a batch source: each epoch reads the dataset from
+ * a fresh iterator; a batch's `dispose` frees the element. An element of another form is an
+ * `ArgumentError` naming `trainDataset` and the element (the element is freed).
+ */
+function datasetSource(ds: tf.data.Dataset<tf.TensorContainer>): EvaluationSource {
+  return {
+    async *batches(): AsyncGenerator<EvaluationBatch> {
+      let i = 0;
+      for await (const el of datasetElements(ds)) {
+        const o = el as { xs?: unknown; ys?: unknown } | null;
+        if (o === null || typeof o !== 'object' || o.xs === undefined || o.ys === undefined) {
+          tf.dispose(el);
+          throw new ArgumentError(
+            'trainDataset',
+            `expected dataset elements {xs, ys} (batches, as model.fitDataset takes them), got ${describeElement(el)} at element ${i}`,
+          );
+        }
+        i++;
+        yield {
+          x: o.xs as EvaluationInput,
+          y: o.ys as tf.Tensor,
+          dispose: () => tf.dispose(el),
+        };
+      }
+    },
+  };
 }
 
 /**
@@ -65,9 +117,11 @@ export function checkTrainData(data: EvaluationData, spec: ModelSpec): Evaluatio
   if (typeof data !== 'object' || data === null) {
     throw new ArgumentError(
       'trainDataset',
-      'expected {x, y} tensors or a batch source with batches(epoch)',
+      'expected {x, y} tensors, a batch source with batches(epoch) or a tf.data.Dataset of {xs, ys}',
     );
   }
+  // each element is checked as it is drawn (checkedSource)
+  if (isTfDataset(data)) return datasetSource(data);
   if ('batches' in data) {
     if (typeof data.batches !== 'function') {
       throw new ArgumentError('trainDataset', 'expected batches(epoch) to be a function');
@@ -109,6 +163,7 @@ export function checkedSource(
   seen: { n: number },
   spec: ModelSpec,
 ): TrainData {
+  if (isTfDataset(data)) return checkedSource(datasetSource(data), seen, spec);
   if (!('batches' in data)) {
     // in-memory inputs were put in model.inputs order by the constructor (checkTrainData)
     const x = data.x as ModelInput;
@@ -118,8 +173,8 @@ export function checkedSource(
   const check = (b: EvaluationBatch | DataBatch): ModelInput =>
     checkBatch(b.x, b.y, 'trainDataset (a batch x)', 'trainDataset (a batch y)', spec);
   return {
-    *batches(epoch: number): Generator<DataBatch> {
-      for (const b of data.batches(epoch)) {
+    async *batches(epoch: number): AsyncGenerator<DataBatch> {
+      for await (const b of data.batches(epoch)) {
         let x: ModelInput;
         try {
           x = check(b);
@@ -133,4 +188,47 @@ export function checkedSource(
       }
     },
   };
+}
+
+/**
+ * The results of `f` on every element of a dataset of input batches, concatenated along the rows
+ * (`tf.zeros(empty)` when it has none). An element is the inputs (a tensor, an array per input, a
+ * map by input name) or `{xs, ys?}` as a training set's (`ys` not read); `f` gets them with the
+ * name `x (element i)` for its messages. Each element is freed after use, also when `f` throws.
+ *
+ * @param ds a `tf.data.Dataset` of batches.
+ * @param inputNames the model's input names (a map with an input named `xs` is read as inputs).
+ * @param f the per-batch result `[n_i, ...]`.
+ * @param empty the shape of the result of an empty dataset.
+ */
+export async function overDatasetBatches(
+  ds: tf.data.Dataset<tf.TensorContainer>,
+  inputNames: readonly string[],
+  f: (x: unknown, name: string) => Promise<tf.Tensor>,
+  empty: number[],
+): Promise<tf.Tensor> {
+  const parts: tf.Tensor[] = [];
+  let i = 0;
+  try {
+    for await (const el of datasetElements(ds)) {
+      try {
+        const o = el as Record<string, unknown> | null;
+        const isXs =
+          o !== null &&
+          typeof o === 'object' &&
+          !(o instanceof tf.Tensor) &&
+          !Array.isArray(o) &&
+          'xs' in o &&
+          !inputNames.includes('xs');
+        parts.push(await f(isXs ? o.xs : el, `x (element ${i})`));
+      } finally {
+        tf.dispose(el);
+      }
+      i++;
+    }
+    if (parts.length === 0) return tf.zeros(empty);
+    return parts.length === 1 ? (parts.pop() as tf.Tensor) : tf.concat(parts, 0);
+  } finally {
+    tf.dispose(parts);
+  }
 }

@@ -43,7 +43,9 @@ export interface UncertaintyEvaluationOptions {
    * `[0, numClasses)`, shape `[N]` or `[N, 1]` (MindSpore's sparse labels; for one-hot rows pass
    * `tf.argMax(y, -1)`), for regression finite targets shaped like the output (`[N]` for one
    * output); at least one example. Checked by the constructor (a batch source: each batch as
-   * it is drawn).
+   * it is drawn). Also a `tf.data.Dataset` whose elements are batches `{xs, ys}` (as
+   * `model.fitDataset` takes them; `xs` in any of the input forms above), read afresh each
+   * epoch, each element checked as it is drawn and disposed after its step.
    */
   trainDataset?: EvaluationData;
   /** `'classification'` or `'regression'`. */

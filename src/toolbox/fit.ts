@@ -31,10 +31,12 @@ export interface DataBatch<X extends ModelInput = ModelInput> {
 /**
  * Training data: in-memory tensors `{x, y}` (shuffled into batches of `batchSize`; `x` one tensor
  * or one per model input), or a batch source such as `data.Batcher` (`batches(epoch)` yields
- * batches the loop disposes).
+ * batches the loop disposes, from an iterable or, for data read asynchronously such as a
+ * `tf.data.Dataset`, an async iterable).
  */
 export type TrainData<X extends ModelInput = ModelInput> =
-  { x: X; y: tf.Tensor } | { batches(epoch: number): Iterable<DataBatch<X>> };
+  | { x: X; y: tf.Tensor }
+  | { batches(epoch: number): Iterable<DataBatch<X>> | AsyncIterable<DataBatch<X>> };
 
 /** Options of {@link fit}. */
 export interface FitOptions {
@@ -46,17 +48,13 @@ export interface FitOptions {
   onEpoch?: (epoch: number, loss: number) => void;
 }
 
-/** Iterate the batches of one epoch. */
+/** Iterate the shuffled batches of one epoch of in-memory data. */
 export function* epochBatches(
-  data: TrainData,
+  data: { x: ModelInput; y: tf.Tensor },
   epoch: number,
   batchSize: number,
   seed: number,
 ): Generator<DataBatch> {
-  if ('batches' in data) {
-    yield* data.batches(epoch);
-    return;
-  }
   const n = batchSizeOf(data.x);
   if (data.y.shape[0] !== n) {
     throw new ArgumentError('trainDataset', `x has ${n} rows but y has ${data.y.shape[0]}`);
@@ -109,7 +107,10 @@ export async function fit<X extends ModelInput = ModelInput>(
   const history: number[] = [];
   try {
     await epochLoop({
-      source: { batches: (e) => epochBatches(data, e, batchSize, seed) },
+      source: {
+        batches: (e): Iterable<DataBatch> | AsyncIterable<DataBatch> =>
+          'batches' in data ? data.batches(e) : epochBatches(data, e, batchSize, seed),
+      },
       epochs,
       yieldEvery: 20,
       step: (b) => {

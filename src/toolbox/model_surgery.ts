@@ -220,7 +220,7 @@ export async function heteroscedasticRegressor(model: tf.LayersModel): Promise<t
         'a regression model must be a tf.Sequential ending in a dense layer, or a functional model with one output made by a Dense layer applied once',
       );
     }
-    const units = (head.getConfig() as { units?: number }).units as number;
+    const units = headUnits(head);
     const base = await cloneModel(model);
     // the copy keeps the layer names: its mean head and the features feeding it
     const dense = base.getLayer(head.name);
@@ -237,8 +237,7 @@ export async function heteroscedasticRegressor(model: tf.LayersModel): Promise<t
     if (/^dense/i.test(l.getClassName())) last = i;
   });
   if (last < 0) throw new ArgumentError('model', 'has no dense layer to use as the mean head');
-  const units = ((model.layers[last] as tf.layers.Layer).getConfig() as { units?: number }).units;
-  if (units === undefined) throw new ArgumentError('model', 'its last dense layer has no units');
+  const units = headUnits(model.layers[last] as tf.layers.Layer);
   const base = await cloneModel(model);
   const dense = base.layers[last] as tf.layers.Layer;
   const input = tf.input({ shape: inputShapeOf(model) });
@@ -253,6 +252,24 @@ export async function heteroscedasticRegressor(model: tf.LayersModel): Promise<t
   const m = tf.model({ inputs: input, outputs: [mean, logVar], name: 'aleatoric_regressor' });
   releaseContainer(base);
   return m;
+}
+
+/**
+ * The width `D` of a mean head: the last dimension of its output `[N, ..., D]`, read from the
+ * output shape so that a tfjs `Dense` (`units`) and a Bayesian Dense (`outChannels`, e.g. a
+ * converted BNN's `DenseReparam`) are read alike.
+ * @throws ArgumentError naming `model` when that width is not a positive integer.
+ */
+function headUnits(head: tf.layers.Layer): number {
+  const shape = head.outputShape as (number | null)[];
+  const units = Array.isArray(shape) ? shape[shape.length - 1] : undefined;
+  if (typeof units !== 'number' || !Number.isInteger(units) || units < 1) {
+    throw new ArgumentError(
+      'model',
+      `its mean head '${head.name}' has no fixed output width (output shape ${JSON.stringify(shape)})`,
+    );
+  }
+  return units;
 }
 
 /** The log-variance head `s = W h + b`, started at `s = 0` (zero kernel and bias). */

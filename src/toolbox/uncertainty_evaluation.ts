@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
+import { isTfDataset } from '../utils/tf_data.js';
 import { fit, type FitOptions } from './fit.js';
 import {
   heteroscedasticClassificationLoss,
@@ -16,7 +17,8 @@ import {
   heteroscedasticRegressor,
   withMcDropout,
 } from './model_surgery.js';
-import { applyWithMcDropout, hasDropout } from './predictors.js';
+import { hasDropout } from './predictors.js';
+import { aleatoricVariance, sampleVariance } from './evaluation_passes.js';
 import { classLogits, classNll, outputKindOf } from './class_outputs.js';
 import { bayesianLayers, disposeModel, modelKL, restoreModes, setMode } from '../layers/index.js';
 import { transformToBnn } from '../transforms/index.js';
@@ -32,6 +34,7 @@ import {
   checkedSource,
   checkTrainData,
   datasetSize,
+  overDatasetBatches,
   type EvaluationData,
   type EvaluationInput,
 } from './evaluation_data.js';
@@ -66,6 +69,9 @@ export {
  *   Kendall & Gal's loss (Gaussian NLL with learnt variance for regression; sampled-logit softmax
  *   likelihood for classification). The result is the predicted variance summed over outputs,
  *   $$\sum_k \sigma_k^2(x) = \sum_k e^{s_k(x)}\in\mathbb{R}^{N}.$$
+ *   A copy of a model with Bayesian layers (a converted BNN) is trained on its ELBO (the loss plus
+ *   `KL / N`) and its variance averaged over `mcSamples` weight draws (Kendall & Gal, eq. 9),
+ *   $$\frac{1}{T}\sum_t \sum_k e^{s_k(x; w_t)}.$$
  * - Classifiers are trained on their class logits `z` (a softmax head: `log p`; one output: a
  *   binary classifier), with the cross-entropy `-(1/N) Σ_n log softmax(z_n)_{y_n}`.
  * - A functional model with several inputs (image + metadata, ...) takes its inputs as an array
@@ -211,7 +217,7 @@ export class UncertaintyEvaluation {
       prepare = async (m) => checkLoaded(m, 'epiUncerModelPath', 1, this.spec);
     } else if (bnn) {
       const data = this.data;
-      const n = data === undefined ? 0 : datasetSize(data);
+      const n = data === undefined ? 0 : await datasetSize(data);
       if (data !== undefined && n === 0) {
         throw new ArgumentError('trainDataset', 'yielded no training examples');
       }
@@ -284,7 +290,13 @@ export class UncertaintyEvaluation {
             tf.reshape(y, (out as tf.Tensor).shape),
           );
         };
-        await this.train(m, loss, 'aleatoric');
+        // a copy of a BNN samples its weights and is trained on its ELBO, the KL over N examples
+        const bayes = bayesianLayers(m).length > 0;
+        if (bayes) setMode(m, 'sample');
+        const n = bayes ? await datasetSize(this.requireData('aleatoric')) : 1;
+        const elbo = (x: ModelInput, y: tf.Tensor): tf.Scalar =>
+          bayes ? (tf.add(loss(x, y), tf.div(modelKL(m), n)) as tf.Scalar) : loss(x, y);
+        await this.train(m, elbo, 'aleatoric');
         if (o.saveModel === true) await this.store.save(m, o.aleUncerModelPath as string);
       }
     } catch (e) {
@@ -301,58 +313,68 @@ export class UncertaintyEvaluation {
    * @param x finite inputs `[N, ...]` of the model's input shape; for a model with several inputs
    *   one tensor per input, as an array (`model.inputs` order) or a `{[inputName]: tensor}` map
    *   (else an `ArgumentError` naming `x`, or the input: `x[1]`, `x['meta']`); `N = 0` gives an
-   *   empty `[0, K]` without training anything.
+   *   empty `[0, K]` without training anything. Or a `tf.data.Dataset` of batches, each element
+   *   inputs in one of those forms or `{xs, ys?}` (a training set's elements; `ys` is not read):
+   *   the rows of every batch in order (an element that does not fit is named `x (element i)`).
    * @returns `[N, K]` (classification) or `[N, D]` (regression); the caller disposes it.
    */
-  async evalEpistemicUncertainty(input: EvaluationInput): Promise<tf.Tensor2D> {
-    const x = checkInputs(input, 'x', this.spec.inputs);
-    if (batchSizeOf(x) === 0) {
-      const width = this.spec.outDims.reduce<number>((a, d) => a * (d ?? 0), 1);
-      return tf.zeros([0, width]);
+  async evalEpistemicUncertainty(
+    input: EvaluationInput | tf.data.Dataset<tf.TensorContainer>,
+  ): Promise<tf.Tensor2D> {
+    if (isTfDataset(input)) {
+      const names = this.spec.inputs.map((s) => s.name);
+      const f = (x: unknown, name: string): Promise<tf.Tensor> => this.epistemicOf(x, name);
+      return (await overDatasetBatches(input, names, f, [0, this.outputWidth()])) as tf.Tensor2D;
     }
+    return this.epistemicOf(input, 'x');
+  }
+
+  /** The width `D` of the output rows `[N, D]` (the product of the output's non-batch dims). */
+  private outputWidth(): number {
+    return this.spec.outDims.reduce<number>((a, d) => a * (d ?? 0), 1);
+  }
+
+  /** {@link evalEpistemicUncertainty} of inputs named `name` in messages. */
+  private async epistemicOf(input: unknown, name: string): Promise<tf.Tensor2D> {
+    const x = checkInputs(input, name, this.spec.inputs);
+    if (batchSizeOf(x) === 0) return tf.zeros([0, this.outputWidth()]);
     const m = await this.epistemicModel();
     const sampleWeights = bayesianLayers(m).length > 0;
     // sample the weights; the given model gets its layers' modes back afterwards
     const modes = sampleWeights ? setMode(m, 'sample') : [];
     try {
-      return this.sampleVariance(m, x, sampleWeights);
+      return sampleVariance(m, x, this.mcSamples, sampleWeights);
     } finally {
       if (m === this.options.model) restoreModes(m, modes);
     }
-  }
-
-  /** The variance over `mcSamples` passes of each output, `[N, D]`. */
-  private sampleVariance(m: tf.LayersModel, x: ModelInput, sampleWeights: boolean): tf.Tensor2D {
-    return tf.tidy(() => {
-      const outs: tf.Tensor[] = [];
-      for (let t = 0; t < this.mcSamples; t++) {
-        // Bayesian layers sample their weights; else only the dropout layers run as in training
-        // (BatchNorm keeps its moving statistics: nothing of the model changes)
-        const o = (
-          sampleWeights ? m.apply(x, { training: false }) : applyWithMcDropout(m, x)
-        ) as tf.Tensor;
-        outs.push(o.rank === 1 ? tf.expandDims(o, -1) : tf.reshape(o, [o.shape[0] as number, -1]));
-      }
-      return tf.moments(tf.stack(outs), 0).variance as tf.Tensor2D;
-    });
   }
 
   /**
    * Aleatoric (data) uncertainty: the predicted variance, summed over outputs.
    * @param x finite inputs `[N, ...]` of the model's input shape; for a model with several inputs
    *   one tensor per input, as an array or a `{[inputName]: tensor}` map (else an `ArgumentError`
-   *   naming `x` or the input); `N = 0` gives an empty `[0]` without training anything.
+   *   naming `x` or the input); `N = 0` gives an empty `[0]` without training anything. Or a
+   *   `tf.data.Dataset` of batches (elements as for {@link evalEpistemicUncertainty}).
    * @returns `[N]`; the caller disposes it.
    */
-  async evalAleatoricUncertainty(input: EvaluationInput): Promise<tf.Tensor1D> {
-    const x = checkInputs(input, 'x', this.spec.inputs);
+  async evalAleatoricUncertainty(
+    input: EvaluationInput | tf.data.Dataset<tf.TensorContainer>,
+  ): Promise<tf.Tensor1D> {
+    if (isTfDataset(input)) {
+      const names = this.spec.inputs.map((s) => s.name);
+      const f = (x: unknown, name: string): Promise<tf.Tensor> => this.aleatoricOf(x, name);
+      return (await overDatasetBatches(input, names, f, [0])) as tf.Tensor1D;
+    }
+    return this.aleatoricOf(input, 'x');
+  }
+
+  /** {@link evalAleatoricUncertainty} of inputs named `name` in messages. */
+  private async aleatoricOf(input: unknown, name: string): Promise<tf.Tensor1D> {
+    const x = checkInputs(input, name, this.spec.inputs);
     if (batchSizeOf(x) === 0) return tf.zeros([0]);
     const m = await this.aleatoricModel();
-    return tf.tidy(() => {
-      const [, logVar] = m.apply(x, { training: false }) as tf.Tensor[];
-      const s = logVar as tf.Tensor;
-      return tf.sum(tf.exp(tf.reshape(s, [s.shape[0] as number, -1])), -1) as tf.Tensor1D;
-    });
+    // a Bayesian copy (of a BNN) is averaged over mcSamples weight draws (Kendall & Gal, eq. 9)
+    return aleatoricVariance(m, x, bayesianLayers(m).length > 0 ? this.mcSamples : 1);
   }
 
   /** Free the auxiliary models this object created (never the given model). */

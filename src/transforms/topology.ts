@@ -41,7 +41,10 @@ interface PyLayerEntry {
 
 const NESTED_MODEL_CLASSES = ['Sequential', 'Model', 'Functional'];
 
-/** Rewrite the layer entries of a JSON topology in place (recursing into nested models). */
+/**
+ * Rewrite the layer entries of a JSON topology in place (recursing into nested models); every
+ * layer of an excluded nested model is kept (`excludeAll`).
+ */
 function rewriteEntries(
   entries: PyLayerEntry[],
   layers: readonly tf.layers.Layer[],
@@ -50,6 +53,7 @@ function rewriteEntries(
   converted: ConvertedLayer[],
   inserted: Map<string, string>,
   exclude: ReadonlySet<string> = new Set(),
+  excludeAll = false,
 ): void {
   const byName = new Map(layers.map((l) => [l.name, l]));
   const taken = new Set(entries.map((e) => String(e.config.name)));
@@ -62,9 +66,11 @@ function rewriteEntries(
         `layer '${prefix}${name}' of the topology is not in the model`,
       );
     }
+    const excluded = excludeAll || exclude.has(name) || exclude.has(`${prefix}${name}`);
     if (NESTED_MODEL_CLASSES.includes(entry.class_name) && layer instanceof tf.LayersModel) {
       const inner = entry.config.layers;
       if (Array.isArray(inner)) {
+        // a nested model named in excludeLayers keeps every layer it holds
         rewriteEntries(
           inner as PyLayerEntry[],
           layer.layers,
@@ -73,11 +79,12 @@ function rewriteEntries(
           converted,
           inserted,
           exclude,
+          excluded,
         );
       }
       continue;
     }
-    if (exclude.has(name) || exclude.has(`${prefix}${name}`)) {
+    if (excluded) {
       repairConfig(entry, layer);
       continue;
     }
@@ -266,7 +273,8 @@ function convertedWrapper(layer: tf.layers.Layer, prev: tf.layers.Layer): boolea
  * @param rules which layer class becomes which Bayesian class, with its arguments.
  * @param init posterior (and prior) initialisation.
  * @param excludeLayers names (or `outer/inner` paths) of layers to keep deterministic even when a
- *   rule matches them (a bare name matches that layer at any depth).
+ *   rule matches them (a bare name matches that layer at any depth; a nested model's name keeps
+ *   every layer it holds).
  * @returns the Bayesian model and the converted layers.
  * @example
  * ```ts

@@ -37,7 +37,8 @@ export interface TransformToBNNOptions extends PosteriorInitOptions {
   /**
    * Names of layers to keep deterministic although their type is converted (e.g. the output
    * layer, or the first convolution), `outer/inner` for a layer of a nested model (a bare name
-   * matches at any depth); each must name a layer of the model. Default none.
+   * matches at any depth; a nested model's name keeps every layer it holds); each must name a
+   * layer of the model. Default none.
    */
   excludeLayers?: readonly string[];
   /**

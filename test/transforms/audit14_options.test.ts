@@ -330,7 +330,7 @@ describe('audit14: deepprob convert --exclude', () => {
     expect(r.converted).toEqual(['h']);
     await expect(
       convertFile({ model: join(dir, 'dnn'), out: join(dir, 'bnn2'), exclude: ['nope'] }),
-    ).rejects.toThrow(/excludeLayers: no layer named 'nope'/);
+    ).rejects.toThrow(/^exclude: no layer named 'nope'/);
     dnn.dispose();
   });
 });
