@@ -22,7 +22,13 @@ export type ModelInitParams = Record<string, NestedNumbers | Float64Array | tf.T
 
 /** Whether `ip` is the record form ({@link ModelInitParams}) rather than a flat array. */
 export function isModelInitParams(ip: unknown): ip is ModelInitParams {
-  return ip !== null && typeof ip === 'object' && !Array.isArray(ip) && !ArrayBuffer.isView(ip);
+  return (
+    ip !== null &&
+    typeof ip === 'object' &&
+    !Array.isArray(ip) &&
+    !ArrayBuffer.isView(ip) &&
+    !(ip instanceof tf.Tensor)
+  );
 }
 
 function flatten(v: unknown, site: string, out: number[]): void {

@@ -105,8 +105,10 @@ describe("initParams for a model: NumPyro's init_params, unconstrained values by
         });
     const t = tf.scalar(1);
     t.dispose();
+    const scalarStart = tf.scalar(0.5);
     for (const [ip, re] of [
       [[0.5, 1], /initParams: for a model/],
+      [scalarStart, /initParams: for a model/],
       [{ mu: NaN }, /initParams: site 'mu': expected finite/],
       [{ mu: 'a' }, /initParams: site 'mu'/],
       [{ mu: [] }, /initParams: site 'mu': expected at least one/],
@@ -116,6 +118,7 @@ describe("initParams for a model: NumPyro's init_params, unconstrained values by
       expect(bad(ip)).toThrow(ArgumentError);
       expect(bad(ip)).toThrow(re);
     }
+    scalarStart.dispose();
     // the layout is checked when the chain is set up, before any sampling
     for (const [ip, nc, re] of [
       [{ nu: 1 }, 1, /initParams: 'nu' is no continuous latent site.*'mu'/],
