@@ -124,6 +124,27 @@ describe('scan: reparam reaches the steps', () => {
   });
 });
 
+describe('scan: a reparameterization strategy', () => {
+  it('AutoReparam: x_centered learnable, x_decentered one latent [T]; SVI and Predictive run', () => {
+    const y = tf.tensor1d(Y);
+    const model = ppl.reparam(walk, new ppl.AutoReparam());
+    const tr = ppl.trace(ppl.seed(model, 1)).getTrace(y);
+    expect(tr.latentSites().map((s) => [s.name, s.value?.shape])).toEqual([
+      ['tau', []],
+      ['x_decentered', [T]],
+    ]);
+    expect(tr.get('x_centered')?.type).toBe('param');
+    tr.dispose();
+    const guide = new ppl.AutoNormal(model);
+    const svi = new ppl.SVI(model, guide, tf.train.adam(0.01), new ppl.TraceELBO());
+    expect(Number.isFinite(svi.step(y))).toBe(true);
+    const out = new ppl.Predictive(model, { guide, numSamples: 3 }).call(y);
+    expect((out.x as tf.Tensor).shape).toEqual([3, T]);
+    tf.dispose(Object.values(out) as tf.Tensor[]);
+    y.dispose();
+  });
+});
+
 describe('scan: intervene (do) reaches the steps', () => {
   it('do(x = v): x still drawn [T] from the walk, y sees v row by row, x__CF not recorded', () => {
     expectNoLeak(() => {
