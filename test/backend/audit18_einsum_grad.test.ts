@@ -2,9 +2,10 @@
  * The gradient of `tf.einsum` (tfjs 4.22 has none: "gradient function not found for Einsum", a
  * NumPyro port's `jnp.einsum` under SVI or NUTS). Reference: central finite differences in float64
  * of the same contraction written as plain JS loops over every index assignment, for one- and
- * two-operand equations: matrix products, batched, inner and outer products, transposes, a sum over
- * an output-free index. (An index held by one operand only and absent from the output, e.g.
- * `ij,k->i`, is computed wrongly by tfjs's forward kernel itself: not covered here.)
+ * two-operand equations: matrix products, batched, inner and outer products, transposes, sums over
+ * an index in one operand only. That last form was also wrong forward (`einsum('ij,k->i')` gave
+ * shape `[1, 2]`): fixed by the `Einsum` wrapper `ready()` installs, checked against the same
+ * brute force.
  */
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
@@ -55,6 +56,7 @@ describe('Einsum gradient', () => {
     ['i,i->', [[4], [4]]],
     ['i,j->ij', [[3], [2]]],
     ['ij,j->i', [[3, 4], [4]]],
+    ['ij,k->i', [[2, 3], [2]]],
     ['ij->ji', [[2, 3]]],
     ['ij->j', [[3, 2]]],
   ];
@@ -87,6 +89,79 @@ describe('Einsum gradient', () => {
       tf.dispose([...ts, wt]);
     });
   }
+
+  const forward: [string, number[][]][] = [
+    ['i,k->i', [[2], [3]]],
+    ['ij,k->i', [[2, 3], [2]]],
+    [
+      'ij,kl->j',
+      [
+        [2, 3],
+        [2, 2],
+      ],
+    ],
+    ['i,k->', [[3], [2]]],
+    [
+      'ijk,jl->il',
+      [
+        [2, 3, 2],
+        [3, 2],
+      ],
+    ],
+    [
+      'ij,kj->',
+      [
+        [2, 3],
+        [2, 3],
+      ],
+    ],
+  ];
+  for (const [eq, shapes] of forward) {
+    it(`forward ${eq} (an index in one operand only) equals the brute force, nothing leaked`, () => {
+      const vals = shapes.map((s, o) =>
+        Array.from({ length: s.reduce((a, b) => a * b, 1) }, (_, k) => Math.cos(0.7 * k + o)),
+      );
+      const ts = vals.map((v, o) => tf.tensor(v, shapes[o]!));
+      const before = tf.memory().numTensors;
+      const y = tf.einsum(eq, ...ts);
+      const out = eq.split('->')[1]!;
+      const sizes = new Map<string, number>();
+      eq.split('->')[0]!
+        .split(',')
+        .forEach((idx, o) => [...idx].forEach((c, i) => sizes.set(c, shapes[o]![i]!)));
+      expect(y.shape).toEqual([...out].map((c) => sizes.get(c)));
+      const want = hostEinsum(eq, vals, shapes);
+      Array.from(y.dataSync()).forEach((v, k) => expect(v).toBeCloseTo(want[k]!, 4));
+      y.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+      tf.dispose(ts);
+    });
+  }
+
+  it('the same forward fix on the cpu backend', async () => {
+    const previous = tf.getBackend();
+    await tf.setBackend('cpu');
+    try {
+      for (const [eq, shapes] of forward) {
+        const vals = shapes.map((s, o) =>
+          Array.from({ length: s.reduce((a, b) => a * b, 1) }, (_, k) => Math.sin(0.4 * k + o)),
+        );
+        const ts = vals.map((v, o) => tf.tensor(v, shapes[o]!));
+        const before = tf.memory().numTensors;
+        const y = tf.einsum(eq, ...ts);
+        const want = hostEinsum(eq, vals, shapes);
+        expect(y.size).toBe(want.length);
+        Array.from(y.dataSync()).forEach((v, k) => expect(v).toBeCloseTo(want[k]!, 4));
+        y.dispose();
+        expect(tf.memory().numTensors).toBe(before);
+        // the inputs are intact after the call
+        expect(Array.from(ts[0]!.dataSync())).toEqual(Array.from(new Float32Array(vals[0]!)));
+        tf.dispose(ts);
+      }
+    } finally {
+      await tf.setBackend(previous);
+    }
+  });
 
   it('einsumOperandGradient leaves nothing behind', () => {
     const dy = tf.ones([2, 4]);
