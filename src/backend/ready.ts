@@ -43,6 +43,7 @@ import {
   installBatchMatMulGrad,
 } from './kernels/batch_matmul_broadcast.js';
 import { installCumulativeAxisFix } from './cumulative_axis.js';
+import { installEinsumSingleIndexFix } from './kernels/einsum_single_index.js';
 import { installConvPadding, installDepthwisePadding } from './kernels/depthwise_padding.js';
 import { installResizeGradients } from './kernels/resize_grad.js';
 import { installMaxPool3DGrad } from './kernels/max_pool3d_grad.js';
@@ -262,6 +263,8 @@ async function select(requested: string | undefined, verbose: boolean): Promise<
       }
       installCumulativeAxisFix(name);
       if (name !== 'cpu') installCumulativeAxisFix('cpu');
+      installEinsumSingleIndexFix(name);
+      if (name !== 'cpu') installEinsumSingleIndexFix('cpu');
       installMaxPool3DGrad(name);
       if (name !== 'cpu') installMaxPool3DGrad('cpu');
       // the same seeded noise as wasm/cpu (host ziggurat, uploaded); webgpu registers its own

@@ -31,6 +31,7 @@ import { activationGradKernels, installActivationGrads } from './activation_grad
 import { installFusedOpGrads } from './fused_op_grads.js';
 import { installScatterGrads } from './scatter_grads.js';
 import { installTileGrad } from './tile_grad.js';
+import { installEinsumGrad } from './einsum_grad.js';
 import { maxPoolKernel, reluKernel, sigmoidKernel, softplusKernel } from './simd_forward.js';
 import { identityKernel } from './identity.js';
 import { conv2dSimdKernel } from './conv2d_simd.js';
@@ -147,6 +148,7 @@ export function installKernelPack(backendName: string): 'fast' | 'stock' {
   // gradients tfjs lacks (correctness, not speed: installed whatever the pack)
   installScatterGrads();
   installTileGrad();
+  installEinsumGrad();
   if (getEnv('DEEPPROB_KERNELS') === 'stock' || !tfjsCompatibility().supported) return 'stock';
   if (tf.getKernel(RANDOM_NORMAL_KERNEL, 'cpu') === undefined) {
     tf.registerKernel({
