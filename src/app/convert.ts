@@ -157,10 +157,10 @@ export async function convertFile(options: ConvertCliOptions): Promise<ConvertFi
   try {
     dnn = await loadModelFolder(dirname(path), basename(path));
   } catch (e) {
-    throw new ArgumentError(
-      'model',
-      `cannot load a TF.js layers model from ${path}: ${e instanceof Error ? e.message : String(e)}`,
-    );
+    const msg = e instanceof Error ? e.message : String(e);
+    // the file errors of fileIO / loadModelFolder start with the path already
+    const why = msg.startsWith(`${path}: `) ? msg.slice(path.length + 2) : msg;
+    throw new ArgumentError('model', `cannot load a TF.js layers model from ${path}: ${why}`);
   }
   try {
     checkFiniteWeights(dnn);

@@ -249,6 +249,8 @@ export class ParamStore {
   /**
    * Load a saved store (Pyro's `set_state`): every saved parameter replaces the one of the same
    * name; others are kept. Checks the description against the buffer before changing anything.
+   * @throws ArgumentError naming `saved`, `saved.weights` or `saved.spec.params[i]` (a missing or
+   *   repeated name, a shape not of integers >= 0, values outside the buffer).
    */
   load(saved: SavedParamStore): void {
     const spec = saved?.spec;
@@ -263,7 +265,26 @@ export class ParamStore {
     if (!(w instanceof Float32Array)) {
       throw new ArgumentError('saved.weights', 'expected a Float32Array');
     }
-    const parsed = spec.params.map((p) => {
+    const names = new Set<string>();
+    const parsed = spec.params.map((p, i) => {
+      const e = p as Partial<ParamStoreSpec['params'][number]> | null;
+      const where = `saved.spec.params[${i}]`;
+      if (typeof e?.name !== 'string' || e.name === '') {
+        throw new ArgumentError(where, `expected a parameter name, got ${JSON.stringify(e?.name)}`);
+      }
+      if (names.has(e.name)) {
+        throw new ArgumentError(where, `parameter '${e.name}' appears twice`);
+      }
+      names.add(e.name);
+      if (
+        !Array.isArray(e.shape) ||
+        !e.shape.every((d: unknown) => typeof d === 'number' && Number.isInteger(d) && d >= 0)
+      ) {
+        throw new ArgumentError(
+          where,
+          `param '${e.name}' has shape ${JSON.stringify(e.shape)}: expected integers >= 0`,
+        );
+      }
       const size = p.shape.reduce((a, b) => a * b, 1);
       if (!Number.isInteger(p.offset) || p.offset < 0 || p.offset + size > w.length) {
         throw new ArgumentError(

@@ -94,6 +94,13 @@ export function saveParamStore(path: string, store: ParamStore = getParamStore()
 /** Parse a description file; undefined when it does not exist. */
 function readSpec(path: string): FileSpec | undefined {
   if (!existsSync(path)) return undefined;
+  if (!statSync(path).isFile()) {
+    // a FIFO blocked the load forever, a link to /dev/zero read until memory ran out
+    throw new ArgumentError(
+      'path',
+      `${path}: not a regular file (a folder, a FIFO or a device); expected the JSON file written by saveParamStore`,
+    );
+  }
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
@@ -205,5 +212,14 @@ export function loadParamStore(path: string, store: ParamStore = getParamStore()
         `${weights[bad]}: a parameter store holds finite values (a damaged or diverged fit)`,
     );
   }
-  store.load({ spec, weights });
+  try {
+    store.load({ spec, weights });
+  } catch (e) {
+    // the description of the file is at fault: name the file, not the in-memory argument
+    if (!(e instanceof ArgumentError)) throw e;
+    throw new ArgumentError(
+      'path',
+      `${path}: ${e.message} (not a parameter store written by saveParamStore)`,
+    );
+  }
 }

@@ -3,11 +3,13 @@
  * naming the flag and the expected value, a non-zero exit code, no stack trace and no raw
  * JavaScript/tfjs message. In-process, as `bin/deepprob.js` runs it (`runCli`).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decimal } from '../../src/cli/options.js';
+import { fileIO } from '../../src/utils/file_io.js';
 import { runCli } from '../faults/cli_runner.js';
 
 const root = mkdtempSync(join(tmpdir(), 'deepprob-a18-cli-'));
@@ -97,5 +99,36 @@ describe('--checkpoint that is a file', () => {
       );
       expect(err).toContain(file);
     }
+  });
+});
+
+describe('a model folder whose weights do not fit its topology', () => {
+  it('eval, uncertainty and convert name model.json once, in one line (was tfjs: Shape mismatch)', async () => {
+    const dir = join(root, 'mismatch');
+    const m = tf.sequential({
+      layers: [tf.layers.flatten({ inputShape: [28, 28, 1] }), tf.layers.dense({ units: 10 })],
+    });
+    await m.save(fileIO(dir));
+    m.dispose();
+    const path = join(dir, 'model.json');
+    const j = JSON.parse(readFileSync(path, 'utf8')) as {
+      weightsManifest: { weights: { shape: number[] }[] }[];
+    };
+    const k = j.weightsManifest[0]?.weights[0] as { shape: number[] };
+    k.shape = [...k.shape].reverse();
+    writeFileSync(path, JSON.stringify(j));
+    const before = tf.memory().numTensors;
+    for (const args of [
+      ['eval', '--checkpoint', dir],
+      ['uncertainty', '--checkpoint', dir, '--out', join(root, 'u')],
+      ['convert', '--model', dir, '--out', join(root, 'c')],
+    ]) {
+      const err = await refused(
+        args,
+        /model\.json: does not load as a layers model \(Shape mismatch/,
+      );
+      expect(err.split(path)).toHaveLength(2); // the path once
+    }
+    expect(tf.memory().numTensors).toBe(before);
   });
 });

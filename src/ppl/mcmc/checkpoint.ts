@@ -207,7 +207,8 @@ export function encodeCheckpoint(ck: MCMCCheckpoint): Uint8Array {
  * Parse checkpoint bytes read from `path`.
  *
  * @throws DeepProbError naming `path` when the file is not a checkpoint, is truncated, corrupted
- *   (CRC-32 mismatch) or of another version.
+ *   (CRC-32 mismatch), of another version, or its body lacks the fingerprint or a chain's kept
+ *   draws (a hand-edited body with its CRC recomputed).
  */
 export function decodeCheckpoint(bytes: Uint8Array, path: string): MCMCCheckpoint {
   const fail = (why: string): never => {
@@ -252,6 +253,21 @@ export function decodeCheckpoint(bytes: Uint8Array, path: string): MCMCCheckpoin
   }
   if (raw?.fingerprint === undefined || !Array.isArray(raw.chains)) {
     return fail('its body has no fingerprint or chains');
+  }
+  for (const [i, c] of raw.chains.entries()) {
+    const k = (c as { kept?: { count?: unknown; dim?: unknown; values?: unknown } } | null)?.kept;
+    if (
+      k === undefined ||
+      k === null ||
+      !Number.isInteger(k.count) ||
+      !Number.isInteger(k.dim) ||
+      (k.count as number) < 0 ||
+      (k.dim as number) < 0 ||
+      !(k.values instanceof Float64Array) ||
+      k.values.length !== (k.count as number) * (k.dim as number)
+    ) {
+      return fail(`chain ${i} has no kept draws {count, dim, values} of count * dim values`);
+    }
   }
   const chains = raw.chains.map((c) => {
     const { count, dim, values } = c.kept;
