@@ -217,3 +217,74 @@ describe('audit18 TruncatedNormal moments, entropy and CDF far in the tails', ()
     }
   });
 });
+
+/** Float64 CDF of an exponential-like tail `exp(rate (x - a))` on `[a, b]` (rate of either sign). */
+const expTailCdf = (x: number, a: number, b: number, rate: number): number =>
+  Math.expm1(rate * (x - a)) / Math.expm1(rate * (b - a));
+
+describe('audit18 TruncatedDistribution far in a tail (the generic wrapper)', () => {
+  const cases: [string, () => d.Distribution, number, number, (x: number) => number][] = [
+    ['Normal [40, 41]', () => new d.Normal(0, 1), 40, 41, (x) => cdfRef([0, 1, 40, 41], x)],
+    ['Normal [-50, -49]', () => new d.Normal(0, 1), -50, -49, (x) => cdfRef([0, 1, -50, -49], x)],
+    [
+      'Laplace [-120, -119]',
+      () => new d.Laplace(0, 1),
+      -120,
+      -119,
+      (x) => expTailCdf(x, -120, -119, 1),
+    ],
+    [
+      'Logistic [100, 101]',
+      () => new d.Logistic(0, 1),
+      100,
+      101,
+      (x) => expTailCdf(x, 100, 101, -1),
+    ],
+  ];
+  it('draws stay inside [low, high], spread out, and pass a KS test', () => {
+    const n = 2000;
+    for (const [name, base, low, high, cdf] of cases) {
+      const b = base();
+      const t = new d.TruncatedDistribution(b, { low, high });
+      const xs = expectNoLeak(() => t.rsample([n], 17));
+      t.dispose();
+      b.dispose();
+      expect(Math.min(...xs), name).toBeGreaterThanOrEqual(low);
+      expect(Math.max(...xs), name).toBeLessThanOrEqual(high);
+      expect(new Set(xs).size, name).toBeGreaterThan(n / 4);
+      const sorted = [...xs].sort((u, v) => u - v);
+      let ks = 0;
+      for (let i = 0; i < n; i += 5) {
+        const f = cdf(sorted[i]!);
+        ks = Math.max(ks, Math.abs(f - i / n), Math.abs(f - (i + 1) / n));
+      }
+      expect(ks, `KS ${name}`).toBeLessThan(1.95 / Math.sqrt(n));
+    }
+  });
+
+  it('pathwise gradients in the base parameters match dE[x]/dtheta (Normal on [40, 41] sd)', () => {
+    const n = 1500;
+    const p: Params = [0, 1, 40, 41];
+    const before = tf.memory().numTensors;
+    const ps = [tf.fill([n], 0), tf.fill([n], 1)];
+    const gs = tf.grads((loc: tf.Tensor, scale: tf.Tensor) => {
+      const b = new d.Normal(loc, scale);
+      return tf.sum(new d.TruncatedDistribution(b, { low: 40, high: 41 }).rsample([], 3));
+    })(ps);
+    const per = gs.map((g) => Array.from(g.dataSync()));
+    tf.dispose([...gs, ...ps]);
+    expect(tf.memory().numTensors).toBe(before);
+    per.forEach((g, k) => {
+      expect(g.every(Number.isFinite), `finite d/d${k}`).toBe(true);
+      const m = g.reduce((s, x) => s + x, 0) / n;
+      const sd = Math.sqrt(g.reduce((s, x) => s + (x - m) ** 2, 0) / (n - 1));
+      const h = 1e-4;
+      const up = p.map((v, i) => (i === k ? v + h : v)) as Params;
+      const dn = p.map((v, i) => (i === k ? v - h : v)) as Params;
+      const fd = (meanRef(up) - meanRef(dn)) / (2 * h);
+      expect(Math.abs(m - fd), `d/d${k}: ${m} vs ${fd}`).toBeLessThan(
+        5 * (sd / Math.sqrt(n)) + 2e-3 * (1 + Math.abs(fd)),
+      );
+    });
+  });
+});
