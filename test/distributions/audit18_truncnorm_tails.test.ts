@@ -288,3 +288,40 @@ describe('audit18 TruncatedDistribution far in a tail (the generic wrapper)', ()
     });
   });
 });
+
+describe('audit18 TruncatedNormal.cdf gradients far in a tail', () => {
+  it('are finite (no 0/0 from the closed form) and match finite differences of the quadrature CDF', () => {
+    const pts: [Params, number][] = [
+      [[0, 1, 40, 41], 40.02],
+      [[0, 1, -50, -49], -49.02],
+      [[0, 1, 40, 41], 40],
+    ];
+    for (const [p, x] of pts) {
+      const before = tf.memory().numTensors;
+      const ps = [...p.map((v) => tf.scalar(v)), tf.scalar(x)];
+      const gs = tf.grads(
+        (loc: tf.Tensor, scale: tf.Tensor, low: tf.Tensor, high: tf.Tensor, v: tf.Tensor) =>
+          new d.TruncatedNormal(loc, scale, low, high).cdf(v),
+      )(ps);
+      const got = gs.map((g) => g.dataSync()[0]!);
+      tf.dispose([...gs, ...ps]);
+      expect(tf.memory().numTensors).toBe(before);
+      const all = [...p, x];
+      const f = (v: number[]): number =>
+        cdfRef(v.slice(0, 4) as Params, Math.min(Math.max(v[4]!, v[2]!), v[3]!));
+      got.forEach((g, k) => {
+        expect(Number.isFinite(g), `d/d${k} at ${x} ${String(p)}`).toBe(true);
+        // at the bound itself only finiteness is asked of d/dx (a one-sided derivative)
+        if (x === p[2] && k === 4) return;
+        // one-sided differences at the bound (the CDF is flat below it)
+        const h = 1e-5;
+        const up = all.map((v, i) => (i === k ? v + h : v));
+        const mid = x === p[2] ? all : all.map((v, i) => (i === k ? v - h : v));
+        const fd = (f(up) - f(mid)) / (x === p[2] ? h : 2 * h);
+        expect(Math.abs(g - fd), `d/d${k} at ${x} ${String(p)}: ${g} vs ${fd}`).toBeLessThan(
+          2e-2 * (1 + Math.abs(fd)),
+        );
+      });
+    }
+  });
+});
