@@ -41,6 +41,12 @@ import './independent.js';
 const U_EPS = 1e-7;
 /** Newton steps of the quantile (from the clamped bound for an interval far in a tail). */
 const NEWTON_STEPS = 8;
+/**
+ * The gaps `log F(low) - log F(x)` and `log S(x) - log S(low)` are kept at least this far below
+ * 0: `log1mexp(0) = -Infinity` has an infinite slope, which gave NaN gradients through the form
+ * not taken (both logs round to 0 far in the other tail) and at `x = low`.
+ */
+const LOG_GAP_MIN = 1e-30;
 /** Newton steps whose scale `F(x) / p(x)` exceeds `e^80` are not taken (not finite in float32). */
 const MAX_LOG_STEP = 80;
 
@@ -230,11 +236,11 @@ export class TruncatedDistribution extends Distribution {
   private logFromLow(x: tf.Tensor, logFLow: tf.Tensor): tf.Tensor {
     const lx = this.logF(x);
     if (!this.hasLow) return lx;
-    return tf.add(lx, log1mexp(tf.minimum(tf.sub(logFLow, lx), 0)));
+    return tf.add(lx, log1mexp(tf.minimum(tf.sub(logFLow, lx), -LOG_GAP_MIN)));
   }
   /** `log(S(low) - S(x))`. */
   private logToLowUpper(x: tf.Tensor, logSLow: tf.Tensor): tf.Tensor {
-    return tf.add(logSLow, log1mexp(tf.minimum(tf.sub(this.logS(x), logSLow), 0)));
+    return tf.add(logSLow, log1mexp(tf.minimum(tf.sub(this.logS(x), logSLow), -LOG_GAP_MIN)));
   }
   /**
    * The bound terms: `log Z = log(F(high) - F(low))` (in the survival form where the interval is
@@ -350,10 +356,12 @@ export class TruncatedDistribution extends Distribution {
   protected override _cdf(x: tf.Tensor): tf.Tensor {
     const xc = this.clamp(x);
     const { logZ, logFLow, logSLow, upper: up } = this.terms();
-    const lower = tf.exp(tf.sub(this.logFromLow(xc, logFLow), logZ));
-    if (!this.hasLow) return tf.clipByValue(lower, 0, 1);
-    const upper = tf.exp(tf.sub(this.logToLowUpper(xc, logSLow as tf.Tensor), logZ));
-    return tf.clipByValue(whereB(up, upper, lower), 0, 1);
+    // the log-CDF capped at 0 before the exp: the form not taken may overflow (exp(735) far in
+    // the other tail), and an Infinity there gave NaN gradients through the where
+    const lower = tf.exp(tf.minimum(tf.sub(this.logFromLow(xc, logFLow), logZ), 0));
+    if (!this.hasLow) return lower;
+    const upper = tf.exp(tf.minimum(tf.sub(this.logToLowUpper(xc, logSLow as tf.Tensor), logZ), 0));
+    return whereB(up, upper, lower);
   }
   protected override _icdf(p: tf.Tensor): tf.Tensor {
     return this.quantile(p);

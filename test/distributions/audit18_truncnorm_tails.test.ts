@@ -325,3 +325,52 @@ describe('audit18 TruncatedNormal.cdf gradients far in a tail', () => {
     }
   });
 });
+
+/** Float64 truncated-normal log-density through the shifted quadrature normalizer. */
+function logPdfRef(p: Params, x: number): number {
+  const [mu, s, lo, hi] = p;
+  const a = (lo - mu) / s;
+  const b = (hi - mu) / s;
+  const near = a > 0 ? a : b < 0 ? b : 0;
+  const z = (x - mu) / s;
+  return -0.5 * (z * z - near * near) - Math.log(s * quad(p, () => 1));
+}
+
+describe('audit18 TruncatedDistribution(Normal) gradients far in a tail', () => {
+  it('logProb and cdf have finite gradients in loc, scale and x matching finite differences', () => {
+    for (const [p, x] of [
+      [[0, 1, 40, 41], 40.02],
+      [[0, 1, -50, -49], -49.02],
+    ] as [Params, number][]) {
+      for (const [name, ref] of [
+        ['logProb', logPdfRef],
+        ['cdf', cdfRef],
+      ] as const) {
+        const before = tf.memory().numTensors;
+        const ps = [tf.scalar(p[0]), tf.scalar(p[1]), tf.scalar(x)];
+        const gs = tf.grads((loc: tf.Tensor, scale: tf.Tensor, v: tf.Tensor) => {
+          const t = new d.TruncatedDistribution(new d.Normal(loc, scale), {
+            low: p[2],
+            high: p[3],
+          });
+          return name === 'cdf' ? t.cdf(v) : t.logProb(v);
+        })(ps);
+        const got = gs.map((g) => g.dataSync()[0]!);
+        tf.dispose([...gs, ...ps]);
+        expect(tf.memory().numTensors).toBe(before);
+        const all = [p[0], p[1], x];
+        const f = (v: number[]): number => ref([v[0]!, v[1]!, p[2], p[3]], v[2]!);
+        got.forEach((g, k) => {
+          const h = 1e-5;
+          const fd =
+            (f(all.map((v, i) => (i === k ? v + h : v))) -
+              f(all.map((v, i) => (i === k ? v - h : v)))) /
+            (2 * h);
+          expect(Math.abs(g - fd), `${name} d/d${k} ${String(p)}: ${g} vs ${fd}`).toBeLessThan(
+            2e-2 * (1 + Math.abs(fd)),
+          );
+        });
+      }
+    }
+  });
+});
