@@ -35,6 +35,10 @@ import { broadcastShapes, broadcastTo, valuesOf } from '../utils/tensor.js';
 import { makeRng } from '../utils/seed.js';
 import { ArgumentError } from '../utils/errors.js';
 
+/** Half-width of the entropy's enumeration window in standard deviations, and its padding. */
+const ENTROPY_WINDOW_SDS = 12;
+const ENTROPY_WINDOW_PAD = 40;
+
 /** Log binomial coefficient `log C(n, k)` through log-gamma. */
 export function logBinom(n: tf.Tensor, k: tf.Tensor): tf.Tensor {
   return tf.sub(
@@ -132,12 +136,36 @@ export class Binomial extends BinaryProbsDistribution {
     return this.expandToBatch(tf.mul(tf.mul(this.totalCount, this.probs), this.failureProbs()));
   }
   /** `-sum_k P(k) log P(k)` over `k = 0..max n` (exact). */
+  /**
+   * `H = -sum_k p(k) log p(k)` by enumeration (torch's `Binomial.entropy`), over the window
+   * `round(n p) +- (12 sd + 40)` of each batch element where that is shorter than `{0, ..., n}`
+   * (`sd = sqrt(n p (1 - p))`; the mass outside is below `e^-72`), so that a large `totalCount`
+   * (`1e8`) costs `O(sd)` terms rather than a tensor of `n + 1` (which crashed the wasm backend).
+   */
   protected override _entropy(): tf.Tensor {
-    const nMax = Math.max(0, ...Array.from(valuesOf(this.totalCount)));
-    const ks = tf.reshape(tf.range(0, nMax + 1, 1, 'float32'), [
-      nMax + 1,
-      ...this._batchShape.map(() => 1),
-    ]);
+    const batch = this._batchShape;
+    const n = valuesOf(broadcastTo(this.totalCount, batch));
+    const p = valuesOf(broadcastTo(this.probs, batch));
+    let nMax = 0;
+    let half = 0;
+    for (let i = 0; i < n.length; i++) {
+      const ni = n[i] as number;
+      const pi = p[i] as number;
+      nMax = Math.max(nMax, ni);
+      const sd = Math.sqrt(Math.max(ni * pi * (1 - pi), 0));
+      half = Math.max(half, Math.ceil(ENTROPY_WINDOW_SDS * sd) + ENTROPY_WINDOW_PAD);
+    }
+    const len = Math.min(nMax + 1, 2 * half + 1);
+    const lo = new Float32Array(n.length);
+    if (len < nMax + 1) {
+      for (let i = 0; i < n.length; i++) {
+        const ni = n[i] as number;
+        const centre = Math.round(ni * (p[i] as number));
+        lo[i] = Math.min(Math.max(centre - half, 0), Math.max(ni - len + 1, 0));
+      }
+    }
+    const steps = tf.reshape(tf.range(0, len, 1, 'float32'), [len, ...batch.map(() => 1)]);
+    const ks = tf.add(tf.tensor(lo, batch, 'float32'), steps);
     const lp = this._logProb(ks);
     const terms = tf.where(gt(lp, -Infinity), tf.mul(tf.exp(lp), lp), tf.zerosLike(lp));
     return tf.neg(tf.sum(terms, 0));

@@ -33,14 +33,29 @@ import { Laplace } from './laplace.js';
 import { Cauchy } from './cauchy.js';
 import { Logistic } from './logistic.js';
 import { SoftLaplace } from './soft_laplace.js';
-import { andB, ge, gt, le, lt, maskLogProb, noGrad, whereB } from './special.js';
+import { andB, ge, gt, le, lt, maskLogProb, noGrad, safe, whereB } from './special.js';
 import './expanded.js';
 import './independent.js';
 
 /** Uniforms are kept in `[U_EPS, 1 - U_EPS]` so that the quantile stays finite. */
 const U_EPS = 1e-7;
-/** Newton steps of the asymmetric upper-tail quantile. */
-const NEWTON_STEPS = 4;
+/** Newton steps of the quantile (from the clamped bound for an interval far in a tail). */
+const NEWTON_STEPS = 8;
+/**
+ * The gaps `log F(low) - log F(x)` and `log S(x) - log S(low)` are kept at least this far below
+ * 0: `log1mexp(0) = -Infinity` has an infinite slope, which gave NaN gradients through the form
+ * not taken (both logs round to 0 far in the other tail) and at `x = low`.
+ */
+const LOG_GAP_MIN = 1e-30;
+/** Newton steps whose scale `F(x) / p(x)` exceeds `e^80` are not taken (not finite in float32). */
+const MAX_LOG_STEP = 80;
+
+/** `log(e^a + e^b)`, finite where one term is `-Infinity`. */
+function logAddExp(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  const m = tf.maximum(a, b);
+  const mSafe = whereB(tf.isFinite(m), m, tf.zerosLike(m));
+  return tf.add(mSafe, tf.log(tf.add(tf.exp(tf.sub(a, mSafe)), tf.exp(tf.sub(b, mSafe)))));
+}
 
 /** The bound terms every method needs (functions of the base and the bounds only). */
 interface BoundTerms {
@@ -221,11 +236,11 @@ export class TruncatedDistribution extends Distribution {
   private logFromLow(x: tf.Tensor, logFLow: tf.Tensor): tf.Tensor {
     const lx = this.logF(x);
     if (!this.hasLow) return lx;
-    return tf.add(lx, log1mexp(tf.minimum(tf.sub(logFLow, lx), 0)));
+    return tf.add(lx, log1mexp(tf.minimum(tf.sub(logFLow, lx), -LOG_GAP_MIN)));
   }
   /** `log(S(low) - S(x))`. */
   private logToLowUpper(x: tf.Tensor, logSLow: tf.Tensor): tf.Tensor {
-    return tf.add(logSLow, log1mexp(tf.minimum(tf.sub(this.logS(x), logSLow), 0)));
+    return tf.add(logSLow, log1mexp(tf.minimum(tf.sub(this.logS(x), logSLow), -LOG_GAP_MIN)));
   }
   /**
    * The bound terms: `log Z = log(F(high) - F(low))` (in the survival form where the interval is
@@ -263,37 +278,62 @@ export class TruncatedDistribution extends Distribution {
     return this.hasHigh ? whereB(gt(lo, this.high), this.high, lo) : lo;
   }
 
-  /** The quantile `F_T^{-1}(u)` of the truncated distribution, `u` in `(0, 1)`. */
+  /**
+   * The quantile `F_T^{-1}(u)` of the truncated distribution, `u` in `(0, 1)`: the base's
+   * quantile of `p = (1 - u) F(low) + u F(high)` (upper tail: of the survival
+   * `s = (1 - u) S(low) + u S(high)`), refined by Newton steps on `log F(x) = log p` (`log S(x) =
+   * log s`), both targets formed in log space (`logaddexp`). Where `p` or `s` underflows float32
+   * (an interval far in a tail: `Normal(0, 1)` on `[40, 41]`) the start is the clamped bound and
+   * the steps alone find the draw.
+   */
   private quantile(u: tf.Tensor): tf.Tensor {
     const terms = this.terms();
-    const z = tf.exp(terms.logZ);
-    const fLow = terms.fLow;
+    const logU = tf.log(u);
+    const log1mU = tf.log1p(tf.neg(u));
+    const logFHigh = this.hasHigh ? this.logF(this.high) : tf.scalar(0);
+    const logP = logAddExp(tf.add(terms.logFLow, log1mU), tf.add(logFHigh, logU));
     // the branch not taken gets a harmless probability (its gradient is masked by the where)
-    const p = tf.clipByValue(tf.add(fLow, tf.mul(u, z)), 1e-30, 1 - U_EPS / 2);
-    const xLower = this.base.icdf(p);
+    const p = tf.clipByValue(tf.exp(logP), 1e-30, 1 - U_EPS / 2);
+    const xLower = this.newton(this.clamp(this.base.icdf(p)), logP, false);
     if (!this.hasLow) return this.clamp(xLower);
-    const sLow = tf.exp(terms.logSLow as tf.Tensor);
-    const s = tf.clipByValue(tf.sub(sLow, tf.mul(u, z)), 1e-30, 1 - U_EPS / 2);
-    const xUpper =
+    const logSHigh = this.hasHigh ? this.logS(this.high) : tf.scalar(-Infinity);
+    const logSLow = terms.logSLow as tf.Tensor;
+    const logS = logAddExp(tf.add(logSLow, log1mU), tf.add(logSHigh, logU));
+    const s = tf.clipByValue(tf.exp(logS), 1e-30, 1 - U_EPS / 2);
+    const start =
       this.mirror === undefined
-        ? this.newtonSurvival(this.clamp(this.base.icdf(tf.sub(1, s))), tf.log(s))
+        ? this.base.icdf(tf.sub(1, s))
         : tf.sub(tf.mul(2, this.mirror), this.base.icdf(s));
+    const xUpper = this.newton(this.clamp(start), logS, true);
     return this.clamp(whereB(terms.upper, xUpper, xLower));
   }
   /**
-   * Newton steps on `log S(x) = logS` from `x` (for an asymmetric base in the upper tail, where
+   * Newton steps on `g(x) = target` from `x`, `g = log F` (or `log S` for the upper tail, where
    * `F^{-1}(1 - s)` has lost the digits of a small `s` to the rounding of `1 - s`):
-   * `x <- x + (log S(x) - logS) S(x) / p(x)`, each step clamped into `[low, high]`. At the root
-   * the autodiff gradient of a step is the implicit one, `-(d log S/d theta - d logS/d theta) /
-   * (d log S/d x)`.
+   * `x <- x -+ (g(x) - target) e^{g(x)} / p(x)`, each step clamped into `[low, high]` (`log F`
+   * and `log S` are concave for log-concave bases, so the steps approach the root from one side
+   * after at most one overshoot). At the root the autodiff gradient of a step is the implicit
+   * one, `-(dg/dtheta - dtarget/dtheta) / (dg/dx)`.
    */
-  private newtonSurvival(x0: tf.Tensor, logS: tf.Tensor): tf.Tensor {
+  private newton(x0: tf.Tensor, target: tf.Tensor, upperTail: boolean): tf.Tensor {
     let x = x0;
     for (let k = 0; k < NEWTON_STEPS; k++) {
-      const ls = this.base.logSurvival(x);
-      const step = tf.mul(tf.sub(ls, logS), tf.exp(tf.sub(ls, this.base.logProb(x))));
-      const ok = noGrad((t) => tf.isFinite(t as tf.Tensor), step);
-      x = this.clamp(tf.add(x, whereB(ok, step, tf.zerosLike(step))));
+      const g = upperTail ? this.logS(x) : this.logF(x);
+      const resid = tf.sub(g, target);
+      const logScale = tf.sub(g, this.base.logProb(x));
+      // a step is taken where it is finite; elsewhere (and in the branch of the quantile not
+      // taken) its inputs are replaced before the exp, so that no Infinity reaches the gradient
+      const ok = noGrad(
+        (r, e) =>
+          tf.logicalAnd(
+            tf.logicalAnd(tf.isFinite(r as tf.Tensor), tf.isFinite(e as tf.Tensor)),
+            tf.less(e as tf.Tensor, MAX_LOG_STEP),
+          ),
+        resid,
+        logScale,
+      );
+      const step = tf.mul(safe(ok, resid, 0), tf.exp(safe(ok, logScale, 0)));
+      x = this.clamp(tf.add(x, upperTail ? step : tf.neg(step)));
     }
     return x;
   }
@@ -316,10 +356,12 @@ export class TruncatedDistribution extends Distribution {
   protected override _cdf(x: tf.Tensor): tf.Tensor {
     const xc = this.clamp(x);
     const { logZ, logFLow, logSLow, upper: up } = this.terms();
-    const lower = tf.exp(tf.sub(this.logFromLow(xc, logFLow), logZ));
-    if (!this.hasLow) return tf.clipByValue(lower, 0, 1);
-    const upper = tf.exp(tf.sub(this.logToLowUpper(xc, logSLow as tf.Tensor), logZ));
-    return tf.clipByValue(whereB(up, upper, lower), 0, 1);
+    // the log-CDF capped at 0 before the exp: the form not taken may overflow (exp(735) far in
+    // the other tail), and an Infinity there gave NaN gradients through the where
+    const lower = tf.exp(tf.minimum(tf.sub(this.logFromLow(xc, logFLow), logZ), 0));
+    if (!this.hasLow) return lower;
+    const upper = tf.exp(tf.minimum(tf.sub(this.logToLowUpper(xc, logSLow as tf.Tensor), logZ), 0));
+    return whereB(up, upper, lower);
   }
   protected override _icdf(p: tf.Tensor): tf.Tensor {
     return this.quantile(p);

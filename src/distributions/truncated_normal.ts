@@ -67,6 +67,8 @@ function phi(z: tf.Tensor): tf.Tensor {
 
 /** Below this normalizer the CDF is formed in log space. */
 const TINY_Z = 1e-20;
+/** The log-space CDF's `log F(x) - log F(low)` is kept at least this far from 0. */
+const LOG_GAP_MIN = 1e-30;
 /** From this many standard deviations out, one-tail moments come from {@link tailMoments}. */
 const TAIL_FROM = 3;
 /** Depth of the Mills-ratio continued fraction (relative error < 1e-8 from 3 sd out). */
@@ -311,12 +313,16 @@ export class TruncatedNormal extends ScalarDistribution {
     const mirror = tf.sub(ndtr(tf.neg(a)), ndtr(tf.neg(xi)));
     const num = whereB(flip, mirror, direct);
     const z = this.normalizer();
-    const plain = tf.clipByValue(tf.div(num, z), 0, 1);
+    const tiny = lt(z, TINY_Z);
+    // each branch sees a harmless input where it is not taken (0/0 there gave NaN gradients)
+    const plain = tf.clipByValue(tf.div(num, whereB(tiny, tf.scalar(1), z)), 0, 1);
     const logHi = logNdtr(whereB(flip, tf.neg(a), xi));
     const logLo = logNdtr(whereB(flip, tf.neg(xi), a));
-    const logNum = tf.add(logHi, log1mexp(tf.minimum(tf.sub(logLo, logHi), 0)));
+    // the gap kept below 0: log1mexp(0) = -Infinity has an infinite slope at x = low
+    const gap = tf.minimum(tf.sub(logLo, logHi), -LOG_GAP_MIN);
+    const logNum = tf.add(logHi, log1mexp(gap));
     const viaLog = tf.clipByValue(tf.exp(tf.sub(logNum, this.logNormalizer())), 0, 1);
-    return whereB(lt(z, TINY_Z), viaLog, plain);
+    return whereB(tiny, viaLog, plain);
   }
   /**
    * The standardized moments `E[xi]`, `Var[xi]` and `H - log sigma` (`xi = (x - mu) / sigma`).

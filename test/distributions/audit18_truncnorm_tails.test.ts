@@ -217,3 +217,160 @@ describe('audit18 TruncatedNormal moments, entropy and CDF far in the tails', ()
     }
   });
 });
+
+/** Float64 CDF of an exponential-like tail `exp(rate (x - a))` on `[a, b]` (rate of either sign). */
+const expTailCdf = (x: number, a: number, b: number, rate: number): number =>
+  Math.expm1(rate * (x - a)) / Math.expm1(rate * (b - a));
+
+describe('audit18 TruncatedDistribution far in a tail (the generic wrapper)', () => {
+  const cases: [string, () => d.Distribution, number, number, (x: number) => number][] = [
+    ['Normal [40, 41]', () => new d.Normal(0, 1), 40, 41, (x) => cdfRef([0, 1, 40, 41], x)],
+    ['Normal [-50, -49]', () => new d.Normal(0, 1), -50, -49, (x) => cdfRef([0, 1, -50, -49], x)],
+    [
+      'Laplace [-120, -119]',
+      () => new d.Laplace(0, 1),
+      -120,
+      -119,
+      (x) => expTailCdf(x, -120, -119, 1),
+    ],
+    [
+      'Logistic [100, 101]',
+      () => new d.Logistic(0, 1),
+      100,
+      101,
+      (x) => expTailCdf(x, 100, 101, -1),
+    ],
+  ];
+  it('draws stay inside [low, high], spread out, and pass a KS test', () => {
+    const n = 2000;
+    for (const [name, base, low, high, cdf] of cases) {
+      const b = base();
+      const t = new d.TruncatedDistribution(b, { low, high });
+      const xs = expectNoLeak(() => t.rsample([n], 17));
+      t.dispose();
+      b.dispose();
+      expect(Math.min(...xs), name).toBeGreaterThanOrEqual(low);
+      expect(Math.max(...xs), name).toBeLessThanOrEqual(high);
+      expect(new Set(xs).size, name).toBeGreaterThan(n / 4);
+      const sorted = [...xs].sort((u, v) => u - v);
+      let ks = 0;
+      for (let i = 0; i < n; i += 5) {
+        const f = cdf(sorted[i]!);
+        ks = Math.max(ks, Math.abs(f - i / n), Math.abs(f - (i + 1) / n));
+      }
+      expect(ks, `KS ${name}`).toBeLessThan(1.95 / Math.sqrt(n));
+    }
+  });
+
+  it('pathwise gradients in the base parameters match dE[x]/dtheta (Normal on [40, 41] sd)', () => {
+    const n = 1500;
+    const p: Params = [0, 1, 40, 41];
+    const before = tf.memory().numTensors;
+    const ps = [tf.fill([n], 0), tf.fill([n], 1)];
+    const gs = tf.grads((loc: tf.Tensor, scale: tf.Tensor) => {
+      const b = new d.Normal(loc, scale);
+      return tf.sum(new d.TruncatedDistribution(b, { low: 40, high: 41 }).rsample([], 3));
+    })(ps);
+    const per = gs.map((g) => Array.from(g.dataSync()));
+    tf.dispose([...gs, ...ps]);
+    expect(tf.memory().numTensors).toBe(before);
+    per.forEach((g, k) => {
+      expect(g.every(Number.isFinite), `finite d/d${k}`).toBe(true);
+      const m = g.reduce((s, x) => s + x, 0) / n;
+      const sd = Math.sqrt(g.reduce((s, x) => s + (x - m) ** 2, 0) / (n - 1));
+      const h = 1e-4;
+      const up = p.map((v, i) => (i === k ? v + h : v)) as Params;
+      const dn = p.map((v, i) => (i === k ? v - h : v)) as Params;
+      const fd = (meanRef(up) - meanRef(dn)) / (2 * h);
+      expect(Math.abs(m - fd), `d/d${k}: ${m} vs ${fd}`).toBeLessThan(
+        5 * (sd / Math.sqrt(n)) + 2e-3 * (1 + Math.abs(fd)),
+      );
+    });
+  });
+});
+
+describe('audit18 TruncatedNormal.cdf gradients far in a tail', () => {
+  it('are finite (no 0/0 from the closed form) and match finite differences of the quadrature CDF', () => {
+    const pts: [Params, number][] = [
+      [[0, 1, 40, 41], 40.02],
+      [[0, 1, -50, -49], -49.02],
+      [[0, 1, 40, 41], 40],
+    ];
+    for (const [p, x] of pts) {
+      const before = tf.memory().numTensors;
+      const ps = [...p.map((v) => tf.scalar(v)), tf.scalar(x)];
+      const gs = tf.grads(
+        (loc: tf.Tensor, scale: tf.Tensor, low: tf.Tensor, high: tf.Tensor, v: tf.Tensor) =>
+          new d.TruncatedNormal(loc, scale, low, high).cdf(v),
+      )(ps);
+      const got = gs.map((g) => g.dataSync()[0]!);
+      tf.dispose([...gs, ...ps]);
+      expect(tf.memory().numTensors).toBe(before);
+      const all = [...p, x];
+      const f = (v: number[]): number =>
+        cdfRef(v.slice(0, 4) as Params, Math.min(Math.max(v[4]!, v[2]!), v[3]!));
+      got.forEach((g, k) => {
+        expect(Number.isFinite(g), `d/d${k} at ${x} ${String(p)}`).toBe(true);
+        // at the bound itself only finiteness is asked of d/dx (a one-sided derivative)
+        if (x === p[2] && k === 4) return;
+        // one-sided differences at the bound (the CDF is flat below it)
+        const h = 1e-5;
+        const up = all.map((v, i) => (i === k ? v + h : v));
+        const mid = x === p[2] ? all : all.map((v, i) => (i === k ? v - h : v));
+        const fd = (f(up) - f(mid)) / (x === p[2] ? h : 2 * h);
+        expect(Math.abs(g - fd), `d/d${k} at ${x} ${String(p)}: ${g} vs ${fd}`).toBeLessThan(
+          2e-2 * (1 + Math.abs(fd)),
+        );
+      });
+    }
+  });
+});
+
+/** Float64 truncated-normal log-density through the shifted quadrature normalizer. */
+function logPdfRef(p: Params, x: number): number {
+  const [mu, s, lo, hi] = p;
+  const a = (lo - mu) / s;
+  const b = (hi - mu) / s;
+  const near = a > 0 ? a : b < 0 ? b : 0;
+  const z = (x - mu) / s;
+  return -0.5 * (z * z - near * near) - Math.log(s * quad(p, () => 1));
+}
+
+describe('audit18 TruncatedDistribution(Normal) gradients far in a tail', () => {
+  it('logProb and cdf have finite gradients in loc, scale and x matching finite differences', () => {
+    for (const [p, x] of [
+      [[0, 1, 40, 41], 40.02],
+      [[0, 1, -50, -49], -49.02],
+    ] as [Params, number][]) {
+      for (const [name, ref] of [
+        ['logProb', logPdfRef],
+        ['cdf', cdfRef],
+      ] as const) {
+        const before = tf.memory().numTensors;
+        const ps = [tf.scalar(p[0]), tf.scalar(p[1]), tf.scalar(x)];
+        const gs = tf.grads((loc: tf.Tensor, scale: tf.Tensor, v: tf.Tensor) => {
+          const t = new d.TruncatedDistribution(new d.Normal(loc, scale), {
+            low: p[2],
+            high: p[3],
+          });
+          return name === 'cdf' ? t.cdf(v) : t.logProb(v);
+        })(ps);
+        const got = gs.map((g) => g.dataSync()[0]!);
+        tf.dispose([...gs, ...ps]);
+        expect(tf.memory().numTensors).toBe(before);
+        const all = [p[0], p[1], x];
+        const f = (v: number[]): number => ref([v[0]!, v[1]!, p[2], p[3]], v[2]!);
+        got.forEach((g, k) => {
+          const h = 1e-5;
+          const fd =
+            (f(all.map((v, i) => (i === k ? v + h : v))) -
+              f(all.map((v, i) => (i === k ? v - h : v)))) /
+            (2 * h);
+          expect(Math.abs(g - fd), `${name} d/d${k} ${String(p)}: ${g} vs ${fd}`).toBeLessThan(
+            2e-2 * (1 + Math.abs(fd)),
+          );
+        });
+      }
+    }
+  });
+});
