@@ -137,14 +137,57 @@ function newestComplete(runDir: string): string | undefined {
 }
 
 /**
+ * Told where a `checkpoint` that is not a complete version was moved, and why it is not one.
+ * @param from the `checkpoint` path.
+ * @param to where it now is (`checkpoint.damaged-<ms>`).
+ * @param why what is wrong with it.
+ */
+export type SetAsideReport = (from: string, to: string, why: string) => void;
+
+/** The default {@link SetAsideReport}: one `deepprob: warning:` line on the console. */
+const warnSetAside: SetAsideReport = (from, to, why) => {
+  console.warn(
+    `deepprob: warning: ${from} is not a complete checkpoint (${why}); it is kept as ${to} and not used`,
+  );
+};
+
+/** Why `dir` is not a complete checkpoint version (undefined when it is one). */
+function incompleteReason(dir: string): string | undefined {
+  if (!statSync(dir).isDirectory()) return 'not a folder';
+  if (!existsSync(join(dir, 'model.json'))) return 'no model.json';
+  return manifestProblem(dir);
+}
+
+/**
+ * A `checkpoint` that is not a complete version — damaged after it was written (rotation only
+ * ever renames complete versions to that name) or not a folder at all — is moved aside to
+ * `checkpoint.damaged-<ms>` rather than deleted, so that nothing a user trained is removed.
+ */
+function setAsideDamaged(final: string, report: SetAsideReport): void {
+  if (!existsSync(final)) return;
+  const why = incompleteReason(final);
+  if (why === undefined) return;
+  const to = `${final}.damaged-${Date.now()}`;
+  fsOps.renameSync(final, to);
+  report(final, to, why);
+}
+
+/**
  * Bring a run directory back to one clean checkpoint after any crash: the newest complete version
  * (of `checkpoint`, `checkpoint.old`, `checkpoint.tmp-*`) becomes `checkpoint`; incomplete and
- * older versions and `*.del-*` leftovers are deleted.
+ * older rotation versions (`checkpoint.old`, `checkpoint.tmp-*`) and `*.del-*` leftovers are
+ * deleted. A `checkpoint` that is itself not complete (a damaged file, a stray file of that name)
+ * is never deleted: it is moved to `checkpoint.damaged-<ms>` and reported.
  * @param runDir the run directory.
+ * @param onSetAside told of a `checkpoint` moved aside (default: a console warning).
  * @returns the checkpoint directory, or undefined when no complete version exists.
  */
-export function recoverCheckpoint(runDir: string): string | undefined {
+export function recoverCheckpoint(
+  runDir: string,
+  onSetAside: SetAsideReport = warnSetAside,
+): string | undefined {
   const final = join(runDir, CHECKPOINT_DIR);
+  setAsideDamaged(final, onSetAside);
   const best = newestComplete(runDir);
   if (best !== undefined && best !== final) {
     trash(final);
