@@ -136,14 +136,26 @@ describe('normalGammaOutputs and DenseNormalGamma: the NIG head', () => {
     expect(layer.computeOutputShape([null, 3])).toEqual([null, 8]);
     const [w, b] = layer.getWeights() as [tf.Tensor, tf.Tensor];
     expect(w.shape).toEqual([3, 8]);
-    const expected = tf.tidy(() => {
-      const p = ev.normalGammaOutputs(tf.add(tf.matMul(x, w), b));
-      return tf.concat([p.gamma, p.nu, p.alpha, p.beta], -1);
-    });
-    expect(y).toBeAllclose(expected, { rtol: 1e-6, atol: 1e-6 });
+    // float64: o = x W + b, then [o_0:2, softplus o_2:4, softplus o_4:6 + 1, softplus o_6:8]
+    const xv = x.arraySync() as number[][];
+    const wv = w.arraySync() as number[][];
+    const bv = b.arraySync() as number[];
+    const expected = xv.map((row) =>
+      bv.map((bj, j) => {
+        const o = row.reduce((s, xi, i) => s + xi * (wv[i]?.[j] as number), bj);
+        return j < 2 ? o : softplus64(o) + (j >= 4 && j < 6 ? 1 : 0);
+      }),
+    );
+    expect(y).toBeAllclose(expected.flat(), { rtol: 1e-5, atol: 1e-6 });
     expect(layer.normalGammaUnits).toBe(2);
     expect(new ev.DenseNormalGamma(3).normalGammaUnits).toBe(3);
-    tf.dispose([x, y, expected]);
+    // as TF.js's Dense, on the last axis of a sequence [batch, T, features]
+    const seq = tf.stack([x, x]);
+    const ys = layer.apply(seq) as tf.Tensor;
+    expect(ys.shape).toEqual([2, 2, 8]);
+    expect(ys).toBeAllclose([...expected.flat(), ...expected.flat()], { rtol: 1e-5, atol: 1e-6 });
+    tf.dispose([seq, ys]);
+    tf.dispose([x, y]);
     layer.dispose();
   });
 
