@@ -58,3 +58,27 @@ export {
   dirichletKLUniform,
   type EdlLossOptions,
 } from './edl_losses.js';
+
+// Deep evidential regression (Amini et al., NeurIPS 2020; the evidential-deep-learning package's
+// DenseNormalGamma, NIG_NLL, NIG_Reg, EvidentialRegression): the Normal-Inverse-Gamma head, its
+// losses, uncertainties and Student-t predictive.
+export {
+  normalGammaOutputs,
+  NIG_MIN_POSITIVE,
+  NIG_MIN_ALPHA,
+  type NormalGammaOutputs,
+  type NormalGammaParams,
+  type NormalGammaInput,
+} from './normal_gamma.js';
+export {
+  DenseNormalGamma,
+  denseNormalGamma,
+  type DenseNormalGammaArgs,
+} from './dense_normal_gamma.js';
+export {
+  nigNll,
+  nigRegularizer,
+  evidentialRegressionLoss,
+  type EvidentialRegressionOptions,
+} from './nig_losses.js';
+export { nigUncertainty, nigPredictive, type NigUncertainty } from './nig_uncertainty.js';
