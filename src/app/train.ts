@@ -211,11 +211,12 @@ async function trainOwned(
   const loss = lossOf(kind, cfg, trainSet.count);
   makeDirs(cfg.out);
   const progress = options.progress ?? (options.quiet === true ? quietProgress() : barProgress());
-  log(
-    `deepprob: training ${cfg.model}${kind === 'bayesian' ? ` (${cfg.estimator ?? DEFAULT_ESTIMATOR})` : ''} on ` +
-      `${trainSet.name} (${trainSet.count} images, input ${trainBatches.inputShape.join('x')}), ` +
-      `${model.countParams()} parameters, batch ${cfg.batchSize}, lr ${cfg.lr}, epochs ${startEpoch + 1}..${cfg.epochs}`,
-  );
+  if (startEpoch < cfg.epochs)
+    log(
+      `deepprob: training ${cfg.model}${kind === 'bayesian' ? ` (${cfg.estimator ?? DEFAULT_ESTIMATOR})` : ''} on ` +
+        `${trainSet.name} (${trainSet.count} images, input ${trainBatches.inputShape.join('x')}), ` +
+        `${model.countParams()} parameters, batch ${cfg.batchSize}, lr ${cfg.lr}, epochs ${startEpoch + 1}..${cfg.epochs}`,
+    );
   let checkpoint = join(cfg.out, CHECKPOINT_DIR);
   const records = [...history];
   // the stop messages show also with --quiet
