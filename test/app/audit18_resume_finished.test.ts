@@ -3,7 +3,7 @@
  * given fewer epochs than it has done; `--kl-weight` on resume compared as the schedule it names
  * (`1.0` is the saved `1`, `Blundell` the saved `blundell`), not as the text typed.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -123,4 +123,26 @@ describe('--kl-weight on resume is compared as the schedule it names', () => {
       expect(err?.message).toMatch(/kl-weight is "1"; got/);
     }
   }, 30_000);
+});
+
+describe('a resume that fails after reading the checkpoint', () => {
+  it('frees the optimizer state it read (data moved to a damaged copy)', async () => {
+    const run = await finishedRun();
+    const bad = tmp();
+    for (const f of readdirSync(data)) copyFileSync(join(data, f), join(bad, f));
+    const test = readFileSync(join(bad, 't10k-images-idx3-ubyte'));
+    writeFileSync(join(bad, 't10k-images-idx3-ubyte'), test.subarray(0, test.length - 10));
+    const n = tf.memory().numTensors;
+    const err = await runTraining(config(run, { epochs: 2, dataDir: bad }), {
+      resume: true,
+      quiet: true,
+      explicit: ['out', 'epochs', 'dataDir'],
+      log: () => undefined,
+    }).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect(err?.message).toMatch(/t10k-images-idx3-ubyte: truncated/);
+    expect(tf.memory().numTensors).toBe(n);
+  }, 60_000);
 });
