@@ -154,7 +154,8 @@ export function checkResumedEpochs(
   if (epochs < done || (batch > 0 && epochs <= done)) {
     throw new ArgumentError(
       'epochs',
-      `the run in ${dir} has already trained ${trained}; ${source} is fewer ` +
+      `the run in ${dir} has already trained ${trained}; ${source} ` +
+        (epochs < done ? 'is fewer ' : `does not finish epoch ${done + 1} `) +
         `(--epochs is the total, also when resuming: pass --epochs ${done + 1} or more to extend the run)`,
     );
   }

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runTraining, TRAIN_DEFAULTS, type TrainConfig } from '../../src/app/index.js';
+import { checkResumedEpochs } from '../../src/app/train_resume.js';
 import { disposeModel } from '../../src/layers/dispose_model.js';
 import { ArgumentError } from '../../src/utils/errors.js';
 import { idxDataset } from '../idx_fixture.js';
@@ -145,4 +146,31 @@ describe('a resume that fails after reading the checkpoint', () => {
     expect(err?.message).toMatch(/t10k-images-idx3-ubyte: truncated/);
     expect(tf.memory().numTensors).toBe(n);
   }, 60_000);
+});
+
+describe('checkResumedEpochs (the epochs of a resumed run against those done)', () => {
+  it('more epochs: nothing to say; as many: the finished line; fewer: refused naming epochs', () => {
+    expect(checkResumedEpochs('ck', 2, 0, 3, ['epochs'])).toBeUndefined();
+    expect(checkResumedEpochs('ck', 2, 0, 2, [])).toMatch(/finished its 2 epochs/);
+    expect(() => checkResumedEpochs('ck', 2, 0, 1, ['epochs'])).toThrow(
+      /already trained 2 epochs; --epochs 1 is fewer/,
+    );
+  });
+  it('a run stopped mid-epoch needs the epoch it stopped in', () => {
+    // 2 epochs and 3 batches of the third done: --epochs 3 finishes it, --epochs 2 cannot
+    expect(checkResumedEpochs('ck', 2, 3, 3, ['epochs'])).toBeUndefined();
+    const err = (() => {
+      try {
+        checkResumedEpochs('ck', 2, 3, 2, undefined);
+      } catch (e) {
+        return e as ArgumentError;
+      }
+      return undefined;
+    })();
+    expect(err).toBeInstanceOf(ArgumentError);
+    expect(err?.argument).toBe('epochs');
+    expect(err?.message).toMatch(
+      /2 epochs and 3 batches of epoch 3; --epochs 2 does not finish epoch 3/,
+    );
+  });
 });
