@@ -250,8 +250,12 @@ export async function evaluate(
               ? tf.sub(tf.log(alphaAll), tf.log(tf.sum(alphaAll, -1, true)))
               : tf.logSoftmax(logits);
           const nll = tf.neg(tf.sum(tf.mul(logp, tf.oneHot(y, kk))));
-          const c = k(logits);
-          cal = tf.keep(tf.stack([tf.exp(tf.max(logp, -1)), hit(logits)], 1));
+          // the predicted class is that of the predictive: an evidential net's alpha / S, whose
+          // ties (relu evidence 0 on several classes) go to the first class as the uncertainty
+          // report reads them, not to the largest raw output
+          const predictive = alphaAll ?? logits;
+          const c = k(predictive);
+          cal = tf.keep(tf.stack([tf.exp(tf.max(logp, -1)), hit(predictive)], 1));
           let u: tf.Tensor = tf.scalar(0);
           let uRows: tf.Tensor = tf.zeros([batch.size]);
           if (alphaAll !== undefined) {
@@ -259,7 +263,7 @@ export async function evaluate(
             u = tf.sum(uRows);
           }
           if (per !== undefined) {
-            rows = tf.keep(tf.stack([entropyLastAxis(tf.exp(logp)), uRows, hit(logits)], 1));
+            rows = tf.keep(tf.stack([entropyLastAxis(tf.exp(logp)), uRows, hit(predictive)], 1));
           }
           out.push(c, c, c, nll, tf.sum(entropyLastAxis(tf.exp(logp))), tf.scalar(0), u);
         }

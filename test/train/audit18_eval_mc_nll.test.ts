@@ -4,6 +4,8 @@
  * confidently wrong. It was `-log(mean_s p_s(y) + 1e-12)` on float32 probabilities: a
  * probability that underflows to 0 capped the image's NLL at 27.6 nats (100 nats in the
  * test below read as 14), below the plain kind's NLL of the same network.
+ * Also: an evidential model's prediction is the argmax of its Dirichlet mean alpha / S (ties to
+ * the first class), not of its raw outputs.
  */
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
@@ -117,6 +119,48 @@ describe('evaluate: the MC predictive NLL of a Bayesian model', () => {
     });
     expect(plain.nll).toBeCloseTo(referenceNll([[0, 0]]), 3);
     expect(bayes.nll).toBeCloseTo(plain.nll, 4);
+    net.dispose();
+  });
+});
+
+describe('evaluate: the prediction of an evidential model is that of its Dirichlet mean', () => {
+  it('relu evidence tied at 0 predicts the first class (as argmax of alpha / S), not the largest output', async () => {
+    // outputs [-3, -1] and [-1, -3]: alpha = [1, 1] for both, p = [0.5, 0.5], predicted class 0
+    const net = tf.sequential({
+      layers: [
+        tf.layers.flatten({ inputShape: [1, 1, 2] }),
+        tf.layers.dense({
+          units: 2,
+          weights: [
+            tf.tensor2d([
+              [0, 0],
+              [0, 0],
+            ]),
+            tf.tensor1d([-3, -1]),
+          ],
+        }),
+      ],
+    });
+    const set = pairs(
+      [
+        [0, 0],
+        [255, 255],
+      ],
+      [0, 1],
+    );
+    const r = await expectNoLeakAsync(() =>
+      evaluate(net, new Batcher(set, { batchSize: 2, shuffle: false }), {
+        kind: 'evidential',
+        evidence: 'relu',
+        perExample: true,
+      }),
+    );
+    // float64 reference from the probabilities [0.5, 0.5]: class 0 for both images
+    expect(r.accuracy).toBeCloseTo(0.5, 12);
+    expect(Array.from(r.perExample?.correct ?? [])).toEqual([1, 0]);
+    // one confidence bin (0.5): |hits - confidence| / n = |1 - 2 * 0.5| / 2 = 0
+    expect(r.ece).toBeCloseTo(0, 6);
+    expect(r.nll).toBeCloseTo(Math.log(2), 5);
     net.dispose();
   });
 });
