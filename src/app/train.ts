@@ -137,13 +137,15 @@ export async function runTraining(
     throw e;
   }
   try {
-    const held: { model?: tf.LayersModel } = {};
+    const held: HeldTensors = {};
     try {
       return await trainOwned(given, cfg, options, log, t0, lock, held);
     } catch (e) {
       // a model loaded or built before the failure (a resume refused after loading, data that
-      // does not fit): freed, so that a failing call leaks no tensor
+      // does not fit), and a resumed optimizer's state: freed, so that a failing call leaks no
+      // tensor
       if (held.model !== undefined) disposeModel(held.model);
+      if (held.optimizerState !== undefined) tf.dispose(held.optimizerState);
       throw e;
     }
   } catch (e) {
@@ -156,6 +158,14 @@ export async function runTraining(
   }
 }
 
+/** What a run has made that a failure before its end must free. */
+interface HeldTensors {
+  /** The model loaded from the checkpoint or built. */
+  model?: tf.LayersModel;
+  /** The optimizer's saved state read on resume (disposed once restored or on failure). */
+  optimizerState?: tf.Tensor[];
+}
+
 /** {@link runTraining} once the run directory is checked and locked. */
 async function trainOwned(
   config: TrainConfig,
@@ -164,7 +174,7 @@ async function trainOwned(
   log: (line: string) => void,
   t0: number,
   lock: RunLockHandle,
-  held: { model?: tf.LayersModel },
+  held: HeldTensors,
 ): Promise<TrainResult> {
   // a run whose lock another process took over (its lease ran out while this one stalled) must
   // not overwrite that process's checkpoints
@@ -178,6 +188,7 @@ async function trainOwned(
   };
   const resumed = await resumeRun(config, start, options, log, held);
   const { cfg, startEpoch, step, history, restoreOptimizer, midEpoch } = resumed;
+  held.optimizerState = restoreOptimizer.map((n) => n.tensor);
   checkConfig(cfg);
   const entry = getModelEntry(cfg.model);
   if (options.explicit !== undefined) checkKindOptions(cfg.model, options.explicit);
@@ -211,11 +222,12 @@ async function trainOwned(
   const loss = lossOf(kind, cfg, trainSet.count);
   makeDirs(cfg.out);
   const progress = options.progress ?? (options.quiet === true ? quietProgress() : barProgress());
-  log(
-    `deepprob: training ${cfg.model}${kind === 'bayesian' ? ` (${cfg.estimator ?? DEFAULT_ESTIMATOR})` : ''} on ` +
-      `${trainSet.name} (${trainSet.count} images, input ${trainBatches.inputShape.join('x')}), ` +
-      `${model.countParams()} parameters, batch ${cfg.batchSize}, lr ${cfg.lr}, epochs ${startEpoch + 1}..${cfg.epochs}`,
-  );
+  if (startEpoch < cfg.epochs)
+    log(
+      `deepprob: training ${cfg.model}${kind === 'bayesian' ? ` (${cfg.estimator ?? DEFAULT_ESTIMATOR})` : ''} on ` +
+        `${trainSet.name} (${trainSet.count} images, input ${trainBatches.inputShape.join('x')}), ` +
+        `${model.countParams()} parameters, batch ${cfg.batchSize}, lr ${cfg.lr}, epochs ${startEpoch + 1}..${cfg.epochs}`,
+    );
   let checkpoint = join(cfg.out, CHECKPOINT_DIR);
   const records = [...history];
   // the stop messages show also with --quiet

@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { loadCheckpoint, recoverCheckpoint } from '../train/checkpoint.js';
 import { type EpochRecord } from '../train/fit.js';
 import { checkDataDir } from '../data/files.js';
+import { parseKLWeight } from '../layers/kl_schedules.js';
 import { ArgumentError } from '../utils/errors.js';
 import type { EpochTotals } from '../layers/fit_loop.js';
 import { type RunOptions, type TrainConfig } from './run_config.js';
@@ -103,6 +104,14 @@ export async function resumeRun(
         seedState: ck.state.seedState,
       };
     }
+    // before the optimizer's tensors are read: a refusal leaves nothing behind
+    const finished = checkResumedEpochs(
+      ck.dir,
+      startEpoch,
+      midEpoch?.batch ?? 0,
+      cfg.epochs,
+      explicit,
+    );
     restoreOptimizer = ck.optimizerWeights();
     log(
       `deepprob: resuming ${cfg.model} from ${ck.dir} after epoch ${startEpoch}` +
@@ -111,10 +120,49 @@ export async function resumeRun(
           : '') +
         ` (step ${step})`,
     );
+    if (finished !== undefined) log(finished);
     const extension = lrExtensionNote(saved, cfg.epochs);
     if (extension !== undefined) log(extension);
   }
   return { cfg, model, startEpoch, step, history, restoreOptimizer, midEpoch };
+}
+
+/**
+ * The epochs a resumed run trains to, against the epochs its checkpoint has done (`e` full epochs
+ * and `b` batches of epoch `e + 1`): as Keras's `fit(initial_epoch=e, epochs=E)`, a finished run
+ * (`b = 0`, `E = e`) has nothing to train, said by the line returned for the log; a total below
+ * the epochs already done (which Keras silently skips) is refused.
+ * @param dir the checkpoint folder (for the messages).
+ * @param done the full epochs done, `e`.
+ * @param batch the batches done of epoch `e + 1`, `b`.
+ * @param epochs the run's total epochs, `E`.
+ * @param explicit the options the user typed (`--epochs` is named as typed or as saved).
+ * @returns the log line of a finished run, else undefined.
+ * @throws ArgumentError naming `epochs` when `E < e`, or `E <= e` with `b > 0`.
+ */
+export function checkResumedEpochs(
+  dir: string,
+  done: number,
+  batch: number,
+  epochs: number,
+  explicit: readonly string[] | undefined,
+): string | undefined {
+  const given = explicit === undefined || explicit.includes('epochs');
+  const source = given ? `--epochs ${epochs}` : `its saved epochs (${epochs})`;
+  const trained =
+    batch > 0 ? `${done} epochs and ${batch} batches of epoch ${done + 1}` : `${done} epochs`;
+  if (epochs < done || (batch > 0 && epochs <= done)) {
+    throw new ArgumentError(
+      'epochs',
+      `the run in ${dir} has already trained ${trained}; ${source} ` +
+        (epochs < done ? 'is fewer ' : `does not finish epoch ${done + 1} `) +
+        `(--epochs is the total, also when resuming: pass --epochs ${done + 1} or more to extend the run)`,
+    );
+  }
+  return epochs === done && batch === 0
+    ? `deepprob: the run in ${dir} has finished its ${done} epochs: nothing to train ` +
+        `(--epochs is the total, also when resuming: pass --epochs ${done + 1} or more to extend it)`
+    : undefined;
 }
 
 /** Fields a resumed run may take from the command line (the rest come from the saved run). */
@@ -152,12 +200,33 @@ export function checkResumeOptions(
     const g = (given as unknown as Record<string, unknown>)[key];
     const v = (saved as unknown as Record<string, unknown>)[key];
     if (g === undefined || JSON.stringify(g) === JSON.stringify(v)) continue;
+    if (key === 'klWeight' && sameKLWeight(g, v)) continue;
     const flag = key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
     throw new ArgumentError(
       flag,
       `--resume continues the saved run, whose ${flag} is ${JSON.stringify(v) ?? 'unset'}; got ${JSON.stringify(g)} (leave --${flag} out to resume, or train a new run in another --out)`,
     );
   }
+}
+
+/**
+ * Whether two KL weights as a run configuration holds them (a number, or a number or schedule
+ * name as typed) give the same schedule: `1.0` is `1`, `Blundell` is `blundell`, `standard` is
+ * `uniform` and `constant` is `1` ({@link klSchedule}); unset is `1`.
+ */
+function sameKLWeight(a: unknown, b: unknown): boolean {
+  const norm = (w: unknown): string => {
+    try {
+      const p = parseKLWeight(w as string | number | undefined);
+      if (typeof p === 'function') return 'function';
+      if (p === 'standard') return 'uniform';
+      if (p === 'constant') return '1';
+      return String(p);
+    } catch {
+      return `invalid:${JSON.stringify(w)}`;
+    }
+  };
+  return norm(a) === norm(b);
 }
 
 /**

@@ -166,7 +166,8 @@ export function recipeEstimatorOption(
 
 /**
  * The arguments of commander's `.option(...)` for `--estimator <name>`: a registered estimator of
- * the layers' registry (`reparam | local | flipout`), default {@link DEFAULT_ESTIMATOR}.
+ * the layers' registry (`reparam | local | flipout`, read in any letter case), default
+ * {@link DEFAULT_ESTIMATOR}.
  * @param what the start of its help line (e.g. `'Bayesian estimator'`).
  * @example
  * ```ts
@@ -179,7 +180,13 @@ export function estimatorOption(
   return [
     '--estimator <name>',
     `${what}: ${ESTIMATOR_NAMES.join(' | ')}`,
-    oneOf(ESTIMATOR_NAMES),
+    // in any letter case, as --kl-weight's schedule names (`--estimator Flipout`)
+    (value: string) => {
+      const name = value.trim().toLowerCase();
+      return (ESTIMATOR_NAMES as readonly string[]).includes(name)
+        ? (name as Estimator)
+        : oneOf(ESTIMATOR_NAMES)(value);
+    },
     DEFAULT_ESTIMATOR,
   ];
 }

@@ -105,9 +105,6 @@ const EVALUATE_OPTIONS = [
   'shouldStop',
 ];
 
-/** Floor of a probability before its log (NLL of a predicted class). */
-const EPS = 1e-12;
-
 /**
  * Evaluate `model` on every batch of `batcher` (which should not shuffle).
  *
@@ -203,9 +200,16 @@ export async function evaluate(
           let sumH: tf.Tensor | undefined;
           let sumHRows: tf.Tensor | undefined;
           let first: tf.Tensor | undefined;
+          // log p_s(y | x) of every sample: the MC predictive's log-likelihood is their
+          // log-mean-exp (a float32 mean of softmax probabilities underflows to 0 for a confident
+          // wrong prediction, which the floor then capped at -log(1e-12) = 27.6 nats)
+          const logPy: tf.Tensor[] = [];
           for (let s = 0; s < n; s++) {
             const logits = forward(batch.x, false);
             if (s === 0) first = k(logits);
+            logPy.push(
+              tf.sum(tf.mul(tf.logSoftmax(logits), tf.oneHot(y, logits.shape[1] as number)), -1),
+            );
             const p = tf.softmax(logits);
             const hr = entropyLastAxis(p);
             const h = tf.sum(hr);
@@ -225,12 +229,12 @@ export async function evaluate(
             );
           }
           cal = tf.keep(tf.stack([tf.max(pm, -1), hit(pm)], 1));
-          const py = tf.sum(tf.mul(pm, tf.oneHot(y, pm.shape[1] as number)), -1);
+          const logPm = tf.sub(tf.logSumExp(tf.stack(logPy), 0), Math.log(n));
           out.push(
             first as tf.Tensor,
             k(meanLogits),
             k(pm),
-            tf.neg(tf.sum(tf.log(tf.add(py, EPS)))),
+            tf.neg(tf.sum(logPm)),
             tf.sum(entropyLastAxis(pm)),
             tf.div(sumH as tf.Tensor, n),
             tf.scalar(0),
@@ -246,8 +250,12 @@ export async function evaluate(
               ? tf.sub(tf.log(alphaAll), tf.log(tf.sum(alphaAll, -1, true)))
               : tf.logSoftmax(logits);
           const nll = tf.neg(tf.sum(tf.mul(logp, tf.oneHot(y, kk))));
-          const c = k(logits);
-          cal = tf.keep(tf.stack([tf.exp(tf.max(logp, -1)), hit(logits)], 1));
+          // the predicted class is that of the predictive: an evidential net's alpha / S, whose
+          // ties (relu evidence 0 on several classes) go to the first class as the uncertainty
+          // report reads them, not to the largest raw output
+          const predictive = alphaAll ?? logits;
+          const c = k(predictive);
+          cal = tf.keep(tf.stack([tf.exp(tf.max(logp, -1)), hit(predictive)], 1));
           let u: tf.Tensor = tf.scalar(0);
           let uRows: tf.Tensor = tf.zeros([batch.size]);
           if (alphaAll !== undefined) {
@@ -255,7 +263,7 @@ export async function evaluate(
             u = tf.sum(uRows);
           }
           if (per !== undefined) {
-            rows = tf.keep(tf.stack([entropyLastAxis(tf.exp(logp)), uRows, hit(logits)], 1));
+            rows = tf.keep(tf.stack([entropyLastAxis(tf.exp(logp)), uRows, hit(predictive)], 1));
           }
           out.push(c, c, c, nll, tf.sum(entropyLastAxis(tf.exp(logp))), tf.scalar(0), u);
         }
