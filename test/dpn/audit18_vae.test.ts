@@ -1,0 +1,302 @@
+/**
+ * Audit (round 18) of `dpn.VAE` / `dpn.ConditionalVAE` / `infer.ELBO` / `infer.SVI` as a user of
+ * MindSpore's probability module and of Pyro's VAE tutorial: layer-stack encoders checked against
+ * their first layer's declared input (rank, channels) and dtype before any work; SVI trained on a
+ * single batch (a tensor or `{x, y}`, Keras's `fit(x, y)`); the MC ELBO of a linear-Gaussian VAE
+ * against its closed form within 5 SE; a Pyro-style VAE (pyroModule networks, TraceELBO) whose
+ * ELBO rises on a tiny binarized data set.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { distributions as D, dpn, infer, ppl, setSeed, clearSeed } from '../../src/index.js';
+import { expectBadInput, expectNoLeak } from '../helpers.js';
+
+afterAll(() => clearSeed());
+
+const maxAbsDiff = (a: tf.Tensor, b: tf.Tensor): number =>
+  tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0] as number);
+
+describe('layer-stack encoders: the batch is checked against the first layer before any work', () => {
+  setSeed(181);
+  // a conv encoder as a plain layer array (no tf.sequential): 8x8x1 images
+  const vae = new dpn.VAE(
+    [
+      tf.layers.conv2d({ filters: 2, kernelSize: 3, inputShape: [8, 8, 1] }),
+      tf.layers.flatten(),
+      tf.layers.dense({ units: 4 }),
+    ],
+    [
+      tf.layers.dense({ units: 64, activation: 'sigmoid' }),
+      tf.layers.reshape({ targetShape: [8, 8, 1] }),
+    ],
+    4,
+    2,
+  );
+  // a conv stack without inputShape: its Conv2D still declares rank 4 (and, once built, channels)
+  const bare = new dpn.VAE(
+    [
+      tf.layers.conv2d({ filters: 2, kernelSize: 3 }),
+      tf.layers.flatten(),
+      tf.layers.dense({ units: 3 }),
+    ],
+    [tf.layers.dense({ units: 36 }), tf.layers.reshape({ targetShape: [6, 6, 1] })],
+    3,
+    1,
+  );
+  // a one-input conditional encoder whose first layer declares the concatenated width 4 + 3
+  const cvae = new dpn.ConditionalVAE(
+    [tf.layers.dense({ units: 3, inputShape: [7] })],
+    [tf.layers.dense({ units: 4 })],
+    3,
+    2,
+    3,
+  );
+  const x = tf.randomUniform([3, 8, 8, 1]);
+  const x6 = tf.randomUniform([2, 6, 6, 1]);
+  const x4 = tf.randomUniform([2, 4]);
+  const y = tf.tensor1d([0, 2], 'int32');
+  afterAll(() => {
+    tf.dispose([x, x6, x4, y]);
+    vae.dispose();
+    bare.dispose();
+    cvae.dispose();
+  });
+
+  it('well-shaped batches run (and build the layers); the outputs are shaped as x', () => {
+    const r = vae.reconstructSample(x);
+    expect(r.shape).toEqual([3, 8, 8, 1]);
+    r.dispose();
+    const b = bare.reconstructSample(x6);
+    expect(b.shape).toEqual([2, 6, 6, 1]);
+    b.dispose();
+    const c = cvae.reconstructSample(x4, y);
+    expect(c.shape).toEqual([2, 4]);
+    c.dispose();
+    // every call after the layers exist leaves no tensor behind
+    expectNoLeak(() => vae.reconstructSample(x));
+    expectNoLeak(() => vae.generateSample(2, [-1, 8, 8, 1]));
+    expectNoLeak(() => cvae.reconstructSample(x4, y));
+  });
+
+  const withT = (make: () => tf.Tensor[], f: (...t: tf.Tensor[]) => unknown) => (): unknown => {
+    const ts = make();
+    try {
+      return f(...ts);
+    } finally {
+      tf.dispose(ts);
+    }
+  };
+  const cases = [
+    {
+      call: 'flattened images [n, 64] into a Conv2D stack (was a raw tfjs ValueError)',
+      run: withT(
+        () => [tf.zeros([3, 64])],
+        (t) => vae.apply(t!),
+      ),
+      arg: 'x',
+      message: /input shape \[n, 8, 8, 1\], got \[3, 64\]/,
+    },
+    {
+      call: 'flattened images into a Conv2D stack without inputShape: its rank 4 is named',
+      run: withT(
+        () => [tf.zeros([2, 36])],
+        (t) => bare.apply(t!),
+      ),
+      arg: 'x',
+      message: /first layer takes \(rank 4\), got \[2, 36\]/,
+    },
+    {
+      call: 'images without the channel axis [n, 8, 8] into reconstructSample',
+      run: withT(
+        () => [tf.zeros([3, 8, 8])],
+        (t) => vae.reconstructSample(t!),
+      ),
+      arg: 'x',
+      message: /\[n, 8, 8, 1\], got \[3, 8, 8\]/,
+    },
+    {
+      call: 'a Conv2D stack built on one channel given three',
+      run: withT(
+        () => [tf.zeros([2, 6, 6, 3])],
+        (t) => bare.reconstructSample(t!),
+      ),
+      arg: 'x',
+      message: /size 1 on axis 3 \(the last, e.g. channels\)/,
+    },
+    {
+      call: "images of another size than the first layer's inputShape",
+      run: withT(
+        () => [tf.zeros([2, 10, 10, 1])],
+        (t) => vae.apply(t!),
+      ),
+      arg: 'x',
+      message: /\[n, 8, 8, 1\]/,
+    },
+    {
+      call: "int32 pixels (was \"Argument 'x' passed to 'conv2d' must be float32\")",
+      run: withT(
+        () => [tf.zeros([3, 8, 8, 1], 'int32')],
+        (t) => vae.reconstructSample(t!),
+      ),
+      arg: 'x',
+      message: /float32.*int32/,
+    },
+    {
+      call: 'a conditional batch whose width plus the labels is not the declared 7',
+      run: withT(
+        () => [tf.zeros([2, 5]), tf.tensor1d([0, 1], 'int32')],
+        (t, l) => cvae.apply(t!, l!),
+      ),
+      arg: 'x',
+      message: /4 values per example/,
+    },
+  ];
+  for (const c of cases) it(c.call, async () => expectBadInput(c));
+});
+
+describe('the MC ELBO of a linear-Gaussian VAE against its closed form', () => {
+  it('E_q[-log N(x; A z + c, s^2)] + KL in float64, the MC mean within 5 SE; mean = sum / n; KL exact', () => {
+    setSeed(184);
+    const Dx = 3;
+    const H = 3;
+    const L = 2;
+    const s = 0.7;
+    // linear encoder and decoder: recon = dec(dense3(z)) is affine in z, so the expectation of
+    // the Gaussian NLL has a closed form: ((x - A mu - c)^2 + sum_i A_id^2 std_i^2) / (2 s^2) + ...
+    const enc = tf.sequential({ layers: [tf.layers.dense({ inputShape: [Dx], units: H })] });
+    const dec = tf.sequential({ layers: [tf.layers.dense({ inputShape: [H], units: Dx })] });
+    const vae = new dpn.VAE(enc, dec, H, L);
+    const x = tf.tensor2d([
+      [0.3, -1, 2],
+      [1, 0.5, -0.2],
+    ]);
+    const [ek, eb, mk, mb, sk, sb, k3, b3, dk, db] = vae
+      .trainableVariables()
+      .map((v) => Array.from(v.dataSync())) as number[][];
+    const lin = (v: number[], k: number[], b: number[]): number[] =>
+      b.map((bj, j) => bj + v.reduce((a, vi, i) => a + vi * k[i * b.length + j]!, 0));
+    let exact = 0;
+    let klExact = 0;
+    for (const xr of x.arraySync()) {
+      const h = lin(xr, ek!, eb!);
+      const mu = lin(h, mk!, mb!);
+      const sd = lin(h, sk!, sb!).map((v) => Math.log1p(Math.exp(v)));
+      const kl = mu.reduce((a, m, j) => a + (sd[j]! ** 2 + m * m - 1) / 2 - Math.log(sd[j]!), 0);
+      const decode = (z: number[]): number[] => lin(lin(z, k3!, b3!), dk!, db!);
+      const c = decode(new Array<number>(L).fill(0));
+      const A = Array.from({ length: L }, (_, i) =>
+        decode(Array.from({ length: L }, (_, j) => (i === j ? 1 : 0))).map((v, d) => v - c[d]!),
+      );
+      for (let d = 0; d < Dx; d++) {
+        const mean = c[d]! + mu.reduce((a, m, i) => a + m * A[i]![d]!, 0);
+        const spread = A.reduce((a, row, i) => a + row[d]! ** 2 * sd[i]! ** 2, 0);
+        exact += ((xr[d]! - mean) ** 2 + spread) / (2 * s * s) + Math.log(s);
+        exact += 0.5 * Math.log(2 * Math.PI);
+      }
+      exact += kl;
+      klExact += kl;
+    }
+    const elbo = new infer.ELBO({ outputScale: s });
+    const K = 1200;
+    const vals: number[] = [];
+    const n0 = tf.memory().numTensors;
+    for (let i = 0; i < K; i++) {
+      vals.push(tf.tidy(() => elbo.call(vae.apply(x)).dataSync()[0] as number));
+    }
+    expect(tf.memory().numTensors).toBe(n0);
+    const m = vals.reduce((a, b) => a + b) / K;
+    const se = Math.sqrt(vals.reduce((a, b) => a + (b - m) ** 2, 0) / (K - 1) / K);
+    expect(se).toBeGreaterThan(0);
+    expect(se).toBeLessThan(0.1 * Math.abs(exact));
+    expect(Math.abs(m - exact)).toBeLessThan(5 * se);
+    // the same draw under 'mean' is the 'sum' over the batch size; the KL term is exact
+    const out = vae.apply(x);
+    const sum = elbo.call(out);
+    const mean = new infer.ELBO({ outputScale: s, reduction: 'mean' }).call(out);
+    expect(mean.dataSync()[0]).toBeCloseTo((sum.dataSync()[0] as number) / 2, 4);
+    const kl = infer.klStandardNormalSum(out.mu, out.std);
+    expect(kl.dataSync()[0]).toBeCloseTo(klExact, 4);
+    tf.dispose([out.reconX, out.mu, out.std, sum, mean, kl, x]);
+    vae.dispose();
+  });
+});
+
+describe('determinism under setSeed', () => {
+  it('generateSample, reconstructSample and apply of a ConditionalVAE repeat under the same seed, differ under another', () => {
+    setSeed(185);
+    const cvae = new dpn.ConditionalVAE(
+      [tf.layers.dense({ units: 3, inputShape: [4] })],
+      [tf.layers.dense({ units: 2 })],
+      3,
+      2,
+      2,
+    );
+    const x = tf.randomUniform([2, 2]);
+    const y = tf.oneHot(tf.tensor1d([1, 0], 'int32'), 2);
+    const draw = (seed: number): tf.Tensor[] => {
+      setSeed(seed);
+      const g = cvae.generateSample(1, 3, [-1, 2]);
+      const r = cvae.reconstructSample(x, y);
+      const o = cvae.apply(x, y);
+      tf.dispose([o.mu, o.std]);
+      return [g, r, o.reconX];
+    };
+    const a = draw(7);
+    const b = draw(7);
+    const c = draw(8);
+    a.forEach((t, i) => expect(maxAbsDiff(t, b[i]!)).toBe(0));
+    a.forEach((t, i) => expect(maxAbsDiff(t, c[i]!)).toBeGreaterThan(0));
+    expect(a[0]!.shape).toEqual([3, 2]);
+    tf.dispose([...a, ...b, ...c, x, y]);
+    cvae.dispose();
+  });
+});
+
+describe("Pyro's VAE tutorial with pyroModule networks", () => {
+  it('TraceELBO on a tiny binarized data set: the ELBO rises; the networks hold the trained weights', () => {
+    setSeed(186);
+    ppl.clearParamStore();
+    const N = 16;
+    const Dx = 6;
+    const Z = 2;
+    const x = tf.tidy(() =>
+      tf.cast(tf.greater(tf.randomUniform([N, Dx], 0, 1, 'float32', 4), 0.5), 'float32'),
+    );
+    const encNet = tf.sequential({ layers: [tf.layers.dense({ inputShape: [Dx], units: 2 * Z })] });
+    const decNet = tf.sequential({
+      layers: [
+        tf.layers.dense({ inputShape: [Z], units: 8, activation: 'relu' }),
+        tf.layers.dense({ units: Dx }),
+      ],
+    });
+    const model = (xb: tf.Tensor): void => {
+      const decode = ppl.pyroModule('decoder', decNet);
+      const n = xb.shape[0] as number;
+      ppl.plate('data', n, () => {
+        const z = ppl.sample('z', new D.Normal(tf.zeros([n, Z]), 1).toEvent(1));
+        ppl.sample('x', new D.Bernoulli({ logits: decode(z) }).toEvent(1), { obs: xb });
+      });
+    };
+    const guide = (xb: tf.Tensor): void => {
+      const encode = ppl.pyroModule('encoder', encNet);
+      ppl.plate('data', xb.shape[0] as number, () => {
+        const [loc, logScale] = tf.split(encode(xb), 2, 1);
+        ppl.sample('z', new D.Normal(loc!, tf.exp(logScale!)).toEvent(1));
+      });
+    };
+    const before = decNet.getWeights().map((w) => w.clone());
+    const svi = new ppl.SVI(model, guide, tf.train.adam(0.03), new ppl.TraceELBO());
+    const losses: number[] = [];
+    for (let i = 0; i < 200; i++) losses.push(svi.step(x) as number);
+    expect(losses.every(Number.isFinite)).toBe(true);
+    const avg = (v: number[]): number => v.reduce((a, b) => a + b, 0) / v.length;
+    // -ELBO: the average over the last 40 steps is well below that of the first 40
+    expect(avg(losses.slice(-40))).toBeLessThan(avg(losses.slice(0, 40)) - 5);
+    // the trained values live in the networks themselves (pyro.module)
+    decNet.getWeights().forEach((w, i) => expect(maxAbsDiff(w, before[i]!)).toBeGreaterThan(0));
+    tf.dispose([...before, x]);
+    ppl.clearParamStore();
+    encNet.dispose();
+    decNet.dispose();
+  });
+});
