@@ -154,6 +154,71 @@ describe('layer-stack encoders: the batch is checked against the first layer bef
   for (const c of cases) it(c.call, async () => expectBadInput(c));
 });
 
+describe('SVI on a single batch (Keras fit(x, y) style)', () => {
+  it('run(tensor), run({x}), run({xs}) and runAsync(tensor): one step per epoch, the loss falls, the tensors stay the caller s', async () => {
+    setSeed(182);
+    const x = tf.tidy(() =>
+      tf.cast(tf.greater(tf.randomUniform([8, 6], 0, 1, 'float32', 3), 0.5), 'float32'),
+    );
+    const vae = new dpn.VAE(
+      [tf.layers.dense({ units: 5, activation: 'tanh' })],
+      [tf.layers.dense({ units: 6, activation: 'sigmoid' })],
+      5,
+      2,
+    );
+    const svi = new infer.SVI({
+      netWithLoss: new infer.WithLossCell(vae, new infer.ELBO({ outputPrior: 'Bernoulli' })),
+      optimizer: tf.train.adam(0.05),
+    });
+    svi.run(x, 1); // builds the layers and Adam's slots
+    const n0 = tf.memory().numTensors;
+    svi.run(x, 30);
+    svi.run({ x }, 10);
+    svi.run({ xs: x }, 10);
+    await svi.runAsync(x, 10);
+    expect(tf.memory().numTensors).toBe(n0);
+    expect(x.isDisposed).toBe(false);
+    const h = svi.getHistory();
+    expect(h).toHaveLength(61);
+    expect(h.every((r) => r.examples === 8 && Number.isFinite(r.loss))).toBe(true);
+    const mean = (rs: typeof h): number => rs.reduce((a, r) => a + r.loss, 0) / rs.length;
+    expect(mean(h.slice(-10))).toBeLessThan(mean(h.slice(0, 10)) - 0.5);
+    x.dispose();
+    vae.dispose();
+  });
+
+  it('a ConditionalVAE on run({x, y}); a bad single batch is still named', () => {
+    setSeed(183);
+    const x = tf.randomUniform([6, 4]);
+    const y = tf.tensor1d([0, 1, 2, 0, 1, 2], 'int32');
+    const cvae = new dpn.ConditionalVAE(
+      [tf.layers.dense({ units: 3 })],
+      [tf.layers.dense({ units: 4 })],
+      3,
+      2,
+      3,
+    );
+    const svi = new infer.SVI({
+      netWithLoss: new infer.WithLossCell(cvae, new infer.ELBO()),
+      optimizer: tf.train.sgd(0.01),
+    });
+    svi.run({ x, y }, 2);
+    expect(svi.getHistory()).toHaveLength(2);
+    expect([x, y].some((t) => t.isDisposed)).toBe(false);
+    const err = (() => {
+      try {
+        svi.run({ inputs: x, labels: y } as never, 1);
+      } catch (e) {
+        return e as Error;
+      }
+      return undefined;
+    })();
+    expect(err?.message).toMatch(/^dataset: .*one batch.*keys \[inputs, labels\]/);
+    tf.dispose([x, y]);
+    cvae.dispose();
+  });
+});
+
 describe('the MC ELBO of a linear-Gaussian VAE against its closed form', () => {
   it('E_q[-log N(x; A z + c, s^2)] + KL in float64, the MC mean within 5 SE; mean = sum / n; KL exact', () => {
     setSeed(184);
