@@ -13,6 +13,10 @@ import { expectBadInput, expectNoLeak } from '../helpers.js';
 
 afterAll(() => clearSeed());
 
+/** Seeded Glorot initializers: the users' layers start the same on every run. */
+let initSeed = 1800;
+const init = (): tf.initializers.Initializer => tf.initializers.glorotUniform({ seed: initSeed++ });
+
 const maxAbsDiff = (a: tf.Tensor, b: tf.Tensor): number =>
   tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0] as number);
 
@@ -21,12 +25,17 @@ describe('layer-stack encoders: the batch is checked against the first layer bef
   // a conv encoder as a plain layer array (no tf.sequential): 8x8x1 images
   const vae = new dpn.VAE(
     [
-      tf.layers.conv2d({ filters: 2, kernelSize: 3, inputShape: [8, 8, 1] }),
+      tf.layers.conv2d({
+        kernelInitializer: init(),
+        filters: 2,
+        kernelSize: 3,
+        inputShape: [8, 8, 1],
+      }),
       tf.layers.flatten(),
-      tf.layers.dense({ units: 4 }),
+      tf.layers.dense({ kernelInitializer: init(), units: 4 }),
     ],
     [
-      tf.layers.dense({ units: 64, activation: 'sigmoid' }),
+      tf.layers.dense({ kernelInitializer: init(), units: 64, activation: 'sigmoid' }),
       tf.layers.reshape({ targetShape: [8, 8, 1] }),
     ],
     4,
@@ -35,18 +44,21 @@ describe('layer-stack encoders: the batch is checked against the first layer bef
   // a conv stack without inputShape: its Conv2D still declares rank 4 (and, once built, channels)
   const bare = new dpn.VAE(
     [
-      tf.layers.conv2d({ filters: 2, kernelSize: 3 }),
+      tf.layers.conv2d({ kernelInitializer: init(), filters: 2, kernelSize: 3 }),
       tf.layers.flatten(),
-      tf.layers.dense({ units: 3 }),
+      tf.layers.dense({ kernelInitializer: init(), units: 3 }),
     ],
-    [tf.layers.dense({ units: 36 }), tf.layers.reshape({ targetShape: [6, 6, 1] })],
+    [
+      tf.layers.dense({ kernelInitializer: init(), units: 36 }),
+      tf.layers.reshape({ targetShape: [6, 6, 1] }),
+    ],
     3,
     1,
   );
   // a one-input conditional encoder whose first layer declares the concatenated width 4 + 3
   const cvae = new dpn.ConditionalVAE(
-    [tf.layers.dense({ units: 3, inputShape: [7] })],
-    [tf.layers.dense({ units: 4 })],
+    [tf.layers.dense({ kernelInitializer: init(), units: 3, inputShape: [7] })],
+    [tf.layers.dense({ kernelInitializer: init(), units: 4 })],
     3,
     2,
     3,
@@ -161,8 +173,8 @@ describe('SVI on a single batch (Keras fit(x, y) style)', () => {
       tf.cast(tf.greater(tf.randomUniform([8, 6], 0, 1, 'float32', 3), 0.5), 'float32'),
     );
     const vae = new dpn.VAE(
-      [tf.layers.dense({ units: 5, activation: 'tanh' })],
-      [tf.layers.dense({ units: 6, activation: 'sigmoid' })],
+      [tf.layers.dense({ kernelInitializer: init(), units: 5, activation: 'tanh' })],
+      [tf.layers.dense({ kernelInitializer: init(), units: 6, activation: 'sigmoid' })],
       5,
       2,
     );
@@ -192,8 +204,8 @@ describe('SVI on a single batch (Keras fit(x, y) style)', () => {
     const x = tf.randomUniform([6, 4]);
     const y = tf.tensor1d([0, 1, 2, 0, 1, 2], 'int32');
     const cvae = new dpn.ConditionalVAE(
-      [tf.layers.dense({ units: 3 })],
-      [tf.layers.dense({ units: 4 })],
+      [tf.layers.dense({ kernelInitializer: init(), units: 3 })],
+      [tf.layers.dense({ kernelInitializer: init(), units: 4 })],
       3,
       2,
       3,
@@ -228,8 +240,12 @@ describe('the MC ELBO of a linear-Gaussian VAE against its closed form', () => {
     const s = 0.7;
     // linear encoder and decoder: recon = dec(dense3(z)) is affine in z, so the expectation of
     // the Gaussian NLL has a closed form: ((x - A mu - c)^2 + sum_i A_id^2 std_i^2) / (2 s^2) + ...
-    const enc = tf.sequential({ layers: [tf.layers.dense({ inputShape: [Dx], units: H })] });
-    const dec = tf.sequential({ layers: [tf.layers.dense({ inputShape: [H], units: Dx })] });
+    const enc = tf.sequential({
+      layers: [tf.layers.dense({ kernelInitializer: init(), inputShape: [Dx], units: H })],
+    });
+    const dec = tf.sequential({
+      layers: [tf.layers.dense({ kernelInitializer: init(), inputShape: [H], units: Dx })],
+    });
     const vae = new dpn.VAE(enc, dec, H, L);
     const x = tf.tensor2d([
       [0.3, -1, 2],
@@ -290,8 +306,8 @@ describe('determinism under setSeed', () => {
   it('generateSample, reconstructSample and apply of a ConditionalVAE repeat under the same seed, differ under another', () => {
     setSeed(185);
     const cvae = new dpn.ConditionalVAE(
-      [tf.layers.dense({ units: 3, inputShape: [4] })],
-      [tf.layers.dense({ units: 2 })],
+      [tf.layers.dense({ kernelInitializer: init(), units: 3, inputShape: [4] })],
+      [tf.layers.dense({ kernelInitializer: init(), units: 2 })],
       3,
       2,
       2,
@@ -327,11 +343,18 @@ describe("Pyro's VAE tutorial with pyroModule networks", () => {
     const x = tf.tidy(() =>
       tf.cast(tf.greater(tf.randomUniform([N, Dx], 0, 1, 'float32', 4), 0.5), 'float32'),
     );
-    const encNet = tf.sequential({ layers: [tf.layers.dense({ inputShape: [Dx], units: 2 * Z })] });
+    const encNet = tf.sequential({
+      layers: [tf.layers.dense({ kernelInitializer: init(), inputShape: [Dx], units: 2 * Z })],
+    });
     const decNet = tf.sequential({
       layers: [
-        tf.layers.dense({ inputShape: [Z], units: 8, activation: 'relu' }),
-        tf.layers.dense({ units: Dx }),
+        tf.layers.dense({
+          kernelInitializer: init(),
+          inputShape: [Z],
+          units: 8,
+          activation: 'relu',
+        }),
+        tf.layers.dense({ kernelInitializer: init(), units: Dx }),
       ],
     });
     const model = (xb: tf.Tensor): void => {
