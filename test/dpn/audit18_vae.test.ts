@@ -388,3 +388,39 @@ describe("Pyro's VAE tutorial with pyroModule networks", () => {
     decNet.dispose();
   });
 });
+
+describe('lifting a layer array that has not been built', () => {
+  it("pyroModule / randomModule name net (was \"Argument 'b' passed to 'matMul' ... got null\"); once applied it lifts", async () => {
+    setSeed(187);
+    ppl.clearParamStore();
+    const layers = [tf.layers.dense({ kernelInitializer: init(), units: 3 })];
+    await expectBadInput({
+      call: 'pyroModule of an unbuilt layer array',
+      run: () => ppl.pyroModule('dec', layers),
+      arg: 'net',
+      message: /dense.* has not been built.*inputShape/,
+    });
+    await expectBadInput({
+      call: 'randomModule of an unbuilt layer array',
+      run: () => ppl.randomModule('dec', layers, () => new D.Normal(0, 1)),
+      arg: 'net',
+      message: /has not been built/,
+    });
+    await expectBadInput({
+      call: 'pyroModule of an array holding a non-layer',
+      run: () => ppl.pyroModule('dec', [{}] as never),
+      arg: 'net',
+      message: /array of tf.layers/,
+    });
+    const x = tf.ones([2, 4]);
+    tf.tidy(() => {
+      layers[0]!.apply(x); // builds the kernel [4, 3] and bias [3]
+    });
+    const own = tf.tidy(() => layers[0]!.apply(x) as tf.Tensor);
+    const lifted = tf.tidy(() => ppl.pyroModule('dec', layers)(x));
+    expect(maxAbsDiff(own, lifted)).toBeLessThan(1e-6);
+    tf.dispose([own, lifted, x]);
+    ppl.clearParamStore();
+    layers[0]!.dispose();
+  });
+});
