@@ -178,7 +178,7 @@ describe('VAE on shapes off the seed path', () => {
     setSeed(14);
     // seeded initializers: an unseeded relu layer left a unit dead on all 5 rows now and then,
     // and its weights took no step
-    const init = (seed: number): tf.initializers.Initializer =>
+    const init = (seed: number): ReturnType<typeof tf.initializers.glorotUniform> =>
       tf.initializers.glorotUniform({ seed });
     const vae = new dpn.VAE(
       [

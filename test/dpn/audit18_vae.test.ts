@@ -15,7 +15,8 @@ afterAll(() => clearSeed());
 
 /** Seeded Glorot initializers: the users' layers start the same on every run. */
 let initSeed = 1800;
-const init = (): tf.initializers.Initializer => tf.initializers.glorotUniform({ seed: initSeed++ });
+const init = (): ReturnType<typeof tf.initializers.glorotUniform> =>
+  tf.initializers.glorotUniform({ seed: initSeed++ });
 
 const maxAbsDiff = (a: tf.Tensor, b: tf.Tensor): number =>
   tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0] as number);
