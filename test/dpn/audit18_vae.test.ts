@@ -425,3 +425,69 @@ describe('lifting a layer array that has not been built', () => {
     layers[0]!.dispose();
   });
 });
+
+describe('ELBO.call checks the network output before any work', () => {
+  const elbo = new infer.ELBO();
+  const out = (std: number[][], mu?: number[][]) => (): unknown => {
+    const o = {
+      x: tf.tensor2d([[0, 1, 1]]),
+      reconX: tf.tensor2d([[0.2, 0.5, 0.7]]),
+      mu: tf.tensor2d(mu ?? std.map((r) => r.map(() => 0))),
+      std: tf.tensor2d(std),
+    };
+    try {
+      return elbo.call(o);
+    } finally {
+      tf.dispose([o.x, o.reconX, o.mu, o.std]);
+    }
+  };
+  const cases = [
+    {
+      call: 'no output (was a TypeError reading x of undefined)',
+      run: () => elbo.call(undefined as never),
+      arg: 'out',
+    },
+    {
+      call: 'an output without reconX',
+      run: () => {
+        const x = tf.zeros([1, 2]);
+        try {
+          return elbo.call({ x, mu: x, std: x } as never);
+        } finally {
+          x.dispose();
+        }
+      },
+      arg: 'reconX',
+    },
+    { call: 'a negative std (was a NaN loss)', run: out([[-1, 1]]), arg: 'std', message: /-1/ },
+    { call: 'a zero std (was an infinite loss)', run: out([[0.5, 0]]), arg: 'std' },
+    {
+      call: 'mu and std of different shapes (was named loc/scale)',
+      run: out([[1, 1, 1]], [[0, 0]]),
+      arg: 'std',
+      message: /mu \[1, 2\] and std \[1, 3\]/,
+    },
+    {
+      call: 'mu of another batch size than x',
+      run: out(
+        [
+          [1, 1],
+          [1, 1],
+        ],
+        [
+          [0, 0],
+          [0, 0],
+        ],
+      ),
+      arg: 'std',
+      message: /1 rows/,
+    },
+  ];
+  for (const c of cases) it(c.call, async () => expectBadInput(c));
+  it('a valid output still gives SSE + KL (float64 reference)', () => {
+    const v = expectNoLeak(() => out([[0.5, 2]], [[0.3, -1]])() as tf.Tensor);
+    const sse = 0.2 ** 2 + 0.5 ** 2 + 0.3 ** 2;
+    const kl = (0.25 + 0.09 - 1) / 2 - Math.log(0.5) + (4 + 1 - 1) / 2 - Math.log(2);
+    expect(v[0]).toBeCloseTo(sse + kl, 5);
+  });
+});
