@@ -132,11 +132,16 @@ export abstract class VAEBase implements ProbabilisticNetwork {
     if ((x.shape[0] as number) < 1) {
       throw new ArgumentError('x', `expected at least one example, got [${x.shape.join(', ')}]`);
     }
-    // tfjs layers refuse mixed dtypes deep inside (e.g. conv2d: "must be float32 tensor")
+    // tfjs layers refuse mixed dtypes deep inside (e.g. conv2d: "must be float32 tensor"); an
+    // Embedding first layer takes integer ids (it casts them itself)
     const dtype = Array.isArray(this.encoder)
       ? 'float32'
       : (this.encoder.inputs[0]?.dtype ?? 'float32');
-    if (x.dtype !== dtype) {
+    const layers = Array.isArray(this.encoder) ? this.encoder : this.encoder.layers;
+    const first = layers.find((l) => l.getClassName() !== 'InputLayer');
+    const ids =
+      first?.getClassName() === 'Embedding' && (x.dtype === 'int32' || x.dtype === 'float32');
+    if (x.dtype !== dtype && !ids) {
       throw new ArgumentError(
         'x',
         `expected a ${dtype} batch (the encoder's input dtype), got ${x.dtype}; cast it first, e.g. x.toFloat()`,
