@@ -32,7 +32,8 @@ export interface DeclaredInputSpec {
 /**
  * What the first layer of a layer-stack network declares of its input: the `inputShape` it was
  * given (`batchInputShape`, batch dim first) and its `inputSpec` (e.g. `Conv2D`: rank 4 with the
- * channels fixed once built). A `tf.LayersModel` declares `inputs[0].shape` instead.
+ * channels fixed once built). A `tf.LayersModel` (the network, or nested as the stack's first
+ * element) declares `inputs[0].shape` instead.
  */
 export function declaredInput(net: Network): {
   shape?: (number | null)[];
@@ -40,6 +41,8 @@ export function declaredInput(net: Network): {
 } {
   if (!Array.isArray(net)) return { shape: net.inputs[0]?.shape };
   const first = net[0] as tf.layers.Layer;
+  // a model nested as the first element declares its own input shape
+  if (first instanceof tf.LayersModel) return { shape: first.inputs[0]?.shape };
   const declared = first as { batchInputShape?: (number | null)[] | null };
   const spec = (first.inputSpec as DeclaredInputSpec[] | null | undefined)?.[0] ?? undefined;
   return {

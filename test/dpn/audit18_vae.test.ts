@@ -64,6 +64,29 @@ describe('layer-stack encoders: the batch is checked against the first layer bef
     2,
     3,
   );
+  // a nested model as the first element of a layer array
+  const nested = new dpn.VAE(
+    [
+      tf.sequential({
+        layers: [
+          tf.layers.conv2d({
+            kernelInitializer: init(),
+            inputShape: [6, 6, 1],
+            filters: 2,
+            kernelSize: 3,
+          }),
+          tf.layers.flatten(),
+        ],
+      }),
+      tf.layers.dense({ kernelInitializer: init(), units: 3 }),
+    ],
+    [
+      tf.layers.dense({ kernelInitializer: init(), units: 36 }),
+      tf.layers.reshape({ targetShape: [6, 6, 1] }),
+    ],
+    3,
+    1,
+  );
   const x = tf.randomUniform([3, 8, 8, 1]);
   const x6 = tf.randomUniform([2, 6, 6, 1]);
   const x4 = tf.randomUniform([2, 4]);
@@ -73,12 +96,15 @@ describe('layer-stack encoders: the batch is checked against the first layer bef
     vae.dispose();
     bare.dispose();
     cvae.dispose();
+    nested.dispose();
   });
 
   it('well-shaped batches run (and build the layers); the outputs are shaped as x', () => {
     const r = vae.reconstructSample(x);
     expect(r.shape).toEqual([3, 8, 8, 1]);
     r.dispose();
+    tf.dispose(nested.reconstructSample(x6)); // builds the array's dense layers
+    expectNoLeak(() => nested.reconstructSample(x6));
     const b = bare.reconstructSample(x6);
     expect(b.shape).toEqual([2, 6, 6, 1]);
     b.dispose();
@@ -144,6 +170,15 @@ describe('layer-stack encoders: the batch is checked against the first layer bef
       ),
       arg: 'x',
       message: /\[n, 8, 8, 1\]/,
+    },
+    {
+      call: 'flattened images into a layer array whose first element is a nested tf.sequential',
+      run: withT(
+        () => [tf.zeros([2, 36])],
+        (t) => nested.apply(t!),
+      ),
+      arg: 'x',
+      message: /input shape \[n, 6, 6, 1\], got \[2, 36\]/,
     },
     {
       call: "int32 pixels (was \"Argument 'x' passed to 'conv2d' must be float32\")",
