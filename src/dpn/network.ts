@@ -21,6 +21,57 @@ export function applyNetwork(net: Network, x: tf.Tensor | tf.Tensor[], training 
   return net.apply(x, { training }) as tf.Tensor;
 }
 
+/** What a layer declares of its input (tfjs's `InputSpec`): rank bounds and fixed axes. */
+export interface DeclaredInputSpec {
+  ndim?: number;
+  minNDim?: number;
+  maxNDim?: number;
+  axes?: Record<number, number>;
+}
+
+/**
+ * What the first layer of a layer-stack network declares of its input: the `inputShape` it was
+ * given (`batchInputShape`, batch dim first) and its `inputSpec` (e.g. `Conv2D`: rank 4 with the
+ * channels fixed once built). A `tf.LayersModel` (the network, or nested as the stack's first
+ * element) declares `inputs[0].shape` instead.
+ */
+export function declaredInput(net: Network): {
+  shape?: (number | null)[];
+  spec?: DeclaredInputSpec;
+} {
+  if (!Array.isArray(net)) return { shape: net.inputs[0]?.shape };
+  const first = net[0] as tf.layers.Layer;
+  // a model nested as the first element declares its own input shape
+  if (first instanceof tf.LayersModel) return { shape: first.inputs[0]?.shape };
+  const declared = first as { batchInputShape?: (number | null)[] | null };
+  const spec = (first.inputSpec as DeclaredInputSpec[] | null | undefined)?.[0] ?? undefined;
+  return {
+    ...(Array.isArray(declared.batchInputShape) ? { shape: declared.batchInputShape } : {}),
+    ...(spec !== null && spec !== undefined ? { spec } : {}),
+  };
+}
+
+/**
+ * Why an input of shape `shape` does not meet `spec` (rank `ndim`, `minNDim`, `maxNDim`, the
+ * sizes of fixed `axes`, negative ones counted from the end), or `undefined` when it does.
+ */
+export function inputSpecMismatch(shape: number[], spec: DeclaredInputSpec): string | undefined {
+  const r = shape.length;
+  if (spec.ndim !== undefined && spec.ndim !== null && r !== spec.ndim) {
+    return `rank ${spec.ndim}`;
+  }
+  if (typeof spec.minNDim === 'number' && r < spec.minNDim) return `rank >= ${spec.minNDim}`;
+  if (typeof spec.maxNDim === 'number' && r > spec.maxNDim) return `rank <= ${spec.maxNDim}`;
+  for (const [k, size] of Object.entries(spec.axes ?? {})) {
+    const a = Number(k);
+    const i = a < 0 ? r + a : a;
+    if (typeof size === 'number' && shape[i] !== size) {
+      return `size ${size} on axis ${i}${i === r - 1 ? ' (the last, e.g. channels)' : ''}`;
+    }
+  }
+  return undefined;
+}
+
 /** Number of inputs the network takes (1 for a layer stack). */
 export function numInputs(net: Network): number {
   return Array.isArray(net) ? 1 : net.inputs.length;

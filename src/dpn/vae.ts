@@ -20,8 +20,11 @@ import {
   checkNetwork,
   checkNetworkShapes,
   checkSize,
+  declaredInput,
   disposeNetwork,
+  inputSpecMismatch,
   networkVariables,
+  numInputs,
   type Network,
 } from './network.js';
 
@@ -129,6 +132,21 @@ export abstract class VAEBase implements ProbabilisticNetwork {
     if ((x.shape[0] as number) < 1) {
       throw new ArgumentError('x', `expected at least one example, got [${x.shape.join(', ')}]`);
     }
+    // tfjs layers refuse mixed dtypes deep inside (e.g. conv2d: "must be float32 tensor"); an
+    // Embedding first layer takes integer ids (it casts them itself)
+    const dtype = Array.isArray(this.encoder)
+      ? 'float32'
+      : (this.encoder.inputs[0]?.dtype ?? 'float32');
+    const layers = Array.isArray(this.encoder) ? this.encoder : this.encoder.layers;
+    const first = layers.find((l) => l.getClassName() !== 'InputLayer');
+    const ids =
+      first?.getClassName() === 'Embedding' && (x.dtype === 'int32' || x.dtype === 'float32');
+    if (x.dtype !== dtype && !ids) {
+      throw new ArgumentError(
+        'x',
+        `expected a ${dtype} batch (the encoder's input dtype), got ${x.dtype}; cast it first, e.g. x.toFloat()`,
+      );
+    }
     checkFinite(x, 'x', 'inputs');
     this.checkEncoderInput(x);
   }
@@ -139,21 +157,41 @@ export abstract class VAEBase implements ProbabilisticNetwork {
   }
 
   /**
-   * Check `x` against the input shape a `tf.LayersModel` encoder declares (a layer stack declares
-   * none), so that a batch of the wrong shape is named as such, not as a layer's input.
+   * Check `x` against the input an encoder declares: a `tf.LayersModel`'s input shape, or the
+   * first layer of a layer stack's `inputShape` and `inputSpec` (its rank, fixed axes), so that a
+   * batch of the wrong shape is named as such, not as a layer's input.
    */
   private checkEncoderInput(x: tf.Tensor): void {
-    if (Array.isArray(this.encoder)) return;
-    const shape = this.encoder.inputs[0]?.shape;
-    if (shape === undefined) return;
-    const want = shape.slice(1);
-    const got = x.shape.slice(1);
+    const { shape, spec } = declaredInput(this.encoder);
     const labels = this.labelColumns();
-    const flat = labels > 0 && this.encoder.inputs.length === 1;
+    const flat = labels > 0 && numInputs(this.encoder) === 1;
+    const size = x.shape.slice(1).reduce((a, b) => a * b, 1);
+    if (shape !== undefined) this.checkDeclaredShape(x, shape.slice(1), flat, labels);
+    if (spec !== undefined) {
+      // what the first layer receives: x, or concat(flatten(x), onehot(y)) for a conditional one
+      const seen = flat ? [x.shape[0] as number, size + labels] : x.shape;
+      const why = inputSpecMismatch(seen, spec);
+      if (why !== undefined) {
+        throw new ArgumentError(
+          'x',
+          `expected a batch the encoder's first layer takes (${why}${flat ? `, after flattening x and appending the ${labels} one-hot label columns` : ''}), got [${x.shape.join(', ')}]`,
+        );
+      }
+    }
+  }
+
+  /** `x` against a declared input shape (batch dim left out), for {@link checkEncoderInput}. */
+  private checkDeclaredShape(
+    x: tf.Tensor,
+    want: (number | null)[],
+    flat: boolean,
+    labels: number,
+  ): void {
+    const got = x.shape.slice(1);
+    const size = got.reduce((a, b) => a * b, 1);
     const fmt = (d: (number | null)[]): string => `[n, ${d.map((v) => v ?? '?').join(', ')}]`;
     if (flat) {
       const w = want.length === 1 ? want[0] : null;
-      const size = got.reduce((a, b) => a * b, 1);
       if (typeof w === 'number' && size + labels !== w) {
         throw new ArgumentError(
           'x',

@@ -214,8 +214,42 @@ export class ELBO {
     return bernoulliNLLSum(x, reconX);
   }
 
+  /**
+   * Check a network output before any work: `{x, reconX, mu, std}` live tensors, `mu` and `std`
+   * of one shape `[n, latent]` with the batch's `n` rows, `std > 0` (read where the values are on
+   * the host, as the Bernoulli range check).
+   */
+  private checkOutput(out: VAEOutput): void {
+    if (out === null || typeof out !== 'object') {
+      throw new ArgumentError(
+        'out',
+        `expected a network output {reconX, x, mu, std} (e.g. vae.apply(x)), got ${String(out)}`,
+      );
+    }
+    for (const k of ['x', 'reconX', 'mu', 'std'] as const) {
+      const t: unknown = out[k];
+      if (!(t instanceof tf.Tensor) || t.isDisposed) {
+        throw new ArgumentError(
+          k,
+          `expected a live tensor in the network output {reconX, x, mu, std}, got ${t instanceof tf.Tensor ? 'a disposed tensor' : String(t)}`,
+        );
+      }
+    }
+    const { x, mu, std } = out;
+    if (!tf.util.arraysEqual(mu.shape, std.shape) || mu.shape[0] !== x.shape[0]) {
+      throw new ArgumentError(
+        'std',
+        `expected mu and std of one shape with the batch's ${x.shape[0]} rows, got mu [${mu.shape.join(', ')}] and std [${std.shape.join(', ')}]`,
+      );
+    }
+    if (valuesOnHost(std) && !allWithin(peekValues(std), 0, Infinity, true)) {
+      checkValues(std, 'std', (v) => v > 0 && v < Infinity, 'standard deviations > 0');
+    }
+  }
+
   /** The loss of one batch: reconstruction + KL. */
   call(out: VAEOutput): tf.Scalar {
+    this.checkOutput(out);
     return tf.tidy(() => {
       const total = tf.add(
         this.reconstructionLoss(out.x, out.reconX),

@@ -25,8 +25,10 @@ export type BatchLike = Batch | { xs: tf.Tensor; ys?: tf.Tensor } | tf.Tensor;
  * A data set: a function returning a fresh iterable of batches per epoch (whose tensors SVI
  * disposes after use), or a reusable iterable (e.g. an array) of batches that stay the caller's.
  * A one-shot iterator (e.g. a generator object) serves one epoch; its batches stay the caller's.
+ * A single batch (a tensor, `{x, y?}` or `{xs, ys?}`) is the whole data set, one step per epoch,
+ * its tensors the caller's (Keras's `fit(x, y)`).
  */
-export type Dataset = (() => Iterable<BatchLike>) | Iterable<BatchLike>;
+export type Dataset = (() => Iterable<BatchLike>) | Iterable<BatchLike> | BatchLike;
 
 /**
  * What {@link SVI.runAsync} also takes: a `tf.data.Dataset` (iterated afresh each epoch, its
@@ -71,6 +73,25 @@ function asBatch(el: unknown, index: number): Batch {
     'dataset',
     `expected batches {x, y?} of tensors (or tf.data's {xs, ys}, or a tensor), got ${got} at batch ${index}`,
   );
+}
+
+/**
+ * A data set given as one batch (a tensor of inputs, or `{x, y?}` / `{xs, ys?}` that is not
+ * iterable), as Keras's `fit(x, y)` takes the whole data: that batch every epoch, the caller's.
+ */
+function asSingleBatch(d: unknown): Iterable<BatchLike> | undefined {
+  if (d instanceof tf.Tensor) return [d];
+  if (d === null || typeof d !== 'object') return undefined;
+  if (Symbol.iterator in d || Symbol.asyncIterator in d || isTfDataset(d)) return undefined;
+  const o = d as Record<string, unknown>;
+  return o.x instanceof tf.Tensor || o.xs instanceof tf.Tensor ? [d as BatchLike] : undefined;
+}
+
+/** A short description of a value that is not a data set, for error messages. */
+function describe(d: unknown): string {
+  return d !== null && typeof d === 'object'
+    ? `an object with keys [${Object.keys(d).join(', ')}]`
+    : String(d);
 }
 
 /** Whether `it` is a one-shot iterator (its iterator is itself), not a re-iterable collection. */
@@ -153,9 +174,10 @@ export class SVI<N> {
    */
   run(dataset: Dataset, epochs = 1, onEpoch?: (r: EpochReport) => void): N {
     this.checkEpochs(epochs);
-    const fresh = typeof dataset === 'function';
+    const data = asSingleBatch(dataset) ?? (dataset as Exclude<Dataset, BatchLike>);
+    const fresh = typeof data === 'function';
     if (!fresh) {
-      const d: unknown = dataset;
+      const d: unknown = data;
       if (isTfDataset(d) || (d !== null && typeof d === 'object' && Symbol.asyncIterator in d)) {
         throw new ArgumentError(
           'dataset',
@@ -165,7 +187,7 @@ export class SVI<N> {
       if (d === null || typeof d !== 'object' || !(Symbol.iterator in d)) {
         throw new ArgumentError(
           'dataset',
-          `expected an iterable of batches or a function returning one per epoch, got ${String(d)}`,
+          `expected an iterable of batches, one batch ({x, y?}, {xs, ys?} or a tensor) or a function returning batches per epoch, got ${describe(d)}`,
         );
       }
       this.checkOneShot(d, Symbol.iterator, epochs);
@@ -173,7 +195,7 @@ export class SVI<N> {
     for (let e = 1; e <= epochs; e++) {
       const t0 = performance.now();
       const acc = { total: 0, count: 0, batches: 0 };
-      const it = typeof dataset === 'function' ? dataset() : dataset;
+      const it = typeof data === 'function' ? data() : data;
       if (it === null || typeof it !== 'object' || !(Symbol.iterator in it)) {
         throw new ArgumentError(
           'dataset',
@@ -204,7 +226,7 @@ export class SVI<N> {
     onEpoch?: (r: EpochReport) => void,
   ): Promise<N> {
     this.checkEpochs(epochs);
-    const d: unknown = dataset;
+    const d: unknown = asSingleBatch(dataset) ?? dataset;
     const isTfData = isTfDataset(d);
     const fresh = isTfData || typeof d === 'function';
     if (!fresh) {
@@ -219,7 +241,7 @@ export class SVI<N> {
       else {
         throw new ArgumentError(
           'dataset',
-          `expected a tf.data.Dataset, an (async) iterable of batches or a function returning one per epoch, got an object with keys [${Object.keys(d).join(', ')}]`,
+          `expected a tf.data.Dataset, an (async) iterable of batches, one batch ({x, y?}, {xs, ys?} or a tensor) or a function returning batches per epoch, got ${describe(d)}`,
         );
       }
     }

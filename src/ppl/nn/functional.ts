@@ -25,10 +25,22 @@ export function layersOf(net: SequentialNet): tf.layers.Layer[] {
  * with weights must be a channels-last `Conv2D` or a `Dense` (`y = act(conv(x, K) + b)`,
  * `y = act(x W + b)`); weightless layers run through their own `apply`.
  * @throws ArgumentError naming `net` and the first layer without a functional form (e.g. a
- *   `BatchNormalization` or an `LSTM`).
+ *   `BatchNormalization` or an `LSTM`), or the first layer of a layer array that has not been
+ *   built (a layer creates its weights on its first input, so they cannot be lifted yet).
  */
 export function checkFunctionalForm(net: SequentialNet): void {
+  const isLayers = (a: unknown[]): boolean =>
+    a.length > 0 && a.every((l) => l instanceof tf.layers.Layer);
+  if (Array.isArray(net) ? !isLayers(net as unknown[]) : !(net instanceof tf.LayersModel)) {
+    throw new ArgumentError('net', 'expected a tf.LayersModel or a non-empty array of tf.layers');
+  }
   for (const layer of layersOf(net)) {
+    if (!layer.built) {
+      throw new ArgumentError(
+        'net',
+        `layer ${layer.name} has not been built, so its weights do not exist yet (a layer array builds on its first input): use tf.sequential with an inputShape on the first layer, or apply the network to a batch once`,
+      );
+    }
     if (layer.weights.length === 0) continue;
     const cls = layer.getClassName();
     if (cls === 'Dense') continue;
