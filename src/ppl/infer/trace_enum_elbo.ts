@@ -29,15 +29,15 @@ import { ArgumentError } from '../../utils/errors.js';
 import { enumerate } from '../handlers/enum.js';
 import { iterDiscreteEscape, iterDiscreteExtend, queue, TraceQueue } from '../handlers/queue.js';
 import { replay } from '../handlers/replay.js';
-import { Messenger, wrapWith } from '../messenger.js';
+import { wrapWith } from '../messenger.js';
 import { trace } from '../handlers/trace.js';
-import type { Message, PlateFrame } from '../runtime.js';
+import type { Message } from '../runtime.js';
 import { isValidationEnabled } from '../site_validation.js';
 import { siteLogProb, Trace } from '../trace.js';
 import type { Distribution } from '../../distributions/distribution.js';
-import { checkedReplay, checkModelGuideMatch, isEnumerated } from './check.js';
-import { contractFactors, type LabeledFactor, type TermWeigher } from './contract.js';
-import { enumFactorGraph, type EnumFactorGraph } from './enum_factors.js';
+import { checkedReplay, isEnumerated } from './check.js';
+import { contractFactors, type LabeledFactor } from './contract.js';
+import { enumFactorGraph } from './enum_factors.js';
 import { enumMarginals, marginalDistribution } from './enum_marginals.js';
 import {
   enumeratedGuideElbo,
@@ -59,6 +59,12 @@ import {
   type CostTerm,
 } from './guide_terms.js';
 import { sequentialWeights, weighContracted, weighTerm } from './seq_enum.js';
+import {
+  checkEnumeratedSites,
+  contractedCostTerms,
+  ownEnumerated,
+  ParallelAsSequentialMessenger,
+} from './trace_enum_helpers.js';
 
 /**
  * The ELBO with exact enumeration of discrete model sites.
@@ -165,33 +171,7 @@ export class TraceEnumELBO extends ParticleELBO {
       : replay(asFn(model), { trace: guideTrace });
     const enumModel = enumerate(replayed, -(nest + 1) - guideEnum.length);
     const modelTrace = trace(enumModel).getTraceUntidied(...args).trace;
-    const seqModel = modelTrace
-      .latentSites()
-      .find((s) => s.infer.enumerate === 'sequential' && guideTrace.get(s.name) === undefined);
-    if (seqModel !== undefined) {
-      throw new ArgumentError(
-        seqModel.name,
-        `TraceEnumELBO: model site '${seqModel.name}' is marked enumerate: 'sequential'; ` +
-          "the model's discrete sites are enumerated in parallel (enumerate: 'parallel'), " +
-          "sequential enumeration is for the guide's sites (as in Pyro)",
-      );
-    }
-    if (validate) checkModelGuideMatch(modelTrace, guideTrace);
-    if (guideEnum.length > 0) {
-      const own = ownEnumerated(modelTrace, guideTrace);
-      const sampled = guideEnum.some((g) => g.infer._enumSampled !== undefined);
-      if (own !== undefined && (!allowBoth || sampled)) {
-        throw new ArgumentError(
-          own.name,
-          `model site '${own.name}' is enumerated while the guide enumerates ` +
-            `'${(guideEnum[0] as Message).name}'` +
-            (sampled ? ' by sampling (numSamples)' : '') +
-            ': TraceEnumELBO enumerates discrete sites in the model or in the guide, not in ' +
-            'both in one run' +
-            (sampled ? ' (sampled guide sites cannot be rerun one value at a time)' : ''),
-        );
-      }
-    }
+    checkEnumeratedSites(modelTrace, guideTrace, guideEnum, allowBoth, validate);
     return modelTrace;
   }
 
@@ -372,59 +352,5 @@ export class TraceEnumELBO extends ParticleELBO {
       elbo = tf.sub(elbo, tf.sum(weighTerm(logProb, ordinalOf(site), seq)));
     }
     return elbo;
-  }
-}
-
-/**
- * A `TermWeigher` that weighs nothing but records, into `out`, every term of the contraction that
- * holds no enumerated variable any more (Pyro's contracted cost terms): the term `f` at ordinal
- * `O` (axes: plates of `O`), times the graph's common scale and the subsample scales of the
- * plates of `O` it is summed over,
- * laid out with each plate at its batch dim, as a {@link CostTerm} in the plates of `O` (how
- * `scoreFunctionTerm` Rao-Blackwellizes it: a guide site in plate `P ∈ O` keeps its own member's
- * part, any other keeps the term's sum). The terms add up to the contraction.
- */
-function contractedCostTerms(modelTrace: Trace, g: EnumFactorGraph, out: CostTerm[]): TermWeigher {
-  const frames = new Map<string, PlateFrame>();
-  for (const s of modelTrace.sampleSites()) for (const f of s.cond) frames.set(f.name, f);
-  return (ordinal, f, parent) => {
-    if (!f.dims.every((d) => d.startsWith('p:'))) return f;
-    let scale = g.scale;
-    for (const p of ordinal) if (!parent.has(p)) scale *= g.plates.get(`p:${p}`)?.scale ?? 1;
-    const cond = [...ordinal].flatMap((p) => {
-      const fr = frames.get(p);
-      return fr === undefined ? [] : [fr];
-    });
-    const rank = Math.max(0, ...cond.map((c) => -c.dim));
-    const at = f.dims.map((d) => rank + (frames.get(d.slice(2))?.dim ?? -rank - 1));
-    let value: tf.Tensor;
-    if (f.dims.length === 0) value = f.t;
-    else if (at.some((a) => a < 0 || a >= rank))
-      value = tf.sum(f.t); // no frame: summed
-    else {
-      const order = at.map((_, i) => i).sort((a, b) => (at[a] as number) - (at[b] as number));
-      const moved = order.every((o, i) => o === i) ? f.t : tf.transpose(f.t, order);
-      const shape = new Array<number>(rank).fill(1);
-      order.forEach((o) => (shape[at[o] as number] = f.t.shape[o] as number));
-      value = tf.reshape(moved, shape);
-    }
-    out.push({ site: { cond }, value: scale === 1 ? value : tf.mul(value, scale) });
-    return f;
-  };
-}
-
-/** A latent site the model enumerates itself (one the guide does not draw), if any. */
-function ownEnumerated(modelTrace: Trace, guideTrace: Trace): Message | undefined {
-  if (!guideTrace.latentSites().some(isEnumerated)) return undefined;
-  return modelTrace
-    .latentSites()
-    .find((s) => isEnumerated(s) && guideTrace.get(s.name) === undefined);
-}
-
-/** Turns the guide's `enumerate: 'parallel'` marks into `'sequential'` ones. */
-class ParallelAsSequentialMessenger extends Messenger {
-  override processMessage(msg: Message): void {
-    if (msg.type !== 'sample' || msg.isObserved || msg.infer.enumerate !== 'parallel') return;
-    msg.infer = { ...msg.infer, enumerate: 'sequential' };
   }
 }
