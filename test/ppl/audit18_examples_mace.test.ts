@@ -236,7 +236,7 @@ describe("NumPyro's annotation models: MACE", () => {
       });
       await mcmc.run(pos, ann);
       const samples = mcmc.getSamples();
-    expect(Object.keys(samples).sort()).toEqual(['theta']);
+      expect(Object.keys(samples).sort()).toEqual(['theta']);
       // log p(theta | y) = sum_a log Beta(theta_a; 1/2, 1/2) + sum_i log sum_c p(y_i, c | theta)
       const G = 48;
       const at = (i: number): number => (i + 0.5) / G;

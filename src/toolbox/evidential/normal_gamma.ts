@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../utils/errors.js';
 import { checkFinite, toFloat, type TensorInput } from '../../utils/tensor.js';
+import { FLOAT32_EPS, FLOAT32_TINY } from '../../utils/float32.js';
 
 /** The four NIG parameters per output unit, each `[..., D]`; the caller disposes them. */
 export interface NormalGammaOutputs {
@@ -42,13 +43,13 @@ export type NormalGammaInput = tf.Tensor | NormalGammaParams;
  * The smallest `nu` and `beta` of the head: the smallest normal float32. `softplus(o)` underflows
  * to 0 for `o < -104`, where `log nu` and the epistemic variance would be infinite.
  */
-export const NIG_MIN_POSITIVE = 1.1754943508222875e-38;
+export const NIG_MIN_POSITIVE = FLOAT32_TINY;
 
 /**
  * The smallest `alpha` of the head: the float32 after 1 (`1 + softplus(o)` rounds to 1 for
  * `o < -16.6`, where `E[sigma^2] = beta / (alpha - 1)` is infinite).
  */
-export const NIG_MIN_ALPHA = 1 + 2 ** -23;
+export const NIG_MIN_ALPHA = 1 + FLOAT32_EPS;
 
 /**
  * The constraints of the head on a raw output `[..., 4D]` (no checks; the layer's `call` and
