@@ -15,11 +15,13 @@
  * @module
  */
 import { installSeededDropout } from './seeded_dropout.js';
+import { installSeededInitializers } from './seeded_initializers.js';
 import { installSharedLayerLosses } from './shared_layer_losses.js';
 import { installWrapperConfigSync } from './wrapper_config_sync.js';
 
 // dropout masks follow deepprob's seed (setSeed), as the Bayesian layers' noise does
 installSeededDropout();
+installSeededInitializers();
 // a shared Bayesian layer (or a nested model applied twice) adds its KL to model.fit's loss once
 installSharedLayerLosses();
 // a Bidirectional over a Bayesian layer saves the mode and KL factor its directions run with
@@ -131,6 +133,7 @@ export {
   type PosteriorInput,
 } from './priors.js';
 export { installSeededDropout } from './seeded_dropout.js';
+export { installSeededInitializers } from './seeded_initializers.js';
 export { ACTIVATION_NAMES, normalizeActivation, applyActivation } from './activations.js';
 export {
   bayesianLayers,
