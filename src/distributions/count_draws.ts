@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { makeRng } from '../utils/seed.js';
+import { valuesOf } from '../utils/tensor.js';
 
 /**
  * Why `totalCount` is not a number of trials, or `undefined` when it is (a non-negative integer
@@ -14,6 +15,20 @@ import { makeRng } from '../utils/seed.js';
 export function totalCountProblem(totalCount: number): string | undefined {
   if (!Number.isInteger(totalCount) || totalCount < 0) {
     return `expected a non-negative integer, got ${String(totalCount)}`;
+  }
+  return undefined;
+}
+
+/**
+ * Why a number or tensor of `totalCount`s is not one of numbers of trials (the first element that
+ * is not a non-negative integer, named by its flat index), or `undefined` when every one is.
+ */
+export function totalCountsProblem(totalCount: number | tf.Tensor): string | undefined {
+  if (typeof totalCount === 'number') return totalCountProblem(totalCount);
+  const v = valuesOf(totalCount);
+  for (let i = 0; i < v.length; i++) {
+    const problem = totalCountProblem(v[i] as number);
+    if (problem !== undefined) return `${problem} at index ${i}`;
   }
   return undefined;
 }

@@ -18,8 +18,8 @@ import { Distribution, type DistributionOptions, type TensorInput } from './dist
 import { multinomialDrawInto, standardGammaDraw } from './host_sampling.js';
 import { dirichletMultinomialLogPmf } from './special.js';
 import { multinomial, type Constraint } from '../constraints/constraints.js';
-import { countDraws, totalCountProblem } from './count_draws.js';
-import { broadcastShapes, broadcastTo, valuesOf } from '../utils/tensor.js';
+import { countDraws, totalCountsProblem } from './count_draws.js';
+import { broadcastShapes, broadcastTo } from '../utils/tensor.js';
 import './expanded.js';
 import './independent.js';
 
@@ -59,25 +59,16 @@ export class DirichletMultinomial extends Distribution {
     this.concentration = this.param(concentration, 'concentration');
     this.checkVectorParam(this.concentration, 'concentration');
     this.checkPositive(this.concentration, 'concentration');
-    if (typeof totalCount === 'number') {
-      const problem = totalCountProblem(totalCount);
-      if (problem !== undefined) throw this.constructionError('totalCount', problem);
-      this.totalCount = totalCount;
-    } else {
-      const n = this.param(totalCount, 'totalCount');
-      const v = valuesOf(n);
-      for (let i = 0; i < v.length; i++) {
-        const problem = totalCountProblem(v[i] as number);
-        if (problem !== undefined) {
-          throw this.constructionError('totalCount', `${problem} at index ${i}`);
-        }
-      }
+    const n = typeof totalCount === 'number' ? totalCount : this.param(totalCount, 'totalCount');
+    const problem = totalCountsProblem(n);
+    if (problem !== undefined) throw this.constructionError('totalCount', problem);
+    if (typeof n !== 'number') {
       this.broadcastParams({
         concentration: this.concentration.shape.slice(0, -1),
         totalCount: n.shape,
       });
-      this.totalCount = n;
     }
+    this.totalCount = n;
   }
 
   get batchShape(): number[] {

@@ -17,8 +17,8 @@ import type { ProbsOrLogits } from './probs.js';
 import { lgamma, mulNoNan } from './special.js';
 import { multinomial, type Constraint } from '../constraints/constraints.js';
 import { multinomialDrawInto } from './host_sampling.js';
-import { countDraws, totalCountProblem } from './count_draws.js';
-import { broadcastShapes, broadcastTo, valuesOf } from '../utils/tensor.js';
+import { countDraws, totalCountsProblem } from './count_draws.js';
+import { broadcastShapes, broadcastTo } from '../utils/tensor.js';
 import './expanded.js';
 import './independent.js';
 
@@ -51,25 +51,13 @@ export class Multinomial extends CategoricalProbsDistribution {
     options: DistributionOptions = {},
   ) {
     super(params, options);
-    if (typeof totalCount === 'number') {
-      const problem = totalCountProblem(totalCount);
-      if (problem !== undefined) throw this.constructionError('totalCount', problem);
-      this.totalCount = totalCount;
-    } else {
-      const n = this.param(totalCount, 'totalCount');
-      const v = valuesOf(n);
-      for (let i = 0; i < v.length; i++) {
-        const problem = totalCountProblem(v[i] as number);
-        if (problem !== undefined) {
-          throw this.constructionError('totalCount', `${problem} at index ${i}`);
-        }
-      }
-      this.broadcastParams({
-        probs: this.probs.shape.slice(0, -1),
-        totalCount: n.shape,
-      });
-      this.totalCount = n;
+    const n = typeof totalCount === 'number' ? totalCount : this.param(totalCount, 'totalCount');
+    const problem = totalCountsProblem(n);
+    if (problem !== undefined) throw this.constructionError('totalCount', problem);
+    if (typeof n !== 'number') {
+      this.broadcastParams({ probs: this.probs.shape.slice(0, -1), totalCount: n.shape });
     }
+    this.totalCount = n;
   }
 
   override get batchShape(): number[] {
