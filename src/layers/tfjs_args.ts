@@ -114,8 +114,8 @@ export interface TfjsConvArgs extends TfjsLayerArgs {
 }
 
 /** The MindSpore-named fields {@link fromTfjsArgs} fills in. */
-/** Arguments of every Bayesian layer: tfjs's `LayerArgs`, the variational ones, the TF.js aliases. */
-const COMMON_KEYS = [
+/** The argument names of tfjs's `LayerArgs` (and what its deserialization passes). */
+export const TFJS_LAYER_ARG_KEYS = [
   'inputShape',
   'batchInputShape',
   'batchSize',
@@ -126,6 +126,11 @@ const COMMON_KEYS = [
   'inputDType',
   // tfjs's deserialization passes its custom-object table in the config
   'customObjects',
+] as const;
+
+/** Arguments of every Bayesian layer: tfjs's `LayerArgs`, the variational ones, the TF.js aliases. */
+const COMMON_KEYS = [
+  ...TFJS_LAYER_ARG_KEYS,
   'inChannels',
   'outChannels',
   'hasBias',

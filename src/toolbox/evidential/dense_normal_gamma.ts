@@ -5,6 +5,7 @@
  * Registered with `tf.serialization`, so a model holding it saves and loads.
  */
 import * as tf from '@tensorflow/tfjs';
+import { TFJS_LAYER_ARG_KEYS } from '../../layers/tfjs_args.js';
 import { tfjsLayerClass } from '../../layers/tfjs_wrappers.js';
 import { ArgumentError } from '../../utils/errors.js';
 import { checkOptionKeys } from '../../utils/options.js';
@@ -37,15 +38,7 @@ const DENSE_KEYS: readonly string[] = [
   'kernelRegularizer',
   'biasRegularizer',
   'activityRegularizer',
-  'inputShape',
-  'batchInputShape',
-  'batchSize',
-  'dtype',
-  'name',
-  'trainable',
-  'weights',
-  'inputDType',
-  'customObjects',
+  ...TFJS_LAYER_ARG_KEYS,
 ];
 
 /** `args` checked: a positive integer count or an object with known keys, linear activation. */
