@@ -22,30 +22,36 @@ let gradientInstalled = false;
 function installCumsumGradient(): void {
   if (gradientInstalled) return;
   gradientInstalled = true;
+  registerCumulativeGradient('Cumsum', (x, dy, axis, exclusive, reverse) =>
+    tf.cumsum(dy, axis, exclusive, !reverse),
+  );
+  // tfjs 4.22 has no gradient for Cumprod at all: `tf.grad` of a stick-breaking weight threw
+  // "gradient function not found for Cumprod" (a Pyro/NumPyro port under SVI or NUTS)
+  if (tf.getGradient('Cumprod') === undefined)
+    registerCumulativeGradient('Cumprod', cumprodGradient);
+}
+
+/** Register a cumulative kernel's gradient, its recorded axis counted from the right when negative. */
+function registerCumulativeGradient(
+  kernelName: 'Cumsum' | 'Cumprod',
+  grad: (
+    x: tf.Tensor,
+    dy: tf.Tensor,
+    axis: number,
+    exclusive: boolean,
+    reverse: boolean,
+  ) => tf.Tensor,
+): void {
   tf.registerGradient({
-    kernelName: 'Cumsum',
+    kernelName,
     inputsToSave: ['x'],
     gradFunc: (dy, saved, attrs) => {
       const [x] = saved as [tf.Tensor];
       const a = attrs as unknown as { axis: number; exclusive: boolean; reverse: boolean };
       const axis = normalizeCumulativeAxis(a.axis, x.rank);
-      return { x: () => tf.cumsum(dy as tf.Tensor, axis, a.exclusive, !a.reverse) };
+      return { x: () => grad(x, dy as tf.Tensor, axis, a.exclusive, a.reverse) };
     },
   });
-  // tfjs 4.22 has no gradient for Cumprod at all: `tf.grad` of a stick-breaking weight threw
-  // "gradient function not found for Cumprod" (a Pyro/NumPyro port under SVI or NUTS)
-  if (tf.getGradient('Cumprod') === undefined) {
-    tf.registerGradient({
-      kernelName: 'Cumprod',
-      inputsToSave: ['x'],
-      gradFunc: (dy, saved, attrs) => {
-        const [x] = saved as [tf.Tensor];
-        const a = attrs as unknown as { axis: number; exclusive: boolean; reverse: boolean };
-        const axis = normalizeCumulativeAxis(a.axis, x.rank);
-        return { x: () => cumprodGradient(x, dy as tf.Tensor, axis, a.exclusive, a.reverse) };
-      },
-    });
-  }
 }
 
 /**
