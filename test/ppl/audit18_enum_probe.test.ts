@@ -37,6 +37,22 @@ const Ys = [
   [-1.2, -0.8, 0.6, 2.5, 2.1, 1.0],
 ];
 
+/** The 3-state Gaussian HMM of this file under `markov`, its states enumerated, observing `y`. */
+function markovHmm(y: readonly number[]): () => void {
+  return () => {
+    const tr = tf.tensor2d(trans);
+    const lc = tf.tensor1d(locs);
+    let x: tf.Tensor | null = null;
+    for (const t of ppl.markov(y.length)) {
+      const probs: tf.Tensor = x === null ? tf.tensor1d(init) : tf.gather(tr, tf.cast(x, 'int32'));
+      x = ppl.sample(`x_${t}`, new D.Categorical({ probs }), ENUM);
+      ppl.sample(`y_${t}`, new D.Normal(tf.gather(lc, tf.cast(x, 'int32')), 0.7), {
+        obs: tf.scalar(y[t] as number),
+      });
+    }
+  };
+}
+
 describe('enumeration probes', () => {
   it('batched HMM in a plate with markov vs DiscreteHMM.logProb', () => {
     const y = tf.tensor2d(Ys); // [2, T]
@@ -150,19 +166,7 @@ describe('enumeration probes', () => {
   it('inferDiscrete temperature 0 on an HMM under markov = Viterbi (brute force)', () => {
     const y = [0.1, 1.9, 2.2, -0.3, 0.4];
     const T = y.length;
-    const model = (): void => {
-      const tr = tf.tensor2d(trans);
-      const lc = tf.tensor1d(locs);
-      let x: tf.Tensor | null = null;
-      for (const t of ppl.markov(T)) {
-        const probs: tf.Tensor =
-          x === null ? tf.tensor1d(init) : tf.gather(tr, tf.cast(x, 'int32'));
-        x = ppl.sample(`x_${t}`, new D.Categorical({ probs }), ENUM);
-        ppl.sample(`y_${t}`, new D.Normal(tf.gather(lc, tf.cast(x, 'int32')), 0.7), {
-          obs: tf.scalar(y[t] as number),
-        });
-      }
-    };
+    const model = markovHmm(y);
     const tr = ppl
       .trace(ppl.inferDiscrete(model, { temperature: 0, maxPlateNesting: 0 }))
       .getTrace();
@@ -193,19 +197,7 @@ describe('enumeration probes', () => {
   it('computeMarginals on HMM = smoothing (brute force)', () => {
     const y = [0.1, 1.9, 2.2, -0.3];
     const T = y.length;
-    const model = (): void => {
-      const tr = tf.tensor2d(trans);
-      const lc = tf.tensor1d(locs);
-      let x: tf.Tensor | null = null;
-      for (const t of ppl.markov(T)) {
-        const probs: tf.Tensor =
-          x === null ? tf.tensor1d(init) : tf.gather(tr, tf.cast(x, 'int32'));
-        x = ppl.sample(`x_${t}`, new D.Categorical({ probs }), ENUM);
-        ppl.sample(`y_${t}`, new D.Normal(tf.gather(lc, tf.cast(x, 'int32')), 0.7), {
-          obs: tf.scalar(y[t] as number),
-        });
-      }
-    };
+    const model = markovHmm(y);
     const m = new ppl.TraceEnumELBO({ maxPlateNesting: 0 }).computeMarginals(model, noGuide);
     const post: number[][] = Array.from({ length: T }, () => [0, 0, 0]);
     let Z = 0;
