@@ -21,7 +21,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DenseReparam } from '../../src/layers/index.js';
 import {
   loadCheckpoint,
   recoverCheckpoint,
@@ -29,6 +28,7 @@ import {
   resolveCheckpoint,
 } from '../../src/train/checkpoint.js';
 import { writeManifest } from '../../src/train/manifest.js';
+import { saveTinyCheckpoint, tinyCheckpointModel } from '../fixtures/checkpoints.js';
 import { DeepProbError } from '../../src/utils/errors.js';
 import { fileIO, fsOps } from '../../src/utils/file_io.js';
 
@@ -37,29 +37,8 @@ afterEach(() => Object.assign(fsOps, real));
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'deepprob-audit14-'));
 
-function tinyModel(units = 2): tf.Sequential {
-  return tf.sequential({
-    layers: [new DenseReparam({ inputShape: [3], outChannels: units })],
-  });
-}
-
-async function save(run: string, step: number, units = 2): Promise<string> {
-  const m = tinyModel(units);
-  const o = tf.train.adam(0.01);
-  o.minimize(() => tf.sum(m.predict(tf.ones([2, 3])) as tf.Tensor) as tf.Scalar);
-  const dir = await saveCheckpoint(run, m, o, {
-    version: 1,
-    epoch: step,
-    step,
-    config: { model: 'tiny' },
-    optimizer: { name: 'adam', learningRate: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 },
-    seed: 1,
-    metrics: [],
-  });
-  m.dispose();
-  o.dispose();
-  return dir;
-}
+const tinyModel = tinyCheckpointModel;
+const save = saveTinyCheckpoint;
 
 /** A bare saved model (no state, no manifest), as `model.save(fileIO(dir))` writes it. */
 async function bare(): Promise<string> {

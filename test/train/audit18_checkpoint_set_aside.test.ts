@@ -7,30 +7,13 @@
 import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { DenseReparam } from '../../src/layers/index.js';
-import { loadCheckpoint, recoverCheckpoint, saveCheckpoint } from '../../src/train/checkpoint.js';
+import { loadCheckpoint, recoverCheckpoint } from '../../src/train/checkpoint.js';
+import { saveTinyCheckpoint } from '../fixtures/checkpoints.js';
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'deepprob-audit18-'));
 
-async function save(run: string, step: number): Promise<string> {
-  const m = tf.sequential({ layers: [new DenseReparam({ inputShape: [3], outChannels: 2 })] });
-  const o = tf.train.adam(0.01);
-  o.minimize(() => tf.sum(m.predict(tf.ones([2, 3])) as tf.Tensor) as tf.Scalar);
-  const dir = await saveCheckpoint(run, m, o, {
-    version: 1,
-    epoch: step,
-    step,
-    config: { model: 'tiny' },
-    optimizer: { name: 'adam', learningRate: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 },
-    seed: 1,
-    metrics: [],
-  });
-  m.dispose();
-  o.dispose();
-  return dir;
-}
+const save = saveTinyCheckpoint;
 
 function recorder(): {
   calls: [string, string, string][];
