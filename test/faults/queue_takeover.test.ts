@@ -4,8 +4,13 @@
  * host, waits out its lease (`DEEPPROB_LOCK_LEASE_MS`), takes it over and finishes the sweep.
  * Before leases, a lock written on another host was never stale: every retry was refused and the
  * flow failed. Skips where redis-server is missing.
+ *
+ * The victim is killed only while its job process provably holds the work-directory lock (the
+ * `.lock` names the job process's pid) with at least a third of an epoch left: a kill after the
+ * training had ended and released the lock (a slow poll on a loaded machine) left nothing to take
+ * over, and the test failed although the code was right.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
@@ -54,7 +59,7 @@ describe.skipIf(missing !== undefined)('queue: cross-host takeover', () => {
     writeFileSync(
       spec,
       JSON.stringify({
-        base: { model: 'lenet5', epochs: 2, batchSize: 64, limit: 1024, testLimit: 64 },
+        base: { model: 'lenet5', epochs: 3, batchSize: 64, limit: 1024, testLimit: 64 },
         grid: { lr: [0.001] },
       }),
     );
@@ -63,23 +68,39 @@ describe.skipIf(missing !== undefined)('queue: cross-host takeover', () => {
       ['sweep', '--grid', spec, '--redis', redis.url, '--store', store, '--quiet', '--json'],
       { DEEPPROB_BACKEND: 'wasm' },
     );
-    // kill the worker that runs the job once it is in its second epoch (a checkpoint exists)
+    // kill the worker that runs the job once a checkpoint exists (past the first of three
+    // epochs) and well before its training ends, while its job process holds the lock
+    const lockHolder = (): number | undefined => {
+      const work = join(store, 'work');
+      if (!existsSync(work)) return undefined;
+      for (const sweep of readdirSync(work)) {
+        const lock = join(work, sweep, 'point-0', '.lock');
+        try {
+          return (JSON.parse(readFileSync(lock, 'utf8')) as { pid?: number }).pid;
+        } catch {
+          // not there yet, or being renewed: the next poll reads it
+        }
+      }
+      return undefined;
+    };
     let victim: CliProcess | undefined;
     await waitFor(
       async () => {
         for (const j of await queue.getJobs(['active'])) {
-          const p = j.progress as { fraction?: number; worker?: number } | number;
-          if (typeof p === 'object' && (p.fraction ?? 0) > 0.55) {
+          const p = j.progress as { fraction?: number; worker?: number; pid?: number } | number;
+          if (typeof p !== 'object') continue;
+          const f = p.fraction ?? 0;
+          if (f > 0.4 && f < 0.9 && p.pid !== undefined && lockHolder() === p.pid) {
             victim = workers.find((w) => w.proc.pid === p.worker);
           }
         }
+        if (victim !== undefined) victim.proc.kill('SIGKILL');
         return victim !== undefined;
       },
       120_000,
-      'the job in its second epoch',
+      'the job in its second epoch, its job process holding the lock',
     );
     const dead = victim as CliProcess;
-    dead.proc.kill('SIGKILL');
     expect(await dead.exited).toBe('SIGKILL');
     const survivor = workers.find((w) => w !== dead) as CliProcess;
     expect(await s.exited, `${s.output()}\n--- survivor:\n${survivor.output()}`).toBe(0);
