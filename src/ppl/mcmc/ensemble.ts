@@ -116,7 +116,10 @@ export abstract class EnsembleKernel extends HamiltonianKernel {
     counts: number[],
   ): PotentialRequests<WalkerMove>;
 
-  /** The shared adaptation after a half-update during warmup (`counts` the move's tallies). */
+  /**
+   * The shared adaptation after a warmup transition (`counts` the tallies of its two
+   * half-updates' moves).
+   */
   abstract adaptShared(shared: Float64Array, counts: number[]): void;
 
   /** Not used: the walkers move together ({@link WalkerSampler.group}). @internal */
@@ -223,13 +226,14 @@ function* ensembleStep(
   const halves = [order.slice(0, h), order.slice(h)];
   const stats: TransitionStats[] = new Array<TransitionStats>(n);
   const shared = w0.shared.slice();
+  // expansions and contractions of the transition's two half-updates (ESS's tuning counts)
+  const counts = [0, 0];
   for (let part = 0; part < 2; part++) {
     const active = halves[part] as number[];
     const others = (halves[1 - part] as number[]).map((k) =>
       (walkers[k] as WalkerSampler).point.q.slice(),
     );
     const move = kernel.chooseMove(w0.rng);
-    const counts = [0, 0];
     // the active walkers move in lockstep: each round asks for all their pending positions at once
     // (each walker draws from its own stream, so the draws do not depend on the interleaving)
     const gens = active.map((k) => {
@@ -269,8 +273,9 @@ function* ensembleStep(
         potentialEnergy: wk.point.potential,
       };
     });
-    if (warmup) kernel.adaptShared(shared, counts);
   }
+  // adapted once per transition, on both halves' counts (NumPyro's ESS)
+  if (warmup) kernel.adaptShared(shared, counts);
   for (const wk of walkers) {
     wk.shared = shared.slice();
     wk.advance();

@@ -4,18 +4,23 @@
  * half, each walker `x` of the active half by one univariate slice-sampling step (Neal 2003)
  * along a direction `η` built from the other half `S'`:
  *
- * - **differential** (`ESS.DifferentialMove()`, default): `η = μ (x_i - x_j)`, `x_i ≠ x_j` from `S'`;
- * - **gaussian** (`ESS.GaussianMove()`): `η = μ Σ_k g_k (x_k - x̄) / sqrt(|S'| - 1)`,
- *   `g_k ~ N(0, 1)`, i.e. `η ~ N(0, μ^2 C)` with `C` the sample covariance of `S'`;
- * - **random** (`ESS.RandomMove()`): `η = μ n / |n|`, `n ~ N(0, I)`.
+ * - **differential** (`ESS.DifferentialMove()`, default): `η = 2 μ (x_i - x_j)`, `x_i ≠ x_j` from
+ *   `S'`;
+ * - **gaussian** (`ESS.GaussianMove()`): `η = 2 μ Σ_k g_k (x_k - x̄) / sqrt(|S'| - 1)`,
+ *   `g_k ~ N(0, 1)`, i.e. `η ~ N(0, 4 μ^2 C)` with `C` the sample covariance of `S'`;
+ * - **random** (`ESS.RandomMove()`): `η = 2 μ n / |n|`, `n ~ N(0, I)`.
+ *
+ * The factor 2 is zeus's and NumPyro's (`2.0 * mu * diffs`): `initMu` and the tuned `μ` (the
+ * `stepSize` extra field) are NumPyro's `init_mu` and `mu`.
  *
  * The slice step: the height `log h = -U(x) - E`, `E ~ Exp(1)`; an interval `[L, R]` of length 1
  * around `t = 0` placed at random, stepped out by 1 while `-U(x + L η) > log h` (resp. `R`), at
  * most `maxSteps` steps in all; then `t ~ U(L, R)` until `-U(x + t η) > log h`, shrinking the
  * interval towards 0 on each rejection (at most `maxIter` tries; the walker stays if none is
- * accepted). During warmup (`tuneMu`) the scale is tuned after each half-update towards one
- * expansion per step, `μ ← 2 μ N_e / (N_e + N_c)` (expansions `N_e`, contractions `N_c` of the
- * half; Karamanis & Beutler's rule), starting at `initMu`.
+ * accepted). During warmup (`tuneMu`) the scale is tuned after each transition (both halves, as
+ * NumPyro's "only update tuning scale if a full iteration has passed") towards one expansion per
+ * step, `μ ← 2 μ N_e / (N_e + N_c)` (expansions `N_e`, contractions `N_c` of the transition's two
+ * half-updates; Karamanis & Beutler's rule), starting at `initMu`.
  */
 import { ArgumentError } from '../../utils/errors.js';
 import { booleanOption, checkOptionKeys } from '../../utils/options.js';
@@ -85,17 +90,17 @@ export class ESS extends EnsembleKernel {
   readonly tuneMu: boolean;
   private readonly cumulative: readonly number[];
 
-  /** Directions `μ (x_i - x_j)` between two walkers of the other half. */
+  /** Directions `2 μ (x_i - x_j)` between two walkers of the other half. */
   static DifferentialMove(): ESSMove {
     return { kind: 'differential' };
   }
 
-  /** Directions `~ N(0, μ^2 C)`, `C` the other half's sample covariance. */
+  /** Directions `~ N(0, 4 μ^2 C)`, `C` the other half's sample covariance. */
   static GaussianMove(): ESSMove {
     return { kind: 'gaussian' };
   }
 
-  /** Uniformly random unit directions times `μ`. */
+  /** Uniformly random unit directions times `2 μ`. */
   static RandomMove(): ESSMove {
     return { kind: 'random' };
   }
@@ -158,10 +163,12 @@ export class ESS extends EnsembleKernel {
   private direction(
     kind: ESSMove['kind'],
     others: Float64Array[],
-    mu: number,
+    mu0: number,
     rng: ChainRng,
     d: number,
   ): Float64Array {
+    // NumPyro's and zeus's directions are 2 μ times the move's vector
+    const mu = 2 * mu0;
     const eta = new Float64Array(d);
     if (kind === 'differential') {
       const [i0, j0] = distinctPair(others.length, rng);
