@@ -49,7 +49,10 @@ export interface AIESOptions {
    * weight at each half-update. Default `AIES.DEMove()`, as NumPyro.
    */
   moves?: AIESMove | readonly (readonly [AIESMove, number])[] | ReadonlyMap<AIESMove, number>;
-  /** A fresh random split of the walkers at each transition. Default true. */
+  /**
+   * A fresh random split of the walkers at each transition. Default false, as NumPyro's `AIES`
+   * (halves by walker index; `ESS` defaults to true, as NumPyro's).
+   */
   randomizeSplit?: boolean;
   /** How each walker starts (default `'uniform'`: dispersed starts in `(-2, 2)`). */
   initStrategy?: InitStrategy;
@@ -210,7 +213,8 @@ export class AIES extends EnsembleKernel {
     checkOptionKeys(options, ENSEMBLE_OPTION_KEYS, 'AIES');
     const r = resolveMoves(options.moves, isAIESMove, AIES.DEMove(), 'AIES');
     // the moves as [move, probability] pairs (a Map's too), for the checkpoints' fingerprint
-    super(model, { ...options, moves: movePairs(r) }, options.randomizeSplit);
+    // NumPyro's AIES keeps the halves by index unless asked (randomize_split=False)
+    super(model, { ...options, moves: movePairs(r) }, options.randomizeSplit ?? false);
     this.moves = r.moves;
     this.cumulative = r.cumulative;
   }

@@ -4,7 +4,7 @@
  * `chain_method='vectorized'`), moved together. One transition of the ensemble:
  *
  * 1. split the walkers into two halves `S_0`, `S_1` (a random permutation with
- *    `randomizeSplit`, default, else by index);
+ *    `randomizeSplit`, `ESS`'s default, else by index, `AIES`'s default, as NumPyro's);
  * 2. move every walker of `S_0` by the kernel's move given the positions of `S_1`, then every
  *    walker of `S_1` given the new positions of `S_0`.
  *
