@@ -108,6 +108,30 @@ export function drawIndex(cumulative: readonly number[], rng: ChainRng): number 
   return i < 0 ? cumulative.length - 1 : i;
 }
 
+/**
+ * The bandwidth of a KDE move's options `{bwMethod?}` (`AIES.KDEMove`, `ESS.KDEMove`): `'scott'`
+ * (default), `'silverman'` or a finite factor `> 0`.
+ * @throws ArgumentError naming `options` or `bwMethod`.
+ */
+export function kdeMoveBandwidth(options: unknown, who: string): KDEBandwidth {
+  if (options === null || typeof options !== 'object') {
+    throw new ArgumentError('options', `${who}: expected {bwMethod?}, got ${String(options)}`);
+  }
+  checkOptionKeys(options as Record<string, unknown>, ['bwMethod'], who);
+  const bw = (options as { bwMethod?: unknown }).bwMethod ?? 'scott';
+  if (
+    bw !== 'scott' &&
+    bw !== 'silverman' &&
+    !(typeof bw === 'number' && bw > 0 && Number.isFinite(bw))
+  ) {
+    throw new ArgumentError(
+      'bwMethod',
+      `${who}: expected 'scott', 'silverman' or a finite number > 0, got ${JSON.stringify(bw)}`,
+    );
+  }
+  return bw;
+}
+
 function isAIESMove(m: unknown): m is AIESMove {
   if (m === null || typeof m !== 'object') return false;
   const k = (m as { kind?: unknown }).kind;
@@ -180,25 +204,7 @@ export class AIES extends EnsembleKernel {
    * @throws ArgumentError naming `bwMethod`.
    */
   static KDEMove(options: { bwMethod?: KDEBandwidth } = {}): AIESMove {
-    if (options === null || typeof options !== 'object') {
-      throw new ArgumentError(
-        'options',
-        `AIES.KDEMove: expected {bwMethod?}, got ${String(options)}`,
-      );
-    }
-    checkOptionKeys(options, ['bwMethod'], 'AIES.KDEMove');
-    const bw = options.bwMethod ?? 'scott';
-    if (
-      bw !== 'scott' &&
-      bw !== 'silverman' &&
-      !(typeof bw === 'number' && bw > 0 && Number.isFinite(bw))
-    ) {
-      throw new ArgumentError(
-        'bwMethod',
-        `AIES.KDEMove: expected 'scott', 'silverman' or a finite number > 0, got ${JSON.stringify(bw)}`,
-      );
-    }
-    return { kind: 'kde', bwMethod: bw };
+    return { kind: 'kde', bwMethod: kdeMoveBandwidth(options, 'AIES.KDEMove') };
   }
 
   /**
