@@ -49,7 +49,10 @@ export interface AIESOptions {
    * weight at each half-update. Default `AIES.DEMove()`, as NumPyro.
    */
   moves?: AIESMove | readonly (readonly [AIESMove, number])[] | ReadonlyMap<AIESMove, number>;
-  /** A fresh random split of the walkers at each transition. Default true. */
+  /**
+   * A fresh random split of the walkers at each transition. Default false, as NumPyro's `AIES`
+   * (halves by walker index; `ESS` defaults to true, as NumPyro's).
+   */
   randomizeSplit?: boolean;
   /** How each walker starts (default `'uniform'`: dispersed starts in `(-2, 2)`). */
   initStrategy?: InitStrategy;
@@ -103,6 +106,30 @@ export function drawIndex(cumulative: readonly number[], rng: ChainRng): number 
   const u = rng.uniform();
   const i = cumulative.findIndex((c) => u < c);
   return i < 0 ? cumulative.length - 1 : i;
+}
+
+/**
+ * The bandwidth of a KDE move's options `{bwMethod?}` (`AIES.KDEMove`, `ESS.KDEMove`): `'scott'`
+ * (default), `'silverman'` or a finite factor `> 0`.
+ * @throws ArgumentError naming `options` or `bwMethod`.
+ */
+export function kdeMoveBandwidth(options: unknown, who: string): KDEBandwidth {
+  if (options === null || typeof options !== 'object') {
+    throw new ArgumentError('options', `${who}: expected {bwMethod?}, got ${String(options)}`);
+  }
+  checkOptionKeys(options as Record<string, unknown>, ['bwMethod'], who);
+  const bw = (options as { bwMethod?: unknown }).bwMethod ?? 'scott';
+  if (
+    bw !== 'scott' &&
+    bw !== 'silverman' &&
+    !(typeof bw === 'number' && bw > 0 && Number.isFinite(bw))
+  ) {
+    throw new ArgumentError(
+      'bwMethod',
+      `${who}: expected 'scott', 'silverman' or a finite number > 0, got ${JSON.stringify(bw)}`,
+    );
+  }
+  return bw;
 }
 
 function isAIESMove(m: unknown): m is AIESMove {
@@ -177,25 +204,7 @@ export class AIES extends EnsembleKernel {
    * @throws ArgumentError naming `bwMethod`.
    */
   static KDEMove(options: { bwMethod?: KDEBandwidth } = {}): AIESMove {
-    if (options === null || typeof options !== 'object') {
-      throw new ArgumentError(
-        'options',
-        `AIES.KDEMove: expected {bwMethod?}, got ${String(options)}`,
-      );
-    }
-    checkOptionKeys(options, ['bwMethod'], 'AIES.KDEMove');
-    const bw = options.bwMethod ?? 'scott';
-    if (
-      bw !== 'scott' &&
-      bw !== 'silverman' &&
-      !(typeof bw === 'number' && bw > 0 && Number.isFinite(bw))
-    ) {
-      throw new ArgumentError(
-        'bwMethod',
-        `AIES.KDEMove: expected 'scott', 'silverman' or a finite number > 0, got ${JSON.stringify(bw)}`,
-      );
-    }
-    return { kind: 'kde', bwMethod: bw };
+    return { kind: 'kde', bwMethod: kdeMoveBandwidth(options, 'AIES.KDEMove') };
   }
 
   /**
@@ -210,7 +219,8 @@ export class AIES extends EnsembleKernel {
     checkOptionKeys(options, ENSEMBLE_OPTION_KEYS, 'AIES');
     const r = resolveMoves(options.moves, isAIESMove, AIES.DEMove(), 'AIES');
     // the moves as [move, probability] pairs (a Map's too), for the checkpoints' fingerprint
-    super(model, { ...options, moves: movePairs(r) }, options.randomizeSplit);
+    // NumPyro's AIES keeps the halves by index unless asked (randomize_split=False)
+    super(model, { ...options, moves: movePairs(r) }, options.randomizeSplit ?? false);
     this.moves = r.moves;
     this.cumulative = r.cumulative;
   }

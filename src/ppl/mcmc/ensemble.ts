@@ -4,7 +4,7 @@
  * `chain_method='vectorized'`), moved together. One transition of the ensemble:
  *
  * 1. split the walkers into two halves `S_0`, `S_1` (a random permutation with
- *    `randomizeSplit`, default, else by index);
+ *    `randomizeSplit`, `ESS`'s default, else by index, `AIES`'s default, as NumPyro's);
  * 2. move every walker of `S_0` by the kernel's move given the positions of `S_1`, then every
  *    walker of `S_1` given the new positions of `S_0`.
  *
@@ -116,7 +116,10 @@ export abstract class EnsembleKernel extends HamiltonianKernel {
     counts: number[],
   ): PotentialRequests<WalkerMove>;
 
-  /** The shared adaptation after a half-update during warmup (`counts` the move's tallies). */
+  /**
+   * The shared adaptation after a warmup transition (`counts` the tallies of its two
+   * half-updates' moves).
+   */
   abstract adaptShared(shared: Float64Array, counts: number[]): void;
 
   /** Not used: the walkers move together ({@link WalkerSampler.group}). @internal */
@@ -223,13 +226,14 @@ function* ensembleStep(
   const halves = [order.slice(0, h), order.slice(h)];
   const stats: TransitionStats[] = new Array<TransitionStats>(n);
   const shared = w0.shared.slice();
+  // expansions and contractions of the transition's two half-updates (ESS's tuning counts)
+  const counts = [0, 0];
   for (let part = 0; part < 2; part++) {
     const active = halves[part] as number[];
     const others = (halves[1 - part] as number[]).map((k) =>
       (walkers[k] as WalkerSampler).point.q.slice(),
     );
     const move = kernel.chooseMove(w0.rng);
-    const counts = [0, 0];
     // the active walkers move in lockstep: each round asks for all their pending positions at once
     // (each walker draws from its own stream, so the draws do not depend on the interleaving)
     const gens = active.map((k) => {
@@ -269,8 +273,9 @@ function* ensembleStep(
         potentialEnergy: wk.point.potential,
       };
     });
-    if (warmup) kernel.adaptShared(shared, counts);
   }
+  // adapted once per transition, on both halves' counts (NumPyro's ESS)
+  if (warmup) kernel.adaptShared(shared, counts);
   for (const wk of walkers) {
     wk.shared = shared.slice();
     wk.advance();

@@ -4,22 +4,32 @@
  * half, each walker `x` of the active half by one univariate slice-sampling step (Neal 2003)
  * along a direction `η` built from the other half `S'`:
  *
- * - **differential** (`ESS.DifferentialMove()`, default): `η = μ (x_i - x_j)`, `x_i ≠ x_j` from `S'`;
- * - **gaussian** (`ESS.GaussianMove()`): `η = μ Σ_k g_k (x_k - x̄) / sqrt(|S'| - 1)`,
- *   `g_k ~ N(0, 1)`, i.e. `η ~ N(0, μ^2 C)` with `C` the sample covariance of `S'`;
- * - **random** (`ESS.RandomMove()`): `η = μ n / |n|`, `n ~ N(0, I)`.
+ * - **differential** (`ESS.DifferentialMove()`, default): `η = 2 μ (x_i - x_j)`, `x_i ≠ x_j` from
+ *   `S'`;
+ * - **gaussian** (`ESS.GaussianMove()`): `η = 2 μ Σ_k g_k (x_k - x̄) / sqrt(|S'| - 1)`,
+ *   `g_k ~ N(0, 1)`, i.e. `η ~ N(0, 4 μ^2 C)` with `C` the sample covariance of `S'`;
+ * - **random** (`ESS.RandomMove()`): `η = 2 μ n / |n|`, `n ~ N(0, I)`;
+ * - **KDE** (`ESS.KDEMove({bwMethod})`, NumPyro's and zeus's): `η = 2 μ (v - v')`, `v, v'` two
+ *   draws of the Gaussian kernel density estimate of `S'` (`gaussian_kde.ts`, bandwidth by Scott's
+ *   rule, Silverman's or a given factor); each half then needs `dim + 1` walkers (a positive
+ *   definite covariance), and a half collapsed onto a hyperplane moves no walker.
+ *
+ * The factor 2 is zeus's and NumPyro's (`2.0 * mu * diffs`): `initMu` and the tuned `μ` (the
+ * `stepSize` extra field) are NumPyro's `init_mu` and `mu`.
  *
  * The slice step: the height `log h = -U(x) - E`, `E ~ Exp(1)`; an interval `[L, R]` of length 1
  * around `t = 0` placed at random, stepped out by 1 while `-U(x + L η) > log h` (resp. `R`), at
  * most `maxSteps` steps in all; then `t ~ U(L, R)` until `-U(x + t η) > log h`, shrinking the
  * interval towards 0 on each rejection (at most `maxIter` tries; the walker stays if none is
- * accepted). During warmup (`tuneMu`) the scale is tuned after each half-update towards one
- * expansion per step, `μ ← 2 μ N_e / (N_e + N_c)` (expansions `N_e`, contractions `N_c` of the
- * half; Karamanis & Beutler's rule), starting at `initMu`.
+ * accepted). During warmup (`tuneMu`) the scale is tuned after each transition (both halves, as
+ * NumPyro's "only update tuning scale if a full iteration has passed") towards one expansion per
+ * step, `μ ← 2 μ N_e / (N_e + N_c)` (expansions `N_e`, contractions `N_c` of the transition's two
+ * half-updates; Karamanis & Beutler's rule), starting at `initMu`.
  */
 import { ArgumentError } from '../../utils/errors.js';
 import { booleanOption, checkOptionKeys } from '../../utils/options.js';
-import { distinctPair, drawIndex, movePairs, resolveMoves } from './aies.js';
+import { distinctPair, drawIndex, kdeMoveBandwidth, movePairs, resolveMoves } from './aies.js';
+import { GaussianKDE, type KDEBandwidth } from './gaussian_kde.js';
 import { ENSEMBLE_OPTION_KEYS, EnsembleKernel, type WalkerMove } from './ensemble.js';
 import type { PotentialRequests } from './integrator.js';
 import type { InitStrategy } from './init.js';
@@ -27,7 +37,9 @@ import type { CompileMode } from './compiled_potential.js';
 import type { ChainRng } from './rng.js';
 
 /** A move of {@link ESS} (plain data). */
-export type ESSMove = { readonly kind: 'differential' | 'gaussian' | 'random' };
+export type ESSMove =
+  | { readonly kind: 'differential' | 'gaussian' | 'random' }
+  | { readonly kind: 'kde'; readonly bwMethod: KDEBandwidth };
 
 /** Options of {@link ESS}. */
 export interface ESSOptions {
@@ -54,7 +66,7 @@ export interface ESSOptions {
 function isESSMove(m: unknown): m is ESSMove {
   if (m === null || typeof m !== 'object') return false;
   const k = (m as { kind?: unknown }).kind;
-  return k === 'differential' || k === 'gaussian' || k === 'random';
+  return k === 'differential' || k === 'gaussian' || k === 'random' || k === 'kde';
 }
 
 function positiveInt(v: unknown, name: string, dflt: number): number {
@@ -84,20 +96,32 @@ export class ESS extends EnsembleKernel {
   readonly initMu: number;
   readonly tuneMu: boolean;
   private readonly cumulative: readonly number[];
+  /** The KDEs of the half-updates in flight, by the other half's array. */
+  private readonly kdes = new WeakMap<Float64Array[], GaussianKDE | null>();
 
-  /** Directions `μ (x_i - x_j)` between two walkers of the other half. */
+  /** Directions `2 μ (x_i - x_j)` between two walkers of the other half. */
   static DifferentialMove(): ESSMove {
     return { kind: 'differential' };
   }
 
-  /** Directions `~ N(0, μ^2 C)`, `C` the other half's sample covariance. */
+  /** Directions `~ N(0, 4 μ^2 C)`, `C` the other half's sample covariance. */
   static GaussianMove(): ESSMove {
     return { kind: 'gaussian' };
   }
 
-  /** Uniformly random unit directions times `μ`. */
+  /** Uniformly random unit directions times `2 μ`. */
   static RandomMove(): ESSMove {
     return { kind: 'random' };
+  }
+
+  /**
+   * Directions `2 μ (v - v')`, `v, v'` drawn from the Gaussian KDE of the other half (NumPyro's
+   * `ESS.KDEMove(bw_method)`).
+   * @param options `bwMethod`: `'scott'` (default), `'silverman'` or the factor `f > 0`.
+   * @throws ArgumentError naming `bwMethod`.
+   */
+  static KDEMove(options: { bwMethod?: KDEBandwidth } = {}): ESSMove {
+    return { kind: 'kde', bwMethod: kdeMoveBandwidth(options, 'ESS.KDEMove') };
   }
 
   /**
@@ -137,6 +161,12 @@ export class ESS extends EnsembleKernel {
     return 'ESS';
   }
 
+  /** With a KDE move each half needs `dim + 1` walkers (a positive-definite covariance). */
+  override minWalkers(dim: number): { min: number; rule: string } {
+    if (!this.moves.some((m) => m.kind === 'kde')) return super.minWalkers(dim);
+    return { min: Math.max(4, 2 * dim + 2), rule: 'max(4, 2 * dim + 2) with a KDEMove' };
+  }
+
   /** `[μ]`. */
   initialShared(): Float64Array {
     return Float64Array.of(this.initMu);
@@ -154,16 +184,34 @@ export class ESS extends EnsembleKernel {
     shared[0] = (2 * (shared[0] as number) * ne) / (ne + nc);
   }
 
-  /** The direction `η` of one walker (see the module docs). */
+  /** The KDE over a half-update's other half (one per half-update: `others` is shared). */
+  private kdeOf(others: Float64Array[], bw: KDEBandwidth): GaussianKDE | null {
+    const hit = this.kdes.get(others);
+    if (hit !== undefined) return hit;
+    const kde = GaussianKDE.fit(others, bw);
+    this.kdes.set(others, kde);
+    return kde;
+  }
+
+  /** The direction `η` of one walker (see the module docs); `null`: a collapsed KDE half. */
   private direction(
-    kind: ESSMove['kind'],
+    m: ESSMove,
     others: Float64Array[],
-    mu: number,
+    mu0: number,
     rng: ChainRng,
     d: number,
-  ): Float64Array {
+  ): Float64Array | null {
+    // NumPyro's and zeus's directions are 2 μ times the move's vector
+    const mu = 2 * mu0;
     const eta = new Float64Array(d);
-    if (kind === 'differential') {
+    const kind = m.kind;
+    if (m.kind === 'kde') {
+      const kde = this.kdeOf(others, m.bwMethod);
+      if (kde === null) return null;
+      const v = kde.sample(rng);
+      const w = kde.sample(rng);
+      for (let i = 0; i < d; i++) eta[i] = mu * ((v[i] as number) - (w[i] as number));
+    } else if (kind === 'differential') {
       const [i0, j0] = distinctPair(others.length, rng);
       const xi = others[i0] as Float64Array;
       const xj = others[j0] as Float64Array;
@@ -200,7 +248,8 @@ export class ESS extends EnsembleKernel {
   ): PotentialRequests<WalkerMove> {
     const d = x.length;
     const m = this.moves[move] as ESSMove;
-    const eta = this.direction(m.kind, others, shared[0] as number, rng, d);
+    const eta = this.direction(m, others, shared[0] as number, rng, d);
+    if (eta === null) return { acceptStat: 0, numSteps: 0 };
     const at = (t: number): Float64Array => {
       const y = new Float64Array(d);
       for (let i = 0; i < d; i++) y[i] = (x[i] as number) + t * (eta[i] as number);

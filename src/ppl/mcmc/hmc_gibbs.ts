@@ -23,7 +23,9 @@ import type { GibbsSelection } from './gibbs_sites.js';
 import { GibbsTarget } from './gibbs_target.js';
 import { ExtendedChainSampler, ExtendedKernel, type ExtendedStateWords } from './extended_chain.js';
 import { ChainSampler } from './chain_sampler.js';
-import { HamiltonianKernel } from './kernel.js';
+import type { HamiltonianKernel } from './kernel.js';
+import { HMC } from './hmc.js';
+import { NUTS } from './nuts.js';
 import type { ChainRng } from './rng.js';
 
 /**
@@ -54,18 +56,26 @@ const GIBBS_WORDS: ExtendedStateWords = {
   extra: 'Gibbs values',
 };
 
-/** Check the inner kernel of a Gibbs kernel (before any work). */
+/**
+ * Check the inner kernel of a Gibbs kernel (before any work): an `HMC` or `NUTS` kernel over a
+ * model, as NumPyro's `inner_kernel must be an HMC or NUTS sampler` (the gradient-free and
+ * ensemble kernels move their chains by their own samplers, which a Gibbs chain does not run).
+ */
 function checkInner(inner: unknown, who: string): HamiltonianKernel {
-  if (!(inner instanceof HamiltonianKernel)) {
-    throw new ArgumentError(
-      'innerKernel',
-      `${who}: expected an HMC or NUTS kernel, got ${String(inner)}`,
-    );
-  }
   if (inner instanceof HMCGibbs) {
     throw new ArgumentError(
       'innerKernel',
       `${who}: the inner kernel is itself a Gibbs kernel; give it an HMC or NUTS kernel`,
+    );
+  }
+  if (!(inner instanceof HMC || inner instanceof NUTS)) {
+    const got =
+      inner === null || typeof inner !== 'object'
+        ? String(inner)
+        : (inner as object).constructor.name;
+    throw new ArgumentError(
+      'innerKernel',
+      `${who}: expected an HMC or NUTS kernel (NumPyro's inner_kernel), got ${got}`,
     );
   }
   if (inner.isPotential) {

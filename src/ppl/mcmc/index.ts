@@ -100,6 +100,8 @@ export { HMCECS, blockUpdate, type HMCECSOptions, type TaylorProxy } from './hmc
 // Session 17: NumPyro's print_summary columns (hpdi, n_eff) and get_extra_fields(group_by_chain).
 export { essNumPyro, hpdiSorted } from './diagnostics.js';
 export { EXTRA_FIELDS, type ExtraField } from './extra_fields.js';
+// Audit 19: NumPyro's extra-field names (diverging, accept_prob, ...) for getExtraFields({fields}).
+export { NUMPYRO_EXTRA_FIELDS, type ExtraFieldsOptions } from './extra_fields.js';
 // Session 17: NumPyro's initialize_model (the unconstrained init point, potential, postprocess).
 export {
   initializeModel,

@@ -22,7 +22,7 @@ import type { ChainStats } from './chain_loop.js';
 import { setupChain, type ChainSetup } from './chain_setup.js';
 import { cloneChainState, type ChainState } from './chain_state.js';
 import { kernelSpec, type ChainJobResult } from './chain_worker.js';
-import { extraFieldTensors, type ExtraField } from './extra_fields.js';
+import * as extra from './extra_fields.js';
 import { keptSiteValues } from './kept_values.js';
 import type { Constrainer } from './compiled_constrain.js';
 import type { HamiltonianKernel } from './kernel.js';
@@ -348,23 +348,21 @@ export class MCMC {
   /** Per-chain statistics of the kept iterations (divergences, step size, tree depth, ...). */
   getExtraFields(): ChainStats[];
   /**
-   * The per-iteration statistics of the kept iterations as tensors (NumPyro's
-   * `get_extra_fields(group_by_chain=...)`), one per field of `EXTRA_FIELDS`:
-   * `[numChains * kept]` (chain 0's iterations first), or `[numChains, kept]` with `groupByChain`,
-   * the rows the same as in {@link MCMC.getSamples}; `divergent` is `bool`, `treeDepth` and
-   * `numSteps` `int32`, the rest `float32` (new tensors, the caller's).
+   * The kept iterations' statistics as new tensors (NumPyro's `get_extra_fields`), one per field of
+   * `EXTRA_FIELDS`: `[numChains * kept]` (rows as in {@link MCMC.getSamples}), `[numChains, kept]`
+   * with `groupByChain`; `divergent` `bool`, `treeDepth`, `numSteps` `int32`, the rest `float32`.
    */
-  getExtraFields(options: { groupByChain?: boolean }): Record<ExtraField, tf.Tensor>;
-  getExtraFields(options?: {
-    groupByChain?: boolean;
-  }): ChainStats[] | Record<ExtraField, tf.Tensor> {
+  getExtraFields(options: { groupByChain?: boolean }): Record<extra.ExtraField, tf.Tensor>;
+  /** The `fields` named, ours or NumPyro's (`diverging`, `accept_prob`, ...), under those names. */
+  getExtraFields(options: extra.ExtraFieldsOptions): Record<string, tf.Tensor>;
+  getExtraFields(options?: extra.ExtraFieldsOptions): ChainStats[] | Record<string, tf.Tensor> {
     if (options === undefined) {
       this.requireRun();
       return this.stats;
     }
-    const group = groupByChainOption(options, 'getExtraFields');
+    const { group, fields } = extra.extraFieldsOptions(options);
     this.requireRun();
-    return extraFieldTensors(this.stats, this.numChains, this.keptPerChain, group);
+    return extra.extraFieldTensors(this.stats, this.numChains, this.keptPerChain, group, fields);
   }
 
   /** Number of divergent kept transitions over all chains. */

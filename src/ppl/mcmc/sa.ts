@@ -18,7 +18,9 @@
  * tuned, warmup lets it settle (SA needs a long warmup: NumPyro's examples use thousands). One
  * potential evaluation per transition; the cost of the fits is `O(N (N d^2 + d^3))` (dense).
  * A chain's state (`lastState`, checkpoints) holds the population and its potentials
- * (`ChainState.kernelState`; the `grad` of the state is not used, it is zero).
+ * (`ChainState.kernelState`; the `grad` of the state is not used, it is zero). A transition is
+ * `divergent` (NumPyro's `diverging`) when the proposal's potential exceeds the current draw's by
+ * more than 1000 (NumPyro's `max_delta_energy`; a potential that is not a number counts as `+∞`).
  */
 import { ArgumentError } from '../../utils/errors.js';
 import { booleanOption, checkOptionKeys } from '../../utils/options.js';
@@ -272,6 +274,9 @@ export class SAChainSampler extends ChainSampler {
     const dense = this.sa.denseMass;
     const z = fitSample(fitGaussian(this.pop, -1, dense), this.rng, dense);
     const { value } = yield z;
+    // NumPyro's `diverging`: the proposal's potential (NaN as +∞) above the current draw's by more
+    // than `max_delta_energy = 1000`
+    const divergent = (Number.isNaN(value) ? Infinity : value) - this.point.potential > 1000;
     const all = [...this.pop, z];
     const pes = [...this.pes, Number.isFinite(value) ? value : Infinity];
     const bad = pes.map((u, j) => (u === Infinity ? j : -1)).filter((j) => j >= 0);
@@ -310,7 +315,7 @@ export class SAChainSampler extends ChainSampler {
       stepSize: 1,
       numSteps: 1,
       treeDepth: 0,
-      divergent: false,
+      divergent,
       energy: this.point.potential,
       potentialEnergy: this.point.potential,
     };
