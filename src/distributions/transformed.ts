@@ -46,7 +46,7 @@ import { independent, type Constraint } from '../constraints/constraints.js';
  * ```
  */
 export class TransformedDistribution extends Distribution {
-  /** The base distribution of `X`. */
+  /** The base distribution of `X` (the given one, or its `toEvent(n)` view, see the constructor). */
   readonly distribution: Distribution;
   /** The bijector `f`. */
   readonly bijector: Bijector;
@@ -54,9 +54,11 @@ export class TransformedDistribution extends Distribution {
   /**
    * @param distribution the base distribution of `X`.
    * @param transforms the bijector `f`, or Pyro's list `[t1, ..., tn]` applied first to last
-   *   (`f = t_n ∘ ... ∘ t_1`, a {@link Chain} of the reversed list); its event rank must not
-   *   exceed the base's, and its parameters must broadcast to the base's
-   *   `batchShape + eventShape` without enlarging it.
+   *   (`f = t_n ∘ ... ∘ t_1`, a {@link Chain} of the reversed list); when its domain event rank
+   *   exceeds the base's, that many rightmost batch dims of the base become event dims (torch:
+   *   the base is wrapped in `Independent`, which {@link TransformedDistribution.distribution}
+   *   then is); its parameters must broadcast to the base's `batchShape + eventShape` without
+   *   enlarging it.
    * @param options name and validation flag.
    */
   constructor(
@@ -87,13 +89,19 @@ export class TransformedDistribution extends Distribution {
       throw new ArgumentError('bijector', 'expected a Bijector instance or an array of them');
     }
     const eventRank = distribution.eventShape.length;
-    if (bijector.domainEventDim > eventRank) {
+    const reinterpreted = bijector.domainEventDim - eventRank;
+    if (reinterpreted > distribution.batchShape.length) {
       throw new ArgumentError(
         'bijector',
-        `event rank ${bijector.domainEventDim} exceeds the event rank ${eventRank} of the base distribution`,
+        `event rank ${bijector.domainEventDim} exceeds the event rank ${eventRank} of the base ` +
+          `distribution, and its batch shape [${distribution.batchShape.join(',')}] has too few ` +
+          `dims to read ${reinterpreted} of them as event dims`,
       );
     }
-    const full = [...distribution.batchShape, ...distribution.eventShape];
+    // torch's TransformedDistribution: the base's rightmost batch dims become event dims
+    // (Normal(zeros(K - 1), 1) through StickBreaking is a distribution over the simplex)
+    const base = reinterpreted > 0 ? distribution.toEvent(reinterpreted) : distribution;
+    const full = [...base.batchShape, ...base.eventShape];
     const paramShape = bijector.paramShape;
     const joint = broadcastShapes({ distribution: full, bijector: paramShape });
     if (joint.length !== full.length || joint.some((d, i) => d !== full[i])) {
@@ -103,7 +111,7 @@ export class TransformedDistribution extends Distribution {
           `[${full.join(',')}] (batch + event); give the base distribution the full batch shape`,
       );
     }
-    this.distribution = distribution;
+    this.distribution = base;
     this.bijector = bijector;
   }
 

@@ -204,3 +204,46 @@ describe('the codomain of a bijector is the set its forward map lands in', () =>
     lo.dispose();
   });
 });
+
+describe('a bijector of a higher event rank reads the base batch dims as event dims (torch)', () => {
+  it('Normal(zeros([2, 3]), 1) through StickBreaking is a batch [2] over the 4-simplex', () => {
+    const loc = tf.tensor2d([
+      [0.2, -0.5, 1],
+      [0, 0.3, -0.4],
+    ]);
+    const base = new d.Normal(loc, 1);
+    const td = new d.TransformedDistribution(base, new b.StickBreaking());
+    const ref = new d.TransformedDistribution(base.toEvent(1), new b.StickBreaking());
+    expect(td.batchShape).toEqual([2]);
+    expect(td.eventShape).toEqual([4]);
+    const y = td.sample([1500], 1920);
+    expect(y.shape).toEqual([1500, 2, 4]);
+    expect(td.support.checkAll(y)).toBe(true);
+    const before = tf.memory().numTensors;
+    const lp = td.logProb(y);
+    const lpRef = ref.logProb(y);
+    expect(lp.shape).toEqual([1500, 2]);
+    expect(num(lp)).toBeAllclose(num(lpRef), { rtol: 1e-6, atol: 1e-6 });
+    tf.dispose([lp, lpRef]);
+    expect(tf.memory().numTensors).toBe(before);
+    // y_0 = sigmoid(x_0 - log 3): P(y_0 <= v) = Φ(logit(v) + log 3 - loc_0), a KS test per batch
+    const yv = y.arraySync() as number[][][];
+    [0.2, 0].forEach((m, e) => {
+      const v = yv.map((r) => r[e]![0]!).sort((p, q) => p - q);
+      const n = v.length;
+      let dmax = 0;
+      v.forEach((yy, i) => {
+        const f = normalCdf(logit(yy) + Math.log(3), m, 1);
+        dmax = Math.max(dmax, Math.abs(f - i / n), Math.abs(f - (i + 1) / n));
+      });
+      expect(dmax).toBeLessThan(1.95 / Math.sqrt(n));
+    });
+    tf.dispose([y, loc]);
+  });
+
+  it('a base with too few batch dims is still refused, naming the bijector', () => {
+    expect(() => new d.TransformedDistribution(new d.Normal(0, 1), new b.StickBreaking())).toThrow(
+      /bijector: event rank 1 exceeds the event rank 0 .* too few dims/,
+    );
+  });
+});
