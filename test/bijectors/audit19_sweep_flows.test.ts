@@ -201,3 +201,87 @@ describe('bnafFlow (no inverse)', () => {
     bj.dispose();
   });
 });
+
+describe('IAFLatent (the flow distribution of AutoIAFNormal)', () => {
+  /** One MADE step of R^2 with hidden width 6, weights seeded and scaled to be far from 0. */
+  function latent(): { q: ppl.IAFLatent; weights: tf.Tensor[] } {
+    const m = ppl.madeMasks([0, 1], [6]);
+    const w: ppl.MadeWeights = {
+      hidden: [
+        {
+          w: tf.randomNormal([2, 6], 0, 1, 'float32', 31),
+          b: tf.randomNormal([6], 0, 0.5, 'float32', 32),
+          mask: tf.tensor2d(m.hidden[0]!),
+        },
+      ],
+      shift: { w: tf.randomNormal([6, 2], 0, 0.6, 'float32', 33), b: tf.zeros([2]) },
+      logScale: { w: tf.randomNormal([6, 2], 0, 0.4, 'float32', 34), b: tf.zeros([2]) },
+      outMask: tf.tensor2d(m.out),
+    };
+    const weights = [
+      w.hidden[0]!.w,
+      w.hidden[0]!.b,
+      w.hidden[0]!.mask,
+      w.shift.w,
+      w.shift.b,
+      w.logScale.w,
+      w.logScale.b,
+      w.outMask,
+    ];
+    return { q: new ppl.IAFLatent(2, [w]), weights };
+  }
+
+  it('a single draw and its logProb leave no tensor behind, also called outside a tidy', () => {
+    const { q, weights } = latent();
+    for (let i = 0; i < 3; i++) {
+      const before = tf.memory().numTensors;
+      const u = q.rsample([], 40 + i);
+      const lp = q.logProb(u);
+      const again = q.logProb(u);
+      // the kept density is the density at the draw, found again by inverting the flow
+      const copy = u.clone();
+      const elsewhere = q.logProb(copy);
+      expect(num(again)).toEqual(num(lp));
+      expect(num(elsewhere)).toBeAllclose(num(lp), { rtol: 1e-4, atol: 1e-4 });
+      tf.dispose([u, lp, again, copy, elsewhere]);
+      // one kept scalar density at most
+      expect(tf.memory().numTensors - before, 'tensors left').toBeLessThanOrEqual(1);
+    }
+    q.dispose();
+    tf.dispose(weights);
+  });
+
+  it('its density integrates to 1 over a 2-D grid', () => {
+    const { q, weights } = latent();
+    const s = q.sample([4000], 41);
+    const sv = s.arraySync() as number[][];
+    s.dispose();
+    const lo = [0, 1].map((k) => Math.min(...sv.map((r) => r[k]!)) - 3);
+    const hi = [0, 1].map((k) => Math.max(...sv.map((r) => r[k]!)) + 3);
+    const n = 301;
+    const h = [0, 1].map((k) => (hi[k]! - lo[k]!) / (n - 1));
+    const lp = tf.tidy(() => {
+      const g0 = tf.linspace(lo[0]!, hi[0]!, n);
+      const g1 = tf.linspace(lo[1]!, hi[1]!, n);
+      const u = tf.stack(
+        [tf.reshape(tf.tile(tf.reshape(g0, [n, 1]), [1, n]), [-1]), tf.tile(g1, [n])],
+        1,
+      );
+      return tf.exp(q.logProb(u));
+    });
+    const dens = num(lp);
+    lp.dispose();
+    let total = 0;
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < n; j++) {
+        total +=
+          (i === 0 || i === n - 1 ? 0.5 : 1) *
+          (j === 0 || j === n - 1 ? 0.5 : 1) *
+          dens[i * n + j]!;
+      }
+    }
+    expect(total * h[0]! * h[1]!).toBeCloseTo(1, 2);
+    q.dispose();
+    tf.dispose(weights);
+  });
+});
