@@ -15,8 +15,10 @@ import { Affine } from '../bijectors/affine.js';
 import { Chain } from '../bijectors/chain.js';
 import { IndependentTransform } from '../bijectors/independent_transform.js';
 import { Invert } from '../bijectors/invert.js';
+import { Shift } from '../bijectors/shift.js';
+import { Identity } from '../bijectors/identity.js';
 import { ArgumentError, NotDefinedError, NotRegisteredError } from '../utils/errors.js';
-import { broadcastShapes, broadcastTo } from '../utils/tensor.js';
+import { broadcastShapes } from '../utils/tensor.js';
 import { Distribution, type DistributionOptions } from './distribution.js';
 import { klDivergence, registerKL } from './kl.js';
 import { maskLogProb, noGrad } from './special.js';
@@ -30,9 +32,11 @@ import { independent, type Constraint } from '../constraints/constraints.js';
  * - `logProb(y) = base.logProb(f^{-1}(y)) + log|det J_{f^{-1}}(y)|`, the log-det summed over the
  *   base's event dimensions that `f` treats elementwise.
  * - `cdf`, `logCdf`, `survival`: for scalar monotone bijectors (`bijector.isIncreasing` defined).
- * - `mean`, `mode`, `variance`, `stddev`, `entropy`: closed forms for a {@link ScalarAffine}
- *   bijector (`E[aX+b] = a E[X] + b`, `Var = a^2 Var X`, `H = H[X] + log|a|`); otherwise they
- *   have no closed form in general and throw `NotDefinedError` (estimate them from samples).
+ * - `mean`, `mode`: `f(E[X])`, `f(mode X)` for an affine bijector (a constant Jacobian, as TFP:
+ *   `ScalarAffine`, `Affine`, `Shift`, `Identity` and their chains, inverses, `Independent`s);
+ *   `variance`, `stddev`, `entropy` for an elementwise affine one, `f(x) = a x + b` with
+ *   `a = f(1) - f(0)`: `Var = a^2 Var X`, `H = H[X] + Σ_event log|a|`; otherwise they have no
+ *   closed form in general and throw `NotDefinedError` (estimate them from samples).
  *
  * The base distribution and the bijector stay the caller's: `dispose()` frees neither.
  *
@@ -219,32 +223,46 @@ export class TransformedDistribution extends Distribution {
     return inc ? this.distribution.logSurvival(x) : this.distribution.logCdf(x);
   }
 
-  /** The affine bijector, or a NotDefinedError for moments without a closed form. */
-  private affine(method: string): ScalarAffine {
-    if (this.bijector instanceof ScalarAffine) return this.bijector;
-    throw new NotDefinedError(
+  /** A NotDefinedError for a moment without a closed form through this bijector. */
+  private noClosedForm(method: string): NotDefinedError {
+    return new NotDefinedError(
       `${this.name}: ${method} has no closed form for bijector ${this.bijector.name}; ` +
         'estimate it from sample()',
     );
   }
-  protected override _mean(): tf.Tensor {
-    return this.affine('mean').forward(this.distribution.mean());
+  /**
+   * The elementwise scale `a = f(1) - f(0)` of an elementwise affine bijector (`f(x) = a x + b`),
+   * shape `batchShape + eventShape`; a NotDefinedError otherwise.
+   */
+  private affineScale(method: string): tf.Tensor {
+    if (!isAffine(this.bijector) || !isElementwise(this.bijector)) {
+      throw this.noClosedForm(method);
+    }
+    const shape = [...this.batchShape, ...this.eventShape];
+    return tf.sub(this.bijector.forward(tf.ones(shape)), this.bijector.forward(tf.zeros(shape)));
   }
+  /** `E[f(X)] = f(E[X])` for an affine `f` (TFP's constant-Jacobian bijectors). */
+  protected override _mean(): tf.Tensor {
+    if (!isAffine(this.bijector)) throw this.noClosedForm('mean');
+    return this.bijector.forward(this.distribution.mean());
+  }
+  /** The mode of `f(X)` is `f(mode X)` for an affine `f` (a constant Jacobian). */
   protected override _mode(): tf.Tensor {
-    return this.affine('mode').forward(this.distribution.mode());
+    if (!isAffine(this.bijector)) throw this.noClosedForm('mode');
+    return this.bijector.forward(this.distribution.mode());
   }
   protected override _variance(): tf.Tensor {
-    const a = this.affine('variance');
-    return tf.mul(tf.square(a.scale), this.distribution.variance());
+    const a = this.affineScale('variance');
+    return tf.mul(tf.square(a), this.distribution.variance());
   }
   protected override _stddev(): tf.Tensor {
-    const a = this.affine('stddev');
-    return tf.mul(tf.abs(a.scale), this.distribution.stddev());
+    const a = this.affineScale('stddev');
+    return tf.mul(tf.abs(a), this.distribution.stddev());
   }
   protected override _entropy(): tf.Tensor {
-    const a = this.affine('entropy');
+    const a = this.affineScale('entropy');
     // H[aX + b] = H[X] + sum over event dims of log|a|
-    const logAbs = broadcastTo(tf.log(tf.abs(a.scale)), [...this.batchShape, ...this.eventShape]);
+    const logAbs = tf.log(tf.abs(a));
     const ev = this.eventShape.length;
     const perBatch =
       ev === 0
@@ -281,6 +299,20 @@ registerKL(TransformedDistribution, TransformedDistribution, klTransformedTransf
  * True for a bijector that acts on each coordinate alone (so that a quantile or CDF maps through
  * it): scalar bijectors, `Affine`, and `IndependentTransform`/`Chain`/`Invert` of such.
  */
+/**
+ * Whether `b` is affine, `f(x) = A x + c` (a constant Jacobian: TFP's `is_constant_jacobian`):
+ * `ScalarAffine`, `Affine`, `Shift`, `Identity` and their compositions, inverses and
+ * `IndependentTransform`s.
+ */
+function isAffine(b: Bijector): boolean {
+  if (b instanceof IndependentTransform) return isAffine(b.base);
+  if (b instanceof Invert) return isAffine(b.bijector);
+  if (b instanceof Chain) return b.bijectors.every(isAffine);
+  return (
+    b instanceof ScalarAffine || b instanceof Affine || b instanceof Shift || b instanceof Identity
+  );
+}
+
 function isElementwise(b: Bijector): boolean {
   if (b instanceof IndependentTransform) return isElementwise(b.base);
   if (b instanceof Invert) return isElementwise(b.bijector);

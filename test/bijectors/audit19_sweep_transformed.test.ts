@@ -247,3 +247,76 @@ describe('a bijector of a higher event rank reads the base batch dims as event d
     );
   });
 });
+
+describe('moments through affine bijectors (constant Jacobian, as TFP)', () => {
+  const base = (): distributions.Distribution => new d.Normal([1, -2, 0.5], [2, 0.5, 1]);
+  const rows: [string, () => bijectors.Bijector, number[], number[]][] = [
+    // [bijector, a, b] with f(x) = a x + b elementwise
+    ['Affine(loc, scale)', () => new b.Affine([0, 1, 2], [3, -1, 0.5]), [3, -1, 0.5], [0, 1, 2]],
+    ['Shift([1, 2, 3])', () => new b.Shift([1, 2, 3]), [1, 1, 1], [1, 2, 3]],
+    ['Identity', () => new b.Identity(), [1, 1, 1], [0, 0, 0]],
+    [
+      'Chain([Shift(1), ScalarAffine(-2)])',
+      () => new b.Chain([new b.Shift(1), new b.ScalarAffine(-2)]),
+      [-2, -2, -2],
+      [1, 1, 1],
+    ],
+    [
+      'Invert(ScalarAffine(4, 2))',
+      () => new b.Invert(new b.ScalarAffine(4, 2)),
+      [0.25, 0.25, 0.25],
+      [-0.5, -0.5, -0.5],
+    ],
+  ];
+  const mu = [1, -2, 0.5];
+  const sd = [2, 0.5, 1];
+  it.each(rows)('%s: mean, mode, variance, stddev, entropy in closed form', (_n, make, a, c) => {
+    const td = new d.TransformedDistribution(base(), make());
+    const before = tf.memory().numTensors;
+    const m = td.mean();
+    const mo = td.mode();
+    const v = td.variance();
+    const s = td.stddev();
+    const h = td.entropy();
+    expect(num(m)).toBeAllclose(
+      mu.map((x, i) => a[i]! * x + c[i]!),
+      { rtol: 1e-5, atol: 1e-6 },
+    );
+    expect(num(mo)).toBeAllclose(num(m), { rtol: 1e-5, atol: 1e-6 });
+    expect(num(v)).toBeAllclose(
+      sd.map((x, i) => (a[i]! * x) ** 2),
+      { rtol: 1e-5 },
+    );
+    expect(num(s)).toBeAllclose(
+      sd.map((x, i) => Math.abs(a[i]! * x)),
+      { rtol: 1e-5 },
+    );
+    // the entropy of N(a mu + b, |a| sd)
+    expect(num(h)).toBeAllclose(
+      sd.map((x, i) => 0.5 * Math.log(2 * Math.PI * Math.E) + Math.log(Math.abs(a[i]! * x))),
+      { rtol: 1e-5, atol: 1e-6 },
+    );
+    tf.dispose([m, mo, v, s, h]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('an Affine over the event (eventDim 1) sums log|a| over the event in the entropy', () => {
+    const td = new d.TransformedDistribution(
+      base().toEvent(1),
+      new b.Affine([0, 1, 2], [3, -1, 0.5], { eventDim: 1 }),
+    );
+    const h = num(td.entropy());
+    const ref = sd.reduce(
+      (t, x, i) =>
+        t + 0.5 * Math.log(2 * Math.PI * Math.E) + Math.log(Math.abs([3, -1, 0.5][i]! * x)),
+      0,
+    );
+    expect(h).toBeAllclose([ref], { rtol: 1e-5 });
+  });
+
+  it('a non-affine bijector has no closed-form moments', () => {
+    const td = new d.TransformedDistribution(base(), new b.Chain([new b.Shift(1), new b.Exp()]));
+    expect(() => td.mean()).toThrow(/mean has no closed form/);
+    expect(() => td.entropy()).toThrow(/entropy has no closed form/);
+  });
+});
