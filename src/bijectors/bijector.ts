@@ -21,6 +21,16 @@ import { independent, real, type Constraint } from '../constraints/constraints.j
 
 export type { TensorInput } from '../utils/tensor.js';
 
+/** Whether shapes `a` and `b` broadcast together (numpy rules, aligned on the right). */
+function broadcastable(a: readonly number[], b: readonly number[]): boolean {
+  for (let i = 1; i <= Math.min(a.length, b.length); i++) {
+    const p = a[a.length - i] as number;
+    const q = b[b.length - i] as number;
+    if (p !== q && p !== 1 && q !== 1) return false;
+  }
+  return true;
+}
+
 /** Result of {@link Bijector.forwardAndLogDet}: `y = f(x)` and `log|det J_f(x)|`. */
 export type ForwardResult = {
   /** `f(x)`, shape `forwardShape(x.shape)` (broadcast with the parameters). */
@@ -242,7 +252,39 @@ export abstract class Bijector {
         `expected at least ${eventDim} event dimension(s) for ${this.name}, got shape [${t.shape.join(', ')}]`,
       );
     }
+    const params = this.paramShape;
+    if (this.pointBroadcastsWithParams && !broadcastable(t.shape, params)) {
+      throw new ArgumentError(
+        name,
+        `shape [${t.shape.join(', ')}] does not broadcast with the parameter shape ` +
+          `[${params.join(', ')}] of ${this.name}`,
+      );
+    }
     return t;
+  }
+
+  /**
+   * Whether a point given to a public method broadcasts elementwise with {@link paramShape}
+   * (checked by {@link point}, naming the point, before any work: `Shift([1, 2, 3]).forward([1,
+   * 2])` was a raw tfjs broadcast error). True for the parameterized maps of this folder; a
+   * composite whose parts act on other shapes (`Chain`) leaves the check to its parts.
+   * @internal
+   */
+  get pointBroadcastsWithParams(): boolean {
+    return true;
+  }
+
+  /**
+   * Throw `ArgumentError(name)` unless the last dimension of `t` is `size` (a flow of `R^size`
+   * given a point of another dimension: a raw tfjs reshape error before).
+   */
+  protected checkEventSize(t: tf.Tensor, name: string, size: number): void {
+    if (t.rank < 1 || t.shape[t.rank - 1] !== size) {
+      throw new ArgumentError(
+        name,
+        `expected a last dimension of ${size} for ${this.name}, got shape [${t.shape.join(', ')}]`,
+      );
+    }
   }
 
   /**

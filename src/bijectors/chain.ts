@@ -119,6 +119,10 @@ export class Chain extends Bijector {
   override get paramShape(): number[] {
     return [...this._paramShape];
   }
+  /** The parts act on the shapes in between: each checks its own input. @internal */
+  override get pointBroadcastsWithParams(): boolean {
+    return false;
+  }
 
   /** Sum a part's log-det down to rank `batchRank` (the dims it treats as batch). */
   private reduceLogDet(logDet: tf.Tensor, batchRank: number): tf.Tensor {

@@ -9,6 +9,7 @@ import {
   type InverseResult,
 } from './bijector.js';
 import { broadcastShapes, type TensorInput } from '../utils/tensor.js';
+import { unitInterval, type Constraint } from '../constraints/constraints.js';
 
 /**
  * Gumbel-CDF bijector (MindSpore `GumbelCDF`): the CDF of a Gumbel(loc, scale) distribution.
@@ -51,6 +52,11 @@ export class GumbelCDF extends Bijector {
     this._paramShape = this.guard(() =>
       broadcastShapes({ loc: this.loc.shape, scale: this.scale.shape }),
     );
+  }
+
+  /** The unit interval: `log p` of a `TransformedDistribution` is `-inf` outside it, not NaN. */
+  override get codomain(): Constraint {
+    return unitInterval;
   }
 
   override get paramShape(): number[] {

@@ -68,6 +68,10 @@ export class IndependentTransform extends Bijector {
   override get paramShape(): number[] {
     return this.base.paramShape;
   }
+  /** As the wrapped bijector (a `Chain` checks in its parts). */
+  override get pointBroadcastsWithParams(): boolean {
+    return this.base.pointBroadcastsWithParams;
+  }
   override forwardShape(shape: readonly number[]): number[] {
     return this.base.forwardShape(shape);
   }

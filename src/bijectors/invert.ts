@@ -71,6 +71,10 @@ export class Invert extends Bijector {
   override get paramShape(): number[] {
     return this.bijector.paramShape;
   }
+  /** As the inverted bijector (a `Chain` checks in its parts). */
+  override get pointBroadcastsWithParams(): boolean {
+    return this.bijector.pointBroadcastsWithParams;
+  }
 
   protected _forwardAndLogDet(x: tf.Tensor): ForwardResult {
     const { x: y, logDet } = this.bijector.inverseAndLogDet(x);

@@ -10,6 +10,7 @@ import {
   type InverseResult,
 } from './bijector.js';
 import { broadcastShapes, broadcastTo, type TensorInput } from '../utils/tensor.js';
+import { positive, type Constraint } from '../constraints/constraints.js';
 
 /**
  * Power-transform bijector (MindSpore `PowerTransform`), mapping `{x : 1 + c x > 0}` onto
@@ -49,6 +50,11 @@ export class PowerTransform extends Bijector {
     this.power = this.param(power, 'power');
     this.checkNonNegative(this.power, 'power');
     this._paramShape = this.guard(() => broadcastShapes({ power: this.power.shape }));
+  }
+
+  /** `(0, inf)`: `log p` of a `TransformedDistribution` is `-inf` at `y <= 0`, not NaN. */
+  override get codomain(): Constraint {
+    return positive;
   }
 
   override get paramShape(): number[] {

@@ -7,9 +7,12 @@ import { ArgumentError } from '../utils/errors.js';
 import { between, boundName, checkBound } from './bound.js';
 import { Constraint, type Bound, type ConstraintKind } from './constraint.js';
 
-/** `[x ∈ Z]` elementwise. */
+/**
+ * `[x ∈ Z]` elementwise: finite and equal to its rounding (torch's `x % 1 == 0`, NaN at
+ * `±Infinity`; `round(±Infinity) = ±Infinity` had let an infinite value pass as an integer).
+ */
 function isWhole(x: tf.Tensor): tf.Tensor {
-  return tf.equal(x, tf.round(x));
+  return tf.logicalAnd(tf.equal(x, tf.round(x)), tf.isFinite(x));
 }
 /** `[x ∈ {0, 1, 2, ...}]` elementwise. */
 function isCount(x: tf.Tensor): tf.Tensor {

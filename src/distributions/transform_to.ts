@@ -106,11 +106,29 @@ export function bijectTo(c: Constraint): Bijector {
 /** Alias of {@link bijectTo} (Pyro's `transform_to` name). */
 export const transformTo: (c: Constraint) => Bijector = bijectTo;
 
-/** `loc + sign * exp(x)` with the chain owning its parts. */
-function expShift(loc: Bound, sign: 1 | -1): Bijector {
+/**
+ * A chain onto a constraint `c`: its `codomain` is `c` (NumPyro's `biject_to(c).codomain`), not
+ * the outer part's (an affine map's reals), so that a `TransformedDistribution` through
+ * `bijectTo(greaterThan(2))` scores `-inf` below 2, not `log` of a negative number (NaN).
+ */
+class ChainOnto extends Chain {
+  constructor(
+    parts: readonly Bijector[],
+    name: string,
+    private readonly onto: Constraint,
+  ) {
+    super(parts, { name });
+  }
+  override get codomain(): Constraint {
+    return this.onto;
+  }
+}
+
+/** `loc + sign * exp(x)` onto `c`, with the chain owning its parts. */
+function expShift(loc: Bound, sign: 1 | -1, c: Constraint): Bijector {
   const exp = new Exp();
   const outer = sign === 1 ? new Shift(loc) : new Affine(loc, -1);
-  const chain = new Chain([outer, exp], { name: sign === 1 ? 'ExpShift' : 'NegExpShift' });
+  const chain = new ChainOnto([outer, exp], sign === 1 ? 'ExpShift' : 'NegExpShift', c);
   chain.adopt(outer);
   chain.adopt(exp);
   return chain;
@@ -118,13 +136,13 @@ function expShift(loc: Bound, sign: 1 | -1): Bijector {
 
 registerBijectTo('real', () => new Identity());
 registerBijectTo('positive', () => new Exp());
-registerBijectTo('greaterThan', (c) => expShift((c as GreaterThan).lower, 1));
-registerBijectTo('greaterThanEq', (c) => expShift((c as GreaterThanEq).lower, 1));
-registerBijectTo('nonnegative', () => expShift(0, 1));
-registerBijectTo('lessThan', (c) => expShift((c as LessThan).upper, -1));
+registerBijectTo('greaterThan', (c) => expShift((c as GreaterThan).lower, 1, c));
+registerBijectTo('greaterThanEq', (c) => expShift((c as GreaterThanEq).lower, 1, c));
+registerBijectTo('nonnegative', (c) => expShift(0, 1, c));
+registerBijectTo('lessThan', (c) => expShift((c as LessThan).upper, -1, c));
 registerBijectTo('unitInterval', () => new Sigmoid());
-/** `lower + (upper - lower) * sigmoid(x)`, the chain owning its parts. */
-function sigmoidInterval(lower: Bound, upper: Bound): Bijector {
+/** `lower + (upper - lower) * sigmoid(x)` onto `c`, the chain owning its parts. */
+function sigmoidInterval(lower: Bound, upper: Bound, c: Constraint): Bijector {
   const sig = new Sigmoid();
   let affine: Affine;
   if (typeof lower === 'number' && typeof upper === 'number') {
@@ -139,14 +157,16 @@ function sigmoidInterval(lower: Bound, upper: Bound): Bijector {
     }
     affine.adopt(width);
   }
-  const chain = new Chain([affine, sig], { name: 'SigmoidInterval' });
+  const chain = new ChainOnto([affine, sig], 'SigmoidInterval', c);
   chain.adopt(affine);
   chain.adopt(sig);
   return chain;
 }
 
-registerBijectTo('interval', (c) => sigmoidInterval((c as Interval).lower, (c as Interval).upper));
-registerBijectTo('circular', () => sigmoidInterval(-Math.PI, Math.PI));
+registerBijectTo('interval', (c) =>
+  sigmoidInterval((c as Interval).lower, (c as Interval).upper, c),
+);
+registerBijectTo('circular', (c) => sigmoidInterval(-Math.PI, Math.PI, c));
 registerBijectTo('simplex', () => new StickBreaking());
 registerBijectTo('ordered', () => new OrderedTransform());
 registerBijectTo('lowerCholesky', () => new LowerCholeskyTransform());

@@ -15,8 +15,10 @@ import { Affine } from '../bijectors/affine.js';
 import { Chain } from '../bijectors/chain.js';
 import { IndependentTransform } from '../bijectors/independent_transform.js';
 import { Invert } from '../bijectors/invert.js';
+import { Shift } from '../bijectors/shift.js';
+import { Identity } from '../bijectors/identity.js';
 import { ArgumentError, NotDefinedError, NotRegisteredError } from '../utils/errors.js';
-import { broadcastShapes, broadcastTo } from '../utils/tensor.js';
+import { broadcastShapes } from '../utils/tensor.js';
 import { Distribution, type DistributionOptions } from './distribution.js';
 import { klDivergence, registerKL } from './kl.js';
 import { maskLogProb, noGrad } from './special.js';
@@ -30,9 +32,11 @@ import { independent, type Constraint } from '../constraints/constraints.js';
  * - `logProb(y) = base.logProb(f^{-1}(y)) + log|det J_{f^{-1}}(y)|`, the log-det summed over the
  *   base's event dimensions that `f` treats elementwise.
  * - `cdf`, `logCdf`, `survival`: for scalar monotone bijectors (`bijector.isIncreasing` defined).
- * - `mean`, `mode`, `variance`, `stddev`, `entropy`: closed forms for a {@link ScalarAffine}
- *   bijector (`E[aX+b] = a E[X] + b`, `Var = a^2 Var X`, `H = H[X] + log|a|`); otherwise they
- *   have no closed form in general and throw `NotDefinedError` (estimate them from samples).
+ * - `mean`, `mode`: `f(E[X])`, `f(mode X)` for an affine bijector (a constant Jacobian, as TFP:
+ *   `ScalarAffine`, `Affine`, `Shift`, `Identity` and their chains, inverses, `Independent`s);
+ *   `variance`, `stddev`, `entropy` for an elementwise affine one, `f(x) = a x + b` with
+ *   `a = f(1) - f(0)`: `Var = a^2 Var X`, `H = H[X] + Σ_event log|a|`; otherwise they have no
+ *   closed form in general and throw `NotDefinedError` (estimate them from samples).
  *
  * The base distribution and the bijector stay the caller's: `dispose()` frees neither.
  *
@@ -46,7 +50,7 @@ import { independent, type Constraint } from '../constraints/constraints.js';
  * ```
  */
 export class TransformedDistribution extends Distribution {
-  /** The base distribution of `X`. */
+  /** The base distribution of `X` (the given one, or its `toEvent(n)` view, see the constructor). */
   readonly distribution: Distribution;
   /** The bijector `f`. */
   readonly bijector: Bijector;
@@ -54,9 +58,11 @@ export class TransformedDistribution extends Distribution {
   /**
    * @param distribution the base distribution of `X`.
    * @param transforms the bijector `f`, or Pyro's list `[t1, ..., tn]` applied first to last
-   *   (`f = t_n ∘ ... ∘ t_1`, a {@link Chain} of the reversed list); its event rank must not
-   *   exceed the base's, and its parameters must broadcast to the base's
-   *   `batchShape + eventShape` without enlarging it.
+   *   (`f = t_n ∘ ... ∘ t_1`, a {@link Chain} of the reversed list); when its domain event rank
+   *   exceeds the base's, that many rightmost batch dims of the base become event dims (torch:
+   *   the base is wrapped in `Independent`, which {@link TransformedDistribution.distribution}
+   *   then is); its parameters must broadcast to the base's `batchShape + eventShape` without
+   *   enlarging it.
    * @param options name and validation flag.
    */
   constructor(
@@ -87,13 +93,19 @@ export class TransformedDistribution extends Distribution {
       throw new ArgumentError('bijector', 'expected a Bijector instance or an array of them');
     }
     const eventRank = distribution.eventShape.length;
-    if (bijector.domainEventDim > eventRank) {
+    const reinterpreted = bijector.domainEventDim - eventRank;
+    if (reinterpreted > distribution.batchShape.length) {
       throw new ArgumentError(
         'bijector',
-        `event rank ${bijector.domainEventDim} exceeds the event rank ${eventRank} of the base distribution`,
+        `event rank ${bijector.domainEventDim} exceeds the event rank ${eventRank} of the base ` +
+          `distribution, and its batch shape [${distribution.batchShape.join(',')}] has too few ` +
+          `dims to read ${reinterpreted} of them as event dims`,
       );
     }
-    const full = [...distribution.batchShape, ...distribution.eventShape];
+    // torch's TransformedDistribution: the base's rightmost batch dims become event dims
+    // (Normal(zeros(K - 1), 1) through StickBreaking is a distribution over the simplex)
+    const base = reinterpreted > 0 ? distribution.toEvent(reinterpreted) : distribution;
+    const full = [...base.batchShape, ...base.eventShape];
     const paramShape = bijector.paramShape;
     const joint = broadcastShapes({ distribution: full, bijector: paramShape });
     if (joint.length !== full.length || joint.some((d, i) => d !== full[i])) {
@@ -103,7 +115,7 @@ export class TransformedDistribution extends Distribution {
           `[${full.join(',')}] (batch + event); give the base distribution the full batch shape`,
       );
     }
-    this.distribution = distribution;
+    this.distribution = base;
     this.bijector = bijector;
   }
 
@@ -211,32 +223,46 @@ export class TransformedDistribution extends Distribution {
     return inc ? this.distribution.logSurvival(x) : this.distribution.logCdf(x);
   }
 
-  /** The affine bijector, or a NotDefinedError for moments without a closed form. */
-  private affine(method: string): ScalarAffine {
-    if (this.bijector instanceof ScalarAffine) return this.bijector;
-    throw new NotDefinedError(
+  /** A NotDefinedError for a moment without a closed form through this bijector. */
+  private noClosedForm(method: string): NotDefinedError {
+    return new NotDefinedError(
       `${this.name}: ${method} has no closed form for bijector ${this.bijector.name}; ` +
         'estimate it from sample()',
     );
   }
-  protected override _mean(): tf.Tensor {
-    return this.affine('mean').forward(this.distribution.mean());
+  /**
+   * The elementwise scale `a = f(1) - f(0)` of an elementwise affine bijector (`f(x) = a x + b`),
+   * shape `batchShape + eventShape`; a NotDefinedError otherwise.
+   */
+  private affineScale(method: string): tf.Tensor {
+    if (!isAffine(this.bijector) || !isElementwise(this.bijector)) {
+      throw this.noClosedForm(method);
+    }
+    const shape = [...this.batchShape, ...this.eventShape];
+    return tf.sub(this.bijector.forward(tf.ones(shape)), this.bijector.forward(tf.zeros(shape)));
   }
+  /** `E[f(X)] = f(E[X])` for an affine `f` (TFP's constant-Jacobian bijectors). */
+  protected override _mean(): tf.Tensor {
+    if (!isAffine(this.bijector)) throw this.noClosedForm('mean');
+    return this.bijector.forward(this.distribution.mean());
+  }
+  /** The mode of `f(X)` is `f(mode X)` for an affine `f` (a constant Jacobian). */
   protected override _mode(): tf.Tensor {
-    return this.affine('mode').forward(this.distribution.mode());
+    if (!isAffine(this.bijector)) throw this.noClosedForm('mode');
+    return this.bijector.forward(this.distribution.mode());
   }
   protected override _variance(): tf.Tensor {
-    const a = this.affine('variance');
-    return tf.mul(tf.square(a.scale), this.distribution.variance());
+    const a = this.affineScale('variance');
+    return tf.mul(tf.square(a), this.distribution.variance());
   }
   protected override _stddev(): tf.Tensor {
-    const a = this.affine('stddev');
-    return tf.mul(tf.abs(a.scale), this.distribution.stddev());
+    const a = this.affineScale('stddev');
+    return tf.mul(tf.abs(a), this.distribution.stddev());
   }
   protected override _entropy(): tf.Tensor {
-    const a = this.affine('entropy');
+    const a = this.affineScale('entropy');
     // H[aX + b] = H[X] + sum over event dims of log|a|
-    const logAbs = broadcastTo(tf.log(tf.abs(a.scale)), [...this.batchShape, ...this.eventShape]);
+    const logAbs = tf.log(tf.abs(a));
     const ev = this.eventShape.length;
     const perBatch =
       ev === 0
@@ -273,6 +299,20 @@ registerKL(TransformedDistribution, TransformedDistribution, klTransformedTransf
  * True for a bijector that acts on each coordinate alone (so that a quantile or CDF maps through
  * it): scalar bijectors, `Affine`, and `IndependentTransform`/`Chain`/`Invert` of such.
  */
+/**
+ * Whether `b` is affine, `f(x) = A x + c` (a constant Jacobian: TFP's `is_constant_jacobian`):
+ * `ScalarAffine`, `Affine`, `Shift`, `Identity` and their compositions, inverses and
+ * `IndependentTransform`s.
+ */
+function isAffine(b: Bijector): boolean {
+  if (b instanceof IndependentTransform) return isAffine(b.base);
+  if (b instanceof Invert) return isAffine(b.bijector);
+  if (b instanceof Chain) return b.bijectors.every(isAffine);
+  return (
+    b instanceof ScalarAffine || b instanceof Affine || b instanceof Shift || b instanceof Identity
+  );
+}
+
 function isElementwise(b: Bijector): boolean {
   if (b instanceof IndependentTransform) return isElementwise(b.base);
   if (b instanceof Invert) return isElementwise(b.bijector);

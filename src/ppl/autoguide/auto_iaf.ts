@@ -103,11 +103,16 @@ export class IAFLatent extends Distribution {
   /** A draw; a single one keeps its density for {@link IAFLatent.logProb}. */
   override rsample(shape: number[] = [], seed?: number): tf.Tensor {
     if (shape.length > 0) return super.rsample(shape, seed);
-    const eps = tf.randomNormal([1, this.dim], 0, 1, 'float32', nextSeed(seed));
-    const { u, logQ } = this.push(eps);
-    this.cachedU = tf.reshape(u, [this.dim]);
-    this.cachedLogQ = tf.reshape(logQ, []);
-    return this.cachedU;
+    // the flow's intermediates freed (a call outside a tidy left 21 tensors behind)
+    const { u, logQ } = tf.tidy(() => {
+      const eps = tf.randomNormal([1, this.dim], 0, 1, 'float32', nextSeed(seed));
+      const r = this.push(eps);
+      return { u: tf.reshape(r.u, [this.dim]), logQ: tf.reshape(r.logQ, []) };
+    });
+    this.cachedLogQ?.dispose();
+    this.cachedU = u;
+    this.cachedLogQ = logQ;
+    return u;
   }
   protected override _rsample(shape: number[], seed: number): tf.Tensor {
     const n = shape.reduce((a, b) => a * b, 1);
@@ -116,7 +121,8 @@ export class IAFLatent extends Distribution {
   }
   /** Inverts the flows (each by `D` fixed-point passes, exact for autoregressive maps). */
   protected _logProb(u: tf.Tensor): tf.Tensor {
-    if (u === this.cachedU && this.cachedLogQ !== null) return this.cachedLogQ;
+    // a copy: the caller frees what logProb returns, the kept density stays for the next call
+    if (u === this.cachedU && this.cachedLogQ !== null) return this.cachedLogQ.clone();
     const lead = u.shape.slice(0, -1);
     let y = tf.reshape(u, [-1, this.dim]);
     let sumS: tf.Tensor = tf.zeros([y.shape[0] as number]);

@@ -10,7 +10,7 @@
  * and the bijector base ({@link CouplingBijector}); each flow gives its `g` and its head.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Bijector } from '../../bijectors/bijector.js';
+import { Bijector, type TensorInput } from '../../bijectors/bijector.js';
 import { ArgumentError } from '../../utils/errors.js';
 import { nextSeed } from '../../utils/seed.js';
 import type { FlowParam } from './flows.js';
@@ -100,6 +100,12 @@ export abstract class CouplingBijector extends Bijector {
   }
   override get eventRank(): number {
     return 1;
+  }
+  /** A point of `R^dim` (`[..., dim]`), named when not. */
+  protected override point(v: TensorInput, name: string, eventDim: number): tf.Tensor {
+    const t = super.point(v, name, eventDim);
+    this.checkEventSize(t, name, this.dim);
+    return t;
   }
   /** `x` `[..., dim]` as `[n, dim]` split into `x_a` `[n, a]` and `x_b` `[n, dim - a]`. */
   protected parts(x: tf.Tensor): [tf.Tensor, tf.Tensor] {

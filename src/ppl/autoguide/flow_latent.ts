@@ -78,6 +78,7 @@ export abstract class FlowLatentBase extends Distribution {
     const eps = tf.randomNormal([...this.batch, this.dim], 0, 1, 'float32', nextSeed(seed));
     const { u, logQ } = tf.tidy(() => this.pushForward(eps));
     eps.dispose();
+    this.cachedLogQ?.dispose(); // the previous draw's density (a copy is what logProb returns)
     this.cachedU = u;
     this.cachedLogQ = logQ;
     return u;

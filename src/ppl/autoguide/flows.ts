@@ -14,7 +14,12 @@
  * - {@link iterated}: `n` flows composed, the coordinates reversed between them.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Bijector, type ForwardResult, type InverseResult } from '../../bijectors/bijector.js';
+import {
+  Bijector,
+  type ForwardResult,
+  type InverseResult,
+  type TensorInput,
+} from '../../bijectors/bijector.js';
 import { Affine } from '../../bijectors/affine.js';
 import { Chain } from '../../bijectors/chain.js';
 import { BlockAutoregressive } from '../../bijectors/block_autoregressive.js';
@@ -152,6 +157,12 @@ export class InverseAutoregressive extends Bijector {
   }
   override get eventRank(): number {
     return 1;
+  }
+  /** A point of `R^dim` (`[..., dim]`), named when not. */
+  protected override point(v: TensorInput, name: string, eventDim: number): tf.Tensor {
+    const t = super.point(v, name, eventDim);
+    this.checkEventSize(t, name, this.dim);
+    return t;
   }
   protected _forwardAndLogDet(x: tf.Tensor): ForwardResult {
     const flat = tf.reshape(x, [-1, this.dim]);
