@@ -95,7 +95,7 @@ function fixedMatrix(S: number, N: number): number[][] {
 }
 
 describe('PSIS-LOO vs a float64 port of ArviZ', () => {
-  it('paretoK, pointwise elpd, elpd, pLoo (and ArviZ se up to its ddof) on a fixed matrix', () => {
+  it('paretoK, pointwise elpd, elpd, pLoo, se, goodK and warning on a fixed matrix', () => {
     const S = 400;
     const N = 12;
     const L = fixedMatrix(S, N);
@@ -126,13 +126,50 @@ describe('PSIS-LOO vs a float64 port of ArviZ', () => {
       expect(Math.abs(r.elpd - elpd)).toBeLessThan(5e-3);
       expect(Math.abs(r.pLoo - (lppd - elpd))).toBeLessThan(5e-3);
       expect(r.looic).toBeCloseTo(-2 * r.elpd, 10);
-      expect(r.warning).toBe(true);
-      // se = sqrt(N var(pointwise)); the library's variance divides by N - 1 (the loo papers'
-      // and R's loo), ArviZ's by N
+      // ArviZ: good_k = min(1 - 1/log10 S, 0.7), warning when some k exceeds it
+      const goodK = Math.min(1 - 1 / Math.log10(S), 0.7);
+      expect(r.goodK).toBeCloseTo(goodK, 12);
+      expect(r.warning).toBe(refK.some((k) => k > goodK));
+      // ArviZ: se = sqrt(N np.var(loo_i)), divisor N
       const mean = elpd / N;
       const ss = refPw.reduce((a, v) => a + (v - mean) ** 2, 0);
-      expect(Math.abs(r.se - Math.sqrt((N * ss) / (N - 1)))).toBeLessThan(5e-3);
+      expect(Math.abs(r.se - Math.sqrt(ss))).toBeLessThan(5e-3);
     }
+  });
+
+  it('WAIC (p_waic: variance over draws of divisor S; se of divisor N) and compare dse as ArviZ', () => {
+    const S = 300;
+    const N = 9;
+    const L = fixedMatrix(S, N);
+    const pw: number[] = [];
+    let pw2 = 0;
+    for (let i = 0; i < N; i++) {
+      const col = L.map((r) => r[i]!);
+      const m = col.reduce((a, v) => a + v, 0) / S;
+      const v = col.reduce((a, x) => a + (x - m) ** 2, 0) / S; // xarray's var: ddof 0
+      pw2 += v;
+      pw.push(logsumexp(col) - Math.log(S) - v);
+    }
+    const elpd = pw.reduce((a, v) => a + v, 0);
+    const mean = elpd / N;
+    const se = Math.sqrt(pw.reduce((a, v) => a + (v - mean) ** 2, 0));
+    const t = tf.tensor2d(L);
+    const r = ppl.waic(t);
+    expect(Math.abs(r.pWaic - pw2)).toBeLessThan(1e-4);
+    expect(Math.abs(r.elpd - elpd)).toBeLessThan(1e-3);
+    expect(Math.abs(r.se - se)).toBeLessThan(1e-3);
+    // a second model, shifted per datum: compare's dse = sqrt(N np.var(elpd_best,i - elpd_i))
+    const shift = Array.from({ length: N }, (_, i) => 0.05 * (i - 4) ** 2);
+    const t2 = tf.tensor2d(L.map((row) => row.map((v, i) => v - shift[i]!)));
+    const rows = ppl.compare({ a: t, b: t2 }, { ic: 'waic' });
+    expect(rows.map((x) => x.name)).toEqual(['a', 'b']);
+    const r2 = ppl.waic(t2);
+    const d = Array.from(r.pointwise, (v, i) => v - r2.pointwise[i]!);
+    const dm = d.reduce((a, v) => a + v, 0) / N;
+    const dse = Math.sqrt(d.reduce((a, v) => a + (v - dm) ** 2, 0));
+    expect(rows[1]!.dse).toBeCloseTo(dse, 8);
+    expect(rows[1]!.dse).toBeGreaterThan(0);
+    tf.dispose([t, t2]);
   });
 
   it('gpdFit and psis equal the reference on exact GPD exceedances and leak nothing', () => {
