@@ -194,4 +194,19 @@ describe('PSIS-LOO vs a float64 port of ArviZ', () => {
     });
     t.dispose();
   });
+
+  it('refuses a log-likelihood of -Infinity (a datum impossible under a draw) naming logLik, not NaN', () => {
+    const t = tf.tensor2d([
+      [-1, -2],
+      [-Infinity, -1.5],
+      [-0.5, -1],
+      [-1.2, -0.7],
+      [-0.9, -1.1],
+      [-1, -1],
+    ]);
+    expect(() => ppl.waic(t)).toThrow(/^logLik:.*-Infinity at draw 1, datum 0/);
+    expect(() => ppl.loo(t)).toThrow(/^logLik:.*-Infinity at draw 1, datum 0/);
+    expect(() => ppl.compare({ a: t, b: t })).toThrow(/^logLik:/);
+    t.dispose();
+  });
 });

@@ -108,8 +108,14 @@ function columns(
   for (let i = 0; i < s; i++) {
     for (let j = 0; j < n; j++) {
       const x = v[i * n + j] as number;
-      if (Number.isNaN(x) || x === Infinity) {
-        throw new ArgumentError('logLik', `expected finite values or -Infinity, got ${x}`);
+      if (!Number.isFinite(x)) {
+        // -Infinity: datum j impossible under draw i, a draw of zero posterior density; WAIC's
+        // variance and the LOO ratio 1 / p(y_j | θ_i) are undefined there
+        throw new ArgumentError(
+          'logLik',
+          `expected finite log-likelihoods, got ${x} at draw ${i}, datum ${j}` +
+            (x === -Infinity ? ' (a datum impossible under a posterior draw)' : ''),
+        );
       }
       (out[j] as Float64Array)[i] = x;
     }
