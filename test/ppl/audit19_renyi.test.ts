@@ -195,4 +195,39 @@ describe('RenyiELBO vs closed forms', () => {
     });
     y.dispose();
   });
+
+  it('a subsampled plate is summed into one weight per particle (each run visits its own members)', () => {
+    const yv = [2, -2, 1.5, 0.5];
+    const N = yv.length;
+    const B = 2;
+    const idxs: number[][] = [];
+    const zs: number[][] = [];
+    const sub = (y: tf.Tensor): void => {
+      ppl.plate('data', N, { subsampleSize: B }, (ind) => {
+        const z = ppl.sample('z', new D.Normal(tf.zeros([B]), 1));
+        ppl.sample('y', new D.Normal(z, 1), { obs: tf.gather(y, tf.cast(ind, 'int32')) });
+      });
+    };
+    const subGuide = (): void => {
+      ppl.plate('data', N, { subsampleSize: B }, (ind) => {
+        idxs.push(Array.from(ind.dataSync()));
+        const z = ppl.sample('z', new D.Normal(tf.zeros([B]), 0.9));
+        zs.push(Array.from(z.dataSync()));
+      });
+    };
+    const y = tf.tensor1d(yv);
+    setSeed(43);
+    const K = 3;
+    const l = new ppl.RenyiELBO({ numParticles: K }).loss(sub, subGuide, y);
+    expect(idxs.length).toBe(K);
+    const lw = idxs.map((idx, k) =>
+      idx.reduce((a, n, b) => {
+        const z = zs[k]![b]!;
+        return a + (N / B) * (lnN(z, 0, 1) + lnN(yv[n]!, z, 1) - lnN(z, 0, 0.9));
+      }, 0),
+    );
+    const mx = Math.max(...lw);
+    expect(-l).toBeCloseTo(mx + Math.log(lw.reduce((a, v) => a + Math.exp(v - mx), 0) / K), 3);
+    y.dispose();
+  });
 });

@@ -16,7 +16,8 @@
  * $$\mathcal L_\alpha = \sum_n \frac{1}{1-\alpha}\log\frac1K\sum_k w_{kn}^{\,1-\alpha},$$
  *
  * the per-datum importance-weighted bound, tighter than the bound on the joint weight
- * `Π_n w_{kn}` (the same in the limit `K → ∞`); every other plate is summed inside `w`.
+ * `Π_n w_{kn}` (the same in the limit `K → ∞`); every other plate is summed inside `w`, and so is
+ * a subsampled plate (each particle's run visits its own members).
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../utils/errors.js';
@@ -34,7 +35,10 @@ function commonPlateDims(trace: Trace): number[] {
   const sites = trace.sampleSites();
   const first = sites[0];
   if (first === undefined) return [];
-  const common = new Map(first.cond.map((f) => [f.name, f.dim]));
+  // a subsampled plate visits other members at each particle's run: summed (a joint weight)
+  const common = new Map(
+    first.cond.filter((f) => f.subsampleSize === f.size).map((f) => [f.name, f.dim]),
+  );
   for (const s of sites.slice(1)) {
     const names = new Set(s.cond.map((f) => f.name));
     for (const k of [...common.keys()]) if (!names.has(k)) common.delete(k);
