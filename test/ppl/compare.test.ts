@@ -81,7 +81,8 @@ describe('compare (ArviZ)', () => {
       expect(r.elpdDiff).toBeCloseTo(best.elpd - l.elpd, 10);
       const d = Array.from(best.pointwise, (v, i) => v - l.pointwise[i]!);
       const m = d.reduce((a, b) => a + b, 0) / d.length;
-      const dse = Math.sqrt((d.length * d.reduce((a, x) => a + (x - m) ** 2, 0)) / (d.length - 1));
+      // ArviZ: sqrt(N np.var(diff)), the variance of divisor N
+      const dse = Math.sqrt(d.reduce((a, x) => a + (x - m) ** 2, 0));
       expect(r.dse).toBeCloseTo(dse, 10);
     }
     expect(rows[0]!.dse).toBe(0);

@@ -217,10 +217,10 @@ describe('waic and PSIS-LOO on the conjugate Normal model', () => {
       expect(r.waic).toBeCloseTo(-2 * r.elpd, 10);
       expect(r.pointwise.length).toBe(n);
       expect(r.warning).toBe(false);
-      // se = sqrt(N V_i elpd_i)
+      // se = sqrt(N V_i elpd_i), the variance of divisor N (ArviZ's np.var)
       const pw = Array.from(r.pointwise);
       const mean = pw.reduce((a, b) => a + b, 0) / n;
-      const vv = pw.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1);
+      const vv = pw.reduce((a, b) => a + (b - mean) ** 2, 0) / n;
       expect(r.se).toBeCloseTo(Math.sqrt(n * vv), 10);
     });
     expect(w).toEqual([]);

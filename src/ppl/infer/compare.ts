@@ -7,7 +7,8 @@
  * {@link waic}). The models are sorted by `elpd_k = Σ_i elpd_{ki}`, best first, and reported with
  *
  * - `elpdDiff_k = elpd_best - elpd_k` (≥ 0), and its standard error from the paired differences
- *   `dse_k = sqrt(N V_i (elpd_{best,i} - elpd_{ki}))` (0 for the best model);
+ *   `dse_k = sqrt(N V_i (elpd_{best,i} - elpd_{ki}))` (0 for the best model; the variance of
+ *   divisor `N`, ArviZ's `np.var`);
  * - weights `w_k`, by `method`:
  *   - `'stacking'` (default, as ArviZ): `w = argmax_{w ∈ simplex} Σ_i log Σ_k w_k exp(elpd_{ki})`,
  *     a concave problem solved by the EM fixed point
@@ -23,7 +24,7 @@ import { ArgumentError } from '../../utils/errors.js';
 import { checkOptionKeys } from '../../utils/options.js';
 import { makeRng } from '../../utils/seed.js';
 import { standardGammaDraw } from '../../distributions/host_sampling.js';
-import { loo, waic } from './loo.js';
+import { loo, populationVariance, waic } from './loo.js';
 
 /** Options of {@link compare}. */
 export interface CompareOptions {
@@ -59,7 +60,7 @@ export interface CompareRow {
   se: number;
   /** Standard error of `elpdDiff` from the paired pointwise differences (0 for the best). */
   dse: number;
-  /** The criterion's warning (Pareto `k > 0.7`, or a WAIC variance term `> 0.4`). */
+  /** The criterion's warning (a Pareto `k` above `goodK`, or a WAIC variance term `> 0.4`). */
   warning: boolean;
 }
 
@@ -227,10 +228,9 @@ export function compare(
   return order.map((k, rank) => {
     const r = results[k]!;
     let dse = 0;
-    if (rank > 0 && n > 1) {
+    if (rank > 0) {
       const d = Array.from(best.pw, (v, i) => v - r.pw[i]!);
-      const m = d.reduce((a, b) => a + b, 0) / n;
-      dse = Math.sqrt((n * d.reduce((a, x) => a + (x - m) ** 2, 0)) / (n - 1));
+      dse = Math.sqrt(n * populationVariance(d));
     }
     return {
       name: r.name,

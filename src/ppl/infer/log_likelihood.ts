@@ -7,9 +7,11 @@
  *
  * elementwise over the site's batch shape (its event dims summed by `logProb`): shape
  * `[S, ...batchShape]`, or `[chains, draws, ...batchShape]` with `batchNdims: 2`. As in NumPyro the
- * site's own log-density is taken, without the masks or scales of handlers; `deterministic` sites
- * are left out, `factor` sites kept (a custom likelihood written as a factor). The input to
- * {@link waic} and {@link loo}.
+ * site's own log-density is taken without the scales of handlers (`scale`, subsampling), but with
+ * their masks (NumPyro's `mask` handler wraps the distribution: a masked-out element gives 0, e.g.
+ * the missing entries of `obsMask`'s `${name}_observed`); `deterministic` sites are left out (also
+ * the combined value `name` of `obsMask`, a deterministic site in Pyro and NumPyro), `factor`
+ * sites kept (a custom likelihood written as a factor). The input to {@link waic} and {@link loo}.
  *
  * A discrete latent site missing from the draws is refused, naming it: `MCMC` sums such sites out
  * and stores no draws of them, and running the model would take one prior draw of each, giving
@@ -21,7 +23,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { substitute } from '../handlers/substitute.js';
 import { trace } from '../handlers/trace.js';
-import type { Trace } from '../trace.js';
+import { siteMask, type Trace } from '../trace.js';
+import { Delta } from '../../distributions/delta.js';
+import type { Message } from '../runtime.js';
 import { ArgumentError } from '../../utils/errors.js';
 import { checkOptionKeys } from '../../utils/options.js';
 import { asFn, type Callable } from './elbo.js';
@@ -109,6 +113,28 @@ function checkDiscreteDrawn(tr: Trace, draws: Record<string, tf.Tensor>): void {
   }
 }
 
+/** `log p(value)` elementwise, 0 where the site's mask (of a `mask` handler, `obsMask`) is off. */
+function maskedLogProb(site: Message): tf.Tensor {
+  const lp = (site.fn as NonNullable<Message['fn']>).logProb(site.value as tf.Tensor);
+  if (site.mask === false) return tf.zerosLike(lp);
+  if (site.mask instanceof tf.Tensor)
+    return tf.where(siteMask(site, lp.shape), lp, tf.zerosLike(lp));
+  return lp;
+}
+
+/**
+ * Whether `site` is the combined value `where(mask, obs, unobserved)` that `obsMask` records under
+ * the site's own name (a `Delta` next to `${name}_observed` and `${name}_unobserved`; Pyro's and
+ * NumPyro's `deterministic`).
+ */
+function isObsMaskValue(site: Message, tr: Trace): boolean {
+  return (
+    site.fn instanceof Delta &&
+    tr.get(`${site.name}_observed`)?.isObserved === true &&
+    tr.get(`${site.name}_unobserved`) !== undefined
+  );
+}
+
 /**
  * The log-likelihood of each observed site at each draw (new tensors: dispose them).
  *
@@ -172,7 +198,8 @@ export function logLikelihood<A extends unknown[]>(
           if (site.infer['deterministic'] === true || site.fn === null || site.value === null) {
             continue;
           }
-          (per[site.name] ??= []).push(tf.keep(site.fn.logProb(site.value)));
+          if (isObsMaskValue(site, tr)) continue;
+          (per[site.name] ??= []).push(tf.keep(maskedLogProb(site)));
         }
       });
     }

@@ -4,16 +4,19 @@
  * `loo`). Input: the pointwise log-likelihood `ℓ_{si} = log p(y_i | θ_s)` of `S` draws and `N`
  * data ({@link logLikelihood}), a tensor `[S, ...dataShape]` (data dims flattened).
  *
- * WAIC: `lppd_i = log (1/S) Σ_s exp ℓ_{si}`, `p_i = V_s ℓ_{si}` (sample variance),
+ * WAIC: `lppd_i = log (1/S) Σ_s exp ℓ_{si}`, `p_i = V_s ℓ_{si}` (the variance over draws with
+ * divisor `S`, as ArviZ's `waic` and Pyro's `ops.stats.waic`),
  * `elpd_waic = Σ_i (lppd_i - p_i)`, `waic = -2 elpd_waic`.
  *
  * PSIS-LOO: the leave-one-out ratios `r_{si} ∝ 1 / p(y_i | θ_s)` are Pareto-smoothed
  * ({@link psis}) into normalized weights `w_{si}`, and
  * `elpd_loo = Σ_i log Σ_s w_{si} exp ℓ_{si}`, `p_loo = lppd - elpd_loo`,
- * `looic = -2 elpd_loo`, with the Pareto shape `k_i` of every datum as its diagnostic.
+ * `looic = -2 elpd_loo`, with the Pareto shape `k_i` of every datum as its diagnostic, judged
+ * against ArviZ's sample-size-dependent threshold `good_k = min(1 - 1/log10 S, 0.7)`.
  *
- * Both report `se = sqrt(N V_i elpd_i)`, the standard error of the sum over data (the papers'
- * sample variance).
+ * Both report `se = sqrt(N V_i elpd_i)`, the standard error of the sum over data, with the
+ * variance over data of divisor `N` (ArviZ's `np.var`; the loo papers' R code divides by
+ * `N - 1`, a factor `sqrt(N / (N - 1))` larger).
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../utils/errors.js';
@@ -52,7 +55,9 @@ export interface LooResult {
   pointwise: Float64Array;
   /** The Pareto shape `k_i` per datum. */
   paretoK: Float64Array;
-  /** True when some `k_i > 0.7` (the estimate of that datum is unreliable). */
+  /** ArviZ's threshold of a reliable `k_i`: `min(1 - 1 / log10 S, 0.7)` for `S` draws. */
+  goodK: number;
+  /** True when some `k_i > goodK` (the estimate of that datum is unreliable; ArviZ's warning). */
   warning: boolean;
 }
 
@@ -103,8 +108,14 @@ function columns(
   for (let i = 0; i < s; i++) {
     for (let j = 0; j < n; j++) {
       const x = v[i * n + j] as number;
-      if (Number.isNaN(x) || x === Infinity) {
-        throw new ArgumentError('logLik', `expected finite values or -Infinity, got ${x}`);
+      if (!Number.isFinite(x)) {
+        // -Infinity: datum j impossible under draw i, a draw of zero posterior density; WAIC's
+        // variance and the LOO ratio 1 / p(y_j | θ_i) are undefined there
+        throw new ArgumentError(
+          'logLik',
+          `expected finite log-likelihoods, got ${x} at draw ${i}, datum ${j}` +
+            (x === -Infinity ? ' (a datum impossible under a posterior draw)' : ''),
+        );
       }
       (out[j] as Float64Array)[i] = x;
     }
@@ -121,13 +132,14 @@ function logMeanExp(x: Float64Array, weights?: Float64Array): number {
   return weights === undefined ? m + Math.log(s / x.length) : m + Math.log(s);
 }
 
-function sampleVariance(x: ArrayLike<number>): number {
+/** The variance with divisor `n` (NumPy's `np.var`, xarray's `var`: ArviZ's). */
+export function populationVariance(x: ArrayLike<number>): number {
   let m = 0;
   for (let i = 0; i < x.length; i++) m += x[i] as number;
   m /= x.length;
   let ss = 0;
   for (let i = 0; i < x.length; i++) ss += ((x[i] as number) - m) ** 2;
-  return ss / (x.length - 1);
+  return ss / x.length;
 }
 
 function sum(x: ArrayLike<number>): number {
@@ -136,9 +148,9 @@ function sum(x: ArrayLike<number>): number {
   return s;
 }
 
-/** `sqrt(N V_i elpd_i)` (0 for a single datum). */
+/** `sqrt(N V_i elpd_i)`, the variance of divisor `N` (ArviZ's; 0 for a single datum). */
 function seOfSum(pointwise: Float64Array): number {
-  return pointwise.length < 2 ? 0 : Math.sqrt(pointwise.length * sampleVariance(pointwise));
+  return Math.sqrt(pointwise.length * populationVariance(pointwise));
 }
 
 /**
@@ -154,7 +166,7 @@ export function waic(logLik: tf.Tensor, options: InformationCriterionOptions = {
   let warning = false;
   cols.forEach((c, i) => {
     const l = logMeanExp(c);
-    const p = sampleVariance(c);
+    const p = populationVariance(c);
     warning ||= p > 0.4;
     lppd += l;
     pWaic += p;
@@ -188,6 +200,7 @@ export function loo(logLik: tf.Tensor, options: LooOptions = {}): LooResult {
     lppd += logMeanExp(c);
   });
   const elpd = sum(pointwise);
+  const goodK = Math.min(1 - 1 / Math.log10(cols[0]?.length ?? 2), 0.7);
   return {
     elpd,
     se: seOfSum(pointwise),
@@ -195,6 +208,7 @@ export function loo(logLik: tf.Tensor, options: LooOptions = {}): LooResult {
     looic: -2 * elpd,
     pointwise,
     paretoK,
-    warning: paretoK.some((k) => k > 0.7),
+    goodK,
+    warning: paretoK.some((k) => k > goodK),
   };
 }

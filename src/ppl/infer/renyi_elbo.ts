@@ -8,12 +8,58 @@
  * `log p(x)` in expectation and tightens as `K` grows. When `q` is the exact posterior every
  * `w_k = p(x)`, so the estimate equals `log p(x)` exactly. Gradients flow by reparameterization
  * (every latent guide site must have `rsample`).
+ *
+ * As Pyro's, plates around every sample site of the model (e.g. the data plate of a model with
+ * only local latents, a VAE) are independent: the weights are kept per member `n` of those plates,
+ * `w_{kn}`, and the bound is summed over them,
+ *
+ * $$\mathcal L_\alpha = \sum_n \frac{1}{1-\alpha}\log\frac1K\sum_k w_{kn}^{\,1-\alpha},$$
+ *
+ * the per-datum importance-weighted bound, tighter than the bound on the joint weight
+ * `Π_n w_{kn}` (the same in the limit `K → ∞`); every other plate is summed inside `w`, and so is
+ * a subsampled plate (each particle's run visits its own members).
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../utils/errors.js';
 import { checkOptionKeys } from '../../utils/options.js';
+import type { Message } from '../runtime.js';
+import { siteLogProb, type Trace } from '../trace.js';
 import { ELBOEstimator, guideAndModelTraces, type Callable } from './elbo.js';
-import { guideLogProbSum } from './guide_terms.js';
+import { guideFactorSites, guideLogProbSum } from './guide_terms.js';
+
+/**
+ * The dims of the plates (by name) around every sample site of `trace` (Pyro's complement of
+ * `get_dependent_plate_dims`).
+ */
+function commonPlateDims(trace: Trace): number[] {
+  const sites = trace.sampleSites();
+  const first = sites[0];
+  if (first === undefined) return [];
+  // a subsampled plate visits other members at each particle's run: summed (a joint weight)
+  const common = new Map(
+    first.cond.filter((f) => f.subsampleSize === f.size).map((f) => [f.name, f.dim]),
+  );
+  for (const s of sites.slice(1)) {
+    const names = new Set(s.cond.map((f) => f.name));
+    for (const k of [...common.keys()]) if (!names.has(k)) common.delete(k);
+  }
+  return [...common.values()];
+}
+
+/**
+ * `Σ_sites` of each site's (masked, scaled) log-density summed over every dim but the plate
+ * dims `keep`, kept with size 1 so that the sites' terms broadcast (untidied).
+ */
+function logProbKeeping(sites: Message[], keep: number[]): tf.Tensor {
+  let total: tf.Tensor = tf.scalar(0);
+  for (const s of sites) {
+    const lp = siteLogProb(s);
+    const axes: number[] = [];
+    for (let a = 0; a < lp.rank; a++) if (!keep.includes(a - lp.rank)) axes.push(a);
+    total = tf.add(total, axes.length === 0 ? lp : tf.sum(lp, axes, true));
+  }
+  return total;
+}
 
 /** Options of {@link RenyiELBO}. */
 export interface RenyiELBOOptions {
@@ -69,11 +115,31 @@ export class RenyiELBO extends ELBOEstimator {
             );
           }
         }
-        logw.push(tf.sub(modelTrace.logProbSum(), guideLogProbSum(guideTrace, 'RenyiELBO', true)));
+        const keep = commonPlateDims(modelTrace);
+        if (keep.length === 0) {
+          logw.push(
+            tf.sub(modelTrace.logProbSum(), guideLogProbSum(guideTrace, 'RenyiELBO', true)),
+          );
+        } else {
+          const lq = logProbKeeping(
+            [...guideTrace.latentSites(), ...guideFactorSites(guideTrace, 'RenyiELBO', true)],
+            keep,
+          );
+          logw.push(tf.sub(logProbKeeping(modelTrace.sampleSites(), keep), lq));
+        }
       }
-      const lw = tf.mul(tf.stack(logw), 1 - this.alpha);
-      const bound = tf.div(tf.sub(tf.logSumExp(lw), Math.log(this.numParticles)), 1 - this.alpha);
+      // [K, ...the common plates' shape]: one bound per member, summed
+      const lw = tf.mul(tf.stack(broadcastAll(logw)), 1 - this.alpha);
+      const perMember = tf.sub(tf.logSumExp(lw, 0), Math.log(this.numParticles));
+      const bound = tf.div(tf.sum(perMember), 1 - this.alpha);
       return tf.neg(bound) as tf.Scalar;
     });
   }
+}
+
+/** The particles' log weights broadcast to one shape (a particle may lack a size-1 dim). */
+function broadcastAll(ts: tf.Tensor[]): tf.Tensor[] {
+  let shape: number[] = [];
+  for (const t of ts) shape = tf.backend_util.assertAndGetBroadcastShape(shape, t.shape);
+  return ts.map((t) => (t.shape.join(',') === shape.join(',') ? t : tf.broadcastTo(t, shape)));
 }

@@ -18,6 +18,14 @@
  * copied `N w̄_j` times in expectation, so the weighted mean is kept in expectation) and the
  * log-weights are reset to 0.
  *
+ * The filter also keeps the standard SMC estimate of the log marginal likelihood (Del Moral
+ * 2004; Doucet & Johansen 2009), `logEvidence`: at each `init`/`step`, with the normalized
+ * weights `w̄_{t-1}` before it (equal after a resampling) and the step's increments `Δ_t^{(i)}`,
+ *
+ * $$\log \hat p(y_{1:t}) = \log \hat p(y_{1:t-1}) + \log \sum_i ar w_{t-1}^{(i)} e^{\Delta_t^{(i)}},$$
+ *
+ * `Ẑ` unbiased for `p(y_{1:t})` (its log biased down by about half its variance).
+ *
  * The model and guide are objects with `init(state, ...args)` and `step(state, ...args)`
  * methods; the {@link SMCState} carries every tensor that depends on the sampled values (leading
  * dim `N`): the model writes it, the guide only reads it.
@@ -89,6 +97,11 @@ export class SMCFilter<I extends unknown[] = unknown[], S extends unknown[] = I>
   ess: number;
   /** Number of resamplings so far. */
   numResamples = 0;
+  /**
+   * The SMC estimate of `log p(y_{1:t})` over the `init` and the steps so far (see the module
+   * docs; 0 before `init`).
+   */
+  logEvidence = 0;
   private logW: Float64Array;
 
   /**
@@ -142,6 +155,7 @@ export class SMCFilter<I extends unknown[] = unknown[], S extends unknown[] = I>
     this.logW.fill(0);
     this.ess = this.numParticles;
     this.numResamples = 0;
+    this.logEvidence = 0;
     this.advance('init', args);
   }
 
@@ -210,6 +224,12 @@ export class SMCFilter<I extends unknown[] = unknown[], S extends unknown[] = I>
     }
     let max = -Infinity;
     for (const l of lw) max = Math.max(max, l);
+    // log Σ w̄_{t-1} e^Δ = lse(log w_{t-1} + Δ) - lse(log w_{t-1}); the old weights have max 0
+    let before = 0;
+    for (const l of this.logW) before += Math.exp(l);
+    let after = 0;
+    for (const l of lw) after += Math.exp(l - max);
+    this.logEvidence += max + Math.log(after) - Math.log(before);
     for (let i = 0; i < n; i++) lw[i] = (lw[i] as number) - max;
     this.logW = lw;
     this.maybeResample();
