@@ -5,6 +5,7 @@
 import { ArgumentError } from '../../utils/errors.js';
 import { calibration, classificationMetrics } from '../metrics.js';
 import { oodMetrics } from '../ood.js';
+import { checkImageDataUri } from './image_uri.js';
 import type { GalleryItem, ScoreSummary, UncertaintyReport } from './types.js';
 
 /** One score given to {@link buildReport}. */
@@ -85,6 +86,46 @@ function sharedHistogram(
   };
 }
 
+/** `value` is a string (a report's names reach HTML and JSON as text). */
+function checkText(value: unknown, argument: string): void {
+  if (typeof value !== 'string') {
+    throw new ArgumentError(argument, `expected a string, got ${typeof value}`);
+  }
+}
+
+/**
+ * The names and descriptions of a report are strings, `image` a function: checked before any
+ * number is computed (a number as a name would fail late, in the HTML escaping).
+ */
+function checkReportTexts(input: ReportInput): void {
+  if (input.title !== undefined) checkText(input.title, 'title');
+  if (input.model === null || typeof input.model !== 'object') {
+    throw new ArgumentError('model', 'expected an object { name, kind, checkpoint? }');
+  }
+  checkText(input.model.name, 'model.name');
+  checkText(input.model.kind, 'model.kind');
+  if (input.model.checkpoint !== undefined) checkText(input.model.checkpoint, 'model.checkpoint');
+  checkText(input.inName, 'inName');
+  checkText(input.outName, 'outName');
+  input.scores.forEach((s, i) => {
+    checkText(s.key, `scores[${i}].key`);
+    checkText(s.name, `scores[${i}].name`);
+    checkText(s.description, `scores[${i}].description`);
+  });
+  if (input.classNames !== undefined) {
+    if (!Array.isArray(input.classNames)) {
+      throw new ArgumentError('classNames', 'expected an array of strings');
+    }
+    input.classNames.forEach((c, i) => checkText(c, `classNames[${i}]`));
+  }
+  if (input.image !== undefined && typeof input.image !== 'function') {
+    throw new ArgumentError(
+      'image',
+      `expected a function (index) => data URI, got ${typeof input.image}`,
+    );
+  }
+}
+
 /**
  * Compute every number of the report: metrics and reliability bins of the predictive
  * distribution, OOD metrics and histograms for each score, and the gallery of the most and least
@@ -107,6 +148,7 @@ export function buildReport(input: ReportInput): UncertaintyReport {
     );
   }
   if (input.scores.length === 0) throw new ArgumentError('scores', 'expected at least one score');
+  checkReportTexts(input);
   for (const s of input.scores) {
     if (s.inScores.length !== n) {
       throw new ArgumentError(
@@ -143,7 +185,7 @@ export function buildReport(input: ReportInput): UncertaintyReport {
       probs,
       score: primary.inScores[i] as number,
     };
-    if (input.image !== undefined) it.image = input.image(i);
+    if (input.image !== undefined) it.image = checkImageDataUri(input.image(i), `image(${i})`);
     return it;
   };
   const report: UncertaintyReport = {

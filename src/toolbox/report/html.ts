@@ -10,11 +10,23 @@ import {
   renderSvg,
   scoreHistogramSpec,
 } from './charts.js';
+import { checkImageDataUri } from './image_uri.js';
 import type { GalleryItem, UncertaintyReport } from './types.js';
 
-/** Escape text for HTML. */
+/**
+ * Escape text for HTML element content and quoted attribute values: `&`, `<`, `>`, `"` and `'`
+ * become character references (`&amp;`, `&lt;`, `&gt;`, `&quot;`, `&#39;`), so that no text
+ * can open or close a tag, an attribute or a `<style>`/`<title>` element. A value that is not a
+ * string is escaped as `String(value)`.
+ * @param s the text.
+ * @returns the escaped text.
+ * @example
+ * ```ts
+ * escapeHtml('<b title="x">'); // '&lt;b title=&quot;x&quot;&gt;'
+ * ```
+ */
 export function escapeHtml(s: string): string {
-  return s.replace(
+  return String(s).replace(
     /[&<>"']/g,
     (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,
   );
@@ -38,7 +50,9 @@ td,th{border:1px solid #ddd;padding:4px 10px;text-align:right}th{background:#f5f
 async function card(item: GalleryItem, classNames?: string[]): Promise<string> {
   const name = (k: number): string => escapeHtml(classNames?.[k] ?? String(k));
   const img =
-    item.image !== undefined ? `<img alt="test image ${item.index}" src="${item.image}">` : '';
+    item.image !== undefined
+      ? `<img alt="test image ${escapeHtml(String(item.index))}" src="${escapeHtml(item.image)}">`
+      : '';
   const svg = await renderSvg(probabilitySpec(item, classNames));
   const cls = item.prediction === item.label ? 'ok' : 'wrong';
   return `<div class="card ${cls}">${img}<div>#${item.index}: label ${name(item.label)}, predicted ${name(item.prediction)}</div><div>score ${fmt(item.score)}</div><div class="plot">${svg}</div></div>`;
@@ -56,6 +70,15 @@ async function card(item: GalleryItem, classNames?: string[]): Promise<string> {
  */
 export async function renderReportHtml(report: UncertaintyReport): Promise<string> {
   const r = report;
+  // a report read back from report.json (or edited) holds only inline images
+  for (const [row, items] of [
+    ['mostCertain', r.gallery.mostCertain],
+    ['leastCertain', r.gallery.leastCertain],
+  ] as const) {
+    items.forEach((g, i) => {
+      if (g.image !== undefined) checkImageDataUri(g.image, `report.gallery.${row}[${i}].image`);
+    });
+  }
   const inName = r.inDistribution.name;
   const outName = r.outOfDistribution.name;
   const plot = async (spec: TopLevelSpec): Promise<string> =>
