@@ -55,7 +55,14 @@ function mean(v: ArrayLike<number>): number {
   return s / Math.max(1, v.length);
 }
 
-/** Histogram of both sets on shared equal-width bins spanning their joint range. */
+/**
+ * Histogram of both sets on shared equal-width bins spanning the joint range of their finite
+ * values: `bins` bins with edges `e_i = lo (1 - i/bins) + hi (i/bins)`, value `v` in bin
+ * `min(bins - 1, floor((v - lo) / w))`, `w = (hi - lo) / bins`, all formed without overflow
+ * (`lo = -1e308, hi = 1e308` has `hi - lo = inf`). `±Infinity` values are counted in
+ * `omittedIn` / `omittedOut`, not binned (their bin is not defined); a constant set gets the bin
+ * `[v, v + max(1, 1e-6 |v|)]`.
+ */
 function sharedHistogram(
   a: ArrayLike<number>,
   b: ArrayLike<number>,
@@ -65,25 +72,50 @@ function sharedHistogram(
   let hi = -Infinity;
   for (const v of [a, b]) {
     for (let i = 0; i < v.length; i++) {
-      lo = Math.min(lo, v[i] as number);
-      hi = Math.max(hi, v[i] as number);
+      const x = v[i] as number;
+      if (!Number.isFinite(x)) continue;
+      lo = Math.min(lo, x);
+      hi = Math.max(hi, x);
     }
   }
-  if (!(hi > lo)) hi = lo + 1;
-  const width = (hi - lo) / bins;
-  const count = (v: ArrayLike<number>): number[] => {
+  if (!(lo <= hi)) [lo, hi] = [0, 1]; // no finite value
+  if (!(hi > lo)) {
+    // one value: a bin of width max(1, 1e-6 |v|) from it (towards 0 at the float64 maximum)
+    const d = Math.max(1, Math.abs(lo) * 1e-6);
+    if (Number.isFinite(lo + d)) hi = lo + d;
+    else lo -= d;
+  }
+  const width = hi / bins - lo / bins;
+  const offset = (x: number): number => {
+    const d = (x - lo) / width;
+    return Number.isFinite(d) ? d : x / width - lo / width;
+  };
+  const omitted = [0, 0];
+  const count = (v: ArrayLike<number>, set: 0 | 1): number[] => {
     const c = new Array<number>(bins).fill(0);
     for (let i = 0; i < v.length; i++) {
-      const b = Math.min(bins - 1, Math.max(0, Math.floor(((v[i] as number) - lo) / width)));
-      c[b] = (c[b] as number) + 1;
+      const x = v[i] as number;
+      if (!Number.isFinite(x)) {
+        omitted[set] = (omitted[set] as number) + 1;
+        continue;
+      }
+      const k = Math.min(bins - 1, Math.max(0, Math.floor(offset(x))));
+      c[k] = (c[k] as number) + 1;
     }
     return c;
   };
-  return {
-    edges: Array.from({ length: bins + 1 }, (_, i) => lo + i * width),
-    countsIn: count(a),
-    countsOut: count(b),
+  const h: ScoreSummary['histogram'] = {
+    edges: Array.from({ length: bins + 1 }, (_, i) =>
+      i === bins ? hi : lo * (1 - i / bins) + hi * (i / bins),
+    ),
+    countsIn: count(a, 0),
+    countsOut: count(b, 1),
   };
+  if ((omitted[0] as number) + (omitted[1] as number) > 0) {
+    h.omittedIn = omitted[0] as number;
+    h.omittedOut = omitted[1] as number;
+  }
+  return h;
 }
 
 /** `value` is a string (a report's names reach HTML and JSON as text). */
