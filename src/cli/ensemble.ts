@@ -14,6 +14,7 @@ import type { EnsembleAggregate } from '../queue/aggregate.js';
 import { ensembleFlow } from '../queue/flows.js';
 import { aggregateKey } from '../queue/jobs.js';
 import { DirResultStore } from '../queue/result_store.js';
+import { cellNumber } from '../utils/text_table.js';
 import { cliReady } from './main.js';
 import { help, pct, positiveInt, ranged } from './options.js';
 import {
@@ -86,12 +87,12 @@ export function register(program: Command): void {
       }
       const m = agg.metrics;
       console.log(
-        `ensemble of ${agg.members}: accuracy ${pct(m.accuracy)}, NLL ${m.nll.toFixed(4)}, ECE ${m.ece.toFixed(4)}, Brier ${m.brier.toFixed(4)}`,
+        `ensemble of ${agg.members}: accuracy ${pct(m.accuracy)}, NLL ${cellNumber(m.nll, 4)}, ECE ${cellNumber(m.ece, 4)}, Brier ${cellNumber(m.brier, 4)}`,
       );
       console.log(`members: ${agg.memberAccuracy.map((a) => pct(a)).join(', ')}`);
       console.log(
         `OOD AUROC: ${Object.entries(agg.auroc)
-          .map(([k, v]) => `${k} ${v.toFixed(4)}`)
+          .map(([k, v]) => `${k} ${cellNumber(v, 4)}`)
           .join(', ')}`,
       );
       console.log(`report: ${join(store.location, 'results', key, 'report.html')}`);

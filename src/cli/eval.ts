@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { DATASETS } from '../data/files.js';
 import { runEvaluation, type EvalConfig } from '../app/index.js';
 import { ECE_BINS } from '../train/evaluate.js';
+import { cellNumber } from '../utils/text_table.js';
 import { cliReady } from './main.js';
 import { help, oneOf, pct, ranged } from './options.js';
 
@@ -52,7 +53,7 @@ export function register(program: Command): void {
         return;
       }
       console.log(
-        `model ${r.model} on ${r.dataset} (${r.count} images), ${r.seconds.toFixed(1)} s`,
+        `model ${r.model} on ${r.dataset} (${r.count} images), ${cellNumber(r.seconds, 1)} s`,
       );
       console.log(`accuracy (1 pass): ${pct(r.accuracy)}`);
       if (r.accuracyMean !== undefined)
@@ -60,14 +61,16 @@ export function register(program: Command): void {
       if (r.accuracyMc !== undefined) {
         console.log(`accuracy (MC, ${r.mcSamples} samples): ${pct(r.accuracyMc)}`);
       }
-      console.log(`NLL: ${r.nll.toFixed(4)} nats/image`);
-      console.log(`ECE (${ECE_BINS} bins): ${r.ece.toFixed(4)}`);
-      console.log(`mean predictive entropy: ${r.entropy.toFixed(4)} nats`);
+      console.log(`NLL: ${cellNumber(r.nll, 4)} nats/image`);
+      console.log(`ECE (${ECE_BINS} bins): ${cellNumber(r.ece, 4)}`);
+      console.log(`mean predictive entropy: ${cellNumber(r.entropy, 4)} nats`);
       if (r.mutualInformation !== undefined) {
-        console.log(`mean mutual information (epistemic): ${r.mutualInformation.toFixed(4)} nats`);
+        console.log(
+          `mean mutual information (epistemic): ${cellNumber(r.mutualInformation, 4)} nats`,
+        );
       }
       if (r.evidentialUncertainty !== undefined) {
-        console.log(`mean evidential uncertainty K/S: ${r.evidentialUncertainty.toFixed(4)}`);
+        console.log(`mean evidential uncertainty K/S: ${cellNumber(r.evidentialUncertainty, 4)}`);
       }
     });
 }
