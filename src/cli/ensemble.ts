@@ -6,8 +6,8 @@
 import { ArgumentError } from '../utils/errors.js';
 import { parseDatasetSpec } from '../data/files.js';
 import { checkKindOptions } from '../app/train_kinds.js';
-import { writeFileSync } from 'node:fs';
-import { makeDirs } from '../utils/file_io.js';
+import { atomicWriteFile } from '../utils/file_io.js';
+import { checkWritableDir } from '../app/run_dir.js';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { EnsembleAggregate } from '../queue/aggregate.js';
@@ -32,6 +32,22 @@ type EnsembleCliOptions = QueueCliOptions & {
   evalLimit?: number;
   out?: string;
 } & Record<string, unknown>;
+
+/**
+ * Copy the ensemble's `report.html` and `report.json` from the result store into `out`, each
+ * written atomically (a temporary file renamed over it): a crash or a full disk mid-copy leaves
+ * the earlier report of `out`, never a truncated one.
+ * @param store the result store of the flow.
+ * @param key the aggregate's key.
+ * @param out the folder (created if needed).
+ */
+export function copyEnsembleReport(store: DirResultStore, key: string, out: string): void {
+  // both read first: a result without one of them changes nothing in `out`
+  const files = ['report.json', 'report.html'].map(
+    (name) => [name, store.blob(key, name)] as const,
+  );
+  for (const [name, data] of files) atomicWriteFile(join(out, name), data);
+}
 
 /** Register `ensemble` on `program`. */
 export function register(program: Command): void {
@@ -65,6 +81,8 @@ export function register(program: Command): void {
           `expected a dataset name (the workers load it), got '${o.ood}'`,
         );
       }
+      // the report is copied at the end: an unwritable --out is refused before any member trains
+      if (o.out !== undefined) checkWritableDir(o.out, 'out');
       await cliReady(program);
       const flow = ensembleFlow({
         config: trainingConfigOf(o),
@@ -76,11 +94,7 @@ export function register(program: Command): void {
       const agg = (await runFlowCli(flow, o, `ensemble of ${o.members}`)) as EnsembleAggregate;
       const store = new DirResultStore(flow.store);
       const key = aggregateKey(flow);
-      if (o.out !== undefined) {
-        makeDirs(o.out);
-        for (const name of ['report.html', 'report.json'])
-          writeFileSync(join(o.out, name), store.blob(key, name));
-      }
+      if (o.out !== undefined) copyEnsembleReport(store, key, o.out);
       if (o.json === true) {
         console.log(JSON.stringify({ key: flow.key, ...agg }));
         return;
