@@ -12,7 +12,11 @@ import { pct } from '../../src/cli/options.js';
 import { describeRecord } from '../../src/app/train.js';
 import { toolbox } from '../../src/index.js';
 import type { SweepAggregate } from '../../src/queue/aggregate.js';
-import type { ShiftBenchmarkResult, ShiftRow } from '../../src/toolbox/shift/benchmark_types.js';
+import type {
+  ShiftBenchmarkResult,
+  ShiftRow,
+  ShiftSummary,
+} from '../../src/toolbox/shift/benchmark_types.js';
 import {
   cellNumber,
   cellPercent,
@@ -20,7 +24,7 @@ import {
   formatColumns,
   printable,
 } from '../../src/utils/text_table.js';
-import type { EpochRecord } from '../../src/train/metrics_log.js';
+import type { EpochRecord } from '../../src/train/fit.js';
 
 const NAMES = [
   'plain',
@@ -112,10 +116,11 @@ describe('audit19 shift table', () => {
         ...(i === 2 ? { coverage: 0.95, setSize: 1.5 } : {}),
       },
       // the first method has no rotation results
-      families:
-        i === 0
-          ? {}
-          : { rotation: { nll: i === 3 ? Infinity : 0.5, nllBestT: 0.4, ece: 0.1, accuracy: 0.9 } },
+      families: (i === 0
+        ? {}
+        : {
+            rotation: { nll: i === 3 ? Infinity : 0.5, nllBestT: 0.4, ece: 0.1, accuracy: 0.9 },
+          }) as ShiftSummary['families'],
       ood: { 'fashion-mnist': { entropy: 0.8, mi: i === 4 ? NaN : 0.5 } },
     })),
   };
