@@ -10,8 +10,8 @@ import { cellNumber } from '../utils/text_table.js';
 import { cliReady } from './main.js';
 import { help, oneOf, pct, ranged } from './options.js';
 
-/** Options of `deepprob eval`: the evaluation configuration and `--json`. */
-type EvalCliOptions = EvalConfig & { json?: boolean };
+/** Options of `deepprob eval`: the evaluation configuration, `--json` and `--quiet`. */
+type EvalCliOptions = EvalConfig & { json?: boolean; quiet?: boolean };
 
 /** Register `eval` on `program`. */
 export function register(program: Command): void {
@@ -42,12 +42,13 @@ export function register(program: Command): void {
       oneOf(['pad', 'bilinear'] as const),
     )
     .option('--json', 'print the result as JSON on stdout')
+    .option('--quiet', 'no progress lines on stderr (errors and stop messages still show)')
     .addHelpText('after', '\nExample:\n  deepprob eval --checkpoint runs/bnn --mc-samples 20')
     .action(async (o: EvalCliOptions) => {
       await cliReady(program);
-      const { json, ...config } = o;
+      const { json, quiet, ...config } = o;
       void json;
-      const r = await runEvaluation(config, { handleSignals: true });
+      const r = await runEvaluation(config, { handleSignals: true, quiet: quiet === true });
       if (o.json === true) {
         console.log(JSON.stringify(r));
         return;

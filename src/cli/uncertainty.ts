@@ -10,10 +10,11 @@ import { cellNumber } from '../utils/text_table.js';
 import { cliReady } from './main.js';
 import { help, oneOf, pct, ranged } from './options.js';
 
-/** Options of `deepprob uncertainty` as commander parses them: the runner's options, `--bins`, `--json`. */
+/** Options of `deepprob uncertainty` as commander parses them: the runner's options, `--bins`, `--json`, `--quiet`. */
 type UncertaintyCliOptions = Omit<UncertaintyRunOptions, 'numBins' | 'log'> & {
   bins: number;
   json?: boolean;
+  quiet?: boolean;
 };
 
 /** Register `uncertainty` on `program`. */
@@ -63,16 +64,18 @@ export function register(program: Command): void {
       oneOf(['pad', 'bilinear'] as const),
     )
     .option('--json', 'print the summary (metrics and OOD scores) as JSON on stdout')
+    .option('--quiet', 'no progress lines on stderr (errors and stop messages still show)')
     .addHelpText(
       'after',
       '\nExample:\n  deepprob uncertainty --checkpoint runs/evidential-lenet --ood fashion-mnist --out runs/report',
     )
     .action(async (o: UncertaintyCliOptions) => {
       await cliReady(program);
-      const { bins, json, ...options } = o;
+      const { bins, json, quiet, ...options } = o;
       void json;
       const { report, htmlPath, jsonPath } = await runUncertaintyReport({
         ...options,
+        ...(quiet === true ? { log: () => {} } : {}),
         numBins: bins,
         handleSignals: true,
       });
