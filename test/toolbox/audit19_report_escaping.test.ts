@@ -108,6 +108,21 @@ describe('audit19 uncertainty report with hostile names', () => {
     );
   });
 
+  it('an edited report.json with markup in its counts adds no markup either', async () => {
+    const report = toolbox.buildReport(toyReportInput(() => PNG_1x1));
+    const edited = JSON.parse(JSON.stringify(report)) as Record<string, unknown> &
+      UncertaintyReport;
+    const evil = '<script>alert(5)</script>' as unknown as number;
+    edited.inDistribution.count = evil;
+    edited.outOfDistribution.count = evil;
+    edited.mcSamples = evil;
+    edited.metrics.numBins = evil;
+    (edited.gallery.mostCertain[0] as { index: number }).index = evil;
+    const html = await renderReportHtml(edited);
+    expectInert(html);
+    expect(html).toContain('(&lt;script&gt;alert(5)&lt;/script&gt; images)');
+  }, 20_000);
+
   it('names that are not strings are refused naming the field (was a TypeError in the HTML)', () => {
     const input = toyReportInput(() => PNG_1x1);
     const bad = (patch: object, name: RegExp): void =>

@@ -32,6 +32,8 @@ export function escapeHtml(s: string): string {
   );
 }
 
+/** A count as text: escaped (a report read back from an edited report.json may hold anything). */
+const num = (v: number): string => escapeHtml(String(v));
 const fmt = (v: number, d = 4): string => (Number.isFinite(v) ? v.toFixed(d) : '–');
 const pct = (v: number): string => (Number.isFinite(v) ? `${(100 * v).toFixed(2)}%` : '–');
 
@@ -51,11 +53,11 @@ async function card(item: GalleryItem, classNames?: string[]): Promise<string> {
   const name = (k: number): string => escapeHtml(classNames?.[k] ?? String(k));
   const img =
     item.image !== undefined
-      ? `<img alt="test image ${escapeHtml(String(item.index))}" src="${escapeHtml(item.image)}">`
+      ? `<img alt="test image ${num(item.index)}" src="${escapeHtml(item.image)}">`
       : '';
   const svg = await renderSvg(probabilitySpec(item, classNames));
   const cls = item.prediction === item.label ? 'ok' : 'wrong';
-  return `<div class="card ${cls}">${img}<div>#${item.index}: label ${name(item.label)}, predicted ${name(item.prediction)}</div><div>score ${fmt(item.score)}</div><div class="plot">${svg}</div></div>`;
+  return `<div class="card ${cls}">${img}<div>#${num(item.index)}: label ${name(item.label)}, predicted ${name(item.prediction)}</div><div>score ${fmt(item.score)}</div><div class="plot">${svg}</div></div>`;
 }
 
 /**
@@ -87,7 +89,7 @@ export async function renderReportHtml(report: UncertaintyReport): Promise<strin
     ['accuracy', pct(r.metrics.accuracy)],
     ['NLL (nats)', fmt(r.metrics.nll)],
     ['Brier score', fmt(r.metrics.brier)],
-    [`ECE (${r.metrics.numBins} bins)`, fmt(r.metrics.ece)],
+    [`ECE (${num(r.metrics.numBins)} bins)`, fmt(r.metrics.ece)],
     ['MCE', fmt(r.metrics.mce)],
   ]
     .map(([k, v]) => `<tr><td>${k}</td><td>${v}</td></tr>`)
@@ -117,7 +119,7 @@ export async function renderReportHtml(report: UncertaintyReport): Promise<strin
 <body>
 <h1>${escapeHtml(r.title)}</h1>
 <div class="meta">model <b>${escapeHtml(r.model.name)}</b> (${escapeHtml(r.model.kind)})${r.model.checkpoint !== undefined ? `, checkpoint ${escapeHtml(r.model.checkpoint)}` : ''};
-in-distribution <b>${escapeHtml(inName)}</b> (${r.inDistribution.count} images), out-of-distribution <b>${escapeHtml(outName)}</b> (${r.outOfDistribution.count} images)${r.mcSamples !== undefined ? `; ${r.mcSamples} Monte Carlo samples per image` : ''}; generated ${escapeHtml(r.createdAt)} by deepprob.</div>
+in-distribution <b>${escapeHtml(inName)}</b> (${num(r.inDistribution.count)} images), out-of-distribution <b>${escapeHtml(outName)}</b> (${num(r.outOfDistribution.count)} images)${r.mcSamples !== undefined ? `; ${num(r.mcSamples)} Monte Carlo samples per image` : ''}; generated ${escapeHtml(r.createdAt)} by deepprob.</div>
 <h2>Predictive performance and calibration (${escapeHtml(inName)} test set)</h2>
 <div class="row"><div><table><tr><th>metric</th><th>value</th></tr>${metricsRows}</table></div>
 ${await plot(reliabilitySpec(r.reliability, r.metrics.ece))}${await plot(confidenceCountSpec(r.reliability))}</div>
