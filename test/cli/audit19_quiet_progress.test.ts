@@ -132,6 +132,35 @@ describe('audit19 progress bars when stderr is not a terminal', () => {
     expect(text).not.toContain('NaN');
   });
 
+  it('on a terminal with NO_COLOR set: cursor movement only, no colour (SGR) sequence', async () => {
+    const before = process.env.NO_COLOR;
+    process.env.NO_COLOR = '1';
+    const chunks: string[] = [];
+    const tty = process.stderr.isTTY;
+    Object.defineProperty(process.stderr, 'isTTY', { value: true, configurable: true });
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => {
+      chunks.push(String(s));
+      return true;
+    });
+    try {
+      const p = barProgress();
+      p.start('epoch 1/1', 4);
+      for (let i = 1; i <= 4; i++) {
+        p.update(i, { loss: 0.5, nll: 0.4, kl: 0.1, acc: 0.9, ips: 100 });
+        await wait(60);
+      }
+      p.stop();
+    } finally {
+      spy.mockRestore();
+      Object.defineProperty(process.stderr, 'isTTY', { value: tty, configurable: true });
+      if (before === undefined) delete process.env.NO_COLOR;
+      else process.env.NO_COLOR = before;
+    }
+    const text = chunks.join('');
+    expect(text).toContain('epoch 1/1');
+    expect(text).not.toMatch(/\x1b\[[0-9;]*m/); // eslint-disable-line no-control-regex
+  });
+
   it('the flow bar likewise', async () => {
     const text = await captured(async () => {
       const bar = flowProgressBar('sweep of 2', 2);
