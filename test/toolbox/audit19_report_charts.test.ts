@@ -92,6 +92,19 @@ describe('audit19 score histograms on non-finite, huge and constant series', () 
     expect(sumIn).toBeCloseTo(7 / 8, 12);
   }, 20_000);
 
+  it('in- and out-of-distribution sets of one name get two legend entries and two colours', async () => {
+    const s = histogramOf([0, 1, 2, 3], [2, 5]);
+    const spec = scoreHistogramSpec(s, 'mnist', 'mnist') as {
+      encoding: { color: { scale: { domain: string[] } } };
+    };
+    expect(spec.encoding.color.scale.domain).toEqual(['mnist (in-distribution)', 'mnist (OOD)']);
+    const svg = await renderSvg(scoreHistogramSpec(s, 'mnist', 'mnist'));
+    expect(svg).toContain('mnist (in-distribution)');
+    expect(svg).toContain('mnist (OOD)');
+    const plain = scoreHistogramSpec(s, 'mnist', 'fashion-mnist') as typeof spec;
+    expect(plain.encoding.color.scale.domain).toEqual(['mnist', 'fashion-mnist']);
+  }, 20_000);
+
   it('finite scores only: no omitted counts in report.json', () => {
     const s = histogramOf([0, 1, 2, 3], [1, 2]);
     expect(s.histogram).not.toHaveProperty('omittedIn');

@@ -178,9 +178,19 @@ function fixed(v: number, d: number): string {
 /**
  * Overlaid histograms of one score, in- vs out-of-distribution: bar `i` of a set has height
  * `c_i / n`, its count over the set's size `n` (the `±Infinity` scores included, which no bar
- * holds: the subtitle says how many of each set are not drawn).
+ * holds: the subtitle says how many of each set are not drawn). Sets of one name are labelled
+ * `name (in-distribution)` and `name (OOD)`.
  */
-export function scoreHistogramSpec(s: ScoreSummary, inName: string, outName: string): TopLevelSpec {
+export function scoreHistogramSpec(
+  s: ScoreSummary,
+  inDistributionName: string,
+  outOfDistributionName: string,
+): TopLevelSpec {
+  // two sets of one name (`--ood mnist:/other/folder` against a run on mnist) would share one
+  // colour and one legend entry: they are told apart
+  const same = inDistributionName === outOfDistributionName;
+  const inName = same ? `${inDistributionName} (in-distribution)` : inDistributionName;
+  const outName = same ? `${outOfDistributionName} (OOD)` : outOfDistributionName;
   const { edges, countsIn, countsOut } = s.histogram;
   const omittedIn = s.histogram.omittedIn ?? 0;
   const omittedOut = s.histogram.omittedOut ?? 0;
