@@ -114,6 +114,7 @@ describe('audit19 shift table', () => {
       clean: {
         ...row(m, i === 1 ? NaN : 0.25),
         ...(i === 2 ? { coverage: 0.95, setSize: 1.5 } : {}),
+        ...(i === 5 ? { coverage: NaN, setSize: NaN } : {}),
       },
       // the first method has no rotation results
       families: (i === 0
@@ -151,6 +152,7 @@ describe('audit19 shift table', () => {
     expect(lines[5]).toMatch(/n\/a \/ 0\.100/); // Infinity NLL
     expect(lines[6]).toMatch(/0\.800 \/ n\/a/);
     expect(lines[4]).toMatch(/95\.0% \/ 1\.50$/);
+    expect(lines[7]).toMatch(/ n\/a \/ n\/a$/); // NaN coverage: not 'n/a%'
     expect(text).toContain('red\\x1b[31mX');
   });
 });

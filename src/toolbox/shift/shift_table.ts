@@ -4,7 +4,7 @@
  * (entropy / MI) and conformal coverage / set size.
  */
 import { ArgumentError } from '../../utils/errors.js';
-import { cellNumber, displayWidth, formatColumns } from '../../utils/text_table.js';
+import { cellNumber, cellPercent, displayWidth, formatColumns } from '../../utils/text_table.js';
 import type { ShiftBenchmarkResult } from './benchmark_types.js';
 
 /**
@@ -41,7 +41,7 @@ export function formatShiftTable(result: ShiftBenchmarkResult): string {
       ...fams.map((f) => pair(s.families[f]?.nll, s.families[f]?.ece)),
       ...oods.map((o) => pair(s.ood[o]?.entropy, s.ood[o]?.mi)),
       c.coverage !== undefined
-        ? `${cellNumber(100 * c.coverage, 1)}% / ${cellNumber(c.setSize, 2)}`
+        ? `${cellPercent(c.coverage, 1)} / ${cellNumber(c.setSize, 2)}`
         : '-',
     ];
   });
