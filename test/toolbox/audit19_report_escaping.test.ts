@@ -9,7 +9,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { toolbox } from '../../src/index.js';
-import { escapeHtml, renderReportHtml } from '../../src/toolbox/node.js';
+import { escapeHtml, imageDataUri, renderReportHtml } from '../../src/toolbox/node.js';
 import { shiftReportHtml } from '../../src/toolbox/shift/html.js';
 import type { ShiftBenchmarkResult, ShiftRow } from '../../src/toolbox/shift/benchmark_types.js';
 import type { UncertaintyReport } from '../../src/toolbox/report/types.js';
@@ -135,6 +135,19 @@ describe('audit19 uncertainty report with hostile names', () => {
       { scores: [{ ...input.scores[0], description: undefined }] },
       /^scores\[0\]\.description: expected a string/,
     );
+  });
+
+  it('imageDataUri refuses a set it cannot picture (short pixel array, 2 or 4 channels)', () => {
+    const set = { images: new Uint8Array(2 * 2 * 2), count: 2, height: 2, width: 2, channels: 1 };
+    expect(imageDataUri(set, 1)).toMatch(/^data:image\/png;base64,/);
+    expect(() => imageDataUri({ ...set, count: 3 }, 0)).toThrow(
+      /^set\.images: expected 3 x 2 x 2 x 1 = 12 values, got 8/,
+    );
+    expect(() => imageDataUri({ ...set, channels: 4, count: 0.5 }, 0)).toThrow(/^set\.count:/);
+    expect(() => imageDataUri({ ...set, channels: 2 }, 0)).toThrow(
+      /^set\.channels: expected 1 or 3/,
+    );
+    expect(() => imageDataUri(set, 2)).toThrow(/^index:/);
   });
 
   it('escapeHtml escapes the five characters, also of a non-string', () => {
