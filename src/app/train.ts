@@ -39,6 +39,7 @@ import { disposeModel } from '../layers/dispose_model.js';
 import { checkKindOptions } from './train_kinds.js';
 import { resumeRun } from './train_resume.js';
 import { createOptimizer, createRunModel, epochSeed, lossOf } from './train_setup.js';
+import { cellNumber, cellPercent } from '../utils/text_table.js';
 
 /** Result of {@link runTraining}. */
 export interface TrainResult {
@@ -59,22 +60,20 @@ export function setLearningRate(optimizer: tf.Optimizer, lr: number): void {
   (optimizer as unknown as { learningRate: number }).learningRate = lr;
 }
 
-function fmtPct(v: number | undefined): string {
-  return v === undefined ? '-' : `${(100 * v).toFixed(2)}%`;
-}
+const fmtPct = (v: number | undefined): string => cellPercent(v, 2);
 
 /** One line summarising an epoch record. */
 export function describeRecord(r: EpochRecord): string {
   const parts = [
     `epoch ${r.epoch}`,
-    `loss ${r.trainLoss.toFixed(4)} (nll ${r.trainNll.toFixed(4)}, kl ${r.trainKl.toFixed(4)})`,
+    `loss ${cellNumber(r.trainLoss, 4)} (nll ${cellNumber(r.trainNll, 4)}, kl ${cellNumber(r.trainKl, 4)})`,
     `train acc ${fmtPct(r.trainAccuracy)}`,
-    `${r.imagesPerSec.toFixed(0)} img/s`,
+    `${cellNumber(r.imagesPerSec, 0)} img/s`,
     `test acc ${fmtPct(r.testAccuracy)}`,
   ];
   if (r.testAccuracyMean !== undefined) parts.push(`mean-weights ${fmtPct(r.testAccuracyMean)}`);
   if (r.testAccuracyMc !== undefined) parts.push(`MC-${r.mcSamples} ${fmtPct(r.testAccuracyMc)}`);
-  if (r.testNll !== undefined) parts.push(`test nll ${r.testNll.toFixed(4)}`);
+  if (r.testNll !== undefined) parts.push(`test nll ${cellNumber(r.testNll, 4)}`);
   return parts.join(' | ');
 }
 

@@ -6,14 +6,15 @@
 import { ArgumentError } from '../utils/errors.js';
 import { parseDatasetSpec } from '../data/files.js';
 import { checkKindOptions } from '../app/train_kinds.js';
-import { writeFileSync } from 'node:fs';
-import { makeDirs } from '../utils/file_io.js';
+import { atomicWriteFile } from '../utils/file_io.js';
+import { checkWritableDir } from '../app/run_dir.js';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { EnsembleAggregate } from '../queue/aggregate.js';
 import { ensembleFlow } from '../queue/flows.js';
 import { aggregateKey } from '../queue/jobs.js';
 import { DirResultStore } from '../queue/result_store.js';
+import { cellNumber } from '../utils/text_table.js';
 import { cliReady } from './main.js';
 import { help, pct, positiveInt, ranged } from './options.js';
 import {
@@ -31,6 +32,22 @@ type EnsembleCliOptions = QueueCliOptions & {
   evalLimit?: number;
   out?: string;
 } & Record<string, unknown>;
+
+/**
+ * Copy the ensemble's `report.html` and `report.json` from the result store into `out`, each
+ * written atomically (a temporary file renamed over it): a crash or a full disk mid-copy leaves
+ * the earlier report of `out`, never a truncated one.
+ * @param store the result store of the flow.
+ * @param key the aggregate's key.
+ * @param out the folder (created if needed).
+ */
+export function copyEnsembleReport(store: DirResultStore, key: string, out: string): void {
+  // both read first: a result without one of them changes nothing in `out`
+  const files = ['report.json', 'report.html'].map(
+    (name) => [name, store.blob(key, name)] as const,
+  );
+  for (const [name, data] of files) atomicWriteFile(join(out, name), data);
+}
 
 /** Register `ensemble` on `program`. */
 export function register(program: Command): void {
@@ -64,6 +81,8 @@ export function register(program: Command): void {
           `expected a dataset name (the workers load it), got '${o.ood}'`,
         );
       }
+      // the report is copied at the end: an unwritable --out is refused before any member trains
+      if (o.out !== undefined) checkWritableDir(o.out, 'out');
       await cliReady(program);
       const flow = ensembleFlow({
         config: trainingConfigOf(o),
@@ -75,23 +94,19 @@ export function register(program: Command): void {
       const agg = (await runFlowCli(flow, o, `ensemble of ${o.members}`)) as EnsembleAggregate;
       const store = new DirResultStore(flow.store);
       const key = aggregateKey(flow);
-      if (o.out !== undefined) {
-        makeDirs(o.out);
-        for (const name of ['report.html', 'report.json'])
-          writeFileSync(join(o.out, name), store.blob(key, name));
-      }
+      if (o.out !== undefined) copyEnsembleReport(store, key, o.out);
       if (o.json === true) {
         console.log(JSON.stringify({ key: flow.key, ...agg }));
         return;
       }
       const m = agg.metrics;
       console.log(
-        `ensemble of ${agg.members}: accuracy ${pct(m.accuracy)}, NLL ${m.nll.toFixed(4)}, ECE ${m.ece.toFixed(4)}, Brier ${m.brier.toFixed(4)}`,
+        `ensemble of ${agg.members}: accuracy ${pct(m.accuracy)}, NLL ${cellNumber(m.nll, 4)}, ECE ${cellNumber(m.ece, 4)}, Brier ${cellNumber(m.brier, 4)}`,
       );
       console.log(`members: ${agg.memberAccuracy.map((a) => pct(a)).join(', ')}`);
       console.log(
         `OOD AUROC: ${Object.entries(agg.auroc)
-          .map(([k, v]) => `${k} ${v.toFixed(4)}`)
+          .map(([k, v]) => `${k} ${cellNumber(v, 4)}`)
           .join(', ')}`,
       );
       console.log(`report: ${join(store.location, 'results', key, 'report.html')}`);

@@ -6,11 +6,12 @@ import type { Command } from 'commander';
 import { DATASETS } from '../data/files.js';
 import { runEvaluation, type EvalConfig } from '../app/index.js';
 import { ECE_BINS } from '../train/evaluate.js';
+import { cellNumber } from '../utils/text_table.js';
 import { cliReady } from './main.js';
 import { help, oneOf, pct, ranged } from './options.js';
 
-/** Options of `deepprob eval`: the evaluation configuration and `--json`. */
-type EvalCliOptions = EvalConfig & { json?: boolean };
+/** Options of `deepprob eval`: the evaluation configuration, `--json` and `--quiet`. */
+type EvalCliOptions = EvalConfig & { json?: boolean; quiet?: boolean };
 
 /** Register `eval` on `program`. */
 export function register(program: Command): void {
@@ -41,18 +42,19 @@ export function register(program: Command): void {
       oneOf(['pad', 'bilinear'] as const),
     )
     .option('--json', 'print the result as JSON on stdout')
+    .option('--quiet', 'no progress lines on stderr (errors and stop messages still show)')
     .addHelpText('after', '\nExample:\n  deepprob eval --checkpoint runs/bnn --mc-samples 20')
     .action(async (o: EvalCliOptions) => {
       await cliReady(program);
-      const { json, ...config } = o;
+      const { json, quiet, ...config } = o;
       void json;
-      const r = await runEvaluation(config, { handleSignals: true });
+      const r = await runEvaluation(config, { handleSignals: true, quiet: quiet === true });
       if (o.json === true) {
         console.log(JSON.stringify(r));
         return;
       }
       console.log(
-        `model ${r.model} on ${r.dataset} (${r.count} images), ${r.seconds.toFixed(1)} s`,
+        `model ${r.model} on ${r.dataset} (${r.count} images), ${cellNumber(r.seconds, 1)} s`,
       );
       console.log(`accuracy (1 pass): ${pct(r.accuracy)}`);
       if (r.accuracyMean !== undefined)
@@ -60,14 +62,16 @@ export function register(program: Command): void {
       if (r.accuracyMc !== undefined) {
         console.log(`accuracy (MC, ${r.mcSamples} samples): ${pct(r.accuracyMc)}`);
       }
-      console.log(`NLL: ${r.nll.toFixed(4)} nats/image`);
-      console.log(`ECE (${ECE_BINS} bins): ${r.ece.toFixed(4)}`);
-      console.log(`mean predictive entropy: ${r.entropy.toFixed(4)} nats`);
+      console.log(`NLL: ${cellNumber(r.nll, 4)} nats/image`);
+      console.log(`ECE (${ECE_BINS} bins): ${cellNumber(r.ece, 4)}`);
+      console.log(`mean predictive entropy: ${cellNumber(r.entropy, 4)} nats`);
       if (r.mutualInformation !== undefined) {
-        console.log(`mean mutual information (epistemic): ${r.mutualInformation.toFixed(4)} nats`);
+        console.log(
+          `mean mutual information (epistemic): ${cellNumber(r.mutualInformation, 4)} nats`,
+        );
       }
       if (r.evidentialUncertainty !== undefined) {
-        console.log(`mean evidential uncertainty K/S: ${r.evidentialUncertainty.toFixed(4)}`);
+        console.log(`mean evidential uncertainty K/S: ${cellNumber(r.evidentialUncertainty, 4)}`);
       }
     });
 }

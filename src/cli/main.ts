@@ -4,7 +4,7 @@
  */
 // First: one clear message when the installed tfjs is not the tested version (kernel pack off).
 import '../backend/tfjs_check.js';
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { ready } from '../backend/ready.js';
 import { describeBackend } from '../backend/describe_backend.js';
 import { version } from '../version.js';
@@ -84,7 +84,9 @@ export function buildProgram(): Command {
     .option(
       '--backend <name>',
       'tfjs backend: wasm | cpu | webgpu | tensorflow (default: best available)',
-    );
+    )
+    // `deepprob train --backend cpu` is accepted: every subcommand's --help lists --backend
+    .configureHelp({ showGlobalOptions: true });
   program.hook('preAction', (_program, action) => {
     running.set(program, action);
   });
@@ -107,12 +109,41 @@ export function buildProgram(): Command {
   return program;
 }
 
-/** Entry point used by `bin/deepprob.js`; resolves to the process exit code. */
+/** The exit code of a command line that cannot be parsed (POSIX utilities, argparse, click). */
+export const USAGE_EXIT_CODE = 2;
+
+/**
+ * The process exit code of a commander error: 0 for `--help` and `--version`, otherwise
+ * {@link USAGE_EXIT_CODE} (2): commander raises only for command lines it cannot parse (an
+ * unknown command or option, a missing or malformed option value, a missing required option, no
+ * command). Errors of a command's action (a missing checkpoint, an unreachable Redis) exit 1.
+ * @param error the error commander threw under `exitOverride`.
+ * @returns the exit code.
+ */
+export function commanderExitCode(error: CommanderError): number {
+  return error.exitCode === 0 ? 0 : USAGE_EXIT_CODE;
+}
+
+/** Make `cmd` and all its subcommands throw their exits as `CommanderError` (no `process.exit`). */
+function throwExits(cmd: Command): void {
+  cmd.exitOverride();
+  for (const c of cmd.commands) throwExits(c);
+}
+
+/**
+ * Entry point used by `bin/deepprob.js`; resolves to the process exit code: 0 on success and for
+ * `--help`/`--version`, 2 for a command line that cannot be parsed (commander has printed the
+ * message and the nearest command or option), 128 + n for a graceful stop by signal n; any other
+ * error is thrown (the launcher prints its message and exits 1).
+ */
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
+  throwExits(program);
   try {
     await program.parseAsync(argv);
   } catch (e) {
+    // commander has written its message (and '(Did you mean ...?)') to stderr already
+    if (e instanceof CommanderError) return commanderExitCode(e);
     // a graceful stop: its message says what was done and saved (and how to resume); 130/143/129
     if (e instanceof RunInterrupted) {
       console.error(e.message);

@@ -1,5 +1,6 @@
 /** Option parsers shared by the subcommands: they fail with the option's name and the expected form. */
 import { InvalidArgumentError } from 'commander';
+import { cellPercent } from '../utils/text_table.js';
 import {
   checkRange,
   OPTION_RANGES,
@@ -147,9 +148,9 @@ export function oneOf<T extends string>(choices: readonly T[]): (value: string) 
   };
 }
 
-/** Format a fraction as a percentage with two decimals. */
+/** Format a fraction as a percentage with two decimals (`n/a` when not finite, `-` when absent). */
 export function pct(v: number | undefined): string {
-  return v === undefined ? '-' : `${(100 * v).toFixed(2)}%`;
+  return cellPercent(v, 2);
 }
 
 /**

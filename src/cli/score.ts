@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { DATASETS, checkDataDir } from '../data/files.js';
 import type { ScoreAggregate } from '../queue/aggregate.js';
 import { scoreFlow } from '../queue/flows.js';
+import { cellNumber } from '../utils/text_table.js';
 import { cliReady } from './main.js';
 import { help, oneOf, pct, positiveInt, ranged } from './options.js';
 import { addQueueOptions, runFlowCli, type QueueCliOptions } from './queue_common.js';
@@ -76,13 +77,13 @@ export function register(program: Command): void {
       }
       const m = agg.metrics;
       console.log(
-        `${m.count} images, ${o.mcSamples} samples, ${agg.shards} shards, ${seconds.toFixed(1)} s (${(m.count / seconds).toFixed(0)} images/s)`,
+        `${m.count} images, ${o.mcSamples} samples, ${agg.shards} shards, ${cellNumber(seconds, 1)} s (${(m.count / seconds).toFixed(0)} images/s)`,
       );
       console.log(
-        `accuracy ${pct(m.accuracy)}, NLL ${m.nll.toFixed(4)}, ECE ${m.ece.toFixed(4)}, Brier ${m.brier.toFixed(4)}`,
+        `accuracy ${pct(m.accuracy)}, NLL ${cellNumber(m.nll, 4)}, ECE ${cellNumber(m.ece, 4)}, Brier ${cellNumber(m.brier, 4)}`,
       );
       console.log(
-        `predictive entropy ${m.predictiveEntropy.toFixed(4)}, expected entropy ${m.expectedEntropy.toFixed(4)}, mutual information ${m.mutualInformation.toFixed(5)} nats`,
+        `predictive entropy ${cellNumber(m.predictiveEntropy, 4)}, expected entropy ${cellNumber(m.expectedEntropy, 4)}, mutual information ${cellNumber(m.mutualInformation, 5)} nats`,
       );
     });
 }

@@ -27,6 +27,7 @@ interface ShiftCliOptions {
   trainLimit?: number;
   swagEpochs: number;
   json?: boolean;
+  quiet?: boolean;
 }
 
 function list(s: string): string[] {
@@ -116,6 +117,7 @@ export function register(program: Command): void {
       1,
     )
     .option('--json', 'print the summary as JSON on stdout')
+    .option('--quiet', 'no progress lines on stderr (errors and stop messages still show)')
     .addHelpText(
       'after',
       '\nExample:\n  deepprob shift --methods plain:runs/plain laplace:runs/plain bayes:runs/bnn ens=ensemble:runs/p1,runs/p2 --out runs/shift',
@@ -146,6 +148,7 @@ export function register(program: Command): void {
         swagEpochs: o.swagEpochs,
         ...(o.trainLimit !== undefined ? { trainLimit: o.trainLimit } : {}),
         handleSignals: true,
+        ...(o.quiet === true ? { log: () => {} } : {}),
       };
       const r = await runShiftBenchmark(options);
       if (o.json === true) console.log(JSON.stringify(r.result.summary));

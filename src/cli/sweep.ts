@@ -7,10 +7,15 @@ import type { Command } from 'commander';
 import type { SweepAggregate } from '../queue/aggregate.js';
 import { sweepFlow } from '../queue/flows.js';
 import { readSweepGrid } from '../queue/sweep_grid.js';
+import { cellNumber, formatColumns } from '../utils/text_table.js';
 import { cliReady } from './main.js';
 import { addQueueOptions, runFlowCli, type QueueCliOptions } from './queue_common.js';
 
-/** The sweep table as lines: rank, parameters, metrics. */
+/**
+ * The sweep table as lines: rank, parameters, metrics (4 decimals; `n/a` where a run reported a
+ * value that is not finite, `-` where it reported none), seconds; right-aligned columns measured
+ * in terminal columns, control characters in parameter values escaped (`formatColumns`).
+ */
 export function formatSweepTable(agg: SweepAggregate): string[] {
   const cols = ['testNll', 'testAccuracy', 'testAccuracyMc', 'trainLoss'];
   const params = Object.keys(agg.rows[0]?.params ?? {});
@@ -18,13 +23,10 @@ export function formatSweepTable(agg: SweepAggregate): string[] {
   const body = agg.rows.map((r, i) => [
     String(i + 1),
     ...params.map((p) => String(r.params[p])),
-    ...cols.map((c) => (r.metrics[c] !== undefined ? (r.metrics[c] as number).toFixed(4) : '-')),
-    r.seconds.toFixed(1),
+    ...cols.map((c) => cellNumber(r.metrics[c], 4)),
+    cellNumber(r.seconds, 1),
   ]);
-  const width = head.map((h, j) => Math.max(h.length, ...body.map((b) => (b[j] as string).length)));
-  const line = (cells: string[]): string =>
-    cells.map((c, j) => c.padStart(width[j] as number)).join('  ');
-  return [line(head), ...body.map(line)];
+  return formatColumns([head, ...body], { align: head.map(() => 'right'), gap: 2 });
 }
 
 /** Register `sweep` on `program`. */

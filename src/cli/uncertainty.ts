@@ -6,13 +6,15 @@
 import type { Command } from 'commander';
 import { DATASETS } from '../data/files.js';
 import { runUncertaintyReport, type UncertaintyRunOptions } from '../app/index.js';
+import { cellNumber } from '../utils/text_table.js';
 import { cliReady } from './main.js';
-import { help, oneOf, ranged } from './options.js';
+import { help, oneOf, pct, ranged } from './options.js';
 
-/** Options of `deepprob uncertainty` as commander parses them: the runner's options, `--bins`, `--json`. */
+/** Options of `deepprob uncertainty` as commander parses them: the runner's options, `--bins`, `--json`, `--quiet`. */
 type UncertaintyCliOptions = Omit<UncertaintyRunOptions, 'numBins' | 'log'> & {
   bins: number;
   json?: boolean;
+  quiet?: boolean;
 };
 
 /** Register `uncertainty` on `program`. */
@@ -62,16 +64,18 @@ export function register(program: Command): void {
       oneOf(['pad', 'bilinear'] as const),
     )
     .option('--json', 'print the summary (metrics and OOD scores) as JSON on stdout')
+    .option('--quiet', 'no progress lines on stderr (errors and stop messages still show)')
     .addHelpText(
       'after',
       '\nExample:\n  deepprob uncertainty --checkpoint runs/evidential-lenet --ood fashion-mnist --out runs/report',
     )
     .action(async (o: UncertaintyCliOptions) => {
       await cliReady(program);
-      const { bins, json, ...options } = o;
+      const { bins, json, quiet, ...options } = o;
       void json;
       const { report, htmlPath, jsonPath } = await runUncertaintyReport({
         ...options,
+        ...(quiet === true ? { log: () => {} } : {}),
         numBins: bins,
         handleSignals: true,
       });
@@ -94,11 +98,11 @@ export function register(program: Command): void {
       console.log(`report: ${htmlPath}`);
       console.log(`data:   ${jsonPath}`);
       console.log(
-        `${report.inDistribution.name}: accuracy ${(100 * m.accuracy).toFixed(2)}%, NLL ${m.nll.toFixed(4)}, Brier ${m.brier.toFixed(4)}, ECE ${m.ece.toFixed(4)}, MCE ${m.mce.toFixed(4)}`,
+        `${report.inDistribution.name}: accuracy ${pct(m.accuracy)}, NLL ${cellNumber(m.nll, 4)}, Brier ${cellNumber(m.brier, 4)}, ECE ${cellNumber(m.ece, 4)}, MCE ${cellNumber(m.mce, 4)}`,
       );
       for (const s of report.scores) {
         console.log(
-          `  ${s.key.padEnd(22)} in ${s.meanIn.toFixed(4)} out ${s.meanOut.toFixed(4)}  AUROC ${s.ood.auroc.toFixed(4)} AUPR ${s.ood.aupr.toFixed(4)} FPR@95 ${s.ood.fpr95.toFixed(4)}`,
+          `  ${s.key.padEnd(22)} in ${cellNumber(s.meanIn, 4)} out ${cellNumber(s.meanOut, 4)}  AUROC ${cellNumber(s.ood.auroc, 4)} AUPR ${cellNumber(s.ood.aupr, 4)} FPR@95 ${cellNumber(s.ood.fpr95, 4)}`,
         );
       }
     });

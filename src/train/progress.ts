@@ -4,6 +4,7 @@
  * quiet mode.
  */
 import cliProgress from 'cli-progress';
+import { cellNumber } from '../utils/text_table.js';
 
 /** Running values shown on the bar. */
 export interface ProgressValues {
@@ -38,7 +39,8 @@ function envInterval(): number | undefined {
   return Number(raw.trim());
 }
 
-const fmt = (v: number, d: number): string => (Number.isFinite(v) ? v.toFixed(d) : String(v));
+/** A value on the bar: `n/a` when not finite (as the tables and summary lines). */
+const fmt = (v: number, d: number): string => cellNumber(v, d);
 
 /**
  * A `cli-progress` reporter on `process.stderr`.

@@ -1,8 +1,9 @@
 /**
  * Audit 16: the installed binary (`bin/deepprob.js` on `dist/`: run `npx tsc -p
  * tsconfig.build.json` after changing `src/`). `--help` of the program and of every subcommand
- * exits 0 and lists the flags the docs name; errors exit 1 naming the flag (`--epochs`,
- * `--checkpoint`, `--model`), an unknown command exits 1.
+ * exits 0 and lists the flags the docs name; errors name the flag (`--epochs`, `--checkpoint`,
+ * `--model`); a command line that cannot be parsed (a bad `--epochs`, an unknown command) exits 2
+ * (audit 19), a failure of the command itself 1.
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -80,7 +81,7 @@ describe('audit16 deepprob --help of every subcommand', () => {
 });
 
 describe.skipIf(!built)('audit16 bin/deepprob.js exit codes', () => {
-  it('--help 0; bad flag, bad checkpoint, unknown command 1, each naming what is wrong', async () => {
+  it('--help 0; bad flag value, unknown command 2; bad checkpoint, model 1; each naming what is wrong', async () => {
     const [help, qhelp, epochs, ck, model, unknown] = await Promise.all([
       deepprob(['--help']),
       deepprob(['queue', 'status', '--help']),
@@ -94,13 +95,13 @@ describe.skipIf(!built)('audit16 bin/deepprob.js exit codes', () => {
       expect(help.out).toContain(c);
     expect(qhelp.code).toBe(0);
     expect(qhelp.out).toContain('Usage: deepprob queue status');
-    expect(epochs.code).toBe(1);
+    expect(epochs.code).toBe(2);
     expect(epochs.err).toMatch(/option '--epochs <n>' argument '0' is invalid/);
     expect(ck.code).toBe(1);
     expect(ck.err).toMatch(/^checkpoint: .*\(--checkpoint\)$/m);
     expect(model.code).toBe(1);
     expect(model.err).toMatch(/^model: expected one of lenet5.*\(--model\)$/m);
-    expect(unknown.code).toBe(1);
+    expect(unknown.code).toBe(2);
     expect(unknown.err).toMatch(/unknown command 'trian'/);
     for (const r of [epochs, ck, model, unknown]) expect(r.err).not.toMatch(/\n\s+at .*:\d+:\d+/);
   }, 60_000);

@@ -1,11 +1,11 @@
 /**
  * Run the `deepprob` program in-process as `bin/deepprob.js` does (exit code 0 on success; a
- * commander error exits with its code after writing its message; any other error prints its
+ * commander error exits 2 (0 for --help) after writing its message; any other error prints its
  * message and exits 1), capturing what it writes.
  */
 import { CommanderError } from 'commander';
 import { vi } from 'vitest';
-import { buildProgram, flagNamedError } from '../../src/cli/main.js';
+import { buildProgram, commanderExitCode, flagNamedError } from '../../src/cli/main.js';
 
 /** What a CLI run produced. */
 export interface CliRun {
@@ -36,7 +36,7 @@ export async function runCli(args: string[]): Promise<CliRun> {
     for (const c of program.commands) c.exitOverride();
     await program.parseAsync(['node', 'deepprob', ...args]);
   } catch (e) {
-    if (e instanceof CommanderError) code = e.exitCode;
+    if (e instanceof CommanderError) code = commanderExitCode(e);
     else {
       // bin/deepprob.js prints the message only (main names an option by its flag)
       const f = flagNamedError(e, program);

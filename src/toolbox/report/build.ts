@@ -5,6 +5,7 @@
 import { ArgumentError } from '../../utils/errors.js';
 import { calibration, classificationMetrics } from '../metrics.js';
 import { oodMetrics } from '../ood.js';
+import { checkImageDataUri } from './image_uri.js';
 import type { GalleryItem, ScoreSummary, UncertaintyReport } from './types.js';
 
 /** One score given to {@link buildReport}. */
@@ -54,7 +55,14 @@ function mean(v: ArrayLike<number>): number {
   return s / Math.max(1, v.length);
 }
 
-/** Histogram of both sets on shared equal-width bins spanning their joint range. */
+/**
+ * Histogram of both sets on shared equal-width bins spanning the joint range of their finite
+ * values: `bins` bins with edges `e_i = lo (1 - i/bins) + hi (i/bins)`, value `v` in bin
+ * `min(bins - 1, floor((v - lo) / w))`, `w = (hi - lo) / bins`, all formed without overflow
+ * (`lo = -1e308, hi = 1e308` has `hi - lo = inf`). `±Infinity` values are counted in
+ * `omittedIn` / `omittedOut`, not binned (their bin is not defined); a constant set gets the bin
+ * `[v, v + max(1, 1e-6 |v|)]`.
+ */
 function sharedHistogram(
   a: ArrayLike<number>,
   b: ArrayLike<number>,
@@ -64,25 +72,90 @@ function sharedHistogram(
   let hi = -Infinity;
   for (const v of [a, b]) {
     for (let i = 0; i < v.length; i++) {
-      lo = Math.min(lo, v[i] as number);
-      hi = Math.max(hi, v[i] as number);
+      const x = v[i] as number;
+      if (!Number.isFinite(x)) continue;
+      lo = Math.min(lo, x);
+      hi = Math.max(hi, x);
     }
   }
-  if (!(hi > lo)) hi = lo + 1;
-  const width = (hi - lo) / bins;
-  const count = (v: ArrayLike<number>): number[] => {
+  if (!(lo <= hi)) [lo, hi] = [0, 1]; // no finite value
+  if (!(hi > lo)) {
+    // one value: a bin of width max(1, 1e-6 |v|) from it (towards 0 at the float64 maximum)
+    const d = Math.max(1, Math.abs(lo) * 1e-6);
+    if (Number.isFinite(lo + d)) hi = lo + d;
+    else lo -= d;
+  }
+  const width = hi / bins - lo / bins;
+  const offset = (x: number): number => {
+    const d = (x - lo) / width;
+    return Number.isFinite(d) ? d : x / width - lo / width;
+  };
+  const omitted = [0, 0];
+  const count = (v: ArrayLike<number>, set: 0 | 1): number[] => {
     const c = new Array<number>(bins).fill(0);
     for (let i = 0; i < v.length; i++) {
-      const b = Math.min(bins - 1, Math.max(0, Math.floor(((v[i] as number) - lo) / width)));
-      c[b] = (c[b] as number) + 1;
+      const x = v[i] as number;
+      if (!Number.isFinite(x)) {
+        omitted[set] = (omitted[set] as number) + 1;
+        continue;
+      }
+      const k = Math.min(bins - 1, Math.max(0, Math.floor(offset(x))));
+      c[k] = (c[k] as number) + 1;
     }
     return c;
   };
-  return {
-    edges: Array.from({ length: bins + 1 }, (_, i) => lo + i * width),
-    countsIn: count(a),
-    countsOut: count(b),
+  const h: ScoreSummary['histogram'] = {
+    edges: Array.from({ length: bins + 1 }, (_, i) =>
+      i === bins ? hi : lo * (1 - i / bins) + hi * (i / bins),
+    ),
+    countsIn: count(a, 0),
+    countsOut: count(b, 1),
   };
+  if ((omitted[0] as number) + (omitted[1] as number) > 0) {
+    h.omittedIn = omitted[0] as number;
+    h.omittedOut = omitted[1] as number;
+  }
+  return h;
+}
+
+/** `value` is a string (a report's names reach HTML and JSON as text). */
+function checkText(value: unknown, argument: string): void {
+  if (typeof value !== 'string') {
+    throw new ArgumentError(argument, `expected a string, got ${typeof value}`);
+  }
+}
+
+/**
+ * The names and descriptions of a report are strings, `image` a function: checked before any
+ * number is computed (a number as a name would fail late, in the HTML escaping).
+ */
+function checkReportTexts(input: ReportInput): void {
+  if (input.title !== undefined) checkText(input.title, 'title');
+  if (input.model === null || typeof input.model !== 'object') {
+    throw new ArgumentError('model', 'expected an object { name, kind, checkpoint? }');
+  }
+  checkText(input.model.name, 'model.name');
+  checkText(input.model.kind, 'model.kind');
+  if (input.model.checkpoint !== undefined) checkText(input.model.checkpoint, 'model.checkpoint');
+  checkText(input.inName, 'inName');
+  checkText(input.outName, 'outName');
+  input.scores.forEach((s, i) => {
+    checkText(s.key, `scores[${i}].key`);
+    checkText(s.name, `scores[${i}].name`);
+    checkText(s.description, `scores[${i}].description`);
+  });
+  if (input.classNames !== undefined) {
+    if (!Array.isArray(input.classNames)) {
+      throw new ArgumentError('classNames', 'expected an array of strings');
+    }
+    input.classNames.forEach((c, i) => checkText(c, `classNames[${i}]`));
+  }
+  if (input.image !== undefined && typeof input.image !== 'function') {
+    throw new ArgumentError(
+      'image',
+      `expected a function (index) => data URI, got ${typeof input.image}`,
+    );
+  }
 }
 
 /**
@@ -107,6 +180,7 @@ export function buildReport(input: ReportInput): UncertaintyReport {
     );
   }
   if (input.scores.length === 0) throw new ArgumentError('scores', 'expected at least one score');
+  checkReportTexts(input);
   for (const s of input.scores) {
     if (s.inScores.length !== n) {
       throw new ArgumentError(
@@ -143,7 +217,7 @@ export function buildReport(input: ReportInput): UncertaintyReport {
       probs,
       score: primary.inScores[i] as number,
     };
-    if (input.image !== undefined) it.image = input.image(i);
+    if (input.image !== undefined) it.image = checkImageDataUri(input.image(i), `image(${i})`);
     return it;
   };
   const report: UncertaintyReport = {

@@ -102,7 +102,10 @@ export function reliabilitySpec(bins: ReliabilityBin[], ece: number): TopLevelSp
     }));
   return {
     $schema: SCHEMA,
-    title: { text: 'Reliability diagram', subtitle: `ECE ${(100 * ece).toFixed(2)}%` },
+    title: {
+      text: 'Reliability diagram',
+      subtitle: `ECE ${Number.isFinite(ece) ? `${(100 * ece).toFixed(2)}%` : 'n/a'}`,
+    },
     width: 320,
     height: 320,
     layer: [
@@ -167,32 +170,71 @@ export function confidenceCountSpec(bins: ReliabilityBin[]): TopLevelSpec {
   };
 }
 
-/** Overlaid histograms (as fractions of each set) of one score, in- vs out-of-distribution. */
-export function scoreHistogramSpec(s: ScoreSummary, inName: string, outName: string): TopLevelSpec {
+/** `v` with `d` decimals, `n/a` when it is not finite (a chart's text never reads `NaN`). */
+function fixed(v: number, d: number): string {
+  return Number.isFinite(v) ? v.toFixed(d) : 'n/a';
+}
+
+/**
+ * Overlaid histograms of one score, in- vs out-of-distribution: bar `i` of a set has height
+ * `c_i / n`, its count over the set's size `n` (the `±Infinity` scores included, which no bar
+ * holds: the subtitle says how many of each set are not drawn). Sets of one name are labelled
+ * `name (in-distribution)` and `name (OOD)`.
+ */
+export function scoreHistogramSpec(
+  s: ScoreSummary,
+  inDistributionName: string,
+  outOfDistributionName: string,
+): TopLevelSpec {
+  // two sets of one name (`--ood mnist:/other/folder` against a run on mnist) would share one
+  // colour and one legend entry: they are told apart
+  const same = inDistributionName === outOfDistributionName;
+  const inName = same ? `${inDistributionName} (in-distribution)` : inDistributionName;
+  const outName = same ? `${outOfDistributionName} (OOD)` : outOfDistributionName;
   const { edges, countsIn, countsOut } = s.histogram;
+  const omittedIn = s.histogram.omittedIn ?? 0;
+  const omittedOut = s.histogram.omittedOut ?? 0;
+  // a range wider than the float64 maximum (-1e308 to 1e308) has no ticks: the axis is in
+  // units of 10^e then (its title says so)
+  const first = edges[0] ?? 0;
+  const last = edges[edges.length - 1] ?? 1;
+  const e = Number.isFinite(last - first)
+    ? 0
+    : Math.floor(Math.log10(Math.max(Math.abs(first), Math.abs(last))));
+  const unit = 10 ** e;
   // each set's counts as fractions of that set, one bar per bin
-  const fractions = (counts: readonly number[], set: string) => {
-    const total = counts.reduce((a, b) => a + b, 0) || 1;
+  const fractions = (counts: readonly number[], omitted: number, set: string) => {
+    const total = counts.reduce((a, b) => a + b, 0) + omitted || 1;
     return counts.map((c, i) => ({
-      lo: edges[i] as number,
-      hi: edges[i + 1] as number,
+      lo: (edges[i] as number) / unit,
+      hi: (edges[i + 1] as number) / unit,
       fraction: c / total,
       set,
     }));
   };
-  const values = [...fractions(countsIn, inName), ...fractions(countsOut, outName)];
+  const values = [
+    ...fractions(countsIn, omittedIn, inName),
+    ...fractions(countsOut, omittedOut, outName),
+  ];
+  const note =
+    omittedIn + omittedOut > 0
+      ? [`not drawn (±Infinity): ${omittedIn} of ${inName}, ${omittedOut} of ${outName}`]
+      : [];
   return {
     $schema: SCHEMA,
     title: {
       text: s.name,
-      subtitle: `AUROC ${s.ood.auroc.toFixed(3)}  AUPR ${s.ood.aupr.toFixed(3)}  FPR@95 ${s.ood.fpr95.toFixed(3)}`,
+      subtitle: [
+        `AUROC ${fixed(s.ood.auroc, 3)}  AUPR ${fixed(s.ood.aupr, 3)}  FPR@95 ${fixed(s.ood.fpr95, 3)}`,
+        ...note,
+      ],
     },
     width: 300,
     height: 170,
     data: { values },
     mark: { type: 'rect', opacity: 0.55, stroke: null },
     encoding: {
-      x: { field: 'lo', type: 'quantitative', title: s.key },
+      x: { field: 'lo', type: 'quantitative', title: e === 0 ? s.key : `${s.key} (× 1e${e})` },
       x2: { field: 'hi' },
       y: { field: 'fraction', type: 'quantitative', stack: null, title: 'fraction of set' },
       color: {

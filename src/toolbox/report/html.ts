@@ -10,16 +10,30 @@ import {
   renderSvg,
   scoreHistogramSpec,
 } from './charts.js';
+import { checkImageDataUri } from './image_uri.js';
 import type { GalleryItem, UncertaintyReport } from './types.js';
 
-/** Escape text for HTML. */
+/**
+ * Escape text for HTML element content and quoted attribute values: `&`, `<`, `>`, `"` and `'`
+ * become character references (`&amp;`, `&lt;`, `&gt;`, `&quot;`, `&#39;`), so that no text
+ * can open or close a tag, an attribute or a `<style>`/`<title>` element. A value that is not a
+ * string is escaped as `String(value)`.
+ * @param s the text.
+ * @returns the escaped text.
+ * @example
+ * ```ts
+ * escapeHtml('<b title="x">'); // '&lt;b title=&quot;x&quot;&gt;'
+ * ```
+ */
 export function escapeHtml(s: string): string {
-  return s.replace(
+  return String(s).replace(
     /[&<>"']/g,
     (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,
   );
 }
 
+/** A count as text: escaped (a report read back from an edited report.json may hold anything). */
+const num = (v: number): string => escapeHtml(String(v));
 const fmt = (v: number, d = 4): string => (Number.isFinite(v) ? v.toFixed(d) : '–');
 const pct = (v: number): string => (Number.isFinite(v) ? `${(100 * v).toFixed(2)}%` : '–');
 
@@ -38,10 +52,12 @@ td,th{border:1px solid #ddd;padding:4px 10px;text-align:right}th{background:#f5f
 async function card(item: GalleryItem, classNames?: string[]): Promise<string> {
   const name = (k: number): string => escapeHtml(classNames?.[k] ?? String(k));
   const img =
-    item.image !== undefined ? `<img alt="test image ${item.index}" src="${item.image}">` : '';
+    item.image !== undefined
+      ? `<img alt="test image ${num(item.index)}" src="${escapeHtml(item.image)}">`
+      : '';
   const svg = await renderSvg(probabilitySpec(item, classNames));
   const cls = item.prediction === item.label ? 'ok' : 'wrong';
-  return `<div class="card ${cls}">${img}<div>#${item.index}: label ${name(item.label)}, predicted ${name(item.prediction)}</div><div>score ${fmt(item.score)}</div><div class="plot">${svg}</div></div>`;
+  return `<div class="card ${cls}">${img}<div>#${num(item.index)}: label ${name(item.label)}, predicted ${name(item.prediction)}</div><div>score ${fmt(item.score)}</div><div class="plot">${svg}</div></div>`;
 }
 
 /**
@@ -56,6 +72,15 @@ async function card(item: GalleryItem, classNames?: string[]): Promise<string> {
  */
 export async function renderReportHtml(report: UncertaintyReport): Promise<string> {
   const r = report;
+  // a report read back from report.json (or edited) holds only inline images
+  for (const [row, items] of [
+    ['mostCertain', r.gallery.mostCertain],
+    ['leastCertain', r.gallery.leastCertain],
+  ] as const) {
+    items.forEach((g, i) => {
+      if (g.image !== undefined) checkImageDataUri(g.image, `report.gallery.${row}[${i}].image`);
+    });
+  }
   const inName = r.inDistribution.name;
   const outName = r.outOfDistribution.name;
   const plot = async (spec: TopLevelSpec): Promise<string> =>
@@ -64,7 +89,7 @@ export async function renderReportHtml(report: UncertaintyReport): Promise<strin
     ['accuracy', pct(r.metrics.accuracy)],
     ['NLL (nats)', fmt(r.metrics.nll)],
     ['Brier score', fmt(r.metrics.brier)],
-    [`ECE (${r.metrics.numBins} bins)`, fmt(r.metrics.ece)],
+    [`ECE (${num(r.metrics.numBins)} bins)`, fmt(r.metrics.ece)],
     ['MCE', fmt(r.metrics.mce)],
   ]
     .map(([k, v]) => `<tr><td>${k}</td><td>${v}</td></tr>`)
@@ -94,7 +119,7 @@ export async function renderReportHtml(report: UncertaintyReport): Promise<strin
 <body>
 <h1>${escapeHtml(r.title)}</h1>
 <div class="meta">model <b>${escapeHtml(r.model.name)}</b> (${escapeHtml(r.model.kind)})${r.model.checkpoint !== undefined ? `, checkpoint ${escapeHtml(r.model.checkpoint)}` : ''};
-in-distribution <b>${escapeHtml(inName)}</b> (${r.inDistribution.count} images), out-of-distribution <b>${escapeHtml(outName)}</b> (${r.outOfDistribution.count} images)${r.mcSamples !== undefined ? `; ${r.mcSamples} Monte Carlo samples per image` : ''}; generated ${escapeHtml(r.createdAt)} by deepprob.</div>
+in-distribution <b>${escapeHtml(inName)}</b> (${num(r.inDistribution.count)} images), out-of-distribution <b>${escapeHtml(outName)}</b> (${num(r.outOfDistribution.count)} images)${r.mcSamples !== undefined ? `; ${num(r.mcSamples)} Monte Carlo samples per image` : ''}; generated ${escapeHtml(r.createdAt)} by deepprob.</div>
 <h2>Predictive performance and calibration (${escapeHtml(inName)} test set)</h2>
 <div class="row"><div><table><tr><th>metric</th><th>value</th></tr>${metricsRows}</table></div>
 ${await plot(reliabilitySpec(r.reliability, r.metrics.ece))}${await plot(confidenceCountSpec(r.reliability))}</div>

@@ -15,8 +15,17 @@ export interface ScoreSummary {
   /** Mean score in / out of distribution. */
   meanIn: number;
   meanOut: number;
-  /** Histogram on shared bins: edges and counts for both sets. */
-  histogram: { edges: number[]; countsIn: number[]; countsOut: number[] };
+  /**
+   * Histogram on shared bins: edges and counts for both sets; `omittedIn` / `omittedOut` (present
+   * when either is not 0) count the `±Infinity` scores, which no bin holds.
+   */
+  histogram: {
+    edges: number[];
+    countsIn: number[];
+    countsOut: number[];
+    omittedIn?: number;
+    omittedOut?: number;
+  };
 }
 
 /** A gallery entry: one test image with its predictive distribution. */

@@ -18,20 +18,35 @@ const METRICS = [
   ['setSize', 'conformal set size'],
 ] as const;
 
-/** Vega-Lite line chart: `metric` vs level of one family, one line per method (clean at level 0). */
+/**
+ * Vega-Lite line chart: `metric` vs level of one family, one line per method (clean at level 0).
+ * Values that are not finite (a NaN NLL of a diverged method) are not drawn; the subtitle counts
+ * them and names their methods.
+ */
 export function shiftChartSpec(
   result: ShiftBenchmarkResult,
   family: string,
   metric: (typeof METRICS)[number][0],
   title: string,
 ): TopLevelSpec {
-  const values = result.rows
+  const points = result.rows
     .filter((r) => r.family === family || r.family === 'clean')
     .filter((r) => typeof r[metric] === 'number')
     .map((r) => ({ method: r.method, level: r.level, value: r[metric] as number }));
+  // NaN / ±Infinity have no place on the axis: left out of the line, and said in the subtitle
+  const values = points.filter((p) => Number.isFinite(p.value) && Number.isFinite(p.level));
+  const missing = points.filter((p) => !values.includes(p));
+  const missingMethods = [...new Set(missing.map((p) => p.method))];
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: { text: `${title}: ${family}` },
+    title: {
+      text: `${title}: ${family}`,
+      ...(missing.length > 0
+        ? {
+            subtitle: `${missing.length} value${missing.length === 1 ? '' : 's'} not finite, not drawn (${missingMethods.join(', ')})`,
+          }
+        : {}),
+    },
     width: 300,
     height: 200,
     data: { values },
@@ -64,6 +79,8 @@ export async function shiftReportHtml(
   const oods = [...new Set(result.ood.map((o) => o.dataset))];
   const f3 = (v: number | undefined): string =>
     v !== undefined && Number.isFinite(v) ? v.toFixed(3) : '–';
+  const percent = (v: number | undefined, d: number): string =>
+    v !== undefined && Number.isFinite(v) ? `${(100 * v).toFixed(d)}%` : '–';
   const head = `<tr><th>method</th><th>accuracy</th><th>NLL</th><th>ECE</th>${families
     .map((f) => `<th>${escapeHtml(f)} NLL / ECE</th>`)
     .join(
@@ -72,12 +89,12 @@ export async function shiftReportHtml(
   const body = result.summary
     .map((s) => {
       const c = s.clean;
-      return `<tr><td>${escapeHtml(s.method)}</td><td>${(100 * c.accuracy).toFixed(2)}%</td><td>${f3(c.nll)}</td><td>${f3(c.ece)}</td>${families
+      return `<tr><td>${escapeHtml(s.method)}</td><td>${percent(c.accuracy, 2)}</td><td>${f3(c.nll)}</td><td>${f3(c.ece)}</td>${families
         .map((f) => `<td>${f3(s.families[f]?.nll)} / ${f3(s.families[f]?.ece)}</td>`)
         .join(
           '',
         )}${oods.map((o) => `<td>${f3(s.ood[o]?.entropy)} / ${f3(s.ood[o]?.mi)}</td>`).join('')}<td>${
-        c.coverage !== undefined ? `${(100 * c.coverage).toFixed(1)}% / ${f3(c.setSize)}` : '–'
+        c.coverage !== undefined ? `${percent(c.coverage, 1)} / ${f3(c.setSize)}` : '–'
       }</td></tr>`;
     })
     .join('\n');

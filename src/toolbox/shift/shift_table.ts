@@ -4,16 +4,15 @@
  * (entropy / MI) and conformal coverage / set size.
  */
 import { ArgumentError } from '../../utils/errors.js';
+import { cellNumber, cellPercent, displayWidth, formatColumns } from '../../utils/text_table.js';
 import type { ShiftBenchmarkResult } from './benchmark_types.js';
-
-function pad(s: string, n: number): string {
-  return s.length >= n ? s : s + ' '.repeat(n - s.length);
-}
 
 /**
  * A plain-text table of the summary: one line per method with clean accuracy/NLL/ECE, mean NLL
  * and ECE over the levels of each shift family, OOD AUROC (entropy / MI) and conformal coverage
- * and set size in distribution.
+ * and set size in distribution. Columns are as wide as their widest cell in terminal columns (a
+ * CJK method name takes two per character), a value that is not finite reads `n/a`, one that a
+ * method lacks `-`, control characters in names are escaped (`formatColumns`).
  */
 export function formatShiftTable(result: ShiftBenchmarkResult): string {
   if (result === null || typeof result !== 'object' || !Array.isArray(result.summary)) {
@@ -21,33 +20,32 @@ export function formatShiftTable(result: ShiftBenchmarkResult): string {
   }
   const fams = [...new Set(result.summary.flatMap((s) => Object.keys(s.families)))];
   const oods = [...new Set(result.summary.flatMap((s) => Object.keys(s.ood)))];
+  const pair = (a: number | undefined, b: number | undefined): string =>
+    `${cellNumber(a, 3)} / ${cellNumber(b, 3)}`;
   const head = [
-    pad('method', 22),
-    'acc%  ',
-    'NLL   ',
-    'ECE   ',
-    ...fams.map((f) => pad(`${f} NLL/ECE`, 20)),
-    ...oods.map((o) => pad(`${o} AUROC H/MI`, 24)),
+    'method',
+    'acc%',
+    'NLL',
+    'ECE',
+    ...fams.map((f) => `${f} NLL/ECE`),
+    ...oods.map((o) => `${o} AUROC H/MI`),
     'cover/size',
-  ].join(' ');
-  const lines = [head, '-'.repeat(head.length)];
-  for (const s of result.summary) {
+  ];
+  const body = result.summary.map((s) => {
     const c = s.clean;
-    lines.push(
-      [
-        pad(s.method, 22),
-        pad((100 * c.accuracy).toFixed(2), 6),
-        pad(c.nll.toFixed(3), 6),
-        pad(c.ece.toFixed(3), 6),
-        ...fams.map((f) =>
-          pad(`${s.families[f]?.nll.toFixed(3)} / ${s.families[f]?.ece.toFixed(3)}`, 20),
-        ),
-        ...oods.map((o) => pad(`${s.ood[o]?.entropy.toFixed(3)} / ${s.ood[o]?.mi.toFixed(3)}`, 24)),
-        c.coverage !== undefined
-          ? `${(100 * c.coverage).toFixed(1)}% / ${c.setSize?.toFixed(2)}`
-          : '-',
-      ].join(' '),
-    );
-  }
-  return lines.join('\n');
+    return [
+      s.method,
+      cellNumber(100 * c.accuracy, 2),
+      cellNumber(c.nll, 3),
+      cellNumber(c.ece, 3),
+      ...fams.map((f) => pair(s.families[f]?.nll, s.families[f]?.ece)),
+      ...oods.map((o) => pair(s.ood[o]?.entropy, s.ood[o]?.mi)),
+      c.coverage !== undefined
+        ? `${cellPercent(c.coverage, 1)} / ${cellNumber(c.setSize, 2)}`
+        : '-',
+    ];
+  });
+  const [first, ...rest] = formatColumns([head, ...body], { gap: 2 });
+  const rule = '-'.repeat(Math.max(...[first as string, ...rest].map(displayWidth)));
+  return [first as string, rule, ...rest].join('\n');
 }
