@@ -149,6 +149,8 @@ export { compileBayesian, type CompileBayesianArgs } from './compile_bayesian.js
 export {
   fromTfjsArgs,
   resolveInitializer,
+  serializeInitializer,
+  type SerializedInitializer,
   type Initializer,
   type InitializerName,
   type InitializerSpec,

@@ -18,8 +18,24 @@ import { checkDataFormat, type DataFormat } from './conv_format.js';
 /** A tfjs initializer object (what `tf.initializers.*(...)` returns). */
 export type Initializer = ReturnType<typeof tf.initializers.zeros>;
 
-/** A tfjs initializer, or the name of one (`'glorotUniform'`, `'heNormal'`, `'zeros'`, ...). */
-export type InitializerSpec = Initializer | InitializerName;
+/**
+ * A tfjs initializer as a layer config holds it (tfjs-layers' `serializeKerasObject`):
+ * `{ className, config }`, e.g. `{ className: 'VarianceScaling', config: { scale: 1, mode:
+ * 'fanAvg', distribution: 'normal', seed: 5 } }`. `className` is a class registered with
+ * `tf.serialization` (tfjs's initializers, or a user's registered subclass of tfjs's `Initializer`).
+ */
+export interface SerializedInitializer {
+  /** The registered class name. */
+  className: string;
+  /** The initializer's `getConfig()`. */
+  config: tf.serialization.ConfigDict;
+}
+
+/**
+ * A tfjs initializer, the name of one (`'glorotUniform'`, `'heNormal'`, `'zeros'`, ...), or its
+ * serialized form ({@link SerializedInitializer}, what `getConfig()` of a Bayesian layer saves).
+ */
+export type InitializerSpec = Initializer | InitializerName | SerializedInitializer;
 
 /** Initializer names accepted by {@link resolveInitializer} (those of `tf.initializers` without arguments). */
 export type InitializerName =
@@ -52,8 +68,10 @@ const INITIALIZERS: Record<InitializerName, () => Initializer> = {
 /**
  * A tfjs initializer from an {@link InitializerSpec}.
  *
- * @param spec an initializer object or one of the names of {@link InitializerName}.
+ * @param spec an initializer object, one of the names of {@link InitializerName}, or a
+ *   {@link SerializedInitializer} (as a saved layer config holds it).
  * @param name the argument name used in errors.
+ * @throws ArgumentError naming `name` (or `name.className`, `name.config`) for anything else.
  * @returns the initializer.
  * @example
  * ```ts
@@ -62,14 +80,64 @@ const INITIALIZERS: Record<InitializerName, () => Initializer> = {
  */
 export function resolveInitializer(spec: InitializerSpec, name: string): Initializer {
   // (tfjs exports the Initializer type but not the class: recognise an initializer by its apply)
-  if (typeof spec === 'object' && spec !== null && typeof spec.apply === 'function') return spec;
+  if (typeof spec === 'object' && spec !== null) {
+    if (typeof (spec as Partial<Initializer>).apply === 'function') return spec as Initializer;
+    if ('className' in spec) return deserializeInitializer(spec, name);
+  }
   if (typeof spec === 'string' && Object.hasOwn(INITIALIZERS, spec)) {
     return INITIALIZERS[spec]();
   }
   throw new ArgumentError(
     name,
-    `expected a tf.initializers object or one of ${Object.keys(INITIALIZERS).join(', ')}, got ${String(spec)}`,
+    `expected a tf.initializers object or one of ${Object.keys(INITIALIZERS).join(', ')} (or a serialized initializer { className, config }), got ${typeof spec === 'object' ? JSON.stringify(spec) : String(spec)}`,
   );
+}
+
+/** The prototype every tfjs initializer inherits (tfjs's `Initializer.prototype`). */
+const INITIALIZER_PROTOTYPE = Object.getPrototypeOf(
+  Object.getPrototypeOf(tf.initializers.zeros()),
+) as object;
+
+/**
+ * An initializer's serialized form, `{ className, config }` (tfjs-layers' `serializeKerasObject`),
+ * which {@link resolveInitializer} turns back into an equal initializer.
+ * @param init a tfjs initializer.
+ * @returns a JSON-able object.
+ * @example
+ * ```ts
+ * serializeInitializer(tf.initializers.glorotNormal({ seed: 5 }));
+ * // { className: 'VarianceScaling', config: { scale: 1, mode: 'fanAvg', distribution: 'normal', seed: 5 } }
+ * ```
+ */
+export function serializeInitializer(init: Initializer): SerializedInitializer {
+  const config = JSON.parse(JSON.stringify(init.getConfig())) as tf.serialization.ConfigDict;
+  return { className: init.getClassName(), config };
+}
+
+/** A {@link SerializedInitializer} as the registered initializer class it names. */
+function deserializeInitializer(spec: SerializedInitializer, name: string): Initializer {
+  const { className, config } = spec;
+  const entry =
+    typeof className === 'string'
+      ? tf.serialization.SerializationMap.getMap().classNameMap[className]
+      : undefined;
+  const isInitializer =
+    entry !== undefined &&
+    Object.prototype.isPrototypeOf.call(INITIALIZER_PROTOTYPE, entry[0].prototype);
+  if (!isInitializer) {
+    throw new ArgumentError(
+      `${name}.className`,
+      `expected the registered class name of a tfjs initializer (e.g. 'VarianceScaling', 'RandomNormal', 'Zeros'), got ${JSON.stringify(className)}`,
+    );
+  }
+  if (
+    config !== undefined &&
+    (config === null || typeof config !== 'object' || Array.isArray(config))
+  ) {
+    throw new ArgumentError(`${name}.config`, `expected an object, got ${JSON.stringify(config)}`);
+  }
+  const [cls, fromConfig] = entry;
+  return fromConfig(cls, config ?? {}) as unknown as Initializer;
 }
 
 /** TF.js names shared by the Dense and Conv2D Bayesian layers. */
