@@ -3,7 +3,7 @@
  * argument as the user spelled it, with the value the user gave (not an internal form).
  */
 import * as tf from '@tensorflow/tfjs';
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { layers } from '../../src/index.js';
 import { expectArgumentError } from '../helpers.js';
 
@@ -50,10 +50,22 @@ describe('audit19: bad configs name the argument as written', () => {
       /got 'sigmoidd'/,
     ],
     ['GRUFlipout', { units: 2, activation: 'bad' }, 'activation', /got 'bad'/],
+    // tfjs's own Layer arguments, which tfjs takes unchecked
+    ['DenseReparam', { units: 2, trainable: 'no' }, 'trainable', /true or false, got no/],
+    ['ConvFlipout', { filters: 2, kernelSize: 2, trainable: 0 }, 'trainable', /got 0/],
+    ['LSTMLocalReparam', { units: 2, trainable: 'false' }, 'trainable', /got false/],
+    ['DenseFlipout', { units: 2, name: 5 }, 'name', /expected a string, got 5/],
   ];
   for (const [cls, args, name, text] of cases) {
     it(`${cls} ${JSON.stringify(args)} -> ${name}`, () => {
       expectArgumentError(() => new L[cls]!(args), name, text);
     });
   }
+
+  it('trainable true / false and a string or empty name (tfjs: a generated one) are accepted', () => {
+    expect(new layers.DenseReparam({ units: 2, trainable: false }).trainable).toBe(false);
+    expect(new layers.DenseReparam({ units: 2, trainable: true }).trainable).toBe(true);
+    expect(new layers.DenseReparam({ units: 2, name: 'head' }).name).toBe('head');
+    expect(new layers.DenseReparam({ units: 2, name: '' }).name).toMatch(/^dense_reparam/);
+  });
 });
