@@ -38,11 +38,11 @@ import { ESTIMATORS, type Estimator } from './estimator_registry.js';
 import type { PosteriorConfig, PriorConfig } from './priors.js';
 import { weightKL } from './weight_kl.js';
 import {
+  initializerConfig,
   muInitializersOf,
   normalInitializer,
-  serializeInitializer,
   type Initializer,
-} from './tfjs_args.js';
+} from './initializers.js';
 import {
   writeWeight,
   type PosteriorTensors,
@@ -217,12 +217,7 @@ export abstract class BayesianLayer extends tf.layers.Layer {
     const posterior = { type, muInitial: [...muInitial], rhoInitial: [...rhoInitial] };
     const config: tf.serialization.ConfigDict = { inChannels, outChannels, hasBias, activation };
     Object.assign(config, { prior: { ...this.prior }, posterior, mode, klScale, centredPrior });
-    // the posterior-mean initializers only when given (as tfjs's kernelInitializer), so configs
-    // saved without them are unchanged
-    const { kernel, bias } = this.muInitializers;
-    if (kernel !== null) config['kernelInitializer'] = { ...serializeInitializer(kernel) };
-    if (bias !== null) config['biasInitializer'] = { ...serializeInitializer(bias) };
-    return { ...super.getConfig(), ...config };
+    return { ...super.getConfig(), ...config, ...initializerConfig(this.muInitializers) };
   }
 
   // ---- Bayesian API -----------------------------------------------------------------------

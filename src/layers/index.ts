@@ -148,16 +148,18 @@ export {
 export { compileBayesian, type CompileBayesianArgs } from './compile_bayesian.js';
 export {
   fromTfjsArgs,
+  type TfjsLayerArgs,
+  type TfjsDenseArgs,
+  type TfjsConvArgs,
+} from './tfjs_args.js';
+export {
   resolveInitializer,
   serializeInitializer,
   type SerializedInitializer,
   type Initializer,
   type InitializerName,
   type InitializerSpec,
-  type TfjsLayerArgs,
-  type TfjsDenseArgs,
-  type TfjsConvArgs,
-} from './tfjs_args.js';
+} from './initializers.js';
 export {
   softmaxCrossEntropy,
   meanSquaredError,
