@@ -36,20 +36,25 @@ export const ACTIVATION_NAMES: readonly string[] = Object.keys(ACTIVATIONS);
 /**
  * Canonical name of an activation: accepts `null`/`undefined`/`'none'` (linear), the tfjs names
  * and snake case (`'hard_sigmoid'`, `'log_softmax'`).
- * @throws ArgumentError naming `activation` for an unknown name.
+ * @param name the activation name.
+ * @param argument the argument named in errors (`'activation'`, `'recurrentActivation'`).
+ * @throws ArgumentError naming `argument` for an unknown name.
  */
-export function normalizeActivation(name: string | null | undefined): string {
+export function normalizeActivation(
+  name: string | null | undefined,
+  argument = 'activation',
+): string {
   if (name === undefined || name === null || name === '' || name === 'none') return 'linear';
   if (typeof name !== 'string') {
     throw new ArgumentError(
-      'activation',
+      argument,
       `expected the name of an activation (one of ${ACTIVATION_NAMES.join(', ')}), got ${typeof name === 'object' ? 'an object' : String(name)}`,
     );
   }
   const camel = name.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
   if (camel in ACTIVATIONS) return camel;
   throw new ArgumentError(
-    'activation',
+    argument,
     `expected one of ${ACTIVATION_NAMES.join(', ')}, got '${name}'`,
   );
 }

@@ -6,6 +6,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
+import { booleanOption } from '../utils/options.js';
 import { normalizeActivation } from './activations.js';
 import type { TfjsLayerArgs } from './tfjs_args.js';
 import {
@@ -89,7 +90,8 @@ export interface NormalizedBayesianArgs {
 }
 
 /**
- * Check `args` and fill in the defaults (`hasBias` defaults to `defaultHasBias`; the prior to
+ * Check `args` (also tfjs's `trainable`, a boolean, and `name`, a string) and fill in
+ * the defaults (`hasBias` defaults to `defaultHasBias`; the prior to
  * `N(0, 0.1^2)`, the posterior initialisation to `mu ~ N(0, 0.1^2)`, `rho ~ N(-3, 0.1^2)`).
  * @throws ArgumentError naming the first bad argument.
  */
@@ -100,6 +102,11 @@ export function normalizeBayesianArgs(
   const out = {} as NormalizedBayesianArgs;
   if (args === undefined || args === null || typeof args !== 'object') {
     throw new ArgumentError('args', 'expected an object with at least outChannels');
+  }
+  // tfjs's Layer takes these unchecked (a truthy 'no' would train, a number would name weights)
+  booleanOption(args.trainable, 'trainable', true);
+  if (args.name !== undefined && args.name !== null && typeof args.name !== 'string') {
+    throw new ArgumentError('name', `expected a string, got ${String(args.name)}`);
   }
   out.outChannels = positiveInt(args.outChannels, 'outChannels');
   out.inChannels =

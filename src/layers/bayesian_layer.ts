@@ -37,7 +37,12 @@ import {
 import { ESTIMATORS, type Estimator } from './estimator_registry.js';
 import type { PosteriorConfig, PriorConfig } from './priors.js';
 import { weightKL } from './weight_kl.js';
-import { muInitializersOf, normalInitializer, type Initializer } from './tfjs_args.js';
+import {
+  initializerConfig,
+  muInitializersOf,
+  normalInitializer,
+  type Initializer,
+} from './initializers.js';
 import {
   writeWeight,
   type PosteriorTensors,
@@ -212,7 +217,7 @@ export abstract class BayesianLayer extends tf.layers.Layer {
     const posterior = { type, muInitial: [...muInitial], rhoInitial: [...rhoInitial] };
     const config: tf.serialization.ConfigDict = { inChannels, outChannels, hasBias, activation };
     Object.assign(config, { prior: { ...this.prior }, posterior, mode, klScale, centredPrior });
-    return { ...super.getConfig(), ...config };
+    return { ...super.getConfig(), ...config, ...initializerConfig(this.muInitializers) };
   }
 
   // ---- Bayesian API -----------------------------------------------------------------------

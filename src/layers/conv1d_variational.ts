@@ -46,14 +46,19 @@ export interface Conv1DVariationalArgs extends Omit<
   padding?: 'same' | 'valid' | 'causal' | number | readonly number[];
 }
 
-/** A 1-D length argument (`n` or `[n]`) as the 2-D pair `[1, n]`; undefined stays undefined. */
+/**
+ * A 1-D length argument (`n` or `[n]`, an integer >= 1) as the 2-D pair `[1, n]`; undefined stays
+ * undefined.
+ * @throws ArgumentError naming `name` (as the user spelled it) with the value given.
+ */
 function lift2d(v: unknown, name: string): [number, number] | undefined {
   if (v === undefined) return undefined;
-  const n = typeof v === 'number' ? v : Array.isArray(v) && v.length === 1 ? v[0] : undefined;
-  if (typeof n !== 'number') {
+  const n: unknown =
+    typeof v === 'number' ? v : Array.isArray(v) && v.length === 1 ? v[0] : undefined;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) {
     throw new ArgumentError(
       name,
-      `expected an integer or [n] for a 1-D convolution, got ${JSON.stringify(v)}`,
+      `expected an integer >= 1 or [n] for a 1-D convolution, got ${JSON.stringify(v)}`,
     );
   }
   return [1, n];

@@ -121,8 +121,13 @@ export class ConvVariational extends ConvLayerBase {
       throw new ArgumentError('kernelSize', 'is required (a number or [height, width])');
     }
     this.kernelSize = intPair(args.kernelSize, 1, 'kernelSize', 1);
-    this.stride = intPair(args.stride, 1, 'stride', 1);
-    this.dilation = intPair(args.dilation, 1, 'dilation', 1);
+    // errors name the argument as the user spelled it (TF.js's strides / dilationRate or
+    // MindSpore's stride / dilation)
+    const raw = tfjsOrMindSporeArgs as unknown as Record<string, unknown>;
+    const spelled = (tfName: string, msName: string) =>
+      raw[tfName] !== undefined ? tfName : msName;
+    this.stride = intPair(args.stride, 1, spelled('strides', 'stride'), 1);
+    this.dilation = intPair(args.dilation, 1, spelled('dilationRate', 'dilation'), 1);
     const padMode = args.padMode ?? 'same';
     if (padMode !== 'same' && padMode !== 'valid' && padMode !== 'pad') {
       throw new ArgumentError(

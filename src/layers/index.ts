@@ -63,6 +63,12 @@ export {
   convReparam,
   convLocalReparam,
   convFlipout,
+  Conv2DReparam,
+  Conv2DLocalReparam,
+  Conv2DFlipout,
+  conv2dReparam,
+  conv2dLocalReparam,
+  conv2dFlipout,
   Conv1DReparam,
   Conv1DLocalReparam,
   Conv1DFlipout,
@@ -148,14 +154,18 @@ export {
 export { compileBayesian, type CompileBayesianArgs } from './compile_bayesian.js';
 export {
   fromTfjsArgs,
-  resolveInitializer,
-  type Initializer,
-  type InitializerName,
-  type InitializerSpec,
   type TfjsLayerArgs,
   type TfjsDenseArgs,
   type TfjsConvArgs,
 } from './tfjs_args.js';
+export {
+  resolveInitializer,
+  serializeInitializer,
+  type SerializedInitializer,
+  type Initializer,
+  type InitializerName,
+  type InitializerSpec,
+} from './initializers.js';
 export {
   softmaxCrossEntropy,
   meanSquaredError,

@@ -5,7 +5,8 @@
  * - Dense (MindSpore `DenseReparam`, `DenseLocalReparam`; TFP `DenseFlipout`): for an input row
  *   `x`, `E[y_j] = sum_i x_i mu_ij + mu_b_j`, `Var[y_j] = sum_i x_i^2 sigma_ij^2 + sigma_b_j^2`.
  * - Conv2D (MindSpore `ConvReparam`; BayesianCNN `BBBConv2d` with and without LRT; TFP
- *   `Convolution2DFlipout`): at every output position `E[y] = conv2d(x, mu) + mu_b`,
+ *   `Convolution2DFlipout`; also under TF.js's name, `Conv2DReparam` / `conv2dReparam`, ...): at
+ *   every output position `E[y] = conv2d(x, mu) + mu_b`,
  *   `Var[y] = conv2d(x^2, sigma^2) + sigma_b^2`.
  * - their MOPED twins are in `moped_classes.ts`.
  *
@@ -85,6 +86,28 @@ export const convLocalReparam = (args: ConvVariationalArgs): ConvVariational =>
   new local.conv(args);
 /** Factory of {@link ConvFlipout}. */
 export const convFlipout = (args: ConvVariationalArgs): ConvVariational => new flipout.conv(args);
+
+/**
+ * TF.js's name of {@link ConvReparam} (`tf.layers.conv2d`, TFP's
+ * `Convolution2DReparameterization`): the same class, saved as `'ConvReparam'`.
+ */
+export const Conv2DReparam = ConvReparam;
+/** TF.js's name of {@link ConvLocalReparam}: the same class, saved as `'ConvLocalReparam'`. */
+export const Conv2DLocalReparam = ConvLocalReparam;
+/**
+ * TF.js's name of {@link ConvFlipout} (TFP's `Convolution2DFlipout`): the same class, saved as
+ * `'ConvFlipout'`.
+ */
+export const Conv2DFlipout = ConvFlipout;
+export type Conv2DReparam = ConvVariational;
+export type Conv2DLocalReparam = ConvVariational;
+export type Conv2DFlipout = ConvVariational;
+/** Factory of {@link Conv2DReparam} (as `tf.layers.conv2d`). */
+export const conv2dReparam = convReparam;
+/** Factory of {@link Conv2DLocalReparam}. */
+export const conv2dLocalReparam = convLocalReparam;
+/** Factory of {@link Conv2DFlipout}. */
+export const conv2dFlipout = convFlipout;
 
 /**
  * Conv1D layer with reparameterized weights (TFP's `Convolution1DReparameterization`),

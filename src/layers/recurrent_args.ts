@@ -111,7 +111,10 @@ export function recurrentBaseArgs(
   };
 }
 
-/** The canonical name of a gate activation, `'hardSigmoid'` (TF.js's default) when not given. */
+/**
+ * The canonical name of a gate activation, `'hardSigmoid'` (TF.js's default) when not given.
+ * @throws ArgumentError naming `recurrentActivation` for an unknown name.
+ */
 export function recurrentActivationOf(name: string | null | undefined): string {
-  return normalizeActivation(name === undefined ? 'hardSigmoid' : name);
+  return normalizeActivation(name === undefined ? 'hardSigmoid' : name, 'recurrentActivation');
 }

@@ -10,67 +10,10 @@
  * (`useBias: true`, `padding: 'valid'`); one written with MindSpore's `outChannels` keeps
  * MindSpore's (`hasBias: false`, `padMode: 'same'`). Dense layers have a bias by default either way.
  */
-import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
 import { checkOptionKeys } from '../utils/options.js';
 import { checkDataFormat, type DataFormat } from './conv_format.js';
-
-/** A tfjs initializer object (what `tf.initializers.*(...)` returns). */
-export type Initializer = ReturnType<typeof tf.initializers.zeros>;
-
-/** A tfjs initializer, or the name of one (`'glorotUniform'`, `'heNormal'`, `'zeros'`, ...). */
-export type InitializerSpec = Initializer | InitializerName;
-
-/** Initializer names accepted by {@link resolveInitializer} (those of `tf.initializers` without arguments). */
-export type InitializerName =
-  | 'glorotUniform'
-  | 'glorotNormal'
-  | 'heUniform'
-  | 'heNormal'
-  | 'leCunUniform'
-  | 'leCunNormal'
-  | 'randomNormal'
-  | 'randomUniform'
-  | 'truncatedNormal'
-  | 'zeros'
-  | 'ones';
-
-const INITIALIZERS: Record<InitializerName, () => Initializer> = {
-  glorotUniform: () => tf.initializers.glorotUniform({}),
-  glorotNormal: () => tf.initializers.glorotNormal({}),
-  heUniform: () => tf.initializers.heUniform({}),
-  heNormal: () => tf.initializers.heNormal({}),
-  leCunUniform: () => tf.initializers.leCunUniform({}),
-  leCunNormal: () => tf.initializers.leCunNormal({}),
-  randomNormal: () => tf.initializers.randomNormal({}),
-  randomUniform: () => tf.initializers.randomUniform({}),
-  truncatedNormal: () => tf.initializers.truncatedNormal({}),
-  zeros: () => tf.initializers.zeros(),
-  ones: () => tf.initializers.ones(),
-};
-
-/**
- * A tfjs initializer from an {@link InitializerSpec}.
- *
- * @param spec an initializer object or one of the names of {@link InitializerName}.
- * @param name the argument name used in errors.
- * @returns the initializer.
- * @example
- * ```ts
- * resolveInitializer('heNormal', 'kernelInitializer'); // tf.initializers.heNormal({})
- * ```
- */
-export function resolveInitializer(spec: InitializerSpec, name: string): Initializer {
-  // (tfjs exports the Initializer type but not the class: recognise an initializer by its apply)
-  if (typeof spec === 'object' && spec !== null && typeof spec.apply === 'function') return spec;
-  if (typeof spec === 'string' && Object.hasOwn(INITIALIZERS, spec)) {
-    return INITIALIZERS[spec]();
-  }
-  throw new ArgumentError(
-    name,
-    `expected a tf.initializers object or one of ${Object.keys(INITIALIZERS).join(', ')}, got ${String(spec)}`,
-  );
-}
+import type { InitializerSpec } from './initializers.js';
 
 /** TF.js names shared by the Dense and Conv2D Bayesian layers. */
 export interface TfjsLayerArgs {
@@ -334,31 +277,4 @@ export function fromTfjsArgs<T extends object>(
     out['padMode'] = 'valid';
   }
   return { args: out as T & Canonical, defaultHasBias: tfjsStyle };
-}
-
-/**
- * The initializer of a variational weight drawn from `N(mean, stddev^2)`: a seeded random normal,
- * or a constant when `stddev = 0` (tfjs's `randomNormal` replaces a stddev of 0 by 0.05).
- * @param mean the mean. @param stddev the standard deviation, >= 0. @param seed the seed.
- */
-export function normalInitializer(mean: number, stddev: number, seed: number): Initializer {
-  return stddev === 0
-    ? tf.initializers.constant({ value: mean })
-    : tf.initializers.randomNormal({ mean, stddev, seed });
-}
-
-/**
- * The optional mean initializers of a Bayesian layer's `kernelInitializer` / `biasInitializer`
- * arguments (null where not given: the posterior's `muInitial` is used).
- * @param args the layer arguments.
- */
-export function muInitializersOf(args: {
-  kernelInitializer?: InitializerSpec;
-  biasInitializer?: InitializerSpec;
-}): { kernel: Initializer | null; bias: Initializer | null } {
-  const { kernelInitializer: k, biasInitializer: b } = args;
-  return {
-    kernel: k === undefined ? null : resolveInitializer(k, 'kernelInitializer'),
-    bias: b === undefined ? null : resolveInitializer(b, 'biasInitializer'),
-  };
 }

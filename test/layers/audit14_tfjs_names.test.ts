@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { layers, ready } from '../../src/index.js';
 import { ArgumentError } from '../../src/utils/errors.js';
+import { saveAndLoad } from '../helpers.js';
 
 beforeAll(async () => {
   await ready();
@@ -262,6 +263,56 @@ describe('TF.js argument names against tfjs layers (mean mode = the plain layer)
     const [k, b] = means(l);
     expect(Array.from(k?.dataSync() ?? [])).toEqual([0, 0, 0, 0, 0, 0]);
     expect(Array.from(b?.dataSync() ?? [])).toEqual([1, 1]);
+  });
+
+  it("TF.js's Conv2D names (audit 19): Conv2DFlipout / conv2dReparam are the Conv classes, saved as them", async () => {
+    expect(layers.Conv2DReparam).toBe(layers.ConvReparam);
+    expect(layers.Conv2DLocalReparam).toBe(layers.ConvLocalReparam);
+    expect(layers.Conv2DFlipout).toBe(layers.ConvFlipout);
+    const factories = [layers.conv2dReparam, layers.conv2dLocalReparam, layers.conv2dFlipout];
+    const classes = ['ConvReparam', 'ConvLocalReparam', 'ConvFlipout'];
+    for (const [i, make] of factories.entries()) {
+      const l = make({
+        inputShape: [5, 4, 2],
+        filters: 3,
+        kernelSize: 2,
+        strides: 2,
+        padding: 'same',
+      });
+      expect(l.getClassName()).toBe(classes[i]);
+      // mean mode = tf.layers.conv2d with the same arguments and weights
+      const x = tf.randomNormal([2, 5, 4, 2], 0, 1, 'float32', 7);
+      const plain = tf.layers.conv2d({
+        inputShape: [5, 4, 2],
+        filters: 3,
+        kernelSize: 2,
+        strides: 2,
+        padding: 'same',
+      });
+      const { err, shapes } = compare(l, plain, x);
+      expect(shapes[0]).toEqual([2, 3, 2, 3]);
+      expect(err).toBeLessThan(1e-6);
+      x.dispose();
+    }
+    // a model built from the TF.js names saves and loads under the registered class names
+    const m = tf.sequential({
+      layers: [
+        new layers.Conv2DFlipout({
+          inputShape: [4, 4, 1],
+          filters: 2,
+          kernelSize: 3,
+          mode: 'mean',
+        }),
+      ],
+    });
+    const back = await saveAndLoad(m);
+    expect(back.layers[0]).toBeInstanceOf(layers.Conv2DFlipout);
+    const x = tf.randomNormal([1, 4, 4, 1], 0, 1, 'float32', 8);
+    const [a, b] = [m.predict(x) as tf.Tensor, back.predict(x) as tf.Tensor];
+    expect(Array.from(b.dataSync())).toEqual(Array.from(a.dataSync()));
+    tf.dispose([x, a, b]);
+    layers.disposeModel(m);
+    layers.disposeModel(back);
   });
 
   it('bad TF.js-named arguments are ArgumentErrors naming them', () => {

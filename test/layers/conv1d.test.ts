@@ -187,7 +187,7 @@ describe('Bayesian Conv1D', () => {
 
   it('bad arguments and inputs are named', () => {
     expect(() => new Conv1DReparam({ filters: 2, kernelSize: [3, 3] })).toThrow(
-      /^kernelSize: expected an integer or \[n\] for a 1-D convolution/,
+      /^kernelSize: expected an integer >= 1 or \[n\] for a 1-D convolution/,
     );
     expect(
       () => new Conv1DReparam({ filters: 2, kernelSize: 3, padMode: 'pad', padding: [1, 2, 3] }),

@@ -242,7 +242,7 @@ describe.each(KIND_NAMES)('Bayesian %s: sampling', (kind) => {
       ...(kind === 'gru'
         ? ([
             [{ units: 2, resetAfter: true }, /resetAfter/],
-            [{ units: 2, recurrentActivation: 'nope' }, /activation/],
+            [{ units: 2, recurrentActivation: 'nope' }, /^recurrentActivation: /],
           ] as [Record<string, unknown>, RegExp][])
         : ([[{ units: 2, recurrentActivation: 'sigmoid' }, /recurrentActivation/]] as [
             Record<string, unknown>,

@@ -287,7 +287,7 @@ describe('Bayesian LSTM: gradients, training, saving', () => {
       [{ units: 2, returnState: 'yes' }, /returnState/],
       [{ units: 2, dropout: 0.2 }, /dropout/],
       [{ units: 2, recurrentDropout: 0.1 }, /recurrentDropout/],
-      [{ units: 2, recurrentActivation: 'nope' }, /activation/],
+      [{ units: 2, recurrentActivation: 'nope' }, /^recurrentActivation: /],
       [{ units: 2, returnSequences: 'yes' }, /returnSequences/],
       [{ units: 2, useBias: true, hasBias: false }, /useBias/],
       [{ units: 2, recurrentInitializer: 'orthogonal' }, /recurrentInitializer/],

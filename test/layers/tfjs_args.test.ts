@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { fromTfjsArgs, resolveInitializer } from '../../src/layers/tfjs_args.js';
+import { fromTfjsArgs } from '../../src/layers/tfjs_args.js';
+import { resolveInitializer } from '../../src/layers/initializers.js';
 import { ArgumentError } from '../../src/utils/errors.js';
 import { layers } from '../../src/index.js';
 
