@@ -174,7 +174,7 @@ export function getModelRelations<A extends unknown[]>(
  * distribution name, constraint, plate size and plates of a site; a site is `observed` when it is
  * observed in every run where it appears, `maybeObserved` when only in some:
  *
- * $$	ext{sampleSample}[d] = igcup_r 	ext{sampleSample}_r[d]$$
+ * $$\text{sampleSample}[d] = \bigcup_r \text{sampleSample}_r[d]$$
  *
  * @param runs the relations of each run, from {@link getModelRelations}.
  * @returns the merged relations.
