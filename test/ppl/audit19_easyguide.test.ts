@@ -153,3 +153,33 @@ describe('EasyGuide groups (audit 19)', () => {
     g.dispose();
   });
 });
+
+describe('EasyGuide plates (audit 19)', () => {
+  it("a site's missing plates are entered outermost first: the guide's cond is the model's", () => {
+    // outer (dim -1) around inner (dim -2): the guide had entered inner first, its site's cond
+    // reading [inner, outer] against the model's [outer, inner]
+    const m = (): void => {
+      ppl.plate('outer', 2, { dim: -1 }, () =>
+        ppl.plate('inner', 3, { dim: -2 }, () => ppl.sample('x', new D.Normal(0, 1))),
+      );
+    };
+    setSeed(2);
+    const g = ppl.easyGuide(m, (self) => self.mapEstimate('x'));
+    const guideTrace = ppl.trace(() => g.call()).getTrace();
+    const modelTrace = ppl.trace(m).getTrace();
+    const frames = (t: typeof guideTrace): string[] =>
+      t.get('x')!.cond.map((f) => `${f.name}@${f.dim}`);
+    expect(frames(modelTrace)).toEqual(['outer@-1', 'inner@-2']);
+    expect(frames(guideTrace)).toEqual(frames(modelTrace));
+    expect(guideTrace.get('x')!.value!.shape).toEqual([3, 2]);
+    // a group's member replayed in the same order
+    const g2 = ppl.easyGuide(m, (self) =>
+      self.group().sample('joint', new D.Normal(tf.zeros([1]), 1).toEvent(1)),
+    );
+    const t2 = ppl.trace(() => g2.call()).getTrace();
+    expect(frames(t2)).toEqual(frames(modelTrace));
+    for (const t of [guideTrace, modelTrace, t2]) t.dispose();
+    g.dispose();
+    g2.dispose();
+  });
+});

@@ -200,8 +200,8 @@ export abstract class EasyGuide<A extends unknown[], R = unknown> {
 
   /** `fn` inside the site's model plates that are not active yet (outermost first). @internal */
   inSitePlates<T>(s: PrototypeSite, fn: () => T): T {
-    // cond lists the innermost plate first
-    const missing = [...s.cond].reverse().filter((f) => !EasyGuide.plateActive(f.name));
+    // cond lists the outermost plate first (as Pyro's cond_indep_stack): entered in that order
+    const missing = s.cond.filter((f) => !EasyGuide.plateActive(f.name));
     const run = (i: number): T => {
       const f = missing[i];
       return f === undefined ? fn() : this.plate(f.name, {}, () => run(i + 1));
