@@ -183,3 +183,47 @@ describe('EasyGuide plates (audit 19)', () => {
     g2.dispose();
   });
 });
+
+describe('EasyGuide init (audit 19)', () => {
+  const m = (): void => {
+    const mu = ppl.sample('mu', new D.Normal(3, 1));
+    const sd = ppl.sample('sd', new D.LogNormal(0, 1));
+    ppl.sample('x', new D.Normal(mu, sd), { obs: tf.scalar(2) });
+  };
+  const mapStart = (g: ppl.EasyGuide<[]>): number[] => {
+    g.call();
+    return ['mu', 'sd'].map((n) => {
+      const v = ppl.getParamStore().value(g.mapParamName(n));
+      const x = v.dataSync()[0] as number;
+      v.dispose();
+      return x;
+    });
+  };
+  const mapBoth = (self: ppl.EasyGuide<[]>): void => {
+    self.mapEstimate('mu');
+    self.mapEstimate('sd');
+  };
+
+  it("init (Pyro's overridable EasyGuide.init): where the prototype, and so mapEstimate, starts", () => {
+    setSeed(7);
+    // feasible: T(0) in each support
+    expect(mapStart(ppl.easyGuide(m, mapBoth, { init: 'feasible' }))).toEqual([0, 1]);
+    ppl.clearParamStore();
+    // a function of the site's name and prior draw
+    const g = ppl.easyGuide(m, mapBoth, {
+      init: (name, draw) => tf.fill(draw.shape, name === 'mu' ? -1.5 : 0.25),
+    });
+    expect(mapStart(g)).toEqual([-1.5, 0.25]);
+    ppl.clearParamStore();
+    // initToValue: the given value, the others uniform(-2, 2) unconstrained
+    const [mu, sd] = mapStart(ppl.easyGuide(m, mapBoth, { init: ppl.initToValue({ mu: 0.5 }) }));
+    expect(mu).toBe(0.5);
+    expect(sd).toBeGreaterThan(Math.exp(-2));
+    expect(sd).toBeLessThan(Math.exp(2));
+    expectArgumentError(
+      () => ppl.easyGuide(m, mapBoth, { init: 'middle' as never }),
+      'init',
+      /expected/,
+    );
+  });
+});

@@ -33,11 +33,20 @@ import type { Trace } from '../../trace.js';
 import { Group, type GroupOptions } from './group.js';
 import { plateArgs, type EasyPlateOptions } from './plate_options.js';
 import { buildPrototype, prototypeFrame, type PrototypeSite } from './prototype.js';
+import type { InitLoc } from '../../autoguide/prototype.js';
+import { resolveInit } from '../../init_strategy.js';
 
 /** Options of {@link EasyGuide}. */
 export interface EasyGuideOptions {
   /** Prefix of the guide's parameter names (`mapEstimate`). Default `'EasyGuide'`. */
   prefix?: string;
+  /**
+   * How the prototype's continuous latent sites start (Pyro's overridable `EasyGuide.init`):
+   * an init strategy (`'median'`, `initToValue({...})`, ...) or a function
+   * `(name, priorDraw) => value`. The prototype's values are where `mapEstimate` starts.
+   * Default: a prior draw (Pyro's `site["fn"]()`).
+   */
+  init?: InitLoc;
 }
 
 /**
@@ -62,6 +71,8 @@ export interface EasyGuideOptions {
  */
 export abstract class EasyGuide<A extends unknown[], R = unknown> {
   readonly prefix: string;
+  /** How the prototype's latent sites start (default: prior draws). */
+  readonly init: InitLoc | undefined;
   private proto: { trace: Trace; sites: Map<string, PrototypeSite> } | undefined;
   /** The indices of each plate used in the current guide call. */
   private readonly plates = new Map<string, tf.Tensor>();
@@ -80,7 +91,11 @@ export abstract class EasyGuide<A extends unknown[], R = unknown> {
     if (options === null || typeof options !== 'object') {
       throw new ArgumentError('options', `expected an object, got ${String(options)}`);
     }
-    checkOptionKeys(options, ['prefix'], 'EasyGuide');
+    checkOptionKeys(options, ['prefix', 'init'], 'EasyGuide');
+    if (options.init !== undefined && typeof options.init !== 'function') {
+      resolveInit(options.init, 'init');
+    }
+    this.init = options.init;
     if (
       options.prefix !== undefined &&
       (typeof options.prefix !== 'string' || options.prefix === '')
@@ -99,7 +114,7 @@ export abstract class EasyGuide<A extends unknown[], R = unknown> {
   /** Run the model once, blocked, and keep its continuous latent sites (Pyro's prototype). */
   private setup(args: A): void {
     if (this.proto !== undefined) return;
-    this.proto = buildPrototype(this.model, args);
+    this.proto = buildPrototype(this.model, args, this.init);
   }
 
   /** The model's prototype trace (after the first call). */

@@ -9,6 +9,7 @@ import type { Bijector } from '../../../bijectors/bijector.js';
 import type { Constraint } from '../../../constraints/constraints.js';
 import { bijectTo } from '../../../distributions/transform_to.js';
 import { block } from '../../handlers/block.js';
+import { initMessenger, type InitLoc } from '../../autoguide/prototype.js';
 import { trace } from '../../handlers/trace.js';
 import { keepCreated, lastTensorId } from '../../keep.js';
 import type { Fn } from '../../messenger.js';
@@ -43,11 +44,24 @@ export interface Prototype {
 
 /**
  * Run `model(...args)` once, blocked, and keep its continuous latent sites, each with
- * `bijectTo(support)` (freed, with the trace, if making one throws).
+ * `bijectTo(support)` (freed, with the trace, if making one throws). With `init`, each continuous
+ * latent site is set to its initial value under it as it is reached (Pyro's `InitMessenger` of
+ * `EasyGuide.init`); without, the sites keep their prior draws.
  * @internal
  */
-export function buildPrototype<A extends unknown[]>(model: Fn<A, unknown>, args: A): Prototype {
-  const tr = block(() => trace(model).getTrace(...args))();
+export function buildPrototype<A extends unknown[]>(
+  model: Fn<A, unknown>,
+  args: A,
+  init?: InitLoc,
+): Prototype {
+  const atInit =
+    init === undefined
+      ? model
+      : (...a: A): unknown => {
+          const m = initMessenger(init);
+          return m.run(() => model(...a));
+        };
+  const tr = block(() => trace(atInit).getTrace(...args))();
   const sites = new Map<string, PrototypeSite>();
   try {
     for (const s of tr.latentSites()) {
