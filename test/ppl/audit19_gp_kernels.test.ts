@@ -1,12 +1,12 @@
 /**
- * Audit 19, Pyro's `pyro.contrib.gp.kernels` as a user: the `Exponent` and `Brownian` kernels
- * (missing before) against float64 closed forms; for every kernel, `diag` equals the diagonal
+ * Audit 19, Pyro's `pyro.contrib.gp.kernels` as a user: the `Exponent`, `Brownian` and
+ * `Coregionalize` kernels (missing before) against float64 closed forms; for every kernel, `diag` equals the diagonal
  * of the full Gram matrix; gradients w.r.t. the (unconstrained) hyperparameters against central
  * differences of float64 closed forms.
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { ppl } from '../../src/index.js';
+import { ppl, setSeed } from '../../src/index.js';
 import { expectArgumentError, expectNoLeak, finiteDiff } from '../helpers.js';
 import { gram, lcg, type KFn } from './gp/reference.js';
 
@@ -64,6 +64,60 @@ describe('gp kernels (audit 19)', () => {
     expectArgumentError(() => new K.Exponent(3 as never), 'kern', /expected a gp kernel/);
   });
 
+  it("Coregionalize (Pyro's): x^T (W W^T + diag d) z on the active dims; seeded default W", () => {
+    const W = [
+      [0.3, -0.5],
+      [1.1, 0.2],
+    ];
+    const d = [0.4, 0.9];
+    const k = new K.Coregionalize({ inputDim: 2, components: W, diagonal: d });
+    expect(k.rank).toBe(2);
+    const B = (i: number, j: number): number =>
+      W[i]![0]! * W[j]![0]! + W[i]![1]! * W[j]![1]! + (i === j ? d[i]! : 0);
+    check(k, (x, z) =>
+      [0, 1].reduce((s, i) => s + [0, 1].reduce((t, j) => t + x[i]! * B(i, j) * z[j]!, 0), 0),
+    );
+    // one-hot output indicators in columns 1..2 of [input, onehot]: K = B[o_i, o_j]
+    const kd = new K.Coregionalize({ inputDim: 2, activeDims: [1, 2], components: W, diagonal: d });
+    const X = tf.tensor2d([
+      [0.3, 1, 0],
+      [-1, 0, 1],
+      [2, 0, 1],
+    ]);
+    expect(kd.forward(X)).toBeAllclose(
+      [B(0, 0), B(0, 1), B(0, 1), B(1, 0), B(1, 1), B(1, 1), B(1, 0), B(1, 1), B(1, 1)],
+      { rtol: 1e-5 },
+    );
+    // the default W [D, R] ~ N(0, 0.5 / R), from the global seed stream
+    setSeed(11);
+    const a = new K.Coregionalize({ inputDim: 3, rank: 1 });
+    setSeed(11);
+    const b = new K.Coregionalize({ inputDim: 3, rank: 1 });
+    a.forward(X.slice([0, 0], [3, 3])).dispose();
+    b.forward(X.slice([0, 0], [3, 3])).dispose();
+    const wa = a.value('components');
+    const wb = b.value('components');
+    expect(wa.shape).toEqual([3, 1]);
+    expect(wa).toBeAllclose(wb);
+    expect(a.value('diagonal')).toBeAllclose([0.5, 0.5, 0.5]);
+    expectArgumentError(
+      () => new K.Coregionalize({ inputDim: 2, components: [[1, 2, 3]] }),
+      'components',
+      /\[inputDim = 2, rank\]/,
+    );
+    expectArgumentError(
+      () => new K.Coregionalize({ inputDim: 2, diagonal: [1, 2, 3] }),
+      'diagonal',
+      /inputDim = 2/,
+    );
+    expectArgumentError(
+      () => new K.Coregionalize({ inputDim: 2, rank: 0 }),
+      'rank',
+      /integer >= 1/,
+    );
+    tf.dispose([X, wa, wb]);
+  });
+
   it('every kernel: diag is the diagonal of the full Gram matrix', () => {
     const X = tf.tensor2d(Xa);
     const base = (): ppl.gp.kernels.Kernel =>
@@ -81,6 +135,7 @@ describe('gp kernels (audit 19)', () => {
       new K.Constant({ inputDim: 2, variance: 0.9 }),
       new K.WhiteNoise({ inputDim: 2, variance: 0.2 }),
       new K.Brownian({ inputDim: 1 }),
+      new K.Coregionalize({ inputDim: 2, rank: 1 }),
       new K.Sum(base(), new K.WhiteNoise({ inputDim: 2 })),
       new K.Product(base(), 2.5),
       new K.Exponent(new K.Linear({ inputDim: 2, variance: 0.2 })),

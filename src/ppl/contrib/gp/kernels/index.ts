@@ -26,6 +26,7 @@ export {
 } from './dot_product.js';
 export { Constant, WhiteNoise, type StaticOptions } from './static.js';
 export { Brownian, type BrownianOptions } from './brownian.js';
+export { Coregionalize, type CoregionalizeOptions } from './coregionalize.js';
 export {
   Combination,
   Sum,
