@@ -58,6 +58,20 @@ describe('autoname.autoname (audit 19)', () => {
     ]);
   });
 
+  it("a sequential plate names its loop's scope (Pyro's autoname(pyro.plate(...)))", () => {
+    const m = autoname(
+      () => {
+        for (const _ of autoname(ppl.plateSeq('data', 3))) sample(new D.Normal(0, 1));
+      },
+      { name: 'model' },
+    );
+    expect(siteNames(m)).toEqual([
+      'model/data/Normal',
+      'model/data__1/Normal',
+      'model/data__2/Normal',
+    ]);
+  });
+
   it('a name repeated in one scope gets a bare counter: x, x1, x2; names given or by class', () => {
     const m = autoname(
       () => {
