@@ -71,3 +71,29 @@ describe('renderModel / getModelRelations: execution order (audit 19)', () => {
     y.dispose();
   });
 });
+
+describe('renderModel of GP models (audit 19)', () => {
+  it("the GP sites' distributions are named as Pyro's (MultivariateNormal, not an internal class)", () => {
+    ppl.clearParamStore();
+    const X = tf.tensor2d([[0], [1], [2], [3]]);
+    const y = tf.tensor1d([0, 1, 0, 1]);
+    const k = new ppl.gp.kernels.RBF({ inputDim: 1, name: 'k' });
+    k.setPrior('lengthscale', new D.LogNormal(0, 1));
+    const gpr = new ppl.gp.models.GPRegression(X, y, k, { name: 'gpr' });
+    const sgpr = new ppl.gp.models.SparseGPRegression(X, y, k, X.slice([0, 0], [2, 1]), {
+      name: 'sgpr',
+      approx: 'DTC',
+    });
+    const r = ppl.getModelRelations(gpr.model);
+    expect(r.sampleDist).toEqual({ 'k.lengthscale': 'LogNormal', 'gpr.y': 'MultivariateNormal' });
+    expect(r.sampleSample['gpr.y']).toEqual(['k.lengthscale']);
+    expect([...r.sampleParam['gpr.y']!].sort()).toEqual(['gpr.noise', 'k.variance']);
+    const legend = ppl.renderModel(sgpr.model, [], { renderDistributions: true });
+    expect(legend).toContain('sgpr.y ~ LowRankMultivariateNormal\\l');
+    expect(legend).toContain('"k.lengthscale" -> "sgpr.y"');
+    gpr.dispose();
+    sgpr.dispose();
+    tf.dispose([X, y]);
+    ppl.clearParamStore();
+  });
+});
