@@ -227,3 +227,28 @@ describe('EasyGuide init (audit 19)', () => {
     );
   });
 });
+
+describe('EasyGuide and supports without a bijection (audit 19)', () => {
+  it('a ProjectedNormal site is left to the guide; mapEstimate of it names the site', () => {
+    // before: the first guide call failed with bijectTo's NotRegisteredError, whatever the guide
+    const m = (): void => {
+      ppl.sample('dir', new D.ProjectedNormal(tf.tensor1d([1, 0, 0])));
+      ppl.sample('r', new D.LogNormal(0, 1));
+    };
+    setSeed(4);
+    const g = ppl.easyGuide(m, (self) => {
+      const grp = self.group();
+      expect(grp.siteNames).toEqual(['r']);
+      grp.sample('joint', new D.Normal(tf.zeros([1]), 1).toEvent(1));
+      ppl.sample('dir', new D.ProjectedNormal(tf.tensor1d([0, 1, 0])));
+    });
+    const tr = ppl.trace(() => g.call()).getTrace();
+    expect(tr.get('dir')!.value!.shape).toEqual([3]);
+    expect(tr.get('r')!.value!.arraySync() as number).toBeGreaterThan(0);
+    tr.dispose();
+    const bad = ppl.easyGuide(m, (self) => self.mapEstimate('dir'));
+    expectArgumentError(() => bad.call(), 'dir', /no bijection from the reals.*sphere/);
+    g.dispose();
+    bad.dispose();
+  });
+});

@@ -32,7 +32,7 @@ import { HANDLER_STACK, param, sample, type PlateFrame } from '../../runtime.js'
 import type { Trace } from '../../trace.js';
 import { Group, type GroupOptions } from './group.js';
 import { plateArgs, type EasyPlateOptions } from './plate_options.js';
-import { buildPrototype, prototypeFrame, type PrototypeSite } from './prototype.js';
+import { buildPrototype, prototypeFrame, type Prototype, type PrototypeSite } from './prototype.js';
 import type { InitLoc } from '../../autoguide/prototype.js';
 import { resolveInit } from '../../init_strategy.js';
 
@@ -73,7 +73,7 @@ export abstract class EasyGuide<A extends unknown[], R = unknown> {
   readonly prefix: string;
   /** How the prototype's latent sites start (default: prior draws). */
   readonly init: InitLoc | undefined;
-  private proto: { trace: Trace; sites: Map<string, PrototypeSite> } | undefined;
+  private proto: Prototype | undefined;
   /** The indices of each plate used in the current guide call. */
   private readonly plates = new Map<string, tf.Tensor>();
   private readonly groups = new Map<string, Group<A>>();
@@ -122,7 +122,7 @@ export abstract class EasyGuide<A extends unknown[], R = unknown> {
     return this.requireProto().trace;
   }
 
-  private requireProto(): { trace: Trace; sites: Map<string, PrototypeSite> } {
+  private requireProto(): Prototype {
     if (this.proto === undefined) {
       throw new ArgumentError('guide', 'call the guide (or take one SVI step) first');
     }
@@ -155,6 +155,14 @@ export abstract class EasyGuide<A extends unknown[], R = unknown> {
   /** A prototype site by name, or an `ArgumentError` naming it. */
   private site(name: string): PrototypeSite {
     const s = this.requireProto().sites.get(name);
+    const why = this.requireProto().unsupported.get(name);
+    if (why !== undefined) {
+      throw new ArgumentError(
+        name,
+        `site '${name}' has no bijection from the reals onto its support, so no MAP or group ` +
+          `value can be made for it (${why})`,
+      );
+    }
     if (s === undefined) {
       const known = [...this.requireProto().sites.keys()].join(', ');
       throw new ArgumentError(
@@ -226,7 +234,8 @@ export abstract class EasyGuide<A extends unknown[], R = unknown> {
 
   /**
    * The continuous latent sites whose names match `match` at their start, as one {@link Group}
-   * (cached by the pattern).
+   * (cached by the pattern). Sites whose support no bijection from the reals covers (a
+   * `ProjectedNormal`) are left to the guide's own statements.
    * @throws ArgumentError naming `match` when no site matches.
    */
   group(options: GroupOptions = {}): Group<A> {

@@ -40,6 +40,12 @@ export interface Prototype {
   trace: Trace;
   /** Its continuous latent sites, in model order. */
   sites: Map<string, PrototypeSite>;
+  /**
+   * The continuous latent sites whose support no bijection from the reals covers (a
+   * `ProjectedNormal`'s sphere), with the reason: left to the user's own guide statements, an
+   * error naming the site when `mapEstimate` asks for one.
+   */
+  unsupported: Map<string, string>;
 }
 
 /**
@@ -63,6 +69,7 @@ export function buildPrototype<A extends unknown[]>(
         };
   const tr = block(() => trace(atInit).getTrace(...args))();
   const sites = new Map<string, PrototypeSite>();
+  const unsupported = new Map<string, string>();
   try {
     for (const s of tr.latentSites()) {
       const fn = s.fn;
@@ -70,7 +77,13 @@ export function buildPrototype<A extends unknown[]>(
       if (fn === null || v === null || fn.support.isDiscrete) continue;
       if (s.infer.enumerate === 'parallel') continue;
       const start = lastTensorId();
-      const bijector = bijectTo(fn.support);
+      let bijector: Bijector;
+      try {
+        bijector = bijectTo(fn.support);
+      } catch (e) {
+        unsupported.set(s.name, (e as Error).message);
+        continue;
+      }
       keepCreated(bijector, start);
       sites.set(s.name, {
         name: s.name,
@@ -87,7 +100,7 @@ export function buildPrototype<A extends unknown[]>(
     tr.dispose();
     throw e;
   }
-  return { trace: tr, sites };
+  return { trace: tr, sites, unsupported };
 }
 
 /** The model's plate frame of that name, if a latent (else an observed) site is in it. @internal */
