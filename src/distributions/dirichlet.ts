@@ -41,8 +41,8 @@ import { simplex, type Constraint } from '../constraints/constraints.js';
  * `validate_args`), and `-Infinity` without it, as the scalar families outside their support
  * (gradient 0 there; it evaluated the density formula at the point, a finite value or NaN):
  *
- * $$\log p(x) = egin{cases}\sum_k (lpha_k - 1)\log x_k - \log B(lpha) & x \in \Delta^{K-1}\
- *   -\infty & 	ext{otherwise}\end{cases}$$
+ * $$\log p(x) = \begin{cases}\sum_k (\alpha_k - 1)\log x_k - \log B(\alpha) & x \in \Delta^{K-1}\\
+ *   -\infty & \text{otherwise}\end{cases}$$
  *
  * @example
  * ```ts

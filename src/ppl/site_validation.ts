@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
+import { IndependentConstraint } from '../constraints/structured.js';
 import type { Message } from './runtime.js';
 
 let validation = true;
@@ -62,17 +63,28 @@ export function validateSampleValue(msg: Message): void {
     );
   }
   const support = fn.support;
-  const inside = support.check(v);
+  // `independent(c, n)` holds iff `c` holds at every element of its event: check with `c`, so
+  // that the offending element (not its whole event) is the one named
+  let finest = support;
+  while (finest instanceof IndependentConstraint) finest = finest.base;
+  const inside = finest.check(v);
   const flags = inside.dataSync();
   inside.dispose();
   for (let i = 0; i < flags.length; i++) {
     if (!flags[i]) {
-      const bad = tf.tidy(
-        () => tf.reshape(v, [-1]).dataSync()[i * Math.max(1, v.size / flags.length)],
+      const per = Math.max(1, v.size / flags.length); // the values of one checked event
+      const bad = tf.tidy(() =>
+        Array.from(
+          tf
+            .reshape(v, [-1])
+            .dataSync()
+            .slice(i * per, (i + 1) * per),
+        ),
       );
+      const shown = per === 1 ? String(bad[0]) : `[${bad.join(', ')}]`;
       throw new ArgumentError(
         msg.name,
-        `sample site '${msg.name}': value ${bad} (element ${i}) is outside the support ` +
+        `sample site '${msg.name}': value ${shown} (element ${i}) is outside the support ` +
           `${support.name} of ${fn.name}`,
       );
     }

@@ -40,7 +40,7 @@ export function unpackLatent(u: tf.Tensor, specs: LatentSpec[]): tf.Tensor[] {
  * (e.g. the plate of vectorized particles, with 1 at the model's plate dims) are aligned to the
  * right of the site's batch dims, left of its `e` unconstrained event dims:
  *
- * $$	ext{shape}_s = \operatorname{broadcast}ig(	ext{unconstrainedShape}_s,\ B \mathbin{\Vert} 1^{e}ig)$$
+ * $$\text{shape}_s = \operatorname{broadcast}\big(\text{unconstrainedShape}_s,\ B \mathbin{\Vert} 1^{e}\big)$$
  *
  * so that a site of shape `[N]` in a plate at dim -1 gets `[P, N]` under `P` particles at dim
  * -2 (not `[P, 1, N]`). Throws naming the site when the shapes do not broadcast.

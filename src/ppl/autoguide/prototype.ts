@@ -191,6 +191,20 @@ class PrototypeInitMessenger extends Messenger {
   }
 }
 
+/**
+ * The handler that sets each continuous latent site to its initial value under `initLoc` as it
+ * is reached (Pyro's `InitMessenger`), shared with the easy guides' prototype. The global seed
+ * stream moves only for strategies that draw.
+ * @internal
+ */
+export function initMessenger(initLoc: InitLoc): Messenger {
+  const strategy =
+    typeof initLoc === 'function' ? undefined : resolveInit(initLoc, 'initLoc', undefined);
+  let rngFn: (() => number) | undefined;
+  const rng = (): number => (rngFn ??= makeRng())();
+  return new PrototypeInitMessenger(initLoc, strategy, rng);
+}
+
 /** The prototype of a model: its kept trace and the latent specs. */
 export interface Prototype {
   trace: Trace;
@@ -211,10 +225,9 @@ export function latentSpecs<A extends unknown[]>(
 ): Prototype {
   const strategy =
     typeof initLoc === 'function' ? undefined : resolveInit(initLoc, 'initLoc', undefined);
-  // made on first use: the global seed stream moves only for strategies that draw
-  let rngFn: (() => number) | undefined;
-  const rng = (): number => (rngFn ??= makeRng())();
-  const init = new PrototypeInitMessenger(initLoc, strategy, rng);
+  // its random numbers made on first use: the global seed stream moves only for strategies
+  // that draw
+  const init = initMessenger(initLoc);
   const atInit = (...a: A): unknown => init.run(() => model(...a));
   // sites hidden from the guide by a block that cannot be drawn start at the feasible point too
   const tr = withUndrawableFallback(feasiblePoint, () =>

@@ -55,7 +55,8 @@ export class PlateSeqMessenger extends Messenger {
  * @param name the plate's name (its subsample site's name).
  * @param size the number of members `N`, an integer >= 1.
  * @param options `subsample` indices or `subsampleSize` (no `dim`).
- * @returns the visited indices, as numbers.
+ * @returns the visited indices, as numbers (an iterable carrying the plate's `name`, which
+ *   `autoname` takes as its scope, as Pyro's `autoname(pyro.plate(...))`).
  * @throws ArgumentError naming `name`, `size`, `options`, `subsample` or `subsampleSize`.
  * @example
  * ```ts
@@ -71,7 +72,7 @@ export function plateSeq(
   name: string,
   size: number,
   options: PlateSeqOptions = {},
-): Iterable<number> {
+): Iterable<number> & { readonly name: string } {
   if (typeof name !== 'string' || name.length === 0) {
     throw new ArgumentError('name', `expected a non-empty string, got ${String(name)}`);
   }
@@ -84,6 +85,7 @@ export function plateSeq(
     );
   }
   return {
+    name,
     [Symbol.iterator]: () => {
       // the indices when the loop starts (an effectful site, seen by the handlers around it)
       const t = plateIndices(name, size, options);

@@ -43,6 +43,20 @@ export interface ModelRelations {
   maybeObserved: string[];
   /** The deterministic sites kept (empty unless `includeDeterministic`). */
   deterministic: string[];
+  /**
+   * The sample sites (the keys of `sampleSample`) in execution order: a JavaScript object lists
+   * integer-like keys (`'0'`, `'12'`) first, whatever their order of insertion. Optional for
+   * relations written by hand (then the keys' order is used).
+   */
+  sites?: string[];
+}
+
+/**
+ * The sample sites of `r` in execution order (`r.sites`, else the keys of `sampleSample`).
+ * @internal
+ */
+export function relationSites(r: ModelRelations): string[] {
+  return Array.isArray(r.sites) ? [...r.sites] : Object.keys(r.sampleSample);
 }
 
 /** The name of a distribution without the wrappers `expand`, `toEvent` and `mask` (Pyro's `_get_dist_name`). */
@@ -128,6 +142,7 @@ export function getModelRelations<A extends unknown[]>(
     const plateSize = new Map<string, number>();
     const observed: string[] = [];
     const deterministic: string[] = [];
+    const sites: string[] = [];
     for (const site of run.sites) {
       if (site.type === 'param') {
         paramConstraint.push([site.name, site.constraint?.name ?? 'real']);
@@ -139,6 +154,7 @@ export function getModelRelations<A extends unknown[]>(
       const prov = [...run.siteProvenance(site)].sort(
         (a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0),
       );
+      sites.push(site.name);
       sampleSample.push([site.name, prov.filter((u) => types.get(u) === 'sample')]);
       sampleParam.push([site.name, prov.filter((u) => types.get(u) === 'param')]);
       sampleDist.push([site.name, baseDistributionName(site.fn)]);
@@ -163,6 +179,7 @@ export function getModelRelations<A extends unknown[]>(
       observed,
       maybeObserved: [],
       deterministic,
+      sites,
     };
   });
 }
@@ -174,7 +191,7 @@ export function getModelRelations<A extends unknown[]>(
  * distribution name, constraint, plate size and plates of a site; a site is `observed` when it is
  * observed in every run where it appears, `maybeObserved` when only in some:
  *
- * $$	ext{sampleSample}[d] = igcup_r 	ext{sampleSample}_r[d]$$
+ * $$\text{sampleSample}[d] = \bigcup_r \text{sampleSample}_r[d]$$
  *
  * @param runs the relations of each run, from {@link getModelRelations}.
  * @returns the merged relations.
@@ -220,11 +237,13 @@ export function mergeModelRelations(runs: readonly ModelRelations[]): ModelRelat
     return Object.fromEntries(out);
   };
   const sampleSample = unionLists('sampleSample');
+  const sites: string[] = [];
+  for (const r of runs) for (const x of relationSites(r)) if (!sites.includes(x)) sites.push(x);
   const observed: string[] = [];
   const maybeObserved: string[] = [];
-  for (const site of Object.keys(sampleSample)) {
+  for (const site of sites) {
     const votes = runs
-      .filter((r) => site in r.sampleSample)
+      .filter((r) => Object.prototype.hasOwnProperty.call(r.sampleSample, site))
       .map((r) => (r.maybeObserved.includes(site) ? null : r.observed.includes(site)));
     if (votes.every((v) => v === true)) observed.push(site);
     else if (votes.some((v) => v !== false)) maybeObserved.push(site);
@@ -243,5 +262,6 @@ export function mergeModelRelations(runs: readonly ModelRelations[]): ModelRelat
     observed,
     maybeObserved,
     deterministic,
+    sites,
   };
 }

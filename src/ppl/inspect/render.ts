@@ -9,6 +9,7 @@ import {
   checkModelCall,
   getModelRelations,
   mergeModelRelations,
+  relationSites,
   type ModelRelations,
   type ModelRelationsOptions,
 } from './relations.js';
@@ -110,7 +111,7 @@ export function relationsToDot(
   const det = new Set(r.deterministic);
   const obs = new Set(r.observed);
   const maybe = new Set(r.maybeObserved ?? []);
-  const sites = Object.keys(r.sampleSample);
+  const sites = relationSites(r);
   const usedParams: string[] = [];
   if (params) {
     for (const s of sites) {

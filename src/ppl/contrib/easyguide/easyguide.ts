@@ -32,12 +32,21 @@ import { HANDLER_STACK, param, sample, type PlateFrame } from '../../runtime.js'
 import type { Trace } from '../../trace.js';
 import { Group, type GroupOptions } from './group.js';
 import { plateArgs, type EasyPlateOptions } from './plate_options.js';
-import { buildPrototype, prototypeFrame, type PrototypeSite } from './prototype.js';
+import { buildPrototype, prototypeFrame, type Prototype, type PrototypeSite } from './prototype.js';
+import type { InitLoc } from '../../autoguide/prototype.js';
+import { resolveInit } from '../../init_strategy.js';
 
 /** Options of {@link EasyGuide}. */
 export interface EasyGuideOptions {
   /** Prefix of the guide's parameter names (`mapEstimate`). Default `'EasyGuide'`. */
   prefix?: string;
+  /**
+   * How the prototype's continuous latent sites start (Pyro's overridable `EasyGuide.init`):
+   * an init strategy (`'median'`, `initToValue({...})`, ...) or a function
+   * `(name, priorDraw) => value`. The prototype's values are where `mapEstimate` starts.
+   * Default: a prior draw (Pyro's `site["fn"]()`).
+   */
+  init?: InitLoc;
 }
 
 /**
@@ -62,7 +71,9 @@ export interface EasyGuideOptions {
  */
 export abstract class EasyGuide<A extends unknown[], R = unknown> {
   readonly prefix: string;
-  private proto: { trace: Trace; sites: Map<string, PrototypeSite> } | undefined;
+  /** How the prototype's latent sites start (default: prior draws). */
+  readonly init: InitLoc | undefined;
+  private proto: Prototype | undefined;
   /** The indices of each plate used in the current guide call. */
   private readonly plates = new Map<string, tf.Tensor>();
   private readonly groups = new Map<string, Group<A>>();
@@ -80,7 +91,11 @@ export abstract class EasyGuide<A extends unknown[], R = unknown> {
     if (options === null || typeof options !== 'object') {
       throw new ArgumentError('options', `expected an object, got ${String(options)}`);
     }
-    checkOptionKeys(options, ['prefix'], 'EasyGuide');
+    checkOptionKeys(options, ['prefix', 'init'], 'EasyGuide');
+    if (options.init !== undefined && typeof options.init !== 'function') {
+      resolveInit(options.init, 'init');
+    }
+    this.init = options.init;
     if (
       options.prefix !== undefined &&
       (typeof options.prefix !== 'string' || options.prefix === '')
@@ -99,7 +114,7 @@ export abstract class EasyGuide<A extends unknown[], R = unknown> {
   /** Run the model once, blocked, and keep its continuous latent sites (Pyro's prototype). */
   private setup(args: A): void {
     if (this.proto !== undefined) return;
-    this.proto = buildPrototype(this.model, args);
+    this.proto = buildPrototype(this.model, args, this.init);
   }
 
   /** The model's prototype trace (after the first call). */
@@ -107,7 +122,7 @@ export abstract class EasyGuide<A extends unknown[], R = unknown> {
     return this.requireProto().trace;
   }
 
-  private requireProto(): { trace: Trace; sites: Map<string, PrototypeSite> } {
+  private requireProto(): Prototype {
     if (this.proto === undefined) {
       throw new ArgumentError('guide', 'call the guide (or take one SVI step) first');
     }
@@ -140,6 +155,14 @@ export abstract class EasyGuide<A extends unknown[], R = unknown> {
   /** A prototype site by name, or an `ArgumentError` naming it. */
   private site(name: string): PrototypeSite {
     const s = this.requireProto().sites.get(name);
+    const why = this.requireProto().unsupported.get(name);
+    if (why !== undefined) {
+      throw new ArgumentError(
+        name,
+        `site '${name}' has no bijection from the reals onto its support, so no MAP or group ` +
+          `value can be made for it (${why})`,
+      );
+    }
     if (s === undefined) {
       const known = [...this.requireProto().sites.keys()].join(', ');
       throw new ArgumentError(
@@ -200,8 +223,8 @@ export abstract class EasyGuide<A extends unknown[], R = unknown> {
 
   /** `fn` inside the site's model plates that are not active yet (outermost first). @internal */
   inSitePlates<T>(s: PrototypeSite, fn: () => T): T {
-    // cond lists the innermost plate first
-    const missing = [...s.cond].reverse().filter((f) => !EasyGuide.plateActive(f.name));
+    // cond lists the outermost plate first (as Pyro's cond_indep_stack): entered in that order
+    const missing = s.cond.filter((f) => !EasyGuide.plateActive(f.name));
     const run = (i: number): T => {
       const f = missing[i];
       return f === undefined ? fn() : this.plate(f.name, {}, () => run(i + 1));
@@ -211,7 +234,8 @@ export abstract class EasyGuide<A extends unknown[], R = unknown> {
 
   /**
    * The continuous latent sites whose names match `match` at their start, as one {@link Group}
-   * (cached by the pattern).
+   * (cached by the pattern). Sites whose support no bijection from the reals covers (a
+   * `ProjectedNormal`) are left to the guide's own statements.
    * @throws ArgumentError naming `match` when no site matches.
    */
   group(options: GroupOptions = {}): Group<A> {

@@ -9,6 +9,7 @@ import type { Bijector } from '../../../bijectors/bijector.js';
 import type { Constraint } from '../../../constraints/constraints.js';
 import { bijectTo } from '../../../distributions/transform_to.js';
 import { block } from '../../handlers/block.js';
+import { initMessenger, type InitLoc } from '../../autoguide/prototype.js';
 import { trace } from '../../handlers/trace.js';
 import { keepCreated, lastTensorId } from '../../keep.js';
 import type { Fn } from '../../messenger.js';
@@ -39,16 +40,36 @@ export interface Prototype {
   trace: Trace;
   /** Its continuous latent sites, in model order. */
   sites: Map<string, PrototypeSite>;
+  /**
+   * The continuous latent sites whose support no bijection from the reals covers (a
+   * `ProjectedNormal`'s sphere), with the reason: left to the user's own guide statements, an
+   * error naming the site when `mapEstimate` asks for one.
+   */
+  unsupported: Map<string, string>;
 }
 
 /**
  * Run `model(...args)` once, blocked, and keep its continuous latent sites, each with
- * `bijectTo(support)` (freed, with the trace, if making one throws).
+ * `bijectTo(support)` (freed, with the trace, if making one throws). With `init`, each continuous
+ * latent site is set to its initial value under it as it is reached (Pyro's `InitMessenger` of
+ * `EasyGuide.init`); without, the sites keep their prior draws.
  * @internal
  */
-export function buildPrototype<A extends unknown[]>(model: Fn<A, unknown>, args: A): Prototype {
-  const tr = block(() => trace(model).getTrace(...args))();
+export function buildPrototype<A extends unknown[]>(
+  model: Fn<A, unknown>,
+  args: A,
+  init?: InitLoc,
+): Prototype {
+  const atInit =
+    init === undefined
+      ? model
+      : (...a: A): unknown => {
+          const m = initMessenger(init);
+          return m.run(() => model(...a));
+        };
+  const tr = block(() => trace(atInit).getTrace(...args))();
   const sites = new Map<string, PrototypeSite>();
+  const unsupported = new Map<string, string>();
   try {
     for (const s of tr.latentSites()) {
       const fn = s.fn;
@@ -56,7 +77,13 @@ export function buildPrototype<A extends unknown[]>(model: Fn<A, unknown>, args:
       if (fn === null || v === null || fn.support.isDiscrete) continue;
       if (s.infer.enumerate === 'parallel') continue;
       const start = lastTensorId();
-      const bijector = bijectTo(fn.support);
+      let bijector: Bijector;
+      try {
+        bijector = bijectTo(fn.support);
+      } catch (e) {
+        unsupported.set(s.name, (e as Error).message);
+        continue;
+      }
       keepCreated(bijector, start);
       sites.set(s.name, {
         name: s.name,
@@ -73,7 +100,7 @@ export function buildPrototype<A extends unknown[]>(model: Fn<A, unknown>, args:
     tr.dispose();
     throw e;
   }
-  return { trace: tr, sites };
+  return { trace: tr, sites, unsupported };
 }
 
 /** The model's plate frame of that name, if a latent (else an observed) site is in it. @internal */

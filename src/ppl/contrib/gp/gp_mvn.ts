@@ -36,7 +36,8 @@ export class GPMultivariateNormal extends MultivariateNormal {
    * @param scaleTril the lower Cholesky factor `[..., D, D]` (not validated: built by the GP).
    */
   constructor(loc: tf.Tensor, scaleTril: tf.Tensor) {
-    super(loc, { scaleTril }, { validateArgs: false });
+    // named as the family it computes (traces, render legends, errors), as Pyro's
+    super(loc, { scaleTril }, { validateArgs: false, name: 'MultivariateNormal' });
   }
 
   protected override _logProb(x: tf.Tensor): tf.Tensor {
@@ -91,7 +92,7 @@ export class GPLowRankMultivariateNormal extends LowRankMultivariateNormal {
    * @param covDiag `d > 0`, `[D]` (not validated: built by the GP).
    */
   constructor(loc: tf.Tensor, covFactor: tf.Tensor, covDiag: tf.Tensor) {
-    super(loc, covFactor, covDiag, { validateArgs: false });
+    super(loc, covFactor, covDiag, { validateArgs: false, name: 'LowRankMultivariateNormal' });
   }
 
   protected override _logProb(x: tf.Tensor): tf.Tensor {

@@ -1,7 +1,8 @@
 /**
- * Kernels built from kernels (Pyro's `Combination`, `Sum`, `Product`, `VerticalScaling`,
- * `Warping`): sums and products of kernels (or of a kernel and a constant), a kernel scaled by a
- * function of the inputs, a kernel on warped inputs with a polynomial output warping.
+ * Kernels built from kernels (Pyro's `Combination`, `Sum`, `Product`, `Exponent`,
+ * `VerticalScaling`, `Warping`): sums and products of kernels (or of a kernel and a constant),
+ * the exponential of a kernel, a kernel scaled by a function of the inputs, a kernel on warped
+ * inputs with a polynomial output warping.
  */
 import * as tf from '@tensorflow/tfjs';
 import { Kernel } from './kernel.js';
@@ -141,6 +142,31 @@ export class Product extends BinaryCombination {
   }
   protected op(a: tf.Tensor, b: tf.Tensor | number): tf.Tensor {
     return tf.mul(a, b);
+  }
+}
+
+/**
+ * The exponential of a kernel (Pyro's `Exponent`): a positive semi-definite kernel again, the
+ * exponential being a limit of polynomials with non-negative coefficients,
+ * $$k(x, z) = \exp\big(k_0(x, z)\big)$$
+ * (with `diag`, `exp(k_0(x_i, x_i))`).
+ *
+ * @example
+ * ```ts
+ * const k = new gp.kernels.Exponent(new gp.kernels.Linear({ inputDim: 1, variance: 0.5 }));
+ * ```
+ */
+export class Exponent extends Combination {
+  /**
+   * @param kern a kernel.
+   * @param options `name`.
+   */
+  constructor(kern: Kernel, options: CombinationOptions = {}) {
+    super([checkKernel(kern, 'kern')], options, 'Exponent');
+  }
+  /** @internal */
+  gram(x: tf.Tensor2D, z: tf.Tensor2D | undefined, diag: boolean): tf.Tensor {
+    return tf.exp((this.parts[0] as Kernel).gram(x, z, diag));
   }
 }
 

@@ -25,10 +25,13 @@ export {
   type PolynomialOptions,
 } from './dot_product.js';
 export { Constant, WhiteNoise, type StaticOptions } from './static.js';
+export { Brownian, type BrownianOptions } from './brownian.js';
+export { Coregionalize, type CoregionalizeOptions } from './coregionalize.js';
 export {
   Combination,
   Sum,
   Product,
+  Exponent,
   VerticalScaling,
   Warping,
   type CombinationOptions,

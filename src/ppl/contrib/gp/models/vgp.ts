@@ -61,6 +61,14 @@ export function latentShapeOf(
         `expected an array of integers >= 1, got ${String(given)}`,
       );
     }
+    const c = likelihood.latentDim;
+    if (c > 1 && given.at(-1) !== c) {
+      throw new ArgumentError(
+        'latentShape',
+        `the likelihood reads ${c} latent functions (one per class): expected [..., ${c}], ` +
+          `got [${given.join(',')}]`,
+      );
+    }
     return [...(given as number[])];
   }
   if (likelihood.latentDim > 1) return [likelihood.latentDim];
@@ -198,6 +206,24 @@ export class VariationalGP extends LatentGPModel {
     } catch (e) {
       this.dispose(); // the data just set
       throw e;
+    }
+  }
+
+  /**
+   * New data must have the `N` rows the posterior `q(f(X))` is over (`fLoc [..., N]`).
+   * @throws ArgumentError naming `X` otherwise (make a new model for another `N`).
+   */
+  protected override checkData(x: tf.Tensor2D, y: tf.Tensor | undefined): void {
+    super.checkData(x, y);
+    if (!this.paramNames().includes('fLoc')) return; // the first data, before the posterior
+    const n = this.paramShape('fLoc').at(-1) as number;
+    if (x.shape[0] !== n) {
+      throw new ArgumentError(
+        'X',
+        `${this.name}'s posterior q(f) is over the ${n} rows of its data: expected ${n} rows, ` +
+          `got ${x.shape[0]} (a VariationalGP keeps one latent value per datum; make a new ` +
+          `model, or use VariationalSparseGP for mini-batches)`,
+      );
     }
   }
 
