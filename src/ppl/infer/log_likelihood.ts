@@ -6,9 +6,12 @@
  * $$\ell_{s} = \log p(y \mid \theta_s)$$
  *
  * elementwise over the site's batch shape (its event dims summed by `logProb`): shape
- * `[S, ...batchShape]`, or `[chains, draws, ...batchShape]` with `batchNdims: 2`. As in NumPyro the
- * site's own log-density is taken, without the masks or scales of handlers; `deterministic` sites
- * are left out, `factor` sites kept (a custom likelihood written as a factor). The input to
+ * `[S, ...batchShape]`, or `[chains, draws, ...batchShape]` with `batchNdims: 2`. As in NumPyro
+ * (whose `mask` handler and `obs_mask` wrap the site's distribution in a `MaskedDistribution`)
+ * the entries a mask drops are 0, `ℓ_s = m · log p(y | θ_s)`, so missing or padded data (an
+ * `obsMask`, a `mask` by sequence lengths) add nothing to `waic`/`loo`; the scales of handlers
+ * are not applied (NumPyro keeps them apart from the distribution). `deterministic` sites are
+ * left out, `factor` sites kept (a custom likelihood written as a factor). The input to
  * {@link waic} and {@link loo}.
  *
  * A discrete latent site missing from the draws is refused, naming it: `MCMC` sums such sites out
@@ -21,7 +24,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { substitute } from '../handlers/substitute.js';
 import { trace } from '../handlers/trace.js';
-import type { Trace } from '../trace.js';
+import { siteMask, type Trace } from '../trace.js';
+import type { Message } from '../runtime.js';
 import { ArgumentError } from '../../utils/errors.js';
 import { checkOptionKeys } from '../../utils/options.js';
 import { asFn, type Callable } from './elbo.js';
@@ -110,6 +114,20 @@ function checkDiscreteDrawn(tr: Trace, draws: Record<string, tf.Tensor>): void {
 }
 
 /**
+ * A site's log-density `m · log p(value)` elementwise, `m` its mask (from `mask` handlers and
+ * `obsMask`; none: 1), without its scale (NumPyro's `site["fn"].log_prob(site["value"])` with the
+ * mask folded into the distribution). Untidied.
+ */
+function maskedLogProb(site: Message): tf.Tensor {
+  const fn = site.fn as NonNullable<Message['fn']>;
+  const lp = fn.logProb(site.value as tf.Tensor);
+  if (site.mask === false) return tf.zerosLike(lp);
+  if (site.mask instanceof tf.Tensor)
+    return tf.where(siteMask(site, lp.shape), lp, tf.zerosLike(lp));
+  return lp;
+}
+
+/**
  * The log-likelihood of each observed site at each draw (new tensors: dispose them).
  *
  * @param model the model.
@@ -172,7 +190,7 @@ export function logLikelihood<A extends unknown[]>(
           if (site.infer['deterministic'] === true || site.fn === null || site.value === null) {
             continue;
           }
-          (per[site.name] ??= []).push(tf.keep(site.fn.logProb(site.value)));
+          (per[site.name] ??= []).push(tf.keep(maskedLogProb(site)));
         }
       });
     }
