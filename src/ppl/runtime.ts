@@ -219,6 +219,10 @@ function maskedObserve(
       fn: new Delta(value, eventShape.length),
       value,
       isObserved: true,
+      // a deterministic site, as `deterministic` makes (Pyro's and NumPyro's `_masked_observe`
+      // return `deterministic(name, value)`): not scored, not a likelihood
+      mask: false,
+      infer: { deterministic: true },
     }),
   ).value as tf.Tensor;
 }

@@ -196,3 +196,52 @@ describe(
     });
   },
 );
+
+describe("obsMask's combined site is deterministic (Pyro's and NumPyro's _masked_observe)", () => {
+  const imputed = (y: tf.Tensor, m: tf.Tensor): void => {
+    const mu = ppl.sample('mu', new D.Normal(0, 5));
+    ppl.plate('data', y.shape[0] as number, () => {
+      ppl.sample('y', new D.Normal(mu, 1), { obs: y, obsMask: m });
+    });
+  };
+  it('flagged as deterministic; logLikelihood leaves it out; Predictive recomputes it from each draw', () => {
+    const y = tf.tensor1d([0.5, 0, 1.5, 0]);
+    const m = tf.tensor1d([true, false, true, false], 'bool');
+    const draws = {
+      mu: tf.tensor1d([0.2, 0.9]),
+      y_unobserved: tf.tensor2d([
+        [1, 2, 3, 4],
+        [5, 6, 7, 8],
+      ]),
+    };
+    const stale = tf.zeros([2, 4]);
+    const before = tf.memory().numTensors;
+    const tr = ppl.trace(ppl.seed(imputed, 1)).getTrace(y, m);
+    expect(tr.get('y')?.infer.deterministic).toBe(true);
+    expect(tr.get('y')?.mask).toBe(false);
+    tr.dispose();
+    const ll = ppl.logLikelihood(imputed, draws, y, m);
+    expect(Object.keys(ll)).toEqual(['y_observed']);
+    // the observed entries scored at each mu, the missing ones 0 (NumPyro's masked distribution)
+    const l = ll.y_observed?.arraySync() as number[][];
+    [0.2, 0.9].forEach((mu, s) =>
+      [0.5, 0, 1.5, 0].forEach((v, i) =>
+        expect(l[s]?.[i]).toBeCloseTo(
+          i % 2 === 0 ? -0.5 * (v - mu) ** 2 - 0.5 * Math.log(2 * Math.PI) : 0,
+          5,
+        ),
+      ),
+    );
+    const p = new ppl.Predictive(imputed, {
+      posteriorSamples: { ...draws, y: stale },
+    }).call(y, m);
+    // y is where(m, obs, y_unobserved) of each draw, not the stale value among the samples
+    expect(p.y?.arraySync()).toEqual([
+      [0.5, 2, 1.5, 4],
+      [0.5, 6, 1.5, 8],
+    ]);
+    tf.dispose([...Object.values(ll), ...Object.values(p)]);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([y, m, stale, ...Object.values(draws)]);
+  });
+});
