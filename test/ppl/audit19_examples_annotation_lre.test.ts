@@ -154,7 +154,7 @@ describe("NumPyro's logistic random effects annotation model", () => {
     const annotations = tf.tensor2d(ANNOTATIONS, undefined, 'int32');
     const v = fixed();
     const before = tf.memory().numTensors;
-    const loss = new ppl.TraceEnumELBO({ maxPlateNesting: 2 }).loss(
+    const loss = new ppl.TraceEnumELBO({ maxPlateNesting: 2 }).loss<[tf.Tensor, tf.Tensor]>(
       ppl.condition(lre, v),
       () => undefined,
       positions,
