@@ -245,3 +245,41 @@ describe("obsMask's combined site is deterministic (Pyro's and NumPyro's _masked
     tf.dispose([y, m, stale, ...Object.values(draws)]);
   });
 });
+
+describe('missing continuous data (obsMask) in a mixture whose assignment is enumerated', () => {
+  it('TraceEnumELBO with the guide imputing x_unobserved is minus the exact log mixture density', () => {
+    const xv = [-1.2, 0.3, 2.5, 3.1];
+    const mv = [true, false, true, false];
+    const imputedV = [9, 0.7, 9, 2.2]; // the guide's values (placeholders where observed)
+    const locsV = [-1, 2.5];
+    const mixture = (x: tf.Tensor, m: tf.Tensor): void => {
+      ppl.plate('data', xv.length, () => {
+        const c = ppl.sample('c', new D.Categorical({ probs: tf.tensor1d(PI) }), { infer: ENUM });
+        const loc = tf.gather(tf.tensor1d(locsV), tf.cast(c, 'int32'));
+        ppl.sample('x', new D.Normal(loc, 1), { obs: x, obsMask: m });
+      });
+    };
+    const guide = (): void => {
+      ppl.plate('data', xv.length, () =>
+        ppl.sample('x_unobserved', new D.Delta(tf.tensor1d(imputedV))),
+      );
+    };
+    const x = tf.tensor1d(xv);
+    const m = tf.tensor1d(mv, 'bool');
+    const before = tf.memory().numTensors;
+    const loss = new ppl.TraceEnumELBO({ maxPlateNesting: 1 }).loss<[tf.Tensor, tf.Tensor]>(
+      mixture,
+      guide,
+      x,
+      m,
+    );
+    expect(tf.memory().numTensors).toBe(before);
+    // each entry, observed or imputed, scored by the mixture with its assignment summed out
+    const ref = xv.reduce((acc, xi, i) => {
+      const v = mv[i] ? xi : (imputedV[i] as number);
+      return acc + lse(PI.map((p, k) => Math.log(p) + lnorm(v, locsV[k] as number, 1)));
+    }, 0);
+    expect(loss).toBeCloseTo(-ref, 4);
+    tf.dispose([x, m]);
+  });
+});
