@@ -9,7 +9,8 @@
  * does). As Pyro's, one call is one forward and one backward pass over the factor graph:
  *
  * 1. one plain run finds the plate nesting and fixes the values of the unobserved continuous
- *    sites (those an outer `condition`/`substitute`/`replay` gives included) and the members of every subsampled plate (the model need not be conditioned on the
+ *    sites (those an outer `condition`/`substitute`/`replay` gives included) and the members of
+ *    every subsampled plate (the model need not be conditioned on the
  *    continuous sites: as Pyro's replay of its enumerated trace, the discrete sites are drawn
  *    given the continuous values the call returns with, not fresh draws of them);
  * 2. one run under `enumerate` gives the factor graph, which is contracted by variable
