@@ -88,7 +88,7 @@ export {
 export { backtrack, type BacktrackVar } from './infer/backtrack.js';
 export { enumFactorGraph, type EnumFactorGraph, type TraceEnumVar } from './infer/enum_factors.js';
 export { inferDiscrete, type InferDiscreteOptions } from './infer/infer_discrete.js';
-export { SVI, type SVIOptions } from './infer/svi.js';
+export { SVI, type SVIOptions, type SVIRunResult } from './infer/svi.js';
 export { hpdi, quantiles } from './infer/hpdi.js';
 export { Predictive, type PredictiveOptions } from './infer/predictive.js';
 export { Importance, ImportanceResult, type ImportanceOptions } from './infer/importance.js';

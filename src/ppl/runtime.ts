@@ -174,7 +174,13 @@ const SAMPLE_OPTIONS = ['obs', 'obsMask', 'infer'] as const;
  *
  * $$\log p = \sum_i m_i \log p(\text{obs}_i) + \sum_i (1 - m_i) \log p(u_i)$$
  */
-function maskedObserve(name: string, dist: Distribution, obs: tf.Tensor, m: tf.Tensor): tf.Tensor {
+function maskedObserve(
+  name: string,
+  dist: Distribution,
+  obs: tf.Tensor,
+  m: tf.Tensor,
+  infer: Record<string, unknown>,
+): tf.Tensor {
   const eventShape = dist.eventShape;
   const observed = applyStack(
     makeMessage({
@@ -184,17 +190,27 @@ function maskedObserve(name: string, dist: Distribution, obs: tf.Tensor, m: tf.T
       value: obs,
       isObserved: true,
       mask: m,
+      infer: { ...infer },
     }),
   ).value as tf.Tensor;
   const unobserved = applyStack(
-    makeMessage({ type: 'sample', name: `${name}_unobserved`, fn: dist, mask: tf.logicalNot(m) }),
+    makeMessage({
+      type: 'sample',
+      name: `${name}_unobserved`,
+      fn: dist,
+      mask: tf.logicalNot(m),
+      infer: { ...infer },
+    }),
   ).value as tf.Tensor;
   const cond = tf.reshape(m, [...m.shape, ...eventShape.map(() => 1)]);
   const shape = [observed.shape, unobserved.shape].reduce(broadcastShape, cond.shape);
+  // int32 labels observed beside float32 draws or enumerated values: one (promoted) dtype, as
+  // torch.where promotes (tfjs's where read the int32 bits as float32)
+  const dtype = tf.upcastType(observed.dtype, unobserved.dtype);
   const value = tf.where(
     tf.broadcastTo(cond, shape),
-    tf.broadcastTo(observed, shape),
-    tf.broadcastTo(unobserved, shape),
+    tf.broadcastTo(tf.cast(observed, dtype), shape),
+    tf.broadcastTo(tf.cast(unobserved, dtype), shape),
   );
   return applyStack(
     makeMessage({
@@ -203,6 +219,10 @@ function maskedObserve(name: string, dist: Distribution, obs: tf.Tensor, m: tf.T
       fn: new Delta(value, eventShape.length),
       value,
       isObserved: true,
+      // a deterministic site, as `deterministic` makes (Pyro's and NumPyro's `_masked_observe`
+      // return `deterministic(name, value)`): not scored, not a likelihood
+      mask: false,
+      infer: { deterministic: true },
     }),
   ).value as tf.Tensor;
 }
@@ -262,13 +282,13 @@ export function sample(name: string, dist: Distribution, options: SampleOptions 
     if (HANDLER_STACK.length === 0) {
       // outside any handler: only the combined value outlives the call
       try {
-        return tf.tidy(() => maskedObserve(name, dist, obsT, m));
+        return tf.tidy(() => maskedObserve(name, dist, obsT, m, options.infer ?? {}));
       } finally {
         if (own) m.dispose();
       }
     }
     try {
-      return maskedObserve(name, dist, obsT, m);
+      return maskedObserve(name, dist, obsT, m, options.infer ?? {});
     } catch (e) {
       if (own) m.dispose();
       throw e;

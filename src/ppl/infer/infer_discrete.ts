@@ -9,7 +9,8 @@
  * does). As Pyro's, one call is one forward and one backward pass over the factor graph:
  *
  * 1. one plain run finds the plate nesting and fixes the values of the unobserved continuous
- *    sites and the members of every subsampled plate (the model need not be conditioned on the
+ *    sites (those an outer `condition`/`substitute`/`replay` gives included) and the members of
+ *    every subsampled plate (the model need not be conditioned on the
  *    continuous sites: as Pyro's replay of its enumerated trace, the discrete sites are drawn
  *    given the continuous values the call returns with, not fresh draws of them);
  * 2. one run under `enumerate` gives the factor graph, which is contracted by variable
@@ -33,6 +34,7 @@ import { makeRng } from '../../utils/seed.js';
 import { block } from '../handlers/block.js';
 import { enumerateDiscrete } from '../handlers/enum.js';
 import { enumerateSupportTable } from '../handlers/enum_support.js';
+import { OuterValuesMessenger, outerHandlers } from '../handlers/outer_values.js';
 import { handlerSeed, seed } from '../handlers/seed.js';
 import { trace } from '../handlers/trace.js';
 import { Messenger, wrapWith, type Fn } from '../messenger.js';
@@ -126,6 +128,16 @@ function siteValue(site: Message, idx: LabeledFactor): tf.Tensor {
   return tf.gather(enumerateSupportTable(fn, site.name), placed);
 }
 
+/**
+ * `fn` under the values that the handlers outside the call give its sites ({@link
+ * OuterValuesMessenger}, the stack read now): the hidden runs see a posterior draw that
+ * `Predictive` conditions on, or a guide trace replayed outside, as the last (visible) run does.
+ */
+function withOuterValues<A extends unknown[], R>(fn: Fn<A, R>): Fn<A, R> {
+  const outer = outerHandlers();
+  return wrapWith(fn, () => new OuterValuesMessenger(outer));
+}
+
 /** The values of a plain run that the later runs of one call reuse. */
 interface PlainRun {
   /** The deepest plate dim met. */
@@ -143,13 +155,15 @@ interface PlainRun {
  * given the continuous values and plate members the model returns with.
  */
 function plainRun<A extends unknown[]>(fn: Fn<A, unknown>, args: A, rngSeed: number): PlainRun {
+  // the values the outer condition/substitute/replay give, as the visible last run sees them
+  const forwarded = withOuterValues(fn);
   let nest = 0;
   // returned from the tidy (not kept), so an enclosing tidy still owns them
   const [continuous, subsamples] = tf.tidy(() => {
     const cont: Record<string, tf.Tensor> = {};
     const subs: Record<string, tf.Tensor> = {};
     block(() => {
-      const tr = trace(seed(fn, rngSeed)).getTraceUntidied(...args).trace;
+      const tr = trace(seed(forwarded, rngSeed)).getTraceUntidied(...args).trace;
       for (const s of tr.sites()) {
         for (const f of s.cond) nest = Math.max(nest, -f.dim);
         if (s.type === 'subsample' && s.value !== null) subs[s.name] = s.value.clone();
@@ -171,8 +185,14 @@ function plainRun<A extends unknown[]>(fn: Fn<A, unknown>, args: A, rngSeed: num
  * model's, seen by them with the discrete sites as ordinary (unobserved) sites holding the drawn
  * values.
  *
- * @param fn the model; condition it on the continuous values first (e.g. `condition(model,
- *   draw)` with an MCMC draw) to sample from `p(z_d | x, z_c)`.
+ * The values that handlers outside the call give its sites (`condition`, `substitute`,
+ * `replay`, e.g. `Predictive`'s posterior draw or a guide's trace replayed) hold in every run,
+ * the hidden ones included ({@link OuterValuesMessenger}): `Predictive(inferDiscrete(model),
+ * {posteriorSamples})` draws `z_d` given each posterior draw, as `condition` inside does. (Pyro
+ * and NumPyro block them from the hidden runs, which then draw fresh continuous values.)
+ *
+ * @param fn the model; the continuous values come from `condition`/`substitute`/`replay`,
+ *   inside or outside (e.g. an MCMC draw), to sample from `p(z_d | x, z_c)`.
  * @example
  * ```ts
  * // the assignments of a Gaussian mixture at one posterior draw of the locations
@@ -228,7 +248,9 @@ export function inferDiscrete<A extends unknown[], R>(
     try {
       tf.tidy(() => {
         const model = enumerateDiscrete(
-          wrapWith(fn, () => new FixedValuesMessenger(plain.continuous, plain.subsamples)),
+          withOuterValues(
+            wrapWith(fn, () => new FixedValuesMessenger(plain.continuous, plain.subsamples)),
+          ),
           -(nest + 1),
           'inferDiscrete',
         );

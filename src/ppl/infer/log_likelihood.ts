@@ -6,12 +6,13 @@
  * $$\ell_{s} = \log p(y \mid \theta_s)$$
  *
  * elementwise over the site's batch shape (its event dims summed by `logProb`): shape
- * `[S, ...batchShape]`, or `[chains, draws, ...batchShape]` with `batchNdims: 2`. As in NumPyro the
- * site's own log-density is taken without the scales of handlers (`scale`, subsampling), but with
- * their masks (NumPyro's `mask` handler wraps the distribution: a masked-out element gives 0, e.g.
- * the missing entries of `obsMask`'s `${name}_observed`); `deterministic` sites are left out (also
- * the combined value `name` of `obsMask`, a deterministic site in Pyro and NumPyro), `factor`
- * sites kept (a custom likelihood written as a factor). The input to {@link waic} and {@link loo}.
+ * `[S, ...batchShape]`, or `[chains, draws, ...batchShape]` with `batchNdims: 2`. As in NumPyro
+ * (whose `mask` handler and `obs_mask` wrap the site's distribution in a `MaskedDistribution`)
+ * the entries a mask drops are 0, `ℓ_s = m · log p(y | θ_s)`, so missing or padded data (an
+ * `obsMask`, a `mask` by sequence lengths) add nothing to `waic`/`loo`; the scales of handlers
+ * are not applied (NumPyro keeps them apart from the distribution). `deterministic` sites are
+ * left out, `factor` sites kept (a custom likelihood written as a factor). The input to
+ * {@link waic} and {@link loo}.
  *
  * A discrete latent site missing from the draws is refused, naming it: `MCMC` sums such sites out
  * and stores no draws of them, and running the model would take one prior draw of each, giving
@@ -24,7 +25,6 @@ import * as tf from '@tensorflow/tfjs';
 import { substitute } from '../handlers/substitute.js';
 import { trace } from '../handlers/trace.js';
 import { siteMask, type Trace } from '../trace.js';
-import { Delta } from '../../distributions/delta.js';
 import type { Message } from '../runtime.js';
 import { ArgumentError } from '../../utils/errors.js';
 import { checkOptionKeys } from '../../utils/options.js';
@@ -113,26 +113,18 @@ function checkDiscreteDrawn(tr: Trace, draws: Record<string, tf.Tensor>): void {
   }
 }
 
-/** `log p(value)` elementwise, 0 where the site's mask (of a `mask` handler, `obsMask`) is off. */
+/**
+ * A site's log-density `m · log p(value)` elementwise, `m` its mask (from `mask` handlers and
+ * `obsMask`; none: 1), without its scale (NumPyro's `site["fn"].log_prob(site["value"])` with the
+ * mask folded into the distribution). Untidied.
+ */
 function maskedLogProb(site: Message): tf.Tensor {
-  const lp = (site.fn as NonNullable<Message['fn']>).logProb(site.value as tf.Tensor);
+  const fn = site.fn as NonNullable<Message['fn']>;
+  const lp = fn.logProb(site.value as tf.Tensor);
   if (site.mask === false) return tf.zerosLike(lp);
   if (site.mask instanceof tf.Tensor)
     return tf.where(siteMask(site, lp.shape), lp, tf.zerosLike(lp));
   return lp;
-}
-
-/**
- * Whether `site` is the combined value `where(mask, obs, unobserved)` that `obsMask` records under
- * the site's own name (a `Delta` next to `${name}_observed` and `${name}_unobserved`; Pyro's and
- * NumPyro's `deterministic`).
- */
-function isObsMaskValue(site: Message, tr: Trace): boolean {
-  return (
-    site.fn instanceof Delta &&
-    tr.get(`${site.name}_observed`)?.isObserved === true &&
-    tr.get(`${site.name}_unobserved`) !== undefined
-  );
 }
 
 /**
@@ -198,7 +190,6 @@ export function logLikelihood<A extends unknown[]>(
           if (site.infer['deterministic'] === true || site.fn === null || site.value === null) {
             continue;
           }
-          if (isObsMaskValue(site, tr)) continue;
           (per[site.name] ??= []).push(tf.keep(maskedLogProb(site)));
         }
       });

@@ -138,6 +138,14 @@ function lossFromFunction<A extends unknown[]>(fn: LossFn<A>): ELBOLoss {
   };
 }
 
+/** What {@link SVI.run} returns (NumPyro's `SVIRunResult`, without the optimizer state). */
+export interface SVIRunResult {
+  /** The constrained parameter values after the last step, by name (the caller's tensors). */
+  params: Record<string, tf.Tensor>;
+  /** The loss (`-ELBO` estimate) before each step. */
+  losses: number[];
+}
+
 /**
  * SVI over a model and a guide.
  *
@@ -326,6 +334,44 @@ export class SVI<A extends unknown[]> {
     const out: Record<string, tf.Tensor | null> = {};
     for (const n of order) out[n] = grads[n] ?? null;
     return out as tf.NamedTensorMap;
+  }
+
+  /**
+   * NumPyro's `svi.run(rng_key, num_steps, *args)`: `numSteps` calls of {@link SVI.step} (the
+   * draws from the global seed stream, `setSeed`, instead of a key), then the parameters.
+   *
+   * $$\text{losses}_i = -\hat{\mathcal L}(\theta_i),\qquad
+   *   \theta_{i+1} = \mathrm{opt}(\theta_i, \nabla_\theta \hat{\mathcal L}),\quad i < \text{numSteps}$$
+   *
+   * @returns `{params, losses}` (NumPyro's `SVIRunResult`): {@link SVI.getParams} after the last
+   *   step (new tensors, the caller's) and the loss before each step.
+   * @throws ArgumentError naming `numSteps` unless an integer >= 1, before any step.
+   * @example
+   * ```ts
+   * const { params, losses } = svi.run(2000, data); // params.loc, losses.length === 2000
+   * ```
+   */
+  run(numSteps: number, ...args: A): SVIRunResult {
+    if (typeof numSteps !== 'number' || !Number.isInteger(numSteps) || numSteps < 1) {
+      throw new ArgumentError(
+        'numSteps',
+        `SVI.run: expected an integer >= 1 (NumPyro's num_steps; no rng key: seed with setSeed), got ${String(numSteps)}`,
+      );
+    }
+    const losses: number[] = [];
+    for (let i = 0; i < numSteps; i++) losses.push(this.step(...args));
+    return { params: this.getParams(), losses };
+  }
+
+  /**
+   * NumPyro's `svi.get_params(state)`: the constrained values of the parameters the model and
+   * guide used in the steps so far, by name (new tensors, the caller's; empty before a step).
+   */
+  getParams(): Record<string, tf.Tensor> {
+    const store = getParamStore();
+    const out: Record<string, tf.Tensor> = {};
+    for (const n of this.paramNames) if (store.has(n)) out[n] = store.value(n);
+    return out;
   }
 
   /**
