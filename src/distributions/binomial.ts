@@ -140,7 +140,11 @@ export class Binomial extends BinaryProbsDistribution {
    */
   protected override _entropy(): tf.Tensor {
     const lp = this._logProb(massWindow(this.totalCount, this.probs, this._batchShape));
-    const terms = tf.where(gt(lp, -Infinity), tf.mul(tf.exp(lp), lp), tf.zerosLike(lp));
+    // counts outside an element's support (the window is as long as the widest element's) are
+    // replaced before the product: exp(-inf) * -inf would put NaN in the gradient
+    const ok = gt(lp, -Infinity);
+    const a = safe(ok, lp, 0);
+    const terms = tf.where(ok, tf.mul(tf.exp(a), a), tf.zerosLike(a));
     return tf.neg(tf.sum(terms, 0));
   }
 }

@@ -3,7 +3,8 @@
  * pair. As torch: `+Infinity` where `n_p > n_q` (q has no mass on `n_q < k <= n_p`); where
  * `n_p < n_q` (torch raises) the exact value, checked against brute-force enumeration
  * `Σ_k P_p(k) log(P_p(k) / P_q(k))` in float64 (@stdlib's binomial pmf); batches that mix the
- * three cases; finite gradients in both probabilities; no tensor left.
+ * three cases; finite gradients in both probabilities; no tensor left. Also the entropy gradient
+ * in a batch whose counts differ (NaN before: terms outside the support multiplied -inf by 0).
  */
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
@@ -91,5 +92,33 @@ describe('KL between binomials of unequal counts', () => {
       1e-5,
     );
     expect(g).toBeAllclose(ref, { rtol: 1e-3, atol: 1e-4 });
+  });
+});
+
+describe('Binomial entropy gradient in a batch of unequal counts', () => {
+  it('is finite and equals finite differences of the enumerated entropy (it was NaN)', () => {
+    const before = tf.memory().numTensors;
+    const x = tf.tensor([0.3, 0.6]);
+    const g = tf.grad((p: tf.Tensor) => {
+      const b = new d.Binomial([3, 10], p);
+      try {
+        return tf.sum(b.entropy());
+      } finally {
+        b.dispose();
+      }
+    })(x);
+    const got = Array.from(g.dataSync());
+    tf.dispose([g, x]);
+    expect(tf.memory().numTensors).toBe(before);
+    const h = (n: number, p: number): number => {
+      let s = 0;
+      for (let k = 0; k <= n; k++) {
+        const m = pmf(k, n, p);
+        if (m > 0) s -= m * Math.log(m);
+      }
+      return s;
+    };
+    const ref = finiteDiff(([a, b]) => h(3, a!) + h(10, b!), [0.3, 0.6], 1e-5);
+    expect(got).toBeAllclose(ref, { rtol: 1e-3, atol: 1e-4 });
   });
 });
