@@ -4,11 +4,13 @@
  * `n_p < n_q` (torch raises) the exact value, checked against brute-force enumeration
  * `Σ_k P_p(k) log(P_p(k) / P_q(k))` in float64 (@stdlib's binomial pmf); batches that mix the
  * three cases; finite gradients in both probabilities; no tensor left. Also the entropy gradient
- * in a batch whose counts differ (NaN before: terms outside the support multiplied -inf by 0).
+ * of Binomial and BetaBinomial in a batch whose counts differ (NaN before: terms outside the
+ * support multiplied -inf by 0).
  */
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import binomialRef from '@stdlib/stats-base-dists-binomial';
+import gammaln from '@stdlib/math-base-special-gammaln';
 import { distributions as d } from '../../src/index.js';
 import { finiteDiff } from '../helpers.js';
 
@@ -120,5 +122,41 @@ describe('Binomial entropy gradient in a batch of unequal counts', () => {
     };
     const ref = finiteDiff(([a, b]) => h(3, a!) + h(10, b!), [0.3, 0.6], 1e-5);
     expect(got).toBeAllclose(ref, { rtol: 1e-3, atol: 1e-4 });
+  });
+});
+
+describe('BetaBinomial entropy gradient in a batch of unequal counts', () => {
+  it('is finite and equals finite differences of the enumerated entropy (it was NaN)', () => {
+    const before = tf.memory().numTensors;
+    const c1 = tf.tensor([2, 0.7]);
+    const c0 = tf.tensor([1.5, 3]);
+    const grads = tf.grads((a: tf.Tensor, b: tf.Tensor) => {
+      const bb = new d.BetaBinomial(a, b, [2, 9]);
+      try {
+        return tf.sum(bb.entropy());
+      } finally {
+        bb.dispose();
+      }
+    })([c1, c0]);
+    const got = grads.flatMap((t) => Array.from(t.dataSync()));
+    tf.dispose([...grads, c1, c0]);
+    expect(tf.memory().numTensors).toBe(before);
+    const lbeta = (x: number, y: number): number => gammaln(x) + gammaln(y) - gammaln(x + y);
+    const lchoose = (n: number, k: number): number =>
+      gammaln(n + 1) - gammaln(k + 1) - gammaln(n - k + 1);
+    const h = (n: number, a: number, b: number): number => {
+      let s = 0;
+      for (let k = 0; k <= n; k++) {
+        const l = lchoose(n, k) + lbeta(k + a, n - k + b) - lbeta(a, b);
+        s -= Math.exp(l) * l;
+      }
+      return s;
+    };
+    const ref = finiteDiff(
+      ([a0, a1, b0, b1]) => h(2, a0!, b0!) + h(9, a1!, b1!),
+      [2, 0.7, 1.5, 3],
+      1e-5,
+    );
+    expect(got).toBeAllclose(ref, { rtol: 2e-3, atol: 2e-4 });
   });
 });
