@@ -154,9 +154,10 @@ export class Binomial extends BinaryProbsDistribution {
  * `[len, ...batch]`: `{0, ..., n}`, or the window `round(n p) +- (12 sd + 40)` where that is
  * shorter (`sd = sqrt(n p (1 - p))`; the mass outside is below `e^-72`), so that a large
  * `totalCount` (`1e8`) costs `O(sd)` terms rather than a tensor of `n + 1` (which crashed the
- * wasm backend). Used by the entropy and the KL of unequal counts; runs inside the caller's tidy.
+ * wasm backend). Used by the entropy, the KL of unequal counts and the Multinomial's entropy;
+ * runs inside the caller's tidy. Internal (not exported by the index).
  */
-function massWindow(totalCount: tf.Tensor, probs: tf.Tensor, batch: number[]): tf.Tensor {
+export function massWindow(totalCount: tf.Tensor, probs: tf.Tensor, batch: number[]): tf.Tensor {
   const n = valuesOf(broadcastTo(totalCount, batch));
   const p = valuesOf(broadcastTo(probs, batch));
   let nMax = 0;
