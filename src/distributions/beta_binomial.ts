@@ -156,7 +156,11 @@ export class BetaBinomial extends ScalarDistribution {
   /** `-sum_k P(k) log P(k)` over `k = 0..max n` (exact). */
   protected override _entropy(): tf.Tensor {
     const lp = this.supportLogProbs();
-    const terms = tf.where(gt(lp, -Infinity), tf.mul(tf.exp(lp), lp), tf.zerosLike(lp));
+    // counts beyond an element's own n (the table runs to the largest n) are replaced before
+    // the product: exp(-inf) * -inf would put NaN in the gradient
+    const ok = gt(lp, -Infinity);
+    const a = safe(ok, lp, 0);
+    const terms = tf.where(ok, tf.mul(tf.exp(a), a), tf.zerosLike(a));
     return tf.neg(tf.sum(terms, 0));
   }
 }

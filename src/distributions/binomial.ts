@@ -33,7 +33,6 @@ import { integerInterval, type Constraint } from '../constraints/constraints.js'
 import { binomialDraw } from './host_sampling.js';
 import { broadcastShapes, broadcastTo, valuesOf } from '../utils/tensor.js';
 import { makeRng } from '../utils/seed.js';
-import { ArgumentError } from '../utils/errors.js';
 
 /** Half-width of the entropy's enumeration window in standard deviations, and its padding. */
 const ENTROPY_WINDOW_SDS = 12;
@@ -135,63 +134,89 @@ export class Binomial extends BinaryProbsDistribution {
   protected override _variance(): tf.Tensor {
     return this.expandToBatch(tf.mul(tf.mul(this.totalCount, this.probs), this.failureProbs()));
   }
-  /** `-sum_k P(k) log P(k)` over `k = 0..max n` (exact). */
   /**
-   * `H = -sum_k p(k) log p(k)` by enumeration (torch's `Binomial.entropy`), over the window
-   * `round(n p) +- (12 sd + 40)` of each batch element where that is shorter than `{0, ..., n}`
-   * (`sd = sqrt(n p (1 - p))`; the mass outside is below `e^-72`), so that a large `totalCount`
-   * (`1e8`) costs `O(sd)` terms rather than a tensor of `n + 1` (which crashed the wasm backend).
+   * `H = -sum_k p(k) log p(k)` by enumeration (torch's `Binomial.entropy`) over
+   * {@link massWindow}.
    */
   protected override _entropy(): tf.Tensor {
-    const batch = this._batchShape;
-    const n = valuesOf(broadcastTo(this.totalCount, batch));
-    const p = valuesOf(broadcastTo(this.probs, batch));
-    let nMax = 0;
-    let half = 0;
-    for (let i = 0; i < n.length; i++) {
-      const ni = n[i] as number;
-      const pi = p[i] as number;
-      nMax = Math.max(nMax, ni);
-      const sd = Math.sqrt(Math.max(ni * pi * (1 - pi), 0));
-      half = Math.max(half, Math.ceil(ENTROPY_WINDOW_SDS * sd) + ENTROPY_WINDOW_PAD);
-    }
-    const len = Math.min(nMax + 1, 2 * half + 1);
-    const lo = new Float32Array(n.length);
-    if (len < nMax + 1) {
-      for (let i = 0; i < n.length; i++) {
-        const ni = n[i] as number;
-        const centre = Math.round(ni * (p[i] as number));
-        lo[i] = Math.min(Math.max(centre - half, 0), Math.max(ni - len + 1, 0));
-      }
-    }
-    const steps = tf.reshape(tf.range(0, len, 1, 'float32'), [len, ...batch.map(() => 1)]);
-    const ks = tf.add(tf.tensor(lo, batch, 'float32'), steps);
-    const lp = this._logProb(ks);
-    const terms = tf.where(gt(lp, -Infinity), tf.mul(tf.exp(lp), lp), tf.zerosLike(lp));
+    const lp = this._logProb(massWindow(this.totalCount, this.probs, this._batchShape));
+    // counts outside an element's support (the window is as long as the widest element's) are
+    // replaced before the product: exp(-inf) * -inf would put NaN in the gradient
+    const ok = gt(lp, -Infinity);
+    const a = safe(ok, lp, 0);
+    const terms = tf.where(ok, tf.mul(tf.exp(a), a), tf.zerosLike(a));
     return tf.neg(tf.sum(terms, 0));
   }
 }
 
 /**
- * `KL(Bin(n, p) || Bin(n, q)) = n [p log(p/q) + (1-p) log((1-p)/(1-q))]` (equal `totalCount`).
+ * The counts holding all the mass of each element of a binomial of batch `batch`,
+ * `[len, ...batch]`: `{0, ..., n}`, or the window `round(n p) +- (12 sd + 40)` where that is
+ * shorter (`sd = sqrt(n p (1 - p))`; the mass outside is below `e^-72`), so that a large
+ * `totalCount` (`1e8`) costs `O(sd)` terms rather than a tensor of `n + 1` (which crashed the
+ * wasm backend). Used by the entropy, the KL of unequal counts and the Multinomial's entropy;
+ * runs inside the caller's tidy. Internal (not exported by the index).
+ */
+export function massWindow(totalCount: tf.Tensor, probs: tf.Tensor, batch: number[]): tf.Tensor {
+  const n = valuesOf(broadcastTo(totalCount, batch));
+  const p = valuesOf(broadcastTo(probs, batch));
+  let nMax = 0;
+  let half = 0;
+  for (let i = 0; i < n.length; i++) {
+    const ni = n[i] as number;
+    const pi = p[i] as number;
+    nMax = Math.max(nMax, ni);
+    const sd = Math.sqrt(Math.max(ni * pi * (1 - pi), 0));
+    half = Math.max(half, Math.ceil(ENTROPY_WINDOW_SDS * sd) + ENTROPY_WINDOW_PAD);
+  }
+  const len = Math.min(nMax + 1, 2 * half + 1);
+  const lo = new Float32Array(n.length);
+  if (len < nMax + 1) {
+    for (let i = 0; i < n.length; i++) {
+      const ni = n[i] as number;
+      const centre = Math.round(ni * (p[i] as number));
+      lo[i] = Math.min(Math.max(centre - half, 0), Math.max(ni - len + 1, 0));
+    }
+  }
+  const steps = tf.reshape(tf.range(0, len, 1, 'float32'), [len, ...batch.map(() => 1)]);
+  return tf.add(tf.tensor(lo, batch, 'float32'), steps);
+}
+
+/**
+ * KL between binomials, as torch's `kl_divergence(Binomial, Binomial)` and beyond it:
+ *
+ * $$\mathrm{KL}(\mathrm{Bin}(n, p)\,\|\,\mathrm{Bin}(n, q)) = n\Big[p\log\frac{p}{q} + (1-p)\log\frac{1-p}{1-q}\Big]$$
+ *
+ * for equal counts; `+Infinity` where `n_p > n_q` (q has no mass on `n_q < k <= n_p`, torch);
+ * and where `n_p < n_q` (torch raises) the exact sum
+ * `sum_k P_p(k) [log P_p(k) - log P_q(k)]` over the counts holding p's mass.
  * @param p the first distribution. @param q the second distribution.
  */
 export function klBinomialBinomial(p: Binomial, q: Binomial): tf.Tensor {
   const batch = broadcastShapes({ p: p.batchShape, q: q.batchShape });
-  const same = tf.tidy(() =>
-    tf.all(tf.equal(broadcastTo(p.totalCount, batch), broadcastTo(q.totalCount, batch))),
-  );
-  const ok = same.dataSync()[0] === 1;
-  same.dispose();
-  if (!ok) {
-    throw new ArgumentError('q', 'KL between binomials needs equal totalCount');
-  }
   return tf.tidy(() => {
+    const np = broadcastTo(p.totalCount, batch);
+    const nq = broadcastTo(q.totalCount, batch);
     const pp = p.probs;
     const qq = q.probs;
     const t1 = mulNoNan(pp, tf.sub(tf.log(pp), tf.log(qq)));
     const t2 = mulNoNan(tf.sub(1, pp), tf.sub(log1p(tf.neg(pp)), log1p(tf.neg(qq))));
-    return broadcastTo(tf.mul(p.totalCount, tf.add(t1, t2)), batch);
+    const equal = broadcastTo(tf.mul(p.totalCount, tf.add(t1, t2)), batch);
+    const fewer = lt(np, nq);
+    let kl = whereB(gt(np, nq), tf.scalar(Infinity), equal);
+    if (valuesOf(tf.any(fewer))[0] === 1) {
+      // p's counts lie inside q's support: the sum over p's mass window; the terms left out
+      // (no mass under p, or an entry not summed) are replaced before the product so that
+      // their gradients stay finite
+      const ks = massWindow(np, broadcastTo(pp, batch), batch);
+      const lpp = p.logProb(ks);
+      const use = andB(gt(lpp, -Infinity), fewer);
+      const a = safe(use, lpp, 0);
+      const b = safe(use, q.logProb(ks), 0);
+      const terms = tf.where(use, tf.mul(tf.exp(a), tf.sub(a, b)), tf.zerosLike(a));
+      kl = whereB(fewer, tf.sum(terms, 0), kl);
+    }
+    return kl;
   });
 }
 

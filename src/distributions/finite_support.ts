@@ -7,16 +7,18 @@ import { IndependentConstraint, type Constraint } from '../constraints/constrain
 
 /**
  * The values of a finite discrete support: `[0, 1]` for `boolean`, `lower..upper` for an integer
- * interval whose bounds are numbers or one-element tensors; undefined otherwise.
+ * interval whose bounds are numbers or tensors holding one value over the whole batch (torch's
+ * `enumerate_support` asks `min(n) == max(n)` of a batched `total_count`); undefined otherwise.
  */
 export function finiteSupportValues(c: Constraint): number[] | undefined {
   const o = c as Constraint & { lower?: unknown; upper?: unknown };
-  const num = (b: unknown): number | undefined =>
-    typeof b === 'number'
-      ? b
-      : b instanceof tf.Tensor && b.size === 1
-        ? (b.dataSync()[0] as number)
-        : undefined;
+  const num = (b: unknown): number | undefined => {
+    if (typeof b === 'number') return b;
+    if (!(b instanceof tf.Tensor) || b.size === 0) return undefined;
+    const v = b.dataSync();
+    const first = v[0] as number;
+    return v.every((x) => x === first) ? first : undefined;
+  };
   if (c.kind === 'boolean') return [0, 1];
   if (c.kind !== 'integerInterval') return undefined;
   const lo = num(o.lower);

@@ -4,7 +4,12 @@
  *
  * $$P(x) = \frac{n!}{\prod_k x_k!}\prod_k p_k^{x_k},\qquad \sum_k x_k = n.$$
  *
- * Mean `n p`, variance `n p (1 - p)` (per category). Samples are exact (host-side sequential
+ * Mean `n p`, variance `n p (1 - p)` (per category), entropy through the binomial marginals
+ * (torch's `Multinomial.entropy`):
+ *
+ * $$H = n H(p) - \log n! + \sum_k \mathbb E_{X_k \sim \mathrm{Bin}(n, p_k)}[\log X_k!].$$
+ *
+ * Samples are exact (host-side sequential
  * conditional binomials), seeded, float32 counts. `totalCount` is one non-negative integer, or
  * (NumPyro's `Multinomial(total_count=array)`, e.g. one total per document) a tensor of them
  * broadcast against the batch shape of `probs`: the batch shape is then
@@ -14,11 +19,12 @@ import * as tf from '@tensorflow/tfjs';
 import type { DistributionOptions, TensorInput } from './distribution.js';
 import { CategoricalProbsDistribution } from './categorical_probs.js';
 import type { ProbsOrLogits } from './probs.js';
-import { lgamma, mulNoNan } from './special.js';
+import { gt, lgamma, mulNoNan, safe } from './special.js';
 import { multinomial, type Constraint } from '../constraints/constraints.js';
 import { multinomialDrawInto } from './host_sampling.js';
 import { countDraws, totalCountsProblem } from './count_draws.js';
 import { broadcastShapes, broadcastTo } from '../utils/tensor.js';
+import { Binomial, massWindow } from './binomial.js';
 import './expanded.js';
 import './independent.js';
 
@@ -111,5 +117,33 @@ export class Multinomial extends CategoricalProbsDistribution {
   }
   protected override _variance(): tf.Tensor {
     return this.expandToBatch(tf.mul(this.nColumn(), tf.mul(this.probs, tf.sub(1, this.probs))));
+  }
+  /**
+   * `H = n H(p) - log n! + sum_k E[log X_k!]`, `X_k ~ Bin(n, p_k)` (torch's
+   * `Multinomial.entropy`), the expectations summed over each marginal's mass window.
+   */
+  protected override _entropy(): tf.Tensor {
+    const batch = this.batchShape;
+    const full = [...batch, this.eventShape[0] as number];
+    const n = broadcastTo(tf.add(this.nColumn(), tf.zeros([1])), full);
+    const p = broadcastTo(this.probs, full);
+    const catEntropy = tf.neg(tf.sum(mulNoNan(p, tf.log(p)), -1));
+    const nb = tf.squeeze(tf.slice(n, Array(full.length).fill(0) as number[], [...batch, 1]), [-1]);
+    const term1 = tf.sub(tf.mul(nb, catEntropy), lgamma(tf.add(nb, 1)));
+    const marginal = new Binomial(n, p, { validateArgs: false });
+    try {
+      const ks = massWindow(n, p, full); // [len, ...batch, K]
+      const lp = marginal.logProb(ks);
+      // counts outside a marginal's support replaced before the product (finite gradients)
+      const ok = gt(lp, -Infinity);
+      const w = tf.where(
+        ok,
+        tf.mul(tf.exp(safe(ok, lp, 0)), lgamma(tf.add(ks, 1))),
+        tf.zerosLike(lp),
+      );
+      return tf.add(term1, tf.sum(w, [0, full.length]));
+    } finally {
+      marginal.dispose();
+    }
   }
 }

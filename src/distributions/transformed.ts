@@ -277,20 +277,64 @@ export class TransformedDistribution extends Distribution {
 
 /**
  * `KL(f(X) || f(Z)) = KL(X || Z)` for the same bijector `f` (a bijection preserves the KL).
- * Registered for pairs of transformed distributions; throws `NotRegisteredError` when the two
- * bijectors are different objects.
+ * Registered for pairs of transformed distributions. "The same" is torch's transform equality:
+ * the same object, or bijectors of the same class whose parameters hold equal values (two
+ * `new Exp()`, two `ScalarAffine(2, 1)`, chains of equal parts); throws `NotRegisteredError`
+ * otherwise.
  */
 export function klTransformedTransformed(
   p: TransformedDistribution,
   q: TransformedDistribution,
 ): tf.Tensor {
-  if (p.bijector !== q.bijector) {
+  if (!sameValue(p.bijector, q.bijector)) {
     throw new NotRegisteredError(
-      `KL(${p.name} || ${q.name}): analytic only when both use the same bijector object; ` +
-        'use monteCarloKL',
+      `KL(${p.name} || ${q.name}): analytic only when both use the same bijector (the same ` +
+        'object, or the same class with equal parameters); use monteCarloKL',
     );
   }
   return klDivergence(p.distribution, q.distribution);
+}
+
+/** Own fields of a bijector that do not change the map (a label, a checking switch). */
+const NOT_THE_MAP = new Set(['name', 'validateArgs']);
+
+/**
+ * Structural equality of bijector parameters: identical values; tensors of the same dtype,
+ * shape and values; arrays and typed arrays elementwise; bijectors and plain objects of the same
+ * class field by field (but {@link NOT_THE_MAP}). Anything else only when identical.
+ */
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (a instanceof tf.Tensor || b instanceof tf.Tensor) {
+    if (!(a instanceof tf.Tensor && b instanceof tf.Tensor)) return false;
+    if (a.isDisposed || b.isDisposed || a.dtype !== b.dtype) return false;
+    if (
+      a.shape.length !== b.shape.length ||
+      a.shape.some((n: number, i: number) => n !== b.shape[i])
+    )
+      return false;
+    const x = a.dataSync();
+    const y = b.dataSync();
+    return x.every((v, i) => v === y[i]);
+  }
+  if (ArrayBuffer.isView(a) || ArrayBuffer.isView(b)) {
+    if (!(a instanceof Float32Array && b instanceof Float32Array)) return false;
+    return a.length === b.length && a.every((v, i) => v === b[i]);
+  }
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!(Array.isArray(a) && Array.isArray(b)) || a.length !== b.length) return false;
+    return a.every((v, i) => sameValue(v, b[i]));
+  }
+  const proto = Object.getPrototypeOf(a) as unknown;
+  if (proto !== Object.getPrototypeOf(b)) return false;
+  if (!(a instanceof Bijector) && proto !== Object.prototype) return false;
+  const ka = Object.keys(a).filter((k) => !NOT_THE_MAP.has(k));
+  const kb = Object.keys(b).filter((k) => !NOT_THE_MAP.has(k));
+  if (ka.length !== kb.length) return false;
+  const ra = a as Record<string, unknown>;
+  const rb = b as Record<string, unknown>;
+  return ka.every((k) => Object.prototype.hasOwnProperty.call(rb, k) && sameValue(ra[k], rb[k]));
 }
 
 registerKL(TransformedDistribution, TransformedDistribution, klTransformedTransformed);

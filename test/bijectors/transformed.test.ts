@@ -174,7 +174,14 @@ describe('TransformedDistribution KL', () => {
     const ref = expectNoLeak(() => klDivergence(p.distribution, q.distribution));
     expect(kl).toBeAllclose(ref);
     expect(mc).toBeAllclose(kl, { rtol: 0.03, atol: 0.005 });
-    const other = new TransformedDistribution(new Normal(0, 1), new Softplus(1.5));
+    // an equal bijector built apart is the same map (torch's transform equality) ...
+    const same = new TransformedDistribution(new Normal(0, 1), new Softplus(1.5));
+    const base = new Normal(0, 1);
+    expect(expectNoLeak(() => klDivergence(p, same))).toBeAllclose(
+      expectNoLeak(() => klDivergence(p.distribution, base)),
+    );
+    // ... another sharpness is another map
+    const other = new TransformedDistribution(new Normal(0, 1), new Softplus(2));
     expect(() => klDivergence(p, other)).toThrow(NotRegisteredError);
   });
 });
