@@ -74,7 +74,14 @@ export function checkProbRows(
       sum += v;
     }
     if (!(Math.abs(sum - 1) <= PROB_TOL)) {
-      throw new ArgumentError(name, `expected each row to sum to 1, row ${i} sums to ${sum}`);
+      const hint =
+        cols === 1
+          ? " (one column: a binary classifier's p(y = 1)? give both classes, tf.concat([tf.sub(1, p), p], -1))"
+          : '';
+      throw new ArgumentError(
+        name,
+        `expected each row to sum to 1, row ${i} sums to ${sum}${hint}`,
+      );
     }
   }
 }
