@@ -17,19 +17,22 @@ import { applyWithMcDropout } from './predictors.js';
  * @param sampleWeights true: the model's Bayesian layers draw their weights in each pass (they
  *   must be in `'sample'` mode); false: only the dropout layers run as in training (BatchNorm
  *   keeps its moving statistics: nothing of the model changes).
+ * @param perPass what each pass's output is read as (default: as it is; a binary classifier's one
+ *   output as its two classes).
  */
 export function sampleVariance(
   m: tf.LayersModel,
   x: ModelInput,
   passes: number,
   sampleWeights: boolean,
+  perPass: (o: tf.Tensor) => tf.Tensor = (o) => o,
 ): tf.Tensor2D {
   return tf.tidy(() => {
     const outs: tf.Tensor[] = [];
     for (let t = 0; t < passes; t++) {
-      const o = (
-        sampleWeights ? m.apply(x, { training: false }) : applyWithMcDropout(m, x)
-      ) as tf.Tensor;
+      const o = perPass(
+        (sampleWeights ? m.apply(x, { training: false }) : applyWithMcDropout(m, x)) as tf.Tensor,
+      );
       outs.push(o.rank === 1 ? tf.expandDims(o, -1) : tf.reshape(o, [o.shape[0] as number, -1]));
     }
     return tf.moments(tf.stack(outs), 0).variance as tf.Tensor2D;

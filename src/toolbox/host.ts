@@ -74,7 +74,14 @@ export function checkProbRows(
       sum += v;
     }
     if (!(Math.abs(sum - 1) <= PROB_TOL)) {
-      throw new ArgumentError(name, `expected each row to sum to 1, row ${i} sums to ${sum}`);
+      const hint =
+        cols === 1
+          ? " (one column: a binary classifier's p(y = 1)? give both classes, tf.concat([tf.sub(1, p), p], -1))"
+          : '';
+      throw new ArgumentError(
+        name,
+        `expected each row to sum to 1, row ${i} sums to ${sum}${hint}`,
+      );
     }
   }
 }
@@ -106,6 +113,58 @@ export function toHostProbs(m: ProbMatrix, name: string): HostMatrix {
   const h = toHostMatrix(m, name);
   checkProbRows(h.values, h.rows, h.cols, name);
   return h;
+}
+
+/**
+ * Class probabilities as the metrics take them: a matrix `[N, K]` ({@link ProbMatrix}) or, for a
+ * binary classifier with one sigmoid output, the vector `[N]` of `p(y = 1)` (a rank-1 tensor or an
+ * array of numbers, as scikit-learn's `brier_score_loss` and torchmetrics' binary metrics take it).
+ */
+export type ClassProbs = ProbMatrix | ArrayLike<number>;
+
+/** Probability rows read by {@link toHostClassProbs}. */
+export interface HostClassProbs extends HostMatrix {
+  /** True when the input was a binary vector `p(y = 1)`, read as the rows `[1 - p, p]`. */
+  binary: boolean;
+}
+
+/**
+ * {@link toHostProbs} of a matrix, or of a binary vector `p` (rank-1 tensor, typed array or array
+ * of numbers: at least one entry, each finite in `[0, 1]`) as the rows `[1 - p_n, p_n]`.
+ */
+export function toHostClassProbs(probs: ClassProbs, name: string): HostClassProbs {
+  const vector =
+    (probs instanceof tf.Tensor && probs.rank === 1) ||
+    ArrayBuffer.isView(probs) ||
+    (Array.isArray(probs) && probs.length > 0 && probs.every((v) => typeof v === 'number'));
+  if (!vector) {
+    const h = toHostMatrix(probs as ProbMatrix, name);
+    if (h.cols === 1 && h.values.some((v) => !(Math.abs(v - 1) <= PROB_TOL))) {
+      throw new ArgumentError(
+        name,
+        `expected each row to sum to 1, got one column [${h.rows}, 1] that is not all ones: a binary classifier's p(y = 1)? pass it as a vector [N] (tf.reshape(p, [-1]))`,
+      );
+    }
+    checkProbRows(h.values, h.rows, h.cols, name);
+    return { ...h, binary: false };
+  }
+  const p = probs instanceof tf.Tensor ? probs.dataSync() : (probs as ArrayLike<number>);
+  if (p.length === 0) {
+    throw new ArgumentError(name, 'expected at least one probability p(y = 1), got none');
+  }
+  const values = new Float64Array(2 * p.length);
+  for (let i = 0; i < p.length; i++) {
+    const v = p[i] as number;
+    if (!(v >= 0 && v <= 1)) {
+      throw new ArgumentError(
+        name,
+        `a vector is read as binary probabilities p(y = 1): expected values in [0, 1], got ${v} at ${i} (logits? apply tf.sigmoid first)`,
+      );
+    }
+    values[2 * i] = 1 - v;
+    values[2 * i + 1] = v;
+  }
+  return { values, rows: p.length, cols: 2, binary: true };
 }
 
 /**

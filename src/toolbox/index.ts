@@ -40,7 +40,7 @@ export {
   type OperatingPoint,
 } from './ood.js';
 export { histogram, type Histogram } from './histogram.js';
-export type { ProbMatrix } from './host.js';
+export type { ProbMatrix, ClassProbs } from './host.js';
 export {
   stochasticPredictor,
   mcDropoutPredictor,

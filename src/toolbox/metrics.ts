@@ -1,10 +1,19 @@
 /**
  * Classification and calibration metrics on host arrays: accuracy, negative log-likelihood,
- * Brier score, expected and maximum calibration error with the reliability-diagram data.
+ * Brier score, expected and maximum calibration error with the reliability-diagram data. Every
+ * metric takes a probability matrix `[N, K]` or, for a binary classifier with one sigmoid output,
+ * the vector `[N]` of `p(y = 1)` (read as the rows `[1 - p, p]`; the Brier score and the
+ * calibration bins of a vector follow scikit-learn's / torchmetrics' binary conventions).
  */
 import type * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../utils/errors.js';
-import { argmaxRow, toHostLabels, toHostProbs, type HostMatrix, type ProbMatrix } from './host.js';
+import {
+  argmaxRow,
+  toHostClassProbs,
+  toHostLabels,
+  type ClassProbs,
+  type HostClassProbs,
+} from './host.js';
 
 /** Probabilities below this are clipped inside the log of {@link nll}. */
 const EPS = 1e-12;
@@ -15,14 +24,15 @@ const EPS = 1e-12;
  * $$\text{acc} = \frac1N\sum_n \mathbb{1}[\arg\max_k p_{n,k} = y_n]$$
  *
  * @param probs `[N, K]` probabilities (rows in `[0, 1]` summing to 1; for logits, `softmax` them
- *   first or compare `argMax` yourself).
+ *   first or compare `argMax` yourself), or a binary classifier's `p(y = 1)` `[N]` (class 1 when
+ *   `p > 1/2`).
  * @param labels `N` integer labels.
  * @example
  * ```ts
  * accuracy([[0.9, 0.1], [0.3, 0.7]], [0, 0]); // 0.5
  * ```
  */
-export function accuracy(probs: ProbMatrix, labels: tf.Tensor | ArrayLike<number>): number {
+export function accuracy(probs: ClassProbs, labels: tf.Tensor | ArrayLike<number>): number {
   return rowMean(probs, labels, (m, i, y) => (argmaxRow(m, i) === y ? 1 : 0));
 }
 
@@ -31,11 +41,11 @@ export function accuracy(probs: ProbMatrix, labels: tf.Tensor | ArrayLike<number
  * the shared body of the per-input metrics.
  */
 function rowMean(
-  probs: ProbMatrix,
+  probs: ClassProbs,
   labels: tf.Tensor | ArrayLike<number>,
-  f: (m: HostMatrix, i: number, y: number) => number,
+  f: (m: HostClassProbs, i: number, y: number) => number,
 ): number {
-  const m = toHostProbs(probs, 'probs');
+  const m = toHostClassProbs(probs, 'probs');
   const y = toHostLabels(labels, m.rows, m.cols);
   let s = 0;
   for (let i = 0; i < m.rows; i++) s += f(m, i, y[i] as number);
@@ -47,14 +57,14 @@ function rowMean(
  *
  * $$\text{NLL} = -\frac1N\sum_n \log \max(p_{n,y_n}, 10^{-12})$$
  *
- * @param probs `[N, K]` probabilities.
+ * @param probs `[N, K]` probabilities, or a binary classifier's `p(y = 1)` `[N]` (the log loss).
  * @param labels `N` integer labels.
  * @example
  * ```ts
  * nll([[0.5, 0.5]], [1]); // log 2
  * ```
  */
-export function nll(probs: ProbMatrix, labels: tf.Tensor | ArrayLike<number>): number {
+export function nll(probs: ClassProbs, labels: tf.Tensor | ArrayLike<number>): number {
   return rowMean(
     probs,
     labels,
@@ -64,23 +74,27 @@ export function nll(probs: ProbMatrix, labels: tf.Tensor | ArrayLike<number>): n
 
 /**
  * Brier score: mean over inputs of the squared distance between the probability vector and the
- * one-hot label (summed over classes, so between 0 and 2).
+ * one-hot label (summed over classes, so between 0 and 2). Of a binary vector `p = p(y = 1)` it is
+ * scikit-learn's `brier_score_loss`, the squared error of `p` alone (between 0 and 1, half the sum
+ * over the two classes `[1 - p, p]`).
  *
- * $$\text{BS} = \frac1N\sum_n\sum_k (p_{n,k} - \mathbb{1}[k=y_n])^2$$
+ * $$\text{BS} = \frac1N\sum_n\sum_k (p_{n,k} - \mathbb{1}[k=y_n])^2,\qquad
+ * \text{BS}_{\text{binary}} = \frac1N\sum_n (p_n - y_n)^2$$
  *
- * @param probs `[N, K]` probabilities.
+ * @param probs `[N, K]` probabilities, or a binary classifier's `p(y = 1)` `[N]`.
  * @param labels `N` integer labels.
  * @example
  * ```ts
  * brierScore([[1, 0]], [0]); // 0
+ * brierScore([0.8, 0.3], [1, 0]); // (0.2^2 + 0.3^2) / 2
  * ```
  */
-export function brierScore(probs: ProbMatrix, labels: tf.Tensor | ArrayLike<number>): number {
+export function brierScore(probs: ClassProbs, labels: tf.Tensor | ArrayLike<number>): number {
   return rowMean(probs, labels, (m, i, y) => {
     let d2 = 0;
     for (let j = 0; j < m.cols; j++)
       d2 += ((m.values[i * m.cols + j] as number) - (j === y ? 1 : 0)) ** 2;
-    return d2;
+    return m.binary ? d2 / 2 : d2;
   });
 }
 
@@ -111,12 +125,15 @@ export interface Calibration {
 /**
  * Expected and maximum calibration error over `numBins` equal-width confidence bins, with the
  * reliability-diagram data (Naeini et al. 2015; Guo et al. 2017). The confidence of input `n`
- * is `c_n = max_k p_{n,k}`; bin `b` holds the inputs with `b/B < c_n <= (b+1)/B`.
+ * is `c_n = max_k p_{n,k}`; bin `b` holds the inputs with `b/B < c_n <= (b+1)/B`. Of a binary
+ * vector `p = p(y = 1)` the bins are over `c_n = p_n` and a bin's accuracy is its fraction of
+ * positives (torchmetrics' `BinaryCalibrationError`, scikit-learn's `calibration_curve`):
+ * `acc(B_b) = mean_{n in B_b} 1[y_n = 1]`.
  *
  * $$\text{ECE} = \sum_b \frac{|B_b|}{N}\,\big|\text{acc}(B_b) - \text{conf}(B_b)\big|,\qquad
  * \text{MCE} = \max_{b:\,|B_b|>0} \big|\text{acc}(B_b) - \text{conf}(B_b)\big|$$
  *
- * @param probs `[N, K]` probabilities.
+ * @param probs `[N, K]` probabilities, or a binary classifier's `p(y = 1)` `[N]`.
  * @param labels `N` integer labels.
  * @param numBins number of bins `B` (default 15).
  * @example
@@ -125,20 +142,21 @@ export interface Calibration {
  * ```
  */
 export function calibration(
-  probs: ProbMatrix,
+  probs: ClassProbs,
   labels: tf.Tensor | ArrayLike<number>,
   numBins = 15,
 ): Calibration {
   if (!Number.isInteger(numBins) || numBins < 1) {
     throw new ArgumentError('numBins', `expected a positive integer, got ${numBins}`);
   }
-  const m = toHostProbs(probs, 'probs');
+  const m = toHostClassProbs(probs, 'probs');
   const y = toHostLabels(labels, m.rows, m.cols);
   const count = new Float64Array(numBins);
   const hit = new Float64Array(numBins);
   const conf = new Float64Array(numBins);
   for (let i = 0; i < m.rows; i++) {
-    const k = argmaxRow(m, i);
+    // a binary vector: the confidence is p(y = 1) and a hit is y = 1 (torchmetrics' binary ECE)
+    const k = m.binary ? 1 : argmaxRow(m, i);
     const c = m.values[i * m.cols + k] as number;
     const b = binOf(c, numBins);
     count[b] = (count[b] as number) + 1;
@@ -192,12 +210,12 @@ export interface ClassificationMetrics {
 /**
  * Accuracy, NLL, Brier score, ECE and MCE in one call.
  *
- * @param probs `[N, K]` probabilities.
+ * @param probs `[N, K]` probabilities, or a binary classifier's `p(y = 1)` `[N]`.
  * @param labels `N` integer labels.
  * @param numBins calibration bins (default 15).
  */
 export function classificationMetrics(
-  probs: ProbMatrix,
+  probs: ClassProbs,
   labels: tf.Tensor | ArrayLike<number>,
   numBins = 15,
 ): ClassificationMetrics {

@@ -56,7 +56,9 @@ const TRAINABLE_CLASS = /dense|conv/i;
 /**
  * A copy of a `tf.Sequential` with a `Dropout(rate)` layer inserted after its first dense or
  * convolutional layer (MindSpore's `EpistemicUncertaintyModel._make_epistemic`), so that MC
- * dropout can sample it; for a functional model (one input or several), on the input of the Dense
+ * dropout can sample it; when that layer is the output head (no layer with weights follows it:
+ * an Embedding + LSTM + Dense classifier, a linear regressor) the dropout goes on the head's
+ * input instead, never on the outputs; for a functional model (one input or several), on the input of the Dense
  * layer that makes its output (where every branch meets). Models that already contain dropout are
  * returned as copies unchanged.
  *
@@ -89,7 +91,7 @@ export async function withMcDropout(model: tf.LayersModel, rate = 0.5): Promise<
         'has no dense or convolutional layer to follow with dropout',
       );
     }
-    layers.splice(i + 1, 0, {
+    const dropout: LayerJson = {
       class_name: 'Dropout',
       config: {
         name: `mc_dropout_${Date.now() % 100000}`,
@@ -97,11 +99,34 @@ export async function withMcDropout(model: tf.LayersModel, rate = 0.5): Promise<
         trainable: true,
         dtype: 'float32',
       },
-    });
+    };
+    // the first dense/conv layer is the output head (Embedding + LSTM + Dense, a linear model):
+    // dropout after it would zero outputs, so it goes on the head's input instead
+    const at = isHead(model, i) ? i : i + 1;
+    if (at === 0) moveInputShape(layers[0] as LayerJson, dropout);
+    layers.splice(at, 0, dropout);
   }
   const copy = await fromTopology(json);
   copyWeights(model, copy);
   return copy;
+}
+
+/**
+ * Whether layer `i` of a sequential model makes its output: no layer after it has weights (what
+ * follows is an activation, a softmax, a reshape), so dropout after it would drop outputs.
+ */
+function isHead(model: tf.LayersModel, i: number): boolean {
+  return model.layers.slice(i + 1).every((l) => l.weights.length === 0);
+}
+
+/** Move the input shape of a sequential model's first layer to a layer inserted before it. */
+function moveInputShape(first: LayerJson, inserted: LayerJson): void {
+  for (const key of ['batch_input_shape', 'input_shape', 'input_dim']) {
+    if (key in first.config) {
+      inserted.config[key] = first.config[key];
+      delete first.config[key];
+    }
+  }
 }
 
 /**

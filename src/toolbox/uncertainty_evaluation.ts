@@ -19,7 +19,7 @@ import {
 } from './model_surgery.js';
 import { hasDropout } from './predictors.js';
 import { aleatoricVariance, sampleVariance } from './evaluation_passes.js';
-import { classLogits, classNll, outputKindOf } from './class_outputs.js';
+import { classLogits, classNll, classProbs, outputKindOf } from './class_outputs.js';
 import { bayesianLayers, disposeModel, modelKL, restoreModes, setMode } from '../layers/index.js';
 import { transformToBnn } from '../transforms/index.js';
 import { batchSizeOf, type ModelInput } from '../layers/model_input.js';
@@ -316,7 +316,9 @@ export class UncertaintyEvaluation {
    *   empty `[0, K]` without training anything. Or a `tf.data.Dataset` of batches, each element
    *   inputs in one of those forms or `{xs, ys?}` (a training set's elements; `ys` is not read):
    *   the rows of every batch in order (an element that does not fit is named `x (element i)`).
-   * @returns `[N, K]` (classification) or `[N, D]` (regression); the caller disposes it.
+   * @returns `[N, K]` (classification; a binary classifier with one output gives `K = 2`, the
+   *   variances of `[1 - p, p]` for a sigmoid output, of the logits `[0, z]` for a logit) or
+   *   `[N, D]` (regression); the caller disposes it.
    */
   async evalEpistemicUncertainty(
     input: EvaluationInput | tf.data.Dataset<tf.TensorContainer>,
@@ -329,9 +331,17 @@ export class UncertaintyEvaluation {
     return this.epistemicOf(input, 'x');
   }
 
-  /** The width `D` of the output rows `[N, D]` (the product of the output's non-batch dims). */
+  /**
+   * The width `D` of the epistemic rows `[N, D]` (the product of the output's non-batch dims; `K = 2`
+   * for a binary classifier's one output, read as its two classes).
+   */
   private outputWidth(): number {
-    return this.spec.outDims.reduce<number>((a, d) => a * (d ?? 0), 1);
+    return this.binaryOutput() ? 2 : this.spec.outDims.reduce<number>((a, d) => a * (d ?? 0), 1);
+  }
+
+  /** Whether the model is a binary classifier with one output (`p(y = 1)` or its logit). */
+  private binaryOutput(): boolean {
+    return this.taskType === 'classification' && this.spec.outDims[0] === 1;
   }
 
   /** {@link evalEpistemicUncertainty} of inputs named `name` in messages. */
@@ -343,7 +353,13 @@ export class UncertaintyEvaluation {
     // sample the weights; the given model gets its layers' modes back afterwards
     const modes = sampleWeights ? setMode(m, 'sample') : [];
     try {
-      return sampleVariance(m, x, this.mcSamples, sampleWeights);
+      // a binary classifier's one output as its two classes: [1 - p, p] (sigmoid), [0, z] (logit)
+      const kind = this.outputKind;
+      const perPass = this.binaryOutput()
+        ? (o: tf.Tensor): tf.Tensor =>
+            kind === 'probs' ? classProbs(o, 'probs') : classLogits(o, 'logits')
+        : undefined;
+      return sampleVariance(m, x, this.mcSamples, sampleWeights, perPass);
     } finally {
       if (m === this.options.model) restoreModes(m, modes);
     }

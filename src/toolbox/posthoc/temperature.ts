@@ -12,6 +12,7 @@ import {
   toHostLabels,
   toHostMatrix,
   toHostProbs,
+  type ClassProbs,
   type HostMatrix,
   type ProbMatrix,
 } from '../host.js';
@@ -98,7 +99,9 @@ function nllMoments(z: Float64Array, rows: number, cols: number, y: Int32Array, 
  * are printed): a separable calibration set is usually the training set, and the temperature must
  * be fitted on held-out data.
  *
- * @param logits held-out logits `[N, K]` (never probabilities).
+ * @param logits held-out logits `[N, K]` (never probabilities); of a binary classifier with one
+ *   sigmoid output, its logit vector `z` `[N]` (the fit of `sigmoid(z / T)`, Platt scaling without
+ *   its bias).
  * @param labels `N` integer labels.
  * @param options `maxBeta`, `tol`.
  * @example
@@ -108,7 +111,7 @@ function nllMoments(z: Float64Array, rows: number, cols: number, y: Int32Array, 
  * ```
  */
 export function fitTemperature(
-  logits: ProbMatrix,
+  logits: ClassProbs,
   labels: tf.Tensor | ArrayLike<number>,
   options: TemperatureOptions = {},
 ): TemperatureFit {
@@ -119,9 +122,8 @@ export function fitTemperature(
     throw new ArgumentError('maxBeta', `expected a finite number > 1, got ${maxBeta}`);
   }
   if (!(tol > 0)) throw new ArgumentError('tol', `expected a number > 0, got ${tol}`);
-  const m = toHostMatrix(logits, 'logits');
+  const m = logitRows(logits);
   if (m.rows === 0) throw new ArgumentError('logits', 'expected at least one row');
-  if (m.cols < 2) throw new ArgumentError('logits', `expected K >= 2 classes, got ${m.cols}`);
   for (let i = 0; i < m.values.length; i++) {
     if (!Number.isFinite(m.values[i] as number)) {
       throw new ArgumentError('logits', `expected finite values, got ${m.values[i]} at ${i}`);
@@ -144,6 +146,33 @@ export function fitTemperature(
   const warning = separableWarning('fitTemperature', fit, m.rows, `${1 / maxBeta} (1/maxBeta)`);
   console.warn(warning);
   return { ...fit, warning };
+}
+
+/**
+ * Logits on the host as rows `[N, K]`, `K >= 2`; a binary classifier's logit vector `z` `[N]` (a
+ * rank-1 tensor, typed array or array of numbers) as the rows `[0, z]`, whose tempered softmax is
+ * the tempered sigmoid, `softmax([0, z] / T)_1 = sigmoid(z / T)`. A column `[N, 1]` is refused with
+ * that hint (one class: softmax over it is 1 whatever `T`).
+ */
+function logitRows(logits: ClassProbs): HostMatrix {
+  const vector =
+    (logits instanceof tf.Tensor && logits.rank === 1) ||
+    ArrayBuffer.isView(logits) ||
+    (Array.isArray(logits) && logits.length > 0 && logits.every((v) => typeof v === 'number'));
+  if (!vector) {
+    const m = toHostMatrix(logits as ProbMatrix, 'logits');
+    if (m.rows > 0 && m.cols < 2) {
+      throw new ArgumentError(
+        'logits',
+        `expected K >= 2 classes, got ${m.cols} (a binary classifier's one logit z? pass it as a vector [N], tf.reshape(z, [-1]): it is fitted as sigmoid(z / T))`,
+      );
+    }
+    return m;
+  }
+  const z = logits instanceof tf.Tensor ? logits.dataSync() : (logits as ArrayLike<number>);
+  const values = new Float64Array(2 * z.length);
+  for (let i = 0; i < z.length; i++) values[2 * i + 1] = z[i] as number;
+  return { values, rows: z.length, cols: 2 };
 }
 
 /**
