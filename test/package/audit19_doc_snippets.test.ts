@@ -1,10 +1,10 @@
 /**
  * Audit 19: the documentation's code runs as a new user copies it. Every ```ts block of the
- * README, the guides and the toolbox reference is type-checked as its own module with the
- * repository's strict compiler options, in one TypeScript program (`deepprob` -> `src/index.ts`,
- * `deepprob/node` -> `src/node.ts`; marks `<!-- snippet: continues | fragment | runs -->`, see
- * `doc_snippets.ts`); the blocks marked `runs` are run one after another in one `tsx` child
- * process and must finish without throwing. Every `deepprob <command> --flag` of the README and
+ * README, the guides, the toolbox reference and docs/figures.md is type-checked as its own module
+ * with the repository's strict compiler options, in one TypeScript program (`deepprob` ->
+ * `src/index.ts`, `deepprob/node` -> `src/node.ts`; marks `<!-- snippet: continues | fragment |
+ * runs -->`, see `doc_snippets.ts`); the blocks marked `runs` are run one after another in one
+ * `tsx` child process and must finish without throwing. Every `deepprob <command> --flag` of the README and
  * the CLI guide names a command and an option the CLI parser has.
  */
 import { execFileSync } from 'node:child_process';
@@ -28,6 +28,7 @@ const docs = [
     .filter((f) => f.endsWith('.md'))
     .map((f) => `docs/guides/${f}`),
   'docs/uncertainty.md',
+  'docs/figures.md',
 ];
 const parsed = docs.map((f) => ({ f, ...snippetsOf(f) }));
 const snippets: Snippet[] = parsed.flatMap((p) => p.snippets);
@@ -41,6 +42,7 @@ describe('the ```ts blocks of the README and the guides', () => {
     expect(per['docs/guides/distributions.md']).toBe(2);
     expect(per['docs/guides/conversion.md']).toBe(1);
     expect(per['docs/uncertainty.md']).toBe(3);
+    expect(per['docs/figures.md']).toBe(3);
     expect(parsed.flatMap((p) => p.fragments.map((l) => `${p.f}:${l}`))).toEqual([]);
   });
 
