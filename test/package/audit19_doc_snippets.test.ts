@@ -4,8 +4,9 @@
  * with the repository's strict compiler options, in one TypeScript program (`deepprob` ->
  * `src/index.ts`, `deepprob/node` -> `src/node.ts`; marks `<!-- snippet: continues | fragment |
  * runs -->`, see `doc_snippets.ts`); the blocks marked `runs` are run one after another in one
- * `tsx` child process and must finish without throwing. Every `deepprob <command> --flag` of the README and
- * the CLI guide names a command and an option the CLI parser has.
+ * `tsx` child process and must finish without throwing. Every `deepprob <command> --flag` of
+ * these pages (the README and docs/guides/cli.md above all) names a command and an option the CLI
+ * parser has.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -134,7 +135,8 @@ function commandLines(file: string): string[] {
 
 /** The command a line names (`queue status`) and the long options it gives. */
 function resolveLine(program: Command, line: string): { path: string; bad: string[] } {
-  const words = line.split(/\s+/);
+  // optional parts written `[--layers dense|conv]` count as given
+  const words = line.split(/\s+/).map((w) => w.replace(/^\[+|\]+$/g, ''));
   let cmd = program;
   const path: string[] = [];
   for (const w of words) {
@@ -157,18 +159,18 @@ function resolveLine(program: Command, line: string): { path: string; bad: strin
   return { path: path.join(' '), bad };
 }
 
-describe('deepprob command lines in the README and the CLI guide', () => {
+describe('deepprob command lines in the README, the CLI guide and the other docs', () => {
   it('name commands and options the CLI parser has', () => {
     const program = buildProgram();
     const bad: string[] = [];
     let n = 0;
-    for (const f of ['README.md', 'docs/guides/cli.md']) {
+    for (const f of docs) {
       for (const line of commandLines(f)) {
         n++;
         for (const b of resolveLine(program, line).bad) bad.push(`${f}: ${b} (in: ${line})`);
       }
     }
-    expect(n).toBeGreaterThan(20);
+    expect(n).toBeGreaterThan(80);
     expect(bad).toEqual([]);
   });
 
@@ -179,5 +181,8 @@ describe('deepprob command lines in the README and the CLI guide', () => {
     ]);
     expect(resolveLine(program, 'queue status --redis redis://x').bad).toEqual([]);
     expect(resolveLine(program, 'frobnicate --x').bad).toEqual(["no command 'frobnicate'"]);
+    expect(resolveLine(program, 'convert --out d [--layerz dense|conv]').bad).toEqual([
+      'convert --layerz',
+    ]);
   });
 });
