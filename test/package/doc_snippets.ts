@@ -141,13 +141,14 @@ export function forRunning(code: string): string {
 
 /**
  * Write the snippets (specifiers pointing at the sources) and a runner importing them one after
- * another into `dir`; the runner prints `ok <id> <ms>` or `fail <id>: <message>` per snippet and
- * clears the param store between them (a user's script runs alone).
+ * another into `dir`; the runner prints `ok <id> <ms>` or `fail <id>: <message>` per snippet,
+ * seeds deepprob's stream before each (`setSeed(0)`: the same draws on every run) and clears the
+ * param store after each (a user's script runs alone).
  */
 export function writeRunner(snippets: Snippet[], dir: string): string {
   mkdirSync(dir, { recursive: true });
   const lines = [
-    `import { ppl } from '${join(root, 'src/index.ts')}';`,
+    `import { ppl, setSeed } from '${join(root, 'src/index.ts')}';`,
     'const files: [string, string][] = [',
   ];
   snippets.forEach((s, i) => {
@@ -158,6 +159,7 @@ export function writeRunner(snippets: Snippet[], dir: string): string {
   lines.push(
     '];',
     'for (const [id, f] of files) {',
+    '  setSeed(0);',
     '  const t0 = Date.now();',
     '  try {',
     '    await import(f);',
