@@ -142,7 +142,9 @@ export class FnPotential implements Potential, Constrainer {
 
 /**
  * A potential for `NUTS`/`HMC` from `U(θ)` and the initial parameters (Pyro's/NumPyro's
- * `potential_fn` with `init_params`).
+ * `potential_fn` with `init_params`). The parameter names `K` are those of `initParams`: `fn`
+ * receives `{[k in K]: tf.Tensor}`, so `({ x, y }) => ...` type-checks under
+ * `noUncheckedIndexedAccess`.
  *
  * @example
  * ```ts
@@ -156,9 +158,9 @@ export class FnPotential implements Potential, Constrainer {
  * mcmc.getSamples(); // {x: [1000], y: [1000]}
  * ```
  */
-export function potentialFromFn(
-  fn: PotentialFn,
-  initParams: Record<string, tf.Tensor | number | number[]>,
+export function potentialFromFn<K extends string>(
+  fn: (params: Record<K, tf.Tensor>) => tf.Tensor,
+  initParams: Record<K, tf.Tensor | number | number[]>,
 ): FnPotential {
-  return new FnPotential(fn, initParams);
+  return new FnPotential(fn as PotentialFn, initParams);
 }
