@@ -204,8 +204,7 @@ function maskedObserve(
   ).value as tf.Tensor;
   const cond = tf.reshape(m, [...m.shape, ...eventShape.map(() => 1)]);
   const shape = [observed.shape, unobserved.shape].reduce(broadcastShape, cond.shape);
-  // int32 labels observed beside float32 draws or enumerated values: one (promoted) dtype, as
-  // torch.where promotes (tfjs's where read the int32 bits as float32)
+  // one promoted dtype, as torch.where (tfjs's where read int32 labels' bits as float32)
   const dtype = tf.upcastType(observed.dtype, unobserved.dtype);
   const value = tf.where(
     tf.broadcastTo(cond, shape),

@@ -331,10 +331,7 @@ export class UncertaintyEvaluation {
     return this.epistemicOf(input, 'x');
   }
 
-  /**
-   * The width `D` of the epistemic rows `[N, D]` (the product of the output's non-batch dims; `K = 2`
-   * for a binary classifier's one output, read as its two classes).
-   */
+  /** The width of the epistemic rows: the output's non-batch size; 2 for a binary one-output. */
   private outputWidth(): number {
     return this.binaryOutput() ? 2 : this.spec.outDims.reduce<number>((a, d) => a * (d ?? 0), 1);
   }
@@ -354,10 +351,9 @@ export class UncertaintyEvaluation {
     const modes = sampleWeights ? setMode(m, 'sample') : [];
     try {
       // a binary classifier's one output as its two classes: [1 - p, p] (sigmoid), [0, z] (logit)
-      const kind = this.outputKind;
       const perPass = this.binaryOutput()
         ? (o: tf.Tensor): tf.Tensor =>
-            kind === 'probs' ? classProbs(o, 'probs') : classLogits(o, 'logits')
+            this.outputKind === 'probs' ? classProbs(o, 'probs') : classLogits(o, 'logits')
         : undefined;
       return sampleVariance(m, x, this.mcSamples, sampleWeights, perPass);
     } finally {

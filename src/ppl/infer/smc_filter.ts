@@ -22,7 +22,7 @@
  * 2004; Doucet & Johansen 2009), `logEvidence`: at each `init`/`step`, with the normalized
  * weights `w̄_{t-1}` before it (equal after a resampling) and the step's increments `Δ_t^{(i)}`,
  *
- * $$\log \hat p(y_{1:t}) = \log \hat p(y_{1:t-1}) + \log \sum_i ar w_{t-1}^{(i)} e^{\Delta_t^{(i)}},$$
+ * $$\log \hat p(y_{1:t}) = \log \hat p(y_{1:t-1}) + \log \sum_i \bar w_{t-1}^{(i)} e^{\Delta_t^{(i)}},$$
  *
  * `Ẑ` unbiased for `p(y_{1:t})` (its log biased down by about half its variance).
  *
