@@ -1,3 +1,6 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 /**
@@ -8,7 +11,13 @@ import { defineConfig } from 'vitest/config';
  * processes and BullMQ connections per file: run one after another in a shared process, the
  * worker process exited before the last of them).
  */
-const ISOLATED = ['test/ppl/inspect_no_viz.test.ts', 'test/queue/**/*.test.ts'];
+const root = fileURLToPath(new URL('.', import.meta.url));
+/** The unit-test files that call `vi.mock` (found, so that a new one cannot run shared). */
+const MOCKING = readdirSync(join(root, 'test'), { recursive: true, encoding: 'utf8' })
+  .map((f) => `test/${f.split('\\').join('/')}`)
+  .filter((f) => f.endsWith('.test.ts') && !f.startsWith('test/faults/'))
+  .filter((f) => readFileSync(join(root, f), 'utf8').includes('vi.mock('));
+const ISOLATED = [...MOCKING, 'test/queue/**/*.test.ts'];
 
 export default defineConfig({
   test: {

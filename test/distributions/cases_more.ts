@@ -475,6 +475,17 @@ const MN_X = [
 const mnLogPmf = (n: number, p: number[], x: number[]): number =>
   gammaln(n + 1) +
   x.reduce((u, xi, i) => u - gammaln(xi + 1) + (xi === 0 ? 0 : xi * Math.log(p[i]!)), 0);
+/** Entropy by enumerating every count vector of `n` over three classes (float64). */
+const mnEntropy = (n: number, p: number[]): number => {
+  let h = 0;
+  for (let a = 0; a <= n; a++) {
+    for (let b = 0; a + b <= n; b++) {
+      const lp = mnLogPmf(n, p, [a, b, n - a - b]);
+      h -= Math.exp(lp) * lp;
+    }
+  }
+  return h;
+};
 CASES.push({
   name: 'Multinomial',
   make: () => new d.Multinomial(8, { probs: MN_P }),
@@ -482,7 +493,8 @@ CASES.push({
   logProb: MN_X.map((r) => r.map((x, i) => mnLogPmf(8, MN_P[i]!, x))),
   mean: MN_P.flat().map((p) => 8 * p),
   variance: MN_P.flat().map((p) => 8 * p * (1 - p)),
-  undefinedMethods: ['cdf', 'entropy', 'mode'],
+  entropy: MN_P.map((p) => mnEntropy(8, p)),
+  undefinedMethods: ['cdf', 'mode'],
   discrete: true,
   rtol: 2e-5,
   bad: [
