@@ -127,8 +127,9 @@ const toolboxCases: Case[] = [
   { call: 'accuracy mismatched lengths', run: () => toolbox.accuracy(P2, [0]), arg: 'labels' },
   { call: 'nll ragged rows', run: () => toolbox.nll([[0.5, 0.5], [1]], [0, 0]), arg: 'probs' },
   {
+    // (a number vector is a binary classifier's p(y = 1): valid since audit 19)
     call: 'brierScore rows that are not arrays',
-    run: () => toolbox.brierScore([0.5, 0.5] as unknown as number[][], [0, 1]),
+    run: () => toolbox.brierScore([[0.5, 0.5], 0.5] as unknown as number[][], [0, 1]),
     arg: 'probs',
   },
   {
@@ -143,10 +144,11 @@ const toolboxCases: Case[] = [
     arg: 'numBins',
   },
   {
-    call: 'accuracy rank-1 tensor probs',
+    // a rank-1 tensor is read as p(y = 1) of a binary classifier: values must be in [0, 1]
+    call: 'accuracy rank-1 tensor probs outside [0, 1]',
     run: withTensor(
-      () => tf.tensor1d([0.5, 0.5]),
-      (t) => toolbox.accuracy(t, [0]),
+      () => tf.tensor1d([0.5, 1.5]),
+      (t) => toolbox.accuracy(t, [0, 1]),
     ),
     arg: 'probs',
   },
