@@ -34,7 +34,7 @@ import type { PotentialRequests } from './integrator.js';
 import type { InitStrategy } from './init.js';
 import type { CompileMode } from './compiled_potential.js';
 import type { ChainRng } from './rng.js';
-import { GaussianKDE, type KDEBandwidth } from './gaussian_kde.js';
+import type { KDEBandwidth } from './gaussian_kde.js';
 
 /** A move of {@link AIES} (plain data: a checkpoint's fingerprint compares it). */
 export type AIESMove =
@@ -161,8 +161,6 @@ export class AIES extends EnsembleKernel {
   /** The moves and their cumulative probabilities. */
   readonly moves: readonly AIESMove[];
   private readonly cumulative: readonly number[];
-  /** The KDEs of the half-updates in flight, by the other half's array. */
-  private readonly kdes = new WeakMap<Float64Array[], GaussianKDE | null>();
 
   /**
    * The stretch move `y = x_j + Z (x - x_j)`, `Z ~ g(z) ∝ z^{-1/2}` on `[1/a, a]`.
@@ -233,15 +231,6 @@ export class AIES extends EnsembleKernel {
   override minWalkers(dim: number): { min: number; rule: string } {
     if (!this.moves.some((m) => m.kind === 'kde')) return super.minWalkers(dim);
     return { min: Math.max(4, 2 * dim + 2), rule: 'max(4, 2 * dim + 2) with a KDEMove' };
-  }
-
-  /** The KDE over a half-update's other half (one per half-update: `others` is shared). */
-  private kdeOf(others: Float64Array[], bw: KDEBandwidth): GaussianKDE | null {
-    const hit = this.kdes.get(others);
-    if (hit !== undefined) return hit;
-    const kde = GaussianKDE.fit(others, bw);
-    this.kdes.set(others, kde);
-    return kde;
   }
 
   initialShared(): Float64Array {

@@ -24,6 +24,7 @@ import type { PotentialPoint, PotentialRequests } from './integrator.js';
 import { ChainSampler, type ChainGroup, type TransitionStats } from './chain_sampler.js';
 import { HamiltonianKernel, type HamiltonianOptions, type TrajectoryResult } from './kernel.js';
 import { ChainRng } from './rng.js';
+import { GaussianKDE, type KDEBandwidth } from './gaussian_kde.js';
 
 /** One walker's outcome in a half-update. */
 export interface WalkerMove {
@@ -68,6 +69,21 @@ export abstract class EnsembleKernel extends HamiltonianKernel {
 
   /** The kernel's class name, for messages (`'AIES'`, `'ESS'`). */
   abstract get who(): string;
+
+  /** KDE moves' fits, one per half-update (keyed by the other half's array). */
+  private readonly kdes = new WeakMap<Float64Array[], GaussianKDE | null>();
+
+  /**
+   * The Gaussian KDE fitted to a half-update's other half (`KDEMove` of AIES and ESS), fitted once
+   * per half-update (`others` is shared by its walkers); `null` when that half has collapsed.
+   */
+  protected kdeOf(others: Float64Array[], bw: KDEBandwidth): GaussianKDE | null {
+    const hit = this.kdes.get(others);
+    if (hit !== undefined) return hit;
+    const kde = GaussianKDE.fit(others, bw);
+    this.kdes.set(others, kde);
+    return kde;
+  }
 
   override checkDriver(numChains: number, chainMethod: string): void {
     if (chainMethod !== 'vectorized') {

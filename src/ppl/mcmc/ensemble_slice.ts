@@ -29,7 +29,7 @@
 import { ArgumentError } from '../../utils/errors.js';
 import { booleanOption, checkOptionKeys } from '../../utils/options.js';
 import { distinctPair, drawIndex, kdeMoveBandwidth, movePairs, resolveMoves } from './aies.js';
-import { GaussianKDE, type KDEBandwidth } from './gaussian_kde.js';
+import type { KDEBandwidth } from './gaussian_kde.js';
 import { ENSEMBLE_OPTION_KEYS, EnsembleKernel, type WalkerMove } from './ensemble.js';
 import type { PotentialRequests } from './integrator.js';
 import type { InitStrategy } from './init.js';
@@ -96,8 +96,6 @@ export class ESS extends EnsembleKernel {
   readonly initMu: number;
   readonly tuneMu: boolean;
   private readonly cumulative: readonly number[];
-  /** The KDEs of the half-updates in flight, by the other half's array. */
-  private readonly kdes = new WeakMap<Float64Array[], GaussianKDE | null>();
 
   /** Directions `2 μ (x_i - x_j)` between two walkers of the other half. */
   static DifferentialMove(): ESSMove {
@@ -182,15 +180,6 @@ export class ESS extends EnsembleKernel {
     const ne = Math.max(1, counts[0] as number);
     const nc = counts[1] as number;
     shared[0] = (2 * (shared[0] as number) * ne) / (ne + nc);
-  }
-
-  /** The KDE over a half-update's other half (one per half-update: `others` is shared). */
-  private kdeOf(others: Float64Array[], bw: KDEBandwidth): GaussianKDE | null {
-    const hit = this.kdes.get(others);
-    if (hit !== undefined) return hit;
-    const kde = GaussianKDE.fit(others, bw);
-    this.kdes.set(others, kde);
-    return kde;
   }
 
   /** The direction `η` of one walker (see the module docs); `null`: a collapsed KDE half. */
