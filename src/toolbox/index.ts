@@ -156,3 +156,16 @@ export { trigamma } from './special.js';
 // Laplace prior precision fitting (laplace-torch's optimize_prior_precision options: marglik with
 // scalar / layerwise / per-parameter priors, gridsearch with the 'glm' or 'nn' predictive).
 export type { PriorPrecisionOptions } from './posthoc/laplace/laplace_posterior.js';
+
+// Regression metrics of a Gaussian predictive (uncertainty-toolbox, properscoring): NLL, CRPS,
+// interval coverage and the mean absolute calibration error with its curve.
+export {
+  gaussianNll,
+  gaussianCrps,
+  intervalCoverage,
+  regressionCalibrationError,
+  type RegressionValues,
+  type IntervalCoverage,
+  type RegressionCalibration,
+  type RegressionCalibrationOptions,
+} from './regression_metrics.js';
