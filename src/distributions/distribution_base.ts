@@ -220,6 +220,14 @@ export abstract class DistributionBase {
       );
     }
   }
+  /** Throw unless every element of `t` is finite and >= 0 (fast screen, exact scan on failure). */
+  protected checkNonnegative(t: tf.Tensor, name: string): void {
+    if (this.validateArgs && !allWithin(peekValues(t), 0, MAX_FINITE)) {
+      this.guarded(() =>
+        checkValues(t, name, (v) => v >= 0 && Number.isFinite(v), 'a finite value >= 0'),
+      );
+    }
+  }
   /**
    * Throw unless `t` is a batch of vectors, shape `[...batch, K]` with `K >= 1` (the
    * concentration of `Dirichlet` and `DirichletMultinomial`).

@@ -10,6 +10,11 @@
  * `k < 160` for `lambda <= 30` and taken from the asymptotic series
  * `1/2 log(2 pi e lambda) - 1/(12 lambda) - 1/(24 lambda^2) - 19/(360 lambda^3)` above.
  * Sampling: Knuth's method (`lambda < 10`) or PTRS (Hörmann, 1993) on the host; no `rsample`.
+ *
+ * `lambda = 0` is allowed (as in torch and NumPyro): the point mass at 0, with `log P(0) = 0`,
+ * `log P(k >= 1) = -Infinity` (`0 log 0 = 0`), samples 0, mean, variance and entropy 0, CDF 1 on
+ * `k >= 0`. The rate enters the zero-rate branch as `-lambda` only, so the gradient of
+ * `log P(0)` there is its limit `-1` (never NaN).
  */
 import * as tf from '@tensorflow/tfjs';
 import { ScalarDistribution } from './scalar.js';
@@ -19,6 +24,7 @@ import { registerKL } from './kl.js';
 import {
   andB,
   bd0,
+  eq,
   gammaincPQ,
   gt,
   isCount,
@@ -63,7 +69,7 @@ function maxCount(k: tf.Tensor): number {
 }
 
 /**
- * Poisson distribution with rate `rate > 0`. Samples are float32 counts.
+ * Poisson distribution with rate `rate >= 0` (0: the point mass at 0). Samples are float32 counts.
  *
  * @example
  * ```ts
@@ -75,10 +81,12 @@ export class Poisson extends ScalarDistribution {
   /** Rate lambda (mean). */
   readonly rate: tf.Tensor;
 
-  /** @param rate rate lambda, > 0. */
+  /** @param rate rate lambda, finite and >= 0. */
   constructor(rate: TensorInput, options: DistributionOptions = {}) {
     super(options);
-    ({ rate: this.rate } = this.positiveParams({ rate }));
+    this.rate = this.param(rate, 'rate');
+    this.checkNonnegative(this.rate, 'rate');
+    this.setBatchShape({ rate: this.rate });
   }
 
   /** Support: `{0, 1, 2, ...}`. */
@@ -96,27 +104,31 @@ export class Poisson extends ScalarDistribution {
    */
   protected _logProb(k: tf.Tensor): tf.Tensor {
     const ok = isCount(k);
+    // Zero rates: the point mass at 0, `-rate` (0, gradient -1) at k = 0 and -Infinity above;
+    // the positive-rate forms see rate 1 there, so both branches stay finite (values and grads).
+    const pos = gt(this.rate, 0);
+    const rate = safe(pos, this.rate, 1);
+    const pointMass = whereB(eq(k, 0), tf.neg(this.rate), tf.scalar(-Infinity));
+    return maskLogProb(ok, whereB(pos, this.positiveLogProb(k, ok, rate), pointMass));
+  }
+  /** {@link _logProb} for a positive `rate` (not masked). */
+  private positiveLogProb(k: tf.Tensor, ok: tf.Tensor, rate: tf.Tensor): tf.Tensor {
     if (maxCount(k) <= PLAIN_MAX_COUNT) {
       const ks = safe(ok, k, 0);
-      const plain = tf.sub(
-        tf.sub(tf.mul(ks, tf.log(this.rate)), this.rate),
-        logFactorial(ks, PLAIN_MAX_COUNT),
-      );
-      return maskLogProb(ok, plain);
+      return tf.sub(tf.sub(tf.mul(ks, tf.log(rate)), rate), logFactorial(ks, PLAIN_MAX_COUNT));
     }
     // Loader's saddle-point form -delta(k) - bd0(k, rate) - log(2 pi k)/2 for k >= 1 (float32
     // accurate at large counts, where k log(rate) - rate - lgamma(k + 1) cancels), -rate at 0.
     const pos = gt(k, 0);
     const kp = safe(andB(ok, pos), k, 1);
-    const logRate = tf.log(this.rate);
+    const logRate = tf.log(rate);
     const saddle = tf.neg(
       tf.add(
-        tf.add(stirlingError(kp), bd0(kp, this.rate, logRate)),
+        tf.add(stirlingError(kp), bd0(kp, rate, logRate)),
         tf.mul(0.5, tf.add(tf.log(kp), LOG_2PI)),
       ),
     );
-    const lp = whereB(pos, saddle, tf.neg(this.rate));
-    return maskLogProb(ok, lp);
+    return whereB(pos, saddle, tf.neg(rate));
   }
   protected override _cdf(k: tf.Tensor): tf.Tensor {
     const [, q] = gammaincPQ(tf.add(tf.floor(tf.relu(k)), 1), this.rate);
@@ -136,7 +148,9 @@ export class Poisson extends ScalarDistribution {
     return this.expandToBatch(this.rate);
   }
   protected override _entropy(): tf.Tensor {
-    const lam = this.rate;
+    // A zero rate (entropy 0) takes the sum at rate 1, then is set to 0.
+    const zero = le(this.rate, 0);
+    const lam = safe(notB(zero), this.rate, 1);
     const small = le(lam, ENTROPY_SUM_MAX_RATE);
     // Exact sum -sum_k p_k log p_k over k < 160 (tail < 1e-40 for lambda <= 30).
     const ls = tf.expandDims(safe(small, lam, 1), -1);
@@ -149,12 +163,13 @@ export class Poisson extends ScalarDistribution {
       tf.mul(0.5, tf.log(tf.mul(2 * Math.PI * Math.E, ll))),
       tf.mul(inv, tf.add(1 / 12, tf.mul(inv, tf.add(1 / 24, tf.mul(inv, 19 / 360))))),
     );
-    return this.expandToBatch(tf.where(small, exact, asym));
+    return this.expandToBatch(tf.where(zero, tf.zerosLike(lam), tf.where(small, exact, asym)));
   }
 }
 
 /**
- * `KL(Poi(a) || Poi(b)) = a log(a/b) - a + b`.
+ * `KL(Poi(a) || Poi(b)) = a log(a/b) - a + b`, with `0 log(0/b) = 0` (so `KL(Poi(0) || Poi(b)) = b`)
+ * and `+Infinity` when `a > 0 = b`. Zero rates enter the log as 1, so gradients stay finite.
  *
  * @param p the first distribution.
  * @param q the second distribution.
@@ -164,9 +179,16 @@ export class Poisson extends ScalarDistribution {
  * ```
  */
 export function klPoissonPoisson(p: Poisson, q: Poisson): tf.Tensor {
-  return tf.tidy(() =>
-    tf.add(tf.sub(tf.mul(p.rate, tf.log(tf.div(p.rate, q.rate))), p.rate), q.rate),
-  );
+  return tf.tidy(() => {
+    const a = p.rate;
+    const b = q.rate;
+    const aPos = gt(a, 0);
+    const bPos = gt(b, 0);
+    const logRatio = tf.sub(tf.log(safe(aPos, a, 1)), tf.log(safe(bPos, b, 1)));
+    const xlogx = whereB(aPos, tf.mul(a, logRatio), tf.scalar(0));
+    const kl = tf.add(tf.sub(xlogx, a), b);
+    return whereB(andB(aPos, notB(bPos)), tf.scalar(Infinity), kl);
+  });
 }
 
 registerKL(Poisson, Poisson, klPoissonPoisson);

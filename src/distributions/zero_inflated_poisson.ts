@@ -12,7 +12,7 @@ import { Poisson } from './poisson.js';
 import { ZeroInflatedDistribution, type GateParams } from './zero_inflated.js';
 
 /**
- * Zero-inflated Poisson with `rate` lambda > 0 and `{gate}` or `{gateLogits}`.
+ * Zero-inflated Poisson with `rate` lambda >= 0 (0: all mass at 0) and `{gate}` or `{gateLogits}`.
  *
  * @example
  * ```ts
@@ -25,7 +25,7 @@ export class ZeroInflatedPoisson extends ZeroInflatedDistribution {
   readonly rate: tf.Tensor;
 
   /**
-   * @param rate lambda, finite and > 0.
+   * @param rate lambda, finite and >= 0.
    * @param gateParams `{gate}` in [0, 1] or `{gateLogits}`.
    * @param options validation flag and name.
    */
