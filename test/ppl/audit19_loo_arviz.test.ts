@@ -11,79 +11,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ppl } from '../../src/index.js';
 import { clearSeed } from '../../src/utils/seed.js';
 import { expectNoLeak } from '../helpers.js';
+import { logsumexp, refGpdFit, refPsislw, rng } from './fixtures/loo_arviz_reference.js';
 
 afterEach(() => clearSeed());
-
-/** A small deterministic generator (mulberry32) for the fixed matrix. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function logsumexp(x: number[]): number {
-  const m = Math.max(...x);
-  return m === -Infinity ? m : m + Math.log(x.reduce((a, v) => a + Math.exp(v - m), 0));
-}
-
-/** Zhang & Stephens' GPD fit with ArviZ's prior (prior_bs = 3, prior_k = 10). */
-function refGpdFit(x: number[]): { k: number; sigma: number } {
-  const n = x.length;
-  const m = 30 + Math.floor(Math.sqrt(n));
-  const q = x[Math.floor(n / 4 + 0.5) - 1]!;
-  const b = Array.from(
-    { length: m },
-    (_, j) => 1 / x[n - 1]! + (1 - Math.sqrt(m / (j + 1 - 0.5))) / (3 * q),
-  );
-  const kk = b.map((bj) => x.reduce((a, xi) => a + Math.log1p(-bj * xi), 0) / n);
-  const ls = b.map((bj, j) => n * (Math.log(-(bj / kk[j]!)) - kk[j]! - 1));
-  // weights_j = 1 / sum_l exp(ls_l - ls_j) = exp(ls_j - logsumexp(ls))
-  const lz = logsumexp(ls);
-  let w = ls.map((v) => Math.exp(v - lz));
-  const keep = w.map((v) => v >= 10 * Number.EPSILON);
-  const bk = b.filter((_, j) => keep[j]);
-  w = w.filter((_, j) => keep[j]);
-  const tot = w.reduce((a, v) => a + v, 0);
-  const bPost = bk.reduce((a, bj, j) => a + (bj * w[j]!) / tot, 0);
-  const kPost = x.reduce((a, xi) => a + Math.log1p(-bPost * xi), 0) / n;
-  const sigma = -kPost / bPost;
-  return { k: (n * kPost + 10 * 0.5) / (n + 10), sigma };
-}
-
-/** ArviZ's `_psislw` of one column of log ratios. */
-function refPsislw(lr: number[], reff: number): { lw: number[]; k: number } {
-  const S = lr.length;
-  const mx = Math.max(...lr);
-  const x = lr.map((v) => v - mx);
-  const sorted = [...x].sort((a, b) => a - b);
-  const tailLen = Math.ceil(Math.min(0.2 * S, 3 * Math.sqrt(S / reff)));
-  const cutoff = Math.max(sorted[S - tailLen - 1]!, Math.log(2.2250738585072014e-308));
-  const idx = x.map((_, i) => i).filter((i) => x[i]! > cutoff);
-  let k = Infinity;
-  if (idx.length > 4) {
-    idx.sort((a, b) => x[a]! - x[b]!);
-    const ex = Math.exp(cutoff);
-    const fit = refGpdFit(idx.map((i) => Math.exp(x[i]!) - ex));
-    k = fit.k;
-    if (Number.isFinite(k)) {
-      idx.forEach((i, z) => {
-        const p = (z + 0.5) / idx.length;
-        const q =
-          Math.abs(k) < Number.EPSILON
-            ? -fit.sigma * Math.log1p(-p)
-            : (fit.sigma * Math.expm1(-k * Math.log1p(-p))) / k;
-        x[i] = Math.min(0, Math.log(q + ex));
-      });
-    }
-  }
-  const z = logsumexp(x);
-  return { lw: x.map((v) => v - z), k };
-}
 
 /** `log N(y_i; θ_s, 1)`, `θ_s ~ N(0, 0.6²)`, one outlying datum: `[S, N]`. */
 function fixedMatrix(S: number, N: number): number[][] {

@@ -25,6 +25,7 @@ import { checkOptionKeys } from '../../utils/options.js';
 import { makeRng } from '../../utils/seed.js';
 import { standardGammaDraw } from '../../distributions/host_sampling.js';
 import { loo, populationVariance, waic } from './loo.js';
+import type { LooOptions } from './loo.js';
 
 /** Options of {@link compare}. */
 export interface CompareOptions {
@@ -40,6 +41,8 @@ export interface CompareOptions {
   seed?: number;
   /** Leading dims of every log-likelihood tensor that index draws: 1 (default) or 2. */
   batchNdims?: 1 | 2;
+  /** `ic: 'loo'` only: {@link LooOptions.reff} of every model (default 1). */
+  reff?: LooOptions['reff'];
 }
 
 /** One row of {@link compare}'s table. */
@@ -138,8 +141,8 @@ function bayesianBootstrapWeights(
  *   observed site; `[C, D, ...]` with `batchNdims: 2`) over the same data; at least two models.
  * @returns The rows, best first.
  * @throws ArgumentError naming `logLiks` (fewer than two models, a non-tensor, data shapes that
- *   differ), `options`, `ic`, `method`, `batchNdims`, `bSamples`, `alpha` or `seed`, before any
- *   work.
+ *   differ), `options`, `ic`, `method`, `batchNdims`, `bSamples`, `alpha`, `seed` or `reff`,
+ *   before any work.
  */
 export function compare(
   logLiks: Record<string, tf.Tensor>,
@@ -148,7 +151,11 @@ export function compare(
   if (options === null || typeof options !== 'object') {
     throw new ArgumentError('options', `expected an object, got ${String(options)}`);
   }
-  checkOptionKeys(options, ['ic', 'method', 'batchNdims', 'bSamples', 'alpha', 'seed'], 'compare');
+  checkOptionKeys(
+    options,
+    ['ic', 'method', 'batchNdims', 'bSamples', 'alpha', 'seed', 'reff'],
+    'compare',
+  );
   const ic = options.ic ?? 'loo';
   if (ic !== 'loo' && ic !== 'waic') {
     throw new ArgumentError('ic', `expected 'loo' or 'waic', got ${String(ic)}`);
@@ -175,6 +182,13 @@ export function compare(
   if (bn !== 1 && bn !== 2) {
     throw new ArgumentError('batchNdims', `expected 1 or 2, got ${String(bn)}`);
   }
+  const reff = options.reff ?? 1;
+  if (options.reff !== undefined && ic !== 'loo') {
+    throw new ArgumentError('reff', `applies to ic 'loo' only, got ic '${ic}'`);
+  }
+  if (reff === 'chains' ? bn !== 2 : typeof reff !== 'number' || !(reff > 0) || !isFinite(reff)) {
+    throw new ArgumentError('reff', `expected a finite number > 0 or 'chains' (batchNdims: 2)`);
+  }
   if (logLiks === null || typeof logLiks !== 'object') {
     throw new ArgumentError('logLiks', 'expected a record {model name: log-likelihood tensor}');
   }
@@ -198,7 +212,7 @@ export function compare(
   }
   const results = entries.map(([name, t]) => {
     if (ic === 'loo') {
-      const r = loo(t, { batchNdims: bn });
+      const r = loo(t, { batchNdims: bn, reff });
       return { name, elpd: r.elpd, p: r.pLoo, se: r.se, pw: r.pointwise, warning: r.warning };
     }
     const r = waic(t, { batchNdims: bn });

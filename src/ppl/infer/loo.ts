@@ -21,6 +21,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../../utils/errors.js';
 import { checkOptionKeys } from '../../utils/options.js';
+import { ess, splitChains } from '../mcmc/diagnostics.js';
 import { psis } from './psis.js';
 
 /** Result of {@link waic}. */
@@ -69,8 +70,40 @@ export interface InformationCriterionOptions {
 
 /** Options of {@link loo}. */
 export interface LooOptions extends InformationCriterionOptions {
-  /** Relative efficiency of the draws, `ESS / S` (default 1: independent draws). */
-  reff?: number;
+  /**
+   * Relative efficiency of the draws, `ESS / S` (default 1: independent draws), or `'chains'`
+   * (with `batchNdims: 2`): `r_eff = (1/N) Σ_i ESS_mean(exp ℓ_{·i}) / S`, ArviZ's
+   * `ess(method="mean")` (the ESS of the split chains) averaged over data; 1 for one chain.
+   */
+  reff?: number | 'chains';
+}
+
+/**
+ * `r_eff = (1/N) Σ_i ESS(split(exp ℓ_{·i})) / S` of `C` chains of `D` draws each (the columns'
+ * draws chain-major). ArviZ's `az.loo` averages `ess(method="mean")` over the posterior's
+ * parameters; `loo` sees only `ℓ`, so it takes the ESS of `exp ℓ_i`, the quantity whose mean
+ * the LOO estimate is (the loo R package's `relative_eff`), averaged over data as ArviZ does.
+ */
+function chainReff(cols: Float64Array[], c: number): number {
+  if (c === 1) return 1;
+  const s = cols[0]?.length ?? 0;
+  const d = s / c;
+  if (d < 4) {
+    throw new ArgumentError(
+      'logLik',
+      `reff 'chains': expected at least 4 draws per chain, got ${d}`,
+    );
+  }
+  let total = 0;
+  for (const col of cols) {
+    const e = col.map(Math.exp);
+    total += ess(splitChains(Array.from({ length: c }, (_, k) => e.subarray(k * d, (k + 1) * d))));
+  }
+  const reff = total / cols.length / s;
+  if (!(reff > 0) || !Number.isFinite(reff)) {
+    throw new ArgumentError('reff', `the chains' relative efficiency is ${reff}`);
+  }
+  return reff;
 }
 
 /** The log-likelihood as `N` columns of `S` float64 draws. */
@@ -178,15 +211,25 @@ export function waic(logLik: tf.Tensor, options: InformationCriterionOptions = {
 
 /**
  * Pareto-smoothed importance-sampling leave-one-out cross-validation (see the module docs).
+ * With `reff: 'chains'` and `[C, D, ...]` draws, the relative efficiency comes from the chains
+ * (ArviZ's `az.loo` default; see {@link LooOptions.reff}) and sets every datum's tail length.
  * @param logLik `[S, ...dataShape]` (or `[C, D, ...dataShape]` with `batchNdims: 2`).
  * @throws ArgumentError naming `logLik`, `options`, `batchNdims` or `reff`.
  */
 export function loo(logLik: tf.Tensor, options: LooOptions = {}): LooResult {
-  const reff = options?.reff ?? 1;
-  if (!(reff > 0) || !Number.isFinite(reff)) {
-    throw new ArgumentError('reff', `expected a finite number > 0, got ${String(reff)}`);
+  const given = options?.reff ?? 1;
+  if (given === 'chains') {
+    if (options.batchNdims !== 2) {
+      throw new ArgumentError('reff', `'chains' needs draws grouped by chain (batchNdims: 2)`);
+    }
+  } else if (typeof given !== 'number' || !(given > 0) || !Number.isFinite(given)) {
+    throw new ArgumentError(
+      'reff',
+      `expected a finite number > 0 or 'chains', got ${String(given)}`,
+    );
   }
   const cols = columns(logLik, options, ['batchNdims', 'reff'], 'loo');
+  const reff = given === 'chains' ? chainReff(cols, logLik.shape[0] as number) : given;
   const pointwise = new Float64Array(cols.length);
   const paretoK = new Float64Array(cols.length);
   let lppd = 0;
