@@ -12,57 +12,11 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { distributions as D, ppl } from '../../src/index.js';
+import { ppl } from '../../src/index.js';
 import { clearSeed, setSeed } from '../../src/utils/seed.js';
+import { bootstrap, kalman, model, optimal, ys } from './fixtures/linear_gaussian_ssm.js';
 
 afterEach(() => clearSeed());
-
-const a = 0.9;
-const q = 0.5;
-const r = 0.7;
-const s0 = 1;
-const ys = [0.8, 1.4, 0.2, -0.5, -1.1, 0.3, 1.9, 1.2];
-const lnN = (x: number, m: number, v: number): number =>
-  -0.5 * Math.log(2 * Math.PI * v) - ((x - m) * (x - m)) / (2 * v);
-
-/** The exact log evidence after each step (float64 Kalman filter). */
-function kalmanLogEvidence(obs: number[]): number[] {
-  let m = 0;
-  let P = s0 * s0;
-  let ll = 0;
-  return obs.map((y) => {
-    m = a * m;
-    P = a * a * P + q * q;
-    ll += lnN(y, m, P + r * r);
-    const K = P / (P + r * r);
-    m += K * (y - m);
-    P *= 1 - K;
-    return ll;
-  });
-}
-
-type Args = [y: tf.Tensor, t: number];
-const model: ppl.SMCProgram<[], Args> = {
-  init(state) {
-    state.set('z', ppl.sample('z_init', new D.Normal(0, s0)));
-  },
-  step(state, y, t) {
-    const z = ppl.sample(`z_${t}`, new D.Normal(tf.mul(state.get('z'), a), q));
-    ppl.sample(`y_${t}`, new D.Normal(z, r), { obs: y });
-    state.set('z', z);
-  },
-};
-const bootstrap: ppl.SMCProgram<[], Args> = { init: () => undefined, step: () => undefined };
-const optimal: ppl.SMCProgram<[], Args> = {
-  init: () => {
-    ppl.sample('z_init', new D.Normal(0, s0));
-  },
-  step(state, y, t) {
-    const v = 1 / (1 / q ** 2 + 1 / r ** 2);
-    const loc = tf.mul(tf.add(tf.mul(state.get('z'), a / q ** 2), tf.div(y, r ** 2)), v);
-    ppl.sample(`z_${t}`, new D.Normal(loc, Math.sqrt(v)));
-  },
-};
 
 describe('SMCFilter.logEvidence vs the Kalman filter', () => {
   for (const [name, guide] of [
@@ -70,7 +24,7 @@ describe('SMCFilter.logEvidence vs the Kalman filter', () => {
     ['optimal proposal', optimal],
   ] as const) {
     it(`${name}: log Ẑ after each step is unbiased (up to half its variance) for log p(y_0:t)`, () => {
-      const exact = kalmanLogEvidence(ys);
+      const exact = kalman(ys).logEvidence;
       const R = 6;
       const runs: number[][] = [];
       let resampled = 0;
@@ -109,7 +63,7 @@ describe('SMCFilter.logEvidence vs the Kalman filter', () => {
     f.init();
     const y = tf.scalar(ys[0]!);
     f.step(y, 0);
-    const exact = kalmanLogEvidence(ys.slice(0, 1))[0]!;
+    const exact = kalman(ys.slice(0, 1)).logEvidence[0]!;
     expect(Math.abs(f.logEvidence - exact)).toBeLessThan(0.03);
     f.init();
     expect(f.logEvidence).toBe(0);

@@ -19,60 +19,22 @@ import { distributions as D, ppl } from '../../src/index.js';
 import { clearSeed, setSeed } from '../../src/utils/seed.js';
 import { ArgumentError } from '../../src/utils/errors.js';
 import { thrown } from '../helpers.js';
+import {
+  a,
+  bootstrap,
+  kalman,
+  model,
+  optimal,
+  q,
+  r,
+  s0,
+  ys,
+  type Args,
+} from './fixtures/linear_gaussian_ssm.js';
 
 afterEach(() => clearSeed());
 
-const a = 0.9;
-const q = 0.5;
-const r = 0.7;
-const s0 = 1;
-const ys = [0.8, 1.4, 0.2, -0.5, -1.1, 0.3, 1.9, 1.2];
 const C = 12;
-
-/** Float64 Kalman filter: the filtering mean and variance of z_t after y_0..y_t. */
-function kalman(obs: number[]): { m: number[]; P: number[] } {
-  let m = 0;
-  let P = s0 * s0;
-  const out = { m: [] as number[], P: [] as number[] };
-  for (const y of obs) {
-    m = a * m;
-    P = a * a * P + q * q;
-    const K = P / (P + r * r);
-    m += K * (y - m);
-    P *= 1 - K;
-    out.m.push(m);
-    out.P.push(P);
-  }
-  return out;
-}
-
-type Args = [y: tf.Tensor, t: number];
-
-const model: ppl.SMCProgram<[], Args> = {
-  init(state) {
-    state.set('z', ppl.sample('z_init', new D.Normal(0, s0)));
-  },
-  step(state, y, t) {
-    const z = ppl.sample(`z_${t}`, new D.Normal(tf.mul(state.get('z'), a), q));
-    ppl.sample(`y_${t}`, new D.Normal(z, r), { obs: y });
-    state.set('z', z);
-  },
-};
-
-/** The bootstrap filter: every latent from the model's prior. */
-const bootstrap: ppl.SMCProgram<[], Args> = { init: () => undefined, step: () => undefined };
-
-/** The locally optimal proposal p(z_t | z_{t-1}, y_t) = N(v (a z/q² + y/r²), v). */
-const optimal: ppl.SMCProgram<[], Args> = {
-  init: () => {
-    ppl.sample('z_init', new D.Normal(0, s0));
-  },
-  step(state, y, t) {
-    const v = 1 / (1 / q ** 2 + 1 / r ** 2);
-    const loc = tf.mul(tf.add(tf.mul(state.get('z'), a / q ** 2), tf.div(y, r ** 2)), v);
-    ppl.sample(`z_${t}`, new D.Normal(loc, Math.sqrt(v)));
-  },
-};
 
 function runFilter(
   guide: ppl.SMCProgram<[], Args>,
