@@ -10,7 +10,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { NotDefinedError, distributions } from '../../src/index.js';
+import { distributions } from '../../src/index.js';
+import { definedValues, expectNear } from './defined_values.js';
 
 const d = distributions;
 type Dist = distributions.Distribution;
@@ -168,26 +169,8 @@ const ROWS: Row[] = [
   },
 ];
 
-/** A tensor method's values, or undefined where the family leaves it undefined. */
-function values(f: () => tf.Tensor): number[] | undefined {
-  let t: tf.Tensor;
-  try {
-    t = f();
-  } catch (e) {
-    if (e instanceof NotDefinedError) return undefined;
-    throw e;
-  }
-  const v = Array.from(t.dataSync());
-  t.dispose();
-  return v;
-}
-
-/** `|a - b| <= atol + rtol |b|`, with a message. */
-function close(a: number, b: number, rtol: number, atol: number, what: string): void {
-  expect(Math.abs(a - b), `${what}: ${a} vs enumeration ${b}`).toBeLessThanOrEqual(
-    atol + rtol * Math.abs(b),
-  );
-}
+const close = (a: number, b: number, rtol: number, atol: number, what: string): void =>
+  expectNear(a, b, rtol, atol, what, 'enumeration');
 
 describe.each(ROWS)('$name against enumeration of its masses', (row) => {
   it('masses sum to 1; moments, entropy and cdf are the sums; off-support values score -inf', () => {
@@ -198,12 +181,12 @@ describe.each(ROWS)('$name against enumeration of its masses', (row) => {
       const b = dist.batchShape[0] as number;
       const n = row.kMax + 1;
       const ks = tf.tidy(() => tf.tile(tf.range(0, n).reshape([n, 1]), [1, b]));
-      const lp = values(() => dist.logProb(ks)) as number[];
-      const c = values(() => dist.cdf(ks));
+      const lp = definedValues(() => dist.logProb(ks))?.v as number[];
+      const c = definedValues(() => dist.cdf(ks))?.v;
       ks.dispose();
-      const mean = values(() => dist.mean());
-      const variance = values(() => dist.variance());
-      const entropy = values(() => dist.entropy());
+      const mean = definedValues(() => dist.mean())?.v;
+      const variance = definedValues(() => dist.variance())?.v;
+      const entropy = definedValues(() => dist.entropy())?.v;
       for (let j = 0; j < b; j++) {
         const p = Array.from({ length: n }, (_, k) => Math.exp(lp[k * b + j] as number));
         expect(
@@ -239,7 +222,7 @@ describe.each(ROWS)('$name against enumeration of its masses', (row) => {
       }
       // non-integers and negative values are outside every support here
       const offValues = tf.tidy(() => tf.tile(tf.tensor([[-1], [0.5], [n + 0.5]]), [1, b]));
-      const off = values(() => dist.logProb(offValues)) as number[];
+      const off = definedValues(() => dist.logProb(offValues))?.v as number[];
       offValues.dispose();
       expect(
         off.every((v) => v === -Infinity),
@@ -270,7 +253,8 @@ describe.each(ROWS.filter((r) => r.enumerable === true))('$name enumerateSupport
         expect(ee.shape).toEqual([k, 2, b]);
         expect(ee0.shape).toEqual([k, 1, 1]);
         expect(Array.from(e0.dataSync())).toEqual(Array.from({ length: k }, (_, i) => i));
-        const tot = values(() => tf.tidy(() => tf.sum(tf.exp(ex.logProb(ee0)), 0))) as number[];
+        const tot = definedValues(() => tf.tidy(() => tf.sum(tf.exp(ex.logProb(ee0)), 0)))
+          ?.v as number[];
         expect(tot).toBeAllclose(Array(2 * b).fill(1), { atol: 1e-5 });
       } finally {
         tf.dispose([e, e0, ee, ee0]);

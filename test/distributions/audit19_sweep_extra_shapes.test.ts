@@ -10,7 +10,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { NotDefinedError, distributions } from '../../src/index.js';
+import { distributions } from '../../src/index.js';
+import { definedValues } from './defined_values.js';
 
 const d = distributions;
 type Dist = distributions.Distribution;
@@ -108,20 +109,6 @@ const ROWS: Row[] = [
   { name: 'Delta', make: () => own(new d.Delta([1.5, -2, 0])) },
 ];
 
-/** A method's values and shape, or undefined where the family leaves it undefined. */
-function read(f: () => tf.Tensor): { v: number[]; shape: number[] } | undefined {
-  let t: tf.Tensor;
-  try {
-    t = f();
-  } catch (e) {
-    if (e instanceof NotDefinedError) return undefined;
-    throw e;
-  }
-  const out = { v: Array.from(t.dataSync()), shape: t.shape };
-  t.dispose();
-  return out;
-}
-
 describe.each(ROWS)('$name, batch [3]', (row) => {
   it('draws, scores, broadcasts a value and expands with the right shapes and values', () => {
     const before = tf.memory().numTensors;
@@ -133,7 +120,7 @@ describe.each(ROWS)('$name, batch [3]', (row) => {
       try {
         expect(x.shape).toEqual([4, 3, ...ev]);
         if (!row.noLogProb) {
-          const lp = read(() => dist.logProb(x));
+          const lp = definedValues(() => dist.logProb(x));
           expect(lp?.shape).toEqual([4, 3]);
           expect(
             lp?.v.every((v) => Number.isFinite(v)),
@@ -142,8 +129,8 @@ describe.each(ROWS)('$name, batch [3]', (row) => {
           // a value [4, 1, ...event] against batch [3]
           const x1 = tf.slice(x, 0, [4, 1, ...ev]);
           const full = tf.broadcastTo(x1, [4, 3, ...ev]);
-          const a = read(() => dist.logProb(x1));
-          const b = read(() => dist.logProb(full));
+          const a = definedValues(() => dist.logProb(x1));
+          const b = definedValues(() => dist.logProb(full));
           tf.dispose([x1, full]);
           expect(a?.shape).toEqual([4, 3]);
           expect(a?.v).toBeAllclose(b?.v as number[], { rtol: 1e-5, atol: 1e-5 });
@@ -156,14 +143,14 @@ describe.each(ROWS)('$name, batch [3]', (row) => {
           const ex = e.sample([5], 4);
           expect(ex.shape).toEqual([5, 2, 3, ...ev]);
           if (!row.noLogProb) {
-            const le = read(() => e.logProb(ex));
-            const lb = read(() => dist.logProb(ex));
+            const le = definedValues(() => e.logProb(ex));
+            const lb = definedValues(() => dist.logProb(ex));
             expect(le?.shape).toEqual([5, 2, 3]);
             expect(le?.v).toBeAllclose(lb?.v as number[], { rtol: 1e-6, atol: 1e-6 });
           }
           ex.dispose();
-          const m = read(() => dist.mean());
-          const me = read(() => e.mean());
+          const m = definedValues(() => dist.mean());
+          const me = definedValues(() => e.mean());
           if (m !== undefined && me !== undefined) {
             expect(me.shape).toEqual([2, 3, ...ev]);
             expect(me.v).toEqual([...m.v, ...m.v]);
@@ -171,8 +158,8 @@ describe.each(ROWS)('$name, batch [3]', (row) => {
         } finally {
           e.dispose();
         }
-        const v = read(() => dist.variance());
-        const sd = read(() => dist.stddev());
+        const v = definedValues(() => dist.variance());
+        const sd = definedValues(() => dist.stddev());
         if (v !== undefined && sd !== undefined) {
           expect(sd.v.map((s) => s * s)).toBeAllclose(v.v, { rtol: 1e-5, atol: 1e-7 });
         }
